@@ -1,0 +1,523 @@
+/**
+ * A multiplexed connection over any message transport (a WebSocket, an
+ * RTCDataChannel, a MessagePort). Owns the HELLO exchange, stream ids, the
+ * send pump (round-robin across streams, per-stream windows, transport
+ * backpressure), PING/PONG and GOAWAY. docs/PROTOCOL.md describes the rules.
+ */
+import {
+  DEFAULT_MAX_CONCURRENT_STREAMS,
+  DEFAULT_STREAM_WINDOW_BYTES,
+  FRAME_HEADER_BYTES,
+  MAX_FRAME_BYTES,
+  MAX_PAYLOAD_BYTES,
+  MAX_WINDOW_BYTES,
+  PING_PAYLOAD_BYTES,
+  PING_TIMEOUT_MS,
+  PROTOCOL_VERSION,
+  TRANSPORT_HIGH_WATER_BYTES,
+} from './constants';
+import { Emitter } from './emitter';
+import { ERROR_CODES, ProtocolError, protocolError, type ErrorCode } from './errors';
+import { decodeFrames, Flag, FrameType, writeFrame, type Frame } from './frame';
+import {
+  CAPABILITIES,
+  decodeCodeReason,
+  decodeHello,
+  decodeRequestHead,
+  decodeReset,
+  decodeResponseHead,
+  decodeWindowUpdate,
+  encodeCodeReason,
+  encodeHello,
+  encodeRequestHead,
+  type Hello,
+  type RequestHead,
+} from './payload';
+import { Stream, type StreamHost, type StreamKind } from './stream';
+
+/** The message transport under a connection. Adapters live with each runtime (ws, RTCDataChannel, MessagePort). */
+export interface Transport {
+  /** Sends one message holding one or more whole frames. */
+  send(message: Uint8Array): void;
+  /** Bytes accepted by send() but not yet handed to the network. */
+  bufferedAmount(): number;
+  /** Closes the transport; the owner then calls connection.transportClosed(). */
+  close(): void;
+}
+
+export interface ConnectionOptions {
+  /** 'client' opens odd stream ids, 'server' even ones (as HTTP/2). Both sides may open streams. */
+  role: 'client' | 'server';
+  transport: Transport;
+  /** Largest message handed to transport.send(): several small frames share one message up to this size. Default MAX_FRAME_BYTES (16 KiB, safe for every data channel). */
+  maxMessageBytes?: number;
+  /** The pump pauses while transport.bufferedAmount() is above this. Default TRANSPORT_HIGH_WATER_BYTES. */
+  highWaterBytes?: number;
+  /** Receive window granted to each stream. Default DEFAULT_STREAM_WINDOW_BYTES. */
+  initialWindow?: number;
+  /** Streams the peer may have open towards us at once. Default DEFAULT_MAX_CONCURRENT_STREAMS. */
+  maxConcurrentStreams?: number;
+}
+
+export interface ConnectionEvents {
+  /** The peer's HELLO arrived; streams may flow. */
+  ready: (hello: Hello) => void;
+  /** The peer opened a stream. Attach listeners synchronously. */
+  stream: (stream: Stream) => void;
+  /** A connection-level protocol error (this side sends GOAWAY and closes). */
+  error: (error: ProtocolError) => void;
+  /** The peer said GOAWAY. */
+  goaway: (code: ErrorCode, reason: string) => void;
+  /** The connection is over; every stream has been failed. Final. */
+  close: (error?: ProtocolError) => void;
+}
+
+const PEER_DEFAULT_HELLO: Hello = {
+  version: PROTOCOL_VERSION,
+  capabilities: 0,
+  maxConcurrentStreams: DEFAULT_MAX_CONCURRENT_STREAMS,
+  initialWindow: DEFAULT_STREAM_WINDOW_BYTES,
+};
+
+export class Connection extends Emitter<ConnectionEvents> implements StreamHost {
+  readonly localWindow: number;
+  private readonly maxConcurrentStreams: number;
+  private readonly transport: Transport;
+  private readonly maxMessageBytes: number;
+  private readonly highWaterBytes: number;
+  private peer: Hello | undefined;
+  private readonly streams = new Map<number, Stream>();
+  /** Streams with frames queued, in round-robin order. */
+  private readonly ready = new Set<Stream>();
+  private readonly control: Uint8Array[] = [];
+  private nextLocalId: number;
+  private lastPeerId = 0;
+  private peerOpened = 0;
+  private localOpened = 0;
+  private pumpScheduled = false;
+  private closedFlag = false;
+  private readonly pings = new Map<string, { start: number; resolve: (ms: number) => void; reject: (e: Error) => void; timer: unknown }>();
+  private pingCounter = 0;
+  /** Bytes sent and received on the transport (frames, headers included). */
+  bytesSent = 0;
+  bytesReceived = 0;
+
+  constructor(options: ConnectionOptions) {
+    super();
+    this.transport = options.transport;
+    this.nextLocalId = options.role === 'client' ? 1 : 2;
+    this.maxMessageBytes = Math.max(MAX_FRAME_BYTES, options.maxMessageBytes ?? MAX_FRAME_BYTES);
+    this.highWaterBytes = options.highWaterBytes ?? TRANSPORT_HIGH_WATER_BYTES;
+    this.localWindow = options.initialWindow ?? DEFAULT_STREAM_WINDOW_BYTES;
+    this.maxConcurrentStreams = Math.min(0xffff, options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS);
+    if (this.localWindow < MAX_PAYLOAD_BYTES || this.localWindow > MAX_WINDOW_BYTES) throw new RangeError(`initialWindow ${this.localWindow} out of range`);
+    this.sendControl(
+      FrameType.HELLO,
+      0,
+      encodeHello({
+        version: PROTOCOL_VERSION,
+        capabilities: CAPABILITIES.HTTP | CAPABILITIES.WEBSOCKET,
+        maxConcurrentStreams: this.maxConcurrentStreams,
+        initialWindow: this.localWindow,
+      }),
+    );
+  }
+
+  get isReady(): boolean {
+    return this.peer !== undefined && !this.closedFlag;
+  }
+
+  get isClosed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** Streams currently open (either side). */
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
+  /**
+   * Opens a stream carrying an HTTP request (kind 'http') or a WebSocket
+   * (kind 'ws'). Throws a ProtocolError (ERR_TOO_MANY_STREAMS, ERR_GOING_AWAY,
+   * or a head error) when it cannot be opened; nothing is sent then.
+   */
+  open(kind: StreamKind, head: RequestHead, options: { end?: boolean } = {}): Stream {
+    if (this.closedFlag) throw protocolError('ERR_GOING_AWAY', 'connection is closed');
+    const limit = (this.peer ?? PEER_DEFAULT_HELLO).maxConcurrentStreams;
+    if (this.localOpened >= limit) throw protocolError('ERR_TOO_MANY_STREAMS', `peer accepts ${limit} open streams`);
+    if (kind === 'ws' && head.method !== 'GET') throw protocolError('ERR_INVALID_HEAD', 'a WebSocket opens with GET');
+    const payload = encodeRequestHead(head);
+    if (this.nextLocalId > 0xfffffffe) throw protocolError('ERR_GOING_AWAY', 'stream ids exhausted');
+    const id = this.nextLocalId;
+    this.nextLocalId += 2;
+    const stream = new Stream(this, id, kind, head, true, (this.peer ?? PEER_DEFAULT_HELLO).initialWindow);
+    this.streams.set(id, stream);
+    this.localOpened++;
+    const end = kind === 'http' && options.end === true;
+    stream.queue.push({ type: kind === 'ws' ? FrameType.WS_OPEN : FrameType.REQUEST, flags: end ? Flag.END_STREAM : 0, payload, flow: false });
+    stream.queuedBytes += payload.length;
+    if (end) stream.localEnded = true;
+    this.markReady(stream);
+    return stream;
+  }
+
+  /** Measures a round trip with PING/PONG; rejects with ERR_TIMEOUT after `timeoutMs`. */
+  ping(timeoutMs = PING_TIMEOUT_MS): Promise<number> {
+    if (this.closedFlag) return Promise.reject(protocolError('ERR_GOING_AWAY', 'connection is closed'));
+    const payload = new Uint8Array(PING_PAYLOAD_BYTES);
+    const view = new DataView(payload.buffer);
+    view.setUint32(0, ++this.pingCounter);
+    view.setUint32(4, (Math.random() * 0xffffffff) >>> 0);
+    const key = hex(payload);
+    return new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pings.delete(key);
+        reject(protocolError('ERR_TIMEOUT', `no PONG within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pings.set(key, { start: now(), resolve, reject, timer });
+      this.sendControl(FrameType.PING, 0, payload);
+    });
+  }
+
+  /** Feeds one message from the transport. Never throws on bad input: a violation closes this connection with a coded GOAWAY. */
+  receive(message: Uint8Array): void {
+    if (this.closedFlag) return;
+    this.bytesReceived += message.length;
+    try {
+      for (const frame of decodeFrames(message)) {
+        this.handle(frame);
+        if (this.closedFlag) return;
+      }
+    } catch (err) {
+      if (err instanceof ProtocolError) this.fail(err);
+      else throw err;
+    }
+  }
+
+  /** Sends GOAWAY and closes. Open streams fail with `code`. */
+  close(code: ErrorCode = 'ERR_GOING_AWAY', reason = ''): void {
+    if (this.closedFlag) return;
+    this.sendNow(FrameType.GOAWAY, encodeCodeReason(ERROR_CODES[code], reason));
+    this.destroy(code === 'ERR_GOING_AWAY' ? undefined : protocolError(code, reason || 'closed'));
+    this.transport.close();
+  }
+
+  /** The transport closed under us: fail every stream with ERR_CONNECTION_LOST. */
+  transportClosed(): void {
+    this.destroy(protocolError('ERR_CONNECTION_LOST', 'transport closed'));
+  }
+
+  /** The transport's buffer drained (bufferedamountlow, ws send callback): resume the pump. */
+  drain(): void {
+    this.schedulePump();
+  }
+
+  // ---- StreamHost ---------------------------------------------------------
+
+  schedulePump(): void {
+    if (this.pumpScheduled || this.closedFlag) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  markReady(stream: Stream): void {
+    if (stream.closed || this.closedFlag) return;
+    this.ready.add(stream);
+    this.schedulePump();
+  }
+
+  sendControl(type: FrameType, streamId: number, payload: Uint8Array, flags = 0): void {
+    if (this.closedFlag) return;
+    const frame = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
+    writeFrame(frame, 0, type, flags, streamId, payload);
+    this.control.push(frame);
+    this.schedulePump();
+  }
+
+  streamFinished(stream: Stream): void {
+    if (this.streams.get(stream.id) !== stream) return;
+    this.streams.delete(stream.id);
+    this.ready.delete(stream);
+    if (stream.local) this.localOpened--;
+    else this.peerOpened--;
+  }
+
+  // ---- internals ------------------------------------------------------------
+
+  private pump(): void {
+    while (!this.closedFlag && this.transport.bufferedAmount() < this.highWaterBytes) {
+      const message = this.buildMessage();
+      if (!message) return;
+      this.bytesSent += message.length;
+      this.transport.send(message);
+    }
+  }
+
+  /** Packs control frames first, then one frame per ready stream in turn, up to maxMessageBytes. */
+  private buildMessage(): Uint8Array | undefined {
+    const out = new Uint8Array(this.maxMessageBytes);
+    let offset = 0;
+    while (this.control.length > 0 && offset + this.control[0]!.length <= out.length) {
+      const f = this.control.shift()!;
+      out.set(f, offset);
+      offset += f.length;
+    }
+    if (this.peer) {
+      // Round-robin: each pass gives every ready stream one frame, so a bulk
+      // download cannot starve a small request (fairness, not priority).
+      let progressed = true;
+      while (progressed && out.length - offset > FRAME_HEADER_BYTES) {
+        progressed = false;
+        for (const stream of [...this.ready]) {
+          const space = out.length - offset - FRAME_HEADER_BYTES;
+          if (space <= 0) break;
+          const next = this.takeFrame(stream, space, out, offset);
+          if (next === offset) continue;
+          offset = next;
+          progressed = true;
+          // Move to the back of the round-robin order.
+          this.ready.delete(stream);
+          if (stream.queue.length > 0 && !stream.closed) this.ready.add(stream);
+          stream.afterSend();
+        }
+      }
+    }
+    return offset === 0 ? undefined : out.subarray(0, offset);
+  }
+
+  /** Writes at most one frame of `stream` into `out`; returns the new offset (unchanged when nothing could go). */
+  private takeFrame(stream: Stream, space: number, out: Uint8Array, offset: number): number {
+    const item = stream.queue[0];
+    if (!item) {
+      this.ready.delete(stream);
+      return offset;
+    }
+    if (!item.flow) {
+      if (item.payload.length > space) return offset;
+      stream.queue.shift();
+      stream.queuedBytes -= item.payload.length;
+      if (item.flags & Flag.END_STREAM || item.type === FrameType.WS_CLOSE) stream.localEndSent = true;
+      return writeFrame(out, offset, item.type, item.flags, stream.id, item.payload);
+    }
+    const n = Math.min(item.payload.length, space, stream.sendWindow, MAX_PAYLOAD_BYTES);
+    if (n <= 0) {
+      if (stream.sendWindow <= 0) this.ready.delete(stream); // re-added by WINDOW_UPDATE
+      return offset;
+    }
+    let flags = item.flags;
+    let payload = item.payload;
+    if (n < item.payload.length) {
+      payload = item.payload.subarray(0, n);
+      item.payload = item.payload.subarray(n);
+      // A split WS message: every piece but the last carries MORE.
+      if (item.type === FrameType.WS_MESSAGE) flags |= Flag.MORE;
+      flags &= ~Flag.END_STREAM;
+    } else {
+      stream.queue.shift();
+    }
+    stream.queuedBytes -= n;
+    stream.sendWindow -= n;
+    return writeFrame(out, offset, item.type, flags, stream.id, payload);
+  }
+
+  private handle(frame: Frame): void {
+    if (!this.peer) {
+      if (frame.type !== FrameType.HELLO) throw protocolError('ERR_HELLO_EXPECTED', `first frame is type 0x${frame.type.toString(16)}, not HELLO`);
+      this.peer = decodeHello(frame.payload);
+      this.emit('ready', this.peer);
+      this.schedulePump();
+      return;
+    }
+    switch (frame.type) {
+      case FrameType.HELLO:
+        throw protocolError('ERR_PROTOCOL', 'second HELLO');
+      case FrameType.PING:
+        if (frame.payload.length !== PING_PAYLOAD_BYTES) throw protocolError('ERR_INVALID_PAYLOAD', `PING payload of ${frame.payload.length} bytes`);
+        this.sendControl(FrameType.PONG, 0, frame.payload.slice());
+        return;
+      case FrameType.PONG: {
+        if (frame.payload.length !== PING_PAYLOAD_BYTES) throw protocolError('ERR_INVALID_PAYLOAD', `PONG payload of ${frame.payload.length} bytes`);
+        const key = hex(frame.payload);
+        const p = this.pings.get(key);
+        if (p) {
+          this.pings.delete(key);
+          clearTimeout(p.timer);
+          p.resolve(now() - p.start);
+        }
+        return;
+      }
+      case FrameType.GOAWAY: {
+        const { code, reason } = decodeCodeReason(frame.payload);
+        const c = codeFromNumber(code);
+        this.emit('goaway', c, reason);
+        this.destroy(protocolError(c === 'ERR_GOING_AWAY' ? 'ERR_GOING_AWAY' : c, `peer said GOAWAY: ${reason}`));
+        this.transport.close();
+        return;
+      }
+      case FrameType.REQUEST:
+      case FrameType.WS_OPEN:
+        this.openFromPeer(frame);
+        return;
+      default:
+        this.onStreamFrame(frame);
+    }
+  }
+
+  private openFromPeer(frame: Frame): void {
+    const id = frame.streamId;
+    const peerParity = this.nextLocalId % 2 === 1 ? 0 : 1;
+    if (id % 2 !== peerParity || id <= this.lastPeerId) {
+      throw protocolError('ERR_INVALID_STREAM_ID', `peer opened stream ${id} (last ${this.lastPeerId}, wrong parity or reused)`);
+    }
+    this.lastPeerId = id;
+    const kind: StreamKind = frame.type === FrameType.WS_OPEN ? 'ws' : 'http';
+    if (this.peerOpened >= this.maxConcurrentStreams) {
+      this.sendControl(FrameType.RESET, id, encodeCodeReason(ERROR_CODES.ERR_TOO_MANY_STREAMS, `at most ${this.maxConcurrentStreams} open streams`));
+      return;
+    }
+    let head: RequestHead;
+    try {
+      head = decodeRequestHead(frame.payload);
+      if (kind === 'ws' && head.method !== 'GET') throw protocolError('ERR_INVALID_HEAD', 'a WebSocket opens with GET');
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.sendControl(FrameType.RESET, id, encodeCodeReason(ERROR_CODES[err.code], err.message));
+      return;
+    }
+    const stream = new Stream(this, id, kind, head, false, this.peer!.initialWindow);
+    this.streams.set(id, stream);
+    this.peerOpened++;
+    this.emit('stream', stream);
+    if (frame.flags & Flag.END_STREAM) stream.receiveEnd();
+  }
+
+  private onStreamFrame(frame: Frame): void {
+    const stream = this.streams.get(frame.streamId);
+    if (!stream) {
+      const id = frame.streamId;
+      const ours = id % 2 === this.nextLocalId % 2;
+      const known = ours ? id < this.nextLocalId : id <= this.lastPeerId;
+      // Frames for a stream that just closed cross in flight: ignore them (RFC 9113 §5.1, "closed").
+      if (known) return;
+      throw protocolError('ERR_INVALID_STREAM_ID', `frame type 0x${frame.type.toString(16)} for idle stream ${id}`);
+    }
+    switch (frame.type) {
+      case FrameType.RESPONSE: {
+        if (!stream.local || stream.responded) return stream.violate('ERR_PROTOCOL', 'unexpected RESPONSE');
+        let head;
+        try {
+          head = decodeResponseHead(frame.payload);
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err;
+          return stream.violate(err.code, err.message);
+        }
+        stream.receiveResponse(head);
+        if (frame.flags & Flag.END_STREAM && !stream.closed) stream.receiveEnd();
+        return;
+      }
+      case FrameType.DATA: {
+        if (stream.kind !== 'http') return stream.violate('ERR_PROTOCOL', 'DATA on a WebSocket stream');
+        if (stream.remoteEnded) return stream.violate('ERR_STREAM_CLOSED', 'DATA after END_STREAM');
+        if (stream.local && !stream.responded) return stream.violate('ERR_PROTOCOL', 'DATA before RESPONSE');
+        if (!stream.takeWindow(frame.payload.length)) return stream.violate('ERR_FLOW_CONTROL', 'peer exceeded the stream window');
+        if (frame.payload.length > 0) stream.receiveData(frame.payload);
+        if (frame.flags & Flag.END_STREAM && !stream.closed) stream.receiveEnd();
+        return;
+      }
+      case FrameType.WINDOW_UPDATE: {
+        let inc: number;
+        try {
+          inc = decodeWindowUpdate(frame.payload);
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err;
+          return stream.violate(err.code, err.message);
+        }
+        if (stream.sendWindow + inc > MAX_WINDOW_BYTES) return stream.violate('ERR_FLOW_CONTROL', 'window grew past 2^31-1');
+        stream.sendWindow += inc;
+        if (stream.queue.length > 0) this.ready.add(stream);
+        this.schedulePump();
+        return;
+      }
+      case FrameType.RESET: {
+        const { code, reason } = decodeReset(frame.payload);
+        stream.fail(protocolError(code, `peer reset stream ${stream.id}${reason ? `: ${reason}` : ''}`));
+        return;
+      }
+      case FrameType.WS_MESSAGE: {
+        if (stream.kind !== 'ws') return stream.violate('ERR_PROTOCOL', 'WS_MESSAGE on an HTTP stream');
+        if (stream.remoteEnded) return stream.violate('ERR_STREAM_CLOSED', 'WS_MESSAGE after WS_CLOSE');
+        if (!stream.takeWindow(frame.payload.length)) return stream.violate('ERR_FLOW_CONTROL', 'peer exceeded the stream window');
+        const bad = stream.receiveFragment(frame.payload, (frame.flags & Flag.TEXT) !== 0, (frame.flags & Flag.MORE) !== 0);
+        if (bad) stream.violate(bad, bad === 'ERR_MESSAGE_TOO_LARGE' ? 'WebSocket message too large' : 'fragments disagree on TEXT');
+        return;
+      }
+      case FrameType.WS_CLOSE: {
+        if (stream.kind !== 'ws') return stream.violate('ERR_PROTOCOL', 'WS_CLOSE on an HTTP stream');
+        if (stream.remoteEnded) return stream.violate('ERR_STREAM_CLOSED', 'second WS_CLOSE');
+        let cr;
+        try {
+          cr = decodeCodeReason(frame.payload);
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err;
+          return stream.violate(err.code, err.message);
+        }
+        stream.receiveWsClose(cr.code, cr.reason);
+        return;
+      }
+      default:
+        throw protocolError('ERR_UNKNOWN_FRAME_TYPE', `frame type 0x${(frame.type as number).toString(16)}`);
+    }
+  }
+
+  private fail(error: ProtocolError): void {
+    if (this.closedFlag) return;
+    this.emit('error', error);
+    this.sendNow(FrameType.GOAWAY, encodeCodeReason(ERROR_CODES[error.code], error.message));
+    this.destroy(error);
+    this.transport.close();
+  }
+
+  private sendNow(type: FrameType, payload: Uint8Array): void {
+    const frame = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
+    writeFrame(frame, 0, type, 0, 0, payload);
+    try {
+      this.transport.send(frame);
+    } catch {
+      // The transport is already gone; closing proceeds regardless.
+    }
+  }
+
+  private destroy(error?: ProtocolError): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    const streamError = error ?? protocolError('ERR_GOING_AWAY', 'connection closed');
+    for (const stream of [...this.streams.values()]) stream.fail(streamError);
+    this.streams.clear();
+    this.ready.clear();
+    this.control.length = 0;
+    for (const p of this.pings.values()) {
+      clearTimeout(p.timer);
+      p.reject(streamError);
+    }
+    this.pings.clear();
+    this.emit('close', error);
+  }
+}
+
+function codeFromNumber(n: number): ErrorCode {
+  for (const [k, v] of Object.entries(ERROR_CODES)) if (v === n) return k as ErrorCode;
+  return 'ERR_PROTOCOL';
+}
+
+function hex(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}

@@ -1,0 +1,180 @@
+/**
+ * Control messages between an agent and the tunnel server: JSON text
+ * messages on the agent's WebSocket (binary messages on the same socket are
+ * protocol frames). camelCase, discriminated by `type`. Validated by hand
+ * here (this package has no runtime deps): every field checked, unknown
+ * `type`s rejected. Spec: docs/PROTOCOL.md §Agent control channel.
+ */
+import { protocolError } from './errors';
+
+/** Path of the agent's WebSocket endpoint on the tunnel server's apex host. The token travels as `Authorization: Bearer <token>`. */
+export const AGENT_PATH = '/__wingman/agent';
+
+/** Prefix reserved on every session origin for Wingman's own endpoints (bundle, signaling). */
+export const RESERVED_PREFIX = '/__wingman/';
+
+/** Largest control message, bytes. SDP offers are ≈ 1–10 KiB; 64 KiB leaves room and bounds parsing cost. */
+export const MAX_CONTROL_MESSAGE_BYTES = 64 * 1024;
+
+export interface IceServer {
+  urls: string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface P2PSettings {
+  /** P2P allowed by both server and agent. */
+  enabled: boolean;
+  /** Give up on ICE after this long and stay on the relay, ms. */
+  timeoutMs: number;
+  iceServers: IceServer[];
+}
+
+/** agent → server, first message after the upgrade. */
+export interface RegisterMessage {
+  type: 'register';
+  /** Protocol version of the agent (PROTOCOL_VERSION). */
+  version: number;
+  /** Present when the agent reconnects and wants its previous session back. */
+  resume?: { sessionId: string; resumeSecret: string };
+  /** Whether the agent offers P2P (false with --no-p2p). */
+  p2p: boolean;
+  /** Agent software, for logs: "wingman/0.1.0". */
+  client: string;
+}
+
+/** server → agent, answer to register. */
+export interface RegisteredMessage {
+  type: 'registered';
+  sessionId: string;
+  url: string;
+  /** Secret to present in `resume` after a reconnect. */
+  resumeSecret: string;
+  /** How long the server keeps the session after the agent drops, ms. */
+  graceMs: number;
+  /** True when the session was resumed (same URL as before). */
+  resumed: boolean;
+  p2p: P2PSettings;
+}
+
+/** server → agent: a refusal or failure, then the server closes the socket. */
+export interface ErrorMessage {
+  type: 'error';
+  code: string;
+  message: string;
+}
+
+export type AgentToServer = RegisterMessage;
+export type ServerToAgent = RegisteredMessage | ErrorMessage;
+
+// ---- validation ---------------------------------------------------------------
+
+type Obj = Record<string, unknown>;
+
+function parseObject(text: string): Obj {
+  if (text.length > MAX_CONTROL_MESSAGE_BYTES) throw protocolError('ERR_INVALID_PAYLOAD', `control message over ${MAX_CONTROL_MESSAGE_BYTES} bytes`);
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw protocolError('ERR_INVALID_PAYLOAD', 'control message is not JSON');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw protocolError('ERR_INVALID_PAYLOAD', 'control message is not an object');
+  return v as Obj;
+}
+
+function str(o: Obj, k: string, max = 512): string {
+  const v = o[k];
+  if (typeof v !== 'string' || v.length > max) throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be a string of at most ${max} chars`);
+  return v;
+}
+
+function int(o: Obj, k: string, min: number, max: number): number {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be an integer in ${min}..${max}`);
+  return v;
+}
+
+function bool(o: Obj, k: string): boolean {
+  const v = o[k];
+  if (typeof v !== 'boolean') throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be a boolean`);
+  return v;
+}
+
+function onlyKeys(o: Obj, keys: string[]): void {
+  for (const k of Object.keys(o)) if (!keys.includes(k)) throw protocolError('ERR_INVALID_PAYLOAD', `unknown field "${k}"`);
+}
+
+function obj(o: Obj, k: string): Obj {
+  const v = o[k];
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be an object`);
+  return v as Obj;
+}
+
+export function parseIceServers(v: unknown): IceServer[] {
+  if (!Array.isArray(v) || v.length > 16) throw protocolError('ERR_INVALID_PAYLOAD', '"iceServers" must be an array of at most 16');
+  return v.map((s) => {
+    if (typeof s !== 'object' || s === null) throw protocolError('ERR_INVALID_PAYLOAD', 'ice server must be an object');
+    const o = s as Obj;
+    onlyKeys(o, ['urls', 'username', 'credential']);
+    const urls = o.urls;
+    if (!Array.isArray(urls) || urls.length === 0 || urls.length > 16 || !urls.every((u) => typeof u === 'string' && /^(stun|stuns|turn|turns):/.test(u) && u.length < 512)) {
+      throw protocolError('ERR_INVALID_PAYLOAD', 'ice server "urls" must be stun:/turn: URLs');
+    }
+    const out: IceServer = { urls: urls as string[] };
+    if (o.username !== undefined) out.username = str(o, 'username');
+    if (o.credential !== undefined) out.credential = str(o, 'credential');
+    return out;
+  });
+}
+
+export function parseP2PSettings(v: Obj): P2PSettings {
+  onlyKeys(v, ['enabled', 'timeoutMs', 'iceServers']);
+  return { enabled: bool(v, 'enabled'), timeoutMs: int(v, 'timeoutMs', 0, 600_000), iceServers: parseIceServers(v.iceServers) };
+}
+
+/** Session ids: 26 chars of RFC 4648 base32 (lower case) = 130 bits, a valid DNS label. */
+export const SESSION_ID_PATTERN = /^[a-z2-7]{26}$/;
+
+export function parseAgentMessage(text: string): AgentToServer {
+  const o = parseObject(text);
+  switch (o.type) {
+    case 'register': {
+      onlyKeys(o, ['type', 'version', 'resume', 'p2p', 'client']);
+      const m: RegisterMessage = { type: 'register', version: int(o, 'version', 0, 255), p2p: bool(o, 'p2p'), client: str(o, 'client', 100) };
+      if (o.resume !== undefined) {
+        const r = obj(o, 'resume');
+        onlyKeys(r, ['sessionId', 'resumeSecret']);
+        const sessionId = str(r, 'sessionId', 64);
+        if (!SESSION_ID_PATTERN.test(sessionId)) throw protocolError('ERR_INVALID_PAYLOAD', 'resume.sessionId is not a session id');
+        m.resume = { sessionId, resumeSecret: str(r, 'resumeSecret', 128) };
+      }
+      return m;
+    }
+    default:
+      throw protocolError('ERR_INVALID_PAYLOAD', `unknown control message type ${JSON.stringify(o.type)?.slice(0, 40)}`);
+  }
+}
+
+export function parseServerMessage(text: string): ServerToAgent {
+  const o = parseObject(text);
+  switch (o.type) {
+    case 'registered': {
+      onlyKeys(o, ['type', 'sessionId', 'url', 'resumeSecret', 'graceMs', 'resumed', 'p2p']);
+      return {
+        type: 'registered',
+        sessionId: str(o, 'sessionId', 64),
+        url: str(o, 'url', 2048),
+        resumeSecret: str(o, 'resumeSecret', 128),
+        graceMs: int(o, 'graceMs', 0, 86_400_000),
+        resumed: bool(o, 'resumed'),
+        p2p: parseP2PSettings(obj(o, 'p2p')),
+      };
+    }
+    case 'error':
+      onlyKeys(o, ['type', 'code', 'message']);
+      return { type: 'error', code: str(o, 'code', 64), message: str(o, 'message', 1024) };
+    default:
+      throw protocolError('ERR_INVALID_PAYLOAD', `unknown control message type ${JSON.stringify(o.type)?.slice(0, 40)}`);
+  }
+}

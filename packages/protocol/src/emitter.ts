@@ -1,0 +1,50 @@
+/** A tiny typed event emitter (the protocol package has no `node:events`). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Listener = (...args: any[]) => void;
+
+export class Emitter<E extends { [K in keyof E]: Listener }> {
+  private readonly listeners = new Map<keyof E, Set<Listener>>();
+
+  /** Adds a listener; returns a function that removes it. */
+  on<K extends keyof E>(event: K, fn: E[K]): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(fn);
+    return () => this.off(event, fn);
+  }
+
+  once<K extends keyof E>(event: K, fn: E[K]): () => void {
+    const wrapped = ((...args: unknown[]) => {
+      this.off(event, wrapped as E[K]);
+      fn(...args);
+    }) as E[K];
+    return this.on(event, wrapped);
+  }
+
+  off<K extends keyof E>(event: K, fn: E[K]): void {
+    this.listeners.get(event)?.delete(fn);
+  }
+
+  listenerCount<K extends keyof E>(event: K): number {
+    return this.listeners.get(event)?.size ?? 0;
+  }
+
+  /**
+   * Calls every listener. A listener that throws is a bug in its owner: the
+   * exception is rethrown outside this call stack (uncaught, so the process or
+   * page reports it) and never corrupts the protocol state of the caller.
+   */
+  protected emit<K extends keyof E>(event: K, ...args: Parameters<E[K]>): void {
+    const set = this.listeners.get(event);
+    if (!set) return;
+    for (const fn of [...set]) {
+      try {
+        fn(...args);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+}

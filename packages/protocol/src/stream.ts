@@ -1,0 +1,349 @@
+/**
+ * One multiplexed stream: an HTTP exchange or a WebSocket. State machine and
+ * flow control: docs/PROTOCOL.md §Streams. Frames are queued here and taken
+ * by the connection's pump (round-robin across streams, within each stream's
+ * send window).
+ */
+import { MAX_WS_MESSAGE_BYTES, STREAM_SEND_HIGH_WATER_BYTES, WINDOW_UPDATE_DIVISOR } from './constants';
+import { Emitter } from './emitter';
+import { ERROR_CODES, ProtocolError, protocolError, type ErrorCode } from './errors';
+import { EMPTY, Flag, FrameType } from './frame';
+import { encodeCodeReason, encodeResponseHead, type RequestHead, type ResponseHead } from './payload';
+
+export type StreamKind = 'http' | 'ws';
+
+export interface StreamEvents {
+  /** The peer's response head (streams this side opened). */
+  response: (head: ResponseHead) => void;
+  /** A body chunk (HTTP streams). The view is valid for as long as you keep it. */
+  data: (chunk: Uint8Array) => void;
+  /** The peer finished its body (END_STREAM). */
+  end: () => void;
+  /** A whole WebSocket message (WebSocket streams). */
+  message: (data: Uint8Array, text: boolean) => void;
+  /** The peer closed its side of the WebSocket. */
+  wsClose: (code: number, reason: string) => void;
+  /** The stream failed: peer RESET, protocol violation, or connection lost. Final. */
+  reset: (error: ProtocolError) => void;
+  /** Queued bytes fell below the high-water mark after write() returned false. */
+  drain: () => void;
+  /** The stream is finished and forgotten by the connection (after end both ways, or any reset). Final. */
+  close: () => void;
+}
+
+/** What a stream needs from its connection. */
+export interface StreamHost {
+  /** The stream has frames queued: put it in the pump's rotation. */
+  markReady(stream: Stream): void;
+  sendControl(type: FrameType, streamId: number, payload: Uint8Array, flags?: number): void;
+  streamFinished(stream: Stream): void;
+  /** The receive window this side grants each stream. */
+  readonly localWindow: number;
+}
+
+/** A frame waiting in a stream's send queue. */
+export interface QueuedFrame {
+  type: FrameType;
+  flags: number;
+  payload: Uint8Array;
+  /** Counts against the send window (DATA, WS_MESSAGE). */
+  flow: boolean;
+}
+
+type InboxItem =
+  | { kind: 'data'; chunk: Uint8Array }
+  | { kind: 'message'; data: Uint8Array; text: boolean; credit: number }
+  | { kind: 'end' }
+  | { kind: 'wsClose'; code: number; reason: string };
+
+const textEncoder = new TextEncoder();
+
+export class Stream extends Emitter<StreamEvents> {
+  /** Bytes this side may still send before the peer grants more. */
+  sendWindow: number;
+  /** Frames waiting for the pump. */
+  readonly queue: QueuedFrame[] = [];
+  queuedBytes = 0;
+
+  private recvAllowed: number;
+  private pendingCredit = 0;
+  private paused = false;
+  private readonly inbox: InboxItem[] = [];
+  private needDrain = false;
+  private fragments: Uint8Array[] = [];
+  private fragmentBytes = 0;
+  private fragmentText = false;
+
+  /** This side queued its END_STREAM / WS_CLOSE. */
+  localEnded = false;
+  /** The END_STREAM / WS_CLOSE of this side left through the pump. */
+  localEndSent = false;
+  /** The peer sent END_STREAM / WS_CLOSE. */
+  remoteEnded = false;
+  /** A response head went out (peer-opened streams) or came in (streams this side opened). */
+  responded = false;
+  closed = false;
+
+  constructor(
+    private readonly host: StreamHost,
+    readonly id: number,
+    readonly kind: StreamKind,
+    /** The request head that opened the stream. */
+    readonly head: RequestHead,
+    /** True when this side opened the stream. */
+    readonly local: boolean,
+    peerWindow: number,
+  ) {
+    super();
+    this.sendWindow = peerWindow;
+    this.recvAllowed = host.localWindow;
+  }
+
+  // ---- sending ----------------------------------------------------------
+
+  /** Sends the response head (peer-opened streams only). */
+  respond(head: ResponseHead, options: { end?: boolean } = {}): void {
+    if (this.local) throw new Error('respond() on a stream this side opened');
+    if (this.responded) throw new Error('response head already sent');
+    if (this.closed) return;
+    this.responded = true;
+    const flags = options.end && this.kind === 'http' ? Flag.END_STREAM : 0;
+    this.enqueue({ type: FrameType.RESPONSE, flags, payload: encodeResponseHead(head), flow: false });
+    if (flags) this.localEnded = true;
+  }
+
+  /** Queues a body chunk. Returns false when the caller should wait for 'drain'. */
+  write(chunk: Uint8Array): boolean {
+    if (this.kind !== 'http') throw new Error('write() on a WebSocket stream; use sendMessage()');
+    if (this.localEnded) throw new Error('write() after end()');
+    if (this.closed) return false;
+    if (chunk.length > 0) this.enqueue({ type: FrameType.DATA, flags: 0, payload: chunk, flow: true });
+    return this.checkHighWater();
+  }
+
+  /** Ends this side's body. */
+  end(): void {
+    if (this.kind !== 'http') throw new Error('end() on a WebSocket stream; use closeWs()');
+    if (this.localEnded || this.closed) return;
+    this.localEnded = true;
+    this.enqueue({ type: FrameType.DATA, flags: Flag.END_STREAM, payload: EMPTY, flow: false });
+  }
+
+  /** Queues one WebSocket message (fragmented by the pump). Returns false when the caller should wait for 'drain'. */
+  sendMessage(data: Uint8Array | string): boolean {
+    if (this.kind !== 'ws') throw new Error('sendMessage() on an HTTP stream');
+    if (this.localEnded || this.closed) return false;
+    const text = typeof data === 'string';
+    const payload = text ? textEncoder.encode(data) : data;
+    if (payload.length > MAX_WS_MESSAGE_BYTES) throw new RangeError(`message of ${payload.length} bytes > ${MAX_WS_MESSAGE_BYTES}`);
+    this.enqueue({ type: FrameType.WS_MESSAGE, flags: text ? Flag.TEXT : 0, payload, flow: true });
+    return this.checkHighWater();
+  }
+
+  /** Closes this side of the WebSocket with a close code (1000 normal). */
+  closeWs(code = 1000, reason = ''): void {
+    if (this.kind !== 'ws') throw new Error('closeWs() on an HTTP stream');
+    if (this.localEnded || this.closed) return;
+    this.localEnded = true;
+    this.enqueue({ type: FrameType.WS_CLOSE, flags: 0, payload: encodeCodeReason(code, reason), flow: false });
+  }
+
+  /** Aborts the stream: tells the peer (RESET with `code`), drops queued frames. Emits 'close' only. */
+  reset(code: ErrorCode = 'ERR_CANCEL', reason = ''): void {
+    if (this.closed) return;
+    this.host.sendControl(FrameType.RESET, this.id, encodeCodeReason(codeNumber(code), reason));
+    this.finish();
+  }
+
+  /** Bytes queued but not yet sent. */
+  get pendingBytes(): number {
+    return this.queuedBytes;
+  }
+
+  private enqueue(f: QueuedFrame): void {
+    this.queue.push(f);
+    this.queuedBytes += f.payload.length;
+    this.host.markReady(this);
+  }
+
+  private checkHighWater(): boolean {
+    if (this.queuedBytes >= STREAM_SEND_HIGH_WATER_BYTES) {
+      this.needDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  /** Called by the pump after it took frames from this stream. */
+  afterSend(): void {
+    if (this.needDrain && this.queuedBytes < STREAM_SEND_HIGH_WATER_BYTES / 2) {
+      this.needDrain = false;
+      this.emit('drain');
+    }
+    if (this.localEndSent) this.maybeFinish();
+  }
+
+  // ---- receiving --------------------------------------------------------
+
+  /** Adds a listener; body items received before the first listener are delivered to it (nothing is lost). */
+  override on<K extends keyof StreamEvents>(event: K, fn: StreamEvents[K]): () => void {
+    const off = super.on(event, fn);
+    if (this.inbox.length > 0 && (event === 'data' || event === 'message' || event === 'end' || event === 'wsClose')) {
+      queueMicrotask(() => this.flushInbox());
+    }
+    return off;
+  }
+
+  /** Stops delivery of data and messages (and withholds window credit) until resume(). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.flushInbox();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** @internal Accounts flow-controlled bytes; false when the peer overran the window. */
+  takeWindow(n: number): boolean {
+    this.recvAllowed -= n;
+    return this.recvAllowed >= 0;
+  }
+
+  /** @internal */
+  receiveData(chunk: Uint8Array): void {
+    this.push({ kind: 'data', chunk });
+  }
+
+  /** @internal Reassembles fragments; returns an error code when the message is too large. */
+  receiveFragment(payload: Uint8Array, text: boolean, more: boolean): ErrorCode | undefined {
+    if (this.fragments.length > 0 && text !== this.fragmentText) return 'ERR_PROTOCOL';
+    this.fragmentText = text;
+    this.fragmentBytes += payload.length;
+    if (this.fragmentBytes > MAX_WS_MESSAGE_BYTES) return 'ERR_MESSAGE_TOO_LARGE';
+    if (more) {
+      // Fragments are buffered (bounded above), so their credit returns at once:
+      // a message larger than the window must not deadlock.
+      this.fragments.push(payload);
+      this.credit(payload.length);
+      return undefined;
+    }
+    let data = payload;
+    if (this.fragments.length > 0) {
+      this.fragments.push(payload);
+      data = concat(this.fragments, this.fragmentBytes);
+    }
+    this.fragments = [];
+    this.fragmentBytes = 0;
+    this.push({ kind: 'message', data, text, credit: payload.length });
+    return undefined;
+  }
+
+  /** @internal */
+  receiveEnd(): void {
+    this.remoteEnded = true;
+    this.push({ kind: 'end' });
+  }
+
+  /** @internal */
+  receiveWsClose(code: number, reason: string): void {
+    this.remoteEnded = true;
+    this.push({ kind: 'wsClose', code, reason });
+  }
+
+  /** @internal */
+  receiveResponse(head: ResponseHead): void {
+    this.responded = true;
+    this.emit('response', head);
+  }
+
+  /** @internal The stream failed (peer RESET, violation, connection gone). */
+  fail(error: ProtocolError): void {
+    if (this.closed) return;
+    this.finish(error);
+  }
+
+  /** @internal A protocol violation on this stream: reset it towards the peer and fail it locally. */
+  violate(code: ErrorCode, message: string): void {
+    if (this.closed) return;
+    this.host.sendControl(FrameType.RESET, this.id, encodeCodeReason(codeNumber(code), message));
+    this.finish(protocolError(code, message));
+  }
+
+  private push(item: InboxItem): void {
+    this.inbox.push(item);
+    if (!this.paused) this.flushInbox();
+  }
+
+  private flushInbox(): void {
+    while (!this.paused && this.inbox.length > 0 && !this.closed) {
+      // Like a Node stream in paused mode: items wait until someone listens.
+      if (this.listenerCount(this.inbox[0]!.kind) === 0) break;
+      const item = this.inbox.shift()!;
+      switch (item.kind) {
+        case 'data':
+          this.credit(item.chunk.length);
+          this.emit('data', item.chunk);
+          break;
+        case 'message':
+          this.credit(item.credit);
+          this.emit('message', item.data, item.text);
+          break;
+        case 'end':
+          this.emit('end');
+          break;
+        case 'wsClose':
+          this.emit('wsClose', item.code, item.reason);
+          break;
+      }
+    }
+    this.maybeFinish();
+  }
+
+  private credit(n: number): void {
+    if (n === 0 || this.remoteEnded) return;
+    this.pendingCredit += n;
+    if (this.pendingCredit >= this.host.localWindow / WINDOW_UPDATE_DIVISOR) {
+      const inc = this.pendingCredit;
+      this.pendingCredit = 0;
+      this.recvAllowed += inc;
+      const p = new Uint8Array(4);
+      new DataView(p.buffer).setUint32(0, inc);
+      this.host.sendControl(FrameType.WINDOW_UPDATE, this.id, p);
+    }
+  }
+
+  private maybeFinish(): void {
+    if (!this.closed && this.localEndSent && this.remoteEnded && this.inbox.length === 0) this.finish();
+  }
+
+  private finish(error?: ProtocolError): void {
+    this.closed = true;
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.inbox.length = 0;
+    this.fragments = [];
+    this.host.streamFinished(this);
+    if (error) this.emit('reset', error);
+    this.emit('close');
+  }
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function codeNumber(code: ErrorCode): number {
+  return ERROR_CODES[code];
+}
