@@ -6,6 +6,16 @@
  * `type`s rejected. Spec: docs/PROTOCOL.md §Agent control channel.
  */
 import { protocolError } from './errors';
+import {
+  parseEnvelope,
+  parseHostSignal,
+  parseViewerSignal,
+  VIEWER_ID_PATTERN,
+  type HostSignal,
+  type SignalEnvelope,
+  type ViewerLeft,
+  type ViewerSignal,
+} from './signaling';
 
 /** Path of the agent's WebSocket endpoint on the tunnel server's apex host. The token travels as `Authorization: Bearer <token>`. */
 export const AGENT_PATH = '/__wingman/agent';
@@ -64,8 +74,21 @@ export interface ErrorMessage {
   message: string;
 }
 
-export type AgentToServer = RegisterMessage;
-export type ServerToAgent = RegisteredMessage | ErrorMessage;
+/** agent → server: what happened to one viewer's peer connection (feeds /metrics and session info). */
+export interface PeerReportMessage {
+  type: 'peer-report';
+  viewerId: string;
+  /** connected: P2P usable; failed: gave up (reason says why); closed: peer gone. */
+  state: 'connected' | 'failed' | 'closed';
+  reason?: string;
+  /** Time from offer received to data channel open, ms. */
+  connectMs?: number;
+  /** Latest protocol PING round trip over the channel, ms. */
+  rttMs?: number;
+}
+
+export type AgentToServer = RegisterMessage | SignalEnvelope<HostSignal> | PeerReportMessage;
+export type ServerToAgent = RegisteredMessage | ErrorMessage | SignalEnvelope<ViewerSignal> | ViewerLeft;
 
 // ---- validation ---------------------------------------------------------------
 
@@ -151,9 +174,31 @@ export function parseAgentMessage(text: string): AgentToServer {
       }
       return m;
     }
+    case 'signal': {
+      const { viewerId, message } = parseEnvelope(o);
+      return { type: 'signal', viewerId, message: parseHostSignal(message) };
+    }
+    case 'peer-report': {
+      onlyKeys(o, ['type', 'viewerId', 'state', 'reason', 'connectMs', 'rttMs']);
+      const viewerId = str(o, 'viewerId', 16);
+      if (!VIEWER_ID_PATTERN.test(viewerId)) throw protocolError('ERR_INVALID_PAYLOAD', 'bad viewerId');
+      const state = str(o, 'state', 16);
+      if (state !== 'connected' && state !== 'failed' && state !== 'closed') throw protocolError('ERR_INVALID_PAYLOAD', `bad state "${state}"`);
+      const m: PeerReportMessage = { type: 'peer-report', viewerId, state };
+      if (o.reason !== undefined) m.reason = str(o, 'reason', 200);
+      if (o.connectMs !== undefined) m.connectMs = int(o, 'connectMs', 0, 3_600_000);
+      if (o.rttMs !== undefined) m.rttMs = num(o, 'rttMs');
+      return m;
+    }
     default:
       throw protocolError('ERR_INVALID_PAYLOAD', `unknown control message type ${JSON.stringify(o.type)?.slice(0, 40)}`);
   }
+}
+
+function num(o: Obj, k: string): number {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 3_600_000) throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be a non-negative number`);
+  return v;
 }
 
 export function parseServerMessage(text: string): ServerToAgent {
@@ -174,6 +219,16 @@ export function parseServerMessage(text: string): ServerToAgent {
     case 'error':
       onlyKeys(o, ['type', 'code', 'message']);
       return { type: 'error', code: str(o, 'code', 64), message: str(o, 'message', 1024) };
+    case 'signal': {
+      const { viewerId, message } = parseEnvelope(o);
+      return { type: 'signal', viewerId, message: parseViewerSignal(message) };
+    }
+    case 'viewer-left': {
+      onlyKeys(o, ['type', 'viewerId']);
+      const viewerId = str(o, 'viewerId', 16);
+      if (!VIEWER_ID_PATTERN.test(viewerId)) throw protocolError('ERR_INVALID_PAYLOAD', 'bad viewerId');
+      return { type: 'viewer-left', viewerId };
+    }
     default:
       throw protocolError('ERR_INVALID_PAYLOAD', `unknown control message type ${JSON.stringify(o.type)?.slice(0, 40)}`);
   }

@@ -1,0 +1,204 @@
+/**
+ * WebRTC signaling messages (JSON text). A viewer talks to the tunnel server
+ * on its session's origin at SIGNAL_PATH; the server forwards to the session's
+ * agent on the agent control channel, wrapped as `{type:'signal', viewerId,
+ * message}`. The viewer offers (it creates the data channel); the agent
+ * answers. Spec: docs/PROTOCOL.md §Signaling.
+ */
+import { protocolError } from './errors';
+import { parseP2PSettings, type P2PSettings } from './control';
+
+/** WebSocket path of signaling on every session origin. */
+export const SIGNAL_PATH = '/__wingman/signal';
+
+/** Largest signaling message, bytes: an SDP offer with many candidates stays < 16 KiB; 32 KiB is twice that. */
+export const MAX_SIGNAL_MESSAGE_BYTES = 32 * 1024;
+
+/** Largest SDP, chars. */
+export const MAX_SDP_CHARS = 30_000;
+
+/** Label of the data channel that carries protocol frames. */
+export const DATA_CHANNEL_LABEL = 'wingman';
+
+export interface IceCandidateInit {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+}
+
+export type ConnectionStateName = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
+
+/** Messages a viewer sends (and the agent receives, wrapped). */
+export type ViewerSignal =
+  | { type: 'offer'; sdp: string }
+  | { type: 'ice-candidate'; candidate: IceCandidateInit }
+  | { type: 'end-of-candidates' }
+  | { type: 'connection-state'; state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number }
+  | { type: 'bye'; reason?: string };
+
+/** Messages the agent sends to a viewer (wrapped), or the server itself sends to a viewer. */
+export type HostSignal =
+  | { type: 'answer'; sdp: string }
+  | { type: 'ice-candidate'; candidate: IceCandidateInit }
+  | { type: 'end-of-candidates' }
+  | { type: 'connection-state'; state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number }
+  | { type: 'bye'; reason?: string }
+  | { type: 'error'; code: string; message: string };
+
+/** server → viewer, first message on the signaling socket. */
+export interface SignalHello {
+  type: 'hello';
+  viewerId: string;
+  p2p: P2PSettings;
+}
+
+/** Agent control channel: a signaling message to or from one viewer. */
+export interface SignalEnvelope<M> {
+  type: 'signal';
+  viewerId: string;
+  message: M;
+}
+
+/** server → agent: a viewer's signaling socket closed. */
+export interface ViewerLeft {
+  type: 'viewer-left';
+  viewerId: string;
+}
+
+/** Viewer ids: 16 lower-case hex chars (64 random bits; ids are scoped to one session). */
+export const VIEWER_ID_PATTERN = /^[0-9a-f]{16}$/;
+
+const STATES: ReadonlySet<string> = new Set(['new', 'connecting', 'connected', 'disconnected', 'failed', 'closed']);
+
+type Obj = Record<string, unknown>;
+
+function fail(msg: string): never {
+  throw protocolError('ERR_INVALID_PAYLOAD', msg);
+}
+
+function asObject(v: unknown, what: string): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(`${what} must be an object`);
+  return v as Obj;
+}
+
+function only(o: Obj, keys: readonly string[]): void {
+  for (const k of Object.keys(o)) if (!keys.includes(k)) fail(`unknown field "${k}"`);
+}
+
+function str(o: Obj, k: string, max: number): string {
+  const v = o[k];
+  if (typeof v !== 'string' || v.length > max) fail(`"${k}" must be a string of at most ${max} chars`);
+  return v;
+}
+
+function optStr(o: Obj, k: string, max: number): string | undefined {
+  return o[k] === undefined ? undefined : str(o, k, max);
+}
+
+function optNum(o: Obj, k: string): number | undefined {
+  const v = o[k];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 3_600_000) fail(`"${k}" must be a non-negative number`);
+  return v;
+}
+
+function candidate(v: unknown): IceCandidateInit {
+  const o = asObject(v, '"candidate"');
+  only(o, ['candidate', 'sdpMid', 'sdpMLineIndex', 'usernameFragment']);
+  const c: IceCandidateInit = { candidate: str(o, 'candidate', 1024) };
+  if (o.sdpMid !== undefined && o.sdpMid !== null) c.sdpMid = str(o, 'sdpMid', 64);
+  if (o.sdpMLineIndex !== undefined && o.sdpMLineIndex !== null) {
+    const i = o.sdpMLineIndex;
+    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i > 64) fail('"sdpMLineIndex" must be a small integer');
+    c.sdpMLineIndex = i;
+  }
+  return c;
+}
+
+function parseText(text: string): Obj {
+  if (text.length > MAX_SIGNAL_MESSAGE_BYTES) throw protocolError('ERR_INVALID_PAYLOAD', `signaling message over ${MAX_SIGNAL_MESSAGE_BYTES} bytes`);
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    fail('signaling message is not JSON');
+  }
+  return asObject(v, 'signaling message');
+}
+
+function state(o: Obj): { state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number } {
+  only(o, ['type', 'state', 'reason', 'connectMs', 'rttMs']);
+  const s = str(o, 'state', 16);
+  if (!STATES.has(s)) fail(`unknown connection state "${s}"`);
+  const out: { state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number } = { state: s as ConnectionStateName };
+  const reason = optStr(o, 'reason', 200);
+  if (reason !== undefined) out.reason = reason;
+  const c = optNum(o, 'connectMs');
+  if (c !== undefined) out.connectMs = c;
+  const r = optNum(o, 'rttMs');
+  if (r !== undefined) out.rttMs = r;
+  return out;
+}
+
+/** Validates a message from a viewer (or an already-parsed object, when unwrapping an envelope). */
+export function parseViewerSignal(input: string | unknown): ViewerSignal {
+  const o = typeof input === 'string' ? parseText(input) : asObject(input, 'signaling message');
+  switch (o.type) {
+    case 'offer':
+      only(o, ['type', 'sdp']);
+      return { type: 'offer', sdp: str(o, 'sdp', MAX_SDP_CHARS) };
+    case 'ice-candidate':
+      only(o, ['type', 'candidate']);
+      return { type: 'ice-candidate', candidate: candidate(o.candidate) };
+    case 'end-of-candidates':
+      only(o, ['type']);
+      return { type: 'end-of-candidates' };
+    case 'connection-state':
+      return { type: 'connection-state', ...state(o) };
+    case 'bye': {
+      only(o, ['type', 'reason']);
+      const reason = optStr(o, 'reason', 200);
+      return reason === undefined ? { type: 'bye' } : { type: 'bye', reason };
+    }
+    default:
+      return fail(`unknown signaling message type ${JSON.stringify(o.type)?.slice(0, 40)}`);
+  }
+}
+
+/** Validates a message from the host side (agent or server) to a viewer. */
+export function parseHostSignal(input: string | unknown): HostSignal {
+  const o = typeof input === 'string' ? parseText(input) : asObject(input, 'signaling message');
+  switch (o.type) {
+    case 'answer':
+      only(o, ['type', 'sdp']);
+      return { type: 'answer', sdp: str(o, 'sdp', MAX_SDP_CHARS) };
+    case 'error':
+      only(o, ['type', 'code', 'message']);
+      return { type: 'error', code: str(o, 'code', 64), message: str(o, 'message', 1024) };
+    case 'ice-candidate':
+    case 'end-of-candidates':
+    case 'connection-state':
+    case 'bye':
+      return parseViewerSignal(o) as HostSignal;
+    default:
+      return fail(`unknown signaling message type ${JSON.stringify(o.type)?.slice(0, 40)}`);
+  }
+}
+
+/** Validates the server's first message to a viewer. */
+export function parseSignalHello(text: string): SignalHello {
+  const o = parseText(text);
+  if (o.type !== 'hello') fail('expected a hello message');
+  only(o, ['type', 'viewerId', 'p2p']);
+  const viewerId = str(o, 'viewerId', 16);
+  if (!VIEWER_ID_PATTERN.test(viewerId)) fail('bad viewerId');
+  return { type: 'hello', viewerId, p2p: parseP2PSettings(asObject(o.p2p, '"p2p"')) };
+}
+
+/** Validates the envelope fields of a `signal` control message; the inner message is parsed by the caller's side. */
+export function parseEnvelope(o: Obj): { viewerId: string; message: unknown } {
+  only(o, ['type', 'viewerId', 'message']);
+  const viewerId = str(o, 'viewerId', 16);
+  if (!VIEWER_ID_PATTERN.test(viewerId)) fail('bad viewerId');
+  return { viewerId, message: o.message };
+}

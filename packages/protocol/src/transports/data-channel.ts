@@ -1,0 +1,56 @@
+/**
+ * Runs a Connection over an RTCDataChannel (browser or @roamhq/wrtc). One
+ * message carries whole frames up to 16 KiB; backpressure from
+ * bufferedAmount + bufferedamountlow.
+ * @see https://developer.mozilla.org/en-US/docs/Web/API/RTCDataChannel/bufferedamountlow_event
+ */
+import { MAX_FRAME_BYTES } from '../constants';
+import { Connection, type ConnectionOptions } from '../connection';
+
+/** The part of RTCDataChannel this adapter uses (structural: works with the DOM type and wrtc's). */
+export interface DataChannelLike {
+  binaryType: string;
+  readonly bufferedAmount: number;
+  bufferedAmountLowThreshold: number;
+  readonly readyState: string;
+  send(data: ArrayBuffer): void;
+  close(): void;
+  addEventListener(type: 'message', fn: (ev: { data: unknown }) => void): void;
+  addEventListener(type: 'close' | 'bufferedamountlow' | 'error', fn: () => void): void;
+}
+
+/**
+ * The pump stops above this many buffered bytes; bufferedamountlow fires at a
+ * quarter of it. 1 MiB keeps a LAN/loopback channel busy (Chromium's SCTP send
+ * buffer is larger; its send() fails past 16 MiB buffered).
+ */
+export const DATA_CHANNEL_HIGH_WATER_BYTES = 1024 * 1024;
+
+export function connectionOverDataChannel(dc: DataChannelLike, options: Omit<ConnectionOptions, 'transport'>): Connection {
+  dc.binaryType = 'arraybuffer';
+  dc.bufferedAmountLowThreshold = DATA_CHANNEL_HIGH_WATER_BYTES / 4;
+  const conn = new Connection({
+    maxMessageBytes: MAX_FRAME_BYTES,
+    highWaterBytes: DATA_CHANNEL_HIGH_WATER_BYTES,
+    ...options,
+    transport: {
+      send: (m) => {
+        if (dc.readyState !== 'open') return;
+        // Send an exact ArrayBuffer: some stacks send a view's whole backing buffer.
+        const ab = m.byteOffset === 0 && m.byteLength === m.buffer.byteLength ? (m.buffer as ArrayBuffer) : (m.slice().buffer as ArrayBuffer);
+        dc.send(ab);
+      },
+      bufferedAmount: () => dc.bufferedAmount,
+      close: () => dc.close(),
+    },
+  });
+  dc.addEventListener('message', (ev) => {
+    const d = ev.data;
+    if (d instanceof ArrayBuffer) conn.receive(new Uint8Array(d));
+    else if (ArrayBuffer.isView(d)) conn.receive(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+    else conn.close('ERR_INVALID_PAYLOAD', 'text message on the data channel');
+  });
+  dc.addEventListener('bufferedamountlow', () => conn.drain());
+  dc.addEventListener('close', () => conn.transportClosed());
+  return conn;
+}
