@@ -1,0 +1,281 @@
+/**
+ * The P2P host: one RTCPeerConnection per viewer, answering the viewer's
+ * offer, serving protocol streams over the data channel exactly as relayed
+ * streams (the forwarder marks responses `x-wingman-transport: p2p`).
+ */
+import {
+  connectionOverDataChannel,
+  DATA_CHANNEL_LABEL,
+  type Connection,
+  type HostSignal,
+  type IceServer,
+  type Stream,
+  type ViewerSignal,
+} from '@wingman/protocol';
+import { isLoopbackCandidate } from './candidates';
+import { closePeer, createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
+
+/** Default cap on concurrent viewer peers per agent (each costs a DTLS/SCTP association and a few threads' work in wrtc). */
+export const DEFAULT_MAX_PEERS = 32;
+/** Default time from offer to an open data channel before the host gives up on that viewer, ms. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
+/** Interval of protocol PINGs over an open channel (RTT and liveness), ms. */
+export const MONITOR_INTERVAL_MS = 5_000;
+/** Consecutive missed PONGs after which the peer is closed. */
+export const MONITOR_MAX_MISSED = 3;
+/** Close a peer that carried no stream for this long, ms (the viewer reconnects on demand). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
+/** Remote candidates accepted per viewer (a real offer has < 20). */
+export const MAX_REMOTE_CANDIDATES = 64;
+
+export interface PeerReport {
+  viewerId: string;
+  state: 'connected' | 'failed' | 'closed';
+  reason?: string;
+  connectMs?: number;
+  rttMs?: number;
+}
+
+export interface PeerInfo {
+  viewerId: string;
+  state: 'connecting' | 'connected';
+  rttMs?: number;
+  streams: number;
+}
+
+export interface PeerHostOptions {
+  /** Serves each stream opened by a viewer over the channel. */
+  handleStream(stream: Stream, transport: 'p2p'): void;
+  /** Sends a signaling message to one viewer (through the tunnel server). */
+  sendSignal(viewerId: string, message: HostSignal): void;
+  /** Peer lifecycle reports (CLI display, server metrics). */
+  report?(report: PeerReport): void;
+  /** STUN/TURN servers from the tunnel server's `registered.p2p`. */
+  iceServers?: IceServer[];
+  /** Cap on concurrent peers. Default DEFAULT_MAX_PEERS. */
+  maxPeers?: number;
+  /** Offer → open channel deadline, ms. Default DEFAULT_CONNECT_TIMEOUT_MS. */
+  connectTimeoutMs?: number;
+  /** Idle close, ms. Default DEFAULT_IDLE_TIMEOUT_MS. */
+  idleTimeoutMs?: number;
+}
+
+export interface PeerHost {
+  /** Feeds one validated signaling message from a viewer. Never throws. */
+  handleSignal(viewerId: string, message: ViewerSignal): void;
+  /** The viewer's signaling socket closed: drop the peer if it never connected. */
+  viewerLeft(viewerId: string): void;
+  peers(): PeerInfo[];
+  close(): void;
+}
+
+interface Peer {
+  viewerId: string;
+  pc: RtcPeerConnection;
+  dc?: RtcDataChannel;
+  conn?: Connection;
+  startedAt: number;
+  connected: boolean;
+  remoteDescriptionSet: boolean;
+  pendingRemote: RtcIceCandidateInit[];
+  remoteCandidates: number;
+  remoteLoopback: boolean;
+  heldLoopback: RtcIceCandidateInit[];
+  rttMs?: number;
+  missed: number;
+  lastActivity: number;
+  timers: Array<ReturnType<typeof setTimeout>>;
+  closed: boolean;
+}
+
+export function createPeerHost(options: PeerHostOptions): PeerHost {
+  const peers = new Map<string, Peer>();
+  const maxPeers = options.maxPeers ?? DEFAULT_MAX_PEERS;
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+
+  const report = (r: PeerReport) => {
+    try {
+      options.report?.(r);
+    } catch {
+      /* a reporting failure must not break the peer */
+    }
+  };
+
+  function closePeerEntry(peer: Peer, state: 'failed' | 'closed', reason: string): void {
+    if (peer.closed) return;
+    peer.closed = true;
+    for (const t of peer.timers) clearTimeout(t);
+    peers.delete(peer.viewerId);
+    peer.conn?.close('ERR_GOING_AWAY', reason);
+    closePeer(peer.pc, peer.dc);
+    report({ viewerId: peer.viewerId, state, reason, ...(peer.rttMs !== undefined ? { rttMs: peer.rttMs } : {}) });
+  }
+
+  function sendCandidate(peer: Peer, c: RtcIceCandidateInit): void {
+    options.sendSignal(peer.viewerId, {
+      type: 'ice-candidate',
+      candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null },
+    });
+  }
+
+  function onChannel(peer: Peer, dc: RtcDataChannel): void {
+    if (dc.label !== DATA_CHANNEL_LABEL || peer.dc) {
+      try {
+        dc.close();
+      } catch {
+        /* ignore */
+      }
+      return;
+    }
+    peer.dc = dc;
+    const open = () => {
+      if (peer.closed || peer.conn) return;
+      const conn = connectionOverDataChannel(dc, { role: 'server' });
+      peer.conn = conn;
+      peer.connected = true;
+      peer.lastActivity = Date.now();
+      conn.on('stream', (stream) => {
+        peer.lastActivity = Date.now();
+        options.handleStream(stream, 'p2p');
+      });
+      conn.on('close', () => closePeerEntry(peer, 'closed', 'data channel closed'));
+      report({ viewerId: peer.viewerId, state: 'connected', connectMs: Date.now() - peer.startedAt });
+      monitor(peer);
+    };
+    if (dc.readyState === 'open') open();
+    else dc.addEventListener('open', open);
+    dc.addEventListener('close', () => closePeerEntry(peer, 'closed', 'data channel closed'));
+  }
+
+  function monitor(peer: Peer): void {
+    const tick = () => {
+      if (peer.closed || !peer.conn) return;
+      if (peer.conn.streamCount > 0) peer.lastActivity = Date.now();
+      if (Date.now() - peer.lastActivity > idleTimeoutMs) return closePeerEntry(peer, 'closed', 'idle');
+      peer.conn.ping(MONITOR_INTERVAL_MS).then(
+        (ms) => {
+          peer.missed = 0;
+          peer.rttMs = ms;
+        },
+        () => {
+          if (++peer.missed >= MONITOR_MAX_MISSED) closePeerEntry(peer, 'failed', 'ping timeout');
+        },
+      );
+      peer.timers.push(setTimeout(tick, MONITOR_INTERVAL_MS));
+      if (peer.timers.length > 8) peer.timers.splice(0, peer.timers.length - 8);
+    };
+    tick();
+  }
+
+  async function onOffer(viewerId: string, sdp: string): Promise<void> {
+    const existing = peers.get(viewerId);
+    if (existing) closePeerEntry(existing, 'closed', 'replaced by a new offer');
+    if (peers.size >= maxPeers) {
+      options.sendSignal(viewerId, { type: 'error', code: 'ERR_TOO_MANY_PEERS', message: `this agent serves at most ${maxPeers} P2P viewers; staying on the relay` });
+      report({ viewerId, state: 'failed', reason: 'too many peers' });
+      return;
+    }
+    const pc = createPeerConnection({ iceServers: options.iceServers ?? [] });
+    const peer: Peer = {
+      viewerId,
+      pc,
+      startedAt: Date.now(),
+      connected: false,
+      remoteDescriptionSet: false,
+      pendingRemote: [],
+      remoteCandidates: 0,
+      remoteLoopback: false,
+      heldLoopback: [],
+      missed: 0,
+      lastActivity: Date.now(),
+      timers: [],
+      closed: false,
+    };
+    peers.set(viewerId, peer);
+    peer.timers.push(
+      setTimeout(() => {
+        if (!peer.connected) closePeerEntry(peer, 'failed', `no data channel within ${connectTimeoutMs} ms`);
+      }, connectTimeoutMs),
+    );
+    pc.onicecandidate = (ev) => {
+      if (peer.closed) return;
+      if (!ev.candidate) return options.sendSignal(viewerId, { type: 'end-of-candidates' });
+      const c = ev.candidate.toJSON ? ev.candidate.toJSON() : ev.candidate;
+      if (!c.candidate) return;
+      if (isLoopbackCandidate(c.candidate) && !peer.remoteLoopback) peer.heldLoopback.push(c);
+      else sendCandidate(peer, c);
+    };
+    pc.ondatachannel = (ev) => onChannel(peer, ev.channel);
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === 'failed') closePeerEntry(peer, 'failed', 'ICE failed');
+      else if (pc.connectionState === 'closed') closePeerEntry(peer, 'closed', 'peer connection closed');
+    };
+    if (/ 127\.\d+\.\d+\.\d+ | ::1 /.test(sdp)) revealLoopback(peer);
+    await pc.setRemoteDescription({ type: 'offer', sdp });
+    peer.remoteDescriptionSet = true;
+    for (const c of peer.pendingRemote.splice(0)) await pc.addIceCandidate(c).catch(() => undefined);
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    if (peer.closed) return;
+    options.sendSignal(viewerId, { type: 'answer', sdp: pc.localDescription?.sdp ?? answer.sdp });
+  }
+
+  function revealLoopback(peer: Peer): void {
+    if (peer.remoteLoopback) return;
+    peer.remoteLoopback = true;
+    for (const c of peer.heldLoopback.splice(0)) sendCandidate(peer, c);
+  }
+
+  function onCandidate(peer: Peer, c: RtcIceCandidateInit): void {
+    if (++peer.remoteCandidates > MAX_REMOTE_CANDIDATES) {
+      options.sendSignal(peer.viewerId, { type: 'error', code: 'ERR_TOO_MANY_CANDIDATES', message: `more than ${MAX_REMOTE_CANDIDATES} candidates` });
+      return closePeerEntry(peer, 'failed', 'too many candidates');
+    }
+    if (isLoopbackCandidate(c.candidate)) revealLoopback(peer);
+    if (!peer.remoteDescriptionSet) peer.pendingRemote.push(c);
+    else void peer.pc.addIceCandidate(c).catch(() => undefined);
+  }
+
+  return {
+    handleSignal(viewerId, message) {
+      const peer = peers.get(viewerId);
+      switch (message.type) {
+        case 'offer':
+          onOffer(viewerId, message.sdp).catch((err: unknown) => {
+            const p = peers.get(viewerId);
+            options.sendSignal(viewerId, { type: 'error', code: 'ERR_BAD_OFFER', message: `could not answer the offer: ${(err as Error).message}` });
+            if (p) closePeerEntry(p, 'failed', 'bad offer');
+          });
+          return;
+        case 'ice-candidate':
+          if (peer && !peer.closed) onCandidate(peer, message.candidate);
+          return;
+        case 'end-of-candidates':
+          if (peer?.remoteDescriptionSet) void peer.pc.addIceCandidate(null).catch(() => undefined);
+          return;
+        case 'connection-state':
+          if (peer && message.state === 'failed') closePeerEntry(peer, 'failed', message.reason ?? 'viewer reported failure');
+          return;
+        case 'bye':
+          if (peer) closePeerEntry(peer, 'closed', message.reason ?? 'viewer said bye');
+          return;
+      }
+    },
+    viewerLeft(viewerId) {
+      const peer = peers.get(viewerId);
+      if (peer && !peer.connected) closePeerEntry(peer, 'closed', 'viewer left before connecting');
+    },
+    peers() {
+      return [...peers.values()].map((p) => ({
+        viewerId: p.viewerId,
+        state: p.connected ? 'connected' : 'connecting',
+        ...(p.rttMs !== undefined ? { rttMs: p.rttMs } : {}),
+        streams: p.conn?.streamCount ?? 0,
+      }));
+    },
+    close() {
+      for (const p of [...peers.values()]) closePeerEntry(p, 'closed', 'agent closing');
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The ONLY module that imports @roamhq/wrtc (native, heavy, known to keep
+ * handles open): everything else uses the structural types below, so tests and
+ * the relay-only path never load it.
+ */
+import type { DataChannelLike } from '@wingman/protocol';
+
+export interface RtcIceCandidateInit {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+}
+
+export interface RtcDataChannel extends DataChannelLike {
+  readonly label: string;
+  addEventListener(type: 'open' | 'close' | 'bufferedamountlow' | 'error', fn: () => void): void;
+  addEventListener(type: 'message', fn: (ev: { data: unknown }) => void): void;
+}
+
+export interface RtcPeerConnection {
+  readonly connectionState: string;
+  readonly iceConnectionState: string;
+  readonly localDescription: { type: string; sdp: string } | null;
+  createDataChannel(label: string, init?: { ordered?: boolean }): RtcDataChannel;
+  createOffer(): Promise<{ type: string; sdp: string }>;
+  createAnswer(): Promise<{ type: string; sdp: string }>;
+  setLocalDescription(d: { type: string; sdp: string }): Promise<void>;
+  setRemoteDescription(d: { type: string; sdp: string }): Promise<void>;
+  addIceCandidate(c: RtcIceCandidateInit | null): Promise<void>;
+  getStats(): Promise<Map<string, Record<string, unknown>>>;
+  close(): void;
+  onicecandidate: ((ev: { candidate: (RtcIceCandidateInit & { toJSON?(): RtcIceCandidateInit }) | null }) => void) | null;
+  ondatachannel: ((ev: { channel: RtcDataChannel }) => void) | null;
+  onconnectionstatechange: (() => void) | null;
+}
+
+export interface RtcConfiguration {
+  iceServers?: Array<{ urls: string[]; username?: string; credential?: string }>;
+}
+
+type Ctor = new (config?: RtcConfiguration) => RtcPeerConnection;
+let ctor: Ctor | undefined;
+
+/** Creates a peer connection with @roamhq/wrtc (loaded on first use). */
+export function createPeerConnection(config: RtcConfiguration): RtcPeerConnection {
+  if (!ctor) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    ctor = (require('@roamhq/wrtc') as { RTCPeerConnection: Ctor }).RTCPeerConnection;
+  }
+  return new ctor(config);
+}
+
+/** Closes a data channel and its peer connection, swallowing the errors wrtc throws on double close. */
+export function closePeer(pc: RtcPeerConnection, dc?: RtcDataChannel): void {
+  try {
+    dc?.close();
+  } catch {
+    /* already closed */
+  }
+  try {
+    pc.close();
+  } catch {
+    /* already closed */
+  }
+}

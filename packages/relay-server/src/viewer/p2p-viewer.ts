@@ -1,0 +1,153 @@
+/**
+ * A Node viewer that reaches a session's agent peer-to-peer: signaling over
+ * the session origin's SIGNAL_PATH, a wrtc peer connection that offers the
+ * data channel, then protocol streams over it. Used by tests, benchmarks and
+ * `wingman fetch`.
+ */
+import WebSocket from 'ws';
+import {
+  connectionOverDataChannel,
+  DATA_CHANNEL_LABEL,
+  parseHostSignal,
+  parseSignalHello,
+  protocolError,
+  SIGNAL_PATH,
+  type Connection,
+  type P2PSettings,
+} from '@wingman/protocol';
+import { closePeer, createPeerConnection, type RtcDataChannel, type RtcPeerConnection } from '../p2p/webrtc';
+import { localhostLookup } from './localhost-lookup';
+
+/** Default deadline for signaling + ICE + channel open, ms. */
+export const VIEWER_CONNECT_TIMEOUT_MS = 15_000;
+
+export interface P2PViewerOptions {
+  /** The session URL, e.g. http://<id>.localhost:8080/ */
+  url: string;
+  /** Deadline for the channel to open, ms. Default VIEWER_CONNECT_TIMEOUT_MS. */
+  timeoutMs?: number;
+}
+
+export interface P2PViewer {
+  readonly connection: Connection;
+  readonly viewerId: string;
+  readonly p2p: P2PSettings;
+  /** Time from start to open data channel, ms. */
+  readonly connectMs: number;
+  /** The raw data channel (benchmarks compare against it). */
+  readonly channel: RtcDataChannel;
+  close(): void;
+}
+
+/** Connects P2P; rejects with a coded error (ERR_P2P_DISABLED, ERR_TIMEOUT, …) when it cannot. */
+export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> {
+  const started = Date.now();
+  const timeoutMs = options.timeoutMs ?? VIEWER_CONNECT_TIMEOUT_MS;
+  const base = new URL(options.url);
+  const signalUrl = `${base.protocol === 'https:' ? 'wss:' : 'ws:'}//${base.host}${SIGNAL_PATH}`;
+
+  return new Promise<P2PViewer>((resolve, reject) => {
+    let pc: RtcPeerConnection | undefined;
+    let dc: RtcDataChannel | undefined;
+    let settled = false;
+    const ws = new WebSocket(signalUrl, { lookup: localhostLookup as never, maxPayload: 64 * 1024 });
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      ws.close();
+      if (pc) closePeer(pc, dc);
+      reject(err);
+    };
+    const timer = setTimeout(() => fail(protocolError('ERR_TIMEOUT', `no data channel within ${timeoutMs} ms`)), timeoutMs);
+    const send = (m: unknown) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+    };
+    let hello: { viewerId: string; p2p: P2PSettings } | undefined;
+    const pendingCandidates: Array<{ candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null }> = [];
+    let answered = false;
+
+    ws.on('error', (err) => fail(err));
+    ws.on('unexpected-response', (_req, res) => fail(new Error(`signaling refused: HTTP ${res.statusCode}`)));
+    ws.on('close', () => {
+      if (!hello) fail(new Error('signaling closed before hello'));
+    });
+    ws.on('message', (data, isBinary) => {
+      if (isBinary || settled && !pc) return;
+      const text = data.toString();
+      try {
+        if (!hello) {
+          const h = parseSignalHello(text);
+          hello = { viewerId: h.viewerId, p2p: h.p2p };
+          if (!h.p2p.enabled) return fail(protocolError('ERR_GOING_AWAY', 'ERR_P2P_DISABLED: P2P is disabled for this session'));
+          void start(h.p2p);
+          return;
+        }
+        const m = parseHostSignal(text);
+        if (!pc) return;
+        switch (m.type) {
+          case 'answer':
+            void pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).then(async () => {
+              answered = true;
+              for (const c of pendingCandidates.splice(0)) await pc!.addIceCandidate(c).catch(() => undefined);
+            }, fail);
+            return;
+          case 'ice-candidate':
+            if (answered) void pc.addIceCandidate(m.candidate).catch(() => undefined);
+            else pendingCandidates.push(m.candidate);
+            return;
+          case 'error':
+            return fail(new Error(`${m.code}: ${m.message}`));
+          case 'bye':
+            return fail(new Error(`agent said bye: ${m.reason ?? ''}`));
+          default:
+            return;
+        }
+      } catch (err) {
+        fail(err as Error);
+      }
+    });
+
+    async function start(p2p: P2PSettings): Promise<void> {
+      pc = createPeerConnection({ iceServers: p2p.iceServers });
+      dc = pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true });
+      pc.onicecandidate = (ev) => {
+        if (!ev.candidate) return send({ type: 'end-of-candidates' });
+        const c = ev.candidate.toJSON ? ev.candidate.toJSON() : ev.candidate;
+        if (c.candidate) send({ type: 'ice-candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } });
+      };
+      pc.onconnectionstatechange = () => {
+        if (pc?.connectionState === 'failed') fail(protocolError('ERR_CONNECTION_LOST', 'ICE failed'));
+      };
+      const channel = dc;
+      channel.addEventListener('open', () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        const connection = connectionOverDataChannel(channel, { role: 'client' });
+        const connectMs = Date.now() - started;
+        send({ type: 'connection-state', state: 'connected', connectMs });
+        resolve({
+          connection,
+          viewerId: hello!.viewerId,
+          p2p,
+          connectMs,
+          channel,
+          close() {
+            send({ type: 'bye', reason: 'viewer closed' });
+            connection.close();
+            ws.close();
+            closePeer(pc!, channel);
+          },
+        });
+      });
+      try {
+        const offer = await pc.createOffer();
+        await pc.setLocalDescription(offer);
+        send({ type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp });
+      } catch (err) {
+        fail(err as Error);
+      }
+    }
+  });
+}

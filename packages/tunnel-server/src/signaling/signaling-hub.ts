@@ -1,0 +1,168 @@
+/**
+ * Signaling between viewers (WebSocket at SIGNAL_PATH on a session origin)
+ * and the session's agent (its control channel). The hub validates every
+ * message, rate-limits each viewer, and routes strictly within one session:
+ * a viewer reaches only the agent of the origin it connected to, and an agent
+ * reaches only its own session's viewers. SDP is forwarded, never stored.
+ */
+import { randomBytes } from 'node:crypto';
+import type WebSocket from 'ws';
+import {
+  MAX_SIGNAL_MESSAGE_BYTES,
+  parseViewerSignal,
+  ProtocolError,
+  type HostSignal,
+  type P2PSettings,
+  type PeerReportMessage,
+  type ServerToAgent,
+} from '@wingman/protocol';
+import { createTokenBucket, type TokenBucket } from './rate-limit';
+import type { P2PMetrics } from './p2p-metrics';
+
+/** Viewers signaling at once per session (each tab is one). */
+export const MAX_VIEWERS_PER_SESSION = 64;
+/** Burst of signaling messages per viewer (an offer plus ~20 candidates plus state). */
+export const SIGNAL_BURST = 100;
+/** Sustained signaling messages per second per viewer. */
+export const SIGNAL_PER_SECOND = 20;
+/** A viewer that sends this many invalid messages is disconnected. */
+export const MAX_INVALID_SIGNALS = 5;
+/** WebSocket close code for policy violations (RFC 6455 §7.4.1). */
+const CLOSE_POLICY = 1008;
+const CLOSE_TOO_BIG = 1009;
+
+/** What the hub needs of a session. */
+export interface SignalingSession {
+  readonly id: string;
+  /** P2P allowed now: server flag, agent flag, agent connected. */
+  p2pEnabled(): boolean;
+  /** The ICE configuration for one viewer (TURN credentials are per viewer and short-lived). */
+  p2pSettings(viewerId: string): P2PSettings;
+  /** Sends a control message to the agent; false when no agent is connected. */
+  sendToAgent(message: ServerToAgent): boolean;
+}
+
+export interface SignalingHub {
+  /** Takes over a viewer's upgraded WebSocket for `session`. */
+  acceptViewer(ws: WebSocket, session: SignalingSession): void;
+  /** A `signal` envelope from the session's agent. Unknown viewers are ignored (they left). */
+  fromAgent(sessionId: string, viewerId: string, message: HostSignal): void;
+  /** A `peer-report` from the session's agent (metrics). */
+  peerReport(sessionId: string, report: PeerReportMessage): void;
+  /** The session's agent went away: tell its viewers (they stay on the relay). */
+  agentGone(sessionId: string): void;
+  /** Viewers currently signaling in a session. */
+  viewerCount(sessionId: string): number;
+  close(): void;
+}
+
+interface Viewer {
+  id: string;
+  ws: WebSocket;
+  bucket: TokenBucket;
+  invalid: number;
+  offeredAt?: number;
+}
+
+export function createSignalingHub(options: { metrics: P2PMetrics; log?: (msg: string, extra?: object) => void }): SignalingHub {
+  const sessions = new Map<string, Map<string, Viewer>>();
+  const { metrics } = options;
+
+  const sendJson = (ws: WebSocket, m: object) => {
+    if (ws.readyState === 1) ws.send(JSON.stringify(m));
+  };
+
+  const reject = (v: Viewer, code: string, message: string, close?: number) => {
+    metrics.signalingRejected.inc({ code });
+    sendJson(v.ws, { type: 'error', code, message });
+    if (close) v.ws.close(close, code);
+  };
+
+  return {
+    acceptViewer(ws, session) {
+      let viewers = sessions.get(session.id);
+      if (!viewers) sessions.set(session.id, (viewers = new Map()));
+      if (!session.p2pEnabled()) {
+        sendJson(ws, { type: 'error', code: 'ERR_P2P_DISABLED', message: 'P2P is disabled for this session; the relay serves it' });
+        ws.close(1000, 'p2p disabled');
+        return;
+      }
+      if (viewers.size >= MAX_VIEWERS_PER_SESSION) {
+        metrics.signalingRejected.inc({ code: 'ERR_TOO_MANY_VIEWERS' });
+        sendJson(ws, { type: 'error', code: 'ERR_TOO_MANY_VIEWERS', message: `at most ${MAX_VIEWERS_PER_SESSION} viewers signal at once` });
+        ws.close(CLOSE_POLICY, 'too many viewers');
+        return;
+      }
+      const viewer: Viewer = { id: randomBytes(8).toString('hex'), ws, bucket: createTokenBucket(SIGNAL_BURST, SIGNAL_PER_SECOND), invalid: 0 };
+      viewers.set(viewer.id, viewer);
+      sendJson(ws, { type: 'hello', viewerId: viewer.id, p2p: session.p2pSettings(viewer.id) });
+
+      ws.on('message', (data, isBinary) => {
+        const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
+        if (isBinary) return reject(viewer, 'ERR_INVALID_SIGNAL', 'signaling messages are JSON text');
+        if (size > MAX_SIGNAL_MESSAGE_BYTES) return reject(viewer, 'ERR_MESSAGE_TOO_LARGE', `signaling message over ${MAX_SIGNAL_MESSAGE_BYTES} bytes`, CLOSE_TOO_BIG);
+        if (!viewer.bucket.take()) return reject(viewer, 'ERR_RATE_LIMITED', `over ${SIGNAL_PER_SECOND} signaling messages per second`, CLOSE_POLICY);
+        let message;
+        try {
+          message = parseViewerSignal(data.toString());
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err;
+          viewer.invalid++;
+          return reject(viewer, 'ERR_INVALID_SIGNAL', err.message, viewer.invalid >= MAX_INVALID_SIGNALS ? CLOSE_POLICY : undefined);
+        }
+        if (message.type === 'offer') {
+          if (!session.p2pEnabled()) return reject(viewer, 'ERR_P2P_DISABLED', 'P2P is disabled for this session');
+          viewer.offeredAt = Date.now();
+          metrics.attempts.inc();
+        }
+        if (message.type === 'connection-state' && message.state === 'failed') {
+          metrics.failures.inc({ reason: 'viewer: ' + (message.reason ?? 'failed').slice(0, 40) });
+          metrics.fallbacks.inc();
+        }
+        metrics.signalingMessages.inc({ direction: 'viewer-to-agent' });
+        if (!session.sendToAgent({ type: 'signal', viewerId: viewer.id, message })) {
+          reject(viewer, 'ERR_AGENT_OFFLINE', 'the developer agent is not connected');
+        }
+      });
+      ws.on('close', () => {
+        viewers!.delete(viewer.id);
+        if (viewers!.size === 0) sessions.delete(session.id);
+        session.sendToAgent({ type: 'viewer-left', viewerId: viewer.id });
+      });
+      ws.on('error', () => ws.terminate());
+    },
+
+    fromAgent(sessionId, viewerId, message) {
+      const viewer = sessions.get(sessionId)?.get(viewerId);
+      if (!viewer) return;
+      metrics.signalingMessages.inc({ direction: 'agent-to-viewer' });
+      sendJson(viewer.ws, message);
+    },
+
+    peerReport(sessionId, report) {
+      const viewer = sessions.get(sessionId)?.get(report.viewerId);
+      if (report.state === 'connected') {
+        metrics.successes.inc();
+        if (report.connectMs !== undefined) metrics.connectSeconds.observe(report.connectMs / 1000);
+      } else if (report.state === 'failed') {
+        metrics.failures.inc({ reason: (report.reason ?? 'unknown').slice(0, 40) });
+        metrics.fallbacks.inc();
+      }
+      if (report.rttMs !== undefined) metrics.rttSeconds.observe(report.rttMs / 1000);
+      void viewer;
+    },
+
+    agentGone(sessionId) {
+      for (const v of sessions.get(sessionId)?.values() ?? []) sendJson(v.ws, { type: 'bye', reason: 'agent disconnected' });
+    },
+
+    viewerCount(sessionId) {
+      return sessions.get(sessionId)?.size ?? 0;
+    },
+
+    close() {
+      for (const viewers of sessions.values()) for (const v of viewers.values()) v.ws.close(1001, 'server closing');
+      sessions.clear();
+    },
+  };
+}
