@@ -13,6 +13,7 @@ import {
   type ViewerSignal,
 } from '@wingman/protocol';
 import { isLoopbackCandidate } from './candidates';
+import { RAW_BENCH_LABEL, serveRawBench } from './raw-bench';
 import { closePeer, createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
 
 /** Default cap on concurrent viewer peers per agent (each costs a DTLS/SCTP association and a few threads' work in wrtc). */
@@ -58,6 +59,8 @@ export interface PeerHostOptions {
   connectTimeoutMs?: number;
   /** Idle close, ms. Default DEFAULT_IDLE_TIMEOUT_MS. */
   idleTimeoutMs?: number;
+  /** Also answer a raw benchmark channel (RAW_BENCH_LABEL). Benchmarks only. */
+  rawBench?: boolean;
 }
 
 export interface PeerHost {
@@ -120,6 +123,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   }
 
   function onChannel(peer: Peer, dc: RtcDataChannel): void {
+    if (dc.label === RAW_BENCH_LABEL && options.rawBench) return serveRawBench(dc as never);
     if (dc.label !== DATA_CHANNEL_LABEL || peer.dc) {
       try {
         dc.close();

@@ -1,0 +1,43 @@
+/**
+ * A raw data channel for benchmarks only: the baseline the protocol is
+ * measured against between the same two processes. Enabled on the agent by
+ * WINGMAN_BENCH_RAW=1; a viewer opens a second channel labelled
+ * RAW_BENCH_LABEL and sends text commands:
+ *   "ping:<token>"  → the host answers the same text (round-trip baseline)
+ *   "bulk:<bytes>"  → the host sends <bytes> in 16 KiB binary messages with
+ *                      bufferedAmount backpressure, then the text "done".
+ */
+import { MAX_FRAME_BYTES } from '@wingman/protocol';
+import type { RtcDataChannel } from './webrtc';
+
+export const RAW_BENCH_LABEL = 'wingman-raw-bench';
+/** Largest bulk a viewer may ask for (bounds the loop). */
+export const RAW_BENCH_MAX_BYTES = 1024 * 1024 * 1024;
+const HIGH_WATER_BYTES = 1024 * 1024;
+
+export function serveRawBench(dc: RtcDataChannel & { send(data: ArrayBuffer | string): void; onbufferedamountlow?: unknown }): void {
+  dc.binaryType = 'arraybuffer';
+  dc.bufferedAmountLowThreshold = HIGH_WATER_BYTES / 4;
+  const block = new Uint8Array(MAX_FRAME_BYTES).fill(0x5a).buffer;
+  dc.addEventListener('message', (ev) => {
+    if (typeof ev.data !== 'string') return;
+    const [cmd, arg] = ev.data.split(':', 2);
+    if (cmd === 'ping') return dc.send(ev.data);
+    if (cmd !== 'bulk') return;
+    let left = Math.min(Number(arg) || 0, RAW_BENCH_MAX_BYTES);
+    const pump = () => {
+      while (left > 0 && dc.readyState === 'open') {
+        if (dc.bufferedAmount > HIGH_WATER_BYTES) return; // resumed by bufferedamountlow
+        const n = Math.min(left, MAX_FRAME_BYTES);
+        dc.send(n === MAX_FRAME_BYTES ? block : block.slice(0, n));
+        left -= n;
+      }
+      if (left === 0 && dc.readyState === 'open') {
+        left = -1;
+        dc.send('done');
+      }
+    };
+    dc.addEventListener('bufferedamountlow', pump);
+    pump();
+  });
+}

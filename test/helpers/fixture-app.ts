@@ -1,0 +1,127 @@
+/**
+ * The local app behind the tunnel in system tests: a real HTTP + WebSocket
+ * server on 127.0.0.1 port 0 with routes for each behaviour under test.
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+
+/** Deterministic bytes: block i of 64 KiB is filled from a seed so both ends can rebuild it. */
+export function patternBlock(i: number): Buffer {
+  const b = Buffer.allocUnsafe(65536);
+  let x = (i * 2654435761 + 1) >>> 0;
+  for (let o = 0; o < b.length; o += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b.writeUInt32LE(x >>> 0, o);
+  }
+  return b;
+}
+
+export function patternSha256(totalBytes: number): string {
+  const h = createHash('sha256');
+  for (let i = 0, left = totalBytes; left > 0; i++, left -= 65536) h.update(left >= 65536 ? patternBlock(i) : patternBlock(i).subarray(0, left));
+  return h.digest('hex');
+}
+
+export interface FixtureApp {
+  port: number;
+  server: Server;
+  /** Requests whose connection closed before the response finished, by path. */
+  aborted: string[];
+  /** Resolves the held SSE response (/sse sends a second event and ends). */
+  releaseSse(): void;
+  close(): Promise<void>;
+}
+
+export async function startFixtureApp(): Promise<FixtureApp> {
+  const aborted: string[] = [];
+  let release: (() => void) | undefined;
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    res.on('close', () => {
+      if (!res.writableFinished) aborted.push(url.pathname);
+    });
+    switch (url.pathname) {
+      case '/hello':
+        res.writeHead(200, { 'content-type': 'text/plain', 'x-method': req.method ?? '', 'x-host': req.headers.host ?? '' });
+        return res.end(req.method === 'HEAD' ? undefined : `hello ${req.method}`);
+      case '/echo':
+        return collect(req).then((body) => {
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-method': req.method ?? '' });
+          res.end(body);
+        });
+      case '/sha':
+        return hashBody(req).then(({ sha, length }) => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ sha, length }));
+        });
+      case '/bytes': {
+        const total = Number(url.searchParams.get('n') ?? '0');
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total) });
+        let i = 0;
+        let left = total;
+        const pump = () => {
+          while (left > 0) {
+            const block = left >= 65536 ? patternBlock(i) : patternBlock(i).subarray(0, left);
+            i++;
+            left -= block.length;
+            if (!res.write(block)) return void res.once('drain', pump);
+          }
+          res.end();
+        };
+        return pump();
+      }
+      case '/sse':
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        res.write('data: first\n\n');
+        release = () => res.end('data: second\n\n');
+        return;
+      case '/hang':
+        return; // never answers: for abort tests
+      default:
+        res.writeHead(404);
+        res.end('not found');
+    }
+  });
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    server,
+    aborted,
+    releaseSse: () => release?.(),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close();
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+function collect(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => resolve(Buffer.concat(parts)));
+    req.on('error', reject);
+  });
+}
+
+function hashBody(req: IncomingMessage): Promise<{ sha: string; length: number }> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    let length = 0;
+    req.on('data', (c: Buffer) => {
+      h.update(c);
+      length += c.length;
+    });
+    req.on('end', () => resolve({ sha: h.digest('hex'), length }));
+    req.on('error', reject);
+  });
+}

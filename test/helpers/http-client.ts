@@ -1,0 +1,58 @@
+/** HTTP requests to a session through the tunnel server on 127.0.0.1, with the session's Host header. */
+import { createHash } from 'node:crypto';
+import { Agent, request, type IncomingMessage } from 'node:http';
+
+export interface Reply {
+  status: number;
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+}
+
+export function send(
+  port: number,
+  host: string,
+  opts: { method?: string; path: string; body?: Buffer | ((write: (b: Buffer) => Promise<void>) => Promise<void>); headers?: Record<string, string>; agent?: Agent },
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path, headers: { host, ...opts.headers }, agent: opts.agent },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    const body = opts.body;
+    if (typeof body === 'function') {
+      const write = (b: Buffer) => new Promise<void>((r) => (req.write(b) ? r() : req.once('drain', () => r())));
+      body(write).then(() => req.end(), reject);
+    } else {
+      req.end(body);
+    }
+  });
+}
+
+/** Streams a response and hashes it without keeping it. */
+export function download(port: number, host: string, path: string, onChunk?: (n: number) => Promise<void> | void): Promise<{ status: number; headers: IncomingMessage['headers']; sha: string; length: number }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      const h = createHash('sha256');
+      let length = 0;
+      res.on('data', (c: Buffer) => {
+        h.update(c);
+        length += c.length;
+        const p = onChunk?.(c.length);
+        if (p) {
+          res.pause();
+          void p.then(() => res.resume());
+        }
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, sha: h.digest('hex'), length }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
