@@ -1,0 +1,149 @@
+/**
+ * Runs one jest invocation with two watchdogs and returns its counts:
+ * - a deadline for the whole phase, so a hung test cannot eat CI's 90 minutes;
+ * - a grace period after jest has written its results: jest waits forever for
+ *   handles a test left open (@roamhq/wrtc is known to leave native handles,
+ *   DESIGN.md / issue 3), so after the grace we report that loudly and stop it,
+ *   keeping the results it already wrote.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** After the results file appears, jest normally exits within a second or two. */
+export const EXIT_GRACE_MS = 15_000;
+
+/** How often we look for the results file; cheap and coarse on purpose. */
+const POLL_INTERVAL_MS = 500;
+
+/** Time for jest and its workers to stop after SIGTERM before SIGKILL. */
+const KILL_GRACE_MS = 5_000;
+
+/**
+ * @typedef {object} JestPhaseOptions
+ * @property {string} name label printed in the summary, e.g. "unit"
+ * @property {string} root repository root (jest's cwd)
+ * @property {string[]} args jest arguments (projects, filters, --runInBand)
+ * @property {string} outputDir directory for jest's JSON results
+ * @property {number} deadlineMs the phase is stopped after this long
+ */
+
+/**
+ * @typedef {object} JestPhaseResult
+ * @property {string} name
+ * @property {number} code jest's exit code (or 1 when it was stopped or wrote no results)
+ * @property {number} passed
+ * @property {number} failed tests that failed plus suites that crashed before running
+ * @property {number} skipped
+ * @property {number} durationMs
+ * @property {string | null} problem why the phase did not end normally
+ */
+
+/**
+ * @param {JestPhaseOptions} options
+ * @returns {Promise<JestPhaseResult>}
+ */
+export function runJestPhase({ name, root, args, outputDir, deadlineMs }) {
+  const outputFile = join(outputDir, `${name}.json`);
+  rmSync(outputFile, { force: true });
+  const jestBin = join(root, 'node_modules', 'jest', 'bin', 'jest.js');
+  const fullArgs = [jestBin, ...args, '--passWithNoTests', '--json', `--outputFile=${outputFile}`];
+  const started = Date.now();
+  console.log(`\n[run-tests] ${name}: jest ${args.join(' ')}`);
+
+  return new Promise((resolve) => {
+    // Own process group, so a stop reaches jest's workers and the processes tests spawned.
+    const child = spawn(process.execPath, fullArgs, { cwd: root, stdio: 'inherit', detached: true });
+    let problem = null;
+    let resultsSeenAt = 0;
+
+    const stopGroup = () => {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        return; // already gone
+      }
+      setTimeout(() => {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }, KILL_GRACE_MS).unref();
+    };
+
+    const poll = setInterval(() => {
+      const now = Date.now();
+      if (now - started > deadlineMs && problem === null) {
+        problem = `stopped after ${Math.round(deadlineMs / 1000)} s (deadline; a test is hanging)`;
+        console.error(`\n[run-tests] ${name}: ${problem}`);
+        stopGroup();
+        return;
+      }
+      if (resultsSeenAt === 0 && existsSync(outputFile)) resultsSeenAt = now;
+      if (resultsSeenAt !== 0 && now - resultsSeenAt > EXIT_GRACE_MS && problem === null) {
+        problem =
+          `jest did not exit ${EXIT_GRACE_MS / 1000} s after finishing: a test left a server, socket, ` +
+          'timer or child process open (find it with: npx jest --detectOpenHandles <file>)';
+        console.error(`\n[run-tests] ${name}: ${problem}`);
+        stopGroup();
+      }
+    }, POLL_INTERVAL_MS);
+
+    const forward = (signal) => {
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        /* already gone */
+      }
+    };
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+
+    child.on('error', (err) => {
+      problem = `could not start jest: ${err.message}`;
+    });
+    child.on('close', (exitCode, signal) => {
+      clearInterval(poll);
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      const durationMs = Date.now() - started;
+      const counts = readCounts(outputFile);
+      if (counts === null) {
+        resolve({
+          name,
+          code: exitCode || 1,
+          passed: 0,
+          failed: 0,
+          skipped: 0,
+          durationMs,
+          problem: problem ?? `jest exited (${exitCode ?? signal}) without writing results`,
+        });
+        return;
+      }
+      // Stopped only for not exiting: the results it wrote are complete and decide the code.
+      const code = problem !== null && problem.startsWith('jest did not exit') ? (counts.success ? 0 : 1) : (exitCode ?? 1);
+      resolve({ name, code, ...counts, durationMs, problem });
+    });
+  });
+}
+
+/**
+ * Reads jest's --json results; null when missing or unreadable.
+ * @param {string} file
+ */
+function readCounts(file) {
+  if (!existsSync(file)) return null;
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8'));
+    return {
+      passed: r.numPassedTests ?? 0,
+      // A suite that fails to load (syntax error, throw in beforeAll) has no failed tests; count it.
+      failed: (r.numFailedTests ?? 0) + (r.numRuntimeErrorTestSuites ?? 0),
+      skipped: (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0),
+      success: r.success === true,
+    };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Prerequisite checks for `npm test`: every missing piece is reported at once,
+ * each with the command that installs it, instead of a test failing later with
+ * an obscure spawn error (STYLE.md: no test skips itself; it says what to install).
+ */
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Where the e2e helpers and the lab expect Debian's Chromium (DESIGN.md "Measured here"). */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** Oldest Node.js major the workspace supports (root package.json "engines"). */
+const MIN_NODE_MAJOR = 20;
+
+/** A probe such as `unshare -n true` answers at once; 10 s only guards against a wedged kernel. */
+const PROBE_TIMEOUT_MS = 10_000;
+
+/**
+ * Returns true when `name` resolves on PATH (plus the sbin directories, which a
+ * non-root PATH often lacks although `ip` and `iptables` live there).
+ * @param {string} name
+ */
+export function hasCommand(name) {
+  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin', '/usr/bin', '/bin']);
+  return dirs.some((dir) => {
+    if (dir === '') return false;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** @returns {boolean} true when this process runs as root (CI does). */
+export function isRoot() {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+/**
+ * The `unshare` flags that create a loopback-only network namespace here:
+ * `-n` as root, `-rn` (map the caller to root in a new user namespace) otherwise.
+ * Returns null when neither works, with the reason from the last attempt.
+ * @returns {{ flags: string[] } | { flags: null, reason: string }}
+ */
+export function probeNetnsFlags() {
+  const attempts = isRoot() ? [['-n'], ['-rn']] : [['-rn']];
+  let reason = 'unshare is not installed';
+  for (const flags of attempts) {
+    const probe = spawnSync('unshare', [...flags, 'sh', '-c', 'ip link set lo up'], {
+      encoding: 'utf8',
+      timeout: PROBE_TIMEOUT_MS,
+    });
+    if (probe.status === 0) return { flags };
+    reason = (probe.stderr || probe.error?.message || `exit ${probe.status}`).trim();
+  }
+  return { flags: null, reason };
+}
+
+/**
+ * Whether tests of this kind exist: `test/<kind>/` at the root or in any workspace package.
+ * @param {string} root repository root
+ * @param {string} kind e.g. "lab"
+ */
+export function hasTestDir(root, kind) {
+  if (existsSync(join(root, 'test', kind))) return true;
+  const packagesDir = join(root, 'packages');
+  if (!existsSync(packagesDir)) return false;
+  return readdirSync(packagesDir).some((pkg) => existsSync(join(packagesDir, pkg, 'test', kind)));
+}
+
+/**
+ * Checks everything `npm test` needs. Returns the list of problems (empty when
+ * all is well) and the unshare flags to use.
+ * @param {{ root: string, lab: boolean }} options root: repository root; lab: a lab test dir exists
+ * @returns {{ problems: string[], netnsFlags: string[] | null }}
+ */
+export function checkTestPrerequisites({ root, lab }) {
+  const problems = [];
+  const nodeMajor = Number(process.versions.node.split('.')[0]);
+  if (nodeMajor < MIN_NODE_MAJOR) {
+    problems.push(`Node.js ${process.versions.node} is too old: install Node.js ${MIN_NODE_MAJOR} or newer`);
+  }
+  if (process.platform !== 'linux') {
+    problems.push('the test suite runs inside a Linux network namespace: run it on Linux (Debian 12 is what CI uses)');
+  }
+  if (!existsSync(join(root, 'node_modules', '.bin', 'jest'))) {
+    problems.push('dependencies are missing: run npm ci');
+  }
+  try {
+    accessSync(CHROMIUM_PATH, constants.X_OK);
+  } catch {
+    problems.push(`${CHROMIUM_PATH} is missing (browser end-to-end tests): install Debian chromium: apt-get install chromium`);
+  }
+  const missingApt = [];
+  if (!hasCommand('unshare')) missingApt.push(['unshare', 'util-linux']);
+  if (!hasCommand('ip')) missingApt.push(['ip', 'iproute2']);
+  if (lab) {
+    if (!hasCommand('iptables')) missingApt.push(['iptables', 'iptables']);
+    if (!hasCommand('turnserver')) missingApt.push(['turnserver', 'coturn']);
+  }
+  for (const [bin, pkg] of missingApt) problems.push(`\`${bin}\` is missing: apt-get install ${pkg}`);
+
+  let netnsFlags = null;
+  if (hasCommand('unshare') && hasCommand('ip')) {
+    const probe = probeNetnsFlags();
+    if (probe.flags) netnsFlags = probe.flags;
+    else {
+      problems.push(
+        'cannot create a network namespace (tests run in a loopback-only one): run as root, or enable ' +
+          'unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 / user.max_user_namespaces > 0). ' +
+          `unshare said: ${probe.reason}`,
+      );
+    }
+  }
+  if (lab && !isRoot()) {
+    problems.push('the network lab (packages/*/test/lab) creates namespaces, veth pairs and iptables rules: run npm test as root');
+  }
+  return { problems, netnsFlags };
+}

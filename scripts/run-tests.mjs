@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+/**
+ * `npm test` (after `npm run build`): checks prerequisites, then re-runs itself
+ * inside a loopback-only network namespace and runs every jest project there:
+ *   1. unit                      (parallel workers)
+ *   2. integration, e2e [, lab]  (--runInBand: real processes, ports, a browser)
+ * Extra arguments go to jest: `npm test -- packages/protocol`, `npm test -- -t "reset"`.
+ * With `--selectProjects` among them, jest runs once, in band, with exactly those arguments.
+ *
+ * Why a network namespace: tests, the browser and WebRTC may only ever reach
+ * loopback. In a namespace whose only interface is `lo`, nothing else exists to
+ * reach, whatever a library or Chromium tries (DESIGN.md, common rules).
+ *
+ * Environment: WINGMAN_TEST_TIMEOUT_S — deadline for the whole run (default 4200 s,
+ * so install + build + tests stay inside CI's 90 minutes).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runJestPhase } from './lib/jest-phase.mjs';
+import { checkTestPrerequisites, hasTestDir } from './lib/prereqs.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** Set on the re-executed copy that already runs inside the namespace. */
+const INSIDE_ENV = 'WINGMAN_TEST_NETNS';
+const DEFAULT_TIMEOUT_S = 4200;
+
+const jestArgs = process.argv.slice(2);
+const lab = hasTestDir(ROOT, 'lab');
+
+if (process.env[INSIDE_ENV] === '1') {
+  process.exitCode = await runInside();
+} else {
+  process.exitCode = await enterNamespace();
+}
+
+/** Checks prerequisites, then runs this script again under `unshare`. */
+async function enterNamespace() {
+  const { problems, netnsFlags } = checkTestPrerequisites({ root: ROOT, lab });
+  if (problems.length > 0 || netnsFlags === null) {
+    console.error('[run-tests] cannot run the test suite; missing prerequisites:');
+    for (const p of problems) console.error(`  - ${p}`);
+    console.error('[run-tests] on Debian/Ubuntu as root: apt-get install chromium iproute2 util-linux coturn iptables redis-server');
+    return 1;
+  }
+  console.log(`[run-tests] entering a loopback-only network namespace (unshare ${netnsFlags.join(' ')})`);
+  // `sh -c '... && exec "$0" "$@"'`: bring lo up (it starts down), then become node.
+  const args = [
+    ...netnsFlags,
+    'sh',
+    '-c',
+    'ip link set lo up && exec "$0" "$@"',
+    process.execPath,
+    fileURLToPath(import.meta.url),
+    ...jestArgs,
+  ];
+  const child = spawn('unshare', args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, [INSIDE_ENV]: '1' } });
+  // The terminal's Ctrl-C reaches the child's group too; SIGTERM (CI, kill) we pass on.
+  const forward = () => child.kill('SIGTERM');
+  process.on('SIGTERM', forward);
+  process.on('SIGINT', () => {});
+  return new Promise((resolveCode) => {
+    child.on('error', (err) => {
+      console.error(`[run-tests] could not start unshare: ${err.message}`);
+      resolveCode(1);
+    });
+    child.on('close', (code, signal) => resolveCode(code ?? (signal ? 1 : 0)));
+  });
+}
+
+/** Runs the jest phases; returns the exit code. */
+async function runInside() {
+  const interfaces = Object.keys(networkInterfaces());
+  if (interfaces.some((name) => name !== 'lo')) {
+    console.error(`[run-tests] refusing to run: expected only "lo" in the namespace, found ${interfaces.join(', ')}`);
+    return 1;
+  }
+  const timeoutS = Number(process.env.WINGMAN_TEST_TIMEOUT_S ?? DEFAULT_TIMEOUT_S);
+  if (!Number.isFinite(timeoutS) || timeoutS <= 0) {
+    console.error(`[run-tests] WINGMAN_TEST_TIMEOUT_S must be a positive number of seconds, got "${process.env.WINGMAN_TEST_TIMEOUT_S}"`);
+    return 1;
+  }
+  const deadline = Date.now() + timeoutS * 1000;
+  const outputDir = mkdtempSync(join(tmpdir(), 'wingman-jest-'));
+  const ci = process.env.CI === 'true' || process.env.CI === '1' ? ['--ci'] : [];
+
+  const phases = jestArgs.includes('--selectProjects')
+    ? [{ name: 'selected', args: [...ci, '--runInBand', ...jestArgs] }]
+    : [
+        { name: 'unit', args: [...ci, '--selectProjects', 'unit', ...jestArgs] },
+        {
+          name: lab ? 'integration+e2e+lab' : 'integration+e2e',
+          args: [...ci, '--selectProjects', 'integration', 'e2e', ...(lab ? ['lab'] : []), '--runInBand', ...jestArgs],
+        },
+      ];
+
+  // Ctrl-C / SIGTERM: the running phase is stopped by runJestPhase; later phases are not started.
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const results = [];
+  try {
+    for (const phase of phases) {
+      const remainingMs = deadline - Date.now();
+      if (remainingMs <= 0 || interrupted) {
+        const problem = interrupted ? 'not run: interrupted' : 'not run: deadline reached';
+        results.push({ name: phase.name, code: 1, passed: 0, failed: 0, skipped: 0, durationMs: 0, problem });
+        continue;
+      }
+      results.push(await runJestPhase({ name: phase.name, root: ROOT, args: phase.args, outputDir, deadlineMs: remainingMs }));
+    }
+  } finally {
+    rmSync(outputDir, { recursive: true, force: true });
+  }
+  return summarize(results);
+}
+
+/**
+ * Prints one line per phase and the closing `N passed, N failed` line.
+ * @param {import('./lib/jest-phase.mjs').JestPhaseResult[]} results
+ */
+function summarize(results) {
+  console.log('\n[run-tests] summary');
+  for (const r of results) {
+    const status = r.code === 0 ? 'ok' : `FAILED (exit ${r.code})`;
+    const note = r.problem ? ` — ${r.problem}` : '';
+    console.log(`  ${r.name.padEnd(22)} ${String(r.passed).padStart(5)} passed ${String(r.failed).padStart(4)} failed ${String(r.skipped).padStart(4)} skipped  ${(r.durationMs / 1000).toFixed(1)} s  ${status}${note}`);
+  }
+  const passed = results.reduce((n, r) => n + r.passed, 0);
+  const failed = results.reduce((n, r) => n + r.failed, 0);
+  const skipped = results.reduce((n, r) => n + r.skipped, 0);
+  let code = results.some((r) => r.code !== 0) ? 1 : 0;
+  if (passed + failed === 0) {
+    console.error('[run-tests] no test ran: check the path or pattern you passed');
+    code = 1;
+  }
+  console.log(`\nwingman: ${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
+  return code;
+}
