@@ -1,0 +1,192 @@
+#!/usr/bin/env node
+/**
+ * `npm start [-- <port>|<host:port>]`: the README's first command. Starts a
+ * local tunnel server (wingman-server) and an agent (`wingman http <target>`)
+ * on embedded defaults and prints the session URL. With no target it first
+ * starts a small demo app on a free port and shares that.
+ * `prestart` (scripts/lib/ensure-deps.mjs + npm run build) has installed and
+ * built everything by the time this runs.
+ */
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startChild } from './lib/child.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const SERVER_BIN = join(ROOT, 'packages/tunnel-server/dist/bin/wingman-server.js');
+const AGENT_BIN = join(ROOT, 'packages/relay-server/dist/bin/wingman.js');
+/** The tunnel server's default port (README, .env.example). */
+const DEFAULT_SERVER_PORT = 8080;
+/** The server listens in well under a second; 20 s covers a cold start on a busy machine. */
+const SERVER_READY_TIMEOUT_MS = 20_000;
+/** Registration is one round trip on loopback; 30 s leaves room for the agent's first backoff. */
+const AGENT_READY_TIMEOUT_MS = 30_000;
+
+const USAGE = `Usage: npm start [-- [<port>|<host:port>] [options]]
+
+Shares a local port through a local Wingman tunnel server and prints the link.
+With no port, shares a small demo app.
+
+Options:
+  --server-port <n>   port of the local tunnel server (env PORT, default ${DEFAULT_SERVER_PORT})
+  --server <url>      use this tunnel server instead of starting one
+  --token <t>         agent token for --server (env WINGMAN_TOKEN)
+  --no-p2p            relay only (passed to the agent)
+  --host-header <h>   Host header sent to the local app (passed to the agent)
+  --verbose           show the server's and agent's logs
+  -h, --help          show this help`;
+
+let options;
+try {
+  options = parseArgs({
+    args: process.argv.slice(2),
+    allowPositionals: true,
+    strict: true,
+    options: {
+      'server-port': { type: 'string' },
+      server: { type: 'string' },
+      token: { type: 'string' },
+      'no-p2p': { type: 'boolean' },
+      'host-header': { type: 'string' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+} catch (err) {
+  fail(`${err.message}\n\n${USAGE}`);
+}
+if (options.values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (options.positionals.length > 1) fail(`expected at most one port, got: ${options.positionals.join(' ')}\n\n${USAGE}`);
+
+const target = options.positionals[0];
+if (target !== undefined && !isTarget(target)) fail(`"${target}" is not a port (1-65535) or host:port`);
+const serverPort = parsePort(options.values['server-port'] ?? process.env.PORT ?? String(DEFAULT_SERVER_PORT), '--server-port / PORT');
+const verbose = options.values.verbose === true;
+const externalServer = options.values.server;
+if (externalServer !== undefined && !/^https?:\/\/[^\s]+$/.test(externalServer)) fail(`--server must be an http:// or https:// URL, got "${externalServer}"`);
+
+const state = { demo: null, server: null, agent: null, stopping: false };
+process.on('SIGINT', () => void shutdown(0, 'stopping…'));
+process.on('SIGTERM', () => void shutdown(0));
+
+try {
+  await main();
+} catch (err) {
+  console.error(`\nwingman: ${err.message}`);
+  for (const [name, child] of [['server', state.server], ['agent', state.agent]]) {
+    if (child && child.tail()) console.error(`\nlast output of the ${name}:\n${indent(child.tail())}`);
+  }
+  await shutdown(1);
+}
+
+async function main() {
+  let shared = target;
+  if (shared === undefined) {
+    const { createDemoApp } = await import('./lib/demo-app.mjs');
+    state.demo = await createDemoApp();
+    shared = String(state.demo.port);
+  }
+
+  let serverUrl = externalServer;
+  if (serverUrl === undefined) {
+    await assertPortFree(serverPort);
+    state.server = startChild({
+      name: 'server',
+      bin: SERVER_BIN,
+      args: ['--port', String(serverPort), '--json'],
+      env: { ...process.env, PORT: String(serverPort) },
+      verbose,
+    });
+    watchUnexpectedExit('server', state.server);
+    const listening = await state.server.waitFor((e) => e.event === 'listening', SERVER_READY_TIMEOUT_MS, 'that it is listening');
+    serverUrl = typeof listening.url === 'string' ? listening.url : `http://localhost:${serverPort}`;
+  }
+
+  const agentArgs = ['http', shared, '--server', serverUrl, '--json'];
+  if (options.values.token !== undefined) agentArgs.push('--token', options.values.token);
+  if (options.values['no-p2p']) agentArgs.push('--no-p2p');
+  if (options.values['host-header'] !== undefined) agentArgs.push('--host-header', options.values['host-header']);
+  state.agent = startChild({
+    name: 'agent',
+    bin: AGENT_BIN,
+    args: agentArgs,
+    verbose,
+    echoStderr: true,
+    onEvent: (e) => {
+      if (e.event !== 'ready' && !verbose) console.log(`[agent] ${JSON.stringify(e)}`);
+    },
+  });
+  watchUnexpectedExit('agent', state.agent);
+  const ready = await state.agent.waitFor((e) => e.event === 'ready', AGENT_READY_TIMEOUT_MS, 'a session URL');
+  if (typeof ready.url !== 'string') throw new Error(`the agent reported ready without a URL: ${JSON.stringify(ready)}`);
+
+  const what = state.demo ? `the demo app (http://127.0.0.1:${shared})` : `http://${shared.includes(':') ? shared : `localhost:${shared}`}`;
+  const line = '─'.repeat(Math.max(ready.url.length + 12, 48));
+  console.log(`\n${line}\n  Wingman is sharing ${what}\n\n  ➜  Open:  ${ready.url}\n\n  Tunnel server: ${serverUrl}   Ctrl-C to stop\n${line}\n`);
+}
+
+/** A child that exits while we are not stopping takes everything down, with its last output. */
+function watchUnexpectedExit(name, child) {
+  child.exited.then(({ code, signal }) => {
+    if (state.stopping) return;
+    console.error(`\nwingman: the ${name} stopped unexpectedly (${signal ?? `exit code ${code}`})`);
+    if (child.tail()) console.error(`last output of the ${name}:\n${indent(child.tail())}`);
+    void shutdown(1);
+  });
+}
+
+/** Stops the agent first (its session closes cleanly), then the server, then the demo app. */
+async function shutdown(code, message) {
+  if (state.stopping) {
+    // A second Ctrl-C while stopping: do not wait for anyone.
+    if (message) process.exit(code);
+    return;
+  }
+  state.stopping = true;
+  if (message) console.log(`\n${message}`);
+  await state.agent?.stop();
+  await state.server?.stop();
+  await state.demo?.close();
+  process.exit(code);
+}
+
+/** Fails early with a readable message instead of the server's EADDRINUSE. */
+function assertPortFree(port) {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', (err) => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`port ${port} is already in use: stop what runs there, or pick another port with PORT=<n> npm start`)
+          : err,
+      );
+    });
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolvePort()));
+  });
+}
+
+function isTarget(value) {
+  const m = /^(?:([A-Za-z0-9.-]{1,253}|\[[0-9a-fA-F:]{2,39}\]):)?(\d{1,5})$/.exec(value);
+  return m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 65_535;
+}
+
+function parsePort(value, source) {
+  if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65_535) fail(`${source} must be a port 1-65535, got "${value}"`);
+  return Number(value);
+}
+
+function indent(text) {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
+
+function fail(message) {
+  console.error(`wingman: ${message}`);
+  process.exit(2);
+}
