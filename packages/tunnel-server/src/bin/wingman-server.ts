@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+/**
+ * wingman-server: runs a tunnel server. Prints one line on stdout once
+ * listening (the URL, or `{"event":"listening",...}` with --json); logs go to
+ * stderr. SIGINT / SIGTERM close it gracefully (bounded).
+ */
+import { CLI_USAGE, ConfigError, configFromCli } from '../config';
+import { createTunnelServer } from '../server';
+
+/** Longest graceful shutdown before the process exits anyway. */
+const SHUTDOWN_TIMEOUT_MS = 5_000;
+
+async function main(): Promise<void> {
+  let cli;
+  try {
+    cli = configFromCli(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`wingman-server: ${err.message.split('\n').join('\nwingman-server: ')}\n`);
+    process.exit(2);
+  }
+  if (cli.help) {
+    process.stdout.write(`${CLI_USAGE}\n`);
+    return;
+  }
+  let server;
+  try {
+    server = await createTunnelServer(cli.config);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EADDRINUSE' ? `port ${cli.config.port} is already in use` : e.code === 'EACCES' ? `no permission to listen on port ${cli.config.port}` : e.message;
+    process.stderr.write(`wingman-server: cannot listen on ${cli.config.host}:${cli.config.port}: ${why}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(cli.json ? `${JSON.stringify({ event: 'listening', url: server.url, port: server.port })}\n` : `Wingman tunnel server listening on ${server.url}\n`);
+
+  const shutdown = (signal: string) => {
+    const timer = setTimeout(() => {
+      process.stderr.write(`wingman-server: shutdown took over ${SHUTDOWN_TIMEOUT_MS} ms; exiting\n`);
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    server.close().then(
+      () => process.exit(0),
+      (err: Error) => {
+        process.stderr.write(`wingman-server: error during shutdown (${signal}): ${err.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`wingman-server: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});

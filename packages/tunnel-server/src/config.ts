@@ -1,0 +1,269 @@
+/**
+ * Tunnel server configuration: programmatic options (createTunnelServer), and
+ * the same options read from CLI flags and environment variables (the
+ * wingman-server bin). Everything is validated with zod at run time; a bad
+ * value is a ConfigError that names the flag or variable.
+ */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+/** Port the server listens on when none is given. */
+export const DEFAULT_PORT = 8080;
+/** Loopback by default: a tunnel server is only exposed on purpose (`--host 0.0.0.0`). */
+export const DEFAULT_HOST = '127.0.0.1';
+/**
+ * The embedded agent token, for local use only: anyone who reads this source
+ * knows it. A server on a non-loopback host logs a warning while it is in use.
+ */
+export const DEFAULT_AGENT_TOKEN = 'wingman-local-dev-token';
+/** How long a session outlives its agent's disconnect, so a reconnecting agent gets the same URL back. */
+export const DEFAULT_SESSION_GRACE_MS = 30_000;
+/** How long a viewer tries ICE before it stays on the relay. */
+export const DEFAULT_P2P_TIMEOUT_MS = 3_000;
+/** Lifetime of TURN credentials (TURN REST API), seconds. */
+export const DEFAULT_TURN_TTL_S = 3_600;
+/** Interval of protocol PINGs to each agent; a missed PONG closes the agent. */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 15_000;
+/** How long an agent has to answer a PING. */
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface P2POptions {
+  /** Offer P2P to agents that support it. Default true. */
+  enabled?: boolean;
+  /** How long a viewer tries ICE before it stays on the relay, ms. Default 3000. */
+  timeoutMs?: number;
+  /** STUN URLs handed to both peers (`stun:host:port`). Default none (host candidates only). */
+  stunServers?: string[];
+  /** TURN URLs (`turn:host:3478?transport=udp`); need `turnSecret`. */
+  turnUrls?: string[];
+  /** Shared secret of the TURN server (coturn `static-auth-secret`), used to mint short-lived credentials. */
+  turnSecret?: string;
+  /** Lifetime of minted TURN credentials, seconds. Default 3600. */
+  turnTtlS?: number;
+}
+
+export interface TunnelServerOptions {
+  /** TCP port; 0 picks a free one (tests). Default 8080. */
+  port?: number;
+  /** Address to bind. Default 127.0.0.1 (loopback only). */
+  host?: string;
+  /** Apex domain of session hosts (`<id>.<domain>`), optionally with a port. Default: the host of `publicUrl`, else `localhost:<port>`. */
+  domain?: string;
+  /** Scheme and host that viewers use (`https://example.com` behind a TLS proxy). Default `http://<domain>`. */
+  publicUrl?: string;
+  /** Agent tokens accepted as `Authorization: Bearer <token>`. Default: the embedded local token. */
+  tokens?: string[];
+  /** How long a session survives its agent's disconnect, ms. Default 30000. */
+  sessionGraceMs?: number;
+  /** Interval of PINGs to agents, ms. Default 15000. */
+  heartbeatIntervalMs?: number;
+  /** Time an agent has to answer a PING, ms. Default 10000. */
+  heartbeatTimeoutMs?: number;
+  /** pino level. Default 'info'. */
+  logLevel?: LogLevel;
+  /** P2P settings sent to agents in `registered.p2p`. */
+  p2p?: P2POptions;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const ICE_URL = /^(stun|stuns|turn|turns):[^\s]{1,500}$/;
+// A domain: DNS labels, optional port. Lower-cased so Host matching is case-insensitive.
+const DOMAIN = /^(?=.{1,253}(:|$))[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$/;
+// Tokens travel in an HTTP header: visible ASCII only.
+const TOKEN = /^[\x21-\x7e]{8,512}$/;
+
+const ms = (max: number) => z.number().int().min(0).max(max);
+
+const p2pSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    timeoutMs: ms(600_000).default(DEFAULT_P2P_TIMEOUT_MS),
+    stunServers: z.array(z.string().regex(ICE_URL, 'must be a stun: URL')).max(16).default([]),
+    turnUrls: z.array(z.string().regex(ICE_URL, 'must be a turn: URL')).max(16).default([]),
+    turnSecret: z.string().min(1).optional(),
+    turnTtlS: z.number().int().min(60).max(86_400).default(DEFAULT_TURN_TTL_S),
+  })
+  .strict()
+  .refine((p) => p.turnUrls.length === 0 || p.turnSecret !== undefined, { message: 'TURN URLs need a TURN secret', path: ['turnSecret'] });
+
+export const optionsSchema = z
+  .object({
+    port: z.number().int().min(0).max(65_535).default(DEFAULT_PORT),
+    host: z.string().min(1).max(255).default(DEFAULT_HOST),
+    domain: z
+      .string()
+      .transform((s) => s.toLowerCase())
+      .pipe(z.string().regex(DOMAIN, 'must be a domain name, optionally with :port'))
+      .optional(),
+    publicUrl: z
+      .string()
+      .url()
+      .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL')
+      .refine((u) => new URL(u).pathname === '/' && !new URL(u).search, 'must have no path or query')
+      .optional(),
+    tokens: z.array(z.string().regex(TOKEN, 'tokens are 8-512 visible ASCII characters')).min(1).max(1000).default([DEFAULT_AGENT_TOKEN]),
+    sessionGraceMs: ms(86_400_000).default(DEFAULT_SESSION_GRACE_MS),
+    heartbeatIntervalMs: z.number().int().min(10).max(3_600_000).default(DEFAULT_HEARTBEAT_INTERVAL_MS),
+    heartbeatTimeoutMs: z.number().int().min(10).max(600_000).default(DEFAULT_HEARTBEAT_TIMEOUT_MS),
+    logLevel: z.enum(LOG_LEVELS).default('info'),
+    p2p: p2pSchema.default({}),
+  })
+  .strict();
+
+export type TunnelServerConfig = z.output<typeof optionsSchema>;
+
+/** Validates options and fills defaults. Throws ConfigError naming each bad field. */
+export function resolveConfig(options: TunnelServerOptions = {}): TunnelServerConfig {
+  const result = optionsSchema.safeParse(options);
+  if (!result.success) throw new ConfigError(formatIssues(result.error, (path) => path.join('.')));
+  return result.data;
+}
+
+/** True when the server runs on the embedded token (warned about on non-loopback hosts). */
+export function usesDefaultToken(config: TunnelServerConfig): boolean {
+  return config.tokens.includes(DEFAULT_AGENT_TOKEN);
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+// ---- CLI flags and environment ---------------------------------------------
+
+const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
+const intVar = z.preprocess(unsetIfEmpty, z.string().trim().regex(/^\d{1,10}$/, 'must be a non-negative integer').transform(Number).optional());
+const listVar = z.preprocess(
+  unsetIfEmpty,
+  z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+    .optional(),
+);
+const boolVar = z.preprocess(
+  (v) => (typeof v === 'string' ? unsetIfEmpty(v.trim().toLowerCase()) : v),
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .transform((v) => v === 'true' || v === '1' || v === 'yes')
+    .optional(),
+);
+const strVar = z.preprocess(unsetIfEmpty, z.string().optional());
+
+/** Every environment variable the server reads (documented in .env.example and the package README). */
+const envSchema = z.object({
+  PORT: intVar,
+  HOST: strVar,
+  WINGMAN_DOMAIN: strVar,
+  PUBLIC_URL: strVar,
+  WINGMAN_TOKENS: listVar,
+  SESSION_GRACE_MS: intVar,
+  LOG_LEVEL: strVar,
+  P2P_ENABLED: boolVar,
+  P2P_TIMEOUT_MS: intVar,
+  STUN_SERVERS: listVar,
+  TURN_URLS: listVar,
+  TURN_SECRET: strVar,
+  TURN_TTL_S: intVar,
+});
+
+/** Where each option comes from, for error messages. */
+const SOURCE_NAMES: Record<string, string> = {
+  port: '--port / PORT',
+  host: '--host / HOST',
+  domain: '--domain / WINGMAN_DOMAIN',
+  publicUrl: '--public-url / PUBLIC_URL',
+  tokens: 'WINGMAN_TOKENS',
+  sessionGraceMs: 'SESSION_GRACE_MS',
+  logLevel: '--log-level / LOG_LEVEL',
+  'p2p.enabled': 'P2P_ENABLED',
+  'p2p.timeoutMs': 'P2P_TIMEOUT_MS',
+  'p2p.stunServers': 'STUN_SERVERS',
+  'p2p.turnUrls': 'TURN_URLS',
+  'p2p.turnSecret': 'TURN_SECRET',
+  'p2p.turnTtlS': 'TURN_TTL_S',
+};
+
+export const CLI_USAGE = `Usage: wingman-server [options]
+
+Runs a Wingman tunnel server: agents (\`wingman http <port>\`) register here and
+viewers open http://<session>.<domain>/.
+
+Options:
+  --port <n>          port to listen on (PORT, default ${DEFAULT_PORT})
+  --host <addr>       address to bind (HOST, default ${DEFAULT_HOST}: loopback only)
+  --domain <d>        apex domain of session hosts (WINGMAN_DOMAIN, default localhost:<port>)
+  --public-url <url>  scheme + domain viewers use, e.g. https://example.com (PUBLIC_URL)
+  --log-level <l>     ${LOG_LEVELS.join(' | ')} (LOG_LEVEL, default info)
+  --json              print {"event":"listening",...} instead of the plain URL line
+  -h, --help          show this help
+
+Environment: WINGMAN_TOKENS (comma list; default: an embedded token for local use
+only), SESSION_GRACE_MS, P2P_ENABLED, P2P_TIMEOUT_MS, STUN_SERVERS, TURN_URLS,
+TURN_SECRET, TURN_TTL_S. See packages/tunnel-server/README.md.`;
+
+export interface CliConfig {
+  config: TunnelServerConfig;
+  json: boolean;
+  help: boolean;
+}
+
+/** Reads flags (which win) and environment variables. Throws ConfigError with one line per problem. */
+export function configFromCli(argv: string[], env: Record<string, string | undefined>): CliConfig {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        domain: { type: 'string' },
+        'public-url': { type: 'string' },
+        'log-level': { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message} (see --help)`);
+  }
+  const parsedEnv = envSchema.safeParse(env);
+  if (!parsedEnv.success) throw new ConfigError(formatIssues(parsedEnv.error, (path) => path.join('.')));
+  const e = parsedEnv.data;
+  const flagPort = values.port === undefined ? undefined : intVar.safeParse(values.port);
+  if (flagPort && !flagPort.success) throw new ConfigError('--port: must be a non-negative integer');
+  const options = dropUndefined({
+    port: flagPort?.data ?? e.PORT,
+    host: (values.host as string | undefined) ?? e.HOST,
+    domain: (values.domain as string | undefined) ?? e.WINGMAN_DOMAIN,
+    publicUrl: (values['public-url'] as string | undefined) ?? e.PUBLIC_URL,
+    tokens: e.WINGMAN_TOKENS,
+    sessionGraceMs: e.SESSION_GRACE_MS,
+    logLevel: (values['log-level'] as string | undefined) ?? e.LOG_LEVEL,
+    p2p: dropUndefined({
+      enabled: e.P2P_ENABLED,
+      timeoutMs: e.P2P_TIMEOUT_MS,
+      stunServers: e.STUN_SERVERS,
+      turnUrls: e.TURN_URLS,
+      turnSecret: e.TURN_SECRET,
+      turnTtlS: e.TURN_TTL_S,
+    }),
+  });
+  const result = optionsSchema.safeParse(options);
+  if (!result.success) throw new ConfigError(formatIssues(result.error, (path) => SOURCE_NAMES[path.join('.')] ?? path.join('.')));
+  return { config: result.data, json: values.json === true, help: values.help === true };
+}
+
+function dropUndefined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function formatIssues(error: z.ZodError, name: (path: Array<string | number>) => string): string {
+  return error.issues.map((i) => `${name(i.path) || 'options'}: ${i.message}`).join('\n');
+}

@@ -1,0 +1,96 @@
+/**
+ * The server's own HTML pages: readable 404 / 502 / 5xx pages on session
+ * hosts and the apex landing page. Self-contained (inline CSS, no scripts),
+ * served with a CSP that allows nothing else, never cached.
+ */
+import type { ServerResponse } from 'node:http';
+import { TRANSPORT_HEADER } from '../relay/headers';
+
+/** Seconds after which the "agent gone" page reloads itself. Short: agents reconnect within seconds. */
+export const RETRY_AFTER_S = 2;
+
+export interface PageOptions {
+  status: number;
+  title: string;
+  /** Plain text; escaped here. */
+  message: string;
+  /** A stable error code shown in small print (ERR_*). */
+  code?: string;
+  /** Reload the page after RETRY_AFTER_S (and send Retry-After). */
+  retry?: boolean;
+  /** Mark the page as produced on the relay path (X-Wingman-Transport: relay). */
+  relayed?: boolean;
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Minimal inline markup: `code` spans written as `…` in messages. */
+function renderMessage(message: string): string {
+  return escapeHtml(message).replace(/`([^`]+)`/g, '<code>$1</code>');
+}
+
+export function renderPage(options: PageOptions): string {
+  const refresh = options.retry ? `<meta http-equiv="refresh" content="${RETRY_AFTER_S}">` : '';
+  const code = options.code ? `<p class="code">${escapeHtml(options.code)}</p>` : '';
+  const retry = options.retry ? `<p class="retry">This page retries every ${RETRY_AFTER_S} seconds.</p>` : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">${refresh}
+<title>${escapeHtml(options.title)} · Wingman</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}code{background:#f2f2f2;padding:0 .25em;border-radius:3px}.code,.retry{color:#777;font-size:.85rem}</style>
+</head><body><h1>${escapeHtml(options.title)}</h1><p>${renderMessage(options.message)}</p>${retry}${code}<p class="code">Wingman · ${options.status}</p></body></html>
+`;
+}
+
+/** Sends a page unless the response already started (then the connection is cut: a half-sent body cannot become an error page). */
+export function sendPage(res: ServerResponse, options: PageOptions): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = renderPage(options);
+  const headers: Record<string, string | number> = {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+  };
+  if (options.retry) headers['retry-after'] = RETRY_AFTER_S;
+  if (options.relayed) headers[TRANSPORT_HEADER] = 'relay';
+  res.writeHead(options.status, headers);
+  res.end(body);
+}
+
+export function unknownSessionPage(label: string): PageOptions {
+  return {
+    status: 404,
+    title: 'No such Wingman session',
+    message: `No Wingman session ${label} here; check the link or ask the developer to run \`wingman http <port>\`.`,
+    code: 'ERR_UNKNOWN_SESSION',
+  };
+}
+
+export function agentGonePage(sessionId: string): PageOptions {
+  return {
+    status: 502,
+    title: 'The developer’s machine is reconnecting',
+    message: `Session ${sessionId} exists but its Wingman agent is not connected right now (network change, laptop asleep, or the agent was stopped). If it comes back within a few seconds, this page loads the app by itself.`,
+    code: 'ERR_AGENT_DISCONNECTED',
+    retry: true,
+  };
+}
+
+export function landingPage(publicUrl: string, sessions: number): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Wingman tunnel server</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}code{background:#f2f2f2;padding:0 .25em;border-radius:3px}</style>
+</head><body><h1>Wingman tunnel server</h1>
+<p>This server shares developers' local apps through links like <code>${escapeHtml(publicUrl).replace('://', '://&lt;session&gt;.')}/</code>.</p>
+<p>Share a local port: <code>wingman http 3000 --server ${escapeHtml(publicUrl)}</code></p>
+<p>${sessions} session${sessions === 1 ? '' : 's'} active. Health: <a href="/healthz">/healthz</a></p>
+</body></html>
+`;
+}

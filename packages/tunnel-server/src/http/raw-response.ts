@@ -1,0 +1,31 @@
+/**
+ * A whole HTTP/1.1 response written straight to a socket, for upgrade
+ * requests that end without an upgrade (refused token, unknown session, a
+ * WebSocket the local app declined). Node's ServerResponse does not exist on
+ * that path.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+export type RawHeaders = ReadonlyArray<readonly [name: string, value: string]>;
+
+/** Writes status line, headers, `content-length`, `connection: close` and body, then closes the socket. Header values must be CR/LF-free (callers pass validated values). */
+export function writeRawResponse(socket: Duplex, status: number, headers: RawHeaders, body: string | Uint8Array = ''): void {
+  if (socket.destroyed) return;
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+  for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
+  head += `content-length: ${payload.length}\r\nconnection: close\r\n\r\n`;
+  // Destroy once flushed: a client that never closes its side must not hold the socket.
+  socket.once('finish', () => socket.destroy());
+  socket.end(Buffer.concat([Buffer.from(head, 'latin1'), payload]));
+}
+
+/** A short plain-text raw response. */
+export function writeRawText(socket: Duplex, status: number, text: string, headers: RawHeaders = []): void {
+  writeRawResponse(socket, status, [['content-type', 'text/plain; charset=utf-8'], ...headers], `${text}\n`);
+}

@@ -1,0 +1,56 @@
+/**
+ * Paths under RESERVED_PREFIX (`/__wingman/`) on session hosts belong to
+ * Wingman, never to the developer's app. Later issues register handlers here
+ * (the browser bundle, signaling at SIGNAL_PATH); unknown paths answer 404.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Session } from '../sessions/registry';
+import { writeRawText } from './raw-response';
+
+export interface ReservedContext {
+  /** The session id from the Host header (already checked against SESSION_ID_PATTERN). */
+  sessionId: string;
+  /** The session, when it exists. */
+  session: Session | undefined;
+}
+
+export type ReservedRequestHandler = (req: IncomingMessage, res: ServerResponse, ctx: ReservedContext) => void;
+export type ReservedUpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, ctx: ReservedContext) => void;
+
+export interface ReservedRoutesOptions {
+  /** Handlers by exact path (query ignored), e.g. `/__wingman/sw.js`. */
+  requests?: ReadonlyMap<string, ReservedRequestHandler>;
+  /** WebSocket handlers by exact path, e.g. SIGNAL_PATH. */
+  upgrades?: ReadonlyMap<string, ReservedUpgradeHandler>;
+}
+
+export interface ReservedRoutes {
+  handleRequest(req: IncomingMessage, res: ServerResponse, ctx: ReservedContext): void;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: ReservedContext): void;
+}
+
+export function pathnameOf(url: string | undefined): string {
+  const u = url ?? '/';
+  const q = u.indexOf('?');
+  return q === -1 ? u : u.slice(0, q);
+}
+
+export function createReservedRoutes(options: ReservedRoutesOptions = {}): ReservedRoutes {
+  const requests = options.requests ?? new Map();
+  const upgrades = options.upgrades ?? new Map();
+  return {
+    handleRequest(req, res, ctx) {
+      const handler = requests.get(pathnameOf(req.url));
+      if (handler) return handler(req, res, ctx);
+      const body = JSON.stringify({ error: 'ERR_NOT_FOUND', message: 'no such Wingman endpoint' });
+      res.writeHead(404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+      res.end(body);
+    },
+    handleUpgrade(req, socket, head, ctx) {
+      const handler = upgrades.get(pathnameOf(req.url));
+      if (handler) return handler(req, socket, head, ctx);
+      writeRawText(socket, 404, 'no such Wingman endpoint');
+    },
+  };
+}

@@ -1,0 +1,16 @@
+export { createTunnelServer, KEEP_ALIVE_TIMEOUT_MS, type CreateTunnelServerOptions, type TunnelServer } from './server';
+export {
+  ConfigError,
+  configFromCli,
+  DEFAULT_AGENT_TOKEN,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_SESSION_GRACE_MS,
+  resolveConfig,
+  type P2POptions,
+  type TunnelServerConfig,
+  type TunnelServerOptions,
+} from './config';
+export type { ReservedContext, ReservedRequestHandler, ReservedRoutesOptions, ReservedUpgradeHandler } from './http/reserved-routes';
+export { TRANSPORT_HEADER } from './relay/headers';
+export { turnCredentials, buildIceServers } from './p2p/ice-config';

@@ -1,0 +1,99 @@
+/**
+ * Header lists between a viewer's HTTP message and the wire heads: names
+ * lower-cased, hop-by-hop fields dropped in both directions (RFC 9110 §7.6.1),
+ * X-Forwarded-* added towards the agent, X-Wingman-Transport set towards the
+ * viewer.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { HeaderList } from '@wingman/protocol';
+import { clientAddress } from '../http/client-address';
+
+/** Names the transport (relay or p2p) that served a response. Stable: users and tests rely on it. */
+export const TRANSPORT_HEADER = 'x-wingman-transport';
+
+/**
+ * Connection-scoped fields, never forwarded (RFC 9110 §7.6.1, RFC 9112 §9.6).
+ * `proxy-connection` is a legacy variant; `proxy-authorization`/`-authenticate`
+ * belong to a proxy hop, not to the developer's app.
+ */
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'trailers',
+  'proxy-authorization',
+  'proxy-authenticate',
+]);
+
+/** Fields this server replaces towards the agent (a viewer must not choose them). */
+const FORWARDED_REPLACED = new Set(['x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-for']);
+
+/** WebSocket handshake fields that belong to the viewer↔server hop; the agent's own WebSocket client makes its own. */
+export const WEBSOCKET_HOP_FIELDS = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-accept']);
+
+/** Field names listed in Connection headers: also hop-by-hop (RFC 9110 §7.6.1). Host is never dropped this way. */
+function connectionListed(pairs: Array<[string, string]>): Set<string> {
+  const out = new Set<string>();
+  for (const [name, value] of pairs) {
+    if (name !== 'connection') continue;
+    for (const token of value.split(',')) {
+      const t = token.trim().toLowerCase();
+      if (t && t !== 'host') out.add(t);
+    }
+  }
+  return out;
+}
+
+function pairsOf(raw: readonly string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
+  return out;
+}
+
+export interface RequestHeaderOptions {
+  /** `http` or `https`: the scheme viewers use (the public URL's), sent as X-Forwarded-Proto. */
+  forwardedProto: string;
+  /** More fields to drop (WEBSOCKET_HOP_FIELDS for upgrades). */
+  drop?: ReadonlySet<string>;
+}
+
+/** The request head's headers: the viewer's fields minus hop-by-hop ones, plus X-Forwarded-For/-Proto/-Host. */
+export function requestHeadersForAgent(req: IncomingMessage, options: RequestHeaderOptions): HeaderList {
+  const pairs = pairsOf(req.rawHeaders);
+  const listed = connectionListed(pairs);
+  const out: HeaderList = [];
+  const priorFor: string[] = [];
+  for (const pair of pairs) {
+    const name = pair[0];
+    if (name === 'x-forwarded-for') priorFor.push(pair[1]);
+    // `expect: 100-continue` was answered by Node already; the agent must not wait for another 100.
+    if (HOP_BY_HOP.has(name) || listed.has(name) || FORWARDED_REPLACED.has(name) || name === 'expect' || options.drop?.has(name)) continue;
+    out.push(pair);
+  }
+  priorFor.push(clientAddress(req));
+  out.push(['x-forwarded-for', priorFor.join(', ')]);
+  out.push(['x-forwarded-proto', options.forwardedProto]);
+  const host = req.headers.host;
+  if (host) out.push(['x-forwarded-host', host]);
+  return out;
+}
+
+/**
+ * The response head's headers as a flat [name, value, ...] array for
+ * `res.writeHead` (keeps repeated fields such as Set-Cookie), minus
+ * hop-by-hop fields, with X-Wingman-Transport: relay (replacing any value).
+ */
+export function responseHeadersForViewer(headers: HeaderList, drop?: ReadonlySet<string>): string[] {
+  const listed = connectionListed(headers);
+  const out: string[] = [];
+  for (const [name, value] of headers) {
+    if (HOP_BY_HOP.has(name) || listed.has(name) || name === TRANSPORT_HEADER || drop?.has(name)) continue;
+    out.push(name, value);
+  }
+  out.push(TRANSPORT_HEADER, 'relay');
+  return out;
+}

@@ -1,0 +1,170 @@
+/**
+ * Relays one viewer HTTP request over the session's agent connection as an
+ * 'http' stream: head and body out, response head and body back, with
+ * backpressure both ways (a slow viewer pauses the stream, which withholds
+ * window credit from the agent; a slow agent pauses the viewer's upload).
+ * Every request gets an answer: the response, or an error page chosen from
+ * the stream's error code, or a cut connection once a response has started.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ProtocolError, type Connection, type Stream } from '@wingman/protocol';
+import { sendPage } from '../http/pages';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import { relayErrorPage } from './error-page';
+import { requestHeadersForAgent, responseHeadersForViewer } from './headers';
+
+/**
+ * Longest wait for the agent's response head. The agent answers with
+ * ERR_UPSTREAM_TIMEOUT itself when the local app hangs; this bound only
+ * covers an agent that never answers. Long polls rarely hold headers for
+ * minutes; 5 min matches Node's default requestTimeout.
+ */
+export const RESPONSE_HEAD_TIMEOUT_MS = 300_000;
+
+export interface HttpRelayContext {
+  /** Scheme viewers use, sent as X-Forwarded-Proto. */
+  forwardedProto: string;
+  metrics: Metrics;
+  logger: Logger;
+  /** Override of RESPONSE_HEAD_TIMEOUT_MS. */
+  responseHeadTimeoutMs?: number;
+}
+
+/** Statuses that never carry a body (RFC 9110 §6.4.1). */
+const NO_BODY_STATUS = new Set([204, 304]);
+
+/** Origin-form target (`/path?q`); absolute-form is reduced to it; anything else is undefined. */
+export function originFormTarget(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  if (url.startsWith('/')) return url;
+  if (/^https?:\/\//i.test(url)) {
+    try {
+      const u = new URL(url);
+      return `${u.pathname}${u.search}`;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** A request has a body when it declares one (RFC 9112 §6.3): Transfer-Encoding, or Content-Length > 0. */
+function hasBody(req: IncomingMessage): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  const length = req.headers['content-length'];
+  return length !== undefined && length !== '0';
+}
+
+export function relayHttp(connection: Connection, req: IncomingMessage, res: ServerResponse, ctx: HttpRelayContext): void {
+  const target = originFormTarget(req.url);
+  if (!target) {
+    sendPage(res, { status: 400, title: 'Bad request target', message: 'Only origin-form request targets (`/path?query`) are relayed.', code: 'ERR_INVALID_HEAD' });
+    return;
+  }
+  const withBody = hasBody(req);
+  let stream: Stream;
+  try {
+    const headers = requestHeadersForAgent(req, { forwardedProto: ctx.forwardedProto });
+    stream = connection.open('http', { method: req.method ?? 'GET', target, headers }, { end: !withBody });
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) ctx.logger.error({ err }, 'relay: opening a stream failed');
+    sendPage(res, relayErrorPage(err instanceof ProtocolError ? err.code : 'ERR_INTERNAL'));
+    req.resume();
+    return;
+  }
+  ctx.metrics.relayedRequests.inc({ kind: 'http' });
+
+  if (withBody) pipeRequestBody(req, stream, ctx.metrics);
+  else req.resume();
+
+  const headTimer = setTimeout(() => {
+    stream.reset('ERR_UPSTREAM_TIMEOUT', 'no response head in time');
+    sendPage(res, relayErrorPage('ERR_UPSTREAM_TIMEOUT'));
+  }, ctx.responseHeadTimeoutMs ?? RESPONSE_HEAD_TIMEOUT_MS);
+
+  const toViewer = ctx.metrics.relayedBytes.labels('to_viewer');
+  let bodyAllowed = true;
+  let wroteBody = false;
+
+  stream.on('response', (head) => {
+    clearTimeout(headTimer);
+    if (res.headersSent || res.destroyed) return;
+    // 1xx / 101 cannot answer an HTTP stream: the agent misbehaved for this request only.
+    if (head.status < 200) {
+      stream.reset('ERR_PROTOCOL', `status ${head.status} on an HTTP stream`);
+      sendPage(res, relayErrorPage('ERR_PROTOCOL'));
+      return;
+    }
+    try {
+      res.writeHead(head.status, responseHeadersForViewer(head.headers));
+    } catch (err) {
+      // Node refused a field the wire allowed (it is stricter on some values).
+      ctx.logger.debug({ err }, 'relay: response head refused by Node');
+      stream.reset('ERR_INVALID_HEADER', 'response head not representable');
+      sendPage(res, relayErrorPage('ERR_INVALID_HEADER'));
+      return;
+    }
+    bodyAllowed = req.method !== 'HEAD' && !NO_BODY_STATUS.has(head.status);
+    // Server-sent events and long polls must see the head now; when body
+    // bytes arrived with the head (same agent message) they carry it instead.
+    queueMicrotask(() => {
+      if (!wroteBody && !res.writableEnded && !res.destroyed) res.flushHeaders();
+    });
+  });
+
+  stream.on('data', (chunk) => {
+    if (!bodyAllowed || res.destroyed || !res.headersSent) return;
+    wroteBody = true;
+    toViewer.inc(chunk.length);
+    if (!res.write(chunk)) {
+      stream.pause();
+      res.once('drain', () => stream.resume());
+    }
+  });
+
+  stream.on('end', () => {
+    if (res.writableEnded || res.destroyed) return;
+    if (!res.headersSent) sendPage(res, relayErrorPage('ERR_PROTOCOL'));
+    else res.end();
+  });
+
+  stream.on('reset', (error) => {
+    clearTimeout(headTimer);
+    // A reset after the response completed changes nothing for the viewer.
+    if (res.writableEnded || res.destroyed) return;
+    if (!res.headersSent) sendPage(res, relayErrorPage(error.code));
+    else res.destroy();
+  });
+
+  res.on('close', () => {
+    clearTimeout(headTimer);
+    if (!res.writableFinished) {
+      // The viewer went away (abort, closed tab): cancel the local request.
+      stream.reset('ERR_CANCEL', 'viewer closed the request');
+    } else if (!stream.localEnded) {
+      // The app answered before reading the whole upload: stop sending it.
+      stream.reset('ERR_CANCEL', 'response complete before the request body');
+    }
+  });
+}
+
+/** Streams the viewer's body into the stream: a full stream pauses the request; 'drain' resumes it. */
+function pipeRequestBody(req: IncomingMessage, stream: Stream, metrics: Metrics): void {
+  const toAgent = metrics.relayedBytes.labels('to_agent');
+  const onData = (chunk: Buffer) => {
+    if (stream.closed) return;
+    toAgent.inc(chunk.length);
+    if (!stream.write(chunk)) {
+      req.pause();
+      stream.once('drain', () => req.resume());
+    }
+  };
+  req.on('data', onData);
+  req.on('end', () => stream.end());
+  stream.once('close', () => {
+    // Nothing reads the rest of the body any more: let Node discard it.
+    req.off('data', onData);
+    req.resume();
+  });
+}

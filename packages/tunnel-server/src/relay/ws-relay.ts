@@ -1,0 +1,200 @@
+/**
+ * Relays a viewer's WebSocket over the session's agent connection as a 'ws'
+ * stream. The viewer's upgrade is held until the agent's local app answered:
+ * 101 completes it (with the subprotocol the app chose), anything else goes
+ * back to the viewer as a plain HTTP response. Then messages flow both ways
+ * with backpressure, and closes carry their codes.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { MAX_WS_MESSAGE_BYTES, ProtocolError, type Connection, type ResponseHead, type Stream } from '@wingman/protocol';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { writeRawResponse, writeRawText } from '../http/raw-response';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import { rawDataToBuffer } from '../sessions/agent-link';
+import { statusForCode } from './error-page';
+import { requestHeadersForAgent, responseHeadersForViewer, TRANSPORT_HEADER, WEBSOCKET_HOP_FIELDS } from './headers';
+
+/** How long the agent has to answer a WebSocket open (the local app's 101 or refusal). */
+export const WS_OPEN_TIMEOUT_MS = 10_000;
+/** Viewer send buffer above which the stream stops delivering agent messages. */
+export const VIEWER_HIGH_WATER_BYTES = 1024 * 1024;
+/** Viewer send buffer below which delivery resumes. */
+export const VIEWER_LOW_WATER_BYTES = 256 * 1024;
+
+/** Fields of the agent's 101 that ws writes itself or that belong to the agent's hop. */
+const UPGRADE_RESPONSE_DROP = new Set([...WEBSOCKET_HOP_FIELDS, 'sec-websocket-protocol', 'content-length']);
+
+export interface WsRelayContext {
+  forwardedProto: string;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export interface WsRelay {
+  relay(connection: Connection, req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Cuts every relayed viewer WebSocket (shutdown). */
+  close(): void;
+}
+
+/** True for a well-formed RFC 6455 opening handshake (checked before bothering the agent). */
+function isWebSocketHandshake(req: IncomingMessage): boolean {
+  return (
+    req.method === 'GET' &&
+    req.headers.upgrade?.toLowerCase() === 'websocket' &&
+    /^[+/0-9A-Za-z]{22}==$/.test(req.headers['sec-websocket-key'] ?? '') &&
+    (req.headers['sec-websocket-version'] === '13' || req.headers['sec-websocket-version'] === '8')
+  );
+}
+
+/** Close codes a WebSocket endpoint may send (RFC 6455 §7.4); others (1005, 1006, 1015…) cannot go on the wire. */
+function sendableCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+}
+
+export function createWsRelay(ctx: WsRelayContext): WsRelay {
+  /** Per pending upgrade: the subprotocol and extra headers from the agent's 101. */
+  const pending = new WeakMap<IncomingMessage, { protocol: string | undefined; headers: string[] }>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_WS_MESSAGE_BYTES,
+    // Compression would cost CPU per message on the server; browsers cope without.
+    perMessageDeflate: false,
+    handleProtocols: (offered, req) => {
+      const chosen = pending.get(req)?.protocol;
+      return chosen !== undefined && offered.has(chosen) ? chosen : false;
+    },
+  });
+  wss.on('headers', (headers, req) => {
+    const extra = pending.get(req)?.headers ?? [];
+    for (let i = 0; i + 1 < extra.length; i += 2) headers.push(`${extra[i]}: ${extra[i + 1]}`);
+  });
+  const viewers = new Set<WebSocket>();
+
+  function refuse(socket: Duplex, head: ResponseHead): void {
+    const flat = responseHeadersForViewer(head.headers, new Set(['content-length']));
+    const pairs: Array<[string, string]> = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
+    writeRawResponse(socket, head.status, pairs);
+  }
+
+  function bridge(ws: WebSocket, stream: Stream): void {
+    viewers.add(ws);
+    const toAgent = ctx.metrics.relayedBytes.labels('to_agent');
+    const toViewer = ctx.metrics.relayedBytes.labels('to_viewer');
+    const resumeWhenDrained = () => {
+      if (stream.isPaused && ws.bufferedAmount < VIEWER_LOW_WATER_BYTES) stream.resume();
+    };
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (stream.closed || stream.localEnded) return;
+      const bytes = rawDataToBuffer(data);
+      toAgent.inc(bytes.length);
+      // maxPayload = MAX_WS_MESSAGE_BYTES keeps sendMessage() within its limit.
+      const more = stream.sendMessage(isBinary ? bytes : bytes.toString('utf8'));
+      if (!more && !stream.closed && !ws.isPaused) {
+        ws.pause();
+        stream.once('drain', () => ws.resume());
+      }
+    });
+    stream.on('message', (data, text) => {
+      if (ws.readyState !== ws.OPEN) return;
+      toViewer.inc(data.length);
+      ws.send(data, { binary: !text }, resumeWhenDrained);
+      if (ws.bufferedAmount > VIEWER_HIGH_WATER_BYTES) stream.pause();
+    });
+    stream.on('wsClose', (code, reason) => {
+      if (ws.readyState !== ws.OPEN) return;
+      if (sendableCloseCode(code) && Buffer.byteLength(reason) <= 123) ws.close(code, reason);
+      else ws.close();
+    });
+    stream.on('reset', () => ws.terminate());
+    ws.on('close', (code, reason) => {
+      viewers.delete(ws);
+      // 1006: the viewer vanished without a close frame; cancel rather than close.
+      if (code === 1006) stream.reset('ERR_CANCEL', 'viewer connection lost');
+      else stream.closeWs(code, reason.toString('utf8'));
+    });
+    ws.on('error', (err) => ctx.logger.debug({ err }, 'relay: viewer WebSocket error'));
+  }
+
+  return {
+    relay(connection, req, socket, head) {
+      if (!isWebSocketHandshake(req)) {
+        writeRawText(socket, 400, 'Bad WebSocket handshake');
+        return;
+      }
+      let stream: Stream;
+      try {
+        const headers = requestHeadersForAgent(req, { forwardedProto: ctx.forwardedProto, drop: WEBSOCKET_HOP_FIELDS });
+        stream = connection.open('ws', { method: 'GET', target: req.url ?? '/', headers });
+      } catch (err) {
+        const code = err instanceof ProtocolError ? err.code : 'ERR_INTERNAL';
+        if (!(err instanceof ProtocolError)) ctx.logger.error({ err }, 'relay: opening a WebSocket stream failed');
+        writeRawText(socket, statusForCode(code), `Wingman could not relay this WebSocket (${code})`, [[TRANSPORT_HEADER, 'relay']]);
+        return;
+      }
+      ctx.metrics.relayedRequests.inc({ kind: 'ws' });
+
+      let settled = false;
+      const settle = () => {
+        settled = true;
+        clearTimeout(timer);
+        socket.off('close', onSocketClose);
+      };
+      const fail = (code: string) => {
+        settle();
+        writeRawText(socket, statusForCode(code), `Wingman could not relay this WebSocket (${code})`, [[TRANSPORT_HEADER, 'relay']]);
+      };
+      const timer = setTimeout(() => {
+        stream.reset('ERR_UPSTREAM_TIMEOUT', 'no answer to the WebSocket open in time');
+        fail('ERR_UPSTREAM_TIMEOUT');
+      }, WS_OPEN_TIMEOUT_MS);
+      // The viewer gave up while the agent was still opening: cancel upstream.
+      const onSocketClose = () => {
+        if (settled) return;
+        settle();
+        stream.reset('ERR_CANCEL', 'viewer closed during the WebSocket open');
+      };
+      socket.on('close', onSocketClose);
+      stream.once('reset', (error) => {
+        if (!settled) fail(error.code);
+      });
+
+      stream.once('response', (response) => {
+        if (settled) return;
+        if (response.status < 200 && response.status !== 101) {
+          stream.reset('ERR_PROTOCOL', `status ${response.status} answering a WebSocket open`);
+          return fail('ERR_PROTOCOL');
+        }
+        if (response.status !== 101) {
+          // The app declined the upgrade (404, 401…): pass its status and
+          // headers on. A ws stream carries no body (DATA is HTTP-only on the
+          // wire), so the refusal goes out with an empty one.
+          settle();
+          stream.reset('ERR_CANCEL', 'WebSocket upgrade declined');
+          refuse(socket, response);
+          return;
+        }
+        settle();
+        const protocol = response.headers.find(([name]) => name === 'sec-websocket-protocol')?.[1].split(',')[0]?.trim();
+        pending.set(req, { protocol, headers: responseHeadersForViewer(response.headers, UPGRADE_RESPONSE_DROP) });
+        // If ws rejects the handshake after all, it answers the socket itself; the stream must not linger.
+        const onLateClose = () => stream.reset('ERR_CANCEL', 'upgrade not completed');
+        socket.once('close', onLateClose);
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          socket.off('close', onLateClose);
+          pending.delete(req);
+          bridge(ws, stream);
+        });
+      });
+    },
+
+    close() {
+      for (const ws of viewers) ws.terminate();
+      viewers.clear();
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * createTunnelServer(): wires config, sessions, relay and HTTP routing onto
+ * one Node HTTP server, listens, and returns its address and a close().
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isLoopbackHost, resolveConfig, usesDefaultToken, type TunnelServerConfig, type TunnelServerOptions } from './config';
+import { createApexApp } from './http/apex-app';
+import { createHostRouter } from './http/host-route';
+import { resolvePublicAddress } from './http/public-address';
+import { createReservedRoutes, type ReservedRoutesOptions } from './http/reserved-routes';
+import { createRouter, type Router } from './http/router';
+import { createLogger, type Logger } from './logger';
+import { createMetrics } from './metrics';
+import { createWsRelay } from './relay/ws-relay';
+import { createAgentEndpoint } from './sessions/agent-endpoint';
+import { createSessionRegistry } from './sessions/registry';
+import { createTokenCheck } from './sessions/token-check';
+
+/**
+ * Idle keep-alive time of viewer connections, ms. Above the 60 s idle timeout
+ * of common reverse proxies (nginx, AWS ALB), so the proxy closes first and
+ * never reuses a socket this server is closing.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+export interface CreateTunnelServerOptions extends TunnelServerOptions {
+  /** A pino logger to use instead of one built from `logLevel`. */
+  logger?: Logger;
+  /** Handlers for Wingman's reserved paths on session hosts (later issues: bundle, signaling). */
+  reserved?: ReservedRoutesOptions;
+}
+
+export interface TunnelServer {
+  /** Public URL of the server (what agents pass as --server), e.g. `http://localhost:8080`. */
+  readonly url: string;
+  /** The port listened on (the real one when 0 was asked for). */
+  readonly port: number;
+  /** The validated configuration in force. */
+  readonly config: TunnelServerConfig;
+  /** Public URL of a session: `http://<id>.localhost:8080/`. */
+  sessionUrl(sessionId: string): string;
+  /** Disconnects agents (GOAWAY), cuts viewers, stops listening. Idempotent. */
+  close(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+export async function createTunnelServer(options: CreateTunnelServerOptions = {}): Promise<TunnelServer> {
+  const { logger: givenLogger, reserved: reservedOptions, ...rest } = options;
+  const config = resolveConfig(rest);
+  const logger = givenLogger ?? createLogger(config.logLevel);
+  if (usesDefaultToken(config) && !isLoopbackHost(config.host)) {
+    logger.warn({ host: config.host }, 'the embedded default agent token is accepted on a non-loopback address: anyone can register agents; set WINGMAN_TOKENS');
+  }
+  const registry = createSessionRegistry({
+    graceMs: config.sessionGraceMs,
+    onExpire: (session) => logger.info({ sessionId: session.id }, 'session expired (no agent within the grace period)'),
+  });
+  const metrics = createMetrics({ sessionStats: () => registry.stats() });
+
+  // Routing needs the real port (default domain localhost:<port>), known after listen().
+  let router: Router | undefined;
+  const server = createServer({ noDelay: true }, (req, res) => {
+    if (router) return router.handleRequest(req, res);
+    res.writeHead(503, { 'content-type': 'text/plain' }).end('starting\n');
+  });
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.on('upgrade', (req, socket, head) => {
+    if (router) return router.handleUpgrade(req, socket, head);
+    socket.destroy();
+  });
+  // clientError keeps Node's default handler: 431 for oversized headers, 400 for malformed requests.
+
+  await listen(server, config.port, config.host);
+  const port = (server.address() as AddressInfo).port;
+  const address = resolvePublicAddress(config, port);
+
+  const agentEndpoint = createAgentEndpoint({
+    registry,
+    tokenCheck: createTokenCheck(config.tokens),
+    config,
+    logger,
+    metrics,
+    sessionUrl: address.sessionUrl,
+  });
+  const wsRelay = createWsRelay({ forwardedProto: address.scheme, metrics, logger });
+  router = createRouter({
+    hostRouter: createHostRouter(address.domain),
+    registry,
+    apexApp: createApexApp({ registry, metrics, logger, publicUrl: address.publicUrl }),
+    reserved: createReservedRoutes(reservedOptions),
+    agentEndpoint,
+    httpRelay: { forwardedProto: address.scheme, metrics, logger },
+    wsRelay,
+    logger,
+  });
+  logger.info({ host: config.host, port, url: address.publicUrl, domain: address.domain }, 'tunnel server listening');
+
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Agents first: their GOAWAY fails in-flight streams, so viewers get answers.
+    await agentEndpoint.close();
+    wsRelay.close();
+    registry.clear();
+    server.closeAllConnections();
+    await stopped;
+    logger.info('tunnel server closed');
+  };
+
+  return {
+    url: address.publicUrl,
+    port,
+    config,
+    sessionUrl: address.sessionUrl,
+    close: () => (closing ??= close()),
+  };
+}

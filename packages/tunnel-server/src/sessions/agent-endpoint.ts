@@ -1,0 +1,169 @@
+/**
+ * The agents' WebSocket endpoint (AGENT_PATH on the apex host): token check
+ * before the upgrade (so the agent can print the 401 body), then the
+ * `register` → `registered` handshake, then hand-over to an agent link that
+ * carries protocol frames. Protocol: docs/PROTOCOL.md §Agent control channel.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  MAX_CONTROL_MESSAGE_BYTES,
+  parseAgentMessage,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  WEBSOCKET_MAX_MESSAGE_BYTES,
+  type RegisterMessage,
+  type RegisteredMessage,
+} from '@wingman/protocol';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { TunnelServerConfig } from '../config';
+import { clientAddress } from '../http/client-address';
+import { writeRawText } from '../http/raw-response';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import { p2pSettingsFor } from '../p2p/ice-config';
+import { attachAgentLink, rawDataToBuffer, sendControlError } from './agent-link';
+import type { SessionRegistry } from './registry';
+import type { TokenCheck } from './token-check';
+
+/** Time an agent has, after the upgrade, to send `register`. */
+export const REGISTER_TIMEOUT_MS = 10_000;
+/** Largest message an agent may send: a frame batch (64 KiB) or a control message (64 KiB). */
+export const AGENT_MAX_MESSAGE_BYTES = Math.max(WEBSOCKET_MAX_MESSAGE_BYTES, MAX_CONTROL_MESSAGE_BYTES);
+/** How long close() waits for agents to finish the close handshake before cutting them off. */
+export const AGENT_CLOSE_TIMEOUT_MS = 2_000;
+/** WebSocket close code for a refused registration (RFC 6455 §7.4.1: policy violation). */
+const WS_POLICY_VIOLATION = 1008;
+
+export interface AgentEndpointOptions {
+  registry: SessionRegistry;
+  tokenCheck: TokenCheck;
+  config: TunnelServerConfig;
+  logger: Logger;
+  metrics: Metrics;
+  /** Public URL of a session, e.g. `http://<id>.localhost:8080/`. */
+  sessionUrl: (sessionId: string) => string;
+}
+
+export interface AgentEndpoint {
+  /** Handles an upgrade request for AGENT_PATH. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Sends GOAWAY to every agent and waits (bounded) for their sockets to close. */
+  close(): Promise<void>;
+}
+
+export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoint {
+  const { registry, logger, metrics, config } = options;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: AGENT_MAX_MESSAGE_BYTES, perMessageDeflate: false });
+  /** Every agent socket with the function that closes it politely. */
+  const sockets = new Map<WebSocket, () => void>();
+
+  function onSocket(ws: WebSocket, remoteAddress: string): void {
+    sockets.set(ws, () => ws.close(1001, 'server shutting down'));
+    ws.on('close', () => sockets.delete(ws));
+    ws.on('error', (err) => logger.debug({ err, remoteAddress }, 'agent socket error'));
+
+    const refuse = (code: string, message: string) => {
+      clearTimeout(timer);
+      ws.off('message', onMessage);
+      metrics.agentConnections.inc({ outcome: 'failed' });
+      logger.info({ remoteAddress, code, reason: message }, 'agent registration refused');
+      sendControlError(ws, code, message);
+      ws.close(WS_POLICY_VIOLATION, code);
+    };
+    const timer = setTimeout(() => refuse('ERR_TIMEOUT', `no register message within ${REGISTER_TIMEOUT_MS} ms`), REGISTER_TIMEOUT_MS);
+    ws.once('close', () => clearTimeout(timer));
+
+    const onMessage = (data: RawData, isBinary: boolean) => {
+      if (isBinary) return refuse('ERR_PROTOCOL', 'expected a register message before any frame');
+      let message;
+      try {
+        message = parseAgentMessage(rawDataToBuffer(data).toString('utf8'));
+      } catch (err) {
+        return refuse(err instanceof ProtocolError ? err.code : 'ERR_INVALID_PAYLOAD', (err as Error).message);
+      }
+      if (message.type !== 'register') return refuse('ERR_PROTOCOL', `expected register, got ${message.type}`);
+      if (message.version !== PROTOCOL_VERSION) {
+        return refuse('ERR_UNSUPPORTED_VERSION', `agent speaks protocol version ${message.version}, this server ${PROTOCOL_VERSION}; update one of them`);
+      }
+      // Registration is synchronous from here on: a frame the agent pipelines
+      // right behind `register` must find the connection's listener in place.
+      clearTimeout(timer);
+      ws.off('message', onMessage);
+      register(ws, message, remoteAddress, refuse);
+    };
+    ws.on('message', onMessage);
+  }
+
+  function register(ws: WebSocket, message: RegisterMessage, remoteAddress: string, refuse: (code: string, msg: string) => void): void {
+    const found = message.resume ? registry.findForResume(message.resume.sessionId, message.resume.resumeSecret) : undefined;
+    if (found?.kind === 'busy') {
+      return refuse('ERR_SESSION_IN_USE', `session ${message.resume!.sessionId} already has a connected agent`);
+    }
+    const resumable = found?.kind === 'resumable' ? found.session : undefined;
+    const { session, link } = attachAgentLink(ws, {
+      registry,
+      resume: resumable,
+      remoteAddress,
+      logger,
+      metrics,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+    });
+    sockets.set(ws, () => link.close('ERR_GOING_AWAY', 'server shutting down'));
+    const registered: RegisteredMessage = {
+      type: 'registered',
+      sessionId: session.id,
+      url: options.sessionUrl(session.id),
+      resumeSecret: session.resumeSecret,
+      graceMs: config.sessionGraceMs,
+      resumed: resumable !== undefined,
+      p2p: p2pSettingsFor(config.p2p, message.p2p, session.id),
+    };
+    // Sent before the connection's HELLO, which leaves on a later microtask.
+    ws.send(JSON.stringify(registered));
+    metrics.agentConnections.inc({ outcome: 'registered' });
+    (resumable ? metrics.sessionsResumed : metrics.sessionsCreated).inc();
+    logger.info({ sessionId: session.id, remoteAddress, resumed: registered.resumed, client: message.client, url: registered.url }, 'agent connected');
+  }
+
+  return {
+    handleUpgrade(req, socket, head) {
+      const remoteAddress = clientAddress(req);
+      if (!options.tokenCheck(req)) {
+        metrics.agentConnections.inc({ outcome: 'refused' });
+        logger.info({ remoteAddress }, 'agent refused: missing or wrong token');
+        writeRawText(
+          socket,
+          401,
+          'Wingman server refused the agent token: use a token from the server\'s WINGMAN_TOKENS (or the default token for a local server)',
+          [['www-authenticate', 'Bearer realm="wingman"']],
+        );
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => onSocket(ws, remoteAddress));
+    },
+
+    async close() {
+      const open = [...sockets.entries()];
+      await Promise.all(
+        open.map(
+          ([ws, closePolitely]) =>
+            new Promise<void>((resolve) => {
+              if (ws.readyState === ws.CLOSED) return resolve();
+              const timer = setTimeout(() => {
+                ws.terminate();
+                resolve();
+              }, AGENT_CLOSE_TIMEOUT_MS);
+              ws.once('close', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+              closePolitely();
+            }),
+        ),
+      );
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * A registered agent: its WebSocket becomes a protocol Connection (binary
+ * messages = frames, text = control JSON) on which the relay opens streams.
+ * Owns the heartbeat and the control messages that follow registration, and
+ * puts the session into its grace period when the connection ends. A
+ * misbehaving agent only ever closes its own connection.
+ */
+import { connectionOverWebSocket, parseAgentMessage, ProtocolError, type ErrorMessage } from '@wingman/protocol';
+import type { RawData, WebSocket } from 'ws';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import { startHeartbeat } from './heartbeat';
+import type { AgentLink, Session, SessionRegistry } from './registry';
+
+export interface AgentLinkOptions {
+  registry: SessionRegistry;
+  /** The session to re-attach (a resume within grace); a new session is created when undefined. */
+  resume: Session | undefined;
+  remoteAddress: string;
+  logger: Logger;
+  metrics: Metrics;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+}
+
+/** Builds the relay connection over `ws` and attaches it to a session. Synchronous (see agent-endpoint). */
+export function attachAgentLink(ws: WebSocket, options: AgentLinkOptions): { session: Session; link: AgentLink } {
+  const { registry, logger } = options;
+  // The tunnel server opens streams (odd ids); the agent answers them.
+  const connection = connectionOverWebSocket(ws, { role: 'client', onText: (text) => onControl(text) });
+  const link: AgentLink = {
+    connection,
+    remoteAddress: options.remoteAddress,
+    close: (code, reason) => connection.close(code, reason),
+  };
+  let session: Session;
+  if (options.resume) {
+    session = options.resume;
+    registry.attach(session, link);
+  } else {
+    session = registry.create(link);
+  }
+  const log = logger.child({ sessionId: session.id });
+
+  const fail = (code: string, message: string) => {
+    log.warn({ code, reason: message }, 'closing agent: bad control message');
+    sendControlError(ws, code, message);
+    connection.close('ERR_PROTOCOL', message);
+  };
+
+  function onControl(text: string): void {
+    let message;
+    try {
+      message = parseAgentMessage(text);
+    } catch (err) {
+      return fail(err instanceof ProtocolError ? err.code : 'ERR_INVALID_PAYLOAD', (err as Error).message);
+    }
+    switch (message.type) {
+      case 'register':
+        return fail('ERR_PROTOCOL', 'already registered');
+      case 'signal':
+      case 'peer-report':
+        // TODO(P2P host issue): route signaling to the session's viewers and
+        // count peer reports in /metrics. Until then the relay serves everything.
+        log.debug({ type: message.type }, 'P2P control message ignored (P2P not wired yet)');
+        return;
+    }
+  }
+
+  const stopHeartbeat = startHeartbeat(connection, {
+    intervalMs: options.heartbeatIntervalMs,
+    timeoutMs: options.heartbeatTimeoutMs,
+    onDead: (error) => {
+      log.warn({ code: error.code }, 'agent missed a heartbeat; closing its connection');
+      ws.terminate();
+    },
+  });
+
+  connection.on('error', (error) => log.warn({ code: error.code, reason: error.message }, 'agent connection error'));
+  connection.on('close', (error) => {
+    stopHeartbeat();
+    registry.detach(session, link);
+    log.info({ code: error?.code, reason: error?.message, remoteAddress: options.remoteAddress }, 'agent disconnected');
+    // The close handshake may not finish (a dead peer); ws cuts the socket after its own timeout.
+    if (ws.readyState === ws.OPEN) ws.close(1000);
+  });
+  return { session, link };
+}
+
+/** Sends `{type:'error'}` if the socket is open. Never throws. */
+export function sendControlError(ws: WebSocket, code: string, message: string): void {
+  if (ws.readyState !== ws.OPEN) return;
+  const error: ErrorMessage = { type: 'error', code: code.slice(0, 64), message: message.slice(0, 1024) };
+  ws.send(JSON.stringify(error));
+}
+
+/** ws hands a Buffer, an ArrayBuffer or Buffer[] depending on binaryType; this server uses the default (Buffer). */
+export function rawDataToBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}

@@ -1,0 +1,131 @@
+/**
+ * In-memory session registry. A session is born when an agent registers,
+ * serves while that agent is attached, and waits `graceMs` after the agent
+ * drops so a reconnecting agent (with the resume secret) keeps the same URL.
+ * Keyed by a Map with ids checked against SESSION_ID_PATTERN before lookup.
+ */
+import type { Connection } from '@wingman/protocol';
+import { constantTimeEqual, createResumeSecret, createSessionId } from './session-id';
+
+/** What the registry knows about an attached agent. */
+export interface AgentLink {
+  /** The multiplexed connection the relay opens streams on. */
+  readonly connection: Connection;
+  /** Address of the agent, for logs. */
+  readonly remoteAddress: string;
+  /** Closes the agent's socket (GOAWAY with `code`). */
+  close(code: 'ERR_GOING_AWAY' | 'ERR_PROTOCOL', reason: string): void;
+}
+
+export interface Session {
+  readonly id: string;
+  readonly resumeSecret: string;
+  readonly createdAt: number;
+  /** The attached agent; undefined while the session is in its grace period. */
+  agent: AgentLink | undefined;
+  /** When the agent dropped (grace started), ms since epoch. */
+  detachedAt: number | undefined;
+}
+
+export interface SessionRegistryOptions {
+  /** How long a session without an agent is kept, ms. */
+  graceMs: number;
+  /** Called when a session is dropped after its grace period. */
+  onExpire?: (session: Session) => void;
+}
+
+export type ResumeResult = { kind: 'resumable'; session: Session } | { kind: 'busy' } | { kind: 'unknown' };
+
+export interface SessionRegistry {
+  /** Creates a session for a newly registered agent. */
+  create(agent: AgentLink): Session;
+  /**
+   * Finds the session an agent asks to resume, without changing it. A session
+   * in its grace period with a matching secret is 'resumable'; a live one with
+   * the right secret is 'busy'; a wrong secret or an expired session is
+   * 'unknown' (indistinguishable to the caller).
+   */
+  findForResume(sessionId: string, resumeSecret: string): ResumeResult;
+  /** Re-attaches an agent to a session found by findForResume (ends its grace period). */
+  attach(session: Session, agent: AgentLink): void;
+  get(sessionId: string): Session | undefined;
+  /** The agent dropped: start the grace period (only if `agent` is still the session's agent). */
+  detach(session: Session, agent: AgentLink): void;
+  stats(): { live: number; grace: number };
+  /** Every session, for shutdown. */
+  all(): Session[];
+  /** Clears timers and forgets every session. */
+  clear(): void;
+}
+
+export function createSessionRegistry(options: SessionRegistryOptions): SessionRegistry {
+  const sessions = new Map<string, Session>();
+  const graceTimers = new Map<string, NodeJS.Timeout>();
+
+  const stopGrace = (id: string) => {
+    const t = graceTimers.get(id);
+    if (t) clearTimeout(t);
+    graceTimers.delete(id);
+  };
+
+  return {
+    create(agent) {
+      let id = createSessionId();
+      // 130 random bits never collide in practice; the loop is a cheap guarantee, bounded.
+      for (let i = 0; i < 8 && sessions.has(id); i++) id = createSessionId();
+      if (sessions.has(id)) throw new Error('could not draw a fresh session id');
+      const session: Session = { id, resumeSecret: createResumeSecret(), createdAt: Date.now(), agent, detachedAt: undefined };
+      sessions.set(id, session);
+      return session;
+    },
+
+    findForResume(sessionId, resumeSecret) {
+      const session = sessions.get(sessionId);
+      if (!session || !constantTimeEqual(resumeSecret, session.resumeSecret)) return { kind: 'unknown' };
+      return session.agent ? { kind: 'busy' } : { kind: 'resumable', session };
+    },
+
+    attach(session, agent) {
+      if (session.agent || sessions.get(session.id) !== session) throw new Error(`session ${session.id} cannot be attached`);
+      stopGrace(session.id);
+      session.agent = agent;
+      session.detachedAt = undefined;
+    },
+
+    get(sessionId) {
+      return sessions.get(sessionId);
+    },
+
+    detach(session, agent) {
+      if (session.agent !== agent || sessions.get(session.id) !== session) return;
+      session.agent = undefined;
+      session.detachedAt = Date.now();
+      stopGrace(session.id);
+      const timer = setTimeout(() => {
+        graceTimers.delete(session.id);
+        if (session.agent || sessions.get(session.id) !== session) return;
+        sessions.delete(session.id);
+        options.onExpire?.(session);
+      }, options.graceMs);
+      // The grace period must not keep a shutting-down process alive.
+      timer.unref();
+      graceTimers.set(session.id, timer);
+    },
+
+    stats() {
+      let live = 0;
+      for (const s of sessions.values()) if (s.agent) live++;
+      return { live, grace: sessions.size - live };
+    },
+
+    all() {
+      return [...sessions.values()];
+    },
+
+    clear() {
+      for (const t of graceTimers.values()) clearTimeout(t);
+      graceTimers.clear();
+      sessions.clear();
+    },
+  };
+}

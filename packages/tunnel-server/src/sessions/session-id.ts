@@ -1,0 +1,52 @@
+/**
+ * Session ids and resume secrets. A session id is the DNS label of the
+ * session's origin (`<id>.<domain>`), so it must be unguessable and a valid
+ * label: 17 random bytes in lower-case RFC 4648 base32, cut to 26 characters
+ * = 130 bits (SESSION_ID_PATTERN in @wingman/protocol).
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** Random bytes drawn per session id: 17 bytes = 136 bits, of which 26 base32 characters keep 130. */
+export const SESSION_ID_RANDOM_BYTES = 17;
+/** Characters in a session id. */
+export const SESSION_ID_CHARS = 26;
+/** Random bytes in a resume secret (256 bits). */
+export const RESUME_SECRET_BYTES = 32;
+
+const BASE32_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
+
+/** RFC 4648 §6 base32, lower case, without padding. */
+export function base32(bytes: Uint8Array): string {
+  let out = '';
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32_ALPHABET[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += BASE32_ALPHABET[(buffer << (5 - bits)) & 31];
+  return out;
+}
+
+export function createSessionId(): string {
+  return base32(randomBytes(SESSION_ID_RANDOM_BYTES)).slice(0, SESSION_ID_CHARS);
+}
+
+export function createResumeSecret(): string {
+  return randomBytes(RESUME_SECRET_BYTES).toString('base64url');
+}
+
+/**
+ * Constant-time string comparison. Both sides are hashed first so inputs of
+ * different lengths compare in the same time (timingSafeEqual needs equal lengths).
+ */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
