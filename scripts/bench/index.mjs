@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: direct vs Wingman relay vs localtunnel (and the P2P rows),
+ * all on loopback in one run, each figure with its ratio to "direct" measured
+ * in the same run; then a PASS/FAIL line per goal of the issues.
+ *
+ *   node scripts/bench/index.mjs [--out results.json] [--rows direct,wingmanRelay,localtunnel,p2pNode]
+ *
+ * Environment: BENCH_DURATION_S (5), BENCH_WARMUP_S (1), BENCH_BULK_RUNS (3),
+ * BENCH_TIMEOUT_S (1200). See docs/benchmarks.md.
+ *
+ * The whole run happens inside a loopback-only network namespace (lib/netns.mjs);
+ * every process it starts is killed on every exit path (lib/children.mjs).
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { killAllChildren, killAllChildrenNow } from './lib/children.mjs';
+import { readSettings } from './lib/config.mjs';
+import { insideLoopbackNamespace, reexecInNamespace } from './lib/netns.mjs';
+import { runHttpRow } from './lib/run-row.mjs';
+import { evaluateIssue2Goals, renderGoals } from './report/goals.mjs';
+import { renderNotes, renderTable } from './report/table.mjs';
+import { directRow } from './rows/direct.mjs';
+import { localtunnelRow } from './rows/localtunnel.mjs';
+import { wingmanRelayRow } from './rows/wingman-relay.mjs';
+
+const HTTP_ROWS = [directRow, wingmanRelayRow, localtunnelRow];
+const ALL_ROW_IDS = HTTP_ROWS.map((r) => r.id);
+
+const log = (msg) => console.error(`[bench] ${msg}`);
+
+let args;
+try {
+  args = parseArgs({ options: { out: { type: 'string' }, rows: { type: 'string' }, help: { type: 'boolean' } } }).values;
+} catch (err) {
+  console.error(`[bench] ${err.message}`);
+  process.exit(2);
+}
+if (args.help) {
+  console.log(`usage: npm run bench [-- --out results.json] [-- --rows ${ALL_ROW_IDS.join(',')}]`);
+  process.exit(0);
+}
+
+if (!insideLoopbackNamespace()) {
+  process.exitCode = await reexecInNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
+} else {
+  process.exitCode = await main();
+  // wrtc (P2P rows) can keep native handles alive after close; the run is over.
+  process.exit(process.exitCode);
+}
+
+async function main() {
+  let settings;
+  const wanted = args.rows ? args.rows.split(',').map((s) => s.trim()) : ALL_ROW_IDS;
+  try {
+    settings = readSettings();
+    const unknown = wanted.filter((id) => !ALL_ROW_IDS.includes(id));
+    if (unknown.length > 0) throw new Error(`unknown rows ${unknown.join(', ')}; known: ${ALL_ROW_IDS.join(', ')}`);
+    if (!wanted.includes('direct')) throw new Error('the "direct" row is needed: every ratio divides by it');
+  } catch (err) {
+    log(err.message);
+    return 2;
+  }
+  installCleanup(settings.timeoutS);
+
+  const startedAt = new Date();
+  const rows = [];
+  for (const row of HTTP_ROWS.filter((r) => wanted.includes(r.id))) {
+    const r = await runHttpRow(row, settings, log);
+    if (r.status !== 'ok') log(`${row.label}: ${r.status}: ${r.reason}`);
+    rows.push(r);
+  }
+
+  const goals = evaluateIssue2Goals(rows);
+  const env = {
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    durationS: settings.durationS,
+    warmupS: settings.warmupS,
+    bulkRuns: settings.bulkRuns,
+  };
+  const notes = renderNotes(rows);
+  console.log(`Wingman bench — ${startedAt.toISOString()} — Node ${env.node}, ${env.cpus} CPUs (${env.cpuModel})`);
+  console.log(`${env.durationS} s per req/s measurement after ${env.warmupS} s warm-up; bulk figures are the median of ${env.bulkRuns} transfers; MB = 10^6 bytes.`);
+  console.log('Ratios (×) are fractions of direct\'s performance in this run, higher is better: row ÷ direct for rates, direct ÷ row for latencies.\n');
+  console.log(renderTable(rows));
+  if (notes) console.log(`\n${notes}`);
+  console.log(`\n${renderGoals(goals)}`);
+
+  if (args.out) {
+    writeFileSync(args.out, `${JSON.stringify({ startedAt: startedAt.toISOString(), env, rows, goals }, null, 2)}\n`);
+    log(`results written to ${args.out}`);
+  }
+  return rows.some((r) => r.status === 'failed') ? 1 : 0;
+}
+
+/** Kills every child on Ctrl-C, SIGTERM, an uncaught error or the deadline. */
+function installCleanup(timeoutS) {
+  const bail = (why, code) => {
+    log(why);
+    const hard = setTimeout(() => {
+      killAllChildrenNow();
+      process.exit(code);
+    }, 5000);
+    killAllChildren().finally(() => {
+      clearTimeout(hard);
+      process.exit(code);
+    });
+  };
+  process.on('SIGINT', () => bail('interrupted: stopping every process the bench started', 130));
+  process.on('SIGTERM', () => bail('terminated: stopping every process the bench started', 143));
+  process.on('uncaughtException', (err) => bail(`uncaught error: ${err?.stack ?? err}`, 1));
+  process.on('unhandledRejection', (err) => bail(`unhandled rejection: ${err?.stack ?? err}`, 1));
+  process.on('exit', killAllChildrenNow);
+  setTimeout(() => bail(`deadline of ${timeoutS} s (BENCH_TIMEOUT_S) passed: stopping`, 1), timeoutS * 1000).unref();
+}

@@ -1,0 +1,72 @@
+/**
+ * The bench runs inside a loopback-only network namespace: WebRTC (the P2P
+ * rows) sends ICE checks to every interface it sees, and in a namespace whose
+ * only interface is `lo` nothing else exists to reach (common rules).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
+
+/** Set on the re-executed copy, so it never tries to re-exec again. */
+const INSIDE_ENV = 'WINGMAN_BENCH_NETNS';
+/** `unshare … true` answers at once; this only guards against a wedged kernel. */
+const PROBE_TIMEOUT_MS = 10_000;
+
+/** @returns {string[]} names of interfaces other than loopback */
+export function nonLoopbackInterfaces() {
+  return Object.keys(networkInterfaces()).filter((name) => name !== 'lo');
+}
+
+/** True when this process already runs in a namespace with only `lo`. */
+export function insideLoopbackNamespace() {
+  return nonLoopbackInterfaces().length === 0;
+}
+
+/** `unshare -n` as root; `-rn` (a user namespace mapping us to root) otherwise. */
+function unshareFlags() {
+  const candidates = typeof process.getuid === 'function' && process.getuid() === 0 ? [['-n'], ['-rn']] : [['-rn'], ['-n']];
+  const reasons = [];
+  for (const flags of candidates) {
+    const probe = spawnSync('unshare', [...flags, 'sh', '-c', 'ip link set lo up'], { timeout: PROBE_TIMEOUT_MS, encoding: 'utf8' });
+    if (probe.status === 0) return { flags };
+    reasons.push(`unshare ${flags.join(' ')}: ${probe.error?.message || probe.stderr?.trim() || `exit ${probe.status}`}`);
+  }
+  return { flags: null, reason: reasons.join('; ') };
+}
+
+/**
+ * Runs this script again inside a fresh loopback-only namespace and resolves
+ * with its exit code. Never returns a code of 0 unless the inner run succeeded.
+ * @param {string} script absolute path of the entry script
+ * @param {string[]} args its arguments
+ */
+export function reexecInNamespace(script, args) {
+  if (process.env[INSIDE_ENV] === '1') {
+    console.error(`[bench] refusing to run: inside the bench's namespace but found interfaces ${nonLoopbackInterfaces().join(', ')}`);
+    return Promise.resolve(1);
+  }
+  const { flags, reason } = unshareFlags();
+  if (!flags) {
+    console.error(
+      '[bench] cannot create a loopback-only network namespace (needed for the WebRTC rows): run as root, or enable ' +
+        'unprivileged user namespaces; needs `unshare` (util-linux) and `ip` (iproute2). ' +
+        `Probe said: ${reason}`,
+    );
+    return Promise.resolve(1);
+  }
+  console.error(`[bench] entering a loopback-only network namespace (unshare ${flags.join(' ')})`);
+  // `sh -c '… && exec "$0" "$@"'`: bring lo up (it starts down), then become node.
+  const child = spawn('unshare', [...flags, 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, script, ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, [INSIDE_ENV]: '1' },
+  });
+  // Ctrl-C reaches the whole foreground group, the inner bench included; SIGTERM we pass on.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  return new Promise((resolveCode) => {
+    child.on('error', (err) => {
+      console.error(`[bench] could not start unshare: ${err.message}`);
+      resolveCode(1);
+    });
+    child.on('close', (code, signal) => resolveCode(code ?? (signal ? 1 : 0)));
+  });
+}

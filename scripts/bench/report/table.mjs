@@ -1,0 +1,48 @@
+/**
+ * The printed table (Markdown, so docs/benchmarks.md can take it as is):
+ * one line per measurement, one column per row of the bench, each figure
+ * followed by its ratio to direct in the same run.
+ */
+import { METRICS, formatRatio, formatValue, ratioToDirect } from './metrics.mjs';
+
+/**
+ * @param {Array<{ id: string, label: string, status: string, reason?: string, metrics: Record<string, any>, errors: Record<string, string> }>} rows
+ * @returns {string}
+ */
+export function renderTable(rows) {
+  const direct = rows.find((r) => r.id === 'direct');
+  const header = ['measurement', ...rows.map((r) => r.label)];
+  const lines = METRICS.map((m) => [
+    m.label,
+    ...rows.map((r) => {
+      if (r.status !== 'ok') return r.status === 'unavailable' ? 'not run' : 'failed';
+      const v = r.metrics[m.key];
+      if (r.errors[m.key]) return 'error';
+      return formatValue(m, v) + formatRatio(r.id === 'direct' ? null : ratioToDirect(m, v, direct?.metrics[m.key]));
+    }),
+  ]);
+  return markdown([header, ...lines]);
+}
+
+/** Notes under the table: rows not run, measurement errors, load-generator errors. */
+export function renderNotes(rows) {
+  const notes = [];
+  for (const r of rows) {
+    if (r.status !== 'ok') notes.push(`- ${r.label}: ${r.status === 'unavailable' ? 'not run' : 'failed'}: ${r.reason}`);
+    for (const [key, msg] of Object.entries(r.errors ?? {})) notes.push(`- ${r.label}, ${key}: ${msg}`);
+    for (const c of ['c1', 'c50']) {
+      const load = r.load?.[c];
+      if (load && load.errors + load.timeouts + load.non2xx > 0) {
+        notes.push(`- ${r.label}, ${c}: ${load.errors} errors, ${load.timeouts} timeouts, ${load.non2xx} non-2xx out of ${load.completed} completed (not counted in req/s or latency)`);
+      }
+    }
+  }
+  return notes.join('\n');
+}
+
+/** @param {string[][]} cells first line is the header */
+export function markdown(cells) {
+  const widths = cells[0].map((_, i) => Math.max(...cells.map((line) => line[i].length)));
+  const fmt = (line) => `| ${line.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [fmt(cells[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.slice(1).map(fmt)].join('\n');
+}
