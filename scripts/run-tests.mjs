@@ -86,13 +86,15 @@ async function runInside() {
   const outputDir = mkdtempSync(join(tmpdir(), 'wingman-jest-'));
   const ci = process.env.CI === 'true' || process.env.CI === '1' ? ['--ci'] : [];
 
-  const phases = jestArgs.includes('--selectProjects')
-    ? [{ name: 'selected', args: [...ci, '--runInBand', ...jestArgs] }]
+  // The user's arguments go first: `--selectProjects` takes every following
+  // word as a project name, so a path after it would be swallowed.
+  const phases = jestArgs.some((a) => a === '--selectProjects' || a.startsWith('--selectProjects='))
+    ? [{ name: 'selected', args: [...jestArgs, ...ci, '--runInBand'] }]
     : [
-        { name: 'unit', args: [...ci, '--selectProjects', 'unit', ...jestArgs] },
+        { name: 'unit', args: [...jestArgs, ...ci, '--selectProjects', 'unit'] },
         {
           name: lab ? 'integration+e2e+lab' : 'integration+e2e',
-          args: [...ci, '--selectProjects', 'integration', 'e2e', ...(lab ? ['lab'] : []), '--runInBand', ...jestArgs],
+          args: [...jestArgs, ...ci, '--runInBand', '--selectProjects', 'integration', 'e2e', ...(lab ? ['lab'] : [])],
         },
       ];
 
