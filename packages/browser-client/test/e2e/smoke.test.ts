@@ -105,15 +105,16 @@ describe('browser environment (Chromium in a loopback-only namespace)', () => {
         const reply = await w.withTimeout(echoed, timeoutMs, 'data channel open and echo');
 
         // The selected pair's local candidate tells which address the bytes used.
-        const stats = await a.getStats();
+        const byId = new Map<string, { type: string; [key: string]: unknown }>();
+        (await a.getStats()).forEach((s) => byId.set(s.id, s));
         let localAddress: string | null = null;
-        stats.forEach((s) => {
-          if (s.type === 'transport' && s.selectedCandidatePairId) {
-            const pair = stats.get(s.selectedCandidatePairId);
-            localAddress = stats.get(pair.localCandidateId)?.address ?? null;
-          }
-        });
-        return { reply, localAddress: localAddress as string | null };
+        for (const s of byId.values()) {
+          if (s.type !== 'transport' || typeof s.selectedCandidatePairId !== 'string') continue;
+          const pair = byId.get(s.selectedCandidatePairId);
+          const local = typeof pair?.localCandidateId === 'string' ? byId.get(pair.localCandidateId) : undefined;
+          localAddress = typeof local?.address === 'string' ? local.address : null;
+        }
+        return { reply, localAddress };
       } finally {
         a.close();
         b.close();
