@@ -1,0 +1,51 @@
+/** Limits and timeouts of the forwarder, with their unit in the name. */
+
+/**
+ * Default wait for the local app's response head (HTTP) or WebSocket
+ * handshake before the viewer gets a 504. Dev servers compile on the first
+ * request (Next.js, webpack: often 10–40 s on a cold start), so this is
+ * generous; `--timeout` changes it. Bodies have no idle timeout: SSE and
+ * long-polling streams are legitimately silent for minutes.
+ */
+export const DEFAULT_RESPONSE_TIMEOUT_MS = 60_000;
+
+/**
+ * After the response ended, how long the rest of an unfinished request body
+ * is read and dropped before the stream is reset. A reset sent at once could
+ * overtake response frames still queued (control frames go first), so the
+ * body gets this long to finish naturally.
+ */
+export const REQUEST_DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * Idle keep-alive sockets to the local app are dropped after this long.
+ * Node's http server (Vite, webpack, Express) closes idle sockets after
+ * 5 s (server.keepAliveTimeout); closing ours first avoids reusing a socket
+ * the server is closing (ECONNRESET). Node's agent also honours a
+ * `Keep-Alive: timeout=N` hint from the server.
+ */
+export const UPSTREAM_KEEP_ALIVE_IDLE_MS = 4_000;
+
+/**
+ * The forwarder pauses the viewer's WebSocket stream while the local socket
+ * buffers more than this, and resumes below half of it.
+ * @see https://github.com/websockets/ws/blob/master/doc/ws.md#websocketbufferedamount
+ */
+export const WS_HIGH_WATER_BYTES = 1024 * 1024;
+
+/** Largest WebSocket message accepted from the local app (the protocol's own cap, MAX_WS_MESSAGE_BYTES, is the same). */
+export const WS_MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
+
+/** WebSocket close reasons are at most 123 bytes (RFC 6455 §5.5: control frame payload ≤ 125, minus the code). */
+export const WS_MAX_CLOSE_REASON_BYTES = 123;
+
+/** Response header naming the path that served a request (see README, "Transport header"). */
+export const TRANSPORT_HEADER = 'x-wingman-transport';
+
+/**
+ * After the local WebSocket closed and the close went to the viewer, how long
+ * the viewer gets to answer with its own close before the stream is reset
+ * (same figure as ws's closeTimeout, 30 s, would hold a stream far longer
+ * than a browser ever takes; 10 s is ample on any network).
+ */
+export const WS_CLOSE_TIMEOUT_MS = 10_000;

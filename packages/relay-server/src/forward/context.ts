@@ -1,0 +1,25 @@
+/** What every forwarded stream shares: the one proxy, the target and the options. */
+import type Server from 'http-proxy';
+import type { HostHeaderMode, Target, TransportName } from './headers';
+
+/** One line of the request log (the CLI prints it; `--json` emits it as `{"event":"request",...}`). */
+export interface RequestLogEntry {
+  method: string;
+  /** Origin-form request target (path and query). */
+  target: string;
+  /** Status sent to the viewer; 0 when the stream was reset before any head (see `error`). */
+  status: number;
+  /** Time from the stream's arrival to its response head (or failure), ms. */
+  ms: number;
+  transport: TransportName;
+  /** ERR_* code when the request failed (reset, local app unreachable, timeout, bad request). */
+  error?: string;
+}
+
+export interface ForwardContext {
+  proxy: Server;
+  target: Target;
+  hostHeader: HostHeaderMode;
+  timeoutMs: number;
+  onRequest: (entry: RequestLogEntry) => void;
+}

@@ -1,0 +1,69 @@
+/**
+ * Readable pages the viewer gets when the agent cannot reach the local app.
+ * Plain HTML, no external resources, with a reload hint: the developer
+ * usually just has to start (or restart) the app.
+ */
+import type { HeaderList } from '@wingman/protocol';
+
+export interface ErrorPage {
+  status: number;
+  headers: HeaderList;
+  body: Buffer;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function page(status: number, title: string, paragraphs: string[]): ErrorPage {
+  const body = Buffer.from(
+    `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;color:#222}h1{font-size:1.4em}code{background:#f2f2f2;padding:0 .2em}</style></head>
+<body><h1>${escapeHtml(title)}</h1>
+${paragraphs.map((p) => `<p>${p}</p>`).join('\n')}
+<p><small>Wingman · ${status}</small></p>
+</body>
+</html>
+`,
+    'utf8',
+  );
+  return {
+    status,
+    headers: [
+      ['content-type', 'text/html; charset=utf-8'],
+      ['content-length', String(body.length)],
+      ['cache-control', 'no-store'],
+    ],
+    body,
+  };
+}
+
+/** 502: nothing answered on the target (ECONNREFUSED and friends). */
+export function unreachablePage(hostPort: string, detail: string): ErrorPage {
+  const t = escapeHtml(hostPort);
+  return page(502, 'The local app is not answering', [
+    `Wingman reached your machine, but nothing answered on <code>${t}</code>. Start your app (or check the port given to <code>wingman http</code>), then reload this page.`,
+    `<small>${escapeHtml(detail)}</small>`,
+  ]);
+}
+
+/** 504: the local app accepted the request but sent no response head in time. */
+export function timeoutPage(hostPort: string, timeoutMs: number): ErrorPage {
+  return page(504, 'The local app took too long to answer', [
+    `Wingman forwarded the request to <code>${escapeHtml(hostPort)}</code>, but no response came within ${Math.round(timeoutMs / 1000)} s. The app may still be compiling: reload in a moment. (<code>wingman http --timeout</code> changes this limit.)`,
+  ]);
+}
+
+/** 502: the local app answered with something the tunnel cannot carry (e.g. a response head too large). */
+export function badResponsePage(hostPort: string, detail: string): ErrorPage {
+  return page(502, 'The local app sent a response Wingman cannot forward', [
+    `The answer from <code>${escapeHtml(hostPort)}</code> could not be forwarded: ${escapeHtml(detail)}.`,
+  ]);
+}
+
+/** 400: the request itself is malformed (framing, smuggling attempts). */
+export function badRequestPage(detail: string): ErrorPage {
+  return page(400, 'Bad request', [`Wingman refused to forward this request: ${escapeHtml(detail)}.`]);
+}

@@ -1,0 +1,155 @@
+/**
+ * Header rules of the forwarder: hop-by-hop removal, request framing checks
+ * (request smuggling), the Host policy and X-Forwarded-*. Pure functions over
+ * the protocol's header lists (lower-case names, wire order).
+ */
+import type { HeaderList } from '@wingman/protocol';
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** Transport over which a stream reached the agent. */
+export type TransportName = 'relay' | 'p2p';
+
+/**
+ * Host header sent to the local app: 'rewrite' (the target's host:port, what
+ * dev servers such as Vite accept), 'preserve' (the viewer's Host, i.e. the
+ * session's public host) or an explicit value.
+ */
+export type HostHeaderMode = 'rewrite' | 'preserve' | (string & {});
+
+/**
+ * Connection-specific fields never forwarded (RFC 9110 §7.6.1), plus
+ * `proxy-connection` (legacy, still sent by some clients) and `expect`: the
+ * tunnel has already accepted the body, so the local app must not be asked
+ * for a 100 Continue.
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'expect']);
+
+/** Fields that would also describe the WebSocket handshake `ws` performs itself towards the local app. */
+const WS_HANDSHAKE = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'content-length']);
+
+/** Node keeps only the first of these when repeated (node/lib/_http_incoming.js, matchKnownFields). */
+const SINGLE_VALUE = new Set([
+  'content-type', 'content-length', 'user-agent', 'referer', 'host', 'authorization', 'proxy-authorization',
+  'if-modified-since', 'if-unmodified-since', 'from', 'location', 'max-forwards', 'retry-after', 'etag',
+  'last-modified', 'server', 'age', 'expires',
+]);
+
+export interface Target {
+  host: string;
+  port: number;
+}
+
+/** "localhost:3000", "[::1]:3000". */
+export function formatHostPort(target: Target): string {
+  return target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+}
+
+/** Names listed in Connection headers (they are hop-by-hop too). */
+function connectionListed(headers: HeaderList): Set<string> {
+  const out = new Set<string>();
+  for (const [name, value] of headers) {
+    if (name !== 'connection') continue;
+    for (const token of value.split(',')) {
+      const t = token.trim().toLowerCase();
+      if (t) out.add(t);
+    }
+  }
+  return out;
+}
+
+/** Drops hop-by-hop fields (fixed ones and those named by Connection). Used on responses too. */
+export function withoutHopByHop(headers: HeaderList): HeaderList {
+  const listed = connectionListed(headers);
+  return headers.filter(([name]) => !HOP_BY_HOP.has(name) && !listed.has(name));
+}
+
+/** Node's rawHeaders ([name, value, name, value, ...]) as a lower-case header list. */
+export function fromRawHeaders(raw: string[]): HeaderList {
+  const out: HeaderList = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
+  return out;
+}
+
+export type Framing =
+  | { ok: true; contentLength: number | undefined }
+  | { ok: false; reason: string };
+
+/**
+ * Request framing checks against request smuggling (RFC 9112 §6.3): a head
+ * with both Transfer-Encoding and Content-Length, or a Content-Length that
+ * is not one non-negative integer, is refused; a repeated Host too
+ * (RFC 9112 §3.2). Transfer-Encoding alone is dropped: the stream frames the
+ * body, and the forwarder chooses the framing towards the local app.
+ */
+export function checkFraming(headers: HeaderList): Framing {
+  const lengths = headers.filter(([n]) => n === 'content-length').map(([, v]) => v.trim());
+  const hasTe = headers.some(([n]) => n === 'transfer-encoding');
+  if (headers.filter(([n]) => n === 'host').length > 1) return { ok: false, reason: 'more than one Host header' };
+  if (lengths.length === 0) return { ok: true, contentLength: undefined };
+  if (hasTe) return { ok: false, reason: 'both Transfer-Encoding and Content-Length' };
+  if (lengths.length > 1) return { ok: false, reason: 'more than one Content-Length header' };
+  const value = lengths[0]!;
+  // Digits only (no sign, no comma list "5, 5"); 15 digits keeps it a safe integer.
+  if (!/^[0-9]{1,15}$/.test(value)) return { ok: false, reason: `invalid Content-Length "${value.slice(0, 40)}"` };
+  return { ok: true, contentLength: Number(value) };
+}
+
+export interface RequestHeaderOptions {
+  target: Target;
+  hostHeader: HostHeaderMode;
+  transport: TransportName;
+  /** Drop the fields of a WebSocket handshake (`ws` writes its own). */
+  websocket?: boolean;
+}
+
+/**
+ * The header list sent to the local app.
+ *
+ * Host: per `hostHeader`. X-Forwarded-*: over the relay the tunnel server set
+ * x-forwarded-for/-proto/-host, so they pass unchanged. Over P2P the viewer
+ * itself wrote the head and its address is unknown to the agent, so
+ * x-forwarded-for is dropped (it could only be forged) while -proto/-host
+ * pass when present. In both cases x-forwarded-host defaults to the Host the
+ * viewer used, so an app behind a rewritten Host can still build public URLs.
+ */
+export function requestHeaders(headers: HeaderList, options: RequestHeaderOptions): HeaderList {
+  const originalHost = headers.find(([n]) => n === 'host')?.[1];
+  let out = withoutHopByHop(headers).filter(([name]) => name !== 'host');
+  if (options.websocket) out = out.filter(([name]) => !WS_HANDSHAKE.has(name));
+  if (options.transport === 'p2p') out = out.filter(([name]) => name !== 'x-forwarded-for');
+  if (originalHost !== undefined && !out.some(([n]) => n === 'x-forwarded-host')) out.push(['x-forwarded-host', originalHost]);
+  const host =
+    options.hostHeader === 'rewrite' ? formatHostPort(options.target)
+    : options.hostHeader === 'preserve' ? originalHost ?? formatHostPort(options.target)
+    : options.hostHeader;
+  return [['host', host], ...out];
+}
+
+/**
+ * A header list as the object Node's IncomingMessage.headers would hold:
+ * repeated names joined with ", ", Cookie with "; ", Set-Cookie kept as an
+ * array, and single-value fields keeping their first occurrence.
+ */
+export function toHeaderObject(headers: HeaderList): IncomingHttpHeaders {
+  const out: Record<string, string | string[]> = Object.create(null);
+  for (const [name, value] of headers) {
+    const prev = out[name];
+    if (prev === undefined) {
+      out[name] = name === 'set-cookie' ? [value] : value;
+    } else if (name === 'set-cookie') {
+      (prev as string[]).push(value);
+    } else if (name === 'cookie') {
+      out[name] = `${prev}; ${value}`;
+    } else if (!SINGLE_VALUE.has(name)) {
+      out[name] = `${prev}, ${value}`;
+    }
+  }
+  return out as IncomingHttpHeaders;
+}
+
+/** Node's rawHeaders form of a header list. */
+export function toRawHeaders(headers: HeaderList): string[] {
+  const out: string[] = [];
+  for (const [name, value] of headers) out.push(name, value);
+  return out;
+}

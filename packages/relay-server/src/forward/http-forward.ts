@@ -1,0 +1,160 @@
+/**
+ * One HTTP stream → one request to the local app through http-proxy, with
+ * `selfHandleResponse` so the response goes into the stream (not a Node
+ * ServerResponse). Every stream gets an answer: the app's response, a
+ * 400/502/504 page, or a reset once a head has gone out.
+ */
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Server from 'http-proxy';
+import type { HeaderList, Stream } from '@wingman/protocol';
+import { REQUEST_DRAIN_TIMEOUT_MS } from './constants';
+import { badRequestPage, badResponsePage, timeoutPage, unreachablePage, type ErrorPage } from './error-page';
+import { checkFraming, formatHostPort, fromRawHeaders, requestHeaders, toHeaderObject, toRawHeaders, withoutHopByHop, type TransportName } from './headers';
+import { createRequestBody, type RequestStub } from './request-body';
+import { headProblem, pipeBody, sendPage, withTransport } from './respond';
+import type { ForwardContext } from './context';
+
+/** Methods that carry a body by definition; without one they get `content-length: 0`, as browsers send. */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** Per-request handlers looked up by the shared proxy's 'proxyRes' event. */
+const responders = new WeakMap<object, (res: IncomingMessage) => void>();
+
+/** Routes the shared proxy's 'proxyRes' events to the request they answer. */
+export function attachResponseRouter(proxy: Server): void {
+  proxy.on('proxyRes', (proxyRes, req) => {
+    const respond = responders.get(req);
+    if (respond) respond(proxyRes);
+    else proxyRes.destroy();
+  });
+}
+
+export function forwardHttp(stream: Stream, transport: TransportName, ctx: ForwardContext): void {
+  const { head } = stream;
+  const started = performance.now();
+  const hostPort = formatHostPort(ctx.target);
+  let state: 'waiting' | 'responding' | 'done' = 'waiting';
+  let logged = false;
+  let headTimer: NodeJS.Timeout | undefined;
+  let drainTimer: NodeJS.Timeout | undefined;
+  let proxyRes: IncomingMessage | undefined;
+  let proxying = false;
+
+  const log = (status: number, error?: string) => {
+    if (logged) return;
+    logged = true;
+    ctx.onRequest({ method: head.method, target: head.target, status, ms: Math.round(performance.now() - started), transport, ...(error ? { error } : {}) });
+  };
+
+  /** Stops the local request: the app sees its request closed. */
+  const abortUpstream = () => {
+    clearTimeout(headTimer);
+    const stub = body.stub;
+    stub.socket.destroyed = true;
+    // http-proxy aborts proxyReq on the request's 'aborted' event (web-incoming.js).
+    if (proxying) stub.emit('aborted');
+    stub.destroy();
+    proxyRes?.destroy();
+  };
+
+  /** The answer is complete. Reads and drops an unfinished request body for a while, then resets. */
+  const done = () => {
+    if (state === 'done') return;
+    state = 'done';
+    clearTimeout(headTimer);
+    if (body.complete || stream.closed) return;
+    abortUpstream();
+    body.discard();
+    drainTimer = setTimeout(() => stream.reset('ERR_CANCEL', 'response complete'), REQUEST_DRAIN_TIMEOUT_MS);
+  };
+
+  const fail = (page: ErrorPage, error: string) => {
+    if (state === 'done') return;
+    abortUpstream();
+    if (sendPage(stream, page, transport)) log(page.status, error);
+    else stream.reset('ERR_UPSTREAM_ERROR', error);
+    done();
+  };
+
+  const framing = checkFraming(head.headers);
+  const body = createRequestBody(stream, {
+    contentLength: framing.ok ? framing.contentLength : undefined,
+    onFramingKnown: (hasBody) => {
+      if (framing.ok && framing.contentLength === undefined && state === 'waiting') start(hasBody);
+    },
+    onViolation: (reason) => fail(badRequestPage(reason), 'ERR_INVALID_HEAD'),
+  });
+
+  stream.on('reset', (err) => {
+    log(0, err.code);
+    state = 'done';
+    abortUpstream();
+  });
+  stream.on('close', () => clearTimeout(drainTimer));
+
+  if (!framing.ok) return fail(badRequestPage(framing.reason), 'ERR_INVALID_HEAD');
+  if (framing.contentLength !== undefined) start(framing.contentLength > 0);
+
+  function start(hasBody: boolean): void {
+    const headers: HeaderList = requestHeaders(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport });
+    if (framing.ok && framing.contentLength === undefined) {
+      // The stream frames the body; towards the app it is chunked (length unknown) or absent.
+      if (hasBody) headers.push(['transfer-encoding', 'chunked']);
+      else if (BODY_METHODS.has(head.method)) headers.push(['content-length', '0']);
+    }
+    const stub: RequestStub = body.stub;
+    stub.headers = toHeaderObject(headers);
+    stub.rawHeaders = toRawHeaders(headers);
+    responders.set(stub, onResponse);
+    headTimer = setTimeout(() => fail(timeoutPage(hostPort, ctx.timeoutMs), 'ERR_UPSTREAM_TIMEOUT'), ctx.timeoutMs);
+    proxying = true;
+    ctx.proxy.web(stub as unknown as IncomingMessage, createResponseStub(), {}, (err: NodeJS.ErrnoException) => onProxyError(err));
+  }
+
+  function onProxyError(err: NodeJS.ErrnoException): void {
+    // Once the head is out, the response's own end/abort decides (a request
+    // body write failing after an early response must not cut the response).
+    if (state !== 'waiting') return;
+    const detail = err.code === 'ECONNRESET' ? 'the app closed the connection without answering' : `${err.code ?? 'error'}: ${err.message}`;
+    fail(unreachablePage(hostPort, detail), err.code === 'ECONNREFUSED' ? 'ERR_UPSTREAM_UNREACHABLE' : 'ERR_UPSTREAM_ERROR');
+  }
+
+  function onResponse(res: IncomingMessage): void {
+    res.on('error', () => undefined); // aborts are handled through 'close' in pipeBody
+    if (state !== 'waiting' || stream.closed) return void res.destroy();
+    clearTimeout(headTimer);
+    proxyRes = res;
+    const status = res.statusCode ?? 502;
+    const headers = withTransport(withoutHopByHop(fromRawHeaders(res.rawHeaders)), transport);
+    const problem = headProblem(status, headers);
+    if (problem) return fail(badResponsePage(hostPort, problem), 'ERR_UPSTREAM_ERROR');
+    state = 'responding';
+    log(status);
+    // RFC 9110 §6.4.1: HEAD, 204 and 304 responses never carry content.
+    if (head.method === 'HEAD' || status === 204 || status === 304) {
+      stream.respond({ status, headers }, { end: true });
+      res.resume();
+      return done();
+    }
+    stream.respond({ status, headers });
+    pipeBody(res, stream, {
+      onEnd: done,
+      onAbort: (reason) => {
+        if (state === 'done') return;
+        stream.reset('ERR_UPSTREAM_ERROR', reason);
+        state = 'done';
+        abortUpstream();
+      },
+    });
+  }
+}
+
+/**
+ * The `res` argument of proxy.web(). With selfHandleResponse, http-proxy only
+ * reads `headersSent` and `finished` (web-incoming.js); the response goes
+ * into the stream from the 'proxyRes' event instead.
+ */
+function createResponseStub(): ServerResponse {
+  return Object.assign(new EventEmitter(), { headersSent: false, finished: false }) as unknown as ServerResponse;
+}

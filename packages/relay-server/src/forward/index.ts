@@ -1,0 +1,105 @@
+/**
+ * The forwarder: serves protocol streams (from the relay or a P2P data
+ * channel alike) by forwarding them to the one configured local target.
+ * HTTP goes through http-proxy, WebSockets through a `ws` client. The
+ * request target is origin-form and always sent to that host:port, so the
+ * agent is never an open proxy.
+ */
+import { Agent } from 'node:http';
+import httpProxy from 'http-proxy';
+import type { Stream } from '@wingman/protocol';
+import { DEFAULT_RESPONSE_TIMEOUT_MS, UPSTREAM_KEEP_ALIVE_IDLE_MS } from './constants';
+import type { ForwardContext, RequestLogEntry } from './context';
+import type { HostHeaderMode, Target, TransportName } from './headers';
+import { attachResponseRouter, forwardHttp } from './http-forward';
+import { forwardWebSocket } from './ws-forward';
+
+export type { RequestLogEntry } from './context';
+export type { HostHeaderMode, Target, TransportName } from './headers';
+export { formatHostPort } from './headers';
+export { TRANSPORT_HEADER, DEFAULT_RESPONSE_TIMEOUT_MS } from './constants';
+
+export interface ForwarderOptions {
+  /** The local app. Every request goes here, whatever its head says. */
+  target: Target;
+  /** Host header towards the app: 'rewrite' (default: the target's host:port), 'preserve' (the viewer's), or an explicit value. */
+  hostHeader?: HostHeaderMode;
+  /** Wait for the app's response head or WebSocket handshake before a 504, ms. Default DEFAULT_RESPONSE_TIMEOUT_MS. */
+  timeoutMs?: number;
+  /** Called once per stream when its status is known (for the request log). Must not throw. */
+  onRequest?: (entry: RequestLogEntry) => void;
+}
+
+export interface Forwarder {
+  /** Serves one stream a peer opened. Attaches its listeners synchronously; never throws for a bad stream. */
+  handleStream(stream: Stream, transport: TransportName): void;
+  /** Drops idle upstream sockets. Streams in flight end with their connections. */
+  close(): void;
+}
+
+export function createForwarder(options: ForwarderOptions): Forwarder {
+  const { target } = options;
+  if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) throw new RangeError(`target port ${target.port} out of range`);
+  if (!target.host) throw new RangeError('target host is empty');
+  const timeoutMs = options.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new RangeError(`timeoutMs ${timeoutMs} must be a positive integer`);
+
+  // Keep-alive to the local app: a fresh TCP connection per request would
+  // cost a handshake on every small request (see UPSTREAM_KEEP_ALIVE_IDLE_MS).
+  const agent = new Agent({ keepAlive: true, timeout: UPSTREAM_KEEP_ALIVE_IDLE_MS });
+  const proxy = httpProxy.createProxyServer({
+    target: { protocol: 'http:', host: target.host, port: target.port },
+    agent,
+    selfHandleResponse: true,
+    xfwd: false,
+    // The Host header is set per request by the forwarder (headers.ts): it
+    // also brackets IPv6 targets, which changeOrigin would not.
+    changeOrigin: false,
+    // No proxyTimeout: it is an idle timeout on the whole exchange and would
+    // cut SSE streams; the forwarder times out the response head instead.
+  });
+  // The forwarder frames request bodies itself (request-body.ts, http-forward.ts);
+  // http-proxy's deleteLength pass would set `content-length: 0` on a DELETE
+  // whose body arrives chunked, and the body would then be parsed by the app as
+  // a second request.
+  const passes = (proxy as unknown as { webPasses: Array<{ name: string }> }).webPasses;
+  const i = passes.findIndex((p) => p.name === 'deleteLength');
+  if (i >= 0) passes.splice(i, 1);
+  // Errors go to each request's callback; this listener only keeps a stray one from crashing the agent.
+  proxy.on('error', () => undefined);
+  attachResponseRouter(proxy);
+
+  const ctx: ForwardContext = {
+    proxy,
+    target,
+    hostHeader: options.hostHeader ?? 'rewrite',
+    timeoutMs,
+    onRequest: (entry) => {
+      try {
+        options.onRequest?.(entry);
+      } catch {
+        // A logging failure must not break the request.
+      }
+    },
+  };
+  let closed = false;
+
+  return {
+    handleStream(stream, transport) {
+      if (closed) return void stream.reset('ERR_GOING_AWAY', 'agent is shutting down');
+      try {
+        if (stream.kind === 'ws') forwardWebSocket(stream, transport, ctx);
+        else forwardHttp(stream, transport, ctx);
+      } catch (err) {
+        // A bug, not bad input: fail this stream only, and say so on stderr.
+        stream.reset('ERR_INTERNAL', 'agent error');
+        process.emitWarning(`wingman forwarder: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      }
+    },
+    close() {
+      closed = true;
+      agent.destroy();
+      proxy.close();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Writing responses into a stream: a complete error page, or a Node body
+ * piped with backpressure both ways (the stream's send queue and the local
+ * socket).
+ */
+import type { IncomingMessage } from 'node:http';
+import { encodeResponseHead, ProtocolError, type HeaderList, type Stream } from '@wingman/protocol';
+import { TRANSPORT_HEADER } from './constants';
+import type { ErrorPage } from './error-page';
+import type { TransportName } from './headers';
+
+/** Adds the transport header (replacing one the app may have set). */
+export function withTransport(headers: HeaderList, transport: TransportName): HeaderList {
+  return [...headers.filter(([n]) => n !== TRANSPORT_HEADER), [TRANSPORT_HEADER, transport]];
+}
+
+/**
+ * Checks that a head can travel (header count and size limits of the
+ * protocol); returns the reason when it cannot. Stream.respond() would
+ * throw after marking itself responded, so this runs first.
+ */
+export function headProblem(status: number, headers: HeaderList): string | undefined {
+  try {
+    encodeResponseHead({ status, headers });
+    return undefined;
+  } catch (err) {
+    if (err instanceof ProtocolError) return err.message;
+    throw err;
+  }
+}
+
+/** Sends a whole error page, unless the stream already answered or closed. Returns whether it was sent. */
+export function sendPage(stream: Stream, page: ErrorPage, transport: TransportName): boolean {
+  if (stream.responded || stream.closed) return false;
+  stream.respond({ status: page.status, headers: withTransport(page.headers, transport) });
+  stream.write(page.body);
+  stream.end();
+  return true;
+}
+
+export interface PipeHandlers {
+  /** The whole body went into the stream and the stream was ended. */
+  onEnd: () => void;
+  /** The source failed or closed before its end; the stream is left as is for the caller to reset. */
+  onAbort: (reason: string) => void;
+}
+
+/**
+ * Pipes a Node response body into the stream. Pauses the source while the
+ * stream's queue is above its high-water mark. The caller sent the head.
+ */
+export function pipeBody(source: IncomingMessage, stream: Stream, handlers: PipeHandlers): void {
+  let finished = false;
+  const finish = (fn: () => void) => {
+    if (finished) return;
+    finished = true;
+    fn();
+  };
+  source.on('data', (chunk: Buffer) => {
+    if (stream.closed) return;
+    if (!stream.write(chunk)) {
+      source.pause();
+      stream.once('drain', () => source.resume());
+    }
+  });
+  source.on('end', () =>
+    finish(() => {
+      stream.end();
+      handlers.onEnd();
+    }),
+  );
+  source.on('error', (err) => finish(() => handlers.onAbort(err.message)));
+  // 'close' without 'end': the local app's socket went away mid-body.
+  source.on('close', () => finish(() => handlers.onAbort('the local app closed the connection mid-response')));
+}

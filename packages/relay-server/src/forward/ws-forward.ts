@@ -1,0 +1,175 @@
+/**
+ * One WebSocket stream → one `ws` client connection to the local app,
+ * bridged message by message (text stays text, binary stays binary), close
+ * codes both ways, backpressure both ways. When the local handshake fails the
+ * stream gets a non-101 head (the app's status, or 400/502/504) followed by
+ * WS_CLOSE: a WebSocket stream carries no HTTP body, so the viewer's side
+ * answers the upgrade with that status and no content.
+ */
+import type { IncomingMessage } from 'node:http';
+import WebSocket from 'ws';
+import type { HeaderList, Stream } from '@wingman/protocol';
+import { WS_CLOSE_TIMEOUT_MS, WS_HIGH_WATER_BYTES, WS_MAX_CLOSE_REASON_BYTES, WS_MAX_PAYLOAD_BYTES } from './constants';
+import type { ForwardContext } from './context';
+import { formatHostPort, fromRawHeaders, requestHeaders, toHeaderObject, withoutHopByHop, type TransportName } from './headers';
+import { headProblem, withTransport } from './respond';
+
+export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: ForwardContext): void {
+  const { head } = stream;
+  const started = performance.now();
+  const hostPort = formatHostPort(ctx.target);
+  let logged = false;
+  const log = (status: number, error?: string) => {
+    if (logged) return;
+    logged = true;
+    ctx.onRequest({ method: 'GET', target: head.target, status, ms: Math.round(performance.now() - started), transport, ...(error ? { error } : {}) });
+  };
+  let closeTimer: NodeJS.Timeout | undefined;
+  /** Answers the upgrade with a non-101 head, then closes the stream's WebSocket side. */
+  const refuse = (status: number, headers: HeaderList, error: string | undefined, reason: string) => {
+    stream.resume();
+    if (stream.responded || stream.closed) return;
+    stream.respond({ status, headers: withTransport(headers.filter(([n]) => n !== 'content-length'), transport) });
+    stream.closeWs(1011, reason);
+    log(status, error);
+    closeTimer = setTimeout(() => stream.reset('ERR_CANCEL', 'no WebSocket close from the viewer'), WS_CLOSE_TIMEOUT_MS);
+  };
+  // Messages wait (bounded by the stream window) until the local socket is open.
+  stream.pause();
+
+  // The authority is always the configured target; the head only supplies
+  // the path, so this can never become an open proxy.
+  let url: URL;
+  try {
+    url = new URL(`ws://${hostPort}${head.target}`);
+  } catch {
+    return refuse(400, [], 'ERR_INVALID_HEAD', 'invalid request target');
+  }
+  if (url.host !== new URL(`ws://${hostPort}/`).host) return refuse(400, [], 'ERR_INVALID_HEAD', 'request target leaves the configured host');
+
+  const offered = head.headers.filter(([n]) => n === 'sec-websocket-protocol').flatMap(([, v]) => v.split(','));
+  const protocols = offered.map((p) => p.trim()).filter((p) => p.length > 0);
+  const headers = toHeaderObject(requestHeaders(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport, websocket: true }));
+
+  let ws: WebSocket;
+  try {
+    ws = new WebSocket(url, protocols, {
+      headers,
+      handshakeTimeout: ctx.timeoutMs,
+      maxPayload: WS_MAX_PAYLOAD_BYTES,
+      // Loopback hop: compression costs CPU and gains nothing.
+      perMessageDeflate: false,
+      followRedirects: false,
+    });
+  } catch (err) {
+    // ws throws synchronously on invalid subprotocols (not tokens, duplicates).
+    return refuse(400, [], 'ERR_INVALID_HEAD', (err as Error).message);
+  }
+
+  let phase: 'connecting' | 'open' | 'closed' = 'connecting';
+
+  ws.on('open', () => {
+    if (stream.closed) return ws.terminate();
+    phase = 'open';
+    const responseHeaders = withTransport(ws.protocol ? [['sec-websocket-protocol', ws.protocol]] : [], transport);
+    stream.respond({ status: 101, headers: responseHeaders });
+    log(101);
+    stream.resume();
+  });
+
+  ws.on('unexpected-response', (req, res: IncomingMessage) => {
+    // The app refused the upgrade (e.g. 403 from an origin check): pass its status and headers on.
+    res.on('error', () => undefined);
+    req.destroy();
+    if (phase !== 'connecting') return;
+    phase = 'closed';
+    const status = res.statusCode ?? 502;
+    const headers = withoutHopByHop(fromRawHeaders(res.rawHeaders));
+    const problem = headProblem(status, withTransport(headers, transport));
+    if (problem) return refuse(502, [], 'ERR_UPSTREAM_ERROR', problem);
+    refuse(status, headers, undefined, `local app answered ${status}`);
+  });
+
+  ws.on('error', (err: NodeJS.ErrnoException) => {
+    // After the handshake an error is always followed by 'close' (code 1006), handled there.
+    if (phase !== 'connecting') return;
+    phase = 'closed';
+    const timedOut = /handshake has timed out/i.test(err.message);
+    const detail = `${err.code ?? 'error'}: ${err.message}`;
+    if (timedOut) refuse(504, [], 'ERR_UPSTREAM_TIMEOUT', `no WebSocket handshake from ${hostPort} within ${ctx.timeoutMs} ms`);
+    else refuse(502, [], err.code === 'ECONNREFUSED' ? 'ERR_UPSTREAM_UNREACHABLE' : 'ERR_UPSTREAM_ERROR', `nothing answered on ${hostPort} (${detail})`.slice(0, 120));
+  });
+
+  ws.on('close', (code: number, reason: Buffer) => {
+    if (phase !== 'open') return;
+    phase = 'closed';
+    if (stream.closed) return;
+    if (!stream.localEnded) stream.closeWs(code, reason.toString('utf8'));
+    // The viewer owes its close in answer; do not hold the stream forever.
+    closeTimer = setTimeout(() => stream.reset('ERR_CANCEL', 'no WebSocket close from the viewer'), WS_CLOSE_TIMEOUT_MS);
+  });
+
+  // Local app → viewer.
+  let waitingDrain = false;
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (stream.closed || stream.localEnded) return;
+    let ok: boolean;
+    try {
+      ok = stream.sendMessage(isBinary ? data : data.toString('utf8'));
+    } catch {
+      // Larger than the protocol carries (ws's maxPayload matches it, so this is defensive).
+      ws.close(1009, 'message too big for the tunnel');
+      return;
+    }
+    if (!ok && !waitingDrain) {
+      waitingDrain = true;
+      ws.pause();
+      stream.once('drain', () => {
+        waitingDrain = false;
+        ws.resume();
+      });
+    }
+  });
+
+  // Viewer → local app.
+  const onSent = () => {
+    if (stream.isPaused && ws.bufferedAmount < WS_HIGH_WATER_BYTES / 2) stream.resume();
+  };
+  stream.on('message', (data, text) => {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    // Bytes go as they came: a text message is sent as a text frame of the
+    // same UTF-8 bytes (no decode and re-encode).
+    ws.send(data, { binary: !text }, onSent);
+    if (ws.bufferedAmount > WS_HIGH_WATER_BYTES) stream.pause();
+  });
+  stream.on('wsClose', (code, reason) => {
+    if (ws.readyState === WebSocket.CONNECTING) {
+      ws.terminate();
+      stream.reset('ERR_CANCEL', 'viewer closed before the local handshake');
+      return;
+    }
+    ws.close(sendableCloseCode(code), truncateReason(reason));
+  });
+  stream.on('reset', () => {
+    phase = 'closed';
+    ws.terminate();
+  });
+  stream.on('close', () => clearTimeout(closeTimer));
+}
+
+/**
+ * Close codes a WebSocket endpoint may send (RFC 6455 §7.4): 1005 and 1006
+ * only describe what was received, 1004 and 1015 are reserved. Anything else
+ * becomes 1000 (normal).
+ */
+export function sendableCloseCode(code: number): number {
+  const ok = (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+  return ok ? code : 1000;
+}
+
+/** Cuts a close reason to 123 bytes on a UTF-8 character boundary. */
+function truncateReason(reason: string): string {
+  let r = reason;
+  while (Buffer.byteLength(r, 'utf8') > WS_MAX_CLOSE_REASON_BYTES) r = r.slice(0, -1);
+  return r;
+}

@@ -1,0 +1,168 @@
+/**
+ * A real local app on 127.0.0.1:<random port>: the developer's dev server as
+ * the forwarder sees it. HTTP endpoints for each behaviour under test, plus
+ * a WebSocket echo.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+
+/** 1 MiB of random bytes; downloads repeat it, so a test can hash the expected body without holding it. */
+export const BLOCK = randomBytes(1024 * 1024);
+
+/** SHA-256 of `blocks` repetitions of BLOCK. */
+export function blocksSha256(blocks: number): string {
+  const h = createHash('sha256');
+  for (let i = 0; i < blocks; i++) h.update(BLOCK);
+  return h.digest('hex');
+}
+
+export interface LocalApp {
+  port: number;
+  /** Paths whose request closed before the app answered (the viewer's abort reached the app). */
+  aborted: string[];
+  /** Requests seen, in arrival order. */
+  seen: Array<{ method: string; url: string; headers: IncomingMessage['headers']; rawHeaders: string[] }>;
+  /** Lengths of the complete bodies /sha received. */
+  bodiesHashed: number[];
+  /** Lets the pending SSE responses send their second event and end. */
+  releaseSse(): void;
+  close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => resolve(Buffer.concat(parts)));
+    req.on('error', reject);
+  });
+}
+
+function sendBlocks(res: ServerResponse, blocks: number): void {
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(blocks * BLOCK.length) });
+  let sent = 0;
+  const pump = () => {
+    while (sent < blocks) {
+      sent++;
+      if (!res.write(BLOCK)) return void res.once('drain', pump);
+    }
+    res.end();
+  };
+  pump();
+}
+
+export async function startLocalApp(): Promise<LocalApp> {
+  const aborted: string[] = [];
+  const seen: LocalApp['seen'] = [];
+  const bodiesHashed: number[] = [];
+  const sseWaiters = new Set<() => void>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders });
+    res.on('close', () => {
+      if (!res.writableFinished) aborted.push(url.pathname);
+    });
+    switch (url.pathname) {
+      case '/echo':
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-method': req.method ?? '' });
+        if (req.method === 'HEAD') return void res.end();
+        req.pipe(res);
+        return;
+      case '/headers':
+        void readBody(req).then(() => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ headers: req.headers, rawHeaders: req.rawHeaders }));
+        });
+        return;
+      case '/bytes':
+        return sendBlocks(res, Number(url.searchParams.get('blocks') ?? '1'));
+      case '/sha': {
+        const h = createHash('sha256');
+        let length = 0;
+        req.on('data', (c: Buffer) => {
+          h.update(c);
+          length += c.length;
+        });
+        req.on('end', () => {
+          bodiesHashed.push(length);
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ sha: h.digest('hex'), length }));
+        });
+        return;
+      }
+      case '/sse': {
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        res.write('data: first\n\n');
+        const release = () => {
+          sseWaiters.delete(release);
+          clearTimeout(timer);
+          timers.delete(timer);
+          if (!res.writableEnded) res.end('data: second\n\n');
+        };
+        const timer = setTimeout(release, 10_000);
+        timers.add(timer);
+        sseWaiters.add(release);
+        return;
+      }
+      case '/hang':
+        return; // never answers; the abort shows in `aborted`
+      case '/slow': {
+        const timer = setTimeout(() => res.end('late'), Number(url.searchParams.get('ms') ?? '1000'));
+        timers.add(timer);
+        res.on('close', () => clearTimeout(timer));
+        return;
+      }
+      case '/no-content':
+        res.writeHead(204, { 'x-method': req.method ?? '' });
+        return void res.end();
+      default:
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('not found');
+    }
+  });
+
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => [...protocols][0] ?? false });
+  server.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    seen.push({ method: 'UPGRADE', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders });
+    if (path === '/ws-refuse') {
+      socket.end('HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 6\r\nx-refused: yes\r\n\r\nnope!\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (path === '/ws-close') return ws.close(4001, 'bye from app');
+      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+    });
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    port,
+    aborted,
+    seen,
+    bodiesHashed,
+    releaseSse: () => [...sseWaiters].forEach((r) => r()),
+    async close() {
+      for (const t of timers) clearTimeout(t);
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A port on 127.0.0.1 with nothing listening (bound, then released). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
