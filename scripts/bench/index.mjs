@@ -13,23 +13,34 @@
  * every process it starts is killed on every exit path (lib/children.mjs).
  */
 import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { killAllChildren, killAllChildrenNow } from './lib/children.mjs';
 import { readSettings } from './lib/config.mjs';
 import { insideLoopbackNamespace, reexecInNamespace } from './lib/netns.mjs';
 import { runHttpRow } from './lib/run-row.mjs';
-import { evaluateIssue2Goals, renderGoals } from './report/goals.mjs';
-import { renderNotes, renderTable } from './report/table.mjs';
+import { evaluateIssue2Goals, evaluateIssue3Goals, renderGoals } from './report/goals.mjs';
+import { renderNotes, renderP2PTable, renderTable } from './report/table.mjs';
 import { directRow } from './rows/direct.mjs';
 import { localtunnelRow } from './rows/localtunnel.mjs';
+import { p2pNodeRow, runP2PNodeRow } from './rows/p2p-node.mjs';
 import { wingmanRelayRow } from './rows/wingman-relay.mjs';
 
-const HTTP_ROWS = [directRow, wingmanRelayRow, localtunnelRow];
-const ALL_ROW_IDS = HTTP_ROWS.map((r) => r.id);
-
 const log = (msg) => console.error(`[bench] ${msg}`);
+
+/**
+ * Rows in run order. TODO(issue 4): browser rows (Chromium ↔ wrtc raw channel,
+ * P2P usable after load, small-request p50 and bulk through the Service Worker,
+ * page load with P2P blocked vs relay-only) once the browser client lands.
+ */
+const ROWS = [
+  { row: directRow, run: (s) => runHttpRow(directRow, s, log) },
+  { row: wingmanRelayRow, run: (s) => runHttpRow(wingmanRelayRow, s, log) },
+  { row: localtunnelRow, run: (s) => runHttpRow(localtunnelRow, s, log) },
+  { row: p2pNodeRow, run: (s) => runP2PNodeRow(s, log) },
+];
+const ALL_ROW_IDS = ROWS.map((r) => r.row.id);
 
 let args;
 try {
@@ -67,13 +78,14 @@ async function main() {
 
   const startedAt = new Date();
   const rows = [];
-  for (const row of HTTP_ROWS.filter((r) => wanted.includes(r.id))) {
-    const r = await runHttpRow(row, settings, log);
+  const loadBefore = loadavg();
+  for (const { row, run } of ROWS.filter((r) => wanted.includes(r.row.id))) {
+    const r = await run(settings);
     if (r.status !== 'ok') log(`${row.label}: ${r.status}: ${r.reason}`);
     rows.push(r);
   }
 
-  const goals = evaluateIssue2Goals(rows);
+  const goals = [...evaluateIssue2Goals(rows), ...evaluateIssue3Goals(rows)];
   const env = {
     node: process.version,
     cpus: cpus().length,
@@ -81,12 +93,17 @@ async function main() {
     durationS: settings.durationS,
     warmupS: settings.warmupS,
     bulkRuns: settings.bulkRuns,
+    // Other work on the machine shows in every figure; the load average says how much there was.
+    loadavgBefore: loadBefore.map((x) => Number(x.toFixed(2))),
+    loadavgAfter: loadavg().map((x) => Number(x.toFixed(2))),
   };
   const notes = renderNotes(rows);
-  console.log(`Wingman bench — ${startedAt.toISOString()} — Node ${env.node}, ${env.cpus} CPUs (${env.cpuModel})`);
+  console.log(`Wingman bench — ${startedAt.toISOString()} — Node ${env.node}, ${env.cpus} CPUs (${env.cpuModel}), load average ${env.loadavgBefore.join(' ')} before, ${env.loadavgAfter.join(' ')} after`);
   console.log(`${env.durationS} s per req/s measurement after ${env.warmupS} s warm-up; bulk figures are the median of ${env.bulkRuns} transfers; MB = 10^6 bytes.`);
   console.log('Ratios (×) are fractions of direct\'s performance in this run, higher is better: row ÷ direct for rates, direct ÷ row for latencies.\n');
   console.log(renderTable(rows));
+  const p2pTable = renderP2PTable(rows);
+  if (p2pTable) console.log(`\n${p2pTable}`);
   if (notes) console.log(`\n${notes}`);
   console.log(`\n${renderGoals(goals)}`);
 

@@ -16,6 +16,8 @@ const ISSUE2_MIN_BULK_RATIO = 0.35;
  */
 export function evaluateIssue2Goals(rows) {
   const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
+  // Issue 2's goals compare the relay with localtunnel: nothing to say when neither was asked for (--rows).
+  if (!byId.wingmanRelay && !byId.localtunnel) return [];
   const value = (id, key) => (byId[id]?.status === 'ok' && !byId[id].errors[key] ? byId[id].metrics[key] : undefined);
   const checks = [];
   for (const m of METRICS) {
@@ -70,4 +72,38 @@ function fmtBool(v) {
 
 function fmtRatio(r) {
   return r === null ? 'n/a' : `×${r.toFixed(2)}`;
+}
+
+/** Issue 3: "bulk MB/s as a ratio to the raw channel (goal ≥ 0.8)". */
+const ISSUE3_MIN_BULK_RATIO = 0.8;
+/** Issue 3: "small-request p50 added over a raw channel ping (goal ≤ 2 ms)". */
+const ISSUE3_MAX_ADDED_P50_MS = 2;
+
+/**
+ * Issue 3's goals from the P2P row (protocol over the data channel vs the raw
+ * channel between the same two processes, same run).
+ * @param {Array<{ id: string, status: string, metrics: Record<string, any>, p2p?: Record<string, any> }>} rows
+ */
+export function evaluateIssue3Goals(rows) {
+  const row = rows.find((r) => r.id === 'p2pNode');
+  if (!row) return [];
+  const ok = row.status === 'ok';
+  const bulk = ok ? row.metrics.downloadMBps : undefined;
+  const rawBulk = ok ? row.p2p?.rawBulkMBps : undefined;
+  const p50 = ok ? row.metrics.c1P50Ms : undefined;
+  const rawP50 = ok ? row.p2p?.rawPingP50Ms : undefined;
+  const checks = [];
+  if (typeof bulk === 'number' && typeof rawBulk === 'number' && rawBulk > 0) {
+    const r = bulk / rawBulk;
+    checks.push({ issue: 3, goal: `P2P 100 MiB GET ≥ ${ISSUE3_MIN_BULK_RATIO}× the raw data channel`, verdict: r >= ISSUE3_MIN_BULK_RATIO ? 'PASS' : 'FAIL', detail: `${bulk.toFixed(1)} vs ${rawBulk.toFixed(1)} MB/s = ×${r.toFixed(2)}` });
+  } else {
+    checks.push({ issue: 3, goal: `P2P 100 MiB GET ≥ ${ISSUE3_MIN_BULK_RATIO}× the raw data channel`, verdict: 'NOT MEASURED', detail: row.reason ?? 'a figure is missing' });
+  }
+  if (typeof p50 === 'number' && typeof rawP50 === 'number') {
+    const added = p50 - rawP50;
+    checks.push({ issue: 3, goal: `P2P 1 KiB GET p50 ≤ raw channel ping p50 + ${ISSUE3_MAX_ADDED_P50_MS} ms`, verdict: added <= ISSUE3_MAX_ADDED_P50_MS ? 'PASS' : 'FAIL', detail: `${p50.toFixed(3)} − ${rawP50.toFixed(3)} = ${added.toFixed(3)} ms added` });
+  } else {
+    checks.push({ issue: 3, goal: `P2P 1 KiB GET p50 ≤ raw channel ping p50 + ${ISSUE3_MAX_ADDED_P50_MS} ms`, verdict: 'NOT MEASURED', detail: row.reason ?? 'a figure is missing' });
+  }
+  return checks;
 }

@@ -46,3 +46,25 @@ export function markdown(cells) {
   const fmt = (line) => `| ${line.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   return [fmt(cells[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.slice(1).map(fmt)].join('\n');
 }
+
+/**
+ * The P2P comparison (issue 3): the protocol over the data channel against
+ * the raw channel between the same two processes, same run.
+ * @returns {string} empty when the P2P row did not run
+ */
+export function renderP2PTable(rows) {
+  const row = rows.find((r) => r.id === 'p2pNode');
+  if (!row || row.status !== 'ok') return '';
+  const f = (v, d = 1) => (typeof v === 'number' ? v.toFixed(d) : 'n/a');
+  const m = row.metrics;
+  const p = row.p2p;
+  const ratio = typeof m.downloadMBps === 'number' && p.rawBulkMBps > 0 ? ` (×${(m.downloadMBps / p.rawBulkMBps).toFixed(2)})` : '';
+  const added = (a, b) => (typeof a === 'number' && typeof b === 'number' ? ` (+${(a - b).toFixed(3)} ms)` : '');
+  return markdown([
+    ['P2P, same two processes', 'raw data channel', 'protocol (Node viewer)'],
+    ['100 MiB download: MB/s', f(p.rawBulkMBps), f(m.downloadMBps) + ratio],
+    ['small exchange p50: ms (raw: ping; protocol: 1 KiB GET)', f(p.rawPingP50Ms, 3), f(m.c1P50Ms, 3) + added(m.c1P50Ms, p.rawPingP50Ms)],
+    ['small exchange p99: ms', f(p.rawPingP99Ms, 3), f(m.c1P99Ms, 3) + added(m.c1P99Ms, p.rawPingP99Ms)],
+    ['time to open the data channel: ms', '', f(p.connectMs, 0)],
+  ]);
+}

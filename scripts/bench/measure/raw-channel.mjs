@@ -1,0 +1,74 @@
+/**
+ * The baseline of the P2P rows: a raw data channel between the same two
+ * processes (the agent answers it when started with WINGMAN_BENCH_RAW=1, see
+ * packages/relay-server/src/p2p/raw-bench.ts):
+ *   "ping:<n>"   echoed as is        → round-trip time, no protocol at all
+ *   "bulk:<N>"   N bytes in 16 KiB binary messages, then "done" → MB/s
+ */
+import { MAX_LATENCY_SAMPLES, PROBE_TIMEOUT_MS, TRANSFER_TIMEOUT_MS } from '../lib/config.mjs';
+import { percentiles } from './percentiles.mjs';
+
+/** Round trips are counted until the duration passes or this many are done. */
+const MAX_PINGS = 1_000_000;
+
+/**
+ * Wraps an open raw channel: one message listener, one waiter at a time.
+ * @param {any} dc an open RTCDataChannel (wrtc)
+ */
+export function createRawChannel(dc) {
+  dc.binaryType = 'arraybuffer';
+  let onMessage = null;
+  dc.addEventListener('message', (ev) => onMessage?.(ev.data));
+
+  /** Sends `text` and resolves when `accept(data)` returns true for a message. */
+  function exchange(text, accept, timeoutMs) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        onMessage = null;
+        reject(new Error(`raw channel: no answer to "${text.slice(0, 20)}" within ${timeoutMs} ms`));
+      }, timeoutMs);
+      onMessage = (data) => {
+        if (!accept(data)) return;
+        clearTimeout(timer);
+        onMessage = null;
+        resolve();
+      };
+      dc.send(text);
+    });
+  }
+
+  return {
+    /**
+     * Sequential pings for `durationS`.
+     * @returns {Promise<{ count: number, p50Ms: number, p99Ms: number }>}
+     */
+    async ping(durationS) {
+      const samples = new Float64Array(Math.min(MAX_LATENCY_SAMPLES, MAX_PINGS));
+      let n = 0;
+      const deadline = performance.now() + durationS * 1000;
+      while (performance.now() < deadline && n < samples.length) {
+        const token = `ping:${n}`;
+        const t0 = performance.now();
+        await exchange(token, (d) => d === token, PROBE_TIMEOUT_MS);
+        samples[n++] = performance.now() - t0;
+      }
+      const [p50Ms, p99Ms] = percentiles(samples, n, [50, 99]);
+      return { count: n, p50Ms, p99Ms };
+    },
+    /** @returns {Promise<number>} MB/s of one bulk transfer of `bytes` */
+    async bulk(bytes) {
+      let got = 0;
+      const t0 = performance.now();
+      await exchange(
+        `bulk:${bytes}`,
+        (d) => {
+          if (typeof d !== 'string') got += d.byteLength;
+          return d === 'done';
+        },
+        TRANSFER_TIMEOUT_MS,
+      );
+      if (got !== bytes) throw new Error(`raw channel delivered ${got} of ${bytes} bytes`);
+      return bytes / 1e6 / ((performance.now() - t0) / 1000);
+    },
+  };
+}

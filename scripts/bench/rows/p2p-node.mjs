@@ -1,0 +1,169 @@
+/**
+ * Row "p2p (Node viewer)" (issue 3): tunnel server + agent (with the raw bench
+ * channel enabled), and in this process the project's Node viewer connected
+ * peer-to-peer over @roamhq/wrtc. The same figures as the HTTP rows, carried by
+ * the protocol over the data channel, plus the raw data channel between the
+ * same two processes as the baseline the issue's goals divide by.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { AGENT_BIN, CONCURRENCIES, DOWNLOAD_BYTES, RAW_BENCH_MODULE, REQUEST_MODULE, SERVER_BIN, SMALL_PATH, UPLOAD_BYTES, VIEWER_MODULE, WEBRTC_MODULE } from '../lib/config.mjs';
+import { protocolDownload, protocolLoad, protocolSse, protocolUpload, protocolWebSocket } from '../measure/protocol-requests.mjs';
+import { createRawChannel } from '../measure/raw-channel.mjs';
+import { startWingman } from './wingman-relay.mjs';
+import { startTargetApp } from './target.mjs';
+
+const require = createRequire(import.meta.url);
+const CONNECT_TIMEOUT_MS = 15_000;
+const RAW_OPEN_TIMEOUT_MS = 10_000;
+
+export const p2pNodeRow = {
+  id: 'p2pNode',
+  label: 'p2p (Node viewer)',
+  unavailable() {
+    for (const f of [SERVER_BIN, AGENT_BIN, VIEWER_MODULE, REQUEST_MODULE, WEBRTC_MODULE, RAW_BENCH_MODULE]) {
+      if (!existsSync(f)) return `${f} is missing (run npm run build; the P2P host is issue 3)`;
+    }
+    return null;
+  },
+};
+
+/**
+ * Runs the whole P2P row. Same result shape as lib/run-row.mjs, plus `p2p`
+ * (the raw channel's figures) for the issue 3 goals.
+ * @param {{ durationS: number, warmupS: number, bulkRuns: number }} settings
+ * @param {(msg: string) => void} log
+ */
+export async function runP2PNodeRow(settings, log) {
+  const row = p2pNodeRow;
+  const result = { id: row.id, label: row.label, status: 'ok', metrics: {}, errors: {}, load: {}, details: {}, p2p: {} };
+  const reason = row.unavailable();
+  if (reason) return { ...result, status: 'unavailable', reason };
+  log(`${row.label}: starting`);
+  const procs = [];
+  let viewer;
+  try {
+    const app = await startTargetApp();
+    procs.push(app.proc);
+    const w = await startWingman(app.port, { WINGMAN_BENCH_RAW: '1' });
+    procs.unshift(w.agent, w.server);
+    ({ viewer } = await connectViewer(w.url));
+    result.p2p.connectMs = viewer.connectMs;
+    const raw = createRawChannel(await openRawChannel(viewer));
+    const { requestOver } = require(REQUEST_MODULE);
+    const ctx = { requestOver, conn: viewer.connection, host: w.host };
+    await measureAll(result, ctx, raw, settings, log);
+  } catch (err) {
+    return { ...result, status: 'failed', reason: firstLine(err), detail: String(err?.stack ?? err) };
+  } finally {
+    try {
+      viewer?.close();
+    } catch {
+      /* wrtc may throw on a second close */
+    }
+    for (const p of procs) await p.kill();
+  }
+  return result;
+}
+
+async function measureAll(result, ctx, raw, settings, log) {
+  const take = async (keys, fn) => {
+    try {
+      await fn();
+    } catch (err) {
+      for (const k of keys) result.errors[k] = firstLine(err);
+      log(`${result.label}: ${keys.join(', ')} failed: ${firstLine(err)}`);
+    }
+  };
+  log(`${result.label}: raw channel ping (${settings.durationS} s)`);
+  await take(['rawPing'], async () => {
+    const ping = await raw.ping(settings.durationS);
+    result.p2p.rawPingP50Ms = ping.p50Ms;
+    result.p2p.rawPingP99Ms = ping.p99Ms;
+    result.p2p.rawPings = ping.count;
+  });
+  await take(['websocket'], async () => {
+    const r = await protocolWebSocket(ctx);
+    result.metrics.websocket = r.ok;
+    result.details.websocket = r.detail;
+  });
+  await take(['sse'], async () => {
+    const r = await protocolSse(ctx);
+    result.metrics.sse = r.ok;
+    result.details.sse = r.detail;
+  });
+  for (const c of CONCURRENCIES) {
+    log(`${result.label}: 1 KiB GET at concurrency ${c} (${settings.warmupS} s warm-up + ${settings.durationS} s)`);
+    await take([`c${c}ReqPerSec`, `c${c}P50Ms`, `c${c}P99Ms`], async () => {
+      const load = await protocolLoad(ctx, { path: SMALL_PATH, connections: c, durationS: settings.durationS, warmupS: settings.warmupS, expectBytes: 1024 });
+      result.load[`c${c}`] = load;
+      result.metrics[`c${c}ReqPerSec`] = load.reqPerSec;
+      result.metrics[`c${c}P50Ms`] = load.p50Ms;
+      result.metrics[`c${c}P99Ms`] = load.p99Ms;
+    });
+  }
+  // Raw and protocol transfers alternate, so drift (GC, a busy neighbour) hits both alike.
+  log(`${result.label}: 100 MiB over the raw channel and over the protocol, × ${settings.bulkRuns} each`);
+  await take(['downloadMBps', 'rawBulk'], async () => {
+    const rawRates = [];
+    const rates = [];
+    for (let i = 0; i < settings.bulkRuns; i++) {
+      rawRates.push(await raw.bulk(DOWNLOAD_BYTES));
+      rates.push(await protocolDownload(ctx, DOWNLOAD_BYTES));
+    }
+    result.p2p.rawBulkMBps = median(rawRates);
+    result.details.rawBulkRunsMBps = rawRates;
+    result.metrics.downloadMBps = median(rates);
+    result.details.downloadRunsMBps = rates;
+  });
+  log(`${result.label}: 20 MiB POST × ${settings.bulkRuns}`);
+  await take(['uploadMBps'], async () => {
+    const rates = [];
+    for (let i = 0; i < settings.bulkRuns; i++) rates.push(await protocolUpload(ctx, UPLOAD_BYTES));
+    result.metrics.uploadMBps = median(rates);
+    result.details.uploadRunsMBps = rates;
+  });
+}
+
+/**
+ * Connects the project's Node viewer. The raw bench channel must share its
+ * peer connection; when the viewer does not expose it, the connection is
+ * taken from the webrtc module's factory while the viewer connects.
+ */
+async function connectViewer(url) {
+  const webrtc = require(WEBRTC_MODULE);
+  const { connectP2PViewer } = require(VIEWER_MODULE);
+  const factory = webrtc.createPeerConnection;
+  let created;
+  webrtc.createPeerConnection = (config) => (created = factory(config));
+  try {
+    const viewer = await connectP2PViewer({ url, timeoutMs: CONNECT_TIMEOUT_MS });
+    viewer.benchPeerConnection = viewer.peerConnection ?? created;
+    return { viewer };
+  } finally {
+    webrtc.createPeerConnection = factory;
+  }
+}
+
+function openRawChannel(viewer) {
+  const { RAW_BENCH_LABEL } = require(RAW_BENCH_MODULE);
+  const pc = viewer.benchPeerConnection;
+  if (!pc) throw new Error('cannot reach the viewer\'s peer connection to open the raw bench channel');
+  const dc = pc.createDataChannel(RAW_BENCH_LABEL, { ordered: true });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`raw bench channel not open within ${RAW_OPEN_TIMEOUT_MS} ms (agent started without WINGMAN_BENCH_RAW=1?)`)), RAW_OPEN_TIMEOUT_MS);
+    dc.addEventListener('open', () => {
+      clearTimeout(timer);
+      resolve(dc);
+    });
+  });
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function firstLine(err) {
+  return String(err?.message ?? err).split('\n')[0];
+}
