@@ -26,6 +26,8 @@ export interface LocalApp {
   seen: Array<{ method: string; url: string; headers: IncomingMessage['headers']; rawHeaders: string[] }>;
   /** Lengths of the complete bodies /sha received. */
   bodiesHashed: number[];
+  /** WebSocket connections the app holds open. */
+  wsOpen(): number;
   /** Lets the pending SSE responses send their second event and end. */
   releaseSse(): void;
   close(): Promise<void>;
@@ -147,6 +149,7 @@ export async function startLocalApp(): Promise<LocalApp> {
     aborted,
     seen,
     bodiesHashed,
+    wsOpen: () => wss.clients.size,
     releaseSse: () => [...sseWaiters].forEach((r) => r()),
     async close() {
       for (const t of timers) clearTimeout(t);

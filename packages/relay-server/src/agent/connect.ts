@@ -1,0 +1,120 @@
+/**
+ * One connection attempt to the tunnel server: WebSocket upgrade with the
+ * token, `register`, and the validated answer. Classifies every failure as
+ * fatal (retrying cannot help: refused token, not a tunnel server) or
+ * retryable (unreachable, timeout, server error), within one deadline.
+ */
+import WebSocket from 'ws';
+import { AGENT_PATH, parseServerMessage, type RegisteredMessage, type RegisterMessage } from '@wingman/protocol';
+import { AGENT_MAX_MESSAGE_BYTES } from './constants';
+
+export interface AttemptFailure {
+  /** Retrying cannot help. */
+  fatal: boolean;
+  /** Stable code: ERR_TOKEN_REFUSED, ERR_NOT_A_TUNNEL_SERVER, ERR_SERVER_UNREACHABLE, ERR_SERVER_ERROR, ERR_TIMEOUT, ERR_PROTOCOL, or the code of the server's `error` message. */
+  code: string;
+  message: string;
+  /** The server answered with an `error` control message (code and message are the server's). */
+  serverError?: boolean;
+}
+
+export interface AttemptOptions {
+  url: string;
+  token: string;
+  register: RegisterMessage;
+  timeoutMs: number;
+  /**
+   * Called synchronously on `registered`, so the caller attaches its frame
+   * handling before ws delivers the next message (ws may emit several
+   * messages in one tick). The attempt's own listeners are removed after it returns.
+   */
+  onRegistered(ws: WebSocket, message: RegisteredMessage): void;
+  onFailure(failure: AttemptFailure): void;
+}
+
+/** `http://host:8080/base` → `ws://host:8080/base/__wingman/agent`. */
+export function agentUrl(server: string): string {
+  const u = new URL(server);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError(`server URL must be http:// or https://, got ${u.protocol}`);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.pathname = u.pathname.replace(/\/+$/, '') + AGENT_PATH;
+  u.search = '';
+  u.hash = '';
+  return u.toString();
+}
+
+/** Starts an attempt; returns a function that aborts it (no callback fires after that). */
+export function connectOnce(options: AttemptOptions): () => void {
+  let settled = false;
+  const ws = new WebSocket(options.url, {
+    headers: { authorization: `Bearer ${options.token}` },
+    handshakeTimeout: options.timeoutMs,
+    maxPayload: AGENT_MAX_MESSAGE_BYTES,
+    perMessageDeflate: false,
+    followRedirects: false,
+  });
+  const timer = setTimeout(() => fail({ fatal: false, code: 'ERR_TIMEOUT', message: `no answer from the tunnel server within ${options.timeoutMs / 1000} s` }), options.timeoutMs);
+
+  const detach = () => {
+    clearTimeout(timer);
+    ws.off('open', onOpen);
+    ws.off('message', onMessage);
+    ws.off('unexpected-response', onUnexpected);
+    ws.off('close', onClose);
+    // The 'error' listener stays: errors after settling must never crash the process.
+  };
+  function fail(failure: AttemptFailure): void {
+    if (settled) return;
+    settled = true;
+    detach();
+    ws.terminate();
+    options.onFailure(failure);
+  }
+  function onOpen(): void {
+    ws.send(JSON.stringify(options.register));
+  }
+  function onMessage(data: Buffer, isBinary: boolean): void {
+    if (settled) return;
+    if (isBinary) return fail({ fatal: false, code: 'ERR_PROTOCOL', message: 'the tunnel server sent frames before `registered`' });
+    let message;
+    try {
+      message = parseServerMessage(data.toString('utf8'));
+    } catch (err) {
+      return fail({ fatal: false, code: 'ERR_PROTOCOL', message: `invalid answer from the tunnel server: ${(err as Error).message}` });
+    }
+    if (message.type === 'error') return fail({ fatal: true, code: message.code, message: message.message, serverError: true });
+    if (message.type !== 'registered') return fail({ fatal: false, code: 'ERR_PROTOCOL', message: `the tunnel server sent "${message.type}" before "registered"` });
+    settled = true;
+    try {
+      options.onRegistered(ws, message);
+    } finally {
+      detach();
+    }
+  }
+  function onUnexpected(req: { destroy(): void }, res: { statusCode?: number; resume(): void }): void {
+    const status = res.statusCode ?? 0;
+    res.resume();
+    req.destroy();
+    if (status === 401 || status === 403) return fail({ fatal: true, code: 'ERR_TOKEN_REFUSED', message: 'the tunnel server refused the token' });
+    if (status >= 500 || status === 408 || status === 429) return fail({ fatal: false, code: 'ERR_SERVER_ERROR', message: `the tunnel server answered HTTP ${status}` });
+    fail({ fatal: true, code: 'ERR_NOT_A_TUNNEL_SERVER', message: `HTTP ${status} on ${options.url}: is --server a Wingman tunnel server?` });
+  }
+  function onClose(code: number): void {
+    fail({ fatal: false, code: 'ERR_SERVER_UNREACHABLE', message: `the tunnel server closed the connection during registration (code ${code})` });
+  }
+
+  ws.on('open', onOpen);
+  ws.on('message', onMessage);
+  ws.on('unexpected-response', onUnexpected);
+  ws.on('close', onClose);
+  ws.on('error', (err: NodeJS.ErrnoException) => {
+    fail({ fatal: false, code: 'ERR_SERVER_UNREACHABLE', message: `cannot reach the tunnel server at ${new URL(options.url).host} (${err.code ?? err.message})` });
+  });
+
+  return () => {
+    if (settled) return;
+    settled = true;
+    detach();
+    ws.terminate();
+  };
+}

@@ -1,0 +1,254 @@
+/**
+ * The agent: keeps one registered connection to the tunnel server, serves
+ * the relay streams it carries with the forwarder, and reconnects with
+ * capped exponential backoff, resuming its session so the URL stays the same
+ * within the server's grace period. Refused tokens are fatal: no retry.
+ */
+import { EventEmitter } from 'node:events';
+import type WebSocket from 'ws';
+import {
+  connectionOverWebSocket,
+  parseServerMessage,
+  PROTOCOL_VERSION,
+  type AgentToServer,
+  type Connection,
+  type P2PSettings,
+  type RegisteredMessage,
+  type RegisterMessage,
+  type ServerToAgent,
+} from '@wingman/protocol';
+import { createForwarder, type Forwarder, type HostHeaderMode, type RequestLogEntry, type Target } from '../forward';
+import { VERSION } from '../version';
+import { backoffDelay, type BackoffOptions } from './backoff';
+import { agentUrl, connectOnce, type AttemptFailure } from './connect';
+import { CLOSE_TIMEOUT_MS, CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, MAX_BUSY_RESUME_ATTEMPTS } from './constants';
+import { createMemoryResumeStore, type ResumeStore } from './resume-store';
+
+export { backoffDelay, type BackoffOptions } from './backoff';
+export { agentUrl, type AttemptFailure } from './connect';
+export { createFileResumeStore, createMemoryResumeStore, defaultStateDir, resumeKey, type ResumeState, type ResumeStore } from './resume-store';
+
+export interface AgentOptions {
+  /** Tunnel server base URL (http:// or https://); the agent endpoint is AGENT_PATH under it. */
+  server: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  token: string;
+  /** The local app. */
+  target: Target;
+  /** Offer P2P to viewers (false with --no-p2p). Default true. */
+  p2p?: boolean;
+  /** Host header policy of the forwarder. Default 'rewrite'. */
+  hostHeader?: HostHeaderMode;
+  /** Response-head timeout of the forwarder, ms. */
+  timeoutMs?: number;
+  /** Serve streams with this forwarder (e.g. one shared with the P2P host). Default: one created from the options above, closed with the agent. */
+  forwarder?: Forwarder;
+  /** Where the resumable session is kept. Default: memory (resume across reconnects of this process only). */
+  resumeStore?: ResumeStore;
+  /** Deadline of one connection attempt (upgrade + registration), ms. Default CONNECT_TIMEOUT_MS. */
+  connectTimeoutMs?: number;
+  /** Reconnect backoff. Defaults: BACKOFF_INITIAL_MS doubling to BACKOFF_MAX_MS. */
+  backoff?: BackoffOptions;
+  /** PING interval on a live connection, ms. Default HEARTBEAT_INTERVAL_MS. */
+  heartbeatIntervalMs?: number;
+  /** PONG deadline, ms. Default HEARTBEAT_TIMEOUT_MS. */
+  heartbeatTimeoutMs?: number;
+}
+
+export interface ReadyEvent {
+  url: string;
+  sessionId: string;
+  /** Same session (and URL) as before a reconnect or restart. */
+  resumed: boolean;
+  /** P2P enabled by both sides. */
+  p2p: boolean;
+  /** The server's P2P settings (ICE servers may hold TURN credentials: do not print). */
+  p2pSettings: P2PSettings;
+}
+
+export interface AgentEvents {
+  ready: [ReadyEvent];
+  disconnected: [{ reason: string }];
+  reconnecting: [{ attempt: number; delayMs: number; reason: string }];
+  fatal: [{ code: string; message: string }];
+  request: [RequestLogEntry];
+  /** A validated control message other than registration (signaling for the P2P host). */
+  control: [ServerToAgent];
+}
+
+export interface Agent extends EventEmitter<AgentEvents> {
+  /** Starts connecting. Call once. */
+  start(): void;
+  /** Closes the connection (GOAWAY), stops reconnecting. Resolves when the socket is closed (bounded by CLOSE_TIMEOUT_MS). */
+  close(): Promise<void>;
+  /** Sends a control message (signaling, peer reports). False when not connected. */
+  sendControl(message: AgentToServer): boolean;
+  /** The live relay connection, if registered. */
+  readonly connection: Connection | undefined;
+}
+
+export function createAgent(options: AgentOptions): Agent {
+  const url = agentUrl(options.server);
+  const emitter = new EventEmitter<AgentEvents>();
+  const store = options.resumeStore ?? createMemoryResumeStore();
+  const ownForwarder = !options.forwarder;
+  const forwarder =
+    options.forwarder ??
+    createForwarder({
+      target: options.target,
+      hostHeader: options.hostHeader,
+      timeoutMs: options.timeoutMs,
+      onRequest: (entry) => emitter.emit('request', entry),
+    });
+  const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+
+  let state: 'idle' | 'connecting' | 'live' | 'waiting' | 'stopped' = 'idle';
+  let attempt = 0;
+  let busyResumes = 0;
+  let cancelAttempt: (() => void) | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
+  let ws: WebSocket | undefined;
+  let conn: Connection | undefined;
+
+  const connect = () => {
+    state = 'connecting';
+    const resume = store.load();
+    const register: RegisterMessage = { type: 'register', version: PROTOCOL_VERSION, p2p: options.p2p ?? true, client: `wingman/${VERSION}`, ...(resume ? { resume } : {}) };
+    cancelAttempt = connectOnce({
+      url,
+      token: options.token,
+      register,
+      timeoutMs: connectTimeoutMs,
+      onRegistered: (socket, message) => onRegistered(socket, message),
+      onFailure: (failure) => onFailure(failure, resume !== undefined),
+    });
+  };
+
+  const scheduleRetry = (reason: string, delayMs?: number) => {
+    if (state === 'stopped') return;
+    state = 'waiting';
+    attempt++;
+    const delay = delayMs ?? backoffDelay(attempt, options.backoff);
+    emitter.emit('reconnecting', { attempt, delayMs: delay, reason });
+    retryTimer = setTimeout(connect, delay);
+  };
+
+  const fatal = (code: string, message: string) => {
+    if (state === 'stopped') return;
+    const socket = ws;
+    stop();
+    socket?.terminate();
+    emitter.emit('fatal', { code, message });
+  };
+
+  function onFailure(failure: AttemptFailure, resuming: boolean): void {
+    cancelAttempt = undefined;
+    if (state === 'stopped') return;
+    if (failure.serverError && resuming) {
+      // A refused resume is not fatal. "Busy": the previous agent's socket is
+      // not seen closed yet (a restart seconds after a crash) — try again.
+      // Anything else (expired, unknown): register a new session at once.
+      if (/BUSY/i.test(failure.code) && busyResumes++ < MAX_BUSY_RESUME_ATTEMPTS) return scheduleRetry(`${failure.code}: ${failure.message}`);
+      store.clear();
+      return scheduleRetry(`${failure.code}: ${failure.message}; registering a new session`, 0);
+    }
+    if (failure.fatal) return fatal(failure.code, failure.message);
+    scheduleRetry(failure.message);
+  }
+
+  function onRegistered(socket: WebSocket, message: RegisteredMessage): void {
+    cancelAttempt = undefined;
+    if (state === 'stopped') return void socket.terminate();
+    state = 'live';
+    attempt = 0;
+    busyResumes = 0;
+    ws = socket;
+    store.save({ sessionId: message.sessionId, resumeSecret: message.resumeSecret });
+    const c = connectionOverWebSocket(socket, { role: 'server', onText: onControlText });
+    conn = c;
+    c.on('stream', (stream) => forwarder.handleStream(stream, 'relay'));
+    socket.on('close', (code: number, reason: Buffer) => onSocketClose(socket, c, code, reason.toString('utf8')));
+    startHeartbeat(socket, c);
+    emitter.emit('ready', { url: message.url, sessionId: message.sessionId, resumed: message.resumed, p2p: message.p2p.enabled, p2pSettings: message.p2p });
+  }
+
+  function onControlText(text: string): void {
+    let message: ServerToAgent;
+    try {
+      message = parseServerMessage(text);
+    } catch {
+      return; // Unknown or malformed control text (a newer server?): ignored, the relay keeps working.
+    }
+    if (message.type === 'error') return fatal(message.code, message.message);
+    if (message.type !== 'registered') emitter.emit('control', message);
+  }
+
+  function startHeartbeat(socket: WebSocket, c: Connection): void {
+    let inFlight = false;
+    heartbeat = setInterval(() => {
+      if (inFlight || c.isClosed) return;
+      inFlight = true;
+      c.ping(options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS).then(
+        () => void (inFlight = false),
+        () => {
+          inFlight = false;
+          // Dead path: drop the socket; its 'close' starts the reconnect.
+          if (!c.isClosed && ws === socket) socket.terminate();
+        },
+      );
+    }, options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS);
+  }
+
+  function onSocketClose(socket: WebSocket, c: Connection, code: number, reason: string): void {
+    if (ws !== socket) return;
+    clearInterval(heartbeat);
+    ws = undefined;
+    conn = undefined;
+    c.transportClosed();
+    if (state === 'stopped') return;
+    const why = `connection to the tunnel server lost (code ${code}${reason ? `: ${reason}` : ''})`;
+    emitter.emit('disconnected', { reason: why });
+    scheduleRetry(why);
+  }
+
+  function stop(): void {
+    state = 'stopped';
+    clearTimeout(retryTimer);
+    clearInterval(heartbeat);
+    cancelAttempt?.();
+    cancelAttempt = undefined;
+    if (ownForwarder) forwarder.close();
+  }
+
+  const agent = Object.assign(emitter, {
+    start() {
+      if (state !== 'idle') throw new Error('agent already started');
+      connect();
+    },
+    async close() {
+      const socket = ws;
+      const c = conn;
+      stop();
+      if (!socket) return;
+      const closed = new Promise<void>((resolve) => {
+        if (socket.readyState === socket.CLOSED) return resolve();
+        socket.once('close', () => resolve());
+      });
+      c?.close('ERR_GOING_AWAY', 'agent shutting down');
+      if (socket.readyState === socket.OPEN) socket.close(1001, 'agent shutting down');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, CLOSE_TIMEOUT_MS)))]);
+      clearTimeout(timer);
+      socket.terminate();
+    },
+    sendControl(message: AgentToServer) {
+      if (!ws || ws.readyState !== ws.OPEN) return false;
+      ws.send(JSON.stringify(message));
+      return true;
+    },
+  });
+  // A getter (Object.assign would copy the value once).
+  Object.defineProperty(agent, 'connection', { get: () => conn, enumerable: true });
+  return agent as Agent;
+}

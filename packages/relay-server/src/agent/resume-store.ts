@@ -1,0 +1,119 @@
+/**
+ * Where the agent keeps the session it may resume: in memory for one
+ * process, or in a small state file so that `wingman http 3000` run again
+ * (after a crash or Ctrl+C) gets the same URL back within the server's grace
+ * period. The file holds resume secrets: mode 0600 in a 0700 directory.
+ */
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { SESSION_ID_PATTERN } from '@wingman/protocol';
+
+export interface ResumeState {
+  sessionId: string;
+  resumeSecret: string;
+}
+
+export interface ResumeStore {
+  load(): ResumeState | undefined;
+  save(state: ResumeState): void;
+  clear(): void;
+}
+
+/** Entries kept in the state file (most recent first); older ones are long expired on any server. */
+const MAX_ENTRIES = 50;
+
+export function createMemoryResumeStore(initial?: ResumeState): ResumeStore {
+  let state = initial;
+  return {
+    load: () => state,
+    save: (s) => void (state = s),
+    clear: () => void (state = undefined),
+  };
+}
+
+/** The state directory: $WINGMAN_STATE_DIR, else $XDG_STATE_HOME/wingman, else ~/.local/state/wingman. */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.WINGMAN_STATE_DIR) return env.WINGMAN_STATE_DIR;
+  if (env.XDG_STATE_HOME) return join(env.XDG_STATE_HOME, 'wingman');
+  return join(homedir(), '.local', 'state', 'wingman');
+}
+
+/**
+ * One key per (server, target). Loopback names are equivalent (the same
+ * server reached as localhost or 127.0.0.1 is the same server).
+ */
+export function resumeKey(server: string, target: { host: string; port: number }): string {
+  const loopback = (h: string) => (/^(localhost|127(\.\d+){3}|\[::1\]|::1)$/i.test(h) ? 'localhost' : h.toLowerCase());
+  const u = new URL(server);
+  const path = u.pathname.replace(/\/+$/, '');
+  return `${u.protocol}//${loopback(u.hostname)}:${u.port || (u.protocol === 'https:' ? 443 : 80)}${path} ${loopback(target.host)}:${target.port}`;
+}
+
+interface Entry extends ResumeState {
+  key: string;
+  savedAt: number;
+}
+
+function readEntries(file: string): Entry[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return []; // missing or unreadable: no session to resume
+  }
+  if (!Array.isArray(parsed)) return [];
+  return parsed.filter(
+    (e): e is Entry =>
+      typeof e === 'object' && e !== null &&
+      typeof e.key === 'string' && e.key.length < 2048 &&
+      typeof e.sessionId === 'string' && SESSION_ID_PATTERN.test(e.sessionId) &&
+      typeof e.resumeSecret === 'string' && e.resumeSecret.length > 0 && e.resumeSecret.length <= 128 &&
+      typeof e.savedAt === 'number',
+  );
+}
+
+function writeEntries(file: string, entries: Entry[]): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(entries.slice(0, MAX_ENTRIES), null, 1), { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file); // atomic: a concurrent reader sees the old or the new file, never half
+}
+
+export interface FileResumeStoreOptions {
+  /** The state file. Default `<defaultStateDir()>/sessions.json`. */
+  file?: string;
+  /** Entry key (resumeKey()). */
+  key: string;
+  /** Told once when the file cannot be written (the agent keeps working, without cross-restart resume). */
+  onError?: (error: Error) => void;
+}
+
+export function createFileResumeStore(options: FileResumeStoreOptions): ResumeStore {
+  const file = options.file ?? join(defaultStateDir(), 'sessions.json');
+  let warned = false;
+  const guard = (fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      if (!warned) options.onError?.(err as Error);
+      warned = true;
+    }
+  };
+  return {
+    load() {
+      const e = readEntries(file).find((x) => x.key === options.key);
+      return e ? { sessionId: e.sessionId, resumeSecret: e.resumeSecret } : undefined;
+    },
+    save(state) {
+      guard(() => {
+        const others = readEntries(file).filter((x) => x.key !== options.key);
+        writeEntries(file, [{ key: options.key, sessionId: state.sessionId, resumeSecret: state.resumeSecret, savedAt: Date.now() }, ...others]);
+      });
+    },
+    clear() {
+      guard(() => writeEntries(file, readEntries(file).filter((x) => x.key !== options.key)));
+    },
+  };
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+/** The `wingman` executable: process wiring only (signals, exit code). */
+import { main } from '../cli';
+
+/** After a graceful close, the process exits even if a handle lingers, ms. */
+const EXIT_GRACE_MS = 3_000;
+
+const controller = new AbortController();
+let signals = 0;
+const onSignal = () => {
+  // A second Ctrl+C does not wait for the graceful close.
+  if (++signals > 1) process.exit(130);
+  controller.abort();
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+main(process.argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal }).then(
+  (code) => {
+    process.exitCode = code;
+    setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+  },
+  (err: unknown) => {
+    process.stderr.write(`wingman: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,107 @@
+/**
+ * `wingman` command line: argv and environment in, agent events out. Only
+ * wiring: validation lives in cli/options.ts, output in cli/reporter.ts.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { createAgent, createFileResumeStore, resumeKey } from './agent';
+import { formatHostPort } from './forward';
+import { resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from './cli/options';
+import { probeTarget } from './cli/probe';
+import { createReporter, type Output } from './cli/reporter';
+import { VERSION } from './version';
+
+export interface CliIo {
+  stdout: Output;
+  stderr: Output;
+  env: NodeJS.ProcessEnv;
+  /** Aborted on SIGINT/SIGTERM: close the tunnel gracefully and return 0. */
+  signal?: AbortSignal;
+}
+
+/** Runs the CLI; resolves with the process exit code (0 after a graceful close, 1 on a fatal error, 2 on a usage error). */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  let run: Promise<number> | undefined;
+  const program = new Command()
+    .name('wingman')
+    .description('Share a local dev server through a link.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
+
+  program
+    .command('http')
+    .description('expose a local HTTP port (WebSockets included) through the tunnel server')
+    .argument('<target>', 'local port, or host:port (host defaults to localhost)')
+    .option('--server <url>', 'tunnel server URL (env WINGMAN_SERVER; default http://localhost:8080)')
+    .option('--token <token>', 'agent token (env WINGMAN_TOKEN; default the local development token)')
+    .option('--host-header <mode>', 'Host sent to the app: rewrite (its own host:port), preserve (the viewer\'s) or a value', undefined)
+    .option('--json', 'one JSON object per line; the first is {"event":"ready","url":...}')
+    .addOption(new Option('--no-p2p', 'relay only: never offer peer-to-peer (env WINGMAN_P2P=0)'))
+    .option('--timeout <ms>', 'wait for the app\'s response head before answering 504 (default 60000)')
+    .option('--new-session', 'do not resume the previous session of this server and port (new URL)')
+    .action((target: string, flags: HttpCommandFlags) => {
+      run = runHttp(resolveHttpConfig(target, flags, io.env), io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'node' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof UsageError) {
+      io.stderr.write(`error: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  return run ?? 0;
+}
+
+async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
+  const reporter = createReporter({ json: config.json, stdout: io.stdout, stderr: io.stderr });
+  const hostPort = formatHostPort(config.target);
+  const store = createFileResumeStore({
+    key: resumeKey(config.server, config.target),
+    onError: (e) => reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${e.message}); the URL will change if wingman restarts`),
+  });
+  if (config.newSession) store.clear();
+  const agent = createAgent({
+    server: config.server,
+    token: config.token,
+    target: config.target,
+    p2p: config.p2p,
+    hostHeader: config.hostHeader,
+    timeoutMs: config.timeoutMs,
+    resumeStore: store,
+  });
+
+  return new Promise<number>((resolve) => {
+    let finished = false;
+    const finish = (code: number) => {
+      if (finished) return;
+      finished = true;
+      void agent.close().then(() => resolve(code));
+    };
+    agent.on('ready', (e) => reporter.ready(e, `http://${hostPort}`));
+    agent.on('request', (e) => reporter.request(e));
+    agent.on('reconnecting', (e) => reporter.reconnecting(e));
+    agent.on('disconnected', (e) => reporter.disconnected(e));
+    agent.on('fatal', (e) => {
+      const hint = e.code === 'ERR_TOKEN_REFUSED' && !config.json ? ' (check --token or WINGMAN_TOKEN)' : '';
+      reporter.fatal(e.code, e.message + hint);
+      finish(1);
+    });
+    if (io.signal?.aborted) return finish(0);
+    io.signal?.addEventListener(
+      'abort',
+      () => {
+        reporter.closing();
+        finish(0);
+      },
+      { once: true },
+    );
+    void probeTarget(config.target).then((listening) => {
+      if (!listening && !finished) reporter.warning('WARN_TARGET_DOWN', `nothing listening on ${hostPort} yet; viewers get a 502 until it starts`);
+    });
+    agent.start();
+  });
+}

@@ -1,0 +1,103 @@
+/**
+ * `wingman http` options and environment, validated into one config. Every
+ * value comes from a user: each rejection is a one-line message.
+ */
+import type { HostHeaderMode, Target } from '../forward';
+
+/** The quick start's local tunnel server (`wingman-server` on its default port). */
+export const DEFAULT_SERVER = 'http://localhost:8080';
+
+/**
+ * The token embedded in `wingman-server` for local use (its DEFAULT_AGENT_TOKEN).
+ * Public by design; a deployed server is configured with its own tokens.
+ */
+export const DEFAULT_TOKEN = 'wingman-local-dev-token';
+
+/** Largest `--timeout`: one hour (a longer wait is no longer a timeout). */
+const MAX_TIMEOUT_MS = 3_600_000;
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface HttpCommandFlags {
+  server?: string;
+  token?: string;
+  hostHeader?: string;
+  json?: boolean;
+  /** commander's --no-p2p: false when given. */
+  p2p?: boolean;
+  timeout?: string;
+  newSession?: boolean;
+}
+
+export interface HttpConfig {
+  target: Target;
+  server: string;
+  token: string;
+  hostHeader: HostHeaderMode;
+  json: boolean;
+  p2p: boolean;
+  timeoutMs: number | undefined;
+  newSession: boolean;
+}
+
+/** `3000`, `localhost:3000`, `127.0.0.1:3000`, `[::1]:3000`. Host defaults to localhost. */
+export function parseTarget(text: string): Target {
+  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?([0-9]{1,5})$/.exec(text.trim());
+  if (!m) throw new UsageError(`invalid target "${text}": expected <port> or <host:port>, e.g. 3000 or localhost:3000`);
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) throw new UsageError(`invalid port ${m[2]}: expected 1-65535`);
+  const host = m[1] ? m[1].replace(/^\[|\]$/g, '') : 'localhost';
+  return { host, port };
+}
+
+function parseServer(text: string): string {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    throw new UsageError(`invalid --server "${text}": expected a URL such as http://localhost:8080`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`invalid --server "${text}": use http:// or https://`);
+  if (u.username || u.password) throw new UsageError('--server must not carry credentials; use --token');
+  return u.toString().replace(/\/$/, '');
+}
+
+function parseToken(text: string): string {
+  // What fits a Bearer header unchanged (visible ASCII, as the server accepts).
+  if (!/^[\x21-\x7e]{1,512}$/.test(text)) throw new UsageError('invalid token: expected 1-512 visible ASCII characters');
+  return text;
+}
+
+function parseHostHeader(text: string): HostHeaderMode {
+  if (text === 'rewrite' || text === 'preserve') return text;
+  // An explicit Host value: a host name or address with an optional port.
+  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+)(:[0-9]{1,5})?$/.test(text)) {
+    throw new UsageError(`invalid --host-header "${text}": expected rewrite, preserve or a host[:port] value`);
+  }
+  return text;
+}
+
+function parseTimeout(text: string): number {
+  if (!/^[0-9]{1,9}$/.test(text) || Number(text) < 1 || Number(text) > MAX_TIMEOUT_MS) {
+    throw new UsageError(`invalid --timeout "${text}": expected milliseconds, 1-${MAX_TIMEOUT_MS}`);
+  }
+  return Number(text);
+}
+
+/** Flags win over the environment (WINGMAN_SERVER, WINGMAN_TOKEN, WINGMAN_P2P), which wins over defaults. */
+export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, env: NodeJS.ProcessEnv): HttpConfig {
+  const p2pEnv = env.WINGMAN_P2P;
+  if (p2pEnv !== undefined && p2pEnv !== '' && p2pEnv !== '0' && p2pEnv !== '1') throw new UsageError(`invalid WINGMAN_P2P "${p2pEnv}": expected 0 or 1`);
+  return {
+    target: parseTarget(targetText),
+    server: parseServer(flags.server ?? (env.WINGMAN_SERVER || DEFAULT_SERVER)),
+    token: parseToken(flags.token ?? (env.WINGMAN_TOKEN || DEFAULT_TOKEN)),
+    hostHeader: parseHostHeader(flags.hostHeader ?? 'rewrite'),
+    json: flags.json === true,
+    p2p: flags.p2p !== false && p2pEnv !== '0',
+    timeoutMs: flags.timeout === undefined ? undefined : parseTimeout(flags.timeout),
+    newSession: flags.newSession === true,
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * What `wingman http` prints. Human mode: a banner, one line per request,
+ * one-line problems on stderr. `--json`: one JSON object per line on stdout,
+ * the first being `{"event":"ready",...}` (scripts read the URL from it), so
+ * anything before the first ready (retries, warnings) goes to stderr; a
+ * fatal error always goes to stdout as the last line.
+ */
+import type { RequestLogEntry } from '../forward';
+import type { ReadyEvent } from '../agent';
+
+export interface Output {
+  write(text: string): unknown;
+}
+
+export interface Reporter {
+  ready(event: ReadyEvent, forwardingTo: string): void;
+  request(entry: RequestLogEntry): void;
+  reconnecting(event: { attempt: number; delayMs: number; reason: string }): void;
+  disconnected(event: { reason: string }): void;
+  warning(code: string, message: string): void;
+  fatal(code: string, message: string): void;
+  closing(): void;
+}
+
+export function createReporter(options: { json: boolean; stdout: Output; stderr: Output }): Reporter {
+  const { stdout, stderr } = options;
+  let readySeen = false;
+
+  if (options.json) {
+    const line = (o: Record<string, unknown>) => JSON.stringify(o) + '\n';
+    const event = (o: Record<string, unknown>) => (readySeen ? stdout : stderr).write(line(o));
+    return {
+      ready(e, forwardingTo) {
+        stdout.write(line({ event: 'ready', url: e.url, sessionId: e.sessionId, resumed: e.resumed, p2p: e.p2p, target: forwardingTo }));
+        readySeen = true;
+      },
+      request: (e) => event({ event: 'request', ...e }),
+      reconnecting: (e) => event({ event: 'reconnecting', ...e }),
+      disconnected: (e) => event({ event: 'disconnected', ...e }),
+      warning: (code, message) => stderr.write(line({ event: 'warning', code, message })),
+      fatal: (code, message) => stdout.write(line({ event: 'fatal', code, message })),
+      closing: () => event({ event: 'closed' }),
+    };
+  }
+
+  return {
+    ready(e, forwardingTo) {
+      if (readySeen) {
+        stdout.write(e.resumed ? `Reconnected: ${e.url} (same URL)\n` : `Reconnected with a NEW URL: ${e.url}\n`);
+        return;
+      }
+      readySeen = true;
+      stdout.write(`\nWingman: share this link\n\n    ${e.url}\n\nforwarding to ${forwardingTo}${e.p2p ? ' (peer-to-peer when possible, relay otherwise)' : ' (relay)'}\nCtrl+C to stop.\n\n`);
+    },
+    request(e) {
+      const status = e.status === 0 ? (e.error ?? 'reset') : String(e.status);
+      const path = e.target.length > 80 ? `${e.target.slice(0, 77)}...` : e.target;
+      stdout.write(`${e.method.padEnd(7)} ${path.padEnd(40)} ${status.padStart(3)} ${String(e.ms).padStart(6)} ms  ${e.transport}\n`);
+    },
+    reconnecting(e) {
+      stderr.write(`${e.reason}; retrying in ${(e.delayMs / 1000).toFixed(1)} s (attempt ${e.attempt})...\n`);
+    },
+    disconnected() {
+      // The 'reconnecting' line that follows carries the same reason.
+    },
+    warning(_code, message) {
+      stderr.write(`warning: ${message}\n`);
+    },
+    fatal(_code, message) {
+      stderr.write(`error: ${message}\n`);
+    },
+    closing() {
+      stderr.write('closing the tunnel...\n');
+    },
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * The agent against a small real WebSocket server playing the tunnel
+ * server's register/registered exchange, forwarding to a real local app.
+ */
+import { createAgent, type Agent, type AgentEvents, type AgentOptions } from '../../src/agent';
+import { freePort, startLocalApp, type LocalApp } from './helpers/local-app';
+import { startFakeTunnelServer, type FakeTunnelServer } from './helpers/fake-tunnel-server';
+import { header, send } from './helpers/viewer';
+
+jest.setTimeout(30_000);
+
+let app: LocalApp;
+let server: FakeTunnelServer | undefined;
+let agent: Agent | undefined;
+
+beforeEach(async () => {
+  app = await startLocalApp();
+});
+
+afterEach(async () => {
+  await agent?.close();
+  agent = undefined;
+  await server?.close();
+  server = undefined;
+  await app.close();
+});
+
+function start(options: Partial<AgentOptions> = {}): Agent {
+  agent = createAgent({
+    server: server!.url,
+    token: 'test-token-123',
+    target: { host: '127.0.0.1', port: app.port },
+    backoff: { initialMs: 20, maxMs: 200 },
+    ...options,
+  });
+  agent.start();
+  return agent;
+}
+
+function next<K extends keyof AgentEvents>(a: Agent, event: K, timeoutMs = 10_000): Promise<AgentEvents[K][0]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "${String(event)}" event within ${timeoutMs} ms`)), timeoutMs);
+    a.once(event, ((e: AgentEvents[K][0]) => {
+      clearTimeout(timer);
+      resolve(e);
+    }) as never);
+  });
+}
+
+describe('agent', () => {
+  it('registers, prints the session URL and serves relay streams from the server', async () => {
+    server = await startFakeTunnelServer();
+    const a = start();
+    const ready = await next(a, 'ready');
+    expect(ready).toMatchObject({ resumed: false, p2p: true });
+    expect(ready.url).toBe(`http://${ready.sessionId}.localhost:${server.port}/`);
+    expect(server.registers).toEqual([{ type: 'register', version: 1, p2p: true, client: 'wingman/0.1.0' }]);
+
+    const logged = next(a, 'request');
+    const r = await send(server.connection()!, { method: 'POST', target: '/echo', body: Buffer.from('through the relay') });
+    expect(r.status).toBe(200);
+    expect(r.body.toString()).toBe('through the relay');
+    expect(header(r.headers, 'x-wingman-transport')).toBe('relay');
+    expect(await logged).toMatchObject({ method: 'POST', target: '/echo', status: 200, transport: 'relay' });
+  });
+
+  it('offers no P2P when p2p is false', async () => {
+    server = await startFakeTunnelServer();
+    const ready = await next(start({ p2p: false }), 'ready');
+    expect(ready.p2p).toBe(false);
+    expect(server.registers[0]!.p2p).toBe(false);
+  });
+
+  it('stops for good when the server refuses the token (401), without retrying', async () => {
+    server = await startFakeTunnelServer();
+    const a = start({ token: 'wrong-token' });
+    const reconnecting = jest.fn();
+    a.on('reconnecting', reconnecting);
+    expect(await next(a, 'fatal')).toEqual({ code: 'ERR_TOKEN_REFUSED', message: 'the tunnel server refused the token' });
+    await new Promise((r) => setTimeout(r, 300)); // 15× the first backoff delay
+    expect(server.upgrades).toBe(1);
+    expect(reconnecting).not.toHaveBeenCalled();
+  });
+
+  it('stops when the server answers register with an error', async () => {
+    server = await startFakeTunnelServer({ answer: () => ({ type: 'error', code: 'ERR_UNSUPPORTED_VERSION', message: 'agent too old' }) });
+    expect(await next(start(), 'fatal')).toEqual({ code: 'ERR_UNSUPPORTED_VERSION', message: 'agent too old' });
+  });
+
+  it('reconnects after a drop and resumes the same session URL', async () => {
+    server = await startFakeTunnelServer();
+    const a = start();
+    const first = await next(a, 'ready');
+    const disconnected = next(a, 'disconnected');
+    const again = next(a, 'ready');
+    server.socket()!.terminate();
+    expect((await disconnected).reason).toMatch(/connection to the tunnel server lost/);
+    const second = await again;
+    expect(second).toMatchObject({ url: first.url, sessionId: first.sessionId, resumed: true });
+    expect(server.registers[1]!.resume?.sessionId).toBe(first.sessionId);
+    expect(server.registers[1]!.resume?.resumeSecret).toEqual(expect.any(String));
+    const r = await send(server.connection()!, { target: '/echo' });
+    expect(r.status).toBe(200);
+  });
+
+  it('retries an unreachable server with growing delays and connects once it is up', async () => {
+    const port = await freePort();
+    agent = createAgent({ server: `http://127.0.0.1:${port}`, token: 'test-token-123', target: { host: '127.0.0.1', port: app.port }, backoff: { initialMs: 20, maxMs: 160 } });
+    const retries: Array<{ attempt: number; delayMs: number; reason: string }> = [];
+    agent.on('reconnecting', (e) => retries.push(e));
+    const ready = next(agent, 'ready');
+    agent.start();
+    while (retries.length < 4) await new Promise((r) => setTimeout(r, 10));
+    server = await startFakeTunnelServer({ port });
+    await ready;
+    expect(retries[0]!.reason).toMatch(/cannot reach the tunnel server at 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+    expect(retries.slice(0, 4).map((r) => r.attempt)).toEqual([1, 2, 3, 4]);
+    // Equal jitter: each delay lies in [50 %, 100 %] of 20 · 2^(attempt−1), capped at 160.
+    retries.slice(0, 4).forEach((r) => {
+      const cap = Math.min(160, 20 * 2 ** (r.attempt - 1));
+      expect(r.delayMs).toBeGreaterThanOrEqual(cap / 2);
+      expect(r.delayMs).toBeLessThanOrEqual(cap);
+    });
+  });
+
+  it('drops a connection whose PINGs go unanswered and resumes on a new one', async () => {
+    server = await startFakeTunnelServer();
+    const a = start({ heartbeatIntervalMs: 100, heartbeatTimeoutMs: 200 });
+    const first = await next(a, 'ready');
+    const again = next(a, 'ready');
+    server.socket()!.pause(); // the server stops reading: no PONG comes back
+    const second = await again;
+    expect(second).toMatchObject({ sessionId: first.sessionId, resumed: true });
+  });
+
+  it('closes gracefully and does not reconnect', async () => {
+    server = await startFakeTunnelServer();
+    const a = start();
+    await next(a, 'ready');
+    const closed = new Promise<number>((resolve) => server!.socket()!.once('close', (code) => resolve(code)));
+    const reconnecting = jest.fn();
+    a.on('reconnecting', reconnecting);
+    await a.close();
+    expect(await closed).toBe(1000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(server.upgrades).toBe(1);
+    expect(reconnecting).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,158 @@
+/**
+ * `wingman http` against a small real tunnel-server stand-in: in process
+ * through main() for the output contract, and once as a real child process
+ * (the built bin) for signals and exit codes.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { main } from '../../src/cli';
+import { parseTarget } from '../../src/cli/options';
+import { freePort, startLocalApp, type LocalApp } from './helpers/local-app';
+import { startFakeTunnelServer, type FakeTunnelServer } from './helpers/fake-tunnel-server';
+import { send } from './helpers/viewer';
+
+jest.setTimeout(30_000);
+
+const BIN = join(__dirname, '../../dist/bin/wingman.js');
+let app: LocalApp;
+let server: FakeTunnelServer;
+let stateDir: string;
+
+beforeEach(async () => {
+  app = await startLocalApp();
+  server = await startFakeTunnelServer({ token: 'wingman-local-dev-token' });
+  stateDir = mkdtempSync(join(tmpdir(), 'wingman-cli-test-'));
+});
+
+afterEach(async () => {
+  await server.close();
+  await app.close();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+/** Runs main() with captured output; `stop()` plays Ctrl+C. */
+function run(args: string[], env: Record<string, string> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const controller = new AbortController();
+  const exit = main(['node', 'wingman', ...args], {
+    stdout: { write: (s: string) => out.push(s) },
+    stderr: { write: (s: string) => err.push(s) },
+    env: { WINGMAN_STATE_DIR: stateDir, ...env },
+    signal: controller.signal,
+  });
+  const lines = () => out.join('').split('\n').filter(Boolean);
+  return {
+    exit,
+    stdout: () => out.join(''),
+    stderr: () => err.join(''),
+    json: () => lines().map((l) => JSON.parse(l) as Record<string, unknown>),
+    stop: () => controller.abort(),
+    async waitFor(pred: () => boolean, what: string) {
+      for (let i = 0; i < 500 && !pred(); i++) await new Promise((r) => setTimeout(r, 10));
+      if (!pred()) throw new Error(`timed out waiting for ${what}; stdout:\n${out.join('')}\nstderr:\n${err.join('')}`);
+    },
+  };
+}
+
+describe('wingman http', () => {
+  it('prints ready as the first JSON line, then one line per request, and exits 0 when stopped', async () => {
+    const cli = run(['http', String(app.port), '--server', server.url, '--json']);
+    await cli.waitFor(() => cli.json().length > 0, 'ready');
+    const [ready] = cli.json();
+    expect(Object.keys(ready!).slice(0, 3)).toEqual(['event', 'url', 'sessionId']);
+    expect(ready).toMatchObject({ event: 'ready', url: expect.stringMatching(/^http:\/\/[a-z2-7]{26}\.localhost:\d+\/$/), resumed: false, p2p: true });
+    await send(server.connection()!, { target: '/echo' });
+    await cli.waitFor(() => cli.json().length > 1, 'a request line');
+    expect(cli.json()[1]).toMatchObject({ event: 'request', method: 'GET', target: '/echo', status: 200, transport: 'relay' });
+    cli.stop();
+    expect(await cli.exit).toBe(0);
+  });
+
+  it('gets the same URL back when restarted within the grace period', async () => {
+    const first = run(['http', String(app.port), '--server', server.url, '--json']);
+    await first.waitFor(() => first.json().length > 0, 'ready');
+    first.stop();
+    await first.exit;
+    const second = run(['http', String(app.port), '--server', server.url.replace('127.0.0.1', 'localhost'), '--json']);
+    await second.waitFor(() => second.json().length > 0, 'ready');
+    expect(second.json()[0]).toMatchObject({ url: first.json()[0]!.url, resumed: true });
+    second.stop();
+    await second.exit;
+    const fresh = run(['http', String(app.port), '--server', server.url, '--json', '--new-session']);
+    await fresh.waitFor(() => fresh.json().length > 0, 'ready');
+    expect(fresh.json()[0]!.url).not.toBe(first.json()[0]!.url);
+    fresh.stop();
+    await fresh.exit;
+  });
+
+  it('exits 1 with one fatal line when the token is refused', async () => {
+    const cli = run(['http', String(app.port), '--server', server.url, '--json'], { WINGMAN_TOKEN: 'not-the-token' });
+    expect(await cli.exit).toBe(1);
+    expect(cli.json()).toEqual([{ event: 'fatal', code: 'ERR_TOKEN_REFUSED', message: 'the tunnel server refused the token' }]);
+    expect(server.upgrades).toBe(1);
+  });
+
+  it('prints a banner with the URL and target, and a one-line warning when nothing listens yet', async () => {
+    const port = await freePort();
+    const cli = run(['http', `127.0.0.1:${port}`, '--server', server.url]);
+    await cli.waitFor(() => cli.stdout().includes('localhost:'), 'the banner');
+    expect(cli.stdout()).toMatch(/http:\/\/[a-z2-7]{26}\.localhost:\d+\//);
+    expect(cli.stdout()).toContain(`forwarding to http://127.0.0.1:${port}`);
+    await cli.waitFor(() => cli.stderr().includes('nothing listening'), 'the warning');
+    expect(cli.stderr()).toContain(`warning: nothing listening on 127.0.0.1:${port} yet; viewers get a 502 until it starts`);
+    cli.stop();
+    expect(await cli.exit).toBe(0);
+  });
+
+  it('says the server is unreachable and that it retries', async () => {
+    const port = await freePort();
+    const cli = run(['http', String(app.port), '--server', `http://127.0.0.1:${port}`]);
+    await cli.waitFor(() => cli.stderr().includes('retrying'), 'a retry line');
+    expect(cli.stderr()).toMatch(/cannot reach the tunnel server at 127\.0\.0\.1:\d+ \(ECONNREFUSED\); retrying in \d+\.\d s \(attempt 1\)/);
+    cli.stop();
+    expect(await cli.exit).toBe(0);
+  });
+
+  it.each([
+    [['http', '0'], /invalid port 0/],
+    [['http', '70000'], /invalid port 70000/],
+    [['http', 'localhost'], /invalid target "localhost"/],
+    [['http', '3000', '--server', 'ftp://x'], /use http:\/\/ or https:\/\//],
+    [['http', '3000', '--timeout', 'soon'], /invalid --timeout/],
+    [['http', '3000', '--host-header', 'a b'], /invalid --host-header/],
+  ])('rejects %j with exit code 2', async (args, message) => {
+    const cli = run(args as string[]);
+    expect(await cli.exit).toBe(2);
+    expect(cli.stderr()).toMatch(message as RegExp);
+  });
+
+  it('parses targets with a default host of localhost', () => {
+    expect(parseTarget('3000')).toEqual({ host: 'localhost', port: 3000 });
+    expect(parseTarget('127.0.0.1:8080')).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(parseTarget('[::1]:5173')).toEqual({ host: '::1', port: 5173 });
+  });
+
+  it('runs as a process: ready first, exit code 0 on SIGINT', async () => {
+    if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx tsc -b\` first`);
+    const child = spawn(process.execPath, [BIN, 'http', String(app.port), '--server', server.url, '--json'], {
+      env: { ...process.env, WINGMAN_STATE_DIR: stateDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const first = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no output within 10 s')), 10_000);
+        createInterface({ input: child.stdout! }).once('line', (l) => (clearTimeout(timer), resolve(l)));
+      });
+      expect(JSON.parse(first)).toMatchObject({ event: 'ready', sessionId: expect.stringMatching(/^[a-z2-7]{26}$/) });
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
