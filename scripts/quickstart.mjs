@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { formatAgentEvent } from './lib/agent-events.mjs';
 import { startChild } from './lib/child.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,7 +30,7 @@ Shares a local port through a local Wingman tunnel server and prints the link.
 With no port, shares a small demo app.
 
 Options:
-  --server-port <n>   port of the local tunnel server (env PORT, default ${DEFAULT_SERVER_PORT})
+  --server-port <n>   port of the local tunnel server (env PORT, default ${DEFAULT_SERVER_PORT}; 0 = any free port)
   --server <url>      use this tunnel server instead of starting one
   --token <t>         agent token for --server (env WINGMAN_TOKEN)
   --no-p2p            relay only (passed to the agent)
@@ -69,7 +70,8 @@ const verbose = options.values.verbose === true;
 const externalServer = options.values.server;
 if (externalServer !== undefined && !/^https?:\/\/[^\s]+$/.test(externalServer)) fail(`--server must be an http:// or https:// URL, got "${externalServer}"`);
 
-const state = { demo: null, server: null, agent: null, stopping: false };
+// running: the URL is printed; before that, main()'s own error path reports a child's death.
+const state = { demo: null, server: null, agent: null, stopping: false, running: false };
 process.on('SIGINT', () => void shutdown(0, 'stopping…'));
 process.on('SIGTERM', () => void shutdown(0));
 
@@ -93,7 +95,7 @@ async function main() {
 
   let serverUrl = externalServer;
   if (serverUrl === undefined) {
-    await assertPortFree(serverPort);
+    if (serverPort !== 0) await assertPortFree(serverPort);
     state.server = startChild({
       name: 'server',
       bin: SERVER_BIN,
@@ -107,6 +109,8 @@ async function main() {
   }
 
   const agentArgs = ['http', shared, '--server', serverUrl, '--json'];
+  // Our own server is always new, so a session saved by an earlier run cannot resume.
+  if (externalServer === undefined) agentArgs.push('--new-session');
   if (options.values.token !== undefined) agentArgs.push('--token', options.values.token);
   if (options.values['no-p2p']) agentArgs.push('--no-p2p');
   if (options.values['host-header'] !== undefined) agentArgs.push('--host-header', options.values['host-header']);
@@ -115,9 +119,18 @@ async function main() {
     bin: AGENT_BIN,
     args: agentArgs,
     verbose,
-    echoStderr: true,
-    onEvent: (e) => {
-      if (e.event !== 'ready' && !verbose) console.log(`[agent] ${JSON.stringify(e)}`);
+    onEvent: (e) => printAgentEvent(e),
+    // In --json mode the agent's stderr carries JSON warnings (before ready) or plain messages.
+    onStderr: (line) => {
+      if (verbose) return; // already echoed
+      let event = null;
+      try {
+        event = JSON.parse(line);
+      } catch {
+        /* a plain line */
+      }
+      if (event !== null && typeof event === 'object' && !Array.isArray(event)) printAgentEvent(event);
+      else console.error(`[agent] ${line}`);
     },
   });
   watchUnexpectedExit('agent', state.agent);
@@ -125,14 +138,25 @@ async function main() {
   if (typeof ready.url !== 'string') throw new Error(`the agent reported ready without a URL: ${JSON.stringify(ready)}`);
 
   const what = state.demo ? `the demo app (http://127.0.0.1:${shared})` : `http://${shared.includes(':') ? shared : `localhost:${shared}`}`;
-  const line = '─'.repeat(Math.max(ready.url.length + 12, 48));
-  console.log(`\n${line}\n  Wingman is sharing ${what}\n\n  ➜  Open:  ${ready.url}\n\n  Tunnel server: ${serverUrl}   Ctrl-C to stop\n${line}\n`);
+  state.running = true;
+  const p2p = ready.p2p === true ? 'P2P when possible, relay otherwise' : ready.p2p === false ? 'relay only' : 'relay';
+  const line = '─'.repeat(Math.max(ready.url.length + 14, 56));
+  console.log(
+    `\n${line}\n  Wingman is sharing ${what}\n\n  ➜  Open:  ${ready.url}\n\n` +
+      `  Tunnel server: ${serverUrl} · transport: ${p2p}\n  Ctrl-C to stop.\n${line}\n`,
+  );
+}
+
+function printAgentEvent(event) {
+  if (verbose) return; // the raw line is already on screen
+  const line = formatAgentEvent(event);
+  if (line !== null) console.log(line);
 }
 
 /** A child that exits while we are not stopping takes everything down, with its last output. */
 function watchUnexpectedExit(name, child) {
   child.exited.then(({ code, signal }) => {
-    if (state.stopping) return;
+    if (state.stopping || !state.running) return;
     console.error(`\nwingman: the ${name} stopped unexpectedly (${signal ?? `exit code ${code}`})`);
     if (child.tail()) console.error(`last output of the ${name}:\n${indent(child.tail())}`);
     void shutdown(1);
@@ -174,8 +198,9 @@ function isTarget(value) {
   return m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 65_535;
 }
 
+/** 0 is allowed: the server picks a free port and reports it (tests, a busy 8080). */
 function parsePort(value, source) {
-  if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65_535) fail(`${source} must be a port 1-65535, got "${value}"`);
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535) fail(`${source} must be a port 0-65535, got "${value}"`);
   return Number(value);
 }
 

@@ -20,7 +20,7 @@ const STOP_GRACE_MS = 5_000;
  * @property {string[]} args its arguments
  * @property {Record<string, string | undefined>} [env] environment (default: ours)
  * @property {boolean} [verbose] echo every output line, prefixed with the name
- * @property {boolean} [echoStderr] echo stderr lines (the bins' one-line human messages) even when not verbose
+ * @property {(line: string) => void} [onStderr] called for every stderr line (the bins' messages for humans)
  * @property {(event: Record<string, unknown>) => void} [onEvent] called for every JSON line
  */
 
@@ -38,7 +38,7 @@ const STOP_GRACE_MS = 5_000;
  * @param {ChildOptions} options
  * @returns {Child}
  */
-export function startChild({ name, bin, args, env = process.env, verbose = false, echoStderr = false, onEvent }) {
+export function startChild({ name, bin, args, env = process.env, verbose = false, onStderr, onEvent }) {
   if (!existsSync(bin)) {
     throw new Error(`${bin} does not exist: run npm run build first`);
   }
@@ -52,12 +52,19 @@ export function startChild({ name, bin, args, env = process.env, verbose = false
   const events = [];
   const waiters = new Set();
 
-  const remember = (line, echo = verbose) => {
+  const remember = (line) => {
     lines.push(line);
     if (lines.length > TAIL_LINES) lines.shift();
-    if (echo) process.stderr.write(`[${name}] ${line}\n`);
+    if (verbose) process.stderr.write(`[${name}] ${line}\n`);
   };
-  createInterface({ input: child.stderr }).on('line', (line) => remember(line, verbose || echoStderr));
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    remember(line);
+    try {
+      onStderr?.(line);
+    } catch (err) {
+      remember(`(stderr handler failed: ${err.message})`);
+    }
+  });
   createInterface({ input: child.stdout }).on('line', (line) => {
     remember(line);
     let event;

@@ -101,6 +101,8 @@ export async function createDemoApp({ port = 0 } = {}) {
         clearInterval(timer);
         timers.delete(timer);
       });
+    } else if (path === '/favicon.ico') {
+      res.writeHead(204).end(); // browsers ask for it on every load; answer without noise
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
