@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { killAllChildren, killAllChildrenNow } from './lib/children.mjs';
 import { readSettings } from './lib/config.mjs';
 import { insideLoopbackNamespace, reexecInNamespace } from './lib/netns.mjs';
-import { runHttpRow } from './lib/run-row.mjs';
+import { runHttpRows } from './lib/run-http-rows.mjs';
 import { evaluateIssue2Goals, evaluateIssue3Goals, renderGoals } from './report/goals.mjs';
 import { renderNotes, renderP2PTable, renderTable } from './report/table.mjs';
 import { directRow } from './rows/direct.mjs';
@@ -30,17 +30,12 @@ import { wingmanRelayRow } from './rows/wingman-relay.mjs';
 const log = (msg) => console.error(`[bench] ${msg}`);
 
 /**
- * Rows in run order. TODO(issue 4): browser rows (Chromium ↔ wrtc raw channel,
+ * The rows. TODO(issue 4): browser rows (Chromium ↔ wrtc raw channel,
  * P2P usable after load, small-request p50 and bulk through the Service Worker,
  * page load with P2P blocked vs relay-only) once the browser client lands.
  */
-const ROWS = [
-  { row: directRow, run: (s) => runHttpRow(directRow, s, log) },
-  { row: wingmanRelayRow, run: (s) => runHttpRow(wingmanRelayRow, s, log) },
-  { row: localtunnelRow, run: (s) => runHttpRow(localtunnelRow, s, log) },
-  { row: p2pNodeRow, run: (s) => runP2PNodeRow(s, log) },
-];
-const ALL_ROW_IDS = ROWS.map((r) => r.row.id);
+const HTTP_ROWS = [directRow, wingmanRelayRow, localtunnelRow];
+const ALL_ROW_IDS = [...HTTP_ROWS, p2pNodeRow].map((r) => r.id);
 
 let args;
 try {
@@ -79,11 +74,10 @@ async function main() {
   const startedAt = new Date();
   const rows = [];
   const loadBefore = loadavg();
-  for (const { row, run } of ROWS.filter((r) => wanted.includes(r.row.id))) {
-    const r = await run(settings);
-    if (r.status !== 'ok') log(`${row.label}: ${r.status}: ${r.reason}`);
-    rows.push(r);
-  }
+  rows.push(...(await runHttpRows(HTTP_ROWS.filter((r) => wanted.includes(r.id)), settings, log)));
+  // The P2P row runs alone afterwards: it loads wrtc into this process.
+  if (wanted.includes(p2pNodeRow.id)) rows.push(await runP2PNodeRow(settings, log));
+  for (const r of rows) if (r.status !== 'ok') log(`${r.label}: ${r.status}: ${r.reason}`);
 
   const goals = [...evaluateIssue2Goals(rows), ...evaluateIssue3Goals(rows)];
   const env = {

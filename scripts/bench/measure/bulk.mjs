@@ -1,7 +1,7 @@
 /**
  * Bulk throughput: a GET whose body is streamed and discarded, and a POST whose
- * body is written with backpressure. Each runs `runs` times; the median counts
- * (one transfer is easily disturbed by GC or a neighbour on a 2-core box).
+ * body is written with backpressure. The caller repeats them and takes the
+ * median (one transfer is easily disturbed by GC or a neighbour on a 2-core box).
  */
 import http from 'node:http';
 import { TRANSFER_TIMEOUT_MS } from '../lib/config.mjs';
@@ -10,30 +10,11 @@ const WRITE_BLOCK = Buffer.alloc(64 * 1024, 0x42);
 const MB = 1e6;
 
 /**
- * Median MB/s (10^6 bytes per second) of `runs` downloads.
- * @param {{ port: number, host: string, bytes: number, runs: number }} o
+ * One download of `bytes` from /bytes, body discarded.
+ * @param {{ port: number, host: string, bytes: number }} o
+ * @returns {Promise<number>} MB/s (10^6 bytes per second)
  */
-export async function measureDownload(o) {
-  return medianOf(o.runs, () => downloadOnce(o));
-}
-
-/**
- * Median MB/s of `runs` uploads.
- * @param {{ port: number, host: string, bytes: number, runs: number }} o
- */
-export async function measureUpload(o) {
-  return medianOf(o.runs, () => uploadOnce(o));
-}
-
-async function medianOf(runs, once) {
-  const rates = [];
-  for (let i = 0; i < runs; i++) rates.push(await once());
-  rates.sort((a, b) => a - b);
-  return { mbPerSec: rates[Math.floor(rates.length / 2)], runsMbPerSec: rates };
-}
-
-/** @returns {Promise<number>} MB/s */
-function downloadOnce({ port, host, bytes }) {
+export function measureDownload({ port, host, bytes }) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const req = http.get({ host: '127.0.0.1', port, path: `/bytes?n=${bytes}`, headers: { host }, agent: false }, (res) => {
@@ -64,8 +45,12 @@ function downloadOnce({ port, host, bytes }) {
   });
 }
 
-/** @returns {Promise<number>} MB/s, from the first byte sent to the app's answer */
-function uploadOnce({ port, host, bytes }) {
+/**
+ * One upload of `bytes` to /upload, timed from the first byte sent to the app's answer.
+ * @param {{ port: number, host: string, bytes: number }} o
+ * @returns {Promise<number>} MB/s
+ */
+export function measureUpload({ port, host, bytes }) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const req = http.request(
