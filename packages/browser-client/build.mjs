@@ -1,0 +1,39 @@
+// Builds the three browser bundles into dist/ (the Node helpers are built by
+// `tsc -b tsconfig.json`; `npm run build` runs both):
+//   dist/shim.js   WebSocket shim, injected into the app's HTML
+//   dist/sw.js     Service Worker, with the shim's code embedded (it serves
+//                  /__wingman/shim.js from memory: frame loads never wait on
+//                  the network for it)
+//   dist/client.js the shell page's script
+// The protocol is bundled from its TypeScript sources, so tree shaking sees
+// ES modules. Targets: the browsers with Service Workers, transferable
+// ArrayBuffers and RTCDataChannel that reviewers use (ES2020 covers them).
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const common = {
+  bundle: true,
+  format: 'iife',
+  target: ['es2020'],
+  minify: true,
+  sourcemap: 'linked',
+  legalComments: 'none',
+  logLevel: 'warning',
+  alias: { '@wingman/protocol': join(here, '..', 'protocol', 'src', 'index.ts') },
+  // workbox-window checks NODE_ENV to strip its dev-only logging.
+  define: { 'process.env.NODE_ENV': '"production"' },
+};
+
+await build({ ...common, entryPoints: [join(here, 'src/shim/shim.ts')], outfile: join(here, 'dist/shim.js'), tsconfig: join(here, 'tsconfig.page.json') });
+const shim = readFileSync(join(here, 'dist/shim.js'), 'utf8').replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n');
+await build({
+  ...common,
+  entryPoints: [join(here, 'src/sw/sw.ts')],
+  outfile: join(here, 'dist/sw.js'),
+  tsconfig: join(here, 'tsconfig.sw.json'),
+  define: { ...common.define, __WINGMAN_SHIM__: JSON.stringify(shim) },
+});
+await build({ ...common, entryPoints: [join(here, 'src/page/client.ts')], outfile: join(here, 'dist/client.js'), tsconfig: join(here, 'tsconfig.page.json') });

@@ -1,0 +1,62 @@
+/**
+ * The app in a full-viewport same-origin frame, with the shell's address bar
+ * and title kept in step. Navigations inside the frame are entries of the
+ * tab's joint session history, so Back/Forward move the frame; the shell
+ * only mirrors the frame's URL with history.replaceState (never pushState,
+ * which would add entries of its own). Reload and deep links load the shell
+ * at the mirrored URL, which loads the frame there.
+ */
+
+export interface AppFrame {
+  /** Loads the app at a same-origin path (first load). */
+  load(path: string): void;
+  /** Mirrors the frame's current URL and title into the shell (after loads and SPA navigations). */
+  sync(): void;
+  readonly element: HTMLIFrameElement;
+}
+
+/** The shell's own query parameters, removed from the URL the app sees. */
+export function appPath(url: URL, ownParams: readonly string[]): string {
+  const u = new URL(url.href);
+  for (const p of ownParams) u.searchParams.delete(p);
+  return `${u.pathname}${u.search}${u.hash}`;
+}
+
+export function createAppFrame(iframe: HTMLIFrameElement): AppFrame {
+  let lastTitle = '';
+  const sync = () => {
+    let loc: Location;
+    let doc: Document | null;
+    try {
+      loc = iframe.contentWindow!.location;
+      doc = iframe.contentDocument;
+      // Reading a cross-origin frame's location throws; about:blank has no app URL.
+      if (loc.origin !== location.origin) return;
+    } catch {
+      return;
+    }
+    const path = `${loc.pathname}${loc.search}${loc.hash}`;
+    if (path !== `${location.pathname}${location.search}${location.hash}`) {
+      try {
+        history.replaceState(history.state, '', path);
+      } catch {
+        /* a URL replaceState refuses: leave the bar as it is */
+      }
+    }
+    const title = doc?.title ?? '';
+    if (title !== lastTitle) {
+      lastTitle = title;
+      document.title = title || location.host;
+    }
+  };
+  iframe.addEventListener('load', sync);
+  return {
+    element: iframe,
+    load(path) {
+      // location.replace on the frame's window would not add a history
+      // entry; setting src on a fresh frame does not either (initial about:blank).
+      iframe.src = path;
+    },
+    sync,
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * Shell page entry: wiring only. The shell is a long-lived document that
+ * owns the P2P channel and shows the app in a same-origin frame; the
+ * Service Worker hands it the app's requests (docs/browser-client.md).
+ */
+import { BADGE_QUERY_PARAM } from '../shared/constants';
+import { parseShimToShell } from '../shared/messages';
+import { appPath, createAppFrame } from './app-frame';
+import { createBadge } from './badge';
+import { readShellConfig } from './config';
+import { createP2PManager, type TransportStatus } from './p2p';
+import { createRequestServer } from './request-server';
+import { createSwLink } from './sw-link';
+import { createWsBridge } from './ws-bridge';
+
+/** What tests, benchmarks and a curious reviewer's devtools can read (window.__wingman). */
+export interface WingmanDebug {
+  shellId: string;
+  status(): TransportStatus & { p2pReadyMs: number | undefined; activeRequests: number };
+  /** Closes the data channel as a network failure would; the shell falls back to the relay and reconnects. */
+  dropChannel(): boolean;
+}
+
+function randomId(): string {
+  const b = new Uint8Array(12);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+const config = readShellConfig(document);
+const shellId = randomId();
+const here = new URL(location.href);
+
+const p2p = createP2PManager({ enabled: config.p2p });
+const requests = createRequestServer(() => p2p.connection());
+const sw = createSwLink({ shellId, exclude: config.exclude, onFetch: (m, port) => requests.serve(m, port) });
+const wsBridge = createWsBridge({ connection: () => p2p.connection(), cookieHeader: (url) => sw.cookieHeader(url) });
+const frame = createAppFrame(document.getElementById('wingman-frame') as HTMLIFrameElement);
+const badge = createBadge(config.badge && here.searchParams.get(BADGE_QUERY_PARAM) !== '0');
+
+/** Time from the navigation's start to the first usable channel, ms (performance.now() is relative to it). */
+let p2pReadyMs: number | undefined;
+badge.update(p2p.status());
+p2p.onStatus((s) => {
+  if (s.transport === 'p2p' && p2pReadyMs === undefined) p2pReadyMs = Math.round(performance.now());
+  badge.update(s);
+  sw.announce(s.transport === 'p2p');
+});
+
+window.addEventListener('message', (ev: MessageEvent) => {
+  if (ev.origin !== location.origin) return;
+  const m = parseShimToShell(ev.data);
+  if (!m) return;
+  if (m.type === 'wingman:ws-open') {
+    const port = ev.ports[0];
+    if (port) wsBridge.open(m, port);
+  } else if (ev.source === frame.element.contentWindow) {
+    frame.sync();
+  }
+});
+
+const debug: WingmanDebug = {
+  shellId,
+  status: () => ({ ...p2p.status(), p2pReadyMs, activeRequests: requests.active }),
+  dropChannel: () => p2p.dropChannel(),
+};
+Object.assign(window, { __wingman: debug, __wingmanShell: { id: shellId } });
+
+window.addEventListener('pagehide', () => {
+  // Hand everything in flight back to the SW (it retries or resumes over the relay) and free the agent's peer.
+  requests.abortAll('page closing');
+  sw.announce(false);
+  p2p.stop('page closed');
+});
+window.addEventListener('pageshow', (ev) => {
+  // Restored from the back/forward cache with a stopped channel: start over.
+  if (ev.persisted) location.reload();
+});
+
+void sw.controlled.then(() => frame.load(appPath(here, [BADGE_QUERY_PARAM])));
+p2p.start();

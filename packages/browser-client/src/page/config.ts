@@ -1,0 +1,32 @@
+/**
+ * The shell's configuration, written by the tunnel server into
+ * <script type="application/json" id="wingman-config"> (server/shell-html.ts)
+ * and validated here again: the page must not trust its own markup blindly.
+ */
+export interface ShellConfig {
+  sessionId: string;
+  p2p: boolean;
+  exclude: string[];
+  badge: boolean;
+}
+
+const FALLBACK: ShellConfig = { sessionId: 'unknown', p2p: false, exclude: [], badge: true };
+
+export function readShellConfig(doc: Document): ShellConfig {
+  const el = doc.getElementById('wingman-config');
+  if (!el?.textContent) return FALLBACK;
+  let v: unknown;
+  try {
+    v = JSON.parse(el.textContent);
+  } catch {
+    return FALLBACK;
+  }
+  const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
+  const exclude = Array.isArray(o.exclude) ? o.exclude.filter((p): p is string => typeof p === 'string' && p.startsWith('/')).slice(0, 64) : [];
+  return {
+    sessionId: typeof o.sessionId === 'string' ? o.sessionId.slice(0, 63) : FALLBACK.sessionId,
+    p2p: o.p2p === true,
+    exclude,
+    badge: o.badge !== false,
+  };
+}

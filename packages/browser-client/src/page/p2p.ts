@@ -1,0 +1,148 @@
+/**
+ * Keeps a P2P channel up for as long as the shell lives: attempts, monitors
+ * (protocol PINGs: RTT for the badge, liveness), and after a failure or a
+ * closed channel retries with capped exponential backoff — but not after a
+ * permanent refusal (P2P disabled) and not forever (RETRY_MAX_ATTEMPTS
+ * failures in a row). Requests never wait for any of this: while there is
+ * no channel they go through the relay.
+ */
+import type { Connection } from '@wingman/protocol';
+import { MAX_MISSED_PINGS, RETRY_BASE_MS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS, RTT_INTERVAL_MS } from '../shared/constants';
+import { AttemptError, attemptP2P, type AttemptReason, type PeerSession } from './peer-attempt';
+
+export type TransportStatus =
+  | { transport: 'p2p'; rttMs: number | undefined; connectMs: number; viewerId: string }
+  | { transport: 'relay'; reason: string };
+
+export interface P2PManager {
+  start(): void;
+  /** The open connection, if any (the request server and the WebSocket bridge use it). */
+  connection(): Connection | undefined;
+  status(): TransportStatus;
+  onStatus(fn: (s: TransportStatus) => void): void;
+  /** Debugging and tests: close the data channel as a network failure would (the manager then reconnects). */
+  dropChannel(): boolean;
+  /** Closes the channel and stops retrying (the page is going away). */
+  stop(reason: string): void;
+}
+
+const REASONS: Record<AttemptReason, string> = {
+  disabled: 'P2P disabled by server/agent',
+  signaling: 'signaling failed',
+  'ice-timeout': 'ICE timeout',
+  'ice-failed': 'ICE failed',
+  refused: 'refused by agent',
+  unsupported: 'no WebRTC in this browser',
+};
+
+export function createP2PManager(options: { enabled: boolean }): P2PManager {
+  let status: TransportStatus = options.enabled ? { transport: 'relay', reason: 'connecting' } : { transport: 'relay', reason: REASONS.disabled };
+  const listeners: Array<(s: TransportStatus) => void> = [];
+  let session: PeerSession | undefined;
+  let failures = 0;
+  let stopped = false;
+  let running = false;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let pingTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const setStatus = (s: TransportStatus) => {
+    status = s;
+    for (const fn of listeners) {
+      try {
+        fn(s);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  };
+
+  function attempt(): void {
+    if (stopped || running) return;
+    running = true;
+    if (status.transport === 'relay' && status.reason !== 'connecting') setStatus({ transport: 'relay', reason: `${status.reason} · reconnecting` });
+    attemptP2P().then(
+      (s) => {
+        running = false;
+        if (stopped) return s.close('shell stopped');
+        session = s;
+        failures = 0;
+        setStatus({ transport: 'p2p', rttMs: undefined, connectMs: s.connectMs, viewerId: s.viewerId });
+        monitor(s);
+        s.onClosed((reason) => {
+          if (session !== s) return;
+          session = undefined;
+          clearTimeout(pingTimer);
+          setStatus({ transport: 'relay', reason: reason === 'ping timeout' ? 'channel unresponsive' : 'channel closed' });
+          schedule(RETRY_BASE_MS);
+        });
+      },
+      (err: unknown) => {
+        running = false;
+        const e = err instanceof AttemptError ? err : new AttemptError('signaling', String(err));
+        setStatus({ transport: 'relay', reason: REASONS[e.reason] });
+        if (e.permanent) return;
+        failures++;
+        if (failures >= RETRY_MAX_ATTEMPTS) return setStatus({ transport: 'relay', reason: `${REASONS[e.reason]} · gave up` });
+        schedule(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (failures - 1)));
+      },
+    );
+  }
+
+  function schedule(delayMs: number): void {
+    if (stopped) return;
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(attempt, delayMs);
+  }
+
+  function monitor(s: PeerSession): void {
+    let missed = 0;
+    let reported = false;
+    const tick = () => {
+      if (session !== s) return;
+      s.connection.ping(RTT_INTERVAL_MS).then(
+        (ms) => {
+          missed = 0;
+          if (session !== s) return;
+          const rttMs = Math.round(ms * 10) / 10;
+          setStatus({ transport: 'p2p', rttMs, connectMs: s.connectMs, viewerId: s.viewerId });
+          if (!reported) {
+            reported = true;
+            s.report('connected', { rttMs });
+          }
+        },
+        () => {
+          if (session === s && ++missed >= MAX_MISSED_PINGS) s.close('ping timeout');
+        },
+      );
+      pingTimer = setTimeout(tick, RTT_INTERVAL_MS);
+    };
+    tick();
+  }
+
+  return {
+    start() {
+      if (!options.enabled || stopped) return;
+      attempt();
+    },
+    connection: () => (session?.connection.isReady ? session.connection : undefined),
+    status: () => status,
+    onStatus(fn) {
+      listeners.push(fn);
+    },
+    dropChannel() {
+      if (!session) return false;
+      session.channel.close();
+      return true;
+    },
+    stop(reason) {
+      stopped = true;
+      clearTimeout(retryTimer);
+      clearTimeout(pingTimer);
+      const s = session;
+      session = undefined;
+      s?.close(reason);
+    },
+  };
+}

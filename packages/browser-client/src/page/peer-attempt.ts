@@ -1,0 +1,225 @@
+/**
+ * One attempt at a P2P channel: the signaling WebSocket on the session
+ * origin (SIGNAL_PATH), an RTCPeerConnection that offers the data channel
+ * (DATA_CHANNEL_LABEL, ordered), trickle ICE both ways, then the protocol's
+ * HELLO exchange on the channel. Resolves with a live session or rejects
+ * with an AttemptError naming the reason shown in the badge. Deadlines: the
+ * server's hello (SIGNAL_HELLO_TIMEOUT_MS) and ICE + HELLO (the hello's
+ * p2p.timeoutMs) — ICE failure alone can take minutes to surface.
+ */
+import {
+  connectionOverDataChannel,
+  DATA_CHANNEL_LABEL,
+  parseHostSignal,
+  parseSignalHello,
+  SIGNAL_PATH,
+  type Connection,
+  type HostSignal,
+  type P2PSettings,
+  type ViewerSignal,
+} from '@wingman/protocol';
+import { DEFAULT_P2P_TIMEOUT_MS, SIGNAL_HELLO_TIMEOUT_MS } from '../shared/constants';
+
+export type AttemptReason = 'disabled' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported';
+
+export class AttemptError extends Error {
+  override readonly name = 'AttemptError';
+  constructor(
+    readonly reason: AttemptReason,
+    message: string,
+    /** Retrying cannot help (P2P disabled, no WebRTC in this browser). */
+    readonly permanent = false,
+  ) {
+    super(message);
+  }
+}
+
+export interface PeerSession {
+  readonly connection: Connection;
+  /** The data channel under the connection (tests close it to simulate a network failure). */
+  readonly channel: RTCDataChannel;
+  readonly viewerId: string;
+  /** Start of the attempt → protocol HELLO received, ms. */
+  readonly connectMs: number;
+  /** Closes everything (bye to the agent). Idempotent. */
+  close(reason: string): void;
+  /** Called once when the channel is gone (closed by either side, or failed). */
+  onClosed(fn: (reason: string) => void): void;
+  /** Tells the agent (through the server) how the channel is doing: metrics. */
+  report(state: 'connected' | 'failed', extra?: { reason?: string; rttMs?: number }): void;
+}
+
+function signalUrl(): string {
+  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${SIGNAL_PATH}`;
+}
+
+export function attemptP2P(): Promise<PeerSession> {
+  if (typeof RTCPeerConnection !== 'function') return Promise.reject(new AttemptError('unsupported', 'this browser has no WebRTC', true));
+  const started = performance.now();
+  return new Promise<PeerSession>((resolve, reject) => {
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(signalUrl());
+    } catch (err) {
+      return reject(new AttemptError('signaling', `cannot open signaling: ${(err as Error).message}`));
+    }
+    let pc: RTCPeerConnection | undefined;
+    let dc: RTCDataChannel | undefined;
+    let connection: Connection | undefined;
+    let viewerId = '';
+    let settled = false;
+    let closed = false;
+    let remoteSet = false;
+    const pending: RTCIceCandidateInit[] = [];
+    const closeListeners: Array<(reason: string) => void> = [];
+    let timer = setTimeout(() => fail(new AttemptError('signaling', `no signaling hello within ${SIGNAL_HELLO_TIMEOUT_MS} ms`)), SIGNAL_HELLO_TIMEOUT_MS);
+
+    const send = (m: ViewerSignal) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+    };
+    const teardown = (reason: string) => {
+      if (closed) return;
+      closed = true;
+      clearTimeout(timer);
+      send({ type: 'bye', reason: reason.slice(0, 200) });
+      connection?.close();
+      try {
+        dc?.close();
+        pc?.close();
+      } catch {
+        /* already closed */
+      }
+      ws.close(1000);
+      for (const fn of closeListeners.splice(0)) fn(reason);
+    };
+    function fail(err: AttemptError): void {
+      if (settled) return teardown(err.message);
+      settled = true;
+      send({ type: 'connection-state', state: 'failed', reason: err.message.slice(0, 200) });
+      teardown(err.message);
+      reject(err);
+    }
+
+    ws.onerror = () => fail(new AttemptError('signaling', 'the signaling connection failed'));
+    ws.onclose = () => {
+      // After success the channel lives on its own; before, this attempt is over.
+      if (!settled) fail(new AttemptError('signaling', 'the signaling connection closed'));
+    };
+    ws.onmessage = (ev) => {
+      if (typeof ev.data !== 'string' || closed) return;
+      try {
+        if (!viewerId) return onHello(ev.data);
+        onSignal(parseHostSignal(ev.data));
+      } catch (err) {
+        fail(new AttemptError('signaling', `bad signaling message: ${(err as Error).message}`));
+      }
+    };
+
+    function onHello(text: string): void {
+      let hello;
+      try {
+        hello = parseSignalHello(text);
+      } catch (err) {
+        // The server refuses with an error instead of a hello (P2P off, too many viewers).
+        const m = parseHostSignal(text);
+        if (m.type === 'error') return onSignalError(m.code, m.message);
+        throw err;
+      }
+      viewerId = hello.viewerId;
+      if (!hello.p2p.enabled) return fail(new AttemptError('disabled', 'P2P disabled by the server or agent', true));
+      start(hello.p2p);
+    }
+
+    function onSignalError(code: string, message: string): void {
+      const disabled = code === 'ERR_P2P_DISABLED';
+      fail(new AttemptError(disabled ? 'disabled' : 'refused', disabled ? 'P2P disabled by the server or agent' : `${code}: ${message}`, disabled));
+    }
+
+    function start(p2p: P2PSettings): void {
+      clearTimeout(timer);
+      const deadline = p2p.timeoutMs > 0 ? p2p.timeoutMs : DEFAULT_P2P_TIMEOUT_MS;
+      timer = setTimeout(() => fail(new AttemptError('ice-timeout', `no data channel within ${deadline} ms`)), deadline);
+      pc = new RTCPeerConnection({ iceServers: p2p.iceServers.map((s) => ({ urls: s.urls, ...(s.username ? { username: s.username } : {}), ...(s.credential ? { credential: s.credential } : {}) })) });
+      dc = pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true });
+      pc.onicecandidate = (ev) => {
+        if (!ev.candidate) return send({ type: 'end-of-candidates' });
+        const c = ev.candidate.toJSON();
+        if (c.candidate) send({ type: 'ice-candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } });
+      };
+      pc.onconnectionstatechange = () => {
+        const s = pc?.connectionState;
+        if (s === 'failed') fail(new AttemptError('ice-failed', 'ICE failed'));
+        else if (s === 'closed' && settled) teardown('peer connection closed');
+      };
+      const channel = dc;
+      channel.onopen = () => {
+        if (closed) return;
+        // The Connection is made on open: its HELLO would be dropped on a channel still connecting.
+        const conn = connectionOverDataChannel(channel, { role: 'client' });
+        connection = conn;
+        conn.on('close', () => teardown('channel closed'));
+        conn.once('ready', () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          const connectMs = Math.round(performance.now() - started);
+          send({ type: 'connection-state', state: 'connected', connectMs });
+          resolve(session(conn, channel, connectMs));
+        });
+      };
+      channel.onclose = () => {
+        if (settled) teardown('channel closed');
+        else fail(new AttemptError('ice-failed', 'the data channel closed while connecting'));
+      };
+      void (async () => {
+        const offer = await pc.createOffer();
+        await pc.setLocalDescription(offer);
+        send({ type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp ?? '' });
+      })().catch((err: unknown) => fail(new AttemptError('ice-failed', `could not create an offer: ${(err as Error).message}`)));
+    }
+
+    function onSignal(m: HostSignal): void {
+      if (!pc) return;
+      switch (m.type) {
+        case 'answer':
+          pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).then(
+            () => {
+              remoteSet = true;
+              for (const c of pending.splice(0)) void pc?.addIceCandidate(c).catch(() => undefined);
+            },
+            (err: unknown) => fail(new AttemptError('refused', `bad answer: ${(err as Error).message}`)),
+          );
+          return;
+        case 'ice-candidate':
+          if (remoteSet) void pc.addIceCandidate(m.candidate).catch(() => undefined);
+          else if (pending.length < 64) pending.push(m.candidate);
+          return;
+        case 'error':
+          // After connecting, a signaling complaint (e.g. about a late report) must not kill a working channel.
+          if (settled) return;
+          return onSignalError(m.code, m.message);
+        case 'bye':
+          return fail(new AttemptError('refused', `the agent ended P2P${m.reason ? `: ${m.reason}` : ''}`));
+        default:
+          return;
+      }
+    }
+
+    function session(conn: Connection, channel: RTCDataChannel, connectMs: number): PeerSession {
+      return {
+        connection: conn,
+        channel,
+        viewerId,
+        connectMs,
+        close: (reason) => teardown(reason),
+        onClosed(fn) {
+          if (closed) queueMicrotask(() => fn('closed'));
+          else closeListeners.push(fn);
+        },
+        report(state, extra = {}) {
+          send({ type: 'connection-state', state, ...(extra.reason ? { reason: extra.reason.slice(0, 200) } : {}), ...(extra.rttMs !== undefined ? { rttMs: extra.rttMs } : {}) });
+        },
+      };
+    }
+  });
+}

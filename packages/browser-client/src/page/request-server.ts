@@ -1,0 +1,158 @@
+/**
+ * The shell's side of sw/shell-fetch.ts: one request from the Service Worker
+ * becomes one 'http' stream on the data channel's Connection, with
+ * backpressure end to end — port credit ⇄ stream pause/resume for the
+ * response, stream 'drain' ⇄ withheld port credit for the request body.
+ */
+import { ProtocolError, type Connection, type Stream } from '@wingman/protocol';
+import { PORT_WINDOW_BYTES } from '../shared/constants';
+import { parseSwToShellPort, type FetchRequest, type ShellToSwPort } from '../shared/messages';
+import { createBodySender } from '../shared/port-body';
+
+export interface RequestServer {
+  /** Serves one `wingman:fetch` from the SW on its port. Never throws. */
+  serve(request: FetchRequest, port: MessagePort): void;
+  /** Fails every open exchange (the page is going away): the SW retries or resumes them over the relay. */
+  abortAll(reason: string): void;
+  /** Exchanges in flight. */
+  readonly active: number;
+}
+
+export function createRequestServer(connection: () => Connection | undefined): RequestServer {
+  const open = new Set<() => void>();
+
+  function serve(request: FetchRequest, port: MessagePort): void {
+    const post = (m: ShellToSwPort, transfer: Transferable[] = []) => {
+      try {
+        port.postMessage(m, transfer);
+      } catch {
+        // The SW side is gone; the stream is reset on cleanup.
+      }
+    };
+    const conn = connection();
+    if (!conn || !conn.isReady) {
+      post({ t: 'decline', reason: 'no open data channel' });
+      port.close();
+      return;
+    }
+    let stream: Stream;
+    try {
+      stream = conn.open('http', { method: request.method, target: request.target, headers: request.headers }, { end: !request.hasBody });
+    } catch (err) {
+      post({ t: 'decline', reason: err instanceof ProtocolError ? err.message : String(err) });
+      port.close();
+      return;
+    }
+    post({ t: 'accept' });
+
+    let done = false;
+    const sender = createBodySender((m, t) => post(m, t));
+    const finish = () => {
+      if (done) return;
+      done = true;
+      open.delete(abort);
+      sender.close(new Error('exchange finished'));
+      port.onmessage = null;
+      // Let queued messages (end, abort) leave before the port closes.
+      setTimeout(() => port.close(), 0);
+    };
+    const abort = () => {
+      if (done) return;
+      post({ t: 'abort', code: 'ERR_CONNECTION_LOST', message: 'the page carrying the data channel is going away' });
+      stream.reset('ERR_CANCEL', 'viewer page closing');
+      finish();
+    };
+    open.add(abort);
+
+    // Request body: credit goes back only for bytes the stream took without backpressure.
+    let heldCredit = 0;
+    let owedCredit = 0;
+    const grant = (n: number) => {
+      owedCredit += n;
+      if (owedCredit >= PORT_WINDOW_BYTES / 4) {
+        post({ t: 'credit', bytes: owedCredit });
+        owedCredit = 0;
+      }
+    };
+    stream.on('drain', () => {
+      if (heldCredit > 0) {
+        const n = heldCredit;
+        heldCredit = 0;
+        grant(n);
+      }
+    });
+
+    port.onmessage = (ev: MessageEvent) => {
+      const m = parseSwToShellPort(ev.data);
+      if (!m || done) return;
+      switch (m.t) {
+        case 'data': {
+          if (stream.closed || stream.localEnded) return;
+          const chunk = new Uint8Array(m.chunk);
+          if (stream.write(chunk)) grant(chunk.length);
+          else heldCredit += chunk.length;
+          return;
+        }
+        case 'end':
+          if (!stream.closed) stream.end();
+          return;
+        case 'credit':
+          sender.credit(m.bytes);
+          return;
+        case 'cancel':
+          stream.reset('ERR_CANCEL', m.reason || 'cancelled by the viewer');
+          finish();
+          return;
+      }
+    };
+
+    stream.on('response', (head) => {
+      if (head.status < 200) {
+        stream.reset('ERR_PROTOCOL', `status ${head.status} on an HTTP stream`);
+        post({ t: 'abort', code: 'ERR_PROTOCOL', message: `the agent answered ${head.status}` });
+        finish();
+        return;
+      }
+      post({ t: 'head', status: head.status, headers: head.headers });
+    });
+    stream.on('data', (chunk) => {
+      if (done) return;
+      // The chunk is a view into the channel's message: send() copies it.
+      if (!sender.send(chunk) && !stream.isPaused) {
+        stream.pause();
+        void sender.room().then(() => stream.resume(), () => undefined);
+      }
+    });
+    stream.on('end', () => {
+      post({ t: 'end' });
+      // The app answered before reading the whole upload: stop sending it.
+      if (!stream.localEnded) stream.reset('ERR_CANCEL', 'response complete before the request body');
+      finish();
+    });
+    stream.on('reset', (error) => {
+      post({ t: 'abort', code: error.code, message: error.message });
+      finish();
+    });
+  }
+
+  return {
+    serve(request, port) {
+      try {
+        serve(request, port);
+      } catch (err) {
+        // A bug here must cost one request, not the shell.
+        try {
+          port.postMessage({ t: 'abort', code: 'ERR_INTERNAL', message: String(err) } satisfies ShellToSwPort);
+        } catch {
+          /* port gone */
+        }
+      }
+    },
+    abortAll() {
+      for (const a of [...open]) a();
+    },
+    get active() {
+      return open.size;
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * The shell's link to the Service Worker: registration (workbox-window;
+ * scope "/", which the server allows with Service-Worker-Allowed), the
+ * announcements the SW routes by, and the SW's requests to carry. The
+ * message listener is installed before registration (STYLE.md, workbox) so
+ * nothing the SW sends early is lost.
+ */
+import { Workbox } from 'workbox-window';
+import { COOKIE_QUERY_TIMEOUT_MS, SW_CONTROL_TIMEOUT_MS, SW_PATH, SW_SCOPE } from '../shared/constants';
+import { parseSwToWindow, type FetchRequest, type ShellAnnounce } from '../shared/messages';
+
+export interface SwLinkOptions {
+  shellId: string;
+  exclude: string[];
+  /** A request the SW wants carried over the data channel. */
+  onFetch(request: FetchRequest, port: MessagePort): void;
+}
+
+export interface SwLink {
+  /** Resolves true once the SW controls this page, false when it cannot (no SW support, registration failed, timeout). */
+  readonly controlled: Promise<boolean>;
+  /** Tells the SW whether this shell has an open channel (sent now and again whenever the SW asks). */
+  announce(p2p: boolean): void;
+  /** The SW jar's Cookie header for `url` ('' on any failure or after COOKIE_QUERY_TIMEOUT_MS). */
+  cookieHeader(url: string): Promise<string>;
+}
+
+export function createSwLink(options: SwLinkOptions): SwLink {
+  let p2p = false;
+  const container = 'serviceWorker' in navigator ? navigator.serviceWorker : undefined;
+
+  const announce = () => {
+    const message: ShellAnnounce = { type: 'wingman:shell', shellId: options.shellId, p2p, exclude: options.exclude };
+    container?.controller?.postMessage(message);
+  };
+
+  if (!container) {
+    return { controlled: Promise.resolve(false), announce: () => undefined, cookieHeader: () => Promise.resolve('') };
+  }
+
+  container.addEventListener('message', (ev: MessageEvent) => {
+    const m = parseSwToWindow(ev.data);
+    if (!m) return;
+    if (m.type === 'wingman:sync') return announce();
+    const port = ev.ports[0];
+    if (port) options.onFetch(m, port);
+  });
+  // Messages from the SW wait in a queue until this is called (or onmessage is set).
+  container.startMessages();
+  container.addEventListener('controllerchange', announce);
+
+  const controlled = new Promise<boolean>((resolve) => {
+    if (container.controller) return resolve(true);
+    const timer = setTimeout(() => resolve(false), SW_CONTROL_TIMEOUT_MS);
+    container.addEventListener('controllerchange', () => {
+      clearTimeout(timer);
+      resolve(true);
+    }, { once: true });
+  });
+
+  const wb = new Workbox(SW_PATH, { scope: SW_SCOPE });
+  wb.register({ immediate: true }).catch((err: unknown) => {
+    console.warn('[wingman] Service Worker registration failed; the app uses the relay only.', err);
+  });
+  if (container.controller) announce();
+
+  return {
+    controlled,
+    announce(open) {
+      p2p = open;
+      announce();
+    },
+    cookieHeader(url) {
+      const controller = container.controller;
+      if (!controller) return Promise.resolve('');
+      return new Promise<string>((resolve) => {
+        const { port1, port2 } = new MessageChannel();
+        const timer = setTimeout(() => done(''), COOKIE_QUERY_TIMEOUT_MS);
+        function done(header: string) {
+          clearTimeout(timer);
+          port1.close();
+          resolve(header);
+        }
+        port1.onmessage = (ev: MessageEvent) => {
+          const h = (ev.data as { header?: unknown } | null)?.header;
+          done(typeof h === 'string' && h.length < 16_384 ? h : '');
+        };
+        controller.postMessage({ type: 'wingman:cookie', url }, [port2]);
+      });
+    },
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * The shell's side of the WebSocket shim: a same-origin WebSocket the app
+ * opens becomes a 'ws' stream on the data channel. Without a channel the
+ * shim is told to fall back to a real WebSocket (the tunnel server relays
+ * it). The agent answers the stream with 101 (open) or another status
+ * followed by WS_CLOSE (refused), as ws-forward.ts in the agent documents.
+ */
+import { ProtocolError, type Connection, type HeaderList, type Stream } from '@wingman/protocol';
+import { WINGMAN_PREFIX, WS_CLOSE_TIMEOUT_MS, WS_OPEN_TIMEOUT_MS } from '../shared/constants';
+import { parseShimToShellPort, type ShellToShimPort, type WsOpenRequest } from '../shared/messages';
+
+export interface WsBridgeOptions {
+  connection(): Connection | undefined;
+  /** The SW jar's Cookie header for an http(s) URL. */
+  cookieHeader(url: string): Promise<string>;
+}
+
+const decoder = new TextDecoder();
+
+/** Close codes the peer can be sent (RFC 6455 §7.4.1: 1005/1006/1015 are never sent). */
+function sendable(code: number): number {
+  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999) ? code : 1000;
+}
+
+export function createWsBridge(options: WsBridgeOptions): { open(request: WsOpenRequest, port: MessagePort): void } {
+  function open(request: WsOpenRequest, port: MessagePort): void {
+    const post = (m: ShellToShimPort, transfer: Transferable[] = []) => {
+      try {
+        port.postMessage(m, transfer);
+      } catch {
+        /* the frame is gone */
+      }
+    };
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      return post({ t: 'fallback', reason: 'invalid URL' });
+    }
+    if (url.host !== location.host || (url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.pathname.startsWith(WINGMAN_PREFIX)) {
+      return post({ t: 'fallback', reason: 'not an app WebSocket of this origin' });
+    }
+    if (!options.connection()) return post({ t: 'fallback', reason: 'no open data channel' });
+    const httpUrl = `${location.protocol}//${url.host}${url.pathname}${url.search}`;
+    void options.cookieHeader(httpUrl).then((cookie) => {
+      const conn = options.connection();
+      if (!conn) return post({ t: 'fallback', reason: 'no open data channel' });
+      const headers: HeaderList = [
+        ['host', location.host],
+        ['origin', location.origin],
+        ['user-agent', navigator.userAgent],
+      ];
+      if (request.protocols.length > 0) headers.push(['sec-websocket-protocol', request.protocols.join(', ')]);
+      if (cookie) headers.push(['cookie', cookie]);
+      let stream: Stream;
+      try {
+        stream = conn.open('ws', { method: 'GET', target: url.pathname + url.search, headers });
+      } catch (err) {
+        return post({ t: 'fallback', reason: err instanceof ProtocolError ? err.message : String(err) });
+      }
+      bridge(stream, port, post);
+    });
+  }
+
+  function bridge(stream: Stream, port: MessagePort, post: (m: ShellToShimPort, transfer?: Transferable[]) => void): void {
+    let state: 'connecting' | 'open' | 'closing' | 'closed' = 'connecting';
+    let closeTimer: ReturnType<typeof setTimeout> | undefined;
+    const openTimer = setTimeout(() => failed('the WebSocket handshake timed out'), WS_OPEN_TIMEOUT_MS);
+
+    const closed = (code: number, reason: string, wasClean: boolean) => {
+      if (state === 'closed') return;
+      state = 'closed';
+      clearTimeout(openTimer);
+      clearTimeout(closeTimer);
+      post({ t: 'close', code, reason, wasClean });
+      port.onmessage = null;
+      setTimeout(() => port.close(), 0);
+    };
+    /** Abnormal end: an error event, then close 1006 (what a browser WebSocket reports). */
+    const failed = (message: string) => {
+      if (state === 'closed') return;
+      stream.reset('ERR_CANCEL', message.slice(0, 200));
+      post({ t: 'error', message });
+      closed(1006, '', false);
+    };
+
+    stream.on('response', (head) => {
+      if (state !== 'connecting') return;
+      clearTimeout(openTimer);
+      if (head.status !== 101) return failed(`the app refused the WebSocket (HTTP ${head.status})`);
+      state = 'open';
+      post({ t: 'open', protocol: head.headers.find(([n]) => n === 'sec-websocket-protocol')?.[1] ?? '' });
+    });
+    stream.on('message', (data, text) => {
+      if (state !== 'open' && state !== 'closing') return;
+      if (text) return post({ t: 'message', data: decoder.decode(data) });
+      const ab = data.slice().buffer as ArrayBuffer;
+      post({ t: 'message', data: ab }, [ab]);
+    });
+    stream.on('wsClose', (code, reason) => {
+      if (state === 'connecting') return failed('the app closed the WebSocket during the handshake');
+      // Answer the close (RFC 6455 §5.5.1) unless ours already went.
+      if (!stream.localEnded) stream.closeWs(sendable(code), reason);
+      closed(code, reason, true);
+    });
+    stream.on('reset', (error) => failed(error.message));
+
+    port.onmessage = (ev: MessageEvent) => {
+      const m = parseShimToShellPort(ev.data);
+      if (!m) return;
+      if (m.t === 'send') {
+        if (state !== 'open') return;
+        try {
+          stream.sendMessage(typeof m.data === 'string' ? m.data : new Uint8Array(m.data));
+        } catch (err) {
+          failed(`message not sent: ${(err as Error).message}`);
+        }
+        return;
+      }
+      // close
+      if (state === 'connecting') return failed('closed before the handshake finished');
+      if (state !== 'open') return;
+      state = 'closing';
+      stream.closeWs(sendable(m.code), m.reason);
+      closeTimer = setTimeout(() => {
+        stream.reset('ERR_CANCEL', 'no close from the app');
+        closed(m.code, m.reason, false);
+      }, WS_CLOSE_TIMEOUT_MS);
+    };
+  }
+
+  return { open };
+}

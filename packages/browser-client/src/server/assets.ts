@@ -1,0 +1,101 @@
+/**
+ * Serves the browser bundles (built by build.mjs into dist/) under the
+ * reserved prefix of every session origin. Files are re-read when they
+ * change on disk, so a rebuilt bundle is served without restarting the
+ * tunnel server; `Cache-Control: no-cache` + ETag make browsers revalidate
+ * (a Service Worker script must never be served stale).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { CLIENT_PATH, SHIM_PATH, SW_PATH, SW_SCOPE } from '../shared/constants';
+
+export interface BrowserAssetsOptions {
+  /** Directory holding client.js, sw.js and shim.js. Default: this package's dist/ (works from src/ under jest and from dist/). */
+  distDir?: string;
+}
+
+export interface BrowserAssets {
+  /**
+   * Answers a request for one of the bundles (GET/HEAD; other methods get
+   * 405) and returns true; returns false, without touching `res`, for any
+   * other path.
+   */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+}
+
+const JS_TYPE = 'text/javascript; charset=utf-8';
+
+/** URL path → file name in distDir. Source maps are served too, for debugging a reviewer's session. */
+const FILES: ReadonlyMap<string, string> = new Map([
+  [CLIENT_PATH, 'client.js'],
+  [SW_PATH, 'sw.js'],
+  [SHIM_PATH, 'shim.js'],
+  [`${CLIENT_PATH}.map`, 'client.js.map'],
+  [`${SW_PATH}.map`, 'sw.js.map'],
+  [`${SHIM_PATH}.map`, 'shim.js.map'],
+]);
+
+interface Cached {
+  mtimeMs: number;
+  size: number;
+  body: Buffer;
+  etag: string;
+}
+
+export function createBrowserAssets(options: BrowserAssetsOptions = {}): BrowserAssets {
+  // src/server and dist/server both sit two levels below the package root.
+  const distDir = options.distDir ?? join(__dirname, '..', '..', 'dist');
+  const cache = new Map<string, Cached>();
+
+  function load(file: string): Cached | undefined {
+    const path = join(distDir, file);
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      return undefined;
+    }
+    const hit = cache.get(file);
+    if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit;
+    const body = readFileSync(path);
+    const entry = { mtimeMs: st.mtimeMs, size: st.size, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+    cache.set(file, entry);
+    return entry;
+  }
+
+  return {
+    handle(req, res) {
+      const path = (req.url ?? '/').split('?')[0]!;
+      const file = FILES.get(path);
+      if (file === undefined) return false;
+      if (res.headersSent) return true;
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
+        return true;
+      }
+      const asset = load(file);
+      if (!asset) {
+        res
+          .writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+          .end(`Wingman's browser bundle ${file} is not built: run \`npm run build -w @wingman/browser-client\`.\n`);
+        return true;
+      }
+      const headers: Record<string, string> = {
+        'content-type': file.endsWith('.map') ? 'application/json; charset=utf-8' : JS_TYPE,
+        'cache-control': 'no-cache',
+        etag: asset.etag,
+        'x-content-type-options': 'nosniff',
+      };
+      if (path === SW_PATH) headers['service-worker-allowed'] = SW_SCOPE;
+      if (req.headers['if-none-match'] === asset.etag) {
+        res.writeHead(304, headers).end();
+        return true;
+      }
+      headers['content-length'] = String(asset.body.length);
+      res.writeHead(200, headers).end(req.method === 'HEAD' ? undefined : asset.body);
+      return true;
+    },
+  };
+}

@@ -1,0 +1,11 @@
+/**
+ * What the tunnel server needs from the browser client (Node, CommonJS):
+ * serving the bundles, recognising the navigations that get the shell,
+ * rendering the shell, and the cookie bridge for the Service Worker's relay
+ * requests. Where each is called: docs/browser-client.md §Tunnel server.
+ */
+export { createBrowserAssets, type BrowserAssets, type BrowserAssetsOptions } from './assets';
+export { isBootstrapNavigation, type RequestLike } from './bootstrap';
+export { renderShell, serveShell, shellConfig, type ShellConfig, type ShellOptions } from './shell-html';
+export { applySwCookieBridge, bridgeSetCookie, bridgeSwResponse, isSwRelayRequest } from './cookie-bridge';
+export * from '../shared/constants';

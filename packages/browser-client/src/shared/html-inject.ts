@@ -1,0 +1,88 @@
+/**
+ * Where the shim's <script> goes in an HTML response, decided on the first
+ * bytes only (the body keeps streaming). Measured here: a `<script src>`
+ * inserted right after `<head>` runs before the app's inline and module
+ * scripts; without a `<head>` it works too (the parser opens one). Rules:
+ *  - never before the doctype (that would switch the page to quirks mode);
+ *  - after a `<meta charset>` that precedes every script, so the inserted
+ *    bytes never push it out of the first 1024 bytes the encoding sniffer
+ *    reads (HTML §13.2.3.2);
+ *  - UTF-16 documents (BOM FE FF / FF FE) are left alone: an ASCII tag would
+ *    corrupt them.
+ * Works on bytes: tags are ASCII, so a byte-per-char view finds them in any
+ * ASCII-compatible encoding.
+ */
+import { HTML_SNIFF_BYTES, SHIM_PATH } from './constants';
+
+export const SHIM_TAG = `<script src="${SHIM_PATH}"></script>`;
+
+/** Lower-cased byte-per-char string of `bytes` (ASCII tags keep their offsets). */
+function latin1Lower(bytes: Uint8Array): string {
+  let s = '';
+  const CHUNK = 8192;
+  for (let i = 0; i < bytes.length; i += CHUNK) s += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  return s.toLowerCase();
+}
+
+/** Index just past the `>` closing the tag that starts at `start`, or -1 when not yet seen. */
+function tagEnd(s: string, start: number): number {
+  const i = s.indexOf('>', start);
+  return i < 0 ? -1 : i + 1;
+}
+
+/** Finds `<name` followed by whitespace, `>` or `/` (so `<head` does not match `<header`). */
+function findTag(s: string, name: string, from = 0): number {
+  const re = new RegExp(`<${name}[\\s>/]`, 'g');
+  re.lastIndex = from;
+  const m = re.exec(s);
+  return m ? m.index : -1;
+}
+
+export type InsertionPoint = { kind: 'insert'; offset: number } | { kind: 'skip' } | { kind: 'need-more' };
+
+/**
+ * Decides where the shim goes in an HTML body that starts with `prefix`.
+ * `complete`: the whole body is in `prefix` (or HTML_SNIFF_BYTES were read).
+ */
+export function findShimInsertion(prefix: Uint8Array, complete: boolean): InsertionPoint {
+  if ((prefix[0] === 0xfe && prefix[1] === 0xff) || (prefix[0] === 0xff && prefix[1] === 0xfe)) return { kind: 'skip' };
+  const final = complete || prefix.length >= HTML_SNIFF_BYTES;
+  const s = latin1Lower(prefix);
+  const head = findTag(s, 'head');
+  if (head >= 0) {
+    const end = tagEnd(s, head);
+    if (end < 0) return final ? { kind: 'skip' } : { kind: 'need-more' };
+    const meta = /<meta[^>]*charset[^>]*>/g;
+    meta.lastIndex = end;
+    const m = meta.exec(s);
+    const script = findTag(s, 'script', end);
+    if (m && (script < 0 || m.index < script) && (findTag(s, 'body', end) < 0 || m.index < findTag(s, 'body', end))) return { kind: 'insert', offset: m.index + m[0].length };
+    if (!m && !final && script < 0 && s.indexOf('</head', end) < 0) {
+      // The head is still arriving; a meta charset may follow. Wait (bounded by HTML_SNIFF_BYTES).
+      return { kind: 'need-more' };
+    }
+    return { kind: 'insert', offset: end };
+  }
+  const body = findTag(s, 'body');
+  const script = findTag(s, 'script');
+  if (!final && body < 0 && script < 0) return { kind: 'need-more' };
+  // No <head>: after <html …> when it comes first, else after the doctype, else at the start (after a UTF-8 BOM).
+  const limit = Math.min(...[body, script].filter((i) => i >= 0), s.length);
+  const html = findTag(s, 'html');
+  if (html >= 0 && html < limit) {
+    const end = tagEnd(s, html);
+    if (end > 0) return { kind: 'insert', offset: end };
+  }
+  const doctype = s.indexOf('<!doctype');
+  if (doctype >= 0 && doctype < limit) {
+    const end = tagEnd(s, doctype);
+    if (end > 0) return { kind: 'insert', offset: end };
+  }
+  const bom = prefix[0] === 0xef && prefix[1] === 0xbb && prefix[2] === 0xbf ? 3 : 0;
+  return { kind: 'insert', offset: bom };
+}
+
+/** True for a Content-Type naming HTML. */
+export function isHtml(contentType: string | null | undefined): boolean {
+  return /^\s*text\/html\s*(;|$)/i.test(contentType ?? '');
+}

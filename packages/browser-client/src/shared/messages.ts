@@ -1,0 +1,245 @@
+/**
+ * Every message between the shell page, the Service Worker, the app frame's
+ * shim and their per-request MessagePorts, as discriminated unions, with run-
+ * time validators (postMessage data is a trust boundary: any same-origin
+ * script can post). Window-level messages carry `type` ("wingman:…"); port
+ * messages, which never mix with anyone else's, a short `t`.
+ */
+
+export type WireHeaders = Array<[name: string, value: string]>;
+
+// ---- window ⇄ Service Worker (postMessage on the client / controller) ------
+
+/** shell → SW: this window owns (or lost) a data channel; sent on every change and in answer to `wingman:sync`. */
+export interface ShellAnnounce {
+  type: 'wingman:shell';
+  shellId: string;
+  /** A channel is open: requests may be handed over. */
+  p2p: boolean;
+  /** Path prefixes to leave to the relay. */
+  exclude: string[];
+}
+
+/** frame (shim) → SW: this app document belongs to shell `shellId`. */
+export interface FrameAnnounce {
+  type: 'wingman:frame';
+  shellId: string;
+}
+
+/** shell → SW, with a reply port: the Cookie header the SW's jar holds for `url` (for P2P WebSockets). */
+export interface CookieQuery {
+  type: 'wingman:cookie';
+  url: string;
+}
+
+export type WindowToSw = ShellAnnounce | FrameAnnounce | CookieQuery;
+
+/** SW → windows: a restarted SW asks shells and frames to announce themselves again. */
+export interface SyncRequest {
+  type: 'wingman:sync';
+}
+
+/** SW → shell, with the request's port: carry this request over the data channel. */
+export interface FetchRequest {
+  type: 'wingman:fetch';
+  method: string;
+  /** Origin-form target: path and query. */
+  target: string;
+  headers: WireHeaders;
+  /** A body follows as `data` / `end` messages on the port, after `accept`. */
+  hasBody: boolean;
+}
+
+export type SwToWindow = SyncRequest | FetchRequest;
+
+// ---- per-request port -------------------------------------------------------
+
+/** A body piece (ArrayBuffer, transferred). Direction tells whether it is the request's or the response's. */
+export interface BodyData {
+  t: 'data';
+  chunk: ArrayBuffer;
+}
+export interface BodyEnd {
+  t: 'end';
+}
+/** The receiver consumed `bytes`: the sender may send that much more. */
+export interface BodyCredit {
+  t: 'credit';
+  bytes: number;
+}
+
+export type ShellToSwPort =
+  | { t: 'accept' }
+  | { t: 'decline'; reason: string }
+  | { t: 'head'; status: number; headers: WireHeaders }
+  | BodyData
+  | BodyEnd
+  | BodyCredit
+  /** The stream failed (before or after the head). `code` is a protocol ERR_* code. */
+  | { t: 'abort'; code: string; message: string };
+
+export type SwToShellPort =
+  | BodyData
+  | BodyEnd
+  | BodyCredit
+  /** The request is abandoned (fetch aborted, response body cancelled): reset the stream. */
+  | { t: 'cancel'; reason: string };
+
+// ---- shim ⇄ shell ------------------------------------------------------------
+
+/** shim → shell (window.postMessage on top, with a port): open a WebSocket over the data channel if there is one. */
+export interface WsOpenRequest {
+  type: 'wingman:ws-open';
+  url: string;
+  protocols: string[];
+}
+
+/** shim → shell: the frame's location or title changed (SPA navigation, title update). */
+export interface LocationUpdate {
+  type: 'wingman:location';
+  href: string;
+  title: string;
+}
+
+export type ShimToShell = WsOpenRequest | LocationUpdate;
+
+export type ShellToShimPort =
+  /** No channel: open a real WebSocket (the tunnel server relays it). */
+  | { t: 'fallback'; reason: string }
+  | { t: 'open'; protocol: string }
+  | { t: 'message'; data: string | ArrayBuffer }
+  | { t: 'close'; code: number; reason: string; wasClean: boolean }
+  | { t: 'error'; message: string };
+
+export type ShimToShellPort = { t: 'send'; data: string | ArrayBuffer } | { t: 'close'; code: number; reason: string };
+
+// ---- validation ----------------------------------------------------------------
+
+type Obj = Record<string, unknown>;
+
+const MAX_ID_CHARS = 64;
+const MAX_URL_CHARS = 16 * 1024;
+const MAX_HEADERS = 256;
+const MAX_HEADER_VALUE_CHARS = 16 * 1024;
+const MAX_EXCLUDES = 64;
+const MAX_REASON_CHARS = 1024;
+
+function obj(v: unknown): Obj | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined;
+}
+
+/** Realm-independent (a value posted from another realm is not `instanceof` this realm's ArrayBuffer in every runtime). */
+export function isArrayBuffer(v: unknown): v is ArrayBuffer {
+  return Object.prototype.toString.call(v) === '[object ArrayBuffer]';
+}
+
+function str(v: unknown, max: number): v is string {
+  return typeof v === 'string' && v.length <= max;
+}
+
+export function isHeaderList(v: unknown): v is WireHeaders {
+  return (
+    Array.isArray(v) &&
+    v.length <= MAX_HEADERS &&
+    v.every((h) => Array.isArray(h) && h.length === 2 && str(h[0], 256) && /^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(h[0]) && str(h[1], MAX_HEADER_VALUE_CHARS))
+  );
+}
+
+function isExclude(v: unknown): v is string[] {
+  return Array.isArray(v) && v.length <= MAX_EXCLUDES && v.every((p) => str(p, 512) && p.startsWith('/'));
+}
+
+/** Messages a window may send the SW; undefined for anything else (ignored). */
+export function parseWindowToSw(v: unknown): WindowToSw | undefined {
+  const o = obj(v);
+  if (!o) return undefined;
+  switch (o.type) {
+    case 'wingman:shell':
+      return str(o.shellId, MAX_ID_CHARS) && typeof o.p2p === 'boolean' && isExclude(o.exclude) ? { type: o.type, shellId: o.shellId, p2p: o.p2p, exclude: o.exclude } : undefined;
+    case 'wingman:frame':
+      return str(o.shellId, MAX_ID_CHARS) ? { type: o.type, shellId: o.shellId } : undefined;
+    case 'wingman:cookie':
+      return str(o.url, MAX_URL_CHARS) ? { type: o.type, url: o.url } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Messages the SW sends a window. */
+export function parseSwToWindow(v: unknown): SwToWindow | undefined {
+  const o = obj(v);
+  if (!o) return undefined;
+  if (o.type === 'wingman:sync') return { type: 'wingman:sync' };
+  if (o.type === 'wingman:fetch' && str(o.method, 32) && str(o.target, MAX_URL_CHARS) && o.target.startsWith('/') && isHeaderList(o.headers) && typeof o.hasBody === 'boolean') {
+    return { type: o.type, method: o.method, target: o.target, headers: o.headers, hasBody: o.hasBody };
+  }
+  return undefined;
+}
+
+function bodyMessage(o: Obj): BodyData | BodyEnd | BodyCredit | undefined {
+  if (o.t === 'data' && isArrayBuffer(o.chunk)) return { t: 'data', chunk: o.chunk };
+  if (o.t === 'end') return { t: 'end' };
+  if (o.t === 'credit' && typeof o.bytes === 'number' && Number.isSafeInteger(o.bytes) && o.bytes > 0) return { t: 'credit', bytes: o.bytes };
+  return undefined;
+}
+
+export function parseShellToSwPort(v: unknown): ShellToSwPort | undefined {
+  const o = obj(v);
+  if (!o) return undefined;
+  switch (o.t) {
+    case 'accept':
+      return { t: 'accept' };
+    case 'decline':
+      return str(o.reason, MAX_REASON_CHARS) ? { t: 'decline', reason: o.reason } : undefined;
+    case 'head':
+      return typeof o.status === 'number' && Number.isInteger(o.status) && o.status >= 100 && o.status <= 999 && isHeaderList(o.headers) ? { t: 'head', status: o.status, headers: o.headers } : undefined;
+    case 'abort':
+      return str(o.code, 64) && str(o.message, MAX_REASON_CHARS) ? { t: 'abort', code: o.code, message: o.message } : undefined;
+    default:
+      return bodyMessage(o);
+  }
+}
+
+export function parseSwToShellPort(v: unknown): SwToShellPort | undefined {
+  const o = obj(v);
+  if (!o) return undefined;
+  if (o.t === 'cancel') return { t: 'cancel', reason: str(o.reason, MAX_REASON_CHARS) ? o.reason : '' };
+  return bodyMessage(o);
+}
+
+export function parseShimToShell(v: unknown): ShimToShell | undefined {
+  const o = obj(v);
+  if (!o) return undefined;
+  if (o.type === 'wingman:ws-open' && str(o.url, MAX_URL_CHARS) && Array.isArray(o.protocols) && o.protocols.length <= 32 && o.protocols.every((p) => str(p, 256))) {
+    return { type: o.type, url: o.url, protocols: o.protocols as string[] };
+  }
+  if (o.type === 'wingman:location' && str(o.href, MAX_URL_CHARS) && str(o.title, 1024)) return { type: o.type, href: o.href, title: o.title };
+  return undefined;
+}
+
+export function parseShimToShellPort(v: unknown): ShimToShellPort | undefined {
+  const o = obj(v);
+  if (!o) return undefined;
+  if (o.t === 'send' && (typeof o.data === 'string' || isArrayBuffer(o.data))) return { t: 'send', data: o.data };
+  if (o.t === 'close' && typeof o.code === 'number' && Number.isInteger(o.code) && str(o.reason, 256)) return { t: 'close', code: o.code, reason: o.reason };
+  return undefined;
+}
+
+export function parseShellToShimPort(v: unknown): ShellToShimPort | undefined {
+  const o = obj(v);
+  if (!o) return undefined;
+  switch (o.t) {
+    case 'fallback':
+      return str(o.reason, MAX_REASON_CHARS) ? { t: 'fallback', reason: o.reason } : undefined;
+    case 'open':
+      return str(o.protocol, 256) ? { t: 'open', protocol: o.protocol } : undefined;
+    case 'message':
+      return typeof o.data === 'string' || isArrayBuffer(o.data) ? { t: 'message', data: o.data } : undefined;
+    case 'close':
+      return typeof o.code === 'number' && str(o.reason, 1024) && typeof o.wasClean === 'boolean' ? { t: 'close', code: o.code, reason: o.reason, wasClean: o.wasClean } : undefined;
+    case 'error':
+      return str(o.message, MAX_REASON_CHARS) ? { t: 'error', message: o.message } : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Injected by the Service Worker at the top of every HTML document it serves
+ * to the app frame (before any app script). Replaces window.WebSocket for
+ * the app's own origin and links the document to its shell and the SW.
+ * Does nothing in a document without a Wingman shell above it.
+ */
+import { WINGMAN_PREFIX } from '../shared/constants';
+import { linkFrame } from './frame-link';
+import { createWingmanWebSocketClass } from './wingman-websocket';
+
+function findShell(): { window: Window; id: string } | undefined {
+  try {
+    const top = window.top;
+    if (!top || top === window) return undefined;
+    const marker = (top as unknown as { __wingmanShell?: { id?: unknown } }).__wingmanShell;
+    return typeof marker?.id === 'string' ? { window: top, id: marker.id } : undefined;
+  } catch {
+    // A cross-origin top: not ours.
+    return undefined;
+  }
+}
+
+const shell = findShell();
+if (shell && !(window as unknown as { __wingmanShim?: boolean }).__wingmanShim) {
+  Object.defineProperty(window, '__wingmanShim', { value: true });
+  const Native = window.WebSocket;
+  window.WebSocket = createWingmanWebSocketClass({
+    Native,
+    eligible: (url) => url.host === location.host && !url.pathname.startsWith(WINGMAN_PREFIX),
+    shell: () => (findShell() ? shell.window : undefined),
+  });
+  linkFrame(shell.window, shell.id, window.parent === shell.window);
+}

@@ -1,0 +1,232 @@
+/**
+ * A WebSocket for the app's same-origin sockets that travels over the P2P
+ * channel (a 'ws' stream, opened by the shell) and, when there is no channel,
+ * is a real WebSocket to the tunnel server (which relays it). It implements
+ * the WebSocket interface as far as dev-server clients use it (Vite's and
+ * webpack's HMR clients): readyState and its constants, url, protocol,
+ * extensions, binaryType, bufferedAmount, on* handlers and addEventListener,
+ * send(string | ArrayBuffer | view | Blob), close(code, reason).
+ * @see https://websockets.spec.whatwg.org/#the-websocket-interface
+ */
+import { WS_SHELL_TIMEOUT_MS } from '../shared/constants';
+import { parseShellToShimPort, type ShimToShellPort, type WsOpenRequest } from '../shared/messages';
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+type Handler<E extends Event> = ((this: WebSocket, ev: E) => unknown) | null;
+
+/** Where the socket's bytes go: the shell's port, or a native WebSocket. */
+interface Backend {
+  send(data: string | ArrayBuffer): void;
+  close(code: number, reason: string): void;
+}
+
+const encoder = new TextEncoder();
+
+export function createWingmanWebSocketClass(options: {
+  Native: typeof WebSocket;
+  /** Whether `url` (absolute ws:/wss:) should go through the shell. */
+  eligible(url: URL): boolean;
+  /** The shell's window, or undefined when this document has none. */
+  shell(): Window | undefined;
+}): typeof WebSocket {
+  const { Native } = options;
+
+  class WingmanWebSocket extends EventTarget {
+    static readonly CONNECTING = CONNECTING;
+    static readonly OPEN = OPEN;
+    static readonly CLOSING = CLOSING;
+    static readonly CLOSED = CLOSED;
+    readonly CONNECTING = CONNECTING;
+    readonly OPEN = OPEN;
+    readonly CLOSING = CLOSING;
+    readonly CLOSED = CLOSED;
+
+    readonly url!: string;
+    readyState = CONNECTING;
+    protocol = '';
+    extensions = '';
+    bufferedAmount = 0;
+    onopen: Handler<Event> = null;
+    onmessage: Handler<MessageEvent> = null;
+    onerror: Handler<Event> = null;
+    onclose: Handler<CloseEvent> = null;
+    private type: BinaryType = 'blob';
+    private backend: Backend | undefined;
+    private sendChain: Promise<void> = Promise.resolve();
+    private readonly origin!: string;
+
+    /** `instanceof WebSocket` holds for native sockets too (cross-origin ones are created natively). */
+    static override [Symbol.hasInstance](v: unknown): boolean {
+      return v instanceof Native || (typeof v === 'object' && v !== null && Object.prototype.isPrototypeOf.call(WingmanWebSocket.prototype, v));
+    }
+
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super();
+      const parsed = new URL(String(url), location.href);
+      if (parsed.protocol === 'http:') parsed.protocol = 'ws:';
+      else if (parsed.protocol === 'https:') parsed.protocol = 'wss:';
+      if ((parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') || parsed.hash) {
+        throw new DOMException(`Failed to construct 'WebSocket': The URL '${String(url)}' is invalid.`, 'SyntaxError');
+      }
+      const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
+      if (new Set(list).size !== list.length) throw new DOMException("Failed to construct 'WebSocket': duplicate protocol", 'SyntaxError');
+      const shell = options.shell();
+      // Anything we do not carry is a plain native WebSocket.
+      if (!shell || !options.eligible(parsed)) return new Native(url, protocols) as unknown as WingmanWebSocket;
+      this.url = parsed.href;
+      this.origin = parsed.origin;
+      for (const type of ['open', 'message', 'error', 'close'] as const) {
+        // An on* handler behaves as a listener added first (the common case).
+        this.addEventListener(type, (ev) => {
+          const h = this[`on${type}`] as ((ev: Event) => unknown) | null;
+          if (typeof h === 'function') h.call(this, ev);
+        });
+      }
+      this.viaShell(shell, list);
+    }
+
+    get binaryType(): BinaryType {
+      return this.type;
+    }
+    set binaryType(v: BinaryType) {
+      if (v === 'blob' || v === 'arraybuffer') this.type = v;
+    }
+
+    send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+      if (this.readyState === CONNECTING) throw new DOMException("Failed to execute 'send' on 'WebSocket': Still in CONNECTING state.", 'InvalidStateError');
+      if (this.readyState !== OPEN || !this.backend) return;
+      const backend = this.backend;
+      if (typeof data === 'string') {
+        const n = encoder.encode(data).length;
+        this.queue(async () => backend.send(data), n);
+      } else if (data instanceof Blob) {
+        this.queue(async () => backend.send(await data.arrayBuffer()), data.size);
+      } else if (ArrayBuffer.isView(data)) {
+        const copy = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
+        this.queue(async () => backend.send(copy), copy.byteLength);
+      } else {
+        const copy = (data as ArrayBuffer).slice(0);
+        this.queue(async () => backend.send(copy), copy.byteLength);
+      }
+    }
+
+    close(code?: number, reason?: string): void {
+      if (code !== undefined && code !== 1000 && (code < 3000 || code > 4999)) {
+        throw new DOMException(`Failed to execute 'close' on 'WebSocket': The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`, 'InvalidAccessError');
+      }
+      const why = reason ?? '';
+      if (encoder.encode(why).length > 123) throw new DOMException("Failed to execute 'close' on 'WebSocket': The message must not be greater than 123 bytes.", 'SyntaxError');
+      if (this.readyState === CLOSING || this.readyState === CLOSED) return;
+      const wasConnecting = this.readyState === CONNECTING;
+      this.readyState = CLOSING;
+      if (wasConnecting || !this.backend) {
+        // Closing before open fails the connection (spec: error + close 1006).
+        this.backend?.close(1000, '');
+        this.fail();
+        return;
+      }
+      const backend = this.backend;
+      void this.sendChain.then(() => backend.close(code ?? 1000, why));
+    }
+
+    private queue(job: () => Promise<void>, bytes: number): void {
+      this.bufferedAmount += bytes;
+      this.sendChain = this.sendChain.then(job).then(
+        () => void (this.bufferedAmount = Math.max(0, this.bufferedAmount - bytes)),
+        () => void (this.bufferedAmount = Math.max(0, this.bufferedAmount - bytes)),
+      );
+    }
+
+    private opened(protocol: string): void {
+      if (this.readyState !== CONNECTING) return;
+      this.readyState = OPEN;
+      this.protocol = protocol;
+      this.dispatchEvent(new Event('open'));
+    }
+
+    private received(data: string | ArrayBuffer): void {
+      if (this.readyState !== OPEN && this.readyState !== CLOSING) return;
+      const payload = typeof data === 'string' || this.type === 'arraybuffer' ? data : new Blob([data]);
+      this.dispatchEvent(new MessageEvent('message', { data: payload, origin: this.origin }));
+    }
+
+    private closed(code: number, reason: string, wasClean: boolean): void {
+      if (this.readyState === CLOSED) return;
+      this.readyState = CLOSED;
+      this.bufferedAmount = 0;
+      this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean }));
+    }
+
+    private fail(): void {
+      if (this.readyState === CLOSED) return;
+      this.dispatchEvent(new Event('error'));
+      this.closed(1006, '', false);
+    }
+
+    /** Asks the shell to carry the socket; a real WebSocket when it cannot or does not answer in time. */
+    private viaShell(shell: Window, protocols: string[]): void {
+      const { port1, port2 } = new MessageChannel();
+      let answered = false;
+      const timer = setTimeout(() => {
+        if (answered) return;
+        answered = true;
+        port1.postMessage({ t: 'close', code: 1000, reason: '' } satisfies ShimToShellPort);
+        port1.close();
+        this.viaNative(protocols);
+      }, WS_SHELL_TIMEOUT_MS);
+      port1.onmessage = (ev: MessageEvent) => {
+        const m = parseShellToShimPort(ev.data);
+        if (!m) return;
+        if (!answered) {
+          answered = true;
+          clearTimeout(timer);
+          if (m.t === 'fallback') {
+            port1.close();
+            return this.viaNative(protocols);
+          }
+          this.backend = {
+            send: (data) => port1.postMessage({ t: 'send', data } satisfies ShimToShellPort, typeof data === 'string' ? [] : [data]),
+            close: (code, reason) => port1.postMessage({ t: 'close', code, reason } satisfies ShimToShellPort),
+          };
+        }
+        switch (m.t) {
+          case 'open':
+            return this.opened(m.protocol);
+          case 'message':
+            return this.received(m.data);
+          case 'error':
+            return void this.dispatchEvent(new Event('error'));
+          case 'close':
+            port1.close();
+            return this.closed(m.code, m.reason, m.wasClean);
+          default:
+            return;
+        }
+      };
+      const request: WsOpenRequest = { type: 'wingman:ws-open', url: this.url, protocols };
+      shell.postMessage(request, location.origin, [port2]);
+    }
+
+    private viaNative(protocols: string[]): void {
+      if (this.readyState === CLOSED) return;
+      let ws: WebSocket;
+      try {
+        ws = new Native(this.url, protocols);
+      } catch {
+        return this.fail();
+      }
+      ws.binaryType = 'arraybuffer';
+      this.backend = { send: (d) => ws.send(d), close: (c, r) => ws.close(c, r) };
+      if (this.readyState === CLOSING) ws.close();
+      ws.onopen = () => this.opened(ws.protocol);
+      ws.onmessage = (ev: MessageEvent) => this.received(ev.data as string | ArrayBuffer);
+      ws.onerror = () => this.dispatchEvent(new Event('error'));
+      ws.onclose = (ev: CloseEvent) => this.closed(ev.code, ev.reason, ev.wasClean);
+    }
+  }
+  return WingmanWebSocket as unknown as typeof WebSocket;
+}

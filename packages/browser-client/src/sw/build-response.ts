@@ -1,0 +1,148 @@
+/**
+ * Turns what came back — a P2P response head + body from the shell, or a
+ * relay fetch's Response — into the Response the page gets. The same rules
+ * for both paths, so the app cannot tell them apart (except by
+ * x-wingman-transport):
+ *  - Set-Cookie (P2P head) / SW_SET_COOKIE_HEADER (relay) go into the SW jar;
+ *  - a redirect becomes a real redirect (Response.redirect): the browser
+ *    follows it as it would a network one, through this SW again;
+ *  - no body for HEAD and for 204/205/304;
+ *  - P2P bodies with Content-Encoding gzip/deflate are decoded (a SW-built
+ *    response is never decoded by the browser);
+ *  - HTML for a frame navigation gets the shim (Content-Length dropped).
+ */
+import { SW_SET_COOKIE_HEADER, SW_STATUS_HEADER } from '../shared/constants';
+import { isHtml } from '../shared/html-inject';
+import type { WireHeaders } from '../shared/messages';
+import type { SwCookies } from './cookies';
+import { errorResponse } from './error-response';
+import { injectShim } from './inject-stream';
+
+export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
+/** Never copied onto the page's Response: ours, or meaningless on a built response. */
+const DROPPED = new Set(['set-cookie', 'set-cookie2', SW_SET_COOKIE_HEADER, SW_STATUS_HEADER, 'connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade']);
+
+export interface Incoming {
+  status: number;
+  headers: WireHeaders;
+  body: ReadableStream<Uint8Array> | null;
+  transport: 'p2p' | 'relay';
+}
+
+export interface BuildContext {
+  request: Request;
+  url: URL;
+  cookies: SwCookies;
+}
+
+/** Whether DecompressionStream handles `encoding` here (feature-detected once). */
+export function canDecode(encoding: string): boolean {
+  if (typeof DecompressionStream !== 'function') return false;
+  try {
+    new DecompressionStream(encoding as CompressionFormat);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function header(headers: WireHeaders, name: string): string | undefined {
+  return headers.find(([n]) => n === name)?.[1];
+}
+
+function bridgedSetCookies(headers: WireHeaders): string[] {
+  const raw = header(headers, SW_SET_COOKIE_HEADER);
+  if (raw === undefined) return [];
+  try {
+    const v: unknown = JSON.parse(raw);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export async function buildResponse(incoming: Incoming, ctx: BuildContext): Promise<Response> {
+  const { request, url } = ctx;
+  let { status, body } = incoming;
+  const headers = incoming.headers;
+
+  const setCookies = incoming.transport === 'p2p' ? headers.filter(([n]) => n === 'set-cookie').map(([, v]) => v) : bridgedSetCookies(headers);
+  const bridgedStatus = Number(header(headers, SW_STATUS_HEADER));
+  if (incoming.transport === 'relay' && REDIRECT_STATUSES.has(bridgedStatus)) status = bridgedStatus;
+  // Cookies land (and are mirrored for document.cookie) before the page sees the response.
+  await ctx.cookies.store(setCookies, url);
+
+  const location = header(headers, 'location');
+  if (REDIRECT_STATUSES.has(status) && location !== undefined) {
+    void body?.cancel().catch(() => undefined);
+    let target: string;
+    try {
+      target = new URL(location, url).href;
+    } catch {
+      return errorResponse(502, 'ERR_INVALID_HEADER', `The app redirected to an invalid location (${location.slice(0, 200)}).`);
+    }
+    return Response.redirect(target, status);
+  }
+
+  if (status < 200 || status > 599) {
+    void body?.cancel().catch(() => undefined);
+    return errorResponse(502, 'ERR_PROTOCOL', `The app answered with status ${status}, which a browser response cannot carry.`);
+  }
+
+  let dropLength = false;
+  let decoded = false;
+  if (request.method === 'HEAD' || NULL_BODY_STATUSES.has(status)) {
+    void body?.cancel().catch(() => undefined);
+    body = null;
+  }
+  const encoding = header(headers, 'content-encoding')?.trim().toLowerCase();
+  if (body && incoming.transport === 'p2p' && encoding && encoding !== 'identity') {
+    const format = encoding === 'x-gzip' ? 'gzip' : encoding;
+    if ((format === 'gzip' || format === 'deflate') && canDecode(format)) {
+      body = body.pipeThrough(new DecompressionStream(format) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
+      decoded = true;
+      dropLength = true;
+    }
+  }
+  const destination = request.destination;
+  if (body && request.mode === 'navigate' && (destination === 'iframe' || destination === 'frame') && isHtml(header(headers, 'content-type'))) {
+    body = injectShim(body);
+    dropLength = true;
+  }
+  // A relay body was decoded by the browser; its Content-Length counts encoded bytes.
+  if (incoming.transport === 'relay' && encoding && encoding !== 'identity') dropLength = true;
+
+  const out = new Headers();
+  for (const [name, value] of headers) {
+    if (DROPPED.has(name)) continue;
+    if (dropLength && name === 'content-length') continue;
+    if (decoded && name === 'content-encoding') continue;
+    try {
+      out.append(name, value);
+    } catch {
+      // A value the Headers class refuses (the wire allowed it): drop that field only.
+    }
+  }
+  try {
+    return new Response(body, { status, headers: out });
+  } catch (err) {
+    return errorResponse(502, 'ERR_INVALID_HEAD', `The app's response could not be rebuilt: ${(err as Error).message}`);
+  }
+}
+
+/** The relay fetch's Response as an Incoming (its headers as a list). */
+export function incomingFromRelay(res: Response): Incoming {
+  const headers: WireHeaders = [];
+  res.headers.forEach((value, name) => headers.push([name, value]));
+  return { status: res.status, headers, body: res.body, transport: 'relay' };
+}
+
+/** True when a relay Response can go to the page untouched (nothing to bridge, nothing to inject). */
+export function relayPassThrough(res: Response, request: Request): boolean {
+  if (res.type === 'opaqueredirect') return true;
+  if (res.headers.has(SW_SET_COOKIE_HEADER) || res.headers.has(SW_STATUS_HEADER)) return false;
+  const dest = request.destination;
+  if (request.mode === 'navigate' && (dest === 'iframe' || dest === 'frame') && isHtml(res.headers.get('content-type'))) return false;
+  return true;
+}

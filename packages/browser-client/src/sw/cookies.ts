@@ -1,0 +1,147 @@
+/**
+ * The Service Worker's cookie jar: the single truth for the app's requests
+ * (docs/browser-client.md §Cookies). Kept in IndexedDB (a SW restart keeps
+ * the login). Non-HttpOnly cookies are mirrored into the browser's jar with
+ * the Cookie Store API so the app's JS sees them in document.cookie, and
+ * whatever that JS set or deleted is read back before every request. All
+ * jar operations run one at a time (a queue), so a read-back never races a
+ * mirror write.
+ */
+import { CookieJar, type Cookie, type CookieChange, type RequestContext } from '../shared/cookie-jar';
+import type { KvStore } from './idb';
+
+/** The part of the Cookie Store API used here (feature-detected: absent in some browsers). */
+interface CookieStoreLike {
+  getAll(options?: { url?: string }): Promise<Array<{ name: string; value: string; path?: string; expires?: number | null }>>;
+  set(init: { name: string; value: string; path?: string; expires?: number | null; sameSite?: 'strict' | 'lax' | 'none' }): Promise<void>;
+  delete(init: { name: string; path?: string }): Promise<void>;
+}
+
+const STORAGE_KEY = 'cookies';
+
+export interface SwCookies {
+  /** The Cookie header for a request (after reading back script-set cookies). */
+  headerFor(url: URL, context: RequestContext): Promise<string>;
+  /** Applies Set-Cookie fields of a response to `url`, and mirrors them, before resolving. */
+  store(fields: string[], url: URL): Promise<void>;
+}
+
+export function createSwCookies(kv: KvStore, host: string, cookieStore: CookieStoreLike | undefined): SwCookies {
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  const jarReady: Promise<CookieJar> = kv
+    .get<Cookie[]>(STORAGE_KEY)
+    .then((stored) => new CookieJar(host, Array.isArray(stored) ? stored.filter(validStored) : []))
+    .catch(() => new CookieJar(host));
+
+  const persist = (jar: CookieJar) => {
+    // Not awaited by requests: the in-memory jar is already right; losing the
+    // last write to a SW kill costs a re-login at worst.
+    void kv.put(STORAGE_KEY, jar.list()).catch(() => undefined);
+  };
+
+  async function mirror(jar: CookieJar, changes: CookieChange[]): Promise<void> {
+    if (!cookieStore) return;
+    for (const ch of changes) {
+      const c = ch.cookie;
+      try {
+        // HttpOnly cookies never reach the browser's jar (JS must not see them).
+        if (c.httpOnly) continue;
+        if (ch.kind === 'delete') {
+          await cookieStore.delete({ name: c.name, path: c.path });
+          continue;
+        }
+        await cookieStore.set({ name: c.name, value: c.value, path: c.path, expires: c.expires ?? null, sameSite: c.sameSite });
+        jar.markMirrored(c.name, c.path, c.value);
+      } catch {
+        // Cookie Store refused it (e.g. attributes it does not support): the
+        // app's JS will not see it, requests still carry it.
+      }
+    }
+  }
+
+  /** Reads the browser's jar for `url` and folds in what the app's JS changed. */
+  async function readBack(jar: CookieJar, url: URL, now: number): Promise<CookieChange[]> {
+    if (!cookieStore) return [];
+    let items;
+    try {
+      items = await cookieStore.getAll({ url: url.href });
+    } catch {
+      return [];
+    }
+    const changes: CookieChange[] = [];
+    const seen = new Set<string>();
+    for (const item of items) {
+      if (typeof item?.name !== 'string' || typeof item.value !== 'string') continue;
+      seen.add(item.name);
+      const candidates = jar.matching(url.pathname, now).filter((c) => c.name === item.name);
+      if (candidates.some((c) => c.value === item.value)) continue;
+      // Firefox's items carry only name and value: keep the path of the cookie they replace.
+      const path = typeof item.path === 'string' ? item.path : (candidates[0]?.path ?? '/');
+      const ch = jar.putFromScript({ name: item.name, value: item.value, path, ...(typeof item.expires === 'number' ? { expires: item.expires } : {}) }, now);
+      if (ch) {
+        jar.markMirrored(item.name, path, item.value);
+        changes.push(ch);
+      }
+    }
+    // A mirrored cookie that is gone from the browser's jar was deleted by the app's JS.
+    for (const c of jar.matching(url.pathname, now)) {
+      if (!c.httpOnly && c.mirrored && !seen.has(c.name)) {
+        const ch = jar.delete(c.name, c.path);
+        if (ch) changes.push(ch);
+      }
+    }
+    return changes;
+  }
+
+  return {
+    headerFor(url, context) {
+      return serial(async () => {
+        const jar = await jarReady;
+        const now = Date.now();
+        const changes = [...jar.purgeExpired(now), ...(await readBack(jar, url, now))];
+        if (changes.length > 0) persist(jar);
+        return jar.header(url.pathname, now, context);
+      });
+    },
+    store(fields, url) {
+      if (fields.length === 0) return Promise.resolve();
+      return serial(async () => {
+        const jar = await jarReady;
+        const now = Date.now();
+        const changes: CookieChange[] = [];
+        for (const f of fields) {
+          const ch = jar.applySetCookie(f, url.pathname, now);
+          if (ch) changes.push(ch);
+        }
+        if (changes.length === 0) return;
+        await mirror(jar, changes);
+        persist(jar);
+      });
+    },
+  };
+}
+
+/** Guards what comes back from IndexedDB (written by an older version, or tampered with). */
+function validStored(c: unknown): c is Cookie {
+  const o = c as Record<string, unknown>;
+  return (
+    typeof o === 'object' &&
+    o !== null &&
+    typeof o.name === 'string' &&
+    typeof o.value === 'string' &&
+    typeof o.path === 'string' &&
+    typeof o.httpOnly === 'boolean' &&
+    typeof o.secure === 'boolean' &&
+    (o.sameSite === 'strict' || o.sameSite === 'lax' || o.sameSite === 'none') &&
+    typeof o.created === 'number' &&
+    (o.expires === undefined || typeof o.expires === 'number')
+  );
+}
+
+export type { CookieStoreLike };

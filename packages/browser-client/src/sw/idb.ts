@@ -1,0 +1,66 @@
+/**
+ * A one-store key-value wrapper over IndexedDB for the Service Worker's
+ * durable state (the cookie jar). A SW is stopped when idle (within 30 s
+ * here) and anything only in its globals is gone; IndexedDB survives. Every
+ * operation has a timeout, after which the caller carries on without
+ * persistence rather than hang a request.
+ */
+
+/** Bound on one IndexedDB operation, ms. Normal ones take < 5 ms; a blocked upgrade or a wedged disk must not hold requests. */
+export const IDB_TIMEOUT_MS = 2_000;
+
+const DB_NAME = 'wingman';
+const STORE = 'kv';
+
+export interface KvStore {
+  get<T>(key: string): Promise<T | undefined>;
+  put(key: string, value: unknown): Promise<void>;
+}
+
+function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`IndexedDB ${what} took over ${IDB_TIMEOUT_MS} ms`)), IDB_TIMEOUT_MS);
+    p.then(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (e: unknown) => (clearTimeout(timer), reject(e instanceof Error ? e : new Error(String(e)))),
+    );
+  });
+}
+
+function request<T>(r: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+export function createKvStore(idb: IDBFactory | undefined = self.indexedDB): KvStore {
+  let db: Promise<IDBDatabase> | undefined;
+  const open = (): Promise<IDBDatabase> => {
+    if (!idb) return Promise.reject(new Error('IndexedDB is not available'));
+    db ??= withTimeout(
+      new Promise<IDBDatabase>((resolve, reject) => {
+        const r = idb.open(DB_NAME, 1);
+        r.onupgradeneeded = () => r.result.createObjectStore(STORE);
+        r.onsuccess = () => resolve(r.result);
+        r.onerror = () => reject(r.error ?? new Error('IndexedDB open failed'));
+        r.onblocked = () => reject(new Error('IndexedDB open blocked'));
+      }),
+      'open',
+    ).catch((err: Error) => {
+      db = undefined; // try again next time
+      throw err;
+    });
+    return db;
+  };
+  return {
+    async get<T>(key: string) {
+      const d = await open();
+      return withTimeout(request(d.transaction(STORE, 'readonly').objectStore(STORE).get(key)) as Promise<T | undefined>, 'get');
+    },
+    async put(key, value) {
+      const d = await open();
+      await withTimeout(request(d.transaction(STORE, 'readwrite').objectStore(STORE).put(value, key)), 'put');
+    },
+  };
+}

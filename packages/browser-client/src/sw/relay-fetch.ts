@@ -1,0 +1,51 @@
+/**
+ * The relay path: the Service Worker fetches the request from the tunnel
+ * server itself, marked VIA_HEADER so the server relays it (never the shell)
+ * and bridges cookies: the SW's jar goes in SW_COOKIE_HEADER, Set-Cookie
+ * comes back in SW_SET_COOKIE_HEADER and redirects as 200 + SW_STATUS_HEADER
+ * (server/cookie-bridge.ts is the other half).
+ */
+import { SW_COOKIE_HEADER, VIA_HEADER, VIA_SW } from '../shared/constants';
+
+export interface RelayOptions {
+  /** The SW jar's Cookie header for this request ('' for none). */
+  cookie: string;
+  /** Request body bytes (read before the request went anywhere), or null. */
+  body: ArrayBuffer | null;
+  /** Extra request headers (resumption: Range, If-Range). */
+  extraHeaders?: Array<[string, string]>;
+  /** Fetch without the original request's Range header (resumption sets its own). */
+  dropRange?: boolean;
+}
+
+/**
+ * Fetches `request` through the tunnel server. A navigation is fetched with
+ * redirect "manual" (its opaque redirect may be returned as is, should the
+ * server not bridge redirects); other requests keep their redirect mode.
+ */
+export function relayFetch(request: Request, options: RelayOptions): Promise<Response> {
+  const headers = new Headers(request.headers);
+  headers.set(VIA_HEADER, VIA_SW);
+  if (options.cookie) headers.set(SW_COOKIE_HEADER, options.cookie);
+  if (options.dropRange) {
+    headers.delete('range');
+    headers.delete('if-range');
+  }
+  for (const [n, v] of options.extraHeaders ?? []) headers.set(n, v);
+  const navigation = request.mode === 'navigate';
+  const init: RequestInit = {
+    method: request.method,
+    headers,
+    // Streaming request bodies need HTTP/2 in Chromium; the relay may be HTTP/1.1, so the body goes as bytes.
+    body: options.body,
+    redirect: navigation ? 'manual' : request.redirect,
+    credentials: 'same-origin',
+    mode: 'same-origin',
+    cache: request.cache === 'only-if-cached' ? 'default' : request.cache,
+    referrer: request.referrer,
+    referrerPolicy: request.referrerPolicy,
+    signal: request.signal,
+  };
+  if (request.integrity) init.integrity = request.integrity;
+  return fetch(request.url, init);
+}

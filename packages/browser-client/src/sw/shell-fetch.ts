@@ -1,0 +1,140 @@
+/**
+ * Hands one request to a shell window, which carries it over the data
+ * channel, and gets the response back — all on a MessagePort of its own:
+ *
+ *   SW → shell  wingman:fetch (head)             shell → SW  accept | decline
+ *   SW → shell  data… end (request body, only after accept, so a decline
+ *               leaves the body unread and the relay can still send it)
+ *   shell → SW  head, data… end | abort          SW ⇄ shell  credit, cancel
+ *
+ * Every wait is bounded: accept (SHELL_ACCEPT_TIMEOUT_MS), head
+ * (RESPONSE_HEAD_TIMEOUT_MS), and while a body is open the shell's window
+ * must still exist (checked every SHELL_LIVENESS_INTERVAL_MS: a closed tab
+ * posts nothing more).
+ */
+import { RESPONSE_HEAD_TIMEOUT_MS, SHELL_ACCEPT_TIMEOUT_MS, SHELL_LIVENESS_INTERVAL_MS } from '../shared/constants';
+import { parseShellToSwPort, type FetchRequest, type SwToShellPort, type WireHeaders } from '../shared/messages';
+import { createBodyReceiver, createBodySender, pumpToSender, type BodyReceiver } from '../shared/port-body';
+import { ChannelError } from './errors';
+
+export type ShellOutcome =
+  | { kind: 'declined'; reason: string }
+  /** Failed before a response head. `bodySent`: request body bytes left the SW (the request cannot be replayed). */
+  | { kind: 'failed'; error: ChannelError; bodySent: boolean }
+  | { kind: 'response'; status: number; headers: WireHeaders; body: ReadableStream<Uint8Array> };
+
+export interface ShellFetchOptions {
+  client: Client;
+  head: Omit<FetchRequest, 'type' | 'hasBody'>;
+  /** Request body (already checked non-empty), or null. */
+  body: ReadableStream<Uint8Array> | null;
+  signal: AbortSignal;
+  /** Looks the shell's window up again (liveness). */
+  stillThere(): Promise<boolean>;
+}
+
+export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome> {
+  const { client, head, body, signal } = options;
+  const { port1: port, port2 } = new MessageChannel();
+  const post = (m: SwToShellPort, transfer: Transferable[] = []) => port.postMessage(m, transfer);
+
+  return new Promise<ShellOutcome>((resolve) => {
+    let settled = false;
+    let bodySent = false;
+    let receiver: BodyReceiver | undefined;
+    let finished = false;
+    const timers: Array<ReturnType<typeof setTimeout>> = [];
+    let liveness: ReturnType<typeof setInterval> | undefined;
+    const sender = createBodySender((m, t) => post(m, t));
+
+    const settle = (o: ShellOutcome) => {
+      if (settled) return;
+      settled = true;
+      for (const t of timers) clearTimeout(t);
+      resolve(o);
+    };
+    const cleanup = () => {
+      if (finished) return;
+      finished = true;
+      for (const t of timers) clearTimeout(t);
+      if (liveness !== undefined) clearInterval(liveness);
+      signal.removeEventListener('abort', onAbort);
+      sender.close(new ChannelError('ERR_CANCEL', 'request finished'));
+      port.onmessage = null;
+      port.close();
+    };
+    /** Ends the exchange with an error, wherever it is. */
+    const fail = (error: ChannelError, tellShell: boolean) => {
+      if (tellShell) post({ t: 'cancel', reason: error.message });
+      if (receiver) receiver.abort(error);
+      else settle({ kind: 'failed', error, bodySent });
+      cleanup();
+    };
+    const onAbort = () => fail(new ChannelError('ERR_CANCEL', 'the request was aborted', false), true);
+    if (signal.aborted) {
+      settle({ kind: 'failed', error: new ChannelError('ERR_CANCEL', 'the request was aborted', false), bodySent: false });
+      return;
+    }
+    signal.addEventListener('abort', onAbort);
+
+    timers.push(
+      setTimeout(() => {
+        // No answer: the shell may still accept later; cancel makes it drop the stream if it does.
+        post({ t: 'cancel', reason: 'no accept in time' });
+        settle({ kind: 'declined', reason: `the page did not answer within ${SHELL_ACCEPT_TIMEOUT_MS} ms` });
+        cleanup();
+      }, SHELL_ACCEPT_TIMEOUT_MS),
+    );
+
+    port.onmessage = (ev: MessageEvent) => {
+      const m = parseShellToSwPort(ev.data);
+      if (!m) return;
+      switch (m.t) {
+        case 'accept':
+          for (const t of timers.splice(0)) clearTimeout(t);
+          timers.push(setTimeout(() => fail(new ChannelError('ERR_TIMEOUT', `no response head within ${RESPONSE_HEAD_TIMEOUT_MS / 1000} s`, false), true), RESPONSE_HEAD_TIMEOUT_MS));
+          liveness = setInterval(() => {
+            void options.stillThere().then((there) => {
+              if (!there) fail(new ChannelError('ERR_CONNECTION_LOST', 'the page carrying the request went away'), false);
+            });
+          }, SHELL_LIVENESS_INTERVAL_MS);
+          if (body) {
+            bodySent = true;
+            pumpToSender(body, sender).catch((err: unknown) => {
+              if (!finished) fail(new ChannelError('ERR_CANCEL', `reading the request body failed: ${(err as Error)?.message ?? err}`, false), true);
+            });
+          }
+          return;
+        case 'decline':
+          settle({ kind: 'declined', reason: m.reason });
+          cleanup();
+          return;
+        case 'credit':
+          sender.credit(m.bytes);
+          return;
+        case 'head':
+          if (receiver || settled) return;
+          receiver = createBodyReceiver({
+            credit: (bytes) => post({ t: 'credit', bytes }),
+            cancel: () => {
+              post({ t: 'cancel', reason: 'response body cancelled' });
+              cleanup();
+            },
+          });
+          settle({ kind: 'response', status: m.status, headers: m.headers, body: receiver.stream });
+          return;
+        case 'data':
+          receiver?.push(m.chunk);
+          return;
+        case 'end':
+          receiver?.end();
+          cleanup();
+          return;
+        case 'abort':
+          fail(new ChannelError(m.code, m.message), false);
+          return;
+      }
+    };
+    client.postMessage({ type: 'wingman:fetch', ...head, hasBody: body !== null } satisfies FetchRequest, [port2]);
+  });
+}

@@ -1,0 +1,115 @@
+/**
+ * Which windows can carry a request over P2P. Shells announce themselves
+ * (`wingman:shell`, with whether their channel is open); app frames say
+ * which shell they belong to (`wingman:frame`), because the Clients API does
+ * not tell a frame's parent (ambiguous with two tabs; DESIGN.md "Measured
+ * here"). All of it is in memory and therefore lost when the browser stops
+ * the idle SW: the first request after a restart broadcasts `wingman:sync`
+ * and waits briefly for the announcements to come back.
+ */
+import { SW_SYNC_TIMEOUT_MS } from '../shared/constants';
+import type { FrameAnnounce, ShellAnnounce } from '../shared/messages';
+
+interface ShellEntry {
+  shellId: string;
+  clientId: string;
+  /** The announcing window (kept so the common case needs no clients.get() round trip). */
+  client: Client;
+  p2p: boolean;
+  exclude: string[];
+  announcedAt: number;
+}
+
+export interface ShellRegistry {
+  shellAnnounced(message: ShellAnnounce, source: Client): void;
+  frameAnnounced(message: FrameAnnounce, source: Client): void;
+  /** Restores the state after a SW restart (no-op after the first call). */
+  ensureSynced(): Promise<void>;
+  /**
+   * The shell to carry a request from `clientId` (the requesting document)
+   * or, for a navigation, `resultingClientId`: its own shell when that one
+   * has a channel, else any shell with a channel (every tab reaches the same
+   * agent), else undefined (relay).
+   */
+  pick(clientId: string, resultingClientId: string): Promise<Client | undefined>;
+  /** True when `path` starts with a developer-excluded prefix. */
+  isExcluded(path: string): boolean;
+}
+
+export function createShellRegistry(scope: ServiceWorkerGlobalScope): ShellRegistry {
+  const shells = new Map<string, ShellEntry>();
+  /** frame client id → shell id */
+  const frames = new Map<string, string>();
+  let synced: Promise<void> | undefined;
+  let onAnnounce: (() => void) | undefined;
+
+  function forgetClient(clientId: string): void {
+    for (const [id, e] of shells) if (e.clientId === clientId) shells.delete(id);
+    frames.delete(clientId);
+  }
+
+  async function alive(entry: ShellEntry): Promise<Client | undefined> {
+    const c = await scope.clients.get(entry.clientId);
+    if (!c) shells.delete(entry.shellId);
+    return c ?? undefined;
+  }
+
+  return {
+    shellAnnounced(m, source) {
+      // A window reloads into a new shell id with the same client id only
+      // after a navigation, which creates a new client; still, keep one entry per client.
+      for (const [id, e] of shells) if (e.clientId === source.id && id !== m.shellId) shells.delete(id);
+      shells.set(m.shellId, { shellId: m.shellId, clientId: source.id, client: source, p2p: m.p2p, exclude: m.exclude, announcedAt: Date.now() });
+      onAnnounce?.();
+    },
+    frameAnnounced(m, source) {
+      frames.set(source.id, m.shellId);
+      // Bounded: entries of gone frames are pruned when the map grows.
+      if (frames.size > 256) void prune();
+      onAnnounce?.();
+    },
+    ensureSynced() {
+      synced ??= (async () => {
+        const windows = await scope.clients.matchAll({ type: 'window' });
+        if (windows.length === 0) return;
+        await new Promise<void>((resolve) => {
+          const hasChannel = () => [...shells.values()].some((s) => s.p2p);
+          const timer = setTimeout(done, SW_SYNC_TIMEOUT_MS);
+          function done() {
+            clearTimeout(timer);
+            onAnnounce = undefined;
+            resolve();
+          }
+          // Everyone re-announces; routing needs only one shell with a channel, so stop waiting at the first.
+          for (const w of windows) w.postMessage({ type: 'wingman:sync' });
+          if (hasChannel()) return done();
+          onAnnounce = () => {
+            if (hasChannel()) done();
+          };
+        });
+      })();
+      return synced;
+    },
+    async pick(clientId, resultingClientId) {
+      const ownId = frames.get(clientId) ?? frames.get(resultingClientId);
+      const own = ownId !== undefined ? shells.get(ownId) : undefined;
+      if (own && ownId !== undefined && resultingClientId && !frames.has(resultingClientId)) frames.set(resultingClientId, ownId);
+      if (own?.p2p) return own.client;
+      const ready = [...shells.values()].filter((s) => s.p2p && s !== own).sort((a, b) => b.announcedAt - a.announcedAt);
+      for (const entry of ready) {
+        const c = await alive(entry);
+        if (c) return c;
+      }
+      return undefined;
+    },
+    isExcluded(path) {
+      for (const s of shells.values()) for (const prefix of s.exclude) if (path.startsWith(prefix)) return true;
+      return false;
+    },
+  };
+
+  async function prune(): Promise<void> {
+    const live = new Set((await scope.clients.matchAll({ type: 'window', includeUncontrolled: true })).map((c) => c.id));
+    for (const id of [...frames.keys()]) if (!live.has(id)) forgetClient(id);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Service Worker entry: wiring only. Scope "/" of the session origin
+ * (registered by the shell; the script is served with
+ * Service-Worker-Allowed: /). Routing: router.ts. State that must survive a
+ * SW restart (cookies) is in IndexedDB; the shell registry is rebuilt by
+ * asking the windows (shell-registry.ts).
+ */
+import { SHIM_PATH } from '../shared/constants';
+import { parseWindowToSw } from '../shared/messages';
+import { createSwCookies, type CookieStoreLike } from './cookies';
+import { errorResponse } from './error-response';
+import { createKvStore } from './idb';
+import { handleRequest, shouldHandle } from './router';
+import { createShellRegistry } from './shell-registry';
+
+declare const self: ServiceWorkerGlobalScope;
+/** The shim's code, embedded by build.mjs: served from here, a frame load never waits on the network for it. */
+declare const __WINGMAN_SHIM__: string;
+
+const registry = createShellRegistry(self);
+const cookieStore = (self as unknown as { cookieStore?: CookieStoreLike }).cookieStore;
+const cookies = createSwCookies(createKvStore(), self.location.hostname, cookieStore);
+const deps = { scope: self, registry, cookies };
+
+self.addEventListener('install', (event) => event.waitUntil(self.skipWaiting()));
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+
+self.addEventListener('message', (event) => {
+  const source = event.source;
+  if (!source || !('id' in source) || (event.origin && event.origin !== self.location.origin)) return;
+  const m = parseWindowToSw(event.data);
+  if (!m) return;
+  const client = source as Client;
+  switch (m.type) {
+    case 'wingman:shell':
+      registry.shellAnnounced(m, client);
+      return;
+    case 'wingman:frame':
+      registry.frameAnnounced(m, client);
+      return;
+    case 'wingman:cookie': {
+      const port = event.ports[0];
+      if (!port) return;
+      let url: URL;
+      try {
+        url = new URL(m.url, self.location.origin);
+      } catch {
+        return port.postMessage({ header: '' });
+      }
+      if (url.origin !== self.location.origin) return port.postMessage({ header: '' });
+      event.waitUntil(
+        cookies.headerFor(url, { crossSite: false, safeTopLevelNavigation: false }).then(
+          (header) => port.postMessage({ header }),
+          () => port.postMessage({ header: '' }),
+        ),
+      );
+      return;
+    }
+  }
+});
+
+self.addEventListener('fetch', (event) => {
+  const { request } = event;
+  const url = new URL(request.url);
+  if (url.origin === self.location.origin && url.pathname === SHIM_PATH && request.method === 'GET') {
+    event.respondWith(new Response(__WINGMAN_SHIM__, { headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' } }));
+    return;
+  }
+  if (!shouldHandle(request, url, self.location.origin)) return;
+  event.respondWith(
+    handleRequest(event, deps).catch((err: unknown) => {
+      if (request.signal.aborted) return Response.error();
+      return errorResponse(502, 'ERR_UPSTREAM_UNREACHABLE', `Neither the peer-to-peer channel nor the relay could serve this request (${(err as Error)?.message ?? String(err)}).`);
+    }),
+  );
+});
