@@ -1,0 +1,160 @@
+/**
+ * The developer's app behind the tunnel in browser tests: a real express +
+ * ws server on 127.0.0.1 (port 0) with one route per behaviour under test —
+ * a multi-page site, JSON, deterministic bulk bytes, upload hashing, SSE, a
+ * hanging request, redirects, a WebSocket echo, and a cookie login with a
+ * tiny session middleware of its own (HttpOnly session cookie + a script-
+ * visible one).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Request } from 'express';
+import { WebSocketServer } from 'ws';
+
+/** Deterministic bytes: block i of 64 KiB derives from i (both sides can rebuild it). */
+export function patternBlock(i: number): Buffer {
+  const b = Buffer.allocUnsafe(65536);
+  let x = (i * 2654435761 + 1) >>> 0;
+  for (let o = 0; o < b.length; o += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b.writeUInt32LE(x >>> 0, o);
+  }
+  return b;
+}
+
+export function patternSha256(totalBytes: number): string {
+  const h = createHash('sha256');
+  for (let i = 0, left = totalBytes; left > 0; i++, left -= 65536) h.update(left >= 65536 ? patternBlock(i) : patternBlock(i).subarray(0, left));
+  return h.digest('hex');
+}
+
+/** A page of the multi-page site: links to the others, a script that records how it loaded. */
+function page(name: string): string {
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>Page ${name}</title></head>
+<body><h1 id="name">${name}</h1>
+<a id="to-one" href="/one">one</a> <a id="to-two" href="/two?x=1">two</a> <a id="to-three" href="/nested/three#frag">three</a>
+<script>window.pageName = ${JSON.stringify(name)}; window.wsIsShim = !/\\[native code\\]/.test(String(WebSocket));</script>
+</body></html>`;
+}
+
+export interface AppRequest {
+  method: string;
+  path: string;
+  cookie: string | undefined;
+}
+
+export interface FixtureApp {
+  port: number;
+  /** Every request the app saw, in order. */
+  requests: AppRequest[];
+  /** Paths whose response was cut off (the client went away). */
+  aborted: string[];
+  /** Ends every held SSE stream with a second event. */
+  releaseSse(): void;
+  close(): Promise<void>;
+}
+
+export async function startApp(): Promise<FixtureApp> {
+  const requests: AppRequest[] = [];
+  const aborted: string[] = [];
+  const sessions = new Map<string, string>();
+  const held: Array<() => void> = [];
+  const app = express();
+
+  app.use((req, res, next) => {
+    requests.push({ method: req.method, path: req.originalUrl, cookie: req.headers.cookie });
+    res.on('close', () => {
+      if (!res.writableFinished) aborted.push(req.path);
+    });
+    next();
+  });
+  const sessionUser = (req: Request): string | undefined => {
+    const m = /(?:^|;\s*)sid=([0-9a-f]+)/.exec(req.headers.cookie ?? '');
+    return m ? sessions.get(m[1]!) : undefined;
+  };
+
+  for (const name of ['one', 'two', 'nested/three']) app.get(`/${name}`, (_req, res) => res.type('html').send(page(name)));
+  app.get('/', (_req, res) => res.type('html').send(page('home')));
+  // HEAD first: express's GET route would answer HEAD too.
+  app.head('/api/hello', (_req, res) => res.set('x-head', 'yes').end());
+  app.get('/api/hello', (req, res) => res.json({ hello: 'world', method: req.method, query: req.query, host: req.headers.host, forwardedHost: req.headers['x-forwarded-host'] ?? null }));
+  app.get('/redirect', (_req, res) => res.redirect(302, '/api/hello?from=redirect'));
+  app.get('/nav-redirect', (_req, res) => res.redirect(302, '/two?from=redirect'));
+  app.get('/bytes', (req, res) => {
+    const total = Number(req.query.n ?? 0);
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total), 'cache-control': 'no-store' });
+    let i = 0;
+    let left = total;
+    const pump = () => {
+      while (left > 0) {
+        const block = left >= 65536 ? patternBlock(i) : patternBlock(i).subarray(0, left);
+        i++;
+        left -= block.length;
+        if (!res.write(block)) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    pump();
+  });
+  app.post('/sha', (req, res) => {
+    const h = createHash('sha256');
+    let length = 0;
+    req.on('data', (c: Buffer) => {
+      h.update(c);
+      length += c.length;
+    });
+    req.on('end', () => res.json({ sha: h.digest('hex'), length }));
+  });
+  app.get('/sse', (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    res.write('data: first\n\n');
+    held.push(() => res.end('data: second\n\n'));
+  });
+  app.get('/hang', () => undefined);
+  app.post('/login', express.urlencoded({ extended: false }), (req, res) => {
+    const user = typeof req.body?.user === 'string' ? req.body.user : 'anonymous';
+    const sid = randomBytes(16).toString('hex');
+    sessions.set(sid, user);
+    res.cookie('sid', sid, { httpOnly: true, path: '/', sameSite: 'lax' });
+    res.cookie('theme', 'dark', { path: '/', sameSite: 'lax' });
+    res.redirect(303, '/account');
+  });
+  app.get('/account', (req, res) => {
+    const user = sessionUser(req);
+    if (!user) return res.status(401).type('html').send('<!doctype html><title>login</title><h1 id="name">login required</h1>');
+    res.type('html').send(`<!doctype html><title>account</title><h1 id="name">account of ${user}</h1>`);
+  });
+  app.get('/api/me', (req, res) => res.json({ user: sessionUser(req) ?? null, cookie: req.headers.cookie ?? '' }));
+  app.post('/logout', (req, res) => {
+    const m = /(?:^|;\s*)sid=([0-9a-f]+)/.exec(req.headers.cookie ?? '');
+    if (m) sessions.delete(m[1]!);
+    res.clearCookie('sid', { path: '/' });
+    res.json({ ok: true });
+  });
+
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const wss = new WebSocketServer({ server, path: '/ws' });
+  wss.on('connection', (ws, req) => {
+    ws.send(JSON.stringify({ hello: true, protocol: ws.protocol, cookie: req.headers.cookie ?? '' }));
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    requests,
+    aborted,
+    releaseSse: () => held.splice(0).forEach((fn) => fn()),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

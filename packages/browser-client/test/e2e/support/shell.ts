@@ -1,0 +1,82 @@
+/**
+ * Playwright helpers for the shell page: open it, reach the app frame, wait
+ * for a transport, fetch from inside the app. Every wait is bounded.
+ */
+import type { Frame, Page } from 'playwright-core';
+
+/** In-page waits: loopback ICE takes well under a second; 20 s covers a loaded CI machine. */
+export const WAIT_MS = 20_000;
+
+export interface ShellStatus {
+  transport: 'p2p' | 'relay';
+  reason?: string;
+  rttMs?: number;
+  connectMs?: number;
+  p2pReadyMs?: number;
+  activeRequests: number;
+}
+
+/** The app's frame (the shell's only child frame). */
+export function appFrame(page: Page): Frame {
+  const frame = page.mainFrame().childFrames()[0];
+  if (!frame) throw new Error('the shell has no app frame');
+  return frame;
+}
+
+/** Waits until the app frame shows a document whose `window.pageName` is set, and returns the frame. */
+export async function waitForApp(page: Page, pageName?: string): Promise<Frame> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const frame = page.mainFrame().childFrames()[0];
+    if (frame) {
+      const name = await frame.evaluate(() => (window as unknown as { pageName?: string }).pageName).catch(() => undefined);
+      if (name !== undefined && (pageName === undefined || name === pageName)) return frame;
+    }
+    if (Date.now() > deadline) throw new Error(`the app frame did not show ${pageName ?? 'a page'} within ${WAIT_MS} ms (shell at ${page.url()})`);
+    await page.waitForTimeout(50);
+  }
+}
+
+/** Opens `url` (a top-level navigation: the shell) and waits for the app in its frame. */
+export async function openShell(page: Page, url: string, pageName?: string): Promise<Frame> {
+  await page.goto(url);
+  return waitForApp(page, pageName);
+}
+
+export function shellStatus(page: Page): Promise<ShellStatus> {
+  return page.evaluate(() => (window as unknown as { __wingman: { status(): ShellStatus } }).__wingman.status());
+}
+
+/** Waits for the shell's transport (P2P up, or relay with a reason matching `reason`). */
+export async function waitForTransport(page: Page, transport: 'p2p' | 'relay', reason?: RegExp): Promise<ShellStatus> {
+  const deadline = Date.now() + WAIT_MS;
+  let last: ShellStatus | undefined;
+  for (;;) {
+    last = await shellStatus(page).catch(() => last);
+    if (last && last.transport === transport && (!reason || reason.test(last.reason ?? ''))) return last;
+    if (Date.now() > deadline) throw new Error(`the shell did not reach ${transport}${reason ? ` (${reason})` : ''} within ${WAIT_MS} ms; last status ${JSON.stringify(last)}`);
+    await page.waitForTimeout(50);
+  }
+}
+
+export interface FetchResult {
+  status: number;
+  transport: string | null;
+  text: string;
+  headers: Record<string, string>;
+  url: string;
+  redirected: boolean;
+}
+
+/** fetch() from inside the app's frame. */
+export function fetchInApp(frame: Frame, path: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<FetchResult> {
+  return frame.evaluate(
+    async ({ path, init }) => {
+      const r = await fetch(path, init);
+      const headers: Record<string, string> = {};
+      r.headers.forEach((v, k) => (headers[k] = v));
+      return { status: r.status, transport: r.headers.get('x-wingman-transport'), text: await r.text(), headers, url: r.url, redirected: r.redirected };
+    },
+    { path, init },
+  );
+}

@@ -1,0 +1,76 @@
+/**
+ * The whole path under test as real processes: the fixture app, the tunnel
+ * server (`wingman-server`) and the agent (`wingman http`), built by
+ * `npm run build`. When the tunnel server does not serve the browser bundle
+ * yet, a front (front.ts) adds that wiring in front of it.
+ */
+import { request } from 'node:http';
+import { killAll, startAgent, startServer, type Proc } from '../../../../../test/helpers/processes';
+import { startApp, type FixtureApp } from './app';
+import { startFront, type Front } from './front';
+
+export interface StackOptions {
+  /** Agent flag (false: `--no-p2p`). Default true. */
+  agentP2p?: boolean;
+  /** Extra tunnel server environment, e.g. { P2P_ENABLED: 'false' }. */
+  serverEnv?: Record<string, string>;
+}
+
+export interface Stack {
+  app: FixtureApp;
+  server: Proc;
+  agent: Proc;
+  /** The session origin as a browser uses it: http://<id>.localhost:<port> */
+  origin: string;
+  sessionId: string;
+  /** True when the front stands in for the server's wiring. */
+  usesFront: boolean;
+  close(): Promise<void>;
+}
+
+/** GET `path` on 127.0.0.1:port with a Host header; resolves with the status. */
+function probe(port: number, host: string, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host }, timeout: 5_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const app = await startApp();
+  let front: Front | undefined;
+  try {
+    const { server, port } = await startServer({ LOG_LEVEL: 'warn', ...options.serverEnv });
+    const { agent, url, sessionId } = await startAgent(`http://localhost:${port}`, String(app.port), {}, options.agentP2p === false ? ['--no-p2p'] : []);
+    const host = new URL(url).host;
+    let originPort = port;
+    if ((await probe(port, host, '/__wingman/client.js')) !== 200) {
+      const p2p = options.agentP2p !== false && options.serverEnv?.P2P_ENABLED !== 'false';
+      front = await startFront(port, { p2p });
+      originPort = front.port;
+    }
+    return {
+      app,
+      server,
+      agent,
+      origin: `http://${sessionId}.localhost:${originPort}`,
+      sessionId,
+      usesFront: front !== undefined,
+      async close() {
+        await front?.close();
+        await killAll();
+        await app.close();
+      },
+    };
+  } catch (err) {
+    await front?.close();
+    await killAll();
+    await app.close();
+    throw err;
+  }
+}
