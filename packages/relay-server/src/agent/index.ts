@@ -146,10 +146,12 @@ export function createAgent(options: AgentOptions): Agent {
     cancelAttempt = undefined;
     if (state === 'stopped') return;
     if (failure.serverError && resuming) {
-      // A refused resume is not fatal. "Busy": the previous agent's socket is
-      // not seen closed yet (a restart seconds after a crash) — try again.
-      // Anything else (expired, unknown): register a new session at once.
-      if (/BUSY/i.test(failure.code) && busyResumes++ < MAX_BUSY_RESUME_ATTEMPTS) return scheduleRetry(`${failure.code}: ${failure.message}`);
+      // A refused resume is not fatal. In use (the tunnel server's
+      // ERR_SESSION_IN_USE): the previous agent's socket is not seen closed
+      // yet (a restart seconds after a crash) — try again, a few times.
+      // Anything else: register a new session at once. (An unknown or expired
+      // session is not refused: the server answers with a new one.)
+      if (/IN_USE|BUSY/i.test(failure.code) && busyResumes++ < MAX_BUSY_RESUME_ATTEMPTS) return scheduleRetry(`${failure.code}: ${failure.message}`);
       store.clear();
       return scheduleRetry(`${failure.code}: ${failure.message}; registering a new session`, 0);
     }

@@ -133,6 +133,22 @@ describe('agent', () => {
     expect(second).toMatchObject({ sessionId: first.sessionId, resumed: true });
   });
 
+  it('passes other validated control messages on, ignores malformed ones, and sends its own', async () => {
+    server = await startFakeTunnelServer();
+    const a = start();
+    await next(a, 'ready');
+    const control = next(a, 'control');
+    server.socket()!.send('{"type":"no-such-message"}');
+    server.socket()!.send('not json');
+    server.socket()!.send(JSON.stringify({ type: 'viewer-left', viewerId: '0123456789abcdef' }));
+    expect(await control).toEqual({ type: 'viewer-left', viewerId: '0123456789abcdef' });
+    const got = new Promise<string>((resolve) => server!.socket()!.on('message', (d, isBinary) => !isBinary && resolve(d.toString())));
+    expect(a.sendControl({ type: 'peer-report', viewerId: '0123456789abcdef', state: 'closed' })).toBe(true);
+    expect(JSON.parse(await got)).toEqual({ type: 'peer-report', viewerId: '0123456789abcdef', state: 'closed' });
+    // The relay still works after the junk.
+    expect((await send(server.connection()!, { target: '/echo' })).status).toBe(200);
+  });
+
   it('closes gracefully and does not reconnect', async () => {
     server = await startFakeTunnelServer();
     const a = start();
