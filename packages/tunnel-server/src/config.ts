@@ -256,7 +256,11 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
     }),
   });
   const result = optionsSchema.safeParse(options);
-  if (!result.success) throw new ConfigError(formatIssues(result.error, (path) => SOURCE_NAMES[path.join('.')] ?? path.join('.')));
+  if (!result.success) {
+    // List items (tokens.0, p2p.stunServers.1) are reported under their variable.
+    const name = (path: Array<string | number>) => SOURCE_NAMES[path.join('.')] ?? SOURCE_NAMES[path.filter((p) => typeof p === 'string').join('.')] ?? path.join('.');
+    throw new ConfigError(formatIssues(result.error, name));
+  }
   return { config: result.data, json: values.json === true, help: values.help === true };
 }
 

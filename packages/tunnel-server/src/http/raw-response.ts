@@ -7,6 +7,9 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 
+/** How long a socket may stay open after a raw response, waiting for the client to close first. */
+export const RAW_RESPONSE_LINGER_MS = 1_000;
+
 export type RawHeaders = ReadonlyArray<readonly [name: string, value: string]>;
 
 /** Writes status line, headers, `content-length`, `connection: close` and body, then closes the socket. Header values must be CR/LF-free (callers pass validated values). */
@@ -20,8 +23,11 @@ export function writeRawResponse(socket: Duplex, status: number, headers: RawHea
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
   for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
   head += `content-length: ${payload.length}\r\nconnection: close\r\n\r\n`;
-  // Destroy once flushed: a client that never closes its side must not hold the socket.
-  socket.once('finish', () => socket.destroy());
+  // Closing at once could reset the connection before the client read the
+  // response (an RST discards its receive buffer); give it a moment, bounded,
+  // so a client that never closes its side cannot hold the socket.
+  const linger = setTimeout(() => socket.destroy(), RAW_RESPONSE_LINGER_MS);
+  socket.once('close', () => clearTimeout(linger));
   socket.end(Buffer.concat([Buffer.from(head, 'latin1'), payload]));
 }
 

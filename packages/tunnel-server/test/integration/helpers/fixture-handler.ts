@@ -1,0 +1,120 @@
+/**
+ * What the test agent answers: a tiny app speaking the protocol directly
+ * (the agent's proxy to a real local app is tested in packages/relay-server).
+ */
+import type { ErrorCode, HeaderList, RequestHead, Stream } from '@wingman/protocol';
+
+export interface Fixture {
+  handler: (stream: Stream) => void;
+  /** Request heads the agent received, in order. */
+  heads: RequestHead[];
+  /** Resets the agent saw on its streams: target and code. */
+  resets: Array<{ target: string; code: ErrorCode }>;
+  /** Lets the pending /sse response send its last event and end. */
+  releaseSse(): void;
+}
+
+const text = (s: string) => new TextEncoder().encode(s);
+
+function collect(stream: Stream): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const parts: Buffer[] = [];
+    stream.on('data', (c) => parts.push(Buffer.from(c)));
+    stream.on('end', () => resolve(Buffer.concat(parts)));
+  });
+}
+
+function header(head: RequestHead, name: string): string | undefined {
+  return head.headers.find(([n]) => n === name)?.[1];
+}
+
+export function createFixture(): Fixture {
+  const heads: RequestHead[] = [];
+  const resets: Fixture['resets'] = [];
+  let sseRelease: (() => void) | undefined;
+
+  const http = (stream: Stream) => {
+    const { method, target } = stream.head;
+    const path = target.split('?')[0];
+    if (path === '/hello') {
+      const body = `hello ${method}`;
+      const headers: HeaderList = [['content-type', 'text/plain'], ['content-length', String(body.length)], ['x-method', method]];
+      if (method === 'HEAD') return stream.respond({ status: 200, headers }, { end: true });
+      stream.respond({ status: 200, headers });
+      stream.write(text(body));
+      return stream.end();
+    }
+    if (path === '/echo') {
+      void collect(stream).then((body) => {
+        stream.respond({ status: 200, headers: [['content-type', 'application/octet-stream'], ['content-length', String(body.length)]] });
+        for (let o = 0; o < body.length; o += 64 * 1024) stream.write(body.subarray(o, o + 64 * 1024));
+        stream.end();
+      });
+      return;
+    }
+    if (path === '/hop') {
+      stream.respond({
+        status: 200,
+        headers: [
+          ['content-type', 'application/json'],
+          ['connection', 'x-secret'],
+          ['x-secret', 'hop'],
+          ['keep-alive', 'timeout=5'],
+          ['x-wingman-transport', 'forged'],
+          ['set-cookie', 'a=1'],
+          ['set-cookie', 'b=2'],
+        ],
+      });
+      stream.write(text(JSON.stringify(stream.head.headers)));
+      return stream.end();
+    }
+    if (path === '/sse') {
+      stream.respond({ status: 200, headers: [['content-type', 'text/event-stream'], ['cache-control', 'no-cache']] });
+      stream.write(text('data: first\n\n'));
+      sseRelease = () => {
+        stream.write(text('data: last\n\n'));
+        stream.end();
+      };
+      return;
+    }
+    if (path === '/hang') {
+      stream.respond({ status: 200, headers: [['content-type', 'text/plain']] });
+      stream.write(text('partial'));
+      return;
+    }
+    if (path.startsWith('/reset/')) return stream.reset(path.slice('/reset/'.length) as ErrorCode, 'fixture reset');
+    if (path === '/empty') return stream.respond({ status: 204, headers: [] }, { end: true });
+    stream.respond({ status: 404, headers: [['content-type', 'text/plain']] });
+    stream.write(text('no such fixture route'));
+    stream.end();
+  };
+
+  const ws = (stream: Stream) => {
+    const { target } = stream.head;
+    if (target === '/ws-refuse') {
+      stream.respond({ status: 403, headers: [['x-refused', 'yes']] });
+      // Not reset(): that would drop the queued response head.
+      return stream.closeWs(1000, 'refused');
+    }
+    const offered = header(stream.head, 'sec-websocket-protocol')?.split(',')[0]?.trim();
+    stream.respond({ status: 101, headers: [['x-app', 'yes'], ...(offered ? ([['sec-websocket-protocol', offered]] as HeaderList) : [])] });
+    stream.on('message', (data, isText) => {
+      const s = new TextDecoder().decode(data);
+      if (isText && s === 'close-me') return stream.closeWs(4001, 'asked to close');
+      stream.sendMessage(isText ? s : data);
+    });
+    stream.on('wsClose', (code, reason) => stream.closeWs(code, reason));
+  };
+
+  return {
+    heads,
+    resets,
+    releaseSse: () => sseRelease?.(),
+    handler(stream) {
+      heads.push(stream.head);
+      stream.on('reset', (error) => resets.push({ target: stream.head.target, code: error.code }));
+      if (stream.kind === 'ws') ws(stream);
+      else http(stream);
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { ConfigError, configFromCli, DEFAULT_AGENT_TOKEN, resolveConfig } from '../../src/config';
+import { resolvePublicAddress } from '../../src/http/public-address';
+
+describe('configuration', () => {
+  it('defaults to loopback, port 8080, the embedded token and a 30 s grace period', () => {
+    const c = resolveConfig();
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, tokens: [DEFAULT_AGENT_TOKEN], sessionGraceMs: 30_000, logLevel: 'info' });
+    expect(c.p2p).toEqual({ enabled: true, timeoutMs: 3000, stunServers: [], turnUrls: [], turnTtlS: 3600 });
+  });
+
+  it('reads every variable from the environment', () => {
+    const { config } = configFromCli([], {
+      PORT: '9000',
+      HOST: '0.0.0.0',
+      WINGMAN_DOMAIN: 'Tunnel.Example.com',
+      PUBLIC_URL: 'https://tunnel.example.com',
+      WINGMAN_TOKENS: 'token-one-1234, token-two-1234',
+      SESSION_GRACE_MS: '5000',
+      LOG_LEVEL: 'warn',
+      P2P_ENABLED: 'false',
+      P2P_TIMEOUT_MS: '1500',
+      STUN_SERVERS: 'stun:a.example:3478,stun:b.example:3478',
+      TURN_URLS: 'turns:t.example:5349',
+      TURN_SECRET: 'shh',
+      TURN_TTL_S: '120',
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      host: '0.0.0.0',
+      domain: 'tunnel.example.com',
+      publicUrl: 'https://tunnel.example.com',
+      tokens: ['token-one-1234', 'token-two-1234'],
+      sessionGraceMs: 5000,
+      logLevel: 'warn',
+      p2p: { enabled: false, timeoutMs: 1500, stunServers: ['stun:a.example:3478', 'stun:b.example:3478'], turnUrls: ['turns:t.example:5349'], turnSecret: 'shh', turnTtlS: 120 },
+    });
+  });
+
+  it('lets flags win over the environment and treats empty variables as unset', () => {
+    const cli = configFromCli(['--port', '0', '--host', '::1', '--json', '--public-url', 'https://x.example'], { PORT: '9000', HOST: '', WINGMAN_TOKENS: '' });
+    expect(cli.config).toMatchObject({ port: 0, host: '::1', publicUrl: 'https://x.example', tokens: [DEFAULT_AGENT_TOKEN] });
+    expect(cli.json).toBe(true);
+  });
+
+  it('names the flag or variable of each bad value', () => {
+    const problems = (argv: string[], env: Record<string, string>) => {
+      try {
+        configFromCli(argv, env);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as Error).message;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    expect(problems(['--port', 'x'], {})).toBe('--port: must be a non-negative integer');
+    expect(problems([], { PORT: '70000' })).toMatch(/^--port \/ PORT: /);
+    expect(problems([], { PUBLIC_URL: 'ftp://x' })).toMatch(/^--public-url \/ PUBLIC_URL: must be an http/);
+    expect(problems([], { PUBLIC_URL: 'https://x.example/path' })).toMatch(/no path/);
+    expect(problems([], { WINGMAN_TOKENS: 'short' })).toMatch(/^WINGMAN_TOKENS: /);
+    expect(problems([], { TURN_URLS: 'turn:t.example' })).toMatch(/^TURN_SECRET: TURN URLs need a TURN secret/);
+    expect(problems([], { STUN_SERVERS: 'http://x' })).toMatch(/^STUN_SERVERS: /);
+    expect(problems([], { P2P_ENABLED: 'maybe' })).toMatch(/^P2P_ENABLED: /);
+    expect(problems(['--nope'], {})).toMatch(/--nope/);
+  });
+
+  it('builds session URLs from the public URL, and the domain from it when no domain is given', () => {
+    const local = resolvePublicAddress(resolveConfig({ port: 0 }), 4321);
+    expect(local.domain).toBe('localhost:4321');
+    expect(local.sessionUrl('abc')).toBe('http://abc.localhost:4321/');
+    const proxied = resolvePublicAddress(resolveConfig({ publicUrl: 'https://tunnel.example.com' }), 8080);
+    expect(proxied).toMatchObject({ domain: 'tunnel.example.com', publicUrl: 'https://tunnel.example.com', scheme: 'https' });
+    expect(proxied.sessionUrl('abc')).toBe('https://abc.tunnel.example.com/');
+  });
+});

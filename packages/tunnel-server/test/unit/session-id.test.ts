@@ -1,0 +1,38 @@
+import { SESSION_ID_PATTERN } from '@wingman/protocol';
+import { base32, constantTimeEqual, createResumeSecret, createSessionId } from '../../src/sessions/session-id';
+
+describe('session ids', () => {
+  it('encodes the RFC 4648 §10 base32 test vectors in lower case without padding', () => {
+    const vectors: Array<[string, string]> = [
+      ['', ''],
+      ['f', 'my'],
+      ['fo', 'mzxq'],
+      ['foo', 'mzxw6'],
+      ['foob', 'mzxw6yq'],
+      ['fooba', 'mzxw6ytb'],
+      ['foobar', 'mzxw6ytboi'],
+    ];
+    for (const [input, out] of vectors) expect(base32(Buffer.from(input))).toBe(out);
+  });
+
+  it('draws 26-character ids that match SESSION_ID_PATTERN and do not repeat', () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const id = createSessionId();
+      expect(id).toMatch(SESSION_ID_PATTERN);
+      ids.add(id);
+    }
+    expect(ids.size).toBe(1000);
+  });
+
+  it('draws resume secrets of 256 bits in base64url', () => {
+    expect(createResumeSecret()).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('compares secrets of any length', () => {
+    expect(constantTimeEqual('abc', 'abc')).toBe(true);
+    expect(constantTimeEqual('abc', 'abd')).toBe(false);
+    expect(constantTimeEqual('abc', 'abcd')).toBe(false);
+    expect(constantTimeEqual('', '')).toBe(true);
+  });
+});
