@@ -7,6 +7,7 @@
 import WebSocket from 'ws';
 import { AGENT_PATH, parseServerMessage, type RegisteredMessage, type RegisterMessage } from '@wingman/protocol';
 import { AGENT_MAX_MESSAGE_BYTES } from './constants';
+import { maskingOptions } from '../ws-masking';
 
 export interface AttemptFailure {
   /** Retrying cannot help. */
@@ -52,6 +53,7 @@ export function connectOnce(options: AttemptOptions): () => void {
     maxPayload: AGENT_MAX_MESSAGE_BYTES,
     perMessageDeflate: false,
     followRedirects: false,
+    ...maskingOptions(options.url),
   });
   const timer = setTimeout(() => fail({ fatal: false, code: 'ERR_TIMEOUT', message: `no answer from the tunnel server within ${options.timeoutMs / 1000} s` }), options.timeoutMs);
 

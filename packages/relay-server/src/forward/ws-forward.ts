@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { HeaderList, Stream } from '@wingman/protocol';
 import { WS_CLOSE_TIMEOUT_MS, WS_HIGH_WATER_BYTES, WS_MAX_CLOSE_REASON_BYTES, WS_MAX_PAYLOAD_BYTES } from './constants';
+import { maskingOptions } from '../ws-masking';
 import type { ForwardContext } from './context';
 import { formatHostPort, fromRawHeaders, requestHeaders, toHeaderObject, withoutHopByHop, type TransportName } from './headers';
 import { headProblem, withTransport } from './respond';
@@ -60,6 +61,7 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
       // Loopback hop: compression costs CPU and gains nothing.
       perMessageDeflate: false,
       followRedirects: false,
+      ...maskingOptions(url),
     });
   } catch (err) {
     // ws throws synchronously on invalid subprotocols (not tokens, duplicates).

@@ -1,0 +1,74 @@
+/** Pure helpers of the agent: framing checks, header folding, backoff, resume keys, masking choice. */
+import { backoffDelay } from '../../src/agent/backoff';
+import { resumeKey } from '../../src/agent/resume-store';
+import { checkFraming, requestHeaders, toHeaderObject, withoutHopByHop } from '../../src/forward/headers';
+import { maskingOptions } from '../../src/ws-masking';
+
+describe('checkFraming', () => {
+  it('accepts one non-negative integer Content-Length, or none', () => {
+    expect(checkFraming([['content-length', '0']])).toEqual({ ok: true, contentLength: 0 });
+    expect(checkFraming([['content-length', ' 42 ']])).toEqual({ ok: true, contentLength: 42 });
+    expect(checkFraming([['transfer-encoding', 'chunked']])).toEqual({ ok: true, contentLength: undefined });
+  });
+
+  it.each([
+    [[['content-length', '1'], ['transfer-encoding', 'chunked']], /both/],
+    [[['content-length', '1'], ['content-length', '1']], /more than one Content-Length/],
+    [[['content-length', '1,1']], /invalid/],
+    [[['content-length', '+1']], /invalid/],
+    [[['content-length', '1e3']], /invalid/],
+    [[['content-length', '9999999999999999']], /invalid/],
+    [[['host', 'a'], ['host', 'b']], /more than one Host/],
+  ])('refuses %j', (headers, reason) => {
+    const r = checkFraming(headers as Array<[string, string]>);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.reason).toMatch(reason as RegExp);
+  });
+});
+
+describe('headers', () => {
+  it('drops hop-by-hop fields and those named by Connection', () => {
+    expect(withoutHopByHop([['connection', 'close, x-a'], ['x-a', '1'], ['upgrade', 'h2c'], ['x-b', '2'], ['trailer', 'x'], ['proxy-connection', 'keep-alive']])).toEqual([['x-b', '2']]);
+  });
+
+  it('folds repeated names as Node does', () => {
+    expect(toHeaderObject([['accept', 'a'], ['accept', 'b'], ['cookie', 'x=1'], ['cookie', 'y=2'], ['set-cookie', 'p'], ['set-cookie', 'q'], ['user-agent', 'first'], ['user-agent', 'second']])).toEqual({
+      accept: 'a, b',
+      cookie: 'x=1; y=2',
+      'set-cookie': ['p', 'q'],
+      'user-agent': 'first',
+    });
+  });
+
+  it('brackets an IPv6 target in a rewritten Host', () => {
+    const h = requestHeaders([['host', 'abc.localhost:8080']], { target: { host: '::1', port: 3000 }, hostHeader: 'rewrite', transport: 'relay' });
+    expect(h[0]).toEqual(['host', '[::1]:3000']);
+  });
+});
+
+describe('backoffDelay', () => {
+  it('doubles from the initial delay up to the cap, with equal jitter', () => {
+    const lo = [1, 2, 3, 7, 8, 20].map((a) => backoffDelay(a, {}, () => 0));
+    const hi = [1, 2, 3, 7, 8, 20].map((a) => backoffDelay(a, {}, () => 1));
+    expect(lo).toEqual([250, 500, 1000, 15000, 15000, 15000]);
+    expect(hi).toEqual([500, 1000, 2000, 30000, 30000, 30000]);
+  });
+});
+
+describe('resumeKey', () => {
+  it('treats loopback names as one server and ignores a trailing slash', () => {
+    expect(resumeKey('http://127.0.0.1:8080/', { host: 'localhost', port: 3000 })).toBe(resumeKey('http://localhost:8080', { host: '127.0.0.1', port: 3000 }));
+    expect(resumeKey('https://tunnel.example', { host: 'localhost', port: 3000 })).toBe('https://tunnel.example:443 localhost:3000');
+  });
+});
+
+describe('maskingOptions', () => {
+  it('skips masking only over TLS or loopback', () => {
+    expect(maskingOptions('wss://tunnel.example/x').generateMask).toBeDefined();
+    expect(maskingOptions('ws://localhost:8080/x').generateMask).toBeDefined();
+    expect(maskingOptions('ws://127.0.0.1:8080/x').generateMask).toBeDefined();
+    expect(maskingOptions('ws://[::1]:8080/x').generateMask).toBeDefined();
+    expect(maskingOptions('ws://tunnel.example/x').generateMask).toBeUndefined();
+    expect(maskingOptions('ws://192.168.1.10:3000/x').generateMask).toBeUndefined();
+  });
+});
