@@ -31,3 +31,6 @@ export const CLOSE_TIMEOUT_MS = 2_000;
 
 /** Resume attempts refused as "busy" (the previous agent's socket not yet seen closed) before registering afresh. */
 export const MAX_BUSY_RESUME_ATTEMPTS = 5;
+
+/** A connection that stayed registered this long resets the backoff, ms; shorter ones keep backing off (no hot reconnect loop). */
+export const STABLE_CONNECTION_MS = 10_000;

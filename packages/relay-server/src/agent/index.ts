@@ -21,7 +21,7 @@ import { createForwarder, type Forwarder, type HostHeaderMode, type RequestLogEn
 import { VERSION } from '../version';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import { agentUrl, connectOnce, type AttemptFailure } from './connect';
-import { CLOSE_TIMEOUT_MS, CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, MAX_BUSY_RESUME_ATTEMPTS } from './constants';
+import { CLOSE_TIMEOUT_MS, CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, MAX_BUSY_RESUME_ATTEMPTS, STABLE_CONNECTION_MS } from './constants';
 import { createMemoryResumeStore, type ResumeStore } from './resume-store';
 
 export { backoffDelay, type BackoffOptions } from './backoff';
@@ -105,6 +105,9 @@ export function createAgent(options: AgentOptions): Agent {
   let state: 'idle' | 'connecting' | 'live' | 'waiting' | 'stopped' = 'idle';
   let attempt = 0;
   let busyResumes = 0;
+  let liveSince = 0;
+  /** The server's `error` message on a live connection, reported with the close that follows. */
+  let serverError: string | undefined;
   let cancelAttempt: (() => void) | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
@@ -163,8 +166,9 @@ export function createAgent(options: AgentOptions): Agent {
     cancelAttempt = undefined;
     if (state === 'stopped') return void socket.terminate();
     state = 'live';
-    attempt = 0;
+    liveSince = Date.now();
     busyResumes = 0;
+    serverError = undefined;
     ws = socket;
     store.save({ sessionId: message.sessionId, resumeSecret: message.resumeSecret });
     const c = connectionOverWebSocket(socket, { role: 'server', onText: onControlText });
@@ -182,7 +186,9 @@ export function createAgent(options: AgentOptions): Agent {
     } catch {
       return; // Unknown or malformed control text (a newer server?): ignored, the relay keeps working.
     }
-    if (message.type === 'error') return fatal(message.code, message.message);
+    // The server refuses something this agent sent and closes the connection;
+    // the reconnect (same URL) is the "reset the connection, keep running" answer.
+    if (message.type === 'error') return void (serverError = `${message.code}: ${message.message}`);
     if (message.type !== 'registered') emitter.emit('control', message);
   }
 
@@ -209,7 +215,12 @@ export function createAgent(options: AgentOptions): Agent {
     conn = undefined;
     c.transportClosed();
     if (state === 'stopped') return;
-    const why = `connection to the tunnel server lost (code ${code}${reason ? `: ${reason}` : ''})`;
+    // Backoff starts over only after a connection that held: one dropped right
+    // after registering (e.g. refused again and again) keeps backing off.
+    if (Date.now() - liveSince >= STABLE_CONNECTION_MS) attempt = 0;
+    const why = serverError
+      ? `the tunnel server closed the connection (${serverError})`
+      : `connection to the tunnel server lost (code ${code}${reason ? `: ${reason}` : ''})`;
     emitter.emit('disconnected', { reason: why });
     scheduleRetry(why);
   }

@@ -103,6 +103,18 @@ describe('agent', () => {
     expect(r.status).toBe(200);
   });
 
+  it('reconnects (same URL) when the server refuses a message on a live connection and closes it', async () => {
+    server = await startFakeTunnelServer();
+    const a = start();
+    const first = await next(a, 'ready');
+    const disconnected = next(a, 'disconnected');
+    const again = next(a, 'ready');
+    server.socket()!.send(JSON.stringify({ type: 'error', code: 'ERR_INVALID_PAYLOAD', message: 'bad signal' }));
+    server.socket()!.close(1008);
+    expect((await disconnected).reason).toBe('the tunnel server closed the connection (ERR_INVALID_PAYLOAD: bad signal)');
+    expect(await again).toMatchObject({ sessionId: first.sessionId, resumed: true });
+  });
+
   it('retries an unreachable server with growing delays and connects once it is up', async () => {
     const port = await freePort();
     agent = createAgent({ server: `http://127.0.0.1:${port}`, token: 'test-token-123', target: { host: '127.0.0.1', port: app.port }, backoff: { initialMs: 20, maxMs: 160 } });
