@@ -4,7 +4,8 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { createAgent, createFileResumeStore, resumeKey } from './agent';
-import { formatHostPort } from './forward';
+import { createForwarder, formatHostPort } from './forward';
+import { attachP2P } from './p2p/agent-p2p';
 import { resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from './cli/options';
 import { probeTarget } from './cli/probe';
 import { createReporter, type Output } from './cli/reporter';
@@ -64,25 +65,35 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     onError: (e) => reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${e.message}); the URL will change if wingman restarts`),
   });
   if (config.newSession) store.clear();
+  // One forwarder serves relay and P2P streams alike.
+  const forwarder = createForwarder({
+    target: config.target,
+    hostHeader: config.hostHeader,
+    ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
+    onRequest: (entry) => reporter.request(entry),
+  });
   const agent = createAgent({
     server: config.server,
     token: config.token,
     target: config.target,
     p2p: config.p2p,
-    hostHeader: config.hostHeader,
-    timeoutMs: config.timeoutMs,
+    forwarder,
     resumeStore: store,
   });
+  const p2p = config.p2p ? attachP2P({ agent, forwarder, onPeer: (r) => reporter.peer(r), rawBench: io.env.WINGMAN_BENCH_RAW === '1' }) : undefined;
 
   return new Promise<number>((resolve) => {
     let finished = false;
     const finish = (code: number) => {
       if (finished) return;
       finished = true;
-      void agent.close().then(() => resolve(code));
+      p2p?.close();
+      void agent.close().then(() => {
+        forwarder.close();
+        resolve(code);
+      });
     };
     agent.on('ready', (e) => reporter.ready(e, `http://${hostPort}`));
-    agent.on('request', (e) => reporter.request(e));
     agent.on('reconnecting', (e) => reporter.reconnecting(e));
     agent.on('disconnected', (e) => reporter.disconnected(e));
     agent.on('fatal', (e) => {

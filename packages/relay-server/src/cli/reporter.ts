@@ -7,6 +7,7 @@
  */
 import type { RequestLogEntry } from '../forward';
 import type { ReadyEvent } from '../agent';
+import type { PeerReport } from '../p2p/peer-host';
 
 export interface Output {
   write(text: string): unknown;
@@ -15,6 +16,8 @@ export interface Output {
 export interface Reporter {
   ready(event: ReadyEvent, forwardingTo: string): void;
   request(entry: RequestLogEntry): void;
+  /** A viewer's P2P connection changed (connected, failed → relay, closed). */
+  peer(report: PeerReport): void;
   reconnecting(event: { attempt: number; delayMs: number; reason: string }): void;
   disconnected(event: { reason: string }): void;
   warning(code: string, message: string): void;
@@ -35,6 +38,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
         readySeen = true;
       },
       request: (e) => event({ event: 'request', ...e }),
+      peer: (r) => event({ event: 'peer', ...r }),
       reconnecting: (e) => event({ event: 'reconnecting', ...e }),
       disconnected: (e) => event({ event: 'disconnected', ...e }),
       warning: (code, message) => stderr.write(line({ event: 'warning', code, message })),
@@ -56,6 +60,15 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
       const status = e.status === 0 ? (e.error ?? 'reset') : String(e.status);
       const path = e.target.length > 80 ? `${e.target.slice(0, 77)}...` : e.target;
       stdout.write(`${e.method.padEnd(7)} ${path.padEnd(40)} ${status.padStart(3)} ${String(e.ms).padStart(6)} ms  ${e.transport}\n`);
+    },
+    peer(r) {
+      const what =
+        r.state === 'connected'
+          ? `connected peer-to-peer in ${r.connectMs ?? '?'} ms`
+          : r.state === 'failed'
+            ? `P2P failed (${r.reason ?? 'unknown'}); this viewer stays on the relay`
+            : `P2P closed (${r.reason ?? 'closed'})`;
+      stdout.write(`viewer ${r.viewerId.slice(0, 6)}  ${what}\n`);
     },
     reconnecting(e) {
       stderr.write(`${e.reason}; retrying in ${(e.delayMs / 1000).toFixed(1)} s (attempt ${e.attempt})...\n`);
