@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -101,7 +102,9 @@ export async function startServer(env: Record<string, string> = {}, args: string
 
 /** Starts `wingman http <target> --server <url> --json` and waits for ready. */
 export async function startAgent(serverUrl: string, target: string, env: Record<string, string> = {}, args: string[] = []): Promise<{ agent: Proc; url: string; sessionId: string }> {
-  const agent = startProcess(AGENT_BIN, ['http', target, '--server', serverUrl, '--json', ...args], env);
+  // Resume state per test run, not in the user's home (a restart test reuses it).
+  const stateDir = join(tmpdir(), `wingman-test-state-${process.pid}`);
+  const agent = startProcess(AGENT_BIN, ['http', target, '--server', serverUrl, '--json', ...args], { WINGMAN_STATE_DIR: stateDir, ...env });
   const ev = await agent.waitFor((e) => e.event === 'ready');
   return { agent, url: String(ev.url), sessionId: String(ev.sessionId) };
 }

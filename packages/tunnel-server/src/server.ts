@@ -16,6 +16,10 @@ import { createWsRelay } from './relay/ws-relay';
 import { createAgentEndpoint } from './sessions/agent-endpoint';
 import { createSessionRegistry } from './sessions/registry';
 import { createTokenCheck } from './sessions/token-check';
+import { SIGNAL_PATH } from '@wingman/protocol';
+import { createP2PMetrics } from './signaling/p2p-metrics';
+import { createSessionInfoHandler, createSignalUpgradeHandler, SESSION_INFO_PATH } from './signaling/signal-endpoint';
+import { createSignalingHub } from './signaling/signaling-hub';
 
 /**
  * Idle keep-alive time of viewer connections, ms. Above the 60 s idle timeout
@@ -67,6 +71,12 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     onExpire: (session) => logger.info({ sessionId: session.id }, 'session expired (no agent within the grace period)'),
   });
   const metrics = createMetrics({ sessionStats: () => registry.stats() });
+  const hub = createSignalingHub({ metrics: createP2PMetrics(metrics.registry) });
+  const signal = createSignalUpgradeHandler({ config, hub });
+  const reserved: ReservedRoutesOptions = {
+    requests: new Map([[SESSION_INFO_PATH, createSessionInfoHandler({ config, hub })], ...(reservedOptions?.requests ?? [])]),
+    upgrades: new Map([[SIGNAL_PATH, signal.handler], ...(reservedOptions?.upgrades ?? [])]),
+  };
 
   // Routing needs the real port (default domain localhost:<port>), known after listen().
   let router: Router | undefined;
@@ -92,13 +102,14 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     logger,
     metrics,
     sessionUrl: address.sessionUrl,
+    hub,
   });
   const wsRelay = createWsRelay({ forwardedProto: address.scheme, metrics, logger });
   router = createRouter({
     hostRouter: createHostRouter(address.domain),
     registry,
     apexApp: createApexApp({ registry, metrics, logger, publicUrl: address.publicUrl }),
-    reserved: createReservedRoutes(reservedOptions),
+    reserved: createReservedRoutes(reserved),
     agentEndpoint,
     httpRelay: { forwardedProto: address.scheme, metrics, logger },
     wsRelay,
@@ -112,6 +123,8 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     // Agents first: their GOAWAY fails in-flight streams, so viewers get answers.
     await agentEndpoint.close();
     wsRelay.close();
+    hub.close();
+    signal.close();
     registry.clear();
     server.closeAllConnections();
     await stopped;

@@ -77,6 +77,11 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       const text = data.toString();
       try {
         if (!hello) {
+          // The server refuses with an error (ERR_P2P_DISABLED, ERR_TOO_MANY_VIEWERS) instead of a hello.
+          if (text.includes('"error"')) {
+            const m = parseHostSignal(text);
+            if (m.type === 'error') return fail(new Error(`${m.code}: ${m.message}`));
+          }
           const h = parseSignalHello(text);
           hello = { viewerId: h.viewerId, p2p: h.p2p };
           if (!h.p2p.enabled) return fail(protocolError('ERR_GOING_AWAY', 'ERR_P2P_DISABLED: P2P is disabled for this session'));

@@ -25,6 +25,7 @@ import { p2pSettingsFor } from '../p2p/ice-config';
 import { attachAgentLink, rawDataToBuffer, sendControlError } from './agent-link';
 import type { SessionRegistry } from './registry';
 import type { TokenCheck } from './token-check';
+import type { SignalingHub } from '../signaling/signaling-hub';
 
 /** Time an agent has, after the upgrade, to send `register`. */
 export const REGISTER_TIMEOUT_MS = 10_000;
@@ -43,6 +44,7 @@ export interface AgentEndpointOptions {
   metrics: Metrics;
   /** Public URL of a session, e.g. `http://<id>.localhost:8080/`. */
   sessionUrl: (sessionId: string) => string;
+  hub: SignalingHub;
 }
 
 export interface AgentEndpoint {
@@ -109,6 +111,8 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       metrics,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+      p2p: message.p2p,
+      hub: options.hub,
     });
     sockets.set(ws, () => link.close('ERR_GOING_AWAY', 'server shutting down'));
     const registered: RegisteredMessage = {

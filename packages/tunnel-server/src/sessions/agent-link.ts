@@ -9,6 +9,7 @@ import { connectionOverWebSocket, parseAgentMessage, ProtocolError, type ErrorMe
 import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import type { SignalingHub } from '../signaling/signaling-hub';
 import { startHeartbeat } from './heartbeat';
 import type { AgentLink, Session, SessionRegistry } from './registry';
 
@@ -21,6 +22,10 @@ export interface AgentLinkOptions {
   metrics: Metrics;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
+  /** The agent offered P2P in its `register`. */
+  p2p: boolean;
+  /** Routes the agent's signaling to its session's viewers. */
+  hub: SignalingHub;
 }
 
 /** Builds the relay connection over `ws` and attaches it to a session. Synchronous (see agent-endpoint). */
@@ -32,6 +37,12 @@ export function attachAgentLink(ws: WebSocket, options: AgentLinkOptions): { ses
     connection,
     remoteAddress: options.remoteAddress,
     close: (code, reason) => connection.close(code, reason),
+    p2p: options.p2p,
+    sendControl: (message) => {
+      if (ws.readyState !== ws.OPEN) return false;
+      ws.send(JSON.stringify(message));
+      return true;
+    },
   };
   let session: Session;
   if (options.resume) {
@@ -59,11 +70,10 @@ export function attachAgentLink(ws: WebSocket, options: AgentLinkOptions): { ses
       case 'register':
         return fail('ERR_PROTOCOL', 'already registered');
       case 'signal':
+        return options.hub.fromAgent(session.id, message.viewerId, message.message);
       case 'peer-report':
-        // TODO(P2P host issue): route signaling to the session's viewers and
-        // count peer reports in /metrics. Until then the relay serves everything.
-        log.debug({ type: message.type }, 'P2P control message ignored (P2P not wired yet)');
-        return;
+        log.debug({ viewerId: message.viewerId, state: message.state, reason: message.reason, connectMs: message.connectMs }, 'peer report');
+        return options.hub.peerReport(session.id, message);
     }
   }
 
@@ -80,6 +90,7 @@ export function attachAgentLink(ws: WebSocket, options: AgentLinkOptions): { ses
   connection.on('close', (error) => {
     stopHeartbeat();
     registry.detach(session, link);
+    options.hub.agentGone(session.id);
     log.info({ code: error?.code, reason: error?.message, remoteAddress: options.remoteAddress }, 'agent disconnected');
     // The close handshake may not finish (a dead peer); ws cuts the socket after its own timeout.
     if (ws.readyState === ws.OPEN) ws.close(1000);

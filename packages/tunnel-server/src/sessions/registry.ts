@@ -4,7 +4,7 @@
  * drops so a reconnecting agent (with the resume secret) keeps the same URL.
  * Keyed by a Map with ids checked against SESSION_ID_PATTERN before lookup.
  */
-import type { Connection } from '@wingman/protocol';
+import type { Connection, ServerToAgent } from '@wingman/protocol';
 import { constantTimeEqual, createResumeSecret, createSessionId } from './session-id';
 
 /** What the registry knows about an attached agent. */
@@ -15,6 +15,10 @@ export interface AgentLink {
   readonly remoteAddress: string;
   /** Closes the agent's socket (GOAWAY with `code`). */
   close(code: 'ERR_GOING_AWAY' | 'ERR_PROTOCOL', reason: string): void;
+  /** The agent offered P2P in its `register` (false with `wingman --no-p2p`). */
+  readonly p2p: boolean;
+  /** Sends a control message (JSON text) to the agent; false when its socket is not open. */
+  sendControl(message: ServerToAgent): boolean;
 }
 
 export interface Session {

@@ -1,0 +1,62 @@
+/**
+ * The viewers' signaling WebSocket (SIGNAL_PATH on a session origin) and the
+ * session info endpoint (SESSION_INFO_PATH). Both only ever see the session
+ * named by the Host header, so a viewer can signal only that session's agent.
+ */
+import { MAX_SIGNAL_MESSAGE_BYTES, type P2PSettings } from '@wingman/protocol';
+import { WebSocketServer } from 'ws';
+import type { TunnelServerConfig } from '../config';
+import { writeRawText } from '../http/raw-response';
+import type { ReservedRequestHandler, ReservedUpgradeHandler } from '../http/reserved-routes';
+import { p2pSettingsFor } from '../p2p/ice-config';
+import type { Session } from '../sessions/registry';
+import type { SignalingHub, SignalingSession } from './signaling-hub';
+
+/** Session info (JSON) on every session origin: agent presence, effective P2P setting, viewers. */
+export const SESSION_INFO_PATH = '/__wingman/session';
+
+/** The effective P2P settings of a session: server flag AND the agent's offer, with fresh ICE credentials. */
+export function sessionP2P(config: TunnelServerConfig, session: Session): P2PSettings {
+  return p2pSettingsFor(config.p2p, session.agent?.p2p ?? false, session.id);
+}
+
+export function signalingSession(config: TunnelServerConfig, session: Session): SignalingSession {
+  return {
+    id: session.id,
+    p2pEnabled: () => config.p2p.enabled && session.agent !== undefined && session.agent.p2p,
+    p2pSettings: () => sessionP2P(config, session),
+    sendToAgent: (message) => session.agent?.sendControl(message) ?? false,
+  };
+}
+
+export function createSignalUpgradeHandler(options: { config: TunnelServerConfig; hub: SignalingHub }): { handler: ReservedUpgradeHandler; close(): void } {
+  // ws closes with 1009 above maxPayload; between the hub's limit and this one the hub answers a coded JSON error first.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 2 * MAX_SIGNAL_MESSAGE_BYTES, perMessageDeflate: false });
+  return {
+    handler(req, socket, head, ctx) {
+      const session = ctx.session;
+      if (!session) return writeRawText(socket, 404, `No Wingman session ${ctx.sessionId} here`);
+      wss.handleUpgrade(req, socket, head, (ws) => options.hub.acceptViewer(ws, signalingSession(options.config, session)));
+    },
+    close() {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+    },
+  };
+}
+
+export function createSessionInfoHandler(options: { config: TunnelServerConfig; hub: SignalingHub }): ReservedRequestHandler {
+  return (_req, res, ctx) => {
+    const s = ctx.session;
+    const body = s
+      ? JSON.stringify({
+          sessionId: s.id,
+          agentConnected: s.agent !== undefined,
+          p2p: { ...sessionP2P(options.config, s), iceServers: undefined, serverEnabled: options.config.p2p.enabled, agentOffered: s.agent?.p2p ?? false },
+          viewers: options.hub.viewerCount(s.id),
+        })
+      : JSON.stringify({ error: 'ERR_UNKNOWN_SESSION', message: `no session ${ctx.sessionId}` });
+    res.writeHead(s ? 200 : 404, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+}
