@@ -34,6 +34,8 @@ export function createFixture(): Fixture {
   let sseRelease: (() => void) | undefined;
 
   const http = (stream: Stream) => {
+    // A stream finishes only once its request 'end' was delivered to someone.
+    if (!stream.head.target.startsWith('/echo')) stream.on('end', () => undefined);
     const { method, target } = stream.head;
     const path = target.split('?')[0];
     if (path === '/hello') {

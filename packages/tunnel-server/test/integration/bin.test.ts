@@ -1,0 +1,64 @@
+/** The wingman-server bin as a real process (needs `npm run build` / `npx tsc -b` first). */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { send } from './helpers/http-client';
+
+jest.setTimeout(30_000);
+
+const BIN = join(__dirname, '..', '..', 'dist', 'bin', 'wingman-server.js');
+const children = new Set<ChildProcess>();
+
+function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; firstLine: Promise<string>; exit: Promise<number | null>; stderr: () => string } {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx tsc -b\` (or \`npm run build\`) first`);
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const firstLine = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no output in time; stderr:\n${err}`)), 10_000);
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      clearTimeout(timer);
+      resolve(line);
+    });
+    void exit.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`exited before printing; stderr:\n${err}`));
+    });
+  });
+  // Tests that only wait for the exit leave this unawaited: not an unhandled rejection.
+  firstLine.catch(() => undefined);
+  return { child, firstLine, exit, stderr: () => err };
+}
+
+afterEach(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children.clear();
+});
+
+describe('wingman-server bin', () => {
+  it('prints {"event":"listening"} with --json, serves /healthz, and exits 0 on SIGTERM', async () => {
+    const p = start(['--port', '0', '--json']);
+    const ev = JSON.parse(await p.firstLine);
+    expect(ev).toEqual({ event: 'listening', url: `http://localhost:${ev.port}`, port: expect.any(Number) });
+    const r = await send(ev.port, `localhost:${ev.port}`, { path: '/healthz' });
+    expect(JSON.parse(r.body.toString())).toEqual({ ok: true, sessions: 0 });
+    p.child.kill('SIGTERM');
+    expect(await p.exit).toBe(0);
+  });
+
+  it('prints one plain line with the URL and exits 0 on SIGINT', async () => {
+    const p = start(['--port', '0', '--public-url', 'https://tunnel.example.com']);
+    expect(await p.firstLine).toBe('Wingman tunnel server listening on https://tunnel.example.com');
+    p.child.kill('SIGINT');
+    expect(await p.exit).toBe(0);
+  });
+
+  it('stops with exit code 2 and a line naming the bad variable', async () => {
+    const p = start(['--port', '0'], { SESSION_GRACE_MS: 'soon' });
+    expect(await p.exit).toBe(2);
+    expect(p.stderr()).toBe('wingman-server: SESSION_GRACE_MS: must be a non-negative integer\n');
+  });
+});
