@@ -45,15 +45,18 @@ export function createBodySender(post: Post, windowBytes = PORT_WINDOW_BYTES): B
     },
     send(chunk, owned = false) {
       if (closed) return false;
-      for (let o = 0; o < chunk.length; o += PORT_CHUNK_BYTES) {
-        const piece = chunk.subarray(o, Math.min(chunk.length, o + PORT_CHUNK_BYTES));
+      const total = chunk.length;
+      for (let o = 0; o < total; o += PORT_CHUNK_BYTES) {
+        const piece = chunk.subarray(o, Math.min(total, o + PORT_CHUNK_BYTES));
         // Transfer the caller's buffer when it is exactly this piece and the
         // caller gave it away; copy otherwise (views into shared buffers).
         const whole = owned && piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength && !(piece.buffer instanceof SharedArrayBufferCtor);
         const ab = whole ? (piece.buffer as ArrayBuffer) : (piece.slice().buffer as ArrayBuffer);
+        // Count before posting: the transfer detaches `piece` (its length becomes 0).
+        const n = piece.length;
+        inflight += n;
+        sent += n;
         post({ t: 'data', chunk: ab }, [ab]);
-        inflight += piece.length;
-        sent += piece.length;
       }
       return hasRoom();
     },

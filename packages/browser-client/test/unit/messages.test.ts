@@ -1,0 +1,34 @@
+import { parseShellToSwPort, parseShimToShell, parseSwToWindow, parseWindowToSw } from '../../src/shared/messages';
+
+describe('postMessage validation (any same-origin script can post)', () => {
+  it('accepts the announcements the SW routes by, and nothing malformed', () => {
+    expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, exclude: ['/api'] })).toEqual({ type: 'wingman:shell', shellId: 'a1', p2p: true, exclude: ['/api'] });
+    expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: 'yes', exclude: [] })).toBeUndefined();
+    expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, exclude: ['relative'] })).toBeUndefined();
+    expect(parseWindowToSw({ type: 'wingman:frame', shellId: 'x'.repeat(65) })).toBeUndefined();
+    expect(parseWindowToSw({ type: 'other' })).toBeUndefined();
+    expect(parseWindowToSw(null)).toBeUndefined();
+  });
+
+  it('accepts a fetch hand-over with an origin-form target and lower-case header tokens only', () => {
+    const ok = { type: 'wingman:fetch', method: 'GET', target: '/a?b', headers: [['accept', '*/*']], hasBody: false };
+    expect(parseSwToWindow(ok)).toEqual(ok);
+    expect(parseSwToWindow({ ...ok, target: 'http://evil/' })).toBeUndefined();
+    expect(parseSwToWindow({ ...ok, headers: [['Accept', '*/*']] })).toBeUndefined();
+    expect(parseSwToWindow({ ...ok, headers: [['bad name', 'x']] })).toBeUndefined();
+  });
+
+  it('accepts port messages with the right field types only', () => {
+    expect(parseShellToSwPort({ t: 'head', status: 200, headers: [] })).toEqual({ t: 'head', status: 200, headers: [] });
+    expect(parseShellToSwPort({ t: 'head', status: 20.5, headers: [] })).toBeUndefined();
+    expect(parseShellToSwPort({ t: 'data', chunk: new ArrayBuffer(2) })).toMatchObject({ t: 'data' });
+    expect(parseShellToSwPort({ t: 'data', chunk: 'text' })).toBeUndefined();
+    expect(parseShellToSwPort({ t: 'credit', bytes: -1 })).toBeUndefined();
+  });
+
+  it('accepts the shim requests of a WebSocket and a location update', () => {
+    expect(parseShimToShell({ type: 'wingman:ws-open', url: 'ws://a/ws', protocols: ['vite-hmr'] })).toMatchObject({ type: 'wingman:ws-open' });
+    expect(parseShimToShell({ type: 'wingman:ws-open', url: 'ws://a/ws', protocols: [1] })).toBeUndefined();
+    expect(parseShimToShell({ type: 'wingman:location', href: 'http://a/b', title: 't' })).toMatchObject({ type: 'wingman:location' });
+  });
+});
