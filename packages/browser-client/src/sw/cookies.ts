@@ -65,12 +65,31 @@ export function createSwCookies(kv: KvStore, host: string, cookieStore: CookieSt
     }
   }
 
-  /** Reads the browser's jar for `url` and folds in what the app's JS changed. */
+  /**
+   * Reads the browser's jar for `url` and folds in what the app's JS changed.
+   * getAll({url}) is refused by Chromium 156 on http://*.localhost ("URL must
+   * be within Service Worker scope", even for the scope itself); then
+   * getAll() answers for the scope's path ("/") and only cookies visible
+   * there are compared.
+   */
+  let urlForm = true;
   async function readBack(jar: CookieJar, url: URL, now: number): Promise<CookieChange[]> {
     if (!cookieStore) return [];
     let items;
+    let path = url.pathname;
     try {
-      items = await cookieStore.getAll({ url: url.href });
+      if (urlForm) {
+        try {
+          items = await cookieStore.getAll({ url: url.href });
+        } catch (err) {
+          if (!(err instanceof TypeError)) throw err;
+          urlForm = false;
+        }
+      }
+      if (!items) {
+        items = await cookieStore.getAll();
+        path = '/';
+      }
     } catch {
       return [];
     }
@@ -79,18 +98,18 @@ export function createSwCookies(kv: KvStore, host: string, cookieStore: CookieSt
     for (const item of items) {
       if (typeof item?.name !== 'string' || typeof item.value !== 'string') continue;
       seen.add(item.name);
-      const candidates = jar.matching(url.pathname, now).filter((c) => c.name === item.name);
+      const candidates = jar.matching(path, now).filter((c) => c.name === item.name);
       if (candidates.some((c) => c.value === item.value)) continue;
       // Firefox's items carry only name and value: keep the path of the cookie they replace.
-      const path = typeof item.path === 'string' ? item.path : (candidates[0]?.path ?? '/');
-      const ch = jar.putFromScript({ name: item.name, value: item.value, path, ...(typeof item.expires === 'number' ? { expires: item.expires } : {}) }, now);
+      const itemPath = typeof item.path === 'string' ? item.path : (candidates[0]?.path ?? '/');
+      const ch = jar.putFromScript({ name: item.name, value: item.value, path: itemPath, ...(typeof item.expires === 'number' ? { expires: item.expires } : {}) }, now);
       if (ch) {
-        jar.markMirrored(item.name, path, item.value);
+        jar.markMirrored(item.name, itemPath, item.value);
         changes.push(ch);
       }
     }
     // A mirrored cookie that is gone from the browser's jar was deleted by the app's JS.
-    for (const c of jar.matching(url.pathname, now)) {
+    for (const c of jar.matching(path, now)) {
       if (!c.httpOnly && c.mirrored && !seen.has(c.name)) {
         const ch = jar.delete(c.name, c.path);
         if (ch) changes.push(ch);

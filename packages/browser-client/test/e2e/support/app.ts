@@ -115,6 +115,9 @@ export async function startApp(): Promise<FixtureApp> {
     held.push(() => res.end('data: second\n\n'));
   });
   app.get('/hang', () => undefined);
+  app.get('/login', (_req, res) =>
+    res.type('html').send('<!doctype html><title>login</title><h1 id="name">login</h1><form id="login-form" method="post" action="/login"><input name="user" value="alice"><button id="submit">go</button></form><script>window.pageName = "login";</script>'),
+  );
   app.post('/login', express.urlencoded({ extended: false }), (req, res) => {
     const user = typeof req.body?.user === 'string' ? req.body.user : 'anonymous';
     const sid = randomBytes(16).toString('hex');
@@ -125,8 +128,8 @@ export async function startApp(): Promise<FixtureApp> {
   });
   app.get('/account', (req, res) => {
     const user = sessionUser(req);
-    if (!user) return res.status(401).type('html').send('<!doctype html><title>login</title><h1 id="name">login required</h1>');
-    res.type('html').send(`<!doctype html><title>account</title><h1 id="name">account of ${user}</h1>`);
+    if (!user) return res.status(401).type('html').send('<!doctype html><title>login</title><h1 id="name">login required</h1><script>window.pageName = "login required";</script>');
+    res.type('html').send(`<!doctype html><title>account</title><h1 id="name">account of ${user}</h1><script>window.pageName = "account";</script>`);
   });
   app.get('/api/me', (req, res) => res.json({ user: sessionUser(req) ?? null, cookie: req.headers.cookie ?? '' }));
   app.post('/logout', (req, res) => {

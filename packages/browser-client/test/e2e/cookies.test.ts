@@ -1,0 +1,94 @@
+/**
+ * Cookie login through the Service Worker's jar (docs/browser-client.md
+ * §Cookies): an HttpOnly session cookie set by a form POST + redirect, sent
+ * on later requests, invisible to the app's JS; script cookies visible and
+ * sent; logout; and the login surviving a Service Worker restart.
+ */
+import type { Frame, Page } from 'playwright-core';
+import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { fetchInApp, openShell, waitForApp } from './support/shell';
+import { startStack, type Stack } from './support/stack';
+
+jest.setTimeout(90_000);
+
+async function login(page: Page, origin: string): Promise<Frame> {
+  const frame = await openShell(page, `${origin}/login`, 'login');
+  await frame.click('#submit');
+  return waitForApp(page, 'account');
+}
+
+async function me(frame: Frame): Promise<{ user: string | null; cookie: string }> {
+  return JSON.parse((await fetchInApp(frame, '/api/me')).text);
+}
+
+describe('cookie login over the relay (P2P impossible in the browser)', () => {
+  let stack: Stack;
+  let browser: LaunchedChromium;
+
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+
+  beforeEach(async () => {
+    browser = await launchChromium();
+    await browser.context.addInitScript(() => {
+      delete (window as unknown as { RTCPeerConnection?: unknown }).RTCPeerConnection;
+    });
+  });
+
+  afterEach(async () => {
+    await unregisterServiceWorkers(browser.page).catch(() => undefined);
+    await browser.close();
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('logs in with a form POST, keeps the HttpOnly session cookie from the app JS, and sends it on later requests', async () => {
+    const frame = await login(browser.page, stack.origin);
+    expect(await frame.textContent('#name')).toBe('account of alice');
+    expect(new URL(browser.page.url()).pathname).toBe('/account');
+    const cookies = await frame.evaluate(() => document.cookie);
+    expect(cookies).toContain('theme=dark');
+    expect(cookies).not.toContain('sid=');
+    const who = await me(frame);
+    expect(who.user).toBe('alice');
+    expect(who.cookie).toMatch(/sid=[0-9a-f]+/);
+    // The browser's own jar never received the HttpOnly cookie: the SW's jar is the truth.
+    const browserJar = await browser.context.cookies(stack.origin);
+    expect(browserJar.map((c) => c.name)).not.toContain('sid');
+  });
+
+  it("sends cookies the app's JS sets and stops sending the ones it deletes", async () => {
+    const frame = await login(browser.page, stack.origin);
+    await frame.evaluate(() => {
+      document.cookie = 'pref=compact; path=/';
+      document.cookie = 'theme=; max-age=0; path=/';
+    });
+    const who = await me(frame);
+    expect(who.cookie).toContain('pref=compact');
+    expect(who.cookie).not.toContain('theme=');
+    expect(who.user).toBe('alice');
+  });
+
+  it('logs out: the Set-Cookie that clears the session reaches the jar', async () => {
+    const frame = await login(browser.page, stack.origin);
+    expect((await fetchInApp(frame, '/logout', { method: 'POST' })).status).toBe(200);
+    expect((await me(frame)).user).toBeNull();
+    await frame.goto(`${stack.origin}/account`);
+    expect(await (await waitForApp(browser.page)).textContent('#name')).toBe('login required');
+  });
+
+  it('keeps the login across a Service Worker restart (jar in IndexedDB)', async () => {
+    const frame = await login(browser.page, stack.origin);
+    const cdp = await browser.context.newCDPSession(browser.page);
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+    await cdp.detach();
+    expect((await me(frame)).user).toBe('alice');
+    await browser.page.reload();
+    const again = await waitForApp(browser.page, 'account');
+    expect(await again.textContent('#name')).toBe('account of alice');
+  });
+});
