@@ -95,6 +95,10 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   private peerOpened = 0;
   private localOpened = 0;
   private pumpScheduled = false;
+  /** Streams that contributed frames to the message being built. */
+  private readonly touched = new Set<Stream>();
+  /** Within one message being built: an opening frame did not fit, so later (higher) ids must wait too. */
+  private opensBlocked = false;
   private closedFlag = false;
   private readonly pings = new Map<string, { start: number; resolve: (ms: number) => void; reject: (e: Error) => void; timer: unknown }>();
   private pingCounter = 0;
@@ -250,9 +254,27 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   private pump(): void {
     while (!this.closedFlag && this.transport.bufferedAmount() < this.highWaterBytes) {
       const message = this.buildMessage();
-      if (!message) return;
+      // A listener run while building ('drain', 'close') may have closed the connection.
+      if (!message || this.closedFlag) return;
       this.bytesSent += message.length;
-      this.transport.send(message);
+      try {
+        this.transport.send(message);
+        // Only once the frames are handed over: 'drain', and a stream whose
+        // END just left may finish (a failed send fails it instead).
+        for (const stream of this.touched) stream.afterSend();
+        this.touched.clear();
+      } catch (err) {
+        this.touched.clear();
+        // The pump runs in a microtask: an exception here would be uncaught. A
+        // transport that refuses to send is gone (e.g. a data channel closing).
+        this.destroy(protocolError('ERR_CONNECTION_LOST', `transport send failed: ${err instanceof Error ? err.message : String(err)}`));
+        try {
+          this.transport.close();
+        } catch {
+          // Already closed.
+        }
+        return;
+      }
     }
   }
 
@@ -260,6 +282,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   private buildMessage(): Uint8Array | undefined {
     const out = new Uint8Array(this.maxMessageBytes);
     let offset = 0;
+    this.opensBlocked = false;
     while (this.control.length > 0 && offset + this.control[0]!.length <= out.length) {
       const f = this.control.shift()!;
       out.set(f, offset);
@@ -281,11 +304,14 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
           // Move to the back of the round-robin order.
           this.ready.delete(stream);
           if (stream.queue.length > 0 && !stream.closed) this.ready.add(stream);
-          stream.afterSend();
+          this.touched.add(stream);
         }
       }
     }
-    return offset === 0 ? undefined : out.subarray(0, offset);
+    if (offset === 0) return undefined;
+    // Copy a mostly empty message: transports queue the view, and a 16-byte PONG
+    // must not pin a 64 KiB buffer while bufferedAmount counts only 16 bytes.
+    return offset > out.length / 2 ? out.subarray(0, offset) : out.slice(0, offset);
   }
 
   /** Writes at most one frame of `stream` into `out`; returns the new offset (unchanged when nothing could go). */
@@ -296,14 +322,23 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
       return offset;
     }
     if (!item.flow) {
-      if (item.payload.length > space) return offset;
+      const opening = item.type === FrameType.REQUEST || item.type === FrameType.WS_OPEN;
+      // The peer requires new stream ids in increasing order: once an opening
+      // frame waits for the next message, so do the openings of later streams.
+      if (opening && this.opensBlocked) return offset;
+      if (item.payload.length > space) {
+        if (opening) this.opensBlocked = true;
+        return offset;
+      }
       stream.queue.shift();
       stream.queuedBytes -= item.payload.length;
+      if (opening) stream.openSent = true;
       if (item.flags & Flag.END_STREAM || item.type === FrameType.WS_CLOSE) stream.localEndSent = true;
       return writeFrame(out, offset, item.type, item.flags, stream.id, item.payload);
     }
     const n = Math.min(item.payload.length, space, stream.sendWindow, MAX_PAYLOAD_BYTES);
-    if (n <= 0) {
+    // An empty WebSocket message costs no window and goes as one empty frame.
+    if (n <= 0 && item.payload.length > 0) {
       if (stream.sendWindow <= 0) this.ready.delete(stream); // re-added by WINDOW_UPDATE
       return offset;
     }
@@ -327,6 +362,11 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     if (!this.peer) {
       if (frame.type !== FrameType.HELLO) throw protocolError('ERR_HELLO_EXPECTED', `first frame is type 0x${frame.type.toString(16)}, not HELLO`);
       this.peer = decodeHello(frame.payload);
+      // Streams opened before the HELLO assumed the default window and nothing
+      // of theirs has left yet (stream frames wait for the HELLO): move them to
+      // the window the peer grants, as SETTINGS_INITIAL_WINDOW_SIZE does (RFC 9113 §6.9.2).
+      const delta = this.peer.initialWindow - PEER_DEFAULT_HELLO.initialWindow;
+      if (delta !== 0) for (const s of this.streams.values()) s.sendWindow += delta;
       this.emit('ready', this.peer);
       this.schedulePump();
       return;
@@ -484,6 +524,9 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     const frame = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
     writeFrame(frame, 0, type, 0, 0, payload);
     try {
+      // Closed before the first pump ran: the peer must still see our HELLO first.
+      const first = this.control[0];
+      if (first !== undefined && first[0] === FrameType.HELLO) this.transport.send(this.control.shift()!);
       this.transport.send(frame);
     } catch {
       // The transport is already gone; closing proceeds regardless.

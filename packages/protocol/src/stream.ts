@@ -73,11 +73,15 @@ export class Stream extends Emitter<StreamEvents> {
   private fragments: Uint8Array[] = [];
   private fragmentBytes = 0;
   private fragmentText = false;
+  /** Credit for MORE fragments held back while whole messages wait in the inbox. */
+  private deferredCredit = 0;
 
   /** This side queued its END_STREAM / WS_CLOSE. */
   localEnded = false;
   /** The END_STREAM / WS_CLOSE of this side left through the pump. */
   localEndSent = false;
+  /** @internal The opening frame (REQUEST / WS_OPEN) of a stream this side opened left through the pump. */
+  openSent = false;
   /** The peer sent END_STREAM / WS_CLOSE. */
   remoteEnded = false;
   /** A response head went out (peer-opened streams) or came in (streams this side opened). */
@@ -106,9 +110,11 @@ export class Stream extends Emitter<StreamEvents> {
     if (this.local) throw new Error('respond() on a stream this side opened');
     if (this.responded) throw new Error('response head already sent');
     if (this.closed) return;
+    // Encode first: a head the wire cannot carry throws and leaves the stream free to answer otherwise (a 502).
+    const payload = encodeResponseHead(head);
     this.responded = true;
     const flags = options.end && this.kind === 'http' ? Flag.END_STREAM : 0;
-    this.enqueue({ type: FrameType.RESPONSE, flags, payload: encodeResponseHead(head), flow: false });
+    this.enqueue({ type: FrameType.RESPONSE, flags, payload, flow: false });
     if (flags) this.localEnded = true;
   }
 
@@ -151,7 +157,9 @@ export class Stream extends Emitter<StreamEvents> {
   /** Aborts the stream: tells the peer (RESET with `code`), drops queued frames. Emits 'close' only. */
   reset(code: ErrorCode = 'ERR_CANCEL', reason = ''): void {
     if (this.closed) return;
-    this.host.sendControl(FrameType.RESET, this.id, encodeCodeReason(codeNumber(code), reason));
+    // A stream whose REQUEST / WS_OPEN never left is unknown to the peer: a RESET
+    // would name an idle stream there (a connection error). Dropping the queue suffices.
+    if (!this.local || this.openSent) this.host.sendControl(FrameType.RESET, this.id, encodeCodeReason(codeNumber(code), reason));
     this.finish();
   }
 
@@ -228,9 +236,12 @@ export class Stream extends Emitter<StreamEvents> {
     if (this.fragmentBytes > MAX_WS_MESSAGE_BYTES) return 'ERR_MESSAGE_TOO_LARGE';
     if (more) {
       // Fragments are buffered (bounded above), so their credit returns at once:
-      // a message larger than the window must not deadlock.
+      // a message larger than the window must not deadlock. While whole messages
+      // wait undelivered (paused, or no listener yet) it is held back until they
+      // are taken, or a slow reader would buffer one message per final fragment.
       this.fragments.push(payload);
-      this.credit(payload.length);
+      if (this.inbox.length === 0) this.credit(payload.length);
+      else this.deferredCredit += payload.length;
       return undefined;
     }
     let data = payload;
@@ -302,6 +313,11 @@ export class Stream extends Emitter<StreamEvents> {
           break;
       }
     }
+    if (this.inbox.length === 0 && this.deferredCredit > 0 && !this.closed) {
+      const n = this.deferredCredit;
+      this.deferredCredit = 0;
+      this.credit(n);
+    }
     this.maybeFinish();
   }
 
@@ -319,8 +335,20 @@ export class Stream extends Emitter<StreamEvents> {
   }
 
   private maybeFinish(): void {
-    if (!this.closed && this.localEndSent && this.remoteEnded && this.inbox.length === 0) this.finish();
+    if (this.closed || !this.localEndSent || !this.remoteEnded) return;
+    // Both directions are over on the wire: the connection forgets the stream
+    // now (its concurrency slot is free) even if items still wait for a
+    // listener ('end' of a body nobody reads must not leak the slot); the
+    // object keeps delivering them to late listeners and closes when empty.
+    if (!this.detached) {
+      this.detached = true;
+      this.host.streamFinished(this);
+    }
+    if (this.inbox.length === 0) this.finish();
   }
+
+  /** The connection has forgotten this stream (both ends sent); only local delivery remains. */
+  private detached = false;
 
   private finish(error?: ProtocolError): void {
     this.closed = true;

@@ -73,3 +73,21 @@ describe('Connection', () => {
     expect(got).toEqual([[2, true], [1024 * 1024, false]]);
   });
 });
+
+describe('stream slots', () => {
+  it('frees a stream slot when both sides ended even if nobody listens for the request end', async () => {
+    const { client, server } = connectedPair({ maxConcurrentStreams: 4 });
+    // The server answers without ever listening for 'end' of the (empty) request body.
+    server.on('stream', (s) => s.respond({ status: 204, headers: [] }, { end: true }));
+    for (let i = 0; i < 12; i++) {
+      const s = client.open('http', { method: 'GET', target: '/', headers: [] }, { end: true });
+      const status = await new Promise<number>((resolve, reject) => {
+        s.on('response', (h) => resolve(h.status));
+        s.on('reset', reject);
+      });
+      expect(status).toBe(204);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(server.streamCount).toBe(0);
+  });
+});
