@@ -100,7 +100,13 @@ export interface CodeReason {
 /** RESET and GOAWAY: u16 error number + UTF-8 reason. WS_CLOSE: u16 WebSocket close code + UTF-8 reason. */
 export function encodeCodeReason(code: number, reason = ''): Uint8Array {
   let r = utf8.encode(reason);
-  if (r.length > MAX_REASON_BYTES) r = r.subarray(0, MAX_REASON_BYTES);
+  if (r.length > MAX_REASON_BYTES) {
+    // Cut on a character boundary: a split UTF-8 sequence would make the peer's
+    // (fatal) decoder reject the whole frame. 0b10xxxxxx bytes continue a character.
+    let end = MAX_REASON_BYTES;
+    while (end > 0 && (r[end]! & 0xc0) === 0x80) end--;
+    r = r.subarray(0, end);
+  }
   const out = new Uint8Array(2 + r.length);
   view_(out).setUint16(0, code);
   out.set(r, 2);
@@ -125,6 +131,11 @@ export function decodeReset(p: Uint8Array): { code: ErrorCode; reason: string } 
 // ---- heads ----------------------------------------------------------------
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+// Origin-form targets only (RFC 9112 §3.2.1): "/" then no whitespace or controls; absolute-form,
+// authority-form and "*" never cross the tunnel (the agent forwards to one configured origin).
+function isOriginForm(target: string): boolean {
+  return target[0] === '/' && !/[\x00-\x20\x7f]/.test(target);
+}
 // Field values: visible latin1 + SP/HTAB; never CR, LF or NUL (request smuggling, RFC 9110 §5.5).
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 
@@ -136,9 +147,9 @@ export function encodeRequestHead(head: RequestHead): Uint8Array {
     throw protocolError('ERR_INVALID_HEAD', `invalid method "${head.method.slice(0, 40)}"`);
   }
   const target = latin1Encode(head.target);
-  if (target.length === 0 || target.length > MAX_TARGET_BYTES) {
-    throw protocolError('ERR_HEADER_TOO_LARGE', `request target of ${target.length} bytes (1..${MAX_TARGET_BYTES})`);
-  }
+  if (target.length > MAX_TARGET_BYTES) throw protocolError('ERR_HEADER_TOO_LARGE', `request target of ${target.length} bytes > ${MAX_TARGET_BYTES}`);
+  // The same rule as the decoder: a head this side sends must be one the peer accepts.
+  if (!isOriginForm(head.target)) throw protocolError('ERR_INVALID_HEAD', 'request target must be origin-form');
   w.u8(method.length).bytes(method).u16(target.length).bytes(target);
   writeHeaders(w, head.headers);
   return w.finish();
@@ -151,9 +162,9 @@ export function decodeRequestHead(p: Uint8Array): RequestHead {
     throw protocolError('ERR_INVALID_HEAD', 'invalid method');
   }
   const targetLen = r.u16();
-  if (targetLen === 0 || targetLen > MAX_TARGET_BYTES) throw protocolError('ERR_HEADER_TOO_LARGE', `request target of ${targetLen} bytes`);
+  if (targetLen > MAX_TARGET_BYTES) throw protocolError('ERR_HEADER_TOO_LARGE', `request target of ${targetLen} bytes`);
   const target = latin1Decode(r.bytes(targetLen));
-  if (target[0] !== '/' || /[\x00-\x20\x7f]/.test(target)) throw protocolError('ERR_INVALID_HEAD', 'request target must be origin-form');
+  if (!isOriginForm(target)) throw protocolError('ERR_INVALID_HEAD', 'request target must be origin-form');
   const headers = readHeaders(r);
   r.end();
   return { method, target, headers };
