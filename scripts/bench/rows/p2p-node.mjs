@@ -16,6 +16,7 @@ import { startTargetApp } from './target.mjs';
 const require = createRequire(import.meta.url);
 const CONNECT_TIMEOUT_MS = 15_000;
 const RAW_OPEN_TIMEOUT_MS = 10_000;
+const RAW_POLL_MS = 10;
 
 export const p2pNodeRow = {
   id: 'p2pNode',
@@ -42,10 +43,11 @@ export async function runP2PNodeRow(settings, log) {
   log(`${row.label}: starting`);
   const procs = [];
   let viewer;
+  let w;
   try {
     const app = await startTargetApp();
     procs.push(app.proc);
-    const w = await startWingman(app.port, { WINGMAN_BENCH_RAW: '1' });
+    w = await startWingman(app.port, { WINGMAN_BENCH_RAW: '1' });
     procs.unshift(w.agent, w.server);
     ({ viewer } = await connectViewer(w.url));
     result.p2p.connectMs = viewer.connectMs;
@@ -56,6 +58,8 @@ export async function runP2PNodeRow(settings, log) {
   } catch (err) {
     return { ...result, status: 'failed', reason: firstLine(err), detail: String(err?.stack ?? err) };
   } finally {
+    // The agent's own account (peer states, reconnects) explains most P2P failures.
+    if (w) result.details.agentEvents = w.agent.notableOutput();
     try {
       viewer?.close();
     } catch {
@@ -150,12 +154,18 @@ function openRawChannel(viewer) {
   const pc = viewer.benchPeerConnection;
   if (!pc) throw new Error('cannot reach the viewer\'s peer connection to open the raw bench channel');
   const dc = pc.createDataChannel(RAW_BENCH_LABEL, { ordered: true });
+  // wrtc does not fire 'open' for a channel created on an already connected
+  // peer connection (seen with @roamhq/wrtc: readyState becomes 'open', no
+  // event), so readyState is polled as well, within the same deadline.
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`raw bench channel not open within ${RAW_OPEN_TIMEOUT_MS} ms (agent started without WINGMAN_BENCH_RAW=1?)`)), RAW_OPEN_TIMEOUT_MS);
-    dc.addEventListener('open', () => {
-      clearTimeout(timer);
-      resolve(dc);
-    });
+    const started = Date.now();
+    const check = () => {
+      if (dc.readyState === 'open') return resolve(dc);
+      if (dc.readyState === 'closed' || dc.readyState === 'closing') return reject(new Error('raw bench channel closed by the agent (started without WINGMAN_BENCH_RAW=1?)'));
+      if (Date.now() - started > RAW_OPEN_TIMEOUT_MS) return reject(new Error(`raw bench channel not open within ${RAW_OPEN_TIMEOUT_MS} ms`));
+      setTimeout(check, RAW_POLL_MS);
+    };
+    check();
   });
 }
 
