@@ -20,16 +20,20 @@ export function connectedPair(opts: PairOptions = {}): Pair {
   let client!: Connection;
   let server!: Connection;
   let open = true;
+  let closing = false;
+  // Like a WebSocket close: messages sent before close() still arrive, later ones do not.
   const closeBoth = () => {
-    if (!open) return;
-    open = false;
+    if (closing) return;
+    closing = true;
     setImmediate(() => {
+      open = false;
       client.transportClosed();
       server.transportClosed();
     });
   };
   const make = (from: 'client' | 'server', deliver: () => Connection) => ({
     send: (m: Uint8Array) => {
+      if (closing) return;
       const copy = m.slice();
       tap?.(from, copy);
       setImmediate(() => open && deliver().receive(copy));

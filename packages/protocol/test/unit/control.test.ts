@@ -1,0 +1,84 @@
+/**
+ * The agent control channel and signaling parsers: every example in
+ * docs/PROTOCOL.md parses, and malformed messages are refused with
+ * ERR_INVALID_PAYLOAD.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  MAX_CONTROL_MESSAGE_BYTES,
+  parseAgentMessage,
+  parseServerMessage,
+  parseSignalHello,
+  ProtocolError,
+} from '@wingman/protocol';
+
+const SPEC = readFileSync(join(__dirname, '../../../../docs/PROTOCOL.md'), 'utf8');
+
+/** The ```json blocks of the spec. */
+function jsonExamples(): string[] {
+  return [...SPEC.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
+
+function refused(fn: () => unknown, detail: RegExp): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(ProtocolError);
+  expect((caught as ProtocolError).code).toBe('ERR_INVALID_PAYLOAD');
+  expect((caught as ProtocolError).message).toMatch(detail);
+}
+
+/** Messages the agent sends; the others come from the server (`hello` on the signaling socket). */
+const AGENT_TYPES = new Set(['register', 'peer-report']);
+
+describe('docs/PROTOCOL.md examples', () => {
+  const examples = jsonExamples();
+
+  it('has examples of every control message', () => {
+    const types = examples.map((e) => (JSON.parse(e) as { type: string }).type);
+    expect(new Set(types)).toEqual(new Set(['register', 'registered', 'error', 'signal', 'peer-report', 'hello']));
+  });
+
+  it.each(examples.map((e) => [(JSON.parse(e) as { type: string }).type, e]))('parses the %s example', (type, text) => {
+    const parsed = type === 'hello' ? parseSignalHello(text) : AGENT_TYPES.has(type) ? parseAgentMessage(text) : parseServerMessage(text);
+    expect(parsed).toEqual(JSON.parse(text));
+  });
+});
+
+describe('control message validation', () => {
+  const register = { type: 'register', version: 1, p2p: true, client: 'wingman/0.1.0' };
+
+  it('refuses text that is not a JSON object', () => {
+    refused(() => parseAgentMessage('not json'), /not JSON/);
+    refused(() => parseAgentMessage('[1]'), /not an object/);
+    refused(() => parseServerMessage('null'), /not an object/);
+  });
+
+  it('refuses unknown types and unknown fields (strict, both directions)', () => {
+    refused(() => parseAgentMessage(JSON.stringify({ type: 'registered' })), /unknown control message type "registered"/);
+    refused(() => parseServerMessage(JSON.stringify(register)), /unknown control message type "register"/);
+    refused(() => parseAgentMessage(JSON.stringify({ ...register, extra: 1 })), /unknown field "extra"/);
+  });
+
+  it('checks field types and ranges', () => {
+    refused(() => parseAgentMessage(JSON.stringify({ ...register, version: 1.5 })), /"version" must be an integer in 0..255/);
+    refused(() => parseAgentMessage(JSON.stringify({ ...register, p2p: 'yes' })), /"p2p" must be a boolean/);
+    refused(() => parseAgentMessage(JSON.stringify({ ...register, client: 'x'.repeat(101) })), /"client" must be a string of at most 100 chars/);
+    refused(() => parseAgentMessage(JSON.stringify({ ...register, resume: { sessionId: 'ABC', resumeSecret: 's' } })), /not a session id/);
+    refused(() => parseServerMessage(JSON.stringify({ type: 'viewer-left', viewerId: 'xyz' })), /bad viewerId/);
+  });
+
+  it('refuses ICE servers that are not stun:/turn: URLs', () => {
+    const registered = JSON.parse(jsonExamples().find((e) => e.includes('"registered"'))!) as { p2p: { iceServers: unknown[] } };
+    registered.p2p.iceServers = [{ urls: ['http://127.0.0.1/'] }];
+    refused(() => parseServerMessage(JSON.stringify(registered)), /stun:\/turn: URLs/);
+  });
+
+  it(`refuses a message over MAX_CONTROL_MESSAGE_BYTES (${MAX_CONTROL_MESSAGE_BYTES})`, () => {
+    refused(() => parseAgentMessage(JSON.stringify({ ...register, client: 'x'.repeat(MAX_CONTROL_MESSAGE_BYTES) })), /over 65536 bytes/);
+  });
+});
