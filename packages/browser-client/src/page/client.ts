@@ -3,6 +3,7 @@
  * owns the P2P channel and shows the app in a same-origin frame; the
  * Service Worker hands it the app's requests (docs/browser-client.md).
  */
+import type { Connection } from '@wingman/protocol';
 import { BADGE_QUERY_PARAM } from '../shared/constants';
 import { parseShimToShell } from '../shared/messages';
 import { appPath, createAppFrame } from './app-frame';
@@ -19,6 +20,8 @@ export interface WingmanDebug {
   status(): TransportStatus & { p2pReadyMs: number | undefined; activeRequests: number };
   /** Closes the data channel as a network failure would; the shell falls back to the relay and reconnects. */
   dropChannel(): boolean;
+  /** The protocol connection over the channel (benchmarks measure it without the SW hop). */
+  connection(): Connection | undefined;
 }
 
 function randomId(): string {
@@ -63,6 +66,7 @@ const debug: WingmanDebug = {
   shellId,
   status: () => ({ ...p2p.status(), p2pReadyMs, activeRequests: requests.active }),
   dropChannel: () => p2p.dropChannel(),
+  connection: () => p2p.connection(),
 };
 Object.assign(window, { __wingman: debug, __wingmanShell: { id: shellId } });
 

@@ -34,6 +34,13 @@ export const SW_SET_COOKIE_HEADER = 'x-wingman-set-cookie';
  * followed, and its Set-Cookie would be lost either way).
  */
 export const SW_STATUS_HEADER = 'x-wingman-status';
+/**
+ * Request: an id the shim puts on the app's same-origin fetch() calls that
+ * carry an AbortSignal, so an abort before the response head reaches the SW
+ * (`wingman:abort`): Chromium never aborts FetchEvent.request.signal
+ * (w3c/ServiceWorker#1544). Never leaves the browser.
+ */
+export const ABORT_ID_HEADER = 'x-wingman-abort-id';
 /** Response: which transport served it, `p2p` or `relay` (set by the agent and the tunnel server). */
 export const TRANSPORT_HEADER = 'x-wingman-transport';
 /** Response: stable error code on an error page the Service Worker or shell produced itself. */

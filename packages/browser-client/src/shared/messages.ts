@@ -32,7 +32,13 @@ export interface CookieQuery {
   url: string;
 }
 
-export type WindowToSw = ShellAnnounce | FrameAnnounce | CookieQuery;
+/** frame (shim) → SW: the app aborted the fetch carrying ABORT_ID_HEADER `id`. */
+export interface AbortNotice {
+  type: 'wingman:abort';
+  id: string;
+}
+
+export type WindowToSw = ShellAnnounce | FrameAnnounce | CookieQuery | AbortNotice;
 
 /** SW → windows: a restarted SW asks shells and frames to announce themselves again. */
 export interface SyncRequest {
@@ -160,6 +166,8 @@ export function parseWindowToSw(v: unknown): WindowToSw | undefined {
       return str(o.shellId, MAX_ID_CHARS) ? { type: o.type, shellId: o.shellId } : undefined;
     case 'wingman:cookie':
       return str(o.url, MAX_URL_CHARS) ? { type: o.type, url: o.url } : undefined;
+    case 'wingman:abort':
+      return str(o.id, MAX_ID_CHARS) ? { type: o.type, id: o.id } : undefined;
     default:
       return undefined;
   }

@@ -5,6 +5,7 @@
  * Does nothing in a document without a Wingman shell above it.
  */
 import { WINGMAN_PREFIX } from '../shared/constants';
+import { patchFetchAbort } from './fetch-abort';
 import { linkFrame } from './frame-link';
 import { createWingmanWebSocketClass } from './wingman-websocket';
 
@@ -29,5 +30,6 @@ if (shell && !(window as unknown as { __wingmanShim?: boolean }).__wingmanShim) 
     eligible: (url) => url.host === location.host && !url.pathname.startsWith(WINGMAN_PREFIX),
     shell: () => (findShell() ? shell.window : undefined),
   });
+  patchFetchAbort();
   linkFrame(shell.window, shell.id, window.parent === shell.window);
 }

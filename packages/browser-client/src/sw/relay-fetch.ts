@@ -5,7 +5,7 @@
  * comes back in SW_SET_COOKIE_HEADER and redirects as 200 + SW_STATUS_HEADER
  * (server/cookie-bridge.ts is the other half).
  */
-import { SW_COOKIE_HEADER, VIA_HEADER, VIA_SW } from '../shared/constants';
+import { ABORT_ID_HEADER, SW_COOKIE_HEADER, VIA_HEADER, VIA_SW } from '../shared/constants';
 
 export interface RelayOptions {
   /** The SW jar's Cookie header for this request ('' for none). */
@@ -16,6 +16,8 @@ export interface RelayOptions {
   extraHeaders?: Array<[string, string]>;
   /** Fetch without the original request's Range header (resumption sets its own). */
   dropRange?: boolean;
+  /** Aborts the fetch (request.signal combined with the shim's abort). Default request.signal. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -26,6 +28,7 @@ export interface RelayOptions {
 export function relayFetch(request: Request, options: RelayOptions): Promise<Response> {
   const headers = new Headers(request.headers);
   headers.set(VIA_HEADER, VIA_SW);
+  headers.delete(ABORT_ID_HEADER);
   if (options.cookie) headers.set(SW_COOKIE_HEADER, options.cookie);
   if (options.dropRange) {
     headers.delete('range');
@@ -44,7 +47,7 @@ export function relayFetch(request: Request, options: RelayOptions): Promise<Res
     cache: request.cache === 'only-if-cached' ? 'default' : request.cache,
     referrer: request.referrer,
     referrerPolicy: request.referrerPolicy,
-    signal: request.signal,
+    signal: options.signal ?? request.signal,
   };
   if (request.integrity) init.integrity = request.integrity;
   return fetch(request.url, init);

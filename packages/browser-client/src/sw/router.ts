@@ -6,8 +6,9 @@
  * byte where it stopped (Range when possible, else re-fetch and skip).
  * Anything else fails with a readable error page.
  */
-import { WINGMAN_PREFIX } from '../shared/constants';
+import { ABORT_ID_HEADER, WINGMAN_PREFIX } from '../shared/constants';
 import type { RequestContext } from '../shared/cookie-jar';
+import type { AbortRegistry } from './abort-registry';
 import type { WireHeaders } from '../shared/messages';
 import { buildResponse, canDecode, incomingFromRelay, relayPassThrough } from './build-response';
 import type { SwCookies } from './cookies';
@@ -25,6 +26,7 @@ export interface RouterDeps {
   scope: ServiceWorkerGlobalScope;
   registry: ShellRegistry;
   cookies: SwCookies;
+  aborts: AbortRegistry;
 }
 
 /** Which fetch events this SW answers. Top-level navigations go to the network: the tunnel server answers them with the shell. */
@@ -79,6 +81,16 @@ function bodyStream(request: Request, method: string): ReadableStream<Uint8Array
 }
 
 export async function handleRequest(event: FetchEvent, deps: RouterDeps): Promise<Response> {
+  const { signal, done } = deps.aborts.track(event.request, event.request.headers.get(ABORT_ID_HEADER));
+  try {
+    return await route(event, deps, signal);
+  } finally {
+    // Past the head, an abort cancels the response body, which both paths handle.
+    done();
+  }
+}
+
+async function route(event: FetchEvent, deps: RouterDeps, signal: AbortSignal): Promise<Response> {
   const { request } = event;
   const url = new URL(request.url);
   const method = request.method.toUpperCase();
@@ -93,7 +105,7 @@ export async function handleRequest(event: FetchEvent, deps: RouterDeps): Promis
       client,
       head: p2pHead(request, url, cookie),
       body: bodyStream(request, method),
-      signal: request.signal,
+      signal,
       stillThere: async () => (await deps.scope.clients.get(client.id)) !== undefined,
     });
     if (outcome.kind === 'response') {
@@ -104,7 +116,7 @@ export async function handleRequest(event: FetchEvent, deps: RouterDeps): Promis
     }
     if (outcome.kind === 'failed') {
       const { error } = outcome;
-      if (request.signal.aborted) return Response.error();
+      if (signal.aborted) return Response.error();
       const retry = error.channelFailure && IDEMPOTENT.has(method) && !outcome.bodySent;
       if (!retry) {
         return error.code === 'ERR_TIMEOUT'
@@ -114,7 +126,7 @@ export async function handleRequest(event: FetchEvent, deps: RouterDeps): Promis
     }
   }
   const body = method === 'GET' || method === 'HEAD' ? null : await request.arrayBuffer();
-  const res = await relayFetch(request, { cookie, body });
+  const res = await relayFetch(request, { cookie, body, signal });
   if (relayPassThrough(res, request)) return res;
   return buildResponse(incomingFromRelay(res), ctx);
 }

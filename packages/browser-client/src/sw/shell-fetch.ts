@@ -17,6 +17,9 @@ import { parseShellToSwPort, type FetchRequest, type SwToShellPort, type WireHea
 import { createBodyReceiver, createBodySender, pumpToSender, type BodyReceiver } from '../shared/port-body';
 import { ChannelError } from './errors';
 
+/** Delay before closing a finished exchange's port, so a last message (cancel) still reaches the shell. */
+const PORT_CLOSE_DELAY_MS = 1_000;
+
 export type ShellOutcome =
   | { kind: 'declined'; reason: string }
   /** Failed before a response head. `bodySent`: request body bytes left the SW (the request cannot be replayed). */
@@ -61,7 +64,8 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
       signal.removeEventListener('abort', onAbort);
       sender.close(new ChannelError('ERR_CANCEL', 'request finished'));
       port.onmessage = null;
-      port.close();
+      // Closing at once can drop a cancel still in flight to the shell (seen in Chromium).
+      setTimeout(() => port.close(), PORT_CLOSE_DELAY_MS);
     };
     /** Ends the exchange with an error, wherever it is. */
     const fail = (error: ChannelError, tellShell: boolean) => {

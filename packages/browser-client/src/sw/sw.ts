@@ -7,6 +7,7 @@
  */
 import { SHIM_PATH } from '../shared/constants';
 import { parseWindowToSw } from '../shared/messages';
+import { createAbortRegistry } from './abort-registry';
 import { createSwCookies, type CookieStoreLike } from './cookies';
 import { errorResponse } from './error-response';
 import { createKvStore } from './idb';
@@ -20,7 +21,8 @@ declare const __WINGMAN_SHIM__: string;
 const registry = createShellRegistry(self);
 const cookieStore = (self as unknown as { cookieStore?: CookieStoreLike }).cookieStore;
 const cookies = createSwCookies(createKvStore(), self.location.hostname, cookieStore);
-const deps = { scope: self, registry, cookies };
+const aborts = createAbortRegistry();
+const deps = { scope: self, registry, cookies, aborts };
 
 self.addEventListener('install', (event) => event.waitUntil(self.skipWaiting()));
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
@@ -37,6 +39,9 @@ self.addEventListener('message', (event) => {
       return;
     case 'wingman:frame':
       registry.frameAnnounced(m, client);
+      return;
+    case 'wingman:abort':
+      aborts.abort(m.id);
       return;
     case 'wingman:cookie': {
       const port = event.ports[0];

@@ -5,6 +5,7 @@
  * as it does without Wingman.
  */
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { abortedFetch } from './support/in-app';
 import { fetchInApp, openShell, waitForApp, waitForTransport, WAIT_MS } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 
@@ -135,5 +136,14 @@ describe('relay path through the Service Worker (P2P impossible in the browser)'
     expect(JSON.parse(result.hello)).toMatchObject({ hello: true, protocol: 'chat' });
     expect(result.echo).toBe('ping');
     expect(result.binary).toEqual([1, 2, 3]);
+  });
+
+  it('cancels the local request when the app aborts a fetch before the response', async () => {
+    const frame = await openShell(browser.page, `${stack.origin}/one`, 'one');
+    stack.app.aborted.length = 0;
+    expect(await abortedFetch(frame, '/hang', 300)).toBe('AbortError');
+    const deadline = Date.now() + WAIT_MS;
+    while (!stack.app.aborted.includes('/hang') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(stack.app.aborted).toContain('/hang');
   });
 });

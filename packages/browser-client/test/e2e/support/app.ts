@@ -81,7 +81,7 @@ export async function startApp(): Promise<FixtureApp> {
   app.get('/', (_req, res) => res.type('html').send(page('home')));
   // HEAD first: express's GET route would answer HEAD too.
   app.head('/api/hello', (_req, res) => res.set('x-head', 'yes').end());
-  app.get('/api/hello', (req, res) => res.json({ hello: 'world', method: req.method, query: req.query, host: req.headers.host, forwardedHost: req.headers['x-forwarded-host'] ?? null }));
+  app.get('/api/hello', (req, res) => res.json({ hello: 'world', method: req.method, query: req.query, host: req.headers.host, forwardedHost: req.headers['x-forwarded-host'] ?? null, forwardedFor: req.headers['x-forwarded-for'] ?? null }));
   app.get('/redirect', (_req, res) => res.redirect(302, '/api/hello?from=redirect'));
   app.get('/nav-redirect', (_req, res) => res.redirect(302, '/two?from=redirect'));
   app.get('/bytes', (req, res) => {
@@ -144,7 +144,8 @@ export async function startApp(): Promise<FixtureApp> {
   });
   const wss = new WebSocketServer({ server, path: '/ws' });
   wss.on('connection', (ws, req) => {
-    ws.send(JSON.stringify({ hello: true, protocol: ws.protocol, cookie: req.headers.cookie ?? '' }));
+    // Over the relay the tunnel server adds X-Forwarded-For; over P2P the agent drops it (it could only be forged).
+    ws.send(JSON.stringify({ hello: true, protocol: ws.protocol, cookie: req.headers.cookie ?? '', forwardedFor: req.headers['x-forwarded-for'] ?? null }));
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
   });
   return {

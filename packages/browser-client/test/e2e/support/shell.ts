@@ -12,6 +12,7 @@ export interface ShellStatus {
   reason?: string;
   rttMs?: number;
   connectMs?: number;
+  viewerId?: string;
   p2pReadyMs?: number;
   activeRequests: number;
 }

@@ -14,6 +14,8 @@ export interface StackOptions {
   agentP2p?: boolean;
   /** Extra tunnel server environment, e.g. { P2P_ENABLED: 'false' }. */
   serverEnv?: Record<string, string>;
+  /** Extra agent environment, e.g. { WINGMAN_BENCH_RAW: '1' }. */
+  agentEnv?: Record<string, string>;
 }
 
 export interface Stack {
@@ -46,7 +48,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let front: Front | undefined;
   try {
     const { server, port } = await startServer({ LOG_LEVEL: 'warn', ...options.serverEnv });
-    const { agent, url, sessionId } = await startAgent(`http://localhost:${port}`, String(app.port), {}, options.agentP2p === false ? ['--no-p2p'] : []);
+    const { agent, url, sessionId } = await startAgent(`http://localhost:${port}`, String(app.port), options.agentEnv ?? {}, options.agentP2p === false ? ['--no-p2p'] : []);
     const host = new URL(url).host;
     let originPort = port;
     if ((await probe(port, host, '/__wingman/client.js')) !== 200) {

@@ -1,0 +1,45 @@
+/**
+ * Aborts the app signals through the shim (`wingman:abort` + ABORT_ID_HEADER),
+ * because Chromium never aborts FetchEvent.request.signal when the page
+ * aborts its fetch (w3c/ServiceWorker#1544). One AbortController per
+ * request that carries an id, combined with request.signal (which other
+ * browsers do abort). Entries live only while their request is handled.
+ */
+export interface AbortRegistry {
+  /** The signal to use for `request`: its own, plus the shim's abort when it carries an id. `done()` forgets the id. */
+  track(request: Request, id: string | null): { signal: AbortSignal; done(): void };
+  /** The shim reported an abort. Unknown ids (finished requests) are ignored. */
+  abort(id: string): void;
+}
+
+/** Ids tracked at once; a page cannot make the SW hold more (each is one pending request anyway). */
+const MAX_TRACKED = 4096;
+
+function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  const any = (AbortSignal as unknown as { any?: (s: AbortSignal[]) => AbortSignal }).any;
+  if (any) return any([a, b]);
+  const c = new AbortController();
+  const on = () => c.abort();
+  if (a.aborted || b.aborted) c.abort();
+  a.addEventListener('abort', on, { once: true });
+  b.addEventListener('abort', on, { once: true });
+  return c.signal;
+}
+
+export function createAbortRegistry(): AbortRegistry {
+  const pending = new Map<string, AbortController>();
+  return {
+    track(request, id) {
+      if (!id || pending.size >= MAX_TRACKED || pending.has(id)) return { signal: request.signal, done: () => undefined };
+      const c = new AbortController();
+      pending.set(id, c);
+      return { signal: anySignal(request.signal, c.signal), done: () => pending.delete(id) };
+    },
+    abort(id) {
+      const c = pending.get(id);
+      if (!c) return;
+      pending.delete(id);
+      c.abort();
+    },
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * The P2P path: once the shell's data channel is open, the app's requests,
+ * bodies both ways, SSE, aborts and WebSockets travel over it; navigation
+ * inside the app keeps the channel.
+ */
+import { patternSha256 } from './support/app';
+import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { abortedFetch, download, firstSseEvent, upload, websocketEcho } from './support/in-app';
+import { fetchInApp, openShell, waitForApp, waitForTransport, WAIT_MS } from './support/shell';
+import { startStack, type Stack } from './support/stack';
+
+jest.setTimeout(120_000);
+
+const MiB = 1024 * 1024;
+
+describe('P2P through the shell', () => {
+  let stack: Stack;
+  let browser: LaunchedChromium;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    browser = await launchChromium();
+  });
+
+  afterEach(async () => {
+    stack.app.releaseSse();
+    await unregisterServiceWorkers(browser.page).catch(() => undefined);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  async function p2pApp(path = '/one', name = 'one') {
+    const frame = await openShell(browser.page, `${stack.origin}${path}`, name);
+    await waitForTransport(browser.page, 'p2p');
+    return frame;
+  }
+
+  it('moves app fetches to P2P once the channel is open', async () => {
+    const frame = await openShell(browser.page, `${stack.origin}/one`, 'one');
+    const status = await waitForTransport(browser.page, 'p2p');
+    expect(status.connectMs).toBeGreaterThan(0);
+    const r = await fetchInApp(frame, '/api/hello?via=p2p');
+    expect(r.transport).toBe('p2p');
+    const body = JSON.parse(r.text);
+    expect(body).toMatchObject({ hello: 'world', query: { via: 'p2p' }, forwardedFor: null });
+    // The app sees the session's public host, as over the relay.
+    expect(body.forwardedHost).toBe(new URL(stack.origin).host);
+  });
+
+  it('downloads 50 MiB and uploads 20 MiB over P2P with equal SHA-256', async () => {
+    const frame = await p2pApp();
+    const down = await download(frame, 50 * MiB);
+    expect(down).toEqual({ sha: patternSha256(50 * MiB), bytes: 50 * MiB, transport: 'p2p' });
+    const up = await upload(frame, 20 * MiB);
+    expect(up.transport).toBe('p2p');
+    expect(up.remote).toEqual({ sha: up.localSha, length: 20 * MiB });
+  });
+
+  it('delivers server-sent events incrementally over P2P', async () => {
+    const frame = await p2pApp();
+    expect(await firstSseEvent(frame)).toBe('first');
+  });
+
+  it('cancels the local request when the app aborts a fetch, before and during the body', async () => {
+    const frame = await p2pApp();
+    stack.app.aborted.length = 0;
+    expect(await abortedFetch(frame, '/hang', 300)).toBe('AbortError');
+    expect(await abortedFetch(frame, `/bytes?n=${200 * MiB}`, 300)).toBe('AbortError');
+    const deadline = Date.now() + WAIT_MS;
+    while (!(stack.app.aborted.includes('/hang') && stack.app.aborted.includes('/bytes')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(stack.app.aborted).toEqual(expect.arrayContaining(['/hang', '/bytes']));
+  });
+
+  it('follows redirects, answers HEAD and passes statuses over P2P', async () => {
+    const frame = await p2pApp();
+    const redirected = await fetchInApp(frame, '/redirect');
+    expect(redirected).toMatchObject({ status: 200, transport: 'p2p', url: `${stack.origin}/api/hello?from=redirect` });
+    const head = await fetchInApp(frame, '/api/hello', { method: 'HEAD' });
+    expect(head).toMatchObject({ status: 200, text: '', transport: 'p2p' });
+    expect(head.headers['x-head']).toBe('yes');
+    expect(await fetchInApp(frame, '/nope')).toMatchObject({ status: 404, transport: 'p2p' });
+  });
+
+  it('echoes a WebSocket over P2P through the shim', async () => {
+    const frame = await p2pApp();
+    const r = await websocketEcho(frame);
+    expect(r.hello).toMatchObject({ protocol: 'chat', forwardedFor: null });
+    expect(r.echo).toBe('ping');
+    expect(r.binary).toEqual([1, 2, 3]);
+    expect(r.closeCode).toBe(1000);
+  });
+
+  it('keeps the same channel across navigations inside the app, and a navigation redirect lands on the target', async () => {
+    const frame = await p2pApp();
+    const before = await waitForTransport(browser.page, 'p2p');
+    await frame.click('#to-two');
+    const two = await waitForApp(browser.page, 'two');
+    await two.goto(`${stack.origin}/nav-redirect`);
+    const landed = await waitForApp(browser.page, 'two');
+    expect(await landed.evaluate(() => location.search)).toBe('?from=redirect');
+    await browser.page.waitForURL((u) => u.search === '?from=redirect', { timeout: WAIT_MS });
+    const after = await waitForTransport(browser.page, 'p2p');
+    expect(after.viewerId).toBe(before.viewerId);
+    expect((await fetchInApp(landed, '/api/hello')).transport).toBe('p2p');
+  });
+});

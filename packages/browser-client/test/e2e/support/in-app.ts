@@ -1,0 +1,131 @@
+/**
+ * Things the tests make the app do, run inside the app's frame: bulk
+ * download and upload with SHA-256, the first SSE event, a WebSocket echo,
+ * an aborted request. Every in-page wait is bounded by WAIT_MS.
+ */
+import type { Frame } from 'playwright-core';
+import { WAIT_MS } from './shell';
+
+export interface DownloadResult {
+  sha: string;
+  bytes: number;
+  transport: string | null;
+}
+
+/**
+ * GET /bytes?n=… and hash it. With `dropAfterBytes`, the shell's data channel
+ * is closed (as a network failure would) once that many bytes arrived.
+ */
+export function download(frame: Frame, bytes: number, dropAfterBytes?: number): Promise<DownloadResult> {
+  return frame.evaluate(
+    async ({ bytes, dropAfterBytes }) => {
+      const r = await fetch(`/bytes?n=${bytes}`);
+      const reader = r.body!.getReader();
+      const out = new Uint8Array(bytes);
+      let got = 0;
+      let dropped = dropAfterBytes === undefined;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        out.set(value, got);
+        got += value.length;
+        if (!dropped && got >= dropAfterBytes!) {
+          dropped = true;
+          const shell = window.top as unknown as { __wingman: { dropChannel(): boolean } };
+          if (!shell.__wingman.dropChannel()) throw new Error('no channel to drop');
+        }
+      }
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', out.subarray(0, got)));
+      return { sha: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''), bytes: got, transport: r.headers.get('x-wingman-transport') };
+    },
+    { bytes, dropAfterBytes },
+  );
+}
+
+export interface UploadResult {
+  localSha: string;
+  remote: { sha: string; length: number };
+  transport: string | null;
+}
+
+/** POSTs `bytes` random bytes to /sha; the app answers with the SHA-256 it received. */
+export function upload(frame: Frame, bytes: number): Promise<UploadResult> {
+  return frame.evaluate(async (bytes) => {
+    const body = new Uint8Array(bytes);
+    for (let o = 0; o < bytes; o += 65536) crypto.getRandomValues(body.subarray(o, Math.min(bytes, o + 65536)));
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
+    const r = await fetch('/sha', { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+    return { localSha: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''), remote: await r.json(), transport: r.headers.get('x-wingman-transport') };
+  }, bytes);
+}
+
+/** Opens an EventSource on /sse and resolves with the first event (the app holds the response open). */
+export function firstSseEvent(frame: Frame): Promise<string> {
+  return frame.evaluate(
+    (timeoutMs) =>
+      new Promise<string>((resolve, reject) => {
+        const es = new EventSource('/sse');
+        const t = setTimeout(() => {
+          es.close();
+          reject(new Error('no SSE event'));
+        }, timeoutMs);
+        es.onmessage = (e) => {
+          clearTimeout(t);
+          es.close();
+          resolve(String(e.data));
+        };
+      }),
+    WAIT_MS,
+  );
+}
+
+export interface EchoResult {
+  hello: { protocol: string; cookie: string; forwardedFor: string | null };
+  echo: string;
+  binary: number[];
+  closeCode: number;
+}
+
+/** Opens ws://<origin>/ws (protocol "chat"), echoes a text and a binary message, closes. */
+export function websocketEcho(frame: Frame): Promise<EchoResult> {
+  return frame.evaluate(
+    (timeoutMs) =>
+      new Promise<EchoResult>((resolve, reject) => {
+        const ws = new WebSocket(`ws://${location.host}/ws`, ['chat']);
+        ws.binaryType = 'arraybuffer';
+        const got: unknown[] = [];
+        const t = setTimeout(() => reject(new Error(`WebSocket timed out; got ${JSON.stringify(got)}`)), timeoutMs);
+        ws.onopen = () => ws.send('ping');
+        ws.onerror = () => reject(new Error('WebSocket error'));
+        ws.onmessage = (e) => {
+          got.push(e.data);
+          if (got.length === 2) ws.send(new Uint8Array([1, 2, 3]));
+          if (got.length === 3) ws.close(1000, 'done');
+        };
+        ws.onclose = (e) => {
+          clearTimeout(t);
+          if (got.length < 3) return reject(new Error(`closed early (${e.code}); got ${JSON.stringify(got)}`));
+          resolve({ hello: JSON.parse(String(got[0])), echo: String(got[1]), binary: [...new Uint8Array(got[2] as ArrayBuffer)], closeCode: e.code });
+        };
+      }),
+    WAIT_MS,
+  );
+}
+
+/** Starts `fetch(path)`, aborts it after `afterMs`, resolves with the rejection's name. */
+export function abortedFetch(frame: Frame, path: string, afterMs: number): Promise<string> {
+  return frame.evaluate(
+    async ({ path, afterMs }) => {
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), afterMs);
+      try {
+        const r = await fetch(path, { signal: ac.signal });
+        await r.arrayBuffer();
+        return 'completed';
+      } catch (e) {
+        return (e as Error).name;
+      }
+    },
+    { path, afterMs },
+  );
+}
