@@ -6,7 +6,7 @@
  */
 import type { Frame, Page } from 'playwright-core';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
-import { fetchInApp, openShell, waitForApp } from './support/shell';
+import { fetchInApp, openShell, waitForApp, waitForTransport } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 
 jest.setTimeout(90_000);
@@ -17,8 +17,9 @@ async function login(page: Page, origin: string): Promise<Frame> {
   return waitForApp(page, 'account');
 }
 
-async function me(frame: Frame): Promise<{ user: string | null; cookie: string }> {
-  return JSON.parse((await fetchInApp(frame, '/api/me')).text);
+async function me(frame: Frame): Promise<{ user: string | null; cookie: string; transport: string | null }> {
+  const r = await fetchInApp(frame, '/api/me');
+  return { ...JSON.parse(r.text), transport: r.transport };
 }
 
 describe('cookie login over the relay (P2P impossible in the browser)', () => {
@@ -92,3 +93,57 @@ describe('cookie login over the relay (P2P impossible in the browser)', () => {
     expect(await again.textContent('#name')).toBe('account of alice');
   });
 });
+
+describe('cookie login over P2P and across switches between P2P and the relay', () => {
+  let stack: Stack;
+  let browser: LaunchedChromium;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    browser = await launchChromium();
+  });
+
+  afterEach(async () => {
+    await unregisterServiceWorkers(browser.page).catch(() => undefined);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  const dropChannel = (page: Page) => page.evaluate(() => (window as unknown as { __wingman: { dropChannel(): boolean } }).__wingman.dropChannel());
+
+  it('logs in over P2P and stays logged in over the relay and back on P2P', async () => {
+    const page = browser.page;
+    const form = await openShell(page, `${stack.origin}/login`, 'login');
+    await waitForTransport(page, 'p2p');
+    const loginsBefore = stack.app.requests.filter((r) => r.method === 'POST' && r.path === '/login').length;
+    await form.click('#submit');
+    const frame = await waitForApp(page, 'account');
+    expect(await frame.textContent('#name')).toBe('account of alice');
+    expect(stack.app.requests.filter((r) => r.method === 'POST' && r.path === '/login')).toHaveLength(loginsBefore + 1);
+    expect(await frame.evaluate(() => document.cookie)).toBe('theme=dark');
+    expect(await me(frame)).toMatchObject({ user: 'alice', transport: 'p2p' });
+
+    expect(await dropChannel(page)).toBe(true);
+    expect(await me(frame)).toMatchObject({ user: 'alice', transport: 'relay' });
+
+    await waitForTransport(page, 'p2p');
+    expect(await me(frame)).toMatchObject({ user: 'alice', transport: 'p2p' });
+  });
+
+  it('logs out over the relay and is logged out over P2P too', async () => {
+    const page = browser.page;
+    const form = await openShell(page, `${stack.origin}/login`, 'login');
+    await waitForTransport(page, 'p2p');
+    await form.click('#submit');
+    const frame = await waitForApp(page, 'account');
+    expect(await dropChannel(page)).toBe(true);
+    const out = await fetchInApp(frame, '/logout', { method: 'POST' });
+    expect(out).toMatchObject({ status: 200, transport: 'relay' });
+    await waitForTransport(page, 'p2p');
+    expect(await me(frame)).toMatchObject({ user: null, transport: 'p2p' });
+  });
+});
+

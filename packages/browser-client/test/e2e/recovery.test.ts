@@ -1,0 +1,71 @@
+/**
+ * P2P is an upgrade, never a gate: a channel that dies mid-download is
+ * recovered over the relay without the app noticing, requests use the relay
+ * until P2P is back, and tabs keep their own channels.
+ */
+import { patternSha256 } from './support/app';
+import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { download } from './support/in-app';
+import { fetchInApp, openShell, shellStatus, waitForTransport } from './support/shell';
+import { startStack, type Stack } from './support/stack';
+
+jest.setTimeout(120_000);
+
+const MiB = 1024 * 1024;
+
+describe('recovery and tabs', () => {
+  let stack: Stack;
+  let browser: LaunchedChromium;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    browser = await launchChromium();
+  });
+
+  afterEach(async () => {
+    for (const p of browser.context.pages().slice(1)) await p.close();
+    await unregisterServiceWorkers(browser.page).catch(() => undefined);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it('finishes a 50 MiB download with the right SHA-256 when the data channel dies in the middle', async () => {
+    const frame = await openShell(browser.page, `${stack.origin}/one`, 'one');
+    await waitForTransport(browser.page, 'p2p');
+    const before = stack.app.requests.filter((r) => r.path.startsWith('/bytes')).length;
+    const r = await download(frame, 50 * MiB, 10 * MiB);
+    expect(r).toEqual({ sha: patternSha256(50 * MiB), bytes: 50 * MiB, transport: 'p2p' });
+    // The rest came from a second request (over the relay), skipping what had arrived.
+    expect(stack.app.requests.filter((x) => x.path.startsWith('/bytes')).length).toBe(before + 2);
+  });
+
+  it('uses the relay at once when the channel closes, and P2P again once it is back', async () => {
+    const frame = await openShell(browser.page, `${stack.origin}/one`, 'one');
+    const first = await waitForTransport(browser.page, 'p2p');
+    expect(await browser.page.evaluate(() => (window as unknown as { __wingman: { dropChannel(): boolean } }).__wingman.dropChannel())).toBe(true);
+    expect((await fetchInApp(frame, '/api/hello')).transport).toBe('relay');
+    expect((await shellStatus(browser.page)).reason).toMatch(/channel closed/);
+    const again = await waitForTransport(browser.page, 'p2p');
+    expect(again.viewerId).not.toBe(first.viewerId);
+    expect((await fetchInApp(frame, '/api/hello')).transport).toBe('p2p');
+  });
+
+  it('runs two tabs with a channel each; closing one leaves the other on P2P', async () => {
+    const tab1 = browser.page;
+    const tab2 = await browser.context.newPage();
+    const frame1 = await openShell(tab1, `${stack.origin}/one`, 'one');
+    const frame2 = await openShell(tab2, `${stack.origin}/two`, 'two');
+    const s1 = await waitForTransport(tab1, 'p2p');
+    const s2 = await waitForTransport(tab2, 'p2p');
+    expect(s1.viewerId).not.toBe(s2.viewerId);
+    expect((await fetchInApp(frame1, '/api/hello?tab=1')).transport).toBe('p2p');
+    expect((await fetchInApp(frame2, '/api/hello?tab=2')).transport).toBe('p2p');
+    await tab2.close();
+    const after = await waitForTransport(tab1, 'p2p');
+    expect(after.viewerId).toBe(s1.viewerId);
+    expect((await fetchInApp(frame1, '/api/hello?tab=1-again')).transport).toBe('p2p');
+  });
+});
