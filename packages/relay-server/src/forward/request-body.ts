@@ -46,6 +46,9 @@ export interface RequestBody {
   discard(): void;
 }
 
+/** Bytes of request body buffered towards the local app before the stream pauses (and withholds window credit). */
+export const REQUEST_BODY_HIGH_WATER_BYTES = 1024 * 1024;
+
 export function createRequestBody(stream: Stream, options: RequestBodyOptions): RequestBody {
   let received = 0;
   let framingKnown = false;
@@ -54,6 +57,8 @@ export function createRequestBody(stream: Stream, options: RequestBodyOptions): 
   let violated = false;
 
   const stub = new Readable({
+    // Node's 16 KiB default would pause the stream after every frame of an upload.
+    highWaterMark: REQUEST_BODY_HIGH_WATER_BYTES,
     read() {
       // The consumer wants more: let the stream deliver (and re-open its window).
       if (!discarding) stream.resume();
