@@ -6,7 +6,7 @@
  *
  *   node scripts/bench/index.mjs [--out results.json] [--rows direct,wingmanRelay,localtunnel,p2pNode]
  *
- * Environment: BENCH_DURATION_S (5), BENCH_WARMUP_S (1), BENCH_BULK_RUNS (3),
+ * Environment: BENCH_DURATION_S (5), BENCH_WARMUP_S (1), BENCH_BULK_RUNS (5),
  * BENCH_TIMEOUT_S (1200). See docs/benchmarks.md.
  *
  * The whole run happens inside a loopback-only network namespace (lib/netns.mjs);
@@ -90,10 +90,11 @@ async function main() {
     // Other work on the machine shows in every figure; the load average says how much there was.
     loadavgBefore: loadBefore.map((x) => Number(x.toFixed(2))),
     loadavgAfter: loadavg().map((x) => Number(x.toFixed(2))),
+    runSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
   };
   const notes = renderNotes(rows);
   console.log(`Wingman bench — ${startedAt.toISOString()} — Node ${env.node}, ${env.cpus} CPUs (${env.cpuModel}), load average ${env.loadavgBefore.join(' ')} before, ${env.loadavgAfter.join(' ')} after`);
-  console.log(`${env.durationS} s per req/s measurement after ${env.warmupS} s warm-up; bulk figures are the median of ${env.bulkRuns} transfers; MB = 10^6 bytes.`);
+  console.log(`${env.durationS} s per req/s measurement after ${env.warmupS} s warm-up; bulk figures are the median of ${env.bulkRuns} transfers; MB = 10^6 bytes; run took ${env.runSeconds} s.`);
   console.log('Ratios (×) are fractions of direct\'s performance in this run, higher is better: row ÷ direct for rates, direct ÷ row for latencies.\n');
   console.log(renderTable(rows));
   const p2pTable = renderP2PTable(rows);

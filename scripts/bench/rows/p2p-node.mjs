@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { AGENT_BIN, CONCURRENCIES, DOWNLOAD_BYTES, RAW_BENCH_MODULE, REQUEST_MODULE, SERVER_BIN, SMALL_PATH, UPLOAD_BYTES, VIEWER_MODULE, WEBRTC_MODULE } from '../lib/config.mjs';
+import { AGENT_BIN, CONCURRENCIES, DOWNLOAD_BYTES, RAW_BENCH_MODULE, REQUEST_MODULE, SERVER_BIN, SMALL_PATH, UPLOAD_BYTES, VIEWER_MODULE, WARMUP_BYTES, WEBRTC_MODULE } from '../lib/config.mjs';
 import { protocolDownload, protocolLoad, protocolSse, protocolUpload, protocolWebSocket } from '../measure/protocol-requests.mjs';
 import { createRawChannel } from '../measure/raw-channel.mjs';
 import { startWingman } from './wingman-relay.mjs';
@@ -109,6 +109,9 @@ async function measureAll(result, ctx, raw, settings, log) {
   // Raw and protocol transfers alternate, so drift (GC, a busy neighbour) hits both alike.
   log(`${result.label}: 100 MiB over the raw channel and over the protocol, × ${settings.bulkRuns} each`);
   await take(['downloadMBps', 'rawBulk'], async () => {
+    // Uncounted warm-up of both paths (see WARMUP_BYTES).
+    await raw.bulk(WARMUP_BYTES);
+    await protocolDownload(ctx, WARMUP_BYTES);
     const rawRates = [];
     const rates = [];
     for (let i = 0; i < settings.bulkRuns; i++) {
@@ -122,6 +125,7 @@ async function measureAll(result, ctx, raw, settings, log) {
   });
   log(`${result.label}: 20 MiB POST × ${settings.bulkRuns}`);
   await take(['uploadMBps'], async () => {
+    await protocolUpload(ctx, WARMUP_BYTES);
     const rates = [];
     for (let i = 0; i < settings.bulkRuns; i++) rates.push(await protocolUpload(ctx, UPLOAD_BYTES));
     result.metrics.uploadMBps = median(rates);
