@@ -76,7 +76,8 @@ async function main() {
   const loadBefore = loadavg();
   rows.push(...(await runHttpRows(HTTP_ROWS.filter((r) => wanted.includes(r.id)), settings, log)));
   // The P2P row runs alone afterwards: it loads wrtc into this process.
-  if (wanted.includes(p2pNodeRow.id)) rows.push(await runP2PNodeRow(settings, log));
+  const closeAfterOutput = [];
+  if (wanted.includes(p2pNodeRow.id)) rows.push(await runP2PNodeRow(settings, log, closeAfterOutput));
   for (const r of rows) if (r.status !== 'ok') log(`${r.label}: ${r.status}: ${r.reason}`);
 
   const goals = [...evaluateIssue2Goals(rows), ...evaluateIssue3Goals(rows)];
@@ -105,6 +106,13 @@ async function main() {
   if (args.out) {
     writeFileSync(args.out, `${JSON.stringify({ startedAt: startedAt.toISOString(), env, rows, goals }, null, 2)}\n`);
     log(`results written to ${args.out}`);
+  }
+  for (const close of closeAfterOutput) {
+    try {
+      close();
+    } catch {
+      /* wrtc throws on some double closes; the process exits next anyway */
+    }
   }
   return rows.some((r) => r.status === 'failed') ? 1 : 0;
 }

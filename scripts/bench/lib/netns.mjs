@@ -2,8 +2,15 @@
  * The bench runs inside a loopback-only network namespace: WebRTC (the P2P
  * rows) sends ICE checks to every interface it sees, and in a namespace whose
  * only interface is `lo` nothing else exists to reach (common rules).
+ *
+ * It also gets its own PID namespace, with the bench as its init: if the bench
+ * dies without cleaning up (wrtc can segfault while closing a peer connection),
+ * the kernel kills every process left in the namespace, so no tunnel server,
+ * agent or app outlives the run. `--kill-child` passes a SIGTERM to the bench
+ * when `unshare` itself is terminated.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 
 /** Set on the re-executed copy, so it never tries to re-exec again. */
@@ -21,9 +28,19 @@ export function insideLoopbackNamespace() {
   return nonLoopbackInterfaces().length === 0;
 }
 
-/** `unshare -n` as root; `-rn` (a user namespace mapping us to root) otherwise. */
+/** Direct children of `pid` (the bench under `unshare --fork`), from /proc. */
+function childPids(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** `unshare -n` as root; `-rn` (a user namespace mapping us to root) otherwise; plus a PID namespace. */
 function unshareFlags() {
-  const candidates = typeof process.getuid === 'function' && process.getuid() === 0 ? [['-n'], ['-rn']] : [['-rn'], ['-n']];
+  const ns = ['-p', '-f', '--kill-child=SIGTERM'];
+  const candidates = (typeof process.getuid === 'function' && process.getuid() === 0 ? [['-n'], ['-rn']] : [['-rn'], ['-n']]).map((f) => [...f, ...ns]);
   const reasons = [];
   for (const flags of candidates) {
     const probe = spawnSync('unshare', [...flags, 'sh', '-c', 'ip link set lo up'], { timeout: PROBE_TIMEOUT_MS, encoding: 'utf8' });
@@ -59,9 +76,19 @@ export function reexecInNamespace(script, args) {
     stdio: 'inherit',
     env: { ...process.env, [INSIDE_ENV]: '1' },
   });
-  // Ctrl-C reaches the whole foreground group, the inner bench included; SIGTERM we pass on.
+  // Ctrl-C reaches the whole foreground group, the inner bench included. SIGTERM
+  // we pass on to the bench itself: `unshare --fork` does not forward signals to
+  // its child, and --kill-child only fires when unshare dies.
   process.on('SIGINT', () => {});
-  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  process.on('SIGTERM', () => {
+    for (const pid of childPids(child.pid)) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    }
+  });
   return new Promise((resolveCode) => {
     child.on('error', (err) => {
       console.error(`[bench] could not start unshare: ${err.message}`);

@@ -30,12 +30,18 @@ export const p2pNodeRow = {
 };
 
 /**
- * Runs the whole P2P row. Same result shape as lib/run-row.mjs, plus `p2p`
- * (the raw channel's figures) for the issue 3 goals.
+ * Runs the whole P2P row. Same result shape as lib/run-http-rows.mjs, plus
+ * `p2p` (the raw channel's figures) for the issue 3 goals.
+ *
+ * The viewer's peer connection is not closed here but pushed onto `closeLater`:
+ * wrtc can crash the process while tearing a peer connection down (issue 3
+ * warns of it; seen here once as a segfault at exit), so the caller closes it
+ * only after the results are printed and written.
  * @param {{ durationS: number, warmupS: number, bulkRuns: number }} settings
  * @param {(msg: string) => void} log
+ * @param {Array<() => void>} closeLater
  */
-export async function runP2PNodeRow(settings, log) {
+export async function runP2PNodeRow(settings, log, closeLater) {
   const row = p2pNodeRow;
   const result = { id: row.id, label: row.label, status: 'ok', metrics: {}, errors: {}, load: {}, details: {}, p2p: {} };
   const reason = row.unavailable();
@@ -60,11 +66,7 @@ export async function runP2PNodeRow(settings, log) {
   } finally {
     // The agent's own account (peer states, reconnects) explains most P2P failures.
     if (w) result.details.agentEvents = w.agent.notableOutput();
-    try {
-      viewer?.close();
-    } catch {
-      /* wrtc may throw on a second close */
-    }
+    if (viewer) closeLater.push(() => viewer.close());
     for (const p of procs) await p.kill();
   }
   return result;
