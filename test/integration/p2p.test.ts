@@ -11,7 +11,8 @@ import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/sr
 import { requestOver } from '../../packages/relay-server/src/viewer/request';
 import { patternBlock, patternSha256, startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
-import { killAll, startAgent, startTunnel, type Tunnel } from '../helpers/processes';
+import { AGENT_BIN, killAll, startAgent, startTunnel, type Tunnel } from '../helpers/processes';
+import { spawn } from 'node:child_process';
 
 jest.setTimeout(120_000);
 const MiB = 1024 * 1024;
@@ -203,6 +204,30 @@ describe('P2P over a data channel (real wrtc peers, real processes)', () => {
     }
     expect(text).toMatch(/wingman_p2p_successes_total 1/);
     expect(text).toMatch(/wingman_p2p_connect_seconds_count 1/);
+  });
+});
+
+describe('wingman fetch', () => {
+  it('fetches a session URL peer-to-peer and says so, then over the relay with --relay-only', async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number; out: string; err: string }>((resolve) => {
+        const child = spawn(process.execPath, [AGENT_BIN, 'fetch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (err += d));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          resolve({ code: code ?? 1, out, err });
+        });
+      });
+    const p2p = await run([`${t.url}hello`]);
+    expect(p2p).toMatchObject({ code: 0, out: 'hello GET' });
+    expect(p2p.err).toMatch(/200 via p2p/);
+    const relay = await run(['--relay-only', `${t.url}hello`]);
+    expect(relay).toMatchObject({ code: 0, out: 'hello GET' });
+    expect(relay.err).toMatch(/200 via relay/);
   });
 });
 

@@ -8,6 +8,7 @@ import { createForwarder, formatHostPort } from './forward';
 import { attachP2P } from './p2p/agent-p2p';
 import { resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from './cli/options';
 import { probeTarget } from './cli/probe';
+import { runFetch, type FetchFlags } from './cli/fetch';
 import { createReporter, type Output } from './cli/reporter';
 import { VERSION } from './version';
 
@@ -42,6 +43,21 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--new-session', 'do not resume the previous session of this server and port (new URL)')
     .action((target: string, flags: HttpCommandFlags) => {
       run = runHttp(resolveHttpConfig(target, flags, io.env), io);
+    });
+
+  program
+    .command('fetch')
+    .description('fetch a session URL as a reviewer would (P2P when possible, relay otherwise) and say which path served it')
+    .argument('<url>', 'a session URL, e.g. http://<id>.localhost:8080/path')
+    .option('--p2p-only', 'fail instead of falling back to the relay')
+    .option('--relay-only', 'skip P2P')
+    .option('--timeout <ms>', 'P2P connect deadline before falling back (default 5000)')
+    .action((url: string, flags: FetchFlags) => {
+      run = runFetch(url, flags, { stdout: io.stdout as never, stderr: io.stderr }).catch((err: unknown) => {
+        if (!(err instanceof UsageError)) throw err;
+        io.stderr.write(`error: ${err.message}\n`);
+        return 2;
+      });
     });
 
   try {

@@ -1,0 +1,79 @@
+/**
+ * `wingman fetch <session-url>`: fetch one URL of a session the way a
+ * reviewer's browser would — peer-to-peer over a data channel when the
+ * session allows it, through the tunnel server's relay otherwise — and
+ * report which path served it. A diagnosis tool ("does P2P work from
+ * here?") and a scripting aid. The body goes to stdout.
+ */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Writable } from 'node:stream';
+import { connectP2PViewer } from '../viewer/p2p-viewer';
+import { localhostLookup } from '../viewer/localhost-lookup';
+import { requestOver } from '../viewer/request';
+import { UsageError } from './options';
+
+export interface FetchFlags {
+  /** Fail instead of falling back to the relay. */
+  p2pOnly?: boolean;
+  /** Skip P2P. */
+  relayOnly?: boolean;
+  /** P2P connect deadline, ms. */
+  timeout?: string;
+}
+
+export interface FetchIo {
+  stdout: Writable;
+  stderr: { write(s: string): unknown };
+}
+
+/** Default P2P deadline before falling back, ms (a LAN connects in < 1 s). */
+const DEFAULT_P2P_TIMEOUT_MS = 5_000;
+
+export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo): Promise<number> {
+  let url: URL;
+  try {
+    url = new URL(urlText);
+  } catch {
+    throw new UsageError(`invalid URL "${urlText}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('the URL must be http: or https:');
+  const timeoutMs = flags.timeout === undefined ? DEFAULT_P2P_TIMEOUT_MS : Number(flags.timeout);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) throw new UsageError('--timeout must be 1..600000 ms');
+  const target = `${url.pathname}${url.search}`;
+  const started = Date.now();
+
+  if (!flags.relayOnly) {
+    try {
+      const viewer = await connectP2PViewer({ url: url.href, timeoutMs });
+      try {
+        const res = await requestOver(viewer.connection, { target, headers: [['host', url.host], ['user-agent', 'wingman-fetch']] });
+        for await (const chunk of res.chunks()) if (!io.stdout.write(chunk)) await new Promise((r) => io.stdout.once('drain', r));
+        io.stderr.write(`wingman fetch: ${res.status} via p2p (connected in ${viewer.connectMs} ms, total ${Date.now() - started} ms)\n`);
+        return res.status < 400 ? 0 : 1;
+      } finally {
+        viewer.close();
+      }
+    } catch (err) {
+      if (flags.p2pOnly) {
+        io.stderr.write(`wingman fetch: P2P failed: ${(err as Error).message}\n`);
+        return 1;
+      }
+      io.stderr.write(`wingman fetch: P2P unavailable (${(err as Error).message}); using the relay\n`);
+    }
+  }
+  return new Promise<number>((resolve) => {
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { lookup: localhostLookup as never, headers: { 'user-agent': 'wingman-fetch' } }, (res) => {
+      res.pipe(io.stdout, { end: false });
+      res.on('end', () => {
+        io.stderr.write(`wingman fetch: ${res.statusCode} via ${res.headers['x-wingman-transport'] ?? 'unknown'} (total ${Date.now() - started} ms)\n`);
+        resolve((res.statusCode ?? 500) < 400 ? 0 : 1);
+      });
+    });
+    req.on('error', (err) => {
+      io.stderr.write(`wingman fetch: ${err.message}\n`);
+      resolve(1);
+    });
+    req.end();
+  });
+}
