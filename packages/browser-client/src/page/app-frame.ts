@@ -30,8 +30,8 @@ export function createAppFrame(iframe: HTMLIFrameElement): AppFrame {
     try {
       loc = iframe.contentWindow!.location;
       doc = iframe.contentDocument;
-      // Reading a cross-origin frame's location throws; about:blank has no app URL.
-      if (loc.origin !== location.origin) return;
+      // Reading a cross-origin frame's location throws; about:blank (inheriting our origin) has no app URL.
+      if (loc.origin !== location.origin || loc.protocol === 'about:') return;
     } catch {
       return;
     }
@@ -50,11 +50,14 @@ export function createAppFrame(iframe: HTMLIFrameElement): AppFrame {
     }
   };
   iframe.addEventListener('load', sync);
+  // The shell's inline script may have loaded the app before this ran.
+  if (iframe.contentDocument?.readyState === 'complete') sync();
   return {
     element: iframe,
     load(path) {
-      // location.replace on the frame's window would not add a history
-      // entry; setting src on a fresh frame does not either (initial about:blank).
+      // The shell's inline script already started it (SW in control at parse time).
+      if (iframe.getAttribute('src')) return;
+      // Setting src on a fresh frame replaces its initial about:blank: no history entry.
       iframe.src = path;
     },
     sync,

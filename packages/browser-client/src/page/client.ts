@@ -12,6 +12,7 @@ import { readShellConfig } from './config';
 import { createP2PManager, type TransportStatus } from './p2p';
 import { createRequestServer } from './request-server';
 import { createSwLink } from './sw-link';
+import { mark, timeline } from './timeline';
 import { createWsBridge } from './ws-bridge';
 
 /** What tests, benchmarks and a curious reviewer's devtools can read (window.__wingman). */
@@ -22,6 +23,8 @@ export interface WingmanDebug {
   dropChannel(): boolean;
   /** The protocol connection over the channel (benchmarks measure it without the SW hop). */
   connection(): Connection | undefined;
+  /** Start-up milestones, ms since the navigation started. */
+  timeline(): Record<string, number>;
 }
 
 function randomId(): string {
@@ -30,6 +33,7 @@ function randomId(): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
+mark('script');
 const config = readShellConfig(document);
 const shellId = randomId();
 const here = new URL(location.href);
@@ -67,6 +71,7 @@ const debug: WingmanDebug = {
   status: () => ({ ...p2p.status(), p2pReadyMs, activeRequests: requests.active }),
   dropChannel: () => p2p.dropChannel(),
   connection: () => p2p.connection(),
+  timeline,
 };
 Object.assign(window, { __wingman: debug, __wingmanShell: { id: shellId } });
 
@@ -81,5 +86,10 @@ window.addEventListener('pageshow', (ev) => {
   if (ev.persisted) location.reload();
 });
 
-void sw.controlled.then(() => frame.load(appPath(here, [BADGE_QUERY_PARAM])));
+void sw.controlled.then((controlled) => {
+  mark(controlled ? 'sw-controls' : 'sw-unavailable');
+  frame.load(appPath(here, [BADGE_QUERY_PARAM]));
+});
+if (frame.element.contentDocument?.readyState === 'complete' && frame.element.getAttribute('src')) mark('frame-load');
+else frame.element.addEventListener('load', () => mark('frame-load'), { once: true });
 p2p.start();

@@ -19,6 +19,7 @@ import {
   type ViewerSignal,
 } from '@wingman/protocol';
 import { DEFAULT_P2P_TIMEOUT_MS, SIGNAL_HELLO_TIMEOUT_MS } from '../shared/constants';
+import { mark } from './timeline';
 
 export type AttemptReason = 'disabled' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported';
 
@@ -56,6 +57,7 @@ function signalUrl(): string {
 export function attemptP2P(): Promise<PeerSession> {
   if (typeof RTCPeerConnection !== 'function') return Promise.reject(new AttemptError('unsupported', 'this browser has no WebRTC', true));
   const started = performance.now();
+  mark('attempt');
   return new Promise<PeerSession>((resolve, reject) => {
     let ws: WebSocket;
     try {
@@ -100,6 +102,7 @@ export function attemptP2P(): Promise<PeerSession> {
       reject(err);
     }
 
+    ws.onopen = () => mark('signal-open');
     ws.onerror = () => fail(new AttemptError('signaling', 'the signaling connection failed'));
     ws.onclose = () => {
       // After success the channel lives on its own; before, this attempt is over.
@@ -126,6 +129,7 @@ export function attemptP2P(): Promise<PeerSession> {
         throw err;
       }
       viewerId = hello.viewerId;
+      mark('hello');
       if (!hello.p2p.enabled) return fail(new AttemptError('disabled', 'P2P disabled by the server or agent', true));
       start(hello.p2p);
     }
@@ -154,6 +158,7 @@ export function attemptP2P(): Promise<PeerSession> {
       const channel = dc;
       channel.onopen = () => {
         if (closed) return;
+        mark('channel-open');
         // The Connection is made on open: its HELLO would be dropped on a channel still connecting.
         const conn = connectionOverDataChannel(channel, { role: 'client' });
         connection = conn;
@@ -163,6 +168,7 @@ export function attemptP2P(): Promise<PeerSession> {
           settled = true;
           clearTimeout(timer);
           const connectMs = Math.round(performance.now() - started);
+          mark('ready');
           send({ type: 'connection-state', state: 'connected', connectMs });
           resolve(session(conn, channel, connectMs));
         });
@@ -175,6 +181,7 @@ export function attemptP2P(): Promise<PeerSession> {
         const offer = await pc.createOffer();
         await pc.setLocalDescription(offer);
         send({ type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp ?? '' });
+        mark('offer');
       })().catch((err: unknown) => fail(new AttemptError('ice-failed', `could not create an offer: ${(err as Error).message}`)));
     }
 
@@ -182,6 +189,7 @@ export function attemptP2P(): Promise<PeerSession> {
       if (!pc) return;
       switch (m.type) {
         case 'answer':
+          mark('answer');
           pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).then(
             () => {
               remoteSet = true;

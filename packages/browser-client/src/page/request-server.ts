@@ -6,7 +6,7 @@
  */
 import { ProtocolError, type Connection, type Stream } from '@wingman/protocol';
 import { PORT_WINDOW_BYTES } from '../shared/constants';
-import { parseSwToShellPort, type FetchRequest, type ShellToSwPort } from '../shared/messages';
+import { MAX_BATCH_ITEMS, parseSwToShellPort, type FetchRequest, type PortBatch, type ShellToSwPort } from '../shared/messages';
 import { createBodySender } from '../shared/port-body';
 
 export interface RequestServer {
@@ -18,17 +18,42 @@ export interface RequestServer {
   readonly active: number;
 }
 
+/**
+ * Posts on `port`, coalescing what is posted within one task into one
+ * message: a data-channel message often carries a response's head, body and
+ * end together, and every postMessage to the SW is a cross-thread hop.
+ */
+function createBatchingPost(port: MessagePort): (m: ShellToSwPort, transfer?: Transferable[]) => void {
+  let items: ShellToSwPort[] = [];
+  let transfers: Transferable[] = [];
+  const flush = () => {
+    const batch = items;
+    const t = transfers;
+    if (batch.length === 0) return;
+    items = [];
+    transfers = [];
+    try {
+      port.postMessage(batch.length === 1 ? batch[0] : ({ t: 'batch', items: batch } satisfies PortBatch<ShellToSwPort>), t);
+    } catch {
+      // The SW side is gone; the stream is reset on cleanup.
+    }
+  };
+  return (m, transfer = []) => {
+    if (items.length === 0) queueMicrotask(flush);
+    items.push(m);
+    transfers.push(...transfer);
+    if (items.length >= MAX_BATCH_ITEMS) {
+      flush();
+      // A microtask is already queued; it finds an empty batch and posts nothing.
+    }
+  };
+}
+
 export function createRequestServer(connection: () => Connection | undefined): RequestServer {
   const open = new Set<() => void>();
 
   function serve(request: FetchRequest, port: MessagePort): void {
-    const post = (m: ShellToSwPort, transfer: Transferable[] = []) => {
-      try {
-        port.postMessage(m, transfer);
-      } catch {
-        // The SW side is gone; the stream is reset on cleanup.
-      }
-    };
+    const post = createBatchingPost(port);
     const conn = connection();
     if (!conn || !conn.isReady) {
       post({ t: 'decline', reason: 'no open data channel' });

@@ -29,22 +29,35 @@ export function createSwLink(options: SwLinkOptions): SwLink {
   let p2p = false;
   const container = 'serviceWorker' in navigator ? navigator.serviceWorker : undefined;
 
+  let requests: MessagePort | undefined;
+  const onMessage = (ev: MessageEvent) => {
+    const m = parseSwToWindow(ev.data);
+    if (!m) return;
+    if (m.type === 'wingman:sync') return announce();
+    const port = ev.ports[0];
+    if (port) options.onFetch(m, port);
+  };
+  /**
+   * Each announcement carries a fresh MessagePort for the SW's requests: a
+   * direct pipe (Client.postMessage from a SW goes through the browser
+   * process), and a SW that restarted has lost the previous one anyway.
+   */
   const announce = () => {
+    const controller = container?.controller;
+    if (!controller) return;
+    const { port1, port2 } = new MessageChannel();
+    requests?.close();
+    requests = port1;
+    port1.onmessage = onMessage;
     const message: ShellAnnounce = { type: 'wingman:shell', shellId: options.shellId, p2p, exclude: options.exclude };
-    container?.controller?.postMessage(message);
+    controller.postMessage(message, [port2]);
   };
 
   if (!container) {
     return { controlled: Promise.resolve(false), announce: () => undefined, cookieHeader: () => Promise.resolve('') };
   }
 
-  container.addEventListener('message', (ev: MessageEvent) => {
-    const m = parseSwToWindow(ev.data);
-    if (!m) return;
-    if (m.type === 'wingman:sync') return announce();
-    const port = ev.ports[0];
-    if (port) options.onFetch(m, port);
-  });
+  container.addEventListener('message', onMessage);
   // Messages from the SW wait in a queue until this is called (or onmessage is set).
   container.startMessages();
   container.addEventListener('controllerchange', announce);

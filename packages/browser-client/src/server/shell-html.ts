@@ -5,8 +5,9 @@
  * the client then loads that same URL in the frame. No inline script, so a
  * strict CSP on the tunnel server's own pages stays possible.
  */
+import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { CLIENT_PATH } from '../shared/constants';
+import { BADGE_QUERY_PARAM, CLIENT_PATH } from '../shared/constants';
 
 export interface ShellOptions {
   /** The session id (a DNS label); shown nowhere, passed to the client for logs. */
@@ -52,6 +53,16 @@ function scriptJson(value: unknown): string {
  */
 const FRAME_ALLOW = 'fullscreen; clipboard-read; clipboard-write; camera; microphone; geolocation; display-capture; autoplay; picture-in-picture; web-share';
 
+/**
+ * Starts the app frame at once when the SW already controls the shell (its
+ * requests then go through the SW; on a first visit client.js starts it once
+ * the SW controls, so the app never bypasses the SW's cookie jar).
+ */
+const INLINE_SCRIPT = `if(navigator.serviceWorker&&navigator.serviceWorker.controller){var u=new URL(location.href);u.searchParams.delete(${JSON.stringify(BADGE_QUERY_PARAM)});document.getElementById("wingman-frame").src=u.pathname+u.search+u.hash}`;
+
+/** CSP source for the shell's inline script: `script-src 'self' '<this>'`. */
+export const SHELL_INLINE_SCRIPT_SHA256 = `sha256-${createHash('sha256').update(INLINE_SCRIPT).digest('base64')}`;
+
 /** The shell page's HTML. */
 export function renderShell(options: ShellOptions): string {
   const config = shellConfig(options);
@@ -68,6 +79,7 @@ export function renderShell(options: ShellOptions): string {
 </head>
 <body>
 <iframe id="wingman-frame" title="app" allow="${FRAME_ALLOW}" allowfullscreen></iframe>
+<script>${INLINE_SCRIPT}</script>
 <noscript>This shared app needs JavaScript.</noscript>
 </body>
 </html>

@@ -84,6 +84,15 @@ export type ShellToSwPort =
   /** The stream failed (before or after the head). `code` is a protocol ERR_* code. */
   | { t: 'abort'; code: string; message: string };
 
+/** Several port messages posted in one task, sent as one (head + body + end of a small response: one hop instead of three). */
+export interface PortBatch<M> {
+  t: 'batch';
+  items: M[];
+}
+
+/** Largest batch accepted (a batch holds what one data-channel message produced: a few frames). */
+export const MAX_BATCH_ITEMS = 256;
+
 export type SwToShellPort =
   | BodyData
   | BodyEnd
@@ -189,6 +198,22 @@ function bodyMessage(o: Obj): BodyData | BodyEnd | BodyCredit | undefined {
   if (o.t === 'end') return { t: 'end' };
   if (o.t === 'credit' && typeof o.bytes === 'number' && Number.isSafeInteger(o.bytes) && o.bytes > 0) return { t: 'credit', bytes: o.bytes };
   return undefined;
+}
+
+/** Unpacks a port message that may be a batch; invalid items are dropped, an invalid batch yields nothing. */
+export function unbatch<M>(v: unknown, parse: (item: unknown) => M | undefined): M[] {
+  const o = obj(v);
+  if (o?.t !== 'batch') {
+    const m = parse(v);
+    return m === undefined ? [] : [m];
+  }
+  if (!Array.isArray(o.items) || o.items.length > MAX_BATCH_ITEMS) return [];
+  const out: M[] = [];
+  for (const item of o.items) {
+    const m = parse(item);
+    if (m !== undefined) out.push(m);
+  }
+  return out;
 }
 
 export function parseShellToSwPort(v: unknown): ShellToSwPort | undefined {

@@ -99,14 +99,14 @@ async function route(event: FetchEvent, deps: RouterDeps, signal: AbortSignal): 
   const cookie = await deps.cookies.headerFor(url, context);
   const ctx = { request, url, cookies: deps.cookies };
 
-  const client = deps.registry.isExcluded(url.pathname) ? undefined : await deps.registry.pick(event.clientId, event.resultingClientId);
-  if (client) {
+  const shell = deps.registry.isExcluded(url.pathname) ? undefined : await deps.registry.pick(event.clientId, event.resultingClientId);
+  if (shell) {
     const outcome = await fetchViaShell({
-      client,
+      shell,
       head: p2pHead(request, url, cookie),
       body: bodyStream(request, method),
       signal,
-      stillThere: async () => (await deps.scope.clients.get(client.id)) !== undefined,
+      stillThere: async () => (await deps.scope.clients.get(shell.id)) !== undefined,
     });
     if (outcome.kind === 'response') {
       let body = outcome.body;

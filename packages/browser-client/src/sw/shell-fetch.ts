@@ -13,9 +13,10 @@
  * posts nothing more).
  */
 import { RESPONSE_HEAD_TIMEOUT_MS, SHELL_ACCEPT_TIMEOUT_MS, SHELL_LIVENESS_INTERVAL_MS } from '../shared/constants';
-import { parseShellToSwPort, type FetchRequest, type SwToShellPort, type WireHeaders } from '../shared/messages';
+import { parseShellToSwPort, unbatch, type FetchRequest, type ShellToSwPort, type SwToShellPort, type WireHeaders } from '../shared/messages';
 import { createBodyReceiver, createBodySender, pumpToSender, type BodyReceiver } from '../shared/port-body';
 import { ChannelError } from './errors';
+import type { ShellTarget } from './shell-registry';
 
 /** Delay before closing a finished exchange's port, so a last message (cancel) still reaches the shell. */
 const PORT_CLOSE_DELAY_MS = 1_000;
@@ -27,7 +28,7 @@ export type ShellOutcome =
   | { kind: 'response'; status: number; headers: WireHeaders; body: ReadableStream<Uint8Array> };
 
 export interface ShellFetchOptions {
-  client: Client;
+  shell: ShellTarget;
   head: Omit<FetchRequest, 'type' | 'hasBody'>;
   /** Request body (already checked non-empty), or null. */
   body: ReadableStream<Uint8Array> | null;
@@ -37,7 +38,7 @@ export interface ShellFetchOptions {
 }
 
 export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome> {
-  const { client, head, body, signal } = options;
+  const { shell, head, body, signal } = options;
   const { port1: port, port2 } = new MessageChannel();
   const post = (m: SwToShellPort, transfer: Transferable[] = []) => port.postMessage(m, transfer);
 
@@ -91,8 +92,12 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
     );
 
     port.onmessage = (ev: MessageEvent) => {
-      const m = parseShellToSwPort(ev.data);
-      if (!m) return;
+      for (const m of unbatch(ev.data, parseShellToSwPort)) {
+        if (finished) break;
+        handle(m);
+      }
+    };
+    const handle = (m: ShellToSwPort): void => {
       switch (m.t) {
         case 'accept':
           for (const t of timers.splice(0)) clearTimeout(t);
@@ -139,6 +144,11 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
           return;
       }
     };
-    client.postMessage({ type: 'wingman:fetch', ...head, hasBody: body !== null } satisfies FetchRequest, [port2]);
+    try {
+      shell.post({ type: 'wingman:fetch', ...head, hasBody: body !== null } satisfies FetchRequest, [port2]);
+    } catch {
+      settle({ kind: 'declined', reason: 'the page is gone' });
+      cleanup();
+    }
   });
 }

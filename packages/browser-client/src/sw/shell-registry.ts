@@ -10,18 +10,27 @@
 import { SW_SYNC_TIMEOUT_MS } from '../shared/constants';
 import type { FrameAnnounce, ShellAnnounce } from '../shared/messages';
 
+/** Where requests for one shell go. */
+export interface ShellTarget {
+  /** The shell window's client id (liveness checks). */
+  id: string;
+  /** Posts to the shell: over the MessagePort it sent with its announcement (a direct pipe), else through Client.postMessage. */
+  post(message: unknown, transfer: Transferable[]): void;
+}
+
 interface ShellEntry {
   shellId: string;
   clientId: string;
-  /** The announcing window (kept so the common case needs no clients.get() round trip). */
-  client: Client;
+  target: ShellTarget;
+  port: MessagePort | undefined;
   p2p: boolean;
   exclude: string[];
   announcedAt: number;
 }
 
 export interface ShellRegistry {
-  shellAnnounced(message: ShellAnnounce, source: Client): void;
+  /** `port`: the shell's end of a channel for requests, when it sent one. */
+  shellAnnounced(message: ShellAnnounce, source: Client, port?: MessagePort): void;
   frameAnnounced(message: FrameAnnounce, source: Client): void;
   /** Restores the state after a SW restart (no-op after the first call). */
   ensureSynced(): Promise<void>;
@@ -31,7 +40,7 @@ export interface ShellRegistry {
    * has a channel, else any shell with a channel (every tab reaches the same
    * agent), else undefined (relay).
    */
-  pick(clientId: string, resultingClientId: string): Promise<Client | undefined>;
+  pick(clientId: string, resultingClientId: string): Promise<ShellTarget | undefined>;
   /** True when `path` starts with a developer-excluded prefix. */
   isExcluded(path: string): boolean;
 }
@@ -48,18 +57,28 @@ export function createShellRegistry(scope: ServiceWorkerGlobalScope): ShellRegis
     frames.delete(clientId);
   }
 
-  async function alive(entry: ShellEntry): Promise<Client | undefined> {
+  async function alive(entry: ShellEntry): Promise<boolean> {
     const c = await scope.clients.get(entry.clientId);
-    if (!c) shells.delete(entry.shellId);
-    return c ?? undefined;
+    if (!c) {
+      shells.delete(entry.shellId);
+      entry.port?.close();
+    }
+    return c !== undefined;
   }
 
   return {
-    shellAnnounced(m, source) {
-      // A window reloads into a new shell id with the same client id only
-      // after a navigation, which creates a new client; still, keep one entry per client.
+    shellAnnounced(m, source, port) {
+      // One entry per window: a reloaded window is a new client, but be safe.
       for (const [id, e] of shells) if (e.clientId === source.id && id !== m.shellId) shells.delete(id);
-      shells.set(m.shellId, { shellId: m.shellId, clientId: source.id, client: source, p2p: m.p2p, exclude: m.exclude, announcedAt: Date.now() });
+      const previous = shells.get(m.shellId);
+      if (previous?.port && previous.port !== port) previous.port.close();
+      const via = port ?? previous?.port;
+      const target: ShellTarget = {
+        id: source.id,
+        // A MessagePort is a direct pipe to the window; Client.postMessage goes through the browser process.
+        post: via ? (msg, transfer) => via.postMessage(msg, transfer) : (msg, transfer) => source.postMessage(msg, transfer),
+      };
+      shells.set(m.shellId, { shellId: m.shellId, clientId: source.id, target, port: via, p2p: m.p2p, exclude: m.exclude, announcedAt: Date.now() });
       onAnnounce?.();
     },
     frameAnnounced(m, source) {
@@ -94,12 +113,9 @@ export function createShellRegistry(scope: ServiceWorkerGlobalScope): ShellRegis
       const ownId = frames.get(clientId) ?? frames.get(resultingClientId);
       const own = ownId !== undefined ? shells.get(ownId) : undefined;
       if (own && ownId !== undefined && resultingClientId && !frames.has(resultingClientId)) frames.set(resultingClientId, ownId);
-      if (own?.p2p) return own.client;
+      if (own?.p2p) return own.target;
       const ready = [...shells.values()].filter((s) => s.p2p && s !== own).sort((a, b) => b.announcedAt - a.announcedAt);
-      for (const entry of ready) {
-        const c = await alive(entry);
-        if (c) return c;
-      }
+      for (const entry of ready) if (await alive(entry)) return entry.target;
       return undefined;
     },
     isExcluded(path) {

@@ -5,7 +5,7 @@
  * SW restart (cookies) is in IndexedDB; the shell registry is rebuilt by
  * asking the windows (shell-registry.ts).
  */
-import { SHIM_PATH } from '../shared/constants';
+import { CLIENT_PATH, SHIM_PATH } from '../shared/constants';
 import { parseWindowToSw } from '../shared/messages';
 import { createAbortRegistry } from './abort-registry';
 import { createSwCookies, type CookieStoreLike } from './cookies';
@@ -24,7 +24,28 @@ const cookies = createSwCookies(createKvStore(), self.location.hostname, cookieS
 const aborts = createAbortRegistry();
 const deps = { scope: self, registry, cookies, aborts };
 
-self.addEventListener('install', (event) => event.waitUntil(self.skipWaiting()));
+self.addEventListener('install', (event) => {
+  event.waitUntil(Promise.all([self.skipWaiting(), addStaticRoutes(event)]));
+});
+
+/**
+ * Requests this SW never answers skip it entirely where the browser has
+ * static routing (Chromium ≥ 123): no SW start-up or dispatch on the shell's
+ * own navigation and script, which are on the path to a usable channel.
+ * @see https://developer.chrome.com/docs/web-platform/service-worker-static-routing
+ */
+async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
+  const add = (event as unknown as { addRoutes?: (rules: unknown[]) => Promise<void> }).addRoutes;
+  if (typeof add !== 'function') return;
+  const rules: unknown[] = [{ condition: { requestMode: 'navigate', requestDestination: 'document' }, source: 'network' }];
+  const Pattern = (self as unknown as { URLPattern?: new (init: { pathname: string }) => unknown }).URLPattern;
+  if (Pattern) rules.push({ condition: { urlPattern: new Pattern({ pathname: CLIENT_PATH }) }, source: 'network' });
+  try {
+    await add.call(event, rules);
+  } catch {
+    // A browser that knows addRoutes but not one of these conditions: the fetch handler covers everything.
+  }
+}
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
 self.addEventListener('message', (event) => {
@@ -35,7 +56,7 @@ self.addEventListener('message', (event) => {
   const client = source as Client;
   switch (m.type) {
     case 'wingman:shell':
-      registry.shellAnnounced(m, client);
+      registry.shellAnnounced(m, client, event.ports[0]);
       return;
     case 'wingman:frame':
       registry.frameAnnounced(m, client);

@@ -79,6 +79,16 @@ export async function startApp(): Promise<FixtureApp> {
 
   for (const name of ['one', 'two', 'nested/three']) app.get(`/${name}`, (_req, res) => res.type('html').send(page(name)));
   app.get('/', (_req, res) => res.type('html').send(page('home')));
+  // A page with 20 subresources (10 scripts, 10 images): what "page load" benchmarks load.
+  app.get('/gallery', (_req, res) => {
+    const items = Array.from({ length: 10 }, (_, i) => `<script src="/asset/s${i}.js"></script><img src="/asset/i${i}.svg" width="8" height="8">`).join('');
+    res.type('html').send(`<!doctype html><html><head><meta charset="utf-8"><title>gallery</title></head><body>${items}<script>addEventListener('load', () => { window.pageName = 'gallery'; });</script></body></html>`);
+  });
+  app.get('/asset/:name', (req, res) => {
+    const name = String(req.params.name);
+    if (name.endsWith('.js')) return res.type('text/javascript').send(`window.loaded = (window.loaded || 0) + 1; // ${'x'.repeat(2000)}`);
+    res.type('image/svg+xml').send('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="#3a7"/></svg>');
+  });
   // HEAD first: express's GET route would answer HEAD too.
   app.head('/api/hello', (_req, res) => res.set('x-head', 'yes').end());
   app.get('/api/hello', (req, res) => res.json({ hello: 'world', method: req.method, query: req.query, host: req.headers.host, forwardedHost: req.headers['x-forwarded-host'] ?? null, forwardedFor: req.headers['x-forwarded-for'] ?? null }));

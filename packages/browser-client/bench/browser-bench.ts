@@ -1,0 +1,175 @@
+/**
+ * Browser rows of the benchmark (issue 4), real processes and headless
+ * Chromium on loopback: the raw Chromium ↔ wrtc channel as the baseline;
+ * small requests and bulk through the Service Worker over P2P and over the
+ * relay; the protocol without the SW hop; time to a usable channel after a
+ * full navigation (what reconnect-per-document would pay on every page)
+ * versus in-app navigation in the shell; page load with P2P blocked versus
+ * a relay-only session. Prints a table and the goals; `--out file.json`.
+ * Run: node packages/browser-client/bench/run.mjs
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import type { Page } from 'playwright-core';
+import { launchChromium, type LaunchedChromium } from '../test/e2e/helpers/browser';
+import { openShell, waitForApp, waitForTransport } from '../test/e2e/support/shell';
+import { startStack, type Stack } from '../test/e2e/support/stack';
+import { downloadRate, median, protocolOnly, readiness, smallRequests, uploadRate } from './measure-page';
+import { measureRawChannel } from './raw-channel';
+
+const MiB = 1024 * 1024;
+const RUNS = Number(process.env.BENCH_BROWSER_RUNS ?? 5);
+const SMALL_COUNT = Number(process.env.BENCH_BROWSER_SMALL ?? 300);
+const BULK_BYTES = 50 * MiB;
+const UPLOAD_BYTES = 20 * MiB;
+
+const log = (m: string) => console.error(`[bench:browser] ${m}`);
+const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
+/** Forces every RTCPeerConnection to relay-only candidates with no TURN server: ICE can never succeed ("P2P blocked"). */
+function blockP2P(): void {
+  const Native = window.RTCPeerConnection;
+  const Blocked = function (this: unknown, config?: RTCConfiguration) {
+    return new Native({ ...config, iceTransportPolicy: 'relay' });
+  } as unknown as typeof RTCPeerConnection;
+  Blocked.prototype = Native.prototype;
+  window.RTCPeerConnection = Blocked;
+}
+
+/** Time from navigation start to the app document's load event end, ms (the app in the shell's frame, or at the top). */
+async function pageLoadMs(page: Page, url: string, shell: boolean): Promise<number> {
+  await page.goto(url);
+  if (!shell) {
+    await page.waitForFunction(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.loadEventEnd, undefined, { timeout: 30_000 });
+    return page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd);
+  }
+  const frame = await waitForApp(page, 'gallery');
+  await frame.waitForFunction(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.loadEventEnd, undefined, { timeout: 30_000 });
+  return frame.evaluate(() => performance.timeOrigin + (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd - window.top!.performance.timeOrigin);
+}
+
+async function main(): Promise<number> {
+  const out = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : undefined;
+  const started = new Date().toISOString();
+  const loadBefore = loadavg();
+  const stacks: Stack[] = [];
+  const browsers: LaunchedChromium[] = [];
+  const r: Record<string, unknown> = {};
+  try {
+    const p2pStack = await startStack({ agentEnv: { WINGMAN_BENCH_RAW: '1' } });
+    const relayOnly = await startStack({ agentP2p: false });
+    stacks.push(p2pStack, relayOnly);
+    const b = await launchChromium();
+    browsers.push(b);
+
+    log('P2P: raw channel, small requests, bulk');
+    let frame = await openShell(b.page, `${p2pStack.origin}/one`, 'one');
+    await waitForTransport(b.page, 'p2p');
+    const raws = [];
+    for (let i = 0; i < 3; i++) raws.push(await measureRawChannel(b.page, BULK_BYTES, 200));
+    r.raw = { bulkMiBps: median(raws.map((x) => x.bulkMiBps)), pingP50Ms: median(raws.map((x) => x.pingP50Ms)) };
+    r.p2pSmall = await smallRequests(frame, '/api/hello', SMALL_COUNT);
+    r.protocolOnly = await protocolOnly(b.page, BULK_BYTES, SMALL_COUNT);
+    const downs = [];
+    const ups = [];
+    for (let i = 0; i < 3; i++) downs.push((await downloadRate(frame, BULK_BYTES)).mibps);
+    for (let i = 0; i < 3; i++) ups.push((await uploadRate(frame, UPLOAD_BYTES)).mibps);
+    r.p2pBulk = { downloadMiBps: median(downs), uploadMiBps: median(ups) };
+
+    log('P2P: readiness after full navigations vs in-app navigation');
+    const ready = [];
+    for (let i = 0; i < RUNS; i++) {
+      await b.page.reload();
+      ready.push(await readiness(b.page));
+    }
+    r.fullNavigation = { readyMs: median(ready.map((x) => x.readyMs)), afterLoadMs: median(ready.map((x) => x.afterLoadMs)), samples: ready.map((x) => x.readyMs), timeline: ready[ready.length - 1]?.timeline };
+    frame = await waitForApp(b.page);
+    const viewer = (await waitForTransport(b.page, 'p2p')).viewerId;
+    let kept = 0;
+    for (let i = 0; i < RUNS; i++) {
+      await frame.click(i % 2 ? '#to-one' : '#to-two');
+      frame = await waitForApp(b.page, i % 2 ? 'one' : 'two');
+      if ((await waitForTransport(b.page, 'p2p')).viewerId === viewer) kept++;
+    }
+    r.inAppNavigation = { navigations: RUNS, channelKept: kept };
+
+    log('relay through the SW (no WebRTC in the page)');
+    const nb = await launchChromium();
+    browsers.push(nb);
+    await nb.context.addInitScript(() => {
+      delete (window as unknown as { RTCPeerConnection?: unknown }).RTCPeerConnection;
+    });
+    const rf = await openShell(nb.page, `${p2pStack.origin}/one`, 'one');
+    r.relaySmall = await smallRequests(rf, '/api/hello', SMALL_COUNT);
+    const rdowns = [];
+    for (let i = 0; i < 3; i++) rdowns.push((await downloadRate(rf, BULK_BYTES)).mibps);
+    r.relayBulk = { downloadMiBps: median(rdowns) };
+
+    log('page load: P2P blocked (shell) vs relay-only session');
+    const blocked = await launchChromium();
+    browsers.push(blocked);
+    await blocked.context.addInitScript(blockP2P);
+    const plain = await launchChromium();
+    browsers.push(plain);
+    const shellLoads: number[] = [];
+    const relayLoads: number[] = [];
+    for (let i = 0; i <= RUNS; i++) {
+      shellLoads.push(await pageLoadMs(blocked.page, `${p2pStack.origin}/gallery`, true));
+      relayLoads.push(await pageLoadMs(plain.page, `${relayOnly.origin}/gallery`, false));
+    }
+    r.pageLoad = {
+      firstVisitShellMs: shellLoads[0],
+      firstVisitRelayOnlyMs: relayLoads[0],
+      shellMs: median(shellLoads.slice(1)),
+      relayOnlyMs: median(relayLoads.slice(1)),
+      shellSamples: shellLoads,
+      relayOnlySamples: relayLoads,
+    };
+    r.usesFront = p2pStack.usesFront;
+  } catch (err) {
+    log(`failed: ${(err as Error).stack ?? err}`);
+    return 1;
+  } finally {
+    for (const b of browsers) await b.close().catch(() => undefined);
+    for (const s of stacks) await s.close().catch(() => undefined);
+  }
+  report(r, started, loadBefore, loadavg());
+  if (out) writeFileSync(out, JSON.stringify({ started, loadBefore, loadAfter: loadavg(), cpus: cpus().length, ...r }, null, 2));
+  return 0;
+}
+
+function report(r: Record<string, any>, started: string, before: number[], after: number[]): void {
+  const lines = [
+    `Browser rows — ${started}, ${cpus().length} CPUs, load average ${before.map((x) => x.toFixed(2)).join(' ')} → ${after.map((x) => x.toFixed(2)).join(' ')}${r.usesFront ? ' (tunnel server wiring stood in by the test front)' : ''}`,
+    '',
+    '| measurement | value |',
+    '|---|---|',
+    `| raw Chromium↔wrtc channel: bulk / ping p50 | ${fmt(r.raw.bulkMiBps)} MiB/s / ${fmt(r.raw.pingP50Ms, 2)} ms |`,
+    `| P2P through the SW: 1 KiB GET p50 / p99 | ${fmt(r.p2pSmall.p50Ms, 2)} / ${fmt(r.p2pSmall.p99Ms, 2)} ms |`,
+    `| P2P protocol only (no SW): GET p50 / bulk | ${fmt(r.protocolOnly.small.p50Ms, 2)} ms / ${fmt(r.protocolOnly.mibps)} MiB/s |`,
+    `| P2P through the SW: 50 MiB GET / 20 MiB POST | ${fmt(r.p2pBulk.downloadMiBps)} / ${fmt(r.p2pBulk.uploadMiBps)} MiB/s |`,
+    `| relay through the SW: GET p50 / 50 MiB GET | ${fmt(r.relaySmall.p50Ms, 2)} ms / ${fmt(r.relayBulk.downloadMiBps)} MiB/s |`,
+    `| full navigation → P2P usable (median; after load) | ${fmt(r.fullNavigation.readyMs, 0)} ms (${fmt(r.fullNavigation.afterLoadMs, 0)} ms after load) |`,
+    `| in-app navigation in the shell: channel kept | ${r.inAppNavigation.channelKept}/${r.inAppNavigation.navigations} (0 ms to P2P) |`,
+    `| page load /gallery, warm: P2P blocked (shell) / relay-only | ${fmt(r.pageLoad.shellMs, 0)} / ${fmt(r.pageLoad.relayOnlyMs, 0)} ms |`,
+    `| page load /gallery, first visit: shell / relay-only | ${fmt(r.pageLoad.firstVisitShellMs, 0)} / ${fmt(r.pageLoad.firstVisitRelayOnlyMs, 0)} ms |`,
+    '',
+    goal('P2P usable ≤ 300 ms after load', r.fullNavigation.afterLoadMs <= 300, `${fmt(r.fullNavigation.afterLoadMs, 0)} ms`),
+    goal('small-request p50 − raw ping p50 ≤ 2 ms', r.p2pSmall.p50Ms - r.raw.pingP50Ms <= 2, `${fmt(r.p2pSmall.p50Ms - r.raw.pingP50Ms, 2)} ms`),
+    goal('bulk ≥ 0.8 × raw channel', r.p2pBulk.downloadMiBps >= 0.8 * r.raw.bulkMiBps, `×${fmt(r.p2pBulk.downloadMiBps / r.raw.bulkMiBps, 2)}`),
+    goal('page load with P2P blocked ≤ 1.1 × relay-only', r.pageLoad.shellMs <= 1.1 * r.pageLoad.relayOnlyMs, `×${fmt(r.pageLoad.shellMs / r.pageLoad.relayOnlyMs, 2)}`),
+  ];
+  console.log(lines.join('\n'));
+}
+
+function goal(name: string, ok: boolean, figure: string): string {
+  return `${ok ? 'PASS' : 'FAIL'}  ${name}: ${figure}`;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

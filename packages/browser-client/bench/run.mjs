@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// Runs the browser rows (bench/browser-bench.ts) inside a loopback-only
+// network namespace, as the rest of `npm run bench` does. The TypeScript
+// (and the e2e helpers it reuses) is loaded through bench/ts-register.cjs.
+//   node packages/browser-client/bench/run.mjs [--out results.json]
+// Needs `npm run build` (the tunnel server, agent and browser bundles).
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { insideLoopbackNamespace, reexecInNamespace } from '../../../scripts/bench/lib/netns.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+if (!insideLoopbackNamespace()) {
+  process.exit(await reexecInNamespace(fileURLToPath(import.meta.url), process.argv.slice(2)));
+}
+const r = spawnSync(process.execPath, ['-r', join(here, 'ts-register.cjs'), join(here, 'browser-bench.ts'), ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  cwd: join(here, '..', '..', '..'),
+});
+process.exitCode = r.status ?? 1;
