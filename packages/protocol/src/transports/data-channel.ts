@@ -26,12 +26,39 @@ export interface DataChannelLike {
  */
 export const DATA_CHANNEL_HIGH_WATER_BYTES = 1024 * 1024;
 
+/**
+ * While the pump is stopped by a full buffer, bufferedAmount is also polled at
+ * this interval: @roamhq/wrtc never fires `bufferedamountlow` (measured here;
+ * node-webrtc/node-webrtc#305), and without the poll a Node sender resumed
+ * only when the peer happened to send something. Browsers fire the event; the
+ * poll then just finds the buffer drained first.
+ */
+export const DATA_CHANNEL_DRAIN_POLL_MS = 2;
+
+/**
+ * Receive window per stream on a data channel. A data channel's round trip
+ * (SCTP in usrsctp threads, DTLS) is several ms even on loopback, so the
+ * relay's 256 KiB window capped a single stream below the channel's rate;
+ * 1 MiB keeps one stream at the channel's rate while bounding buffering.
+ */
+export const DATA_CHANNEL_STREAM_WINDOW_BYTES = 1024 * 1024;
+
 export function connectionOverDataChannel(dc: DataChannelLike, options: Omit<ConnectionOptions, 'transport'>): Connection {
   dc.binaryType = 'arraybuffer';
-  dc.bufferedAmountLowThreshold = DATA_CHANNEL_HIGH_WATER_BYTES / 4;
-  const conn = new Connection({
+  const highWater = options.highWaterBytes ?? DATA_CHANNEL_HIGH_WATER_BYTES;
+  const lowWater = highWater / 4;
+  dc.bufferedAmountLowThreshold = lowWater;
+  let polling: unknown;
+  const poll = () => {
+    polling = undefined;
+    if (dc.readyState !== 'open') return;
+    if (dc.bufferedAmount <= lowWater) conn.drain();
+    else polling = setTimeout(poll, DATA_CHANNEL_DRAIN_POLL_MS);
+  };
+  const conn: Connection = new Connection({
     maxMessageBytes: MAX_FRAME_BYTES,
     highWaterBytes: DATA_CHANNEL_HIGH_WATER_BYTES,
+    initialWindow: DATA_CHANNEL_STREAM_WINDOW_BYTES,
     ...options,
     transport: {
       send: (m) => {
@@ -40,7 +67,12 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: Omit<Con
         const ab = m.byteOffset === 0 && m.byteLength === m.buffer.byteLength ? (m.buffer as ArrayBuffer) : (m.slice().buffer as ArrayBuffer);
         dc.send(ab);
       },
-      bufferedAmount: () => dc.bufferedAmount,
+      bufferedAmount: () => {
+        const n = dc.bufferedAmount;
+        // The pump stops at the high-water mark: make sure something wakes it.
+        if (n >= highWater && polling === undefined) polling = setTimeout(poll, DATA_CHANNEL_DRAIN_POLL_MS);
+        return n;
+      },
       close: () => dc.close(),
     },
   });
@@ -51,6 +83,9 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: Omit<Con
     else conn.close('ERR_INVALID_PAYLOAD', 'text message on the data channel');
   });
   dc.addEventListener('bufferedamountlow', () => conn.drain());
-  dc.addEventListener('close', () => conn.transportClosed());
+  dc.addEventListener('close', () => {
+    if (polling !== undefined) clearTimeout(polling);
+    conn.transportClosed();
+  });
   return conn;
 }

@@ -29,9 +29,14 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
   let host: PeerHost | undefined;
 
   agent.on('ready', (e) => {
-    host?.close();
-    host = undefined;
-    if (!e.p2pSettings.enabled) return;
+    if (!e.p2pSettings.enabled) {
+      host?.close();
+      host = undefined;
+      return;
+    }
+    // A relay reconnect (same session) keeps the open data channels: they do
+    // not depend on the agent's WebSocket. New peers get the new ICE servers.
+    if (host) return host.setIceServers(e.p2pSettings.iceServers);
     host = createPeerHost({
       handleStream: (stream, transport) => forwarder.handleStream(stream, transport),
       sendSignal: (viewerId, message) => void agent.sendControl({ type: 'signal', viewerId, message }),

@@ -69,6 +69,8 @@ export interface PeerHost {
   /** The viewer's signaling socket closed: drop the peer if it never connected. */
   viewerLeft(viewerId: string): void;
   peers(): PeerInfo[];
+  /** ICE servers for peers created from now on (credentials are renewed on every relay registration). */
+  setIceServers(servers: IceServer[]): void;
   close(): void;
 }
 
@@ -96,6 +98,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   const maxPeers = options.maxPeers ?? DEFAULT_MAX_PEERS;
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  let iceServers = options.iceServers ?? [];
 
   const report = (r: PeerReport) => {
     try {
@@ -180,7 +183,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       report({ viewerId, state: 'failed', reason: 'too many peers' });
       return;
     }
-    const pc = createPeerConnection({ iceServers: options.iceServers ?? [] });
+    const pc = createPeerConnection({ iceServers });
     const peer: Peer = {
       viewerId,
       pc,
@@ -277,6 +280,9 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
         ...(p.rttMs !== undefined ? { rttMs: p.rttMs } : {}),
         streams: p.conn?.streamCount ?? 0,
       }));
+    },
+    setIceServers(servers) {
+      iceServers = servers;
     },
     close() {
       for (const p of [...peers.values()]) closePeerEntry(p, 'closed', 'agent closing');

@@ -5,9 +5,10 @@
  * RAW_BENCH_LABEL and sends text commands:
  *   "ping:<token>"  → the host answers the same text (round-trip baseline)
  *   "bulk:<bytes>"  → the host sends <bytes> in 16 KiB binary messages with
- *                      bufferedAmount backpressure, then the text "done".
+ *                      bufferedAmount backpressure (polled, exactly as the
+ *                      protocol transport does), then the text "done".
  */
-import { MAX_FRAME_BYTES } from '@wingman/protocol';
+import { DATA_CHANNEL_DRAIN_POLL_MS, MAX_FRAME_BYTES } from '@wingman/protocol';
 import type { RtcDataChannel } from './webrtc';
 
 export const RAW_BENCH_LABEL = 'wingman-raw-bench';
@@ -25,9 +26,15 @@ export function serveRawBench(dc: RtcDataChannel & { send(data: ArrayBuffer | st
     if (cmd === 'ping') return dc.send(ev.data);
     if (cmd !== 'bulk') return;
     let left = Math.min(Number(arg) || 0, RAW_BENCH_MAX_BYTES);
+    let timer: NodeJS.Timeout | undefined;
     const pump = () => {
+      timer = undefined;
       while (left > 0 && dc.readyState === 'open') {
-        if (dc.bufferedAmount > HIGH_WATER_BYTES) return; // resumed by bufferedamountlow
+        if (dc.bufferedAmount > HIGH_WATER_BYTES) {
+          // wrtc never fires bufferedamountlow: poll, as the protocol's data-channel transport does.
+          timer ??= setTimeout(pump, DATA_CHANNEL_DRAIN_POLL_MS);
+          return;
+        }
         const n = Math.min(left, MAX_FRAME_BYTES);
         dc.send(n === MAX_FRAME_BYTES ? block : block.slice(0, n));
         left -= n;
@@ -37,7 +44,6 @@ export function serveRawBench(dc: RtcDataChannel & { send(data: ArrayBuffer | st
         dc.send('done');
       }
     };
-    dc.addEventListener('bufferedamountlow', pump);
     pump();
   });
 }

@@ -36,6 +36,8 @@ export interface P2PViewer {
   readonly connectMs: number;
   /** The raw data channel (benchmarks compare against it). */
   readonly channel: RtcDataChannel;
+  /** The peer connection (stats: the selected candidate pair; benchmarks open extra channels on it). */
+  readonly peerConnection: RtcPeerConnection;
   close(): void;
 }
 
@@ -138,6 +140,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
           p2p,
           connectMs,
           channel,
+          peerConnection: pc!,
           close() {
             send({ type: 'bye', reason: 'viewer closed' });
             connection.close();
