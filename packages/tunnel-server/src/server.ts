@@ -2,13 +2,15 @@
  * createTunnelServer(): wires config, sessions, relay and HTTP routing onto
  * one Node HTTP server, listens, and returns its address and a close().
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { CLIENT_PATH, createBrowserAssets, isBootstrapNavigation, serveShell, SHIM_PATH, SW_PATH } from '@wingman/browser-client';
 import type { AddressInfo } from 'node:net';
 import { isLoopbackHost, resolveConfig, usesDefaultToken, type TunnelServerConfig, type TunnelServerOptions } from './config';
 import { createApexApp } from './http/apex-app';
 import { createHostRouter } from './http/host-route';
 import { resolvePublicAddress } from './http/public-address';
-import { createReservedRoutes, type ReservedRoutesOptions } from './http/reserved-routes';
+import { createReservedRoutes, type ReservedRequestHandler, type ReservedRoutesOptions } from './http/reserved-routes';
+import type { Session } from './sessions/registry';
 import { createRouter, type Router } from './http/router';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
@@ -18,7 +20,7 @@ import { createSessionRegistry } from './sessions/registry';
 import { createTokenCheck } from './sessions/token-check';
 import { SIGNAL_PATH } from '@wingman/protocol';
 import { createP2PMetrics } from './signaling/p2p-metrics';
-import { createSessionInfoHandler, createSignalUpgradeHandler, SESSION_INFO_PATH } from './signaling/signal-endpoint';
+import { createSessionInfoHandler, createSignalUpgradeHandler, SESSION_INFO_PATH, signalingSession } from './signaling/signal-endpoint';
 import { createSignalingHub } from './signaling/signaling-hub';
 
 /**
@@ -73,8 +75,25 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const metrics = createMetrics({ sessionStats: () => registry.stats() });
   const hub = createSignalingHub({ metrics: createP2PMetrics(metrics.registry) });
   const signal = createSignalUpgradeHandler({ config, hub });
+  // The browser client: its bundles under the reserved prefix, and its shell
+  // for browsers' top-level navigations on P2P sessions (docs/browser-client.md).
+  const assets = createBrowserAssets();
+  const serveAsset: ReservedRequestHandler = (req, res) => {
+    if (!assets.handle(req, res)) res.writeHead(404, { 'content-type': 'text/plain' }).end('not built: run npm run build\n');
+  };
+  const bootstrap = (req: IncomingMessage, res: ServerResponse, session: Session): boolean => {
+    if (!signalingSession(config, session).p2pEnabled() || !isBootstrapNavigation(req)) return false;
+    serveShell(res, { sessionId: session.id, p2p: true });
+    return true;
+  };
   const reserved: ReservedRoutesOptions = {
-    requests: new Map([[SESSION_INFO_PATH, createSessionInfoHandler({ config, hub })], ...(reservedOptions?.requests ?? [])]),
+    requests: new Map([
+      [SESSION_INFO_PATH, createSessionInfoHandler({ config, hub })],
+      [CLIENT_PATH, serveAsset],
+      [SW_PATH, serveAsset],
+      [SHIM_PATH, serveAsset],
+      ...(reservedOptions?.requests ?? []),
+    ]),
     upgrades: new Map([[SIGNAL_PATH, signal.handler], ...(reservedOptions?.upgrades ?? [])]),
   };
 
@@ -114,6 +133,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     httpRelay: { forwardedProto: address.scheme, metrics, logger },
     wsRelay,
     logger,
+    bootstrap,
   });
   logger.info({ host: config.host, port, url: address.publicUrl, domain: address.domain }, 'tunnel server listening');
 

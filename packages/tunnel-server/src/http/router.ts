@@ -12,7 +12,7 @@ import type { Logger } from '../logger';
 import { relayHttp, type HttpRelayContext } from '../relay/http-relay';
 import type { WsRelay } from '../relay/ws-relay';
 import type { AgentEndpoint } from '../sessions/agent-endpoint';
-import type { SessionRegistry } from '../sessions/registry';
+import type { Session, SessionRegistry } from '../sessions/registry';
 import type { HostRouter } from './host-route';
 import { agentGonePage, RETRY_AFTER_S, sendPage, unknownSessionPage } from './pages';
 import { writeRawText } from './raw-response';
@@ -27,6 +27,11 @@ export interface RouterOptions {
   httpRelay: HttpRelayContext;
   wsRelay: WsRelay;
   logger: Logger;
+  /**
+   * Serves the browser client's shell instead of relaying, for a browser's
+   * top-level navigation on a session with P2P on; returns false to relay.
+   */
+  bootstrap?: (req: IncomingMessage, res: ServerResponse, session: Session) => boolean;
 }
 
 export interface Router {
@@ -56,6 +61,7 @@ export function createRouter(options: RouterOptions): Router {
     const session = registry.get(id);
     if (!session) return sendPage(res, unknownSessionPage(id));
     if (!session.agent) return sendPage(res, agentGonePage(id));
+    if (options.bootstrap?.(req, res, session)) return;
     relayHttp(session.agent.connection, req, res, options.httpRelay);
   }
 

@@ -12,6 +12,7 @@ import { sendPage } from '../http/pages';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { relayErrorPage } from './error-page';
+import { applySwCookieBridge, bridgeSwResponse, isSwRelayRequest } from '@wingman/browser-client';
 import { requestHeadersForAgent, responseHeadersForViewer } from './headers';
 
 /**
@@ -72,8 +73,13 @@ export function relayHttp(connection: Connection, req: IncomingMessage, res: Ser
   }
   const withBody = hasBody(req);
   let stream: Stream;
+  let fromServiceWorker = false;
   try {
-    const headers = requestHeadersForAgent(req, { forwardedProto: ctx.forwardedProto });
+    // Requests the browser client's Service Worker relays carry its cookie jar
+    // in a header (a SW cannot send Cookie) and get Set-Cookie back readable.
+    const viewerHeaders = requestHeadersForAgent(req, { forwardedProto: ctx.forwardedProto });
+    fromServiceWorker = isSwRelayRequest(viewerHeaders);
+    const headers = applySwCookieBridge(viewerHeaders);
     stream = connection.open('http', { method: req.method ?? 'GET', target, headers }, { end: !withBody });
   } catch (err) {
     if (!(err instanceof ProtocolError)) ctx.logger.error({ err }, 'relay: opening a stream failed');
@@ -95,8 +101,9 @@ export function relayHttp(connection: Connection, req: IncomingMessage, res: Ser
   let bodyAllowed = true;
   let wroteBody = false;
 
-  stream.on('response', (head) => {
+  stream.on('response', (agentHead) => {
     clearTimeout(headTimer);
+    const head = fromServiceWorker ? bridgeSwResponse(agentHead) : agentHead;
     if (res.headersSent || res.destroyed) return;
     // 1xx / 101 cannot answer an HTTP stream: the agent misbehaved for this request only.
     if (head.status < 200) {
