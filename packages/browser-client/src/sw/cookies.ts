@@ -118,15 +118,48 @@ export function createSwCookies(kv: KvStore, host: string, cookieStore: CookieSt
     return changes;
   }
 
-  return {
-    headerFor(url, context) {
-      return serial(async () => {
-        const jar = await jarReady;
-        const now = Date.now();
-        const changes = [...jar.purgeExpired(now), ...(await readBack(jar, url, now))];
-        if (changes.length > 0) persist(jar);
-        return jar.header(url.pathname, now, context);
+  /** One read-back of the browser's jar into ours (serialised with the other jar operations). */
+  const readBackFor = (url: URL): Promise<void> =>
+    serial(async () => {
+      const jar = await jarReady;
+      const now = Date.now();
+      const changes = [...jar.purgeExpired(now), ...(await readBack(jar, url, now))];
+      if (changes.length > 0) persist(jar);
+    });
+
+  /**
+   * Coalesced read-backs of the whole scope: a caller joins the read-back
+   * queued to start after the one in flight (never the one in flight: it may
+   * have read the browser's jar before this request's page wrote a cookie).
+   * N concurrent requests cost two reads instead of N serialised ones.
+   */
+  let inFlight: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  const scopeUrl = new URL('/', `https://${host}`);
+  function sharedReadBack(): Promise<void> {
+    if (!inFlight) {
+      const p = readBackFor(scopeUrl).finally(() => {
+        if (inFlight === p) inFlight = undefined;
       });
+      inFlight = p;
+      return p;
+    }
+    queued ??= inFlight
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        return sharedReadBack();
+      });
+    return queued;
+  }
+
+  return {
+    async headerFor(url, context) {
+      // Where the browser answers for the whole scope (getAll()), requests that
+      // arrive together share one read-back; otherwise each reads its own URL.
+      await (urlForm ? readBackFor(url) : sharedReadBack());
+      const jar = await jarReady;
+      return jar.header(url.pathname, Date.now(), context);
     },
     store(fields, url) {
       if (fields.length === 0) return Promise.resolve();
