@@ -138,7 +138,6 @@ async function main(): Promise<number> {
       shellSamples: shellLoads,
       relayOnlySamples: relayLoads,
     };
-    r.usesFront = p2pStack.usesFront;
   } catch (err) {
     log(`failed: ${(err as Error).stack ?? err}`);
     return 1;
@@ -153,7 +152,7 @@ async function main(): Promise<number> {
 
 function report(r: Record<string, any>, started: string, before: number[], after: number[]): void {
   const lines = [
-    `Browser rows — ${started}, ${cpus().length} CPUs, load average ${before.map((x) => x.toFixed(2)).join(' ')} → ${after.map((x) => x.toFixed(2)).join(' ')}${r.usesFront ? ' (tunnel server wiring stood in by the test front)' : ''}`,
+    `Browser rows — ${started}, ${cpus().length} CPUs, load average ${before.map((x) => x.toFixed(2)).join(' ')} → ${after.map((x) => x.toFixed(2)).join(' ')}`,
     '',
     '| measurement | value |',
     '|---|---|',

@@ -1,13 +1,11 @@
 /**
  * The whole path under test as real processes: the fixture app, the tunnel
- * server (`wingman-server`) and the agent (`wingman http`), built by
- * `npm run build`. When the tunnel server does not serve the browser bundle
- * yet, a front (front.ts) adds that wiring in front of it.
+ * server (`wingman-server`, which serves the browser bundle and the shell)
+ * and the agent (`wingman http`), all built by `npm run build`.
  */
 import { request } from 'node:http';
 import { killAll, startAgent, startServer, type Proc } from '../../../../../test/helpers/processes';
 import { startApp, type FixtureApp } from './app';
-import { startFront, type Front } from './front';
 
 export interface StackOptions {
   /** Agent flag (false: `--no-p2p`). Default true. */
@@ -25,8 +23,6 @@ export interface Stack {
   /** The session origin as a browser uses it: http://<id>.localhost:<port> */
   origin: string;
   sessionId: string;
-  /** True when the front stands in for the server's wiring. */
-  usesFront: boolean;
   close(): Promise<void>;
 }
 
@@ -45,32 +41,23 @@ function probe(port: number, host: string, path: string): Promise<number> {
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const app = await startApp();
-  let front: Front | undefined;
   try {
     const { server, port } = await startServer({ LOG_LEVEL: 'warn', ...options.serverEnv });
     const { agent, url, sessionId } = await startAgent(`http://localhost:${port}`, String(app.port), options.agentEnv ?? {}, options.agentP2p === false ? ['--no-p2p'] : []);
-    const host = new URL(url).host;
-    let originPort = port;
-    if ((await probe(port, host, '/__wingman/client.js')) !== 200) {
-      const p2p = options.agentP2p !== false && options.serverEnv?.P2P_ENABLED !== 'false';
-      front = await startFront(port, { p2p });
-      originPort = front.port;
-    }
+    const status = await probe(port, new URL(url).host, '/__wingman/client.js');
+    if (status !== 200) throw new Error(`the tunnel server answers /__wingman/client.js with ${status}: build the browser bundle (npm run build)`);
     return {
       app,
       server,
       agent,
-      origin: `http://${sessionId}.localhost:${originPort}`,
+      origin: `http://${sessionId}.localhost:${port}`,
       sessionId,
-      usesFront: front !== undefined,
       async close() {
-        await front?.close();
         await killAll();
         await app.close();
       },
     };
   } catch (err) {
-    await front?.close();
     await killAll();
     await app.close();
     throw err;
