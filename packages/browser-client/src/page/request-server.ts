@@ -8,6 +8,7 @@ import { ProtocolError, type Connection, type Stream } from '@wingman/protocol';
 import { PORT_WINDOW_BYTES } from '../shared/constants';
 import { MAX_BATCH_ITEMS, parseSwToShellPort, type FetchRequest, type PortBatch, type ShellToSwPort } from '../shared/messages';
 import { createBodySender } from '../shared/port-body';
+import { createCoalescer } from './coalesce';
 
 export interface RequestServer {
   /** Serves one `wingman:fetch` from the SW on its port. Never throws. */
@@ -140,15 +141,19 @@ export function createRequestServer(connection: () => Connection | undefined): R
       }
       post({ t: 'head', status: head.status, headers: head.headers });
     });
-    stream.on('data', (chunk) => {
-      if (done) return;
-      // The chunk is a view into the channel's message: send() copies it.
-      if (!sender.send(chunk) && !stream.isPaused) {
+    const pieces = createCoalescer((piece, owned) => {
+      // An unowned piece is a view into the channel's message: send() copies it.
+      if (!sender.send(piece, owned) && !stream.isPaused) {
         stream.pause();
         void sender.room().then(() => stream.resume(), () => undefined);
       }
     });
+    stream.on('data', (chunk) => {
+      if (!done) pieces.push(chunk);
+    });
+    stream.on('close', () => pieces.close());
     stream.on('end', () => {
+      pieces.flush();
       post({ t: 'end' });
       // The app answered before reading the whole upload: stop sending it.
       if (!stream.localEnded) stream.reset('ERR_CANCEL', 'response complete before the request body');
