@@ -90,6 +90,8 @@ void sw.controlled.then((controlled) => {
   mark(controlled ? 'sw-controls' : 'sw-unavailable');
   frame.load(appPath(here, [BADGE_QUERY_PARAM]));
 });
-if (frame.element.contentDocument?.readyState === 'complete' && frame.element.getAttribute('src')) mark('frame-load');
-else frame.element.addEventListener('load', () => mark('frame-load'), { once: true });
+// The inline script may have started the app already; its initial about:blank "loads" too and does not count.
+const appLoaded = () => frame.element.contentWindow?.location.protocol !== 'about:' && frame.element.contentDocument?.readyState === 'complete';
+if (appLoaded()) mark('frame-load');
+else frame.element.addEventListener('load', () => appLoaded() && mark('frame-load'));
 p2p.start();
