@@ -91,7 +91,13 @@ void sw.controlled.then((controlled) => {
   frame.load(appPath(here, [BADGE_QUERY_PARAM]));
 });
 // The inline script may have started the app already; its initial about:blank "loads" too and does not count.
-const appLoaded = () => frame.element.contentWindow?.location.protocol !== 'about:' && frame.element.contentDocument?.readyState === 'complete';
+const appLoaded = () => {
+  try {
+    return frame.element.contentWindow?.location.protocol !== 'about:' && frame.element.contentDocument?.readyState === 'complete';
+  } catch {
+    return false; // a cross-origin document in the frame
+  }
+};
 if (appLoaded()) mark('frame-load');
 else frame.element.addEventListener('load', () => appLoaded() && mark('frame-load'));
 p2p.start();
