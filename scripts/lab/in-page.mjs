@@ -1,0 +1,133 @@
+/**
+ * Code that runs inside Chromium (passed to page/frame.evaluate or
+ * addInitScript by reviewer.mjs): no closures over module scope, every
+ * wait bounded by the argument it is given.
+ */
+
+/**
+ * Init script for every document: wraps RTCPeerConnection so the lab can
+ * read the shell's peer connections (selected candidate pair, state
+ * changes, gathered and received candidates) without the browser client
+ * exposing them. Timestamps are performance.now() of the document, i.e.
+ * ms since its navigation started.
+ */
+export function recordPeerConnections() {
+  const Native = window.RTCPeerConnection;
+  if (typeof Native !== 'function' || window.__labPeers) return;
+  const peers = [];
+  const records = new WeakMap();
+  const now = () => Math.round(performance.now());
+  class LabPeerConnection extends Native {
+    constructor(...args) {
+      super(...args);
+      const rec = { pc: this, createdMs: now(), states: [], local: [], remote: [] };
+      records.set(this, rec);
+      peers.push(rec);
+      this.addEventListener('connectionstatechange', () => rec.states.push([now(), 'connection', this.connectionState]));
+      this.addEventListener('iceconnectionstatechange', () => rec.states.push([now(), 'ice', this.iceConnectionState]));
+      this.addEventListener('icecandidate', (e) => {
+        if (e.candidate && e.candidate.candidate) rec.local.push(e.candidate.candidate);
+      });
+    }
+    addIceCandidate(candidate, ...rest) {
+      const rec = records.get(this);
+      if (rec && candidate && candidate.candidate) rec.remote.push(candidate.candidate);
+      return super.addIceCandidate(candidate, ...rest);
+    }
+  }
+  window.RTCPeerConnection = LabPeerConnection;
+  window.__labPeers = peers;
+}
+
+/**
+ * The shell's peer connections: states, candidates, and for a connected
+ * one the selected candidate pair from getStats().
+ */
+export async function readPeers() {
+  const peers = window.__labPeers || [];
+  const out = [];
+  for (const rec of peers) {
+    const entry = { createdMs: rec.createdMs, states: rec.states, local: rec.local, remote: rec.remote, connectionState: rec.pc.connectionState, selected: null };
+    if (rec.pc.connectionState === 'connected') {
+      const stats = await rec.pc.getStats();
+      let pair;
+      stats.forEach((s) => {
+        if (s.type === 'transport' && s.selectedCandidatePairId) pair = stats.get(s.selectedCandidatePairId);
+      });
+      if (!pair) stats.forEach((s) => {
+        if (!pair && s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') pair = s;
+      });
+      if (pair) {
+        const pick = (c) => (c ? { type: c.candidateType, protocol: c.protocol, relayProtocol: c.relayProtocol ?? null, address: c.address ?? c.ip ?? null, port: c.port } : null);
+        entry.selected = { local: pick(stats.get(pair.localCandidateId)), remote: pick(stats.get(pair.remoteCandidateId)), rttMs: pair.currentRoundTripTime !== undefined ? Math.round(pair.currentRoundTripTime * 1000 * 10) / 10 : null };
+      }
+    }
+    out.push(entry);
+  }
+  return out;
+}
+
+/** Absolute time (ms since the epoch, high resolution) of this document's first response byte, and its navigation start. */
+export function documentTiming() {
+  const nav = performance.getEntriesByType('navigation')[0];
+  return {
+    timeOrigin: performance.timeOrigin,
+    responseStartAbs: nav ? performance.timeOrigin + nav.responseStart : null,
+    pageName: window.pageName ?? null,
+    shell: Boolean(window.__wingman),
+  };
+}
+
+/** The shell's transport status and start-up timeline (null without a shell), stamped with performance.now(). */
+export function shellState() {
+  const w = window.__wingman;
+  if (!w) return null;
+  return { nowMs: Math.round(performance.now()), status: w.status(), timeline: w.timeline() };
+}
+
+/** GET /bytes?n=… from the app; time to the last byte; SHA-256 of what arrived. */
+export async function download({ bytes, timeoutMs }) {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), timeoutMs);
+  try {
+    const started = performance.now();
+    const r = await fetch(`/bytes?n=${bytes}`, { cache: 'no-store', signal: ac.signal });
+    const out = new Uint8Array(bytes);
+    const reader = r.body.getReader();
+    let got = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (got + value.length > bytes) throw new Error(`more than ${bytes} bytes`);
+      out.set(value, got);
+      got += value.length;
+    }
+    const ms = performance.now() - started;
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', out.subarray(0, got)));
+    const sha = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+    return { status: r.status, bytes: got, ms, sha, transport: r.headers.get('x-wingman-transport') };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `count` sequential small GETs after `warmup` unmeasured ones: per-request ms, statuses, transports. */
+export async function smallRequests({ path, count, warmup, timeoutMs }) {
+  const deadline = performance.now() + timeoutMs;
+  const times = [];
+  const transports = {};
+  let bad = 0;
+  for (let i = 0; i < warmup + count; i++) {
+    if (performance.now() > deadline) throw new Error(`small requests exceeded ${timeoutMs} ms after ${i}`);
+    const t = performance.now();
+    const r = await fetch(path, { cache: 'no-store', signal: AbortSignal.timeout(Math.max(1, deadline - performance.now())) });
+    const body = await r.json().catch(() => null);
+    if (i < warmup) continue;
+    times.push(performance.now() - t);
+    if (r.status !== 200 || !body || body.hello !== 'lab') bad++;
+    const tr = r.headers.get('x-wingman-transport') ?? 'none';
+    transports[tr] = (transports[tr] ?? 0) + 1;
+  }
+  times.sort((a, b) => a - b);
+  return { p50Ms: times[Math.floor(times.length / 2)], count: times.length, bad, transports };
+}

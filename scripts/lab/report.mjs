@@ -1,0 +1,42 @@
+/**
+ * The lab's human output: one table row per scenario, then one line per
+ * failed check, plus the observations (candidates, ICE failure times) that
+ * the numbers alone do not show.
+ */
+
+const fmt = (v, digits = 0) => (typeof v === 'number' ? v.toFixed(digits) : '—');
+
+/**
+ * @param {import('./run-scenario.mjs').ScenarioResult[]} rows
+ * @returns {string} a Markdown table (readable in a terminal, pasteable into docs/lab.md)
+ */
+export function formatTable(rows) {
+  const head = ['scenario', 'path selected', 'expected', 'first app byte ms', 'P2P usable ms', '50 MiB MB/s', 'small p50 ms', 'checks'];
+  const body = rows.map((r) => [
+    r.scenario,
+    r.transport ?? '—',
+    r.expected.join(' or '),
+    fmt(r.firstByteMs),
+    r.p2pReadyMs === null ? `— (${r.p2pVerdict ?? 'n/a'}${typeof r.p2pVerdictMs === 'number' ? ` at ${r.p2pVerdictMs} ms` : ''})` : fmt(r.p2pReadyMs),
+    fmt(r.downloadMBps, 1),
+    fmt(r.smallP50Ms, 1),
+    r.ok ? 'all passed' : `FAILED: ${r.failed.join(', ')}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => String(row[i]).length)));
+  const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+/** Details worth reading under the table: selected pairs, candidates, errors, ICE failure times. */
+export function formatDetails(rows) {
+  const out = [];
+  for (const r of rows) {
+    const parts = [];
+    if (r.pair) parts.push(`pair ${r.pair}${typeof r.path?.rttMs === 'number' ? ` (rtt ${r.path.rttMs} ms)` : ''}`);
+    if (r.candidates) parts.push(`candidates gathered ${JSON.stringify(r.candidates.local)}, received ${JSON.stringify(r.candidates.remote)}`);
+    if (r.iceFailure) parts.push(r.iceFailure.failedAfterMs === null ? `Chromium never reported ICE failed (${r.iceFailure.note})` : `Chromium reported ICE failed after ${r.iceFailure.failedAfterMs} ms`);
+    if (r.error) parts.push(`error: ${r.error}`);
+    out.push(`- ${r.scenario} (${r.title}): ${parts.join('; ') || 'no details'}`);
+  }
+  return out.join('\n');
+}

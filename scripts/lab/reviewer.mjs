@@ -1,0 +1,208 @@
+#!/usr/bin/env node
+/**
+ * The reviewer: runs inside the reviewer namespace (`ip netns exec`), starts
+ * headless Debian Chromium with default WebRTC settings (no media
+ * permission, so host candidates are hidden behind mDNS names, as for a real
+ * reviewer), opens the session URL and measures what the issue asks:
+ * first app byte, time to usable P2P, the selected candidate pair, a bulk
+ * download and small-request latency. Prints one line:
+ * {"event":"result", ...}. Argument: one JSON object (see parseConfig).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CHROMIUM_PATH } from '../lib/prereqs.mjs';
+import { documentTiming, download, readPeers, recordPeerConnections, shellState, smallRequests } from './in-page.mjs';
+import { patternSha256 } from './pattern.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const { chromium } = createRequire(join(ROOT, 'package.json'))('playwright-core');
+
+/** Flags for a headless reviewer in a closed lab: no Google services, no QUIC, no sandbox (root). */
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-default-apps'];
+/** Chromium starts in ~1-2 s here; 30 s covers a cold cache on a loaded 2-core machine. */
+const LAUNCH_TIMEOUT_MS = 30_000;
+/** The app must show within this (relay: well under a second on veth). */
+const APP_WAIT_MS = 20_000;
+/** Poll interval of in-page state. */
+const POLL_MS = 25;
+
+function parseConfig(text) {
+  const c = JSON.parse(text ?? '');
+  const url = new URL(c.url);
+  if (url.protocol !== 'http:' || !/^\d{1,3}(\.\d{1,3}){3}$/.test(c.serverIp)) throw new Error('config needs url (http) and serverIp (IPv4)');
+  for (const k of ['p2pWaitMs', 'downloadBytes', 'smallCount', 'settleMs']) if (!Number.isInteger(c[k]) || c[k] < 0) throw new Error(`config.${k} must be a non-negative integer`);
+  return { ...c, origin: url.origin, apex: url.hostname.split('.').slice(1).join('.') };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function main() {
+  const config = parseConfig(process.argv[2]);
+  const profile = mkdtempSync(join(tmpdir(), 'wmlab-chromium-'));
+  const result = { event: 'result', error: null, checks: {} };
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      timeout: LAUNCH_TIMEOUT_MS,
+      serviceWorkers: 'allow',
+      args: [
+        ...CHROMIUM_ARGS,
+        // No DNS in the lab: the apex and every session host resolve to the tunnel server.
+        `--host-resolver-rules=MAP ${config.apex} ${config.serverIp}, MAP *.${config.apex} ${config.serverIp}`,
+        // Service Workers need a secure context; http://<id>.wingman.lab is not one by itself.
+        `--unsafely-treat-insecure-origin-as-secure=${config.origin}`,
+      ],
+    });
+    await context.addInitScript(recordPeerConnections);
+    const page = context.pages()[0] ?? (await context.newPage());
+    const appDocs = [];
+    page.on('response', (res) => {
+      const req = res.request();
+      if (req.isNavigationRequest() && req.resourceType() === 'document') appDocs.push({ main: res.frame() === page.mainFrame(), status: res.status(), transport: res.headers()['x-wingman-transport'] ?? null, fromServiceWorker: res.fromServiceWorker() });
+    });
+
+    await page.goto(config.url, { waitUntil: 'commit', timeout: APP_WAIT_MS });
+    const app = await waitForApp(page);
+    const top = await page.evaluate(documentTiming);
+    const inApp = await app.evaluate(documentTiming);
+    result.shell = top.shell;
+    result.firstByteMs = inApp.responseStartAbs === null ? null : Math.round(inApp.responseStartAbs - top.timeOrigin);
+    const appDoc = appDocs.find((d) => d.main === !top.shell && d.status !== 0) ?? null;
+    result.appDocument = appDoc;
+    result.checks.appLoaded = inApp.pageName === 'home' && (appDoc === null || appDoc.status === 200);
+
+    // P2P: wait for the channel, or for the shell's first verdict against it.
+    const p2p = await waitForP2P(page, config.p2pWaitMs, top.shell);
+    Object.assign(result, p2p);
+    if (config.settleMs > 0) await sleep(config.settleMs);
+
+    const peers = top.shell ? await page.evaluate(readPeers) : [];
+    result.path = describePath(peers, result.p2pReadyMs !== null);
+    result.transport = result.path.transport;
+    result.pair = result.path.pair;
+    result.candidates = summarizeCandidates(peers);
+    result.peerStates = peers.map((p) => p.states);
+
+    const expectHeader = result.p2pReadyMs !== null ? 'p2p' : 'relay';
+    if (config.downloadBytes > 0) {
+      const d = await app.evaluate(download, { bytes: config.downloadBytes, timeoutMs: 180_000 });
+      result.downloadMBps = Math.round((d.bytes / 1e6 / (d.ms / 1000)) * 10) / 10;
+      result.downloadTransport = d.transport;
+      result.checks.download = d.status === 200 && d.bytes === config.downloadBytes && d.sha === patternSha256(config.downloadBytes);
+      result.checks.downloadTransport = d.transport === expectHeader;
+    }
+    if (config.smallCount > 0) {
+      const s = await app.evaluate(smallRequests, { path: '/api/hello', count: config.smallCount, warmup: 5, timeoutMs: 60_000 });
+      result.smallP50Ms = Math.round(s.p50Ms * 100) / 100;
+      result.smallTransports = s.transports;
+      result.checks.smallRequests = s.bad === 0;
+      result.checks.smallTransport = Object.keys(s.transports).length === 1 && s.transports[expectHeader] === s.count;
+    }
+    // The pair may have moved during the transfer (ICE keeps checking); report the final one.
+    if (result.p2pReadyMs !== null) {
+      const after = describePath(await page.evaluate(readPeers), true);
+      if (after.transport !== 'unknown') result.path = after;
+      result.transport = result.path.transport;
+      result.pair = result.path.pair;
+    }
+    // Where the shell stands after the measurements (a channel may have dropped on the way).
+    if (top.shell) result.finalStatus = (await page.evaluate(shellState).catch(() => null))?.status ?? null;
+    if (config.watchFailureMs > 0) result.iceFailure = await watchIceFailure(page, config.watchFailureMs);
+  } catch (err) {
+    result.error = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  } finally {
+    await context?.close().catch(() => undefined);
+    rmSync(profile, { recursive: true, force: true });
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/** The frame showing the app: the shell's child frame, or the page itself without a shell. */
+async function waitForApp(page) {
+  const deadline = Date.now() + APP_WAIT_MS;
+  for (;;) {
+    for (const frame of [page.mainFrame().childFrames()[0], page.mainFrame()]) {
+      if (!frame) continue;
+      const name = await frame.evaluate(() => window.pageName ?? null).catch(() => null);
+      if (name === 'home') return frame;
+    }
+    if (Date.now() > deadline) throw new Error(`the app did not show within ${APP_WAIT_MS} ms (page at ${page.url()})`);
+    await sleep(POLL_MS);
+  }
+}
+
+/**
+ * Polls the shell's status until P2P is up or the shell reports a reason it
+ * is not (ICE timeout, ICE failed, disabled…), at most `waitMs`.
+ */
+async function waitForP2P(page, waitMs, hasShell) {
+  if (!hasShell) return { p2pReadyMs: null, p2pVerdict: 'no shell: the session serves the app straight through the relay', p2pVerdictMs: null, timeline: null };
+  const deadline = Date.now() + waitMs;
+  let last = null;
+  for (;;) {
+    last = (await page.evaluate(shellState).catch(() => null)) ?? last;
+    const s = last?.status;
+    if (s?.transport === 'p2p') return { p2pReadyMs: s.p2pReadyMs ?? null, p2pVerdict: 'p2p', p2pVerdictMs: s.p2pReadyMs ?? null, connectMs: s.connectMs, timeline: last.timeline };
+    if (s && s.reason !== 'connecting') return { p2pReadyMs: null, p2pVerdict: s.reason, p2pVerdictMs: last.nowMs, timeline: last.timeline };
+    if (Date.now() > deadline) return { p2pReadyMs: null, p2pVerdict: `still ${s?.reason ?? 'unknown'} after ${waitMs} ms`, p2pVerdictMs: null, timeline: last?.timeline ?? null };
+    await sleep(POLL_MS);
+  }
+}
+
+/**
+ * What carried the app once P2P was up, from the selected candidate pair:
+ * relay-udp / relay-tcp when either end is a TURN relay candidate (the
+ * protocol is how this browser reaches its TURN server), srflx when either
+ * end was learned through a NAT (srflx, or prflx: learned from a check), host
+ * when both are host candidates; wingman-relay when P2P never became usable.
+ */
+function describePath(peers, p2pReady) {
+  if (!p2pReady) return { transport: 'wingman-relay', pair: null };
+  const sel = [...peers].reverse().find((p) => p.selected)?.selected;
+  if (!sel?.local || !sel?.remote) return { transport: 'unknown', pair: null };
+  const { local, remote } = sel;
+  let transport;
+  if (local.type === 'relay') transport = `relay-${local.relayProtocol ?? 'udp'}`;
+  else if (remote.type === 'relay') transport = 'relay-udp';
+  else if ([local.type, remote.type].some((t) => t === 'srflx' || t === 'prflx')) transport = 'srflx';
+  else transport = 'host';
+  const pair = `${local.type}${local.relayProtocol ? `(${local.relayProtocol})` : ''} ${local.address}:${local.port} → ${remote.type} ${remote.address}:${remote.port} ${local.protocol}`;
+  return { transport, pair, rttMs: sel.rttMs };
+}
+
+/** Candidate types this browser gathered and received (a host candidate with a `.local` address is mDNS-hidden). */
+function summarizeCandidates(peers) {
+  const count = (list) => {
+    const out = {};
+    for (const c of list) {
+      const parts = c.split(/\s+/);
+      const type = / typ (\w+)/.exec(c)?.[1] ?? '?';
+      const key = `${type}${type === 'host' && parts[4]?.endsWith('.local') ? '(mdns)' : ''}/${parts[2]?.toLowerCase()}`;
+      out[key] = (out[key] ?? 0) + 1;
+    }
+    return out;
+  };
+  return { local: count(peers.flatMap((p) => p.local)), remote: count(peers.flatMap((p) => p.remote)) };
+}
+
+/** Tuning: how long until Chromium itself declares the peer connection failed (the product's timeout set out of the way). */
+async function watchIceFailure(page, waitMs) {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const peers = await page.evaluate(readPeers).catch(() => []);
+    const failed = peers.flatMap((p) => p.states.filter(([, kind, state]) => kind === 'connection' && state === 'failed').map(([t]) => t - p.createdMs));
+    if (failed.length > 0) return { failedAfterMs: Math.min(...failed), peers: peers.length };
+    if (Date.now() > deadline) return { failedAfterMs: null, peers: peers.length, note: `no 'failed' within ${waitMs} ms` };
+    await sleep(500);
+  }
+}
+
+main().catch((err) => {
+  process.stdout.write(`${JSON.stringify({ event: 'result', error: String(err?.message ?? err) })}\n`);
+  process.exitCode = 1;
+});

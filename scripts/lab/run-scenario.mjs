@@ -1,0 +1,119 @@
+/**
+ * One scenario end to end: build its namespaces, start Wingman's processes,
+ * run the reviewer (Chromium) in the reviewer namespace, judge the result,
+ * tear everything down (also when something fails on the way).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { destroyNamespaces, listNamespaces } from './netns.mjs';
+import { startInNamespace } from './proc.mjs';
+import { DOWNLOAD_BYTES, LAB_P2P_TIMEOUT_MS, SMALL_REQUESTS } from './scenarios.mjs';
+import { ROOT, startStack } from './stack.mjs';
+import { buildTopology } from './topology.mjs';
+
+const REVIEWER = join(ROOT, 'scripts/lab/reviewer.mjs');
+/** After the P2P deadline, time for the shell to report its verdict (and, for TURN over TCP, to finish). */
+const VERDICT_GRACE_MS = 5_000;
+/** Chromium start + page + 50 MiB over the slowest path + 55 requests; generous for a loaded 2-core machine. */
+const REVIEWER_TIMEOUT_MS = 240_000;
+/** Once P2P is up, ICE may still switch pairs for a moment; the path is read after this. */
+const SETTLE_MS = 500;
+
+/**
+ * @typedef {object} ScenarioResult
+ * @property {string} scenario
+ * @property {string} title
+ * @property {boolean} ok every check passed
+ * @property {string | null} transport host | srflx | relay-udp | relay-tcp | wingman-relay | unknown
+ * @property {string[]} expected
+ * @property {number | null} firstByteMs navigation start → first byte of the app's document
+ * @property {number | null} p2pReadyMs navigation start → data channel usable (null: never)
+ * @property {number | null} downloadMBps
+ * @property {number | null} smallP50Ms
+ * @property {string[]} failed names of the failed checks (with `error`, what went wrong)
+ */
+
+/**
+ * @param {{ prefix: string, index: number, scenario: import('./scenarios.mjs').Scenario, log: (s: string) => void }} options
+ * @returns {Promise<ScenarioResult>}
+ */
+export async function runScenario({ prefix, index, scenario, log }) {
+  const started = Date.now();
+  const p2pTimeoutMs = scenario.p2pTimeoutMs ?? LAB_P2P_TIMEOUT_MS;
+  const p2pEnabled = scenario.p2pEnabled ?? true;
+  const measure = scenario.measure ?? true;
+  const dir = mkdtempSync(join(tmpdir(), 'wmlab-'));
+  const nsPrefix = `${prefix}${index}-`;
+  let stack;
+  let reviewer;
+  const row = {
+    scenario: scenario.name,
+    title: scenario.title,
+    ok: false,
+    transport: null,
+    expected: scenario.expect,
+    pair: null,
+    firstByteMs: null,
+    p2pReadyMs: null,
+    p2pVerdict: null,
+    p2pVerdictMs: null,
+    downloadMBps: null,
+    smallP50Ms: null,
+    checks: {},
+    failed: [],
+    error: null,
+    durationMs: 0,
+  };
+  try {
+    const topology = buildTopology({ prefix, index, name: scenario.name, routers: scenario.routers });
+    log(`${scenario.name}: namespaces up (public ${topology.publicIp}, dev ${topology.hostIp.dev}, reviewer ${topology.hostIp.reviewer})`);
+    stack = await startStack({ topology, dir, p2pEnabled, p2pTimeoutMs, log: (s) => log(`${scenario.name}: ${s}`) });
+    const config = {
+      url: stack.url,
+      serverIp: topology.publicIp,
+      p2pWaitMs: (scenario.watchFailureMs ? LAB_P2P_TIMEOUT_MS : p2pTimeoutMs) + VERDICT_GRACE_MS,
+      settleMs: SETTLE_MS,
+      downloadBytes: measure ? DOWNLOAD_BYTES : 0,
+      smallCount: measure ? SMALL_REQUESTS : 0,
+      watchFailureMs: scenario.watchFailureMs ?? 0,
+    };
+    reviewer = startInNamespace({ name: 'reviewer', ns: topology.ns.reviewer, command: process.execPath, args: [REVIEWER, JSON.stringify(config)], cwd: ROOT });
+    const timeoutMs = REVIEWER_TIMEOUT_MS + (scenario.watchFailureMs ?? 0);
+    const result = await reviewer.waitFor((e) => e.event === 'result', timeoutMs, 'a result');
+    const { event: _event, checks = {}, ...measured } = result;
+    Object.assign(row, measured);
+    row.checks = { ...checks };
+    if (result.error) row.error = result.error;
+  } catch (err) {
+    row.error = err instanceof Error ? err.message : String(err);
+  } finally {
+    await reviewer?.stop();
+    await stack?.stop();
+    const problems = destroyNamespaces(listNamespaces(nsPrefix));
+    if (problems.length > 0) row.error = [row.error, ...problems].filter(Boolean).join('; ');
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // The machine's load says how much to trust the rates (other jobs share its cores).
+  row.loadAvg1m = Math.round(loadavg()[0] * 100) / 100;
+  judge(row, scenario, p2pTimeoutMs, p2pEnabled);
+  row.durationMs = Date.now() - started;
+  return row;
+}
+
+/** Adds the scenario-level checks and decides `ok`. */
+function judge(row, scenario, p2pTimeoutMs, p2pEnabled) {
+  const c = row.checks;
+  // A P2P session must get the shell (the tunnel server serves it on browser navigations).
+  if (p2pEnabled) c.shellServed = row.shell === true;
+  c.expectedTransport = row.transport !== null && scenario.expect.includes(row.transport);
+  if (scenario.p2pRequired) c.p2pUsable = row.p2pReadyMs !== null;
+  // "P2P is an upgrade, never a gate": the app's first byte must not wait for ICE to finish or time out.
+  const iceDeadline = Math.min(p2pTimeoutMs, LAB_P2P_TIMEOUT_MS);
+  c.firstByteBeforeIceTimeout = typeof row.firstByteMs === 'number' && row.firstByteMs < iceDeadline;
+  if (row.error) c.noError = false;
+  row.failed = Object.entries(c)
+    .filter(([, pass]) => pass !== true)
+    .map(([name]) => name);
+  row.ok = row.failed.length === 0;
+}

@@ -1,0 +1,101 @@
+/**
+ * Wingman's real processes for one scenario, each in its namespace:
+ * public: coturn + `wingman-server` on the public address (it also serves
+ *         the browser client: shell, Service Worker); dev: the fixture app +
+ *         `wingman http`.
+ * Resolves with the session URL once the agent is registered.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startCoturn } from './coturn.mjs';
+import { startInNamespace } from './proc.mjs';
+import { HTTP_PORT } from './topology.mjs';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SERVER_BIN = join(ROOT, 'packages/tunnel-server/dist/bin/wingman-server.js');
+const AGENT_BIN = join(ROOT, 'packages/relay-server/dist/bin/wingman.js');
+const APP = join(ROOT, 'scripts/lab/fixture-app.mjs');
+/** The lab's apex domain: sessions live at http://<id>.wingman.lab:8080 (Chromium maps the names, no DNS). */
+export const LAB_DOMAIN = 'wingman.lab';
+/** Each bin is up within a second or two; 20 s covers a loaded 2-core CI machine. */
+const START_TIMEOUT_MS = 20_000;
+/** TURN credentials' lifetime: a scenario lasts a minute; 10 minutes is plenty and still short-lived. */
+const TURN_TTL_S = 600;
+
+/** Every built file the lab runs; a missing one means `npm run build` did not run. */
+export function missingBuildOutputs() {
+  const needed = [SERVER_BIN, AGENT_BIN, join(ROOT, 'packages/browser-client/dist/client.js'), join(ROOT, 'packages/browser-client/dist/server/index.js')];
+  return needed.filter((p) => !existsSync(p));
+}
+
+/**
+ * @typedef {object} Stack
+ * @property {string} url the session URL (http://<id>.wingman.lab:8080/)
+ * @property {string} sessionId
+ * @property {import('./proc.mjs').LabProcess[]} processes
+ * @property {() => Promise<void>} stop
+ */
+
+/**
+ * @param {{ topology: import('./topology.mjs').Topology, dir: string, p2pEnabled: boolean, p2pTimeoutMs: number, log: (s: string) => void }} options
+ * @returns {Promise<Stack>}
+ */
+export async function startStack({ topology, dir, p2pEnabled, p2pTimeoutMs, log }) {
+  const { publicNs, publicIp, ns } = topology;
+  const processes = [];
+  const stop = async () => {
+    // Agent first, so its session closes cleanly; then the rest.
+    for (const p of [...processes].reverse()) await p.stop();
+  };
+  try {
+    const coturn = await startCoturn({ ns: publicNs, ip: publicIp, dir, labRange: ['10.231.0.0', '10.231.255.255'], peerRanges: topology.reachableRanges });
+    processes.push(coturn.process);
+    log(`coturn on ${publicIp}:3478 (udp+tcp)`);
+
+    const token = randomBytes(24).toString('hex');
+    const server = startInNamespace({
+      name: 'wingman-server',
+      ns: publicNs,
+      command: process.execPath,
+      args: [SERVER_BIN, '--host', publicIp, '--port', String(HTTP_PORT), '--public-url', `http://${LAB_DOMAIN}:${HTTP_PORT}`, '--json'],
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'warn',
+        WINGMAN_TOKENS: token,
+        P2P_ENABLED: String(p2pEnabled),
+        P2P_TIMEOUT_MS: String(p2pTimeoutMs),
+        STUN_SERVERS: coturn.stunUrls.join(','),
+        TURN_URLS: coturn.turnUrls.join(','),
+        TURN_SECRET: coturn.secret,
+        TURN_TTL_S: String(TURN_TTL_S),
+      },
+    });
+    processes.push(server);
+    await server.waitFor((e) => e.event === 'listening', START_TIMEOUT_MS, 'listening');
+    log(`wingman-server on ${publicIp}:${HTTP_PORT}`);
+
+    const app = startInNamespace({ name: 'fixture-app', ns: ns.dev, command: process.execPath, args: [APP] });
+    processes.push(app);
+    const { port: appPort } = await app.waitFor((e) => e.event === 'listening', START_TIMEOUT_MS, 'listening');
+
+    const agent = startInNamespace({
+      name: 'wingman-agent',
+      ns: ns.dev,
+      command: process.execPath,
+      args: [AGENT_BIN, 'http', `127.0.0.1:${appPort}`, '--server', `http://${publicIp}:${HTTP_PORT}`, '--token', token, '--json', '--new-session'],
+      env: { ...process.env, WINGMAN_STATE_DIR: join(dir, 'agent-state') },
+    });
+    processes.push(agent);
+    const ready = await agent.waitFor((e) => e.event === 'ready', START_TIMEOUT_MS, 'ready');
+    const url = String(ready.url);
+    const host = new URL(url).host;
+    if (!host.endsWith(`.${LAB_DOMAIN}:${HTTP_PORT}`)) throw new Error(`unexpected session URL ${url}`);
+    log(`agent ready: ${url}`);
+    return { url, sessionId: String(ready.sessionId), processes, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
