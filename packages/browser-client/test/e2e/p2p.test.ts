@@ -84,6 +84,17 @@ describe('P2P through the shell', () => {
     expect(await fetchInApp(frame, '/nope')).toMatchObject({ status: 404, transport: 'p2p' });
   });
 
+  it('passes Range requests through over P2P (206 with the requested bytes)', async () => {
+    const frame = await p2pApp();
+    const r = await frame.evaluate(async () => {
+      const res = await fetch('/ranged', { headers: { range: 'bytes=100-199' } });
+      const body = new Uint8Array(await res.arrayBuffer());
+      const full = new Uint8Array(await (await fetch('/ranged')).arrayBuffer());
+      return { status: res.status, range: res.headers.get('content-range'), transport: res.headers.get('x-wingman-transport'), length: body.length, same: body.every((b, i) => b === full[100 + i]) };
+    });
+    expect(r).toEqual({ status: 206, range: 'bytes 100-199/1048576', transport: 'p2p', length: 100, same: true });
+  });
+
   it('echoes a WebSocket over P2P through the shim', async () => {
     const frame = await p2pApp();
     const r = await websocketEcho(frame);

@@ -42,6 +42,33 @@ describe('recovery and tabs', () => {
     expect(stack.app.requests.filter((x) => x.path.startsWith('/bytes')).length).toBe(before + 2);
   });
 
+  it('resumes a ranged download over the relay with a Range request when the channel dies', async () => {
+    const frame = await openShell(browser.page, `${stack.origin}/one`, 'one');
+    await waitForTransport(browser.page, 'p2p');
+    const n = 8 * MiB;
+    const r = await frame.evaluate(async (n) => {
+      const res = await fetch(`/ranged?n=${n}`);
+      const reader = res.body!.getReader();
+      const out = new Uint8Array(n);
+      let got = 0;
+      let dropped = false;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        out.set(value, got);
+        got += value.length;
+        if (!dropped && got >= 2 * 1048576) dropped = (window.top as unknown as { __wingman: { dropChannel(): boolean } }).__wingman.dropChannel();
+      }
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', out.subarray(0, got)));
+      return { got, sha: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') };
+    }, n);
+    expect(r).toEqual({ got: n, sha: patternSha256(n) });
+    // The resumption asked only for the rest.
+    const resumed = stack.app.requests.filter((x) => x.path.startsWith('/ranged') && x.range !== undefined);
+    expect(resumed).toHaveLength(1);
+    expect(resumed[0]!.range).toMatch(/^bytes=\d+-$/);
+  });
+
   it('uses the relay at once when the channel closes, and P2P again once it is back', async () => {
     const frame = await openShell(browser.page, `${stack.origin}/one`, 'one');
     const first = await waitForTransport(browser.page, 'p2p');

@@ -45,6 +45,7 @@ export interface AppRequest {
   method: string;
   path: string;
   cookie: string | undefined;
+  range: string | undefined;
 }
 
 export interface FixtureApp {
@@ -66,7 +67,7 @@ export async function startApp(): Promise<FixtureApp> {
   const app = express();
 
   app.use((req, res, next) => {
-    requests.push({ method: req.method, path: req.originalUrl, cookie: req.headers.cookie });
+    requests.push({ method: req.method, path: req.originalUrl, cookie: req.headers.cookie, range: req.headers.range });
     res.on('close', () => {
       if (!res.writableFinished) aborted.push(req.path);
     });
@@ -109,6 +110,18 @@ export async function startApp(): Promise<FixtureApp> {
       res.end();
     };
     pump();
+  });
+  // Byte ranges over deterministic bytes (what media elements and resumptions ask for).
+  app.get('/ranged', (req, res) => {
+    const total = Number(req.query.n ?? 1048576);
+    const all = Buffer.concat(Array.from({ length: Math.ceil(total / 65536) }, (_, i) => patternBlock(i))).subarray(0, total);
+    const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+    res.set({ 'accept-ranges': 'bytes', etag: '"ranged-v1"', 'content-type': 'application/octet-stream' });
+    if (!m) return res.end(all);
+    const start = Number(m[1]);
+    const end = m[2] ? Math.min(Number(m[2]), total - 1) : total - 1;
+    if (start >= total || end < start) return res.status(416).set('content-range', `bytes */${total}`).end();
+    res.status(206).set('content-range', `bytes ${start}-${end}/${total}`).end(all.subarray(start, end + 1));
   });
   app.post('/sha', (req, res) => {
     const h = createHash('sha256');
