@@ -19,6 +19,23 @@ interface CookieStoreLike {
 
 const STORAGE_KEY = 'cookies';
 
+/**
+ * Bound on one Cookie Store call, ms. They take well under 5 ms; a stuck
+ * one must not hold every request (the jar then goes on without that read
+ * or mirror).
+ */
+export const COOKIE_STORE_TIMEOUT_MS = 1_000;
+
+function bounded<T>(p: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Cookie Store call took over ${COOKIE_STORE_TIMEOUT_MS} ms`)), COOKIE_STORE_TIMEOUT_MS);
+    p.then(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (e: unknown) => (clearTimeout(timer), reject(e)),
+    );
+  });
+}
+
 export interface SwCookies {
   /** The Cookie header for a request (after reading back script-set cookies). */
   headerFor(url: URL, context: RequestContext): Promise<string>;
@@ -53,10 +70,10 @@ export function createSwCookies(kv: KvStore, host: string, cookieStore: CookieSt
         // HttpOnly cookies never reach the browser's jar (JS must not see them).
         if (c.httpOnly) continue;
         if (ch.kind === 'delete') {
-          await cookieStore.delete({ name: c.name, path: c.path });
+          await bounded(cookieStore.delete({ name: c.name, path: c.path }));
           continue;
         }
-        await cookieStore.set({ name: c.name, value: c.value, path: c.path, expires: c.expires ?? null, sameSite: c.sameSite });
+        await bounded(cookieStore.set({ name: c.name, value: c.value, path: c.path, expires: c.expires ?? null, sameSite: c.sameSite }));
         jar.markMirrored(c.name, c.path, c.value);
       } catch {
         // Cookie Store refused it (e.g. attributes it does not support): the
@@ -80,14 +97,14 @@ export function createSwCookies(kv: KvStore, host: string, cookieStore: CookieSt
     try {
       if (urlForm) {
         try {
-          items = await cookieStore.getAll({ url: url.href });
+          items = await bounded(cookieStore.getAll({ url: url.href }));
         } catch (err) {
           if (!(err instanceof TypeError)) throw err;
           urlForm = false;
         }
       }
       if (!items) {
-        items = await cookieStore.getAll();
+        items = await bounded(cookieStore.getAll());
         path = '/';
       }
     } catch {
