@@ -117,4 +117,24 @@ describe('P2P through the shell', () => {
     expect(after.viewerId).toBe(before.viewerId);
     expect((await fetchInApp(landed, '/api/hello')).transport).toBe('p2p');
   });
+
+  it('shows the transport in the shell badge, hides it by ?wingman-badge=0 (not passed to the app) and by its close button', async () => {
+    const page = browser.page;
+    await p2pApp();
+    const badgeText = () => page.evaluate(() => document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? null);
+    await page.waitForFunction(() => /^P2P · [\d.]+ ms$/.test(document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? ''), undefined, { timeout: WAIT_MS });
+    expect(await badgeText()).toMatch(/^P2P · /);
+
+    const frame = await openShell(page, `${stack.origin}/one?wingman-badge=0&keep=1`, 'one');
+    expect(await badgeText()).toBeNull();
+    expect(await frame.evaluate(() => location.search)).toBe('?keep=1');
+
+    await openShell(page, `${stack.origin}/one`, 'one');
+    await page.evaluate(() => (document.querySelector('wingman-status')!.shadowRoot!.querySelector('button') as HTMLButtonElement).click());
+    expect(await badgeText()).toBeNull();
+    await page.reload();
+    await waitForApp(page, 'one');
+    expect(await badgeText()).toBeNull();
+    await page.evaluate(() => localStorage.removeItem('wingman-badge-hidden'));
+  });
 });
