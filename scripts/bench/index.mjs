@@ -30,9 +30,8 @@ import { wingmanRelayRow } from './rows/wingman-relay.mjs';
 const log = (msg) => console.error(`[bench] ${msg}`);
 
 /**
- * The rows. TODO(issue 4): browser rows (Chromium ↔ wrtc raw channel,
- * P2P usable after load, small-request p50 and bulk through the Service Worker,
- * page load with P2P blocked vs relay-only) once the browser client lands.
+ * The rows. The browser rows (issue 4) are packages/browser-client/bench/run.mjs,
+ * run after these by scripts/bench/all.mjs (`npm run bench`).
  */
 const HTTP_ROWS = [directRow, wingmanRelayRow, localtunnelRow];
 const ALL_ROW_IDS = [...HTTP_ROWS, p2pNodeRow].map((r) => r.id);
