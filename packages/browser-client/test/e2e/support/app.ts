@@ -11,25 +11,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Request } from 'express';
 import { WebSocketServer } from 'ws';
+// Deterministic bulk bytes, shared with the system tests' fixture app.
+import { patternBlock, patternSha256 } from '../../../../../test/helpers/fixture-app';
 
-/** Deterministic bytes: block i of 64 KiB derives from i (both sides can rebuild it). */
-export function patternBlock(i: number): Buffer {
-  const b = Buffer.allocUnsafe(65536);
-  let x = (i * 2654435761 + 1) >>> 0;
-  for (let o = 0; o < b.length; o += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b.writeUInt32LE(x >>> 0, o);
-  }
-  return b;
-}
-
-export function patternSha256(totalBytes: number): string {
-  const h = createHash('sha256');
-  for (let i = 0, left = totalBytes; left > 0; i++, left -= 65536) h.update(left >= 65536 ? patternBlock(i) : patternBlock(i).subarray(0, left));
-  return h.digest('hex');
-}
+export { patternBlock, patternSha256 };
 
 /** A page of the multi-page site: links to the others, a script that records how it loaded. */
 function page(name: string): string {
