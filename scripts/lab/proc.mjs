@@ -51,7 +51,7 @@ export function startInNamespace({ name, ns, command, args, env = process.env, c
       }
     }
     if (!(event && typeof event === 'object' && !Array.isArray(event))) event = undefined;
-    if (event) events.push(event);
+    if (event && events.length < HISTORY_LINES) events.push(event);
     if (history.length < HISTORY_LINES) history.push({ line, event });
     for (const w of [...waiters]) w.offer(line, event);
   };

@@ -11,12 +11,13 @@ const fmt = (v, digits = 0) => (typeof v === 'number' ? v.toFixed(digits) : '—
  * @returns {string} a Markdown table (readable in a terminal, pasteable into docs/lab.md)
  */
 export function formatTable(rows) {
-  const head = ['scenario', 'path selected', 'expected', 'first app byte ms', 'P2P usable ms', '50 MiB MB/s', 'small p50 ms', 'checks'];
+  const head = ['scenario', 'path selected', 'expected', 'first app byte ms', 'app doc via', 'P2P usable ms', '50 MiB MB/s', 'small p50 ms', 'checks'];
   const body = rows.map((r) => [
     r.scenario,
     r.transport ?? '—',
     r.expected.join(' or '),
     fmt(r.firstByteMs),
+    r.appDocument?.transport ?? '—',
     r.p2pReadyMs === null ? `— (${r.p2pVerdict ?? 'n/a'}${typeof r.p2pVerdictMs === 'number' ? ` at ${r.p2pVerdictMs} ms` : ''})` : fmt(r.p2pReadyMs),
     fmt(r.downloadMBps, 1),
     fmt(r.smallP50Ms, 1),
@@ -33,6 +34,10 @@ export function formatDetails(rows) {
   for (const r of rows) {
     const parts = [];
     if (r.pair) parts.push(`pair ${r.pair}${typeof r.path?.rttMs === 'number' ? ` (rtt ${r.path.rttMs} ms)` : ''}`);
+    if (r.timeline) {
+      const marks = ['script', 'attempt', 'sw-controls', 'frame-load', 'channel-open', 'ready'].filter((m) => typeof r.timeline[m] === 'number');
+      parts.push(`shell ${marks.map((m) => `${m} ${Math.round(r.timeline[m])}`).join(', ')} ms`);
+    }
     if (r.candidates) parts.push(`candidates gathered ${JSON.stringify(r.candidates.local)}, received ${JSON.stringify(r.candidates.remote)}`);
     if (r.iceFailure) parts.push(r.iceFailure.failedAfterMs === null ? `Chromium never reported ICE failed (${r.iceFailure.note})` : `Chromium reported ICE failed after ${r.iceFailure.failedAfterMs} ms`);
     if (r.error) parts.push(`error: ${r.error}`);

@@ -32,6 +32,7 @@ const SETTLE_MS = 500;
  * @property {number | null} downloadMBps
  * @property {number | null} smallP50Ms
  * @property {string[]} failed names of the failed checks (with `error`, what went wrong)
+ * @property {number} p2pTimeoutMs the tunnel server's P2P_TIMEOUT_MS in this scenario
  */
 
 /**
@@ -63,6 +64,7 @@ export async function runScenario({ prefix, index, scenario, log }) {
     checks: {},
     failed: [],
     error: null,
+    p2pTimeoutMs,
     durationMs: 0,
   };
   try {
