@@ -141,7 +141,7 @@ async function waitForApp(page) {
  * is not (ICE timeout, ICE failed, disabled…), at most `waitMs`.
  */
 async function waitForP2P(page, waitMs, hasShell) {
-  if (!hasShell) return { p2pReadyMs: null, p2pVerdict: 'no shell: the session serves the app straight through the relay', p2pVerdictMs: null, timeline: null };
+  if (!hasShell) return { p2pReadyMs: null, p2pVerdict: 'no shell: relay only', p2pVerdictMs: null, timeline: null };
   const deadline = Date.now() + waitMs;
   let last = null;
   for (;;) {
