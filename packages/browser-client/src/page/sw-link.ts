@@ -6,7 +6,7 @@
  * nothing the SW sends early is lost.
  */
 import { Workbox } from 'workbox-window';
-import { COOKIE_QUERY_TIMEOUT_MS, SW_CONTROL_TIMEOUT_MS, SW_PATH, SW_SCOPE } from '../shared/constants';
+import { COOKIE_QUERY_TIMEOUT_MS, PORT_RETIRE_MS, SW_CONTROL_TIMEOUT_MS, SW_PATH, SW_SCOPE } from '../shared/constants';
 import { parseSwToWindow, type FetchRequest, type ShellAnnounce } from '../shared/messages';
 
 export interface SwLinkOptions {
@@ -33,23 +33,30 @@ export function createSwLink(options: SwLinkOptions): SwLink {
   const onMessage = (ev: MessageEvent) => {
     const m = parseSwToWindow(ev.data);
     if (!m) return;
-    if (m.type === 'wingman:sync') return announce();
+    if (m.type === 'wingman:sync') return announce(true);
     const port = ev.ports[0];
     if (port) options.onFetch(m, port);
   };
   /**
-   * Each announcement carries a fresh MessagePort for the SW's requests: a
-   * direct pipe (Client.postMessage from a SW goes through the browser
-   * process), and a SW that restarted has lost the previous one anyway.
+   * An announcement carries a fresh MessagePort for the SW's requests (a
+   * direct pipe; Client.postMessage from a SW goes through the browser
+   * process) when there is none yet or the SW may have lost it (a new
+   * controller, or its `wingman:sync` after a restart). Status updates (channel
+   * open/closed) reuse the port: replacing it on every update lost requests the
+   * SW had just posted on the closed one, which then waited
+   * SHELL_ACCEPT_TIMEOUT_MS (found by the network lab: ~1.5 s first-byte stalls).
+   * A replaced port is closed only after PORT_RETIRE_MS, so messages in flight land.
    */
-  const announce = () => {
+  const announce = (freshPort = false) => {
     const controller = container?.controller;
     if (!controller) return;
+    const message: ShellAnnounce = { type: 'wingman:shell', shellId: options.shellId, p2p, exclude: options.exclude };
+    if (requests && !freshPort) return controller.postMessage(message);
     const { port1, port2 } = new MessageChannel();
-    requests?.close();
+    const previous = requests;
+    if (previous) setTimeout(() => previous.close(), PORT_RETIRE_MS);
     requests = port1;
     port1.onmessage = onMessage;
-    const message: ShellAnnounce = { type: 'wingman:shell', shellId: options.shellId, p2p, exclude: options.exclude };
     controller.postMessage(message, [port2]);
   };
 
@@ -60,7 +67,7 @@ export function createSwLink(options: SwLinkOptions): SwLink {
   container.addEventListener('message', onMessage);
   // Messages from the SW wait in a queue until this is called (or onmessage is set).
   container.startMessages();
-  container.addEventListener('controllerchange', announce);
+  container.addEventListener('controllerchange', () => announce(true));
 
   const controlled = new Promise<boolean>((resolve) => {
     if (container.controller) return resolve(true);
@@ -75,7 +82,7 @@ export function createSwLink(options: SwLinkOptions): SwLink {
   wb.register({ immediate: true }).catch((err: unknown) => {
     console.warn('[wingman] Service Worker registration failed; the app uses the relay only.', err);
   });
-  if (container.controller) announce();
+  if (container.controller) announce(true);
 
   return {
     controlled,

@@ -122,3 +122,10 @@ export const HTML_SNIFF_BYTES = 64 * 1024;
 export const BADGE_HIDDEN_KEY = 'wingman-badge-hidden';
 /** Query parameter that hides the badge (`?wingman-badge=0`). */
 export const BADGE_QUERY_PARAM = 'wingman-badge';
+
+/**
+ * How long a replaced shell↔SW MessagePort stays open, ms: messages already
+ * posted on it (a request, a reply) still arrive. Replacements are rare (SW
+ * restart, new controller), so the extra open port costs nothing.
+ */
+export const PORT_RETIRE_MS = 10_000;

@@ -7,7 +7,7 @@
  * the idle SW: the first request after a restart broadcasts `wingman:sync`
  * and waits briefly for the announcements to come back.
  */
-import { SW_SYNC_TIMEOUT_MS } from '../shared/constants';
+import { PORT_RETIRE_MS, SW_SYNC_TIMEOUT_MS } from '../shared/constants';
 import type { FrameAnnounce, ShellAnnounce } from '../shared/messages';
 
 /** Where requests for one shell go. */
@@ -71,7 +71,9 @@ export function createShellRegistry(scope: ServiceWorkerGlobalScope): ShellRegis
       // One entry per window: a reloaded window is a new client, but be safe.
       for (const [id, e] of shells) if (e.clientId === source.id && id !== m.shellId) shells.delete(id);
       const previous = shells.get(m.shellId);
-      if (previous?.port && previous.port !== port) previous.port.close();
+      // Closed a little later: a reply the shell posted on it just before may still be in flight.
+      const old = previous?.port;
+      if (old && port && old !== port) setTimeout(() => old.close(), PORT_RETIRE_MS);
       const via = port ?? previous?.port;
       const target: ShellTarget = {
         id: source.id,
