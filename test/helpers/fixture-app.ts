@@ -20,6 +20,22 @@ export function patternBlock(i: number): Buffer {
   return b;
 }
 
+/** Streams `totalBytes` of the pattern into `res` with backpressure, then ends it. */
+export function writePattern(res: { write(b: Buffer): boolean; once(e: 'drain', fn: () => void): unknown; end(): unknown }, totalBytes: number): void {
+  let i = 0;
+  let left = totalBytes;
+  const pump = () => {
+    while (left > 0) {
+      const block = left >= 65536 ? patternBlock(i) : patternBlock(i).subarray(0, left);
+      i++;
+      left -= block.length;
+      if (!res.write(block)) return void res.once('drain', pump);
+    }
+    res.end();
+  };
+  pump();
+}
+
 export function patternSha256(totalBytes: number): string {
   const h = createHash('sha256');
   for (let i = 0, left = totalBytes; left > 0; i++, left -= 65536) h.update(left >= 65536 ? patternBlock(i) : patternBlock(i).subarray(0, left));
@@ -61,18 +77,7 @@ export async function startFixtureApp(): Promise<FixtureApp> {
       case '/bytes': {
         const total = Number(url.searchParams.get('n') ?? '0');
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total) });
-        let i = 0;
-        let left = total;
-        const pump = () => {
-          while (left > 0) {
-            const block = left >= 65536 ? patternBlock(i) : patternBlock(i).subarray(0, left);
-            i++;
-            left -= block.length;
-            if (!res.write(block)) return void res.once('drain', pump);
-          }
-          res.end();
-        };
-        return pump();
+        return writePattern(res, total);
       }
       case '/sse':
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });

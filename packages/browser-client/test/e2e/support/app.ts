@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Request } from 'express';
 import { WebSocketServer } from 'ws';
 // Deterministic bulk bytes, shared with the system tests' fixture app.
-import { patternBlock, patternSha256 } from '../../../../../test/helpers/fixture-app';
+import { patternBlock, patternSha256, writePattern } from '../../../../../test/helpers/fixture-app';
 
 export { patternBlock, patternSha256 };
 
@@ -83,18 +83,7 @@ export async function startApp(): Promise<FixtureApp> {
   app.get('/bytes', (req, res) => {
     const total = Number(req.query.n ?? 0);
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total), 'cache-control': 'no-store' });
-    let i = 0;
-    let left = total;
-    const pump = () => {
-      while (left > 0) {
-        const block = left >= 65536 ? patternBlock(i) : patternBlock(i).subarray(0, left);
-        i++;
-        left -= block.length;
-        if (!res.write(block)) return void res.once('drain', pump);
-      }
-      res.end();
-    };
-    pump();
+    writePattern(res, total);
   });
   // Byte ranges over deterministic bytes (what media elements and resumptions ask for).
   app.get('/ranged', (req, res) => {
