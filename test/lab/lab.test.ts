@@ -20,7 +20,10 @@ const STOP_GRACE_MS = 15_000;
 
 /** What each scenario must end on (transport names: scripts/lab/reviewer.mjs describePath). */
 const EXPECTED: Record<string, string[]> = {
-  lan: ['host'],
+  // Direct either way: Chromium hides its host address behind mDNS (the agent cannot
+  // resolve it), so on a NAT-less LAN the pair is host→host via a peer-reflexive
+  // candidate or srflx→host, the srflx candidate carrying the reviewer's own LAN address.
+  lan: ['host', 'srflx'],
   'cone-nat': ['srflx'],
   'symmetric-nat': ['relay-udp'],
   'udp-blocked': ['relay-tcp', 'wingman-relay'],
