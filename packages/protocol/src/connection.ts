@@ -6,7 +6,9 @@
  */
 import {
   DEFAULT_MAX_CONCURRENT_STREAMS,
+  DEFAULT_MAX_STREAM_WINDOW_BYTES,
   DEFAULT_STREAM_WINDOW_BYTES,
+  DEFAULT_WINDOW_GROWTH_BUDGET_BYTES,
   FRAME_HEADER_BYTES,
   MAX_FRAME_BYTES,
   MAX_PAYLOAD_BYTES,
@@ -55,6 +57,16 @@ export interface ConnectionOptions {
   highWaterBytes?: number;
   /** Receive window granted to each stream. Default DEFAULT_STREAM_WINDOW_BYTES. */
   initialWindow?: number;
+  /** Auto-tuning ceiling of a stream's receive window; `initialWindow` turns auto-tuning off. Default DEFAULT_MAX_STREAM_WINDOW_BYTES (never below initialWindow). */
+  maxStreamWindow?: number;
+  /** Connection-wide sum of auto-tuning growth beyond the initial windows. Default DEFAULT_WINDOW_GROWTH_BUDGET_BYTES. */
+  windowGrowthBudget?: number;
+  /**
+   * Allocates a buffer that messages are built in. Default `new Uint8Array(n)`;
+   * in Node pass `Buffer.allocUnsafe` (no zero-fill). A message filling at least
+   * half of its buffer is handed to the transport as a view of it, without a copy.
+   */
+  allocate?: (bytes: number) => Uint8Array;
   /** Streams the peer may have open towards us at once. Default DEFAULT_MAX_CONCURRENT_STREAMS. */
   maxConcurrentStreams?: number;
 }
@@ -79,8 +91,15 @@ const PEER_DEFAULT_HELLO: Hello = {
   initialWindow: DEFAULT_STREAM_WINDOW_BYTES,
 };
 
+/** A message at least this fraction of its build buffer is sent as a view of it (no copy); smaller ones are copied out. */
+const HANDOFF_FRACTION = 2;
+
 export class Connection extends Emitter<ConnectionEvents> implements StreamHost {
   readonly localWindow: number;
+  readonly maxStreamWindow: number;
+  private readonly windowGrowthBudget: number;
+  private windowGrowthReserved = 0;
+  private readonly allocate: (bytes: number) => Uint8Array;
   private readonly maxConcurrentStreams: number;
   private readonly transport: Transport;
   private readonly maxMessageBytes: number;
@@ -116,6 +135,9 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     this.localWindow = options.initialWindow ?? DEFAULT_STREAM_WINDOW_BYTES;
     this.maxConcurrentStreams = Math.min(0xffff, options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS);
     if (this.localWindow < MAX_PAYLOAD_BYTES || this.localWindow > MAX_WINDOW_BYTES) throw new RangeError(`initialWindow ${this.localWindow} out of range`);
+    this.maxStreamWindow = Math.min(MAX_WINDOW_BYTES, Math.max(this.localWindow, options.maxStreamWindow ?? DEFAULT_MAX_STREAM_WINDOW_BYTES));
+    this.windowGrowthBudget = Math.max(0, options.windowGrowthBudget ?? DEFAULT_WINDOW_GROWTH_BUDGET_BYTES);
+    this.allocate = options.allocate ?? ((n) => new Uint8Array(n));
     this.sendControl(
       FrameType.HELLO,
       0,
@@ -242,6 +264,16 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     this.schedulePump();
   }
 
+  reserveWindowGrowth(bytes: number): number {
+    const granted = Math.max(0, Math.min(bytes, this.windowGrowthBudget - this.windowGrowthReserved));
+    this.windowGrowthReserved += granted;
+    return granted;
+  }
+
+  releaseWindowGrowth(bytes: number): void {
+    this.windowGrowthReserved = Math.max(0, this.windowGrowthReserved - bytes);
+  }
+
   streamFinished(stream: Stream): void {
     if (this.streams.get(stream.id) !== stream) return;
     this.streams.delete(stream.id);
@@ -281,11 +313,11 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
 
   /** Packs control frames first, then one frame per ready stream in turn, up to maxMessageBytes. */
   private buildMessage(): Uint8Array | undefined {
-    // Built in a scratch buffer reused across messages, then copied out at its
-    // real size: transports keep a reference to what they are given, and a
-    // fresh zero-filled 64 KiB per message (most of them small control
-    // frames on the receiving side) showed up as GC time in profiles.
-    const out = (this.scratch ??= new Uint8Array(this.maxMessageBytes));
+    // Built in a buffer reused across messages. A large message (bulk data)
+    // leaves as a view of it and the next one gets a fresh buffer: one copy of
+    // each payload byte, not two. A small one (control frames, heads) is
+    // copied out at its size, as transports keep what they are given.
+    const out = (this.scratch ??= this.allocate(this.maxMessageBytes));
     let offset = 0;
     this.opensBlocked = false;
     while (this.control.length > 0 && offset + this.control[0]!.length <= out.length) {
@@ -314,7 +346,13 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
       }
     }
     if (offset === 0) return undefined;
-    return out.slice(0, offset);
+    if (offset * HANDOFF_FRACTION >= out.length) {
+      this.scratch = undefined;
+      return out.subarray(0, offset);
+    }
+    const message = new Uint8Array(offset);
+    message.set(out.subarray(0, offset));
+    return message;
   }
 
   /** Writes at most one frame of `stream` into `out`; returns the new offset (unchanged when nothing could go). */

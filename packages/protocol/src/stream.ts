@@ -37,8 +37,14 @@ export interface StreamHost {
   markReady(stream: Stream): void;
   sendControl(type: FrameType, streamId: number, payload: Uint8Array, flags?: number): void;
   streamFinished(stream: Stream): void;
-  /** The receive window this side grants each stream. */
+  /** The receive window this side grants each stream at first. */
   readonly localWindow: number;
+  /** Auto-tuning ceiling of one stream's receive window (≥ localWindow; equal turns auto-tuning off). */
+  readonly maxStreamWindow: number;
+  /** Takes up to `bytes` of the connection's growth budget; returns what it granted. */
+  reserveWindowGrowth(bytes: number): number;
+  /** Gives growth back (the stream is finished). */
+  releaseWindowGrowth(bytes: number): void;
 }
 
 /** A frame waiting in a stream's send queue. */
@@ -66,6 +72,10 @@ export class Stream extends Emitter<StreamEvents> {
   queuedBytes = 0;
 
   private recvAllowed: number;
+  /** The receive window this side currently grants (grows by auto-tuning, never shrinks). */
+  private windowTarget: number;
+  /** The consumer paused once: the window no longer grows. */
+  private windowSettled = false;
   private pendingCredit = 0;
   private paused = false;
   private readonly inbox: InboxItem[] = [];
@@ -101,6 +111,7 @@ export class Stream extends Emitter<StreamEvents> {
     super();
     this.sendWindow = peerWindow;
     this.recvAllowed = host.localWindow;
+    this.windowTarget = host.localWindow;
   }
 
   // ---- sending ----------------------------------------------------------
@@ -205,6 +216,8 @@ export class Stream extends Emitter<StreamEvents> {
   /** Stops delivery of data and messages (and withholds window credit) until resume(). */
   pause(): void {
     this.paused = true;
+    // The consumer is the bottleneck, not the window: stop auto-tuning for good.
+    this.windowSettled = true;
   }
 
   resume(): void {
@@ -324,14 +337,23 @@ export class Stream extends Emitter<StreamEvents> {
   private credit(n: number): void {
     if (n === 0 || this.remoteEnded) return;
     this.pendingCredit += n;
-    if (this.pendingCredit >= this.host.localWindow / WINDOW_UPDATE_DIVISOR) {
-      const inc = this.pendingCredit;
-      this.pendingCredit = 0;
-      this.recvAllowed += inc;
-      const p = new Uint8Array(4);
-      new DataView(p.buffer).setUint32(0, inc);
-      this.host.sendControl(FrameType.WINDOW_UPDATE, this.id, p);
+    if (this.pendingCredit < this.windowTarget / WINDOW_UPDATE_DIVISOR) return;
+    let inc = this.pendingCredit;
+    this.pendingCredit = 0;
+    // Auto-tuning (as TCP's and HTTP/2 stacks' receive windows): a consumer
+    // that keeps up — never paused, nothing waiting undelivered — is limited
+    // by window / RTT, not by itself, so its window doubles, within the
+    // connection's budget. A consumer that ever paused is the bottleneck
+    // itself: a larger window would only buffer more.
+    if (!this.windowSettled && this.inbox.length === 0 && this.windowTarget < this.host.maxStreamWindow) {
+      const grow = this.host.reserveWindowGrowth(Math.min(this.windowTarget, this.host.maxStreamWindow - this.windowTarget));
+      this.windowTarget += grow;
+      inc += grow;
     }
+    this.recvAllowed += inc;
+    const p = new Uint8Array(4);
+    new DataView(p.buffer).setUint32(0, inc);
+    this.host.sendControl(FrameType.WINDOW_UPDATE, this.id, p);
   }
 
   private maybeFinish(): void {
@@ -352,6 +374,10 @@ export class Stream extends Emitter<StreamEvents> {
 
   private finish(error?: ProtocolError): void {
     this.closed = true;
+    if (this.windowTarget > this.host.localWindow) {
+      this.host.releaseWindowGrowth(this.windowTarget - this.host.localWindow);
+      this.windowTarget = this.host.localWindow;
+    }
     this.queue.length = 0;
     this.queuedBytes = 0;
     this.inbox.length = 0;

@@ -21,7 +21,7 @@ export const HEARTBEAT_TIMEOUT_MS = 10_000;
 
 /**
  * Largest WebSocket message accepted from the server: frames are packed in
- * messages of at most WEBSOCKET_MAX_MESSAGE_BYTES (64 KiB) and control JSON is
+ * messages of at most WEBSOCKET_MAX_MESSAGE_BYTES (256 KiB) and control JSON is
  * at most MAX_CONTROL_MESSAGE_BYTES (64 KiB); 1 MiB leaves headroom and bounds memory.
  */
 export const AGENT_MAX_MESSAGE_BYTES = 1024 * 1024;

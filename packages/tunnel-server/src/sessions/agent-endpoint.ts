@@ -29,7 +29,7 @@ import type { SignalingHub } from '../signaling/signaling-hub';
 
 /** Time an agent has, after the upgrade, to send `register`. */
 export const REGISTER_TIMEOUT_MS = 10_000;
-/** Largest message an agent may send: a frame batch (64 KiB) or a control message (64 KiB). */
+/** Largest message an agent may send: a frame batch (256 KiB) or a control message (64 KiB). */
 export const AGENT_MAX_MESSAGE_BYTES = Math.max(WEBSOCKET_MAX_MESSAGE_BYTES, MAX_CONTROL_MESSAGE_BYTES);
 /** How long close() waits for agents to finish the close handshake before cutting them off. */
 export const AGENT_CLOSE_TIMEOUT_MS = 2_000;
