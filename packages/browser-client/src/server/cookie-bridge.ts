@@ -3,8 +3,12 @@
  * §Cookies). The Service Worker keeps the session's cookie jar: it cannot
  * read `Set-Cookie` of a response it fetched, nor set `Cookie` on a request.
  * So for requests it relays (VIA_HEADER: sw):
- *  - request: its jar travels in SW_COOKIE_HEADER and replaces `Cookie`
- *    (the browser's own jar for the origin is not the truth);
+ *  - request: with SW_COOKIE_MERGE_HEADER, SW_COOKIE_HEADER carries only
+ *    what the browser's own jar lacks (HttpOnly cookies) and is merged with
+ *    the request's `Cookie` (script-visible cookies, which the browser keeps
+ *    current); a browser cookie named like one of the SW's is dropped (a
+ *    script cannot replace an HttpOnly cookie). Without it (older SWs) the
+ *    SW's whole jar replaces `Cookie`;
  *  - response: `Set-Cookie` fields move into SW_SET_COOKIE_HEADER (a JSON
  *    array), so the browser does not apply them and the SW can; a redirect
  *    becomes a 200 carrying SW_STATUS_HEADER (a SW sees fetched redirects
@@ -13,7 +17,7 @@
  * Every function is pure over the protocol's header lists.
  */
 import type { HeaderList, ResponseHead } from '@wingman/protocol';
-import { SW_COOKIE_HEADER, SW_SET_COOKIE_HEADER, SW_STATUS_HEADER, VIA_HEADER, VIA_SW } from '../shared/constants';
+import { SW_COOKIE_HEADER, SW_COOKIE_MERGE_HEADER, SW_SET_COOKIE_HEADER, SW_STATUS_HEADER, VIA_HEADER, VIA_SW } from '../shared/constants';
 
 /** Redirect statuses a browser follows (Fetch "redirect status"). */
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -23,21 +27,37 @@ export function isSwRelayRequest(headers: HeaderList): boolean {
   return headers.some(([name, value]) => name === VIA_HEADER && value.trim() === VIA_SW);
 }
 
+/** Header names only the Service Worker may send (dropped from every request before it reaches the app). */
+const SW_REQUEST_HEADERS = new Set([SW_COOKIE_HEADER, SW_COOKIE_MERGE_HEADER]);
+
+/** `name=value` pairs of Cookie header values (RFC 6265 §4.2.1: separated by "; "). */
+function cookiePairs(values: string[]): string[] {
+  return values.flatMap((v) => v.split(';')).map((p) => p.trim()).filter((p) => p.length > 0);
+}
+
+function pairName(pair: string): string {
+  const eq = pair.indexOf('=');
+  return (eq < 0 ? '' : pair.slice(0, eq)).trim();
+}
+
 /**
- * Request side: for a SW relay request, `Cookie` := SW_COOKIE_HEADER (or
- * none); VIA_HEADER and SW_COOKIE_HEADER never reach the app. Any other
- * request is returned unchanged except that a stray SW_COOKIE_HEADER is
- * dropped (only the SW may choose cookies this way).
+ * Request side: for a SW relay request, `Cookie` := SW_COOKIE_HEADER merged
+ * with the browser's `Cookie` (SW_COOKIE_MERGE_HEADER) or replacing it; the
+ * bridge headers never reach the app. Any other request is returned
+ * unchanged except that stray bridge headers are dropped (only the SW may
+ * choose cookies this way).
  */
 export function applySwCookieBridge(headers: HeaderList): HeaderList {
-  if (!isSwRelayRequest(headers)) return headers.some(([n]) => n === SW_COOKIE_HEADER) ? headers.filter(([n]) => n !== SW_COOKIE_HEADER) : headers;
-  const jar = headers
-    .filter(([n]) => n === SW_COOKIE_HEADER)
-    .map(([, v]) => v.trim())
-    .filter((v) => v.length > 0)
-    .join('; ');
-  const out: HeaderList = headers.filter(([n]) => n !== 'cookie' && n !== VIA_HEADER && n !== SW_COOKIE_HEADER);
-  if (jar.length > 0) out.push(['cookie', jar]);
+  if (!isSwRelayRequest(headers)) return headers.some(([n]) => SW_REQUEST_HEADERS.has(n)) ? headers.filter(([n]) => !SW_REQUEST_HEADERS.has(n)) : headers;
+  const values = (name: string) => headers.filter(([n]) => n === name).map(([, v]) => v);
+  const sw = cookiePairs(values(SW_COOKIE_HEADER));
+  let pairs = sw;
+  if (headers.some(([n]) => n === SW_COOKIE_MERGE_HEADER)) {
+    const swNames = new Set(sw.map(pairName));
+    pairs = [...sw, ...cookiePairs(values('cookie')).filter((p) => !swNames.has(pairName(p)))];
+  }
+  const out: HeaderList = headers.filter(([n]) => n !== 'cookie' && n !== VIA_HEADER && !SW_REQUEST_HEADERS.has(n));
+  if (pairs.length > 0) out.push(['cookie', pairs.join('; ')]);
   return out;
 }
 

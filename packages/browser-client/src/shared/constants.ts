@@ -26,6 +26,15 @@ export const VIA_HEADER = 'x-wingman-via';
 export const VIA_SW = 'sw';
 /** Request: the Service Worker's cookie jar for this URL; the tunnel server turns it into `Cookie`. */
 export const SW_COOKIE_HEADER = 'x-wingman-cookie';
+/**
+ * Request: present ('1') when SW_COOKIE_HEADER carries only what the
+ * browser's own jar lacks (HttpOnly cookies, and any the Cookie Store API
+ * refused to mirror): the tunnel server then merges it with the request's
+ * own `Cookie`, which the browser fills with every script-visible cookie as
+ * of this request. Without it SW_COOKIE_HEADER replaces `Cookie` (a whole
+ * jar, as older Service Workers send).
+ */
+export const SW_COOKIE_MERGE_HEADER = 'x-wingman-cookie-merge';
 /** Response: the app's `Set-Cookie` fields as a JSON array of strings (the SW cannot read `Set-Cookie`). */
 export const SW_SET_COOKIE_HEADER = 'x-wingman-set-cookie';
 /**

@@ -246,6 +246,18 @@ export class CookieJar {
       .join('; ');
   }
 
+  /**
+   * The part of the Cookie header the browser's own jar cannot supply:
+   * HttpOnly cookies, and script-visible ones whose mirror into the
+   * browser's jar did not (yet) succeed. The browser adds the rest itself.
+   */
+  unmirroredHeader(requestPath: string, now: number, context?: RequestContext): string {
+    return this.matching(requestPath, now, context)
+      .filter((c) => c.httpOnly || !c.mirrored)
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
+  }
+
   private store(cookie: Cookie): CookieChange {
     const k = keyOf(cookie.name, cookie.path);
     if (!this.cookies.has(k) && this.cookies.size >= MAX_COOKIES) {

@@ -39,6 +39,12 @@ function bounded<T>(p: Promise<T>): Promise<T> {
 export interface SwCookies {
   /** The Cookie header for a request (after reading back script-set cookies). */
   headerFor(url: URL, context: RequestContext): Promise<string>;
+  /**
+   * What a relayed request adds to the browser's own Cookie header
+   * (SW_COOKIE_MERGE_HEADER): no read-back of the browser's jar, which the
+   * browser reads itself for that request.
+   */
+  relayHeaderFor(url: URL, context: RequestContext): Promise<string>;
   /** Applies Set-Cookie fields of a response to `url`, and mirrors them, before resolving. */
   store(fields: string[], url: URL): Promise<void>;
 }
@@ -177,6 +183,10 @@ export function createSwCookies(kv: KvStore, host: string, cookieStore: CookieSt
       await (urlForm ? readBackFor(url) : sharedReadBack());
       const jar = await jarReady;
       return jar.header(url.pathname, Date.now(), context);
+    },
+    async relayHeaderFor(url, context) {
+      const jar = await jarReady;
+      return jar.unmirroredHeader(url.pathname, Date.now(), context);
     },
     store(fields, url) {
       if (fields.length === 0) return Promise.resolve();

@@ -5,10 +5,14 @@
  * comes back in SW_SET_COOKIE_HEADER and redirects as 200 + SW_STATUS_HEADER
  * (server/cookie-bridge.ts is the other half).
  */
-import { ABORT_ID_HEADER, SW_COOKIE_HEADER, VIA_HEADER, VIA_SW } from '../shared/constants';
+import { ABORT_ID_HEADER, SW_COOKIE_HEADER, SW_COOKIE_MERGE_HEADER, VIA_HEADER, VIA_SW } from '../shared/constants';
 
 export interface RelayOptions {
-  /** The SW jar's Cookie header for this request ('' for none). */
+  /**
+   * The SW jar's cookies the browser's own jar lacks ('' for none;
+   * SwCookies.relayHeaderFor): merged by the tunnel server with the Cookie
+   * header the browser puts on this fetch (SW_COOKIE_MERGE_HEADER).
+   */
   cookie: string;
   /** Request body bytes (read before the request went anywhere), or null. */
   body: ArrayBuffer | null;
@@ -29,6 +33,7 @@ export function relayFetch(request: Request, options: RelayOptions): Promise<Res
   const headers = new Headers(request.headers);
   headers.set(VIA_HEADER, VIA_SW);
   headers.delete(ABORT_ID_HEADER);
+  headers.set(SW_COOKIE_MERGE_HEADER, '1');
   if (options.cookie) headers.set(SW_COOKIE_HEADER, options.cookie);
   if (options.dropRange) {
     headers.delete('range');

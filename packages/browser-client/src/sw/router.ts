@@ -10,12 +10,13 @@ import { ABORT_ID_HEADER, WINGMAN_PREFIX } from '../shared/constants';
 import type { RequestContext } from '../shared/cookie-jar';
 import type { AbortRegistry } from './abort-registry';
 import type { WireHeaders } from '../shared/messages';
-import { buildResponse, canDecode, incomingFromRelay, relayPassThrough } from './build-response';
+import { buildResponse, canDecode, incomingFromRelay, relayPassThrough, type BuildContext, type Incoming } from './build-response';
 import type { SwCookies } from './cookies';
 import { errorResponse } from './error-response';
 import { ChannelError } from './errors';
 import { relayFetch } from './relay-fetch';
 import { resumableBody, skipBytes } from './resumable-body';
+import type { FramePrefetch } from './frame-prefetch';
 import { fetchViaShell } from './shell-fetch';
 import type { ShellRegistry } from './shell-registry';
 
@@ -27,6 +28,8 @@ export interface RouterDeps {
   registry: ShellRegistry;
   cookies: SwCookies;
   aborts: AbortRegistry;
+  /** Frame documents fetched ahead of their navigation (absent: every request is fetched when it arrives). */
+  prefetch?: FramePrefetch;
 }
 
 /** Which fetch events this SW answers. Top-level navigations go to the network: the tunnel server answers them with the shell. */
@@ -83,24 +86,49 @@ function bodyStream(request: Request, method: string): ReadableStream<Uint8Array
 export async function handleRequest(event: FetchEvent, deps: RouterDeps): Promise<Response> {
   const { signal, done } = deps.aborts.track(event.request, event.request.headers.get(ABORT_ID_HEADER));
   try {
-    return await route(event, deps, signal);
+    const { request } = event;
+    const url = new URL(request.url);
+    // A frame navigation whose document the SW already started fetching when the shell's own navigation began.
+    const early = deps.prefetch?.take(request, url);
+    const fetchNow = () => obtain(request, url, event.clientId, event.resultingClientId, deps, signal);
+    const obtained = early ? await early.catch(fetchNow) : await fetchNow();
+    return await finish(obtained, { request, url, cookies: deps.cookies });
   } finally {
     // Past the head, an abort cancels the response body, which both paths handle.
     done();
   }
 }
 
-async function route(event: FetchEvent, deps: RouterDeps, signal: AbortSignal): Promise<Response> {
-  const { request } = event;
-  const url = new URL(request.url);
+/** What the transports brought back, before the response rules (build-response.ts) apply to the requesting document. */
+export type Obtained =
+  | { kind: 'p2p'; incoming: Incoming }
+  | { kind: 'relay'; res: Response }
+  /** A final answer (an error page, an aborted request). */
+  | { kind: 'final'; response: Response };
+
+/** Applies the response rules for the request that will receive it (which may differ from the one that fetched: prefetch). */
+export function finish(obtained: Obtained, ctx: BuildContext): Promise<Response> {
+  switch (obtained.kind) {
+    case 'final':
+      return Promise.resolve(obtained.response);
+    case 'p2p':
+      return buildResponse(obtained.incoming, ctx);
+    case 'relay':
+      if (relayPassThrough(obtained.res, ctx.request)) return Promise.resolve(obtained.res);
+      return buildResponse(incomingFromRelay(obtained.res), ctx);
+  }
+}
+
+/** Carries one request over P2P (through a shell with a channel) or the relay, with retry and mid-body resumption. */
+export async function obtain(request: Request, url: URL, clientId: string, resultingClientId: string, deps: RouterDeps, signal: AbortSignal): Promise<Obtained> {
   const method = request.method.toUpperCase();
   const context = sameSiteContext(request, url);
   await deps.registry.ensureSynced();
-  const cookie = await deps.cookies.headerFor(url, context);
-  const ctx = { request, url, cookies: deps.cookies };
 
-  const shell = deps.registry.isExcluded(url.pathname) ? undefined : await deps.registry.pick(event.clientId, event.resultingClientId);
+  const shell = deps.registry.isExcluded(url.pathname) ? undefined : await deps.registry.pick(clientId, resultingClientId);
   if (shell) {
+    // Over P2P the SW writes the whole Cookie header: read back what the app's JS changed first.
+    const cookie = await deps.cookies.headerFor(url, context);
     const outcome = await fetchViaShell({
       shell,
       head: p2pHead(request, url, cookie),
@@ -112,23 +140,27 @@ async function route(event: FetchEvent, deps: RouterDeps, signal: AbortSignal): 
       let body = outcome.body;
       const encoded = outcome.headers.some(([n, v]) => n === 'content-encoding' && v !== 'identity');
       if (method === 'GET' && !encoded) body = resumableBody(body, (offset) => resumeViaRelay(request, url, outcome.status, outcome.headers, offset, deps.cookies, context));
-      return buildResponse({ status: outcome.status, headers: outcome.headers, body, transport: 'p2p' }, ctx);
+      return { kind: 'p2p', incoming: { status: outcome.status, headers: outcome.headers, body, transport: 'p2p' } };
     }
     if (outcome.kind === 'failed') {
       const { error } = outcome;
-      if (signal.aborted) return Response.error();
+      if (signal.aborted) return { kind: 'final', response: Response.error() };
       const retry = error.channelFailure && IDEMPOTENT.has(method) && !outcome.bodySent;
       if (!retry) {
-        return error.code === 'ERR_TIMEOUT'
-          ? errorResponse(504, error.code, 'The shared app did not answer in time.')
-          : errorResponse(502, error.code, `The peer-to-peer connection failed during this ${method} request (${error.message}). It was not retried over the relay because its body was already sent or the method is not idempotent; try again.`);
+        return {
+          kind: 'final',
+          response:
+            error.code === 'ERR_TIMEOUT'
+              ? errorResponse(504, error.code, 'The shared app did not answer in time.')
+              : errorResponse(502, error.code, `The peer-to-peer connection failed during this ${method} request (${error.message}). It was not retried over the relay because its body was already sent or the method is not idempotent; try again.`),
+        };
       }
     }
   }
   const body = method === 'GET' || method === 'HEAD' ? null : await request.arrayBuffer();
-  const res = await relayFetch(request, { cookie, body, signal });
-  if (relayPassThrough(res, request)) return res;
-  return buildResponse(incomingFromRelay(res), ctx);
+  // Over the relay the browser adds its own jar to the SW's fetch: no read-back to wait for.
+  const cookie = await deps.cookies.relayHeaderFor(url, context);
+  return { kind: 'relay', res: await relayFetch(request, { cookie, body, signal }) };
 }
 
 /**
@@ -142,7 +174,7 @@ async function resumeViaRelay(request: Request, url: URL, status: number, header
   const validator = etag && !etag.startsWith('W/') ? etag : get('last-modified');
   const ranged = status === 200 && offset > 0 && get('accept-ranges') === 'bytes' && !request.headers.has('range');
   const extraHeaders: Array<[string, string]> = ranged ? [['range', `bytes=${offset}-`], ...(validator ? [['if-range', validator] as [string, string]] : [])] : [];
-  const cookie = await cookies.headerFor(url, context);
+  const cookie = await cookies.relayHeaderFor(url, context);
   const res = await relayFetch(request, { cookie, body: null, extraHeaders });
   if (!res.body) throw new ChannelError('ERR_CONNECTION_LOST', 'the relay answered the resumption without a body', false);
   if (ranged && res.status === 206 && (res.headers.get('content-range') ?? '').startsWith(`bytes ${offset}-`)) return res.body;

@@ -10,8 +10,9 @@ import { parseWindowToSw } from '../shared/messages';
 import { createAbortRegistry } from './abort-registry';
 import { createSwCookies, type CookieStoreLike } from './cookies';
 import { errorResponse } from './error-response';
+import { createFramePrefetch } from './frame-prefetch';
 import { createKvStore } from './idb';
-import { handleRequest, shouldHandle } from './router';
+import { handleRequest, obtain, shouldHandle } from './router';
 import { createShellRegistry } from './shell-registry';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -22,7 +23,8 @@ const registry = createShellRegistry(self);
 const cookieStore = (self as unknown as { cookieStore?: CookieStoreLike }).cookieStore;
 const cookies = createSwCookies(createKvStore(), self.location.hostname, cookieStore);
 const aborts = createAbortRegistry();
-const deps = { scope: self, registry, cookies, aborts };
+const prefetch = createFramePrefetch(self.location.origin);
+const deps = { scope: self, registry, cookies, aborts, prefetch };
 
 self.addEventListener('install', (event) => {
   event.waitUntil(Promise.all([self.skipWaiting(), addStaticRoutes(event)]));
@@ -31,19 +33,25 @@ self.addEventListener('install', (event) => {
 /**
  * Requests this SW never answers skip it entirely where the browser has
  * static routing (Chromium ≥ 123): no SW start-up or dispatch on the shell's
- * own navigation and script, which are on the path to a usable channel.
+ * script, nor on top-level navigations while the SW is stopped (they are on
+ * the path to a usable channel). A running SW does see top-level navigations:
+ * it never answers them (the tunnel server sends the shell) but starts
+ * fetching the document the shell's frame will ask for (frame-prefetch.ts).
  * @see https://developer.chrome.com/docs/web-platform/service-worker-static-routing
  */
 async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
   const add = (event as unknown as { addRoutes?: (rules: unknown[]) => Promise<void> }).addRoutes;
   if (typeof add !== 'function') return;
-  const rules: unknown[] = [{ condition: { requestMode: 'navigate', requestDestination: 'document' }, source: 'network' }];
+  const navigation = { requestMode: 'navigate', requestDestination: 'document' };
   const Pattern = (self as unknown as { URLPattern?: new (init: { pathname: string }) => unknown }).URLPattern;
-  if (Pattern) rules.push({ condition: { urlPattern: new Pattern({ pathname: CLIENT_PATH }) }, source: 'network' });
-  try {
-    await add.call(event, rules);
-  } catch {
-    // A browser that knows addRoutes but not one of these conditions: the fetch handler covers everything.
+  const client = Pattern ? [{ condition: { urlPattern: new Pattern({ pathname: CLIENT_PATH }) }, source: 'network' }] : [];
+  for (const condition of [{ ...navigation, runningStatus: 'not-running' }, navigation]) {
+    try {
+      await add.call(event, [{ condition, source: 'network' }, ...client]);
+      return;
+    } catch {
+      // A browser without runningStatus: every top-level navigation skips the SW (no prefetch), as before.
+    }
   }
 }
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
@@ -92,7 +100,12 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(new Response(__WINGMAN_SHIM__, { headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' } }));
     return;
   }
-  if (!shouldHandle(request, url, self.location.origin)) return;
+  if (!shouldHandle(request, url, self.location.origin)) {
+    // Not answered (the network gets it), but a top-level navigation starts its frame's document now.
+    const work = prefetch.start(request, (signal) => obtain(request, url, '', event.resultingClientId, deps, signal));
+    if (work) event.waitUntil(work);
+    return;
+  }
   event.respondWith(
     handleRequest(event, deps).catch((err: unknown) => {
       if (request.signal.aborted) return Response.error();

@@ -15,6 +15,14 @@ describe('the tunnel server half of the SW cookie bridge', () => {
     expect(out).toEqual([['accept', '*/*'], ['cookie', 'sid=abc; theme=dark']]);
   });
 
+  it("merges the SW's HttpOnly part with the browser's Cookie; a browser cookie cannot shadow an HttpOnly one", () => {
+    const out = applySwCookieBridge([['cookie', 'theme=dark; sid=forged-by-script'], ...SW, ['x-wingman-cookie-merge', '1'], ['x-wingman-cookie', 'sid=abc']]);
+    expect(out).toEqual([['cookie', 'sid=abc; theme=dark']]);
+    // No HttpOnly part: the browser's cookies as they are; none at all: no Cookie.
+    expect(applySwCookieBridge([['cookie', 'theme=dark'], ...SW, ['x-wingman-cookie-merge', '1']])).toEqual([['cookie', 'theme=dark']]);
+    expect(applySwCookieBridge([...SW, ['x-wingman-cookie-merge', '1']])).toEqual([]);
+  });
+
   it('sends no Cookie at all when the SW jar is empty', () => {
     expect(applySwCookieBridge([['cookie', 'stale=1'], ...SW])).toEqual([]);
   });
@@ -23,6 +31,7 @@ describe('the tunnel server half of the SW cookie bridge', () => {
     const plain: HeaderList = [['cookie', 'a=1']];
     expect(applySwCookieBridge(plain)).toBe(plain);
     expect(applySwCookieBridge([['cookie', 'a=1'], ['x-wingman-cookie', 'sid=forged']])).toEqual([['cookie', 'a=1']]);
+    expect(applySwCookieBridge([['cookie', 'a=1'], ['x-wingman-cookie-merge', '1'], ['x-wingman-cookie', 'sid=forged']])).toEqual([['cookie', 'a=1']]);
   });
 
   it('moves every Set-Cookie, in order, into one JSON header, and drops forged bridge headers from the app', () => {

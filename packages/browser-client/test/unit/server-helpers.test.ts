@@ -23,7 +23,9 @@ describe('renderShell', () => {
   it('embeds the config as JSON that cannot close its <script>, and loads the client script', () => {
     const html = renderShell({ sessionId: 'abc', p2p: true, exclude: ['/api/</script><script>alert(1)</script>'] });
     expect(html).toContain('<script src="/__wingman/client.js" defer></script>');
-    expect(html).toContain('<iframe id="wingman-frame"');
+    // The frame is created by the inline script in <head> (it starts earlier than a parser-inserted one).
+    expect(html).toContain('f.id="wingman-frame"');
+    expect(html.indexOf('f.id="wingman-frame"')).toBeLessThan(html.indexOf('</head>'));
     const json = /<script type="application\/json" id="wingman-config">(.*)<\/script>/.exec(html)![1]!;
     expect(json).not.toContain('<');
     expect(JSON.parse(json)).toEqual({ sessionId: 'abc', p2p: true, exclude: ['/api/</script><script>alert(1)</script>'], badge: true });
