@@ -93,6 +93,18 @@ export function protocolOnly(page: Page, bytes: number, count: number): Promise<
   );
 }
 
+/** p50 of `count` protocol PINGs over the shell's connection (the agent's protocol layer answers them: no HTTP). */
+export function protocolPing(page: Page, count: number): Promise<number> {
+  return page.evaluate(async (count) => {
+    const conn = (window as unknown as { __wingman: { connection(): { ping(): Promise<number> } | undefined } }).__wingman.connection();
+    if (!conn) throw new Error('no P2P connection');
+    const times: number[] = [];
+    for (let i = 0; i < count; i++) times.push(await conn.ping());
+    times.sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)]!;
+  }, count);
+}
+
 export interface Readiness {
   /** Navigation start → channel usable (protocol HELLO received), ms. */
   readyMs: number;
