@@ -50,7 +50,8 @@ export function createShellRegistry(scope: ServiceWorkerGlobalScope): ShellRegis
   /** frame client id → shell id */
   const frames = new Map<string, string>();
   let synced: Promise<void> | undefined;
-  let onAnnounce: (() => void) | undefined;
+  /** Set while a sync waits: told which window just announced itself. */
+  let onAnnounce: ((clientId: string) => void) | undefined;
 
   function forgetClient(clientId: string): void {
     for (const [id, e] of shells) if (e.clientId === clientId) shells.delete(id);
@@ -81,13 +82,13 @@ export function createShellRegistry(scope: ServiceWorkerGlobalScope): ShellRegis
         post: via ? (msg, transfer) => via.postMessage(msg, transfer) : (msg, transfer) => source.postMessage(msg, transfer),
       };
       shells.set(m.shellId, { shellId: m.shellId, clientId: source.id, target, port: via, p2p: m.p2p, exclude: m.exclude, announcedAt: Date.now() });
-      onAnnounce?.();
+      onAnnounce?.(source.id);
     },
     frameAnnounced(m, source) {
       frames.set(source.id, m.shellId);
       // Bounded: entries of gone frames are pruned when the map grows.
       if (frames.size > 256) void prune();
-      onAnnounce?.();
+      onAnnounce?.(source.id);
     },
     ensureSynced() {
       synced ??= (async () => {
@@ -95,17 +96,21 @@ export function createShellRegistry(scope: ServiceWorkerGlobalScope): ShellRegis
         if (windows.length === 0) return;
         await new Promise<void>((resolve) => {
           const hasChannel = () => [...shells.values()].some((s) => s.p2p);
+          const silent = new Set(windows.map((w) => w.id));
           const timer = setTimeout(done, SW_SYNC_TIMEOUT_MS);
           function done() {
             clearTimeout(timer);
             onAnnounce = undefined;
             resolve();
           }
-          // Everyone re-announces; routing needs only one shell with a channel, so stop waiting at the first.
+          // Everyone re-announces; routing needs only one shell with a channel, so stop waiting at the
+          // first — or once every window has answered without one (P2P blocked or still connecting:
+          // the relay it is, no reason to hold the request for the rest of SW_SYNC_TIMEOUT_MS).
           for (const w of windows) w.postMessage({ type: 'wingman:sync' });
           if (hasChannel()) return done();
-          onAnnounce = () => {
-            if (hasChannel()) done();
+          onAnnounce = (clientId) => {
+            silent.delete(clientId);
+            if (hasChannel() || silent.size === 0) done();
           };
         });
       })();
