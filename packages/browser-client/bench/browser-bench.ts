@@ -39,6 +39,19 @@ function blockP2P(): void {
   window.RTCPeerConnection = Blocked;
 }
 
+/** Stops every Service Worker of the browser (DevTools protocol), as Chromium does to an idle one. */
+async function stopServiceWorkers(browser: LaunchedChromium): Promise<void> {
+  const cdp = await browser.context.newCDPSession(browser.page);
+  try {
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+  } finally {
+    await cdp.detach().catch(() => undefined);
+  }
+  // Let the stop land before the next navigation (not part of any measured interval).
+  await browser.page.waitForTimeout(200);
+}
+
 /** Time from navigation start to the app document's load event end, ms (the app in the shell's frame, or at the top). */
 async function pageLoadMs(page: Page, url: string, shell: boolean): Promise<number> {
   await page.goto(url);
@@ -139,6 +152,14 @@ async function main(): Promise<number> {
       shellLoads.push(await pageLoadMs(blocked.page, `${p2pStack.origin}/gallery`, true));
       relayLoads.push(await pageLoadMs(plain.page, `${relayOnly.origin}/gallery`, false));
     }
+    // A SW the browser stopped (it does after ~30 s idle) must start again and rebuild its routing state on the way.
+    const coldLoads: number[] = [];
+    const coldRelayLoads: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      await stopServiceWorkers(blocked);
+      coldLoads.push(await pageLoadMs(blocked.page, `${p2pStack.origin}/gallery`, true));
+      coldRelayLoads.push(await pageLoadMs(plain.page, `${relayOnly.origin}/gallery`, false));
+    }
     // The relay without a SW (top-level app of a relay-only session): what the SW adds on that path.
     r.relayDirectSmall = await smallRequests(plain.page.mainFrame(), '/api/hello', SMALL_COUNT);
     r.pageLoad = {
@@ -148,6 +169,10 @@ async function main(): Promise<number> {
       relayOnlyMs: median(relayLoads.slice(1)),
       shellSamples: shellLoads,
       relayOnlySamples: relayLoads,
+      swStoppedShellMs: median(coldLoads),
+      swStoppedRelayOnlyMs: median(coldRelayLoads),
+      swStoppedShellSamples: coldLoads,
+      swStoppedRelayOnlySamples: coldRelayLoads,
     };
   } catch (err) {
     log(`failed: ${(err as Error).stack ?? err}`);
@@ -179,6 +204,7 @@ function report(r: Record<string, any>, started: string, before: number[], after
     `| full navigation → P2P usable (median; after load) | ${fmt(r.fullNavigation.readyMs, 0)} ms (${fmt(r.fullNavigation.afterLoadMs, 0)} ms after load) |`,
     `| in-app navigation in the shell: channel kept | ${r.inAppNavigation.channelKept}/${r.inAppNavigation.navigations} (0 ms to P2P) |`,
     `| page load /gallery, warm: P2P blocked (shell) / relay-only | ${fmt(r.pageLoad.shellMs, 0)} / ${fmt(r.pageLoad.relayOnlyMs, 0)} ms |`,
+    `| page load /gallery, SW stopped first (as after ~30 s idle): P2P blocked (shell) / relay-only | ${fmt(r.pageLoad.swStoppedShellMs, 0)} / ${fmt(r.pageLoad.swStoppedRelayOnlyMs, 0)} ms (×${fmt(r.pageLoad.swStoppedShellMs / r.pageLoad.swStoppedRelayOnlyMs, 2)}) |`,
     `| page load /gallery, first visit: shell / relay-only | ${fmt(r.pageLoad.firstVisitShellMs, 0)} / ${fmt(r.pageLoad.firstVisitRelayOnlyMs, 0)} ms |`,
     '',
     goal('P2P usable ≤ 300 ms after load', r.fullNavigation.afterLoadMs <= 300, `${fmt(r.fullNavigation.afterLoadMs, 0)} ms`),
