@@ -75,9 +75,11 @@ export const WINDOW_UPDATE_DIVISOR = 4;
  * control). A stream whose consumer keeps up has its window doubled with each
  * update, up to this: the initial 256 KiB caps one stream at window / RTT,
  * which a loaded machine's few-millisecond scheduling RTT turns into a
- * bottleneck (measured: relayed 100 MiB GET 82 → 154 MB/s with 4 MiB).
+ * bottleneck (measured: relayed 100 MiB GET ×0.28 → ×0.49–0.52 of direct).
+ * 4 MiB was no faster and let a relayed 1 GiB download to a slow reader peak
+ * 40–52 MiB above its start (2 MiB: 40–43; the goal is ~50).
  */
-export const DEFAULT_MAX_STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_STREAM_WINDOW_BYTES = 2 * 1024 * 1024;
 
 /**
  * Connection-wide bound on auto-tuning: the sum of every open stream's growth
