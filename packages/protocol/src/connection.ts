@@ -12,6 +12,7 @@ import {
   FRAME_HEADER_BYTES,
   MAX_FRAME_BYTES,
   MAX_PAYLOAD_BYTES,
+  MAX_QUEUED_CONTROL_FRAMES,
   MAX_WINDOW_BYTES,
   PING_PAYLOAD_BYTES,
   PING_TIMEOUT_MS,
@@ -214,6 +215,11 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
       for (const frame of decodeFrames(message)) {
         this.handle(frame);
         if (this.closedFlag) return;
+        // Only the peer's frames can grow the queue without bound (each PING
+        // wants a PONG, each violation a RESET) while it does not read.
+        if (this.control.length > MAX_QUEUED_CONTROL_FRAMES) {
+          throw protocolError('ERR_FLOOD', `${this.control.length} control frames queued: the peer provokes answers it does not read`);
+        }
       }
     } catch (err) {
       if (err instanceof ProtocolError) this.fail(err);

@@ -87,3 +87,12 @@ export const DEFAULT_MAX_STREAM_WINDOW_BYTES = 2 * 1024 * 1024;
  * initial window × open streams + this, however many streams grow.
  */
 export const DEFAULT_WINDOW_GROWTH_BUDGET_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Control frames (PONG, RESET, WINDOW_UPDATE…) this side may have queued
+ * before a peer that keeps provoking them without reading is cut off with
+ * ERR_FLOOD — HTTP/2 stacks' answer to PING and RESET floods (CVE-2019-9512,
+ * -9514). Legitimate queues stay far below: one WINDOW_UPDATE or RESET per
+ * open stream (≤ 1 024) plus a few PONGs.
+ */
+export const MAX_QUEUED_CONTROL_FRAMES = 10_000;

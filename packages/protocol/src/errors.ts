@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   ERR_GOING_AWAY: 24,
   ERR_CONNECTION_LOST: 25,
   ERR_TIMEOUT: 26,
+  ERR_FLOOD: 27,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

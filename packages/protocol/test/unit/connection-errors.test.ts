@@ -39,6 +39,31 @@ describe('Connection rejects, as a connection error (GOAWAY)', () => {
     expect(codeOf(p.sentOfType(FrameType.GOAWAY)[0]!)).toBe('ERR_UNSUPPORTED_VERSION');
   });
 
+  it('a PING flood from a peer that does not read, with ERR_FLOOD once more than MAX_QUEUED_CONTROL_FRAMES PONGs wait', () => {
+    const p = createRawPeer({ transportFull: true });
+    const pings = Array.from({ length: 1000 }, () => ping());
+    // Its own HELLO waits in the queue too: HELLO + 9 999 PONGs = 10 000, the limit itself, is allowed.
+    p.inject(hello(), ...pings.slice(1));
+    for (let i = 0; i < 9 && p.errors.length === 0; i++) p.inject(...pings);
+    expect(p.errors).toEqual([]);
+    p.inject(ping());
+    expect(p.errors.map((e) => e.code)).toEqual(['ERR_FLOOD']);
+    expect(codeOf(p.sentOfType(FrameType.GOAWAY)[0]!)).toBe('ERR_FLOOD');
+    expect(p.transportClosed).toBe(true);
+  });
+
+  it('no ERR_FLOOD for a peer that reads its PONGs, however many PINGs it sends', async () => {
+    const p = createRawPeer();
+    p.inject(hello());
+    const pings = Array.from({ length: 1000 }, () => ping());
+    for (let i = 0; i < 30; i++) {
+      p.inject(...pings);
+      await p.settle();
+    }
+    expect(p.errors).toEqual([]);
+    expect(p.sentOfType(FrameType.PONG)).toHaveLength(30_000);
+  });
+
   it('a second HELLO, with ERR_PROTOCOL', () => {
     const p = createRawPeer();
     p.inject(hello(), hello());

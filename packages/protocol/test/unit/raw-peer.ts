@@ -53,11 +53,13 @@ export interface RawPeer {
 export interface RawPeerOptions extends Partial<Omit<ConnectionOptions, 'transport'>> {
   /** Makes transport.send throw from the n-th call on (1-based). */
   sendThrowsFrom?: number;
+  /** The transport reports a full buffer: the pump sends nothing (a peer that does not read). */
+  transportFull?: boolean;
 }
 
 /** A Connection (role 'server' unless told) wired to a recording transport. */
 export function createRawPeer(options: RawPeerOptions = {}): RawPeer {
-  const { sendThrowsFrom, ...connOptions } = options;
+  const { sendThrowsFrom, transportFull, ...connOptions } = options;
   let sends = 0;
   const peer: RawPeer = {
     conn: undefined as unknown as Connection,
@@ -81,7 +83,7 @@ export function createRawPeer(options: RawPeerOptions = {}): RawPeer {
         peer.messages.push(copy);
         peer.sent.push(...decodeFrames(copy));
       },
-      bufferedAmount: () => 0,
+      bufferedAmount: () => (transportFull ? Number.MAX_SAFE_INTEGER : 0),
       close: () => {
         peer.transportClosed = true;
       },
