@@ -32,8 +32,6 @@ async function main(): Promise<void> {
     process.stderr.write(`wingman-server: cannot listen on ${cli.config.host}:${cli.config.port}: ${why}\n`);
     process.exit(1);
   }
-  process.stdout.write(cli.json ? `${JSON.stringify({ event: 'listening', url: server.url, port: server.port })}\n` : `Wingman tunnel server listening on ${server.url}\n`);
-
   const shutdown = (signal: string) => {
     const timer = setTimeout(() => {
       process.stderr.write(`wingman-server: shutdown took over ${SHUTDOWN_TIMEOUT_MS} ms; exiting\n`);
@@ -48,8 +46,12 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Handlers before the ready line: whoever reads it may signal at once, and
+  // until a listener exists SIGINT / SIGTERM kill the process (exit by signal,
+  // not 0) — seen once in CI as a race.
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.stdout.write(cli.json ? `${JSON.stringify({ event: 'listening', url: server.url, port: server.port })}\n` : `Wingman tunnel server listening on ${server.url}\n`);
 }
 
 main().catch((err: Error) => {
