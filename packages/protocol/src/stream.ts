@@ -5,6 +5,7 @@
  * send window).
  */
 import { MAX_WS_MESSAGE_BYTES, STREAM_SEND_HIGH_WATER_BYTES, WINDOW_UPDATE_DIVISOR } from './constants';
+import { concatBytes } from './bytes';
 import { Emitter } from './emitter';
 import { ERROR_CODES, ProtocolError, protocolError, type ErrorCode } from './errors';
 import { EMPTY, Flag, FrameType } from './frame';
@@ -260,7 +261,7 @@ export class Stream extends Emitter<StreamEvents> {
     let data = payload;
     if (this.fragments.length > 0) {
       this.fragments.push(payload);
-      data = concat(this.fragments, this.fragmentBytes);
+      data = concatBytes(this.fragments, this.fragmentBytes);
     }
     this.fragments = [];
     this.fragmentBytes = 0;
@@ -386,16 +387,6 @@ export class Stream extends Emitter<StreamEvents> {
     if (error) this.emit('reset', error);
     this.emit('close');
   }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 function codeNumber(code: ErrorCode): number {

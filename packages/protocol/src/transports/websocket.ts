@@ -3,6 +3,7 @@
  * messages go to `onText` (the agent control channel). Typed structurally so
  * it serves Node's `ws` (send callback → drain) without importing it.
  */
+import { concatBytes } from '../bytes';
 import { Connection, type ConnectionOptions } from '../connection';
 
 /** The part of `ws`'s WebSocket this adapter uses. */
@@ -31,10 +32,10 @@ const allocateFresh = (n: number): Uint8Array => (nodeBuffer ? nodeBuffer.allocU
 
 /**
  * Message buffers kept for reuse per connection: as many as the pump can have
- * in flight (TRANSPORT_HIGH_WATER_BYTES / 256 KiB) plus one. Reuse matters for
- * memory, not speed: V8 collects external buffers only after tens of MiB of
- * them pile up, and a fresh 256 KiB per message made a relayed 1 GiB download
- * peak 40–52 MiB above its start (the goal is ~50).
+ * in flight (TRANSPORT_HIGH_WATER_BYTES / 256 KiB) plus one. It saves a
+ * 256 KiB external allocation per bulk message (V8 frees those only after
+ * tens of MiB pile up); in the 1 GiB slow-reader test its effect on peak RSS
+ * was within run-to-run noise (39–48 MiB with or without).
  */
 const MESSAGE_POOL_SIZE = 5;
 
@@ -86,15 +87,6 @@ const decoder = new TextDecoder();
 function toBytes(data: unknown): Uint8Array {
   if (data instanceof Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (Array.isArray(data)) {
-    const parts = data as Uint8Array[];
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
-  }
+  if (Array.isArray(data)) return concatBytes(data as Uint8Array[]);
   throw new TypeError('unexpected WebSocket message data');
 }
