@@ -3,7 +3,7 @@
  * one Node HTTP server, listens, and returns its address and a close().
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { CLIENT_PATH, createBrowserAssets, isBootstrapNavigation, serveShell, SHIM_PATH, SW_PATH } from '@wingman/browser-client';
+import { CLIENT_PATH, createBrowserAssets, isBootstrapNavigation, serveShell, SHIM_PATH, SW_PATH, WS_TICKET_PATH } from '@wingman/browser-client';
 import type { AddressInfo } from 'node:net';
 import { isLoopbackHost, resolveConfig, usesDefaultToken, type TunnelServerConfig, type TunnelServerOptions } from './config';
 import { createApexApp } from './http/apex-app';
@@ -15,6 +15,8 @@ import { createRouter, type Router } from './http/router';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { createWsRelay } from './relay/ws-relay';
+import { createWsTicketHandler } from './relay/ws-ticket-endpoint';
+import { createWsTicketStore } from './relay/ws-tickets';
 import { createAgentEndpoint } from './sessions/agent-endpoint';
 import { createSessionRegistry } from './sessions/registry';
 import { createTokenCheck } from './sessions/token-check';
@@ -86,12 +88,15 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     serveShell(res, { sessionId: session.id, p2p: true });
     return true;
   };
+  // The SW's cookies for the shim's relayed WebSockets (relay/ws-tickets.ts).
+  const wsTickets = createWsTicketStore();
   const reserved: ReservedRoutesOptions = {
     requests: new Map([
       [SESSION_INFO_PATH, createSessionInfoHandler({ config, hub })],
       [CLIENT_PATH, serveAsset],
       [SW_PATH, serveAsset],
       [SHIM_PATH, serveAsset],
+      [WS_TICKET_PATH, createWsTicketHandler(wsTickets)],
       ...(reservedOptions?.requests ?? []),
     ]),
     upgrades: new Map([[SIGNAL_PATH, signal.handler], ...(reservedOptions?.upgrades ?? [])]),
@@ -123,7 +128,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     sessionUrl: address.sessionUrl,
     hub,
   });
-  const wsRelay = createWsRelay({ forwardedProto: address.scheme, metrics, logger });
+  const wsRelay = createWsRelay({ forwardedProto: address.scheme, metrics, logger, tickets: wsTickets });
   router = createRouter({
     hostRouter: createHostRouter(address.domain),
     registry,
@@ -143,6 +148,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     // Agents first: their GOAWAY fails in-flight streams, so viewers get answers.
     await agentEndpoint.close();
     wsRelay.close();
+    wsTickets.clear();
     hub.close();
     signal.close();
     registry.clear();

@@ -14,6 +14,8 @@
  *    becomes a 200 carrying SW_STATUS_HEADER (a SW sees fetched redirects
  *    only as opaque or already followed, losing their Set-Cookie), and the
  *    SW turns it back into the redirect.
+ * And for a relayed WebSocket that redeemed a ticket (the SW's cookies,
+ * deposited at WS_TICKET_PATH), the same merge into the upgrade's `Cookie`.
  * Every function is pure over the protocol's header lists.
  */
 import type { HeaderList, ResponseHead } from '@wingman/protocol';
@@ -49,16 +51,37 @@ function pairName(pair: string): string {
  */
 export function applySwCookieBridge(headers: HeaderList): HeaderList {
   if (!isSwRelayRequest(headers)) return headers.some(([n]) => SW_REQUEST_HEADERS.has(n)) ? headers.filter(([n]) => !SW_REQUEST_HEADERS.has(n)) : headers;
-  const values = (name: string) => headers.filter(([n]) => n === name).map(([, v]) => v);
-  const sw = cookiePairs(values(SW_COOKIE_HEADER));
-  let pairs = sw;
-  if (headers.some(([n]) => n === SW_COOKIE_MERGE_HEADER)) {
-    const swNames = new Set(sw.map(pairName));
-    pairs = [...sw, ...cookiePairs(values('cookie')).filter((p) => !swNames.has(pairName(p)))];
-  }
+  const sw = cookiePairs(valuesOf(headers, SW_COOKIE_HEADER));
+  const pairs = headers.some(([n]) => n === SW_COOKIE_MERGE_HEADER) ? mergePairs(sw, headers) : sw;
   const out: HeaderList = headers.filter(([n]) => n !== 'cookie' && n !== VIA_HEADER && !SW_REQUEST_HEADERS.has(n));
   if (pairs.length > 0) out.push(['cookie', pairs.join('; ')]);
   return out;
+}
+
+function valuesOf(headers: HeaderList, name: string): string[] {
+  return headers.filter(([n]) => n === name).map(([, v]) => v);
+}
+
+/** The SW's pairs first, then the browser's `Cookie` pairs whose names the SW's do not use (a script cannot replace an HttpOnly cookie). */
+function mergePairs(sw: string[], headers: HeaderList): string[] {
+  const swNames = new Set(sw.map(pairName));
+  return [...sw, ...cookiePairs(valuesOf(headers, 'cookie')).filter((p) => !swNames.has(pairName(p)))];
+}
+
+/**
+ * A relayed WebSocket upgrade (request header list): the cookies of a
+ * redeemed WebSocket ticket (the SW's jar minus what the browser's holds,
+ * as SW_COOKIE_HEADER with SW_COOKIE_MERGE_HEADER) merged into `Cookie` the
+ * same way. Without a ticket (`ticketCookie` undefined) only stray bridge
+ * headers are dropped: a WebSocket never chooses its cookies with them.
+ */
+export function applyWsTicketCookies(headers: HeaderList, ticketCookie: string | undefined): HeaderList {
+  const out: HeaderList = headers.filter(([n]) => !SW_REQUEST_HEADERS.has(n));
+  if (ticketCookie === undefined) return out.length === headers.length ? headers : out;
+  const pairs = mergePairs(cookiePairs([ticketCookie]), out);
+  const merged: HeaderList = out.filter(([n]) => n !== 'cookie');
+  if (pairs.length > 0) merged.push(['cookie', pairs.join('; ')]);
+  return merged;
 }
 
 /**

@@ -117,6 +117,28 @@ export const RETRY_MAX_MS = 30_000;
 /** Attempts in a row without success after which the shell stops retrying (stays on the relay until reload). */
 export const RETRY_MAX_ATTEMPTS = 8;
 
+/**
+ * Tunnel-server endpoint where the Service Worker deposits the cookies its
+ * jar holds and the browser's lacks (HttpOnly ones) for a relayed
+ * WebSocket, and gets a one-time ticket (POST, JSON `{cookie}` →
+ * `{ticket, expiresInMs}`). docs/browser-client.md §Cookies.
+ */
+export const WS_TICKET_PATH = '/__wingman/ws-ticket';
+/**
+ * Query parameter carrying that ticket on the shim's native (relayed)
+ * WebSocket. Reserved: the tunnel server removes it before the app sees the
+ * upgrade, and refuses the upgrade when the ticket is not valid.
+ */
+export const WS_TICKET_PARAM = 'wingman-ws-ticket';
+/**
+ * How long the shim waits for the SW's ticket before opening its relayed
+ * WebSocket without one (the browser's cookies only, as before tickets).
+ * Above WS_TICKET_FETCH_TIMEOUT_MS so the SW's own answer normally lands.
+ */
+export const WS_TICKET_QUERY_TIMEOUT_MS = 2_000;
+/** Bound on the SW's POST to WS_TICKET_PATH (one loopback-to-server round trip; well under 100 ms normally). */
+export const WS_TICKET_FETCH_TIMEOUT_MS = 1_500;
+
 /** How long the shell waits for the SW's cookie header before opening a P2P WebSocket without cookies. */
 export const COOKIE_QUERY_TIMEOUT_MS = 500;
 

@@ -32,13 +32,28 @@ export interface CookieQuery {
   url: string;
 }
 
+/**
+ * shim → SW, with a reply port: a one-time ticket for a relayed WebSocket to
+ * `url` (WS_TICKET_PATH). The reply is a WsTicketReply; the cookies never
+ * leave the SW (the ticket is what the app's realm sees).
+ */
+export interface WsTicketQuery {
+  type: 'wingman:ws-ticket';
+  url: string;
+}
+
+/** SW → shim on the query's port: '' when there is nothing to add or minting failed. */
+export interface WsTicketReply {
+  ticket: string;
+}
+
 /** frame (shim) → SW: the app aborted the fetch carrying ABORT_ID_HEADER `id`. */
 export interface AbortNotice {
   type: 'wingman:abort';
   id: string;
 }
 
-export type WindowToSw = ShellAnnounce | FrameAnnounce | CookieQuery | AbortNotice;
+export type WindowToSw = ShellAnnounce | FrameAnnounce | CookieQuery | WsTicketQuery | AbortNotice;
 
 /** SW → windows: a restarted SW asks shells and frames to announce themselves again. */
 export interface SyncRequest {
@@ -175,11 +190,22 @@ export function parseWindowToSw(v: unknown): WindowToSw | undefined {
       return str(o.shellId, MAX_ID_CHARS) ? { type: o.type, shellId: o.shellId } : undefined;
     case 'wingman:cookie':
       return str(o.url, MAX_URL_CHARS) ? { type: o.type, url: o.url } : undefined;
+    case 'wingman:ws-ticket':
+      return str(o.url, MAX_URL_CHARS) ? { type: o.type, url: o.url } : undefined;
     case 'wingman:abort':
       return str(o.id, MAX_ID_CHARS) ? { type: o.type, id: o.id } : undefined;
     default:
       return undefined;
   }
+}
+
+/** A ticket as the tunnel server mints it (base64url), or '' (none). */
+const WS_TICKET_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
+
+/** The SW's answer to a WsTicketQuery; '' for anything malformed. */
+export function parseWsTicketReply(v: unknown): string {
+  const t = obj(v)?.ticket;
+  return typeof t === 'string' && WS_TICKET_PATTERN.test(t) ? t : '';
 }
 
 /** Messages the SW sends a window. */

@@ -8,6 +8,7 @@ import { WINGMAN_PREFIX } from '../shared/constants';
 import { patchFetchAbort } from './fetch-abort';
 import { linkFrame } from './frame-link';
 import { createWingmanWebSocketClass } from './wingman-websocket';
+import { requestWsTicket, withWsTicket } from './ws-ticket';
 
 function findShell(): { window: Window; id: string } | undefined {
   try {
@@ -29,6 +30,7 @@ if (shell && !(window as unknown as { __wingmanShim?: boolean }).__wingmanShim) 
     Native,
     eligible: (url) => url.host === location.host && !url.pathname.startsWith(WINGMAN_PREFIX),
     shell: () => (findShell() ? shell.window : undefined),
+    relayUrl: async (url) => withWsTicket(url, await requestWsTicket(url)),
   });
   patchFetchAbort();
   linkFrame(shell.window, shell.id, window.parent === shell.window);

@@ -1,7 +1,8 @@
 /**
  * A WebSocket for the app's same-origin sockets that travels over the P2P
  * channel (a 'ws' stream, opened by the shell) and, when there is no channel,
- * is a real WebSocket to the tunnel server (which relays it). It implements
+ * is a real WebSocket to the tunnel server (which relays it; a one-time
+ * ticket in its URL brings the Service Worker jar's cookies). It implements
  * the WebSocket interface as far as dev-server clients use it (Vite's and
  * webpack's HMR clients): readyState and its constants, url, protocol,
  * extensions, binaryType, bufferedAmount, on* handlers and addEventListener,
@@ -32,6 +33,12 @@ export function createWingmanWebSocketClass(options: {
   eligible(url: URL): boolean;
   /** The shell's window, or undefined when this document has none. */
   shell(): Window | undefined;
+  /**
+   * The URL a relayed (native) socket opens: `url` with a one-time ticket
+   * that brings the Service Worker jar's cookies (ws-ticket.ts), or `url`
+   * as is. Must resolve, bounded in time.
+   */
+  relayUrl(url: string): Promise<string>;
 }): typeof WebSocket {
   const { Native } = options;
 
@@ -211,11 +218,21 @@ export function createWingmanWebSocketClass(options: {
       shell.postMessage(request, location.origin, [port2]);
     }
 
+    /** Relayed: a native WebSocket, with the SW jar's cookies when a ticket can be had. */
     private viaNative(protocols: string[]): void {
+      if (this.readyState === CLOSED) return;
+      void options.relayUrl(this.url).then(
+        (url) => this.openNative(url, protocols),
+        () => this.openNative(this.url, protocols),
+      );
+    }
+
+    private openNative(url: string, protocols: string[]): void {
+      // close() while the ticket was coming already reported the failure.
       if (this.readyState === CLOSED) return;
       let ws: WebSocket;
       try {
-        ws = new Native(this.url, protocols);
+        ws = new Native(url, protocols);
       } catch {
         return this.fail();
       }

@@ -6,7 +6,7 @@
  * asking the windows (shell-registry.ts).
  */
 import { CLIENT_PATH, SHIM_PATH } from '../shared/constants';
-import { parseWindowToSw } from '../shared/messages';
+import { parseWindowToSw, type WsTicketReply } from '../shared/messages';
 import { createAbortRegistry } from './abort-registry';
 import { createSwCookies, type CookieStoreLike } from './cookies';
 import { errorResponse } from './error-response';
@@ -14,6 +14,7 @@ import { createFramePrefetch } from './frame-prefetch';
 import { createKvStore } from './idb';
 import { handleRequest, obtain, shouldHandle } from './router';
 import { createShellRegistry } from './shell-registry';
+import { mintWsTicket } from './ws-ticket';
 
 declare const self: ServiceWorkerGlobalScope;
 /** The shim's code, embedded by build.mjs: served from here, a frame load never waits on the network for it. */
@@ -72,6 +73,13 @@ self.addEventListener('message', (event) => {
     case 'wingman:abort':
       aborts.abort(m.id);
       return;
+    case 'wingman:ws-ticket': {
+      const port = event.ports[0];
+      if (!port) return;
+      const reply = (ticket: string) => port.postMessage({ ticket } satisfies WsTicketReply);
+      event.waitUntil(mintWsTicket(m.url, self.location.origin, cookies).then(reply, () => reply('')));
+      return;
+    }
     case 'wingman:cookie': {
       const port = event.ports[0];
       if (!port) return;

@@ -1,5 +1,5 @@
 import type { HeaderList } from '@wingman/protocol';
-import { applySwCookieBridge, bridgeSetCookie, bridgeSwResponse, isSwRelayRequest } from '../../src/server';
+import { applySwCookieBridge, applyWsTicketCookies, bridgeSetCookie, bridgeSwResponse, isSwRelayRequest } from '../../src/server';
 
 const SW: HeaderList = [['x-wingman-via', 'sw']];
 
@@ -58,5 +58,23 @@ describe('the tunnel server half of the SW cookie bridge', () => {
   it('keeps non-redirect 3xx statuses and a 3xx without Location as they are', () => {
     expect(bridgeSwResponse({ status: 304, headers: [['etag', '"x"']] })).toEqual({ status: 304, headers: [['etag', '"x"']] });
     expect(bridgeSwResponse({ status: 302, headers: [] })).toEqual({ status: 302, headers: [] });
+  });
+});
+
+describe('the cookies of a redeemed WebSocket ticket', () => {
+  it("are merged into the upgrade's Cookie; a browser cookie cannot shadow one of them", () => {
+    const out = applyWsTicketCookies([['host', 'h'], ['cookie', 'theme=dark; sid=forged-by-script']], 'sid=abc; other=1');
+    expect(out).toEqual([['host', 'h'], ['cookie', 'sid=abc; other=1; theme=dark']]);
+  });
+
+  it('become the Cookie header when the browser sent none', () => {
+    expect(applyWsTicketCookies([['host', 'h']], 'sid=abc')).toEqual([['host', 'h'], ['cookie', 'sid=abc']]);
+  });
+
+  it('cannot be smuggled in with bridge headers: without a ticket those are dropped and Cookie is left alone', () => {
+    const headers: HeaderList = [['cookie', 'theme=dark'], ['x-wingman-cookie', 'sid=injected'], ['x-wingman-cookie-merge', '1']];
+    expect(applyWsTicketCookies(headers, undefined)).toEqual([['cookie', 'theme=dark']]);
+    const plain: HeaderList = [['cookie', 'theme=dark']];
+    expect(applyWsTicketCookies(plain, undefined)).toBe(plain);
   });
 });

@@ -1,4 +1,5 @@
-import { parseShellToSwPort, parseShimToShell, parseSwToWindow, parseWindowToSw } from '../../src/shared/messages';
+import { parseShellToSwPort, parseShimToShell, parseSwToWindow, parseWindowToSw, parseWsTicketReply } from '../../src/shared/messages';
+import { withWsTicket } from '../../src/shim/ws-ticket';
 
 describe('postMessage validation (any same-origin script can post)', () => {
   it('accepts the announcements the SW routes by, and nothing malformed', () => {
@@ -30,5 +31,23 @@ describe('postMessage validation (any same-origin script can post)', () => {
     expect(parseShimToShell({ type: 'wingman:ws-open', url: 'ws://a/ws', protocols: ['vite-hmr'] })).toMatchObject({ type: 'wingman:ws-open' });
     expect(parseShimToShell({ type: 'wingman:ws-open', url: 'ws://a/ws', protocols: [1] })).toBeUndefined();
     expect(parseShimToShell({ type: 'wingman:location', href: 'http://a/b', title: 't' })).toMatchObject({ type: 'wingman:location' });
+  });
+});
+
+describe('WebSocket tickets between the shim and the SW', () => {
+  it('accepts a ticket query with a URL, and only well-formed tickets back', () => {
+    expect(parseWindowToSw({ type: 'wingman:ws-ticket', url: 'ws://a/ws' })).toEqual({ type: 'wingman:ws-ticket', url: 'ws://a/ws' });
+    expect(parseWindowToSw({ type: 'wingman:ws-ticket', url: 7 })).toBeUndefined();
+    expect(parseWsTicketReply({ ticket: 'AbC_-0123456789xyzAbC_-0123456789' })).toBe('AbC_-0123456789xyzAbC_-0123456789');
+    expect(parseWsTicketReply({ ticket: '' })).toBe('');
+    expect(parseWsTicketReply({ ticket: 'has space in it 0123456789' })).toBe('');
+    expect(parseWsTicketReply({ ticket: 'x&wingman-ws-ticket=y0123456789' })).toBe('');
+    expect(parseWsTicketReply(null)).toBe('');
+  });
+
+  it("appends the ticket without re-serialising the app's query", () => {
+    expect(withWsTicket('ws://a/ws?a=b%20c&flag', 'T0123456789abcdef')).toBe('ws://a/ws?a=b%20c&flag&wingman-ws-ticket=T0123456789abcdef');
+    expect(withWsTicket('ws://a/ws', 'T0123456789abcdef')).toBe('ws://a/ws?wingman-ws-ticket=T0123456789abcdef');
+    expect(withWsTicket('ws://a/ws?x=1', '')).toBe('ws://a/ws?x=1');
   });
 });

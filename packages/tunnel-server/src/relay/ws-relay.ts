@@ -3,18 +3,22 @@
  * stream. The viewer's upgrade is held until the agent's local app answered:
  * 101 completes it (with the subprotocol the app chose), anything else goes
  * back to the viewer as a plain HTTP response. Then messages flow both ways
- * with backpressure, and closes carry their codes.
+ * with backpressure, and closes carry their codes. A shim's socket may carry
+ * a one-time ticket (ws-tickets.ts) whose cookies join the upgrade's Cookie.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { MAX_WS_MESSAGE_BYTES, ProtocolError, type Connection, type ResponseHead, type Stream } from '@wingman/protocol';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { applyWsTicketCookies, ERROR_HEADER, WS_TICKET_PARAM } from '@wingman/browser-client';
+import { hostnameOf } from '../http/host-route';
 import { writeRawResponse, writeRawText } from '../http/raw-response';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { rawDataToBuffer } from '../sessions/agent-link';
 import { statusForCode } from './error-page';
 import { requestHeadersForAgent, responseHeadersForViewer, TRANSPORT_HEADER, WEBSOCKET_HOP_FIELDS } from './headers';
+import { takeWsTicket, type WsTicketRefusal, type WsTicketStore } from './ws-tickets';
 
 /** How long the agent has to answer a WebSocket open (the local app's 101 or refusal). */
 export const WS_OPEN_TIMEOUT_MS = 10_000;
@@ -30,13 +34,32 @@ export interface WsRelayContext {
   forwardedProto: string;
   metrics: Metrics;
   logger: Logger;
+  /**
+   * One-time tickets minted at WS_TICKET_PATH (the Service Worker's cookies
+   * for a shim's relayed WebSocket). Without a store every ticket is refused.
+   */
+  tickets?: WsTicketStore;
 }
+
+/** Stable code of a refused WebSocket ticket (answer 403, or 400 for several tickets). */
+export const ERR_WS_TICKET = 'ERR_WS_TICKET';
 
 export interface WsRelay {
   relay(connection: Connection, req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Cuts every relayed viewer WebSocket (shutdown). */
   close(): void;
 }
+
+/** Why a ticket was refused, as the viewer reads it. */
+const TICKET_REFUSALS: Record<WsTicketRefusal, string> = {
+  unknown: 'unknown or already used',
+  expired: 'expired',
+  'other-session': 'for another session',
+};
+const ticketRefusalHeaders: Array<[string, string]> = [
+  [TRANSPORT_HEADER, 'relay'],
+  [ERROR_HEADER, ERR_WS_TICKET],
+];
 
 /** True for a well-formed RFC 6455 opening handshake (checked before bothering the agent). */
 function isWebSocketHandshake(req: IncomingMessage): boolean {
@@ -125,10 +148,32 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
         writeRawText(socket, 400, 'Bad WebSocket handshake');
         return;
       }
+      // A ticket (WS_TICKET_PARAM, appended by the shim) brings the SW jar's
+      // cookies. One that is present but not redeemable refuses the upgrade:
+      // going on with the browser's cookies alone would open the socket as
+      // someone else (often anonymous) and fail later in app-specific ways;
+      // a refusal is loud, and a ticket never lends cookies across sessions.
+      const taken = takeWsTicket(req.url ?? '/', WS_TICKET_PARAM);
+      let ticketCookie: string | undefined;
+      if (taken.tickets.length > 1) {
+        writeRawText(socket, 400, `Wingman refused this WebSocket: more than one ${WS_TICKET_PARAM} (${ERR_WS_TICKET})`, ticketRefusalHeaders);
+        return;
+      }
+      if (taken.tickets.length === 1) {
+        const host = hostnameOf(req.headers.host ?? '');
+        const redeemed = ctx.tickets?.redeem(taken.tickets[0]!, host) ?? { ok: false, reason: 'unknown' as const };
+        if (!redeemed.ok) {
+          const log = redeemed.reason === 'other-session' ? ctx.logger.warn.bind(ctx.logger) : ctx.logger.info.bind(ctx.logger);
+          log({ host, reason: redeemed.reason }, 'relay: WebSocket ticket refused');
+          writeRawText(socket, 403, `Wingman refused this WebSocket: its ticket is ${TICKET_REFUSALS[redeemed.reason]} (${ERR_WS_TICKET})`, ticketRefusalHeaders);
+          return;
+        }
+        ticketCookie = redeemed.grant.cookie;
+      }
       let stream: Stream;
       try {
-        const headers = requestHeadersForAgent(req, { forwardedProto: ctx.forwardedProto, drop: WEBSOCKET_HOP_FIELDS });
-        stream = connection.open('ws', { method: 'GET', target: req.url ?? '/', headers });
+        const headers = applyWsTicketCookies(requestHeadersForAgent(req, { forwardedProto: ctx.forwardedProto, drop: WEBSOCKET_HOP_FIELDS }), ticketCookie);
+        stream = connection.open('ws', { method: 'GET', target: taken.target, headers });
       } catch (err) {
         const code = err instanceof ProtocolError ? err.code : 'ERR_INTERNAL';
         if (!(err instanceof ProtocolError)) ctx.logger.error({ err }, 'relay: opening a WebSocket stream failed');

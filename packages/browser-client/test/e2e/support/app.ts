@@ -4,12 +4,12 @@
  * a multi-page site, JSON, deterministic bulk bytes, upload hashing, SSE, a
  * hanging request, redirects, a WebSocket echo, and a cookie login with a
  * tiny session middleware of its own (HttpOnly session cookie + a script-
- * visible one).
+ * visible one), which also guards a WebSocket (/ws-auth).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type Request } from 'express';
+import express from 'express';
 import { WebSocketServer } from 'ws';
 // Deterministic bulk bytes, shared with the system tests' fixture app.
 import { patternBlock, patternSha256, writePattern } from '../../../../../test/helpers/fixture-app';
@@ -58,7 +58,7 @@ export async function startApp(): Promise<FixtureApp> {
     });
     next();
   });
-  const sessionUser = (req: Request): string | undefined => {
+  const sessionUser = (req: { headers: { cookie?: string | undefined } }): string | undefined => {
     const m = /(?:^|;\s*)sid=([0-9a-f]+)/.exec(req.headers.cookie ?? '');
     return m ? sessions.get(m[1]!) : undefined;
   };
@@ -139,7 +139,27 @@ export async function startApp(): Promise<FixtureApp> {
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
-  const wss = new WebSocketServer({ server, path: '/ws' });
+  // Two WebSocket routes on one server: ws's `path` option answers 400 to
+  // every other path, so upgrades are routed here instead.
+  const wss = new WebSocketServer({ noServer: true });
+  const wssAuth = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/ws') return wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    if (path === '/ws-auth') {
+      // What express-session apps do: the upgrade is authenticated by the HttpOnly session cookie alone.
+      const user = sessionUser(req);
+      if (!user) {
+        socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      return wssAuth.handleUpgrade(req, socket, head, (ws) => {
+        ws.send(JSON.stringify({ user, url: req.url, cookie: req.headers.cookie ?? '', forwardedFor: req.headers['x-forwarded-for'] ?? null }));
+        ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+      });
+    }
+    socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  });
   wss.on('connection', (ws, req) => {
     // Over the relay the tunnel server adds X-Forwarded-For; over P2P the agent drops it (it could only be forged).
     ws.send(JSON.stringify({ hello: true, protocol: ws.protocol, cookie: req.headers.cookie ?? '', forwardedFor: req.headers['x-forwarded-for'] ?? null }));
@@ -152,8 +172,9 @@ export async function startApp(): Promise<FixtureApp> {
     releaseSse: () => held.splice(0).forEach((fn) => fn()),
     close: () =>
       new Promise<void>((resolve) => {
-        for (const c of wss.clients) c.terminate();
+        for (const c of [...wss.clients, ...wssAuth.clients]) c.terminate();
         wss.close();
+        wssAuth.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

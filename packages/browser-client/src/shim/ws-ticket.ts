@@ -1,0 +1,45 @@
+/**
+ * The shim's side of WebSocket tickets (docs/browser-client.md §Cookies): before
+ * a relayed (native) WebSocket opens, ask the Service Worker for a one-time
+ * ticket that makes the tunnel server add the SW jar's cookies to the
+ * upgrade. Resolves '' (no ticket: the browser's cookies alone) when this
+ * document has no controlling SW, the SW has nothing to add or fails, or
+ * after WS_TICKET_QUERY_TIMEOUT_MS — never hangs.
+ */
+import { WS_TICKET_PARAM, WS_TICKET_QUERY_TIMEOUT_MS } from '../shared/constants';
+import { parseWsTicketReply, type WsTicketQuery } from '../shared/messages';
+
+export function requestWsTicket(url: string): Promise<string> {
+  const controller = navigator.serviceWorker?.controller;
+  if (!controller) return Promise.resolve('');
+  return new Promise<string>((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    const done = (ticket: string) => {
+      clearTimeout(timer);
+      port1.onmessage = null;
+      port1.close();
+      resolve(ticket);
+    };
+    const timer = setTimeout(() => done(''), WS_TICKET_QUERY_TIMEOUT_MS);
+    port1.onmessage = (ev: MessageEvent) => done(parseWsTicketReply(ev.data));
+    try {
+      controller.postMessage({ type: 'wingman:ws-ticket', url } satisfies WsTicketQuery, [port2]);
+    } catch {
+      done('');
+    }
+  });
+}
+
+/**
+ * `url` with the ticket appended as WS_TICKET_PARAM. Appended as text, not
+ * through URLSearchParams (which would re-serialise the app's own query:
+ * `%20` → `+`, `?flag` → `?flag=`); the tunnel server removes exactly this
+ * pair, so the app sees its query byte for byte.
+ */
+export function withWsTicket(url: string, ticket: string): string {
+  if (!ticket) return url;
+  const u = new URL(url);
+  const pair = `${WS_TICKET_PARAM}=${ticket}`;
+  u.search = u.search ? `${u.search}&${pair}` : `?${pair}`;
+  return u.href;
+}

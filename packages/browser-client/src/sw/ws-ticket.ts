@@ -1,0 +1,53 @@
+/**
+ * Tickets for the shim's relayed WebSockets (docs/browser-client.md §Cookies).
+ * A native WebSocket carries the browser's jar, which lacks the app's
+ * HttpOnly cookies (they live here, in the SW's jar). The SW deposits those
+ * cookies at the tunnel server (WS_TICKET_PATH) and hands the shim only the
+ * one-time ticket, so the cookies never enter the app's realm. Nothing to add
+ * → no request, '' (the socket goes as before). Any failure → '' as well:
+ * the socket then opens with the browser's cookies alone, never hangs.
+ */
+import { WS_TICKET_FETCH_TIMEOUT_MS, WS_TICKET_PATH } from '../shared/constants';
+import { parseWsTicketReply } from '../shared/messages';
+import type { SwCookies } from './cookies';
+
+/**
+ * The ticket for a WebSocket to `wsUrl` (ws:/wss: on this origin), or ''.
+ * `origin` is the SW's own origin.
+ */
+export async function mintWsTicket(wsUrl: string, origin: string, cookies: SwCookies): Promise<string> {
+  let url: URL;
+  try {
+    url = new URL(wsUrl, origin);
+  } catch {
+    return '';
+  }
+  // Cookies are chosen for the http(s) form of the URL (RFC 6455 §4.1: the handshake sends the cookies of that URI).
+  if (url.protocol === 'ws:') url.protocol = 'http:';
+  else if (url.protocol === 'wss:') url.protocol = 'https:';
+  if (url.origin !== origin) return '';
+  // A WebSocket from the app's own document is same-site.
+  const cookie = await cookies.relayHeaderFor(url, { crossSite: false, safeTopLevelNavigation: false });
+  if (!cookie) return '';
+  // The abort also bounds reading the body. (AbortSignal.timeout() is missing in older Safari.)
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), WS_TICKET_FETCH_TIMEOUT_MS);
+  try {
+    const res = await fetch(new URL(WS_TICKET_PATH, origin), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ cookie }),
+      cache: 'no-store',
+      // The browser's cookies are not needed there.
+      credentials: 'omit',
+      signal: ac.signal,
+    });
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => undefined);
+      return '';
+    }
+    return parseWsTicketReply(await res.json());
+  } finally {
+    clearTimeout(timer);
+  }
+}

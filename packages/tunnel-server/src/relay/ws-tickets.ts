@@ -1,0 +1,171 @@
+/**
+ * One-time WebSocket tickets (docs/browser-client.md §Cookies, "WebSockets
+ * over the relay"). A browser's native WebSocket carries the browser's own
+ * cookie jar, but the app's HttpOnly cookies live only in the Service
+ * Worker's jar, and neither the SW nor the page can put them on a WebSocket
+ * handshake. So the SW deposits those cookies here (WS_TICKET_PATH) and gets
+ * a ticket back; the shim opens the relayed WebSocket with the ticket in
+ * WS_TICKET_PARAM, and the WebSocket relay redeems it for the cookies.
+ *
+ * A ticket is random (WS_TICKET_BYTES), redeemable once, for WS_TICKET_TTL_MS,
+ * and only on the session host it was minted on. The store is bounded in
+ * count (overall and per session) and swept lazily on every call — no timers,
+ * so nothing outlives the server.
+ */
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Random bytes per ticket: 192 bits (base64url, 32 characters). Guessing a
+ * live ticket among MAX_WS_TICKETS within its TTL is out of reach.
+ */
+export const WS_TICKET_BYTES = 24;
+/**
+ * Lifetime of a ticket, ms. The shim opens its WebSocket right after the SW
+ * answered (a few ms on loopback); 10 s covers a slow, loaded browser while
+ * keeping a leaked ticket useless soon.
+ */
+export const WS_TICKET_TTL_MS = 10_000;
+/** Live tickets kept at most, all sessions together (bounds memory: × MAX_WS_TICKET_COOKIE_BYTES = 8 MiB). */
+export const MAX_WS_TICKETS = 1024;
+/**
+ * Live tickets per session host. A page opens a few WebSockets at once (HMR,
+ * an app socket); one session cannot use up the others' share.
+ */
+export const MAX_WS_TICKETS_PER_HOST = 32;
+/**
+ * Largest cookie string a ticket carries, bytes. 8 KiB is the request-line /
+ * header-field limit of common servers (nginx's large_client_header_buffers),
+ * so a bigger Cookie would not reach most apps anyway.
+ */
+export const MAX_WS_TICKET_COOKIE_BYTES = 8 * 1024;
+
+/** What a redeemed ticket carried. */
+export interface WsTicketGrant {
+  /** `name=value; …` pairs from the SW's jar. */
+  cookie: string;
+  sessionId: string;
+}
+
+/** Why a ticket could not be redeemed (logged; the viewer sees ERR_WS_TICKET). */
+export type WsTicketRefusal = 'unknown' | 'expired' | 'other-session';
+
+export type MintResult = { ok: true; ticket: string; expiresInMs: number } | { ok: false; reason: 'too-large' | 'too-many' };
+export type RedeemResult = { ok: true; grant: WsTicketGrant } | { ok: false; reason: WsTicketRefusal };
+
+export interface WsTicketStoreOptions {
+  /** Clock, ms (tests pass a fake one). Default Date.now. */
+  now?: () => number;
+  /** Overrides WS_TICKET_TTL_MS (tests). */
+  ttlMs?: number;
+  /** Overrides MAX_WS_TICKETS (tests). */
+  maxTickets?: number;
+  /** Overrides MAX_WS_TICKETS_PER_HOST (tests). */
+  maxPerHost?: number;
+}
+
+export interface WsTicketStore {
+  /**
+   * A ticket for `cookie`, redeemable on `host` (a session host name, lower
+   * case, no port: hostnameOf()) only. Refused when the cookie is too large
+   * or the store (or this host's share) is full.
+   */
+  mint(host: string, sessionId: string, cookie: string): MintResult;
+  /** Consumes the ticket (whatever the outcome: a ticket is tried once) and returns its cookies if it is live and for `host`. */
+  redeem(ticket: string, host: string): RedeemResult;
+  /** Live tickets (after a sweep). */
+  size(): number;
+  /** Forgets every ticket (server shutdown). */
+  clear(): void;
+}
+
+interface Entry extends WsTicketGrant {
+  host: string;
+  expiresAt: number;
+}
+
+export function createWsTicketStore(options: WsTicketStoreOptions = {}): WsTicketStore {
+  const now = options.now ?? Date.now;
+  const ttlMs = options.ttlMs ?? WS_TICKET_TTL_MS;
+  const maxTickets = options.maxTickets ?? MAX_WS_TICKETS;
+  const maxPerHost = options.maxPerHost ?? MAX_WS_TICKETS_PER_HOST;
+  // Insertion order = expiry order (one TTL for all), so a sweep stops at the first live entry.
+  const tickets = new Map<string, Entry>();
+  const perHost = new Map<string, number>();
+
+  const forget = (ticket: string, entry: Entry) => {
+    tickets.delete(ticket);
+    const n = (perHost.get(entry.host) ?? 1) - 1;
+    if (n > 0) perHost.set(entry.host, n);
+    else perHost.delete(entry.host);
+  };
+
+  const sweep = (at: number) => {
+    for (const [ticket, entry] of tickets) {
+      if (entry.expiresAt > at) return;
+      forget(ticket, entry);
+    }
+  };
+
+  return {
+    mint(host, sessionId, cookie) {
+      const at = now();
+      sweep(at);
+      if (Buffer.byteLength(cookie) > MAX_WS_TICKET_COOKIE_BYTES) return { ok: false, reason: 'too-large' };
+      if (tickets.size >= maxTickets || (perHost.get(host) ?? 0) >= maxPerHost) return { ok: false, reason: 'too-many' };
+      const ticket = randomBytes(WS_TICKET_BYTES).toString('base64url');
+      tickets.set(ticket, { host, sessionId, cookie, expiresAt: at + ttlMs });
+      perHost.set(host, (perHost.get(host) ?? 0) + 1);
+      return { ok: true, ticket, expiresInMs: ttlMs };
+    },
+
+    redeem(ticket, host) {
+      const at = now();
+      const entry = tickets.get(ticket);
+      // Removed before any check: a ticket presented on the wrong host is burnt too (it leaked).
+      if (entry) forget(ticket, entry);
+      sweep(at);
+      if (!entry) return { ok: false, reason: 'unknown' };
+      if (entry.expiresAt <= at) return { ok: false, reason: 'expired' };
+      if (entry.host !== host) return { ok: false, reason: 'other-session' };
+      return { ok: true, grant: { cookie: entry.cookie, sessionId: entry.sessionId } };
+    },
+
+    size() {
+      sweep(now());
+      return tickets.size;
+    },
+
+    clear() {
+      tickets.clear();
+      perHost.clear();
+    },
+  };
+}
+
+/** An upgrade's request target with WS_TICKET_PARAM taken out, and the ticket values found. */
+export interface TakenTicket {
+  /** The target the app gets: the viewer's, minus every `<param>=…` pair (other pairs byte for byte). */
+  target: string;
+  tickets: string[];
+}
+
+/**
+ * Splits `param` out of an origin-form target. Text surgery, not URL
+ * parsing: the app must see the rest of its query exactly as its client sent
+ * it (the shim appends the pair as text for the same reason).
+ */
+export function takeWsTicket(target: string, param: string): TakenTicket {
+  const q = target.indexOf('?');
+  if (q === -1) return { target, tickets: [] };
+  const tickets: string[] = [];
+  const kept: string[] = [];
+  for (const part of target.slice(q + 1).split('&')) {
+    const eq = part.indexOf('=');
+    const name = eq === -1 ? part : part.slice(0, eq);
+    if (name === param) tickets.push(eq === -1 ? '' : part.slice(eq + 1));
+    else kept.push(part);
+  }
+  if (tickets.length === 0) return { target, tickets };
+  const path = target.slice(0, q);
+  return { target: kept.length > 0 ? `${path}?${kept.join('&')}` : path, tickets };
+}
