@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
  * `npm run bench`: direct vs Wingman relay vs localtunnel (and the P2P rows),
+ * with two bare TCP pipes as the floor of any two-process relay,
  * all on loopback in one run, each figure with its ratio to "direct" measured
  * in the same run; then a PASS/FAIL line per goal of the issues.
  *
- *   node scripts/bench/index.mjs [--out results.json] [--rows direct,wingmanRelay,localtunnel,p2pNode]
+ *   node scripts/bench/index.mjs [--out results.json] [--rows direct,wingmanRelay,localtunnel,tcpPipes,p2pNode]
  *
  * Environment: BENCH_DURATION_S (5), BENCH_WARMUP_S (1), BENCH_BULK_RUNS (5),
  * BENCH_TIMEOUT_S (1200). See docs/benchmarks.md.
@@ -24,6 +25,7 @@ import { evaluateIssue2Goals, evaluateIssue3Goals, renderGoals } from './report/
 import { renderNotes, renderP2PTable, renderTable } from './report/table.mjs';
 import { directRow } from './rows/direct.mjs';
 import { localtunnelRow } from './rows/localtunnel.mjs';
+import { tcpPipesRow } from './rows/tcp-pipes.mjs';
 import { p2pNodeRow, runP2PNodeRow } from './rows/p2p-node.mjs';
 import { wingmanRelayRow } from './rows/wingman-relay.mjs';
 
@@ -33,7 +35,7 @@ const log = (msg) => console.error(`[bench] ${msg}`);
  * The rows. The browser rows (issue 4) are packages/browser-client/bench/run.mjs,
  * run after these by scripts/bench/all.mjs (`npm run bench`).
  */
-const HTTP_ROWS = [directRow, wingmanRelayRow, localtunnelRow];
+const HTTP_ROWS = [directRow, wingmanRelayRow, localtunnelRow, tcpPipesRow];
 const ALL_ROW_IDS = [...HTTP_ROWS, p2pNodeRow].map((r) => r.id);
 
 let args;

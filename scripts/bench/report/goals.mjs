@@ -46,7 +46,7 @@ export function evaluateIssue2Goals(rows) {
       issue: 2,
       goal,
       verdict: w >= needed ? 'PASS' : 'FAIL',
-      detail: `wingman ×${w.toFixed(2)} vs needed ×${needed.toFixed(2)} (localtunnel ×${l.toFixed(2)})`,
+      detail: `wingman ×${w.toFixed(2)} vs needed ×${needed.toFixed(2)} (localtunnel ×${l.toFixed(2)})${floorNote(m, needed, value('tcpPipes', m.key), d)}`,
     });
   }
   for (const key of ['downloadMBps', 'uploadMBps']) {
@@ -56,10 +56,21 @@ export function evaluateIssue2Goals(rows) {
       issue: 2,
       goal: `${m.label}: wingman relay ≥ ${ISSUE2_MIN_BULK_RATIO}× direct`,
       verdict: w === null ? 'NOT MEASURED' : w >= ISSUE2_MIN_BULK_RATIO ? 'PASS' : 'FAIL',
-      detail: `wingman ×${w === null ? 'n/a' : w.toFixed(2)}`,
+      detail: `wingman ×${w === null ? 'n/a' : w.toFixed(2)}${floorNote(m, ISSUE2_MIN_BULK_RATIO, value('tcpPipes', key), value('direct', key))}`,
     });
   }
   return checks;
+}
+
+/**
+ * What the "two bare TCP pipes" row (when it ran) says about a target: it is
+ * the best any relay through two Node processes can do here, so a target
+ * above it cannot be met by such a relay on this machine.
+ */
+function floorNote(metric, needed, pipesValue, directValue) {
+  const p = ratioToDirect(metric, pipesValue, directValue);
+  if (p === null) return '';
+  return `; two bare TCP pipes ×${p.toFixed(2)}${needed > p ? ' — the target is above even that floor' : ''}`;
 }
 
 export function renderGoals(checks) {
