@@ -41,6 +41,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .addOption(new Option('--no-p2p', 'relay only: never offer peer-to-peer (env WINGMAN_P2P=0)'))
     .option('--timeout <ms>', 'wait for the app\'s response head before answering 504 (default 60000)')
     .option('--new-session', 'do not resume the previous session of this server and port (new URL)')
+    .option('--qr', 'print the URL as a QR code (default: on a terminal, when the URL is not a localhost one)')
+    .option('--no-qr', 'never print the QR code')
     .action((target: string, flags: HttpCommandFlags) => {
       run = runHttp(resolveHttpConfig(target, flags, io.env), io);
     });
@@ -74,7 +76,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
-  const reporter = createReporter({ json: config.json, stdout: io.stdout, stderr: io.stderr });
+  const reporter = createReporter({ json: config.json, stdout: io.stdout, stderr: io.stderr, qr: config.qr });
   const hostPort = formatHostPort(config.target);
   const store = createFileResumeStore({
     key: resumeKey(config.server, config.target),

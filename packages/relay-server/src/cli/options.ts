@@ -29,6 +29,8 @@ export interface HttpCommandFlags {
   p2p?: boolean;
   timeout?: string;
   newSession?: boolean;
+  /** --qr (true) / --no-qr (false). */
+  qr?: boolean;
 }
 
 export interface HttpConfig {
@@ -40,6 +42,8 @@ export interface HttpConfig {
   p2p: boolean;
   timeoutMs: number | undefined;
   newSession: boolean;
+  /** Print the URL's QR code: forced on/off, or undefined to decide (terminal, public URL). */
+  qr: boolean | undefined;
 }
 
 /** `3000`, `localhost:3000`, `127.0.0.1:3000`, `[::1]:3000`. Host defaults to localhost. */
@@ -99,5 +103,6 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     p2p: flags.p2p !== false && p2pEnv !== '0',
     timeoutMs: flags.timeout === undefined ? undefined : parseTimeout(flags.timeout),
     newSession: flags.newSession === true,
+    qr: flags.qr,
   };
 }

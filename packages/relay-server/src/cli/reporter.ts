@@ -8,9 +8,12 @@
 import type { RequestLogEntry } from '../forward';
 import type { ReadyEvent } from '../agent';
 import type { PeerReport } from '../p2p/peer-host';
+import { renderQr, shouldPrintQr, type QrChoice } from './qr';
 
 export interface Output {
   write(text: string): unknown;
+  /** A terminal (process.stdout.isTTY); decides whether the QR code is printed by default. */
+  isTTY?: boolean;
 }
 
 export interface Reporter {
@@ -25,7 +28,7 @@ export interface Reporter {
   closing(): void;
 }
 
-export function createReporter(options: { json: boolean; stdout: Output; stderr: Output }): Reporter {
+export function createReporter(options: { json: boolean; stdout: Output; stderr: Output; qr?: QrChoice }): Reporter {
   const { stdout, stderr } = options;
   let readySeen = false;
 
@@ -54,7 +57,8 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
         return;
       }
       readySeen = true;
-      stdout.write(`\nWingman: share this link\n\n    ${e.url}\n\nforwarding to ${forwardingTo}${e.p2p ? ' (peer-to-peer when possible, relay otherwise)' : ' (relay)'}\nCtrl+C to stop.\n\n`);
+      const qr = shouldPrintQr(options.qr, e.url, stdout.isTTY === true) ? `\n${renderQr(e.url)}\n` : '';
+      stdout.write(`\nWingman: share this link\n\n    ${e.url}\n${qr}\nforwarding to ${forwardingTo}${e.p2p ? ' (peer-to-peer when possible, relay otherwise)' : ' (relay)'}\nCtrl+C to stop.\n\n`);
     },
     request(e) {
       const status = e.status === 0 ? (e.error ?? 'reset') : String(e.status);

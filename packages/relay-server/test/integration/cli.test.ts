@@ -13,6 +13,7 @@ import { parseTarget } from '../../src/cli/options';
 import { freePort, startLocalApp, type LocalApp } from './helpers/local-app';
 import { startFakeTunnelServer, type FakeTunnelServer } from './helpers/fake-tunnel-server';
 import { send } from './helpers/viewer';
+import { decodePrintedQr, qrLines } from '../support/decode-qr';
 
 jest.setTimeout(30_000);
 
@@ -106,6 +107,22 @@ describe('wingman http', () => {
     expect(cli.stderr()).toContain(`warning: nothing listening on 127.0.0.1:${port} yet; viewers get a 502 until it starts`);
     cli.stop();
     expect(await cli.exit).toBe(0);
+  });
+
+  it('prints a QR code that scans to the session URL with --qr, and none by default off a terminal', async () => {
+    const withQr = run(['http', String(app.port), '--server', server.url, '--qr']);
+    await withQr.waitFor(() => withQr.stdout().includes('forwarding to'), 'the banner');
+    const url = /http:\/\/[a-z2-7]{26}\.localhost:\d+\//.exec(withQr.stdout())?.[0];
+    expect(url).toBeDefined();
+    expect(decodePrintedQr(qrLines(withQr.stdout()))).toBe(url);
+    withQr.stop();
+    expect(await withQr.exit).toBe(0);
+
+    const plain = run(['http', String(app.port), '--server', server.url, '--new-session']);
+    await plain.waitFor(() => plain.stdout().includes('forwarding to'), 'the banner');
+    expect(qrLines(plain.stdout())).toEqual([]);
+    plain.stop();
+    expect(await plain.exit).toBe(0);
   });
 
   it('says the server is unreachable and that it retries', async () => {

@@ -1,0 +1,40 @@
+/**
+ * The session URL as a QR code under the banner, so a reviewer on a phone can
+ * open it without typing a 26-character session id. Rendered with `uqr`
+ * (zero dependencies) in Unicode half blocks: two modules per character
+ * row, light modules drawn as blocks — right for the usual light-on-dark
+ * terminal; `--qr` / `--no-qr` override the automatic choice.
+ */
+import { renderUnicodeCompact } from 'uqr';
+
+/** `--qr` (true), `--no-qr` (false) or neither (undefined: decide from the URL and the terminal). */
+export type QrChoice = boolean | undefined;
+
+/** Host names a phone cannot reach: the machine itself. */
+function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * Whether to print the code: forced by the flag, else only on a terminal
+ * (never into a file or a pipe) and only for a URL another device can open
+ * (a `*.localhost` URL works on this machine alone).
+ */
+export function shouldPrintQr(choice: QrChoice, url: string, isTTY: boolean): boolean {
+  if (choice !== undefined) return choice;
+  if (!isTTY) return false;
+  try {
+    return !isLoopbackHost(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** The QR code of `url`, lines indented to sit under the banner's URL. */
+export function renderQr(url: string, indent = '    '): string {
+  return renderUnicodeCompact(url, { ecc: 'M', border: 2 })
+    .split('\n')
+    .map((line) => indent + line)
+    .join('\n');
+}
