@@ -134,10 +134,13 @@ export const WS_TICKET_PARAM = 'wingman-ws-ticket';
  * How long the shim waits for the SW's ticket before opening its relayed
  * WebSocket without one (the browser's cookies only, as before tickets).
  * Above WS_TICKET_FETCH_TIMEOUT_MS so the SW's own answer normally lands.
+ * Generous on purpose: giving up means a socket the app may refuse (no
+ * session cookie), a worse outcome than a slow connect on a loaded machine
+ * (a stopped SW must start, then POST).
  */
-export const WS_TICKET_QUERY_TIMEOUT_MS = 2_000;
-/** Bound on the SW's POST to WS_TICKET_PATH (one loopback-to-server round trip; well under 100 ms normally). */
-export const WS_TICKET_FETCH_TIMEOUT_MS = 1_500;
+export const WS_TICKET_QUERY_TIMEOUT_MS = 5_000;
+/** Bound on the SW's POST to WS_TICKET_PATH (one round trip to the tunnel server; well under 100 ms normally). */
+export const WS_TICKET_FETCH_TIMEOUT_MS = 4_000;
 
 /** How long the shell waits for the SW's cookie header before opening a P2P WebSocket without cookies. */
 export const COOKIE_QUERY_TIMEOUT_MS = 500;

@@ -95,11 +95,14 @@ describe('a WebSocket authenticated by an HttpOnly session cookie, inside the sh
     await browser.context.addInitScript(() => {
       delete (window as unknown as { RTCPeerConnection?: unknown }).RTCPeerConnection;
     });
+    // The shim and SW say in the console why a socket went without a ticket; a failure shows it.
+    const consoleLines: string[] = [];
+    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
     await page.reload();
     const frame = await waitForApp(page, 'account');
     await waitForTransport(page, 'relay', /WebRTC/);
     const r = await authSocket(frame);
-    expect(r.events).toEqual(['open', 'close 1000']);
+    expect({ events: r.events, console: consoleLines.filter((l) => l.includes('WebSocket ticket')) }).toEqual({ events: ['open', 'close 1000'], console: [] });
     // Relayed: the tunnel server adds X-Forwarded-For; the ticket parameter never reaches the app.
     expect(r.hello).toMatchObject({ user: 'alice', url: '/ws-auth?room=1' });
     expect(r.hello?.forwardedFor).not.toBeNull();
