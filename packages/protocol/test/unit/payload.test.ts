@@ -10,6 +10,8 @@ import {
   decodeResponseHead,
   decodeWindowUpdate,
   encodeCodeReason,
+  latin1Decode,
+  latin1Encode,
   encodeHello,
   encodeRequestHead,
   encodeReset,
@@ -233,5 +235,17 @@ describe('response head', () => {
   it('rejects truncation and trailing bytes', () => {
     rejects(() => decodeResponseHead(bytes(0, 200)), 'ERR_INVALID_HEAD', 'head payload truncated');
     rejects(() => decodeResponseHead(bytes(0, 200, 0, 0, 9)), 'ERR_INVALID_HEAD', '1 trailing bytes after head');
+  });
+});
+
+describe('latin1 text of header fields', () => {
+  it('maps every byte value to one code unit and back, across the decoder chunk size', () => {
+    for (const length of [0, 1, 256, 4096, 4097, 10_000]) {
+      const bytes = Uint8Array.from({ length }, (_, i) => (i * 7 + 3) % 256);
+      const text = latin1Decode(bytes);
+      expect(text.length).toBe(length);
+      for (let i = 0; i < length; i += 997) expect(text.charCodeAt(i)).toBe(bytes[i]);
+      expect(latin1Encode(text)).toEqual(bytes);
+    }
   });
 });
