@@ -5,8 +5,11 @@
  * RAW_BENCH_LABEL and sends text commands:
  *   "ping:<token>"  → the host answers the same text (round-trip baseline)
  *   "bulk:<bytes>"  → the host sends <bytes> in 16 KiB binary messages with
- *                      bufferedAmount backpressure (polled, exactly as the
- *                      protocol transport does), then the text "done".
+ *                      bufferedAmount backpressure exactly as the protocol's
+ *                      data-channel transport does it (the real value read
+ *                      only when last read + bytes sent since could reach the
+ *                      high-water mark: each read is a ~85 µs call into wrtc's
+ *                      signaling thread; polled while full), then "done".
  */
 import { DATA_CHANNEL_DRAIN_POLL_MS, MAX_FRAME_BYTES } from '@wingman/protocol';
 import type { RtcDataChannel } from './webrtc';
@@ -27,21 +30,29 @@ export function serveRawBench(dc: RtcDataChannel & { send(data: ArrayBuffer | st
     if (cmd !== 'bulk') return;
     let left = Math.min(Number(arg) || 0, RAW_BENCH_MAX_BYTES);
     let timer: NodeJS.Timeout | undefined;
+    let bound = 0;
     const pump = () => {
       timer = undefined;
-      while (left > 0 && dc.readyState === 'open') {
-        if (dc.bufferedAmount > HIGH_WATER_BYTES) {
-          // wrtc never fires bufferedamountlow: poll, as the protocol's data-channel transport does.
-          timer ??= setTimeout(pump, DATA_CHANNEL_DRAIN_POLL_MS);
-          return;
+      try {
+        while (left > 0) {
+          if (bound >= HIGH_WATER_BYTES) bound = dc.bufferedAmount;
+          if (bound >= HIGH_WATER_BYTES) {
+            // wrtc never fires bufferedamountlow: poll, as the protocol's data-channel transport does.
+            timer ??= setTimeout(pump, DATA_CHANNEL_DRAIN_POLL_MS);
+            return;
+          }
+          const n = Math.min(left, MAX_FRAME_BYTES);
+          dc.send(n === MAX_FRAME_BYTES ? block : block.slice(0, n));
+          bound += n;
+          left -= n;
         }
-        const n = Math.min(left, MAX_FRAME_BYTES);
-        dc.send(n === MAX_FRAME_BYTES ? block : block.slice(0, n));
-        left -= n;
-      }
-      if (left === 0 && dc.readyState === 'open') {
+        if (left === 0) {
+          left = -1;
+          dc.send('done');
+        }
+      } catch {
+        // The channel closed under the loop (send throws then): the viewer is gone.
         left = -1;
-        dc.send('done');
       }
     };
     pump();
