@@ -23,6 +23,9 @@ export function serveRawBench(dc: RtcDataChannel & { send(data: ArrayBuffer | st
   dc.binaryType = 'arraybuffer';
   dc.bufferedAmountLowThreshold = HIGH_WATER_BYTES / 4;
   const block = new Uint8Array(MAX_FRAME_BYTES).fill(0x5a).buffer;
+  // Upper bound of the channel's buffer: the last value read + bytes sent since
+  // (per channel: a bulk may start while the previous one still drains).
+  let bound = 0;
   dc.addEventListener('message', (ev) => {
     if (typeof ev.data !== 'string') return;
     const [cmd, arg] = ev.data.split(':', 2);
@@ -30,7 +33,6 @@ export function serveRawBench(dc: RtcDataChannel & { send(data: ArrayBuffer | st
     if (cmd !== 'bulk') return;
     let left = Math.min(Number(arg) || 0, RAW_BENCH_MAX_BYTES);
     let timer: NodeJS.Timeout | undefined;
-    let bound = 0;
     const pump = () => {
       timer = undefined;
       try {
@@ -50,9 +52,11 @@ export function serveRawBench(dc: RtcDataChannel & { send(data: ArrayBuffer | st
           left = -1;
           dc.send('done');
         }
-      } catch {
-        // The channel closed under the loop (send throws then): the viewer is gone.
+      } catch (err) {
+        // The channel closed under the loop (send throws then); said, as a
+        // stalled bench would otherwise only show as the viewer's timeout.
         left = -1;
+        process.stderr.write(`wingman raw bench: send failed (${err instanceof Error ? err.message : String(err)})\n`);
       }
     };
     pump();
