@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Session } from '../sessions/registry';
 import { writeRawText } from './raw-response';
+import { sendJson } from './json-response';
 
 export interface ReservedContext {
   /** The session id from the Host header (already checked against SESSION_ID_PATTERN). */
@@ -43,9 +44,7 @@ export function createReservedRoutes(options: ReservedRoutesOptions = {}): Reser
     handleRequest(req, res, ctx) {
       const handler = requests.get(pathnameOf(req.url));
       if (handler) return handler(req, res, ctx);
-      const body = JSON.stringify({ error: 'ERR_NOT_FOUND', message: 'no such Wingman endpoint' });
-      res.writeHead(404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
-      res.end(body);
+      sendJson(res, 404, { error: 'ERR_NOT_FOUND', message: 'no such Wingman endpoint' });
     },
     handleUpgrade(req, socket, head, ctx) {
       const handler = upgrades.get(pathnameOf(req.url));

@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostnameOf } from '../http/host-route';
+import { sendJson } from '../http/json-response';
 import type { ReservedRequestHandler } from '../http/reserved-routes';
 import { MAX_WS_TICKET_COOKIE_BYTES, type WsTicketStore } from './ws-tickets';
 
@@ -17,14 +18,7 @@ export const MAX_WS_TICKET_BODY_BYTES = 2 * MAX_WS_TICKET_COOKIE_BYTES + 1024;
 /** Longest wait for the request body, ms. The SW sends a few KiB at once; this only cuts a client that stalls. */
 export const WS_TICKET_BODY_TIMEOUT_MS = 5_000;
 
-function send(res: ServerResponse, status: number, body: Record<string, unknown>): void {
-  if (res.headersSent) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-const fail = (res: ServerResponse, status: number, error: string, message: string) => send(res, status, { error, message });
+const fail = (res: ServerResponse, status: number, error: string, message: string) => sendJson(res, status, { error, message });
 
 /** Reads the whole body up to `max` bytes; undefined when it is larger, stalls or errors (the response is then sent). */
 function readBody(req: IncomingMessage, res: ServerResponse, max: number): Promise<string | undefined> {
@@ -85,7 +79,7 @@ export function createWsTicketHandler(store: WsTicketStore): ReservedRequestHand
           ? fail(res, 413, 'ERR_TOO_LARGE', `cookie over ${MAX_WS_TICKET_COOKIE_BYTES} bytes`)
           : fail(res, 429, 'ERR_TOO_MANY', 'too many WebSocket tickets pending; retry later');
       }
-      send(res, 200, { ticket: minted.ticket, expiresInMs: minted.expiresInMs });
+      sendJson(res, 200, { ticket: minted.ticket, expiresInMs: minted.expiresInMs });
     });
   };
 }

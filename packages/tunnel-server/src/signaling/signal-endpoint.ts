@@ -11,6 +11,7 @@ import type { ReservedRequestHandler, ReservedUpgradeHandler } from '../http/res
 import { p2pSettingsFor } from '../p2p/ice-config';
 import type { Session } from '../sessions/registry';
 import type { SignalingHub, SignalingSession } from './signaling-hub';
+import { sendJson } from '../http/json-response';
 
 /** Session info (JSON) on every session origin: agent presence, effective P2P setting, viewers. */
 export const SESSION_INFO_PATH = '/__wingman/session';
@@ -48,15 +49,12 @@ export function createSignalUpgradeHandler(options: { config: TunnelServerConfig
 export function createSessionInfoHandler(options: { config: TunnelServerConfig; hub: SignalingHub }): ReservedRequestHandler {
   return (_req, res, ctx) => {
     const s = ctx.session;
-    const body = s
-      ? JSON.stringify({
-          sessionId: s.id,
-          agentConnected: s.agent !== undefined,
-          p2p: { ...sessionP2P(options.config, s), iceServers: undefined, serverEnabled: options.config.p2p.enabled, agentOffered: s.agent?.p2p ?? false },
-          viewers: options.hub.viewerCount(s.id),
-        })
-      : JSON.stringify({ error: 'ERR_UNKNOWN_SESSION', message: `no session ${ctx.sessionId}` });
-    res.writeHead(s ? 200 : 404, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    if (!s) return sendJson(res, 404, { error: 'ERR_UNKNOWN_SESSION', message: `no session ${ctx.sessionId}` });
+    sendJson(res, 200, {
+      sessionId: s.id,
+      agentConnected: s.agent !== undefined,
+      p2p: { ...sessionP2P(options.config, s), iceServers: undefined, serverEnabled: options.config.p2p.enabled, agentOffered: s.agent?.p2p ?? false },
+      viewers: options.hub.viewerCount(s.id),
+    });
   };
 }
