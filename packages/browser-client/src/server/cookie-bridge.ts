@@ -53,7 +53,12 @@ export function applySwCookieBridge(headers: HeaderList): HeaderList {
   if (!isSwRelayRequest(headers)) return headers.some(([n]) => SW_REQUEST_HEADERS.has(n)) ? headers.filter(([n]) => !SW_REQUEST_HEADERS.has(n)) : headers;
   const sw = cookiePairs(valuesOf(headers, SW_COOKIE_HEADER));
   const pairs = headers.some(([n]) => n === SW_COOKIE_MERGE_HEADER) ? mergePairs(sw, headers) : sw;
-  const out: HeaderList = headers.filter(([n]) => n !== 'cookie' && n !== VIA_HEADER && !SW_REQUEST_HEADERS.has(n));
+  return withCookie(headers.filter(([n]) => n !== VIA_HEADER && !SW_REQUEST_HEADERS.has(n)), pairs);
+}
+
+/** `headers` with its `Cookie` fields replaced by one made of `pairs` (none when empty). */
+function withCookie(headers: HeaderList, pairs: string[]): HeaderList {
+  const out: HeaderList = headers.filter(([n]) => n !== 'cookie');
   if (pairs.length > 0) out.push(['cookie', pairs.join('; ')]);
   return out;
 }
@@ -78,10 +83,7 @@ function mergePairs(sw: string[], headers: HeaderList): string[] {
 export function applyWsTicketCookies(headers: HeaderList, ticketCookie: string | undefined): HeaderList {
   const out: HeaderList = headers.filter(([n]) => !SW_REQUEST_HEADERS.has(n));
   if (ticketCookie === undefined) return out.length === headers.length ? headers : out;
-  const pairs = mergePairs(cookiePairs([ticketCookie]), out);
-  const merged: HeaderList = out.filter(([n]) => n !== 'cookie');
-  if (pairs.length > 0) merged.push(['cookie', pairs.join('; ')]);
-  return merged;
+  return withCookie(out, mergePairs(cookiePairs([ticketCookie]), out));
 }
 
 /**
