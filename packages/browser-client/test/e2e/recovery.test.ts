@@ -6,7 +6,7 @@
 import { patternSha256 } from './support/app';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
 import { download } from './support/in-app';
-import { fetchInApp, openShell, shellStatus, waitForTransport } from './support/shell';
+import { fetchInApp, openShell, waitForTransport } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 
 jest.setTimeout(120_000);
@@ -74,7 +74,9 @@ describe('recovery and tabs', () => {
     const first = await waitForTransport(browser.page, 'p2p');
     expect(await browser.page.evaluate(() => (window as unknown as { __wingman: { dropChannel(): boolean } }).__wingman.dropChannel())).toBe(true);
     expect((await fetchInApp(frame, '/api/hello')).transport).toBe('relay');
-    expect((await shellStatus(browser.page)).reason).toMatch(/channel closed/);
+    // The shell learns of the close from the channel's 'close' event, which can come after the
+    // relayed fetch above answered; the status must say why within the wait, not at once.
+    expect((await waitForTransport(browser.page, 'relay', /channel closed/)).reason).toMatch(/channel closed/);
     const again = await waitForTransport(browser.page, 'p2p');
     expect(again.viewerId).not.toBe(first.viewerId);
     expect((await fetchInApp(frame, '/api/hello')).transport).toBe('p2p');
