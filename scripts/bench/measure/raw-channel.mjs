@@ -47,14 +47,8 @@ export function createRawChannel(dc) {
         if (accept(data)) settle();
       };
       onClose = () => settle(new Error('raw channel closed'));
-      // No readyState read per exchange: in wrtc each is a ~90 µs call into the
-      // signaling thread, which the protocol's transport does not pay either
-      // (a closed channel throws on send, or fires close).
-      try {
-        dc.send(text);
-      } catch (err) {
-        settle(new Error(`raw channel send failed: ${err?.message ?? err}`));
-      }
+      if (dc.readyState !== 'open') return settle(new Error(`raw channel is ${dc.readyState}`));
+      dc.send(text);
     });
   }
 

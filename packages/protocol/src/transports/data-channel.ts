@@ -16,7 +16,7 @@ export interface DataChannelLike {
   send(data: ArrayBuffer): void;
   close(): void;
   addEventListener(type: 'message', fn: (ev: { data: unknown }) => void): void;
-  addEventListener(type: 'open' | 'close' | 'bufferedamountlow' | 'error', fn: () => void): void;
+  addEventListener(type: 'close' | 'bufferedamountlow' | 'error', fn: () => void): void;
 }
 
 /**
@@ -48,26 +48,11 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: Omit<Con
   const highWater = options.highWaterBytes ?? DATA_CHANNEL_HIGH_WATER_BYTES;
   const lowWater = highWater / 4;
   dc.bufferedAmountLowThreshold = lowWater;
-  // In @roamhq/wrtc every read of readyState or bufferedAmount is a
-  // synchronous call into WebRTC's signaling thread: ~85-90 µs each here
-  // (measured), and the pump made three per message it sent — a quarter of a
-  // millisecond on every small exchange. So the open state follows the
-  // channel's events, and bufferedAmount is read only when an upper bound
-  // (the last value read + every byte sent since) could reach the high-water
-  // mark: about once per highWater bytes sent, never on small exchanges.
-  let open = dc.readyState === 'open';
-  let lastRead = 0;
-  let sentSinceRead = 0;
-  const readBuffered = () => {
-    lastRead = dc.bufferedAmount;
-    sentSinceRead = 0;
-    return lastRead;
-  };
   let polling: unknown;
   const poll = () => {
     polling = undefined;
-    if (!open) return;
-    if (readBuffered() <= lowWater) conn.drain();
+    if (dc.readyState !== 'open') return;
+    if (dc.bufferedAmount <= lowWater) conn.drain();
     else polling = setTimeout(poll, DATA_CHANNEL_DRAIN_POLL_MS);
   };
   const conn: Connection = new Connection({
@@ -77,16 +62,13 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: Omit<Con
     ...options,
     transport: {
       send: (m) => {
-        if (!open) return;
+        if (dc.readyState !== 'open') return;
         // Send an exact ArrayBuffer: some stacks send a view's whole backing buffer.
         const ab = m.byteOffset === 0 && m.byteLength === m.buffer.byteLength ? (m.buffer as ArrayBuffer) : (m.slice().buffer as ArrayBuffer);
         dc.send(ab);
-        sentSinceRead += ab.byteLength;
       },
       bufferedAmount: () => {
-        const bound = lastRead + sentSinceRead;
-        if (bound < highWater) return bound;
-        const n = readBuffered();
+        const n = dc.bufferedAmount;
         // The pump stops at the high-water mark: make sure something wakes it.
         if (n >= highWater && polling === undefined) polling = setTimeout(poll, DATA_CHANNEL_DRAIN_POLL_MS);
         return n;
@@ -100,13 +82,8 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: Omit<Con
     else if (ArrayBuffer.isView(d)) conn.receive(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
     else conn.close('ERR_INVALID_PAYLOAD', 'text message on the data channel');
   });
-  // The pump's next bufferedAmount() reads the real value (the bound is at the high-water mark then).
   dc.addEventListener('bufferedamountlow', () => conn.drain());
-  dc.addEventListener('open', () => {
-    open = true;
-  });
   dc.addEventListener('close', () => {
-    open = false;
     if (polling !== undefined) clearTimeout(polling);
     conn.transportClosed();
   });
