@@ -48,11 +48,28 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: Omit<Con
   const highWater = options.highWaterBytes ?? DATA_CHANNEL_HIGH_WATER_BYTES;
   const lowWater = highWater / 4;
   dc.bufferedAmountLowThreshold = lowWater;
+  // In @roamhq/wrtc every read of readyState or bufferedAmount is a
+  // synchronous call into WebRTC's signaling thread: ~85-90 µs each here
+  // (measured), and the pump read bufferedAmount twice per message it sent.
+  // So bufferedAmount is read only when an upper bound (the last value read +
+  // every byte sent since) could reach the high-water mark: about once per
+  // highWater bytes sent, never on small exchanges.
+  // readyState IS still read before every send: without that read, wrtc agents
+  // died of SIGSEGV in 3 of 5 runs of the browser P2P e2e files (0 of 4 with
+  // it), apparently a send racing the channel's teardown on the signaling
+  // thread, which the synchronous read serializes.
+  let lastRead = 0;
+  let sentSinceRead = 0;
+  const readBuffered = () => {
+    lastRead = dc.bufferedAmount;
+    sentSinceRead = 0;
+    return lastRead;
+  };
   let polling: unknown;
   const poll = () => {
     polling = undefined;
     if (dc.readyState !== 'open') return;
-    if (dc.bufferedAmount <= lowWater) conn.drain();
+    if (readBuffered() <= lowWater) conn.drain();
     else polling = setTimeout(poll, DATA_CHANNEL_DRAIN_POLL_MS);
   };
   const conn: Connection = new Connection({
@@ -66,9 +83,12 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: Omit<Con
         // Send an exact ArrayBuffer: some stacks send a view's whole backing buffer.
         const ab = m.byteOffset === 0 && m.byteLength === m.buffer.byteLength ? (m.buffer as ArrayBuffer) : (m.slice().buffer as ArrayBuffer);
         dc.send(ab);
+        sentSinceRead += ab.byteLength;
       },
       bufferedAmount: () => {
-        const n = dc.bufferedAmount;
+        const bound = lastRead + sentSinceRead;
+        if (bound < highWater) return bound;
+        const n = readBuffered();
         // The pump stops at the high-water mark: make sure something wakes it.
         if (n >= highWater && polling === undefined) polling = setTimeout(poll, DATA_CHANNEL_DRAIN_POLL_MS);
         return n;
@@ -82,6 +102,7 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: Omit<Con
     else if (ArrayBuffer.isView(d)) conn.receive(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
     else conn.close('ERR_INVALID_PAYLOAD', 'text message on the data channel');
   });
+  // The pump's next bufferedAmount() reads the real value (the bound is at the high-water mark then).
   dc.addEventListener('bufferedamountlow', () => conn.drain());
   dc.addEventListener('close', () => {
     if (polling !== undefined) clearTimeout(polling);
