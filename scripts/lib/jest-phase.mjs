@@ -16,6 +16,13 @@ export const EXIT_GRACE_MS = 15_000;
 /** How often we look for the results file; cheap and coarse on purpose. */
 const POLL_INTERVAL_MS = 500;
 
+/**
+ * Signals of a native crash of the jest process itself (not our stop, which
+ * is SIGTERM / SIGKILL). @roamhq/wrtc runs inside jest for the Node-viewer
+ * P2P tests and has crashed it once in about ten CI runs.
+ */
+const CRASH_SIGNALS = new Set(['SIGSEGV', 'SIGBUS', 'SIGABRT', 'SIGILL', 'SIGFPE']);
+
 /** Time for jest and its workers to stop after SIGTERM before SIGKILL. */
 const KILL_GRACE_MS = 5_000;
 
@@ -37,6 +44,8 @@ const KILL_GRACE_MS = 5_000;
  * @property {number} skipped
  * @property {number} durationMs
  * @property {string | null} problem why the phase did not end normally
+ * @property {string | null} crashSignal the signal jest itself died of (a native
+ *   crash, e.g. SIGSEGV), when that is why it wrote no results
  */
 
 /**
@@ -110,6 +119,10 @@ export function runJestPhase({ name, root, args, outputDir, deadlineMs }) {
       const durationMs = Date.now() - started;
       const counts = readCounts(outputFile);
       if (counts === null) {
+        const crashed = problem === null && CRASH_SIGNALS.has(signal);
+        // What the tests started (agents, servers, Chromium) outlives a crashed
+        // jest in its process group: stop it before anything else runs.
+        if (crashed) stopGroup();
         resolve({
           name,
           code: exitCode || 1,
@@ -118,12 +131,13 @@ export function runJestPhase({ name, root, args, outputDir, deadlineMs }) {
           skipped: 0,
           durationMs,
           problem: problem ?? `jest exited (${exitCode ?? signal}) without writing results`,
+          crashSignal: crashed ? signal : null,
         });
         return;
       }
       // Stopped only for not exiting: the results it wrote are complete and decide the code.
       const code = problem !== null && problem.startsWith('jest did not exit') ? (counts.success ? 0 : 1) : (exitCode ?? 1);
-      resolve({ name, code, ...counts, durationMs, problem });
+      resolve({ name, code, ...counts, durationMs, problem, crashSignal: null });
     });
   });
 }
