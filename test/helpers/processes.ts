@@ -3,7 +3,7 @@
  * by `npm run build`, each a child process on loopback, killed in afterEach.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -113,4 +113,21 @@ export async function startTunnel(target: string, opts: { serverEnv?: Record<str
   const { server, port, url: serverUrl } = await startServer(opts.serverEnv);
   const { agent, url, sessionId } = await startAgent(serverUrl, target, opts.agentEnv, opts.agentArgs);
   return { server, agent, serverPort: port, url, sessionId, host: new URL(url).host };
+}
+
+/** Pids whose parent is `pid` (from /proc, no `ps` needed), e.g. the agent's P2P host process. */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // Field 4 of /proc/<pid>/stat is the parent pid; the name in parentheses may hold spaces.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(name));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return out;
 }

@@ -83,7 +83,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     onError: (e) => reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${e.message}); the URL will change if wingman restarts`),
   });
   if (config.newSession) store.clear();
-  // One forwarder serves relay and P2P streams alike.
+  // Relayed streams; P2P streams are forwarded by the P2P host process (p2p/isolated-peer-host.ts) with the same settings.
   const forwarder = createForwarder({
     target: config.target,
     hostHeader: config.hostHeader,
@@ -98,7 +98,20 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     forwarder,
     resumeStore: store,
   });
-  const p2p = config.p2p ? attachP2P({ agent, forwarder, onPeer: (r) => reporter.peer(r), rawBench: io.env.WINGMAN_BENCH_RAW === '1' }) : undefined;
+  const p2p = config.p2p
+    ? attachP2P({
+        agent,
+        forward: { target: config.target, hostHeader: config.hostHeader, ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}) },
+        onRequest: (entry) => reporter.request(entry),
+        onPeer: (r) => reporter.peer(r),
+        onHostCrash: (c) =>
+          reporter.warning(
+            'WARN_P2P_HOST_CRASHED',
+            `the P2P host process ended (${c.signal ?? `exit code ${c.code}`}); ${c.viewers} viewer(s) moved to the relay; restarting it in ${(c.restartInMs / 1000).toFixed(1)} s`,
+          ),
+        rawBench: io.env.WINGMAN_BENCH_RAW === '1',
+      })
+    : undefined;
 
   return new Promise<number>((resolve) => {
     let finished = false;

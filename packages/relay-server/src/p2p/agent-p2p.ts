@@ -3,16 +3,24 @@
  * events (`signal` envelopes, `viewer-left`), answers and peer reports leave
  * through `agent.sendControl`. The host is (re)configured on every `ready`
  * from the server's `registered.p2p` (ICE servers may change per session).
+ * The peers live in a child process (isolated-peer-host.ts), so a native
+ * crash in @roamhq/wrtc never takes the agent and its relay session down.
  */
 import type { Agent } from '../agent';
-import type { Forwarder } from '../forward';
-import { createPeerHost, type PeerHost, type PeerReport } from './peer-host';
+import type { HostHeaderMode, RequestLogEntry, Target } from '../forward';
+import { createIsolatedPeerHost, type HostCrash } from './isolated-peer-host';
+import type { PeerHost, PeerReport } from './peer-host';
 
 export interface AgentP2POptions {
   agent: Agent;
-  forwarder: Forwarder;
+  /** The local app, as the agent's forwarder has it: the host process forwards P2P streams itself. */
+  forward: { target: Target; hostHeader: HostHeaderMode; timeoutMs?: number };
+  /** One line per P2P request (the host process's forwarder). */
+  onRequest?(entry: RequestLogEntry): void;
   /** Peer lifecycle, for the CLI (viewers and their transport). */
   onPeer?(report: PeerReport): void;
+  /** The P2P host process crashed; it restarts after `restartInMs`. */
+  onHostCrash?(crash: HostCrash): void;
   /** Cap on concurrent peers. */
   maxPeers?: number;
   /** Answer the raw benchmark channel too (WINGMAN_BENCH_RAW=1). */
@@ -25,7 +33,7 @@ export interface AgentP2P {
 }
 
 export function attachP2P(options: AgentP2POptions): AgentP2P {
-  const { agent, forwarder } = options;
+  const { agent } = options;
   let host: PeerHost | undefined;
 
   agent.on('ready', (e) => {
@@ -37,18 +45,24 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
     // A relay reconnect (same session) keeps the open data channels: they do
     // not depend on the agent's WebSocket. New peers get the new ICE servers.
     if (host) return host.setIceServers(e.p2pSettings.iceServers);
-    host = createPeerHost({
-      handleStream: (stream, transport) => forwarder.handleStream(stream, transport),
+    host = createIsolatedPeerHost({
+      init: {
+        target: options.forward.target,
+        hostHeader: options.forward.hostHeader,
+        ...(options.forward.timeoutMs !== undefined ? { timeoutMs: options.forward.timeoutMs } : {}),
+        iceServers: e.p2pSettings.iceServers,
+        // The viewer gives up at timeoutMs and stays on the relay; the host waits a little longer so a late success is not torn down.
+        connectTimeoutMs: Math.max(5_000, e.p2pSettings.timeoutMs * 2),
+        ...(options.maxPeers !== undefined ? { maxPeers: options.maxPeers } : {}),
+        rawBench: options.rawBench === true,
+      },
       sendSignal: (viewerId, message) => void agent.sendControl({ type: 'signal', viewerId, message }),
       report: (r) => {
         agent.sendControl({ type: 'peer-report', ...r });
         options.onPeer?.(r);
       },
-      iceServers: e.p2pSettings.iceServers,
-      // The viewer gives up at timeoutMs and stays on the relay; the host waits a little longer so a late success is not torn down.
-      connectTimeoutMs: Math.max(5_000, e.p2pSettings.timeoutMs * 2),
-      ...(options.maxPeers !== undefined ? { maxPeers: options.maxPeers } : {}),
-      ...(options.rawBench ? { rawBench: true } : {}),
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      ...(options.onHostCrash ? { onCrash: options.onHostCrash } : {}),
     });
   });
 

@@ -60,6 +60,26 @@ export async function waitForTransport(page: Page, transport: 'p2p' | 'relay', r
   }
 }
 
+/**
+ * Records every distinct shell status from now until `done(status)` holds
+ * (polling every 50 ms), so a short spell — a second on the relay between two
+ * channels — is seen even while the test awaits something else meanwhile.
+ */
+export function watchStatuses(page: Page, done: (s: ShellStatus) => boolean): { seen: ShellStatus[]; finished: Promise<void> } {
+  const seen: ShellStatus[] = [];
+  const finished = (async () => {
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const s = await shellStatus(page);
+      if (seen.length === 0 || JSON.stringify(s) !== JSON.stringify(seen[seen.length - 1])) seen.push(s);
+      if (done(s)) return;
+      if (Date.now() > deadline) throw new Error(`the shell status did not reach the awaited state within ${WAIT_MS} ms; statuses seen: ${JSON.stringify(seen)}`);
+      await page.waitForTimeout(50);
+    }
+  })();
+  return { seen, finished };
+}
+
 export interface FetchResult {
   status: number;
   transport: string | null;

@@ -1,0 +1,59 @@
+/**
+ * The agent's P2P host process (the only holder of @roamhq/wrtc) dies of a
+ * native crash while a reviewer's page is on P2P. The page must move to the
+ * relay at once — a dead process closes nothing, so the agent says `bye` for
+ * it — keep working there, and be back on P2P once the agent has restarted
+ * the host. Real Chromium, real tunnel server and agent processes.
+ */
+import { childPids } from '../../../../test/helpers/processes';
+import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { fetchInApp, openShell, waitForTransport, watchStatuses } from './support/shell';
+import { startStack, type Stack } from './support/stack';
+
+jest.setTimeout(120_000);
+
+describe('a crash of the agent P2P host process, seen from the browser', () => {
+  let stack: Stack;
+  let browser: LaunchedChromium;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await unregisterServiceWorkers(browser.page).catch(() => undefined);
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it('moves the page to the relay with the reason, keeps the app working, and returns to P2P', async () => {
+    const frame = await openShell(browser.page, `${stack.origin}/one`, 'one');
+    const first = await waitForTransport(browser.page, 'p2p');
+    expect((await fetchInApp(frame, '/api/hello?before')).transport).toBe('p2p');
+    const hosts = childPids(stack.agent.child.pid!);
+    expect(hosts).toHaveLength(1);
+
+    // Every status from now until P2P is back with a new channel. The relay
+    // spell lasts at least the host's restart delay (0.5 s): the watch sees it.
+    const watch = watchStatuses(browser.page, (s) => s.transport === 'p2p' && s.viewerId !== first.viewerId);
+
+    process.kill(hosts[0]!, 'SIGSEGV');
+    // A request made at once may still go into the dead channel: it must be answered all the same.
+    const during = await fetchInApp(frame, '/api/hello?during');
+    expect(during.status).toBe(200);
+    expect(during.text).toContain('hello');
+    await watch.finished;
+    const seen = watch.seen;
+
+    // The agent's bye closed the dead channel ('channel closed'); without it only
+    // the ping monitor would have noticed ('channel unresponsive', ~10 s later).
+    const relaySpells = seen.filter((s) => s.transport === 'relay');
+    expect(relaySpells.length).toBeGreaterThan(0);
+    expect(relaySpells[0]!.reason).toBe('channel closed');
+    expect(seen.some((s) => s.transport === 'relay' && /unresponsive/.test(s.reason ?? ''))).toBe(false);
+    expect(stack.agent.child.exitCode).toBeNull();
+
+    expect((await fetchInApp(frame, '/api/hello?after')).transport).toBe('p2p');
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * The P2P host's own process, forked by isolated-peer-host.ts. It holds
+ * everything @roamhq/wrtc touches — the peer connections, their data
+ * channels' Connections — and serves P2P streams to the local app with its
+ * own forwarder, so a native crash in wrtc (seen: SIGSEGV on a send racing a
+ * channel's teardown) costs the P2P viewers their channels, which fall back
+ * to the relay, and never the agent, its relay session or its URL.
+ *
+ * Talks to the agent over the IPC channel only (host-ipc.ts). Exits when the
+ * agent says `close` or the channel to it closes (the agent died).
+ */
+import { createForwarder, type Forwarder } from '../forward';
+import { parseToHost, type FromHost, type HostInit } from './host-ipc';
+import { createPeerHost, type PeerHost } from './peer-host';
+
+/** After `close`, the process exits this long later at the latest (peer teardown is quick). */
+const EXIT_AFTER_CLOSE_MS = 2_000;
+
+function send(m: FromHost): void {
+  // The agent may be gone mid-send; the 'disconnect' handler ends this process.
+  if (process.connected) process.send?.(m, undefined, {}, () => undefined);
+}
+
+let host: PeerHost | undefined;
+let forwarder: Forwarder | undefined;
+
+function start(init: HostInit): void {
+  forwarder = createForwarder({
+    target: init.target,
+    hostHeader: init.hostHeader,
+    ...(init.timeoutMs !== undefined ? { timeoutMs: init.timeoutMs } : {}),
+    onRequest: (entry) => send({ t: 'request', entry }),
+  });
+  const fwd = forwarder;
+  host = createPeerHost({
+    handleStream: (stream, transport) => fwd.handleStream(stream, transport),
+    sendSignal: (viewerId, message) => send({ t: 'signal', viewerId, message }),
+    report: (report) => send({ t: 'report', report }),
+    iceServers: init.iceServers,
+    connectTimeoutMs: init.connectTimeoutMs,
+    ...(init.maxPeers !== undefined ? { maxPeers: init.maxPeers } : {}),
+    ...(init.rawBench ? { rawBench: true } : {}),
+  });
+  send({ t: 'ready' });
+}
+
+/** Closes the peers (viewers see their channels close and use the relay) and ends the process soon. */
+function stop(): void {
+  host?.close();
+  forwarder?.close();
+  host = undefined;
+  forwarder = undefined;
+  setTimeout(() => process.exit(0), EXIT_AFTER_CLOSE_MS).unref();
+}
+
+process.on('message', (raw) => {
+  const m = parseToHost(raw);
+  if (!m) return;
+  switch (m.t) {
+    case 'init':
+      if (!host) start(m);
+      return;
+    case 'signal':
+      host?.handleSignal(m.viewerId, m.message);
+      return;
+    case 'viewer-left':
+      host?.viewerLeft(m.viewerId);
+      return;
+    case 'ice-servers':
+      host?.setIceServers(m.iceServers);
+      return;
+    case 'close':
+      stop();
+      process.disconnect?.();
+      return;
+  }
+});
+// The agent is gone (exit, crash, kill): so is the reason to serve.
+process.on('disconnect', stop);
+// wrtc keeps native handles alive; the exit above is what ends the process.

@@ -1,0 +1,142 @@
+/**
+ * The agent's side of the P2P host process (host-process.ts): a PeerHost
+ * whose peers live in a child process. @roamhq/wrtc is native code and can
+ * crash its whole process (measured this session: SIGSEGV on a data-channel
+ * send racing the channel's teardown); in a child, such a crash costs the P2P
+ * viewers their channels — their pages carry on over the relay and offer
+ * again — and the agent restarts the host with a capped backoff. The relay
+ * session, its URL and every relayed request are untouched.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { HostSignal, IceServer, ViewerSignal } from '@wingman/protocol';
+import type { RequestLogEntry } from '../forward';
+import { parseFromHost, type HostInit, type ToHost } from './host-ipc';
+import type { PeerHost, PeerInfo, PeerReport } from './peer-host';
+
+/** First restart delay after a crash, ms; doubles per crash in a row. */
+export const HOST_RESTART_BASE_MS = 500;
+/** Longest restart delay, ms. */
+export const HOST_RESTART_MAX_MS = 30_000;
+/** A host that ran this long before crashing restarts at the base delay again, ms. */
+export const HOST_STABLE_AFTER_MS = 60_000;
+/** A host that does not exit this long after `close` is killed, ms. */
+export const HOST_CLOSE_GRACE_MS = 3_000;
+
+export interface HostCrash {
+  pid: number | undefined;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Viewers whose channels ended with it. */
+  viewers: number;
+  restartInMs: number;
+}
+
+export interface IsolatedPeerHostOptions {
+  /** Forwarder and peer-host settings for the child. */
+  init: Omit<HostInit, 't'>;
+  /** Sends a signaling message to one viewer (through the tunnel server). */
+  sendSignal(viewerId: string, message: HostSignal): void;
+  /** Peer lifecycle reports, as PeerHostOptions.report. */
+  report?(report: PeerReport): void;
+  /** One line per P2P request (the child's forwarder). */
+  onRequest?(entry: RequestLogEntry): void;
+  /** The host process started (pid), e.g. for the CLI's log. */
+  onStart?(pid: number | undefined): void;
+  /** The host process ended without being asked to. */
+  onCrash?(crash: HostCrash): void;
+  /** Child entry point. Default: host-process.js beside this file. */
+  entry?: string;
+}
+
+export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHost {
+  const entry = options.entry ?? join(__dirname, 'host-process.js');
+  let iceServers: IceServer[] = options.init.iceServers;
+  let child: ChildProcess | undefined;
+  let startedAt = 0;
+  let crashesInARow = 0;
+  let restartTimer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+  /** Viewers with an open channel in the current child (from its reports). */
+  const connected = new Map<string, PeerInfo>();
+
+  const post = (m: ToHost) => {
+    if (child?.connected) child.send(m, undefined, {}, () => undefined);
+  };
+
+  const report = (r: PeerReport) => {
+    if (r.state === 'connected') connected.set(r.viewerId, { viewerId: r.viewerId, state: 'connected', ...(r.rttMs !== undefined ? { rttMs: r.rttMs } : {}), streams: 0 });
+    else connected.delete(r.viewerId);
+    options.report?.(r);
+  };
+
+  function start(): void {
+    restartTimer = undefined;
+    if (closed) return;
+    const c = fork(entry, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
+    child = c;
+    startedAt = Date.now();
+    c.on('message', (raw) => {
+      if (c !== child) return;
+      const m = parseFromHost(raw);
+      if (!m) return;
+      if (m.t === 'signal') options.sendSignal(m.viewerId, m.message);
+      else if (m.t === 'report') report(m.report);
+      else if (m.t === 'request') options.onRequest?.(m.entry);
+    });
+    // A failed fork also ends in 'exit' (or 'error' alone when spawning failed).
+    c.on('error', () => undefined);
+    c.on('exit', (code, signal) => onExit(c, code, signal));
+    c.send({ t: 'init', ...options.init, iceServers } satisfies ToHost, undefined, {}, () => undefined);
+    options.onStart?.(c.pid);
+  }
+
+  function onExit(c: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (c !== child) return;
+    child = undefined;
+    // Its channels died with it: say so for each viewer (CLI, server metrics).
+    const lost = [...connected.keys()];
+    connected.clear();
+    const why = `P2P host ended (${signal ?? `exit code ${code}`})`;
+    for (const viewerId of lost) {
+      options.report?.({ viewerId, state: 'closed', reason: why });
+      // A dead process sends no SCTP/DTLS close: without this the page would
+      // learn only from ICE consent checks, ~30 s on, and send into the void meanwhile.
+      options.sendSignal(viewerId, { type: 'bye', reason: `${why}; the relay carries on` });
+    }
+    if (closed) return;
+    crashesInARow = Date.now() - startedAt >= HOST_STABLE_AFTER_MS ? 1 : crashesInARow + 1;
+    const restartInMs = Math.min(HOST_RESTART_MAX_MS, HOST_RESTART_BASE_MS * 2 ** (crashesInARow - 1));
+    options.onCrash?.({ pid: c.pid, code, signal, viewers: lost.length, restartInMs });
+    restartTimer = setTimeout(start, restartInMs);
+  }
+
+  start();
+
+  return {
+    handleSignal(viewerId: string, message: ViewerSignal) {
+      if (child?.connected) return post({ t: 'signal', viewerId, message });
+      // Down between a crash and its restart: the viewer stays on the relay and offers again later.
+      if (message.type === 'offer') options.sendSignal(viewerId, { type: 'error', code: 'ERR_P2P_UNAVAILABLE', message: "the agent's P2P host is restarting; staying on the relay" });
+    },
+    viewerLeft(viewerId: string) {
+      post({ t: 'viewer-left', viewerId });
+    },
+    peers: () => [...connected.values()],
+    setIceServers(servers: IceServer[]) {
+      iceServers = servers;
+      post({ t: 'ice-servers', iceServers: servers });
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      if (restartTimer !== undefined) clearTimeout(restartTimer);
+      const c = child;
+      if (!c) return;
+      post({ t: 'close' });
+      const kill = setTimeout(() => c.kill('SIGKILL'), HOST_CLOSE_GRACE_MS);
+      kill.unref();
+      c.once('exit', () => clearTimeout(kill));
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * The IPC messages between the agent and its P2P host process are checked on
+ * both sides (host-ipc.ts): a message cut short or garbled by a crash, or one
+ * of a newer/older shape, is dropped — never acted on half-parsed.
+ */
+import { parseFromHost, parseToHost } from '../../src/p2p/host-ipc';
+
+const init = {
+  t: 'init',
+  target: { host: 'localhost', port: 3000 },
+  hostHeader: 'rewrite',
+  iceServers: [],
+  connectTimeoutMs: 5000,
+  rawBench: false,
+};
+
+describe('parseToHost (agent → host process)', () => {
+  it('accepts every known message', () => {
+    expect(parseToHost(init)).toEqual(init);
+    expect(parseToHost({ t: 'signal', viewerId: 'a', message: { type: 'offer', sdp: 'v=0' } })).toEqual({ t: 'signal', viewerId: 'a', message: { type: 'offer', sdp: 'v=0' } });
+    expect(parseToHost({ t: 'viewer-left', viewerId: 'a' })).toEqual({ t: 'viewer-left', viewerId: 'a' });
+    expect(parseToHost({ t: 'ice-servers', iceServers: [{ urls: 'stun:127.0.0.1:3478' }] })).toEqual({ t: 'ice-servers', iceServers: [{ urls: 'stun:127.0.0.1:3478' }] });
+    expect(parseToHost({ t: 'close' })).toEqual({ t: 'close' });
+  });
+
+  it.each([
+    ['not an object', 'close'],
+    ['null', null],
+    ['an array', [init]],
+    ['an unknown type', { t: 'reboot' }],
+    ['init without a target', { ...init, target: undefined }],
+    ['init with a string port', { ...init, target: { host: 'localhost', port: '3000' } }],
+    ['init without ICE servers', { ...init, iceServers: undefined }],
+    ['a signal without a viewer', { t: 'signal', message: { type: 'offer', sdp: 'v=0' } }],
+    ['a signal the protocol rejects', { t: 'signal', viewerId: 'a', message: { type: 'offer', sdp: 5 } }],
+    ['a signal of an unknown type', { t: 'signal', viewerId: 'a', message: { type: 'answer', sdp: 'v=0' } }],
+    ['viewer-left without a viewer', { t: 'viewer-left' }],
+  ])('drops %s', (_what, m) => {
+    expect(parseToHost(m)).toBeUndefined();
+  });
+});
+
+describe('parseFromHost (host process → agent)', () => {
+  it('accepts every known message', () => {
+    expect(parseFromHost({ t: 'ready' })).toEqual({ t: 'ready' });
+    expect(parseFromHost({ t: 'signal', viewerId: 'a', message: { type: 'answer', sdp: 'v=0' } })).toEqual({ t: 'signal', viewerId: 'a', message: { type: 'answer', sdp: 'v=0' } });
+    const report = { viewerId: 'a', state: 'connected', connectMs: 40 };
+    expect(parseFromHost({ t: 'report', report })).toEqual({ t: 'report', report });
+    const entry = { method: 'GET', target: '/', status: 200, ms: 3, transport: 'p2p' };
+    expect(parseFromHost({ t: 'request', entry })).toEqual({ t: 'request', entry });
+  });
+
+  it.each([
+    ['an unknown type', { t: 'signal-all' }],
+    ['a signal the protocol rejects', { t: 'signal', viewerId: 'a', message: { type: 'answer' } }],
+    ['a viewer signal type the host never sends', { t: 'signal', viewerId: 'a', message: { type: 'offer', sdp: 'v=0' } }],
+    ['a report with an unknown state', { t: 'report', report: { viewerId: 'a', state: 'exploded' } }],
+    ['a report without a viewer', { t: 'report', report: { state: 'closed' } }],
+    ['a request entry without a status', { t: 'request', entry: { method: 'GET', target: '/', ms: 1 } }],
+  ])('drops %s', (_what, m) => {
+    expect(parseFromHost(m)).toBeUndefined();
+  });
+});

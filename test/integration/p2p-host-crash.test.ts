@@ -1,0 +1,97 @@
+/**
+ * The agent runs its WebRTC peers in a child process (p2p/isolated-peer-host.ts)
+ * because @roamhq/wrtc can crash its process natively. Here that child really
+ * dies of SIGSEGV, with a viewer connected over P2P: the agent must live on,
+ * keep serving the same URL over the relay, say what happened, and offer P2P
+ * again from a restarted host. Real processes, real wrtc peers, loopback only.
+ */
+import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
+import { requestOver } from '../../packages/relay-server/src/viewer/request';
+import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
+import { send } from '../helpers/http-client';
+import { childPids, killAll, startTunnel, type Tunnel } from '../helpers/processes';
+
+jest.setTimeout(60_000);
+
+let app: FixtureApp;
+let t: Tunnel;
+const viewers: P2PViewer[] = [];
+
+async function p2pGet(): Promise<{ viewer: P2PViewer; transport: string | undefined; body: string }> {
+  const viewer = await connectP2PViewer({ url: t.url, timeoutMs: 20_000 });
+  viewers.push(viewer);
+  const r = await requestOver(viewer.connection, { method: 'GET', target: '/hello', headers: [['host', t.host]] });
+  return { viewer, transport: r.header('x-wingman-transport'), body: (await r.bytes()).toString() };
+}
+
+beforeEach(async () => {
+  app = await startFixtureApp();
+  t = await startTunnel(String(app.port));
+});
+
+afterEach(async () => {
+  for (const v of viewers.splice(0)) v.close();
+  await killAll();
+  await app.close();
+});
+
+describe('a native crash of the P2P host process', () => {
+  it('leaves the agent serving the same URL over the relay, is reported, and P2P returns from a restarted host', async () => {
+    const first = await p2pGet();
+    expect(first.transport).toBe('p2p');
+    const agentPid = t.agent.child.pid!;
+    const hosts = childPids(agentPid);
+    expect(hosts).toHaveLength(1);
+
+    process.kill(hosts[0]!, 'SIGSEGV');
+
+    const closed = await t.agent.waitFor((e) => e.event === 'peer' && e.state === 'closed' && e.viewerId === first.viewer.viewerId);
+    expect(String(closed.reason)).toContain('SIGSEGV');
+    expect(t.agent.child.exitCode).toBeNull();
+    expect(t.agent.child.signalCode).toBeNull();
+
+    const relayed = await send(t.serverPort, t.host, { path: '/hello' });
+    expect(relayed.status).toBe(200);
+    expect(relayed.headers['x-wingman-transport']).toBe('relay');
+    expect(relayed.body.toString()).toBe('hello GET');
+    expect(t.agent.stderr()).toContain('WARN_P2P_HOST_CRASHED');
+
+    // Restarted after HOST_RESTART_BASE_MS; a viewer that offers now gets P2P again (or a coded refusal while it restarts).
+    const deadline = Date.now() + 20_000;
+    let again: Awaited<ReturnType<typeof p2pGet>> | undefined;
+    let lastError = '';
+    while (!again && Date.now() < deadline) {
+      try {
+        again = await p2pGet();
+      } catch (err) {
+        lastError = (err as Error).message;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    if (!again) throw new Error(`no P2P after the host restart within 20 s; last error: ${lastError}`);
+    expect(again.transport).toBe('p2p');
+    expect(again.body).toBe('hello GET');
+    const restarted = childPids(agentPid);
+    expect(restarted).toHaveLength(1);
+    expect(restarted[0]).not.toBe(hosts[0]);
+  });
+
+  it.each(['SIGTERM', 'SIGKILL'] as const)('ends with the agent (%s): no host process outlives it', async (signal) => {
+    await p2pGet();
+    const hosts = childPids(t.agent.child.pid!);
+    expect(hosts).toHaveLength(1);
+    // SIGKILL: the agent cannot say close; the host sees its IPC channel drop.
+    await t.agent.kill(signal);
+    const deadline = Date.now() + 10_000;
+    const alive = () => {
+      try {
+        process.kill(hosts[0]!, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(alive()).toBe(false);
+  });
+});
