@@ -64,6 +64,10 @@ export async function startFixtureApp(): Promise<FixtureApp> {
       case '/hello':
         res.writeHead(200, { 'content-type': 'text/plain', 'x-method': req.method ?? '', 'x-host': req.headers.host ?? '' });
         return res.end(req.method === 'HEAD' ? undefined : `hello ${req.method}`);
+      case '/headers':
+        // What reached the app (credentials the tunnel must have removed, say).
+        res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': 'app_session=s1; Path=/; HttpOnly' });
+        return res.end(JSON.stringify(req.headers));
       case '/echo':
         return collect(req).then((body) => {
           res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-method': req.method ?? '' });

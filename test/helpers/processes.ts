@@ -115,6 +115,22 @@ export async function startTunnel(target: string, opts: { serverEnv?: Record<str
   return { server, agent, serverPort: port, url, sessionId, host: new URL(url).host };
 }
 
+/** Runs `wingman fetch <args>` to completion (killed after 30 s): exit code, stdout (the body) and stderr (which path served it). */
+export function runWingmanFetch(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [AGENT_BIN, 'fetch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, out, err });
+    });
+  });
+}
+
 /** Pids whose parent is `pid` (from /proc, no `ps` needed), e.g. the agent's P2P host process. */
 export function childPids(pid: number): number[] {
   const out: number[] = [];

@@ -11,8 +11,7 @@ import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/sr
 import { requestOver } from '../../packages/relay-server/src/viewer/request';
 import { patternBlock, patternSha256, startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
-import { AGENT_BIN, killAll, startAgent, startTunnel, type Tunnel } from '../helpers/processes';
-import { spawn } from 'node:child_process';
+import { killAll, runWingmanFetch, startAgent, startTunnel, type Tunnel } from '../helpers/processes';
 
 jest.setTimeout(120_000);
 const MiB = 1024 * 1024;
@@ -209,19 +208,7 @@ describe('P2P over a data channel (real wrtc peers, real processes)', () => {
 
 describe('wingman fetch', () => {
   it('fetches a session URL peer-to-peer and says so, then over the relay with --relay-only', async () => {
-    const run = (args: string[]) =>
-      new Promise<{ code: number; out: string; err: string }>((resolve) => {
-        const child = spawn(process.execPath, [AGENT_BIN, 'fetch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d) => (out += d));
-        child.stderr.on('data', (d) => (err += d));
-        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-        child.on('exit', (code) => {
-          clearTimeout(timer);
-          resolve({ code: code ?? 1, out, err });
-        });
-      });
+    const run = runWingmanFetch;
     const p2p = await run([`${t.url}hello`]);
     expect(p2p).toMatchObject({ code: 0, out: 'hello GET' });
     expect(p2p.err).toMatch(/200 via p2p/);

@@ -51,7 +51,18 @@ export interface RegisterMessage {
   p2p: boolean;
   /** Agent software, for logs: "wingman/0.1.0". */
   client: string;
+  /**
+   * Viewers must present this password (HTTP Basic, any user name) before
+   * anything of the session reaches them: relay, shell, signaling
+   * (`wingman http --password`). Absent: the link alone gives access.
+   * An older server refuses the unknown field, so a password is never
+   * silently ignored.
+   */
+  viewerPassword?: string;
 }
+
+/** Longest viewer password, characters (a passphrase fits; bounds hashing and header size). */
+export const MAX_VIEWER_PASSWORD_CHARS = 256;
 
 /** server → agent, answer to register. */
 export interface RegisteredMessage {
@@ -65,6 +76,8 @@ export interface RegisteredMessage {
   /** True when the session was resumed (same URL as before). */
   resumed: boolean;
   p2p: P2PSettings;
+  /** 'password' when the server applied the register's viewerPassword; sent only then (older agents reject unknown fields). */
+  access?: 'password';
 }
 
 /** server → agent: a refusal or failure, then the server closes the socket. */
@@ -163,8 +176,13 @@ export function parseAgentMessage(text: string): AgentToServer {
   const o = parseObject(text);
   switch (o.type) {
     case 'register': {
-      onlyKeys(o, ['type', 'version', 'resume', 'p2p', 'client']);
+      onlyKeys(o, ['type', 'version', 'resume', 'p2p', 'client', 'viewerPassword']);
       const m: RegisterMessage = { type: 'register', version: int(o, 'version', 0, 255), p2p: bool(o, 'p2p'), client: str(o, 'client', 100) };
+      if (o.viewerPassword !== undefined) {
+        const pw = str(o, 'viewerPassword', MAX_VIEWER_PASSWORD_CHARS);
+        if (pw.length === 0) throw protocolError('ERR_INVALID_PAYLOAD', '"viewerPassword" must not be empty');
+        m.viewerPassword = pw;
+      }
       if (o.resume !== undefined) {
         const r = obj(o, 'resume');
         onlyKeys(r, ['sessionId', 'resumeSecret']);
@@ -205,8 +223,8 @@ export function parseServerMessage(text: string): ServerToAgent {
   const o = parseObject(text);
   switch (o.type) {
     case 'registered': {
-      onlyKeys(o, ['type', 'sessionId', 'url', 'resumeSecret', 'graceMs', 'resumed', 'p2p']);
-      return {
+      onlyKeys(o, ['type', 'sessionId', 'url', 'resumeSecret', 'graceMs', 'resumed', 'p2p', 'access']);
+      const m: RegisteredMessage = {
         type: 'registered',
         sessionId: str(o, 'sessionId', 64),
         url: str(o, 'url', 2048),
@@ -215,6 +233,11 @@ export function parseServerMessage(text: string): ServerToAgent {
         resumed: bool(o, 'resumed'),
         p2p: parseP2PSettings(obj(o, 'p2p')),
       };
+      if (o.access !== undefined) {
+        if (o.access !== 'password') throw protocolError('ERR_INVALID_PAYLOAD', '"access" must be "password"');
+        m.access = 'password';
+      }
+      return m;
     }
     case 'error':
       onlyKeys(o, ['type', 'code', 'message']);

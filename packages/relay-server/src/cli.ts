@@ -43,6 +43,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--new-session', 'do not resume the previous session of this server and port (new URL)')
     .option('--qr', 'print the URL as a QR code (default: on a terminal, when the URL is not a localhost one)')
     .option('--no-qr', 'never print the QR code')
+    .option('--password <password>', 'viewers must enter this password (HTTP Basic, any user name; env WINGMAN_PASSWORD)')
     .action((target: string, flags: HttpCommandFlags) => {
       run = runHttp(resolveHttpConfig(target, flags, io.env), io);
     });
@@ -54,6 +55,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--p2p-only', 'fail instead of falling back to the relay')
     .option('--relay-only', 'skip P2P')
     .option('--timeout <ms>', 'P2P connect deadline before falling back (default 5000)')
+    .option('--password <password>', 'the session\'s viewer password (or put it in the URL: http://:PASSWORD@<id>.…)')
     .action((url: string, flags: FetchFlags) => {
       run = runFetch(url, flags, { stdout: io.stdout as never, stderr: io.stderr }).catch((err: unknown) => {
         if (!(err instanceof UsageError)) throw err;
@@ -97,6 +99,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     p2p: config.p2p,
     forwarder,
     resumeStore: store,
+    ...(config.password !== undefined ? { viewerPassword: config.password } : {}),
   });
   const p2p = config.p2p
     ? attachP2P({
@@ -128,7 +131,11 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     agent.on('reconnecting', (e) => reporter.reconnecting(e));
     agent.on('disconnected', (e) => reporter.disconnected(e));
     agent.on('fatal', (e) => {
-      const hint = e.code === 'ERR_TOKEN_REFUSED' && !config.json ? ' (check --token or WINGMAN_TOKEN)' : '';
+      const hint =
+        config.json ? ''
+        : e.code === 'ERR_TOKEN_REFUSED' ? ' (check --token or WINGMAN_TOKEN)'
+        : config.password !== undefined && /viewerPassword/.test(e.message) ? ' (this tunnel server is too old for --password)'
+        : '';
       reporter.fatal(e.code, e.message + hint);
       finish(1);
     });

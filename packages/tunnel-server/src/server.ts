@@ -2,10 +2,12 @@
  * createTunnelServer(): wires config, sessions, relay and HTTP routing onto
  * one Node HTTP server, listens, and returns its address and a close().
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { CLIENT_PATH, createBrowserAssets, isBootstrapNavigation, serveShell, SHIM_PATH, SW_PATH, WS_TICKET_PATH } from '@wingman/browser-client';
 import type { AddressInfo } from 'node:net';
 import { isLoopbackHost, resolveConfig, usesDefaultToken, type TunnelServerConfig, type TunnelServerOptions } from './config';
+import { createViewerAccessGate } from './access/viewer-access';
 import { createApexApp } from './http/apex-app';
 import { createHostRouter } from './http/host-route';
 import { resolvePublicAddress } from './http/public-address';
@@ -83,8 +85,9 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const serveAsset: ReservedRequestHandler = (req, res) => {
     if (!assets.handle(req, res)) res.writeHead(404, { 'content-type': 'text/plain' }).end('not built: run npm run build\n');
   };
-  const bootstrap = (req: IncomingMessage, res: ServerResponse, session: Session): boolean => {
+  const bootstrap = (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string | undefined): boolean => {
     if (!signalingSession(config, session).p2pEnabled() || !isBootstrapNavigation(req)) return false;
+    if (setCookie) res.setHeader('set-cookie', setCookie);
     serveShell(res, { sessionId: session.id, p2p: true });
     return true;
   };
@@ -119,7 +122,10 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const port = (server.address() as AddressInfo).port;
   const address = resolvePublicAddress(config, port);
 
+  // Access cookies of password-protected sessions: HMAC under a key that lives as long as this process (and its sessions).
+  const accessGate = createViewerAccessGate({ key: randomBytes(32), secureCookie: address.scheme === 'https' });
   const agentEndpoint = createAgentEndpoint({
+    accessGate,
     registry,
     tokenCheck: createTokenCheck(config.tokens),
     config,
@@ -139,6 +145,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     wsRelay,
     logger,
     bootstrap,
+    accessGate,
   });
   logger.info({ host: config.host, port, url: address.publicUrl, domain: address.domain }, 'tunnel server listening');
 

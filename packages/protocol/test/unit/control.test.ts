@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   MAX_CONTROL_MESSAGE_BYTES,
+  MAX_VIEWER_PASSWORD_CHARS,
   parseAgentMessage,
   parseServerMessage,
   parseSignalHello,
@@ -70,6 +71,18 @@ describe('control message validation', () => {
     refused(() => parseAgentMessage(JSON.stringify({ ...register, client: 'x'.repeat(101) })), /"client" must be a string of at most 100 chars/);
     refused(() => parseAgentMessage(JSON.stringify({ ...register, resume: { sessionId: 'ABC', resumeSecret: 's' } })), /not a session id/);
     refused(() => parseServerMessage(JSON.stringify({ type: 'viewer-left', viewerId: 'xyz' })), /bad viewerId/);
+  });
+
+  it('carries a viewer password in register (1-256 chars) and "access":"password" in registered, refusing anything else', () => {
+    expect(parseAgentMessage(JSON.stringify({ ...register, viewerPassword: 'pw: with spaces' }))).toMatchObject({ viewerPassword: 'pw: with spaces' });
+    expect(parseAgentMessage(JSON.stringify(register))).not.toHaveProperty('viewerPassword');
+    refused(() => parseAgentMessage(JSON.stringify({ ...register, viewerPassword: '' })), /"viewerPassword" must not be empty/);
+    refused(() => parseAgentMessage(JSON.stringify({ ...register, viewerPassword: 'x'.repeat(MAX_VIEWER_PASSWORD_CHARS + 1) })), /"viewerPassword" must be a string of at most 256 chars/);
+    refused(() => parseAgentMessage(JSON.stringify({ ...register, viewerPassword: 42 })), /"viewerPassword" must be a string/);
+    const registered = JSON.parse(jsonExamples().find((e) => e.includes('"registered"'))!) as Record<string, unknown>;
+    expect(parseServerMessage(JSON.stringify({ ...registered, access: 'password' }))).toMatchObject({ access: 'password' });
+    expect(parseServerMessage(JSON.stringify(registered))).not.toHaveProperty('access');
+    refused(() => parseServerMessage(JSON.stringify({ ...registered, access: 'open' })), /"access" must be "password"/);
   });
 
   it('refuses ICE servers that are not stun:/turn: URLs', () => {

@@ -53,6 +53,8 @@ export interface AgentOptions {
   heartbeatIntervalMs?: number;
   /** PONG deadline, ms. Default HEARTBEAT_TIMEOUT_MS. */
   heartbeatTimeoutMs?: number;
+  /** Viewers must present this password (`wingman http --password`). The agent refuses to serve if the server does not confirm it. */
+  viewerPassword?: string;
 }
 
 export interface ReadyEvent {
@@ -64,6 +66,8 @@ export interface ReadyEvent {
   p2p: boolean;
   /** The server's P2P settings (ICE servers may hold TURN credentials: do not print). */
   p2pSettings: P2PSettings;
+  /** 'password': viewers need the password; 'link': the URL alone gives access. */
+  access: 'password' | 'link';
 }
 
 export interface AgentEvents {
@@ -117,7 +121,7 @@ export function createAgent(options: AgentOptions): Agent {
   const connect = () => {
     state = 'connecting';
     const resume = store.load();
-    const register: RegisterMessage = { type: 'register', version: PROTOCOL_VERSION, p2p: options.p2p ?? true, client: `wingman/${VERSION}`, ...(resume ? { resume } : {}) };
+    const register: RegisterMessage = { type: 'register', version: PROTOCOL_VERSION, p2p: options.p2p ?? true, client: `wingman/${VERSION}`, ...(resume ? { resume } : {}), ...(options.viewerPassword !== undefined ? { viewerPassword: options.viewerPassword } : {}) };
     cancelAttempt = connectOnce({
       url,
       token: options.token,
@@ -165,6 +169,11 @@ export function createAgent(options: AgentOptions): Agent {
   function onRegistered(socket: WebSocket, message: RegisteredMessage): void {
     cancelAttempt = undefined;
     if (state === 'stopped') return void socket.terminate();
+    if (options.viewerPassword !== undefined && message.access !== 'password') {
+      // Never serve an app the developer asked to protect without the protection.
+      ws = socket;
+      return fatal('ERR_ACCESS_UNSUPPORTED', 'the tunnel server did not confirm the viewer password; it may be too old for --password');
+    }
     state = 'live';
     liveSince = Date.now();
     busyResumes = 0;
@@ -176,7 +185,7 @@ export function createAgent(options: AgentOptions): Agent {
     c.on('stream', (stream) => forwarder.handleStream(stream, 'relay'));
     socket.on('close', (code: number, reason: Buffer) => onSocketClose(socket, c, code, reason.toString('utf8')));
     startHeartbeat(socket, c);
-    emitter.emit('ready', { url: message.url, sessionId: message.sessionId, resumed: message.resumed, p2p: message.p2p.enabled, p2pSettings: message.p2p });
+    emitter.emit('ready', { url: message.url, sessionId: message.sessionId, resumed: message.resumed, p2p: message.p2p.enabled, p2pSettings: message.p2p, access: message.access === 'password' ? 'password' : 'link' });
   }
 
   function onControlText(text: string): void {

@@ -8,7 +8,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Writable } from 'node:stream';
-import { connectP2PViewer } from '../viewer/p2p-viewer';
+import { basicAuthorization, connectP2PViewer } from '../viewer/p2p-viewer';
 import { localhostLookup } from '../viewer/localhost-lookup';
 import { requestOver } from '../viewer/request';
 import { UsageError } from './options';
@@ -20,6 +20,8 @@ export interface FetchFlags {
   relayOnly?: boolean;
   /** P2P connect deadline, ms. */
   timeout?: string;
+  /** The session's viewer password (also accepted as the URL's user info: http://:PASSWORD@<id>.…). */
+  password?: string;
 }
 
 export interface FetchIo {
@@ -42,10 +44,14 @@ export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo):
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) throw new UsageError('--timeout must be 1..600000 ms');
   const target = `${url.pathname}${url.search}`;
   const started = Date.now();
+  const password = flags.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
+  url.username = '';
+  url.password = '';
+  const auth = password !== undefined ? { authorization: basicAuthorization(password) } : {};
 
   if (!flags.relayOnly) {
     try {
-      const viewer = await connectP2PViewer({ url: url.href, timeoutMs });
+      const viewer = await connectP2PViewer({ url: url.href, timeoutMs, ...(password !== undefined ? { password } : {}) });
       try {
         const res = await requestOver(viewer.connection, { target, headers: [['host', url.host], ['user-agent', 'wingman-fetch']] });
         for await (const chunk of res.chunks()) if (!io.stdout.write(chunk)) await new Promise((r) => io.stdout.once('drain', r));
@@ -63,7 +69,7 @@ export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo):
     }
   }
   return new Promise<number>((resolve) => {
-    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { lookup: localhostLookup as never, headers: { 'user-agent': 'wingman-fetch' } }, (res) => {
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { lookup: localhostLookup as never, headers: { 'user-agent': 'wingman-fetch', ...auth } }, (res) => {
       res.pipe(io.stdout, { end: false });
       res.on('end', () => {
         io.stderr.write(`wingman fetch: ${res.statusCode} via ${res.headers['x-wingman-transport'] ?? 'unknown'} (total ${Date.now() - started} ms)\n`);

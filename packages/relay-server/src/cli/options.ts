@@ -2,6 +2,7 @@
  * `wingman http` options and environment, validated into one config. Every
  * value comes from a user: each rejection is a one-line message.
  */
+import { MAX_VIEWER_PASSWORD_CHARS } from '@wingman/protocol';
 import type { HostHeaderMode, Target } from '../forward';
 
 /** The quick start's local tunnel server (`wingman-server` on its default port). */
@@ -31,6 +32,7 @@ export interface HttpCommandFlags {
   newSession?: boolean;
   /** --qr (true) / --no-qr (false). */
   qr?: boolean;
+  password?: string;
 }
 
 export interface HttpConfig {
@@ -44,6 +46,8 @@ export interface HttpConfig {
   newSession: boolean;
   /** Print the URL's QR code: forced on/off, or undefined to decide (terminal, public URL). */
   qr: boolean | undefined;
+  /** Viewers must enter this password (HTTP Basic, any user name); undefined: the link alone gives access. */
+  password: string | undefined;
 }
 
 /** `3000`, `localhost:3000`, `127.0.0.1:3000`, `[::1]:3000`. Host defaults to localhost. */
@@ -83,6 +87,13 @@ function parseHostHeader(text: string): HostHeaderMode {
   return text;
 }
 
+function parsePassword(text: string, source: string): string {
+  if (text.length === 0 || text.length > MAX_VIEWER_PASSWORD_CHARS) throw new UsageError(`invalid ${source}: expected 1-${MAX_VIEWER_PASSWORD_CHARS} characters`);
+  // Control characters cannot be typed into a browser's password prompt.
+  if (/[\u0000-\u001f\u007f]/.test(text)) throw new UsageError(`invalid ${source}: control characters are not allowed`);
+  return text;
+}
+
 function parseTimeout(text: string): number {
   if (!/^[0-9]{1,9}$/.test(text) || Number(text) < 1 || Number(text) > MAX_TIMEOUT_MS) {
     throw new UsageError(`invalid --timeout "${text}": expected milliseconds, 1-${MAX_TIMEOUT_MS}`);
@@ -90,7 +101,7 @@ function parseTimeout(text: string): number {
   return Number(text);
 }
 
-/** Flags win over the environment (WINGMAN_SERVER, WINGMAN_TOKEN, WINGMAN_P2P), which wins over defaults. */
+/** Flags win over the environment (WINGMAN_SERVER, WINGMAN_TOKEN, WINGMAN_P2P, WINGMAN_PASSWORD), which wins over defaults. */
 export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, env: NodeJS.ProcessEnv): HttpConfig {
   const p2pEnv = env.WINGMAN_P2P;
   if (p2pEnv !== undefined && p2pEnv !== '' && p2pEnv !== '0' && p2pEnv !== '1') throw new UsageError(`invalid WINGMAN_P2P "${p2pEnv}": expected 0 or 1`);
@@ -104,5 +115,6 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     timeoutMs: flags.timeout === undefined ? undefined : parseTimeout(flags.timeout),
     newSession: flags.newSession === true,
     qr: flags.qr,
+    password: flags.password !== undefined ? parsePassword(flags.password, '--password') : env.WINGMAN_PASSWORD ? parsePassword(env.WINGMAN_PASSWORD, 'WINGMAN_PASSWORD') : undefined,
   };
 }

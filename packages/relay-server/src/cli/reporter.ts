@@ -37,7 +37,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
     const event = (o: Record<string, unknown>) => (readySeen ? stdout : stderr).write(line(o));
     return {
       ready(e, forwardingTo) {
-        stdout.write(line({ event: 'ready', url: e.url, sessionId: e.sessionId, resumed: e.resumed, p2p: e.p2p, target: forwardingTo }));
+        stdout.write(line({ event: 'ready', url: e.url, sessionId: e.sessionId, resumed: e.resumed, p2p: e.p2p, access: e.access, target: forwardingTo }));
         readySeen = true;
       },
       request: (e) => event({ event: 'request', ...e }),
@@ -58,7 +58,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
       }
       readySeen = true;
       const qr = shouldPrintQr(options.qr, e.url, stdout.isTTY === true) ? `\n${renderQr(e.url)}\n` : '';
-      stdout.write(`\nWingman: share this link\n\n    ${e.url}\n${qr}\nforwarding to ${forwardingTo}${e.p2p ? ' (peer-to-peer when possible, relay otherwise)' : ' (relay)'}\nCtrl+C to stop.\n\n`);
+      stdout.write(`\nWingman: share this link\n\n    ${e.url}\n${qr}${e.access === 'password' ? '    viewers need the password (--password)\n' : ''}\nforwarding to ${forwardingTo}${e.p2p ? ' (peer-to-peer when possible, relay otherwise)' : ' (relay)'}\nCtrl+C to stop.\n\n`);
     },
     request(e) {
       const status = e.status === 0 ? (e.error ?? 'reset') : String(e.status);

@@ -26,6 +26,13 @@ export interface P2PViewerOptions {
   url: string;
   /** Deadline for the channel to open, ms. Default VIEWER_CONNECT_TIMEOUT_MS. */
   timeoutMs?: number;
+  /** The session's viewer password (`wingman http --password`), sent as HTTP Basic credentials when signaling. */
+  password?: string;
+}
+
+/** `Authorization` value for a session's viewer password (RFC 7617; the user name is ignored). */
+export function basicAuthorization(password: string): string {
+  return `Basic ${Buffer.from(`:${password}`, 'utf8').toString('base64')}`;
 }
 
 export interface P2PViewer {
@@ -52,7 +59,8 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
     let pc: RtcPeerConnection | undefined;
     let dc: RtcDataChannel | undefined;
     let settled = false;
-    const ws = new WebSocket(signalUrl, { lookup: localhostLookup as never, maxPayload: 64 * 1024 });
+    const headers = options.password !== undefined ? { authorization: basicAuthorization(options.password) } : undefined;
+    const ws = new WebSocket(signalUrl, { lookup: localhostLookup as never, maxPayload: 64 * 1024, ...(headers ? { headers } : {}) });
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;

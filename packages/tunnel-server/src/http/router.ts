@@ -8,6 +8,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AGENT_PATH, RESERVED_PREFIX, SESSION_ID_PATTERN } from '@wingman/protocol';
 import type { Express } from 'express';
+import { VIA_HEADER, VIA_SW } from '@wingman/browser-client';
+import { sendAccessRefusal, writeAccessRefusal } from '../access/access-denied';
+import type { AccessDecision, ViewerAccessGate } from '../access/viewer-access';
 import type { Logger } from '../logger';
 import { relayHttp, type HttpRelayContext } from '../relay/http-relay';
 import type { WsRelay } from '../relay/ws-relay';
@@ -31,7 +34,9 @@ export interface RouterOptions {
    * Serves the browser client's shell instead of relaying, for a browser's
    * top-level navigation on a session with P2P on; returns false to relay.
    */
-  bootstrap?: (req: IncomingMessage, res: ServerResponse, session: Session) => boolean;
+  bootstrap?: (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string | undefined) => boolean;
+  /** Checks viewers of password-protected sessions (sessions without `access` are open). */
+  accessGate?: ViewerAccessGate;
 }
 
 export interface Router {
@@ -47,6 +52,19 @@ function shortLabel(label: string): string {
 export function createRouter(options: RouterOptions): Router {
   const { hostRouter, registry, reserved, logger } = options;
 
+  /**
+   * Password-protected sessions: everything on the origin, reserved paths
+   * included, needs access. Decides, then removes the gate's credentials
+   * from the request. Open sessions and unknown ids pass unchanged.
+   */
+  function checkAccess(req: IncomingMessage, session: Session | undefined): AccessDecision {
+    if (!session?.access || !options.accessGate) return { kind: 'granted' };
+    const decision = options.accessGate.check(req, session.access, { fromServiceWorker: req.headers[VIA_HEADER] === VIA_SW });
+    if (decision.kind === 'granted') options.accessGate.scrub(req, session.access);
+    else logger.debug({ sessionId: session.id, decision: decision.kind }, 'viewer refused: no access');
+    return decision;
+  }
+
   function request(req: IncomingMessage, res: ServerResponse): void {
     const route = hostRouter.route(req.headers.host);
     if (route.kind === 'apex') {
@@ -55,14 +73,29 @@ export function createRouter(options: RouterOptions): Router {
     }
     const id = route.label;
     if (!SESSION_ID_PATTERN.test(id)) return sendPage(res, unknownSessionPage(shortLabel(id)));
-    if (pathnameOf(req.url).startsWith(RESERVED_PREFIX)) {
-      return reserved.handleRequest(req, res, { sessionId: id, session: registry.get(id) });
-    }
     const session = registry.get(id);
+    const access = checkAccess(req, session);
+    if (access.kind !== 'granted') {
+      req.resume();
+      return sendAccessRefusal(res, access);
+    }
+    // An earned access cookie goes on whatever answers. Not with setHeader()
+    // before the relay: once any field is set that way, Node applies the
+    // header array of writeHead() with setHeader() too, and the last
+    // Set-Cookie would replace the app's own; the relay adds it to the head.
+    const { setCookie } = access;
+    const own = () => setCookie && res.setHeader('set-cookie', setCookie);
+    if (pathnameOf(req.url).startsWith(RESERVED_PREFIX)) {
+      own();
+      return reserved.handleRequest(req, res, { sessionId: id, session });
+    }
     if (!session) return sendPage(res, unknownSessionPage(id));
-    if (!session.agent) return sendPage(res, agentGonePage(id));
-    if (options.bootstrap?.(req, res, session)) return;
-    relayHttp(session.agent.connection, req, res, options.httpRelay);
+    if (!session.agent) {
+      own();
+      return sendPage(res, agentGonePage(id));
+    }
+    if (options.bootstrap?.(req, res, session, setCookie)) return;
+    relayHttp(session.agent.connection, req, res, options.httpRelay, access.setCookie);
   }
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -73,10 +106,12 @@ export function createRouter(options: RouterOptions): Router {
     }
     const id = route.label;
     if (!SESSION_ID_PATTERN.test(id)) return writeRawText(socket, 404, `No Wingman session ${shortLabel(id)} here`);
-    if (pathnameOf(req.url).startsWith(RESERVED_PREFIX)) {
-      return reserved.handleUpgrade(req, socket, head, { sessionId: id, session: registry.get(id) });
-    }
     const session = registry.get(id);
+    const access = checkAccess(req, session);
+    if (access.kind !== 'granted') return writeAccessRefusal(socket, access);
+    if (pathnameOf(req.url).startsWith(RESERVED_PREFIX)) {
+      return reserved.handleUpgrade(req, socket, head, { sessionId: id, session });
+    }
     if (!session) return writeRawText(socket, 404, `No Wingman session ${id} here`);
     if (!session.agent) {
       return writeRawText(socket, 502, `The Wingman agent of session ${id} is reconnecting`, [['retry-after', String(RETRY_AFTER_S)]]);

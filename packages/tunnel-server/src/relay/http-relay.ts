@@ -65,7 +65,11 @@ function hasBody(req: IncomingMessage): boolean {
   return length !== undefined && length !== '0';
 }
 
-export function relayHttp(connection: Connection, req: IncomingMessage, res: ServerResponse, ctx: HttpRelayContext): void {
+/**
+ * @param setCookie the access cookie a password-protected session's viewer
+ *   earned with this request (viewer-access.ts), added to the app's response head.
+ */
+export function relayHttp(connection: Connection, req: IncomingMessage, res: ServerResponse, ctx: HttpRelayContext, setCookie?: string): void {
   const target = originFormTarget(req.url);
   if (!target) {
     sendPage(res, { status: 400, title: 'Bad request target', message: 'Only origin-form request targets (`/path?query`) are relayed.', code: 'ERR_INVALID_HEAD' });
@@ -112,7 +116,9 @@ export function relayHttp(connection: Connection, req: IncomingMessage, res: Ser
       return;
     }
     try {
-      res.writeHead(head.status, responseHeadersForViewer(head.headers));
+      const headers = responseHeadersForViewer(head.headers);
+      if (setCookie) headers.push('set-cookie', setCookie);
+      res.writeHead(head.status, headers);
     } catch (err) {
       // Node refused a field the wire allowed (it is stricter on some values).
       ctx.logger.debug({ err }, 'relay: response head refused by Node');

@@ -4,6 +4,7 @@
  * `register` → `registered` handshake, then hand-over to an agent link that
  * carries protocol frames. Protocol: docs/PROTOCOL.md §Agent control channel.
  */
+import type { ViewerAccessGate } from '../access/viewer-access';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
@@ -45,6 +46,8 @@ export interface AgentEndpointOptions {
   /** Public URL of a session, e.g. `http://<id>.localhost:8080/`. */
   sessionUrl: (sessionId: string) => string;
   hub: SignalingHub;
+  /** Makes the access state of sessions whose agent registers with a viewer password. */
+  accessGate: ViewerAccessGate;
 }
 
 export interface AgentEndpoint {
@@ -115,6 +118,8 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       hub: options.hub,
     });
     sockets.set(ws, () => link.close('ERR_GOING_AWAY', 'server shutting down'));
+    // The latest register decides: a restarted `wingman` may add, change or drop the password.
+    session.access = message.viewerPassword !== undefined ? options.accessGate.create(session.id, message.viewerPassword) : undefined;
     const registered: RegisteredMessage = {
       type: 'registered',
       sessionId: session.id,
@@ -123,12 +128,13 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       graceMs: config.sessionGraceMs,
       resumed: resumable !== undefined,
       p2p: p2pSettingsFor(config.p2p, message.p2p, session.id),
+      ...(session.access ? { access: 'password' as const } : {}),
     };
     // Sent before the connection's HELLO, which leaves on a later microtask.
     ws.send(JSON.stringify(registered));
     metrics.agentConnections.inc({ outcome: 'registered' });
     (resumable ? metrics.sessionsResumed : metrics.sessionsCreated).inc();
-    logger.info({ sessionId: session.id, remoteAddress, resumed: registered.resumed, client: message.client, url: registered.url }, 'agent connected');
+    logger.info({ sessionId: session.id, remoteAddress, resumed: registered.resumed, client: message.client, url: registered.url, access: session.access ? 'password' : 'link' }, 'agent connected');
   }
 
   return {

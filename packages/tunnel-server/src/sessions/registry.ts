@@ -5,6 +5,7 @@
  * Keyed by a Map with ids checked against SESSION_ID_PATTERN before lookup.
  */
 import type { Connection, ServerToAgent } from '@wingman/protocol';
+import type { SessionAccess } from '../access/viewer-access';
 import { constantTimeEqual, createResumeSecret, createSessionId } from './session-id';
 
 /** What the registry knows about an attached agent. */
@@ -29,6 +30,8 @@ export interface Session {
   agent: AgentLink | undefined;
   /** When the agent dropped (grace started), ms since epoch. */
   detachedAt: number | undefined;
+  /** Set when the agent registered with a viewer password (the latest register decides); undefined: the link alone gives access. */
+  access?: SessionAccess | undefined;
 }
 
 export interface SessionRegistryOptions {

@@ -53,6 +53,8 @@ export interface LaunchChromiumOptions {
   requireLoopbackOnly?: boolean;
   /** Extra Chromium switches, appended to {@link CHROMIUM_ARGS}. */
   extraArgs?: string[];
+  /** Answer HTTP Basic challenges with these (a password-protected session). Default: none, the 401 page shows. */
+  httpCredentials?: { username: string; password: string };
 }
 
 export interface LaunchedChromium {
@@ -69,7 +71,7 @@ export interface LaunchedChromium {
  * afterEach/afterAll. Throws with the install command when Chromium is missing.
  */
 export async function launchChromium(options: LaunchChromiumOptions = {}): Promise<LaunchedChromium> {
-  const { grantMediaPermissions = true, requireLoopbackOnly = true, extraArgs = [] } = options;
+  const { grantMediaPermissions = true, requireLoopbackOnly = true, extraArgs = [], httpCredentials } = options;
   try {
     accessSync(CHROMIUM_PATH, constants.X_OK);
   } catch {
@@ -88,6 +90,7 @@ export async function launchChromium(options: LaunchChromiumOptions = {}): Promi
       permissions: grantMediaPermissions ? ['camera', 'microphone'] : [],
       // Service Workers are the point of these tests; make sure nothing blocks them.
       serviceWorkers: 'allow',
+      ...(httpCredentials ? { httpCredentials } : {}),
     });
   } catch (err) {
     rmSync(profileDir, { recursive: true, force: true });

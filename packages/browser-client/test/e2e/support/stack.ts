@@ -14,6 +14,8 @@ export interface StackOptions {
   serverEnv?: Record<string, string>;
   /** Extra agent environment, e.g. { WINGMAN_BENCH_RAW: '1' }. */
   agentEnv?: Record<string, string>;
+  /** Extra `wingman http` arguments, e.g. ['--password', 'x']. */
+  agentArgs?: string[];
 }
 
 export interface Stack {
@@ -43,9 +45,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const app = await startApp();
   try {
     const { server, port } = await startServer({ LOG_LEVEL: 'warn', ...options.serverEnv });
-    const { agent, url, sessionId } = await startAgent(`http://localhost:${port}`, String(app.port), options.agentEnv ?? {}, options.agentP2p === false ? ['--no-p2p'] : []);
+    const { agent, url, sessionId } = await startAgent(`http://localhost:${port}`, String(app.port), options.agentEnv ?? {}, [...(options.agentP2p === false ? ['--no-p2p'] : []), ...(options.agentArgs ?? [])]);
     const status = await probe(port, new URL(url).host, '/__wingman/client.js');
-    if (status !== 200) throw new Error(`the tunnel server answers /__wingman/client.js with ${status}: build the browser bundle (npm run build)`);
+    // 401: a password-protected session (the probe carries no credentials); the bundle is behind the gate.
+    if (status !== 200 && !(status === 401 && options.agentArgs?.includes('--password'))) throw new Error(`the tunnel server answers /__wingman/client.js with ${status}: build the browser bundle (npm run build)`);
     return {
       app,
       server,

@@ -1,0 +1,172 @@
+/**
+ * Viewer access for password-protected sessions (`wingman http --password`).
+ * Every request and upgrade on such a session's origin — relay, shell,
+ * bundles, signaling — must carry either the session's access cookie or
+ * HTTP Basic credentials with the password (any user name). Basic
+ * credentials that match earn the cookie, so the browser's later requests
+ * (the Service Worker's relay fetches, WebSockets, the signaling socket)
+ * pass without them. P2P needs no check of its own: a data channel only
+ * exists after signaling, which is gated here.
+ *
+ * The gate's credentials never reach the developer's app: the cookie is
+ * removed from `Cookie`, and an `Authorization` that carried the password is
+ * dropped (scrub()). An app's own `Authorization` (a bearer token, say) passes.
+ * @see https://www.rfc-editor.org/rfc/rfc7617 (Basic), RFC 6265 (cookies)
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { parse as parseCookie, serialize as serializeCookie } from 'cookie';
+
+/** Name of the access cookie on a session origin (removed from every request before the app sees it). */
+export const ACCESS_COOKIE = 'wingman_access';
+
+/** Window over which wrong passwords are counted per session, ms. */
+export const PASSWORD_ATTEMPT_WINDOW_MS = 60_000;
+
+/**
+ * Wrong passwords per session per window before the gate answers 429 until
+ * the window ends. Bounds online guessing at 20 a minute per session; a
+ * viewer who already holds the cookie is never throttled.
+ */
+export const MAX_PASSWORD_FAILURES_PER_WINDOW = 20;
+
+/** Realm of the Basic challenge (browsers show it in their prompt and key cached credentials on it). */
+export const ACCESS_REALM = 'Wingman session';
+
+/** What the server keeps of a session's password: its digest and the cookie value it implies. */
+export interface SessionAccess {
+  /** SHA-256 of the password. */
+  readonly digest: Buffer;
+  /** The access cookie's value for this session and password (HMAC under the server's key). */
+  readonly token: string;
+  failures: { windowStart: number; count: number };
+}
+
+export type AccessDecision =
+  /** Let it through; `setCookie` when Basic credentials earned the cookie just now. */
+  | { kind: 'granted'; setCookie?: string }
+  /** No or wrong credentials: 401 with a Basic challenge. */
+  | { kind: 'denied'; reason: 'missing' | 'wrong' }
+  /** Too many wrong passwords for this session lately: 429. */
+  | { kind: 'throttled'; retryAfterS: number };
+
+export interface ViewerAccessGate {
+  /** The access state for a session registered with `password`. */
+  create(sessionId: string, password: string): SessionAccess;
+  /** Decides one request or upgrade. `fromServiceWorker`: never earns a cookie (its Set-Cookie would land in the SW's jar). */
+  check(req: IncomingMessage, access: SessionAccess, options: { fromServiceWorker: boolean; now?: number }): AccessDecision;
+  /** Removes the gate's credentials from the request's headers (in place), before anything relays it. */
+  scrub(req: IncomingMessage, access: SessionAccess): void;
+}
+
+export interface ViewerAccessOptions {
+  /** Key of the cookie HMAC: random per server process (cookies end with the process, as its sessions do). */
+  key: Uint8Array;
+  /** Mark the cookie Secure (the public URL is https). */
+  secureCookie: boolean;
+}
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/** The password of `Authorization: Basic …`, or undefined (another scheme, malformed). */
+export function basicPassword(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const m = /^basic[ \t]+([A-Za-z0-9+/=]+)[ \t]*$/i.exec(header);
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : decoded.slice(colon + 1);
+}
+
+/** `Cookie` without the access cookie; undefined when nothing is left. Other pairs keep their order and bytes. */
+export function withoutAccessCookie(header: string): string | undefined {
+  const kept = header
+    .split(';')
+    .map((pair) => pair.trim())
+    .filter((pair) => pair.length > 0 && pair.slice(0, pair.indexOf('=') < 0 ? pair.length : pair.indexOf('=')).trim() !== ACCESS_COOKIE);
+  return kept.length > 0 ? kept.join('; ') : undefined;
+}
+
+function sameSecret(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function createViewerAccessGate(options: ViewerAccessOptions): ViewerAccessGate {
+  const tokenFor = (sessionId: string, digest: Buffer) => createHmac('sha256', options.key).update(sessionId).update('\0').update(digest).digest('base64url');
+
+  const cookieMatches = (req: IncomingMessage, access: SessionAccess): boolean => {
+    const header = req.headers.cookie;
+    if (!header) return false;
+    let value: string | undefined;
+    try {
+      value = parseCookie(header)[ACCESS_COOKIE];
+    } catch {
+      return false;
+    }
+    return value !== undefined && sameSecret(sha256(value), sha256(access.token));
+  };
+
+  const passwordMatches = (req: IncomingMessage, access: SessionAccess): boolean | undefined => {
+    const password = basicPassword(req.headers.authorization);
+    return password === undefined ? undefined : sameSecret(sha256(password), access.digest);
+  };
+
+  return {
+    create(sessionId, password) {
+      const digest = sha256(password);
+      return { digest, token: tokenFor(sessionId, digest), failures: { windowStart: 0, count: 0 } };
+    },
+
+    check(req, access, { fromServiceWorker, now = Date.now() }) {
+      if (cookieMatches(req, access)) return { kind: 'granted' };
+      const f = access.failures;
+      if (now - f.windowStart >= PASSWORD_ATTEMPT_WINDOW_MS) {
+        f.windowStart = now;
+        f.count = 0;
+      }
+      if (f.count >= MAX_PASSWORD_FAILURES_PER_WINDOW) {
+        return { kind: 'throttled', retryAfterS: Math.max(1, Math.ceil((f.windowStart + PASSWORD_ATTEMPT_WINDOW_MS - now) / 1000)) };
+      }
+      const matched = passwordMatches(req, access);
+      if (matched === undefined) return { kind: 'denied', reason: 'missing' };
+      if (!matched) {
+        f.count++;
+        return { kind: 'denied', reason: 'wrong' };
+      }
+      if (fromServiceWorker) return { kind: 'granted' };
+      const setCookie = serializeCookie(ACCESS_COOKIE, access.token, { path: '/', httpOnly: true, sameSite: 'lax', secure: options.secureCookie });
+      return { kind: 'granted', setCookie };
+    },
+
+    scrub(req, access) {
+      const raw = req.rawHeaders;
+      const out: string[] = [];
+      const cookies: string[] = [];
+      let authorization: string | undefined;
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const name = raw[i]!;
+        const value = raw[i + 1]!;
+        const lower = name.toLowerCase();
+        if (lower === 'cookie') {
+          const rest = withoutAccessCookie(value);
+          if (rest === undefined) continue;
+          cookies.push(rest);
+          out.push(name, rest);
+          continue;
+        }
+        if (lower === 'authorization') {
+          const password = basicPassword(value);
+          if (password !== undefined && sameSecret(sha256(password), access.digest)) continue;
+          authorization ??= value;
+        }
+        out.push(name, value);
+      }
+      req.rawHeaders = out;
+      // req.headers was derived from rawHeaders once already: keep it in step.
+      if (cookies.length > 0) req.headers.cookie = cookies.join('; ');
+      else delete req.headers.cookie;
+      if (authorization !== undefined) req.headers.authorization = authorization;
+      else delete req.headers.authorization;
+    },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * The viewer access gate of password-protected sessions, on plain request
+ * objects: which credentials grant access, what earns the cookie, guessing
+ * throttled per session, and the gate's credentials scrubbed from what the
+ * app would receive.
+ */
+import type { IncomingMessage } from 'node:http';
+import {
+  ACCESS_COOKIE,
+  basicPassword,
+  createViewerAccessGate,
+  MAX_PASSWORD_FAILURES_PER_WINDOW,
+  PASSWORD_ATTEMPT_WINDOW_MS,
+  withoutAccessCookie,
+} from '../../src/access/viewer-access';
+
+const gate = createViewerAccessGate({ key: Buffer.alloc(32, 7), secureCookie: false });
+const basic = (password: string, user = '') => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+/** A request as the gate reads it: rawHeaders plus the derived headers object. */
+function request(raw: string[]): IncomingMessage {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    headers[name] = name === 'cookie' && headers[name] ? `${headers[name]}; ${raw[i + 1]}` : raw[i + 1]!;
+  }
+  return { rawHeaders: [...raw], headers } as unknown as IncomingMessage;
+}
+
+describe('basicPassword', () => {
+  it('returns the password of Basic credentials, whatever the user name, colons included', () => {
+    expect(basicPassword(basic('s3cret'))).toBe('s3cret');
+    expect(basicPassword(basic('a:b:c', 'someone'))).toBe('a:b:c');
+    expect(basicPassword(`basic ${Buffer.from(':x').toString('base64')}`)).toBe('x');
+    expect(basicPassword(basic('pässwörd'))).toBe('pässwörd');
+  });
+
+  it('returns undefined for other schemes, no colon and malformed values', () => {
+    expect(basicPassword(undefined)).toBeUndefined();
+    expect(basicPassword('Bearer abc')).toBeUndefined();
+    expect(basicPassword(`Basic ${Buffer.from('nocolon').toString('base64')}`)).toBeUndefined();
+    expect(basicPassword('Basic !!!')).toBeUndefined();
+  });
+});
+
+describe('withoutAccessCookie', () => {
+  it('drops only the access cookie and keeps the other pairs in order', () => {
+    expect(withoutAccessCookie(`a=1; ${ACCESS_COOKIE}=t; b=2`)).toBe('a=1; b=2');
+    expect(withoutAccessCookie(`${ACCESS_COOKIE}=t`)).toBeUndefined();
+    expect(withoutAccessCookie(`x${ACCESS_COOKIE}=keep; ${ACCESS_COOKIE}x=keep`)).toBe(`x${ACCESS_COOKIE}=keep; ${ACCESS_COOKIE}x=keep`);
+    expect(withoutAccessCookie('flag; a=1')).toBe('flag; a=1');
+  });
+});
+
+describe('check', () => {
+  it('grants the right password and earns an HttpOnly, SameSite=Lax cookie bound to the session', () => {
+    const access = gate.create('session-a', 'pw');
+    const d = gate.check(request(['Authorization', basic('pw', 'me')]), access, { fromServiceWorker: false });
+    expect(d).toEqual({ kind: 'granted', setCookie: `${ACCESS_COOKIE}=${access.token}; Path=/; HttpOnly; SameSite=Lax` });
+    expect(gate.create('session-b', 'pw').token).not.toBe(access.token);
+    expect(gate.create('session-a', 'other').token).not.toBe(access.token);
+  });
+
+  it('marks the cookie Secure behind an https public URL', () => {
+    const secure = createViewerAccessGate({ key: Buffer.alloc(32, 1), secureCookie: true });
+    const access = secure.create('s', 'pw');
+    const d = secure.check(request(['authorization', basic('pw')]), access, { fromServiceWorker: false });
+    expect(d.kind === 'granted' && d.setCookie).toMatch(/; Secure/);
+  });
+
+  it('grants the cookie alone, and never earns a cookie for a Service Worker request', () => {
+    const access = gate.create('s', 'pw');
+    expect(gate.check(request(['cookie', `a=1; ${ACCESS_COOKIE}=${access.token}`]), access, { fromServiceWorker: false })).toEqual({ kind: 'granted' });
+    expect(gate.check(request(['authorization', basic('pw')]), access, { fromServiceWorker: true })).toEqual({ kind: 'granted' });
+  });
+
+  it('denies missing credentials, a wrong password, another scheme and a forged cookie', () => {
+    const access = gate.create('s', 'pw');
+    expect(gate.check(request([]), access, { fromServiceWorker: false })).toEqual({ kind: 'denied', reason: 'missing' });
+    expect(gate.check(request(['authorization', 'Bearer pw']), access, { fromServiceWorker: false })).toEqual({ kind: 'denied', reason: 'missing' });
+    expect(gate.check(request(['authorization', basic('PW')]), access, { fromServiceWorker: false })).toEqual({ kind: 'denied', reason: 'wrong' });
+    expect(gate.check(request(['cookie', `${ACCESS_COOKIE}=${access.token.slice(0, -1)}A`]), access, { fromServiceWorker: false })).toEqual({ kind: 'denied', reason: 'missing' });
+    expect(gate.check(request(['cookie', `${ACCESS_COOKIE}=%E0%A4%A`]), access, { fromServiceWorker: false })).toEqual({ kind: 'denied', reason: 'missing' });
+  });
+
+  it(`throttles after ${MAX_PASSWORD_FAILURES_PER_WINDOW} wrong passwords until the window ends; the cookie still passes`, () => {
+    const access = gate.create('s', 'pw');
+    const t0 = 1_000_000;
+    for (let i = 0; i < MAX_PASSWORD_FAILURES_PER_WINDOW; i++) {
+      expect(gate.check(request(['authorization', basic(`guess${i}`)]), access, { fromServiceWorker: false, now: t0 + i })).toMatchObject({ kind: 'denied' });
+    }
+    expect(gate.check(request(['authorization', basic('pw')]), access, { fromServiceWorker: false, now: t0 + 100 })).toEqual({ kind: 'throttled', retryAfterS: 60 });
+    expect(gate.check(request(['cookie', `${ACCESS_COOKIE}=${access.token}`]), access, { fromServiceWorker: false, now: t0 + 100 })).toEqual({ kind: 'granted' });
+    const later = gate.check(request(['authorization', basic('pw')]), access, { fromServiceWorker: false, now: t0 + PASSWORD_ATTEMPT_WINDOW_MS });
+    expect(later.kind).toBe('granted');
+  });
+});
+
+describe('scrub', () => {
+  it('removes the access cookie and a password-bearing Authorization, keeping everything else', () => {
+    const access = gate.create('s', 'pw');
+    const req = request(['Host', 'x', 'Cookie', `a=1; ${ACCESS_COOKIE}=${access.token}`, 'Authorization', basic('pw'), 'Cookie', 'b=2']);
+    gate.scrub(req, access);
+    expect(req.rawHeaders).toEqual(['Host', 'x', 'Cookie', 'a=1', 'Cookie', 'b=2']);
+    expect(req.headers.cookie).toBe('a=1; b=2');
+    expect(req.headers.authorization).toBeUndefined();
+  });
+
+  it('keeps the app\'s own Authorization and drops an emptied Cookie header', () => {
+    const access = gate.create('s', 'pw');
+    const req = request(['cookie', `${ACCESS_COOKIE}=${access.token}`, 'authorization', 'Bearer app-token']);
+    gate.scrub(req, access);
+    expect(req.rawHeaders).toEqual(['authorization', 'Bearer app-token']);
+    expect(req.headers.cookie).toBeUndefined();
+    expect(req.headers.authorization).toBe('Bearer app-token');
+  });
+});

@@ -1,0 +1,189 @@
+/**
+ * Password-protected sessions (`wingman http --password`), real processes:
+ * tunnel server, agent, fixture app. Every way into the session — relayed
+ * HTTP, reserved paths, relayed WebSockets, signaling (hence P2P) — needs the
+ * password or the access cookie it earns, and neither reaches the app.
+ */
+import { spawn } from 'node:child_process';
+import WebSocket from 'ws';
+import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
+import { send, type Reply } from '../helpers/http-client';
+import { AGENT_BIN, killAll, runWingmanFetch, startAgent, startServer, startTunnel, type Tunnel } from '../helpers/processes';
+
+jest.setTimeout(60_000);
+
+const PASSWORD = 'correct horse: battery';
+const basic = (password: string, user = '') => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+let app: FixtureApp;
+let t: Tunnel;
+
+beforeEach(async () => {
+  app = await startFixtureApp();
+  t = await startTunnel(String(app.port), { agentArgs: ['--password', PASSWORD] });
+});
+
+afterEach(async () => {
+  await killAll();
+  await app.close();
+});
+
+const get = (path: string, headers: Record<string, string> = {}): Promise<Reply> => send(t.serverPort, t.host, { path, headers });
+
+/** The access cookie's `name=value` from a response. */
+function accessCookie(r: Reply): string {
+  const set = ([] as string[]).concat(r.headers['set-cookie'] ?? []);
+  const c = set.find((v) => v.startsWith('wingman_access='));
+  if (!c) throw new Error(`no access cookie in ${JSON.stringify(set)}`);
+  expect(c).toMatch(/; HttpOnly/i);
+  return c.split(';')[0]!;
+}
+
+/** Resolves with the HTTP status of a refused upgrade, or 101 when the WebSocket opened. */
+function upgradeStatus(path: string, headers: Record<string, string> = {}): Promise<{ status: number; ws?: WebSocket }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${t.serverPort}${path}`, { headers: { host: t.host, ...headers } });
+    const timer = setTimeout(() => reject(new Error('no answer to the upgrade within 10 s')), 10_000);
+    ws.on('unexpected-response', (_req, res) => {
+      clearTimeout(timer);
+      res.resume();
+      resolve({ status: res.statusCode ?? 0 });
+    });
+    ws.on('open', () => {
+      clearTimeout(timer);
+      resolve({ status: 101, ws });
+    });
+    ws.on('error', () => undefined);
+  });
+}
+
+describe('a password-protected session', () => {
+  it('says so in the agent\'s ready line', async () => {
+    const ready = await t.agent.waitFor((e) => e.event === 'ready');
+    expect(ready.access).toBe('password');
+  });
+
+  it('answers a request without credentials with 401, a Basic challenge and a readable page, and the app sees nothing', async () => {
+    const r = await get('/hello');
+    expect(r.status).toBe(401);
+    expect(r.headers['www-authenticate']).toBe('Basic realm="Wingman session", charset="UTF-8"');
+    expect(r.headers['set-cookie']).toBeUndefined();
+    expect(r.body.toString()).toContain('needs a password');
+    expect(r.body.toString()).toContain('ERR_ACCESS_REQUIRED');
+    // Reserved paths too: the shell's session info and the bundles.
+    expect((await get('/__wingman/session')).status).toBe(401);
+    expect((await get('/__wingman/client.js')).status).toBe(401);
+  });
+
+  it('refuses a wrong password with 401 ERR_ACCESS_DENIED', async () => {
+    const r = await get('/hello', { authorization: basic('wrong') });
+    expect(r.status).toBe(401);
+    expect(r.body.toString()).toContain('ERR_ACCESS_DENIED');
+  });
+
+  it('serves the app for the right password (any user name) and sets an HttpOnly access cookie', async () => {
+    const r = await get('/hello', { authorization: basic(PASSWORD, 'reviewer') });
+    expect(r.status).toBe(200);
+    expect(r.body.toString()).toBe('hello GET');
+    expect(accessCookie(r)).toMatch(/^wingman_access=[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('keeps both the app\'s Set-Cookie and the access cookie on the same response', async () => {
+    const r = await get('/headers', { authorization: basic(PASSWORD) });
+    const set = ([] as string[]).concat(r.headers['set-cookie'] ?? []);
+    expect(set.some((c) => c.startsWith('app_session=s1'))).toBe(true);
+    expect(set.some((c) => c.startsWith('wingman_access='))).toBe(true);
+  });
+
+  it('lets the access cookie alone in, and removes it and the password from what the app receives', async () => {
+    const cookie = accessCookie(await get('/hello', { authorization: basic(PASSWORD) }));
+    const r = await get('/headers', { cookie: `a=1; ${cookie}; b=2` });
+    expect(r.status).toBe(200);
+    expect(r.headers['set-cookie']?.some((c) => c.startsWith('wingman_access='))).toBeFalsy();
+    const seen = JSON.parse(r.body.toString()) as Record<string, string>;
+    expect(seen.cookie).toBe('a=1; b=2');
+    expect(seen.authorization).toBeUndefined();
+
+    const withPassword = JSON.parse((await get('/headers', { authorization: basic(PASSWORD), cookie: 'theme=dark' })).body.toString()) as Record<string, string>;
+    expect(withPassword.authorization).toBeUndefined();
+    expect(withPassword.cookie).toBe('theme=dark');
+  });
+
+  it('passes the app\'s own Authorization (a bearer token) through once the cookie grants access', async () => {
+    const cookie = accessCookie(await get('/hello', { authorization: basic(PASSWORD) }));
+    const seen = JSON.parse((await get('/headers', { cookie, authorization: 'Bearer app-token' })).body.toString()) as Record<string, string>;
+    expect(seen.authorization).toBe('Bearer app-token');
+    expect(seen.cookie).toBeUndefined();
+  });
+
+  it('does not accept the cookie of another session', async () => {
+    const cookie = accessCookie(await get('/hello', { authorization: basic(PASSWORD) }));
+    const other = await startAgent(`http://localhost:${t.serverPort}`, String(app.port), { WINGMAN_STATE_DIR: `/tmp/wingman-access-other-${process.pid}` }, ['--password', PASSWORD, '--new-session']);
+    const r = await send(t.serverPort, new URL(other.url).host, { path: '/hello', headers: { cookie } });
+    expect(r.status).toBe(401);
+  });
+
+  it('throttles guessing: after 20 wrong passwords in a minute it answers 429, but a viewer with the cookie still gets in', async () => {
+    const cookie = accessCookie(await get('/hello', { authorization: basic(PASSWORD) }));
+    const statuses: number[] = [];
+    for (let i = 0; i < 22; i++) statuses.push((await get('/hello', { authorization: basic(`guess-${i}`) })).status);
+    expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(20)).toEqual([429, 429]);
+    const throttled = await get('/hello', { authorization: basic(PASSWORD) });
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await get('/hello', { cookie })).status).toBe(200);
+  });
+
+  it('gates relayed WebSockets: 401 without access, an echo with the cookie', async () => {
+    expect((await upgradeStatus('/ws')).status).toBe(401);
+    const cookie = accessCookie(await get('/hello', { authorization: basic(PASSWORD) }));
+    const { status, ws } = await upgradeStatus('/ws', { cookie });
+    expect(status).toBe(101);
+    const echoed = await new Promise<string>((resolve) => {
+      ws!.once('message', (d) => resolve(d.toString()));
+      ws!.send('ping over the relay');
+    });
+    expect(echoed).toBe('ping over the relay');
+    ws!.close();
+  });
+
+  it('gates signaling, so P2P needs the password too (wingman fetch)', async () => {
+    expect((await upgradeStatus('/__wingman/signal')).status).toBe(401);
+    const refused = await runWingmanFetch(['--p2p-only', `${t.url}hello`]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/HTTP 401/);
+    const p2p = await runWingmanFetch(['--password', PASSWORD, `${t.url}hello`]);
+    expect(p2p).toMatchObject({ code: 0, out: 'hello GET' });
+    expect(p2p.err).toMatch(/200 via p2p/);
+    const inUrl = new URL(t.url);
+    inUrl.password = encodeURIComponent(PASSWORD);
+    const relay = await runWingmanFetch(['--relay-only', `${inUrl.href}hello`]);
+    expect(relay).toMatchObject({ code: 0, out: 'hello GET' });
+    expect(relay.err).toMatch(/200 via relay/);
+  });
+});
+
+describe('an agent that restarts without --password', () => {
+  it('opens the session again: the latest register decides', async () => {
+    expect((await get('/hello')).status).toBe(401);
+    await t.agent.kill();
+    // Same state dir as startTunnel's agent: the restart resumes the same session (same URL).
+    const again = await startAgent(`http://localhost:${t.serverPort}`, String(app.port));
+    expect(again.url).toBe(t.url);
+    expect((await get('/hello')).status).toBe(200);
+  });
+});
+
+describe('wingman http --password', () => {
+  it('rejects an empty password with a usage error', async () => {
+    const { server, url } = await startServer();
+    const child = spawn(process.execPath, [AGENT_BIN, 'http', String(app.port), '--server', url, '--password', ''], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+    expect(code).toBe(2);
+    expect(err).toMatch(/invalid --password: expected 1-256 characters/);
+    await server.kill();
+  });
+});
