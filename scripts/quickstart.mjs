@@ -35,6 +35,7 @@ Options:
   --token <t>         agent token for --server (env WINGMAN_TOKEN)
   --no-p2p            relay only (passed to the agent)
   --host-header <h>   Host header sent to the local app (passed to the agent)
+  --password <pw>     viewers must enter this password (passed to the agent)
   --verbose           show the server's and agent's logs
   -h, --help          show this help`;
 
@@ -50,6 +51,7 @@ try {
       token: { type: 'string' },
       'no-p2p': { type: 'boolean' },
       'host-header': { type: 'string' },
+      password: { type: 'string' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -114,6 +116,7 @@ async function main() {
   if (options.values.token !== undefined) agentArgs.push('--token', options.values.token);
   if (options.values['no-p2p']) agentArgs.push('--no-p2p');
   if (options.values['host-header'] !== undefined) agentArgs.push('--host-header', options.values['host-header']);
+  if (options.values.password !== undefined) agentArgs.push('--password', options.values.password);
   state.agent = startChild({
     name: 'agent',
     bin: AGENT_BIN,
