@@ -10,6 +10,9 @@ import { join } from 'node:path';
 /** Where the e2e helpers and the lab expect Debian's Chromium (DESIGN.md "Measured here"). */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
+/** Where the Firefox e2e helper expects Debian's Firefox ESR (helpers/firefox.ts). */
+export const FIREFOX_PATH = '/usr/bin/firefox-esr';
+
 /** Oldest Node.js major the workspace supports (root package.json "engines"). */
 const MIN_NODE_MAJOR = 20;
 
@@ -93,6 +96,11 @@ export function checkTestPrerequisites({ root, lab }) {
     accessSync(CHROMIUM_PATH, constants.X_OK);
   } catch {
     problems.push(`${CHROMIUM_PATH} is missing (browser end-to-end tests): install Debian chromium: apt-get install chromium`);
+  }
+  try {
+    accessSync(FIREFOX_PATH, constants.X_OK);
+  } catch {
+    problems.push(`${FIREFOX_PATH} is missing (Firefox end-to-end tests): install Debian's Firefox ESR: apt-get install firefox-esr`);
   }
   const missingApt = [];
   if (!hasCommand('unshare')) missingApt.push(['unshare', 'util-linux']);

@@ -8,6 +8,7 @@ import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { inPage, type AnyPage } from '../support/shell';
 
 /** Debian's `chromium` package installs here (`apt-get install chromium`). */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -114,16 +115,20 @@ export async function launchChromium(options: LaunchChromiumOptions = {}): Promi
 }
 
 /**
- * Unregisters every Service Worker of the page's origin, so the next test
- * starts uncontrolled (STYLE.md: Service Workers unregistered after each).
+ * Unregisters every Service Worker of the page's origin (a Chromium or a
+ * Firefox page), so the next test starts uncontrolled (STYLE.md: Service Workers unregistered after each).
  */
-export async function unregisterServiceWorkers(page: Page): Promise<number> {
+export async function unregisterServiceWorkers(page: AnyPage): Promise<number> {
   if (page.isClosed() || !/^https?:/.test(page.url())) return 0;
-  return page.evaluate(async () => {
-    const registrations = await navigator.serviceWorker.getRegistrations();
-    await Promise.all(registrations.map((r) => r.unregister()));
-    return registrations.length;
-  });
+  return inPage(
+    page,
+    async () => {
+      const registrations = await navigator.serviceWorker.getRegistrations();
+      await Promise.all(registrations.map((r) => r.unregister()));
+      return registrations.length;
+    },
+    undefined,
+  );
 }
 
 /**

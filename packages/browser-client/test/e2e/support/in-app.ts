@@ -4,7 +4,7 @@
  * an aborted request. Every in-page wait is bounded by WAIT_MS.
  */
 import type { Frame } from 'playwright-core';
-import { WAIT_MS } from './shell';
+import { inPage, WAIT_MS, type AnyFrame } from './shell';
 
 export interface DownloadResult {
   sha: string;
@@ -16,8 +16,9 @@ export interface DownloadResult {
  * GET /bytes?n=… and hash it. With `dropAfterBytes`, the shell's data channel
  * is closed (as a network failure would) once that many bytes arrived.
  */
-export function download(frame: Frame, bytes: number, dropAfterBytes?: number): Promise<DownloadResult> {
-  return frame.evaluate(
+export function download(frame: AnyFrame, bytes: number, dropAfterBytes?: number): Promise<DownloadResult> {
+  return inPage(
+    frame,
     async ({ bytes, dropAfterBytes }) => {
       const r = await fetch(`/bytes?n=${bytes}`);
       const reader = r.body!.getReader();
@@ -49,8 +50,8 @@ export interface UploadResult {
 }
 
 /** POSTs `bytes` random bytes to /sha; the app answers with the SHA-256 it received. */
-export function upload(frame: Frame, bytes: number): Promise<UploadResult> {
-  return frame.evaluate(async (bytes) => {
+export function upload(frame: AnyFrame, bytes: number): Promise<UploadResult> {
+  return inPage(frame, async (bytes) => {
     const body = new Uint8Array(bytes);
     for (let o = 0; o < bytes; o += 65536) crypto.getRandomValues(body.subarray(o, Math.min(bytes, o + 65536)));
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
@@ -87,8 +88,9 @@ export interface EchoResult {
 }
 
 /** Opens ws://<origin>/ws (protocol "chat"), echoes a text and a binary message, closes. */
-export function websocketEcho(frame: Frame): Promise<EchoResult> {
-  return frame.evaluate(
+export function websocketEcho(frame: AnyFrame): Promise<EchoResult> {
+  return inPage(
+    frame,
     (timeoutMs) =>
       new Promise<EchoResult>((resolve, reject) => {
         const ws = new WebSocket(`ws://${location.host}/ws`, ['chat']);

@@ -1,8 +1,31 @@
 /**
- * Playwright helpers for the shell page: open it, reach the app frame, wait
- * for a transport, fetch from inside the app. Every wait is bounded.
+ * Helpers for the shell page: open it, reach the app frame, wait for a
+ * transport, fetch from inside the app. Every wait is bounded. The ones that
+ * take an AnyPage / AnyFrame serve Playwright (Chromium) and puppeteer-core
+ * (Firefox) pages alike.
  */
 import type { Frame, Page } from 'playwright-core';
+import type { Frame as PuppeteerFrame, Page as PuppeteerPage } from 'puppeteer-core';
+
+export type AnyPage = Page | PuppeteerPage;
+export type AnyFrame = Frame | PuppeteerFrame;
+
+/**
+ * Runs `fn(arg)` in the page or frame and resolves with its (serialisable)
+ * result. Both drivers call `evaluate(fn, arg)` alike; only their typings
+ * differ (puppeteer-core's wraps the argument in FlattenHandle<>).
+ */
+export function inPage<R, A>(target: AnyPage | AnyFrame, fn: (arg: A) => R | Promise<R>, arg: A): Promise<R> {
+  return (target as unknown as { evaluate(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R> }).evaluate(fn, arg);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** What waitForApp() needs of a page of either driver, keeping its frame type. */
+interface PageWithFrames<F extends AnyFrame> {
+  mainFrame(): { childFrames(): F[] };
+  url(): string;
+}
 
 /** In-page waits: loopback ICE takes well under a second; 20 s covers a loaded CI machine. */
 export const WAIT_MS = 20_000;
@@ -25,38 +48,38 @@ export function appFrame(page: Page): Frame {
 }
 
 /** Waits until the app frame shows a document whose `window.pageName` is set, and returns the frame. */
-export async function waitForApp(page: Page, pageName?: string): Promise<Frame> {
+export async function waitForApp<F extends AnyFrame>(page: PageWithFrames<F>, pageName?: string): Promise<F> {
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
     const frame = page.mainFrame().childFrames()[0];
     if (frame) {
-      const name = await frame.evaluate(() => (window as unknown as { pageName?: string }).pageName).catch(() => undefined);
+      const name = await inPage(frame, () => (window as unknown as { pageName?: string }).pageName, undefined).catch(() => undefined);
       if (name !== undefined && (pageName === undefined || name === pageName)) return frame;
     }
     if (Date.now() > deadline) throw new Error(`the app frame did not show ${pageName ?? 'a page'} within ${WAIT_MS} ms (shell at ${page.url()})`);
-    await page.waitForTimeout(50);
+    await sleep(50);
   }
 }
 
 /** Opens `url` (a top-level navigation: the shell) and waits for the app in its frame. */
-export async function openShell(page: Page, url: string, pageName?: string): Promise<Frame> {
+export async function openShell<F extends AnyFrame>(page: PageWithFrames<F> & { goto(url: string): Promise<unknown> }, url: string, pageName?: string): Promise<F> {
   await page.goto(url);
   return waitForApp(page, pageName);
 }
 
-export function shellStatus(page: Page): Promise<ShellStatus> {
-  return page.evaluate(() => (window as unknown as { __wingman: { status(): ShellStatus } }).__wingman.status());
+export function shellStatus(page: AnyPage): Promise<ShellStatus> {
+  return inPage(page, () => (window as unknown as { __wingman: { status(): ShellStatus } }).__wingman.status(), undefined);
 }
 
 /** Waits for the shell's transport (P2P up, or relay with a reason matching `reason`). */
-export async function waitForTransport(page: Page, transport: 'p2p' | 'relay', reason?: RegExp): Promise<ShellStatus> {
+export async function waitForTransport(page: AnyPage, transport: 'p2p' | 'relay', reason?: RegExp): Promise<ShellStatus> {
   const deadline = Date.now() + WAIT_MS;
   let last: ShellStatus | undefined;
   for (;;) {
     last = await shellStatus(page).catch(() => last);
     if (last && last.transport === transport && (!reason || reason.test(last.reason ?? ''))) return last;
     if (Date.now() > deadline) throw new Error(`the shell did not reach ${transport}${reason ? ` (${reason})` : ''} within ${WAIT_MS} ms; last status ${JSON.stringify(last)}`);
-    await page.waitForTimeout(50);
+    await sleep(50);
   }
 }
 
@@ -90,8 +113,9 @@ export interface FetchResult {
 }
 
 /** fetch() from inside the app's frame. */
-export function fetchInApp(frame: Frame, path: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<FetchResult> {
-  return frame.evaluate(
+export function fetchInApp(frame: AnyFrame, path: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<FetchResult> {
+  return inPage(
+    frame,
     async ({ path, init }) => {
       const r = await fetch(path, init);
       const headers: Record<string, string> = {};
