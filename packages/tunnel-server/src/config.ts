@@ -66,6 +66,13 @@ export interface TunnelServerOptions {
   logLevel?: LogLevel;
   /** P2P settings sent to agents in `registered.p2p`. */
   p2p?: P2POptions;
+  /**
+   * Redis of a cluster's shared session directory (`redis://host:6379`).
+   * Unset: a single node, sessions in memory only.
+   */
+  redisUrl?: string;
+  /** This node's base URL as the other nodes reach it (cluster only). Default `http://<host>:<port>`. */
+  nodeUrl?: string;
 }
 
 export class ConfigError extends Error {
@@ -79,6 +86,13 @@ const DOMAIN = /^(?=.{1,253}(:|$))[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9](
 const TOKEN = /^[\x21-\x7e]{8,512}$/;
 
 const ms = (max: number) => z.number().int().min(0).max(max);
+
+/** An http(s) origin without path or query: the public URL, a node's URL. */
+const baseUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL')
+  .refine((u) => new URL(u).pathname === '/' && !new URL(u).search, 'must have no path or query');
 
 const p2pSchema = z
   .object({
@@ -101,18 +115,19 @@ export const optionsSchema = z
       .transform((s) => s.toLowerCase())
       .pipe(z.string().regex(DOMAIN, 'must be a domain name, optionally with :port'))
       .optional(),
-    publicUrl: z
-      .string()
-      .url()
-      .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL')
-      .refine((u) => new URL(u).pathname === '/' && !new URL(u).search, 'must have no path or query')
-      .optional(),
+    publicUrl: baseUrl.optional(),
     tokens: z.array(z.string().regex(TOKEN, 'tokens are 8-512 visible ASCII characters')).min(1).max(1000).default([DEFAULT_AGENT_TOKEN]),
     sessionGraceMs: ms(86_400_000).default(DEFAULT_SESSION_GRACE_MS),
     heartbeatIntervalMs: z.number().int().min(10).max(3_600_000).default(DEFAULT_HEARTBEAT_INTERVAL_MS),
     heartbeatTimeoutMs: z.number().int().min(10).max(600_000).default(DEFAULT_HEARTBEAT_TIMEOUT_MS),
     logLevel: z.enum(LOG_LEVELS).default('info'),
     p2p: p2pSchema.default({}),
+    redisUrl: z
+      .string()
+      .url()
+      .refine((u) => /^rediss?:$/.test(new URL(u).protocol), 'must be a redis:// or rediss:// URL')
+      .optional(),
+    nodeUrl: baseUrl.optional(),
   })
   .strict();
 
@@ -169,6 +184,8 @@ const envSchema = z.object({
   TURN_URLS: listVar,
   TURN_SECRET: strVar,
   TURN_TTL_S: intVar,
+  REDIS_URL: strVar,
+  WINGMAN_NODE_URL: strVar,
 });
 
 /** Where each option comes from, for error messages. */
@@ -186,6 +203,8 @@ const SOURCE_NAMES: Record<string, string> = {
   'p2p.turnUrls': 'TURN_URLS',
   'p2p.turnSecret': 'TURN_SECRET',
   'p2p.turnTtlS': 'TURN_TTL_S',
+  redisUrl: 'REDIS_URL',
+  nodeUrl: 'WINGMAN_NODE_URL',
 };
 
 export const CLI_USAGE = `Usage: wingman-server [options]
@@ -204,7 +223,8 @@ Options:
 
 Environment: WINGMAN_TOKENS (comma list; default: an embedded token for local use
 only), SESSION_GRACE_MS, P2P_ENABLED, P2P_TIMEOUT_MS, STUN_SERVERS, TURN_URLS,
-TURN_SECRET, TURN_TTL_S. See packages/tunnel-server/README.md.`;
+TURN_SECRET, TURN_TTL_S, REDIS_URL and WINGMAN_NODE_URL (several nodes sharing
+sessions). See docs/operations.md.`;
 
 export interface CliConfig {
   config: TunnelServerConfig;
@@ -254,6 +274,8 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
       turnSecret: e.TURN_SECRET,
       turnTtlS: e.TURN_TTL_S,
     }),
+    redisUrl: e.REDIS_URL,
+    nodeUrl: e.WINGMAN_NODE_URL,
   });
   const result = optionsSchema.safeParse(options);
   if (!result.success) {

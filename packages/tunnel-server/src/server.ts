@@ -8,6 +8,9 @@ import { CLIENT_PATH, createBrowserAssets, isBootstrapNavigation, serveShell, SH
 import type { AddressInfo } from 'node:net';
 import { isLoopbackHost, resolveConfig, usesDefaultToken, type TunnelServerConfig, type TunnelServerOptions } from './config';
 import { createViewerAccessGate } from './access/viewer-access';
+import { createClusterNode, type ClusterNode } from './cluster/cluster-node';
+import { createNodeForwarder } from './cluster/node-forward';
+import { createRedisSessionDirectory } from './cluster/session-directory';
 import { createApexApp } from './http/apex-app';
 import { createHostRouter } from './http/host-route';
 import { resolvePublicAddress } from './http/public-address';
@@ -72,9 +75,16 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   if (usesDefaultToken(config) && !isLoopbackHost(config.host)) {
     logger.warn({ host: config.host }, 'the embedded default agent token is accepted on a non-loopback address: anyone can register agents; set WINGMAN_TOKENS');
   }
+  // Set after listen() when REDIS_URL makes this server a node of a cluster (the node URL needs the port).
+  let cluster: ClusterNode | undefined;
   const registry = createSessionRegistry({
     graceMs: config.sessionGraceMs,
-    onExpire: (session) => logger.info({ sessionId: session.id }, 'session expired (no agent within the grace period)'),
+    onExpire: (session) => {
+      logger.info({ sessionId: session.id }, 'session expired (no agent within the grace period)');
+      cluster?.expired(session);
+    },
+    onAttach: (session) => cluster?.attached(session),
+    onDetach: (session) => cluster?.detached(session),
   });
   const metrics = createMetrics({ sessionStats: () => registry.stats() });
   const hub = createSignalingHub({ metrics: createP2PMetrics(metrics.registry) });
@@ -122,10 +132,28 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const port = (server.address() as AddressInfo).port;
   const address = resolvePublicAddress(config, port);
 
+  const nodeForwarder = config.redisUrl ? createNodeForwarder(logger) : undefined;
+  if (config.redisUrl) {
+    const node = config.nodeUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    const directory = createRedisSessionDirectory({ redisUrl: config.redisUrl, node, onError: (err) => logger.warn({ err }, 'session directory (Redis) error') });
+    // Ready before the first viewer arrives; a Redis that is down only degrades routing (docs/operations.md).
+    await directory.ready().catch((err: unknown) => logger.warn({ err, redisUrl: config.redisUrl }, 'session directory: Redis does not answer yet; serving local sessions only until it does'));
+    cluster = createClusterNode({
+      directory,
+      registry,
+      logger,
+      onTakenOver: (session) => {
+        session.agent?.close('ERR_GOING_AWAY', 'session taken over by another node');
+        registry.evict(session);
+      },
+    });
+    logger.info({ node }, 'cluster node: sessions shared through Redis');
+  }
   // Access cookies of password-protected sessions: HMAC under a key that lives as long as this process (and its sessions).
   const accessGate = createViewerAccessGate({ key: randomBytes(32), secureCookie: address.scheme === 'https' });
   const agentEndpoint = createAgentEndpoint({
     accessGate,
+    ...(cluster ? { cluster } : {}),
     registry,
     tokenCheck: createTokenCheck(config.tokens),
     config,
@@ -146,6 +174,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     logger,
     bootstrap,
     accessGate,
+    ...(cluster && nodeForwarder ? { cluster: { node: cluster, forward: nodeForwarder } } : {}),
   });
   logger.info({ host: config.host, port, url: address.publicUrl, domain: address.domain }, 'tunnel server listening');
 
@@ -158,6 +187,8 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     wsTickets.clear();
     hub.close();
     signal.close();
+    await cluster?.close();
+    nodeForwarder?.close();
     registry.clear();
     server.closeAllConnections();
     await stopped;

@@ -10,6 +10,8 @@ import { AGENT_PATH, RESERVED_PREFIX, SESSION_ID_PATTERN } from '@wingman/protoc
 import type { Express } from 'express';
 import { VIA_HEADER, VIA_SW } from '@wingman/browser-client';
 import { sendAccessRefusal, writeAccessRefusal } from '../access/access-denied';
+import type { ClusterNode } from '../cluster/cluster-node';
+import { isClusterHop, type NodeForwarder } from '../cluster/node-forward';
 import type { AccessDecision, ViewerAccessGate } from '../access/viewer-access';
 import type { Logger } from '../logger';
 import { relayHttp, type HttpRelayContext } from '../relay/http-relay';
@@ -37,6 +39,8 @@ export interface RouterOptions {
   bootstrap?: (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string | undefined) => boolean;
   /** Checks viewers of password-protected sessions (sessions without `access` are open). */
   accessGate?: ViewerAccessGate;
+  /** A node of a cluster: traffic for sessions another node owns is forwarded there. */
+  cluster?: { node: ClusterNode; forward: NodeForwarder };
 }
 
 export interface Router {
@@ -74,6 +78,31 @@ export function createRouter(options: RouterOptions): Router {
     const id = route.label;
     if (!SESSION_ID_PATTERN.test(id)) return sendPage(res, unknownSessionPage(shortLabel(id)));
     const session = registry.get(id);
+    if (mayLiveElsewhere(req, session)) {
+      options.cluster!.node.ownerElsewhere(id).then(
+        (node) => guardRequest(req, res, () => (node ? options.cluster!.forward.web(req, res, node) : serveLocal(req, res, id, registry.get(id)))),
+        (err: unknown) =>
+          guardRequest(req, res, () => {
+            logger.warn({ err, sessionId: id }, 'session directory unavailable');
+            if (registry.get(id)) return serveLocal(req, res, id, registry.get(id));
+            sendPage(res, { status: 503, title: 'Session directory unavailable', message: 'This Wingman server cannot tell right now which of its nodes holds the session. Try again in a few seconds.', code: 'ERR_DIRECTORY_UNAVAILABLE', retry: true });
+          }),
+      );
+      return;
+    }
+    serveLocal(req, res, id, session);
+  }
+
+  /**
+   * In a cluster, a session this node does not hold, or holds only in its
+   * grace period (its agent may have resumed on another node), may be served
+   * elsewhere. A request that already hopped is served here whatever happens.
+   */
+  function mayLiveElsewhere(req: IncomingMessage, session: Session | undefined): boolean {
+    return options.cluster !== undefined && (!session || !session.agent) && !isClusterHop(req);
+  }
+
+  function serveLocal(req: IncomingMessage, res: ServerResponse, id: string, session: Session | undefined): void {
     const access = checkAccess(req, session);
     if (access.kind !== 'granted') {
       req.resume();
@@ -107,6 +136,22 @@ export function createRouter(options: RouterOptions): Router {
     const id = route.label;
     if (!SESSION_ID_PATTERN.test(id)) return writeRawText(socket, 404, `No Wingman session ${shortLabel(id)} here`);
     const session = registry.get(id);
+    if (mayLiveElsewhere(req, session)) {
+      options.cluster!.node.ownerElsewhere(id).then(
+        (node) => guardUpgrade(req, socket, () => (node ? options.cluster!.forward.ws(req, socket, head, node) : upgradeLocal(req, socket, head, id, registry.get(id)))),
+        (err: unknown) =>
+          guardUpgrade(req, socket, () => {
+            logger.warn({ err, sessionId: id }, 'session directory unavailable');
+            if (registry.get(id)) return upgradeLocal(req, socket, head, id, registry.get(id));
+            writeRawText(socket, 503, 'The session directory is unavailable; try again in a few seconds');
+          }),
+      );
+      return;
+    }
+    upgradeLocal(req, socket, head, id, session);
+  }
+
+  function upgradeLocal(req: IncomingMessage, socket: Duplex, head: Buffer, id: string, session: Session | undefined): void {
     const access = checkAccess(req, session);
     if (access.kind !== 'granted') return writeAccessRefusal(socket, access);
     if (pathnameOf(req.url).startsWith(RESERVED_PREFIX)) {
@@ -119,25 +164,34 @@ export function createRouter(options: RouterOptions): Router {
     options.wsRelay.relay(session.agent.connection, req, socket, head);
   }
 
+  /** Runs `fn` for a request; an unexpected error becomes a 500 for that request only (also after an await). */
+  function guardRequest(req: IncomingMessage, res: ServerResponse, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      logger.error({ err, url: req.url }, 'request handling failed');
+      if (!res.headersSent) sendPage(res, { status: 500, title: 'Internal error', message: 'The Wingman server failed on this request.', code: 'ERR_INTERNAL' });
+      else res.destroy();
+    }
+  }
+
+  function guardUpgrade(req: IncomingMessage, socket: Duplex, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      logger.error({ err, url: req.url }, 'upgrade handling failed');
+      writeRawText(socket, 500, 'Internal error');
+    }
+  }
+
   return {
     handleRequest(req, res) {
-      try {
-        request(req, res);
-      } catch (err) {
-        logger.error({ err, url: req.url }, 'request handling failed');
-        if (!res.headersSent) sendPage(res, { status: 500, title: 'Internal error', message: 'The Wingman server failed on this request.', code: 'ERR_INTERNAL' });
-        else res.destroy();
-      }
+      guardRequest(req, res, () => request(req, res));
     },
     handleUpgrade(req, socket, head) {
       // An upgrade socket has no error listener until ws takes it; a reset must not crash the server.
       socket.on('error', (err) => logger.debug({ err }, 'upgrade socket error'));
-      try {
-        upgrade(req, socket, head);
-      } catch (err) {
-        logger.error({ err, url: req.url }, 'upgrade handling failed');
-        writeRawText(socket, 500, 'Internal error');
-      }
+      guardUpgrade(req, socket, () => upgrade(req, socket, head));
     },
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { HeaderList } from '@wingman/protocol';
+import { CLUSTER_HOP_HEADER } from '../cluster/hop-header';
 import { clientAddress } from '../http/client-address';
 
 /** Names the transport (relay or p2p) that served a response. Stable: users and tests rely on it. */
@@ -29,8 +30,12 @@ export const HOP_BY_HOP = new Set([
   'proxy-authenticate',
 ]);
 
-/** Fields this server replaces towards the agent (a viewer must not choose them). */
-const FORWARDED_REPLACED = new Set(['x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-for']);
+/**
+ * Fields this server replaces towards the agent (a viewer must not choose
+ * them), and the cluster's hop marker (cluster/node-forward.ts), which is
+ * between nodes only.
+ */
+const FORWARDED_REPLACED = new Set(['x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-for', CLUSTER_HOP_HEADER]);
 
 /** WebSocket handshake fields that belong to the viewer↔server hop; the agent's own WebSocket client makes its own. */
 export const WEBSOCKET_HOP_FIELDS = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-accept']);

@@ -5,6 +5,7 @@
  * carries protocol frames. Protocol: docs/PROTOCOL.md §Agent control channel.
  */
 import type { ViewerAccessGate } from '../access/viewer-access';
+import type { ClusterNode } from '../cluster/cluster-node';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
@@ -48,6 +49,8 @@ export interface AgentEndpointOptions {
   hub: SignalingHub;
   /** Makes the access state of sessions whose agent registers with a viewer password. */
   accessGate: ViewerAccessGate;
+  /** Set when the server is a node of a cluster (REDIS_URL): agents may resume sessions other nodes held. */
+  cluster?: ClusterNode;
 }
 
 export interface AgentEndpoint {
@@ -95,20 +98,43 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       // right behind `register` must find the connection's listener in place.
       clearTimeout(timer);
       ws.off('message', onMessage);
-      register(ws, message, remoteAddress, refuse);
+      const { resume } = message;
+      if (!resume || !options.cluster || registry.findForResume(resume.sessionId, resume.resumeSecret).kind !== 'unknown') {
+        return register(ws, message, remoteAddress, refuse);
+      }
+      // Not held here: another node of the cluster may hold it. An agent sends
+      // nothing before `registered`, so nothing can arrive while we ask.
+      const early = () => refuse('ERR_PROTOCOL', 'message before registered');
+      ws.once('message', early);
+      options.cluster.remoteResume(resume.sessionId, resume.resumeSecret).then(
+        (r) => {
+          ws.off('message', early);
+          if (ws.readyState !== ws.OPEN) return;
+          if (r.kind === 'busy') return refuse('ERR_SESSION_IN_USE', `session ${resume.sessionId} already has a connected agent (on another node)`);
+          register(ws, message, remoteAddress, refuse, r.kind === 'adopt');
+        },
+        (err: unknown) => {
+          ws.off('message', early);
+          logger.warn({ err, sessionId: resume.sessionId }, 'session directory unavailable: resuming as a new session');
+          if (ws.readyState === ws.OPEN) register(ws, { ...message, resume: undefined }, remoteAddress, refuse);
+        },
+      );
     };
     ws.on('message', onMessage);
   }
 
-  function register(ws: WebSocket, message: RegisterMessage, remoteAddress: string, refuse: (code: string, msg: string) => void): void {
+  /** `adopt`: the session lives on another node and the directory allowed this agent to take it over (cluster). */
+  function register(ws: WebSocket, message: RegisterMessage, remoteAddress: string, refuse: (code: string, msg: string) => void, adopt = false): void {
     const found = message.resume ? registry.findForResume(message.resume.sessionId, message.resume.resumeSecret) : undefined;
     if (found?.kind === 'busy') {
       return refuse('ERR_SESSION_IN_USE', `session ${message.resume!.sessionId} already has a connected agent`);
     }
     const resumable = found?.kind === 'resumable' ? found.session : undefined;
+    const adopted = adopt && !resumable && message.resume && !registry.get(message.resume.sessionId) ? message.resume : undefined;
     const { session, link } = attachAgentLink(ws, {
       registry,
       resume: resumable,
+      ...(adopted ? { adopt: adopted } : {}),
       remoteAddress,
       logger,
       metrics,
@@ -126,14 +152,14 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       url: options.sessionUrl(session.id),
       resumeSecret: session.resumeSecret,
       graceMs: config.sessionGraceMs,
-      resumed: resumable !== undefined,
+      resumed: resumable !== undefined || adopted !== undefined,
       p2p: p2pSettingsFor(config.p2p, message.p2p, session.id),
       ...(session.access ? { access: 'password' as const } : {}),
     };
     // Sent before the connection's HELLO, which leaves on a later microtask.
     ws.send(JSON.stringify(registered));
     metrics.agentConnections.inc({ outcome: 'registered' });
-    (resumable ? metrics.sessionsResumed : metrics.sessionsCreated).inc();
+    (registered.resumed ? metrics.sessionsResumed : metrics.sessionsCreated).inc();
     logger.info({ sessionId: session.id, remoteAddress, resumed: registered.resumed, client: message.client, url: registered.url, access: session.access ? 'password' : 'link' }, 'agent connected');
   }
 

@@ -26,6 +26,8 @@ export interface AgentLinkOptions {
   p2p: boolean;
   /** Routes the agent's signaling to its session's viewers. */
   hub: SignalingHub;
+  /** A session another node of the cluster held, resumed here (cluster/cluster-node.ts). */
+  adopt?: { sessionId: string; resumeSecret: string };
 }
 
 /** Builds the relay connection over `ws` and attaches it to a session. Synchronous (see agent-endpoint). */
@@ -48,6 +50,8 @@ export function attachAgentLink(ws: WebSocket, options: AgentLinkOptions): { ses
   if (options.resume) {
     session = options.resume;
     registry.attach(session, link);
+  } else if (options.adopt) {
+    session = registry.adopt(options.adopt.sessionId, options.adopt.resumeSecret, link);
   } else {
     session = registry.create(link);
   }

@@ -39,6 +39,10 @@ export interface SessionRegistryOptions {
   graceMs: number;
   /** Called when a session is dropped after its grace period. */
   onExpire?: (session: Session) => void;
+  /** Called when an agent is attached to a session (created, adopted or resumed). */
+  onAttach?: (session: Session) => void;
+  /** Called when a session's agent dropped and its grace period began. */
+  onDetach?: (session: Session) => void;
 }
 
 export type ResumeResult = { kind: 'resumable'; session: Session } | { kind: 'busy' } | { kind: 'unknown' };
@@ -55,6 +59,14 @@ export interface SessionRegistry {
   findForResume(sessionId: string, resumeSecret: string): ResumeResult;
   /** Re-attaches an agent to a session found by findForResume (ends its grace period). */
   attach(session: Session, agent: AgentLink): void;
+  /**
+   * Creates a session with the id and resume secret it had on another node
+   * of the cluster (the agent resumed here); the caller has checked the
+   * secret against the shared directory. Throws if the id is held here.
+   */
+  adopt(sessionId: string, resumeSecret: string, agent: AgentLink): Session;
+  /** Forgets a session at once (another node took it over); no onExpire. */
+  evict(session: Session): void;
   get(sessionId: string): Session | undefined;
   /** The agent dropped: start the grace period (only if `agent` is still the session's agent). */
   detach(session: Session, agent: AgentLink): void;
@@ -83,7 +95,22 @@ export function createSessionRegistry(options: SessionRegistryOptions): SessionR
       if (sessions.has(id)) throw new Error('could not draw a fresh session id');
       const session: Session = { id, resumeSecret: createResumeSecret(), createdAt: Date.now(), agent, detachedAt: undefined };
       sessions.set(id, session);
+      options.onAttach?.(session);
       return session;
+    },
+
+    adopt(sessionId, resumeSecret, agent) {
+      if (sessions.has(sessionId)) throw new Error(`session ${sessionId} is already held here`);
+      const session: Session = { id: sessionId, resumeSecret, createdAt: Date.now(), agent, detachedAt: undefined };
+      sessions.set(sessionId, session);
+      options.onAttach?.(session);
+      return session;
+    },
+
+    evict(session) {
+      if (sessions.get(session.id) !== session) return;
+      stopGrace(session.id);
+      sessions.delete(session.id);
     },
 
     findForResume(sessionId, resumeSecret) {
@@ -97,6 +124,7 @@ export function createSessionRegistry(options: SessionRegistryOptions): SessionR
       stopGrace(session.id);
       session.agent = agent;
       session.detachedAt = undefined;
+      options.onAttach?.(session);
     },
 
     get(sessionId) {
@@ -117,6 +145,7 @@ export function createSessionRegistry(options: SessionRegistryOptions): SessionR
       // The grace period must not keep a shutting-down process alive.
       timer.unref();
       graceTimers.set(session.id, timer);
+      options.onDetach?.(session);
     },
 
     stats() {

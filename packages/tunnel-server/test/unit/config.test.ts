@@ -61,6 +61,14 @@ describe('configuration', () => {
     expect(problems([], { STUN_SERVERS: 'http://x' })).toMatch(/^STUN_SERVERS: /);
     expect(problems([], { P2P_ENABLED: 'maybe' })).toMatch(/^P2P_ENABLED: /);
     expect(problems(['--nope'], {})).toMatch(/--nope/);
+    expect(problems([], { REDIS_URL: 'http://127.0.0.1:6379' })).toMatch(/^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(problems([], { WINGMAN_NODE_URL: 'tcp://10.0.0.5:8080' })).toMatch(/^WINGMAN_NODE_URL: must be an http/);
+  });
+
+  it('reads the cluster settings (REDIS_URL, WINGMAN_NODE_URL); without them the server is a single node', () => {
+    expect(configFromCli([], {}).config.redisUrl).toBeUndefined();
+    const { config } = configFromCli([], { REDIS_URL: 'redis://10.0.0.2:6379/0', WINGMAN_NODE_URL: 'http://10.0.0.5:8080' });
+    expect(config).toMatchObject({ redisUrl: 'redis://10.0.0.2:6379/0', nodeUrl: 'http://10.0.0.5:8080' });
   });
 
   it('builds session URLs from the public URL, and the domain from it when no domain is given', () => {

@@ -1,0 +1,58 @@
+/**
+ * Viewer traffic for a session another node owns goes to that node, HTTP and
+ * WebSocket upgrades alike (http-proxy), with the Host header unchanged (all
+ * nodes serve the same domain) and the viewer's address appended to
+ * X-Forwarded-For. CLUSTER_HOP_HEADER marks the hop: a node never forwards a
+ * request that already made one (no loops while the directory changes).
+ */
+import { Agent, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import httpProxy from 'http-proxy';
+import { clientAddress } from '../http/client-address';
+import { sendPage } from '../http/pages';
+import { writeRawText } from '../http/raw-response';
+import type { Logger } from '../logger';
+import { CLUSTER_HOP_HEADER } from './hop-header';
+
+export { CLUSTER_HOP_HEADER };
+
+export interface NodeForwarder {
+  web(req: IncomingMessage, res: ServerResponse, node: string): void;
+  ws(req: IncomingMessage, socket: Duplex, head: Buffer, node: string): void;
+  close(): void;
+}
+
+/** True when the request already crossed from another node. */
+export function isClusterHop(req: IncomingMessage): boolean {
+  return req.headers[CLUSTER_HOP_HEADER] !== undefined;
+}
+
+function hopHeaders(req: IncomingMessage): Record<string, string> {
+  const prior = req.headers['x-forwarded-for'];
+  const chain = [...(Array.isArray(prior) ? prior : prior ? [prior] : []), clientAddress(req)].join(', ');
+  return { [CLUSTER_HOP_HEADER]: '1', 'x-forwarded-for': chain };
+}
+
+export function createNodeForwarder(logger: Logger): NodeForwarder {
+  // Keep-alive to the other nodes; no timeout of our own (SSE and WebSockets are long), the owner answers 504s.
+  const proxy = httpProxy.createProxyServer({ xfwd: false, changeOrigin: false, ws: true, agent: new Agent({ keepAlive: true }) });
+  proxy.on('error', (err, _req, target) => {
+    logger.warn({ err }, 'cluster: forwarding to the owner node failed');
+    if (target && 'writeHead' in target) {
+      sendPage(target as ServerResponse, { status: 502, title: 'Session unreachable', message: 'The Wingman node that holds this session did not answer. Try again in a few seconds.', code: 'ERR_NODE_UNREACHABLE', retry: true });
+    } else if (target) {
+      writeRawText(target as Duplex, 502, 'The Wingman node that holds this session did not answer');
+    }
+  });
+  return {
+    web(req, res, node) {
+      proxy.web(req, res, { target: node, headers: hopHeaders(req) });
+    },
+    ws(req, socket, head, node) {
+      proxy.ws(req, socket, head, { target: node, headers: hopHeaders(req) });
+    },
+    close() {
+      proxy.close();
+    },
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * The session directory shared by the nodes of a cluster (DESIGN.md
+ * "Scale"): in Redis, one key per session naming the node that owns it
+ * (holds its agent or its grace period), whether an agent is attached, and
+ * the SHA-256 of its resume secret, so an agent may resume on any node.
+ * Keys expire (DIRECTORY_TTL_MS) unless their owner refreshes them: a node
+ * that dies loses its sessions within that time. Every write that assumes
+ * ownership checks it in one Lua script, so a node never overwrites a
+ * session another node has taken over.
+ * @see https://redis.io/docs/latest/develop/interact/programmability/eval-intro/
+ */
+import { createHash } from 'node:crypto';
+import Redis from 'ioredis';
+
+/** Lifetime of a directory entry without a refresh, ms: three refresh periods. */
+export const DIRECTORY_TTL_MS = 15_000;
+/** How often a node refreshes its sessions' entries, ms. */
+export const DIRECTORY_REFRESH_MS = 5_000;
+/** Longest wait for one Redis command before the caller treats the directory as unavailable, ms. */
+export const DIRECTORY_COMMAND_TIMEOUT_MS = 2_000;
+/** Key prefix; one key per session id. */
+export const DIRECTORY_KEY_PREFIX = 'wingman:session:';
+
+export interface DirectoryEntry {
+  /** Base URL of the owning node, as other nodes reach it (`WINGMAN_NODE_URL`). */
+  node: string;
+  /** An agent is attached (false: the session is in its grace period). */
+  live: boolean;
+  /** SHA-256 (hex) of the session's resume secret. */
+  resume: string;
+}
+
+export interface SessionDirectory {
+  /** This node's URL. */
+  readonly node: string;
+  /** Records this node as the owner (a new session, or one adopted from another node). */
+  claim(sessionId: string, live: boolean, resumeSecret: string): Promise<void>;
+  /** Refreshes an entry this node owns: 'owned', 'gone' (expired or flushed: claim it again) or 'elsewhere' (another node took it over). */
+  touch(sessionId: string, live: boolean): Promise<'owned' | 'gone' | 'elsewhere'>;
+  /** Deletes the entry if this node still owns it. */
+  release(sessionId: string): Promise<void>;
+  /** The owner of a session, or undefined. Rejects when Redis does not answer in time. */
+  lookup(sessionId: string): Promise<DirectoryEntry | undefined>;
+  /** Resolves once Redis answers a PING; rejects after DIRECTORY_COMMAND_TIMEOUT_MS. */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** SHA-256 hex of a resume secret: what the directory keeps instead of the secret. */
+export function resumeDigest(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+// KEYS[1] = session key; ARGV = node, live ('1'|'0'), ttl ms. Returns 1 owned, 0 gone, 2 elsewhere.
+const TOUCH = `
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local e = cjson.decode(v)
+if e.node ~= ARGV[1] then return 2 end
+e.live = (ARGV[2] == '1')
+redis.call('SET', KEYS[1], cjson.encode(e), 'PX', ARGV[3])
+return 1`;
+
+// KEYS[1] = session key; ARGV[1] = node.
+const RELEASE = `
+local v = redis.call('GET', KEYS[1])
+if v and cjson.decode(v).node == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end
+return 0`;
+
+function parseEntry(text: string | null): DirectoryEntry | undefined {
+  if (text === null) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const e = v as Record<string, unknown>;
+  if (typeof e !== 'object' || e === null || typeof e.node !== 'string' || typeof e.live !== 'boolean' || typeof e.resume !== 'string') return undefined;
+  return { node: e.node, live: e.live, resume: e.resume };
+}
+
+function bounded<T>(p: Promise<T>, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`session directory: ${what} took over ${DIRECTORY_COMMAND_TIMEOUT_MS} ms`)), DIRECTORY_COMMAND_TIMEOUT_MS);
+    p.then(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (e: unknown) => (clearTimeout(timer), reject(e)),
+    );
+  });
+}
+
+export interface SessionDirectoryOptions {
+  /** redis:// or rediss:// URL. */
+  redisUrl: string;
+  /** This node's base URL for other nodes. */
+  node: string;
+  /** Connection problems, for the log (ioredis reconnects by itself). */
+  onError?: (err: Error) => void;
+}
+
+export function createRedisSessionDirectory(options: SessionDirectoryOptions): SessionDirectory {
+  const redis = new Redis(options.redisUrl, {
+    // Commands wait for a (re)connection, but each is flushed with an error
+    // after one failed reconnection and callers stop waiting after
+    // DIRECTORY_COMMAND_TIMEOUT_MS: no unbounded queue while Redis is away.
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: true,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+  redis.on('error', (err: Error) => options.onError?.(err));
+  const key = (id: string) => `${DIRECTORY_KEY_PREFIX}${id}`;
+  const { node } = options;
+
+  return {
+    node,
+    async claim(sessionId, live, resumeSecret) {
+      const entry: DirectoryEntry = { node, live, resume: resumeDigest(resumeSecret) };
+      await bounded(redis.set(key(sessionId), JSON.stringify(entry), 'PX', DIRECTORY_TTL_MS), 'claim');
+    },
+    async touch(sessionId, live) {
+      const r = await bounded(redis.eval(TOUCH, 1, key(sessionId), node, live ? '1' : '0', String(DIRECTORY_TTL_MS)), 'touch');
+      return r === 1 ? 'owned' : r === 2 ? 'elsewhere' : 'gone';
+    },
+    async release(sessionId) {
+      await bounded(redis.eval(RELEASE, 1, key(sessionId), node), 'release');
+    },
+    async lookup(sessionId) {
+      return parseEntry(await bounded(redis.get(key(sessionId)), 'lookup'));
+    },
+    async ready() {
+      await bounded(redis.ping(), 'ping');
+    },
+    async close() {
+      redis.disconnect();
+    },
+  };
+}

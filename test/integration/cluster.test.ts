@@ -1,0 +1,192 @@
+/**
+ * Several tunnel-server nodes sharing sessions through Redis (DESIGN.md
+ * "Scale"), all real processes: redis-server, two `wingman-server` nodes,
+ * the agent and the fixture app. A viewer may reach any node: traffic for a
+ * session another node holds is forwarded there (HTTP, WebSocket, signaling
+ * and so P2P), and an agent may resume its session on another node.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { patternSha256, startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
+import { download, send } from '../helpers/http-client';
+import { killAll, runWingmanFetch, startAgent, startServer, type Proc } from '../helpers/processes';
+
+jest.setTimeout(90_000);
+
+const REDIS_BIN = '/usr/bin/redis-server';
+const MiB = 1024 * 1024;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A throwaway redis-server on loopback (no persistence); resolves once it accepts connections. */
+async function startRedis(): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  try {
+    accessSync(REDIS_BIN, constants.X_OK);
+  } catch {
+    throw new Error(`${REDIS_BIN} not found: install Debian's redis-server: apt-get install redis-server`);
+  }
+  const port = await freePort();
+  const child = spawn(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start within 10 s:\n${out}`)), 10_000);
+    const poll = setInterval(() => {
+      if (/Ready to accept connections/.test(out)) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve();
+      }
+    }, 50);
+    child.once('exit', (code) => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited (${code}):\n${out}`));
+    });
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    child,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+let redis: Awaited<ReturnType<typeof startRedis>>;
+let app: FixtureApp;
+let nodeA: { server: Proc; port: number; url: string };
+let nodeB: { server: Proc; port: number; url: string };
+
+beforeEach(async () => {
+  redis = await startRedis();
+  app = await startFixtureApp();
+  nodeA = await startServer({ REDIS_URL: redis.url });
+  nodeB = await startServer({ REDIS_URL: redis.url });
+});
+
+afterEach(async () => {
+  await killAll();
+  await app.close();
+  await redis.stop();
+});
+
+/** The session's host on node `port` (all nodes route `<id>.localhost`; ports are ignored in routing). */
+const hostOn = (sessionId: string, port: number) => `${sessionId}.localhost:${port}`;
+
+describe('a session held by node A, reached through node B', () => {
+  it('serves GET, a POST body and a 20 MiB download with equal SHA-256 through B', async () => {
+    const { sessionId } = await startAgent(nodeA.url, String(app.port), {}, ['--new-session', '--no-p2p']);
+    const viaB = hostOn(sessionId, nodeB.port);
+    const hello = await send(nodeB.port, viaB, { path: '/hello' });
+    expect(hello.status).toBe(200);
+    expect(hello.body.toString()).toBe('hello GET');
+    expect(hello.headers['x-wingman-transport']).toBe('relay');
+    const echo = await send(nodeB.port, viaB, { method: 'POST', path: '/echo', body: Buffer.from('through two nodes') });
+    expect(echo.body.toString()).toBe('through two nodes');
+    const big = await download(nodeB.port, viaB, `/bytes?n=${20 * MiB}`);
+    expect(big).toMatchObject({ status: 200, length: 20 * MiB, sha: patternSha256(20 * MiB) });
+  });
+
+  it('tells the app the viewer\'s address, not node B\'s hop, as the last X-Forwarded-For hop it saw', async () => {
+    const { sessionId } = await startAgent(nodeA.url, String(app.port), {}, ['--new-session', '--no-p2p']);
+    const seen = JSON.parse((await send(nodeB.port, hostOn(sessionId, nodeB.port), { path: '/headers' })).body.toString()) as Record<string, string>;
+    // Viewer (127.0.0.1) → B → A → agent: B records the viewer, A records B.
+    expect(seen['x-forwarded-for']).toBe('127.0.0.1, 127.0.0.1');
+    expect(seen['x-wingman-cluster-hop']).toBeUndefined();
+  });
+
+  it('carries a WebSocket through B', async () => {
+    const { sessionId } = await startAgent(nodeA.url, String(app.port), {}, ['--new-session', '--no-p2p']);
+    const ws = new WebSocket(`ws://127.0.0.1:${nodeB.port}/ws`, { headers: { host: hostOn(sessionId, nodeB.port) } });
+    const echoed = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no echo within 10 s')), 10_000);
+      ws.on('open', () => ws.send('hello through B'));
+      ws.on('message', (d) => (clearTimeout(timer), resolve(d.toString())));
+      ws.on('error', reject);
+    });
+    expect(echoed).toBe('hello through B');
+    ws.close();
+  });
+
+  it('signals through B, so P2P works from a viewer that reached B (wingman fetch)', async () => {
+    const { sessionId } = await startAgent(nodeA.url, String(app.port), {}, ['--new-session']);
+    const r = await runWingmanFetch(['--p2p-only', `http://${hostOn(sessionId, nodeB.port)}/hello`]);
+    expect(r).toMatchObject({ code: 0, out: 'hello GET' });
+    expect(r.err).toMatch(/200 via p2p/);
+  });
+
+  it('applies the session\'s viewer password on the node that holds it', async () => {
+    const { sessionId } = await startAgent(nodeA.url, String(app.port), {}, ['--new-session', '--no-p2p', '--password', 'pw-cluster']);
+    const viaB = hostOn(sessionId, nodeB.port);
+    expect((await send(nodeB.port, viaB, { path: '/hello' })).status).toBe(401);
+    const ok = await send(nodeB.port, viaB, { path: '/hello', headers: { authorization: `Basic ${Buffer.from(':pw-cluster').toString('base64')}` } });
+    expect(ok.status).toBe(200);
+  });
+
+  it('answers 404 on every node for a session nobody holds', async () => {
+    const unknown = 'a'.repeat(26);
+    expect((await send(nodeB.port, hostOn(unknown, nodeB.port), { path: '/' })).status).toBe(404);
+    expect((await send(nodeA.port, hostOn(unknown, nodeA.port), { path: '/' })).status).toBe(404);
+  });
+});
+
+describe('an agent that moves to another node', () => {
+  it('resumes its session (same id) on node B, and node A forwards the session\'s viewers there', async () => {
+    const stateDir = `/tmp/wingman-cluster-${process.pid}`;
+    const first = await startAgent(nodeA.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--new-session', '--no-p2p']);
+    await first.agent.kill();
+    // Behind a load balancer both nodes share one --server URL, so the agent's
+    // saved session (keyed by server URL) applies on either; here the nodes
+    // have their own ports, so point the saved entry at node B.
+    const file = join(stateDir, 'sessions.json');
+    writeFileSync(file, readFileSync(file, 'utf8').split(`:${nodeA.port} `).join(`:${nodeB.port} `));
+    const moved = await startAgent(nodeB.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--no-p2p']);
+    expect(moved.sessionId).toBe(first.sessionId);
+    const ready = await moved.agent.waitFor((e) => e.event === 'ready');
+    expect(ready.resumed).toBe(true);
+    // Node A still holds the session in its grace period; the directory says B has it now.
+    const viaA = await send(nodeA.port, hostOn(first.sessionId, nodeA.port), { path: '/hello' });
+    expect(viaA.status).toBe(200);
+    expect(viaA.body.toString()).toBe('hello GET');
+  });
+
+  it('keeps a live session to its node: a second agent with the secret is refused while the first is connected', async () => {
+    const stateDir = `/tmp/wingman-cluster-busy-${process.pid}`;
+    const first = await startAgent(nodeA.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--new-session', '--no-p2p']);
+    // The same saved session, presented to node B (see the test above for why the file is edited).
+    const file = join(stateDir, 'sessions.json');
+    writeFileSync(file, readFileSync(file, 'utf8').split(`:${nodeA.port} `).join(`:${nodeB.port} `));
+    const second = await startAgent(nodeB.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--no-p2p']);
+    // Refused as in use (node A's agent is connected), the second agent gives up on it and registers a new session.
+    expect(second.agent.stderr()).toMatch(/ERR_SESSION_IN_USE: session [a-z2-7]{26} already has a connected agent \(on another node\)/);
+    expect(second.sessionId).not.toBe(first.sessionId);
+    const viaB = await send(nodeB.port, hostOn(first.sessionId, nodeB.port), { path: '/hello' });
+    expect(viaB.status).toBe(200);
+  });
+});
+
+describe('when Redis goes away', () => {
+  it('keeps serving sessions a node holds itself, and answers 503 for the others', async () => {
+    const { sessionId } = await startAgent(nodeA.url, String(app.port), {}, ['--new-session', '--no-p2p']);
+    await redis.stop();
+    expect((await send(nodeA.port, hostOn(sessionId, nodeA.port), { path: '/hello' })).status).toBe(200);
+    const viaB = await send(nodeB.port, hostOn(sessionId, nodeB.port), { path: '/hello' });
+    expect(viaB.status).toBe(503);
+    expect(viaB.body.toString()).toContain('ERR_DIRECTORY_UNAVAILABLE');
+  });
+});
