@@ -5,69 +5,19 @@
  * session another node holds is forwarded there (HTTP, WebSocket, signaling
  * and so P2P), and an agent may resume its session on another node.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { patternSha256, startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { download, send } from '../helpers/http-client';
 import { killAll, runWingmanFetch, startAgent, startServer, type Proc } from '../helpers/processes';
+import { startRedis, type RedisProcess } from '../helpers/redis';
 
 jest.setTimeout(90_000);
 
-const REDIS_BIN = '/usr/bin/redis-server';
 const MiB = 1024 * 1024;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** A throwaway redis-server on loopback (no persistence); resolves once it accepts connections. */
-async function startRedis(): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
-  try {
-    accessSync(REDIS_BIN, constants.X_OK);
-  } catch {
-    throw new Error(`${REDIS_BIN} not found: install Debian's redis-server: apt-get install redis-server`);
-  }
-  const port = await freePort();
-  const child = spawn(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start within 10 s:\n${out}`)), 10_000);
-    const poll = setInterval(() => {
-      if (/Ready to accept connections/.test(out)) {
-        clearInterval(poll);
-        clearTimeout(timer);
-        resolve();
-      }
-    }, 50);
-    child.once('exit', (code) => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited (${code}):\n${out}`));
-    });
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    child,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
-
-let redis: Awaited<ReturnType<typeof startRedis>>;
+let redis: RedisProcess;
 let app: FixtureApp;
 let nodeA: { server: Proc; port: number; url: string };
 let nodeB: { server: Proc; port: number; url: string };
