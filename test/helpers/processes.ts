@@ -115,18 +115,19 @@ export async function startTunnel(target: string, opts: { serverEnv?: Record<str
   return { server, agent, serverPort: port, url, sessionId, host: new URL(url).host };
 }
 
-/** Runs `wingman fetch <args>` to completion (killed after 30 s): exit code, stdout (the body) and stderr (which path served it). */
-export function runWingmanFetch(args: string[]): Promise<{ code: number; out: string; err: string }> {
+/** Runs `wingman fetch <args>` to completion (killed after 30 s): exit code, stdout (the body, as text and bytes) and stderr (which path served it). */
+export function runWingmanFetch(args: string[]): Promise<{ code: number; out: string; body: Buffer; err: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [AGENT_BIN, 'fetch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
+    const chunks: Buffer[] = [];
     let err = '';
-    child.stdout!.on('data', (d) => (out += d));
+    child.stdout!.on('data', (d: Buffer) => chunks.push(d));
     child.stderr!.on('data', (d) => (err += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      resolve({ code: code ?? 1, out, err });
+      const body = Buffer.concat(chunks);
+      resolve({ code: code ?? 1, out: body.toString('utf8'), body, err });
     });
   });
 }

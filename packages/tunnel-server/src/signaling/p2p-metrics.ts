@@ -10,6 +10,10 @@ export interface P2PMetrics {
   rttSeconds: Histogram;
   signalingMessages: Counter<'direction'>;
   signalingRejected: Counter<'code'>;
+  /** Payload bytes on viewers' signaling WebSockets (DESIGN.md: a P2P session costs the server signaling only). */
+  signalingBytes: Counter<'direction'>;
+  /** Signaling bytes (both directions) of one viewer socket, observed when it closes. */
+  signalingBytesPerViewer: Histogram;
 }
 
 export function createP2PMetrics(registry: Registry): P2PMetrics {
@@ -33,5 +37,12 @@ export function createP2PMetrics(registry: Registry): P2PMetrics {
     }),
     signalingMessages: new Counter({ name: 'wingman_signaling_messages_total', help: 'Signaling messages forwarded', labelNames: ['direction'], registers }),
     signalingRejected: new Counter({ name: 'wingman_signaling_rejected_total', help: 'Signaling messages rejected, by error code', labelNames: ['code'], registers }),
+    signalingBytes: new Counter({ name: 'wingman_signaling_bytes_total', help: 'Payload bytes on viewer signaling WebSockets', labelNames: ['direction'], registers }),
+    signalingBytesPerViewer: new Histogram({
+      name: 'wingman_signaling_bytes_per_viewer',
+      help: 'Signaling payload bytes (both directions) of one viewer socket, at its close',
+      buckets: [1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072],
+      registers,
+    }),
   };
 }

@@ -62,19 +62,30 @@ interface Viewer {
   bucket: TokenBucket;
   invalid: number;
   offeredAt?: number;
+  /** Signaling payload bytes in and out on this socket. */
+  bytes: number;
 }
 
 export function createSignalingHub(options: { metrics: P2PMetrics; log?: (msg: string, extra?: object) => void }): SignalingHub {
   const sessions = new Map<string, Map<string, Viewer>>();
   const { metrics } = options;
 
-  const sendJson = (ws: WebSocket, m: object) => {
-    if (ws.readyState === 1) ws.send(JSON.stringify(m));
+  /** Sends one JSON message; returns its size in bytes (0 when the socket is not open). */
+  const sendJson = (ws: WebSocket, m: object): number => {
+    if (ws.readyState !== 1) return 0;
+    const text = JSON.stringify(m);
+    ws.send(text);
+    const n = Buffer.byteLength(text);
+    metrics.signalingBytes.inc({ direction: 'server-to-viewer' }, n);
+    return n;
+  };
+  const sendToViewer = (v: Viewer, m: object) => {
+    v.bytes += sendJson(v.ws, m);
   };
 
   const reject = (v: Viewer, code: string, message: string, close?: number) => {
     metrics.signalingRejected.inc({ code });
-    sendJson(v.ws, { type: 'error', code, message });
+    sendToViewer(v, { type: 'error', code, message });
     if (close) v.ws.close(close, code);
   };
 
@@ -93,12 +104,14 @@ export function createSignalingHub(options: { metrics: P2PMetrics; log?: (msg: s
         ws.close(CLOSE_POLICY, 'too many viewers');
         return;
       }
-      const viewer: Viewer = { id: randomBytes(8).toString('hex'), ws, bucket: createTokenBucket(SIGNAL_BURST, SIGNAL_PER_SECOND), invalid: 0 };
+      const viewer: Viewer = { id: randomBytes(8).toString('hex'), ws, bucket: createTokenBucket(SIGNAL_BURST, SIGNAL_PER_SECOND), invalid: 0, bytes: 0 };
       viewers.set(viewer.id, viewer);
-      sendJson(ws, { type: 'hello', viewerId: viewer.id, p2p: session.p2pSettings(viewer.id) });
+      sendToViewer(viewer, { type: 'hello', viewerId: viewer.id, p2p: session.p2pSettings(viewer.id) });
 
       ws.on('message', (data, isBinary) => {
         const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
+        viewer.bytes += size;
+        metrics.signalingBytes.inc({ direction: 'viewer-to-server' }, size);
         if (isBinary) return reject(viewer, 'ERR_INVALID_SIGNAL', 'signaling messages are JSON text');
         if (size > MAX_SIGNAL_MESSAGE_BYTES) return reject(viewer, 'ERR_MESSAGE_TOO_LARGE', `signaling message over ${MAX_SIGNAL_MESSAGE_BYTES} bytes`, CLOSE_TOO_BIG);
         if (!viewer.bucket.take()) return reject(viewer, 'ERR_RATE_LIMITED', `over ${SIGNAL_PER_SECOND} signaling messages per second`, CLOSE_POLICY);
@@ -125,6 +138,7 @@ export function createSignalingHub(options: { metrics: P2PMetrics; log?: (msg: s
         }
       });
       ws.on('close', () => {
+        metrics.signalingBytesPerViewer.observe(viewer.bytes);
         viewers!.delete(viewer.id);
         if (viewers!.size === 0) sessions.delete(session.id);
         session.sendToAgent({ type: 'viewer-left', viewerId: viewer.id });
@@ -136,7 +150,7 @@ export function createSignalingHub(options: { metrics: P2PMetrics; log?: (msg: s
       const viewer = sessions.get(sessionId)?.get(viewerId);
       if (!viewer) return;
       metrics.signalingMessages.inc({ direction: 'agent-to-viewer' });
-      sendJson(viewer.ws, message);
+      sendToViewer(viewer, message);
     },
 
     peerReport(sessionId, report) {
@@ -153,7 +167,7 @@ export function createSignalingHub(options: { metrics: P2PMetrics; log?: (msg: s
     },
 
     agentGone(sessionId) {
-      for (const v of sessions.get(sessionId)?.values() ?? []) sendJson(v.ws, { type: 'bye', reason: 'agent disconnected' });
+      for (const v of sessions.get(sessionId)?.values() ?? []) sendToViewer(v, { type: 'bye', reason: 'agent disconnected' });
     },
 
     viewerCount(sessionId) {
