@@ -115,6 +115,31 @@ describe('an agent that moves to another node', () => {
     expect(viaA.body.toString()).toBe('hello GET');
   });
 
+  it('keeps a viewer\'s access cookie valid after a password-protected session moves: no second password prompt', async () => {
+    const stateDir = `/tmp/wingman-cluster-access-${process.pid}`;
+    const args = ['--no-p2p', '--password', 'pw-moving'];
+    const first = await startAgent(nodeA.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--new-session', ...args]);
+    const basic = { authorization: `Basic ${Buffer.from(':pw-moving').toString('base64')}` };
+    const earned = await send(nodeA.port, hostOn(first.sessionId, nodeA.port), { path: '/hello', headers: basic });
+    expect(earned.status).toBe(200);
+    const cookie = ([] as string[]).concat(earned.headers['set-cookie'] ?? []).find((c) => c.startsWith('wingman_access='))?.split(';')[0];
+    expect(cookie).toMatch(/^wingman_access=[A-Za-z0-9_-]{43}$/);
+    await first.agent.kill();
+    const file = join(stateDir, 'sessions.json');
+    writeFileSync(file, readFileSync(file, 'utf8').split(`:${nodeA.port} `).join(`:${nodeB.port} `));
+    const moved = await startAgent(nodeB.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, args);
+    expect(moved.sessionId).toBe(first.sessionId);
+    // Node B holds the session now and checks access itself, with the key node A signed the cookie with.
+    for (const port of [nodeB.port, nodeA.port]) {
+      const withCookie = await send(port, hostOn(first.sessionId, port), { path: '/hello', headers: { cookie: cookie! } });
+      expect(withCookie.status).toBe(200);
+      expect(withCookie.body.toString()).toBe('hello GET');
+    }
+    // A forged cookie still gets the challenge.
+    const forged = await send(nodeB.port, hostOn(first.sessionId, nodeB.port), { path: '/hello', headers: { cookie: `wingman_access=${'A'.repeat(43)}` } });
+    expect(forged.status).toBe(401);
+  });
+
   it('keeps a live session to its node: a second agent with the secret is refused while the first is connected', async () => {
     const stateDir = `/tmp/wingman-cluster-busy-${process.pid}`;
     const first = await startAgent(nodeA.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--new-session', '--no-p2p']);

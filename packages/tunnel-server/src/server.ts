@@ -37,6 +37,9 @@ import { createSignalingHub } from './signaling/signaling-hub';
  */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
+/** HMAC-SHA256 key of the viewer access cookie: 256 bits, the hash's own size (RFC 2104 §3). */
+export const ACCESS_KEY_BYTES = 32;
+
 export interface CreateTunnelServerOptions extends TunnelServerOptions {
   /** A pino logger to use instead of one built from `logLevel`. */
   logger?: Logger;
@@ -133,11 +136,20 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const address = resolvePublicAddress(config, port);
 
   const nodeForwarder = config.redisUrl ? createNodeForwarder(logger) : undefined;
+  // Access cookies of password-protected sessions: HMAC under this key. One
+  // node: random, living as long as the process (and its sessions). A cluster:
+  // shared through Redis, so a cookie earned on one node is valid on every
+  // node a session may move to.
+  let accessKey: Uint8Array = randomBytes(ACCESS_KEY_BYTES);
   if (config.redisUrl) {
     const node = config.nodeUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     const directory = createRedisSessionDirectory({ redisUrl: config.redisUrl, node, onError: (err) => logger.warn({ err }, 'session directory (Redis) error') });
     // Ready before the first viewer arrives; a Redis that is down only degrades routing (docs/operations.md).
     await directory.ready().catch((err: unknown) => logger.warn({ err, redisUrl: config.redisUrl }, 'session directory: Redis does not answer yet; serving local sessions only until it does'));
+    accessKey = await directory.sharedSecret('access-cookie', accessKey).catch((err: unknown) => {
+      logger.warn({ err }, 'session directory: no shared access-cookie key; this node signs its own (viewers of a password-protected session that moves here enter the password again)');
+      return accessKey;
+    });
     cluster = createClusterNode({
       directory,
       registry,
@@ -149,8 +161,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     });
     logger.info({ node }, 'cluster node: sessions shared through Redis');
   }
-  // Access cookies of password-protected sessions: HMAC under a key that lives as long as this process (and its sessions).
-  const accessGate = createViewerAccessGate({ key: randomBytes(32), secureCookie: address.scheme === 'https' });
+  const accessGate = createViewerAccessGate({ key: accessKey, secureCookie: address.scheme === 'https' });
   const agentEndpoint = createAgentEndpoint({
     accessGate,
     ...(cluster ? { cluster } : {}),

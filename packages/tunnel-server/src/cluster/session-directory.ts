@@ -20,6 +20,8 @@ export const DIRECTORY_REFRESH_MS = 5_000;
 export const DIRECTORY_COMMAND_TIMEOUT_MS = 2_000;
 /** Key prefix; one key per session id. */
 export const DIRECTORY_KEY_PREFIX = 'wingman:session:';
+/** Key prefix of secrets every node of the cluster must share (no TTL). */
+export const SHARED_SECRET_KEY_PREFIX = 'wingman:secret:';
 
 export interface DirectoryEntry {
   /** Base URL of the owning node, as other nodes reach it (`WINGMAN_NODE_URL`). */
@@ -41,6 +43,12 @@ export interface SessionDirectory {
   release(sessionId: string): Promise<void>;
   /** The owner of a session, or undefined. Rejects when Redis does not answer in time. */
   lookup(sessionId: string): Promise<DirectoryEntry | undefined>;
+  /**
+   * The cluster-wide secret named `name`: the one stored in Redis, or
+   * `candidate` if none was (the first node to ask sets it, SET NX, so all
+   * nodes agree). Rejects when Redis does not answer in time.
+   */
+  sharedSecret(name: string, candidate: Uint8Array): Promise<Buffer>;
   /** Resolves once Redis answers a PING; rejects after DIRECTORY_COMMAND_TIMEOUT_MS. */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -127,6 +135,15 @@ export function createRedisSessionDirectory(options: SessionDirectoryOptions): S
     },
     async lookup(sessionId) {
       return parseEntry(await bounded(redis.get(key(sessionId)), 'lookup'));
+    },
+    async sharedSecret(name, candidate) {
+      const k = `${SHARED_SECRET_KEY_PREFIX}${name}`;
+      await bounded(redis.set(k, Buffer.from(candidate).toString('base64'), 'NX'), 'shared secret');
+      const stored = await bounded(redis.get(k), 'shared secret');
+      const secret = stored === null ? undefined : Buffer.from(stored, 'base64');
+      // Deleted between the two commands, or not a secret we wrote: refuse rather than guess.
+      if (!secret || secret.length !== candidate.length) throw new Error(`session directory: shared secret ${k} is missing or malformed`);
+      return secret;
     },
     async ready() {
       await bounded(redis.ping(), 'ping');
