@@ -70,6 +70,14 @@ export async function startApp(): Promise<FixtureApp> {
     const items = Array.from({ length: 10 }, (_, i) => `<script src="/asset/s${i}.js"></script><img src="/asset/i${i}.svg" width="8" height="8">`).join('');
     res.type('html').send(`<!doctype html><html><head><meta charset="utf-8"><title>gallery</title></head><body>${items}<script>addEventListener('load', () => { window.pageName = 'gallery'; });</script></body></html>`);
   });
+  // The smallest Service Worker that intercepts every request (it passes each to the network
+  // unchanged): the benchmark's floor for what any SW in a page's path costs. Not Wingman code;
+  // only the bench registers it, on a relay-only session (browser-bench.ts, "SW floor").
+  app.get('/floor-sw.js', (_req, res) =>
+    res
+      .type('text/javascript')
+      .send("self.addEventListener('install', () => self.skipWaiting());\nself.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));\nself.addEventListener('fetch', (e) => e.respondWith(fetch(e.request)));\n"),
+  );
   app.get('/asset/:name', (req, res) => {
     const name = String(req.params.name);
     if (name.endsWith('.js')) return res.type('text/javascript').send(`window.loaded = (window.loaded || 0) + 1; // ${'x'.repeat(2000)}`);
