@@ -88,6 +88,26 @@ describe('a session held by node A, reached through node B', () => {
     expect(ok.status).toBe(200);
   });
 
+  it('counts wrong passwords per viewer on the owner node, by the address the forwarding node vouched for', async () => {
+    // Both nodes behind one trusted reverse proxy: X-Forwarded-For's last entry is the viewer.
+    const a = await startServer({ REDIS_URL: redis.url, TRUST_PROXY: '1' });
+    const b = await startServer({ REDIS_URL: redis.url, TRUST_PROXY: '1' });
+    const { sessionId } = await startAgent(a.url, String(app.port), {}, ['--new-session', '--no-p2p', '--password', 'pw-cluster']);
+    const viaB = (xff: string, password: string) =>
+      send(b.port, hostOn(sessionId, b.port), { path: '/hello', headers: { 'x-forwarded-for': xff, authorization: `Basic ${Buffer.from(`:${password}`).toString('base64')}` } });
+    const stranger: number[] = [];
+    for (let i = 0; i < 11; i++) stranger.push((await viaB('203.0.113.7', `guess-${i}`)).status);
+    expect(stranger).toEqual([...Array<number>(10).fill(401), 429]);
+    // Node A sees every forwarded request come from node B; the signed hop header names the viewer.
+    expect((await viaB('198.51.100.9', 'pw-cluster')).status).toBe(200);
+    // A viewer cannot vouch for itself: a hop header it made up is not honoured (and the request is not forwarded again).
+    const forged = await send(a.port, hostOn(sessionId, a.port), {
+      path: '/hello',
+      headers: { 'x-forwarded-for': '203.0.113.7', 'x-wingman-cluster-hop': `1;for=192.0.2.1;sig=${'A'.repeat(43)}`, authorization: `Basic ${Buffer.from(':pw-cluster').toString('base64')}` },
+    });
+    expect(forged.status).toBe(429);
+  });
+
   it('answers 404 on every node for a session nobody holds', async () => {
     const unknown = 'a'.repeat(26);
     expect((await send(nodeB.port, hostOn(unknown, nodeB.port), { path: '/' })).status).toBe(404);

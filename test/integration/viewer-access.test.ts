@@ -123,16 +123,31 @@ describe('a password-protected session', () => {
     expect(r.status).toBe(401);
   });
 
-  it('throttles guessing: after 20 wrong passwords in a minute it answers 429, but a viewer with the cookie still gets in', async () => {
+  it('throttles guessing per viewer: after 10 wrong passwords in a minute it answers 429, but a viewer with the cookie still gets in', async () => {
     const cookie = accessCookie(await get('/hello', { authorization: basic(PASSWORD) }));
     const statuses: number[] = [];
-    for (let i = 0; i < 22; i++) statuses.push((await get('/hello', { authorization: basic(`guess-${i}`) })).status);
-    expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
-    expect(statuses.slice(20)).toEqual([429, 429]);
+    for (let i = 0; i < 12; i++) statuses.push((await get('/hello', { authorization: basic(`guess-${i}`) })).status);
+    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(10)).toEqual([429, 429]);
     const throttled = await get('/hello', { authorization: basic(PASSWORD) });
     expect(throttled.status).toBe(429);
     expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
+    // X-Forwarded-For is not trusted by default: claiming another address does not escape.
+    expect((await get('/hello', { authorization: basic(PASSWORD), 'x-forwarded-for': '198.51.100.9' })).status).toBe(429);
     expect((await get('/hello', { cookie })).status).toBe(200);
+  });
+
+  it('behind a trusted proxy (TRUST_PROXY=1), a stranger sending wrong passwords does not lock out another viewer', async () => {
+    const proxied = await startTunnel(String(app.port), { serverEnv: { TRUST_PROXY: '1' }, agentArgs: ['--password', PASSWORD, '--new-session'], agentEnv: { WINGMAN_STATE_DIR: `/tmp/wingman-access-proxied-${process.pid}` } });
+    // What a reverse proxy in front of the server adds: the address it saw.
+    const via = (xff: string, headers: Record<string, string>) => send(proxied.serverPort, proxied.host, { path: '/hello', headers: { 'x-forwarded-for': xff, ...headers } });
+    const stranger: number[] = [];
+    for (let i = 0; i < 12; i++) stranger.push((await via('203.0.113.7', { authorization: basic(`guess-${i}`) })).status);
+    expect(stranger).toEqual([...Array<number>(10).fill(401), 429, 429]);
+    expect((await via('203.0.113.7', { authorization: basic(PASSWORD) })).status).toBe(429);
+    const reviewer = await via('198.51.100.9', { authorization: basic(PASSWORD) });
+    expect(reviewer.status).toBe(200);
+    expect(accessCookie(reviewer)).toMatch(/^wingman_access=/);
   });
 
   it('gates relayed WebSockets: 401 without access, an echo with the cookie', async () => {

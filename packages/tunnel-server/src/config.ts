@@ -73,7 +73,16 @@ export interface TunnelServerOptions {
   redisUrl?: string;
   /** This node's base URL as the other nodes reach it (cluster only). Default `http://<host>:<port>`. */
   nodeUrl?: string;
+  /**
+   * Reverse proxies in front of this server (a TLS terminator, a load
+   * balancer) whose X-Forwarded-For entry is trusted for the viewer's
+   * address (per-viewer limits). Default 0: the socket's peer is the viewer.
+   */
+  trustProxy?: number;
 }
+
+/** Most trusted proxy hops `trustProxy` accepts: more than any real chain, few enough to catch a typo. */
+export const MAX_TRUST_PROXY = 10;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -128,6 +137,7 @@ export const optionsSchema = z
       .refine((u) => /^rediss?:$/.test(new URL(u).protocol), 'must be a redis:// or rediss:// URL')
       .optional(),
     nodeUrl: baseUrl.optional(),
+    trustProxy: z.number().int().min(0).max(MAX_TRUST_PROXY).default(0),
   })
   .strict();
 
@@ -186,6 +196,7 @@ const envSchema = z.object({
   TURN_TTL_S: intVar,
   REDIS_URL: strVar,
   WINGMAN_NODE_URL: strVar,
+  TRUST_PROXY: intVar,
 });
 
 /** Where each option comes from, for error messages. */
@@ -205,6 +216,7 @@ const SOURCE_NAMES: Record<string, string> = {
   'p2p.turnTtlS': 'TURN_TTL_S',
   redisUrl: 'REDIS_URL',
   nodeUrl: 'WINGMAN_NODE_URL',
+  trustProxy: '--trust-proxy / TRUST_PROXY',
 };
 
 export const CLI_USAGE = `Usage: wingman-server [options]
@@ -217,6 +229,8 @@ Options:
   --host <addr>       address to bind (HOST, default ${DEFAULT_HOST}: loopback only)
   --domain <d>        apex domain of session hosts (WINGMAN_DOMAIN, default localhost:<port>)
   --public-url <url>  scheme + domain viewers use, e.g. https://example.com (PUBLIC_URL)
+  --trust-proxy <n>   reverse proxies in front of this server whose X-Forwarded-For
+                      entry names the viewer (TRUST_PROXY, default 0)
   --log-level <l>     ${LOG_LEVELS.join(' | ')} (LOG_LEVEL, default info)
   --json              print {"event":"listening",...} instead of the plain URL line
   -h, --help          show this help
@@ -246,6 +260,7 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
         domain: { type: 'string' },
         'public-url': { type: 'string' },
         'log-level': { type: 'string' },
+        'trust-proxy': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -258,6 +273,8 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
   const e = parsedEnv.data;
   const flagPort = values.port === undefined ? undefined : intVar.safeParse(values.port);
   if (flagPort && !flagPort.success) throw new ConfigError('--port: must be a non-negative integer');
+  const flagTrust = values['trust-proxy'] === undefined ? undefined : intVar.safeParse(values['trust-proxy']);
+  if (flagTrust && !flagTrust.success) throw new ConfigError('--trust-proxy: must be a non-negative integer');
   const options = dropUndefined({
     port: flagPort?.data ?? e.PORT,
     host: (values.host as string | undefined) ?? e.HOST,
@@ -276,6 +293,7 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
     }),
     redisUrl: e.REDIS_URL,
     nodeUrl: e.WINGMAN_NODE_URL,
+    trustProxy: flagTrust?.data ?? e.TRUST_PROXY,
   });
   const result = optionsSchema.safeParse(options);
   if (!result.success) {

@@ -14,6 +14,7 @@ import { createRedisSessionDirectory } from './cluster/session-directory';
 import { createApexApp } from './http/apex-app';
 import { createHostRouter } from './http/host-route';
 import { resolvePublicAddress } from './http/public-address';
+import { createViewerAddresses } from './http/viewer-address';
 import { createReservedRoutes, type ReservedRequestHandler, type ReservedRoutesOptions } from './http/reserved-routes';
 import type { Session } from './sessions/registry';
 import { createRouter, type Router } from './http/router';
@@ -135,12 +136,13 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const port = (server.address() as AddressInfo).port;
   const address = resolvePublicAddress(config, port);
 
-  const nodeForwarder = config.redisUrl ? createNodeForwarder(logger) : undefined;
   // Access cookies of password-protected sessions: HMAC under this key. One
   // node: random, living as long as the process (and its sessions). A cluster:
   // shared through Redis, so a cookie earned on one node is valid on every
   // node a session may move to.
   let accessKey: Uint8Array = randomBytes(ACCESS_KEY_BYTES);
+  // Signs the viewer address a node vouches for when it forwards to another (http/viewer-address.ts).
+  let hopKey: Uint8Array | undefined;
   if (config.redisUrl) {
     const node = config.nodeUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     const directory = createRedisSessionDirectory({ redisUrl: config.redisUrl, node, onError: (err) => logger.warn({ err }, 'session directory (Redis) error') });
@@ -149,6 +151,10 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     accessKey = await directory.sharedSecret('access-cookie', accessKey).catch((err: unknown) => {
       logger.warn({ err }, 'session directory: no shared access-cookie key; this node signs its own (viewers of a password-protected session that moves here enter the password again)');
       return accessKey;
+    });
+    hopKey = await directory.sharedSecret('cluster-hop', randomBytes(ACCESS_KEY_BYTES)).catch((err: unknown) => {
+      logger.warn({ err }, 'session directory: no shared hop key; viewers forwarded from other nodes are counted by the forwarding node\'s address');
+      return undefined;
     });
     cluster = createClusterNode({
       directory,
@@ -162,6 +168,8 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     logger.info({ node }, 'cluster node: sessions shared through Redis');
   }
   const accessGate = createViewerAccessGate({ key: accessKey, secureCookie: address.scheme === 'https' });
+  const viewerAddresses = createViewerAddresses({ trustProxy: config.trustProxy, ...(hopKey ? { hopKey } : {}) });
+  const nodeForwarder = config.redisUrl ? createNodeForwarder(logger, viewerAddresses.hopValue) : undefined;
   const agentEndpoint = createAgentEndpoint({
     accessGate,
     ...(cluster ? { cluster } : {}),
@@ -185,6 +193,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     logger,
     bootstrap,
     accessGate,
+    viewerAddress: viewerAddresses.of,
     ...(cluster && nodeForwarder ? { cluster: { node: cluster, forward: nodeForwarder } } : {}),
   });
   logger.info({ host: config.host, port, url: address.publicUrl, domain: address.domain }, 'tunnel server listening');

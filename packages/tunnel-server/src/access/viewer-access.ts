@@ -16,19 +16,12 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { parse as parseCookie, serialize as serializeCookie } from 'cookie';
+import { createPasswordThrottle, type PasswordThrottle } from './password-throttle';
 
 /** Name of the access cookie on a session origin (removed from every request before the app sees it). */
 export const ACCESS_COOKIE = 'wingman_access';
 
-/** Window over which wrong passwords are counted per session, ms. */
-export const PASSWORD_ATTEMPT_WINDOW_MS = 60_000;
-
-/**
- * Wrong passwords per session per window before the gate answers 429 until
- * the window ends. Bounds online guessing at 20 a minute per session; a
- * viewer who already holds the cookie is never throttled.
- */
-export const MAX_PASSWORD_FAILURES_PER_WINDOW = 20;
+export { MAX_PASSWORD_FAILURES_PER_SESSION, MAX_PASSWORD_FAILURES_PER_SOURCE, PASSWORD_ATTEMPT_WINDOW_MS } from './password-throttle';
 
 /** Realm of the Basic challenge (browsers show it in their prompt and key cached credentials on it). */
 export const ACCESS_REALM = 'Wingman session';
@@ -39,7 +32,8 @@ export interface SessionAccess {
   readonly digest: Buffer;
   /** The access cookie's value for this session and password (HMAC under the server's key). */
   readonly token: string;
-  failures: { windowStart: number; count: number };
+  /** Wrong passwords lately, per source and in all (password-throttle.ts). */
+  readonly throttle: PasswordThrottle;
 }
 
 export type AccessDecision =
@@ -47,20 +41,24 @@ export type AccessDecision =
   | { kind: 'granted'; setCookie?: string }
   /** No or wrong credentials: 401 with a Basic challenge. */
   | { kind: 'denied'; reason: 'missing' | 'wrong' }
-  /** Too many wrong passwords for this session lately: 429. */
+  /** Too many wrong passwords from this source, or for this session, lately: 429. */
   | { kind: 'throttled'; retryAfterS: number };
 
 export interface ViewerAccessGate {
   /** The access state for a session registered with `password`. */
   create(sessionId: string, password: string): SessionAccess;
-  /** Decides one request or upgrade. `fromServiceWorker`: never earns a cookie (its Set-Cookie would land in the SW's jar). */
-  check(req: IncomingMessage, access: SessionAccess, options: { fromServiceWorker: boolean; now?: number }): AccessDecision;
+  /**
+   * Decides one request or upgrade. `fromServiceWorker`: never earns a cookie
+   * (its Set-Cookie would land in the SW's jar). `source`: the viewer's
+   * address (viewer-address.ts), what wrong passwords are counted by.
+   */
+  check(req: IncomingMessage, access: SessionAccess, options: { fromServiceWorker: boolean; source: string; now?: number }): AccessDecision;
   /** Removes the gate's credentials from the request's headers (in place), before anything relays it. */
   scrub(req: IncomingMessage, access: SessionAccess): void;
 }
 
 export interface ViewerAccessOptions {
-  /** Key of the cookie HMAC: random per server process (cookies end with the process, as its sessions do). */
+  /** Key of the cookie HMAC: random per server process, or shared by the nodes of a cluster (server.ts). */
   key: Uint8Array;
   /** Mark the cookie Secure (the public URL is https). */
   secureCookie: boolean;
@@ -114,23 +112,17 @@ export function createViewerAccessGate(options: ViewerAccessOptions): ViewerAcce
   return {
     create(sessionId, password) {
       const digest = sha256(password);
-      return { digest, token: tokenFor(sessionId, digest), failures: { windowStart: 0, count: 0 } };
+      return { digest, token: tokenFor(sessionId, digest), throttle: createPasswordThrottle() };
     },
 
-    check(req, access, { fromServiceWorker, now = Date.now() }) {
+    check(req, access, { fromServiceWorker, source, now = Date.now() }) {
       if (cookieMatches(req, access)) return { kind: 'granted' };
-      const f = access.failures;
-      if (now - f.windowStart >= PASSWORD_ATTEMPT_WINDOW_MS) {
-        f.windowStart = now;
-        f.count = 0;
-      }
-      if (f.count >= MAX_PASSWORD_FAILURES_PER_WINDOW) {
-        return { kind: 'throttled', retryAfterS: Math.max(1, Math.ceil((f.windowStart + PASSWORD_ATTEMPT_WINDOW_MS - now) / 1000)) };
-      }
+      const retryAfterS = access.throttle.retryAfterS(source, now);
+      if (retryAfterS > 0) return { kind: 'throttled', retryAfterS };
       const matched = passwordMatches(req, access);
       if (matched === undefined) return { kind: 'denied', reason: 'missing' };
       if (!matched) {
-        f.count++;
+        access.throttle.failed(source, now);
         return { kind: 'denied', reason: 'wrong' };
       }
       if (fromServiceWorker) return { kind: 'granted' };

@@ -3,7 +3,9 @@
  * WebSocket upgrades alike (http-proxy), with the Host header unchanged (all
  * nodes serve the same domain) and the viewer's address appended to
  * X-Forwarded-For. CLUSTER_HOP_HEADER marks the hop: a node never forwards a
- * request that already made one (no loops while the directory changes).
+ * request that already made one (no loops while the directory changes). Its
+ * value carries the viewer's address as this node resolved it, signed
+ * (http/viewer-address.ts), so the owner node counts per-viewer limits by it.
  */
 import { Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -27,13 +29,13 @@ export function isClusterHop(req: IncomingMessage): boolean {
   return req.headers[CLUSTER_HOP_HEADER] !== undefined;
 }
 
-function hopHeaders(req: IncomingMessage): Record<string, string> {
-  const prior = req.headers['x-forwarded-for'];
-  const chain = [...(Array.isArray(prior) ? prior : prior ? [prior] : []), clientAddress(req)].join(', ');
-  return { [CLUSTER_HOP_HEADER]: '1', 'x-forwarded-for': chain };
-}
+export function createNodeForwarder(logger: Logger, hopValue: (req: IncomingMessage) => string): NodeForwarder {
+  const hopHeaders = (req: IncomingMessage): Record<string, string> => {
+    const prior = req.headers['x-forwarded-for'];
+    const chain = [...(Array.isArray(prior) ? prior : prior ? [prior] : []), clientAddress(req)].join(', ');
+    return { [CLUSTER_HOP_HEADER]: hopValue(req), 'x-forwarded-for': chain };
+  };
 
-export function createNodeForwarder(logger: Logger): NodeForwarder {
   // Keep-alive to the other nodes; no timeout of our own (SSE and WebSockets are long), the owner answers 504s.
   const proxy = httpProxy.createProxyServer({ xfwd: false, changeOrigin: false, ws: true, agent: new Agent({ keepAlive: true }) });
   proxy.on('error', (err, _req, target) => {

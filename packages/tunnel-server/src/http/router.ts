@@ -12,6 +12,7 @@ import { VIA_HEADER, VIA_SW } from '@wingman/browser-client';
 import { sendAccessRefusal, writeAccessRefusal } from '../access/access-denied';
 import type { ClusterNode } from '../cluster/cluster-node';
 import { isClusterHop, type NodeForwarder } from '../cluster/node-forward';
+import { clientAddress } from './client-address';
 import type { AccessDecision, ViewerAccessGate } from '../access/viewer-access';
 import type { Logger } from '../logger';
 import { relayHttp, type HttpRelayContext } from '../relay/http-relay';
@@ -39,6 +40,8 @@ export interface RouterOptions {
   bootstrap?: (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string | undefined) => boolean;
   /** Checks viewers of password-protected sessions (sessions without `access` are open). */
   accessGate?: ViewerAccessGate;
+  /** The viewer's address of a request (trusted proxies, cluster hops): what per-viewer limits count by. Default: the socket's peer. */
+  viewerAddress?: (req: IncomingMessage) => string;
   /** A node of a cluster: traffic for sessions another node owns is forwarded there. */
   cluster?: { node: ClusterNode; forward: NodeForwarder };
 }
@@ -63,9 +66,10 @@ export function createRouter(options: RouterOptions): Router {
    */
   function checkAccess(req: IncomingMessage, session: Session | undefined): AccessDecision {
     if (!session?.access || !options.accessGate) return { kind: 'granted' };
-    const decision = options.accessGate.check(req, session.access, { fromServiceWorker: req.headers[VIA_HEADER] === VIA_SW });
+    const source = (options.viewerAddress ?? clientAddress)(req);
+    const decision = options.accessGate.check(req, session.access, { fromServiceWorker: req.headers[VIA_HEADER] === VIA_SW, source });
     if (decision.kind === 'granted') options.accessGate.scrub(req, session.access);
-    else logger.debug({ sessionId: session.id, decision: decision.kind }, 'viewer refused: no access');
+    else logger.debug({ sessionId: session.id, decision: decision.kind, source }, 'viewer refused: no access');
     return decision;
   }
 

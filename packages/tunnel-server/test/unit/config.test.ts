@@ -1,6 +1,17 @@
 import { ConfigError, configFromCli, DEFAULT_AGENT_TOKEN, resolveConfig } from '../../src/config';
 import { resolvePublicAddress } from '../../src/http/public-address';
 
+/** The message of the ConfigError that configFromCli throws for these flags and variables. */
+function problems(argv: string[], env: Record<string, string>): string {
+  try {
+    configFromCli(argv, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
 describe('configuration', () => {
   it('defaults to loopback, port 8080, the embedded token and a 30 s grace period', () => {
     const c = resolveConfig();
@@ -43,15 +54,6 @@ describe('configuration', () => {
   });
 
   it('names the flag or variable of each bad value', () => {
-    const problems = (argv: string[], env: Record<string, string>) => {
-      try {
-        configFromCli(argv, env);
-      } catch (err) {
-        expect(err).toBeInstanceOf(ConfigError);
-        return (err as Error).message;
-      }
-      throw new Error('expected a ConfigError');
-    };
     expect(problems(['--port', 'x'], {})).toBe('--port: must be a non-negative integer');
     expect(problems([], { PORT: '70000' })).toMatch(/^--port \/ PORT: /);
     expect(problems([], { PUBLIC_URL: 'ftp://x' })).toMatch(/^--public-url \/ PUBLIC_URL: must be an http/);
@@ -69,6 +71,15 @@ describe('configuration', () => {
     expect(configFromCli([], {}).config.redisUrl).toBeUndefined();
     const { config } = configFromCli([], { REDIS_URL: 'redis://10.0.0.2:6379/0', WINGMAN_NODE_URL: 'http://10.0.0.5:8080' });
     expect(config).toMatchObject({ redisUrl: 'redis://10.0.0.2:6379/0', nodeUrl: 'http://10.0.0.5:8080' });
+  });
+
+  it('reads the trusted proxy hops from --trust-proxy (winning) or TRUST_PROXY, 0 by default, and refuses nonsense', () => {
+    expect(configFromCli([], {}).config.trustProxy).toBe(0);
+    expect(configFromCli([], { TRUST_PROXY: '1' }).config.trustProxy).toBe(1);
+    expect(configFromCli(['--trust-proxy', '2'], { TRUST_PROXY: '1' }).config.trustProxy).toBe(2);
+    expect(problems(['--trust-proxy', 'yes'], {})).toBe('--trust-proxy: must be a non-negative integer');
+    expect(problems([], { TRUST_PROXY: '-1' })).toMatch(/^TRUST_PROXY: must be a non-negative integer/);
+    expect(problems([], { TRUST_PROXY: '11' })).toMatch(/^--trust-proxy \/ TRUST_PROXY: /);
   });
 
   it('builds session URLs from the public URL, and the domain from it when no domain is given', () => {

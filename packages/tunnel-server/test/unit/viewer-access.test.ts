@@ -1,7 +1,7 @@
 /**
  * The viewer access gate of password-protected sessions, on plain request
  * objects: which credentials grant access, what earns the cookie, guessing
- * throttled per session, and the gate's credentials scrubbed from what the
+ * throttled per source and per session, and the gate's credentials scrubbed from what the
  * app would receive.
  */
 import type { IncomingMessage } from 'node:http';
@@ -9,7 +9,8 @@ import {
   ACCESS_COOKIE,
   basicPassword,
   createViewerAccessGate,
-  MAX_PASSWORD_FAILURES_PER_WINDOW,
+  MAX_PASSWORD_FAILURES_PER_SESSION,
+  MAX_PASSWORD_FAILURES_PER_SOURCE,
   PASSWORD_ATTEMPT_WINDOW_MS,
   withoutAccessCookie,
 } from '../../src/access/viewer-access';
@@ -55,7 +56,7 @@ describe('withoutAccessCookie', () => {
 describe('check', () => {
   it('grants the right password and earns an HttpOnly, SameSite=Lax cookie bound to the session', () => {
     const access = gate.create('session-a', 'pw');
-    const d = gate.check(request(['Authorization', basic('pw', 'me')]), access, { fromServiceWorker: false });
+    const d = gate.check(request(['Authorization', basic('pw', 'me')]), access, { fromServiceWorker: false, source: '192.0.2.1' });
     expect(d).toEqual({ kind: 'granted', setCookie: `${ACCESS_COOKIE}=${access.token}; Path=/; HttpOnly; SameSite=Lax` });
     expect(gate.create('session-b', 'pw').token).not.toBe(access.token);
     expect(gate.create('session-a', 'other').token).not.toBe(access.token);
@@ -64,35 +65,47 @@ describe('check', () => {
   it('marks the cookie Secure behind an https public URL', () => {
     const secure = createViewerAccessGate({ key: Buffer.alloc(32, 1), secureCookie: true });
     const access = secure.create('s', 'pw');
-    const d = secure.check(request(['authorization', basic('pw')]), access, { fromServiceWorker: false });
+    const d = secure.check(request(['authorization', basic('pw')]), access, { fromServiceWorker: false, source: '192.0.2.1' });
     expect(d.kind === 'granted' && d.setCookie).toMatch(/; Secure/);
   });
 
   it('grants the cookie alone, and never earns a cookie for a Service Worker request', () => {
     const access = gate.create('s', 'pw');
-    expect(gate.check(request(['cookie', `a=1; ${ACCESS_COOKIE}=${access.token}`]), access, { fromServiceWorker: false })).toEqual({ kind: 'granted' });
-    expect(gate.check(request(['authorization', basic('pw')]), access, { fromServiceWorker: true })).toEqual({ kind: 'granted' });
+    expect(gate.check(request(['cookie', `a=1; ${ACCESS_COOKIE}=${access.token}`]), access, { fromServiceWorker: false, source: '192.0.2.1' })).toEqual({ kind: 'granted' });
+    expect(gate.check(request(['authorization', basic('pw')]), access, { fromServiceWorker: true, source: '192.0.2.1' })).toEqual({ kind: 'granted' });
   });
 
   it('denies missing credentials, a wrong password, another scheme and a forged cookie', () => {
     const access = gate.create('s', 'pw');
-    expect(gate.check(request([]), access, { fromServiceWorker: false })).toEqual({ kind: 'denied', reason: 'missing' });
-    expect(gate.check(request(['authorization', 'Bearer pw']), access, { fromServiceWorker: false })).toEqual({ kind: 'denied', reason: 'missing' });
-    expect(gate.check(request(['authorization', basic('PW')]), access, { fromServiceWorker: false })).toEqual({ kind: 'denied', reason: 'wrong' });
-    expect(gate.check(request(['cookie', `${ACCESS_COOKIE}=${access.token.slice(0, -1)}A`]), access, { fromServiceWorker: false })).toEqual({ kind: 'denied', reason: 'missing' });
-    expect(gate.check(request(['cookie', `${ACCESS_COOKIE}=%E0%A4%A`]), access, { fromServiceWorker: false })).toEqual({ kind: 'denied', reason: 'missing' });
+    expect(gate.check(request([]), access, { fromServiceWorker: false, source: '192.0.2.1' })).toEqual({ kind: 'denied', reason: 'missing' });
+    expect(gate.check(request(['authorization', 'Bearer pw']), access, { fromServiceWorker: false, source: '192.0.2.1' })).toEqual({ kind: 'denied', reason: 'missing' });
+    expect(gate.check(request(['authorization', basic('PW')]), access, { fromServiceWorker: false, source: '192.0.2.1' })).toEqual({ kind: 'denied', reason: 'wrong' });
+    expect(gate.check(request(['cookie', `${ACCESS_COOKIE}=${access.token.slice(0, -1)}A`]), access, { fromServiceWorker: false, source: '192.0.2.1' })).toEqual({ kind: 'denied', reason: 'missing' });
+    expect(gate.check(request(['cookie', `${ACCESS_COOKIE}=%E0%A4%A`]), access, { fromServiceWorker: false, source: '192.0.2.1' })).toEqual({ kind: 'denied', reason: 'missing' });
   });
 
-  it(`throttles after ${MAX_PASSWORD_FAILURES_PER_WINDOW} wrong passwords until the window ends; the cookie still passes`, () => {
+  it(`throttles a source after ${MAX_PASSWORD_FAILURES_PER_SOURCE} wrong passwords until the window ends, other sources and the cookie still pass`, () => {
     const access = gate.create('s', 'pw');
     const t0 = 1_000_000;
-    for (let i = 0; i < MAX_PASSWORD_FAILURES_PER_WINDOW; i++) {
-      expect(gate.check(request(['authorization', basic(`guess${i}`)]), access, { fromServiceWorker: false, now: t0 + i })).toMatchObject({ kind: 'denied' });
+    const from = (source: string, now: number, auth = basic('pw')) => gate.check(request(['authorization', auth]), access, { fromServiceWorker: false, source, now });
+    for (let i = 0; i < MAX_PASSWORD_FAILURES_PER_SOURCE; i++) expect(from('203.0.113.7', t0 + i, basic(`guess${i}`))).toEqual({ kind: 'denied', reason: 'wrong' });
+    // Even the right password waits: a throttled source learns nothing.
+    expect(from('203.0.113.7', t0 + 100)).toEqual({ kind: 'throttled', retryAfterS: 60 });
+    expect(from('198.51.100.9', t0 + 100)).toMatchObject({ kind: 'granted' });
+    expect(gate.check(request(['cookie', `${ACCESS_COOKIE}=${access.token}`]), access, { fromServiceWorker: false, source: '203.0.113.7', now: t0 + 100 })).toEqual({ kind: 'granted' });
+    expect(from('203.0.113.7', t0 + PASSWORD_ATTEMPT_WINDOW_MS).kind).toBe('granted');
+  });
+
+  it(`stops every source once the session took ${MAX_PASSWORD_FAILURES_PER_SESSION} wrong passwords in a window`, () => {
+    const access = gate.create('s', 'pw');
+    const t0 = 2_000_000;
+    for (let i = 0; i < MAX_PASSWORD_FAILURES_PER_SESSION; i++) {
+      // Spread over sources so that none reaches its own limit.
+      const d = gate.check(request(['authorization', basic(`guess${i}`)]), access, { fromServiceWorker: false, source: `10.0.${Math.floor(i / 5)}.${i % 5}`, now: t0 + i });
+      expect(d).toEqual({ kind: 'denied', reason: 'wrong' });
     }
-    expect(gate.check(request(['authorization', basic('pw')]), access, { fromServiceWorker: false, now: t0 + 100 })).toEqual({ kind: 'throttled', retryAfterS: 60 });
-    expect(gate.check(request(['cookie', `${ACCESS_COOKIE}=${access.token}`]), access, { fromServiceWorker: false, now: t0 + 100 })).toEqual({ kind: 'granted' });
-    const later = gate.check(request(['authorization', basic('pw')]), access, { fromServiceWorker: false, now: t0 + PASSWORD_ATTEMPT_WINDOW_MS });
-    expect(later.kind).toBe('granted');
+    const fresh = gate.check(request(['authorization', basic('pw')]), access, { fromServiceWorker: false, source: '198.51.100.9', now: t0 + 1_000 });
+    expect(fresh).toEqual({ kind: 'throttled', retryAfterS: 59 });
   });
 });
 

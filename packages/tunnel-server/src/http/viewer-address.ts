@@ -1,0 +1,77 @@
+/**
+ * Whose request is this: the viewer's address, for per-source limits (the
+ * password throttle). Without trusted proxies it is the socket's peer.
+ * Behind `TRUST_PROXY` = N reverse proxies (a TLS terminator, a load
+ * balancer) it is the entry N places from the right of the chain
+ * X-Forwarded-For + peer: each trusted proxy appended the address it saw,
+ * anything further left may be made up by the client (as express's
+ * `trust proxy` = N).
+ *
+ * In a cluster, the node that forwards a viewer (node-forward.ts) sends the
+ * address it resolved in the hop header, signed with the cluster's hop key
+ * (HMAC-SHA256): the owner node takes a signed address and ignores an
+ * unsigned or forged one (it then counts the request against the sender).
+ * @see https://www.rfc-editor.org/rfc/rfc7239#section-5.2 (forwarded-for chains)
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { CLUSTER_HOP_HEADER } from '../cluster/hop-header';
+import { clientAddress } from './client-address';
+
+/** Longest address kept from a header (an IPv6 address with a zone fits well within it). */
+const MAX_ADDRESS_CHARS = 64;
+
+export interface ViewerAddressOptions {
+  /** Reverse proxies in front of this server whose X-Forwarded-For entry is trusted (0: none). */
+  trustProxy: number;
+  /** Cluster only: key of the hop header's signature, the same on every node. */
+  hopKey?: Uint8Array;
+}
+
+export interface ViewerAddresses {
+  /** The viewer's address for this request. */
+  of(req: IncomingMessage): string;
+  /** Value of the cluster hop header when forwarding `req` to another node: its viewer's address, signed. */
+  hopValue(req: IncomingMessage): string;
+}
+
+/** The address `trustProxy` places from the right of X-Forwarded-For + the socket peer (the leftmost when the chain is shorter). */
+export function forwardedAddress(req: IncomingMessage, trustProxy: number): string {
+  const peer = clientAddress(req);
+  if (trustProxy <= 0) return peer;
+  const header = req.headers['x-forwarded-for'];
+  const entries = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0);
+  const chain = [...entries, peer];
+  return chain[Math.max(0, chain.length - 1 - trustProxy)]!.slice(0, MAX_ADDRESS_CHARS);
+}
+
+export function createViewerAddresses(options: ViewerAddressOptions): ViewerAddresses {
+  const { hopKey, trustProxy } = options;
+  const sign = (address: string) => createHmac('sha256', hopKey!).update(address).digest('base64url');
+
+  /** The address a forwarding node vouched for, or undefined (no key, no header, a bad signature). */
+  const vouched = (req: IncomingMessage): string | undefined => {
+    const value = req.headers[CLUSTER_HOP_HEADER];
+    if (!hopKey || typeof value !== 'string') return undefined;
+    const m = /^1;for=([^;\s]{1,64});sig=([A-Za-z0-9_-]{43})$/.exec(value);
+    if (!m) return undefined;
+    const [, address, sig] = m as unknown as [string, string, string];
+    const expected = Buffer.from(sign(address));
+    const given = Buffer.from(sig);
+    return expected.length === given.length && timingSafeEqual(expected, given) ? address : undefined;
+  };
+
+  const of = (req: IncomingMessage) => vouched(req) ?? forwardedAddress(req, trustProxy);
+  return {
+    of,
+    hopValue(req) {
+      if (!hopKey) return '1';
+      // The header grammar allows neither ';' nor spaces in the address: such an address is not vouched for.
+      const address = of(req);
+      return /^[^;\s]{1,64}$/.test(address) ? `1;for=${address};sig=${sign(address)}` : '1';
+    },
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The password throttle's counting: which addresses share a bucket (IPv6 per
+ * /64), the per-source and per-session limits, the window, and the bound on
+ * the sources it remembers.
+ */
+import {
+  createPasswordThrottle,
+  MAX_PASSWORD_FAILURES_PER_SESSION,
+  MAX_PASSWORD_FAILURES_PER_SOURCE,
+  MAX_TRACKED_SOURCES,
+  OVERFLOW_SOURCE,
+  PASSWORD_ATTEMPT_WINDOW_MS,
+  sourceKey,
+} from '../../src/access/password-throttle';
+
+describe('sourceKey', () => {
+  it('keeps IPv4 addresses, IPv4-mapped IPv6 included, and groups IPv6 addresses by /64', () => {
+    expect(sourceKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(sourceKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(sourceKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(sourceKey('2001:0db8:0001:0002:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
+    expect(sourceKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(sourceKey('::1')).toBe('0:0:0:0::/64');
+    expect(sourceKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(sourceKey('2001:DB8:1:2::9')).toBe(sourceKey('2001:db8:1:2::10'));
+  });
+
+  it('puts anything that is not an address into the overflow bucket', () => {
+    for (const junk of ['', 'unknown', 'not:an:address', '300.1.1.1', '1.2.3.4, 5.6.7.8']) expect(sourceKey(junk)).toBe(OVERFLOW_SOURCE);
+  });
+});
+
+describe('createPasswordThrottle', () => {
+  const t0 = 5_000_000;
+
+  it('holds one source after its limit, counts its whole /64 as one, and lets it go when the window ends', () => {
+    const t = createPasswordThrottle();
+    for (let i = 0; i < MAX_PASSWORD_FAILURES_PER_SOURCE; i++) {
+      expect(t.retryAfterS(`2001:db8:1:2::${i + 1}`, t0)).toBe(0);
+      t.failed(`2001:db8:1:2::${i + 1}`, t0);
+    }
+    expect(t.retryAfterS('2001:db8:1:2::ffff', t0 + 30_000)).toBe(30);
+    expect(t.retryAfterS('2001:db8:1:3::1', t0 + 30_000)).toBe(0);
+    expect(t.retryAfterS('2001:db8:1:2::1', t0 + PASSWORD_ATTEMPT_WINDOW_MS)).toBe(0);
+  });
+
+  it('holds every source once the session reached its limit', () => {
+    const t = createPasswordThrottle();
+    for (let i = 0; i < MAX_PASSWORD_FAILURES_PER_SESSION; i++) t.failed(`10.1.${i}.1`, t0);
+    expect(t.retryAfterS('192.0.2.200', t0 + 1)).toBe(60);
+  });
+
+  it('remembers a bounded number of sources; failures from the rest share one bucket', () => {
+    const t = createPasswordThrottle({ perSource: 2, perSession: 1_000, trackedSources: 2 });
+    t.failed('192.0.2.1', t0);
+    t.failed('192.0.2.2', t0);
+    // Two sources tracked: these two land in the overflow bucket together.
+    t.failed('192.0.2.3', t0);
+    t.failed('192.0.2.4', t0);
+    expect(t.retryAfterS('192.0.2.5', t0)).toBe(60);
+    expect(t.retryAfterS('192.0.2.1', t0)).toBe(0);
+  });
+
+  it(`defaults to ${MAX_TRACKED_SOURCES} tracked sources`, () => {
+    const t = createPasswordThrottle({ perSession: 1_000_000 });
+    for (let i = 0; i < MAX_TRACKED_SOURCES; i++) t.failed(`10.${i >> 8}.${i & 255}.1`, t0);
+    for (let i = 0; i < MAX_PASSWORD_FAILURES_PER_SOURCE; i++) t.failed(`172.16.${i}.1`, t0);
+    expect(t.retryAfterS('172.31.0.1', t0)).toBe(60);
+    expect(t.retryAfterS('10.0.0.1', t0)).toBe(0);
+  });
+});
