@@ -7,6 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Redis from 'ioredis';
 import WebSocket from 'ws';
 import { patternSha256, startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { download, send } from '../helpers/http-client';
@@ -34,6 +35,18 @@ afterEach(async () => {
   await app.close();
   await redis.stop();
 });
+
+/** How many GET commands the Redis server has run so far (INFO commandstats). */
+async function redisGets(url: string): Promise<number> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    const info = await client.info('commandstats');
+    return Number(/cmdstat_get:calls=(\d+)/.exec(info)?.[1] ?? 0);
+  } finally {
+    client.disconnect();
+  }
+}
 
 /** The session's host on node `port` (all nodes route `<id>.localhost`; ports are ignored in routing). */
 const hostOn = (sessionId: string, port: number) => `${sessionId}.localhost:${port}`;
@@ -108,6 +121,19 @@ describe('a session held by node A, reached through node B', () => {
     expect(forged.status).toBe(429);
   });
 
+  it('looks the owner up in Redis about once a second, not once per forwarded request', async () => {
+    const { sessionId } = await startAgent(nodeA.url, String(app.port), {}, ['--new-session', '--no-p2p']);
+    const viaB = hostOn(sessionId, nodeB.port);
+    expect((await send(nodeB.port, viaB, { path: '/hello' })).status).toBe(200);
+    const before = await redisGets(redis.url);
+    const started = Date.now();
+    for (let i = 0; i < 50; i++) expect((await send(nodeB.port, viaB, { path: '/hello' })).status).toBe(200);
+    const seconds = (Date.now() - started) / 1000;
+    const lookups = (await redisGets(redis.url)) - before;
+    // One lookup per OWNER_CACHE_TTL_MS (1 s) at most, plus one for the window the loop started in.
+    expect(lookups).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
+  });
+
   it('answers 404 on every node for a session nobody holds', async () => {
     const unknown = 'a'.repeat(26);
     expect((await send(nodeB.port, hostOn(unknown, nodeB.port), { path: '/' })).status).toBe(404);
@@ -133,6 +159,17 @@ describe('an agent that moves to another node', () => {
     const viaA = await send(nodeA.port, hostOn(first.sessionId, nodeA.port), { path: '/hello' });
     expect(viaA.status).toBe(200);
     expect(viaA.body.toString()).toBe('hello GET');
+  });
+
+  it('answers a forwarded request for a session it no longer holds with a retrying 503, not a 404 (the sender\'s view was stale)', async () => {
+    // What node B sends when it still remembers (for up to a second) that this node held the session.
+    const gone = 'b'.repeat(26);
+    const r = await send(nodeA.port, hostOn(gone, nodeA.port), { path: '/hello', headers: { 'x-wingman-cluster-hop': '1' } });
+    expect(r.status).toBe(503);
+    expect(r.headers['retry-after']).toBe('2');
+    expect(r.body.toString()).toContain('ERR_SESSION_MOVING');
+    // A viewer's own request for that id still gets the plain 404.
+    expect((await send(nodeA.port, hostOn(gone, nodeA.port), { path: '/hello' })).status).toBe(404);
   });
 
   it('keeps a viewer\'s access cookie valid after a password-protected session moves: no second password prompt', async () => {

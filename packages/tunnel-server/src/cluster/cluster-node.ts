@@ -11,6 +11,18 @@ import type { Logger } from '../logger';
 import type { Session, SessionRegistry } from '../sessions/registry';
 import { DIRECTORY_REFRESH_MS, resumeDigest, type SessionDirectory } from './session-directory';
 
+/**
+ * How long a node remembers that another node owns a session, ms. Without
+ * it every forwarded request costs a Redis round trip before the hop. A
+ * session that moves is found at its new node within this time; until then
+ * its requests reach the old node, which answers them itself (a hop is
+ * never forwarded again): the agent-gone page, which retries, as during the
+ * move itself.
+ */
+export const OWNER_CACHE_TTL_MS = 1_000;
+/** Sessions whose owner a node remembers at once; the oldest entry goes first. */
+export const OWNER_CACHE_MAX_ENTRIES = 10_000;
+
 export type RemoteResume = { kind: 'adopt' } | { kind: 'busy'; node: string } | { kind: 'unknown' };
 
 export interface ClusterNode {
@@ -48,6 +60,11 @@ export function createClusterNode(options: ClusterNodeOptions): ClusterNode {
       options.onTakenOver(session);
     }
   };
+  /** sessionId → the other node that owns it, until `expires`. Only positive answers: a session held nowhere is looked up each time. */
+  const owners = new Map<string, { node: string; expires: number }>();
+  /** Lookups in flight: concurrent requests for one session share one Redis GET. */
+  const pending = new Map<string, Promise<string | undefined>>();
+
   const timer = setInterval(() => {
     for (const s of registry.all()) refresh(s).catch((err: unknown) => warn(err, 'refresh', s.id));
   }, DIRECTORY_REFRESH_MS);
@@ -56,6 +73,7 @@ export function createClusterNode(options: ClusterNodeOptions): ClusterNode {
   return {
     node: directory.node,
     attached(session) {
+      owners.delete(session.id);
       directory.claim(session.id, true, session.resumeSecret).catch((err: unknown) => warn(err, 'claim', session.id));
     },
     detached(session) {
@@ -65,8 +83,23 @@ export function createClusterNode(options: ClusterNodeOptions): ClusterNode {
       directory.release(session.id).catch((err: unknown) => warn(err, 'release', session.id));
     },
     async ownerElsewhere(sessionId) {
-      const entry = await directory.lookup(sessionId);
-      return entry && entry.node !== directory.node ? entry.node : undefined;
+      const now = Date.now();
+      const known = owners.get(sessionId);
+      if (known && known.expires > now) return known.node;
+      owners.delete(sessionId);
+      const inFlight = pending.get(sessionId);
+      if (inFlight) return inFlight;
+      const lookup = directory.lookup(sessionId).then((entry) => {
+        if (!entry || entry.node === directory.node) return undefined;
+        if (owners.size >= OWNER_CACHE_MAX_ENTRIES) owners.delete(owners.keys().next().value!);
+        owners.set(sessionId, { node: entry.node, expires: Date.now() + OWNER_CACHE_TTL_MS });
+        return entry.node;
+      });
+      pending.set(sessionId, lookup);
+      // Settled either way (a failed lookup is not remembered): the next request asks again.
+      const forget = () => void pending.delete(sessionId);
+      lookup.then(forget, forget);
+      return lookup;
     },
     async remoteResume(sessionId, resumeSecret) {
       const entry = await directory.lookup(sessionId);
@@ -75,6 +108,7 @@ export function createClusterNode(options: ClusterNodeOptions): ClusterNode {
     },
     async close() {
       clearInterval(timer);
+      owners.clear();
       // Not released: marked agent-less, the entries live on for DIRECTORY_TTL_MS,
       // so an agent that reconnects to another node resumes its session (same URL) there.
       await Promise.allSettled(registry.all().map((s) => directory.touch(s.id, false)));

@@ -72,6 +72,21 @@ export function unknownSessionPage(label: string): PageOptions {
   };
 }
 
+/**
+ * Another node of the cluster forwarded a request for a session this node
+ * does not hold (any more): the sender's view of the owner is stale (it
+ * remembers owners for a second). Not a 404: the session exists elsewhere.
+ */
+export function sessionMovingPage(sessionId: string): PageOptions {
+  return {
+    status: 503,
+    title: 'The session is moving',
+    message: `Session ${sessionId} is moving between Wingman servers. This page loads the app by itself in a few seconds.`,
+    code: 'ERR_SESSION_MOVING',
+    retry: true,
+  };
+}
+
 export function agentGonePage(sessionId: string): PageOptions {
   return {
     status: 502,
