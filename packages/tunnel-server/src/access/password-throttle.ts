@@ -7,7 +7,8 @@
  * window to end, and the session as a whole takes at most
  * MAX_PASSWORD_FAILURES_PER_SESSION wrong passwords a window: locking
  * everyone out now takes that many failures from at least
- * SESSION_CAP / SOURCE_CAP different sources. Viewers that hold the access
+ * MAX_PASSWORD_FAILURES_PER_SESSION / MAX_PASSWORD_FAILURES_PER_SOURCE
+ * different sources. Viewers that hold the access
  * cookie never reach this code.
  *
  * IPv6 sources count per /64: one host usually holds a whole /64, so

@@ -16,8 +16,8 @@ import { DIRECTORY_REFRESH_MS, resumeDigest, type SessionDirectory } from './ses
  * it every forwarded request costs a Redis round trip before the hop. A
  * session that moves is found at its new node within this time; until then
  * its requests reach the old node, which answers them itself (a hop is
- * never forwarded again): the agent-gone page, which retries, as during the
- * move itself.
+ * never forwarded again) with a page that retries: agent-gone while it still
+ * holds the session in its grace period, ERR_SESSION_MOVING once it dropped it.
  */
 export const OWNER_CACHE_TTL_MS = 1_000;
 /** Sessions whose owner a node remembers at once; the oldest entry goes first. */

@@ -20,6 +20,10 @@ import { clientAddress } from './client-address';
 
 /** Longest address kept from a header (an IPv6 address with a zone fits well within it). */
 const MAX_ADDRESS_CHARS = 64;
+/** An address as the hop header carries it: the header's own separators (';', spaces) excluded. */
+const HOP_ADDRESS = `[^;\\s]{1,${MAX_ADDRESS_CHARS}}`;
+const HOP_VALUE = new RegExp(`^1;for=(${HOP_ADDRESS});sig=([A-Za-z0-9_-]{43})$`);
+const HOP_ADDRESS_ONLY = new RegExp(`^${HOP_ADDRESS}$`);
 
 export interface ViewerAddressOptions {
   /** Reverse proxies in front of this server whose X-Forwarded-For entry is trusted (0: none). */
@@ -56,7 +60,7 @@ export function createViewerAddresses(options: ViewerAddressOptions): ViewerAddr
   const vouched = (req: IncomingMessage): string | undefined => {
     const value = req.headers[CLUSTER_HOP_HEADER];
     if (!hopKey || typeof value !== 'string') return undefined;
-    const m = /^1;for=([^;\s]{1,64});sig=([A-Za-z0-9_-]{43})$/.exec(value);
+    const m = HOP_VALUE.exec(value);
     if (!m) return undefined;
     const [, address, sig] = m as unknown as [string, string, string];
     const expected = Buffer.from(sign(address));
@@ -69,9 +73,9 @@ export function createViewerAddresses(options: ViewerAddressOptions): ViewerAddr
     of,
     hopValue(req) {
       if (!hopKey) return '1';
-      // The header grammar allows neither ';' nor spaces in the address: such an address is not vouched for.
+      // An address the header cannot carry (';' or spaces in it) is not vouched for.
       const address = of(req);
-      return /^[^;\s]{1,64}$/.test(address) ? `1;for=${address};sig=${sign(address)}` : '1';
+      return HOP_ADDRESS_ONLY.test(address) ? `1;for=${address};sig=${sign(address)}` : '1';
     },
   };
 }
