@@ -21,7 +21,7 @@ if (!noBrowser) {
   // The browser bench takes only --out; --rows selects HTTP rows.
   const i = rest.indexOf('--out');
   const browserArgs = i >= 0 && rest[i + 1] ? ['--out', rest[i + 1].replace(/(\.\w+)?$/, '.browser$1')] : [];
-  console.log('\n# Browser rows (issue 4)\n');
+  console.log('\n# Browser rows\n');
   browser = run('packages/browser-client/bench/run.mjs', browserArgs);
 }
 process.exitCode = http || browser;

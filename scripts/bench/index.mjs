@@ -3,7 +3,7 @@
  * `npm run bench`: direct vs Wingman relay vs localtunnel (and the P2P rows),
  * with two bare TCP pipes as the floor of any two-process relay,
  * all on loopback in one run, each figure with its ratio to "direct" measured
- * in the same run; then a PASS/FAIL line per goal of the issues.
+ * in the same run; then a PASS/FAIL line per goal (report/goals.mjs).
  *
  *   node scripts/bench/index.mjs [--out results.json] [--rows direct,wingmanRelay,localtunnel,tcpPipes,p2pNode]
  *
@@ -21,7 +21,7 @@ import { killAllChildren, killAllChildrenNow } from './lib/children.mjs';
 import { readSettings } from './lib/config.mjs';
 import { insideLoopbackNamespace, reexecInNamespace } from './lib/netns.mjs';
 import { runHttpRows } from './lib/run-http-rows.mjs';
-import { evaluateIssue2Goals, evaluateIssue3Goals, renderGoals } from './report/goals.mjs';
+import { evaluateRelayGoals, evaluateP2PGoals, renderGoals } from './report/goals.mjs';
 import { renderNotes, renderP2PTable, renderTable } from './report/table.mjs';
 import { directRow } from './rows/direct.mjs';
 import { localtunnelRow } from './rows/localtunnel.mjs';
@@ -32,7 +32,7 @@ import { wingmanRelayRow } from './rows/wingman-relay.mjs';
 const log = (msg) => console.error(`[bench] ${msg}`);
 
 /**
- * The rows. The browser rows (issue 4) are packages/browser-client/bench/run.mjs,
+ * The rows. The browser rows are packages/browser-client/bench/run.mjs,
  * run after these by scripts/bench/all.mjs (`npm run bench`).
  */
 const HTTP_ROWS = [directRow, wingmanRelayRow, localtunnelRow, tcpPipesRow];
@@ -81,7 +81,7 @@ async function main() {
   if (wanted.includes(p2pNodeRow.id)) rows.push(await runP2PNodeRow(settings, log, closeAfterOutput));
   for (const r of rows) if (r.status !== 'ok') log(`${r.label}: ${r.status}: ${r.reason}`);
 
-  const goals = [...evaluateIssue2Goals(rows), ...evaluateIssue3Goals(rows)];
+  const goals = [...evaluateRelayGoals(rows), ...evaluateP2PGoals(rows)];
   const env = {
     node: process.version,
     cpus: cpus().length,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run lab` — the network lab (issue 5; docs/lab.md). As root: for each
+ * `npm run lab` — the network lab (docs/lab.md). As root: for each
  * scenario, network namespaces joined by veth pairs in 10.231.0.0/16 (NAT,
  * firewalls, coturn), Wingman's real processes, headless Chromium as the
  * reviewer; prints what carried the app and how fast. Nothing is connected

@@ -3,7 +3,7 @@
  * The reviewer: runs inside the reviewer namespace (`ip netns exec`), starts
  * headless Debian Chromium with default WebRTC settings (no media
  * permission, so host candidates are hidden behind mDNS names, as for a real
- * reviewer), opens the session URL and measures what the issue asks:
+ * reviewer), opens the session URL and measures:
  * first app byte, time to usable P2P, the selected candidate pair, a bulk
  * download and small-request latency. Prints one line:
  * {"event":"result", ...}. Argument: one JSON object (see parseConfig).

@@ -7,7 +7,7 @@
 
 /** The tunnel server's default (.env.example P2P_TIMEOUT_MS): how long a viewer tries ICE. */
 export const LAB_P2P_TIMEOUT_MS = 3_000;
-/** The bulk download per scenario (issue 5: 50 MiB). */
+/** The bulk download per scenario (50 MiB). */
 export const DOWNLOAD_BYTES = 50 * 1024 * 1024;
 /** Small requests measured per scenario (after 5 warm-up ones). */
 export const SMALL_REQUESTS = 50;

@@ -1,5 +1,5 @@
 /**
- * Issue 3 acceptance: P2P between a Node viewer (@roamhq/wrtc) and the agent
+ * P2P between a Node viewer (@roamhq/wrtc) and the agent
  * process, signaled through the real tunnel server process, on loopback with
  * no STUN. Runs inside the loopback-only namespace `npm test` creates.
  */

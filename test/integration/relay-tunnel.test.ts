@@ -1,5 +1,5 @@
 /**
- * Issue 2 acceptance, end to end through real processes on loopback:
+ * The relay tunnel end to end through real processes on loopback:
  * wingman-server and `wingman http` as child processes, a real local app.
  */
 import { createHash } from 'node:crypto';

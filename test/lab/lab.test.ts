@@ -1,5 +1,5 @@
 /**
- * Issue 5 acceptance: the network lab's scenarios, run for real — network
+ * The network lab's scenarios, run for real — network
  * namespaces, NAT and firewalls, coturn, the tunnel server, the agent and
  * headless Chromium (scripts/lab, docs/lab.md). One `npm run lab -- --json`
  * run feeds every assertion; the expectations below are written here, not

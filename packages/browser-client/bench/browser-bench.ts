@@ -1,5 +1,5 @@
 /**
- * Browser rows of the benchmark (issue 4), real processes and headless
+ * Browser rows of the benchmark, real processes and headless
  * Chromium on loopback: the raw Chromium ↔ wrtc channel as the baseline;
  * small requests and bulk through the Service Worker over P2P and over the
  * relay; the protocol without the SW hop; the same fetch() straight to the

@@ -44,7 +44,7 @@ export const ACCESS_KEY_BYTES = 32;
 export interface CreateTunnelServerOptions extends TunnelServerOptions {
   /** A pino logger to use instead of one built from `logLevel`. */
   logger?: Logger;
-  /** Handlers for Wingman's reserved paths on session hosts (later issues: bundle, signaling). */
+  /** Handlers for Wingman's reserved paths on session hosts (bundle, signaling, access, tickets). */
   reserved?: ReservedRoutesOptions;
 }
 

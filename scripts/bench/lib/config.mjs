@@ -1,5 +1,5 @@
 /**
- * Bench settings: fixed sizes from the issues' goals, and the few knobs read
+ * Bench settings: fixed sizes the goals are stated in, and the few knobs read
  * from the environment (validated: a typo must not silently run a 0 s bench).
  */
 import { dirname, resolve } from 'node:path';
@@ -14,12 +14,12 @@ export const REQUEST_MODULE = resolve(ROOT, 'packages/relay-server/dist/viewer/r
 export const WEBRTC_MODULE = resolve(ROOT, 'packages/relay-server/dist/p2p/webrtc.js');
 export const RAW_BENCH_MODULE = resolve(ROOT, 'packages/relay-server/dist/p2p/raw-bench.js');
 
-/** Issue 2: "MB/s for a 100 MiB GET and a 20 MiB POST". */
+/** Bulk figures: MB/s for a 100 MiB GET and a 20 MiB POST. */
 export const DOWNLOAD_BYTES = 100 * 1024 * 1024;
 export const UPLOAD_BYTES = 20 * 1024 * 1024;
 /** One uncounted transfer of this size per row before the bulk figures. */
 export const WARMUP_BYTES = 20 * 1024 * 1024;
-/** Issue 2: "a 1 KiB GET at concurrency 1 and 50". */
+/** Small-request figures: a 1 KiB GET at concurrency 1 and 50. */
 export const SMALL_PATH = '/1k';
 export const CONCURRENCIES = [1, 50];
 
@@ -51,7 +51,7 @@ function envNumber(name, fallback, { integer = false, max }) {
 /** @returns the run's settings (throws a readable error on a bad variable). */
 export function readSettings() {
   return {
-    /** BENCH_DURATION_S: seconds per req/s + latency measurement (issue 2 suggests ~5). */
+    /** BENCH_DURATION_S: seconds per req/s + latency measurement (~5 s gives stable figures here). */
     durationS: envNumber('BENCH_DURATION_S', 5, { max: 600 }),
     /** BENCH_WARMUP_S: warm-up before each of those measurements, not counted. */
     warmupS: envNumber('BENCH_WARMUP_S', 1, { max: 60 }),

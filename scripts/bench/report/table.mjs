@@ -48,7 +48,7 @@ export function markdown(cells) {
 }
 
 /**
- * The P2P comparison (issue 3): the protocol over the data channel against
+ * The P2P comparison: the protocol over the data channel against
  * the raw channel between the same two processes, same run.
  * @returns {string} empty when the P2P row did not run
  */

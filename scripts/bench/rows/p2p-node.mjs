@@ -1,9 +1,9 @@
 /**
- * Row "p2p (Node viewer)" (issue 3): tunnel server + agent (with the raw bench
+ * Row "p2p (Node viewer)": tunnel server + agent (with the raw bench
  * channel enabled), and in this process the project's Node viewer connected
  * peer-to-peer over @roamhq/wrtc. The same figures as the HTTP rows, carried by
  * the protocol over the data channel, plus the raw data channel between the
- * same two processes as the baseline the issue's goals divide by.
+ * same two processes as the baseline the P2P goals divide by.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -23,7 +23,7 @@ export const p2pNodeRow = {
   label: 'p2p (Node viewer)',
   unavailable() {
     for (const f of [SERVER_BIN, AGENT_BIN, VIEWER_MODULE, REQUEST_MODULE, WEBRTC_MODULE, RAW_BENCH_MODULE]) {
-      if (!existsSync(f)) return `${f} is missing (run npm run build; the P2P host is issue 3)`;
+      if (!existsSync(f)) return `${f} is missing (run npm run build)`;
     }
     return null;
   },
@@ -31,11 +31,11 @@ export const p2pNodeRow = {
 
 /**
  * Runs the whole P2P row. Same result shape as lib/run-http-rows.mjs, plus
- * `p2p` (the raw channel's figures) for the issue 3 goals.
+ * `p2p` (the raw channel's figures) for the P2P goals.
  *
  * The viewer's peer connection is not closed here but pushed onto `closeLater`:
- * wrtc can crash the process while tearing a peer connection down (issue 3
- * warns of it; seen here once as a segfault at exit), so the caller closes it
+ * wrtc can crash the process while tearing a peer connection down (seen here
+ * once as a segfault at exit), so the caller closes it
  * only after the results are printed and written.
  * @param {{ durationS: number, warmupS: number, bulkRuns: number }} settings
  * @param {(msg: string) => void} log

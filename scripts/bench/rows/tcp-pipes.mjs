@@ -4,7 +4,7 @@
  * tunnel needs (no HTTP parsing, no framing, no multiplexing), so it is not a
  * competitor: it is the floor under every two-process relay on this machine
  * (Wingman's tunnel server + agent, localtunnel's server + client), measured
- * in the same run. The goal report compares the issue's targets with it.
+ * in the same run. The goal report holds the relay to a fraction of it.
  */
 import { resolve } from 'node:path';
 import { spawnNode } from '../lib/children.mjs';

@@ -1,5 +1,5 @@
 /**
- * Environment smoke test for the browser issue: proves that headless Debian
+ * Environment smoke test for the browser suite: proves that headless Debian
  * Chromium, inside `npm test`'s loopback-only network namespace, gives us the
  * two platform features the browser client is built on — a Service Worker on
  * an `http://<name>.localhost` origin, and an RTCPeerConnection data channel

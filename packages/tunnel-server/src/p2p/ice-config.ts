@@ -1,6 +1,6 @@
 /**
- * ICE configuration handed to the agent (in `registered.p2p`) and, in the
- * P2P issue, to viewers. TURN credentials follow the TURN REST API (coturn
+ * ICE configuration handed to the agent (in `registered.p2p`) and to
+ * viewers. TURN credentials follow the TURN REST API (coturn
  * `use-auth-secret`): they expire by themselves, so a leaked one is useless
  * after TURN_TTL_S.
  * @see https://datatracker.ietf.org/doc/html/draft-uberti-behave-turn-rest-00#section-2.2
