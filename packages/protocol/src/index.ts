@@ -2,6 +2,7 @@ export * from './constants';
 export * from './errors';
 export * from './frame';
 export * from './payload';
+export { BodyLengthGuard, declaredBodyLength, type BodyChunkVerdict } from './body-length';
 export { Emitter } from './emitter';
 export { Stream, type StreamEvents, type StreamKind } from './stream';
 export { Connection, type ConnectionEvents, type ConnectionOptions, type Transport } from './connection';
