@@ -24,6 +24,8 @@ const PHASE_TIMEOUT_MS = 60_000;
 
 interface App {
   port: number;
+  /** How the app's sockets closed, in order: path, code and reason. */
+  closes: Array<{ path: string; code: number; reason: string }>;
   close(): Promise<void>;
 }
 
@@ -55,9 +57,11 @@ async function waitBuffered(ws: WebSocket): Promise<void> {
 async function startWsApp(): Promise<App> {
   const server: Server = createServer((_req, res) => res.writeHead(404).end());
   const wss = new WebSocketServer({ server, maxPayload: 128 * MiB });
+  const closes: App['closes'] = [];
   wss.on('connection', (ws, req) => {
     const url = new URL(req.url ?? '/', 'http://x');
     ws.on('error', () => undefined);
+    ws.on('close', (code, reason: Buffer) => closes.push({ path: url.pathname, code, reason: reason.toString() }));
     if (url.pathname === '/sink') {
       const want = Number(url.searchParams.get('n'));
       let got = 0;
@@ -79,6 +83,7 @@ async function startWsApp(): Promise<App> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     port: (server.address() as AddressInfo).port,
+    closes,
     close: () =>
       new Promise<void>((r) => {
         for (const c of wss.clients) c.terminate();
@@ -141,6 +146,16 @@ function closeOf(ws: WebSocket): Promise<{ code: number; reason: string }> {
   return within(closes.get(ws)!, 'close');
 }
 
+/** The app's first socket on `path` to close (polled, bounded). */
+async function appClose(path: string): Promise<App['closes'][number] | undefined> {
+  for (let i = 0; i < 250; i++) {
+    const found = app.closes.find((c) => c.path === path);
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return undefined;
+}
+
 /** Samples both processes' RSS every 100 ms; `stop()` returns the peak growth over the first sample, MB (10^6 bytes). */
 function sampleRss(procs: { server: Proc; agent: Proc }): { stop(): { server: number; agent: number } } {
   const before = { server: procs.server.rssBytes(), agent: procs.agent.rssBytes() };
@@ -168,7 +183,8 @@ describe('relayed WebSocket message cap', () => {
     const { code, reason } = await closed;
     expect(code).toBe(1009);
     expect(reason).toBe(`message over the ${CAP}-byte limit`);
-    // The app never got the message (no `got` answer could come) and its socket was closed too.
+    // The app's leg closed with 1009 too (the message itself never reached it).
+    expect(await appClose('/sink')).toEqual({ path: '/sink', code: 1009, reason: `message over the ${CAP}-byte limit` });
     other.send('still here');
     expect(await nextText(other, (s) => s === 'still here', 'echo on the other WebSocket')).toBe('still here');
   });
@@ -179,8 +195,22 @@ describe('relayed WebSocket message cap', () => {
     const { code, reason } = await closeOf(source);
     expect(code).toBe(1009);
     expect(reason).toBe(`message over the ${CAP}-byte limit`);
+    expect(await appClose('/source')).toEqual({ path: '/source', code: 1009, reason: `message over the ${CAP}-byte limit` });
     other.send('after');
     expect(await nextText(other, (s) => s === 'after', 'echo after the over-cap close')).toBe('after');
+  });
+
+  it('relays larger messages when both the server and the agent raise the cap, and refuses one byte over the new cap', async () => {
+    await killAll();
+    const raised = 2 * MiB;
+    t = await startTunnel(String(app.port), { serverEnv: { WS_MAX_MESSAGE_BYTES: String(raised) }, agentArgs: ['--no-p2p', '--ws-max-message-bytes', String(raised)] });
+    const echo = await openViewer('/echo');
+    const back = within(new Promise<Buffer>((r) => echo.once('message', (d: Buffer) => r(d))), 'echo of a 2 MiB message');
+    echo.send(Buffer.alloc(raised, 1));
+    expect((await back).length).toBe(raised);
+    const sink = await openViewer(`/sink?n=${raised + 1}`);
+    sink.send(Buffer.alloc(raised + 1));
+    expect(await closeOf(sink)).toEqual({ code: 1009, reason: `message over the ${raised}-byte limit` });
   });
 
   it('keeps server and agent RSS growth within 50 MB while 1 GiB of messages crosses the relay both ways and 60 MiB messages are refused', async () => {
