@@ -5,10 +5,9 @@
  * nothing else; a gibibyte of messages at the cap keeps both processes'
  * memory bounded.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import WebSocket, { WebSocketServer } from 'ws';
+import WebSocket from 'ws';
 import { killAll, startTunnel, type Proc, type Tunnel } from '../helpers/processes';
+import { sendPaced, startWsApp, type WsApp } from '../helpers/ws-app';
 
 jest.setTimeout(120_000);
 
@@ -17,83 +16,10 @@ const MiB = 1024 * 1024;
 const CAP = MiB;
 /** An over-cap message, as large as the ones that took the old relay to 1.7 GB. */
 const HUGE = 60 * MiB;
-/** Bytes a sender lets its socket buffer before waiting (flow control against the relay's backpressure). */
-const SENDER_HIGH_WATER_BYTES = 4 * MiB;
 /** Each phase of a test waits at most this long. */
 const PHASE_TIMEOUT_MS = 60_000;
 
-interface App {
-  port: number;
-  /** How the app's sockets closed, in order: path, code and reason. */
-  closes: Array<{ path: string; code: number; reason: string }>;
-  close(): Promise<void>;
-}
-
-/** Sends `count` messages of `size` bytes, never letting more than SENDER_HIGH_WATER_BYTES wait in `ws`'s buffer. */
-async function sendPaced(ws: WebSocket, count: number, size: number): Promise<void> {
-  const payload = Buffer.alloc(size, 0x5a);
-  for (let i = 0; i < count; i++) {
-    if (ws.readyState !== WebSocket.OPEN) throw new Error(`socket closed after ${i} of ${count} messages`);
-    ws.send(payload);
-    if (ws.bufferedAmount > SENDER_HIGH_WATER_BYTES) await waitBuffered(ws);
-  }
-}
-
-/** Resolves once ws's buffer is below half the high-water mark (polled: ws has no drain event), bounded by PHASE_TIMEOUT_MS. */
-async function waitBuffered(ws: WebSocket): Promise<void> {
-  const deadline = Date.now() + PHASE_TIMEOUT_MS;
-  while (ws.bufferedAmount > SENDER_HIGH_WATER_BYTES / 2) {
-    if (ws.readyState !== WebSocket.OPEN) throw new Error('socket closed while sending');
-    if (Date.now() > deadline) throw new Error('sender stalled');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-/**
- * The local app: /sink counts and answers `got <bytes>` once `?n=` bytes
- * arrived; /source sends `?count=` messages of `?size=` bytes then `end`;
- * /echo echoes.
- */
-async function startWsApp(): Promise<App> {
-  const server: Server = createServer((_req, res) => res.writeHead(404).end());
-  const wss = new WebSocketServer({ server, maxPayload: 128 * MiB });
-  const closes: App['closes'] = [];
-  wss.on('connection', (ws, req) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    ws.on('error', () => undefined);
-    ws.on('close', (code, reason: Buffer) => closes.push({ path: url.pathname, code, reason: reason.toString() }));
-    if (url.pathname === '/sink') {
-      const want = Number(url.searchParams.get('n'));
-      let got = 0;
-      ws.on('message', (data: Buffer) => {
-        got += data.length;
-        if (got >= want) ws.send(`got ${got}`);
-      });
-    } else if (url.pathname === '/source') {
-      const count = Number(url.searchParams.get('count'));
-      const size = Number(url.searchParams.get('size'));
-      void sendPaced(ws, count, size).then(
-        () => ws.send('end'),
-        () => undefined,
-      );
-    } else if (url.pathname === '/echo') {
-      ws.on('message', (data: Buffer, binary) => ws.send(data, { binary }));
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    closes,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const c of wss.clients) c.terminate();
-        wss.close();
-        server.close(() => r());
-      }),
-  };
-}
-
-let app: App;
+let app: WsApp;
 let t: Tunnel;
 const viewers = new Set<WebSocket>();
 
@@ -146,16 +72,6 @@ function closeOf(ws: WebSocket): Promise<{ code: number; reason: string }> {
   return within(closes.get(ws)!, 'close');
 }
 
-/** The app's first socket on `path` to close (polled, bounded). */
-async function appClose(path: string): Promise<App['closes'][number] | undefined> {
-  for (let i = 0; i < 250; i++) {
-    const found = app.closes.find((c) => c.path === path);
-    if (found) return found;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return undefined;
-}
-
 /** Samples both processes' RSS every 100 ms; `stop()` returns the peak growth over the first sample, MB (10^6 bytes). */
 function sampleRss(procs: { server: Proc; agent: Proc }): { stop(): { server: number; agent: number } } {
   const before = { server: procs.server.rssBytes(), agent: procs.agent.rssBytes() };
@@ -184,7 +100,7 @@ describe('relayed WebSocket message cap', () => {
     expect(code).toBe(1009);
     expect(reason).toBe(`message over the ${CAP}-byte limit`);
     // The app's leg closed with 1009 too (the message itself never reached it).
-    expect(await appClose('/sink')).toEqual({ path: '/sink', code: 1009, reason: `message over the ${CAP}-byte limit` });
+    expect(await app.closeOf('/sink')).toEqual({ path: '/sink', code: 1009, reason: `message over the ${CAP}-byte limit` });
     other.send('still here');
     expect(await nextText(other, (s) => s === 'still here', 'echo on the other WebSocket')).toBe('still here');
   });
@@ -195,7 +111,7 @@ describe('relayed WebSocket message cap', () => {
     const { code, reason } = await closeOf(source);
     expect(code).toBe(1009);
     expect(reason).toBe(`message over the ${CAP}-byte limit`);
-    expect(await appClose('/source')).toEqual({ path: '/source', code: 1009, reason: `message over the ${CAP}-byte limit` });
+    expect(await app.closeOf('/source')).toEqual({ path: '/source', code: 1009, reason: `message over the ${CAP}-byte limit` });
     other.send('after');
     expect(await nextText(other, (s) => s === 'after', 'echo after the over-cap close')).toBe('after');
   });
