@@ -14,6 +14,7 @@ import {
   MAX_PAYLOAD_BYTES,
   MAX_QUEUED_CONTROL_FRAMES,
   MAX_WINDOW_BYTES,
+  MAX_WS_MESSAGE_BYTES,
   PING_PAYLOAD_BYTES,
   PING_TIMEOUT_MS,
   PROTOCOL_VERSION,
@@ -37,6 +38,7 @@ import {
   type RequestHead,
 } from './payload';
 import { Stream, type StreamHost, type StreamKind } from './stream';
+import { messageTooBigReason } from './ws-limit';
 
 /** The message transport under a connection. Adapters live with each runtime (ws, RTCDataChannel, MessagePort). */
 export interface Transport {
@@ -70,6 +72,12 @@ export interface ConnectionOptions {
   allocate?: (bytes: number) => Uint8Array;
   /** Streams the peer may have open towards us at once. Default DEFAULT_MAX_CONCURRENT_STREAMS. */
   maxConcurrentStreams?: number;
+  /**
+   * Largest WebSocket message accepted from the peer, bytes (1 … MAX_WS_MESSAGE_BYTES):
+   * a longer one resets its stream with ERR_MESSAGE_TOO_LARGE as soon as its
+   * fragments pass this, so reassembly never buffers more. Default MAX_WS_MESSAGE_BYTES.
+   */
+  maxWsMessageBytes?: number;
 }
 
 export interface ConnectionEvents {
@@ -98,6 +106,7 @@ const HANDOFF_FRACTION = 2;
 export class Connection extends Emitter<ConnectionEvents> implements StreamHost {
   readonly localWindow: number;
   readonly maxStreamWindow: number;
+  readonly maxWsMessageBytes: number;
   private readonly windowGrowthBudget: number;
   private windowGrowthReserved = 0;
   private readonly allocate: (bytes: number) => Uint8Array;
@@ -137,6 +146,10 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     this.maxConcurrentStreams = Math.min(0xffff, options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS);
     if (this.localWindow < MAX_PAYLOAD_BYTES || this.localWindow > MAX_WINDOW_BYTES) throw new RangeError(`initialWindow ${this.localWindow} out of range`);
     this.maxStreamWindow = Math.min(MAX_WINDOW_BYTES, Math.max(this.localWindow, options.maxStreamWindow ?? DEFAULT_MAX_STREAM_WINDOW_BYTES));
+    this.maxWsMessageBytes = options.maxWsMessageBytes ?? MAX_WS_MESSAGE_BYTES;
+    if (!Number.isInteger(this.maxWsMessageBytes) || this.maxWsMessageBytes < 1 || this.maxWsMessageBytes > MAX_WS_MESSAGE_BYTES) {
+      throw new RangeError(`maxWsMessageBytes ${this.maxWsMessageBytes} out of range (1 … ${MAX_WS_MESSAGE_BYTES})`);
+    }
     this.windowGrowthBudget = Math.max(0, options.windowGrowthBudget ?? DEFAULT_WINDOW_GROWTH_BUDGET_BYTES);
     this.allocate = options.allocate ?? ((n) => new Uint8Array(n));
     this.sendControl(
@@ -538,7 +551,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
         if (stream.remoteEnded) return stream.violate('ERR_STREAM_CLOSED', 'WS_MESSAGE after WS_CLOSE');
         if (!stream.takeWindow(frame.payload.length)) return stream.violate('ERR_FLOW_CONTROL', 'peer exceeded the stream window');
         const bad = stream.receiveFragment(frame.payload, (frame.flags & Flag.TEXT) !== 0, (frame.flags & Flag.MORE) !== 0);
-        if (bad) stream.violate(bad, bad === 'ERR_MESSAGE_TOO_LARGE' ? 'WebSocket message too large' : 'fragments disagree on TEXT');
+        if (bad) stream.violate(bad, bad === 'ERR_MESSAGE_TOO_LARGE' ? `WebSocket ${messageTooBigReason(this.maxWsMessageBytes)}` : 'fragments disagree on TEXT');
         return;
       }
       case FrameType.WS_CLOSE: {

@@ -42,6 +42,8 @@ export interface StreamHost {
   readonly localWindow: number;
   /** Auto-tuning ceiling of one stream's receive window (≥ localWindow; equal turns auto-tuning off). */
   readonly maxStreamWindow: number;
+  /** Largest WebSocket message this side reassembles (≤ MAX_WS_MESSAGE_BYTES). */
+  readonly maxWsMessageBytes: number;
   /** Takes up to `bytes` of the connection's growth budget; returns what it granted. */
   reserveWindowGrowth(bytes: number): number;
   /** Gives growth back (the stream is finished). */
@@ -247,7 +249,7 @@ export class Stream extends Emitter<StreamEvents> {
     if (this.fragments.length > 0 && text !== this.fragmentText) return 'ERR_PROTOCOL';
     this.fragmentText = text;
     this.fragmentBytes += payload.length;
-    if (this.fragmentBytes > MAX_WS_MESSAGE_BYTES) return 'ERR_MESSAGE_TOO_LARGE';
+    if (this.fragmentBytes > this.host.maxWsMessageBytes) return 'ERR_MESSAGE_TOO_LARGE';
     if (more) {
       // Fragments are buffered (bounded above), so their credit returns at once:
       // a message larger than the window must not deadlock. While whole messages

@@ -44,6 +44,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--qr', 'print the URL as a QR code (default: on a terminal, when the URL is not a localhost one)')
     .option('--no-qr', 'never print the QR code')
     .option('--password <password>', 'viewers must enter this password (HTTP Basic, any user name; env WINGMAN_PASSWORD)')
+    .option('--ws-max-message-bytes <n>', 'largest WebSocket message relayed either way; a larger one closes its WebSocket with 1009 (env WINGMAN_WS_MAX_MESSAGE_BYTES; default 1048576)')
     .action((target: string, flags: HttpCommandFlags) => {
       run = runHttp(resolveHttpConfig(target, flags, io.env), io);
     });
@@ -90,6 +91,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     target: config.target,
     hostHeader: config.hostHeader,
     ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
+    wsMaxMessageBytes: config.wsMaxMessageBytes,
     onRequest: (entry) => reporter.request(entry),
   });
   const agent = createAgent({
@@ -98,13 +100,14 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     target: config.target,
     p2p: config.p2p,
     forwarder,
+    wsMaxMessageBytes: config.wsMaxMessageBytes,
     resumeStore: store,
     ...(config.password !== undefined ? { viewerPassword: config.password } : {}),
   });
   const p2p = config.p2p
     ? attachP2P({
         agent,
-        forward: { target: config.target, hostHeader: config.hostHeader, ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}) },
+        forward: { target: config.target, hostHeader: config.hostHeader, wsMaxMessageBytes: config.wsMaxMessageBytes, ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}) },
         onRequest: (entry) => reporter.request(entry),
         onPeer: (r) => reporter.peer(r),
         onHostCrash: (c) =>

@@ -5,6 +5,7 @@
  * value is a ConfigError that names the flag or variable.
  */
 import { parseArgs } from 'node:util';
+import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES } from '@wingman/protocol';
 import { z } from 'zod';
 
 /** Port the server listens on when none is given. */
@@ -79,6 +80,12 @@ export interface TunnelServerOptions {
    * address (per-viewer limits). Default 0: the socket's peer is the viewer.
    */
   trustProxy?: number;
+  /**
+   * Largest WebSocket message relayed, bytes, either way (1 … 64 MiB). A
+   * viewer's or the agent's message over it closes that WebSocket with 1009.
+   * Default DEFAULT_WS_MESSAGE_LIMIT_BYTES (1 MiB).
+   */
+  wsMaxMessageBytes?: number;
 }
 
 /** Most trusted proxy hops `trustProxy` accepts: more than any real chain, few enough to catch a typo. */
@@ -138,6 +145,7 @@ export const optionsSchema = z
       .optional(),
     nodeUrl: baseUrl.optional(),
     trustProxy: z.number().int().min(0).max(MAX_TRUST_PROXY).default(0),
+    wsMaxMessageBytes: z.number().int().min(1).max(MAX_WS_MESSAGE_BYTES).default(DEFAULT_WS_MESSAGE_LIMIT_BYTES),
   })
   .strict();
 
@@ -197,6 +205,7 @@ const envSchema = z.object({
   REDIS_URL: strVar,
   WINGMAN_NODE_URL: strVar,
   TRUST_PROXY: intVar,
+  WS_MAX_MESSAGE_BYTES: intVar,
 });
 
 /** Where each option comes from, for error messages. */
@@ -217,6 +226,7 @@ const SOURCE_NAMES: Record<string, string> = {
   redisUrl: 'REDIS_URL',
   nodeUrl: 'WINGMAN_NODE_URL',
   trustProxy: '--trust-proxy / TRUST_PROXY',
+  wsMaxMessageBytes: '--ws-max-message-bytes / WS_MAX_MESSAGE_BYTES',
 };
 
 export const CLI_USAGE = `Usage: wingman-server [options]
@@ -231,6 +241,9 @@ Options:
   --public-url <url>  scheme + domain viewers use, e.g. https://example.com (PUBLIC_URL)
   --trust-proxy <n>   reverse proxies in front of this server whose X-Forwarded-For
                       entry names the viewer (TRUST_PROXY, default 0)
+  --ws-max-message-bytes <n>
+                      largest relayed WebSocket message; a larger one closes its
+                      WebSocket with 1009 (WS_MAX_MESSAGE_BYTES, default ${DEFAULT_WS_MESSAGE_LIMIT_BYTES})
   --log-level <l>     ${LOG_LEVELS.join(' | ')} (LOG_LEVEL, default info)
   --json              print {"event":"listening",...} instead of the plain URL line
   -h, --help          show this help
@@ -261,6 +274,7 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
         'public-url': { type: 'string' },
         'log-level': { type: 'string' },
         'trust-proxy': { type: 'string' },
+        'ws-max-message-bytes': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -275,6 +289,8 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
   if (flagPort && !flagPort.success) throw new ConfigError('--port: must be a non-negative integer');
   const flagTrust = values['trust-proxy'] === undefined ? undefined : intVar.safeParse(values['trust-proxy']);
   if (flagTrust && !flagTrust.success) throw new ConfigError('--trust-proxy: must be a non-negative integer');
+  const flagWsMax = values['ws-max-message-bytes'] === undefined ? undefined : intVar.safeParse(values['ws-max-message-bytes']);
+  if (flagWsMax && !flagWsMax.success) throw new ConfigError('--ws-max-message-bytes: must be a non-negative integer');
   const options = dropUndefined({
     port: flagPort?.data ?? e.PORT,
     host: (values.host as string | undefined) ?? e.HOST,
@@ -294,6 +310,7 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
     redisUrl: e.REDIS_URL,
     nodeUrl: e.WINGMAN_NODE_URL,
     trustProxy: flagTrust?.data ?? e.TRUST_PROXY,
+    wsMaxMessageBytes: flagWsMax?.data ?? e.WS_MAX_MESSAGE_BYTES,
   });
   const result = optionsSchema.safeParse(options);
   if (!result.success) {

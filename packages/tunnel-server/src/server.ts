@@ -181,7 +181,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     sessionUrl: address.sessionUrl,
     hub,
   });
-  const wsRelay = createWsRelay({ forwardedProto: address.scheme, metrics, logger, tickets: wsTickets });
+  const wsRelay = createWsRelay({ forwardedProto: address.scheme, metrics, logger, tickets: wsTickets, maxMessageBytes: config.wsMaxMessageBytes });
   router = createRouter({
     hostRouter: createHostRouter(address.domain),
     registry,

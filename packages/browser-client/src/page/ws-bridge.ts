@@ -5,7 +5,7 @@
  * it). The agent answers the stream with 101 (open) or another status
  * followed by WS_CLOSE (refused), as ws-forward.ts in the agent documents.
  */
-import { ProtocolError, type Connection, type HeaderList, type Stream } from '@wingman/protocol';
+import { messageTooBigReasonFrom, ProtocolError, WS_CLOSE_MESSAGE_TOO_BIG, type Connection, type HeaderList, type Stream } from '@wingman/protocol';
 import { WINGMAN_PREFIX, WS_CLOSE_TIMEOUT_MS, WS_OPEN_TIMEOUT_MS } from '../shared/constants';
 import { parseShimToShellPort, type ShellToShimPort, type WsOpenRequest } from '../shared/messages';
 
@@ -103,7 +103,12 @@ export function createWsBridge(options: WsBridgeOptions): { open(request: WsOpen
       if (!stream.localEnded) stream.closeWs(sendable(code), reason);
       closed(code, reason, true);
     });
-    stream.on('reset', (error) => failed(error.message));
+    stream.on('reset', (error) => {
+      // A message over the agent's cap (either way): the app sees 1009, as a
+      // browser WebSocket reports a server's "Message Too Big" close.
+      if (error.code === 'ERR_MESSAGE_TOO_LARGE' && state === 'open') return closed(WS_CLOSE_MESSAGE_TOO_BIG, messageTooBigReasonFrom(error.message), true);
+      failed(error.message);
+    });
 
     port.onmessage = (ev: MessageEvent) => {
       const m = parseShimToShellPort(ev.data);

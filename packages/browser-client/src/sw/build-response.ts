@@ -9,12 +9,16 @@
  *  - no body for HEAD and for 204/205/304;
  *  - P2P bodies with Content-Encoding gzip/deflate are decoded (a SW-built
  *    response is never decoded by the browser);
+ *  - P2P bodies end at their Content-Length (declared-length.ts); an
+ *    unusable or conflicting one is a 502;
  *  - HTML for a frame navigation gets the shim (Content-Length dropped).
  */
+import { declaredBodyLength } from '@wingman/protocol';
 import { SW_SET_COOKIE_HEADER, SW_STATUS_HEADER } from '../shared/constants';
 import { isHtml } from '../shared/html-inject';
 import type { WireHeaders } from '../shared/messages';
 import type { SwCookies } from './cookies';
+import { declaredLengthStream } from './declared-length';
 import { errorResponse } from './error-response';
 import { injectShim } from './inject-stream';
 
@@ -95,6 +99,15 @@ export async function buildResponse(incoming: Incoming, ctx: BuildContext): Prom
   if (request.method === 'HEAD' || NULL_BODY_STATUSES.has(status)) {
     void body?.cancel().catch(() => undefined);
     body = null;
+  }
+  if (body && incoming.transport === 'p2p') {
+    // Before decoding: the length counts the bytes on the wire.
+    const declared = declaredBodyLength(headers);
+    if (declared === null) {
+      void body.cancel().catch(() => undefined);
+      return errorResponse(502, 'ERR_INVALID_HEADER', 'The app answered with an invalid or conflicting Content-Length.');
+    }
+    if (declared !== undefined) body = body.pipeThrough(declaredLengthStream(declared));
   }
   const encoding = header(headers, 'content-encoding')?.trim().toLowerCase();
   if (body && incoming.transport === 'p2p' && encoding && encoding !== 'identity') {

@@ -5,7 +5,7 @@
  */
 import { patternSha256 } from './support/app';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
-import { abortedFetch, download, firstSseEvent, upload, websocketEcho } from './support/in-app';
+import { abortedFetch, download, firstSseEvent, upload, websocketEcho, websocketSendAndClose } from './support/in-app';
 import { fetchInApp, openShell, shellStatus, waitForApp, waitForTransport, WAIT_MS } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 
@@ -104,6 +104,13 @@ describe('P2P through the shell', () => {
     expect(r.echo).toBe('ping');
     expect(r.binary).toEqual([1, 2, 3]);
     expect(r.closeCode).toBe(1000);
+  });
+
+  it('closes a shimmed WebSocket with 1009 and the reason when the app sends a message over the agent\'s cap over P2P, and the next WebSocket works', async () => {
+    const frame = await p2pApp();
+    expect(await websocketSendAndClose(frame, MiB + 1)).toEqual({ code: 1009, reason: `message over the ${MiB}-byte limit`, wasClean: true });
+    expect((await websocketEcho(frame)).echo).toBe('ping');
+    expect(await waitForTransport(browser.page, 'p2p')).toBeTruthy();
   });
 
   it('keeps the same channel across navigations inside the app, and a navigation redirect lands on the target', async () => {

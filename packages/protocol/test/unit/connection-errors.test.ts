@@ -175,6 +175,34 @@ describe('Connection resets only the offending stream (RESET)', () => {
     expect(p.sentOfType(FrameType.RESET).map(codeOf)).toEqual(['ERR_STREAM_CLOSED']);
   });
 
+  it('resets a WebSocket as soon as its fragments pass a configured maxWsMessageBytes, naming the limit', async () => {
+    const limit = 40_000;
+    const p = createRawPeer({ maxWsMessageBytes: limit });
+    const got: string[] = [];
+    p.conn.on('stream', (s) => {
+      s.respond({ status: 101, headers: [] });
+      s.on('message', (m) => got.push(`message ${m.length}`));
+      s.on('reset', (e) => got.push(e.code));
+    });
+    p.inject(hello(), wsOpen(1));
+    // Exactly the limit passes as one message of three fragments.
+    p.inject(wsMessage(1, new Uint8Array(MAX_PAYLOAD_BYTES), Flag.MORE), wsMessage(1, new Uint8Array(MAX_PAYLOAD_BYTES), Flag.MORE), wsMessage(1, new Uint8Array(limit - 2 * MAX_PAYLOAD_BYTES)));
+    await p.settle();
+    expect(got).toEqual([`message ${limit}`]);
+    // One byte more is refused on the fragment that crosses it, before the message ends.
+    p.inject(wsMessage(1, new Uint8Array(MAX_PAYLOAD_BYTES), Flag.MORE), wsMessage(1, new Uint8Array(MAX_PAYLOAD_BYTES), Flag.MORE), wsMessage(1, new Uint8Array(limit - 2 * MAX_PAYLOAD_BYTES + 1), Flag.MORE));
+    await p.settle();
+    expect(got).toEqual([`message ${limit}`, 'ERR_MESSAGE_TOO_LARGE']);
+    const reset = p.sentOfType(FrameType.RESET)[0]!;
+    expect(decodeCodeReason(reset.payload).reason).toBe(`WebSocket message over the ${limit}-byte limit`);
+    expect(p.errors).toEqual([]);
+  });
+
+  it('refuses a maxWsMessageBytes above MAX_WS_MESSAGE_BYTES or below 1', () => {
+    expect(() => createRawPeer({ maxWsMessageBytes: MAX_WS_MESSAGE_BYTES + 1 })).toThrow(RangeError);
+    expect(() => createRawPeer({ maxWsMessageBytes: 0 })).toThrow(RangeError);
+  });
+
   it(`resets a WebSocket whose message exceeds MAX_WS_MESSAGE_BYTES (${MAX_WS_MESSAGE_BYTES}) with ERR_MESSAGE_TOO_LARGE`, async () => {
     const p = createRawPeer();
     const got: string[] = [];

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import type WebSocket from 'ws';
 import {
   connectionOverWebSocket,
+  DEFAULT_WS_MESSAGE_LIMIT_BYTES,
   parseServerMessage,
   PROTOCOL_VERSION,
   type AgentToServer,
@@ -41,6 +42,12 @@ export interface AgentOptions {
   hostHeader?: HostHeaderMode;
   /** Response-head timeout of the forwarder, ms. */
   timeoutMs?: number;
+  /**
+   * Largest WebSocket message relayed either way, bytes: viewers' messages
+   * (the relay connection's reassembly) and, for the forwarder created here,
+   * the app's. Default DEFAULT_WS_MESSAGE_LIMIT_BYTES (1 MiB).
+   */
+  wsMaxMessageBytes?: number;
   /** Serve streams with this forwarder (e.g. one shared with the P2P host). Default: one created from the options above, closed with the agent. */
   forwarder?: Forwarder;
   /** Where the resumable session is kept. Default: memory (resume across reconnects of this process only). */
@@ -102,6 +109,7 @@ export function createAgent(options: AgentOptions): Agent {
       target: options.target,
       hostHeader: options.hostHeader,
       timeoutMs: options.timeoutMs,
+      ...(options.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: options.wsMaxMessageBytes } : {}),
       onRequest: (entry) => emitter.emit('request', entry),
     });
   const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
@@ -180,7 +188,7 @@ export function createAgent(options: AgentOptions): Agent {
     serverError = undefined;
     ws = socket;
     store.save({ sessionId: message.sessionId, resumeSecret: message.resumeSecret });
-    const c = connectionOverWebSocket(socket, { role: 'server', onText: onControlText });
+    const c = connectionOverWebSocket(socket, { role: 'server', onText: onControlText, maxWsMessageBytes: options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES });
     conn = c;
     c.on('stream', (stream) => forwarder.handleStream(stream, 'relay'));
     socket.on('close', (code: number, reason: Buffer) => onSocketClose(socket, c, code, reason.toString('utf8')));

@@ -2,7 +2,7 @@
  * `wingman http` options and environment, validated into one config. Every
  * value comes from a user: each rejection is a one-line message.
  */
-import { MAX_VIEWER_PASSWORD_CHARS } from '@wingman/protocol';
+import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_VIEWER_PASSWORD_CHARS, MAX_WS_MESSAGE_BYTES } from '@wingman/protocol';
 import type { HostHeaderMode, Target } from '../forward';
 
 /** The quick start's local tunnel server (`wingman-server` on its default port). */
@@ -33,6 +33,7 @@ export interface HttpCommandFlags {
   /** --qr (true) / --no-qr (false). */
   qr?: boolean;
   password?: string;
+  wsMaxMessageBytes?: string;
 }
 
 export interface HttpConfig {
@@ -48,6 +49,8 @@ export interface HttpConfig {
   qr: boolean | undefined;
   /** Viewers must enter this password (HTTP Basic, any user name); undefined: the link alone gives access. */
   password: string | undefined;
+  /** Largest WebSocket message relayed either way, bytes. */
+  wsMaxMessageBytes: number;
 }
 
 /** `3000`, `localhost:3000`, `127.0.0.1:3000`, `[::1]:3000`. Host defaults to localhost. */
@@ -101,7 +104,14 @@ function parseTimeout(text: string): number {
   return Number(text);
 }
 
-/** Flags win over the environment (WINGMAN_SERVER, WINGMAN_TOKEN, WINGMAN_P2P, WINGMAN_PASSWORD), which wins over defaults. */
+function parseWsMaxMessageBytes(text: string, source: string): number {
+  if (!/^[0-9]{1,9}$/.test(text.trim()) || Number(text) < 1 || Number(text) > MAX_WS_MESSAGE_BYTES) {
+    throw new UsageError(`invalid ${source} "${text}": expected bytes, 1-${MAX_WS_MESSAGE_BYTES}`);
+  }
+  return Number(text);
+}
+
+/** Flags win over the environment (WINGMAN_SERVER, WINGMAN_TOKEN, WINGMAN_P2P, WINGMAN_PASSWORD, WINGMAN_WS_MAX_MESSAGE_BYTES), which wins over defaults. */
 export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, env: NodeJS.ProcessEnv): HttpConfig {
   const p2pEnv = env.WINGMAN_P2P;
   if (p2pEnv !== undefined && p2pEnv !== '' && p2pEnv !== '0' && p2pEnv !== '1') throw new UsageError(`invalid WINGMAN_P2P "${p2pEnv}": expected 0 or 1`);
@@ -116,5 +126,9 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     newSession: flags.newSession === true,
     qr: flags.qr,
     password: flags.password !== undefined ? parsePassword(flags.password, '--password') : env.WINGMAN_PASSWORD ? parsePassword(env.WINGMAN_PASSWORD, 'WINGMAN_PASSWORD') : undefined,
+    wsMaxMessageBytes:
+      flags.wsMaxMessageBytes !== undefined ? parseWsMaxMessageBytes(flags.wsMaxMessageBytes, '--ws-max-message-bytes')
+      : env.WINGMAN_WS_MAX_MESSAGE_BYTES ? parseWsMaxMessageBytes(env.WINGMAN_WS_MAX_MESSAGE_BYTES, 'WINGMAN_WS_MAX_MESSAGE_BYTES')
+      : DEFAULT_WS_MESSAGE_LIMIT_BYTES,
   };
 }

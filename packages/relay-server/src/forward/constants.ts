@@ -33,9 +33,6 @@ export const UPSTREAM_KEEP_ALIVE_IDLE_MS = 4_000;
  */
 export const WS_HIGH_WATER_BYTES = 1024 * 1024;
 
-/** Largest WebSocket message accepted from the local app (the protocol's own cap, MAX_WS_MESSAGE_BYTES, is the same). */
-export const WS_MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
-
 /** WebSocket close reasons are at most 123 bytes (RFC 6455 §5.5: control frame payload ≤ 125, minus the code). */
 export const WS_MAX_CLOSE_REASON_BYTES = 123;
 

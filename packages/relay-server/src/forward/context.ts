@@ -21,5 +21,7 @@ export interface ForwardContext {
   target: Target;
   hostHeader: HostHeaderMode;
   timeoutMs: number;
+  /** Largest WebSocket message taken from the local app (ws's maxPayload); a larger one closes both legs with 1009. */
+  wsMaxMessageBytes: number;
   onRequest: (entry: RequestLogEntry) => void;
 }

@@ -7,7 +7,7 @@
  */
 import { Agent } from 'node:http';
 import httpProxy from 'http-proxy';
-import type { Stream } from '@wingman/protocol';
+import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES, type Stream } from '@wingman/protocol';
 import { DEFAULT_RESPONSE_TIMEOUT_MS, UPSTREAM_KEEP_ALIVE_IDLE_MS } from './constants';
 import type { ForwardContext, RequestLogEntry } from './context';
 import type { HostHeaderMode, Target, TransportName } from './headers';
@@ -26,6 +26,12 @@ export interface ForwarderOptions {
   hostHeader?: HostHeaderMode;
   /** Wait for the app's response head or WebSocket handshake before a 504, ms. Default DEFAULT_RESPONSE_TIMEOUT_MS. */
   timeoutMs?: number;
+  /**
+   * Largest WebSocket message taken from the local app, bytes (1 … MAX_WS_MESSAGE_BYTES).
+   * Default DEFAULT_WS_MESSAGE_LIMIT_BYTES (1 MiB). The viewers' direction is
+   * capped by the Connection's maxWsMessageBytes (agent, P2P host).
+   */
+  wsMaxMessageBytes?: number;
   /** Called once per stream when its status is known (for the request log). Must not throw. */
   onRequest?: (entry: RequestLogEntry) => void;
 }
@@ -43,6 +49,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   if (!target.host) throw new RangeError('target host is empty');
   const timeoutMs = options.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new RangeError(`timeoutMs ${timeoutMs} must be a positive integer`);
+  const wsMaxMessageBytes = options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES;
+  if (!Number.isInteger(wsMaxMessageBytes) || wsMaxMessageBytes < 1 || wsMaxMessageBytes > MAX_WS_MESSAGE_BYTES) {
+    throw new RangeError(`wsMaxMessageBytes ${wsMaxMessageBytes} out of range (1 … ${MAX_WS_MESSAGE_BYTES})`);
+  }
 
   // Keep-alive to the local app: a fresh TCP connection per request would
   // cost a handshake on every small request (see UPSTREAM_KEEP_ALIVE_IDLE_MS).
@@ -74,6 +84,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     target,
     hostHeader: options.hostHeader ?? 'rewrite',
     timeoutMs,
+    wsMaxMessageBytes,
     onRequest: (entry) => {
       try {
         options.onRequest?.(entry);

@@ -8,12 +8,23 @@
  */
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import type { HeaderList, Stream } from '@wingman/protocol';
-import { WS_CLOSE_TIMEOUT_MS, WS_HIGH_WATER_BYTES, WS_MAX_CLOSE_REASON_BYTES, WS_MAX_PAYLOAD_BYTES } from './constants';
+import { messageTooBigReason, messageTooBigReasonFrom, WS_CLOSE_MESSAGE_TOO_BIG, type HeaderList, type Stream } from '@wingman/protocol';
+import { WS_CLOSE_TIMEOUT_MS, WS_HIGH_WATER_BYTES, WS_MAX_CLOSE_REASON_BYTES } from './constants';
 import { maskingOptions } from '../ws-masking';
 import type { ForwardContext } from './context';
 import { formatHostPort, fromRawHeaders, requestHeaders, toHeaderObject, withoutHopByHop, type TransportName } from './headers';
 import { headProblem, withTransport } from './respond';
+
+/** ws's error code for a message over maxPayload (it has already sent close 1009). */
+const WS_ERR_TOO_BIG = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+
+/** A `ws` client whose bare 1009 (sent by ws itself for a message over maxPayload) carries a reason the app can read. */
+class LocalWebSocket extends WebSocket {
+  tooBigReason = 'message too big';
+  override close(code?: number, data?: string | Buffer): void {
+    super.close(code, code === WS_CLOSE_MESSAGE_TOO_BIG && data === undefined ? this.tooBigReason : data);
+  }
+}
 
 export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: ForwardContext): void {
   const { head } = stream;
@@ -52,12 +63,14 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
   const protocols = offered.map((p) => p.trim()).filter((p) => p.length > 0);
   const headers = toHeaderObject(requestHeaders(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport, websocket: true }));
 
-  let ws: WebSocket;
+  const tooBigReason = messageTooBigReason(ctx.wsMaxMessageBytes);
+  let ws: LocalWebSocket;
   try {
-    ws = new WebSocket(url, protocols, {
+    ws = new LocalWebSocket(url, protocols, {
       headers,
       handshakeTimeout: ctx.timeoutMs,
-      maxPayload: WS_MAX_PAYLOAD_BYTES,
+      // ws refuses a larger message from its frame header, before reading its payload.
+      maxPayload: ctx.wsMaxMessageBytes,
       // Loopback hop: compression costs CPU and gains nothing.
       perMessageDeflate: false,
       followRedirects: false,
@@ -67,6 +80,7 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     // ws throws synchronously on invalid subprotocols (not tokens, duplicates).
     return refuse(400, [], 'ERR_INVALID_HEAD', (err as Error).message);
   }
+  ws.tooBigReason = tooBigReason;
 
   let phase: 'connecting' | 'open' | 'closed' = 'connecting';
 
@@ -93,6 +107,8 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
   });
 
   ws.on('error', (err: NodeJS.ErrnoException) => {
+    // The app sent a message over the cap: ws closed its socket with 1009; so does the viewer's leg, now.
+    if (err.code === WS_ERR_TOO_BIG && phase === 'open' && !stream.closed && !stream.localEnded) stream.closeWs(WS_CLOSE_MESSAGE_TOO_BIG, tooBigReason);
     // After the handshake an error is always followed by 'close' (code 1006), handled there.
     if (phase !== 'connecting') return;
     phase = 'closed';
@@ -120,7 +136,7 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
       ok = stream.sendMessage(isBinary ? data : data.toString('utf8'));
     } catch {
       // Larger than the protocol carries (ws's maxPayload matches it, so this is defensive).
-      ws.close(1009, 'message too big for the tunnel');
+      ws.close(WS_CLOSE_MESSAGE_TOO_BIG, 'message too big for the tunnel');
       return;
     }
     if (!ok && !waitingDrain) {
@@ -152,9 +168,12 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     }
     ws.close(sendableCloseCode(code), truncateReason(reason));
   });
-  stream.on('reset', () => {
+  stream.on('reset', (error) => {
     phase = 'closed';
-    ws.terminate();
+    // A viewer's message over a cap (the tunnel server's or this agent's
+    // reassembly): the app gets 1009, as from a viewer's own WebSocket.
+    if (error.code === 'ERR_MESSAGE_TOO_LARGE' && ws.readyState === WebSocket.OPEN) ws.close(WS_CLOSE_MESSAGE_TOO_BIG, messageTooBigReasonFrom(error.message));
+    else ws.terminate();
   });
   stream.on('close', () => clearTimeout(closeTimer));
 }

@@ -14,7 +14,7 @@ import type { PeerHost, PeerReport } from './peer-host';
 export interface AgentP2POptions {
   agent: Agent;
   /** The local app, as the agent's forwarder has it: the host process forwards P2P streams itself. */
-  forward: { target: Target; hostHeader: HostHeaderMode; timeoutMs?: number };
+  forward: { target: Target; hostHeader: HostHeaderMode; timeoutMs?: number; wsMaxMessageBytes?: number };
   /** One line per P2P request (the host process's forwarder). */
   onRequest?(entry: RequestLogEntry): void;
   /** Peer lifecycle, for the CLI (viewers and their transport). */
@@ -50,6 +50,7 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
         target: options.forward.target,
         hostHeader: options.forward.hostHeader,
         ...(options.forward.timeoutMs !== undefined ? { timeoutMs: options.forward.timeoutMs } : {}),
+        ...(options.forward.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: options.forward.wsMaxMessageBytes } : {}),
         iceServers: e.p2pSettings.iceServers,
         // The viewer gives up at timeoutMs and stays on the relay; the host waits a little longer so a late success is not torn down.
         connectTimeoutMs: Math.max(5_000, e.p2pSettings.timeoutMs * 2),

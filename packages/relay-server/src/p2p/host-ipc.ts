@@ -15,6 +15,8 @@ export interface HostInit {
   target: Target;
   hostHeader: HostHeaderMode;
   timeoutMs?: number;
+  /** Largest WebSocket message relayed either way (the forwarder's and the data channels' cap). */
+  wsMaxMessageBytes?: number;
   iceServers: IceServer[];
   connectTimeoutMs: number;
   maxPeers?: number;
@@ -68,6 +70,7 @@ export function parseToHost(m: unknown): ToHost | undefined {
       const target = m.target;
       if (!isObject(target) || !isString(target.host) || typeof target.port !== 'number') return undefined;
       if (!isString(m.hostHeader) || !Array.isArray(m.iceServers) || typeof m.connectTimeoutMs !== 'number') return undefined;
+      if (m.wsMaxMessageBytes !== undefined && typeof m.wsMaxMessageBytes !== 'number') return undefined;
       return m as unknown as HostInit;
     }
     case 'signal':

@@ -29,6 +29,7 @@ function start(init: HostInit): void {
     target: init.target,
     hostHeader: init.hostHeader,
     ...(init.timeoutMs !== undefined ? { timeoutMs: init.timeoutMs } : {}),
+    ...(init.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: init.wsMaxMessageBytes } : {}),
     onRequest: (entry) => send({ t: 'request', entry }),
   });
   const fwd = forwarder;
@@ -38,6 +39,7 @@ function start(init: HostInit): void {
     report: (report) => send({ t: 'report', report }),
     iceServers: init.iceServers,
     connectTimeoutMs: init.connectTimeoutMs,
+    ...(init.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: init.wsMaxMessageBytes } : {}),
     ...(init.maxPeers !== undefined ? { maxPeers: init.maxPeers } : {}),
     ...(init.rawBench ? { rawBench: true } : {}),
   });

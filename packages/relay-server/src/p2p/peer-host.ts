@@ -6,6 +6,7 @@
 import {
   connectionOverDataChannel,
   DATA_CHANNEL_LABEL,
+  DEFAULT_WS_MESSAGE_LIMIT_BYTES,
   type Connection,
   type HostSignal,
   type IceServer,
@@ -59,6 +60,8 @@ export interface PeerHostOptions {
   connectTimeoutMs?: number;
   /** Idle close, ms. Default DEFAULT_IDLE_TIMEOUT_MS. */
   idleTimeoutMs?: number;
+  /** Largest WebSocket message a viewer may send over its channel, bytes. Default DEFAULT_WS_MESSAGE_LIMIT_BYTES. */
+  wsMaxMessageBytes?: number;
   /** Also answer a raw benchmark channel (RAW_BENCH_LABEL). Benchmarks only. */
   rawBench?: boolean;
 }
@@ -138,7 +141,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     peer.dc = dc;
     const open = () => {
       if (peer.closed || peer.conn) return;
-      const conn = connectionOverDataChannel(dc, { role: 'server' });
+      const conn = connectionOverDataChannel(dc, { role: 'server', maxWsMessageBytes: options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES });
       peer.conn = conn;
       peer.connected = true;
       peer.lastActivity = Date.now();

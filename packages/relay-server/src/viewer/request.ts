@@ -2,7 +2,10 @@
  * One HTTP exchange over a protocol Connection (P2P or any other transport):
  * a small client used by `wingman fetch`, tests and benchmarks.
  */
-import { ProtocolError, type Connection, type HeaderList, type ResponseHead, type Stream } from '@wingman/protocol';
+import { BodyLengthGuard, declaredBodyLength, ProtocolError, type Connection, type HeaderList, type ResponseHead, type Stream } from '@wingman/protocol';
+
+/** Statuses that never carry a body whatever their Content-Length says (RFC 9110 §6.4.1). */
+const NO_BODY_STATUS = new Set([204, 304]);
 
 export interface ProtocolRequest {
   method?: string;
@@ -21,7 +24,11 @@ export interface ProtocolResponse {
   stream: Stream;
   /** Body chunks as they arrive (the stream's flow control applies). */
   chunks(): AsyncIterable<Uint8Array>;
-  /** The whole body. */
+  /**
+   * The whole body. The body honours the response's Content-Length: bytes
+   * past it are dropped (the stream is reset), and a body that ends short of
+   * it fails with ERR_PROTOCOL, as over an HTTP/1.1 connection.
+   */
   bytes(): Promise<Buffer>;
 }
 
@@ -46,7 +53,7 @@ export function requestOver(conn: Connection, req: ProtocolRequest, timeoutMs = 
     });
     stream.once('response', (head: ResponseHead) => {
       clearTimeout(timer);
-      resolve(makeResponse(stream, head));
+      resolve(makeResponse(stream, head, (req.method ?? 'GET') === 'HEAD'));
     });
   });
 }
@@ -77,22 +84,36 @@ async function pumpIterable(stream: Stream, body: AsyncIterable<Uint8Array>): Pr
   }
 }
 
-function makeResponse(stream: Stream, head: ResponseHead): ProtocolResponse {
+function makeResponse(stream: Stream, head: ResponseHead, isHead: boolean): ProtocolResponse {
   // Buffer chunks from now on so nothing is lost between head and consumer.
   const queue: Uint8Array[] = [];
   let done = false;
   let error: Error | undefined;
   let wake: (() => void) | undefined;
+  const declared = declaredBodyLength(head.headers);
+  if (declared === null) {
+    error = new ProtocolError('ERR_INVALID_HEADER', 'invalid or conflicting content-length');
+    stream.reset('ERR_INVALID_HEADER', 'invalid or conflicting content-length');
+  }
+  const length = new BodyLengthGuard(isHead || NO_BODY_STATUS.has(head.status) || declared === null ? undefined : declared);
   stream.on('data', (c) => {
-    queue.push(c);
-    if (queue.length > 16) stream.pause();
+    if (done || error) return;
+    const { accepted, excess } = length.take(c);
+    if (accepted.length > 0) queue.push(accepted);
+    if (excess) {
+      // The declared body is complete; what follows is not part of it.
+      done = true;
+      stream.reset('ERR_PROTOCOL', 'body longer than content-length');
+    } else if (queue.length > 16) stream.pause();
     wake?.();
   });
   stream.on('end', () => {
-    done = true;
+    if (length.short) error = new ProtocolError('ERR_PROTOCOL', `body ended after ${length.bytes} of ${length.declared} declared bytes`);
+    else done = true;
     wake?.();
   });
   stream.on('reset', (e) => {
+    if (done) return;
     error = e;
     wake?.();
   });

@@ -46,6 +46,15 @@ export function createNodeForwarder(logger: Logger, hopValue: (req: IncomingMess
       writeRawText(target as Duplex, 502, 'The Wingman node that holds this session did not answer');
     }
   });
+  // The owner node cut its response short (a body shorter than its
+  // Content-Length, an agent lost mid-body): http-proxy's pipe would leave
+  // the viewer's response open forever. Close the viewer's connection once
+  // what arrived is flushed, as the owner did with ours.
+  proxy.on('proxyRes', (proxyRes, _req, res) => {
+    proxyRes.once('close', () => {
+      if (!proxyRes.complete && !res.writableEnded) res.socket?.destroySoon();
+    });
+  });
   return {
     web(req, res, node) {
       proxy.web(req, res, { target: node, headers: hopHeaders(req) });

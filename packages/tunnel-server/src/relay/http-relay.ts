@@ -7,7 +7,7 @@
  * the stream's error code, or a cut connection once a response has started.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ProtocolError, type Connection, type Stream } from '@wingman/protocol';
+import { BodyLengthGuard, declaredBodyLength, ProtocolError, type Connection, type Stream } from '@wingman/protocol';
 import { sendPage } from '../http/pages';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -104,6 +104,13 @@ export function relayHttp(connection: Connection, req: IncomingMessage, res: Ser
   const toViewer = ctx.metrics.relayedBytes.labels('to_viewer');
   let bodyAllowed = true;
   let wroteBody = false;
+  /** The agent's Content-Length, enforced: its body must not spill into the viewer's next response on a keep-alive connection. */
+  let length = new BodyLengthGuard(undefined);
+  /** Ends the response with what was written and closes the viewer's connection (the message boundary can no longer be trusted). */
+  const endAndClose = () => {
+    const socket = res.socket;
+    res.end(() => socket?.destroySoon());
+  };
 
   stream.on('response', (agentHead) => {
     clearTimeout(headTimer);
@@ -113,6 +120,12 @@ export function relayHttp(connection: Connection, req: IncomingMessage, res: Ser
     if (head.status < 200) {
       stream.reset('ERR_PROTOCOL', `status ${head.status} on an HTTP stream`);
       sendPage(res, relayErrorPage('ERR_PROTOCOL'));
+      return;
+    }
+    const declared = declaredBodyLength(head.headers);
+    if (declared === null) {
+      stream.reset('ERR_INVALID_HEADER', 'invalid or conflicting content-length');
+      sendPage(res, relayErrorPage('ERR_INVALID_HEADER'));
       return;
     }
     try {
@@ -127,6 +140,7 @@ export function relayHttp(connection: Connection, req: IncomingMessage, res: Ser
       return;
     }
     bodyAllowed = req.method !== 'HEAD' && !NO_BODY_STATUS.has(head.status);
+    if (bodyAllowed) length = new BodyLengthGuard(declared);
     // Server-sent events and long polls must see the head now; when body
     // bytes arrived with the head (same agent message) they carry it instead.
     queueMicrotask(() => {
@@ -135,9 +149,17 @@ export function relayHttp(connection: Connection, req: IncomingMessage, res: Ser
   });
 
   stream.on('data', (chunk) => {
-    if (!bodyAllowed || res.destroyed || !res.headersSent) return;
+    if (!bodyAllowed || res.destroyed || !res.headersSent || res.writableEnded) return;
     wroteBody = true;
-    toViewer.inc(chunk.length);
+    const { accepted, excess } = length.take(chunk);
+    toViewer.inc(accepted.length);
+    if (excess) {
+      ctx.logger.warn({ declared: length.declared, target }, 'relay: agent sent more body than its content-length; viewer connection closed');
+      res.write(accepted);
+      endAndClose();
+      stream.reset('ERR_PROTOCOL', 'body longer than content-length');
+      return;
+    }
     res.write(chunk);
     // Node's 16 KiB default high-water mark would pause after every frame and
     // serialize the download on 'drain' round trips; keep up to
@@ -151,6 +173,10 @@ export function relayHttp(connection: Connection, req: IncomingMessage, res: Ser
   stream.on('end', () => {
     if (res.writableEnded || res.destroyed) return;
     if (!res.headersSent) sendPage(res, relayErrorPage('ERR_PROTOCOL'));
+    // A body shorter than its content-length cannot end as a complete
+    // message: close the connection once what was written is flushed, so the
+    // viewer sees it fail rather than wait for bytes that never come.
+    else if (length.short) res.socket?.destroySoon();
     else res.end();
   });
 

@@ -8,8 +8,16 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { MAX_WS_MESSAGE_BYTES, ProtocolError, type Connection, type ResponseHead, type Stream } from '@wingman/protocol';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import {
+  messageTooBigReason,
+  messageTooBigReasonFrom,
+  ProtocolError,
+  WS_CLOSE_MESSAGE_TOO_BIG,
+  type Connection,
+  type ResponseHead,
+  type Stream,
+} from '@wingman/protocol';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { applyWsTicketCookies, ERROR_HEADER, WS_TICKET_PARAM } from '@wingman/browser-client';
 import { hostnameOf } from '../http/host-route';
 import { writeRawResponse, writeRawText } from '../http/raw-response';
@@ -39,6 +47,13 @@ export interface WsRelayContext {
    * for a shim's relayed WebSocket). Without a store every ticket is refused.
    */
   tickets?: WsTicketStore;
+  /**
+   * Largest message a viewer may send (ws's maxPayload: a larger one is
+   * refused from its frame header, before its payload is read, and closes
+   * the WebSocket with 1009). The agent's direction is capped by the agent
+   * connection's maxWsMessageBytes (agent-link.ts).
+   */
+  maxMessageBytes: number;
 }
 
 /** Stable code of a refused WebSocket ticket (answer 403, or 400 for several tickets). */
@@ -76,12 +91,23 @@ function sendableCloseCode(code: number): boolean {
   return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
 }
 
+/** ws's error code for a message over maxPayload (it has already sent close 1009). */
+const WS_ERR_TOO_BIG = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+
 export function createWsRelay(ctx: WsRelayContext): WsRelay {
   /** Per pending upgrade: the subprotocol and extra headers from the agent's 101. */
   const pending = new WeakMap<IncomingMessage, { protocol: string | undefined; headers: string[] }>();
+  const tooBigReason = messageTooBigReason(ctx.maxMessageBytes);
+  /** ws closes an over-cap message's socket with a bare 1009; the viewer should read why. */
+  class ViewerWebSocket extends WebSocket {
+    override close(code?: number, data?: string | Buffer): void {
+      super.close(code, code === WS_CLOSE_MESSAGE_TOO_BIG && data === undefined ? tooBigReason : data);
+    }
+  }
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: MAX_WS_MESSAGE_BYTES,
+    WebSocket: ViewerWebSocket,
+    maxPayload: ctx.maxMessageBytes,
     // Compression would cost CPU per message on the server; browsers cope without.
     perMessageDeflate: false,
     handleProtocols: (offered, req) => {
@@ -110,11 +136,14 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
       if (stream.isPaused && ws.bufferedAmount < VIEWER_LOW_WATER_BYTES) stream.resume();
     };
 
+    /** The viewer sent a message over the cap: ws closed it with 1009; the agent's leg closes with 1009 too. */
+    let tooBig = false;
+
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (stream.closed || stream.localEnded) return;
       const bytes = rawDataToBuffer(data);
       toAgent.inc(bytes.length);
-      // maxPayload = MAX_WS_MESSAGE_BYTES keeps sendMessage() within its limit.
+      // maxPayload (≤ MAX_WS_MESSAGE_BYTES) keeps sendMessage() within its limit.
       const more = stream.sendMessage(isBinary ? bytes : bytes.toString('utf8'));
       if (!more && !stream.closed && !ws.isPaused) {
         ws.pause();
@@ -132,14 +161,25 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
       if (sendableCloseCode(code) && Buffer.byteLength(reason) <= 123) ws.close(code, reason);
       else ws.close();
     });
-    stream.on('reset', () => ws.terminate());
+    stream.on('reset', (error) => {
+      // A message over a cap on the agent's side (or this side's reassembly of
+      // one from the agent): the viewer gets 1009 as from the app itself.
+      if (error.code === 'ERR_MESSAGE_TOO_LARGE' && ws.readyState === ws.OPEN) ws.close(WS_CLOSE_MESSAGE_TOO_BIG, messageTooBigReasonFrom(error.message));
+      else ws.terminate();
+    });
     ws.on('close', (code, reason) => {
       viewers.delete(ws);
+      if (tooBig) return;
       // 1006: the viewer vanished without a close frame; cancel rather than close.
       if (code === 1006) stream.reset('ERR_CANCEL', 'viewer connection lost');
       else stream.closeWs(code, reason.toString('utf8'));
     });
-    ws.on('error', (err) => ctx.logger.debug({ err }, 'relay: viewer WebSocket error'));
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code !== WS_ERR_TOO_BIG) return ctx.logger.debug({ err }, 'relay: viewer WebSocket error');
+      tooBig = true;
+      ctx.logger.info({ limit: ctx.maxMessageBytes }, 'relay: viewer WebSocket message over the limit; closed with 1009');
+      stream.closeWs(WS_CLOSE_MESSAGE_TOO_BIG, tooBigReason);
+    });
   }
 
   return {

@@ -140,6 +140,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       metrics,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+      wsMaxMessageBytes: config.wsMaxMessageBytes,
       p2p: message.p2p,
       hub: options.hub,
     });

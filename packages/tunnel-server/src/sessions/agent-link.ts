@@ -26,6 +26,8 @@ export interface AgentLinkOptions {
   p2p: boolean;
   /** Routes the agent's signaling to its session's viewers. */
   hub: SignalingHub;
+  /** Largest WebSocket message the agent may send a viewer (reassembly beyond it resets the stream with ERR_MESSAGE_TOO_LARGE). */
+  wsMaxMessageBytes: number;
   /** A session another node of the cluster held, resumed here (cluster/cluster-node.ts). */
   adopt?: { sessionId: string; resumeSecret: string };
 }
@@ -34,7 +36,7 @@ export interface AgentLinkOptions {
 export function attachAgentLink(ws: WebSocket, options: AgentLinkOptions): { session: Session; link: AgentLink } {
   const { registry, logger } = options;
   // The tunnel server opens streams (odd ids); the agent answers them.
-  const connection = connectionOverWebSocket(ws, { role: 'client', onText: (text) => onControl(text) });
+  const connection = connectionOverWebSocket(ws, { role: 'client', onText: (text) => onControl(text), maxWsMessageBytes: options.wsMaxMessageBytes });
   const link: AgentLink = {
     connection,
     remoteAddress: options.remoteAddress,

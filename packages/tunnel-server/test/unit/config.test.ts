@@ -82,6 +82,15 @@ describe('configuration', () => {
     expect(problems([], { TRUST_PROXY: '11' })).toMatch(/^--trust-proxy \/ TRUST_PROXY: /);
   });
 
+  it('reads the relayed WebSocket message cap from --ws-max-message-bytes (winning) or WS_MAX_MESSAGE_BYTES, 1 MiB by default, at most 64 MiB', () => {
+    expect(configFromCli([], {}).config.wsMaxMessageBytes).toBe(1024 * 1024);
+    expect(configFromCli([], { WS_MAX_MESSAGE_BYTES: '65536' }).config.wsMaxMessageBytes).toBe(65536);
+    expect(configFromCli(['--ws-max-message-bytes', '2048'], { WS_MAX_MESSAGE_BYTES: '65536' }).config.wsMaxMessageBytes).toBe(2048);
+    expect(problems(['--ws-max-message-bytes', '1MiB'], {})).toBe('--ws-max-message-bytes: must be a non-negative integer');
+    expect(problems([], { WS_MAX_MESSAGE_BYTES: String(64 * 1024 * 1024 + 1) })).toMatch(/^--ws-max-message-bytes \/ WS_MAX_MESSAGE_BYTES: /);
+    expect(problems([], { WS_MAX_MESSAGE_BYTES: '0' })).toMatch(/^--ws-max-message-bytes \/ WS_MAX_MESSAGE_BYTES: /);
+  });
+
   it('builds session URLs from the public URL, and the domain from it when no domain is given', () => {
     const local = resolvePublicAddress(resolveConfig({ port: 0 }), 4321);
     expect(local.domain).toBe('localhost:4321');

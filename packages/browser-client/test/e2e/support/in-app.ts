@@ -114,6 +114,24 @@ export function websocketEcho(frame: AnyFrame): Promise<EchoResult> {
   );
 }
 
+/** Opens /ws, sends one binary message of `bytes` after the app's hello, resolves with how the socket closed. */
+export function websocketSendAndClose(frame: AnyFrame, bytes: number): Promise<{ code: number; reason: string; wasClean: boolean }> {
+  return inPage(
+    frame,
+    ({ timeoutMs, bytes }) =>
+      new Promise<{ code: number; reason: string; wasClean: boolean }>((resolve, reject) => {
+        const ws = new WebSocket(`ws://${location.host}/ws`);
+        const t = setTimeout(() => reject(new Error('WebSocket did not close in time')), timeoutMs);
+        ws.onmessage = () => ws.send(new Uint8Array(bytes));
+        ws.onclose = (e) => {
+          clearTimeout(t);
+          resolve({ code: e.code, reason: e.reason, wasClean: e.wasClean });
+        };
+      }),
+    { timeoutMs: WAIT_MS, bytes },
+  );
+}
+
 /** Starts `fetch(path)`, aborts it after `afterMs`, resolves with the rejection's name. */
 export function abortedFetch(frame: Frame, path: string, afterMs: number): Promise<string> {
   return frame.evaluate(

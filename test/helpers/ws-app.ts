@@ -1,0 +1,96 @@
+/**
+ * A `ws` app for WebSocket tests through the tunnel: /sink counts and answers
+ * `got <bytes>` once `?n=` bytes arrived; /source sends `?count=` messages of
+ * `?size=` bytes (paced by its socket's buffer) then `end`; /echo echoes.
+ * Records how each of its sockets closed.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
+
+const MiB = 1024 * 1024;
+/** Bytes a sender lets its socket buffer before waiting (flow control against the relay's backpressure). */
+export const SENDER_HIGH_WATER_BYTES = 4 * MiB;
+/** A sender waits at most this long for its buffer to drain. */
+const SEND_STALL_TIMEOUT_MS = 60_000;
+
+export interface WsApp {
+  port: number;
+  /** How the app's sockets closed, in order: path, code and reason. */
+  closes: Array<{ path: string; code: number; reason: string }>;
+  /** The first of its sockets on `path` to close (polled, at most 5 s), or undefined. */
+  closeOf(path: string): Promise<{ path: string; code: number; reason: string } | undefined>;
+  close(): Promise<void>;
+}
+
+/** Sends `count` messages of `size` bytes, never letting more than SENDER_HIGH_WATER_BYTES wait in `ws`'s buffer. */
+export async function sendPaced(ws: WebSocket, count: number, size: number): Promise<void> {
+  const payload = Buffer.alloc(size, 0x5a);
+  for (let i = 0; i < count; i++) {
+    if (ws.readyState !== WebSocket.OPEN) throw new Error(`socket closed after ${i} of ${count} messages`);
+    ws.send(payload);
+    if (ws.bufferedAmount > SENDER_HIGH_WATER_BYTES) await waitBuffered(ws);
+  }
+}
+
+/** Resolves once ws's buffer is below half the high-water mark (polled: ws has no drain event), bounded by SEND_STALL_TIMEOUT_MS. */
+async function waitBuffered(ws: WebSocket): Promise<void> {
+  const deadline = Date.now() + SEND_STALL_TIMEOUT_MS;
+  while (ws.bufferedAmount > SENDER_HIGH_WATER_BYTES / 2) {
+    if (ws.readyState !== WebSocket.OPEN) throw new Error('socket closed while sending');
+    if (Date.now() > deadline) throw new Error('sender stalled');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/**
+ * The local app: /sink counts and answers `got <bytes>` once `?n=` bytes
+ * arrived; /source sends `?count=` messages of `?size=` bytes then `end`;
+ * /echo echoes.
+ */
+export async function startWsApp(): Promise<WsApp> {
+  const server: Server = createServer((_req, res) => res.writeHead(404).end());
+  const wss = new WebSocketServer({ server, maxPayload: 128 * MiB });
+  const closes: WsApp['closes'] = [];
+  wss.on('connection', (ws, req) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    ws.on('error', () => undefined);
+    ws.on('close', (code, reason: Buffer) => closes.push({ path: url.pathname, code, reason: reason.toString() }));
+    if (url.pathname === '/sink') {
+      const want = Number(url.searchParams.get('n'));
+      let got = 0;
+      ws.on('message', (data: Buffer) => {
+        got += data.length;
+        if (got >= want) ws.send(`got ${got}`);
+      });
+    } else if (url.pathname === '/source') {
+      const count = Number(url.searchParams.get('count'));
+      const size = Number(url.searchParams.get('size'));
+      void sendPaced(ws, count, size).then(
+        () => ws.send('end'),
+        () => undefined,
+      );
+    } else if (url.pathname === '/echo') {
+      ws.on('message', (data: Buffer, binary) => ws.send(data, { binary }));
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    closes,
+    async closeOf(path) {
+      for (let i = 0; i < 250; i++) {
+        const found = closes.find((c) => c.path === path);
+        if (found) return found;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return undefined;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close();
+        server.close(() => r());
+      }),
+  };
+}

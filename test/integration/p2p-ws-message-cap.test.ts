@@ -1,0 +1,75 @@
+/**
+ * The agent's WebSocket message cap on the P2P path: a Node viewer
+ * (@roamhq/wrtc) opens WebSocket streams over its data channel to the agent's
+ * P2P host process, which forwards them to a `ws` app. Runs inside the
+ * loopback-only namespace `npm test` creates.
+ */
+import type { Stream } from '@wingman/protocol';
+import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
+import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
+import { startWsApp, type WsApp } from '../helpers/ws-app';
+
+jest.setTimeout(60_000);
+
+const MiB = 1024 * 1024;
+/** The agent's default cap. */
+const CAP = MiB;
+/** Each wait of a test is bounded by this. */
+const WAIT_MS = 15_000;
+
+let app: WsApp;
+let t: Tunnel;
+let viewer: P2PViewer | undefined;
+
+beforeEach(async () => {
+  app = await startWsApp();
+  t = await startTunnel(String(app.port));
+  viewer = await connectP2PViewer({ url: t.url, timeoutMs: 20_000 });
+});
+
+afterEach(async () => {
+  viewer?.close();
+  viewer = undefined;
+  await killAll();
+  await app.close();
+});
+
+function within<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<T>((_, j) => (timer = setTimeout(() => j(new Error(`timed out: ${what}`)), WAIT_MS)))]).finally(() => clearTimeout(timer));
+}
+
+/** Opens a WebSocket stream over the data channel; resolves once the app answered 101. */
+async function openWs(target: string): Promise<{ stream: Stream; ended: Promise<string> }> {
+  const stream = viewer!.connection.open('ws', { method: 'GET', target, headers: [['host', t.host]] });
+  const ended = new Promise<string>((resolve) => {
+    stream.on('wsClose', (code, reason) => resolve(`close ${code} ${reason}`));
+    stream.on('reset', (e) => resolve(`reset ${e.code} ${e.message}`));
+  });
+  const status = await within(new Promise<number>((r) => stream.once('response', (h) => r(h.status))), `101 for ${target}`);
+  expect(status).toBe(101);
+  return { stream, ended };
+}
+
+function echoOver(stream: Stream, text: string): Promise<string> {
+  const back = within(new Promise<string>((r) => stream.once('message', (d) => r(new TextDecoder().decode(d)))), 'echo');
+  stream.sendMessage(text);
+  return back;
+}
+
+describe('P2P WebSocket message cap (agent side)', () => {
+  it('resets a viewer message one byte over the cap with ERR_MESSAGE_TOO_LARGE, closes the app with 1009, and keeps the channel serving', async () => {
+    const other = await openWs('/echo');
+    const { stream, ended } = await openWs(`/sink?n=${CAP + 1}`);
+    stream.sendMessage(new Uint8Array(CAP + 1));
+    expect(await within(ended, 'over-cap end')).toMatch(new RegExp(`^reset ERR_MESSAGE_TOO_LARGE .*message over the ${CAP}-byte limit`));
+    expect(await app.closeOf('/sink')).toEqual({ path: '/sink', code: 1009, reason: `message over the ${CAP}-byte limit` });
+    expect(await echoOver(other.stream, 'still here')).toBe('still here');
+  });
+
+  it('closes the viewer stream with 1009 when the app sends a message over the cap', async () => {
+    const { ended } = await openWs(`/source?count=1&size=${8 * MiB}`);
+    expect(await within(ended, 'over-cap close')).toBe(`close 1009 message over the ${CAP}-byte limit`);
+    expect(await app.closeOf('/source')).toEqual({ path: '/source', code: 1009, reason: `message over the ${CAP}-byte limit` });
+  });
+});
