@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { LIMIT_ENV, limitsSchema, type LimitOptions } from './limits';
 
 /** Port the server listens on when none is given. */
 export const DEFAULT_PORT = 8080;
@@ -13,7 +14,7 @@ export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
 /**
  * The embedded agent token, for local use only: anyone who reads this source
- * knows it. A server on a non-loopback host logs a warning while it is in use.
+ * knows it. A server on a non-loopback host refuses to start with it.
  */
 export const DEFAULT_AGENT_TOKEN = 'wingman-local-dev-token';
 /** How long a session outlives its agent's disconnect, so a reconnecting agent gets the same URL back. */
@@ -79,6 +80,13 @@ export interface TunnelServerOptions {
    * address (per-viewer limits). Default 0: the socket's peer is the viewer.
    */
   trustProxy?: number;
+  /** Quotas per viewer, source address and token (limits.ts). */
+  limits?: LimitOptions;
+  /**
+   * Bearer token that `/metrics` (and the landing page's session count)
+   * require. Unset: both are public on the apex host.
+   */
+  metricsToken?: string;
 }
 
 /** Most trusted proxy hops `trustProxy` accepts: more than any real chain, few enough to catch a typo. */
@@ -138,8 +146,15 @@ export const optionsSchema = z
       .optional(),
     nodeUrl: baseUrl.optional(),
     trustProxy: z.number().int().min(0).max(MAX_TRUST_PROXY).default(0),
+    limits: limitsSchema.default({}),
+    metricsToken: z.string().regex(TOKEN, 'tokens are 8-512 visible ASCII characters').optional(),
   })
-  .strict();
+  .strict()
+  // The embedded token is public: on an address others can reach, anyone could register agents.
+  .refine((o) => isLoopbackHost(o.host) || !o.tokens.includes(DEFAULT_AGENT_TOKEN), (o) => ({
+    path: ['tokens'],
+    message: `the embedded local token cannot be used on the non-loopback host ${o.host}: anyone could register agents. Set WINGMAN_TOKENS (e.g. openssl rand -hex 32)`,
+  }));
 
 export type TunnelServerConfig = z.output<typeof optionsSchema>;
 
@@ -148,11 +163,6 @@ export function resolveConfig(options: TunnelServerOptions = {}): TunnelServerCo
   const result = optionsSchema.safeParse(options);
   if (!result.success) throw new ConfigError(formatIssues(result.error, (path) => path.join('.')));
   return result.data;
-}
-
-/** True when the server runs on the embedded token (warned about on non-loopback hosts). */
-export function usesDefaultToken(config: TunnelServerConfig): boolean {
-  return config.tokens.includes(DEFAULT_AGENT_TOKEN);
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -197,6 +207,8 @@ const envSchema = z.object({
   REDIS_URL: strVar,
   WINGMAN_NODE_URL: strVar,
   TRUST_PROXY: intVar,
+  METRICS_TOKEN: strVar,
+  ...Object.fromEntries(Object.values(LIMIT_ENV).map((name) => [name, intVar])),
 });
 
 /** Where each option comes from, for error messages. */
@@ -217,6 +229,8 @@ const SOURCE_NAMES: Record<string, string> = {
   redisUrl: 'REDIS_URL',
   nodeUrl: 'WINGMAN_NODE_URL',
   trustProxy: '--trust-proxy / TRUST_PROXY',
+  metricsToken: 'METRICS_TOKEN',
+  ...Object.fromEntries(Object.entries(LIMIT_ENV).map(([key, name]) => [`limits.${key}`, name])),
 };
 
 export const CLI_USAGE = `Usage: wingman-server [options]
@@ -238,7 +252,9 @@ Options:
 Environment: WINGMAN_TOKENS (comma list; default: an embedded token for local use
 only), SESSION_GRACE_MS, P2P_ENABLED, P2P_TIMEOUT_MS, STUN_SERVERS, TURN_URLS,
 TURN_SECRET, TURN_TTL_S, REDIS_URL and WINGMAN_NODE_URL (several nodes sharing
-sessions). See docs/operations.md.`;
+sessions), METRICS_TOKEN (bearer token /metrics requires), and the quotas
+${Object.values(LIMIT_ENV).join(', ')}.
+See docs/operations.md (§Limits).`;
 
 export interface CliConfig {
   config: TunnelServerConfig;
@@ -294,6 +310,8 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
     redisUrl: e.REDIS_URL,
     nodeUrl: e.WINGMAN_NODE_URL,
     trustProxy: flagTrust?.data ?? e.TRUST_PROXY,
+    metricsToken: e.METRICS_TOKEN,
+    limits: dropUndefined(Object.fromEntries(Object.entries(LIMIT_ENV).map(([key, name]) => [key, (e as Record<string, unknown>)[name]]))),
   });
   const result = optionsSchema.safeParse(options);
   if (!result.success) {
