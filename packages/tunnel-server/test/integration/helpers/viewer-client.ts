@@ -51,20 +51,24 @@ export function holdGet(port: number, host: string, path: string, from: string):
   });
 }
 
-export type WsOutcome = { kind: 'open'; ws: WebSocket } | { kind: 'refused'; status: number; headers: IncomingHttpHeaders; body: string };
+export type WsOutcome = { kind: 'open'; ws: WebSocket; closed: Promise<number>; messages: string[] } | { kind: 'refused'; status: number; headers: IncomingHttpHeaders; body: string };
 
 /** Opens a WebSocket from `from`; resolves open, or refused with the HTTP answer. */
 export function openWs(port: number, host: string, path: string, from: string): Promise<WsOutcome> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers: { host }, localAddress: from });
     open.add({ close: () => ws.terminate() });
+    // Collected from the start: a server's first message may arrive with the handshake.
+    const messages: string[] = [];
+    ws.on('message', (data) => messages.push(data.toString()));
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
     const timer = setTimeout(() => {
       ws.terminate();
       reject(new Error('WebSocket neither opened nor was refused in time'));
     }, OPEN_TIMEOUT_MS);
     ws.once('open', () => {
       clearTimeout(timer);
-      resolve({ kind: 'open', ws });
+      resolve({ kind: 'open', ws, closed, messages });
     });
     ws.once('unexpected-response', (_req, res) => {
       let body = '';
