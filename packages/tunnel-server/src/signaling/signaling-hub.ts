@@ -69,8 +69,8 @@ export interface SignalingHub {
 
 interface Viewer {
   id: string;
-  /** Counting key of the viewer's address (sourceKey). */
-  source: string;
+  /** Counting key of the viewer's address (sourceKey); undefined when the embedder gave none. */
+  source: string | undefined;
   ws: WebSocket;
   bucket: TokenBucket;
   invalid: number;
@@ -104,7 +104,7 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
   };
 
   return {
-    acceptViewer(ws, session, address = '') {
+    acceptViewer(ws, session, address) {
       let viewers = sessions.get(session.id);
       if (!viewers) sessions.set(session.id, (viewers = new Map()));
       if (!session.p2pEnabled()) {
@@ -118,9 +118,10 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
         ws.close(CLOSE_POLICY, 'too many viewers');
         return;
       }
-      const source = sourceKey(address);
+      // Without an address (embedders), no per-address quota: only MAX_VIEWERS_PER_SESSION.
+      const source = address === undefined ? undefined : sourceKey(address);
       let fromSource = 0;
-      for (const v of viewers.values()) if (v.source === source) fromSource++;
+      if (source !== undefined) for (const v of viewers.values()) if (v.source === source) fromSource++;
       if (fromSource >= maxPerAddress) {
         metrics.signalingRejected.inc({ code: ERR_SIGNALING_QUOTA });
         sendJson(ws, { type: 'error', code: ERR_SIGNALING_QUOTA, message: `at most ${maxPerAddress} signaling sockets per viewer address and session` });
