@@ -60,7 +60,7 @@ export interface LimitOptions {
   wsIdleTimeoutMs?: number;
   /** Live sessions per agent token. Default 100. */
   sessionsPerToken?: number;
-  /** Concurrent TCP connections per source address (IPv6: /64); 0 unlimited. Default 256. Not applied behind trusted proxies. */
+  /** Concurrent TCP connections per source address (IPv6: /64); 0 unlimited. Default 256. Not applied behind trusted proxies nor in a cluster. */
   connectionsPerAddress?: number;
   /** Live WebSocket tickets per session. Default 32. */
   wsTicketsPerSession?: number;

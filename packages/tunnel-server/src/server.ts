@@ -143,9 +143,11 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     if (router) return router.handleUpgrade(req, socket, head);
     socket.destroy();
   });
-  // Per-address connection quota (off behind trusted proxies: every connection comes from them) and the descriptor reserve.
+  // Per-address connection quota and the descriptor reserve. The quota is off
+  // behind trusted proxies and in a cluster: every connection of a proxy, and
+  // every forward of another node, comes from one address.
   const guard = guardConnections(server, {
-    perAddress: config.trustProxy > 0 ? 0 : config.limits.connectionsPerAddress,
+    perAddress: config.trustProxy > 0 || config.redisUrl ? 0 : config.limits.connectionsPerAddress,
     fdReserve: config.limits.fdReserve,
     ...(fdLimit !== undefined ? { fdLimit } : {}),
     onRefused: (reason, address) => logger.debug({ reason, address }, 'connection refused'),
