@@ -70,6 +70,25 @@ describe('per-viewer stream quota', () => {
   });
 });
 
+describe('fair scheduling on the agent connection', () => {
+  it("answers another viewer's small request while one viewer's bulk downloads are in flight", async () => {
+    await start();
+    const MIB = 32;
+    const STREAMS = 4;
+    let received = 0;
+    const bulk = await Promise.all(Array.from({ length: STREAMS }, () => holdGet(server.port, agent.host, `/bulk?mib=${MIB}`, HOSTILE)));
+    expect(bulk.map((r) => r.status)).toEqual(Array(STREAMS).fill(200));
+    const done = bulk.map((r) => new Promise<void>((resolve) => r.onData((n) => (received += n), resolve)));
+    // Round-robin across streams: the small response needs a few frames, not a turn after 128 MiB.
+    const hello = await holdGet(server.port, agent.host, '/hello', OTHER);
+    const receivedAtHello = received;
+    expect(hello.status).toBe(200);
+    await Promise.all(done);
+    expect(received).toBe(STREAMS * MIB * 1024 * 1024);
+    expect(receivedAtHello).toBeLessThan(received / 2);
+  });
+});
+
 describe('idle relayed WebSockets', () => {
   it('closes a relayed WebSocket with 1001 when no message went either way for the idle timeout', async () => {
     await start({ wsIdleTimeoutMs: 300 });

@@ -15,6 +15,8 @@ export interface HeldResponse {
   body: string;
   /** Cuts the request (a held one stays open until then). */
   close(): void;
+  /** Counts body bytes (of a held response) instead of keeping them; `end` when the body is complete. */
+  onData(count: (bytes: number) => void, end: () => void): void;
 }
 
 const open = new Set<{ close(): void }>();
@@ -30,9 +32,23 @@ export function holdGet(port: number, host: string, path: string, from: string):
     req = request({ host: '127.0.0.1', port, path, headers: { host }, agent: false, localAddress: from }, (res) => {
       const status = res.statusCode ?? 0;
       let body = '';
-      const held = { status, headers: res.headers, body, close: () => req!.destroy() };
+      let counter: ((bytes: number) => void) | undefined;
+      const held: HeldResponse = {
+        status,
+        headers: res.headers,
+        body,
+        close: () => req!.destroy(),
+        onData(count, end) {
+          counter = count;
+          count(Buffer.byteLength(body));
+          res.once('end', end);
+        },
+      };
       open.add(held);
-      res.on('data', (c: Buffer) => (held.body = body += c.toString()));
+      res.on('data', (c: Buffer) => {
+        if (counter) counter(c.length);
+        else held.body = body += c.toString();
+      });
       res.on('error', () => undefined);
       if (status >= 200 && status < 300) {
         clearTimeout(timer);
