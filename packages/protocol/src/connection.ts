@@ -172,6 +172,11 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     return this.closedFlag;
   }
 
+  /** Streams the peer accepts open at once from this side: its HELLO's limit (the protocol default before the HELLO). */
+  get peerMaxConcurrentStreams(): number {
+    return (this.peer ?? PEER_DEFAULT_HELLO).maxConcurrentStreams;
+  }
+
   /** Streams currently open (either side). */
   get streamCount(): number {
     return this.streams.size;

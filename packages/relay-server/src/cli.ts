@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createAgent, createFileResumeStore, resumeKey } from './agent';
 import { createForwarder, formatHostPort } from './forward';
 import { attachP2P } from './p2p/agent-p2p';
-import { resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from './cli/options';
+import { PASSWORD_ARGV_WARNING, resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from './cli/options';
 import { probeTarget } from './cli/probe';
 import { runFetch, type FetchFlags } from './cli/fetch';
 import { createReporter, type Output } from './cli/reporter';
@@ -43,10 +43,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--new-session', 'do not resume the previous session of this server and port (new URL)')
     .option('--qr', 'print the URL as a QR code (default: on a terminal, when the URL is not a localhost one)')
     .option('--no-qr', 'never print the QR code')
-    .option('--password <password>', 'viewers must enter this password (HTTP Basic, any user name; env WINGMAN_PASSWORD)')
     .option('--ws-max-message-bytes <n>', 'largest WebSocket message relayed either way; a larger one closes its WebSocket with 1009 (env WINGMAN_WS_MAX_MESSAGE_BYTES; default 1048576)')
+    .option('--password <password>', 'viewers must enter this password (HTTP Basic, any user name; env WINGMAN_PASSWORD; visible in ps: prefer the env or --password-file)')
+    .option('--password-file <path>', 'read the viewer password from this file (one trailing newline ignored)')
     .action((target: string, flags: HttpCommandFlags) => {
-      run = runHttp(resolveHttpConfig(target, flags, io.env), io);
+      const config = resolveHttpConfig(target, flags, io.env);
+      if (flags.password !== undefined) io.stderr.write(`${PASSWORD_ARGV_WARNING}\n`);
+      run = runHttp(config, io);
     });
 
   program

@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES } from '@wingman/protocol';
 import { z } from 'zod';
+import { LIMIT_ENV, limitsSchema, type LimitOptions } from './limits';
 
 /** Port the server listens on when none is given. */
 export const DEFAULT_PORT = 8080;
@@ -14,7 +15,7 @@ export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
 /**
  * The embedded agent token, for local use only: anyone who reads this source
- * knows it. A server on a non-loopback host logs a warning while it is in use.
+ * knows it. A server on a non-loopback host refuses to start with it.
  */
 export const DEFAULT_AGENT_TOKEN = 'wingman-local-dev-token';
 /** How long a session outlives its agent's disconnect, so a reconnecting agent gets the same URL back. */
@@ -86,6 +87,13 @@ export interface TunnelServerOptions {
    * Default DEFAULT_WS_MESSAGE_LIMIT_BYTES (1 MiB).
    */
   wsMaxMessageBytes?: number;
+  /** Quotas per viewer, source address and token (limits.ts). */
+  limits?: LimitOptions;
+  /**
+   * Bearer token that `/metrics` (and the landing page's session count)
+   * require. Unset: both are public on the apex host.
+   */
+  metricsToken?: string;
 }
 
 /** Most trusted proxy hops `trustProxy` accepts: more than any real chain, few enough to catch a typo. */
@@ -146,8 +154,15 @@ export const optionsSchema = z
     nodeUrl: baseUrl.optional(),
     trustProxy: z.number().int().min(0).max(MAX_TRUST_PROXY).default(0),
     wsMaxMessageBytes: z.number().int().min(1).max(MAX_WS_MESSAGE_BYTES).default(DEFAULT_WS_MESSAGE_LIMIT_BYTES),
+    limits: limitsSchema.default({}),
+    metricsToken: z.string().regex(TOKEN, 'tokens are 8-512 visible ASCII characters').optional(),
   })
-  .strict();
+  .strict()
+  // The embedded token is public: on an address others can reach, anyone could register agents.
+  .refine((o) => isLoopbackHost(o.host) || !o.tokens.includes(DEFAULT_AGENT_TOKEN), (o) => ({
+    path: ['tokens'],
+    message: `the embedded local token cannot be used on the non-loopback host ${o.host}: anyone could register agents. Set WINGMAN_TOKENS (e.g. openssl rand -hex 32)`,
+  }));
 
 export type TunnelServerConfig = z.output<typeof optionsSchema>;
 
@@ -156,11 +171,6 @@ export function resolveConfig(options: TunnelServerOptions = {}): TunnelServerCo
   const result = optionsSchema.safeParse(options);
   if (!result.success) throw new ConfigError(formatIssues(result.error, (path) => path.join('.')));
   return result.data;
-}
-
-/** True when the server runs on the embedded token (warned about on non-loopback hosts). */
-export function usesDefaultToken(config: TunnelServerConfig): boolean {
-  return config.tokens.includes(DEFAULT_AGENT_TOKEN);
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -206,6 +216,8 @@ const envSchema = z.object({
   WINGMAN_NODE_URL: strVar,
   TRUST_PROXY: intVar,
   WS_MAX_MESSAGE_BYTES: intVar,
+  METRICS_TOKEN: strVar,
+  ...Object.fromEntries(Object.values(LIMIT_ENV).map((name) => [name, intVar])),
 });
 
 /** Where each option comes from, for error messages. */
@@ -227,6 +239,8 @@ const SOURCE_NAMES: Record<string, string> = {
   nodeUrl: 'WINGMAN_NODE_URL',
   trustProxy: '--trust-proxy / TRUST_PROXY',
   wsMaxMessageBytes: '--ws-max-message-bytes / WS_MAX_MESSAGE_BYTES',
+  metricsToken: 'METRICS_TOKEN',
+  ...Object.fromEntries(Object.entries(LIMIT_ENV).map(([key, name]) => [`limits.${key}`, name])),
 };
 
 export const CLI_USAGE = `Usage: wingman-server [options]
@@ -251,7 +265,9 @@ Options:
 Environment: WINGMAN_TOKENS (comma list; default: an embedded token for local use
 only), SESSION_GRACE_MS, P2P_ENABLED, P2P_TIMEOUT_MS, STUN_SERVERS, TURN_URLS,
 TURN_SECRET, TURN_TTL_S, REDIS_URL and WINGMAN_NODE_URL (several nodes sharing
-sessions). See docs/operations.md.`;
+sessions), METRICS_TOKEN (bearer token /metrics requires), and the quotas
+${Object.values(LIMIT_ENV).join(', ')}.
+See docs/operations.md (§Limits).`;
 
 export interface CliConfig {
   config: TunnelServerConfig;
@@ -311,6 +327,8 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
     nodeUrl: e.WINGMAN_NODE_URL,
     trustProxy: flagTrust?.data ?? e.TRUST_PROXY,
     wsMaxMessageBytes: flagWsMax?.data ?? e.WS_MAX_MESSAGE_BYTES,
+    metricsToken: e.METRICS_TOKEN,
+    limits: dropUndefined(Object.fromEntries(Object.entries(LIMIT_ENV).map(([key, name]) => [key, (e as Record<string, unknown>)[name]]))),
   });
   const result = optionsSchema.safeParse(options);
   if (!result.success) {

@@ -11,6 +11,7 @@ export {
   type TunnelServerConfig,
   type TunnelServerOptions,
 } from './config';
+export * from './limits';
 export type { ReservedContext, ReservedRequestHandler, ReservedRoutesOptions, ReservedUpgradeHandler } from './http/reserved-routes';
 export { TRANSPORT_HEADER } from './relay/headers';
 export { turnCredentials, buildIceServers } from './p2p/ice-config';

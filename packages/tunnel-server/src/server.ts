@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { CLIENT_PATH, createBrowserAssets, isBootstrapNavigation, serveShell, SHIM_PATH, SW_PATH, WS_TICKET_PATH } from '@wingman/browser-client';
 import type { AddressInfo } from 'node:net';
-import { isLoopbackHost, resolveConfig, usesDefaultToken, type TunnelServerConfig, type TunnelServerOptions } from './config';
+import { resolveConfig, type TunnelServerConfig, type TunnelServerOptions } from './config';
 import { createViewerAccessGate } from './access/viewer-access';
 import { createClusterNode, type ClusterNode } from './cluster/cluster-node';
 import { createNodeForwarder } from './cluster/node-forward';
@@ -15,7 +15,10 @@ import { createApexApp } from './http/apex-app';
 import { createHostRouter } from './http/host-route';
 import { resolvePublicAddress } from './http/public-address';
 import { createViewerAddresses } from './http/viewer-address';
-import { createReservedRoutes, type ReservedRequestHandler, type ReservedRoutesOptions } from './http/reserved-routes';
+import { createReservedRoutes, pathnameOf, type ReservedRequestHandler, type ReservedRoutesOptions } from './http/reserved-routes';
+import { ERR_OVERLOADED, guardConnections } from './http/connection-guard';
+import { writeRawText } from './http/raw-response';
+import { HEALTH_PATH } from './http/apex-app';
 import type { Session } from './sessions/registry';
 import { createRouter, type Router } from './http/router';
 import { createLogger, type Logger } from './logger';
@@ -23,9 +26,12 @@ import { createMetrics } from './metrics';
 import { createWsRelay } from './relay/ws-relay';
 import { createWsTicketHandler } from './relay/ws-ticket-endpoint';
 import { createWsTicketStore } from './relay/ws-tickets';
+import { createViewerStreamQuota } from './relay/viewer-streams';
 import { createAgentEndpoint } from './sessions/agent-endpoint';
 import { createSessionRegistry } from './sessions/registry';
 import { createTokenCheck } from './sessions/token-check';
+import { createTokenSessions } from './sessions/token-sessions';
+import { createPasswordThrottle } from './access/password-throttle';
 import { SIGNAL_PATH } from '@wingman/protocol';
 import { createP2PMetrics } from './signaling/p2p-metrics';
 import { createSessionInfoHandler, createSignalUpgradeHandler, SESSION_INFO_PATH, signalingSession } from './signaling/signal-endpoint';
@@ -46,6 +52,8 @@ export interface CreateTunnelServerOptions extends TunnelServerOptions {
   logger?: Logger;
   /** Handlers for Wingman's reserved paths on session hosts (bundle, signaling, access, tickets). */
   reserved?: ReservedRoutesOptions;
+  /** The process's descriptor limit the connection guard works with (tests); default: RLIMIT_NOFILE from /proc. */
+  fdLimit?: number;
 }
 
 export interface TunnelServer {
@@ -73,17 +81,16 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 }
 
 export async function createTunnelServer(options: CreateTunnelServerOptions = {}): Promise<TunnelServer> {
-  const { logger: givenLogger, reserved: reservedOptions, ...rest } = options;
+  const { logger: givenLogger, reserved: reservedOptions, fdLimit, ...rest } = options;
   const config = resolveConfig(rest);
   const logger = givenLogger ?? createLogger(config.logLevel);
-  if (usesDefaultToken(config) && !isLoopbackHost(config.host)) {
-    logger.warn({ host: config.host }, 'the embedded default agent token is accepted on a non-loopback address: anyone can register agents; set WINGMAN_TOKENS');
-  }
+  const tokenSessions = createTokenSessions(config.limits.sessionsPerToken);
   // Set after listen() when REDIS_URL makes this server a node of a cluster (the node URL needs the port).
   let cluster: ClusterNode | undefined;
   const registry = createSessionRegistry({
     graceMs: config.sessionGraceMs,
     onExpire: (session) => {
+      tokenSessions.remove(session);
       logger.info({ sessionId: session.id }, 'session expired (no agent within the grace period)');
       cluster?.expired(session);
     },
@@ -91,8 +98,9 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     onDetach: (session) => cluster?.detached(session),
   });
   const metrics = createMetrics({ sessionStats: () => registry.stats() });
-  const hub = createSignalingHub({ metrics: createP2PMetrics(metrics.registry) });
-  const signal = createSignalUpgradeHandler({ config, hub });
+  const hub = createSignalingHub({ metrics: createP2PMetrics(metrics.registry), maxPerAddress: config.limits.signalingPerViewer });
+  // Viewer addresses are resolved once the cluster's hop key is known (after listen); no upgrade arrives before.
+  const signal = createSignalUpgradeHandler({ config, hub, viewerAddress: (req) => viewerAddresses.of(req) });
   // The browser client: its bundles under the reserved prefix, and its shell
   // for browsers' top-level navigations on P2P sessions (docs/browser-client.md).
   const assets = createBrowserAssets();
@@ -106,7 +114,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     return true;
   };
   // The SW's cookies for the shim's relayed WebSockets (relay/ws-tickets.ts).
-  const wsTickets = createWsTicketStore();
+  const wsTickets = createWsTicketStore({ maxPerHost: config.limits.wsTicketsPerSession });
   const reserved: ReservedRoutesOptions = {
     requests: new Map([
       [SESSION_INFO_PATH, createSessionInfoHandler({ config, hub })],
@@ -121,20 +129,36 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
 
   // Routing needs the real port (default domain localhost:<port>), known after listen().
   let router: Router | undefined;
+  // Known after listen(): is this request for the apex host (where /healthz lives)?
+  let onApex: (req: IncomingMessage) => boolean = () => false;
+  const isHealthCheck = (req: IncomingMessage) => req.method === 'GET' && pathnameOf(req.url) === HEALTH_PATH && onApex(req);
   const server = createServer({ noDelay: true }, (req, res) => {
+    if (!guard.admitRequest(req, res, isHealthCheck(req))) return;
     if (router) return router.handleRequest(req, res);
     res.writeHead(503, { 'content-type': 'text/plain' }).end('starting\n');
   });
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.on('upgrade', (req, socket, head) => {
+    if (!guard.admitUpgrade(req)) return writeRawText(socket, 503, `The server is at its connection limit; try again shortly (${ERR_OVERLOADED})`, [['retry-after', '5']]);
     if (router) return router.handleUpgrade(req, socket, head);
     socket.destroy();
+  });
+  // Per-address connection quota and the descriptor reserve. The quota is off
+  // behind trusted proxies and in a cluster: every connection of a proxy, and
+  // every forward of another node, comes from one address.
+  const guard = guardConnections(server, {
+    perAddress: config.trustProxy > 0 || config.redisUrl ? 0 : config.limits.connectionsPerAddress,
+    fdReserve: config.limits.fdReserve,
+    ...(fdLimit !== undefined ? { fdLimit } : {}),
+    onRefused: (reason, address) => logger.debug({ reason, address }, 'connection refused'),
   });
   // clientError keeps Node's default handler: 431 for oversized headers, 400 for malformed requests.
 
   await listen(server, config.port, config.host);
   const port = (server.address() as AddressInfo).port;
   const address = resolvePublicAddress(config, port);
+  const hostRouter = createHostRouter(address.domain);
+  onApex = (req) => hostRouter.route(req.headers.host).kind === 'apex';
 
   // Access cookies of password-protected sessions: HMAC under this key. One
   // node: random, living as long as the process (and its sessions). A cluster:
@@ -163,6 +187,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
       onTakenOver: (session) => {
         session.agent?.close('ERR_GOING_AWAY', 'session taken over by another node');
         registry.evict(session);
+        tokenSessions.remove(session);
       },
     });
     logger.info({ node }, 'cluster node: sessions shared through Redis');
@@ -175,17 +200,21 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     ...(cluster ? { cluster } : {}),
     registry,
     tokenCheck: createTokenCheck(config.tokens),
+    tokenSessions,
+    // The password throttle's window and per-source count, per agent source address; no session-wide bound.
+    authThrottle: createPasswordThrottle({ perSource: config.limits.agentAuthFailures, perSession: Number.MAX_SAFE_INTEGER }),
+    sourceAddress: viewerAddresses.of,
     config,
     logger,
     metrics,
     sessionUrl: address.sessionUrl,
     hub,
   });
-  const wsRelay = createWsRelay({ forwardedProto: address.scheme, metrics, logger, tickets: wsTickets, maxMessageBytes: config.wsMaxMessageBytes });
+  const wsRelay = createWsRelay({ forwardedProto: address.scheme, metrics, logger, tickets: wsTickets, maxMessageBytes: config.wsMaxMessageBytes, idleTimeoutMs: config.limits.wsIdleTimeoutMs });
   router = createRouter({
-    hostRouter: createHostRouter(address.domain),
+    hostRouter,
     registry,
-    apexApp: createApexApp({ registry, metrics, logger, publicUrl: address.publicUrl }),
+    apexApp: createApexApp({ registry, metrics, logger, publicUrl: address.publicUrl, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}) }),
     reserved: createReservedRoutes(reserved),
     agentEndpoint,
     httpRelay: { forwardedProto: address.scheme, metrics, logger },
@@ -194,6 +223,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     bootstrap,
     accessGate,
     viewerAddress: viewerAddresses.of,
+    streamQuota: createViewerStreamQuota(config.limits.streamsPerViewer),
     ...(cluster && nodeForwarder ? { cluster: { node: cluster, forward: nodeForwarder } } : {}),
   });
   logger.info({ host: config.host, port, url: address.publicUrl, domain: address.domain }, 'tunnel server listening');

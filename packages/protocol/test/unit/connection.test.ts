@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Stream } from '@wingman/protocol';
+import { DEFAULT_MAX_CONCURRENT_STREAMS, Stream } from '@wingman/protocol';
 import { connectedPair } from './pair';
 
 function collect(stream: Stream): Promise<Buffer> {
@@ -89,5 +89,13 @@ describe('stream slots', () => {
       await new Promise((r) => setImmediate(r));
     }
     expect(server.streamCount).toBe(0);
+  });
+
+  it("reports the stream limit of the peer's HELLO, and the protocol default before it arrives", async () => {
+    const { client, server } = connectedPair({ server: { maxConcurrentStreams: 16 } });
+    expect(client.peerMaxConcurrentStreams).toBe(DEFAULT_MAX_CONCURRENT_STREAMS);
+    await new Promise<void>((resolve) => (client.isReady ? resolve() : client.once('ready', () => resolve())));
+    expect(client.peerMaxConcurrentStreams).toBe(16);
+    expect(server.peerMaxConcurrentStreams).toBe(DEFAULT_MAX_CONCURRENT_STREAMS);
   });
 });

@@ -3,6 +3,7 @@
  * value comes from a user: each rejection is a one-line message.
  */
 import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_VIEWER_PASSWORD_CHARS, MAX_WS_MESSAGE_BYTES } from '@wingman/protocol';
+import { readFileSync } from 'node:fs';
 import type { HostHeaderMode, Target } from '../forward';
 
 /** The quick start's local tunnel server (`wingman-server` on its default port). */
@@ -34,6 +35,7 @@ export interface HttpCommandFlags {
   qr?: boolean;
   password?: string;
   wsMaxMessageBytes?: string;
+  passwordFile?: string;
 }
 
 export interface HttpConfig {
@@ -97,6 +99,33 @@ function parsePassword(text: string, source: string): string {
   return text;
 }
 
+/**
+ * The viewer password from a file (`--password-file`), so it appears neither
+ * in `ps` nor in the shell's history: the whole file, minus one trailing
+ * newline (what `echo secret > file` writes).
+ */
+function readPasswordFile(path: string): string {
+  let text: string;
+  try {
+    // Bounded: a password is short; a huge file is a mistake (or /dev/zero).
+    text = readFileSync(path, 'utf8').slice(0, MAX_VIEWER_PASSWORD_CHARS + 2);
+  } catch (err) {
+    throw new UsageError(`cannot read --password-file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return parsePassword(text.replace(/\r?\n$/, ''), '--password-file');
+}
+
+/** The viewer password: --password, else --password-file, else WINGMAN_PASSWORD. */
+function resolvePassword(flags: HttpCommandFlags, env: NodeJS.ProcessEnv): string | undefined {
+  if (flags.password !== undefined && flags.passwordFile !== undefined) throw new UsageError('give --password or --password-file, not both');
+  if (flags.password !== undefined) return parsePassword(flags.password, '--password');
+  if (flags.passwordFile !== undefined) return readPasswordFile(flags.passwordFile);
+  return env.WINGMAN_PASSWORD ? parsePassword(env.WINGMAN_PASSWORD, 'WINGMAN_PASSWORD') : undefined;
+}
+
+/** Printed (stderr) when the password is on the command line, where every local user can read it. */
+export const PASSWORD_ARGV_WARNING = 'warning: --password is visible to other users of this machine (ps, /proc); prefer WINGMAN_PASSWORD or --password-file <path>';
+
 function parseTimeout(text: string): number {
   if (!/^[0-9]{1,9}$/.test(text) || Number(text) < 1 || Number(text) > MAX_TIMEOUT_MS) {
     throw new UsageError(`invalid --timeout "${text}": expected milliseconds, 1-${MAX_TIMEOUT_MS}`);
@@ -111,7 +140,7 @@ function parseWsMaxMessageBytes(text: string, source: string): number {
   return Number(text);
 }
 
-/** Flags win over the environment (WINGMAN_SERVER, WINGMAN_TOKEN, WINGMAN_P2P, WINGMAN_PASSWORD, WINGMAN_WS_MAX_MESSAGE_BYTES), which wins over defaults. */
+/** Flags win over the environment (WINGMAN_SERVER, WINGMAN_TOKEN, WINGMAN_P2P, WINGMAN_PASSWORD, WINGMAN_WS_MAX_MESSAGE_BYTES), which wins over defaults. Reads --password-file. */
 export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, env: NodeJS.ProcessEnv): HttpConfig {
   const p2pEnv = env.WINGMAN_P2P;
   if (p2pEnv !== undefined && p2pEnv !== '' && p2pEnv !== '0' && p2pEnv !== '1') throw new UsageError(`invalid WINGMAN_P2P "${p2pEnv}": expected 0 or 1`);
@@ -125,10 +154,10 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     timeoutMs: flags.timeout === undefined ? undefined : parseTimeout(flags.timeout),
     newSession: flags.newSession === true,
     qr: flags.qr,
-    password: flags.password !== undefined ? parsePassword(flags.password, '--password') : env.WINGMAN_PASSWORD ? parsePassword(env.WINGMAN_PASSWORD, 'WINGMAN_PASSWORD') : undefined,
     wsMaxMessageBytes:
       flags.wsMaxMessageBytes !== undefined ? parseWsMaxMessageBytes(flags.wsMaxMessageBytes, '--ws-max-message-bytes')
       : env.WINGMAN_WS_MAX_MESSAGE_BYTES ? parseWsMaxMessageBytes(env.WINGMAN_WS_MAX_MESSAGE_BYTES, 'WINGMAN_WS_MAX_MESSAGE_BYTES')
       : DEFAULT_WS_MESSAGE_LIMIT_BYTES,
+    password: resolvePassword(flags, env),
   };
 }

@@ -4,7 +4,7 @@
  * (the built bin) for signals and exit codes.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -88,6 +88,28 @@ describe('wingman http', () => {
     expect(fresh.json()[0]!.url).not.toBe(first.json()[0]!.url);
     fresh.stop();
     await fresh.exit;
+  });
+
+  it('registers with the viewer password read from --password-file, and warns on stderr only for --password on the command line', async () => {
+    const file = join(stateDir, 'viewer-password');
+    writeFileSync(file, 'from a file\n', { mode: 0o600 });
+    const cli = run(['http', String(app.port), '--server', server.url, '--json', '--password-file', file]);
+    await cli.waitFor(() => cli.json().length > 0, 'ready');
+    expect(server.registers[0]!.viewerPassword).toBe('from a file');
+    expect(cli.stderr()).toBe('');
+    cli.stop();
+    await cli.exit;
+
+    const visible = run(['http', String(app.port), '--server', server.url, '--json', '--password', 'in argv', '--new-session']);
+    await visible.waitFor(() => visible.json().length > 0, 'ready');
+    expect(server.registers.at(-1)!.viewerPassword).toBe('in argv');
+    expect(visible.stderr()).toMatch(/--password is visible to other users of this machine \(ps.*WINGMAN_PASSWORD or --password-file/);
+    visible.stop();
+    await visible.exit;
+
+    const missing = run(['http', String(app.port), '--server', server.url, '--password-file', join(stateDir, 'nope')]);
+    expect(await missing.exit).toBe(2);
+    expect(missing.stderr()).toMatch(/cannot read --password-file .*nope: ENOENT/);
   });
 
   it('exits 1 with one fatal line when the token is refused', async () => {

@@ -8,6 +8,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { SessionRegistry } from '../sessions/registry';
+import { constantTimeEqual } from '../sessions/session-id';
 import { landingPage } from './pages';
 
 export interface ApexAppOptions {
@@ -16,24 +17,46 @@ export interface ApexAppOptions {
   logger: Logger;
   /** Public URL of the server, for the landing page. */
   publicUrl: string;
+  /**
+   * When set, `/metrics` answers 401 without `Authorization: Bearer <token>`,
+   * and the landing page and /healthz leave the session count out.
+   */
+  metricsToken?: string;
 }
 
+/** The health check: answers while the server runs, also at its descriptor limit (connection-guard.ts). */
+export const HEALTH_PATH = '/healthz';
+
+/** Stable code of a /metrics request without the metrics token. */
+export const ERR_METRICS_TOKEN = 'ERR_METRICS_TOKEN';
+
 export function createApexApp(options: ApexAppOptions): Express {
-  const { registry, metrics } = options;
+  const { registry, metrics, metricsToken } = options;
   const app = express();
   app.disable('x-powered-by');
 
-  app.get('/healthz', (_req, res) => {
+  /** May this request see counts (sessions, metrics)? Always, unless a metrics token is configured. */
+  const mayCount = (req: Request): boolean => {
+    if (metricsToken === undefined) return true;
+    const m = /^Bearer +([\x21-\x7e]{1,512}) *$/i.exec(req.headers.authorization ?? '');
+    return m !== null && constantTimeEqual(m[1]!, metricsToken);
+  };
+
+  app.get(HEALTH_PATH, (req, res) => {
     const { live, grace } = registry.stats();
-    res.set('cache-control', 'no-store').json({ ok: true, sessions: live + grace });
+    res.set('cache-control', 'no-store').json(mayCount(req) ? { ok: true, sessions: live + grace } : { ok: true });
   });
 
-  app.get('/', (_req, res) => {
+  app.get('/', (req, res) => {
     const { live } = registry.stats();
-    res.type('html').set('cache-control', 'no-store').send(landingPage(options.publicUrl, live));
+    res.type('html').set('cache-control', 'no-store').send(landingPage(options.publicUrl, mayCount(req) ? live : undefined));
   });
 
-  app.get('/metrics', (_req, res, next) => {
+  app.get('/metrics', (req, res, next) => {
+    if (!mayCount(req)) {
+      res.status(401).set('www-authenticate', 'Bearer realm="wingman-metrics"').json({ error: ERR_METRICS_TOKEN, message: 'this server\'s /metrics needs Authorization: Bearer <METRICS_TOKEN>' });
+      return;
+    }
     metrics.registry.metrics().then((text) => res.type(metrics.registry.contentType).send(text), next);
   });
 

@@ -97,7 +97,8 @@ export function agentGonePage(sessionId: string): PageOptions {
   };
 }
 
-export function landingPage(publicUrl: string, sessions: number): string {
+/** @param sessions active sessions; undefined leaves the count out (METRICS_TOKEN set, no token presented). */
+export function landingPage(publicUrl: string, sessions: number | undefined): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Wingman tunnel server</title>
@@ -105,7 +106,7 @@ export function landingPage(publicUrl: string, sessions: number): string {
 </head><body><h1>Wingman tunnel server</h1>
 <p>This server shares developers' local apps through links like <code>${escapeHtml(publicUrl).replace('://', '://&lt;session&gt;.')}/</code>.</p>
 <p>Share a local port: <code>wingman http 3000 --server ${escapeHtml(publicUrl)}</code></p>
-<p>${sessions} session${sessions === 1 ? '' : 's'} active. Health: <a href="/healthz">/healthz</a></p>
+<p>${sessions === undefined ? '' : `${sessions} session${sessions === 1 ? '' : 's'} active. `}Health: <a href="/healthz">/healthz</a></p>
 </body></html>
 `;
 }

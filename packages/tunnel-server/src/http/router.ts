@@ -17,11 +17,13 @@ import type { AccessDecision, ViewerAccessGate } from '../access/viewer-access';
 import type { Logger } from '../logger';
 import { relayHttp, type HttpRelayContext } from '../relay/http-relay';
 import type { WsRelay } from '../relay/ws-relay';
+import { ERR_VIEWER_STREAMS, type ViewerStreamQuota } from '../relay/viewer-streams';
 import type { AgentEndpoint } from '../sessions/agent-endpoint';
 import type { Session, SessionRegistry } from '../sessions/registry';
 import type { HostRouter } from './host-route';
 import { agentGonePage, RETRY_AFTER_S, sendPage, sessionMovingPage, unknownSessionPage } from './pages';
 import { writeRawText } from './raw-response';
+import { TRANSPORT_HEADER } from '../relay/headers';
 import { pathnameOf, type ReservedRoutes } from './reserved-routes';
 
 export interface RouterOptions {
@@ -44,6 +46,8 @@ export interface RouterOptions {
   viewerAddress?: (req: IncomingMessage) => string;
   /** A node of a cluster: traffic for sessions another node owns is forwarded there. */
   cluster?: { node: ClusterNode; forward: NodeForwarder };
+  /** Relay streams one viewer may hold per session (relay/viewer-streams.ts). Default: no per-viewer bound. */
+  streamQuota?: ViewerStreamQuota;
 }
 
 export interface Router {
@@ -57,7 +61,9 @@ function shortLabel(label: string): string {
 }
 
 export function createRouter(options: RouterOptions): Router {
-  const { hostRouter, registry, reserved, logger } = options;
+  const { hostRouter, registry, reserved, logger, streamQuota } = options;
+  const viewerOf = options.viewerAddress ?? clientAddress;
+  const quotaMessage = 'You have too many requests and WebSockets open on this session at once; others must finish first.';
 
   /**
    * Password-protected sessions: everything on the origin, reserved paths
@@ -66,7 +72,7 @@ export function createRouter(options: RouterOptions): Router {
    */
   function checkAccess(req: IncomingMessage, session: Session | undefined): AccessDecision {
     if (!session?.access || !options.accessGate) return { kind: 'granted' };
-    const source = (options.viewerAddress ?? clientAddress)(req);
+    const source = viewerOf(req);
     const decision = options.accessGate.check(req, session.access, { fromServiceWorker: req.headers[VIA_HEADER] === VIA_SW, source });
     if (decision.kind === 'granted') options.accessGate.scrub(req, session.access);
     else logger.debug({ sessionId: session.id, decision: decision.kind, source }, 'viewer refused: no access');
@@ -128,7 +134,14 @@ export function createRouter(options: RouterOptions): Router {
       return sendPage(res, agentGonePage(id));
     }
     if (options.bootstrap?.(req, res, session, setCookie)) return;
-    relayHttp(session.agent.connection, req, res, options.httpRelay, access.setCookie);
+    const viewer = viewerOf(req);
+    if (streamQuota && !streamQuota.acquire(session, viewer, session.agent.connection.peerMaxConcurrentStreams)) {
+      logger.debug({ sessionId: id, viewer }, 'viewer over its stream quota');
+      req.resume();
+      return sendPage(res, { status: 503, title: 'Too many requests at once', message: quotaMessage, code: ERR_VIEWER_STREAMS, retry: true, relayed: true });
+    }
+    const stream = relayHttp(session.agent.connection, req, res, options.httpRelay, access.setCookie);
+    streamQuota?.hold(session, viewer, stream);
   }
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -168,7 +181,12 @@ export function createRouter(options: RouterOptions): Router {
     if (!session.agent) {
       return writeRawText(socket, 502, `The Wingman agent of session ${id} is reconnecting`, [['retry-after', String(RETRY_AFTER_S)]]);
     }
-    options.wsRelay.relay(session.agent.connection, req, socket, head);
+    const viewer = viewerOf(req);
+    if (streamQuota && !streamQuota.acquire(session, viewer, session.agent.connection.peerMaxConcurrentStreams)) {
+      logger.debug({ sessionId: id, viewer }, 'viewer over its stream quota');
+      return writeRawText(socket, 503, `${quotaMessage} (${ERR_VIEWER_STREAMS})`, [['retry-after', String(RETRY_AFTER_S)], [TRANSPORT_HEADER, 'relay']]);
+    }
+    streamQuota?.hold(session, viewer, options.wsRelay.relay(session.agent.connection, req, socket, head));
   }
 
   /** Runs `fn` for a request; an unexpected error becomes a 500 for that request only (also after an await). */

@@ -68,12 +68,13 @@ function hasBody(req: IncomingMessage): boolean {
 /**
  * @param setCookie the access cookie a password-protected session's viewer
  *   earned with this request (viewer-access.ts), added to the app's response head.
+ * @returns the stream opened for the request; undefined when none was (answered here).
  */
-export function relayHttp(connection: Connection, req: IncomingMessage, res: ServerResponse, ctx: HttpRelayContext, setCookie?: string): void {
+export function relayHttp(connection: Connection, req: IncomingMessage, res: ServerResponse, ctx: HttpRelayContext, setCookie?: string): Stream | undefined {
   const target = originFormTarget(req.url);
   if (!target) {
     sendPage(res, { status: 400, title: 'Bad request target', message: 'Only origin-form request targets (`/path?query`) are relayed.', code: 'ERR_INVALID_HEAD' });
-    return;
+    return undefined;
   }
   const withBody = hasBody(req);
   let stream: Stream;
@@ -89,7 +90,7 @@ export function relayHttp(connection: Connection, req: IncomingMessage, res: Ser
     if (!(err instanceof ProtocolError)) ctx.logger.error({ err }, 'relay: opening a stream failed');
     sendPage(res, relayErrorPage(err instanceof ProtocolError ? err.code : 'ERR_INTERNAL'));
     req.resume();
-    return;
+    return undefined;
   }
   ctx.metrics.relayedRequests.inc({ kind: 'http' });
 
@@ -198,6 +199,7 @@ export function relayHttp(connection: Connection, req: IncomingMessage, res: Ser
       stream.reset('ERR_CANCEL', 'response complete before the request body');
     }
   });
+  return stream;
 }
 
 /** Streams the viewer's body into the stream: a full stream pauses the request; 'drain' resumes it. */

@@ -42,6 +42,8 @@ export interface WsRelayContext {
   forwardedProto: string;
   metrics: Metrics;
   logger: Logger;
+  /** A relayed WebSocket with no message either way for this long is closed (1001); 0: never. */
+  idleTimeoutMs: number;
   /**
    * One-time tickets minted at WS_TICKET_PATH (the Service Worker's cookies
    * for a shim's relayed WebSocket). Without a store every ticket is refused.
@@ -59,8 +61,12 @@ export interface WsRelayContext {
 /** Stable code of a refused WebSocket ticket (answer 403, or 400 for several tickets). */
 export const ERR_WS_TICKET = 'ERR_WS_TICKET';
 
+/** Close reason of a relayed WebSocket closed for idleness (code 1001, going away). */
+export const WS_IDLE_REASON = 'idle timeout';
+
 export interface WsRelay {
-  relay(connection: Connection, req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Relays one upgrade; returns the stream opened for it (undefined when refused before one was). */
+  relay(connection: Connection, req: IncomingMessage, socket: Duplex, head: Buffer): Stream | undefined;
   /** Cuts every relayed viewer WebSocket (shutdown). */
   close(): void;
 }
@@ -135,11 +141,23 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
     const resumeWhenDrained = () => {
       if (stream.isPaused && ws.bufferedAmount < VIEWER_LOW_WATER_BYTES) stream.resume();
     };
+    // Idle: no message either way for idleTimeoutMs. Both ends hear a 1001
+    // close (the app through the stream when the viewer's close completes).
+    const idle =
+      ctx.idleTimeoutMs > 0
+        ? setTimeout(() => {
+            ctx.logger.debug({ idleTimeoutMs: ctx.idleTimeoutMs }, 'relay: closing an idle viewer WebSocket');
+            ws.close(1001, WS_IDLE_REASON);
+          }, ctx.idleTimeoutMs)
+        : undefined;
+    idle?.unref();
+    const active = () => idle?.refresh();
 
     /** The viewer sent a message over the cap: ws closed it with 1009; the agent's leg closes with 1009 too. */
     let tooBig = false;
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      active();
       if (stream.closed || stream.localEnded) return;
       const bytes = rawDataToBuffer(data);
       toAgent.inc(bytes.length);
@@ -151,6 +169,7 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
       }
     });
     stream.on('message', (data, text) => {
+      active();
       if (ws.readyState !== ws.OPEN) return;
       toViewer.inc(data.length);
       ws.send(data, { binary: !text }, resumeWhenDrained);
@@ -168,6 +187,7 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
       else ws.terminate();
     });
     ws.on('close', (code, reason) => {
+      clearTimeout(idle);
       viewers.delete(ws);
       if (tooBig) return;
       // 1006: the viewer vanished without a close frame; cancel rather than close.
@@ -186,7 +206,7 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
     relay(connection, req, socket, head) {
       if (!isWebSocketHandshake(req)) {
         writeRawText(socket, 400, 'Bad WebSocket handshake');
-        return;
+        return undefined;
       }
       // A ticket (WS_TICKET_PARAM, appended by the shim) brings the SW jar's
       // cookies. One that is present but not redeemable refuses the upgrade:
@@ -197,7 +217,7 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
       let ticketCookie: string | undefined;
       if (taken.tickets.length > 1) {
         writeRawText(socket, 400, `Wingman refused this WebSocket: more than one ${WS_TICKET_PARAM} (${ERR_WS_TICKET})`, ticketRefusalHeaders);
-        return;
+        return undefined;
       }
       if (taken.tickets.length === 1) {
         const host = hostnameOf(req.headers.host ?? '');
@@ -206,7 +226,7 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
           const log = redeemed.reason === 'other-session' ? ctx.logger.warn.bind(ctx.logger) : ctx.logger.info.bind(ctx.logger);
           log({ host, reason: redeemed.reason }, 'relay: WebSocket ticket refused');
           writeRawText(socket, 403, `Wingman refused this WebSocket: its ticket is ${TICKET_REFUSALS[redeemed.reason]} (${ERR_WS_TICKET})`, ticketRefusalHeaders);
-          return;
+          return undefined;
         }
         ticketCookie = redeemed.grant.cookie;
       }
@@ -218,7 +238,7 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
         const code = err instanceof ProtocolError ? err.code : 'ERR_INTERNAL';
         if (!(err instanceof ProtocolError)) ctx.logger.error({ err }, 'relay: opening a WebSocket stream failed');
         writeRawText(socket, statusForCode(code), `Wingman could not relay this WebSocket (${code})`, [[TRANSPORT_HEADER, 'relay']]);
-        return;
+        return undefined;
       }
       ctx.metrics.relayedRequests.inc({ kind: 'ws' });
 
@@ -274,6 +294,7 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
           bridge(ws, stream);
         });
       });
+      return stream;
     },
 
     close() {

@@ -25,13 +25,20 @@ export const WS_TICKET_BYTES = 24;
  * keeping a leaked ticket useless soon.
  */
 export const WS_TICKET_TTL_MS = 10_000;
-/** Live tickets kept at most, all sessions together (bounds memory: × MAX_WS_TICKET_COOKIE_BYTES = 8 MiB). */
-export const MAX_WS_TICKETS = 1024;
 /**
- * Live tickets per session host. A page opens a few WebSockets at once (HMR,
- * an app socket); one session cannot use up the others' share.
+ * Live tickets per session host (MAX_WS_TICKETS_PER_SESSION overrides it):
+ * a page opens a few WebSockets at once (HMR, an app socket). Each session
+ * has its own share; no session can use up another's.
  */
 export const MAX_WS_TICKETS_PER_HOST = 32;
+/**
+ * Live tickets kept at most, all sessions together: only a memory bound
+ * (× MAX_WS_TICKET_COOKIE_BYTES = 128 MiB), far above what sessions use, so
+ * it is not a pool sessions share: filling it takes 512 sessions at their
+ * quota within one WS_TICKET_TTL_MS, more than five agent tokens' worth
+ * of sessions (MAX_SESSIONS_PER_TOKEN).
+ */
+export const MAX_WS_TICKETS = 16 * 1024;
 /**
  * Largest cookie string a ticket carries, bytes. 8 KiB is the request-line /
  * header-field limit of common servers (nginx's large_client_header_buffers),
@@ -59,7 +66,7 @@ export interface WsTicketStoreOptions {
   ttlMs?: number;
   /** Overrides MAX_WS_TICKETS (tests). */
   maxTickets?: number;
-  /** Overrides MAX_WS_TICKETS_PER_HOST (tests). */
+  /** Overrides MAX_WS_TICKETS_PER_HOST (MAX_WS_TICKETS_PER_SESSION). */
   maxPerHost?: number;
 }
 

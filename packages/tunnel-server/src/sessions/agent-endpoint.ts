@@ -27,6 +27,8 @@ import { p2pSettingsFor } from '../p2p/ice-config';
 import { attachAgentLink, rawDataToBuffer, sendControlError } from './agent-link';
 import type { SessionRegistry } from './registry';
 import type { TokenCheck } from './token-check';
+import { ERR_TOO_MANY_SESSIONS, type TokenSessions } from './token-sessions';
+import type { PasswordThrottle } from '../access/password-throttle';
 import type { SignalingHub } from '../signaling/signaling-hub';
 
 /** Time an agent has, after the upgrade, to send `register`. */
@@ -51,7 +53,16 @@ export interface AgentEndpointOptions {
   accessGate: ViewerAccessGate;
   /** Set when the server is a node of a cluster (REDIS_URL): agents may resume sessions other nodes held. */
   cluster?: ClusterNode;
+  /** Sessions per token (sessions/token-sessions.ts); the server removes sessions as they expire. */
+  tokenSessions: TokenSessions;
+  /** Failed authentications per source (access/password-throttle.ts, used per agent source address). */
+  authThrottle: PasswordThrottle;
+  /** The source address of a request (trusted proxies): what the auth throttle counts by. Default: the socket's peer. */
+  sourceAddress?: (req: IncomingMessage) => string;
 }
+
+/** Stable code of an agent upgrade refused because its source sent too many wrong tokens (429). */
+export const ERR_AUTH_THROTTLED = 'ERR_AUTH_THROTTLED';
 
 export interface AgentEndpoint {
   /** Handles an upgrade request for AGENT_PATH. */
@@ -66,7 +77,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
   /** Every agent socket with the function that closes it politely. */
   const sockets = new Map<WebSocket, () => void>();
 
-  function onSocket(ws: WebSocket, remoteAddress: string): void {
+  function onSocket(ws: WebSocket, remoteAddress: string, token: string): void {
     sockets.set(ws, () => ws.close(1001, 'server shutting down'));
     ws.on('close', () => sockets.delete(ws));
     ws.on('error', (err) => logger.debug({ err, remoteAddress }, 'agent socket error'));
@@ -100,7 +111,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       ws.off('message', onMessage);
       const { resume } = message;
       if (!resume || !options.cluster || registry.findForResume(resume.sessionId, resume.resumeSecret).kind !== 'unknown') {
-        return register(ws, message, remoteAddress, refuse);
+        return register(ws, message, remoteAddress, token, refuse);
       }
       // Not held here: another node of the cluster may hold it. An agent sends
       // nothing before `registered`, so nothing can arrive while we ask.
@@ -111,12 +122,12 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
           ws.off('message', early);
           if (ws.readyState !== ws.OPEN) return;
           if (r.kind === 'busy') return refuse('ERR_SESSION_IN_USE', `session ${resume.sessionId} already has a connected agent (on another node)`);
-          register(ws, message, remoteAddress, refuse, r.kind === 'adopt');
+          register(ws, message, remoteAddress, token, refuse, r.kind === 'adopt');
         },
         (err: unknown) => {
           ws.off('message', early);
           logger.warn({ err, sessionId: resume.sessionId }, 'session directory unavailable: resuming as a new session');
-          if (ws.readyState === ws.OPEN) register(ws, { ...message, resume: undefined }, remoteAddress, refuse);
+          if (ws.readyState === ws.OPEN) register(ws, { ...message, resume: undefined }, remoteAddress, token, refuse);
         },
       );
     };
@@ -124,13 +135,17 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
   }
 
   /** `adopt`: the session lives on another node and the directory allowed this agent to take it over (cluster). */
-  function register(ws: WebSocket, message: RegisterMessage, remoteAddress: string, refuse: (code: string, msg: string) => void, adopt = false): void {
+  function register(ws: WebSocket, message: RegisterMessage, remoteAddress: string, token: string, refuse: (code: string, msg: string) => void, adopt = false): void {
     const found = message.resume ? registry.findForResume(message.resume.sessionId, message.resume.resumeSecret) : undefined;
     if (found?.kind === 'busy') {
       return refuse('ERR_SESSION_IN_USE', `session ${message.resume!.sessionId} already has a connected agent`);
     }
     const resumable = found?.kind === 'resumable' ? found.session : undefined;
     const adopted = adopt && !resumable && message.resume && !registry.get(message.resume.sessionId) ? message.resume : undefined;
+    // A resumed session is already counted; a new (or adopted) one needs room under the token's quota.
+    if (!resumable && options.tokenSessions.full(token)) {
+      return refuse(ERR_TOO_MANY_SESSIONS, `this agent token holds ${config.limits.sessionsPerToken} sessions already (MAX_SESSIONS_PER_TOKEN); stop one, or wait for disconnected ones to expire`);
+    }
     const { session, link } = attachAgentLink(ws, {
       registry,
       resume: resumable,
@@ -145,6 +160,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       hub: options.hub,
     });
     sockets.set(ws, () => link.close('ERR_GOING_AWAY', 'server shutting down'));
+    options.tokenSessions.add(token, session);
     // The latest register decides: a restarted `wingman` may add, change or drop the password.
     session.access = message.viewerPassword !== undefined ? options.accessGate.create(session.id, message.viewerPassword) : undefined;
     const registered: RegisteredMessage = {
@@ -167,7 +183,18 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
   return {
     handleUpgrade(req, socket, head) {
       const remoteAddress = clientAddress(req);
-      if (!options.tokenCheck(req)) {
+      const source = (options.sourceAddress ?? clientAddress)(req);
+      // Checked before the token, so a throttled guesser learns nothing, right or wrong.
+      const waitS = options.authThrottle.retryAfterS(source, Date.now());
+      if (waitS > 0) {
+        metrics.agentConnections.inc({ outcome: 'refused' });
+        logger.info({ remoteAddress, source }, 'agent refused: too many wrong tokens from its address');
+        writeRawText(socket, 429, `Too many wrong agent tokens from this address; try again in ${waitS} s (${ERR_AUTH_THROTTLED})`, [['retry-after', String(waitS)]]);
+        return;
+      }
+      const token = options.tokenCheck(req);
+      if (token === undefined) {
+        options.authThrottle.failed(source, Date.now());
         metrics.agentConnections.inc({ outcome: 'refused' });
         logger.info({ remoteAddress }, 'agent refused: missing or wrong token');
         writeRawText(
@@ -178,7 +205,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
         );
         return;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => onSocket(ws, remoteAddress));
+      wss.handleUpgrade(req, socket, head, (ws) => onSocket(ws, remoteAddress, token));
     },
 
     async close() {

@@ -2,19 +2,20 @@
 import type { IncomingMessage } from 'node:http';
 import { constantTimeEqual } from './session-id';
 
-export type TokenCheck = (req: IncomingMessage) => boolean;
+/** The configured token the request presented, or undefined when it presented none of them. */
+export type TokenCheck = (req: IncomingMessage) => string | undefined;
 
 export function createTokenCheck(tokens: readonly string[]): TokenCheck {
   return (req) => {
     const header = req.headers.authorization;
-    if (typeof header !== 'string') return false;
+    if (typeof header !== 'string') return undefined;
     const match = /^Bearer +([\x21-\x7e]{1,512}) *$/i.exec(header);
-    if (!match) return false;
+    if (!match) return undefined;
     const presented = match[1]!;
     // Compare against every token, without stopping early, so the time taken
     // says nothing about which token (or how much of one) matched.
-    let ok = false;
-    for (const token of tokens) ok = constantTimeEqual(presented, token) || ok;
-    return ok;
+    let found: string | undefined;
+    for (const token of tokens) if (constantTimeEqual(presented, token)) found ??= token;
+    return found;
   };
 }

@@ -3,6 +3,7 @@
  * session info endpoint (SESSION_INFO_PATH). Both only ever see the session
  * named by the Host header, so a viewer can signal only that session's agent.
  */
+import type { IncomingMessage } from 'node:http';
 import { MAX_SIGNAL_MESSAGE_BYTES, type P2PSettings } from '@wingman/protocol';
 import { WebSocketServer } from 'ws';
 import type { TunnelServerConfig } from '../config';
@@ -30,14 +31,14 @@ export function signalingSession(config: TunnelServerConfig, session: Session): 
   };
 }
 
-export function createSignalUpgradeHandler(options: { config: TunnelServerConfig; hub: SignalingHub }): { handler: ReservedUpgradeHandler; close(): void } {
+export function createSignalUpgradeHandler(options: { config: TunnelServerConfig; hub: SignalingHub; viewerAddress: (req: IncomingMessage) => string }): { handler: ReservedUpgradeHandler; close(): void } {
   // ws closes with 1009 above maxPayload; between the hub's limit and this one the hub answers a coded JSON error first.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 2 * MAX_SIGNAL_MESSAGE_BYTES, perMessageDeflate: false });
   return {
     handler(req, socket, head, ctx) {
       const session = ctx.session;
       if (!session) return writeRawText(socket, 404, `No Wingman session ${ctx.sessionId} here`);
-      wss.handleUpgrade(req, socket, head, (ws) => options.hub.acceptViewer(ws, signalingSession(options.config, session)));
+      wss.handleUpgrade(req, socket, head, (ws) => options.hub.acceptViewer(ws, signalingSession(options.config, session), options.viewerAddress(req)));
     },
     close() {
       for (const c of wss.clients) c.terminate();

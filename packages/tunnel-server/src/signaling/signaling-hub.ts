@@ -17,6 +17,8 @@ import {
   type ServerToAgent,
 } from '@wingman/protocol';
 import { createTokenBucket, type TokenBucket } from './rate-limit';
+import { sourceKey } from '../access/password-throttle';
+import { DEFAULT_MAX_SIGNALING_PER_VIEWER } from '../limits';
 import type { P2PMetrics } from './p2p-metrics';
 
 /** Viewers signaling at once per session (each tab is one). */
@@ -25,6 +27,8 @@ export const MAX_VIEWERS_PER_SESSION = 64;
 export const SIGNAL_BURST = 100;
 /** Sustained signaling messages per second per viewer. */
 export const SIGNAL_PER_SECOND = 20;
+/** Stable code of a signaling socket refused because its address holds its quota of them in the session. */
+export const ERR_SIGNALING_QUOTA = 'ERR_SIGNALING_QUOTA';
 /** A viewer that sends this many invalid messages is disconnected. */
 export const MAX_INVALID_SIGNALS = 5;
 /** WebSocket close code for policy violations (RFC 6455 §7.4.1). */
@@ -42,9 +46,16 @@ export interface SignalingSession {
   sendToAgent(message: ServerToAgent): boolean;
 }
 
+export interface SignalingHubOptions {
+  metrics: P2PMetrics;
+  log?: (msg: string, extra?: object) => void;
+  /** Signaling sockets one viewer address (IPv6: /64) may hold per session. Default DEFAULT_MAX_SIGNALING_PER_VIEWER. */
+  maxPerAddress?: number;
+}
+
 export interface SignalingHub {
-  /** Takes over a viewer's upgraded WebSocket for `session`. */
-  acceptViewer(ws: WebSocket, session: SignalingSession): void;
+  /** Takes over a viewer's upgraded WebSocket for `session`; `address` is the viewer's (per-address quota). */
+  acceptViewer(ws: WebSocket, session: SignalingSession, address?: string): void;
   /** A `signal` envelope from the session's agent. Unknown viewers are ignored (they left). */
   fromAgent(sessionId: string, viewerId: string, message: HostSignal): void;
   /** A `peer-report` from the session's agent (metrics). */
@@ -58,6 +69,8 @@ export interface SignalingHub {
 
 interface Viewer {
   id: string;
+  /** Counting key of the viewer's address (sourceKey); undefined when the embedder gave none. */
+  source: string | undefined;
   ws: WebSocket;
   bucket: TokenBucket;
   invalid: number;
@@ -66,9 +79,10 @@ interface Viewer {
   bytes: number;
 }
 
-export function createSignalingHub(options: { metrics: P2PMetrics; log?: (msg: string, extra?: object) => void }): SignalingHub {
+export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
   const sessions = new Map<string, Map<string, Viewer>>();
   const { metrics } = options;
+  const maxPerAddress = options.maxPerAddress ?? DEFAULT_MAX_SIGNALING_PER_VIEWER;
 
   /** Sends one JSON message; returns its size in bytes (0 when the socket is not open). */
   const sendJson = (ws: WebSocket, m: object): number => {
@@ -90,7 +104,7 @@ export function createSignalingHub(options: { metrics: P2PMetrics; log?: (msg: s
   };
 
   return {
-    acceptViewer(ws, session) {
+    acceptViewer(ws, session, address) {
       let viewers = sessions.get(session.id);
       if (!viewers) sessions.set(session.id, (viewers = new Map()));
       if (!session.p2pEnabled()) {
@@ -104,7 +118,17 @@ export function createSignalingHub(options: { metrics: P2PMetrics; log?: (msg: s
         ws.close(CLOSE_POLICY, 'too many viewers');
         return;
       }
-      const viewer: Viewer = { id: randomBytes(8).toString('hex'), ws, bucket: createTokenBucket(SIGNAL_BURST, SIGNAL_PER_SECOND), invalid: 0, bytes: 0 };
+      // Without an address (embedders), no per-address quota: only MAX_VIEWERS_PER_SESSION.
+      const source = address === undefined ? undefined : sourceKey(address);
+      let fromSource = 0;
+      if (source !== undefined) for (const v of viewers.values()) if (v.source === source) fromSource++;
+      if (fromSource >= maxPerAddress) {
+        metrics.signalingRejected.inc({ code: ERR_SIGNALING_QUOTA });
+        sendJson(ws, { type: 'error', code: ERR_SIGNALING_QUOTA, message: `at most ${maxPerAddress} signaling sockets per viewer address and session` });
+        ws.close(CLOSE_POLICY, 'too many signaling sockets from this address');
+        return;
+      }
+      const viewer: Viewer = { id: randomBytes(8).toString('hex'), source, ws, bucket: createTokenBucket(SIGNAL_BURST, SIGNAL_PER_SECOND), invalid: 0, bytes: 0 };
       viewers.set(viewer.id, viewer);
       sendToViewer(viewer, { type: 'hello', viewerId: viewer.id, p2p: session.p2pSettings(viewer.id) });
 

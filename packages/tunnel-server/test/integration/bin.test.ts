@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { send } from './helpers/http-client';
 
@@ -10,9 +11,14 @@ jest.setTimeout(30_000);
 const BIN = join(__dirname, '..', '..', 'dist', 'bin', 'wingman-server.js');
 const children = new Set<ChildProcess>();
 
-function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; firstLine: Promise<string>; exit: Promise<number | null>; stderr: () => string } {
+/** @param fdLimit run the server under `ulimit -n fdLimit` (a shell that execs node). */
+function start(args: string[], env: Record<string, string> = {}, fdLimit?: number): { child: ChildProcess; firstLine: Promise<string>; exit: Promise<number | null>; stderr: () => string } {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx tsc -b\` (or \`npm run build\`) first`);
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const childEnv = { ...process.env, LOG_LEVEL: 'warn', ...env };
+  const child =
+    fdLimit === undefined
+      ? spawn(process.execPath, [BIN, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('sh', ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, process.execPath, BIN, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -60,5 +66,40 @@ describe('wingman-server bin', () => {
     const p = start(['--port', '0'], { SESSION_GRACE_MS: 'soon' });
     expect(await p.exit).toBe(2);
     expect(p.stderr()).toBe('wingman-server: SESSION_GRACE_MS: must be a non-negative integer\n');
+  });
+
+  it('refuses to start on a non-loopback host with the embedded token, telling to set WINGMAN_TOKENS', async () => {
+    // 192.0.2.1 (TEST-NET-1) is not an address of this machine: nothing could listen there anyway.
+    const p = start(['--port', '0', '--host', '192.0.2.1']);
+    expect(await p.exit).toBe(2);
+    expect(p.stderr()).toMatch(/^wingman-server: WINGMAN_TOKENS: the embedded local token cannot be used on the non-loopback host 192\.0\.2\.1.*Set WINGMAN_TOKENS/);
+  });
+
+  it('keeps answering /healthz on a new connection while a flood of idle connections holds every descriptor it can', async () => {
+    const FD_LIMIT = 256;
+    const p = start(['--port', '0', '--json'], {}, FD_LIMIT);
+    const { port } = JSON.parse(await p.firstLine) as { port: number };
+    // More connections than the process has descriptors, from four addresses (each under the per-address quota).
+    const flood: Socket[] = [];
+    await Promise.all(
+      Array.from({ length: FD_LIMIT + 144 }, (_, i) =>
+        new Promise<void>((resolve) => {
+          const s = connect({ host: '127.0.0.1', port, localAddress: `127.0.0.${2 + (i % 4)}` });
+          flood.push(s);
+          s.on('error', () => undefined);
+          s.once('connect', () => resolve());
+          s.once('close', () => resolve());
+        }),
+      ),
+    );
+    try {
+      const health = await send(port, `localhost:${port}`, { path: '/healthz' });
+      expect(health.status).toBe(200);
+      expect(JSON.parse(health.body.toString())).toMatchObject({ ok: true });
+    } finally {
+      for (const s of flood) s.destroy();
+    }
+    p.child.kill('SIGTERM');
+    expect(await p.exit).toBe(0);
   });
 });

@@ -99,4 +99,41 @@ describe('configuration', () => {
     expect(proxied).toMatchObject({ domain: 'tunnel.example.com', publicUrl: 'https://tunnel.example.com', scheme: 'https' });
     expect(proxied.sessionUrl('abc')).toBe('https://abc.tunnel.example.com/');
   });
+
+  it('refuses the embedded token on a host that is not loopback, naming WINGMAN_TOKENS', () => {
+    expect(problems(['--host', '0.0.0.0'], {})).toMatch(/^WINGMAN_TOKENS: the embedded local token cannot be used on the non-loopback host 0\.0\.0\.0.*Set WINGMAN_TOKENS/);
+    expect(problems([], { HOST: '10.1.2.3', WINGMAN_TOKENS: `${DEFAULT_AGENT_TOKEN},other-token-123` })).toMatch(/^WINGMAN_TOKENS: /);
+    expect(() => resolveConfig({ host: '::' })).toThrow(/embedded local token/);
+    expect(configFromCli(['--host', '0.0.0.0'], { WINGMAN_TOKENS: 'own-token-1234' }).config.host).toBe('0.0.0.0');
+    expect(configFromCli(['--host', '127.0.0.2'], {}).config.tokens).toEqual([DEFAULT_AGENT_TOKEN]);
+  });
+
+  it('reads every quota and the metrics token from the environment, with documented defaults', () => {
+    expect(resolveConfig().limits).toEqual({
+      streamsPerViewer: 256,
+      wsIdleTimeoutMs: 600_000,
+      sessionsPerToken: 100,
+      connectionsPerAddress: 256,
+      wsTicketsPerSession: 32,
+      signalingPerViewer: 8,
+      agentAuthFailures: 10,
+      fdReserve: 64,
+    });
+    const { config } = configFromCli([], {
+      MAX_STREAMS_PER_VIEWER: '16',
+      WS_IDLE_TIMEOUT_MS: '0',
+      MAX_SESSIONS_PER_TOKEN: '5',
+      MAX_CONNECTIONS_PER_ADDRESS: '0',
+      MAX_WS_TICKETS_PER_SESSION: '4',
+      MAX_SIGNALING_PER_VIEWER: '2',
+      MAX_AGENT_AUTH_FAILURES: '3',
+      FD_RESERVE: '128',
+      METRICS_TOKEN: 'metrics-secret-1',
+    });
+    expect(config.limits).toEqual({ streamsPerViewer: 16, wsIdleTimeoutMs: 0, sessionsPerToken: 5, connectionsPerAddress: 0, wsTicketsPerSession: 4, signalingPerViewer: 2, agentAuthFailures: 3, fdReserve: 128 });
+    expect(config.metricsToken).toBe('metrics-secret-1');
+    expect(problems([], { MAX_STREAMS_PER_VIEWER: '0' })).toMatch(/^MAX_STREAMS_PER_VIEWER: /);
+    expect(problems([], { FD_RESERVE: 'x' })).toMatch(/FD_RESERVE/);
+    expect(problems([], { METRICS_TOKEN: 'short' })).toMatch(/^METRICS_TOKEN: /);
+  });
 });

@@ -1,4 +1,4 @@
-import { createWsTicketStore, MAX_WS_TICKET_COOKIE_BYTES, takeWsTicket, WS_TICKET_TTL_MS } from '../../src/relay/ws-tickets';
+import { createWsTicketStore, MAX_WS_TICKET_COOKIE_BYTES, MAX_WS_TICKETS_PER_HOST, takeWsTicket, WS_TICKET_TTL_MS } from '../../src/relay/ws-tickets';
 
 const A = 'aaaaaaaaaaaaaaaaaaaaaaaaaa.localhost';
 const B = 'bbbbbbbbbbbbbbbbbbbbbbbbbb.localhost';
@@ -78,6 +78,14 @@ describe('WebSocket ticket store', () => {
     advance(WS_TICKET_TTL_MS);
     expect(s.size()).toBe(0);
     expect(s.mint(A, 'a', 'sid=1').ok).toBe(true);
+  });
+
+  it('gives every session its own share: forty sessions each at their quota all mint', () => {
+    const { s } = store();
+    const hosts = Array.from({ length: 40 }, (_, i) => `${String(i).padStart(26, 'h')}.localhost`);
+    for (const host of hosts) for (let i = 0; i < MAX_WS_TICKETS_PER_HOST; i++) mint(s, host);
+    expect(s.size()).toBe(40 * MAX_WS_TICKETS_PER_HOST);
+    expect(s.mint(hosts[0]!, 'h', 'sid=1')).toEqual({ ok: false, reason: 'too-many' });
   });
 
   it('caps live tickets overall', () => {

@@ -85,6 +85,21 @@ export function createFixture(): Fixture {
       return;
     }
     if (path.startsWith('/reset/')) return stream.reset(path.slice('/reset/'.length) as ErrorCode, 'fixture reset');
+    if (path === '/bulk') {
+      // ?mib=N MiB of zeros, written as fast as flow control allows.
+      const total = Number(new URLSearchParams(target.split('?')[1] ?? '').get('mib') ?? '1') * 1024 * 1024;
+      stream.respond({ status: 200, headers: [['content-type', 'application/octet-stream'], ['content-length', String(total)]] });
+      const chunk = new Uint8Array(64 * 1024);
+      let sent = 0;
+      const pump = () => {
+        while (sent < total && !stream.closed) {
+          sent += chunk.length;
+          if (!stream.write(chunk)) return void stream.once('drain', pump);
+        }
+        if (!stream.closed) stream.end();
+      };
+      return pump();
+    }
     if (path === '/empty') return stream.respond({ status: 204, headers: [] }, { end: true });
     stream.respond({ status: 404, headers: [['content-type', 'text/plain']] });
     stream.write(text('no such fixture route'));

@@ -33,6 +33,8 @@ export interface TestAgentOptions {
   token?: string;
   resume?: { sessionId: string; resumeSecret: string };
   p2p?: boolean;
+  /** Streams the agent accepts at once (its HELLO). Default the protocol's. */
+  maxConcurrentStreams?: number;
 }
 
 const live = new Set<WebSocket>();
@@ -80,7 +82,7 @@ export function register(
       const message = parseServerMessage(data.toString());
       if (message.type !== 'registered') return resolve({ message });
       // Synchronously: the server's HELLO may be in the same TCP chunk, right behind `registered`.
-      const connection = connectionOverWebSocket(ws, { role: 'server' });
+      const connection = connectionOverWebSocket(ws, { role: 'server', ...(options.maxConcurrentStreams ? { maxConcurrentStreams: options.maxConcurrentStreams } : {}) });
       connection.on('stream', onStream);
       resolve({ message, connection });
     };

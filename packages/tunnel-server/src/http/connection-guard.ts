@@ -1,0 +1,140 @@
+/**
+ * Admission of TCP connections, before any request is read:
+ *
+ * - per source address (IPv6: per /64, as the password throttle counts): at
+ *   most `perAddress` open connections; the next is closed at once. Counted
+ *   on the socket's peer, so it is off behind trusted proxies (TRUST_PROXY),
+ *   where every connection comes from the proxy (limit there: nginx
+ *   `limit_conn`).
+ * - file descriptors: past `fdLimit − fdReserve` (the process's
+ *   RLIMIT_NOFILE), a new connection may only ask for `/healthz`: anything
+ *   else gets 503 ERR_OVERLOADED. Past `fdLimit − HARD_FD_RESERVE` the oldest
+ *   such connection that has not sent a request yet is closed to make room,
+ *   so a flood of idle connections cannot keep health checks out.
+ *
+ * Open descriptors are estimated as those open when the guard started plus
+ * the connections open now; the reserve covers the rest (log files, Redis,
+ * cluster hops).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { sourceKey } from '../access/password-throttle';
+
+/**
+ * Descriptors never handed to connections: the flood's own accept() needs
+ * one (libuv's EMFILE fallback), so do Node's internals (DNS, timers' fds)
+ * and the log stream.
+ */
+export const HARD_FD_RESERVE = 16;
+/** A /healthz-only connection that sends nothing for this long is closed: it holds a descriptor of the reserve. */
+export const HEALTH_ONLY_IDLE_MS = 10_000;
+/** Stable code of a request refused because the server is at its descriptor limit. */
+export const ERR_OVERLOADED = 'ERR_OVERLOADED';
+
+export interface ConnectionGuardOptions {
+  /** Open connections per source address (IPv6: /64); 0 for no limit. */
+  perAddress: number;
+  /** Descriptors kept for health checks below the limit. */
+  fdReserve: number;
+  /** The process's descriptor limit; default: read from /proc/self/limits (undefined elsewhere: no descriptor guard). */
+  fdLimit?: number;
+  /** Called when a connection is turned away (logs). */
+  onRefused?: (reason: 'per-address' | 'fd-limit', address: string) => void;
+}
+
+export interface ConnectionGuard {
+  /**
+   * Call first for every request: false when it was answered here (a
+   * connection admitted for /healthz only asking for something else).
+   */
+  admitRequest(req: IncomingMessage, res: ServerResponse, isHealthCheck: boolean): boolean;
+  /** The same for upgrades: false when the socket was answered and closed. */
+  admitUpgrade(req: IncomingMessage): boolean;
+  /** Open connections (tests, logs). */
+  open(): number;
+}
+
+/** The soft RLIMIT_NOFILE of this process, from /proc (Linux); undefined when unknown or unlimited. */
+export function readFdLimit(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = line?.split(/\s{2,}/)[1];
+    return soft && /^\d+$/.test(soft) ? Number(soft) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function openFds(): number {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return 0;
+  }
+}
+
+export function guardConnections(server: Server, options: ConnectionGuardOptions): ConnectionGuard {
+  const fdLimit = options.fdLimit ?? readFdLimit();
+  const baseline = fdLimit === undefined ? 0 : openFds();
+  const byAddress = new Map<string, number>();
+  /** Connections admitted for /healthz only. */
+  const healthOnly = new WeakSet<Socket>();
+  /** Health-only connections that have not sent a request yet, oldest first: the ones evicted for room. */
+  const idle = new Set<Socket>();
+  let open = 0;
+
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? '';
+    const key = options.perAddress > 0 ? sourceKey(address) : undefined;
+    if (key !== undefined && (byAddress.get(key) ?? 0) >= options.perAddress) {
+      options.onRefused?.('per-address', address);
+      socket.destroy();
+      return;
+    }
+    if (fdLimit !== undefined && baseline + open + 1 > fdLimit - HARD_FD_RESERVE) {
+      const oldest = idle.values().next().value;
+      if (!oldest) {
+        options.onRefused?.('fd-limit', address);
+        socket.destroy();
+        return;
+      }
+      idle.delete(oldest);
+      oldest.destroy();
+    }
+    open++;
+    if (key !== undefined) byAddress.set(key, (byAddress.get(key) ?? 0) + 1);
+    if (fdLimit !== undefined && baseline + open > fdLimit - options.fdReserve) {
+      healthOnly.add(socket);
+      idle.add(socket);
+      socket.setTimeout(HEALTH_ONLY_IDLE_MS, () => socket.destroy());
+    }
+    socket.once('close', () => {
+      open--;
+      idle.delete(socket);
+      if (key === undefined) return;
+      const n = (byAddress.get(key) ?? 1) - 1;
+      if (n > 0) byAddress.set(key, n);
+      else byAddress.delete(key);
+    });
+  });
+
+  return {
+    admitRequest(req, res, isHealthCheck) {
+      if (!healthOnly.has(req.socket)) return true;
+      idle.delete(req.socket);
+      if (isHealthCheck) {
+        res.shouldKeepAlive = false;
+        return true;
+      }
+      req.resume();
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5', connection: 'close' });
+      res.end(`The server is at its connection limit; try again shortly (${ERR_OVERLOADED})\n`);
+      return false;
+    },
+    admitUpgrade(req) {
+      return !healthOnly.has(req.socket as Socket);
+    },
+    open: () => open,
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * Quotas that keep a public tunnel server shareable: sessions per agent
+ * token, wrong agent tokens per source address, connections per source
+ * address, signaling sockets per viewer address, and the metrics token.
+ * Sources are told apart by loopback address (127.0.0.2, 127.0.0.3).
+ */
+import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { AGENT_PATH, SIGNAL_PATH } from '@wingman/protocol';
+import { createTunnelServer, type TunnelServer, type TunnelServerOptions } from '@wingman/tunnel-server';
+import { createFixture } from './helpers/fixture-handler';
+import { send } from './helpers/http-client';
+import { closeAllAgents, connectTestAgent, openAgentSocket, register, TEST_TOKEN } from './helpers/test-agent';
+import { closeAllViewers, holdGet, openWs, type WsOutcome } from './helpers/viewer-client';
+
+jest.setTimeout(30_000);
+
+const A = '127.0.0.2';
+const B = '127.0.0.3';
+const OTHER_TOKEN = 'other-agent-token-0123456789';
+
+let server: TunnelServer;
+const sockets = new Set<Socket>();
+
+async function start(options: TunnelServerOptions): Promise<void> {
+  server = await createTunnelServer({ port: 0, tokens: [TEST_TOKEN, OTHER_TOKEN], logLevel: 'silent', ...options });
+}
+
+afterEach(async () => {
+  for (const s of sockets) s.destroy();
+  sockets.clear();
+  closeAllViewers();
+  closeAllAgents();
+  await server?.close();
+});
+
+/** An agent upgrade from `from` with `token`; resolves with the HTTP status of a refusal (101 when it upgraded). */
+function agentUpgrade(from: string, token: string): Promise<{ status: number; retryAfter: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: '127.0.0.1',
+      port: server.port,
+      path: AGENT_PATH,
+      localAddress: from,
+      agent: false,
+      headers: { host: `localhost:${server.port}`, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', authorization: `Bearer ${token}` },
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new Error('no answer to the agent upgrade'));
+    }, 5_000);
+    req.on('upgrade', (_res, socket) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ status: 101, retryAfter: undefined, body: '' });
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'], body });
+      });
+    });
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    req.end();
+  });
+}
+
+/** A TCP connection from `from` that sends nothing; resolves once connected. */
+function idleConnection(from: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port: server.port, localAddress: from });
+    sockets.add(s);
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** The first JSON message on a signaling socket, and its close code when it was an error. */
+async function firstMessageAndClose(o: Extract<WsOutcome, { kind: 'open' }>): Promise<{ message: { type: string; code?: string }; code: number | undefined }> {
+  for (let i = 0; i < 250 && o.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  if (o.messages.length === 0) throw new Error('no signaling message in time');
+  const message = JSON.parse(o.messages[0]!) as { type: string; code?: string };
+  return { message, code: message.type === 'hello' ? undefined : await o.closed };
+}
+
+describe('sessions per agent token', () => {
+  it('refuses a registration over MAX_SESSIONS_PER_TOKEN with ERR_TOO_MANY_SESSIONS while other tokens still register', async () => {
+    await start({ limits: { sessionsPerToken: 2 } });
+    const fixture = createFixture();
+    await connectTestAgent(server.port, fixture.handler);
+    await connectTestAgent(server.port, fixture.handler);
+    const ws = await openAgentSocket(server.port, TEST_TOKEN);
+    const { message } = await register(ws, {}, fixture.handler);
+    expect(message).toMatchObject({ type: 'error', code: 'ERR_TOO_MANY_SESSIONS' });
+    const other = await connectTestAgent(server.port, fixture.handler, { token: OTHER_TOKEN });
+    expect((await send(server.port, other.host, { path: '/hello' })).status).toBe(200);
+  });
+
+  it('lets a token register again once one of its sessions expired', async () => {
+    await start({ limits: { sessionsPerToken: 1 }, sessionGraceMs: 0 });
+    const fixture = createFixture();
+    const first = await connectTestAgent(server.port, fixture.handler);
+    await first.close();
+    // Expiry runs on a 0 ms timer after the close is seen: a bounded retry, not a timed assertion.
+    let registered = false;
+    for (let i = 0; i < 50 && !registered; i++) {
+      const ws = await openAgentSocket(server.port, TEST_TOKEN);
+      const { message } = await register(ws, {}, fixture.handler);
+      registered = message.type === 'registered';
+      if (!registered) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(registered).toBe(true);
+  });
+});
+
+describe('agent token guessing', () => {
+  it('answers 429 with Retry-After to an address after MAX_AGENT_AUTH_FAILURES wrong tokens, even with the right one, and not to other addresses', async () => {
+    await start({ limits: { agentAuthFailures: 3 } });
+    for (let i = 0; i < 3; i++) expect((await agentUpgrade(A, `wrong-token-${i}-0123456789`)).status).toBe(401);
+    const throttled = await agentUpgrade(A, TEST_TOKEN);
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.retryAfter)).toBeGreaterThan(0);
+    expect(throttled.body).toContain('ERR_AUTH_THROTTLED');
+    expect((await agentUpgrade(B, TEST_TOKEN)).status).toBe(101);
+  });
+});
+
+describe('connections per source address', () => {
+  it('closes a connection over MAX_CONNECTIONS_PER_ADDRESS while other addresses are served', async () => {
+    await start({ limits: { connectionsPerAddress: 4 } });
+    for (let i = 0; i < 4; i++) await idleConnection(A);
+    await expect(holdGet(server.port, `localhost:${server.port}`, '/healthz', A)).rejects.toThrow(/socket hang up|ECONNRESET/);
+    expect((await holdGet(server.port, `localhost:${server.port}`, '/healthz', B)).status).toBe(200);
+  });
+});
+
+describe('signaling sockets per viewer address', () => {
+  it('refuses a signaling socket over MAX_SIGNALING_PER_VIEWER with ERR_SIGNALING_QUOTA while other addresses signal', async () => {
+    await start({ limits: { signalingPerViewer: 2 } });
+    const agent = await connectTestAgent(server.port, createFixture().handler, { p2p: true });
+    const open = async (from: string) => {
+      const o = await openWs(server.port, agent.host, SIGNAL_PATH, from);
+      if (o.kind !== 'open') throw new Error(`signaling refused: ${o.status}`);
+      return firstMessageAndClose(o);
+    };
+    expect((await open(A)).message.type).toBe('hello');
+    expect((await open(A)).message.type).toBe('hello');
+    const third = await open(A);
+    expect(third.message).toMatchObject({ type: 'error', code: 'ERR_SIGNALING_QUOTA' });
+    expect(third.code).toBe(1008);
+    expect((await open(B)).message.type).toBe('hello');
+  });
+});
+
+describe('metrics token', () => {
+  it('answers /metrics 401 without METRICS_TOKEN and leaves session counts out of public pages', async () => {
+    await start({ metricsToken: 'metrics-secret-0123' });
+    const apex = `localhost:${server.port}`;
+    const refused = await send(server.port, apex, { path: '/metrics' });
+    expect(refused.status).toBe(401);
+    expect(JSON.parse(refused.body.toString())).toMatchObject({ error: 'ERR_METRICS_TOKEN' });
+    const allowed = await send(server.port, apex, { path: '/metrics', headers: { authorization: 'Bearer metrics-secret-0123' } });
+    expect(allowed.status).toBe(200);
+    expect(allowed.body.toString()).toContain('wingman_sessions');
+    expect(JSON.parse((await send(server.port, apex, { path: '/healthz' })).body.toString())).toEqual({ ok: true });
+    expect((await send(server.port, apex, { path: '/' })).body.toString()).not.toMatch(/sessions? active/);
+  });
+});

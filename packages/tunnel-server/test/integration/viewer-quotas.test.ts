@@ -1,0 +1,123 @@
+/**
+ * Per-viewer quotas on one session: a hostile viewer (one source address)
+ * that holds slow requests and idle WebSockets cannot take the session away
+ * from another viewer, and idle relayed WebSockets are closed.
+ */
+import { createTunnelServer, type TunnelServer } from '@wingman/tunnel-server';
+import { createFixture } from './helpers/fixture-handler';
+import { closeAllAgents, connectTestAgent, TEST_TOKEN, type TestAgent } from './helpers/test-agent';
+import { closeAllViewers, holdGet, openWs, type HeldResponse, type WsOutcome } from './helpers/viewer-client';
+
+jest.setTimeout(30_000);
+
+const HOSTILE = '127.0.0.2';
+const OTHER = '127.0.0.3';
+/** The agent accepts 16 streams at once: a viewer's quota is a quarter of it, 4. */
+const AGENT_STREAMS = 16;
+
+let server: TunnelServer;
+let agent: TestAgent;
+
+afterEach(async () => {
+  closeAllViewers();
+  closeAllAgents();
+  await server?.close();
+});
+
+async function start(limits: { wsIdleTimeoutMs?: number } = {}): Promise<void> {
+  server = await createTunnelServer({ port: 0, tokens: [TEST_TOKEN], logLevel: 'silent', limits });
+  agent = await connectTestAgent(server.port, createFixture().handler, { maxConcurrentStreams: AGENT_STREAMS });
+}
+
+const refusedForQuota = (r: HeldResponse | WsOutcome) =>
+  'kind' in r ? r.kind === 'refused' && r.status === 503 && r.headers['retry-after'] !== undefined && r.body.includes('ERR_VIEWER_STREAMS') : r.status === 503 && r.headers['retry-after'] !== undefined && r.body.includes('ERR_VIEWER_STREAMS');
+
+describe('per-viewer stream quota', () => {
+  it('keeps a session usable for other viewers while one viewer holds every slow request and idle WebSocket it can', async () => {
+    await start();
+    // The hostile viewer tries to take every stream the agent accepts, half slow requests, half idle WebSockets.
+    const hostile: Array<HeldResponse | WsOutcome> = [];
+    for (let i = 0; i < AGENT_STREAMS / 2; i++) {
+      hostile.push(await holdGet(server.port, agent.host, '/hang', HOSTILE));
+      hostile.push(await openWs(server.port, agent.host, '/ws', HOSTILE));
+    }
+    const held = hostile.filter((r) => ('kind' in r ? r.kind === 'open' : r.status === 200));
+    expect(held).toHaveLength(AGENT_STREAMS / 4);
+    expect(hostile.filter(refusedForQuota)).toHaveLength(AGENT_STREAMS - AGENT_STREAMS / 4);
+
+    // Another viewer's requests and WebSocket still go through.
+    const hello = await holdGet(server.port, agent.host, '/hello', OTHER);
+    expect(hello.status).toBe(200);
+    const ws = await openWs(server.port, agent.host, '/ws', OTHER);
+    expect(ws.kind).toBe('open');
+    // ... and the hostile viewer stays refused, on its own requests only.
+    expect(refusedForQuota(await holdGet(server.port, agent.host, '/hello', HOSTILE))).toBe(true);
+  });
+
+  it('gives a viewer its slots back when its requests end', async () => {
+    await start();
+    const slow = await Promise.all([0, 1, 2, 3].map(() => holdGet(server.port, agent.host, '/hang', HOSTILE)));
+    expect(slow.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect(refusedForQuota(await holdGet(server.port, agent.host, '/hello', HOSTILE))).toBe(true);
+    for (const r of slow) r.close();
+    // The slots return once the server has seen the cuts; a bounded poll, not a timed assertion.
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = (await holdGet(server.port, agent.host, '/hello', HOSTILE)).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(status).toBe(200);
+  });
+});
+
+describe('fair scheduling on the agent connection', () => {
+  it("answers another viewer's small request while one viewer's bulk downloads are in flight", async () => {
+    await start();
+    const MIB = 32;
+    const STREAMS = 4;
+    let received = 0;
+    const bulk = await Promise.all(Array.from({ length: STREAMS }, () => holdGet(server.port, agent.host, `/bulk?mib=${MIB}`, HOSTILE)));
+    expect(bulk.map((r) => r.status)).toEqual(Array(STREAMS).fill(200));
+    const done = bulk.map((r) => new Promise<void>((resolve) => r.onData((n) => (received += n), resolve)));
+    // Round-robin across streams: the small response needs a few frames, not a turn after 128 MiB.
+    const hello = await holdGet(server.port, agent.host, '/hello', OTHER);
+    const receivedAtHello = received;
+    expect(hello.status).toBe(200);
+    await Promise.all(done);
+    expect(received).toBe(STREAMS * MIB * 1024 * 1024);
+    expect(receivedAtHello).toBeLessThan(received / 2);
+  });
+});
+
+describe('idle relayed WebSockets', () => {
+  it('closes a relayed WebSocket with 1001 when no message went either way for the idle timeout', async () => {
+    await start({ wsIdleTimeoutMs: 300 });
+    const outcome = await openWs(server.port, agent.host, '/ws', OTHER);
+    if (outcome.kind !== 'open') throw new Error(`WebSocket refused: ${outcome.status}`);
+    const closed = await new Promise<{ code: number; reason: string }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('idle WebSocket was not closed within 10 s')), 10_000);
+      outcome.ws.once('close', (code, reason) => {
+        clearTimeout(timer);
+        resolve({ code, reason: reason.toString() });
+      });
+    });
+    expect(closed).toEqual({ code: 1001, reason: 'idle timeout' });
+  });
+
+  it('keeps a relayed WebSocket open while messages flow', async () => {
+    await start({ wsIdleTimeoutMs: 400 });
+    const outcome = await openWs(server.port, agent.host, '/ws', OTHER);
+    if (outcome.kind !== 'open') throw new Error(`WebSocket refused: ${outcome.status}`);
+    const ws = outcome.ws;
+    let closedEarly = false;
+    ws.once('close', () => (closedEarly = true));
+    // Ten echoes 100 ms apart: 1 s of traffic, over twice the idle timeout.
+    for (let i = 0; i < 10; i++) {
+      const echoed = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())));
+      ws.send(`ping ${i}`);
+      expect(await echoed).toBe(`ping ${i}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(closedEarly).toBe(false);
+  });
+});

@@ -1,0 +1,30 @@
+import { createViewerStreamQuota } from '../../src/relay/viewer-streams';
+
+describe('viewer stream quota', () => {
+  it('caps a viewer at the configured limit or a quarter of the agent connection, whichever is lower', () => {
+    const quota = createViewerStreamQuota(3);
+    const session = {};
+    expect([1, 2, 3, 4].map(() => quota.acquire(session, '10.0.0.1', 1024))).toEqual([true, true, true, false]);
+    const small = {};
+    expect([1, 2, 3].map(() => quota.acquire(small, '10.0.0.1', 8))).toEqual([true, true, false]);
+  });
+
+  it('counts viewers per session, and IPv6 viewers per /64', () => {
+    const quota = createViewerStreamQuota(1);
+    const a = {};
+    const b = {};
+    expect(quota.acquire(a, '2001:db8:1:2::1', 1024)).toBe(true);
+    expect(quota.acquire(a, '2001:db8:1:2:ffff::9', 1024)).toBe(false);
+    expect(quota.acquire(a, '2001:db8:1:3::1', 1024)).toBe(true);
+    expect(quota.acquire(b, '2001:db8:1:2::1', 1024)).toBe(true);
+  });
+
+  it('gives a slot back when no stream was opened for it', () => {
+    const quota = createViewerStreamQuota(1);
+    const s = {};
+    expect(quota.acquire(s, '10.0.0.1', 1024)).toBe(true);
+    quota.hold(s, '10.0.0.1', undefined);
+    expect(quota.count(s, '10.0.0.1')).toBe(0);
+    expect(quota.acquire(s, '10.0.0.1', 1024)).toBe(true);
+  });
+});
