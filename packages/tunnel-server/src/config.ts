@@ -4,6 +4,8 @@
  * wingman-server bin). Everything is validated with zod at run time; a bad
  * value is a ConfigError that names the flag or variable.
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
@@ -79,6 +81,17 @@ export interface TunnelServerOptions {
    * address (per-viewer limits). Default 0: the socket's peer is the viewer.
    */
   trustProxy?: number;
+  /**
+   * Directory of what the server keeps across restarts: the session key that
+   * lets agents claim their URL back (sessions/session-key.ts). Default
+   * `$XDG_STATE_HOME/wingman-server`, else `~/.local/state/wingman-server`.
+   */
+  stateDir?: string;
+}
+
+/** The server's default state directory: $XDG_STATE_HOME/wingman-server, else ~/.local/state/wingman-server. */
+export function defaultServerStateDir(env: Record<string, string | undefined> = process.env): string {
+  return env.XDG_STATE_HOME ? join(env.XDG_STATE_HOME, 'wingman-server') : join(homedir(), '.local', 'state', 'wingman-server');
 }
 
 /** Most trusted proxy hops `trustProxy` accepts: more than any real chain, few enough to catch a typo. */
@@ -138,6 +151,11 @@ export const optionsSchema = z
       .optional(),
     nodeUrl: baseUrl.optional(),
     trustProxy: z.number().int().min(0).max(MAX_TRUST_PROXY).default(0),
+    stateDir: z
+      .string()
+      .min(1)
+      .max(4096)
+      .default(() => defaultServerStateDir()),
   })
   .strict();
 
@@ -197,6 +215,7 @@ const envSchema = z.object({
   REDIS_URL: strVar,
   WINGMAN_NODE_URL: strVar,
   TRUST_PROXY: intVar,
+  WINGMAN_SERVER_STATE_DIR: strVar,
 });
 
 /** Where each option comes from, for error messages. */
@@ -217,6 +236,7 @@ const SOURCE_NAMES: Record<string, string> = {
   redisUrl: 'REDIS_URL',
   nodeUrl: 'WINGMAN_NODE_URL',
   trustProxy: '--trust-proxy / TRUST_PROXY',
+  stateDir: '--state-dir / WINGMAN_SERVER_STATE_DIR',
 };
 
 export const CLI_USAGE = `Usage: wingman-server [options]
@@ -231,6 +251,9 @@ Options:
   --public-url <url>  scheme + domain viewers use, e.g. https://example.com (PUBLIC_URL)
   --trust-proxy <n>   reverse proxies in front of this server whose X-Forwarded-For
                       entry names the viewer (TRUST_PROXY, default 0)
+  --state-dir <dir>   where the session key lives, so agents get their URL back
+                      after a restart (WINGMAN_SERVER_STATE_DIR, default
+                      ~/.local/state/wingman-server)
   --log-level <l>     ${LOG_LEVELS.join(' | ')} (LOG_LEVEL, default info)
   --json              print {"event":"listening",...} instead of the plain URL line
   -h, --help          show this help
@@ -261,6 +284,7 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
         'public-url': { type: 'string' },
         'log-level': { type: 'string' },
         'trust-proxy': { type: 'string' },
+        'state-dir': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -294,6 +318,7 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
     redisUrl: e.REDIS_URL,
     nodeUrl: e.WINGMAN_NODE_URL,
     trustProxy: flagTrust?.data ?? e.TRUST_PROXY,
+    stateDir: (values['state-dir'] as string | undefined) ?? e.WINGMAN_SERVER_STATE_DIR,
   });
   const result = optionsSchema.safeParse(options);
   if (!result.success) {

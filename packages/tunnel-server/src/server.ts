@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { isLoopbackHost, resolveConfig, usesDefaultToken, type TunnelServerConfig, type TunnelServerOptions } from './config';
 import { createViewerAccessGate } from './access/viewer-access';
 import { createClusterNode, type ClusterNode } from './cluster/cluster-node';
+import { createKeyRing } from './cluster/key-ring';
+import { shareKeys, type SharedKeys } from './cluster/shared-keys';
 import { createNodeForwarder } from './cluster/node-forward';
 import { createRedisSessionDirectory } from './cluster/session-directory';
 import { createApexApp } from './http/apex-app';
@@ -25,6 +27,7 @@ import { createWsTicketHandler } from './relay/ws-ticket-endpoint';
 import { createWsTicketStore } from './relay/ws-tickets';
 import { createAgentEndpoint } from './sessions/agent-endpoint';
 import { createSessionRegistry } from './sessions/registry';
+import { createSessionIds, loadSessionKey } from './sessions/session-key';
 import { createTokenCheck } from './sessions/token-check';
 import { SIGNAL_PATH } from '@wingman/protocol';
 import { createP2PMetrics } from './signaling/p2p-metrics';
@@ -81,7 +84,15 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   }
   // Set after listen() when REDIS_URL makes this server a node of a cluster (the node URL needs the port).
   let cluster: ClusterNode | undefined;
+  let sharedKeys: SharedKeys | undefined;
+  // Session ids are bound to resume secrets under a key kept on disk, so an
+  // agent claims its URL back after a restart (sessions/session-key.ts).
+  const loadedKey = loadSessionKey(config.stateDir);
+  if ('error' in loadedKey) logger.warn({ err: loadedKey.error, stateDir: config.stateDir }, 'cannot keep the session key in the state directory: agents get new URLs when this server restarts');
+  const sessionKeys = createKeyRing(loadedKey.key);
+  const sessionIds = createSessionIds(sessionKeys);
   const registry = createSessionRegistry({
+    sessionIds,
     graceMs: config.sessionGraceMs,
     onExpire: (session) => {
       logger.info({ sessionId: session.id }, 'session expired (no agent within the grace period)');
@@ -138,23 +149,19 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
 
   // Access cookies of password-protected sessions: HMAC under this key. One
   // node: random, living as long as the process (and its sessions). A cluster:
-  // shared through Redis, so a cookie earned on one node is valid on every
-  // node a session may move to.
-  let accessKey: Uint8Array = randomBytes(ACCESS_KEY_BYTES);
+  // shared through Redis (cluster/shared-keys.ts), so a cookie earned on one
+  // node is valid on every node a session may move to.
+  const accessKeys = createKeyRing(randomBytes(ACCESS_KEY_BYTES));
   // Signs the viewer address a node vouches for when it forwards to another (http/viewer-address.ts).
-  let hopKey: Uint8Array | undefined;
+  const hopKeys = createKeyRing(randomBytes(ACCESS_KEY_BYTES));
   if (config.redisUrl) {
     const node = config.nodeUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     const directory = createRedisSessionDirectory({ redisUrl: config.redisUrl, node, onError: (err) => logger.warn({ err }, 'session directory (Redis) error') });
     // Ready before the first viewer arrives; a Redis that is down only degrades routing (docs/operations.md).
     await directory.ready().catch((err: unknown) => logger.warn({ err, redisUrl: config.redisUrl }, 'session directory: Redis does not answer yet; serving local sessions only until it does'));
-    accessKey = await directory.sharedSecret('access-cookie', accessKey).catch((err: unknown) => {
-      logger.warn({ err }, 'session directory: no shared access-cookie key; this node signs its own (viewers of a password-protected session that moves here enter the password again)');
-      return accessKey;
-    });
-    hopKey = await directory.sharedSecret('cluster-hop', randomBytes(ACCESS_KEY_BYTES)).catch((err: unknown) => {
-      logger.warn({ err }, 'session directory: no shared hop key; viewers forwarded from other nodes are counted by the forwarding node\'s address');
-      return undefined;
+    sharedKeys = shareKeys(directory, { 'access-cookie': accessKeys, 'cluster-hop': hopKeys, 'session-id': sessionKeys }, logger);
+    await sharedKeys.sync().catch((err: unknown) => {
+      logger.warn({ err }, 'session directory: no shared keys yet; this node signs with its own until Redis answers (viewers of a password-protected session that moves here may enter the password again)');
     });
     cluster = createClusterNode({
       directory,
@@ -167,11 +174,12 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     });
     logger.info({ node }, 'cluster node: sessions shared through Redis');
   }
-  const accessGate = createViewerAccessGate({ key: accessKey, secureCookie: address.scheme === 'https' });
-  const viewerAddresses = createViewerAddresses({ trustProxy: config.trustProxy, ...(hopKey ? { hopKey } : {}) });
+  const accessGate = createViewerAccessGate({ key: accessKeys, secureCookie: address.scheme === 'https' });
+  const viewerAddresses = createViewerAddresses({ trustProxy: config.trustProxy, ...(config.redisUrl ? { hopKey: hopKeys } : {}) });
   const nodeForwarder = config.redisUrl ? createNodeForwarder(logger, viewerAddresses.hopValue) : undefined;
   const agentEndpoint = createAgentEndpoint({
     accessGate,
+    sessionIds,
     ...(cluster ? { cluster } : {}),
     registry,
     tokenCheck: createTokenCheck(config.tokens),
@@ -207,6 +215,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     wsTickets.clear();
     hub.close();
     signal.close();
+    sharedKeys?.stop();
     await cluster?.close();
     nodeForwarder?.close();
     registry.clear();

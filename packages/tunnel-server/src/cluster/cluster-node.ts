@@ -35,8 +35,12 @@ export interface ClusterNode {
   expired(session: Session): void;
   /** Base URL of the node that owns a session the local registry does not serve, or undefined. Rejects when the directory is unavailable. */
   ownerElsewhere(sessionId: string): Promise<string | undefined>;
-  /** Whether an agent presenting this resume secret may take the session over from the node that holds it. */
-  remoteResume(sessionId: string, resumeSecret: string): Promise<RemoteResume>;
+  /**
+   * Whether an agent presenting this resume secret may take over a session the
+   * local registry does not hold: from the node that holds it, from this node's
+   * previous run, or, held nowhere, when `bound` (its id is bound to the secret).
+   */
+  remoteResume(sessionId: string, resumeSecret: string, bound: boolean): Promise<RemoteResume>;
   close(): Promise<void>;
 }
 
@@ -101,9 +105,14 @@ export function createClusterNode(options: ClusterNodeOptions): ClusterNode {
       lookup.then(forget, forget);
       return lookup;
     },
-    async remoteResume(sessionId, resumeSecret) {
+    async remoteResume(sessionId, resumeSecret, bound) {
       const entry = await directory.lookup(sessionId);
-      if (!entry || entry.node === directory.node || entry.resume !== resumeDigest(resumeSecret)) return { kind: 'unknown' };
+      // Held nowhere: an id bound to its secret is claimed back (session-key.ts).
+      if (!entry) return bound ? { kind: 'adopt' } : { kind: 'unknown' };
+      if (entry.resume !== resumeDigest(resumeSecret)) return { kind: 'unknown' };
+      // Named as this node's, yet the registry does not hold it (only then is
+      // the directory asked): left by this node's previous run, before a restart.
+      if (entry.node === directory.node) return { kind: 'adopt' };
       return entry.live ? { kind: 'busy', node: entry.node } : { kind: 'adopt' };
     },
     async close() {

@@ -49,6 +49,8 @@ export interface SessionDirectory {
    * nodes agree). Rejects when Redis does not answer in time.
    */
   sharedSecret(name: string, candidate: Uint8Array): Promise<Buffer>;
+  /** Calls `listener` each time the connection to Redis is (re)established. */
+  onReconnect(listener: () => void): void;
   /** Resolves once Redis answers a PING; rejects after DIRECTORY_COMMAND_TIMEOUT_MS. */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -144,6 +146,9 @@ export function createRedisSessionDirectory(options: SessionDirectoryOptions): S
       // Deleted between the two commands, or not a secret we wrote: refuse rather than guess.
       if (!secret || secret.length !== candidate.length) throw new Error(`session directory: shared secret ${k} is missing or malformed`);
       return secret;
+    },
+    onReconnect(listener) {
+      redis.on('ready', listener);
     },
     async ready() {
       await bounded(redis.ping(), 'ping');

@@ -1,0 +1,62 @@
+/**
+ * The agent keeps its URL across restarts, all real processes: the tunnel
+ * server restarted on the same port (its sessions gone with it) gives a
+ * returning agent its session id back, and two agents exposing the same port
+ * keep a saved session each.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
+import { send } from '../helpers/http-client';
+import { killAll, startAgent, startServer, type Proc } from '../helpers/processes';
+
+jest.setTimeout(90_000);
+
+let app: FixtureApp;
+let dirs: string[] = [];
+const tempDir = (name: string) => {
+  const d = mkdtempSync(join(tmpdir(), `wingman-${name}-`));
+  dirs.push(d);
+  return d;
+};
+
+beforeEach(async () => {
+  app = await startFixtureApp();
+});
+
+afterEach(async () => {
+  await killAll();
+  await app.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs = [];
+});
+
+/** The next `ready` the agent prints after the `count` it printed so far. */
+const nextReady = (agent: Proc, count: number, timeoutMs = 45_000) =>
+  agent.waitFor((e) => e.event === 'ready' && agent.events.filter((x) => x.event === 'ready').indexOf(e) >= count, timeoutMs);
+
+describe('a tunnel server restarted on the same port', () => {
+  it.each([['SIGTERM'], ['SIGKILL']] as const)('gives the reconnecting agent its URL back, and viewers reach the app there (server stopped with %s)', async (signal) => {
+    const serverState = tempDir('server-state');
+    const first = await startServer({ WINGMAN_SERVER_STATE_DIR: serverState });
+    const { agent, url, sessionId } = await startAgent(first.url, String(app.port), { WINGMAN_STATE_DIR: tempDir('agent-state') }, ['--no-p2p']);
+    await first.server.kill(signal);
+    const second = await startServer({ WINGMAN_SERVER_STATE_DIR: serverState }, ['--port', String(first.port)]);
+    const back = await nextReady(agent, 1);
+    expect(back).toMatchObject({ url, sessionId, resumed: true });
+    const r = await send(second.port, new URL(url).host, { path: '/hello' });
+    expect(r.status).toBe(200);
+    expect(r.body.toString()).toBe('hello GET');
+  });
+
+  it('gives a returning agent a new URL when the server lost its session key (the claim cannot be verified)', async () => {
+    const first = await startServer({ WINGMAN_SERVER_STATE_DIR: tempDir('server-state') });
+    const { agent, url } = await startAgent(first.url, String(app.port), { WINGMAN_STATE_DIR: tempDir('agent-state') }, ['--no-p2p']);
+    await first.server.kill();
+    await startServer({ WINGMAN_SERVER_STATE_DIR: tempDir('other-server-state') }, ['--port', String(first.port)]);
+    const back = await nextReady(agent, 1);
+    expect(back.resumed).toBe(false);
+    expect(back.url).not.toBe(url);
+  });
+});
