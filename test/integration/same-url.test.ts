@@ -60,3 +60,23 @@ describe('a tunnel server restarted on the same port', () => {
     expect(back.url).not.toBe(url);
   });
 });
+
+describe('two agents exposing the same port through the same server', () => {
+  it('get a session each, and each one restarted gets its own URL back', async () => {
+    const { url: serverUrl, port } = await startServer({ WINGMAN_SERVER_STATE_DIR: tempDir('server-state') });
+    const env = { WINGMAN_STATE_DIR: tempDir('agent-state') };
+    const one = await startAgent(serverUrl, String(app.port), env, ['--no-p2p']);
+    const two = await startAgent(serverUrl, String(app.port), env, ['--no-p2p']);
+    expect(two.url).not.toBe(one.url);
+    for (const { url } of [one, two]) expect((await send(port, new URL(url).host, { path: '/hello' })).body.toString()).toBe('hello GET');
+
+    // Killed without a chance to clean up: its slot's lock names a dead process.
+    await one.agent.kill('SIGKILL');
+    const oneAgain = await startAgent(serverUrl, String(app.port), env, ['--no-p2p']);
+    expect(oneAgain.url).toBe(one.url);
+    await two.agent.kill();
+    const twoAgain = await startAgent(serverUrl, String(app.port), env, ['--no-p2p']);
+    expect(twoAgain.url).toBe(two.url);
+    for (const { url } of [oneAgain, twoAgain]) expect((await send(port, new URL(url).host, { path: '/hello' })).body.toString()).toBe('hello GET');
+  });
+});
