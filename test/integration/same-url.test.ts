@@ -50,6 +50,22 @@ describe('a tunnel server restarted on the same port', () => {
     expect(r.body.toString()).toBe('hello GET');
   });
 
+  it('keeps a viewer\'s access cookie to a password-protected session valid: no second password prompt after the restart', async () => {
+    const serverState = tempDir('server-state');
+    const first = await startServer({ WINGMAN_SERVER_STATE_DIR: serverState });
+    const { agent, url } = await startAgent(first.url, String(app.port), { WINGMAN_STATE_DIR: tempDir('agent-state') }, ['--no-p2p', '--password', 'pw-restart']);
+    const host = new URL(url).host;
+    const earned = await send(first.port, host, { path: '/hello', headers: { authorization: `Basic ${Buffer.from(':pw-restart').toString('base64')}` } });
+    const cookie = ([] as string[]).concat(earned.headers['set-cookie'] ?? []).find((c) => c.startsWith('wingman_access='))?.split(';')[0];
+    expect(cookie).toMatch(/^wingman_access=/);
+    await first.server.kill();
+    const second = await startServer({ WINGMAN_SERVER_STATE_DIR: serverState }, ['--port', String(first.port)]);
+    expect(await nextReady(agent, 1)).toMatchObject({ url, resumed: true, access: 'password' });
+    const r = await send(second.port, host, { path: '/hello', headers: { cookie: cookie! } });
+    expect(r.status).toBe(200);
+    expect((await send(second.port, host, { path: '/hello', headers: { cookie: `wingman_access=${'A'.repeat(43)}` } })).status).toBe(401);
+  });
+
   it('gives a returning agent a new URL when the server lost its session key (the claim cannot be verified)', async () => {
     const first = await startServer({ WINGMAN_SERVER_STATE_DIR: tempDir('server-state') });
     const { agent, url } = await startAgent(first.url, String(app.port), { WINGMAN_STATE_DIR: tempDir('agent-state') }, ['--no-p2p']);

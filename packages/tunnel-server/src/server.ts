@@ -27,7 +27,7 @@ import { createWsTicketHandler } from './relay/ws-ticket-endpoint';
 import { createWsTicketStore } from './relay/ws-tickets';
 import { createAgentEndpoint } from './sessions/agent-endpoint';
 import { createSessionRegistry } from './sessions/registry';
-import { createSessionIds, loadSessionKey } from './sessions/session-key';
+import { createSessionIds, deriveKey, loadSessionKey } from './sessions/session-key';
 import { createTokenCheck } from './sessions/token-check';
 import { SIGNAL_PATH } from '@wingman/protocol';
 import { createP2PMetrics } from './signaling/p2p-metrics';
@@ -148,10 +148,10 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const address = resolvePublicAddress(config, port);
 
   // Access cookies of password-protected sessions: HMAC under this key. One
-  // node: random, living as long as the process (and its sessions). A cluster:
-  // shared through Redis (cluster/shared-keys.ts), so a cookie earned on one
-  // node is valid on every node a session may move to.
-  const accessKeys = createKeyRing(randomBytes(ACCESS_KEY_BYTES));
+  // node: derived from the session key, so cookies outlive a restart as the
+  // URLs do. A cluster: shared through Redis (cluster/shared-keys.ts), so a
+  // cookie earned on one node is valid on every node a session may move to.
+  const accessKeys = createKeyRing(deriveKey(loadedKey.key, 'access-cookie'));
   // Signs the viewer address a node vouches for when it forwards to another (http/viewer-address.ts).
   const hopKeys = createKeyRing(randomBytes(ACCESS_KEY_BYTES));
   if (config.redisUrl) {
@@ -163,6 +163,11 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     await sharedKeys.sync().catch((err: unknown) => {
       logger.warn({ err }, 'session directory: no shared keys yet; this node signs with its own until Redis answers (viewers of a password-protected session that moves here may enter the password again)');
     });
+    // Sessions the previous run of this node (same node URL) held: their agents may resume anywhere now.
+    await directory.markOrphans().then(
+      (n) => n > 0 && logger.info({ sessions: n }, 'session directory: sessions of this node\'s previous run marked agent-less'),
+      (err: unknown) => logger.warn({ err }, 'session directory: could not look for sessions of this node\'s previous run'),
+    );
     cluster = createClusterNode({
       directory,
       registry,

@@ -39,6 +39,12 @@ export interface SessionDirectory {
   claim(sessionId: string, live: boolean, resumeSecret: string): Promise<void>;
   /** Refreshes an entry this node owns: 'owned', 'gone' (expired or flushed: claim it again) or 'elsewhere' (another node took it over). */
   touch(sessionId: string, live: boolean): Promise<'owned' | 'gone' | 'elsewhere'>;
+  /**
+   * After a restart: marks the entries that still name this node as live
+   * agent-less (their agents were connected to the previous run), so those
+   * agents may resume on any node at once. Resolves with how many it marked.
+   */
+  markOrphans(): Promise<number>;
   /** Deletes the entry if this node still owns it. */
   release(sessionId: string): Promise<void>;
   /** The owner of a session, or undefined. Rejects when Redis does not answer in time. */
@@ -70,6 +76,21 @@ if e.node ~= ARGV[1] then return 2 end
 e.live = (ARGV[2] == '1')
 redis.call('SET', KEYS[1], cjson.encode(e), 'PX', ARGV[3])
 return 1`;
+
+// KEYS[1] = session key; ARGV[1] = node. Marks a live entry of this node agent-less, keeping its expiry. Returns 1 when it did.
+const ORPHAN = `
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local e = cjson.decode(v)
+if e.node ~= ARGV[1] or e.live ~= true then return 0 end
+e.live = false
+redis.call('SET', KEYS[1], cjson.encode(e), 'KEEPTTL')
+return 1`;
+
+/** Keys asked for per SCAN step while looking for a restarted node's entries. */
+const ORPHAN_SCAN_COUNT = 1_000;
+/** SCAN steps at most: 10 000 × 1 000 keys, far more sessions than one Redis holds for Wingman; bounds start-up. */
+const MAX_ORPHAN_SCAN_STEPS = 10_000;
 
 // KEYS[1] = session key; ARGV[1] = node.
 const RELEASE = `
@@ -131,6 +152,17 @@ export function createRedisSessionDirectory(options: SessionDirectoryOptions): S
     async touch(sessionId, live) {
       const r = await bounded(redis.eval(TOUCH, 1, key(sessionId), node, live ? '1' : '0', String(DIRECTORY_TTL_MS)), 'touch');
       return r === 1 ? 'owned' : r === 2 ? 'elsewhere' : 'gone';
+    },
+    async markOrphans() {
+      let cursor = '0';
+      let marked = 0;
+      for (let step = 0; step < MAX_ORPHAN_SCAN_STEPS; step++) {
+        const [next, keys] = await bounded(redis.scan(cursor, 'MATCH', `${DIRECTORY_KEY_PREFIX}*`, 'COUNT', ORPHAN_SCAN_COUNT), 'scan');
+        for (const k of keys) marked += Number(await bounded(redis.eval(ORPHAN, 1, k, node), 'mark orphan'));
+        cursor = next;
+        if (cursor === '0') break;
+      }
+      return marked;
     },
     async release(sessionId) {
       await bounded(redis.eval(RELEASE, 1, key(sessionId), node), 'release');

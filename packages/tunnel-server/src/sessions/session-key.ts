@@ -28,6 +28,11 @@ export function sessionIdFor(key: Uint8Array, resumeSecret: string): string {
   return base32(createHmac('sha256', key).update(LABEL).update(resumeSecret, 'utf8').digest()).slice(0, SESSION_ID_CHARS);
 }
 
+/** A key for another purpose (`name`), derived from the session key: it lasts as long as the session key does. */
+export function deriveKey(sessionKey: Uint8Array, name: string): Buffer {
+  return createHmac('sha256', sessionKey).update(`wingman-derived-key\0${name}`).digest();
+}
+
 export interface SessionIds {
   /** The id of a new session with this secret (the current key). */
   idFor(resumeSecret: string): string;
