@@ -11,6 +11,7 @@ import { attachP2P } from './p2p/agent-p2p';
 import { resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from './cli/options';
 import { probeTarget } from './cli/probe';
 import { runFetch, type FetchFlags } from './cli/fetch';
+import { exitCodeFor } from './cli/exit-codes';
 import { createReporter, type Output } from './cli/reporter';
 import { VERSION } from './version';
 
@@ -22,7 +23,7 @@ export interface CliIo {
   signal?: AbortSignal;
 }
 
-/** Runs the CLI; resolves with the process exit code (0 after a graceful close, 1 on a fatal error, 2 on a usage error). */
+/** Runs the CLI; resolves with the process exit code (cli/exit-codes.ts: 0 after a graceful close, 2 on a usage error, 1 or 3-5 on a fatal error). */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let run: Promise<number> | undefined;
   const program = new Command()
@@ -150,7 +151,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
         : config.password !== undefined && /viewerPassword/.test(e.message) ? ' (this tunnel server is too old for --password)'
         : '';
       reporter.fatal(e.code, e.message + hint);
-      finish(1);
+      finish(exitCodeFor(e.code));
     });
     if (io.signal?.aborted) return finish(0);
     io.signal?.addEventListener(
