@@ -65,7 +65,8 @@ export function createClusterNode(options: ClusterNodeOptions): ClusterNode {
 
   const refresh = async (session: Session) => {
     const state = await directory.touch(session.id, session.agent !== undefined);
-    if (state === 'gone') await directory.claim(session.id, session.agent !== undefined, session.resumeSecret);
+    // Gone (expired, or Redis restarted empty): claimed again unless an agent that moved meanwhile claimed it elsewhere (the next refresh then sees it).
+    if (state === 'gone') await directory.claim(session.id, session.agent !== undefined, session.resumeSecret, true);
     else if (state === 'elsewhere' && registry.get(session.id) === session) {
       logger.info({ sessionId: session.id }, 'session taken over by another node');
       options.onTakenOver(session);

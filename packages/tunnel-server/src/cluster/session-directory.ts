@@ -35,8 +35,12 @@ export interface DirectoryEntry {
 export interface SessionDirectory {
   /** This node's URL. */
   readonly node: string;
-  /** Records this node as the owner (a new session, or one adopted from another node). */
-  claim(sessionId: string, live: boolean, resumeSecret: string): Promise<void>;
+  /**
+   * Records this node as the owner (a new session, or one adopted from another
+   * node). `ifAbsent`: only when no node owns it (re-claiming an entry that
+   * vanished, e.g. Redis restarted: an agent that moved meanwhile wins).
+   */
+  claim(sessionId: string, live: boolean, resumeSecret: string, ifAbsent?: boolean): Promise<void>;
   /** Refreshes an entry this node owns: 'owned', 'gone' (expired or flushed: claim it again) or 'elsewhere' (another node took it over). */
   touch(sessionId: string, live: boolean): Promise<'owned' | 'gone' | 'elsewhere'>;
   /**
@@ -145,9 +149,10 @@ export function createRedisSessionDirectory(options: SessionDirectoryOptions): S
 
   return {
     node,
-    async claim(sessionId, live, resumeSecret) {
+    async claim(sessionId, live, resumeSecret, ifAbsent = false) {
       const entry: DirectoryEntry = { node, live, resume: resumeDigest(resumeSecret) };
-      await bounded(redis.set(key(sessionId), JSON.stringify(entry), 'PX', DIRECTORY_TTL_MS), 'claim');
+      const value = JSON.stringify(entry);
+      await bounded(ifAbsent ? redis.set(key(sessionId), value, 'PX', DIRECTORY_TTL_MS, 'NX') : redis.set(key(sessionId), value, 'PX', DIRECTORY_TTL_MS), 'claim');
     },
     async touch(sessionId, live) {
       const r = await bounded(redis.eval(TOUCH, 1, key(sessionId), node, live ? '1' : '0', String(DIRECTORY_TTL_MS)), 'touch');
