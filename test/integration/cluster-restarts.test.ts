@@ -101,6 +101,30 @@ describe('Redis restarted without persistence', () => {
   });
 });
 
+describe('nodes configured with WINGMAN_CLUSTER_SECRET', () => {
+  it('keep no keys in Redis, and a node started while Redis is empty after a restart still opens a session with a cookie earned on another node', async () => {
+    const secret = { WINGMAN_CLUSTER_SECRET: 'a-cluster-secret-of-at-least-32-characters' };
+    const nodeA = await startServer({ REDIS_URL: redis.url, ...secret });
+    const args = ['--no-p2p', '--password', 'pw-configured'];
+    const first = await startAgent(nodeA.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--new-session', ...args]);
+    const earned = await send(nodeA.port, hostOn(first.sessionId, nodeA.port), { path: '/hello', headers: basic('pw-configured') });
+    const cookie = ([] as string[]).concat(earned.headers['set-cookie'] ?? []).find((c) => c.startsWith('wingman_access='))?.split(';')[0];
+    expect(cookie).toMatch(/^wingman_access=/);
+    expect(await withRedis(redis.url, (r) => r.keys('wingman:secret:*'))).toEqual([]);
+
+    const port = Number(new URL(redis.url).port);
+    await redis.stop();
+    redis = await startRedis({ port });
+    // Node C starts at once, before node A could write anything back.
+    const nodeC = await startServer({ REDIS_URL: redis.url, ...secret });
+    await first.agent.kill();
+    moveSavedSession(nodeA.port, nodeC.port);
+    const moved = await startAgent(nodeC.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, args);
+    expect(moved.sessionId).toBe(first.sessionId);
+    expect((await send(nodeC.port, hostOn(first.sessionId, nodeC.port), { path: '/hello', headers: { cookie: cookie! } })).status).toBe(200);
+  });
+});
+
 describe('a node killed and started again on the same URL', () => {
   it('gives its reconnecting agent the same session back, which viewers reach through the other node', async () => {
     const nodeA = await startServer({ REDIS_URL: redis.url });

@@ -87,6 +87,13 @@ export interface TunnelServerOptions {
    * `$XDG_STATE_HOME/wingman-server`, else `~/.local/state/wingman-server`.
    */
   stateDir?: string;
+  /**
+   * A secret every node of a cluster is configured with: the keys they share
+   * (access cookies, hop header, session ids) derive from it instead of
+   * being agreed on through Redis, and the session key is not read from the
+   * state directory. At least 32 characters.
+   */
+  clusterSecret?: string;
 }
 
 /** The server's default state directory: $XDG_STATE_HOME/wingman-server, else ~/.local/state/wingman-server. */
@@ -156,6 +163,7 @@ export const optionsSchema = z
       .min(1)
       .max(4096)
       .default(() => defaultServerStateDir()),
+    clusterSecret: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)').max(1024).optional(),
   })
   .strict();
 
@@ -216,6 +224,7 @@ const envSchema = z.object({
   WINGMAN_NODE_URL: strVar,
   TRUST_PROXY: intVar,
   WINGMAN_SERVER_STATE_DIR: strVar,
+  WINGMAN_CLUSTER_SECRET: strVar,
 });
 
 /** Where each option comes from, for error messages. */
@@ -237,6 +246,7 @@ const SOURCE_NAMES: Record<string, string> = {
   nodeUrl: 'WINGMAN_NODE_URL',
   trustProxy: '--trust-proxy / TRUST_PROXY',
   stateDir: '--state-dir / WINGMAN_SERVER_STATE_DIR',
+  clusterSecret: 'WINGMAN_CLUSTER_SECRET',
 };
 
 export const CLI_USAGE = `Usage: wingman-server [options]
@@ -260,8 +270,8 @@ Options:
 
 Environment: WINGMAN_TOKENS (comma list; default: an embedded token for local use
 only), SESSION_GRACE_MS, P2P_ENABLED, P2P_TIMEOUT_MS, STUN_SERVERS, TURN_URLS,
-TURN_SECRET, TURN_TTL_S, REDIS_URL and WINGMAN_NODE_URL (several nodes sharing
-sessions). See docs/operations.md.`;
+TURN_SECRET, TURN_TTL_S, REDIS_URL, WINGMAN_NODE_URL and WINGMAN_CLUSTER_SECRET
+(several nodes sharing sessions). See docs/operations.md.`;
 
 export interface CliConfig {
   config: TunnelServerConfig;
@@ -319,6 +329,7 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
     nodeUrl: e.WINGMAN_NODE_URL,
     trustProxy: flagTrust?.data ?? e.TRUST_PROXY,
     stateDir: (values['state-dir'] as string | undefined) ?? e.WINGMAN_SERVER_STATE_DIR,
+    clusterSecret: e.WINGMAN_CLUSTER_SECRET,
   });
   const result = optionsSchema.safeParse(options);
   if (!result.success) {

@@ -64,6 +64,12 @@ export interface TunnelServer {
   close(): Promise<void>;
 }
 
+function loadSessionKeyOrWarn(stateDir: string, logger: Logger): Buffer {
+  const loaded = loadSessionKey(stateDir);
+  if ('error' in loaded) logger.warn({ err: loaded.error, stateDir }, 'cannot keep the session key in the state directory: agents get new URLs when this server restarts');
+  return loaded.key;
+}
+
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
@@ -85,11 +91,12 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   // Set after listen() when REDIS_URL makes this server a node of a cluster (the node URL needs the port).
   let cluster: ClusterNode | undefined;
   let sharedKeys: SharedKeys | undefined;
-  // Session ids are bound to resume secrets under a key kept on disk, so an
-  // agent claims its URL back after a restart (sessions/session-key.ts).
-  const loadedKey = loadSessionKey(config.stateDir);
-  if ('error' in loadedKey) logger.warn({ err: loadedKey.error, stateDir: config.stateDir }, 'cannot keep the session key in the state directory: agents get new URLs when this server restarts');
-  const sessionKeys = createKeyRing(loadedKey.key);
+  // Session ids are bound to resume secrets under a key kept on disk, or
+  // derived from the configured cluster secret, so an agent claims its URL
+  // back after a restart (sessions/session-key.ts).
+  const configured = config.clusterSecret === undefined ? undefined : Buffer.from(config.clusterSecret, 'utf8');
+  const sessionKey = configured ? deriveKey(configured, 'session-id') : loadSessionKeyOrWarn(config.stateDir, logger);
+  const sessionKeys = createKeyRing(sessionKey);
   const sessionIds = createSessionIds(sessionKeys);
   const registry = createSessionRegistry({
     sessionIds,
@@ -151,18 +158,21 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   // node: derived from the session key, so cookies outlive a restart as the
   // URLs do. A cluster: shared through Redis (cluster/shared-keys.ts), so a
   // cookie earned on one node is valid on every node a session may move to.
-  const accessKeys = createKeyRing(deriveKey(loadedKey.key, 'access-cookie'));
+  // With WINGMAN_CLUSTER_SECRET every key derives from it: nothing to agree on.
+  const accessKeys = createKeyRing(deriveKey(configured ?? sessionKey, 'access-cookie'));
   // Signs the viewer address a node vouches for when it forwards to another (http/viewer-address.ts).
-  const hopKeys = createKeyRing(randomBytes(ACCESS_KEY_BYTES));
+  const hopKeys = createKeyRing(configured ? deriveKey(configured, 'cluster-hop') : randomBytes(ACCESS_KEY_BYTES));
   if (config.redisUrl) {
     const node = config.nodeUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     const directory = createRedisSessionDirectory({ redisUrl: config.redisUrl, node, onError: (err) => logger.warn({ err }, 'session directory (Redis) error') });
     // Ready before the first viewer arrives; a Redis that is down only degrades routing (docs/operations.md).
     await directory.ready().catch((err: unknown) => logger.warn({ err, redisUrl: config.redisUrl }, 'session directory: Redis does not answer yet; serving local sessions only until it does'));
-    sharedKeys = shareKeys(directory, { 'access-cookie': accessKeys, 'cluster-hop': hopKeys, 'session-id': sessionKeys }, logger);
-    await sharedKeys.sync().catch((err: unknown) => {
-      logger.warn({ err }, 'session directory: no shared keys yet; this node signs with its own until Redis answers (viewers of a password-protected session that moves here may enter the password again)');
-    });
+    if (!configured) {
+      sharedKeys = shareKeys(directory, { 'access-cookie': accessKeys, 'cluster-hop': hopKeys, 'session-id': sessionKeys }, logger);
+      await sharedKeys.sync().catch((err: unknown) => {
+        logger.warn({ err }, 'session directory: no shared keys yet; this node signs with its own until Redis answers (viewers of a password-protected session that moves here may enter the password again)');
+      });
+    }
     // Sessions the previous run of this node (same node URL) held: their agents may resume anywhere now.
     await directory.markOrphans().then(
       (n) => n > 0 && logger.info({ sessions: n }, 'session directory: sessions of this node\'s previous run marked agent-less'),
