@@ -155,8 +155,8 @@ describe('wingman fetch', () => {
     expect(unresolved.code).toBe(3);
     expect(unresolved.err).toMatch(/cannot resolve host abc\.wingman-test\.invalid/);
     const port = await listen(createHttpsServer(tls, (_req, res) => res.end('tls')));
-    const wrong = await runWingmanFetch(['--relay-only', `http://127.0.0.1:${port}/`]);
+    const wrong = await runWingmanFetch(['--relay-only', `http://abc.localhost:${port}/`]);
     expect(wrong.code).toBe(4);
-    expect(wrong.err).toContain(`speaks TLS (https), not plain http — check the scheme: try https://127.0.0.1:${port}`);
+    expect(wrong.err).toContain(`speaks TLS (https), not plain http — check the scheme: try https://abc.localhost:${port}`);
   });
 });

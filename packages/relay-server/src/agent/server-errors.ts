@@ -5,6 +5,7 @@
  * or the wrong scheme (https:// against a plain HTTP server, or the reverse)
  * does not. Shared by the agent (connect.ts) and `wingman fetch`.
  */
+import type { LookupFunction } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
 /** Attempts in a row that fail to resolve the server's name, before the agent ever registered, after which it gives up (a typo stays a typo; a short DNS hiccup at start is forgiven). */
@@ -77,13 +78,14 @@ export function mayBeTlsServer(err: NodeJS.ErrnoException, url: string): boolean
 }
 
 /** Whether host:port completes a TLS handshake (any certificate): the server speaks https. Never rejects. */
-export function probeTls(url: string, timeoutMs = TLS_PROBE_TIMEOUT_MS): Promise<boolean> {
+export function probeTls(url: string, options: { timeoutMs?: number; lookup?: LookupFunction } = {}): Promise<boolean> {
+  const timeoutMs = options.timeoutMs ?? TLS_PROBE_TIMEOUT_MS;
   const u = new URL(url);
   const host = u.hostname.replace(/^\[|\]$/g, '');
   const port = Number(u.port || 80);
   return new Promise((resolve) => {
     // Only asks whether the peer speaks TLS; nothing is sent after the handshake.
-    const socket = tlsConnect({ host, port, rejectUnauthorized: false, ...(/^[\d.:]+$/.test(host) ? {} : { servername: host }) });
+    const socket = tlsConnect({ host, port, rejectUnauthorized: false, ...(options.lookup ? { lookup: options.lookup } : {}), ...(/^[\d.:]+$/.test(host) ? {} : { servername: host }) });
     const done = (tls: boolean) => {
       clearTimeout(timer);
       socket.destroy();

@@ -7,6 +7,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { Writable } from 'node:stream';
 import { basicAuthorization, connectP2PViewer } from '../viewer/p2p-viewer';
 import { localhostLookup } from '../viewer/localhost-lookup';
@@ -84,7 +85,7 @@ export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo):
         io.stderr.write(`wingman fetch: ${problem.message.replace('the tunnel server', 'the server')}\n`);
         resolve(exitCodeFor(problem.code));
       };
-      if (mayBeTlsServer(err, url.href)) void probeTls(url.href).then(answer);
+      if (mayBeTlsServer(err, url.href)) void probeTls(url.href, { lookup: localhostLookup as LookupFunction }).then(answer);
       else answer(false);
     });
     req.end();
