@@ -95,7 +95,9 @@ export interface Tunnel {
 
 /** Starts `wingman-server --port 0 --json` and waits for it to listen. */
 export async function startServer(env: Record<string, string> = {}, args: string[] = []): Promise<{ server: Proc; port: number; url: string }> {
-  const server = startProcess(SERVER_BIN, ['--port', '0', '--json', ...args], { LOG_LEVEL: 'warn', ...env });
+  // The session key per test run, not in the user's home (a restart test reuses it).
+  const stateDir = join(tmpdir(), `wingman-test-server-state-${process.pid}`);
+  const server = startProcess(SERVER_BIN, ['--port', '0', '--json', ...args], { LOG_LEVEL: 'warn', WINGMAN_SERVER_STATE_DIR: stateDir, ...env });
   const ev = await server.waitFor((e) => e.event === 'listening');
   return { server, port: Number(ev.port), url: String(ev.url) };
 }

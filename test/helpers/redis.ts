@@ -26,14 +26,14 @@ function freePort(): Promise<number> {
   });
 }
 
-/** A throwaway redis-server on loopback (no persistence); resolves once it accepts connections. */
-export async function startRedis(): Promise<RedisProcess> {
+/** A throwaway redis-server on loopback (no persistence; `port` to start one again where a stopped one was); resolves once it accepts connections. */
+export async function startRedis(options: { port?: number } = {}): Promise<RedisProcess> {
   try {
     accessSync(REDIS_BIN, constants.X_OK);
   } catch {
     throw new Error(`${REDIS_BIN} not found: install Debian's redis-server: apt-get install redis-server`);
   }
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child = spawn(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));

@@ -3,12 +3,15 @@
  * wiring: validation lives in cli/options.ts, output in cli/reporter.ts.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { createAgent, createFileResumeStore, resumeKey } from './agent';
+import { join } from 'node:path';
+import { createAgent, createFileResumeStore, createMemoryResumeStore, defaultStateDir, resumeKey } from './agent';
+import { acquireInstanceSlot, MAX_INSTANCE_SLOTS, slotKey, type InstanceSlot } from './agent/instance-slot';
 import { createForwarder, formatHostPort } from './forward';
 import { attachP2P } from './p2p/agent-p2p';
 import { PASSWORD_ARGV_WARNING, resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from './cli/options';
 import { probeTarget } from './cli/probe';
 import { runFetch, type FetchFlags } from './cli/fetch';
+import { exitCodeFor } from './cli/exit-codes';
 import { createReporter, type Output } from './cli/reporter';
 import { VERSION } from './version';
 
@@ -20,7 +23,7 @@ export interface CliIo {
   signal?: AbortSignal;
 }
 
-/** Runs the CLI; resolves with the process exit code (0 after a graceful close, 1 on a fatal error, 2 on a usage error). */
+/** Runs the CLI; resolves with the process exit code (cli/exit-codes.ts: 0 after a graceful close, 2 on a usage error, 1 or 3-5 on a fatal error). */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let run: Promise<number> | undefined;
   const program = new Command()
@@ -40,7 +43,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--json', 'one JSON object per line; the first is {"event":"ready","url":...}')
     .addOption(new Option('--no-p2p', 'relay only: never offer peer-to-peer (env WINGMAN_P2P=0)'))
     .option('--timeout <ms>', 'wait for the app\'s response head before answering 504 (default 60000)')
-    .option('--new-session', 'do not resume the previous session of this server and port (new URL)')
+    .option('--new-session', 'do not resume this agent\'s previous session of this server and port (new URL)')
     .option('--qr', 'print the URL as a QR code (default: on a terminal, when the URL is not a localhost one)')
     .option('--no-qr', 'never print the QR code')
     .option('--ws-max-message-bytes <n>', 'largest WebSocket message relayed either way; a larger one closes its WebSocket with 1009 (env WINGMAN_WS_MAX_MESSAGE_BYTES; default 1048576)')
@@ -84,10 +87,20 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
   const reporter = createReporter({ json: config.json, stdout: io.stdout, stderr: io.stderr, qr: config.qr });
   const hostPort = formatHostPort(config.target);
-  const store = createFileResumeStore({
-    key: resumeKey(config.server, config.target),
-    onError: (e) => reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${e.message}); the URL will change if wingman restarts`),
-  });
+  const noRestartResume = (why: string) => reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${why}); the URL will change if wingman restarts`);
+  // Each running agent of this server and port owns one saved session (agent/instance-slot.ts).
+  const stateDir = defaultStateDir(io.env);
+  const key = resumeKey(config.server, config.target);
+  let slot: InstanceSlot | undefined;
+  try {
+    slot = acquireInstanceSlot(stateDir, key);
+    if (!slot) noRestartResume(`${MAX_INSTANCE_SLOTS} agents already run for this server and port`);
+  } catch (err) {
+    noRestartResume((err as Error).message);
+  }
+  const store = slot
+    ? createFileResumeStore({ file: join(stateDir, 'sessions.json'), key: slotKey(key, slot.slot), onError: (e) => noRestartResume(e.message) })
+    : createMemoryResumeStore();
   if (config.newSession) store.clear();
   // Relayed streams; P2P streams are forwarded by the P2P host process (p2p/isolated-peer-host.ts) with the same settings.
   const forwarder = createForwarder({
@@ -130,6 +143,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
       p2p?.close();
       void agent.close().then(() => {
         forwarder.close();
+        slot?.release();
         resolve(code);
       });
     };
@@ -143,7 +157,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
         : config.password !== undefined && /viewerPassword/.test(e.message) ? ' (this tunnel server is too old for --password)'
         : '';
       reporter.fatal(e.code, e.message + hint);
-      finish(1);
+      finish(exitCodeFor(e.code));
     });
     if (io.signal?.aborted) return finish(0);
     io.signal?.addEventListener(

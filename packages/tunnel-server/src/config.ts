@@ -4,6 +4,8 @@
  * wingman-server bin). Everything is validated with zod at run time; a bad
  * value is a ConfigError that names the flag or variable.
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES } from '@wingman/protocol';
 import { z } from 'zod';
@@ -94,6 +96,24 @@ export interface TunnelServerOptions {
    * require. Unset: both are public on the apex host.
    */
   metricsToken?: string;
+  /**
+   * Directory of what the server keeps across restarts: the session key that
+   * lets agents claim their URL back (sessions/session-key.ts). Default
+   * `$XDG_STATE_HOME/wingman-server`, else `~/.local/state/wingman-server`.
+   */
+  stateDir?: string;
+  /**
+   * A secret every node of a cluster is configured with: the keys they share
+   * (access cookies, hop header, session ids) derive from it instead of
+   * being agreed on through Redis, and the session key is not read from the
+   * state directory. At least 32 characters.
+   */
+  clusterSecret?: string;
+}
+
+/** The server's default state directory: $XDG_STATE_HOME/wingman-server, else ~/.local/state/wingman-server. */
+export function defaultServerStateDir(env: Record<string, string | undefined> = process.env): string {
+  return env.XDG_STATE_HOME ? join(env.XDG_STATE_HOME, 'wingman-server') : join(homedir(), '.local', 'state', 'wingman-server');
 }
 
 /** Most trusted proxy hops `trustProxy` accepts: more than any real chain, few enough to catch a typo. */
@@ -156,6 +176,12 @@ export const optionsSchema = z
     wsMaxMessageBytes: z.number().int().min(1).max(MAX_WS_MESSAGE_BYTES).default(DEFAULT_WS_MESSAGE_LIMIT_BYTES),
     limits: limitsSchema.default({}),
     metricsToken: z.string().regex(TOKEN, 'tokens are 8-512 visible ASCII characters').optional(),
+    stateDir: z
+      .string()
+      .min(1)
+      .max(4096)
+      .default(() => defaultServerStateDir()),
+    clusterSecret: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)').max(1024).optional(),
   })
   .strict()
   // The embedded token is public: on an address others can reach, anyone could register agents.
@@ -218,6 +244,8 @@ const envSchema = z.object({
   WS_MAX_MESSAGE_BYTES: intVar,
   METRICS_TOKEN: strVar,
   ...Object.fromEntries(Object.values(LIMIT_ENV).map((name) => [name, intVar])),
+  WINGMAN_SERVER_STATE_DIR: strVar,
+  WINGMAN_CLUSTER_SECRET: strVar,
 });
 
 /** Where each option comes from, for error messages. */
@@ -241,6 +269,8 @@ const SOURCE_NAMES: Record<string, string> = {
   wsMaxMessageBytes: '--ws-max-message-bytes / WS_MAX_MESSAGE_BYTES',
   metricsToken: 'METRICS_TOKEN',
   ...Object.fromEntries(Object.entries(LIMIT_ENV).map(([key, name]) => [`limits.${key}`, name])),
+  stateDir: '--state-dir / WINGMAN_SERVER_STATE_DIR',
+  clusterSecret: 'WINGMAN_CLUSTER_SECRET',
 };
 
 export const CLI_USAGE = `Usage: wingman-server [options]
@@ -258,15 +288,18 @@ Options:
   --ws-max-message-bytes <n>
                       largest relayed WebSocket message; a larger one closes its
                       WebSocket with 1009 (WS_MAX_MESSAGE_BYTES, default ${DEFAULT_WS_MESSAGE_LIMIT_BYTES})
+  --state-dir <dir>   where the session key lives, so agents get their URL back
+                      after a restart (WINGMAN_SERVER_STATE_DIR, default
+                      ~/.local/state/wingman-server)
   --log-level <l>     ${LOG_LEVELS.join(' | ')} (LOG_LEVEL, default info)
   --json              print {"event":"listening",...} instead of the plain URL line
   -h, --help          show this help
 
 Environment: WINGMAN_TOKENS (comma list; default: an embedded token for local use
 only), SESSION_GRACE_MS, P2P_ENABLED, P2P_TIMEOUT_MS, STUN_SERVERS, TURN_URLS,
-TURN_SECRET, TURN_TTL_S, REDIS_URL and WINGMAN_NODE_URL (several nodes sharing
-sessions), METRICS_TOKEN (bearer token /metrics requires), and the quotas
-${Object.values(LIMIT_ENV).join(', ')}.
+TURN_SECRET, TURN_TTL_S, REDIS_URL, WINGMAN_NODE_URL and WINGMAN_CLUSTER_SECRET
+(several nodes sharing sessions), METRICS_TOKEN (bearer token /metrics requires),
+and the quotas ${Object.values(LIMIT_ENV).join(', ')}.
 See docs/operations.md (§Limits).`;
 
 export interface CliConfig {
@@ -291,6 +324,7 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
         'log-level': { type: 'string' },
         'trust-proxy': { type: 'string' },
         'ws-max-message-bytes': { type: 'string' },
+        'state-dir': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -329,6 +363,8 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
     wsMaxMessageBytes: flagWsMax?.data ?? e.WS_MAX_MESSAGE_BYTES,
     metricsToken: e.METRICS_TOKEN,
     limits: dropUndefined(Object.fromEntries(Object.entries(LIMIT_ENV).map(([key, name]) => [key, (e as Record<string, unknown>)[name]]))),
+    stateDir: (values['state-dir'] as string | undefined) ?? e.WINGMAN_SERVER_STATE_DIR,
+    clusterSecret: e.WINGMAN_CLUSTER_SECRET,
   });
   const result = optionsSchema.safeParse(options);
   if (!result.success) {

@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { resolveConfig, type TunnelServerConfig, type TunnelServerOptions } from './config';
 import { createViewerAccessGate } from './access/viewer-access';
 import { createClusterNode, type ClusterNode } from './cluster/cluster-node';
+import { createKeyRing } from './cluster/key-ring';
+import { shareKeys, type SharedKeys } from './cluster/shared-keys';
 import { createNodeForwarder } from './cluster/node-forward';
 import { createRedisSessionDirectory } from './cluster/session-directory';
 import { createApexApp } from './http/apex-app';
@@ -29,6 +31,7 @@ import { createWsTicketStore } from './relay/ws-tickets';
 import { createViewerStreamQuota } from './relay/viewer-streams';
 import { createAgentEndpoint } from './sessions/agent-endpoint';
 import { createSessionRegistry } from './sessions/registry';
+import { createSessionIds, deriveKey, loadSessionKey } from './sessions/session-key';
 import { createTokenCheck } from './sessions/token-check';
 import { createTokenSessions } from './sessions/token-sessions';
 import { createPasswordThrottle } from './access/password-throttle';
@@ -69,6 +72,12 @@ export interface TunnelServer {
   close(): Promise<void>;
 }
 
+function loadSessionKeyOrWarn(stateDir: string, logger: Logger): Buffer {
+  const loaded = loadSessionKey(stateDir);
+  if ('error' in loaded) logger.warn({ err: loaded.error, stateDir }, 'cannot keep the session key in the state directory: agents get new URLs when this server restarts');
+  return loaded.key;
+}
+
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
@@ -87,7 +96,16 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const tokenSessions = createTokenSessions(config.limits.sessionsPerToken);
   // Set after listen() when REDIS_URL makes this server a node of a cluster (the node URL needs the port).
   let cluster: ClusterNode | undefined;
+  let sharedKeys: SharedKeys | undefined;
+  // Session ids are bound to resume secrets under a key kept on disk, or
+  // derived from the configured cluster secret, so an agent claims its URL
+  // back after a restart (sessions/session-key.ts).
+  const configured = config.clusterSecret === undefined ? undefined : Buffer.from(config.clusterSecret, 'utf8');
+  const sessionKey = configured ? deriveKey(configured, 'session-id') : loadSessionKeyOrWarn(config.stateDir, logger);
+  const sessionKeys = createKeyRing(sessionKey);
+  const sessionIds = createSessionIds(sessionKeys);
   const registry = createSessionRegistry({
+    sessionIds,
     graceMs: config.sessionGraceMs,
     onExpire: (session) => {
       tokenSessions.remove(session);
@@ -161,25 +179,29 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   onApex = (req) => hostRouter.route(req.headers.host).kind === 'apex';
 
   // Access cookies of password-protected sessions: HMAC under this key. One
-  // node: random, living as long as the process (and its sessions). A cluster:
-  // shared through Redis, so a cookie earned on one node is valid on every
-  // node a session may move to.
-  let accessKey: Uint8Array = randomBytes(ACCESS_KEY_BYTES);
+  // node: derived from the session key, so cookies outlive a restart as the
+  // URLs do. A cluster: shared through Redis (cluster/shared-keys.ts), so a
+  // cookie earned on one node is valid on every node a session may move to.
+  // With WINGMAN_CLUSTER_SECRET every key derives from it: nothing to agree on.
+  const accessKeys = createKeyRing(deriveKey(configured ?? sessionKey, 'access-cookie'));
   // Signs the viewer address a node vouches for when it forwards to another (http/viewer-address.ts).
-  let hopKey: Uint8Array | undefined;
+  const hopKeys = createKeyRing(configured ? deriveKey(configured, 'cluster-hop') : randomBytes(ACCESS_KEY_BYTES));
   if (config.redisUrl) {
     const node = config.nodeUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     const directory = createRedisSessionDirectory({ redisUrl: config.redisUrl, node, onError: (err) => logger.warn({ err }, 'session directory (Redis) error') });
     // Ready before the first viewer arrives; a Redis that is down only degrades routing (docs/operations.md).
     await directory.ready().catch((err: unknown) => logger.warn({ err, redisUrl: config.redisUrl }, 'session directory: Redis does not answer yet; serving local sessions only until it does'));
-    accessKey = await directory.sharedSecret('access-cookie', accessKey).catch((err: unknown) => {
-      logger.warn({ err }, 'session directory: no shared access-cookie key; this node signs its own (viewers of a password-protected session that moves here enter the password again)');
-      return accessKey;
-    });
-    hopKey = await directory.sharedSecret('cluster-hop', randomBytes(ACCESS_KEY_BYTES)).catch((err: unknown) => {
-      logger.warn({ err }, 'session directory: no shared hop key; viewers forwarded from other nodes are counted by the forwarding node\'s address');
-      return undefined;
-    });
+    if (!configured) {
+      sharedKeys = shareKeys(directory, { 'access-cookie': accessKeys, 'cluster-hop': hopKeys, 'session-id': sessionKeys }, logger);
+      await sharedKeys.sync().catch((err: unknown) => {
+        logger.warn({ err }, 'session directory: no shared keys yet; this node signs with its own until Redis answers (viewers of a password-protected session that moves here may enter the password again)');
+      });
+    }
+    // Sessions the previous run of this node (same node URL) held: their agents may resume anywhere now.
+    await directory.markOrphans().then(
+      (n) => n > 0 && logger.info({ sessions: n }, 'session directory: sessions of this node\'s previous run marked agent-less'),
+      (err: unknown) => logger.warn({ err }, 'session directory: could not look for sessions of this node\'s previous run'),
+    );
     cluster = createClusterNode({
       directory,
       registry,
@@ -192,11 +214,12 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     });
     logger.info({ node }, 'cluster node: sessions shared through Redis');
   }
-  const accessGate = createViewerAccessGate({ key: accessKey, secureCookie: address.scheme === 'https' });
-  const viewerAddresses = createViewerAddresses({ trustProxy: config.trustProxy, ...(hopKey ? { hopKey } : {}) });
+  const accessGate = createViewerAccessGate({ key: accessKeys, secureCookie: address.scheme === 'https' });
+  const viewerAddresses = createViewerAddresses({ trustProxy: config.trustProxy, ...(config.redisUrl ? { hopKey: hopKeys } : {}) });
   const nodeForwarder = config.redisUrl ? createNodeForwarder(logger, viewerAddresses.hopValue) : undefined;
   const agentEndpoint = createAgentEndpoint({
     accessGate,
+    sessionIds,
     ...(cluster ? { cluster } : {}),
     registry,
     tokenCheck: createTokenCheck(config.tokens),
@@ -237,6 +260,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     wsTickets.clear();
     hub.close();
     signal.close();
+    sharedKeys?.stop();
     await cluster?.close();
     nodeForwarder?.close();
     registry.clear();

@@ -8,11 +8,14 @@ import WebSocket from 'ws';
 import { AGENT_PATH, parseServerMessage, type RegisteredMessage, type RegisterMessage } from '@wingman/protocol';
 import { AGENT_MAX_MESSAGE_BYTES } from './constants';
 import { maskingOptions } from '../ws-masking';
+import { describeServerError, displayServer, mayBeTlsServer, probeTls } from './server-errors';
 
 export interface AttemptFailure {
   /** Retrying cannot help. */
   fatal: boolean;
-  /** Stable code: ERR_TOKEN_REFUSED, ERR_NOT_A_TUNNEL_SERVER, ERR_SERVER_UNREACHABLE, ERR_SERVER_ERROR, ERR_TIMEOUT, ERR_PROTOCOL, or the code of the server's `error` message. */
+  /** Attempts in a row with this code, before the agent ever registered, after which retrying cannot help (a name that does not resolve, the wrong scheme). */
+  giveUpAfter?: number;
+  /** Stable code: ERR_TOKEN_REFUSED, ERR_NOT_A_TUNNEL_SERVER, ERR_SERVER_REFUSED, ERR_SERVER_NOT_FOUND, ERR_WRONG_SCHEME, ERR_TLS_CERTIFICATE, ERR_SERVER_UNREACHABLE, ERR_SERVER_ERROR, ERR_TIMEOUT, ERR_PROTOCOL, or the code of the server's `error` message. */
   code: string;
   message: string;
   /** The server answered with an `error` control message (code and message are the server's). */
@@ -99,9 +102,11 @@ export function connectOnce(options: AttemptOptions): () => void {
     req.destroy();
     if (status === 401 || status === 403) return fail({ fatal: true, code: 'ERR_TOKEN_REFUSED', message: 'the tunnel server refused the token' });
     if (status >= 500 || status === 408 || status === 429) return fail({ fatal: false, code: 'ERR_SERVER_ERROR', message: `the tunnel server answered HTTP ${status}` });
-    fail({ fatal: true, code: 'ERR_NOT_A_TUNNEL_SERVER', message: `HTTP ${status} on ${options.url}: is --server a Wingman tunnel server?` });
+    fail({ fatal: true, code: 'ERR_NOT_A_TUNNEL_SERVER', message: `the server at ${displayServer(options.url)} answered HTTP ${status} to the agent's connection: it is not a Wingman tunnel server, or not with this scheme (http:// vs https://) — check --server` });
   }
   function onClose(code: number): void {
+    // After an error, ws closes too: the error handler reports (maybe after its TLS probe).
+    if (erred) return;
     fail({ fatal: false, code: 'ERR_SERVER_UNREACHABLE', message: `the tunnel server closed the connection during registration (code ${code})` });
   }
 
@@ -109,8 +114,17 @@ export function connectOnce(options: AttemptOptions): () => void {
   ws.on('message', onMessage);
   ws.on('unexpected-response', onUnexpected);
   ws.on('close', onClose);
+  let erred = false;
   ws.on('error', (err: NodeJS.ErrnoException) => {
-    fail({ fatal: false, code: 'ERR_SERVER_UNREACHABLE', message: `cannot reach the tunnel server at ${new URL(options.url).host} (${err.code ?? err.message})` });
+    if (settled || erred) return;
+    erred = true;
+    const report = (speaksTls: boolean) => {
+      const problem = describeServerError(err, options.url, speaksTls);
+      fail({ fatal: false, code: problem.code, message: problem.message, ...(problem.giveUpAfter !== undefined ? { giveUpAfter: problem.giveUpAfter } : {}) });
+    };
+    // A plain request to an https server is hung up on: ask the port whether it speaks TLS (within the attempt's deadline).
+    if (mayBeTlsServer(err, options.url)) void probeTls(options.url).then(report);
+    else report(false);
   });
 
   return () => {

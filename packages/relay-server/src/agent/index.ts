@@ -2,7 +2,9 @@
  * The agent: keeps one registered connection to the tunnel server, serves
  * the relay streams it carries with the forwarder, and reconnects with
  * capped exponential backoff, resuming its session so the URL stays the same
- * within the server's grace period. Refused tokens are fatal: no retry.
+ * within the server's grace period. Refused tokens are fatal: no retry;
+ * so are, before the first registration, a server name that does not
+ * resolve and the wrong scheme (agent/server-errors.ts).
  */
 import { EventEmitter } from 'node:events';
 import type WebSocket from 'ws';
@@ -117,6 +119,10 @@ export function createAgent(options: AgentOptions): Agent {
   let state: 'idle' | 'connecting' | 'live' | 'waiting' | 'stopped' = 'idle';
   let attempt = 0;
   let busyResumes = 0;
+  let everRegistered = false;
+  /** The latest failure's code and how many attempts in a row failed with it. */
+  let lastFailureCode: string | undefined;
+  let sameFailures = 0;
   let liveSince = 0;
   /** The server's `error` message on a live connection, reported with the close that follows. */
   let serverError: string | undefined;
@@ -171,6 +177,12 @@ export function createAgent(options: AgentOptions): Agent {
       return scheduleRetry(`${failure.code}: ${failure.message}; registering a new session`, 0);
     }
     if (failure.fatal) return fatal(failure.code, failure.message);
+    // Before the first registration, a failure that cannot heal (a name that
+    // does not resolve, the wrong scheme) ends the agent after a few attempts.
+    // Once it has served, it keeps trying: the network may come back.
+    sameFailures = failure.code === lastFailureCode ? sameFailures + 1 : 1;
+    lastFailureCode = failure.code;
+    if (!everRegistered && failure.giveUpAfter !== undefined && sameFailures >= failure.giveUpAfter) return fatal(failure.code, failure.message);
     scheduleRetry(failure.message);
   }
 
@@ -183,6 +195,8 @@ export function createAgent(options: AgentOptions): Agent {
       return fatal('ERR_ACCESS_UNSUPPORTED', 'the tunnel server did not confirm the viewer password; it may be too old for --password');
     }
     state = 'live';
+    everRegistered = true;
+    lastFailureCode = undefined;
     liveSince = Date.now();
     busyResumes = 0;
     serverError = undefined;

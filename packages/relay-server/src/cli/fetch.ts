@@ -7,11 +7,14 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { Writable } from 'node:stream';
 import { basicAuthorization, connectP2PViewer } from '../viewer/p2p-viewer';
 import { localhostLookup } from '../viewer/localhost-lookup';
 import { requestOver } from '../viewer/request';
 import { UsageError } from './options';
+import { describeServerError, mayBeTlsServer, probeTls } from '../agent/server-errors';
+import { exitCodeFor } from './exit-codes';
 
 export interface FetchFlags {
   /** Fail instead of falling back to the relay. */
@@ -76,9 +79,14 @@ export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo):
         resolve((res.statusCode ?? 500) < 400 ? 0 : 1);
       });
     });
-    req.on('error', (err) => {
-      io.stderr.write(`wingman fetch: ${err.message}\n`);
-      resolve(1);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const answer = (speaksTls: boolean) => {
+        const problem = describeServerError(err, url.href, speaksTls);
+        io.stderr.write(`wingman fetch: ${problem.message.replace('the tunnel server', 'the server')}\n`);
+        resolve(exitCodeFor(problem.code));
+      };
+      if (mayBeTlsServer(err, url.href)) void probeTls(url.href, { lookup: localhostLookup as LookupFunction }).then(answer);
+      else answer(false);
     });
     req.end();
   });

@@ -125,7 +125,7 @@ describe('agent', () => {
     while (retries.length < 4) await new Promise((r) => setTimeout(r, 10));
     server = await startFakeTunnelServer({ port });
     await ready;
-    expect(retries[0]!.reason).toMatch(/cannot reach the tunnel server at 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+    expect(retries[0]!.reason).toMatch(/cannot reach the tunnel server at http:\/\/127\.0\.0\.1:\d+: connection refused/);
     expect(retries.slice(0, 4).map((r) => r.attempt)).toEqual([1, 2, 3, 4]);
     // Equal jitter: each delay lies in [50 %, 100 %] of 20 · 2^(attempt−1), capped at 160.
     retries.slice(0, 4).forEach((r) => {

@@ -112,9 +112,9 @@ describe('wingman http', () => {
     expect(missing.stderr()).toMatch(/cannot read --password-file .*nope: ENOENT/);
   });
 
-  it('exits 1 with one fatal line when the token is refused', async () => {
+  it('exits 5 with one fatal line when the token is refused', async () => {
     const cli = run(['http', String(app.port), '--server', server.url, '--json'], { WINGMAN_TOKEN: 'not-the-token' });
-    expect(await cli.exit).toBe(1);
+    expect(await cli.exit).toBe(5);
     expect(cli.json()).toEqual([{ event: 'fatal', code: 'ERR_TOKEN_REFUSED', message: 'the tunnel server refused the token' }]);
     expect(server.upgrades).toBe(1);
   });
@@ -151,7 +151,7 @@ describe('wingman http', () => {
     const port = await freePort();
     const cli = run(['http', String(app.port), '--server', `http://127.0.0.1:${port}`]);
     await cli.waitFor(() => cli.stderr().includes('retrying'), 'a retry line');
-    expect(cli.stderr()).toMatch(/cannot reach the tunnel server at 127\.0\.0\.1:\d+ \(ECONNREFUSED\); retrying in \d+\.\d s \(attempt 1\)/);
+    expect(cli.stderr()).toMatch(/cannot reach the tunnel server at http:\/\/127\.0\.0\.1:\d+: connection refused — is it running\? check --server; retrying in \d+\.\d s \(attempt 1\)/);
     cli.stop();
     expect(await cli.exit).toBe(0);
   });

@@ -17,6 +17,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { parse as parseCookie, serialize as serializeCookie } from 'cookie';
 import { createPasswordThrottle, type PasswordThrottle } from './password-throttle';
+import { currentKey, keysOf, type Keys } from '../cluster/key-ring';
 
 /** Name of the access cookie on a session origin (removed from every request before the app sees it). */
 export const ACCESS_COOKIE = 'wingman_access';
@@ -30,7 +31,9 @@ export const ACCESS_REALM = 'Wingman session';
 export interface SessionAccess {
   /** SHA-256 of the password. */
   readonly digest: Buffer;
-  /** The access cookie's value for this session and password (HMAC under the server's key). */
+  /** The session's id: the access cookie is an HMAC of it and the password's digest. */
+  readonly sessionId: string;
+  /** The access cookie's value for this session and password (HMAC under the server's current key). */
   readonly token: string;
   /** Wrong passwords lately, per source and in all (password-throttle.ts). */
   readonly throttle: PasswordThrottle;
@@ -58,8 +61,8 @@ export interface ViewerAccessGate {
 }
 
 export interface ViewerAccessOptions {
-  /** Key of the cookie HMAC: random per server process, or shared by the nodes of a cluster (server.ts). */
-  key: Uint8Array;
+  /** Key of the cookie HMAC: random per server process, or shared by the nodes of a cluster (server.ts); a ring signs with its current key and accepts the one before. */
+  key: Keys;
   /** Mark the cookie Secure (the public URL is https). */
   secureCookie: boolean;
 }
@@ -90,7 +93,7 @@ function sameSecret(a: Buffer, b: Buffer): boolean {
 }
 
 export function createViewerAccessGate(options: ViewerAccessOptions): ViewerAccessGate {
-  const tokenFor = (sessionId: string, digest: Buffer) => createHmac('sha256', options.key).update(sessionId).update('\0').update(digest).digest('base64url');
+  const tokenUnder = (key: Uint8Array, access: SessionAccess) => createHmac('sha256', key).update(access.sessionId).update('\0').update(access.digest).digest('base64url');
 
   const cookieMatches = (req: IncomingMessage, access: SessionAccess): boolean => {
     const header = req.headers.cookie;
@@ -101,7 +104,9 @@ export function createViewerAccessGate(options: ViewerAccessOptions): ViewerAcce
     } catch {
       return false;
     }
-    return value !== undefined && sameSecret(sha256(value), sha256(access.token));
+    if (value === undefined) return false;
+    const given = sha256(value);
+    return keysOf(options.key).some((key) => sameSecret(given, sha256(tokenUnder(key, access))));
   };
 
   const passwordMatches = (req: IncomingMessage, access: SessionAccess): boolean | undefined => {
@@ -112,7 +117,16 @@ export function createViewerAccessGate(options: ViewerAccessOptions): ViewerAcce
   return {
     create(sessionId, password) {
       const digest = sha256(password);
-      return { digest, token: tokenFor(sessionId, digest), throttle: createPasswordThrottle() };
+      const access: SessionAccess = {
+        digest,
+        sessionId,
+        // Computed when asked: in a cluster the current key may change (shared-keys.ts).
+        get token() {
+          return tokenUnder(currentKey(options.key), access);
+        },
+        throttle: createPasswordThrottle(),
+      };
+      return access;
     },
 
     check(req, access, { fromServiceWorker, source, now = Date.now() }) {

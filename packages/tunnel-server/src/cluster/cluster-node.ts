@@ -23,6 +23,8 @@ export const OWNER_CACHE_TTL_MS = 1_000;
 /** Sessions whose owner a node remembers at once; the oldest entry goes first. */
 export const OWNER_CACHE_MAX_ENTRIES = 10_000;
 
+export type Owner = { kind: 'node'; node: string } | { kind: 'orphaned' } | undefined;
+
 export type RemoteResume = { kind: 'adopt' } | { kind: 'busy'; node: string } | { kind: 'unknown' };
 
 export interface ClusterNode {
@@ -33,10 +35,19 @@ export interface ClusterNode {
   detached(session: Session): void;
   /** The session ended here (grace over, or taken over elsewhere). */
   expired(session: Session): void;
-  /** Base URL of the node that owns a session the local registry does not serve, or undefined. Rejects when the directory is unavailable. */
-  ownerElsewhere(sessionId: string): Promise<string | undefined>;
-  /** Whether an agent presenting this resume secret may take the session over from the node that holds it. */
-  remoteResume(sessionId: string, resumeSecret: string): Promise<RemoteResume>;
+  /**
+   * Where a session the local registry does not serve lives: another node
+   * (its base URL), `orphaned` (the directory names this node, left by its
+   * previous run before a restart: the agent is expected back), or undefined
+   * (nowhere). Rejects when the directory is unavailable.
+   */
+  ownerElsewhere(sessionId: string): Promise<Owner>;
+  /**
+   * Whether an agent presenting this resume secret may take over a session the
+   * local registry does not hold: from the node that holds it, from this node's
+   * previous run, or, held nowhere, when `bound` (its id is bound to the secret).
+   */
+  remoteResume(sessionId: string, resumeSecret: string, bound: boolean): Promise<RemoteResume>;
   close(): Promise<void>;
 }
 
@@ -54,7 +65,8 @@ export function createClusterNode(options: ClusterNodeOptions): ClusterNode {
 
   const refresh = async (session: Session) => {
     const state = await directory.touch(session.id, session.agent !== undefined);
-    if (state === 'gone') await directory.claim(session.id, session.agent !== undefined, session.resumeSecret);
+    // Gone (expired, or Redis restarted empty): claimed again unless an agent that moved meanwhile claimed it elsewhere (the next refresh then sees it).
+    if (state === 'gone') await directory.claim(session.id, session.agent !== undefined, session.resumeSecret, true);
     else if (state === 'elsewhere' && registry.get(session.id) === session) {
       logger.info({ sessionId: session.id }, 'session taken over by another node');
       options.onTakenOver(session);
@@ -63,7 +75,7 @@ export function createClusterNode(options: ClusterNodeOptions): ClusterNode {
   /** sessionId → the other node that owns it, until `expires`. Only positive answers: a session held nowhere is looked up each time. */
   const owners = new Map<string, { node: string; expires: number }>();
   /** Lookups in flight: concurrent requests for one session share one Redis GET. */
-  const pending = new Map<string, Promise<string | undefined>>();
+  const pending = new Map<string, Promise<Owner>>();
 
   const timer = setInterval(() => {
     for (const s of registry.all()) refresh(s).catch((err: unknown) => warn(err, 'refresh', s.id));
@@ -85,15 +97,16 @@ export function createClusterNode(options: ClusterNodeOptions): ClusterNode {
     async ownerElsewhere(sessionId) {
       const now = Date.now();
       const known = owners.get(sessionId);
-      if (known && known.expires > now) return known.node;
+      if (known && known.expires > now) return { kind: 'node', node: known.node };
       owners.delete(sessionId);
       const inFlight = pending.get(sessionId);
       if (inFlight) return inFlight;
-      const lookup = directory.lookup(sessionId).then((entry) => {
-        if (!entry || entry.node === directory.node) return undefined;
+      const lookup = directory.lookup(sessionId).then((entry): Owner => {
+        if (!entry) return undefined;
+        if (entry.node === directory.node) return registry.get(sessionId) ? undefined : { kind: 'orphaned' };
         if (owners.size >= OWNER_CACHE_MAX_ENTRIES) owners.delete(owners.keys().next().value!);
         owners.set(sessionId, { node: entry.node, expires: Date.now() + OWNER_CACHE_TTL_MS });
-        return entry.node;
+        return { kind: 'node', node: entry.node };
       });
       pending.set(sessionId, lookup);
       // Settled either way (a failed lookup is not remembered): the next request asks again.
@@ -101,9 +114,14 @@ export function createClusterNode(options: ClusterNodeOptions): ClusterNode {
       lookup.then(forget, forget);
       return lookup;
     },
-    async remoteResume(sessionId, resumeSecret) {
+    async remoteResume(sessionId, resumeSecret, bound) {
       const entry = await directory.lookup(sessionId);
-      if (!entry || entry.node === directory.node || entry.resume !== resumeDigest(resumeSecret)) return { kind: 'unknown' };
+      // Held nowhere: an id bound to its secret is claimed back (session-key.ts).
+      if (!entry) return bound ? { kind: 'adopt' } : { kind: 'unknown' };
+      if (entry.resume !== resumeDigest(resumeSecret)) return { kind: 'unknown' };
+      // Named as this node's, yet the registry does not hold it (only then is
+      // the directory asked): left by this node's previous run, before a restart.
+      if (entry.node === directory.node) return { kind: 'adopt' };
       return entry.live ? { kind: 'busy', node: entry.node } : { kind: 'adopt' };
     },
     async close() {

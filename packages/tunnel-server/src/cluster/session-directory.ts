@@ -35,10 +35,20 @@ export interface DirectoryEntry {
 export interface SessionDirectory {
   /** This node's URL. */
   readonly node: string;
-  /** Records this node as the owner (a new session, or one adopted from another node). */
-  claim(sessionId: string, live: boolean, resumeSecret: string): Promise<void>;
+  /**
+   * Records this node as the owner (a new session, or one adopted from another
+   * node). `ifAbsent`: only when no node owns it (re-claiming an entry that
+   * vanished, e.g. Redis restarted: an agent that moved meanwhile wins).
+   */
+  claim(sessionId: string, live: boolean, resumeSecret: string, ifAbsent?: boolean): Promise<void>;
   /** Refreshes an entry this node owns: 'owned', 'gone' (expired or flushed: claim it again) or 'elsewhere' (another node took it over). */
   touch(sessionId: string, live: boolean): Promise<'owned' | 'gone' | 'elsewhere'>;
+  /**
+   * After a restart: marks the entries that still name this node as live
+   * agent-less (their agents were connected to the previous run), so those
+   * agents may resume on any node at once. Resolves with how many it marked.
+   */
+  markOrphans(): Promise<number>;
   /** Deletes the entry if this node still owns it. */
   release(sessionId: string): Promise<void>;
   /** The owner of a session, or undefined. Rejects when Redis does not answer in time. */
@@ -49,6 +59,8 @@ export interface SessionDirectory {
    * nodes agree). Rejects when Redis does not answer in time.
    */
   sharedSecret(name: string, candidate: Uint8Array): Promise<Buffer>;
+  /** Calls `listener` each time the connection to Redis is (re)established. */
+  onReconnect(listener: () => void): void;
   /** Resolves once Redis answers a PING; rejects after DIRECTORY_COMMAND_TIMEOUT_MS. */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -68,6 +80,21 @@ if e.node ~= ARGV[1] then return 2 end
 e.live = (ARGV[2] == '1')
 redis.call('SET', KEYS[1], cjson.encode(e), 'PX', ARGV[3])
 return 1`;
+
+// KEYS[1] = session key; ARGV[1] = node. Marks a live entry of this node agent-less, keeping its expiry. Returns 1 when it did.
+const ORPHAN = `
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local e = cjson.decode(v)
+if e.node ~= ARGV[1] or e.live ~= true then return 0 end
+e.live = false
+redis.call('SET', KEYS[1], cjson.encode(e), 'KEEPTTL')
+return 1`;
+
+/** Keys asked for per SCAN step while looking for a restarted node's entries. */
+const ORPHAN_SCAN_COUNT = 1_000;
+/** SCAN steps at most: 10 000 × 1 000 keys, far more sessions than one Redis holds for Wingman; bounds start-up. */
+const MAX_ORPHAN_SCAN_STEPS = 10_000;
 
 // KEYS[1] = session key; ARGV[1] = node.
 const RELEASE = `
@@ -122,13 +149,25 @@ export function createRedisSessionDirectory(options: SessionDirectoryOptions): S
 
   return {
     node,
-    async claim(sessionId, live, resumeSecret) {
+    async claim(sessionId, live, resumeSecret, ifAbsent = false) {
       const entry: DirectoryEntry = { node, live, resume: resumeDigest(resumeSecret) };
-      await bounded(redis.set(key(sessionId), JSON.stringify(entry), 'PX', DIRECTORY_TTL_MS), 'claim');
+      const value = JSON.stringify(entry);
+      await bounded(ifAbsent ? redis.set(key(sessionId), value, 'PX', DIRECTORY_TTL_MS, 'NX') : redis.set(key(sessionId), value, 'PX', DIRECTORY_TTL_MS), 'claim');
     },
     async touch(sessionId, live) {
       const r = await bounded(redis.eval(TOUCH, 1, key(sessionId), node, live ? '1' : '0', String(DIRECTORY_TTL_MS)), 'touch');
       return r === 1 ? 'owned' : r === 2 ? 'elsewhere' : 'gone';
+    },
+    async markOrphans() {
+      let cursor = '0';
+      let marked = 0;
+      for (let step = 0; step < MAX_ORPHAN_SCAN_STEPS; step++) {
+        const [next, keys] = await bounded(redis.scan(cursor, 'MATCH', `${DIRECTORY_KEY_PREFIX}*`, 'COUNT', ORPHAN_SCAN_COUNT), 'scan');
+        for (const k of keys) marked += Number(await bounded(redis.eval(ORPHAN, 1, k, node), 'mark orphan'));
+        cursor = next;
+        if (cursor === '0') break;
+      }
+      return marked;
     },
     async release(sessionId) {
       await bounded(redis.eval(RELEASE, 1, key(sessionId), node), 'release');
@@ -144,6 +183,9 @@ export function createRedisSessionDirectory(options: SessionDirectoryOptions): S
       // Deleted between the two commands, or not a secret we wrote: refuse rather than guess.
       if (!secret || secret.length !== candidate.length) throw new Error(`session directory: shared secret ${k} is missing or malformed`);
       return secret;
+    },
+    onReconnect(listener) {
+      redis.on('ready', listener);
     },
     async ready() {
       await bounded(redis.ping(), 'ping');

@@ -90,7 +90,13 @@ export function createRouter(options: RouterOptions): Router {
     const session = registry.get(id);
     if (mayLiveElsewhere(req, session)) {
       options.cluster!.node.ownerElsewhere(id).then(
-        (node) => guardRequest(req, res, () => (node ? options.cluster!.forward.web(req, res, node) : serveLocal(req, res, id, registry.get(id)))),
+        (owner) =>
+          guardRequest(req, res, () => {
+            if (owner?.kind === 'node') return options.cluster!.forward.web(req, res, owner.node);
+            // Left by this node's run before a restart: its agent is on its way back (as in a grace period).
+            if (owner?.kind === 'orphaned' && !registry.get(id)) return sendPage(res, agentGonePage(id));
+            serveLocal(req, res, id, registry.get(id));
+          }),
         (err: unknown) =>
           guardRequest(req, res, () => {
             logger.warn({ err, sessionId: id }, 'session directory unavailable');
@@ -155,7 +161,12 @@ export function createRouter(options: RouterOptions): Router {
     const session = registry.get(id);
     if (mayLiveElsewhere(req, session)) {
       options.cluster!.node.ownerElsewhere(id).then(
-        (node) => guardUpgrade(req, socket, () => (node ? options.cluster!.forward.ws(req, socket, head, node) : upgradeLocal(req, socket, head, id, registry.get(id)))),
+        (owner) =>
+          guardUpgrade(req, socket, () => {
+            if (owner?.kind === 'node') return options.cluster!.forward.ws(req, socket, head, owner.node);
+            if (owner?.kind === 'orphaned' && !registry.get(id)) return writeAgentGone(socket, id);
+            upgradeLocal(req, socket, head, id, registry.get(id));
+          }),
         (err: unknown) =>
           guardUpgrade(req, socket, () => {
             logger.warn({ err, sessionId: id }, 'session directory unavailable');
@@ -178,15 +189,17 @@ export function createRouter(options: RouterOptions): Router {
       if (isClusterHop(req)) return writeRawText(socket, 503, `Session ${id} is moving between Wingman servers; try again`, [['retry-after', String(RETRY_AFTER_S)]]);
       return writeRawText(socket, 404, `No Wingman session ${id} here`);
     }
-    if (!session.agent) {
-      return writeRawText(socket, 502, `The Wingman agent of session ${id} is reconnecting`, [['retry-after', String(RETRY_AFTER_S)]]);
-    }
+    if (!session.agent) return writeAgentGone(socket, id);
     const viewer = viewerOf(req);
     if (streamQuota && !streamQuota.acquire(session, viewer, session.agent.connection.peerMaxConcurrentStreams)) {
       logger.debug({ sessionId: id, viewer }, 'viewer over its stream quota');
       return writeRawText(socket, 503, `${quotaMessage} (${ERR_VIEWER_STREAMS})`, [['retry-after', String(RETRY_AFTER_S)], [TRANSPORT_HEADER, 'relay']]);
     }
     streamQuota?.hold(session, viewer, options.wsRelay.relay(session.agent.connection, req, socket, head));
+  }
+
+  function writeAgentGone(socket: Duplex, id: string): void {
+    writeRawText(socket, 502, `The Wingman agent of session ${id} is reconnecting`, [['retry-after', String(RETRY_AFTER_S)]]);
   }
 
   /** Runs `fn` for a request; an unexpected error becomes a 500 for that request only (also after an await). */

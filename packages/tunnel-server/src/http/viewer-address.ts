@@ -17,6 +17,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { CLUSTER_HOP_HEADER } from '../cluster/hop-header';
 import { clientAddress } from './client-address';
+import { currentKey, keysOf, type Keys } from '../cluster/key-ring';
 
 /** Longest address kept from a header (an IPv6 address with a zone fits well within it). */
 const MAX_ADDRESS_CHARS = 64;
@@ -28,8 +29,8 @@ const HOP_ADDRESS_ONLY = new RegExp(`^${HOP_ADDRESS}$`);
 export interface ViewerAddressOptions {
   /** Reverse proxies in front of this server whose X-Forwarded-For entry is trusted (0: none). */
   trustProxy: number;
-  /** Cluster only: key of the hop header's signature, the same on every node. */
-  hopKey?: Uint8Array;
+  /** Cluster only: key of the hop header's signature, the same on every node (a ring: signs with the current key, accepts the one before). */
+  hopKey?: Keys;
 }
 
 export interface ViewerAddresses {
@@ -54,7 +55,7 @@ export function forwardedAddress(req: IncomingMessage, trustProxy: number): stri
 
 export function createViewerAddresses(options: ViewerAddressOptions): ViewerAddresses {
   const { hopKey, trustProxy } = options;
-  const sign = (address: string) => createHmac('sha256', hopKey!).update(address).digest('base64url');
+  const signUnder = (key: Uint8Array, address: string) => createHmac('sha256', key).update(address).digest('base64url');
 
   /** The address a forwarding node vouched for, or undefined (no key, no header, a bad signature). */
   const vouched = (req: IncomingMessage): string | undefined => {
@@ -63,9 +64,12 @@ export function createViewerAddresses(options: ViewerAddressOptions): ViewerAddr
     const m = HOP_VALUE.exec(value);
     if (!m) return undefined;
     const [, address, sig] = m as unknown as [string, string, string];
-    const expected = Buffer.from(sign(address));
     const given = Buffer.from(sig);
-    return expected.length === given.length && timingSafeEqual(expected, given) ? address : undefined;
+    const valid = keysOf(hopKey).some((key) => {
+      const expected = Buffer.from(signUnder(key, address));
+      return expected.length === given.length && timingSafeEqual(expected, given);
+    });
+    return valid ? address : undefined;
   };
 
   const of = (req: IncomingMessage) => vouched(req) ?? forwardedAddress(req, trustProxy);
@@ -75,7 +79,7 @@ export function createViewerAddresses(options: ViewerAddressOptions): ViewerAddr
       if (!hopKey) return '1';
       // An address the header cannot carry (';' or spaces in it) is not vouched for.
       const address = of(req);
-      return HOP_ADDRESS_ONLY.test(address) ? `1;for=${address};sig=${sign(address)}` : '1';
+      return HOP_ADDRESS_ONLY.test(address) ? `1;for=${address};sig=${signUnder(currentKey(hopKey), address)}` : '1';
     },
   };
 }

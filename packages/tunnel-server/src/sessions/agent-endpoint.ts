@@ -26,6 +26,7 @@ import type { Metrics } from '../metrics';
 import { p2pSettingsFor } from '../p2p/ice-config';
 import { attachAgentLink, rawDataToBuffer, sendControlError } from './agent-link';
 import type { SessionRegistry } from './registry';
+import type { SessionIds } from './session-key';
 import type { TokenCheck } from './token-check';
 import { ERR_TOO_MANY_SESSIONS, type TokenSessions } from './token-sessions';
 import type { PasswordThrottle } from '../access/password-throttle';
@@ -51,6 +52,8 @@ export interface AgentEndpointOptions {
   hub: SignalingHub;
   /** Makes the access state of sessions whose agent registers with a viewer password. */
   accessGate: ViewerAccessGate;
+  /** How session ids bind to resume secrets: an agent whose session this server lost claims its id back. */
+  sessionIds: SessionIds;
   /** Set when the server is a node of a cluster (REDIS_URL): agents may resume sessions other nodes held. */
   cluster?: ClusterNode;
   /** Sessions per token (sessions/token-sessions.ts); the server removes sessions as they expire. */
@@ -110,14 +113,18 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       clearTimeout(timer);
       ws.off('message', onMessage);
       const { resume } = message;
-      if (!resume || !options.cluster || registry.findForResume(resume.sessionId, resume.resumeSecret).kind !== 'unknown') {
+      if (!resume || registry.findForResume(resume.sessionId, resume.resumeSecret).kind !== 'unknown') {
         return register(ws, message, remoteAddress, token, refuse);
       }
-      // Not held here: another node of the cluster may hold it. An agent sends
-      // nothing before `registered`, so nothing can arrive while we ask.
+      // Not held here. Its id bound to the secret (a session of this server
+      // before a restart, session-key.ts): the agent claims it back.
+      const bound = options.sessionIds.owns(resume.sessionId, resume.resumeSecret);
+      if (!options.cluster) return register(ws, message, remoteAddress, token, refuse, bound);
+      // A cluster: another node may hold it. An agent sends nothing before
+      // `registered`, so nothing can arrive while we ask.
       const early = () => refuse('ERR_PROTOCOL', 'message before registered');
       ws.once('message', early);
-      options.cluster.remoteResume(resume.sessionId, resume.resumeSecret).then(
+      options.cluster.remoteResume(resume.sessionId, resume.resumeSecret, bound).then(
         (r) => {
           ws.off('message', early);
           if (ws.readyState !== ws.OPEN) return;
@@ -134,7 +141,10 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     ws.on('message', onMessage);
   }
 
-  /** `adopt`: the session lives on another node and the directory allowed this agent to take it over (cluster). */
+  /**
+   * `adopt`: the agent may take the session over — from another node (the
+   * directory allowed it), or back after this server lost it (its id is bound to the secret).
+   */
   function register(ws: WebSocket, message: RegisterMessage, remoteAddress: string, token: string, refuse: (code: string, msg: string) => void, adopt = false): void {
     const found = message.resume ? registry.findForResume(message.resume.sessionId, message.resume.resumeSecret) : undefined;
     if (found?.kind === 'busy') {

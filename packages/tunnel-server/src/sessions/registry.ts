@@ -6,7 +6,9 @@
  */
 import type { Connection, ServerToAgent } from '@wingman/protocol';
 import type { SessionAccess } from '../access/viewer-access';
-import { constantTimeEqual, createResumeSecret, createSessionId } from './session-id';
+import { randomBytes } from 'node:crypto';
+import { constantTimeEqual, createResumeSecret } from './session-id';
+import { createSessionIds, SESSION_KEY_BYTES, type SessionIds } from './session-key';
 
 /** What the registry knows about an attached agent. */
 export interface AgentLink {
@@ -43,6 +45,8 @@ export interface SessionRegistryOptions {
   onAttach?: (session: Session) => void;
   /** Called when a session's agent dropped and its grace period began. */
   onDetach?: (session: Session) => void;
+  /** How ids derive from resume secrets (session-key.ts). Default: a key for this registry only. */
+  sessionIds?: SessionIds;
 }
 
 export type ResumeResult = { kind: 'resumable'; session: Session } | { kind: 'busy' } | { kind: 'unknown' };
@@ -80,6 +84,7 @@ export interface SessionRegistry {
 export function createSessionRegistry(options: SessionRegistryOptions): SessionRegistry {
   const sessions = new Map<string, Session>();
   const graceTimers = new Map<string, NodeJS.Timeout>();
+  const ids = options.sessionIds ?? createSessionIds(randomBytes(SESSION_KEY_BYTES));
 
   const stopGrace = (id: string) => {
     const t = graceTimers.get(id);
@@ -89,11 +94,12 @@ export function createSessionRegistry(options: SessionRegistryOptions): SessionR
 
   return {
     create(agent) {
-      let id = createSessionId();
-      // 130 random bits never collide in practice; the loop is a cheap guarantee, bounded.
-      for (let i = 0; i < 8 && sessions.has(id); i++) id = createSessionId();
+      let resumeSecret = createResumeSecret();
+      let id = ids.idFor(resumeSecret);
+      // 130 pseudo-random bits never collide in practice; the loop is a cheap guarantee, bounded.
+      for (let i = 0; i < 8 && sessions.has(id); i++) id = ids.idFor((resumeSecret = createResumeSecret()));
       if (sessions.has(id)) throw new Error('could not draw a fresh session id');
-      const session: Session = { id, resumeSecret: createResumeSecret(), createdAt: Date.now(), agent, detachedAt: undefined };
+      const session: Session = { id, resumeSecret, createdAt: Date.now(), agent, detachedAt: undefined };
       sessions.set(id, session);
       options.onAttach?.(session);
       return session;

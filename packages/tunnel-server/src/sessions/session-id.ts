@@ -1,13 +1,12 @@
 /**
  * Session ids and resume secrets. A session id is the DNS label of the
  * session's origin (`<id>.<domain>`), so it must be unguessable and a valid
- * label: 17 random bytes in lower-case RFC 4648 base32, cut to 26 characters
- * = 130 bits (SESSION_ID_PATTERN in @wingman/protocol).
+ * label: 130 bits in lower-case RFC 4648 base32, 26 characters
+ * (SESSION_ID_PATTERN in @wingman/protocol), derived from the session's
+ * resume secret (session-key.ts).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** Random bytes drawn per session id: 17 bytes = 136 bits, of which 26 base32 characters keep 130. */
-export const SESSION_ID_RANDOM_BYTES = 17;
 /** Characters in a session id. */
 export const SESSION_ID_CHARS = 26;
 /** Random bytes in a resume secret (256 bits). */
@@ -31,10 +30,6 @@ export function base32(bytes: Uint8Array): string {
   }
   if (bits > 0) out += BASE32_ALPHABET[(buffer << (5 - bits)) & 31];
   return out;
-}
-
-export function createSessionId(): string {
-  return base32(randomBytes(SESSION_ID_RANDOM_BYTES)).slice(0, SESSION_ID_CHARS);
 }
 
 export function createResumeSecret(): string {

@@ -1,5 +1,7 @@
 import { SESSION_ID_PATTERN } from '@wingman/protocol';
-import { base32, constantTimeEqual, createResumeSecret, createSessionId } from '../../src/sessions/session-id';
+import { randomBytes } from 'node:crypto';
+import { base32, constantTimeEqual, createResumeSecret } from '../../src/sessions/session-id';
+import { createSessionIds, sessionIdFor } from '../../src/sessions/session-key';
 
 describe('session ids', () => {
   it('encodes the RFC 4648 §10 base32 test vectors in lower case without padding', () => {
@@ -15,10 +17,11 @@ describe('session ids', () => {
     for (const [input, out] of vectors) expect(base32(Buffer.from(input))).toBe(out);
   });
 
-  it('draws 26-character ids that match SESSION_ID_PATTERN and do not repeat', () => {
+  it('derives 26-character ids that match SESSION_ID_PATTERN and do not repeat from fresh secrets', () => {
     const ids = new Set<string>();
+    const sessionIds = createSessionIds(randomBytes(32));
     for (let i = 0; i < 1000; i++) {
-      const id = createSessionId();
+      const id = sessionIds.idFor(createResumeSecret());
       expect(id).toMatch(SESSION_ID_PATTERN);
       ids.add(id);
     }
@@ -34,5 +37,14 @@ describe('session ids', () => {
     expect(constantTimeEqual('abc', 'abd')).toBe(false);
     expect(constantTimeEqual('abc', 'abcd')).toBe(false);
     expect(constantTimeEqual('', '')).toBe(true);
+  });
+
+  it('binds an id to its secret under the key: another secret or another key does not own it', () => {
+    const key = randomBytes(32);
+    const secret = createResumeSecret();
+    const id = sessionIdFor(key, secret);
+    expect(createSessionIds(key).owns(id, secret)).toBe(true);
+    expect(createSessionIds(key).owns(id, createResumeSecret())).toBe(false);
+    expect(createSessionIds(randomBytes(32)).owns(id, secret)).toBe(false);
   });
 });

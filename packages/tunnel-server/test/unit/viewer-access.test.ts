@@ -14,6 +14,7 @@ import {
   PASSWORD_ATTEMPT_WINDOW_MS,
   withoutAccessCookie,
 } from '../../src/access/viewer-access';
+import { createKeyRing } from '../../src/cluster/key-ring';
 
 const gate = createViewerAccessGate({ key: Buffer.alloc(32, 7), secureCookie: false });
 const basic = (password: string, user = '') => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -126,5 +127,26 @@ describe('scrub', () => {
     expect(req.rawHeaders).toEqual(['authorization', 'Bearer app-token']);
     expect(req.headers.cookie).toBeUndefined();
     expect(req.headers.authorization).toBe('Bearer app-token');
+  });
+});
+
+describe('a gate whose key changes (a cluster adopting the shared key)', () => {
+  it('accepts cookies signed under the key it replaced, earns new ones under the new key, and forgets keys two changes back', () => {
+    const ring = createKeyRing(Buffer.alloc(32, 1));
+    const rotating = createViewerAccessGate({ key: ring, secureCookie: false });
+    const access = rotating.create('session-r', 'pw');
+    const underFirst = access.token;
+    const check = (token: string) => rotating.check(request(['cookie', `${ACCESS_COOKIE}=${token}`]), access, { fromServiceWorker: false, source: '192.0.2.1' }).kind;
+    expect(ring.adopt(Buffer.alloc(32, 2))).toBe(true);
+    expect(ring.adopt(Buffer.alloc(32, 2))).toBe(false);
+    const underSecond = access.token;
+    expect(underSecond).not.toBe(underFirst);
+    expect(check(underFirst)).toBe('granted');
+    expect(check(underSecond)).toBe('granted');
+    const earned = rotating.check(request(['authorization', basic('pw')]), access, { fromServiceWorker: false, source: '192.0.2.1' });
+    expect(earned).toEqual({ kind: 'granted', setCookie: `${ACCESS_COOKIE}=${underSecond}; Path=/; HttpOnly; SameSite=Lax` });
+    ring.adopt(Buffer.alloc(32, 3));
+    expect(check(underFirst)).toBe('denied');
+    expect(check(underSecond)).toBe('granted');
   });
 });

@@ -1,0 +1,62 @@
+/**
+ * Keys every node of a cluster must share (the access cookie's, the hop
+ * header's, the session ids'), kept in step through Redis. Each is stored
+ * under `wingman:secret:<name>` without a TTL; a node offers the key it holds
+ * (SET NX) and adopts the stored one: at start, every SHARED_KEY_SYNC_MS and
+ * whenever the connection to Redis comes back. So a Redis restart without
+ * persistence, which drops the keys, ends with the nodes writing their key
+ * back, and a node that started meanwhile with a fresh key adopts the first
+ * one written. Each key ring keeps the key it replaced (key-ring.ts): what
+ * was signed just before a switch still verifies.
+ */
+import type { Logger } from '../logger';
+import type { KeyRing } from './key-ring';
+import { DIRECTORY_REFRESH_MS, type SessionDirectory } from './session-directory';
+
+/**
+ * How often a node offers its keys again, ms: the refresh period of the
+ * directory, so that after a Redis restart keys are back as soon as
+ * sessions are (a reconnect usually brings them back sooner).
+ */
+export const SHARED_KEY_SYNC_MS = DIRECTORY_REFRESH_MS;
+
+export interface SharedKeys {
+  /** Offers every key and adopts the stored ones; rejects when Redis does not answer. */
+  sync(): Promise<void>;
+  stop(): void;
+}
+
+export function shareKeys(directory: SessionDirectory, rings: Record<string, KeyRing>, logger: Logger): SharedKeys {
+  let failing = false;
+  let stopped = false;
+  const sync = async () => {
+    for (const [name, ring] of Object.entries(rings)) {
+      const stored = await directory.sharedSecret(name, ring.current());
+      if (ring.adopt(stored)) logger.info({ key: name }, 'shared key: adopted the cluster\'s (the previous one stays valid for verification)');
+    }
+  };
+  const background = () => {
+    if (stopped) return;
+    sync().then(
+      () => {
+        if (failing) logger.info('shared keys: in step with Redis again');
+        failing = false;
+      },
+      (err: unknown) => {
+        // Once per outage, not every period.
+        if (!failing) logger.warn({ err }, 'shared keys: Redis does not answer; this node keeps signing with the keys it holds');
+        failing = true;
+      },
+    );
+  };
+  const timer = setInterval(background, SHARED_KEY_SYNC_MS);
+  timer.unref();
+  directory.onReconnect(background);
+  return {
+    sync,
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}
