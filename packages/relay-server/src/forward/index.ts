@@ -11,6 +11,7 @@ import type { Stream } from '@wingman/protocol';
 import { DEFAULT_RESPONSE_TIMEOUT_MS, UPSTREAM_KEEP_ALIVE_IDLE_MS } from './constants';
 import type { ForwardContext, RequestLogEntry } from './context';
 import type { HostHeaderMode, Target, TransportName } from './headers';
+import { appAddress } from './app-urls';
 import { attachResponseRouter, forwardHttp } from './http-forward';
 import { forwardWebSocket } from './ws-forward';
 
@@ -69,10 +70,12 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   proxy.on('error', () => undefined);
   attachResponseRouter(proxy);
 
+  const hostHeader = options.hostHeader ?? 'rewrite';
   const ctx: ForwardContext = {
     proxy,
     target,
-    hostHeader: options.hostHeader ?? 'rewrite',
+    hostHeader,
+    appAddress: appAddress(target, hostHeader),
     timeoutMs,
     onRequest: (entry) => {
       try {
