@@ -4,6 +4,7 @@
  * wingman-server bin). Everything is validated with zod at run time; a bad
  * value is a ConfigError that names the flag or variable.
  */
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
@@ -79,6 +80,13 @@ export interface TunnelServerOptions {
    * address (per-viewer limits). Default 0: the socket's peer is the viewer.
    */
   trustProxy?: number;
+  /**
+   * The operator confirms that the session domain (`domain`, else the host of
+   * `publicUrl`) is on the Public Suffix List, or accepts what sessions share
+   * until it is (docs/deploy.md, "Session isolation"). Without it, a domain
+   * other than `localhost`, `*.localhost` or an IP address is refused.
+   */
+  domainIsPublicSuffix?: boolean;
 }
 
 /** Most trusted proxy hops `trustProxy` accepts: more than any real chain, few enough to catch a typo. */
@@ -138,8 +146,38 @@ export const optionsSchema = z
       .optional(),
     nodeUrl: baseUrl.optional(),
     trustProxy: z.number().int().min(0).max(MAX_TRUST_PROXY).default(0),
+    domainIsPublicSuffix: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    const problem = domainIsolationProblem(o.domain ?? (o.publicUrl ? new URL(o.publicUrl).host : undefined), o.domainIsPublicSuffix);
+    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['domainIsPublicSuffix'], message: problem });
+  });
+
+/** Host names that are their own site in every browser: sessions under them need no Public Suffix List entry. */
+function isLocalName(hostname: string): boolean {
+  return hostname === 'localhost' || hostname.endsWith('.localhost') || isIP(hostname.replace(/^\[|\]$/g, '')) !== 0;
+}
+
+/**
+ * Why a session domain must not be used as configured (undefined: fine).
+ * Browsers treat `<a>.<domain>` and `<b>.<domain>` as one site unless
+ * `<domain>` is a public suffix: a page of one session then sends another's
+ * SameSite=Strict cookies, and its script can set a cookie for `<domain>`
+ * (document.cookie) that every session's app receives. The operator must
+ * say the domain is on the Public Suffix List, or accept that.
+ */
+export function domainIsolationProblem(domain: string | undefined, confirmed: boolean): string | undefined {
+  if (domain === undefined || confirmed) return undefined;
+  const hostname = domain.toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+  if (isLocalName(hostname)) return undefined;
+  return (
+    `sessions would live at <id>.${hostname}, which browsers treat as one site unless ${hostname} is on the Public Suffix List: ` +
+    `one session's pages could send another's SameSite cookies and set cookies every session receives. ` +
+    `Once ${hostname} is on the list (or to accept that until then), pass --domain-is-public-suffix / WINGMAN_DOMAIN_PUBLIC_SUFFIX=1. ` +
+    `See docs/deploy.md ("Session isolation").`
+  );
+}
 
 export type TunnelServerConfig = z.output<typeof optionsSchema>;
 
@@ -197,6 +235,7 @@ const envSchema = z.object({
   REDIS_URL: strVar,
   WINGMAN_NODE_URL: strVar,
   TRUST_PROXY: intVar,
+  WINGMAN_DOMAIN_PUBLIC_SUFFIX: boolVar,
 });
 
 /** Where each option comes from, for error messages. */
@@ -217,6 +256,7 @@ const SOURCE_NAMES: Record<string, string> = {
   redisUrl: 'REDIS_URL',
   nodeUrl: 'WINGMAN_NODE_URL',
   trustProxy: '--trust-proxy / TRUST_PROXY',
+  domainIsPublicSuffix: '--domain-is-public-suffix / WINGMAN_DOMAIN_PUBLIC_SUFFIX',
 };
 
 export const CLI_USAGE = `Usage: wingman-server [options]
@@ -229,6 +269,10 @@ Options:
   --host <addr>       address to bind (HOST, default ${DEFAULT_HOST}: loopback only)
   --domain <d>        apex domain of session hosts (WINGMAN_DOMAIN, default localhost:<port>)
   --public-url <url>  scheme + domain viewers use, e.g. https://example.com (PUBLIC_URL)
+  --domain-is-public-suffix
+                      confirm the session domain is on the Public Suffix List (or accept
+                      what sessions share until it is); required for a domain other than
+                      localhost, *.localhost or an IP (WINGMAN_DOMAIN_PUBLIC_SUFFIX=1)
   --trust-proxy <n>   reverse proxies in front of this server whose X-Forwarded-For
                       entry names the viewer (TRUST_PROXY, default 0)
   --log-level <l>     ${LOG_LEVELS.join(' | ')} (LOG_LEVEL, default info)
@@ -261,6 +305,7 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
         'public-url': { type: 'string' },
         'log-level': { type: 'string' },
         'trust-proxy': { type: 'string' },
+        'domain-is-public-suffix': { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -294,6 +339,7 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
     redisUrl: e.REDIS_URL,
     nodeUrl: e.WINGMAN_NODE_URL,
     trustProxy: flagTrust?.data ?? e.TRUST_PROXY,
+    domainIsPublicSuffix: values['domain-is-public-suffix'] === true ? true : e.WINGMAN_DOMAIN_PUBLIC_SUFFIX,
   });
   const result = optionsSchema.safeParse(options);
   if (!result.success) {
