@@ -175,7 +175,7 @@ export function domainIsolationProblem(domain: string | undefined, confirmed: bo
     `sessions would live at <id>.${hostname}, which browsers treat as one site unless ${hostname} is on the Public Suffix List: ` +
     `one session's pages could send another's SameSite cookies and set cookies every session receives. ` +
     `Once ${hostname} is on the list (or to accept that until then), pass --domain-is-public-suffix / WINGMAN_DOMAIN_PUBLIC_SUFFIX=1. ` +
-    `See docs/deploy.md ("Session isolation").`
+    `See docs/deploy.md ("Session isolation and the Public Suffix List").`
   );
 }
 
