@@ -59,7 +59,7 @@ export async function startStack({ topology, dir, p2pEnabled, p2pTimeoutMs, log 
       name: 'wingman-server',
       ns: publicNs,
       command: process.execPath,
-      args: [SERVER_BIN, '--host', publicIp, '--port', String(HTTP_PORT), '--public-url', `http://${LAB_DOMAIN}:${HTTP_PORT}`, '--json'],
+      args: [SERVER_BIN, '--host', publicIp, '--port', String(HTTP_PORT), '--public-url', `http://${LAB_DOMAIN}:${HTTP_PORT}`, '--domain-is-public-suffix', '--json'],
       env: {
         ...process.env,
         LOG_LEVEL: 'warn',

@@ -6,6 +6,7 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES } from '@wingman/protocol';
 import { z } from 'zod';
@@ -109,6 +110,13 @@ export interface TunnelServerOptions {
    * state directory. At least 32 characters.
    */
   clusterSecret?: string;
+  /**
+   * The operator confirms that the session domain (`domain`, else the host of
+   * `publicUrl`) is on the Public Suffix List, or accepts what sessions share
+   * until it is (docs/deploy.md, "Session isolation"). Without it, a domain
+   * other than `localhost`, `*.localhost` or an IP address is refused.
+   */
+  domainIsPublicSuffix?: boolean;
 }
 
 /** The server's default state directory: $XDG_STATE_HOME/wingman-server, else ~/.local/state/wingman-server. */
@@ -182,13 +190,43 @@ export const optionsSchema = z
       .max(4096)
       .default(() => defaultServerStateDir()),
     clusterSecret: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)').max(1024).optional(),
+    domainIsPublicSuffix: z.boolean().default(false),
   })
   .strict()
   // The embedded token is public: on an address others can reach, anyone could register agents.
   .refine((o) => isLoopbackHost(o.host) || !o.tokens.includes(DEFAULT_AGENT_TOKEN), (o) => ({
     path: ['tokens'],
     message: `the embedded local token cannot be used on the non-loopback host ${o.host}: anyone could register agents. Set WINGMAN_TOKENS (e.g. openssl rand -hex 32)`,
-  }));
+  }))
+  .superRefine((o, ctx) => {
+    const problem = domainIsolationProblem(o.domain ?? (o.publicUrl ? new URL(o.publicUrl).host : undefined), o.domainIsPublicSuffix);
+    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['domainIsPublicSuffix'], message: problem });
+  });
+
+/** Host names that are their own site in every browser: sessions under them need no Public Suffix List entry. */
+function isLocalName(hostname: string): boolean {
+  return hostname === 'localhost' || hostname.endsWith('.localhost') || isIP(hostname.replace(/^\[|\]$/g, '')) !== 0;
+}
+
+/**
+ * Why a session domain must not be used as configured (undefined: fine).
+ * Browsers treat `<a>.<domain>` and `<b>.<domain>` as one site unless
+ * `<domain>` is a public suffix: a page of one session then sends another's
+ * SameSite=Strict cookies, and its script can set a cookie for `<domain>`
+ * (document.cookie) that every session's app receives. The operator must
+ * say the domain is on the Public Suffix List, or accept that.
+ */
+export function domainIsolationProblem(domain: string | undefined, confirmed: boolean): string | undefined {
+  if (domain === undefined || confirmed) return undefined;
+  const hostname = domain.toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+  if (isLocalName(hostname)) return undefined;
+  return (
+    `sessions would live at <id>.${hostname}, which browsers treat as one site unless ${hostname} is on the Public Suffix List: ` +
+    `one session's pages could send another's SameSite cookies and set cookies every session receives. ` +
+    `Once ${hostname} is on the list (or to accept that until then), pass --domain-is-public-suffix / WINGMAN_DOMAIN_PUBLIC_SUFFIX=1. ` +
+    `See docs/deploy.md ("Session isolation and the Public Suffix List").`
+  );
+}
 
 export type TunnelServerConfig = z.output<typeof optionsSchema>;
 
@@ -246,6 +284,7 @@ const envSchema = z.object({
   ...Object.fromEntries(Object.values(LIMIT_ENV).map((name) => [name, intVar])),
   WINGMAN_SERVER_STATE_DIR: strVar,
   WINGMAN_CLUSTER_SECRET: strVar,
+  WINGMAN_DOMAIN_PUBLIC_SUFFIX: boolVar,
 });
 
 /** Where each option comes from, for error messages. */
@@ -271,6 +310,7 @@ const SOURCE_NAMES: Record<string, string> = {
   ...Object.fromEntries(Object.entries(LIMIT_ENV).map(([key, name]) => [`limits.${key}`, name])),
   stateDir: '--state-dir / WINGMAN_SERVER_STATE_DIR',
   clusterSecret: 'WINGMAN_CLUSTER_SECRET',
+  domainIsPublicSuffix: '--domain-is-public-suffix / WINGMAN_DOMAIN_PUBLIC_SUFFIX',
 };
 
 export const CLI_USAGE = `Usage: wingman-server [options]
@@ -283,6 +323,10 @@ Options:
   --host <addr>       address to bind (HOST, default ${DEFAULT_HOST}: loopback only)
   --domain <d>        apex domain of session hosts (WINGMAN_DOMAIN, default localhost:<port>)
   --public-url <url>  scheme + domain viewers use, e.g. https://example.com (PUBLIC_URL)
+  --domain-is-public-suffix
+                      confirm the session domain is on the Public Suffix List (or accept
+                      what sessions share until it is); required for a domain other than
+                      localhost, *.localhost or an IP (WINGMAN_DOMAIN_PUBLIC_SUFFIX=1)
   --trust-proxy <n>   reverse proxies in front of this server whose X-Forwarded-For
                       entry names the viewer (TRUST_PROXY, default 0)
   --ws-max-message-bytes <n>
@@ -325,6 +369,7 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
         'trust-proxy': { type: 'string' },
         'ws-max-message-bytes': { type: 'string' },
         'state-dir': { type: 'string' },
+        'domain-is-public-suffix': { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -365,6 +410,7 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
     limits: dropUndefined(Object.fromEntries(Object.entries(LIMIT_ENV).map(([key, name]) => [key, (e as Record<string, unknown>)[name]]))),
     stateDir: (values['state-dir'] as string | undefined) ?? e.WINGMAN_SERVER_STATE_DIR,
     clusterSecret: e.WINGMAN_CLUSTER_SECRET,
+    domainIsPublicSuffix: values['domain-is-public-suffix'] === true ? true : e.WINGMAN_DOMAIN_PUBLIC_SUFFIX,
   });
   const result = optionsSchema.safeParse(options);
   if (!result.success) {

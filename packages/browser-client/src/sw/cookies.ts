@@ -12,7 +12,7 @@ import type { KvStore } from './idb';
 
 /** The part of the Cookie Store API used here (feature-detected: absent in some browsers). */
 interface CookieStoreLike {
-  getAll(options?: { url?: string }): Promise<Array<{ name: string; value: string; path?: string; expires?: number | null }>>;
+  getAll(options?: { url?: string }): Promise<Array<{ name: string; value: string; path?: string; domain?: string | null; expires?: number | null }>>;
   set(init: { name: string; value: string; path?: string; expires?: number | null; sameSite?: 'strict' | 'lax' | 'none' }): Promise<void>;
   delete(init: { name: string; path?: string }): Promise<void>;
 }
@@ -120,6 +120,11 @@ export function createSwCookies(kv: KvStore, host: string, cookieStore: CookieSt
     const seen = new Set<string>();
     for (const item of items) {
       if (typeof item?.name !== 'string' || typeof item.value !== 'string') continue;
+      // A cookie for a parent domain (`Domain=localhost`, set by another
+      // session's script) is visible here but is not this session's: never
+      // fold it into the jar, whose cookies are all host-only. Chromium
+      // reports `domain` (null for host-only cookies); Firefox does not.
+      if (typeof item.domain === 'string' && item.domain.replace(/^\./, '').toLowerCase() !== host) continue;
       seen.add(item.name);
       const candidates = jar.matching(path, now).filter((c) => c.name === item.name);
       if (candidates.some((c) => c.value === item.value)) continue;

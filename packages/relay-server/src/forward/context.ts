@@ -1,5 +1,6 @@
 /** What every forwarded stream shares: the one proxy, the target and the options. */
 import type Server from 'http-proxy';
+import type { AppAddress } from './app-urls';
 import type { HostHeaderMode, Target, TransportName } from './headers';
 
 /** One line of the request log (the CLI prints it; `--json` emits it as `{"event":"request",...}`). */
@@ -20,6 +21,8 @@ export interface ForwardContext {
   proxy: Server;
   target: Target;
   hostHeader: HostHeaderMode;
+  /** The app's own address in response URLs (rewritten to the session origin); undefined with `preserve`. */
+  appAddress: AppAddress | undefined;
   timeoutMs: number;
   /** Largest WebSocket message taken from the local app (ws's maxPayload); a larger one closes both legs with 1009. */
   wsMaxMessageBytes: number;

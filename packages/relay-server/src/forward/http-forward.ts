@@ -11,6 +11,7 @@ import type { HeaderList, Stream } from '@wingman/protocol';
 import { REQUEST_DRAIN_TIMEOUT_MS } from './constants';
 import { badRequestPage, badResponsePage, timeoutPage, unreachablePage, type ErrorPage } from './error-page';
 import { checkFraming, formatHostPort, fromRawHeaders, requestHeaders, toHeaderObject, toRawHeaders, withoutHopByHop, type TransportName } from './headers';
+import { rewriteAppUrls, sessionOrigin } from './app-urls';
 import { createRequestBody, type RequestStub } from './request-body';
 import { headProblem, pipeBody, sendPage, withTransport } from './respond';
 import type { ForwardContext } from './context';
@@ -40,6 +41,8 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   let drainTimer: NodeJS.Timeout | undefined;
   let proxyRes: IncomingMessage | undefined;
   let proxying = false;
+  /** The viewer's origin, from the head sent to the app (for response URLs that name the app). */
+  let origin: string | undefined;
 
   const log = (status: number, error?: string) => {
     if (logged) return;
@@ -98,6 +101,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
 
   function start(hasBody: boolean): void {
     const headers: HeaderList = requestHeaders(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport });
+    origin = sessionOrigin(headers);
     if (framing.ok && framing.contentLength === undefined) {
       // The stream frames the body; towards the app it is chunked (length unknown) or absent.
       if (hasBody) headers.push(['transfer-encoding', 'chunked']);
@@ -126,7 +130,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     clearTimeout(headTimer);
     proxyRes = res;
     const status = res.statusCode ?? 502;
-    const headers = withTransport(withoutHopByHop(fromRawHeaders(res.rawHeaders)), transport);
+    const headers = withTransport(rewriteAppUrls(withoutHopByHop(fromRawHeaders(res.rawHeaders)), ctx.appAddress, origin), transport);
     const problem = headProblem(status, headers);
     if (problem) return fail(badResponsePage(hostPort, problem), 'ERR_UPSTREAM_ERROR');
     state = 'responding';

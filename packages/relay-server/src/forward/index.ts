@@ -11,6 +11,7 @@ import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES, type Stream } fro
 import { DEFAULT_RESPONSE_TIMEOUT_MS, UPSTREAM_KEEP_ALIVE_IDLE_MS } from './constants';
 import type { ForwardContext, RequestLogEntry } from './context';
 import type { HostHeaderMode, Target, TransportName } from './headers';
+import { appAddress } from './app-urls';
 import { attachResponseRouter, forwardHttp } from './http-forward';
 import { forwardWebSocket } from './ws-forward';
 
@@ -79,10 +80,12 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   proxy.on('error', () => undefined);
   attachResponseRouter(proxy);
 
+  const hostHeader = options.hostHeader ?? 'rewrite';
   const ctx: ForwardContext = {
     proxy,
     target,
-    hostHeader: options.hostHeader ?? 'rewrite',
+    hostHeader,
+    appAddress: appAddress(target, hostHeader),
     timeoutMs,
     wsMaxMessageBytes,
     onRequest: (entry) => {

@@ -13,6 +13,7 @@ import { WS_CLOSE_TIMEOUT_MS, WS_HIGH_WATER_BYTES, WS_MAX_CLOSE_REASON_BYTES } f
 import { maskingOptions } from '../ws-masking';
 import type { ForwardContext } from './context';
 import { formatHostPort, fromRawHeaders, requestHeaders, toHeaderObject, withoutHopByHop, type TransportName } from './headers';
+import { rewriteAppUrls, sessionOrigin } from './app-urls';
 import { headProblem, withTransport } from './respond';
 
 /** ws's error code for a message over maxPayload (it has already sent close 1009). */
@@ -61,7 +62,8 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
 
   const offered = head.headers.filter(([n]) => n === 'sec-websocket-protocol').flatMap(([, v]) => v.split(','));
   const protocols = offered.map((p) => p.trim()).filter((p) => p.length > 0);
-  const headers = toHeaderObject(requestHeaders(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport, websocket: true }));
+  const sent = requestHeaders(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport, websocket: true });
+  const headers = toHeaderObject(sent);
 
   const tooBigReason = messageTooBigReason(ctx.wsMaxMessageBytes);
   let ws: LocalWebSocket;
@@ -100,7 +102,7 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     if (phase !== 'connecting') return;
     phase = 'closed';
     const status = res.statusCode ?? 502;
-    const headers = withoutHopByHop(fromRawHeaders(res.rawHeaders));
+    const headers = rewriteAppUrls(withoutHopByHop(fromRawHeaders(res.rawHeaders)), ctx.appAddress, sessionOrigin(sent));
     const problem = headProblem(status, withTransport(headers, transport));
     if (problem) return refuse(502, [], 'ERR_UPSTREAM_ERROR', problem);
     refuse(status, headers, undefined, `local app answered ${status}`);

@@ -13,7 +13,9 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { relayErrorPage } from './error-page';
 import { applySwCookieBridge, bridgeSwResponse, isSwRelayRequest } from '@wingman/browser-client';
+import { hostnameOf } from '../http/host-route';
 import { requestHeadersForAgent, responseHeadersForViewer } from './headers';
+import { hostOnlyCookies } from './host-only-cookies';
 
 /**
  * Longest wait for the agent's response head. The agent answers with
@@ -115,7 +117,9 @@ export function relayHttp(connection: Connection, req: IncomingMessage, res: Ser
 
   stream.on('response', (agentHead) => {
     clearTimeout(headTimer);
-    const head = fromServiceWorker ? bridgeSwResponse(agentHead) : agentHead;
+    // Cookies stay on this session's host (host-only-cookies.ts), whichever jar receives them.
+    const isolated = { status: agentHead.status, headers: hostOnlyCookies(agentHead.headers, hostnameOf(req.headers.host ?? '')) };
+    const head = fromServiceWorker ? bridgeSwResponse(isolated) : isolated;
     if (res.headersSent || res.destroyed) return;
     // 1xx / 101 cannot answer an HTTP stream: the agent misbehaved for this request only.
     if (head.status < 200) {

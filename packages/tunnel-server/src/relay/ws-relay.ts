@@ -25,6 +25,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { rawDataToBuffer } from '../sessions/agent-link';
 import { statusForCode } from './error-page';
+import { hostOnlyCookies } from './host-only-cookies';
 import { requestHeadersForAgent, responseHeadersForViewer, TRANSPORT_HEADER, WEBSOCKET_HOP_FIELDS } from './headers';
 import { takeWsTicket, type WsTicketRefusal, type WsTicketStore } from './ws-tickets';
 
@@ -127,8 +128,8 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
   });
   const viewers = new Set<WebSocket>();
 
-  function refuse(socket: Duplex, head: ResponseHead): void {
-    const flat = responseHeadersForViewer(head.headers, new Set(['content-length']));
+  function refuse(socket: Duplex, head: ResponseHead, host: string): void {
+    const flat = responseHeadersForViewer(hostOnlyCookies(head.headers, host), new Set(['content-length']));
     const pairs: Array<[string, string]> = [];
     for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
     writeRawResponse(socket, head.status, pairs);
@@ -279,12 +280,14 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
           // wire), so the refusal goes out with an empty one.
           settle();
           stream.reset('ERR_CANCEL', 'WebSocket upgrade declined');
-          refuse(socket, response);
+          refuse(socket, response, hostnameOf(req.headers.host ?? ''));
           return;
         }
         settle();
         const protocol = response.headers.find(([name]) => name === 'sec-websocket-protocol')?.[1].split(',')[0]?.trim();
-        pending.set(req, { protocol, headers: responseHeadersForViewer(response.headers, UPGRADE_RESPONSE_DROP) });
+        // A 101 may set cookies too (RFC 6455 §4.1): they stay on this session's host.
+        const headers = hostOnlyCookies(response.headers, hostnameOf(req.headers.host ?? ''));
+        pending.set(req, { protocol, headers: responseHeadersForViewer(headers, UPGRADE_RESPONSE_DROP) });
         // If ws rejects the handshake after all, it answers the socket itself; the stream must not linger.
         const onLateClose = () => stream.reset('ERR_CANCEL', 'upgrade not completed');
         socket.once('close', onLateClose);

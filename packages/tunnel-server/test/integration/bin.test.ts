@@ -56,7 +56,7 @@ describe('wingman-server bin', () => {
   });
 
   it('prints one plain line with the URL and exits 0 on SIGINT', async () => {
-    const p = start(['--port', '0', '--public-url', 'https://tunnel.example.com']);
+    const p = start(['--port', '0', '--public-url', 'https://tunnel.example.com', '--domain-is-public-suffix']);
     expect(await p.firstLine).toBe('Wingman tunnel server listening on https://tunnel.example.com');
     p.child.kill('SIGINT');
     expect(await p.exit).toBe(0);
@@ -101,5 +101,13 @@ describe('wingman-server bin', () => {
     }
     p.child.kill('SIGTERM');
     expect(await p.exit).toBe(0);
+  });
+
+  it('refuses to start on a domain that is not localhost until the operator confirms it is a public suffix', async () => {
+    const p = start(['--port', '0', '--public-url', 'https://tunnel.example.com']);
+    expect(await p.exit).toBe(2);
+    expect(p.stderr()).toMatch(/^wingman-server: --domain-is-public-suffix \/ WINGMAN_DOMAIN_PUBLIC_SUFFIX: sessions would live at <id>\.tunnel\.example\.com, which browsers treat as one site unless tunnel\.example\.com is on the Public Suffix List.*docs\/deploy\.md/);
+    const confirmed = start(['--port', '0', '--json', '--domain', 'tunnel.example.com'], { WINGMAN_DOMAIN_PUBLIC_SUFFIX: '1' });
+    expect(JSON.parse(await confirmed.firstLine)).toMatchObject({ event: 'listening', url: 'http://tunnel.example.com' });
   });
 });

@@ -34,6 +34,7 @@ describe('configuration', () => {
       TURN_URLS: 'turns:t.example:5349',
       TURN_SECRET: 'shh',
       TURN_TTL_S: '120',
+      WINGMAN_DOMAIN_PUBLIC_SUFFIX: '1',
     });
     expect(config).toMatchObject({
       port: 9000,
@@ -44,11 +45,12 @@ describe('configuration', () => {
       sessionGraceMs: 5000,
       logLevel: 'warn',
       p2p: { enabled: false, timeoutMs: 1500, stunServers: ['stun:a.example:3478', 'stun:b.example:3478'], turnUrls: ['turns:t.example:5349'], turnSecret: 'shh', turnTtlS: 120 },
+      domainIsPublicSuffix: true,
     });
   });
 
   it('lets flags win over the environment and treats empty variables as unset', () => {
-    const cli = configFromCli(['--port', '0', '--host', '::1', '--json', '--public-url', 'https://x.example'], { PORT: '9000', HOST: '', WINGMAN_TOKENS: '' });
+    const cli = configFromCli(['--port', '0', '--host', '::1', '--json', '--public-url', 'https://x.example', '--domain-is-public-suffix'], { PORT: '9000', HOST: '', WINGMAN_TOKENS: '' });
     expect(cli.config).toMatchObject({ port: 0, host: '::1', publicUrl: 'https://x.example', tokens: [DEFAULT_AGENT_TOKEN] });
     expect(cli.json).toBe(true);
   });
@@ -95,7 +97,7 @@ describe('configuration', () => {
     const local = resolvePublicAddress(resolveConfig({ port: 0 }), 4321);
     expect(local.domain).toBe('localhost:4321');
     expect(local.sessionUrl('abc')).toBe('http://abc.localhost:4321/');
-    const proxied = resolvePublicAddress(resolveConfig({ publicUrl: 'https://tunnel.example.com' }), 8080);
+    const proxied = resolvePublicAddress(resolveConfig({ publicUrl: 'https://tunnel.example.com', domainIsPublicSuffix: true }), 8080);
     expect(proxied).toMatchObject({ domain: 'tunnel.example.com', publicUrl: 'https://tunnel.example.com', scheme: 'https' });
     expect(proxied.sessionUrl('abc')).toBe('https://abc.tunnel.example.com/');
   });
@@ -135,5 +137,20 @@ describe('configuration', () => {
     expect(problems([], { MAX_STREAMS_PER_VIEWER: '0' })).toMatch(/^MAX_STREAMS_PER_VIEWER: /);
     expect(problems([], { FD_RESERVE: 'x' })).toMatch(/FD_RESERVE/);
     expect(problems([], { METRICS_TOKEN: 'short' })).toMatch(/^METRICS_TOKEN: /);
+  });
+
+  it('refuses a session domain other than localhost, *.localhost or an IP unless the operator confirms it is a public suffix', () => {
+    const refused = /^--domain-is-public-suffix \/ WINGMAN_DOMAIN_PUBLIC_SUFFIX: sessions would live at <id>\.tunnel\.example\.com, which browsers treat as one site unless tunnel\.example\.com is on the Public Suffix List/;
+    expect(problems(['--domain', 'tunnel.example.com'], {})).toMatch(refused);
+    expect(problems([], { PUBLIC_URL: 'https://tunnel.example.com' })).toMatch(refused);
+    expect(problems([], { WINGMAN_DOMAIN: 'tunnel.example.com:8443', WINGMAN_DOMAIN_PUBLIC_SUFFIX: '0' })).toMatch(refused);
+    expect(() => resolveConfig({ domain: 'tunnel.example.com' })).toThrow(ConfigError);
+    expect(configFromCli(['--domain', 'tunnel.example.com', '--domain-is-public-suffix'], {}).config.domainIsPublicSuffix).toBe(true);
+    expect(configFromCli([], { PUBLIC_URL: 'https://tunnel.example.com', WINGMAN_DOMAIN_PUBLIC_SUFFIX: 'yes' }).config.publicUrl).toBe('https://tunnel.example.com');
+    for (const domain of ['localhost', 'localhost:8080', 'wingman.localhost:8080', '127.0.0.1:8080']) {
+      expect(configFromCli(['--domain', domain], {}).config.domainIsPublicSuffix).toBe(false);
+    }
+    expect(configFromCli([], { PUBLIC_URL: 'http://[::1]:8080' }).config.publicUrl).toBe('http://[::1]:8080');
+    expect(configFromCli([], {}).config.domainIsPublicSuffix).toBe(false);
   });
 });

@@ -87,6 +87,14 @@ export async function startApp(): Promise<FixtureApp> {
   app.head('/api/hello', (_req, res) => res.set('x-head', 'yes').end());
   app.get('/api/hello', (req, res) => res.json({ hello: 'world', method: req.method, query: req.query, host: req.headers.host, forwardedHost: req.headers['x-forwarded-host'] ?? null, forwardedFor: req.headers['x-forwarded-for'] ?? null }));
   app.get('/redirect', (_req, res) => res.redirect(302, '/api/hello?from=redirect'));
+  // An absolute redirect built from the request (express's own res.redirect), as many apps do:
+  // with the Host rewritten it names the app's address (localhost:<port>).
+  app.get('/abs-redirect', (req, res) => res.redirect(`${req.protocol}://${req.get('host')}/two`));
+  // A cookie for the whole tunnel domain (?domain=): what a hostile session tosses to every other session.
+  app.get('/toss', (req, res) => {
+    res.cookie('tossed', String(req.query.v ?? 'x'), { domain: String(req.query.domain ?? 'localhost'), path: '/' });
+    res.type('html').send(page('toss'));
+  });
   app.get('/nav-redirect', (_req, res) => res.redirect(302, '/two?from=redirect'));
   app.get('/bytes', (req, res) => {
     const total = Number(req.query.n ?? 0);

@@ -1,0 +1,69 @@
+/**
+ * Keeps every cookie an app sets on its own session host. Sessions are
+ * sibling subdomains of one domain (`<id>.<domain>`), and an agent is run by
+ * whoever shares a link, so a `Set-Cookie: …; Domain=<domain>` from one app
+ * would reach every other session's app (cookie tossing). The tunnel server,
+ * which no agent controls, rewrites each relayed `Set-Cookie` before the
+ * browser (or the Service Worker's jar, through the cookie bridge) sees it:
+ *  - a Domain that covers the session host is removed: the cookie becomes
+ *    host-only, exactly the session host (RFC 6265 §5.3 step 6);
+ *  - a Domain that does not cover it is refused by browsers anyway
+ *    (§5.3 step 6), so the field is dropped rather than made host-only;
+ *  - `__Host-` cookies with a Domain are refused by browsers
+ *    (RFC 6265bis §4.1.3.2); dropped too, so removing Domain never turns a
+ *    cookie the browser would refuse into one it accepts.
+ * Attributes are split on every `;`, as browsers do (Chromium's
+ * ParsedCookie, RFC 6265 §5.2), so no spelling hides a Domain from this
+ * check that a browser would honour. The rest of the field is kept byte for
+ * byte.
+ * @see https://www.rfc-editor.org/rfc/rfc6265#section-5.3
+ * @see docs/deploy.md "Session isolation" for what a domain outside the Public Suffix List still shares
+ */
+import type { HeaderList } from '@wingman/protocol';
+
+/** RFC 6265 §5.1.3 domain-match of a host name (lower case, no port) against a Domain value. */
+function domainCovers(host: string, domain: string): boolean {
+  return host === domain || host.endsWith(`.${domain}`);
+}
+
+/**
+ * One Set-Cookie field made host-only for `host` (the session's host name,
+ * lower case, no port); undefined when a browser would refuse it on that
+ * host, so it must not be sent at all.
+ */
+export function hostOnlySetCookie(field: string, host: string): string | undefined {
+  const parts = field.split(';');
+  const kept: string[] = [parts[0]!];
+  let domain: string | undefined;
+  for (const attr of parts.slice(1)) {
+    const eq = attr.indexOf('=');
+    const name = (eq < 0 ? attr : attr.slice(0, eq)).trim().toLowerCase();
+    if (name !== 'domain') {
+      kept.push(attr);
+      continue;
+    }
+    // §5.2.3: an empty value is ignored; a leading dot is dropped; the last Domain wins.
+    const value = (eq < 0 ? '' : attr.slice(eq + 1)).trim().toLowerCase().replace(/^\./, '');
+    if (value) domain = value;
+  }
+  if (domain === undefined) return kept.length === parts.length ? field : kept.join(';');
+  if (!domainCovers(host, domain)) return undefined;
+  const cookieName = parts[0]!.slice(0, Math.max(0, parts[0]!.indexOf('='))).trim();
+  if (cookieName.toLowerCase().startsWith('__host-')) return undefined;
+  return kept.join(';');
+}
+
+/** A response header list whose Set-Cookie fields are host-only for `host` (see hostOnlySetCookie). Other fields unchanged. */
+export function hostOnlyCookies(headers: HeaderList, host: string): HeaderList {
+  if (!headers.some(([name]) => name === 'set-cookie')) return headers;
+  const out: HeaderList = [];
+  for (const [name, value] of headers) {
+    if (name !== 'set-cookie') {
+      out.push([name, value]);
+      continue;
+    }
+    const field = hostOnlySetCookie(value, host);
+    if (field !== undefined) out.push([name, field]);
+  }
+  return out;
+}
