@@ -52,7 +52,7 @@ export interface TunnelServerOptions {
   host?: string;
   /** Apex domain of session hosts (`<id>.<domain>`), optionally with a port. Default: the host of `publicUrl`, else `localhost:<port>`. */
   domain?: string;
-  /** Scheme and host that viewers use (`https://example.com` behind a TLS proxy). Default `http://<domain>`. */
+  /** Scheme and host that viewers use (`https://example.com` behind a TLS proxy). Default `http://<domain>`, `https://<domain>` with `tlsCertFile`. */
   publicUrl?: string;
   /** Agent tokens accepted as `Authorization: Bearer <token>`. Default: the embedded local token. */
   tokens?: string[];
@@ -79,6 +79,14 @@ export interface TunnelServerOptions {
    * address (per-viewer limits). Default 0: the socket's peer is the viewer.
    */
   trustProxy?: number;
+  /**
+   * PEM certificate chain file: the server speaks HTTPS (and WSS) itself, and
+   * the default public URL is `https://`. Needs `tlsKeyFile`. Re-read when it
+   * changes on disk (certificate renewal), without dropping connections.
+   */
+  tlsCertFile?: string;
+  /** PEM private key file of `tlsCertFile`. */
+  tlsKeyFile?: string;
 }
 
 /** Most trusted proxy hops `trustProxy` accepts: more than any real chain, few enough to catch a typo. */
@@ -138,8 +146,11 @@ export const optionsSchema = z
       .optional(),
     nodeUrl: baseUrl.optional(),
     trustProxy: z.number().int().min(0).max(MAX_TRUST_PROXY).default(0),
+    tlsCertFile: z.string().min(1).max(4096).optional(),
+    tlsKeyFile: z.string().min(1).max(4096).optional(),
   })
-  .strict();
+  .strict()
+  .refine((o) => (o.tlsCertFile === undefined) === (o.tlsKeyFile === undefined), { message: 'a TLS certificate and its key go together: give both or neither', path: ['tlsCertFile'] });
 
 export type TunnelServerConfig = z.output<typeof optionsSchema>;
 
@@ -148,6 +159,11 @@ export function resolveConfig(options: TunnelServerOptions = {}): TunnelServerCo
   const result = optionsSchema.safeParse(options);
   if (!result.success) throw new ConfigError(formatIssues(result.error, (path) => path.join('.')));
   return result.data;
+}
+
+/** True when the server speaks TLS itself (`--tls-cert` / `--tls-key`). */
+export function usesTls(config: TunnelServerConfig): boolean {
+  return config.tlsCertFile !== undefined;
 }
 
 /** True when the server runs on the embedded token (warned about on non-loopback hosts). */
@@ -197,6 +213,8 @@ const envSchema = z.object({
   REDIS_URL: strVar,
   WINGMAN_NODE_URL: strVar,
   TRUST_PROXY: intVar,
+  TLS_CERT_FILE: strVar,
+  TLS_KEY_FILE: strVar,
 });
 
 /** Where each option comes from, for error messages. */
@@ -217,6 +235,8 @@ const SOURCE_NAMES: Record<string, string> = {
   redisUrl: 'REDIS_URL',
   nodeUrl: 'WINGMAN_NODE_URL',
   trustProxy: '--trust-proxy / TRUST_PROXY',
+  tlsCertFile: '--tls-cert / TLS_CERT_FILE',
+  tlsKeyFile: '--tls-key / TLS_KEY_FILE',
 };
 
 export const CLI_USAGE = `Usage: wingman-server [options]
@@ -228,7 +248,11 @@ Options:
   --port <n>          port to listen on (PORT, default ${DEFAULT_PORT})
   --host <addr>       address to bind (HOST, default ${DEFAULT_HOST}: loopback only)
   --domain <d>        apex domain of session hosts (WINGMAN_DOMAIN, default localhost:<port>)
-  --public-url <url>  scheme + domain viewers use, e.g. https://example.com (PUBLIC_URL)
+  --public-url <url>  scheme + domain viewers use, e.g. https://example.com (PUBLIC_URL;
+                      default https:// with --tls-cert, else http://)
+  --tls-cert <file>   PEM certificate chain: serve HTTPS/WSS directly, no proxy needed
+                      (TLS_CERT_FILE; reloaded when the file changes)
+  --tls-key <file>    PEM private key of --tls-cert (TLS_KEY_FILE)
   --trust-proxy <n>   reverse proxies in front of this server whose X-Forwarded-For
                       entry names the viewer (TRUST_PROXY, default 0)
   --log-level <l>     ${LOG_LEVELS.join(' | ')} (LOG_LEVEL, default info)
@@ -261,6 +285,8 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
         'public-url': { type: 'string' },
         'log-level': { type: 'string' },
         'trust-proxy': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -294,6 +320,8 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
     redisUrl: e.REDIS_URL,
     nodeUrl: e.WINGMAN_NODE_URL,
     trustProxy: flagTrust?.data ?? e.TRUST_PROXY,
+    tlsCertFile: (values['tls-cert'] as string | undefined) ?? e.TLS_CERT_FILE,
+    tlsKeyFile: (values['tls-key'] as string | undefined) ?? e.TLS_KEY_FILE,
   });
   const result = optionsSchema.safeParse(options);
   if (!result.success) {

@@ -3,10 +3,13 @@
  * one Node HTTP server, listens, and returns its address and a close().
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { CLIENT_PATH, createBrowserAssets, isBootstrapNavigation, serveShell, SHIM_PATH, SW_PATH, WS_TICKET_PATH } from '@wingman/browser-client';
 import type { AddressInfo } from 'node:net';
 import { isLoopbackHost, resolveConfig, usesDefaultToken, type TunnelServerConfig, type TunnelServerOptions } from './config';
+import { publicAddressWarnings, type AddressWarning } from './http/public-address-warnings';
+import { loadTlsPair, watchTlsPair, type TlsReloader } from './http/tls-files';
 import { createViewerAccessGate } from './access/viewer-access';
 import { createClusterNode, type ClusterNode } from './cluster/cluster-node';
 import { createNodeForwarder } from './cluster/node-forward';
@@ -55,6 +58,8 @@ export interface TunnelServer {
   readonly port: number;
   /** The validated configuration in force. */
   readonly config: TunnelServerConfig;
+  /** Configurations whose links cannot work, or work without P2P (the bin prints them). */
+  readonly warnings: readonly AddressWarning[];
   /** Public URL of a session: `http://<id>.localhost:8080/`. */
   sessionUrl(sessionId: string): string;
   /** Disconnects agents (GOAWAY), cuts viewers, stops listening. Idempotent. */
@@ -121,10 +126,15 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
 
   // Routing needs the real port (default domain localhost:<port>), known after listen().
   let router: Router | undefined;
-  const server = createServer({ noDelay: true }, (req, res) => {
+  const onRequest: RequestListener = (req, res) => {
     if (router) return router.handleRequest(req, res);
     res.writeHead(503, { 'content-type': 'text/plain' }).end('starting\n');
-  });
+  };
+  // With --tls-cert/--tls-key the server speaks HTTPS and WSS itself (http/tls-files.ts).
+  const tls = config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile } : undefined;
+  const tlsPair = tls ? loadTlsPair(tls.certFile, tls.keyFile) : undefined;
+  const httpsServer = tlsPair ? createHttpsServer({ ...tlsPair, noDelay: true }, onRequest) : undefined;
+  const server: Server = httpsServer ?? createServer({ noDelay: true }, onRequest);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.on('upgrade', (req, socket, head) => {
     if (router) return router.handleUpgrade(req, socket, head);
@@ -135,6 +145,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   await listen(server, config.port, config.host);
   const port = (server.address() as AddressInfo).port;
   const address = resolvePublicAddress(config, port);
+  const tlsReloader: TlsReloader | undefined = tls && httpsServer && tlsPair ? watchTlsPair({ server: httpsServer, ...tls, current: tlsPair, logger }) : undefined;
 
   // Access cookies of password-protected sessions: HMAC under this key. One
   // node: random, living as long as the process (and its sessions). A cluster:
@@ -201,6 +212,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   let closing: Promise<void> | undefined;
   const close = async () => {
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    tlsReloader?.close();
     // Agents first: their GOAWAY fails in-flight streams, so viewers get answers.
     await agentEndpoint.close();
     wsRelay.close();
@@ -219,6 +231,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     url: address.publicUrl,
     port,
     config,
+    warnings: publicAddressWarnings(config, address),
     sessionUrl: address.sessionUrl,
     close: () => (closing ??= close()),
   };

@@ -90,4 +90,13 @@ describe('configuration', () => {
     expect(proxied).toMatchObject({ domain: 'tunnel.example.com', publicUrl: 'https://tunnel.example.com', scheme: 'https' });
     expect(proxied.sessionUrl('abc')).toBe('https://abc.tunnel.example.com/');
   });
+
+  it('reads the TLS files from --tls-cert/--tls-key (winning) or TLS_CERT_FILE/TLS_KEY_FILE, and makes https the default scheme', () => {
+    const { config } = configFromCli(['--tls-cert', '/flag/cert.pem'], { TLS_CERT_FILE: '/env/cert.pem', TLS_KEY_FILE: '/env/key.pem' });
+    expect(config).toMatchObject({ tlsCertFile: '/flag/cert.pem', tlsKeyFile: '/env/key.pem' });
+    const address = resolvePublicAddress(config, 8443);
+    expect(address).toMatchObject({ publicUrl: 'https://localhost:8443', scheme: 'https' });
+    expect(address.sessionUrl('abc')).toBe('https://abc.localhost:8443/');
+    expect(problems([], { TLS_KEY_FILE: '/env/key.pem' })).toBe('--tls-cert / TLS_CERT_FILE: a TLS certificate and its key go together: give both or neither');
+  });
 });
