@@ -97,6 +97,11 @@ describe('the wingman-tunnel package', () => {
     expect(existsSync(join(prefix, 'lib/node_modules/wingman-tunnel/node_modules/@wingman'))).toBe(false);
   });
 
+  it('runs with npx as `npx wingman-tunnel …`: the command named after the package is the agent', async () => {
+    const ran = await run('npx', ['--yes', '--registry', registry.url, '--cache', join(work, 'cache'), '--loglevel', 'error', `file:${tarball}`, '--version'], { cwd: work });
+    expect({ code: ran.code, out: ran.out.trim(), err: ran.err }).toEqual({ code: 0, out: '0.1.0', err: '' });
+  });
+
   it('once installed, `wingman-server` and `wingman http <port>` share a local app through the relay, with the browser bundles served', async () => {
     const t = await startInstalledTunnel();
     const page = await send(t.serverPort, t.host, { path: '/hello' });
