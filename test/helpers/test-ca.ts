@@ -4,7 +4,7 @@
  * can tell which certificate a connection got.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,6 +15,12 @@ export interface TestCa {
   caPem: Buffer;
   /** Issues a server certificate; returns its PEM files. `serialHex` is what getPeerCertificate().serialNumber shows. */
   issue(name: string, options: { serialHex: string; altNames: string[] }): { certFile: string; keyFile: string };
+  /**
+   * A home directory whose NSS database (`.pki/nssdb`, certutil from
+   * libnss3-tools) trusts this CA for TLS servers: Chromium on Linux started
+   * with HOME set to it trusts the CA's certificates like a public one.
+   */
+  nssHome(): string;
   remove(): void;
 }
 
@@ -39,6 +45,14 @@ export function createTestCa(): TestCa {
       openssl(['req', ...newKey, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`], dir);
       openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', `0x${serialHex}`, '-days', '2', '-out', `${name}.crt`, '-extfile', `${name}.ext`], dir);
       return { certFile: join(dir, `${name}.crt`), keyFile: join(dir, `${name}.key`) };
+    },
+    nssHome() {
+      const home = join(dir, 'home');
+      const db = `sql:${join(home, '.pki', 'nssdb')}`;
+      mkdirSync(join(home, '.pki', 'nssdb'), { recursive: true });
+      execFileSync('certutil', ['-N', '-d', db, '--empty-password'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
+      execFileSync('certutil', ['-A', '-d', db, '-n', 'Wingman test CA', '-t', 'C,,', '-i', join(dir, 'ca.crt')], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
+      return home;
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
