@@ -34,6 +34,13 @@ for (const file of [...Object.values(entries), ...BROWSER_FILES.map((f) => join(
   }
 }
 
+// `wingman --version` and the agent's hello say the relay-server's VERSION: it must be this package's.
+const agentVersion = /VERSION = '([^']+)'/.exec(readFileSync(join(root, 'packages/relay-server/src/version.ts'), 'utf8'))?.[1];
+if (agentVersion !== pkg.version) {
+  console.error(`wingman-tunnel: package.json says ${pkg.version} but packages/relay-server/src/version.ts says ${agentVersion}: keep them in step`);
+  process.exit(1);
+}
+
 const out = join(here, 'dist');
 rmSync(out, { recursive: true, force: true });
 await build({
