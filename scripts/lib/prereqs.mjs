@@ -105,6 +105,9 @@ export function checkTestPrerequisites({ root, lab }) {
   const missingApt = [];
   if (!hasCommand('unshare')) missingApt.push(['unshare', 'util-linux']);
   if (!hasCommand('ip')) missingApt.push(['ip', 'iproute2']);
+  // TLS tests: a throwaway CA (openssl), trusted by Chromium through an NSS database (certutil).
+  if (!hasCommand('openssl')) missingApt.push(['openssl', 'openssl']);
+  if (!hasCommand('certutil')) missingApt.push(['certutil', 'libnss3-tools']);
   if (lab) {
     if (!hasCommand('iptables')) missingApt.push(['iptables', 'iptables']);
     if (!hasCommand('turnserver')) missingApt.push(['turnserver', 'coturn']);

@@ -27,7 +27,15 @@ const live = new Set<Proc>();
 
 export function startProcess(bin: string, args: string[], env: Record<string, string> = {}): Proc {
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run build\` first`);
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return track(bin, spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** Like startProcess, for an executable run as a command (an installed bin: its shebang picks node). */
+export function startCommand(command: string, args: string[], env: Record<string, string> = {}): Proc {
+  return track(command, spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+function track(bin: string, child: ChildProcess): Proc {
   const events: Array<Record<string, unknown>> = [];
   const waiters: Array<{ pred: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }> = [];
   let err = '';

@@ -57,7 +57,7 @@ export interface TunnelServerOptions {
   host?: string;
   /** Apex domain of session hosts (`<id>.<domain>`), optionally with a port. Default: the host of `publicUrl`, else `localhost:<port>`. */
   domain?: string;
-  /** Scheme and host that viewers use (`https://example.com` behind a TLS proxy). Default `http://<domain>`. */
+  /** Scheme and host that viewers use (`https://example.com` behind a TLS proxy). Default `http://<domain>`, `https://<domain>` with `tlsCertFile`. */
   publicUrl?: string;
   /** Agent tokens accepted as `Authorization: Bearer <token>`. Default: the embedded local token. */
   tokens?: string[];
@@ -117,6 +117,14 @@ export interface TunnelServerOptions {
    * other than `localhost`, `*.localhost` or an IP address is refused.
    */
   domainIsPublicSuffix?: boolean;
+  /**
+   * PEM certificate chain file: the server speaks HTTPS (and WSS) itself, and
+   * the default public URL is `https://`. Needs `tlsKeyFile`. Re-read when it
+   * changes on disk (certificate renewal), without dropping connections.
+   */
+  tlsCertFile?: string;
+  /** PEM private key file of `tlsCertFile`. */
+  tlsKeyFile?: string;
 }
 
 /** The server's default state directory: $XDG_STATE_HOME/wingman-server, else ~/.local/state/wingman-server. */
@@ -191,6 +199,8 @@ export const optionsSchema = z
       .default(() => defaultServerStateDir()),
     clusterSecret: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)').max(1024).optional(),
     domainIsPublicSuffix: z.boolean().default(false),
+    tlsCertFile: z.string().min(1).max(4096).optional(),
+    tlsKeyFile: z.string().min(1).max(4096).optional(),
   })
   .strict()
   // The embedded token is public: on an address others can reach, anyone could register agents.
@@ -198,6 +208,7 @@ export const optionsSchema = z
     path: ['tokens'],
     message: `the embedded local token cannot be used on the non-loopback host ${o.host}: anyone could register agents. Set WINGMAN_TOKENS (e.g. openssl rand -hex 32)`,
   }))
+  .refine((o) => (o.tlsCertFile === undefined) === (o.tlsKeyFile === undefined), { message: 'a TLS certificate and its key go together: give both or neither', path: ['tlsCertFile'] })
   .superRefine((o, ctx) => {
     const problem = domainIsolationProblem(o.domain ?? (o.publicUrl ? new URL(o.publicUrl).host : undefined), o.domainIsPublicSuffix);
     if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['domainIsPublicSuffix'], message: problem });
@@ -235,6 +246,11 @@ export function resolveConfig(options: TunnelServerOptions = {}): TunnelServerCo
   const result = optionsSchema.safeParse(options);
   if (!result.success) throw new ConfigError(formatIssues(result.error, (path) => path.join('.')));
   return result.data;
+}
+
+/** True when the server speaks TLS itself (`--tls-cert` / `--tls-key`). */
+export function usesTls(config: TunnelServerConfig): boolean {
+  return config.tlsCertFile !== undefined;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -285,6 +301,8 @@ const envSchema = z.object({
   WINGMAN_SERVER_STATE_DIR: strVar,
   WINGMAN_CLUSTER_SECRET: strVar,
   WINGMAN_DOMAIN_PUBLIC_SUFFIX: boolVar,
+  TLS_CERT_FILE: strVar,
+  TLS_KEY_FILE: strVar,
 });
 
 /** Where each option comes from, for error messages. */
@@ -311,6 +329,8 @@ const SOURCE_NAMES: Record<string, string> = {
   stateDir: '--state-dir / WINGMAN_SERVER_STATE_DIR',
   clusterSecret: 'WINGMAN_CLUSTER_SECRET',
   domainIsPublicSuffix: '--domain-is-public-suffix / WINGMAN_DOMAIN_PUBLIC_SUFFIX',
+  tlsCertFile: '--tls-cert / TLS_CERT_FILE',
+  tlsKeyFile: '--tls-key / TLS_KEY_FILE',
 };
 
 export const CLI_USAGE = `Usage: wingman-server [options]
@@ -322,7 +342,11 @@ Options:
   --port <n>          port to listen on (PORT, default ${DEFAULT_PORT})
   --host <addr>       address to bind (HOST, default ${DEFAULT_HOST}: loopback only)
   --domain <d>        apex domain of session hosts (WINGMAN_DOMAIN, default localhost:<port>)
-  --public-url <url>  scheme + domain viewers use, e.g. https://example.com (PUBLIC_URL)
+  --public-url <url>  scheme + domain viewers use, e.g. https://example.com (PUBLIC_URL;
+                      default https:// with --tls-cert, else http://)
+  --tls-cert <file>   PEM certificate chain: serve HTTPS/WSS directly, no proxy needed
+                      (TLS_CERT_FILE; reloaded when the file changes)
+  --tls-key <file>    PEM private key of --tls-cert (TLS_KEY_FILE)
   --domain-is-public-suffix
                       confirm the session domain is on the Public Suffix List (or accept
                       what sessions share until it is); required for a domain other than
@@ -370,6 +394,8 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
         'ws-max-message-bytes': { type: 'string' },
         'state-dir': { type: 'string' },
         'domain-is-public-suffix': { type: 'boolean' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -411,6 +437,8 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
     stateDir: (values['state-dir'] as string | undefined) ?? e.WINGMAN_SERVER_STATE_DIR,
     clusterSecret: e.WINGMAN_CLUSTER_SECRET,
     domainIsPublicSuffix: values['domain-is-public-suffix'] === true ? true : e.WINGMAN_DOMAIN_PUBLIC_SUFFIX,
+    tlsCertFile: (values['tls-cert'] as string | undefined) ?? e.TLS_CERT_FILE,
+    tlsKeyFile: (values['tls-key'] as string | undefined) ?? e.TLS_KEY_FILE,
   });
   const result = optionsSchema.safeParse(options);
   if (!result.success) {

@@ -3,10 +3,13 @@
  * one Node HTTP server, listens, and returns its address and a close().
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { CLIENT_PATH, createBrowserAssets, isBootstrapNavigation, serveShell, SHIM_PATH, SW_PATH, WS_TICKET_PATH } from '@wingman/browser-client';
 import type { AddressInfo } from 'node:net';
 import { resolveConfig, type TunnelServerConfig, type TunnelServerOptions } from './config';
+import { publicAddressWarnings, type AddressWarning } from './http/public-address-warnings';
+import { loadTlsPair, watchTlsPair, type TlsReloader } from './http/tls-files';
 import { createViewerAccessGate } from './access/viewer-access';
 import { createClusterNode, type ClusterNode } from './cluster/cluster-node';
 import { createKeyRing } from './cluster/key-ring';
@@ -66,6 +69,8 @@ export interface TunnelServer {
   readonly port: number;
   /** The validated configuration in force. */
   readonly config: TunnelServerConfig;
+  /** Configurations whose links cannot work, or work without P2P (the bin prints them). */
+  readonly warnings: readonly AddressWarning[];
   /** Public URL of a session: `http://<id>.localhost:8080/`. */
   sessionUrl(sessionId: string): string;
   /** Disconnects agents (GOAWAY), cuts viewers, stops listening. Idempotent. */
@@ -150,11 +155,16 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   // Known after listen(): is this request for the apex host (where /healthz lives)?
   let onApex: (req: IncomingMessage) => boolean = () => false;
   const isHealthCheck = (req: IncomingMessage) => req.method === 'GET' && pathnameOf(req.url) === HEALTH_PATH && onApex(req);
-  const server = createServer({ noDelay: true }, (req, res) => {
+  const onRequest: RequestListener = (req, res) => {
     if (!guard.admitRequest(req, res, isHealthCheck(req))) return;
     if (router) return router.handleRequest(req, res);
     res.writeHead(503, { 'content-type': 'text/plain' }).end('starting\n');
-  });
+  };
+  // With --tls-cert/--tls-key the server speaks HTTPS and WSS itself (http/tls-files.ts).
+  const tls = config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile } : undefined;
+  const tlsPair = tls ? loadTlsPair(tls.certFile, tls.keyFile) : undefined;
+  const httpsServer = tlsPair ? createHttpsServer({ ...tlsPair, noDelay: true }, onRequest) : undefined;
+  const server: Server = httpsServer ?? createServer({ noDelay: true }, onRequest);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.on('upgrade', (req, socket, head) => {
     if (!guard.admitUpgrade(req)) return writeRawText(socket, 503, `The server is at its connection limit; try again shortly (${ERR_OVERLOADED})`, [['retry-after', '5']]);
@@ -177,6 +187,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const address = resolvePublicAddress(config, port);
   const hostRouter = createHostRouter(address.domain);
   onApex = (req) => hostRouter.route(req.headers.host).kind === 'apex';
+  const tlsReloader: TlsReloader | undefined = tls && httpsServer && tlsPair ? watchTlsPair({ server: httpsServer, ...tls, current: tlsPair, logger }) : undefined;
 
   // Access cookies of password-protected sessions: HMAC under this key. One
   // node: derived from the session key, so cookies outlive a restart as the
@@ -254,6 +265,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   let closing: Promise<void> | undefined;
   const close = async () => {
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    tlsReloader?.close();
     // Agents first: their GOAWAY fails in-flight streams, so viewers get answers.
     await agentEndpoint.close();
     wsRelay.close();
@@ -273,6 +285,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     url: address.publicUrl,
     port,
     config,
+    warnings: publicAddressWarnings(config, address),
     sessionUrl: address.sessionUrl,
     close: () => (closing ??= close()),
   };

@@ -2,7 +2,9 @@
 /**
  * wingman-server: runs a tunnel server. Prints one line on stdout once
  * listening (the URL, or `{"event":"listening",...}` with --json); logs go to
- * stderr. SIGINT / SIGTERM close it gracefully (bounded).
+ * stderr. Warnings about links that cannot work go to stderr as text, or with
+ * --json to stdout as `{"event":"warning",...}` lines after the listening line.
+ * SIGINT / SIGTERM close it gracefully (bounded).
  */
 import { CLI_USAGE, ConfigError, configFromCli } from '../config';
 import { createTunnelServer } from '../server';
@@ -27,6 +29,11 @@ async function main(): Promise<void> {
   try {
     server = await createTunnelServer(cli.config);
   } catch (err) {
+    // Found only when starting: an unreadable or mismatched TLS certificate/key.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`wingman-server: ${err.message}\n`);
+      process.exit(2);
+    }
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'EADDRINUSE' ? `port ${cli.config.port} is already in use` : e.code === 'EACCES' ? `no permission to listen on port ${cli.config.port}` : e.message;
     process.stderr.write(`wingman-server: cannot listen on ${cli.config.host}:${cli.config.port}: ${why}\n`);
@@ -52,6 +59,11 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.stdout.write(cli.json ? `${JSON.stringify({ event: 'listening', url: server.url, port: server.port })}\n` : `Wingman tunnel server listening on ${server.url}\n`);
+  // After the listening line, which scripts read first.
+  for (const w of server.warnings) {
+    if (cli.json) process.stdout.write(`${JSON.stringify({ event: 'warning', code: w.code, message: w.message })}\n`);
+    else process.stderr.write(`\nwingman-server: warning (${w.code}): ${w.message.split('\n').join('\n  ')}\n\n`);
+  }
 }
 
 main().catch((err: Error) => {

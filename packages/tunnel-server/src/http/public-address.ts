@@ -3,7 +3,7 @@
  * from which session URLs are built. Resolved after listen(), because the
  * default domain `localhost:<port>` needs the real port (port 0 in tests).
  */
-import type { TunnelServerConfig } from '../config';
+import { usesTls, type TunnelServerConfig } from '../config';
 
 export interface PublicAddress {
   /** Apex domain of session hosts, maybe with a port: `localhost:8080`, `example.com`. */
@@ -20,7 +20,8 @@ export function resolvePublicAddress(config: TunnelServerConfig, port: number): 
   const given = config.publicUrl ? new URL(config.publicUrl) : undefined;
   // Without --domain, a --public-url names the domain (https://example.com → example.com).
   const domain = config.domain ?? given?.host ?? `localhost:${port}`;
-  const url = given ?? new URL(`http://${domain}`);
+  // Without --public-url, the scheme is what this server speaks itself.
+  const url = given ?? new URL(`${usesTls(config) ? 'https' : 'http'}://${domain}`);
   const scheme = url.protocol === 'https:' ? 'https' : 'http';
   return {
     domain,

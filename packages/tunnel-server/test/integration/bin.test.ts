@@ -12,7 +12,7 @@ const BIN = join(__dirname, '..', '..', 'dist', 'bin', 'wingman-server.js');
 const children = new Set<ChildProcess>();
 
 /** @param fdLimit run the server under `ulimit -n fdLimit` (a shell that execs node). */
-function start(args: string[], env: Record<string, string> = {}, fdLimit?: number): { child: ChildProcess; firstLine: Promise<string>; exit: Promise<number | null>; stderr: () => string } {
+function start(args: string[], env: Record<string, string> = {}, fdLimit?: number): { child: ChildProcess; firstLine: Promise<string>; exit: Promise<number | null>; stderr: () => string; lines: string[] } {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx tsc -b\` (or \`npm run build\`) first`);
   const childEnv = { ...process.env, LOG_LEVEL: 'warn', ...env };
   const child =
@@ -23,9 +23,12 @@ function start(args: string[], env: Record<string, string> = {}, fdLimit?: numbe
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const lines: string[] = [];
+  const stdoutLines = createInterface({ input: child.stdout! });
+  stdoutLines.on('line', (line) => lines.push(line));
   const firstLine = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no output in time; stderr:\n${err}`)), 10_000);
-    createInterface({ input: child.stdout! }).once('line', (line) => {
+    stdoutLines.once('line', (line) => {
       clearTimeout(timer);
       resolve(line);
     });
@@ -36,7 +39,7 @@ function start(args: string[], env: Record<string, string> = {}, fdLimit?: numbe
   });
   // Tests that only wait for the exit leave this unawaited: not an unhandled rejection.
   firstLine.catch(() => undefined);
-  return { child, firstLine, exit, stderr: () => err };
+  return { child, firstLine, exit, stderr: () => err, lines };
 }
 
 afterEach(() => {
@@ -109,5 +112,56 @@ describe('wingman-server bin', () => {
     expect(p.stderr()).toMatch(/^wingman-server: --domain-is-public-suffix \/ WINGMAN_DOMAIN_PUBLIC_SUFFIX: sessions would live at <id>\.tunnel\.example\.com, which browsers treat as one site unless tunnel\.example\.com is on the Public Suffix List.*docs\/deploy\.md/);
     const confirmed = start(['--port', '0', '--json', '--domain', 'tunnel.example.com'], { WINGMAN_DOMAIN_PUBLIC_SUFFIX: '1' });
     expect(JSON.parse(await confirmed.firstLine)).toMatchObject({ event: 'listening', url: 'http://tunnel.example.com' });
+  });
+});
+
+describe('wingman-server warns at start about links that cannot work', () => {
+  /** Everything the server printed, once it has listened and been stopped (stdout and stderr are complete at exit). */
+  async function output(args: string[]): Promise<{ stdout: string[]; stderr: string }> {
+    // A token of its own (the embedded one is refused off loopback) and the public-suffix confirmation (a real name).
+    const p = start(['--port', '0', ...args], { WINGMAN_TOKENS: 'bin-test-token-1234', WINGMAN_DOMAIN_PUBLIC_SUFFIX: '1' });
+    await p.firstLine;
+    p.child.kill('SIGTERM');
+    expect(await p.exit).toBe(0);
+    return { stdout: p.lines, stderr: p.stderr() };
+  }
+
+  it('when the domain is a bare IP address: session names under it do not resolve', async () => {
+    const { stderr } = await output(['--domain', '192.0.2.10']);
+    expect(stderr).toContain('wingman-server: warning (WARN_DOMAIN_IS_IP): the session domain is an IP address (192.0.2.10): session links look like http://<id>.192.0.2.10/,');
+    expect(stderr).toContain('no browser can resolve a name under an IP address');
+    expect(stderr).toContain('wildcard record');
+  });
+
+  it('when links are plain http on a real name: no Service Worker, so no P2P, while the relay still works', async () => {
+    const { stderr } = await output(['--public-url', 'http://tunnel.example.com']);
+    expect(stderr).toContain('wingman-server: warning (WARN_INSECURE_PUBLIC_URL): session links are plain http on tunnel.example.com (http://<id>.tunnel.example.com/).');
+    expect(stderr).toContain('no Service Worker, so viewers get no\n  peer-to-peer connection and no cookie bridge; pages still load through the relay.');
+    expect(stderr).toContain('--tls-cert <file> --tls-key <file>');
+  });
+
+  it('when bound to every interface while links still say localhost', async () => {
+    const { stderr } = await output(['--host', '0.0.0.0']);
+    expect(stderr).toMatch(/warning \(WARN_LOCALHOST_LINKS\): listening on 0\.0\.0\.0, reachable from other machines, but session links are http:\/\/<id>\.localhost:\d+\/:/);
+    expect(stderr).toContain('nobody else can open them');
+    expect(stderr).toContain('--domain / WINGMAN_DOMAIN or --public-url / PUBLIC_URL');
+  });
+
+  it('with --json, as warning events after the listening line', async () => {
+    const { stdout } = await output(['--json', '--domain', '192.0.2.10', '--public-url', 'http://tunnel.example.com']);
+    const events = stdout.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events.map((e) => [e.event, e.code])).toEqual([
+      ['listening', undefined],
+      ['warning', 'WARN_DOMAIN_IS_IP'],
+      ['warning', 'WARN_INSECURE_PUBLIC_URL'],
+    ]);
+  });
+
+  it('not for the local default, nor for https links on a real name', async () => {
+    for (const args of [[], ['--host', '0.0.0.0', '--public-url', 'https://tunnel.example.com']]) {
+      const { stdout, stderr } = await output(['--json', ...args]);
+      expect(stdout).toHaveLength(1);
+      expect(stderr).not.toContain('WARN_');
+    }
   });
 });

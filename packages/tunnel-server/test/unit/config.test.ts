@@ -153,4 +153,13 @@ describe('configuration', () => {
     expect(configFromCli([], { PUBLIC_URL: 'http://[::1]:8080' }).config.publicUrl).toBe('http://[::1]:8080');
     expect(configFromCli([], {}).config.domainIsPublicSuffix).toBe(false);
   });
+
+  it('reads the TLS files from --tls-cert/--tls-key (winning) or TLS_CERT_FILE/TLS_KEY_FILE, and makes https the default scheme', () => {
+    const { config } = configFromCli(['--tls-cert', '/flag/cert.pem'], { TLS_CERT_FILE: '/env/cert.pem', TLS_KEY_FILE: '/env/key.pem' });
+    expect(config).toMatchObject({ tlsCertFile: '/flag/cert.pem', tlsKeyFile: '/env/key.pem' });
+    const address = resolvePublicAddress(config, 8443);
+    expect(address).toMatchObject({ publicUrl: 'https://localhost:8443', scheme: 'https' });
+    expect(address.sessionUrl('abc')).toBe('https://abc.localhost:8443/');
+    expect(problems([], { TLS_KEY_FILE: '/env/key.pem' })).toBe('--tls-cert / TLS_CERT_FILE: a TLS certificate and its key go together: give both or neither');
+  });
 });

@@ -56,6 +56,12 @@ export interface LaunchChromiumOptions {
   extraArgs?: string[];
   /** Answer HTTP Basic challenges with these (a password-protected session). Default: none, the 401 page shows. */
   httpCredentials?: { username: string; password: string };
+  /**
+   * Extra environment of the browser process, e.g. `HOME` pointing at a
+   * directory whose `.pki/nssdb` trusts a test CA (Chromium on Linux reads
+   * locally trusted roots from that NSS database).
+   */
+  env?: Record<string, string>;
 }
 
 export interface LaunchedChromium {
@@ -72,7 +78,7 @@ export interface LaunchedChromium {
  * afterEach/afterAll. Throws with the install command when Chromium is missing.
  */
 export async function launchChromium(options: LaunchChromiumOptions = {}): Promise<LaunchedChromium> {
-  const { grantMediaPermissions = true, requireLoopbackOnly = true, extraArgs = [], httpCredentials } = options;
+  const { grantMediaPermissions = true, requireLoopbackOnly = true, extraArgs = [], httpCredentials, env } = options;
   try {
     accessSync(CHROMIUM_PATH, constants.X_OK);
   } catch {
@@ -92,6 +98,7 @@ export async function launchChromium(options: LaunchChromiumOptions = {}): Promi
       // Service Workers are the point of these tests; make sure nothing blocks them.
       serviceWorkers: 'allow',
       ...(httpCredentials ? { httpCredentials } : {}),
+      ...(env ? { env: { ...process.env, ...env } as Record<string, string> } : {}),
     });
   } catch (err) {
     rmSync(profileDir, { recursive: true, force: true });

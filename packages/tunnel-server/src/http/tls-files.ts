@@ -1,0 +1,99 @@
+/**
+ * The server's own TLS (`--tls-cert` / `--tls-key`): reads the PEM files, and
+ * re-reads them when they change on disk, so a renewed certificate (certbot,
+ * acme.sh, a Kubernetes secret) is served to new connections without a
+ * restart. `server.setSecureContext()` applies to new handshakes only:
+ * connections already open (agents, viewers, WebSockets) keep going.
+ *
+ * Renewal tools replace files in more than one step (write the chain, then
+ * the key; or swap a symlink), so changes are read after a short quiet time,
+ * and a pair that does not load (mismatched, half written) is logged and
+ * skipped: the previous certificate stays in force until a good pair appears.
+ */
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import type { Server as HttpsServer } from 'node:https';
+import { basename, dirname, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
+import { ConfigError } from '../config';
+import type { Logger } from '../logger';
+
+/**
+ * Quiet time after the last change before the files are re-read, ms: long
+ * enough to see a certificate and its key replaced one after the other, short
+ * enough that a renewal is live at once.
+ */
+export const TLS_RELOAD_DEBOUNCE_MS = 200;
+
+export interface TlsPair {
+  cert: Buffer;
+  key: Buffer;
+}
+
+/** Reads and checks the pair (the key must match the certificate). Throws ConfigError naming the file and the reason. */
+export function loadTlsPair(certFile: string, keyFile: string): TlsPair {
+  const read = (file: string, flag: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(`${flag}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  const pair = { cert: read(certFile, '--tls-cert / TLS_CERT_FILE'), key: read(keyFile, '--tls-key / TLS_KEY_FILE') };
+  try {
+    createSecureContext(pair);
+  } catch (err) {
+    throw new ConfigError(`--tls-cert / --tls-key: ${certFile} and ${keyFile} do not load as a PEM certificate and its private key (${(err as Error).message})`);
+  }
+  return pair;
+}
+
+export interface TlsReloader {
+  close(): void;
+}
+
+/**
+ * Watches the directories of both files (a file watch would lose a file that
+ * is replaced by rename or by a symlink swap) and installs each new, valid
+ * pair on `server`.
+ */
+export function watchTlsPair(options: { server: HttpsServer; certFile: string; keyFile: string; current: TlsPair; logger: Logger }): TlsReloader {
+  const { server, certFile, keyFile, logger } = options;
+  let current = options.current;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const reload = () => {
+    timer = undefined;
+    let next: TlsPair;
+    try {
+      next = loadTlsPair(certFile, keyFile);
+    } catch (err) {
+      logger.warn({ certFile, keyFile, reason: (err as Error).message }, 'TLS files changed but do not load; still serving the previous certificate');
+      return;
+    }
+    if (next.cert.equals(current.cert) && next.key.equals(current.key)) return;
+    server.setSecureContext(next);
+    current = next;
+    logger.info({ certFile }, 'TLS certificate reloaded: new connections get it, open ones keep theirs');
+  };
+  const names = new Set([basename(certFile), basename(keyFile)]);
+  const watchers: FSWatcher[] = [];
+  for (const dir of new Set([dirname(resolve(certFile)), dirname(resolve(keyFile))])) {
+    try {
+      const w = watch(dir, { persistent: false }, (_event, name) => {
+        // Some platforms give no name: re-read then too (reload() skips unchanged pairs).
+        if (name !== null && !names.has(name.toString())) return;
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(reload, TLS_RELOAD_DEBOUNCE_MS);
+      });
+      w.on('error', (err) => logger.warn({ err, dir }, 'watching the TLS files failed; a renewed certificate needs a restart'));
+      watchers.push(w);
+    } catch (err) {
+      logger.warn({ err, dir }, 'cannot watch the TLS files; a renewed certificate needs a restart');
+    }
+  }
+  return {
+    close() {
+      if (timer) clearTimeout(timer);
+      for (const w of watchers) w.close();
+    },
+  };
+}

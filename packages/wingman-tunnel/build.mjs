@@ -1,0 +1,88 @@
+// Builds the publishable `wingman-tunnel` package (run by `npm pack` as prepack):
+//   dist/bin/wingman.js         the agent CLI, one file
+//   dist/bin/host-process.js    the agent's P2P host child (forked from beside wingman.js)
+//   dist/bin/wingman-server.js  the tunnel server, one file
+//   dist/{client,sw,shim}.js    the browser bundles the server serves (+ their maps,
+//                               which it serves too); two levels above the server's
+//                               file, as in the workspace (browser-client's assets.ts)
+//   npm-shrinkwrap.json         the native dependency's tree, from the root lockfile
+// Everything in the workspace and every pure-JS dependency is bundled by esbuild
+// from the compiled dist/ of the workspace packages (what the tests run);
+// @roamhq/wrtc stays a real dependency: it is a native addon with per-platform
+// packages. Needs `npm run build` at the root first.
+import { build } from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const pkg = JSON.parse(readFileSync(join(here, 'package.json'), 'utf8'));
+const NATIVE = Object.keys(pkg.dependencies);
+
+const entries = {
+  wingman: join(root, 'packages/relay-server/dist/bin/wingman.js'),
+  'host-process': join(root, 'packages/relay-server/dist/p2p/host-process.js'),
+  'wingman-server': join(root, 'packages/tunnel-server/dist/bin/wingman-server.js'),
+};
+const BROWSER_FILES = ['client.js', 'sw.js', 'shim.js'];
+const browserDist = join(root, 'packages/browser-client/dist');
+for (const file of [...Object.values(entries), ...BROWSER_FILES.map((f) => join(browserDist, f))]) {
+  if (!existsSync(file)) {
+    console.error(`wingman-tunnel: ${file} is missing: run \`npm run build\` at the repository root first`);
+    process.exit(1);
+  }
+}
+
+// `wingman --version` and the agent's hello say the relay-server's VERSION: it must be this package's.
+const agentVersion = /VERSION = '([^']+)'/.exec(readFileSync(join(root, 'packages/relay-server/src/version.ts'), 'utf8'))?.[1];
+if (agentVersion !== pkg.version) {
+  console.error(`wingman-tunnel: package.json says ${pkg.version} but packages/relay-server/src/version.ts says ${agentVersion}: keep them in step`);
+  process.exit(1);
+}
+
+const out = join(here, 'dist');
+rmSync(out, { recursive: true, force: true });
+await build({
+  entryPoints: Object.entries(entries).map(([name, file]) => ({ out: name, in: file })),
+  outdir: join(out, 'bin'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  external: NATIVE,
+  legalComments: 'inline',
+  logLevel: 'warning',
+  // A dependency's own `process.env.NODE_ENV` checks keep working at run time.
+});
+
+mkdirSync(out, { recursive: true });
+for (const file of BROWSER_FILES.flatMap((f) => [f, `${f}.map`])) copyFileSync(join(browserDist, file), join(out, file));
+copyFileSync(join(root, 'LICENSE'), join(here, 'LICENSE'));
+
+// npm-shrinkwrap.json: the exact tree of the native dependency as the root
+// lockfile has it (the versions the tests ran), so an install resolves no
+// ranges: reproducible, and it works offline from a cache `npm ci` filled.
+const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
+const REGISTRY = 'https://registry.npmjs.org';
+const packages = {
+  '': { name: pkg.name, version: pkg.version, license: pkg.license, bin: pkg.bin, dependencies: pkg.dependencies, engines: pkg.engines },
+};
+const pending = [...NATIVE];
+while (pending.length > 0) {
+  const name = pending.shift();
+  const key = `node_modules/${name}`;
+  if (packages[key]) continue;
+  const entry = lock.packages[key];
+  if (!entry) {
+    console.error(`wingman-tunnel: ${name} is not in package-lock.json`);
+    process.exit(1);
+  }
+  const { dev, devOptional, peer, resolved, ...kept } = entry;
+  // registry.npmjs.org in `resolved` is replaced with the user's configured registry by npm.
+  const tarball = `${REGISTRY}/${name}/-/${name.split('/').pop()}-${entry.version}.tgz`;
+  packages[key] = { version: kept.version, resolved: resolved ?? tarball, ...kept };
+  pending.push(...Object.keys(entry.dependencies ?? {}), ...Object.keys(entry.optionalDependencies ?? {}));
+}
+writeFileSync(join(here, 'npm-shrinkwrap.json'), `${JSON.stringify({ name: pkg.name, version: pkg.version, lockfileVersion: 3, requires: true, packages }, null, 2)}\n`);
+console.log(`wingman-tunnel: built dist/ (${Object.keys(entries).join(', ')}, browser bundles) and npm-shrinkwrap.json (${Object.keys(packages).length - 1} packages)`);
