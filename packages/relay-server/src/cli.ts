@@ -4,12 +4,13 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { createAgent, createFileResumeStore, resumeKey } from './agent';
-import { createForwarder, formatHostPort } from './forward';
+import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from './forward';
+import { createInspector, type Inspector } from './inspector';
 import { attachP2P } from './p2p/agent-p2p';
 import { resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from './cli/options';
 import { probeTarget } from './cli/probe';
 import { runFetch, type FetchFlags } from './cli/fetch';
-import { createReporter, type Output } from './cli/reporter';
+import { createReporter, type Output, type Reporter } from './cli/reporter';
 import { VERSION } from './version';
 
 export interface CliIo {
@@ -44,6 +45,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--qr', 'print the URL as a QR code (default: on a terminal, when the URL is not a localhost one)')
     .option('--no-qr', 'never print the QR code')
     .option('--password <password>', 'viewers must enter this password (HTTP Basic, any user name; env WINGMAN_PASSWORD)')
+    .option('--inspect <port|false>', 'local inspector on http://127.0.0.1:<port> (default 4040, the next free one if taken); false: off')
+    .option('--inspect-body-limit <bytes>', 'bytes of each request and response body the inspector keeps (default 1048576)')
+    .option('--inspect-history <n>', 'requests the inspector keeps, oldest dropped first (default 500)')
     .action((target: string, flags: HttpCommandFlags) => {
       run = runHttp(resolveHttpConfig(target, flags, io.env), io);
     });
@@ -85,12 +89,14 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     onError: (e) => reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${e.message}); the URL will change if wingman restarts`),
   });
   if (config.newSession) store.clear();
+  const inspector = await startInspector(config, reporter);
   // Relayed streams; P2P streams are forwarded by the P2P host process (p2p/isolated-peer-host.ts) with the same settings.
   const forwarder = createForwarder({
     target: config.target,
     hostHeader: config.hostHeader,
     ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
     onRequest: (entry) => reporter.request(entry),
+    ...(inspector ? { capture: inspector.capture } : {}),
   });
   const agent = createAgent({
     server: config.server,
@@ -106,6 +112,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
         agent,
         forward: { target: config.target, hostHeader: config.hostHeader, ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}) },
         onRequest: (entry) => reporter.request(entry),
+        ...(inspector ? { capture: inspector.capture } : {}),
         onPeer: (r) => reporter.peer(r),
         onHostCrash: (c) =>
           reporter.warning(
@@ -124,10 +131,13 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
       p2p?.close();
       void agent.close().then(() => {
         forwarder.close();
-        resolve(code);
+        void (inspector?.close() ?? Promise.resolve()).then(() => resolve(code));
       });
     };
-    agent.on('ready', (e) => reporter.ready(e, `http://${hostPort}`));
+    agent.on('ready', (e) => {
+      inspector?.setTunnel({ publicUrl: e.url, sessionId: e.sessionId, p2p: e.p2p, access: e.access });
+      reporter.ready(e, `http://${hostPort}`, inspector?.url);
+    });
     agent.on('reconnecting', (e) => reporter.reconnecting(e));
     agent.on('disconnected', (e) => reporter.disconnected(e));
     agent.on('fatal', (e) => {
@@ -153,4 +163,21 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     });
     agent.start();
   });
+}
+
+/** The inspector, started before the tunnel so its URL is in the banner; undefined when off or when no port was free (a warning says so). */
+async function startInspector(config: HttpConfig, reporter: Reporter): Promise<(Inspector & { url: string }) | undefined> {
+  if (!config.inspect) return undefined;
+  const inspector = createInspector({
+    ...config.inspect,
+    target: config.target,
+    hostHeader: config.hostHeader,
+    timeoutMs: config.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
+  });
+  try {
+    return Object.assign(inspector, { url: await inspector.start() });
+  } catch (err) {
+    reporter.warning('WARN_INSPECTOR_UNAVAILABLE', `the inspector is off: ${(err as Error).message} (--inspect <port> picks another)`);
+    return undefined;
+  }
 }

@@ -3,7 +3,8 @@
  * value comes from a user: each rejection is a one-line message.
  */
 import { MAX_VIEWER_PASSWORD_CHARS } from '@wingman/protocol';
-import type { HostHeaderMode, Target } from '../forward';
+import { DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type HostHeaderMode, type Target } from '../forward';
+import { DEFAULT_INSPECT_HISTORY, DEFAULT_INSPECT_PORT, MAX_INSPECT_HISTORY } from '../inspector';
 
 /** The quick start's local tunnel server (`wingman-server` on its default port). */
 export const DEFAULT_SERVER = 'http://localhost:8080';
@@ -33,6 +34,18 @@ export interface HttpCommandFlags {
   /** --qr (true) / --no-qr (false). */
   qr?: boolean;
   password?: string;
+  /** --inspect <port|false>. */
+  inspect?: string;
+  inspectBodyLimit?: string;
+  inspectHistory?: string;
+}
+
+/** The local inspector's settings (README "Inspector"). */
+export interface InspectConfig {
+  /** First port tried; the next ones follow when it is taken. */
+  port: number;
+  bodyLimitBytes: number;
+  history: number;
 }
 
 export interface HttpConfig {
@@ -48,6 +61,8 @@ export interface HttpConfig {
   qr: boolean | undefined;
   /** Viewers must enter this password (HTTP Basic, any user name); undefined: the link alone gives access. */
   password: string | undefined;
+  /** The local inspector; undefined with --inspect false. */
+  inspect: InspectConfig | undefined;
 }
 
 /** `3000`, `localhost:3000`, `127.0.0.1:3000`, `[::1]:3000`. Host defaults to localhost. */
@@ -101,6 +116,22 @@ function parseTimeout(text: string): number {
   return Number(text);
 }
 
+function parseInspect(flags: HttpCommandFlags): InspectConfig | undefined {
+  const text = flags.inspect ?? String(DEFAULT_INSPECT_PORT);
+  if (text === 'false' || text === 'off') return undefined;
+  if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`invalid --inspect "${text}": expected a port (0 for any free one) or false`);
+  return {
+    port: Number(text),
+    bodyLimitBytes: flags.inspectBodyLimit === undefined ? DEFAULT_CAPTURE_BODY_LIMIT_BYTES : parseInteger('--inspect-body-limit', flags.inspectBodyLimit, 0, MAX_CAPTURE_BODY_LIMIT_BYTES),
+    history: flags.inspectHistory === undefined ? DEFAULT_INSPECT_HISTORY : parseInteger('--inspect-history', flags.inspectHistory, 1, MAX_INSPECT_HISTORY),
+  };
+}
+
+function parseInteger(flag: string, text: string, min: number, max: number): number {
+  if (!/^[0-9]{1,9}$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`invalid ${flag} "${text}": expected an integer, ${min}-${max}`);
+  return Number(text);
+}
+
 /** Flags win over the environment (WINGMAN_SERVER, WINGMAN_TOKEN, WINGMAN_P2P, WINGMAN_PASSWORD), which wins over defaults. */
 export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, env: NodeJS.ProcessEnv): HttpConfig {
   const p2pEnv = env.WINGMAN_P2P;
@@ -115,6 +146,7 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     timeoutMs: flags.timeout === undefined ? undefined : parseTimeout(flags.timeout),
     newSession: flags.newSession === true,
     qr: flags.qr,
+    inspect: parseInspect(flags),
     password: flags.password !== undefined ? parsePassword(flags.password, '--password') : env.WINGMAN_PASSWORD ? parsePassword(env.WINGMAN_PASSWORD, 'WINGMAN_PASSWORD') : undefined,
   };
 }

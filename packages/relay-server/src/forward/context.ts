@@ -1,5 +1,6 @@
 /** What every forwarded stream shares: the one proxy, the target and the options. */
 import type Server from 'http-proxy';
+import type { CaptureOptions } from './capture';
 import type { HostHeaderMode, Target, TransportName } from './headers';
 
 /** One line of the request log (the CLI prints it; `--json` emits it as `{"event":"request",...}`). */
@@ -22,4 +23,6 @@ export interface ForwardContext {
   hostHeader: HostHeaderMode;
   timeoutMs: number;
   onRequest: (entry: RequestLogEntry) => void;
+  /** The inspector's tap; undefined when the inspector is off. */
+  capture: CaptureOptions | undefined;
 }

@@ -14,9 +14,12 @@ import { maskingOptions } from '../ws-masking';
 import type { ForwardContext } from './context';
 import { formatHostPort, fromRawHeaders, requestHeaders, toHeaderObject, withoutHopByHop, type TransportName } from './headers';
 import { headProblem, withTransport } from './respond';
+import { createExchangeTap } from './capture';
 
-export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: ForwardContext): void {
+export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: ForwardContext, viewerId?: string): void {
   const { head } = stream;
+  // Only the handshake is captured: it ends when the upgrade is answered.
+  const tap = createExchangeTap({ ...head, method: 'GET' }, transport, viewerId, ctx.capture, { websocket: true });
   const started = performance.now();
   const hostPort = formatHostPort(ctx.target);
   let logged = false;
@@ -30,9 +33,12 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
   const refuse = (status: number, headers: HeaderList, error: string | undefined, reason: string) => {
     stream.resume();
     if (stream.responded || stream.closed) return;
-    stream.respond({ status, headers: withTransport(headers.filter(([n]) => n !== 'content-length'), transport) });
+    const sent = withTransport(headers.filter(([n]) => n !== 'content-length'), transport);
+    stream.respond({ status, headers: sent });
     stream.closeWs(1011, reason);
     log(status, error);
+    tap.responseHead(status, sent);
+    tap.finish(error);
     closeTimer = setTimeout(() => stream.reset('ERR_CANCEL', 'no WebSocket close from the viewer'), WS_CLOSE_TIMEOUT_MS);
   };
   // Messages wait (bounded by the stream window) until the local socket is open.
@@ -76,6 +82,8 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     const responseHeaders = withTransport(ws.protocol ? [['sec-websocket-protocol', ws.protocol]] : [], transport);
     stream.respond({ status: 101, headers: responseHeaders });
     log(101);
+    tap.responseHead(101, responseHeaders);
+    tap.finish();
     stream.resume();
   });
 
@@ -152,9 +160,10 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     }
     ws.close(sendableCloseCode(code), truncateReason(reason));
   });
-  stream.on('reset', () => {
+  stream.on('reset', (err) => {
     phase = 'closed';
     ws.terminate();
+    tap.finish(err.code);
   });
   stream.on('close', () => clearTimeout(closeTimer));
 }
