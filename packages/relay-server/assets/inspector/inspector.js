@@ -77,7 +77,7 @@ function row(e) {
     el('td', { text: formatSize(e.responseSize) }),
     el('td', { text: `${e.durationMs} ms` }),
     el('td', { class: 't-' + e.transport, text: e.transport + (e.replayOf ? ` of #${e.replayOf}` : '') }),
-    el('td', { class: 'muted', text: e.viewer ? e.viewer.slice(0, 12) : '' }),
+    el('td', { class: 'muted', text: !e.viewer ? '' : /[.:]/.test(e.viewer) ? e.viewer : e.viewer.slice(0, 8), title: e.viewer || '' }),
   );
   if (e.id === state.selected) tr.classList.add('selected');
   tr.addEventListener('click', () => select(e.id));
