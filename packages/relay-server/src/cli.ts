@@ -45,6 +45,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--qr', 'print the URL as a QR code (default: on a terminal, when the URL is not a localhost one)')
     .option('--no-qr', 'never print the QR code')
     .option('--password <password>', 'viewers must enter this password (HTTP Basic, any user name; env WINGMAN_PASSWORD)')
+    .option('--expires <duration>', 'end the session after this long (90s, 30m, 2h, 1d): the link stops working and viewers see that it expired')
     .option('--inspect <port|false>', 'local inspector on http://127.0.0.1:<port> (default 4040, the next free one if taken); false: off')
     .option('--inspect-body-limit <bytes>', 'bytes of each request and response body the inspector keeps (default 1048576)')
     .option('--inspect-history <n>', 'requests the inspector keeps, oldest dropped first (default 500)')
@@ -106,6 +107,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     forwarder,
     resumeStore: store,
     ...(config.password !== undefined ? { viewerPassword: config.password } : {}),
+    ...(config.expiresInMs !== undefined ? { expiresInMs: config.expiresInMs } : {}),
   });
   const p2p = config.p2p
     ? attachP2P({
@@ -145,7 +147,13 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
         config.json ? ''
         : e.code === 'ERR_TOKEN_REFUSED' ? ' (check --token or WINGMAN_TOKEN)'
         : config.password !== undefined && /viewerPassword/.test(e.message) ? ' (this tunnel server is too old for --password)'
+        : config.expiresInMs !== undefined && /expiresInMs/.test(e.message) ? ' (this tunnel server is too old for --expires)'
         : '';
+      // The end the developer asked for: a clean exit, not a failure.
+      if (e.code === 'ERR_SESSION_EXPIRED') {
+        reporter.fatal(e.code, config.json ? e.message : 'the session expired (--expires): the link no longer works');
+        return finish(0);
+      }
       reporter.fatal(e.code, e.message + hint);
       finish(1);
     });

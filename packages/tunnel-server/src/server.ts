@@ -84,7 +84,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const registry = createSessionRegistry({
     graceMs: config.sessionGraceMs,
     onExpire: (session) => {
-      logger.info({ sessionId: session.id }, 'session expired (no agent within the grace period)');
+      logger.info({ sessionId: session.id }, registry.ended(session.id) ? 'session ended at its expiry (--expires)' : 'session expired (no agent within the grace period)');
       cluster?.expired(session);
     },
     onAttach: (session) => cluster?.attached(session),

@@ -2,7 +2,7 @@
  * `wingman http` options and environment, validated into one config. Every
  * value comes from a user: each rejection is a one-line message.
  */
-import { MAX_VIEWER_PASSWORD_CHARS } from '@wingman/protocol';
+import { MAX_SESSION_EXPIRY_MS, MAX_VIEWER_PASSWORD_CHARS, MIN_SESSION_EXPIRY_MS } from '@wingman/protocol';
 import { DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type HostHeaderMode, type Target } from '../forward';
 import { DEFAULT_INSPECT_HISTORY, DEFAULT_INSPECT_PORT, MAX_INSPECT_HISTORY } from '../inspector';
 
@@ -38,6 +38,8 @@ export interface HttpCommandFlags {
   inspect?: string;
   inspectBodyLimit?: string;
   inspectHistory?: string;
+  /** --expires <duration>: 90s, 30m, 2h, 1d. */
+  expires?: string;
 }
 
 /** The local inspector's settings (README "Inspector"). */
@@ -63,6 +65,8 @@ export interface HttpConfig {
   password: string | undefined;
   /** The local inspector; undefined with --inspect false. */
   inspect: InspectConfig | undefined;
+  /** End the session this long after it starts (--expires); undefined: no expiry. */
+  expiresInMs: number | undefined;
 }
 
 /** `3000`, `localhost:3000`, `127.0.0.1:3000`, `[::1]:3000`. Host defaults to localhost. */
@@ -127,6 +131,16 @@ function parseInspect(flags: HttpCommandFlags): InspectConfig | undefined {
   };
 }
 
+const DURATION_UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90s`, `30m`, `2h`, `1d` (one number, one unit). */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^([0-9]{1,7})([smhd])$/.exec(text.trim());
+  const ms = m ? Number(m[1]) * DURATION_UNIT_MS[m[2]!]! : NaN;
+  if (!(ms >= MIN_SESSION_EXPIRY_MS && ms <= MAX_SESSION_EXPIRY_MS)) throw new UsageError(`invalid ${flag} "${text}": expected a duration such as 90s, 30m, 2h or 1d, from 1s to 30d`);
+  return ms;
+}
+
 function parseInteger(flag: string, text: string, min: number, max: number): number {
   if (!/^[0-9]{1,9}$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`invalid ${flag} "${text}": expected an integer, ${min}-${max}`);
   return Number(text);
@@ -147,6 +161,7 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     newSession: flags.newSession === true,
     qr: flags.qr,
     inspect: parseInspect(flags),
+    expiresInMs: flags.expires === undefined ? undefined : parseDuration(flags.expires, '--expires'),
     password: flags.password !== undefined ? parsePassword(flags.password, '--password') : env.WINGMAN_PASSWORD ? parsePassword(env.WINGMAN_PASSWORD, 'WINGMAN_PASSWORD') : undefined,
   };
 }

@@ -38,7 +38,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
     const event = (o: Record<string, unknown>) => (readySeen ? stdout : stderr).write(line(o));
     return {
       ready(e, forwardingTo, inspector) {
-        stdout.write(line({ event: 'ready', url: e.url, sessionId: e.sessionId, resumed: e.resumed, p2p: e.p2p, access: e.access, target: forwardingTo, ...(inspector ? { inspector } : {}) }));
+        stdout.write(line({ event: 'ready', url: e.url, sessionId: e.sessionId, resumed: e.resumed, p2p: e.p2p, access: e.access, target: forwardingTo, ...(inspector ? { inspector } : {}), ...(e.expiresAt !== undefined ? { expiresAt: new Date(e.expiresAt).toISOString() } : {}) }));
         readySeen = true;
       },
       request: (e) => event({ event: 'request', ...e }),
@@ -59,7 +59,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
       }
       readySeen = true;
       const qr = shouldPrintQr(options.qr, e.url, stdout.isTTY === true) ? `\n${renderQr(e.url)}\n` : '';
-      stdout.write(`\nWingman: share this link\n\n    ${e.url}\n${qr}${e.access === 'password' ? '    viewers need the password (--password)\n' : ''}\nforwarding to ${forwardingTo}${e.p2p ? ' (peer-to-peer when possible, relay otherwise)' : ' (relay)'}\n${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`);
+      stdout.write(`\nWingman: share this link\n\n    ${e.url}\n${qr}${e.access === 'password' ? '    viewers need the password (--password)\n' : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}\nforwarding to ${forwardingTo}${e.p2p ? ' (peer-to-peer when possible, relay otherwise)' : ' (relay)'}\n${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`);
     },
     request(e) {
       const status = e.status === 0 ? (e.error ?? 'reset') : String(e.status);
