@@ -11,6 +11,13 @@ export const DEFAULT_INSPECT_HISTORY = 500;
 /** Largest `--inspect-history`: with 1 MiB bodies, 10 000 entries could hold ~20 GiB; past that it is a leak, not a history. */
 export const MAX_INSPECT_HISTORY = 10_000;
 
+/**
+ * Body bytes the ring may hold in all; past it the oldest entries go first,
+ * whatever --inspect-history says. 500 entries of two 1 MiB bodies would
+ * otherwise pin 1 GiB in a process that normally needs ~50 MiB.
+ */
+export const INSPECT_STORE_MAX_BYTES = 128 * 1024 * 1024;
+
 export type EntryTransport = TransportName | 'replay';
 
 export interface Entry extends Omit<Capture, 'transport'> {
@@ -59,10 +66,13 @@ export interface RequestStore {
   subscribe(fn: (event: { type: 'added'; entry: Entry } | { type: 'cleared' }) => void): () => void;
 }
 
-export function createRequestStore(capacity = DEFAULT_INSPECT_HISTORY): RequestStore {
+const bodyBytes = (e: Entry) => e.requestBody.data.length + e.responseBody.data.length;
+
+export function createRequestStore(capacity = DEFAULT_INSPECT_HISTORY, maxBytes = INSPECT_STORE_MAX_BYTES): RequestStore {
   if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity ${capacity} must be a positive integer`);
   let entries: Entry[] = [];
   let nextId = 1;
+  let bytes = 0;
   const listeners = new Set<(e: { type: 'added'; entry: Entry } | { type: 'cleared' }) => void>();
   const emit = (e: { type: 'added'; entry: Entry } | { type: 'cleared' }) => {
     for (const fn of listeners) {
@@ -77,7 +87,9 @@ export function createRequestStore(capacity = DEFAULT_INSPECT_HISTORY): RequestS
     add(capture, extra = {}) {
       const entry: Entry = { ...capture, id: nextId++, transport: extra.transport ?? capture.transport, ...(extra.replayOf !== undefined ? { replayOf: extra.replayOf } : {}) };
       entries.push(entry);
-      if (entries.length > capacity) entries.shift();
+      bytes += bodyBytes(entry);
+      // The newest entry always stays, even alone over the budget (a body is at most the capture cap).
+      while (entries.length > 1 && (entries.length > capacity || bytes > maxBytes)) bytes -= bodyBytes(entries.shift()!);
       emit({ type: 'added', entry });
       return entry;
     },
@@ -85,6 +97,7 @@ export function createRequestStore(capacity = DEFAULT_INSPECT_HISTORY): RequestS
     list: (filter) => (filter ? entries.filter((e) => matches(e, filter)) : [...entries]),
     clear() {
       entries = [];
+      bytes = 0;
       emit({ type: 'cleared' });
     },
     subscribe(fn) {

@@ -46,6 +46,19 @@ describe('request store', () => {
     expect(store.add(capture()).id).toBe(6);
   });
 
+  it('drops the oldest entries when their bodies pass the byte budget', () => {
+    const store = createRequestStore(100, 10);
+    const body = (n: number) => ({ data: Buffer.alloc(n), size: n, truncated: false });
+    store.add(capture({ requestBody: body(4) }));
+    store.add(capture({ responseBody: body(4) }));
+    expect(store.list().map((e) => e.id)).toEqual([1, 2]);
+    store.add(capture({ requestBody: body(3) }));
+    expect(store.list().map((e) => e.id)).toEqual([2, 3]);
+    // One entry over the budget on its own is kept (the newest always is).
+    store.add(capture({ responseBody: body(20) }));
+    expect(store.list().map((e) => e.id)).toEqual([4]);
+  });
+
   it('filters by status class, method, transport, path and header', () => {
     const store = createRequestStore();
     store.add(capture({ target: '/a', status: 404, requestHeaders: [['x-k', 'Alpha']] }));
