@@ -81,6 +81,31 @@ describe('inspector page (Chromium)', () => {
     expect(errors).toEqual([]);
   });
 
+  it('shows a JSON syntax error, binary bodies as hex and images as images', async () => {
+    const page = browser.page;
+    await openInspector(page);
+    await send(t.serverPort, t.host, { method: 'POST', path: '/echo?bad-json', body: Buffer.from('{"a": 1,,}'), headers: { 'content-type': 'application/json' } });
+    await row(page, '/echo?bad-json').click();
+    await page.locator('#detail-title', { hasText: '/echo?bad-json' }).waitFor({ timeout: UI_TIMEOUT_MS });
+    await page.locator('#req-body .note.error', { hasText: 'JSON syntax error' }).waitFor({ timeout: UI_TIMEOUT_MS });
+    expect(await page.locator('#req-body pre').textContent()).toBe('{"a": 1,,}');
+
+    await send(t.serverPort, t.host, { path: '/bytes?n=40' });
+    await row(page, '/bytes?n=40').click();
+    await page.locator('#detail-title', { hasText: '/bytes?n=40' }).waitFor({ timeout: UI_TIMEOUT_MS });
+    await page.locator('#res-body pre.hex').waitFor({ timeout: UI_TIMEOUT_MS });
+    expect(await page.locator('#res-body pre.hex').textContent()).toMatch(/^00000000  [0-9a-f]{2}( [0-9a-f]{2}){15}  /);
+
+    // A 1×1 PNG.
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+    await send(t.serverPort, t.host, { method: 'PUT', path: '/echo?image', body: png, headers: { 'content-type': 'image/png' } });
+    await row(page, '/echo?image').click();
+    await page.locator('#detail-title', { hasText: '/echo?image' }).waitFor({ timeout: UI_TIMEOUT_MS });
+    const img = page.locator('#req-body img');
+    await img.waitFor({ timeout: UI_TIMEOUT_MS });
+    expect(await img.evaluate((e: HTMLImageElement) => e.decode().then(() => e.naturalWidth))).toBe(1);
+  });
+
   it('filters the list by status and clears it', async () => {
     const page = browser.page;
     await openInspector(page);
