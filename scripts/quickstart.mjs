@@ -146,7 +146,9 @@ async function main() {
   const line = '─'.repeat(Math.max(ready.url.length + 14, 56));
   console.log(
     `\n${line}\n  Wingman is sharing ${what}\n\n  ➜  Open:  ${ready.url}\n\n` +
-      `  Tunnel server: ${serverUrl} · transport: ${p2p}\n  Ctrl-C to stop.\n${line}\n`,
+      `  Tunnel server: ${serverUrl} · transport: ${p2p}\n` +
+      (typeof ready.inspector === 'string' ? `  Inspect requests: ${ready.inspector}\n` : '') +
+      `  Ctrl-C to stop.\n${line}\n`,
   );
 }
 

@@ -59,7 +59,18 @@ export interface RegisterMessage {
    * silently ignored.
    */
   viewerPassword?: string;
+  /**
+   * End the session this long after it was created (`wingman http --expires`):
+   * the server then closes the agent (`ERR_SESSION_EXPIRED`) and viewers get
+   * a "link expired" page. A resumed session keeps its first deadline. An
+   * older server refuses the unknown field, so an expiry is never ignored.
+   */
+  expiresInMs?: number;
 }
+
+/** Shortest and longest session expiry, ms: one second (tests, demos) to 30 days (longer is not an expiry). */
+export const MIN_SESSION_EXPIRY_MS = 1_000;
+export const MAX_SESSION_EXPIRY_MS = 30 * 86_400_000;
 
 /** Longest viewer password, characters (a passphrase fits; bounds hashing and header size). */
 export const MAX_VIEWER_PASSWORD_CHARS = 256;
@@ -78,6 +89,8 @@ export interface RegisteredMessage {
   p2p: P2PSettings;
   /** 'password' when the server applied the register's viewerPassword; sent only then (older agents reject unknown fields). */
   access?: 'password';
+  /** When the session ends (ms since the epoch); sent only when the register asked for an expiry. */
+  expiresAt?: number;
 }
 
 /** server → agent: a refusal or failure, then the server closes the socket. */
@@ -176,13 +189,14 @@ export function parseAgentMessage(text: string): AgentToServer {
   const o = parseObject(text);
   switch (o.type) {
     case 'register': {
-      onlyKeys(o, ['type', 'version', 'resume', 'p2p', 'client', 'viewerPassword']);
+      onlyKeys(o, ['type', 'version', 'resume', 'p2p', 'client', 'viewerPassword', 'expiresInMs']);
       const m: RegisterMessage = { type: 'register', version: int(o, 'version', 0, 255), p2p: bool(o, 'p2p'), client: str(o, 'client', 100) };
       if (o.viewerPassword !== undefined) {
         const pw = str(o, 'viewerPassword', MAX_VIEWER_PASSWORD_CHARS);
         if (pw.length === 0) throw protocolError('ERR_INVALID_PAYLOAD', '"viewerPassword" must not be empty');
         m.viewerPassword = pw;
       }
+      if (o.expiresInMs !== undefined) m.expiresInMs = int(o, 'expiresInMs', MIN_SESSION_EXPIRY_MS, MAX_SESSION_EXPIRY_MS);
       if (o.resume !== undefined) {
         const r = obj(o, 'resume');
         onlyKeys(r, ['sessionId', 'resumeSecret']);
@@ -223,7 +237,7 @@ export function parseServerMessage(text: string): ServerToAgent {
   const o = parseObject(text);
   switch (o.type) {
     case 'registered': {
-      onlyKeys(o, ['type', 'sessionId', 'url', 'resumeSecret', 'graceMs', 'resumed', 'p2p', 'access']);
+      onlyKeys(o, ['type', 'sessionId', 'url', 'resumeSecret', 'graceMs', 'resumed', 'p2p', 'access', 'expiresAt']);
       const m: RegisteredMessage = {
         type: 'registered',
         sessionId: str(o, 'sessionId', 64),
@@ -237,6 +251,8 @@ export function parseServerMessage(text: string): ServerToAgent {
         if (o.access !== 'password') throw protocolError('ERR_INVALID_PAYLOAD', '"access" must be "password"');
         m.access = 'password';
       }
+      // Epoch ms, up to year 2286: bounds a garbled value.
+      if (o.expiresAt !== undefined) m.expiresAt = int(o, 'expiresAt', 0, 9_999_999_999_999);
       return m;
     }
     case 'error':

@@ -6,13 +6,14 @@ import { Command, CommanderError, Option } from 'commander';
 import { join } from 'node:path';
 import { createAgent, createFileResumeStore, createMemoryResumeStore, defaultStateDir, resumeKey } from './agent';
 import { acquireInstanceSlot, MAX_INSTANCE_SLOTS, slotKey, type InstanceSlot } from './agent/instance-slot';
-import { createForwarder, formatHostPort } from './forward';
+import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from './forward';
+import { createInspector, type Inspector } from './inspector';
 import { attachP2P } from './p2p/agent-p2p';
 import { PASSWORD_ARGV_WARNING, resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from './cli/options';
 import { probeTarget } from './cli/probe';
 import { runFetch, type FetchFlags } from './cli/fetch';
 import { exitCodeFor } from './cli/exit-codes';
-import { createReporter, type Output } from './cli/reporter';
+import { createReporter, type Output, type Reporter } from './cli/reporter';
 import { VERSION } from './version';
 
 export interface CliIo {
@@ -49,6 +50,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--ws-max-message-bytes <n>', 'largest WebSocket message relayed either way; a larger one closes its WebSocket with 1009 (env WINGMAN_WS_MAX_MESSAGE_BYTES; default 1048576)')
     .option('--password <password>', 'viewers must enter this password (HTTP Basic, any user name; env WINGMAN_PASSWORD; visible in ps: prefer the env or --password-file)')
     .option('--password-file <path>', 'read the viewer password from this file (one trailing newline ignored)')
+    .option('--expires <duration>', 'end the session after this long (90s, 30m, 2h, 1d): the link stops working and viewers see that it expired')
+    .option('--inspect <port|false>', 'local inspector on http://127.0.0.1:<port> (default 4040, the next free one if taken); false: off')
+    .option('--inspect-body-limit <bytes>', 'bytes of each request and response body the inspector keeps (default 1048576)')
+    .option('--inspect-history <n>', 'requests the inspector keeps, oldest dropped first (default 500)')
     .action((target: string, flags: HttpCommandFlags) => {
       const config = resolveHttpConfig(target, flags, io.env);
       if (flags.password !== undefined) io.stderr.write(`${PASSWORD_ARGV_WARNING}\n`);
@@ -102,6 +107,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     ? createFileResumeStore({ file: join(stateDir, 'sessions.json'), key: slotKey(key, slot.slot), onError: (e) => noRestartResume(e.message) })
     : createMemoryResumeStore();
   if (config.newSession) store.clear();
+  const inspector = await startInspector(config, reporter);
   // Relayed streams; P2P streams are forwarded by the P2P host process (p2p/isolated-peer-host.ts) with the same settings.
   const forwarder = createForwarder({
     target: config.target,
@@ -109,6 +115,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
     wsMaxMessageBytes: config.wsMaxMessageBytes,
     onRequest: (entry) => reporter.request(entry),
+    ...(inspector ? { capture: inspector.capture } : {}),
   });
   const agent = createAgent({
     server: config.server,
@@ -119,12 +126,14 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     wsMaxMessageBytes: config.wsMaxMessageBytes,
     resumeStore: store,
     ...(config.password !== undefined ? { viewerPassword: config.password } : {}),
+    ...(config.expiresInMs !== undefined ? { expiresInMs: config.expiresInMs } : {}),
   });
   const p2p = config.p2p
     ? attachP2P({
         agent,
         forward: { target: config.target, hostHeader: config.hostHeader, wsMaxMessageBytes: config.wsMaxMessageBytes, ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}) },
         onRequest: (entry) => reporter.request(entry),
+        ...(inspector ? { capture: inspector.capture } : {}),
         onPeer: (r) => reporter.peer(r),
         onHostCrash: (c) =>
           reporter.warning(
@@ -144,10 +153,13 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
       void agent.close().then(() => {
         forwarder.close();
         slot?.release();
-        resolve(code);
+        void (inspector?.close() ?? Promise.resolve()).then(() => resolve(code));
       });
     };
-    agent.on('ready', (e) => reporter.ready(e, `http://${hostPort}`));
+    agent.on('ready', (e) => {
+      inspector?.setTunnel({ publicUrl: e.url, sessionId: e.sessionId, p2p: e.p2p, access: e.access });
+      reporter.ready(e, `http://${hostPort}`, inspector?.url);
+    });
     agent.on('reconnecting', (e) => reporter.reconnecting(e));
     agent.on('disconnected', (e) => reporter.disconnected(e));
     agent.on('fatal', (e) => {
@@ -155,7 +167,13 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
         config.json ? ''
         : e.code === 'ERR_TOKEN_REFUSED' ? ' (check --token or WINGMAN_TOKEN)'
         : config.password !== undefined && /viewerPassword/.test(e.message) ? ' (this tunnel server is too old for --password)'
+        : config.expiresInMs !== undefined && /expiresInMs/.test(e.message) ? ' (this tunnel server is too old for --expires)'
         : '';
+      // The end the developer asked for: a clean exit, not a failure.
+      if (e.code === 'ERR_SESSION_EXPIRED') {
+        reporter.fatal(e.code, config.json ? e.message : 'the session expired (--expires): the link no longer works');
+        return finish(0);
+      }
       reporter.fatal(e.code, e.message + hint);
       finish(exitCodeFor(e.code));
     });
@@ -173,4 +191,21 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     });
     agent.start();
   });
+}
+
+/** The inspector, started before the tunnel so its URL is in the banner; undefined when off or when no port was free (a warning says so). */
+async function startInspector(config: HttpConfig, reporter: Reporter): Promise<(Inspector & { url: string }) | undefined> {
+  if (!config.inspect) return undefined;
+  const inspector = createInspector({
+    ...config.inspect,
+    target: config.target,
+    hostHeader: config.hostHeader,
+    timeoutMs: config.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
+  });
+  try {
+    return Object.assign(inspector, { url: await inspector.start() });
+  } catch (err) {
+    reporter.warning('WARN_INSPECTOR_UNAVAILABLE', `the inspector is off: ${(err as Error).message} (--inspect <port> picks another)`);
+    return undefined;
+  }
 }

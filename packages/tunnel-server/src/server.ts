@@ -114,7 +114,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     graceMs: config.sessionGraceMs,
     onExpire: (session) => {
       tokenSessions.remove(session);
-      logger.info({ sessionId: session.id }, 'session expired (no agent within the grace period)');
+      logger.info({ sessionId: session.id }, registry.ended(session.id) ? 'session ended at its expiry (--expires)' : 'session expired (no agent within the grace period)');
       cluster?.expired(session);
     },
     onAttach: (session) => cluster?.attached(session),

@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   MAX_CONTROL_MESSAGE_BYTES,
+  MAX_SESSION_EXPIRY_MS,
   MAX_VIEWER_PASSWORD_CHARS,
+  MIN_SESSION_EXPIRY_MS,
   parseAgentMessage,
   parseServerMessage,
   parseSignalHello,
@@ -83,6 +85,17 @@ describe('control message validation', () => {
     expect(parseServerMessage(JSON.stringify({ ...registered, access: 'password' }))).toMatchObject({ access: 'password' });
     expect(parseServerMessage(JSON.stringify(registered))).not.toHaveProperty('access');
     refused(() => parseServerMessage(JSON.stringify({ ...registered, access: 'open' })), /"access" must be "password"/);
+  });
+
+  it('carries an expiry in register (1 s to 30 days) and its deadline in registered, refusing anything else', () => {
+    expect(parseAgentMessage(JSON.stringify({ ...register, expiresInMs: 7_200_000 }))).toMatchObject({ expiresInMs: 7_200_000 });
+    expect(parseAgentMessage(JSON.stringify(register))).not.toHaveProperty('expiresInMs');
+    refused(() => parseAgentMessage(JSON.stringify({ ...register, expiresInMs: MIN_SESSION_EXPIRY_MS - 1 })), /"expiresInMs" must be an integer/);
+    refused(() => parseAgentMessage(JSON.stringify({ ...register, expiresInMs: MAX_SESSION_EXPIRY_MS + 1 })), /"expiresInMs" must be an integer/);
+    refused(() => parseAgentMessage(JSON.stringify({ ...register, expiresInMs: '2h' })), /"expiresInMs" must be an integer/);
+    const registered = JSON.parse(jsonExamples().find((e) => e.includes('"registered"'))!) as Record<string, unknown>;
+    expect(parseServerMessage(JSON.stringify({ ...registered, expiresAt: 1_800_000_000_000 }))).toMatchObject({ expiresAt: 1_800_000_000_000 });
+    refused(() => parseServerMessage(JSON.stringify({ ...registered, expiresAt: -1 })), /"expiresAt" must be an integer/);
   });
 
   it('refuses ICE servers that are not stun:/turn: URLs', () => {

@@ -64,7 +64,17 @@ export interface AgentOptions {
   heartbeatTimeoutMs?: number;
   /** Viewers must present this password (`wingman http --password`). The agent refuses to serve if the server does not confirm it. */
   viewerPassword?: string;
+  /**
+   * End the session this long after it was registered (`wingman http --expires`).
+   * The tunnel server enforces it (viewers then get a "link expired" page) and
+   * the agent stops with a `fatal` ERR_SESSION_EXPIRED; if the server cannot
+   * say so, the agent stops by itself EXPIRY_BACKSTOP_MS later.
+   */
+  expiresInMs?: number;
 }
+
+/** After its own reckoning of the deadline, how long the agent waits for the server's ERR_SESSION_EXPIRED before stopping anyway, ms. */
+export const EXPIRY_BACKSTOP_MS = 5_000;
 
 export interface ReadyEvent {
   url: string;
@@ -77,6 +87,8 @@ export interface ReadyEvent {
   p2pSettings: P2PSettings;
   /** 'password': viewers need the password; 'link': the URL alone gives access. */
   access: 'password' | 'link';
+  /** When the session ends (server clock, ms since epoch), with `expiresInMs`. */
+  expiresAt?: number;
 }
 
 export interface AgentEvents {
@@ -129,13 +141,14 @@ export function createAgent(options: AgentOptions): Agent {
   let cancelAttempt: (() => void) | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
+  let expiryBackstop: NodeJS.Timeout | undefined;
   let ws: WebSocket | undefined;
   let conn: Connection | undefined;
 
   const connect = () => {
     state = 'connecting';
     const resume = store.load();
-    const register: RegisterMessage = { type: 'register', version: PROTOCOL_VERSION, p2p: options.p2p ?? true, client: `wingman/${VERSION}`, ...(resume ? { resume } : {}), ...(options.viewerPassword !== undefined ? { viewerPassword: options.viewerPassword } : {}) };
+    const register: RegisterMessage = { type: 'register', version: PROTOCOL_VERSION, p2p: options.p2p ?? true, client: `wingman/${VERSION}`, ...(resume ? { resume } : {}), ...(options.viewerPassword !== undefined ? { viewerPassword: options.viewerPassword } : {}), ...(options.expiresInMs !== undefined ? { expiresInMs: options.expiresInMs } : {}) };
     cancelAttempt = connectOnce({
       url,
       token: options.token,
@@ -170,8 +183,11 @@ export function createAgent(options: AgentOptions): Agent {
       // A refused resume is not fatal. In use (the tunnel server's
       // ERR_SESSION_IN_USE): the previous agent's socket is not seen closed
       // yet (a restart seconds after a crash) — try again, a few times.
-      // Anything else: register a new session at once. (An unknown or expired
-      // session is not refused: the server answers with a new one.)
+      // Anything else: register a new session at once. (An unknown session is
+      // not refused: the server answers with a new one. One that reached its
+      // --expires deadline is refused with ERR_SESSION_EXPIRED: this process
+      // stops if that deadline was its own, a restarted one starts afresh.)
+      if (failure.code === 'ERR_SESSION_EXPIRED' && expiryBackstop !== undefined) return fatal(failure.code, failure.message);
       if (/IN_USE|BUSY/i.test(failure.code) && busyResumes++ < MAX_BUSY_RESUME_ATTEMPTS) return scheduleRetry(`${failure.code}: ${failure.message}`);
       store.clear();
       return scheduleRetry(`${failure.code}: ${failure.message}; registering a new session`, 0);
@@ -194,6 +210,15 @@ export function createAgent(options: AgentOptions): Agent {
       ws = socket;
       return fatal('ERR_ACCESS_UNSUPPORTED', 'the tunnel server did not confirm the viewer password; it may be too old for --password');
     }
+    if (options.expiresInMs !== undefined && message.expiresAt === undefined) {
+      ws = socket;
+      return fatal('ERR_EXPIRY_UNSUPPORTED', 'the tunnel server did not confirm the expiry; it may be too old for --expires');
+    }
+    if (options.expiresInMs !== undefined && expiryBackstop === undefined) {
+      // Measured on this clock from the first registration, as the server's deadline is on its own.
+      const ms = options.expiresInMs + EXPIRY_BACKSTOP_MS;
+      expiryBackstop = setTimeout(() => fatal('ERR_SESSION_EXPIRED', `the session reached its expiry (${Math.round(options.expiresInMs! / 1000)} s)`), ms);
+    }
     state = 'live';
     everRegistered = true;
     lastFailureCode = undefined;
@@ -207,7 +232,7 @@ export function createAgent(options: AgentOptions): Agent {
     c.on('stream', (stream) => forwarder.handleStream(stream, 'relay'));
     socket.on('close', (code: number, reason: Buffer) => onSocketClose(socket, c, code, reason.toString('utf8')));
     startHeartbeat(socket, c);
-    emitter.emit('ready', { url: message.url, sessionId: message.sessionId, resumed: message.resumed, p2p: message.p2p.enabled, p2pSettings: message.p2p, access: message.access === 'password' ? 'password' : 'link' });
+    emitter.emit('ready', { url: message.url, sessionId: message.sessionId, resumed: message.resumed, p2p: message.p2p.enabled, p2pSettings: message.p2p, access: message.access === 'password' ? 'password' : 'link', ...(message.expiresAt !== undefined ? { expiresAt: message.expiresAt } : {}) });
   }
 
   function onControlText(text: string): void {
@@ -219,6 +244,8 @@ export function createAgent(options: AgentOptions): Agent {
     }
     // The server refuses something this agent sent and closes the connection;
     // the reconnect (same URL) is the "reset the connection, keep running" answer.
+    // Except an expiry: the session is gone for good, and a reconnect would only make a new URL.
+    if (message.type === 'error' && message.code === 'ERR_SESSION_EXPIRED') return fatal(message.code, message.message);
     if (message.type === 'error') return void (serverError = `${message.code}: ${message.message}`);
     if (message.type !== 'registered') emitter.emit('control', message);
   }
@@ -259,6 +286,7 @@ export function createAgent(options: AgentOptions): Agent {
   function stop(): void {
     state = 'stopped';
     clearTimeout(retryTimer);
+    clearTimeout(expiryBackstop);
     clearInterval(heartbeat);
     cancelAttempt?.();
     cancelAttempt = undefined;

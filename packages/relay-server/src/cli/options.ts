@@ -2,9 +2,10 @@
  * `wingman http` options and environment, validated into one config. Every
  * value comes from a user: each rejection is a one-line message.
  */
-import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_VIEWER_PASSWORD_CHARS, MAX_WS_MESSAGE_BYTES } from '@wingman/protocol';
+import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_SESSION_EXPIRY_MS, MAX_VIEWER_PASSWORD_CHARS, MAX_WS_MESSAGE_BYTES, MIN_SESSION_EXPIRY_MS } from '@wingman/protocol';
 import { readFileSync } from 'node:fs';
-import type { HostHeaderMode, Target } from '../forward';
+import { DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type HostHeaderMode, type Target } from '../forward';
+import { DEFAULT_INSPECT_HISTORY, DEFAULT_INSPECT_PORT, MAX_INSPECT_HISTORY } from '../inspector';
 
 /** The quick start's local tunnel server (`wingman-server` on its default port). */
 export const DEFAULT_SERVER = 'http://localhost:8080';
@@ -36,6 +37,20 @@ export interface HttpCommandFlags {
   password?: string;
   wsMaxMessageBytes?: string;
   passwordFile?: string;
+  /** --inspect <port|false>. */
+  inspect?: string;
+  inspectBodyLimit?: string;
+  inspectHistory?: string;
+  /** --expires <duration>: 90s, 30m, 2h, 1d. */
+  expires?: string;
+}
+
+/** The local inspector's settings (README "Inspector"). */
+export interface InspectConfig {
+  /** First port tried; the next ones follow when it is taken. */
+  port: number;
+  bodyLimitBytes: number;
+  history: number;
 }
 
 export interface HttpConfig {
@@ -53,6 +68,10 @@ export interface HttpConfig {
   password: string | undefined;
   /** Largest WebSocket message relayed either way, bytes. */
   wsMaxMessageBytes: number;
+  /** The local inspector; undefined with --inspect false. */
+  inspect: InspectConfig | undefined;
+  /** End the session this long after it starts (--expires); undefined: no expiry. */
+  expiresInMs: number | undefined;
 }
 
 /** `3000`, `localhost:3000`, `127.0.0.1:3000`, `[::1]:3000`. Host defaults to localhost. */
@@ -140,6 +159,32 @@ function parseWsMaxMessageBytes(text: string, source: string): number {
   return Number(text);
 }
 
+function parseInspect(flags: HttpCommandFlags): InspectConfig | undefined {
+  const text = flags.inspect ?? String(DEFAULT_INSPECT_PORT);
+  if (text === 'false' || text === 'off') return undefined;
+  if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`invalid --inspect "${text}": expected a port (0 for any free one) or false`);
+  return {
+    port: Number(text),
+    bodyLimitBytes: flags.inspectBodyLimit === undefined ? DEFAULT_CAPTURE_BODY_LIMIT_BYTES : parseInteger('--inspect-body-limit', flags.inspectBodyLimit, 0, MAX_CAPTURE_BODY_LIMIT_BYTES),
+    history: flags.inspectHistory === undefined ? DEFAULT_INSPECT_HISTORY : parseInteger('--inspect-history', flags.inspectHistory, 1, MAX_INSPECT_HISTORY),
+  };
+}
+
+const DURATION_UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90s`, `30m`, `2h`, `1d` (one number, one unit). */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^([0-9]{1,7})([smhd])$/.exec(text.trim());
+  const ms = m ? Number(m[1]) * DURATION_UNIT_MS[m[2]!]! : NaN;
+  if (!(ms >= MIN_SESSION_EXPIRY_MS && ms <= MAX_SESSION_EXPIRY_MS)) throw new UsageError(`invalid ${flag} "${text}": expected a duration such as 90s, 30m, 2h or 1d, from 1s to 30d`);
+  return ms;
+}
+
+function parseInteger(flag: string, text: string, min: number, max: number): number {
+  if (!/^[0-9]{1,9}$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`invalid ${flag} "${text}": expected an integer, ${min}-${max}`);
+  return Number(text);
+}
+
 /** Flags win over the environment (WINGMAN_SERVER, WINGMAN_TOKEN, WINGMAN_P2P, WINGMAN_PASSWORD, WINGMAN_WS_MAX_MESSAGE_BYTES), which wins over defaults. Reads --password-file. */
 export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, env: NodeJS.ProcessEnv): HttpConfig {
   const p2pEnv = env.WINGMAN_P2P;
@@ -159,5 +204,7 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
       : env.WINGMAN_WS_MAX_MESSAGE_BYTES ? parseWsMaxMessageBytes(env.WINGMAN_WS_MAX_MESSAGE_BYTES, 'WINGMAN_WS_MAX_MESSAGE_BYTES')
       : DEFAULT_WS_MESSAGE_LIMIT_BYTES,
     password: resolvePassword(flags, env),
+    inspect: parseInspect(flags),
+    expiresInMs: flags.expires === undefined ? undefined : parseDuration(flags.expires, '--expires'),
   };
 }

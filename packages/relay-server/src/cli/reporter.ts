@@ -17,7 +17,8 @@ export interface Output {
 }
 
 export interface Reporter {
-  ready(event: ReadyEvent, forwardingTo: string): void;
+  /** `inspector`: the local inspector's URL, when it runs. */
+  ready(event: ReadyEvent, forwardingTo: string, inspector?: string): void;
   request(entry: RequestLogEntry): void;
   /** A viewer's P2P connection changed (connected, failed → relay, closed). */
   peer(report: PeerReport): void;
@@ -36,8 +37,8 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
     const line = (o: Record<string, unknown>) => JSON.stringify(o) + '\n';
     const event = (o: Record<string, unknown>) => (readySeen ? stdout : stderr).write(line(o));
     return {
-      ready(e, forwardingTo) {
-        stdout.write(line({ event: 'ready', url: e.url, sessionId: e.sessionId, resumed: e.resumed, p2p: e.p2p, access: e.access, target: forwardingTo }));
+      ready(e, forwardingTo, inspector) {
+        stdout.write(line({ event: 'ready', url: e.url, sessionId: e.sessionId, resumed: e.resumed, p2p: e.p2p, access: e.access, target: forwardingTo, ...(inspector ? { inspector } : {}), ...(e.expiresAt !== undefined ? { expiresAt: new Date(e.expiresAt).toISOString() } : {}) }));
         readySeen = true;
       },
       request: (e) => event({ event: 'request', ...e }),
@@ -51,14 +52,14 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
   }
 
   return {
-    ready(e, forwardingTo) {
+    ready(e, forwardingTo, inspector) {
       if (readySeen) {
         stdout.write(e.resumed ? `Reconnected: ${e.url} (same URL)\n` : `Reconnected with a NEW URL: ${e.url}\n`);
         return;
       }
       readySeen = true;
       const qr = shouldPrintQr(options.qr, e.url, stdout.isTTY === true) ? `\n${renderQr(e.url)}\n` : '';
-      stdout.write(`\nWingman: share this link\n\n    ${e.url}\n${qr}${e.access === 'password' ? '    viewers need the password (--password)\n' : ''}\nforwarding to ${forwardingTo}${e.p2p ? ' (peer-to-peer when possible, relay otherwise)' : ' (relay)'}\nCtrl+C to stop.\n\n`);
+      stdout.write(`\nWingman: share this link\n\n    ${e.url}\n${qr}${e.access === 'password' ? '    viewers need the password (--password)\n' : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}\nforwarding to ${forwardingTo}${e.p2p ? ' (peer-to-peer when possible, relay otherwise)' : ' (relay)'}\n${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`);
     },
     request(e) {
       const status = e.status === 0 ? (e.error ?? 'reset') : String(e.status);

@@ -1,6 +1,7 @@
 /** What every forwarded stream shares: the one proxy, the target and the options. */
 import type Server from 'http-proxy';
 import type { AppAddress } from './app-urls';
+import type { CaptureOptions } from './capture';
 import type { HostHeaderMode, Target, TransportName } from './headers';
 
 /** One line of the request log (the CLI prints it; `--json` emits it as `{"event":"request",...}`). */
@@ -27,4 +28,6 @@ export interface ForwardContext {
   /** Largest WebSocket message taken from the local app (ws's maxPayload); a larger one closes both legs with 1009. */
   wsMaxMessageBytes: number;
   onRequest: (entry: RequestLogEntry) => void;
+  /** The inspector's tap; undefined when the inspector is off. */
+  capture: CaptureOptions | undefined;
 }

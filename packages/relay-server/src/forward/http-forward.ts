@@ -15,6 +15,7 @@ import { rewriteAppUrls, sessionOrigin } from './app-urls';
 import { createRequestBody, type RequestStub } from './request-body';
 import { headProblem, pipeBody, sendPage, withTransport } from './respond';
 import type { ForwardContext } from './context';
+import { createExchangeTap } from './capture';
 
 /** Methods that carry a body by definition; without one they get `content-length: 0`, as browsers send. */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -31,8 +32,9 @@ export function attachResponseRouter(proxy: Server): void {
   });
 }
 
-export function forwardHttp(stream: Stream, transport: TransportName, ctx: ForwardContext): void {
+export function forwardHttp(stream: Stream, transport: TransportName, ctx: ForwardContext, viewerId?: string): void {
   const { head } = stream;
+  const tap = createExchangeTap(head, transport, viewerId, ctx.capture);
   const started = performance.now();
   const hostPort = formatHostPort(ctx.target);
   let state: 'waiting' | 'responding' | 'done' = 'waiting';
@@ -66,6 +68,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     if (state === 'done') return;
     state = 'done';
     clearTimeout(headTimer);
+    tap.finish();
     if (body.complete || stream.closed) return;
     abortUpstream();
     body.discard();
@@ -75,12 +78,20 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   const fail = (page: ErrorPage, error: string) => {
     if (state === 'done') return;
     abortUpstream();
-    if (sendPage(stream, page, transport)) log(page.status, error);
-    else stream.reset('ERR_UPSTREAM_ERROR', error);
+    if (sendPage(stream, page, transport)) {
+      log(page.status, error);
+      tap.responseHead(page.status, withTransport(page.headers, transport));
+      tap.responseChunk(page.body);
+    } else {
+      stream.reset('ERR_UPSTREAM_ERROR', error);
+    }
+    tap.finish(error);
     done();
   };
 
   const framing = checkFraming(head.headers);
+  // Before the body's own listener, so the tap sees every chunk the stub does.
+  if (ctx.capture) stream.on('data', (chunk) => tap.requestChunk(chunk));
   const body = createRequestBody(stream, {
     contentLength: framing.ok ? framing.contentLength : undefined,
     onFramingKnown: (hasBody) => {
@@ -91,6 +102,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
 
   stream.on('reset', (err) => {
     log(0, err.code);
+    tap.finish(err.code);
     state = 'done';
     abortUpstream();
   });
@@ -135,6 +147,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     if (problem) return fail(badResponsePage(hostPort, problem), 'ERR_UPSTREAM_ERROR');
     state = 'responding';
     log(status);
+    tap.responseHead(status, headers);
     // RFC 9110 §6.4.1: HEAD, 204 and 304 responses never carry content.
     if (head.method === 'HEAD' || status === 204 || status === 304) {
       stream.respond({ status, headers }, { end: true });
@@ -142,10 +155,12 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
       return done();
     }
     stream.respond({ status, headers });
+    if (ctx.capture) res.on('data', (chunk: Buffer) => tap.responseChunk(chunk));
     pipeBody(res, stream, {
       onEnd: done,
       onAbort: (reason) => {
         if (state === 'done') return;
+        tap.finish('ERR_UPSTREAM_ERROR');
         stream.reset('ERR_UPSTREAM_ERROR', reason);
         state = 'done';
         abortUpstream();

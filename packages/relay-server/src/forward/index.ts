@@ -9,6 +9,7 @@ import { Agent } from 'node:http';
 import httpProxy from 'http-proxy';
 import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES, type Stream } from '@wingman/protocol';
 import { DEFAULT_RESPONSE_TIMEOUT_MS, UPSTREAM_KEEP_ALIVE_IDLE_MS } from './constants';
+import type { CaptureOptions } from './capture';
 import type { ForwardContext, RequestLogEntry } from './context';
 import type { HostHeaderMode, Target, TransportName } from './headers';
 import { appAddress } from './app-urls';
@@ -16,6 +17,8 @@ import { attachResponseRouter, forwardHttp } from './http-forward';
 import { forwardWebSocket } from './ws-forward';
 
 export type { RequestLogEntry } from './context';
+export { createBodyTap, DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type Capture, type CapturedBody, type CaptureOptions } from './capture';
+export { requestHeaders } from './headers';
 export type { HostHeaderMode, Target, TransportName } from './headers';
 export { formatHostPort } from './headers';
 export { TRANSPORT_HEADER, DEFAULT_RESPONSE_TIMEOUT_MS } from './constants';
@@ -35,11 +38,16 @@ export interface ForwarderOptions {
   wsMaxMessageBytes?: number;
   /** Called once per stream when its status is known (for the request log). Must not throw. */
   onRequest?: (entry: RequestLogEntry) => void;
+  /** Capture each exchange for the inspector (heads, bodies up to a cap). Default off. */
+  capture?: CaptureOptions;
 }
 
 export interface Forwarder {
-  /** Serves one stream a peer opened. Attaches its listeners synchronously; never throws for a bad stream. */
-  handleStream(stream: Stream, transport: TransportName): void;
+  /**
+   * Serves one stream a peer opened. Attaches its listeners synchronously; never throws for a bad stream.
+   * `viewerId`: the P2P viewer that opened it, for the inspector.
+   */
+  handleStream(stream: Stream, transport: TransportName, viewerId?: string): void;
   /** Drops idle upstream sockets. Streams in flight end with their connections. */
   close(): void;
 }
@@ -95,15 +103,25 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         // A logging failure must not break the request.
       }
     },
+    capture: options.capture && {
+      bodyLimitBytes: options.capture.bodyLimitBytes,
+      onCapture: (c) => {
+        try {
+          options.capture?.onCapture(c);
+        } catch {
+          // The inspector failing must not break the request.
+        }
+      },
+    },
   };
   let closed = false;
 
   return {
-    handleStream(stream, transport) {
+    handleStream(stream, transport, viewerId) {
       if (closed) return void stream.reset('ERR_GOING_AWAY', 'agent is shutting down');
       try {
-        if (stream.kind === 'ws') forwardWebSocket(stream, transport, ctx);
-        else forwardHttp(stream, transport, ctx);
+        if (stream.kind === 'ws') forwardWebSocket(stream, transport, ctx, viewerId);
+        else forwardHttp(stream, transport, ctx, viewerId);
       } catch (err) {
         // A bug, not bad input: fail this stream only, and say so on stderr.
         stream.reset('ERR_INTERNAL', 'agent error');

@@ -15,6 +15,7 @@ import type { ForwardContext } from './context';
 import { formatHostPort, fromRawHeaders, requestHeaders, toHeaderObject, withoutHopByHop, type TransportName } from './headers';
 import { rewriteAppUrls, sessionOrigin } from './app-urls';
 import { headProblem, withTransport } from './respond';
+import { createExchangeTap } from './capture';
 
 /** ws's error code for a message over maxPayload (it has already sent close 1009). */
 const WS_ERR_TOO_BIG = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
@@ -27,8 +28,10 @@ class LocalWebSocket extends WebSocket {
   }
 }
 
-export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: ForwardContext): void {
+export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: ForwardContext, viewerId?: string): void {
   const { head } = stream;
+  // Only the handshake is captured: it ends when the upgrade is answered.
+  const tap = createExchangeTap({ ...head, method: 'GET' }, transport, viewerId, ctx.capture, { websocket: true });
   const started = performance.now();
   const hostPort = formatHostPort(ctx.target);
   let logged = false;
@@ -42,9 +45,12 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
   const refuse = (status: number, headers: HeaderList, error: string | undefined, reason: string) => {
     stream.resume();
     if (stream.responded || stream.closed) return;
-    stream.respond({ status, headers: withTransport(headers.filter(([n]) => n !== 'content-length'), transport) });
+    const sent = withTransport(headers.filter(([n]) => n !== 'content-length'), transport);
+    stream.respond({ status, headers: sent });
     stream.closeWs(1011, reason);
     log(status, error);
+    tap.responseHead(status, sent);
+    tap.finish(error);
     closeTimer = setTimeout(() => stream.reset('ERR_CANCEL', 'no WebSocket close from the viewer'), WS_CLOSE_TIMEOUT_MS);
   };
   // Messages wait (bounded by the stream window) until the local socket is open.
@@ -92,6 +98,8 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     const responseHeaders = withTransport(ws.protocol ? [['sec-websocket-protocol', ws.protocol]] : [], transport);
     stream.respond({ status: 101, headers: responseHeaders });
     log(101);
+    tap.responseHead(101, responseHeaders);
+    tap.finish();
     stream.resume();
   });
 
@@ -176,6 +184,7 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     // reassembly): the app gets 1009, as from a viewer's own WebSocket.
     if (error.code === 'ERR_MESSAGE_TOO_LARGE' && ws.readyState === WebSocket.OPEN) ws.close(WS_CLOSE_MESSAGE_TOO_BIG, messageTooBigReasonFrom(error.message));
     else ws.terminate();
+    tap.finish(error.code);
   });
   stream.on('close', () => clearTimeout(closeTimer));
 }

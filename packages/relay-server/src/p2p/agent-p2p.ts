@@ -7,7 +7,7 @@
  * crash in @roamhq/wrtc never takes the agent and its relay session down.
  */
 import type { Agent } from '../agent';
-import type { HostHeaderMode, RequestLogEntry, Target } from '../forward';
+import type { Capture, HostHeaderMode, RequestLogEntry, Target } from '../forward';
 import { createIsolatedPeerHost, type HostCrash } from './isolated-peer-host';
 import type { PeerHost, PeerReport } from './peer-host';
 
@@ -17,6 +17,8 @@ export interface AgentP2POptions {
   forward: { target: Target; hostHeader: HostHeaderMode; timeoutMs?: number; wsMaxMessageBytes?: number };
   /** One line per P2P request (the host process's forwarder). */
   onRequest?(entry: RequestLogEntry): void;
+  /** Inspector capture of P2P exchanges: the host process taps its forwarder and sends each capture here. */
+  capture?: { bodyLimitBytes: number; onCapture(capture: Capture): void };
   /** Peer lifecycle, for the CLI (viewers and their transport). */
   onPeer?(report: PeerReport): void;
   /** The P2P host process crashed; it restarts after `restartInMs`. */
@@ -56,6 +58,7 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
         connectTimeoutMs: Math.max(5_000, e.p2pSettings.timeoutMs * 2),
         ...(options.maxPeers !== undefined ? { maxPeers: options.maxPeers } : {}),
         rawBench: options.rawBench === true,
+        ...(options.capture ? { captureBodyLimitBytes: options.capture.bodyLimitBytes } : {}),
       },
       sendSignal: (viewerId, message) => void agent.sendControl({ type: 'signal', viewerId, message }),
       report: (r) => {
@@ -63,6 +66,7 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
         options.onPeer?.(r);
       },
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      ...(options.capture ? { onCapture: options.capture.onCapture } : {}),
       ...(options.onHostCrash ? { onCrash: options.onHostCrash } : {}),
     });
   });

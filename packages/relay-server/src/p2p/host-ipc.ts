@@ -6,7 +6,8 @@
  * the protocol package's own parsers.
  */
 import { parseHostSignal, parseViewerSignal, type HostSignal, type IceServer, type ViewerSignal } from '@wingman/protocol';
-import type { HostHeaderMode, RequestLogEntry, Target } from '../forward';
+import { z } from 'zod';
+import { MAX_CAPTURE_BODY_LIMIT_BYTES, type Capture, type CapturedBody, type HostHeaderMode, type RequestLogEntry, type Target } from '../forward';
 import type { PeerReport } from './peer-host';
 
 /** What the child needs to serve P2P streams on its own: the forwarder's and the peer host's settings. */
@@ -21,7 +22,18 @@ export interface HostInit {
   connectTimeoutMs: number;
   maxPeers?: number;
   rawBench: boolean;
+  /** Capture P2P exchanges for the inspector, keeping this many bytes per body; undefined: no capture. */
+  captureBodyLimitBytes?: number;
 }
+
+/** A captured body on the IPC channel (JSON): base64 of the kept bytes. */
+export interface WireBody {
+  data: string;
+  size: number;
+  truncated: boolean;
+}
+
+export type WireCapture = Omit<Capture, 'requestBody' | 'responseBody'> & { requestBody: WireBody; responseBody: WireBody };
 
 export type ToHost =
   | HostInit
@@ -34,7 +46,8 @@ export type FromHost =
   | { t: 'ready' }
   | { t: 'signal'; viewerId: string; message: HostSignal }
   | { t: 'report'; report: PeerReport }
-  | { t: 'request'; entry: RequestLogEntry };
+  | { t: 'request'; entry: RequestLogEntry }
+  | { t: 'capture'; capture: WireCapture };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
@@ -51,6 +64,10 @@ export function parseFromHost(m: unknown): FromHost | undefined {
       const r = m.report;
       if (!isObject(r) || !isString(r.viewerId) || !(r.state === 'connected' || r.state === 'failed' || r.state === 'closed')) return undefined;
       return { t: 'report', report: r as unknown as PeerReport };
+    }
+    case 'capture': {
+      const r = wireCaptureSchema.safeParse(m.capture);
+      return r.success ? { t: 'capture', capture: r.data as WireCapture } : undefined;
     }
     case 'request': {
       const e = m.entry;
@@ -71,6 +88,8 @@ export function parseToHost(m: unknown): ToHost | undefined {
       if (!isObject(target) || !isString(target.host) || typeof target.port !== 'number') return undefined;
       if (!isString(m.hostHeader) || !Array.isArray(m.iceServers) || typeof m.connectTimeoutMs !== 'number') return undefined;
       if (m.wsMaxMessageBytes !== undefined && typeof m.wsMaxMessageBytes !== 'number') return undefined;
+      const cap = m.captureBodyLimitBytes;
+      if (cap !== undefined && !(Number.isInteger(cap) && (cap as number) >= 0 && (cap as number) <= MAX_CAPTURE_BODY_LIMIT_BYTES)) return undefined;
       return m as unknown as HostInit;
     }
     case 'signal':
@@ -93,4 +112,42 @@ function withSignal<T>(build: () => T): T | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Base64 of at most MAX_CAPTURE_BODY_LIMIT_BYTES bytes. */
+const MAX_WIRE_BODY_CHARS = Math.ceil(MAX_CAPTURE_BODY_LIMIT_BYTES / 3) * 4;
+/** Same bounds as the protocol's heads: far more than a real head carries. */
+const MAX_WIRE_HEADERS = 1024;
+
+const headerListSchema = z.array(z.tuple([z.string().max(65_536), z.string().max(65_536)])).max(MAX_WIRE_HEADERS);
+const wireBodySchema = z.object({
+  data: z.string().max(MAX_WIRE_BODY_CHARS).regex(/^[A-Za-z0-9+/]*={0,2}$/),
+  size: z.number().int().nonnegative(),
+  truncated: z.boolean(),
+});
+const wireCaptureSchema = z.object({
+  method: z.string().min(1).max(64),
+  target: z.string().max(65_536),
+  transport: z.enum(['relay', 'p2p']),
+  viewer: z.string().max(256).optional(),
+  startedAt: z.number().finite(),
+  durationMs: z.number().finite().nonnegative(),
+  status: z.number().int().min(0).max(999),
+  error: z.string().max(64).optional(),
+  requestHeaders: headerListSchema,
+  responseHeaders: headerListSchema,
+  requestBody: wireBodySchema,
+  responseBody: wireBodySchema,
+  websocket: z.boolean().optional(),
+});
+
+const bodyToWire = (b: CapturedBody): WireBody => ({ data: b.data.toString('base64'), size: b.size, truncated: b.truncated });
+const bodyFromWire = (b: WireBody): CapturedBody => ({ data: Buffer.from(b.data, 'base64'), size: b.size, truncated: b.truncated });
+
+export function captureToWire(c: Capture): WireCapture {
+  return { ...c, requestBody: bodyToWire(c.requestBody), responseBody: bodyToWire(c.responseBody) };
+}
+
+export function captureFromWire(c: WireCapture): Capture {
+  return { ...c, requestBody: bodyFromWire(c.requestBody), responseBody: bodyFromWire(c.responseBody) };
 }

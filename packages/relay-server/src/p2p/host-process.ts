@@ -10,7 +10,7 @@
  * agent says `close` or the channel to it closes (the agent died).
  */
 import { createForwarder, type Forwarder } from '../forward';
-import { parseToHost, type FromHost, type HostInit } from './host-ipc';
+import { captureToWire, parseToHost, type FromHost, type HostInit } from './host-ipc';
 import { createPeerHost, type PeerHost } from './peer-host';
 
 /** After `close`, the process exits this long later at the latest (peer teardown is quick). */
@@ -31,10 +31,12 @@ function start(init: HostInit): void {
     ...(init.timeoutMs !== undefined ? { timeoutMs: init.timeoutMs } : {}),
     ...(init.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: init.wsMaxMessageBytes } : {}),
     onRequest: (entry) => send({ t: 'request', entry }),
+    // Bodies are already cut to the cap by the tap, so each message stays bounded.
+    ...(init.captureBodyLimitBytes !== undefined ? { capture: { bodyLimitBytes: init.captureBodyLimitBytes, onCapture: (c) => send({ t: 'capture', capture: captureToWire(c) }) } } : {}),
   });
   const fwd = forwarder;
   host = createPeerHost({
-    handleStream: (stream, transport) => fwd.handleStream(stream, transport),
+    handleStream: (stream, transport, viewerId) => fwd.handleStream(stream, transport, viewerId),
     sendSignal: (viewerId, message) => send({ t: 'signal', viewerId, message }),
     report: (report) => send({ t: 'report', report }),
     iceServers: init.iceServers,

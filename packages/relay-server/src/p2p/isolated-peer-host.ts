@@ -10,8 +10,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { HostSignal, IceServer, ViewerSignal } from '@wingman/protocol';
-import type { RequestLogEntry } from '../forward';
-import { parseFromHost, type HostInit, type ToHost } from './host-ipc';
+import type { Capture, RequestLogEntry } from '../forward';
+import { captureFromWire, parseFromHost, type HostInit, type ToHost } from './host-ipc';
 import type { PeerHost, PeerInfo, PeerReport } from './peer-host';
 
 /** First restart delay after a crash, ms; doubles per crash in a row. */
@@ -41,6 +41,8 @@ export interface IsolatedPeerHostOptions {
   report?(report: PeerReport): void;
   /** One line per P2P request (the child's forwarder). */
   onRequest?(entry: RequestLogEntry): void;
+  /** One capture per P2P exchange, for the inspector (when `init.captureBodyLimitBytes` is set). */
+  onCapture?(capture: Capture): void;
   /** The host process started (pid), e.g. for the CLI's log. */
   onStart?(pid: number | undefined): void;
   /** The host process ended without being asked to. */
@@ -83,6 +85,7 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
       if (m.t === 'signal') options.sendSignal(m.viewerId, m.message);
       else if (m.t === 'report') report(m.report);
       else if (m.t === 'request') options.onRequest?.(m.entry);
+      else if (m.t === 'capture') options.onCapture?.(captureFromWire(m.capture));
     });
     // A failed fork also ends in 'exit' (or 'error' alone when spawning failed).
     c.on('error', () => undefined);

@@ -46,8 +46,8 @@ export interface PeerInfo {
 }
 
 export interface PeerHostOptions {
-  /** Serves each stream opened by a viewer over the channel. */
-  handleStream(stream: Stream, transport: 'p2p'): void;
+  /** Serves each stream opened by a viewer over the channel (`viewerId`: whose channel). */
+  handleStream(stream: Stream, transport: 'p2p', viewerId: string): void;
   /** Sends a signaling message to one viewer (through the tunnel server). */
   sendSignal(viewerId: string, message: HostSignal): void;
   /** Peer lifecycle reports (CLI display, server metrics). */
@@ -147,7 +147,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       peer.lastActivity = Date.now();
       conn.on('stream', (stream) => {
         peer.lastActivity = Date.now();
-        options.handleStream(stream, 'p2p');
+        options.handleStream(stream, 'p2p', peer.viewerId);
       });
       conn.on('close', () => closePeerEntry(peer, 'closed', 'data channel closed'));
       report({ viewerId: peer.viewerId, state: 'connected', connectMs: Date.now() - peer.startedAt });

@@ -3,7 +3,8 @@
  * both sides (host-ipc.ts): a message cut short or garbled by a crash, or one
  * of a newer/older shape, is dropped — never acted on half-parsed.
  */
-import { parseFromHost, parseToHost } from '../../src/p2p/host-ipc';
+import { MAX_CAPTURE_BODY_LIMIT_BYTES } from '../../src/forward';
+import { captureFromWire, captureToWire, parseFromHost, parseToHost, type WireCapture } from '../../src/p2p/host-ipc';
 
 const init = {
   t: 'init',
@@ -59,5 +60,46 @@ describe('parseFromHost (host process → agent)', () => {
     ['a request entry without a status', { t: 'request', entry: { method: 'GET', target: '/', ms: 1 } }],
   ])('drops %s', (_what, m) => {
     expect(parseFromHost(m)).toBeUndefined();
+  });
+});
+
+describe('inspector captures from the host process', () => {
+  const capture = {
+    method: 'POST',
+    target: '/api?x=1',
+    transport: 'p2p',
+    viewer: 'v1',
+    startedAt: 1_700_000_000_000,
+    durationMs: 12,
+    status: 201,
+    requestHeaders: [['content-type', 'application/json']],
+    responseHeaders: [['x-wingman-transport', 'p2p']],
+    requestBody: { data: Buffer.from('{"a":1}').toString('base64'), size: 7, truncated: false },
+    responseBody: { data: '', size: 0, truncated: false },
+  };
+
+  it('accepts a capture and turns its bodies back into bytes', () => {
+    const m = parseFromHost({ t: 'capture', capture });
+    expect(m).toEqual({ t: 'capture', capture });
+    const c = captureFromWire((m as { capture: WireCapture }).capture);
+    expect(c.requestBody.data.toString()).toBe('{"a":1}');
+    expect(captureToWire(c)).toEqual(capture);
+  });
+
+  it.each([
+    ['a capture without a transport', { ...capture, transport: undefined }],
+    ['a capture of an unknown transport', { ...capture, transport: 'carrier-pigeon' }],
+    ['a body that is not base64', { ...capture, requestBody: { data: '<html>', size: 6, truncated: false } }],
+    ['a body larger than the largest cap', { ...capture, responseBody: { data: 'A'.repeat(MAX_CAPTURE_BODY_LIMIT_BYTES * 2), size: 1, truncated: false } }],
+    ['a header that is not a pair', { ...capture, requestHeaders: [['only-a-name']] }],
+    ['a negative status', { ...capture, status: -1 }],
+  ])('drops %s', (_what, bad) => {
+    expect(parseFromHost({ t: 'capture', capture: bad })).toBeUndefined();
+  });
+
+  it('takes a body cap in init only within the allowed range', () => {
+    expect(parseToHost({ ...init, captureBodyLimitBytes: 1024 })).toEqual({ ...init, captureBodyLimitBytes: 1024 });
+    expect(parseToHost({ ...init, captureBodyLimitBytes: -1 })).toBeUndefined();
+    expect(parseToHost({ ...init, captureBodyLimitBytes: MAX_CAPTURE_BODY_LIMIT_BYTES + 1 })).toBeUndefined();
   });
 });

@@ -72,6 +72,16 @@ export function unknownSessionPage(label: string): PageOptions {
   };
 }
 
+/** A session that reached its deadline (`wingman http --expires`): gone for good, so 410 and no retry. */
+export function expiredSessionPage(sessionId: string): PageOptions {
+  return {
+    status: 410,
+    title: 'This link has expired',
+    message: `Wingman session ${sessionId} was shared for a limited time, and that time is over. Ask the developer for a new link.`,
+    code: 'ERR_SESSION_EXPIRED',
+  };
+}
+
 /**
  * Another node of the cluster forwarded a request for a session this node
  * does not hold (any more): the sender's view of the owner is stale (it

@@ -21,7 +21,7 @@ import { ERR_VIEWER_STREAMS, type ViewerStreamQuota } from '../relay/viewer-stre
 import type { AgentEndpoint } from '../sessions/agent-endpoint';
 import type { Session, SessionRegistry } from '../sessions/registry';
 import type { HostRouter } from './host-route';
-import { agentGonePage, RETRY_AFTER_S, sendPage, sessionMovingPage, unknownSessionPage } from './pages';
+import { agentGonePage, expiredSessionPage, RETRY_AFTER_S, sendPage, sessionMovingPage, unknownSessionPage } from './pages';
 import { writeRawText } from './raw-response';
 import { TRANSPORT_HEADER } from '../relay/headers';
 import { pathnameOf, type ReservedRoutes } from './reserved-routes';
@@ -134,7 +134,7 @@ export function createRouter(options: RouterOptions): Router {
       own();
       return reserved.handleRequest(req, res, { sessionId: id, session });
     }
-    if (!session) return sendPage(res, isClusterHop(req) ? sessionMovingPage(id) : unknownSessionPage(id));
+    if (!session) return sendPage(res, registry.ended(id) ? expiredSessionPage(id) : isClusterHop(req) ? sessionMovingPage(id) : unknownSessionPage(id));
     if (!session.agent) {
       own();
       return sendPage(res, agentGonePage(id));
@@ -187,6 +187,7 @@ export function createRouter(options: RouterOptions): Router {
     }
     if (!session) {
       if (isClusterHop(req)) return writeRawText(socket, 503, `Session ${id} is moving between Wingman servers; try again`, [['retry-after', String(RETRY_AFTER_S)]]);
+      if (registry.ended(id)) return writeRawText(socket, 410, `Wingman session ${id} has expired`);
       return writeRawText(socket, 404, `No Wingman session ${id} here`);
     }
     if (!session.agent) return writeAgentGone(socket, id);

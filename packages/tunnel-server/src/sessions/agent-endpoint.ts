@@ -146,6 +146,10 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
    * directory allowed it), or back after this server lost it (its id is bound to the secret).
    */
   function register(ws: WebSocket, message: RegisterMessage, remoteAddress: string, token: string, refuse: (code: string, msg: string) => void, adopt = false): void {
+    if (message.resume && registry.ended(message.resume.sessionId)) {
+      // Its deadline passed: never bring the link back (the agent registers a new session if it wants one).
+      return refuse('ERR_SESSION_EXPIRED', `session ${message.resume.sessionId} reached its expiry`);
+    }
     const found = message.resume ? registry.findForResume(message.resume.sessionId, message.resume.resumeSecret) : undefined;
     if (found?.kind === 'busy') {
       return refuse('ERR_SESSION_IN_USE', `session ${message.resume!.sessionId} already has a connected agent`);
@@ -173,6 +177,8 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     options.tokenSessions.add(token, session);
     // The latest register decides: a restarted `wingman` may add, change or drop the password.
     session.access = message.viewerPassword !== undefined ? options.accessGate.create(session.id, message.viewerPassword) : undefined;
+    // A resumed session keeps the deadline it got first: reconnecting never extends it.
+    if (message.expiresInMs !== undefined) registry.setExpiry(session, Date.now() + message.expiresInMs);
     const registered: RegisteredMessage = {
       type: 'registered',
       sessionId: session.id,
@@ -182,6 +188,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       resumed: resumable !== undefined || adopted !== undefined,
       p2p: p2pSettingsFor(config.p2p, message.p2p, session.id),
       ...(session.access ? { access: 'password' as const } : {}),
+      ...(session.expiresAt !== undefined ? { expiresAt: session.expiresAt } : {}),
     };
     // Sent before the connection's HELLO, which leaves on a later microtask.
     ws.send(JSON.stringify(registered));

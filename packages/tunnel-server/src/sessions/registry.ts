@@ -34,7 +34,18 @@ export interface Session {
   detachedAt: number | undefined;
   /** Set when the agent registered with a viewer password (the latest register decides); undefined: the link alone gives access. */
   access?: SessionAccess | undefined;
+  /** When the session ends (`wingman http --expires`), ms since epoch; undefined: it lives while its agent does. */
+  expiresAt?: number | undefined;
 }
+
+/**
+ * Ended (expired) session ids remembered, so their viewers get a "link
+ * expired" page rather than "no such session". Bounded in count and age: an
+ * id is 26 bytes, so 10 000 cost well under a megabyte.
+ */
+export const ENDED_SESSIONS_KEPT = 10_000;
+/** How long an ended session's id is remembered, ms (a day: reviewers open old links the next morning). */
+export const ENDED_SESSION_MEMORY_MS = 86_400_000;
 
 export interface SessionRegistryOptions {
   /** How long a session without an agent is kept, ms. */
@@ -77,6 +88,14 @@ export interface SessionRegistry {
   stats(): { live: number; grace: number };
   /** Every session, for shutdown. */
   all(): Session[];
+  /**
+   * Ends the session at `expiresAt` (ms since epoch): the agent gets
+   * ERR_SESSION_EXPIRED and is closed, the session is forgotten (onExpire)
+   * and its id is remembered as ended. A session that has a deadline keeps it.
+   */
+  setExpiry(session: Session, expiresAt: number): void;
+  /** The id belonged to a session that reached its deadline (within ENDED_SESSION_MEMORY_MS). */
+  ended(sessionId: string): boolean;
   /** Clears timers and forgets every session. */
   clear(): void;
 }
@@ -85,6 +104,34 @@ export function createSessionRegistry(options: SessionRegistryOptions): SessionR
   const sessions = new Map<string, Session>();
   const graceTimers = new Map<string, NodeJS.Timeout>();
   const ids = options.sessionIds ?? createSessionIds(randomBytes(SESSION_KEY_BYTES));
+  const expiryTimers = new Map<string, NodeJS.Timeout>();
+  /** Insertion order = end order, so the oldest is first. */
+  const endedAt = new Map<string, number>();
+
+  const stopExpiry = (id: string) => {
+    clearTimeout(expiryTimers.get(id));
+    expiryTimers.delete(id);
+  };
+
+  function end(session: Session): void {
+    expiryTimers.delete(session.id);
+    if (sessions.get(session.id) !== session) return;
+    stopGrace(session.id);
+    sessions.delete(session.id);
+    const now = Date.now();
+    endedAt.set(session.id, now);
+    for (const [id, at] of endedAt) {
+      if (endedAt.size <= ENDED_SESSIONS_KEPT && now - at < ENDED_SESSION_MEMORY_MS) break;
+      endedAt.delete(id);
+    }
+    const agent = session.agent;
+    session.agent = undefined;
+    if (agent) {
+      agent.sendControl({ type: 'error', code: 'ERR_SESSION_EXPIRED', message: 'the session reached its expiry (wingman http --expires)' });
+      agent.close('ERR_GOING_AWAY', 'session expired');
+    }
+    options.onExpire?.(session);
+  }
 
   const stopGrace = (id: string) => {
     const t = graceTimers.get(id);
@@ -116,6 +163,7 @@ export function createSessionRegistry(options: SessionRegistryOptions): SessionR
     evict(session) {
       if (sessions.get(session.id) !== session) return;
       stopGrace(session.id);
+      stopExpiry(session.id);
       sessions.delete(session.id);
     },
 
@@ -146,6 +194,7 @@ export function createSessionRegistry(options: SessionRegistryOptions): SessionR
         graceTimers.delete(session.id);
         if (session.agent || sessions.get(session.id) !== session) return;
         sessions.delete(session.id);
+        stopExpiry(session.id);
         options.onExpire?.(session);
       }, options.graceMs);
       // The grace period must not keep a shutting-down process alive.
@@ -164,8 +213,30 @@ export function createSessionRegistry(options: SessionRegistryOptions): SessionR
       return [...sessions.values()];
     },
 
+    setExpiry(session, expiresAt) {
+      if (session.expiresAt !== undefined || sessions.get(session.id) !== session) return;
+      session.expiresAt = expiresAt;
+      // setTimeout holds at most 2^31-1 ms (24.8 days); a longer wait is re-armed.
+      const arm = () => {
+        const left = expiresAt - Date.now();
+        if (left <= 0) return end(session);
+        const timer = setTimeout(arm, Math.min(left, 2 ** 31 - 1));
+        timer.unref();
+        expiryTimers.set(session.id, timer);
+      };
+      arm();
+    },
+
+    ended(sessionId) {
+      const at = endedAt.get(sessionId);
+      return at !== undefined && Date.now() - at < ENDED_SESSION_MEMORY_MS;
+    },
+
     clear() {
       for (const t of graceTimers.values()) clearTimeout(t);
+      for (const t of expiryTimers.values()) clearTimeout(t);
+      expiryTimers.clear();
+      endedAt.clear();
       graceTimers.clear();
       sessions.clear();
     },

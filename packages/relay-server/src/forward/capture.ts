@@ -1,0 +1,148 @@
+/**
+ * The inspector's tap on the forwarder: request and response heads, and
+ * bodies copied up to a cap, for both transports. Off (no tap, no copy)
+ * unless the forwarder is given `capture` options. Bodies beyond the cap are
+ * counted, not kept; the data path never waits for the tap.
+ */
+import type { HeaderList } from '@wingman/protocol';
+import type { TransportName } from './headers';
+
+/** Default per-body capture cap: enough for any JSON API payload, small enough that 500 entries stay well under 1 GiB worst case. */
+export const DEFAULT_CAPTURE_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Largest `--inspect-body-limit`: a captured body crosses the P2P host's IPC channel as one JSON message. */
+export const MAX_CAPTURE_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+
+export interface CapturedBody {
+  /** The first `limit` bytes of the body. */
+  data: Buffer;
+  /** Bytes the body had in all (what went through, not what was kept). */
+  size: number;
+  /** `size` > `data.length`: the rest was not kept. */
+  truncated: boolean;
+}
+
+/** One exchange as the forwarder saw it, once it ended (response complete, failed or reset). */
+export interface Capture {
+  method: string;
+  /** Origin-form request target (path and query). */
+  target: string;
+  transport: TransportName;
+  /** Who sent it: the P2P viewer's id, or the relay's X-Forwarded-For address. */
+  viewer?: string;
+  /** Wall-clock arrival, ms since the epoch. */
+  startedAt: number;
+  /** Arrival to the end of the response (or the failure), ms. */
+  durationMs: number;
+  /** Status sent to the viewer; 0 when none was (see `error`). */
+  status: number;
+  error?: string;
+  /** The head as the viewer sent it (before the Host rewrite and hop-by-hop removal). */
+  requestHeaders: HeaderList;
+  /** The head the viewer got. */
+  responseHeaders: HeaderList;
+  requestBody: CapturedBody;
+  responseBody: CapturedBody;
+  /** A WebSocket upgrade: only the handshake is captured. */
+  websocket?: boolean;
+}
+
+export interface CaptureOptions {
+  /** Bytes kept per body (request and response each); 0 keeps heads only. */
+  bodyLimitBytes: number;
+  /** One call per exchange, when it ended. Must not throw. */
+  onCapture(capture: Capture): void;
+}
+
+/** Copies the first `limit` bytes of a body as it passes; counts the rest. */
+export interface BodyTap {
+  push(chunk: Uint8Array): void;
+  result(): CapturedBody;
+}
+
+export function createBodyTap(limit: number): BodyTap {
+  const parts: Buffer[] = [];
+  let kept = 0;
+  let size = 0;
+  return {
+    push(chunk) {
+      size += chunk.byteLength;
+      if (kept >= limit) return;
+      const take = Math.min(chunk.byteLength, limit - kept);
+      // A copy: the chunk's memory belongs to the transport and is reused.
+      parts.push(Buffer.from(chunk.subarray(0, take)));
+      kept += take;
+    },
+    result() {
+      const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts, kept);
+      return { data, size, truncated: size > kept };
+    },
+  };
+}
+
+/** An empty body (no body, or one not captured). */
+export const EMPTY_BODY: CapturedBody = Object.freeze({ data: Buffer.alloc(0), size: 0, truncated: false }) as CapturedBody;
+
+/** The viewer of a stream: the P2P viewer id when known, else the first X-Forwarded-For address (set by the tunnel server). */
+export function viewerOf(headers: HeaderList, viewerId: string | undefined): string | undefined {
+  if (viewerId) return viewerId;
+  const xff = headers.find(([n]) => n === 'x-forwarded-for')?.[1];
+  return xff?.split(',')[0]?.trim() || undefined;
+}
+
+/** The tap on one exchange; every method is a no-op after `finish`. */
+export interface ExchangeTap {
+  requestChunk(chunk: Uint8Array): void;
+  /** The head sent to the viewer (the app's or an error page's). */
+  responseHead(status: number, headers: HeaderList): void;
+  responseChunk(chunk: Uint8Array): void;
+  /** The exchange ended: hands the capture over (once). `error`: the ERR_* code of a failure. */
+  finish(error?: string): void;
+}
+
+const NO_TAP: ExchangeTap = { requestChunk() {}, responseHead() {}, responseChunk() {}, finish() {} };
+
+export function createExchangeTap(
+  head: { method: string; target: string; headers: HeaderList },
+  transport: TransportName,
+  viewerId: string | undefined,
+  options: CaptureOptions | undefined,
+  extra: { websocket?: boolean } = {},
+): ExchangeTap {
+  if (!options) return NO_TAP;
+  const started = performance.now();
+  const startedAt = Date.now();
+  const requestBody = createBodyTap(options.bodyLimitBytes);
+  const responseBody = createBodyTap(options.bodyLimitBytes);
+  let status = 0;
+  let responseHeaders: HeaderList = [];
+  let finished = false;
+  const viewer = viewerOf(head.headers, viewerId);
+  return {
+    requestChunk: (chunk) => !finished && requestBody.push(chunk),
+    responseHead(s, h) {
+      status = s;
+      responseHeaders = h;
+    },
+    responseChunk: (chunk) => !finished && responseBody.push(chunk),
+    finish(error) {
+      if (finished) return;
+      finished = true;
+      options.onCapture({
+        method: head.method,
+        target: head.target,
+        transport,
+        ...(viewer !== undefined ? { viewer } : {}),
+        startedAt,
+        durationMs: Math.round(performance.now() - started),
+        status,
+        ...(error !== undefined ? { error } : {}),
+        requestHeaders: head.headers,
+        responseHeaders,
+        requestBody: requestBody.result(),
+        responseBody: responseBody.result(),
+        ...(extra.websocket ? { websocket: true } : {}),
+      });
+    },
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * The inspector's JSON API (README "Inspector"):
+ *   GET    /api/tunnels                 the session this agent serves
+ *   GET    /api/requests[?filters]      summaries, newest first
+ *   GET    /api/requests/:id            one exchange: heads and bodies (base64)
+ *   POST   /api/requests/:id/replay     replay to the local app, optionally edited
+ *   DELETE /api/requests                clear
+ *   GET    /api/events                  Server-Sent Events: `request` (a summary), `cleared`
+ * Errors are `{"error":{"code":"ERR_*","message":...}}`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { HeaderList } from '@wingman/protocol';
+import { MAX_CAPTURE_BODY_LIMIT_BYTES } from '../forward';
+import { detail, summarize, type Entry, type EntryFilter, type RequestStore } from './store';
+
+/** Keeps SSE connections from being cut as idle by anything in between, and notices a gone page. */
+const SSE_KEEPALIVE_MS = 15_000;
+/** Largest replay request body: an edited body up to the capture cap, as base64, plus its headers. */
+const MAX_REPLAY_JSON_BYTES = Math.ceil(MAX_CAPTURE_BODY_LIMIT_BYTES / 3) * 4 + 1024 * 1024;
+/** A replay request body must arrive within this, ms (it comes from this machine). */
+const REPLAY_READ_TIMEOUT_MS = 10_000;
+
+export interface TunnelInfo {
+  publicUrl: string;
+  sessionId: string;
+  target: string;
+  p2p: boolean;
+  access: string;
+}
+
+/** The edits of an edit-and-replay; what is absent is taken from the captured request. */
+export interface ReplayOverrides {
+  method?: string;
+  path?: string;
+  headers?: HeaderList;
+  body?: Buffer;
+}
+
+export interface ApiContext {
+  store: RequestStore;
+  tunnels(): TunnelInfo[];
+  /** Replays an entry (with edits) to the local app; resolves with the new entry. */
+  replay(entry: Entry, overrides: ReplayOverrides): Promise<Entry>;
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const overridesSchema = z
+  .object({
+    method: z.string().min(1).max(32).regex(TOKEN, 'method must be an HTTP token').optional(),
+    // Origin-form only: the authority is always the configured local app.
+    path: z.string().min(1).max(8192).regex(/^\/[^\s]*$/, 'path must start with / and hold no spaces').optional(),
+    headers: z
+      .array(z.tuple([z.string().min(1).max(256).regex(TOKEN, 'header names must be HTTP tokens'), z.string().max(65_536).regex(/^[^\r\n\0]*$/, 'header values must not hold CR, LF or NUL')]))
+      .max(256)
+      .optional(),
+    body: z.string().optional(),
+    bodyEncoding: z.enum(['utf8', 'base64']).optional(),
+  })
+  .strict();
+
+const filterSchema = z
+  .object({
+    method: z.string().max(32),
+    status: z.string().regex(/^([1-5]xx|[0-9]{1,3})$/i, 'status is a code (404) or a class (4xx)'),
+    transport: z.enum(['relay', 'p2p', 'replay']),
+    path: z.string().max(8192),
+    header: z.string().max(1024),
+  })
+  .partial()
+  .strict();
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': text.length, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  res.end(text);
+}
+
+const apiError = (res: ServerResponse, status: number, code: string, message: string) => sendJson(res, status, { error: { code, message } });
+
+export function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, api: ApiContext): void {
+  const path = url.pathname;
+  const method = req.method ?? 'GET';
+  if (path === '/api/tunnels' && method === 'GET') return sendJson(res, 200, { tunnels: api.tunnels() });
+  if (path === '/api/events' && method === 'GET') return openEvents(req, res, api.store);
+  if (path === '/api/requests') {
+    if (method === 'DELETE') {
+      api.store.clear();
+      res.writeHead(204).end();
+      return;
+    }
+    if (method === 'GET') {
+      const parsed = filterSchema.safeParse(Object.fromEntries(url.searchParams));
+      if (!parsed.success) return apiError(res, 400, 'ERR_INVALID_QUERY', parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '));
+      const list = api.store.list(parsed.data as EntryFilter).reverse();
+      return sendJson(res, 200, { requests: list.map(summarize) });
+    }
+  }
+  const m = /^\/api\/requests\/([0-9]{1,15})(\/replay)?$/.exec(path);
+  if (m) {
+    const entry = api.store.get(Number(m[1]));
+    if (!m[2] && method === 'GET') return entry ? sendJson(res, 200, detail(entry)) : apiError(res, 404, 'ERR_NOT_FOUND', `no request ${m[1]} (cleared, or older than the history kept)`);
+    if (m[2] && method === 'POST') {
+      if (!entry) return apiError(res, 404, 'ERR_NOT_FOUND', `no request ${m[1]} (cleared, or older than the history kept)`);
+      return void replay(req, res, entry, api).catch((err: unknown) => {
+        // A bug, not bad input: answer, and keep the agent running (an unhandled rejection would end it).
+        if (!res.headersSent) apiError(res, 500, 'ERR_INTERNAL', 'replay failed');
+        else res.destroy();
+        process.emitWarning(`wingman inspector: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      });
+    }
+  }
+  apiError(res, 404, 'ERR_NOT_FOUND', `no ${method} ${path}`);
+}
+
+async function replay(req: IncomingMessage, res: ServerResponse, entry: Entry, api: ApiContext): Promise<void> {
+  const text = await readBody(req).catch((err: Error) => err);
+  if (text instanceof Error) return apiError(res, text.message.includes('large') ? 413 : 400, 'ERR_INVALID_BODY', text.message);
+  let json: unknown = {};
+  if (text.trim() !== '') {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return apiError(res, 400, 'ERR_INVALID_BODY', 'the body must be JSON: {"method","path","headers":[[name,value]],"body","bodyEncoding"}, all optional');
+    }
+  }
+  const parsed = overridesSchema.safeParse(json);
+  if (!parsed.success) return apiError(res, 400, 'ERR_INVALID_BODY', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  if (entry.websocket) return apiError(res, 409, 'ERR_REPLAY_UNSUPPORTED', 'WebSocket connections cannot be replayed');
+  const o = parsed.data;
+  if (o.body === undefined && entry.requestBody.truncated) {
+    return apiError(res, 409, 'ERR_BODY_TRUNCATED', `only the first ${entry.requestBody.data.length} of ${entry.requestBody.size} body bytes were captured; send a body to replay it`);
+  }
+  const overrides: ReplayOverrides = {
+    ...(o.method !== undefined ? { method: o.method.toUpperCase() } : {}),
+    ...(o.path !== undefined ? { path: o.path } : {}),
+    ...(o.headers !== undefined ? { headers: o.headers.map(([n, v]) => [n.toLowerCase(), v] as [string, string]) } : {}),
+    ...(o.body !== undefined ? { body: Buffer.from(o.body, o.bodyEncoding === 'base64' ? 'base64' : 'utf8') } : {}),
+  };
+  const created = await api.replay(entry, overrides);
+  sendJson(res, 201, { request: summarize(created) });
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new Error('the body did not arrive in time'));
+    }, REPLAY_READ_TIMEOUT_MS);
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_REPLAY_JSON_BYTES) {
+        clearTimeout(timer);
+        req.destroy();
+        return reject(new Error(`body too large (more than ${MAX_REPLAY_JSON_BYTES} bytes)`));
+      }
+      parts.push(c);
+    });
+    req.on('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(parts).toString('utf8'));
+    });
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+function openEvents(req: IncomingMessage, res: ServerResponse, store: RequestStore): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-content-type-options': 'nosniff' });
+  res.write(': wingman inspector\n\n');
+  const unsubscribe = store.subscribe((e) => {
+    if (e.type === 'added') res.write(`event: request\ndata: ${JSON.stringify(summarize(e.entry))}\n\n`);
+    else res.write('event: cleared\ndata: {}\n\n');
+  });
+  const keepalive = setInterval(() => res.write(': keepalive\n\n'), SSE_KEEPALIVE_MS);
+  const stop = () => {
+    clearInterval(keepalive);
+    unsubscribe();
+  };
+  req.on('close', stop);
+  res.on('error', stop);
+}

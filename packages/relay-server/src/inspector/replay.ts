@@ -1,0 +1,88 @@
+/**
+ * Replay: sends a captured (or edited) request straight to the local app —
+ * never through the tunnel — and captures the answer like any other
+ * exchange. The same header policy as the forwarder applies (Host rewrite,
+ * hop-by-hop removal), and the authority is always the configured target.
+ */
+import { request, type IncomingMessage } from 'node:http';
+import type { HeaderList } from '@wingman/protocol';
+import { createBodyTap, requestHeaders, type Capture, type HostHeaderMode, type Target } from '../forward';
+
+export interface ReplayRequest {
+  method: string;
+  /** Origin-form: starts with "/". */
+  path: string;
+  /** As the viewer sent them (the captured head), possibly edited. */
+  headers: HeaderList;
+  body: Buffer;
+}
+
+export interface ReplayOptions {
+  target: Target;
+  hostHeader: HostHeaderMode;
+  /** The whole exchange (head and body) must end within this, ms; then what came is kept and the request is cut. */
+  timeoutMs: number;
+  bodyLimitBytes: number;
+}
+
+/** Framing is recomputed from the body that is actually sent. */
+const FRAMING = new Set(['content-length', 'transfer-encoding']);
+
+/** Never rejects: a failure is a capture with status 0 and an ERR_* code, as for a forwarded request. */
+export function replayRequest(req: ReplayRequest, options: ReplayOptions): Promise<Capture> {
+  const started = performance.now();
+  const startedAt = Date.now();
+  const responseBody = createBodyTap(options.bodyLimitBytes);
+  const requestBody = createBodyTap(options.bodyLimitBytes);
+  requestBody.push(req.body);
+  let status = 0;
+  let responseHeaders: HeaderList = [];
+
+  const outgoing = requestHeaders(
+    req.headers.filter(([n]) => !FRAMING.has(n)),
+    // X-Forwarded-* as captured: the replay stands for the original viewer's request.
+    { target: options.target, hostHeader: options.hostHeader, transport: 'relay' },
+  );
+  if (req.body.length > 0 || !['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(req.method)) outgoing.push(['content-length', String(req.body.length)]);
+
+  return new Promise<Capture>((resolve) => {
+    let settled = false;
+    const finish = (error?: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({
+        method: req.method,
+        target: req.path,
+        // Stored as 'replay' by the caller; the forwarder's type needs a transport.
+        transport: 'relay',
+        startedAt,
+        durationMs: Math.round(performance.now() - started),
+        status,
+        ...(error !== undefined ? { error } : {}),
+        requestHeaders: req.headers,
+        responseHeaders,
+        requestBody: requestBody.result(),
+        responseBody: responseBody.result(),
+      });
+    };
+    const flat: string[] = outgoing.flat();
+    const r = request({ host: options.target.host, port: options.target.port, method: req.method, path: req.path, headers: flat, agent: false, setHost: false });
+    const timer = setTimeout(() => {
+      r.destroy();
+      finish('ERR_UPSTREAM_TIMEOUT');
+    }, options.timeoutMs);
+    r.on('error', (err: NodeJS.ErrnoException) => finish(status !== 0 ? 'ERR_UPSTREAM_ERROR' : err.code === 'ECONNREFUSED' ? 'ERR_UPSTREAM_UNREACHABLE' : 'ERR_UPSTREAM_ERROR'));
+    r.on('response', (res: IncomingMessage) => {
+      status = res.statusCode ?? 0;
+      const raw = res.rawHeaders;
+      responseHeaders = [];
+      for (let i = 0; i + 1 < raw.length; i += 2) responseHeaders.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
+      res.on('data', (chunk: Buffer) => responseBody.push(chunk));
+      res.on('end', () => finish());
+      res.on('error', () => finish('ERR_UPSTREAM_ERROR'));
+      res.on('close', () => finish(res.complete ? undefined : 'ERR_UPSTREAM_ERROR'));
+    });
+    r.end(req.body);
+  });
+}

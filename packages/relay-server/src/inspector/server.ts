@@ -1,0 +1,111 @@
+/**
+ * The inspector's HTTP server: the page, its script, and the JSON API
+ * (api.ts), on 127.0.0.1 only. Captured requests hold the developer's
+ * cookies and tokens, so beyond binding to loopback it refuses:
+ * - peers that are not loopback addresses;
+ * - a Host other than `127.0.0.1:<port>` / `localhost:<port>` (DNS
+ *   rebinding: a web page whose name resolves to 127.0.0.1 would otherwise
+ *   read the API as same-origin);
+ * - state-changing requests whose Origin is another site (a page may POST to
+ *   127.0.0.1 without reading the answer; a replay must not be triggered so).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { handleApi, sendJson, type ApiContext } from './api';
+import { inspectorAssets } from './assets';
+
+/** The inspector's default port (ngrok's, so it is where people look). */
+export const DEFAULT_INSPECT_PORT = 4040;
+/** Ports tried after the requested one is taken (4040, 4041, …): two agents side by side each get one, without scanning far. */
+export const INSPECT_PORT_TRIES = 10;
+
+export interface InspectorServer {
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startInspectorServer(port: number, api: ApiContext): Promise<InspectorServer> {
+  const assets = inspectorAssets();
+  let boundPort = 0;
+  const server = createServer((req, res) => {
+    try {
+      route(req, res);
+    } catch (err) {
+      // A bug, not bad input: answer, and keep the agent running.
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 'ERR_INTERNAL', message: 'inspector error' } });
+      else res.destroy();
+      process.emitWarning(`wingman inspector: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    }
+  });
+  server.on('clientError', (_err, socket) => socket.destroy());
+
+  function route(req: IncomingMessage, res: ServerResponse): void {
+    const refusal = refuse(req, boundPort);
+    if (refusal) return sendJson(res, 403, { error: { code: refusal, message: 'the inspector only answers http://127.0.0.1:' + boundPort + '/ from this machine' } });
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${boundPort}`);
+    if (url.pathname.startsWith('/api/')) return handleApi(req, res, url, api);
+    const asset = req.method === 'GET' || req.method === 'HEAD' ? assets.get(url.pathname) : undefined;
+    if (!asset) return sendJson(res, 404, { error: { code: 'ERR_NOT_FOUND', message: `no ${req.method} ${url.pathname}` } });
+    res.writeHead(200, {
+      'content-type': asset.contentType,
+      'content-length': asset.body.length,
+      'cache-control': 'no-store',
+      // The page loads nothing from elsewhere; images are data: URLs built from captured bodies.
+      'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+      'x-content-type-options': 'nosniff',
+    });
+    res.end(req.method === 'HEAD' ? undefined : asset.body);
+  }
+
+  boundPort = await listenFrom(server, port);
+  return {
+    port: boundPort,
+    url: `http://127.0.0.1:${boundPort}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // SSE connections stay open otherwise.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Listens on 127.0.0.1, on `port` or the next free one (INSPECT_PORT_TRIES in all). Port 0: any free port. */
+async function listenFrom(server: Server, port: number): Promise<number> {
+  const tries = port === 0 ? 1 : INSPECT_PORT_TRIES;
+  let lastError: Error | undefined;
+  for (let i = 0; i < tries && port + i <= 65535; i++) {
+    try {
+      return await new Promise<number>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port === 0 ? 0 : port + i, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      });
+    } catch (err) {
+      lastError = err as Error;
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') break;
+    }
+  }
+  throw new Error(`no free port for the inspector in ${port}-${port + tries - 1} (${lastError?.message ?? 'unknown'})`);
+}
+
+function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
+}
+
+/** The ERR_* code of a request the inspector must not answer, or undefined. */
+function refuse(req: IncomingMessage, port: number): string | undefined {
+  if (!isLoopback(req.socket.remoteAddress)) return 'ERR_INSPECTOR_NOT_LOOPBACK';
+  const host = req.headers.host?.toLowerCase();
+  if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return 'ERR_INSPECTOR_HOST';
+  const origin = req.headers.origin;
+  if (req.method !== 'GET' && req.method !== 'HEAD' && origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`) {
+    return 'ERR_INSPECTOR_ORIGIN';
+  }
+  return undefined;
+}

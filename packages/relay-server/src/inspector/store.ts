@@ -1,0 +1,174 @@
+/**
+ * The inspector's memory: the last N captured exchanges in a ring, with ids
+ * that only ever grow (a cleared or evicted id is never reused, so a page
+ * holding an old id gets a 404, not another request).
+ */
+import type { HeaderList } from '@wingman/protocol';
+import type { Capture, CapturedBody, TransportName } from '../forward';
+
+/** Default number of exchanges kept (the oldest goes first). */
+export const DEFAULT_INSPECT_HISTORY = 500;
+/** Largest `--inspect-history`: with 1 MiB bodies, 10 000 entries could hold ~20 GiB; past that it is a leak, not a history. */
+export const MAX_INSPECT_HISTORY = 10_000;
+
+/**
+ * Body bytes the ring may hold in all; past it the oldest entries go first,
+ * whatever --inspect-history says. 500 entries of two 1 MiB bodies would
+ * otherwise pin 1 GiB in a process that normally needs ~50 MiB.
+ */
+export const INSPECT_STORE_MAX_BYTES = 128 * 1024 * 1024;
+
+export type EntryTransport = TransportName | 'replay';
+
+export interface Entry extends Omit<Capture, 'transport'> {
+  id: number;
+  transport: EntryTransport;
+  /** For a replay: the id of the entry it replayed. */
+  replayOf?: number;
+}
+
+/** The list view of an entry (no headers, no bodies). */
+export interface EntrySummary {
+  id: number;
+  method: string;
+  path: string;
+  status: number;
+  error?: string;
+  startedAt: number;
+  durationMs: number;
+  transport: EntryTransport;
+  viewer?: string;
+  requestSize: number;
+  responseSize: number;
+  contentType?: string;
+  websocket?: boolean;
+  replayOf?: number;
+}
+
+export interface EntryFilter {
+  method?: string;
+  /** Exact status ("404") or a class ("4xx"). */
+  status?: string;
+  transport?: string;
+  /** Substring of the path. */
+  path?: string;
+  /** "name" (present) or "name:value" (value substring), request or response headers. */
+  header?: string;
+}
+
+export interface RequestStore {
+  add(capture: Capture, extra?: { transport?: EntryTransport; replayOf?: number }): Entry;
+  get(id: number): Entry | undefined;
+  /** Oldest first. */
+  list(filter?: EntryFilter): Entry[];
+  clear(): void;
+  /** Called on every add and clear; returns the unsubscribe function. */
+  subscribe(fn: (event: { type: 'added'; entry: Entry } | { type: 'cleared' }) => void): () => void;
+}
+
+const bodyBytes = (e: Entry) => e.requestBody.data.length + e.responseBody.data.length;
+
+export function createRequestStore(capacity = DEFAULT_INSPECT_HISTORY, maxBytes = INSPECT_STORE_MAX_BYTES): RequestStore {
+  if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity ${capacity} must be a positive integer`);
+  let entries: Entry[] = [];
+  let nextId = 1;
+  let bytes = 0;
+  const listeners = new Set<(e: { type: 'added'; entry: Entry } | { type: 'cleared' }) => void>();
+  const emit = (e: { type: 'added'; entry: Entry } | { type: 'cleared' }) => {
+    for (const fn of listeners) {
+      try {
+        fn(e);
+      } catch {
+        // One broken listener (a closed SSE socket) must not stop the others.
+      }
+    }
+  };
+  return {
+    add(capture, extra = {}) {
+      const entry: Entry = { ...capture, id: nextId++, transport: extra.transport ?? capture.transport, ...(extra.replayOf !== undefined ? { replayOf: extra.replayOf } : {}) };
+      entries.push(entry);
+      bytes += bodyBytes(entry);
+      // The newest entry always stays, even alone over the budget (a body is at most the capture cap).
+      while (entries.length > 1 && (entries.length > capacity || bytes > maxBytes)) bytes -= bodyBytes(entries.shift()!);
+      emit({ type: 'added', entry });
+      return entry;
+    },
+    get: (id) => entries.find((x) => x.id === id),
+    list: (filter) => (filter ? entries.filter((e) => matches(e, filter)) : [...entries]),
+    clear() {
+      entries = [];
+      bytes = 0;
+      emit({ type: 'cleared' });
+    },
+    subscribe(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+  };
+}
+
+export function summarize(e: Entry): EntrySummary {
+  const contentType = headerValue(e.responseHeaders, 'content-type');
+  return {
+    id: e.id,
+    method: e.method,
+    path: e.target,
+    status: e.status,
+    ...(e.error !== undefined ? { error: e.error } : {}),
+    startedAt: e.startedAt,
+    durationMs: e.durationMs,
+    transport: e.transport,
+    ...(e.viewer !== undefined ? { viewer: e.viewer } : {}),
+    requestSize: e.requestBody.size,
+    responseSize: e.responseBody.size,
+    ...(contentType !== undefined ? { contentType } : {}),
+    ...(e.websocket ? { websocket: true } : {}),
+    ...(e.replayOf !== undefined ? { replayOf: e.replayOf } : {}),
+  };
+}
+
+export interface BodyJson {
+  /** Base64 of the kept bytes (bodies may be binary). */
+  data: string;
+  encoding: 'base64';
+  size: number;
+  truncated: boolean;
+  contentType?: string;
+}
+
+function bodyJson(b: CapturedBody, headers: HeaderList): BodyJson {
+  const contentType = headerValue(headers, 'content-type');
+  return { data: b.data.toString('base64'), encoding: 'base64', size: b.size, truncated: b.truncated, ...(contentType !== undefined ? { contentType } : {}) };
+}
+
+/** The detail view: the summary plus both heads and bodies. */
+export function detail(e: Entry) {
+  return {
+    ...summarize(e),
+    request: { method: e.method, path: e.target, headers: e.requestHeaders, body: bodyJson(e.requestBody, e.requestHeaders) },
+    response: { status: e.status, headers: e.responseHeaders, body: bodyJson(e.responseBody, e.responseHeaders) },
+  };
+}
+
+export function headerValue(headers: HeaderList, name: string): string | undefined {
+  return headers.find(([n]) => n === name)?.[1];
+}
+
+function matches(e: Entry, f: EntryFilter): boolean {
+  if (f.method && e.method.toUpperCase() !== f.method.toUpperCase()) return false;
+  if (f.transport && e.transport !== f.transport) return false;
+  if (f.path && !e.target.includes(f.path)) return false;
+  if (f.status) {
+    const s = String(e.status);
+    const cls = /^([1-5])xx$/i.exec(f.status);
+    if (cls ? s[0] !== cls[1] || s.length !== 3 : s !== f.status) return false;
+  }
+  if (f.header) {
+    const i = f.header.indexOf(':');
+    const name = (i < 0 ? f.header : f.header.slice(0, i)).trim().toLowerCase();
+    const value = i < 0 ? undefined : f.header.slice(i + 1).trim().toLowerCase();
+    const all = [...e.requestHeaders, ...e.responseHeaders];
+    if (!all.some(([n, v]) => n === name && (value === undefined || v.toLowerCase().includes(value)))) return false;
+  }
+  return true;
+}

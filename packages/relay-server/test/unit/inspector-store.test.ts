@@ -1,0 +1,91 @@
+/**
+ * The inspector's pieces that need no network: the body tap (what it keeps
+ * of a body arriving in chunks) and the ring of entries (eviction, ids,
+ * filters).
+ */
+import { createBodyTap, type Capture } from '../../src/forward';
+import { createRequestStore } from '../../src/inspector/store';
+
+function capture(over: Partial<Capture> = {}): Capture {
+  const empty = { data: Buffer.alloc(0), size: 0, truncated: false };
+  return { method: 'GET', target: '/', transport: 'relay', startedAt: 0, durationMs: 1, status: 200, requestHeaders: [], responseHeaders: [], requestBody: empty, responseBody: empty, ...over };
+}
+
+describe('body tap', () => {
+  it('keeps the first bytes up to the cap across chunk boundaries and counts the rest', () => {
+    const tap = createBodyTap(5);
+    tap.push(new Uint8Array([1, 2, 3]));
+    tap.push(new Uint8Array([4, 5, 6, 7]));
+    tap.push(new Uint8Array([8]));
+    expect(tap.result()).toEqual({ data: Buffer.from([1, 2, 3, 4, 5]), size: 8, truncated: true });
+  });
+
+  it('copies what it keeps, so a reused transport buffer does not change the capture', () => {
+    const tap = createBodyTap(10);
+    const chunk = new Uint8Array([1, 2]);
+    tap.push(chunk);
+    chunk[0] = 9;
+    expect(tap.result()).toEqual({ data: Buffer.from([1, 2]), size: 2, truncated: false });
+  });
+
+  it('with a cap of 0 keeps nothing but still counts', () => {
+    const tap = createBodyTap(0);
+    tap.push(new Uint8Array(3));
+    expect(tap.result()).toEqual({ data: Buffer.alloc(0), size: 3, truncated: true });
+  });
+});
+
+describe('request store', () => {
+  it('keeps the newest entries up to its capacity, with ids that never repeat', () => {
+    const store = createRequestStore(3);
+    for (let i = 0; i < 5; i++) store.add(capture({ target: `/${i}` }));
+    expect(store.list().map((e) => e.id)).toEqual([3, 4, 5]);
+    expect(store.get(2)).toBeUndefined();
+    store.clear();
+    expect(store.list()).toEqual([]);
+    expect(store.add(capture()).id).toBe(6);
+  });
+
+  it('drops the oldest entries when their bodies pass the byte budget', () => {
+    const store = createRequestStore(100, 10);
+    const body = (n: number) => ({ data: Buffer.alloc(n), size: n, truncated: false });
+    store.add(capture({ requestBody: body(4) }));
+    store.add(capture({ responseBody: body(4) }));
+    expect(store.list().map((e) => e.id)).toEqual([1, 2]);
+    store.add(capture({ requestBody: body(3) }));
+    expect(store.list().map((e) => e.id)).toEqual([2, 3]);
+    // One entry over the budget on its own is kept (the newest always is).
+    store.add(capture({ responseBody: body(20) }));
+    expect(store.list().map((e) => e.id)).toEqual([4]);
+  });
+
+  it('filters by status class, method, transport, path and header', () => {
+    const store = createRequestStore();
+    store.add(capture({ target: '/a', status: 404, requestHeaders: [['x-k', 'Alpha']] }));
+    store.add(capture({ target: '/b', method: 'POST', transport: 'p2p', status: 201 }));
+    store.add(capture({ target: '/ab', status: 500 }), { transport: 'replay', replayOf: 1 });
+    const paths = (f: Parameters<typeof store.list>[0]) => store.list(f).map((e) => e.target);
+    expect(paths({ status: '4xx' })).toEqual(['/a']);
+    expect(paths({ status: '5XX' })).toEqual(['/ab']);
+    expect(paths({ method: 'post' })).toEqual(['/b']);
+    expect(paths({ transport: 'replay' })).toEqual(['/ab']);
+    expect(paths({ path: 'a' })).toEqual(['/a', '/ab']);
+    expect(paths({ header: 'x-k: alp' })).toEqual(['/a']);
+    expect(paths({ header: 'x-k' })).toEqual(['/a']);
+    expect(paths({ header: 'x-k:beta' })).toEqual([]);
+  });
+
+  it('tells subscribers about every add and clear, and survives a throwing one', () => {
+    const store = createRequestStore();
+    const seen: string[] = [];
+    store.subscribe(() => {
+      throw new Error('gone');
+    });
+    const off = store.subscribe((e) => seen.push(e.type === 'added' ? `added ${e.entry.id}` : 'cleared'));
+    store.add(capture());
+    store.clear();
+    off();
+    store.add(capture());
+    expect(seen).toEqual(['added 1', 'cleared']);
+  });
+});

@@ -1,0 +1,158 @@
+/**
+ * `wingman http --expires`: the tunnel server ends the session at its
+ * deadline (the agent is told ERR_SESSION_EXPIRED and closed), viewers then
+ * get a "link expired" page, and the link never comes back — through real
+ * processes on loopback.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROTOCOL_VERSION, parseServerMessage, type ServerToAgent } from '@wingman/protocol';
+import WebSocket from 'ws';
+import { connectP2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
+import { openAgentSocket } from '../../packages/tunnel-server/test/integration/helpers/test-agent';
+import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
+import { send } from '../helpers/http-client';
+import { killAll, startAgent, startServer } from '../helpers/processes';
+
+jest.setTimeout(120_000);
+
+/** The local development token the spawned server accepts by default. */
+const DEV_TOKEN = 'wingman-local-dev-token';
+
+let app: FixtureApp;
+let server: { port: number; url: string };
+let stateDir: string;
+
+beforeEach(async () => {
+  app = await startFixtureApp();
+  const s = await startServer();
+  server = { port: s.port, url: s.url };
+  stateDir = mkdtempSync(join(tmpdir(), 'wingman-expiry-'));
+});
+
+afterEach(async () => {
+  await killAll();
+  await app.close();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+/** Answers a WebSocket upgrade on the session with its HTTP status. */
+function upgradeStatus(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, { headers: { host } });
+    ws.on('unexpected-response', (_req, res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    ws.on('open', () => {
+      ws.terminate();
+      resolve(101);
+    });
+    ws.on('error', reject);
+  });
+}
+
+/** Registers over a raw agent socket; resolves with the server's messages (text) as they come. */
+async function rawAgent(register: Record<string, unknown>): Promise<{ ws: WebSocket; next(): Promise<ServerToAgent>; closed: Promise<void> }> {
+  const ws = await openAgentSocket(server.port, DEV_TOKEN);
+  const queue: ServerToAgent[] = [];
+  const waiting: Array<(m: ServerToAgent) => void> = [];
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (isBinary) return;
+    const m = parseServerMessage(data.toString());
+    const w = waiting.shift();
+    if (w) w(m);
+    else queue.push(m);
+  });
+  const closed = new Promise<void>((r) => ws.once('close', () => r()));
+  ws.send(JSON.stringify({ type: 'register', version: PROTOCOL_VERSION, p2p: false, client: 'wingman-test/0', ...register }));
+  return {
+    ws,
+    closed,
+    next: () =>
+      queue.length > 0
+        ? Promise.resolve(queue.shift()!)
+        : new Promise((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error('no message from the server in time')), 10_000);
+            waiting.push((m) => {
+              clearTimeout(timer);
+              resolve(m);
+            });
+          }),
+  };
+}
+
+describe('session expiry (--expires)', () => {
+  it('serves until the deadline, then the agent exits cleanly and viewers get a 410 "link expired" page', async () => {
+    const before = Date.now();
+    const { agent, url } = await startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--expires', '2s', '--inspect', 'false']);
+    const host = new URL(url).host;
+    const ready = agent.events.find((e) => e.event === 'ready')!;
+    const expiresAt = Date.parse(String(ready.expiresAt));
+    expect(expiresAt).toBeGreaterThanOrEqual(before + 2_000);
+    expect(expiresAt).toBeLessThan(Date.now() + 2_000);
+    expect((await send(server.port, host, { path: '/hello' })).status).toBe(200);
+
+    const ended = await agent.waitFor((e) => e.event === 'fatal', 15_000);
+    expect(ended.code).toBe('ERR_SESSION_EXPIRED');
+    const code = await new Promise<number | null>((r) => (agent.child.exitCode !== null ? r(agent.child.exitCode) : agent.child.once('exit', (c) => r(c))));
+    expect(code).toBe(0);
+
+    const page = await send(server.port, host, { path: '/hello' });
+    expect(page.status).toBe(410);
+    expect(page.body.toString()).toContain('This link has expired');
+    expect(page.body.toString()).toContain('ERR_SESSION_EXPIRED');
+    expect(await upgradeStatus(host)).toBe(410);
+  });
+
+  it('closes a P2P viewer\'s data channel at the deadline', async () => {
+    const { agent, url } = await startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--expires', '4s', '--inspect', 'false']);
+    const viewer = await connectP2PViewer({ url, timeoutMs: 20_000 });
+    try {
+      const closed = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the P2P connection stayed open after the expiry')), 20_000);
+        viewer.connection.on('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      expect(viewer.connection.isClosed).toBe(false);
+      await agent.waitFor((e) => e.event === 'fatal' && e.code === 'ERR_SESSION_EXPIRED', 15_000);
+      await closed;
+    } finally {
+      viewer.close();
+    }
+  });
+
+  it('is enforced by the server even when the agent stays connected, and the session cannot be resumed', async () => {
+    const a = await rawAgent({ expiresInMs: 1_000 });
+    const registered = await a.next();
+    expect(registered.type).toBe('registered');
+    if (registered.type !== 'registered') return;
+    expect(registered.expiresAt).toBeGreaterThan(Date.now());
+    const host = `${registered.sessionId}.localhost:${server.port}`;
+
+    expect(await a.next()).toMatchObject({ type: 'error', code: 'ERR_SESSION_EXPIRED' });
+    await a.closed;
+    expect((await send(server.port, host, { path: '/' })).status).toBe(410);
+
+    const again = await rawAgent({ resume: { sessionId: registered.sessionId, resumeSecret: registered.resumeSecret } });
+    expect(await again.next()).toMatchObject({ type: 'error', code: 'ERR_SESSION_EXPIRED' });
+    await again.closed;
+    expect((await send(server.port, host, { path: '/' })).status).toBe(410);
+  });
+
+  it('gives a restarted agent a new session when its saved one expired', async () => {
+    const first = await startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--expires', '1s', '--inspect', 'false']);
+    await first.agent.waitFor((e) => e.event === 'fatal' && e.code === 'ERR_SESSION_EXPIRED', 15_000);
+    const second = await startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--inspect', 'false']);
+    expect(second.sessionId).not.toBe(first.sessionId);
+    expect(second.agent.events.find((e) => e.event === 'ready')).not.toHaveProperty('expiresAt');
+    expect((await send(server.port, new URL(second.url).host, { path: '/hello' })).status).toBe(200);
+  });
+
+  it('refuses a malformed --expires before connecting', async () => {
+    await expect(startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--expires', '2 hours'])).rejects.toThrow(/invalid --expires "2 hours"/);
+  });
+});
