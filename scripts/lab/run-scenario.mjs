@@ -11,7 +11,7 @@ import { startInNamespace } from './proc.mjs';
 import { DOWNLOAD_BYTES, LAB_P2P_TIMEOUT_MS, SMALL_REQUESTS, WAN_TRANSFER_BYTES, pathRttMs } from './scenarios.mjs';
 import { readServerBytes } from './server-bytes.mjs';
 import { LAB_DOMAIN, ROOT, startStack } from './stack.mjs';
-import { HTTP_PORT, buildTopology } from './topology.mjs';
+import { HTTP_PORT, allowOnlyServerHttp, buildTopology } from './topology.mjs';
 import { applyWan } from './wan.mjs';
 
 const REVIEWER = join(ROOT, 'scripts/lab/reviewer.mjs');
@@ -79,6 +79,7 @@ export async function runScenario({ prefix, index, scenario, delayLine, log }) {
   try {
     const topology = buildTopology({ prefix, index, name: scenario.name, routers: scenario.routers });
     log(`${scenario.name}: namespaces up (public ${topology.publicIp}, dev ${topology.hostIp.dev}, reviewer ${topology.hostIp.reviewer})`);
+    if (scenario.blockP2p) for (const host of [topology.ns.dev, topology.ns.reviewer]) allowOnlyServerHttp(host, topology.publicIp);
     if (wan) {
       if (!delayLine) throw new Error(`${scenario.name} is a WAN scenario: it needs the compiled delay line`);
       delayLines = await applyWan({ topology, wan, binary: delayLine });
@@ -133,7 +134,8 @@ export async function runScenario({ prefix, index, scenario, delayLine, log }) {
 function judge(row, scenario, p2pTimeoutMs, p2pEnabled) {
   const c = row.checks;
   // A P2P session must get the shell (the tunnel server serves it on browser navigations).
-  if (p2pEnabled) c.shellServed = row.shell === true;
+  if (scenario.relayOnly) c.noShell = row.shell === false;
+  else if (p2pEnabled) c.shellServed = row.shell === true;
   c.expectedTransport = row.transport !== null && scenario.expect.includes(row.transport);
   if (scenario.p2pRequired) c.p2pUsable = row.p2pReadyMs !== null;
   // "P2P is an upgrade, never a gate": the app's first byte must not wait for ICE to finish or time out.

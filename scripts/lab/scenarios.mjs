@@ -31,6 +31,8 @@ const cone = (host, extra = {}) => ({ nat: 'cone', hosts: [host], ...extra });
  * @property {boolean} [ci] WAN scenarios: also in the default run (P2P mode only)
  * @property {string} [mode] WAN scenarios: the way Wingman is run (WAN_MODES)
  * @property {string[]} [agentArgs] extra `wingman http` arguments
+ * @property {boolean} [blockP2p] hosts reach only the server's HTTP port (topology.mjs allowOnlyServerHttp)
+ * @property {boolean} [relayOnly] a relay-only session: the viewer must get no shell
  */
 
 /** @type {Scenario[]} */
@@ -175,7 +177,7 @@ export const WAN_SCENARIOS = [
 
 /**
  * How Wingman is run in a WAN scenario, side by side:
- * p2p: as shipped; p2p-blocked: the same session, but both routers pass only
+ * p2p: as shipped; p2p-blocked: the same session, but both hosts reach only
  * TCP to the server's HTTP port (the shell gives up on ICE, the Service
  * Worker relays); relay-only: the agent with `--no-p2p` (no shell, no SW).
  * @type {Array<{ mode: string, title: string, apply: (s: Scenario) => Scenario }>}
@@ -185,12 +187,12 @@ export const WAN_MODES = [
   {
     mode: 'p2p-blocked',
     title: 'Wingman, P2P blocked',
-    apply: (s) => ({ ...s, mode: 'p2p-blocked', routers: s.routers.map((r) => ({ ...r, firewall: 'http-only' })), expect: ['wingman-relay'], p2pRequired: false }),
+    apply: (s) => ({ ...s, mode: 'p2p-blocked', blockP2p: true, expect: ['wingman-relay'], p2pRequired: false }),
   },
   {
     mode: 'relay-only',
     title: 'relay-only session (agent --no-p2p)',
-    apply: (s) => ({ ...s, mode: 'relay-only', agentArgs: ['--no-p2p'], expect: ['wingman-relay'], p2pRequired: false }),
+    apply: (s) => ({ ...s, mode: 'relay-only', relayOnly: true, agentArgs: ['--no-p2p'], expect: ['wingman-relay'], p2pRequired: false }),
   },
 ];
 

@@ -181,3 +181,18 @@ function configureFirewall(router, spec, publicIp) {
   else if (spec.nat === 'symmetric') iptables(router, '-t', 'nat', '-A', 'POSTROUTING', '-o', 'wan', '-j', 'MASQUERADE', '--random-fully');
   else if (spec.nat !== 'none') throw new Error(`unknown NAT kind ${spec.nat}`);
 }
+
+/**
+ * A host that can reach nothing but the tunnel server's HTTP port (and its
+ * own loopback): no STUN, no TURN, no peer. Applied on the host itself
+ * (OUTPUT), so it also holds between two hosts of one LAN, which the
+ * routers never see.
+ * @param {string} ns
+ * @param {string} publicIp
+ */
+export function allowOnlyServerHttp(ns, publicIp) {
+  iptables(ns, '-A', 'OUTPUT', '-o', 'lo', '-j', 'ACCEPT');
+  iptables(ns, '-A', 'OUTPUT', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT');
+  iptables(ns, '-A', 'OUTPUT', '-p', 'tcp', '-d', publicIp, '--dport', String(HTTP_PORT), '-j', 'ACCEPT');
+  iptables(ns, '-P', 'OUTPUT', 'DROP');
+}

@@ -67,6 +67,7 @@ function assertLabPrerequisites(): void {
     ['ip', 'iproute2'],
     ['iptables', 'iptables'],
     ['turnserver', 'coturn'],
+    ['gcc', 'gcc'],
   ]) {
     if (!hasCommand(bin!)) problems.push(`\`${bin}\` is missing: apt-get install ${pkg}`);
   }
