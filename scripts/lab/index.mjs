@@ -24,7 +24,7 @@ import { runDelayCheck } from './delay-check.mjs';
 import { compileDelayLine } from './delay-line.mjs';
 import { cleanupPrefix, cleanupStaleRuns, runPrefix } from './netns.mjs';
 import { cCompiler, labProblems } from './prereqs.mjs';
-import { formatDetails, formatTable, formatWanTable } from './report.mjs';
+import { formatDetails, formatTable, formatWanGoals, formatWanTable } from './report.mjs';
 import { runScenario } from './run-scenario.mjs';
 import { SCENARIOS, TUNING_SCENARIOS, WAN_MODES, WAN_SCENARIOS } from './scenarios.mjs';
 
@@ -136,7 +136,7 @@ async function main() {
   } else {
     const wanRows = scenarioRows.filter((r) => r.mode);
     const out = scenarioRows.length > 0 ? [formatTable(scenarioRows)] : [];
-    if (wanRows.length > 0) out.push(formatWanTable(wanRows));
+    if (wanRows.length > 0) out.push(formatWanTable(wanRows), formatWanGoals(wanRows));
     out.push(formatDetails(rows));
     out.push(`load average (1, 5, 15 min) at the end: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`);
     process.stdout.write(`\n${out.join('\n\n')}\n`);

@@ -74,3 +74,39 @@ export function formatDetails(rows) {
   }
   return out.join('\n');
 }
+
+/** The product's promise, per WAN scenario: P2P against the relay-only session, and the server's share. */
+const GOALS = [
+  ['cold visit', (r) => r.coldMs, 'lower'],
+  ['warm reload', (r) => r.warmReload?.ms, 'lower'],
+  ['API p50', (r) => r.smallP50Ms, 'lower'],
+  ['20 MiB down', (r) => r.downloadMBps, 'higher'],
+  ['20 MiB up', (r) => r.uploadMBps, 'higher'],
+];
+/** "The server carries almost nothing": signaling only, well under 5 % of the payload on the server's wire. */
+const SERVER_SHARE_GOAL = 0.05;
+
+/**
+ * PASS/FAIL lines for the speed goals (never asserted in tests: this machine is shared and noisy).
+ * @param {Array<Record<string, any>>} rows
+ */
+export function formatWanGoals(rows) {
+  const out = [];
+  for (const name of [...new Set(rows.map((r) => r.scenario))]) {
+    const p2p = rows.find((r) => r.scenario === name && r.mode === 'p2p');
+    const relay = rows.find((r) => r.scenario === name && r.mode === 'relay-only');
+    if (!p2p) continue;
+    if (relay) {
+      for (const [what, get, better] of GOALS) {
+        const a = get(p2p);
+        const b = get(relay);
+        if (typeof a !== 'number' || typeof b !== 'number') continue;
+        const pass = better === 'lower' ? a <= b : a >= b;
+        out.push(`${pass ? 'PASS' : 'FAIL'} ${name}: ${what} over Wingman P2P (${p2p.transport}) ${a} vs relay-only ${b} (${better} is better)`);
+      }
+    }
+    const share = p2p.serverWirePerAppByte;
+    if (typeof share === 'number') out.push(`${share < SERVER_SHARE_GOAL ? 'PASS' : 'FAIL'} ${name}: server wire bytes per app byte with P2P ${share} (goal < ${SERVER_SHARE_GOAL})`);
+  }
+  return out.join('\n');
+}

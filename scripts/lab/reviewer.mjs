@@ -113,6 +113,7 @@ async function main() {
       const u = await app.evaluate(upload, { bytes: config.uploadBytes, timeoutMs: 180_000 });
       result.uploadMBps = Math.round((config.uploadBytes / 1e6 / (u.ms / 1000)) * 10) / 10;
       result.uploadTransport = u.transport;
+      result.uploadStatus = u.status;
       result.checks.upload = u.status === 200 && u.intact;
       result.checks.uploadTransport = u.transport === expectHeader;
     }
