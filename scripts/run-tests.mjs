@@ -45,7 +45,7 @@ async function enterNamespace() {
   if (problems.length > 0 || netnsFlags === null) {
     console.error('[run-tests] cannot run the test suite; missing prerequisites:');
     for (const p of problems) console.error(`  - ${p}`);
-    console.error('[run-tests] on Debian/Ubuntu as root: apt-get install chromium firefox-esr iproute2 util-linux coturn iptables redis-server openssl libnss3-tools');
+    console.error('[run-tests] on Debian/Ubuntu as root: apt-get install chromium firefox-esr iproute2 util-linux coturn iptables gcc redis-server openssl libnss3-tools');
     return 1;
   }
   console.log(`[run-tests] entering a loopback-only network namespace (unshare ${netnsFlags.join(' ')})`);

@@ -2,21 +2,23 @@
 /**
  * The developer's app in the lab's dev namespace: plain node:http on
  * 127.0.0.1 (port 0), what `wingman http` shares. Routes:
- *   /            an HTML page that sets window.pageName = "home"
+ *   /            an HTML page that sets window.pageName = "home" (the ready marker) and window.appReadyAt (when)
  *   /api/hello   a small JSON answer (the small-request latency probe)
  *   /bytes?n=N   N bytes of the lab pattern (pattern.mjs), streamed with backpressure
+ *   POST /upload the body's length and SHA-256 as JSON (the upload probe)
  * Prints {"event":"listening","port":N}.
  */
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { PIECE_BYTES, patternPiece } from './pattern.mjs';
 
-/** Largest body /bytes serves: the lab downloads 50 MiB; 1 GiB bounds a typo. */
+/** Largest body /bytes serves and /upload takes: the lab moves 50 MiB at most; 1 GiB bounds a typo. */
 const MAX_BYTES = 1024 * 1024 * 1024;
 
 const PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>lab app</title></head>
 <body><h1 id="name">home</h1><p>Wingman network lab fixture.</p>
-<script>window.pageName = 'home';</script>
+<script>window.pageName = 'home'; window.appReadyAt = performance.timeOrigin + performance.now();</script>
 </body></html>`;
 
 const server = createServer((req, res) => {
@@ -28,6 +30,20 @@ const server = createServer((req, res) => {
   if (url.pathname === '/api/hello') {
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     return res.end(JSON.stringify({ hello: 'lab', host: req.headers.host ?? '' }));
+  }
+  if (url.pathname === '/upload' && req.method === 'POST') {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    req.on('data', (chunk) => {
+      bytes += chunk.length;
+      if (bytes > MAX_BYTES) return void req.destroy();
+      hash.update(chunk);
+    });
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ bytes, sha: hash.digest('hex') }));
+    });
+    return;
   }
   if (url.pathname === '/bytes') {
     const total = Number(url.searchParams.get('n') ?? '0');

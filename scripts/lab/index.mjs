@@ -7,41 +7,56 @@
  * to the caller's namespace; everything is torn down at the end, on failure,
  * and on SIGINT/SIGTERM.
  *
- *   npm run lab                         the six scenarios, as a table
+ *   npm run lab                         the six scenarios, the delay-line check, far-server (P2P), as a table
  *   npm run lab -- --json               one JSON array on stdout (progress on stderr)
  *   npm run lab -- --only lan,cone-nat  a subset
+ *   npm run lab -- --wan                the WAN comparison: every WAN scenario in every mode (minutes; not in CI)
+ *   npm run lab -- --wan --only far-server   one WAN scenario in every mode
  *   npm run lab -- --tuning             ICE give-up measurements (minutes; not in CI)
  *   npm run lab -- --cleanup            only remove namespaces left by killed runs
  * Exit code: 0 when every check of every scenario passed, 1 otherwise, 2 when the lab cannot run.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runDelayCheck } from './delay-check.mjs';
+import { compileDelayLine } from './delay-line.mjs';
 import { cleanupPrefix, cleanupStaleRuns, runPrefix } from './netns.mjs';
-import { labProblems } from './prereqs.mjs';
-import { formatDetails, formatTable } from './report.mjs';
+import { cCompiler, labProblems } from './prereqs.mjs';
+import { formatDetails, formatTable, formatWanGoals, formatWanTable } from './report.mjs';
 import { runScenario } from './run-scenario.mjs';
-import { SCENARIOS, TUNING_SCENARIOS } from './scenarios.mjs';
+import { SCENARIOS, TUNING_SCENARIOS, WAN_MODES, WAN_SCENARIOS } from './scenarios.mjs';
 
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     only: { type: 'string' },
     tuning: { type: 'boolean', default: false },
+    wan: { type: 'boolean', default: false },
     cleanup: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
   },
 });
 
 const prefix = runPrefix();
+/** The delay-line check's name in `--only` and in the output. */
+const DELAY_CHECK = 'delay-line';
+/** Its address block: the last one (scenarios take 0-13). */
+const DELAY_CHECK_INDEX = 15;
 const log = (s) => {
   if (!values.quiet) process.stderr.write(`[lab] ${s}\n`);
 };
 
 // Clean-up is synchronous (netns.mjs) so that it also runs from these handlers.
 let cleaned = false;
+/** This run's build directory (the compiled delay line). */
+let buildDir = null;
 function cleanup() {
   if (cleaned) return;
   cleaned = true;
   const problems = cleanupPrefix(prefix);
+  if (buildDir) rmSync(buildDir, { recursive: true, force: true });
   for (const p of problems) process.stderr.write(`[lab] clean-up: ${p}\n`);
 }
 process.on('exit', cleanup);
@@ -74,35 +89,57 @@ async function main() {
   if (stale.length > 0) log(`removed ${stale.length} namespaces left by earlier runs`);
   if (values.cleanup) return 0;
 
-  const pool = values.tuning ? TUNING_SCENARIOS : SCENARIOS;
-  let selected = pool;
+  // The index fixes a scenario's address block, so a scenario always has the same addresses.
+  const all = [...SCENARIOS, ...WAN_SCENARIOS, ...TUNING_SCENARIOS];
+  let selected = values.tuning ? TUNING_SCENARIOS : values.wan ? WAN_SCENARIOS : [...SCENARIOS, ...WAN_SCENARIOS.filter((s) => s.ci)];
+  let delayCheck = !values.tuning;
   if (values.only) {
     const names = values.only.split(',').map((s) => s.trim());
-    const all = [...SCENARIOS, ...TUNING_SCENARIOS];
-    const unknown = names.filter((n) => !all.some((s) => s.name === n));
+    const unknown = names.filter((n) => n !== DELAY_CHECK && !all.some((s) => s.name === n));
     if (unknown.length > 0) {
-      process.stderr.write(`[lab] unknown scenario(s) ${unknown.join(', ')}; known: ${all.map((s) => s.name).join(', ')}\n`);
+      process.stderr.write(`[lab] unknown scenario(s) ${unknown.join(', ')}; known: ${[...all.map((s) => s.name), DELAY_CHECK].join(', ')}\n`);
       return 2;
     }
     selected = all.filter((s) => names.includes(s.name));
+    delayCheck = names.includes(DELAY_CHECK);
+  }
+  // WAN scenarios: every mode with --wan, P2P only otherwise.
+  const runs = selected.flatMap((scenario) => {
+    const index = all.indexOf(scenario);
+    if (!scenario.wan) return [{ index, scenario }];
+    return (values.wan ? WAN_MODES : WAN_MODES.slice(0, 1)).map((m) => ({ index, scenario: m.apply(scenario) }));
+  });
+  let delayLine;
+  if (delayCheck || runs.some((r) => r.scenario.wan)) {
+    buildDir = mkdtempSync(join(tmpdir(), 'wmlab-build-'));
+    delayLine = compileDelayLine(buildDir, /** @type {string} */ (cCompiler()));
   }
 
   const rows = [];
-  const all = [...SCENARIOS, ...TUNING_SCENARIOS];
-  for (const scenario of selected) {
-    // The index fixes the scenario's address block, so a scenario always has the same addresses.
-    const index = all.indexOf(scenario);
-    log(`${scenario.name}: ${scenario.title}`);
-    const row = await runScenario({ prefix, index, scenario, log });
-    log(`${scenario.name}: ${row.ok ? 'ok' : `FAILED (${row.failed.join(', ')})`} — transport ${row.transport}, first byte ${row.firstByteMs} ms, P2P ${row.p2pReadyMs ?? '—'} ms, ${(row.durationMs / 1000).toFixed(1)} s${row.error ? `; ${row.error.split('\n')[0]}` : ''}`);
+  if (delayCheck) {
+    const row = await runDelayCheck({ prefix, index: DELAY_CHECK_INDEX, binary: /** @type {string} */ (delayLine), log });
+    log(`${DELAY_CHECK}: ${row.ok ? 'ok' : `FAILED (${row.failed.join(', ')})`}${row.error ? `; ${row.error}` : ''}`);
+    rows.push(row);
+  }
+  for (const { index, scenario } of runs) {
+    const name = scenario.mode ? `${scenario.name} [${scenario.mode}]` : scenario.name;
+    log(`${name}: ${scenario.title}`);
+    const row = await runScenario({ prefix, index, scenario, delayLine, log });
+    log(`${name}: ${row.ok ? 'ok' : `FAILED (${row.failed.join(', ')})`} — transport ${row.transport}, first byte ${row.firstByteMs} ms, P2P ${row.p2pReadyMs ?? '—'} ms, ${(row.durationMs / 1000).toFixed(1)} s${row.error ? `; ${row.error.split('\n')[0]}` : ''}`);
     rows.push(row);
   }
   cleanup();
 
+  const scenarioRows = rows.filter((r) => r.kind !== 'delay-check');
   if (values.json) {
     process.stdout.write(`${JSON.stringify(rows)}\n`);
   } else {
-    process.stdout.write(`\n${formatTable(rows)}\n\n${formatDetails(rows)}\n`);
+    const wanRows = scenarioRows.filter((r) => r.mode);
+    const out = scenarioRows.length > 0 ? [formatTable(scenarioRows)] : [];
+    if (wanRows.length > 0) out.push(formatWanTable(wanRows), formatWanGoals(wanRows));
+    out.push(formatDetails(rows));
+    out.push(`load average (1, 5, 15 min) at the end: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`);
+    process.stdout.write(`\n${out.join('\n\n')}\n`);
   }
   return rows.every((r) => r.ok) ? 0 : 1;
 }

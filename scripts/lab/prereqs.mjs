@@ -4,7 +4,16 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { CHROMIUM_PATH, hasCommand, isRoot } from '../lib/prereqs.mjs';
+import { C_COMPILERS } from './delay-line.mjs';
 import { missingBuildOutputs } from './stack.mjs';
+
+/** Where the kernel's TUN driver is opened (the delay line's device). */
+const TUN_DEVICE = '/dev/net/tun';
+
+/** The C compiler that builds the delay line, or null. */
+export function cCompiler() {
+  return C_COMPILERS.find((c) => hasCommand(c)) ?? null;
+}
 
 /** @returns {string[]} problems; empty when the lab can run */
 export function labProblems() {
@@ -15,8 +24,15 @@ export function labProblems() {
     ['ip', 'iproute2'],
     ['iptables', 'iptables'],
     ['turnserver', 'coturn'],
+    ['tc', 'iproute2'],
   ];
   for (const [bin, pkg] of apt) if (!hasCommand(bin)) problems.push(`\`${bin}\` is missing: apt-get install ${pkg}`);
+  if (cCompiler() === null) problems.push('no C compiler (`cc` or `gcc`) to build the WAN delay line: apt-get install gcc');
+  try {
+    accessSync(TUN_DEVICE, constants.R_OK | constants.W_OK);
+  } catch {
+    problems.push(`${TUN_DEVICE} is missing (the WAN delay line is a TUN device): modprobe tun`);
+  }
   try {
     accessSync(CHROMIUM_PATH, constants.X_OK);
   } catch {

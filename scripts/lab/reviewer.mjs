@@ -4,8 +4,10 @@
  * headless Debian Chromium with default WebRTC settings (no media
  * permission, so host candidates are hidden behind mDNS names, as for a real
  * reviewer), opens the session URL and measures:
- * first app byte, time to usable P2P, the selected candidate pair, a bulk
- * download and small-request latency. Prints one line:
+ * first app byte, the app's ready marker, time to usable P2P, the selected
+ * candidate pair, a bulk download and small-request latency; with WAN
+ * measures on, an upload and two reloads (warm, and after the Service Worker
+ * was stopped). Prints one line:
  * {"event":"result", ...}. Argument: one JSON object (see parseConfig).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM_PATH } from '../lib/prereqs.mjs';
-import { documentTiming, download, readPeers, recordPeerConnections, shellState, smallRequests } from './in-page.mjs';
+import { appReadyAt, documentTiming, download, readPeers, recordPeerConnections, shellState, smallRequests, upload } from './in-page.mjs';
 import { patternSha256 } from './pattern.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -33,7 +35,7 @@ function parseConfig(text) {
   const c = JSON.parse(text ?? '');
   const url = new URL(c.url);
   if (url.protocol !== 'http:' || !/^\d{1,3}(\.\d{1,3}){3}$/.test(c.serverIp)) throw new Error('config needs url (http) and serverIp (IPv4)');
-  for (const k of ['p2pWaitMs', 'downloadBytes', 'smallCount', 'settleMs']) if (!Number.isInteger(c[k]) || c[k] < 0) throw new Error(`config.${k} must be a non-negative integer`);
+  for (const k of ['p2pWaitMs', 'downloadBytes', 'smallCount', 'settleMs', 'uploadBytes']) if (!Number.isInteger(c[k]) || c[k] < 0) throw new Error(`config.${k} must be a non-negative integer`);
   return { ...c, origin: url.origin, apex: url.hostname.split('.').slice(1).join('.') };
 }
 
@@ -75,6 +77,9 @@ async function main() {
     const appDoc = appDocs.find((d) => d.main === !top.shell && d.status !== 0) ?? null;
     result.appDocument = appDoc;
     result.checks.appLoaded = inApp.pageName === 'home' && (appDoc === null || appDoc.status === 200);
+    const readyAt = await app.evaluate(appReadyAt);
+    // Cold first visit: navigation start → the app's ready marker (shell, SW install, app document, its script).
+    result.coldMs = readyAt === null ? null : Math.round(readyAt - top.timeOrigin);
 
     // P2P: wait for the channel, or for the shell's first verdict against it.
     const p2p = await waitForP2P(page, config.p2pWaitMs, top.shell);
@@ -99,9 +104,18 @@ async function main() {
     if (config.smallCount > 0) {
       const s = await app.evaluate(smallRequests, { path: '/api/hello', count: config.smallCount, warmup: 5, timeoutMs: 60_000 });
       result.smallP50Ms = Math.round(s.p50Ms * 100) / 100;
+      result.smallP99Ms = Math.round(s.p99Ms * 100) / 100;
       result.smallTransports = s.transports;
       result.checks.smallRequests = s.bad === 0;
       result.checks.smallTransport = Object.keys(s.transports).length === 1 && s.transports[expectHeader] === s.count;
+    }
+    if (config.uploadBytes > 0) {
+      const u = await app.evaluate(upload, { bytes: config.uploadBytes, timeoutMs: 180_000 });
+      result.uploadMBps = Math.round((config.uploadBytes / 1e6 / (u.ms / 1000)) * 10) / 10;
+      result.uploadTransport = u.transport;
+      result.uploadStatus = u.status;
+      result.checks.upload = u.status === 200 && u.intact;
+      result.checks.uploadTransport = u.transport === expectHeader;
     }
     // The pair may have moved during the transfer (ICE keeps checking); report the final one.
     if (result.p2pReadyMs !== null) {
@@ -112,6 +126,15 @@ async function main() {
     }
     // Where the shell stands after the measurements (a channel may have dropped on the way).
     if (top.shell) result.finalStatus = (await page.evaluate(shellState).catch(() => null))?.status ?? null;
+    if (config.reloads) {
+      result.warmReload = await reloadOnce(page, appDocs, config.p2pWaitMs);
+      // Chromium stops idle workers after ~30 s; this is that state, without the wait.
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('ServiceWorker.enable');
+      await cdp.send('ServiceWorker.stopAllWorkers');
+      await cdp.detach();
+      result.swStoppedReload = await reloadOnce(page, appDocs, config.p2pWaitMs);
+    }
     if (config.watchFailureMs > 0) result.iceFailure = await watchIceFailure(page, config.watchFailureMs);
   } catch (err) {
     result.error = err instanceof Error ? err.message.split('\n')[0] : String(err);
@@ -122,14 +145,37 @@ async function main() {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-/** The frame showing the app: the shell's child frame, or the page itself without a shell. */
-async function waitForApp(page) {
+/**
+ * Reloads the page: navigation start → the app's ready marker, what carried
+ * the app's document, and (with a shell) when P2P was usable again.
+ */
+async function reloadOnce(page, appDocs, p2pWaitMs) {
+  const seen = appDocs.length;
+  // The new document's app, not the old one's (a frame may outlive the commit for a moment).
+  const notBefore = Date.now();
+  await page.reload({ waitUntil: 'commit', timeout: APP_WAIT_MS });
+  const app = await waitForApp(page, notBefore);
+  const top = await page.evaluate(documentTiming);
+  // With a shell the app is in its frame (window.__wingman may not be set yet at this point).
+  const shell = app !== page.mainFrame();
+  const readyAt = await app.evaluate(appReadyAt);
+  const doc = appDocs.slice(seen).find((d) => d.main === !shell && d.status !== 0) ?? null;
+  const p2p = await waitForP2P(page, p2pWaitMs, shell);
+  return { ms: readyAt === null ? null : Math.round(readyAt - top.timeOrigin), shell, appDocVia: doc?.transport ?? null, fromServiceWorker: doc?.fromServiceWorker ?? null, p2pReadyMs: p2p.p2pReadyMs };
+}
+
+/**
+ * The frame showing the app: the shell's child frame, or the page itself
+ * without a shell; with `notBefore` (ms since the epoch), one whose ready
+ * marker ran after that time.
+ */
+async function waitForApp(page, notBefore = 0) {
   const deadline = Date.now() + APP_WAIT_MS;
   for (;;) {
     for (const frame of [page.mainFrame().childFrames()[0], page.mainFrame()]) {
       if (!frame) continue;
-      const name = await frame.evaluate(() => window.pageName ?? null).catch(() => null);
-      if (name === 'home') return frame;
+      const [name, readyAt] = await frame.evaluate(() => [window.pageName ?? null, window.appReadyAt ?? 0]).catch(() => [null, 0]);
+      if (name === 'home' && readyAt >= notBefore) return frame;
     }
     if (Date.now() > deadline) throw new Error(`the app did not show within ${APP_WAIT_MS} ms (page at ${page.url()})`);
     await sleep(POLL_MS);

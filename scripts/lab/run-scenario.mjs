@@ -8,14 +8,19 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { destroyNamespaces, listNamespaces } from './netns.mjs';
 import { startInNamespace } from './proc.mjs';
-import { DOWNLOAD_BYTES, LAB_P2P_TIMEOUT_MS, SMALL_REQUESTS } from './scenarios.mjs';
-import { ROOT, startStack } from './stack.mjs';
-import { buildTopology } from './topology.mjs';
+import { DOWNLOAD_BYTES, LAB_P2P_TIMEOUT_MS, SMALL_REQUESTS, WAN_TRANSFER_BYTES, pathRttMs } from './scenarios.mjs';
+import { readServerBytes } from './server-bytes.mjs';
+import { LAB_DOMAIN, ROOT, startStack } from './stack.mjs';
+import { HTTP_PORT, allowOnlyServerHttp, buildTopology } from './topology.mjs';
+import { applyWan } from './wan.mjs';
 
 const REVIEWER = join(ROOT, 'scripts/lab/reviewer.mjs');
 /** After the P2P deadline, time for the shell to report its verdict (and, for TURN over TCP, to finish). */
 const VERDICT_GRACE_MS = 5_000;
-/** Chromium start + page + 50 MiB over the slowest path + 55 requests; generous for a loaded 2-core machine. */
+/**
+ * Chromium start + page + 50 MiB over the slowest path + 55 requests (WAN: 20 MiB each way
+ * at 160 ms RTT, 55 requests at ≥ 160 ms, two reloads); generous for a loaded 2-core machine.
+ */
 const REVIEWER_TIMEOUT_MS = 240_000;
 /** Once P2P is up, ICE may still switch pairs for a moment; the path is read after this. */
 const SETTLE_MS = 500;
@@ -36,10 +41,11 @@ const SETTLE_MS = 500;
  */
 
 /**
- * @param {{ prefix: string, index: number, scenario: import('./scenarios.mjs').Scenario, log: (s: string) => void }} options
+ * @param {{ prefix: string, index: number, scenario: import('./scenarios.mjs').Scenario, delayLine?: string, log: (s: string) => void }} options
+ *   delayLine: the compiled delay line (WAN scenarios)
  * @returns {Promise<ScenarioResult>}
  */
-export async function runScenario({ prefix, index, scenario, log }) {
+export async function runScenario({ prefix, index, scenario, delayLine, log }) {
   const started = Date.now();
   const p2pTimeoutMs = scenario.p2pTimeoutMs ?? LAB_P2P_TIMEOUT_MS;
   const p2pEnabled = scenario.p2pEnabled ?? true;
@@ -48,8 +54,11 @@ export async function runScenario({ prefix, index, scenario, log }) {
   const nsPrefix = `${prefix}${index}-`;
   let stack;
   let reviewer;
+  let delayLines = [];
+  const wan = scenario.wan ?? null;
   const row = {
     scenario: scenario.name,
+    mode: scenario.mode ?? null,
     title: scenario.title,
     ok: false,
     transport: null,
@@ -70,14 +79,24 @@ export async function runScenario({ prefix, index, scenario, log }) {
   try {
     const topology = buildTopology({ prefix, index, name: scenario.name, routers: scenario.routers });
     log(`${scenario.name}: namespaces up (public ${topology.publicIp}, dev ${topology.hostIp.dev}, reviewer ${topology.hostIp.reviewer})`);
-    stack = await startStack({ topology, dir, p2pEnabled, p2pTimeoutMs, log: (s) => log(`${scenario.name}: ${s}`) });
+    if (scenario.blockP2p) for (const host of [topology.ns.dev, topology.ns.reviewer]) allowOnlyServerHttp(host, topology.publicIp);
+    if (wan) {
+      if (!delayLine) throw new Error(`${scenario.name} is a WAN scenario: it needs the compiled delay line`);
+      delayLines = await applyWan({ topology, wan, binary: delayLine });
+      log(`${scenario.name}: delay lines up (RTT reviewer↔server ${wan.reviewerServer.rttMs} ms, dev↔server ${wan.devServer.rttMs} ms, reviewer↔dev ${wan.reviewerDev.rttMs} ms)`);
+    }
+    stack = await startStack({ topology, dir, p2pEnabled, p2pTimeoutMs, agentArgs: scenario.agentArgs, log: (s) => log(`${scenario.name}: ${s}`) });
+    const counters = { publicNs: topology.publicNs, publicIp: topology.publicIp, port: HTTP_PORT, apexHost: `${LAB_DOMAIN}:${HTTP_PORT}` };
+    const bytesBefore = wan ? readServerBytes(counters) : null;
     const config = {
       url: stack.url,
       serverIp: topology.publicIp,
       p2pWaitMs: (scenario.watchFailureMs ? LAB_P2P_TIMEOUT_MS : p2pTimeoutMs) + VERDICT_GRACE_MS,
       settleMs: SETTLE_MS,
-      downloadBytes: measure ? DOWNLOAD_BYTES : 0,
+      downloadBytes: measure ? (wan ? WAN_TRANSFER_BYTES : DOWNLOAD_BYTES) : 0,
+      uploadBytes: measure && wan ? WAN_TRANSFER_BYTES : 0,
       smallCount: measure ? SMALL_REQUESTS : 0,
+      reloads: Boolean(wan),
       watchFailureMs: scenario.watchFailureMs ?? 0,
     };
     reviewer = startInNamespace({ name: 'reviewer', ns: topology.ns.reviewer, command: process.execPath, args: [REVIEWER, JSON.stringify(config)], cwd: ROOT });
@@ -87,11 +106,19 @@ export async function runScenario({ prefix, index, scenario, log }) {
     Object.assign(row, measured);
     row.checks = { ...checks };
     if (result.error) row.error = result.error;
+    if (bytesBefore) {
+      const after = readServerBytes(counters);
+      // App payload: the bulk transfers (the small requests, pages and reloads add a few hundred KiB).
+      const payload = config.downloadBytes + config.uploadBytes;
+      row.serverBytes = { wire: after.wire - bytesBefore.wire, relay: after.relay - bytesBefore.relay, signaling: after.signaling - bytesBefore.signaling, appPayload: payload };
+      row.serverWirePerAppByte = payload > 0 ? Math.round((row.serverBytes.wire / payload) * 1000) / 1000 : null;
+    }
   } catch (err) {
     row.error = err instanceof Error ? err.message : String(err);
   } finally {
     await reviewer?.stop();
     await stack?.stop();
+    for (const p of delayLines) await p.stop();
     const problems = destroyNamespaces(listNamespaces(nsPrefix));
     if (problems.length > 0) row.error = [row.error, ...problems].filter(Boolean).join('; ');
     rmSync(dir, { recursive: true, force: true });
@@ -107,12 +134,15 @@ export async function runScenario({ prefix, index, scenario, log }) {
 function judge(row, scenario, p2pTimeoutMs, p2pEnabled) {
   const c = row.checks;
   // A P2P session must get the shell (the tunnel server serves it on browser navigations).
-  if (p2pEnabled) c.shellServed = row.shell === true;
+  if (scenario.relayOnly) c.noShell = row.shell === false;
+  else if (p2pEnabled) c.shellServed = row.shell === true;
   c.expectedTransport = row.transport !== null && scenario.expect.includes(row.transport);
   if (scenario.p2pRequired) c.p2pUsable = row.p2pReadyMs !== null;
   // "P2P is an upgrade, never a gate": the app's first byte must not wait for ICE to finish or time out.
   const iceDeadline = Math.min(p2pTimeoutMs, LAB_P2P_TIMEOUT_MS);
   c.firstByteBeforeIceTimeout = typeof row.firstByteMs === 'number' && row.firstByteMs < iceDeadline;
+  // The instrument: no request can be faster than the round trip of the path it took.
+  if (scenario.wan && typeof row.smallP50Ms === 'number') c.delayPresent = row.smallP50Ms >= pathRttMs(scenario.wan, row.transport);
   if (row.error) c.noError = false;
   row.failed = Object.entries(c)
     .filter(([, pass]) => pass !== true)

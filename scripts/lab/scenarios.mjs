@@ -11,6 +11,8 @@ export const LAB_P2P_TIMEOUT_MS = 3_000;
 export const DOWNLOAD_BYTES = 50 * 1024 * 1024;
 /** Small requests measured per scenario (after 5 warm-up ones). */
 export const SMALL_REQUESTS = 50;
+/** The bulk download and upload of WAN scenarios (20 MiB: seconds, not minutes, at 80 ms RTT). */
+export const WAN_TRANSFER_BYTES = 20 * 1024 * 1024;
 
 const cone = (host, extra = {}) => ({ nat: 'cone', hosts: [host], ...extra });
 
@@ -25,6 +27,12 @@ const cone = (host, extra = {}) => ({ nat: 'cone', hosts: [host], ...extra });
  * @property {number} [p2pTimeoutMs] server P2P_TIMEOUT_MS (default LAB_P2P_TIMEOUT_MS)
  * @property {number} [watchFailureMs] tuning: wait this long for Chromium's own ICE 'failed'
  * @property {boolean} [measure] bulk + small requests (default true)
+ * @property {import('./wan.mjs').WanSpec} [wan] WAN conditions (delay lines): a WAN scenario
+ * @property {boolean} [ci] WAN scenarios: also in the default run (P2P mode only)
+ * @property {string} [mode] WAN scenarios: the way Wingman is run (WAN_MODES)
+ * @property {string[]} [agentArgs] extra `wingman http` arguments
+ * @property {boolean} [blockP2p] hosts reach only the server's HTTP port (topology.mjs allowOnlyServerHttp)
+ * @property {boolean} [relayOnly] a relay-only session: the viewer must get no shell
  */
 
 /** @type {Scenario[]} */
@@ -113,3 +121,83 @@ export const TUNING_SCENARIOS = [
     p2pRequired: false,
   },
 ];
+
+/** Server far from both (80 ms RTT), peers near each other (20 ms). */
+const FAR_SERVER = { reviewerServer: { rttMs: 80 }, devServer: { rttMs: 80 }, reviewerDev: { rttMs: 20 } };
+
+/**
+ * WAN scenarios (`npm run lab -- --wan`): delay lines at every endpoint
+ * (wan.mjs). Each runs in every WAN_MODES mode, one after the other; the
+ * default run (and CI) runs the `ci` ones in P2P mode only, for correctness.
+ * @type {Scenario[]}
+ */
+export const WAN_SCENARIOS = [
+  {
+    name: 'far-server',
+    title: 'server 80 ms RTT from both, peers 20 ms apart, cone NATs',
+    routers: [cone('dev'), cone('reviewer')],
+    wan: FAR_SERVER,
+    expect: ['srflx'],
+    p2pRequired: true,
+    ci: true,
+  },
+  {
+    name: 'same-lan-cloud-server',
+    title: 'dev and reviewer on one LAN (1 ms) behind one NAT, server 150 ms RTT',
+    routers: [{ nat: 'cone', hosts: ['dev', 'reviewer'] }],
+    wan: { reviewerServer: { rttMs: 150 }, devServer: { rttMs: 150 }, reviewerDev: { rttMs: 1 } },
+    expect: ['host', 'srflx'],
+    p2pRequired: true,
+  },
+  {
+    name: 'lossy-mobile',
+    title: 'reviewer on a mobile link: 60 ms RTT everywhere, 2 % loss each way on the reviewer\'s paths',
+    routers: [cone('dev'), cone('reviewer')],
+    wan: { reviewerServer: { rttMs: 60, lossPct: 2 }, devServer: { rttMs: 60 }, reviewerDev: { rttMs: 60, lossPct: 2 } },
+    expect: ['srflx'],
+    p2pRequired: true,
+  },
+  {
+    name: 'far-server-symmetric-nat',
+    title: 'far-server, reviewer behind symmetric NAT: TURN next to the server',
+    routers: [cone('dev'), { nat: 'symmetric', hosts: ['reviewer'] }],
+    wan: FAR_SERVER,
+    expect: ['relay-udp'],
+    p2pRequired: true,
+  },
+  {
+    name: 'far-server-udp-blocked',
+    title: 'far-server, both routers drop UDP',
+    routers: [cone('dev', { firewall: 'no-udp' }), cone('reviewer', { firewall: 'no-udp' })],
+    wan: FAR_SERVER,
+    expect: ['relay-tcp', 'wingman-relay'],
+    p2pRequired: false,
+  },
+];
+
+/**
+ * How Wingman is run in a WAN scenario, side by side:
+ * p2p: as shipped; p2p-blocked: the same session, but both hosts reach only
+ * TCP to the server's HTTP port (the shell gives up on ICE, the Service
+ * Worker relays); relay-only: the agent with `--no-p2p` (no shell, no SW).
+ * @type {Array<{ mode: string, title: string, apply: (s: Scenario) => Scenario }>}
+ */
+export const WAN_MODES = [
+  { mode: 'p2p', title: 'Wingman P2P', apply: (s) => ({ ...s, mode: 'p2p' }) },
+  {
+    mode: 'p2p-blocked',
+    title: 'Wingman, P2P blocked',
+    apply: (s) => ({ ...s, mode: 'p2p-blocked', blockP2p: true, expect: ['wingman-relay'], p2pRequired: false }),
+  },
+  {
+    mode: 'relay-only',
+    title: 'relay-only session (agent --no-p2p)',
+    apply: (s) => ({ ...s, mode: 'relay-only', relayOnly: true, agentArgs: ['--no-p2p'], expect: ['wingman-relay'], p2pRequired: false }),
+  },
+];
+
+/** The round trip a request pays on the path the session ended on (a lower bound of any request's time). */
+export function pathRttMs(wan, transport) {
+  if (transport === 'host' || transport === 'srflx') return wan.reviewerDev.rttMs;
+  return wan.reviewerServer.rttMs + wan.devServer.rttMs;
+}

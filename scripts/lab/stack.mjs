@@ -39,10 +39,10 @@ export function missingBuildOutputs() {
  */
 
 /**
- * @param {{ topology: import('./topology.mjs').Topology, dir: string, p2pEnabled: boolean, p2pTimeoutMs: number, log: (s: string) => void }} options
+ * @param {{ topology: import('./topology.mjs').Topology, dir: string, p2pEnabled: boolean, p2pTimeoutMs: number, agentArgs?: string[], log: (s: string) => void }} options
  * @returns {Promise<Stack>}
  */
-export async function startStack({ topology, dir, p2pEnabled, p2pTimeoutMs, log }) {
+export async function startStack({ topology, dir, p2pEnabled, p2pTimeoutMs, agentArgs = [], log }) {
   const { publicNs, publicIp, ns } = topology;
   const processes = [];
   const stop = async () => {
@@ -84,7 +84,7 @@ export async function startStack({ topology, dir, p2pEnabled, p2pTimeoutMs, log 
       name: 'wingman-agent',
       ns: ns.dev,
       command: process.execPath,
-      args: [AGENT_BIN, 'http', `127.0.0.1:${appPort}`, '--server', `http://${publicIp}:${HTTP_PORT}`, '--token', token, '--json', '--new-session'],
+      args: [AGENT_BIN, 'http', `127.0.0.1:${appPort}`, '--server', `http://${publicIp}:${HTTP_PORT}`, '--token', token, '--json', '--new-session', ...agentArgs],
       env: { ...process.env, WINGMAN_STATE_DIR: join(dir, 'agent-state') },
     });
     processes.push(agent);

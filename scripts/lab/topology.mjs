@@ -51,6 +51,10 @@ export const TURN_PORT = 3478;
  * @property {string} publicIp the tunnel server's and coturn's address
  * @property {{ dev: string, reviewer: string }} ns host namespaces
  * @property {{ dev: string, reviewer: string }} hostIp host addresses (private when behind NAT)
+ * @property {{ dev: string, reviewer: string }} wanIp the WAN address of each host's router
+ *   (the host's public address when its router NATs)
+ * @property {{ dev: string, reviewer: string }} routerNs each host's router namespace
+ * @property {{ dev: string, reviewer: string }} routerPort the router's interface towards each host
  * @property {Array<[string, string]>} reachableRanges address ranges the public namespace can
  *   reach (its segment, and the LANs of routers without NAT): the lab's "internet"
  * @property {string[]} namespaces every namespace created, for clean-up
@@ -93,6 +97,9 @@ export function buildTopology({ prefix, index, name, routers }) {
   const reachableRanges = [[net(base, 0), net(base, 255)]];
   const ns = /** @type {Record<string, string>} */ ({});
   const hostIp = /** @type {Record<string, string>} */ ({});
+  const wanIpOf = /** @type {Record<string, string>} */ ({});
+  const routerNs = /** @type {Record<string, string>} */ ({});
+  const routerPort = /** @type {Record<string, string>} */ ({});
   routers.forEach((spec, i) => {
     const router = make(`r${i}`);
     const wanIp = net(base, 10 + i);
@@ -123,10 +130,14 @@ export function buildTopology({ prefix, index, name, routers }) {
       addDefaultRouteInsideLab(host, lanGw);
       ns[role] = host;
       hostIp[role] = ip;
+      wanIpOf[role] = wanIp;
+      routerNs[role] = router;
+      routerPort[role] = `h${j}`;
     });
   });
   if (!ns.dev || !ns.reviewer) throw new Error(`${name}: needs a dev and a reviewer host`);
-  return { publicNs, publicIp, ns: { dev: ns.dev, reviewer: ns.reviewer }, hostIp: { dev: hostIp.dev, reviewer: hostIp.reviewer }, reachableRanges, namespaces };
+  const pick = (m) => ({ dev: m.dev, reviewer: m.reviewer });
+  return { publicNs, publicIp, ns: pick(ns), hostIp: pick(hostIp), wanIp: pick(wanIpOf), routerNs: pick(routerNs), routerPort: pick(routerPort), reachableRanges, namespaces };
 }
 
 /**
@@ -169,4 +180,19 @@ function configureFirewall(router, spec, publicIp) {
   if (spec.nat === 'cone') iptables(router, '-t', 'nat', '-A', 'POSTROUTING', '-o', 'wan', '-j', 'MASQUERADE');
   else if (spec.nat === 'symmetric') iptables(router, '-t', 'nat', '-A', 'POSTROUTING', '-o', 'wan', '-j', 'MASQUERADE', '--random-fully');
   else if (spec.nat !== 'none') throw new Error(`unknown NAT kind ${spec.nat}`);
+}
+
+/**
+ * A host that can reach nothing but the tunnel server's HTTP port (and its
+ * own loopback): no STUN, no TURN, no peer. Applied on the host itself
+ * (OUTPUT), so it also holds between two hosts of one LAN, which the
+ * routers never see.
+ * @param {string} ns
+ * @param {string} publicIp
+ */
+export function allowOnlyServerHttp(ns, publicIp) {
+  iptables(ns, '-A', 'OUTPUT', '-o', 'lo', '-j', 'ACCEPT');
+  iptables(ns, '-A', 'OUTPUT', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT');
+  iptables(ns, '-A', 'OUTPUT', '-p', 'tcp', '-d', publicIp, '--dport', String(HTTP_PORT), '-j', 'ACCEPT');
+  iptables(ns, '-P', 'OUTPUT', 'DROP');
 }

@@ -111,6 +111,8 @@ export function checkTestPrerequisites({ root, lab }) {
   if (lab) {
     if (!hasCommand('iptables')) missingApt.push(['iptables', 'iptables']);
     if (!hasCommand('turnserver')) missingApt.push(['turnserver', 'coturn']);
+    // The lab's WAN delay line is compiled at run time (scripts/lab/delay-line).
+    if (!hasCommand('cc') && !hasCommand('gcc')) missingApt.push(['gcc', 'gcc']);
   }
   for (const [bin, pkg] of missingApt) problems.push(`\`${bin}\` is missing: apt-get install ${pkg}`);
 

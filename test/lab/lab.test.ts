@@ -29,11 +29,18 @@ const EXPECTED: Record<string, string[]> = {
   'udp-blocked': ['relay-tcp', 'wingman-relay'],
   'http-only': ['wingman-relay'],
   'p2p-off': ['wingman-relay'],
+  // WAN (delay lines): server 80 ms RTT from both, peers 20 ms apart, both behind cone NAT.
+  'far-server': ['srflx'],
 };
-const P2P_REQUIRED = ['lan', 'cone-nat'];
+const P2P_REQUIRED = ['lan', 'cone-nat', 'far-server'];
+/** What the delay-line check configures (scripts/lab/delay-check.mjs DELAY_CHECK_WAN), restated. */
+const DELAY_CHECK = { serverRttMs: 80, peerRttMs: 40, lossPctEachWay: 10 };
 
 interface LabRow {
   scenario: string;
+  kind?: string;
+  mode?: string | null;
+  measured?: { tcpConnectMinMs: number; tcpConnectMedianMs: number; udpRttMinMs: number | null; udpRttMedianMs: number | null; udpLoss: number } | null;
   ok: boolean;
   transport: string | null;
   pair: string | null;
@@ -60,6 +67,7 @@ function assertLabPrerequisites(): void {
     ['ip', 'iproute2'],
     ['iptables', 'iptables'],
     ['turnserver', 'coturn'],
+    ['gcc', 'gcc'],
   ]) {
     if (!hasCommand(bin!)) problems.push(`\`${bin}\` is missing: apt-get install ${pkg}`);
   }
@@ -142,8 +150,8 @@ afterAll(async () => {
 }, STOP_GRACE_MS + 70_000);
 
 describe('network lab (namespaces, NAT, firewalls, coturn, Chromium)', () => {
-  it('runs every scenario and removes all its namespaces', () => {
-    expect(rows.map((r) => r.scenario)).toEqual(Object.keys(EXPECTED));
+  it('runs the delay-line check and every scenario, and removes all its namespaces', () => {
+    expect(rows.map((r) => r.scenario)).toEqual(['delay-line', ...Object.keys(EXPECTED)]);
     expect(labNamespaces(childPid)).toEqual([]);
   });
 
@@ -151,6 +159,27 @@ describe('network lab (namespaces, NAT, firewalls, coturn, Chromium)', () => {
     const r = row(name);
     const loaded = { error: r.error, appLoaded: r.checks.appLoaded, download: r.checks.download, smallRequests: r.checks.smallRequests, downloadTransport: r.checks.downloadTransport, smallTransport: r.checks.smallTransport };
     expect({ scenario: summary(r), ...loaded }).toEqual({ scenario: summary(r), error: null, appLoaded: true, download: true, smallRequests: true, downloadTransport: true, smallTransport: true });
+  });
+
+  it('the delay line adds the configured round trip and loss between lab namespaces', () => {
+    const r = row('delay-line');
+    const m = r.measured;
+    // Bounds, not speed: never below the configured RTT, not absurdly above it; round-trip loss
+    // from 10 % each way is 19 %, far from both 0 and 100 %.
+    const seen = {
+      error: r.error,
+      serverRttAtLeastConfigured: (m?.tcpConnectMinMs ?? 0) >= DELAY_CHECK.serverRttMs,
+      serverRttNotFarAbove: (m?.tcpConnectMedianMs ?? Infinity) < DELAY_CHECK.serverRttMs + 60,
+      peerRttAtLeastConfigured: (m?.udpRttMinMs ?? 0) >= DELAY_CHECK.peerRttMs,
+      peerRttNotFarAbove: (m?.udpRttMedianMs ?? Infinity) < DELAY_CHECK.peerRttMs + 60,
+      lossInBounds: typeof m?.udpLoss === 'number' && m.udpLoss >= 0.1 && m.udpLoss <= 0.3,
+    };
+    expect({ measured: m, ...seen }).toEqual({ measured: m, error: null, serverRttAtLeastConfigured: true, serverRttNotFarAbove: true, peerRttAtLeastConfigured: true, peerRttNotFarAbove: true, lossInBounds: true });
+  });
+
+  it('far-server: a 20 MiB upload arrives intact over P2P, and no request beats the 20 ms peer round trip', () => {
+    const r = row('far-server');
+    expect({ scenario: summary(r), upload: r.checks.upload, uploadTransport: r.checks.uploadTransport, smallAtLeastPeerRtt: (r.smallP50Ms ?? 0) >= 20 }).toEqual({ scenario: summary(r), upload: true, uploadTransport: true, smallAtLeastPeerRtt: true });
   });
 
   it.each(Object.entries(EXPECTED))('%s: the selected path is one of %j', (name, expected) => {
@@ -164,7 +193,7 @@ describe('network lab (namespaces, NAT, firewalls, coturn, Chromium)', () => {
   });
 
   it("never makes the app's first byte wait on ICE: it arrives before the P2P timeout in every scenario", () => {
-    const late = rows.filter((r) => !(typeof r.firstByteMs === 'number' && r.firstByteMs < r.p2pTimeoutMs)).map(summary);
+    const late = rows.filter((r) => r.kind !== 'delay-check' && !(typeof r.firstByteMs === 'number' && r.firstByteMs < r.p2pTimeoutMs)).map(summary);
     expect(late).toEqual([]);
   });
 
