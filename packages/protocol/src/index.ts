@@ -11,3 +11,4 @@ export * from './control';
 export { connectionOverWebSocket, type NodeWebSocketLike, WEBSOCKET_MAX_MESSAGE_BYTES } from './transports/websocket';
 export * from './signaling';
 export { connectionOverDataChannel, type DataChannelLike, DATA_CHANNEL_DRAIN_POLL_MS, DATA_CHANNEL_HIGH_WATER_BYTES } from './transports/data-channel';
+export * from './error-registry';

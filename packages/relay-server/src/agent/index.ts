@@ -188,7 +188,7 @@ export function createAgent(options: AgentOptions): Agent {
       // --expires deadline is refused with ERR_SESSION_EXPIRED: this process
       // stops if that deadline was its own, a restarted one starts afresh.)
       if (failure.code === 'ERR_SESSION_EXPIRED' && expiryBackstop !== undefined) return fatal(failure.code, failure.message);
-      if (/IN_USE|BUSY/i.test(failure.code) && busyResumes++ < MAX_BUSY_RESUME_ATTEMPTS) return scheduleRetry(`${failure.code}: ${failure.message}`);
+      if (failure.code === 'ERR_SESSION_IN_USE' && busyResumes++ < MAX_BUSY_RESUME_ATTEMPTS) return scheduleRetry(`${failure.code}: ${failure.message}`);
       store.clear();
       return scheduleRetry(`${failure.code}: ${failure.message}; registering a new session`, 0);
     }

@@ -1,0 +1,132 @@
+/**
+ * Every stable code Wingman sends, prints or answers with, one registry per
+ * layer. A code may belong to several layers (ERR_INTERNAL is both an HTTP
+ * answer and a protocol RESET). Code compares codes with `===` against these
+ * types, never with patterns; a unit test fails on an `ERR_…`/`WARN_…`
+ * literal in the sources that no registry lists. Meanings: docs/PROTOCOL.md
+ * §"Error code registries".
+ */
+import { ERROR_CODES, type ErrorCode } from './errors';
+
+/** Protocol errors (RESET, GOAWAY, local failures): the wire numbers of errors.ts. */
+export const PROTOCOL_ERROR_CODES = Object.keys(ERROR_CODES) as readonly ErrorCode[];
+
+/** The agent's control channel: why the tunnel server refuses or ends an agent's session. */
+export const CONTROL_ERROR_CODES = [
+  'ERR_PROTOCOL',
+  'ERR_INVALID_PAYLOAD',
+  'ERR_UNSUPPORTED_VERSION',
+  'ERR_SESSION_IN_USE',
+  'ERR_SESSION_EXPIRED',
+  'ERR_TOO_MANY_SESSIONS',
+  'ERR_AUTH_THROTTLED',
+  'ERR_GOING_AWAY',
+  'ERR_INTERNAL',
+] as const;
+export type ControlErrorCode = (typeof CONTROL_ERROR_CODES)[number];
+
+/** Signaling (`/__wingman/signal`, and the agent's answers to offers). */
+export const SIGNALING_ERROR_CODES = [
+  'ERR_INVALID_PAYLOAD',
+  'ERR_INVALID_SIGNAL',
+  'ERR_MESSAGE_TOO_LARGE',
+  'ERR_UNKNOWN_SESSION',
+  'ERR_AGENT_OFFLINE',
+  'ERR_P2P_DISABLED',
+  'ERR_P2P_UNAVAILABLE',
+  'ERR_RATE_LIMITED',
+  'ERR_SIGNALING_QUOTA',
+  'ERR_TOO_MANY_VIEWERS',
+  'ERR_TOO_MANY_PEERS',
+  'ERR_TOO_MANY_CANDIDATES',
+  'ERR_BAD_OFFER',
+] as const;
+export type SignalingErrorCode = (typeof SIGNALING_ERROR_CODES)[number];
+
+/** What the tunnel server answers a viewer or an operator over HTTP (pages, JSON, close reasons). */
+export const HTTP_ERROR_CODES = [
+  'ERR_UNKNOWN_SESSION',
+  'ERR_AGENT_DISCONNECTED',
+  'ERR_SESSION_EXPIRED',
+  'ERR_SESSION_MOVING',
+  'ERR_NODE_UNREACHABLE',
+  'ERR_DIRECTORY_UNAVAILABLE',
+  'ERR_ACCESS_REQUIRED',
+  'ERR_ACCESS_DENIED',
+  'ERR_ACCESS_THROTTLED',
+  'ERR_VIEWER_STREAMS',
+  'ERR_OVERLOADED',
+  'ERR_METRICS_TOKEN',
+  'ERR_WS_TICKET',
+  'ERR_METHOD',
+  'ERR_CONTENT_TYPE',
+  'ERR_TOO_LARGE',
+  'ERR_TOO_MANY',
+  'ERR_NOT_FOUND',
+  'ERR_TIMEOUT',
+  'ERR_INTERNAL',
+] as const;
+export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number];
+
+/** The `wingman` CLI's `fatal` events (each with an exit code, README "Exit codes"). */
+export const CLI_FATAL_CODES = [
+  'ERR_TOKEN_REFUSED',
+  'ERR_SERVER_UNREACHABLE',
+  'ERR_SERVER_NOT_FOUND',
+  'ERR_SERVER_REFUSED',
+  'ERR_SERVER_ERROR',
+  'ERR_NOT_A_TUNNEL_SERVER',
+  'ERR_WRONG_SCHEME',
+  'ERR_TLS_CERTIFICATE',
+  'ERR_SESSION_EXPIRED',
+  'ERR_SESSION_IN_USE',
+  'ERR_TOO_MANY_SESSIONS',
+  'ERR_ACCESS_UNSUPPORTED',
+  'ERR_EXPIRY_UNSUPPORTED',
+  'ERR_PROTOCOL',
+  'ERR_TIMEOUT',
+] as const;
+export type CliFatalCode = (typeof CLI_FATAL_CODES)[number];
+
+/** The agent's inspector API (`{"error":{"code","message"}}`). */
+export const INSPECTOR_ERROR_CODES = [
+  'ERR_INSPECTOR_NOT_LOOPBACK',
+  'ERR_INSPECTOR_HOST',
+  'ERR_INSPECTOR_ORIGIN',
+  'ERR_NOT_FOUND',
+  'ERR_INVALID_QUERY',
+  'ERR_INVALID_BODY',
+  'ERR_BODY_TRUNCATED',
+  'ERR_REPLAY_UNSUPPORTED',
+  'ERR_INTERNAL',
+] as const;
+export type InspectorErrorCode = (typeof INSPECTOR_ERROR_CODES)[number];
+
+/** Warnings the server and the agent print (stderr, or `warning` events with `--json`). */
+export const WARNING_CODES = [
+  'WARN_DOMAIN_IS_IP',
+  'WARN_INSECURE_PUBLIC_URL',
+  'WARN_LOCALHOST_LINKS',
+  'WARN_P2P_HOST_CRASHED',
+  'WARN_TARGET_DOWN',
+  'WARN_STATE_FILE',
+  'WARN_INSPECTOR_UNAVAILABLE',
+] as const;
+export type WarningCode = (typeof WARNING_CODES)[number];
+
+/**
+ * Codes of other software that Wingman reads, never sends: Node.js / OpenSSL
+ * error codes the agent recognises to explain a failure.
+ */
+export const FOREIGN_ERROR_CODES = ['ERR_SSL_WRONG_VERSION_NUMBER'] as const;
+
+/** Every code of every registry (foreign ones excluded). */
+export const ALL_WINGMAN_CODES: ReadonlySet<string> = new Set<string>([
+  ...PROTOCOL_ERROR_CODES,
+  ...CONTROL_ERROR_CODES,
+  ...SIGNALING_ERROR_CODES,
+  ...HTTP_ERROR_CODES,
+  ...CLI_FATAL_CODES,
+  ...INSPECTOR_ERROR_CODES,
+  ...WARNING_CODES,
+]);
