@@ -51,9 +51,13 @@ export function createNodeForwarder(logger: Logger, hopValue: (req: IncomingMess
   // the viewer's response open forever. Close the viewer's connection once
   // what arrived is flushed, as the owner did with ours.
   proxy.on('proxyRes', (proxyRes, _req, res) => {
-    proxyRes.once('close', () => {
-      if (!proxyRes.complete && !res.writableEnded) res.socket?.destroySoon();
-    });
+    const cut = () => {
+      if (proxyRes.complete || res.writableEnded || res.destroyed) return;
+      if (res.socket) res.socket.destroySoon();
+      else res.destroy();
+    };
+    proxyRes.once('aborted', cut);
+    proxyRes.once('close', cut);
   });
   return {
     web(req, res, node) {

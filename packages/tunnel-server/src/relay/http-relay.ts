@@ -181,7 +181,10 @@ export function relayHttp(connection: Connection, req: IncomingMessage, res: Ser
     // A body shorter than its content-length cannot end as a complete
     // message: close the connection once what was written is flushed, so the
     // viewer sees it fail rather than wait for bytes that never come.
-    else if (length.short) res.socket?.destroySoon();
+    else if (length.short) {
+      if (res.socket) res.socket.destroySoon();
+      else res.destroy();
+    }
     else res.end();
   });
 
