@@ -6,7 +6,7 @@
  * failures in a row). Requests never wait for any of this: while there is
  * no channel they go through the relay.
  */
-import type { Connection } from '@wingman/protocol';
+import { backoffDelay, type Connection } from '@wingman/protocol';
 import { MAX_MISSED_PINGS, RETRY_BASE_MS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS, RTT_INTERVAL_MS } from '../shared/constants';
 import { AttemptError, attemptP2P, type AttemptReason, type PeerSession } from './peer-attempt';
 
@@ -85,7 +85,7 @@ export function createP2PManager(options: { enabled: boolean }): P2PManager {
         if (e.permanent) return;
         failures++;
         if (failures >= RETRY_MAX_ATTEMPTS) return setStatus({ transport: 'relay', reason: `${REASONS[e.reason]} · gave up` });
-        schedule(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (failures - 1)));
+        schedule(backoffDelay(failures, { initialMs: RETRY_BASE_MS, maxMs: RETRY_MAX_MS, jitter: false }));
       },
     );
   }

@@ -1,4 +1,5 @@
-/** Capped exponential backoff with jitter for reconnects. */
+/** The agent's reconnect backoff: the shared policy of @wingman/protocol with the agent's defaults, jittered. */
+import { backoffDelay as sharedBackoffDelay } from '@wingman/protocol';
 import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS } from './constants';
 
 export interface BackoffOptions {
@@ -8,15 +9,7 @@ export interface BackoffOptions {
   maxMs?: number;
 }
 
-/**
- * Delay before reconnect attempt `attempt` (1-based): initial × 2^(attempt−1),
- * capped, then drawn uniformly from [50 %, 100 %] of that ("equal jitter") so
- * many agents dropped by one server restart do not return in lockstep.
- * @see https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
- */
+/** Delay before reconnect attempt `attempt` (1-based), with equal jitter: many agents dropped by one server restart do not return in lockstep. */
 export function backoffDelay(attempt: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
-  const initial = options.initialMs ?? BACKOFF_INITIAL_MS;
-  const max = options.maxMs ?? BACKOFF_MAX_MS;
-  const exp = Math.min(max, initial * 2 ** Math.min(30, Math.max(0, attempt - 1)));
-  return Math.round(exp / 2 + random() * (exp / 2));
+  return sharedBackoffDelay(attempt, { initialMs: options.initialMs ?? BACKOFF_INITIAL_MS, maxMs: options.maxMs ?? BACKOFF_MAX_MS, jitter: true }, random);
 }

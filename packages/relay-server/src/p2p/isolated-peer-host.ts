@@ -9,7 +9,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { HostSignal, IceServer, ViewerSignal } from '@wingman/protocol';
+import { backoffDelay, type HostSignal, type IceServer, type ViewerSignal } from '@wingman/protocol';
 import type { Capture, RequestLogEntry } from '../forward';
 import { captureFromWire, parseFromHost, type HostInit, type ToHost } from './host-ipc';
 import type { PeerHost, PeerInfo, PeerReport } from './peer-host';
@@ -109,7 +109,7 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
     }
     if (closed) return;
     crashesInARow = Date.now() - startedAt >= HOST_STABLE_AFTER_MS ? 1 : crashesInARow + 1;
-    const restartInMs = Math.min(HOST_RESTART_MAX_MS, HOST_RESTART_BASE_MS * 2 ** (crashesInARow - 1));
+    const restartInMs = backoffDelay(crashesInARow, { initialMs: HOST_RESTART_BASE_MS, maxMs: HOST_RESTART_MAX_MS, jitter: false });
     options.onCrash?.({ pid: c.pid, code, signal, viewers: lost.length, restartInMs });
     restartTimer = setTimeout(start, restartInMs);
   }
