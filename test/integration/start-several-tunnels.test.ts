@@ -41,19 +41,25 @@ function startWingman(args: string[]): Proc {
   return startProcess(AGENT_BIN, args, { WINGMAN_STATE_DIR: join(dir, 'state') });
 }
 
+/** The exit code of a run expected to end by itself. */
+function exitOf(proc: Proc): Promise<number | null> {
+  return new Promise<number | null>((resolve, reject) => {
+    if (proc.child.exitCode !== null) return resolve(proc.child.exitCode);
+    const timer = setTimeout(() => reject(new Error(`wingman did not exit; stderr:\n${proc.stderr()}`)), EXIT_TIMEOUT_MS);
+    proc.child.once('exit', (c) => (clearTimeout(timer), resolve(c)));
+  });
+}
+
 /** Runs `wingman start` expected to end by itself: its exit code and stderr. */
 async function runToExit(args: string[]): Promise<{ code: number | null; stderr: string }> {
   const proc = startWingman(args);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`wingman ${args.join(' ')} did not exit; stderr:\n${proc.stderr()}`)), EXIT_TIMEOUT_MS);
-    proc.child.once('exit', (c) => (clearTimeout(timer), resolve(c)));
-  });
+  const code = await exitOf(proc);
   return { code, stderr: proc.stderr() };
 }
 
-function getJson(port: number, path: string): Promise<any> {
+function getJson(port: number, path: string, method = 'GET'): Promise<any> {
   return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path, headers: { host: `127.0.0.1:${port}` } }, (res) => {
+    request({ host: '127.0.0.1', port, path, method, headers: { host: `127.0.0.1:${port}` } }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));
       res.on('end', () => resolve(JSON.parse(Buffer.concat(parts).toString())));
@@ -109,6 +115,25 @@ describe('wingman start', () => {
     ]);
     const onlyApi = await getJson(inspector, '/api/requests?tunnel=api');
     expect(onlyApi.requests.map((r: any) => r.path)).toEqual(['/two']);
+
+    // A replay goes to its own tunnel's app, and is tagged with that tunnel.
+    const replayed = await getJson(inspector, `/api/requests/${onlyApi.requests[0].id}/replay`, 'POST');
+    expect(replayed.request).toMatchObject({ transport: 'replay', tunnel: 'api', path: '/two' });
+    const detail = await getJson(inspector, `/api/requests/${replayed.request.id}`);
+    expect(Buffer.from(detail.response.body.data, 'base64').toString()).toBe('api /two');
+  });
+
+  it('exits with the failure\'s code once every tunnel has ended, after a fatal line for each', async () => {
+    const { url: server } = await startServer();
+    const web = await startNamedApp('web');
+    const file = writeConfig({ server, token: 'not-a-token-this-server-knows', inspect: false, tunnels: { web: { target: String(web.port) }, api: { target: String(web.port) } } });
+    const agent = startWingman(['start', '--config', file, '--json']);
+    expect(await exitOf(agent)).toBe(5);
+    const fatal = agent.events.filter((e) => e.event === 'fatal').map((e) => [e.tunnel, e.code]).sort();
+    expect(fatal).toEqual([
+      ['api', 'ERR_TOKEN_REFUSED'],
+      ['web', 'ERR_TOKEN_REFUSED'],
+    ]);
   });
 
   it('keeps the other tunnels running when one of them ends', async () => {

@@ -29,10 +29,10 @@ export interface Reporter {
   closing(): void;
 }
 
-/** `tunnel`: a named tunnel of `wingman start`: JSON lines carry `"tunnel":name`, human lines start with the name. */
-export function createReporter(options: { json: boolean; stdout: Output; stderr: Output; qr?: QrChoice; tunnel?: string }): Reporter {
+/** `tunnel`: a named tunnel of `wingman start`: JSON lines carry `"tunnel":name`, human lines start with the name (padded to `tunnelWidth`, so the tunnels' lines align). */
+export function createReporter(options: { json: boolean; stdout: Output; stderr: Output; qr?: QrChoice; tunnel?: string; tunnelWidth?: number }): Reporter {
   const { tunnel } = options;
-  const named = (o: Output): Output => ({ isTTY: o.isTTY, write: (text) => o.write(text.replace(/^(?=.)/gm, `${tunnel}  `)) });
+  const named = (o: Output): Output => ({ isTTY: o.isTTY, write: (text) => o.write(text.replace(/^(?=.)/gm, `${tunnel?.padEnd(options.tunnelWidth ?? 0)}  `)) });
   const stdout = tunnel !== undefined && !options.json ? named(options.stdout) : options.stdout;
   const stderr = tunnel !== undefined && !options.json ? named(options.stderr) : options.stderr;
   let readySeen = false;

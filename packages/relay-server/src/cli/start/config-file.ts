@@ -6,7 +6,7 @@
  * rejection reads the same, prefixed by the file, the tunnel and the field.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from '../options';
 
@@ -98,7 +98,7 @@ function fieldOf(message: string, tunnel: string): string {
 }
 
 /** The flags `wingman http` would get for this tunnel. */
-function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: StartFlags): HttpCommandFlags {
+function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: StartFlags, dir: string): HttpCommandFlags {
   const str = (n: number | undefined) => (n === undefined ? undefined : String(n));
   const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
   return defined({
@@ -112,7 +112,8 @@ function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: S
     // Several URLs at once: a QR code each would fill the terminal.
     qr: false,
     password: t.password,
-    passwordFile: t.passwordFile,
+    // Relative to the config file, which is where the developer wrote it.
+    passwordFile: t.passwordFile === undefined ? undefined : resolve(dir, t.passwordFile),
     wsMaxMessageBytes: str(t.wsMaxMessageBytes),
     inspect: file.inspect === false ? 'false' : str(file.inspect),
     inspectBodyLimit: str(file.inspectBodyLimit),
@@ -144,7 +145,7 @@ export function loadStartConfig(flags: StartFlags, cwd: string, env: NodeJS.Proc
     if (!TUNNEL_NAME.test(name)) throw new UsageError(`${path}: tunnels.${name}: a tunnel name is 1-32 letters, digits, - or _, starting with a letter or digit`);
     const t = parsed.data.tunnels[name]!;
     try {
-      return { name, config: resolveHttpConfig(String(t.target), tunnelFlags(parsed.data, t, flags), env) };
+      return { name, config: resolveHttpConfig(String(t.target), tunnelFlags(parsed.data, t, flags, dirname(path)), env) };
     } catch (err) {
       if (err instanceof UsageError) throw new UsageError(`${path}: ${fieldOf(err.message, name)}: ${err.message}`);
       throw err;

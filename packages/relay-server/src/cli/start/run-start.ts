@@ -33,6 +33,7 @@ export async function runStart(file: string, tunnels: NamedTunnelConfig[], io: S
   }
   if (!json) io.stdout.write(`\nWingman: ${tunnels.length} tunnel(s) from ${file}\n${inspectorUrl ? `inspect requests at ${inspectorUrl}\n` : ''}Ctrl+C to stop.\n\n`);
 
+  const tunnelWidth = Math.max(...tunnels.map((t) => t.name.length));
   const stop = new AbortController();
   const onAbort = () => {
     main.closing();
@@ -47,7 +48,7 @@ export async function runStart(file: string, tunnels: NamedTunnelConfig[], io: S
         config,
         env: io.env,
         signal: stop.signal,
-        reporter: createReporter({ json, stdout: io.stdout, stderr: io.stderr, tunnel: name }),
+        reporter: createReporter({ json, stdout: io.stdout, stderr: io.stderr, tunnel: name, tunnelWidth }),
         ...(inspector && inspectorUrl
           ? { inspector: { url: inspectorUrl, tunnel: inspector.addTunnel(name, { target: config.target, hostHeader: config.hostHeader, timeoutMs: config.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS }) } }
           : {}),
