@@ -147,6 +147,28 @@ describe('wingman start', () => {
     const viaWeb = await send(serverPort, new URL(String(readyWeb.url)).host, { path: '/still' });
     expect(viaWeb.body.toString()).toBe('web /still');
     expect(agent.child.exitCode).toBeNull();
+
+    // Each ended on purpose (expiry, then SIGTERM): exit 0, with a closed event for the one still running.
+    agent.child.kill('SIGTERM');
+    expect(await exitOf(agent)).toBe(0);
+    expect(agent.events.filter((e) => e.event === 'closed').map((e) => e.tunnel)).toEqual(['web']);
+  });
+
+  it('gives each tunnel its own URL back after a restart', async () => {
+    const { url: server } = await startServer();
+    const web = await startNamedApp('web');
+    const api = await startNamedApp('api');
+    const file = writeConfig({ server, inspect: false, tunnels: { web: { target: String(web.port) }, api: { target: String(api.port) } } });
+    const urls = async () => {
+      const agent = startWingman(['start', '--config', file, '--json']);
+      const found = { web: (await agent.waitFor((e) => e.event === 'ready' && e.tunnel === 'web')).url, api: (await agent.waitFor((e) => e.event === 'ready' && e.tunnel === 'api')).url };
+      agent.child.kill('SIGTERM');
+      expect(await exitOf(agent)).toBe(0);
+      return found;
+    };
+    const first = await urls();
+    expect(first.web).not.toBe(first.api);
+    expect(await urls()).toEqual(first);
   });
 
   it.each([

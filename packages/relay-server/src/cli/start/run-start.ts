@@ -35,10 +35,7 @@ export async function runStart(file: string, tunnels: NamedTunnelConfig[], io: S
 
   const tunnelWidth = Math.max(...tunnels.map((t) => t.name.length));
   const stop = new AbortController();
-  const onAbort = () => {
-    main.closing();
-    stop.abort();
-  };
+  const onAbort = () => stop.abort();
   if (io.signal?.aborted) stop.abort();
   else io.signal?.addEventListener('abort', onAbort, { once: true });
 

@@ -83,7 +83,10 @@ export function runTunnel({ config, reporter, env, signal, inspector }: TunnelRu
         resolve(code);
       });
     };
-    const onAbort = () => finish(0);
+    const onAbort = () => {
+      reporter.closing();
+      finish(0);
+    };
     agent.on('ready', (e) => {
       inspector?.tunnel.setTunnel({ publicUrl: e.url, sessionId: e.sessionId, p2p: e.p2p, access: e.access });
       reporter.ready(e, `http://${hostPort}`, inspector?.url);
