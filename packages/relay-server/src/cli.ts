@@ -12,6 +12,8 @@ import { attachP2P } from './p2p/agent-p2p';
 import { PASSWORD_ARGV_WARNING, resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from './cli/options';
 import { probeTarget } from './cli/probe';
 import { runFetch, type FetchFlags } from './cli/fetch';
+import { loadStartConfig, type StartFlags } from './cli/start/config-file';
+import { runStart } from './cli/start/run-start';
 import { exitCodeFor } from './cli/exit-codes';
 import { createReporter, type Output, type Reporter } from './cli/reporter';
 import { VERSION } from './version';
@@ -58,6 +60,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       const config = resolveHttpConfig(target, flags, io.env);
       if (flags.password !== undefined) io.stderr.write(`${PASSWORD_ARGV_WARNING}\n`);
       run = runHttp(config, io);
+    });
+
+  program
+    .command('start')
+    .description('start every tunnel named in a config file (default ./wingman.json), one URL each, one inspector for all')
+    .option('--config <file>', 'the config file (README "Several tunnels")')
+    .option('--json', 'one JSON object per line; one {"event":"ready","tunnel":<name>,"url":...} per tunnel')
+    .option('--new-session', 'do not resume the tunnels\' previous sessions (new URLs)')
+    .action((flags: StartFlags) => {
+      const { path, tunnels } = loadStartConfig(flags, process.cwd(), io.env);
+      run = runStart(path, tunnels, io);
     });
 
   program

@@ -21,7 +21,7 @@ const el = (tag, props = {}, ...children) => {
   return e;
 };
 
-const state = { entries: [], selected: undefined, detail: undefined };
+const state = { entries: [], selected: undefined, detail: undefined, tunnels: [] };
 
 async function api(path, init) {
   const res = await fetch(path, init);
@@ -49,6 +49,7 @@ function filters() {
     status: f.status.trim().toLowerCase(),
     method: f.method,
     transport: f.transport,
+    tunnel: f.tunnel,
     header: f.header.trim().toLowerCase(),
   };
 }
@@ -57,6 +58,7 @@ function matches(e, f) {
   if (f.path && !e.path.includes(f.path)) return false;
   if (f.method && e.method !== f.method) return false;
   if (f.transport && e.transport !== f.transport) return false;
+  if (f.tunnel && e.tunnel !== f.tunnel) return false;
   if (f.status) {
     const s = String(e.status);
     if (/^[1-5]xx$/.test(f.status) ? s[0] !== f.status[0] : !s.startsWith(f.status)) return false;
@@ -78,6 +80,7 @@ function row(e) {
     el('td', { text: `${e.durationMs} ms` }),
     el('td', { class: 't-' + e.transport, text: e.transport + (e.replayOf ? ` of #${e.replayOf}` : '') }),
     el('td', { class: 'muted', text: !e.viewer ? '' : /[.:]/.test(e.viewer) ? e.viewer : e.viewer.slice(0, 8), title: e.viewer || '' }),
+    el('td', { class: 'col-tunnel', text: e.tunnel || '' }),
   );
   if (e.id === state.selected) tr.classList.add('selected');
   tr.addEventListener('click', () => select(e.id));
@@ -117,6 +120,7 @@ function connectEvents() {
   source.addEventListener('request', (ev) => {
     const e = JSON.parse(ev.data);
     if (state.entries.some((x) => x.id === e.id)) return;
+    if (e.tunnel && !state.tunnels.includes(e.tunnel)) void loadTunnels();
     state.entries.unshift(e);
     if (state.entries.length > MAX_ROWS) state.entries.length = MAX_ROWS;
     if (filters().header) return void loadList();
@@ -291,6 +295,21 @@ function submitEditor(ev) {
   void replay(overrides);
 }
 
+/** The tunnels in the header; with named tunnels (wingman start), a tunnel column and filter too. */
+async function loadTunnels() {
+  const { tunnels } = await api('/api/tunnels');
+  if (tunnels.length === 0) return;
+  $('#tunnel').textContent = tunnels.map((t) => `${t.name ? t.name + ': ' : ''}${t.publicUrl} → ${t.target}`).join(' · ');
+  const names = tunnels.map((t) => t.name).filter(Boolean);
+  document.body.classList.toggle('multi', names.length > 0);
+  const select = $('#filters select[name=tunnel]');
+  for (const name of names) {
+    if (state.tunnels.includes(name)) continue;
+    state.tunnels.push(name);
+    select.append(el('option', { text: name }));
+  }
+}
+
 document.addEventListener('DOMContentLoaded', () => {
   $('#filters').addEventListener('input', (ev) => (ev.target.name === 'header' ? void loadList() : render()));
   $('#filters').addEventListener('submit', (ev) => ev.preventDefault());
@@ -299,8 +318,6 @@ document.addEventListener('DOMContentLoaded', () => {
   $('#edit').addEventListener('click', openEditor);
   $('#edit-cancel').addEventListener('click', () => ($('#editor').hidden = true));
   $('#editor').addEventListener('submit', submitEditor);
-  void api('/api/tunnels').then(({ tunnels }) => {
-    if (tunnels[0]) $('#tunnel').textContent = `${tunnels[0].publicUrl} → ${tunnels[0].target}`;
-  });
+  void loadTunnels();
   connectEvents();
 });

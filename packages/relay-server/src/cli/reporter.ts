@@ -29,12 +29,16 @@ export interface Reporter {
   closing(): void;
 }
 
-export function createReporter(options: { json: boolean; stdout: Output; stderr: Output; qr?: QrChoice }): Reporter {
-  const { stdout, stderr } = options;
+/** `tunnel`: a named tunnel of `wingman start`: JSON lines carry `"tunnel":name`, human lines start with the name (padded to `tunnelWidth`, so the tunnels' lines align). */
+export function createReporter(options: { json: boolean; stdout: Output; stderr: Output; qr?: QrChoice; tunnel?: string; tunnelWidth?: number }): Reporter {
+  const { tunnel } = options;
+  const named = (o: Output): Output => ({ isTTY: o.isTTY, write: (text) => o.write(text.replace(/^(?=.)/gm, `${tunnel?.padEnd(options.tunnelWidth ?? 0)}  `)) });
+  const stdout = tunnel !== undefined && !options.json ? named(options.stdout) : options.stdout;
+  const stderr = tunnel !== undefined && !options.json ? named(options.stderr) : options.stderr;
   let readySeen = false;
 
   if (options.json) {
-    const line = (o: Record<string, unknown>) => JSON.stringify(o) + '\n';
+    const line = (o: Record<string, unknown>) => JSON.stringify(tunnel !== undefined ? { ...o, tunnel } : o) + '\n';
     const event = (o: Record<string, unknown>) => (readySeen ? stdout : stderr).write(line(o));
     return {
       ready(e, forwardingTo, inspector) {
@@ -58,6 +62,10 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
         return;
       }
       readySeen = true;
+      if (tunnel !== undefined) {
+        stdout.write(`${e.url}  → ${forwardingTo}${e.access === 'password' ? '  (password)' : ''}${e.expiresAt !== undefined ? `  (expires at ${new Date(e.expiresAt).toLocaleString()})` : ''}\n`);
+        return;
+      }
       const qr = shouldPrintQr(options.qr, e.url, stdout.isTTY === true) ? `\n${renderQr(e.url)}\n` : '';
       stdout.write(`\nWingman: share this link\n\n    ${e.url}\n${qr}${e.access === 'password' ? '    viewers need the password (--password)\n' : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}\nforwarding to ${forwardingTo}${e.p2p ? ' (peer-to-peer when possible, relay otherwise)' : ' (relay)'}\n${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`);
     },

@@ -1,6 +1,6 @@
 /**
  * The inspector's JSON API (README "Inspector"):
- *   GET    /api/tunnels                 the session this agent serves
+ *   GET    /api/tunnels                 the sessions this agent serves (one, or one per named tunnel)
  *   GET    /api/requests[?filters]      summaries, newest first
  *   GET    /api/requests/:id            one exchange: heads and bodies (base64)
  *   POST   /api/requests/:id/replay     replay to the local app, optionally edited
@@ -22,6 +22,8 @@ const MAX_REPLAY_JSON_BYTES = Math.ceil(MAX_CAPTURE_BODY_LIMIT_BYTES / 3) * 4 + 
 const REPLAY_READ_TIMEOUT_MS = 10_000;
 
 export interface TunnelInfo {
+  /** The tunnel's name in `wingman start`'s config file; absent for `wingman http`. */
+  name?: string;
   publicUrl: string;
   sessionId: string;
   target: string;
@@ -66,6 +68,7 @@ const filterSchema = z
     transport: z.enum(['relay', 'p2p', 'replay']),
     path: z.string().max(8192),
     header: z.string().max(1024),
+    tunnel: z.string().max(64),
   })
   .partial()
   .strict();

@@ -1,9 +1,11 @@
 /**
  * The inspector: what the agent's forwarders captured (relay streams here,
  * P2P streams from the host process over IPC), kept in memory and served on
- * 127.0.0.1 only. Nothing captured ever leaves this machine.
+ * 127.0.0.1 only. Nothing captured ever leaves this machine. One inspector
+ * serves one tunnel (`wingman http`) or several named ones (`wingman start`),
+ * each entry tagged with its tunnel's name.
  */
-import { formatHostPort, type Capture, type CaptureOptions, type HostHeaderMode, type Target } from '../forward';
+import { DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort, type Capture, type CaptureOptions, type HostHeaderMode, type Target } from '../forward';
 import type { ApiContext, TunnelInfo } from './api';
 import { replayRequest } from './replay';
 import { createRequestStore, type RequestStore } from './store';
@@ -12,41 +14,73 @@ import { startInspectorServer } from './server';
 export { DEFAULT_INSPECT_PORT, INSPECT_PORT_TRIES } from './server';
 export { DEFAULT_INSPECT_HISTORY, MAX_INSPECT_HISTORY } from './store';
 
-export interface InspectorOptions {
+/** Where one tunnel's replays go: its forwarder's target and Host policy. */
+export interface InspectorRoute {
+  target: Target;
+  hostHeader: HostHeaderMode;
+  timeoutMs: number;
+}
+
+export interface InspectorOptions extends Partial<InspectorRoute> {
   /** First port tried (then the next ones); 0: any free port. */
   port: number;
   /** Bytes kept per body. */
   bodyLimitBytes: number;
   /** Exchanges kept. */
   history: number;
-  /** Where replays go: the forwarder's target and Host policy. */
-  target: Target;
-  hostHeader: HostHeaderMode;
-  timeoutMs: number;
+}
+
+/** One named tunnel's side of the inspector. */
+export interface InspectorTunnel {
+  /** Give these to this tunnel's forwarders; captures are tagged with the tunnel's name. */
+  readonly capture: CaptureOptions;
+  /** The session, once the tunnel server registered it (for /api/tunnels). */
+  setTunnel(info: Omit<TunnelInfo, 'target' | 'name'>): void;
 }
 
 export interface Inspector {
   readonly store: RequestStore;
-  /** Give these to the forwarders (the agent's and, with its limit, the P2P host's). */
+  /** Give these to the forwarders (the agent's and, with its limit, the P2P host's) of the unnamed tunnel (options.target). */
   readonly capture: CaptureOptions;
   /** Starts the server; resolves with its URL. Rejects when no port in range is free. */
   start(): Promise<string>;
-  /** The session, once the tunnel server registered it (for /api/tunnels). */
-  setTunnel(info: Omit<TunnelInfo, 'target'>): void;
+  /** The unnamed tunnel's session, once the tunnel server registered it (for /api/tunnels). */
+  setTunnel(info: Omit<TunnelInfo, 'target' | 'name'>): void;
+  /** Adds a named tunnel (`wingman start`), listed in /api/tunnels once its session is set. */
+  addTunnel(name: string, route: InspectorRoute): InspectorTunnel;
   close(): Promise<void>;
 }
 
+/** The unnamed tunnel's key: no config-file name can be empty. */
+const UNNAMED = '';
+
 export function createInspector(options: InspectorOptions): Inspector {
   const store = createRequestStore(options.history);
-  const target = `http://${formatHostPort(options.target)}`;
-  let tunnel: TunnelInfo | undefined;
+  const routes = new Map<string, InspectorRoute>();
+  const infos = new Map<string, TunnelInfo>();
   let server: Awaited<ReturnType<typeof startInspectorServer>> | undefined;
-  const capture: CaptureOptions = { bodyLimitBytes: options.bodyLimitBytes, onCapture: (c: Capture) => void store.add(c) };
+
+  function tunnel(name: string, route: InspectorRoute): InspectorTunnel {
+    routes.set(name, route);
+    const tag = name === UNNAMED ? {} : { tunnel: name };
+    return {
+      capture: { bodyLimitBytes: options.bodyLimitBytes, onCapture: (c: Capture) => void store.add(c, tag) },
+      setTunnel(info) {
+        infos.set(name, { ...(name === UNNAMED ? {} : { name }), ...info, target: `http://${formatHostPort(route.target)}` });
+      },
+    };
+  }
+  const unnamed =
+    options.target !== undefined
+      ? tunnel(UNNAMED, { target: options.target, hostHeader: options.hostHeader ?? 'rewrite', timeoutMs: options.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS })
+      : undefined;
 
   const api: ApiContext = {
     store,
-    tunnels: () => (tunnel ? [tunnel] : []),
+    tunnels: () => [...infos.values()],
     async replay(entry, overrides) {
+      const route = routes.get(entry.tunnel ?? UNNAMED);
+      if (!route) throw new Error(`no route for tunnel ${entry.tunnel ?? '(unnamed)'}`);
       const result = await replayRequest(
         {
           method: overrides.method ?? entry.method,
@@ -54,22 +88,21 @@ export function createInspector(options: InspectorOptions): Inspector {
           headers: overrides.headers ?? entry.requestHeaders,
           body: overrides.body ?? entry.requestBody.data,
         },
-        { target: options.target, hostHeader: options.hostHeader, timeoutMs: options.timeoutMs, bodyLimitBytes: options.bodyLimitBytes },
+        { target: route.target, hostHeader: route.hostHeader, timeoutMs: route.timeoutMs, bodyLimitBytes: options.bodyLimitBytes },
       );
-      return store.add(result, { transport: 'replay', replayOf: entry.id });
+      return store.add(result, { transport: 'replay', replayOf: entry.id, ...(entry.tunnel !== undefined ? { tunnel: entry.tunnel } : {}) });
     },
   };
 
   return {
     store,
-    capture,
+    capture: unnamed?.capture ?? { bodyLimitBytes: options.bodyLimitBytes, onCapture: (c: Capture) => void store.add(c) },
     async start() {
       server = await startInspectorServer(options.port, api);
       return server.url;
     },
-    setTunnel(info) {
-      tunnel = { ...info, target };
-    },
+    setTunnel: (info) => unnamed?.setTunnel(info),
+    addTunnel: tunnel,
     async close() {
       await server?.close();
       server = undefined;

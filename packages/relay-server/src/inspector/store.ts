@@ -25,6 +25,8 @@ export interface Entry extends Omit<Capture, 'transport'> {
   transport: EntryTransport;
   /** For a replay: the id of the entry it replayed. */
   replayOf?: number;
+  /** The named tunnel it came through (`wingman start`); absent for `wingman http`'s one tunnel. */
+  tunnel?: string;
 }
 
 /** The list view of an entry (no headers, no bodies). */
@@ -43,6 +45,7 @@ export interface EntrySummary {
   contentType?: string;
   websocket?: boolean;
   replayOf?: number;
+  tunnel?: string;
 }
 
 export interface EntryFilter {
@@ -54,10 +57,12 @@ export interface EntryFilter {
   path?: string;
   /** "name" (present) or "name:value" (value substring), request or response headers. */
   header?: string;
+  /** Exact tunnel name. */
+  tunnel?: string;
 }
 
 export interface RequestStore {
-  add(capture: Capture, extra?: { transport?: EntryTransport; replayOf?: number }): Entry;
+  add(capture: Capture, extra?: { transport?: EntryTransport; replayOf?: number; tunnel?: string }): Entry;
   get(id: number): Entry | undefined;
   /** Oldest first. */
   list(filter?: EntryFilter): Entry[];
@@ -85,7 +90,7 @@ export function createRequestStore(capacity = DEFAULT_INSPECT_HISTORY, maxBytes 
   };
   return {
     add(capture, extra = {}) {
-      const entry: Entry = { ...capture, id: nextId++, transport: extra.transport ?? capture.transport, ...(extra.replayOf !== undefined ? { replayOf: extra.replayOf } : {}) };
+      const entry: Entry = { ...capture, id: nextId++, transport: extra.transport ?? capture.transport, ...(extra.replayOf !== undefined ? { replayOf: extra.replayOf } : {}), ...(extra.tunnel !== undefined ? { tunnel: extra.tunnel } : {}) };
       entries.push(entry);
       bytes += bodyBytes(entry);
       // The newest entry always stays, even alone over the budget (a body is at most the capture cap).
@@ -124,6 +129,7 @@ export function summarize(e: Entry): EntrySummary {
     ...(contentType !== undefined ? { contentType } : {}),
     ...(e.websocket ? { websocket: true } : {}),
     ...(e.replayOf !== undefined ? { replayOf: e.replayOf } : {}),
+    ...(e.tunnel !== undefined ? { tunnel: e.tunnel } : {}),
   };
 }
 
@@ -157,6 +163,7 @@ export function headerValue(headers: HeaderList, name: string): string | undefin
 function matches(e: Entry, f: EntryFilter): boolean {
   if (f.method && e.method.toUpperCase() !== f.method.toUpperCase()) return false;
   if (f.transport && e.transport !== f.transport) return false;
+  if (f.tunnel && e.tunnel !== f.tunnel) return false;
   if (f.path && !e.target.includes(f.path)) return false;
   if (f.status) {
     const s = String(e.status);

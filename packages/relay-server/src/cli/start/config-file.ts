@@ -1,0 +1,155 @@
+/**
+ * `wingman start`'s config file (README "Several tunnels"): the tunnel
+ * server, and several named tunnels with their options. The file's shape is
+ * checked here (unknown keys, wrong types); each tunnel's values go through
+ * the same validation as `wingman http`'s flags (resolveHttpConfig), so a
+ * rejection reads the same, prefixed by the file, the tunnel and the field.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from '../options';
+
+/** Looked for in the current directory, in this order, when --config is not given. */
+export const DEFAULT_CONFIG_FILES = ['wingman.json'];
+/** Most tunnels in one file: each is an agent connection (and a P2P host process); past a handful it is a mistake, not a setup. */
+export const MAX_TUNNELS = 16;
+/** Largest config file read, bytes: a hand-written file of a few tunnels is a few KiB. */
+const MAX_CONFIG_FILE_BYTES = 256 * 1024;
+/** A tunnel's name: shown in the banner, the JSON events and the inspector. */
+const TUNNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
+
+const tunnelSchema = z
+  .object({
+    target: z.union([z.string(), z.number().int()]),
+    hostHeader: z.string().optional(),
+    p2p: z.boolean().optional(),
+    timeout: z.number().int().optional(),
+    password: z.string().optional(),
+    passwordFile: z.string().optional(),
+    expires: z.string().optional(),
+    wsMaxMessageBytes: z.number().int().optional(),
+  })
+  .strict();
+
+const fileSchema = z
+  .object({
+    server: z.string().optional(),
+    token: z.string().optional(),
+    /** Inspector port, or false: off. */
+    inspect: z.union([z.number().int(), z.literal(false)]).optional(),
+    inspectBodyLimit: z.number().int().optional(),
+    inspectHistory: z.number().int().optional(),
+    tunnels: z.record(z.string(), tunnelSchema),
+  })
+  .strict();
+
+type TunnelFields = z.infer<typeof tunnelSchema>;
+
+export interface NamedTunnelConfig {
+  name: string;
+  config: HttpConfig;
+}
+
+export interface StartFlags {
+  config?: string;
+  json?: boolean;
+  newSession?: boolean;
+}
+
+/** The file to read: --config, else the first of DEFAULT_CONFIG_FILES that exists in `cwd`. */
+function readConfigFile(flags: StartFlags, cwd: string): { path: string; text: string } {
+  const candidates = flags.config !== undefined ? [resolve(cwd, flags.config)] : DEFAULT_CONFIG_FILES.map((f) => resolve(cwd, f));
+  for (const path of candidates) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && flags.config === undefined) continue;
+      throw new UsageError(`cannot read ${path}: ${code ?? (err as Error).message}`);
+    }
+    if (text.length > MAX_CONFIG_FILE_BYTES) throw new UsageError(`${path}: larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
+    return { path, text };
+  }
+  throw new UsageError(`no ${DEFAULT_CONFIG_FILES.join(' or ')} in ${cwd}; give --config <file>`);
+}
+
+/** resolveHttpConfig's messages name the flag; the file's field for each, longest flag first (--password-file before --password). */
+const FLAG_FIELDS: Array<[RegExp, string | ((tunnel: string) => string)]> = [
+  [/^invalid (target|port)\b/, (t) => `tunnels.${t}.target`],
+  [/--server\b/, 'server'],
+  [/\btoken\b/, 'token'],
+  [/--host-header\b/, (t) => `tunnels.${t}.hostHeader`],
+  [/--timeout\b/, (t) => `tunnels.${t}.timeout`],
+  [/--password-file\b/, (t) => `tunnels.${t}.passwordFile`],
+  [/--password\b/, (t) => `tunnels.${t}.password`],
+  [/--ws-max-message-bytes\b/, (t) => `tunnels.${t}.wsMaxMessageBytes`],
+  [/--expires\b/, (t) => `tunnels.${t}.expires`],
+  [/--inspect-body-limit\b/, 'inspectBodyLimit'],
+  [/--inspect-history\b/, 'inspectHistory'],
+  [/--inspect\b/, 'inspect'],
+];
+
+function fieldOf(message: string, tunnel: string): string {
+  const hit = FLAG_FIELDS.find(([re]) => re.test(message));
+  if (!hit) return `tunnels.${tunnel}`;
+  return typeof hit[1] === 'string' ? hit[1] : hit[1](tunnel);
+}
+
+/** The flags `wingman http` would get for this tunnel. */
+function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: StartFlags, dir: string): HttpCommandFlags {
+  const str = (n: number | undefined) => (n === undefined ? undefined : String(n));
+  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  return defined({
+    server: file.server,
+    token: file.token,
+    hostHeader: t.hostHeader,
+    json: flags.json,
+    p2p: t.p2p,
+    timeout: str(t.timeout),
+    newSession: flags.newSession,
+    // Several URLs at once: a QR code each would fill the terminal.
+    qr: false,
+    password: t.password,
+    // Relative to the config file, which is where the developer wrote it.
+    passwordFile: t.passwordFile === undefined ? undefined : resolve(dir, t.passwordFile),
+    wsMaxMessageBytes: str(t.wsMaxMessageBytes),
+    inspect: file.inspect === false ? 'false' : str(file.inspect),
+    inspectBodyLimit: str(file.inspectBodyLimit),
+    inspectHistory: str(file.inspectHistory),
+    expires: t.expires,
+  });
+}
+
+/** Reads and validates the config file; every rejection is a UsageError naming the file (and the tunnel and field when there is one). */
+export function loadStartConfig(flags: StartFlags, cwd: string, env: NodeJS.ProcessEnv): { path: string; tunnels: NamedTunnelConfig[] } {
+  const { path, text } = readConfigFile(flags, cwd);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = fileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.join('.');
+    const what = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
+    throw new UsageError(`${path}: ${where ? `${where}: ` : ''}${what}`);
+  }
+  const names = Object.keys(parsed.data.tunnels);
+  if (names.length === 0) throw new UsageError(`${path}: tunnels: name at least one tunnel, e.g. "tunnels": { "web": { "target": "3000" } }`);
+  if (names.length > MAX_TUNNELS) throw new UsageError(`${path}: tunnels: ${names.length} tunnels, at most ${MAX_TUNNELS}`);
+  const tunnels = names.map((name) => {
+    if (!TUNNEL_NAME.test(name)) throw new UsageError(`${path}: tunnels.${name}: a tunnel name is 1-32 letters, digits, - or _, starting with a letter or digit`);
+    const t = parsed.data.tunnels[name]!;
+    try {
+      return { name, config: resolveHttpConfig(String(t.target), tunnelFlags(parsed.data, t, flags, dirname(path)), env) };
+    } catch (err) {
+      if (err instanceof UsageError) throw new UsageError(`${path}: ${fieldOf(err.message, name)}: ${err.message}`);
+      throw err;
+    }
+  });
+  return { path, tunnels };
+}

@@ -1,0 +1,58 @@
+/**
+ * `wingman start`: every tunnel of the config file in one process, each with
+ * its own agent connection and URL, one inspector for all. A tunnel that
+ * ends (a fatal error) is reported and the others go on; the process exits
+ * when all have ended: 0 when each ended on purpose (Ctrl+C, expiry), else
+ * the first failing tunnel's exit code.
+ */
+import { DEFAULT_RESPONSE_TIMEOUT_MS } from '../../forward';
+import { createInspector } from '../../inspector';
+import type { Output } from '../reporter';
+import { createReporter } from '../reporter';
+import { EXIT_OK } from '../exit-codes';
+import type { NamedTunnelConfig } from './config-file';
+import { runTunnel } from './run-tunnel';
+
+export interface StartIo {
+  stdout: Output;
+  stderr: Output;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+export async function runStart(file: string, tunnels: NamedTunnelConfig[], io: StartIo): Promise<number> {
+  const first = tunnels[0]!.config;
+  const json = first.json;
+  const main = createReporter({ json, stdout: io.stdout, stderr: io.stderr });
+  const inspector = first.inspect ? createInspector(first.inspect) : undefined;
+  let inspectorUrl: string | undefined;
+  try {
+    inspectorUrl = await inspector?.start();
+  } catch (err) {
+    main.warning('WARN_INSPECTOR_UNAVAILABLE', `the inspector is off: ${(err as Error).message} ("inspect": <port> in ${file} picks another)`);
+  }
+  if (!json) io.stdout.write(`\nWingman: ${tunnels.length} tunnel(s) from ${file}\n${inspectorUrl ? `inspect requests at ${inspectorUrl}\n` : ''}Ctrl+C to stop.\n\n`);
+
+  const tunnelWidth = Math.max(...tunnels.map((t) => t.name.length));
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  if (io.signal?.aborted) stop.abort();
+  else io.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const codes = await Promise.all(
+    tunnels.map(({ name, config }) =>
+      runTunnel({
+        config,
+        env: io.env,
+        signal: stop.signal,
+        reporter: createReporter({ json, stdout: io.stdout, stderr: io.stderr, tunnel: name, tunnelWidth }),
+        ...(inspector && inspectorUrl
+          ? { inspector: { url: inspectorUrl, tunnel: inspector.addTunnel(name, { target: config.target, hostHeader: config.hostHeader, timeoutMs: config.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS }) } }
+          : {}),
+      }),
+    ),
+  );
+  io.signal?.removeEventListener('abort', onAbort);
+  await inspector?.close();
+  return codes.find((c) => c !== EXIT_OK) ?? EXIT_OK;
+}

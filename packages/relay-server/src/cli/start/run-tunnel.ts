@@ -1,0 +1,111 @@
+/**
+ * One named tunnel of `wingman start`: its own resume slot, forwarder, agent
+ * connection and P2P host, reporting through a reporter tagged with its name
+ * and capturing into the shared inspector. Resolves with its exit code when
+ * it ends (fatal error, expiry, or `signal`).
+ */
+import { join } from 'node:path';
+import { createAgent, createFileResumeStore, createMemoryResumeStore, defaultStateDir, resumeKey } from '../../agent';
+import { acquireInstanceSlot, MAX_INSTANCE_SLOTS, slotKey, type InstanceSlot } from '../../agent/instance-slot';
+import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from '../../forward';
+import type { InspectorTunnel } from '../../inspector';
+import { attachP2P } from '../../p2p/agent-p2p';
+import { exitCodeFor } from '../exit-codes';
+import type { HttpConfig } from '../options';
+import { probeTarget } from '../probe';
+import type { Reporter } from '../reporter';
+
+export interface TunnelRunOptions {
+  config: HttpConfig;
+  reporter: Reporter;
+  env: NodeJS.ProcessEnv;
+  /** Aborted on SIGINT/SIGTERM: close gracefully, resolve 0. */
+  signal: AbortSignal;
+  inspector?: { tunnel: InspectorTunnel; url: string };
+}
+
+export function runTunnel({ config, reporter, env, signal, inspector }: TunnelRunOptions): Promise<number> {
+  const hostPort = formatHostPort(config.target);
+  const noRestartResume = (why: string) => reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${why}); the URL will change if wingman restarts`);
+  const stateDir = defaultStateDir(env);
+  const key = resumeKey(config.server, config.target);
+  let slot: InstanceSlot | undefined;
+  try {
+    slot = acquireInstanceSlot(stateDir, key);
+    if (!slot) noRestartResume(`${MAX_INSTANCE_SLOTS} agents already run for this server and port`);
+  } catch (err) {
+    noRestartResume((err as Error).message);
+  }
+  const store = slot
+    ? createFileResumeStore({ file: join(stateDir, 'sessions.json'), key: slotKey(key, slot.slot), onError: (e) => noRestartResume(e.message) })
+    : createMemoryResumeStore();
+  if (config.newSession) store.clear();
+  const capture = inspector ? { capture: inspector.tunnel.capture } : {};
+  const forward = {
+    target: config.target,
+    hostHeader: config.hostHeader,
+    timeoutMs: config.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
+    wsMaxMessageBytes: config.wsMaxMessageBytes,
+  };
+  const forwarder = createForwarder({ ...forward, onRequest: (entry) => reporter.request(entry), ...capture });
+  const agent = createAgent({
+    server: config.server,
+    token: config.token,
+    target: config.target,
+    p2p: config.p2p,
+    forwarder,
+    wsMaxMessageBytes: config.wsMaxMessageBytes,
+    resumeStore: store,
+    ...(config.password !== undefined ? { viewerPassword: config.password } : {}),
+    ...(config.expiresInMs !== undefined ? { expiresInMs: config.expiresInMs } : {}),
+  });
+  const p2p = config.p2p
+    ? attachP2P({
+        agent,
+        forward,
+        onRequest: (entry) => reporter.request(entry),
+        ...capture,
+        onPeer: (r) => reporter.peer(r),
+        onHostCrash: (c) => reporter.warning('WARN_P2P_HOST_CRASHED', `the P2P host process ended (${c.signal ?? `exit code ${c.code}`}); ${c.viewers} viewer(s) moved to the relay`),
+      })
+    : undefined;
+
+  return new Promise<number>((resolve) => {
+    let finished = false;
+    const finish = (code: number) => {
+      if (finished) return;
+      finished = true;
+      signal.removeEventListener('abort', onAbort);
+      p2p?.close();
+      void agent.close().then(() => {
+        forwarder.close();
+        slot?.release();
+        resolve(code);
+      });
+    };
+    const onAbort = () => {
+      reporter.closing();
+      finish(0);
+    };
+    agent.on('ready', (e) => {
+      inspector?.tunnel.setTunnel({ publicUrl: e.url, sessionId: e.sessionId, p2p: e.p2p, access: e.access });
+      reporter.ready(e, `http://${hostPort}`, inspector?.url);
+    });
+    agent.on('reconnecting', (e) => reporter.reconnecting(e));
+    agent.on('disconnected', (e) => reporter.disconnected(e));
+    agent.on('fatal', (e) => {
+      if (e.code === 'ERR_SESSION_EXPIRED') {
+        reporter.fatal(e.code, config.json ? e.message : 'the session expired: the link no longer works');
+        return finish(0);
+      }
+      reporter.fatal(e.code, e.message);
+      finish(exitCodeFor(e.code));
+    });
+    if (signal.aborted) return finish(0);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void probeTarget(config.target).then((listening) => {
+      if (!listening && !finished) reporter.warning('WARN_TARGET_DOWN', `nothing listening on ${hostPort} yet; viewers get a 502 until it starts`);
+    });
+    agent.start();
+  });
+}

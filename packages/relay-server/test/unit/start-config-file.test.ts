@@ -1,0 +1,61 @@
+/** `wingman start`'s config file: found, read, and every value checked as `wingman http` checks its flags. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadStartConfig, MAX_TUNNELS } from '../../src/cli/start/config-file';
+import { UsageError } from '../../src/cli/options';
+
+let dir: string;
+beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'wingman-start-config-'))));
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const write = (name: string, content: unknown) => writeFileSync(join(dir, name), typeof content === 'string' ? content : JSON.stringify(content));
+const load = (env: NodeJS.ProcessEnv = {}, flags = {}) => loadStartConfig(flags, dir, env);
+
+describe('loadStartConfig', () => {
+  it('reads ./wingman.json by default and maps each tunnel onto the same config as wingman http', () => {
+    write('wingman.json', {
+      server: 'https://tunnel.example.com/',
+      token: 'tok',
+      inspect: false,
+      tunnels: { web: { target: 5173, hostHeader: 'preserve', timeout: 500 }, api: { target: '127.0.0.1:3000', p2p: false, password: 'pw', expires: '2h', wsMaxMessageBytes: 4096 } },
+    });
+    const { path, tunnels } = load();
+    expect(path).toBe(join(dir, 'wingman.json'));
+    expect(tunnels.map((t) => t.name)).toEqual(['web', 'api']);
+    const [web, api] = tunnels.map((t) => t.config);
+    expect(web).toMatchObject({ target: { host: 'localhost', port: 5173 }, server: 'https://tunnel.example.com', token: 'tok', hostHeader: 'preserve', timeoutMs: 500, p2p: true, inspect: undefined, qr: false });
+    expect(api).toMatchObject({ target: { host: '127.0.0.1', port: 3000 }, p2p: false, password: 'pw', expiresInMs: 7_200_000, wsMaxMessageBytes: 4096 });
+  });
+
+  it('takes the server and a password from the environment when the file has none', () => {
+    write('wingman.json', { tunnels: { web: { target: '3000' } } });
+    const [web] = load({ WINGMAN_SERVER: 'http://127.0.0.1:9000', WINGMAN_PASSWORD: 'envpw' }).tunnels;
+    expect(web!.config).toMatchObject({ server: 'http://127.0.0.1:9000', password: 'envpw' });
+  });
+
+  it('reads the password from passwordFile, a relative path being relative to the config file', () => {
+    write('pw.txt', 'from-file\n');
+    write('wingman.json', { tunnels: { web: { target: '3000', passwordFile: 'pw.txt' } } });
+    expect(load().tunnels[0]!.config.password).toBe('from-file');
+  });
+
+  it.each([
+    ['a tunnel name with a space', { tunnels: { 'my app': { target: '3000' } } }, 'tunnels.my app: a tunnel name is 1-32 letters'],
+    ['a target of the wrong type', { tunnels: { web: { target: true } } }, 'tunnels.web.target: '],
+    ['a bad server', { server: 'ftp://x', tunnels: { web: { target: '3000' } } }, 'server: invalid --server "ftp://x": use http:// or https://'],
+    ['a bad host header', { tunnels: { web: { target: '3000', hostHeader: 'a b' } } }, 'tunnels.web.hostHeader: invalid --host-header'],
+    ['a bad expiry', { tunnels: { web: { target: '3000', expires: 'soon' } } }, 'tunnels.web.expires: invalid --expires "soon"'],
+    ['an unknown top-level key', { tunnels: { web: { target: '3000' } }, tunel: {} }, 'unknown key "tunel"'],
+    ['a bad inspector port', { inspect: 70000, tunnels: { web: { target: '3000' } } }, 'inspect: invalid --inspect "70000"'],
+    ['more tunnels than allowed', { tunnels: Object.fromEntries(Array.from({ length: MAX_TUNNELS + 1 }, (_, i) => [`t${i}`, { target: String(3000 + i) }])) }, `tunnels: ${MAX_TUNNELS + 1} tunnels, at most ${MAX_TUNNELS}`],
+  ])('refuses %s with a usage error naming the file and the field', (_what, content, message) => {
+    write('wingman.json', content);
+    expect(() => load()).toThrow(UsageError);
+    expect(() => load()).toThrow(`${join(dir, 'wingman.json')}: ${message}`);
+  });
+
+  it('says where it looked when there is no config file', () => {
+    expect(() => load()).toThrow(new UsageError(`no wingman.json in ${dir}; give --config <file>`));
+  });
+});
