@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { send } from '../helpers/http-client';
+import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
+import { requestOver } from '../../packages/relay-server/src/viewer/request';
 import { AGENT_BIN, killAll, startServer } from '../helpers/processes';
 
 jest.setTimeout(60_000);
@@ -24,6 +26,7 @@ let appPort: number;
 let serverUrl: string;
 let serverPort: number;
 let stateDir: string;
+const viewers: P2PViewer[] = [];
 
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', timeout: 5_000 });
 const screen = () => tmux('capture-pane', '-p', '-t', 'w');
@@ -64,6 +67,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  for (const v of viewers.splice(0)) v.close();
   try {
     tmux('kill-server');
   } catch {
@@ -111,6 +115,21 @@ describe('wingman http on a terminal', () => {
     // A cut line never wraps: no row holds only the rest of the path.
     expect(narrow.split('\n').filter((l) => /^a+/.test(l))).toEqual([]);
     expect(narrow).toContain('Requests');
+  });
+
+  it('lists a P2P viewer with its transport and round-trip time, and its requests with transport p2p', async () => {
+    startInTmux();
+    const first = await waitForScreen((t) => sessionUrlOf(t) !== undefined && /P2P on/.test(t), 'the URL with P2P on');
+    const url = new URL(sessionUrlOf(first)!);
+    const v = await connectP2PViewer({ url: url.href, timeoutMs: 20_000 });
+    viewers.push(v);
+    const r = await requestOver(v.connection, { method: 'GET', target: '/over-p2p', headers: [['host', url.host]] });
+    expect(r.status).toBe(200);
+    await r.bytes();
+    // The RTT comes from the P2P host's pings, the first one a few seconds after the channel opened.
+    const shortId = v.viewerId.slice(0, 15).replace(/[^A-Za-z0-9]/g, (c) => `\\${c}`);
+    const after = await waitForScreen((t) => new RegExp(`\\s${shortId}\\s+p2p\\s+\\d+ ms\\s+since`).test(t), 'the P2P viewer with an RTT');
+    expect(after).toMatch(/GET\s+\/over-p2p\s+200\s+\d+ ms\s+p2p/);
   });
 
   it('prints the plain lines on a terminal with --no-tui', async () => {

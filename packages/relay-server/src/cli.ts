@@ -141,6 +141,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
         onRequest: (entry) => reporter.request(entry),
         ...(inspector ? { capture: inspector.capture } : {}),
         onPeer: (r) => reporter.peer(r),
+        ...(view ? { onRtt: view.rtt } : {}),
         onHostCrash: (c) =>
           reporter.warning(
             'WARN_P2P_HOST_CRASHED',

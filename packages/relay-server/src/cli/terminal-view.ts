@@ -34,6 +34,8 @@ export interface TerminalOutput {
 export interface TerminalView extends Reporter {
   /** Take requests (and relay viewers) from the inspector's store rather than from `request()`. */
   attachStore(store: RequestStore): void;
+  /** A P2P viewer's round-trip time (the P2P host's pings). */
+  rtt(viewerId: string, rttMs: number): void;
   /** Last redraw, cursor back, timers and listeners off. Idempotent. */
   dispose(): void;
 }
@@ -151,6 +153,12 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
         state.viewers = state.viewers.filter((v) => v.id !== r.viewerId);
         if (r.state === 'failed') problem('warning', `viewer ${r.viewerId.slice(0, 6)}: P2P failed (${r.reason ?? 'unknown'}); it stays on the relay`);
       }
+      schedule();
+    },
+    rtt(viewerId, rttMs) {
+      const v = state.viewers.find((o) => o.id === viewerId && o.transport === 'p2p');
+      if (!v) return;
+      v.rttMs = Math.round(rttMs);
       schedule();
     },
     reconnecting(e) {

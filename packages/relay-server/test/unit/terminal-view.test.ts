@@ -97,12 +97,18 @@ describe('terminal view', () => {
     v.request({ method: 'GET', target: '/from-store', status: 200, ms: 3, transport: 'relay' });
     v.peer({ viewerId: 'p2p-viewer-1', state: 'connected', rttMs: 9 });
     v.peer({ viewerId: 'p2p-viewer-2', state: 'connected' });
+    v.peer({ viewerId: 'p2p-viewer-3', state: 'connected' });
+    // The P2P host's pings update the RTT; an unknown viewer's is ignored.
+    v.rtt('p2p-viewer-3', 4.4);
+    v.rtt('not-a-viewer', 1);
     v.peer({ viewerId: 'p2p-viewer-2', state: 'closed', reason: 'idle' });
     v.warning('WARN_TARGET_DOWN', 'nothing listening on localhost:3000 yet');
     v.dispose();
     const s = screen();
     expect(s.split('/from-store').length - 1).toBe(1);
-    expect(s).toMatch(/Viewers \(2\)/);
+    expect(s).toMatch(/Viewers \(3\)/);
+    expect(s).toMatch(/p2p-viewer-3\s+p2p\s+4 ms/);
+    expect(s).not.toContain('not-a-viewer');
     expect(s).toMatch(/192\.0\.2\.7\s+relay\s+-/);
     expect(s).toMatch(/p2p-viewer-1\s+p2p\s+9 ms/);
     expect(s).not.toContain('p2p-viewer-2');
