@@ -132,6 +132,14 @@ describe('wingman http on a terminal', () => {
     expect(after).toMatch(/GET\s+\/over-p2p\s+200\s+\d+ ms\s+p2p/);
   });
 
+  it('shows a fatal error in the screen\'s errors and exits with its code', async () => {
+    startInTmux(['--token', 'not-the-token']);
+    const last = await waitForScreen((t) => /wingman exit code: \d+/.test(t), 'the exit');
+    expect(last).toMatch(/Errors and warnings\n(.*\n)*\s+\d\d:\d\d:\d\d error: the tunnel server refused the token/);
+    expect(last).toMatch(/wingman exit code: 5/);
+    expect(tmux('display-message', '-p', '-t', 'w', '#{cursor_flag}').trim()).toBe('1');
+  });
+
   it('prints the plain lines on a terminal with --no-tui', async () => {
     startInTmux(['--no-tui']);
     const first = await waitForScreen((t) => t.includes('Wingman: share this link') && sessionUrlOf(t) !== undefined, 'the banner');

@@ -70,7 +70,7 @@ export function fit(text: string, width: number): string {
 
 export function renderScreen(state: ScreenState, size: { columns: number; rows: number }, now: number): string[] {
   const header: string[] = ['Wingman', ''];
-  header.push(state.url ? `    ${state.url}` : '    connecting to the tunnel server...');
+  header.push(state.url ? `    ${state.url}` : state.closed ? '    (no session)' : '    connecting to the tunnel server...');
   if (state.access === 'password') header.push('    viewers need the password (--password)');
   if (state.expiresAt !== undefined) header.push(`    expires at ${new Date(state.expiresAt).toLocaleString()}`);
   header.push('');
