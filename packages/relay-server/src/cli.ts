@@ -16,6 +16,7 @@ import { loadStartConfig, type StartFlags } from './cli/start/config-file';
 import { runStart } from './cli/start/run-start';
 import { exitCodeFor } from './cli/exit-codes';
 import { createReporter, type Output, type Reporter } from './cli/reporter';
+import { createTerminalView, wantsTerminalView, type TerminalOutput } from './cli/terminal-view';
 import { VERSION } from './version';
 
 export interface CliIo {
@@ -49,6 +50,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--new-session', 'do not resume this agent\'s previous session of this server and port (new URL)')
     .option('--qr', 'print the URL as a QR code (default: on a terminal, when the URL is not a localhost one)')
     .option('--no-qr', 'never print the QR code')
+    .option('--no-tui', 'on a terminal, print one line per event instead of redrawing one screen')
     .option('--ws-max-message-bytes <n>', 'largest WebSocket message relayed either way; a larger one closes its WebSocket with 1009 (env WINGMAN_WS_MAX_MESSAGE_BYTES; default 1048576)')
     .option('--password <password>', 'viewers must enter this password (HTTP Basic, any user name; env WINGMAN_PASSWORD; visible in ps: prefer the env or --password-file)')
     .option('--password-file <path>', 'read the viewer password from this file (one trailing newline ignored)')
@@ -103,8 +105,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
-  const reporter = createReporter({ json: config.json, stdout: io.stdout, stderr: io.stderr, qr: config.qr });
   const hostPort = formatHostPort(config.target);
+  const view = wantsTerminalView({ json: config.json, tui: config.tui, isTTY: io.stdout.isTTY })
+    ? createTerminalView({ stdout: io.stdout as TerminalOutput, target: `http://${hostPort}`, qr: config.qr })
+    : undefined;
+  const reporter = view ?? createReporter({ json: config.json, stdout: io.stdout, stderr: io.stderr, qr: config.qr });
   const noRestartResume = (why: string) => reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${why}); the URL will change if wingman restarts`);
   // Each running agent of this server and port owns one saved session (agent/instance-slot.ts).
   const stateDir = defaultStateDir(io.env);
@@ -121,6 +126,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     : createMemoryResumeStore();
   if (config.newSession) store.clear();
   const inspector = await startInspector(config, reporter);
+  if (inspector) view?.attachStore(inspector.store);
   // Relayed streams; P2P streams are forwarded by the P2P host process (p2p/isolated-peer-host.ts) with the same settings.
   const forwarder = createForwarder({
     target: config.target,
@@ -148,6 +154,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
         onRequest: (entry) => reporter.request(entry),
         ...(inspector ? { capture: inspector.capture } : {}),
         onPeer: (r) => reporter.peer(r),
+        ...(view ? { onRtt: view.rtt } : {}),
         onHostCrash: (c) =>
           reporter.warning(
             'WARN_P2P_HOST_CRASHED',
@@ -166,6 +173,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
       void agent.close().then(() => {
         forwarder.close();
         slot?.release();
+        view?.dispose();
         void (inspector?.close() ?? Promise.resolve()).then(() => resolve(code));
       });
     };

@@ -34,6 +34,8 @@ export interface HttpCommandFlags {
   newSession?: boolean;
   /** --qr (true) / --no-qr (false). */
   qr?: boolean;
+  /** commander's --no-tui: false when given. */
+  tui?: boolean;
   password?: string;
   wsMaxMessageBytes?: string;
   passwordFile?: string;
@@ -64,6 +66,8 @@ export interface HttpConfig {
   newSession: boolean;
   /** Print the URL's QR code: forced on/off, or undefined to decide (terminal, public URL). */
   qr: boolean | undefined;
+  /** Redraw one screen on a terminal (cli/terminal-view.ts); false with --no-tui: plain lines. */
+  tui: boolean;
   /** Viewers must enter this password (HTTP Basic, any user name); undefined: the link alone gives access. */
   password: string | undefined;
   /** Largest WebSocket message relayed either way, bytes. */
@@ -199,6 +203,7 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     timeoutMs: flags.timeout === undefined ? undefined : parseTimeout(flags.timeout),
     newSession: flags.newSession === true,
     qr: flags.qr,
+    tui: flags.tui !== false,
     wsMaxMessageBytes:
       flags.wsMaxMessageBytes !== undefined ? parseWsMaxMessageBytes(flags.wsMaxMessageBytes, '--ws-max-message-bytes')
       : env.WINGMAN_WS_MAX_MESSAGE_BYTES ? parseWsMaxMessageBytes(env.WINGMAN_WS_MAX_MESSAGE_BYTES, 'WINGMAN_WS_MAX_MESSAGE_BYTES')

@@ -21,6 +21,8 @@ export interface AgentP2POptions {
   capture?: { bodyLimitBytes: number; onCapture(capture: Capture): void };
   /** Peer lifecycle, for the CLI (viewers and their transport). */
   onPeer?(report: PeerReport): void;
+  /** A connected viewer's round-trip time, every few seconds (for the terminal view). */
+  onRtt?(viewerId: string, rttMs: number): void;
   /** The P2P host process crashed; it restarts after `restartInMs`. */
   onHostCrash?(crash: HostCrash): void;
   /** Cap on concurrent peers. */
@@ -65,6 +67,7 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
         agent.sendControl({ type: 'peer-report', ...r });
         options.onPeer?.(r);
       },
+      ...(options.onRtt ? { onRtt: options.onRtt } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       ...(options.capture ? { onCapture: options.capture.onCapture } : {}),
       ...(options.onHostCrash ? { onCrash: options.onHostCrash } : {}),

@@ -46,6 +46,7 @@ export type FromHost =
   | { t: 'ready' }
   | { t: 'signal'; viewerId: string; message: HostSignal }
   | { t: 'report'; report: PeerReport }
+  | { t: 'rtt'; viewerId: string; rttMs: number }
   | { t: 'request'; entry: RequestLogEntry }
   | { t: 'capture'; capture: WireCapture };
 
@@ -65,6 +66,8 @@ export function parseFromHost(m: unknown): FromHost | undefined {
       if (!isObject(r) || !isString(r.viewerId) || !(r.state === 'connected' || r.state === 'failed' || r.state === 'closed')) return undefined;
       return { t: 'report', report: r as unknown as PeerReport };
     }
+    case 'rtt':
+      return isString(m.viewerId) && typeof m.rttMs === 'number' && Number.isFinite(m.rttMs) && m.rttMs >= 0 ? { t: 'rtt', viewerId: m.viewerId, rttMs: m.rttMs } : undefined;
     case 'capture': {
       const r = wireCaptureSchema.safeParse(m.capture);
       return r.success ? { t: 'capture', capture: r.data as WireCapture } : undefined;

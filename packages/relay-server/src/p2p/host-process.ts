@@ -39,6 +39,7 @@ function start(init: HostInit): void {
     handleStream: (stream, transport, viewerId) => fwd.handleStream(stream, transport, viewerId),
     sendSignal: (viewerId, message) => send({ t: 'signal', viewerId, message }),
     report: (report) => send({ t: 'report', report }),
+    onRtt: (viewerId, rttMs) => send({ t: 'rtt', viewerId, rttMs }),
     iceServers: init.iceServers,
     connectTimeoutMs: init.connectTimeoutMs,
     ...(init.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: init.wsMaxMessageBytes } : {}),

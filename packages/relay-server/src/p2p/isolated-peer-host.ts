@@ -39,6 +39,8 @@ export interface IsolatedPeerHostOptions {
   sendSignal(viewerId: string, message: HostSignal): void;
   /** Peer lifecycle reports, as PeerHostOptions.report. */
   report?(report: PeerReport): void;
+  /** A connected viewer's round-trip time, as PeerHostOptions.onRtt. */
+  onRtt?(viewerId: string, rttMs: number): void;
   /** One line per P2P request (the child's forwarder). */
   onRequest?(entry: RequestLogEntry): void;
   /** One capture per P2P exchange, for the inspector (when `init.captureBodyLimitBytes` is set). */
@@ -72,6 +74,12 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
     options.report?.(r);
   };
 
+  const rtt = (viewerId: string, rttMs: number) => {
+    const peer = connected.get(viewerId);
+    if (peer) peer.rttMs = rttMs;
+    options.onRtt?.(viewerId, rttMs);
+  };
+
   function start(): void {
     restartTimer = undefined;
     if (closed) return;
@@ -84,6 +92,7 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
       if (!m) return;
       if (m.t === 'signal') options.sendSignal(m.viewerId, m.message);
       else if (m.t === 'report') report(m.report);
+      else if (m.t === 'rtt') rtt(m.viewerId, m.rttMs);
       else if (m.t === 'request') options.onRequest?.(m.entry);
       else if (m.t === 'capture') options.onCapture?.(captureFromWire(m.capture));
     });

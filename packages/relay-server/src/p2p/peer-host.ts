@@ -52,6 +52,8 @@ export interface PeerHostOptions {
   sendSignal(viewerId: string, message: HostSignal): void;
   /** Peer lifecycle reports (CLI display, server metrics). */
   report?(report: PeerReport): void;
+  /** A connected viewer's round-trip time, after each monitor ping (every MONITOR_INTERVAL_MS). */
+  onRtt?(viewerId: string, rttMs: number): void;
   /** STUN/TURN servers from the tunnel server's `registered.p2p`. */
   iceServers?: IceServer[];
   /** Cap on concurrent peers. Default DEFAULT_MAX_PEERS. */
@@ -167,6 +169,11 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
         (ms) => {
           peer.missed = 0;
           peer.rttMs = ms;
+          try {
+            options.onRtt?.(peer.viewerId, ms);
+          } catch {
+            /* a reporting failure must not break the peer */
+          }
         },
         () => {
           if (++peer.missed >= MONITOR_MAX_MISSED) closePeerEntry(peer, 'failed', 'ping timeout');

@@ -49,6 +49,7 @@ describe('parseFromHost (host process → agent)', () => {
     expect(parseFromHost({ t: 'report', report })).toEqual({ t: 'report', report });
     const entry = { method: 'GET', target: '/', status: 200, ms: 3, transport: 'p2p' };
     expect(parseFromHost({ t: 'request', entry })).toEqual({ t: 'request', entry });
+    expect(parseFromHost({ t: 'rtt', viewerId: 'a', rttMs: 7.5 })).toEqual({ t: 'rtt', viewerId: 'a', rttMs: 7.5 });
   });
 
   it.each([
@@ -57,6 +58,9 @@ describe('parseFromHost (host process → agent)', () => {
     ['a viewer signal type the host never sends', { t: 'signal', viewerId: 'a', message: { type: 'offer', sdp: 'v=0' } }],
     ['a report with an unknown state', { t: 'report', report: { viewerId: 'a', state: 'exploded' } }],
     ['a report without a viewer', { t: 'report', report: { state: 'closed' } }],
+    ['an RTT that is not a number', { t: 'rtt', viewerId: 'a', rttMs: '7' }],
+    ['a negative RTT', { t: 'rtt', viewerId: 'a', rttMs: -1 }],
+    ['an RTT without a viewer', { t: 'rtt', rttMs: 7 }],
     ['a request entry without a status', { t: 'request', entry: { method: 'GET', target: '/', ms: 1 } }],
   ])('drops %s', (_what, m) => {
     expect(parseFromHost(m)).toBeUndefined();

@@ -1,0 +1,108 @@
+/**
+ * The terminal view's screen as lines: a pure function of what the view
+ * knows, so the layout is the same whatever drew it. Every line is cut to
+ * the terminal's width; sections shrink (requests first) to fit its height.
+ */
+import type { TransportName } from '../forward';
+
+export interface ScreenViewer {
+  id: string;
+  transport: TransportName;
+  rttMs?: number;
+  /** First seen (relay) or connected (P2P), epoch ms. */
+  since: number;
+}
+
+export interface ScreenRequest {
+  at: number;
+  method: string;
+  path: string;
+  /** 0 when the stream failed before a response head (see `error`). */
+  status: number;
+  error?: string;
+  ms: number;
+  transport: string;
+}
+
+export interface ScreenProblem {
+  at: number;
+  level: 'warning' | 'error';
+  message: string;
+}
+
+export interface ScreenState {
+  url?: string;
+  qr?: string;
+  access?: 'link' | 'password';
+  expiresAt?: number;
+  target: string;
+  inspector?: string;
+  p2p?: boolean;
+  /** A line under the header when not connected ("reconnecting ..."). */
+  status?: string;
+  viewers: ScreenViewer[];
+  /** Oldest first. */
+  requests: ScreenRequest[];
+  /** Oldest first. */
+  problems: ScreenProblem[];
+  /** The tunnel is closed: the last screen stays, without the Ctrl+C hint. */
+  closed?: boolean;
+}
+
+/** Lines the screen keeps for the sections other than requests, so a short terminal still shows some. */
+const MIN_REQUEST_ROWS = 3;
+
+const clock = (at: number) => new Date(at).toTimeString().slice(0, 8);
+
+function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`;
+}
+
+/** `text` cut to `width` columns (code points; the QR's half blocks are one column each). */
+export function fit(text: string, width: number): string {
+  const chars = Array.from(text);
+  if (chars.length <= width) return text;
+  return width <= 1 ? chars.slice(0, width).join('') : `${chars.slice(0, width - 1).join('')}…`;
+}
+
+export function renderScreen(state: ScreenState, size: { columns: number; rows: number }, now: number): string[] {
+  const header: string[] = ['Wingman', ''];
+  header.push(state.url ? `    ${state.url}` : state.closed ? '    (no session)' : '    connecting to the tunnel server...');
+  if (state.access === 'password') header.push('    viewers need the password (--password)');
+  if (state.expiresAt !== undefined) header.push(`    expires at ${new Date(state.expiresAt).toLocaleString()}`);
+  header.push('');
+  header.push(`forwarding to ${state.target}${state.p2p === undefined ? '' : state.p2p ? '   P2P on (relay otherwise)' : '   P2P off (relay)'}`);
+  if (state.inspector) header.push(`inspect requests at ${state.inspector}`);
+  if (state.status) header.push(state.status);
+  header.push('');
+
+  const viewers = [`Viewers (${state.viewers.length})`];
+  for (const v of state.viewers.slice(0, 8)) {
+    viewers.push(`  ${v.id.slice(0, 15).padEnd(15)} ${v.transport.padEnd(5)} ${(v.rttMs === undefined ? '-' : `${v.rttMs} ms`).padStart(8)}   since ${clock(v.since)} (${ago(now - v.since)})`);
+  }
+  if (state.viewers.length > 8) viewers.push(`  ... and ${state.viewers.length - 8} more`);
+  viewers.push('');
+
+  const problems = state.problems.length ? ['Errors and warnings', ...state.problems.slice(-3).map((p) => `  ${clock(p.at)} ${p.level}: ${p.message}`), ''] : [];
+  const footer = [state.closed ? 'Tunnel closed.' : 'Ctrl+C to stop.'];
+
+  const qr = state.qr ? [...state.qr.split('\n'), ''] : [];
+  const fixed = header.length + viewers.length + problems.length + footer.length + 1;
+  // The QR code only when the requests still get a few rows beside it.
+  const withQr = qr.length > 0 && size.rows - fixed - qr.length >= MIN_REQUEST_ROWS + 1;
+  const requestRows = Math.max(0, size.rows - fixed - (withQr ? qr.length : 0) - 1);
+  const requests = ['Requests'];
+  const shown = state.requests.slice(-requestRows);
+  if (shown.length === 0) requests.push('  none yet');
+  for (const r of shown) {
+    const status = r.status === 0 ? (r.error ?? 'reset') : String(r.status);
+    requests.push(`  ${clock(r.at)} ${r.method.padEnd(7)} ${r.path.padEnd(30)} ${status.padStart(3)} ${String(r.ms).padStart(6)} ms  ${r.transport}`);
+  }
+  requests.push('');
+
+  const lines = [...header, ...(withQr ? qr : []), ...viewers, ...requests, ...problems, ...footer];
+  return lines.slice(0, Math.max(1, size.rows - 1)).map((l) => fit(l, Math.max(1, size.columns)));
+}

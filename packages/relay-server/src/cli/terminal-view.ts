@@ -1,0 +1,191 @@
+/**
+ * `wingman http` on a terminal: one screen redrawn in place (URL and QR,
+ * viewers with transport and RTT, the last requests, the last problems)
+ * instead of a scrolling log. Same Reporter interface as the plain lines
+ * (reporter.ts); chosen only when stdout is a TTY, without --json and
+ * without --no-tui. On close the cursor comes back and the last screen stays.
+ */
+import type { RequestLogEntry } from '../forward';
+import type { Entry, RequestStore } from '../inspector/store';
+import type { Reporter } from './reporter';
+import { renderQr, shouldPrintQr, type QrChoice } from './qr';
+import { renderScreen, type ScreenProblem, type ScreenRequest, type ScreenState, type ScreenViewer } from './terminal-screen';
+
+/** Shortest time between two redraws, ms: at most 5 screens a second, whatever the request rate (a redraw per request would flood a slow terminal). */
+export const TERMINAL_REDRAW_MIN_INTERVAL_MS = 200;
+/** Redraw this often even without events, ms, so "since" ages move. */
+const TERMINAL_REFRESH_MS = 1_000;
+/** Requests kept for the screen: more than any terminal shows. */
+const TERMINAL_REQUESTS_KEPT = 200;
+/** Problems kept; the screen shows the last 3. */
+const TERMINAL_PROBLEMS_KEPT = 20;
+/** A relay viewer (known only from its requests) leaves the list after this long without one, ms. */
+const RELAY_VIEWER_IDLE_MS = 5 * 60_000;
+
+/** What the view draws on: process.stdout on a terminal. */
+export interface TerminalOutput {
+  write(text: string): unknown;
+  columns?: number;
+  rows?: number;
+  on?(event: 'resize', fn: () => void): unknown;
+  off?(event: 'resize', fn: () => void): unknown;
+}
+
+export interface TerminalView extends Reporter {
+  /** Take requests (and relay viewers) from the inspector's store rather than from `request()`. */
+  attachStore(store: RequestStore): void;
+  /** A P2P viewer's round-trip time (the P2P host's pings). */
+  rtt(viewerId: string, rttMs: number): void;
+  /** Last redraw, cursor back, timers and listeners off. Idempotent. */
+  dispose(): void;
+}
+
+const HIDE_CURSOR = '\x1b[?25l';
+const SHOW_CURSOR = '\x1b[?25h';
+const HOME = '\x1b[H';
+const CLEAR_LINE_END = '\x1b[K';
+const CLEAR_BELOW = '\x1b[J';
+
+/** Whether `wingman http` draws the terminal view: a TTY, not --json, not --no-tui. */
+export function wantsTerminalView(options: { json: boolean; tui: boolean; isTTY: boolean | undefined }): boolean {
+  return options.isTTY === true && !options.json && options.tui;
+}
+
+export function createTerminalView(options: { stdout: TerminalOutput; target: string; qr?: QrChoice; now?: () => number }): TerminalView {
+  const { stdout } = options;
+  const now = options.now ?? Date.now;
+  const state: ScreenState = { target: options.target, viewers: [], requests: [], problems: [] };
+  const relaySeen = new Map<string, number>();
+  let lastDraw = 0;
+  let pending: NodeJS.Timeout | undefined;
+  let disposed = false;
+  let store: RequestStore | undefined;
+  let unsubscribe: (() => void) | undefined;
+
+  const draw = () => {
+    pending = undefined;
+    lastDraw = now();
+    pruneRelayViewers();
+    const lines = renderScreen(state, { columns: stdout.columns ?? 80, rows: stdout.rows ?? 24 }, lastDraw);
+    stdout.write(HOME + lines.map((l) => l + CLEAR_LINE_END).join('\n') + '\n' + CLEAR_BELOW);
+  };
+  const schedule = () => {
+    if (disposed || pending) return;
+    pending = setTimeout(draw, Math.max(0, lastDraw + TERMINAL_REDRAW_MIN_INTERVAL_MS - now()));
+  };
+  const onResize = () => {
+    if (disposed) return;
+    // Old lines may have wrapped at the old width: clear everything once.
+    stdout.write('\x1b[2J');
+    schedule();
+  };
+  const refresh = setInterval(schedule, TERMINAL_REFRESH_MS);
+  refresh.unref();
+  stdout.on?.('resize', onResize);
+  const restoreOnExit = () => void stdout.write(SHOW_CURSOR);
+  process.once('exit', restoreOnExit);
+  stdout.write(HIDE_CURSOR + '\x1b[2J');
+
+  const push = <T>(list: T[], item: T, kept: number) => {
+    list.push(item);
+    if (list.length > kept) list.splice(0, list.length - kept);
+  };
+  const problem = (level: ScreenProblem['level'], message: string) => {
+    push(state.problems, { at: now(), level, message }, TERMINAL_PROBLEMS_KEPT);
+    schedule();
+  };
+  const addRequest = (r: ScreenRequest) => {
+    push(state.requests, r, TERMINAL_REQUESTS_KEPT);
+    schedule();
+  };
+  const setViewer = (v: ScreenViewer) => {
+    state.viewers = [...state.viewers.filter((o) => o.id !== v.id), v];
+  };
+  /** A relay viewer is only known from its requests (the X-Forwarded-For address). */
+  const seenOnRelay = (id: string, at: number) => {
+    if (!relaySeen.has(id) && !state.viewers.some((v) => v.id === id)) setViewer({ id, transport: 'relay', since: at });
+    relaySeen.set(id, at);
+  };
+  function pruneRelayViewers() {
+    const t = now();
+    for (const [id, at] of relaySeen) {
+      if (t - at < RELAY_VIEWER_IDLE_MS) continue;
+      relaySeen.delete(id);
+      state.viewers = state.viewers.filter((v) => !(v.id === id && v.transport === 'relay'));
+    }
+  }
+  const fromEntry = (e: Entry) => {
+    addRequest({ at: e.startedAt, method: e.method, path: e.target, status: e.status, ...(e.error ? { error: e.error } : {}), ms: e.durationMs, transport: e.transport });
+    if (e.viewer && e.transport === 'relay') seenOnRelay(e.viewer, e.startedAt);
+  };
+
+  return {
+    attachStore(s) {
+      store = s;
+      unsubscribe = s.subscribe((event) => {
+        if (event.type === 'added') fromEntry(event.entry);
+        else {
+          state.requests = [];
+          schedule();
+        }
+      });
+    },
+    ready(e, forwardingTo, inspector) {
+      if (state.url !== undefined) problem('warning', e.resumed ? `reconnected: ${e.url} (same URL)` : `reconnected with a NEW URL: ${e.url}`);
+      state.url = e.url;
+      state.access = e.access;
+      if (e.expiresAt !== undefined) state.expiresAt = e.expiresAt;
+      state.target = forwardingTo;
+      if (inspector) state.inspector = inspector;
+      state.p2p = e.p2p;
+      delete state.status;
+      if (shouldPrintQr(options.qr, e.url, true)) state.qr = renderQr(e.url);
+      else delete state.qr;
+      schedule();
+    },
+    request(e: RequestLogEntry) {
+      if (store) return; // the store's subscription has it, with its time and viewer
+      addRequest({ at: now() - e.ms, method: e.method, path: e.target, status: e.status, ...(e.error ? { error: e.error } : {}), ms: e.ms, transport: e.transport });
+    },
+    peer(r) {
+      if (r.state === 'connected') setViewer({ id: r.viewerId, transport: 'p2p', since: now(), ...(r.rttMs !== undefined ? { rttMs: r.rttMs } : {}) });
+      else {
+        state.viewers = state.viewers.filter((v) => v.id !== r.viewerId);
+        if (r.state === 'failed') problem('warning', `viewer ${r.viewerId.slice(0, 6)}: P2P failed (${r.reason ?? 'unknown'}); it stays on the relay`);
+      }
+      schedule();
+    },
+    rtt(viewerId, rttMs) {
+      const v = state.viewers.find((o) => o.id === viewerId && o.transport === 'p2p');
+      if (!v) return;
+      v.rttMs = Math.round(rttMs);
+      schedule();
+    },
+    reconnecting(e) {
+      state.status = `${e.reason}; retrying in ${(e.delayMs / 1000).toFixed(1)} s (attempt ${e.attempt})...`;
+      schedule();
+    },
+    disconnected() {
+      // The 'reconnecting' event that follows carries the same reason.
+    },
+    warning: (_code, message) => problem('warning', message),
+    fatal: (_code, message) => problem('error', message),
+    closing() {
+      state.status = 'closing the tunnel...';
+      schedule();
+    },
+    dispose() {
+      if (disposed) return;
+      if (pending) clearTimeout(pending);
+      state.closed = true;
+      if (state.status === 'closing the tunnel...') delete state.status;
+      draw();
+      disposed = true;
+      clearInterval(refresh);
+      unsubscribe?.();
+      stdout.off?.('resize', onResize);
+      process.removeListener('exit', restoreOnExit);
+      stdout.write(SHOW_CURSOR);
+    },
+  };
+}

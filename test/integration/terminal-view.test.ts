@@ -1,0 +1,153 @@
+/**
+ * `wingman http` on a real terminal: the built bin inside a detached tmux
+ * pane (a real pty), a real tunnel server and a local app on loopback; the
+ * screen is read back with `tmux capture-pane`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { send } from '../helpers/http-client';
+import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
+import { requestOver } from '../../packages/relay-server/src/viewer/request';
+import { AGENT_BIN, killAll, startServer } from '../helpers/processes';
+
+jest.setTimeout(60_000);
+
+/** Longest wait for the screen to show something, ms. */
+const SCREEN_WAIT_MS = 20_000;
+const POLL_MS = 100;
+
+const socket = `wingman-term-test-${process.pid}`;
+let app: Server;
+let appPort: number;
+let serverUrl: string;
+let serverPort: number;
+let stateDir: string;
+const viewers: P2PViewer[] = [];
+
+const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', timeout: 5_000 });
+const screen = () => tmux('capture-pane', '-p', '-t', 'w');
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Starts the agent in a fresh tmux pane of `columns` x 40; the shell prints its exit code when it ends. */
+function startInTmux(extraArgs: string[] = [], columns = 120): void {
+  const argv = [process.execPath, AGENT_BIN, 'http', String(appPort), '--server', serverUrl, '--inspect', '0', ...extraArgs].map(shellQuote).join(' ');
+  const command = `WINGMAN_STATE_DIR=${shellQuote(stateDir)} ${argv}; echo "wingman exit code: $?"; sleep 60`;
+  tmux('new-session', '-d', '-s', 'w', '-x', String(columns), '-y', '40', command);
+}
+
+/** Polls the pane until `pred` holds; the last screen is in the error when it never does. */
+async function waitForScreen(pred: (text: string) => boolean, what: string): Promise<string> {
+  const deadline = Date.now() + SCREEN_WAIT_MS;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = screen();
+    if (pred(text)) return text;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  throw new Error(`timed out waiting for ${what}; screen:\n${text}`);
+}
+
+const sessionUrlOf = (text: string) => /http:\/\/[a-z0-9-]+\.localhost:\d+\/?/.exec(text)?.[0];
+
+beforeEach(async () => {
+  app = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`hello ${req.url}`);
+  });
+  await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+  appPort = (app.address() as AddressInfo).port;
+  const s = await startServer();
+  serverUrl = s.url;
+  serverPort = s.port;
+  stateDir = mkdtempSync(join(tmpdir(), 'wingman-term-test-'));
+});
+
+afterEach(async () => {
+  for (const v of viewers.splice(0)) v.close();
+  try {
+    tmux('kill-server');
+  } catch {
+    /* no server left: the test did not start one */
+  }
+  await killAll();
+  await new Promise<void>((r) => app.close(() => r()));
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe('wingman http on a terminal', () => {
+  it('draws one screen with the URL, then a relayed request with its time, status and transport, and exits 0 on Ctrl+C leaving the screen and the cursor', async () => {
+    startInTmux();
+    const first = await waitForScreen((t) => sessionUrlOf(t) !== undefined && /Viewers \(0\)/.test(t), 'the URL and the viewers section');
+    expect(first).toMatch(/inspect requests at http:\/\/127\.0\.0\.1:\d+/);
+    expect(first).toMatch(/Requests\n\s+none yet/);
+    const url = new URL(sessionUrlOf(first)!);
+
+    const reply = await send(serverPort, url.host, { path: '/through-the-relay' });
+    expect(reply.status).toBe(200);
+    const after = await waitForScreen((t) => /\d\d:\d\d:\d\d GET\s+\/through-the-relay\s+200\s+\d+ ms\s+relay/.test(t), 'the request line');
+    // One screen redrawn in place: the URL is shown once, not once per event.
+    expect(after.split(url.host).length - 1).toBe(1);
+    expect(after).toMatch(/Viewers \(1\)\n\s+127\.0\.0\.1\s+relay/);
+    expect(tmux('display-message', '-p', '-t', 'w', '#{cursor_flag}').trim()).toBe('0');
+
+    tmux('send-keys', '-t', 'w', 'C-c');
+    const last = await waitForScreen((t) => /wingman exit code: \d+/.test(t), 'the exit');
+    expect(last).toMatch(/wingman exit code: 0/);
+    expect(last).toContain(url.host);
+    expect(last).toMatch(/GET\s+\/through-the-relay\s+200/);
+    expect(tmux('display-message', '-p', '-t', 'w', '#{cursor_flag}').trim()).toBe('1');
+  });
+
+  it('cuts lines to the terminal width and redraws when the terminal is resized', async () => {
+    startInTmux();
+    const first = await waitForScreen((t) => sessionUrlOf(t) !== undefined, 'the URL');
+    const url = new URL(sessionUrlOf(first)!);
+    const longPath = `/${'a'.repeat(150)}`;
+    expect((await send(serverPort, url.host, { path: longPath })).status).toBe(200);
+    await waitForScreen((t) => t.includes('GET     /aaaa'), 'the request line');
+
+    tmux('resize-window', '-t', 'w', '-x', '50', '-y', '40');
+    const narrow = await waitForScreen((t) => t.split('\n').some((l) => /^\s+\d\d:\d\d:\d\d GET\s+\/a+…$/.test(l)), 'the request line cut to 50 columns');
+    // A cut line never wraps: no row holds only the rest of the path.
+    expect(narrow.split('\n').filter((l) => /^a+/.test(l))).toEqual([]);
+    expect(narrow).toContain('Requests');
+  });
+
+  it('lists a P2P viewer with its transport and round-trip time, and its requests with transport p2p', async () => {
+    startInTmux();
+    const first = await waitForScreen((t) => sessionUrlOf(t) !== undefined && /P2P on/.test(t), 'the URL with P2P on');
+    const url = new URL(sessionUrlOf(first)!);
+    const v = await connectP2PViewer({ url: url.href, timeoutMs: 20_000 });
+    viewers.push(v);
+    const r = await requestOver(v.connection, { method: 'GET', target: '/over-p2p', headers: [['host', url.host]] });
+    expect(r.status).toBe(200);
+    await r.bytes();
+    // The RTT comes from the P2P host's pings, the first one a few seconds after the channel opened.
+    const shortId = v.viewerId.slice(0, 15).replace(/[^A-Za-z0-9]/g, (c) => `\\${c}`);
+    const after = await waitForScreen((t) => new RegExp(`\\s${shortId}\\s+p2p\\s+\\d+ ms\\s+since`).test(t), 'the P2P viewer with an RTT');
+    expect(after).toMatch(/GET\s+\/over-p2p\s+200\s+\d+ ms\s+p2p/);
+  });
+
+  it('shows a fatal error in the screen\'s errors and exits with its code', async () => {
+    startInTmux(['--token', 'not-the-token']);
+    const last = await waitForScreen((t) => /wingman exit code: \d+/.test(t), 'the exit');
+    expect(last).toMatch(/Errors and warnings\n(.*\n)*\s+\d\d:\d\d:\d\d error: the tunnel server refused the token/);
+    expect(last).toMatch(/wingman exit code: 5/);
+    expect(tmux('display-message', '-p', '-t', 'w', '#{cursor_flag}').trim()).toBe('1');
+  });
+
+  it('prints the plain lines on a terminal with --no-tui', async () => {
+    startInTmux(['--no-tui']);
+    const first = await waitForScreen((t) => t.includes('Wingman: share this link') && sessionUrlOf(t) !== undefined, 'the banner');
+    const url = new URL(sessionUrlOf(first)!);
+    expect((await send(serverPort, url.host, { path: '/plain' })).status).toBe(200);
+    const after = await waitForScreen((t) => /^GET\s+\/plain\s+200\s+\d+ ms\s+relay$/m.test(t), 'the plain request line');
+    expect(after).not.toContain('Viewers (');
+    tmux('send-keys', '-t', 'w', 'C-c');
+    await waitForScreen((t) => /wingman exit code: 0/.test(t), 'the exit');
+  });
+});
