@@ -73,6 +73,28 @@ describe('the diagnostics page of a P2P session', () => {
       await diag.close();
     });
 
+    it('lists a dropped channel among the recent errors, with its time and code', async () => {
+      const { stack, browser } = ctx();
+      await openShell(browser.page, `${stack.origin}/one`, 'one');
+      const before = await waitForTransport(browser.page, 'p2p');
+      expect(await browser.page.evaluate(() => (window as unknown as { __wingman: { dropChannel(): boolean } }).__wingman.dropChannel())).toBe(true);
+      // The shell noticed: on the relay, or already on a new channel (a new viewer id).
+      await browser.page.waitForFunction(
+        (old) => {
+          const s = (window as unknown as { __wingman: { status(): { transport: string; viewerId?: string } } }).__wingman.status();
+          return s.transport === 'relay' || s.viewerId !== old;
+        },
+        before.viewerId,
+        { timeout: WAIT_MS, polling: 50 },
+      );
+      const diag = await browser.context.newPage();
+      await diag.goto(`${stack.origin}/__wingman/diagnostics`);
+      const { report, text } = await readDiagnostics(diag);
+      expect(report.shells[0]?.errors).toContainEqual({ at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), code: 'channel-closed', message: expect.any(String) });
+      expect(text).toContain('channel-closed');
+      await diag.close();
+    });
+
     it('says no app tab is open when the shell is gone, and still shows the Service Worker', async () => {
       const { stack, browser } = ctx();
       await browser.page.goto('about:blank');
