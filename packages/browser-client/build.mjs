@@ -5,6 +5,7 @@
 //                  /__wingman/shim.js from memory: frame loads never wait on
 //                  the network for it)
 //   dist/client.js the shell page's script
+//   dist/diagnostics.js the viewer diagnostics page's script
 // The protocol is bundled from its TypeScript sources, so tree shaking sees
 // ES modules. Targets: the browsers with Service Workers, transferable
 // ArrayBuffers and RTCDataChannel that reviewers use (ES2020 covers them).
@@ -37,3 +38,4 @@ await build({
   define: { ...common.define, __WINGMAN_SHIM__: JSON.stringify(shim) },
 });
 await build({ ...common, entryPoints: [join(here, 'src/page/client.ts')], outfile: join(here, 'dist/client.js'), tsconfig: join(here, 'tsconfig.page.json') });
+await build({ ...common, entryPoints: [join(here, 'src/page/diagnostics-page.ts')], outfile: join(here, 'dist/diagnostics.js'), tsconfig: join(here, 'tsconfig.page.json') });

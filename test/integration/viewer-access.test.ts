@@ -70,9 +70,11 @@ describe('a password-protected session', () => {
     expect(r.headers['set-cookie']).toBeUndefined();
     expect(r.body.toString()).toContain('needs a password');
     expect(r.body.toString()).toContain('ERR_ACCESS_REQUIRED');
-    // Reserved paths too: the shell's session info and the bundles.
+    // Reserved paths too: the shell's session info, the bundles and the diagnostics page.
     expect((await get('/__wingman/session')).status).toBe(401);
     expect((await get('/__wingman/client.js')).status).toBe(401);
+    expect((await get('/__wingman/diagnostics')).status).toBe(401);
+    expect((await get('/__wingman/diagnostics.js')).status).toBe(401);
   });
 
   it('refuses a wrong password with 401 ERR_ACCESS_DENIED', async () => {
@@ -86,6 +88,13 @@ describe('a password-protected session', () => {
     expect(r.status).toBe(200);
     expect(r.body.toString()).toBe('hello GET');
     expect(accessCookie(r)).toMatch(/^wingman_access=[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('serves the diagnostics page and its script to a viewer with the password', async () => {
+    const page = await get('/__wingman/diagnostics', { authorization: basic(PASSWORD) });
+    expect(page.status).toBe(200);
+    expect(page.body.toString()).toContain('Wingman diagnostics');
+    expect((await get('/__wingman/diagnostics.js', { authorization: basic(PASSWORD) })).status).toBe(200);
   });
 
   it('keeps both the app\'s Set-Cookie and the access cookie on the same response', async () => {

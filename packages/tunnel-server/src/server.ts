@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { CLIENT_PATH, createBrowserAssets, isBootstrapNavigation, serveShell, SHIM_PATH, SW_PATH, WS_TICKET_PATH } from '@wingman/browser-client';
+import { CLIENT_PATH, createBrowserAssets, DIAGNOSTICS_PATH, DIAGNOSTICS_SCRIPT_PATH, isBootstrapNavigation, serveDiagnostics, serveShell, SHIM_PATH, SW_PATH, WS_TICKET_PATH } from '@wingman/browser-client';
 import type { AddressInfo } from 'node:net';
 import { resolveConfig, type TunnelServerConfig, type TunnelServerOptions } from './config';
 import { publicAddressWarnings, type AddressWarning } from './http/public-address-warnings';
@@ -144,6 +144,8 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
       [CLIENT_PATH, serveAsset],
       [SW_PATH, serveAsset],
       [SHIM_PATH, serveAsset],
+      [DIAGNOSTICS_SCRIPT_PATH, serveAsset],
+      [DIAGNOSTICS_PATH, (req, res) => serveDiagnostics(req.method, res)],
       [WS_TICKET_PATH, createWsTicketHandler(wsTickets)],
       ...(reservedOptions?.requests ?? []),
     ]),

@@ -2,9 +2,10 @@
  * The status badge, in the shell (never inside the app's frame): "P2P · 3 ms"
  * or "Relay · <reason>". Small, bottom-right, in a shadow root so nothing
  * leaks either way. The reviewer hides it with its close button (remembered
- * in localStorage); `?wingman-badge=0` hides it for this visit.
+ * in localStorage); `?wingman-badge=0` hides it for this visit. Its
+ * "diagnostics" link opens DIAGNOSTICS_PATH in a new tab.
  */
-import { BADGE_HIDDEN_KEY } from '../shared/constants';
+import { BADGE_HIDDEN_KEY, DIAGNOSTICS_PATH } from '../shared/constants';
 import type { TransportStatus } from './p2p';
 
 export interface Badge {
@@ -30,6 +31,8 @@ const CSS = `
 .b{display:flex;align-items:center;gap:6px;font:12px/18px system-ui,-apple-system,"Segoe UI",sans-serif;color:#fff;background:rgba(24,24,27,.82);border-radius:11px;padding:1px 3px 1px 9px;box-shadow:0 1px 4px rgba(0,0,0,.25);user-select:none}
 .d{width:7px;height:7px;border-radius:50%;background:#f59e0b}
 .p2p .d{background:#22c55e}
+a{color:#d4d4d8;font-size:11px;text-decoration:none}
+a:hover,a:focus-visible{color:#fff;text-decoration:underline}
 button{all:unset;cursor:pointer;width:16px;height:16px;line-height:16px;text-align:center;border-radius:8px;color:#d4d4d8;font-size:13px}
 button:hover,button:focus-visible{background:rgba(255,255,255,.18);color:#fff}`;
 
@@ -37,7 +40,7 @@ export function createBadge(show: boolean): Badge {
   if (!show || storedHidden()) return { update: () => undefined, visible: false };
   const host = document.createElement('wingman-status');
   const root = host.attachShadow({ mode: 'open' });
-  root.innerHTML = `<style>${CSS}</style><div class="b" role="status" aria-live="polite" title="Wingman: how this page reaches the shared app"><span class="d"></span><span class="t">Relay · connecting</span><button type="button" aria-label="Hide the Wingman status">×</button></div>`;
+  root.innerHTML = `<style>${CSS}</style><div class="b" role="status" aria-live="polite" title="Wingman: how this page reaches the shared app"><span class="d"></span><span class="t">Relay · connecting</span><a href="${DIAGNOSTICS_PATH}" target="_blank" rel="noopener" title="Connection details to send to the developer">diagnostics</a><button type="button" aria-label="Hide the Wingman status">×</button></div>`;
   const box = root.querySelector('.b') as HTMLElement;
   const text = root.querySelector('.t') as HTMLElement;
   let visible = true;

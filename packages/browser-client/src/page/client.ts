@@ -9,6 +9,7 @@ import { parseShimToShell } from '../shared/messages';
 import { appPath, createAppFrame } from './app-frame';
 import { createBadge } from './badge';
 import { readShellConfig } from './config';
+import { startDiagnosticsSource } from './diagnostics-source';
 import { createP2PManager, type TransportStatus } from './p2p';
 import { createRequestServer } from './request-server';
 import { createSwLink } from './sw-link';
@@ -43,6 +44,7 @@ const requests = createRequestServer(() => p2p.connection());
 const sw = createSwLink({ shellId, exclude: config.exclude, onFetch: (m, port) => requests.serve(m, port) });
 const wsBridge = createWsBridge({ connection: () => p2p.connection(), cookieHeader: (url) => sw.cookieHeader(url) });
 const frame = createAppFrame(document.getElementById('wingman-frame') as HTMLIFrameElement);
+const stopDiagnostics = startDiagnosticsSource({ sessionId: config.sessionId, shellId, p2p });
 const badge = createBadge(config.badge && here.searchParams.get(BADGE_QUERY_PARAM) !== '0');
 
 /** Time from the navigation's start to the first usable channel, ms (performance.now() is relative to it). */
@@ -80,6 +82,7 @@ window.addEventListener('pagehide', () => {
   requests.abortAll('page closing');
   sw.announce(false);
   p2p.stop('page closed');
+  stopDiagnostics();
 });
 window.addEventListener('pageshow', (ev) => {
   // Restored from the back/forward cache with a stopped channel: start over.

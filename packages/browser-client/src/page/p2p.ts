@@ -7,7 +7,8 @@
  * no channel they go through the relay.
  */
 import { backoffDelay, type Connection } from '@wingman/protocol';
-import { MAX_MISSED_PINGS, RETRY_BASE_MS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS, RTT_INTERVAL_MS } from '../shared/constants';
+import type { DiagError } from '../shared/diagnostics';
+import { DIAGNOSTICS_MAX_ERRORS, MAX_MISSED_PINGS, RETRY_BASE_MS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS, RTT_INTERVAL_MS } from '../shared/constants';
 import { AttemptError, attemptP2P, type AttemptReason, type PeerSession } from './peer-attempt';
 
 export type TransportStatus =
@@ -22,6 +23,10 @@ export interface P2PManager {
   onStatus(fn: (s: TransportStatus) => void): void;
   /** Debugging and tests: close the data channel as a network failure would (the manager then reconnects). */
   dropChannel(): boolean;
+  /** The channel's getStats(), when there is a channel. */
+  stats(): Promise<RTCStatsReport | undefined>;
+  /** Recent failures, oldest first (at most DIAGNOSTICS_MAX_ERRORS). */
+  errors(): readonly DiagError[];
   /** Closes the channel and stops retrying (the page is going away). */
   stop(reason: string): void;
 }
@@ -44,6 +49,11 @@ export function createP2PManager(options: { enabled: boolean }): P2PManager {
   let running = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let pingTimer: ReturnType<typeof setTimeout> | undefined;
+  const errors: DiagError[] = [];
+  const logError = (code: string, message: string) => {
+    errors.push({ at: new Date().toISOString(), code, message });
+    if (errors.length > DIAGNOSTICS_MAX_ERRORS) errors.shift();
+  };
 
   const setStatus = (s: TransportStatus) => {
     status = s;
@@ -74,13 +84,16 @@ export function createP2PManager(options: { enabled: boolean }): P2PManager {
           if (session !== s) return;
           session = undefined;
           clearTimeout(pingTimer);
-          setStatus({ transport: 'relay', reason: reason === 'ping timeout' ? 'channel unresponsive' : 'channel closed' });
+          const unresponsive = reason === 'ping timeout';
+          logError(unresponsive ? 'channel-unresponsive' : 'channel-closed', reason);
+          setStatus({ transport: 'relay', reason: unresponsive ? 'channel unresponsive' : 'channel closed' });
           schedule(RETRY_BASE_MS);
         });
       },
       (err: unknown) => {
         running = false;
         const e = err instanceof AttemptError ? err : new AttemptError('signaling', String(err));
+        logError(e.reason, e.message);
         setStatus({ transport: 'relay', reason: REASONS[e.reason] });
         if (e.permanent) return;
         failures++;
@@ -131,6 +144,8 @@ export function createP2PManager(options: { enabled: boolean }): P2PManager {
     onStatus(fn) {
       listeners.push(fn);
     },
+    stats: () => session?.stats() ?? Promise.resolve(undefined),
+    errors: () => errors,
     dropChannel() {
       if (!session) return false;
       session.channel.close();

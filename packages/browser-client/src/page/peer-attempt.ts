@@ -46,6 +46,8 @@ export interface PeerSession {
   close(reason: string): void;
   /** Called once when the channel is gone (closed by either side, or failed). */
   onClosed(fn: (reason: string) => void): void;
+  /** The peer connection's getStats() (the diagnostics page reads the selected pair's types and the byte counts). */
+  stats(): Promise<RTCStatsReport | undefined>;
   /** Tells the agent (through the server) how the channel is doing: metrics. */
   report(state: 'connected' | 'failed', extra?: { reason?: string; rttMs?: number }): void;
 }
@@ -220,6 +222,7 @@ export function attemptP2P(): Promise<PeerSession> {
         viewerId,
         connectMs,
         close: (reason) => teardown(reason),
+        stats: () => (pc && !closed ? pc.getStats() : Promise.resolve(undefined)),
         onClosed(fn) {
           if (closed) queueMicrotask(() => fn('closed'));
           else closeListeners.push(fn);

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { CLIENT_PATH, SHIM_PATH, SW_PATH, SW_SCOPE } from '../shared/constants';
+import { CLIENT_PATH, DIAGNOSTICS_SCRIPT_PATH, SHIM_PATH, SW_PATH, SW_SCOPE } from '../shared/constants';
 
 export interface BrowserAssetsOptions {
   /** Directory holding client.js, sw.js and shim.js. Default: this package's dist/ (works from src/ under jest and from dist/). */
@@ -32,6 +32,8 @@ const FILES: ReadonlyMap<string, string> = new Map([
   [CLIENT_PATH, 'client.js'],
   [SW_PATH, 'sw.js'],
   [SHIM_PATH, 'shim.js'],
+  [DIAGNOSTICS_SCRIPT_PATH, 'diagnostics.js'],
+  [`${DIAGNOSTICS_SCRIPT_PATH}.map`, 'diagnostics.js.map'],
   [`${CLIENT_PATH}.map`, 'client.js.map'],
   [`${SW_PATH}.map`, 'sw.js.map'],
   [`${SHIM_PATH}.map`, 'shim.js.map'],

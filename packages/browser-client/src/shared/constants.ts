@@ -163,3 +163,17 @@ export const BADGE_QUERY_PARAM = 'wingman-badge';
  * restart, new controller), so the extra open port costs nothing.
  */
 export const PORT_RETIRE_MS = 10_000;
+
+/** The viewer diagnostics page (served by the tunnel server) and its script. */
+export const DIAGNOSTICS_PATH = '/__wingman/diagnostics';
+export const DIAGNOSTICS_SCRIPT_PATH = '/__wingman/diagnostics.js';
+/** BroadcastChannel name on the session origin: the diagnostics page asks, every open shell answers with a snapshot. */
+export const DIAGNOSTICS_CHANNEL = 'wingman-diagnostics';
+/**
+ * How long the diagnostics page waits for shells to answer. A shell answers
+ * after one getStats() call (a few ms); 1 s also covers a shell whose main
+ * thread is busy with the app for a moment.
+ */
+export const DIAGNOSTICS_REPLY_TIMEOUT_MS = 1_000;
+/** Recent errors a shell keeps for the diagnostics page (oldest dropped first): enough for a retry cycle, small enough to read. */
+export const DIAGNOSTICS_MAX_ERRORS = 20;

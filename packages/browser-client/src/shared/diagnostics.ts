@@ -1,0 +1,194 @@
+/**
+ * The viewer diagnostics page's data: the messages between the page and the
+ * shells on a `BroadcastChannel(DIAGNOSTICS_CHANNEL)`, their validators (any
+ * same-origin script can post on that channel), the ICE summary taken from
+ * `getStats()`, and the report a reviewer copies for the developer. Types
+ * only (candidate types, protocol), never an address.
+ */
+import { DIAGNOSTICS_MAX_ERRORS } from './constants';
+
+export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
+const CANDIDATE_TYPES: readonly string[] = ['host', 'srflx', 'prflx', 'relay'];
+const PROTOCOLS: readonly string[] = ['udp', 'tcp', 'tls'];
+
+/** The selected ICE candidate pair, by type and protocol only. */
+export interface IcePair {
+  local: CandidateType;
+  remote: CandidateType;
+  /** Transport of the pair: 'udp' or 'tcp'. */
+  protocol: string;
+  /** How a relay candidate reaches its TURN server ('udp', 'tcp', 'tls'), when the local candidate is a relay. */
+  relayProtocol?: string;
+}
+
+export interface DiagError {
+  /** ISO time. */
+  at: string;
+  /** Stable short code, e.g. 'ice-timeout', 'channel-closed'. */
+  code: string;
+  message: string;
+}
+
+/** What a shell knows about its transport. */
+export interface ShellSnapshot {
+  sessionId: string;
+  shellId: string;
+  transport: 'p2p' | 'relay';
+  /** Why the relay (the badge's reason), when transport is 'relay'. */
+  reason?: string;
+  rttMs?: number;
+  connectMs?: number;
+  ice?: IcePair;
+  /** Bytes on the data channel, as the browser counts them. */
+  bytesSent?: number;
+  bytesReceived?: number;
+  errors: DiagError[];
+}
+
+/** page → shells. */
+export interface DiagRequest {
+  type: 'wingman:diag-request';
+  id: string;
+}
+
+/** shell → page, in answer to request `id`. */
+export interface DiagReply {
+  type: 'wingman:diag-reply';
+  id: string;
+  snapshot: ShellSnapshot;
+}
+
+const MAX_ID_CHARS = 64;
+/** Longest free text kept (reasons, error messages): a sentence, not a log. */
+export const MAX_DIAG_TEXT_CHARS = 200;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_CHARS && /^[A-Za-z0-9-]+$/.test(v);
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const isText = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_DIAG_TEXT_CHARS;
+
+/** Cuts free text to MAX_DIAG_TEXT_CHARS and masks anything shaped like an IPv4 or IPv6 address. */
+export function scrubText(s: string): string {
+  return s
+    .replace(/\b\d{1,3}(?:\.\d{1,3}){3}\b/g, '<address>')
+    .replace(/\b[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}\b/gi, '<address>')
+    .slice(0, MAX_DIAG_TEXT_CHARS);
+}
+
+export function parseDiagRequest(v: unknown): DiagRequest | undefined {
+  if (!isObj(v) || v.type !== 'wingman:diag-request' || !isId(v.id)) return undefined;
+  return { type: v.type, id: v.id };
+}
+
+function parseIce(v: unknown): IcePair | undefined {
+  if (!isObj(v)) return undefined;
+  const { local, remote, protocol, relayProtocol } = v;
+  if (typeof local !== 'string' || !CANDIDATE_TYPES.includes(local)) return undefined;
+  if (typeof remote !== 'string' || !CANDIDATE_TYPES.includes(remote)) return undefined;
+  if (typeof protocol !== 'string' || !PROTOCOLS.includes(protocol)) return undefined;
+  if (relayProtocol !== undefined && (typeof relayProtocol !== 'string' || !PROTOCOLS.includes(relayProtocol))) return undefined;
+  return { local: local as CandidateType, remote: remote as CandidateType, protocol, ...(relayProtocol ? { relayProtocol } : {}) };
+}
+
+function parseErrors(v: unknown): DiagError[] | undefined {
+  if (!Array.isArray(v) || v.length > DIAGNOSTICS_MAX_ERRORS) return undefined;
+  const out: DiagError[] = [];
+  for (const e of v) {
+    if (!isObj(e) || !isText(e.at) || !isText(e.message) || typeof e.code !== 'string' || !/^[a-z0-9-]{1,40}$/.test(e.code)) return undefined;
+    out.push({ at: e.at, code: e.code, message: scrubText(e.message) });
+  }
+  return out;
+}
+
+/** The reply's snapshot, or undefined when anything in it is off (wrong type, too long, unknown candidate type). */
+export function parseDiagReply(v: unknown, id: string): ShellSnapshot | undefined {
+  if (!isObj(v) || v.type !== 'wingman:diag-reply' || v.id !== id || !isObj(v.snapshot)) return undefined;
+  const s = v.snapshot;
+  if (!isId(s.shellId) || typeof s.sessionId !== 'string' || !/^[a-z0-9-]{1,63}$/.test(s.sessionId)) return undefined;
+  if (s.transport !== 'p2p' && s.transport !== 'relay') return undefined;
+  if (s.reason !== undefined && !isText(s.reason)) return undefined;
+  for (const k of ['rttMs', 'connectMs', 'bytesSent', 'bytesReceived'] as const) if (s[k] !== undefined && !isCount(s[k])) return undefined;
+  const ice = s.ice === undefined ? undefined : parseIce(s.ice);
+  if (s.ice !== undefined && !ice) return undefined;
+  const errors = parseErrors(s.errors);
+  if (!errors) return undefined;
+  const snap: ShellSnapshot = { sessionId: s.sessionId, shellId: s.shellId, transport: s.transport, errors };
+  if (s.reason !== undefined) snap.reason = scrubText(s.reason as string);
+  if (ice) snap.ice = ice;
+  for (const k of ['rttMs', 'connectMs', 'bytesSent', 'bytesReceived'] as const) if (s[k] !== undefined) snap[k] = s[k] as number;
+  return snap;
+}
+
+/** A stats entry as getStats() yields it (RTCStats fields read by name). */
+export type StatsEntry = Record<string, unknown> & { id: string; type: string };
+
+/**
+ * The selected pair and the data channel's byte counts from a getStats()
+ * report: the transport's selectedCandidatePairId (Chromium), else the
+ * pair marked `selected` (Firefox) or nominated and succeeded.
+ */
+export function summarizeStats(entries: Iterable<StatsEntry>): { ice?: IcePair; bytesSent?: number; bytesReceived?: number } {
+  const byId = new Map<string, StatsEntry>();
+  for (const e of entries) byId.set(e.id, e);
+  const all = [...byId.values()];
+  const selectedId = all.find((e) => e.type === 'transport' && typeof e.selectedCandidatePairId === 'string')?.selectedCandidatePairId as string | undefined;
+  const pair =
+    (selectedId ? byId.get(selectedId) : undefined) ??
+    all.find((e) => e.type === 'candidate-pair' && e.selected === true) ??
+    all.find((e) => e.type === 'candidate-pair' && e.nominated === true && e.state === 'succeeded');
+  const out: { ice?: IcePair; bytesSent?: number; bytesReceived?: number } = {};
+  const local = pair ? byId.get(String(pair.localCandidateId)) : undefined;
+  const remote = pair ? byId.get(String(pair.remoteCandidateId)) : undefined;
+  if (local && remote) {
+    const ice = parseIce({ local: local.candidateType, remote: remote.candidateType, protocol: local.protocol, relayProtocol: local.candidateType === 'relay' ? local.relayProtocol : undefined });
+    if (ice) out.ice = ice;
+  }
+  const channels = all.filter((e) => e.type === 'data-channel');
+  const sum = (k: string, list: StatsEntry[]) => list.reduce((n, e) => n + (isCount(e[k]) ? (e[k] as number) : 0), 0);
+  if (channels.length > 0) {
+    out.bytesSent = sum('bytesSent', channels);
+    out.bytesReceived = sum('bytesReceived', channels);
+  } else if (pair) {
+    out.bytesSent = sum('bytesSent', [pair]);
+    out.bytesReceived = sum('bytesReceived', [pair]);
+  }
+  return out;
+}
+
+/** What the diagnostics page knows by itself. */
+export interface PageFacts {
+  generatedAt: string;
+  userAgent: string;
+  url: string;
+  serviceWorker: 'active' | 'installing' | 'none' | 'unsupported';
+  /** `/__wingman/session` as fetched (parsed JSON), or the error text. */
+  session: unknown;
+}
+
+export interface DiagReport extends PageFacts {
+  /** One per open shell; empty when no tab of the app is open in this browser. */
+  shells: ShellSnapshot[];
+  /** Sum-up for a reader in a hurry: the first shell's transport, else what the session allows. */
+  transport: 'p2p' | 'relay' | 'unknown';
+  why?: string;
+}
+
+/** The report: page facts plus every shell's snapshot (shells answer in any order; sorted by id for a stable text). */
+export function buildReport(facts: PageFacts, shells: ShellSnapshot[]): DiagReport {
+  const sorted = [...shells].sort((a, b) => (a.shellId < b.shellId ? -1 : a.shellId > b.shellId ? 1 : 0));
+  const first = sorted.find((s) => s.transport === 'p2p') ?? sorted[0];
+  const report: DiagReport = { ...facts, shells: sorted, transport: 'unknown' };
+  if (first) {
+    report.transport = first.transport;
+    if (first.transport === 'relay' && first.reason) report.why = first.reason;
+    return report;
+  }
+  const p2p = isObj(facts.session) && isObj(facts.session.p2p) ? facts.session.p2p : undefined;
+  if (p2p && p2p.enabled === false) {
+    report.transport = 'relay';
+    report.why = p2p.serverEnabled === false ? 'P2P disabled by the server' : p2p.agentOffered === false ? 'P2P disabled by the agent' : 'P2P disabled';
+  } else {
+    report.why = 'no tab of the app is open in this browser';
+  }
+  return report;
+}

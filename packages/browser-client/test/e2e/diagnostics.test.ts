@@ -1,0 +1,124 @@
+/**
+ * The viewer diagnostics page (/__wingman/diagnostics): opened from the
+ * badge next to the app, it shows the shell's transport, the selected ICE
+ * pair's candidate types, RTT and channel bytes, and never an address; on a
+ * relay-only session it says relay and why.
+ */
+import type { Page } from 'playwright-core';
+import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { fetchInApp, openShell, waitForTransport, WAIT_MS } from './support/shell';
+import { startStack, type Stack, type StackOptions } from './support/stack';
+
+jest.setTimeout(90_000);
+
+interface Report {
+  transport: string;
+  why?: string;
+  userAgent: string;
+  serviceWorker: string;
+  shells: Array<{ sessionId: string; transport: string; rttMs?: number; bytesSent?: number; bytesReceived?: number; ice?: { local: string; remote: string; protocol: string }; errors: unknown[] }>;
+}
+
+async function readDiagnostics(page: Page): Promise<{ report: Report; text: string; html: string }> {
+  await page.waitForSelector('body[data-ready="1"]', { timeout: WAIT_MS });
+  const report = JSON.parse((await page.textContent('#report')) ?? '') as Report;
+  return { report, text: await page.innerText('body'), html: await page.content() };
+}
+
+function withStack(options: StackOptions, body: (ctx: () => { stack: Stack; browser: LaunchedChromium }) => void): void {
+  let stack: Stack;
+  let browser: LaunchedChromium;
+  beforeAll(async () => {
+    stack = await startStack(options);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await unregisterServiceWorkers(browser.page).catch(() => undefined);
+    await browser?.close();
+    await stack?.close();
+  });
+  body(() => ({ stack, browser }));
+}
+
+describe('the diagnostics page of a P2P session', () => {
+  withStack({}, (ctx) => {
+    it('opens from the badge and shows p2p, the host candidate pair, RTT and channel bytes, without addresses', async () => {
+      const { stack, browser } = ctx();
+      const frame = await openShell(browser.page, `${stack.origin}/one`, 'one');
+      await waitForTransport(browser.page, 'p2p');
+      await browser.page.waitForFunction(() => (window as unknown as { __wingman: { status(): { rttMs?: number } } }).__wingman.status().rttMs !== undefined, undefined, { timeout: WAIT_MS });
+      expect((await fetchInApp(frame, '/api/hello')).transport).toBe('p2p');
+
+      const [diag] = await Promise.all([browser.context.waitForEvent('page', { timeout: WAIT_MS }), browser.page.click('wingman-status a')]);
+      await diag.waitForLoadState();
+      expect(new URL(diag.url()).pathname).toBe('/__wingman/diagnostics');
+      const { report, text, html } = await readDiagnostics(diag);
+
+      expect(report.transport).toBe('p2p');
+      expect(report.shells).toHaveLength(1);
+      const shell = report.shells[0]!;
+      expect(shell.sessionId).toBe(stack.sessionId);
+      expect(shell.ice).toMatchObject({ local: 'host', protocol: 'udp' });
+      expect(['host', 'prflx']).toContain(shell.ice?.remote);
+      expect(shell.rttMs).toEqual(expect.any(Number));
+      expect(shell.bytesSent).toBeGreaterThan(0);
+      expect(shell.bytesReceived).toBeGreaterThan(0);
+      expect(report.serviceWorker).toBe('active');
+      expect(report.userAgent).toContain('Chrome');
+      expect(text).toContain(`p2p`);
+      expect(text).toMatch(/host → (host|prflx) over udp/);
+      expect(html).not.toContain('127.0.0.1');
+      // Nothing address-shaped either (a user agent's version such as 120.0.0.0 is not an address).
+      expect(html.split(report.userAgent).join('')).not.toMatch(/\b\d{1,3}(\.\d{1,3}){3}\b/);
+      await diag.close();
+    });
+
+    it('lists a dropped channel among the recent errors, with its time and code', async () => {
+      const { stack, browser } = ctx();
+      await openShell(browser.page, `${stack.origin}/one`, 'one');
+      const before = await waitForTransport(browser.page, 'p2p');
+      expect(await browser.page.evaluate(() => (window as unknown as { __wingman: { dropChannel(): boolean } }).__wingman.dropChannel())).toBe(true);
+      // The shell noticed: on the relay, or already on a new channel (a new viewer id).
+      await browser.page.waitForFunction(
+        (old) => {
+          const s = (window as unknown as { __wingman: { status(): { transport: string; viewerId?: string } } }).__wingman.status();
+          return s.transport === 'relay' || s.viewerId !== old;
+        },
+        before.viewerId,
+        { timeout: WAIT_MS, polling: 50 },
+      );
+      const diag = await browser.context.newPage();
+      await diag.goto(`${stack.origin}/__wingman/diagnostics`);
+      const { report, text } = await readDiagnostics(diag);
+      expect(report.shells[0]?.errors).toContainEqual({ at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), code: 'channel-closed', message: expect.any(String) });
+      expect(text).toContain('channel-closed');
+      await diag.close();
+    });
+
+    it('says no app tab is open when the shell is gone, and still shows the Service Worker', async () => {
+      const { stack, browser } = ctx();
+      await browser.page.goto('about:blank');
+      const diag = await browser.context.newPage();
+      await diag.goto(`${stack.origin}/__wingman/diagnostics`);
+      const { report, text } = await readDiagnostics(diag);
+      expect(report.shells).toHaveLength(0);
+      expect(report.transport).toBe('unknown');
+      expect(report.why).toBe('no tab of the app is open in this browser');
+      expect(report.serviceWorker).toBe('active');
+      expect(text).toContain('none: open the app in this browser');
+      await diag.close();
+    });
+  });
+});
+
+describe('the diagnostics page of a relay-only session (--no-p2p)', () => {
+  withStack({ agentP2p: false }, (ctx) => {
+    it('shows relay and that the agent disabled P2P', async () => {
+      const { stack, browser } = ctx();
+      await browser.page.goto(`${stack.origin}/__wingman/diagnostics`);
+      const { report, text } = await readDiagnostics(browser.page);
+      expect(report).toMatchObject({ transport: 'relay', why: 'P2P disabled by the agent', shells: [], serviceWorker: 'none' });
+      expect(text).toContain('relay (P2P disabled by the agent)');
+    });
+  });
+});

@@ -1,0 +1,80 @@
+import { DIAGNOSTICS_MAX_ERRORS } from '../../src/shared/constants';
+import { buildReport, parseDiagReply, parseDiagRequest, scrubText, summarizeStats, type PageFacts, type StatsEntry } from '../../src/shared/diagnostics';
+
+const snapshot = { sessionId: 'abc', shellId: 'a1', transport: 'p2p', rttMs: 1.5, ice: { local: 'host', remote: 'srflx', protocol: 'udp' }, bytesSent: 10, bytesReceived: 20, errors: [] };
+const reply = (s: unknown, id = 'r1') => ({ type: 'wingman:diag-reply', id, snapshot: s });
+const facts = (session: unknown): PageFacts => ({ generatedAt: '2026-01-01T00:00:00.000Z', userAgent: 'UA', url: 'http://abc.localhost', serviceWorker: 'none', session });
+
+describe('diagnostics messages (any same-origin script can post on the channel)', () => {
+  it('accepts a request with a short id and nothing else', () => {
+    expect(parseDiagRequest({ type: 'wingman:diag-request', id: 'r1' })).toEqual({ type: 'wingman:diag-request', id: 'r1' });
+    expect(parseDiagRequest({ type: 'wingman:diag-request', id: 'x'.repeat(65) })).toBeUndefined();
+    expect(parseDiagRequest({ type: 'wingman:diag-request', id: '<b>' })).toBeUndefined();
+    expect(parseDiagRequest({ type: 'other', id: 'r1' })).toBeUndefined();
+    expect(parseDiagRequest(null)).toBeUndefined();
+  });
+
+  it('accepts a well-formed reply to its own request only', () => {
+    expect(parseDiagReply(reply(snapshot), 'r1')).toEqual(snapshot);
+    expect(parseDiagReply(reply(snapshot, 'r2'), 'r1')).toBeUndefined();
+  });
+
+  it('refuses replies with unknown candidate types, bad numbers, long text or too many errors', () => {
+    expect(parseDiagReply(reply({ ...snapshot, ice: { local: '10.0.0.1', remote: 'host', protocol: 'udp' } }), 'r1')).toBeUndefined();
+    expect(parseDiagReply(reply({ ...snapshot, rttMs: -1 }), 'r1')).toBeUndefined();
+    expect(parseDiagReply(reply({ ...snapshot, bytesSent: Infinity }), 'r1')).toBeUndefined();
+    expect(parseDiagReply(reply({ ...snapshot, transport: 'carrier-pigeon' }), 'r1')).toBeUndefined();
+    expect(parseDiagReply(reply({ ...snapshot, reason: 'x'.repeat(201) }), 'r1')).toBeUndefined();
+    const error = { at: '2026-01-01T00:00:00.000Z', code: 'ice-timeout', message: 'ICE timeout' };
+    expect(parseDiagReply(reply({ ...snapshot, errors: Array(DIAGNOSTICS_MAX_ERRORS).fill(error) }), 'r1')?.errors).toHaveLength(DIAGNOSTICS_MAX_ERRORS);
+    expect(parseDiagReply(reply({ ...snapshot, errors: Array(DIAGNOSTICS_MAX_ERRORS + 1).fill(error) }), 'r1')).toBeUndefined();
+    expect(parseDiagReply(reply({ ...snapshot, errors: [{ ...error, code: 'Bad Code' }] }), 'r1')).toBeUndefined();
+  });
+
+  it('masks addresses in free text', () => {
+    expect(scrubText('connect to 192.168.1.20:3478 failed')).toBe('connect to <address>:3478 failed');
+    expect(scrubText('peer fe80::1:2 gone')).toBe('peer <address> gone');
+    expect(parseDiagReply(reply({ ...snapshot, errors: [{ at: 't', code: 'signaling', message: 'from 10.1.2.3' }] }), 'r1')?.errors[0]?.message).toBe('from <address>');
+  });
+});
+
+describe('summarizeStats', () => {
+  const base: StatsEntry[] = [
+    { id: 'L', type: 'local-candidate', candidateType: 'relay', protocol: 'udp', relayProtocol: 'tcp', address: '10.0.0.1' },
+    { id: 'R', type: 'remote-candidate', candidateType: 'srflx', protocol: 'udp', address: '203.0.113.9' },
+    { id: 'L2', type: 'local-candidate', candidateType: 'host', protocol: 'udp' },
+    { id: 'P', type: 'candidate-pair', localCandidateId: 'L', remoteCandidateId: 'R', state: 'succeeded', nominated: true, bytesSent: 5, bytesReceived: 6 },
+    { id: 'P2', type: 'candidate-pair', localCandidateId: 'L2', remoteCandidateId: 'R', state: 'failed' },
+    { id: 'D', type: 'data-channel', bytesSent: 100, bytesReceived: 200 },
+  ];
+
+  it('takes the transport’s selected pair, types only, and the data channel’s bytes', () => {
+    const out = summarizeStats([...base, { id: 'T', type: 'transport', selectedCandidatePairId: 'P' }]);
+    expect(out).toEqual({ ice: { local: 'relay', remote: 'srflx', protocol: 'udp', relayProtocol: 'tcp' }, bytesSent: 100, bytesReceived: 200 });
+    expect(JSON.stringify(out)).not.toMatch(/10\.0\.0\.1|203\.0/);
+  });
+
+  it('falls back to the nominated succeeded pair and its bytes when there is no transport or channel entry', () => {
+    const out = summarizeStats(base.filter((e) => e.type !== 'data-channel'));
+    expect(out).toEqual({ ice: { local: 'relay', remote: 'srflx', protocol: 'udp', relayProtocol: 'tcp' }, bytesSent: 5, bytesReceived: 6 });
+  });
+
+  it('reports nothing from an empty report', () => {
+    expect(summarizeStats([])).toEqual({});
+  });
+});
+
+describe('buildReport', () => {
+  it('sums up from the shells, preferring one on P2P, sorted by shell id', () => {
+    const relay = { sessionId: 'abc', shellId: 'b2', transport: 'relay' as const, reason: 'ICE timeout', errors: [] };
+    const p2p = { sessionId: 'abc', shellId: 'c3', transport: 'p2p' as const, errors: [] };
+    expect(buildReport(facts({}), [p2p, relay])).toMatchObject({ transport: 'p2p', shells: [relay, p2p] });
+    expect(buildReport(facts({}), [relay])).toMatchObject({ transport: 'relay', why: 'ICE timeout' });
+  });
+
+  it('without shells says what the session allows', () => {
+    expect(buildReport(facts({ p2p: { enabled: false, serverEnabled: true, agentOffered: false } }), [])).toMatchObject({ transport: 'relay', why: 'P2P disabled by the agent' });
+    expect(buildReport(facts({ p2p: { enabled: false, serverEnabled: false, agentOffered: true } }), [])).toMatchObject({ transport: 'relay', why: 'P2P disabled by the server' });
+    expect(buildReport(facts('HTTP 401'), [])).toMatchObject({ transport: 'unknown', why: 'no tab of the app is open in this browser' });
+  });
+});
