@@ -15,7 +15,13 @@ const onSignal = () => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-main(process.argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal }).then(
+/** Ends the process once what was written to stdout and stderr is flushed. */
+const exitNow = (code: number) => {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+};
+
+main(process.argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal, exitNow }).then(
   (code) => {
     process.exitCode = code;
     setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();

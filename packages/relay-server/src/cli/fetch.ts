@@ -35,7 +35,12 @@ export interface FetchIo {
 /** Default P2P deadline before falling back, ms (a LAN connects in < 1 s). */
 const DEFAULT_P2P_TIMEOUT_MS = 5_000;
 
-export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo): Promise<number> {
+export interface FetchOptions {
+  /** Leave the P2P viewer's peer connection open: the caller ends the process right after (see CliIo.exitNow). */
+  keepPeer?: boolean;
+}
+
+export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, options: FetchOptions = {}): Promise<number> {
   let url: URL;
   try {
     url = new URL(urlText);
@@ -61,7 +66,9 @@ export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo):
         io.stderr.write(`wingman fetch: ${res.status} via p2p (connected in ${viewer.connectMs} ms, total ${Date.now() - started} ms)\n`);
         return res.status < 400 ? 0 : 1;
       } finally {
-        viewer.close();
+        // With keepPeer the caller ends the process at once (CliIo.exitNow): the agent is told, but no wrtc teardown runs here to crash in.
+        if (options.keepPeer) await viewer.leave();
+        else viewer.close();
       }
     } catch (err) {
       if (flags.p2pOnly) {

@@ -21,6 +21,9 @@ import { localhostLookup } from './localhost-lookup';
 /** Default deadline for signaling + ICE + channel open, ms. */
 export const VIEWER_CONNECT_TIMEOUT_MS = 15_000;
 
+/** How long `leave()` waits for the agent to close the channel after the viewer's bye, ms (a loopback close takes a few ms). */
+const VIEWER_LEAVE_WAIT_MS = 1_000;
+
 export interface P2PViewerOptions {
   /** The session URL, e.g. http://<id>.localhost:8080/ */
   url: string;
@@ -46,6 +49,14 @@ export interface P2PViewer {
   /** The peer connection (stats: the selected candidate pair; benchmarks open extra channels on it). */
   readonly peerConnection: RtcPeerConnection;
   close(): void;
+  /**
+   * Says goodbye (the agent closes its side) and closes the protocol
+   * connection and signaling, but leaves the wrtc peer connection to the
+   * process's exit: for a process that ends right after (`wingman fetch`),
+   * where tearing it down could crash it. Resolves once the agent has closed
+   * the data channel, or after VIEWER_LEAVE_WAIT_MS.
+   */
+  leave(): Promise<void>;
 }
 
 /** Connects P2P; rejects with a coded error (ERR_P2P_DISABLED, ERR_TIMEOUT, …) when it cannot. */
@@ -154,6 +165,19 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
             connection.close();
             ws.close();
             closePeer(pc!, channel);
+          },
+          leave() {
+            const gone = new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, VIEWER_LEAVE_WAIT_MS);
+              channel.addEventListener('close', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+            });
+            send({ type: 'bye', reason: 'viewer closed' });
+            connection.close();
+            ws.close();
+            return gone;
           },
         });
       });
