@@ -1,88 +1,31 @@
 /**
  * A multiplexed connection over any message transport (a WebSocket, an
- * RTCDataChannel, a MessagePort). Owns the HELLO exchange, stream ids and
- * concurrency, the send pump (transport backpressure), GOAWAY and close, and
- * wires the parts: frame-packer.ts (send queue, round-robin packing),
- * frame-dispatch.ts (frames of open streams), ping-tracker.ts (PING/PONG).
- * docs/PROTOCOL.md describes the rules.
+ * RTCDataChannel, a MessagePort): the HELLO exchange, the send pump (transport
+ * backpressure), GOAWAY and close, wiring stream-table.ts (ids, concurrency),
+ * frame-packer.ts (send queue, round-robin packing), frame-dispatch.ts (frames
+ * of open streams), ping-tracker.ts and connection-options.ts. docs/PROTOCOL.md.
  */
 import {
   DEFAULT_MAX_CONCURRENT_STREAMS,
-  DEFAULT_MAX_STREAM_WINDOW_BYTES,
   DEFAULT_STREAM_WINDOW_BYTES,
-  DEFAULT_WINDOW_GROWTH_BUDGET_BYTES,
   FRAME_HEADER_BYTES,
-  MAX_FRAME_BYTES,
-  MAX_PAYLOAD_BYTES,
   MAX_QUEUED_CONTROL_FRAMES,
-  MAX_WINDOW_BYTES,
-  MAX_WS_MESSAGE_BYTES,
   PING_PAYLOAD_BYTES,
   PING_TIMEOUT_MS,
   PROTOCOL_VERSION,
-  TRANSPORT_HIGH_WATER_BYTES,
 } from './constants';
+import { resolveOptions, type ConnectionEvents, type ConnectionOptions, type Transport } from './connection-options';
 import { Emitter } from './emitter';
 import { ERROR_CODES, ProtocolError, protocolError, type ErrorCode } from './errors';
 import { dispatchStreamFrame } from './frame-dispatch';
 import { decodeFrames, Flag, FrameType, writeFrame, type Frame } from './frame';
 import { FramePacker } from './frame-packer';
-import { CAPABILITIES, decodeCodeReason, decodeHello, decodeRequestHead, encodeCodeReason, encodeHello, encodeRequestHead, type Hello, type RequestHead } from './payload';
+import { CAPABILITIES, decodeCodeReason, decodeHello, encodeCodeReason, encodeHello, type Hello, type RequestHead } from './payload';
 import { PingTracker } from './ping-tracker';
-import { Stream, type StreamHost, type StreamKind } from './stream';
+import type { Stream, StreamHost, StreamKind } from './stream';
+import { StreamTable } from './stream-table';
 
-/** The message transport under a connection. Adapters live with each runtime (ws, RTCDataChannel, MessagePort). */
-export interface Transport {
-  /** Sends one message holding one or more whole frames. */
-  send(message: Uint8Array): void;
-  /** Bytes accepted by send() but not yet handed to the network. */
-  bufferedAmount(): number;
-  /** Closes the transport; the owner then calls connection.transportClosed(). */
-  close(): void;
-}
-
-export interface ConnectionOptions {
-  /** 'client' opens odd stream ids, 'server' even ones (as HTTP/2). Both sides may open streams. */
-  role: 'client' | 'server';
-  transport: Transport;
-  /** Largest message handed to transport.send(): several small frames share one message up to this size. Default MAX_FRAME_BYTES (16 KiB, safe for every data channel). */
-  maxMessageBytes?: number;
-  /** The pump pauses while transport.bufferedAmount() is above this. Default TRANSPORT_HIGH_WATER_BYTES. */
-  highWaterBytes?: number;
-  /** Receive window granted to each stream. Default DEFAULT_STREAM_WINDOW_BYTES. */
-  initialWindow?: number;
-  /** Auto-tuning ceiling of a stream's receive window; `initialWindow` turns auto-tuning off. Default DEFAULT_MAX_STREAM_WINDOW_BYTES (never below initialWindow). */
-  maxStreamWindow?: number;
-  /** Connection-wide sum of auto-tuning growth beyond the initial windows. Default DEFAULT_WINDOW_GROWTH_BUDGET_BYTES. */
-  windowGrowthBudget?: number;
-  /**
-   * Allocates a buffer that messages are built in. Default `new Uint8Array(n)`;
-   * in Node pass `Buffer.allocUnsafe` (no zero-fill). A message filling at least
-   * half of its buffer is handed to the transport as a view of it, without a copy.
-   */
-  allocate?: (bytes: number) => Uint8Array;
-  /** Streams the peer may have open towards us at once. Default DEFAULT_MAX_CONCURRENT_STREAMS. */
-  maxConcurrentStreams?: number;
-  /**
-   * Largest WebSocket message accepted from the peer, bytes (1 … MAX_WS_MESSAGE_BYTES):
-   * a longer one resets its stream with ERR_MESSAGE_TOO_LARGE as soon as its
-   * fragments pass this, so reassembly never buffers more. Default MAX_WS_MESSAGE_BYTES.
-   */
-  maxWsMessageBytes?: number;
-}
-
-export interface ConnectionEvents {
-  /** The peer's HELLO arrived; streams may flow. */
-  ready: (hello: Hello) => void;
-  /** The peer opened a stream. Attach listeners synchronously. */
-  stream: (stream: Stream) => void;
-  /** A connection-level protocol error (this side sends GOAWAY and closes). */
-  error: (error: ProtocolError) => void;
-  /** The peer said GOAWAY. */
-  goaway: (code: ErrorCode, reason: string) => void;
-  /** The connection is over; every stream has been failed. Final. */
-  close: (error?: ProtocolError) => void;
-}
+export type { ConnectionEvents, ConnectionOptions, Transport };
 
 const PEER_DEFAULT_HELLO: Hello = {
   version: PROTOCOL_VERSION,
@@ -103,11 +46,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   private readonly packer: FramePacker;
   private readonly pings = new PingTracker();
   private peer: Hello | undefined;
-  private readonly streams = new Map<number, Stream>();
-  private nextLocalId: number;
-  private lastPeerId = 0;
-  private peerOpened = 0;
-  private localOpened = 0;
+  private readonly streams: StreamTable;
   private pumpScheduled = false;
   private closedFlag = false;
   /** Bytes sent and received on the transport (frames, headers included). */
@@ -116,20 +55,16 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
 
   constructor(options: ConnectionOptions) {
     super();
+    const o = resolveOptions(options);
     this.transport = options.transport;
-    this.nextLocalId = options.role === 'client' ? 1 : 2;
-    const maxMessageBytes = Math.max(MAX_FRAME_BYTES, options.maxMessageBytes ?? MAX_FRAME_BYTES);
-    this.highWaterBytes = options.highWaterBytes ?? TRANSPORT_HIGH_WATER_BYTES;
-    this.localWindow = options.initialWindow ?? DEFAULT_STREAM_WINDOW_BYTES;
-    this.maxConcurrentStreams = Math.min(0xffff, options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS);
-    if (this.localWindow < MAX_PAYLOAD_BYTES || this.localWindow > MAX_WINDOW_BYTES) throw new RangeError(`initialWindow ${this.localWindow} out of range`);
-    this.maxStreamWindow = Math.min(MAX_WINDOW_BYTES, Math.max(this.localWindow, options.maxStreamWindow ?? DEFAULT_MAX_STREAM_WINDOW_BYTES));
-    this.maxWsMessageBytes = options.maxWsMessageBytes ?? MAX_WS_MESSAGE_BYTES;
-    if (!Number.isInteger(this.maxWsMessageBytes) || this.maxWsMessageBytes < 1 || this.maxWsMessageBytes > MAX_WS_MESSAGE_BYTES) {
-      throw new RangeError(`maxWsMessageBytes ${this.maxWsMessageBytes} out of range (1 … ${MAX_WS_MESSAGE_BYTES})`);
-    }
-    this.windowGrowthBudget = Math.max(0, options.windowGrowthBudget ?? DEFAULT_WINDOW_GROWTH_BUDGET_BYTES);
-    this.packer = new FramePacker(maxMessageBytes, options.allocate ?? ((n) => new Uint8Array(n)));
+    this.highWaterBytes = o.highWaterBytes;
+    this.localWindow = o.localWindow;
+    this.maxConcurrentStreams = o.maxConcurrentStreams;
+    this.maxStreamWindow = o.maxStreamWindow;
+    this.maxWsMessageBytes = o.maxWsMessageBytes;
+    this.windowGrowthBudget = o.windowGrowthBudget;
+    this.packer = new FramePacker(o.maxMessageBytes, o.allocate);
+    this.streams = new StreamTable(this, options.role, o.maxConcurrentStreams);
     this.sendControl(
       FrameType.HELLO,
       0,
@@ -167,18 +102,8 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
    */
   open(kind: StreamKind, head: RequestHead, options: { end?: boolean } = {}): Stream {
     if (this.closedFlag) throw protocolError('ERR_GOING_AWAY', 'connection is closed');
-    const limit = (this.peer ?? PEER_DEFAULT_HELLO).maxConcurrentStreams;
-    if (this.localOpened >= limit) throw protocolError('ERR_TOO_MANY_STREAMS', `peer accepts ${limit} open streams`);
-    if (kind === 'ws' && head.method !== 'GET') throw protocolError('ERR_INVALID_HEAD', 'a WebSocket opens with GET');
-    const payload = encodeRequestHead(head);
-    if (this.nextLocalId > 0xfffffffe) throw protocolError('ERR_GOING_AWAY', 'stream ids exhausted');
-    const id = this.nextLocalId;
-    this.nextLocalId += 2;
-    const stream = new Stream(this, id, kind, head, true, (this.peer ?? PEER_DEFAULT_HELLO).initialWindow);
-    this.streams.set(id, stream);
-    this.localOpened++;
-    stream.queueOpen(kind === 'ws' ? FrameType.WS_OPEN : FrameType.REQUEST, payload, kind === 'http' && options.end === true);
-    return stream;
+    const peer = this.peer ?? PEER_DEFAULT_HELLO;
+    return this.streams.openLocal(kind, head, options.end === true, peer.maxConcurrentStreams, peer.initialWindow);
   }
 
   /** Measures a round trip with PING/PONG; rejects with ERR_TIMEOUT after `timeoutMs`. */
@@ -260,11 +185,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   }
 
   streamFinished(stream: Stream): void {
-    if (this.streams.get(stream.id) !== stream) return;
-    this.streams.delete(stream.id);
-    this.packer.removeStream(stream);
-    if (stream.local) this.localOpened--;
-    else this.peerOpened--;
+    if (this.streams.forget(stream)) this.packer.removeStream(stream);
   }
 
   // ---- internals ------------------------------------------------------------
@@ -337,44 +258,15 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   }
 
   private openFromPeer(frame: Frame): void {
-    const id = frame.streamId;
-    const peerParity = this.nextLocalId % 2 === 1 ? 0 : 1;
-    if (id % 2 !== peerParity || id <= this.lastPeerId) {
-      throw protocolError('ERR_INVALID_STREAM_ID', `peer opened stream ${id} (last ${this.lastPeerId}, wrong parity or reused)`);
-    }
-    this.lastPeerId = id;
-    const kind: StreamKind = frame.type === FrameType.WS_OPEN ? 'ws' : 'http';
-    if (this.peerOpened >= this.maxConcurrentStreams) {
-      this.sendControl(FrameType.RESET, id, encodeCodeReason(ERROR_CODES.ERR_TOO_MANY_STREAMS, `at most ${this.maxConcurrentStreams} open streams`));
-      return;
-    }
-    let head: RequestHead;
-    try {
-      head = decodeRequestHead(frame.payload);
-      if (kind === 'ws' && head.method !== 'GET') throw protocolError('ERR_INVALID_HEAD', 'a WebSocket opens with GET');
-    } catch (err) {
-      if (!(err instanceof ProtocolError)) throw err;
-      this.sendControl(FrameType.RESET, id, encodeCodeReason(ERROR_CODES[err.code], err.message));
-      return;
-    }
-    const stream = new Stream(this, id, kind, head, false, this.peer!.initialWindow);
-    this.streams.set(id, stream);
-    this.peerOpened++;
+    const stream = this.streams.acceptPeer(frame, this.peer!.initialWindow);
+    if (!stream) return;
     this.emit('stream', stream);
     if (frame.flags & Flag.END_STREAM) stream.receiveEnd();
   }
 
   private onStreamFrame(frame: Frame): void {
-    const stream = this.streams.get(frame.streamId);
-    if (!stream) {
-      const id = frame.streamId;
-      const ours = id % 2 === this.nextLocalId % 2;
-      const known = ours ? id < this.nextLocalId : id <= this.lastPeerId;
-      // Frames for a stream that just closed cross in flight: ignore them (RFC 9113 §5.1, "closed").
-      if (known) return;
-      throw protocolError('ERR_INVALID_STREAM_ID', `frame type 0x${frame.type.toString(16)} for idle stream ${id}`);
-    }
-    dispatchStreamFrame(stream, frame, this);
+    const stream = this.streams.lookup(frame);
+    if (stream) dispatchStreamFrame(stream, frame, this);
   }
 
   private fail(error: ProtocolError): void {
