@@ -1,97 +1,31 @@
 /**
  * A multiplexed connection over any message transport (a WebSocket, an
- * RTCDataChannel, a MessagePort). Owns the HELLO exchange, stream ids, the
- * send pump (round-robin across streams, per-stream windows, transport
- * backpressure), PING/PONG and GOAWAY. docs/PROTOCOL.md describes the rules.
+ * RTCDataChannel, a MessagePort): the HELLO exchange, the send pump (transport
+ * backpressure), GOAWAY and close, wiring stream-table.ts (ids, concurrency),
+ * frame-packer.ts (send queue, round-robin packing), frame-dispatch.ts (frames
+ * of open streams), ping-tracker.ts and connection-options.ts. docs/PROTOCOL.md.
  */
 import {
   DEFAULT_MAX_CONCURRENT_STREAMS,
-  DEFAULT_MAX_STREAM_WINDOW_BYTES,
   DEFAULT_STREAM_WINDOW_BYTES,
-  DEFAULT_WINDOW_GROWTH_BUDGET_BYTES,
   FRAME_HEADER_BYTES,
-  MAX_FRAME_BYTES,
-  MAX_PAYLOAD_BYTES,
   MAX_QUEUED_CONTROL_FRAMES,
-  MAX_WINDOW_BYTES,
-  MAX_WS_MESSAGE_BYTES,
   PING_PAYLOAD_BYTES,
   PING_TIMEOUT_MS,
   PROTOCOL_VERSION,
-  TRANSPORT_HIGH_WATER_BYTES,
 } from './constants';
+import { resolveOptions, type ConnectionEvents, type ConnectionOptions, type Transport } from './connection-options';
 import { Emitter } from './emitter';
 import { ERROR_CODES, ProtocolError, protocolError, type ErrorCode } from './errors';
+import { dispatchStreamFrame } from './frame-dispatch';
 import { decodeFrames, Flag, FrameType, writeFrame, type Frame } from './frame';
-import {
-  CAPABILITIES,
-  decodeCodeReason,
-  decodeHello,
-  decodeRequestHead,
-  decodeReset,
-  decodeResponseHead,
-  decodeWindowUpdate,
-  encodeCodeReason,
-  encodeHello,
-  encodeRequestHead,
-  type Hello,
-  type RequestHead,
-} from './payload';
-import { Stream, type StreamHost, type StreamKind } from './stream';
-import { messageTooBigReason } from './ws-limit';
+import { FramePacker } from './frame-packer';
+import { CAPABILITIES, decodeCodeReason, decodeHello, encodeCodeReason, encodeHello, type Hello, type RequestHead } from './payload';
+import { PingTracker } from './ping-tracker';
+import type { Stream, StreamHost, StreamKind } from './stream';
+import { StreamTable } from './stream-table';
 
-/** The message transport under a connection. Adapters live with each runtime (ws, RTCDataChannel, MessagePort). */
-export interface Transport {
-  /** Sends one message holding one or more whole frames. */
-  send(message: Uint8Array): void;
-  /** Bytes accepted by send() but not yet handed to the network. */
-  bufferedAmount(): number;
-  /** Closes the transport; the owner then calls connection.transportClosed(). */
-  close(): void;
-}
-
-export interface ConnectionOptions {
-  /** 'client' opens odd stream ids, 'server' even ones (as HTTP/2). Both sides may open streams. */
-  role: 'client' | 'server';
-  transport: Transport;
-  /** Largest message handed to transport.send(): several small frames share one message up to this size. Default MAX_FRAME_BYTES (16 KiB, safe for every data channel). */
-  maxMessageBytes?: number;
-  /** The pump pauses while transport.bufferedAmount() is above this. Default TRANSPORT_HIGH_WATER_BYTES. */
-  highWaterBytes?: number;
-  /** Receive window granted to each stream. Default DEFAULT_STREAM_WINDOW_BYTES. */
-  initialWindow?: number;
-  /** Auto-tuning ceiling of a stream's receive window; `initialWindow` turns auto-tuning off. Default DEFAULT_MAX_STREAM_WINDOW_BYTES (never below initialWindow). */
-  maxStreamWindow?: number;
-  /** Connection-wide sum of auto-tuning growth beyond the initial windows. Default DEFAULT_WINDOW_GROWTH_BUDGET_BYTES. */
-  windowGrowthBudget?: number;
-  /**
-   * Allocates a buffer that messages are built in. Default `new Uint8Array(n)`;
-   * in Node pass `Buffer.allocUnsafe` (no zero-fill). A message filling at least
-   * half of its buffer is handed to the transport as a view of it, without a copy.
-   */
-  allocate?: (bytes: number) => Uint8Array;
-  /** Streams the peer may have open towards us at once. Default DEFAULT_MAX_CONCURRENT_STREAMS. */
-  maxConcurrentStreams?: number;
-  /**
-   * Largest WebSocket message accepted from the peer, bytes (1 … MAX_WS_MESSAGE_BYTES):
-   * a longer one resets its stream with ERR_MESSAGE_TOO_LARGE as soon as its
-   * fragments pass this, so reassembly never buffers more. Default MAX_WS_MESSAGE_BYTES.
-   */
-  maxWsMessageBytes?: number;
-}
-
-export interface ConnectionEvents {
-  /** The peer's HELLO arrived; streams may flow. */
-  ready: (hello: Hello) => void;
-  /** The peer opened a stream. Attach listeners synchronously. */
-  stream: (stream: Stream) => void;
-  /** A connection-level protocol error (this side sends GOAWAY and closes). */
-  error: (error: ProtocolError) => void;
-  /** The peer said GOAWAY. */
-  goaway: (code: ErrorCode, reason: string) => void;
-  /** The connection is over; every stream has been failed. Final. */
-  close: (error?: ProtocolError) => void;
-}
+export type { ConnectionEvents, ConnectionOptions, Transport };
 
 const PEER_DEFAULT_HELLO: Hello = {
   version: PROTOCOL_VERSION,
@@ -100,58 +34,37 @@ const PEER_DEFAULT_HELLO: Hello = {
   initialWindow: DEFAULT_STREAM_WINDOW_BYTES,
 };
 
-/** A message at least this fraction of its build buffer is sent as a view of it (no copy); smaller ones are copied out. */
-const HANDOFF_FRACTION = 2;
-
 export class Connection extends Emitter<ConnectionEvents> implements StreamHost {
   readonly localWindow: number;
   readonly maxStreamWindow: number;
   readonly maxWsMessageBytes: number;
   private readonly windowGrowthBudget: number;
   private windowGrowthReserved = 0;
-  private readonly allocate: (bytes: number) => Uint8Array;
   private readonly maxConcurrentStreams: number;
   private readonly transport: Transport;
-  private readonly maxMessageBytes: number;
   private readonly highWaterBytes: number;
+  private readonly packer: FramePacker;
+  private readonly pings = new PingTracker();
   private peer: Hello | undefined;
-  private readonly streams = new Map<number, Stream>();
-  /** Streams with frames queued, in round-robin order. */
-  private readonly ready = new Set<Stream>();
-  private readonly control: Uint8Array[] = [];
-  private nextLocalId: number;
-  private lastPeerId = 0;
-  private peerOpened = 0;
-  private localOpened = 0;
+  private readonly streams: StreamTable;
   private pumpScheduled = false;
-  private scratch: Uint8Array | undefined;
-  /** Streams that contributed frames to the message being built. */
-  private readonly touched = new Set<Stream>();
-  /** Within one message being built: an opening frame did not fit, so later (higher) ids must wait too. */
-  private opensBlocked = false;
   private closedFlag = false;
-  private readonly pings = new Map<string, { start: number; resolve: (ms: number) => void; reject: (e: Error) => void; timer: unknown }>();
-  private pingCounter = 0;
   /** Bytes sent and received on the transport (frames, headers included). */
   bytesSent = 0;
   bytesReceived = 0;
 
   constructor(options: ConnectionOptions) {
     super();
+    const o = resolveOptions(options);
     this.transport = options.transport;
-    this.nextLocalId = options.role === 'client' ? 1 : 2;
-    this.maxMessageBytes = Math.max(MAX_FRAME_BYTES, options.maxMessageBytes ?? MAX_FRAME_BYTES);
-    this.highWaterBytes = options.highWaterBytes ?? TRANSPORT_HIGH_WATER_BYTES;
-    this.localWindow = options.initialWindow ?? DEFAULT_STREAM_WINDOW_BYTES;
-    this.maxConcurrentStreams = Math.min(0xffff, options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS);
-    if (this.localWindow < MAX_PAYLOAD_BYTES || this.localWindow > MAX_WINDOW_BYTES) throw new RangeError(`initialWindow ${this.localWindow} out of range`);
-    this.maxStreamWindow = Math.min(MAX_WINDOW_BYTES, Math.max(this.localWindow, options.maxStreamWindow ?? DEFAULT_MAX_STREAM_WINDOW_BYTES));
-    this.maxWsMessageBytes = options.maxWsMessageBytes ?? MAX_WS_MESSAGE_BYTES;
-    if (!Number.isInteger(this.maxWsMessageBytes) || this.maxWsMessageBytes < 1 || this.maxWsMessageBytes > MAX_WS_MESSAGE_BYTES) {
-      throw new RangeError(`maxWsMessageBytes ${this.maxWsMessageBytes} out of range (1 … ${MAX_WS_MESSAGE_BYTES})`);
-    }
-    this.windowGrowthBudget = Math.max(0, options.windowGrowthBudget ?? DEFAULT_WINDOW_GROWTH_BUDGET_BYTES);
-    this.allocate = options.allocate ?? ((n) => new Uint8Array(n));
+    this.highWaterBytes = o.highWaterBytes;
+    this.localWindow = o.localWindow;
+    this.maxConcurrentStreams = o.maxConcurrentStreams;
+    this.maxStreamWindow = o.maxStreamWindow;
+    this.maxWsMessageBytes = o.maxWsMessageBytes;
+    this.windowGrowthBudget = o.windowGrowthBudget;
+    this.packer = new FramePacker(o.maxMessageBytes, o.allocate);
+    this.streams = new StreamTable(this, options.role, o.maxConcurrentStreams);
     this.sendControl(
       FrameType.HELLO,
       0,
@@ -189,40 +102,14 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
    */
   open(kind: StreamKind, head: RequestHead, options: { end?: boolean } = {}): Stream {
     if (this.closedFlag) throw protocolError('ERR_GOING_AWAY', 'connection is closed');
-    const limit = (this.peer ?? PEER_DEFAULT_HELLO).maxConcurrentStreams;
-    if (this.localOpened >= limit) throw protocolError('ERR_TOO_MANY_STREAMS', `peer accepts ${limit} open streams`);
-    if (kind === 'ws' && head.method !== 'GET') throw protocolError('ERR_INVALID_HEAD', 'a WebSocket opens with GET');
-    const payload = encodeRequestHead(head);
-    if (this.nextLocalId > 0xfffffffe) throw protocolError('ERR_GOING_AWAY', 'stream ids exhausted');
-    const id = this.nextLocalId;
-    this.nextLocalId += 2;
-    const stream = new Stream(this, id, kind, head, true, (this.peer ?? PEER_DEFAULT_HELLO).initialWindow);
-    this.streams.set(id, stream);
-    this.localOpened++;
-    const end = kind === 'http' && options.end === true;
-    stream.queue.push({ type: kind === 'ws' ? FrameType.WS_OPEN : FrameType.REQUEST, flags: end ? Flag.END_STREAM : 0, payload, flow: false });
-    stream.queuedBytes += payload.length;
-    if (end) stream.localEnded = true;
-    this.markReady(stream);
-    return stream;
+    const peer = this.peer ?? PEER_DEFAULT_HELLO;
+    return this.streams.openLocal(kind, head, options.end === true, peer.maxConcurrentStreams, peer.initialWindow);
   }
 
   /** Measures a round trip with PING/PONG; rejects with ERR_TIMEOUT after `timeoutMs`. */
   ping(timeoutMs = PING_TIMEOUT_MS): Promise<number> {
     if (this.closedFlag) return Promise.reject(protocolError('ERR_GOING_AWAY', 'connection is closed'));
-    const payload = new Uint8Array(PING_PAYLOAD_BYTES);
-    const view = new DataView(payload.buffer);
-    view.setUint32(0, ++this.pingCounter);
-    view.setUint32(4, (Math.random() * 0xffffffff) >>> 0);
-    const key = hex(payload);
-    return new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pings.delete(key);
-        reject(protocolError('ERR_TIMEOUT', `no PONG within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pings.set(key, { start: now(), resolve, reject, timer });
-      this.sendControl(FrameType.PING, 0, payload);
-    });
+    return this.pings.start(timeoutMs, (payload) => this.sendControl(FrameType.PING, 0, payload));
   }
 
   /** Feeds one message from the transport. Never throws on bad input: a violation closes this connection with a coded GOAWAY. */
@@ -235,8 +122,9 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
         if (this.closedFlag) return;
         // Only the peer's frames can grow the queue without bound (each PING
         // wants a PONG, each violation a RESET) while it does not read.
-        if (this.control.length > MAX_QUEUED_CONTROL_FRAMES) {
-          throw protocolError('ERR_FLOOD', `${this.control.length} control frames queued: the peer provokes answers it does not read`);
+        const queued = this.packer.control.length;
+        if (queued > MAX_QUEUED_CONTROL_FRAMES) {
+          throw protocolError('ERR_FLOOD', `${queued} control frames queued: the peer provokes answers it does not read`);
         }
       }
     } catch (err) {
@@ -276,15 +164,13 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
 
   markReady(stream: Stream): void {
     if (stream.closed || this.closedFlag) return;
-    this.ready.add(stream);
+    this.packer.addReady(stream);
     this.schedulePump();
   }
 
   sendControl(type: FrameType, streamId: number, payload: Uint8Array, flags = 0): void {
     if (this.closedFlag) return;
-    const frame = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
-    writeFrame(frame, 0, type, flags, streamId, payload);
-    this.control.push(frame);
+    this.packer.pushControl(type, streamId, payload, flags);
     this.schedulePump();
   }
 
@@ -299,18 +185,14 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   }
 
   streamFinished(stream: Stream): void {
-    if (this.streams.get(stream.id) !== stream) return;
-    this.streams.delete(stream.id);
-    this.ready.delete(stream);
-    if (stream.local) this.localOpened--;
-    else this.peerOpened--;
+    if (this.streams.forget(stream)) this.packer.removeStream(stream);
   }
 
   // ---- internals ------------------------------------------------------------
 
   private pump(): void {
     while (!this.closedFlag && this.transport.bufferedAmount() < this.highWaterBytes) {
-      const message = this.buildMessage();
+      const message = this.packer.buildMessage(this.peer !== undefined);
       // A listener run while building ('drain', 'close') may have closed the connection.
       if (!message || this.closedFlag) return;
       this.bytesSent += message.length;
@@ -318,10 +200,9 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
         this.transport.send(message);
         // Only once the frames are handed over: 'drain', and a stream whose
         // END just left may finish (a failed send fails it instead).
-        for (const stream of this.touched) stream.afterSend();
-        this.touched.clear();
+        this.packer.sent();
       } catch (err) {
-        this.touched.clear();
+        this.packer.sendFailed();
         // The pump runs in a microtask: an exception here would be uncaught. A
         // transport that refuses to send is gone (e.g. a data channel closing).
         this.destroy(protocolError('ERR_CONNECTION_LOST', `transport send failed: ${err instanceof Error ? err.message : String(err)}`));
@@ -335,94 +216,6 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     }
   }
 
-  /** Packs control frames first, then one frame per ready stream in turn, up to maxMessageBytes. */
-  private buildMessage(): Uint8Array | undefined {
-    // Built in a buffer reused across messages. A large message (bulk data)
-    // leaves as a view of it and the next one gets a fresh buffer: one copy of
-    // each payload byte, not two. A small one (control frames, heads) is
-    // copied out at its size, as transports keep what they are given.
-    const out = (this.scratch ??= this.allocate(this.maxMessageBytes));
-    let offset = 0;
-    this.opensBlocked = false;
-    while (this.control.length > 0 && offset + this.control[0]!.length <= out.length) {
-      const f = this.control.shift()!;
-      out.set(f, offset);
-      offset += f.length;
-    }
-    if (this.peer) {
-      // Round-robin: each pass gives every ready stream one frame, so a bulk
-      // download cannot starve a small request (fairness, not priority).
-      let progressed = true;
-      while (progressed && out.length - offset > FRAME_HEADER_BYTES) {
-        progressed = false;
-        for (const stream of [...this.ready]) {
-          const space = out.length - offset - FRAME_HEADER_BYTES;
-          if (space <= 0) break;
-          const next = this.takeFrame(stream, space, out, offset);
-          if (next === offset) continue;
-          offset = next;
-          progressed = true;
-          // Move to the back of the round-robin order.
-          this.ready.delete(stream);
-          if (stream.queue.length > 0 && !stream.closed) this.ready.add(stream);
-          this.touched.add(stream);
-        }
-      }
-    }
-    if (offset === 0) return undefined;
-    if (offset * HANDOFF_FRACTION >= out.length) {
-      this.scratch = undefined;
-      return out.subarray(0, offset);
-    }
-    const message = new Uint8Array(offset);
-    message.set(out.subarray(0, offset));
-    return message;
-  }
-
-  /** Writes at most one frame of `stream` into `out`; returns the new offset (unchanged when nothing could go). */
-  private takeFrame(stream: Stream, space: number, out: Uint8Array, offset: number): number {
-    const item = stream.queue[0];
-    if (!item) {
-      this.ready.delete(stream);
-      return offset;
-    }
-    if (!item.flow) {
-      const opening = item.type === FrameType.REQUEST || item.type === FrameType.WS_OPEN;
-      // The peer requires new stream ids in increasing order: once an opening
-      // frame waits for the next message, so do the openings of later streams.
-      if (opening && this.opensBlocked) return offset;
-      if (item.payload.length > space) {
-        if (opening) this.opensBlocked = true;
-        return offset;
-      }
-      stream.queue.shift();
-      stream.queuedBytes -= item.payload.length;
-      if (opening) stream.openSent = true;
-      if (item.flags & Flag.END_STREAM || item.type === FrameType.WS_CLOSE) stream.localEndSent = true;
-      return writeFrame(out, offset, item.type, item.flags, stream.id, item.payload);
-    }
-    const n = Math.min(item.payload.length, space, stream.sendWindow, MAX_PAYLOAD_BYTES);
-    // An empty WebSocket message costs no window and goes as one empty frame.
-    if (n <= 0 && item.payload.length > 0) {
-      if (stream.sendWindow <= 0) this.ready.delete(stream); // re-added by WINDOW_UPDATE
-      return offset;
-    }
-    let flags = item.flags;
-    let payload = item.payload;
-    if (n < item.payload.length) {
-      payload = item.payload.subarray(0, n);
-      item.payload = item.payload.subarray(n);
-      // A split WS message: every piece but the last carries MORE.
-      if (item.type === FrameType.WS_MESSAGE) flags |= Flag.MORE;
-      flags &= ~Flag.END_STREAM;
-    } else {
-      stream.queue.shift();
-    }
-    stream.queuedBytes -= n;
-    stream.sendWindow -= n;
-    return writeFrame(out, offset, item.type, flags, stream.id, payload);
-  }
-
   private handle(frame: Frame): void {
     if (!this.peer) {
       if (frame.type !== FrameType.HELLO) throw protocolError('ERR_HELLO_EXPECTED', `first frame is type 0x${frame.type.toString(16)}, not HELLO`);
@@ -431,7 +224,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
       // of theirs has left yet (stream frames wait for the HELLO): move them to
       // the window the peer grants, as SETTINGS_INITIAL_WINDOW_SIZE does (RFC 9113 §6.9.2).
       const delta = this.peer.initialWindow - PEER_DEFAULT_HELLO.initialWindow;
-      if (delta !== 0) for (const s of this.streams.values()) s.sendWindow += delta;
+      if (delta !== 0) for (const s of this.streams.values()) s.shiftSendWindow(delta);
       this.emit('ready', this.peer);
       this.schedulePump();
       return;
@@ -443,17 +236,10 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
         if (frame.payload.length !== PING_PAYLOAD_BYTES) throw protocolError('ERR_INVALID_PAYLOAD', `PING payload of ${frame.payload.length} bytes`);
         this.sendControl(FrameType.PONG, 0, frame.payload.slice());
         return;
-      case FrameType.PONG: {
+      case FrameType.PONG:
         if (frame.payload.length !== PING_PAYLOAD_BYTES) throw protocolError('ERR_INVALID_PAYLOAD', `PONG payload of ${frame.payload.length} bytes`);
-        const key = hex(frame.payload);
-        const p = this.pings.get(key);
-        if (p) {
-          this.pings.delete(key);
-          clearTimeout(p.timer);
-          p.resolve(now() - p.start);
-        }
+        this.pings.pong(frame.payload);
         return;
-      }
       case FrameType.GOAWAY: {
         const { code, reason } = decodeCodeReason(frame.payload);
         const c = codeFromNumber(code);
@@ -472,109 +258,15 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   }
 
   private openFromPeer(frame: Frame): void {
-    const id = frame.streamId;
-    const peerParity = this.nextLocalId % 2 === 1 ? 0 : 1;
-    if (id % 2 !== peerParity || id <= this.lastPeerId) {
-      throw protocolError('ERR_INVALID_STREAM_ID', `peer opened stream ${id} (last ${this.lastPeerId}, wrong parity or reused)`);
-    }
-    this.lastPeerId = id;
-    const kind: StreamKind = frame.type === FrameType.WS_OPEN ? 'ws' : 'http';
-    if (this.peerOpened >= this.maxConcurrentStreams) {
-      this.sendControl(FrameType.RESET, id, encodeCodeReason(ERROR_CODES.ERR_TOO_MANY_STREAMS, `at most ${this.maxConcurrentStreams} open streams`));
-      return;
-    }
-    let head: RequestHead;
-    try {
-      head = decodeRequestHead(frame.payload);
-      if (kind === 'ws' && head.method !== 'GET') throw protocolError('ERR_INVALID_HEAD', 'a WebSocket opens with GET');
-    } catch (err) {
-      if (!(err instanceof ProtocolError)) throw err;
-      this.sendControl(FrameType.RESET, id, encodeCodeReason(ERROR_CODES[err.code], err.message));
-      return;
-    }
-    const stream = new Stream(this, id, kind, head, false, this.peer!.initialWindow);
-    this.streams.set(id, stream);
-    this.peerOpened++;
+    const stream = this.streams.acceptPeer(frame, this.peer!.initialWindow);
+    if (!stream) return;
     this.emit('stream', stream);
     if (frame.flags & Flag.END_STREAM) stream.receiveEnd();
   }
 
   private onStreamFrame(frame: Frame): void {
-    const stream = this.streams.get(frame.streamId);
-    if (!stream) {
-      const id = frame.streamId;
-      const ours = id % 2 === this.nextLocalId % 2;
-      const known = ours ? id < this.nextLocalId : id <= this.lastPeerId;
-      // Frames for a stream that just closed cross in flight: ignore them (RFC 9113 §5.1, "closed").
-      if (known) return;
-      throw protocolError('ERR_INVALID_STREAM_ID', `frame type 0x${frame.type.toString(16)} for idle stream ${id}`);
-    }
-    switch (frame.type) {
-      case FrameType.RESPONSE: {
-        if (!stream.local || stream.responded) return stream.violate('ERR_PROTOCOL', 'unexpected RESPONSE');
-        let head;
-        try {
-          head = decodeResponseHead(frame.payload);
-        } catch (err) {
-          if (!(err instanceof ProtocolError)) throw err;
-          return stream.violate(err.code, err.message);
-        }
-        stream.receiveResponse(head);
-        if (frame.flags & Flag.END_STREAM && !stream.closed) stream.receiveEnd();
-        return;
-      }
-      case FrameType.DATA: {
-        if (stream.kind !== 'http') return stream.violate('ERR_PROTOCOL', 'DATA on a WebSocket stream');
-        if (stream.remoteEnded) return stream.violate('ERR_STREAM_CLOSED', 'DATA after END_STREAM');
-        if (stream.local && !stream.responded) return stream.violate('ERR_PROTOCOL', 'DATA before RESPONSE');
-        if (!stream.takeWindow(frame.payload.length)) return stream.violate('ERR_FLOW_CONTROL', 'peer exceeded the stream window');
-        if (frame.payload.length > 0) stream.receiveData(frame.payload);
-        if (frame.flags & Flag.END_STREAM && !stream.closed) stream.receiveEnd();
-        return;
-      }
-      case FrameType.WINDOW_UPDATE: {
-        let inc: number;
-        try {
-          inc = decodeWindowUpdate(frame.payload);
-        } catch (err) {
-          if (!(err instanceof ProtocolError)) throw err;
-          return stream.violate(err.code, err.message);
-        }
-        if (stream.sendWindow + inc > MAX_WINDOW_BYTES) return stream.violate('ERR_FLOW_CONTROL', 'window grew past 2^31-1');
-        stream.sendWindow += inc;
-        if (stream.queue.length > 0) this.ready.add(stream);
-        this.schedulePump();
-        return;
-      }
-      case FrameType.RESET: {
-        const { code, reason } = decodeReset(frame.payload);
-        stream.fail(protocolError(code, `peer reset stream ${stream.id}${reason ? `: ${reason}` : ''}`));
-        return;
-      }
-      case FrameType.WS_MESSAGE: {
-        if (stream.kind !== 'ws') return stream.violate('ERR_PROTOCOL', 'WS_MESSAGE on an HTTP stream');
-        if (stream.remoteEnded) return stream.violate('ERR_STREAM_CLOSED', 'WS_MESSAGE after WS_CLOSE');
-        if (!stream.takeWindow(frame.payload.length)) return stream.violate('ERR_FLOW_CONTROL', 'peer exceeded the stream window');
-        const bad = stream.receiveFragment(frame.payload, (frame.flags & Flag.TEXT) !== 0, (frame.flags & Flag.MORE) !== 0);
-        if (bad) stream.violate(bad, bad === 'ERR_MESSAGE_TOO_LARGE' ? `WebSocket ${messageTooBigReason(this.maxWsMessageBytes)}` : 'fragments disagree on TEXT');
-        return;
-      }
-      case FrameType.WS_CLOSE: {
-        if (stream.kind !== 'ws') return stream.violate('ERR_PROTOCOL', 'WS_CLOSE on an HTTP stream');
-        if (stream.remoteEnded) return stream.violate('ERR_STREAM_CLOSED', 'second WS_CLOSE');
-        let cr;
-        try {
-          cr = decodeCodeReason(frame.payload);
-        } catch (err) {
-          if (!(err instanceof ProtocolError)) throw err;
-          return stream.violate(err.code, err.message);
-        }
-        stream.receiveWsClose(cr.code, cr.reason);
-        return;
-      }
-      default:
-        throw protocolError('ERR_UNKNOWN_FRAME_TYPE', `frame type 0x${(frame.type as number).toString(16)}`);
-    }
+    const stream = this.streams.lookup(frame);
+    if (stream) dispatchStreamFrame(stream, frame, this);
   }
 
   private fail(error: ProtocolError): void {
@@ -590,8 +282,8 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     writeFrame(frame, 0, type, 0, 0, payload);
     try {
       // Closed before the first pump ran: the peer must still see our HELLO first.
-      const first = this.control[0];
-      if (first !== undefined && first[0] === FrameType.HELLO) this.transport.send(this.control.shift()!);
+      const hello = this.packer.takeUnsentHello();
+      if (hello !== undefined) this.transport.send(hello);
       this.transport.send(frame);
     } catch {
       // The transport is already gone; closing proceeds regardless.
@@ -604,13 +296,8 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     const streamError = error ?? protocolError('ERR_GOING_AWAY', 'connection closed');
     for (const stream of [...this.streams.values()]) stream.fail(streamError);
     this.streams.clear();
-    this.ready.clear();
-    this.control.length = 0;
-    for (const p of this.pings.values()) {
-      clearTimeout(p.timer);
-      p.reject(streamError);
-    }
-    this.pings.clear();
+    this.packer.clear();
+    this.pings.rejectAll(streamError);
     this.emit('close', error);
   }
 }
@@ -618,14 +305,4 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
 function codeFromNumber(n: number): ErrorCode {
   for (const [k, v] of Object.entries(ERROR_CODES)) if (v === n) return k as ErrorCode;
   return 'ERR_PROTOCOL';
-}
-
-function hex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}
-
-function now(): number {
-  return typeof performance !== 'undefined' ? performance.now() : Date.now();
 }

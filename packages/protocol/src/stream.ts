@@ -4,11 +4,11 @@
  * by the connection's pump (round-robin across streams, within each stream's
  * send window).
  */
-import { MAX_WS_MESSAGE_BYTES, STREAM_SEND_HIGH_WATER_BYTES, WINDOW_UPDATE_DIVISOR } from './constants';
+import { MAX_WINDOW_BYTES, MAX_WS_MESSAGE_BYTES, STREAM_SEND_HIGH_WATER_BYTES, WINDOW_UPDATE_DIVISOR } from './constants';
 import { concatBytes } from './bytes';
 import { Emitter } from './emitter';
 import { ERROR_CODES, ProtocolError, protocolError, type ErrorCode } from './errors';
-import { EMPTY, Flag, FrameType } from './frame';
+import { EMPTY, Flag, FrameType, writeFrame } from './frame';
 import { encodeCodeReason, encodeResponseHead, type RequestHead, type ResponseHead } from './payload';
 
 export type StreamKind = 'http' | 'ws';
@@ -69,10 +69,10 @@ const textEncoder = new TextEncoder();
 
 export class Stream extends Emitter<StreamEvents> {
   /** Bytes this side may still send before the peer grants more. */
-  sendWindow: number;
+  private window: number;
   /** Frames waiting for the pump. */
-  readonly queue: QueuedFrame[] = [];
-  queuedBytes = 0;
+  private readonly queue: QueuedFrame[] = [];
+  private queuedBytes = 0;
 
   private recvAllowed: number;
   /** The receive window this side currently grants (grows by auto-tuning, never shrinks). */
@@ -92,9 +92,9 @@ export class Stream extends Emitter<StreamEvents> {
   /** This side queued its END_STREAM / WS_CLOSE. */
   localEnded = false;
   /** The END_STREAM / WS_CLOSE of this side left through the pump. */
-  localEndSent = false;
-  /** @internal The opening frame (REQUEST / WS_OPEN) of a stream this side opened left through the pump. */
-  openSent = false;
+  private endSent = false;
+  /** The opening frame (REQUEST / WS_OPEN) of a stream this side opened left through the pump. */
+  private openSent = false;
   /** The peer sent END_STREAM / WS_CLOSE. */
   remoteEnded = false;
   /** A response head went out (peer-opened streams) or came in (streams this side opened). */
@@ -112,12 +112,81 @@ export class Stream extends Emitter<StreamEvents> {
     peerWindow: number,
   ) {
     super();
-    this.sendWindow = peerWindow;
+    this.window = peerWindow;
     this.recvAllowed = host.localWindow;
     this.windowTarget = host.localWindow;
   }
 
   // ---- sending ----------------------------------------------------------
+
+  /** Bytes this side may still send before the peer grants more. */
+  get sendWindow(): number {
+    return this.window;
+  }
+
+  /** The END_STREAM / WS_CLOSE of this side left through the pump. */
+  get localEndSent(): boolean {
+    return this.endSent;
+  }
+
+  /** @internal Queues the opening frame (REQUEST / WS_OPEN) of a stream this side opened. */
+  queueOpen(type: typeof FrameType.REQUEST | typeof FrameType.WS_OPEN, payload: Uint8Array, end: boolean): void {
+    this.enqueue({ type, flags: end ? Flag.END_STREAM : 0, payload, flow: false });
+    if (end) this.localEnded = true;
+  }
+
+  /** @internal The frame the pump would take next (read only), or undefined when the queue is empty. */
+  get nextQueued(): Readonly<QueuedFrame> | undefined {
+    return this.queue[0];
+  }
+
+  /**
+   * @internal Takes the next queued frame into `out` at `offset` and returns
+   * the new offset. A flow-controlled frame gives at most `max` payload bytes
+   * (never more than the send window, which it spends): a split WS message
+   * marks every piece but the last MORE, and END_STREAM rides the last piece.
+   */
+  writeNextFrame(out: Uint8Array, offset: number, max: number): number {
+    const item = this.queue[0]!;
+    if (!item.flow) {
+      this.queue.shift();
+      this.queuedBytes -= item.payload.length;
+      if (item.type === FrameType.REQUEST || item.type === FrameType.WS_OPEN) this.openSent = true;
+      if (item.flags & Flag.END_STREAM || item.type === FrameType.WS_CLOSE) this.endSent = true;
+      return writeFrame(out, offset, item.type, item.flags, this.id, item.payload);
+    }
+    const n = Math.max(0, Math.min(max, item.payload.length, this.window));
+    let flags = item.flags;
+    let payload = item.payload;
+    if (n < item.payload.length) {
+      payload = item.payload.subarray(0, n);
+      item.payload = item.payload.subarray(n);
+      if (item.type === FrameType.WS_MESSAGE) flags |= Flag.MORE;
+      flags &= ~Flag.END_STREAM;
+    } else {
+      this.queue.shift();
+    }
+    this.queuedBytes -= n;
+    this.window -= n;
+    return writeFrame(out, offset, item.type, flags, this.id, payload);
+  }
+
+  /**
+   * @internal The peer's WINDOW_UPDATE: grows the send window by `increment`
+   * and puts the stream back in the pump's rotation if frames wait. False (and
+   * no change) when the window would pass MAX_WINDOW_BYTES.
+   */
+  grantWindow(increment: number): boolean {
+    if (this.window + increment > MAX_WINDOW_BYTES) return false;
+    this.window += increment;
+    if (this.queue.length > 0) this.host.markReady(this);
+    return true;
+  }
+
+  /** @internal The peer's HELLO changed the initial window after this stream was opened: shift the send window by the difference (RFC 9113 §6.9.2). */
+  shiftSendWindow(delta: number): void {
+    this.window += delta;
+  }
 
   /** Sends the response head (peer-opened streams only). */
   respond(head: ResponseHead, options: { end?: boolean } = {}): void {
@@ -202,7 +271,7 @@ export class Stream extends Emitter<StreamEvents> {
       this.needDrain = false;
       this.emit('drain');
     }
-    if (this.localEndSent) this.maybeFinish();
+    if (this.endSent) this.maybeFinish();
   }
 
   // ---- receiving --------------------------------------------------------
@@ -360,7 +429,7 @@ export class Stream extends Emitter<StreamEvents> {
   }
 
   private maybeFinish(): void {
-    if (this.closed || !this.localEndSent || !this.remoteEnded) return;
+    if (this.closed || !this.endSent || !this.remoteEnded) return;
     // Both directions are over on the wire: the connection forgets the stream
     // now (its concurrency slot is free) even if items still wait for a
     // listener ('end' of a body nobody reads must not leak the slot); the
