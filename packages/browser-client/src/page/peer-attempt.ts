@@ -52,6 +52,14 @@ export interface PeerSession {
   report(state: 'connected' | 'failed', extra?: { reason?: string; rttMs?: number }): void;
 }
 
+/**
+ * A remote candidate this browser refused (e.g. an mDNS name it cannot
+ * resolve): the other candidates go on, so it is logged at debug level only.
+ */
+function iceCandidateNotAdded(err: unknown): void {
+  console.debug(`wingman: ICE candidate not added: ${err instanceof Error ? err.message : String(err)}`);
+}
+
 function signalUrl(): string {
   return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${SIGNAL_PATH}`;
 }
@@ -152,6 +160,9 @@ export function attemptP2P(): Promise<PeerSession> {
         const c = ev.candidate.toJSON();
         if (c.candidate) send({ type: 'ice-candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } });
       };
+      // A STUN/TURN server that did not answer or refused: other candidates
+      // may still connect, and the attempt's own deadline covers the rest.
+      pc.onicecandidateerror = (ev) => console.debug(`wingman: ICE candidate error ${ev.errorCode} from ${ev.url}: ${ev.errorText}`);
       pc.onconnectionstatechange = () => {
         const s = pc?.connectionState;
         if (s === 'failed') fail(new AttemptError('ice-failed', 'ICE failed'));
@@ -195,13 +206,13 @@ export function attemptP2P(): Promise<PeerSession> {
           pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).then(
             () => {
               remoteSet = true;
-              for (const c of pending.splice(0)) void pc?.addIceCandidate(c).catch(() => undefined);
+              for (const c of pending.splice(0)) void pc?.addIceCandidate(c).catch(iceCandidateNotAdded);
             },
             (err: unknown) => fail(new AttemptError('refused', `bad answer: ${(err as Error).message}`)),
           );
           return;
         case 'ice-candidate':
-          if (remoteSet) void pc.addIceCandidate(m.candidate).catch(() => undefined);
+          if (remoteSet) void pc.addIceCandidate(m.candidate).catch(iceCandidateNotAdded);
           else if (pending.length < 64) pending.push(m.candidate);
           return;
         case 'error':
