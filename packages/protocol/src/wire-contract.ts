@@ -3,7 +3,8 @@
  * transport header, the RFC hop-by-hop fields, which WebSocket close codes
  * may go on the wire and how long a close reason may be, and the headers,
  * path and query parameter the browser's Service Worker and the tunnel server
- * use to bridge cookies. Isomorphic: no DOM, WebWorker or Node API.
+ * use to bridge cookies, and the paths where the tunnel server serves the
+ * browser client's bundles and pages. Isomorphic: no DOM, WebWorker or Node API.
  * docs/browser-client.md describes the Service Worker bridge.
  */
 
@@ -80,3 +81,17 @@ export const WS_TICKET_PATH = '/__wingman/ws-ticket';
  * upgrade, and refuses the upgrade when the ticket is not valid.
  */
 export const WS_TICKET_PARAM = 'wingman-ws-ticket';
+
+/** The shell page's script (DOM). */
+export const CLIENT_PATH = '/__wingman/client.js';
+/** The Service Worker script; served with `Service-Worker-Allowed: /` so its scope can be the whole origin. */
+export const SW_PATH = '/__wingman/sw.js';
+/** The WebSocket shim injected into the app's HTML. */
+export const SHIM_PATH = '/__wingman/shim.js';
+/** Scope of the Service Worker: the whole session origin. */
+export const SW_SCOPE = '/';
+/** The viewer diagnostics page (served by the tunnel server) and its script. */
+export const DIAGNOSTICS_PATH = '/__wingman/diagnostics';
+export const DIAGNOSTICS_SCRIPT_PATH = '/__wingman/diagnostics.js';
+/** Query parameter that hides the status badge (`?wingman-badge=0`), read by the shell page the tunnel server renders. */
+export const BADGE_QUERY_PARAM = 'wingman-badge';

@@ -1,28 +1,26 @@
 /**
  * Paths, header names and every timeout of the browser client, with the unit
- * in the name. Shared by the shell page, the Service Worker, the shim and
- * the Node helpers, so it must stay free of DOM, WebWorker and Node APIs.
+ * in the name. Shared by the shell page, the Service Worker and the shim,
+ * so it must stay free of DOM, WebWorker and Node APIs.
  * The design behind them: docs/browser-client.md.
  */
 
 /** Prefix of Wingman's own endpoints on a session origin (same value as the protocol's RESERVED_PREFIX). */
 export const WINGMAN_PREFIX = '/__wingman/';
 
-/** The shell page's script (DOM). */
-export const CLIENT_PATH = '/__wingman/client.js';
-/** The Service Worker script; served with `Service-Worker-Allowed: /` so its scope can be the whole origin. */
-export const SW_PATH = '/__wingman/sw.js';
-/** The WebSocket shim injected into the app's HTML. */
-export const SHIM_PATH = '/__wingman/shim.js';
-/** Scope of the Service Worker: the whole session origin. */
-export const SW_SCOPE = '/';
-
 /**
- * The wire contract with the tunnel server (the Service Worker bridge's
- * headers, the transport and error headers): defined in the protocol,
- * re-exported here for the browser code.
+ * The wire contract with the tunnel server (the paths it serves the bundles
+ * and pages at, the Service Worker bridge's headers, the transport and error
+ * headers): defined in the protocol, re-exported here for the browser code.
  */
 export {
+  BADGE_QUERY_PARAM,
+  CLIENT_PATH,
+  DIAGNOSTICS_PATH,
+  DIAGNOSTICS_SCRIPT_PATH,
+  SHIM_PATH,
+  SW_PATH,
+  SW_SCOPE,
   ERROR_HEADER,
   SW_COOKIE_HEADER,
   SW_COOKIE_MERGE_HEADER,
@@ -129,8 +127,6 @@ export const HTML_SNIFF_BYTES = 64 * 1024;
 
 /** localStorage key remembering that the reviewer closed the status badge. */
 export const BADGE_HIDDEN_KEY = 'wingman-badge-hidden';
-/** Query parameter that hides the badge (`?wingman-badge=0`). */
-export const BADGE_QUERY_PARAM = 'wingman-badge';
 
 /**
  * How long a replaced shell↔SW MessagePort stays open, ms: messages already
@@ -139,9 +135,6 @@ export const BADGE_QUERY_PARAM = 'wingman-badge';
  */
 export const PORT_RETIRE_MS = 10_000;
 
-/** The viewer diagnostics page (served by the tunnel server) and its script. */
-export const DIAGNOSTICS_PATH = '/__wingman/diagnostics';
-export const DIAGNOSTICS_SCRIPT_PATH = '/__wingman/diagnostics.js';
 /** BroadcastChannel name on the session origin: the diagnostics page asks, every open shell answers with a snapshot. */
 export const DIAGNOSTICS_CHANNEL = 'wingman-diagnostics';
 /**

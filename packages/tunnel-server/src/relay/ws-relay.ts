@@ -23,7 +23,7 @@ import {
   type Stream,
 } from '@wingman/protocol';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { applyWsTicketCookies } from '@wingman/browser-client';
+import { applyWsTicketCookies } from '../browser';
 import { hostnameOf } from '../http/host-route';
 import { writeRawResponse, writeRawText } from '../http/raw-response';
 import type { Logger } from '../logger';
