@@ -18,7 +18,7 @@ import {
   type P2PSettings,
   type ViewerSignal,
 } from '@wingman/protocol';
-import { DEFAULT_P2P_TIMEOUT_MS, SIGNAL_HELLO_TIMEOUT_MS } from '../shared/constants';
+import { ICE_DEADLINE_FALLBACK_MS, SIGNAL_HELLO_TIMEOUT_MS } from '../shared/constants';
 import { mark } from './timeline';
 
 export type AttemptReason = 'disabled' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported';
@@ -151,7 +151,7 @@ export function attemptP2P(): Promise<PeerSession> {
 
     function start(p2p: P2PSettings): void {
       clearTimeout(timer);
-      const deadline = p2p.timeoutMs > 0 ? p2p.timeoutMs : DEFAULT_P2P_TIMEOUT_MS;
+      const deadline = p2p.timeoutMs > 0 ? p2p.timeoutMs : ICE_DEADLINE_FALLBACK_MS;
       timer = setTimeout(() => fail(new AttemptError('ice-timeout', `no data channel within ${deadline} ms`)), deadline);
       pc = new RTCPeerConnection({ iceServers: p2p.iceServers.map((s) => ({ urls: s.urls, ...(s.username ? { username: s.username } : {}), ...(s.credential ? { credential: s.credential } : {}) })) });
       dc = pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true });

@@ -88,7 +88,7 @@ export const P2P_WS_CLOSE_REPLY_TIMEOUT_MS = 5_000;
 export const SIGNAL_HELLO_TIMEOUT_MS = 5_000;
 
 /** Used as the ICE deadline when the server's hello gives none (timeoutMs 0), ms. */
-export const DEFAULT_P2P_TIMEOUT_MS = 10_000;
+export const ICE_DEADLINE_FALLBACK_MS = 10_000;
 
 /** Interval of protocol PINGs over an open channel (badge RTT and liveness), ms. */
 export const RTT_INTERVAL_MS = 5_000;
