@@ -3,8 +3,8 @@
 //   dist/bin/host-process.js    the agent's P2P host child (forked from beside wingman.js)
 //   dist/bin/wingman-server.js  the tunnel server, one file
 //   dist/{client,sw,shim}.js    the browser bundles the server serves (+ their maps,
-//                               which it serves too); two levels above the server's
-//                               file, as in the workspace (browser-client's assets.ts)
+//                               which it serves too); beside the server's bin/, where
+//                               tunnel-server's asset loader looks first (src/browser/assets.ts)
 //   npm-shrinkwrap.json         the native dependency's tree, from the root lockfile
 // Everything in the workspace and every pure-JS dependency is bundled by esbuild
 // from the compiled dist/ of the workspace packages (what the tests run);

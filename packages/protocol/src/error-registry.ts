@@ -111,6 +111,7 @@ export const WARNING_CODES = [
   'WARN_TARGET_DOWN',
   'WARN_STATE_FILE',
   'WARN_INSPECTOR_UNAVAILABLE',
+  'WARN_SW_COOKIE_LOST',
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 

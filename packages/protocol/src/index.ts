@@ -1,4 +1,5 @@
 export * from './constants';
+export * from './wire-contract';
 export * from './errors';
 export * from './frame';
 export * from './payload';

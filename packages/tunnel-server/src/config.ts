@@ -24,7 +24,7 @@ export const DEFAULT_AGENT_TOKEN = 'wingman-local-dev-token';
 /** How long a session outlives its agent's disconnect, so a reconnecting agent gets the same URL back. */
 export const DEFAULT_SESSION_GRACE_MS = 30_000;
 /** How long a viewer tries ICE before it stays on the relay. */
-export const DEFAULT_P2P_TIMEOUT_MS = 3_000;
+export const DEFAULT_VIEWER_ICE_TIMEOUT_MS = 3_000;
 /** Lifetime of TURN credentials (TURN REST API), seconds. */
 export const DEFAULT_TURN_TTL_S = 3_600;
 /** Interval of protocol PINGs to each agent; a missed PONG closes the agent. */
@@ -157,7 +157,7 @@ const baseUrl = z
 const p2pSchema = z
   .object({
     enabled: z.boolean().default(true),
-    timeoutMs: ms(600_000).default(DEFAULT_P2P_TIMEOUT_MS),
+    timeoutMs: ms(600_000).default(DEFAULT_VIEWER_ICE_TIMEOUT_MS),
     stunServers: z.array(z.string().regex(ICE_URL, 'must be a stun: URL')).max(16).default([]),
     turnUrls: z.array(z.string().regex(ICE_URL, 'must be a turn: URL')).max(16).default([]),
     turnSecret: z.string().min(1).optional(),

@@ -13,5 +13,5 @@ export {
 } from './config';
 export * from './limits';
 export type { ReservedContext, ReservedRequestHandler, ReservedRoutesOptions, ReservedUpgradeHandler } from './http/reserved-routes';
-export { TRANSPORT_HEADER } from './relay/headers';
+export { TRANSPORT_HEADER } from '@wingman/protocol';
 export { turnCredentials, buildIceServers } from './p2p/ice-config';

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { CLIENT_PATH, createBrowserAssets, DIAGNOSTICS_PATH, DIAGNOSTICS_SCRIPT_PATH, isBootstrapNavigation, serveDiagnostics, serveShell, SHIM_PATH, SW_PATH, WS_TICKET_PATH } from '@wingman/browser-client';
+import { createBrowserAssets, isBootstrapNavigation, serveDiagnostics, serveShell } from './browser';
 import type { AddressInfo } from 'node:net';
 import { resolveConfig, type TunnelServerConfig, type TunnelServerOptions } from './config';
 import { publicAddressWarnings, type AddressWarning } from './http/public-address-warnings';
@@ -38,7 +38,7 @@ import { createSessionIds, deriveKey, loadSessionKey } from './sessions/session-
 import { createTokenCheck } from './sessions/token-check';
 import { createTokenSessions } from './sessions/token-sessions';
 import { createPasswordThrottle } from './access/password-throttle';
-import { SIGNAL_PATH } from '@wingman/protocol';
+import { CLIENT_PATH, DIAGNOSTICS_PATH, DIAGNOSTICS_SCRIPT_PATH, SHIM_PATH, SIGNAL_PATH, SW_PATH, WS_TICKET_PATH } from '@wingman/protocol';
 import { createP2PMetrics } from './signaling/p2p-metrics';
 import { createSessionInfoHandler, createSignalUpgradeHandler, SESSION_INFO_PATH, signalingSession } from './signaling/signal-endpoint';
 import { createSignalingHub } from './signaling/signaling-hub';

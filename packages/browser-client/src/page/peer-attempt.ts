@@ -18,7 +18,7 @@ import {
   type P2PSettings,
   type ViewerSignal,
 } from '@wingman/protocol';
-import { DEFAULT_P2P_TIMEOUT_MS, SIGNAL_HELLO_TIMEOUT_MS } from '../shared/constants';
+import { ICE_DEADLINE_FALLBACK_MS, SIGNAL_HELLO_TIMEOUT_MS } from '../shared/constants';
 import { mark } from './timeline';
 
 export type AttemptReason = 'disabled' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported';
@@ -50,6 +50,14 @@ export interface PeerSession {
   stats(): Promise<RTCStatsReport | undefined>;
   /** Tells the agent (through the server) how the channel is doing: metrics. */
   report(state: 'connected' | 'failed', extra?: { reason?: string; rttMs?: number }): void;
+}
+
+/**
+ * A remote candidate this browser refused (e.g. an mDNS name it cannot
+ * resolve): the other candidates go on, so it is logged at debug level only.
+ */
+function iceCandidateNotAdded(err: unknown): void {
+  console.debug(`wingman: ICE candidate not added: ${err instanceof Error ? err.message : String(err)}`);
 }
 
 function signalUrl(): string {
@@ -143,7 +151,7 @@ export function attemptP2P(): Promise<PeerSession> {
 
     function start(p2p: P2PSettings): void {
       clearTimeout(timer);
-      const deadline = p2p.timeoutMs > 0 ? p2p.timeoutMs : DEFAULT_P2P_TIMEOUT_MS;
+      const deadline = p2p.timeoutMs > 0 ? p2p.timeoutMs : ICE_DEADLINE_FALLBACK_MS;
       timer = setTimeout(() => fail(new AttemptError('ice-timeout', `no data channel within ${deadline} ms`)), deadline);
       pc = new RTCPeerConnection({ iceServers: p2p.iceServers.map((s) => ({ urls: s.urls, ...(s.username ? { username: s.username } : {}), ...(s.credential ? { credential: s.credential } : {}) })) });
       dc = pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true });
@@ -152,6 +160,9 @@ export function attemptP2P(): Promise<PeerSession> {
         const c = ev.candidate.toJSON();
         if (c.candidate) send({ type: 'ice-candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } });
       };
+      // A STUN/TURN server that did not answer or refused: other candidates
+      // may still connect, and the attempt's own deadline covers the rest.
+      pc.onicecandidateerror = (ev) => console.debug(`wingman: ICE candidate error ${ev.errorCode} from ${ev.url}: ${ev.errorText}`);
       pc.onconnectionstatechange = () => {
         const s = pc?.connectionState;
         if (s === 'failed') fail(new AttemptError('ice-failed', 'ICE failed'));
@@ -195,13 +206,13 @@ export function attemptP2P(): Promise<PeerSession> {
           pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).then(
             () => {
               remoteSet = true;
-              for (const c of pending.splice(0)) void pc?.addIceCandidate(c).catch(() => undefined);
+              for (const c of pending.splice(0)) void pc?.addIceCandidate(c).catch(iceCandidateNotAdded);
             },
             (err: unknown) => fail(new AttemptError('refused', `bad answer: ${(err as Error).message}`)),
           );
           return;
         case 'ice-candidate':
-          if (remoteSet) void pc.addIceCandidate(m.candidate).catch(() => undefined);
+          if (remoteSet) void pc.addIceCandidate(m.candidate).catch(iceCandidateNotAdded);
           else if (pending.length < 64) pending.push(m.candidate);
           return;
         case 'error':

@@ -5,8 +5,8 @@
  * it). The agent answers the stream with 101 (open) or another status
  * followed by WS_CLOSE (refused), as ws-forward.ts in the agent documents.
  */
-import { messageTooBigReasonFrom, ProtocolError, WS_CLOSE_MESSAGE_TOO_BIG, type Connection, type HeaderList, type Stream } from '@wingman/protocol';
-import { WINGMAN_PREFIX, WS_CLOSE_TIMEOUT_MS, WS_OPEN_TIMEOUT_MS } from '../shared/constants';
+import { isSendableCloseCode, messageTooBigReasonFrom, ProtocolError, WS_CLOSE_MESSAGE_TOO_BIG, type Connection, type HeaderList, type Stream } from '@wingman/protocol';
+import { WINGMAN_PREFIX, P2P_WS_CLOSE_REPLY_TIMEOUT_MS, P2P_WS_HANDSHAKE_TIMEOUT_MS } from '../shared/constants';
 import { parseShimToShellPort, type ShellToShimPort, type WsOpenRequest } from '../shared/messages';
 
 export interface WsBridgeOptions {
@@ -17,9 +17,9 @@ export interface WsBridgeOptions {
 
 const decoder = new TextDecoder();
 
-/** Close codes the peer can be sent (RFC 6455 §7.4.1: 1005/1006/1015 are never sent). */
+/** The close code to send the peer: a code that may not go on a close frame becomes 1000 (normal). */
 function sendable(code: number): number {
-  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999) ? code : 1000;
+  return isSendableCloseCode(code) ? code : 1000;
 }
 
 export function createWsBridge(options: WsBridgeOptions): { open(request: WsOpenRequest, port: MessagePort): void } {
@@ -65,7 +65,7 @@ export function createWsBridge(options: WsBridgeOptions): { open(request: WsOpen
   function bridge(stream: Stream, port: MessagePort, post: (m: ShellToShimPort, transfer?: Transferable[]) => void): void {
     let state: 'connecting' | 'open' | 'closing' | 'closed' = 'connecting';
     let closeTimer: ReturnType<typeof setTimeout> | undefined;
-    const openTimer = setTimeout(() => failed('the WebSocket handshake timed out'), WS_OPEN_TIMEOUT_MS);
+    const openTimer = setTimeout(() => failed('the WebSocket handshake timed out'), P2P_WS_HANDSHAKE_TIMEOUT_MS);
 
     const closed = (code: number, reason: string, wasClean: boolean) => {
       if (state === 'closed') return;
@@ -130,7 +130,7 @@ export function createWsBridge(options: WsBridgeOptions): { open(request: WsOpen
       closeTimer = setTimeout(() => {
         stream.reset('ERR_CANCEL', 'no close from the app');
         closed(m.code, m.reason, false);
-      }, WS_CLOSE_TIMEOUT_MS);
+      }, P2P_WS_CLOSE_REPLY_TIMEOUT_MS);
     };
   }
 

@@ -9,6 +9,7 @@
  * send(string | ArrayBuffer | view | Blob), close(code, reason).
  * @see https://websockets.spec.whatwg.org/#the-websocket-interface
  */
+import { WS_MAX_CLOSE_REASON_BYTES } from '@wingman/protocol';
 import { WS_SHELL_TIMEOUT_MS } from '../shared/constants';
 import { parseShellToShimPort, type ShimToShellPort, type WsOpenRequest } from '../shared/messages';
 
@@ -126,7 +127,7 @@ export function createWingmanWebSocketClass(options: {
         throw new DOMException(`Failed to execute 'close' on 'WebSocket': The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`, 'InvalidAccessError');
       }
       const why = reason ?? '';
-      if (encoder.encode(why).length > 123) throw new DOMException("Failed to execute 'close' on 'WebSocket': The message must not be greater than 123 bytes.", 'SyntaxError');
+      if (encoder.encode(why).length > WS_MAX_CLOSE_REASON_BYTES) throw new DOMException("Failed to execute 'close' on 'WebSocket': The message must not be greater than 123 bytes.", 'SyntaxError');
       if (this.readyState === CLOSING || this.readyState === CLOSED) return;
       const wasConnecting = this.readyState === CONNECTING;
       this.readyState = CLOSING;

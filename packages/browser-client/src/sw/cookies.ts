@@ -36,6 +36,11 @@ function bounded<T>(p: Promise<T>): Promise<T> {
   });
 }
 
+/** Why a cookie write was lost, for the console (the jar goes on without it). */
+function lost(what: string, err: unknown): void {
+  console.warn(`wingman: WARN_SW_COOKIE_LOST: ${what} (${err instanceof Error ? err.message : String(err)})`);
+}
+
 export interface SwCookies {
   /** The Cookie header for a request (after reading back script-set cookies). */
   headerFor(url: URL, context: RequestContext): Promise<string>;
@@ -60,12 +65,15 @@ export function createSwCookies(kv: KvStore, host: string, cookieStore: CookieSt
   const jarReady: Promise<CookieJar> = kv
     .get<Cookie[]>(STORAGE_KEY)
     .then((stored) => new CookieJar(host, Array.isArray(stored) ? stored.filter(validStored) : []))
-    .catch(() => new CookieJar(host));
+    .catch((err: unknown) => {
+      lost('the stored cookie jar could not be read; starting with an empty one', err);
+      return new CookieJar(host);
+    });
 
   const persist = (jar: CookieJar) => {
     // Not awaited by requests: the in-memory jar is already right; losing the
     // last write to a SW kill costs a re-login at worst.
-    void kv.put(STORAGE_KEY, jar.list()).catch(() => undefined);
+    void kv.put(STORAGE_KEY, jar.list()).catch((err: unknown) => lost('the cookie jar could not be saved; a Service Worker restart loses the latest cookies', err));
   };
 
   async function mirror(jar: CookieJar, changes: CookieChange[]): Promise<void> {
@@ -81,9 +89,10 @@ export function createSwCookies(kv: KvStore, host: string, cookieStore: CookieSt
         }
         await bounded(cookieStore.set({ name: c.name, value: c.value, path: c.path, expires: c.expires ?? null, sameSite: c.sameSite }));
         jar.markMirrored(c.name, c.path, c.value);
-      } catch {
+      } catch (err) {
         // Cookie Store refused it (e.g. attributes it does not support): the
         // app's JS will not see it, requests still carry it.
+        lost(`cookie ${c.name} (path ${c.path}) could not be ${ch.kind === 'delete' ? 'deleted from' : 'mirrored into'} the browser's jar; the app's scripts see a stale document.cookie`, err);
       }
     }
   }

@@ -6,7 +6,7 @@
  */
 import WebSocket from 'ws';
 import { AGENT_PATH, parseServerMessage, type RegisteredMessage, type RegisterMessage } from '@wingman/protocol';
-import { AGENT_MAX_MESSAGE_BYTES } from './constants';
+import { SERVER_MAX_MESSAGE_BYTES } from './constants';
 import { maskingOptions } from '../ws-masking';
 import { describeServerError, displayServer, mayBeTlsServer, probeTls } from './server-errors';
 
@@ -53,7 +53,7 @@ export function connectOnce(options: AttemptOptions): () => void {
   const ws = new WebSocket(options.url, {
     headers: { authorization: `Bearer ${options.token}` },
     handshakeTimeout: options.timeoutMs,
-    maxPayload: AGENT_MAX_MESSAGE_BYTES,
+    maxPayload: SERVER_MAX_MESSAGE_BYTES,
     perMessageDeflate: false,
     followRedirects: false,
     ...maskingOptions(options.url),

@@ -24,7 +24,7 @@ export const HEARTBEAT_TIMEOUT_MS = 10_000;
  * messages of at most WEBSOCKET_MAX_MESSAGE_BYTES (256 KiB) and control JSON is
  * at most MAX_CONTROL_MESSAGE_BYTES (64 KiB); 1 MiB leaves headroom and bounds memory.
  */
-export const AGENT_MAX_MESSAGE_BYTES = 1024 * 1024;
+export const SERVER_MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /** Graceful close: wait this long for the server's close frame before dropping the socket, ms. */
 export const CLOSE_TIMEOUT_MS = 2_000;

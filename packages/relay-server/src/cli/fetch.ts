@@ -33,7 +33,7 @@ export interface FetchIo {
 }
 
 /** Default P2P deadline before falling back, ms (a LAN connects in < 1 s). */
-const DEFAULT_P2P_TIMEOUT_MS = 5_000;
+const DEFAULT_FETCH_P2P_TIMEOUT_MS = 5_000;
 
 export interface FetchOptions {
   /** Leave the P2P viewer's peer connection open: the caller ends the process right after (see CliIo.exitNow). */
@@ -48,7 +48,7 @@ export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, 
     throw new UsageError(`invalid URL "${urlText}"`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('the URL must be http: or https:');
-  const timeoutMs = flags.timeout === undefined ? DEFAULT_P2P_TIMEOUT_MS : Number(flags.timeout);
+  const timeoutMs = flags.timeout === undefined ? DEFAULT_FETCH_P2P_TIMEOUT_MS : Number(flags.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) throw new UsageError('--timeout must be 1..600000 ms');
   const target = `${url.pathname}${url.search}`;
   const started = Date.now();

@@ -33,11 +33,8 @@ export const UPSTREAM_KEEP_ALIVE_IDLE_MS = 4_000;
  */
 export const WS_HIGH_WATER_BYTES = 1024 * 1024;
 
-/** WebSocket close reasons are at most 123 bytes (RFC 6455 §5.5: control frame payload ≤ 125, minus the code). */
-export const WS_MAX_CLOSE_REASON_BYTES = 123;
-
-/** Response header naming the path that served a request (see README, "Transport header"). */
-export const TRANSPORT_HEADER = 'x-wingman-transport';
+/** Response header naming the path that served a request (see README, "Transport header"); defined by the protocol. */
+export { TRANSPORT_HEADER } from '@wingman/protocol';
 
 /**
  * After the local WebSocket closed and the close went to the viewer, how long
@@ -45,4 +42,4 @@ export const TRANSPORT_HEADER = 'x-wingman-transport';
  * (same figure as ws's closeTimeout, 30 s, would hold a stream far longer
  * than a browser ever takes; 10 s is ample on any network).
  */
-export const WS_CLOSE_TIMEOUT_MS = 10_000;
+export const VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS = 10_000;

@@ -3,7 +3,7 @@
  * (request smuggling), the Host policy and X-Forwarded-*. Pure functions over
  * the protocol's header lists (lower-case names, wire order).
  */
-import type { HeaderList } from '@wingman/protocol';
+import { HOP_BY_HOP_HEADERS, type HeaderList } from '@wingman/protocol';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** Transport over which a stream reached the agent. */
@@ -17,12 +17,11 @@ export type TransportName = 'relay' | 'p2p';
 export type HostHeaderMode = 'rewrite' | 'preserve' | (string & {});
 
 /**
- * Connection-specific fields never forwarded (RFC 9110 §7.6.1), plus
- * `proxy-connection` (legacy, still sent by some clients) and `expect`: the
+ * Fields never forwarded: the protocol's hop-by-hop set, plus `expect`: the
  * tunnel has already accepted the body, so the local app must not be asked
  * for a 100 Continue.
  */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'expect']);
+const HOP_BY_HOP = new Set([...HOP_BY_HOP_HEADERS, 'expect']);
 
 /** Fields that would also describe the WebSocket handshake `ws` performs itself towards the local app. */
 const WS_HANDSHAKE = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'content-length']);

@@ -8,8 +8,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import { messageTooBigReason, messageTooBigReasonFrom, WS_CLOSE_MESSAGE_TOO_BIG, type HeaderList, type Stream } from '@wingman/protocol';
-import { WS_CLOSE_TIMEOUT_MS, WS_HIGH_WATER_BYTES, WS_MAX_CLOSE_REASON_BYTES } from './constants';
+import { isSendableCloseCode, messageTooBigReason, messageTooBigReasonFrom, WS_CLOSE_MESSAGE_TOO_BIG, WS_MAX_CLOSE_REASON_BYTES, type HeaderList, type Stream } from '@wingman/protocol';
+import { VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS, WS_HIGH_WATER_BYTES } from './constants';
 import { maskingOptions } from '../ws-masking';
 import type { ForwardContext } from './context';
 import { formatHostPort, fromRawHeaders, requestHeaders, toHeaderObject, withoutHopByHop, type TransportName } from './headers';
@@ -51,7 +51,7 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     log(status, error);
     tap.responseHead(status, sent);
     tap.finish(error);
-    closeTimer = setTimeout(() => stream.reset('ERR_CANCEL', 'no WebSocket close from the viewer'), WS_CLOSE_TIMEOUT_MS);
+    closeTimer = setTimeout(() => stream.reset('ERR_CANCEL', 'no WebSocket close from the viewer'), VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS);
   };
   // Messages wait (bounded by the stream window) until the local socket is open.
   stream.pause();
@@ -134,7 +134,7 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     if (stream.closed) return;
     if (!stream.localEnded) stream.closeWs(code, reason.toString('utf8'));
     // The viewer owes its close in answer; do not hold the stream forever.
-    closeTimer = setTimeout(() => stream.reset('ERR_CANCEL', 'no WebSocket close from the viewer'), WS_CLOSE_TIMEOUT_MS);
+    closeTimer = setTimeout(() => stream.reset('ERR_CANCEL', 'no WebSocket close from the viewer'), VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS);
   });
 
   // Local app → viewer.
@@ -195,8 +195,7 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
  * becomes 1000 (normal).
  */
 export function sendableCloseCode(code: number): number {
-  const ok = (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
-  return ok ? code : 1000;
+  return isSendableCloseCode(code) ? code : 1000;
 }
 
 /** Cuts a close reason to 123 bytes on a UTF-8 character boundary. */

@@ -53,6 +53,27 @@ export type FromHost =
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
 
+/** Longest viewer id taken from the host process: the server's ids are far shorter. */
+const MAX_WIRE_VIEWER_ID_CHARS = 256;
+const isViewerId = (v: unknown): v is string => isString(v) && v.length > 0 && v.length <= MAX_WIRE_VIEWER_ID_CHARS;
+const durationMs = () => z.number().finite().nonnegative();
+
+const peerReportSchema = z.object({
+  viewerId: z.string().min(1).max(MAX_WIRE_VIEWER_ID_CHARS),
+  state: z.enum(['connected', 'failed', 'closed']),
+  reason: z.string().max(1024).optional(),
+  connectMs: durationMs().optional(),
+  rttMs: durationMs().optional(),
+});
+const requestEntrySchema = z.object({
+  method: z.string().min(1).max(64),
+  target: z.string().max(65_536),
+  status: z.number().int().min(0).max(999),
+  ms: durationMs(),
+  transport: z.enum(['relay', 'p2p']),
+  error: z.string().max(64).optional(),
+});
+
 /** Checks a message from the host process; undefined when it is not one we know. */
 export function parseFromHost(m: unknown): FromHost | undefined {
   if (!isObject(m)) return undefined;
@@ -60,22 +81,20 @@ export function parseFromHost(m: unknown): FromHost | undefined {
     case 'ready':
       return { t: 'ready' };
     case 'signal':
-      return isString(m.viewerId) ? withSignal(() => ({ t: 'signal', viewerId: m.viewerId as string, message: parseHostSignal(m.message) })) : undefined;
+      return isViewerId(m.viewerId) ? withSignal(() => ({ t: 'signal', viewerId: m.viewerId as string, message: parseHostSignal(m.message) })) : undefined;
     case 'report': {
-      const r = m.report;
-      if (!isObject(r) || !isString(r.viewerId) || !(r.state === 'connected' || r.state === 'failed' || r.state === 'closed')) return undefined;
-      return { t: 'report', report: r as unknown as PeerReport };
+      const r = peerReportSchema.safeParse(m.report);
+      return r.success ? { t: 'report', report: r.data as PeerReport } : undefined;
     }
     case 'rtt':
-      return isString(m.viewerId) && typeof m.rttMs === 'number' && Number.isFinite(m.rttMs) && m.rttMs >= 0 ? { t: 'rtt', viewerId: m.viewerId, rttMs: m.rttMs } : undefined;
+      return isViewerId(m.viewerId) && typeof m.rttMs === 'number' && Number.isFinite(m.rttMs) && m.rttMs >= 0 ? { t: 'rtt', viewerId: m.viewerId, rttMs: m.rttMs } : undefined;
     case 'capture': {
       const r = wireCaptureSchema.safeParse(m.capture);
       return r.success ? { t: 'capture', capture: r.data as WireCapture } : undefined;
     }
     case 'request': {
-      const e = m.entry;
-      if (!isObject(e) || !isString(e.method) || !isString(e.target) || typeof e.status !== 'number' || typeof e.ms !== 'number') return undefined;
-      return { t: 'request', entry: e as unknown as RequestLogEntry };
+      const e = requestEntrySchema.safeParse(m.entry);
+      return e.success ? { t: 'request', entry: e.data as RequestLogEntry } : undefined;
     }
     default:
       return undefined;

@@ -27,6 +27,8 @@ export interface HostCrash {
   pid: number | undefined;
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all (e.g. `spawn /path/to/node ENOENT`): it never ran. */
+  spawnError?: string;
   /** Viewers whose channels ended with it. */
   viewers: number;
   restartInMs: number;
@@ -51,6 +53,8 @@ export interface IsolatedPeerHostOptions {
   onCrash?(crash: HostCrash): void;
   /** Child entry point. Default: host-process.js beside this file. */
   entry?: string;
+  /** Node executable for the child. Default: the agent's own (process.execPath). */
+  execPath?: string;
 }
 
 export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHost {
@@ -83,7 +87,7 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
   function start(): void {
     restartTimer = undefined;
     if (closed) return;
-    const c = fork(entry, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
+    const c = fork(entry, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json', ...(options.execPath !== undefined ? { execPath: options.execPath } : {}) });
     child = c;
     startedAt = Date.now();
     c.on('message', (raw) => {
@@ -96,20 +100,24 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
       else if (m.t === 'request') options.onRequest?.(m.entry);
       else if (m.t === 'capture') options.onCapture?.(captureFromWire(m.capture));
     });
-    // A failed fork also ends in 'exit' (or 'error' alone when spawning failed).
-    c.on('error', () => undefined);
+    // A process that could not be spawned (no pid) emits 'error' and never
+    // 'exit': it is a crash like any other (reported, restarted with the
+    // backoff). Other errors (an IPC send to a dying child) end in 'exit'.
+    c.on('error', (err) => {
+      if (c.pid === undefined) onExit(c, null, null, err.message);
+    });
     c.on('exit', (code, signal) => onExit(c, code, signal));
     c.send({ t: 'init', ...options.init, iceServers } satisfies ToHost, undefined, {}, () => undefined);
     options.onStart?.(c.pid);
   }
 
-  function onExit(c: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+  function onExit(c: ChildProcess, code: number | null, signal: NodeJS.Signals | null, spawnError?: string): void {
     if (c !== child) return;
     child = undefined;
     // Its channels died with it: say so for each viewer (CLI, server metrics).
     const lost = [...connected.keys()];
     connected.clear();
-    const why = `P2P host ended (${signal ?? `exit code ${code}`})`;
+    const why = spawnError !== undefined ? `P2P host failed to start (${spawnError})` : `P2P host ended (${signal ?? `exit code ${code}`})`;
     for (const viewerId of lost) {
       options.report?.({ viewerId, state: 'closed', reason: why });
       // A dead process sends no SCTP/DTLS close: without this the page would
@@ -119,7 +127,7 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
     if (closed) return;
     crashesInARow = Date.now() - startedAt >= HOST_STABLE_AFTER_MS ? 1 : crashesInARow + 1;
     const restartInMs = backoffDelay(crashesInARow, { initialMs: HOST_RESTART_BASE_MS, maxMs: HOST_RESTART_MAX_MS, jitter: false });
-    options.onCrash?.({ pid: c.pid, code, signal, viewers: lost.length, restartInMs });
+    options.onCrash?.({ pid: c.pid, code, signal, ...(spawnError !== undefined ? { spawnError } : {}), viewers: lost.length, restartInMs });
     restartTimer = setTimeout(start, restartInMs);
   }
 

@@ -14,6 +14,7 @@ import {
   type ViewerSignal,
 } from '@wingman/protocol';
 import { isLoopbackCandidate } from './candidates';
+import { iceCandidateNotAdded } from './ice-debug';
 import { RAW_BENCH_LABEL, serveRawBench } from './raw-bench';
 import { closePeer, createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
 
@@ -231,7 +232,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     if (/ 127\.\d+\.\d+\.\d+ | ::1 /.test(sdp)) revealLoopback(peer);
     await pc.setRemoteDescription({ type: 'offer', sdp });
     peer.remoteDescriptionSet = true;
-    for (const c of peer.pendingRemote.splice(0)) await pc.addIceCandidate(c).catch(() => undefined);
+    for (const c of peer.pendingRemote.splice(0)) await pc.addIceCandidate(c).catch(iceCandidateNotAdded(viewerId));
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     if (peer.closed) return;
@@ -251,7 +252,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     }
     if (isLoopbackCandidate(c.candidate)) revealLoopback(peer);
     if (!peer.remoteDescriptionSet) peer.pendingRemote.push(c);
-    else void peer.pc.addIceCandidate(c).catch(() => undefined);
+    else void peer.pc.addIceCandidate(c).catch(iceCandidateNotAdded(peer.viewerId));
   }
 
   return {
@@ -269,7 +270,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
           if (peer && !peer.closed) onCandidate(peer, message.candidate);
           return;
         case 'end-of-candidates':
-          if (peer?.remoteDescriptionSet) void peer.pc.addIceCandidate(null).catch(() => undefined);
+          if (peer?.remoteDescriptionSet) void peer.pc.addIceCandidate(null).catch(iceCandidateNotAdded(viewerId));
           return;
         case 'connection-state':
           if (peer && message.state === 'failed') closePeerEntry(peer, 'failed', message.reason ?? 'viewer reported failure');

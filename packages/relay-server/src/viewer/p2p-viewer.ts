@@ -16,6 +16,7 @@ import {
   type P2PSettings,
 } from '@wingman/protocol';
 import { closePeer, createPeerConnection, type RtcDataChannel, type RtcPeerConnection } from '../p2p/webrtc';
+import { iceCandidateNotAdded } from '../p2p/ice-debug';
 import { localhostLookup } from './localhost-lookup';
 
 /** Default deadline for signaling + ICE + channel open, ms. */
@@ -115,11 +116,11 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
           case 'answer':
             void pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).then(async () => {
               answered = true;
-              for (const c of pendingCandidates.splice(0)) await pc!.addIceCandidate(c).catch(() => undefined);
+              for (const c of pendingCandidates.splice(0)) await pc!.addIceCandidate(c).catch(iceCandidateNotAdded(hello?.viewerId ?? '?'));
             }, fail);
             return;
           case 'ice-candidate':
-            if (answered) void pc.addIceCandidate(m.candidate).catch(() => undefined);
+            if (answered) void pc.addIceCandidate(m.candidate).catch(iceCandidateNotAdded(hello?.viewerId ?? '?'));
             else pendingCandidates.push(m.candidate);
             return;
           case 'error':

@@ -50,6 +50,10 @@ describe('parseFromHost (host process → agent)', () => {
     const entry = { method: 'GET', target: '/', status: 200, ms: 3, transport: 'p2p' };
     expect(parseFromHost({ t: 'request', entry })).toEqual({ t: 'request', entry });
     expect(parseFromHost({ t: 'rtt', viewerId: 'a', rttMs: 7.5 })).toEqual({ t: 'rtt', viewerId: 'a', rttMs: 7.5 });
+    const closed = { viewerId: 'a', state: 'closed', reason: 'ICE failed', rttMs: 3 };
+    expect(parseFromHost({ t: 'report', report: closed })).toEqual({ t: 'report', report: closed });
+    const failed = { method: 'GET', target: '/x', status: 0, ms: 1, transport: 'p2p', error: 'ERR_LOCAL_UNREACHABLE' };
+    expect(parseFromHost({ t: 'request', entry: failed })).toEqual({ t: 'request', entry: failed });
   });
 
   it.each([
@@ -62,6 +66,20 @@ describe('parseFromHost (host process → agent)', () => {
     ['a negative RTT', { t: 'rtt', viewerId: 'a', rttMs: -1 }],
     ['an RTT without a viewer', { t: 'rtt', rttMs: 7 }],
     ['a request entry without a status', { t: 'request', entry: { method: 'GET', target: '/', ms: 1 } }],
+    ['a report whose reason is not text', { t: 'report', report: { viewerId: 'a', state: 'closed', reason: 42 } }],
+    ['a report with a negative connect time', { t: 'report', report: { viewerId: 'a', state: 'connected', connectMs: -5 } }],
+    ['a report with an RTT that is not a number', { t: 'report', report: { viewerId: 'a', state: 'connected', rttMs: 'fast' } }],
+    ['a report with an empty viewer id', { t: 'report', report: { viewerId: '', state: 'closed' } }],
+    ['a signal for an over-long viewer id', { t: 'signal', viewerId: 'v'.repeat(257), message: { type: 'answer', sdp: 'v=0' } }],
+    ['an RTT for an empty viewer id', { t: 'rtt', viewerId: '', rttMs: 7 }],
+    ['an infinite RTT', { t: 'rtt', viewerId: 'a', rttMs: Infinity }],
+    ['a request entry without a transport', { t: 'request', entry: { method: 'GET', target: '/', status: 200, ms: 1 } }],
+    ['a request entry of an unknown transport', { t: 'request', entry: { method: 'GET', target: '/', status: 200, ms: 1, transport: 'smoke' } }],
+    ['a request entry with a fractional status', { t: 'request', entry: { method: 'GET', target: '/', status: 200.5, ms: 1, transport: 'p2p' } }],
+    ['a request entry with a negative duration', { t: 'request', entry: { method: 'GET', target: '/', status: 200, ms: -1, transport: 'p2p' } }],
+    ['a request entry with an empty method', { t: 'request', entry: { method: '', target: '/', status: 200, ms: 1, transport: 'p2p' } }],
+    ['a request entry whose error is not text', { t: 'request', entry: { method: 'GET', target: '/', status: 0, ms: 1, transport: 'p2p', error: {} } }],
+    ['a request entry whose target is not text', { t: 'request', entry: { method: 'GET', target: ['/'], status: 200, ms: 1, transport: 'p2p' } }],
   ])('drops %s', (_what, m) => {
     expect(parseFromHost(m)).toBeUndefined();
   });

@@ -4,7 +4,7 @@
  * served with a CSP that allows nothing else, never cached.
  */
 import type { ServerResponse } from 'node:http';
-import { TRANSPORT_HEADER } from '../relay/headers';
+import { TRANSPORT_HEADER } from '@wingman/protocol';
 
 /** Seconds after which the "agent gone" page reloads itself. Short: agents reconnect within seconds. */
 export const RETRY_AFTER_S = 2;

@@ -6,9 +6,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AGENT_PATH, RESERVED_PREFIX, SESSION_ID_PATTERN } from '@wingman/protocol';
+import { AGENT_PATH, RESERVED_PREFIX, SESSION_ID_PATTERN, TRANSPORT_HEADER, VIA_HEADER, VIA_SW } from '@wingman/protocol';
 import type { Express } from 'express';
-import { VIA_HEADER, VIA_SW } from '@wingman/browser-client';
 import { sendAccessRefusal, writeAccessRefusal } from '../access/access-denied';
 import type { ClusterNode } from '../cluster/cluster-node';
 import { isClusterHop, type NodeForwarder } from '../cluster/node-forward';
@@ -23,7 +22,6 @@ import type { Session, SessionRegistry } from '../sessions/registry';
 import type { HostRouter } from './host-route';
 import { agentGonePage, expiredSessionPage, RETRY_AFTER_S, sendPage, sessionMovingPage, unknownSessionPage } from './pages';
 import { writeRawText } from './raw-response';
-import { TRANSPORT_HEADER } from '../relay/headers';
 import { pathnameOf, type ReservedRoutes } from './reserved-routes';
 
 export interface RouterOptions {

@@ -5,30 +5,16 @@
  * viewer.
  */
 import type { IncomingMessage } from 'node:http';
-import type { HeaderList } from '@wingman/protocol';
+import { HOP_BY_HOP_HEADERS, TRANSPORT_HEADER, type HeaderList } from '@wingman/protocol';
 import { CLUSTER_HOP_HEADER } from '../cluster/hop-header';
 import { clientAddress } from '../http/client-address';
 
-/** Names the transport (relay or p2p) that served a response. Stable: users and tests rely on it. */
-export const TRANSPORT_HEADER = 'x-wingman-transport';
-
 /**
- * Connection-scoped fields, never forwarded (RFC 9110 §7.6.1, RFC 9112 §9.6).
- * `proxy-connection` is a legacy variant; `proxy-authorization`/`-authenticate`
- * belong to a proxy hop, not to the developer's app.
+ * Connection-scoped fields, never forwarded: the protocol's hop-by-hop set
+ * plus `trailers`, and `proxy-authorization`/`-authenticate`, which belong to
+ * a proxy hop, not to the developer's app.
  */
-export const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'te',
-  'trailer',
-  'trailers',
-  'proxy-authorization',
-  'proxy-authenticate',
-]);
+export const HOP_BY_HOP = new Set([...HOP_BY_HOP_HEADERS, 'trailers', 'proxy-authorization', 'proxy-authenticate']);
 
 /**
  * Fields this server replaces towards the agent (a viewer must not choose

@@ -12,7 +12,7 @@ import { sendPage } from '../http/pages';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { relayErrorPage } from './error-page';
-import { applySwCookieBridge, bridgeSwResponse, isSwRelayRequest } from '@wingman/browser-client';
+import { applySwCookieBridge, bridgeSwResponse, isSwRelayRequest } from '../browser';
 import { hostnameOf } from '../http/host-route';
 import { requestHeadersForAgent, responseHeadersForViewer } from './headers';
 import { hostOnlyCookies } from './host-only-cookies';

@@ -9,16 +9,21 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
+  ERROR_HEADER,
+  isSendableCloseCode,
   messageTooBigReason,
   messageTooBigReasonFrom,
   ProtocolError,
+  TRANSPORT_HEADER,
   WS_CLOSE_MESSAGE_TOO_BIG,
+  WS_MAX_CLOSE_REASON_BYTES,
+  WS_TICKET_PARAM,
   type Connection,
   type ResponseHead,
   type Stream,
 } from '@wingman/protocol';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { applyWsTicketCookies, ERROR_HEADER, WS_TICKET_PARAM } from '@wingman/browser-client';
+import { applyWsTicketCookies } from '../browser';
 import { hostnameOf } from '../http/host-route';
 import { writeRawResponse, writeRawText } from '../http/raw-response';
 import type { Logger } from '../logger';
@@ -26,11 +31,11 @@ import type { Metrics } from '../metrics';
 import { rawDataToBuffer } from '../sessions/agent-link';
 import { statusForCode } from './error-page';
 import { hostOnlyCookies } from './host-only-cookies';
-import { requestHeadersForAgent, responseHeadersForViewer, TRANSPORT_HEADER, WEBSOCKET_HOP_FIELDS } from './headers';
+import { requestHeadersForAgent, responseHeadersForViewer, WEBSOCKET_HOP_FIELDS } from './headers';
 import { takeWsTicket, type WsTicketRefusal, type WsTicketStore } from './ws-tickets';
 
 /** How long the agent has to answer a WebSocket open (the local app's 101 or refusal). */
-export const WS_OPEN_TIMEOUT_MS = 10_000;
+export const AGENT_WS_OPEN_TIMEOUT_MS = 10_000;
 /** Viewer send buffer above which the stream stops delivering agent messages. */
 export const VIEWER_HIGH_WATER_BYTES = 1024 * 1024;
 /** Viewer send buffer below which delivery resumes. */
@@ -91,11 +96,6 @@ function isWebSocketHandshake(req: IncomingMessage): boolean {
     /^[+/0-9A-Za-z]{22}==$/.test(req.headers['sec-websocket-key'] ?? '') &&
     (req.headers['sec-websocket-version'] === '13' || req.headers['sec-websocket-version'] === '8')
   );
-}
-
-/** Close codes a WebSocket endpoint may send (RFC 6455 §7.4); others (1005, 1006, 1015…) cannot go on the wire. */
-function sendableCloseCode(code: number): boolean {
-  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
 }
 
 /** ws's error code for a message over maxPayload (it has already sent close 1009). */
@@ -178,7 +178,7 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
     });
     stream.on('wsClose', (code, reason) => {
       if (ws.readyState !== ws.OPEN) return;
-      if (sendableCloseCode(code) && Buffer.byteLength(reason) <= 123) ws.close(code, reason);
+      if (isSendableCloseCode(code) && Buffer.byteLength(reason) <= WS_MAX_CLOSE_REASON_BYTES) ws.close(code, reason);
       else ws.close();
     });
     stream.on('reset', (error) => {
@@ -256,7 +256,7 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
       const timer = setTimeout(() => {
         stream.reset('ERR_UPSTREAM_TIMEOUT', 'no answer to the WebSocket open in time');
         fail('ERR_UPSTREAM_TIMEOUT');
-      }, WS_OPEN_TIMEOUT_MS);
+      }, AGENT_WS_OPEN_TIMEOUT_MS);
       // The viewer gave up while the agent was still opening: cancel upstream.
       const onSocketClose = () => {
         if (settled) return;

@@ -5,7 +5,7 @@
  * §Cookies, "WebSockets over the relay").
  */
 import WebSocket from 'ws';
-import { WS_TICKET_PARAM, WS_TICKET_PATH } from '@wingman/browser-client';
+import { WS_TICKET_PARAM, WS_TICKET_PATH } from '@wingman/protocol';
 import { createTunnelServer, type TunnelServer } from '@wingman/tunnel-server';
 import { MAX_WS_TICKETS_PER_HOST } from '../../src/relay/ws-tickets';
 import { createFixture, type Fixture } from './helpers/fixture-handler';

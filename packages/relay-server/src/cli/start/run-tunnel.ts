@@ -66,7 +66,7 @@ export function runTunnel({ config, reporter, env, signal, inspector }: TunnelRu
         onRequest: (entry) => reporter.request(entry),
         ...capture,
         onPeer: (r) => reporter.peer(r),
-        onHostCrash: (c) => reporter.warning('WARN_P2P_HOST_CRASHED', `the P2P host process ended (${c.signal ?? `exit code ${c.code}`}); ${c.viewers} viewer(s) moved to the relay`),
+        onHostCrash: (c) => reporter.warning('WARN_P2P_HOST_CRASHED', `the P2P host process ${c.spawnError !== undefined ? `failed to start (${c.spawnError})` : `ended (${c.signal ?? `exit code ${c.code}`})`}; ${c.viewers} viewer(s) moved to the relay`),
       })
     : undefined;
 

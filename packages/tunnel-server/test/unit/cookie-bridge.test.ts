@@ -1,5 +1,5 @@
 import type { HeaderList } from '@wingman/protocol';
-import { applySwCookieBridge, applyWsTicketCookies, bridgeSetCookie, bridgeSwResponse, isSwRelayRequest } from '../../src/server';
+import { applySwCookieBridge, applyWsTicketCookies, bridgeSetCookie, bridgeSwResponse, isSwRelayRequest } from '../../src/browser';
 
 const SW: HeaderList = [['x-wingman-via', 'sw']];
 

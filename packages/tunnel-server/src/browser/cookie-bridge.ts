@@ -19,7 +19,7 @@
  * Every function is pure over the protocol's header lists.
  */
 import type { HeaderList, ResponseHead } from '@wingman/protocol';
-import { SW_COOKIE_HEADER, SW_COOKIE_MERGE_HEADER, SW_SET_COOKIE_HEADER, SW_STATUS_HEADER, VIA_HEADER, VIA_SW } from '../shared/constants';
+import { SW_COOKIE_HEADER, SW_COOKIE_MERGE_HEADER, SW_SET_COOKIE_HEADER, SW_STATUS_HEADER, VIA_HEADER, VIA_SW } from '@wingman/protocol';
 
 /** Redirect statuses a browser follows (Fetch "redirect status"). */
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);

@@ -1,19 +1,33 @@
 /**
- * Serves the browser bundles (built by build.mjs into dist/) under the
+ * Serves the browser bundles (built by packages/browser-client/build.mjs
+ * into that package's dist/; read as files, never imported) under the
  * reserved prefix of every session origin. Files are re-read when they
  * change on disk, so a rebuilt bundle is served without restarting the
  * tunnel server; `Cache-Control: no-cache` + ETag make browsers revalidate
  * (a Service Worker script must never be served stale).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { CLIENT_PATH, DIAGNOSTICS_SCRIPT_PATH, SHIM_PATH, SW_PATH, SW_SCOPE } from '../shared/constants';
+import { CLIENT_PATH, DIAGNOSTICS_SCRIPT_PATH, SHIM_PATH, SW_PATH, SW_SCOPE } from '@wingman/protocol';
 
 export interface BrowserAssetsOptions {
-  /** Directory holding client.js, sw.js and shim.js. Default: this package's dist/ (works from src/ under jest and from dist/). */
+  /** Directory holding client.js, sw.js and shim.js. Default: defaultBrowserDistDir(). */
   distDir?: string;
+}
+
+/**
+ * Where the bundles are: beside bin/ in the single-file build of the
+ * published package (wingman-tunnel copies them to dist/, its server is
+ * dist/bin/wingman-server.js), otherwise browser-client's dist/ in the
+ * workspace (this file is in tunnel-server/src/browser under jest,
+ * tunnel-server/dist/browser when built).
+ */
+export function defaultBrowserDistDir(): string {
+  const published = join(__dirname, '..');
+  if (existsSync(join(published, 'sw.js'))) return published;
+  return join(__dirname, '..', '..', '..', 'browser-client', 'dist');
 }
 
 export interface BrowserAssets {
@@ -47,8 +61,7 @@ interface Cached {
 }
 
 export function createBrowserAssets(options: BrowserAssetsOptions = {}): BrowserAssets {
-  // src/server and dist/server both sit two levels below the package root.
-  const distDir = options.distDir ?? join(__dirname, '..', '..', 'dist');
+  const distDir = options.distDir ?? defaultBrowserDistDir();
   const cache = new Map<string, Cached>();
 
   function load(file: string): Cached | undefined {

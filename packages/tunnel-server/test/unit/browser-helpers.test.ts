@@ -3,7 +3,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBrowserAssets, isBootstrapNavigation, renderShell, shellConfig } from '../../src/server';
+import { createBrowserAssets, isBootstrapNavigation, renderShell, shellConfig } from '../../src/browser';
 
 const nav = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
 

@@ -5,7 +5,7 @@
  * the HTML, so it is the same for every session and never cached stale.
  */
 import type { ServerResponse } from 'node:http';
-import { DIAGNOSTICS_SCRIPT_PATH } from '../shared/constants';
+import { DIAGNOSTICS_SCRIPT_PATH } from '@wingman/protocol';
 
 const ROWS: Array<[field: string, label: string]> = [
   ['session', 'Session'],

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { BADGE_QUERY_PARAM, CLIENT_PATH } from '../shared/constants';
+import { BADGE_QUERY_PARAM, CLIENT_PATH } from '@wingman/protocol';
 
 export interface ShellOptions {
   /** The session id (a DNS label); shown nowhere, passed to the client for logs. */

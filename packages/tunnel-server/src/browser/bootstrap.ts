@@ -7,7 +7,7 @@
  * @see https://www.w3.org/TR/fetch-metadata/
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { VIA_HEADER, WINGMAN_PREFIX } from '../shared/constants';
+import { RESERVED_PREFIX, VIA_HEADER } from '@wingman/protocol';
 
 /** The part of a Node IncomingMessage (or express Request) this looks at. */
 export interface RequestLike {
@@ -28,7 +28,7 @@ function header(req: RequestLike, name: string): string | undefined {
  */
 export function isBootstrapNavigation(req: RequestLike): boolean {
   if (req.method !== 'GET') return false;
-  if ((req.url ?? '/').startsWith(WINGMAN_PREFIX)) return false;
+  if ((req.url ?? '/').startsWith(RESERVED_PREFIX)) return false;
   if (header(req, VIA_HEADER) !== undefined) return false;
   return header(req, 'sec-fetch-mode') === 'navigate' && header(req, 'sec-fetch-dest') === 'document';
 }

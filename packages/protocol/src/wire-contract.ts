@@ -1,0 +1,97 @@
+/**
+ * Names and rules both ends of an HTTP/WebSocket hop must agree on: the
+ * transport header, the RFC hop-by-hop fields, which WebSocket close codes
+ * may go on the wire and how long a close reason may be, and the headers,
+ * path and query parameter the browser's Service Worker and the tunnel server
+ * use to bridge cookies, and the paths where the tunnel server serves the
+ * browser client's bundles and pages. Isomorphic: no DOM, WebWorker or Node API.
+ * docs/browser-client.md describes the Service Worker bridge.
+ */
+
+/** Response: which transport served it, `p2p` or `relay` (set by the agent and the tunnel server). Stable: users and tests rely on it. */
+export const TRANSPORT_HEADER = 'x-wingman-transport';
+
+/**
+ * Connection-scoped fields that are never forwarded (RFC 9110 §7.6.1, RFC 9112
+ * §9.6), plus `proxy-connection` (legacy, still sent by some clients). Each
+ * hop adds its own extras to these.
+ */
+export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+]);
+
+/** A WebSocket close reason is at most 123 bytes of UTF-8 (RFC 6455 §5.5: control frame payload ≤ 125, minus the 2-byte code). */
+export const WS_MAX_CLOSE_REASON_BYTES = 123;
+
+/**
+ * Whether a close code may be sent on a close frame (RFC 6455 §7.4): 1005
+ * and 1006 only describe what was received, 1004 and 1015 are reserved, and
+ * outside 1000–1014 only 3000–4999 (registered and private) are allowed.
+ */
+export function isSendableCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+}
+
+/**
+ * Request: set by the Service Worker on every request it relays through the
+ * tunnel server. Such a request is never a bootstrap navigation (it gets the
+ * app, not the shell) and has its cookies bridged (see the headers below).
+ */
+export const VIA_HEADER = 'x-wingman-via';
+/** VIA_HEADER's value from the Service Worker. */
+export const VIA_SW = 'sw';
+/** Request: the Service Worker's cookie jar for this URL; the tunnel server turns it into `Cookie`. */
+export const SW_COOKIE_HEADER = 'x-wingman-cookie';
+/**
+ * Request: present ('1') when SW_COOKIE_HEADER carries only what the
+ * browser's own jar lacks (HttpOnly cookies, and any the Cookie Store API
+ * refused to mirror): the tunnel server then merges it with the request's
+ * own `Cookie`, which the browser fills with every script-visible cookie as
+ * of this request. Without it SW_COOKIE_HEADER replaces `Cookie` (a whole
+ * jar, as older Service Workers send).
+ */
+export const SW_COOKIE_MERGE_HEADER = 'x-wingman-cookie-merge';
+/** Response: the app's `Set-Cookie` fields as a JSON array of strings (the SW cannot read `Set-Cookie`). */
+export const SW_SET_COOKIE_HEADER = 'x-wingman-set-cookie';
+/**
+ * Response: the app's 3xx status, when the tunnel server turned a redirect
+ * into a 200 for the Service Worker (a redirect fetched by a SW is opaque or
+ * followed, and its Set-Cookie would be lost either way).
+ */
+export const SW_STATUS_HEADER = 'x-wingman-status';
+/** Response: stable error code on an error page the tunnel server, the Service Worker or the shell produced itself. */
+export const ERROR_HEADER = 'x-wingman-error';
+
+/**
+ * Tunnel-server endpoint where the Service Worker deposits the cookies its
+ * jar holds and the browser's lacks (HttpOnly ones) for a relayed
+ * WebSocket, and gets a one-time ticket (POST, JSON `{cookie}` →
+ * `{ticket, expiresInMs}`). docs/browser-client.md §Cookies.
+ */
+export const WS_TICKET_PATH = '/__wingman/ws-ticket';
+/**
+ * Query parameter carrying that ticket on the shim's native (relayed)
+ * WebSocket. Reserved: the tunnel server removes it before the app sees the
+ * upgrade, and refuses the upgrade when the ticket is not valid.
+ */
+export const WS_TICKET_PARAM = 'wingman-ws-ticket';
+
+/** The shell page's script (DOM). */
+export const CLIENT_PATH = '/__wingman/client.js';
+/** The Service Worker script; served with `Service-Worker-Allowed: /` so its scope can be the whole origin. */
+export const SW_PATH = '/__wingman/sw.js';
+/** The WebSocket shim injected into the app's HTML. */
+export const SHIM_PATH = '/__wingman/shim.js';
+/** Scope of the Service Worker: the whole session origin. */
+export const SW_SCOPE = '/';
+/** The viewer diagnostics page (served by the tunnel server) and its script. */
+export const DIAGNOSTICS_PATH = '/__wingman/diagnostics';
+export const DIAGNOSTICS_SCRIPT_PATH = '/__wingman/diagnostics.js';
+/** Query parameter that hides the status badge (`?wingman-badge=0`), read by the shell page the tunnel server renders. */
+export const BADGE_QUERY_PARAM = 'wingman-badge';
