@@ -2,7 +2,7 @@
 //   dist/bin/wingman.js         the agent CLI, one file
 //   dist/bin/host-process.js    the agent's P2P host child (forked from beside wingman.js)
 //   dist/bin/wingman-server.js  the tunnel server, one file
-//   dist/{client,sw,shim}.js    the browser bundles the server serves (+ their maps,
+//   dist/{client,sw,shim,diagnostics}.js the browser bundles the server serves (+ their maps,
 //                               which it serves too); beside the server's bin/, where
 //                               tunnel-server's asset loader looks first (src/browser/assets.ts)
 //   npm-shrinkwrap.json         the native dependency's tree, from the root lockfile
@@ -25,7 +25,7 @@ const entries = {
   'host-process': join(root, 'packages/relay-server/dist/p2p/host-process.js'),
   'wingman-server': join(root, 'packages/tunnel-server/dist/bin/wingman-server.js'),
 };
-const BROWSER_FILES = ['client.js', 'sw.js', 'shim.js'];
+const BROWSER_FILES = ['client.js', 'sw.js', 'shim.js', 'diagnostics.js'];
 const browserDist = join(root, 'packages/browser-client/dist');
 for (const file of [...Object.values(entries), ...BROWSER_FILES.map((f) => join(browserDist, f))]) {
   if (!existsSync(file)) {

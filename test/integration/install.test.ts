@@ -81,6 +81,8 @@ describe('the wingman-tunnel package', () => {
       'dist/bin/wingman.js',
       'dist/client.js',
       'dist/client.js.map',
+      'dist/diagnostics.js',
+      'dist/diagnostics.js.map',
       'dist/shim.js',
       'dist/shim.js.map',
       'dist/sw.js',
@@ -111,6 +113,9 @@ describe('the wingman-tunnel package', () => {
     const sw = await send(t.serverPort, t.host, { path: '/__wingman/sw.js' });
     expect(sw.status).toBe(200);
     expect(sw.headers['content-type']).toMatch(/javascript/);
+    const diagnostics = await send(t.serverPort, t.host, { path: '/__wingman/diagnostics.js' });
+    expect(diagnostics.status).toBe(200);
+    expect(diagnostics.headers['content-type']).toMatch(/javascript/);
   });
 
   it('once installed, the agent serves a viewer peer-to-peer from its P2P host process', async () => {
