@@ -128,8 +128,10 @@ describe('wingman http on a terminal', () => {
     await r.bytes();
     // The RTT comes from the P2P host's pings, the first one a few seconds after the channel opened.
     const shortId = v.viewerId.slice(0, 15).replace(/[^A-Za-z0-9]/g, (c) => `\\${c}`);
-    const after = await waitForScreen((t) => new RegExp(`\\s${shortId}\\s+p2p\\s+\\d+ ms\\s+since`).test(t), 'the P2P viewer with an RTT');
-    expect(after).toMatch(/GET\s+\/over-p2p\s+200\s+\d+ ms\s+p2p/);
+    // The request row arrives on its own path (the P2P host's capture over IPC): wait for both.
+    const p2pRequest = /GET\s+\/over-p2p\s+200\s+\d+ ms\s+p2p/;
+    const after = await waitForScreen((t) => new RegExp(`\\s${shortId}\\s+p2p\\s+\\d+ ms\\s+since`).test(t) && p2pRequest.test(t), 'the P2P viewer with an RTT and its request');
+    expect(after).toMatch(p2pRequest);
   });
 
   it('shows a fatal error in the screen\'s errors and exits with its code', async () => {
