@@ -1,4 +1,5 @@
-import { ChannelLiveness } from '../../src';
+import { ChannelLiveness, Connection } from '../../src';
+import { waitFor } from './pair';
 
 /** A data channel as the liveness rule sees it: byte counters and a send buffer that drains as the network allows. */
 class FakeChannel {
@@ -71,5 +72,69 @@ describe('ChannelLiveness', () => {
     expect(liveness.timedOut()).toBe(false);
     expect(liveness.timedOut()).toBe(false);
     expect(liveness.timedOut()).toBe(true);
+  });
+});
+
+describe('ChannelLiveness over real Connections', () => {
+  /** Client → server messages wait in a send buffer until `deliver(bytes)` lets the network carry them; server → client is immediate. */
+  /** Below one stream window, so that one upload alone fills the send buffer. */
+  const HIGH_WATER_BYTES = 128 * 1024;
+
+  function slowUplink() {
+    const queue: Uint8Array[] = [];
+    let buffered = 0;
+    const client: Connection = new Connection({
+      role: 'client',
+      highWaterBytes: HIGH_WATER_BYTES,
+      transport: {
+        send: (m) => {
+          queue.push(m.slice());
+          buffered += m.length;
+        },
+        bufferedAmount: () => buffered,
+        close: () => undefined,
+      },
+    });
+    const server: Connection = new Connection({
+      role: 'server',
+      transport: { send: (m) => void setImmediate(() => client.receive(m.slice())), bufferedAmount: () => 0, close: () => undefined },
+    });
+    const deliver = (bytes: number) => {
+      let left = bytes;
+      while (left > 0 && queue.length > 0) {
+        const m = queue.shift()!;
+        buffered -= m.length;
+        left -= m.length;
+        server.receive(m);
+      }
+      client.drain();
+    };
+    return { client, server, deliver, bufferedAmount: () => buffered };
+  }
+
+  it('keeps the channel alive while PINGs time out behind an upload that drains, and declares it dead once nothing moves', async () => {
+    const { client, server, deliver, bufferedAmount } = slowUplink();
+    server.on('stream', (s) => s.on('data', () => undefined));
+    await waitFor(() => (deliver(Infinity), client.isReady && server.isReady), 'HELLOs');
+    const upload = client.open('http', { method: 'POST', target: '/upload', headers: [] });
+    const chunk = new Uint8Array(64 * 1024);
+    for (let i = 0; i < 64; i++) upload.write(chunk);
+    await waitFor(() => bufferedAmount() >= HIGH_WATER_BYTES, 'the send buffer filling');
+
+    const liveness = new ChannelLiveness({ get bytesReceived() { return client.bytesReceived; }, get bytesSent() { return client.bytesSent; }, bufferedAmount }, 2);
+    const verdict = async (carryBytes: number): Promise<boolean | 'answered'> => {
+      const pong = client.ping(5);
+      deliver(carryBytes);
+      return pong.then(
+        () => (liveness.answered(), 'answered' as const),
+        () => liveness.timedOut(),
+      );
+    };
+    // The uplink carries 16 KiB per PING interval: each PING waits behind the full buffer and times out.
+    const whileFlowing = [await verdict(16 * 1024), await verdict(16 * 1024), await verdict(16 * 1024), await verdict(16 * 1024)];
+    expect(whileFlowing).toEqual([false, false, false, false]);
+    // The uplink stops carrying anything (the channel is gone): two missed PINGs and it is dead.
+    const afterStop = [await verdict(0), await verdict(0)];
+    expect(afterStop).toEqual([false, true]);
   });
 });
