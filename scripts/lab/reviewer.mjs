@@ -30,6 +30,8 @@ const LAUNCH_TIMEOUT_MS = 30_000;
 const APP_WAIT_MS = 20_000;
 /** Poll interval of in-page state. */
 const POLL_MS = 25;
+/** One 20–50 MiB transfer; the data channel under 2 % loss (lossy-mobile) moves 0.1–0.3 MB/s: 20 MiB in up to ~3.5 min. */
+const TRANSFER_TIMEOUT_MS = 300_000;
 
 function parseConfig(text) {
   const c = JSON.parse(text ?? '');
@@ -95,7 +97,7 @@ async function main() {
 
     const expectHeader = result.p2pReadyMs !== null ? 'p2p' : 'relay';
     if (config.downloadBytes > 0) {
-      const d = await app.evaluate(download, { bytes: config.downloadBytes, timeoutMs: 180_000 });
+      const d = await app.evaluate(download, { bytes: config.downloadBytes, timeoutMs: TRANSFER_TIMEOUT_MS });
       result.downloadMBps = Math.round((d.bytes / 1e6 / (d.ms / 1000)) * 10) / 10;
       result.downloadTransport = d.transport;
       result.checks.download = d.status === 200 && d.bytes === config.downloadBytes && d.sha === patternSha256(config.downloadBytes);
@@ -110,7 +112,7 @@ async function main() {
       result.checks.smallTransport = Object.keys(s.transports).length === 1 && s.transports[expectHeader] === s.count;
     }
     if (config.uploadBytes > 0) {
-      const u = await app.evaluate(upload, { bytes: config.uploadBytes, timeoutMs: 180_000 });
+      const u = await app.evaluate(upload, { bytes: config.uploadBytes, timeoutMs: TRANSFER_TIMEOUT_MS });
       result.uploadMBps = Math.round((config.uploadBytes / 1e6 / (u.ms / 1000)) * 10) / 10;
       result.uploadTransport = u.transport;
       result.uploadStatus = u.status;

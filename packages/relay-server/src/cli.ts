@@ -53,7 +53,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--host-header <mode>', 'Host sent to the app: rewrite (its own host:port), preserve (the viewer\'s) or a value', undefined)
     .option('--json', 'one JSON object per line; the first is {"event":"ready","url":...}')
     .addOption(new Option('--no-p2p', 'relay only: never offer peer-to-peer (env WINGMAN_P2P=0)'))
-    .option('--timeout <ms>', 'wait for the app\'s response head before answering 504 (default 60000)')
+    .option('--timeout <ms>', 'wait for the app\'s response head (after the last request-body chunk) before answering 504 (default 60000)')
     .option('--new-session', 'do not resume this agent\'s previous session of this server and port (new URL)')
     .option('--qr', 'print the URL as a QR code (default: on a terminal, when the URL is not a localhost one)')
     .option('--no-qr', 'never print the QR code')

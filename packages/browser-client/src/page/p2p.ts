@@ -6,7 +6,7 @@
  * failures in a row). Requests never wait for any of this: while there is
  * no channel they go through the relay.
  */
-import { backoffDelay, type Connection } from '@wingman/protocol';
+import { backoffDelay, ChannelLiveness, type Connection } from '@wingman/protocol';
 import type { DiagError } from '../shared/diagnostics';
 import { DIAGNOSTICS_MAX_ERRORS, MAX_MISSED_PINGS, RETRY_BASE_MS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS, RTT_INTERVAL_MS } from '../shared/constants';
 import { AttemptError, attemptP2P, type AttemptReason, type PeerSession } from './peer-attempt';
@@ -110,13 +110,17 @@ export function createP2PManager(options: { enabled: boolean }): P2PManager {
   }
 
   function monitor(s: PeerSession): void {
-    let missed = 0;
+    // A PING stuck behind a bulk upload on a lossy path is not a dead channel: see ChannelLiveness.
+    const liveness = new ChannelLiveness(
+      { get bytesReceived() { return s.connection.bytesReceived; }, get bytesSent() { return s.connection.bytesSent; }, bufferedAmount: () => s.channel.bufferedAmount },
+      MAX_MISSED_PINGS,
+    );
     let reported = false;
     const tick = () => {
       if (session !== s) return;
       s.connection.ping(RTT_INTERVAL_MS).then(
         (ms) => {
-          missed = 0;
+          liveness.answered();
           if (session !== s) return;
           const rttMs = Math.round(ms * 10) / 10;
           setStatus({ transport: 'p2p', rttMs, connectMs: s.connectMs, viewerId: s.viewerId });
@@ -126,7 +130,7 @@ export function createP2PManager(options: { enabled: boolean }): P2PManager {
           }
         },
         () => {
-          if (session === s && ++missed >= MAX_MISSED_PINGS) s.close('ping timeout');
+          if (session === s && liveness.timedOut()) s.close('ping timeout');
         },
       );
       pingTimer = setTimeout(tick, RTT_INTERVAL_MS);

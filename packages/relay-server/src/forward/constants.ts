@@ -2,7 +2,8 @@
 
 /**
  * Default wait for the local app's response head (HTTP) or WebSocket
- * handshake before the viewer gets a 504. Dev servers compile on the first
+ * handshake before the viewer gets a 504; for a request with a body, counted
+ * from the latest body chunk (an upload may take longer). Dev servers compile on the first
  * request (Next.js, webpack: often 10–40 s on a cold start), so this is
  * generous; `--timeout` changes it. Bodies have no idle timeout: SSE and
  * long-polling streams are legitimately silent for minutes.

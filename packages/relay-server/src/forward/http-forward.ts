@@ -92,6 +92,12 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   const framing = checkFraming(head.headers);
   // Before the body's own listener, so the tap sees every chunk the stub does.
   if (ctx.capture) stream.on('data', (chunk) => tap.requestChunk(chunk));
+  // The app reads the request body before it answers: while the body still
+  // arrives (a large upload over a slow path can take minutes), the wait for
+  // the head counts from the latest chunk, not from the start of the request.
+  stream.on('data', () => {
+    if (state === 'waiting') headTimer?.refresh();
+  });
   const body = createRequestBody(stream, {
     contentLength: framing.ok ? framing.contentLength : undefined,
     onFramingKnown: (hasBody) => {

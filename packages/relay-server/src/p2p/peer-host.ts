@@ -4,6 +4,7 @@
  * streams (the forwarder marks responses `x-wingman-transport: p2p`).
  */
 import {
+  ChannelLiveness,
   connectionOverDataChannel,
   DATA_CHANNEL_LABEL,
   DEFAULT_WS_MESSAGE_LIMIT_BYTES,
@@ -24,7 +25,7 @@ export const DEFAULT_MAX_PEERS = 32;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 /** Interval of protocol PINGs over an open channel (RTT and liveness), ms. */
 export const MONITOR_INTERVAL_MS = 5_000;
-/** Consecutive missed PONGs after which the peer is closed. */
+/** Consecutive missed PONGs (each with no progress on the channel, see ChannelLiveness) after which the peer is closed. */
 export const MONITOR_MAX_MISSED = 3;
 /** Close a peer that carried no stream for this long, ms (the viewer reconnects on demand). */
 export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
@@ -93,7 +94,8 @@ interface Peer {
   remoteLoopback: boolean;
   heldLoopback: RtcIceCandidateInit[];
   rttMs?: number;
-  missed: number;
+  /** Set when the Connection exists: judges PING timeouts against the channel's progress. */
+  liveness?: ChannelLiveness;
   lastActivity: number;
   timers: Array<ReturnType<typeof setTimeout>>;
   closed: boolean;
@@ -146,6 +148,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       if (peer.closed || peer.conn) return;
       const conn = connectionOverDataChannel(dc, { role: 'server', maxWsMessageBytes: options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES });
       peer.conn = conn;
+      peer.liveness = new ChannelLiveness({ get bytesReceived() { return conn.bytesReceived; }, get bytesSent() { return conn.bytesSent; }, bufferedAmount: () => dc.bufferedAmount }, MONITOR_MAX_MISSED);
       peer.connected = true;
       peer.lastActivity = Date.now();
       conn.on('stream', (stream) => {
@@ -168,7 +171,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       if (Date.now() - peer.lastActivity > idleTimeoutMs) return closePeerEntry(peer, 'closed', 'idle');
       peer.conn.ping(MONITOR_INTERVAL_MS).then(
         (ms) => {
-          peer.missed = 0;
+          peer.liveness?.answered();
           peer.rttMs = ms;
           try {
             options.onRtt?.(peer.viewerId, ms);
@@ -177,7 +180,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
           }
         },
         () => {
-          if (++peer.missed >= MONITOR_MAX_MISSED) closePeerEntry(peer, 'failed', 'ping timeout');
+          if (peer.liveness?.timedOut()) closePeerEntry(peer, 'failed', 'ping timeout');
         },
       );
       peer.timers.push(setTimeout(tick, MONITOR_INTERVAL_MS));
@@ -205,7 +208,6 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       remoteCandidates: 0,
       remoteLoopback: false,
       heldLoopback: [],
-      missed: 0,
       lastActivity: Date.now(),
       timers: [],
       closed: false,

@@ -146,6 +146,22 @@ describe('forwarder: HTTP', () => {
     expect(app.aborted).toEqual(['/slow']);
   });
 
+  it('answers an upload that arrives more slowly than the timeout: the wait counts from the last body chunk', async () => {
+    const conn = tunnel({ timeoutMs: 1_000 });
+    // /sha answers once it has read the whole body.
+    const stream = conn.open('http', { method: 'POST', target: '/sha', headers: [['host', 'abc.localhost:8080']] });
+    const head = responseOf(stream);
+    const body = bodyOf(stream);
+    const chunks = Array.from({ length: 8 }, (_, i) => Buffer.alloc(1_000, 65 + i));
+    for (const chunk of chunks) {
+      stream.write(chunk);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    stream.end();
+    expect((await head).status).toBe(200);
+    expect(JSON.parse((await body).body.toString())).toEqual({ sha: createHash('sha256').update(Buffer.concat(chunks)).digest('hex'), length: 8_000 });
+  });
+
   it.each([
     ['two different Content-Length headers', [['content-length', '5'], ['content-length', '6']]],
     ['Content-Length with Transfer-Encoding', [['content-length', '5'], ['transfer-encoding', 'chunked']]],
