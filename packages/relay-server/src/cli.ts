@@ -3,9 +3,8 @@
  * wiring: validation lives in cli/options.ts, output in cli/reporter.ts.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { join } from 'node:path';
-import { createAgent, createFileResumeStore, createMemoryResumeStore, defaultStateDir, resumeKey } from './agent';
-import { acquireInstanceSlot, MAX_INSTANCE_SLOTS, slotKey, type InstanceSlot } from './agent/instance-slot';
+import { createAgent } from './agent';
+import { openResumeSlot } from './cli/resume-slot';
 import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from './forward';
 import { createInspector, type Inspector } from './inspector';
 import { attachP2P } from './p2p/agent-p2p';
@@ -124,19 +123,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
   const reporter = view ?? createReporter({ json: config.json, stdout: io.stdout, stderr: io.stderr, qr: config.qr });
   const noRestartResume = (why: string) => reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${why}); the URL will change if wingman restarts`);
   // Each running agent of this server and port owns one saved session (agent/instance-slot.ts).
-  const stateDir = defaultStateDir(io.env);
-  const key = resumeKey(config.server, config.target);
-  let slot: InstanceSlot | undefined;
-  try {
-    slot = acquireInstanceSlot(stateDir, key);
-    if (!slot) noRestartResume(`${MAX_INSTANCE_SLOTS} agents already run for this server and port`);
-  } catch (err) {
-    noRestartResume((err as Error).message);
-  }
-  const store = slot
-    ? createFileResumeStore({ file: join(stateDir, 'sessions.json'), key: slotKey(key, slot.slot), onError: (e) => noRestartResume(e.message) })
-    : createMemoryResumeStore();
-  if (config.newSession) store.clear();
+  const { store, release: releaseSlot } = openResumeSlot(config, io.env, noRestartResume);
   const inspector = await startInspector(config, reporter);
   if (inspector) view?.attachStore(inspector.store);
   // Relayed streams; P2P streams are forwarded by the P2P host process (p2p/isolated-peer-host.ts) with the same settings.
@@ -184,7 +171,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
       p2p?.close();
       void agent.close().then(() => {
         forwarder.close();
-        slot?.release();
+        releaseSlot();
         view?.dispose();
         void (inspector?.close() ?? Promise.resolve()).then(() => resolve(code));
       });

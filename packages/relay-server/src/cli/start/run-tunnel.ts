@@ -4,9 +4,8 @@
  * and capturing into the shared inspector. Resolves with its exit code when
  * it ends (fatal error, expiry, or `signal`).
  */
-import { join } from 'node:path';
-import { createAgent, createFileResumeStore, createMemoryResumeStore, defaultStateDir, resumeKey } from '../../agent';
-import { acquireInstanceSlot, MAX_INSTANCE_SLOTS, slotKey, type InstanceSlot } from '../../agent/instance-slot';
+import { createAgent } from '../../agent';
+import { openResumeSlot } from '../resume-slot';
 import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from '../../forward';
 import type { InspectorTunnel } from '../../inspector';
 import { attachP2P } from '../../p2p/agent-p2p';
@@ -27,19 +26,8 @@ export interface TunnelRunOptions {
 export function runTunnel({ config, reporter, env, signal, inspector }: TunnelRunOptions): Promise<number> {
   const hostPort = formatHostPort(config.target);
   const noRestartResume = (why: string) => reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${why}); the URL will change if wingman restarts`);
-  const stateDir = defaultStateDir(env);
-  const key = resumeKey(config.server, config.target);
-  let slot: InstanceSlot | undefined;
-  try {
-    slot = acquireInstanceSlot(stateDir, key);
-    if (!slot) noRestartResume(`${MAX_INSTANCE_SLOTS} agents already run for this server and port`);
-  } catch (err) {
-    noRestartResume((err as Error).message);
-  }
-  const store = slot
-    ? createFileResumeStore({ file: join(stateDir, 'sessions.json'), key: slotKey(key, slot.slot), onError: (e) => noRestartResume(e.message) })
-    : createMemoryResumeStore();
-  if (config.newSession) store.clear();
+  // Each running agent of this server and port owns one saved session (agent/instance-slot.ts).
+  const { store, release: releaseSlot } = openResumeSlot(config, env, noRestartResume);
   const capture = inspector ? { capture: inspector.tunnel.capture } : {};
   const forward = {
     target: config.target,
@@ -79,7 +67,7 @@ export function runTunnel({ config, reporter, env, signal, inspector }: TunnelRu
       p2p?.close();
       void agent.close().then(() => {
         forwarder.close();
-        slot?.release();
+        releaseSlot();
         resolve(code);
       });
     };
