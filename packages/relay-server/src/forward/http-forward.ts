@@ -10,13 +10,13 @@
  * http-proxy itself calls underneath, without the adapter.
  */
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
-import type { HeaderList, Stream } from '@wingman/protocol';
+import { ProtocolError, type HeaderList, type Stream } from '@wingman/protocol';
 import { REQUEST_DRAIN_TIMEOUT_MS } from './constants';
 import { badRequestPage, badResponsePage, timeoutPage, unreachablePage, type ErrorPage } from './error-page';
 import { checkFraming, formatHostPort, fromRawHeaders, requestHeaders, toRawHeaders, withoutHopByHop, type TransportName } from './headers';
 import { rewriteAppUrls, sessionOrigin } from './app-urls';
 import { createRequestBody } from './request-body';
-import { headProblem, pipeBody, sendPage, withTransport } from './respond';
+import { pipeBody, sendPage, withTransport } from './respond';
 import type { ForwardContext } from './context';
 import { createExchangeTap } from './capture';
 
@@ -140,18 +140,22 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     upstreamRes = res;
     const status = res.statusCode ?? 502;
     const headers = withTransport(rewriteAppUrls(withoutHopByHop(fromRawHeaders(res.rawHeaders)), ctx.appAddress, origin), transport);
-    const problem = headProblem(status, headers);
-    if (problem) return fail(badResponsePage(hostPort, problem), 'ERR_UPSTREAM_ERROR');
+    // RFC 9110 §6.4.1: HEAD, 204 and 304 responses never carry content.
+    const noBody = head.method === 'HEAD' || status === 204 || status === 304;
+    try {
+      // respond() encodes the head before anything else: one the wire cannot carry throws and leaves the stream free for a 502.
+      stream.respond({ status, headers }, { end: noBody });
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      return fail(badResponsePage(hostPort, err.message), 'ERR_UPSTREAM_ERROR');
+    }
     state = 'responding';
     log(status);
     tap.responseHead(status, headers);
-    // RFC 9110 §6.4.1: HEAD, 204 and 304 responses never carry content.
-    if (head.method === 'HEAD' || status === 204 || status === 304) {
-      stream.respond({ status, headers }, { end: true });
+    if (noBody) {
       res.resume();
       return done();
     }
-    stream.respond({ status, headers });
     if (ctx.capture) res.on('data', (chunk: Buffer) => tap.responseChunk(chunk));
     pipeBody(res, stream, {
       onEnd: done,

@@ -26,6 +26,14 @@ export interface RequestBody {
   discard(): void;
 }
 
+/**
+ * Bytes of request body queued towards the local app before the stream
+ * pauses (and withholds window credit). Node's 16 KiB default would pause
+ * after every frame of an upload, and a stream that paused stops growing its
+ * window; 1 MiB keeps the local socket busy while bounding memory per request.
+ */
+export const REQUEST_BODY_HIGH_WATER_BYTES = 1024 * 1024;
+
 export function createRequestBody(stream: Stream, options: RequestBodyOptions): RequestBody {
   let received = 0;
   let framingKnown = false;
@@ -48,8 +56,9 @@ export function createRequestBody(stream: Stream, options: RequestBodyOptions): 
     options.onViolation(reason);
   };
   const write = (chunk: Uint8Array) => {
-    // The local socket is full: stop delivery (and window credit) until it drains.
-    if (!sink!.write(chunk)) stream.pause();
+    sink!.write(chunk);
+    // Enough is queued for the local socket: stop delivery (and window credit) until it drains.
+    if (sink!.writableLength > REQUEST_BODY_HIGH_WATER_BYTES) stream.pause();
   };
   const finish = () => {
     if (options.contentLength !== undefined && received < options.contentLength) {
