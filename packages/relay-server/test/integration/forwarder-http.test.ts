@@ -3,7 +3,7 @@
  * a real local app on 127.0.0.1.
  */
 import { createHash } from 'node:crypto';
-import type { Connection } from '@wingman/protocol';
+import { MAX_HEADER_COUNT, type Connection } from '@wingman/protocol';
 import { createForwarder, type Forwarder, type ForwarderOptions, type RequestLogEntry } from '../../src/forward';
 import { connectedPair } from './helpers/pair';
 import { BLOCK, blocksSha256, freePort, startLocalApp, type LocalApp } from './helpers/local-app';
@@ -122,6 +122,14 @@ describe('forwarder: HTTP', () => {
     for (let i = 0; i < 250 && !app.aborted.includes('/hang'); i++) await new Promise((r) => setTimeout(r, 20));
     expect(app.aborted).toEqual(['/hang']);
     expect(log).toEqual([expect.objectContaining({ status: 0, error: 'ERR_CANCEL' })]);
+  });
+
+  it('answers a readable 502 when the app sends a head the protocol cannot carry', async () => {
+    const r = await send(tunnel(), { target: `/many-headers?n=${MAX_HEADER_COUNT + 10}` });
+    expect(r.status).toBe(502);
+    expect(header(r.headers, 'x-wingman-transport')).toBe('relay');
+    expect(r.body.toString()).toContain('could not be forwarded');
+    expect(log).toEqual([expect.objectContaining({ status: 502, error: 'ERR_UPSTREAM_ERROR' })]);
   });
 
   it('answers a readable 502 when nothing listens on the target', async () => {
