@@ -79,8 +79,10 @@ export function createRequestBody(stream: Stream, options: RequestBodyOptions): 
   });
   stream.on('end', () => {
     complete = true;
+    // A sink attached by known() itself (no body: the request starts now) was ended by pipeTo().
+    const attached = sink !== undefined;
     known(false);
-    if (discarding || !sink) return;
+    if (discarding || !attached) return;
     finish();
   });
 
