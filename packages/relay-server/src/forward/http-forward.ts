@@ -113,7 +113,8 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
       else if (BODY_METHODS.has(head.method)) headers.push(['content-length', '0']);
     }
     try {
-      // Headers as a raw list: sent in this order, as given (Host included), nothing added but Connection.
+      // Headers as a raw list, written in this order, Host included. Node adds its Connection field,
+      // and chunked framing to a method it expects a body for (not GET, HEAD, DELETE, OPTIONS) that declares none.
       upstream = request({ agent: ctx.agent, host: ctx.target.host, port: ctx.target.port, method: head.method, path: head.target, headers: toRawHeaders(headers) });
     } catch (err) {
       // Node refuses a path or header value it cannot write (ERR_UNESCAPED_CHARACTERS, ERR_INVALID_CHAR).
@@ -146,8 +147,9 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
       // respond() encodes the head before anything else: one the wire cannot carry throws and leaves the stream free for a 502.
       stream.respond({ status, headers }, { end: noBody });
     } catch (err) {
-      if (!(err instanceof ProtocolError)) throw err;
-      return fail(badResponsePage(hostPort, err.message), 'ERR_UPSTREAM_ERROR');
+      // Not thrown from a listener: a non-protocol error here would be a bug, and still only this stream's.
+      if (!(err instanceof ProtocolError)) process.emitWarning(`wingman forwarder: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      return fail(badResponsePage(hostPort, err instanceof ProtocolError ? err.message : 'internal error'), 'ERR_UPSTREAM_ERROR');
     }
     state = 'responding';
     log(status);
