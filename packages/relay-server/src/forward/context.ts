@@ -1,5 +1,5 @@
-/** What every forwarded stream shares: the one proxy, the target and the options. */
-import type Server from 'http-proxy';
+/** What every forwarded stream shares: the keep-alive agent, the target and the options. */
+import type { Agent } from 'node:http';
 import type { AppAddress } from './app-urls';
 import type { CaptureOptions } from './capture';
 import type { HostHeaderMode, Target, TransportName } from './headers';
@@ -19,7 +19,8 @@ export interface RequestLogEntry {
 }
 
 export interface ForwardContext {
-  proxy: Server;
+  /** Keep-alive connections to the local app, shared by every HTTP stream. */
+  agent: Agent;
   target: Target;
   hostHeader: HostHeaderMode;
   /** The app's own address in response URLs (rewritten to the session origin); undefined with `preserve`. */

@@ -1,36 +1,27 @@
 /**
- * One HTTP stream → one request to the local app through http-proxy, with
- * `selfHandleResponse` so the response goes into the stream (not a Node
- * ServerResponse). Every stream gets an answer: the app's response, a
- * 400/502/504 page, or a reset once a head has gone out.
+ * One HTTP stream → one `http.request` to the local app (through the
+ * forwarder's keep-alive Agent), its response written into the stream.
+ * Every stream gets an answer: the app's response, a 400/502/504 page, or a
+ * reset once a head has gone out.
+ *
+ * Why not http-proxy: it proxies a Node server's req/res pair, and here the
+ * request arrives as frames on a multiplexed stream and the response leaves
+ * as frames; there is no req/res to hand it. `http.request` is what
+ * http-proxy itself calls underneath, without the adapter.
  */
-import { EventEmitter } from 'node:events';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type Server from 'http-proxy';
-import type { HeaderList, Stream } from '@wingman/protocol';
+import { request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { ProtocolError, type HeaderList, type Stream } from '@wingman/protocol';
 import { REQUEST_DRAIN_TIMEOUT_MS } from './constants';
 import { badRequestPage, badResponsePage, timeoutPage, unreachablePage, type ErrorPage } from './error-page';
-import { checkFraming, formatHostPort, fromRawHeaders, requestHeaders, toHeaderObject, toRawHeaders, withoutHopByHop, type TransportName } from './headers';
+import { checkFraming, formatHostPort, fromRawHeaders, requestHeaders, toRawHeaders, withoutHopByHop, type TransportName } from './headers';
 import { rewriteAppUrls, sessionOrigin } from './app-urls';
-import { createRequestBody, type RequestStub } from './request-body';
-import { headProblem, pipeBody, sendPage, withTransport } from './respond';
+import { createRequestBody } from './request-body';
+import { pipeBody, sendPage, withTransport } from './respond';
 import type { ForwardContext } from './context';
 import { createExchangeTap } from './capture';
 
 /** Methods that carry a body by definition; without one they get `content-length: 0`, as browsers send. */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
-
-/** Per-request handlers looked up by the shared proxy's 'proxyRes' event. */
-const responders = new WeakMap<object, (res: IncomingMessage) => void>();
-
-/** Routes the shared proxy's 'proxyRes' events to the request they answer. */
-export function attachResponseRouter(proxy: Server): void {
-  proxy.on('proxyRes', (proxyRes, req) => {
-    const respond = responders.get(req);
-    if (respond) respond(proxyRes);
-    else proxyRes.destroy();
-  });
-}
 
 export function forwardHttp(stream: Stream, transport: TransportName, ctx: ForwardContext, viewerId?: string): void {
   const { head } = stream;
@@ -41,8 +32,8 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   let logged = false;
   let headTimer: NodeJS.Timeout | undefined;
   let drainTimer: NodeJS.Timeout | undefined;
-  let proxyRes: IncomingMessage | undefined;
-  let proxying = false;
+  let upstream: ClientRequest | undefined;
+  let upstreamRes: IncomingMessage | undefined;
   /** The viewer's origin, from the head sent to the app (for response URLs that name the app). */
   let origin: string | undefined;
 
@@ -55,12 +46,8 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   /** Stops the local request: the app sees its request closed. */
   const abortUpstream = () => {
     clearTimeout(headTimer);
-    const stub = body.stub;
-    stub.socket.destroyed = true;
-    // http-proxy aborts proxyReq on the request's 'aborted' event (web-incoming.js).
-    if (proxying) stub.emit('aborted');
-    stub.destroy();
-    proxyRes?.destroy();
+    upstream?.destroy();
+    upstreamRes?.destroy();
   };
 
   /** The answer is complete. Reads and drops an unfinished request body for a while, then resets. */
@@ -90,7 +77,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   };
 
   const framing = checkFraming(head.headers);
-  // Before the body's own listener, so the tap sees every chunk the stub does.
+  // Before the body's own listener, so the tap sees every chunk the app does.
   if (ctx.capture) stream.on('data', (chunk) => tap.requestChunk(chunk));
   // The app reads the request body before it answers: while the body still
   // arrives (a large upload over a slow path can take minutes), the wait for
@@ -125,16 +112,21 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
       if (hasBody) headers.push(['transfer-encoding', 'chunked']);
       else if (BODY_METHODS.has(head.method)) headers.push(['content-length', '0']);
     }
-    const stub: RequestStub = body.stub;
-    stub.headers = toHeaderObject(headers);
-    stub.rawHeaders = toRawHeaders(headers);
-    responders.set(stub, onResponse);
+    try {
+      // Headers as a raw list, written in this order, Host included. Node adds its Connection field,
+      // and chunked framing to a method it expects a body for (not GET, HEAD, DELETE, OPTIONS) that declares none.
+      upstream = request({ agent: ctx.agent, host: ctx.target.host, port: ctx.target.port, method: head.method, path: head.target, headers: toRawHeaders(headers) });
+    } catch (err) {
+      // Node refuses a path or header value it cannot write (ERR_UNESCAPED_CHARACTERS, ERR_INVALID_CHAR).
+      return fail(badRequestPage(err instanceof Error ? err.message : String(err)), 'ERR_INVALID_HEAD');
+    }
+    upstream.on('response', onResponse);
+    upstream.on('error', onUpstreamError);
     headTimer = setTimeout(() => fail(timeoutPage(hostPort, ctx.timeoutMs), 'ERR_UPSTREAM_TIMEOUT'), ctx.timeoutMs);
-    proxying = true;
-    ctx.proxy.web(stub as unknown as IncomingMessage, createResponseStub(), {}, (err: NodeJS.ErrnoException) => onProxyError(err));
+    body.pipeTo(upstream);
   }
 
-  function onProxyError(err: NodeJS.ErrnoException): void {
+  function onUpstreamError(err: NodeJS.ErrnoException): void {
     // Once the head is out, the response's own end/abort decides (a request
     // body write failing after an early response must not cut the response).
     if (state !== 'waiting') return;
@@ -146,21 +138,26 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     res.on('error', () => undefined); // aborts are handled through 'close' in pipeBody
     if (state !== 'waiting' || stream.closed) return void res.destroy();
     clearTimeout(headTimer);
-    proxyRes = res;
+    upstreamRes = res;
     const status = res.statusCode ?? 502;
     const headers = withTransport(rewriteAppUrls(withoutHopByHop(fromRawHeaders(res.rawHeaders)), ctx.appAddress, origin), transport);
-    const problem = headProblem(status, headers);
-    if (problem) return fail(badResponsePage(hostPort, problem), 'ERR_UPSTREAM_ERROR');
+    // RFC 9110 §6.4.1: HEAD, 204 and 304 responses never carry content.
+    const noBody = head.method === 'HEAD' || status === 204 || status === 304;
+    try {
+      // respond() encodes the head before anything else: one the wire cannot carry throws and leaves the stream free for a 502.
+      stream.respond({ status, headers }, { end: noBody });
+    } catch (err) {
+      // Not thrown from a listener: a non-protocol error here would be a bug, and still only this stream's.
+      if (!(err instanceof ProtocolError)) process.emitWarning(`wingman forwarder: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      return fail(badResponsePage(hostPort, err instanceof ProtocolError ? err.message : 'internal error'), 'ERR_UPSTREAM_ERROR');
+    }
     state = 'responding';
     log(status);
     tap.responseHead(status, headers);
-    // RFC 9110 §6.4.1: HEAD, 204 and 304 responses never carry content.
-    if (head.method === 'HEAD' || status === 204 || status === 304) {
-      stream.respond({ status, headers }, { end: true });
+    if (noBody) {
       res.resume();
       return done();
     }
-    stream.respond({ status, headers });
     if (ctx.capture) res.on('data', (chunk: Buffer) => tap.responseChunk(chunk));
     pipeBody(res, stream, {
       onEnd: done,
@@ -173,13 +170,4 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
       },
     });
   }
-}
-
-/**
- * The `res` argument of proxy.web(). With selfHandleResponse, http-proxy only
- * reads `headersSent` and `finished` (web-incoming.js); the response goes
- * into the stream from the 'proxyRes' event instead.
- */
-function createResponseStub(): ServerResponse {
-  return Object.assign(new EventEmitter(), { headersSent: false, finished: false }) as unknown as ServerResponse;
 }

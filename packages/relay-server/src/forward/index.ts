@@ -1,19 +1,19 @@
 /**
  * The forwarder: serves protocol streams (from the relay or a P2P data
  * channel alike) by forwarding them to the one configured local target.
- * HTTP goes through http-proxy, WebSockets through a `ws` client. The
+ * HTTP goes through `http.request` (http-forward.ts says why not
+ * http-proxy), WebSockets through a `ws` client. The
  * request target is origin-form and always sent to that host:port, so the
  * agent is never an open proxy.
  */
 import { Agent } from 'node:http';
-import httpProxy from 'http-proxy';
 import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES, type Stream } from '@wingman/protocol';
 import { DEFAULT_RESPONSE_TIMEOUT_MS, UPSTREAM_KEEP_ALIVE_IDLE_MS } from './constants';
 import type { CaptureOptions } from './capture';
 import type { ForwardContext, RequestLogEntry } from './context';
 import type { HostHeaderMode, Target, TransportName } from './headers';
 import { appAddress } from './app-urls';
-import { attachResponseRouter, forwardHttp } from './http-forward';
+import { forwardHttp } from './http-forward';
 import { forwardWebSocket } from './ws-forward';
 
 export type { RequestLogEntry } from './context';
@@ -65,32 +65,11 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   // Keep-alive to the local app: a fresh TCP connection per request would
   // cost a handshake on every small request (see UPSTREAM_KEEP_ALIVE_IDLE_MS).
-  const agent = new Agent({ keepAlive: true, timeout: UPSTREAM_KEEP_ALIVE_IDLE_MS });
-  const proxy = httpProxy.createProxyServer({
-    target: { protocol: 'http:', host: target.host, port: target.port },
-    agent,
-    selfHandleResponse: true,
-    xfwd: false,
-    // The Host header is set per request by the forwarder (headers.ts): it
-    // also brackets IPv6 targets, which changeOrigin would not.
-    changeOrigin: false,
-    // No proxyTimeout: it is an idle timeout on the whole exchange and would
-    // cut SSE streams; the forwarder times out the response head instead.
-  });
-  // The forwarder frames request bodies itself (request-body.ts, http-forward.ts);
-  // http-proxy's deleteLength pass would set `content-length: 0` on a DELETE
-  // whose body arrives chunked, and the body would then be parsed by the app as
-  // a second request.
-  const passes = (proxy as unknown as { webPasses: Array<{ name: string }> }).webPasses;
-  const i = passes.findIndex((p) => p.name === 'deleteLength');
-  if (i >= 0) passes.splice(i, 1);
-  // Errors go to each request's callback; this listener only keeps a stray one from crashing the agent.
-  proxy.on('error', () => undefined);
-  attachResponseRouter(proxy);
-
+  // noDelay: a small request or response is written at once, not held back by Nagle for an ACK.
+  const agent = new Agent({ keepAlive: true, timeout: UPSTREAM_KEEP_ALIVE_IDLE_MS, noDelay: true });
   const hostHeader = options.hostHeader ?? 'rewrite';
   const ctx: ForwardContext = {
-    proxy,
+    agent,
     target,
     hostHeader,
     appAddress: appAddress(target, hostHeader),
@@ -131,7 +110,6 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     close() {
       closed = true;
       agent.destroy();
-      proxy.close();
     },
   };
 }

@@ -1,12 +1,11 @@
 /**
- * The request side of an HTTP stream, dressed as the `http.IncomingMessage`
- * http-proxy expects: a Readable fed from the stream's body with
- * backpressure, plus method, url, headers and a socket stub. It also
- * enforces a declared Content-Length exactly, so a peer cannot append bytes
- * the local app would parse as another request.
+ * The request side of an HTTP stream, written into the request to the local
+ * app with backpressure both ways (the stream pauses, and withholds window
+ * credit, while the local socket is full). It also enforces a declared
+ * Content-Length exactly, so a peer cannot append bytes the local app would
+ * parse as another request.
  */
-import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
+import type { ClientRequest } from 'node:http';
 import type { Stream } from '@wingman/protocol';
 
 export interface RequestBodyOptions {
@@ -18,35 +17,21 @@ export interface RequestBodyOptions {
   onViolation: (reason: string) => void;
 }
 
-/** What http-proxy reads from a request besides the Readable part. */
-export interface RequestStub extends Readable {
-  method: string;
-  url: string;
-  headers: IncomingMessage['headers'];
-  rawHeaders: string[];
-  httpVersion: string;
-  httpVersionMajor: number;
-  httpVersionMinor: number;
-  socket: SocketStub;
-  connection: SocketStub;
-}
-
-/** http-proxy reads `remoteAddress`, `encrypted` and `destroyed` (web-incoming.js). */
-export interface SocketStub {
-  remoteAddress: string | undefined;
-  encrypted: boolean;
-  destroyed: boolean;
-}
-
 export interface RequestBody {
-  readonly stub: RequestStub;
-  /** The stream delivered its end (the whole body went to the stub). */
+  /** The stream delivered its end (the whole body went to the local request). */
   readonly complete: boolean;
-  /** Stop feeding the stub; from now on read and drop the rest of the body. */
+  /** Starts writing the body into the local request; what arrived before is written first. */
+  pipeTo(sink: ClientRequest): void;
+  /** Stop writing; from now on read and drop the rest of the body. */
   discard(): void;
 }
 
-/** Bytes of request body buffered towards the local app before the stream pauses (and withholds window credit). */
+/**
+ * Bytes of request body queued towards the local app before the stream
+ * pauses (and withholds window credit). Node's 16 KiB default would pause
+ * after every frame of an upload, and a stream that paused stops growing its
+ * window; 1 MiB keeps the local socket busy while bounding memory per request.
+ */
 export const REQUEST_BODY_HIGH_WATER_BYTES = 1024 * 1024;
 
 export function createRequestBody(stream: Stream, options: RequestBodyOptions): RequestBody {
@@ -55,27 +40,9 @@ export function createRequestBody(stream: Stream, options: RequestBodyOptions): 
   let complete = false;
   let discarding = false;
   let violated = false;
-
-  const stub = new Readable({
-    // Node's 16 KiB default would pause the stream after every frame of an upload.
-    highWaterMark: REQUEST_BODY_HIGH_WATER_BYTES,
-    read() {
-      // The consumer wants more: let the stream deliver (and re-open its window).
-      if (!discarding) stream.resume();
-    },
-  }) as RequestStub;
-  const socket: SocketStub = { remoteAddress: undefined, encrypted: false, destroyed: false };
-  stub.socket = socket;
-  stub.connection = socket;
-  stub.method = stream.head.method;
-  stub.url = stream.head.target;
-  stub.headers = {};
-  stub.rawHeaders = [];
-  stub.httpVersion = '1.1';
-  stub.httpVersionMajor = 1;
-  stub.httpVersionMinor = 1;
-  // http-proxy adds its own 'error' listener once proxying starts; destroy() before that must not throw.
-  stub.on('error', () => undefined);
+  let sink: ClientRequest | undefined;
+  /** Body events before pipeTo(): in practice none (the request starts before or on the first chunk). */
+  const early: Uint8Array[] = [];
 
   const known = (hasBody: boolean) => {
     if (framingKnown) return;
@@ -88,6 +55,17 @@ export function createRequestBody(stream: Stream, options: RequestBodyOptions): 
     discarding = true;
     options.onViolation(reason);
   };
+  const write = (chunk: Uint8Array) => {
+    sink!.write(chunk);
+    // Enough is queued for the local socket: stop delivery (and window credit) until it drains.
+    if (sink!.writableLength > REQUEST_BODY_HIGH_WATER_BYTES) stream.pause();
+  };
+  const finish = () => {
+    if (options.contentLength !== undefined && received < options.contentLength) {
+      return violate(`request body of ${received} bytes, Content-Length ${options.contentLength}`);
+    }
+    sink!.end();
+  };
 
   stream.on('data', (chunk) => {
     known(true);
@@ -96,25 +74,33 @@ export function createRequestBody(stream: Stream, options: RequestBodyOptions): 
     if (options.contentLength !== undefined && received > options.contentLength) {
       return violate(`request body longer than its Content-Length (${options.contentLength})`);
     }
-    if (!stub.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) stream.pause();
+    if (sink) write(chunk);
+    else early.push(chunk);
   });
   stream.on('end', () => {
     complete = true;
+    // A sink attached by known() itself (no body: the request starts now) was ended by pipeTo().
+    const attached = sink !== undefined;
     known(false);
-    if (discarding) return;
-    if (options.contentLength !== undefined && received < options.contentLength) {
-      return violate(`request body of ${received} bytes, Content-Length ${options.contentLength}`);
-    }
-    stub.push(null);
+    if (discarding || !attached) return;
+    finish();
   });
 
   return {
-    stub,
     get complete() {
       return complete;
     },
+    pipeTo(s) {
+      sink = s;
+      sink.on('drain', () => {
+        if (!discarding) stream.resume();
+      });
+      for (const chunk of early.splice(0)) write(chunk);
+      if (complete && !discarding) finish();
+    },
     discard() {
       discarding = true;
+      early.length = 0;
       stream.resume();
     },
   };

@@ -3,7 +3,7 @@
  * a real local app on 127.0.0.1.
  */
 import { createHash } from 'node:crypto';
-import type { Connection } from '@wingman/protocol';
+import { MAX_HEADER_COUNT, type Connection } from '@wingman/protocol';
 import { createForwarder, type Forwarder, type ForwarderOptions, type RequestLogEntry } from '../../src/forward';
 import { connectedPair } from './helpers/pair';
 import { BLOCK, blocksSha256, freePort, startLocalApp, type LocalApp } from './helpers/local-app';
@@ -124,6 +124,14 @@ describe('forwarder: HTTP', () => {
     expect(log).toEqual([expect.objectContaining({ status: 0, error: 'ERR_CANCEL' })]);
   });
 
+  it('answers a readable 502 when the app sends a head the protocol cannot carry', async () => {
+    const r = await send(tunnel(), { target: `/many-headers?n=${MAX_HEADER_COUNT + 10}` });
+    expect(r.status).toBe(502);
+    expect(header(r.headers, 'x-wingman-transport')).toBe('relay');
+    expect(r.body.toString()).toContain('could not be forwarded');
+    expect(log).toEqual([expect.objectContaining({ status: 502, error: 'ERR_UPSTREAM_ERROR' })]);
+  });
+
   it('answers a readable 502 when nothing listens on the target', async () => {
     const port = await freePort();
     const f = createForwarder({ target: { host: '127.0.0.1', port } });
@@ -232,9 +240,9 @@ describe('forwarder: HTTP', () => {
 
   it('always sends the request to the configured target, whatever the request target says', async () => {
     const r = await send(tunnel(), { target: '//evil.example/echo', headers: [['host', 'evil.example']] });
-    // The app got it (404 for its unknown path), proving no other host was contacted.
-    expect(r.status).toBe(404);
-    expect(app.seen.length).toBe(1);
+    // The app got it, with the request target unchanged, proving no other host was contacted.
+    expect(r.status).toBe(200);
+    expect(app.seen.map((s) => s.url)).toEqual(['//evil.example/echo']);
   });
 
   it('serves many concurrent requests on one connection', async () => {

@@ -118,6 +118,12 @@ export async function startLocalApp(): Promise<LocalApp> {
         res.on('close', () => clearTimeout(timer));
         return;
       }
+      case '/many-headers': {
+        // More fields than a protocol head may carry (?n=…); the forwarder cannot pass this head on.
+        const n = Number(url.searchParams.get('n') ?? '300');
+        for (let i = 0; i < n; i++) res.setHeader(`x-field-${i}`, 'v');
+        return void res.end('unreachable body');
+      }
       case '/no-content':
         res.writeHead(204, { 'x-method': req.method ?? '' });
         return void res.end();
