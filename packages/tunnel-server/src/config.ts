@@ -27,7 +27,7 @@ export const DEFAULT_SESSION_GRACE_MS = 30_000;
 export const DEFAULT_VIEWER_ICE_TIMEOUT_MS = 3_000;
 /** Lifetime of TURN credentials (TURN REST API), seconds. */
 export const DEFAULT_TURN_TTL_S = 3_600;
-/** Interval of protocol PINGs to each agent; a missed PONG closes the agent. */
+/** Interval of protocol PINGs to each agent; a missed PONG (with nothing moving on the connection meanwhile) closes the agent. */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 15_000;
 /** How long an agent has to answer a PING. */
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
