@@ -159,7 +159,6 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
             'WARN_P2P_HOST_CRASHED',
             `the P2P host process ${c.spawnError !== undefined ? `failed to start (${c.spawnError})` : `ended (${c.signal ?? `exit code ${c.code}`})`}; ${c.viewers} viewer(s) moved to the relay; restarting it in ${(c.restartInMs / 1000).toFixed(1)} s`,
           ),
-        rawBench: io.env.WINGMAN_BENCH_RAW === '1',
       })
     : undefined;
 

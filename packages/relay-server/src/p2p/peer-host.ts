@@ -16,7 +16,6 @@ import {
 } from '@wingman/protocol';
 import { isLoopbackCandidate } from './candidates';
 import { iceCandidateNotAdded } from './ice-debug';
-import { RAW_BENCH_LABEL, serveRawBench } from './raw-bench';
 import { closePeer, createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
 
 /** Default cap on concurrent viewer peers per agent (each costs a DTLS/SCTP association and a few threads' work in wrtc). */
@@ -72,8 +71,6 @@ export interface PeerHostOptions {
   idleTimeoutMs?: number;
   /** Largest WebSocket message a viewer may send over its channel, bytes. Default DEFAULT_WS_MESSAGE_LIMIT_BYTES. */
   wsMaxMessageBytes?: number;
-  /** Also answer a raw benchmark channel (RAW_BENCH_LABEL). Benchmarks only. */
-  rawBench?: boolean;
 }
 
 export interface PeerHost {
@@ -141,7 +138,6 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   }
 
   function onChannel(peer: Peer, dc: RtcDataChannel): void {
-    if (dc.label === RAW_BENCH_LABEL && options.rawBench) return serveRawBench(dc as never);
     if (dc.label !== DATA_CHANNEL_LABEL || peer.dc) {
       try {
         dc.close();
