@@ -25,7 +25,7 @@ describe('the tunnel server options table', () => {
     for (const f of flags) expect(CLI_USAGE).toContain(`--${f}`);
     for (const e of envs) expect(CLI_USAGE).toContain(e);
     const known = new Set([...flags, ...CLI_ONLY_FLAGS.map((f) => f.flag)]);
-    const shown = [...CLI_USAGE.matchAll(/^ {2}(?:-\w, )?--([a-z-]+)/gm)].map((m) => m[1]!);
+    const shown = [...CLI_USAGE.matchAll(/^ {2}(?:-\w, )?--([a-z0-9-]+)/gm)].map((m) => m[1]!);
     expect(shown.filter((f) => !known.has(f))).toEqual([]);
     expect([...known].filter((f) => !shown.includes(f))).toEqual([]);
   });
