@@ -16,7 +16,7 @@ import { launchChromium, type LaunchedChromium } from '../test/e2e/helpers/brows
 import { openShell, waitForApp, waitForTransport } from '../test/e2e/support/shell';
 import { startStack, type Stack } from '../test/e2e/support/stack';
 import { downloadRate, median, protocolOnly, protocolPing, readiness, smallRequests, uploadRate } from './measure-page';
-import { measureRawChannel } from './raw-channel';
+import { measureRawChannel, startRawHost, type RawHost } from './raw-channel';
 
 const MiB = 1024 * 1024;
 const RUNS = Number(process.env.BENCH_BROWSER_RUNS ?? 5);
@@ -71,8 +71,10 @@ async function main(): Promise<number> {
   const stacks: Stack[] = [];
   const browsers: LaunchedChromium[] = [];
   const r: Record<string, unknown> = {};
+  let rawHost: RawHost | undefined;
   try {
-    const p2pStack = await startStack({ agentEnv: { WINGMAN_BENCH_RAW: '1' } });
+    rawHost = await startRawHost();
+    const p2pStack = await startStack();
     const relayOnly = await startStack({ agentP2p: false });
     stacks.push(p2pStack, relayOnly);
     const b = await launchChromium();
@@ -88,7 +90,7 @@ async function main(): Promise<number> {
     // Interleaved rounds: a change in the machine's load hits every figure alike.
     const rounds = { raw: [] as number[], ping: [] as number[], proto: [] as number[], protoSmall: [] as number[], protoPing: [] as number[], sw: [] as number[], swSmall: [] as number[], swOnly: [] as number[], direct: [] as number[], up: [] as number[] };
     for (let i = 0; i < 3; i++) {
-      const raw = await measureRawChannel(b.page, BULK_BYTES, 100);
+      const raw = await measureRawChannel(b.page, rawHost!.port, BULK_BYTES, 100);
       rounds.raw.push(raw.bulkMiBps);
       rounds.ping.push(raw.pingP50Ms);
       const proto = await protocolOnly(b.page, BULK_BYTES, 100);
@@ -207,6 +209,7 @@ async function main(): Promise<number> {
   } finally {
     for (const b of browsers) await b.close().catch(() => undefined);
     for (const s of stacks) await s.close().catch(() => undefined);
+    rawHost?.close();
   }
   report(r, started, loadBefore, loadavg());
   if (out) writeFileSync(out, JSON.stringify({ started, loadBefore, loadAfter: loadavg(), cpus: cpus().length, ...r }, null, 2));

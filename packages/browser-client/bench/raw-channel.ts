@@ -1,11 +1,48 @@
 /**
  * The baseline for the browser rows: a raw data channel between Chromium and
- * the agent's wrtc (the agent answers a channel labelled `wingman-raw-bench`
- * when started with WINGMAN_BENCH_RAW=1; packages/relay-server/src/p2p/raw-bench.ts).
- * Runs entirely inside the page: its own signaling socket and peer
- * connection, next to (not instead of) the shell's.
+ * wrtc in a Node process: the bench's raw host (scripts/bench/lib/raw-host.mjs,
+ * never part of the agent). Runs entirely inside the page: its own signaling
+ * socket (to the raw host on 127.0.0.1) and peer connection, next to (not
+ * instead of) the shell's.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Page } from 'playwright-core';
+
+const RAW_HOST_SCRIPT = resolve(__dirname, '../../../scripts/bench/lib/raw-host.mjs');
+/** The raw host prints its port within milliseconds; a bound in case it cannot start. */
+const RAW_HOST_START_TIMEOUT_MS = 10_000;
+
+export interface RawHost {
+  port: number;
+  close(): void;
+}
+
+/** Starts the raw host process; resolves once it listens. */
+export function startRawHost(): Promise<RawHost> {
+  const child: ChildProcess = spawn(process.execPath, [RAW_HOST_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const close = () => void child.kill('SIGTERM');
+  return new Promise((resolvePort, reject) => {
+    const timer = setTimeout(() => {
+      close();
+      reject(new Error(`raw host: no ready line within ${RAW_HOST_START_TIMEOUT_MS} ms`));
+    }, RAW_HOST_START_TIMEOUT_MS);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`raw host exited (code ${code}) before it was ready`));
+    });
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      clearTimeout(timer);
+      try {
+        resolvePort({ port: (JSON.parse(line) as { port: number }).port, close });
+      } catch (err) {
+        close();
+        reject(err);
+      }
+    });
+  });
+}
 
 export interface RawChannelFigures {
   /** Bulk rate agent → Chromium, MiB/s (2^20 bytes). */
@@ -15,17 +52,15 @@ export interface RawChannelFigures {
   connectMs: number;
 }
 
-/** Measures the raw channel in `page` (which must be on the session origin). */
-export function measureRawChannel(page: Page, bulkBytes: number, pings: number): Promise<RawChannelFigures> {
+/** Measures the raw channel from `page` to the raw host listening on `port`. */
+export function measureRawChannel(page: Page, port: number, bulkBytes: number, pings: number): Promise<RawChannelFigures> {
   return page.evaluate(
-    async ({ bulkBytes, pings }) => {
+    async ({ port, bulkBytes, pings }) => {
       const TIMEOUT_MS = 60_000;
       const t0 = performance.now();
-      const ws = new WebSocket(`ws://${location.host}/__wingman/signal`);
+      const ws = new WebSocket(`ws://127.0.0.1:${port}`);
       const pc = new RTCPeerConnection();
       try {
-        // The agent only serves the raw channel on a peer that also has the protocol channel.
-        pc.createDataChannel('wingman', { ordered: true });
         const raw = pc.createDataChannel('wingman-raw-bench', { ordered: true });
         raw.binaryType = 'arraybuffer';
         const send = (m: unknown) => ws.readyState === 1 && ws.send(JSON.stringify(m));
@@ -59,7 +94,7 @@ export function measureRawChannel(page: Page, bulkBytes: number, pings: number):
           rtts.push(performance.now() - s);
         }
         rtts.sort((a, b) => a - b);
-        // 1 MiB pieces: the agent's wrtc never fires bufferedamountlow (see scripts/bench/measure/raw-channel.mjs).
+        // 1 MiB pieces: the raw host's wrtc never fires bufferedamountlow (see scripts/bench/measure/raw-channel.mjs).
         const start = performance.now();
         for (let left = bulkBytes; left > 0; left -= 1048576) {
           const piece = Math.min(left, 1048576);
@@ -72,6 +107,6 @@ export function measureRawChannel(page: Page, bulkBytes: number, pings: number):
         ws.close();
       }
     },
-    { bulkBytes, pings },
+    { port, bulkBytes, pings },
   );
 }

@@ -14,4 +14,5 @@ export * from './signaling';
 export { connectionOverDataChannel, type DataChannelLike, DATA_CHANNEL_DRAIN_POLL_MS, DATA_CHANNEL_HIGH_WATER_BYTES } from './transports/data-channel';
 export * from './error-registry';
 export { backoffDelay, type BackoffPolicy } from './backoff';
-export { ChannelLiveness, type LivenessSource } from './liveness';
+export { ChannelLiveness, LIVENESS_MIN_DRAIN_BYTES, type LivenessSource } from './liveness';
+export { startHeartbeat, type AbortSignalLike, type HeartbeatOptions, type HeartbeatTarget } from './heartbeat';

@@ -2,12 +2,13 @@
  * `wingman` command line: argv and environment in, agent events out. Only
  * wiring: validation lives in cli/options.ts, output in cli/reporter.ts.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { createAgent } from './agent';
 import { openResumeSlot } from './cli/resume-slot';
 import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from './forward';
 import { createInspector, type Inspector } from './inspector';
 import { attachP2P } from './p2p/agent-p2p';
+import { httpOptions } from './cli/http-options';
 import { PASSWORD_ARGV_WARNING, resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from './cli/options';
 import { probeTarget } from './cli/probe';
 import { runFetch, type FetchFlags } from './cli/fetch';
@@ -43,32 +44,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) });
 
-  program
+  const http = program
     .command('http')
     .description('expose a local HTTP port (WebSockets included) through the tunnel server')
-    .argument('<target>', 'local port, or host:port (host defaults to localhost)')
-    .option('--server <url>', 'tunnel server URL (env WINGMAN_SERVER; default http://localhost:8080)')
-    .option('--token <token>', 'agent token (env WINGMAN_TOKEN; default the local development token)')
-    .option('--host-header <mode>', 'Host sent to the app: rewrite (its own host:port), preserve (the viewer\'s) or a value', undefined)
-    .option('--json', 'one JSON object per line; the first is {"event":"ready","url":...}')
-    .addOption(new Option('--no-p2p', 'relay only: never offer peer-to-peer (env WINGMAN_P2P=0)'))
-    .option('--timeout <ms>', 'wait for the app\'s response head (after the last request-body chunk) before answering 504 (default 60000)')
-    .option('--new-session', 'do not resume this agent\'s previous session of this server and port (new URL)')
-    .option('--qr', 'print the URL as a QR code (default: on a terminal, when the URL is not a localhost one)')
-    .option('--no-qr', 'never print the QR code')
-    .option('--no-tui', 'on a terminal, print one line per event instead of redrawing one screen')
-    .option('--ws-max-message-bytes <n>', 'largest WebSocket message relayed either way; a larger one closes its WebSocket with 1009 (env WINGMAN_WS_MAX_MESSAGE_BYTES; default 1048576)')
-    .option('--password <password>', 'viewers must enter this password (HTTP Basic, any user name; env WINGMAN_PASSWORD; visible in ps: prefer the env or --password-file)')
-    .option('--password-file <path>', 'read the viewer password from this file (one trailing newline ignored)')
-    .option('--expires <duration>', 'end the session after this long (90s, 30m, 2h, 1d): the link stops working and viewers see that it expired')
-    .option('--inspect <port|false>', 'local inspector on http://127.0.0.1:<port> (default 4040, the next free one if taken); false: off')
-    .option('--inspect-body-limit <bytes>', 'bytes of each request and response body the inspector keeps (default 1048576)')
-    .option('--inspect-history <n>', 'requests the inspector keeps, oldest dropped first (default 500)')
-    .action((target: string, flags: HttpCommandFlags) => {
-      const config = resolveHttpConfig(target, flags, io.env);
-      if (flags.password !== undefined) io.stderr.write(`${PASSWORD_ARGV_WARNING}\n`);
-      run = runHttp(config, io);
-    });
+    .argument('<target>', 'local port, or host:port (host defaults to localhost)');
+  for (const option of httpOptions()) http.addOption(option);
+  http.action((target: string, flags: HttpCommandFlags) => {
+    const config = resolveHttpConfig(target, flags, io.env);
+    if (flags.password !== undefined) io.stderr.write(`${PASSWORD_ARGV_WARNING}\n`);
+    run = runHttp(config, io);
+  });
 
   program
     .command('start')
@@ -159,7 +144,6 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
             'WARN_P2P_HOST_CRASHED',
             `the P2P host process ${c.spawnError !== undefined ? `failed to start (${c.spawnError})` : `ended (${c.signal ?? `exit code ${c.code}`})`}; ${c.viewers} viewer(s) moved to the relay; restarting it in ${(c.restartInMs / 1000).toFixed(1)} s`,
           ),
-        rawBench: io.env.WINGMAN_BENCH_RAW === '1',
       })
     : undefined;
 

@@ -10,12 +10,12 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES } from '@wingman/protocol';
 import { z } from 'zod';
-import { LIMIT_ENV, limitsSchema, type LimitOptions } from './limits';
+import { OPTION_ROWS, CLI_ONLY_FLAGS, sourceName, usageText, type OptionKind, type OptionRow } from './cli-options';
+import { DEFAULT_HOST, DEFAULT_PORT, LOG_LEVELS, type LogLevel } from './config-defaults';
+import { limitsSchema, type LimitOptions } from './limits';
 
-/** Port the server listens on when none is given. */
-export const DEFAULT_PORT = 8080;
-/** Loopback by default: a tunnel server is only exposed on purpose (`--host 0.0.0.0`). */
-export const DEFAULT_HOST = '127.0.0.1';
+export { DEFAULT_HOST, DEFAULT_PORT, LOG_LEVELS, type LogLevel } from './config-defaults';
+
 /**
  * The embedded agent token, for local use only: anyone who reads this source
  * knows it. A server on a non-loopback host refuses to start with it.
@@ -27,13 +27,11 @@ export const DEFAULT_SESSION_GRACE_MS = 30_000;
 export const DEFAULT_VIEWER_ICE_TIMEOUT_MS = 3_000;
 /** Lifetime of TURN credentials (TURN REST API), seconds. */
 export const DEFAULT_TURN_TTL_S = 3_600;
-/** Interval of protocol PINGs to each agent; a missed PONG closes the agent. */
+/** Interval of protocol PINGs to each agent; a missed PONG (with nothing moving on the connection meanwhile) closes the agent. */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 15_000;
 /** How long an agent has to answer a PING. */
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface P2POptions {
   /** Offer P2P to agents that support it. Default true. */
@@ -277,103 +275,31 @@ const boolVar = z.preprocess(
 );
 const strVar = z.preprocess(unsetIfEmpty, z.string().optional());
 
-/** Every environment variable the server reads (documented in .env.example and the package README). */
-const envSchema = z.object({
-  PORT: intVar,
-  HOST: strVar,
-  WINGMAN_DOMAIN: strVar,
-  PUBLIC_URL: strVar,
-  WINGMAN_TOKENS: listVar,
-  SESSION_GRACE_MS: intVar,
-  LOG_LEVEL: strVar,
-  P2P_ENABLED: boolVar,
-  P2P_TIMEOUT_MS: intVar,
-  STUN_SERVERS: listVar,
-  TURN_URLS: listVar,
-  TURN_SECRET: strVar,
-  TURN_TTL_S: intVar,
-  REDIS_URL: strVar,
-  WINGMAN_NODE_URL: strVar,
-  TRUST_PROXY: intVar,
-  WS_MAX_MESSAGE_BYTES: intVar,
-  METRICS_TOKEN: strVar,
-  ...Object.fromEntries(Object.values(LIMIT_ENV).map((name) => [name, intVar])),
-  WINGMAN_SERVER_STATE_DIR: strVar,
-  WINGMAN_CLUSTER_SECRET: strVar,
-  WINGMAN_DOMAIN_PUBLIC_SUFFIX: boolVar,
-  TLS_CERT_FILE: strVar,
-  TLS_KEY_FILE: strVar,
-});
+const KIND_PARSERS: Record<OptionKind, z.ZodTypeAny> = { int: intVar, string: strVar, list: listVar, bool: boolVar };
 
-/** Where each option comes from, for error messages. */
-const SOURCE_NAMES: Record<string, string> = {
-  port: '--port / PORT',
-  host: '--host / HOST',
-  domain: '--domain / WINGMAN_DOMAIN',
-  publicUrl: '--public-url / PUBLIC_URL',
-  tokens: 'WINGMAN_TOKENS',
-  sessionGraceMs: 'SESSION_GRACE_MS',
-  logLevel: '--log-level / LOG_LEVEL',
-  'p2p.enabled': 'P2P_ENABLED',
-  'p2p.timeoutMs': 'P2P_TIMEOUT_MS',
-  'p2p.stunServers': 'STUN_SERVERS',
-  'p2p.turnUrls': 'TURN_URLS',
-  'p2p.turnSecret': 'TURN_SECRET',
-  'p2p.turnTtlS': 'TURN_TTL_S',
-  redisUrl: 'REDIS_URL',
-  nodeUrl: 'WINGMAN_NODE_URL',
-  trustProxy: '--trust-proxy / TRUST_PROXY',
-  wsMaxMessageBytes: '--ws-max-message-bytes / WS_MAX_MESSAGE_BYTES',
-  metricsToken: 'METRICS_TOKEN',
-  ...Object.fromEntries(Object.entries(LIMIT_ENV).map(([key, name]) => [`limits.${key}`, name])),
-  stateDir: '--state-dir / WINGMAN_SERVER_STATE_DIR',
-  clusterSecret: 'WINGMAN_CLUSTER_SECRET',
-  domainIsPublicSuffix: '--domain-is-public-suffix / WINGMAN_DOMAIN_PUBLIC_SUFFIX',
-  tlsCertFile: '--tls-cert / TLS_CERT_FILE',
-  tlsKeyFile: '--tls-key / TLS_KEY_FILE',
-};
+/** Every environment variable the server reads (one per row of the options table; .env.example documents each). */
+const envSchema = z.object(Object.fromEntries(OPTION_ROWS.filter((r) => r.env).map((r) => [r.env!, KIND_PARSERS[r.kind]])));
 
-export const CLI_USAGE = `Usage: wingman-server [options]
+/** Where each option comes from, for error messages (`--port / PORT`). */
+const SOURCE_NAMES: Record<string, string> = Object.fromEntries(OPTION_ROWS.map((r) => [r.key, sourceName(r)]));
 
-Runs a Wingman tunnel server: agents (\`wingman http <port>\`) register here and
-viewers open http://<session>.<domain>/.
-
-Options:
-  --port <n>          port to listen on (PORT, default ${DEFAULT_PORT})
-  --host <addr>       address to bind (HOST, default ${DEFAULT_HOST}: loopback only)
-  --domain <d>        apex domain of session hosts (WINGMAN_DOMAIN, default localhost:<port>)
-  --public-url <url>  scheme + domain viewers use, e.g. https://example.com (PUBLIC_URL;
-                      default https:// with --tls-cert, else http://)
-  --tls-cert <file>   PEM certificate chain: serve HTTPS/WSS directly, no proxy needed
-                      (TLS_CERT_FILE; reloaded when the file changes)
-  --tls-key <file>    PEM private key of --tls-cert (TLS_KEY_FILE)
-  --domain-is-public-suffix
-                      confirm the session domain is on the Public Suffix List (or accept
-                      what sessions share until it is); required for a domain other than
-                      localhost, *.localhost or an IP (WINGMAN_DOMAIN_PUBLIC_SUFFIX=1)
-  --trust-proxy <n>   reverse proxies in front of this server whose X-Forwarded-For
-                      entry names the viewer (TRUST_PROXY, default 0)
-  --ws-max-message-bytes <n>
-                      largest relayed WebSocket message; a larger one closes its
-                      WebSocket with 1009 (WS_MAX_MESSAGE_BYTES, default ${DEFAULT_WS_MESSAGE_LIMIT_BYTES})
-  --state-dir <dir>   where the session key lives, so agents get their URL back
-                      after a restart (WINGMAN_SERVER_STATE_DIR, default
-                      ~/.local/state/wingman-server)
-  --log-level <l>     ${LOG_LEVELS.join(' | ')} (LOG_LEVEL, default info)
-  --json              print {"event":"listening",...} instead of the plain URL line
-  -h, --help          show this help
-
-Environment: WINGMAN_TOKENS (comma list; default: an embedded token for local use
-only), SESSION_GRACE_MS, P2P_ENABLED, P2P_TIMEOUT_MS, STUN_SERVERS, TURN_URLS,
-TURN_SECRET, TURN_TTL_S, REDIS_URL, WINGMAN_NODE_URL and WINGMAN_CLUSTER_SECRET
-(several nodes sharing sessions), METRICS_TOKEN (bearer token /metrics requires),
-and the quotas ${Object.values(LIMIT_ENV).join(', ')}.
-See docs/operations.md (§Limits).`;
+export const CLI_USAGE = usageText();
 
 export interface CliConfig {
   config: TunnelServerConfig;
   json: boolean;
   help: boolean;
+}
+
+/** One row's value: its flag's (which wins) else its variable's, parsed by the row's kind. */
+function rowValue(row: OptionRow, flags: Record<string, string | boolean | undefined>, env: Record<string, unknown>): unknown {
+  const flag = row.flag === undefined ? undefined : flags[row.flag];
+  if (row.kind === 'bool') return flag === true ? true : row.env && env[row.env];
+  if (flag === undefined) return row.env && env[row.env];
+  if (row.kind !== 'int') return flag;
+  const parsed = intVar.safeParse(flag);
+  if (!parsed.success) throw new ConfigError(`--${row.flag}: must be a non-negative integer`);
+  return parsed.data;
 }
 
 /** Reads flags (which win) and environment variables. Throws ConfigError with one line per problem. */
@@ -385,19 +311,8 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
       strict: true,
       allowPositionals: false,
       options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        domain: { type: 'string' },
-        'public-url': { type: 'string' },
-        'log-level': { type: 'string' },
-        'trust-proxy': { type: 'string' },
-        'ws-max-message-bytes': { type: 'string' },
-        'state-dir': { type: 'string' },
-        'domain-is-public-suffix': { type: 'boolean' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(OPTION_ROWS.filter((r) => r.flag).map((r) => [r.flag!, { type: r.kind === 'bool' ? ('boolean' as const) : ('string' as const) }])),
+        ...Object.fromEntries(CLI_ONLY_FLAGS.map((f) => [f.flag, { type: 'boolean' as const, ...('short' in f ? { short: f.short } : {}) }])),
       },
     }).values;
   } catch (err) {
@@ -405,41 +320,14 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
   }
   const parsedEnv = envSchema.safeParse(env);
   if (!parsedEnv.success) throw new ConfigError(formatIssues(parsedEnv.error, (path) => path.join('.')));
-  const e = parsedEnv.data;
-  const flagPort = values.port === undefined ? undefined : intVar.safeParse(values.port);
-  if (flagPort && !flagPort.success) throw new ConfigError('--port: must be a non-negative integer');
-  const flagTrust = values['trust-proxy'] === undefined ? undefined : intVar.safeParse(values['trust-proxy']);
-  if (flagTrust && !flagTrust.success) throw new ConfigError('--trust-proxy: must be a non-negative integer');
-  const flagWsMax = values['ws-max-message-bytes'] === undefined ? undefined : intVar.safeParse(values['ws-max-message-bytes']);
-  if (flagWsMax && !flagWsMax.success) throw new ConfigError('--ws-max-message-bytes: must be a non-negative integer');
-  const options = dropUndefined({
-    port: flagPort?.data ?? e.PORT,
-    host: (values.host as string | undefined) ?? e.HOST,
-    domain: (values.domain as string | undefined) ?? e.WINGMAN_DOMAIN,
-    publicUrl: (values['public-url'] as string | undefined) ?? e.PUBLIC_URL,
-    tokens: e.WINGMAN_TOKENS,
-    sessionGraceMs: e.SESSION_GRACE_MS,
-    logLevel: (values['log-level'] as string | undefined) ?? e.LOG_LEVEL,
-    p2p: dropUndefined({
-      enabled: e.P2P_ENABLED,
-      timeoutMs: e.P2P_TIMEOUT_MS,
-      stunServers: e.STUN_SERVERS,
-      turnUrls: e.TURN_URLS,
-      turnSecret: e.TURN_SECRET,
-      turnTtlS: e.TURN_TTL_S,
-    }),
-    redisUrl: e.REDIS_URL,
-    nodeUrl: e.WINGMAN_NODE_URL,
-    trustProxy: flagTrust?.data ?? e.TRUST_PROXY,
-    wsMaxMessageBytes: flagWsMax?.data ?? e.WS_MAX_MESSAGE_BYTES,
-    metricsToken: e.METRICS_TOKEN,
-    limits: dropUndefined(Object.fromEntries(Object.entries(LIMIT_ENV).map(([key, name]) => [key, (e as Record<string, unknown>)[name]]))),
-    stateDir: (values['state-dir'] as string | undefined) ?? e.WINGMAN_SERVER_STATE_DIR,
-    clusterSecret: e.WINGMAN_CLUSTER_SECRET,
-    domainIsPublicSuffix: values['domain-is-public-suffix'] === true ? true : e.WINGMAN_DOMAIN_PUBLIC_SUFFIX,
-    tlsCertFile: (values['tls-cert'] as string | undefined) ?? e.TLS_CERT_FILE,
-    tlsKeyFile: (values['tls-key'] as string | undefined) ?? e.TLS_KEY_FILE,
-  });
+  const options: Record<string, unknown> = {};
+  for (const row of OPTION_ROWS) {
+    const value = rowValue(row, values, parsedEnv.data);
+    if (value === undefined) continue;
+    const [head, leaf] = row.key.split('.') as [string, string | undefined];
+    if (leaf === undefined) options[head] = value;
+    else options[head] = { ...(options[head] as object | undefined), [leaf]: value };
+  }
   const result = optionsSchema.safeParse(options);
   if (!result.success) {
     // List items (tokens.0, p2p.stunServers.1) are reported under their variable.
@@ -447,10 +335,6 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
     throw new ConfigError(formatIssues(result.error, name));
   }
   return { config: result.data, json: values.json === true, help: values.help === true };
-}
-
-function dropUndefined<T extends Record<string, unknown>>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function formatIssues(error: z.ZodError, name: (path: Array<string | number>) => string): string {

@@ -12,7 +12,9 @@ export const AGENT_BIN = resolve(ROOT, 'packages/relay-server/dist/bin/wingman.j
 export const VIEWER_MODULE = resolve(ROOT, 'packages/relay-server/dist/viewer/p2p-viewer.js');
 export const REQUEST_MODULE = resolve(ROOT, 'packages/relay-server/dist/viewer/request.js');
 export const WEBRTC_MODULE = resolve(ROOT, 'packages/relay-server/dist/p2p/webrtc.js');
-export const RAW_BENCH_MODULE = resolve(ROOT, 'packages/relay-server/dist/p2p/raw-bench.js');
+export const PROTOCOL_MODULE = resolve(ROOT, 'packages/protocol/dist/index.js');
+/** The raw data channel's host (the P2P rows' baseline; never part of the agent). */
+export const RAW_HOST_SCRIPT = resolve(BENCH_DIR, 'lib/raw-host.mjs');
 
 /** Bulk figures: MB/s for a 100 MiB GET and a 20 MiB POST. */
 export const DOWNLOAD_BYTES = 100 * 1024 * 1024;

@@ -1,7 +1,6 @@
 /**
- * The baseline of the P2P rows: a raw data channel between the same two
- * processes (the agent answers it when started with WINGMAN_BENCH_RAW=1, see
- * packages/relay-server/src/p2p/raw-bench.ts):
+ * The baseline of the P2P rows: a raw data channel to the bench's raw host
+ * (lib/raw-host.mjs, a bare wrtc peer in another Node process):
  *   "ping:<n>"   echoed as is        → round-trip time, no protocol at all
  *   "bulk:<N>"   N bytes in 16 KiB binary messages, then "done" → MB/s
  */
@@ -11,9 +10,9 @@ import { percentiles } from './percentiles.mjs';
 /** Round trips are counted until the duration passes or this many are done. */
 const MAX_PINGS = 1_000_000;
 /**
- * Bulk is asked for in pieces of at most this much. The agent's raw channel
+ * Bulk is asked for in pieces of at most this much. The raw host's channel
  * sends until its bufferedAmount passes 1 MiB (HIGH_WATER_BYTES in
- * raw-bench.ts) and then waits for 'bufferedamountlow', which @roamhq/wrtc
+ * lib/raw-host.mjs) and then waits for 'bufferedamountlow', which @roamhq/wrtc
  * never fires (node-webrtc/node-webrtc#305: not implemented; measured here: the
  * transfer stops after 3-6 MB with bufferedAmount back at 0). A piece of 1 MiB
  * never needs the event. Between pieces the channel idles for one round trip

@@ -75,14 +75,14 @@ function fmtRatio(r) {
   return r === null ? 'n/a' : `×${r.toFixed(2)}`;
 }
 
-/** P2P bulk MB/s as a ratio to the raw data channel between the same two processes. */
+/** P2P bulk MB/s as a ratio to the raw data channel (bench process ↔ raw host, both Node with wrtc). */
 const P2P_MIN_BULK_RATIO = 0.8;
 /** P2P small-request p50 added over a raw data-channel ping. */
 const P2P_MAX_ADDED_P50_MS = 2;
 
 /**
  * The P2P goals from the Node-viewer row: the protocol over the data channel
- * against the raw channel between the same two processes, same run.
+ * against the raw channel (bench process ↔ raw host), same run.
  * @param {Array<{ id: string, status: string, metrics: Record<string, any>, p2p?: Record<string, any>, reason?: string }>} rows
  * @returns {GoalCheck[]}
  */

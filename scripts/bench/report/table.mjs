@@ -49,7 +49,7 @@ export function markdown(cells) {
 
 /**
  * The P2P comparison: the protocol over the data channel against
- * the raw channel between the same two processes, same run.
+ * the raw channel (bench process ↔ raw host), same run.
  * @returns {string} empty when the P2P row did not run
  */
 export function renderP2PTable(rows) {
@@ -61,7 +61,7 @@ export function renderP2PTable(rows) {
   const ratio = typeof m.downloadMBps === 'number' && p.rawBulkMBps > 0 ? ` (×${(m.downloadMBps / p.rawBulkMBps).toFixed(2)})` : '';
   const added = (a, b) => (typeof a === 'number' && typeof b === 'number' ? ` (+${(a - b).toFixed(3)} ms)` : '');
   return markdown([
-    ['P2P, same two processes', 'raw data channel', 'protocol (Node viewer)'],
+    ['P2P: Node ↔ Node, wrtc', 'raw data channel', 'protocol (Node viewer)'],
     ['100 MiB download: MB/s', f(p.rawBulkMBps), f(m.downloadMBps) + ratio],
     ['small exchange p50: ms (raw: ping; protocol: 1 KiB GET)', f(p.rawPingP50Ms, 3), f(m.c1P50Ms, 3) + added(m.c1P50Ms, p.rawPingP50Ms)],
     ['small exchange p99: ms', f(p.rawPingP99Ms, 3), f(m.c1P99Ms, 3) + added(m.c1P99Ms, p.rawPingP99Ms)],

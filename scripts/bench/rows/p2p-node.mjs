@@ -1,13 +1,15 @@
 /**
- * Row "p2p (Node viewer)": tunnel server + agent (with the raw bench
- * channel enabled), and in this process the project's Node viewer connected
- * peer-to-peer over @roamhq/wrtc. The same figures as the HTTP rows, carried by
- * the protocol over the data channel, plus the raw data channel between the
- * same two processes as the baseline the P2P goals divide by.
+ * Row "p2p (Node viewer)": tunnel server + agent, and in this process the
+ * project's Node viewer connected peer-to-peer over @roamhq/wrtc. The same
+ * figures as the HTTP rows, carried by the protocol over the data channel,
+ * plus the baseline the P2P goals divide by: a raw data channel from this
+ * process to the bench's raw host (lib/raw-host.mjs, another Node process
+ * with wrtc, as the agent's P2P host is).
  */
 import { existsSync } from 'node:fs';
+import { spawnNode } from '../lib/children.mjs';
 import { createRequire } from 'node:module';
-import { AGENT_BIN, CONCURRENCIES, DOWNLOAD_BYTES, RAW_BENCH_MODULE, REQUEST_MODULE, SERVER_BIN, SMALL_PATH, UPLOAD_BYTES, VIEWER_MODULE, WARMUP_BYTES, WEBRTC_MODULE } from '../lib/config.mjs';
+import { AGENT_BIN, CONCURRENCIES, DOWNLOAD_BYTES, RAW_HOST_SCRIPT, REQUEST_MODULE, SERVER_BIN, SMALL_PATH, UPLOAD_BYTES, VIEWER_MODULE, WARMUP_BYTES, WEBRTC_MODULE } from '../lib/config.mjs';
 import { protocolDownload, protocolLoad, protocolSse, protocolUpload, protocolWebSocket } from '../measure/protocol-requests.mjs';
 import { createRawChannel } from '../measure/raw-channel.mjs';
 import { startWingman } from './wingman-relay.mjs';
@@ -22,7 +24,7 @@ export const p2pNodeRow = {
   id: 'p2pNode',
   label: 'p2p (Node viewer)',
   unavailable() {
-    for (const f of [SERVER_BIN, AGENT_BIN, VIEWER_MODULE, REQUEST_MODULE, WEBRTC_MODULE, RAW_BENCH_MODULE]) {
+    for (const f of [SERVER_BIN, AGENT_BIN, VIEWER_MODULE, REQUEST_MODULE, WEBRTC_MODULE, RAW_HOST_SCRIPT]) {
       if (!existsSync(f)) return `${f} is missing (run npm run build)`;
     }
     return null;
@@ -53,11 +55,16 @@ export async function runP2PNodeRow(settings, log, closeLater) {
   try {
     const app = await startTargetApp();
     procs.push(app.proc);
-    w = await startWingman(app.port, { WINGMAN_BENCH_RAW: '1' });
+    w = await startWingman(app.port);
     procs.unshift(w.agent, w.server);
     ({ viewer } = await connectViewer(w.url));
     result.p2p.connectMs = viewer.connectMs;
-    const raw = createRawChannel(await openRawChannel(viewer));
+    const rawHost = spawnNode('raw-host', [RAW_HOST_SCRIPT]);
+    procs.push(rawHost);
+    const { port } = await rawHost.waitEvent('ready', RAW_OPEN_TIMEOUT_MS);
+    const rawPeer = await openRawChannel(port);
+    closeLater.push(rawPeer.close);
+    const raw = createRawChannel(rawPeer.dc);
     const { requestOver } = require(REQUEST_MODULE);
     const ctx = { requestOver, conn: viewer.connection, host: w.host };
     await measureAll(result, ctx, raw, settings, log);
@@ -135,40 +142,53 @@ async function measureAll(result, ctx, raw, settings, log) {
   });
 }
 
-/**
- * Connects the project's Node viewer. The raw bench channel must share its
- * peer connection; when the viewer does not expose it, the connection is
- * taken from the webrtc module's factory while the viewer connects.
- */
+/** Connects the project's Node viewer. */
 async function connectViewer(url) {
-  const webrtc = require(WEBRTC_MODULE);
   const { connectP2PViewer } = require(VIEWER_MODULE);
-  const factory = webrtc.createPeerConnection;
-  let created;
-  webrtc.createPeerConnection = (config) => (created = factory(config));
-  try {
-    const viewer = await connectP2PViewer({ url, timeoutMs: CONNECT_TIMEOUT_MS });
-    viewer.benchPeerConnection = viewer.peerConnection ?? created;
-    return { viewer };
-  } finally {
-    webrtc.createPeerConnection = factory;
-  }
+  const viewer = await connectP2PViewer({ url, timeoutMs: CONNECT_TIMEOUT_MS });
+  return { viewer };
 }
 
-function openRawChannel(viewer) {
-  const { RAW_BENCH_LABEL } = require(RAW_BENCH_MODULE);
-  const pc = viewer.benchPeerConnection;
-  if (!pc) throw new Error('cannot reach the viewer\'s peer connection to open the raw bench channel');
-  const dc = pc.createDataChannel(RAW_BENCH_LABEL, { ordered: true });
-  // wrtc does not fire 'open' for a channel created on an already connected
-  // peer connection (seen with @roamhq/wrtc: readyState becomes 'open', no
-  // event), so readyState is polled as well, within the same deadline.
+/**
+ * Opens the raw baseline channel to the raw host on `port`: the viewer side of
+ * its signaling (hello → offer, trickled candidates → answer).
+ * @returns {Promise<{ dc: any, close: () => void }>}
+ */
+function openRawChannel(port) {
+  const { closePeer, createPeerConnection } = require(WEBRTC_MODULE);
+  const WebSocket = require('ws');
+  const ws = new WebSocket(`ws://127.0.0.1:${port}`);
+  const pc = createPeerConnection({ iceServers: [] });
+  const dc = pc.createDataChannel('wingman-raw-bench', { ordered: true });
+  const close = () => {
+    ws.close();
+    closePeer(pc, dc);
+  };
+  const send = (m) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(m));
+  pc.onicecandidate = (e) => send(e.candidate ? { type: 'ice-candidate', candidate: { candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex } } : { type: 'end-of-candidates' });
   return new Promise((resolve, reject) => {
     const started = Date.now();
+    const fail = (err) => {
+      close();
+      reject(err);
+    };
+    ws.on('error', fail);
+    ws.on('message', (data) => {
+      let m;
+      try {
+        m = JSON.parse(String(data));
+      } catch (err) {
+        return fail(err);
+      }
+      if (m.type === 'hello') pc.createOffer().then((o) => pc.setLocalDescription(o)).then(() => send({ type: 'offer', sdp: pc.localDescription.sdp }), fail);
+      else if (m.type === 'answer') pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).catch(fail);
+    });
+    // wrtc does not always fire 'open' (seen with @roamhq/wrtc: readyState
+    // becomes 'open', no event), so readyState is polled, within a deadline.
     const check = () => {
-      if (dc.readyState === 'open') return resolve(dc);
-      if (dc.readyState === 'closed' || dc.readyState === 'closing') return reject(new Error('raw bench channel closed by the agent (started without WINGMAN_BENCH_RAW=1?)'));
-      if (Date.now() - started > RAW_OPEN_TIMEOUT_MS) return reject(new Error(`raw bench channel not open within ${RAW_OPEN_TIMEOUT_MS} ms`));
+      if (dc.readyState === 'open') return resolve({ dc, close });
+      if (dc.readyState === 'closed' || dc.readyState === 'closing') return fail(new Error('raw bench channel closed by the raw host'));
+      if (Date.now() - started > RAW_OPEN_TIMEOUT_MS) return fail(new Error(`raw bench channel not open within ${RAW_OPEN_TIMEOUT_MS} ms`));
       setTimeout(check, RAW_POLL_MS);
     };
     check();

@@ -6,9 +6,9 @@
  * failures in a row). Requests never wait for any of this: while there is
  * no channel they go through the relay.
  */
-import { backoffDelay, ChannelLiveness, type Connection } from '@wingman/protocol';
+import { backoffDelay, startHeartbeat, type Connection } from '@wingman/protocol';
 import type { DiagError } from '../shared/diagnostics';
-import { DIAGNOSTICS_MAX_ERRORS, MAX_MISSED_PINGS, RETRY_BASE_MS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS, RTT_INTERVAL_MS } from '../shared/constants';
+import { DIAGNOSTICS_MAX_ERRORS, MAX_MISSED_PINGS, RTT_PING_TIMEOUT_MS, RETRY_BASE_MS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS, RTT_INTERVAL_MS } from '../shared/constants';
 import { AttemptError, attemptP2P, type AttemptReason, type PeerSession } from './peer-attempt';
 
 export type TransportStatus =
@@ -48,7 +48,7 @@ export function createP2PManager(options: { enabled: boolean }): P2PManager {
   let stopped = false;
   let running = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  let pingTimer: ReturnType<typeof setTimeout> | undefined;
+  let stopMonitor: (() => void) | undefined;
   const errors: DiagError[] = [];
   const logError = (code: string, message: string) => {
     errors.push({ at: new Date().toISOString(), code, message });
@@ -83,7 +83,7 @@ export function createP2PManager(options: { enabled: boolean }): P2PManager {
         s.onClosed((reason) => {
           if (session !== s) return;
           session = undefined;
-          clearTimeout(pingTimer);
+          stopMonitor?.();
           const unresponsive = reason === 'ping timeout';
           logError(unresponsive ? 'channel-unresponsive' : 'channel-closed', reason);
           setStatus({ transport: 'relay', reason: unresponsive ? 'channel unresponsive' : 'channel closed' });
@@ -110,32 +110,28 @@ export function createP2PManager(options: { enabled: boolean }): P2PManager {
   }
 
   function monitor(s: PeerSession): void {
-    // A PING stuck behind a bulk upload on a lossy path is not a dead channel: see ChannelLiveness.
-    const liveness = new ChannelLiveness(
-      { get bytesReceived() { return s.connection.bytesReceived; }, get bytesSent() { return s.connection.bytesSent; }, bufferedAmount: () => s.channel.bufferedAmount },
-      MAX_MISSED_PINGS,
-    );
     let reported = false;
-    const tick = () => {
-      if (session !== s) return;
-      s.connection.ping(RTT_INTERVAL_MS).then(
-        (ms) => {
-          liveness.answered();
-          if (session !== s) return;
-          const rttMs = Math.round(ms * 10) / 10;
-          setStatus({ transport: 'p2p', rttMs, connectMs: s.connectMs, viewerId: s.viewerId });
-          if (!reported) {
-            reported = true;
-            s.report('connected', { rttMs });
-          }
-        },
-        () => {
-          if (session === s && liveness.timedOut()) s.close('ping timeout');
-        },
-      );
-      pingTimer = setTimeout(tick, RTT_INTERVAL_MS);
-    };
-    tick();
+    stopMonitor?.();
+    // A PING stuck behind a bulk upload on a lossy path is not a dead channel: see ChannelLiveness.
+    stopMonitor = startHeartbeat(s.connection, {
+      intervalMs: RTT_INTERVAL_MS,
+      timeoutMs: RTT_PING_TIMEOUT_MS,
+      maxMissed: MAX_MISSED_PINGS,
+      bufferedAmount: () => s.channel.bufferedAmount,
+      immediate: true,
+      onRtt: (ms) => {
+        if (session !== s) return;
+        const rttMs = Math.round(ms * 10) / 10;
+        setStatus({ transport: 'p2p', rttMs, connectMs: s.connectMs, viewerId: s.viewerId });
+        if (!reported) {
+          reported = true;
+          s.report('connected', { rttMs });
+        }
+      },
+      onDead: () => {
+        if (session === s) s.close('ping timeout');
+      },
+    });
   }
 
   return {
@@ -158,7 +154,7 @@ export function createP2PManager(options: { enabled: boolean }): P2PManager {
     stop(reason) {
       stopped = true;
       clearTimeout(retryTimer);
-      clearTimeout(pingTimer);
+      stopMonitor?.();
       const s = session;
       session = undefined;
       s?.close(reason);

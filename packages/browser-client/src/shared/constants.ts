@@ -93,7 +93,10 @@ export const ICE_DEADLINE_FALLBACK_MS = 10_000;
 /** Interval of protocol PINGs over an open channel (badge RTT and liveness), ms. */
 export const RTT_INTERVAL_MS = 5_000;
 
-/** Missed PONGs (each waited RTT_INTERVAL_MS, with no byte moving on the channel meanwhile: see ChannelLiveness) after which the channel is declared dead. */
+/** Wait for each PONG, ms: one interval, so one PING is in flight at a time. */
+export const RTT_PING_TIMEOUT_MS = RTT_INTERVAL_MS;
+
+/** Missed PONGs (each waited RTT_PING_TIMEOUT_MS, with no byte moving on the channel meanwhile: see ChannelLiveness) after which the channel is declared dead. */
 export const MAX_MISSED_PINGS = 2;
 
 /** First P2P retry delay after a failure, ms; doubles per attempt. */

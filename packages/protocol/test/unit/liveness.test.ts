@@ -138,3 +138,18 @@ describe('ChannelLiveness over real Connections', () => {
     expect(afterStop).toEqual([false, true]);
   });
 });
+
+describe('ChannelLiveness with no backlog', () => {
+  it('declares an idle channel dead although its own PINGs leave the send buffer', () => {
+    // The kernel's TCP (or SCTP's) buffer takes the PINGs in whether or not the peer is there.
+    const ch = new FakeChannel();
+    const liveness = new ChannelLiveness(ch, MAX_MISSED);
+    const verdicts: boolean[] = [];
+    for (let i = 0; i < MAX_MISSED; i++) {
+      ch.write(17);
+      ch.drain(17);
+      verdicts.push(liveness.timedOut());
+    }
+    expect(verdicts).toEqual([false, true]);
+  });
+});

@@ -16,8 +16,16 @@ export const BACKOFF_MAX_MS = 30_000;
  */
 export const HEARTBEAT_INTERVAL_MS = 15_000;
 
-/** Wait for each PONG before the connection is declared dead, ms. */
+/** Wait for each PONG, ms. */
 export const HEARTBEAT_TIMEOUT_MS = 10_000;
+
+/**
+ * Timed-out PINGs in a row (each with nothing moving on the connection) after
+ * which it is declared dead and dropped. One: the timeout already allows for a
+ * slow path, a busy one shows as bytes moving, and the sooner a dead path is
+ * dropped, the likelier the reconnect resumes within the server's grace period.
+ */
+export const HEARTBEAT_MAX_MISSED = 1;
 
 /**
  * Largest WebSocket message accepted from the server: frames are packed in

@@ -13,6 +13,7 @@ import {
   DEFAULT_WS_MESSAGE_LIMIT_BYTES,
   parseServerMessage,
   PROTOCOL_VERSION,
+  startHeartbeat as startConnectionHeartbeat,
   type AgentToServer,
   type Connection,
   type P2PSettings,
@@ -24,7 +25,7 @@ import { createForwarder, type Forwarder, type HostHeaderMode, type RequestLogEn
 import { VERSION } from '../version';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import { agentUrl, connectOnce, type AttemptFailure } from './connect';
-import { CLOSE_TIMEOUT_MS, CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, MAX_BUSY_RESUME_ATTEMPTS, STABLE_CONNECTION_MS } from './constants';
+import { CLOSE_TIMEOUT_MS, CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_MAX_MISSED, HEARTBEAT_TIMEOUT_MS, MAX_BUSY_RESUME_ATTEMPTS, STABLE_CONNECTION_MS } from './constants';
 import { createMemoryResumeStore, type ResumeStore } from './resume-store';
 
 export { backoffDelay, type BackoffOptions } from './backoff';
@@ -140,7 +141,7 @@ export function createAgent(options: AgentOptions): Agent {
   let serverError: string | undefined;
   let cancelAttempt: (() => void) | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
-  let heartbeat: NodeJS.Timeout | undefined;
+  let stopHeartbeat: (() => void) | undefined;
   let expiryBackstop: NodeJS.Timeout | undefined;
   let ws: WebSocket | undefined;
   let conn: Connection | undefined;
@@ -251,24 +252,22 @@ export function createAgent(options: AgentOptions): Agent {
   }
 
   function startHeartbeat(socket: WebSocket, c: Connection): void {
-    let inFlight = false;
-    heartbeat = setInterval(() => {
-      if (inFlight || c.isClosed) return;
-      inFlight = true;
-      c.ping(options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS).then(
-        () => void (inFlight = false),
-        () => {
-          inFlight = false;
-          // Dead path: drop the socket; its 'close' starts the reconnect.
-          if (!c.isClosed && ws === socket) socket.terminate();
-        },
-      );
-    }, options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS);
+    stopHeartbeat?.();
+    stopHeartbeat = startConnectionHeartbeat(c, {
+      intervalMs: options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
+      timeoutMs: options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS,
+      maxMissed: HEARTBEAT_MAX_MISSED,
+      bufferedAmount: () => socket.bufferedAmount,
+      // Dead path: drop the socket; its 'close' starts the reconnect.
+      onDead: () => {
+        if (ws === socket) socket.terminate();
+      },
+    });
   }
 
   function onSocketClose(socket: WebSocket, c: Connection, code: number, reason: string): void {
     if (ws !== socket) return;
-    clearInterval(heartbeat);
+    stopHeartbeat?.();
     ws = undefined;
     conn = undefined;
     c.transportClosed();
@@ -287,7 +286,7 @@ export function createAgent(options: AgentOptions): Agent {
     state = 'stopped';
     clearTimeout(retryTimer);
     clearTimeout(expiryBackstop);
-    clearInterval(heartbeat);
+    stopHeartbeat?.();
     cancelAttempt?.();
     cancelAttempt = undefined;
     if (ownForwarder) forwarder.close();

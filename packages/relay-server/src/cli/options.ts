@@ -6,9 +6,9 @@ import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_SESSION_EXPIRY_MS, MAX_VIEWER_PASSW
 import { readFileSync } from 'node:fs';
 import { DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type HostHeaderMode, type Target } from '../forward';
 import { DEFAULT_INSPECT_HISTORY, DEFAULT_INSPECT_PORT, MAX_INSPECT_HISTORY } from '../inspector';
+import { DEFAULT_SERVER, envOf } from './http-options';
 
-/** The quick start's local tunnel server (`wingman-server` on its default port). */
-export const DEFAULT_SERVER = 'http://localhost:8080';
+export { DEFAULT_SERVER } from './http-options';
 
 /**
  * The token embedded in `wingman-server` for local use (its DEFAULT_AGENT_TOKEN).
@@ -143,7 +143,8 @@ function resolvePassword(flags: HttpCommandFlags, env: NodeJS.ProcessEnv): strin
   if (flags.password !== undefined && flags.passwordFile !== undefined) throw new UsageError('give --password or --password-file, not both');
   if (flags.password !== undefined) return parsePassword(flags.password, '--password');
   if (flags.passwordFile !== undefined) return readPasswordFile(flags.passwordFile);
-  return env.WINGMAN_PASSWORD ? parsePassword(env.WINGMAN_PASSWORD, 'WINGMAN_PASSWORD') : undefined;
+  const fromEnv = env[envOf('--password')];
+  return fromEnv ? parsePassword(fromEnv, envOf('--password')) : undefined;
 }
 
 /** Printed (stderr) when the password is on the command line, where every local user can read it. */
@@ -189,14 +190,15 @@ function parseInteger(flag: string, text: string, min: number, max: number): num
   return Number(text);
 }
 
-/** Flags win over the environment (WINGMAN_SERVER, WINGMAN_TOKEN, WINGMAN_P2P, WINGMAN_PASSWORD, WINGMAN_WS_MAX_MESSAGE_BYTES), which wins over defaults. Reads --password-file. */
+/** Flags win over the environment (the variables of HTTP_OPTION_ROWS), which wins over defaults. Reads --password-file. */
 export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, env: NodeJS.ProcessEnv): HttpConfig {
-  const p2pEnv = env.WINGMAN_P2P;
-  if (p2pEnv !== undefined && p2pEnv !== '' && p2pEnv !== '0' && p2pEnv !== '1') throw new UsageError(`invalid WINGMAN_P2P "${p2pEnv}": expected 0 or 1`);
+  const p2pEnv = env[envOf('--no-p2p')];
+  if (p2pEnv !== undefined && p2pEnv !== '' && p2pEnv !== '0' && p2pEnv !== '1') throw new UsageError(`invalid ${envOf('--no-p2p')} "${p2pEnv}": expected 0 or 1`);
+  const wsMaxEnv = env[envOf('--ws-max-message-bytes')];
   return {
     target: parseTarget(targetText),
-    server: parseServer(flags.server ?? (env.WINGMAN_SERVER || DEFAULT_SERVER)),
-    token: parseToken(flags.token ?? (env.WINGMAN_TOKEN || DEFAULT_TOKEN)),
+    server: parseServer(flags.server ?? (env[envOf('--server')] || DEFAULT_SERVER)),
+    token: parseToken(flags.token ?? (env[envOf('--token')] || DEFAULT_TOKEN)),
     hostHeader: parseHostHeader(flags.hostHeader ?? 'rewrite'),
     json: flags.json === true,
     p2p: flags.p2p !== false && p2pEnv !== '0',
@@ -206,7 +208,7 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     tui: flags.tui !== false,
     wsMaxMessageBytes:
       flags.wsMaxMessageBytes !== undefined ? parseWsMaxMessageBytes(flags.wsMaxMessageBytes, '--ws-max-message-bytes')
-      : env.WINGMAN_WS_MAX_MESSAGE_BYTES ? parseWsMaxMessageBytes(env.WINGMAN_WS_MAX_MESSAGE_BYTES, 'WINGMAN_WS_MAX_MESSAGE_BYTES')
+      : wsMaxEnv ? parseWsMaxMessageBytes(wsMaxEnv, envOf('--ws-max-message-bytes'))
       : DEFAULT_WS_MESSAGE_LIMIT_BYTES,
     password: resolvePassword(flags, env),
     inspect: parseInspect(flags),

@@ -27,8 +27,6 @@ export interface AgentP2POptions {
   onHostCrash?(crash: HostCrash): void;
   /** Cap on concurrent peers. */
   maxPeers?: number;
-  /** Answer the raw benchmark channel too (WINGMAN_BENCH_RAW=1). */
-  rawBench?: boolean;
 }
 
 export interface AgentP2P {
@@ -59,7 +57,6 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
         // The viewer gives up at timeoutMs and stays on the relay; the host waits a little longer so a late success is not torn down.
         connectTimeoutMs: Math.max(5_000, e.p2pSettings.timeoutMs * 2),
         ...(options.maxPeers !== undefined ? { maxPeers: options.maxPeers } : {}),
-        rawBench: options.rawBench === true,
         ...(options.capture ? { captureBodyLimitBytes: options.capture.bodyLimitBytes } : {}),
       },
       sendSignal: (viewerId, message) => void agent.sendControl({ type: 'signal', viewerId, message }),

@@ -21,7 +21,6 @@ export interface HostInit {
   iceServers: IceServer[];
   connectTimeoutMs: number;
   maxPeers?: number;
-  rawBench: boolean;
   /** Capture P2P exchanges for the inspector, keeping this many bytes per body; undefined: no capture. */
   captureBodyLimitBytes?: number;
 }

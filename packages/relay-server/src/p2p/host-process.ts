@@ -44,7 +44,6 @@ function start(init: HostInit): void {
     connectTimeoutMs: init.connectTimeoutMs,
     ...(init.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: init.wsMaxMessageBytes } : {}),
     ...(init.maxPeers !== undefined ? { maxPeers: init.maxPeers } : {}),
-    ...(init.rawBench ? { rawBench: true } : {}),
   });
   send({ t: 'ready' });
 }

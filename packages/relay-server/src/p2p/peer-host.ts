@@ -4,28 +4,33 @@
  * streams (the forwarder marks responses `x-wingman-transport: p2p`).
  */
 import {
-  ChannelLiveness,
   connectionOverDataChannel,
   DATA_CHANNEL_LABEL,
   DEFAULT_WS_MESSAGE_LIMIT_BYTES,
   type Connection,
   type HostSignal,
   type IceServer,
+  startHeartbeat,
   type Stream,
   type ViewerSignal,
 } from '@wingman/protocol';
 import { isLoopbackCandidate } from './candidates';
 import { iceCandidateNotAdded } from './ice-debug';
-import { RAW_BENCH_LABEL, serveRawBench } from './raw-bench';
 import { closePeer, createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
 
 /** Default cap on concurrent viewer peers per agent (each costs a DTLS/SCTP association and a few threads' work in wrtc). */
 export const DEFAULT_MAX_PEERS = 32;
 /** Default time from offer to an open data channel before the host gives up on that viewer, ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
-/** Interval of protocol PINGs over an open channel (RTT and liveness), ms. */
+/** Interval of protocol PINGs over an open channel (RTT for the CLI and metrics, liveness), ms; also how often idleness is checked. */
 export const MONITOR_INTERVAL_MS = 5_000;
-/** Consecutive missed PONGs (each with no progress on the channel, see ChannelLiveness) after which the peer is closed. */
+/** Wait for each PONG, ms: one interval, so one PING is in flight at a time. */
+export const MONITOR_TIMEOUT_MS = MONITOR_INTERVAL_MS;
+/**
+ * Consecutive missed PONGs (each with no progress on the channel, see ChannelLiveness) after which
+ * the peer is closed: 15 s, one more than the page's 2, so the page (which then falls back to the
+ * relay and retries) sees a dead channel first.
+ */
 export const MONITOR_MAX_MISSED = 3;
 /** Close a peer that carried no stream for this long, ms (the viewer reconnects on demand). */
 export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
@@ -66,8 +71,6 @@ export interface PeerHostOptions {
   idleTimeoutMs?: number;
   /** Largest WebSocket message a viewer may send over its channel, bytes. Default DEFAULT_WS_MESSAGE_LIMIT_BYTES. */
   wsMaxMessageBytes?: number;
-  /** Also answer a raw benchmark channel (RAW_BENCH_LABEL). Benchmarks only. */
-  rawBench?: boolean;
 }
 
 export interface PeerHost {
@@ -94,10 +97,10 @@ interface Peer {
   remoteLoopback: boolean;
   heldLoopback: RtcIceCandidateInit[];
   rttMs?: number;
-  /** Set when the Connection exists: judges PING timeouts against the channel's progress. */
-  liveness?: ChannelLiveness;
   lastActivity: number;
   timers: Array<ReturnType<typeof setTimeout>>;
+  /** Stops the heartbeat and the idle check (once the channel is open). */
+  stops: Array<() => void>;
   closed: boolean;
 }
 
@@ -120,6 +123,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     if (peer.closed) return;
     peer.closed = true;
     for (const t of peer.timers) clearTimeout(t);
+    for (const stop of peer.stops) stop();
     peers.delete(peer.viewerId);
     peer.conn?.close('ERR_GOING_AWAY', reason);
     closePeer(peer.pc, peer.dc);
@@ -134,7 +138,6 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   }
 
   function onChannel(peer: Peer, dc: RtcDataChannel): void {
-    if (dc.label === RAW_BENCH_LABEL && options.rawBench) return serveRawBench(dc as never);
     if (dc.label !== DATA_CHANNEL_LABEL || peer.dc) {
       try {
         dc.close();
@@ -148,7 +151,6 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       if (peer.closed || peer.conn) return;
       const conn = connectionOverDataChannel(dc, { role: 'server', maxWsMessageBytes: options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES });
       peer.conn = conn;
-      peer.liveness = new ChannelLiveness({ get bytesReceived() { return conn.bytesReceived; }, get bytesSent() { return conn.bytesSent; }, bufferedAmount: () => dc.bufferedAmount }, MONITOR_MAX_MISSED);
       peer.connected = true;
       peer.lastActivity = Date.now();
       conn.on('stream', (stream) => {
@@ -157,36 +159,36 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       });
       conn.on('close', () => closePeerEntry(peer, 'closed', 'data channel closed'));
       report({ viewerId: peer.viewerId, state: 'connected', connectMs: Date.now() - peer.startedAt });
-      monitor(peer);
+      monitor(peer, conn, dc);
     };
     if (dc.readyState === 'open') open();
     else dc.addEventListener('open', open);
     dc.addEventListener('close', () => closePeerEntry(peer, 'closed', 'data channel closed'));
   }
 
-  function monitor(peer: Peer): void {
-    const tick = () => {
-      if (peer.closed || !peer.conn) return;
-      if (peer.conn.streamCount > 0) peer.lastActivity = Date.now();
-      if (Date.now() - peer.lastActivity > idleTimeoutMs) return closePeerEntry(peer, 'closed', 'idle');
-      peer.conn.ping(MONITOR_INTERVAL_MS).then(
-        (ms) => {
-          peer.liveness?.answered();
-          peer.rttMs = ms;
-          try {
-            options.onRtt?.(peer.viewerId, ms);
-          } catch {
-            /* a reporting failure must not break the peer */
-          }
-        },
-        () => {
-          if (peer.liveness?.timedOut()) closePeerEntry(peer, 'failed', 'ping timeout');
-        },
-      );
-      peer.timers.push(setTimeout(tick, MONITOR_INTERVAL_MS));
-      if (peer.timers.length > 8) peer.timers.splice(0, peer.timers.length - 8);
-    };
-    tick();
+  function monitor(peer: Peer, conn: Connection, dc: RtcDataChannel): void {
+    // A PING stuck behind a bulk transfer on a lossy path is not a dead channel: see ChannelLiveness.
+    const stop = startHeartbeat(conn, {
+      intervalMs: MONITOR_INTERVAL_MS,
+      timeoutMs: MONITOR_TIMEOUT_MS,
+      maxMissed: MONITOR_MAX_MISSED,
+      bufferedAmount: () => dc.bufferedAmount,
+      immediate: true,
+      onRtt: (ms) => {
+        peer.rttMs = ms;
+        try {
+          options.onRtt?.(peer.viewerId, ms);
+        } catch {
+          /* a reporting failure must not break the peer */
+        }
+      },
+      onDead: () => closePeerEntry(peer, 'failed', 'ping timeout'),
+    });
+    const idleCheck = setInterval(() => {
+      if (conn.streamCount > 0) peer.lastActivity = Date.now();
+      if (Date.now() - peer.lastActivity > idleTimeoutMs) closePeerEntry(peer, 'closed', 'idle');
+    }, MONITOR_INTERVAL_MS);
+    peer.stops.push(stop, () => clearInterval(idleCheck));
   }
 
   async function onOffer(viewerId: string, sdp: string): Promise<void> {
@@ -210,6 +212,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       heldLoopback: [],
       lastActivity: Date.now(),
       timers: [],
+      stops: [],
       closed: false,
     };
     peers.set(viewerId, peer);

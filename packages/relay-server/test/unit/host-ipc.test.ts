@@ -12,7 +12,6 @@ const init = {
   hostHeader: 'rewrite',
   iceServers: [],
   connectTimeoutMs: 5000,
-  rawBench: false,
 };
 
 describe('parseToHost (agent → host process)', () => {

@@ -6,7 +6,7 @@
 import { createIsolatedPeerHost, HOST_RESTART_BASE_MS, type HostCrash } from '../../src/p2p/isolated-peer-host';
 import type { PeerHost } from '../../src/p2p/peer-host';
 
-const init = { target: { host: '127.0.0.1', port: 1 }, hostHeader: 'rewrite', iceServers: [], connectTimeoutMs: 1_000, rawBench: false } as const;
+const init = { target: { host: '127.0.0.1', port: 1 }, hostHeader: 'rewrite', iceServers: [], connectTimeoutMs: 1_000 } as const;
 
 let host: PeerHost | undefined;
 afterEach(() => host?.close());

@@ -5,13 +5,20 @@
  * puts the session into its grace period when the connection ends. A
  * misbehaving agent only ever closes its own connection.
  */
-import { connectionOverWebSocket, parseAgentMessage, ProtocolError, type ErrorMessage } from '@wingman/protocol';
+import { connectionOverWebSocket, parseAgentMessage, ProtocolError, startHeartbeat, type ErrorMessage } from '@wingman/protocol';
 import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { SignalingHub } from '../signaling/signaling-hub';
-import { startHeartbeat } from './heartbeat';
 import type { AgentLink, Session, SessionRegistry } from './registry';
+
+/**
+ * Timed-out PINGs in a row (each with nothing moving on the connection) after
+ * which the agent is dropped. One: the timeout already allows for a slow path
+ * (DEFAULT_HEARTBEAT_TIMEOUT_MS), a busy one shows as bytes moving, and a dead
+ * agent should lose its socket soon enough to resume within the grace period.
+ */
+export const AGENT_HEARTBEAT_MAX_MISSED = 1;
 
 export interface AgentLinkOptions {
   registry: SessionRegistry;
@@ -83,9 +90,14 @@ export function attachAgentLink(ws: WebSocket, options: AgentLinkOptions): { ses
     }
   }
 
+  // Liveness: a PONG that does not come back in time means the agent (or the
+  // path to it) is dead, even when TCP has not noticed yet (a laptop that went
+  // to sleep, a dropped NAT binding).
   const stopHeartbeat = startHeartbeat(connection, {
     intervalMs: options.heartbeatIntervalMs,
     timeoutMs: options.heartbeatTimeoutMs,
+    maxMissed: AGENT_HEARTBEAT_MAX_MISSED,
+    bufferedAmount: () => ws.bufferedAmount,
     onDead: (error) => {
       log.warn({ code: error.code }, 'agent missed a heartbeat; closing its connection');
       ws.terminate();

@@ -12,7 +12,7 @@ export interface StackOptions {
   agentP2p?: boolean;
   /** Extra tunnel server environment, e.g. { P2P_ENABLED: 'false' }. */
   serverEnv?: Record<string, string>;
-  /** Extra agent environment, e.g. { WINGMAN_BENCH_RAW: '1' }. */
+  /** Extra agent environment. */
   agentEnv?: Record<string, string>;
   /** Extra `wingman http` arguments, e.g. ['--password', 'x']. */
   agentArgs?: string[];

@@ -1,0 +1,71 @@
+/**
+ * Every option of `wingman http`, one row each: its flag, the environment
+ * variable that stands in for it, its default as --help shows it, and what it
+ * does. cli.ts registers the commander options from this table (so --help
+ * derives from it) and options.ts reads each variable by the row's name; a unit
+ * test checks the table against .env.example both ways. Adding an option: one
+ * row here, its field in HttpCommandFlags and its parse in resolveHttpConfig.
+ */
+import { Option } from 'commander';
+import { DEFAULT_WS_MESSAGE_LIMIT_BYTES } from '@wingman/protocol';
+import { DEFAULT_CAPTURE_BODY_LIMIT_BYTES, DEFAULT_RESPONSE_TIMEOUT_MS } from '../forward';
+import { DEFAULT_INSPECT_HISTORY, DEFAULT_INSPECT_PORT } from '../inspector';
+
+/** The quick start's local tunnel server (`wingman-server` on its default port). */
+export const DEFAULT_SERVER = 'http://localhost:8080';
+
+export interface HttpOptionRow {
+  /** commander's flag syntax: `--server <url>`, `--json`, `--no-p2p`. */
+  flags: string;
+  /** What it does (--help). */
+  help: string;
+  /** The environment variable used when the flag is not given. */
+  env?: string;
+  /** How --help shows the variable when not just its name (`WINGMAN_P2P=0`). */
+  envShown?: string;
+  /** The default as --help shows it. */
+  shownDefault?: string;
+}
+
+export const HTTP_OPTION_ROWS = [
+  { flags: '--server <url>', env: 'WINGMAN_SERVER', shownDefault: DEFAULT_SERVER, help: 'tunnel server URL' },
+  { flags: '--token <token>', env: 'WINGMAN_TOKEN', shownDefault: 'the local development token', help: 'agent token' },
+  { flags: '--host-header <mode>', help: "Host sent to the app: rewrite (its own host:port), preserve (the viewer's) or a value" },
+  { flags: '--json', help: 'one JSON object per line; the first is {"event":"ready","url":...}' },
+  { flags: '--no-p2p', env: 'WINGMAN_P2P', envShown: 'WINGMAN_P2P=0', help: 'relay only: never offer peer-to-peer' },
+  { flags: '--timeout <ms>', shownDefault: String(DEFAULT_RESPONSE_TIMEOUT_MS), help: "wait for the app's response head (after the last request-body chunk) before answering 504" },
+  { flags: '--new-session', help: "do not resume this agent's previous session of this server and port (new URL)" },
+  { flags: '--qr', shownDefault: 'on a terminal, when the URL is not a localhost one', help: 'print the URL as a QR code' },
+  { flags: '--no-qr', help: 'never print the QR code' },
+  { flags: '--no-tui', help: 'on a terminal, print one line per event instead of redrawing one screen' },
+  {
+    flags: '--ws-max-message-bytes <n>',
+    env: 'WINGMAN_WS_MAX_MESSAGE_BYTES',
+    shownDefault: String(DEFAULT_WS_MESSAGE_LIMIT_BYTES),
+    help: 'largest WebSocket message relayed either way; a larger one closes its WebSocket with 1009',
+  },
+  { flags: '--password <password>', env: 'WINGMAN_PASSWORD', help: 'viewers must enter this password (HTTP Basic, any user name); visible in ps: prefer the variable or --password-file' },
+  { flags: '--password-file <path>', help: 'read the viewer password from this file (one trailing newline ignored)' },
+  { flags: '--expires <duration>', help: 'end the session after this long (90s, 30m, 2h, 1d): the link stops working and viewers see that it expired' },
+  { flags: '--inspect <port|false>', shownDefault: `${DEFAULT_INSPECT_PORT}, the next free one if taken`, help: 'local inspector on http://127.0.0.1:<port>; false: off' },
+  { flags: '--inspect-body-limit <bytes>', shownDefault: String(DEFAULT_CAPTURE_BODY_LIMIT_BYTES), help: 'bytes of each request and response body the inspector keeps' },
+  { flags: '--inspect-history <n>', shownDefault: String(DEFAULT_INSPECT_HISTORY), help: 'requests the inspector keeps, oldest dropped first' },
+] as const satisfies readonly HttpOptionRow[];
+
+/** Environment variables of `wingman http` that stand in for no flag. */
+export const HTTP_ENV_ONLY = [{ env: 'WINGMAN_STATE_DIR', help: "where each session's resume secret is kept (agent/resume-store.ts)" }] as const;
+
+/** The variable of the row whose flags start with `flag` (`--server`). Throws for a row without one: a programming error. */
+export function envOf(flag: string): string {
+  const row = (HTTP_OPTION_ROWS as readonly HttpOptionRow[]).find((r) => r.flags === flag || r.flags.startsWith(`${flag} `));
+  if (!row?.env) throw new Error(`no environment variable for ${flag}`);
+  return row.env;
+}
+
+/** The commander options of `wingman http`, with their help lines. */
+export function httpOptions(): Option[] {
+  return (HTTP_OPTION_ROWS as readonly HttpOptionRow[]).map((row) => {
+    const notes = [row.env && `env ${row.envShown ?? row.env}`, row.shownDefault && `default ${row.shownDefault}`].filter(Boolean);
+    return new Option(row.flags, notes.length > 0 ? `${row.help} (${notes.join('; ')})` : row.help);
+  });
+}
