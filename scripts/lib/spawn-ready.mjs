@@ -20,7 +20,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { DEFAULT_POLL_INTERVAL_MS, WaitTimeoutError } from './wait.mjs';
+import { DEFAULT_POLL_INTERVAL_MS, WaitTimeoutError, withTimeout } from './wait.mjs';
 
 /** Output lines (both streams) kept to explain a failure. */
 const TAIL_LINES = 60;
@@ -262,6 +262,10 @@ export function spawnProcess(options) {
         what: pattern instanceof RegExp ? `a line matching ${pattern}` : 'a matching line',
         ...o,
       });
+    },
+    /** Resolves with how the process ended; rejects if it is still running after timeoutMs. */
+    waitForExit({ timeoutMs = DEFAULT_TIMEOUT_MS, what = `${name} to exit` } = {}) {
+      return withTimeout(exited, { timeoutMs, what, observe: () => stderrTail() });
     },
     /** Stdout lines seen so far (file mode: the first MAX_FILE_SCAN_BYTES). */
     stdoutLines() {

@@ -145,10 +145,12 @@ export function waitForEvent(emitter, name, { timeoutMs = DEFAULT_WAIT_TIMEOUT_M
  * what was awaited and what check last returned (or threw).
  * @template T
  * @param {() => T | Promise<T>} check
- * @param {{ timeoutMs?: number, intervalMs?: number, what: string }} options
+ * @param {{ timeoutMs?: number, intervalMs?: number, what: string, observe?: () => unknown }} options
+ *   observe: what to report at the timeout instead of check's last value
+ *   (e.g. the last reply, when check returns only whether it is done)
  * @returns {Promise<T>}
  */
-export async function until(check, { timeoutMs = DEFAULT_WAIT_TIMEOUT_MS, intervalMs = DEFAULT_POLL_INTERVAL_MS, what }) {
+export async function until(check, { timeoutMs = DEFAULT_WAIT_TIMEOUT_MS, intervalMs = DEFAULT_POLL_INTERVAL_MS, what, observe }) {
   const deadline = Date.now() + timeoutMs;
   let observed;
   let hasObserved = false;
@@ -161,7 +163,7 @@ export async function until(check, { timeoutMs = DEFAULT_WAIT_TIMEOUT_MS, interv
       observed = err;
     }
     hasObserved = true;
-    if (Date.now() >= deadline) throw new WaitTimeoutError(what, timeoutMs, { observed, hasObserved });
+    if (Date.now() >= deadline) throw new WaitTimeoutError(what, timeoutMs, { observed: observe ? safeObserve(observe) : observed, hasObserved });
     await delay(Math.min(intervalMs, Math.max(0, deadline - Date.now())));
   }
 }
