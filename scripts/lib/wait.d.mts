@@ -42,3 +42,5 @@ export declare function expectNoEventWithin(
 export declare function expectUnchangedWithin<T>(read: () => T, options: { windowMs: number; what: string; intervalMs?: number }): Promise<T>;
 
 export declare function delay(ms: number): Promise<void>;
+
+export declare function waitForEntry<T>(list: T[], emitter: EventSource, name: string, options?: WaitOptions & { filter?: (entry: T) => boolean }): Promise<T>;

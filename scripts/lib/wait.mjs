@@ -140,6 +140,21 @@ export function waitForEvent(emitter, name, { timeoutMs = DEFAULT_WAIT_TIMEOUT_M
 }
 
 /**
+ * Resolves with the first entry of `list` passing `filter`, or else with the
+ * next `name` event passing it: for recorders (a fixture app's aborted
+ * requests) that keep a list and emit each entry as it is added.
+ * @param {unknown[]} list
+ * @param {any} emitter
+ * @param {string} name
+ * @param {{ timeoutMs?: number, what?: string, filter?: (entry: any) => boolean }} [options]
+ */
+export function waitForEntry(list, emitter, name, { filter = () => true, ...options } = {}) {
+  const found = list.find((entry) => filter(entry));
+  if (found !== undefined) return Promise.resolve(found);
+  return waitForEvent(emitter, name, { filter, ...options });
+}
+
+/**
  * Polls `check` until it returns a truthy value and resolves with that value.
  * For state that no event announces; bounded by timeoutMs, and the error says
  * what was awaited and what check last returned (or threw).
