@@ -20,6 +20,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { DEFAULT_POLL_INTERVAL_MS, WaitTimeoutError, withTimeout } from './wait.mjs';
 
 /** Output lines (both streams) kept to explain a failure. */
@@ -36,6 +37,8 @@ const EXIT_DRAIN_MS = 1_000;
 const DEFAULT_TIMEOUT_MS = 15_000;
 /** In file mode, how much of the stdout file is read at most: ready lines come first. */
 const MAX_FILE_SCAN_BYTES = 1024 * 1024;
+/** In file mode, bytes read per read(2). */
+const FILE_READ_CHUNK_BYTES = 64 * 1024;
 
 /** @type {Set<ReturnType<typeof spawnProcess>>} */
 const live = new Set();
@@ -89,7 +92,9 @@ export function spawnProcess(options) {
     // stops its children in order, and stop() can end grandchildren too.
     detached: ownProcessGroup,
   });
-  installExitHook();
+  // Detached children do not get the terminal's signals: SIGKILL them if we exit abruptly.
+  // (Children in our group share its fate; tests, run by jest, use that.)
+  if (ownProcessGroup) installExitHook();
 
   const tailLines = [];
   const stderrLines = [];
@@ -101,7 +106,9 @@ export function spawnProcess(options) {
   let stderrText = '';
   let lastStdoutLine;
   let fileOffset = 0;
+  let outFdClosed = false;
   let filePartial = '';
+  const fileDecoder = new StringDecoder('utf8');
 
   const remember = (line) => {
     tailLines.push(line);
@@ -133,19 +140,20 @@ export function spawnProcess(options) {
 
   /** File mode: reads what the child wrote since last time (bounded), line by line. */
   const pumpFile = () => {
-    if (outFd === undefined || fileOffset >= MAX_FILE_SCAN_BYTES) return;
-    const buf = Buffer.alloc(MAX_FILE_SCAN_BYTES - fileOffset);
-    let n;
-    try {
-      n = readSync(outFd, buf, 0, buf.length, fileOffset);
-    } catch {
-      return; // closed by stop()
+    while (outFd !== undefined && !outFdClosed && fileOffset < MAX_FILE_SCAN_BYTES) {
+      const buf = Buffer.alloc(Math.min(FILE_READ_CHUNK_BYTES, MAX_FILE_SCAN_BYTES - fileOffset));
+      let n;
+      try {
+        n = readSync(outFd, buf, 0, buf.length, fileOffset);
+      } catch {
+        return; // closed by stop()
+      }
+      if (n === 0) return;
+      fileOffset += n;
+      const parts = (filePartial + fileDecoder.write(buf.subarray(0, n))).split('\n');
+      filePartial = parts.pop() ?? '';
+      for (const line of parts) if (line !== '') offer(line, 'stdout');
     }
-    if (n === 0) return;
-    fileOffset += n;
-    const parts = (filePartial + buf.subarray(0, n).toString('utf8')).split('\n');
-    filePartial = parts.pop() ?? '';
-    for (const line of parts) if (line !== '') offer(line, 'stdout');
   };
   let fileTimer;
   const syncFilePolling = () => {
@@ -263,9 +271,12 @@ export function spawnProcess(options) {
         ...o,
       });
     },
-    /** Resolves with how the process ended; rejects if it is still running after timeoutMs. */
+    /** Resolves with how the process ended, once its output is read; rejects if it is still running after timeoutMs. */
     waitForExit({ timeoutMs = DEFAULT_TIMEOUT_MS, what = `${name} to exit` } = {}) {
-      return withTimeout(exited, { timeoutMs, what, observe: () => stderrTail() });
+      return withTimeout(
+        drained.then(() => exited),
+        { timeoutMs, what, observe: () => stderrTail() },
+      );
     },
     /** Stdout lines seen so far (file mode: the first MAX_FILE_SCAN_BYTES). */
     stdoutLines() {
@@ -287,7 +298,8 @@ export function spawnProcess(options) {
       }
       // Whatever it started and left behind in its group goes too.
       signalProcess(child, ownProcessGroup, 'SIGKILL', true);
-      if (outFd !== undefined) {
+      if (outFd !== undefined && !outFdClosed) {
+        outFdClosed = true;
         try {
           closeSync(outFd);
         } catch {

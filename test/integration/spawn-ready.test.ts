@@ -4,6 +4,9 @@
  * tests use: real child processes, real events.
  */
 import { EventEmitter } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnProcess, spawnReady, stopAll } from '../../scripts/lib/spawn-ready.mjs';
 import { expectNoEventWithin, expectUnchangedWithin, until, waitForEvent, withTimeout } from '../../scripts/lib/wait.mjs';
 
@@ -79,6 +82,26 @@ describe('spawnProcess', () => {
     const line = await proc.waitForLine(/certificate loaded/, { stream: 'stderr', timeoutMs: 10_000 });
     expect(line).toBe('certificate loaded from /tmp/x');
     expect(proc.stderr()).toContain('certificate loaded');
+  });
+});
+
+describe('spawnProcess with stdout to a file', () => {
+  it('waits for a line the child writes to the file, and stop() removes the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spawn-ready-test-'));
+    try {
+      const file = join(dir, 'out');
+      const proc = spawnProcess({
+        ...node('writer', `console.log('booting'); setTimeout(() => console.log(JSON.stringify({ event: 'listening', port: 99 })), 200); setInterval(() => {}, 1000);`),
+        stdoutFile: file,
+        removeStdoutFile: true,
+      });
+      expect(await proc.waitForEvent('listening', { timeoutMs: 10_000 })).toEqual({ event: 'listening', port: 99 });
+      expect(proc.stdoutLines()).toEqual(['booting', '{"event":"listening","port":99}']);
+      await proc.stop();
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
