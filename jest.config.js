@@ -4,7 +4,8 @@
  * `npm test` (scripts/run-tests.mjs) runs all of them inside a loopback-only
  * network namespace; see README "Tests".
  */
-const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] };
+// .mjs too: the tests share scripts/lib/*.mjs (process and wait helpers) with the scripts.
+const transform = { '^.+\\.(t|m?j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] };
 const moduleNameMapper = { '^@wingman/([a-z-]+)$': '<rootDir>/packages/$1/src' };
 const base = { transform, moduleNameMapper, testEnvironment: 'node' };
 

@@ -7,12 +7,13 @@
  * `prestart` (scripts/lib/ensure-deps.mjs + npm run build) has installed and
  * built everything by the time this runs.
  */
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatAgentEvent } from './lib/agent-events.mjs';
-import { startChild } from './lib/child.mjs';
+import { spawnProcess } from './lib/spawn-ready.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SERVER_BIN = join(ROOT, 'packages/tunnel-server/dist/bin/wingman-server.js');
@@ -98,15 +99,9 @@ async function main() {
   let serverUrl = externalServer;
   if (serverUrl === undefined) {
     if (serverPort !== 0) await assertPortFree(serverPort);
-    state.server = startChild({
-      name: 'server',
-      bin: SERVER_BIN,
-      args: ['--port', String(serverPort), '--json'],
-      env: { ...process.env, PORT: String(serverPort) },
-      verbose,
-    });
+    state.server = startBin('server', SERVER_BIN, ['--port', String(serverPort), '--json'], { env: { ...process.env, PORT: String(serverPort) } });
     watchUnexpectedExit('server', state.server);
-    const listening = await state.server.waitFor((e) => e.event === 'listening', SERVER_READY_TIMEOUT_MS, 'that it is listening');
+    const listening = await state.server.waitForEvent('listening', { timeoutMs: SERVER_READY_TIMEOUT_MS, what: 'its "listening" event' });
     serverUrl = typeof listening.url === 'string' ? listening.url : `http://localhost:${serverPort}`;
   }
 
@@ -117,14 +112,10 @@ async function main() {
   if (options.values['no-p2p']) agentArgs.push('--no-p2p');
   if (options.values['host-header'] !== undefined) agentArgs.push('--host-header', options.values['host-header']);
   if (options.values.password !== undefined) agentArgs.push('--password', options.values.password);
-  state.agent = startChild({
-    name: 'agent',
-    bin: AGENT_BIN,
-    args: agentArgs,
-    verbose,
+  state.agent = startBin('agent', AGENT_BIN, agentArgs, {
     onEvent: (e) => printAgentEvent(e),
     // In --json mode the agent's stderr carries JSON warnings (before ready) or plain messages.
-    onStderr: (line) => {
+    onStderrLine: (line) => {
       if (verbose) return; // already echoed
       let event = null;
       try {
@@ -137,7 +128,7 @@ async function main() {
     },
   });
   watchUnexpectedExit('agent', state.agent);
-  const ready = await state.agent.waitFor((e) => e.event === 'ready', AGENT_READY_TIMEOUT_MS, 'a session URL');
+  const ready = await state.agent.waitForEvent('ready', { timeoutMs: AGENT_READY_TIMEOUT_MS, what: 'its "ready" event with the session URL' });
   if (typeof ready.url !== 'string') throw new Error(`the agent reported ready without a URL: ${JSON.stringify(ready)}`);
 
   const what = state.demo ? `the demo app (http://127.0.0.1:${shared})` : `http://${shared.includes(':') ? shared : `localhost:${shared}`}`;
@@ -150,6 +141,16 @@ async function main() {
       (typeof ready.inspector === 'string' ? `  Inspect requests: ${ready.inspector}\n` : '') +
       `  Ctrl-C to stop.\n${line}\n`,
   );
+}
+
+/**
+ * A built bin of ours as a child process (scripts/lib/spawn-ready.mjs): in its
+ * own process group, so the terminal's Ctrl-C reaches only us and we stop the
+ * children in order (agent first, so its session closes cleanly).
+ */
+function startBin(name, bin, args, options = {}) {
+  if (!existsSync(bin)) throw new Error(`${bin} does not exist: run npm run build first`);
+  return spawnProcess({ name, command: process.execPath, args: [bin, ...args], verbose, ...options });
 }
 
 function printAgentEvent(event) {

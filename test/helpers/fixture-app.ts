@@ -3,9 +3,14 @@
  * server on 127.0.0.1 port 0 with routes for each behaviour under test.
  */
 import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { waitForEntry } from './wait';
+
+/** Bound on waiting for the app to see a request or an abort: relayed hops on a loaded machine stay far below. */
+const APP_WAIT_TIMEOUT_MS = 10_000;
 
 /** Deterministic bytes: block i of 64 KiB is filled from a seed so both ends can rebuild it. */
 export function patternBlock(i: number): Buffer {
@@ -47,6 +52,14 @@ export interface FixtureApp {
   server: Server;
   /** Requests whose connection closed before the response finished, by path. */
   aborted: string[];
+  /** Paths of the requests that arrived, in order. */
+  requested: string[];
+  /** Emits 'request' and 'aborted' with the path as each is recorded above. */
+  events: EventEmitter;
+  /** Resolves once a request to `path` arrived (or had already). */
+  waitForRequest(path: string, timeoutMs?: number): Promise<string>;
+  /** Resolves once a request to `path` was aborted (or had already been). */
+  waitForAborted(path: string, timeoutMs?: number): Promise<string>;
   /** Resolves the held SSE response (/sse sends a second event and ends). */
   releaseSse(): void;
   close(): Promise<void>;
@@ -54,11 +67,17 @@ export interface FixtureApp {
 
 export async function startFixtureApp(): Promise<FixtureApp> {
   const aborted: string[] = [];
+  const requested: string[] = [];
+  const events = new EventEmitter();
   let release: (() => void) | undefined;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
+    requested.push(url.pathname);
+    events.emit('request', url.pathname);
     res.on('close', () => {
-      if (!res.writableFinished) aborted.push(url.pathname);
+      if (res.writableFinished) return;
+      aborted.push(url.pathname);
+      events.emit('aborted', url.pathname);
     });
     switch (url.pathname) {
       case '/hello':
@@ -102,6 +121,11 @@ export async function startFixtureApp(): Promise<FixtureApp> {
     port: (server.address() as AddressInfo).port,
     server,
     aborted,
+    requested,
+    events,
+    waitForRequest: (path, timeoutMs = APP_WAIT_TIMEOUT_MS) => waitForEntry(requested, events, 'request', { filter: (p) => p === path, timeoutMs, what: `a request to ${path} at the app` }),
+    waitForAborted: (path, timeoutMs = APP_WAIT_TIMEOUT_MS) =>
+      waitForEntry(aborted, events, 'aborted', { filter: (p) => p === path, timeoutMs, what: `the app's request to ${path} to be aborted` }),
     releaseSse: () => release?.(),
     close: () =>
       new Promise<void>((r) => {

@@ -2,24 +2,21 @@
  * Real processes for system tests: the tunnel server and agent bins as built
  * by `npm run build`, each a child process on loopback, killed in afterEach.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { spawnProcess, type ManagedProcess } from '../../scripts/lib/spawn-ready.mjs';
 
 export const ROOT = join(__dirname, '..', '..');
 export const SERVER_BIN = join(ROOT, 'packages/tunnel-server/dist/bin/wingman-server.js');
 export const AGENT_BIN = join(ROOT, 'packages/relay-server/dist/bin/wingman.js');
 
-export interface Proc {
-  child: ChildProcess;
-  /** JSON lines printed so far. */
-  events: Array<Record<string, unknown>>;
-  /** Resolves with the first JSON line matching `pred` (rejects after timeoutMs). */
-  waitFor(pred: (e: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
-  stderr(): string;
+/** A process from scripts/lib/spawn-ready.mjs, plus what system tests read from it. */
+export interface Proc extends ManagedProcess {
+  /** Resident memory of the process itself, from /proc. */
   rssBytes(): number;
+  /** stop() with a signal: `signal` (default SIGTERM), SIGKILL after 5 s. */
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -27,61 +24,29 @@ const live = new Set<Proc>();
 
 export function startProcess(bin: string, args: string[], env: Record<string, string> = {}): Proc {
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run build\` first`);
-  return track(bin, spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  return track(bin, process.execPath, [bin, ...args], env);
 }
 
 /** Like startProcess, for an executable run as a command (an installed bin: its shebang picks node). */
 export function startCommand(command: string, args: string[], env: Record<string, string> = {}): Proc {
-  return track(command, spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  return track(command, command, args, env);
 }
 
-function track(bin: string, child: ChildProcess): Proc {
-  const events: Array<Record<string, unknown>> = [];
-  const waiters: Array<{ pred: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }> = [];
-  let err = '';
-  child.stderr!.on('data', (d) => (err = (err + d.toString()).slice(-20_000)));
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    let e: Record<string, unknown>;
-    try {
-      e = JSON.parse(line);
-    } catch {
-      return;
-    }
-    events.push(e);
-    for (const w of [...waiters]) if (w.pred(e)) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(e);
-    }
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const proc: Proc = {
-    child,
-    events,
-    waitFor(pred, timeoutMs = 15_000) {
-      const found = events.find(pred);
-      if (found) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for an event from ${bin}; stderr:\n${err}`)), timeoutMs);
-        waiters.push({ pred, resolve: (e) => (clearTimeout(timer), resolve(e)) });
-        child.once('exit', (code) => reject(new Error(`${bin} exited (${code}) before the event; stderr:\n${err}`)));
-      });
-    },
-    stderr: () => err,
+function track(name: string, command: string, args: string[], env: Record<string, string>): Proc {
+  // Stays in jest's process group: scripts/run-tests.mjs stops a hung run by
+  // signalling that group, which must reach the bins the tests started.
+  const managed = spawnProcess({ name, command, args, env: { ...process.env, ...env }, ownProcessGroup: false });
+  const proc: Proc = Object.assign(managed, {
     rssBytes() {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const status = readFileSync(`/proc/${managed.child.pid}/status`, 'utf8');
       const m = /VmRSS:\s+(\d+) kB/.exec(status);
       return m ? Number(m[1]) * 1024 : 0;
     },
-    async kill(signal = 'SIGTERM') {
+    async kill(signal: NodeJS.Signals = 'SIGTERM') {
       live.delete(proc);
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill(signal);
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(t);
-      }
+      await managed.stop({ signal });
     },
-  };
+  });
   live.add(proc);
   return proc;
 }
@@ -106,7 +71,7 @@ export async function startServer(env: Record<string, string> = {}, args: string
   // The session key per test run, not in the user's home (a restart test reuses it).
   const stateDir = join(tmpdir(), `wingman-test-server-state-${process.pid}`);
   const server = startProcess(SERVER_BIN, ['--port', '0', '--json', ...args], { LOG_LEVEL: 'warn', WINGMAN_SERVER_STATE_DIR: stateDir, ...env });
-  const ev = await server.waitFor((e) => e.event === 'listening');
+  const ev = await server.waitForEvent('listening');
   return { server, port: Number(ev.port), url: String(ev.url) };
 }
 
@@ -115,7 +80,7 @@ export async function startAgent(serverUrl: string, target: string, env: Record<
   // Resume state per test run, not in the user's home (a restart test reuses it).
   const stateDir = join(tmpdir(), `wingman-test-state-${process.pid}`);
   const agent = startProcess(AGENT_BIN, ['http', target, '--server', serverUrl, '--json', ...args], { WINGMAN_STATE_DIR: stateDir, ...env });
-  const ev = await agent.waitFor((e) => e.event === 'ready');
+  const ev = await agent.waitForEvent('ready');
   return { agent, url: String(ev.url), sessionId: String(ev.sessionId) };
 }
 

@@ -3,9 +3,10 @@
  * persistence, an ephemeral port). Fails with the install command when
  * Debian's redis-server is missing; never skips.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
+import { spawnReady } from '../../scripts/lib/spawn-ready.mjs';
 
 export const REDIS_BIN = '/usr/bin/redis-server';
 
@@ -35,32 +36,19 @@ export async function startRedis(options: { port?: number } = {}): Promise<Redis
     throw new Error(`${REDIS_BIN} not found: install Debian's redis-server: apt-get install redis-server`);
   }
   const port = options.port ?? (await freePort());
-  const child = spawn(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start within 10 s:\n${out}`)), 10_000);
-    const poll = setInterval(() => {
-      if (/Ready to accept connections/.test(out)) {
-        clearInterval(poll);
-        clearTimeout(timer);
-        resolve();
-      }
-    }, 50);
-    child.once('exit', (code) => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited (${code}):\n${out}`));
-    });
+  const { proc } = await spawnReady({
+    name: 'redis-server',
+    command: REDIS_BIN,
+    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    ownProcessGroup: false,
+    ready: /Ready to accept connections/,
+    readyTimeoutMs: 10_000,
   });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const child = proc.child;
   return {
     url: `redis://127.0.0.1:${port}`,
     child,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
+    stop: () => proc.stop({ signal: 'SIGKILL' }),
   };
 }
 

@@ -4,21 +4,25 @@
  * `?size=` bytes (paced by its socket's buffer) then `end`; /echo echoes.
  * Records how each of its sockets closed.
  */
+import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
+import { until, waitForEntry } from './wait';
 
 const MiB = 1024 * 1024;
 /** Bytes a sender lets its socket buffer before waiting (flow control against the relay's backpressure). */
 export const SENDER_HIGH_WATER_BYTES = 4 * MiB;
 /** A sender waits at most this long for its buffer to drain. */
 const SEND_STALL_TIMEOUT_MS = 60_000;
+/** closeOf() gives up (undefined) after this: a close crosses a few loopback hops. */
+const CLOSE_WAIT_TIMEOUT_MS = 5_000;
 
 export interface WsApp {
   port: number;
   /** How the app's sockets closed, in order: path, code and reason. */
   closes: Array<{ path: string; code: number; reason: string }>;
-  /** The first of its sockets on `path` to close (polled, at most 5 s), or undefined. */
+  /** The first of its sockets on `path` to close (waiting at most CLOSE_WAIT_TIMEOUT_MS), or undefined. */
   closeOf(path: string): Promise<{ path: string; code: number; reason: string } | undefined>;
   close(): Promise<void>;
 }
@@ -35,12 +39,13 @@ export async function sendPaced(ws: WebSocket, count: number, size: number): Pro
 
 /** Resolves once ws's buffer is below half the high-water mark (polled: ws has no drain event), bounded by SEND_STALL_TIMEOUT_MS. */
 async function waitBuffered(ws: WebSocket): Promise<void> {
-  const deadline = Date.now() + SEND_STALL_TIMEOUT_MS;
-  while (ws.bufferedAmount > SENDER_HIGH_WATER_BYTES / 2) {
-    if (ws.readyState !== WebSocket.OPEN) throw new Error('socket closed while sending');
-    if (Date.now() > deadline) throw new Error('sender stalled');
-    await new Promise((r) => setTimeout(r, 2));
-  }
+  await until(() => ws.bufferedAmount <= SENDER_HIGH_WATER_BYTES / 2 || ws.readyState !== WebSocket.OPEN, {
+    timeoutMs: SEND_STALL_TIMEOUT_MS,
+    intervalMs: 2,
+    what: 'the sender to drain (stalled)',
+    observe: () => `${ws.bufferedAmount} bytes buffered`,
+  });
+  if (ws.readyState !== WebSocket.OPEN) throw new Error('socket closed while sending');
 }
 
 /**
@@ -52,10 +57,15 @@ export async function startWsApp(): Promise<WsApp> {
   const server: Server = createServer((_req, res) => res.writeHead(404).end());
   const wss = new WebSocketServer({ server, maxPayload: 128 * MiB });
   const closes: WsApp['closes'] = [];
+  const events = new EventEmitter();
   wss.on('connection', (ws, req) => {
     const url = new URL(req.url ?? '/', 'http://x');
     ws.on('error', () => undefined);
-    ws.on('close', (code, reason: Buffer) => closes.push({ path: url.pathname, code, reason: reason.toString() }));
+    ws.on('close', (code, reason: Buffer) => {
+      const entry = { path: url.pathname, code, reason: reason.toString() };
+      closes.push(entry);
+      events.emit('close', entry);
+    });
     if (url.pathname === '/sink') {
       const want = Number(url.searchParams.get('n'));
       let got = 0;
@@ -78,14 +88,7 @@ export async function startWsApp(): Promise<WsApp> {
   return {
     port: (server.address() as AddressInfo).port,
     closes,
-    async closeOf(path) {
-      for (let i = 0; i < 250; i++) {
-        const found = closes.find((c) => c.path === path);
-        if (found) return found;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      return undefined;
-    },
+    closeOf: (path) => waitForEntry(closes, events, 'close', { filter: (c) => c.path === path, timeoutMs: CLOSE_WAIT_TIMEOUT_MS }).catch(() => undefined),
     close: () =>
       new Promise<void>((r) => {
         for (const c of wss.clients) c.terminate();

@@ -12,6 +12,7 @@ import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
 import { killAll, startAgent, startServer, type Proc } from '../helpers/processes';
 import { startRedis, type RedisProcess } from '../helpers/redis';
+import { until } from '../helpers/wait';
 
 jest.setTimeout(90_000);
 
@@ -44,15 +45,16 @@ async function withRedis<T>(url: string, fn: (r: Redis) => Promise<T>): Promise<
   }
 }
 
-/** Polls `read` every 200 ms until it returns a value, for at most `timeoutMs`. */
+/** Polls `read` every 200 ms until it returns a value, for at most `timeoutMs` (state in redis and on other nodes: no event reaches the test). */
 async function eventually<T>(read: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const found = await until(
+    async () => {
+      const value = await read();
+      return value === undefined ? undefined : { value };
+    },
+    { timeoutMs, intervalMs: 200, what },
+  );
+  return found.value;
 }
 
 const hostOn = (sessionId: string, port: number) => `${sessionId}.localhost:${port}`;

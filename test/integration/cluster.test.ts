@@ -13,6 +13,7 @@ import { patternSha256, startFixtureApp, type FixtureApp } from '../helpers/fixt
 import { download, send } from '../helpers/http-client';
 import { killAll, runWingmanFetch, startAgent, startServer, type Proc } from '../helpers/processes';
 import { startRedis, type RedisProcess } from '../helpers/redis';
+import { waitForEvent } from '../helpers/wait';
 
 jest.setTimeout(90_000);
 
@@ -76,12 +77,8 @@ describe('a session held by node A, reached through node B', () => {
   it('carries a WebSocket through B', async () => {
     const { sessionId } = await startAgent(nodeA.url, String(app.port), {}, ['--new-session', '--no-p2p']);
     const ws = new WebSocket(`ws://127.0.0.1:${nodeB.port}/ws`, { headers: { host: hostOn(sessionId, nodeB.port) } });
-    const echoed = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no echo within 10 s')), 10_000);
-      ws.on('open', () => ws.send('hello through B'));
-      ws.on('message', (d) => (clearTimeout(timer), resolve(d.toString())));
-      ws.on('error', reject);
-    });
+    ws.on('open', () => ws.send('hello through B'));
+    const echoed = String(await waitForEvent(ws, 'message', { timeoutMs: 10_000, what: 'the echo through B', failOn: ['error'] }).then(([d]: [Buffer]) => d));
     expect(echoed).toBe('hello through B');
     ws.close();
   });

@@ -7,6 +7,7 @@ import { createServer, request, type IncomingHttpHeaders, type Server } from 'no
 import type { AddressInfo } from 'node:net';
 import { send } from '../helpers/http-client';
 import { killAll, runWingmanFetch, startAgent, startTunnel, type Tunnel } from '../helpers/processes';
+import { withTimeout } from '../helpers/wait';
 
 jest.setTimeout(120_000);
 
@@ -199,14 +200,12 @@ describe('inspector API (relay)', () => {
 
   it('streams each new request to /api/events as it completes', async () => {
     const events: string[] = [];
-    const got = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no request event; got: ${events.join('')}`)), 10_000);
+    const streamed = new Promise<void>((resolve) => {
       const req = request({ host: '127.0.0.1', port: inspector, path: '/api/events', headers: { host: `localhost:${inspector}` } }, (res) => {
         expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
         res.on('data', (c: Buffer) => {
           events.push(c.toString());
           if (events.join('').includes('"path":"/json/live"')) {
-            clearTimeout(timer);
             req.destroy();
             resolve();
           }
@@ -217,7 +216,7 @@ describe('inspector API (relay)', () => {
       req.on('error', () => undefined);
       req.end();
     });
-    await got;
+    await withTimeout(streamed, { timeoutMs: 10_000, what: 'a request event on /api/events', observe: () => events.join('') });
     expect(events.join('')).toMatch(/event: request\ndata: \{"id":\d+,"method":"GET","path":"\/json\/live","status":200/);
   });
 

@@ -9,6 +9,7 @@ import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/sr
 import { requestOver } from '../../packages/relay-server/src/viewer/request';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
+import { until } from '../helpers/wait';
 import { childPids, killAll, startTunnel, type Tunnel } from '../helpers/processes';
 
 jest.setTimeout(60_000);
@@ -57,18 +58,8 @@ describe('a native crash of the P2P host process', () => {
     expect(t.agent.stderr()).toContain('WARN_P2P_HOST_CRASHED');
 
     // Restarted after HOST_RESTART_BASE_MS; a viewer that offers now gets P2P again (or a coded refusal while it restarts).
-    const deadline = Date.now() + 20_000;
-    let again: Awaited<ReturnType<typeof p2pGet>> | undefined;
-    let lastError = '';
-    while (!again && Date.now() < deadline) {
-      try {
-        again = await p2pGet();
-      } catch (err) {
-        lastError = (err as Error).message;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
-    if (!again) throw new Error(`no P2P after the host restart within 20 s; last error: ${lastError}`);
+    // Nothing announces the restart: retry the P2P request (until() reports the last error).
+    const again = await until(() => p2pGet(), { timeoutMs: 20_000, intervalMs: 250, what: 'a P2P answer after the host restart' });
     expect(again.transport).toBe('p2p');
     expect(again.body).toBe('hello GET');
     const restarted = childPids(agentPid);
@@ -82,7 +73,6 @@ describe('a native crash of the P2P host process', () => {
     expect(hosts).toHaveLength(1);
     // SIGKILL: the agent cannot say close; the host sees its IPC channel drop.
     await t.agent.kill(signal);
-    const deadline = Date.now() + 10_000;
     const alive = () => {
       try {
         process.kill(hosts[0]!, 0);
@@ -91,7 +81,8 @@ describe('a native crash of the P2P host process', () => {
         return false;
       }
     };
-    while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    // The host is the agent's child, not ours: no exit event reaches us, so poll its pid.
+    await until(() => !alive(), { timeoutMs: 10_000, intervalMs: 100, what: `host process ${hosts[0]} to end` });
     expect(alive()).toBe(false);
   });
 });

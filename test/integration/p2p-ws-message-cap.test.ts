@@ -8,6 +8,7 @@ import type { Stream } from '@wingman/protocol';
 import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
 import { startWsApp, type WsApp } from '../helpers/ws-app';
+import { withTimeout } from '../helpers/wait';
 
 jest.setTimeout(60_000);
 
@@ -35,8 +36,7 @@ afterEach(async () => {
 });
 
 function within<T>(p: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((_, j) => (timer = setTimeout(() => j(new Error(`timed out: ${what}`)), WAIT_MS)))]).finally(() => clearTimeout(timer));
+  return withTimeout(p, { timeoutMs: WAIT_MS, what });
 }
 
 /** Opens a WebSocket stream over the data channel; resolves once the app answered 101. */

@@ -12,6 +12,7 @@ import { requestOver } from '../../packages/relay-server/src/viewer/request';
 import { patternBlock, patternSha256, startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
 import { killAll, runWingmanFetch, startAgent, startTunnel, type Tunnel } from '../helpers/processes';
+import { delay, until, waitForEvent } from '../helpers/wait';
 
 jest.setTimeout(120_000);
 const MiB = 1024 * 1024;
@@ -111,10 +112,9 @@ describe('P2P over a data channel (real wrtc peers, real processes)', () => {
   it('cancels the local request when the viewer resets the stream', async () => {
     const v = await viewer();
     const s = v.connection.open('http', { method: 'GET', target: '/hang', headers: [['host', t.host]] }, { end: true });
-    await new Promise((r) => setTimeout(r, 300));
+    await app.waitForRequest('/hang');
     s.reset('ERR_CANCEL');
-    const deadline = Date.now() + 10_000;
-    while (!app.aborted.includes('/hang') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await app.waitForAborted('/hang');
     expect(app.aborted).toContain('/hang');
   });
 
@@ -127,7 +127,7 @@ describe('P2P over a data channel (real wrtc peers, real processes)', () => {
       for await (const c of big.chunks()) {
         received += c.length;
         // A slow reader keeps the download in flight while the small requests run.
-        if (received % (4 * MiB) < c.length) await new Promise((r) => setTimeout(r, 20));
+        if (received % (4 * MiB) < c.length) await delay(20);
       }
       finished = true;
     })();
@@ -163,10 +163,10 @@ describe('P2P over a data channel (real wrtc peers, real processes)', () => {
       const ws = new WebSocket(`ws://127.0.0.1:${t.serverPort}/__wingman/signal`, { headers: { host: t.host } });
       const msgs: Array<{ type: string; code?: string }> = [];
       ws.on('message', (d) => msgs.push(JSON.parse(d.toString())));
-      await new Promise((r) => ws.once('open', r));
+      await waitForEvent(ws, 'open', { failOn: ['error'] });
+      const errorMessage = waitForEvent(ws, 'message', { filter: (d) => JSON.parse(d.toString()).type === 'error', timeoutMs: 5_000, what: 'an error message on the signaling socket' });
       ws.send(JSON.stringify({ type: 'offer', sdp: 'v=0', sessionId: new URL(otherUrl).hostname.split('.')[0] }));
-      const deadline = Date.now() + 5000;
-      while (!msgs.some((m) => m.type === 'error') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await errorMessage;
       expect(msgs.find((m) => m.type === 'error')?.code).toBe('ERR_INVALID_SIGNAL');
       ws.close();
     } finally {
@@ -194,13 +194,15 @@ describe('P2P over a data channel (real wrtc peers, real processes)', () => {
   it('counts P2P successes and connect times in /metrics', async () => {
     await viewer();
     await t.agent.waitFor((e) => e.event === 'peer' && e.state === 'connected');
-    const deadline = Date.now() + 5000;
+    // The server counts a success when the agent reports it over the control channel: nothing to await but the metric.
     let text = '';
-    while (Date.now() < deadline) {
-      text = (await send(t.serverPort, `localhost:${t.serverPort}`, { path: '/metrics' })).body.toString();
-      if (/wingman_p2p_successes_total 1/.test(text)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(
+      async () => {
+        text = (await send(t.serverPort, `localhost:${t.serverPort}`, { path: '/metrics' })).body.toString();
+        return /wingman_p2p_successes_total 1/.test(text);
+      },
+      { timeoutMs: 5_000, intervalMs: 100, what: 'wingman_p2p_successes_total 1 in /metrics', observe: () => text.split('\n').filter((l) => l.startsWith('wingman_p2p')).join('; ') },
+    );
     expect(text).toMatch(/wingman_p2p_successes_total 1/);
     expect(text).toMatch(/wingman_p2p_connect_seconds_count 1/);
   });

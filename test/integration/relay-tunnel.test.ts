@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { startFixtureApp, patternBlock, patternSha256, type FixtureApp } from '../helpers/fixture-app';
 import { download, send } from '../helpers/http-client';
 import { killAll, startAgent, startTunnel, type Tunnel } from '../helpers/processes';
+import { delay } from '../helpers/wait';
 
 jest.setTimeout(120_000);
 
@@ -131,10 +132,9 @@ describe('relay tunnel (real processes)', () => {
     const req = request({ host: '127.0.0.1', port: t.serverPort, path: '/hang', headers: { host: t.host } });
     req.on('error', () => undefined);
     req.end();
-    await new Promise((r) => setTimeout(r, 500));
+    await app.waitForRequest('/hang');
     req.destroy();
-    const deadline = Date.now() + 10_000;
-    while (!app.aborted.includes('/hang') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await app.waitForAborted('/hang');
     expect(app.aborted).toContain('/hang');
   });
 
@@ -176,7 +176,7 @@ describe('relay tunnel (real processes)', () => {
     let got = 0;
     const r = await download(t.serverPort, t.host, `/bytes?n=${1024 * MiB}`, (n) => {
       got += n;
-      if (got % (16 * MiB) < n) return new Promise((res) => setTimeout(res, 100));
+      if (got % (16 * MiB) < n) return delay(100);
     });
     clearInterval(sample);
     expect(r.length).toBe(1024 * MiB);

@@ -14,6 +14,7 @@ import { openAgentSocket } from '../../packages/tunnel-server/test/integration/h
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
 import { killAll, startAgent, startServer } from '../helpers/processes';
+import { waitForEvent, withTimeout } from '../helpers/wait';
 
 jest.setTimeout(120_000);
 
@@ -73,13 +74,7 @@ async function rawAgent(register: Record<string, unknown>): Promise<{ ws: WebSoc
     next: () =>
       queue.length > 0
         ? Promise.resolve(queue.shift()!)
-        : new Promise((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error('no message from the server in time')), 10_000);
-            waiting.push((m) => {
-              clearTimeout(timer);
-              resolve(m);
-            });
-          }),
+        : withTimeout(new Promise<ServerToAgent>((resolve) => waiting.push(resolve)), { timeoutMs: 10_000, what: 'a message from the server' }),
   };
 }
 
@@ -110,13 +105,8 @@ describe('session expiry (--expires)', () => {
     const { agent, url } = await startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--expires', '4s', '--inspect', 'false']);
     const viewer = await connectP2PViewer({ url, timeoutMs: 20_000 });
     try {
-      const closed = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('the P2P connection stayed open after the expiry')), 20_000);
-        viewer.connection.on('close', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      const closed = waitForEvent(viewer.connection, 'close', { timeoutMs: 20_000, what: 'the P2P connection to close after the expiry' });
+      closed.catch(() => undefined); // awaited below, after the agent's fatal line
       expect(viewer.connection.isClosed).toBe(false);
       await agent.waitFor((e) => e.event === 'fatal' && e.code === 'ERR_SESSION_EXPIRED', 15_000);
       await closed;

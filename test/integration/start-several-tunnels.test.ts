@@ -42,12 +42,8 @@ function startWingman(args: string[]): Proc {
 }
 
 /** The exit code of a run expected to end by itself. */
-function exitOf(proc: Proc): Promise<number | null> {
-  return new Promise<number | null>((resolve, reject) => {
-    if (proc.child.exitCode !== null) return resolve(proc.child.exitCode);
-    const timer = setTimeout(() => reject(new Error(`wingman did not exit; stderr:\n${proc.stderr()}`)), EXIT_TIMEOUT_MS);
-    proc.child.once('exit', (c) => (clearTimeout(timer), resolve(c)));
-  });
+async function exitOf(proc: Proc): Promise<number | null> {
+  return (await proc.waitForExit({ timeoutMs: EXIT_TIMEOUT_MS, what: 'wingman to exit' })).code;
 }
 
 /** Runs `wingman start` expected to end by itself: its exit code and stderr. */

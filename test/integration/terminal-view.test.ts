@@ -13,6 +13,7 @@ import { send } from '../helpers/http-client';
 import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
 import { requestOver } from '../../packages/relay-server/src/viewer/request';
 import { AGENT_BIN, killAll, startServer } from '../helpers/processes';
+import { until } from '../helpers/wait';
 
 jest.setTimeout(60_000);
 
@@ -39,16 +40,16 @@ function startInTmux(extraArgs: string[] = [], columns = 120): void {
   tmux('new-session', '-d', '-s', 'w', '-x', String(columns), '-y', '40', command);
 }
 
-/** Polls the pane until `pred` holds; the last screen is in the error when it never does. */
+/** Polls the pane (tmux announces nothing) until `pred` holds; the last screen is in the error when it never does. */
 async function waitForScreen(pred: (text: string) => boolean, what: string): Promise<string> {
-  const deadline = Date.now() + SCREEN_WAIT_MS;
   let text = '';
-  while (Date.now() < deadline) {
-    text = screen();
-    if (pred(text)) return text;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  throw new Error(`timed out waiting for ${what}; screen:\n${text}`);
+  return until(
+    () => {
+      text = screen();
+      return pred(text) ? text : undefined;
+    },
+    { timeoutMs: SCREEN_WAIT_MS, intervalMs: POLL_MS, what, observe: () => `screen:\n${text}` },
+  );
 }
 
 const sessionUrlOf = (text: string) => /http:\/\/[a-z0-9-]+\.localhost:\d+\/?/.exec(text)?.[0];

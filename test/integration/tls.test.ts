@@ -12,12 +12,17 @@ import { join } from 'node:path';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { killAll, SERVER_BIN, startAgent, startProcess, startServer } from '../helpers/processes';
 import { createTestCa, type TestCa } from '../helpers/test-ca';
+import { until } from '../helpers/wait';
 
 jest.setTimeout(60_000);
 
-/** Polls for a renewed certificate: every 100 ms for at most 10 s (the server re-reads 200 ms after the last change). */
+/**
+ * Polls for a renewed certificate (the server's "reloaded" line is at info
+ * level, below the tests' LOG_LEVEL): every 100 ms for at most 10 s (the
+ * server re-reads 200 ms after the last change).
+ */
 const POLL_INTERVAL_MS = 100;
-const POLL_ATTEMPTS = 100;
+const RENEWAL_TIMEOUT_MS = 10_000;
 
 const ALT_NAMES = ['DNS:localhost', 'DNS:*.localhost', 'IP:127.0.0.1'];
 let ca: TestCa;
@@ -88,12 +93,13 @@ async function startTlsTunnel() {
 
 async function waitForSerial(port: number, host: string, serial: string): Promise<HttpsReply> {
   let last: HttpsReply | undefined;
-  for (let i = 0; i < POLL_ATTEMPTS; i++) {
-    last = await get(port, host, '/hello');
-    if (last.serial === serial) return last;
-    await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
-  }
-  throw new Error(`new connections still get certificate ${last?.serial}, expected ${serial}`);
+  return until(
+    async () => {
+      last = await get(port, host, '/hello');
+      return last.serial === serial ? last : undefined;
+    },
+    { timeoutMs: RENEWAL_TIMEOUT_MS, intervalMs: POLL_INTERVAL_MS, what: `new connections to get certificate ${serial}`, observe: () => `certificate ${last?.serial}` },
+  );
 }
 
 describe('wingman-server with --tls-cert and --tls-key', () => {
@@ -131,8 +137,7 @@ describe('wingman-server with --tls-cert and --tls-key', () => {
   it('keeps the previous certificate while the files on disk do not belong together, and takes the pair once they do', async () => {
     const t = await startTlsTunnel();
     replace(second.certFile, liveCert); // the key is still the first one: a half-done renewal
-    const deadline = Date.now() + POLL_ATTEMPTS * POLL_INTERVAL_MS;
-    while (!t.server.stderr().includes('do not load') && Date.now() < deadline) await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
+    await t.server.waitForLine((line) => line.includes('do not load'), { stream: 'stderr', timeoutMs: RENEWAL_TIMEOUT_MS });
     expect(t.server.stderr()).toContain('TLS files changed but do not load; still serving the previous certificate');
     expect((await get(t.port, t.host, '/hello')).serial).toBe('1001');
 

@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send, type Reply } from '../helpers/http-client';
 import { AGENT_BIN, killAll, runWingmanFetch, startAgent, startServer, startTunnel, type Tunnel } from '../helpers/processes';
+import { withTimeout } from '../helpers/wait';
 
 jest.setTimeout(60_000);
 
@@ -41,20 +42,16 @@ function accessCookie(r: Reply): string {
 
 /** Resolves with the HTTP status of a refused upgrade, or 101 when the WebSocket opened. */
 function upgradeStatus(path: string, headers: Record<string, string> = {}): Promise<{ status: number; ws?: WebSocket }> {
-  return new Promise((resolve, reject) => {
+  const answered = new Promise<{ status: number; ws?: WebSocket }>((resolve) => {
     const ws = new WebSocket(`ws://127.0.0.1:${t.serverPort}${path}`, { headers: { host: t.host, ...headers } });
-    const timer = setTimeout(() => reject(new Error('no answer to the upgrade within 10 s')), 10_000);
     ws.on('unexpected-response', (_req, res) => {
-      clearTimeout(timer);
       res.resume();
       resolve({ status: res.statusCode ?? 0 });
     });
-    ws.on('open', () => {
-      clearTimeout(timer);
-      resolve({ status: 101, ws });
-    });
+    ws.on('open', () => resolve({ status: 101, ws }));
     ws.on('error', () => undefined);
   });
+  return withTimeout(answered, { timeoutMs: 10_000, what: `an answer to the upgrade of ${path}` });
 }
 
 describe('a password-protected session', () => {

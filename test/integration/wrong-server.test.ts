@@ -64,23 +64,14 @@ function agent(server: string, args: string[] = [], env: Record<string, string> 
   return startProcess(AGENT_BIN, ['http', String(app.port), '--server', server, '--no-p2p', ...args], { WINGMAN_STATE_DIR: stateDir, ...env });
 }
 
-/** The agent's exit code (killed after `timeoutMs`, which fails the test). */
-function exitCode(proc: Proc, timeoutMs = 30_000): Promise<number | null> {
-  const { child } = proc;
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms; stderr:\n${proc.stderr()}`)), timeoutMs);
-    child.once('exit', (code) => (clearTimeout(timer), resolve(code)));
-  });
+/** The agent's exit code (fails the test if it is still running after `timeoutMs`). */
+async function exitCode(proc: Proc, timeoutMs = 30_000): Promise<number | null> {
+  return (await proc.waitForExit({ timeoutMs })).code;
 }
 
-/** Waits until the agent's stderr matches (bounded). */
+/** Waits until a line of the agent's stderr matches (bounded; fails at once if the agent exits). */
 async function stderrMatches(proc: Proc, re: RegExp, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (!re.test(proc.stderr())) {
-    if (Date.now() > deadline || proc.child.exitCode !== null) throw new Error(`stderr does not match ${re}:\n${proc.stderr()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await proc.waitForLine(re, { stream: 'stderr', timeoutMs });
   return proc.stderr();
 }
 

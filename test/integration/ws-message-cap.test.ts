@@ -8,6 +8,7 @@
 import WebSocket from 'ws';
 import { killAll, startTunnel, type Proc, type Tunnel } from '../helpers/processes';
 import { sendPaced, startWsApp, type WsApp } from '../helpers/ws-app';
+import { withTimeout } from '../helpers/wait';
 
 jest.setTimeout(120_000);
 
@@ -50,8 +51,7 @@ async function openViewer(path: string): Promise<WebSocket> {
 }
 
 function within<T>(p: Promise<T>, what: string, ms = PHASE_TIMEOUT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((_, j) => (timer = setTimeout(() => j(new Error(`timed out: ${what}`)), ms)))]).finally(() => clearTimeout(timer));
+  return withTimeout(p, { timeoutMs: ms, what });
 }
 
 function nextText(ws: WebSocket, pred: (text: string) => boolean, what: string): Promise<string> {

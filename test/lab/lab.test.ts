@@ -6,9 +6,10 @@
  * read back from the lab. Needs root, iproute2, iptables, coturn and
  * chromium: without them it fails and says what to install.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnProcess, type ManagedProcess } from '../../scripts/lib/spawn-ready.mjs';
 
 const ROOT = join(__dirname, '..', '..');
 const LAB = join(ROOT, 'scripts/lab/index.mjs');
@@ -85,45 +86,32 @@ function labNamespaces(pid: number): string[] {
   return readdirSync('/run/netns').filter((n) => n.startsWith(`wmlab-${pid}-`));
 }
 
-let child: ChildProcess | undefined;
+let lab: ManagedProcess | undefined;
 let childPid = 0;
-let stderr = '';
 let rows: LabRow[] = [];
+const labLog = () => lab?.stderr() ?? '';
 
 /** Runs `node scripts/lab/index.mjs --json`; resolves with its rows (the exit code only says whether all passed). */
-function runLab(): Promise<LabRow[]> {
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    const proc = spawn(process.execPath, [LAB, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    childPid = proc.pid ?? 0;
-    const timer = setTimeout(() => {
-      proc.kill('SIGTERM');
-      reject(new Error(`the lab did not finish within ${LAB_TIMEOUT_MS / 1000} s; its log:\n${stderr.slice(-4000)}`));
-    }, LAB_TIMEOUT_MS);
-    proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-100_000)));
-    proc.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    proc.on('close', (code) => {
-      clearTimeout(timer);
-      const line = stdout.trim().split('\n').pop() ?? '';
-      try {
-        const parsed = JSON.parse(line) as LabRow[];
-        if (!Array.isArray(parsed)) throw new Error('not an array');
-        resolve(parsed);
-      } catch {
-        reject(new Error(`the lab exited with ${code} without a JSON result; its log:\n${stderr.slice(-4000)}`));
-      }
-    });
+async function runLab(): Promise<LabRow[]> {
+  // In jest's process group, like every process a test starts (scripts/run-tests.mjs stops a hung run through it).
+  lab = spawnProcess({ name: 'lab', command: process.execPath, args: [LAB, '--json'], cwd: ROOT, ownProcessGroup: false, stopGraceMs: STOP_GRACE_MS });
+  childPid = lab.child.pid ?? 0;
+  const { code } = await lab.waitForExit({ timeoutMs: LAB_TIMEOUT_MS, what: 'the lab to finish' }).catch((err: Error) => {
+    throw new Error(`${err.message}; its log:\n${labLog().slice(-4000)}`);
   });
+  const line = lab.stdoutLines().pop() ?? '';
+  try {
+    const parsed = JSON.parse(line) as LabRow[];
+    if (!Array.isArray(parsed)) throw new Error('not an array');
+    return parsed;
+  } catch {
+    throw new Error(`the lab exited with ${code} without a JSON result; its log:\n${labLog().slice(-4000)}`);
+  }
 }
 
 function row(name: string): LabRow {
   const r = rows.find((x) => x.scenario === name);
-  if (!r) throw new Error(`scenario ${name} missing from the lab's output; log:\n${stderr.slice(-3000)}`);
+  if (!r) throw new Error(`scenario ${name} missing from the lab's output; log:\n${labLog().slice(-3000)}`);
   return r;
 }
 
@@ -138,13 +126,7 @@ beforeAll(async () => {
 }, LAB_TIMEOUT_MS + 30_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((r) => child!.once('close', r));
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child!.kill('SIGKILL'), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(t);
-  }
+  await lab?.stop();
   // Whatever the run left (it was killed hard, say): the lab removes namespaces of dead runs.
   if (childPid && labNamespaces(childPid).length > 0) spawnSync(process.execPath, [LAB, '--cleanup', '--quiet'], { cwd: ROOT, timeout: 60_000 });
 }, STOP_GRACE_MS + 70_000);

@@ -71,8 +71,7 @@ describe('P2P through the shell', () => {
     stack.app.aborted.length = 0;
     expect(await abortedFetch(frame, '/hang', 300)).toBe('AbortError');
     expect(await abortedFetch(frame, `/bytes?n=${200 * MiB}`, 300)).toBe('AbortError');
-    const deadline = Date.now() + WAIT_MS;
-    while (!(stack.app.aborted.includes('/hang') && stack.app.aborted.includes('/bytes')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await Promise.all([stack.app.waitForAborted('/hang', WAIT_MS), stack.app.waitForAborted('/bytes', WAIT_MS)]);
     expect(stack.app.aborted).toEqual(expect.arrayContaining(['/hang', '/bytes']));
   });
 

@@ -142,8 +142,7 @@ describe('relay path through the Service Worker (P2P impossible in the browser)'
     const frame = await openShell(browser.page, `${stack.origin}/one`, 'one');
     stack.app.aborted.length = 0;
     expect(await abortedFetch(frame, '/hang', 300)).toBe('AbortError');
-    const deadline = Date.now() + WAIT_MS;
-    while (!stack.app.aborted.includes('/hang') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await stack.app.waitForAborted('/hang', WAIT_MS);
     expect(stack.app.aborted).toContain('/hang');
   });
 });

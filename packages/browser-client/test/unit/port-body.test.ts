@@ -5,6 +5,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { parseShellToSwPort } from '../../src/shared/messages';
 import { createBodyReceiver, createBodySender, pumpToSender, type BodyReceiver, type BodySender } from '../../src/shared/port-body';
+import { delay } from '../../../../test/helpers/wait';
 
 const WINDOW = 64 * 1024;
 
@@ -54,7 +55,7 @@ async function readAll(stream: ReadableStream<Uint8Array>, delayMs = 0): Promise
     const { done, value } = await reader.read();
     if (done) break;
     parts.push(value);
-    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+    if (delayMs) await delay(delayMs); // pacing: a slow reader
   }
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;

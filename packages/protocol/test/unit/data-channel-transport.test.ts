@@ -14,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { connectionOverDataChannel, type DataChannelLike, type Stream } from '../../src';
+import { delay } from '../../../../test/helpers/wait';
 
 /** Bytes the fake channel hands to its peer per drain tick. */
 const DRAIN_BYTES_PER_TICK = 64 * 1024;
@@ -155,7 +156,7 @@ describe('connectionOverDataChannel', () => {
       () => 'answered',
       (err: Error) => err.message,
     );
-    await new Promise((r) => setTimeout(r, 20));
+    await delay(20); // the spell between readyState leaving open and the close event, in which the ping is sent
     a.setState('closed');
     a.emit('close');
     const message = await outcome;

@@ -6,6 +6,7 @@ import { createAgent, type Agent, type AgentEvents, type AgentOptions } from '..
 import { freePort, startLocalApp, type LocalApp } from './helpers/local-app';
 import { startFakeTunnelServer, type FakeTunnelServer } from './helpers/fake-tunnel-server';
 import { header, send } from './helpers/viewer';
+import { expectNoEventWithin, waitForEvent } from '../../../../test/helpers/wait';
 
 jest.setTimeout(30_000);
 
@@ -38,13 +39,7 @@ function start(options: Partial<AgentOptions> = {}): Agent {
 }
 
 function next<K extends keyof AgentEvents>(a: Agent, event: K, timeoutMs = 10_000): Promise<AgentEvents[K][0]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${String(event)}" event within ${timeoutMs} ms`)), timeoutMs);
-    a.once(event, ((e: AgentEvents[K][0]) => {
-      clearTimeout(timer);
-      resolve(e);
-    }) as never);
-  });
+  return waitForEvent(a, event, { timeoutMs, what: `the agent's "${String(event)}" event` });
 }
 
 describe('agent', () => {
@@ -77,7 +72,8 @@ describe('agent', () => {
     const reconnecting = jest.fn();
     a.on('reconnecting', reconnecting);
     expect(await next(a, 'fatal')).toEqual({ code: 'ERR_TOKEN_REFUSED', message: 'the tunnel server refused the token' });
-    await new Promise((r) => setTimeout(r, 300)); // 15× the first backoff delay
+    // A retry would come after the first backoff delay (20 ms); 15× that without one shows there is none.
+    await expectNoEventWithin(a, 'reconnecting', { windowMs: 300 });
     expect(server.upgrades).toBe(1);
     expect(reconnecting).not.toHaveBeenCalled();
   });
@@ -122,7 +118,7 @@ describe('agent', () => {
     agent.on('reconnecting', (e) => retries.push(e));
     const ready = next(agent, 'ready');
     agent.start();
-    while (retries.length < 4) await new Promise((r) => setTimeout(r, 10));
+    await waitForEvent(agent, 'reconnecting', { filter: () => retries.length >= 4, what: 'the fourth retry' });
     server = await startFakeTunnelServer({ port });
     await ready;
     expect(retries[0]!.reason).toMatch(/cannot reach the tunnel server at http:\/\/127\.0\.0\.1:\d+: connection refused/);
@@ -170,7 +166,8 @@ describe('agent', () => {
     a.on('reconnecting', reconnecting);
     await a.close();
     expect(await closed).toBe(1000);
-    await new Promise((r) => setTimeout(r, 200));
+    // 10× the first backoff delay (20 ms) without a retry shows there is none.
+    await expectNoEventWithin(a, 'reconnecting', { windowMs: 200 });
     expect(server.upgrades).toBe(1);
     expect(reconnecting).not.toHaveBeenCalled();
   });

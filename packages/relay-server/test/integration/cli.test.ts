@@ -3,19 +3,23 @@
  * through main() for the output contract, and once as a real child process
  * (the built bin) for signals and exit codes.
  */
-import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { main } from '../../src/cli';
 import { parseTarget } from '../../src/cli/options';
 import { freePort, startLocalApp, type LocalApp } from './helpers/local-app';
 import { startFakeTunnelServer, type FakeTunnelServer } from './helpers/fake-tunnel-server';
 import { send } from './helpers/viewer';
 import { decodePrintedQr, qrLines } from '../support/decode-qr';
+import { spawnProcess } from '../../../../scripts/lib/spawn-ready.mjs';
+import { waitForEvent } from '../../../../test/helpers/wait';
 
 jest.setTimeout(30_000);
+
+/** Bound on waiting for main()'s output: it writes within milliseconds of the fake server's answer. */
+const OUTPUT_TIMEOUT_MS = 5_000;
 
 const BIN = join(__dirname, '../../dist/bin/wingman.js');
 let app: LocalApp;
@@ -38,10 +42,11 @@ afterEach(async () => {
 function run(args: string[], env: Record<string, string> = {}) {
   const out: string[] = [];
   const err: string[] = [];
+  const output = new EventEmitter();
   const controller = new AbortController();
   const exit = main(['node', 'wingman', ...args], {
-    stdout: { write: (s: string) => out.push(s) },
-    stderr: { write: (s: string) => err.push(s) },
+    stdout: { write: (s: string) => (out.push(s), output.emit('write', s)) },
+    stderr: { write: (s: string) => (err.push(s), output.emit('write', s)) },
     env: { WINGMAN_STATE_DIR: stateDir, ...env },
     signal: controller.signal,
   });
@@ -52,9 +57,12 @@ function run(args: string[], env: Record<string, string> = {}) {
     stderr: () => err.join(''),
     json: () => lines().map((l) => JSON.parse(l) as Record<string, unknown>),
     stop: () => controller.abort(),
+    /** Resolves once `pred` holds, checked after each write. */
     async waitFor(pred: () => boolean, what: string) {
-      for (let i = 0; i < 500 && !pred(); i++) await new Promise((r) => setTimeout(r, 10));
-      if (!pred()) throw new Error(`timed out waiting for ${what}; stdout:\n${out.join('')}\nstderr:\n${err.join('')}`);
+      if (pred()) return;
+      await waitForEvent(output, 'write', { filter: pred, timeoutMs: OUTPUT_TIMEOUT_MS, what }).catch((e: Error) => {
+        throw new Error(`${e.message}; stdout:\n${out.join('')}\nstderr:\n${err.join('')}`);
+      });
     },
   };
 }
@@ -177,21 +185,20 @@ describe('wingman http', () => {
 
   it('runs as a process: ready first, exit code 0 on SIGINT', async () => {
     if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx tsc -b\` first`);
-    const child = spawn(process.execPath, [BIN, 'http', String(app.port), '--server', server.url, '--json'], {
+    const proc = spawnProcess({
+      name: 'wingman http',
+      command: process.execPath,
+      args: [BIN, 'http', String(app.port), '--server', server.url, '--json'],
       env: { ...process.env, WINGMAN_STATE_DIR: stateDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      ownProcessGroup: false,
     });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      const first = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no output within 10 s')), 10_000);
-        createInterface({ input: child.stdout! }).once('line', (l) => (clearTimeout(timer), resolve(l)));
-      });
+      const first = await proc.waitForLine(() => true, { timeoutMs: 10_000, what: 'its first line' });
       expect(JSON.parse(first)).toMatchObject({ event: 'ready', sessionId: expect.stringMatching(/^[a-z2-7]{26}$/) });
-      child.kill('SIGINT');
-      expect(await exited).toBe(0);
+      proc.child.kill('SIGINT');
+      expect((await proc.exited).code).toBe(0);
     } finally {
-      child.kill('SIGKILL');
+      await proc.stop({ signal: 'SIGKILL' });
     }
   });
 });

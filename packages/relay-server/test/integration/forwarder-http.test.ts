@@ -8,6 +8,7 @@ import { createForwarder, type Forwarder, type ForwarderOptions, type RequestLog
 import { connectedPair } from './helpers/pair';
 import { BLOCK, blocksSha256, freePort, startLocalApp, type LocalApp } from './helpers/local-app';
 import { bodyOf, header, responseOf, send, writeBody } from './helpers/viewer';
+import { delay, expectUnchangedWithin } from '../../../../test/helpers/wait';
 
 jest.setTimeout(60_000);
 
@@ -116,10 +117,10 @@ describe('forwarder: HTTP', () => {
 
   it('cancels the local request when the viewer resets the stream', async () => {
     const stream = tunnel().open('http', { method: 'GET', target: '/hang', headers: [['host', 'h']] }, { end: true });
-    for (let i = 0; i < 100 && app.seen.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await app.waitForRequest();
     expect(app.seen.map((s) => s.url)).toEqual(['/hang']);
     stream.reset('ERR_CANCEL', 'viewer went away');
-    for (let i = 0; i < 250 && !app.aborted.includes('/hang'); i++) await new Promise((r) => setTimeout(r, 20));
+    await app.waitForAborted('/hang');
     expect(app.aborted).toEqual(['/hang']);
     expect(log).toEqual([expect.objectContaining({ status: 0, error: 'ERR_CANCEL' })]);
   });
@@ -150,7 +151,7 @@ describe('forwarder: HTTP', () => {
     const r = await send(tunnel({ timeoutMs: 300 }), { target: '/slow?ms=5000' });
     expect(r.status).toBe(504);
     expect(r.body.toString()).toContain('took too long');
-    for (let i = 0; i < 100 && !app.aborted.includes('/slow'); i++) await new Promise((r) => setTimeout(r, 20));
+    await app.waitForAborted('/slow');
     expect(app.aborted).toEqual(['/slow']);
   });
 
@@ -163,7 +164,7 @@ describe('forwarder: HTTP', () => {
     const chunks = Array.from({ length: 8 }, (_, i) => Buffer.alloc(1_000, 65 + i));
     for (const chunk of chunks) {
       stream.write(chunk);
-      await new Promise((r) => setTimeout(r, 250));
+      await delay(250); // pacing: a slow upload, 2 s in all against the 1 s timeout
     }
     stream.end();
     expect((await head).status).toBe(200);
@@ -187,7 +188,8 @@ describe('forwarder: HTTP', () => {
     expect(r.status).toBe(400);
     expect(r.body.toString()).toContain('longer than its Content-Length');
     // The app either never got the request or saw it aborted; it never read a complete body.
-    await new Promise((r) => setTimeout(r, 200));
+    // 200 ms: far longer than the app takes to hash 5 bytes on loopback, had they been passed on complete.
+    await expectUnchangedWithin(() => app.bodiesHashed.length, { windowMs: 200, what: 'bodies the app hashed' });
     expect(app.bodiesHashed).toEqual([]);
   });
 

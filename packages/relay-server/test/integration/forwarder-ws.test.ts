@@ -111,7 +111,7 @@ describe('forwarder: WebSocket', () => {
     await responseOf(stream);
     expect(app.wsOpen()).toBe(1);
     stream.reset('ERR_CANCEL');
-    for (let i = 0; i < 100 && app.wsOpen() > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await app.waitForNoWebSockets();
     expect(app.wsOpen()).toBe(0);
   });
 

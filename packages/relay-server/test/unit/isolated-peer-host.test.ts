@@ -5,22 +5,16 @@
  */
 import { createIsolatedPeerHost, HOST_RESTART_BASE_MS, type HostCrash } from '../../src/p2p/isolated-peer-host';
 import type { PeerHost } from '../../src/p2p/peer-host';
+import { until } from '../../../../test/helpers/wait';
 
 const init = { target: { host: '127.0.0.1', port: 1 }, hostHeader: 'rewrite', iceServers: [], connectTimeoutMs: 1_000 } as const;
 
 let host: PeerHost | undefined;
 afterEach(() => host?.close());
 
-function waitForCrashes(count: number, crashes: HostCrash[], timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + timeoutMs;
-    const check = () => {
-      if (crashes.length >= count) return resolve();
-      if (Date.now() > deadline) return reject(new Error(`${crashes.length} crash report(s) within ${timeoutMs} ms, wanted ${count}`));
-      setTimeout(check, 20);
-    };
-    check();
-  });
+/** The crash reports arrive through onCrash into `crashes`; polled, bounded by timeoutMs. */
+async function waitForCrashes(count: number, crashes: HostCrash[], timeoutMs: number): Promise<void> {
+  await until(() => crashes.length >= count, { timeoutMs, what: `${count} crash report(s)`, observe: () => `${crashes.length} crash report(s)` });
 }
 
 describe('a P2P host process that fails to spawn', () => {

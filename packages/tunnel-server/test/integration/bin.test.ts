@@ -1,49 +1,45 @@
 /** The wingman-server bin as a real process (needs `npm run build` / `npx tsc -b` first). */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
-import { createInterface } from 'node:readline';
 import { send } from './helpers/http-client';
+import { spawnProcess, type ManagedProcess } from '../../../../scripts/lib/spawn-ready.mjs';
 
 jest.setTimeout(30_000);
 
 const BIN = join(__dirname, '..', '..', 'dist', 'bin', 'wingman-server.js');
-const children = new Set<ChildProcess>();
+/** Bound on a wait for the server's first line or its exit: it starts and stops in well under a second. */
+const WAIT_MS = 10_000;
+const children = new Set<ManagedProcess>();
 
 /** @param fdLimit run the server under `ulimit -n fdLimit` (a shell that execs node). */
-function start(args: string[], env: Record<string, string> = {}, fdLimit?: number): { child: ChildProcess; firstLine: Promise<string>; exit: Promise<number | null>; stderr: () => string; lines: string[] } {
+function start(args: string[], env: Record<string, string> = {}, fdLimit?: number) {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx tsc -b\` (or \`npm run build\`) first`);
   const childEnv = { ...process.env, LOG_LEVEL: 'warn', ...env };
-  const child =
-    fdLimit === undefined
-      ? spawn(process.execPath, [BIN, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn('sh', ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, process.execPath, BIN, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const lines: string[] = [];
-  const stdoutLines = createInterface({ input: child.stdout! });
-  stdoutLines.on('line', (line) => lines.push(line));
-  const firstLine = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no output in time; stderr:\n${err}`)), 10_000);
-    stdoutLines.once('line', (line) => {
-      clearTimeout(timer);
-      resolve(line);
-    });
-    void exit.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`exited before printing; stderr:\n${err}`));
-    });
-  });
+  const [command, argv] =
+    fdLimit === undefined ? [process.execPath, [BIN, ...args]] : ['sh', ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, process.execPath, BIN, ...args]];
+  const proc = spawnProcess({ name: 'wingman-server', command, args: argv, env: childEnv, ownProcessGroup: false });
+  children.add(proc);
+  const firstLine = proc.waitForLine(() => true, { timeoutMs: WAIT_MS, what: 'its first line' });
   // Tests that only wait for the exit leave this unawaited: not an unhandled rejection.
   firstLine.catch(() => undefined);
-  return { child, firstLine, exit, stderr: () => err, lines };
+  return {
+    child: proc.child,
+    firstLine,
+    /** The exit code, once the process ended and its output was read (bounded from the moment it is asked). */
+    get exit(): Promise<number | null> {
+      return proc.waitForExit({ timeoutMs: WAIT_MS }).then(({ code }) => code);
+    },
+    stderr: proc.stderr,
+    /** Its stdout lines so far. */
+    get lines(): string[] {
+      return proc.stdoutLines();
+    },
+  };
 }
 
-afterEach(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+afterEach(async () => {
+  await Promise.all([...children].map((c) => c.stop({ signal: 'SIGKILL' })));
   children.clear();
 });
 

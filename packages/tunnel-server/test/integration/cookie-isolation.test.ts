@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { createTunnelServer, type TunnelServer } from '@wingman/tunnel-server';
 import { send } from './helpers/http-client';
 import { closeAllAgents, connectTestAgent, TEST_TOKEN, type TestAgent } from './helpers/test-agent';
+import { withTimeout } from '../../../../test/helpers/wait';
 
 jest.setTimeout(30_000);
 
@@ -52,12 +53,12 @@ afterEach(async () => {
 function upgradeCookies(path: string): Promise<{ status: number; cookies: string[] | undefined }> {
   const ws = new WebSocket(`ws://127.0.0.1:${server.port}${path}`, { headers: { host: agent.host } });
   viewers.add(ws);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no upgrade answer in time')), 10_000);
-    ws.once('upgrade', (res) => (clearTimeout(timer), resolve({ status: 101, cookies: res.headers['set-cookie'] })));
-    ws.once('unexpected-response', (_req, res) => (clearTimeout(timer), resolve({ status: res.statusCode ?? 0, cookies: res.headers['set-cookie'] })));
+  const answered = new Promise<{ status: number; cookies: string[] | undefined }>((resolve) => {
+    ws.once('upgrade', (res) => resolve({ status: 101, cookies: res.headers['set-cookie'] }));
+    ws.once('unexpected-response', (_req, res) => resolve({ status: res.statusCode ?? 0, cookies: res.headers['set-cookie'] }));
     ws.once('error', () => undefined);
   });
+  return withTimeout(answered, { timeoutMs: 10_000, what: `an answer to the upgrade of ${path}` });
 }
 
 describe('relayed cookies stay on their session host', () => {

@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { createTunnelServer, type TunnelServer } from '@wingman/tunnel-server';
 import { createFixture, type Fixture } from './helpers/fixture-handler';
-import { eventually, send } from './helpers/http-client';
+import { send } from './helpers/http-client';
 import { closeAllAgents, connectTestAgent, TEST_TOKEN, type TestAgent } from './helpers/test-agent';
 
 jest.setTimeout(30_000);
@@ -142,7 +142,7 @@ describe('HTTP relay', () => {
       req.on('error', () => undefined);
       req.end();
     });
-    const reset = await eventually(() => fixture.resets.find((r) => r.target === '/hang'), 'the agent to see the reset');
+    const reset = await fixture.waitForReset('/hang');
     expect(reset.code).toBe('ERR_CANCEL');
   });
 

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { createTunnelServer, type TunnelServer } from '@wingman/tunnel-server';
 import { createFixture, type Fixture } from './helpers/fixture-handler';
-import { eventually } from './helpers/http-client';
 import { closeAllAgents, connectTestAgent, TEST_TOKEN, waitClosed, type TestAgent } from './helpers/test-agent';
+import { waitForEvent } from '../../../../test/helpers/wait';
 
 jest.setTimeout(30_000);
 
@@ -43,13 +43,7 @@ function opened(ws: WebSocket): Promise<{ headers: Record<string, string | strin
 }
 
 function nextMessage(ws: WebSocket): Promise<{ data: Buffer; binary: boolean }> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no message in time')), 5_000);
-    ws.once('message', (data: Buffer, binary) => {
-      clearTimeout(timer);
-      resolve({ data, binary });
-    });
-  });
+  return waitForEvent<[Buffer, boolean]>(ws, 'message', { timeoutMs: 5_000, what: 'a message' }).then(([data, binary]) => ({ data, binary }));
 }
 
 describe('WebSocket relay', () => {
@@ -112,7 +106,7 @@ describe('WebSocket relay', () => {
     const ws = viewer('/ws', agent.host);
     await opened(ws);
     ws.terminate();
-    const reset = await eventually(() => fixture.resets.find((r) => r.target === '/ws'), 'the agent to see the reset');
+    const reset = await fixture.waitForReset('/ws');
     expect(reset.code).toBe('ERR_CANCEL');
   });
 });

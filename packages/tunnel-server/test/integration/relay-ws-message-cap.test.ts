@@ -4,10 +4,12 @@
  * over it and an agent's message over it each close only their WebSocket,
  * with 1009 towards the viewer and WS_CLOSE 1009 or RESET towards the agent.
  */
+import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Stream } from '@wingman/protocol';
 import { createTunnelServer, type TunnelServer } from '@wingman/tunnel-server';
 import { closeAllAgents, connectTestAgent, TEST_TOKEN, type TestAgent } from './helpers/test-agent';
+import { waitForEvent } from '../../../../test/helpers/wait';
 
 jest.setTimeout(30_000);
 
@@ -18,6 +20,9 @@ let server: TunnelServer;
 let agent: TestAgent;
 /** What the agent saw close, by target: WS_CLOSE code or RESET code. */
 const agentSaw = new Map<string, string>();
+/** Emits 'saw' (target) as each entry of agentSaw is set. */
+const agentEvents = new EventEmitter();
+const saw = (target: string, what: string) => (agentSaw.set(target, what), agentEvents.emit('saw', target));
 const viewers = new Set<WebSocket>();
 
 /** /echo echoes; /flood sends one message of CAP + 1 bytes as soon as it is open. */
@@ -26,10 +31,10 @@ function app(stream: Stream): void {
   stream.respond({ status: 101, headers: [] });
   stream.on('message', (data, text) => stream.sendMessage(text ? new TextDecoder().decode(data) : data));
   stream.on('wsClose', (code, reason) => {
-    agentSaw.set(target, `close ${code} ${reason}`);
+    saw(target, `close ${code} ${reason}`);
     stream.closeWs(code, reason);
   });
-  stream.on('reset', (e) => agentSaw.set(target, `reset ${e.code}`));
+  stream.on('reset', (e) => saw(target, `reset ${e.code}`));
   if (target === '/flood') stream.sendMessage(new Uint8Array(CAP + 1));
 }
 
@@ -57,15 +62,14 @@ async function viewer(path: string): Promise<{ ws: WebSocket; closed: Promise<{ 
 }
 
 function echo(ws: WebSocket, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no echo in time')), 5_000);
-    ws.once('message', (data: Buffer) => (clearTimeout(timer), resolve(data.toString())));
-    ws.send(text);
-  });
+  const echoed = waitForEvent<[Buffer, boolean]>(ws, 'message', { timeoutMs: 5_000, what: 'the echo' });
+  ws.send(text);
+  return echoed.then(([data]) => data.toString());
 }
 
+/** What the agent saw end the stream for `target`, once it saw it. */
 async function eventuallyAgentSaw(target: string): Promise<string | undefined> {
-  for (let i = 0; i < 100 && !agentSaw.has(target); i++) await new Promise((r) => setTimeout(r, 20));
+  if (!agentSaw.has(target)) await waitForEvent(agentEvents, 'saw', { filter: (t: string) => t === target, timeoutMs: 2_000, what: `the agent to see the end of ${target}` });
   return agentSaw.get(target);
 }
 

@@ -12,6 +12,7 @@ import { createFixture } from './helpers/fixture-handler';
 import { send } from './helpers/http-client';
 import { closeAllAgents, connectTestAgent, openAgentSocket, register, TEST_TOKEN } from './helpers/test-agent';
 import { closeAllViewers, holdGet, openWs, type WsOutcome } from './helpers/viewer-client';
+import { until, waitForEntry } from '../../../../test/helpers/wait';
 
 jest.setTimeout(30_000);
 
@@ -82,8 +83,7 @@ function idleConnection(from: string): Promise<Socket> {
 
 /** The first JSON message on a signaling socket, and its close code when it was an error. */
 async function firstMessageAndClose(o: Extract<WsOutcome, { kind: 'open' }>): Promise<{ message: { type: string; code?: string }; code: number | undefined }> {
-  for (let i = 0; i < 250 && o.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-  if (o.messages.length === 0) throw new Error('no signaling message in time');
+  await waitForEntry(o.messages, o.ws, 'message', { timeoutMs: 5_000, what: 'a signaling message' });
   const message = JSON.parse(o.messages[0]!) as { type: string; code?: string };
   return { message, code: message.type === 'hello' ? undefined : await o.closed };
 }
@@ -108,12 +108,17 @@ describe('sessions per agent token', () => {
     await first.close();
     // Expiry runs on a 0 ms timer after the close is seen: a bounded retry, not a timed assertion.
     let registered = false;
-    for (let i = 0; i < 50 && !registered; i++) {
-      const ws = await openAgentSocket(server.port, TEST_TOKEN);
-      const { message } = await register(ws, {}, fixture.handler);
-      registered = message.type === 'registered';
-      if (!registered) await new Promise((r) => setTimeout(r, 20));
-    }
+    let last = '';
+    await until(
+      async () => {
+        const ws = await openAgentSocket(server.port, TEST_TOKEN);
+        const { message } = await register(ws, {}, fixture.handler);
+        last = JSON.stringify(message);
+        registered = message.type === 'registered';
+        return registered;
+      },
+      { timeoutMs: 5_000, intervalMs: 20, what: 'the token to register again', observe: () => last },
+    );
     expect(registered).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ import { createTunnelServer, type TunnelServer } from '@wingman/tunnel-server';
 import { createFixture } from './helpers/fixture-handler';
 import { closeAllAgents, connectTestAgent, TEST_TOKEN, type TestAgent } from './helpers/test-agent';
 import { closeAllViewers, holdGet, openWs, type HeldResponse, type WsOutcome } from './helpers/viewer-client';
+import { delay, until, waitForEvent } from '../../../../test/helpers/wait';
 
 jest.setTimeout(30_000);
 
@@ -60,12 +61,15 @@ describe('per-viewer stream quota', () => {
     expect(slow.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     expect(refusedForQuota(await holdGet(server.port, agent.host, '/hello', HOSTILE))).toBe(true);
     for (const r of slow) r.close();
-    // The slots return once the server has seen the cuts; a bounded poll, not a timed assertion.
+    // The slots return once the server has seen the cuts (nothing announces that): a bounded retry, not a timed assertion.
     let status = 0;
-    for (let i = 0; i < 100 && status !== 200; i++) {
-      status = (await holdGet(server.port, agent.host, '/hello', HOSTILE)).status;
-      if (status !== 200) await new Promise((r) => setTimeout(r, 20));
-    }
+    await until(
+      async () => {
+        status = (await holdGet(server.port, agent.host, '/hello', HOSTILE)).status;
+        return status === 200;
+      },
+      { timeoutMs: 5_000, intervalMs: 20, what: 'a slot for the viewer again', observe: () => `status ${status}` },
+    );
     expect(status).toBe(200);
   });
 });
@@ -94,13 +98,8 @@ describe('idle relayed WebSockets', () => {
     await start({ wsIdleTimeoutMs: 300 });
     const outcome = await openWs(server.port, agent.host, '/ws', OTHER);
     if (outcome.kind !== 'open') throw new Error(`WebSocket refused: ${outcome.status}`);
-    const closed = await new Promise<{ code: number; reason: string }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('idle WebSocket was not closed within 10 s')), 10_000);
-      outcome.ws.once('close', (code, reason) => {
-        clearTimeout(timer);
-        resolve({ code, reason: reason.toString() });
-      });
-    });
+    const [code, reason] = await waitForEvent<[number, Buffer]>(outcome.ws, 'close', { timeoutMs: 10_000, what: 'the idle WebSocket to be closed' });
+    const closed = { code, reason: reason.toString() };
     expect(closed).toEqual({ code: 1001, reason: 'idle timeout' });
   });
 
@@ -116,7 +115,7 @@ describe('idle relayed WebSockets', () => {
       const echoed = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())));
       ws.send(`ping ${i}`);
       expect(await echoed).toBe(`ping ${i}`);
-      await new Promise((r) => setTimeout(r, 100));
+      await delay(100); // pacing: the traffic must span the idle timeout
     }
     expect(closedEarly).toBe(false);
   });

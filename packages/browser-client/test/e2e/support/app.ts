@@ -7,12 +7,14 @@
  * visible one), which also guards a WebSocket (/ws-auth).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { WebSocketServer } from 'ws';
 // Deterministic bulk bytes, shared with the system tests' fixture app.
 import { patternBlock, patternSha256, writePattern } from '../../../../../test/helpers/fixture-app';
+import { waitForEntry } from '../../../../../test/helpers/wait';
 
 export { patternBlock, patternSha256 };
 
@@ -39,6 +41,8 @@ export interface FixtureApp {
   requests: AppRequest[];
   /** Paths whose response was cut off (the client went away). */
   aborted: string[];
+  /** Resolves once the response to `path` was cut off (now or earlier), within `timeoutMs`. */
+  waitForAborted(path: string, timeoutMs: number): Promise<string>;
   /** Ends every held SSE stream with a second event. */
   releaseSse(): void;
   close(): Promise<void>;
@@ -47,6 +51,8 @@ export interface FixtureApp {
 export async function startApp(): Promise<FixtureApp> {
   const requests: AppRequest[] = [];
   const aborted: string[] = [];
+  /** Emits 'aborted' (the path) as each entry of `aborted` is added. */
+  const events = new EventEmitter();
   const sessions = new Map<string, string>();
   const held: Array<() => void> = [];
   const app = express();
@@ -54,7 +60,9 @@ export async function startApp(): Promise<FixtureApp> {
   app.use((req, res, next) => {
     requests.push({ method: req.method, path: req.originalUrl, cookie: req.headers.cookie, range: req.headers.range });
     res.on('close', () => {
-      if (!res.writableFinished) aborted.push(req.path);
+      if (res.writableFinished) return;
+      aborted.push(req.path);
+      events.emit('aborted', req.path);
     });
     next();
   });
@@ -185,6 +193,7 @@ export async function startApp(): Promise<FixtureApp> {
     port: (server.address() as AddressInfo).port,
     requests,
     aborted,
+    waitForAborted: (path, timeoutMs) => waitForEntry(aborted, events, 'aborted', { filter: (p) => p === path, timeoutMs, what: `the app's response to ${path} to be cut off` }),
     releaseSse: () => held.splice(0).forEach((fn) => fn()),
     close: () =>
       new Promise<void>((resolve) => {

@@ -6,6 +6,7 @@
  */
 import type { Frame, Page } from 'playwright-core';
 import type { Frame as PuppeteerFrame, Page as PuppeteerPage } from 'puppeteer-core';
+import { until } from '../../../../../test/helpers/wait';
 
 export type AnyPage = Page | PuppeteerPage;
 export type AnyFrame = Frame | PuppeteerFrame;
@@ -19,7 +20,8 @@ export function inPage<R, A>(target: AnyPage | AnyFrame, fn: (arg: A) => R | Pro
   return (target as unknown as { evaluate(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R> }).evaluate(fn, arg);
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** How often the page's state is read where the page announces nothing to Node. */
+const PAGE_POLL_MS = 50;
 
 /** What waitForApp() needs of a page of either driver, keeping its frame type. */
 interface PageWithFrames<F extends AnyFrame> {
@@ -49,16 +51,17 @@ export function appFrame(page: Page): Frame {
 
 /** Waits until the app frame shows a document whose `window.pageName` is set, and returns the frame. */
 export async function waitForApp<F extends AnyFrame>(page: PageWithFrames<F>, pageName?: string): Promise<F> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const frame = page.mainFrame().childFrames()[0];
-    if (frame) {
-      const name = await inPage(frame, () => (window as unknown as { pageName?: string }).pageName, undefined).catch(() => undefined);
-      if (name !== undefined && (pageName === undefined || name === pageName)) return frame;
-    }
-    if (Date.now() > deadline) throw new Error(`the app frame did not show ${pageName ?? 'a page'} within ${WAIT_MS} ms (shell at ${page.url()})`);
-    await sleep(50);
-  }
+  // Polled rather than frame.waitForFunction: the frame is replaced on each navigation and both drivers must work.
+  let last: string | undefined;
+  return until(
+    async () => {
+      const frame = page.mainFrame().childFrames()[0];
+      if (!frame) return undefined;
+      last = await inPage(frame, () => (window as unknown as { pageName?: string }).pageName, undefined).catch(() => undefined);
+      return last !== undefined && (pageName === undefined || last === pageName) ? frame : undefined;
+    },
+    { timeoutMs: WAIT_MS, intervalMs: PAGE_POLL_MS, what: `the app frame to show ${pageName ?? 'a page'}`, observe: () => `page ${last ?? '(none)'}, shell at ${page.url()}` },
+  );
 }
 
 /** Opens `url` (a top-level navigation: the shell) and waits for the app in its frame. */
@@ -73,14 +76,14 @@ export function shellStatus(page: AnyPage): Promise<ShellStatus> {
 
 /** Waits for the shell's transport (P2P up, or relay with a reason matching `reason`). */
 export async function waitForTransport(page: AnyPage, transport: 'p2p' | 'relay', reason?: RegExp): Promise<ShellStatus> {
-  const deadline = Date.now() + WAIT_MS;
   let last: ShellStatus | undefined;
-  for (;;) {
-    last = await shellStatus(page).catch(() => last);
-    if (last && last.transport === transport && (!reason || reason.test(last.reason ?? ''))) return last;
-    if (Date.now() > deadline) throw new Error(`the shell did not reach ${transport}${reason ? ` (${reason})` : ''} within ${WAIT_MS} ms; last status ${JSON.stringify(last)}`);
-    await sleep(50);
-  }
+  return until(
+    async () => {
+      last = await shellStatus(page).catch(() => last);
+      return last && last.transport === transport && (!reason || reason.test(last.reason ?? '')) ? last : undefined;
+    },
+    { timeoutMs: WAIT_MS, intervalMs: PAGE_POLL_MS, what: `the shell to reach ${transport}${reason ? ` (${reason})` : ''}`, observe: () => last },
+  );
 }
 
 /**
@@ -90,16 +93,14 @@ export async function waitForTransport(page: AnyPage, transport: 'p2p' | 'relay'
  */
 export function watchStatuses(page: Page, done: (s: ShellStatus) => boolean): { seen: ShellStatus[]; finished: Promise<void> } {
   const seen: ShellStatus[] = [];
-  const finished = (async () => {
-    const deadline = Date.now() + WAIT_MS;
-    for (;;) {
+  const finished = until(
+    async () => {
       const s = await shellStatus(page);
       if (seen.length === 0 || JSON.stringify(s) !== JSON.stringify(seen[seen.length - 1])) seen.push(s);
-      if (done(s)) return;
-      if (Date.now() > deadline) throw new Error(`the shell status did not reach the awaited state within ${WAIT_MS} ms; statuses seen: ${JSON.stringify(seen)}`);
-      await page.waitForTimeout(50);
-    }
-  })();
+      return done(s);
+    },
+    { timeoutMs: WAIT_MS, intervalMs: PAGE_POLL_MS, what: 'the shell status to reach the awaited state', observe: () => ({ statusesSeen: seen }) },
+  ).then(() => undefined);
   return { seen, finished };
 }
 

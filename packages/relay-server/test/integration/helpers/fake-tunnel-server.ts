@@ -6,10 +6,12 @@
  * only the agent-facing contract.
  */
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { AGENT_PATH, connectionOverWebSocket, parseAgentMessage, type Connection, type RegisterMessage, type ServerToAgent } from '@wingman/protocol';
+import { waitForEvent } from '../../../../../test/helpers/wait';
 
 export interface FakeTunnelServer {
   port: number;
@@ -44,6 +46,8 @@ export async function startFakeTunnelServer(options: FakeTunnelOptions = {}): Pr
   const sessions = new Map<string, string>(); // id → secret
   const sockets = new Set<WebSocket>();
   const registers: RegisterMessage[] = [];
+  /** Emits 'register' as each entry of `registers` arrives. */
+  const events = new EventEmitter();
   let latest: { ws: WebSocket; conn?: Connection } | undefined;
   let upgrades = 0;
   let port = 0;
@@ -63,6 +67,7 @@ export async function startFakeTunnelServer(options: FakeTunnelOptions = {}): Pr
         if (isBinary) return ws.close(1002);
         const register = parseAgentMessage(data.toString()) as RegisterMessage;
         registers.push(register);
+        events.emit('register', register);
         const custom = options.answer?.(register);
         if (custom) {
           ws.send(JSON.stringify(custom));
@@ -105,11 +110,8 @@ export async function startFakeTunnelServer(options: FakeTunnelOptions = {}): Pr
     connection: () => latest?.conn,
     socket: () => latest?.ws,
     async waitForRegisters(count, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (registers.length < count) {
-        if (Date.now() > deadline) throw new Error(`saw ${registers.length} register messages, expected ${count}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      if (registers.length >= count) return;
+      await waitForEvent(events, 'register', { filter: () => registers.length >= count, timeoutMs, what: `${count} register messages (saw ${registers.length} so far)` });
     },
     async close() {
       for (const ws of sockets) ws.terminate();

@@ -4,9 +4,14 @@
  * a WebSocket echo.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { waitForEntry, waitForEvent } from '../../../../../test/helpers/wait';
+
+/** Bound on waiting for the app to see a request, an abort or a WebSocket close: loopback hops stay far below. */
+const APP_WAIT_TIMEOUT_MS = 5_000;
 
 /** 1 MiB of random bytes; downloads repeat it, so a test can hash the expected body without holding it. */
 export const BLOCK = randomBytes(1024 * 1024);
@@ -28,6 +33,14 @@ export interface LocalApp {
   bodiesHashed: number[];
   /** WebSocket connections the app holds open. */
   wsOpen(): number;
+  /** Emits 'request' (the `seen` entry), 'aborted' (the path) and 'ws-close' as each happens. */
+  events: EventEmitter;
+  /** Resolves with the first request seen (now or later) that passes `filter`. */
+  waitForRequest(filter?: (r: LocalApp['seen'][number]) => boolean): Promise<LocalApp['seen'][number]>;
+  /** Resolves once the request to `path` was aborted (now or earlier). */
+  waitForAborted(path: string): Promise<string>;
+  /** Resolves once the app holds no WebSocket open. */
+  waitForNoWebSockets(): Promise<void>;
   /** Lets the pending SSE responses send their second event and end. */
   releaseSse(): void;
   close(): Promise<void>;
@@ -58,15 +71,20 @@ function sendBlocks(res: ServerResponse, blocks: number): void {
 export async function startLocalApp(): Promise<LocalApp> {
   const aborted: string[] = [];
   const seen: LocalApp['seen'] = [];
+  const events = new EventEmitter();
   const bodiesHashed: number[] = [];
   const sseWaiters = new Set<() => void>();
   const timers = new Set<NodeJS.Timeout>();
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders });
+    const entry = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders };
+    seen.push(entry);
+    events.emit('request', entry);
     res.on('close', () => {
-      if (!res.writableFinished) aborted.push(url.pathname);
+      if (res.writableFinished) return;
+      aborted.push(url.pathname);
+      events.emit('aborted', url.pathname);
     });
     switch (url.pathname) {
       case '/echo':
@@ -136,12 +154,16 @@ export async function startLocalApp(): Promise<LocalApp> {
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => [...protocols][0] ?? false });
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    seen.push({ method: 'UPGRADE', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders });
+    const entry = { method: 'UPGRADE', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders };
+    seen.push(entry);
+    events.emit('request', entry);
     if (path === '/ws-refuse') {
       socket.end('HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 6\r\nx-refused: yes\r\n\r\nnope!\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      // The server's own 'close' listener (added first) has already removed it from wss.clients.
+      ws.on('close', () => events.emit('ws-close'));
       if (path === '/ws-close') return ws.close(4001, 'bye from app');
       ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
     });
@@ -156,6 +178,13 @@ export async function startLocalApp(): Promise<LocalApp> {
     seen,
     bodiesHashed,
     wsOpen: () => wss.clients.size,
+    events,
+    waitForRequest: (filter = () => true) => waitForEntry(seen, events, 'request', { filter, timeoutMs: APP_WAIT_TIMEOUT_MS, what: 'a request at the local app' }),
+    waitForAborted: (path) => waitForEntry(aborted, events, 'aborted', { filter: (p) => p === path, timeoutMs: APP_WAIT_TIMEOUT_MS, what: `the app's request to ${path} to be aborted` }),
+    async waitForNoWebSockets() {
+      if (wss.clients.size === 0) return;
+      await waitForEvent(events, 'ws-close', { filter: () => wss.clients.size === 0, timeoutMs: APP_WAIT_TIMEOUT_MS, what: 'the app to hold no WebSocket open' });
+    },
     releaseSse: () => [...sseWaiters].forEach((r) => r()),
     async close() {
       for (const t of timers) clearTimeout(t);

@@ -2,7 +2,9 @@
  * What the test agent answers: a tiny app speaking the protocol directly
  * (the agent's proxy to a real local app is tested in packages/relay-server).
  */
+import { EventEmitter } from 'node:events';
 import type { ErrorCode, HeaderList, RequestHead, Stream } from '@wingman/protocol';
+import { waitForEntry } from '../../../../../test/helpers/wait';
 
 export interface Fixture {
   handler: (stream: Stream) => void;
@@ -10,9 +12,14 @@ export interface Fixture {
   heads: RequestHead[];
   /** Resets the agent saw on its streams: target and code. */
   resets: Array<{ target: string; code: ErrorCode }>;
+  /** Resolves with the reset of the stream for `target`, once the agent saw it (or already had). */
+  waitForReset(target: string): Promise<{ target: string; code: ErrorCode }>;
   /** Lets the pending /sse response send its last event and end. */
   releaseSse(): void;
 }
+
+/** Bound on waiting for a reset to reach the agent: one loopback hop. */
+const RESET_WAIT_TIMEOUT_MS = 5_000;
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -31,6 +38,7 @@ function header(head: RequestHead, name: string): string | undefined {
 export function createFixture(): Fixture {
   const heads: RequestHead[] = [];
   const resets: Fixture['resets'] = [];
+  const events = new EventEmitter();
   let sseRelease: (() => void) | undefined;
 
   const http = (stream: Stream) => {
@@ -126,10 +134,15 @@ export function createFixture(): Fixture {
   return {
     heads,
     resets,
+    waitForReset: (target) => waitForEntry(resets, events, 'reset', { filter: (r) => r.target === target, timeoutMs: RESET_WAIT_TIMEOUT_MS, what: `the agent to see the reset of ${target}` }),
     releaseSse: () => sseRelease?.(),
     handler(stream) {
       heads.push(stream.head);
-      stream.on('reset', (error) => resets.push({ target: stream.head.target, code: error.code }));
+      stream.on('reset', (error) => {
+        const reset = { target: stream.head.target, code: error.code };
+        resets.push(reset);
+        events.emit('reset', reset);
+      });
       if (stream.kind === 'ws') ws(stream);
       else http(stream);
     },

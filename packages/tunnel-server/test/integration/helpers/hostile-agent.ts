@@ -5,6 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { Stream } from '@wingman/protocol';
+import { delay } from '../../../../../test/helpers/wait';
 
 /** Excess crafted as a whole HTTP response: what a split would hand the next request. */
 export const SMUGGLED = 'HTTP/1.1 200 OK\r\ncontent-length: 7\r\n\r\nhijack!';
@@ -63,7 +64,7 @@ export function exchange(port: number, requests: string[], gapMs = 0, timeoutMs 
       for (const r of requests) {
         if (socket.destroyed) break;
         socket.write(r);
-        if (gapMs > 0) await new Promise((res) => setTimeout(res, gapMs));
+        if (gapMs > 0) await delay(gapMs); // pacing: requests apart on one connection
       }
     });
   });

@@ -1,5 +1,6 @@
 /** Node http requests to 127.0.0.1 with an explicit Host header (never any other address). */
 import { request, type IncomingHttpHeaders } from 'node:http';
+import { until } from '../../../../../test/helpers/wait';
 
 export interface Reply {
   status: number;
@@ -38,12 +39,7 @@ export function send(port: number, host: string, options: SendOptions = {}): Pro
   });
 }
 
-/** Polls `fn` until it returns a truthy value; at most `tries` times, `intervalMs` apart. */
+/** Polls `fn` until it returns a truthy value, for about `tries` × `intervalMs` (until() from test/helpers/wait). */
 export async function eventually<T>(fn: () => Promise<T | undefined> | T | undefined, what: string, tries = 100, intervalMs = 20): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`gave up waiting for ${what}`);
+  return (await until(fn, { timeoutMs: tries * intervalMs, intervalMs, what })) as T;
 }
