@@ -8,6 +8,7 @@ import { openResumeSlot } from './cli/resume-slot';
 import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from './forward';
 import { createInspector, type Inspector } from './inspector';
 import { attachP2P } from './p2p/agent-p2p';
+import { attachViewerRoster } from './viewers/viewer-roster';
 import { PASSWORD_ARGV_WARNING, resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from './cli/options';
 import { probeTarget } from './cli/probe';
 import { runFetch, type FetchFlags } from './cli/fetch';
@@ -61,6 +62,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--password <password>', 'viewers must enter this password (HTTP Basic, any user name; env WINGMAN_PASSWORD; visible in ps: prefer the env or --password-file)')
     .option('--password-file <path>', 'read the viewer password from this file (one trailing newline ignored)')
     .option('--expires <duration>', 'end the session after this long (90s, 30m, 2h, 1d): the link stops working and viewers see that it expired')
+    .option('--approve', 'admit each new viewer yourself (terminal keys or the inspector); until then it sees a waiting page (env WINGMAN_APPROVE=1)')
     .option('--inspect <port|false>', 'local inspector on http://127.0.0.1:<port> (default 4040, the next free one if taken); false: off')
     .option('--inspect-body-limit <bytes>', 'bytes of each request and response body the inspector keeps (default 1048576)')
     .option('--inspect-history <n>', 'requests the inspector keeps, oldest dropped first (default 500)')
@@ -145,6 +147,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     resumeStore: store,
     ...(config.password !== undefined ? { viewerPassword: config.password } : {}),
     ...(config.expiresInMs !== undefined ? { expiresInMs: config.expiresInMs } : {}),
+    viewers: config.approve ? 'approve' : 'open',
   });
   const p2p = config.p2p
     ? attachP2P({
@@ -162,6 +165,11 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
         rawBench: io.env.WINGMAN_BENCH_RAW === '1',
       })
     : undefined;
+  const roster = attachViewerRoster(agent, () => p2p);
+  inspector?.addViewers(roster);
+  if (config.approve && !inspector) {
+    reporter.warning('WARN_APPROVE_UNREACHABLE', 'with --approve, viewers wait until you admit them, and with neither the inspector nor the terminal view on, nothing here can admit them: every viewer will wait. Drop --inspect false');
+  }
 
   return new Promise<number>((resolve) => {
     let finished = false;
