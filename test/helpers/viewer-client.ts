@@ -80,3 +80,14 @@ export async function until(what: string, probe: () => Promise<boolean> | boolea
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/** The state of viewer `id` as the agent's inspector lists it (undefined: not listed). */
+export async function viewerStateOf(inspectorPort: number, id: string): Promise<string | undefined> {
+  const { json } = await inspectorApi(inspectorPort, '/api/viewers');
+  return json.viewers.find((v: { id: string }) => v.id === id)?.state;
+}
+
+/** The inspector port named in an agent's `ready` line (`--inspect 0`). */
+export function inspectorPortOf(agent: { events: Array<Record<string, unknown>> }): number {
+  return Number(new URL(String(agent.events.find((e) => e.event === 'ready')!.inspector)).port);
+}

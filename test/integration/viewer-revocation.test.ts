@@ -9,7 +9,7 @@ import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/sr
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
-import { inspectorApi, newViewer, until, viewerCookieOf, NAVIGATION_HEADERS } from '../helpers/viewer-client';
+import { inspectorApi, inspectorPortOf, NAVIGATION_HEADERS, newViewer, until, viewerCookieOf, viewerStateOf } from '../helpers/viewer-client';
 
 jest.setTimeout(120_000);
 
@@ -21,7 +21,7 @@ const peers: P2PViewer[] = [];
 beforeEach(async () => {
   app = await startFixtureApp();
   t = await startTunnel(String(app.port), { agentArgs: ['--inspect', '0'] });
-  inspector = Number(new URL(String(t.agent.events.find((e) => e.event === 'ready')!.inspector)).port);
+  inspector = inspectorPortOf(t.agent);
 });
 
 afterEach(async () => {
@@ -42,10 +42,7 @@ function closeOf(p: P2PViewer): Promise<void> {
   });
 }
 
-async function stateOf(id: string): Promise<string | undefined> {
-  const { json } = await inspectorApi(inspector, '/api/viewers');
-  return json.viewers.find((v: { id: string }) => v.id === id)?.state;
-}
+const stateOf = (id: string) => viewerStateOf(inspector, id);
 
 describe('viewer revocation (inspector API)', () => {
   it('lists each viewer with its address, browser and first-seen time, admitted on an open link', async () => {
