@@ -77,4 +77,28 @@ describe('viewer approval in Chromium (--approve)', () => {
     expect(refused.status).toBe(403);
     expect(refused.text).toContain('ERR_VIEWER_REFUSED');
   });
+
+  it('lists the waiting viewer in the inspector\'s Viewers panel, admits it with a click, and names it in the request list', async () => {
+    const inspectorPage = await browser.context.newPage();
+    await inspectorPage.goto(`http://127.0.0.1:${inspector}/`);
+    await inspectorPage.locator('#live', { hasText: 'live' }).waitFor({ timeout: UI_TIMEOUT_MS });
+
+    const page = browser.page;
+    await page.goto(`${t.url}one`);
+    const viewer = await waitingViewer();
+    const row = inspectorPage.locator(`#viewers tbody tr[data-id="${viewer.id}"]`);
+    await row.locator('td', { hasText: 'waiting' }).waitFor({ timeout: UI_TIMEOUT_MS });
+    expect(await row.locator('td').first().textContent()).toBe(viewer.id.slice(0, 8));
+    expect(await row.locator('td.ua').textContent()).toContain('Chrome');
+
+    await row.locator('button[data-action=admit]').click();
+    await waitForApp(page, 'one');
+    await row.locator('td', { hasText: 'admitted' }).waitFor({ timeout: UI_TIMEOUT_MS });
+    // The shell's own relayed requests carry the viewer: the list shows its short id.
+    await inspectorPage.locator('#list tbody tr td', { hasText: viewer.id.slice(0, 8) }).first().waitFor({ timeout: UI_TIMEOUT_MS });
+
+    await row.locator('button[data-action=revoke]').click();
+    await row.locator('td', { hasText: 'refused' }).waitFor({ timeout: UI_TIMEOUT_MS });
+    await inspectorPage.close();
+  });
 });

@@ -78,7 +78,8 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
       },
       ...(options.onRtt ? { onRtt: options.onRtt } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
-      ...(options.capture ? { onCapture: options.capture.onCapture } : {}),
+      // The inspector names a P2P request's viewer by its visitor id when the server told it (sessions with viewer identity).
+      ...(options.capture ? { onCapture: (c: Capture) => options.capture!.onCapture(c.viewer !== undefined && visitorOf.has(c.viewer) ? { ...c, viewer: visitorOf.get(c.viewer)! } : c) } : {}),
       ...(options.onHostCrash ? { onCrash: options.onHostCrash } : {}),
     });
   });

@@ -25,7 +25,7 @@ import { writeRawText } from './raw-response';
 import { pathnameOf, type ReservedRoutes } from './reserved-routes';
 import type { ViewerCheck, ViewerGate } from '../viewers/viewer-gate';
 import { sendHeld, sendViewerStatus, VIEWER_STATUS_PATH, writeHeld } from '../viewers/viewer-pages';
-import { stripViewerCookie } from '../viewers/strip-viewer-cookie';
+import { tagViewer } from '../viewers/tag-viewer';
 
 export interface RouterOptions {
   hostRouter: HostRouter;
@@ -82,11 +82,14 @@ export function createRouter(options: RouterOptions): Router {
     return decision;
   }
 
-  /** Sessions with a viewer gate: who sent `req`, and whether it may pass. Scrubs the viewer cookie from what passes. */
+  /** Sessions with a viewer gate: who sent `req`, and whether it may pass. Tags what passes with its viewer (tag-viewer.ts). */
   function checkViewer(req: IncomingMessage, session: Session | undefined): ViewerCheck {
-    if (!session?.viewers || !options.viewerGate) return { kind: 'open' };
+    if (!session?.viewers || !options.viewerGate) {
+      tagViewer(req, undefined);
+      return { kind: 'open' };
+    }
     const check = options.viewerGate.check(req, session, viewerOf(req));
-    if (check.kind !== 'open') stripViewerCookie(req);
+    tagViewer(req, check.kind === 'open' ? undefined : check.viewer.id);
     if (check.kind === 'waiting' || check.kind === 'refused') logger.debug({ sessionId: session.id, viewer: check.viewer.id, state: check.kind }, 'viewer held back');
     return check;
   }
