@@ -38,28 +38,32 @@ function find(sources: readonly ViewerSource[], key: string): Array<{ source: Vi
 /** Answers `/api/viewers…`; false when the path is not one of them. */
 export function handleViewersApi(req: IncomingMessage, res: ServerResponse, path: string, sources: readonly ViewerSource[], send: Send): boolean {
   const method = req.method ?? 'GET';
-  const error = (status: number, code: string, message: string) => send(res, status, { error: { code, message } });
+  /** Answers an error; true (the path was handled). */
+  const error = (status: number, code: string, message: string): true => {
+    send(res, status, { error: { code, message } });
+    return true;
+  };
   if (path === '/api/viewers' && method === 'GET') {
     send(res, 200, { viewers: sources.flatMap((s) => s.roster.list().map((v) => viewerJson(v, s.tunnel))) });
     return true;
   }
   if (path === '/api/viewers/revoke-all' && method === 'POST') {
     const live = sources.filter((s) => s.roster.mode !== undefined);
-    if (live.length === 0) return error(503, 'ERR_AGENT_OFFLINE', 'no tunnel is registered with viewer tracking right now'), true;
+    if (live.length === 0) return error(503, 'ERR_AGENT_OFFLINE', 'no tunnel is registered with viewer tracking right now');
     const sent = live.map((s) => s.roster.refuseAll());
-    if (!sent.some(Boolean)) return error(503, 'ERR_AGENT_OFFLINE', 'not connected to the tunnel server right now; try again when it is back'), true;
+    if (!sent.some(Boolean)) return error(503, 'ERR_AGENT_OFFLINE', 'not connected to the tunnel server right now; try again when it is back');
     send(res, 202, { decision: 'revoke-all' });
     return true;
   }
   const m = /^\/api\/viewers\/([0-9a-f]{1,32})\/(admit|refuse|revoke)$/.exec(path);
   if (!m || method !== 'POST') return false;
   const [, key, action] = m as unknown as [string, string, 'admit' | 'refuse' | 'revoke'];
-  if (key.length < VIEWER_ID_PREFIX_MIN) return error(400, 'ERR_INVALID_QUERY', `a viewer id, or at least its first ${VIEWER_ID_PREFIX_MIN} characters`), true;
+  if (key.length < VIEWER_ID_PREFIX_MIN) return error(400, 'ERR_INVALID_QUERY', `a viewer id, or at least its first ${VIEWER_ID_PREFIX_MIN} characters`);
   const found = find(sources, key);
-  if (found.length === 0) return error(404, 'ERR_NOT_FOUND', `no viewer ${key}`), true;
-  if (found.length > 1) return error(409, 'ERR_AMBIGUOUS_VIEWER', `${found.length} viewers start with ${key}; give more of the id`), true;
+  if (found.length === 0) return error(404, 'ERR_NOT_FOUND', `no viewer ${key}`);
+  if (found.length > 1) return error(409, 'ERR_AMBIGUOUS_VIEWER', `${found.length} viewers start with ${key}; give more of the id`);
   const { source, viewer } = found[0]!;
-  if (!source.roster.decide(action === 'admit' ? 'admit' : 'refuse', viewer.id)) return error(503, 'ERR_AGENT_OFFLINE', 'not connected to the tunnel server right now; try again when it is back'), true;
+  if (!source.roster.decide(action === 'admit' ? 'admit' : 'refuse', viewer.id)) return error(503, 'ERR_AGENT_OFFLINE', 'not connected to the tunnel server right now; try again when it is back');
   send(res, 202, { decision: action, viewer: viewerJson(viewer, source.tunnel) });
   return true;
 }
