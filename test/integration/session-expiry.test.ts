@@ -15,6 +15,7 @@ import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
 import { killAll, startAgent, startServer } from '../helpers/processes';
 import { waitForEvent, withTimeout } from '../helpers/wait';
+import { upgradeStatus } from '../helpers/viewer-client';
 
 jest.setTimeout(120_000);
 
@@ -37,22 +38,6 @@ afterEach(async () => {
   await app.close();
   rmSync(stateDir, { recursive: true, force: true });
 });
-
-/** Answers a WebSocket upgrade on the session with its HTTP status. */
-function upgradeStatus(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, { headers: { host } });
-    ws.on('unexpected-response', (_req, res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    ws.on('open', () => {
-      ws.terminate();
-      resolve(101);
-    });
-    ws.on('error', reject);
-  });
-}
 
 /** Registers over a raw agent socket; resolves with the server's messages (text) as they come. */
 async function rawAgent(register: Record<string, unknown>): Promise<{ ws: WebSocket; next(): Promise<ServerToAgent>; closed: Promise<void> }> {
@@ -98,7 +83,7 @@ describe('session expiry (--expires)', () => {
     expect(page.status).toBe(410);
     expect(page.body.toString()).toContain('This link has expired');
     expect(page.body.toString()).toContain('ERR_SESSION_EXPIRED');
-    expect(await upgradeStatus(host)).toBe(410);
+    expect(await upgradeStatus(server.port, host, '/ws')).toBe(410);
   });
 
   it('closes a P2P viewer\'s data channel at the deadline', async () => {

@@ -14,6 +14,7 @@ import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/sr
 import { requestOver } from '../../packages/relay-server/src/viewer/request';
 import { AGENT_BIN, killAll, startServer } from '../helpers/processes';
 import { until } from '../helpers/wait';
+import { untilTrue, viewerCookieOf } from '../helpers/viewer-client';
 
 jest.setTimeout(60_000);
 
@@ -101,6 +102,27 @@ describe('wingman http on a terminal', () => {
     expect(last).toContain(url.host);
     expect(last).toMatch(/GET\s+\/through-the-relay\s+200/);
     expect(tmux('display-message', '-p', '-t', 'w', '#{cursor_flag}').trim()).toBe('1');
+  });
+
+  it('lists a viewer waiting under --approve, admits it with the a key, and still stops on Ctrl+C', async () => {
+    startInTmux(['--approve']);
+    const first = await waitForScreen((t) => sessionUrlOf(t) !== undefined && t.includes('a admit · d refuse'), 'the URL and the key help');
+    const url = new URL(sessionUrlOf(first)!);
+    const held = await send(serverPort, url.host, { path: '/let-me-in', headers: { 'user-agent': 'Reviewer/1.0' } });
+    expect(held.status).toBe(403);
+    const cookie = viewerCookieOf(held)!;
+    const shortId = cookie.slice('wingman_viewer='.length, 'wingman_viewer='.length + 8);
+    await waitForScreen((t) => /Waiting to be let in \(1\)/.test(t) && t.includes(`${shortId} 127.0.0.1`) && t.includes('Reviewer/1.0'), 'the waiting viewer');
+
+    tmux('send-keys', '-t', 'w', 'a');
+    await waitForScreen((t) => t.includes(`admitting viewer ${shortId}`), 'the admission');
+    await untilTrue('the viewer admitted', async () => (await send(serverPort, url.host, { path: '/let-me-in', headers: { cookie, 'user-agent': 'Reviewer/1.0' } })).status === 200);
+    const after = await waitForScreen((t) => /GET\s+\/let-me-in\s+200/.test(t) && !t.includes('Waiting to be let in'), 'the admitted request');
+    expect(after).toMatch(new RegExp(`Viewers \\(1\\)\\n\\s+127\\.0\\.0\\.1\\s+relay.*${shortId}`));
+
+    tmux('send-keys', '-t', 'w', 'C-c');
+    const last = await waitForScreen((t) => /wingman exit code: \d+/.test(t), 'the exit');
+    expect(last).toMatch(/wingman exit code: 0/);
   });
 
   it('cuts lines to the terminal width and redraws when the terminal is resized', async () => {

@@ -16,6 +16,7 @@ import {
   type ViewerLeft,
   type ViewerSignal,
 } from './signaling';
+import { parseViewerDecision, parseViewerGateMode, parseViewerMessage, parseVisitorId, type ViewerDecisionMessage, type ViewerGateMode, type ViewerMessage } from './viewer-control';
 
 /** Path of the agent's WebSocket endpoint on the tunnel server's apex host. The token travels as `Authorization: Bearer <token>`. */
 export const AGENT_PATH = '/__wingman/agent';
@@ -66,6 +67,13 @@ export interface RegisterMessage {
    * older server refuses the unknown field, so an expiry is never ignored.
    */
   expiresInMs?: number;
+  /**
+   * Viewer identity (docs/PROTOCOL.md §Viewer identity): the server announces
+   * viewers (`viewer` messages) and enforces the agent's `viewer-decision`s.
+   * `approve`: every new viewer waits until the agent admits it
+   * (`wingman http --approve`). An older server refuses the unknown field.
+   */
+  viewers?: ViewerGateMode;
 }
 
 /** Shortest and longest session expiry, ms: one second (tests, demos) to 30 days (longer is not an expiry). */
@@ -91,6 +99,8 @@ export interface RegisteredMessage {
   access?: 'password';
   /** When the session ends (ms since the epoch); sent only when the register asked for an expiry. */
   expiresAt?: number;
+  /** The viewer gate the server applied; sent only when the register asked for one. */
+  viewers?: ViewerGateMode;
 }
 
 /** server → agent: a refusal or failure, then the server closes the socket. */
@@ -113,8 +123,11 @@ export interface PeerReportMessage {
   rttMs?: number;
 }
 
-export type AgentToServer = RegisterMessage | SignalEnvelope<HostSignal> | PeerReportMessage;
-export type ServerToAgent = RegisteredMessage | ErrorMessage | SignalEnvelope<ViewerSignal> | ViewerLeft;
+/** server → agent signaling: `visitorId` names the viewer identity behind the signaling socket (sessions with a viewer gate). */
+export type ViewerSignalEnvelope = SignalEnvelope<ViewerSignal> & { visitorId?: string };
+
+export type AgentToServer = RegisterMessage | SignalEnvelope<HostSignal> | PeerReportMessage | ViewerDecisionMessage;
+export type ServerToAgent = RegisteredMessage | ErrorMessage | ViewerSignalEnvelope | ViewerLeft | ViewerMessage;
 
 // ---- validation ---------------------------------------------------------------
 
@@ -189,7 +202,7 @@ export function parseAgentMessage(text: string): AgentToServer {
   const o = parseObject(text);
   switch (o.type) {
     case 'register': {
-      onlyKeys(o, ['type', 'version', 'resume', 'p2p', 'client', 'viewerPassword', 'expiresInMs']);
+      onlyKeys(o, ['type', 'version', 'resume', 'p2p', 'client', 'viewerPassword', 'expiresInMs', 'viewers']);
       const m: RegisterMessage = { type: 'register', version: int(o, 'version', 0, 255), p2p: bool(o, 'p2p'), client: str(o, 'client', 100) };
       if (o.viewerPassword !== undefined) {
         const pw = str(o, 'viewerPassword', MAX_VIEWER_PASSWORD_CHARS);
@@ -197,6 +210,7 @@ export function parseAgentMessage(text: string): AgentToServer {
         m.viewerPassword = pw;
       }
       if (o.expiresInMs !== undefined) m.expiresInMs = int(o, 'expiresInMs', MIN_SESSION_EXPIRY_MS, MAX_SESSION_EXPIRY_MS);
+      if (o.viewers !== undefined) m.viewers = parseViewerGateMode(o.viewers);
       if (o.resume !== undefined) {
         const r = obj(o, 'resume');
         onlyKeys(r, ['sessionId', 'resumeSecret']);
@@ -222,6 +236,8 @@ export function parseAgentMessage(text: string): AgentToServer {
       if (o.rttMs !== undefined) m.rttMs = num(o, 'rttMs');
       return m;
     }
+    case 'viewer-decision':
+      return parseViewerDecision(o);
     default:
       throw protocolError('ERR_INVALID_PAYLOAD', `unknown control message type ${JSON.stringify(o.type)?.slice(0, 40)}`);
   }
@@ -237,7 +253,7 @@ export function parseServerMessage(text: string): ServerToAgent {
   const o = parseObject(text);
   switch (o.type) {
     case 'registered': {
-      onlyKeys(o, ['type', 'sessionId', 'url', 'resumeSecret', 'graceMs', 'resumed', 'p2p', 'access', 'expiresAt']);
+      onlyKeys(o, ['type', 'sessionId', 'url', 'resumeSecret', 'graceMs', 'resumed', 'p2p', 'access', 'expiresAt', 'viewers']);
       const m: RegisteredMessage = {
         type: 'registered',
         sessionId: str(o, 'sessionId', 64),
@@ -253,15 +269,21 @@ export function parseServerMessage(text: string): ServerToAgent {
       }
       // Epoch ms, up to year 2286: bounds a garbled value.
       if (o.expiresAt !== undefined) m.expiresAt = int(o, 'expiresAt', 0, 9_999_999_999_999);
+      if (o.viewers !== undefined) m.viewers = parseViewerGateMode(o.viewers);
       return m;
     }
     case 'error':
       onlyKeys(o, ['type', 'code', 'message']);
       return { type: 'error', code: str(o, 'code', 64), message: str(o, 'message', 1024) };
     case 'signal': {
-      const { viewerId, message } = parseEnvelope(o);
-      return { type: 'signal', viewerId, message: parseViewerSignal(message) };
+      const { visitorId, ...rest } = o;
+      const { viewerId, message } = parseEnvelope(rest);
+      const m: ViewerSignalEnvelope = { type: 'signal', viewerId, message: parseViewerSignal(message) };
+      if (visitorId !== undefined) m.visitorId = parseVisitorId(visitorId);
+      return m;
     }
+    case 'viewer':
+      return parseViewerMessage(o);
     case 'viewer-left': {
       onlyKeys(o, ['type', 'viewerId']);
       const viewerId = str(o, 'viewerId', 16);

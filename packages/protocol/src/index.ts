@@ -9,6 +9,7 @@ export { Emitter } from './emitter';
 export { Stream, type StreamEvents, type StreamKind } from './stream';
 export { Connection, type ConnectionEvents, type ConnectionOptions, type Transport } from './connection';
 export * from './control';
+export * from './viewer-control';
 export { connectionOverWebSocket, type NodeWebSocketLike, WEBSOCKET_MAX_MESSAGE_BYTES } from './transports/websocket';
 export * from './signaling';
 export { connectionOverDataChannel, type DataChannelLike, DATA_CHANNEL_DRAIN_POLL_MS, DATA_CHANNEL_HIGH_WATER_BYTES } from './transports/data-channel';

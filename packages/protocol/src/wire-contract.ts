@@ -65,6 +65,14 @@ export const SW_SET_COOKIE_HEADER = 'x-wingman-set-cookie';
  * followed, and its Set-Cookie would be lost either way).
  */
 export const SW_STATUS_HEADER = 'x-wingman-status';
+/**
+ * Request, tunnel server → agent only: the visitor id of the viewer behind a
+ * relayed request on a session with viewer identity (docs/PROTOCOL.md §Viewer
+ * identity). The server removes any the viewer sent and sets its own; the
+ * agent shows it in the inspector and removes it before the app. Over P2P it
+ * is never trusted (the viewer wrote the head).
+ */
+export const VIEWER_HEADER = 'x-wingman-viewer';
 /** Response: stable error code on an error page the tunnel server, the Service Worker or the shell produced itself. */
 export const ERROR_HEADER = 'x-wingman-error';
 

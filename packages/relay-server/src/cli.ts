@@ -9,6 +9,8 @@ import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from './
 import { createInspector, type Inspector } from './inspector';
 import { attachP2P } from './p2p/agent-p2p';
 import { httpOptions } from './cli/http-options';
+import { attachViewerRoster } from './viewers/viewer-roster';
+import type { KeyInput } from './cli/terminal-keys';
 import { PASSWORD_ARGV_WARNING, resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from './cli/options';
 import { probeTarget } from './cli/probe';
 import { runFetch, type FetchFlags } from './cli/fetch';
@@ -25,6 +27,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** Aborted on SIGINT/SIGTERM: close the tunnel gracefully and return 0. */
   signal?: AbortSignal;
+  /** The terminal's keys, for the terminal view's viewer keys (only read when it is a TTY and the view is on). */
+  stdin?: KeyInput;
   /**
    * Ends the process at once with this code, native handles left to the OS.
    * `wingman fetch` uses it instead of closing its peer connection: tearing a
@@ -130,6 +134,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     resumeStore: store,
     ...(config.password !== undefined ? { viewerPassword: config.password } : {}),
     ...(config.expiresInMs !== undefined ? { expiresInMs: config.expiresInMs } : {}),
+    viewers: config.approve ? 'approve' : 'open',
   });
   const p2p = config.p2p
     ? attachP2P({
@@ -146,6 +151,12 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
           ),
       })
     : undefined;
+  const roster = attachViewerRoster(agent, () => p2p);
+  inspector?.addViewers(roster);
+  view?.attachViewers(roster, io.stdin);
+  if (config.approve && !inspector && !(view && io.stdin?.isTTY)) {
+    reporter.warning('WARN_APPROVE_UNREACHABLE', 'with --approve, viewers wait until you admit them, and with neither the inspector nor the terminal view on, nothing here can admit them: every viewer will wait. Drop --inspect false, or run in a terminal (keys a/d)');
+  }
 
   return new Promise<number>((resolve) => {
     let finished = false;

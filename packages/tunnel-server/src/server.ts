@@ -11,6 +11,8 @@ import { resolveConfig, type TunnelServerConfig, type TunnelServerOptions } from
 import { publicAddressWarnings, type AddressWarning } from './http/public-address-warnings';
 import { loadTlsPair, watchTlsPair, type TlsReloader } from './http/tls-files';
 import { createViewerAccessGate } from './access/viewer-access';
+import { createViewerGate } from './viewers/viewer-gate';
+import { createViewerCookies, type ViewerCookies } from './viewers/viewer-cookie';
 import { createClusterNode, type ClusterNode } from './cluster/cluster-node';
 import { createKeyRing } from './cluster/key-ring';
 import { shareKeys, type SharedKeys } from './cluster/shared-keys';
@@ -123,16 +125,19 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const metrics = createMetrics({ sessionStats: () => registry.stats() });
   const hub = createSignalingHub({ metrics: createP2PMetrics(metrics.registry), maxPerAddress: config.limits.signalingPerViewer });
   // Viewer addresses are resolved once the cluster's hop key is known (after listen); no upgrade arrives before.
-  const signal = createSignalUpgradeHandler({ config, hub, viewerAddress: (req) => viewerAddresses.of(req) });
+  // Viewer cookies need the access key and the scheme, known after listen(); no request arrives before.
+  let viewerCookies: ViewerCookies | undefined;
+  const viewerGate = createViewerGate({ cookies: { identify: (...a) => viewerCookies!.identify(...a) }, log: (msg, extra) => logger.warn(extra, msg) });
+  const signal = createSignalUpgradeHandler({ config, hub, viewerAddress: (req) => viewerAddresses.of(req), viewerGate });
   // The browser client: its bundles under the reserved prefix, and its shell
   // for browsers' top-level navigations on P2P sessions (docs/browser-client.md).
   const assets = createBrowserAssets();
   const serveAsset: ReservedRequestHandler = (req, res) => {
     if (!assets.handle(req, res)) res.writeHead(404, { 'content-type': 'text/plain' }).end('not built: run npm run build\n');
   };
-  const bootstrap = (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string | undefined): boolean => {
+  const bootstrap = (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string[]): boolean => {
     if (!signalingSession(config, session).p2pEnabled() || !isBootstrapNavigation(req)) return false;
-    if (setCookie) res.setHeader('set-cookie', setCookie);
+    if (setCookie.length > 0) res.setHeader('set-cookie', setCookie);
     serveShell(res, { sessionId: session.id, p2p: true });
     return true;
   };
@@ -228,10 +233,12 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     logger.info({ node }, 'cluster node: sessions shared through Redis');
   }
   const accessGate = createViewerAccessGate({ key: accessKeys, secureCookie: address.scheme === 'https' });
+  viewerCookies = createViewerCookies({ key: accessKeys, secureCookie: address.scheme === 'https' });
   const viewerAddresses = createViewerAddresses({ trustProxy: config.trustProxy, ...(config.redisUrl ? { hopKey: hopKeys } : {}) });
   const nodeForwarder = config.redisUrl ? createNodeForwarder(logger, viewerAddresses.hopValue) : undefined;
   const agentEndpoint = createAgentEndpoint({
     accessGate,
+    viewerGate,
     sessionIds,
     ...(cluster ? { cluster } : {}),
     registry,
@@ -258,6 +265,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     logger,
     bootstrap,
     accessGate,
+    viewerGate,
     viewerAddress: viewerAddresses.of,
     streamQuota: createViewerStreamQuota(config.limits.streamsPerViewer),
     ...(cluster && nodeForwarder ? { cluster: { node: cluster, forward: nodeForwarder } } : {}),

@@ -36,14 +36,14 @@ function refused(fn: () => unknown, detail: RegExp): void {
 }
 
 /** Messages the agent sends; the others come from the server (`hello` on the signaling socket). */
-const AGENT_TYPES = new Set(['register', 'peer-report']);
+const AGENT_TYPES = new Set(['register', 'peer-report', 'viewer-decision']);
 
 describe('docs/PROTOCOL.md examples', () => {
   const examples = jsonExamples();
 
   it('has examples of every control message', () => {
     const types = examples.map((e) => (JSON.parse(e) as { type: string }).type);
-    expect(new Set(types)).toEqual(new Set(['register', 'registered', 'error', 'signal', 'peer-report', 'hello']));
+    expect(new Set(types)).toEqual(new Set(['register', 'registered', 'error', 'signal', 'peer-report', 'hello', 'viewer', 'viewer-decision']));
   });
 
   it.each(examples.map((e) => [(JSON.parse(e) as { type: string }).type, e]))('parses the %s example', (type, text) => {
@@ -106,5 +106,25 @@ describe('control message validation', () => {
 
   it(`refuses a message over MAX_CONTROL_MESSAGE_BYTES (${MAX_CONTROL_MESSAGE_BYTES})`, () => {
     refused(() => parseAgentMessage(JSON.stringify({ ...register, client: 'x'.repeat(MAX_CONTROL_MESSAGE_BYTES) })), /over 65536 bytes/);
+  });
+
+  it('carries the viewer gate in register and registered, viewers and decisions, and the visitor behind a signal, refusing anything else', () => {
+    const id = '0123456789abcdef0123456789abcdef';
+    expect(parseAgentMessage(JSON.stringify({ ...register, viewers: 'approve' }))).toMatchObject({ viewers: 'approve' });
+    refused(() => parseAgentMessage(JSON.stringify({ ...register, viewers: 'closed' })), /"viewers" must be "open" or "approve"/);
+    const registered = JSON.parse(jsonExamples().find((e) => e.includes('"registered"'))!) as Record<string, unknown>;
+    expect(parseServerMessage(JSON.stringify({ ...registered, viewers: 'open' }))).toMatchObject({ viewers: 'open' });
+    const viewer = { type: 'viewer', id, state: 'waiting', address: '203.0.113.7', userAgent: 'curl/8', firstSeenAt: 1 };
+    expect(parseServerMessage(JSON.stringify(viewer))).toEqual(viewer);
+    refused(() => parseServerMessage(JSON.stringify({ ...viewer, state: 'banned' })), /bad viewer state/);
+    refused(() => parseServerMessage(JSON.stringify({ ...viewer, id: 'ABC' })), /bad visitor id/);
+    refused(() => parseServerMessage(JSON.stringify({ ...viewer, userAgent: 'x'.repeat(513) })), /"userAgent"/);
+    expect(parseAgentMessage(JSON.stringify({ type: 'viewer-decision', decision: 'refuse-all' }))).toEqual({ type: 'viewer-decision', decision: 'refuse-all' });
+    refused(() => parseAgentMessage(JSON.stringify({ type: 'viewer-decision', decision: 'refuse-all', id })), /takes no id/);
+    refused(() => parseAgentMessage(JSON.stringify({ type: 'viewer-decision', decision: 'admit' })), /bad visitor id/);
+    refused(() => parseAgentMessage(JSON.stringify({ type: 'viewer-decision', decision: 'kick', id })), /bad viewer decision/);
+    const signal = { type: 'signal', viewerId: '0123456789abcdef', visitorId: id, message: { type: 'bye' } };
+    expect(parseServerMessage(JSON.stringify(signal))).toEqual(signal);
+    refused(() => parseServerMessage(JSON.stringify({ ...signal, visitorId: 'nope' })), /bad visitor id/);
   });
 });

@@ -20,6 +20,7 @@ import {
   type RegisteredMessage,
   type RegisterMessage,
   type ServerToAgent,
+  type ViewerGateMode,
 } from '@wingman/protocol';
 import { createForwarder, type Forwarder, type HostHeaderMode, type RequestLogEntry, type Target } from '../forward';
 import { VERSION } from '../version';
@@ -72,6 +73,14 @@ export interface AgentOptions {
    * say so, the agent stops by itself EXPIRY_BACKSTOP_MS later.
    */
   expiresInMs?: number;
+  /**
+   * Viewer identity (docs/PROTOCOL.md §Viewer identity): the server announces
+   * viewers as `control` events and applies decisions sent with
+   * sendControl(). `approve` (`wingman http --approve`): new viewers wait to
+   * be admitted; the agent refuses to serve if the server does not confirm it.
+   * Default: none (the server tracks no viewers).
+   */
+  viewers?: ViewerGateMode;
 }
 
 /** After its own reckoning of the deadline, how long the agent waits for the server's ERR_SESSION_EXPIRED before stopping anyway, ms. */
@@ -90,6 +99,8 @@ export interface ReadyEvent {
   access: 'password' | 'link';
   /** When the session ends (server clock, ms since epoch), with `expiresInMs`. */
   expiresAt?: number;
+  /** The viewer gate the server applies, when the agent asked for one and the server confirmed it. */
+  viewers?: ViewerGateMode;
 }
 
 export interface AgentEvents {
@@ -149,7 +160,7 @@ export function createAgent(options: AgentOptions): Agent {
   const connect = () => {
     state = 'connecting';
     const resume = store.load();
-    const register: RegisterMessage = { type: 'register', version: PROTOCOL_VERSION, p2p: options.p2p ?? true, client: `wingman/${VERSION}`, ...(resume ? { resume } : {}), ...(options.viewerPassword !== undefined ? { viewerPassword: options.viewerPassword } : {}), ...(options.expiresInMs !== undefined ? { expiresInMs: options.expiresInMs } : {}) };
+    const register: RegisterMessage = { type: 'register', version: PROTOCOL_VERSION, p2p: options.p2p ?? true, client: `wingman/${VERSION}`, ...(resume ? { resume } : {}), ...(options.viewerPassword !== undefined ? { viewerPassword: options.viewerPassword } : {}), ...(options.expiresInMs !== undefined ? { expiresInMs: options.expiresInMs } : {}), ...(options.viewers !== undefined ? { viewers: options.viewers } : {}) };
     cancelAttempt = connectOnce({
       url,
       token: options.token,
@@ -215,6 +226,10 @@ export function createAgent(options: AgentOptions): Agent {
       ws = socket;
       return fatal('ERR_EXPIRY_UNSUPPORTED', 'the tunnel server did not confirm the expiry; it may be too old for --expires');
     }
+    if (options.viewers === 'approve' && message.viewers !== 'approve') {
+      ws = socket;
+      return fatal('ERR_APPROVAL_UNSUPPORTED', 'the tunnel server did not confirm viewer approval; it may be too old for --approve');
+    }
     if (options.expiresInMs !== undefined && expiryBackstop === undefined) {
       // Measured on this clock from the first registration, as the server's deadline is on its own.
       const ms = options.expiresInMs + EXPIRY_BACKSTOP_MS;
@@ -233,7 +248,7 @@ export function createAgent(options: AgentOptions): Agent {
     c.on('stream', (stream) => forwarder.handleStream(stream, 'relay'));
     socket.on('close', (code: number, reason: Buffer) => onSocketClose(socket, c, code, reason.toString('utf8')));
     startHeartbeat(socket, c);
-    emitter.emit('ready', { url: message.url, sessionId: message.sessionId, resumed: message.resumed, p2p: message.p2p.enabled, p2pSettings: message.p2p, access: message.access === 'password' ? 'password' : 'link', ...(message.expiresAt !== undefined ? { expiresAt: message.expiresAt } : {}) });
+    emitter.emit('ready', { url: message.url, sessionId: message.sessionId, resumed: message.resumed, p2p: message.p2p.enabled, p2pSettings: message.p2p, access: message.access === 'password' ? 'password' : 'link', ...(message.expiresAt !== undefined ? { expiresAt: message.expiresAt } : {}), ...(message.viewers !== undefined ? { viewers: message.viewers } : {}) });
   }
 
   function onControlText(text: string): void {

@@ -21,7 +21,7 @@ const exitNow = (code: number) => {
   process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 };
 
-main(process.argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal, exitNow }).then(
+main(process.argv, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, signal: controller.signal, exitNow }).then(
   (code) => {
     process.exitCode = code;
     setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();

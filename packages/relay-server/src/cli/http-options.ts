@@ -47,6 +47,7 @@ export const HTTP_OPTION_ROWS = [
   { flags: '--password <password>', env: 'WINGMAN_PASSWORD', help: 'viewers must enter this password (HTTP Basic, any user name); visible in ps: prefer the variable or --password-file' },
   { flags: '--password-file <path>', help: 'read the viewer password from this file (one trailing newline ignored)' },
   { flags: '--expires <duration>', help: 'end the session after this long (90s, 30m, 2h, 1d): the link stops working and viewers see that it expired' },
+  { flags: '--approve', env: 'WINGMAN_APPROVE', envShown: 'WINGMAN_APPROVE=1', help: 'admit each new viewer yourself (terminal keys or the inspector); until then it sees a waiting page' },
   { flags: '--inspect <port|false>', shownDefault: `${DEFAULT_INSPECT_PORT}, the next free one if taken`, help: 'local inspector on http://127.0.0.1:<port>; false: off' },
   { flags: '--inspect-body-limit <bytes>', shownDefault: String(DEFAULT_CAPTURE_BODY_LIMIT_BYTES), help: 'bytes of each request and response body the inspector keeps' },
   { flags: '--inspect-history <n>', shownDefault: String(DEFAULT_INSPECT_HISTORY), help: 'requests the inspector keeps, oldest dropped first' },

@@ -45,6 +45,8 @@ export interface HttpCommandFlags {
   inspectHistory?: string;
   /** --expires <duration>: 90s, 30m, 2h, 1d. */
   expires?: string;
+  /** --approve: the developer admits each new viewer. */
+  approve?: boolean;
 }
 
 /** The local inspector's settings (README "Inspector"). */
@@ -76,6 +78,8 @@ export interface HttpConfig {
   inspect: InspectConfig | undefined;
   /** End the session this long after it starts (--expires); undefined: no expiry. */
   expiresInMs: number | undefined;
+  /** The developer admits each new viewer (--approve, WINGMAN_APPROVE=1). */
+  approve: boolean;
 }
 
 /** `3000`, `localhost:3000`, `127.0.0.1:3000`, `[::1]:3000`. Host defaults to localhost. */
@@ -213,5 +217,13 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     password: resolvePassword(flags, env),
     inspect: parseInspect(flags),
     expiresInMs: flags.expires === undefined ? undefined : parseDuration(flags.expires, '--expires'),
+    approve: flags.approve === true || parseApproveEnv(env.WINGMAN_APPROVE),
   };
+}
+
+/** WINGMAN_APPROVE: 1 turns --approve on; 0 or empty leaves it off. */
+function parseApproveEnv(value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === '0') return false;
+  if (value === '1') return true;
+  throw new UsageError(`invalid WINGMAN_APPROVE "${value}": expected 0 or 1`);
 }

@@ -11,6 +11,16 @@ export interface ScreenViewer {
   rttMs?: number;
   /** First seen (relay) or connected (P2P), epoch ms. */
   since: number;
+  /** Shown instead of the id (a relay viewer's address, when the tunnel server named it); the short id then follows the line. */
+  label?: string;
+}
+
+/** A viewer waiting to be let in (`--approve`). */
+export interface ScreenWaiting {
+  id: string;
+  address: string;
+  userAgent: string;
+  since: number;
 }
 
 export interface ScreenRequest {
@@ -26,7 +36,7 @@ export interface ScreenRequest {
 
 export interface ScreenProblem {
   at: number;
-  level: 'warning' | 'error';
+  level: 'info' | 'warning' | 'error';
   message: string;
 }
 
@@ -41,6 +51,10 @@ export interface ScreenState {
   /** A line under the header when not connected ("reconnecting ..."). */
   status?: string;
   viewers: ScreenViewer[];
+  /** Viewers waiting to be let in, longest waiting first. */
+  waiting?: ScreenWaiting[];
+  /** The key help line (viewer keys on a TTY); default: the Ctrl+C hint. */
+  keys?: string;
   /** Oldest first. */
   requests: ScreenRequest[];
   /** Oldest first. */
@@ -81,13 +95,20 @@ export function renderScreen(state: ScreenState, size: { columns: number; rows: 
 
   const viewers = [`Viewers (${state.viewers.length})`];
   for (const v of state.viewers.slice(0, 8)) {
-    viewers.push(`  ${v.id.slice(0, 15).padEnd(15)} ${v.transport.padEnd(5)} ${(v.rttMs === undefined ? '-' : `${v.rttMs} ms`).padStart(8)}   since ${clock(v.since)} (${ago(now - v.since)})`);
+    viewers.push(`  ${(v.label ?? v.id).slice(0, 15).padEnd(15)} ${v.transport.padEnd(5)} ${(v.rttMs === undefined ? '-' : `${v.rttMs} ms`).padStart(8)}   since ${clock(v.since)} (${ago(now - v.since)})${v.label ? `  ${v.id.slice(0, 8)}` : ''}`);
   }
   if (state.viewers.length > 8) viewers.push(`  ... and ${state.viewers.length - 8} more`);
   viewers.push('');
+  const waiting = state.waiting ?? [];
+  if (waiting.length > 0) {
+    viewers.push(`Waiting to be let in (${waiting.length}): a admits the first, d refuses it`);
+    for (const w of waiting.slice(0, 4)) viewers.push(`  ${w.id.slice(0, 8)} ${w.address.padEnd(15)} waiting since ${clock(w.since)} (${ago(now - w.since)})  ${w.userAgent || 'no User-Agent'}`);
+    if (waiting.length > 4) viewers.push(`  ... and ${waiting.length - 4} more`);
+    viewers.push('');
+  }
 
   const problems = state.problems.length ? ['Errors and warnings', ...state.problems.slice(-3).map((p) => `  ${clock(p.at)} ${p.level}: ${p.message}`), ''] : [];
-  const footer = [state.closed ? 'Tunnel closed.' : 'Ctrl+C to stop.'];
+  const footer = [state.closed ? 'Tunnel closed.' : (state.keys ?? 'Ctrl+C to stop.')];
 
   const qr = state.qr ? [...state.qr.split('\n'), ''] : [];
   const fixed = header.length + viewers.length + problems.length + footer.length + 1;

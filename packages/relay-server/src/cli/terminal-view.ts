@@ -10,6 +10,8 @@ import type { Entry, RequestStore } from '../inspector/store';
 import type { Reporter } from './reporter';
 import { renderQr, shouldPrintQr, type QrChoice } from './qr';
 import { renderScreen, type ScreenProblem, type ScreenRequest, type ScreenState, type ScreenViewer } from './terminal-screen';
+import { attachViewerKeys, VIEWER_KEY_HELP, type KeyInput } from './terminal-keys';
+import type { ViewerRoster } from '../viewers/viewer-roster';
 
 /** Shortest time between two redraws, ms: at most 5 screens a second, whatever the request rate (a redraw per request would flood a slow terminal). */
 export const TERMINAL_REDRAW_MIN_INTERVAL_MS = 200;
@@ -34,6 +36,12 @@ export interface TerminalOutput {
 export interface TerminalView extends Reporter {
   /** Take requests (and relay viewers) from the inspector's store rather than from `request()`. */
   attachStore(store: RequestStore): void;
+  /**
+   * The session's viewers (viewer identity): waiting viewers get their own
+   * section, relay viewers their address; with `keys` (stdin, a TTY) the
+   * viewer keys work (terminal-keys.ts) and their help is the bottom line.
+   */
+  attachViewers(roster: ViewerRoster, keys?: KeyInput): void;
   /** A P2P viewer's round-trip time (the P2P host's pings). */
   rtt(viewerId: string, rttMs: number): void;
   /** Last redraw, cursor back, timers and listeners off. Idempotent. */
@@ -61,11 +69,17 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
   let disposed = false;
   let store: RequestStore | undefined;
   let unsubscribe: (() => void) | undefined;
+  let roster: ViewerRoster | undefined;
+  let detachKeys: (() => void) | undefined;
 
   const draw = () => {
     pending = undefined;
     lastDraw = now();
     pruneRelayViewers();
+    if (roster) {
+      for (const v of state.viewers) if (v.transport === 'relay') v.label = roster.get(v.id)?.address ?? v.label;
+      state.waiting = roster.list().filter((v) => v.state === 'waiting').map((v) => ({ id: v.id, address: v.address, userAgent: v.userAgent, since: v.firstSeenAt }));
+    }
     const lines = renderScreen(state, { columns: stdout.columns ?? 80, rows: stdout.rows ?? 24 }, lastDraw);
     stdout.write(HOME + lines.map((l) => l + CLEAR_LINE_END).join('\n') + '\n' + CLEAR_BELOW);
   };
@@ -120,6 +134,18 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
   };
 
   return {
+    attachViewers(r, keys) {
+      roster = r;
+      r.on('viewer', (v) => {
+        // A refused viewer leaves the list at once; its next request would be refused anyway.
+        if (v.state === 'refused') state.viewers = state.viewers.filter((o) => o.id !== v.id);
+        schedule();
+      });
+      if (!keys) return;
+      detachKeys = attachViewerKeys(keys, r, (message) => problem('info', message), () => void process.kill(process.pid, 'SIGINT'));
+      if (keys.isTTY) state.keys = VIEWER_KEY_HELP;
+      schedule();
+    },
     attachStore(s) {
       store = s;
       unsubscribe = s.subscribe((event) => {
@@ -183,6 +209,7 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
       disposed = true;
       clearInterval(refresh);
       unsubscribe?.();
+      detachKeys?.();
       stdout.off?.('resize', onResize);
       process.removeListener('exit', restoreOnExit);
       stdout.write(SHOW_CURSOR);

@@ -4,7 +4,7 @@
  * unless the forwarder is given `capture` options. Bodies beyond the cap are
  * counted, not kept; the data path never waits for the tap.
  */
-import type { HeaderList } from '@wingman/protocol';
+import { VIEWER_HEADER, type HeaderList } from '@wingman/protocol';
 import type { TransportName } from './headers';
 
 /** Default per-body capture cap: enough for any JSON API payload, small enough that 500 entries stay well under 1 GiB worst case. */
@@ -83,9 +83,11 @@ export function createBodyTap(limit: number): BodyTap {
 /** An empty body (no body, or one not captured). */
 export const EMPTY_BODY: CapturedBody = Object.freeze({ data: Buffer.alloc(0), size: 0, truncated: false }) as CapturedBody;
 
-/** The viewer of a stream: the P2P viewer id when known, else the first X-Forwarded-For address (set by the tunnel server). */
+/** The viewer of a stream: the P2P viewer id when known, else the visitor id or the first X-Forwarded-For address (both set by the tunnel server). */
 export function viewerOf(headers: HeaderList, viewerId: string | undefined): string | undefined {
   if (viewerId) return viewerId;
+  const visitor = headers.find(([n]) => n === VIEWER_HEADER)?.[1];
+  if (visitor) return visitor;
   const xff = headers.find(([n]) => n === 'x-forwarded-for')?.[1];
   return xff?.split(',')[0]?.trim() || undefined;
 }

@@ -5,7 +5,8 @@
  *   GET    /api/requests/:id            one exchange: heads and bodies (base64)
  *   POST   /api/requests/:id/replay     replay to the local app, optionally edited
  *   DELETE /api/requests                clear
- *   GET    /api/events                  Server-Sent Events: `request` (a summary), `cleared`
+ *   GET    /api/events                  Server-Sent Events: `request` (a summary), `cleared`, `viewer` (a viewer seen or changed)
+ *          /api/viewers…                viewers and decisions (viewers-api.ts)
  * Errors are `{"error":{"code":"ERR_*","message":...}}`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -13,6 +14,7 @@ import { z } from 'zod';
 import type { HeaderList } from '@wingman/protocol';
 import { MAX_CAPTURE_BODY_LIMIT_BYTES } from '../forward';
 import { detail, summarize, type Entry, type EntryFilter, type RequestStore } from './store';
+import { handleViewersApi, viewerJson, type ViewerSource } from './viewers-api';
 
 /** Keeps SSE connections from being cut as idle by anything in between, and notices a gone page. */
 const SSE_KEEPALIVE_MS = 15_000;
@@ -44,6 +46,8 @@ export interface ApiContext {
   tunnels(): TunnelInfo[];
   /** Replays an entry (with edits) to the local app; resolves with the new entry. */
   replay(entry: Entry, overrides: ReplayOverrides): Promise<Entry>;
+  /** The tunnels' viewers (sessions with viewer tracking). */
+  viewers(): readonly ViewerSource[];
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -85,7 +89,8 @@ export function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, a
   const path = url.pathname;
   const method = req.method ?? 'GET';
   if (path === '/api/tunnels' && method === 'GET') return sendJson(res, 200, { tunnels: api.tunnels() });
-  if (path === '/api/events' && method === 'GET') return openEvents(req, res, api.store);
+  if (path === '/api/events' && method === 'GET') return openEvents(req, res, api);
+  if (path.startsWith('/api/viewers') && handleViewersApi(req, res, path, api.viewers(), sendJson)) return;
   if (path === '/api/requests') {
     if (method === 'DELETE') {
       api.store.clear();
@@ -172,17 +177,24 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function openEvents(req: IncomingMessage, res: ServerResponse, store: RequestStore): void {
+function openEvents(req: IncomingMessage, res: ServerResponse, api: ApiContext): void {
+  const { store } = api;
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-content-type-options': 'nosniff' });
   res.write(': wingman inspector\n\n');
   const unsubscribe = store.subscribe((e) => {
     if (e.type === 'added') res.write(`event: request\ndata: ${JSON.stringify(summarize(e.entry))}\n\n`);
     else res.write('event: cleared\ndata: {}\n\n');
   });
+  const viewerListeners = api.viewers().map((source) => {
+    const listener = (v: Parameters<typeof viewerJson>[0]) => void res.write(`event: viewer\ndata: ${JSON.stringify(viewerJson(v, source.tunnel))}\n\n`);
+    source.roster.on('viewer', listener);
+    return () => source.roster.off('viewer', listener);
+  });
   const keepalive = setInterval(() => res.write(': keepalive\n\n'), SSE_KEEPALIVE_MS);
   const stop = () => {
     clearInterval(keepalive);
     unsubscribe();
+    for (const off of viewerListeners) off();
   };
   req.on('close', stop);
   res.on('error', stop);

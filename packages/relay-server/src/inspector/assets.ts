@@ -18,6 +18,7 @@ const FILES: Array<[urlPath: string, file: string, contentType: string]> = [
   ['/', 'index.html', 'text/html; charset=utf-8'],
   ['/inspector.js', 'inspector.js', 'text/javascript; charset=utf-8'],
   ['/inspector.css', 'inspector.css', 'text/css; charset=utf-8'],
+  ['/viewers.js', 'viewers.js', 'text/javascript; charset=utf-8'],
 ];
 
 export function inspectorAssets(): Map<string, Asset> {

@@ -10,6 +10,8 @@ import type { ApiContext, TunnelInfo } from './api';
 import { replayRequest } from './replay';
 import { createRequestStore, type RequestStore } from './store';
 import { startInspectorServer } from './server';
+import type { ViewerSource } from './viewers-api';
+import type { ViewerRoster } from '../viewers/viewer-roster';
 
 export { DEFAULT_INSPECT_PORT, INSPECT_PORT_TRIES } from './server';
 export { DEFAULT_INSPECT_HISTORY, MAX_INSPECT_HISTORY } from './store';
@@ -36,6 +38,8 @@ export interface InspectorTunnel {
   readonly capture: CaptureOptions;
   /** The session, once the tunnel server registered it (for /api/tunnels). */
   setTunnel(info: Omit<TunnelInfo, 'target' | 'name'>): void;
+  /** Serves this tunnel's viewers on /api/viewers. */
+  addViewers(roster: ViewerRoster): void;
 }
 
 export interface Inspector {
@@ -48,6 +52,8 @@ export interface Inspector {
   setTunnel(info: Omit<TunnelInfo, 'target' | 'name'>): void;
   /** Adds a named tunnel (`wingman start`), listed in /api/tunnels once its session is set. */
   addTunnel(name: string, route: InspectorRoute): InspectorTunnel;
+  /** Serves the unnamed tunnel's viewers on /api/viewers. */
+  addViewers(roster: ViewerRoster): void;
   close(): Promise<void>;
 }
 
@@ -58,6 +64,7 @@ export function createInspector(options: InspectorOptions): Inspector {
   const store = createRequestStore(options.history);
   const routes = new Map<string, InspectorRoute>();
   const infos = new Map<string, TunnelInfo>();
+  const viewerSources: ViewerSource[] = [];
   let server: Awaited<ReturnType<typeof startInspectorServer>> | undefined;
 
   function tunnel(name: string, route: InspectorRoute): InspectorTunnel {
@@ -67,6 +74,9 @@ export function createInspector(options: InspectorOptions): Inspector {
       capture: { bodyLimitBytes: options.bodyLimitBytes, onCapture: (c: Capture) => void store.add(c, tag) },
       setTunnel(info) {
         infos.set(name, { ...(name === UNNAMED ? {} : { name }), ...info, target: `http://${formatHostPort(route.target)}` });
+      },
+      addViewers(roster) {
+        viewerSources.push({ roster, ...(name === UNNAMED ? {} : { tunnel: name }) });
       },
     };
   }
@@ -78,6 +88,7 @@ export function createInspector(options: InspectorOptions): Inspector {
   const api: ApiContext = {
     store,
     tunnels: () => [...infos.values()],
+    viewers: () => viewerSources,
     async replay(entry, overrides) {
       const route = routes.get(entry.tunnel ?? UNNAMED);
       if (!route) throw new Error(`no route for tunnel ${entry.tunnel ?? '(unnamed)'}`);
@@ -103,6 +114,7 @@ export function createInspector(options: InspectorOptions): Inspector {
     },
     setTunnel: (info) => unnamed?.setTunnel(info),
     addTunnel: tunnel,
+    addViewers: (roster) => void viewerSources.push({ roster }),
     async close() {
       await server?.close();
       server = undefined;

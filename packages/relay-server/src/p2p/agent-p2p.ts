@@ -31,8 +31,17 @@ export interface AgentP2POptions {
 
 export interface AgentP2P {
   host(): PeerHost | undefined;
+  /** Closes the peer connections of one viewer identity (a visitor id the server named in its signaling), and refuses its later offers until `allow`. */
+  closeVisitor(visitorId: string, reason: string): void;
+  /** Lets a visitor closed by closeVisitor offer again (the developer admitted it). */
+  allowVisitor(visitorId: string): void;
   close(): void;
 }
+
+/** Signaling viewers remembered with their visitor id, oldest forgotten first: 8× DEFAULT_MAX_PEERS, so every open channel's viewer is among them. */
+const MAX_TRACKED_PEERS = 256;
+/** Refused visitors whose offers the agent turns away (the server's MAX_REFUSED_VIEWER_IDS). */
+const MAX_REFUSED_VISITORS = 10_000;
 
 export function attachP2P(options: AgentP2POptions): AgentP2P {
   const { agent } = options;
@@ -66,19 +75,40 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
       },
       ...(options.onRtt ? { onRtt: options.onRtt } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
-      ...(options.capture ? { onCapture: options.capture.onCapture } : {}),
+      // The inspector names a P2P request's viewer by its visitor id when the server told it (sessions with viewer identity).
+      ...(options.capture ? { onCapture: (c: Capture) => options.capture!.onCapture(c.viewer !== undefined && visitorOf.has(c.viewer) ? { ...c, viewer: visitorOf.get(c.viewer)! } : c) } : {}),
       ...(options.onHostCrash ? { onCrash: options.onHostCrash } : {}),
     });
   });
 
+  /** Signaling viewer id → visitor id (sessions with a viewer gate), and the visitors the developer refused. */
+  const visitorOf = new Map<string, string>();
+  const refused = new Set<string>();
+
   agent.on('control', (message) => {
+    if (message.type === 'signal' && message.visitorId !== undefined) {
+      visitorOf.delete(message.viewerId);
+      visitorOf.set(message.viewerId, message.visitorId);
+      if (visitorOf.size > MAX_TRACKED_PEERS) visitorOf.delete(visitorOf.keys().next().value as string);
+      // The server closes a refused viewer's signaling; an offer that crossed the refusal is not answered.
+      if (refused.has(message.visitorId)) return void agent.sendControl({ type: 'signal', viewerId: message.viewerId, message: { type: 'error', code: 'ERR_VIEWER_REFUSED', message: 'the developer refused this viewer' } });
+    }
     if (!host) return;
     if (message.type === 'signal') host.handleSignal(message.viewerId, message.message);
+    // The visitor of a signaling viewer is kept after its socket closed: its data channel may outlive it.
     else if (message.type === 'viewer-left') host.viewerLeft(message.viewerId);
   });
 
   return {
     host: () => host,
+    closeVisitor(visitorId, reason) {
+      refused.add(visitorId);
+      if (refused.size > MAX_REFUSED_VISITORS) refused.delete(refused.values().next().value as string);
+      for (const [viewerId, v] of visitorOf) if (v === visitorId) host?.closePeer(viewerId, reason);
+    },
+    allowVisitor(visitorId) {
+      refused.delete(visitorId);
+    },
     close() {
       host?.close();
       host = undefined;

@@ -38,6 +38,7 @@ export type ToHost =
   | HostInit
   | { t: 'signal'; viewerId: string; message: ViewerSignal }
   | { t: 'viewer-left'; viewerId: string }
+  | { t: 'close-peer'; viewerId: string; reason: string }
   | { t: 'ice-servers'; iceServers: IceServer[] }
   | { t: 'close' };
 
@@ -117,6 +118,8 @@ export function parseToHost(m: unknown): ToHost | undefined {
       return isString(m.viewerId) ? withSignal(() => ({ t: 'signal', viewerId: m.viewerId as string, message: parseViewerSignal(m.message) })) : undefined;
     case 'viewer-left':
       return isString(m.viewerId) ? { t: 'viewer-left', viewerId: m.viewerId } : undefined;
+    case 'close-peer':
+      return isViewerId(m.viewerId) && isString(m.reason) && m.reason.length <= 200 ? { t: 'close-peer', viewerId: m.viewerId, reason: m.reason } : undefined;
     case 'ice-servers':
       return Array.isArray(m.iceServers) ? { t: 'ice-servers', iceServers: m.iceServers as IceServer[] } : undefined;
     case 'close':

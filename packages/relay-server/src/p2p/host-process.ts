@@ -70,6 +70,9 @@ process.on('message', (raw) => {
     case 'viewer-left':
       host?.viewerLeft(m.viewerId);
       return;
+    case 'close-peer':
+      host?.closePeer(m.viewerId, m.reason);
+      return;
     case 'ice-servers':
       host?.setIceServers(m.iceServers);
       return;

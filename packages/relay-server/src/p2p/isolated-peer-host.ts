@@ -142,6 +142,9 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
     viewerLeft(viewerId: string) {
       post({ t: 'viewer-left', viewerId });
     },
+    closePeer(viewerId: string, reason: string) {
+      post({ t: 'close-peer', viewerId, reason });
+    },
     peers: () => [...connected.values()],
     setIceServers(servers: IceServer[]) {
       iceServers = servers;

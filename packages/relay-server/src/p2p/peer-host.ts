@@ -78,6 +78,8 @@ export interface PeerHost {
   handleSignal(viewerId: string, message: ViewerSignal): void;
   /** The viewer's signaling socket closed: drop the peer if it never connected. */
   viewerLeft(viewerId: string): void;
+  /** Closes the viewer's peer connection, connected or not (the developer refused the viewer behind it). */
+  closePeer(viewerId: string, reason: string): void;
   peers(): PeerInfo[];
   /** ICE servers for peers created from now on (credentials are renewed on every relay registration). */
   setIceServers(servers: IceServer[]): void;
@@ -288,6 +290,10 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     viewerLeft(viewerId) {
       const peer = peers.get(viewerId);
       if (peer && !peer.connected) closePeerEntry(peer, 'closed', 'viewer left before connecting');
+    },
+    closePeer(viewerId, reason) {
+      const peer = peers.get(viewerId);
+      if (peer) closePeerEntry(peer, 'closed', reason);
     },
     peers() {
       return [...peers.values()].map((p) => ({

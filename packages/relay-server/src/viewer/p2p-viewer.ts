@@ -32,6 +32,8 @@ export interface P2PViewerOptions {
   timeoutMs?: number;
   /** The session's viewer password (`wingman http --password`), sent as HTTP Basic credentials when signaling. */
   password?: string;
+  /** A `Cookie` header for the signaling request (the session's viewer cookie: who this viewer is). */
+  cookie?: string;
 }
 
 /** `Authorization` value for a session's viewer password (RFC 7617; the user name is ignored). */
@@ -71,7 +73,9 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
     let pc: RtcPeerConnection | undefined;
     let dc: RtcDataChannel | undefined;
     let settled = false;
-    const headers = options.password !== undefined ? { authorization: basicAuthorization(options.password) } : undefined;
+    const headers = options.password !== undefined || options.cookie !== undefined
+      ? { ...(options.password !== undefined ? { authorization: basicAuthorization(options.password) } : {}), ...(options.cookie !== undefined ? { cookie: options.cookie } : {}) }
+      : undefined;
     const ws = new WebSocket(signalUrl, { lookup: localhostLookup as never, maxPayload: 64 * 1024, ...(headers ? { headers } : {}) });
     const fail = (err: Error) => {
       if (settled) return;

@@ -1,4 +1,4 @@
-/** `wingman http` options: the relayed WebSocket message cap. */
+/** `wingman http` options: the relayed WebSocket message cap, viewer approval. */
 import { resolveHttpConfig, UsageError } from '../../src/cli/options';
 
 describe('resolveHttpConfig: --ws-max-message-bytes', () => {
@@ -10,5 +10,18 @@ describe('resolveHttpConfig: --ws-max-message-bytes', () => {
 
   it.each(['0', '-1', '1MiB', String(64 * 1024 * 1024 + 1)])('refuses %j with a usage error naming the flag', (value) => {
     expect(() => resolveHttpConfig('3000', { wsMaxMessageBytes: value }, {})).toThrow(new UsageError(`invalid --ws-max-message-bytes "${value}": expected bytes, 1-${64 * 1024 * 1024}`));
+  });
+});
+
+describe('resolveHttpConfig: --approve', () => {
+  it('is off by default, on with the flag or WINGMAN_APPROVE=1, off with WINGMAN_APPROVE=0', () => {
+    expect(resolveHttpConfig('3000', {}, {}).approve).toBe(false);
+    expect(resolveHttpConfig('3000', { approve: true }, {}).approve).toBe(true);
+    expect(resolveHttpConfig('3000', {}, { WINGMAN_APPROVE: '1' }).approve).toBe(true);
+    expect(resolveHttpConfig('3000', {}, { WINGMAN_APPROVE: '0' }).approve).toBe(false);
+  });
+
+  it('refuses another WINGMAN_APPROVE value with a usage error', () => {
+    expect(() => resolveHttpConfig('3000', {}, { WINGMAN_APPROVE: 'yes' })).toThrow(new UsageError('invalid WINGMAN_APPROVE "yes": expected 0 or 1'));
   });
 });

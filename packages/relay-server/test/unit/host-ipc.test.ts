@@ -19,6 +19,7 @@ describe('parseToHost (agent → host process)', () => {
     expect(parseToHost(init)).toEqual(init);
     expect(parseToHost({ t: 'signal', viewerId: 'a', message: { type: 'offer', sdp: 'v=0' } })).toEqual({ t: 'signal', viewerId: 'a', message: { type: 'offer', sdp: 'v=0' } });
     expect(parseToHost({ t: 'viewer-left', viewerId: 'a' })).toEqual({ t: 'viewer-left', viewerId: 'a' });
+    expect(parseToHost({ t: 'close-peer', viewerId: 'a', reason: 'refused' })).toEqual({ t: 'close-peer', viewerId: 'a', reason: 'refused' });
     expect(parseToHost({ t: 'ice-servers', iceServers: [{ urls: 'stun:127.0.0.1:3478' }] })).toEqual({ t: 'ice-servers', iceServers: [{ urls: 'stun:127.0.0.1:3478' }] });
     expect(parseToHost({ t: 'close' })).toEqual({ t: 'close' });
   });
@@ -35,6 +36,8 @@ describe('parseToHost (agent → host process)', () => {
     ['a signal the protocol rejects', { t: 'signal', viewerId: 'a', message: { type: 'offer', sdp: 5 } }],
     ['a signal of an unknown type', { t: 'signal', viewerId: 'a', message: { type: 'answer', sdp: 'v=0' } }],
     ['viewer-left without a viewer', { t: 'viewer-left' }],
+    ['close-peer without a reason', { t: 'close-peer', viewerId: 'a' }],
+    ['close-peer with an overlong reason', { t: 'close-peer', viewerId: 'a', reason: 'x'.repeat(201) }],
   ])('drops %s', (_what, m) => {
     expect(parseToHost(m)).toBeUndefined();
   });

@@ -18,14 +18,15 @@ describe('loadStartConfig', () => {
       server: 'https://tunnel.example.com/',
       token: 'tok',
       inspect: false,
-      tunnels: { web: { target: 5173, hostHeader: 'preserve', timeout: 500 }, api: { target: '127.0.0.1:3000', p2p: false, password: 'pw', expires: '2h', wsMaxMessageBytes: 4096 } },
+      tunnels: { web: { target: 5173, hostHeader: 'preserve', timeout: 500 }, api: { target: '127.0.0.1:3000', p2p: false, password: 'pw', expires: '2h', approve: true, wsMaxMessageBytes: 4096 } },
     });
     const { path, tunnels } = load();
     expect(path).toBe(join(dir, 'wingman.json'));
     expect(tunnels.map((t) => t.name)).toEqual(['web', 'api']);
     const [web, api] = tunnels.map((t) => t.config);
     expect(web).toMatchObject({ target: { host: 'localhost', port: 5173 }, server: 'https://tunnel.example.com', token: 'tok', hostHeader: 'preserve', timeoutMs: 500, p2p: true, inspect: undefined, qr: false });
-    expect(api).toMatchObject({ target: { host: '127.0.0.1', port: 3000 }, p2p: false, password: 'pw', expiresInMs: 7_200_000, wsMaxMessageBytes: 4096 });
+    expect(api).toMatchObject({ target: { host: '127.0.0.1', port: 3000 }, p2p: false, password: 'pw', expiresInMs: 7_200_000, approve: true, wsMaxMessageBytes: 4096 });
+    expect(web!.approve).toBe(false);
   });
 
   it('takes the server and a password from the environment when the file has none', () => {

@@ -79,13 +79,18 @@ export function basicPassword(header: string | undefined): string | undefined {
   return colon < 0 ? undefined : decoded.slice(colon + 1);
 }
 
-/** `Cookie` without the access cookie; undefined when nothing is left. Other pairs keep their order and bytes. */
-export function withoutAccessCookie(header: string): string | undefined {
+/** `Cookie` without the cookie `name`; undefined when nothing is left. Other pairs keep their order and bytes. */
+export function withoutCookie(header: string, name: string): string | undefined {
   const kept = header
     .split(';')
     .map((pair) => pair.trim())
-    .filter((pair) => pair.length > 0 && pair.slice(0, pair.indexOf('=') < 0 ? pair.length : pair.indexOf('=')).trim() !== ACCESS_COOKIE);
+    .filter((pair) => pair.length > 0 && pair.slice(0, pair.indexOf('=') < 0 ? pair.length : pair.indexOf('=')).trim() !== name);
   return kept.length > 0 ? kept.join('; ') : undefined;
+}
+
+/** `Cookie` without the access cookie; undefined when nothing is left. */
+export function withoutAccessCookie(header: string): string | undefined {
+  return withoutCookie(header, ACCESS_COOKIE);
 }
 
 function sameSecret(a: Buffer, b: Buffer): boolean {

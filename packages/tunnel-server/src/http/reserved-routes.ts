@@ -14,6 +14,8 @@ export interface ReservedContext {
   sessionId: string;
   /** The session, when it exists. */
   session: Session | undefined;
+  /** The admitted viewer's visitor id, on sessions with a viewer gate (viewers/viewer-gate.ts). */
+  viewerId?: string;
 }
 
 export type ReservedRequestHandler = (req: IncomingMessage, res: ServerResponse, ctx: ReservedContext) => void;

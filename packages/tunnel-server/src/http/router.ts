@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AGENT_PATH, RESERVED_PREFIX, SESSION_ID_PATTERN, TRANSPORT_HEADER, VIA_HEADER, VIA_SW } from '@wingman/protocol';
+import { AGENT_PATH, RESERVED_PREFIX, SESSION_ID_PATTERN, TRANSPORT_HEADER, VIA_HEADER, VIA_SW, type Stream } from '@wingman/protocol';
 import type { Express } from 'express';
 import { sendAccessRefusal, writeAccessRefusal } from '../access/access-denied';
 import type { ClusterNode } from '../cluster/cluster-node';
@@ -23,6 +23,9 @@ import type { HostRouter } from './host-route';
 import { agentGonePage, expiredSessionPage, RETRY_AFTER_S, sendPage, sessionMovingPage, unknownSessionPage } from './pages';
 import { writeRawText } from './raw-response';
 import { pathnameOf, type ReservedRoutes } from './reserved-routes';
+import type { ViewerCheck, ViewerGate } from '../viewers/viewer-gate';
+import { sendHeld, sendViewerStatus, VIEWER_STATUS_PATH, writeHeld } from '../viewers/viewer-pages';
+import { tagViewer } from '../viewers/tag-viewer';
 
 export interface RouterOptions {
   hostRouter: HostRouter;
@@ -37,13 +40,15 @@ export interface RouterOptions {
    * Serves the browser client's shell instead of relaying, for a browser's
    * top-level navigation on a session with P2P on; returns false to relay.
    */
-  bootstrap?: (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string | undefined) => boolean;
+  bootstrap?: (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string[]) => boolean;
   /** Checks viewers of password-protected sessions (sessions without `access` are open). */
   accessGate?: ViewerAccessGate;
   /** The viewer's address of a request (trusted proxies, cluster hops): what per-viewer limits count by. Default: the socket's peer. */
   viewerAddress?: (req: IncomingMessage) => string;
   /** A node of a cluster: traffic for sessions another node owns is forwarded there. */
   cluster?: { node: ClusterNode; forward: NodeForwarder };
+  /** Ties requests of sessions with a viewer gate to their viewer and holds back those not admitted (viewers/viewer-gate.ts). */
+  viewerGate?: ViewerGate;
   /** Relay streams one viewer may hold per session (relay/viewer-streams.ts). Default: no per-viewer bound. */
   streamQuota?: ViewerStreamQuota;
 }
@@ -75,6 +80,32 @@ export function createRouter(options: RouterOptions): Router {
     if (decision.kind === 'granted') options.accessGate.scrub(req, session.access);
     else logger.debug({ sessionId: session.id, decision: decision.kind, source }, 'viewer refused: no access');
     return decision;
+  }
+
+  /** Sessions with a viewer gate: who sent `req`, and whether it may pass. Tags what passes with its viewer (tag-viewer.ts). */
+  function checkViewer(req: IncomingMessage, session: Session | undefined): ViewerCheck {
+    if (!session?.viewers || !options.viewerGate) {
+      tagViewer(req, undefined);
+      return { kind: 'open' };
+    }
+    const check = options.viewerGate.check(req, session, viewerOf(req));
+    tagViewer(req, check.kind === 'open' ? undefined : check.viewer.id);
+    if (check.kind === 'waiting' || check.kind === 'refused') logger.debug({ sessionId: session.id, viewer: check.viewer.id, state: check.kind }, 'viewer held back');
+    return check;
+  }
+
+  /**
+   * A stream of an admitted viewer ends when the developer refuses that
+   * viewer, and so does its connection (`cut`): a local reset alone tells
+   * only the agent.
+   */
+  function tieToViewer(session: Session, check: ViewerCheck, stream: Stream | undefined, cut: () => void): void {
+    if (!stream || stream.closed || check.kind !== 'admitted' || !options.viewerGate) return;
+    const release = options.viewerGate.hold(session, check.viewer.id, () => {
+      stream.reset('ERR_CANCEL', 'viewer refused by the developer');
+      cut();
+    });
+    stream.once('close', release);
   }
 
   function request(req: IncomingMessage, res: ServerResponse): void {
@@ -122,15 +153,19 @@ export function createRouter(options: RouterOptions): Router {
       req.resume();
       return sendAccessRefusal(res, access);
     }
-    // An earned access cookie goes on whatever answers. Not with setHeader()
+    const gate = checkViewer(req, session);
+    // An earned access cookie, and a viewer cookie, go on whatever answers. Not with setHeader()
     // before the relay: once any field is set that way, Node applies the
     // header array of writeHead() with setHeader() too, and the last
     // Set-Cookie would replace the app's own; the relay adds it to the head.
-    const { setCookie } = access;
-    const own = () => setCookie && res.setHeader('set-cookie', setCookie);
-    if (pathnameOf(req.url).startsWith(RESERVED_PREFIX)) {
+    const setCookie = [access.setCookie, gate.kind === 'open' ? undefined : gate.setCookie].filter((c): c is string => c !== undefined);
+    const own = () => setCookie.length > 0 && res.setHeader('set-cookie', setCookie);
+    const path = pathnameOf(req.url);
+    if (gate.kind !== 'open' && path === VIEWER_STATUS_PATH) return sendViewerStatus(res, gate.viewer, setCookie);
+    if (gate.kind === 'waiting' || gate.kind === 'refused') return sendHeld(req, res, gate, setCookie);
+    if (path.startsWith(RESERVED_PREFIX)) {
       own();
-      return reserved.handleRequest(req, res, { sessionId: id, session });
+      return reserved.handleRequest(req, res, { sessionId: id, session, ...(gate.kind === 'admitted' ? { viewerId: gate.viewer.id } : {}) });
     }
     if (!session) return sendPage(res, registry.ended(id) ? expiredSessionPage(id) : isClusterHop(req) ? sessionMovingPage(id) : unknownSessionPage(id));
     if (!session.agent) {
@@ -144,8 +179,9 @@ export function createRouter(options: RouterOptions): Router {
       req.resume();
       return sendPage(res, { status: 503, title: 'Too many requests at once', message: quotaMessage, code: ERR_VIEWER_STREAMS, retry: true, relayed: true });
     }
-    const stream = relayHttp(session.agent.connection, req, res, options.httpRelay, access.setCookie);
+    const stream = relayHttp(session.agent.connection, req, res, options.httpRelay, setCookie);
     streamQuota?.hold(session, viewer, stream);
+    tieToViewer(session, gate, stream, () => res.destroy());
   }
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -180,8 +216,10 @@ export function createRouter(options: RouterOptions): Router {
   function upgradeLocal(req: IncomingMessage, socket: Duplex, head: Buffer, id: string, session: Session | undefined): void {
     const access = checkAccess(req, session);
     if (access.kind !== 'granted') return writeAccessRefusal(socket, access);
+    const gate = checkViewer(req, session);
+    if (gate.kind === 'waiting' || gate.kind === 'refused') return writeHeld(socket, gate);
     if (pathnameOf(req.url).startsWith(RESERVED_PREFIX)) {
-      return reserved.handleUpgrade(req, socket, head, { sessionId: id, session });
+      return reserved.handleUpgrade(req, socket, head, { sessionId: id, session, ...(gate.kind === 'admitted' ? { viewerId: gate.viewer.id } : {}) });
     }
     if (!session) {
       if (isClusterHop(req)) return writeRawText(socket, 503, `Session ${id} is moving between Wingman servers; try again`, [['retry-after', String(RETRY_AFTER_S)]]);
@@ -194,7 +232,9 @@ export function createRouter(options: RouterOptions): Router {
       logger.debug({ sessionId: id, viewer }, 'viewer over its stream quota');
       return writeRawText(socket, 503, `${quotaMessage} (${ERR_VIEWER_STREAMS})`, [['retry-after', String(RETRY_AFTER_S)], [TRANSPORT_HEADER, 'relay']]);
     }
-    streamQuota?.hold(session, viewer, options.wsRelay.relay(session.agent.connection, req, socket, head));
+    const stream = options.wsRelay.relay(session.agent.connection, req, socket, head);
+    streamQuota?.hold(session, viewer, stream);
+    tieToViewer(session, gate, stream, () => socket.destroy());
   }
 
   function writeAgentGone(socket: Duplex, id: string): void {

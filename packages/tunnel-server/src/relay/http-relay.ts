@@ -69,10 +69,11 @@ function hasBody(req: IncomingMessage): boolean {
 
 /**
  * @param setCookie the access cookie a password-protected session's viewer
- *   earned with this request (viewer-access.ts), added to the app's response head.
+ *   earned with this request (viewer-access.ts) and the viewer cookie
+ *   (viewers/viewer-cookie.ts), added to the app's response head.
  * @returns the stream opened for the request; undefined when none was (answered here).
  */
-export function relayHttp(connection: Connection, req: IncomingMessage, res: ServerResponse, ctx: HttpRelayContext, setCookie?: string): Stream | undefined {
+export function relayHttp(connection: Connection, req: IncomingMessage, res: ServerResponse, ctx: HttpRelayContext, setCookie: readonly string[] = []): Stream | undefined {
   const target = originFormTarget(req.url);
   if (!target) {
     sendPage(res, { status: 400, title: 'Bad request target', message: 'Only origin-form request targets (`/path?query`) are relayed.', code: 'ERR_INVALID_HEAD' });
@@ -135,7 +136,7 @@ export function relayHttp(connection: Connection, req: IncomingMessage, res: Ser
     }
     try {
       const headers = responseHeadersForViewer(head.headers);
-      if (setCookie) headers.push('set-cookie', setCookie);
+      for (const c of setCookie) headers.push('set-cookie', c);
       res.writeHead(head.status, headers);
     } catch (err) {
       // Node refused a field the wire allowed (it is stricter on some values).

@@ -31,6 +31,7 @@ import type { TokenCheck } from './token-check';
 import { ERR_TOO_MANY_SESSIONS, type TokenSessions } from './token-sessions';
 import type { PasswordThrottle } from '../access/password-throttle';
 import type { SignalingHub } from '../signaling/signaling-hub';
+import type { ViewerGate } from '../viewers/viewer-gate';
 
 /** Time an agent has, after the upgrade, to send `register`. */
 export const REGISTER_TIMEOUT_MS = 10_000;
@@ -56,6 +57,8 @@ export interface AgentEndpointOptions {
   sessionIds: SessionIds;
   /** Set when the server is a node of a cluster (REDIS_URL): agents may resume sessions other nodes held. */
   cluster?: ClusterNode;
+  /** Viewer identity and approval for agents that register with `viewers` (viewers/viewer-gate.ts). */
+  viewerGate: ViewerGate;
   /** Sessions per token (sessions/token-sessions.ts); the server removes sessions as they expire. */
   tokenSessions: TokenSessions;
   /** Failed authentications per source (access/password-throttle.ts, used per agent source address). */
@@ -172,6 +175,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       wsMaxMessageBytes: config.wsMaxMessageBytes,
       p2p: message.p2p,
       hub: options.hub,
+      viewerGate: options.viewerGate,
     });
     sockets.set(ws, () => link.close('ERR_GOING_AWAY', 'server shutting down'));
     options.tokenSessions.add(token, session);
@@ -189,9 +193,13 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       p2p: p2pSettingsFor(config.p2p, message.p2p, session.id),
       ...(session.access ? { access: 'password' as const } : {}),
       ...(session.expiresAt !== undefined ? { expiresAt: session.expiresAt } : {}),
+      ...(message.viewers !== undefined ? { viewers: message.viewers } : {}),
     };
     // Sent before the connection's HELLO, which leaves on a later microtask.
     ws.send(JSON.stringify(registered));
+    // The latest register decides here too; a resumed session keeps its viewers and their states (announced again, after `registered`).
+    if (message.viewers !== undefined) options.viewerGate.enable(session, message.viewers);
+    else session.viewers = undefined;
     metrics.agentConnections.inc({ outcome: 'registered' });
     (registered.resumed ? metrics.sessionsResumed : metrics.sessionsCreated).inc();
     logger.info({ sessionId: session.id, remoteAddress, resumed: registered.resumed, client: message.client, url: registered.url, access: session.access ? 'password' : 'link' }, 'agent connected');

@@ -10,6 +10,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { SignalingHub } from '../signaling/signaling-hub';
+import type { ViewerGate } from '../viewers/viewer-gate';
 import type { AgentLink, Session, SessionRegistry } from './registry';
 
 /**
@@ -35,6 +36,8 @@ export interface AgentLinkOptions {
   hub: SignalingHub;
   /** Largest WebSocket message the agent may send a viewer (reassembly beyond it resets the stream with ERR_MESSAGE_TOO_LARGE). */
   wsMaxMessageBytes: number;
+  /** Applies the agent's viewer decisions (sessions registered with `viewers`). */
+  viewerGate?: ViewerGate;
   /** A session another node of the cluster held, resumed here (cluster/cluster-node.ts). */
   adopt?: { sessionId: string; resumeSecret: string };
 }
@@ -87,6 +90,9 @@ export function attachAgentLink(ws: WebSocket, options: AgentLinkOptions): { ses
       case 'peer-report':
         log.debug({ viewerId: message.viewerId, state: message.state, reason: message.reason, connectMs: message.connectMs }, 'peer report');
         return options.hub.peerReport(session.id, message);
+      case 'viewer-decision':
+        log.info({ decision: message.decision, viewer: message.id }, 'viewer decision');
+        return options.viewerGate?.decide(session, message);
     }
   }
 

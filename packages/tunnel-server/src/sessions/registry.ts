@@ -6,6 +6,7 @@
  */
 import type { Connection, ServerToAgent } from '@wingman/protocol';
 import type { SessionAccess } from '../access/viewer-access';
+import type { SessionViewers } from '../viewers/viewer-gate';
 import { randomBytes } from 'node:crypto';
 import { constantTimeEqual, createResumeSecret } from './session-id';
 import { createSessionIds, SESSION_KEY_BYTES, type SessionIds } from './session-key';
@@ -36,6 +37,8 @@ export interface Session {
   access?: SessionAccess | undefined;
   /** When the session ends (`wingman http --expires`), ms since epoch; undefined: it lives while its agent does. */
   expiresAt?: number | undefined;
+  /** Set when the agent registered with `viewers` (viewers/viewer-gate.ts); undefined: no viewer identity, the link alone gives access. */
+  viewers?: SessionViewers | undefined;
 }
 
 /**

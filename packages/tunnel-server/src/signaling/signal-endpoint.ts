@@ -13,6 +13,11 @@ import { p2pSettingsFor } from '../p2p/ice-config';
 import type { Session } from '../sessions/registry';
 import type { SignalingHub, SignalingSession } from './signaling-hub';
 import { sendJson } from '../http/json-response';
+import type { ViewerGate } from '../viewers/viewer-gate';
+import { ERR_VIEWER_REFUSED } from '../viewers/viewer-pages';
+
+/** WebSocket close code of a refused viewer's signaling socket (RFC 6455 §7.4.1: policy violation). */
+const CLOSE_POLICY = 1008;
 
 /** Session info (JSON) on every session origin: agent presence, effective P2P setting, viewers. */
 export const SESSION_INFO_PATH = '/__wingman/session';
@@ -22,23 +27,30 @@ export function sessionP2P(config: TunnelServerConfig, session: Session): P2PSet
   return p2pSettingsFor(config.p2p, session.agent?.p2p ?? false, session.id);
 }
 
-export function signalingSession(config: TunnelServerConfig, session: Session): SignalingSession {
+/** `visitorId`: the viewer behind the signaling socket (sessions with a viewer gate); the agent learns it with each signal. */
+export function signalingSession(config: TunnelServerConfig, session: Session, visitorId?: string): SignalingSession {
   return {
     id: session.id,
     p2pEnabled: () => config.p2p.enabled && session.agent !== undefined && session.agent.p2p,
     p2pSettings: () => sessionP2P(config, session),
-    sendToAgent: (message) => session.agent?.sendControl(message) ?? false,
+    sendToAgent: (message) => session.agent?.sendControl(message.type === 'signal' && visitorId !== undefined ? { ...message, visitorId } : message) ?? false,
   };
 }
 
-export function createSignalUpgradeHandler(options: { config: TunnelServerConfig; hub: SignalingHub; viewerAddress: (req: IncomingMessage) => string }): { handler: ReservedUpgradeHandler; close(): void } {
+export function createSignalUpgradeHandler(options: { config: TunnelServerConfig; hub: SignalingHub; viewerAddress: (req: IncomingMessage) => string; viewerGate?: ViewerGate }): { handler: ReservedUpgradeHandler; close(): void } {
   // ws closes with 1009 above maxPayload; between the hub's limit and this one the hub answers a coded JSON error first.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 2 * MAX_SIGNAL_MESSAGE_BYTES, perMessageDeflate: false });
   return {
     handler(req, socket, head, ctx) {
       const session = ctx.session;
       if (!session) return writeRawText(socket, 404, `No Wingman session ${ctx.sessionId} here`);
-      wss.handleUpgrade(req, socket, head, (ws) => options.hub.acceptViewer(ws, signalingSession(options.config, session), options.viewerAddress(req)));
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        options.hub.acceptViewer(ws, signalingSession(options.config, session, ctx.viewerId), options.viewerAddress(req));
+        // A refused viewer's signaling ends with it (the agent closes its P2P channels).
+        if (ctx.viewerId === undefined || !options.viewerGate) return;
+        const release = options.viewerGate.hold(session, ctx.viewerId, () => ws.close(CLOSE_POLICY, ERR_VIEWER_REFUSED));
+        ws.once('close', release);
+      });
     },
     close() {
       for (const c of wss.clients) c.terminate();

@@ -28,6 +28,7 @@ const tunnelSchema = z
     password: z.string().optional(),
     passwordFile: z.string().optional(),
     expires: z.string().optional(),
+    approve: z.boolean().optional(),
     wsMaxMessageBytes: z.number().int().optional(),
   })
   .strict();
@@ -119,6 +120,7 @@ function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: S
     inspectBodyLimit: str(file.inspectBodyLimit),
     inspectHistory: str(file.inspectHistory),
     expires: t.expires,
+    approve: t.approve,
   });
 }
 

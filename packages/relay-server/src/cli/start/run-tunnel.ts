@@ -9,6 +9,7 @@ import { openResumeSlot } from '../resume-slot';
 import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from '../../forward';
 import type { InspectorTunnel } from '../../inspector';
 import { attachP2P } from '../../p2p/agent-p2p';
+import { attachViewerRoster } from '../../viewers/viewer-roster';
 import { exitCodeFor } from '../exit-codes';
 import type { HttpConfig } from '../options';
 import { probeTarget } from '../probe';
@@ -46,6 +47,7 @@ export function runTunnel({ config, reporter, env, signal, inspector }: TunnelRu
     resumeStore: store,
     ...(config.password !== undefined ? { viewerPassword: config.password } : {}),
     ...(config.expiresInMs !== undefined ? { expiresInMs: config.expiresInMs } : {}),
+    viewers: config.approve ? 'approve' : 'open',
   });
   const p2p = config.p2p
     ? attachP2P({
@@ -57,6 +59,7 @@ export function runTunnel({ config, reporter, env, signal, inspector }: TunnelRu
         onHostCrash: (c) => reporter.warning('WARN_P2P_HOST_CRASHED', `the P2P host process ${c.spawnError !== undefined ? `failed to start (${c.spawnError})` : `ended (${c.signal ?? `exit code ${c.code}`})`}; ${c.viewers} viewer(s) moved to the relay`),
       })
     : undefined;
+  inspector?.tunnel.addViewers(attachViewerRoster(agent, () => p2p));
 
   return new Promise<number>((resolve) => {
     let finished = false;

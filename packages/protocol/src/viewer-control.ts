@@ -1,0 +1,86 @@
+/**
+ * Viewer identity on the agent control channel. The tunnel server gives each
+ * viewer (one browser, one cookie jar; or one cookie-less client per address
+ * and user agent) a visitor id, announces it to the agent, and enforces the
+ * agent's decisions: admit, refuse (also "revoke" an admitted viewer),
+ * refuse every current viewer. `visitorId` tells the identity apart from
+ * signaling's per-socket `viewerId` (one browser with two tabs has two
+ * signaling viewer ids and one visitor id).
+ * Spec: docs/PROTOCOL.md §Viewer identity.
+ */
+import { protocolError } from './errors';
+
+/** Visitor ids: 32 lower-case hex chars (128 bits, random or keyed by the server). */
+export const VISITOR_ID_PATTERN = /^[0-9a-f]{32}$/;
+
+/** How the session admits new viewers: `open` (the link is enough) or `approve` (the developer admits each one). */
+export type ViewerGateMode = 'open' | 'approve';
+
+/** Where one viewer stands. */
+export type ViewerState = 'waiting' | 'admitted' | 'refused';
+
+/** server → agent: a viewer seen for the first time, or its state changed. */
+export interface ViewerMessage {
+  type: 'viewer';
+  id: string;
+  state: ViewerState;
+  /** The viewer's address as the server counts it (trusted proxies applied). */
+  address: string;
+  /** Its User-Agent, cut to MAX_VIEWER_USER_AGENT_CHARS; empty when it sent none. */
+  userAgent: string;
+  /** First request of this viewer on the session, ms since epoch (server clock). */
+  firstSeenAt: number;
+}
+
+/** What the agent decides about viewers. `refuse` of an admitted viewer revokes it; `refuse-all` refuses every viewer the server knows now. */
+export type ViewerDecision = 'admit' | 'refuse' | 'refuse-all';
+
+/** agent → server. `id` is required except for `refuse-all`. */
+export interface ViewerDecisionMessage {
+  type: 'viewer-decision';
+  decision: ViewerDecision;
+  id?: string;
+}
+
+/** Longest User-Agent kept for a viewer, characters (real ones are < 300). */
+export const MAX_VIEWER_USER_AGENT_CHARS = 512;
+
+type Obj = Record<string, unknown>;
+
+const bad = (message: string) => protocolError('ERR_INVALID_PAYLOAD', message);
+
+function only(o: Obj, keys: string[]): void {
+  for (const k of Object.keys(o)) if (!keys.includes(k)) throw bad(`unknown field "${k}"`);
+}
+
+export function parseVisitorId(v: unknown): string {
+  if (typeof v !== 'string' || !VISITOR_ID_PATTERN.test(v)) throw bad('bad visitor id');
+  return v;
+}
+
+export function parseViewerGateMode(v: unknown): ViewerGateMode {
+  if (v !== 'open' && v !== 'approve') throw bad('"viewers" must be "open" or "approve"');
+  return v;
+}
+
+export function parseViewerMessage(o: Obj): ViewerMessage {
+  only(o, ['type', 'id', 'state', 'address', 'userAgent', 'firstSeenAt']);
+  const { state, address, userAgent, firstSeenAt } = o;
+  if (state !== 'waiting' && state !== 'admitted' && state !== 'refused') throw bad('bad viewer state');
+  if (typeof address !== 'string' || address.length > 64) throw bad('"address" must be a string of at most 64 chars');
+  if (typeof userAgent !== 'string' || userAgent.length > MAX_VIEWER_USER_AGENT_CHARS) throw bad(`"userAgent" must be a string of at most ${MAX_VIEWER_USER_AGENT_CHARS} chars`);
+  // Epoch ms, up to year 2286: bounds a garbled value.
+  if (typeof firstSeenAt !== 'number' || !Number.isInteger(firstSeenAt) || firstSeenAt < 0 || firstSeenAt > 9_999_999_999_999) throw bad('bad "firstSeenAt"');
+  return { type: 'viewer', id: parseVisitorId(o.id), state, address, userAgent, firstSeenAt };
+}
+
+export function parseViewerDecision(o: Obj): ViewerDecisionMessage {
+  only(o, ['type', 'decision', 'id']);
+  const { decision } = o;
+  if (decision !== 'admit' && decision !== 'refuse' && decision !== 'refuse-all') throw bad('bad viewer decision');
+  if (decision === 'refuse-all') {
+    if (o.id !== undefined) throw bad('"refuse-all" takes no id');
+    return { type: 'viewer-decision', decision };
+  }
+  return { type: 'viewer-decision', decision, id: parseVisitorId(o.id) };
+}

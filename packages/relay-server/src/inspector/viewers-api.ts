@@ -1,0 +1,69 @@
+/**
+ * The inspector's viewer endpoints (README "Inspector"; docs/PROTOCOL.md
+ * §Viewer identity):
+ *   GET  /api/viewers                   every viewer of the tunnels, oldest first
+ *   POST /api/viewers/:id/admit         let a waiting (or refused) viewer in
+ *   POST /api/viewers/:id/refuse        keep a waiting viewer out
+ *   POST /api/viewers/:id/revoke        end an admitted viewer's access (relay, WebSockets, P2P)
+ *   POST /api/viewers/revoke-all        end every current viewer's access
+ * `:id` is a visitor id or a unique prefix of at least VIEWER_ID_PREFIX_MIN
+ * characters (the short form the page shows). Decisions are applied by the
+ * tunnel server: the answer (202) says the decision was sent; the `viewer`
+ * Server-Sent Event follows once the server applied it.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ViewerEntry, ViewerRoster } from '../viewers/viewer-roster';
+
+/** Shortest id prefix taken for a viewer: the short form shown (8 hex chars = 32 bits, unique among a session's viewers in practice). */
+export const VIEWER_ID_PREFIX_MIN = 8;
+
+/** One tunnel's viewers; `tunnel` is its name under `wingman start`. */
+export interface ViewerSource {
+  tunnel?: string;
+  roster: ViewerRoster;
+}
+
+export type ViewerJson = ViewerEntry & { shortId: string; tunnel?: string };
+
+export const viewerJson = (v: ViewerEntry, tunnel: string | undefined): ViewerJson => ({ ...v, shortId: v.id.slice(0, VIEWER_ID_PREFIX_MIN), ...(tunnel !== undefined ? { tunnel } : {}) });
+
+type Send = (res: ServerResponse, status: number, body: unknown) => void;
+
+function find(sources: readonly ViewerSource[], key: string): Array<{ source: ViewerSource; viewer: ViewerEntry }> {
+  const found: Array<{ source: ViewerSource; viewer: ViewerEntry }> = [];
+  for (const source of sources) for (const viewer of source.roster.list()) if (viewer.id.startsWith(key)) found.push({ source, viewer });
+  return found;
+}
+
+/** Answers `/api/viewers…`; false when the path is not one of them. */
+export function handleViewersApi(req: IncomingMessage, res: ServerResponse, path: string, sources: readonly ViewerSource[], send: Send): boolean {
+  const method = req.method ?? 'GET';
+  /** Answers an error; true (the path was handled). */
+  const error = (status: number, code: string, message: string): true => {
+    send(res, status, { error: { code, message } });
+    return true;
+  };
+  if (path === '/api/viewers' && method === 'GET') {
+    send(res, 200, { viewers: sources.flatMap((s) => s.roster.list().map((v) => viewerJson(v, s.tunnel))) });
+    return true;
+  }
+  if (path === '/api/viewers/revoke-all' && method === 'POST') {
+    const live = sources.filter((s) => s.roster.mode !== undefined);
+    if (live.length === 0) return error(503, 'ERR_AGENT_OFFLINE', 'no tunnel is registered with viewer tracking right now');
+    const sent = live.map((s) => s.roster.refuseAll());
+    if (!sent.some(Boolean)) return error(503, 'ERR_AGENT_OFFLINE', 'not connected to the tunnel server right now; try again when it is back');
+    send(res, 202, { decision: 'revoke-all' });
+    return true;
+  }
+  const m = /^\/api\/viewers\/([0-9a-f]{1,32})\/(admit|refuse|revoke)$/.exec(path);
+  if (!m || method !== 'POST') return false;
+  const [, key, action] = m as unknown as [string, string, 'admit' | 'refuse' | 'revoke'];
+  if (key.length < VIEWER_ID_PREFIX_MIN) return error(400, 'ERR_INVALID_QUERY', `a viewer id, or at least its first ${VIEWER_ID_PREFIX_MIN} characters`);
+  const found = find(sources, key);
+  if (found.length === 0) return error(404, 'ERR_NOT_FOUND', `no viewer ${key}`);
+  if (found.length > 1) return error(409, 'ERR_AMBIGUOUS_VIEWER', `${found.length} viewers start with ${key}; give more of the id`);
+  const { source, viewer } = found[0]!;
+  if (!source.roster.decide(action === 'admit' ? 'admit' : 'refuse', viewer.id)) return error(503, 'ERR_AGENT_OFFLINE', 'not connected to the tunnel server right now; try again when it is back');
+  send(res, 202, { decision: action, viewer: viewerJson(viewer, source.tunnel) });
+  return true;
+}

@@ -1,0 +1,77 @@
+/**
+ * The agent's view of its session's viewers (docs/PROTOCOL.md §Viewer
+ * identity): the tunnel server announces each viewer and every change of its
+ * state; the developer's decisions (inspector API, terminal keys) go back
+ * over the control channel and the server enforces them. A refused viewer's
+ * P2P channels are closed here, since they never cross the server.
+ */
+import { EventEmitter } from 'node:events';
+import type { ViewerDecision, ViewerGateMode, ViewerState } from '@wingman/protocol';
+import type { Agent } from '../agent';
+import type { AgentP2P } from '../p2p/agent-p2p';
+
+/** Viewers kept, least recently changed dropped first: the server's MAX_TRACKED_VIEWERS. */
+export const MAX_ROSTER_VIEWERS = 1_000;
+
+export interface ViewerEntry {
+  id: string;
+  state: ViewerState;
+  address: string;
+  userAgent: string;
+  firstSeenAt: number;
+}
+
+export interface ViewerRoster extends EventEmitter<{ viewer: [ViewerEntry] }> {
+  /** The gate the server applies; undefined until registered (or with a server that tracks no viewers). */
+  readonly mode: ViewerGateMode | undefined;
+  /** Every viewer known, oldest first. */
+  list(): ViewerEntry[];
+  get(id: string): ViewerEntry | undefined;
+  /** The viewer that has waited longest, if any. */
+  oldestWaiting(): ViewerEntry | undefined;
+  /** The most recently seen admitted viewer, if any (the terminal's revoke key). */
+  newestAdmitted(): ViewerEntry | undefined;
+  /** Sends a decision to the server; false when the agent is not connected (or the id is unknown). */
+  decide(decision: Exclude<ViewerDecision, 'refuse-all'>, id: string): boolean;
+  refuseAll(): boolean;
+}
+
+export function attachViewerRoster(agent: Agent, p2p: () => AgentP2P | undefined): ViewerRoster {
+  const viewers = new Map<string, ViewerEntry>();
+  let mode: ViewerGateMode | undefined;
+  const emitter = new EventEmitter<{ viewer: [ViewerEntry] }>();
+
+  agent.on('ready', (e) => {
+    mode = e.viewers;
+    // A new session has new viewers; a resumed one has its viewers announced again.
+    if (!e.resumed) viewers.clear();
+  });
+  agent.on('control', (m) => {
+    if (m.type !== 'viewer') return;
+    const entry: ViewerEntry = { id: m.id, state: m.state, address: m.address, userAgent: m.userAgent, firstSeenAt: m.firstSeenAt };
+    viewers.delete(m.id);
+    viewers.set(m.id, entry);
+    if (viewers.size > MAX_ROSTER_VIEWERS) viewers.delete(viewers.keys().next().value as string);
+    if (m.state === 'refused') p2p()?.closeVisitor(m.id, 'viewer refused by the developer');
+    else p2p()?.allowVisitor(m.id);
+    emitter.emit('viewer', entry);
+  });
+
+  const byFirstSeen = () => [...viewers.values()].sort((a, b) => a.firstSeenAt - b.firstSeenAt);
+  const roster = Object.assign(emitter, {
+    list: byFirstSeen,
+    get: (id: string) => viewers.get(id),
+    oldestWaiting: () => byFirstSeen().find((v) => v.state === 'waiting'),
+    newestAdmitted: () => [...viewers.values()].reverse().find((v) => v.state === 'admitted'),
+    decide(decision: Exclude<ViewerDecision, 'refuse-all'>, id: string) {
+      if (!viewers.has(id)) return false;
+      return agent.sendControl({ type: 'viewer-decision', decision, id });
+    },
+    refuseAll() {
+      return agent.sendControl({ type: 'viewer-decision', decision: 'refuse-all' });
+    },
+  });
+  // A getter (Object.assign would copy the value once).
+  Object.defineProperty(roster, 'mode', { get: () => mode, enumerable: true });
+  return roster as ViewerRoster;
+}

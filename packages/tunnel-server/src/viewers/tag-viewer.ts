@@ -1,0 +1,39 @@
+/**
+ * Before a request is relayed: the viewer cookie never reaches the
+ * developer's app (removed from `Cookie`), and VIEWER_HEADER says which
+ * viewer sent it (the agent's inspector shows it; the agent removes it
+ * before the app). Any VIEWER_HEADER the viewer sent itself is dropped.
+ * Edits the request in place.
+ */
+import type { IncomingMessage } from 'node:http';
+import { VIEWER_HEADER } from '@wingman/protocol';
+import { withoutCookie } from '../access/viewer-access';
+import { VIEWER_COOKIE } from './viewer-cookie';
+
+/** `visitorId`: the viewer of a session with a viewer gate; undefined: only drop a forged header. */
+export function tagViewer(req: IncomingMessage, visitorId: string | undefined): void {
+  const hasCookie = req.headers.cookie?.includes(VIEWER_COOKIE) === true;
+  if (!hasCookie && visitorId === undefined && req.headers[VIEWER_HEADER] === undefined) return;
+  const raw = req.rawHeaders;
+  const out: string[] = [];
+  const cookies: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    let value = raw[i + 1]!;
+    const lower = name.toLowerCase();
+    if (lower === VIEWER_HEADER) continue;
+    if (lower === 'cookie') {
+      const rest = hasCookie ? withoutCookie(value, VIEWER_COOKIE) : value;
+      if (rest === undefined) continue;
+      cookies.push((value = rest));
+    }
+    out.push(name, value);
+  }
+  if (visitorId !== undefined) out.push(VIEWER_HEADER, visitorId);
+  req.rawHeaders = out;
+  // req.headers was derived from rawHeaders once already: keep it in step.
+  if (cookies.length > 0) req.headers.cookie = cookies.join('; ');
+  else delete req.headers.cookie;
+  if (visitorId !== undefined) req.headers[VIEWER_HEADER] = visitorId;
+  else delete req.headers[VIEWER_HEADER];
+}

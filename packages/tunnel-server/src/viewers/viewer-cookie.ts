@@ -1,0 +1,83 @@
+/**
+ * The viewer cookie: who a viewer is, on sessions with a viewer gate
+ * (docs/PROTOCOL.md §Viewer identity). Its value is `<visitor id>.<MAC>`:
+ * 128 random bits, and an HMAC of them bound to the session id under the
+ * server's access-cookie key, so a value cannot be made up nor carried to
+ * another session (and it is host-only, HttpOnly, SameSite=Lax besides).
+ * A cluster shares the key (cluster/shared-keys.ts): the cookie is valid on
+ * every node. A client without one (curl, a cross-site subresource) is one
+ * viewer per address and User-Agent: its id is an HMAC of both, so it can
+ * be admitted or refused like a browser, and the same curl stays the same
+ * viewer; a browser's first navigation gets a fresh random id instead, so
+ * two browsers behind one NAT are never one viewer.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { VIA_HEADER, VIA_SW } from '@wingman/protocol';
+import { parse as parseCookie, serialize as serializeCookie } from 'cookie';
+import { currentKey, keysOf, type Keys } from '../cluster/key-ring';
+import { sourceKey } from '../access/password-throttle';
+
+/** Name of the viewer cookie on a session origin (removed from every request before the app sees it). */
+export const VIEWER_COOKIE = 'wingman_viewer';
+
+/** Bytes of a visitor id: 128 bits, unguessable. */
+const VISITOR_ID_BYTES = 16;
+/** Characters of the cookie's MAC kept (base64url of 16 bytes = 128 bits). */
+const MAC_CHARS = 22;
+/** The viewer cookie lasts as long as the longest session (MAX_SESSION_EXPIRY_MS: 30 days), seconds. */
+const VIEWER_COOKIE_MAX_AGE_S = 30 * 86_400;
+
+export interface ViewerIdentity {
+  id: string;
+  /** Set-Cookie for the response when the viewer gets (or should keep) its cookie. */
+  setCookie?: string;
+}
+
+export interface ViewerCookies {
+  /** Who sent `req` on session `sessionId`; `address` is the viewer's (viewer-address.ts). */
+  identify(req: IncomingMessage, sessionId: string, address: string): ViewerIdentity;
+}
+
+const macOf = (key: Uint8Array, sessionId: string, id: string) => createHmac('sha256', key).update('viewer\0').update(sessionId).update('\0').update(id).digest('base64url').slice(0, MAC_CHARS);
+
+/** A top-level or frame navigation of a browser (Fetch Metadata): the one request kind that starts a new browser viewer. */
+export function isNavigation(req: IncomingMessage): boolean {
+  return req.headers['sec-fetch-mode'] === 'navigate';
+}
+
+export function createViewerCookies(options: { key: Keys; secureCookie: boolean }): ViewerCookies {
+  const cookieFor = (sessionId: string, id: string) =>
+    serializeCookie(VIEWER_COOKIE, `${id}.${macOf(currentKey(options.key), sessionId, id)}`, { path: '/', httpOnly: true, sameSite: 'lax', secure: options.secureCookie, maxAge: VIEWER_COOKIE_MAX_AGE_S });
+
+  const fromCookie = (req: IncomingMessage, sessionId: string): string | undefined => {
+    const header = req.headers.cookie;
+    if (!header) return undefined;
+    let value: string | undefined;
+    try {
+      value = parseCookie(header)[VIEWER_COOKIE];
+    } catch {
+      return undefined;
+    }
+    const m = value === undefined ? null : /^([0-9a-f]{32})\.([A-Za-z0-9_-]{22})$/.exec(value);
+    if (!m) return undefined;
+    const given = Buffer.from(m[2]!);
+    return keysOf(options.key).some((key) => timingSafeEqual(given, Buffer.from(macOf(key, sessionId, m[1]!)))) ? m[1] : undefined;
+  };
+
+  return {
+    identify(req, sessionId, address) {
+      const known = fromCookie(req, sessionId);
+      if (known) return { id: known };
+      // The Service Worker's fetches: a Set-Cookie on them would land in its own jar, not the browser's.
+      const mayStick = req.headers[VIA_HEADER] !== VIA_SW;
+      let id: string;
+      if (isNavigation(req)) id = randomBytes(VISITOR_ID_BYTES).toString('hex');
+      else {
+        const ua = String(req.headers['user-agent'] ?? '');
+        id = createHmac('sha256', currentKey(options.key)).update('anonymous-viewer\0').update(sessionId).update('\0').update(sourceKey(address)).update('\0').update(ua).digest('hex').slice(0, 2 * VISITOR_ID_BYTES);
+      }
+      return mayStick ? { id, setCookie: cookieFor(sessionId, id) } : { id };
+    },
+  };
+}

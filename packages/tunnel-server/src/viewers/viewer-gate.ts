@@ -1,0 +1,152 @@
+/**
+ * The viewer gate of a session whose agent registered with `viewers`
+ * (docs/PROTOCOL.md §Viewer identity): every request, upgrade and signaling
+ * socket is tied to a viewer (viewer-cookie.ts); new viewers are announced to
+ * the agent, admitted at once (`open`) or held waiting (`approve`); the
+ * agent's decisions are applied here, and refusing a viewer also closes what
+ * it holds open on this server (relayed WebSockets, signaling sockets). The
+ * agent closes its P2P channels itself when it hears of the refusal.
+ *
+ * State lives with the session on the node that holds its agent; a node that
+ * forwards (cluster) relays to that node, which decides.
+ */
+import type { IncomingMessage } from 'node:http';
+import { MAX_VIEWER_USER_AGENT_CHARS, type ViewerDecisionMessage, type ViewerGateMode, type ViewerMessage, type ViewerState } from '@wingman/protocol';
+import type { Session } from '../sessions/registry';
+import type { ViewerCookies } from './viewer-cookie';
+
+/**
+ * Viewers remembered per session. Each is ~200 bytes; a thousand fit any
+ * review. Beyond it the least recently seen is forgotten (it comes back as a
+ * new viewer), except that refused ids are kept in their own list.
+ */
+export const MAX_TRACKED_VIEWERS = 1_000;
+/** Refused viewer ids remembered per session after their record was forgotten (33 bytes each). */
+export const MAX_REFUSED_VIEWER_IDS = 10_000;
+
+export interface ViewerRecord {
+  readonly id: string;
+  state: ViewerState;
+  readonly address: string;
+  readonly userAgent: string;
+  readonly firstSeenAt: number;
+}
+
+/** A session's viewers. */
+export interface SessionViewers {
+  mode: ViewerGateMode;
+  /** Least recently seen first. */
+  readonly records: Map<string, ViewerRecord>;
+  readonly refusedIds: Set<string>;
+  /** What each viewer holds open here, to close when it is refused. */
+  readonly live: Map<string, Set<() => void>>;
+}
+
+export type ViewerCheck =
+  /** The session has no gate. */
+  | { kind: 'open' }
+  | { kind: 'admitted'; viewer: ViewerRecord; setCookie?: string }
+  | { kind: 'waiting'; viewer: ViewerRecord; setCookie?: string }
+  | { kind: 'refused'; viewer: ViewerRecord; setCookie?: string };
+
+export interface ViewerGate {
+  /** Turns the gate on for a session (at register; a resume keeps the viewers and their states) and announces every known viewer to the agent. */
+  enable(session: Session, mode: ViewerGateMode): void;
+  /** Ties `req` to its viewer, creating (and announcing) it when new. */
+  check(req: IncomingMessage, session: Session, address: string): ViewerCheck;
+  /** Applies an agent's decision. */
+  decide(session: Session, decision: ViewerDecisionMessage): void;
+  /** Registers something viewer `id` holds open; `close` runs if it is refused. Returns the release function. */
+  hold(session: Session, id: string, close: () => void): () => void;
+}
+
+export function viewerMessage(v: ViewerRecord): ViewerMessage {
+  return { type: 'viewer', id: v.id, state: v.state, address: v.address, userAgent: v.userAgent, firstSeenAt: v.firstSeenAt };
+}
+
+export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: string, extra: object) => void }): ViewerGate {
+  const announce = (session: Session, v: ViewerRecord) => session.agent?.sendControl(viewerMessage(v));
+
+  const setState = (session: Session, v: ViewerRecord, state: ViewerState) => {
+    if (v.state === state) return;
+    v.state = state;
+    announce(session, v);
+    if (state !== 'refused') return;
+    const closers = session.viewers!.live.get(v.id);
+    session.viewers!.live.delete(v.id);
+    for (const close of closers ?? []) {
+      try {
+        close();
+      } catch (err) {
+        options.log?.('closing a refused viewer\'s socket failed', { err });
+      }
+    }
+  };
+
+  const remember = (viewers: SessionViewers, v: ViewerRecord) => {
+    viewers.records.delete(v.id);
+    viewers.records.set(v.id, v);
+    if (viewers.records.size <= MAX_TRACKED_VIEWERS) return;
+    const [oldestId, oldest] = viewers.records.entries().next().value as [string, ViewerRecord];
+    viewers.records.delete(oldestId);
+    if (oldest.state !== 'refused') return;
+    viewers.refusedIds.add(oldestId);
+    if (viewers.refusedIds.size > MAX_REFUSED_VIEWER_IDS) viewers.refusedIds.delete(viewers.refusedIds.values().next().value as string);
+  };
+
+  return {
+    enable(session, mode) {
+      if (!session.viewers) session.viewers = { mode, records: new Map(), refusedIds: new Set(), live: new Map() };
+      session.viewers.mode = mode;
+      for (const v of session.viewers.records.values()) announce(session, v);
+    },
+
+    check(req, session, address) {
+      const viewers = session.viewers;
+      if (!viewers) return { kind: 'open' };
+      const { id, setCookie } = options.cookies.identify(req, session.id, address);
+      let v = viewers.records.get(id);
+      if (!v) {
+        const refused = viewers.refusedIds.delete(id);
+        v = {
+          id,
+          state: refused ? 'refused' : viewers.mode === 'approve' ? 'waiting' : 'admitted',
+          address,
+          userAgent: String(req.headers['user-agent'] ?? '').slice(0, MAX_VIEWER_USER_AGENT_CHARS),
+          firstSeenAt: Date.now(),
+        };
+        remember(viewers, v);
+        announce(session, v);
+      } else {
+        remember(viewers, v);
+      }
+      return { kind: v.state, viewer: v, ...(setCookie ? { setCookie } : {}) } as ViewerCheck;
+    },
+
+    decide(session, decision) {
+      const viewers = session.viewers;
+      if (!viewers) return;
+      if (decision.decision === 'refuse-all') {
+        for (const v of [...viewers.records.values()]) setState(session, v, 'refused');
+        return;
+      }
+      const v = viewers.records.get(decision.id!);
+      if (v) setState(session, v, decision.decision === 'admit' ? 'admitted' : 'refused');
+      else if (decision.decision === 'refuse') viewers.refusedIds.add(decision.id!);
+      else viewers.refusedIds.delete(decision.id!);
+    },
+
+    hold(session, id, close) {
+      const live = session.viewers?.live;
+      if (!live) return () => undefined;
+      let set = live.get(id);
+      if (!set) live.set(id, (set = new Set()));
+      set.add(close);
+      return () => {
+        const s = live.get(id);
+        s?.delete(close);
+        if (s?.size === 0) live.delete(id);
+      };
+    },
+  };
+}

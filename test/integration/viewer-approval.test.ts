@@ -1,0 +1,101 @@
+/**
+ * `wingman http --approve`, through real processes on loopback: every new
+ * viewer waits (a waiting page for browsers, 403 JSON otherwise, no
+ * signaling and so no P2P) until the developer admits it through the
+ * inspector API; a refused viewer gets 403 on every path.
+ */
+import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
+import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
+import { send } from '../helpers/http-client';
+import { killAll, startAgent, startTunnel, type Tunnel } from '../helpers/processes';
+import { inspectorApi, inspectorPortOf, NAVIGATION_HEADERS, newViewer, untilTrue, viewerCookieOf, viewerStateOf } from '../helpers/viewer-client';
+
+jest.setTimeout(120_000);
+
+let app: FixtureApp;
+let t: Tunnel;
+let inspector: number;
+const peers: P2PViewer[] = [];
+
+beforeEach(async () => {
+  app = await startFixtureApp();
+  t = await startTunnel(String(app.port), { agentArgs: ['--inspect', '0', '--approve'] });
+  inspector = inspectorPortOf(t.agent);
+});
+
+afterEach(async () => {
+  for (const p of peers.splice(0)) p.close();
+  await killAll();
+  await app.close();
+});
+
+const stateOf = (id: string) => viewerStateOf(inspector, id);
+
+describe('viewer approval (--approve)', () => {
+  it('holds a new viewer on a waiting page until the developer admits it, then serves it over the relay and P2P', async () => {
+    const a = await newViewer(t.serverPort, t.host);
+    const page = await a.get('/hello', { ...NAVIGATION_HEADERS, 'user-agent': 'Reviewer/1.0' });
+    expect(page.status).toBe(403);
+    const html = page.body.toString();
+    expect(html).toContain('Waiting for the developer to let you in');
+    expect(html).toContain('127.0.0.1');
+    expect(html).toContain(a.id.slice(0, 8));
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+
+    const json = await a.get('/hello');
+    expect(json.status).toBe(403);
+    expect(JSON.parse(json.body.toString())).toMatchObject({ error: 'ERR_VIEWER_WAITING', viewer: a.id, state: 'waiting' });
+    expect(await a.upgrade('/ws')).toBe(403);
+    expect(await a.upgrade('/__wingman/signal')).toBe(403);
+    await expect(connectP2PViewer({ url: t.url, cookie: a.cookie, timeoutMs: 5_000 })).rejects.toThrow();
+    expect(JSON.parse((await a.get('/__wingman/viewer')).body.toString())).toEqual({ id: a.id, state: 'waiting' });
+    expect(await stateOf(a.id)).toBe('waiting');
+
+    expect((await inspectorApi(inspector, `/api/viewers/${a.id}/admit`, 'POST')).status).toBe(202);
+    await untilTrue('the admission', async () => (await a.get('/__wingman/viewer')).body.toString().includes('"admitted"'));
+    expect((await a.get('/hello')).status).toBe(200);
+    expect(await a.upgrade('/ws')).toBe(101);
+    const p = await connectP2PViewer({ url: t.url, cookie: a.cookie, timeoutMs: 20_000 });
+    peers.push(p);
+    expect(p.connection.isClosed).toBe(false);
+  });
+
+  it('answers a refused viewer 403 on relayed HTTP, WebSockets, signaling and the shell, while an admitted one is served', async () => {
+    const a = await newViewer(t.serverPort, t.host);
+    const b = await newViewer(t.serverPort, t.host);
+    await untilTrue('both waiting', async () => (await stateOf(a.id)) === 'waiting' && (await stateOf(b.id)) === 'waiting');
+    expect((await inspectorApi(inspector, `/api/viewers/${a.id}/refuse`, 'POST')).status).toBe(202);
+    expect((await inspectorApi(inspector, `/api/viewers/${b.id}/admit`, 'POST')).status).toBe(202);
+    await untilTrue('the decisions', async () => (await stateOf(a.id)) === 'refused' && (await stateOf(b.id)) === 'admitted');
+
+    const refusedJson = await a.get('/hello');
+    expect(refusedJson.status).toBe(403);
+    expect(JSON.parse(refusedJson.body.toString())).toMatchObject({ error: 'ERR_VIEWER_REFUSED' });
+    const refusedPage = await a.get('/', NAVIGATION_HEADERS);
+    expect(refusedPage.status).toBe(403);
+    expect(refusedPage.body.toString()).toContain('ERR_VIEWER_REFUSED');
+    expect((await a.get('/__wingman/sw.js')).status).toBe(403);
+    expect(await a.upgrade('/ws')).toBe(403);
+    expect(await a.upgrade('/__wingman/signal')).toBe(403);
+
+    expect((await b.get('/hello')).status).toBe(200);
+  });
+
+  it('holds a cookie-less client until it is admitted from the inspector', async () => {
+    const curl = { 'user-agent': 'curl/8.5.0' };
+    const first = await send(t.serverPort, t.host, { path: '/hello', headers: curl });
+    expect(first.status).toBe(403);
+    expect(JSON.parse(first.body.toString())).toMatchObject({ error: 'ERR_VIEWER_WAITING' });
+    const id = viewerCookieOf(first)!.slice('wingman_viewer='.length).split('.')[0]!;
+    expect((await inspectorApi(inspector, `/api/viewers/${id.slice(0, 8)}/admit`, 'POST')).status).toBe(202);
+    await untilTrue('curl admitted', async () => (await send(t.serverPort, t.host, { path: '/hello', headers: curl })).status === 200);
+  });
+
+  it('warns at start that nothing can admit viewers when the inspector is off and there is no terminal', async () => {
+    const { agent } = await startAgent(`http://127.0.0.1:${t.serverPort}`, String(app.port), {}, ['--approve', '--inspect', 'false', '--new-session']);
+    // With --json, warnings are JSON lines on stderr; this one comes before the ready line.
+    const warning = agent.stderr().split('\n').find((l) => l.includes('WARN_APPROVE_UNREACHABLE'));
+    expect(warning).toBeDefined();
+    expect(JSON.parse(warning!)).toMatchObject({ event: 'warning', code: 'WARN_APPROVE_UNREACHABLE' });
+  });
+});
