@@ -134,7 +134,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   }
 
   function onChannel(peer: Peer, dc: RtcDataChannel): void {
-    if (dc.label === RAW_BENCH_LABEL && options.rawBench) return serveRawBench(dc as never);
+    if (dc.label === RAW_BENCH_LABEL && options.rawBench) return serveRawBench(dc);
     if (dc.label !== DATA_CHANNEL_LABEL || peer.dc) {
       try {
         dc.close();

@@ -72,7 +72,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
     let dc: RtcDataChannel | undefined;
     let settled = false;
     const headers = options.password !== undefined ? { authorization: basicAuthorization(options.password) } : undefined;
-    const ws = new WebSocket(signalUrl, { lookup: localhostLookup as never, maxPayload: 64 * 1024, ...(headers ? { headers } : {}) });
+    const ws = new WebSocket(signalUrl, { lookup: localhostLookup, maxPayload: 64 * 1024, ...(headers ? { headers } : {}) });
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;

@@ -59,13 +59,14 @@ export function exchange(port: number, requests: string[], gapMs = 0, timeoutMs 
     socket.on('end', () => done(true));
     socket.on('close', () => done(true));
     socket.on('error', (err) => (settled ? undefined : reject(err)));
-    socket.once('connect', async () => {
+    const send = async () => {
       for (const r of requests) {
         if (socket.destroyed) break;
         socket.write(r);
         if (gapMs > 0) await new Promise((res) => setTimeout(res, gapMs));
       }
-    });
+    };
+    socket.once('connect', () => void send().catch((err: unknown) => (settled ? undefined : reject(err))));
   });
 }
 
