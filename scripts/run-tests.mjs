@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
- * `npm test` (after `npm run build`): checks prerequisites, then re-runs itself
- * inside a loopback-only network namespace and runs every jest project there:
+ * `npm test` (after `npm run build`): checks prerequisites, lints and checks the
+ * formatting (lib/static-checks.mjs; only without extra arguments, so running
+ * one test file stays quick), then re-runs itself inside a loopback-only
+ * network namespace and runs every jest project there:
  *   1. unit                      (parallel workers)
  *   2. integration, e2e [, lab]  (--runInBand: real processes, ports, a browser)
  * A phase whose jest process dies of a native crash (SIGSEGV…: @roamhq/wrtc runs
@@ -24,6 +26,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runJestPhase } from './lib/jest-phase.mjs';
 import { checkTestPrerequisites, hasTestDir } from './lib/prereqs.mjs';
+import { runStaticChecks } from './lib/static-checks.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Set on the re-executed copy that already runs inside the namespace. */
@@ -46,6 +49,11 @@ async function enterNamespace() {
     console.error('[run-tests] cannot run the test suite; missing prerequisites:');
     for (const p of problems) console.error(`  - ${p}`);
     console.error('[run-tests] on Debian/Ubuntu as root: apt-get install chromium firefox-esr iproute2 util-linux coturn iptables gcc redis-server openssl libnss3-tools');
+    return 1;
+  }
+  if (jestArgs.length > 0) {
+    console.log('[run-tests] lint and format check skipped: jest arguments given (`npm test` alone runs them)');
+  } else if (!runStaticChecks(ROOT)) {
     return 1;
   }
   console.log(`[run-tests] entering a loopback-only network namespace (unshare ${netnsFlags.join(' ')})`);

@@ -88,15 +88,18 @@ export async function startFixtureApp(): Promise<FixtureApp> {
         res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': 'app_session=s1; Path=/; HttpOnly' });
         return res.end(JSON.stringify(req.headers));
       case '/echo':
-        return collect(req).then((body) => {
+        // A request body cut by the client rejects: drop the response, never an unhandled rejection.
+        collect(req).then((body) => {
           res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-method': req.method ?? '' });
           res.end(body);
-        });
+        }, () => res.destroy());
+        return;
       case '/sha':
-        return hashBody(req).then(({ sha, length }) => {
+        hashBody(req).then(({ sha, length }) => {
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ sha, length }));
-        });
+        }, () => res.destroy());
+        return;
       case '/bytes': {
         const total = Number(url.searchParams.get('n') ?? '0');
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total) });

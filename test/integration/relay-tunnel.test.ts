@@ -181,7 +181,6 @@ describe('relay tunnel (real processes)', () => {
     clearInterval(sample);
     expect(r.length).toBe(1024 * MiB);
     const growth = { server: (peak.server - before.server) / MiB, agent: (peak.agent - before.agent) / MiB };
-    // eslint-disable-next-line no-console
     console.log(`RSS growth during 1 GiB relay download: server ${growth.server.toFixed(1)} MiB, agent ${growth.agent.toFixed(1)} MiB`);
     expect(growth.server).toBeLessThan(50);
     expect(growth.agent).toBeLessThan(50);

@@ -164,7 +164,6 @@ describe('relayed WebSocket message cap', () => {
     // The over-cap sockets settle (closed, or still relaying their 60 MiB) within a bounded wait.
     const closes = await Promise.all([...hugeUpClosed, ...hugeDownClosed].map((p) => within(p, 'over-cap close', 15_000).catch(() => ({ code: 0, reason: 'not closed' }))));
     const growth = rss.stop();
-    // eslint-disable-next-line no-console
     console.log(`RSS growth while 1 GiB of 1 MiB WebSocket messages crossed the relay: server ${growth.server.toFixed(1)} MB, agent ${growth.agent.toFixed(1)} MB`);
     expect(downBytes).toBe(half * CAP);
     expect(growth.server).toBeLessThan(50);

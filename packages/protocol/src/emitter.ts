@@ -15,7 +15,7 @@ export class Emitter<E extends { [K in keyof E]: Listener }> {
 
   once<K extends keyof E>(event: K, fn: E[K]): () => void {
     const wrapped = ((...args: unknown[]) => {
-      this.off(event, wrapped as E[K]);
+      this.off(event, wrapped);
       fn(...args);
     }) as E[K];
     return this.on(event, wrapped);

@@ -18,7 +18,7 @@ import { loadStartConfig, type StartFlags } from './cli/start/config-file';
 import { runStart } from './cli/start/run-start';
 import { exitCodeFor } from './cli/exit-codes';
 import { createReporter, type Output, type Reporter } from './cli/reporter';
-import { createTerminalView, wantsTerminalView, type TerminalOutput } from './cli/terminal-view';
+import { createTerminalView, wantsTerminalView } from './cli/terminal-view';
 import { VERSION } from './version';
 
 export interface CliIo {
@@ -107,7 +107,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
   const hostPort = formatHostPort(config.target);
   const view = wantsTerminalView({ json: config.json, tui: config.tui, isTTY: io.stdout.isTTY })
-    ? createTerminalView({ stdout: io.stdout as TerminalOutput, target: `http://${hostPort}`, qr: config.qr })
+    ? createTerminalView({ stdout: io.stdout, target: `http://${hostPort}`, qr: config.qr })
     : undefined;
   const reporter = view ?? createReporter({ json: config.json, stdout: io.stdout, stderr: io.stderr, qr: config.qr });
   const noRestartResume = (why: string) => reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${why}); the URL will change if wingman restarts`);

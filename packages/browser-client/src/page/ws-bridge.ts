@@ -94,7 +94,7 @@ export function createWsBridge(options: WsBridgeOptions): { open(request: WsOpen
     stream.on('message', (data, text) => {
       if (state !== 'open' && state !== 'closing') return;
       if (text) return post({ t: 'message', data: decoder.decode(data) });
-      const ab = data.slice().buffer as ArrayBuffer;
+      const ab = data.slice().buffer;
       post({ t: 'message', data: ab }, [ab]);
     });
     stream.on('wsClose', (code, reason) => {

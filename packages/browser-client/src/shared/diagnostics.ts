@@ -113,7 +113,7 @@ export function parseDiagReply(v: unknown, id: string): ShellSnapshot | undefine
   const errors = parseErrors(s.errors);
   if (!errors) return undefined;
   const snap: ShellSnapshot = { sessionId: s.sessionId, shellId: s.shellId, transport: s.transport, errors };
-  if (s.reason !== undefined) snap.reason = scrubText(s.reason as string);
+  if (s.reason !== undefined) snap.reason = scrubText(s.reason);
   if (ice) snap.ice = ice;
   for (const k of ['rttMs', 'connectMs', 'bytesSent', 'bytesReceived'] as const) if (s[k] !== undefined) snap[k] = s[k] as number;
   return snap;
@@ -144,7 +144,7 @@ export function summarizeStats(entries: Iterable<StatsEntry>): { ice?: IcePair; 
     if (ice) out.ice = ice;
   }
   const channels = all.filter((e) => e.type === 'data-channel');
-  const sum = (k: string, list: StatsEntry[]) => list.reduce((n, e) => n + (isCount(e[k]) ? (e[k] as number) : 0), 0);
+  const sum = (k: string, list: StatsEntry[]) => list.reduce((n, e) => n + (isCount(e[k]) ? e[k] : 0), 0);
   if (channels.length > 0) {
     out.bytesSent = sum('bytesSent', channels);
     out.bytesReceived = sum('bytesReceived', channels);

@@ -270,7 +270,7 @@ export function parseShimToShell(v: unknown): ShimToShell | undefined {
   const o = obj(v);
   if (!o) return undefined;
   if (o.type === 'wingman:ws-open' && str(o.url, MAX_URL_CHARS) && Array.isArray(o.protocols) && o.protocols.length <= 32 && o.protocols.every((p) => str(p, 256))) {
-    return { type: o.type, url: o.url, protocols: o.protocols as string[] };
+    return { type: o.type, url: o.url, protocols: o.protocols };
   }
   if (o.type === 'wingman:location' && str(o.href, MAX_URL_CHARS) && str(o.title, 1024)) return { type: o.type, href: o.href, title: o.title };
   return undefined;

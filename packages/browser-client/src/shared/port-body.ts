@@ -51,7 +51,7 @@ export function createBodySender(post: Post, windowBytes = PORT_WINDOW_BYTES): B
         // Transfer the caller's buffer when it is exactly this piece and the
         // caller gave it away; copy otherwise (views into shared buffers).
         const whole = owned && piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength && !(piece.buffer instanceof SharedArrayBufferCtor);
-        const ab = whole ? (piece.buffer as ArrayBuffer) : (piece.slice().buffer as ArrayBuffer);
+        const ab = whole ? (piece.buffer as ArrayBuffer) : piece.slice().buffer;
         // Count before posting: the transfer detaches `piece` (its length becomes 0).
         const n = piece.length;
         inflight += n;

@@ -246,5 +246,5 @@ export function createWingmanWebSocketClass(options: {
       ws.onclose = (ev: CloseEvent) => this.closed(ev.code, ev.reason, ev.wasClean);
     }
   }
-  return WingmanWebSocket as unknown as typeof WebSocket;
+  return WingmanWebSocket;
 }

@@ -62,7 +62,7 @@ self.addEventListener('message', (event) => {
   if (!source || !('id' in source) || (event.origin && event.origin !== self.location.origin)) return;
   const m = parseWindowToSw(event.data);
   if (!m) return;
-  const client = source as Client;
+  const client = source;
   switch (m.type) {
     case 'wingman:shell':
       registry.shellAnnounced(m, client, event.ports[0]);

@@ -2,7 +2,7 @@
  * The SW ⇄ shell body transport over a real MessageChannel (Node's, same
  * structured-clone and transfer semantics as the browser's).
  */
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
 import { parseShellToSwPort } from '../../src/shared/messages';
 import { createBodyReceiver, createBodySender, pumpToSender, type BodyReceiver, type BodySender } from '../../src/shared/port-body';
 import { delay } from '../../../../test/helpers/wait';
@@ -42,8 +42,8 @@ function pair(): { sender: BodySender; receiver: BodyReceiver; inflightPeak: () 
     inflightPeak: () => peak,
     cancelled: () => cancelled,
     close() {
-      (port1 as MessagePort).close();
-      (port2 as MessagePort).close();
+      port1.close();
+      port2.close();
     },
   };
 }

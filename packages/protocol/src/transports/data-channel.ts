@@ -81,7 +81,7 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: Omit<Con
       send: (m) => {
         if (dc.readyState !== 'open') return;
         // Send an exact ArrayBuffer: some stacks send a view's whole backing buffer.
-        const ab = m.byteOffset === 0 && m.byteLength === m.buffer.byteLength ? (m.buffer as ArrayBuffer) : (m.slice().buffer as ArrayBuffer);
+        const ab = m.byteOffset === 0 && m.byteLength === m.buffer.byteLength ? (m.buffer as ArrayBuffer) : m.slice().buffer;
         dc.send(ab);
         sentSinceRead += ab.byteLength;
       },

@@ -7,7 +7,6 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { LookupFunction } from 'node:net';
 import type { Writable } from 'node:stream';
 import { basicAuthorization, connectP2PViewer } from '../viewer/p2p-viewer';
 import { localhostLookup } from '../viewer/localhost-lookup';
@@ -79,7 +78,7 @@ export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, 
     }
   }
   return new Promise<number>((resolve) => {
-    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { lookup: localhostLookup as never, headers: { 'user-agent': 'wingman-fetch', ...auth } }, (res) => {
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { lookup: localhostLookup, headers: { 'user-agent': 'wingman-fetch', ...auth } }, (res) => {
       res.pipe(io.stdout, { end: false });
       res.on('end', () => {
         io.stderr.write(`wingman fetch: ${res.statusCode} via ${res.headers['x-wingman-transport'] ?? 'unknown'} (total ${Date.now() - started} ms)\n`);
@@ -92,7 +91,7 @@ export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, 
         io.stderr.write(`wingman fetch: ${problem.message.replace('the tunnel server', 'the server')}\n`);
         resolve(exitCodeFor(problem.code));
       };
-      if (mayBeTlsServer(err, url.href)) void probeTls(url.href, { lookup: localhostLookup as LookupFunction }).then(answer);
+      if (mayBeTlsServer(err, url.href)) void probeTls(url.href, { lookup: localhostLookup }).then(answer);
       else answer(false);
     });
     req.end();

@@ -81,7 +81,7 @@ export function createBodyTap(limit: number): BodyTap {
 }
 
 /** An empty body (no body, or one not captured). */
-export const EMPTY_BODY: CapturedBody = Object.freeze({ data: Buffer.alloc(0), size: 0, truncated: false }) as CapturedBody;
+export const EMPTY_BODY: CapturedBody = Object.freeze({ data: Buffer.alloc(0), size: 0, truncated: false });
 
 /** The viewer of a stream: the P2P viewer id when known, else the visitor id or the first X-Forwarded-For address (both set by the tunnel server). */
 export function viewerOf(headers: HeaderList, viewerId: string | undefined): string | undefined {

@@ -144,7 +144,7 @@ export function toHeaderObject(headers: HeaderList): IncomingHttpHeaders {
       out[name] = `${prev}, ${value}`;
     }
   }
-  return out as IncomingHttpHeaders;
+  return out;
 }
 
 /** Node's rawHeaders form of a header list. */

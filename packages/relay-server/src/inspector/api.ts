@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { HeaderList } from '@wingman/protocol';
 import { MAX_CAPTURE_BODY_LIMIT_BYTES } from '../forward';
-import { detail, summarize, type Entry, type EntryFilter, type RequestStore } from './store';
+import { detail, summarize, type Entry, type RequestStore } from './store';
 import { handleViewersApi, viewerJson, type ViewerSource } from './viewers-api';
 
 /** Keeps SSE connections from being cut as idle by anything in between, and notices a gone page. */
@@ -100,7 +100,7 @@ export function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, a
     if (method === 'GET') {
       const parsed = filterSchema.safeParse(Object.fromEntries(url.searchParams));
       if (!parsed.success) return apiError(res, 400, 'ERR_INVALID_QUERY', parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '));
-      const list = api.store.list(parsed.data as EntryFilter).reverse();
+      const list = api.store.list(parsed.data).reverse();
       return sendJson(res, 200, { requests: list.map(summarize) });
     }
   }

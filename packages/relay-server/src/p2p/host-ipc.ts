@@ -84,17 +84,17 @@ export function parseFromHost(m: unknown): FromHost | undefined {
       return isViewerId(m.viewerId) ? withSignal(() => ({ t: 'signal', viewerId: m.viewerId as string, message: parseHostSignal(m.message) })) : undefined;
     case 'report': {
       const r = peerReportSchema.safeParse(m.report);
-      return r.success ? { t: 'report', report: r.data as PeerReport } : undefined;
+      return r.success ? { t: 'report', report: r.data } : undefined;
     }
     case 'rtt':
       return isViewerId(m.viewerId) && typeof m.rttMs === 'number' && Number.isFinite(m.rttMs) && m.rttMs >= 0 ? { t: 'rtt', viewerId: m.viewerId, rttMs: m.rttMs } : undefined;
     case 'capture': {
       const r = wireCaptureSchema.safeParse(m.capture);
-      return r.success ? { t: 'capture', capture: r.data as WireCapture } : undefined;
+      return r.success ? { t: 'capture', capture: r.data } : undefined;
     }
     case 'request': {
       const e = requestEntrySchema.safeParse(m.entry);
-      return e.success ? { t: 'request', entry: e.data as RequestLogEntry } : undefined;
+      return e.success ? { t: 'request', entry: e.data } : undefined;
     }
     default:
       return undefined;

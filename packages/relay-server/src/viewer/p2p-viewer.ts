@@ -76,7 +76,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
     const headers = options.password !== undefined || options.cookie !== undefined
       ? { ...(options.password !== undefined ? { authorization: basicAuthorization(options.password) } : {}), ...(options.cookie !== undefined ? { cookie: options.cookie } : {}) }
       : undefined;
-    const ws = new WebSocket(signalUrl, { lookup: localhostLookup as never, maxPayload: 64 * 1024, ...(headers ? { headers } : {}) });
+    const ws = new WebSocket(signalUrl, { lookup: localhostLookup, maxPayload: 64 * 1024, ...(headers ? { headers } : {}) });
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;

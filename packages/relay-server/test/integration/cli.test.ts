@@ -172,9 +172,9 @@ describe('wingman http', () => {
     [['http', '3000', '--timeout', 'soon'], /invalid --timeout/],
     [['http', '3000', '--host-header', 'a b'], /invalid --host-header/],
   ])('rejects %j with exit code 2', async (args, message) => {
-    const cli = run(args as string[]);
+    const cli = run(args);
     expect(await cli.exit).toBe(2);
-    expect(cli.stderr()).toMatch(message as RegExp);
+    expect(cli.stderr()).toMatch(message);
   });
 
   it('parses targets with a default host of localhost', () => {

@@ -11,7 +11,7 @@ const assigned = (text: string) => [...text.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].m
 async function httpHelp(): Promise<string> {
   let out = '';
   const write = (s: string) => void (out += s);
-  await main(['node', 'wingman', 'http', '--help'], { stdout: { write, isTTY: false } as never, stderr: { write } as never, env: {} });
+  await main(['node', 'wingman', 'http', '--help'], { stdout: { write, isTTY: false }, stderr: { write }, env: {} });
   return out;
 }
 

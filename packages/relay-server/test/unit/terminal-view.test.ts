@@ -75,7 +75,7 @@ const capture = (over: Partial<Capture>): Capture =>
     requestBody: { data: Buffer.alloc(0), size: 0, truncated: false },
     responseBody: { data: Buffer.alloc(0), size: 0, truncated: false },
     ...over,
-  }) as Capture;
+  });
 
 describe('terminal view', () => {
   function view() {

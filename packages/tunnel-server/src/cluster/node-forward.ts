@@ -41,9 +41,9 @@ export function createNodeForwarder(logger: Logger, hopValue: (req: IncomingMess
   proxy.on('error', (err, _req, target) => {
     logger.warn({ err }, 'cluster: forwarding to the owner node failed');
     if (target && 'writeHead' in target) {
-      sendPage(target as ServerResponse, { status: 502, title: 'Session unreachable', message: 'The Wingman node that holds this session did not answer. Try again in a few seconds.', code: 'ERR_NODE_UNREACHABLE', retry: true });
+      sendPage(target, { status: 502, title: 'Session unreachable', message: 'The Wingman node that holds this session did not answer. Try again in a few seconds.', code: 'ERR_NODE_UNREACHABLE', retry: true });
     } else if (target) {
-      writeRawText(target as Duplex, 502, 'The Wingman node that holds this session did not answer');
+      writeRawText(target, 502, 'The Wingman node that holds this session did not answer');
     }
   });
   // The owner node cut its response short (a body shorter than its

@@ -133,7 +133,7 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
       return false;
     },
     admitUpgrade(req) {
-      return !healthOnly.has(req.socket as Socket);
+      return !healthOnly.has(req.socket);
     },
     open: () => open,
   };

@@ -120,7 +120,7 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
       } else {
         remember(viewers, v);
       }
-      return { kind: v.state, viewer: v, ...(setCookie ? { setCookie } : {}) } as ViewerCheck;
+      return { kind: v.state, viewer: v, ...(setCookie ? { setCookie } : {}) };
     },
 
     decide(session, decision) {

@@ -114,7 +114,7 @@ describe('agent endpoint', () => {
     const good = await connectTestAgent(server.port, createFixture().handler);
     const bad = await connectTestAgent(server.port, createFixture().handler);
     // Frame type 0x42 does not exist: a connection-level error (GOAWAY, then close).
-    const garbage = encodeFrame(0x1 as never, 0, 1, new Uint8Array(0));
+    const garbage = encodeFrame(0x1, 0, 1, new Uint8Array(0));
     garbage[0] = 0x42;
     bad.ws.send(garbage);
     await waitClosed(bad.ws);

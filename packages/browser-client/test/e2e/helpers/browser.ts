@@ -98,7 +98,7 @@ export async function launchChromium(options: LaunchChromiumOptions = {}): Promi
       // Service Workers are the point of these tests; make sure nothing blocks them.
       serviceWorkers: 'allow',
       ...(httpCredentials ? { httpCredentials } : {}),
-      ...(env ? { env: { ...process.env, ...env } as Record<string, string> } : {}),
+      ...(env ? { env: { ...process.env, ...env } } : {}),
     });
   } catch (err) {
     rmSync(profileDir, { recursive: true, force: true });

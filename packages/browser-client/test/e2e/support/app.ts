@@ -100,7 +100,8 @@ export async function startApp(): Promise<FixtureApp> {
   app.get('/abs-redirect', (req, res) => res.redirect(`${req.protocol}://${req.get('host')}/two`));
   // A cookie for the whole tunnel domain (?domain=): what a hostile session tosses to every other session.
   app.get('/toss', (req, res) => {
-    res.cookie('tossed', String(req.query.v ?? 'x'), { domain: String(req.query.domain ?? 'localhost'), path: '/' });
+    const { v, domain } = req.query;
+    res.cookie('tossed', typeof v === 'string' ? v : 'x', { domain: typeof domain === 'string' ? domain : 'localhost', path: '/' });
     res.type('html').send(page('toss'));
   });
   app.get('/nav-redirect', (_req, res) => res.redirect(302, '/two?from=redirect'));

@@ -60,13 +60,14 @@ export function exchange(port: number, requests: string[], gapMs = 0, timeoutMs 
     socket.on('end', () => done(true));
     socket.on('close', () => done(true));
     socket.on('error', (err) => (settled ? undefined : reject(err)));
-    socket.once('connect', async () => {
+    const send = async () => {
       for (const r of requests) {
         if (socket.destroyed) break;
         socket.write(r);
         if (gapMs > 0) await delay(gapMs); // pacing: requests apart on one connection
       }
-    });
+    };
+    socket.once('connect', () => void send().catch((err: unknown) => (settled ? undefined : reject(err))));
   });
 }
 
