@@ -4,9 +4,13 @@
  * streams (the forwarder marks responses `x-wingman-transport: p2p`).
  */
 import {
+  announceMaxMessageSize,
   ChannelLiveness,
   connectionOverDataChannel,
   DATA_CHANNEL_LABEL,
+  DATA_CHANNEL_DEFAULT_MESSAGE_BYTES,
+  dataChannelMessageBytes,
+  maxMessageSizeFromSdp,
   DEFAULT_WS_MESSAGE_LIMIT_BYTES,
   type Connection,
   type HostSignal,
@@ -17,6 +21,7 @@ import {
 import { isLoopbackCandidate } from './candidates';
 import { iceCandidateNotAdded } from './ice-debug';
 import { RAW_BENCH_LABEL, serveRawBench } from './raw-bench';
+import { throttledChannel } from './throttled-channel';
 import { closePeer, createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
 
 /** Default cap on concurrent viewer peers per agent (each costs a DTLS/SCTP association and a few threads' work in wrtc). */
@@ -68,6 +73,14 @@ export interface PeerHostOptions {
   wsMaxMessageBytes?: number;
   /** Also answer a raw benchmark channel (RAW_BENCH_LABEL). Benchmarks only. */
   rawBench?: boolean;
+  /**
+   * Largest data-channel message, bytes, both ways: this host sends no larger
+   * and announces it in its answer (a=max-message-size), so the viewer sends
+   * no larger either. Default DATA_CHANNEL_DEFAULT_MESSAGE_BYTES.
+   */
+  maxMessageBytes?: number;
+  /** Test hook: each channel sends at most this many bytes per second (throttled-channel.ts). */
+  testSendBytesPerS?: number;
 }
 
 export interface PeerHost {
@@ -107,6 +120,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   let iceServers = options.iceServers ?? [];
+  const ownMaxMessageBytes = options.maxMessageBytes ?? DATA_CHANNEL_DEFAULT_MESSAGE_BYTES;
 
   const report = (r: PeerReport) => {
     try {
@@ -146,7 +160,13 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     peer.dc = dc;
     const open = () => {
       if (peer.closed || peer.conn) return;
-      const conn = connectionOverDataChannel(dc, { role: 'server', maxWsMessageBytes: options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES });
+      const remoteMax = peer.pc.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(peer.pc.remoteDescription?.sdp ?? '');
+      const channel = options.testSendBytesPerS ? throttledChannel(dc, options.testSendBytesPerS) : dc;
+      const conn = connectionOverDataChannel(channel, {
+        role: 'server',
+        maxWsMessageBytes: options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES,
+        maxMessageBytes: dataChannelMessageBytes(remoteMax, ownMaxMessageBytes),
+      });
       peer.conn = conn;
       peer.liveness = new ChannelLiveness({ get bytesReceived() { return conn.bytesReceived; }, get bytesSent() { return conn.bytesSent; }, bufferedAmount: () => dc.bufferedAmount }, MONITOR_MAX_MISSED);
       peer.connected = true;
@@ -238,7 +258,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     if (peer.closed) return;
-    options.sendSignal(viewerId, { type: 'answer', sdp: pc.localDescription?.sdp ?? answer.sdp });
+    options.sendSignal(viewerId, { type: 'answer', sdp: announceMaxMessageSize(pc.localDescription?.sdp ?? answer.sdp, ownMaxMessageBytes) });
   }
 
   function revealLoopback(peer: Peer): void {
