@@ -1,0 +1,102 @@
+/**
+ * Which path carries a request when both are up: P2P or the relay. Pure
+ * (no DOM, no clock of its own): the router feeds it measurements of the
+ * requests that went each way and asks it per request.
+ *
+ * Requests fall in two classes (requestClass): `bulk` — a large request
+ * body, a Range request, a media/archive path, or a URL that answered with a
+ * large body before — and `small`, the rest. Small requests take the path
+ * with the lower time to the response head (EWMA), bulk the one with the
+ * higher throughput (EWMA of bytes / time over bulk bodies). P2P stays the
+ * default while a comparison is missing or inside SWITCH_MARGIN (and, for
+ * small requests, SMALL_SWITCH_MIN_MS); the other
+ * path is tried once per class to get its figure (PROBE_AFTER), and again
+ * every REPROBE_EVERY requests of the class so a change is noticed.
+ */
+
+export type PathName = 'p2p' | 'relay';
+export type RequestClass = 'small' | 'bulk';
+
+/** A body at least this large is bulk, and its transfer is a throughput sample. 1 MiB: well past the first round trips, so bytes / time measures the path's rate. */
+export const BULK_MIN_BYTES = 1024 * 1024;
+/** Weight of the newest sample in each moving average (0.3: about the last three samples count). */
+export const EWMA_WEIGHT = 0.3;
+/** The relay is chosen only when this much better than P2P (×1.25 throughput, or RTT / 1.25): measurement noise must not flip paths. */
+export const SWITCH_MARGIN = 1.25;
+/** …and, for small requests, at least this much lower RTT, ms: a gain of a few ms is not worth leaving P2P for. */
+export const SMALL_SWITCH_MIN_MS = 5;
+/** The other path's first sample of a class is taken on this request of the class (the first ones go the default way). */
+export const PROBE_AFTER = 2;
+/** Once both paths have a figure, every REPROBE_EVERY-th request of the class goes the other way to refresh it. */
+export const REPROBE_EVERY = 20;
+/** URLs whose body size is remembered (bounded: oldest forgotten). */
+export const MAX_REMEMBERED_URLS = 256;
+
+/** Path suffixes whose responses are usually large (media, archives, disk images). */
+const BULK_SUFFIX = /\.(mp4|m4v|webm|mov|mkv|avi|mp3|flac|wav|ogg|zip|tar|tgz|gz|bz2|xz|7z|rar|iso|dmg|img|bin|pdf|wasm)$/i;
+
+export interface RequestFacts {
+  method: string;
+  /** Path and query. */
+  target: string;
+  /** Declared request body length, when known. */
+  bodyBytes?: number;
+  hasRange: boolean;
+}
+
+export interface PathFigures {
+  /** EWMA of request start → response head, ms, over small requests. */
+  rttMs?: number;
+  /** EWMA of body bytes per second over bulk bodies. */
+  bytesPerS?: number;
+}
+
+export interface Decision {
+  path: PathName;
+  /** Why, for diagnostics and the badge: 'default', 'probe', 'faster'. */
+  why: 'default' | 'probe' | 'faster';
+}
+
+const ewma = (old: number | undefined, sample: number) => (old === undefined ? sample : old + EWMA_WEIGHT * (sample - old));
+
+export class PathChooser {
+  readonly figures: Record<PathName, PathFigures> = { p2p: {}, relay: {} };
+  private readonly seen: Record<RequestClass, number> = { small: 0, bulk: 0 };
+  private readonly sizes = new Map<string, number>();
+
+  /** The class of a request, before it is sent. */
+  requestClass(r: RequestFacts): RequestClass {
+    if ((r.bodyBytes ?? 0) >= BULK_MIN_BYTES || r.hasRange) return 'bulk';
+    const path = r.target.split('?', 1)[0]!;
+    if (BULK_SUFFIX.test(path)) return 'bulk';
+    return (this.sizes.get(`${r.method} ${r.target}`) ?? 0) >= BULK_MIN_BYTES ? 'bulk' : 'small';
+  }
+
+  /** Picks the path for a request of class `cls`; counts it. */
+  choose(cls: RequestClass): Decision {
+    const n = ++this.seen[cls];
+    const p2p = this.figures.p2p;
+    const relay = this.figures.relay;
+    const [mine, theirs] = cls === 'bulk' ? [p2p.bytesPerS, relay.bytesPerS] : [p2p.rttMs, relay.rttMs];
+    if (theirs === undefined) return mine !== undefined && n >= PROBE_AFTER ? { path: 'relay', why: 'probe' } : { path: 'p2p', why: 'default' };
+    if (mine === undefined) return n >= PROBE_AFTER ? { path: 'p2p', why: 'probe' } : { path: 'p2p', why: 'default' };
+    const relayBetter = cls === 'bulk' ? theirs > mine * SWITCH_MARGIN : theirs * SWITCH_MARGIN < mine && mine - theirs >= SMALL_SWITCH_MIN_MS;
+    const best: PathName = relayBetter ? 'relay' : 'p2p';
+    if (n % REPROBE_EVERY === 0) return { path: best === 'p2p' ? 'relay' : 'p2p', why: 'probe' };
+    return { path: best, why: relayBetter ? 'faster' : 'default' };
+  }
+
+  /** A small request's time to its response head on `path`. */
+  recordHead(path: PathName, cls: RequestClass, ms: number): void {
+    if (cls === 'small' && Number.isFinite(ms) && ms >= 0) this.figures[path].rttMs = ewma(this.figures[path].rttMs, ms);
+  }
+
+  /** A response body finished: `bytes` in `ms` (head to end) on `path`. Remembers the URL's size; a bulk body is a throughput sample. */
+  recordBody(path: PathName, method: string, target: string, bytes: number, ms: number): void {
+    const key = `${method} ${target}`;
+    this.sizes.delete(key);
+    this.sizes.set(key, bytes);
+    if (this.sizes.size > MAX_REMEMBERED_URLS) this.sizes.delete(this.sizes.keys().next().value!);
+    if (bytes >= BULK_MIN_BYTES && ms > 0) this.figures[path].bytesPerS = ewma(this.figures[path].bytesPerS, (bytes * 1000) / ms);
+  }
+}
