@@ -9,9 +9,11 @@
  * with the lower time to the response head (EWMA), bulk the one with the
  * higher throughput (EWMA of bytes / time over bulk bodies). P2P stays the
  * default while a comparison is missing or inside SWITCH_MARGIN (and, for
- * small requests, SMALL_SWITCH_MIN_MS); the other
- * path is tried once per class to get its figure (PROBE_AFTER), and again
- * every REPROBE_EVERY requests of the class so a change is noticed.
+ * small requests, SMALL_SWITCH_MIN_MS). For bulk the relay is tried once to
+ * get its figure (PROBE_AFTER); small requests use the relay figures of
+ * requests it carried anyway (page load before the channel, fallbacks). Once
+ * both have figures, every REPROBE_EVERY-th request of the class goes the
+ * other way so a change is noticed.
  */
 
 export type PathName = 'p2p' | 'relay';
@@ -78,8 +80,12 @@ export class PathChooser {
     const p2p = this.figures.p2p;
     const relay = this.figures.relay;
     const [mine, theirs] = cls === 'bulk' ? [p2p.bytesPerS, relay.bytesPerS] : [p2p.rttMs, relay.rttMs];
-    if (theirs === undefined) return mine !== undefined && n >= PROBE_AFTER ? { path: 'relay', why: 'probe' } : { path: 'p2p', why: 'default' };
-    if (mine === undefined) return n >= PROBE_AFTER ? { path: 'p2p', why: 'probe' } : { path: 'p2p', why: 'default' };
+    // Small requests are never sent the other way to measure it: their relay
+    // figure comes from the requests the relay carries anyway (before the
+    // channel is up, fallbacks), so a page's small requests never leave P2P
+    // on a guess.
+    if (theirs === undefined) return cls === 'bulk' && mine !== undefined && n >= PROBE_AFTER ? { path: 'relay', why: 'probe' } : { path: 'p2p', why: 'default' };
+    if (mine === undefined) return { path: 'p2p', why: n >= PROBE_AFTER ? 'probe' : 'default' };
     const relayBetter = cls === 'bulk' ? theirs > mine * SWITCH_MARGIN : theirs * SWITCH_MARGIN < mine && mine - theirs >= SMALL_SWITCH_MIN_MS;
     const best: PathName = relayBetter ? 'relay' : 'p2p';
     if (n % REPROBE_EVERY === 0) return { path: best === 'p2p' ? 'relay' : 'p2p', why: 'probe' };

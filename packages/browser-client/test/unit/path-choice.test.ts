@@ -62,6 +62,15 @@ describe('path choice from measurements', () => {
     expect(c.choose('small')).toEqual({ path: 'p2p', why: 'default' });
   });
 
+  it('never sends a small request over the relay to measure it: it waits for relay figures from requests the relay carried anyway', () => {
+    const c = new PathChooser();
+    c.recordHead('p2p', 'small', 30);
+    const paths = Array.from({ length: 2 * REPROBE_EVERY }, () => c.choose('small').path);
+    expect(new Set(paths)).toEqual(new Set(['p2p']));
+    c.recordHead('relay', 'small', 5);
+    expect(c.choose('small')).toEqual({ path: 'relay', why: 'faster' });
+  });
+
   it('sends every REPROBE_EVERY-th request of a class the other way, to notice a change', () => {
     const c = chooser({ bytesPerS: 10 * MiB }, { bytesPerS: 40 * MiB }, 0);
     const paths = Array.from({ length: REPROBE_EVERY }, () => c.choose('bulk').path);
