@@ -59,12 +59,17 @@ export interface Decision {
   why: 'default' | 'probe' | 'faster';
 }
 
+/** The path each class takes outside probes. */
+export type Preferred = Record<RequestClass, PathName>;
+
 const ewma = (old: number | undefined, sample: number) => (old === undefined ? sample : old + EWMA_WEIGHT * (sample - old));
 
 export class PathChooser {
   readonly figures: Record<PathName, PathFigures> = { p2p: {}, relay: {} };
   private readonly seen: Record<RequestClass, number> = { small: 0, bulk: 0 };
   private readonly sizes = new Map<string, number>();
+  /** The path each class takes outside probes (what the badge shows). */
+  readonly preferred: Preferred = { small: 'p2p', bulk: 'p2p' };
 
   /** The class of a request, before it is sent. */
   requestClass(r: RequestFacts): RequestClass {
@@ -74,8 +79,14 @@ export class PathChooser {
     return (this.sizes.get(`${r.method} ${r.target}`) ?? 0) >= BULK_MIN_BYTES ? 'bulk' : 'small';
   }
 
-  /** Picks the path for a request of class `cls`; counts it. */
+  /** Picks the path for a request of class `cls`; counts it; keeps `preferred` up to date. */
   choose(cls: RequestClass): Decision {
+    const d = this.decide(cls);
+    if (d.why !== 'probe') this.preferred[cls] = d.path;
+    return d;
+  }
+
+  private decide(cls: RequestClass): Decision {
     const n = ++this.seen[cls];
     const p2p = this.figures.p2p;
     const relay = this.figures.relay;

@@ -9,7 +9,7 @@
 import { ABORT_ID_HEADER, WINGMAN_PREFIX } from '../shared/constants';
 import type { RequestContext } from '../shared/cookie-jar';
 import type { AbortRegistry } from './abort-registry';
-import type { WireHeaders } from '../shared/messages';
+import type { PathsUpdate, WireHeaders } from '../shared/messages';
 import { buildResponse, canDecode, incomingFromRelay, relayPassThrough, type BuildContext, type Incoming } from './build-response';
 import type { SwCookies } from './cookies';
 import { errorResponse } from './error-response';
@@ -158,7 +158,13 @@ export async function obtain(request: Request, url: URL, clientId: string, resul
   const started = performance.now();
   const shell = deps.registry.isExcluded(url.pathname) ? undefined : await deps.registry.pick(clientId, resultingClientId);
   // With a channel up, the measurements may still send this class over the relay (faster there, or a probe).
-  if (shell && paths && cls && paths.choose(cls).path === 'relay') return viaRelay();
+  if (shell && paths && cls) {
+    const before = { ...paths.preferred };
+    const decision = paths.choose(cls);
+    // The shell's badge shows which classes go over the relay.
+    if (paths.preferred[cls] !== before[cls]) shell.post({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate, []);
+    if (decision.path === 'relay') return viaRelay();
+  }
   if (shell) {
     // Over P2P the SW writes the whole Cookie header: read back what the app's JS changed first.
     const cookie = await deps.cookies.headerFor(url, context);

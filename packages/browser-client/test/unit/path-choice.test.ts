@@ -71,6 +71,17 @@ describe('path choice from measurements', () => {
     expect(c.choose('small')).toEqual({ path: 'relay', why: 'faster' });
   });
 
+  it('keeps the preferred path per class (what the badge shows), unchanged by probes', () => {
+    const c = new PathChooser();
+    c.recordBody('p2p', 'GET', '/a', 4 * MiB, 1000);
+    c.choose('bulk');
+    c.choose('bulk'); // the relay probe
+    expect(c.preferred).toEqual({ small: 'p2p', bulk: 'p2p' });
+    c.recordBody('relay', 'GET', '/a', 4 * MiB, 100);
+    c.choose('bulk');
+    expect(c.preferred).toEqual({ small: 'p2p', bulk: 'relay' });
+  });
+
   it('sends every REPROBE_EVERY-th request of a class the other way, to notice a change', () => {
     const c = chooser({ bytesPerS: 10 * MiB }, { bytesPerS: 40 * MiB }, 0);
     const paths = Array.from({ length: REPROBE_EVERY }, () => c.choose('bulk').path);
