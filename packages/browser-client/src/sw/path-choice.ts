@@ -13,7 +13,7 @@
  * get its figure (PROBE_AFTER); small requests use the relay figures of
  * requests it carried anyway (page load before the channel, fallbacks). Once
  * both have figures, every REPROBE_EVERY-th request of the class goes the
- * other way so a change is noticed.
+ * other way so a change is noticed — small requests only towards P2P.
  */
 
 export type PathName = 'p2p' | 'relay';
@@ -99,7 +99,9 @@ export class PathChooser {
     if (mine === undefined) return { path: 'p2p', why: n >= PROBE_AFTER ? 'probe' : 'default' };
     const relayBetter = cls === 'bulk' ? theirs > mine * SWITCH_MARGIN : theirs * SWITCH_MARGIN < mine && mine - theirs >= SMALL_SWITCH_MIN_MS;
     const best: PathName = relayBetter ? 'relay' : 'p2p';
-    if (n % REPROBE_EVERY === 0) return { path: best === 'p2p' ? 'relay' : 'p2p', why: 'probe' };
+    // Refresh the losing path's figure now and then; for small requests only
+    // P2P's (a small request is never sent over the relay to measure it).
+    if (n % REPROBE_EVERY === 0 && (cls === 'bulk' || best === 'relay')) return { path: best === 'p2p' ? 'relay' : 'p2p', why: 'probe' };
     return { path: best, why: relayBetter ? 'faster' : 'default' };
   }
 

@@ -17,7 +17,7 @@ import { ChannelError } from './errors';
 import { relayFetch } from './relay-fetch';
 import { resumableBody, skipBytes } from './resumable-body';
 import type { FramePrefetch } from './frame-prefetch';
-import type { PathChooser, RequestClass } from './path-choice';
+import { BULK_MIN_BYTES, type PathChooser, type RequestClass } from './path-choice';
 import { fetchViaShell } from './shell-fetch';
 import type { ShellRegistry } from './shell-registry';
 
@@ -176,8 +176,14 @@ export async function obtain(request: Request, url: URL, clientId: string, resul
       stillThere: async () => (await deps.scope.clients.get(shell.id)) !== undefined,
     });
     if (outcome.kind === 'response') {
-      paths?.recordHead('p2p', cls!, performance.now() - started);
-      let body = paths ? measured(outcome.body, (bytes, ms) => paths.recordBody('p2p', method, target, bytes, ms))! : outcome.body;
+      let body = outcome.body;
+      if (paths) {
+        paths.recordHead('p2p', cls!, performance.now() - started);
+        // A body declared small is no throughput sample: its length is all there is to keep, without a stream hop.
+        const length = Number(outcome.headers.find(([n]) => n === 'content-length')?.[1] ?? '');
+        if (length > 0 && length < BULK_MIN_BYTES) paths.recordBody('p2p', method, target, length, 0);
+        else body = measured(body, (bytes, ms) => paths.recordBody('p2p', method, target, bytes, ms))!;
+      }
       const encoded = outcome.headers.some(([n, v]) => n === 'content-encoding' && v !== 'identity');
       if (method === 'GET' && !encoded) body = resumableBody(body, (offset) => resumeViaRelay(request, url, outcome.status, outcome.headers, offset, deps.cookies, context));
       return { kind: 'incoming', incoming: { status: outcome.status, headers: outcome.headers, body, transport: 'p2p' } };

@@ -67,8 +67,13 @@ describe('path choice from measurements', () => {
     c.recordHead('p2p', 'small', 30);
     const paths = Array.from({ length: 2 * REPROBE_EVERY }, () => c.choose('small').path);
     expect(new Set(paths)).toEqual(new Set(['p2p']));
-    c.recordHead('relay', 'small', 5);
-    expect(c.choose('small')).toEqual({ path: 'relay', why: 'faster' });
+    c.recordHead('relay', 'small', 50);
+    const later = Array.from({ length: 2 * REPROBE_EVERY }, () => c.choose('small').path);
+    expect(new Set(later)).toEqual(new Set(['p2p']));
+    c.recordHead('relay', 'small', 1);
+    c.recordHead('relay', 'small', 1);
+    c.recordHead('relay', 'small', 1);
+    expect(c.choose('small')).toMatchObject({ path: 'relay' });
   });
 
   it('keeps the preferred path per class (what the badge shows), unchanged by probes', () => {
