@@ -9,7 +9,8 @@
  * with the lower time to the response head (EWMA), bulk the one with the
  * higher throughput (EWMA of bytes / time over bulk bodies). P2P stays the
  * default while a comparison is missing or inside SWITCH_MARGIN (and, for
- * small requests, SMALL_SWITCH_MIN_MS). For bulk the relay is tried once to
+ * small requests, SMALL_SWITCH_MIN_MS with SMALL_MIN_SAMPLES on each
+ * path). For bulk the relay is tried once to
  * get its figure (PROBE_AFTER); small requests use the relay figures of
  * requests it carried anyway (page load before the channel, fallbacks). Once
  * both have figures, every REPROBE_EVERY-th request of the class goes the
@@ -25,8 +26,16 @@ export const BULK_MIN_BYTES = 1024 * 1024;
 export const EWMA_WEIGHT = 0.3;
 /** The relay is chosen only when this much better than P2P (×1.25 throughput, or RTT / 1.25): measurement noise must not flip paths. */
 export const SWITCH_MARGIN = 1.25;
-/** …and, for small requests, at least this much lower RTT, ms: a gain of a few ms is not worth leaving P2P for. */
-export const SMALL_SWITCH_MIN_MS = 5;
+/**
+ * …and, for small requests, at least this much lower RTT, ms. Where both
+ * paths are near (loopback, LAN) they differ by a few ms, up and down with
+ * the machine's load, and flipping on that gains nothing; a relay that beats
+ * P2P by 20 ms or more (P2P through a distant TURN server, a near tunnel
+ * server) is worth it.
+ */
+export const SMALL_SWITCH_MIN_MS = 20;
+/** Samples each path needs before small requests may leave P2P (one slow or fast request decides nothing). */
+export const SMALL_MIN_SAMPLES = 5;
 /** The other path's first sample of a class is taken on this request of the class (the first ones go the default way). */
 export const PROBE_AFTER = 2;
 /** Once both paths have a figure, every REPROBE_EVERY-th request of the class goes the other way to refresh it. */
@@ -51,6 +60,8 @@ export interface PathFigures {
   rttMs?: number;
   /** EWMA of body bytes per second over bulk bodies. */
   bytesPerS?: number;
+  /** Small-request samples in rttMs. */
+  rttSamples?: number;
 }
 
 export interface Decision {
@@ -97,7 +108,8 @@ export class PathChooser {
     // on a guess.
     if (theirs === undefined) return cls === 'bulk' && mine !== undefined && n >= PROBE_AFTER ? { path: 'relay', why: 'probe' } : { path: 'p2p', why: 'default' };
     if (mine === undefined) return { path: 'p2p', why: n >= PROBE_AFTER ? 'probe' : 'default' };
-    const relayBetter = cls === 'bulk' ? theirs > mine * SWITCH_MARGIN : theirs * SWITCH_MARGIN < mine && mine - theirs >= SMALL_SWITCH_MIN_MS;
+    const enough = (f: PathFigures) => (f.rttSamples ?? 0) >= SMALL_MIN_SAMPLES;
+    const relayBetter = cls === 'bulk' ? theirs > mine * SWITCH_MARGIN : enough(p2p) && enough(relay) && theirs * SWITCH_MARGIN < mine && mine - theirs >= SMALL_SWITCH_MIN_MS;
     const best: PathName = relayBetter ? 'relay' : 'p2p';
     // Refresh the losing path's figure now and then; for small requests only
     // P2P's (a small request is never sent over the relay to measure it).
@@ -107,7 +119,10 @@ export class PathChooser {
 
   /** A small request's time to its response head on `path`. */
   recordHead(path: PathName, cls: RequestClass, ms: number): void {
-    if (cls === 'small' && Number.isFinite(ms) && ms >= 0) this.figures[path].rttMs = ewma(this.figures[path].rttMs, ms);
+    if (cls !== 'small' || !Number.isFinite(ms) || ms < 0) return;
+    const f = this.figures[path];
+    f.rttMs = ewma(f.rttMs, ms);
+    f.rttSamples = (f.rttSamples ?? 0) + 1;
   }
 
   /** A response body finished: `bytes` in `ms` (head to end) on `path`. Remembers the URL's size; a bulk body is a throughput sample. */

@@ -42,11 +42,12 @@ describe('path choice from measurements', () => {
     ['bulk: relay 3× faster (loopback / LAN-side server)', 'bulk', { bytesPerS: 10 * MiB, rttMs: 2 }, { bytesPerS: 30 * MiB, rttMs: 3 }, 'relay'],
     ['bulk: P2P faster (far server)', 'bulk', { bytesPerS: 10 * MiB }, { bytesPerS: 3 * MiB }, 'p2p'],
     ['bulk: within the margin stays P2P', 'bulk', { bytesPerS: 10 * MiB }, { bytesPerS: 12 * MiB }, 'p2p'],
-    ['small: relay RTT far lower', 'small', { rttMs: 40 }, { rttMs: 5 }, 'relay'],
-    ['small: P2P RTT lower', 'small', { rttMs: 3 }, { rttMs: 60 }, 'p2p'],
-    ['small: within the margin stays P2P', 'small', { rttMs: 10 }, { rttMs: 9 }, 'p2p'],
-    ['small: ×2 lower but only 3 ms less stays P2P', 'small', { rttMs: 6 }, { rttMs: 3 }, 'p2p'],
-    ['small uses RTT even when the relay is faster for bulk', 'small', { rttMs: 2, bytesPerS: 10 * MiB }, { rttMs: 20, bytesPerS: 40 * MiB }, 'p2p'],
+    ['small: relay RTT far lower (P2P through a distant TURN server)', 'small', { rttMs: 170, rttSamples: 9 }, { rttMs: 40, rttSamples: 5 }, 'relay'],
+    ['small: relay far lower but on too few samples stays P2P', 'small', { rttMs: 170, rttSamples: 9 }, { rttMs: 40, rttSamples: 2 }, 'p2p'],
+    ['small: P2P RTT lower (far server)', 'small', { rttMs: 33, rttSamples: 50 }, { rttMs: 175, rttSamples: 10 }, 'p2p'],
+    ['small: within the ratio stays P2P', 'small', { rttMs: 100, rttSamples: 9 }, { rttMs: 90, rttSamples: 9 }, 'p2p'],
+    ['small: ×3 lower but only 10 ms less stays P2P (loopback, LAN)', 'small', { rttMs: 15, rttSamples: 9 }, { rttMs: 5, rttSamples: 9 }, 'p2p'],
+    ['small uses RTT even when the relay is faster for bulk', 'small', { rttMs: 2, rttSamples: 9, bytesPerS: 10 * MiB }, { rttMs: 20, rttSamples: 9, bytesPerS: 40 * MiB }, 'p2p'],
   ])('%s', (_name, cls, p2p, relay, path) => {
     expect(chooser(p2p, relay).choose(cls).path).toBe(path);
   });
@@ -67,12 +68,11 @@ describe('path choice from measurements', () => {
     c.recordHead('p2p', 'small', 30);
     const paths = Array.from({ length: 2 * REPROBE_EVERY }, () => c.choose('small').path);
     expect(new Set(paths)).toEqual(new Set(['p2p']));
-    c.recordHead('relay', 'small', 50);
+    for (let i = 0; i < 5; i++) c.recordHead('p2p', 'small', 30);
+    for (let i = 0; i < 5; i++) c.recordHead('relay', 'small', 50);
     const later = Array.from({ length: 2 * REPROBE_EVERY }, () => c.choose('small').path);
     expect(new Set(later)).toEqual(new Set(['p2p']));
-    c.recordHead('relay', 'small', 1);
-    c.recordHead('relay', 'small', 1);
-    c.recordHead('relay', 'small', 1);
+    for (let i = 0; i < 10; i++) c.recordHead('relay', 'small', 1);
     expect(c.choose('small')).toMatchObject({ path: 'relay' });
   });
 
@@ -101,6 +101,6 @@ describe('path choice from measurements', () => {
     expect(c.figures.relay).toEqual({});
     c.recordHead('relay', 'small', 8);
     c.recordHead('relay', 'small', 18);
-    expect(c.figures.relay.rttMs).toBeCloseTo(11);
+    expect(c.figures.relay).toEqual({ rttMs: expect.closeTo(11), rttSamples: 2 });
   });
 });
