@@ -50,12 +50,20 @@ export interface RawChannelFigures {
   /** Round trip of a tiny text message, ms, p50 over `pings` sequential pings. */
   pingP50Ms: number;
   connectMs: number;
+  /** Bulk rate Chromium → agent in messages of `upload.messageBytes`, MiB/s (NaN when not asked). */
+  uploadMiBps: number;
+}
+
+/** A raw upload: `bytes` in binary messages of `messageBytes` (the agent drops them; a ping after them marks their arrival: the channel is ordered). */
+export interface RawUpload {
+  bytes: number;
+  messageBytes: number;
 }
 
 /** Measures the raw channel from `page` to the raw host listening on `port`. */
-export function measureRawChannel(page: Page, port: number, bulkBytes: number, pings: number): Promise<RawChannelFigures> {
+export function measureRawChannel(page: Page, port: number, bulkBytes: number, pings: number, upload?: RawUpload): Promise<RawChannelFigures> {
   return page.evaluate(
-    async ({ port, bulkBytes, pings }) => {
+    async ({ port, bulkBytes, pings, upload }) => {
       const TIMEOUT_MS = 60_000;
       const t0 = performance.now();
       const ws = new WebSocket(`ws://127.0.0.1:${port}`);
@@ -101,12 +109,25 @@ export function measureRawChannel(page: Page, port: number, bulkBytes: number, p
           await bounded(new Promise<void>((r) => { onMsg = (d) => d === 'done' && r(); raw.send(`bulk:${piece}`); }), 'bulk');
         }
         const secs = (performance.now() - start) / 1000;
-        return { bulkMiBps: bulkBytes / 1048576 / secs, pingP50Ms: rtts[Math.floor(rtts.length / 2)]!, connectMs };
+        let uploadMiBps = NaN;
+        if (upload) {
+          // Chromium fires bufferedamountlow: the same 1 MiB high-water mark as the protocol's transport.
+          raw.bufferedAmountLowThreshold = 256 * 1024;
+          const block = new Uint8Array(upload.messageBytes).buffer;
+          const up = performance.now();
+          for (let left = upload.bytes; left > 0; left -= upload.messageBytes) {
+            if (raw.bufferedAmount >= 1048576) await bounded(new Promise((r) => (raw.onbufferedamountlow = r)), 'upload drain');
+            raw.send(left >= upload.messageBytes ? block : block.slice(0, left));
+          }
+          await bounded(new Promise<void>((r) => { onMsg = (d) => d === 'ping:up' && r(); raw.send('ping:up'); }), 'upload');
+          uploadMiBps = upload.bytes / 1048576 / ((performance.now() - up) / 1000);
+        }
+        return { bulkMiBps: bulkBytes / 1048576 / secs, pingP50Ms: rtts[Math.floor(rtts.length / 2)]!, connectMs, uploadMiBps };
       } finally {
         pc.close();
         ws.close();
       }
     },
-    { port, bulkBytes, pings },
+    { port, bulkBytes, pings, upload },
   );
 }

@@ -12,7 +12,18 @@ export * from './control';
 export * from './viewer-control';
 export { connectionOverWebSocket, type NodeWebSocketLike, WEBSOCKET_MAX_MESSAGE_BYTES } from './transports/websocket';
 export * from './signaling';
-export { connectionOverDataChannel, type DataChannelLike, DATA_CHANNEL_DRAIN_POLL_MS, DATA_CHANNEL_HIGH_WATER_BYTES } from './transports/data-channel';
+export {
+  announceMaxMessageSize,
+  connectionOverDataChannel,
+  dataChannelMessageBytes,
+  type DataChannelLike,
+  DATA_CHANNEL_DEFAULT_MESSAGE_BYTES,
+  DATA_CHANNEL_DRAIN_POLL_MS,
+  DATA_CHANNEL_HIGH_WATER_BYTES,
+  DATA_CHANNEL_MAX_MESSAGE_BYTES,
+  maxMessageSizeFromSdp,
+  SDP_DEFAULT_MAX_MESSAGE_BYTES,
+} from './transports/data-channel';
 export * from './error-registry';
 export { backoffDelay, type BackoffPolicy } from './backoff';
 export { ChannelLiveness, LIVENESS_MIN_DRAIN_BYTES, type LivenessSource } from './liveness';

@@ -8,8 +8,14 @@
 import { BADGE_HIDDEN_KEY, DIAGNOSTICS_PATH } from '../shared/constants';
 import type { TransportStatus } from './p2p';
 
+/** Which path each request class takes while P2P is up (the SW's path choice). */
+export interface Paths {
+  small: 'p2p' | 'relay';
+  bulk: 'p2p' | 'relay';
+}
+
 export interface Badge {
-  update(status: TransportStatus): void;
+  update(status: TransportStatus, paths?: Paths): void;
   readonly visible: boolean;
 }
 
@@ -21,9 +27,12 @@ function storedHidden(): boolean {
   }
 }
 
-export function badgeText(s: TransportStatus): string {
-  if (s.transport === 'p2p') return s.rttMs === undefined ? 'P2P' : `P2P · ${s.rttMs < 10 ? s.rttMs.toFixed(1) : Math.round(s.rttMs)} ms`;
-  return `Relay · ${s.reason}`;
+export function badgeText(s: TransportStatus, paths?: Paths): string {
+  if (s.transport !== 'p2p') return `Relay · ${s.reason}`;
+  const text = s.rttMs === undefined ? 'P2P' : `P2P · ${s.rttMs < 10 ? s.rttMs.toFixed(1) : Math.round(s.rttMs)} ms`;
+  // The classes the relay carries because it measured faster for them.
+  const viaRelay = paths ? (['small', 'bulk'] as const).filter((c) => paths[c] === 'relay') : [];
+  return viaRelay.length === 0 ? text : `${text} · ${viaRelay.join(' + ')} via relay`;
 }
 
 const CSS = `
@@ -55,9 +64,9 @@ export function createBadge(show: boolean): Badge {
   });
   document.body.appendChild(host);
   return {
-    update(s) {
+    update(s, paths) {
       box.className = s.transport === 'p2p' ? 'b p2p' : 'b';
-      text.textContent = badgeText(s);
+      text.textContent = badgeText(s, paths);
       host.setAttribute('data-transport', s.transport);
     },
     get visible() {

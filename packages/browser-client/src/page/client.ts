@@ -7,7 +7,7 @@ import type { Connection } from '@wingman/protocol';
 import { BADGE_QUERY_PARAM } from '../shared/constants';
 import { parseShimToShell } from '../shared/messages';
 import { appPath, createAppFrame } from './app-frame';
-import { createBadge } from './badge';
+import { createBadge, type Paths } from './badge';
 import { readShellConfig } from './config';
 import { startDiagnosticsSource } from './diagnostics-source';
 import { createP2PManager, type TransportStatus } from './p2p';
@@ -41,7 +41,16 @@ const here = new URL(location.href);
 
 const p2p = createP2PManager({ enabled: config.p2p });
 const requests = createRequestServer(() => p2p.connection());
-const sw = createSwLink({ shellId, exclude: config.exclude, onFetch: (m, port) => requests.serve(m, port) });
+let paths: Paths | undefined;
+const sw = createSwLink({
+  shellId,
+  exclude: config.exclude,
+  onFetch: (m, port) => requests.serve(m, port),
+  onPaths: (p) => {
+    paths = p;
+    badge.update(p2p.status(), paths);
+  },
+});
 const wsBridge = createWsBridge({ connection: () => p2p.connection(), cookieHeader: (url) => sw.cookieHeader(url) });
 const frame = createAppFrame(document.getElementById('wingman-frame') as HTMLIFrameElement);
 const stopDiagnostics = startDiagnosticsSource({ sessionId: config.sessionId, shellId, p2p });
@@ -52,7 +61,7 @@ let p2pReadyMs: number | undefined;
 badge.update(p2p.status());
 p2p.onStatus((s) => {
   if (s.transport === 'p2p' && p2pReadyMs === undefined) p2pReadyMs = Math.round(performance.now());
-  badge.update(s);
+  badge.update(s, paths);
   sw.announce(s.transport === 'p2p');
 });
 

@@ -10,6 +10,8 @@
 import {
   connectionOverDataChannel,
   DATA_CHANNEL_LABEL,
+  dataChannelMessageBytes,
+  maxMessageSizeFromSdp,
   parseHostSignal,
   parseSignalHello,
   SIGNAL_PATH,
@@ -173,7 +175,9 @@ export function attemptP2P(): Promise<PeerSession> {
         if (closed) return;
         mark('channel-open');
         // The Connection is made on open: its HELLO would be dropped on a channel still connecting.
-        const conn = connectionOverDataChannel(channel, { role: 'client' });
+        // What the agent announced (its cap, in its answer): the SCTP transport's negotiated size where the browser has it, else the answer's SDP.
+        const remoteMax = pc?.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(pc?.remoteDescription?.sdp ?? '');
+        const conn = connectionOverDataChannel(channel, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax) });
         connection = conn;
         conn.on('close', () => teardown('channel closed'));
         conn.once('ready', () => {

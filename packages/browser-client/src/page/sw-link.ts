@@ -7,13 +7,15 @@
  */
 import { Workbox } from 'workbox-window';
 import { COOKIE_QUERY_TIMEOUT_MS, PORT_RETIRE_MS, SW_CONTROL_TIMEOUT_MS, SW_PATH, SW_SCOPE } from '../shared/constants';
-import { parseSwToWindow, type FetchRequest, type ShellAnnounce } from '../shared/messages';
+import { parseSwToWindow, type FetchRequest, type PathsUpdate, type ShellAnnounce } from '../shared/messages';
 
 export interface SwLinkOptions {
   shellId: string;
   exclude: string[];
   /** A request the SW wants carried over the data channel. */
   onFetch(request: FetchRequest, port: MessagePort): void;
+  /** The SW's path choice per request class changed. */
+  onPaths?(paths: Omit<PathsUpdate, 'type'>): void;
 }
 
 export interface SwLink {
@@ -34,6 +36,7 @@ export function createSwLink(options: SwLinkOptions): SwLink {
     const m = parseSwToWindow(ev.data);
     if (!m) return;
     if (m.type === 'wingman:sync') return announce(true);
+    if (m.type === 'wingman:paths') return options.onPaths?.({ small: m.small, bulk: m.bulk });
     const port = ev.ports[0];
     if (port) options.onFetch(m, port);
   };

@@ -71,7 +71,14 @@ export interface FetchRequest {
   hasBody: boolean;
 }
 
-export type SwToWindow = SyncRequest | FetchRequest;
+/** SW → shell: which path each request class takes now (path-choice.ts), for the badge. */
+export interface PathsUpdate {
+  type: 'wingman:paths';
+  small: 'p2p' | 'relay';
+  bulk: 'p2p' | 'relay';
+}
+
+export type SwToWindow = SyncRequest | FetchRequest | PathsUpdate;
 
 // ---- per-request port -------------------------------------------------------
 
@@ -213,6 +220,8 @@ export function parseSwToWindow(v: unknown): SwToWindow | undefined {
   const o = obj(v);
   if (!o) return undefined;
   if (o.type === 'wingman:sync') return { type: 'wingman:sync' };
+  const isPath = (x: unknown): x is 'p2p' | 'relay' => x === 'p2p' || x === 'relay';
+  if (o.type === 'wingman:paths') return isPath(o.small) && isPath(o.bulk) ? { type: o.type, small: o.small, bulk: o.bulk } : undefined;
   if (o.type === 'wingman:fetch' && str(o.method, 32) && str(o.target, MAX_URL_CHARS) && o.target.startsWith('/') && isHeaderList(o.headers) && typeof o.hasBody === 'boolean') {
     return { type: o.type, method: o.method, target: o.target, headers: o.headers, hasBody: o.hasBody };
   }

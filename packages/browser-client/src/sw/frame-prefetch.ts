@@ -45,7 +45,7 @@ function discard(entry: Entry): void {
   entry.controller.abort();
   void entry.result.then(
     (o) => {
-      const body = o.kind === 'p2p' ? o.incoming.body : o.kind === 'relay' ? o.res.body : null;
+      const body = o.kind === 'incoming' ? o.incoming.body : o.kind === 'relay' ? o.res.body : null;
       void body?.cancel().catch(() => undefined);
     },
     () => undefined,

@@ -9,7 +9,7 @@
 import { ABORT_ID_HEADER, WINGMAN_PREFIX } from '../shared/constants';
 import type { RequestContext } from '../shared/cookie-jar';
 import type { AbortRegistry } from './abort-registry';
-import type { WireHeaders } from '../shared/messages';
+import type { PathsUpdate, WireHeaders } from '../shared/messages';
 import { buildResponse, canDecode, incomingFromRelay, relayPassThrough, type BuildContext, type Incoming } from './build-response';
 import type { SwCookies } from './cookies';
 import { errorResponse } from './error-response';
@@ -17,6 +17,7 @@ import { ChannelError } from './errors';
 import { relayFetch } from './relay-fetch';
 import { resumableBody, skipBytes } from './resumable-body';
 import type { FramePrefetch } from './frame-prefetch';
+import { BULK_MIN_BYTES, type PathChooser, type RequestClass } from './path-choice';
 import { fetchViaShell } from './shell-fetch';
 import type { ShellRegistry } from './shell-registry';
 
@@ -30,6 +31,30 @@ export interface RouterDeps {
   aborts: AbortRegistry;
   /** Frame documents fetched ahead of their navigation (absent: every request is fetched when it arrives). */
   prefetch?: FramePrefetch;
+  /** Picks P2P or the relay per request class from measurements of both (absent: P2P whenever a shell has a channel). */
+  paths?: PathChooser;
+}
+
+/**
+ * Counts a body's bytes as it is read and reports them with the time from
+ * the first read to the end (the transfer, not the wait for the app).
+ */
+function measured(body: ReadableStream<Uint8Array> | null, done: (bytes: number, ms: number) => void): ReadableStream<Uint8Array> | null {
+  if (!body) return body;
+  let bytes = 0;
+  let start: number | undefined;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        start ??= performance.now();
+        bytes += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+      flush() {
+        done(bytes, start === undefined ? 0 : performance.now() - start);
+      },
+    }),
+  );
 }
 
 /** Which fetch events this SW answers. Top-level navigations go to the network: the tunnel server answers them with the shell. */
@@ -101,7 +126,8 @@ export async function handleRequest(event: FetchEvent, deps: RouterDeps): Promis
 
 /** What the transports brought back, before the response rules (build-response.ts) apply to the requesting document. */
 export type Obtained =
-  | { kind: 'p2p'; incoming: Incoming }
+  /** A response to build (P2P, or a relayed one whose body is measured). */
+  | { kind: 'incoming'; incoming: Incoming }
   | { kind: 'relay'; res: Response }
   /** A final answer (an error page, an aborted request). */
   | { kind: 'final'; response: Response };
@@ -111,7 +137,7 @@ export function finish(obtained: Obtained, ctx: BuildContext): Promise<Response>
   switch (obtained.kind) {
     case 'final':
       return Promise.resolve(obtained.response);
-    case 'p2p':
+    case 'incoming':
       return buildResponse(obtained.incoming, ctx);
     case 'relay':
       if (relayPassThrough(obtained.res, ctx.request)) return Promise.resolve(obtained.res);
@@ -125,7 +151,20 @@ export async function obtain(request: Request, url: URL, clientId: string, resul
   const context = sameSiteContext(request, url);
   await deps.registry.ensureSynced();
 
+  const target = url.pathname + url.search;
+  const paths = deps.paths;
+  const declared = Number(request.headers.get('content-length') ?? '');
+  const cls: RequestClass | undefined = paths?.requestClass({ method, target, hasRange: request.headers.has('range'), ...(declared > 0 ? { bodyBytes: declared } : {}) });
+  const started = performance.now();
   const shell = deps.registry.isExcluded(url.pathname) ? undefined : await deps.registry.pick(clientId, resultingClientId);
+  // With a channel up, the measurements may still send this class over the relay (faster there, or a probe).
+  if (shell && paths && cls) {
+    const before = { ...paths.preferred };
+    const decision = paths.choose(cls);
+    // The shell's badge shows which classes go over the relay.
+    if (paths.preferred[cls] !== before[cls]) shell.post({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate, []);
+    if (decision.path === 'relay') return viaRelay();
+  }
   if (shell) {
     // Over P2P the SW writes the whole Cookie header: read back what the app's JS changed first.
     const cookie = await deps.cookies.headerFor(url, context);
@@ -138,9 +177,16 @@ export async function obtain(request: Request, url: URL, clientId: string, resul
     });
     if (outcome.kind === 'response') {
       let body = outcome.body;
+      if (paths) {
+        paths.recordHead('p2p', cls!, performance.now() - started);
+        // A body declared small is no throughput sample: its length is all there is to keep, without a stream hop.
+        const length = Number(outcome.headers.find(([n]) => n === 'content-length')?.[1] ?? '');
+        if (length > 0 && length < BULK_MIN_BYTES) paths.recordBody('p2p', method, target, length, 0);
+        else body = measured(body, (bytes, ms) => paths.recordBody('p2p', method, target, bytes, ms))!;
+      }
       const encoded = outcome.headers.some(([n, v]) => n === 'content-encoding' && v !== 'identity');
       if (method === 'GET' && !encoded) body = resumableBody(body, (offset) => resumeViaRelay(request, url, outcome.status, outcome.headers, offset, deps.cookies, context));
-      return { kind: 'p2p', incoming: { status: outcome.status, headers: outcome.headers, body, transport: 'p2p' } };
+      return { kind: 'incoming', incoming: { status: outcome.status, headers: outcome.headers, body, transport: 'p2p' } };
     }
     if (outcome.kind === 'failed') {
       const { error } = outcome;
@@ -157,10 +203,25 @@ export async function obtain(request: Request, url: URL, clientId: string, resul
       }
     }
   }
-  const body = method === 'GET' || method === 'HEAD' ? null : await request.arrayBuffer();
-  // Over the relay the browser adds its own jar to the SW's fetch: no read-back to wait for.
-  const cookie = await deps.cookies.relayHeaderFor(url, context);
-  return { kind: 'relay', res: await relayFetch(request, { cookie, body, signal }) };
+  return viaRelay();
+
+  async function viaRelay(): Promise<Obtained> {
+    const body = method === 'GET' || method === 'HEAD' ? null : await request.arrayBuffer();
+    // Over the relay the browser adds its own jar to the SW's fetch: no read-back to wait for.
+    const cookie = await deps.cookies.relayHeaderFor(url, context);
+    const res = await relayFetch(request, { cookie, body, signal });
+    if (!paths || !cls) return { kind: 'relay', res };
+    paths.recordHead('relay', cls, performance.now() - started);
+    // Only a bulk body is measured (it then goes through buildResponse, not as the relay's Response itself);
+    // a small one tells its size by Content-Length, if at all.
+    if (cls === 'small' || !res.body) {
+      const length = Number(res.headers.get('content-length') ?? '');
+      if (length > 0) paths.recordBody('relay', method, target, length, 0);
+      return { kind: 'relay', res };
+    }
+    const incoming = incomingFromRelay(res);
+    return { kind: 'incoming', incoming: { ...incoming, body: measured(incoming.body, (bytes, ms) => paths.recordBody('relay', method, target, bytes, ms)) } };
+  }
 }
 
 /**

@@ -11,6 +11,7 @@ import { createAbortRegistry } from './abort-registry';
 import { createSwCookies, type CookieStoreLike } from './cookies';
 import { errorResponse } from './error-response';
 import { createFramePrefetch } from './frame-prefetch';
+import { PathChooser } from './path-choice';
 import { createKvStore } from './idb';
 import { handleRequest, obtain, shouldHandle } from './router';
 import { createShellRegistry } from './shell-registry';
@@ -25,7 +26,8 @@ const cookieStore = (self as unknown as { cookieStore?: CookieStoreLike }).cooki
 const cookies = createSwCookies(createKvStore(), self.location.hostname, cookieStore);
 const aborts = createAbortRegistry();
 const prefetch = createFramePrefetch(self.location.origin);
-const deps = { scope: self, registry, cookies, aborts, prefetch };
+// One per Service Worker, i.e. per session origin: the paths' figures are this session's.
+const deps = { scope: self, registry, cookies, aborts, prefetch, paths: new PathChooser() };
 
 self.addEventListener('install', (event) => {
   event.waitUntil(Promise.all([self.skipWaiting(), addStaticRoutes(event)]));

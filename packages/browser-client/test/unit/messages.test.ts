@@ -19,6 +19,13 @@ describe('postMessage validation (any same-origin script can post)', () => {
     expect(parseSwToWindow({ ...ok, headers: [['bad name', 'x']] })).toBeUndefined();
   });
 
+  it('accepts a path-choice update naming p2p or relay for both classes only', () => {
+    const ok = { type: 'wingman:paths', small: 'p2p', bulk: 'relay' };
+    expect(parseSwToWindow(ok)).toEqual(ok);
+    expect(parseSwToWindow({ ...ok, bulk: 'turn' })).toBeUndefined();
+    expect(parseSwToWindow({ type: 'wingman:paths', small: 'p2p' })).toBeUndefined();
+  });
+
   it('accepts port messages with the right field types only', () => {
     expect(parseShellToSwPort({ t: 'head', status: 200, headers: [] })).toEqual({ t: 'head', status: 200, headers: [] });
     expect(parseShellToSwPort({ t: 'head', status: 20.5, headers: [] })).toBeUndefined();

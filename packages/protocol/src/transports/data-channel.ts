@@ -1,11 +1,70 @@
 /**
  * Runs a Connection over an RTCDataChannel (browser or @roamhq/wrtc). One
- * message carries whole frames up to 16 KiB; backpressure from
+ * message carries whole frames (each ≤ 16 KiB), packed up to the message size
+ * both ends announced (dataChannelMessageBytes); backpressure from
  * bufferedAmount + bufferedamountlow.
  * @see https://developer.mozilla.org/en-US/docs/Web/API/RTCDataChannel/bufferedamountlow_event
  */
 import { MAX_FRAME_BYTES } from '../constants';
 import { Connection, type ConnectionOptions } from '../connection';
+
+/**
+ * Largest data-channel message any Wingman end sends: what Chromium and
+ * @roamhq/wrtc both announce (SDP a=max-message-size). A viewer sends up to
+ * what the agent announces, capped by this.
+ */
+export const DATA_CHANNEL_MAX_MESSAGE_BYTES = 256 * 1024;
+
+/**
+ * The message size the agent uses and announces by default. Each message
+ * costs a send() into SCTP and a 'message' event, so 16 KiB messages held
+ * P2P bulk down: 64 KiB took a 50 MiB download through the Service Worker
+ * from 7.0 to 11.3 MiB/s (medians of 6). 256 KiB measured the same there and
+ * no worse elsewhere on a loaded machine, but every message is the most a
+ * small response can wait behind once it is queued, so the smaller of the
+ * two (docs/benchmarks.md §P2P message size).
+ */
+export const DATA_CHANNEL_DEFAULT_MESSAGE_BYTES = 64 * 1024;
+
+/** What a peer whose SDP carries no a=max-message-size accepts (RFC 8841 §6). */
+export const SDP_DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
+
+const MAX_MESSAGE_SIZE_LINE = /^a=max-message-size:(\d+)\s*$/m;
+
+/**
+ * The a=max-message-size a session description announces, bytes: 0 means
+ * "no limit" (RFC 8841 §6); absent, the RFC's default of 64 KiB.
+ */
+export function maxMessageSizeFromSdp(sdp: string): number {
+  const m = MAX_MESSAGE_SIZE_LINE.exec(sdp);
+  if (!m) return SDP_DEFAULT_MAX_MESSAGE_BYTES;
+  const n = Number(m[1]);
+  return Number.isSafeInteger(n) ? n : SDP_DEFAULT_MAX_MESSAGE_BYTES;
+}
+
+/**
+ * Rewrites every a=max-message-size of `sdp` down to `bytes` (lines already
+ * lower stay). An end that sends this description then receives messages of
+ * at most `bytes` from a peer that honours it, as the browsers do.
+ */
+export function announceMaxMessageSize(sdp: string, bytes: number): string {
+  return sdp.replace(/^a=max-message-size:(\d+)(\s*)$/gm, (line, n: string, eol: string) => {
+    const announced = Number(n);
+    return announced !== 0 && announced <= bytes ? line : `a=max-message-size:${bytes}${eol}`;
+  });
+}
+
+/**
+ * Size of the messages to send on a data channel: the smaller of what the
+ * remote end accepts (`remoteMaxBytes`: RTCSctpTransport.maxMessageSize or
+ * the remote SDP's a=max-message-size; 0 = no limit) and this end's own cap.
+ * Never below one whole frame: frames do not span messages, and every stack
+ * in use accepts ≥ 64 KiB.
+ */
+export function dataChannelMessageBytes(remoteMaxBytes: number | undefined, ownMaxBytes = DATA_CHANNEL_MAX_MESSAGE_BYTES): number {
+  const remote = remoteMaxBytes === undefined || !Number.isFinite(remoteMaxBytes) || remoteMaxBytes < 0 ? SDP_DEFAULT_MAX_MESSAGE_BYTES : remoteMaxBytes === 0 ? Infinity : remoteMaxBytes;
+  return Math.max(MAX_FRAME_BYTES, Math.floor(Math.min(remote, ownMaxBytes)));
+}
 
 /** The part of RTCDataChannel this adapter uses (structural: works with the DOM type and wrtc's). */
 export interface DataChannelLike {
@@ -43,6 +102,10 @@ export const DATA_CHANNEL_DRAIN_POLL_MS = 2;
  */
 export const DATA_CHANNEL_STREAM_WINDOW_BYTES = 1024 * 1024;
 
+/**
+ * `options.maxMessageBytes` is the negotiated message size
+ * (dataChannelMessageBytes); without it, MAX_FRAME_BYTES, which any stack accepts.
+ */
 export function connectionOverDataChannel(dc: DataChannelLike, options: Omit<ConnectionOptions, 'transport'>): Connection {
   dc.binaryType = 'arraybuffer';
   const highWater = options.highWaterBytes ?? DATA_CHANNEL_HIGH_WATER_BYTES;

@@ -9,6 +9,7 @@
  * Talks to the agent over the IPC channel only (host-ipc.ts). Exits when the
  * agent says `close` or the channel to it closes (the agent died).
  */
+import { DATA_CHANNEL_MAX_MESSAGE_BYTES, MAX_FRAME_BYTES } from '@wingman/protocol';
 import { createForwarder, type Forwarder } from '../forward';
 import { captureToWire, parseToHost, type FromHost, type HostInit } from './host-ipc';
 import { createPeerHost, type PeerHost } from './peer-host';
@@ -44,8 +45,24 @@ function start(init: HostInit): void {
     connectTimeoutMs: init.connectTimeoutMs,
     ...(init.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: init.wsMaxMessageBytes } : {}),
     ...(init.maxPeers !== undefined ? { maxPeers: init.maxPeers } : {}),
+    ...maxMessageBytesFromEnv(process.env.WINGMAN_P2P_MAX_MESSAGE_BYTES),
+    // Test hook (browser e2e tests): P2P made slow for bulk.
+    ...(Number(process.env.WINGMAN_TEST_P2P_SEND_BYTES_PER_S) > 0 ? { testSendBytesPerS: Number(process.env.WINGMAN_TEST_P2P_SEND_BYTES_PER_S) } : {}),
   });
   send({ t: 'ready' });
+}
+
+/**
+ * WINGMAN_P2P_MAX_MESSAGE_BYTES (this process inherits the agent's
+ * environment): the data-channel message size cap, 16 KiB … 256 KiB. Tuning
+ * and benchmarks; a bad value is reported and ignored, never fatal.
+ */
+function maxMessageBytesFromEnv(raw: string | undefined): { maxMessageBytes?: number } {
+  if (raw === undefined || raw === '') return {};
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= MAX_FRAME_BYTES && n <= DATA_CHANNEL_MAX_MESSAGE_BYTES) return { maxMessageBytes: n };
+  process.stderr.write(`wingman p2p: ignoring WINGMAN_P2P_MAX_MESSAGE_BYTES=${raw} (want an integer ${MAX_FRAME_BYTES} … ${DATA_CHANNEL_MAX_MESSAGE_BYTES})\n`);
+  return {};
 }
 
 /** Closes the peers (viewers see their channels close and use the relay) and ends the process soon. */

@@ -4,8 +4,12 @@
  * streams (the forwarder marks responses `x-wingman-transport: p2p`).
  */
 import {
+  announceMaxMessageSize,
   connectionOverDataChannel,
   DATA_CHANNEL_LABEL,
+  DATA_CHANNEL_DEFAULT_MESSAGE_BYTES,
+  dataChannelMessageBytes,
+  maxMessageSizeFromSdp,
   DEFAULT_WS_MESSAGE_LIMIT_BYTES,
   type Connection,
   type HostSignal,
@@ -16,6 +20,7 @@ import {
 } from '@wingman/protocol';
 import { isLoopbackCandidate } from './candidates';
 import { iceCandidateNotAdded } from './ice-debug';
+import { throttledChannel } from './throttled-channel';
 import { closePeer, createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
 
 /** Default cap on concurrent viewer peers per agent (each costs a DTLS/SCTP association and a few threads' work in wrtc). */
@@ -71,6 +76,14 @@ export interface PeerHostOptions {
   idleTimeoutMs?: number;
   /** Largest WebSocket message a viewer may send over its channel, bytes. Default DEFAULT_WS_MESSAGE_LIMIT_BYTES. */
   wsMaxMessageBytes?: number;
+  /**
+   * Largest data-channel message, bytes, both ways: this host sends no larger
+   * and announces it in its answer (a=max-message-size), so the viewer sends
+   * no larger either. Default DATA_CHANNEL_DEFAULT_MESSAGE_BYTES.
+   */
+  maxMessageBytes?: number;
+  /** Test hook: each channel sends at most this many bytes per second (throttled-channel.ts). */
+  testSendBytesPerS?: number;
 }
 
 export interface PeerHost {
@@ -112,6 +125,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   let iceServers = options.iceServers ?? [];
+  const ownMaxMessageBytes = options.maxMessageBytes ?? DATA_CHANNEL_DEFAULT_MESSAGE_BYTES;
 
   const report = (r: PeerReport) => {
     try {
@@ -151,7 +165,13 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     peer.dc = dc;
     const open = () => {
       if (peer.closed || peer.conn) return;
-      const conn = connectionOverDataChannel(dc, { role: 'server', maxWsMessageBytes: options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES });
+      const remoteMax = peer.pc.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(peer.pc.remoteDescription?.sdp ?? '');
+      const channel = options.testSendBytesPerS ? throttledChannel(dc, options.testSendBytesPerS) : dc;
+      const conn = connectionOverDataChannel(channel, {
+        role: 'server',
+        maxWsMessageBytes: options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES,
+        maxMessageBytes: dataChannelMessageBytes(remoteMax, ownMaxMessageBytes),
+      });
       peer.conn = conn;
       peer.connected = true;
       peer.lastActivity = Date.now();
@@ -243,7 +263,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     if (peer.closed) return;
-    options.sendSignal(viewerId, { type: 'answer', sdp: pc.localDescription?.sdp ?? answer.sdp });
+    options.sendSignal(viewerId, { type: 'answer', sdp: announceMaxMessageSize(pc.localDescription?.sdp ?? answer.sdp, ownMaxMessageBytes) });
   }
 
   function revealLoopback(peer: Peer): void {

@@ -21,6 +21,9 @@ export interface RtcPeerConnection {
   readonly connectionState: string;
   readonly iceConnectionState: string;
   readonly localDescription: { type: string; sdp: string } | null;
+  readonly remoteDescription: { type: string; sdp: string } | null;
+  /** wrtc has it once connected; maxMessageSize is the smaller of both ends' a=max-message-size. */
+  readonly sctp?: { readonly maxMessageSize?: number } | null;
   createDataChannel(label: string, init?: { ordered?: boolean }): RtcDataChannel;
   createOffer(): Promise<{ type: string; sdp: string }>;
   createAnswer(): Promise<{ type: string; sdp: string }>;

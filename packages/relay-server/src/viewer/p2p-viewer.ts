@@ -7,6 +7,8 @@
 import WebSocket from 'ws';
 import {
   connectionOverDataChannel,
+  dataChannelMessageBytes,
+  maxMessageSizeFromSdp,
   DATA_CHANNEL_LABEL,
   parseHostSignal,
   parseSignalHello,
@@ -155,7 +157,8 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        const connection = connectionOverDataChannel(channel, { role: 'client' });
+        const remoteMax = pc?.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(pc?.remoteDescription?.sdp ?? '');
+        const connection = connectionOverDataChannel(channel, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax) });
         const connectMs = Date.now() - started;
         send({ type: 'connection-state', state: 'connected', connectMs });
         resolve({

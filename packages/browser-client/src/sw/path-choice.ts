@@ -1,0 +1,136 @@
+/**
+ * Which path carries a request when both are up: P2P or the relay. Pure
+ * (no DOM, no clock of its own): the router feeds it measurements of the
+ * requests that went each way and asks it per request.
+ *
+ * Requests fall in two classes (requestClass): `bulk` — a large request
+ * body, a Range request, a media/archive path, or a URL that answered with a
+ * large body before — and `small`, the rest. Small requests take the path
+ * with the lower time to the response head (EWMA), bulk the one with the
+ * higher throughput (EWMA of bytes / time over bulk bodies). P2P stays the
+ * default while a comparison is missing or inside SWITCH_MARGIN (and, for
+ * small requests, SMALL_SWITCH_MIN_MS with SMALL_MIN_SAMPLES on each
+ * path). For bulk the relay is tried once to
+ * get its figure (PROBE_AFTER); small requests use the relay figures of
+ * requests it carried anyway (page load before the channel, fallbacks). Once
+ * both have figures, every REPROBE_EVERY-th request of the class goes the
+ * other way so a change is noticed — small requests only towards P2P.
+ */
+
+export type PathName = 'p2p' | 'relay';
+export type RequestClass = 'small' | 'bulk';
+
+/** A body at least this large is bulk, and its transfer is a throughput sample. 1 MiB: well past the first round trips, so bytes / time measures the path's rate. */
+export const BULK_MIN_BYTES = 1024 * 1024;
+/** Weight of the newest sample in each moving average (0.3: about the last three samples count). */
+export const EWMA_WEIGHT = 0.3;
+/** The relay is chosen only when this much better than P2P (×1.25 throughput, or RTT / 1.25): measurement noise must not flip paths. */
+export const SWITCH_MARGIN = 1.25;
+/**
+ * …and, for small requests, at least this much lower RTT, ms. Where both
+ * paths are near (loopback, LAN) they differ by a few ms, up and down with
+ * the machine's load, and flipping on that gains nothing; a relay that beats
+ * P2P by 20 ms or more (P2P through a distant TURN server, a near tunnel
+ * server) is worth it.
+ */
+export const SMALL_SWITCH_MIN_MS = 20;
+/** Samples each path needs before small requests may leave P2P (one slow or fast request decides nothing). */
+export const SMALL_MIN_SAMPLES = 5;
+/** The other path's first sample of a class is taken on this request of the class (the first ones go the default way). */
+export const PROBE_AFTER = 2;
+/** Once both paths have a figure, every REPROBE_EVERY-th request of the class goes the other way to refresh it. */
+export const REPROBE_EVERY = 20;
+/** URLs whose body size is remembered (bounded: oldest forgotten). */
+export const MAX_REMEMBERED_URLS = 256;
+
+/** Path suffixes whose responses are usually large (media, archives, disk images). */
+const BULK_SUFFIX = /\.(mp4|m4v|webm|mov|mkv|avi|mp3|flac|wav|ogg|zip|tar|tgz|gz|bz2|xz|7z|rar|iso|dmg|img|bin|pdf|wasm)$/i;
+
+export interface RequestFacts {
+  method: string;
+  /** Path and query. */
+  target: string;
+  /** Declared request body length, when known. */
+  bodyBytes?: number;
+  hasRange: boolean;
+}
+
+export interface PathFigures {
+  /** EWMA of request start → response head, ms, over small requests. */
+  rttMs?: number;
+  /** EWMA of body bytes per second over bulk bodies. */
+  bytesPerS?: number;
+  /** Small-request samples in rttMs. */
+  rttSamples?: number;
+}
+
+export interface Decision {
+  path: PathName;
+  /** Why, for diagnostics and the badge: 'default', 'probe', 'faster'. */
+  why: 'default' | 'probe' | 'faster';
+}
+
+/** The path each class takes outside probes. */
+export type Preferred = Record<RequestClass, PathName>;
+
+const ewma = (old: number | undefined, sample: number) => (old === undefined ? sample : old + EWMA_WEIGHT * (sample - old));
+
+export class PathChooser {
+  readonly figures: Record<PathName, PathFigures> = { p2p: {}, relay: {} };
+  private readonly seen: Record<RequestClass, number> = { small: 0, bulk: 0 };
+  private readonly sizes = new Map<string, number>();
+  /** The path each class takes outside probes (what the badge shows). */
+  readonly preferred: Preferred = { small: 'p2p', bulk: 'p2p' };
+
+  /** The class of a request, before it is sent. */
+  requestClass(r: RequestFacts): RequestClass {
+    if ((r.bodyBytes ?? 0) >= BULK_MIN_BYTES || r.hasRange) return 'bulk';
+    const path = r.target.split('?', 1)[0]!;
+    if (BULK_SUFFIX.test(path)) return 'bulk';
+    return (this.sizes.get(`${r.method} ${r.target}`) ?? 0) >= BULK_MIN_BYTES ? 'bulk' : 'small';
+  }
+
+  /** Picks the path for a request of class `cls`; counts it; keeps `preferred` up to date. */
+  choose(cls: RequestClass): Decision {
+    const d = this.decide(cls);
+    if (d.why !== 'probe') this.preferred[cls] = d.path;
+    return d;
+  }
+
+  private decide(cls: RequestClass): Decision {
+    const n = ++this.seen[cls];
+    const p2p = this.figures.p2p;
+    const relay = this.figures.relay;
+    const [mine, theirs] = cls === 'bulk' ? [p2p.bytesPerS, relay.bytesPerS] : [p2p.rttMs, relay.rttMs];
+    // Small requests are never sent the other way to measure it: their relay
+    // figure comes from the requests the relay carries anyway (before the
+    // channel is up, fallbacks), so a page's small requests never leave P2P
+    // on a guess.
+    if (theirs === undefined) return cls === 'bulk' && mine !== undefined && n >= PROBE_AFTER ? { path: 'relay', why: 'probe' } : { path: 'p2p', why: 'default' };
+    if (mine === undefined) return { path: 'p2p', why: n >= PROBE_AFTER ? 'probe' : 'default' };
+    const enough = (f: PathFigures) => (f.rttSamples ?? 0) >= SMALL_MIN_SAMPLES;
+    const relayBetter = cls === 'bulk' ? theirs > mine * SWITCH_MARGIN : enough(p2p) && enough(relay) && theirs * SWITCH_MARGIN < mine && mine - theirs >= SMALL_SWITCH_MIN_MS;
+    const best: PathName = relayBetter ? 'relay' : 'p2p';
+    // Refresh the losing path's figure now and then; for small requests only
+    // P2P's (a small request is never sent over the relay to measure it).
+    if (n % REPROBE_EVERY === 0 && (cls === 'bulk' || best === 'relay')) return { path: best === 'p2p' ? 'relay' : 'p2p', why: 'probe' };
+    return { path: best, why: relayBetter ? 'faster' : 'default' };
+  }
+
+  /** A small request's time to its response head on `path`. */
+  recordHead(path: PathName, cls: RequestClass, ms: number): void {
+    if (cls !== 'small' || !Number.isFinite(ms) || ms < 0) return;
+    const f = this.figures[path];
+    f.rttMs = ewma(f.rttMs, ms);
+    f.rttSamples = (f.rttSamples ?? 0) + 1;
+  }
+
+  /** A response body finished: `bytes` in `ms` (head to end) on `path`. Remembers the URL's size; a bulk body is a throughput sample. */
+  recordBody(path: PathName, method: string, target: string, bytes: number, ms: number): void {
+    const key = `${method} ${target}`;
+    this.sizes.delete(key);
+    this.sizes.set(key, bytes);
+    if (this.sizes.size > MAX_REMEMBERED_URLS) this.sizes.delete(this.sizes.keys().next().value!);
+    if (bytes >= BULK_MIN_BYTES && ms > 0) this.figures[path].bytesPerS = ewma(this.figures[path].bytesPerS, (bytes * 1000) / ms);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Per-session path choice in the Service Worker: with P2P made slow for bulk
+ * (the agent's P2P host throttled to 1 MiB/s by its test hook
+ * WINGMAN_TEST_P2P_SEND_BYTES_PER_S; small responses still leave at once),
+ * a repeated large download moves to the relay once both paths were
+ * measured, while small requests stay on P2P; the badge shows it.
+ */
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
+import { fetchInApp, openShell, waitForTransport, WAIT_MS } from './support/shell';
+import { startStack, type Stack } from './support/stack';
+
+jest.setTimeout(120_000);
+
+const MiB = 1024 * 1024;
+/** Bulk downloads before the choice must have settled: one default, one probe of the relay, then the choice (see path-choice.ts), plus slack. */
+const MAX_BULK = 6;
+
+describe('path choice per request class', () => {
+  let stack: Stack;
+  let browser: LaunchedChromium;
+
+  beforeAll(async () => {
+    stack = await startStack({ agentEnv: { WINGMAN_TEST_P2P_SEND_BYTES_PER_S: String(MiB) } });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it('moves a repeated large download to the relay when P2P is slower for bulk, says so in the badge, and keeps small requests on P2P', async () => {
+    const { page } = browser;
+    const frame = await openShell(page, `${stack.origin}/one`, 'one');
+    await waitForTransport(page, 'p2p');
+    expect((await fetchInApp(frame, '/api/hello')).transport).toBe('p2p');
+    const bulk: string[] = [];
+    while (bulk.length < MAX_BULK && bulk.slice(-2).join() !== 'relay,relay') {
+      const r = await fetchInApp(frame, `/bytes?n=${2 * MiB}`);
+      expect(r.status).toBe(200);
+      bulk.push(r.transport ?? 'none');
+    }
+    // It started on P2P (the default) and ended on the relay.
+    expect(bulk).toContain('p2p');
+    expect(bulk.slice(-2)).toEqual(['relay', 'relay']);
+    // The badge says so.
+    await page.waitForFunction(() => /^P2P · .* · bulk via relay$/.test(document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? ''), undefined, { timeout: WAIT_MS });
+    const small: string[] = [];
+    for (let i = 0; i < 5; i++) small.push((await fetchInApp(frame, `/api/hello?i=${i}`)).transport ?? 'none');
+    expect(small).toEqual(['p2p', 'p2p', 'p2p', 'p2p', 'p2p']);
+    await waitForTransport(page, 'p2p');
+  });
+});

@@ -1,0 +1,106 @@
+import { BULK_MIN_BYTES, PathChooser, PROBE_AFTER, REPROBE_EVERY, type PathFigures, type RequestClass } from '../../src/sw/path-choice';
+
+const MiB = 1024 * 1024;
+
+function chooser(p2p: PathFigures, relay: PathFigures, alreadySeen = PROBE_AFTER): PathChooser {
+  const c = new PathChooser();
+  Object.assign(c.figures.p2p, p2p);
+  Object.assign(c.figures.relay, relay);
+  // Past the first requests of each class (the probe decisions are tested on their own).
+  for (let i = 0; i < alreadySeen; i++) {
+    c.choose('small');
+    c.choose('bulk');
+  }
+  return c;
+}
+
+describe('request classes', () => {
+  it.each([
+    [{ method: 'GET', target: '/api/hello', hasRange: false }, 'small'],
+    [{ method: 'POST', target: '/upload', bodyBytes: BULK_MIN_BYTES, hasRange: false }, 'bulk'],
+    [{ method: 'POST', target: '/form', bodyBytes: 2_000, hasRange: false }, 'small'],
+    [{ method: 'GET', target: '/video', hasRange: true }, 'bulk'],
+    [{ method: 'GET', target: '/media/clip.MP4?v=2', hasRange: false }, 'bulk'],
+    [{ method: 'GET', target: '/dist/app.wasm', hasRange: false }, 'bulk'],
+    [{ method: 'GET', target: '/page?file=a.zip', hasRange: false }, 'small'],
+  ] as const)('%p is %p', (facts, cls) => {
+    expect(new PathChooser().requestClass(facts)).toBe(cls);
+  });
+
+  it('classes a URL that answered with a large body before as bulk, and forgets it once it answers small', () => {
+    const c = new PathChooser();
+    const facts = { method: 'GET', target: '/bytes?n=5', hasRange: false };
+    c.recordBody('p2p', 'GET', '/bytes?n=5', 5 * MiB, 500);
+    expect(c.requestClass(facts)).toBe('bulk');
+    c.recordBody('p2p', 'GET', '/bytes?n=5', 10, 1);
+    expect(c.requestClass(facts)).toBe('small');
+  });
+});
+
+describe('path choice from measurements', () => {
+  it.each<[string, RequestClass, PathFigures, PathFigures, 'p2p' | 'relay']>([
+    ['bulk: relay 3× faster (loopback / LAN-side server)', 'bulk', { bytesPerS: 10 * MiB, rttMs: 2 }, { bytesPerS: 30 * MiB, rttMs: 3 }, 'relay'],
+    ['bulk: P2P faster (far server)', 'bulk', { bytesPerS: 10 * MiB }, { bytesPerS: 3 * MiB }, 'p2p'],
+    ['bulk: within the margin stays P2P', 'bulk', { bytesPerS: 10 * MiB }, { bytesPerS: 12 * MiB }, 'p2p'],
+    ['small: relay RTT far lower (P2P through a distant TURN server)', 'small', { rttMs: 170, rttSamples: 9 }, { rttMs: 40, rttSamples: 5 }, 'relay'],
+    ['small: relay far lower but on too few samples stays P2P', 'small', { rttMs: 170, rttSamples: 9 }, { rttMs: 40, rttSamples: 2 }, 'p2p'],
+    ['small: P2P RTT lower (far server)', 'small', { rttMs: 33, rttSamples: 50 }, { rttMs: 175, rttSamples: 10 }, 'p2p'],
+    ['small: within the ratio stays P2P', 'small', { rttMs: 100, rttSamples: 9 }, { rttMs: 90, rttSamples: 9 }, 'p2p'],
+    ['small: ×3 lower but only 10 ms less stays P2P (loopback, LAN)', 'small', { rttMs: 15, rttSamples: 9 }, { rttMs: 5, rttSamples: 9 }, 'p2p'],
+    ['small uses RTT even when the relay is faster for bulk', 'small', { rttMs: 2, rttSamples: 9, bytesPerS: 10 * MiB }, { rttMs: 20, rttSamples: 9, bytesPerS: 40 * MiB }, 'p2p'],
+  ])('%s', (_name, cls, p2p, relay, path) => {
+    expect(chooser(p2p, relay).choose(cls).path).toBe(path);
+  });
+
+  it('starts on P2P, probes the relay once P2P has a figure, then keeps the faster path', () => {
+    const c = new PathChooser();
+    expect(c.choose('bulk')).toEqual({ path: 'p2p', why: 'default' });
+    c.recordBody('p2p', 'GET', '/a', 4 * MiB, 1000); // 4 MiB/s
+    expect(c.choose('bulk')).toEqual({ path: 'relay', why: 'probe' });
+    c.recordBody('relay', 'GET', '/a', 4 * MiB, 100); // 40 MiB/s
+    expect(c.choose('bulk')).toEqual({ path: 'relay', why: 'faster' });
+    // The small class has its own figures: nothing measured yet, so P2P.
+    expect(c.choose('small')).toEqual({ path: 'p2p', why: 'default' });
+  });
+
+  it('never sends a small request over the relay to measure it: it waits for relay figures from requests the relay carried anyway', () => {
+    const c = new PathChooser();
+    c.recordHead('p2p', 'small', 30);
+    const paths = Array.from({ length: 2 * REPROBE_EVERY }, () => c.choose('small').path);
+    expect(new Set(paths)).toEqual(new Set(['p2p']));
+    for (let i = 0; i < 5; i++) c.recordHead('p2p', 'small', 30);
+    for (let i = 0; i < 5; i++) c.recordHead('relay', 'small', 50);
+    const later = Array.from({ length: 2 * REPROBE_EVERY }, () => c.choose('small').path);
+    expect(new Set(later)).toEqual(new Set(['p2p']));
+    for (let i = 0; i < 10; i++) c.recordHead('relay', 'small', 1);
+    expect(c.choose('small')).toMatchObject({ path: 'relay' });
+  });
+
+  it('keeps the preferred path per class (what the badge shows), unchanged by probes', () => {
+    const c = new PathChooser();
+    c.recordBody('p2p', 'GET', '/a', 4 * MiB, 1000);
+    c.choose('bulk');
+    c.choose('bulk'); // the relay probe
+    expect(c.preferred).toEqual({ small: 'p2p', bulk: 'p2p' });
+    c.recordBody('relay', 'GET', '/a', 4 * MiB, 100);
+    c.choose('bulk');
+    expect(c.preferred).toEqual({ small: 'p2p', bulk: 'relay' });
+  });
+
+  it('sends every REPROBE_EVERY-th request of a class the other way, to notice a change', () => {
+    const c = chooser({ bytesPerS: 10 * MiB }, { bytesPerS: 40 * MiB }, 0);
+    const paths = Array.from({ length: REPROBE_EVERY }, () => c.choose('bulk').path);
+    expect(paths.filter((p) => p === 'p2p')).toHaveLength(1);
+    expect(paths[REPROBE_EVERY - 1]).toBe('p2p');
+  });
+
+  it('takes only bulk bodies as throughput samples and only small heads as RTT samples', () => {
+    const c = new PathChooser();
+    c.recordBody('relay', 'GET', '/small', 10_000, 1);
+    c.recordHead('relay', 'bulk', 1);
+    expect(c.figures.relay).toEqual({});
+    c.recordHead('relay', 'small', 8);
+    c.recordHead('relay', 'small', 18);
+    expect(c.figures.relay).toEqual({ rttMs: expect.closeTo(11), rttSamples: 2 });
+  });
+});
