@@ -62,6 +62,7 @@ export function formatDetails(rows) {
     const parts = [];
     if (r.kind === 'delay-check' && r.measured) parts.push(`configured ${JSON.stringify(r.configured)}, measured ${JSON.stringify(r.measured)}`);
     if (r.serverBytes) parts.push(`server bytes ${JSON.stringify(r.serverBytes)}`);
+    if (r.statusBeforeUpload && r.uploadTransport !== 'p2p') parts.push(`upload went over ${r.uploadTransport}; shell status just before it ${JSON.stringify(r.statusBeforeUpload)}`);
     if (r.warmReload) parts.push(`reloads: warm ${JSON.stringify(r.warmReload)}, SW stopped ${JSON.stringify(r.swStoppedReload)}`);
     if (r.pair) parts.push(`pair ${r.pair}${typeof r.path?.rttMs === 'number' ? ` (rtt ${r.path.rttMs} ms)` : ''}`);
     if (r.timeline) {
@@ -133,6 +134,7 @@ export function judgeWanGoals(rows, peerRttMs) {
         if (!r) continue;
         const worse = [];
         let missing = 0;
+        let compared = 0;
         for (const [what, get, better] of COLUMNS) {
           const a = get(r);
           const b = get(relay);
@@ -140,10 +142,11 @@ export function judgeWanGoals(rows, peerRttMs) {
             if (typeof b === 'number') missing++;
             continue;
           }
+          compared++;
           const bad = better === 'lower' ? a > NEVER_WORSE_SLACK * b : a * NEVER_WORSE_SLACK < b;
           if (bad) worse.push(`${what} ${a} vs ${b} (${ratio(a, b)}×)`);
         }
-        const ok = worse.length === 0 && missing === 0;
+        const ok = compared === 0 ? null : worse.length === 0 && missing === 0;
         add('never worse', name, ok, `${m} vs relay-only, every column within ${NEVER_WORSE_SLACK}×${worse.length ? `: worse in ${worse.join('; ')}` : ''}${missing ? `; ${missing} column(s) missing` : ''}`);
       }
     }
