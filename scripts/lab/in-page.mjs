@@ -75,6 +75,7 @@ export function documentTiming() {
     responseStartAbs: nav ? performance.timeOrigin + nav.responseStart : null,
     pageName: window.pageName ?? null,
     shell: Boolean(window.__wingman),
+    secureContext: window.isSecureContext,
   };
 }
 
@@ -151,4 +152,37 @@ export async function upload({ bytes, timeoutMs }) {
 /** When the app's page ran its ready marker (absolute ms, high resolution), or null. */
 export function appReadyAt() {
   return typeof window.appReadyAt === 'number' ? window.appReadyAt : null;
+}
+
+/**
+ * Arms the HMR probe: window.__labHmr resolves with the absolute time (ms
+ * since the epoch, high resolution) at which `selector` first shows `text`
+ * (a MutationObserver on the document), or null after `timeoutMs`. Also
+ * marks the document, so that a full reload (instead of a hot update) shows.
+ */
+export function armTextWatch({ selector, text, timeoutMs }) {
+  window.__labDocMark = true;
+  window.__labHmr = new Promise((resolve) => {
+    const now = () => performance.timeOrigin + performance.now();
+    const matches = () => document.querySelector(selector)?.textContent === text;
+    if (matches()) return resolve(now());
+    const observer = new MutationObserver(() => {
+      if (!matches()) return;
+      const at = now();
+      observer.disconnect();
+      clearTimeout(timer);
+      resolve(at);
+    });
+    const timer = setTimeout(() => {
+      observer.disconnect();
+      resolve(null);
+    }, timeoutMs);
+    observer.observe(document, { subtree: true, childList: true, characterData: true });
+  });
+}
+
+/** The armed HMR probe's outcome: when the text showed (null: not within the timeout), and whether this is still the same document. */
+export async function textWatchResult() {
+  if (!window.__labDocMark) return { at: null, sameDocument: false };
+  return { at: await window.__labHmr, sameDocument: true };
 }

@@ -21,10 +21,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runDelayCheck } from './delay-check.mjs';
+import { createTestCa } from '../lib/test-ca.cjs';
 import { compileDelayLine } from './delay-line.mjs';
 import { cleanupPrefix, cleanupStaleRuns, runPrefix } from './netns.mjs';
 import { cCompiler, labProblems } from './prereqs.mjs';
-import { formatDetails, formatTable, formatWanGoals, formatWanTable } from './report.mjs';
+import { formatDetails, formatTable, formatWanGoals, formatWanTable, judgeWanGoals } from './report.mjs';
 import { runScenario } from './run-scenario.mjs';
 import { SCENARIOS, TUNING_SCENARIOS, WAN_MODES, WAN_SCENARIOS } from './scenarios.mjs';
 
@@ -52,11 +53,14 @@ const log = (s) => {
 let cleaned = false;
 /** This run's build directory (the compiled delay line). */
 let buildDir = null;
+/** This run's lab CA (its key, certificates and the reviewer's NSS database). */
+let ca = null;
 function cleanup() {
   if (cleaned) return;
   cleaned = true;
   const problems = cleanupPrefix(prefix);
   if (buildDir) rmSync(buildDir, { recursive: true, force: true });
+  ca?.remove();
   for (const p of problems) process.stderr.write(`[lab] clean-up: ${p}\n`);
 }
 process.on('exit', cleanup);
@@ -80,7 +84,7 @@ process.on('uncaughtException', (err) => {
 process.exitCode = await main();
 
 async function main() {
-  const problems = labProblems();
+  const problems = labProblems({ wan: values.wan });
   if (problems.length > 0) {
     process.stderr.write(`[lab] cannot run the network lab:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
     return 2;
@@ -107,7 +111,8 @@ async function main() {
   const runs = selected.flatMap((scenario) => {
     const index = all.indexOf(scenario);
     if (!scenario.wan) return [{ index, scenario }];
-    return (values.wan ? WAN_MODES : WAN_MODES.slice(0, 1)).map((m) => ({ index, scenario: m.apply(scenario) }));
+    // The WAN comparison serves the generated Vite React app (HMR measured); the default run keeps the quick fixture app.
+    return (values.wan ? WAN_MODES : WAN_MODES.slice(0, 1)).map((m) => ({ index, scenario: m.apply(values.wan ? { ...scenario, app: 'vite' } : scenario) }));
   });
   let delayLine;
   if (delayCheck || runs.some((r) => r.scenario.wan)) {
@@ -115,6 +120,8 @@ async function main() {
     delayLine = compileDelayLine(buildDir, /** @type {string} */ (cCompiler()));
   }
 
+  // One CA per run: it signs each scenario's server certificate; the reviewer's Chromium trusts it (NSS).
+  if (runs.length > 0) ca = createTestCa({ name: 'Wingman lab CA' });
   const rows = [];
   if (delayCheck) {
     const row = await runDelayCheck({ prefix, index: DELAY_CHECK_INDEX, binary: /** @type {string} */ (delayLine), log });
@@ -124,19 +131,23 @@ async function main() {
   for (const { index, scenario } of runs) {
     const name = scenario.mode ? `${scenario.name} [${scenario.mode}]` : scenario.name;
     log(`${name}: ${scenario.title}`);
-    const row = await runScenario({ prefix, index, scenario, delayLine, log });
+    const row = await runScenario({ prefix, index, scenario, ca, delayLine, log });
     log(`${name}: ${row.ok ? 'ok' : `FAILED (${row.failed.join(', ')})`} — transport ${row.transport}, first byte ${row.firstByteMs} ms, P2P ${row.p2pReadyMs ?? '—'} ms, ${(row.durationMs / 1000).toFixed(1)} s${row.error ? `; ${row.error.split('\n')[0]}` : ''}`);
     rows.push(row);
   }
   cleanup();
 
   const scenarioRows = rows.filter((r) => r.kind !== 'delay-check');
+  const wanRows = scenarioRows.filter((r) => r.mode);
+  const peerRttMs = (name) => WAN_SCENARIOS.find((s) => s.name === name)?.wan?.reviewerDev.rttMs ?? null;
+  const goals = wanRows.length > 0 ? judgeWanGoals(wanRows, peerRttMs) : [];
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(rows)}\n`);
+    // The WAN comparison adds one `goals` entry (speed goals are reported, never part of `ok`).
+    const out = values.wan ? [...rows, { kind: 'goals', scenario: 'goals', ok: true, goals }] : rows;
+    process.stdout.write(`${JSON.stringify(out)}\n`);
   } else {
-    const wanRows = scenarioRows.filter((r) => r.mode);
     const out = scenarioRows.length > 0 ? [formatTable(scenarioRows)] : [];
-    if (wanRows.length > 0) out.push(formatWanTable(wanRows), formatWanGoals(wanRows));
+    if (wanRows.length > 0) out.push(formatWanTable(wanRows), formatWanGoals(goals));
     out.push(formatDetails(rows));
     out.push(`load average (1, 5, 15 min) at the end: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`);
     process.stdout.write(`\n${out.join('\n\n')}\n`);

@@ -15,8 +15,11 @@ export function cCompiler() {
   return C_COMPILERS.find((c) => hasCommand(c)) ?? null;
 }
 
-/** @returns {string[]} problems; empty when the lab can run */
-export function labProblems() {
+/**
+ * @param {{ wan?: boolean }} [options] wan: the WAN comparison also runs nginx (its TLS proxy baseline)
+ * @returns {string[]} problems; empty when the lab can run
+ */
+export function labProblems({ wan = false } = {}) {
   const problems = [];
   if (process.platform !== 'linux') problems.push('the lab uses Linux network namespaces: run it on Linux');
   if (!isRoot()) problems.push('the lab creates network namespaces, veth pairs and iptables rules: run it as root (CI does)');
@@ -25,7 +28,10 @@ export function labProblems() {
     ['iptables', 'iptables'],
     ['turnserver', 'coturn'],
     ['tc', 'iproute2'],
+    ['openssl', 'openssl'],
+    ['certutil', 'libnss3-tools'],
   ];
+  if (wan) apt.push(['nginx', 'nginx']);
   for (const [bin, pkg] of apt) if (!hasCommand(bin)) problems.push(`\`${bin}\` is missing: apt-get install ${pkg}`);
   if (cCompiler() === null) problems.push('no C compiler (`cc` or `gcc`) to build the WAN delay line: apt-get install gcc');
   try {

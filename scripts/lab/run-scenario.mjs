@@ -3,15 +3,16 @@
  * run the reviewer (Chromium) in the reviewer namespace, judge the result,
  * tear everything down (also when something fails on the way).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { destroyNamespaces, listNamespaces } from './netns.mjs';
 import { startInNamespace } from './proc.mjs';
 import { DOWNLOAD_BYTES, LAB_P2P_TIMEOUT_MS, SMALL_REQUESTS, WAN_TRANSFER_BYTES, pathRttMs } from './scenarios.mjs';
 import { readServerBytes } from './server-bytes.mjs';
-import { LAB_DOMAIN, ROOT, startStack } from './stack.mjs';
-import { HTTP_PORT, allowOnlyServerHttp, buildTopology } from './topology.mjs';
+import { LAB_DOMAIN, ROOT, issueServerCertificate, startStack } from './stack.mjs';
+import { SERVER_PORT, allowOnlyServerHttp, buildTopology } from './topology.mjs';
+import { startProxyStack } from './tls-proxy.mjs';
 import { applyWan } from './wan.mjs';
 
 const REVIEWER = join(ROOT, 'scripts/lab/reviewer.mjs');
@@ -23,6 +24,8 @@ const VERDICT_GRACE_MS = 5_000;
  * under 2 % loss (lossy-mobile): 0.1–0.3 MB/s, so its two 20 MiB transfers alone take ~4 min.
  */
 const REVIEWER_TIMEOUT_MS = 600_000;
+/** The reviewer waits this long at most for the lab to read the server's counters after the first load. */
+const FIRST_LOAD_GATE_MS = 15_000;
 /** Once P2P is up, ICE may still switch pairs for a moment; the path is read after this. */
 const SETTLE_MS = 500;
 
@@ -42,11 +45,12 @@ const SETTLE_MS = 500;
  */
 
 /**
- * @param {{ prefix: string, index: number, scenario: import('./scenarios.mjs').Scenario, delayLine?: string, log: (s: string) => void }} options
+ * @param {{ prefix: string, index: number, scenario: import('./scenarios.mjs').Scenario, ca: import('../lib/test-ca.cjs').TestCa, delayLine?: string, log: (s: string) => void }} options
+ *   ca: the run's lab CA (signs the server's certificate; the reviewer's Chromium trusts it through its NSS database)
  *   delayLine: the compiled delay line (WAN scenarios)
  * @returns {Promise<ScenarioResult>}
  */
-export async function runScenario({ prefix, index, scenario, delayLine, log }) {
+export async function runScenario({ prefix, index, scenario, ca, delayLine, log }) {
   const started = Date.now();
   const p2pTimeoutMs = scenario.p2pTimeoutMs ?? LAB_P2P_TIMEOUT_MS;
   const p2pEnabled = scenario.p2pEnabled ?? true;
@@ -86,12 +90,23 @@ export async function runScenario({ prefix, index, scenario, delayLine, log }) {
       delayLines = await applyWan({ topology, wan, binary: delayLine });
       log(`${scenario.name}: delay lines up (RTT reviewer↔server ${wan.reviewerServer.rttMs} ms, dev↔server ${wan.devServer.rttMs} ms, reviewer↔dev ${wan.reviewerDev.rttMs} ms)`);
     }
-    stack = await startStack({ topology, dir, p2pEnabled, p2pTimeoutMs, agentArgs: scenario.agentArgs, log: (s) => log(`${scenario.name}: ${s}`) });
-    const counters = { publicNs: topology.publicNs, publicIp: topology.publicIp, port: HTTP_PORT, apexHost: `${LAB_DOMAIN}:${HTTP_PORT}` };
+    const tls = issueServerCertificate(ca, { publicIp: topology.publicIp, index });
+    const app = scenario.app ?? 'fixture';
+    const slog = (s) => log(`${scenario.name}: ${s}`);
+    stack = scenario.tlsProxy
+      ? await startProxyStack({ topology, dir, tls, app, domain: LAB_DOMAIN, log: slog })
+      : await startStack({ topology, dir, tls, app, p2pEnabled, p2pTimeoutMs, agentArgs: scenario.agentArgs, log: slog });
+    row.url = stack.url;
+    row.app = stack.app.kind;
+    row.appModules = stack.app.modules;
+    // No tunnel server behind the plain proxy: only the wire counts there.
+    const counters = { publicNs: topology.publicNs, publicIp: topology.publicIp, port: SERVER_PORT, apexHost: LAB_DOMAIN, caFile: ca.caFile, metrics: !scenario.tlsProxy };
+    const gate = join(dir, 'first-load-read');
     const bytesBefore = wan ? readServerBytes(counters) : null;
     const config = {
       url: stack.url,
       serverIp: topology.publicIp,
+      nssHome: ca.nssHome(),
       p2pWaitMs: (scenario.watchFailureMs ? LAB_P2P_TIMEOUT_MS : p2pTimeoutMs) + VERDICT_GRACE_MS,
       settleMs: SETTLE_MS,
       downloadBytes: measure ? (wan ? WAN_TRANSFER_BYTES : DOWNLOAD_BYTES) : 0,
@@ -99,9 +114,21 @@ export async function runScenario({ prefix, index, scenario, delayLine, log }) {
       smallCount: measure ? SMALL_REQUESTS : 0,
       reloads: Boolean(wan),
       watchFailureMs: scenario.watchFailureMs ?? 0,
+      wingman: !scenario.tlsProxy,
+      hmr: stack.app.hmr ? { file: stack.app.hmr.file, selector: stack.app.hmr.selector, edits: [1, 2].map((v) => ({ text: stack.app.hmr.text(v), source: stack.app.hmr.source(v) })) } : null,
+      // WAN: the reviewer stops after the first load until the lab has read the server's counters.
+      firstLoadGate: wan ? { file: gate, timeoutMs: FIRST_LOAD_GATE_MS } : null,
     };
     reviewer = startInNamespace({ name: 'reviewer', ns: topology.ns.reviewer, command: process.execPath, args: [REVIEWER, JSON.stringify(config)], cwd: ROOT });
     const timeoutMs = REVIEWER_TIMEOUT_MS + (scenario.watchFailureMs ?? 0);
+    let bytesAfterFirstLoad = null;
+    if (config.firstLoadGate) {
+      const mark = await reviewer.waitFor((e) => e.event === 'first-load' || e.event === 'result', timeoutMs, 'the first load');
+      if (mark.event === 'first-load') {
+        bytesAfterFirstLoad = readServerBytes(counters);
+        writeFileSync(gate, 'read\n');
+      }
+    }
     const result = await reviewer.waitFor((e) => e.event === 'result', timeoutMs, 'a result');
     const { event: _event, checks = {}, ...measured } = result;
     Object.assign(row, measured);
@@ -113,6 +140,11 @@ export async function runScenario({ prefix, index, scenario, delayLine, log }) {
       const payload = config.downloadBytes + config.uploadBytes;
       row.serverBytes = { wire: after.wire - bytesBefore.wire, relay: after.relay - bytesBefore.relay, signaling: after.signaling - bytesBefore.signaling, appPayload: payload };
       row.serverWirePerAppByte = payload > 0 ? Math.round((row.serverBytes.wire / payload) * 1000) / 1000 : null;
+      // After the first load (shell, SW, app, P2P set up): what the server host still carries per app byte.
+      if (bytesAfterFirstLoad) {
+        row.serverBytesAfterFirstLoad = { wire: after.wire - bytesAfterFirstLoad.wire, relay: after.relay - bytesAfterFirstLoad.relay, signaling: after.signaling - bytesAfterFirstLoad.signaling };
+        row.serverWirePerAppByteAfterFirstLoad = payload > 0 ? Math.round((row.serverBytesAfterFirstLoad.wire / payload) * 10000) / 10000 : null;
+      }
     }
   } catch (err) {
     row.error = err instanceof Error ? err.message : String(err);

@@ -33,6 +33,8 @@ const cone = (host, extra = {}) => ({ nat: 'cone', hosts: [host], ...extra });
  * @property {string[]} [agentArgs] extra `wingman http` arguments
  * @property {boolean} [blockP2p] hosts reach only the server's HTTP port (topology.mjs allowOnlyServerHttp)
  * @property {boolean} [relayOnly] a relay-only session: the viewer must get no shell
+ * @property {boolean} [tlsProxy] no Wingman: the plain TLS reverse proxy baseline (tls-proxy.mjs)
+ * @property {import('./lab-app.mjs').AppKind} [app] the developer's app (default: the fixture app)
  */
 
 /** @type {Scenario[]} */
@@ -178,8 +180,10 @@ export const WAN_SCENARIOS = [
 /**
  * How Wingman is run in a WAN scenario, side by side:
  * p2p: as shipped; p2p-blocked: the same session, but both hosts reach only
- * TCP to the server's HTTP port (the shell gives up on ICE, the Service
- * Worker relays); relay-only: the agent with `--no-p2p` (no shell, no SW).
+ * TCP to the server's HTTPS port (the shell gives up on ICE, the Service
+ * Worker relays); relay-only: the agent with `--no-p2p` (no shell, no SW);
+ * tls-proxy: no Wingman at all, nginx on the server host forwarding over
+ * one TCP hop to the developer's app (what a bare relay gives).
  * @type {Array<{ mode: string, title: string, apply: (s: Scenario) => Scenario }>}
  */
 export const WAN_MODES = [
@@ -193,6 +197,11 @@ export const WAN_MODES = [
     mode: 'relay-only',
     title: 'relay-only session (agent --no-p2p)',
     apply: (s) => ({ ...s, mode: 'relay-only', relayOnly: true, agentArgs: ['--no-p2p'], expect: ['wingman-relay'], p2pRequired: false }),
+  },
+  {
+    mode: 'tls-proxy',
+    title: 'plain TLS reverse proxy (nginx) on the server host, one TCP hop to the developer',
+    apply: (s) => ({ ...s, mode: 'tls-proxy', tlsProxy: true, relayOnly: true, expect: ['tls-proxy'], p2pRequired: false }),
   },
 ];
 

@@ -9,10 +9,10 @@
  */
 import { inNs } from './netns.mjs';
 
-/** A node one-liner in the public namespace: GET /metrics on the apex host (the server serves it there). */
+/** A node one-liner in the public namespace: GET /metrics on the apex host over HTTPS (the server serves it there), trusting the lab CA. */
 const METRICS_SCRIPT = `
-const [ip, port, host] = process.argv.slice(1);
-require('node:http').get({ host: ip, port: Number(port), path: '/metrics', headers: { host }, timeout: 5000 }, (res) => {
+const [ip, port, host, caFile] = process.argv.slice(1);
+require('node:https').get({ host: ip, port: Number(port), path: '/metrics', headers: { host }, ca: require('node:fs').readFileSync(caFile), timeout: 5000 }, (res) => {
   let text = '';
   res.on('data', (d) => (text += d));
   res.on('end', () => process.stdout.write(text));
@@ -33,12 +33,14 @@ function counter(text, name) {
 }
 
 /**
- * @param {{ publicNs: string, publicIp: string, port: number, apexHost: string }} options
+ * @param {{ publicNs: string, publicIp: string, port: number, apexHost: string, caFile: string, metrics?: boolean }} options
+ *   metrics: false when no tunnel server runs (the plain TLS proxy): relay and signaling are then 0
  * @returns {{ wire: number, relay: number, signaling: number }}
  */
-export function readServerBytes({ publicNs, publicIp, port, apexHost }) {
+export function readServerBytes({ publicNs, publicIp, port, apexHost, caFile, metrics: withMetrics = true }) {
   const link = JSON.parse(inNs(publicNs, 'ip', '-s', '-j', 'link', 'show', 'br0'))[0];
   const wire = Number(link.stats64.rx.bytes) + Number(link.stats64.tx.bytes);
-  const metrics = inNs(publicNs, process.execPath, '-e', METRICS_SCRIPT, publicIp, String(port), apexHost);
+  if (!withMetrics) return { wire, relay: 0, signaling: 0 };
+  const metrics = inNs(publicNs, process.execPath, '-e', METRICS_SCRIPT, publicIp, String(port), apexHost, caFile);
   return { wire, relay: counter(metrics, 'wingman_relay_bytes_total'), signaling: counter(metrics, 'wingman_signaling_bytes_total') };
 }

@@ -10,14 +10,14 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCoturn } from './coturn.mjs';
+import { startLabApp } from './lab-app.mjs';
 import { startInNamespace } from './proc.mjs';
-import { HTTP_PORT } from './topology.mjs';
+import { SERVER_PORT } from './topology.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SERVER_BIN = join(ROOT, 'packages/tunnel-server/dist/bin/wingman-server.js');
 const AGENT_BIN = join(ROOT, 'packages/relay-server/dist/bin/wingman.js');
-const APP = join(ROOT, 'scripts/lab/fixture-app.mjs');
-/** The lab's apex domain: sessions live at http://<id>.wingman.lab:8080 (Chromium maps the names, no DNS). */
+/** The lab's apex domain: sessions live at https://<id>.wingman.lab (Chromium maps the names, no DNS). */
 export const LAB_DOMAIN = 'wingman.lab';
 /** Each bin is up within a second or two; 20 s covers a loaded 2-core CI machine. */
 const START_TIMEOUT_MS = 20_000;
@@ -32,17 +32,32 @@ export function missingBuildOutputs() {
 
 /**
  * @typedef {object} Stack
- * @property {string} url the session URL (http://<id>.wingman.lab:8080/)
+ * @property {string} url the session URL (https://<id>.wingman.lab/)
  * @property {string} sessionId
+ * @property {import('./lab-app.mjs').LabApp} app
  * @property {import('./proc.mjs').LabProcess[]} processes
  * @property {() => Promise<void>} stop
  */
 
 /**
- * @param {{ topology: import('./topology.mjs').Topology, dir: string, p2pEnabled: boolean, p2pTimeoutMs: number, agentArgs?: string[], log: (s: string) => void }} options
+ * The lab's TLS: the run's CA signs a certificate for the apex, every
+ * session host and the public address (the agent dials the address: the
+ * lab has no DNS), as a public CA would for a deployed server.
+ * @param {import('../lib/test-ca.cjs').TestCa} ca
+ * @param {{ publicIp: string, index: number }} where
+ * @returns {{ certFile: string, keyFile: string, caFile: string }}
+ */
+export function issueServerCertificate(ca, { publicIp, index }) {
+  const cert = ca.issue(`lab-server-${index}`, { serialHex: (index + 1).toString(16), altNames: [`DNS:${LAB_DOMAIN}`, `DNS:*.${LAB_DOMAIN}`, `IP:${publicIp}`] });
+  return { ...cert, caFile: ca.caFile };
+}
+
+/**
+ * @param {{ topology: import('./topology.mjs').Topology, dir: string, tls: { certFile: string, keyFile: string, caFile: string }, app?: import('./lab-app.mjs').AppKind, p2pEnabled: boolean, p2pTimeoutMs: number, agentArgs?: string[], log: (s: string) => void }} options
+ *   tls: wingman-server's certificate and key (--tls-cert/--tls-key, deploy.md §3b) and the CA the agent trusts
  * @returns {Promise<Stack>}
  */
-export async function startStack({ topology, dir, p2pEnabled, p2pTimeoutMs, agentArgs = [], log }) {
+export async function startStack({ topology, dir, tls, app: appKind = 'fixture', p2pEnabled, p2pTimeoutMs, agentArgs = [], log }) {
   const { publicNs, publicIp, ns } = topology;
   const processes = [];
   const stop = async () => {
@@ -59,7 +74,7 @@ export async function startStack({ topology, dir, p2pEnabled, p2pTimeoutMs, agen
       name: 'wingman-server',
       ns: publicNs,
       command: process.execPath,
-      args: [SERVER_BIN, '--host', publicIp, '--port', String(HTTP_PORT), '--public-url', `http://${LAB_DOMAIN}:${HTTP_PORT}`, '--domain-is-public-suffix', '--json'],
+      args: [SERVER_BIN, '--host', publicIp, '--port', String(SERVER_PORT), '--public-url', `https://${LAB_DOMAIN}`, '--tls-cert', tls.certFile, '--tls-key', tls.keyFile, '--domain-is-public-suffix', '--json'],
       env: {
         ...process.env,
         LOG_LEVEL: 'warn',
@@ -74,26 +89,27 @@ export async function startStack({ topology, dir, p2pEnabled, p2pTimeoutMs, agen
     });
     processes.push(server);
     await server.waitFor((e) => e.event === 'listening', START_TIMEOUT_MS, 'listening');
-    log(`wingman-server on ${publicIp}:${HTTP_PORT}`);
+    log(`wingman-server on ${publicIp}:${SERVER_PORT}`);
 
-    const app = startInNamespace({ name: 'fixture-app', ns: ns.dev, command: process.execPath, args: [APP] });
-    processes.push(app);
-    const { port: appPort } = await app.waitFor((e) => e.event === 'listening', START_TIMEOUT_MS, 'listening');
+    const app = await startLabApp({ ns: ns.dev, dir, kind: appKind, host: '127.0.0.1' });
+    processes.push(app.process);
+    const appPort = app.port;
 
     const agent = startInNamespace({
       name: 'wingman-agent',
       ns: ns.dev,
       command: process.execPath,
-      args: [AGENT_BIN, 'http', `127.0.0.1:${appPort}`, '--server', `http://${publicIp}:${HTTP_PORT}`, '--token', token, '--json', '--new-session', ...agentArgs],
-      env: { ...process.env, WINGMAN_STATE_DIR: join(dir, 'agent-state') },
+      args: [AGENT_BIN, 'http', `127.0.0.1:${appPort}`, '--server', `https://${publicIp}`, '--token', token, '--json', '--new-session', ...agentArgs],
+      // A private CA: the agent trusts it as deploy.md §3b says.
+      env: { ...process.env, WINGMAN_STATE_DIR: join(dir, 'agent-state'), NODE_EXTRA_CA_CERTS: tls.caFile },
     });
     processes.push(agent);
     const ready = await agent.waitFor((e) => e.event === 'ready', START_TIMEOUT_MS, 'ready');
     const url = String(ready.url);
     const host = new URL(url).host;
-    if (!host.endsWith(`.${LAB_DOMAIN}:${HTTP_PORT}`)) throw new Error(`unexpected session URL ${url}`);
+    if (!url.startsWith('https://') || !host.endsWith(`.${LAB_DOMAIN}`)) throw new Error(`unexpected session URL ${url}`);
     log(`agent ready: ${url}`);
-    return { url, sessionId: String(ready.sessionId), processes, stop };
+    return { url, sessionId: String(ready.sessionId), app, processes, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -26,8 +26,8 @@ const LAB_NET_OCTETS = '10.231';
 const BRIDGE_NF_SYSCTL = '/proc/sys/net/bridge/bridge-nf-call-iptables';
 /** Scenario index × 16 is the third octet of its block, so at most 16 scenarios (0-15). */
 const MAX_SCENARIOS = 16;
-/** The tunnel server's HTTP port on the public address (all a locked-down firewall lets through). */
-export const HTTP_PORT = 8080;
+/** The tunnel server's HTTPS port on the public address (all a locked-down firewall lets through): 443, as deployed. */
+export const SERVER_PORT = 443;
 /** coturn's STUN/TURN port, UDP and TCP (RFC 8489 §18.6 default). */
 export const TURN_PORT = 3478;
 
@@ -171,7 +171,7 @@ function configureFirewall(router, spec, publicIp) {
   if (firewall === 'no-udp') {
     blockRules(['-p', 'udp']);
   } else if (firewall === 'http-only') {
-    iptables(router, '-A', 'FORWARD', '-i', 'br0', '-p', 'tcp', '-d', publicIp, '--dport', String(HTTP_PORT), '-j', 'ACCEPT');
+    iptables(router, '-A', 'FORWARD', '-i', 'br0', '-p', 'tcp', '-d', publicIp, '--dport', String(SERVER_PORT), '-j', 'ACCEPT');
     blockRules([]);
   } else if (firewall !== 'open') {
     throw new Error(`unknown firewall kind ${firewall}`);
@@ -193,6 +193,6 @@ function configureFirewall(router, spec, publicIp) {
 export function allowOnlyServerHttp(ns, publicIp) {
   iptables(ns, '-A', 'OUTPUT', '-o', 'lo', '-j', 'ACCEPT');
   iptables(ns, '-A', 'OUTPUT', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT');
-  iptables(ns, '-A', 'OUTPUT', '-p', 'tcp', '-d', publicIp, '--dport', String(HTTP_PORT), '-j', 'ACCEPT');
+  iptables(ns, '-A', 'OUTPUT', '-p', 'tcp', '-d', publicIp, '--dport', String(SERVER_PORT), '-j', 'ACCEPT');
   iptables(ns, '-P', 'OUTPUT', 'DROP');
 }

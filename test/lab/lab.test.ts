@@ -54,6 +54,8 @@ interface LabRow {
   checks: Record<string, boolean>;
   failed: string[];
   error: string | null;
+  url?: string;
+  secureContext?: boolean;
 }
 
 function hasCommand(name: string): boolean {
@@ -69,6 +71,8 @@ function assertLabPrerequisites(): void {
     ['iptables', 'iptables'],
     ['turnserver', 'coturn'],
     ['gcc', 'gcc'],
+    ['openssl', 'openssl'],
+    ['certutil', 'libnss3-tools'],
   ]) {
     if (!hasCommand(bin!)) problems.push(`\`${bin}\` is missing: apt-get install ${pkg}`);
   }
@@ -141,6 +145,11 @@ describe('network lab (namespaces, NAT, firewalls, coturn, Chromium)', () => {
     const r = row(name);
     const loaded = { error: r.error, appLoaded: r.checks.appLoaded, download: r.checks.download, smallRequests: r.checks.smallRequests, downloadTransport: r.checks.downloadTransport, smallTransport: r.checks.smallTransport };
     expect({ scenario: summary(r), ...loaded }).toEqual({ scenario: summary(r), error: null, appLoaded: true, download: true, smallRequests: true, downloadTransport: true, smallTransport: true });
+  });
+
+  it.each(Object.keys(EXPECTED))('%s: the session is served over HTTPS with a lab-CA certificate the browser trusts, so the page is a secure context without any flag', (name) => {
+    const r = row(name);
+    expect({ scenario: summary(r), https: (r.url ?? '').startsWith('https://'), secureContext: r.secureContext }).toEqual({ scenario: summary(r), https: true, secureContext: true });
   });
 
   it('the delay line adds the configured round trip and loss between lab namespaces', () => {
