@@ -82,7 +82,10 @@ try {
   await main();
 } catch (err) {
   console.error(`\nwingman: ${err.message}`);
-  for (const [name, child] of [['server', state.server], ['agent', state.agent]]) {
+  for (const [name, child] of [
+    ['server', state.server],
+    ['agent', state.agent],
+  ]) {
     if (child && child.tail()) console.error(`\nlast output of the ${name}:\n${indent(child.tail())}`);
   }
   await shutdown(1);
@@ -189,11 +192,7 @@ function assertPortFree(port) {
   return new Promise((resolvePort, reject) => {
     const probe = createServer();
     probe.once('error', (err) => {
-      reject(
-        err.code === 'EADDRINUSE'
-          ? new Error(`port ${port} is already in use: stop what runs there, or pick another port with PORT=<n> npm start`)
-          : err,
-      );
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} is already in use: stop what runs there, or pick another port with PORT=<n> npm start`) : err);
     });
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolvePort()));
   });

@@ -48,7 +48,9 @@ async function enterNamespace() {
   if (problems.length > 0 || netnsFlags === null) {
     console.error('[run-tests] cannot run the test suite; missing prerequisites:');
     for (const p of problems) console.error(`  - ${p}`);
-    console.error('[run-tests] on Debian/Ubuntu as root: apt-get install chromium firefox-esr iproute2 util-linux coturn iptables gcc redis-server openssl libnss3-tools');
+    console.error(
+      '[run-tests] on Debian/Ubuntu as root: apt-get install chromium firefox-esr iproute2 util-linux coturn iptables gcc redis-server openssl libnss3-tools',
+    );
     return 1;
   }
   if (jestArgs.length > 0) {
@@ -58,15 +60,7 @@ async function enterNamespace() {
   }
   console.log(`[run-tests] entering a loopback-only network namespace (unshare ${netnsFlags.join(' ')})`);
   // `sh -c '... && exec "$0" "$@"'`: bring lo up (it starts down), then become node.
-  const args = [
-    ...netnsFlags,
-    'sh',
-    '-c',
-    'ip link set lo up && exec "$0" "$@"',
-    process.execPath,
-    fileURLToPath(import.meta.url),
-    ...jestArgs,
-  ];
+  const args = [...netnsFlags, 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, fileURLToPath(import.meta.url), ...jestArgs];
   const child = spawn('unshare', args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, [INSIDE_ENV]: '1' } });
   // The terminal's Ctrl-C reaches the child's group too; SIGTERM (CI, kill) we pass on.
   const forward = () => child.kill('SIGTERM');
@@ -163,7 +157,9 @@ function summarize(results) {
   for (const r of results) {
     const status = r.code === 0 ? 'ok' : `FAILED (exit ${r.code})`;
     const note = r.problem ? ` — ${r.problem}` : '';
-    console.log(`  ${r.name.padEnd(22)} ${String(r.passed).padStart(5)} passed ${String(r.failed).padStart(4)} failed ${String(r.skipped).padStart(4)} skipped  ${(r.durationMs / 1000).toFixed(1)} s  ${status}${note}`);
+    console.log(
+      `  ${r.name.padEnd(22)} ${String(r.passed).padStart(5)} passed ${String(r.failed).padStart(4)} failed ${String(r.skipped).padStart(4)} skipped  ${(r.durationMs / 1000).toFixed(1)} s  ${status}${note}`,
+    );
   }
   const passed = results.reduce((n, r) => n + r.passed, 0);
   const failed = results.reduce((n, r) => n + r.failed, 0);

@@ -38,4 +38,9 @@ await build({
   define: { ...common.define, __WINGMAN_SHIM__: JSON.stringify(shim) },
 });
 await build({ ...common, entryPoints: [join(here, 'src/page/client.ts')], outfile: join(here, 'dist/client.js'), tsconfig: join(here, 'tsconfig.page.json') });
-await build({ ...common, entryPoints: [join(here, 'src/page/diagnostics-page.ts')], outfile: join(here, 'dist/diagnostics.js'), tsconfig: join(here, 'tsconfig.page.json') });
+await build({
+  ...common,
+  entryPoints: [join(here, 'src/page/diagnostics-page.ts')],
+  outfile: join(here, 'dist/diagnostics.js'),
+  tsconfig: join(here, 'tsconfig.page.json'),
+});

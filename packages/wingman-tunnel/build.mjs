@@ -84,5 +84,10 @@ while (pending.length > 0) {
   packages[key] = { version: kept.version, resolved: resolved ?? tarball, ...kept };
   pending.push(...Object.keys(entry.dependencies ?? {}), ...Object.keys(entry.optionalDependencies ?? {}));
 }
-writeFileSync(join(here, 'npm-shrinkwrap.json'), `${JSON.stringify({ name: pkg.name, version: pkg.version, lockfileVersion: 3, requires: true, packages }, null, 2)}\n`);
-console.log(`wingman-tunnel: built dist/ (${Object.keys(entries).join(', ')}, browser bundles) and npm-shrinkwrap.json (${Object.keys(packages).length - 1} packages)`);
+writeFileSync(
+  join(here, 'npm-shrinkwrap.json'),
+  `${JSON.stringify({ name: pkg.name, version: pkg.version, lockfileVersion: 3, requires: true, packages }, null, 2)}\n`,
+);
+console.log(
+  `wingman-tunnel: built dist/ (${Object.keys(entries).join(', ')}, browser bundles) and npm-shrinkwrap.json (${Object.keys(packages).length - 1} packages)`,
+);

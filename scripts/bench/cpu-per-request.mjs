@@ -85,7 +85,9 @@ try {
       const per = pids.map((pid, i) => ((ticks(pid) - before[i]) * MICROS_PER_TICK) / requests);
       const total = per.reduce((a, b) => a + b, 0);
       const parts = target.procs.map((p, i) => `${p.name} ${per[i].toFixed(0)}`).join(', ');
-      console.log(`${row.label.padEnd(20)} wall ${wallUs.toFixed(0).padStart(5)} µs/req | tunnel+app CPU ${total.toFixed(0).padStart(5)} µs/req: ${parts} | load client ${((client.user + client.system) / requests).toFixed(0)}`);
+      console.log(
+        `${row.label.padEnd(20)} wall ${wallUs.toFixed(0).padStart(5)} µs/req | tunnel+app CPU ${total.toFixed(0).padStart(5)} µs/req: ${parts} | load client ${((client.user + client.system) / requests).toFixed(0)}`,
+      );
     }
   }
 } catch (err) {

@@ -75,7 +75,13 @@ async function main() {
   const startedAt = new Date();
   const rows = [];
   const loadBefore = loadavg();
-  rows.push(...(await runHttpRows(HTTP_ROWS.filter((r) => wanted.includes(r.id)), settings, log)));
+  rows.push(
+    ...(await runHttpRows(
+      HTTP_ROWS.filter((r) => wanted.includes(r.id)),
+      settings,
+      log,
+    )),
+  );
   // The P2P row runs alone afterwards: it loads wrtc into this process.
   const closeAfterOutput = [];
   if (wanted.includes(p2pNodeRow.id)) rows.push(await runP2PNodeRow(settings, log, closeAfterOutput));
@@ -95,9 +101,13 @@ async function main() {
     runSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
   };
   const notes = renderNotes(rows);
-  console.log(`Wingman bench — ${startedAt.toISOString()} — Node ${env.node}, ${env.cpus} CPUs (${env.cpuModel}), load average ${env.loadavgBefore.join(' ')} before, ${env.loadavgAfter.join(' ')} after`);
-  console.log(`${env.durationS} s per req/s measurement after ${env.warmupS} s warm-up; bulk figures are the median of ${env.bulkRuns} transfers; MB = 10^6 bytes; run took ${env.runSeconds} s.`);
-  console.log('Ratios (×) are fractions of direct\'s performance in this run, higher is better: row ÷ direct for rates, direct ÷ row for latencies.\n');
+  console.log(
+    `Wingman bench — ${startedAt.toISOString()} — Node ${env.node}, ${env.cpus} CPUs (${env.cpuModel}), load average ${env.loadavgBefore.join(' ')} before, ${env.loadavgAfter.join(' ')} after`,
+  );
+  console.log(
+    `${env.durationS} s per req/s measurement after ${env.warmupS} s warm-up; bulk figures are the median of ${env.bulkRuns} transfers; MB = 10^6 bytes; run took ${env.runSeconds} s.`,
+  );
+  console.log("Ratios (×) are fractions of direct's performance in this run, higher is better: row ÷ direct for rates, direct ÷ row for latencies.\n");
   console.log(renderTable(rows));
   const p2pTable = renderP2PTable(rows);
   if (p2pTable) console.log(`\n${p2pTable}`);

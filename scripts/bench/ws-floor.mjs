@@ -62,7 +62,9 @@ if (process.argv[2] === '--receiver') {
       rates.push(TOTAL_BYTES / 1e6 / ((performance.now() - t0) / 1000));
     }
     const sorted = [...rates].sort((a, b) => a - b);
-    console.log(`one WebSocket, 20 MiB in 256 KiB messages: ${rates.map((r) => r.toFixed(0)).join(', ')} MB/s; median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} MB/s`);
+    console.log(
+      `one WebSocket, 20 MiB in 256 KiB messages: ${rates.map((r) => r.toFixed(0)).join(', ')} MB/s; median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} MB/s`,
+    );
     ws.close();
   } catch (err) {
     console.error(`[ws-floor] ${err.message}`);

@@ -43,7 +43,18 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
  */
 export async function runDelayCheck({ prefix, index, binary, log }) {
   const started = Date.now();
-  const row = { scenario: 'delay-line', title: 'the delay line adds the configured RTT and loss', kind: 'delay-check', ok: false, configured: DELAY_CHECK_WAN, measured: null, checks: {}, failed: [], error: null, durationMs: 0 };
+  const row = {
+    scenario: 'delay-line',
+    title: 'the delay line adds the configured RTT and loss',
+    kind: 'delay-check',
+    ok: false,
+    configured: DELAY_CHECK_WAN,
+    measured: null,
+    checks: {},
+    failed: [],
+    error: null,
+    durationMs: 0,
+  };
   const processes = [];
   try {
     const t = buildTopology({ prefix, index, name: row.scenario, routers: [{ nat: 'none', hosts: ['dev', 'reviewer'] }] });
@@ -56,7 +67,10 @@ export async function runDelayCheck({ prefix, index, binary, log }) {
       processes.push(p);
       await p.waitFor((e) => e.event === 'listening', STEP_TIMEOUT_MS, 'listening');
     }
-    const config = { tcp: { ip: t.publicIp, port: PROBE_PORT, count: TCP_CONNECTS }, udp: { ip: t.hostIp.dev, port: PROBE_PORT, count: UDP_PROBES, intervalMs: UDP_INTERVAL_MS, waitMs: UDP_WAIT_MS } };
+    const config = {
+      tcp: { ip: t.publicIp, port: PROBE_PORT, count: TCP_CONNECTS },
+      udp: { ip: t.hostIp.dev, port: PROBE_PORT, count: UDP_PROBES, intervalMs: UDP_INTERVAL_MS, waitMs: UDP_WAIT_MS },
+    };
     const m = startInNamespace({ name: 'probe(measure)', ns: t.ns.reviewer, command: process.execPath, args: [PROBE, 'measure', JSON.stringify(config)] });
     processes.push(m);
     const r = await m.waitFor((e) => e.event === 'result', STEP_TIMEOUT_MS, 'a result');
@@ -76,7 +90,9 @@ export async function runDelayCheck({ prefix, index, binary, log }) {
     row.checks.serverRtt = inRange(mm.tcpConnectMinMs, mm.tcpConnectMedianMs, DELAY_CHECK_WAN.reviewerServer.rttMs);
     row.checks.peerRtt = inRange(mm.udpRttMinMs, mm.udpRttMedianMs, DELAY_CHECK_WAN.reviewerDev.rttMs);
     row.checks.loss = mm.udpLoss >= LOSS_BOUNDS[0] && mm.udpLoss <= LOSS_BOUNDS[1];
-    log(`delay-line: TCP connect min/median ${mm.tcpConnectMinMs}/${mm.tcpConnectMedianMs} ms (RTT 80), UDP echo min/median ${mm.udpRttMinMs}/${mm.udpRttMedianMs} ms (RTT 40), loss ${(mm.udpLoss * 100).toFixed(1)} % (19 % expected)`);
+    log(
+      `delay-line: TCP connect min/median ${mm.tcpConnectMinMs}/${mm.tcpConnectMedianMs} ms (RTT 80), UDP echo min/median ${mm.udpRttMinMs}/${mm.udpRttMedianMs} ms (RTT 40), loss ${(mm.udpLoss * 100).toFixed(1)} % (19 % expected)`,
+    );
   } catch (err) {
     row.error = err instanceof Error ? err.message : String(err);
     row.checks.noError = false;

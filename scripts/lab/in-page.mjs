@@ -47,19 +47,32 @@ export async function readPeers() {
   const peers = window.__labPeers || [];
   const out = [];
   for (const rec of peers) {
-    const entry = { createdMs: rec.createdMs, states: rec.states, local: rec.local, remote: rec.remote, connectionState: rec.pc.connectionState, selected: null };
+    const entry = {
+      createdMs: rec.createdMs,
+      states: rec.states,
+      local: rec.local,
+      remote: rec.remote,
+      connectionState: rec.pc.connectionState,
+      selected: null,
+    };
     if (rec.pc.connectionState === 'connected') {
       const stats = await rec.pc.getStats();
       let pair;
       stats.forEach((s) => {
         if (s.type === 'transport' && s.selectedCandidatePairId) pair = stats.get(s.selectedCandidatePairId);
       });
-      if (!pair) stats.forEach((s) => {
-        if (!pair && s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') pair = s;
-      });
+      if (!pair)
+        stats.forEach((s) => {
+          if (!pair && s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') pair = s;
+        });
       if (pair) {
-        const pick = (c) => (c ? { type: c.candidateType, protocol: c.protocol, relayProtocol: c.relayProtocol ?? null, address: c.address ?? c.ip ?? null, port: c.port } : null);
-        entry.selected = { local: pick(stats.get(pair.localCandidateId)), remote: pick(stats.get(pair.remoteCandidateId)), rttMs: pair.currentRoundTripTime !== undefined ? Math.round(pair.currentRoundTripTime * 1000 * 10) / 10 : null };
+        const pick = (c) =>
+          c ? { type: c.candidateType, protocol: c.protocol, relayProtocol: c.relayProtocol ?? null, address: c.address ?? c.ip ?? null, port: c.port } : null;
+        entry.selected = {
+          local: pick(stats.get(pair.localCandidateId)),
+          remote: pick(stats.get(pair.remoteCandidateId)),
+          rttMs: pair.currentRoundTripTime !== undefined ? Math.round(pair.currentRoundTripTime * 1000 * 10) / 10 : null,
+        };
       }
     }
     out.push(entry);

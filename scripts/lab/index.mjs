@@ -132,7 +132,9 @@ async function main() {
     const name = scenario.mode ? `${scenario.name} [${scenario.mode}]` : scenario.name;
     log(`${name}: ${scenario.title}`);
     const row = await runScenario({ prefix, index, scenario, ca, delayLine, log });
-    log(`${name}: ${row.ok ? 'ok' : `FAILED (${row.failed.join(', ')})`} — transport ${row.transport}, first byte ${row.firstByteMs} ms, P2P ${row.p2pReadyMs ?? '—'} ms, ${(row.durationMs / 1000).toFixed(1)} s${row.error ? `; ${row.error.split('\n')[0]}` : ''}`);
+    log(
+      `${name}: ${row.ok ? 'ok' : `FAILED (${row.failed.join(', ')})`} — transport ${row.transport}, first byte ${row.firstByteMs} ms, P2P ${row.p2pReadyMs ?? '—'} ms, ${(row.durationMs / 1000).toFixed(1)} s${row.error ? `; ${row.error.split('\n')[0]}` : ''}`,
+    );
     rows.push(row);
   }
   cleanup();
@@ -149,7 +151,11 @@ async function main() {
     const out = scenarioRows.length > 0 ? [formatTable(scenarioRows)] : [];
     if (wanRows.length > 0) out.push(formatWanTable(wanRows), formatWanGoals(goals));
     out.push(formatDetails(rows));
-    out.push(`load average (1, 5, 15 min) at the end: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`);
+    out.push(
+      `load average (1, 5, 15 min) at the end: ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(', ')}`,
+    );
     process.stdout.write(`\n${out.join('\n\n')}\n`);
   }
   return rows.every((r) => r.ok) ? 0 : 1;

@@ -36,7 +36,13 @@ export async function startLabApp({ ns, dir, kind, host }) {
   if (kind !== 'vite') throw new Error(`unknown app kind ${kind}`);
   const appDir = join(dir, 'vite-app');
   const { modules, hmr } = writeViteApp(appDir, join(ROOT, 'node_modules'));
-  const proc = startInNamespace({ name: 'vite', ns, command: process.execPath, args: [VITE_APP, JSON.stringify({ dir: appDir, host, port: VITE_PORT })], cwd: ROOT });
+  const proc = startInNamespace({
+    name: 'vite',
+    ns,
+    command: process.execPath,
+    args: [VITE_APP, JSON.stringify({ dir: appDir, host, port: VITE_PORT })],
+    cwd: ROOT,
+  });
   await proc.waitFor((e) => e.event === 'listening', VITE_START_TIMEOUT_MS, 'listening');
   return { process: proc, port: VITE_PORT, kind, modules, hmr };
 }

@@ -17,13 +17,14 @@ const MAX_WAIT_MS = 30_000;
 
 const [mode, ...rest] = process.argv.slice(2);
 if (mode === 'serve') serve(rest[0], Number(rest[1]));
-else if (mode === 'measure') measure(parseMeasure(rest[0])).then(
-  (r) => process.stdout.write(`${JSON.stringify({ event: 'result', ...r })}\n`),
-  (err) => {
-    process.stdout.write(`${JSON.stringify({ event: 'result', error: String(err?.message ?? err) })}\n`);
-    process.exitCode = 1;
-  },
-);
+else if (mode === 'measure')
+  measure(parseMeasure(rest[0])).then(
+    (r) => process.stdout.write(`${JSON.stringify({ event: 'result', ...r })}\n`),
+    (err) => {
+      process.stdout.write(`${JSON.stringify({ event: 'result', error: String(err?.message ?? err) })}\n`);
+      process.exitCode = 1;
+    },
+  );
 else {
   process.stderr.write('usage: probe.mjs serve <ip> <port> | probe.mjs measure <json>\n');
   process.exitCode = 2;
@@ -46,7 +47,8 @@ function serve(ip, port) {
 function parseMeasure(text) {
   const c = JSON.parse(text ?? '');
   const int = (v, max) => Number.isInteger(v) && v >= 0 && v <= max;
-  if (!(int(c.tcp?.count, MAX_COUNT) && int(c.tcp?.port, 65535) && int(c.udp?.count, MAX_COUNT) && int(c.udp?.port, 65535))) throw new Error('bad counts or ports');
+  if (!(int(c.tcp?.count, MAX_COUNT) && int(c.tcp?.port, 65535) && int(c.udp?.count, MAX_COUNT) && int(c.udp?.port, 65535)))
+    throw new Error('bad counts or ports');
   if (!(int(c.udp.intervalMs, 1000) && int(c.udp.waitMs, MAX_WAIT_MS))) throw new Error('bad udp timing');
   return c;
 }

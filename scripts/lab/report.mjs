@@ -37,7 +37,20 @@ function markdownTable(head, body) {
  * @param {Array<Record<string, any>>} rows
  */
 export function formatWanTable(rows) {
-  const head = ['scenario', 'mode', 'path', 'cold visit ms', 'warm reload ms', 'reload, SW stopped ms', 'HMR ms (first page / reloaded)', 'API p50 / p99 ms', '20 MiB down MB/s', '20 MiB up MB/s', 'server B / app B (after 1st load)', 'checks'];
+  const head = [
+    'scenario',
+    'mode',
+    'path',
+    'cold visit ms',
+    'warm reload ms',
+    'reload, SW stopped ms',
+    'HMR ms (first page / reloaded)',
+    'API p50 / p99 ms',
+    '20 MiB down MB/s',
+    '20 MiB up MB/s',
+    'server B / app B (after 1st load)',
+    'checks',
+  ];
   const body = rows.map((r) => [
     r.scenario,
     r.mode,
@@ -62,7 +75,8 @@ export function formatDetails(rows) {
     const parts = [];
     if (r.kind === 'delay-check' && r.measured) parts.push(`configured ${JSON.stringify(r.configured)}, measured ${JSON.stringify(r.measured)}`);
     if (r.serverBytes) parts.push(`server bytes ${JSON.stringify(r.serverBytes)}`);
-    if (r.statusBeforeUpload && r.uploadTransport !== 'p2p') parts.push(`upload went over ${r.uploadTransport}; shell status just before it ${JSON.stringify(r.statusBeforeUpload)}`);
+    if (r.statusBeforeUpload && r.uploadTransport !== 'p2p')
+      parts.push(`upload went over ${r.uploadTransport}; shell status just before it ${JSON.stringify(r.statusBeforeUpload)}`);
     if (r.warmReload) parts.push(`reloads: warm ${JSON.stringify(r.warmReload)}, SW stopped ${JSON.stringify(r.swStoppedReload)}`);
     if (r.pair) parts.push(`pair ${r.pair}${typeof r.path?.rttMs === 'number' ? ` (rtt ${r.path.rttMs} ms)` : ''}`);
     if (r.timeline) {
@@ -70,7 +84,12 @@ export function formatDetails(rows) {
       parts.push(`shell ${marks.map((m) => `${m} ${Math.round(r.timeline[m])}`).join(', ')} ms`);
     }
     if (r.candidates) parts.push(`candidates gathered ${JSON.stringify(r.candidates.local)}, received ${JSON.stringify(r.candidates.remote)}`);
-    if (r.iceFailure) parts.push(r.iceFailure.failedAfterMs === null ? `Chromium never reported ICE failed (${r.iceFailure.note})` : `Chromium reported ICE failed after ${r.iceFailure.failedAfterMs} ms`);
+    if (r.iceFailure)
+      parts.push(
+        r.iceFailure.failedAfterMs === null
+          ? `Chromium never reported ICE failed (${r.iceFailure.note})`
+          : `Chromium reported ICE failed after ${r.iceFailure.failedAfterMs} ms`,
+      );
     if (r.error) parts.push(`error: ${r.error}`);
     out.push(`- ${r.scenario}${r.mode ? ` [${r.mode}]` : ''} (${r.title}): ${parts.join('; ') || 'no details'}`);
   }
@@ -119,7 +138,12 @@ export function judgeWanGoals(rows, peerRttMs) {
         const a = get(p2p);
         const b = get(relay);
         const ok = typeof a === 'number' && typeof b === 'number' ? a <= FAR_SERVER_SPEEDUP * b : null;
-        add('far-server', name, ok, `${what} via P2P ${a ?? '—'} ms vs relay-only ${b ?? '—'} ms: ${typeof a === 'number' && typeof b === 'number' ? ratio(a, b) : '—'}× (goal ≤ ${FAR_SERVER_SPEEDUP}×)`);
+        add(
+          'far-server',
+          name,
+          ok,
+          `${what} via P2P ${a ?? '—'} ms vs relay-only ${b ?? '—'} ms: ${typeof a === 'number' && typeof b === 'number' ? ratio(a, b) : '—'}× (goal ≤ ${FAR_SERVER_SPEEDUP}×)`,
+        );
       }
     }
     if (name === 'far-server' && p2p) {
@@ -147,7 +171,12 @@ export function judgeWanGoals(rows, peerRttMs) {
           if (bad) worse.push(`${what} ${a} vs ${b} (${ratio(a, b)}×)`);
         }
         const ok = compared === 0 ? null : worse.length === 0 && missing === 0;
-        add('never worse', name, ok, `${m} vs relay-only, every column within ${NEVER_WORSE_SLACK}×${worse.length ? `: worse in ${worse.join('; ')}` : ''}${missing ? `; ${missing} column(s) missing` : ''}`);
+        add(
+          'never worse',
+          name,
+          ok,
+          `${m} vs relay-only, every column within ${NEVER_WORSE_SLACK}×${worse.length ? `: worse in ${worse.join('; ')}` : ''}${missing ? `; ${missing} column(s) missing` : ''}`,
+        );
       }
     }
     if (p2p) {

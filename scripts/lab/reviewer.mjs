@@ -16,14 +16,34 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM_PATH } from '../lib/prereqs.mjs';
-import { appReadyAt, armTextWatch, documentTiming, download, readPeers, recordPeerConnections, shellState, smallRequests, textWatchResult, upload } from './in-page.mjs';
+import {
+  appReadyAt,
+  armTextWatch,
+  documentTiming,
+  download,
+  readPeers,
+  recordPeerConnections,
+  shellState,
+  smallRequests,
+  textWatchResult,
+  upload,
+} from './in-page.mjs';
 import { patternSha256 } from './pattern.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { chromium } = createRequire(join(ROOT, 'package.json'))('playwright-core');
 
 /** Flags for a headless reviewer in a closed lab: no Google services, no QUIC, no sandbox (root). */
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-default-apps'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-default-apps',
+];
 /** Chromium starts in ~1-2 s here; 30 s covers a cold cache on a loaded 2-core machine. */
 const LAUNCH_TIMEOUT_MS = 30_000;
 /**
@@ -42,9 +62,12 @@ function parseConfig(text) {
   const c = JSON.parse(text ?? '');
   const url = new URL(c.url);
   if (url.protocol !== 'https:' || !/^\d{1,3}(\.\d{1,3}){3}$/.test(c.serverIp)) throw new Error('config needs url (https) and serverIp (IPv4)');
-  if (typeof c.nssHome !== 'string' || !c.nssHome.startsWith('/')) throw new Error('config needs nssHome: a home directory whose NSS database trusts the lab CA');
-  if (c.hmr != null && !(typeof c.hmr.file === 'string' && typeof c.hmr.selector === 'string' && Array.isArray(c.hmr.edits) && c.hmr.edits.length >= 2)) throw new Error('config.hmr needs file, selector and two edits');
-  for (const k of ['p2pWaitMs', 'downloadBytes', 'smallCount', 'settleMs', 'uploadBytes']) if (!Number.isInteger(c[k]) || c[k] < 0) throw new Error(`config.${k} must be a non-negative integer`);
+  if (typeof c.nssHome !== 'string' || !c.nssHome.startsWith('/'))
+    throw new Error('config needs nssHome: a home directory whose NSS database trusts the lab CA');
+  if (c.hmr != null && !(typeof c.hmr.file === 'string' && typeof c.hmr.selector === 'string' && Array.isArray(c.hmr.edits) && c.hmr.edits.length >= 2))
+    throw new Error('config.hmr needs file, selector and two edits');
+  for (const k of ['p2pWaitMs', 'downloadBytes', 'smallCount', 'settleMs', 'uploadBytes'])
+    if (!Number.isInteger(c[k]) || c[k] < 0) throw new Error(`config.${k} must be a non-negative integer`);
   return { ...c, origin: url.origin, apex: url.hostname.split('.').slice(1).join('.') };
 }
 
@@ -74,7 +97,13 @@ async function main() {
     const appDocs = [];
     page.on('response', (res) => {
       const req = res.request();
-      if (req.isNavigationRequest() && req.resourceType() === 'document') appDocs.push({ main: res.frame() === page.mainFrame(), status: res.status(), transport: res.headers()['x-wingman-transport'] ?? null, fromServiceWorker: res.fromServiceWorker() });
+      if (req.isNavigationRequest() && req.resourceType() === 'document')
+        appDocs.push({
+          main: res.frame() === page.mainFrame(),
+          status: res.status(),
+          transport: res.headers()['x-wingman-transport'] ?? null,
+          fromServiceWorker: res.fromServiceWorker(),
+        });
     });
 
     await page.goto(config.url, { waitUntil: 'commit', timeout: APP_WAIT_MS });
@@ -206,7 +235,13 @@ async function reloadOnce(page, appDocs, p2pWaitMs) {
   const readyAt = await app.evaluate(appReadyAt);
   const doc = appDocs.slice(seen).find((d) => d.main === !shell && d.status !== 0) ?? null;
   const p2p = await waitForP2P(page, p2pWaitMs, shell);
-  return { ms: readyAt === null ? null : Math.round(readyAt - top.timeOrigin), shell, appDocVia: doc?.transport ?? null, fromServiceWorker: doc?.fromServiceWorker ?? null, p2pReadyMs: p2p.p2pReadyMs };
+  return {
+    ms: readyAt === null ? null : Math.round(readyAt - top.timeOrigin),
+    shell,
+    appDocVia: doc?.transport ?? null,
+    fromServiceWorker: doc?.fromServiceWorker ?? null,
+    p2pReadyMs: p2p.p2pReadyMs,
+  };
 }
 
 /**
@@ -238,9 +273,11 @@ async function waitForP2P(page, waitMs, hasShell) {
   for (;;) {
     last = (await page.evaluate(shellState).catch(() => null)) ?? last;
     const s = last?.status;
-    if (s?.transport === 'p2p') return { p2pReadyMs: s.p2pReadyMs ?? null, p2pVerdict: 'p2p', p2pVerdictMs: s.p2pReadyMs ?? null, connectMs: s.connectMs, timeline: last.timeline };
+    if (s?.transport === 'p2p')
+      return { p2pReadyMs: s.p2pReadyMs ?? null, p2pVerdict: 'p2p', p2pVerdictMs: s.p2pReadyMs ?? null, connectMs: s.connectMs, timeline: last.timeline };
     if (s && s.reason !== 'connecting') return { p2pReadyMs: null, p2pVerdict: s.reason, p2pVerdictMs: last.nowMs, timeline: last.timeline };
-    if (Date.now() > deadline) return { p2pReadyMs: null, p2pVerdict: `still ${s?.reason ?? 'unknown'} after ${waitMs} ms`, p2pVerdictMs: null, timeline: last?.timeline ?? null };
+    if (Date.now() > deadline)
+      return { p2pReadyMs: null, p2pVerdict: `still ${s?.reason ?? 'unknown'} after ${waitMs} ms`, p2pVerdictMs: null, timeline: last?.timeline ?? null };
     await sleep(POLL_MS);
   }
 }

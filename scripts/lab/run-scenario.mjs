@@ -88,7 +88,9 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, log 
     if (wan) {
       if (!delayLine) throw new Error(`${scenario.name} is a WAN scenario: it needs the compiled delay line`);
       delayLines = await applyWan({ topology, wan, binary: delayLine });
-      log(`${scenario.name}: delay lines up (RTT reviewer↔server ${wan.reviewerServer.rttMs} ms, dev↔server ${wan.devServer.rttMs} ms, reviewer↔dev ${wan.reviewerDev.rttMs} ms)`);
+      log(
+        `${scenario.name}: delay lines up (RTT reviewer↔server ${wan.reviewerServer.rttMs} ms, dev↔server ${wan.devServer.rttMs} ms, reviewer↔dev ${wan.reviewerDev.rttMs} ms)`,
+      );
     }
     const tls = issueServerCertificate(ca, { publicIp: topology.publicIp, index });
     const app = scenario.app ?? 'fixture';
@@ -100,7 +102,14 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, log 
     row.app = stack.app.kind;
     row.appModules = stack.app.modules;
     // No tunnel server behind the plain proxy: only the wire counts there.
-    const counters = { publicNs: topology.publicNs, publicIp: topology.publicIp, port: SERVER_PORT, apexHost: LAB_DOMAIN, caFile: ca.caFile, metrics: !scenario.tlsProxy };
+    const counters = {
+      publicNs: topology.publicNs,
+      publicIp: topology.publicIp,
+      port: SERVER_PORT,
+      apexHost: LAB_DOMAIN,
+      caFile: ca.caFile,
+      metrics: !scenario.tlsProxy,
+    };
     const gate = join(dir, 'first-load-read');
     const bytesBefore = wan ? readServerBytes(counters) : null;
     const config = {
@@ -115,7 +124,13 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, log 
       reloads: Boolean(wan),
       watchFailureMs: scenario.watchFailureMs ?? 0,
       wingman: !scenario.tlsProxy,
-      hmr: stack.app.hmr ? { file: stack.app.hmr.file, selector: stack.app.hmr.selector, edits: [1, 2].map((v) => ({ text: stack.app.hmr.text(v), source: stack.app.hmr.source(v) })) } : null,
+      hmr: stack.app.hmr
+        ? {
+            file: stack.app.hmr.file,
+            selector: stack.app.hmr.selector,
+            edits: [1, 2].map((v) => ({ text: stack.app.hmr.text(v), source: stack.app.hmr.source(v) })),
+          }
+        : null,
       // WAN: the reviewer stops after the first load until the lab has read the server's counters.
       firstLoadGate: wan ? { file: gate, timeoutMs: FIRST_LOAD_GATE_MS } : null,
     };
@@ -138,11 +153,20 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, log 
       const after = readServerBytes(counters);
       // App payload: the bulk transfers (the small requests, pages and reloads add a few hundred KiB).
       const payload = config.downloadBytes + config.uploadBytes;
-      row.serverBytes = { wire: after.wire - bytesBefore.wire, relay: after.relay - bytesBefore.relay, signaling: after.signaling - bytesBefore.signaling, appPayload: payload };
+      row.serverBytes = {
+        wire: after.wire - bytesBefore.wire,
+        relay: after.relay - bytesBefore.relay,
+        signaling: after.signaling - bytesBefore.signaling,
+        appPayload: payload,
+      };
       row.serverWirePerAppByte = payload > 0 ? Math.round((row.serverBytes.wire / payload) * 1000) / 1000 : null;
       // After the first load (shell, SW, app, P2P set up): what the server host still carries per app byte.
       if (bytesAfterFirstLoad) {
-        row.serverBytesAfterFirstLoad = { wire: after.wire - bytesAfterFirstLoad.wire, relay: after.relay - bytesAfterFirstLoad.relay, signaling: after.signaling - bytesAfterFirstLoad.signaling };
+        row.serverBytesAfterFirstLoad = {
+          wire: after.wire - bytesAfterFirstLoad.wire,
+          relay: after.relay - bytesAfterFirstLoad.relay,
+          signaling: after.signaling - bytesAfterFirstLoad.signaling,
+        };
         row.serverWirePerAppByteAfterFirstLoad = payload > 0 ? Math.round((row.serverBytesAfterFirstLoad.wire / payload) * 10000) / 10000 : null;
       }
     }

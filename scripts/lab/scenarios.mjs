@@ -153,7 +153,7 @@ export const WAN_SCENARIOS = [
   },
   {
     name: 'lossy-mobile',
-    title: 'reviewer on a mobile link: 60 ms RTT everywhere, 2 % loss each way on the reviewer\'s paths',
+    title: "reviewer on a mobile link: 60 ms RTT everywhere, 2 % loss each way on the reviewer's paths",
     routers: [cone('dev'), cone('reviewer')],
     wan: { reviewerServer: { rttMs: 60, lossPct: 2 }, devServer: { rttMs: 60 }, reviewerDev: { rttMs: 60, lossPct: 2 } },
     expect: ['srflx'],

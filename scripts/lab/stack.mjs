@@ -48,7 +48,10 @@ export function missingBuildOutputs() {
  * @returns {{ certFile: string, keyFile: string, caFile: string }}
  */
 export function issueServerCertificate(ca, { publicIp, index }) {
-  const cert = ca.issue(`lab-server-${index}`, { serialHex: (index + 1).toString(16), altNames: [`DNS:${LAB_DOMAIN}`, `DNS:*.${LAB_DOMAIN}`, `IP:${publicIp}`] });
+  const cert = ca.issue(`lab-server-${index}`, {
+    serialHex: (index + 1).toString(16),
+    altNames: [`DNS:${LAB_DOMAIN}`, `DNS:*.${LAB_DOMAIN}`, `IP:${publicIp}`],
+  });
   return { ...cert, caFile: ca.caFile };
 }
 
@@ -74,7 +77,21 @@ export async function startStack({ topology, dir, tls, app: appKind = 'fixture',
       name: 'wingman-server',
       ns: publicNs,
       command: process.execPath,
-      args: [SERVER_BIN, '--host', publicIp, '--port', String(SERVER_PORT), '--public-url', `https://${LAB_DOMAIN}`, '--tls-cert', tls.certFile, '--tls-key', tls.keyFile, '--domain-is-public-suffix', '--json'],
+      args: [
+        SERVER_BIN,
+        '--host',
+        publicIp,
+        '--port',
+        String(SERVER_PORT),
+        '--public-url',
+        `https://${LAB_DOMAIN}`,
+        '--tls-cert',
+        tls.certFile,
+        '--tls-key',
+        tls.keyFile,
+        '--domain-is-public-suffix',
+        '--json',
+      ],
       env: {
         ...process.env,
         LOG_LEVEL: 'warn',

@@ -30,8 +30,47 @@ const UPSTREAM_KEEPALIVE = 16;
  */
 export function forwardAppPort(t, port) {
   const router = t.routerNs.dev;
-  iptables(router, '-t', 'nat', '-A', 'PREROUTING', '-i', 'wan', '-p', 'tcp', '-d', t.wanIp.dev, '--dport', String(port), '-j', 'DNAT', '--to-destination', `${t.hostIp.dev}:${port}`);
-  iptables(router, '-I', 'FORWARD', '1', '-i', 'wan', '-o', 'br0', '-p', 'tcp', '-d', t.hostIp.dev, '--dport', String(port), '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'ACCEPT');
+  iptables(
+    router,
+    '-t',
+    'nat',
+    '-A',
+    'PREROUTING',
+    '-i',
+    'wan',
+    '-p',
+    'tcp',
+    '-d',
+    t.wanIp.dev,
+    '--dport',
+    String(port),
+    '-j',
+    'DNAT',
+    '--to-destination',
+    `${t.hostIp.dev}:${port}`,
+  );
+  iptables(
+    router,
+    '-I',
+    'FORWARD',
+    '1',
+    '-i',
+    'wan',
+    '-o',
+    'br0',
+    '-p',
+    'tcp',
+    '-d',
+    t.hostIp.dev,
+    '--dport',
+    String(port),
+    '-m',
+    'conntrack',
+    '--ctstate',
+    'NEW',
+    '-j',
+    'ACCEPT',
+  );
 }
 
 /**
@@ -90,7 +129,10 @@ export async function startTlsProxy({ topology, dir, appPort, tls, domain }) {
   for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, 'nginx-tmp', sub), { recursive: true });
   const serverName = `${PROXY_HOST_LABEL}.${domain}`;
   const conf = join(dir, 'nginx.conf');
-  writeFileSync(conf, nginxConfig({ dir, listenIp: topology.publicIp, upstream: `${topology.wanIp.dev}:${appPort}`, certFile: tls.certFile, keyFile: tls.keyFile, serverName }));
+  writeFileSync(
+    conf,
+    nginxConfig({ dir, listenIp: topology.publicIp, upstream: `${topology.wanIp.dev}:${appPort}`, certFile: tls.certFile, keyFile: tls.keyFile, serverName }),
+  );
   const proc = startInNamespace({ name: 'nginx', ns: topology.publicNs, command: NGINX_BIN, args: ['-p', dir, '-c', conf, '-e', 'stderr'] });
   const deadline = Date.now() + LISTEN_TIMEOUT_MS;
   while (!inNs(topology.publicNs, 'ss', '-Hltn', `sport = :${SERVER_PORT}`).includes(`${topology.publicIp}:${SERVER_PORT}`)) {

@@ -137,7 +137,17 @@ export function buildTopology({ prefix, index, name, routers }) {
   });
   if (!ns.dev || !ns.reviewer) throw new Error(`${name}: needs a dev and a reviewer host`);
   const pick = (m) => ({ dev: m.dev, reviewer: m.reviewer });
-  return { publicNs, publicIp, ns: pick(ns), hostIp: pick(hostIp), wanIp: pick(wanIpOf), routerNs: pick(routerNs), routerPort: pick(routerPort), reachableRanges, namespaces };
+  return {
+    publicNs,
+    publicIp,
+    ns: pick(ns),
+    hostIp: pick(hostIp),
+    wanIp: pick(wanIpOf),
+    routerNs: pick(routerNs),
+    routerPort: pick(routerPort),
+    reachableRanges,
+    namespaces,
+  };
 }
 
 /**

@@ -106,6 +106,11 @@ ${ids.map((i) => `      <${componentName(i)} />`).join('\n')}
   }
   return {
     modules,
-    hmr: { file: join(dir, `src/c/${componentName(HMR_INDEX)}.jsx`), selector: `#c${HMR_INDEX}`, text: (v) => componentText(HMR_INDEX, v), source: (v) => componentSource(HMR_INDEX, v) },
+    hmr: {
+      file: join(dir, `src/c/${componentName(HMR_INDEX)}.jsx`),
+      selector: `#c${HMR_INDEX}`,
+      text: (v) => componentText(HMR_INDEX, v),
+      source: (v) => componentSource(HMR_INDEX, v),
+    },
   };
 }

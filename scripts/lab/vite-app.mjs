@@ -22,7 +22,8 @@ const MAX_WARMUP_MODULES = 2_000;
 const WARMUP_REQUEST_TIMEOUT_MS = 60_000;
 
 const config = JSON.parse(process.argv[2] ?? '');
-if (typeof config.dir !== 'string' || typeof config.host !== 'string' || !Number.isInteger(config.port)) throw new Error('usage: vite-app.mjs {"dir":…,"host":…,"port":…}');
+if (typeof config.dir !== 'string' || typeof config.host !== 'string' || !Number.isInteger(config.port))
+  throw new Error('usage: vite-app.mjs {"dir":…,"host":…,"port":…}');
 
 const server = await createServer({
   root: config.dir,

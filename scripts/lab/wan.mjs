@@ -39,7 +39,10 @@ const same = (a, b) => a.rttMs === b.rttMs && (a.jitterMs ?? 0) === (b.jitterMs 
  */
 export function wanRules(t, wan) {
   const addressesOf = (role) => [...new Set([t.hostIp[role], t.wanIp[role]])];
-  const toHost = (role, path, exclude = []) => addressesOf(role).filter((a) => !exclude.includes(a)).map((a) => ({ dst: `${a}/32`, ...half(path) }));
+  const toHost = (role, path, exclude = []) =>
+    addressesOf(role)
+      .filter((a) => !exclude.includes(a))
+      .map((a) => ({ dst: `${a}/32`, ...half(path) }));
   if (t.wanIp.dev === t.wanIp.reviewer && !same(wan.reviewerServer, wan.devServer)) {
     throw new Error('dev and reviewer share a router (one public address): their paths to the server must be the same');
   }
@@ -48,7 +51,11 @@ export function wanRules(t, wan) {
   return [
     { ns: t.publicNs, srcIp: t.publicIp, rules: dedup(server) },
     // A host's own router's WAN address is not a way to its peer (no hairpin rule).
-    { ns: t.ns.reviewer, srcIp: t.hostIp.reviewer, rules: [{ dst: `${t.publicIp}/32`, ...half(wan.reviewerServer) }, ...toHost('dev', wan.reviewerDev, [t.wanIp.reviewer])] },
+    {
+      ns: t.ns.reviewer,
+      srcIp: t.hostIp.reviewer,
+      rules: [{ dst: `${t.publicIp}/32`, ...half(wan.reviewerServer) }, ...toHost('dev', wan.reviewerDev, [t.wanIp.reviewer])],
+    },
     { ns: t.ns.dev, srcIp: t.hostIp.dev, rules: [{ dst: `${t.publicIp}/32`, ...half(wan.devServer) }, ...toHost('reviewer', wan.reviewerDev, [t.wanIp.dev])] },
   ];
 }

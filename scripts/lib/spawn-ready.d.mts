@@ -43,7 +43,11 @@ export interface ManagedProcess {
   waitForMatch<T>(match: (line: string, event: JsonEvent | undefined, stream: Stream) => T | undefined, options?: ProcWaitOptions): Promise<T>;
   waitFor(predicate: (e: JsonEvent) => boolean, options?: ProcWaitOptions | number, what?: string): Promise<JsonEvent>;
   waitForEvent(eventName: string, options?: ProcWaitOptions | number): Promise<JsonEvent>;
-  waitForLine(pattern: RegExp | ((line: string) => boolean), options?: (ProcWaitOptions & { stream?: Stream | 'both' }) | number, what?: string): Promise<string>;
+  waitForLine(
+    pattern: RegExp | ((line: string) => boolean),
+    options?: (ProcWaitOptions & { stream?: Stream | 'both' }) | number,
+    what?: string,
+  ): Promise<string>;
   /** How the process ended; rejects if it is still running after timeoutMs. */
   waitForExit(options?: ProcWaitOptions): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stdoutLines(): string[];

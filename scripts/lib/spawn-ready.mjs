@@ -325,8 +325,10 @@ export async function spawnReady(options) {
   const proc = spawnProcess(options);
   try {
     let readyValue;
-    if (ready instanceof RegExp) readyValue = await proc.waitForLine(ready, { timeoutMs: readyTimeoutMs, stream: 'both', what: options.readyWhat ?? `a line matching ${ready}` });
-    else if (typeof ready === 'string') readyValue = await proc.waitForEvent(ready, { timeoutMs: readyTimeoutMs, ...(options.readyWhat ? { what: options.readyWhat } : {}) });
+    if (ready instanceof RegExp)
+      readyValue = await proc.waitForLine(ready, { timeoutMs: readyTimeoutMs, stream: 'both', what: options.readyWhat ?? `a line matching ${ready}` });
+    else if (typeof ready === 'string')
+      readyValue = await proc.waitForEvent(ready, { timeoutMs: readyTimeoutMs, ...(options.readyWhat ? { what: options.readyWhat } : {}) });
     else readyValue = await proc.waitFor(ready, { timeoutMs: readyTimeoutMs, what: options.readyWhat ?? 'its ready event' });
     return { proc, ready: readyValue };
   } catch (err) {

@@ -42,7 +42,27 @@ function createTestCa({ name = 'Wingman test CA' } = {}) {
         [`subjectAltName=${altNames.join(',')}`, 'basicConstraints=CA:FALSE', 'keyUsage=digitalSignature', 'extendedKeyUsage=serverAuth'].join('\n'),
       );
       openssl(['req', ...newKey, '-keyout', `${certName}.key`, '-out', `${certName}.csr`, '-subj', `/CN=${certName}`], dir);
-      openssl(['x509', '-req', '-in', `${certName}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', `0x${serialHex}`, '-days', VALID_DAYS, '-out', `${certName}.crt`, '-extfile', `${certName}.ext`], dir);
+      openssl(
+        [
+          'x509',
+          '-req',
+          '-in',
+          `${certName}.csr`,
+          '-CA',
+          'ca.crt',
+          '-CAkey',
+          'ca.key',
+          '-set_serial',
+          `0x${serialHex}`,
+          '-days',
+          VALID_DAYS,
+          '-out',
+          `${certName}.crt`,
+          '-extfile',
+          `${certName}.ext`,
+        ],
+        dir,
+      );
       return { certFile: join(dir, `${certName}.crt`), keyFile: join(dir, `${certName}.key`) };
     },
     nssHome() {
@@ -51,7 +71,10 @@ function createTestCa({ name = 'Wingman test CA' } = {}) {
       const db = `sql:${join(h, '.pki', 'nssdb')}`;
       mkdirSync(join(h, '.pki', 'nssdb'), { recursive: true });
       execFileSync('certutil', ['-N', '-d', db, '--empty-password'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: TOOL_TIMEOUT_MS });
-      execFileSync('certutil', ['-A', '-d', db, '-n', name, '-t', 'C,,', '-i', join(dir, 'ca.crt')], { stdio: ['ignore', 'ignore', 'pipe'], timeout: TOOL_TIMEOUT_MS });
+      execFileSync('certutil', ['-A', '-d', db, '-n', name, '-t', 'C,,', '-i', join(dir, 'ca.crt')], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: TOOL_TIMEOUT_MS,
+      });
       home = h;
       return h;
     },

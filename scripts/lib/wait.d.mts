@@ -31,7 +31,10 @@ export declare function waitForEvent<T = any>(
   options?: WaitOptions & { filter?: (...args: any[]) => boolean; failOn?: string[] },
 ): Promise<T>;
 
-export declare function until<T>(check: () => T | Promise<T>, options: WaitOptions & { what: string; intervalMs?: number; observe?: () => unknown }): Promise<NonNullable<T>>;
+export declare function until<T>(
+  check: () => T | Promise<T>,
+  options: WaitOptions & { what: string; intervalMs?: number; observe?: () => unknown },
+): Promise<NonNullable<T>>;
 
 export declare function expectNoEventWithin(
   emitter: EventSource,

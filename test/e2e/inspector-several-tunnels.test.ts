@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 describe('inspector page with several tunnels (Chromium)', () => {
-  it('names every tunnel, shows each request\'s tunnel, and filters by tunnel', async () => {
+  it("names every tunnel, shows each request's tunnel, and filters by tunnel", async () => {
     const { port: serverPort, url: server } = await startServer();
     const port = (app.address() as AddressInfo).port;
     const file = join(dir, 'wingman.json');

@@ -52,7 +52,12 @@ describe('inspector page (Chromium)', () => {
     await page.locator('#tunnel', { hasText: t.url }).waitFor({ timeout: UI_TIMEOUT_MS });
 
     // Made after the page loaded: only the live stream can bring it.
-    const r = await send(t.serverPort, t.host, { method: 'POST', path: '/echo?from=chromium', body: Buffer.from('{"name":"wingman"}'), headers: { 'content-type': 'application/json' } });
+    const r = await send(t.serverPort, t.host, {
+      method: 'POST',
+      path: '/echo?from=chromium',
+      body: Buffer.from('{"name":"wingman"}'),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(r.status).toBe(200);
     const original = row(page, '/echo?from=chromium');
     await original.waitFor({ timeout: UI_TIMEOUT_MS });
@@ -84,7 +89,12 @@ describe('inspector page (Chromium)', () => {
   it('shows a JSON syntax error, binary bodies as hex and images as images', async () => {
     const page = browser.page;
     await openInspector(page);
-    await send(t.serverPort, t.host, { method: 'POST', path: '/echo?bad-json', body: Buffer.from('{"a": 1,,}'), headers: { 'content-type': 'application/json' } });
+    await send(t.serverPort, t.host, {
+      method: 'POST',
+      path: '/echo?bad-json',
+      body: Buffer.from('{"a": 1,,}'),
+      headers: { 'content-type': 'application/json' },
+    });
     await row(page, '/echo?bad-json').click();
     await page.locator('#detail-title', { hasText: '/echo?bad-json' }).waitFor({ timeout: UI_TIMEOUT_MS });
     await page.locator('#req-body .note.error', { hasText: 'JSON syntax error' }).waitFor({ timeout: UI_TIMEOUT_MS });
@@ -112,7 +122,9 @@ describe('inspector page (Chromium)', () => {
     await send(t.serverPort, t.host, { path: '/nowhere-to-be-found' });
     await row(page, '/nowhere-to-be-found').waitFor({ timeout: UI_TIMEOUT_MS });
     await page.fill('#filters input[name=status]', '4xx');
-    await page.waitForFunction(() => [...document.querySelectorAll('#list tbody tr')].every((tr) => tr.textContent!.includes('404')), undefined, { timeout: UI_TIMEOUT_MS });
+    await page.waitForFunction(() => [...document.querySelectorAll('#list tbody tr')].every((tr) => tr.textContent!.includes('404')), undefined, {
+      timeout: UI_TIMEOUT_MS,
+    });
     expect(await row(page, '/nowhere-to-be-found').count()).toBe(1);
     await page.fill('#filters input[name=status]', '');
     await page.click('#clear');
@@ -127,7 +139,12 @@ describe('inspector page (Chromium)', () => {
     await openInspector(page);
     await send(t.serverPort, t.host, { path: '/hello' });
     await runWingmanFetch(['--p2p-only', `${t.url}headers`]);
-    await send(t.serverPort, t.host, { method: 'POST', path: '/echo?draft=1', body: Buffer.from('{"title":"Hello","tags":["a","b"]}'), headers: { 'content-type': 'application/json' } });
+    await send(t.serverPort, t.host, {
+      method: 'POST',
+      path: '/echo?draft=1',
+      body: Buffer.from('{"title":"Hello","tags":["a","b"]}'),
+      headers: { 'content-type': 'application/json' },
+    });
     await send(t.serverPort, t.host, { path: '/missing.css' });
     await runWingmanFetch(['--p2p-only', `${t.url}bytes?n=2048`]);
     const json = row(page, '/headers');

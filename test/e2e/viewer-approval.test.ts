@@ -63,7 +63,7 @@ describe('viewer approval in Chromium (--approve)', () => {
     expect((await fetchInApp(frame, '/api/hello')).transport).toBe('p2p');
   });
 
-  it('closes an admitted browser\'s P2P channel when it is revoked, and refuses its next request', async () => {
+  it("closes an admitted browser's P2P channel when it is revoked, and refuses its next request", async () => {
     const page = browser.page;
     await page.goto(`${t.url}one`);
     const viewer = await waitingViewer();
@@ -78,7 +78,7 @@ describe('viewer approval in Chromium (--approve)', () => {
     expect(refused.text).toContain('ERR_VIEWER_REFUSED');
   });
 
-  it('lists the waiting viewer in the inspector\'s Viewers panel, admits it with a click, and names it in the request list', async () => {
+  it("lists the waiting viewer in the inspector's Viewers panel, admits it with a click, and names it in the request list", async () => {
     const inspectorPage = await browser.context.newPage();
     await inspectorPage.goto(`http://127.0.0.1:${inspector}/`);
     await inspectorPage.locator('#live', { hasText: 'live' }).waitFor({ timeout: UI_TIMEOUT_MS });
@@ -95,7 +95,10 @@ describe('viewer approval in Chromium (--approve)', () => {
     await waitForApp(page, 'one');
     await row.locator('td', { hasText: 'admitted' }).waitFor({ timeout: UI_TIMEOUT_MS });
     // The shell's own relayed requests carry the viewer: the list shows its short id.
-    await inspectorPage.locator('#list tbody tr td', { hasText: viewer.id.slice(0, 8) }).first().waitFor({ timeout: UI_TIMEOUT_MS });
+    await inspectorPage
+      .locator('#list tbody tr td', { hasText: viewer.id.slice(0, 8) })
+      .first()
+      .waitFor({ timeout: UI_TIMEOUT_MS });
 
     await row.locator('button[data-action=revoke]').click();
     await row.locator('td', { hasText: 'refused' }).waitFor({ timeout: UI_TIMEOUT_MS });

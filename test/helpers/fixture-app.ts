@@ -89,16 +89,22 @@ export async function startFixtureApp(): Promise<FixtureApp> {
         return res.end(JSON.stringify(req.headers));
       case '/echo':
         // A request body cut by the client rejects: drop the response, never an unhandled rejection.
-        collect(req).then((body) => {
-          res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-method': req.method ?? '' });
-          res.end(body);
-        }, () => res.destroy());
+        collect(req).then(
+          (body) => {
+            res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-method': req.method ?? '' });
+            res.end(body);
+          },
+          () => res.destroy(),
+        );
         return;
       case '/sha':
-        hashBody(req).then(({ sha, length }) => {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ sha, length }));
-        }, () => res.destroy());
+        hashBody(req).then(
+          ({ sha, length }) => {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ sha, length }));
+          },
+          () => res.destroy(),
+        );
         return;
       case '/bytes': {
         const total = Number(url.searchParams.get('n') ?? '0');
@@ -126,7 +132,8 @@ export async function startFixtureApp(): Promise<FixtureApp> {
     aborted,
     requested,
     events,
-    waitForRequest: (path, timeoutMs = APP_WAIT_TIMEOUT_MS) => waitForEntry(requested, events, 'request', { filter: (p) => p === path, timeoutMs, what: `a request to ${path} at the app` }),
+    waitForRequest: (path, timeoutMs = APP_WAIT_TIMEOUT_MS) =>
+      waitForEntry(requested, events, 'request', { filter: (p) => p === path, timeoutMs, what: `a request to ${path} at the app` }),
     waitForAborted: (path, timeoutMs = APP_WAIT_TIMEOUT_MS) =>
       waitForEntry(aborted, events, 'aborted', { filter: (p) => p === path, timeoutMs, what: `the app's request to ${path} to be aborted` }),
     releaseSse: () => release?.(),

@@ -11,7 +11,13 @@ export interface Reply {
 export function send(
   port: number,
   host: string,
-  opts: { method?: string; path: string; body?: Buffer | ((write: (b: Buffer) => Promise<void>) => Promise<void>); headers?: Record<string, string>; agent?: Agent },
+  opts: {
+    method?: string;
+    path: string;
+    body?: Buffer | ((write: (b: Buffer) => Promise<void>) => Promise<void>);
+    headers?: Record<string, string>;
+    agent?: Agent;
+  },
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -35,7 +41,12 @@ export function send(
 }
 
 /** Streams a response and hashes it without keeping it. */
-export function download(port: number, host: string, path: string, onChunk?: (n: number) => Promise<void> | void): Promise<{ status: number; headers: IncomingMessage['headers']; sha: string; length: number }> {
+export function download(
+  port: number,
+  host: string,
+  path: string,
+  onChunk?: (n: number) => Promise<void> | void,
+): Promise<{ status: number; headers: IncomingMessage['headers']; sha: string; length: number }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
       const h = createHash('sha256');

@@ -82,7 +82,10 @@ export async function startOfflineRegistry(lockFile: string): Promise<OfflineReg
         return [version, { name: path, version, ...fields, dist: { tarball: `${base}${path}/-/${version}.tgz`, integrity } }];
       }),
     );
-    const latest = list.map((e) => e.version).sort().pop()!;
+    const latest = list
+      .map((e) => e.version)
+      .sort()
+      .pop()!;
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: path, 'dist-tags': { latest }, versions }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

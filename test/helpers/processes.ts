@@ -76,7 +76,12 @@ export async function startServer(env: Record<string, string> = {}, args: string
 }
 
 /** Starts `wingman http <target> --server <url> --json` and waits for ready. */
-export async function startAgent(serverUrl: string, target: string, env: Record<string, string> = {}, args: string[] = []): Promise<{ agent: Proc; url: string; sessionId: string }> {
+export async function startAgent(
+  serverUrl: string,
+  target: string,
+  env: Record<string, string> = {},
+  args: string[] = [],
+): Promise<{ agent: Proc; url: string; sessionId: string }> {
   // Resume state per test run, not in the user's home (a restart test reuses it).
   const stateDir = join(tmpdir(), `wingman-test-state-${process.pid}`);
   const agent = startProcess(AGENT_BIN, ['http', target, '--server', serverUrl, '--json', ...args], { WINGMAN_STATE_DIR: stateDir, ...env });
@@ -84,7 +89,10 @@ export async function startAgent(serverUrl: string, target: string, env: Record<
   return { agent, url: String(ev.url), sessionId: String(ev.sessionId) };
 }
 
-export async function startTunnel(target: string, opts: { serverEnv?: Record<string, string>; agentEnv?: Record<string, string>; agentArgs?: string[] } = {}): Promise<Tunnel> {
+export async function startTunnel(
+  target: string,
+  opts: { serverEnv?: Record<string, string>; agentEnv?: Record<string, string>; agentArgs?: string[] } = {},
+): Promise<Tunnel> {
   const { server, port, url: serverUrl } = await startServer(opts.serverEnv);
   const { agent, url, sessionId } = await startAgent(serverUrl, target, opts.agentEnv, opts.agentArgs);
   return { server, agent, serverPort: port, url, sessionId, host: new URL(url).host };

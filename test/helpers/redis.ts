@@ -51,4 +51,3 @@ export async function startRedis(options: { port?: number } = {}): Promise<Redis
     stop: () => proc.stop({ signal: 'SIGKILL' }),
   };
 }
-

@@ -5,4 +5,13 @@
  * where nothing announces the change; a window in which something must NOT
  * happen goes through expectNoEventWithin / expectUnchangedWithin.
  */
-export { delay, expectNoEventWithin, expectUnchangedWithin, until, waitForEntry, waitForEvent, withTimeout, WaitTimeoutError } from '../../scripts/lib/wait.mjs';
+export {
+  delay,
+  expectNoEventWithin,
+  expectUnchangedWithin,
+  until,
+  waitForEntry,
+  waitForEvent,
+  withTimeout,
+  WaitTimeoutError,
+} from '../../scripts/lib/wait.mjs';

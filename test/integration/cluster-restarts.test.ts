@@ -70,13 +70,16 @@ const nextReady = (agent: Proc, count: number) =>
   agent.waitFor((e) => e.event === 'ready' && agent.events.filter((x) => x.event === 'ready').indexOf(e) >= count, 45_000);
 
 describe('Redis restarted without persistence', () => {
-  it('gets the shared keys back from the nodes, so a node started afterwards shares them and a viewer\'s access cookie survives the session moving there', async () => {
+  it("gets the shared keys back from the nodes, so a node started afterwards shares them and a viewer's access cookie survives the session moving there", async () => {
     const nodeA = await startServer({ REDIS_URL: redis.url });
     await startServer({ REDIS_URL: redis.url });
     const args = ['--no-p2p', '--password', 'pw-restart'];
     const first = await startAgent(nodeA.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--new-session', ...args]);
     const earned = await send(nodeA.port, hostOn(first.sessionId, nodeA.port), { path: '/hello', headers: basic('pw-restart') });
-    const cookie = ([] as string[]).concat(earned.headers['set-cookie'] ?? []).find((c) => c.startsWith('wingman_access='))?.split(';')[0];
+    const cookie = ([] as string[])
+      .concat(earned.headers['set-cookie'] ?? [])
+      .find((c) => c.startsWith('wingman_access='))
+      ?.split(';')[0];
     expect(cookie).toMatch(/^wingman_access=[A-Za-z0-9_-]{43}$/);
     const before = await withRedis(redis.url, (r) => r.mget(...SHARED_KEYS));
     expect(before.every((v) => typeof v === 'string')).toBe(true);
@@ -85,10 +88,14 @@ describe('Redis restarted without persistence', () => {
     await redis.stop();
     redis = await startRedis({ port });
     expect(await withRedis(redis.url, (r) => r.dbsize())).toBe(0);
-    const after = await eventually(() => withRedis(redis.url, async (r) => {
-      const v = await r.mget(...SHARED_KEYS);
-      return v.every((x) => x !== null) ? v : undefined;
-    }), 'the shared keys back in Redis');
+    const after = await eventually(
+      () =>
+        withRedis(redis.url, async (r) => {
+          const v = await r.mget(...SHARED_KEYS);
+          return v.every((x) => x !== null) ? v : undefined;
+        }),
+      'the shared keys back in Redis',
+    );
     expect(after).toEqual(before);
 
     // A node that joins now uses the same keys: the session moves to it and the cookie still opens it.
@@ -110,7 +117,10 @@ describe('nodes configured with WINGMAN_CLUSTER_SECRET', () => {
     const args = ['--no-p2p', '--password', 'pw-configured'];
     const first = await startAgent(nodeA.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--new-session', ...args]);
     const earned = await send(nodeA.port, hostOn(first.sessionId, nodeA.port), { path: '/hello', headers: basic('pw-configured') });
-    const cookie = ([] as string[]).concat(earned.headers['set-cookie'] ?? []).find((c) => c.startsWith('wingman_access='))?.split(';')[0];
+    const cookie = ([] as string[])
+      .concat(earned.headers['set-cookie'] ?? [])
+      .find((c) => c.startsWith('wingman_access='))
+      ?.split(';')[0];
     expect(cookie).toMatch(/^wingman_access=/);
     expect(await withRedis(redis.url, (r) => r.keys('wingman:secret:*'))).toEqual([]);
 
@@ -144,7 +154,8 @@ describe('a node killed and started again on the same URL', () => {
     const nodeA = await startServer({ REDIS_URL: redis.url });
     const nodeB = await startServer({ REDIS_URL: redis.url });
     const first = await startAgent(nodeA.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--new-session', '--no-p2p']);
-    const entry = () => withRedis(redis.url, async (r) => JSON.parse((await r.get(`wingman:session:${first.sessionId}`)) ?? 'null') as { node: string; live: boolean } | null);
+    const entry = () =>
+      withRedis(redis.url, async (r) => JSON.parse((await r.get(`wingman:session:${first.sessionId}`)) ?? 'null') as { node: string; live: boolean } | null);
     expect(await entry()).toMatchObject({ live: true });
     // The node dies with its agent connected; the agent is stopped before the node is back.
     await nodeA.server.kill('SIGKILL');

@@ -66,7 +66,7 @@ describe('a session held by node A, reached through node B', () => {
     expect(big).toMatchObject({ status: 200, length: 20 * MiB, sha: patternSha256(20 * MiB) });
   });
 
-  it('tells the app the viewer\'s address, not node B\'s hop, as the last X-Forwarded-For hop it saw', async () => {
+  it("tells the app the viewer's address, not node B's hop, as the last X-Forwarded-For hop it saw", async () => {
     const { sessionId } = await startAgent(nodeA.url, String(app.port), {}, ['--new-session', '--no-p2p']);
     const seen = JSON.parse((await send(nodeB.port, hostOn(sessionId, nodeB.port), { path: '/headers' })).body.toString()) as Record<string, string>;
     // Viewer (127.0.0.1) → B → A → agent: B records the viewer, A records B.
@@ -90,7 +90,7 @@ describe('a session held by node A, reached through node B', () => {
     expect(r.err).toMatch(/200 via p2p/);
   });
 
-  it('applies the session\'s viewer password on the node that holds it', async () => {
+  it("applies the session's viewer password on the node that holds it", async () => {
     const { sessionId } = await startAgent(nodeA.url, String(app.port), {}, ['--new-session', '--no-p2p', '--password', 'pw-cluster']);
     const viaB = hostOn(sessionId, nodeB.port);
     expect((await send(nodeB.port, viaB, { path: '/hello' })).status).toBe(401);
@@ -104,7 +104,10 @@ describe('a session held by node A, reached through node B', () => {
     const b = await startServer({ REDIS_URL: redis.url, TRUST_PROXY: '1' });
     const { sessionId } = await startAgent(a.url, String(app.port), {}, ['--new-session', '--no-p2p', '--password', 'pw-cluster']);
     const viaB = (xff: string, password: string) =>
-      send(b.port, hostOn(sessionId, b.port), { path: '/hello', headers: { 'x-forwarded-for': xff, authorization: `Basic ${Buffer.from(`:${password}`).toString('base64')}` } });
+      send(b.port, hostOn(sessionId, b.port), {
+        path: '/hello',
+        headers: { 'x-forwarded-for': xff, authorization: `Basic ${Buffer.from(`:${password}`).toString('base64')}` },
+      });
     const stranger: number[] = [];
     for (let i = 0; i < 11; i++) stranger.push((await viaB('203.0.113.7', `guess-${i}`)).status);
     expect(stranger).toEqual([...Array<number>(10).fill(401), 429]);
@@ -113,7 +116,11 @@ describe('a session held by node A, reached through node B', () => {
     // A viewer cannot vouch for itself: a hop header it made up is not honoured (and the request is not forwarded again).
     const forged = await send(a.port, hostOn(sessionId, a.port), {
       path: '/hello',
-      headers: { 'x-forwarded-for': '203.0.113.7', 'x-wingman-cluster-hop': `1;for=192.0.2.1;sig=${'A'.repeat(43)}`, authorization: `Basic ${Buffer.from(':pw-cluster').toString('base64')}` },
+      headers: {
+        'x-forwarded-for': '203.0.113.7',
+        'x-wingman-cluster-hop': `1;for=192.0.2.1;sig=${'A'.repeat(43)}`,
+        authorization: `Basic ${Buffer.from(':pw-cluster').toString('base64')}`,
+      },
     });
     expect(forged.status).toBe(429);
   });
@@ -139,7 +146,7 @@ describe('a session held by node A, reached through node B', () => {
 });
 
 describe('an agent that moves to another node', () => {
-  it('resumes its session (same id) on node B, and node A forwards the session\'s viewers there', async () => {
+  it("resumes its session (same id) on node B, and node A forwards the session's viewers there", async () => {
     const stateDir = `/tmp/wingman-cluster-${process.pid}`;
     const first = await startAgent(nodeA.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--new-session', '--no-p2p']);
     await first.agent.kill();
@@ -158,7 +165,7 @@ describe('an agent that moves to another node', () => {
     expect(viaA.body.toString()).toBe('hello GET');
   });
 
-  it('answers a forwarded request for a session it no longer holds with a retrying 503, not a 404 (the sender\'s view was stale)', async () => {
+  it("answers a forwarded request for a session it no longer holds with a retrying 503, not a 404 (the sender's view was stale)", async () => {
     // What node B sends when it still remembers (for up to a second) that this node held the session.
     const gone = 'b'.repeat(26);
     const r = await send(nodeA.port, hostOn(gone, nodeA.port), { path: '/hello', headers: { 'x-wingman-cluster-hop': '1' } });
@@ -169,14 +176,17 @@ describe('an agent that moves to another node', () => {
     expect((await send(nodeA.port, hostOn(gone, nodeA.port), { path: '/hello' })).status).toBe(404);
   });
 
-  it('keeps a viewer\'s access cookie valid after a password-protected session moves: no second password prompt', async () => {
+  it("keeps a viewer's access cookie valid after a password-protected session moves: no second password prompt", async () => {
     const stateDir = `/tmp/wingman-cluster-access-${process.pid}`;
     const args = ['--no-p2p', '--password', 'pw-moving'];
     const first = await startAgent(nodeA.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--new-session', ...args]);
     const basic = { authorization: `Basic ${Buffer.from(':pw-moving').toString('base64')}` };
     const earned = await send(nodeA.port, hostOn(first.sessionId, nodeA.port), { path: '/hello', headers: basic });
     expect(earned.status).toBe(200);
-    const cookie = ([] as string[]).concat(earned.headers['set-cookie'] ?? []).find((c) => c.startsWith('wingman_access='))?.split(';')[0];
+    const cookie = ([] as string[])
+      .concat(earned.headers['set-cookie'] ?? [])
+      .find((c) => c.startsWith('wingman_access='))
+      ?.split(';')[0];
     expect(cookie).toMatch(/^wingman_access=[A-Za-z0-9_-]{43}$/);
     await first.agent.kill();
     const file = join(stateDir, 'sessions.json');

@@ -62,7 +62,13 @@ function inspect(path: string, opts: { method?: string; body?: unknown; headers?
   return new Promise((resolve, reject) => {
     const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     const req = request(
-      { host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: { host: `127.0.0.1:${port}`, ...(body ? { 'content-type': 'application/json' } : {}), ...opts.headers } },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: opts.method ?? 'GET',
+        headers: { host: `127.0.0.1:${port}`, ...(body ? { 'content-type': 'application/json' } : {}), ...opts.headers },
+      },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));
@@ -105,10 +111,24 @@ describe('inspector API (relay)', () => {
   });
 
   it('lists a relayed request with its status, sizes, transport and viewer, and shows its heads and JSON bodies', async () => {
-    const r = await send(t.serverPort, t.host, { method: 'POST', path: '/json/one?x=1', body: Buffer.from('{"hello":"world"}'), headers: { 'content-type': 'application/json', 'x-trace': 'abc' } });
+    const r = await send(t.serverPort, t.host, {
+      method: 'POST',
+      path: '/json/one?x=1',
+      body: Buffer.from('{"hello":"world"}'),
+      headers: { 'content-type': 'application/json', 'x-trace': 'abc' },
+    });
     expect(r.status).toBe(200);
     const e = await entryFor('/json/one');
-    expect(e).toMatchObject({ method: 'POST', path: '/json/one?x=1', status: 200, transport: 'relay', viewer: expect.stringMatching(/^[0-9a-f]{32}$/), requestSize: 17, responseSize: r.body.length, contentType: 'application/json' });
+    expect(e).toMatchObject({
+      method: 'POST',
+      path: '/json/one?x=1',
+      status: 200,
+      transport: 'relay',
+      viewer: expect.stringMatching(/^[0-9a-f]{32}$/),
+      requestSize: 17,
+      responseSize: r.body.length,
+      contentType: 'application/json',
+    });
     const { json: d } = await inspect(`/api/requests/${e.id}`);
     expect(d.request.headers).toContainEqual(['x-trace', 'abc']);
     expect(d.request.headers).toContainEqual(['host', t.host]);
@@ -166,7 +186,14 @@ describe('inspector API (relay)', () => {
       body: { method: 'PATCH', path: '/echo-edited?v=2', headers: [['x-edited', 'yes']], body: 'bmV3', bodyEncoding: 'base64' },
     });
     expect(r.status).toBe(201);
-    expect(r.json.request).toMatchObject({ method: 'PATCH', path: '/echo-edited?v=2', status: 200, transport: 'replay', replayOf: original.id, requestSize: 3 });
+    expect(r.json.request).toMatchObject({
+      method: 'PATCH',
+      path: '/echo-edited?v=2',
+      status: 200,
+      transport: 'replay',
+      replayOf: original.id,
+      requestSize: 3,
+    });
     const hit = app.hits[app.hits.length - 1]!;
     expect(hit).toMatchObject({ method: 'PATCH', path: '/echo-edited?v=2' });
     expect(hit.body.toString()).toBe('new');

@@ -21,11 +21,20 @@ jest.setTimeout(60_000);
 
 const PACKAGE_DIR = join(ROOT, 'packages/wingman-tunnel');
 
-function run(command: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number; out: string; err: string }> {
+function run(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, timeout: INSTALL_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (err, out, errOut) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: errOut });
-    });
+    execFile(
+      command,
+      args,
+      { cwd: options.cwd, env: { ...process.env, ...options.env }, timeout: INSTALL_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
+      (err, out, errOut) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: errOut });
+      },
+    );
   });
 }
 
@@ -43,7 +52,21 @@ beforeAll(async () => {
   registry = await startOfflineRegistry(join(ROOT, 'package-lock.json'));
   prefix = join(work, 'prefix');
   // An empty cache: every dependency comes through the registry, as for a user.
-  const installed = await run('npm', ['install', '-g', '--prefix', prefix, '--registry', registry.url, '--cache', join(work, 'cache'), '--no-audit', '--no-fund', '--loglevel', 'error', tarball]);
+  const installed = await run('npm', [
+    'install',
+    '-g',
+    '--prefix',
+    prefix,
+    '--registry',
+    registry.url,
+    '--cache',
+    join(work, 'cache'),
+    '--no-audit',
+    '--no-fund',
+    '--loglevel',
+    'error',
+    tarball,
+  ]);
   if (installed.code !== 0) throw new Error(`npm install -g failed:\n${installed.err}`);
 }, INSTALL_TIMEOUT_MS * 2);
 
@@ -64,7 +87,9 @@ afterEach(async () => {
 async function startInstalledTunnel(): Promise<{ serverPort: number; url: string; host: string }> {
   const server = startCommand(join(prefix, 'bin/wingman-server'), ['--port', '0', '--json'], { LOG_LEVEL: 'warn' });
   const listening = await server.waitFor((e) => e.event === 'listening');
-  const agent = startCommand(join(prefix, 'bin/wingman'), ['http', String(app.port), '--server', String(listening.url), '--json'], { WINGMAN_STATE_DIR: join(work, 'state') });
+  const agent = startCommand(join(prefix, 'bin/wingman'), ['http', String(app.port), '--server', String(listening.url), '--json'], {
+    WINGMAN_STATE_DIR: join(work, 'state'),
+  });
   const ready = await agent.waitFor((e) => e.event === 'ready');
   return { serverPort: Number(listening.port), url: String(ready.url), host: new URL(String(ready.url)).host };
 }
@@ -72,7 +97,11 @@ async function startInstalledTunnel(): Promise<{ serverPort: number; url: string
 describe('the wingman-tunnel package', () => {
   it('packs only the bundled commands, the browser bundles, the README, the license and the pinned native dependency', async () => {
     const listed = await run('tar', ['-tzf', tarball]);
-    const files = listed.out.trim().split('\n').map((f) => f.replace(/^package\//, '')).sort();
+    const files = listed.out
+      .trim()
+      .split('\n')
+      .map((f) => f.replace(/^package\//, ''))
+      .sort();
     expect(files).toEqual([
       'LICENSE',
       'README.md',
@@ -100,7 +129,9 @@ describe('the wingman-tunnel package', () => {
   });
 
   it('runs with npx as `npx wingman-tunnel …`: the command named after the package is the agent', async () => {
-    const ran = await run('npx', ['--yes', '--registry', registry.url, '--cache', join(work, 'cache'), '--loglevel', 'error', `file:${tarball}`, '--version'], { cwd: work });
+    const ran = await run('npx', ['--yes', '--registry', registry.url, '--cache', join(work, 'cache'), '--loglevel', 'error', `file:${tarball}`, '--version'], {
+      cwd: work,
+    });
     expect({ code: ran.code, out: ran.out.trim(), err: ran.err }).toEqual({ code: 0, out: '0.1.0', err: '' });
   });
 

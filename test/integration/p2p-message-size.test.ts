@@ -39,7 +39,15 @@ async function largestMessages(bytes: number): Promise<{ sent: number; received:
     if (ev.data instanceof ArrayBuffer) received = Math.max(received, ev.data.byteLength);
   });
   const body = new Uint8Array(bytes).fill(7);
-  const up = await requestOver(viewer.connection, { method: 'POST', target: '/sha', headers: [['host', t.host], ['content-length', String(bytes)]], body });
+  const up = await requestOver(viewer.connection, {
+    method: 'POST',
+    target: '/sha',
+    headers: [
+      ['host', t.host],
+      ['content-length', String(bytes)],
+    ],
+    body,
+  });
   expect(JSON.parse((await up.bytes()).toString())).toEqual({ sha: createHash('sha256').update(body).digest('hex'), length: bytes });
   const down = await requestOver(viewer.connection, { method: 'GET', target: `/bytes?n=${bytes}`, headers: [['host', t.host]] });
   const h = createHash('sha256');

@@ -64,7 +64,15 @@ describe('P2P over a data channel (real wrtc peers, real processes)', () => {
         yield b;
       }
     }
-    const up = await requestOver(v.connection, { method: 'POST', target: '/sha', headers: [['host', t.host], ['content-length', String(20 * MiB)]], body: body() });
+    const up = await requestOver(v.connection, {
+      method: 'POST',
+      target: '/sha',
+      headers: [
+        ['host', t.host],
+        ['content-length', String(20 * MiB)],
+      ],
+      body: body(),
+    });
     expect(JSON.parse((await up.bytes()).toString())).toEqual({ sha: h.digest('hex'), length: 20 * MiB });
 
     const down = await get(v.connection, `/bytes?n=${50 * MiB}`);
@@ -105,7 +113,10 @@ describe('P2P over a data channel (real wrtc peers, real processes)', () => {
     s.sendMessage('over p2p');
     s.sendMessage(new Uint8Array(MiB).fill(3));
     await done;
-    expect(got).toEqual([['over p2p', true], [`${MiB} bytes`, false]]);
+    expect(got).toEqual([
+      ['over p2p', true],
+      [`${MiB} bytes`, false],
+    ]);
     s.closeWs(1000);
   });
 
@@ -164,7 +175,11 @@ describe('P2P over a data channel (real wrtc peers, real processes)', () => {
       const msgs: Array<{ type: string; code?: string }> = [];
       ws.on('message', (d) => msgs.push(JSON.parse(d.toString())));
       await waitForEvent(ws, 'open', { failOn: ['error'] });
-      const errorMessage = waitForEvent(ws, 'message', { filter: (d) => JSON.parse(d.toString()).type === 'error', timeoutMs: 5_000, what: 'an error message on the signaling socket' });
+      const errorMessage = waitForEvent(ws, 'message', {
+        filter: (d) => JSON.parse(d.toString()).type === 'error',
+        timeoutMs: 5_000,
+        what: 'an error message on the signaling socket',
+      });
       ws.send(JSON.stringify({ type: 'offer', sdp: 'v=0', sessionId: new URL(otherUrl).hostname.split('.')[0] }));
       await errorMessage;
       expect(msgs.find((m) => m.type === 'error')?.code).toBe('ERR_INVALID_SIGNAL');
@@ -201,7 +216,16 @@ describe('P2P over a data channel (real wrtc peers, real processes)', () => {
         text = (await send(t.serverPort, `localhost:${t.serverPort}`, { path: '/metrics' })).body.toString();
         return /wingman_p2p_successes_total 1/.test(text);
       },
-      { timeoutMs: 5_000, intervalMs: 100, what: 'wingman_p2p_successes_total 1 in /metrics', observe: () => text.split('\n').filter((l) => l.startsWith('wingman_p2p')).join('; ') },
+      {
+        timeoutMs: 5_000,
+        intervalMs: 100,
+        what: 'wingman_p2p_successes_total 1 in /metrics',
+        observe: () =>
+          text
+            .split('\n')
+            .filter((l) => l.startsWith('wingman_p2p'))
+            .join('; '),
+      },
     );
     expect(text).toMatch(/wingman_p2p_successes_total 1/);
     expect(text).toMatch(/wingman_p2p_connect_seconds_count 1/);
@@ -254,4 +278,3 @@ describe('P2P switched off', () => {
     await expectRelayOnly(tunnel);
   });
 });
-

@@ -123,7 +123,9 @@ describe('relay tunnel (real processes)', () => {
 
   it('serves 200 concurrent requests', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 200 });
-    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => send(t.serverPort, t.host, { method: 'POST', path: '/echo', body: Buffer.from(`req ${i}`), agent })));
+    const replies = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => send(t.serverPort, t.host, { method: 'POST', path: '/echo', body: Buffer.from(`req ${i}`), agent })),
+    );
     agent.destroy();
     replies.forEach((r, i) => expect(r.body.toString()).toBe(`req ${i}`));
   });

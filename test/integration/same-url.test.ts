@@ -37,26 +37,36 @@ const nextReady = (agent: Proc, count: number, timeoutMs = 45_000) =>
   agent.waitFor((e) => e.event === 'ready' && agent.events.filter((x) => x.event === 'ready').indexOf(e) >= count, timeoutMs);
 
 describe('a tunnel server restarted on the same port', () => {
-  it.each([['SIGTERM'], ['SIGKILL']] as const)('gives the reconnecting agent its URL back, and viewers reach the app there (server stopped with %s)', async (signal) => {
-    const serverState = tempDir('server-state');
-    const first = await startServer({ WINGMAN_SERVER_STATE_DIR: serverState });
-    const { agent, url, sessionId } = await startAgent(first.url, String(app.port), { WINGMAN_STATE_DIR: tempDir('agent-state') }, ['--no-p2p']);
-    await first.server.kill(signal);
-    const second = await startServer({ WINGMAN_SERVER_STATE_DIR: serverState }, ['--port', String(first.port)]);
-    const back = await nextReady(agent, 1);
-    expect(back).toMatchObject({ url, sessionId, resumed: true });
-    const r = await send(second.port, new URL(url).host, { path: '/hello' });
-    expect(r.status).toBe(200);
-    expect(r.body.toString()).toBe('hello GET');
-  });
+  it.each([['SIGTERM'], ['SIGKILL']] as const)(
+    'gives the reconnecting agent its URL back, and viewers reach the app there (server stopped with %s)',
+    async (signal) => {
+      const serverState = tempDir('server-state');
+      const first = await startServer({ WINGMAN_SERVER_STATE_DIR: serverState });
+      const { agent, url, sessionId } = await startAgent(first.url, String(app.port), { WINGMAN_STATE_DIR: tempDir('agent-state') }, ['--no-p2p']);
+      await first.server.kill(signal);
+      const second = await startServer({ WINGMAN_SERVER_STATE_DIR: serverState }, ['--port', String(first.port)]);
+      const back = await nextReady(agent, 1);
+      expect(back).toMatchObject({ url, sessionId, resumed: true });
+      const r = await send(second.port, new URL(url).host, { path: '/hello' });
+      expect(r.status).toBe(200);
+      expect(r.body.toString()).toBe('hello GET');
+    },
+  );
 
-  it('keeps a viewer\'s access cookie to a password-protected session valid: no second password prompt after the restart', async () => {
+  it("keeps a viewer's access cookie to a password-protected session valid: no second password prompt after the restart", async () => {
     const serverState = tempDir('server-state');
     const first = await startServer({ WINGMAN_SERVER_STATE_DIR: serverState });
-    const { agent, url } = await startAgent(first.url, String(app.port), { WINGMAN_STATE_DIR: tempDir('agent-state') }, ['--no-p2p', '--password', 'pw-restart']);
+    const { agent, url } = await startAgent(first.url, String(app.port), { WINGMAN_STATE_DIR: tempDir('agent-state') }, [
+      '--no-p2p',
+      '--password',
+      'pw-restart',
+    ]);
     const host = new URL(url).host;
     const earned = await send(first.port, host, { path: '/hello', headers: { authorization: `Basic ${Buffer.from(':pw-restart').toString('base64')}` } });
-    const cookie = ([] as string[]).concat(earned.headers['set-cookie'] ?? []).find((c) => c.startsWith('wingman_access='))?.split(';')[0];
+    const cookie = ([] as string[])
+      .concat(earned.headers['set-cookie'] ?? [])
+      .find((c) => c.startsWith('wingman_access='))
+      ?.split(';')[0];
     expect(cookie).toMatch(/^wingman_access=/);
     await first.server.kill();
     const second = await startServer({ WINGMAN_SERVER_STATE_DIR: serverState }, ['--port', String(first.port)]);

@@ -86,7 +86,7 @@ describe('session expiry (--expires)', () => {
     expect(await upgradeStatus(server.port, host, '/ws')).toBe(410);
   });
 
-  it('closes a P2P viewer\'s data channel at the deadline', async () => {
+  it("closes a P2P viewer's data channel at the deadline", async () => {
     const { agent, url } = await startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--expires', '4s', '--inspect', 'false']);
     const viewer = await connectP2PViewer({ url, timeoutMs: 20_000 });
     try {
@@ -128,6 +128,8 @@ describe('session expiry (--expires)', () => {
   });
 
   it('refuses a malformed --expires before connecting', async () => {
-    await expect(startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--expires', '2 hours'])).rejects.toThrow(/invalid --expires "2 hours"/);
+    await expect(startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--expires', '2 hours'])).rejects.toThrow(
+      /invalid --expires "2 hours"/,
+    );
   });
 });

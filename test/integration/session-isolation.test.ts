@@ -49,8 +49,11 @@ let hosts: { a: string; b: string };
 function curl(args: string[]): Promise<string> {
   const jar = join(jarDir, 'jar.txt');
   return new Promise((resolve, reject) => {
-    execFile('curl', ['-sS', '--max-time', '10', '--connect-to', `::127.0.0.1:${serverPort}`, '-b', jar, '-c', jar, ...args], { timeout: 15_000 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`curl ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout),
+    execFile(
+      'curl',
+      ['-sS', '--max-time', '10', '--connect-to', `::127.0.0.1:${serverPort}`, '-b', jar, '-c', jar, ...args],
+      { timeout: 15_000 },
+      (err, stdout, stderr) => (err ? reject(new Error(`curl ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout)),
     );
   });
 }

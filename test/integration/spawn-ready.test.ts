@@ -31,7 +31,10 @@ function alive(pid: number): boolean {
 describe('spawnReady', () => {
   it('resolves with the JSON ready event, after plain log lines, and keeps the earlier events', async () => {
     const { proc, ready } = await spawnReady({
-      ...node('fixture', `console.log('starting'); console.log(JSON.stringify({ event: 'hello' })); console.log(JSON.stringify({ event: 'ready', port: 1234 })); setInterval(() => {}, 1000);`),
+      ...node(
+        'fixture',
+        `console.log('starting'); console.log(JSON.stringify({ event: 'hello' })); console.log(JSON.stringify({ event: 'ready', port: 1234 })); setInterval(() => {}, 1000);`,
+      ),
       ready: 'ready',
     });
     expect(ready).toEqual({ event: 'ready', port: 1234 });
@@ -39,7 +42,10 @@ describe('spawnReady', () => {
   });
 
   it('resolves with the first line that matches a pattern, on stderr as well as stdout', async () => {
-    const { ready } = await spawnReady({ ...node('fixture', `console.error('listening on 127.0.0.1:4321'); setInterval(() => {}, 1000);`), ready: /listening on \S+/ });
+    const { ready } = await spawnReady({
+      ...node('fixture', `console.error('listening on 127.0.0.1:4321'); setInterval(() => {}, 1000);`),
+      ready: /listening on \S+/,
+    });
     expect(ready).toBe('listening on 127.0.0.1:4321');
   });
 
@@ -57,7 +63,11 @@ describe('spawnReady', () => {
   });
 
   it('fails as soon as the process exits before it is ready, with its exit code and stderr', async () => {
-    const err: Error = await spawnReady({ ...node('crasher', `console.error('EADDRINUSE 127.0.0.1:80'); process.exit(3);`), ready: 'ready', readyTimeoutMs: 20_000 }).catch((e) => e);
+    const err: Error = await spawnReady({
+      ...node('crasher', `console.error('EADDRINUSE 127.0.0.1:80'); process.exit(3);`),
+      ready: 'ready',
+      readyTimeoutMs: 20_000,
+    }).catch((e) => e);
     expect(err.message).toMatch(/crasher exited \(code 3\) before it reported a "ready" event/);
     expect(err.message).toContain('EADDRINUSE 127.0.0.1:80');
   });
@@ -66,7 +76,10 @@ describe('spawnReady', () => {
 describe('spawnProcess', () => {
   it('stop() ends the processes the child started in its group too', async () => {
     const proc = spawnProcess(
-      node('parent', `const c = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); console.log(JSON.stringify({ event: 'ready', grandchild: c.pid })); process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000);`),
+      node(
+        'parent',
+        `const c = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); console.log(JSON.stringify({ event: 'ready', grandchild: c.pid })); process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000);`,
+      ),
     );
     const ready = await proc.waitForEvent('ready');
     const grandchild = Number(ready.grandchild);
@@ -91,7 +104,10 @@ describe('spawnProcess with stdout to a file', () => {
     try {
       const file = join(dir, 'out');
       const proc = spawnProcess({
-        ...node('writer', `console.log('booting'); setTimeout(() => console.log(JSON.stringify({ event: 'listening', port: 99 })), 200); setInterval(() => {}, 1000);`),
+        ...node(
+          'writer',
+          `console.log('booting'); setTimeout(() => console.log(JSON.stringify({ event: 'listening', port: 99 })), 200); setInterval(() => {}, 1000);`,
+        ),
         stdoutFile: file,
         removeStdoutFile: true,
       });
@@ -108,7 +124,9 @@ describe('spawnProcess with stdout to a file', () => {
 describe('wait helpers', () => {
   it('until fails with what it waited for and the last value it saw', async () => {
     let n = 0;
-    const err: Error = await until(() => (++n, { count: n, done: false }).done, { timeoutMs: 200, intervalMs: 10, what: 'the counter to be done' }).catch((e) => e);
+    const err: Error = await until(() => (++n, { count: n, done: false }).done, { timeoutMs: 200, intervalMs: 10, what: 'the counter to be done' }).catch(
+      (e) => e,
+    );
     expect(err.message).toMatch(/timed out after 200 ms waiting for the counter to be done; last observed: false/);
   });
 
@@ -149,6 +167,8 @@ describe('wait helpers', () => {
 
   it('withTimeout reports what it waited for and the state observed at the timeout', async () => {
     const got: string[] = ['hello'];
-    await expect(withTimeout(new Promise(() => undefined), { timeoutMs: 50, what: 'an echo', observe: () => got })).rejects.toThrow(/waiting for an echo; last observed: \["hello"\]/);
+    await expect(withTimeout(new Promise(() => undefined), { timeoutMs: 50, what: 'an echo', observe: () => got })).rejects.toThrow(
+      /waiting for an echo; last observed: \["hello"\]/,
+    );
   });
 });

@@ -119,13 +119,21 @@ describe('wingman start', () => {
     expect(Buffer.from(detail.response.body.data, 'base64').toString()).toBe('api /two');
   });
 
-  it('exits with the failure\'s code once every tunnel has ended, after a fatal line for each', async () => {
+  it("exits with the failure's code once every tunnel has ended, after a fatal line for each", async () => {
     const { url: server } = await startServer();
     const web = await startNamedApp('web');
-    const file = writeConfig({ server, token: 'not-a-token-this-server-knows', inspect: false, tunnels: { web: { target: String(web.port) }, api: { target: String(web.port) } } });
+    const file = writeConfig({
+      server,
+      token: 'not-a-token-this-server-knows',
+      inspect: false,
+      tunnels: { web: { target: String(web.port) }, api: { target: String(web.port) } },
+    });
     const agent = startWingman(['start', '--config', file, '--json']);
     expect(await exitOf(agent)).toBe(5);
-    const fatal = agent.events.filter((e) => e.event === 'fatal').map((e) => [e.tunnel, e.code]).sort();
+    const fatal = agent.events
+      .filter((e) => e.event === 'fatal')
+      .map((e) => [e.tunnel, e.code])
+      .sort();
     expect(fatal).toEqual([
       ['api', 'ERR_TOKEN_REFUSED'],
       ['web', 'ERR_TOKEN_REFUSED'],
@@ -157,7 +165,10 @@ describe('wingman start', () => {
     const file = writeConfig({ server, inspect: false, tunnels: { web: { target: String(web.port) }, api: { target: String(api.port) } } });
     const urls = async () => {
       const agent = startWingman(['start', '--config', file, '--json']);
-      const found = { web: (await agent.waitFor((e) => e.event === 'ready' && e.tunnel === 'web')).url, api: (await agent.waitFor((e) => e.event === 'ready' && e.tunnel === 'api')).url };
+      const found = {
+        web: (await agent.waitFor((e) => e.event === 'ready' && e.tunnel === 'web')).url,
+        api: (await agent.waitFor((e) => e.event === 'ready' && e.tunnel === 'api')).url,
+      };
       agent.child.kill('SIGTERM');
       expect(await exitOf(agent)).toBe(0);
       return found;
@@ -168,7 +179,11 @@ describe('wingman start', () => {
   });
 
   it.each([
-    ['an unknown key', { server: 'http://127.0.0.1:1', tunnels: { web: { target: '3000', colour: 'red' } } }, /wingman\.json: tunnels\.web: unknown key "colour"/],
+    [
+      'an unknown key',
+      { server: 'http://127.0.0.1:1', tunnels: { web: { target: '3000', colour: 'red' } } },
+      /wingman\.json: tunnels\.web: unknown key "colour"/,
+    ],
     ['a bad port', { server: 'http://127.0.0.1:1', tunnels: { web: { target: '99999' } } }, /wingman\.json: tunnels\.web\.target: invalid port 99999/],
     ['no tunnels', { server: 'http://127.0.0.1:1' }, /wingman\.json: tunnels: Required/],
     ['an empty tunnels object', { tunnels: {} }, /wingman\.json: tunnels: name at least one tunnel/],

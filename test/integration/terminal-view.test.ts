@@ -116,7 +116,10 @@ describe('wingman http on a terminal', () => {
 
     tmux('send-keys', '-t', 'w', 'a');
     await waitForScreen((t) => t.includes(`admitting viewer ${shortId}`), 'the admission');
-    await untilTrue('the viewer admitted', async () => (await send(serverPort, url.host, { path: '/let-me-in', headers: { cookie, 'user-agent': 'Reviewer/1.0' } })).status === 200);
+    await untilTrue(
+      'the viewer admitted',
+      async () => (await send(serverPort, url.host, { path: '/let-me-in', headers: { cookie, 'user-agent': 'Reviewer/1.0' } })).status === 200,
+    );
     const after = await waitForScreen((t) => /GET\s+\/let-me-in\s+200/.test(t) && !t.includes('Waiting to be let in'), 'the admitted request');
     expect(after).toMatch(new RegExp(`Viewers \\(1\\)\\n\\s+127\\.0\\.0\\.1\\s+relay.*${shortId}`));
 
@@ -153,11 +156,14 @@ describe('wingman http on a terminal', () => {
     const shortId = v.viewerId.slice(0, 15).replace(/[^A-Za-z0-9]/g, (c) => `\\${c}`);
     // The request row arrives on its own path (the P2P host's capture over IPC): wait for both.
     const p2pRequest = /GET\s+\/over-p2p\s+200\s+\d+ ms\s+p2p/;
-    const after = await waitForScreen((t) => new RegExp(`\\s${shortId}\\s+p2p\\s+\\d+ ms\\s+since`).test(t) && p2pRequest.test(t), 'the P2P viewer with an RTT and its request');
+    const after = await waitForScreen(
+      (t) => new RegExp(`\\s${shortId}\\s+p2p\\s+\\d+ ms\\s+since`).test(t) && p2pRequest.test(t),
+      'the P2P viewer with an RTT and its request',
+    );
     expect(after).toMatch(p2pRequest);
   });
 
-  it('shows a fatal error in the screen\'s errors and exits with its code', async () => {
+  it("shows a fatal error in the screen's errors and exits with its code", async () => {
     startInTmux(['--token', 'not-the-token']);
     const last = await waitForScreen((t) => /wingman exit code: \d+/.test(t), 'the exit');
     expect(last).toMatch(/Errors and warnings\n(.*\n)*\s+\d\d:\d\d:\d\d error: the tunnel server refused the token/);

@@ -98,7 +98,12 @@ async function waitForSerial(port: number, host: string, serial: string): Promis
       last = await get(port, host, '/hello');
       return last.serial === serial ? last : undefined;
     },
-    { timeoutMs: RENEWAL_TIMEOUT_MS, intervalMs: POLL_INTERVAL_MS, what: `new connections to get certificate ${serial}`, observe: () => `certificate ${last?.serial}` },
+    {
+      timeoutMs: RENEWAL_TIMEOUT_MS,
+      intervalMs: POLL_INTERVAL_MS,
+      what: `new connections to get certificate ${serial}`,
+      observe: () => `certificate ${last?.serial}`,
+    },
   );
 }
 
@@ -147,7 +152,10 @@ describe('wingman-server with --tls-cert and --tls-key', () => {
 
   it('refuses to start, naming the problem, on an unreadable file, a key that does not match, or a certificate without a key', async () => {
     const cases: Array<{ args: string[]; says: string }> = [
-      { args: ['--tls-cert', join(ca.dir, 'missing.pem'), '--tls-key', first.keyFile], says: `--tls-cert / TLS_CERT_FILE: cannot read ${join(ca.dir, 'missing.pem')}: ENOENT` },
+      {
+        args: ['--tls-cert', join(ca.dir, 'missing.pem'), '--tls-key', first.keyFile],
+        says: `--tls-cert / TLS_CERT_FILE: cannot read ${join(ca.dir, 'missing.pem')}: ENOENT`,
+      },
       { args: ['--tls-cert', first.certFile, '--tls-key', second.keyFile], says: 'do not load as a PEM certificate and its private key' },
       { args: ['--tls-cert', first.certFile], says: '--tls-cert / TLS_CERT_FILE: a TLS certificate and its key go together: give both or neither' },
     ];

@@ -55,7 +55,7 @@ function upgradeStatus(path: string, headers: Record<string, string> = {}): Prom
 }
 
 describe('a password-protected session', () => {
-  it('says so in the agent\'s ready line', async () => {
+  it("says so in the agent's ready line", async () => {
     const ready = await t.agent.waitFor((e) => e.event === 'ready');
     expect(ready.access).toBe('password');
   });
@@ -94,7 +94,7 @@ describe('a password-protected session', () => {
     expect((await get('/__wingman/diagnostics.js', { authorization: basic(PASSWORD) })).status).toBe(200);
   });
 
-  it('keeps both the app\'s Set-Cookie and the access cookie on the same response', async () => {
+  it("keeps both the app's Set-Cookie and the access cookie on the same response", async () => {
     const r = await get('/headers', { authorization: basic(PASSWORD) });
     const set = ([] as string[]).concat(r.headers['set-cookie'] ?? []);
     expect(set.some((c) => c.startsWith('app_session=s1'))).toBe(true);
@@ -110,12 +110,15 @@ describe('a password-protected session', () => {
     expect(seen.cookie).toBe('a=1; b=2');
     expect(seen.authorization).toBeUndefined();
 
-    const withPassword = JSON.parse((await get('/headers', { authorization: basic(PASSWORD), cookie: 'theme=dark' })).body.toString()) as Record<string, string>;
+    const withPassword = JSON.parse((await get('/headers', { authorization: basic(PASSWORD), cookie: 'theme=dark' })).body.toString()) as Record<
+      string,
+      string
+    >;
     expect(withPassword.authorization).toBeUndefined();
     expect(withPassword.cookie).toBe('theme=dark');
   });
 
-  it('passes the app\'s own Authorization (a bearer token) through once the cookie grants access', async () => {
+  it("passes the app's own Authorization (a bearer token) through once the cookie grants access", async () => {
     const cookie = accessCookie(await get('/hello', { authorization: basic(PASSWORD) }));
     const seen = JSON.parse((await get('/headers', { cookie, authorization: 'Bearer app-token' })).body.toString()) as Record<string, string>;
     expect(seen.authorization).toBe('Bearer app-token');
@@ -124,7 +127,11 @@ describe('a password-protected session', () => {
 
   it('does not accept the cookie of another session', async () => {
     const cookie = accessCookie(await get('/hello', { authorization: basic(PASSWORD) }));
-    const other = await startAgent(`http://localhost:${t.serverPort}`, String(app.port), { WINGMAN_STATE_DIR: `/tmp/wingman-access-other-${process.pid}` }, ['--password', PASSWORD, '--new-session']);
+    const other = await startAgent(`http://localhost:${t.serverPort}`, String(app.port), { WINGMAN_STATE_DIR: `/tmp/wingman-access-other-${process.pid}` }, [
+      '--password',
+      PASSWORD,
+      '--new-session',
+    ]);
     const r = await send(t.serverPort, new URL(other.url).host, { path: '/hello', headers: { cookie } });
     expect(r.status).toBe(401);
   });
@@ -144,9 +151,14 @@ describe('a password-protected session', () => {
   });
 
   it('behind a trusted proxy (TRUST_PROXY=1), a stranger sending wrong passwords does not lock out another viewer', async () => {
-    const proxied = await startTunnel(String(app.port), { serverEnv: { TRUST_PROXY: '1' }, agentArgs: ['--password', PASSWORD, '--new-session'], agentEnv: { WINGMAN_STATE_DIR: `/tmp/wingman-access-proxied-${process.pid}` } });
+    const proxied = await startTunnel(String(app.port), {
+      serverEnv: { TRUST_PROXY: '1' },
+      agentArgs: ['--password', PASSWORD, '--new-session'],
+      agentEnv: { WINGMAN_STATE_DIR: `/tmp/wingman-access-proxied-${process.pid}` },
+    });
     // What a reverse proxy in front of the server adds: the address it saw.
-    const via = (xff: string, headers: Record<string, string>) => send(proxied.serverPort, proxied.host, { path: '/hello', headers: { 'x-forwarded-for': xff, ...headers } });
+    const via = (xff: string, headers: Record<string, string>) =>
+      send(proxied.serverPort, proxied.host, { path: '/hello', headers: { 'x-forwarded-for': xff, ...headers } });
     const stranger: number[] = [];
     for (let i = 0; i < 12; i++) stranger.push((await via('203.0.113.7', { authorization: basic(`guess-${i}`) })).status);
     expect(stranger).toEqual([...Array<number>(10).fill(401), 429, 429]);

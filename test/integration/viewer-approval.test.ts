@@ -94,7 +94,10 @@ describe('viewer approval (--approve)', () => {
   it('warns at start that nothing can admit viewers when the inspector is off and there is no terminal', async () => {
     const { agent } = await startAgent(`http://127.0.0.1:${t.serverPort}`, String(app.port), {}, ['--approve', '--inspect', 'false', '--new-session']);
     // With --json, warnings are JSON lines on stderr; this one comes before the ready line.
-    const warning = agent.stderr().split('\n').find((l) => l.includes('WARN_APPROVE_UNREACHABLE'));
+    const warning = agent
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('WARN_APPROVE_UNREACHABLE'));
     expect(warning).toBeDefined();
     expect(JSON.parse(warning!)).toMatchObject({ event: 'warning', code: 'WARN_APPROVE_UNREACHABLE' });
   });

@@ -89,7 +89,7 @@ describe('viewer revocation (inspector API)', () => {
     expect(pb.connection.isClosed).toBe(false);
   });
 
-  it('closes a revoked viewer\'s relayed WebSocket', async () => {
+  it("closes a revoked viewer's relayed WebSocket", async () => {
     const a = await newViewer(t.serverPort, t.host);
     const WebSocket = (await import('ws')).default;
     const ws = new WebSocket(`ws://127.0.0.1:${t.serverPort}/echo`, { headers: { host: t.host, cookie: a.cookie } });
@@ -140,7 +140,10 @@ describe('viewer revocation (inspector API)', () => {
   });
 
   it('answers unknown and too-short viewer ids with coded errors', async () => {
-    expect(await inspectorApi(inspector, '/api/viewers/0123456789abcdef/revoke', 'POST')).toMatchObject({ status: 404, json: { error: { code: 'ERR_NOT_FOUND' } } });
+    expect(await inspectorApi(inspector, '/api/viewers/0123456789abcdef/revoke', 'POST')).toMatchObject({
+      status: 404,
+      json: { error: { code: 'ERR_NOT_FOUND' } },
+    });
     expect(await inspectorApi(inspector, '/api/viewers/0123/admit', 'POST')).toMatchObject({ status: 400, json: { error: { code: 'ERR_INVALID_QUERY' } } });
   });
 });

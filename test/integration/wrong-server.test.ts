@@ -27,7 +27,27 @@ const servers: Server[] = [];
 beforeAll(() => {
   const dir = mkdtempSync(join(tmpdir(), 'wingman-tls-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+      ],
+      { stdio: 'ignore' },
+    );
     tls = { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -89,10 +109,14 @@ describe('wingman http', () => {
     expect(proc.child.exitCode).toBe(0);
   });
 
-  it('gives up with exit code 3 when the server\'s name does not resolve, naming the host', async () => {
+  it("gives up with exit code 3 when the server's name does not resolve, naming the host", async () => {
     const proc = agent('http://wingman-test.invalid:8080', ['--json']);
     expect(await exitCode(proc)).toBe(3);
-    expect(proc.events.at(-1)).toMatchObject({ event: 'fatal', code: 'ERR_SERVER_NOT_FOUND', message: expect.stringMatching(/^cannot resolve host wingman-test\.invalid \(E[A-Z_]+\) — check --server/) });
+    expect(proc.events.at(-1)).toMatchObject({
+      event: 'fatal',
+      code: 'ERR_SERVER_NOT_FOUND',
+      message: expect.stringMatching(/^cannot resolve host wingman-test\.invalid \(E[A-Z_]+\) — check --server/),
+    });
     // It said so after the first attempt already, before giving up.
     expect(proc.stderr()).toMatch(/"attempt":1,.*cannot resolve host wingman-test\.invalid/);
   });
@@ -101,14 +125,18 @@ describe('wingman http', () => {
     const { port } = await startServer();
     const proc = agent(`https://127.0.0.1:${port}`);
     expect(await exitCode(proc)).toBe(4);
-    expect(proc.stderr()).toContain(`error: the server at https://127.0.0.1:${port} does not speak TLS (https) — check the scheme: try http://127.0.0.1:${port}`);
+    expect(proc.stderr()).toContain(
+      `error: the server at https://127.0.0.1:${port} does not speak TLS (https) — check the scheme: try http://127.0.0.1:${port}`,
+    );
   });
 
   it('gives up with exit code 4 when told http:// for a TLS server, suggesting https://', async () => {
     const port = await listen(createHttpsServer(tls, (_req, res) => res.end('tls')));
     const proc = agent(`http://127.0.0.1:${port}`);
     expect(await exitCode(proc)).toBe(4);
-    expect(proc.stderr()).toContain(`error: the server at http://127.0.0.1:${port} speaks TLS (https), not plain http — check the scheme: try https://127.0.0.1:${port}`);
+    expect(proc.stderr()).toContain(
+      `error: the server at http://127.0.0.1:${port} speaks TLS (https), not plain http — check the scheme: try https://127.0.0.1:${port}`,
+    );
   });
 
   it('gives up with exit code 4 on a TLS certificate it cannot trust, saying so', async () => {

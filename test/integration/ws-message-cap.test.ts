@@ -121,7 +121,10 @@ describe('relayed WebSocket message cap', () => {
   it('relays larger messages when both the server and the agent raise the cap, and refuses one byte over the new cap', async () => {
     await killAll();
     const raised = 2 * MiB;
-    t = await startTunnel(String(app.port), { serverEnv: { WS_MAX_MESSAGE_BYTES: String(raised) }, agentArgs: ['--no-p2p', '--ws-max-message-bytes', String(raised)] });
+    t = await startTunnel(String(app.port), {
+      serverEnv: { WS_MAX_MESSAGE_BYTES: String(raised) },
+      agentArgs: ['--no-p2p', '--ws-max-message-bytes', String(raised)],
+    });
     const echo = await openViewer('/echo');
     const back = within(new Promise<Buffer>((r) => echo.once('message', (d: Buffer) => r(d))), 'echo of a 2 MiB message');
     echo.send(Buffer.alloc(raised, 1));
@@ -162,9 +165,13 @@ describe('relayed WebSocket message cap', () => {
     expect(await upDone).toBe(`got ${half * CAP}`);
     await downDone;
     // The over-cap sockets settle (closed, or still relaying their 60 MiB) within a bounded wait.
-    const closes = await Promise.all([...hugeUpClosed, ...hugeDownClosed].map((p) => within(p, 'over-cap close', 15_000).catch(() => ({ code: 0, reason: 'not closed' }))));
+    const closes = await Promise.all(
+      [...hugeUpClosed, ...hugeDownClosed].map((p) => within(p, 'over-cap close', 15_000).catch(() => ({ code: 0, reason: 'not closed' }))),
+    );
     const growth = rss.stop();
-    console.log(`RSS growth while 1 GiB of 1 MiB WebSocket messages crossed the relay: server ${growth.server.toFixed(1)} MB, agent ${growth.agent.toFixed(1)} MB`);
+    console.log(
+      `RSS growth while 1 GiB of 1 MiB WebSocket messages crossed the relay: server ${growth.server.toFixed(1)} MB, agent ${growth.agent.toFixed(1)} MB`,
+    );
     expect(downBytes).toBe(half * CAP);
     expect(growth.server).toBeLessThan(50);
     expect(growth.agent).toBeLessThan(50);

@@ -143,14 +143,36 @@ describe('network lab (namespaces, NAT, firewalls, coturn, Chromium)', () => {
 
   it.each(Object.keys(EXPECTED))('%s: the reviewer loads the app, a 50 MiB download matches its SHA-256, small requests succeed', (name) => {
     const r = row(name);
-    const loaded = { error: r.error, appLoaded: r.checks.appLoaded, download: r.checks.download, smallRequests: r.checks.smallRequests, downloadTransport: r.checks.downloadTransport, smallTransport: r.checks.smallTransport };
-    expect({ scenario: summary(r), ...loaded }).toEqual({ scenario: summary(r), error: null, appLoaded: true, download: true, smallRequests: true, downloadTransport: true, smallTransport: true });
+    const loaded = {
+      error: r.error,
+      appLoaded: r.checks.appLoaded,
+      download: r.checks.download,
+      smallRequests: r.checks.smallRequests,
+      downloadTransport: r.checks.downloadTransport,
+      smallTransport: r.checks.smallTransport,
+    };
+    expect({ scenario: summary(r), ...loaded }).toEqual({
+      scenario: summary(r),
+      error: null,
+      appLoaded: true,
+      download: true,
+      smallRequests: true,
+      downloadTransport: true,
+      smallTransport: true,
+    });
   });
 
-  it.each(Object.keys(EXPECTED))('%s: the session is served over HTTPS with a lab-CA certificate the browser trusts, so the page is a secure context without any flag', (name) => {
-    const r = row(name);
-    expect({ scenario: summary(r), https: (r.url ?? '').startsWith('https://'), secureContext: r.secureContext }).toEqual({ scenario: summary(r), https: true, secureContext: true });
-  });
+  it.each(Object.keys(EXPECTED))(
+    '%s: the session is served over HTTPS with a lab-CA certificate the browser trusts, so the page is a secure context without any flag',
+    (name) => {
+      const r = row(name);
+      expect({ scenario: summary(r), https: (r.url ?? '').startsWith('https://'), secureContext: r.secureContext }).toEqual({
+        scenario: summary(r),
+        https: true,
+        secureContext: true,
+      });
+    },
+  );
 
   it('the delay line adds the configured round trip and loss between lab namespaces', () => {
     const r = row('delay-line');
@@ -165,12 +187,25 @@ describe('network lab (namespaces, NAT, firewalls, coturn, Chromium)', () => {
       peerRttNotFarAbove: (m?.udpRttMedianMs ?? Infinity) < DELAY_CHECK.peerRttMs + 60,
       lossInBounds: typeof m?.udpLoss === 'number' && m.udpLoss >= 0.1 && m.udpLoss <= 0.3,
     };
-    expect({ measured: m, ...seen }).toEqual({ measured: m, error: null, serverRttAtLeastConfigured: true, serverRttNotFarAbove: true, peerRttAtLeastConfigured: true, peerRttNotFarAbove: true, lossInBounds: true });
+    expect({ measured: m, ...seen }).toEqual({
+      measured: m,
+      error: null,
+      serverRttAtLeastConfigured: true,
+      serverRttNotFarAbove: true,
+      peerRttAtLeastConfigured: true,
+      peerRttNotFarAbove: true,
+      lossInBounds: true,
+    });
   });
 
   it('far-server: a 20 MiB upload arrives intact over P2P, and no request beats the 20 ms peer round trip', () => {
     const r = row('far-server');
-    expect({ scenario: summary(r), upload: r.checks.upload, uploadTransport: r.checks.uploadTransport, smallAtLeastPeerRtt: (r.smallP50Ms ?? 0) >= 20 }).toEqual({ scenario: summary(r), upload: true, uploadTransport: true, smallAtLeastPeerRtt: true });
+    expect({
+      scenario: summary(r),
+      upload: r.checks.upload,
+      uploadTransport: r.checks.uploadTransport,
+      smallAtLeastPeerRtt: (r.smallP50Ms ?? 0) >= 20,
+    }).toEqual({ scenario: summary(r), upload: true, uploadTransport: true, smallAtLeastPeerRtt: true });
   });
 
   it.each(Object.entries(EXPECTED))('%s: the selected path is one of %j', (name, expected) => {

@@ -56,12 +56,19 @@ async function stopServiceWorkers(browser: LaunchedChromium): Promise<void> {
 async function pageLoadMs(page: Page, url: string, shell: boolean): Promise<number> {
   await page.goto(url);
   if (!shell) {
-    await page.waitForFunction(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.loadEventEnd, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.loadEventEnd, undefined, {
+      timeout: 30_000,
+    });
     return page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd);
   }
   const frame = await waitForApp(page, 'gallery');
-  await frame.waitForFunction(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.loadEventEnd, undefined, { timeout: 30_000 });
-  return frame.evaluate(() => performance.timeOrigin + (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd - window.top!.performance.timeOrigin);
+  await frame.waitForFunction(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.loadEventEnd, undefined, {
+    timeout: 30_000,
+  });
+  return frame.evaluate(
+    () =>
+      performance.timeOrigin + (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd - window.top!.performance.timeOrigin,
+  );
 }
 
 async function main(): Promise<number> {
@@ -88,7 +95,18 @@ async function main(): Promise<number> {
     let frame = await openShell(b.page, `${p2pStack.origin}/one`, 'one');
     await waitForTransport(b.page, 'p2p');
     // Interleaved rounds: a change in the machine's load hits every figure alike.
-    const rounds = { raw: [] as number[], ping: [] as number[], proto: [] as number[], protoSmall: [] as number[], protoPing: [] as number[], sw: [] as number[], swSmall: [] as number[], swOnly: [] as number[], direct: [] as number[], up: [] as number[] };
+    const rounds = {
+      raw: [] as number[],
+      ping: [] as number[],
+      proto: [] as number[],
+      protoSmall: [] as number[],
+      protoPing: [] as number[],
+      sw: [] as number[],
+      swSmall: [] as number[],
+      swOnly: [] as number[],
+      direct: [] as number[],
+      up: [] as number[],
+    };
     for (let i = 0; i < 3; i++) {
       const raw = await measureRawChannel(b.page, rawHost!.port, BULK_BYTES, 100);
       rounds.raw.push(raw.bulkMiBps);
@@ -119,7 +137,12 @@ async function main(): Promise<number> {
       await b.page.reload();
       ready.push(await readiness(b.page));
     }
-    r.fullNavigation = { readyMs: median(ready.map((x) => x.readyMs)), afterLoadMs: median(ready.map((x) => x.afterLoadMs)), samples: ready.map((x) => x.readyMs), timeline: ready[ready.length - 1]?.timeline };
+    r.fullNavigation = {
+      readyMs: median(ready.map((x) => x.readyMs)),
+      afterLoadMs: median(ready.map((x) => x.afterLoadMs)),
+      samples: ready.map((x) => x.readyMs),
+      timeline: ready[ready.length - 1]?.timeline,
+    };
     frame = await waitForApp(b.page);
     const viewer = (await waitForTransport(b.page, 'p2p')).viewerId;
     let kept = 0;
@@ -241,7 +264,11 @@ function report(r: Record<string, any>, started: string, before: number[], after
     '',
     goal('P2P usable ≤ 300 ms after load', r.fullNavigation.afterLoadMs <= 300, `${fmt(r.fullNavigation.afterLoadMs, 0)} ms`),
     // fetch() itself costs the direct row's p50 in this browser whatever carries it; the raw ping is a bare message. See docs/benchmarks.md.
-    goal('small-request p50 − direct p50 − raw ping p50 ≤ 2 ms', r.p2pSmall.p50Ms - r.directSmall.p50Ms - r.raw.pingP50Ms <= 2, `${fmt(r.p2pSmall.p50Ms - r.directSmall.p50Ms - r.raw.pingP50Ms, 2)} ms (without subtracting direct: ${fmt(r.p2pSmall.p50Ms - r.raw.pingP50Ms, 2)} ms)`),
+    goal(
+      'small-request p50 − direct p50 − raw ping p50 ≤ 2 ms',
+      r.p2pSmall.p50Ms - r.directSmall.p50Ms - r.raw.pingP50Ms <= 2,
+      `${fmt(r.p2pSmall.p50Ms - r.directSmall.p50Ms - r.raw.pingP50Ms, 2)} ms (without subtracting direct: ${fmt(r.p2pSmall.p50Ms - r.raw.pingP50Ms, 2)} ms)`,
+    ),
     goal('bulk ≥ 0.8 × raw channel', r.p2pBulk.downloadMiBps >= 0.8 * r.raw.bulkMiBps, `×${fmt(r.p2pBulk.downloadMiBps / r.raw.bulkMiBps, 2)}`),
     goal(
       'page load with P2P blocked ≤ 1.1 × relay-only',

@@ -87,7 +87,10 @@ export function protocolOnly(page: Page, bytes: number, count: number): Promise<
       const t = performance.now();
       const n = await get(`/bytes?n=${bytes}`);
       if (n !== bytes) throw new Error(`got ${n} of ${bytes}`);
-      return { small: { p50Ms: times[Math.floor(times.length / 2)]!, p99Ms: times[Math.floor(times.length * 0.99)]!, count }, mibps: bytes / 1048576 / ((performance.now() - t) / 1000) };
+      return {
+        small: { p50Ms: times[Math.floor(times.length / 2)]!, p99Ms: times[Math.floor(times.length * 0.99)]!, count },
+        mibps: bytes / 1048576 / ((performance.now() - t) / 1000),
+      };
     },
     { bytes, count },
   );
@@ -115,8 +118,14 @@ export interface Readiness {
 
 /** Reads the shell's readiness once its channel is up. */
 export async function readiness(page: Page): Promise<Readiness> {
-  await page.waitForFunction(() => (window as unknown as { __wingman?: { status(): { transport: string } } }).__wingman?.status().transport === 'p2p', undefined, { timeout: 30_000 });
-  await page.waitForFunction(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.loadEventEnd, undefined, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => (window as unknown as { __wingman?: { status(): { transport: string } } }).__wingman?.status().transport === 'p2p',
+    undefined,
+    { timeout: 30_000 },
+  );
+  await page.waitForFunction(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.loadEventEnd, undefined, {
+    timeout: 30_000,
+  });
   return page.evaluate(() => {
     const w = (window as unknown as { __wingman: { status(): { p2pReadyMs: number }; timeline(): Record<string, number> } }).__wingman;
     const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;

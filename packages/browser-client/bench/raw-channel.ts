@@ -98,7 +98,13 @@ export function measureRawChannel(page: Page, port: number, bulkBytes: number, p
         const rtts: number[] = [];
         for (let i = 0; i < pings; i++) {
           const s = performance.now();
-          await bounded(new Promise<void>((r) => { onMsg = (d) => d === `ping:${i}` && r(); raw.send(`ping:${i}`); }), 'ping');
+          await bounded(
+            new Promise<void>((r) => {
+              onMsg = (d) => d === `ping:${i}` && r();
+              raw.send(`ping:${i}`);
+            }),
+            'ping',
+          );
           rtts.push(performance.now() - s);
         }
         rtts.sort((a, b) => a - b);
@@ -106,7 +112,13 @@ export function measureRawChannel(page: Page, port: number, bulkBytes: number, p
         const start = performance.now();
         for (let left = bulkBytes; left > 0; left -= 1048576) {
           const piece = Math.min(left, 1048576);
-          await bounded(new Promise<void>((r) => { onMsg = (d) => d === 'done' && r(); raw.send(`bulk:${piece}`); }), 'bulk');
+          await bounded(
+            new Promise<void>((r) => {
+              onMsg = (d) => d === 'done' && r();
+              raw.send(`bulk:${piece}`);
+            }),
+            'bulk',
+          );
         }
         const secs = (performance.now() - start) / 1000;
         let uploadMiBps = NaN;
@@ -119,7 +131,13 @@ export function measureRawChannel(page: Page, port: number, bulkBytes: number, p
             if (raw.bufferedAmount >= 1048576) await bounded(new Promise((r) => (raw.onbufferedamountlow = r)), 'upload drain');
             raw.send(left >= upload.messageBytes ? block : block.slice(0, left));
           }
-          await bounded(new Promise<void>((r) => { onMsg = (d) => d === 'ping:up' && r(); raw.send('ping:up'); }), 'upload');
+          await bounded(
+            new Promise<void>((r) => {
+              onMsg = (d) => d === 'ping:up' && r();
+              raw.send('ping:up');
+            }),
+            'upload',
+          );
           uploadMiBps = upload.bytes / 1048576 / ((performance.now() - up) / 1000);
         }
         return { bulkMiBps: bulkBytes / 1048576 / secs, pingP50Ms: rtts[Math.floor(rtts.length / 2)]!, connectMs, uploadMiBps };

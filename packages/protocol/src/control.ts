@@ -16,7 +16,15 @@ import {
   type ViewerLeft,
   type ViewerSignal,
 } from './signaling';
-import { parseViewerDecision, parseViewerGateMode, parseViewerMessage, parseVisitorId, type ViewerDecisionMessage, type ViewerGateMode, type ViewerMessage } from './viewer-control';
+import {
+  parseViewerDecision,
+  parseViewerGateMode,
+  parseViewerMessage,
+  parseVisitorId,
+  type ViewerDecisionMessage,
+  type ViewerGateMode,
+  type ViewerMessage,
+} from './viewer-control';
 
 /** Path of the agent's WebSocket endpoint on the tunnel server's apex host. The token travels as `Authorization: Bearer <token>`. */
 export const AGENT_PATH = '/__wingman/agent';
@@ -153,7 +161,8 @@ function str(o: Obj, k: string, max = 512): string {
 
 function int(o: Obj, k: string, min: number, max: number): number {
   const v = o[k];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be an integer in ${min}..${max}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be an integer in ${min}..${max}`);
   return v;
 }
 
@@ -180,7 +189,12 @@ export function parseIceServers(v: unknown): IceServer[] {
     const o = s as Obj;
     onlyKeys(o, ['urls', 'username', 'credential']);
     const urls = o.urls;
-    if (!Array.isArray(urls) || urls.length === 0 || urls.length > 16 || !urls.every((u) => typeof u === 'string' && /^(stun|stuns|turn|turns):/.test(u) && u.length < 512)) {
+    if (
+      !Array.isArray(urls) ||
+      urls.length === 0 ||
+      urls.length > 16 ||
+      !urls.every((u) => typeof u === 'string' && /^(stun|stuns|turn|turns):/.test(u) && u.length < 512)
+    ) {
       throw protocolError('ERR_INVALID_PAYLOAD', 'ice server "urls" must be stun:/turn: URLs');
     }
     const out: IceServer = { urls: urls as string[] };
@@ -245,7 +259,8 @@ export function parseAgentMessage(text: string): AgentToServer {
 
 function num(o: Obj, k: string): number {
   const v = o[k];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 3_600_000) throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be a non-negative number`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 3_600_000)
+    throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be a non-negative number`);
   return v;
 }
 

@@ -35,9 +35,7 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-const BY_NUMBER = new Map<number, ErrorCode>(
-  (Object.keys(ERROR_CODES) as ErrorCode[]).map((k) => [ERROR_CODES[k], k]),
-);
+const BY_NUMBER = new Map<number, ErrorCode>((Object.keys(ERROR_CODES) as ErrorCode[]).map((k) => [ERROR_CODES[k], k]));
 
 /** Maps a wire number to its code; unknown numbers map to ERR_PROTOCOL (never throws: peers may be newer). */
 export function errorCodeFromNumber(n: number): ErrorCode {

@@ -61,14 +61,7 @@ export function encodeFrame(type: FrameType, flags: number, streamId: number, pa
 }
 
 /** Writes one frame into `out` at `offset`; returns the offset after it. */
-export function writeFrame(
-  out: Uint8Array,
-  offset: number,
-  type: FrameType,
-  flags: number,
-  streamId: number,
-  payload: Uint8Array,
-): number {
+export function writeFrame(out: Uint8Array, offset: number, type: FrameType, flags: number, streamId: number, payload: Uint8Array): number {
   if (payload.length > MAX_PAYLOAD_BYTES) throw new RangeError(`frame payload ${payload.length} > ${MAX_PAYLOAD_BYTES}`);
   if (!Number.isInteger(streamId) || streamId < 0 || streamId > 0xffffffff) throw new RangeError(`bad stream id ${streamId}`);
   out[offset] = type;
@@ -100,8 +93,7 @@ export function decodeFrames(message: Uint8Array): Frame[] {
     const type = message[offset]!;
     const flags = message[offset + 1]!;
     const length = (message[offset + 2]! << 8) | message[offset + 3]!;
-    const streamId =
-      ((message[offset + 4]! << 24) >>> 0) + (message[offset + 5]! << 16) + (message[offset + 6]! << 8) + message[offset + 7]!;
+    const streamId = ((message[offset + 4]! << 24) >>> 0) + (message[offset + 5]! << 16) + (message[offset + 6]! << 8) + message[offset + 7]!;
     if (type > FrameType.GOAWAY) throw protocolError('ERR_UNKNOWN_FRAME_TYPE', `frame type 0x${type.toString(16)}`);
     if (FRAME_HEADER_BYTES + length > MAX_FRAME_BYTES) {
       throw protocolError('ERR_FRAME_TOO_LARGE', `frame of ${FRAME_HEADER_BYTES + length} bytes > ${MAX_FRAME_BYTES}`);

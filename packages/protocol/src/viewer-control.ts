@@ -68,7 +68,8 @@ export function parseViewerMessage(o: Obj): ViewerMessage {
   const { state, address, userAgent, firstSeenAt } = o;
   if (state !== 'waiting' && state !== 'admitted' && state !== 'refused') throw bad('bad viewer state');
   if (typeof address !== 'string' || address.length > 64) throw bad('"address" must be a string of at most 64 chars');
-  if (typeof userAgent !== 'string' || userAgent.length > MAX_VIEWER_USER_AGENT_CHARS) throw bad(`"userAgent" must be a string of at most ${MAX_VIEWER_USER_AGENT_CHARS} chars`);
+  if (typeof userAgent !== 'string' || userAgent.length > MAX_VIEWER_USER_AGENT_CHARS)
+    throw bad(`"userAgent" must be a string of at most ${MAX_VIEWER_USER_AGENT_CHARS} chars`);
   // Epoch ms, up to year 2286: bounds a garbled value.
   if (typeof firstSeenAt !== 'number' || !Number.isInteger(firstSeenAt) || firstSeenAt < 0 || firstSeenAt > 9_999_999_999_999) throw bad('bad "firstSeenAt"');
   return { type: 'viewer', id: parseVisitorId(o.id), state, address, userAgent, firstSeenAt };

@@ -64,7 +64,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .description('start every tunnel named in a config file (default ./wingman.json), one URL each, one inspector for all')
     .option('--config <file>', 'the config file (README "Several tunnels")')
     .option('--json', 'one JSON object per line; one {"event":"ready","tunnel":<name>,"url":...} per tunnel')
-    .option('--new-session', 'do not resume the tunnels\' previous sessions (new URLs)')
+    .option('--new-session', "do not resume the tunnels' previous sessions (new URLs)")
     .action((flags: StartFlags) => {
       const { path, tunnels } = loadStartConfig(flags, process.cwd(), io.env);
       run = runStart(path, tunnels, io);
@@ -77,7 +77,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--p2p-only', 'fail instead of falling back to the relay')
     .option('--relay-only', 'skip P2P')
     .option('--timeout <ms>', 'P2P connect deadline before falling back (default 5000)')
-    .option('--password <password>', 'the session\'s viewer password (or put it in the URL: http://:PASSWORD@<id>.…)')
+    .option('--password <password>', "the session's viewer password (or put it in the URL: http://:PASSWORD@<id>.…)")
     .action((url: string, flags: FetchFlags) => {
       run = runFetch(url, flags, { stdout: io.stdout as never, stderr: io.stderr }, { keepPeer: io.exitNow !== undefined })
         .catch((err: unknown) => {
@@ -110,7 +110,8 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     ? createTerminalView({ stdout: io.stdout, target: `http://${hostPort}`, qr: config.qr })
     : undefined;
   const reporter = view ?? createReporter({ json: config.json, stdout: io.stdout, stderr: io.stderr, qr: config.qr });
-  const noRestartResume = (why: string) => reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${why}); the URL will change if wingman restarts`);
+  const noRestartResume = (why: string) =>
+    reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${why}); the URL will change if wingman restarts`);
   // Each running agent of this server and port owns one saved session (agent/instance-slot.ts).
   const { store, release: releaseSlot } = openResumeSlot(config, io.env, noRestartResume);
   const inspector = await startInspector(config, reporter);
@@ -139,7 +140,12 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
   const p2p = config.p2p
     ? attachP2P({
         agent,
-        forward: { target: config.target, hostHeader: config.hostHeader, wsMaxMessageBytes: config.wsMaxMessageBytes, ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}) },
+        forward: {
+          target: config.target,
+          hostHeader: config.hostHeader,
+          wsMaxMessageBytes: config.wsMaxMessageBytes,
+          ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
+        },
         onRequest: (entry) => reporter.request(entry),
         ...(inspector ? { capture: inspector.capture } : {}),
         onPeer: (r) => reporter.peer(r),
@@ -155,7 +161,10 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
   inspector?.addViewers(roster);
   view?.attachViewers(roster, io.stdin);
   if (config.approve && !inspector && !(view && io.stdin?.isTTY)) {
-    reporter.warning('WARN_APPROVE_UNREACHABLE', 'with --approve, viewers wait until you admit them, and with neither the inspector nor the terminal view on, nothing here can admit them: every viewer will wait. Drop --inspect false, or run in a terminal (keys a/d)');
+    reporter.warning(
+      'WARN_APPROVE_UNREACHABLE',
+      'with --approve, viewers wait until you admit them, and with neither the inspector nor the terminal view on, nothing here can admit them: every viewer will wait. Drop --inspect false, or run in a terminal (keys a/d)',
+    );
   }
 
   return new Promise<number>((resolve) => {
@@ -178,12 +187,15 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     agent.on('reconnecting', (e) => reporter.reconnecting(e));
     agent.on('disconnected', (e) => reporter.disconnected(e));
     agent.on('fatal', (e) => {
-      const hint =
-        config.json ? ''
-        : e.code === 'ERR_TOKEN_REFUSED' ? ' (check --token or WINGMAN_TOKEN)'
-        : config.password !== undefined && /viewerPassword/.test(e.message) ? ' (this tunnel server is too old for --password)'
-        : config.expiresInMs !== undefined && /expiresInMs/.test(e.message) ? ' (this tunnel server is too old for --expires)'
-        : '';
+      const hint = config.json
+        ? ''
+        : e.code === 'ERR_TOKEN_REFUSED'
+          ? ' (check --token or WINGMAN_TOKEN)'
+          : config.password !== undefined && /viewerPassword/.test(e.message)
+            ? ' (this tunnel server is too old for --password)'
+            : config.expiresInMs !== undefined && /expiresInMs/.test(e.message)
+              ? ' (this tunnel server is too old for --expires)'
+              : '';
       // The end the developer asked for: a clean exit, not a failure.
       if (e.code === 'ERR_SESSION_EXPIRED') {
         reporter.fatal(e.code, config.json ? e.message : 'the session expired (--expires): the link no longer works');

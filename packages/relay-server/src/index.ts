@@ -1,5 +1,16 @@
 /** Public API of the Wingman agent package. */
-export { createForwarder, formatHostPort, TRANSPORT_HEADER, DEFAULT_RESPONSE_TIMEOUT_MS, type Forwarder, type ForwarderOptions, type HostHeaderMode, type RequestLogEntry, type Target, type TransportName } from './forward';
+export {
+  createForwarder,
+  formatHostPort,
+  TRANSPORT_HEADER,
+  DEFAULT_RESPONSE_TIMEOUT_MS,
+  type Forwarder,
+  type ForwarderOptions,
+  type HostHeaderMode,
+  type RequestLogEntry,
+  type Target,
+  type TransportName,
+} from './forward';
 export {
   createAgent,
   agentUrl,

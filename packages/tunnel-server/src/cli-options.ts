@@ -31,9 +31,32 @@ export interface OptionRow {
 export const OPTION_ROWS: readonly OptionRow[] = [
   { key: 'port', kind: 'int', flag: 'port', env: 'PORT', value: '<n>', help: 'port to listen on', shownDefault: String(DEFAULT_PORT) },
   { key: 'host', kind: 'string', flag: 'host', env: 'HOST', value: '<addr>', help: 'address to bind', shownDefault: `${DEFAULT_HOST}: loopback only` },
-  { key: 'domain', kind: 'string', flag: 'domain', env: 'WINGMAN_DOMAIN', value: '<d>', help: 'apex domain of session hosts', shownDefault: 'localhost:<port>' },
-  { key: 'publicUrl', kind: 'string', flag: 'public-url', env: 'PUBLIC_URL', value: '<url>', help: 'scheme + domain viewers use, e.g. https://example.com', shownDefault: 'https:// with --tls-cert, else http://' },
-  { key: 'tlsCertFile', kind: 'string', flag: 'tls-cert', env: 'TLS_CERT_FILE', value: '<file>', help: 'PEM certificate chain: serve HTTPS/WSS directly, no proxy needed; reloaded when the file changes' },
+  {
+    key: 'domain',
+    kind: 'string',
+    flag: 'domain',
+    env: 'WINGMAN_DOMAIN',
+    value: '<d>',
+    help: 'apex domain of session hosts',
+    shownDefault: 'localhost:<port>',
+  },
+  {
+    key: 'publicUrl',
+    kind: 'string',
+    flag: 'public-url',
+    env: 'PUBLIC_URL',
+    value: '<url>',
+    help: 'scheme + domain viewers use, e.g. https://example.com',
+    shownDefault: 'https:// with --tls-cert, else http://',
+  },
+  {
+    key: 'tlsCertFile',
+    kind: 'string',
+    flag: 'tls-cert',
+    env: 'TLS_CERT_FILE',
+    value: '<file>',
+    help: 'PEM certificate chain: serve HTTPS/WSS directly, no proxy needed; reloaded when the file changes',
+  },
   { key: 'tlsKeyFile', kind: 'string', flag: 'tls-key', env: 'TLS_KEY_FILE', value: '<file>', help: 'PEM private key of --tls-cert' },
   {
     key: 'domainIsPublicSuffix',
@@ -42,7 +65,15 @@ export const OPTION_ROWS: readonly OptionRow[] = [
     env: 'WINGMAN_DOMAIN_PUBLIC_SUFFIX',
     help: 'confirm the session domain is on the Public Suffix List (or accept what sessions share until it is); required for a domain other than localhost, *.localhost or an IP',
   },
-  { key: 'trustProxy', kind: 'int', flag: 'trust-proxy', env: 'TRUST_PROXY', value: '<n>', help: 'reverse proxies in front of this server whose X-Forwarded-For entry names the viewer', shownDefault: '0' },
+  {
+    key: 'trustProxy',
+    kind: 'int',
+    flag: 'trust-proxy',
+    env: 'TRUST_PROXY',
+    value: '<n>',
+    help: 'reverse proxies in front of this server whose X-Forwarded-For entry names the viewer',
+    shownDefault: '0',
+  },
   {
     key: 'wsMaxMessageBytes',
     kind: 'int',
@@ -52,7 +83,15 @@ export const OPTION_ROWS: readonly OptionRow[] = [
     help: 'largest relayed WebSocket message; a larger one closes its WebSocket with 1009',
     shownDefault: String(DEFAULT_WS_MESSAGE_LIMIT_BYTES),
   },
-  { key: 'stateDir', kind: 'string', flag: 'state-dir', env: 'WINGMAN_SERVER_STATE_DIR', value: '<dir>', help: 'where the session key lives, so agents get their URL back after a restart', shownDefault: '~/.local/state/wingman-server' },
+  {
+    key: 'stateDir',
+    kind: 'string',
+    flag: 'state-dir',
+    env: 'WINGMAN_SERVER_STATE_DIR',
+    value: '<dir>',
+    help: 'where the session key lives, so agents get their URL back after a restart',
+    shownDefault: '~/.local/state/wingman-server',
+  },
   { key: 'logLevel', kind: 'string', flag: 'log-level', env: 'LOG_LEVEL', value: '<l>', help: LOG_LEVELS.join(' | '), shownDefault: 'info' },
   { key: 'tokens', kind: 'list', env: 'WINGMAN_TOKENS', help: 'comma list; default: an embedded token for local use only' },
   { key: 'sessionGraceMs', kind: 'int', env: 'SESSION_GRACE_MS' },
@@ -86,10 +125,18 @@ const HELP_COLUMN = 22;
 
 /** The --help text. */
 export function usageText(): string {
-  const lines = ['Usage: wingman-server [options]', '', 'Runs a Wingman tunnel server: agents (`wingman http <port>`) register here and', 'viewers open http://<session>.<domain>/.', '', 'Options:'];
+  const lines = [
+    'Usage: wingman-server [options]',
+    '',
+    'Runs a Wingman tunnel server: agents (`wingman http <port>`) register here and',
+    'viewers open http://<session>.<domain>/.',
+    '',
+    'Options:',
+  ];
   const entry = (left: string, help: string) => {
     const words = wrap(help, HELP_WIDTH - HELP_COLUMN);
-    if (left.length <= HELP_COLUMN - 4) lines.push(`  ${left.padEnd(HELP_COLUMN - 2)}${words[0] ?? ''}`, ...words.slice(1).map((w) => ' '.repeat(HELP_COLUMN) + w));
+    if (left.length <= HELP_COLUMN - 4)
+      lines.push(`  ${left.padEnd(HELP_COLUMN - 2)}${words[0] ?? ''}`, ...words.slice(1).map((w) => ' '.repeat(HELP_COLUMN) + w));
     else lines.push(`  ${left}`, ...words.map((w) => ' '.repeat(HELP_COLUMN) + w));
   };
   for (const row of OPTION_ROWS) {
@@ -100,7 +147,11 @@ export function usageText(): string {
   for (const f of CLI_ONLY_FLAGS) entry(`${'short' in f ? `-${f.short}, ` : ''}--${f.flag}`, f.help);
   const envOnly = OPTION_ROWS.filter((r) => !r.flag && r.env && !r.key.startsWith('limits.')).map((r) => (r.help ? `${r.env} (${r.help})` : r.env!));
   const quotas = OPTION_ROWS.filter((r) => r.key.startsWith('limits.')).map((r) => r.env!);
-  lines.push('', ...wrap(`Environment: ${envOnly.join(', ')}, and the quotas ${quotas.join(', ')}. Each flag also has its variable, named above.`, HELP_WIDTH), 'See .env.example and docs/operations.md (§Limits).');
+  lines.push(
+    '',
+    ...wrap(`Environment: ${envOnly.join(', ')}, and the quotas ${quotas.join(', ')}. Each flag also has its variable, named above.`, HELP_WIDTH),
+    'See .env.example and docs/operations.md (§Limits).',
+  );
   return lines.join('\n');
 }
 

@@ -32,7 +32,6 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 15_000;
 /** How long an agent has to answer a PING. */
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
 
-
 export interface P2POptions {
   /** Offer P2P to agents that support it. Default true. */
   enabled?: boolean;
@@ -202,11 +201,17 @@ export const optionsSchema = z
   })
   .strict()
   // The embedded token is public: on an address others can reach, anyone could register agents.
-  .refine((o) => isLoopbackHost(o.host) || !o.tokens.includes(DEFAULT_AGENT_TOKEN), (o) => ({
-    path: ['tokens'],
-    message: `the embedded local token cannot be used on the non-loopback host ${o.host}: anyone could register agents. Set WINGMAN_TOKENS (e.g. openssl rand -hex 32)`,
-  }))
-  .refine((o) => (o.tlsCertFile === undefined) === (o.tlsKeyFile === undefined), { message: 'a TLS certificate and its key go together: give both or neither', path: ['tlsCertFile'] })
+  .refine(
+    (o) => isLoopbackHost(o.host) || !o.tokens.includes(DEFAULT_AGENT_TOKEN),
+    (o) => ({
+      path: ['tokens'],
+      message: `the embedded local token cannot be used on the non-loopback host ${o.host}: anyone could register agents. Set WINGMAN_TOKENS (e.g. openssl rand -hex 32)`,
+    }),
+  )
+  .refine((o) => (o.tlsCertFile === undefined) === (o.tlsKeyFile === undefined), {
+    message: 'a TLS certificate and its key go together: give both or neither',
+    path: ['tlsCertFile'],
+  })
   .superRefine((o, ctx) => {
     const problem = domainIsolationProblem(o.domain ?? (o.publicUrl ? new URL(o.publicUrl).host : undefined), o.domainIsPublicSuffix);
     if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['domainIsPublicSuffix'], message: problem });
@@ -258,12 +263,25 @@ export function isLoopbackHost(host: string): boolean {
 // ---- CLI flags and environment ---------------------------------------------
 
 const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
-const intVar = z.preprocess(unsetIfEmpty, z.string().trim().regex(/^\d{1,10}$/, 'must be a non-negative integer').transform(Number).optional());
+const intVar = z.preprocess(
+  unsetIfEmpty,
+  z
+    .string()
+    .trim()
+    .regex(/^\d{1,10}$/, 'must be a non-negative integer')
+    .transform(Number)
+    .optional(),
+);
 const listVar = z.preprocess(
   unsetIfEmpty,
   z
     .string()
-    .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0),
+    )
     .optional(),
 );
 const boolVar = z.preprocess(
@@ -311,7 +329,9 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
       strict: true,
       allowPositionals: false,
       options: {
-        ...Object.fromEntries(OPTION_ROWS.filter((r) => r.flag).map((r) => [r.flag!, { type: r.kind === 'bool' ? ('boolean' as const) : ('string' as const) }])),
+        ...Object.fromEntries(
+          OPTION_ROWS.filter((r) => r.flag).map((r) => [r.flag!, { type: r.kind === 'bool' ? ('boolean' as const) : ('string' as const) }]),
+        ),
         ...Object.fromEntries(CLI_ONLY_FLAGS.map((f) => [f.flag, { type: 'boolean' as const, ...('short' in f ? { short: f.short } : {}) }])),
       },
     }).values;
@@ -331,7 +351,8 @@ export function configFromCli(argv: string[], env: Record<string, string | undef
   const result = optionsSchema.safeParse(options);
   if (!result.success) {
     // List items (tokens.0, p2p.stunServers.1) are reported under their variable.
-    const name = (path: Array<string | number>) => SOURCE_NAMES[path.join('.')] ?? SOURCE_NAMES[path.filter((p) => typeof p === 'string').join('.')] ?? path.join('.');
+    const name = (path: Array<string | number>) =>
+      SOURCE_NAMES[path.join('.')] ?? SOURCE_NAMES[path.filter((p) => typeof p === 'string').join('.')] ?? path.join('.');
     throw new ConfigError(formatIssues(result.error, name));
   }
   return { config: result.data, json: values.json === true, help: values.help === true };

@@ -81,7 +81,8 @@ export interface TunnelServer {
 
 function loadSessionKeyOrWarn(stateDir: string, logger: Logger): Buffer {
   const loaded = loadSessionKey(stateDir);
-  if ('error' in loaded) logger.warn({ err: loaded.error, stateDir }, 'cannot keep the session key in the state directory: agents get new URLs when this server restarts');
+  if ('error' in loaded)
+    logger.warn({ err: loaded.error, stateDir }, 'cannot keep the session key in the state directory: agents get new URLs when this server restarts');
   return loaded.key;
 }
 
@@ -116,7 +117,10 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     graceMs: config.sessionGraceMs,
     onExpire: (session) => {
       tokenSessions.remove(session);
-      logger.info({ sessionId: session.id }, registry.ended(session.id) ? 'session ended at its expiry (--expires)' : 'session expired (no agent within the grace period)');
+      logger.info(
+        { sessionId: session.id },
+        registry.ended(session.id) ? 'session ended at its expiry (--expires)' : 'session expired (no agent within the grace period)',
+      );
       cluster?.expired(session);
     },
     onAttach: (session) => cluster?.attached(session),
@@ -174,7 +178,8 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const server: Server = httpsServer ?? createServer({ noDelay: true }, onRequest);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.on('upgrade', (req, socket, head) => {
-    if (!guard.admitUpgrade(req)) return writeRawText(socket, 503, `The server is at its connection limit; try again shortly (${ERR_OVERLOADED})`, [['retry-after', '5']]);
+    if (!guard.admitUpgrade(req))
+      return writeRawText(socket, 503, `The server is at its connection limit; try again shortly (${ERR_OVERLOADED})`, [['retry-after', '5']]);
     if (router) return router.handleUpgrade(req, socket, head);
     socket.destroy();
   });
@@ -194,7 +199,8 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const address = resolvePublicAddress(config, port);
   const hostRouter = createHostRouter(address.domain);
   onApex = (req) => hostRouter.route(req.headers.host).kind === 'apex';
-  const tlsReloader: TlsReloader | undefined = tls && httpsServer && tlsPair ? watchTlsPair({ server: httpsServer, ...tls, current: tlsPair, logger }) : undefined;
+  const tlsReloader: TlsReloader | undefined =
+    tls && httpsServer && tlsPair ? watchTlsPair({ server: httpsServer, ...tls, current: tlsPair, logger }) : undefined;
 
   // Access cookies of password-protected sessions: HMAC under this key. One
   // node: derived from the session key, so cookies outlive a restart as the
@@ -206,19 +212,30 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const hopKeys = createKeyRing(configured ? deriveKey(configured, 'cluster-hop') : randomBytes(ACCESS_KEY_BYTES));
   if (config.redisUrl) {
     const node = config.nodeUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    const directory = createRedisSessionDirectory({ redisUrl: config.redisUrl, node, onError: (err) => logger.warn({ err }, 'session directory (Redis) error') });
+    const directory = createRedisSessionDirectory({
+      redisUrl: config.redisUrl,
+      node,
+      onError: (err) => logger.warn({ err }, 'session directory (Redis) error'),
+    });
     // Ready before the first viewer arrives; a Redis that is down only degrades routing (docs/operations.md).
-    await directory.ready().catch((err: unknown) => logger.warn({ err, redisUrl: config.redisUrl }, 'session directory: Redis does not answer yet; serving local sessions only until it does'));
+    await directory
+      .ready()
+      .catch((err: unknown) =>
+        logger.warn({ err, redisUrl: config.redisUrl }, 'session directory: Redis does not answer yet; serving local sessions only until it does'),
+      );
     if (!configured) {
       sharedKeys = shareKeys(directory, { 'access-cookie': accessKeys, 'cluster-hop': hopKeys, 'session-id': sessionKeys }, logger);
       await sharedKeys.sync().catch((err: unknown) => {
-        logger.warn({ err }, 'session directory: no shared keys yet; this node signs with its own until Redis answers (viewers of a password-protected session that moves here may enter the password again)');
+        logger.warn(
+          { err },
+          'session directory: no shared keys yet; this node signs with its own until Redis answers (viewers of a password-protected session that moves here may enter the password again)',
+        );
       });
     }
     // Sessions the previous run of this node (same node URL) held: their agents may resume anywhere now.
     await directory.markOrphans().then(
-      (n) => n > 0 && logger.info({ sessions: n }, 'session directory: sessions of this node\'s previous run marked agent-less'),
-      (err: unknown) => logger.warn({ err }, 'session directory: could not look for sessions of this node\'s previous run'),
+      (n) => n > 0 && logger.info({ sessions: n }, "session directory: sessions of this node's previous run marked agent-less"),
+      (err: unknown) => logger.warn({ err }, "session directory: could not look for sessions of this node's previous run"),
     );
     cluster = createClusterNode({
       directory,
@@ -253,7 +270,14 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     sessionUrl: address.sessionUrl,
     hub,
   });
-  const wsRelay = createWsRelay({ forwardedProto: address.scheme, metrics, logger, tickets: wsTickets, maxMessageBytes: config.wsMaxMessageBytes, idleTimeoutMs: config.limits.wsIdleTimeoutMs });
+  const wsRelay = createWsRelay({
+    forwardedProto: address.scheme,
+    metrics,
+    logger,
+    tickets: wsTickets,
+    maxMessageBytes: config.wsMaxMessageBytes,
+    idleTimeoutMs: config.limits.wsIdleTimeoutMs,
+  });
   router = createRouter({
     hostRouter,
     registry,

@@ -66,7 +66,11 @@ export async function protocolUpload(ctx, bytes) {
   const body = new Uint8Array(bytes).fill(0x42);
   return withTimeout(TRANSFER_TIMEOUT_MS, 'P2P upload', async () => {
     const t0 = performance.now();
-    const headers = [['host', ctx.host], ['content-type', 'application/octet-stream'], ['content-length', String(bytes)]];
+    const headers = [
+      ['host', ctx.host],
+      ['content-type', 'application/octet-stream'],
+      ['content-length', String(bytes)],
+    ];
     const res = await ctx.requestOver(ctx.conn, { method: 'POST', target: '/upload', headers, body }, TRANSFER_TIMEOUT_MS);
     const text = (await res.bytes()).toString('utf8');
     if (res.status !== 200 || JSON.parse(text).length !== bytes) throw new Error(`POST /upload answered HTTP ${res.status} ${text.slice(0, 200)}`);

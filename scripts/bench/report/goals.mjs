@@ -100,13 +100,23 @@ export function evaluateP2PGoals(rows) {
   const checks = [];
   if (typeof bulk === 'number' && typeof rawBulk === 'number' && rawBulk > 0) {
     const r = bulk / rawBulk;
-    checks.push({ area: 'p2p', goal: bulkGoal, verdict: r >= P2P_MIN_BULK_RATIO ? 'PASS' : 'FAIL', detail: `${bulk.toFixed(1)} vs ${rawBulk.toFixed(1)} MB/s = ×${r.toFixed(2)}` });
+    checks.push({
+      area: 'p2p',
+      goal: bulkGoal,
+      verdict: r >= P2P_MIN_BULK_RATIO ? 'PASS' : 'FAIL',
+      detail: `${bulk.toFixed(1)} vs ${rawBulk.toFixed(1)} MB/s = ×${r.toFixed(2)}`,
+    });
   } else {
     checks.push({ area: 'p2p', goal: bulkGoal, verdict: 'NOT MEASURED', detail: missing });
   }
   if (typeof p50 === 'number' && typeof rawP50 === 'number') {
     const added = p50 - rawP50;
-    checks.push({ area: 'p2p', goal: p50Goal, verdict: added <= P2P_MAX_ADDED_P50_MS ? 'PASS' : 'FAIL', detail: `${p50.toFixed(3)} − ${rawP50.toFixed(3)} = ${added.toFixed(3)} ms added` });
+    checks.push({
+      area: 'p2p',
+      goal: p50Goal,
+      verdict: added <= P2P_MAX_ADDED_P50_MS ? 'PASS' : 'FAIL',
+      detail: `${p50.toFixed(3)} − ${rawP50.toFixed(3)} = ${added.toFixed(3)} ms added`,
+    });
   } else {
     checks.push({ area: 'p2p', goal: p50Goal, verdict: 'NOT MEASURED', detail: missing });
   }

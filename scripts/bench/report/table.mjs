@@ -33,7 +33,9 @@ export function renderNotes(rows) {
     for (const c of ['c1', 'c50']) {
       const load = r.load?.[c];
       if (load && load.errors + load.timeouts + load.non2xx > 0) {
-        notes.push(`- ${r.label}, ${c}: ${load.errors} errors, ${load.timeouts} timeouts, ${load.non2xx} non-2xx out of ${load.completed} completed (not counted in req/s or latency)`);
+        notes.push(
+          `- ${r.label}, ${c}: ${load.errors} errors, ${load.timeouts} timeouts, ${load.non2xx} non-2xx out of ${load.completed} completed (not counted in req/s or latency)`,
+        );
       }
     }
   }

@@ -9,7 +9,19 @@
 import { existsSync } from 'node:fs';
 import { spawnNode } from '../lib/children.mjs';
 import { createRequire } from 'node:module';
-import { AGENT_BIN, CONCURRENCIES, DOWNLOAD_BYTES, RAW_HOST_SCRIPT, REQUEST_MODULE, SERVER_BIN, SMALL_PATH, UPLOAD_BYTES, VIEWER_MODULE, WARMUP_BYTES, WEBRTC_MODULE } from '../lib/config.mjs';
+import {
+  AGENT_BIN,
+  CONCURRENCIES,
+  DOWNLOAD_BYTES,
+  RAW_HOST_SCRIPT,
+  REQUEST_MODULE,
+  SERVER_BIN,
+  SMALL_PATH,
+  UPLOAD_BYTES,
+  VIEWER_MODULE,
+  WARMUP_BYTES,
+  WEBRTC_MODULE,
+} from '../lib/config.mjs';
 import { protocolDownload, protocolLoad, protocolSse, protocolUpload, protocolWebSocket } from '../measure/protocol-requests.mjs';
 import { createRawChannel } from '../measure/raw-channel.mjs';
 import { startWingman } from './wingman-relay.mjs';
@@ -165,7 +177,12 @@ function openRawChannel(port) {
     closePeer(pc, dc);
   };
   const send = (m) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(m));
-  pc.onicecandidate = (e) => send(e.candidate ? { type: 'ice-candidate', candidate: { candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex } } : { type: 'end-of-candidates' });
+  pc.onicecandidate = (e) =>
+    send(
+      e.candidate
+        ? { type: 'ice-candidate', candidate: { candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex } }
+        : { type: 'end-of-candidates' },
+    );
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const fail = (err) => {
@@ -180,7 +197,10 @@ function openRawChannel(port) {
       } catch (err) {
         return fail(err);
       }
-      if (m.type === 'hello') pc.createOffer().then((o) => pc.setLocalDescription(o)).then(() => send({ type: 'offer', sdp: pc.localDescription.sdp }), fail);
+      if (m.type === 'hello')
+        pc.createOffer()
+          .then((o) => pc.setLocalDescription(o))
+          .then(() => send({ type: 'offer', sdp: pc.localDescription.sdp }), fail);
       else if (m.type === 'answer') pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).catch(fail);
     });
     // wrtc does not always fire 'open' (seen with @roamhq/wrtc: readyState

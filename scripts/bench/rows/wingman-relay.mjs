@@ -12,7 +12,9 @@ export async function startWingman(appPort, agentEnv = {}) {
   const server = spawnNode('wingman-server', [SERVER_BIN, '--port', '0', '--json'], { env: { LOG_LEVEL: 'warn' } });
   const listening = await server.waitEvent('listening', START_TIMEOUT_MS);
   // --new-session: never resume a session a previous run left behind for this server and port.
-  const agent = spawnNode('wingman agent', [AGENT_BIN, 'http', String(appPort), '--server', String(listening.url), '--json', '--new-session'], { env: agentEnv });
+  const agent = spawnNode('wingman agent', [AGENT_BIN, 'http', String(appPort), '--server', String(listening.url), '--json', '--new-session'], {
+    env: agentEnv,
+  });
   const ready = await agent.waitEvent('ready', START_TIMEOUT_MS);
   const url = new URL(String(ready.url));
   if (!/\.localhost$/.test(url.hostname)) throw new Error(`agent printed ${ready.url}; the bench expects a *.localhost session URL`);

@@ -66,7 +66,12 @@ function render(report: DiagReport): void {
   const session = report.session as { sessionId?: unknown } | undefined;
   field('session', String(shell?.sessionId ?? (typeof session?.sessionId === 'string' ? session.sessionId : 'unknown')));
   field('transport', report.why ? `${report.transport} (${report.why})` : report.transport);
-  field('ice', shell?.ice ? `${shell.ice.local} → ${shell.ice.remote} over ${shell.ice.protocol}${shell.ice.relayProtocol ? ` (TURN over ${shell.ice.relayProtocol})` : ''}` : '—');
+  field(
+    'ice',
+    shell?.ice
+      ? `${shell.ice.local} → ${shell.ice.remote} over ${shell.ice.protocol}${shell.ice.relayProtocol ? ` (TURN over ${shell.ice.relayProtocol})` : ''}`
+      : '—',
+  );
   field('rtt', shell?.rttMs !== undefined ? `${shell.rttMs} ms` : '—');
   field('bytes', shell?.bytesSent !== undefined ? `${shell.bytesSent} sent, ${shell.bytesReceived ?? 0} received` : '—');
   field('shells', report.shells.length === 0 ? 'none: open the app in this browser, then refresh' : String(report.shells.length));

@@ -8,12 +8,18 @@
  */
 import { backoffDelay, startHeartbeat, type Connection } from '@wingman/protocol';
 import type { DiagError } from '../shared/diagnostics';
-import { DIAGNOSTICS_MAX_ERRORS, MAX_MISSED_PINGS, RTT_PING_TIMEOUT_MS, RETRY_BASE_MS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS, RTT_INTERVAL_MS } from '../shared/constants';
+import {
+  DIAGNOSTICS_MAX_ERRORS,
+  MAX_MISSED_PINGS,
+  RTT_PING_TIMEOUT_MS,
+  RETRY_BASE_MS,
+  RETRY_MAX_ATTEMPTS,
+  RETRY_MAX_MS,
+  RTT_INTERVAL_MS,
+} from '../shared/constants';
 import { AttemptError, attemptP2P, type AttemptReason, type PeerSession } from './peer-attempt';
 
-export type TransportStatus =
-  | { transport: 'p2p'; rttMs: number | undefined; connectMs: number; viewerId: string }
-  | { transport: 'relay'; reason: string };
+export type TransportStatus = { transport: 'p2p'; rttMs: number | undefined; connectMs: number; viewerId: string } | { transport: 'relay'; reason: string };
 
 export interface P2PManager {
   start(): void;

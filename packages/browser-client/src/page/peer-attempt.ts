@@ -155,12 +155,19 @@ export function attemptP2P(): Promise<PeerSession> {
       clearTimeout(timer);
       const deadline = p2p.timeoutMs > 0 ? p2p.timeoutMs : ICE_DEADLINE_FALLBACK_MS;
       timer = setTimeout(() => fail(new AttemptError('ice-timeout', `no data channel within ${deadline} ms`)), deadline);
-      pc = new RTCPeerConnection({ iceServers: p2p.iceServers.map((s) => ({ urls: s.urls, ...(s.username ? { username: s.username } : {}), ...(s.credential ? { credential: s.credential } : {}) })) });
+      pc = new RTCPeerConnection({
+        iceServers: p2p.iceServers.map((s) => ({
+          urls: s.urls,
+          ...(s.username ? { username: s.username } : {}),
+          ...(s.credential ? { credential: s.credential } : {}),
+        })),
+      });
       dc = pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true });
       pc.onicecandidate = (ev) => {
         if (!ev.candidate) return send({ type: 'end-of-candidates' });
         const c = ev.candidate.toJSON();
-        if (c.candidate) send({ type: 'ice-candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } });
+        if (c.candidate)
+          send({ type: 'ice-candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } });
       };
       // A STUN/TURN server that did not answer or refused: other candidates
       // may still connect, and the attempt's own deadline covers the rest.
@@ -243,7 +250,12 @@ export function attemptP2P(): Promise<PeerSession> {
           else closeListeners.push(fn);
         },
         report(state, extra = {}) {
-          send({ type: 'connection-state', state, ...(extra.reason ? { reason: extra.reason.slice(0, 200) } : {}), ...(extra.rttMs !== undefined ? { rttMs: extra.rttMs } : {}) });
+          send({
+            type: 'connection-state',
+            state,
+            ...(extra.reason ? { reason: extra.reason.slice(0, 200) } : {}),
+            ...(extra.rttMs !== undefined ? { rttMs: extra.rttMs } : {}),
+          });
         },
       };
     }

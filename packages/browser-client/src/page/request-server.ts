@@ -145,7 +145,10 @@ export function createRequestServer(connection: () => Connection | undefined): R
       // An unowned piece is a view into the channel's message: send() copies it.
       if (!sender.send(piece, owned) && !stream.isPaused) {
         stream.pause();
-        void sender.room().then(() => stream.resume(), () => undefined);
+        void sender.room().then(
+          () => stream.resume(),
+          () => undefined,
+        );
       }
     });
     stream.on('data', (chunk) => {

@@ -75,10 +75,14 @@ export function createSwLink(options: SwLinkOptions): SwLink {
   const controlled = new Promise<boolean>((resolve) => {
     if (container.controller) return resolve(true);
     const timer = setTimeout(() => resolve(false), SW_CONTROL_TIMEOUT_MS);
-    container.addEventListener('controllerchange', () => {
-      clearTimeout(timer);
-      resolve(true);
-    }, { once: true });
+    container.addEventListener(
+      'controllerchange',
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      { once: true },
+    );
   });
 
   const wb = new Workbox(SW_PATH, { scope: SW_SCOPE });

@@ -5,7 +5,15 @@
  * it). The agent answers the stream with 101 (open) or another status
  * followed by WS_CLOSE (refused), as ws-forward.ts in the agent documents.
  */
-import { isSendableCloseCode, messageTooBigReasonFrom, ProtocolError, WS_CLOSE_MESSAGE_TOO_BIG, type Connection, type HeaderList, type Stream } from '@wingman/protocol';
+import {
+  isSendableCloseCode,
+  messageTooBigReasonFrom,
+  ProtocolError,
+  WS_CLOSE_MESSAGE_TOO_BIG,
+  type Connection,
+  type HeaderList,
+  type Stream,
+} from '@wingman/protocol';
 import { WINGMAN_PREFIX, P2P_WS_CLOSE_REPLY_TIMEOUT_MS, P2P_WS_HANDSHAKE_TIMEOUT_MS } from '../shared/constants';
 import { parseShimToShellPort, type ShellToShimPort, type WsOpenRequest } from '../shared/messages';
 

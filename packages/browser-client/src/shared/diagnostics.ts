@@ -140,7 +140,12 @@ export function summarizeStats(entries: Iterable<StatsEntry>): { ice?: IcePair; 
   const local = pair ? byId.get(String(pair.localCandidateId)) : undefined;
   const remote = pair ? byId.get(String(pair.remoteCandidateId)) : undefined;
   if (local && remote) {
-    const ice = parseIce({ local: local.candidateType, remote: remote.candidateType, protocol: local.protocol, relayProtocol: local.candidateType === 'relay' ? local.relayProtocol : undefined });
+    const ice = parseIce({
+      local: local.candidateType,
+      remote: remote.candidateType,
+      protocol: local.protocol,
+      relayProtocol: local.candidateType === 'relay' ? local.relayProtocol : undefined,
+    });
     if (ice) out.ice = ice;
   }
   const channels = all.filter((e) => e.type === 'data-channel');

@@ -56,7 +56,8 @@ export function findShimInsertion(prefix: Uint8Array, complete: boolean): Insert
     meta.lastIndex = end;
     const m = meta.exec(s);
     const script = findTag(s, 'script', end);
-    if (m && (script < 0 || m.index < script) && (findTag(s, 'body', end) < 0 || m.index < findTag(s, 'body', end))) return { kind: 'insert', offset: m.index + m[0].length };
+    if (m && (script < 0 || m.index < script) && (findTag(s, 'body', end) < 0 || m.index < findTag(s, 'body', end)))
+      return { kind: 'insert', offset: m.index + m[0].length };
     if (!m && !final && script < 0 && s.indexOf('</head', end) < 0) {
       // The head is still arriving; a meta charset may follow. Wait (bounded by HTML_SNIFF_BYTES).
       return { kind: 'need-more' };

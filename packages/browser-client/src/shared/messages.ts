@@ -192,7 +192,9 @@ export function parseWindowToSw(v: unknown): WindowToSw | undefined {
   if (!o) return undefined;
   switch (o.type) {
     case 'wingman:shell':
-      return str(o.shellId, MAX_ID_CHARS) && typeof o.p2p === 'boolean' && isExclude(o.exclude) ? { type: o.type, shellId: o.shellId, p2p: o.p2p, exclude: o.exclude } : undefined;
+      return str(o.shellId, MAX_ID_CHARS) && typeof o.p2p === 'boolean' && isExclude(o.exclude)
+        ? { type: o.type, shellId: o.shellId, p2p: o.p2p, exclude: o.exclude }
+        : undefined;
     case 'wingman:frame':
       return str(o.shellId, MAX_ID_CHARS) ? { type: o.type, shellId: o.shellId } : undefined;
     case 'wingman:cookie':
@@ -222,7 +224,14 @@ export function parseSwToWindow(v: unknown): SwToWindow | undefined {
   if (o.type === 'wingman:sync') return { type: 'wingman:sync' };
   const isPath = (x: unknown): x is 'p2p' | 'relay' => x === 'p2p' || x === 'relay';
   if (o.type === 'wingman:paths') return isPath(o.small) && isPath(o.bulk) ? { type: o.type, small: o.small, bulk: o.bulk } : undefined;
-  if (o.type === 'wingman:fetch' && str(o.method, 32) && str(o.target, MAX_URL_CHARS) && o.target.startsWith('/') && isHeaderList(o.headers) && typeof o.hasBody === 'boolean') {
+  if (
+    o.type === 'wingman:fetch' &&
+    str(o.method, 32) &&
+    str(o.target, MAX_URL_CHARS) &&
+    o.target.startsWith('/') &&
+    isHeaderList(o.headers) &&
+    typeof o.hasBody === 'boolean'
+  ) {
     return { type: o.type, method: o.method, target: o.target, headers: o.headers, hasBody: o.hasBody };
   }
   return undefined;
@@ -260,7 +269,9 @@ export function parseShellToSwPort(v: unknown): ShellToSwPort | undefined {
     case 'decline':
       return str(o.reason, MAX_REASON_CHARS) ? { t: 'decline', reason: o.reason } : undefined;
     case 'head':
-      return typeof o.status === 'number' && Number.isInteger(o.status) && o.status >= 100 && o.status <= 999 && isHeaderList(o.headers) ? { t: 'head', status: o.status, headers: o.headers } : undefined;
+      return typeof o.status === 'number' && Number.isInteger(o.status) && o.status >= 100 && o.status <= 999 && isHeaderList(o.headers)
+        ? { t: 'head', status: o.status, headers: o.headers }
+        : undefined;
     case 'abort':
       return str(o.code, 64) && str(o.message, MAX_REASON_CHARS) ? { t: 'abort', code: o.code, message: o.message } : undefined;
     default:
@@ -278,7 +289,13 @@ export function parseSwToShellPort(v: unknown): SwToShellPort | undefined {
 export function parseShimToShell(v: unknown): ShimToShell | undefined {
   const o = obj(v);
   if (!o) return undefined;
-  if (o.type === 'wingman:ws-open' && str(o.url, MAX_URL_CHARS) && Array.isArray(o.protocols) && o.protocols.length <= 32 && o.protocols.every((p) => str(p, 256))) {
+  if (
+    o.type === 'wingman:ws-open' &&
+    str(o.url, MAX_URL_CHARS) &&
+    Array.isArray(o.protocols) &&
+    o.protocols.length <= 32 &&
+    o.protocols.every((p) => str(p, 256))
+  ) {
     return { type: o.type, url: o.url, protocols: o.protocols };
   }
   if (o.type === 'wingman:location' && str(o.href, MAX_URL_CHARS) && str(o.title, 1024)) return { type: o.type, href: o.href, title: o.title };
@@ -304,7 +321,9 @@ export function parseShellToShimPort(v: unknown): ShellToShimPort | undefined {
     case 'message':
       return typeof o.data === 'string' || isArrayBuffer(o.data) ? { t: 'message', data: o.data } : undefined;
     case 'close':
-      return typeof o.code === 'number' && str(o.reason, 1024) && typeof o.wasClean === 'boolean' ? { t: 'close', code: o.code, reason: o.reason, wasClean: o.wasClean } : undefined;
+      return typeof o.code === 'number' && str(o.reason, 1024) && typeof o.wasClean === 'boolean'
+        ? { t: 'close', code: o.code, reason: o.reason, wasClean: o.wasClean }
+        : undefined;
     case 'error':
       return str(o.message, MAX_REASON_CHARS) ? { t: 'error', message: o.message } : undefined;
     default:

@@ -20,7 +20,9 @@ export function linkFrame(shell: Window, shellId: string, isAppRoot: boolean): v
     sw.startMessages();
     const register = sw.register.bind(sw);
     sw.register = (scriptURL: string | URL) => {
-      console.warn(`[wingman] The app's Service Worker (${String(scriptURL)}) is not registered: this page is shared through Wingman, whose own Service Worker carries its traffic.`);
+      console.warn(
+        `[wingman] The app's Service Worker (${String(scriptURL)}) is not registered: this page is shared through Wingman, whose own Service Worker carries its traffic.`,
+      );
       void register;
       return Promise.reject(new DOMException('Service Workers of the shared app are disabled by Wingman', 'NotSupportedError'));
     };

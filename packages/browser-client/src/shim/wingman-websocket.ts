@@ -124,10 +124,14 @@ export function createWingmanWebSocketClass(options: {
 
     close(code?: number, reason?: string): void {
       if (code !== undefined && code !== 1000 && (code < 3000 || code > 4999)) {
-        throw new DOMException(`Failed to execute 'close' on 'WebSocket': The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`, 'InvalidAccessError');
+        throw new DOMException(
+          `Failed to execute 'close' on 'WebSocket': The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`,
+          'InvalidAccessError',
+        );
       }
       const why = reason ?? '';
-      if (encoder.encode(why).length > WS_MAX_CLOSE_REASON_BYTES) throw new DOMException("Failed to execute 'close' on 'WebSocket': The message must not be greater than 123 bytes.", 'SyntaxError');
+      if (encoder.encode(why).length > WS_MAX_CLOSE_REASON_BYTES)
+        throw new DOMException("Failed to execute 'close' on 'WebSocket': The message must not be greater than 123 bytes.", 'SyntaxError');
       if (this.readyState === CLOSING || this.readyState === CLOSED) return;
       const wasConnecting = this.readyState === CONNECTING;
       this.readyState = CLOSING;

@@ -22,7 +22,9 @@ export function requestWsTicket(url: string): Promise<string> {
     };
     const timer = setTimeout(() => {
       // Said in the console: the socket now goes without the SW jar's cookies, and an app that authenticates it by an HttpOnly cookie will refuse it.
-      console.warn(`wingman: no WebSocket ticket from the Service Worker within ${WS_TICKET_QUERY_TIMEOUT_MS} ms; ${url} opens with the browser's cookies only`);
+      console.warn(
+        `wingman: no WebSocket ticket from the Service Worker within ${WS_TICKET_QUERY_TIMEOUT_MS} ms; ${url} opens with the browser's cookies only`,
+      );
       done('');
     }, WS_TICKET_QUERY_TIMEOUT_MS);
     port1.onmessage = (ev: MessageEvent) => done(parseWsTicketReply(ev.data));

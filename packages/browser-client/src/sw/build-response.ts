@@ -25,7 +25,17 @@ import { injectShim } from './inject-stream';
 export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
 /** Never copied onto the page's Response: ours, or meaningless on a built response. */
-const DROPPED = new Set(['set-cookie', 'set-cookie2', SW_SET_COOKIE_HEADER, SW_STATUS_HEADER, 'connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade']);
+const DROPPED = new Set([
+  'set-cookie',
+  'set-cookie2',
+  SW_SET_COOKIE_HEADER,
+  SW_STATUS_HEADER,
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'trailer',
+  'upgrade',
+]);
 
 export interface Incoming {
   status: number;

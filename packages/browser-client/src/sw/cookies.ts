@@ -73,7 +73,9 @@ export function createSwCookies(kv: KvStore, host: string, cookieStore: CookieSt
   const persist = (jar: CookieJar) => {
     // Not awaited by requests: the in-memory jar is already right; losing the
     // last write to a SW kill costs a re-login at worst.
-    void kv.put(STORAGE_KEY, jar.list()).catch((err: unknown) => lost('the cookie jar could not be saved; a Service Worker restart loses the latest cookies', err));
+    void kv
+      .put(STORAGE_KEY, jar.list())
+      .catch((err: unknown) => lost('the cookie jar could not be saved; a Service Worker restart loses the latest cookies', err));
   };
 
   async function mirror(jar: CookieJar, changes: CookieChange[]): Promise<void> {
@@ -92,7 +94,10 @@ export function createSwCookies(kv: KvStore, host: string, cookieStore: CookieSt
       } catch (err) {
         // Cookie Store refused it (e.g. attributes it does not support): the
         // app's JS will not see it, requests still carry it.
-        lost(`cookie ${c.name} (path ${c.path}) could not be ${ch.kind === 'delete' ? 'deleted from' : 'mirrored into'} the browser's jar; the app's scripts see a stale document.cookie`, err);
+        lost(
+          `cookie ${c.name} (path ${c.path}) could not be ${ch.kind === 'delete' ? 'deleted from' : 'mirrored into'} the browser's jar; the app's scripts see a stale document.cookie`,
+          err,
+        );
       }
     }
   }
@@ -139,7 +144,10 @@ export function createSwCookies(kv: KvStore, host: string, cookieStore: CookieSt
       if (candidates.some((c) => c.value === item.value)) continue;
       // Firefox's items carry only name and value: keep the path of the cookie they replace.
       const itemPath = typeof item.path === 'string' ? item.path : (candidates[0]?.path ?? '/');
-      const ch = jar.putFromScript({ name: item.name, value: item.value, path: itemPath, ...(typeof item.expires === 'number' ? { expires: item.expires } : {}) }, now);
+      const ch = jar.putFromScript(
+        { name: item.name, value: item.value, path: itemPath, ...(typeof item.expires === 'number' ? { expires: item.expires } : {}) },
+        now,
+      );
       if (ch) {
         jar.markMirrored(item.name, itemPath, item.value);
         changes.push(ch);

@@ -106,10 +106,12 @@ export class PathChooser {
     // figure comes from the requests the relay carries anyway (before the
     // channel is up, fallbacks), so a page's small requests never leave P2P
     // on a guess.
-    if (theirs === undefined) return cls === 'bulk' && mine !== undefined && n >= PROBE_AFTER ? { path: 'relay', why: 'probe' } : { path: 'p2p', why: 'default' };
+    if (theirs === undefined)
+      return cls === 'bulk' && mine !== undefined && n >= PROBE_AFTER ? { path: 'relay', why: 'probe' } : { path: 'p2p', why: 'default' };
     if (mine === undefined) return { path: 'p2p', why: n >= PROBE_AFTER ? 'probe' : 'default' };
     const enough = (f: PathFigures) => (f.rttSamples ?? 0) >= SMALL_MIN_SAMPLES;
-    const relayBetter = cls === 'bulk' ? theirs > mine * SWITCH_MARGIN : enough(p2p) && enough(relay) && theirs * SWITCH_MARGIN < mine && mine - theirs >= SMALL_SWITCH_MIN_MS;
+    const relayBetter =
+      cls === 'bulk' ? theirs > mine * SWITCH_MARGIN : enough(p2p) && enough(relay) && theirs * SWITCH_MARGIN < mine && mine - theirs >= SMALL_SWITCH_MIN_MS;
     const best: PathName = relayBetter ? 'relay' : 'p2p';
     // Refresh the losing path's figure now and then; for small requests only
     // P2P's (a small request is never sent over the relay to measure it).

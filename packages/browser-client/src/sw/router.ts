@@ -146,7 +146,14 @@ export function finish(obtained: Obtained, ctx: BuildContext): Promise<Response>
 }
 
 /** Carries one request over P2P (through a shell with a channel) or the relay, with retry and mid-body resumption. */
-export async function obtain(request: Request, url: URL, clientId: string, resultingClientId: string, deps: RouterDeps, signal: AbortSignal): Promise<Obtained> {
+export async function obtain(
+  request: Request,
+  url: URL,
+  clientId: string,
+  resultingClientId: string,
+  deps: RouterDeps,
+  signal: AbortSignal,
+): Promise<Obtained> {
   const method = request.method.toUpperCase();
   const context = sameSiteContext(request, url);
   await deps.registry.ensureSynced();
@@ -154,7 +161,12 @@ export async function obtain(request: Request, url: URL, clientId: string, resul
   const target = url.pathname + url.search;
   const paths = deps.paths;
   const declared = Number(request.headers.get('content-length') ?? '');
-  const cls: RequestClass | undefined = paths?.requestClass({ method, target, hasRange: request.headers.has('range'), ...(declared > 0 ? { bodyBytes: declared } : {}) });
+  const cls: RequestClass | undefined = paths?.requestClass({
+    method,
+    target,
+    hasRange: request.headers.has('range'),
+    ...(declared > 0 ? { bodyBytes: declared } : {}),
+  });
   const started = performance.now();
   const shell = deps.registry.isExcluded(url.pathname) ? undefined : await deps.registry.pick(clientId, resultingClientId);
   // With a channel up, the measurements may still send this class over the relay (faster there, or a probe).
@@ -185,7 +197,8 @@ export async function obtain(request: Request, url: URL, clientId: string, resul
         else body = measured(body, (bytes, ms) => paths.recordBody('p2p', method, target, bytes, ms))!;
       }
       const encoded = outcome.headers.some(([n, v]) => n === 'content-encoding' && v !== 'identity');
-      if (method === 'GET' && !encoded) body = resumableBody(body, (offset) => resumeViaRelay(request, url, outcome.status, outcome.headers, offset, deps.cookies, context));
+      if (method === 'GET' && !encoded)
+        body = resumableBody(body, (offset) => resumeViaRelay(request, url, outcome.status, outcome.headers, offset, deps.cookies, context));
       return { kind: 'incoming', incoming: { status: outcome.status, headers: outcome.headers, body, transport: 'p2p' } };
     }
     if (outcome.kind === 'failed') {
@@ -198,7 +211,11 @@ export async function obtain(request: Request, url: URL, clientId: string, resul
           response:
             error.code === 'ERR_TIMEOUT'
               ? errorResponse(504, error.code, 'The shared app did not answer in time.')
-              : errorResponse(502, error.code, `The peer-to-peer connection failed during this ${method} request (${error.message}). It was not retried over the relay because its body was already sent or the method is not idempotent; try again.`),
+              : errorResponse(
+                  502,
+                  error.code,
+                  `The peer-to-peer connection failed during this ${method} request (${error.message}). It was not retried over the relay because its body was already sent or the method is not idempotent; try again.`,
+                ),
         };
       }
     }
@@ -229,12 +246,22 @@ export async function obtain(request: Request, url: URL, clientId: string, resul
  * (with If-Range when the first response had a strong validator) for a 200
  * that advertised byte ranges; otherwise re-fetches and skips `offset` bytes.
  */
-async function resumeViaRelay(request: Request, url: URL, status: number, headers: WireHeaders, offset: number, cookies: SwCookies, context: RequestContext): Promise<ReadableStream<Uint8Array>> {
+async function resumeViaRelay(
+  request: Request,
+  url: URL,
+  status: number,
+  headers: WireHeaders,
+  offset: number,
+  cookies: SwCookies,
+  context: RequestContext,
+): Promise<ReadableStream<Uint8Array>> {
   const get = (n: string) => headers.find(([k]) => k === n)?.[1];
   const etag = get('etag');
   const validator = etag && !etag.startsWith('W/') ? etag : get('last-modified');
   const ranged = status === 200 && offset > 0 && get('accept-ranges') === 'bytes' && !request.headers.has('range');
-  const extraHeaders: Array<[string, string]> = ranged ? [['range', `bytes=${offset}-`], ...(validator ? [['if-range', validator] as [string, string]] : [])] : [];
+  const extraHeaders: Array<[string, string]> = ranged
+    ? [['range', `bytes=${offset}-`], ...(validator ? [['if-range', validator] as [string, string]] : [])]
+    : [];
   const cookie = await cookies.relayHeaderFor(url, context);
   const res = await relayFetch(request, { cookie, body: null, extraHeaders });
   if (!res.body) throw new ChannelError('ERR_CONNECTION_LOST', 'the relay answered the resumption without a body', false);

@@ -101,7 +101,12 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
       switch (m.t) {
         case 'accept':
           for (const t of timers.splice(0)) clearTimeout(t);
-          timers.push(setTimeout(() => fail(new ChannelError('ERR_TIMEOUT', `no response head within ${RESPONSE_HEAD_TIMEOUT_MS / 1000} s`, false), true), RESPONSE_HEAD_TIMEOUT_MS));
+          timers.push(
+            setTimeout(
+              () => fail(new ChannelError('ERR_TIMEOUT', `no response head within ${RESPONSE_HEAD_TIMEOUT_MS / 1000} s`, false), true),
+              RESPONSE_HEAD_TIMEOUT_MS,
+            ),
+          );
           liveness = setInterval(() => {
             void options.stillThere().then((there) => {
               if (!there) fail(new ChannelError('ERR_CONNECTION_LOST', 'the page carrying the request went away'), false);

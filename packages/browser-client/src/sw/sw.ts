@@ -119,7 +119,11 @@ self.addEventListener('fetch', (event) => {
   event.respondWith(
     handleRequest(event, deps).catch((err: unknown) => {
       if (request.signal.aborted) return Response.error();
-      return errorResponse(502, 'ERR_UPSTREAM_UNREACHABLE', `Neither the peer-to-peer channel nor the relay could serve this request (${(err as Error)?.message ?? String(err)}).`);
+      return errorResponse(
+        502,
+        'ERR_UPSTREAM_UNREACHABLE',
+        `Neither the peer-to-peer channel nor the relay could serve this request (${(err as Error)?.message ?? String(err)}).`,
+      );
     }),
   );
 });

@@ -43,7 +43,9 @@ export async function mintWsTicket(wsUrl: string, origin: string, cookies: SwCoo
       signal: ac.signal,
     });
     if (!res.ok) {
-      console.warn(`wingman: the tunnel server refused a WebSocket ticket (HTTP ${res.status} ${res.headers.get('x-wingman-error') ?? ''}); ${wsUrl} opens with the browser's cookies only`);
+      console.warn(
+        `wingman: the tunnel server refused a WebSocket ticket (HTTP ${res.status} ${res.headers.get('x-wingman-error') ?? ''}); ${wsUrl} opens with the browser's cookies only`,
+      );
       await res.body?.cancel().catch(() => undefined);
       return '';
     }

@@ -41,7 +41,7 @@ describe('a session held by node A, opened in Chromium through node B', () => {
     return { viaB: `http://${sessionId}.localhost:${b.port}` };
   }
 
-  it('loads the shell through B and moves the app\'s fetches to P2P', async () => {
+  it("loads the shell through B and moves the app's fetches to P2P", async () => {
     const { viaB } = await twoNodes([]);
     browser = await launchChromium();
     const frame = await openShell(browser.page, `${viaB}/one`, 'one');

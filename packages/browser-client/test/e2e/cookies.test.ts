@@ -146,4 +146,3 @@ describe('cookie login over P2P and across switches between P2P and the relay', 
     expect(await me(frame)).toMatchObject({ user: null, transport: 'p2p' });
   });
 });
-

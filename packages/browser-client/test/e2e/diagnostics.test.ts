@@ -16,7 +16,15 @@ interface Report {
   why?: string;
   userAgent: string;
   serviceWorker: string;
-  shells: Array<{ sessionId: string; transport: string; rttMs?: number; bytesSent?: number; bytesReceived?: number; ice?: { local: string; remote: string; protocol: string }; errors: unknown[] }>;
+  shells: Array<{
+    sessionId: string;
+    transport: string;
+    rttMs?: number;
+    bytesSent?: number;
+    bytesReceived?: number;
+    ice?: { local: string; remote: string; protocol: string };
+    errors: unknown[];
+  }>;
 }
 
 async function readDiagnostics(page: Page): Promise<{ report: Report; text: string; html: string }> {
@@ -46,7 +54,11 @@ describe('the diagnostics page of a P2P session', () => {
       const { stack, browser } = ctx();
       const frame = await openShell(browser.page, `${stack.origin}/one`, 'one');
       await waitForTransport(browser.page, 'p2p');
-      await browser.page.waitForFunction(() => (window as unknown as { __wingman: { status(): { rttMs?: number } } }).__wingman.status().rttMs !== undefined, undefined, { timeout: WAIT_MS });
+      await browser.page.waitForFunction(
+        () => (window as unknown as { __wingman: { status(): { rttMs?: number } } }).__wingman.status().rttMs !== undefined,
+        undefined,
+        { timeout: WAIT_MS },
+      );
       expect((await fetchInApp(frame, '/api/hello')).transport).toBe('p2p');
 
       const [diag] = await Promise.all([browser.context.waitForEvent('page', { timeout: WAIT_MS }), browser.page.click('wingman-status a')]);

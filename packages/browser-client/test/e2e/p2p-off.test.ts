@@ -41,7 +41,11 @@ describe.each(CASES)('a session with P2P disabled by %s', (_name, options) => {
     expect(await page.evaluate(() => (window as unknown as { pageName: string }).pageName)).toBe('one');
     const r = await page.evaluate(async () => {
       const res = await fetch('/api/hello');
-      return { transport: res.headers.get('x-wingman-transport'), sw: navigator.serviceWorker.controller !== null, registrations: (await navigator.serviceWorker.getRegistrations()).length };
+      return {
+        transport: res.headers.get('x-wingman-transport'),
+        sw: navigator.serviceWorker.controller !== null,
+        registrations: (await navigator.serviceWorker.getRegistrations()).length,
+      };
     });
     expect(r).toEqual({ transport: 'relay', sw: false, registrations: 0 });
     expect(await page.evaluate(() => (window as unknown as { wsIsShim: boolean }).wsIsShim)).toBe(false);

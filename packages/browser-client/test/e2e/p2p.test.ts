@@ -91,7 +91,13 @@ describe('P2P through the shell', () => {
       const res = await fetch('/ranged', { headers: { range: 'bytes=100-199' } });
       const body = new Uint8Array(await res.arrayBuffer());
       const full = new Uint8Array(await (await fetch('/ranged')).arrayBuffer());
-      return { status: res.status, range: res.headers.get('content-range'), transport: res.headers.get('x-wingman-transport'), length: body.length, same: body.every((b, i) => b === full[100 + i]) };
+      return {
+        status: res.status,
+        range: res.headers.get('content-range'),
+        transport: res.headers.get('x-wingman-transport'),
+        length: body.length,
+        same: body.every((b, i) => b === full[100 + i]),
+      };
     });
     expect(r).toEqual({ status: 206, range: 'bytes 100-199/1048576', transport: 'p2p', length: 100, same: true });
   });
@@ -105,7 +111,7 @@ describe('P2P through the shell', () => {
     expect(r.closeCode).toBe(1000);
   });
 
-  it('closes a shimmed WebSocket with 1009 and the reason when the app sends a message over the agent\'s cap over P2P, and the next WebSocket works', async () => {
+  it("closes a shimmed WebSocket with 1009 and the reason when the app sends a message over the agent's cap over P2P, and the next WebSocket works", async () => {
     const frame = await p2pApp();
     expect(await websocketSendAndClose(frame, MiB + 1)).toEqual({ code: 1009, reason: `message over the ${MiB}-byte limit`, wasClean: true });
     expect((await websocketEcho(frame)).echo).toBe('ping');
@@ -130,7 +136,11 @@ describe('P2P through the shell', () => {
     const page = browser.page;
     await p2pApp();
     const badgeText = () => page.evaluate(() => document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? null);
-    await page.waitForFunction(() => /^P2P · [\d.]+ ms$/.test(document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? ''), undefined, { timeout: WAIT_MS });
+    await page.waitForFunction(
+      () => /^P2P · [\d.]+ ms$/.test(document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? ''),
+      undefined,
+      { timeout: WAIT_MS },
+    );
     expect(await badgeText()).toMatch(/^P2P · /);
 
     const frame = await openShell(page, `${stack.origin}/one?wingman-badge=0&keep=1`, 'one');

@@ -44,7 +44,7 @@ describe('a password-protected session in Chromium', () => {
     await r.dispose();
   });
 
-  it('serves the app over P2P once the password is given, and the app never sees the gate\'s credentials', async () => {
+  it("serves the app over P2P once the password is given, and the app never sees the gate's credentials", async () => {
     stack = await startStack({ agentArgs: ['--password', PASSWORD] });
     const b = await launchChromium({ httpCredentials: { username: 'reviewer', password: PASSWORD } });
     browsers.push(b);

@@ -44,7 +44,11 @@ describe('path choice per request class', () => {
     expect(bulk).toContain('p2p');
     expect(bulk.slice(-2)).toEqual(['relay', 'relay']);
     // The badge says so.
-    await page.waitForFunction(() => /^P2P · .* · bulk via relay$/.test(document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? ''), undefined, { timeout: WAIT_MS });
+    await page.waitForFunction(
+      () => /^P2P · .* · bulk via relay$/.test(document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? ''),
+      undefined,
+      { timeout: WAIT_MS },
+    );
     const small: string[] = [];
     for (let i = 0; i < 5; i++) small.push((await fetchInApp(frame, `/api/hello?i=${i}`)).transport ?? 'none');
     expect(small).toEqual(['p2p', 'p2p', 'p2p', 'p2p', 'p2p']);

@@ -24,7 +24,13 @@ describe('Set-Cookie parsing (RFC 6265 §5.2)', () => {
   });
 
   it('defaults SameSite to Lax and ignores unknown or invalid attribute values', () => {
-    expect(parseSetCookie('a=b; SameSite=bogus; Path=relative; Frobnicate')).toEqual({ name: 'a', value: 'b', httpOnly: false, secure: false, sameSite: 'lax' });
+    expect(parseSetCookie('a=b; SameSite=bogus; Path=relative; Frobnicate')).toEqual({
+      name: 'a',
+      value: 'b',
+      httpOnly: false,
+      secure: false,
+      sameSite: 'lax',
+    });
   });
 });
 

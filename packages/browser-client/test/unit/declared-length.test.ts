@@ -36,7 +36,15 @@ describe('Service Worker: a P2P body against its Content-Length', () => {
   });
 
   it('answers 502 to conflicting Content-Length values', async () => {
-    const res = await build(p2p([['content-length', '5'], ['content-length', '6']], ['hello!']));
+    const res = await build(
+      p2p(
+        [
+          ['content-length', '5'],
+          ['content-length', '6'],
+        ],
+        ['hello!'],
+      ),
+    );
     expect(res.status).toBe(502);
     expect(await res.text()).toContain('ERR_INVALID_HEADER');
   });

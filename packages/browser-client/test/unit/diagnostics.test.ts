@@ -1,9 +1,24 @@
 import { DIAGNOSTICS_MAX_ERRORS } from '../../src/shared/constants';
 import { buildReport, parseDiagReply, parseDiagRequest, scrubText, summarizeStats, type PageFacts, type StatsEntry } from '../../src/shared/diagnostics';
 
-const snapshot = { sessionId: 'abc', shellId: 'a1', transport: 'p2p', rttMs: 1.5, ice: { local: 'host', remote: 'srflx', protocol: 'udp' }, bytesSent: 10, bytesReceived: 20, errors: [] };
+const snapshot = {
+  sessionId: 'abc',
+  shellId: 'a1',
+  transport: 'p2p',
+  rttMs: 1.5,
+  ice: { local: 'host', remote: 'srflx', protocol: 'udp' },
+  bytesSent: 10,
+  bytesReceived: 20,
+  errors: [],
+};
 const reply = (s: unknown, id = 'r1') => ({ type: 'wingman:diag-reply', id, snapshot: s });
-const facts = (session: unknown): PageFacts => ({ generatedAt: '2026-01-01T00:00:00.000Z', userAgent: 'UA', url: 'http://abc.localhost', serviceWorker: 'none', session });
+const facts = (session: unknown): PageFacts => ({
+  generatedAt: '2026-01-01T00:00:00.000Z',
+  userAgent: 'UA',
+  url: 'http://abc.localhost',
+  serviceWorker: 'none',
+  session,
+});
 
 describe('diagnostics messages (any same-origin script can post on the channel)', () => {
   it('accepts a request with a short id and nothing else', () => {
@@ -34,7 +49,9 @@ describe('diagnostics messages (any same-origin script can post on the channel)'
   it('masks addresses in free text', () => {
     expect(scrubText('connect to 192.168.1.20:3478 failed')).toBe('connect to <address>:3478 failed');
     expect(scrubText('peer fe80::1:2 gone')).toBe('peer <address> gone');
-    expect(parseDiagReply(reply({ ...snapshot, errors: [{ at: 't', code: 'signaling', message: 'from 10.1.2.3' }] }), 'r1')?.errors[0]?.message).toBe('from <address>');
+    expect(parseDiagReply(reply({ ...snapshot, errors: [{ at: 't', code: 'signaling', message: 'from 10.1.2.3' }] }), 'r1')?.errors[0]?.message).toBe(
+      'from <address>',
+    );
   });
 });
 
@@ -73,8 +90,14 @@ describe('buildReport', () => {
   });
 
   it('without shells says what the session allows', () => {
-    expect(buildReport(facts({ p2p: { enabled: false, serverEnabled: true, agentOffered: false } }), [])).toMatchObject({ transport: 'relay', why: 'P2P disabled by the agent' });
-    expect(buildReport(facts({ p2p: { enabled: false, serverEnabled: false, agentOffered: true } }), [])).toMatchObject({ transport: 'relay', why: 'P2P disabled by the server' });
+    expect(buildReport(facts({ p2p: { enabled: false, serverEnabled: true, agentOffered: false } }), [])).toMatchObject({
+      transport: 'relay',
+      why: 'P2P disabled by the agent',
+    });
+    expect(buildReport(facts({ p2p: { enabled: false, serverEnabled: false, agentOffered: true } }), [])).toMatchObject({
+      transport: 'relay',
+      why: 'P2P disabled by the server',
+    });
     expect(buildReport(facts('HTTP 401'), [])).toMatchObject({ transport: 'unknown', why: 'no tab of the app is open in this browser' });
   });
 });

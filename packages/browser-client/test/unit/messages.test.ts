@@ -3,7 +3,12 @@ import { withWsTicket } from '../../src/shim/ws-ticket';
 
 describe('postMessage validation (any same-origin script can post)', () => {
   it('accepts the announcements the SW routes by, and nothing malformed', () => {
-    expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, exclude: ['/api'] })).toEqual({ type: 'wingman:shell', shellId: 'a1', p2p: true, exclude: ['/api'] });
+    expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, exclude: ['/api'] })).toEqual({
+      type: 'wingman:shell',
+      shellId: 'a1',
+      p2p: true,
+      exclude: ['/api'],
+    });
     expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: 'yes', exclude: [] })).toBeUndefined();
     expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, exclude: ['relative'] })).toBeUndefined();
     expect(parseWindowToSw({ type: 'wingman:frame', shellId: 'x'.repeat(65) })).toBeUndefined();

@@ -47,7 +47,13 @@ describe('path choice from measurements', () => {
     ['small: P2P RTT lower (far server)', 'small', { rttMs: 33, rttSamples: 50 }, { rttMs: 175, rttSamples: 10 }, 'p2p'],
     ['small: within the ratio stays P2P', 'small', { rttMs: 100, rttSamples: 9 }, { rttMs: 90, rttSamples: 9 }, 'p2p'],
     ['small: ×3 lower but only 10 ms less stays P2P (loopback, LAN)', 'small', { rttMs: 15, rttSamples: 9 }, { rttMs: 5, rttSamples: 9 }, 'p2p'],
-    ['small uses RTT even when the relay is faster for bulk', 'small', { rttMs: 2, rttSamples: 9, bytesPerS: 10 * MiB }, { rttMs: 20, rttSamples: 9, bytesPerS: 40 * MiB }, 'p2p'],
+    [
+      'small uses RTT even when the relay is faster for bulk',
+      'small',
+      { rttMs: 2, rttSamples: 9, bytesPerS: 10 * MiB },
+      { rttMs: 20, rttSamples: 9, bytesPerS: 40 * MiB },
+      'p2p',
+    ],
   ])('%s', (_name, cls, p2p, relay, path) => {
     expect(chooser(p2p, relay).choose(cls).path).toBe(path);
   });

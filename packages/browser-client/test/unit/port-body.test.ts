@@ -72,7 +72,7 @@ describe('a body over a MessagePort', () => {
     const data = new Uint8Array(3 * 1024 * 1024 + 7).map((_, i) => (i * 31) & 0xff);
     const source = new ReadableStream<Uint8Array>({
       start(c) {
-        for (let o = 0; o < data.length; ) {
+        for (let o = 0; o < data.length;) {
           const n = Math.min(data.length - o, 1 + ((o * 7919) % 100_000));
           c.enqueue(data.slice(o, o + n));
           o += n;

@@ -62,7 +62,12 @@ export function announceMaxMessageSize(sdp: string, bytes: number): string {
  * in use accepts ≥ 64 KiB.
  */
 export function dataChannelMessageBytes(remoteMaxBytes: number | undefined, ownMaxBytes = DATA_CHANNEL_MAX_MESSAGE_BYTES): number {
-  const remote = remoteMaxBytes === undefined || !Number.isFinite(remoteMaxBytes) || remoteMaxBytes < 0 ? SDP_DEFAULT_MAX_MESSAGE_BYTES : remoteMaxBytes === 0 ? Infinity : remoteMaxBytes;
+  const remote =
+    remoteMaxBytes === undefined || !Number.isFinite(remoteMaxBytes) || remoteMaxBytes < 0
+      ? SDP_DEFAULT_MAX_MESSAGE_BYTES
+      : remoteMaxBytes === 0
+        ? Infinity
+        : remoteMaxBytes;
   return Math.max(MAX_FRAME_BYTES, Math.floor(Math.min(remote, ownMaxBytes)));
 }
 

@@ -43,7 +43,11 @@ export const CONNECTION_TYPES: ReadonlySet<number> = new Set([FrameType.HELLO, F
 const TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz".split('');
 const METHOD_CHARS = [...TCHARS, ...'ABCDEFGHIJKLMNOPQRSTUVWXYZ'];
 // Values: HTAB, visible ASCII, SP and obs-text (0x80-0xff); never CR, LF, NUL or other controls.
-const VALUE_CHARS = ['\t', ...Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)), ...Array.from({ length: 0x80 }, (_, i) => String.fromCharCode(0x80 + i))];
+const VALUE_CHARS = [
+  '\t',
+  ...Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)),
+  ...Array.from({ length: 0x80 }, (_, i) => String.fromCharCode(0x80 + i)),
+];
 const TARGET_CHARS = [...Array.from({ length: 0x7f - 0x21 }, (_, i) => String.fromCharCode(0x21 + i)), '\xe9', '\xff'];
 
 const chars = (set: string[], minLength: number, maxLength: number) => fc.array(fc.constantFrom(...set), { minLength, maxLength }).map((a) => a.join(''));
@@ -69,7 +73,9 @@ export const frameArb = fc
     // Large payloads are patterned, not drawn byte by byte (which costs ~1 ms per KiB).
     payload: fc.oneof(
       fc.uint8Array({ maxLength: 64 }),
-      fc.tuple(fc.integer({ min: MAX_PAYLOAD_BYTES - 16, max: MAX_PAYLOAD_BYTES }), fc.nat(255)).map(([n, b]) => new Uint8Array(n).map((_, i) => (b + i * 31) & 0xff)),
+      fc
+        .tuple(fc.integer({ min: MAX_PAYLOAD_BYTES - 16, max: MAX_PAYLOAD_BYTES }), fc.nat(255))
+        .map(([n, b]) => new Uint8Array(n).map((_, i) => (b + i * 31) & 0xff)),
     ),
   })
   .map(({ type, flagBits, streamId, payload }) => ({
@@ -109,13 +115,49 @@ function onStream(ws: boolean, i: number, frame: (id: number) => Uint8Array): St
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 15, arbitrary: fc.tuple(requestHeadArb, fc.boolean(), fc.boolean()).map(([head, ws, end]): Step => (o) => [openFrame(o, head, ws, end)]) },
-  { weight: 20, arbitrary: fc.tuple(fc.nat(), fc.uint8Array({ maxLength: 3000 }), fc.boolean()).map(([i, p, end]) => onStream(false, i, (id) => encodeFrame(FrameType.DATA, end ? Flag.END_STREAM : 0, id, p))) },
-  { weight: 20, arbitrary: fc.tuple(fc.nat(), fc.uint8Array({ maxLength: 3000 }), fc.integer({ min: 0, max: 3 })).map(([i, p, flags]) => onStream(true, i, (id) => encodeFrame(FrameType.WS_MESSAGE, flags << 1, id, p))) },
-  { weight: 5, arbitrary: fc.tuple(fc.nat(), fc.integer({ min: 1000, max: 4999 })).map(([i, code]) => onStream(true, i, (id) => encodeFrame(FrameType.WS_CLOSE, 0, id, encodeCodeReason(code, 'bye')))) },
-  { weight: 10, arbitrary: fc.tuple(fc.nat(), fc.integer({ min: 1, max: 1 << 20 })).map(([i, inc]): Step => (o) => { const ids = [...o.http, ...o.ws, 2]; return [encodeFrame(FrameType.WINDOW_UPDATE, 0, ids[i % ids.length]!, encodeWindowUpdate(inc))]; }) },
-  { weight: 5, arbitrary: fc.tuple(fc.nat(), fc.boolean(), fc.constantFrom(...codes)).map(([i, ws, code]) => onStream(ws, i, (id) => encodeFrame(FrameType.RESET, 0, id, encodeCodeReason(code, 'r')))) },
-  { weight: 5, arbitrary: fc.tuple(responseHeadArb, fc.boolean()).map(([head, end]): Step => () => [encodeFrame(FrameType.RESPONSE, end ? Flag.END_STREAM : 0, 2, encodeResponseHead(head))]) },
-  { weight: 5, arbitrary: fc.tuple(fc.nat(), fc.uint8Array({ maxLength: 2000 })).map(([n, p]): Step => () => [encodeFrame(FrameType.DATA, 0, 2, p.subarray(0, n % (p.length + 1)))]) },
+  {
+    weight: 20,
+    arbitrary: fc
+      .tuple(fc.nat(), fc.uint8Array({ maxLength: 3000 }), fc.boolean())
+      .map(([i, p, end]) => onStream(false, i, (id) => encodeFrame(FrameType.DATA, end ? Flag.END_STREAM : 0, id, p))),
+  },
+  {
+    weight: 20,
+    arbitrary: fc
+      .tuple(fc.nat(), fc.uint8Array({ maxLength: 3000 }), fc.integer({ min: 0, max: 3 }))
+      .map(([i, p, flags]) => onStream(true, i, (id) => encodeFrame(FrameType.WS_MESSAGE, flags << 1, id, p))),
+  },
+  {
+    weight: 5,
+    arbitrary: fc
+      .tuple(fc.nat(), fc.integer({ min: 1000, max: 4999 }))
+      .map(([i, code]) => onStream(true, i, (id) => encodeFrame(FrameType.WS_CLOSE, 0, id, encodeCodeReason(code, 'bye')))),
+  },
+  {
+    weight: 10,
+    arbitrary: fc.tuple(fc.nat(), fc.integer({ min: 1, max: 1 << 20 })).map(([i, inc]): Step => (o) => {
+      const ids = [...o.http, ...o.ws, 2];
+      return [encodeFrame(FrameType.WINDOW_UPDATE, 0, ids[i % ids.length]!, encodeWindowUpdate(inc))];
+    }),
+  },
+  {
+    weight: 5,
+    arbitrary: fc
+      .tuple(fc.nat(), fc.boolean(), fc.constantFrom(...codes))
+      .map(([i, ws, code]) => onStream(ws, i, (id) => encodeFrame(FrameType.RESET, 0, id, encodeCodeReason(code, 'r')))),
+  },
+  {
+    weight: 5,
+    arbitrary: fc
+      .tuple(responseHeadArb, fc.boolean())
+      .map(([head, end]): Step => () => [encodeFrame(FrameType.RESPONSE, end ? Flag.END_STREAM : 0, 2, encodeResponseHead(head))]),
+  },
+  {
+    weight: 5,
+    arbitrary: fc
+      .tuple(fc.nat(), fc.uint8Array({ maxLength: 2000 }))
+      .map(([n, p]): Step => () => [encodeFrame(FrameType.DATA, 0, 2, p.subarray(0, n % (p.length + 1)))]),
+  },
   { weight: 5, arbitrary: fc.uint8Array({ minLength: 8, maxLength: 8 }).map((p): Step => () => [encodeFrame(FrameType.PING, 0, 0, p)]) },
   { weight: 5, arbitrary: fc.uint8Array({ minLength: 8, maxLength: 8 }).map((p): Step => () => [encodeFrame(FrameType.PONG, 0, 0, p)]) },
   { weight: 1, arbitrary: fc.constantFrom(...codes).map((code): Step => () => [encodeFrame(FrameType.GOAWAY, 0, 0, encodeCodeReason(code))]) },
@@ -180,7 +222,7 @@ export const mutatedMessagesArb: fc.Arbitrary<Uint8Array[]> = fc
     }
     const messages: Uint8Array[] = [];
     let g = 0;
-    for (let i = 0; i < out.length; ) {
+    for (let i = 0; i < out.length;) {
       const n = groups[g++ % groups.length]!;
       const parts = out.slice(i, i + n);
       i += n;

@@ -9,7 +9,12 @@ describe('declaredBodyLength', () => {
   });
 
   it('accepts a list of identical values as one (RFC 9110 §8.6)', () => {
-    expect(declaredBodyLength([['content-length', '42, 42'], ['content-length', '42']])).toBe(42);
+    expect(
+      declaredBodyLength([
+        ['content-length', '42, 42'],
+        ['content-length', '42'],
+      ]),
+    ).toBe(42);
   });
 
   it.each([['5, 6'], ['-1'], ['1e3'], [''], ['0x10'], ['99999999999999999']])('refuses the unusable value %j', (value) => {
@@ -17,7 +22,12 @@ describe('declaredBodyLength', () => {
   });
 
   it('refuses two fields that disagree', () => {
-    expect(declaredBodyLength([['content-length', '5'], ['content-length', '6']])).toBeNull();
+    expect(
+      declaredBodyLength([
+        ['content-length', '5'],
+        ['content-length', '6'],
+      ]),
+    ).toBeNull();
   });
 });
 

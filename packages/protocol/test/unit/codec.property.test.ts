@@ -32,7 +32,12 @@ const params = { seed: FAST_CHECK_SEED, numRuns: 2000 };
 
 /** Strings of any code points (ASCII-heavy, some 2-, 3- and 4-byte UTF-8), built fast (fc.string's 'binary' unit costs ~1 ms per value). */
 function unicodeArb(maxLength: number): fc.Arbitrary<string> {
-  const cp = fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0x80, max: 0x7ff }), fc.integer({ min: 0x800, max: 0xd7ff }), fc.integer({ min: 0x10000, max: 0x10ffff }));
+  const cp = fc.oneof(
+    fc.integer({ min: 0x20, max: 0x7e }),
+    fc.integer({ min: 0x80, max: 0x7ff }),
+    fc.integer({ min: 0x800, max: 0xd7ff }),
+    fc.integer({ min: 0x10000, max: 0x10ffff }),
+  );
   return fc.array(cp, { maxLength }).map((cps) => String.fromCodePoint(...cps));
 }
 
@@ -50,7 +55,13 @@ function codedOrValue<T>(fn: () => T): T | ProtocolError {
 
 /** Bytes shaped like frame headers (plausible types, lengths near the truth), so the fuzzer reaches past the first check. */
 const nearFrameArb = fc
-  .tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 40 }), fc.integer({ min: -3, max: 3 }), fc.constantFrom(0, 1, 2, 0xffffffff))
+  .tuple(
+    fc.integer({ min: 0, max: 15 }),
+    fc.integer({ min: 0, max: 255 }),
+    fc.uint8Array({ maxLength: 40 }),
+    fc.integer({ min: -3, max: 3 }),
+    fc.constantFrom(0, 1, 2, 0xffffffff),
+  )
   .map(([type, flags, payload, skew, id]) => {
     const len = Math.max(0, payload.length + skew);
     return Uint8Array.from([type, flags, len >>> 8, len & 0xff, id >>> 24, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff, ...payload]);
@@ -59,18 +70,24 @@ const nearFrameArb = fc
 describe('decoders on arbitrary input', () => {
   it('decodeFrames yields consistent frames or a coded ProtocolError, for random bytes', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 80 }), fc.array(nearFrameArb, { maxLength: 6 }).map((a) => Uint8Array.from(a.flatMap((f) => [...f])))), (bytes) => {
-        const r = codedOrValue(() => decodeFrames(bytes));
-        if (r instanceof ProtocolError) return;
-        let total = 0;
-        for (const f of r) {
-          total += FRAME_HEADER_BYTES + f.payload.length;
-          assert.ok(f.payload.length <= MAX_PAYLOAD_BYTES);
-          assert.equal(f.flags & ~ALLOWED_FLAGS[f.type]!, 0);
-          assert.equal(CONNECTION_TYPES.has(f.type), f.streamId === 0);
-        }
-        assert.equal(total, bytes.length);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 80 }),
+          fc.array(nearFrameArb, { maxLength: 6 }).map((a) => Uint8Array.from(a.flatMap((f) => [...f]))),
+        ),
+        (bytes) => {
+          const r = codedOrValue(() => decodeFrames(bytes));
+          if (r instanceof ProtocolError) return;
+          let total = 0;
+          for (const f of r) {
+            total += FRAME_HEADER_BYTES + f.payload.length;
+            assert.ok(f.payload.length <= MAX_PAYLOAD_BYTES);
+            assert.equal(f.flags & ~ALLOWED_FLAGS[f.type]!, 0);
+            assert.equal(CONNECTION_TYPES.has(f.type), f.streamId === 0);
+          }
+          assert.equal(total, bytes.length);
+        },
+      ),
       params,
     );
   });

@@ -69,7 +69,7 @@ describe('Connection edge cases', () => {
     expect(errors).toEqual([]);
   });
 
-  it('streams opened before the peer\'s HELLO respect the smaller window it then announces', async () => {
+  it("streams opened before the peer's HELLO respect the smaller window it then announces", async () => {
     pair = connectedPair({ server: { initialWindow: 32 * 1024 } });
     const errors = connectionErrors(pair);
     const upload = Buffer.alloc(1024 * 1024, 7);
@@ -102,7 +102,11 @@ describe('Connection edge cases', () => {
     ws.sendMessage(new Uint8Array(0));
     ws.sendMessage('after');
     await waitFor(() => got.length === 3, 'three echoed messages');
-    expect(got).toEqual([['echo:', true], ['', false], ['echo:after', true]]);
+    expect(got).toEqual([
+      ['echo:', true],
+      ['', false],
+      ['echo:after', true],
+    ]);
   });
 
   it('lets a stream answer again after respond() rejected a head the wire cannot carry', async () => {

@@ -136,7 +136,12 @@ describe('Connection resets only the offending stream (RESET)', () => {
     p.inject(data(1, 0, true), data(3, 0, true));
     await p.settle();
     expect(p.sentOfType(FrameType.RESPONSE).map((f) => f.streamId)).toEqual([1, 3]);
-    expect(p.sentOfType(FrameType.DATA).filter((f) => f.flags & Flag.END_STREAM).map((f) => f.streamId)).toEqual([1, 3]);
+    expect(
+      p
+        .sentOfType(FrameType.DATA)
+        .filter((f) => f.flags & Flag.END_STREAM)
+        .map((f) => f.streamId),
+    ).toEqual([1, 3]);
     // Both finished, so a new stream fits again.
     p.inject(request(7, GET, true));
     expect(opened).toEqual([1, 3, 7]);
@@ -186,11 +191,19 @@ describe('Connection resets only the offending stream (RESET)', () => {
     });
     p.inject(hello(), wsOpen(1));
     // Exactly the limit passes as one message of three fragments.
-    p.inject(wsMessage(1, new Uint8Array(MAX_PAYLOAD_BYTES), Flag.MORE), wsMessage(1, new Uint8Array(MAX_PAYLOAD_BYTES), Flag.MORE), wsMessage(1, new Uint8Array(limit - 2 * MAX_PAYLOAD_BYTES)));
+    p.inject(
+      wsMessage(1, new Uint8Array(MAX_PAYLOAD_BYTES), Flag.MORE),
+      wsMessage(1, new Uint8Array(MAX_PAYLOAD_BYTES), Flag.MORE),
+      wsMessage(1, new Uint8Array(limit - 2 * MAX_PAYLOAD_BYTES)),
+    );
     await p.settle();
     expect(got).toEqual([`message ${limit}`]);
     // One byte more is refused on the fragment that crosses it, before the message ends.
-    p.inject(wsMessage(1, new Uint8Array(MAX_PAYLOAD_BYTES), Flag.MORE), wsMessage(1, new Uint8Array(MAX_PAYLOAD_BYTES), Flag.MORE), wsMessage(1, new Uint8Array(limit - 2 * MAX_PAYLOAD_BYTES + 1), Flag.MORE));
+    p.inject(
+      wsMessage(1, new Uint8Array(MAX_PAYLOAD_BYTES), Flag.MORE),
+      wsMessage(1, new Uint8Array(MAX_PAYLOAD_BYTES), Flag.MORE),
+      wsMessage(1, new Uint8Array(limit - 2 * MAX_PAYLOAD_BYTES + 1), Flag.MORE),
+    );
     await p.settle();
     expect(got).toEqual([`message ${limit}`, 'ERR_MESSAGE_TOO_LARGE']);
     const reset = p.sentOfType(FrameType.RESET)[0]!;

@@ -80,7 +80,7 @@ describe('Connection lifecycle', () => {
     ]);
   });
 
-  it('close() with an error code fails the peer\'s streams with that code', async () => {
+  it("close() with an error code fails the peer's streams with that code", async () => {
     pair = connectedPair();
     const log: string[] = [];
     await openTwo(pair, log);
@@ -89,7 +89,7 @@ describe('Connection lifecycle', () => {
     expect(log.filter((l) => l.startsWith('client') && l.includes('reset')).sort()).toEqual(['client http reset ERR_INTERNAL', 'client ws reset ERR_INTERNAL']);
   });
 
-  it('open() throws ERR_TOO_MANY_STREAMS at the peer\'s limit and sends nothing; a slot frees when a stream ends', async () => {
+  it("open() throws ERR_TOO_MANY_STREAMS at the peer's limit and sends nothing; a slot frees when a stream ends", async () => {
     pair = connectedPair({ server: { maxConcurrentStreams: 1 } });
     pair.server.on('stream', (s) => s.on('end', () => s.respond({ status: 204, headers: [] }, { end: true })));
     await ready(pair.client);

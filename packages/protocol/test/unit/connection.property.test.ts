@@ -78,7 +78,11 @@ describe('Connection under mutated input', () => {
           p.sentOfType(FrameType.PONG).some((f) => Buffer.from(f.payload).equals(probe)),
           'no PONG for the probe',
         );
-        if (opened) assert.ok(p.sentOfType(FrameType.REQUEST).some((f) => f.streamId === opened.id), 'the probe stream did not go out');
+        if (opened)
+          assert.ok(
+            p.sentOfType(FrameType.REQUEST).some((f) => f.streamId === opened.id),
+            'the probe stream did not go out',
+          );
       }),
       { seed: FAST_CHECK_SEED, numRuns: 1000 },
     );

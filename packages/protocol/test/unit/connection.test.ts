@@ -33,7 +33,7 @@ describe('Connection', () => {
   it('moves 8 MiB through a 256 KiB window with equal SHA-256', async () => {
     const { client, server } = connectedPair();
     const big = Buffer.alloc(8 * 1024 * 1024);
-    for (let i = 0; i < big.length; i += 4) big.writeUInt32LE(i * 2654435761 >>> 0, i);
+    for (let i = 0; i < big.length; i += 4) big.writeUInt32LE((i * 2654435761) >>> 0, i);
     server.on('stream', (s) => {
       s.respond({ status: 200, headers: [] });
       let off = 0;
@@ -66,11 +66,19 @@ describe('Connection', () => {
     });
     const s = client.open('ws', { method: 'GET', target: '/ws', headers: [] });
     const got: Array<[number, boolean]> = [];
-    const done = new Promise<void>((r) => s.on('message', (d, t) => { got.push([d.length, t]); if (got.length === 2) r(); }));
+    const done = new Promise<void>((r) =>
+      s.on('message', (d, t) => {
+        got.push([d.length, t]);
+        if (got.length === 2) r();
+      }),
+    );
     s.sendMessage('hi');
     s.sendMessage(new Uint8Array(1024 * 1024).fill(7));
     await done;
-    expect(got).toEqual([[2, true], [1024 * 1024, false]]);
+    expect(got).toEqual([
+      [2, true],
+      [1024 * 1024, false],
+    ]);
   });
 });
 

@@ -79,7 +79,10 @@ describe('control message validation', () => {
     expect(parseAgentMessage(JSON.stringify({ ...register, viewerPassword: 'pw: with spaces' }))).toMatchObject({ viewerPassword: 'pw: with spaces' });
     expect(parseAgentMessage(JSON.stringify(register))).not.toHaveProperty('viewerPassword');
     refused(() => parseAgentMessage(JSON.stringify({ ...register, viewerPassword: '' })), /"viewerPassword" must not be empty/);
-    refused(() => parseAgentMessage(JSON.stringify({ ...register, viewerPassword: 'x'.repeat(MAX_VIEWER_PASSWORD_CHARS + 1) })), /"viewerPassword" must be a string of at most 256 chars/);
+    refused(
+      () => parseAgentMessage(JSON.stringify({ ...register, viewerPassword: 'x'.repeat(MAX_VIEWER_PASSWORD_CHARS + 1) })),
+      /"viewerPassword" must be a string of at most 256 chars/,
+    );
     refused(() => parseAgentMessage(JSON.stringify({ ...register, viewerPassword: 42 })), /"viewerPassword" must be a string/);
     const registered = JSON.parse(jsonExamples().find((e) => e.includes('"registered"'))!) as Record<string, unknown>;
     expect(parseServerMessage(JSON.stringify({ ...registered, access: 'password' }))).toMatchObject({ access: 'password' });

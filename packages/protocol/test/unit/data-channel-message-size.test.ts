@@ -13,7 +13,8 @@ import {
 } from '../../src';
 
 const KiB = 1024;
-const sdp = (line?: string) => ['v=0', 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'a=sctp-port:5000', ...(line ? [line] : []), 'a=setup:active', ''].join('\r\n');
+const sdp = (line?: string) =>
+  ['v=0', 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'a=sctp-port:5000', ...(line ? [line] : []), 'a=setup:active', ''].join('\r\n');
 
 describe('maxMessageSizeFromSdp', () => {
   it.each([

@@ -6,7 +6,18 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { ALL_WINGMAN_CODES, CLI_FATAL_CODES, CONTROL_ERROR_CODES, ERROR_CODES, FOREIGN_ERROR_CODES, HTTP_ERROR_CODES, INSPECTOR_ERROR_CODES, PROTOCOL_ERROR_CODES, SIGNALING_ERROR_CODES, WARNING_CODES } from '../../src';
+import {
+  ALL_WINGMAN_CODES,
+  CLI_FATAL_CODES,
+  CONTROL_ERROR_CODES,
+  ERROR_CODES,
+  FOREIGN_ERROR_CODES,
+  HTTP_ERROR_CODES,
+  INSPECTOR_ERROR_CODES,
+  PROTOCOL_ERROR_CODES,
+  SIGNALING_ERROR_CODES,
+  WARNING_CODES,
+} from '../../src';
 
 const ROOT = resolve(__dirname, '../../../..');
 const SOURCE_DIRS = ['protocol', 'tunnel-server', 'relay-server', 'browser-client'].map((p) => join(ROOT, 'packages', p, 'src'));

@@ -4,14 +4,7 @@
  * and small requests on the same connection still complete meanwhile.
  */
 import { createHash } from 'node:crypto';
-import {
-  decodeFrames,
-  DEFAULT_STREAM_WINDOW_BYTES,
-  FrameType,
-  MAX_PAYLOAD_BYTES,
-  STREAM_SEND_HIGH_WATER_BYTES,
-  type Stream,
-} from '@wingman/protocol';
+import { decodeFrames, DEFAULT_STREAM_WINDOW_BYTES, FrameType, MAX_PAYLOAD_BYTES, STREAM_SEND_HIGH_WATER_BYTES, type Stream } from '@wingman/protocol';
 import { connectedPair, waitFor, type Pair } from './pair';
 
 const CHUNK_BYTES = 64 * 1024;

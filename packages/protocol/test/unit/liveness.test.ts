@@ -121,7 +121,18 @@ describe('ChannelLiveness over real Connections', () => {
     for (let i = 0; i < 64; i++) upload.write(chunk);
     await waitFor(() => bufferedAmount() >= HIGH_WATER_BYTES, 'the send buffer filling');
 
-    const liveness = new ChannelLiveness({ get bytesReceived() { return client.bytesReceived; }, get bytesSent() { return client.bytesSent; }, bufferedAmount }, 2);
+    const liveness = new ChannelLiveness(
+      {
+        get bytesReceived() {
+          return client.bytesReceived;
+        },
+        get bytesSent() {
+          return client.bytesSent;
+        },
+        bufferedAmount,
+      },
+      2,
+    );
     const verdict = async (carryBytes: number): Promise<boolean | 'answered'> => {
       const pong = client.ping(5);
       deliver(carryBytes);

@@ -79,7 +79,11 @@ describe('HELLO', () => {
 
   it('rejects an initial window of 0 or above 2^31-1', () => {
     rejects(() => decodeHello(encodeHello({ ...good, initialWindow: 0 })), 'ERR_FLOW_CONTROL', 'HELLO initial window 0 out of range');
-    rejects(() => decodeHello(encodeHello({ ...good, initialWindow: MAX_WINDOW_BYTES + 1 })), 'ERR_FLOW_CONTROL', 'HELLO initial window 2147483648 out of range');
+    rejects(
+      () => decodeHello(encodeHello({ ...good, initialWindow: MAX_WINDOW_BYTES + 1 })),
+      'ERR_FLOW_CONTROL',
+      'HELLO initial window 2147483648 out of range',
+    );
     expect(decodeHello(encodeHello({ ...good, initialWindow: MAX_WINDOW_BYTES })).initialWindow).toBe(MAX_WINDOW_BYTES);
   });
 
@@ -145,16 +149,42 @@ describe('code + reason (RESET, WS_CLOSE, GOAWAY)', () => {
 });
 
 describe('request head', () => {
-  const head = { method: 'POST', target: '/a?b=c', headers: [['host', 'x'], ['set-cookie', 'a'], ['set-cookie', 'b']] as HeaderList };
+  const head = {
+    method: 'POST',
+    target: '/a?b=c',
+    headers: [
+      ['host', 'x'],
+      ['set-cookie', 'a'],
+      ['set-cookie', 'b'],
+    ] as HeaderList,
+  };
 
   it('lays out method (u8 length), target (u16 length), count (u16), then name (u8) / value (u16) pairs', () => {
-    expect(encodeRequestHead(head)).toEqual(rawRequestHead('POST', '/a?b=c', [['host', 'x'], ['set-cookie', 'a'], ['set-cookie', 'b']]));
+    expect(encodeRequestHead(head)).toEqual(
+      rawRequestHead('POST', '/a?b=c', [
+        ['host', 'x'],
+        ['set-cookie', 'a'],
+        ['set-cookie', 'b'],
+      ]),
+    );
     expect(decodeRequestHead(rawRequestHead('POST', '/a?b=c', head.headers))).toEqual(head);
   });
 
   it('lower-cases header names on encode and keeps repeated names and order', () => {
-    const back = decodeRequestHead(encodeRequestHead({ method: 'GET', target: '/', headers: [['X-A', '1'], ['x-a', '2']] }));
-    expect(back.headers).toEqual([['x-a', '1'], ['x-a', '2']]);
+    const back = decodeRequestHead(
+      encodeRequestHead({
+        method: 'GET',
+        target: '/',
+        headers: [
+          ['X-A', '1'],
+          ['x-a', '2'],
+        ],
+      }),
+    );
+    expect(back.headers).toEqual([
+      ['x-a', '1'],
+      ['x-a', '2'],
+    ]);
   });
 
   it(`rejects more than MAX_HEADER_COUNT (${MAX_HEADER_COUNT}) headers`, () => {
@@ -172,15 +202,31 @@ describe('request head', () => {
     const long = '/' + 'a'.repeat(MAX_TARGET_BYTES);
     rejects(() => decodeRequestHead(rawRequestHead('GET', long, [])), 'ERR_HEADER_TOO_LARGE', `request target of ${MAX_TARGET_BYTES + 1} bytes`);
     rejects(() => encodeRequestHead({ method: 'GET', target: long, headers: [] }), 'ERR_HEADER_TOO_LARGE');
-    rejects(() => encodeRequestHead({ method: 'GET', target: '/', headers: [['cookie', 'c'.repeat(17000)]] }), 'ERR_HEADER_TOO_LARGE', /head of \d+ bytes > 16376/);
-    rejects(() => encodeRequestHead({ method: 'GET', target: '/', headers: [['a', 'x'.repeat(9000)], ['b', 'y'.repeat(9000)]] }), 'ERR_HEADER_TOO_LARGE');
+    rejects(
+      () => encodeRequestHead({ method: 'GET', target: '/', headers: [['cookie', 'c'.repeat(17000)]] }),
+      'ERR_HEADER_TOO_LARGE',
+      /head of \d+ bytes > 16376/,
+    );
+    rejects(
+      () =>
+        encodeRequestHead({
+          method: 'GET',
+          target: '/',
+          headers: [
+            ['a', 'x'.repeat(9000)],
+            ['b', 'y'.repeat(9000)],
+          ],
+        }),
+      'ERR_HEADER_TOO_LARGE',
+    );
   });
 
   it('rejects invalid header names: upper case, empty, separators, non-token bytes', () => {
     for (const name of ['Host', '', 'a b', 'a:b', 'a\x00', 'é']) {
       rejects(() => decodeRequestHead(rawRequestHead('GET', '/', [[name, 'v']])), 'ERR_INVALID_HEADER', 'invalid header name (must be a lower-case token)');
     }
-    for (const name of ['', 'a b', 'a:b', 'x'.repeat(256)]) rejects(() => encodeRequestHead({ method: 'GET', target: '/', headers: [[name, 'v']] }), 'ERR_INVALID_HEADER');
+    for (const name of ['', 'a b', 'a:b', 'x'.repeat(256)])
+      rejects(() => encodeRequestHead({ method: 'GET', target: '/', headers: [[name, 'v']] }), 'ERR_INVALID_HEADER');
   });
 
   it('rejects CR, LF, NUL and other controls in a value (request smuggling), both ways', () => {

@@ -4,14 +4,7 @@
  * not, growth never exceeds the connection's budget, and it is given back
  * when the stream finishes.
  */
-import {
-  decodeFrames,
-  DEFAULT_MAX_STREAM_WINDOW_BYTES,
-  DEFAULT_STREAM_WINDOW_BYTES,
-  FrameType,
-  type Connection,
-  type Stream,
-} from '@wingman/protocol';
+import { decodeFrames, DEFAULT_MAX_STREAM_WINDOW_BYTES, DEFAULT_STREAM_WINDOW_BYTES, FrameType, type Connection, type Stream } from '@wingman/protocol';
 import { connectedPair, waitFor, type Pair, type PairOptions } from './pair';
 
 const CHUNK_BYTES = 64 * 1024;
@@ -33,7 +26,8 @@ function wire(): Wire {
     tap: (from, message) => {
       for (const f of decodeFrames(message)) {
         if (from === 'server' && f.type === FrameType.DATA) add(sent, f.streamId, f.payload.length);
-        if (from === 'client' && f.type === FrameType.WINDOW_UPDATE) add(granted, f.streamId, new DataView(f.payload.buffer, f.payload.byteOffset, 4).getUint32(0));
+        if (from === 'client' && f.type === FrameType.WINDOW_UPDATE)
+          add(granted, f.streamId, new DataView(f.payload.buffer, f.payload.byteOffset, 4).getUint32(0));
       }
     },
   };

@@ -13,7 +13,8 @@ describe('the wire contract', () => {
   });
 
   it('treats the connection-scoped fields of RFC 9110 as hop-by-hop, and end-to-end fields as not', () => {
-    for (const name of ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection']) expect(HOP_BY_HOP_HEADERS.has(name)).toBe(true);
+    for (const name of ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection'])
+      expect(HOP_BY_HOP_HEADERS.has(name)).toBe(true);
     for (const name of ['host', 'cookie', 'content-length', 'set-cookie']) expect(HOP_BY_HOP_HEADERS.has(name)).toBe(false);
   });
 });

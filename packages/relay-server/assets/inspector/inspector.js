@@ -151,7 +151,7 @@ function highlightJson(text) {
   const pre = el('pre', { class: 'json' });
   const re = /("(?:\\.|[^"\\])*")(\s*:)?|\b(true|false|null)\b|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
   let last = 0;
-  for (let m; (m = re.exec(text)); ) {
+  for (let m; (m = re.exec(text));) {
     pre.append(text.slice(last, m.index));
     if (m[1]) {
       pre.append(el('span', { class: m[2] ? 'j-key' : 'j-str', text: m[1] }));
@@ -237,7 +237,9 @@ async function select(id) {
     d.transport + (d.replayOf ? ` of #${d.replayOf}` : ''),
     d.viewer ? `viewer ${d.viewer}` : '',
     new Date(d.startedAt).toLocaleString(),
-  ].filter(Boolean).join(' · ');
+  ]
+    .filter(Boolean)
+    .join(' · ');
   $('#replay').disabled = $('#edit').disabled = Boolean(d.websocket);
   headerTable($('#req-headers'), d.request.headers);
   renderBody($('#req-body'), d.request.body);
@@ -274,7 +276,11 @@ function openEditor() {
   form.body.value = text ? new TextDecoder().decode(bytes) : '';
   form.body.disabled = !text;
   form.body.dataset.binary = text ? '' : '1';
-  $('#editor-note').textContent = text ? (d.request.body.truncated ? 'The captured body was truncated: what you send is what is in the box.' : '') : 'Binary body: it is sent as captured (edit it through the API with bodyEncoding "base64").';
+  $('#editor-note').textContent = text
+    ? d.request.body.truncated
+      ? 'The captured body was truncated: what you send is what is in the box.'
+      : ''
+    : 'Binary body: it is sent as captured (edit it through the API with bodyEncoding "base64").';
   form.hidden = false;
 }
 

@@ -36,7 +36,15 @@
       if (v.state === 'waiting') actions.append(button('Admit', 'admit', v.id), button('Refuse', 'refuse', v.id));
       else if (v.state === 'admitted') actions.append(button('Revoke', 'revoke', v.id));
       else actions.append(button('Admit', 'admit', v.id));
-      tr.append(cell(v.shortId, 'mono'), cell(v.state), cell(v.address), cell(v.userAgent || '—', 'ua'), cell(new Date(v.firstSeenAt).toLocaleTimeString([], { hour12: false })), cell(v.tunnel || '', 'viewer-tunnel'), actions);
+      tr.append(
+        cell(v.shortId, 'mono'),
+        cell(v.state),
+        cell(v.address),
+        cell(v.userAgent || '—', 'ua'),
+        cell(new Date(v.firstSeenAt).toLocaleTimeString([], { hour12: false })),
+        cell(v.tunnel || '', 'viewer-tunnel'),
+        actions,
+      );
       tr.querySelector('.ua').title = v.userAgent;
       body.append(tr);
     }

@@ -58,7 +58,10 @@ export function connectOnce(options: AttemptOptions): () => void {
     followRedirects: false,
     ...maskingOptions(options.url),
   });
-  const timer = setTimeout(() => fail({ fatal: false, code: 'ERR_TIMEOUT', message: `no answer from the tunnel server within ${options.timeoutMs / 1000} s` }), options.timeoutMs);
+  const timer = setTimeout(
+    () => fail({ fatal: false, code: 'ERR_TIMEOUT', message: `no answer from the tunnel server within ${options.timeoutMs / 1000} s` }),
+    options.timeoutMs,
+  );
 
   const detach = () => {
     clearTimeout(timer);
@@ -88,7 +91,8 @@ export function connectOnce(options: AttemptOptions): () => void {
       return fail({ fatal: false, code: 'ERR_PROTOCOL', message: `invalid answer from the tunnel server: ${(err as Error).message}` });
     }
     if (message.type === 'error') return fail({ fatal: true, code: message.code, message: message.message, serverError: true });
-    if (message.type !== 'registered') return fail({ fatal: false, code: 'ERR_PROTOCOL', message: `the tunnel server sent "${message.type}" before "registered"` });
+    if (message.type !== 'registered')
+      return fail({ fatal: false, code: 'ERR_PROTOCOL', message: `the tunnel server sent "${message.type}" before "registered"` });
     settled = true;
     try {
       options.onRegistered(ws, message);
@@ -101,8 +105,13 @@ export function connectOnce(options: AttemptOptions): () => void {
     res.resume();
     req.destroy();
     if (status === 401 || status === 403) return fail({ fatal: true, code: 'ERR_TOKEN_REFUSED', message: 'the tunnel server refused the token' });
-    if (status >= 500 || status === 408 || status === 429) return fail({ fatal: false, code: 'ERR_SERVER_ERROR', message: `the tunnel server answered HTTP ${status}` });
-    fail({ fatal: true, code: 'ERR_NOT_A_TUNNEL_SERVER', message: `the server at ${displayServer(options.url)} answered HTTP ${status} to the agent's connection: it is not a Wingman tunnel server, or not with this scheme (http:// vs https://) — check --server` });
+    if (status >= 500 || status === 408 || status === 429)
+      return fail({ fatal: false, code: 'ERR_SERVER_ERROR', message: `the tunnel server answered HTTP ${status}` });
+    fail({
+      fatal: true,
+      code: 'ERR_NOT_A_TUNNEL_SERVER',
+      message: `the server at ${displayServer(options.url)} answered HTTP ${status} to the agent's connection: it is not a Wingman tunnel server, or not with this scheme (http:// vs https://) — check --server`,
+    });
   }
   function onClose(code: number): void {
     // After an error, ws closes too: the error handler reports (maybe after its TLS probe).

@@ -26,7 +26,15 @@ import { createForwarder, type Forwarder, type HostHeaderMode, type RequestLogEn
 import { VERSION } from '../version';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import { agentUrl, connectOnce, type AttemptFailure } from './connect';
-import { CLOSE_TIMEOUT_MS, CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_MAX_MISSED, HEARTBEAT_TIMEOUT_MS, MAX_BUSY_RESUME_ATTEMPTS, STABLE_CONNECTION_MS } from './constants';
+import {
+  CLOSE_TIMEOUT_MS,
+  CONNECT_TIMEOUT_MS,
+  HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_MAX_MISSED,
+  HEARTBEAT_TIMEOUT_MS,
+  MAX_BUSY_RESUME_ATTEMPTS,
+  STABLE_CONNECTION_MS,
+} from './constants';
 import { createMemoryResumeStore, type ResumeStore } from './resume-store';
 
 export { backoffDelay, type BackoffOptions } from './backoff';
@@ -160,7 +168,16 @@ export function createAgent(options: AgentOptions): Agent {
   const connect = () => {
     state = 'connecting';
     const resume = store.load();
-    const register: RegisterMessage = { type: 'register', version: PROTOCOL_VERSION, p2p: options.p2p ?? true, client: `wingman/${VERSION}`, ...(resume ? { resume } : {}), ...(options.viewerPassword !== undefined ? { viewerPassword: options.viewerPassword } : {}), ...(options.expiresInMs !== undefined ? { expiresInMs: options.expiresInMs } : {}), ...(options.viewers !== undefined ? { viewers: options.viewers } : {}) };
+    const register: RegisterMessage = {
+      type: 'register',
+      version: PROTOCOL_VERSION,
+      p2p: options.p2p ?? true,
+      client: `wingman/${VERSION}`,
+      ...(resume ? { resume } : {}),
+      ...(options.viewerPassword !== undefined ? { viewerPassword: options.viewerPassword } : {}),
+      ...(options.expiresInMs !== undefined ? { expiresInMs: options.expiresInMs } : {}),
+      ...(options.viewers !== undefined ? { viewers: options.viewers } : {}),
+    };
     cancelAttempt = connectOnce({
       url,
       token: options.token,
@@ -243,12 +260,25 @@ export function createAgent(options: AgentOptions): Agent {
     serverError = undefined;
     ws = socket;
     store.save({ sessionId: message.sessionId, resumeSecret: message.resumeSecret });
-    const c = connectionOverWebSocket(socket, { role: 'server', onText: onControlText, maxWsMessageBytes: options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES });
+    const c = connectionOverWebSocket(socket, {
+      role: 'server',
+      onText: onControlText,
+      maxWsMessageBytes: options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES,
+    });
     conn = c;
     c.on('stream', (stream) => forwarder.handleStream(stream, 'relay'));
     socket.on('close', (code: number, reason: Buffer) => onSocketClose(socket, c, code, reason.toString('utf8')));
     startHeartbeat(socket, c);
-    emitter.emit('ready', { url: message.url, sessionId: message.sessionId, resumed: message.resumed, p2p: message.p2p.enabled, p2pSettings: message.p2p, access: message.access === 'password' ? 'password' : 'link', ...(message.expiresAt !== undefined ? { expiresAt: message.expiresAt } : {}), ...(message.viewers !== undefined ? { viewers: message.viewers } : {}) });
+    emitter.emit('ready', {
+      url: message.url,
+      sessionId: message.sessionId,
+      resumed: message.resumed,
+      p2p: message.p2p.enabled,
+      p2pSettings: message.p2p,
+      access: message.access === 'password' ? 'password' : 'link',
+      ...(message.expiresAt !== undefined ? { expiresAt: message.expiresAt } : {}),
+      ...(message.viewers !== undefined ? { viewers: message.viewers } : {}),
+    });
   }
 
   function onControlText(text: string): void {

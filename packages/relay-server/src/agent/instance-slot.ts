@@ -52,7 +52,9 @@ function alive(holder: Holder): boolean {
 function readHolder(file: string): Holder | undefined {
   try {
     const v = JSON.parse(readFileSync(file, 'utf8')) as Partial<Holder>;
-    return typeof v.pid === 'number' && Number.isInteger(v.pid) && v.pid > 0 ? { pid: v.pid, ...(typeof v.start === 'string' ? { start: v.start } : {}) } : undefined;
+    return typeof v.pid === 'number' && Number.isInteger(v.pid) && v.pid > 0
+      ? { pid: v.pid, ...(typeof v.start === 'string' ? { start: v.start } : {}) }
+      : undefined;
   } catch {
     return undefined;
   }

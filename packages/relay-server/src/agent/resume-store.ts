@@ -65,10 +65,15 @@ function readEntries(file: string): Entry[] {
   if (!Array.isArray(parsed)) return [];
   return parsed.filter(
     (e): e is Entry =>
-      typeof e === 'object' && e !== null &&
-      typeof e.key === 'string' && e.key.length < 2048 &&
-      typeof e.sessionId === 'string' && SESSION_ID_PATTERN.test(e.sessionId) &&
-      typeof e.resumeSecret === 'string' && e.resumeSecret.length > 0 && e.resumeSecret.length <= 128 &&
+      typeof e === 'object' &&
+      e !== null &&
+      typeof e.key === 'string' &&
+      e.key.length < 2048 &&
+      typeof e.sessionId === 'string' &&
+      SESSION_ID_PATTERN.test(e.sessionId) &&
+      typeof e.resumeSecret === 'string' &&
+      e.resumeSecret.length > 0 &&
+      e.resumeSecret.length <= 128 &&
       typeof e.savedAt === 'number',
   );
 }
@@ -113,7 +118,12 @@ export function createFileResumeStore(options: FileResumeStoreOptions): ResumeSt
       });
     },
     clear() {
-      guard(() => writeEntries(file, readEntries(file).filter((x) => x.key !== options.key)));
+      guard(() =>
+        writeEntries(
+          file,
+          readEntries(file).filter((x) => x.key !== options.key),
+        ),
+      );
     },
   };
 }

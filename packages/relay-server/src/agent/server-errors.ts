@@ -34,7 +34,8 @@ function otherScheme(server: string): string {
   return server.startsWith('https:') ? `http:${server.slice('https:'.length)}` : `https:${server.slice('http:'.length)}`;
 }
 
-const TLS_CERT_CODES = /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID|CERT_UNTRUSTED|CERT_REJECTED)$/;
+const TLS_CERT_CODES =
+  /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID|CERT_UNTRUSTED|CERT_REJECTED)$/;
 
 /**
  * Names a network error of a request to `url` (http(s) or ws(s)). A reset
@@ -56,7 +57,11 @@ export function describeServerError(err: NodeJS.ErrnoException, url: string, spe
     };
   }
   if (code === 'EPROTO' || code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long|unknown protocol/i.test(err.message)) {
-    return { code: 'ERR_WRONG_SCHEME', message: `the server at ${server} does not speak TLS (https) — check the scheme: try ${otherScheme(server)}`, giveUpAfter: 1 };
+    return {
+      code: 'ERR_WRONG_SCHEME',
+      message: `the server at ${server} does not speak TLS (https) — check the scheme: try ${otherScheme(server)}`,
+      giveUpAfter: 1,
+    };
   }
   if (TLS_CERT_CODES.test(code)) {
     return {
@@ -66,7 +71,11 @@ export function describeServerError(err: NodeJS.ErrnoException, url: string, spe
     };
   }
   if (speaksTls) {
-    return { code: 'ERR_WRONG_SCHEME', message: `the server at ${server} speaks TLS (https), not plain http — check the scheme: try ${otherScheme(server)}`, giveUpAfter: 1 };
+    return {
+      code: 'ERR_WRONG_SCHEME',
+      message: `the server at ${server} speaks TLS (https), not plain http — check the scheme: try ${otherScheme(server)}`,
+      giveUpAfter: 1,
+    };
   }
   return { code: 'ERR_SERVER_UNREACHABLE', message: `cannot reach the tunnel server at ${server} (${code || err.message})` };
 }
@@ -85,7 +94,13 @@ export function probeTls(url: string, options: { timeoutMs?: number; lookup?: Lo
   const port = Number(u.port || 80);
   return new Promise((resolve) => {
     // Only asks whether the peer speaks TLS; nothing is sent after the handshake.
-    const socket = tlsConnect({ host, port, rejectUnauthorized: false, ...(options.lookup ? { lookup: options.lookup } : {}), ...(/^[\d.:]+$/.test(host) ? {} : { servername: host }) });
+    const socket = tlsConnect({
+      host,
+      port,
+      rejectUnauthorized: false,
+      ...(options.lookup ? { lookup: options.lookup } : {}),
+      ...(/^[\d.:]+$/.test(host) ? {} : { servername: host }),
+    });
     const done = (tls: boolean) => {
       clearTimeout(timer);
       socket.destroy();

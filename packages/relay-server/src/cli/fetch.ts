@@ -60,7 +60,13 @@ export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, 
     try {
       const viewer = await connectP2PViewer({ url: url.href, timeoutMs, ...(password !== undefined ? { password } : {}) });
       try {
-        const res = await requestOver(viewer.connection, { target, headers: [['host', url.host], ['user-agent', 'wingman-fetch']] });
+        const res = await requestOver(viewer.connection, {
+          target,
+          headers: [
+            ['host', url.host],
+            ['user-agent', 'wingman-fetch'],
+          ],
+        });
         for await (const chunk of res.chunks()) if (!io.stdout.write(chunk)) await new Promise((r) => io.stdout.once('drain', r));
         io.stderr.write(`wingman fetch: ${res.status} via p2p (connected in ${viewer.connectMs} ms, total ${Date.now() - started} ms)\n`);
         return res.status < 400 ? 0 : 1;
@@ -78,13 +84,17 @@ export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, 
     }
   }
   return new Promise<number>((resolve) => {
-    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { lookup: localhostLookup, headers: { 'user-agent': 'wingman-fetch', ...auth } }, (res) => {
-      res.pipe(io.stdout, { end: false });
-      res.on('end', () => {
-        io.stderr.write(`wingman fetch: ${res.statusCode} via ${res.headers['x-wingman-transport'] ?? 'unknown'} (total ${Date.now() - started} ms)\n`);
-        resolve((res.statusCode ?? 500) < 400 ? 0 : 1);
-      });
-    });
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
+      url,
+      { lookup: localhostLookup, headers: { 'user-agent': 'wingman-fetch', ...auth } },
+      (res) => {
+        res.pipe(io.stdout, { end: false });
+        res.on('end', () => {
+          io.stderr.write(`wingman fetch: ${res.statusCode} via ${res.headers['x-wingman-transport'] ?? 'unknown'} (total ${Date.now() - started} ms)\n`);
+          resolve((res.statusCode ?? 500) < 400 ? 0 : 1);
+        });
+      },
+    );
     req.on('error', (err: NodeJS.ErrnoException) => {
       const answer = (speaksTls: boolean) => {
         const problem = describeServerError(err, url.href, speaksTls);

@@ -33,7 +33,11 @@ export const HTTP_OPTION_ROWS = [
   { flags: '--host-header <mode>', help: "Host sent to the app: rewrite (its own host:port), preserve (the viewer's) or a value" },
   { flags: '--json', help: 'one JSON object per line; the first is {"event":"ready","url":...}' },
   { flags: '--no-p2p', env: 'WINGMAN_P2P', envShown: 'WINGMAN_P2P=0', help: 'relay only: never offer peer-to-peer' },
-  { flags: '--timeout <ms>', shownDefault: String(DEFAULT_RESPONSE_TIMEOUT_MS), help: "wait for the app's response head (after the last request-body chunk) before answering 504" },
+  {
+    flags: '--timeout <ms>',
+    shownDefault: String(DEFAULT_RESPONSE_TIMEOUT_MS),
+    help: "wait for the app's response head (after the last request-body chunk) before answering 504",
+  },
   { flags: '--new-session', help: "do not resume this agent's previous session of this server and port (new URL)" },
   { flags: '--qr', shownDefault: 'on a terminal, when the URL is not a localhost one', help: 'print the URL as a QR code' },
   { flags: '--no-qr', help: 'never print the QR code' },
@@ -44,12 +48,29 @@ export const HTTP_OPTION_ROWS = [
     shownDefault: String(DEFAULT_WS_MESSAGE_LIMIT_BYTES),
     help: 'largest WebSocket message relayed either way; a larger one closes its WebSocket with 1009',
   },
-  { flags: '--password <password>', env: 'WINGMAN_PASSWORD', help: 'viewers must enter this password (HTTP Basic, any user name); visible in ps: prefer the variable or --password-file' },
+  {
+    flags: '--password <password>',
+    env: 'WINGMAN_PASSWORD',
+    help: 'viewers must enter this password (HTTP Basic, any user name); visible in ps: prefer the variable or --password-file',
+  },
   { flags: '--password-file <path>', help: 'read the viewer password from this file (one trailing newline ignored)' },
   { flags: '--expires <duration>', help: 'end the session after this long (90s, 30m, 2h, 1d): the link stops working and viewers see that it expired' },
-  { flags: '--approve', env: 'WINGMAN_APPROVE', envShown: 'WINGMAN_APPROVE=1', help: 'admit each new viewer yourself (terminal keys or the inspector); until then it sees a waiting page' },
-  { flags: '--inspect <port|false>', shownDefault: `${DEFAULT_INSPECT_PORT}, the next free one if taken`, help: 'local inspector on http://127.0.0.1:<port>; false: off' },
-  { flags: '--inspect-body-limit <bytes>', shownDefault: String(DEFAULT_CAPTURE_BODY_LIMIT_BYTES), help: 'bytes of each request and response body the inspector keeps' },
+  {
+    flags: '--approve',
+    env: 'WINGMAN_APPROVE',
+    envShown: 'WINGMAN_APPROVE=1',
+    help: 'admit each new viewer yourself (terminal keys or the inspector); until then it sees a waiting page',
+  },
+  {
+    flags: '--inspect <port|false>',
+    shownDefault: `${DEFAULT_INSPECT_PORT}, the next free one if taken`,
+    help: 'local inspector on http://127.0.0.1:<port>; false: off',
+  },
+  {
+    flags: '--inspect-body-limit <bytes>',
+    shownDefault: String(DEFAULT_CAPTURE_BODY_LIMIT_BYTES),
+    help: 'bytes of each request and response body the inspector keeps',
+  },
   { flags: '--inspect-history <n>', shownDefault: String(DEFAULT_INSPECT_HISTORY), help: 'requests the inspector keeps, oldest dropped first' },
 ] as const satisfies readonly HttpOptionRow[];
 

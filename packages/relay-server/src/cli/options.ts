@@ -2,7 +2,13 @@
  * `wingman http` options and environment, validated into one config. Every
  * value comes from a user: each rejection is a one-line message.
  */
-import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_SESSION_EXPIRY_MS, MAX_VIEWER_PASSWORD_CHARS, MAX_WS_MESSAGE_BYTES, MIN_SESSION_EXPIRY_MS } from '@wingman/protocol';
+import {
+  DEFAULT_WS_MESSAGE_LIMIT_BYTES,
+  MAX_SESSION_EXPIRY_MS,
+  MAX_VIEWER_PASSWORD_CHARS,
+  MAX_WS_MESSAGE_BYTES,
+  MIN_SESSION_EXPIRY_MS,
+} from '@wingman/protocol';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type HostHeaderMode, type Target } from '../forward';
 import { DEFAULT_INSPECT_HISTORY, DEFAULT_INSPECT_PORT, MAX_INSPECT_HISTORY } from '../inspector';
@@ -120,7 +126,8 @@ function parseHostHeader(text: string): HostHeaderMode {
 }
 
 function parsePassword(text: string, source: string): string {
-  if (text.length === 0 || text.length > MAX_VIEWER_PASSWORD_CHARS) throw new UsageError(`invalid ${source}: expected 1-${MAX_VIEWER_PASSWORD_CHARS} characters`);
+  if (text.length === 0 || text.length > MAX_VIEWER_PASSWORD_CHARS)
+    throw new UsageError(`invalid ${source}: expected 1-${MAX_VIEWER_PASSWORD_CHARS} characters`);
   // Control characters cannot be typed into a browser's password prompt.
   if (/[\u0000-\u001f\u007f]/.test(text)) throw new UsageError(`invalid ${source}: control characters are not allowed`);
   return text;
@@ -152,7 +159,8 @@ function resolvePassword(flags: HttpCommandFlags, env: NodeJS.ProcessEnv): strin
 }
 
 /** Printed (stderr) when the password is on the command line, where every local user can read it. */
-export const PASSWORD_ARGV_WARNING = 'warning: --password is visible to other users of this machine (ps, /proc); prefer WINGMAN_PASSWORD or --password-file <path>';
+export const PASSWORD_ARGV_WARNING =
+  'warning: --password is visible to other users of this machine (ps, /proc); prefer WINGMAN_PASSWORD or --password-file <path>';
 
 function parseTimeout(text: string): number {
   if (!/^[0-9]{1,9}$/.test(text) || Number(text) < 1 || Number(text) > MAX_TIMEOUT_MS) {
@@ -174,7 +182,10 @@ function parseInspect(flags: HttpCommandFlags): InspectConfig | undefined {
   if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`invalid --inspect "${text}": expected a port (0 for any free one) or false`);
   return {
     port: Number(text),
-    bodyLimitBytes: flags.inspectBodyLimit === undefined ? DEFAULT_CAPTURE_BODY_LIMIT_BYTES : parseInteger('--inspect-body-limit', flags.inspectBodyLimit, 0, MAX_CAPTURE_BODY_LIMIT_BYTES),
+    bodyLimitBytes:
+      flags.inspectBodyLimit === undefined
+        ? DEFAULT_CAPTURE_BODY_LIMIT_BYTES
+        : parseInteger('--inspect-body-limit', flags.inspectBodyLimit, 0, MAX_CAPTURE_BODY_LIMIT_BYTES),
     history: flags.inspectHistory === undefined ? DEFAULT_INSPECT_HISTORY : parseInteger('--inspect-history', flags.inspectHistory, 1, MAX_INSPECT_HISTORY),
   };
 }
@@ -185,19 +196,22 @@ const DURATION_UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600
 export function parseDuration(text: string, flag: string): number {
   const m = /^([0-9]{1,7})([smhd])$/.exec(text.trim());
   const ms = m ? Number(m[1]) * DURATION_UNIT_MS[m[2]!]! : NaN;
-  if (!(ms >= MIN_SESSION_EXPIRY_MS && ms <= MAX_SESSION_EXPIRY_MS)) throw new UsageError(`invalid ${flag} "${text}": expected a duration such as 90s, 30m, 2h or 1d, from 1s to 30d`);
+  if (!(ms >= MIN_SESSION_EXPIRY_MS && ms <= MAX_SESSION_EXPIRY_MS))
+    throw new UsageError(`invalid ${flag} "${text}": expected a duration such as 90s, 30m, 2h or 1d, from 1s to 30d`);
   return ms;
 }
 
 function parseInteger(flag: string, text: string, min: number, max: number): number {
-  if (!/^[0-9]{1,9}$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`invalid ${flag} "${text}": expected an integer, ${min}-${max}`);
+  if (!/^[0-9]{1,9}$/.test(text) || Number(text) < min || Number(text) > max)
+    throw new UsageError(`invalid ${flag} "${text}": expected an integer, ${min}-${max}`);
   return Number(text);
 }
 
 /** Flags win over the environment (the variables of HTTP_OPTION_ROWS), which wins over defaults. Reads --password-file. */
 export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, env: NodeJS.ProcessEnv): HttpConfig {
   const p2pEnv = env[envOf('--no-p2p')];
-  if (p2pEnv !== undefined && p2pEnv !== '' && p2pEnv !== '0' && p2pEnv !== '1') throw new UsageError(`invalid ${envOf('--no-p2p')} "${p2pEnv}": expected 0 or 1`);
+  if (p2pEnv !== undefined && p2pEnv !== '' && p2pEnv !== '0' && p2pEnv !== '1')
+    throw new UsageError(`invalid ${envOf('--no-p2p')} "${p2pEnv}": expected 0 or 1`);
   const wsMaxEnv = env[envOf('--ws-max-message-bytes')];
   return {
     target: parseTarget(targetText),
@@ -211,9 +225,11 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     qr: flags.qr,
     tui: flags.tui !== false,
     wsMaxMessageBytes:
-      flags.wsMaxMessageBytes !== undefined ? parseWsMaxMessageBytes(flags.wsMaxMessageBytes, '--ws-max-message-bytes')
-      : wsMaxEnv ? parseWsMaxMessageBytes(wsMaxEnv, envOf('--ws-max-message-bytes'))
-      : DEFAULT_WS_MESSAGE_LIMIT_BYTES,
+      flags.wsMaxMessageBytes !== undefined
+        ? parseWsMaxMessageBytes(flags.wsMaxMessageBytes, '--ws-max-message-bytes')
+        : wsMaxEnv
+          ? parseWsMaxMessageBytes(wsMaxEnv, envOf('--ws-max-message-bytes'))
+          : DEFAULT_WS_MESSAGE_LIMIT_BYTES,
     password: resolvePassword(flags, env),
     inspect: parseInspect(flags),
     expiresInMs: flags.expires === undefined ? undefined : parseDuration(flags.expires, '--expires'),

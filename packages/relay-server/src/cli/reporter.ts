@@ -32,7 +32,10 @@ export interface Reporter {
 /** `tunnel`: a named tunnel of `wingman start`: JSON lines carry `"tunnel":name`, human lines start with the name (padded to `tunnelWidth`, so the tunnels' lines align). */
 export function createReporter(options: { json: boolean; stdout: Output; stderr: Output; qr?: QrChoice; tunnel?: string; tunnelWidth?: number }): Reporter {
   const { tunnel } = options;
-  const named = (o: Output): Output => ({ isTTY: o.isTTY, write: (text) => o.write(text.replace(/^(?=.)/gm, `${tunnel?.padEnd(options.tunnelWidth ?? 0)}  `)) });
+  const named = (o: Output): Output => ({
+    isTTY: o.isTTY,
+    write: (text) => o.write(text.replace(/^(?=.)/gm, `${tunnel?.padEnd(options.tunnelWidth ?? 0)}  `)),
+  });
   const stdout = tunnel !== undefined && !options.json ? named(options.stdout) : options.stdout;
   const stderr = tunnel !== undefined && !options.json ? named(options.stderr) : options.stderr;
   let readySeen = false;
@@ -42,7 +45,19 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
     const event = (o: Record<string, unknown>) => (readySeen ? stdout : stderr).write(line(o));
     return {
       ready(e, forwardingTo, inspector) {
-        stdout.write(line({ event: 'ready', url: e.url, sessionId: e.sessionId, resumed: e.resumed, p2p: e.p2p, access: e.access, target: forwardingTo, ...(inspector ? { inspector } : {}), ...(e.expiresAt !== undefined ? { expiresAt: new Date(e.expiresAt).toISOString() } : {}) }));
+        stdout.write(
+          line({
+            event: 'ready',
+            url: e.url,
+            sessionId: e.sessionId,
+            resumed: e.resumed,
+            p2p: e.p2p,
+            access: e.access,
+            target: forwardingTo,
+            ...(inspector ? { inspector } : {}),
+            ...(e.expiresAt !== undefined ? { expiresAt: new Date(e.expiresAt).toISOString() } : {}),
+          }),
+        );
         readySeen = true;
       },
       request: (e) => event({ event: 'request', ...e }),
@@ -63,11 +78,15 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
       }
       readySeen = true;
       if (tunnel !== undefined) {
-        stdout.write(`${e.url}  → ${forwardingTo}${e.access === 'password' ? '  (password)' : ''}${e.expiresAt !== undefined ? `  (expires at ${new Date(e.expiresAt).toLocaleString()})` : ''}\n`);
+        stdout.write(
+          `${e.url}  → ${forwardingTo}${e.access === 'password' ? '  (password)' : ''}${e.expiresAt !== undefined ? `  (expires at ${new Date(e.expiresAt).toLocaleString()})` : ''}\n`,
+        );
         return;
       }
       const qr = shouldPrintQr(options.qr, e.url, stdout.isTTY === true) ? `\n${renderQr(e.url)}\n` : '';
-      stdout.write(`\nWingman: share this link\n\n    ${e.url}\n${qr}${e.access === 'password' ? '    viewers need the password (--password)\n' : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}\nforwarding to ${forwardingTo}${e.p2p ? ' (peer-to-peer when possible, relay otherwise)' : ' (relay)'}\n${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`);
+      stdout.write(
+        `\nWingman: share this link\n\n    ${e.url}\n${qr}${e.access === 'password' ? '    viewers need the password (--password)\n' : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}\nforwarding to ${forwardingTo}${e.p2p ? ' (peer-to-peer when possible, relay otherwise)' : ' (relay)'}\n${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`,
+      );
     },
     request(e) {
       const status = e.status === 0 ? (e.error ?? 'reset') : String(e.status);

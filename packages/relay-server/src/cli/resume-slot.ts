@@ -25,7 +25,9 @@ export function openResumeSlot(config: Pick<HttpConfig, 'server' | 'target' | 'n
   } catch (err) {
     warn((err as Error).message);
   }
-  const store = slot ? createFileResumeStore({ file: join(stateDir, 'sessions.json'), key: slotKey(key, slot.slot), onError: (e) => warn(e.message) }) : createMemoryResumeStore();
+  const store = slot
+    ? createFileResumeStore({ file: join(stateDir, 'sessions.json'), key: slotKey(key, slot.slot), onError: (e) => warn(e.message) })
+    : createMemoryResumeStore();
   if (config.newSession) store.clear();
   return { store, release: () => slot?.release() };
 }

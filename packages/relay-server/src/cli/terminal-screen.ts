@@ -95,19 +95,24 @@ export function renderScreen(state: ScreenState, size: { columns: number; rows: 
 
   const viewers = [`Viewers (${state.viewers.length})`];
   for (const v of state.viewers.slice(0, 8)) {
-    viewers.push(`  ${(v.label ?? v.id).slice(0, 15).padEnd(15)} ${v.transport.padEnd(5)} ${(v.rttMs === undefined ? '-' : `${v.rttMs} ms`).padStart(8)}   since ${clock(v.since)} (${ago(now - v.since)})${v.label ? `  ${v.id.slice(0, 8)}` : ''}`);
+    viewers.push(
+      `  ${(v.label ?? v.id).slice(0, 15).padEnd(15)} ${v.transport.padEnd(5)} ${(v.rttMs === undefined ? '-' : `${v.rttMs} ms`).padStart(8)}   since ${clock(v.since)} (${ago(now - v.since)})${v.label ? `  ${v.id.slice(0, 8)}` : ''}`,
+    );
   }
   if (state.viewers.length > 8) viewers.push(`  ... and ${state.viewers.length - 8} more`);
   viewers.push('');
   const waiting = state.waiting ?? [];
   if (waiting.length > 0) {
     viewers.push(`Waiting to be let in (${waiting.length}): a admits the first, d refuses it`);
-    for (const w of waiting.slice(0, 4)) viewers.push(`  ${w.id.slice(0, 8)} ${w.address.padEnd(15)} waiting since ${clock(w.since)} (${ago(now - w.since)})  ${w.userAgent || 'no User-Agent'}`);
+    for (const w of waiting.slice(0, 4))
+      viewers.push(`  ${w.id.slice(0, 8)} ${w.address.padEnd(15)} waiting since ${clock(w.since)} (${ago(now - w.since)})  ${w.userAgent || 'no User-Agent'}`);
     if (waiting.length > 4) viewers.push(`  ... and ${waiting.length - 4} more`);
     viewers.push('');
   }
 
-  const problems = state.problems.length ? ['Errors and warnings', ...state.problems.slice(-3).map((p) => `  ${clock(p.at)} ${p.level}: ${p.message}`), ''] : [];
+  const problems = state.problems.length
+    ? ['Errors and warnings', ...state.problems.slice(-3).map((p) => `  ${clock(p.at)} ${p.level}: ${p.message}`), '']
+    : [];
   const footer = [state.closed ? 'Tunnel closed.' : (state.keys ?? 'Ctrl+C to stop.')];
 
   const qr = state.qr ? [...state.qr.split('\n'), ''] : [];

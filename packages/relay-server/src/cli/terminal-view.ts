@@ -78,7 +78,10 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     pruneRelayViewers();
     if (roster) {
       for (const v of state.viewers) if (v.transport === 'relay') v.label = roster.get(v.id)?.address ?? v.label;
-      state.waiting = roster.list().filter((v) => v.state === 'waiting').map((v) => ({ id: v.id, address: v.address, userAgent: v.userAgent, since: v.firstSeenAt }));
+      state.waiting = roster
+        .list()
+        .filter((v) => v.state === 'waiting')
+        .map((v) => ({ id: v.id, address: v.address, userAgent: v.userAgent, since: v.firstSeenAt }));
     }
     const lines = renderScreen(state, { columns: stdout.columns ?? 80, rows: stdout.rows ?? 24 }, lastDraw);
     stdout.write(HOME + lines.map((l) => l + CLEAR_LINE_END).join('\n') + '\n' + CLEAR_BELOW);
@@ -129,7 +132,15 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     }
   }
   const fromEntry = (e: Entry) => {
-    addRequest({ at: e.startedAt, method: e.method, path: e.target, status: e.status, ...(e.error ? { error: e.error } : {}), ms: e.durationMs, transport: e.transport });
+    addRequest({
+      at: e.startedAt,
+      method: e.method,
+      path: e.target,
+      status: e.status,
+      ...(e.error ? { error: e.error } : {}),
+      ms: e.durationMs,
+      transport: e.transport,
+    });
     if (e.viewer && e.transport === 'relay') seenOnRelay(e.viewer, e.startedAt);
   };
 
@@ -142,7 +153,12 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
         schedule();
       });
       if (!keys) return;
-      detachKeys = attachViewerKeys(keys, r, (message) => problem('info', message), () => void process.kill(process.pid, 'SIGINT'));
+      detachKeys = attachViewerKeys(
+        keys,
+        r,
+        (message) => problem('info', message),
+        () => void process.kill(process.pid, 'SIGINT'),
+      );
       if (keys.isTTY) state.keys = VIEWER_KEY_HELP;
       schedule();
     },
@@ -171,7 +187,15 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     },
     request(e: RequestLogEntry) {
       if (store) return; // the store's subscription has it, with its time and viewer
-      addRequest({ at: now() - e.ms, method: e.method, path: e.target, status: e.status, ...(e.error ? { error: e.error } : {}), ms: e.ms, transport: e.transport });
+      addRequest({
+        at: now() - e.ms,
+        method: e.method,
+        path: e.target,
+        status: e.status,
+        ...(e.error ? { error: e.error } : {}),
+        ms: e.ms,
+        transport: e.transport,
+      });
     },
     peer(r) {
       if (r.state === 'connected') setViewer({ id: r.viewerId, transport: 'p2p', since: now(), ...(r.rttMs !== undefined ? { rttMs: r.rttMs } : {}) });

@@ -61,7 +61,11 @@ const HOST_VALUE = /^(?:[a-z0-9.-]{1,253}|\[[0-9a-f:.]{2,45}\])(?::\d{1,5})?$/i;
  * (a P2P head carries Host but no X-Forwarded-Proto).
  */
 export function sessionOrigin(requestHeaders: HeaderList): string | undefined {
-  const first = (name: string) => requestHeaders.find(([n]) => n === name)?.[1].split(',')[0]?.trim();
+  const first = (name: string) =>
+    requestHeaders
+      .find(([n]) => n === name)?.[1]
+      .split(',')[0]
+      ?.trim();
   const proto = first('x-forwarded-proto')?.toLowerCase();
   const host = first('x-forwarded-host');
   if ((proto !== 'http' && proto !== 'https') || !host || !HOST_VALUE.test(host)) return undefined;
@@ -106,9 +110,7 @@ export function rewriteAppUrls(headers: HeaderList, app: AppAddress | undefined,
   if (!app) return headers;
   return headers.map(([name, value]): [string, string] => {
     const rewritten =
-      name === 'location' || name === 'content-location' ? rewriteUrl(value, app, origin)
-      : name === 'refresh' ? rewriteRefresh(value, app, origin)
-      : undefined;
+      name === 'location' || name === 'content-location' ? rewriteUrl(value, app, origin) : name === 'refresh' ? rewriteRefresh(value, app, origin) : undefined;
     return rewritten === undefined ? [name, value] : [name, rewritten];
   });
 }

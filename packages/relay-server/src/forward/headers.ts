@@ -28,9 +28,24 @@ const WS_HANDSHAKE = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec
 
 /** Node keeps only the first of these when repeated (node/lib/_http_incoming.js, matchKnownFields). */
 const SINGLE_VALUE = new Set([
-  'content-type', 'content-length', 'user-agent', 'referer', 'host', 'authorization', 'proxy-authorization',
-  'if-modified-since', 'if-unmodified-since', 'from', 'location', 'max-forwards', 'retry-after', 'etag',
-  'last-modified', 'server', 'age', 'expires',
+  'content-type',
+  'content-length',
+  'user-agent',
+  'referer',
+  'host',
+  'authorization',
+  'proxy-authorization',
+  'if-modified-since',
+  'if-unmodified-since',
+  'from',
+  'location',
+  'max-forwards',
+  'retry-after',
+  'etag',
+  'last-modified',
+  'server',
+  'age',
+  'expires',
 ]);
 
 export interface Target {
@@ -69,9 +84,7 @@ export function fromRawHeaders(raw: string[]): HeaderList {
   return out;
 }
 
-export type Framing =
-  | { ok: true; contentLength: number | undefined }
-  | { ok: false; reason: string };
+export type Framing = { ok: true; contentLength: number | undefined } | { ok: false; reason: string };
 
 /**
  * Request framing checks against request smuggling (RFC 9112 §6.3): a head
@@ -119,9 +132,11 @@ export function requestHeaders(headers: HeaderList, options: RequestHeaderOption
   if (options.transport === 'p2p') out = out.filter(([name]) => name !== 'x-forwarded-for');
   if (originalHost !== undefined && !out.some(([n]) => n === 'x-forwarded-host')) out.push(['x-forwarded-host', originalHost]);
   const host =
-    options.hostHeader === 'rewrite' ? formatHostPort(options.target)
-    : options.hostHeader === 'preserve' ? originalHost ?? formatHostPort(options.target)
-    : options.hostHeader;
+    options.hostHeader === 'rewrite'
+      ? formatHostPort(options.target)
+      : options.hostHeader === 'preserve'
+        ? (originalHost ?? formatHostPort(options.target))
+        : options.hostHeader;
   return [['host', host], ...out];
 }
 

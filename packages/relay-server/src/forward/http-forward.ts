@@ -115,7 +115,14 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     try {
       // Headers as a raw list, written in this order, Host included. Node adds its Connection field,
       // and chunked framing to a method it expects a body for (not GET, HEAD, DELETE, OPTIONS) that declares none.
-      upstream = request({ agent: ctx.agent, host: ctx.target.host, port: ctx.target.port, method: head.method, path: head.target, headers: toRawHeaders(headers) });
+      upstream = request({
+        agent: ctx.agent,
+        host: ctx.target.host,
+        port: ctx.target.port,
+        method: head.method,
+        path: head.target,
+        headers: toRawHeaders(headers),
+      });
     } catch (err) {
       // Node refuses a path or header value it cannot write (ERR_UNESCAPED_CHARACTERS, ERR_INVALID_CHAR).
       return fail(badRequestPage(err instanceof Error ? err.message : String(err)), 'ERR_INVALID_HEAD');
@@ -148,7 +155,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
       stream.respond({ status, headers }, { end: noBody });
     } catch (err) {
       // Not thrown from a listener: a non-protocol error here would be a bug, and still only this stream's.
-      if (!(err instanceof ProtocolError)) process.emitWarning(`wingman forwarder: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      if (!(err instanceof ProtocolError)) process.emitWarning(`wingman forwarder: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       return fail(badResponsePage(hostPort, err instanceof ProtocolError ? err.message : 'internal error'), 'ERR_UPSTREAM_ERROR');
     }
     state = 'responding';

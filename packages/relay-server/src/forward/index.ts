@@ -104,7 +104,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       } catch (err) {
         // A bug, not bad input: fail this stream only, and say so on stderr.
         stream.reset('ERR_INTERNAL', 'agent error');
-        process.emitWarning(`wingman forwarder: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+        process.emitWarning(`wingman forwarder: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       }
     },
     close() {

@@ -8,7 +8,15 @@
  */
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import { isSendableCloseCode, messageTooBigReason, messageTooBigReasonFrom, WS_CLOSE_MESSAGE_TOO_BIG, WS_MAX_CLOSE_REASON_BYTES, type HeaderList, type Stream } from '@wingman/protocol';
+import {
+  isSendableCloseCode,
+  messageTooBigReason,
+  messageTooBigReasonFrom,
+  WS_CLOSE_MESSAGE_TOO_BIG,
+  WS_MAX_CLOSE_REASON_BYTES,
+  type HeaderList,
+  type Stream,
+} from '@wingman/protocol';
 import { VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS, WS_HIGH_WATER_BYTES } from './constants';
 import { maskingOptions } from '../ws-masking';
 import type { ForwardContext } from './context';
@@ -45,7 +53,10 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
   const refuse = (status: number, headers: HeaderList, error: string | undefined, reason: string) => {
     stream.resume();
     if (stream.responded || stream.closed) return;
-    const sent = withTransport(headers.filter(([n]) => n !== 'content-length'), transport);
+    const sent = withTransport(
+      headers.filter(([n]) => n !== 'content-length'),
+      transport,
+    );
     stream.respond({ status, headers: sent });
     stream.closeWs(1011, reason);
     log(status, error);
@@ -125,7 +136,13 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     const timedOut = /handshake has timed out/i.test(err.message);
     const detail = `${err.code ?? 'error'}: ${err.message}`;
     if (timedOut) refuse(504, [], 'ERR_UPSTREAM_TIMEOUT', `no WebSocket handshake from ${hostPort} within ${ctx.timeoutMs} ms`);
-    else refuse(502, [], err.code === 'ECONNREFUSED' ? 'ERR_UPSTREAM_UNREACHABLE' : 'ERR_UPSTREAM_ERROR', `nothing answered on ${hostPort} (${detail})`.slice(0, 120));
+    else
+      refuse(
+        502,
+        [],
+        err.code === 'ECONNREFUSED' ? 'ERR_UPSTREAM_UNREACHABLE' : 'ERR_UPSTREAM_ERROR',
+        `nothing answered on ${hostPort} (${detail})`.slice(0, 120),
+      );
   });
 
   ws.on('close', (code: number, reason: Buffer) => {

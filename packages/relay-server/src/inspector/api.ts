@@ -55,9 +55,22 @@ const overridesSchema = z
   .object({
     method: z.string().min(1).max(32).regex(TOKEN, 'method must be an HTTP token').optional(),
     // Origin-form only: the authority is always the configured local app.
-    path: z.string().min(1).max(8192).regex(/^\/[^\s]*$/, 'path must start with / and hold no spaces').optional(),
+    path: z
+      .string()
+      .min(1)
+      .max(8192)
+      .regex(/^\/[^\s]*$/, 'path must start with / and hold no spaces')
+      .optional(),
     headers: z
-      .array(z.tuple([z.string().min(1).max(256).regex(TOKEN, 'header names must be HTTP tokens'), z.string().max(65_536).regex(/^[^\r\n\0]*$/, 'header values must not hold CR, LF or NUL')]))
+      .array(
+        z.tuple([
+          z.string().min(1).max(256).regex(TOKEN, 'header names must be HTTP tokens'),
+          z
+            .string()
+            .max(65_536)
+            .regex(/^[^\r\n\0]*$/, 'header values must not hold CR, LF or NUL'),
+        ]),
+      )
       .max(256)
       .optional(),
     body: z.string().optional(),
@@ -79,7 +92,12 @@ const filterSchema = z
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': text.length, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': text.length,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
   res.end(text);
 }
 
@@ -99,7 +117,8 @@ export function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, a
     }
     if (method === 'GET') {
       const parsed = filterSchema.safeParse(Object.fromEntries(url.searchParams));
-      if (!parsed.success) return apiError(res, 400, 'ERR_INVALID_QUERY', parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '));
+      if (!parsed.success)
+        return apiError(res, 400, 'ERR_INVALID_QUERY', parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '));
       const list = api.store.list(parsed.data).reverse();
       return sendJson(res, 200, { requests: list.map(summarize) });
     }
@@ -107,14 +126,15 @@ export function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, a
   const m = /^\/api\/requests\/([0-9]{1,15})(\/replay)?$/.exec(path);
   if (m) {
     const entry = api.store.get(Number(m[1]));
-    if (!m[2] && method === 'GET') return entry ? sendJson(res, 200, detail(entry)) : apiError(res, 404, 'ERR_NOT_FOUND', `no request ${m[1]} (cleared, or older than the history kept)`);
+    if (!m[2] && method === 'GET')
+      return entry ? sendJson(res, 200, detail(entry)) : apiError(res, 404, 'ERR_NOT_FOUND', `no request ${m[1]} (cleared, or older than the history kept)`);
     if (m[2] && method === 'POST') {
       if (!entry) return apiError(res, 404, 'ERR_NOT_FOUND', `no request ${m[1]} (cleared, or older than the history kept)`);
       return void replay(req, res, entry, api).catch((err: unknown) => {
         // A bug, not bad input: answer, and keep the agent running (an unhandled rejection would end it).
         if (!res.headersSent) apiError(res, 500, 'ERR_INTERNAL', 'replay failed');
         else res.destroy();
-        process.emitWarning(`wingman inspector: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+        process.emitWarning(`wingman inspector: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       });
     }
   }
@@ -137,7 +157,12 @@ async function replay(req: IncomingMessage, res: ServerResponse, entry: Entry, a
   if (entry.websocket) return apiError(res, 409, 'ERR_REPLAY_UNSUPPORTED', 'WebSocket connections cannot be replayed');
   const o = parsed.data;
   if (o.body === undefined && entry.requestBody.truncated) {
-    return apiError(res, 409, 'ERR_BODY_TRUNCATED', `only the first ${entry.requestBody.data.length} of ${entry.requestBody.size} body bytes were captured; send a body to replay it`);
+    return apiError(
+      res,
+      409,
+      'ERR_BODY_TRUNCATED',
+      `only the first ${entry.requestBody.data.length} of ${entry.requestBody.size} body bytes were captured; send a body to replay it`,
+    );
   }
   const overrides: ReplayOverrides = {
     ...(o.method !== undefined ? { method: o.method.toUpperCase() } : {}),
@@ -179,7 +204,12 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 function openEvents(req: IncomingMessage, res: ServerResponse, api: ApiContext): void {
   const { store } = api;
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-content-type-options': 'nosniff' });
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+    'x-content-type-options': 'nosniff',
+  });
   res.write(': wingman inspector\n\n');
   const unsubscribe = store.subscribe((e) => {
     if (e.type === 'added') res.write(`event: request\ndata: ${JSON.stringify(summarize(e.entry))}\n\n`);

@@ -67,12 +67,22 @@ export function replayRequest(req: ReplayRequest, options: ReplayOptions): Promi
       });
     };
     const flat: string[] = outgoing.flat();
-    const r = request({ host: options.target.host, port: options.target.port, method: req.method, path: req.path, headers: flat, agent: false, setHost: false });
+    const r = request({
+      host: options.target.host,
+      port: options.target.port,
+      method: req.method,
+      path: req.path,
+      headers: flat,
+      agent: false,
+      setHost: false,
+    });
     const timer = setTimeout(() => {
       r.destroy();
       finish('ERR_UPSTREAM_TIMEOUT');
     }, options.timeoutMs);
-    r.on('error', (err: NodeJS.ErrnoException) => finish(status !== 0 ? 'ERR_UPSTREAM_ERROR' : err.code === 'ECONNREFUSED' ? 'ERR_UPSTREAM_UNREACHABLE' : 'ERR_UPSTREAM_ERROR'));
+    r.on('error', (err: NodeJS.ErrnoException) =>
+      finish(status !== 0 ? 'ERR_UPSTREAM_ERROR' : err.code === 'ECONNREFUSED' ? 'ERR_UPSTREAM_UNREACHABLE' : 'ERR_UPSTREAM_ERROR'),
+    );
     r.on('response', (res: IncomingMessage) => {
       status = res.statusCode ?? 0;
       const raw = res.rawHeaders;

@@ -35,14 +35,15 @@ export async function startInspectorServer(port: number, api: ApiContext): Promi
       // A bug, not bad input: answer, and keep the agent running.
       if (!res.headersSent) sendJson(res, 500, { error: { code: 'ERR_INTERNAL', message: 'inspector error' } });
       else res.destroy();
-      process.emitWarning(`wingman inspector: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      process.emitWarning(`wingman inspector: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     }
   });
   server.on('clientError', (_err, socket) => socket.destroy());
 
   function route(req: IncomingMessage, res: ServerResponse): void {
     const refusal = refuse(req, boundPort);
-    if (refusal) return sendJson(res, 403, { error: { code: refusal, message: 'the inspector only answers http://127.0.0.1:' + boundPort + '/ from this machine' } });
+    if (refusal)
+      return sendJson(res, 403, { error: { code: refusal, message: 'the inspector only answers http://127.0.0.1:' + boundPort + '/ from this machine' } });
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${boundPort}`);
     if (url.pathname.startsWith('/api/')) return handleApi(req, res, url, api);
     const asset = req.method === 'GET' || req.method === 'HEAD' ? assets.get(url.pathname) : undefined;

@@ -90,7 +90,13 @@ export function createRequestStore(capacity = DEFAULT_INSPECT_HISTORY, maxBytes 
   };
   return {
     add(capture, extra = {}) {
-      const entry: Entry = { ...capture, id: nextId++, transport: extra.transport ?? capture.transport, ...(extra.replayOf !== undefined ? { replayOf: extra.replayOf } : {}), ...(extra.tunnel !== undefined ? { tunnel: extra.tunnel } : {}) };
+      const entry: Entry = {
+        ...capture,
+        id: nextId++,
+        transport: extra.transport ?? capture.transport,
+        ...(extra.replayOf !== undefined ? { replayOf: extra.replayOf } : {}),
+        ...(extra.tunnel !== undefined ? { tunnel: extra.tunnel } : {}),
+      };
       entries.push(entry);
       bytes += bodyBytes(entry);
       // The newest entry always stays, even alone over the budget (a body is at most the capture cap).
@@ -173,7 +179,13 @@ function matches(e: Entry, f: EntryFilter): boolean {
   if (f.header) {
     const i = f.header.indexOf(':');
     const name = (i < 0 ? f.header : f.header.slice(0, i)).trim().toLowerCase();
-    const value = i < 0 ? undefined : f.header.slice(i + 1).trim().toLowerCase();
+    const value =
+      i < 0
+        ? undefined
+        : f.header
+            .slice(i + 1)
+            .trim()
+            .toLowerCase();
     const all = [...e.requestHeaders, ...e.responseHeaders];
     if (!all.some(([n, v]) => n === name && (value === undefined || v.toLowerCase().includes(value)))) return false;
   }

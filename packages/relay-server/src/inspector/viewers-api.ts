@@ -25,7 +25,11 @@ export interface ViewerSource {
 
 export type ViewerJson = ViewerEntry & { shortId: string; tunnel?: string };
 
-export const viewerJson = (v: ViewerEntry, tunnel: string | undefined): ViewerJson => ({ ...v, shortId: v.id.slice(0, VIEWER_ID_PREFIX_MIN), ...(tunnel !== undefined ? { tunnel } : {}) });
+export const viewerJson = (v: ViewerEntry, tunnel: string | undefined): ViewerJson => ({
+  ...v,
+  shortId: v.id.slice(0, VIEWER_ID_PREFIX_MIN),
+  ...(tunnel !== undefined ? { tunnel } : {}),
+});
 
 type Send = (res: ServerResponse, status: number, body: unknown) => void;
 
@@ -63,7 +67,8 @@ export function handleViewersApi(req: IncomingMessage, res: ServerResponse, path
   if (found.length === 0) return error(404, 'ERR_NOT_FOUND', `no viewer ${key}`);
   if (found.length > 1) return error(409, 'ERR_AMBIGUOUS_VIEWER', `${found.length} viewers start with ${key}; give more of the id`);
   const { source, viewer } = found[0]!;
-  if (!source.roster.decide(action === 'admit' ? 'admit' : 'refuse', viewer.id)) return error(503, 'ERR_AGENT_OFFLINE', 'not connected to the tunnel server right now; try again when it is back');
+  if (!source.roster.decide(action === 'admit' ? 'admit' : 'refuse', viewer.id))
+    return error(503, 'ERR_AGENT_OFFLINE', 'not connected to the tunnel server right now; try again when it is back');
   send(res, 202, { decision: action, viewer: viewerJson(viewer, source.tunnel) });
   return true;
 }

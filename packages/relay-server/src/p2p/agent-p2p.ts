@@ -76,7 +76,12 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
       ...(options.onRtt ? { onRtt: options.onRtt } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       // The inspector names a P2P request's viewer by its visitor id when the server told it (sessions with viewer identity).
-      ...(options.capture ? { onCapture: (c: Capture) => options.capture!.onCapture(c.viewer !== undefined && visitorOf.has(c.viewer) ? { ...c, viewer: visitorOf.get(c.viewer)! } : c) } : {}),
+      ...(options.capture
+        ? {
+            onCapture: (c: Capture) =>
+              options.capture!.onCapture(c.viewer !== undefined && visitorOf.has(c.viewer) ? { ...c, viewer: visitorOf.get(c.viewer)! } : c),
+          }
+        : {}),
       ...(options.onHostCrash ? { onCrash: options.onHostCrash } : {}),
     });
   });
@@ -91,7 +96,12 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
       visitorOf.set(message.viewerId, message.visitorId);
       if (visitorOf.size > MAX_TRACKED_PEERS) visitorOf.delete(visitorOf.keys().next().value as string);
       // The server closes a refused viewer's signaling; an offer that crossed the refusal is not answered.
-      if (refused.has(message.visitorId)) return void agent.sendControl({ type: 'signal', viewerId: message.viewerId, message: { type: 'error', code: 'ERR_VIEWER_REFUSED', message: 'the developer refused this viewer' } });
+      if (refused.has(message.visitorId))
+        return void agent.sendControl({
+          type: 'signal',
+          viewerId: message.viewerId,
+          message: { type: 'error', code: 'ERR_VIEWER_REFUSED', message: 'the developer refused this viewer' },
+        });
     }
     if (!host) return;
     if (message.type === 'signal') host.handleSignal(message.viewerId, message.message);

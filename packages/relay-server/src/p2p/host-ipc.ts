@@ -87,7 +87,9 @@ export function parseFromHost(m: unknown): FromHost | undefined {
       return r.success ? { t: 'report', report: r.data } : undefined;
     }
     case 'rtt':
-      return isViewerId(m.viewerId) && typeof m.rttMs === 'number' && Number.isFinite(m.rttMs) && m.rttMs >= 0 ? { t: 'rtt', viewerId: m.viewerId, rttMs: m.rttMs } : undefined;
+      return isViewerId(m.viewerId) && typeof m.rttMs === 'number' && Number.isFinite(m.rttMs) && m.rttMs >= 0
+        ? { t: 'rtt', viewerId: m.viewerId, rttMs: m.rttMs }
+        : undefined;
     case 'capture': {
       const r = wireCaptureSchema.safeParse(m.capture);
       return r.success ? { t: 'capture', capture: r.data } : undefined;
@@ -145,7 +147,10 @@ const MAX_WIRE_HEADERS = 1024;
 
 const headerListSchema = z.array(z.tuple([z.string().max(65_536), z.string().max(65_536)])).max(MAX_WIRE_HEADERS);
 const wireBodySchema = z.object({
-  data: z.string().max(MAX_WIRE_BODY_CHARS).regex(/^[A-Za-z0-9+/]*={0,2}$/),
+  data: z
+    .string()
+    .max(MAX_WIRE_BODY_CHARS)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/),
   size: z.number().int().nonnegative(),
   truncated: z.boolean(),
 });

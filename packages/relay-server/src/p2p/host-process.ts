@@ -33,7 +33,9 @@ function start(init: HostInit): void {
     ...(init.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: init.wsMaxMessageBytes } : {}),
     onRequest: (entry) => send({ t: 'request', entry }),
     // Bodies are already cut to the cap by the tap, so each message stays bounded.
-    ...(init.captureBodyLimitBytes !== undefined ? { capture: { bodyLimitBytes: init.captureBodyLimitBytes, onCapture: (c) => send({ t: 'capture', capture: captureToWire(c) }) } } : {}),
+    ...(init.captureBodyLimitBytes !== undefined
+      ? { capture: { bodyLimitBytes: init.captureBodyLimitBytes, onCapture: (c) => send({ t: 'capture', capture: captureToWire(c) }) } }
+      : {}),
   });
   const fwd = forwarder;
   host = createPeerHost({

@@ -73,7 +73,8 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
   };
 
   const report = (r: PeerReport) => {
-    if (r.state === 'connected') connected.set(r.viewerId, { viewerId: r.viewerId, state: 'connected', ...(r.rttMs !== undefined ? { rttMs: r.rttMs } : {}), streams: 0 });
+    if (r.state === 'connected')
+      connected.set(r.viewerId, { viewerId: r.viewerId, state: 'connected', ...(r.rttMs !== undefined ? { rttMs: r.rttMs } : {}), streams: 0 });
     else connected.delete(r.viewerId);
     options.report?.(r);
   };
@@ -87,7 +88,11 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
   function start(): void {
     restartTimer = undefined;
     if (closed) return;
-    const c = fork(entry, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json', ...(options.execPath !== undefined ? { execPath: options.execPath } : {}) });
+    const c = fork(entry, [], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      serialization: 'json',
+      ...(options.execPath !== undefined ? { execPath: options.execPath } : {}),
+    });
     child = c;
     startedAt = Date.now();
     c.on('message', (raw) => {
@@ -137,7 +142,8 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
     handleSignal(viewerId: string, message: ViewerSignal) {
       if (child?.connected) return post({ t: 'signal', viewerId, message });
       // Down between a crash and its restart: the viewer stays on the relay and offers again later.
-      if (message.type === 'offer') options.sendSignal(viewerId, { type: 'error', code: 'ERR_P2P_UNAVAILABLE', message: "the agent's P2P host is restarting; staying on the relay" });
+      if (message.type === 'offer')
+        options.sendSignal(viewerId, { type: 'error', code: 'ERR_P2P_UNAVAILABLE', message: "the agent's P2P host is restarting; staying on the relay" });
     },
     viewerLeft(viewerId: string) {
       post({ t: 'viewer-left', viewerId });

@@ -217,7 +217,11 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     const existing = peers.get(viewerId);
     if (existing) closePeerEntry(existing, 'closed', 'replaced by a new offer');
     if (peers.size >= maxPeers) {
-      options.sendSignal(viewerId, { type: 'error', code: 'ERR_TOO_MANY_PEERS', message: `this agent serves at most ${maxPeers} P2P viewers; staying on the relay` });
+      options.sendSignal(viewerId, {
+        type: 'error',
+        code: 'ERR_TOO_MANY_PEERS',
+        message: `this agent serves at most ${maxPeers} P2P viewers; staying on the relay`,
+      });
       report({ viewerId, state: 'failed', reason: 'too many peers' });
       return;
     }

@@ -37,11 +37,12 @@ export function throttledChannel(dc: RtcDataChannel, bytesPerS: number): RtcData
   });
   return new Proxy(dc, {
     get(target, prop) {
-      if (prop === 'send') return (m: ArrayBuffer) => {
-        queue.push(m);
-        queued += m.byteLength;
-        release();
-      };
+      if (prop === 'send')
+        return (m: ArrayBuffer) => {
+          queue.push(m);
+          queued += m.byteLength;
+          release();
+        };
       if (prop === 'bufferedAmount') return target.bufferedAmount + queued;
       const v = Reflect.get(target, prop) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;

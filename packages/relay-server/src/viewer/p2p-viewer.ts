@@ -75,9 +75,13 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
     let pc: RtcPeerConnection | undefined;
     let dc: RtcDataChannel | undefined;
     let settled = false;
-    const headers = options.password !== undefined || options.cookie !== undefined
-      ? { ...(options.password !== undefined ? { authorization: basicAuthorization(options.password) } : {}), ...(options.cookie !== undefined ? { cookie: options.cookie } : {}) }
-      : undefined;
+    const headers =
+      options.password !== undefined || options.cookie !== undefined
+        ? {
+            ...(options.password !== undefined ? { authorization: basicAuthorization(options.password) } : {}),
+            ...(options.cookie !== undefined ? { cookie: options.cookie } : {}),
+          }
+        : undefined;
     const ws = new WebSocket(signalUrl, { lookup: localhostLookup, maxPayload: 64 * 1024, ...(headers ? { headers } : {}) });
     const fail = (err: Error) => {
       if (settled) return;
@@ -101,7 +105,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       if (!hello) fail(new Error('signaling closed before hello'));
     });
     ws.on('message', (data, isBinary) => {
-      if (isBinary || settled && !pc) return;
+      if (isBinary || (settled && !pc)) return;
       const text = data.toString();
       try {
         if (!hello) {
@@ -147,7 +151,8 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       pc.onicecandidate = (ev) => {
         if (!ev.candidate) return send({ type: 'end-of-candidates' });
         const c = ev.candidate.toJSON ? ev.candidate.toJSON() : ev.candidate;
-        if (c.candidate) send({ type: 'ice-candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } });
+        if (c.candidate)
+          send({ type: 'ice-candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } });
       };
       pc.onconnectionstatechange = () => {
         if (pc?.connectionState === 'failed') fail(protocolError('ERR_CONNECTION_LOST', 'ICE failed'));

@@ -113,7 +113,12 @@ describe('agent', () => {
 
   it('retries an unreachable server with growing delays and connects once it is up', async () => {
     const port = await freePort();
-    agent = createAgent({ server: `http://127.0.0.1:${port}`, token: 'test-token-123', target: { host: '127.0.0.1', port: app.port }, backoff: { initialMs: 20, maxMs: 160 } });
+    agent = createAgent({
+      server: `http://127.0.0.1:${port}`,
+      token: 'test-token-123',
+      target: { host: '127.0.0.1', port: app.port },
+      backoff: { initialMs: 20, maxMs: 160 },
+    });
     const retries: Array<{ attempt: number; delayMs: number; reason: string }> = [];
     agent.on('reconnecting', (e) => retries.push(e));
     const ready = next(agent, 'ready');

@@ -159,7 +159,9 @@ describe('wingman http', () => {
     const port = await freePort();
     const cli = run(['http', String(app.port), '--server', `http://127.0.0.1:${port}`]);
     await cli.waitFor(() => cli.stderr().includes('retrying'), 'a retry line');
-    expect(cli.stderr()).toMatch(/cannot reach the tunnel server at http:\/\/127\.0\.0\.1:\d+: connection refused — is it running\? check --server; retrying in \d+\.\d s \(attempt 1\)/);
+    expect(cli.stderr()).toMatch(
+      /cannot reach the tunnel server at http:\/\/127\.0\.0\.1:\d+: connection refused — is it running\? check --server; retrying in \d+\.\d s \(attempt 1\)/,
+    );
     cli.stop();
     expect(await cli.exit).toBe(0);
   });

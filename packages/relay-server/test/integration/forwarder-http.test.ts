@@ -81,10 +81,20 @@ describe('forwarder: HTTP', () => {
 
   it('uploads 20 MiB with an equal SHA-256', async () => {
     const conn = tunnel();
-    const stream = conn.open('http', { method: 'POST', target: '/sha', headers: [['host', 'h'], ['content-length', String(20 * MiB)]] });
+    const stream = conn.open('http', {
+      method: 'POST',
+      target: '/sha',
+      headers: [
+        ['host', 'h'],
+        ['content-length', String(20 * MiB)],
+      ],
+    });
     const head = responseOf(stream);
     const body = bodyOf(stream);
-    await writeBody(stream, Array.from({ length: 20 }, () => BLOCK));
+    await writeBody(
+      stream,
+      Array.from({ length: 20 }, () => BLOCK),
+    );
     expect((await head).status).toBe(200);
     expect(JSON.parse((await body).body.toString())).toEqual({ sha: blocksSha256(20), length: 20 * MiB });
   });
@@ -172,19 +182,44 @@ describe('forwarder: HTTP', () => {
   });
 
   it.each([
-    ['two different Content-Length headers', [['content-length', '5'], ['content-length', '6']]],
-    ['Content-Length with Transfer-Encoding', [['content-length', '5'], ['transfer-encoding', 'chunked']]],
+    [
+      'two different Content-Length headers',
+      [
+        ['content-length', '5'],
+        ['content-length', '6'],
+      ],
+    ],
+    [
+      'Content-Length with Transfer-Encoding',
+      [
+        ['content-length', '5'],
+        ['transfer-encoding', 'chunked'],
+      ],
+    ],
     ['a Content-Length list', [['content-length', '5, 5']]],
     ['a negative Content-Length', [['content-length', '-1']]],
   ])('refuses %s with 400 and never reaches the app', async (_name, framing) => {
-    const r = await send(tunnel(), { method: 'POST', target: '/echo', headers: [['host', 'h'], ...(framing as Array<[string, string]>)], body: Buffer.from('hello') });
+    const r = await send(tunnel(), {
+      method: 'POST',
+      target: '/echo',
+      headers: [['host', 'h'], ...(framing as Array<[string, string]>)],
+      body: Buffer.from('hello'),
+    });
     expect(r.status).toBe(400);
     expect(r.body.toString()).toContain('Bad request');
     expect(app.seen).toEqual([]);
   });
 
   it('refuses a body longer than its Content-Length without passing the extra bytes on', async () => {
-    const r = await send(tunnel(), { method: 'POST', target: '/sha', headers: [['host', 'h'], ['content-length', '5']], body: Buffer.from('hello, and a smuggled request') });
+    const r = await send(tunnel(), {
+      method: 'POST',
+      target: '/sha',
+      headers: [
+        ['host', 'h'],
+        ['content-length', '5'],
+      ],
+      body: Buffer.from('hello, and a smuggled request'),
+    });
     expect(r.status).toBe(400);
     expect(r.body.toString()).toContain('longer than its Content-Length');
     // The app either never got the request or saw it aborted; it never read a complete body.
@@ -236,7 +271,13 @@ describe('forwarder: HTTP', () => {
   });
 
   it('drops a viewer-written X-Forwarded-For on P2P streams', async () => {
-    const r = await send(tunnel({}, 'p2p'), { target: '/headers', headers: [['host', 'abc.localhost:8080'], ['x-forwarded-for', '6.6.6.6']] });
+    const r = await send(tunnel({}, 'p2p'), {
+      target: '/headers',
+      headers: [
+        ['host', 'abc.localhost:8080'],
+        ['x-forwarded-for', '6.6.6.6'],
+      ],
+    });
     expect(JSON.parse(r.body.toString()).headers['x-forwarded-for']).toBeUndefined();
   });
 

@@ -36,7 +36,11 @@ function tunnel(port = app.port, timeoutMs?: number): Connection {
 }
 
 function openWs(conn: Connection, target: string, headers: Array<[string, string]> = []): Stream {
-  return conn.open('ws', { method: 'GET', target, headers: [['host', 'abc.localhost:8080'], ['sec-websocket-key', 'dGhlIHNhbXBsZSBub25jZQ=='], ['sec-websocket-version', '13'], ...headers] });
+  return conn.open('ws', {
+    method: 'GET',
+    target,
+    headers: [['host', 'abc.localhost:8080'], ['sec-websocket-key', 'dGhlIHNhbXBsZSBub25jZQ=='], ['sec-websocket-version', '13'], ...headers],
+  });
 }
 
 function nextMessages(stream: Stream, count: number): Promise<Array<{ data: Buffer; text: boolean }>> {
@@ -72,7 +76,7 @@ describe('forwarder: WebSocket', () => {
     expect(upgrade.headers['sec-websocket-key']).not.toBe('dGhlIHNhbXBsZSBub25jZQ==');
   });
 
-  it('passes a close from the viewer to the app and the app\'s answer back', async () => {
+  it("passes a close from the viewer to the app and the app's answer back", async () => {
     const stream = openWs(tunnel(), '/ws');
     await responseOf(stream);
     const closed = new Promise<[number, string]>((resolve) => stream.on('wsClose', (code, reason) => resolve([code, reason])));
@@ -82,7 +86,7 @@ describe('forwarder: WebSocket', () => {
     await finished;
   });
 
-  it('passes the app\'s close code and reason to the viewer', async () => {
+  it("passes the app's close code and reason to the viewer", async () => {
     const stream = openWs(tunnel(), '/ws-close');
     await responseOf(stream);
     const [code, reason] = await new Promise<[number, string]>((resolve) => stream.on('wsClose', (c, r) => resolve([c, r])));
@@ -91,7 +95,7 @@ describe('forwarder: WebSocket', () => {
     await new Promise<void>((resolve) => stream.on('close', resolve));
   });
 
-  it('passes the app\'s refusal of the upgrade on as the response status', async () => {
+  it("passes the app's refusal of the upgrade on as the response status", async () => {
     const stream = openWs(tunnel(), '/ws-refuse');
     const head = await responseOf(stream);
     expect(head.status).toBe(403);

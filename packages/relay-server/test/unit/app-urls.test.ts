@@ -22,7 +22,15 @@ describe('response URLs that name the local app', () => {
   });
 
   it('leaves other URLs alone: other ports, other hosts, relative references, credentials', () => {
-    for (const v of ['http://localhost:3501/x', 'http://example.com/x', 'https://localhost/x', '/login', 'login', 'http://user@localhost:3500/x', 'mailto:a@b']) {
+    for (const v of [
+      'http://localhost:3501/x',
+      'http://example.com/x',
+      'https://localhost/x',
+      '/login',
+      'login',
+      'http://user@localhost:3500/x',
+      'mailto:a@b',
+    ]) {
       expect(loc(v)).toBe(v);
     }
   });
@@ -59,10 +67,30 @@ describe('response URLs that name the local app', () => {
   });
 
   it('reads the session origin from X-Forwarded-Proto and -Host, refusing malformed values', () => {
-    expect(sessionOrigin([['x-forwarded-proto', 'https'], ['x-forwarded-host', 'Abc.Tunnel.example.com']])).toBe('https://abc.tunnel.example.com');
-    expect(sessionOrigin([['x-forwarded-proto', 'http, https'], ['x-forwarded-host', 'abc.localhost:8080']])).toBe('http://abc.localhost:8080');
+    expect(
+      sessionOrigin([
+        ['x-forwarded-proto', 'https'],
+        ['x-forwarded-host', 'Abc.Tunnel.example.com'],
+      ]),
+    ).toBe('https://abc.tunnel.example.com');
+    expect(
+      sessionOrigin([
+        ['x-forwarded-proto', 'http, https'],
+        ['x-forwarded-host', 'abc.localhost:8080'],
+      ]),
+    ).toBe('http://abc.localhost:8080');
     expect(sessionOrigin([['x-forwarded-host', 'abc.localhost:8080']])).toBeUndefined();
-    expect(sessionOrigin([['x-forwarded-proto', 'javascript'], ['x-forwarded-host', 'a']])).toBeUndefined();
-    expect(sessionOrigin([['x-forwarded-proto', 'http'], ['x-forwarded-host', 'a/b@c']])).toBeUndefined();
+    expect(
+      sessionOrigin([
+        ['x-forwarded-proto', 'javascript'],
+        ['x-forwarded-host', 'a'],
+      ]),
+    ).toBeUndefined();
+    expect(
+      sessionOrigin([
+        ['x-forwarded-proto', 'http'],
+        ['x-forwarded-host', 'a/b@c'],
+      ]),
+    ).toBeUndefined();
   });
 });

@@ -9,7 +9,9 @@ describe('resolveHttpConfig: --ws-max-message-bytes', () => {
   });
 
   it.each(['0', '-1', '1MiB', String(64 * 1024 * 1024 + 1)])('refuses %j with a usage error naming the flag', (value) => {
-    expect(() => resolveHttpConfig('3000', { wsMaxMessageBytes: value }, {})).toThrow(new UsageError(`invalid --ws-max-message-bytes "${value}": expected bytes, 1-${64 * 1024 * 1024}`));
+    expect(() => resolveHttpConfig('3000', { wsMaxMessageBytes: value }, {})).toThrow(
+      new UsageError(`invalid --ws-max-message-bytes "${value}": expected bytes, 1-${64 * 1024 * 1024}`),
+    );
   });
 });
 

@@ -17,10 +17,17 @@ const init = {
 describe('parseToHost (agent → host process)', () => {
   it('accepts every known message', () => {
     expect(parseToHost(init)).toEqual(init);
-    expect(parseToHost({ t: 'signal', viewerId: 'a', message: { type: 'offer', sdp: 'v=0' } })).toEqual({ t: 'signal', viewerId: 'a', message: { type: 'offer', sdp: 'v=0' } });
+    expect(parseToHost({ t: 'signal', viewerId: 'a', message: { type: 'offer', sdp: 'v=0' } })).toEqual({
+      t: 'signal',
+      viewerId: 'a',
+      message: { type: 'offer', sdp: 'v=0' },
+    });
     expect(parseToHost({ t: 'viewer-left', viewerId: 'a' })).toEqual({ t: 'viewer-left', viewerId: 'a' });
     expect(parseToHost({ t: 'close-peer', viewerId: 'a', reason: 'refused' })).toEqual({ t: 'close-peer', viewerId: 'a', reason: 'refused' });
-    expect(parseToHost({ t: 'ice-servers', iceServers: [{ urls: 'stun:127.0.0.1:3478' }] })).toEqual({ t: 'ice-servers', iceServers: [{ urls: 'stun:127.0.0.1:3478' }] });
+    expect(parseToHost({ t: 'ice-servers', iceServers: [{ urls: 'stun:127.0.0.1:3478' }] })).toEqual({
+      t: 'ice-servers',
+      iceServers: [{ urls: 'stun:127.0.0.1:3478' }],
+    });
     expect(parseToHost({ t: 'close' })).toEqual({ t: 'close' });
   });
 
@@ -46,7 +53,11 @@ describe('parseToHost (agent → host process)', () => {
 describe('parseFromHost (host process → agent)', () => {
   it('accepts every known message', () => {
     expect(parseFromHost({ t: 'ready' })).toEqual({ t: 'ready' });
-    expect(parseFromHost({ t: 'signal', viewerId: 'a', message: { type: 'answer', sdp: 'v=0' } })).toEqual({ t: 'signal', viewerId: 'a', message: { type: 'answer', sdp: 'v=0' } });
+    expect(parseFromHost({ t: 'signal', viewerId: 'a', message: { type: 'answer', sdp: 'v=0' } })).toEqual({
+      t: 'signal',
+      viewerId: 'a',
+      message: { type: 'answer', sdp: 'v=0' },
+    });
     const report = { viewerId: 'a', state: 'connected', connectMs: 40 };
     expect(parseFromHost({ t: 'report', report })).toEqual({ t: 'report', report });
     const entry = { method: 'GET', target: '/', status: 200, ms: 3, transport: 'p2p' };

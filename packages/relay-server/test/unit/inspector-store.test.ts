@@ -8,7 +8,19 @@ import { createRequestStore } from '../../src/inspector/store';
 
 function capture(over: Partial<Capture> = {}): Capture {
   const empty = { data: Buffer.alloc(0), size: 0, truncated: false };
-  return { method: 'GET', target: '/', transport: 'relay', startedAt: 0, durationMs: 1, status: 200, requestHeaders: [], responseHeaders: [], requestBody: empty, responseBody: empty, ...over };
+  return {
+    method: 'GET',
+    target: '/',
+    transport: 'relay',
+    startedAt: 0,
+    durationMs: 1,
+    status: 200,
+    requestHeaders: [],
+    responseHeaders: [],
+    requestBody: empty,
+    responseBody: empty,
+    ...over,
+  };
 }
 
 describe('body tap', () => {

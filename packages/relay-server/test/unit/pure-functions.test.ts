@@ -12,13 +12,31 @@ describe('checkFraming', () => {
   });
 
   it.each([
-    [[['content-length', '1'], ['transfer-encoding', 'chunked']], /both/],
-    [[['content-length', '1'], ['content-length', '1']], /more than one Content-Length/],
+    [
+      [
+        ['content-length', '1'],
+        ['transfer-encoding', 'chunked'],
+      ],
+      /both/,
+    ],
+    [
+      [
+        ['content-length', '1'],
+        ['content-length', '1'],
+      ],
+      /more than one Content-Length/,
+    ],
     [[['content-length', '1,1']], /invalid/],
     [[['content-length', '+1']], /invalid/],
     [[['content-length', '1e3']], /invalid/],
     [[['content-length', '9999999999999999']], /invalid/],
-    [[['host', 'a'], ['host', 'b']], /more than one Host/],
+    [
+      [
+        ['host', 'a'],
+        ['host', 'b'],
+      ],
+      /more than one Host/,
+    ],
   ])('refuses %j', (headers, reason) => {
     const r = checkFraming(headers as Array<[string, string]>);
     expect(r.ok).toBe(false);
@@ -28,11 +46,31 @@ describe('checkFraming', () => {
 
 describe('headers', () => {
   it('drops hop-by-hop fields and those named by Connection', () => {
-    expect(withoutHopByHop([['connection', 'close, x-a'], ['x-a', '1'], ['upgrade', 'h2c'], ['x-b', '2'], ['trailer', 'x'], ['proxy-connection', 'keep-alive']])).toEqual([['x-b', '2']]);
+    expect(
+      withoutHopByHop([
+        ['connection', 'close, x-a'],
+        ['x-a', '1'],
+        ['upgrade', 'h2c'],
+        ['x-b', '2'],
+        ['trailer', 'x'],
+        ['proxy-connection', 'keep-alive'],
+      ]),
+    ).toEqual([['x-b', '2']]);
   });
 
   it('folds repeated names as Node does', () => {
-    expect(toHeaderObject([['accept', 'a'], ['accept', 'b'], ['cookie', 'x=1'], ['cookie', 'y=2'], ['set-cookie', 'p'], ['set-cookie', 'q'], ['user-agent', 'first'], ['user-agent', 'second']])).toEqual({
+    expect(
+      toHeaderObject([
+        ['accept', 'a'],
+        ['accept', 'b'],
+        ['cookie', 'x=1'],
+        ['cookie', 'y=2'],
+        ['set-cookie', 'p'],
+        ['set-cookie', 'q'],
+        ['user-agent', 'first'],
+        ['user-agent', 'second'],
+      ]),
+    ).toEqual({
       accept: 'a, b',
       cookie: 'x=1; y=2',
       'set-cookie': ['p', 'q'],

@@ -18,14 +18,33 @@ describe('loadStartConfig', () => {
       server: 'https://tunnel.example.com/',
       token: 'tok',
       inspect: false,
-      tunnels: { web: { target: 5173, hostHeader: 'preserve', timeout: 500 }, api: { target: '127.0.0.1:3000', p2p: false, password: 'pw', expires: '2h', approve: true, wsMaxMessageBytes: 4096 } },
+      tunnels: {
+        web: { target: 5173, hostHeader: 'preserve', timeout: 500 },
+        api: { target: '127.0.0.1:3000', p2p: false, password: 'pw', expires: '2h', approve: true, wsMaxMessageBytes: 4096 },
+      },
     });
     const { path, tunnels } = load();
     expect(path).toBe(join(dir, 'wingman.json'));
     expect(tunnels.map((t) => t.name)).toEqual(['web', 'api']);
     const [web, api] = tunnels.map((t) => t.config);
-    expect(web).toMatchObject({ target: { host: 'localhost', port: 5173 }, server: 'https://tunnel.example.com', token: 'tok', hostHeader: 'preserve', timeoutMs: 500, p2p: true, inspect: undefined, qr: false });
-    expect(api).toMatchObject({ target: { host: '127.0.0.1', port: 3000 }, p2p: false, password: 'pw', expiresInMs: 7_200_000, approve: true, wsMaxMessageBytes: 4096 });
+    expect(web).toMatchObject({
+      target: { host: 'localhost', port: 5173 },
+      server: 'https://tunnel.example.com',
+      token: 'tok',
+      hostHeader: 'preserve',
+      timeoutMs: 500,
+      p2p: true,
+      inspect: undefined,
+      qr: false,
+    });
+    expect(api).toMatchObject({
+      target: { host: '127.0.0.1', port: 3000 },
+      p2p: false,
+      password: 'pw',
+      expiresInMs: 7_200_000,
+      approve: true,
+      wsMaxMessageBytes: 4096,
+    });
     expect(web!.approve).toBe(false);
   });
 
@@ -49,7 +68,11 @@ describe('loadStartConfig', () => {
     ['a bad expiry', { tunnels: { web: { target: '3000', expires: 'soon' } } }, 'tunnels.web.expires: invalid --expires "soon"'],
     ['an unknown top-level key', { tunnels: { web: { target: '3000' } }, tunel: {} }, 'unknown key "tunel"'],
     ['a bad inspector port', { inspect: 70000, tunnels: { web: { target: '3000' } } }, 'inspect: invalid --inspect "70000"'],
-    ['more tunnels than allowed', { tunnels: Object.fromEntries(Array.from({ length: MAX_TUNNELS + 1 }, (_, i) => [`t${i}`, { target: String(3000 + i) }])) }, `tunnels: ${MAX_TUNNELS + 1} tunnels, at most ${MAX_TUNNELS}`],
+    [
+      'more tunnels than allowed',
+      { tunnels: Object.fromEntries(Array.from({ length: MAX_TUNNELS + 1 }, (_, i) => [`t${i}`, { target: String(3000 + i) }])) },
+      `tunnels: ${MAX_TUNNELS + 1} tunnels, at most ${MAX_TUNNELS}`,
+    ],
   ])('refuses %s with a usage error naming the file and the field', (_what, content, message) => {
     write('wingman.json', content);
     expect(() => load()).toThrow(UsageError);

@@ -18,7 +18,13 @@ function fakeInput(isTTY: boolean): KeyInput & { raw: boolean[]; type(keys: stri
   };
 }
 
-const viewer = (id: string, state: ViewerEntry['state'], firstSeenAt: number): ViewerEntry => ({ id: id.repeat(32).slice(0, 32), state, address: '10.0.0.1', userAgent: 'UA', firstSeenAt });
+const viewer = (id: string, state: ViewerEntry['state'], firstSeenAt: number): ViewerEntry => ({
+  id: id.repeat(32).slice(0, 32),
+  state,
+  address: '10.0.0.1',
+  userAgent: 'UA',
+  firstSeenAt,
+});
 
 function fakeRoster(list: ViewerEntry[]): { roster: ViewerRoster; decisions: string[] } {
   const decisions: string[] = [];
@@ -40,7 +46,12 @@ describe('attachViewerKeys', () => {
     const { roster, decisions } = fakeRoster([viewer('a', 'admitted', 1), viewer('b', 'waiting', 2), viewer('c', 'admitted', 3), viewer('d', 'waiting', 4)]);
     const said: string[] = [];
     let interrupted = 0;
-    const detach = attachViewerKeys(input, roster, (m) => said.push(m), () => interrupted++);
+    const detach = attachViewerKeys(
+      input,
+      roster,
+      (m) => said.push(m),
+      () => interrupted++,
+    );
     input.type('adrRx');
     expect(decisions).toEqual(['admit b', 'refuse b', 'refuse c', 'refuse-all']);
     expect(said[0]).toBe(`admitting viewer ${'b'.repeat(8)} (10.0.0.1)`);
@@ -55,11 +66,21 @@ describe('attachViewerKeys', () => {
   it('says so when no viewer waits, and leaves a stdin that is not a TTY alone', () => {
     const said: string[] = [];
     const tty = fakeInput(true);
-    attachViewerKeys(tty, fakeRoster([]).roster, (m) => said.push(m), () => undefined);
+    attachViewerKeys(
+      tty,
+      fakeRoster([]).roster,
+      (m) => said.push(m),
+      () => undefined,
+    );
     tty.type('ar');
     expect(said).toEqual(['no viewer is waiting', 'no admitted viewer to revoke']);
     const pipe = fakeInput(false);
-    attachViewerKeys(pipe, fakeRoster([]).roster, (m) => said.push(m), () => undefined);
+    attachViewerKeys(
+      pipe,
+      fakeRoster([]).roster,
+      (m) => said.push(m),
+      () => undefined,
+    );
     expect(pipe.raw).toEqual([]);
   });
 });

@@ -60,27 +60,38 @@ describe('terminal screen', () => {
   });
 });
 
-const ready: ReadyEvent = { url: 'http://abc.localhost:8080/', sessionId: 'abc', resumed: false, p2p: true, p2pSettings: { enabled: true, timeoutMs: 5000, iceServers: [] }, access: 'link' };
+const ready: ReadyEvent = {
+  url: 'http://abc.localhost:8080/',
+  sessionId: 'abc',
+  resumed: false,
+  p2p: true,
+  p2pSettings: { enabled: true, timeoutMs: 5000, iceServers: [] },
+  access: 'link',
+};
 
-const capture = (over: Partial<Capture>): Capture =>
-  ({
-    method: 'GET',
-    target: '/',
-    status: 200,
-    startedAt: NOW,
-    durationMs: 3,
-    transport: 'relay',
-    requestHeaders: [],
-    responseHeaders: [],
-    requestBody: { data: Buffer.alloc(0), size: 0, truncated: false },
-    responseBody: { data: Buffer.alloc(0), size: 0, truncated: false },
-    ...over,
-  });
+const capture = (over: Partial<Capture>): Capture => ({
+  method: 'GET',
+  target: '/',
+  status: 200,
+  startedAt: NOW,
+  durationMs: 3,
+  transport: 'relay',
+  requestHeaders: [],
+  responseHeaders: [],
+  requestBody: { data: Buffer.alloc(0), size: 0, truncated: false },
+  responseBody: { data: Buffer.alloc(0), size: 0, truncated: false },
+  ...over,
+});
 
 describe('terminal view', () => {
   function view() {
     let out = '';
-    const v = createTerminalView({ stdout: { write: (s: string) => (out += s), columns: 120, rows: 40 }, target: 'http://localhost:3000', qr: false, now: () => NOW });
+    const v = createTerminalView({
+      stdout: { write: (s: string) => (out += s), columns: 120, rows: 40 },
+      target: 'http://localhost:3000',
+      qr: false,
+      now: () => NOW,
+    });
     /** The text after the last "home" escape: the last screen drawn. */
     const screen = () => out.slice(out.lastIndexOf('\x1b[H')).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
     return { v, out: () => out, screen };

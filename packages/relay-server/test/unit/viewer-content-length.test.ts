@@ -40,7 +40,13 @@ describe('Node viewer: a response body against its Content-Length', () => {
   });
 
   it('fails a response with conflicting Content-Length values', async () => {
-    serve([['content-length', '5'], ['content-length', '6']], 'hello!');
+    serve(
+      [
+        ['content-length', '5'],
+        ['content-length', '6'],
+      ],
+      'hello!',
+    );
     const res = await requestOver(pair.client, { target: '/' });
     await expect(res.bytes()).rejects.toMatchObject({ code: 'ERR_INVALID_HEADER' });
   });

@@ -98,7 +98,8 @@ function sameSecret(a: Buffer, b: Buffer): boolean {
 }
 
 export function createViewerAccessGate(options: ViewerAccessOptions): ViewerAccessGate {
-  const tokenUnder = (key: Uint8Array, access: SessionAccess) => createHmac('sha256', key).update(access.sessionId).update('\0').update(access.digest).digest('base64url');
+  const tokenUnder = (key: Uint8Array, access: SessionAccess) =>
+    createHmac('sha256', key).update(access.sessionId).update('\0').update(access.digest).digest('base64url');
 
   const cookieMatches = (req: IncomingMessage, access: SessionAccess): boolean => {
     const header = req.headers.cookie;

@@ -35,7 +35,12 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'EADDRINUSE' ? `port ${cli.config.port} is already in use` : e.code === 'EACCES' ? `no permission to listen on port ${cli.config.port}` : e.message;
+    const why =
+      e.code === 'EADDRINUSE'
+        ? `port ${cli.config.port} is already in use`
+        : e.code === 'EACCES'
+          ? `no permission to listen on port ${cli.config.port}`
+          : e.message;
     process.stderr.write(`wingman-server: cannot listen on ${cli.config.host}:${cli.config.port}: ${why}\n`);
     process.exit(1);
   }
@@ -58,7 +63,9 @@ async function main(): Promise<void> {
   // not 0) — seen once in CI as a race.
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.stdout.write(cli.json ? `${JSON.stringify({ event: 'listening', url: server.url, port: server.port })}\n` : `Wingman tunnel server listening on ${server.url}\n`);
+  process.stdout.write(
+    cli.json ? `${JSON.stringify({ event: 'listening', url: server.url, port: server.port })}\n` : `Wingman tunnel server listening on ${server.url}\n`,
+  );
   // After the listening line, which scripts read first.
   for (const w of server.warnings) {
     if (cli.json) process.stdout.write(`${JSON.stringify({ event: 'warning', code: w.code, message: w.message })}\n`);

@@ -34,7 +34,10 @@ const SW_REQUEST_HEADERS = new Set([SW_COOKIE_HEADER, SW_COOKIE_MERGE_HEADER]);
 
 /** `name=value` pairs of Cookie header values (RFC 6265 §4.2.1: separated by "; "). */
 function cookiePairs(values: string[]): string[] {
-  return values.flatMap((v) => v.split(';')).map((p) => p.trim()).filter((p) => p.length > 0);
+  return values
+    .flatMap((v) => v.split(';'))
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
 }
 
 function pairName(pair: string): string {
@@ -53,7 +56,10 @@ export function applySwCookieBridge(headers: HeaderList): HeaderList {
   if (!isSwRelayRequest(headers)) return headers.some(([n]) => SW_REQUEST_HEADERS.has(n)) ? headers.filter(([n]) => !SW_REQUEST_HEADERS.has(n)) : headers;
   const sw = cookiePairs(valuesOf(headers, SW_COOKIE_HEADER));
   const pairs = headers.some(([n]) => n === SW_COOKIE_MERGE_HEADER) ? mergePairs(sw, headers) : sw;
-  return withCookie(headers.filter(([n]) => n !== VIA_HEADER && !SW_REQUEST_HEADERS.has(n)), pairs);
+  return withCookie(
+    headers.filter(([n]) => n !== VIA_HEADER && !SW_REQUEST_HEADERS.has(n)),
+    pairs,
+  );
 }
 
 /** `headers` with its `Cookie` fields replaced by one made of `pairs` (none when empty). */

@@ -61,7 +61,8 @@ export interface ClusterNodeOptions {
 
 export function createClusterNode(options: ClusterNodeOptions): ClusterNode {
   const { directory, registry, logger } = options;
-  const warn = (err: unknown, what: string, sessionId: string) => logger.warn({ err, sessionId }, `session directory: ${what} failed (retried by the next refresh)`);
+  const warn = (err: unknown, what: string, sessionId: string) =>
+    logger.warn({ err, sessionId }, `session directory: ${what} failed (retried by the next refresh)`);
 
   const refresh = async (session: Session) => {
     const state = await directory.touch(session.id, session.agent !== undefined);

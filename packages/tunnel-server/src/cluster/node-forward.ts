@@ -41,7 +41,13 @@ export function createNodeForwarder(logger: Logger, hopValue: (req: IncomingMess
   proxy.on('error', (err, _req, target) => {
     logger.warn({ err }, 'cluster: forwarding to the owner node failed');
     if (target && 'writeHead' in target) {
-      sendPage(target, { status: 502, title: 'Session unreachable', message: 'The Wingman node that holds this session did not answer. Try again in a few seconds.', code: 'ERR_NODE_UNREACHABLE', retry: true });
+      sendPage(target, {
+        status: 502,
+        title: 'Session unreachable',
+        message: 'The Wingman node that holds this session did not answer. Try again in a few seconds.',
+        code: 'ERR_NODE_UNREACHABLE',
+        retry: true,
+      });
     } else if (target) {
       writeRawText(target, 502, 'The Wingman node that holds this session did not answer');
     }

@@ -152,7 +152,10 @@ export function createRedisSessionDirectory(options: SessionDirectoryOptions): S
     async claim(sessionId, live, resumeSecret, ifAbsent = false) {
       const entry: DirectoryEntry = { node, live, resume: resumeDigest(resumeSecret) };
       const value = JSON.stringify(entry);
-      await bounded(ifAbsent ? redis.set(key(sessionId), value, 'PX', DIRECTORY_TTL_MS, 'NX') : redis.set(key(sessionId), value, 'PX', DIRECTORY_TTL_MS), 'claim');
+      await bounded(
+        ifAbsent ? redis.set(key(sessionId), value, 'PX', DIRECTORY_TTL_MS, 'NX') : redis.set(key(sessionId), value, 'PX', DIRECTORY_TTL_MS),
+        'claim',
+      );
     },
     async touch(sessionId, live) {
       const r = await bounded(redis.eval(TOUCH, 1, key(sessionId), node, live ? '1' : '0', String(DIRECTORY_TTL_MS)), 'touch');

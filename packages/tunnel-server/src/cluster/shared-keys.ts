@@ -32,7 +32,7 @@ export function shareKeys(directory: SessionDirectory, rings: Record<string, Key
   const sync = async () => {
     for (const [name, ring] of Object.entries(rings)) {
       const stored = await directory.sharedSecret(name, ring.current());
-      if (ring.adopt(stored)) logger.info({ key: name }, 'shared key: adopted the cluster\'s (the previous one stays valid for verification)');
+      if (ring.adopt(stored)) logger.info({ key: name }, "shared key: adopted the cluster's (the previous one stays valid for verification)");
     }
   };
   const background = () => {

@@ -49,12 +49,18 @@ export function createApexApp(options: ApexAppOptions): Express {
 
   app.get('/', (req, res) => {
     const { live } = registry.stats();
-    res.type('html').set('cache-control', 'no-store').send(landingPage(options.publicUrl, mayCount(req) ? live : undefined));
+    res
+      .type('html')
+      .set('cache-control', 'no-store')
+      .send(landingPage(options.publicUrl, mayCount(req) ? live : undefined));
   });
 
   app.get('/metrics', (req, res, next) => {
     if (!mayCount(req)) {
-      res.status(401).set('www-authenticate', 'Bearer realm="wingman-metrics"').json({ error: ERR_METRICS_TOKEN, message: 'this server\'s /metrics needs Authorization: Bearer <METRICS_TOKEN>' });
+      res
+        .status(401)
+        .set('www-authenticate', 'Bearer realm="wingman-metrics"')
+        .json({ error: ERR_METRICS_TOKEN, message: "this server's /metrics needs Authorization: Bearer <METRICS_TOKEN>" });
       return;
     }
     metrics.registry.metrics().then((text) => res.type(metrics.registry.contentType).send(text), next);

@@ -58,7 +58,9 @@ export interface ConnectionGuard {
 /** The soft RLIMIT_NOFILE of this process, from /proc (Linux); undefined when unknown or unlimited. */
 export function readFdLimit(): number | undefined {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const soft = line?.split(/\s{2,}/)[1];
     return soft && /^\d+$/.test(soft) ? Number(soft) : undefined;
   } catch {

@@ -90,7 +90,8 @@ export function createRouter(options: RouterOptions): Router {
     }
     const check = options.viewerGate.check(req, session, viewerOf(req));
     tagViewer(req, check.kind === 'open' ? undefined : check.viewer.id);
-    if (check.kind === 'waiting' || check.kind === 'refused') logger.debug({ sessionId: session.id, viewer: check.viewer.id, state: check.kind }, 'viewer held back');
+    if (check.kind === 'waiting' || check.kind === 'refused')
+      logger.debug({ sessionId: session.id, viewer: check.viewer.id, state: check.kind }, 'viewer held back');
     return check;
   }
 
@@ -130,7 +131,13 @@ export function createRouter(options: RouterOptions): Router {
           guardRequest(req, res, () => {
             logger.warn({ err, sessionId: id }, 'session directory unavailable');
             if (registry.get(id)) return serveLocal(req, res, id, registry.get(id));
-            sendPage(res, { status: 503, title: 'Session directory unavailable', message: 'This Wingman server cannot tell right now which of its nodes holds the session. Try again in a few seconds.', code: 'ERR_DIRECTORY_UNAVAILABLE', retry: true });
+            sendPage(res, {
+              status: 503,
+              title: 'Session directory unavailable',
+              message: 'This Wingman server cannot tell right now which of its nodes holds the session. Try again in a few seconds.',
+              code: 'ERR_DIRECTORY_UNAVAILABLE',
+              retry: true,
+            });
           }),
       );
       return;
@@ -222,7 +229,8 @@ export function createRouter(options: RouterOptions): Router {
       return reserved.handleUpgrade(req, socket, head, { sessionId: id, session, ...(gate.kind === 'admitted' ? { viewerId: gate.viewer.id } : {}) });
     }
     if (!session) {
-      if (isClusterHop(req)) return writeRawText(socket, 503, `Session ${id} is moving between Wingman servers; try again`, [['retry-after', String(RETRY_AFTER_S)]]);
+      if (isClusterHop(req))
+        return writeRawText(socket, 503, `Session ${id} is moving between Wingman servers; try again`, [['retry-after', String(RETRY_AFTER_S)]]);
       if (registry.ended(id)) return writeRawText(socket, 410, `Wingman session ${id} has expired`);
       return writeRawText(socket, 404, `No Wingman session ${id} here`);
     }
@@ -230,7 +238,10 @@ export function createRouter(options: RouterOptions): Router {
     const viewer = viewerOf(req);
     if (streamQuota && !streamQuota.acquire(session, viewer, session.agent.connection.peerMaxConcurrentStreams)) {
       logger.debug({ sessionId: id, viewer }, 'viewer over its stream quota');
-      return writeRawText(socket, 503, `${quotaMessage} (${ERR_VIEWER_STREAMS})`, [['retry-after', String(RETRY_AFTER_S)], [TRANSPORT_HEADER, 'relay']]);
+      return writeRawText(socket, 503, `${quotaMessage} (${ERR_VIEWER_STREAMS})`, [
+        ['retry-after', String(RETRY_AFTER_S)],
+        [TRANSPORT_HEADER, 'relay'],
+      ]);
     }
     const stream = options.wsRelay.relay(session.agent.connection, req, socket, head);
     streamQuota?.hold(session, viewer, stream);
@@ -247,7 +258,8 @@ export function createRouter(options: RouterOptions): Router {
       fn();
     } catch (err) {
       logger.error({ err, url: req.url }, 'request handling failed');
-      if (!res.headersSent) sendPage(res, { status: 500, title: 'Internal error', message: 'The Wingman server failed on this request.', code: 'ERR_INTERNAL' });
+      if (!res.headersSent)
+        sendPage(res, { status: 500, title: 'Internal error', message: 'The Wingman server failed on this request.', code: 'ERR_INTERNAL' });
       else res.destroy();
     }
   }

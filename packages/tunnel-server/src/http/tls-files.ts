@@ -42,7 +42,9 @@ export function loadTlsPair(certFile: string, keyFile: string): TlsPair {
   try {
     createSecureContext(pair);
   } catch (err) {
-    throw new ConfigError(`--tls-cert / --tls-key: ${certFile} and ${keyFile} do not load as a PEM certificate and its private key (${(err as Error).message})`);
+    throw new ConfigError(
+      `--tls-cert / --tls-key: ${certFile} and ${keyFile} do not load as a PEM certificate and its private key (${(err as Error).message})`,
+    );
   }
   return pair;
 }

@@ -73,10 +73,21 @@ function hasBody(req: IncomingMessage): boolean {
  *   (viewers/viewer-cookie.ts), added to the app's response head.
  * @returns the stream opened for the request; undefined when none was (answered here).
  */
-export function relayHttp(connection: Connection, req: IncomingMessage, res: ServerResponse, ctx: HttpRelayContext, setCookie: readonly string[] = []): Stream | undefined {
+export function relayHttp(
+  connection: Connection,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: HttpRelayContext,
+  setCookie: readonly string[] = [],
+): Stream | undefined {
   const target = originFormTarget(req.url);
   if (!target) {
-    sendPage(res, { status: 400, title: 'Bad request target', message: 'Only origin-form request targets (`/path?query`) are relayed.', code: 'ERR_INVALID_HEAD' });
+    sendPage(res, {
+      status: 400,
+      title: 'Bad request target',
+      message: 'Only origin-form request targets (`/path?query`) are relayed.',
+      code: 'ERR_INVALID_HEAD',
+    });
     return undefined;
   }
   const withBody = hasBody(req);
@@ -185,8 +196,7 @@ export function relayHttp(connection: Connection, req: IncomingMessage, res: Ser
     else if (length.short) {
       if (res.socket) res.socket.destroySoon();
       else res.destroy();
-    }
-    else res.end();
+    } else res.end();
   });
 
   stream.on('reset', (error) => {

@@ -226,7 +226,12 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
         if (!redeemed.ok) {
           const log = redeemed.reason === 'other-session' ? ctx.logger.warn.bind(ctx.logger) : ctx.logger.info.bind(ctx.logger);
           log({ host, reason: redeemed.reason }, 'relay: WebSocket ticket refused');
-          writeRawText(socket, 403, `Wingman refused this WebSocket: its ticket is ${TICKET_REFUSALS[redeemed.reason]} (${ERR_WS_TICKET})`, ticketRefusalHeaders);
+          writeRawText(
+            socket,
+            403,
+            `Wingman refused this WebSocket: its ticket is ${TICKET_REFUSALS[redeemed.reason]} (${ERR_WS_TICKET})`,
+            ticketRefusalHeaders,
+          );
           return undefined;
         }
         ticketCookie = redeemed.grant.cookie;
@@ -284,7 +289,10 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
           return;
         }
         settle();
-        const protocol = response.headers.find(([name]) => name === 'sec-websocket-protocol')?.[1].split(',')[0]?.trim();
+        const protocol = response.headers
+          .find(([name]) => name === 'sec-websocket-protocol')?.[1]
+          .split(',')[0]
+          ?.trim();
         // A 101 may set cookies too (RFC 6455 §4.1): they stay on this session's host.
         const headers = hostOnlyCookies(response.headers, hostnameOf(req.headers.host ?? ''));
         pending.set(req, { protocol, headers: responseHeadersForViewer(headers, UPGRADE_RESPONSE_DROP) });

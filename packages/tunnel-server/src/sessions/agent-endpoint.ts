@@ -148,7 +148,14 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
    * `adopt`: the agent may take the session over — from another node (the
    * directory allowed it), or back after this server lost it (its id is bound to the secret).
    */
-  function register(ws: WebSocket, message: RegisterMessage, remoteAddress: string, token: string, refuse: (code: string, msg: string) => void, adopt = false): void {
+  function register(
+    ws: WebSocket,
+    message: RegisterMessage,
+    remoteAddress: string,
+    token: string,
+    refuse: (code: string, msg: string) => void,
+    adopt = false,
+  ): void {
     if (message.resume && registry.ended(message.resume.sessionId)) {
       // Its deadline passed: never bring the link back (the agent registers a new session if it wants one).
       return refuse('ERR_SESSION_EXPIRED', `session ${message.resume.sessionId} reached its expiry`);
@@ -161,7 +168,10 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     const adopted = adopt && !resumable && message.resume && !registry.get(message.resume.sessionId) ? message.resume : undefined;
     // A resumed session is already counted; a new (or adopted) one needs room under the token's quota.
     if (!resumable && options.tokenSessions.full(token)) {
-      return refuse(ERR_TOO_MANY_SESSIONS, `this agent token holds ${config.limits.sessionsPerToken} sessions already (MAX_SESSIONS_PER_TOKEN); stop one, or wait for disconnected ones to expire`);
+      return refuse(
+        ERR_TOO_MANY_SESSIONS,
+        `this agent token holds ${config.limits.sessionsPerToken} sessions already (MAX_SESSIONS_PER_TOKEN); stop one, or wait for disconnected ones to expire`,
+      );
     }
     const { session, link } = attachAgentLink(ws, {
       registry,
@@ -202,7 +212,17 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     else session.viewers = undefined;
     metrics.agentConnections.inc({ outcome: 'registered' });
     (registered.resumed ? metrics.sessionsResumed : metrics.sessionsCreated).inc();
-    logger.info({ sessionId: session.id, remoteAddress, resumed: registered.resumed, client: message.client, url: registered.url, access: session.access ? 'password' : 'link' }, 'agent connected');
+    logger.info(
+      {
+        sessionId: session.id,
+        remoteAddress,
+        resumed: registered.resumed,
+        client: message.client,
+        url: registered.url,
+        access: session.access ? 'password' : 'link',
+      },
+      'agent connected',
+    );
   }
 
   return {
@@ -214,7 +234,9 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       if (waitS > 0) {
         metrics.agentConnections.inc({ outcome: 'refused' });
         logger.info({ remoteAddress, source }, 'agent refused: too many wrong tokens from its address');
-        writeRawText(socket, 429, `Too many wrong agent tokens from this address; try again in ${waitS} s (${ERR_AUTH_THROTTLED})`, [['retry-after', String(waitS)]]);
+        writeRawText(socket, 429, `Too many wrong agent tokens from this address; try again in ${waitS} s (${ERR_AUTH_THROTTLED})`, [
+          ['retry-after', String(waitS)],
+        ]);
         return;
       }
       const token = options.tokenCheck(req);
@@ -225,7 +247,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
         writeRawText(
           socket,
           401,
-          'Wingman server refused the agent token: use a token from the server\'s WINGMAN_TOKENS (or the default token for a local server)',
+          "Wingman server refused the agent token: use a token from the server's WINGMAN_TOKENS (or the default token for a local server)",
           [['www-authenticate', 'Bearer realm="wingman"']],
         );
         return;

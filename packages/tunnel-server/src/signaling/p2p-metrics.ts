@@ -36,8 +36,18 @@ export function createP2PMetrics(registry: Registry): P2PMetrics {
       registers,
     }),
     signalingMessages: new Counter({ name: 'wingman_signaling_messages_total', help: 'Signaling messages forwarded', labelNames: ['direction'], registers }),
-    signalingRejected: new Counter({ name: 'wingman_signaling_rejected_total', help: 'Signaling messages rejected, by error code', labelNames: ['code'], registers }),
-    signalingBytes: new Counter({ name: 'wingman_signaling_bytes_total', help: 'Payload bytes on viewer signaling WebSockets', labelNames: ['direction'], registers }),
+    signalingRejected: new Counter({
+      name: 'wingman_signaling_rejected_total',
+      help: 'Signaling messages rejected, by error code',
+      labelNames: ['code'],
+      registers,
+    }),
+    signalingBytes: new Counter({
+      name: 'wingman_signaling_bytes_total',
+      help: 'Payload bytes on viewer signaling WebSockets',
+      labelNames: ['direction'],
+      registers,
+    }),
     signalingBytesPerViewer: new Histogram({
       name: 'wingman_signaling_bytes_per_viewer',
       help: 'Signaling payload bytes (both directions) of one viewer socket, at its close',

@@ -37,7 +37,12 @@ export function signalingSession(config: TunnelServerConfig, session: Session, v
   };
 }
 
-export function createSignalUpgradeHandler(options: { config: TunnelServerConfig; hub: SignalingHub; viewerAddress: (req: IncomingMessage) => string; viewerGate?: ViewerGate }): { handler: ReservedUpgradeHandler; close(): void } {
+export function createSignalUpgradeHandler(options: {
+  config: TunnelServerConfig;
+  hub: SignalingHub;
+  viewerAddress: (req: IncomingMessage) => string;
+  viewerGate?: ViewerGate;
+}): { handler: ReservedUpgradeHandler; close(): void } {
   // ws closes with 1009 above maxPayload; between the hub's limit and this one the hub answers a coded JSON error first.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 2 * MAX_SIGNAL_MESSAGE_BYTES, perMessageDeflate: false });
   return {

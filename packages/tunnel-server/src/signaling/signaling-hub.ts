@@ -128,7 +128,14 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
         ws.close(CLOSE_POLICY, 'too many signaling sockets from this address');
         return;
       }
-      const viewer: Viewer = { id: randomBytes(8).toString('hex'), source, ws, bucket: createTokenBucket(SIGNAL_BURST, SIGNAL_PER_SECOND), invalid: 0, bytes: 0 };
+      const viewer: Viewer = {
+        id: randomBytes(8).toString('hex'),
+        source,
+        ws,
+        bucket: createTokenBucket(SIGNAL_BURST, SIGNAL_PER_SECOND),
+        invalid: 0,
+        bytes: 0,
+      };
       viewers.set(viewer.id, viewer);
       sendToViewer(viewer, { type: 'hello', viewerId: viewer.id, p2p: session.p2pSettings(viewer.id) });
 
@@ -137,7 +144,8 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
         viewer.bytes += size;
         metrics.signalingBytes.inc({ direction: 'viewer-to-server' }, size);
         if (isBinary) return reject(viewer, 'ERR_INVALID_SIGNAL', 'signaling messages are JSON text');
-        if (size > MAX_SIGNAL_MESSAGE_BYTES) return reject(viewer, 'ERR_MESSAGE_TOO_LARGE', `signaling message over ${MAX_SIGNAL_MESSAGE_BYTES} bytes`, CLOSE_TOO_BIG);
+        if (size > MAX_SIGNAL_MESSAGE_BYTES)
+          return reject(viewer, 'ERR_MESSAGE_TOO_LARGE', `signaling message over ${MAX_SIGNAL_MESSAGE_BYTES} bytes`, CLOSE_TOO_BIG);
         if (!viewer.bucket.take()) return reject(viewer, 'ERR_RATE_LIMITED', `over ${SIGNAL_PER_SECOND} signaling messages per second`, CLOSE_POLICY);
         let message;
         try {

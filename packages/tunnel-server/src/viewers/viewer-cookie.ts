@@ -39,7 +39,8 @@ export interface ViewerCookies {
   identify(req: IncomingMessage, sessionId: string, address: string): ViewerIdentity;
 }
 
-const macOf = (key: Uint8Array, sessionId: string, id: string) => createHmac('sha256', key).update('viewer\0').update(sessionId).update('\0').update(id).digest('base64url').slice(0, MAC_CHARS);
+const macOf = (key: Uint8Array, sessionId: string, id: string) =>
+  createHmac('sha256', key).update('viewer\0').update(sessionId).update('\0').update(id).digest('base64url').slice(0, MAC_CHARS);
 
 /** A top-level or frame navigation of a browser (Fetch Metadata): the one request kind that starts a new browser viewer. */
 export function isNavigation(req: IncomingMessage): boolean {
@@ -48,7 +49,13 @@ export function isNavigation(req: IncomingMessage): boolean {
 
 export function createViewerCookies(options: { key: Keys; secureCookie: boolean }): ViewerCookies {
   const cookieFor = (sessionId: string, id: string) =>
-    serializeCookie(VIEWER_COOKIE, `${id}.${macOf(currentKey(options.key), sessionId, id)}`, { path: '/', httpOnly: true, sameSite: 'lax', secure: options.secureCookie, maxAge: VIEWER_COOKIE_MAX_AGE_S });
+    serializeCookie(VIEWER_COOKIE, `${id}.${macOf(currentKey(options.key), sessionId, id)}`, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: options.secureCookie,
+      maxAge: VIEWER_COOKIE_MAX_AGE_S,
+    });
 
   const fromCookie = (req: IncomingMessage, sessionId: string): string | undefined => {
     const header = req.headers.cookie;
@@ -75,7 +82,15 @@ export function createViewerCookies(options: { key: Keys; secureCookie: boolean 
       if (isNavigation(req)) id = randomBytes(VISITOR_ID_BYTES).toString('hex');
       else {
         const ua = String(req.headers['user-agent'] ?? '');
-        id = createHmac('sha256', currentKey(options.key)).update('anonymous-viewer\0').update(sessionId).update('\0').update(sourceKey(address)).update('\0').update(ua).digest('hex').slice(0, 2 * VISITOR_ID_BYTES);
+        id = createHmac('sha256', currentKey(options.key))
+          .update('anonymous-viewer\0')
+          .update(sessionId)
+          .update('\0')
+          .update(sourceKey(address))
+          .update('\0')
+          .update(ua)
+          .digest('hex')
+          .slice(0, 2 * VISITOR_ID_BYTES);
       }
       return mayStick ? { id, setCookie: cookieFor(sessionId, id) } : { id };
     },

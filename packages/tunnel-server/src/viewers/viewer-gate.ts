@@ -78,7 +78,7 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
       try {
         close();
       } catch (err) {
-        options.log?.('closing a refused viewer\'s socket failed', { err });
+        options.log?.("closing a refused viewer's socket failed", { err });
       }
     }
   };

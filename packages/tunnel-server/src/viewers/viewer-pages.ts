@@ -64,7 +64,12 @@ export function sendHeld(req: IncomingMessage, res: ServerResponse, held: Held, 
   if (setCookie.length > 0) res.setHeader('set-cookie', setCookie);
   const waiting = held.kind === 'waiting';
   if (!wantsHtml(req)) {
-    return sendJson(res, 403, { error: waiting ? ERR_VIEWER_WAITING : ERR_VIEWER_REFUSED, message: waiting ? WAITING_MESSAGE : REFUSED_MESSAGE, viewer: held.viewer.id, state: held.kind });
+    return sendJson(res, 403, {
+      error: waiting ? ERR_VIEWER_WAITING : ERR_VIEWER_REFUSED,
+      message: waiting ? WAITING_MESSAGE : REFUSED_MESSAGE,
+      viewer: held.viewer.id,
+      state: held.kind,
+    });
   }
   if (!waiting) return sendPage(res, { status: 403, title: 'Access refused', message: REFUSED_MESSAGE, code: ERR_VIEWER_REFUSED });
   const body = waitingPage(held.viewer);

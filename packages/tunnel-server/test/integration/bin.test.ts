@@ -71,7 +71,9 @@ describe('wingman-server bin', () => {
     // 192.0.2.1 (TEST-NET-1) is not an address of this machine: nothing could listen there anyway.
     const p = start(['--port', '0', '--host', '192.0.2.1']);
     expect(await p.exit).toBe(2);
-    expect(p.stderr()).toMatch(/^wingman-server: WINGMAN_TOKENS: the embedded local token cannot be used on the non-loopback host 192\.0\.2\.1.*Set WINGMAN_TOKENS/);
+    expect(p.stderr()).toMatch(
+      /^wingman-server: WINGMAN_TOKENS: the embedded local token cannot be used on the non-loopback host 192\.0\.2\.1.*Set WINGMAN_TOKENS/,
+    );
   });
 
   it('keeps answering /healthz on a new connection while a flood of idle connections holds every descriptor it can', async () => {
@@ -81,14 +83,16 @@ describe('wingman-server bin', () => {
     // More connections than the process has descriptors, from four addresses (each under the per-address quota).
     const flood: Socket[] = [];
     await Promise.all(
-      Array.from({ length: FD_LIMIT + 144 }, (_, i) =>
-        new Promise<void>((resolve) => {
-          const s = connect({ host: '127.0.0.1', port, localAddress: `127.0.0.${2 + (i % 4)}` });
-          flood.push(s);
-          s.on('error', () => undefined);
-          s.once('connect', () => resolve());
-          s.once('close', () => resolve());
-        }),
+      Array.from(
+        { length: FD_LIMIT + 144 },
+        (_, i) =>
+          new Promise<void>((resolve) => {
+            const s = connect({ host: '127.0.0.1', port, localAddress: `127.0.0.${2 + (i % 4)}` });
+            flood.push(s);
+            s.on('error', () => undefined);
+            s.once('connect', () => resolve());
+            s.once('close', () => resolve());
+          }),
       ),
     );
     try {
@@ -105,7 +109,9 @@ describe('wingman-server bin', () => {
   it('refuses to start on a domain that is not localhost until the operator confirms it is a public suffix', async () => {
     const p = start(['--port', '0', '--public-url', 'https://tunnel.example.com']);
     expect(await p.exit).toBe(2);
-    expect(p.stderr()).toMatch(/^wingman-server: --domain-is-public-suffix \/ WINGMAN_DOMAIN_PUBLIC_SUFFIX: sessions would live at <id>\.tunnel\.example\.com, which browsers treat as one site unless tunnel\.example\.com is on the Public Suffix List.*docs\/deploy\.md/);
+    expect(p.stderr()).toMatch(
+      /^wingman-server: --domain-is-public-suffix \/ WINGMAN_DOMAIN_PUBLIC_SUFFIX: sessions would live at <id>\.tunnel\.example\.com, which browsers treat as one site unless tunnel\.example\.com is on the Public Suffix List.*docs\/deploy\.md/,
+    );
     const confirmed = start(['--port', '0', '--json', '--domain', 'tunnel.example.com'], { WINGMAN_DOMAIN_PUBLIC_SUFFIX: '1' });
     expect(JSON.parse(await confirmed.firstLine)).toMatchObject({ event: 'listening', url: 'http://tunnel.example.com' });
   });
@@ -124,21 +130,27 @@ describe('wingman-server warns at start about links that cannot work', () => {
 
   it('when the domain is a bare IP address: session names under it do not resolve', async () => {
     const { stderr } = await output(['--domain', '192.0.2.10']);
-    expect(stderr).toContain('wingman-server: warning (WARN_DOMAIN_IS_IP): the session domain is an IP address (192.0.2.10): session links look like http://<id>.192.0.2.10/,');
+    expect(stderr).toContain(
+      'wingman-server: warning (WARN_DOMAIN_IS_IP): the session domain is an IP address (192.0.2.10): session links look like http://<id>.192.0.2.10/,',
+    );
     expect(stderr).toContain('no browser can resolve a name under an IP address');
     expect(stderr).toContain('wildcard record');
   });
 
   it('when links are plain http on a real name: no Service Worker, so no P2P, while the relay still works', async () => {
     const { stderr } = await output(['--public-url', 'http://tunnel.example.com']);
-    expect(stderr).toContain('wingman-server: warning (WARN_INSECURE_PUBLIC_URL): session links are plain http on tunnel.example.com (http://<id>.tunnel.example.com/).');
+    expect(stderr).toContain(
+      'wingman-server: warning (WARN_INSECURE_PUBLIC_URL): session links are plain http on tunnel.example.com (http://<id>.tunnel.example.com/).',
+    );
     expect(stderr).toContain('no Service Worker, so viewers get no\n  peer-to-peer connection and no cookie bridge; pages still load through the relay.');
     expect(stderr).toContain('--tls-cert <file> --tls-key <file>');
   });
 
   it('when bound to every interface while links still say localhost', async () => {
     const { stderr } = await output(['--host', '0.0.0.0']);
-    expect(stderr).toMatch(/warning \(WARN_LOCALHOST_LINKS\): listening on 0\.0\.0\.0, reachable from other machines, but session links are http:\/\/<id>\.localhost:\d+\/:/);
+    expect(stderr).toMatch(
+      /warning \(WARN_LOCALHOST_LINKS\): listening on 0\.0\.0\.0, reachable from other machines, but session links are http:\/\/<id>\.localhost:\d+\/:/,
+    );
     expect(stderr).toContain('nobody else can open them');
     expect(stderr).toContain('--domain / WINGMAN_DOMAIN or --public-url / PUBLIC_URL');
   });

@@ -30,7 +30,10 @@ function hostileAgent(stream: Stream): void {
     return;
   }
   const redirect = target === '/redirect';
-  stream.respond({ status: redirect ? 302 : 200, headers: [...SET_COOKIES, ...(redirect ? ([['location', '/next']] as HeaderList) : []), ['content-length', '0']] }, { end: true });
+  stream.respond(
+    { status: redirect ? 302 : 200, headers: [...SET_COOKIES, ...(redirect ? ([['location', '/next']] as HeaderList) : []), ['content-length', '0']] },
+    { end: true },
+  );
 }
 
 let server: TunnelServer;

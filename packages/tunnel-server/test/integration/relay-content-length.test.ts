@@ -23,7 +23,7 @@ afterEach(async () => {
   await server.close();
 });
 
-describe('relay enforces the agent\'s Content-Length on the viewer\'s connection', () => {
+describe("relay enforces the agent's Content-Length on the viewer's connection", () => {
   it('delivers exactly the declared 5 bytes of a 50-byte body and closes the keep-alive connection before the next request', async () => {
     const r = await exchange(server.port, [get(agent.host, '/excess'), get(agent.host, '/ok')], 300);
     expect(r.closedByServer).toBe(true);
@@ -35,7 +35,7 @@ describe('relay enforces the agent\'s Content-Length on the viewer\'s connection
     expect(r.bytes.endsWith('\r\n\r\nhello')).toBe(true);
   });
 
-  it('gives a pipelined second request nothing of the first response\'s excess', async () => {
+  it("gives a pipelined second request nothing of the first response's excess", async () => {
     const r = await exchange(server.port, [get(agent.host, '/excess') + get(agent.host, '/ok')]);
     expect(r.closedByServer).toBe(true);
     expect(r.bytes).not.toContain('hijack');

@@ -91,7 +91,14 @@ describe('HTTP relay', () => {
   it('adds X-Forwarded-* and drops hop-by-hop request fields', async () => {
     await send(server.port, agent.host, {
       path: '/hello',
-      headers: { connection: 'x-private', 'x-private': '1', 'keep-alive': 'timeout=1', 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'gopher', cookie: 'c=1' },
+      headers: {
+        connection: 'x-private',
+        'x-private': '1',
+        'keep-alive': 'timeout=1',
+        'x-forwarded-for': '203.0.113.9',
+        'x-forwarded-proto': 'gopher',
+        cookie: 'c=1',
+      },
     });
     const h = new Map(fixture.heads[0]!.headers);
     expect(h.get('x-forwarded-for')).toBe('203.0.113.9, 127.0.0.1');

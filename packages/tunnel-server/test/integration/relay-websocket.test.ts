@@ -37,7 +37,9 @@ function opened(ws: WebSocket): Promise<{ headers: Record<string, string | strin
     let headers: Record<string, string | string[] | undefined> = {};
     ws.once('upgrade', (res) => (headers = res.headers));
     ws.once('open', () => resolve({ headers }));
-    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`status ${res.statusCode}`), { status: res.statusCode, headers: res.headers })));
+    ws.once('unexpected-response', (_req, res) =>
+      reject(Object.assign(new Error(`status ${res.statusCode}`), { status: res.statusCode, headers: res.headers })),
+    );
     ws.once('error', reject);
   });
 }

@@ -69,7 +69,8 @@ function echo(ws: WebSocket, text: string): Promise<string> {
 
 /** What the agent saw end the stream for `target`, once it saw it. */
 async function eventuallyAgentSaw(target: string): Promise<string | undefined> {
-  if (!agentSaw.has(target)) await waitForEvent(agentEvents, 'saw', { filter: (t: string) => t === target, timeoutMs: 2_000, what: `the agent to see the end of ${target}` });
+  if (!agentSaw.has(target))
+    await waitForEvent(agentEvents, 'saw', { filter: (t: string) => t === target, timeoutMs: 2_000, what: `the agent to see the end of ${target}` });
   return agentSaw.get(target);
 }
 

@@ -44,7 +44,14 @@ function agentUpgrade(from: string, token: string): Promise<{ status: number; re
       path: AGENT_PATH,
       localAddress: from,
       agent: false,
-      headers: { host: `localhost:${server.port}`, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', authorization: `Bearer ${token}` },
+      headers: {
+        host: `localhost:${server.port}`,
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        authorization: `Bearer ${token}`,
+      },
     });
     const timer = setTimeout(() => {
       req.destroy();

@@ -31,7 +31,9 @@ async function start(limits: { wsIdleTimeoutMs?: number } = {}): Promise<void> {
 }
 
 const refusedForQuota = (r: HeldResponse | WsOutcome) =>
-  'kind' in r ? r.kind === 'refused' && r.status === 503 && r.headers['retry-after'] !== undefined && r.body.includes('ERR_VIEWER_STREAMS') : r.status === 503 && r.headers['retry-after'] !== undefined && r.body.includes('ERR_VIEWER_STREAMS');
+  'kind' in r
+    ? r.kind === 'refused' && r.status === 503 && r.headers['retry-after'] !== undefined && r.body.includes('ERR_VIEWER_STREAMS')
+    : r.status === 503 && r.headers['retry-after'] !== undefined && r.body.includes('ERR_VIEWER_STREAMS');
 
 describe('per-viewer stream quota', () => {
   it('keeps a session usable for other viewers while one viewer holds every slow request and idle WebSocket it can', async () => {

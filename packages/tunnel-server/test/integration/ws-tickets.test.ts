@@ -33,7 +33,12 @@ afterEach(async () => {
 });
 
 async function mint(host: string, cookie: string): Promise<string> {
-  const r = await send(server.port, host, { method: 'POST', path: WS_TICKET_PATH, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cookie }) });
+  const r = await send(server.port, host, {
+    method: 'POST',
+    path: WS_TICKET_PATH,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ cookie }),
+  });
   if (r.status !== 200) throw new Error(`mint answered ${r.status}: ${r.body.toString()}`);
   const body = JSON.parse(r.body.toString()) as { ticket: string; expiresInMs: number };
   expect(body.expiresInMs).toBe(10_000);
@@ -49,7 +54,9 @@ function open(path: string, host: string, headers: Record<string, string> = {}):
     ws.once('unexpected-response', (_req, res) => {
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => reject(Object.assign(new Error(`status ${res.statusCode}`), { status: res.statusCode, headers: res.headers, body: Buffer.concat(parts).toString() })));
+      res.on('end', () =>
+        reject(Object.assign(new Error(`status ${res.statusCode}`), { status: res.statusCode, headers: res.headers, body: Buffer.concat(parts).toString() })),
+      );
     });
     ws.once('error', reject);
   });
@@ -81,7 +88,10 @@ describe('WebSocket tickets', () => {
     await expect(open(`/ws?${WS_TICKET_PARAM}=${'A'.repeat(32)}`, agent.host)).rejects.toMatchObject({ status: 403 });
     const t1 = await mint(agent.host, 'sid=1');
     const t2 = await mint(agent.host, 'sid=2');
-    await expect(open(`/ws?${WS_TICKET_PARAM}=${t1}&${WS_TICKET_PARAM}=${t2}`, agent.host)).rejects.toMatchObject({ status: 400, headers: { 'x-wingman-error': 'ERR_WS_TICKET' } });
+    await expect(open(`/ws?${WS_TICKET_PARAM}=${t1}&${WS_TICKET_PARAM}=${t2}`, agent.host)).rejects.toMatchObject({
+      status: 400,
+      headers: { 'x-wingman-error': 'ERR_WS_TICKET' },
+    });
     expect(fixture.heads).toHaveLength(0);
   });
 

@@ -59,7 +59,11 @@ describe('createBrowserAssets', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function get(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  function get(
+    path: string,
+    headers: Record<string, string> = {},
+    method = 'GET',
+  ): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
     return new Promise((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
         let body = '';

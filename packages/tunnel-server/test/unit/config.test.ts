@@ -44,13 +44,24 @@ describe('configuration', () => {
       tokens: ['token-one-1234', 'token-two-1234'],
       sessionGraceMs: 5000,
       logLevel: 'warn',
-      p2p: { enabled: false, timeoutMs: 1500, stunServers: ['stun:a.example:3478', 'stun:b.example:3478'], turnUrls: ['turns:t.example:5349'], turnSecret: 'shh', turnTtlS: 120 },
+      p2p: {
+        enabled: false,
+        timeoutMs: 1500,
+        stunServers: ['stun:a.example:3478', 'stun:b.example:3478'],
+        turnUrls: ['turns:t.example:5349'],
+        turnSecret: 'shh',
+        turnTtlS: 120,
+      },
       domainIsPublicSuffix: true,
     });
   });
 
   it('lets flags win over the environment and treats empty variables as unset', () => {
-    const cli = configFromCli(['--port', '0', '--host', '::1', '--json', '--public-url', 'https://x.example', '--domain-is-public-suffix'], { PORT: '9000', HOST: '', WINGMAN_TOKENS: '' });
+    const cli = configFromCli(['--port', '0', '--host', '::1', '--json', '--public-url', 'https://x.example', '--domain-is-public-suffix'], {
+      PORT: '9000',
+      HOST: '',
+      WINGMAN_TOKENS: '',
+    });
     expect(cli.config).toMatchObject({ port: 0, host: '::1', publicUrl: 'https://x.example', tokens: [DEFAULT_AGENT_TOKEN] });
     expect(cli.json).toBe(true);
   });
@@ -103,7 +114,9 @@ describe('configuration', () => {
   });
 
   it('refuses the embedded token on a host that is not loopback, naming WINGMAN_TOKENS', () => {
-    expect(problems(['--host', '0.0.0.0'], {})).toMatch(/^WINGMAN_TOKENS: the embedded local token cannot be used on the non-loopback host 0\.0\.0\.0.*Set WINGMAN_TOKENS/);
+    expect(problems(['--host', '0.0.0.0'], {})).toMatch(
+      /^WINGMAN_TOKENS: the embedded local token cannot be used on the non-loopback host 0\.0\.0\.0.*Set WINGMAN_TOKENS/,
+    );
     expect(problems([], { HOST: '10.1.2.3', WINGMAN_TOKENS: `${DEFAULT_AGENT_TOKEN},other-token-123` })).toMatch(/^WINGMAN_TOKENS: /);
     expect(() => resolveConfig({ host: '::' })).toThrow(/embedded local token/);
     expect(configFromCli(['--host', '0.0.0.0'], { WINGMAN_TOKENS: 'own-token-1234' }).config.host).toBe('0.0.0.0');
@@ -132,7 +145,16 @@ describe('configuration', () => {
       FD_RESERVE: '128',
       METRICS_TOKEN: 'metrics-secret-1',
     });
-    expect(config.limits).toEqual({ streamsPerViewer: 16, wsIdleTimeoutMs: 0, sessionsPerToken: 5, connectionsPerAddress: 0, wsTicketsPerSession: 4, signalingPerViewer: 2, agentAuthFailures: 3, fdReserve: 128 });
+    expect(config.limits).toEqual({
+      streamsPerViewer: 16,
+      wsIdleTimeoutMs: 0,
+      sessionsPerToken: 5,
+      connectionsPerAddress: 0,
+      wsTicketsPerSession: 4,
+      signalingPerViewer: 2,
+      agentAuthFailures: 3,
+      fdReserve: 128,
+    });
     expect(config.metricsToken).toBe('metrics-secret-1');
     expect(problems([], { MAX_STREAMS_PER_VIEWER: '0' })).toMatch(/^MAX_STREAMS_PER_VIEWER: /);
     expect(problems([], { FD_RESERVE: 'x' })).toMatch(/FD_RESERVE/);
@@ -140,13 +162,16 @@ describe('configuration', () => {
   });
 
   it('refuses a session domain other than localhost, *.localhost or an IP unless the operator confirms it is a public suffix', () => {
-    const refused = /^--domain-is-public-suffix \/ WINGMAN_DOMAIN_PUBLIC_SUFFIX: sessions would live at <id>\.tunnel\.example\.com, which browsers treat as one site unless tunnel\.example\.com is on the Public Suffix List/;
+    const refused =
+      /^--domain-is-public-suffix \/ WINGMAN_DOMAIN_PUBLIC_SUFFIX: sessions would live at <id>\.tunnel\.example\.com, which browsers treat as one site unless tunnel\.example\.com is on the Public Suffix List/;
     expect(problems(['--domain', 'tunnel.example.com'], {})).toMatch(refused);
     expect(problems([], { PUBLIC_URL: 'https://tunnel.example.com' })).toMatch(refused);
     expect(problems([], { WINGMAN_DOMAIN: 'tunnel.example.com:8443', WINGMAN_DOMAIN_PUBLIC_SUFFIX: '0' })).toMatch(refused);
     expect(() => resolveConfig({ domain: 'tunnel.example.com' })).toThrow(ConfigError);
     expect(configFromCli(['--domain', 'tunnel.example.com', '--domain-is-public-suffix'], {}).config.domainIsPublicSuffix).toBe(true);
-    expect(configFromCli([], { PUBLIC_URL: 'https://tunnel.example.com', WINGMAN_DOMAIN_PUBLIC_SUFFIX: 'yes' }).config.publicUrl).toBe('https://tunnel.example.com');
+    expect(configFromCli([], { PUBLIC_URL: 'https://tunnel.example.com', WINGMAN_DOMAIN_PUBLIC_SUFFIX: 'yes' }).config.publicUrl).toBe(
+      'https://tunnel.example.com',
+    );
     for (const domain of ['localhost', 'localhost:8080', 'wingman.localhost:8080', '127.0.0.1:8080']) {
       expect(configFromCli(['--domain', domain], {}).config.domainIsPublicSuffix).toBe(false);
     }

@@ -12,7 +12,10 @@ describe('the tunnel server half of the SW cookie bridge', () => {
 
   it("replaces the browser's Cookie with the SW jar and drops the bridge headers", () => {
     const out = applySwCookieBridge([['accept', '*/*'], ['cookie', 'stale=1'], ...SW, ['x-wingman-cookie', 'sid=abc; theme=dark']]);
-    expect(out).toEqual([['accept', '*/*'], ['cookie', 'sid=abc; theme=dark']]);
+    expect(out).toEqual([
+      ['accept', '*/*'],
+      ['cookie', 'sid=abc; theme=dark'],
+    ]);
   });
 
   it("merges the SW's HttpOnly part with the browser's Cookie; a browser cookie cannot shadow an HttpOnly one", () => {
@@ -30,8 +33,19 @@ describe('the tunnel server half of the SW cookie bridge', () => {
   it('leaves other requests alone, except for a forged x-wingman-cookie', () => {
     const plain: HeaderList = [['cookie', 'a=1']];
     expect(applySwCookieBridge(plain)).toBe(plain);
-    expect(applySwCookieBridge([['cookie', 'a=1'], ['x-wingman-cookie', 'sid=forged']])).toEqual([['cookie', 'a=1']]);
-    expect(applySwCookieBridge([['cookie', 'a=1'], ['x-wingman-cookie-merge', '1'], ['x-wingman-cookie', 'sid=forged']])).toEqual([['cookie', 'a=1']]);
+    expect(
+      applySwCookieBridge([
+        ['cookie', 'a=1'],
+        ['x-wingman-cookie', 'sid=forged'],
+      ]),
+    ).toEqual([['cookie', 'a=1']]);
+    expect(
+      applySwCookieBridge([
+        ['cookie', 'a=1'],
+        ['x-wingman-cookie-merge', '1'],
+        ['x-wingman-cookie', 'sid=forged'],
+      ]),
+    ).toEqual([['cookie', 'a=1']]);
   });
 
   it('moves every Set-Cookie, in order, into one JSON header, and drops forged bridge headers from the app', () => {
@@ -49,9 +63,21 @@ describe('the tunnel server half of the SW cookie bridge', () => {
   });
 
   it('answers a redirect as 200 carrying the original status, so the SW sees its Set-Cookie', () => {
-    expect(bridgeSwResponse({ status: 303, headers: [['location', '/account'], ['set-cookie', 'sid=1']] })).toEqual({
+    expect(
+      bridgeSwResponse({
+        status: 303,
+        headers: [
+          ['location', '/account'],
+          ['set-cookie', 'sid=1'],
+        ],
+      }),
+    ).toEqual({
       status: 200,
-      headers: [['location', '/account'], ['x-wingman-set-cookie', '["sid=1"]'], ['x-wingman-status', '303']],
+      headers: [
+        ['location', '/account'],
+        ['x-wingman-set-cookie', '["sid=1"]'],
+        ['x-wingman-status', '303'],
+      ],
     });
   });
 
@@ -63,16 +89,32 @@ describe('the tunnel server half of the SW cookie bridge', () => {
 
 describe('the cookies of a redeemed WebSocket ticket', () => {
   it("are merged into the upgrade's Cookie; a browser cookie cannot shadow one of them", () => {
-    const out = applyWsTicketCookies([['host', 'h'], ['cookie', 'theme=dark; sid=forged-by-script']], 'sid=abc; other=1');
-    expect(out).toEqual([['host', 'h'], ['cookie', 'sid=abc; other=1; theme=dark']]);
+    const out = applyWsTicketCookies(
+      [
+        ['host', 'h'],
+        ['cookie', 'theme=dark; sid=forged-by-script'],
+      ],
+      'sid=abc; other=1',
+    );
+    expect(out).toEqual([
+      ['host', 'h'],
+      ['cookie', 'sid=abc; other=1; theme=dark'],
+    ]);
   });
 
   it('become the Cookie header when the browser sent none', () => {
-    expect(applyWsTicketCookies([['host', 'h']], 'sid=abc')).toEqual([['host', 'h'], ['cookie', 'sid=abc']]);
+    expect(applyWsTicketCookies([['host', 'h']], 'sid=abc')).toEqual([
+      ['host', 'h'],
+      ['cookie', 'sid=abc'],
+    ]);
   });
 
   it('cannot be smuggled in with bridge headers: without a ticket those are dropped and Cookie is left alone', () => {
-    const headers: HeaderList = [['cookie', 'theme=dark'], ['x-wingman-cookie', 'sid=injected'], ['x-wingman-cookie-merge', '1']];
+    const headers: HeaderList = [
+      ['cookie', 'theme=dark'],
+      ['x-wingman-cookie', 'sid=injected'],
+      ['x-wingman-cookie-merge', '1'],
+    ];
     expect(applyWsTicketCookies(headers, undefined)).toEqual([['cookie', 'theme=dark']]);
     const plain: HeaderList = [['cookie', 'theme=dark']];
     expect(applyWsTicketCookies(plain, undefined)).toBe(plain);

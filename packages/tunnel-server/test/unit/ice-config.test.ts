@@ -11,7 +11,9 @@ describe('ICE configuration', () => {
   });
 
   it('lists STUN servers, then TURN servers with credentials, in a form the protocol accepts', () => {
-    const { p2p } = resolveConfig({ p2p: { stunServers: ['stun:127.0.0.1:3478'], turnUrls: ['turn:127.0.0.1:3478?transport=udp'], turnSecret: 'k', turnTtlS: 600 } });
+    const { p2p } = resolveConfig({
+      p2p: { stunServers: ['stun:127.0.0.1:3478'], turnUrls: ['turn:127.0.0.1:3478?transport=udp'], turnSecret: 'k', turnTtlS: 600 },
+    });
     const servers = buildIceServers(p2p, 'sess', 0);
     expect(servers).toEqual([
       { urls: ['stun:127.0.0.1:3478'] },

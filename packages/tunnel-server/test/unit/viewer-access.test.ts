@@ -72,28 +72,45 @@ describe('check', () => {
 
   it('grants the cookie alone, and never earns a cookie for a Service Worker request', () => {
     const access = gate.create('s', 'pw');
-    expect(gate.check(request(['cookie', `a=1; ${ACCESS_COOKIE}=${access.token}`]), access, { fromServiceWorker: false, source: '192.0.2.1' })).toEqual({ kind: 'granted' });
+    expect(gate.check(request(['cookie', `a=1; ${ACCESS_COOKIE}=${access.token}`]), access, { fromServiceWorker: false, source: '192.0.2.1' })).toEqual({
+      kind: 'granted',
+    });
     expect(gate.check(request(['authorization', basic('pw')]), access, { fromServiceWorker: true, source: '192.0.2.1' })).toEqual({ kind: 'granted' });
   });
 
   it('denies missing credentials, a wrong password, another scheme and a forged cookie', () => {
     const access = gate.create('s', 'pw');
     expect(gate.check(request([]), access, { fromServiceWorker: false, source: '192.0.2.1' })).toEqual({ kind: 'denied', reason: 'missing' });
-    expect(gate.check(request(['authorization', 'Bearer pw']), access, { fromServiceWorker: false, source: '192.0.2.1' })).toEqual({ kind: 'denied', reason: 'missing' });
-    expect(gate.check(request(['authorization', basic('PW')]), access, { fromServiceWorker: false, source: '192.0.2.1' })).toEqual({ kind: 'denied', reason: 'wrong' });
-    expect(gate.check(request(['cookie', `${ACCESS_COOKIE}=${access.token.slice(0, -1)}A`]), access, { fromServiceWorker: false, source: '192.0.2.1' })).toEqual({ kind: 'denied', reason: 'missing' });
-    expect(gate.check(request(['cookie', `${ACCESS_COOKIE}=%E0%A4%A`]), access, { fromServiceWorker: false, source: '192.0.2.1' })).toEqual({ kind: 'denied', reason: 'missing' });
+    expect(gate.check(request(['authorization', 'Bearer pw']), access, { fromServiceWorker: false, source: '192.0.2.1' })).toEqual({
+      kind: 'denied',
+      reason: 'missing',
+    });
+    expect(gate.check(request(['authorization', basic('PW')]), access, { fromServiceWorker: false, source: '192.0.2.1' })).toEqual({
+      kind: 'denied',
+      reason: 'wrong',
+    });
+    expect(
+      gate.check(request(['cookie', `${ACCESS_COOKIE}=${access.token.slice(0, -1)}A`]), access, { fromServiceWorker: false, source: '192.0.2.1' }),
+    ).toEqual({ kind: 'denied', reason: 'missing' });
+    expect(gate.check(request(['cookie', `${ACCESS_COOKIE}=%E0%A4%A`]), access, { fromServiceWorker: false, source: '192.0.2.1' })).toEqual({
+      kind: 'denied',
+      reason: 'missing',
+    });
   });
 
   it(`throttles a source after ${MAX_PASSWORD_FAILURES_PER_SOURCE} wrong passwords until the window ends, other sources and the cookie still pass`, () => {
     const access = gate.create('s', 'pw');
     const t0 = 1_000_000;
-    const from = (source: string, now: number, auth = basic('pw')) => gate.check(request(['authorization', auth]), access, { fromServiceWorker: false, source, now });
-    for (let i = 0; i < MAX_PASSWORD_FAILURES_PER_SOURCE; i++) expect(from('203.0.113.7', t0 + i, basic(`guess${i}`))).toEqual({ kind: 'denied', reason: 'wrong' });
+    const from = (source: string, now: number, auth = basic('pw')) =>
+      gate.check(request(['authorization', auth]), access, { fromServiceWorker: false, source, now });
+    for (let i = 0; i < MAX_PASSWORD_FAILURES_PER_SOURCE; i++)
+      expect(from('203.0.113.7', t0 + i, basic(`guess${i}`))).toEqual({ kind: 'denied', reason: 'wrong' });
     // Even the right password waits: a throttled source learns nothing.
     expect(from('203.0.113.7', t0 + 100)).toEqual({ kind: 'throttled', retryAfterS: 60 });
     expect(from('198.51.100.9', t0 + 100)).toMatchObject({ kind: 'granted' });
-    expect(gate.check(request(['cookie', `${ACCESS_COOKIE}=${access.token}`]), access, { fromServiceWorker: false, source: '203.0.113.7', now: t0 + 100 })).toEqual({ kind: 'granted' });
+    expect(
+      gate.check(request(['cookie', `${ACCESS_COOKIE}=${access.token}`]), access, { fromServiceWorker: false, source: '203.0.113.7', now: t0 + 100 }),
+    ).toEqual({ kind: 'granted' });
     expect(from('203.0.113.7', t0 + PASSWORD_ATTEMPT_WINDOW_MS).kind).toBe('granted');
   });
 
@@ -102,7 +119,11 @@ describe('check', () => {
     const t0 = 2_000_000;
     for (let i = 0; i < MAX_PASSWORD_FAILURES_PER_SESSION; i++) {
       // Spread over sources so that none reaches its own limit.
-      const d = gate.check(request(['authorization', basic(`guess${i}`)]), access, { fromServiceWorker: false, source: `10.0.${Math.floor(i / 5)}.${i % 5}`, now: t0 + i });
+      const d = gate.check(request(['authorization', basic(`guess${i}`)]), access, {
+        fromServiceWorker: false,
+        source: `10.0.${Math.floor(i / 5)}.${i % 5}`,
+        now: t0 + i,
+      });
       expect(d).toEqual({ kind: 'denied', reason: 'wrong' });
     }
     const fresh = gate.check(request(['authorization', basic('pw')]), access, { fromServiceWorker: false, source: '198.51.100.9', now: t0 + 1_000 });
@@ -120,7 +141,7 @@ describe('scrub', () => {
     expect(req.headers.authorization).toBeUndefined();
   });
 
-  it('keeps the app\'s own Authorization and drops an emptied Cookie header', () => {
+  it("keeps the app's own Authorization and drops an emptied Cookie header", () => {
     const access = gate.create('s', 'pw');
     const req = request(['cookie', `${ACCESS_COOKIE}=${access.token}`, 'authorization', 'Bearer app-token']);
     gate.scrub(req, access);
@@ -136,7 +157,8 @@ describe('a gate whose key changes (a cluster adopting the shared key)', () => {
     const rotating = createViewerAccessGate({ key: ring, secureCookie: false });
     const access = rotating.create('session-r', 'pw');
     const underFirst = access.token;
-    const check = (token: string) => rotating.check(request(['cookie', `${ACCESS_COOKIE}=${token}`]), access, { fromServiceWorker: false, source: '192.0.2.1' }).kind;
+    const check = (token: string) =>
+      rotating.check(request(['cookie', `${ACCESS_COOKIE}=${token}`]), access, { fromServiceWorker: false, source: '192.0.2.1' }).kind;
     expect(ring.adopt(Buffer.alloc(32, 2))).toBe(true);
     expect(ring.adopt(Buffer.alloc(32, 2))).toBe(false);
     const underSecond = access.token;

@@ -69,7 +69,7 @@ describe('viewer cookie', () => {
     expect(cookies.identify(request(['user-agent', 'curl/8']), 's2', '10.0.0.1').id).not.toBe(curl('10.0.0.1'));
   });
 
-  it('sets no cookie on the Service Worker\'s own fetches', () => {
+  it("sets no cookie on the Service Worker's own fetches", () => {
     expect(cookies.identify(request([VIEWER_HEADER, 'x', 'x-wingman-via', 'sw']), 's1', '10.0.0.1').setCookie).toBeUndefined();
   });
 });

@@ -147,7 +147,7 @@ export function assertLoopbackOnly(): void {
   if (others.length > 0) {
     throw new Error(
       `browser tests must run in a loopback-only network namespace, but this one has ${others.join(', ')}: ` +
-        'run them through `npm test` (or: unshare -n sh -c \'ip link set lo up && npx jest --selectProjects e2e --runInBand\')',
+        "run them through `npm test` (or: unshare -n sh -c 'ip link set lo up && npx jest --selectProjects e2e --runInBand')",
     );
   }
 }

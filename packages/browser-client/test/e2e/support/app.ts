@@ -76,7 +76,11 @@ export async function startApp(): Promise<FixtureApp> {
   // A page with 20 subresources (10 scripts, 10 images): what "page load" benchmarks load.
   app.get('/gallery', (_req, res) => {
     const items = Array.from({ length: 10 }, (_, i) => `<script src="/asset/s${i}.js"></script><img src="/asset/i${i}.svg" width="8" height="8">`).join('');
-    res.type('html').send(`<!doctype html><html><head><meta charset="utf-8"><title>gallery</title></head><body>${items}<script>addEventListener('load', () => { window.pageName = 'gallery'; });</script></body></html>`);
+    res
+      .type('html')
+      .send(
+        `<!doctype html><html><head><meta charset="utf-8"><title>gallery</title></head><body>${items}<script>addEventListener('load', () => { window.pageName = 'gallery'; });</script></body></html>`,
+      );
   });
   // The smallest Service Worker that intercepts every request (it passes each to the network
   // unchanged): the benchmark's floor for what any SW in a page's path costs. Not Wingman code;
@@ -84,7 +88,9 @@ export async function startApp(): Promise<FixtureApp> {
   app.get('/floor-sw.js', (_req, res) =>
     res
       .type('text/javascript')
-      .send("self.addEventListener('install', () => self.skipWaiting());\nself.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));\nself.addEventListener('fetch', (e) => e.respondWith(fetch(e.request)));\n"),
+      .send(
+        "self.addEventListener('install', () => self.skipWaiting());\nself.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));\nself.addEventListener('fetch', (e) => e.respondWith(fetch(e.request)));\n",
+      ),
   );
   app.get('/asset/:name', (req, res) => {
     const name = String(req.params.name);
@@ -93,7 +99,16 @@ export async function startApp(): Promise<FixtureApp> {
   });
   // HEAD first: express's GET route would answer HEAD too.
   app.head('/api/hello', (_req, res) => res.set('x-head', 'yes').end());
-  app.get('/api/hello', (req, res) => res.json({ hello: 'world', method: req.method, query: req.query, host: req.headers.host, forwardedHost: req.headers['x-forwarded-host'] ?? null, forwardedFor: req.headers['x-forwarded-for'] ?? null }));
+  app.get('/api/hello', (req, res) =>
+    res.json({
+      hello: 'world',
+      method: req.method,
+      query: req.query,
+      host: req.headers.host,
+      forwardedHost: req.headers['x-forwarded-host'] ?? null,
+      forwardedFor: req.headers['x-forwarded-for'] ?? null,
+    }),
+  );
   app.get('/redirect', (_req, res) => res.redirect(302, '/api/hello?from=redirect'));
   // An absolute redirect built from the request (express's own res.redirect), as many apps do:
   // with the Host rewritten it names the app's address (localhost:<port>).
@@ -120,7 +135,10 @@ export async function startApp(): Promise<FixtureApp> {
     const start = Number(m[1]);
     const end = m[2] ? Math.min(Number(m[2]), total - 1) : total - 1;
     if (start >= total || end < start) return res.status(416).set('content-range', `bytes */${total}`).end();
-    res.status(206).set('content-range', `bytes ${start}-${end}/${total}`).end(all.subarray(start, end + 1));
+    res
+      .status(206)
+      .set('content-range', `bytes ${start}-${end}/${total}`)
+      .end(all.subarray(start, end + 1));
   });
   app.post('/sha', (req, res) => {
     const h = createHash('sha256');
@@ -138,7 +156,11 @@ export async function startApp(): Promise<FixtureApp> {
   });
   app.get('/hang', () => undefined);
   app.get('/login', (_req, res) =>
-    res.type('html').send('<!doctype html><title>login</title><h1 id="name">login</h1><form id="login-form" method="post" action="/login"><input name="user" value="alice"><button id="submit">go</button></form><script>window.pageName = "login";</script>'),
+    res
+      .type('html')
+      .send(
+        '<!doctype html><title>login</title><h1 id="name">login</h1><form id="login-form" method="post" action="/login"><input name="user" value="alice"><button id="submit">go</button></form><script>window.pageName = "login";</script>',
+      ),
   );
   app.post('/login', express.urlencoded({ extended: false }), (req, res) => {
     const user = typeof req.body?.user === 'string' ? req.body.user : 'anonymous';
@@ -150,7 +172,11 @@ export async function startApp(): Promise<FixtureApp> {
   });
   app.get('/account', (req, res) => {
     const user = sessionUser(req);
-    if (!user) return res.status(401).type('html').send('<!doctype html><title>login</title><h1 id="name">login required</h1><script>window.pageName = "login required";</script>');
+    if (!user)
+      return res
+        .status(401)
+        .type('html')
+        .send('<!doctype html><title>login</title><h1 id="name">login required</h1><script>window.pageName = "login required";</script>');
     res.type('html').send(`<!doctype html><title>account</title><h1 id="name">account of ${user}</h1><script>window.pageName = "account";</script>`);
   });
   app.get('/api/me', (req, res) => res.json({ user: sessionUser(req) ?? null, cookie: req.headers.cookie ?? '' }));
@@ -194,7 +220,8 @@ export async function startApp(): Promise<FixtureApp> {
     port: (server.address() as AddressInfo).port,
     requests,
     aborted,
-    waitForAborted: (path, timeoutMs) => waitForEntry(aborted, events, 'aborted', { filter: (p) => p === path, timeoutMs, what: `the app's response to ${path} to be cut off` }),
+    waitForAborted: (path, timeoutMs) =>
+      waitForEntry(aborted, events, 'aborted', { filter: (p) => p === path, timeoutMs, what: `the app's response to ${path} to be cut off` }),
     releaseSse: () => held.splice(0).forEach((fn) => fn()),
     close: () =>
       new Promise<void>((resolve) => {

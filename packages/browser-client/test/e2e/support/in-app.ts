@@ -51,13 +51,21 @@ export interface UploadResult {
 
 /** POSTs `bytes` random bytes to /sha; the app answers with the SHA-256 it received. */
 export function upload(frame: AnyFrame, bytes: number): Promise<UploadResult> {
-  return inPage(frame, async (bytes) => {
-    const body = new Uint8Array(bytes);
-    for (let o = 0; o < bytes; o += 65536) crypto.getRandomValues(body.subarray(o, Math.min(bytes, o + 65536)));
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
-    const r = await fetch('/sha', { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
-    return { localSha: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''), remote: await r.json(), transport: r.headers.get('x-wingman-transport') };
-  }, bytes);
+  return inPage(
+    frame,
+    async (bytes) => {
+      const body = new Uint8Array(bytes);
+      for (let o = 0; o < bytes; o += 65536) crypto.getRandomValues(body.subarray(o, Math.min(bytes, o + 65536)));
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
+      const r = await fetch('/sha', { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+      return {
+        localSha: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''),
+        remote: await r.json(),
+        transport: r.headers.get('x-wingman-transport'),
+      };
+    },
+    bytes,
+  );
 }
 
 /** Opens an EventSource on /sse and resolves with the first event (the app holds the response open). */

@@ -60,12 +60,21 @@ export async function waitForApp<F extends AnyFrame>(page: PageWithFrames<F>, pa
       last = await inPage(frame, () => (window as unknown as { pageName?: string }).pageName, undefined).catch(() => undefined);
       return last !== undefined && (pageName === undefined || last === pageName) ? frame : undefined;
     },
-    { timeoutMs: WAIT_MS, intervalMs: PAGE_POLL_MS, what: `the app frame to show ${pageName ?? 'a page'}`, observe: () => `page ${last ?? '(none)'}, shell at ${page.url()}` },
+    {
+      timeoutMs: WAIT_MS,
+      intervalMs: PAGE_POLL_MS,
+      what: `the app frame to show ${pageName ?? 'a page'}`,
+      observe: () => `page ${last ?? '(none)'}, shell at ${page.url()}`,
+    },
   );
 }
 
 /** Opens `url` (a top-level navigation: the shell) and waits for the app in its frame. */
-export async function openShell<F extends AnyFrame>(page: PageWithFrames<F> & { goto(url: string): Promise<unknown> }, url: string, pageName?: string): Promise<F> {
+export async function openShell<F extends AnyFrame>(
+  page: PageWithFrames<F> & { goto(url: string): Promise<unknown> },
+  url: string,
+  pageName?: string,
+): Promise<F> {
   await page.goto(url);
   return waitForApp(page, pageName);
 }
@@ -114,7 +123,11 @@ export interface FetchResult {
 }
 
 /** fetch() from inside the app's frame. */
-export function fetchInApp(frame: AnyFrame, path: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<FetchResult> {
+export function fetchInApp(
+  frame: AnyFrame,
+  path: string,
+  init: { method?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<FetchResult> {
   return inPage(
     frame,
     async ({ path, init }) => {

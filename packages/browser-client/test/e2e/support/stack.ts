@@ -45,10 +45,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const app = await startApp();
   try {
     const { server, port } = await startServer({ LOG_LEVEL: 'warn', ...options.serverEnv });
-    const { agent, url, sessionId } = await startAgent(`http://localhost:${port}`, String(app.port), options.agentEnv ?? {}, [...(options.agentP2p === false ? ['--no-p2p'] : []), ...(options.agentArgs ?? [])]);
+    const { agent, url, sessionId } = await startAgent(`http://localhost:${port}`, String(app.port), options.agentEnv ?? {}, [
+      ...(options.agentP2p === false ? ['--no-p2p'] : []),
+      ...(options.agentArgs ?? []),
+    ]);
     const status = await probe(port, new URL(url).host, '/__wingman/client.js');
     // 401: a password-protected session (the probe carries no credentials); the bundle is behind the gate.
-    if (status !== 200 && !(status === 401 && options.agentArgs?.includes('--password'))) throw new Error(`the tunnel server answers /__wingman/client.js with ${status}: build the browser bundle (npm run build)`);
+    if (status !== 200 && !(status === 401 && options.agentArgs?.includes('--password')))
+      throw new Error(`the tunnel server answers /__wingman/client.js with ${status}: build the browser bundle (npm run build)`);
     return {
       app,
       server,

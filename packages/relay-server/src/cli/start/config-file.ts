@@ -137,14 +137,16 @@ export function loadStartConfig(flags: StartFlags, cwd: string, env: NodeJS.Proc
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.join('.');
-    const what = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
+    const what =
+      issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
     throw new UsageError(`${path}: ${where ? `${where}: ` : ''}${what}`);
   }
   const names = Object.keys(parsed.data.tunnels);
   if (names.length === 0) throw new UsageError(`${path}: tunnels: name at least one tunnel, e.g. "tunnels": { "web": { "target": "3000" } }`);
   if (names.length > MAX_TUNNELS) throw new UsageError(`${path}: tunnels: ${names.length} tunnels, at most ${MAX_TUNNELS}`);
   const tunnels = names.map((name) => {
-    if (!TUNNEL_NAME.test(name)) throw new UsageError(`${path}: tunnels.${name}: a tunnel name is 1-32 letters, digits, - or _, starting with a letter or digit`);
+    if (!TUNNEL_NAME.test(name))
+      throw new UsageError(`${path}: tunnels.${name}: a tunnel name is 1-32 letters, digits, - or _, starting with a letter or digit`);
     const t = parsed.data.tunnels[name]!;
     try {
       return { name, config: resolveHttpConfig(String(t.target), tunnelFlags(parsed.data, t, flags, dirname(path)), env) };

@@ -31,7 +31,8 @@ export async function runStart(file: string, tunnels: NamedTunnelConfig[], io: S
   } catch (err) {
     main.warning('WARN_INSPECTOR_UNAVAILABLE', `the inspector is off: ${(err as Error).message} ("inspect": <port> in ${file} picks another)`);
   }
-  if (!json) io.stdout.write(`\nWingman: ${tunnels.length} tunnel(s) from ${file}\n${inspectorUrl ? `inspect requests at ${inspectorUrl}\n` : ''}Ctrl+C to stop.\n\n`);
+  if (!json)
+    io.stdout.write(`\nWingman: ${tunnels.length} tunnel(s) from ${file}\n${inspectorUrl ? `inspect requests at ${inspectorUrl}\n` : ''}Ctrl+C to stop.\n\n`);
 
   const tunnelWidth = Math.max(...tunnels.map((t) => t.name.length));
   const stop = new AbortController();
@@ -47,7 +48,16 @@ export async function runStart(file: string, tunnels: NamedTunnelConfig[], io: S
         signal: stop.signal,
         reporter: createReporter({ json, stdout: io.stdout, stderr: io.stderr, tunnel: name, tunnelWidth }),
         ...(inspector && inspectorUrl
-          ? { inspector: { url: inspectorUrl, tunnel: inspector.addTunnel(name, { target: config.target, hostHeader: config.hostHeader, timeoutMs: config.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS }) } }
+          ? {
+              inspector: {
+                url: inspectorUrl,
+                tunnel: inspector.addTunnel(name, {
+                  target: config.target,
+                  hostHeader: config.hostHeader,
+                  timeoutMs: config.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
+                }),
+              },
+            }
           : {}),
       }),
     ),

@@ -26,7 +26,8 @@ export interface TunnelRunOptions {
 
 export function runTunnel({ config, reporter, env, signal, inspector }: TunnelRunOptions): Promise<number> {
   const hostPort = formatHostPort(config.target);
-  const noRestartResume = (why: string) => reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${why}); the URL will change if wingman restarts`);
+  const noRestartResume = (why: string) =>
+    reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${why}); the URL will change if wingman restarts`);
   // Each running agent of this server and port owns one saved session (agent/instance-slot.ts).
   const { store, release: releaseSlot } = openResumeSlot(config, env, noRestartResume);
   const capture = inspector ? { capture: inspector.tunnel.capture } : {};
@@ -56,7 +57,11 @@ export function runTunnel({ config, reporter, env, signal, inspector }: TunnelRu
         onRequest: (entry) => reporter.request(entry),
         ...capture,
         onPeer: (r) => reporter.peer(r),
-        onHostCrash: (c) => reporter.warning('WARN_P2P_HOST_CRASHED', `the P2P host process ${c.spawnError !== undefined ? `failed to start (${c.spawnError})` : `ended (${c.signal ?? `exit code ${c.code}`})`}; ${c.viewers} viewer(s) moved to the relay`),
+        onHostCrash: (c) =>
+          reporter.warning(
+            'WARN_P2P_HOST_CRASHED',
+            `the P2P host process ${c.spawnError !== undefined ? `failed to start (${c.spawnError})` : `ended (${c.signal ?? `exit code ${c.code}`})`}; ${c.viewers} viewer(s) moved to the relay`,
+          ),
       })
     : undefined;
   inspector?.tunnel.addViewers(attachViewerRoster(agent, () => p2p));

@@ -111,7 +111,11 @@ export async function startFakeTunnelServer(options: FakeTunnelOptions = {}): Pr
     socket: () => latest?.ws,
     async waitForRegisters(count, timeoutMs = 10_000) {
       if (registers.length >= count) return;
-      await waitForEvent(events, 'register', { filter: () => registers.length >= count, timeoutMs, what: `${count} register messages (saw ${registers.length} so far)` });
+      await waitForEvent(events, 'register', {
+        filter: () => registers.length >= count,
+        timeoutMs,
+        what: `${count} register messages (saw ${registers.length} so far)`,
+      });
     },
     async close() {
       for (const ws of sockets) ws.terminate();

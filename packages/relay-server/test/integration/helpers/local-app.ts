@@ -179,11 +179,21 @@ export async function startLocalApp(): Promise<LocalApp> {
     bodiesHashed,
     wsOpen: () => wss.clients.size,
     events,
-    waitForRequest: (filter = () => true) => waitForEntry(seen, events, 'request', { filter, timeoutMs: APP_WAIT_TIMEOUT_MS, what: 'a request at the local app' }),
-    waitForAborted: (path) => waitForEntry(aborted, events, 'aborted', { filter: (p) => p === path, timeoutMs: APP_WAIT_TIMEOUT_MS, what: `the app's request to ${path} to be aborted` }),
+    waitForRequest: (filter = () => true) =>
+      waitForEntry(seen, events, 'request', { filter, timeoutMs: APP_WAIT_TIMEOUT_MS, what: 'a request at the local app' }),
+    waitForAborted: (path) =>
+      waitForEntry(aborted, events, 'aborted', {
+        filter: (p) => p === path,
+        timeoutMs: APP_WAIT_TIMEOUT_MS,
+        what: `the app's request to ${path} to be aborted`,
+      }),
     async waitForNoWebSockets() {
       if (wss.clients.size === 0) return;
-      await waitForEvent(events, 'ws-close', { filter: () => wss.clients.size === 0, timeoutMs: APP_WAIT_TIMEOUT_MS, what: 'the app to hold no WebSocket open' });
+      await waitForEvent(events, 'ws-close', {
+        filter: () => wss.clients.size === 0,
+        timeoutMs: APP_WAIT_TIMEOUT_MS,
+        what: 'the app to hold no WebSocket open',
+      });
     },
     releaseSse: () => [...sseWaiters].forEach((r) => r()),
     async close() {

@@ -48,7 +48,11 @@ export function createFixture(): Fixture {
     const path = target.split('?')[0];
     if (path === '/hello') {
       const body = `hello ${method}`;
-      const headers: HeaderList = [['content-type', 'text/plain'], ['content-length', String(body.length)], ['x-method', method]];
+      const headers: HeaderList = [
+        ['content-type', 'text/plain'],
+        ['content-length', String(body.length)],
+        ['x-method', method],
+      ];
       if (method === 'HEAD') return stream.respond({ status: 200, headers }, { end: true });
       stream.respond({ status: 200, headers });
       stream.write(text(body));
@@ -56,7 +60,13 @@ export function createFixture(): Fixture {
     }
     if (path === '/echo') {
       void collect(stream).then((body) => {
-        stream.respond({ status: 200, headers: [['content-type', 'application/octet-stream'], ['content-length', String(body.length)]] });
+        stream.respond({
+          status: 200,
+          headers: [
+            ['content-type', 'application/octet-stream'],
+            ['content-length', String(body.length)],
+          ],
+        });
         for (let o = 0; o < body.length; o += 64 * 1024) stream.write(body.subarray(o, o + 64 * 1024));
         stream.end();
       });
@@ -79,7 +89,13 @@ export function createFixture(): Fixture {
       return stream.end();
     }
     if (path === '/sse') {
-      stream.respond({ status: 200, headers: [['content-type', 'text/event-stream'], ['cache-control', 'no-cache']] });
+      stream.respond({
+        status: 200,
+        headers: [
+          ['content-type', 'text/event-stream'],
+          ['cache-control', 'no-cache'],
+        ],
+      });
       stream.write(text('data: first\n\n'));
       sseRelease = () => {
         stream.write(text('data: last\n\n'));
@@ -96,7 +112,13 @@ export function createFixture(): Fixture {
     if (path === '/bulk') {
       // ?mib=N MiB of zeros, written as fast as flow control allows.
       const total = Number(new URLSearchParams(target.split('?')[1] ?? '').get('mib') ?? '1') * 1024 * 1024;
-      stream.respond({ status: 200, headers: [['content-type', 'application/octet-stream'], ['content-length', String(total)]] });
+      stream.respond({
+        status: 200,
+        headers: [
+          ['content-type', 'application/octet-stream'],
+          ['content-length', String(total)],
+        ],
+      });
       const chunk = new Uint8Array(64 * 1024);
       let sent = 0;
       const pump = () => {
@@ -134,7 +156,12 @@ export function createFixture(): Fixture {
   return {
     heads,
     resets,
-    waitForReset: (target) => waitForEntry(resets, events, 'reset', { filter: (r) => r.target === target, timeoutMs: RESET_WAIT_TIMEOUT_MS, what: `the agent to see the reset of ${target}` }),
+    waitForReset: (target) =>
+      waitForEntry(resets, events, 'reset', {
+        filter: (r) => r.target === target,
+        timeoutMs: RESET_WAIT_TIMEOUT_MS,
+        what: `the agent to see the reset of ${target}`,
+      }),
     releaseSse: () => sseRelease?.(),
     handler(stream) {
       heads.push(stream.head);

@@ -33,7 +33,13 @@ export function hostile(stream: Stream): void {
     stream.respond({ status: 200, headers: [['content-length', '50']] });
     stream.write(enc('hello'));
   } else if (path === '/conflict') {
-    stream.respond({ status: 200, headers: [['content-length', '5'], ['content-length', '6']] });
+    stream.respond({
+      status: 200,
+      headers: [
+        ['content-length', '5'],
+        ['content-length', '6'],
+      ],
+    });
     stream.write(enc('hello!'));
   } else {
     stream.respond({ status: 200, headers: [['content-length', '2']] });

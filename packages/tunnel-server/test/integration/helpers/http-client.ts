@@ -41,5 +41,5 @@ export function send(port: number, host: string, options: SendOptions = {}): Pro
 
 /** Polls `fn` until it returns a truthy value, for about `tries` × `intervalMs` (until() from test/helpers/wait). */
 export async function eventually<T>(fn: () => Promise<T | undefined> | T | undefined, what: string, tries = 100, intervalMs = 20): Promise<T> {
-  return (until(fn, { timeoutMs: tries * intervalMs, intervalMs, what }));
+  return until(fn, { timeoutMs: tries * intervalMs, intervalMs, what });
 }

@@ -82,12 +82,23 @@ export function register(
       const message = parseServerMessage(data.toString());
       if (message.type !== 'registered') return resolve({ message });
       // Synchronously: the server's HELLO may be in the same TCP chunk, right behind `registered`.
-      const connection = connectionOverWebSocket(ws, { role: 'server', ...(options.maxConcurrentStreams ? { maxConcurrentStreams: options.maxConcurrentStreams } : {}) });
+      const connection = connectionOverWebSocket(ws, {
+        role: 'server',
+        ...(options.maxConcurrentStreams ? { maxConcurrentStreams: options.maxConcurrentStreams } : {}),
+      });
       connection.on('stream', onStream);
       resolve({ message, connection });
     };
     ws.on('message', onMessage);
-    ws.send(JSON.stringify({ type: 'register', version: PROTOCOL_VERSION, p2p: options.p2p ?? false, client: 'wingman-test/0', ...(options.resume ? { resume: options.resume } : {}) }));
+    ws.send(
+      JSON.stringify({
+        type: 'register',
+        version: PROTOCOL_VERSION,
+        p2p: options.p2p ?? false,
+        client: 'wingman-test/0',
+        ...(options.resume ? { resume: options.resume } : {}),
+      }),
+    );
   });
 }
 

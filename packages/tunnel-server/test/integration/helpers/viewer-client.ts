@@ -67,7 +67,9 @@ export function holdGet(port: number, host: string, path: string, from: string):
   });
 }
 
-export type WsOutcome = { kind: 'open'; ws: WebSocket; closed: Promise<number>; messages: string[] } | { kind: 'refused'; status: number; headers: IncomingHttpHeaders; body: string };
+export type WsOutcome =
+  | { kind: 'open'; ws: WebSocket; closed: Promise<number>; messages: string[] }
+  | { kind: 'refused'; status: number; headers: IncomingHttpHeaders; body: string };
 
 /** Opens a WebSocket from `from`; resolves open, or refused with the HTTP answer. */
 export function openWs(port: number, host: string, path: string, from: string): Promise<WsOutcome> {
