@@ -3,20 +3,16 @@
  * wiring: validation lives in cli/options.ts, output in cli/reporter.ts.
  */
 import { Command, CommanderError } from 'commander';
-import { createAgent } from './agent';
-import { openResumeSlot } from './cli/resume-slot';
-import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from './forward';
+import { DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from './forward';
 import { createInspector, type Inspector } from './inspector';
-import { attachP2P } from './p2p/agent-p2p';
 import { httpOptions } from './cli/http-options';
-import { attachViewerRoster } from './viewers/viewer-roster';
+import type { ViewerRoster } from './viewers/viewer-roster';
+import { runTunnel } from './cli/run-tunnel';
 import type { KeyInput } from './cli/terminal-keys';
 import { PASSWORD_ARGV_WARNING, resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from './cli/options';
-import { probeTarget } from './cli/probe';
 import { runFetch, type FetchFlags } from './cli/fetch';
 import { loadStartConfig, type StartFlags } from './cli/start/config-file';
 import { runStart } from './cli/start/run-start';
-import { exitCodeFor } from './cli/exit-codes';
 import { createReporter, type Output, type Reporter } from './cli/reporter';
 import { createTerminalView, wantsTerminalView } from './cli/terminal-view';
 import { VERSION } from './version';
@@ -110,114 +106,33 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     ? createTerminalView({ stdout: io.stdout, target: `http://${hostPort}`, qr: config.qr })
     : undefined;
   const reporter = view ?? createReporter({ json: config.json, stdout: io.stdout, stderr: io.stderr, qr: config.qr });
-  const noRestartResume = (why: string) =>
-    reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${why}); the URL will change if wingman restarts`);
-  // Each running agent of this server and port owns one saved session (agent/instance-slot.ts).
-  const { store, release: releaseSlot } = openResumeSlot(config, io.env, noRestartResume);
   const inspector = await startInspector(config, reporter);
   if (inspector) view?.attachStore(inspector.store);
-  // Relayed streams; P2P streams are forwarded by the P2P host process (p2p/isolated-peer-host.ts) with the same settings.
-  const forwarder = createForwarder({
-    target: config.target,
-    hostHeader: config.hostHeader,
-    ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
-    wsMaxMessageBytes: config.wsMaxMessageBytes,
-    onRequest: (entry) => reporter.request(entry),
-    ...(inspector ? { capture: inspector.capture } : {}),
-  });
-  const agent = createAgent({
-    server: config.server,
-    token: config.token,
-    target: config.target,
-    p2p: config.p2p,
-    forwarder,
-    wsMaxMessageBytes: config.wsMaxMessageBytes,
-    resumeStore: store,
-    ...(config.password !== undefined ? { viewerPassword: config.password } : {}),
-    ...(config.expiresInMs !== undefined ? { expiresInMs: config.expiresInMs } : {}),
-    viewers: config.approve ? 'approve' : 'open',
-  });
-  const p2p = config.p2p
-    ? attachP2P({
-        agent,
-        forward: {
-          target: config.target,
-          hostHeader: config.hostHeader,
-          wsMaxMessageBytes: config.wsMaxMessageBytes,
-          ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
-        },
-        onRequest: (entry) => reporter.request(entry),
-        ...(inspector ? { capture: inspector.capture } : {}),
-        onPeer: (r) => reporter.peer(r),
-        ...(view ? { onRtt: view.rtt } : {}),
-        onHostCrash: (c) =>
-          reporter.warning(
-            'WARN_P2P_HOST_CRASHED',
-            `the P2P host process ${c.spawnError !== undefined ? `failed to start (${c.spawnError})` : `ended (${c.signal ?? `exit code ${c.code}`})`}; ${c.viewers} viewer(s) moved to the relay; restarting it in ${(c.restartInMs / 1000).toFixed(1)} s`,
-          ),
-      })
-    : undefined;
-  const roster = attachViewerRoster(agent, () => p2p);
-  inspector?.addViewers(roster);
-  view?.attachViewers(roster, io.stdin);
   if (config.approve && !inspector && !(view && io.stdin?.isTTY)) {
     reporter.warning(
       'WARN_APPROVE_UNREACHABLE',
       'with --approve, viewers wait until you admit them, and with neither the inspector nor the terminal view on, nothing here can admit them: every viewer will wait. Drop --inspect false, or run in a terminal (keys a/d)',
     );
   }
-
-  return new Promise<number>((resolve) => {
-    let finished = false;
-    const finish = (code: number) => {
-      if (finished) return;
-      finished = true;
-      p2p?.close();
-      void agent.close().then(() => {
-        forwarder.close();
-        releaseSlot();
-        view?.dispose();
-        void (inspector?.close() ?? Promise.resolve()).then(() => resolve(code));
-      });
-    };
-    agent.on('ready', (e) => {
-      inspector?.setTunnel({ publicUrl: e.url, sessionId: e.sessionId, p2p: e.p2p, access: e.access });
-      reporter.ready(e, `http://${hostPort}`, inspector?.url);
-    });
-    agent.on('reconnecting', (e) => reporter.reconnecting(e));
-    agent.on('disconnected', (e) => reporter.disconnected(e));
-    agent.on('fatal', (e) => {
-      const hint = config.json
-        ? ''
-        : e.code === 'ERR_TOKEN_REFUSED'
-          ? ' (check --token or WINGMAN_TOKEN)'
-          : config.password !== undefined && /viewerPassword/.test(e.message)
-            ? ' (this tunnel server is too old for --password)'
-            : config.expiresInMs !== undefined && /expiresInMs/.test(e.message)
-              ? ' (this tunnel server is too old for --expires)'
-              : '';
-      // The end the developer asked for: a clean exit, not a failure.
-      if (e.code === 'ERR_SESSION_EXPIRED') {
-        reporter.fatal(e.code, config.json ? e.message : 'the session expired (--expires): the link no longer works');
-        return finish(0);
-      }
-      reporter.fatal(e.code, e.message + hint);
-      finish(exitCodeFor(e.code));
-    });
-    if (io.signal?.aborted) return finish(0);
-    io.signal?.addEventListener(
-      'abort',
-      () => {
-        reporter.closing();
-        finish(0);
-      },
-      { once: true },
-    );
-    void probeTarget(config.target).then((listening) => {
-      if (!listening && !finished) reporter.warning('WARN_TARGET_DOWN', `nothing listening on ${hostPort} yet; viewers get a 502 until it starts`);
-    });
-    agent.start();
+  const code = await runTunnel({
+    config,
+    reporter,
+    env: io.env,
+    signal: io.signal ?? new AbortController().signal,
+    ...(inspector ? { inspector: { tunnel: inspector, url: inspector.url } } : {}),
+    ...(view ? { onRtt: view.rtt, onViewers: (roster: ViewerRoster) => view.attachViewers(roster, io.stdin) } : {}),
+    fatalHint: (e) =>
+      e.code === 'ERR_TOKEN_REFUSED'
+        ? ' (check --token or WINGMAN_TOKEN)'
+        : config.password !== undefined && /viewerPassword/.test(e.message)
+          ? ' (this tunnel server is too old for --password)'
+          : config.expiresInMs !== undefined && /expiresInMs/.test(e.message)
+            ? ' (this tunnel server is too old for --expires)'
+            : '',
   });
+  view?.dispose();
+  await inspector?.close();
+  return code;
 }
 
 /** The inspector, started before the tunnel so its URL is in the banner; undefined when off or when no port was free (a warning says so). */

@@ -11,7 +11,7 @@ import type { Output } from '../reporter';
 import { createReporter } from '../reporter';
 import { EXIT_OK } from '../exit-codes';
 import type { NamedTunnelConfig } from './config-file';
-import { runTunnel } from './run-tunnel';
+import { runTunnel } from '../run-tunnel';
 
 export interface StartIo {
   stdout: Output;

@@ -1,19 +1,20 @@
 /**
- * One named tunnel of `wingman start`: its own resume slot, forwarder, agent
- * connection and P2P host, reporting through a reporter tagged with its name
- * and capturing into the shared inspector. Resolves with its exit code when
- * it ends (fatal error, expiry, or `signal`).
+ * One tunnel: its own resume slot, forwarder, agent connection and P2P host,
+ * reporting through `reporter` and capturing into the inspector when there is
+ * one. `wingman http` runs one (with the terminal view's hooks); `wingman
+ * start` runs one per named tunnel. Resolves with its exit code when it ends
+ * (fatal error, expiry, or `signal`).
  */
-import { createAgent } from '../../agent';
-import { openResumeSlot } from '../resume-slot';
-import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from '../../forward';
-import type { InspectorTunnel } from '../../inspector';
-import { attachP2P } from '../../p2p/agent-p2p';
-import { attachViewerRoster } from '../../viewers/viewer-roster';
-import { exitCodeFor } from '../exit-codes';
-import type { HttpConfig } from '../options';
-import { probeTarget } from '../probe';
-import type { Reporter } from '../reporter';
+import { createAgent } from '../agent';
+import { openResumeSlot } from './resume-slot';
+import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from '../forward';
+import type { InspectorTunnel } from '../inspector';
+import { attachP2P } from '../p2p/agent-p2p';
+import { attachViewerRoster, type ViewerRoster } from '../viewers/viewer-roster';
+import { exitCodeFor } from './exit-codes';
+import type { HttpConfig } from './options';
+import { probeTarget } from './probe';
+import type { Reporter } from './reporter';
 
 export interface TunnelRunOptions {
   config: HttpConfig;
@@ -22,9 +23,15 @@ export interface TunnelRunOptions {
   /** Aborted on SIGINT/SIGTERM: close gracefully, resolve 0. */
   signal: AbortSignal;
   inspector?: { tunnel: InspectorTunnel; url: string };
+  /** Live RTT of each P2P viewer (the terminal view). */
+  onRtt?(viewerId: string, rttMs: number): void;
+  /** The tunnel's viewers, once known (the terminal view's admit/revoke keys). */
+  onViewers?(roster: ViewerRoster): void;
+  /** Appended to a fatal error's message: a hint for the developer (human output only). */
+  fatalHint?(error: { code: string; message: string }): string;
 }
 
-export function runTunnel({ config, reporter, env, signal, inspector }: TunnelRunOptions): Promise<number> {
+export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onViewers, fatalHint }: TunnelRunOptions): Promise<number> {
   const hostPort = formatHostPort(config.target);
   const noRestartResume = (why: string) =>
     reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${why}); the URL will change if wingman restarts`);
@@ -57,14 +64,17 @@ export function runTunnel({ config, reporter, env, signal, inspector }: TunnelRu
         onRequest: (entry) => reporter.request(entry),
         ...capture,
         onPeer: (r) => reporter.peer(r),
+        ...(onRtt ? { onRtt } : {}),
         onHostCrash: (c) =>
           reporter.warning(
             'WARN_P2P_HOST_CRASHED',
-            `the P2P host process ${c.spawnError !== undefined ? `failed to start (${c.spawnError})` : `ended (${c.signal ?? `exit code ${c.code}`})`}; ${c.viewers} viewer(s) moved to the relay`,
+            `the P2P host process ${c.spawnError !== undefined ? `failed to start (${c.spawnError})` : `ended (${c.signal ?? `exit code ${c.code}`})`}; ${c.viewers} viewer(s) moved to the relay; restarting it in ${(c.restartInMs / 1000).toFixed(1)} s`,
           ),
       })
     : undefined;
-  inspector?.tunnel.addViewers(attachViewerRoster(agent, () => p2p));
+  const roster = attachViewerRoster(agent, () => p2p);
+  inspector?.tunnel.addViewers(roster);
+  onViewers?.(roster);
 
   return new Promise<number>((resolve) => {
     let finished = false;
@@ -91,10 +101,10 @@ export function runTunnel({ config, reporter, env, signal, inspector }: TunnelRu
     agent.on('disconnected', (e) => reporter.disconnected(e));
     agent.on('fatal', (e) => {
       if (e.code === 'ERR_SESSION_EXPIRED') {
-        reporter.fatal(e.code, config.json ? e.message : 'the session expired: the link no longer works');
+        reporter.fatal(e.code, config.json ? e.message : 'the session expired (--expires): the link no longer works');
         return finish(0);
       }
-      reporter.fatal(e.code, e.message);
+      reporter.fatal(e.code, e.message + (config.json || !fatalHint ? '' : fatalHint(e)));
       finish(exitCodeFor(e.code));
     });
     if (signal.aborted) return finish(0);
