@@ -206,8 +206,11 @@ async function main(): Promise<number> {
       if (Math.random() < 0.5) await withSw().then(withoutSw);
       else await withoutSw().then(withSw);
     }
+    // The rounds end on either page (random order): load each once more, in a known order.
+    await pageLoadMs(plain.page, `${floorStack.origin}/gallery`, false);
     const controlled = await plain.page.evaluate(() => navigator.serviceWorker.controller?.scriptURL ?? '');
     if (!controlled.endsWith('/floor-sw.js')) throw new Error(`the SW floor page was not controlled by /floor-sw.js (controller: ${controlled || 'none'})`);
+    await pageLoadMs(plain.page, `${relayOnly.origin}/gallery`, false);
     // The relay without a SW (top-level app of a relay-only session): what the SW adds on that path.
     r.relayDirectSmall = await smallRequests(plain.page.mainFrame(), '/api/hello', SMALL_COUNT);
     r.pageLoad = {
