@@ -1,7 +1,8 @@
 /**
- * The checks `npm test` runs before any test: `npm run lint` (ESLint,
- * eslint.config.mjs) and `npm run format:check` (Prettier, .prettierrc.json).
- * Both always run, so one pass shows every problem; on a failure each says
+ * The checks `npm test` runs before any test: `npm run typecheck:tests` (tsc
+ * over the tests, helpers and benches, which the build does not compile),
+ * `npm run lint` (ESLint, eslint.config.mjs) and `npm run format:check`
+ * (Prettier, .prettierrc.json). All always run, so one pass shows every problem; on a failure each says
  * which command fixes it.
  */
 import { spawnSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 const CHECK_TIMEOUT_MS = 15 * 60_000;
 
 const CHECKS = [
+  { script: 'typecheck:tests', fix: 'fix the type errors listed above (tests, helpers and benches: tsconfig.eslint.json), then `npm run typecheck:tests`' },
   { script: 'lint', fix: 'fix the errors listed above (`npx eslint . --fix` fixes some by itself), then `npm run lint`' },
   { script: 'format:check', fix: 'run `npm run format` (Prettier rewrites the files listed above)' },
 ];

@@ -29,7 +29,7 @@ class FakeChannel implements DataChannelLike {
   private queue: ArrayBuffer[] = [];
   private buffered = 0;
   private draining = false;
-  private listeners = new Map<string, Array<(ev?: { data: unknown }) => void>>();
+  private listeners = new Map<string, Array<(ev: { data: unknown }) => void>>();
 
   constructor(state: RTCDataChannelState = 'open') {
     this.state = state;
@@ -56,14 +56,14 @@ class FakeChannel implements DataChannelLike {
     this.setState('closed');
     this.emit('close');
   }
-  addEventListener(type: string, fn: (ev?: { data: unknown }) => void): void {
+  addEventListener(type: string, fn: (ev: { data: unknown }) => void): void {
     this.listeners.set(type, [...(this.listeners.get(type) ?? []), fn]);
   }
   setState(s: RTCDataChannelState): void {
     this.state = s;
   }
   emit(type: string, ev?: { data: unknown }): void {
-    for (const fn of this.listeners.get(type) ?? []) fn(ev);
+    for (const fn of this.listeners.get(type) ?? []) fn(ev ?? { data: undefined });
   }
   private drain(): void {
     let budget = DRAIN_BYTES_PER_TICK;

@@ -3,11 +3,11 @@
  * that does not exist) emits 'error' and never 'exit': the agent must treat
  * it as a crash, report it and try again with the backoff, not wait forever.
  */
-import { createIsolatedPeerHost, HOST_RESTART_BASE_MS, type HostCrash } from '../../src/p2p/isolated-peer-host';
+import { createIsolatedPeerHost, HOST_RESTART_BASE_MS, type HostCrash, type IsolatedPeerHostOptions } from '../../src/p2p/isolated-peer-host';
 import type { PeerHost } from '../../src/p2p/peer-host';
 import { until } from '../../../../test/helpers/wait';
 
-const init = { target: { host: '127.0.0.1', port: 1 }, hostHeader: 'rewrite', iceServers: [], connectTimeoutMs: 1_000 } as const;
+const init: IsolatedPeerHostOptions['init'] = { target: { host: '127.0.0.1', port: 1 }, hostHeader: 'rewrite', iceServers: [], connectTimeoutMs: 1_000 };
 
 let host: PeerHost | undefined;
 afterEach(() => host?.close());
