@@ -15,7 +15,8 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { parse as parseCookie, serialize as serializeCookie } from 'cookie';
+import { serialize as serializeCookie } from 'cookie';
+import { requestCookie } from '../http/request-cookie';
 import { createPasswordThrottle, type PasswordThrottle } from './password-throttle';
 import { currentKey, keysOf, type Keys } from '../cluster/key-ring';
 
@@ -102,14 +103,7 @@ export function createViewerAccessGate(options: ViewerAccessOptions): ViewerAcce
     createHmac('sha256', key).update(access.sessionId).update('\0').update(access.digest).digest('base64url');
 
   const cookieMatches = (req: IncomingMessage, access: SessionAccess): boolean => {
-    const header = req.headers.cookie;
-    if (!header) return false;
-    let value: string | undefined;
-    try {
-      value = parseCookie(header)[ACCESS_COOKIE];
-    } catch {
-      return false;
-    }
+    const value = requestCookie(req, ACCESS_COOKIE);
     if (value === undefined) return false;
     const given = sha256(value);
     return keysOf(options.key).some((key) => sameSecret(given, sha256(tokenUnder(key, access))));

@@ -14,7 +14,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { VIA_HEADER, VIA_SW } from '@wingman/protocol';
-import { parse as parseCookie, serialize as serializeCookie } from 'cookie';
+import { serialize as serializeCookie } from 'cookie';
+import { requestCookie } from '../http/request-cookie';
 import { currentKey, keysOf, type Keys } from '../cluster/key-ring';
 import { sourceKey } from '../access/password-throttle';
 
@@ -58,14 +59,7 @@ export function createViewerCookies(options: { key: Keys; secureCookie: boolean 
     });
 
   const fromCookie = (req: IncomingMessage, sessionId: string): string | undefined => {
-    const header = req.headers.cookie;
-    if (!header) return undefined;
-    let value: string | undefined;
-    try {
-      value = parseCookie(header)[VIEWER_COOKIE];
-    } catch {
-      return undefined;
-    }
+    const value = requestCookie(req, VIEWER_COOKIE);
     const m = value === undefined ? null : /^([0-9a-f]{32})\.([A-Za-z0-9_-]{22})$/.exec(value);
     if (!m) return undefined;
     const given = Buffer.from(m[2]!);
