@@ -75,7 +75,10 @@ export const HTTP_OPTION_ROWS = [
 ] as const satisfies readonly HttpOptionRow[];
 
 /** Environment variables of `wingman http` that stand in for no flag. */
-export const HTTP_ENV_ONLY = [{ env: 'WINGMAN_STATE_DIR', help: "where each session's resume secret is kept (agent/resume-store.ts)" }] as const;
+export const HTTP_ENV_ONLY = [
+  { env: 'WINGMAN_STATE_DIR', help: "where each session's resume secret is kept (agent/resume-store.ts)" },
+  { env: 'WINGMAN_P2P_MAX_MESSAGE_BYTES', help: 'largest P2P data-channel message, bytes (read by the P2P host process, p2p/host-process.ts)' },
+] as const;
 
 /** The variable of the row whose flags start with `flag` (`--server`). Throws for a row without one: a programming error. */
 export function envOf(flag: string): string {
