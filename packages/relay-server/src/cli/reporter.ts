@@ -9,6 +9,7 @@ import type { RequestLogEntry } from '../forward';
 import type { ReadyEvent } from '../agent';
 import type { PeerReport } from '../p2p/peer-host';
 import { renderQr, shouldPrintQr, type QrChoice } from './qr';
+import { coalescedOutput } from './coalesced-output';
 
 export interface Output {
   write(text: string): unknown;
@@ -36,7 +37,8 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
     isTTY: o.isTTY,
     write: (text) => o.write(text.replace(/^(?=.)/gm, `${tunnel?.padEnd(options.tunnelWidth ?? 0)}  `)),
   });
-  const stdout = tunnel !== undefined && !options.json ? named(options.stdout) : options.stdout;
+  // Request lines leave in batches (coalesced-output.ts says why); every other line flushes them first.
+  const stdout = coalescedOutput(tunnel !== undefined && !options.json ? named(options.stdout) : options.stdout);
   const stderr = tunnel !== undefined && !options.json ? named(options.stderr) : options.stderr;
   let readySeen = false;
 
@@ -60,7 +62,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
         );
         readySeen = true;
       },
-      request: (e) => event({ event: 'request', ...e }),
+      request: (e) => (readySeen ? stdout.writeLater(line({ event: 'request', ...e })) : stderr.write(line({ event: 'request', ...e }))),
       peer: (r) => event({ event: 'peer', ...r }),
       reconnecting: (e) => event({ event: 'reconnecting', ...e }),
       disconnected: (e) => event({ event: 'disconnected', ...e }),
@@ -91,7 +93,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
     request(e) {
       const status = e.status === 0 ? (e.error ?? 'reset') : String(e.status);
       const path = e.target.length > 80 ? `${e.target.slice(0, 77)}...` : e.target;
-      stdout.write(`${e.method.padEnd(7)} ${path.padEnd(40)} ${status.padStart(3)} ${String(e.ms).padStart(6)} ms  ${e.transport}\n`);
+      stdout.writeLater(`${e.method.padEnd(7)} ${path.padEnd(40)} ${status.padStart(3)} ${String(e.ms).padStart(6)} ms  ${e.transport}\n`);
     },
     peer(r) {
       const what =

@@ -1,8 +1,10 @@
 /**
- * What `wingman http` prints when the session is ready: the inspector's URL
- * and the expiry, in the banner and in the `--json` ready line.
+ * What `wingman http` prints: the inspector's URL and the expiry in the
+ * banner and the `--json` ready line; request lines in batches, in order.
  */
 import { createReporter } from '../../src/cli/reporter';
+import { coalescedOutput, REQUEST_LOG_MAX_PENDING_CHARS } from '../../src/cli/coalesced-output';
+import { until } from '../../../../test/helpers/wait';
 import type { ReadyEvent } from '../../src/agent';
 
 const ready: ReadyEvent = {
@@ -38,5 +40,44 @@ describe('ready output', () => {
     bare.reporter.ready(noExpiry, 'http://localhost:3000');
     expect(JSON.parse(bare.out())).not.toHaveProperty('inspector');
     expect(JSON.parse(bare.out())).not.toHaveProperty('expiresAt');
+  });
+});
+
+describe('request lines', () => {
+  const entry = (target: string) => ({ method: 'GET', target, status: 200, ms: 1, transport: 'relay' as const });
+
+  it('are written together in one write, after the lines before them and before any later line', async () => {
+    const writes: string[] = [];
+    const reporter = createReporter({ json: true, stdout: { write: (s: string) => writes.push(s) }, stderr: { write: () => undefined }, qr: false });
+    reporter.ready(ready, 'http://localhost:3000');
+    for (let i = 0; i < 5; i++) reporter.request(entry(`/r${i}`));
+    expect(writes).toHaveLength(1);
+    await until(() => writes.length === 2, { timeoutMs: 2000, what: 'the batched request lines' });
+    expect(
+      writes[1]!
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { target: string }).target),
+    ).toEqual(['/r0', '/r1', '/r2', '/r3', '/r4']);
+    reporter.request(entry('/last'));
+    reporter.fatal('ERR_X', 'stop');
+    expect(
+      writes
+        .slice(2)
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { event: string }).event),
+    ).toEqual(['request', 'fatal']);
+  });
+
+  it('leave at once when many are waiting', () => {
+    const writes: string[] = [];
+    const out = coalescedOutput({ write: (s: string) => writes.push(s) }, 60_000);
+    const line = 'x'.repeat(99) + '\n';
+    for (let i = 0; i * line.length < REQUEST_LOG_MAX_PENDING_CHARS; i++) out.writeLater(line);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.length).toBeGreaterThanOrEqual(REQUEST_LOG_MAX_PENDING_CHARS);
+    out.flush();
   });
 });

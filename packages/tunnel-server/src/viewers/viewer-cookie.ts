@@ -15,6 +15,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { VIA_HEADER, VIA_SW } from '@wingman/protocol';
 import { serialize as serializeCookie } from 'cookie';
+import { LRUCache } from 'lru-cache';
 import { requestCookie } from '../http/request-cookie';
 import { currentKey, keysOf, type Keys } from '../cluster/key-ring';
 import { sourceKey } from '../access/password-throttle';
@@ -28,6 +29,15 @@ const VISITOR_ID_BYTES = 16;
 const MAC_CHARS = 22;
 /** The viewer cookie lasts as long as the longest session (MAX_SESSION_EXPIRY_MS: 30 days), seconds. */
 const VIEWER_COOKIE_MAX_AGE_S = 30 * 86_400;
+/**
+ * Identities remembered, so that a viewer's next request costs a map lookup
+ * instead of one or two HMACs and a cookie serialization (~10 % of the
+ * server's CPU per small relayed request in a profile). Bounded in entries and
+ * in key characters (the User-Agent is the client's to choose), least recently
+ * used out first; emptied when the signing key changes.
+ */
+const IDENTITY_CACHE_ENTRIES = 10_000;
+const IDENTITY_CACHE_KEY_CHARS = 4 * 1024 * 1024;
 
 export interface ViewerIdentity {
   id: string;
@@ -49,6 +59,23 @@ export function isNavigation(req: IncomingMessage): boolean {
 }
 
 export function createViewerCookies(options: { key: Keys; secureCookie: boolean }): ViewerCookies {
+  /** Cookie value or anonymous source (prefixed by the session id) → the identity it stands for. */
+  const cache = new LRUCache<string, { id: string; setCookie?: string }>({
+    max: IDENTITY_CACHE_ENTRIES,
+    maxSize: IDENTITY_CACHE_KEY_CHARS,
+    sizeCalculation: (_value, key) => key.length,
+  });
+  let cachedUnder: Uint8Array | undefined;
+  /** The cache, valid for the current signing key. */
+  const identities = () => {
+    const key = currentKey(options.key);
+    if (key !== cachedUnder) {
+      cache.clear();
+      cachedUnder = key;
+    }
+    return cache;
+  };
+
   const cookieFor = (sessionId: string, id: string) =>
     serializeCookie(VIEWER_COOKIE, `${id}.${macOf(currentKey(options.key), sessionId, id)}`, {
       path: '/',
@@ -62,8 +89,33 @@ export function createViewerCookies(options: { key: Keys; secureCookie: boolean 
     const value = requestCookie(req, VIEWER_COOKIE);
     const m = value === undefined ? null : /^([0-9a-f]{32})\.([A-Za-z0-9_-]{22})$/.exec(value);
     if (!m) return undefined;
+    const cacheKey = `c\0${sessionId}\0${value}`;
+    const known = identities().get(cacheKey);
+    if (known) return known.id;
     const given = Buffer.from(m[2]!);
-    return keysOf(options.key).some((key) => timingSafeEqual(given, Buffer.from(macOf(key, sessionId, m[1]!)))) ? m[1] : undefined;
+    if (!keysOf(options.key).some((key) => timingSafeEqual(given, Buffer.from(macOf(key, sessionId, m[1]!))))) return undefined;
+    identities().set(cacheKey, { id: m[1]! });
+    return m[1];
+  };
+
+  /** The identity of a client without a viewer cookie: one per session, address and User-Agent. */
+  const anonymous = (sessionId: string, address: string, ua: string): { id: string; setCookie: string } => {
+    const source = sourceKey(address);
+    const cacheKey = `a\0${sessionId}\0${source}\0${ua}`;
+    const known = identities().get(cacheKey);
+    if (known?.setCookie !== undefined) return { id: known.id, setCookie: known.setCookie };
+    const id = createHmac('sha256', currentKey(options.key))
+      .update('anonymous-viewer\0')
+      .update(sessionId)
+      .update('\0')
+      .update(source)
+      .update('\0')
+      .update(ua)
+      .digest('hex')
+      .slice(0, 2 * VISITOR_ID_BYTES);
+    const identity = { id, setCookie: cookieFor(sessionId, id) };
+    identities().set(cacheKey, identity);
+    return identity;
   };
 
   return {
@@ -72,21 +124,12 @@ export function createViewerCookies(options: { key: Keys; secureCookie: boolean 
       if (known) return { id: known };
       // The Service Worker's fetches: a Set-Cookie on them would land in its own jar, not the browser's.
       const mayStick = req.headers[VIA_HEADER] !== VIA_SW;
-      let id: string;
-      if (isNavigation(req)) id = randomBytes(VISITOR_ID_BYTES).toString('hex');
-      else {
-        const ua = String(req.headers['user-agent'] ?? '');
-        id = createHmac('sha256', currentKey(options.key))
-          .update('anonymous-viewer\0')
-          .update(sessionId)
-          .update('\0')
-          .update(sourceKey(address))
-          .update('\0')
-          .update(ua)
-          .digest('hex')
-          .slice(0, 2 * VISITOR_ID_BYTES);
+      if (isNavigation(req)) {
+        const id = randomBytes(VISITOR_ID_BYTES).toString('hex');
+        return mayStick ? { id, setCookie: cookieFor(sessionId, id) } : { id };
       }
-      return mayStick ? { id, setCookie: cookieFor(sessionId, id) } : { id };
+      const { id, setCookie } = anonymous(sessionId, address, String(req.headers['user-agent'] ?? ''));
+      return mayStick ? { id, setCookie } : { id };
     },
   };
 }

@@ -60,6 +60,18 @@ describe('viewer cookie', () => {
     expect(ringed.identify(request(['cookie', pair(issued.setCookie)]), 's1', '10.0.0.1')).toEqual({ id: issued.id });
   });
 
+  it('stops accepting a cookie, even one it accepted before, once its key has left the ring', () => {
+    const ring = createKeyRing(Buffer.alloc(32, 1));
+    const ringed = createViewerCookies({ key: ring, secureCookie: false });
+    const issued = ringed.identify(request(NAV), 's1', '10.0.0.1');
+    const again = () => ringed.identify(request(['cookie', pair(issued.setCookie)]), 's1', '10.0.0.1').id;
+    expect(again()).toBe(issued.id);
+    ring.adopt(Buffer.alloc(32, 2));
+    expect(again()).toBe(issued.id);
+    ring.adopt(Buffer.alloc(32, 3));
+    expect(again()).not.toBe(issued.id);
+  });
+
   it('makes a cookie-less client that does not navigate one viewer per address (IPv6: /64) and User-Agent', () => {
     const curl = (address: string, ua = 'curl/8') => cookies.identify(request(['user-agent', ua]), 's1', address).id;
     expect(curl('10.0.0.1')).toBe(curl('10.0.0.1'));
