@@ -15,6 +15,7 @@ import type { HostHeaderMode, Target, TransportName } from './headers';
 import { appAddress } from './app-urls';
 import { forwardHttp } from './http-forward';
 import { forwardWebSocket } from './ws-forward';
+import { afterSend } from './after-send';
 
 export type { RequestLogEntry } from './context';
 export { createBodyTap, DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type Capture, type CapturedBody, type CaptureOptions } from './capture';
@@ -75,22 +76,13 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     appAddress: appAddress(target, hostHeader),
     timeoutMs,
     wsMaxMessageBytes,
+    // Both run after the response's frames are sent (after-send.ts): neither may delay a response.
     onRequest: (entry) => {
-      try {
-        options.onRequest?.(entry);
-      } catch {
-        // A logging failure must not break the request.
-      }
+      if (options.onRequest) afterSend(() => options.onRequest?.(entry));
     },
     capture: options.capture && {
       bodyLimitBytes: options.capture.bodyLimitBytes,
-      onCapture: (c) => {
-        try {
-          options.capture?.onCapture(c);
-        } catch {
-          // The inspector failing must not break the request.
-        }
-      },
+      onCapture: (c) => afterSend(() => options.capture?.onCapture(c)),
     },
   };
   let closed = false;

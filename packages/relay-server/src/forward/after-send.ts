@@ -1,0 +1,31 @@
+/**
+ * Work that must not delay a response: the request log line and the
+ * inspector's capture of an exchange. Called where the response's frames
+ * are queued, it would run before the connection sends them (the send is a
+ * microtask), on the request's critical path; queued here it runs on the
+ * next turn of the event loop, after the send. One setImmediate per turn for
+ * all that is queued; the order of the calls is kept.
+ */
+const queue: Array<() => void> = [];
+let scheduled = false;
+
+function runQueued(): void {
+  scheduled = false;
+  // Calls queued while running go to the next turn, so one turn stays bounded.
+  for (const fn of queue.splice(0)) {
+    try {
+      fn();
+    } catch (err) {
+      // A logging or inspector bug must not break other requests; say so on stderr.
+      process.emitWarning(`wingman forwarder: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    }
+  }
+}
+
+/** Runs `fn` after what the current turn sends has been handed to the transport. */
+export function afterSend(fn: () => void): void {
+  queue.push(fn);
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(runQueued);
+}
