@@ -125,7 +125,7 @@ export async function download({ bytes, timeoutMs }) {
   }
 }
 
-/** `count` sequential small GETs after `warmup` unmeasured ones: per-request ms, statuses, transports. */
+/** `count` sequential small GETs after `warmup` unmeasured ones: p50/p99 and every sample (ms, in order), statuses, transports. */
 export async function smallRequests({ path, count, warmup, timeoutMs }) {
   const deadline = performance.now() + timeoutMs;
   const times = [];
@@ -142,10 +142,12 @@ export async function smallRequests({ path, count, warmup, timeoutMs }) {
     const tr = r.headers.get('x-wingman-transport') ?? 'none';
     transports[tr] = (transports[tr] ?? 0) + 1;
   }
+  // In the order taken, so an outlier can be placed (periodic work, a new connection).
+  const samplesMs = times.map((ms) => Math.round(ms * 10) / 10);
   times.sort((a, b) => a - b);
   // p99 of 50 samples is the slowest one: say so where it is reported.
   const p99Ms = times[Math.max(0, Math.ceil(times.length * 0.99) - 1)];
-  return { p50Ms: times[Math.floor(times.length / 2)], p99Ms, count: times.length, bad, transports };
+  return { p50Ms: times[Math.floor(times.length / 2)], p99Ms, count: times.length, bad, transports, samplesMs };
 }
 
 /** POST /upload with `bytes` random bytes; time to the app's answer; the app's count and SHA-256 against ours. */

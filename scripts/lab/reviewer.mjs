@@ -150,6 +150,7 @@ async function main() {
       result.smallP50Ms = Math.round(s.p50Ms * 100) / 100;
       result.smallP99Ms = Math.round(s.p99Ms * 100) / 100;
       result.smallTransports = s.transports;
+      result.smallSamplesMs = s.samplesMs;
       result.checks.smallRequests = s.bad === 0;
       result.checks.smallTransport = Object.keys(s.transports).length === 1 && s.transports[expectHeader ?? 'none'] === s.count;
     }
