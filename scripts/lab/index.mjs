@@ -12,6 +12,7 @@
  *   npm run lab -- --only lan,cone-nat  a subset
  *   npm run lab -- --wan                the WAN comparison: every WAN scenario in every mode (minutes; not in CI)
  *   npm run lab -- --wan --only far-server   one WAN scenario in every mode
+ *   npm run lab -- --wan --only far-server --modes p2p,relay-only   some of its modes
  *   npm run lab -- --tuning             ICE give-up measurements (minutes; not in CI)
  *   npm run lab -- --cleanup            only remove namespaces left by killed runs
  * Exit code: 0 when every check of every scenario passed, 1 otherwise, 2 when the lab cannot run.
@@ -33,6 +34,7 @@ const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     only: { type: 'string' },
+    modes: { type: 'string' },
     tuning: { type: 'boolean', default: false },
     wan: { type: 'boolean', default: false },
     cleanup: { type: 'boolean', default: false },
@@ -107,12 +109,24 @@ async function main() {
     selected = all.filter((s) => names.includes(s.name));
     delayCheck = names.includes(DELAY_CHECK);
   }
-  // WAN scenarios: every mode with --wan, P2P only otherwise.
+  // WAN scenarios: every mode with --wan (or those of --modes), P2P only otherwise.
+  let modes = values.wan ? WAN_MODES : WAN_MODES.slice(0, 1);
+  if (values.modes) {
+    const names = values.modes.split(',').map((s) => s.trim());
+    const unknown = names.filter((n) => !WAN_MODES.some((m) => m.mode === n));
+    if (unknown.length > 0 || !values.wan) {
+      process.stderr.write(
+        `[lab] --modes needs --wan and modes among ${WAN_MODES.map((m) => m.mode).join(', ')}${unknown.length > 0 ? `; unknown: ${unknown.join(', ')}` : ''}\n`,
+      );
+      return 2;
+    }
+    modes = WAN_MODES.filter((m) => names.includes(m.mode));
+  }
   const runs = selected.flatMap((scenario) => {
     const index = all.indexOf(scenario);
     if (!scenario.wan) return [{ index, scenario }];
     // The WAN comparison serves the generated Vite React app (HMR measured); the default run keeps the quick fixture app.
-    return (values.wan ? WAN_MODES : WAN_MODES.slice(0, 1)).map((m) => ({ index, scenario: m.apply(values.wan ? { ...scenario, app: 'vite' } : scenario) }));
+    return modes.map((m) => ({ index, scenario: m.apply(values.wan ? { ...scenario, app: 'vite' } : scenario) }));
   });
   let delayLine;
   if (delayCheck || runs.some((r) => r.scenario.wan)) {
