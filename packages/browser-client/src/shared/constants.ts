@@ -50,6 +50,17 @@ export const ABORT_ID_HEADER = 'x-wingman-abort-id';
 export const SHELL_ACCEPT_TIMEOUT_MS = 1_500;
 
 /**
+ * How long the Service Worker keeps waiting past SHELL_ACCEPT_TIMEOUT_MS
+ * when the silent shell is the requesting frame's own (same tab, hence the
+ * same main thread) and its window still exists: that thread is busy (the
+ * app itself, or a loaded machine), and the app could not use an answer
+ * sooner anyway. Going to the relay then would only move the bytes onto the
+ * tunnel server. 15 s: a thread busy longer than that is hung (Chromium
+ * offers to kill an unresponsive page after about as long).
+ */
+export const SHELL_BUSY_ACCEPT_TIMEOUT_MS = 15_000;
+
+/**
  * Longest wait for a response head over P2P. The agent answers 504 itself
  * when the local app hangs; this only covers an agent or shell that never
  * answers. Same bound as the tunnel server's relay (Node's requestTimeout).
