@@ -81,12 +81,12 @@ export const SHELL_LIVENESS_INTERVAL_MS = 2_000;
 export const PORT_WINDOW_BYTES = 1024 * 1024;
 
 /**
- * Smallest ArrayBuffer / typed-array fetch() body the shim hands over as a
- * Blob (shim/fetch-body.ts): Chromium copies a BufferSource body on the main
- * thread at about 1.3 s per 16 MiB here, so 256 KiB is a ~20 ms stall; below
- * it the Blob would cost more than it saves.
+ * Smallest ArrayBuffer / typed-array request body (fetch, XHR) the shim
+ * hands over as a Blob (shim/binary-body.ts): Chromium copies a BufferSource
+ * body on the main thread at about 1.3 s per 16 MiB here, so 256 KiB is a
+ * ~20 ms stall; below it the Blob would cost more than it saves.
  */
-export const FETCH_BLOB_BODY_MIN_BYTES = 256 * 1024;
+export const BLOB_BODY_MIN_BYTES = 256 * 1024;
 
 /** Largest chunk posted over a MessagePort, bytes (bigger reads are split so credit stays fine-grained). */
 export const PORT_CHUNK_BYTES = 64 * 1024;

@@ -1,5 +1,5 @@
 /**
- * Large ArrayBuffer / typed-array fetch() bodies reach the app byte for byte
+ * Large ArrayBuffer / typed-array request bodies (fetch, XHR) reach the app byte for byte
  * with the headers the browser gives them, over P2P: the shim hands them to
  * the browser as Blobs (Chromium copies a BufferSource body of an intercepted
  * request on the main thread the shell shares; docs/benchmarks.md), which
@@ -36,7 +36,7 @@ describe('binary request bodies', () => {
     await stack?.close();
   });
 
-  it('sends an ArrayBuffer, an offset typed-array view, a DataView and a typed array changed right after the call byte for byte, over P2P', async () => {
+  it('sends an ArrayBuffer, an offset typed-array view, a DataView and a typed array changed right after the call byte for byte, by fetch() and XHR, over P2P', async () => {
     const frame = await openShell(browser.page, `${stack.origin}/one`, 'one');
     await waitForTransport(browser.page, 'p2p');
     const sent = await inPage(
@@ -56,17 +56,37 @@ describe('binary request bodies', () => {
           const r = await answer;
           out.push({ kind, localSha, remote: await r.json(), transport: r.headers.get('x-wingman-transport') });
         };
+        const sendXhr = async (kind: string, body: Uint8Array<ArrayBuffer>, headers: Record<string, string>) => {
+          const localSha = await hex(body.slice());
+          const xhr = new XMLHttpRequest();
+          xhr.open('POST', '/sha?head');
+          for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
+          await new Promise<void>((resolve) => {
+            xhr.onloadend = () => resolve();
+            xhr.send(body);
+          });
+          out.push({ kind, localSha, remote: JSON.parse(xhr.responseText), transport: xhr.getResponseHeader('x-wingman-transport') });
+        };
         await send('ArrayBuffer', part.slice().buffer, part);
         await send('Uint8Array view at an offset', part, part);
         await send('DataView', new DataView(backing.buffer, 100, bytes), part, { 'content-type': 'application/x-test' });
         const mutable = part.slice();
         const before = mutable.slice();
         await send('Uint8Array changed after the call', mutable, before, undefined, () => mutable.fill(7));
+        await sendXhr('XHR Uint8Array view at an offset', part, {});
+        await sendXhr('XHR with a Content-Type', part, { 'content-type': 'application/x-test' });
         return out;
       },
       BODY_BYTES,
     );
-    expect(sent.map((s) => s.kind)).toEqual(['ArrayBuffer', 'Uint8Array view at an offset', 'DataView', 'Uint8Array changed after the call']);
+    expect(sent.map((s) => s.kind)).toEqual([
+      'ArrayBuffer',
+      'Uint8Array view at an offset',
+      'DataView',
+      'Uint8Array changed after the call',
+      'XHR Uint8Array view at an offset',
+      'XHR with a Content-Type',
+    ]);
     for (const s of sent as Sent[]) {
       expect({ kind: s.kind, transport: s.transport, sha: s.remote.sha, length: s.remote.length }).toEqual({
         kind: s.kind,
@@ -74,7 +94,7 @@ describe('binary request bodies', () => {
         sha: s.localSha,
         length: BODY_BYTES,
       });
-      expect(s.remote.contentType).toBe(s.kind === 'DataView' ? 'application/x-test' : null);
+      expect(s.remote.contentType).toBe(s.kind === 'DataView' || s.kind === 'XHR with a Content-Type' ? 'application/x-test' : null);
     }
   });
 });
