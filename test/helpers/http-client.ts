@@ -67,3 +67,17 @@ export function download(
     req.end();
   });
 }
+
+/** Sum of a metric's samples in the tunnel server's Prometheus text (all label sets, or those matching `labels`). */
+export async function metricSum(serverPort: number, name: string, labels = ''): Promise<number> {
+  const text = (await send(serverPort, `localhost:${serverPort}`, { path: '/metrics' })).body.toString();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (!(rest.startsWith(' ') || rest.startsWith('{'))) continue;
+    if (labels && !rest.includes(labels)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}

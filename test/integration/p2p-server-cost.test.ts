@@ -5,7 +5,7 @@
  * server's relayed bytes, and a few KiB of signaling, read from /metrics.
  */
 import { patternSha256, startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
-import { send } from '../helpers/http-client';
+import { metricSum } from '../helpers/http-client';
 import { killAll, runWingmanFetch, startTunnel, type Tunnel } from '../helpers/processes';
 import { createHash } from 'node:crypto';
 
@@ -28,19 +28,7 @@ afterEach(async () => {
   await app.close();
 });
 
-/** Sum of a metric's samples in the Prometheus text (all label sets, or those matching `labels`). */
-async function metric(name: string, labels = ''): Promise<number> {
-  const text = (await send(t.serverPort, `localhost:${t.serverPort}`, { path: '/metrics' })).body.toString();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (!(rest.startsWith(' ') || rest.startsWith('{'))) continue;
-    if (labels && !rest.includes(labels)) continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
+const metric = (name: string, labels = '') => metricSum(t.serverPort, name, labels);
 
 describe('what a P2P session costs the tunnel server', () => {
   it('carries a 5 MiB download without relaying its bytes, for a few KiB of signaling', async () => {

@@ -4,6 +4,7 @@
 // (and the e2e helpers it reuses) is loaded through bench/ts-register.cjs.
 //   node packages/browser-client/bench/run.mjs [--out results.json]
 //   node packages/browser-client/bench/run.mjs --bench message-size   (bench/message-size-bench.ts)
+//   node packages/browser-client/bench/run.mjs --bench upload-path    (bench/upload-path-bench.ts)
 // Needs `npm run build` (the tunnel server, agent and browser bundles).
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';

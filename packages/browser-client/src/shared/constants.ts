@@ -50,6 +50,17 @@ export const ABORT_ID_HEADER = 'x-wingman-abort-id';
 export const SHELL_ACCEPT_TIMEOUT_MS = 1_500;
 
 /**
+ * How long the Service Worker keeps waiting past SHELL_ACCEPT_TIMEOUT_MS
+ * when the silent shell is the requesting frame's own (same tab, hence the
+ * same main thread) and its window still exists: that thread is busy (the
+ * app itself, or a loaded machine), and the app could not use an answer
+ * sooner anyway. Going to the relay then would only move the bytes onto the
+ * tunnel server. 15 s: a thread busy longer than that is hung (Chromium
+ * offers to kill an unresponsive page after about as long).
+ */
+export const SHELL_BUSY_ACCEPT_TIMEOUT_MS = 15_000;
+
+/**
  * Longest wait for a response head over P2P. The agent answers 504 itself
  * when the local app hangs; this only covers an agent or shell that never
  * answers. Same bound as the tunnel server's relay (Node's requestTimeout).
@@ -68,6 +79,14 @@ export const SHELL_LIVENESS_INTERVAL_MS = 2_000;
  * expect (30 MB/s × 30 ms) while bounding what a stalled consumer buffers.
  */
 export const PORT_WINDOW_BYTES = 1024 * 1024;
+
+/**
+ * Smallest ArrayBuffer / typed-array request body (fetch, XHR) the shim
+ * hands over as a Blob (shim/binary-body.ts): Chromium copies a BufferSource
+ * body on the main thread at about 1.3 s per 16 MiB here, so 256 KiB is a
+ * ~20 ms stall; below it the Blob would cost more than it saves.
+ */
+export const BLOB_BODY_MIN_BYTES = 256 * 1024;
 
 /** Largest chunk posted over a MessagePort, bytes (bigger reads are split so credit stays fine-grained). */
 export const PORT_CHUNK_BYTES = 64 * 1024;

@@ -176,7 +176,10 @@ export function createBodyReceiver(options: BodyReceiverOptions): BodyReceiver {
 }
 
 /**
- * Pumps a ReadableStream into a sender, waiting for room between chunks.
+ * Pumps a ReadableStream into a sender, waiting for room between chunks —
+ * and between the PORT_CHUNK_BYTES pieces of a large one: a request body may
+ * come as one chunk of the whole upload (Chromium's BufferSource bodies,
+ * Firefox's read-whole fallback), which must not go out past the window.
  * Resolves when the source ended (and `end` was sent); rejects when reading
  * failed or the sender was closed.
  */
@@ -187,7 +190,11 @@ export async function pumpToSender(source: ReadableStream<Uint8Array>, sender: B
       await sender.room();
       const { done, value } = await reader.read();
       if (done) break;
-      if (value && value.length > 0) sender.send(value, true);
+      for (let o = 0; value && o < value.length; o += PORT_CHUNK_BYTES) {
+        if (o > 0) await sender.room();
+        // The whole chunk when it fits one piece (transferred, not copied).
+        sender.send(value.subarray(o, o + PORT_CHUNK_BYTES), true);
+      }
     }
     sender.end();
   } catch (err) {

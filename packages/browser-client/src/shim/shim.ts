@@ -6,6 +6,7 @@
  */
 import { WINGMAN_PREFIX } from '../shared/constants';
 import { patchFetchAbort } from './fetch-abort';
+import { patchBinaryBodies } from './binary-body';
 import { linkFrame } from './frame-link';
 import { createWingmanWebSocketClass } from './wingman-websocket';
 import { requestWsTicket, withWsTicket } from './ws-ticket';
@@ -32,6 +33,7 @@ if (shell && !(window as unknown as { __wingmanShim?: boolean }).__wingmanShim) 
     shell: () => (findShell() ? shell.window : undefined),
     relayUrl: async (url) => withWsTicket(url, await requestWsTicket(url)),
   });
+  patchBinaryBodies();
   patchFetchAbort();
   linkFrame(shell.window, shell.id, window.parent === shell.window);
 }

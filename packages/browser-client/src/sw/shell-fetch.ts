@@ -7,16 +7,18 @@
  *               leaves the body unread and the relay can still send it)
  *   shell → SW  head, data… end | abort          SW ⇄ shell  credit, cancel
  *
- * Every wait is bounded: accept (SHELL_ACCEPT_TIMEOUT_MS), head
+ * Every wait is bounded: accept (SHELL_ACCEPT_TIMEOUT_MS; for the
+ * requester's own shell whose window still exists, up to
+ * SHELL_BUSY_ACCEPT_TIMEOUT_MS: its main thread is busy, not gone), head
  * (RESPONSE_HEAD_TIMEOUT_MS), and while a body is open the shell's window
  * must still exist (checked every SHELL_LIVENESS_INTERVAL_MS: a closed tab
  * posts nothing more).
  */
-import { RESPONSE_HEAD_TIMEOUT_MS, SHELL_ACCEPT_TIMEOUT_MS, SHELL_LIVENESS_INTERVAL_MS } from '../shared/constants';
+import { RESPONSE_HEAD_TIMEOUT_MS, SHELL_ACCEPT_TIMEOUT_MS, SHELL_BUSY_ACCEPT_TIMEOUT_MS, SHELL_LIVENESS_INTERVAL_MS } from '../shared/constants';
 import { parseShellToSwPort, unbatch, type FetchRequest, type ShellToSwPort, type SwToShellPort, type WireHeaders } from '../shared/messages';
 import { createBodyReceiver, createBodySender, pumpToSender, type BodyReceiver } from '../shared/port-body';
 import { ChannelError } from './errors';
-import type { ShellTarget } from './shell-registry';
+import type { ShellPick } from './shell-target';
 
 /** Delay before closing a finished exchange's port, so a last message (cancel) still reaches the shell. */
 const PORT_CLOSE_DELAY_MS = 1_000;
@@ -28,7 +30,7 @@ export type ShellOutcome =
   | { kind: 'response'; status: number; headers: WireHeaders; body: ReadableStream<Uint8Array> };
 
 export interface ShellFetchOptions {
-  shell: ShellTarget;
+  shell: ShellPick;
   head: Omit<FetchRequest, 'type' | 'hasBody'>;
   /** Request body (already checked non-empty), or null. */
   body: ReadableStream<Uint8Array> | null;
@@ -82,14 +84,31 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
     }
     signal.addEventListener('abort', onAbort);
 
-    timers.push(
-      setTimeout(() => {
-        // No answer: the shell may still accept later; cancel makes it drop the stream if it does.
-        post({ t: 'cancel', reason: 'no accept in time' });
-        settle({ kind: 'declined', reason: `the page did not answer within ${SHELL_ACCEPT_TIMEOUT_MS} ms` });
-        cleanup();
-      }, SHELL_ACCEPT_TIMEOUT_MS),
-    );
+    let accepted = false;
+    const started = Date.now();
+    const noAnswer = (reason: string) => {
+      // The shell may still accept later; cancel makes it drop the stream if it does.
+      post({ t: 'cancel', reason: 'no accept in time' });
+      settle({ kind: 'declined', reason });
+      cleanup();
+    };
+    /**
+     * No answer yet. Another tab's shell, or one whose window is gone, loses
+     * the request to the relay now. The requester's own shell shares its main
+     * thread: while its window exists, it is busy (the app, or a loaded
+     * machine), and keeps the request until SHELL_BUSY_ACCEPT_TIMEOUT_MS.
+     */
+    const unanswered = async (): Promise<void> => {
+      const waited = Date.now() - started;
+      if (!shell.ownTab) return noAnswer(`the page did not answer within ${waited} ms`);
+      const there = await options.stillThere().catch(() => false);
+      if (accepted || settled || finished) return;
+      if (!there) return noAnswer('the page carrying the channel went away');
+      const left = SHELL_BUSY_ACCEPT_TIMEOUT_MS - (Date.now() - started);
+      if (left <= 0) return noAnswer(`the page stayed busy for ${SHELL_BUSY_ACCEPT_TIMEOUT_MS} ms`);
+      timers.push(setTimeout(() => void unanswered(), Math.min(left, SHELL_LIVENESS_INTERVAL_MS)));
+    };
+    timers.push(setTimeout(() => void unanswered(), SHELL_ACCEPT_TIMEOUT_MS));
 
     port.onmessage = (ev: MessageEvent) => {
       for (const m of unbatch(ev.data, parseShellToSwPort)) {
@@ -100,6 +119,7 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
     const handle = (m: ShellToSwPort): void => {
       switch (m.t) {
         case 'accept':
+          accepted = true;
           for (const t of timers.splice(0)) clearTimeout(t);
           timers.push(
             setTimeout(

@@ -9,14 +9,7 @@
  */
 import { PORT_RETIRE_MS, SW_SYNC_TIMEOUT_MS } from '../shared/constants';
 import type { FrameAnnounce, ShellAnnounce } from '../shared/messages';
-
-/** Where requests for one shell go. */
-export interface ShellTarget {
-  /** The shell window's client id (liveness checks). */
-  id: string;
-  /** Posts to the shell: over the MessagePort it sent with its announcement (a direct pipe), else through Client.postMessage. */
-  post(message: unknown, transfer: Transferable[]): void;
-}
+import type { ShellPick, ShellTarget } from './shell-target';
 
 interface ShellEntry {
   shellId: string;
@@ -40,7 +33,7 @@ export interface ShellRegistry {
    * has a channel, else any shell with a channel (every tab reaches the same
    * agent), else undefined (relay).
    */
-  pick(clientId: string, resultingClientId: string): Promise<ShellTarget | undefined>;
+  pick(clientId: string, resultingClientId: string): Promise<ShellPick | undefined>;
   /** True when `path` starts with a developer-excluded prefix. */
   isExcluded(path: string): boolean;
 }
@@ -120,9 +113,9 @@ export function createShellRegistry(scope: ServiceWorkerGlobalScope): ShellRegis
       const ownId = frames.get(clientId) ?? frames.get(resultingClientId);
       const own = ownId !== undefined ? shells.get(ownId) : undefined;
       if (own && ownId !== undefined && resultingClientId && !frames.has(resultingClientId)) frames.set(resultingClientId, ownId);
-      if (own?.p2p) return own.target;
+      if (own?.p2p) return { ...own.target, ownTab: true };
       const ready = [...shells.values()].filter((s) => s.p2p && s !== own).sort((a, b) => b.announcedAt - a.announcedAt);
-      for (const entry of ready) if (await alive(entry)) return entry.target;
+      for (const entry of ready) if (await alive(entry)) return { ...entry.target, ownTab: false };
       return undefined;
     },
     isExcluded(path) {

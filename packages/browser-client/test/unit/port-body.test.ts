@@ -3,6 +3,7 @@
  * structured-clone and transfer semantics as the browser's).
  */
 import { MessageChannel } from 'node:worker_threads';
+import { PORT_CHUNK_BYTES } from '../../src/shared/constants';
 import { parseShellToSwPort } from '../../src/shared/messages';
 import { createBodyReceiver, createBodySender, pumpToSender, type BodyReceiver, type BodySender } from '../../src/shared/port-body';
 import { delay } from '../../../../test/helpers/wait';
@@ -98,6 +99,25 @@ describe('a body over a MessagePort', () => {
     await Promise.all([pumpToSender(source, p.sender), readAll(p.receiver.stream, 1)]);
     expect(p.inflightPeak()).toBeLessThanOrEqual(WINDOW + chunk.length);
     p.close();
+  });
+
+  it('keeps to one window (plus one piece) in flight when the source gives the whole body as one chunk', async () => {
+    const p = pair();
+    const data = new Uint8Array(1024 * 1024 + 5).map((_, i) => (i * 13) & 0xff);
+    const source = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(data.slice());
+        c.close();
+      },
+    });
+    try {
+      const [, got] = await Promise.all([pumpToSender(source, p.sender), readAll(p.receiver.stream, 1)]);
+      expect(Buffer.from(got).equals(Buffer.from(data))).toBe(true);
+      expect(p.inflightPeak()).toBeLessThanOrEqual(WINDOW + PORT_CHUNK_BYTES);
+    } finally {
+      // Open ports would keep jest waiting after a failed expectation.
+      p.close();
+    }
   });
 
   it("fails the consumer's read with the sender's error", async () => {

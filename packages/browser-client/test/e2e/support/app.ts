@@ -147,7 +147,9 @@ export async function startApp(): Promise<FixtureApp> {
       h.update(c);
       length += c.length;
     });
-    req.on('end', () => res.json({ sha: h.digest('hex'), length }));
+    // ?head: also the body's headers as the app received them.
+    const head = 'head' in req.query ? { contentType: req.headers['content-type'] ?? null } : {};
+    req.on('end', () => res.json({ sha: h.digest('hex'), length, ...head }));
   });
   app.get('/sse', (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });

@@ -49,22 +49,31 @@ export interface UploadResult {
   transport: string | null;
 }
 
-/** POSTs `bytes` random bytes to /sha; the app answers with the SHA-256 it received. */
-export function upload(frame: AnyFrame, bytes: number): Promise<UploadResult> {
+/**
+ * POSTs `bytes` random bytes to /sha; the app answers with the SHA-256 it
+ * received. `busyAfterFetchMs`: right after starting the request, block the
+ * frame's main thread that long (as a heavy render would).
+ */
+export function upload(frame: AnyFrame, bytes: number, busyAfterFetchMs = 0): Promise<UploadResult> {
   return inPage(
     frame,
-    async (bytes) => {
+    async ({ bytes, busyAfterFetchMs }) => {
       const body = new Uint8Array(bytes);
       for (let o = 0; o < bytes; o += 65536) crypto.getRandomValues(body.subarray(o, Math.min(bytes, o + 65536)));
       const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
-      const r = await fetch('/sha', { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+      const answer = fetch('/sha', { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+      const busyUntil = performance.now() + busyAfterFetchMs;
+      while (performance.now() < busyUntil) {
+        /* nothing else runs on this thread meanwhile */
+      }
+      const r = await answer;
       return {
         localSha: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''),
         remote: await r.json(),
         transport: r.headers.get('x-wingman-transport'),
       };
     },
-    bytes,
+    { bytes, busyAfterFetchMs },
   );
 }
 

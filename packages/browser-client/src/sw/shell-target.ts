@@ -1,0 +1,13 @@
+/** Where the Service Worker sends requests for one shell window (sw/shell-registry.ts keeps them, sw/shell-fetch.ts uses them). */
+export interface ShellTarget {
+  /** The shell window's client id (liveness checks). */
+  id: string;
+  /** Posts to the shell: over the MessagePort it sent with its announcement (a direct pipe), else through Client.postMessage. */
+  post(message: unknown, transfer: Transferable[]): void;
+}
+
+/** The shell picked for one request. */
+export interface ShellPick extends ShellTarget {
+  /** The requesting document's own shell: the same tab, so the same renderer main thread. */
+  ownTab: boolean;
+}
