@@ -164,6 +164,25 @@ export async function upload({ bytes, timeoutMs }) {
   return { status: r.status, ms, intact: Boolean(answer && answer.bytes === bytes && answer.sha === sha), transport: r.headers.get('x-wingman-transport') };
 }
 
+/**
+ * The app document's subresources (Resource Timing): how many, their
+ * durations (p50, slowest, how many took over 1 s) and when the last one
+ * ended (ms from the document's time origin). Shows whether a page load was
+ * a waterfall of slow requests or a few stalled ones.
+ */
+export function resourceSummary() {
+  const entries = performance.getEntriesByType('resource');
+  const durations = entries.map((e) => e.duration).sort((a, b) => a - b);
+  const round = (ms) => Math.round(ms);
+  return {
+    count: entries.length,
+    p50Ms: durations.length > 0 ? round(durations[Math.floor(durations.length / 2)]) : null,
+    maxMs: durations.length > 0 ? round(durations[durations.length - 1]) : null,
+    over1s: durations.filter((d) => d > 1000).length,
+    lastEndMs: entries.length > 0 ? round(Math.max(...entries.map((e) => e.responseEnd))) : null,
+  };
+}
+
 /** When the app's page ran its ready marker (absolute ms, high resolution), or null. */
 export function appReadyAt() {
   return typeof window.appReadyAt === 'number' ? window.appReadyAt : null;

@@ -23,6 +23,7 @@ import {
   download,
   readPeers,
   recordPeerConnections,
+  resourceSummary,
   shellState,
   smallRequests,
   textWatchResult,
@@ -120,6 +121,7 @@ async function main() {
     const readyAt = await app.evaluate(appReadyAt);
     // Cold first visit: navigation start → the app's ready marker (shell, SW install, app document, its script).
     result.coldMs = readyAt === null ? null : Math.round(readyAt - top.timeOrigin);
+    result.coldResources = await app.evaluate(resourceSummary);
 
     // P2P: wait for the channel, or for the shell's first verdict against it.
     const p2p = await waitForP2P(page, config.p2pWaitMs, top.shell);
@@ -235,9 +237,11 @@ async function reloadOnce(page, appDocs, p2pWaitMs) {
   const shell = app !== page.mainFrame();
   const readyAt = await app.evaluate(appReadyAt);
   const doc = appDocs.slice(seen).find((d) => d.main === !shell && d.status !== 0) ?? null;
+  const resources = await app.evaluate(resourceSummary);
   const p2p = await waitForP2P(page, p2pWaitMs, shell);
   return {
     ms: readyAt === null ? null : Math.round(readyAt - top.timeOrigin),
+    resources,
     shell,
     appDocVia: doc?.transport ?? null,
     fromServiceWorker: doc?.fromServiceWorker ?? null,
