@@ -6,8 +6,15 @@
  * Requests fall in two classes (requestClass): `bulk` — a large request
  * body, a Range request, a media/archive path, or a URL that answered with a
  * large body before — and `small`, the rest. Small requests take the path
- * with the lower time to the response head (EWMA), bulk the one with the
- * higher throughput (EWMA of bytes / time over bulk bodies). P2P stays the
+ * with the lower time to the response head, bulk the one with the higher
+ * throughput (EWMA of bytes / time over bulk bodies). A time to the head
+ * counts only for a request that was alone on its path (nothing else in
+ * flight there when it left: `started`/`finished`), and the figure is the
+ * lowest over the last RTT_WINDOW_MS, as BBR keeps its min_rtt: a page load's
+ * burst of requests queues in the browser, the SW, the shell and the app, and
+ * its times measure the queue, not the path (measured: after a 324-module
+ * cold visit over P2P, the burst's times sent every later small request over
+ * the relay, 6 connections at the server's RTT). P2P stays the
  * default while a comparison is missing or inside SWITCH_MARGIN (and, for
  * small requests, SMALL_SWITCH_MIN_MS with SMALL_MIN_SAMPLES on each
  * path). For bulk the relay is tried once to
@@ -40,6 +47,16 @@ export const SMALL_MIN_SAMPLES = 5;
 export const PROBE_AFTER = 2;
 /** Once both paths have a figure, every REPROBE_EVERY-th request of the class goes the other way to refresh it. */
 export const REPROBE_EVERY = 20;
+/**
+ * How long a small request's time counts towards its path's RTT figure (the
+ * minimum over this window), ms. A page load sends hundreds of requests at
+ * once, each waiting behind the others, for seconds: only the first of the
+ * burst shows the path itself. 10 s outlasts such a burst (BBR keeps its
+ * min_rtt as long) and still notices within seconds a path that got slower.
+ */
+export const RTT_WINDOW_MS = 10_000;
+/** Samples kept per path within the window (bounds memory; a page load of ~500 requests fits). */
+export const MAX_RTT_SAMPLES = 512;
 /** URLs whose body size is remembered (bounded: oldest forgotten). */
 export const MAX_REMEMBERED_URLS = 256;
 
@@ -56,7 +73,7 @@ export interface RequestFacts {
 }
 
 export interface PathFigures {
-  /** EWMA of request start → response head, ms, over small requests. */
+  /** Lowest request start → response head of the small requests of the last RTT_WINDOW_MS, ms. */
   rttMs?: number;
   /** EWMA of body bytes per second over bulk bodies. */
   bytesPerS?: number;
@@ -79,6 +96,10 @@ export class PathChooser {
   readonly figures: Record<PathName, PathFigures> = { p2p: {}, relay: {} };
   private readonly seen: Record<RequestClass, number> = { small: 0, bulk: 0 };
   private readonly sizes = new Map<string, number>();
+  /** Requests on each path that have not had their head yet. */
+  private readonly inFlight: Record<PathName, number> = { p2p: 0, relay: 0 };
+  /** Recent small-request times per path: [when (ms, the caller's clock), time to the head (ms)]. */
+  private readonly recentRtts: Record<PathName, Array<[number, number]>> = { p2p: [], relay: [] };
   /** The path each class takes outside probes (what the badge shows). */
   readonly preferred: Preferred = { small: 'p2p', bulk: 'p2p' };
 
@@ -119,11 +140,28 @@ export class PathChooser {
     return { path: best, why: relayBetter ? 'faster' : 'default' };
   }
 
-  /** A small request's time to its response head on `path`. */
-  recordHead(path: PathName, cls: RequestClass, ms: number): void {
-    if (cls !== 'small' || !Number.isFinite(ms) || ms < 0) return;
+  /** A request leaves on `path`: whether it is alone there (its time will measure the path, not a queue). Pair with `finished`. */
+  started(path: PathName): boolean {
+    return this.inFlight[path]++ === 0;
+  }
+
+  /** The request's head arrived on `path`, or it failed. */
+  finished(path: PathName): void {
+    this.inFlight[path] = Math.max(0, this.inFlight[path] - 1);
+  }
+
+  /**
+   * A small request's time to its response head on `path`; `at`: when it
+   * ended (ms, any steady clock); `alone`: what `started` said (a request that
+   * waited behind others is no sample).
+   */
+  recordHead(path: PathName, cls: RequestClass, ms: number, at: number, alone = true): void {
+    if (cls !== 'small' || !alone || !Number.isFinite(ms) || ms < 0) return;
+    const recent = this.recentRtts[path];
+    recent.push([at, ms]);
+    while (recent.length > MAX_RTT_SAMPLES || recent[0]![0] < at - RTT_WINDOW_MS) recent.shift();
     const f = this.figures[path];
-    f.rttMs = ewma(f.rttMs, ms);
+    f.rttMs = Math.min(...recent.map(([, t]) => t));
     f.rttSamples = (f.rttSamples ?? 0) + 1;
   }
 

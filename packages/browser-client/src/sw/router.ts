@@ -180,17 +180,23 @@ export async function obtain(
   if (shell) {
     // Over P2P the SW writes the whole Cookie header: read back what the app's JS changed first.
     const cookie = await deps.cookies.headerFor(url, context);
-    const outcome = await fetchViaShell({
-      shell,
-      head: p2pHead(request, url, cookie),
-      body: bodyStream(request, method),
-      signal,
-      stillThere: async () => (await deps.scope.clients.get(shell.id)) !== undefined,
-    });
+    const alone = paths?.started('p2p') ?? false;
+    let outcome: Awaited<ReturnType<typeof fetchViaShell>>;
+    try {
+      outcome = await fetchViaShell({
+        shell,
+        head: p2pHead(request, url, cookie),
+        body: bodyStream(request, method),
+        signal,
+        stillThere: async () => (await deps.scope.clients.get(shell.id)) !== undefined,
+      });
+    } finally {
+      paths?.finished('p2p');
+    }
     if (outcome.kind === 'response') {
       let body = outcome.body;
       if (paths) {
-        paths.recordHead('p2p', cls!, performance.now() - started);
+        paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
         // A body declared small is no throughput sample: its length is all there is to keep, without a stream hop.
         const length = Number(outcome.headers.find(([n]) => n === 'content-length')?.[1] ?? '');
         if (length > 0 && length < BULK_MIN_BYTES) paths.recordBody('p2p', method, target, length, 0);
@@ -226,9 +232,15 @@ export async function obtain(
     const body = method === 'GET' || method === 'HEAD' ? null : await request.arrayBuffer();
     // Over the relay the browser adds its own jar to the SW's fetch: no read-back to wait for.
     const cookie = await deps.cookies.relayHeaderFor(url, context);
-    const res = await relayFetch(request, { cookie, body, signal });
+    const alone = paths?.started('relay') ?? false;
+    let res: Response;
+    try {
+      res = await relayFetch(request, { cookie, body, signal });
+    } finally {
+      paths?.finished('relay');
+    }
     if (!paths || !cls) return { kind: 'relay', res };
-    paths.recordHead('relay', cls, performance.now() - started);
+    paths.recordHead('relay', cls, performance.now() - started, performance.now(), alone);
     // Only a bulk body is measured (it then goes through buildResponse, not as the relay's Response itself);
     // a small one tells its size by Content-Length, if at all.
     if (cls === 'small' || !res.body) {

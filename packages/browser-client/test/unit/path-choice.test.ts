@@ -1,4 +1,4 @@
-import { BULK_MIN_BYTES, PathChooser, PROBE_AFTER, REPROBE_EVERY, type PathFigures, type RequestClass } from '../../src/sw/path-choice';
+import { BULK_MIN_BYTES, PathChooser, PROBE_AFTER, REPROBE_EVERY, RTT_WINDOW_MS, type PathFigures, type RequestClass } from '../../src/sw/path-choice';
 
 const MiB = 1024 * 1024;
 
@@ -71,14 +71,14 @@ describe('path choice from measurements', () => {
 
   it('never sends a small request over the relay to measure it: it waits for relay figures from requests the relay carried anyway', () => {
     const c = new PathChooser();
-    c.recordHead('p2p', 'small', 30);
+    c.recordHead('p2p', 'small', 30, 0);
     const paths = Array.from({ length: 2 * REPROBE_EVERY }, () => c.choose('small').path);
     expect(new Set(paths)).toEqual(new Set(['p2p']));
-    for (let i = 0; i < 5; i++) c.recordHead('p2p', 'small', 30);
-    for (let i = 0; i < 5; i++) c.recordHead('relay', 'small', 50);
+    for (let i = 0; i < 5; i++) c.recordHead('p2p', 'small', 30, 0);
+    for (let i = 0; i < 5; i++) c.recordHead('relay', 'small', 50, 0);
     const later = Array.from({ length: 2 * REPROBE_EVERY }, () => c.choose('small').path);
     expect(new Set(later)).toEqual(new Set(['p2p']));
-    for (let i = 0; i < 10; i++) c.recordHead('relay', 'small', 1);
+    for (let i = 0; i < 10; i++) c.recordHead('relay', 'small', 1, 0);
     expect(c.choose('small')).toMatchObject({ path: 'relay' });
   });
 
@@ -103,10 +103,40 @@ describe('path choice from measurements', () => {
   it('takes only bulk bodies as throughput samples and only small heads as RTT samples', () => {
     const c = new PathChooser();
     c.recordBody('relay', 'GET', '/small', 10_000, 1);
-    c.recordHead('relay', 'bulk', 1);
+    c.recordHead('relay', 'bulk', 1, 0);
     expect(c.figures.relay).toEqual({});
-    c.recordHead('relay', 'small', 8);
-    c.recordHead('relay', 'small', 18);
-    expect(c.figures.relay).toEqual({ rttMs: expect.closeTo(11), rttSamples: 2 });
+    c.recordHead('relay', 'small', 18, 0);
+    c.recordHead('relay', 'small', 8, 0);
+    expect(c.figures.relay).toEqual({ rttMs: 8, rttSamples: 2 });
+  });
+
+  it('keeps small requests on P2P after a page load whose burst queued its requests, while the relay carried only the first ones', () => {
+    const c = new PathChooser();
+    // Before the channel: the relay carried the document and a few modules, one at a time.
+    for (const ms of [6, 7, 5, 8, 6]) {
+      const alone = c.started('relay');
+      c.finished('relay');
+      c.recordHead('relay', 'small', ms, 0, alone);
+    }
+    // Then a burst of 300 modules over P2P: all leave at once, each waits behind the ones before it.
+    const alone = Array.from({ length: 300 }, () => c.started('p2p'));
+    for (let i = 0; i < 300; i++) {
+      c.finished('p2p');
+      c.recordHead('p2p', 'small', 40 + i * 3, 1_000 + i * 7, alone[i]);
+    }
+    expect(alone.filter(Boolean)).toHaveLength(1);
+    expect(c.figures.p2p).toMatchObject({ rttMs: 40, rttSamples: 1 });
+    expect(c.choose('small')).toMatchObject({ path: 'p2p' });
+    expect(c.preferred.small).toBe('p2p');
+  });
+
+  it(`moves small requests to the relay once every P2P request of the last ${RTT_WINDOW_MS} ms took longer than the relay's best`, () => {
+    const c = new PathChooser();
+    for (let i = 0; i < 5; i++) c.recordHead('relay', 'small', 20, 0);
+    c.recordHead('p2p', 'small', 5, 0);
+    for (let i = 1; i <= 5; i++) c.recordHead('p2p', 'small', 90, i * 1_000);
+    expect(c.choose('small')).toMatchObject({ path: 'p2p' });
+    c.recordHead('p2p', 'small', 90, RTT_WINDOW_MS + 1);
+    expect(c.choose('small')).toMatchObject({ path: 'relay', why: 'faster' });
   });
 });
