@@ -8,6 +8,7 @@ import { BADGE_QUERY_PARAM } from '../shared/constants';
 import { parseShimToShell } from '../shared/messages';
 import { appPath, createAppFrame } from './app-frame';
 import { createBadge, type Paths } from './badge';
+import { createChannelWait } from './channel-wait';
 import { readShellConfig } from './config';
 import { startDiagnosticsSource } from './diagnostics-source';
 import { createP2PManager, type TransportStatus } from './p2p';
@@ -51,7 +52,8 @@ const sw = createSwLink({
     badge.update(p2p.status(), paths);
   },
 });
-const wsBridge = createWsBridge({ connection: () => p2p.connection(), cookieHeader: (url) => sw.cookieHeader(url) });
+const channelWait = createChannelWait(p2p);
+const wsBridge = createWsBridge({ connection: () => p2p.connection(), channelSoon: () => channelWait.soon(), cookieHeader: (url) => sw.cookieHeader(url) });
 const frame = createAppFrame(document.getElementById('wingman-frame') as HTMLIFrameElement);
 const stopDiagnostics = startDiagnosticsSource({ sessionId: config.sessionId, shellId, p2p });
 const badge = createBadge(config.badge && here.searchParams.get(BADGE_QUERY_PARAM) !== '0');

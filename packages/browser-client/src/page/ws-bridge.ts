@@ -19,6 +19,8 @@ import { parseShimToShellPort, type ShellToShimPort, type WsOpenRequest } from '
 
 export interface WsBridgeOptions {
   connection(): Connection | undefined;
+  /** Without a connection: a promise of one when a channel is coming up and worth waiting for (channel-wait.ts), else undefined. */
+  channelSoon(): Promise<Connection | undefined> | undefined;
   /** The SW jar's Cookie header for an http(s) URL. */
   cookieHeader(url: string): Promise<string>;
 }
@@ -48,9 +50,11 @@ export function createWsBridge(options: WsBridgeOptions): { open(request: WsOpen
     if (url.host !== location.host || (url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.pathname.startsWith(WINGMAN_PREFIX)) {
       return post({ t: 'fallback', reason: 'not an app WebSocket of this origin' });
     }
-    if (!options.connection()) return post({ t: 'fallback', reason: 'no open data channel' });
+    const soon = options.connection() ? undefined : options.channelSoon();
+    if (!options.connection() && !soon) return post({ t: 'fallback', reason: 'no open data channel' });
+    if (soon) post({ t: 'wait' });
     const httpUrl = `${location.protocol}//${url.host}${url.pathname}${url.search}`;
-    void options.cookieHeader(httpUrl).then((cookie) => {
+    void Promise.all([options.cookieHeader(httpUrl), soon]).then(([cookie]) => {
       const conn = options.connection();
       if (!conn) return post({ t: 'fallback', reason: 'no open data channel' });
       const headers: HeaderList = [

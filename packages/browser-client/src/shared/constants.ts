@@ -97,6 +97,19 @@ export const SW_CONTROL_TIMEOUT_MS = 5_000;
 /** How long the shim waits for the shell to take a WebSocket before opening a real one (relay). */
 export const WS_SHELL_TIMEOUT_MS = 1_000;
 
+/**
+ * How long the shell holds an app WebSocket for a channel that is coming up,
+ * in a tab that had P2P on this origin before (a reload, a full navigation):
+ * a WebSocket stays on the path it opened on for its life (Vite's HMR socket
+ * opens within ~0.5 s of the navigation, the channel within ~1 s at 20 ms
+ * peer RTT in the lab), so a short wait buys a P2P socket instead of a
+ * relayed one. Below P2P_TIMEOUT_MS's default (3 s): a channel that does not
+ * come costs the socket at most this.
+ */
+export const WS_CHANNEL_WAIT_MS = 2_000;
+/** sessionStorage key: this tab had an open channel on this origin (cleared when an attempt fails). */
+export const P2P_SEEN_STORAGE_KEY = 'wingman:p2p-seen';
+
 /** Longest wait for the app's WebSocket handshake over P2P before the socket fails (error + close 1006). */
 export const P2P_WS_HANDSHAKE_TIMEOUT_MS = 15_000;
 

@@ -143,6 +143,8 @@ export type ShimToShell = WsOpenRequest | LocationUpdate;
 export type ShellToShimPort =
   /** No channel: open a real WebSocket (the tunnel server relays it). */
   | { t: 'fallback'; reason: string }
+  /** The channel is coming up: wait (up to WS_CHANNEL_WAIT_MS more) for open, fallback or close. */
+  | { t: 'wait' }
   | { t: 'open'; protocol: string }
   | { t: 'message'; data: string | ArrayBuffer }
   | { t: 'close'; code: number; reason: string; wasClean: boolean }
@@ -316,6 +318,8 @@ export function parseShellToShimPort(v: unknown): ShellToShimPort | undefined {
   switch (o.t) {
     case 'fallback':
       return str(o.reason, MAX_REASON_CHARS) ? { t: 'fallback', reason: o.reason } : undefined;
+    case 'wait':
+      return { t: 'wait' };
     case 'open':
       return str(o.protocol, 256) ? { t: 'open', protocol: o.protocol } : undefined;
     case 'message':

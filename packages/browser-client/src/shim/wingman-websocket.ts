@@ -10,7 +10,7 @@
  * @see https://websockets.spec.whatwg.org/#the-websocket-interface
  */
 import { WS_MAX_CLOSE_REASON_BYTES } from '@wingman/protocol';
-import { WS_SHELL_TIMEOUT_MS } from '../shared/constants';
+import { WS_CHANNEL_WAIT_MS, WS_SHELL_TIMEOUT_MS } from '../shared/constants';
 import { parseShellToShimPort, type ShimToShellPort, type WsOpenRequest } from '../shared/messages';
 
 const CONNECTING = 0;
@@ -183,16 +183,24 @@ export function createWingmanWebSocketClass(options: {
     private viaShell(shell: Window, protocols: string[]): void {
       const { port1, port2 } = new MessageChannel();
       let answered = false;
-      const timer = setTimeout(() => {
+      const giveUp = () => {
         if (answered) return;
         answered = true;
         port1.postMessage({ t: 'close', code: 1000, reason: '' } satisfies ShimToShellPort);
         port1.close();
         this.viaNative(protocols);
-      }, WS_SHELL_TIMEOUT_MS);
+      };
+      let timer = setTimeout(giveUp, WS_SHELL_TIMEOUT_MS);
       port1.onmessage = (ev: MessageEvent) => {
         const m = parseShellToShimPort(ev.data);
         if (!m) return;
+        // The shell waits for its channel: it answers later, within WS_CHANNEL_WAIT_MS.
+        if (m.t === 'wait') {
+          if (answered) return;
+          clearTimeout(timer);
+          timer = setTimeout(giveUp, WS_CHANNEL_WAIT_MS + WS_SHELL_TIMEOUT_MS);
+          return;
+        }
         if (!answered) {
           answered = true;
           clearTimeout(timer);

@@ -6,12 +6,15 @@
 import { patternSha256 } from './support/app';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
 import { abortedFetch, download, firstSseEvent, upload, websocketEcho, websocketSendAndClose } from './support/in-app';
-import { fetchInApp, openShell, shellStatus, waitForApp, waitForTransport, WAIT_MS } from './support/shell';
+import { fetchInApp, inPage, openShell, shellStatus, waitForApp, waitForTransport, WAIT_MS } from './support/shell';
 import { startStack, type Stack } from './support/stack';
+import { delay } from '../../../../test/helpers/wait';
 
 jest.setTimeout(120_000);
 
 const MiB = 1024 * 1024;
+/** Delay added to each signaling message of the shell in the WebSocket-after-navigation test, ms (well below WS_CHANNEL_WAIT_MS). */
+const SIGNAL_HOLD_MS = 400;
 
 describe('P2P through the shell', () => {
   let stack: Stack;
@@ -109,6 +112,31 @@ describe('P2P through the shell', () => {
     expect(r.echo).toBe('ping');
     expect(r.binary).toEqual([1, 2, 3]);
     expect(r.closeCode).toBe(1000);
+  });
+
+  it('opens a WebSocket the app creates while the channel comes back after a full navigation over P2P, not over the relay', async () => {
+    await p2pApp();
+    // A new document and a new shell: the app's WebSocket opens while the new channel is still
+    // connecting. The shell's signaling is held back SIGNAL_HOLD_MS (as a distant server would),
+    // so the channel comes well after the app's WebSocket, yet within WS_CHANNEL_WAIT_MS.
+    await browser.page.routeWebSocket(/\/__wingman\/signal/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => void delay(SIGNAL_HOLD_MS).then(() => server.send(m)));
+      server.onMessage((m) => ws.send(m));
+    });
+    const frame = await openShell(browser.page, `${stack.origin}/ws-at-load`, 'ws-at-load');
+    const hello = await inPage(
+      frame,
+      async (timeoutMs) => {
+        const deadline = Date.now() + timeoutMs;
+        while (!(window as { wsAtLoad?: unknown }).wsAtLoad && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        return (window as { wsAtLoad?: { forwardedFor: string | null } }).wsAtLoad ?? null;
+      },
+      WAIT_MS,
+    );
+    // The relay adds X-Forwarded-For; the agent's P2P forward does not.
+    expect(hello).toMatchObject({ forwardedFor: null });
+    await browser.page.unrouteAll();
   });
 
   it("closes a shimmed WebSocket with 1009 and the reason when the app sends a message over the agent's cap over P2P, and the next WebSocket works", async () => {

@@ -73,6 +73,14 @@ export async function startApp(): Promise<FixtureApp> {
 
   for (const name of ['one', 'two', 'nested/three']) app.get(`/${name}`, (_req, res) => res.type('html').send(page(name)));
   app.get('/', (_req, res) => res.type('html').send(page('home')));
+  // Opens a WebSocket while it parses, as a dev server's HMR client does; window.wsAtLoad gets the app's hello.
+  app.get('/ws-at-load', (_req, res) =>
+    res
+      .type('html')
+      .send(
+        `<!doctype html><title>ws-at-load</title><script>window.pageName = 'ws-at-load'; const ws = new WebSocket('ws://' + location.host + '/ws', ['chat']); ws.onmessage = (e) => { window.wsAtLoad = JSON.parse(String(e.data)); ws.close(1000); };</script>`,
+      ),
+  );
   // A page with 20 subresources (10 scripts, 10 images): what "page load" benchmarks load.
   app.get('/gallery', (_req, res) => {
     const items = Array.from({ length: 10 }, (_, i) => `<script src="/asset/s${i}.js"></script><img src="/asset/i${i}.svg" width="8" height="8">`).join('');

@@ -1,0 +1,57 @@
+/**
+ * Whether to wait for the data channel, for a request that keeps its path
+ * for long (an app WebSocket): only in a tab that had an open channel on this
+ * origin before (a reload, a full navigation: sessionStorage survives both)
+ * and while this page's first attempt is still connecting. A failed attempt
+ * forgets the tab's P2P (the network may have changed), so a tab where P2P
+ * does not work never waits.
+ */
+import type { Connection } from '@wingman/protocol';
+import { P2P_SEEN_STORAGE_KEY, WS_CHANNEL_WAIT_MS } from '../shared/constants';
+import type { P2PManager, TransportStatus } from './p2p';
+
+export interface ChannelWait {
+  /** A promise of the connection (undefined if it does not come within WS_CHANNEL_WAIT_MS) when waiting is worth it; else undefined. */
+  soon(): Promise<Connection | undefined> | undefined;
+}
+
+/** sessionStorage, or nothing where storage is disabled. */
+function storage(): Storage | undefined {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return undefined;
+  }
+}
+
+export function createChannelWait(p2p: Pick<P2PManager, 'connection' | 'status' | 'onStatus'>, waitMs = WS_CHANNEL_WAIT_MS): ChannelWait {
+  const store = storage();
+  const waiting = new Set<(s: TransportStatus) => void>();
+  p2p.onStatus((s) => {
+    try {
+      if (s.transport === 'p2p') store?.setItem(P2P_SEEN_STORAGE_KEY, '1');
+      else if (s.reason !== 'connecting') store?.removeItem(P2P_SEEN_STORAGE_KEY);
+    } catch {
+      /* storage full or disabled: no wait next time */
+    }
+    for (const fn of [...waiting]) fn(s);
+  });
+  return {
+    soon() {
+      const s = p2p.status();
+      if (s.transport !== 'relay' || s.reason !== 'connecting' || store?.getItem(P2P_SEEN_STORAGE_KEY) !== '1') return undefined;
+      return new Promise((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          waiting.delete(onStatus);
+          resolve(p2p.connection());
+        };
+        const onStatus = (next: TransportStatus) => {
+          if (next.transport === 'p2p' || next.reason !== 'connecting') done();
+        };
+        const timer = setTimeout(done, waitMs);
+        waiting.add(onStatus);
+      });
+    },
+  };
+}
