@@ -7,11 +7,11 @@
  * does not work never waits.
  */
 import type { Connection } from '@wingman/protocol';
-import { P2P_SEEN_STORAGE_KEY, WS_CHANNEL_WAIT_MS } from '../shared/constants';
+import { P2P_SEEN_STORAGE_KEY, CHANNEL_COMING_WAIT_MS } from '../shared/constants';
 import type { P2PManager, TransportStatus } from './p2p';
 
 export interface ChannelWait {
-  /** A promise of the connection (undefined if it does not come within WS_CHANNEL_WAIT_MS) when waiting is worth it; else undefined. */
+  /** A promise of the connection (undefined if it does not come within CHANNEL_COMING_WAIT_MS) when waiting is worth it; else undefined. */
   soon(): Promise<Connection | undefined> | undefined;
 }
 
@@ -24,7 +24,7 @@ function storage(): Storage | undefined {
   }
 }
 
-export function createChannelWait(p2p: Pick<P2PManager, 'connection' | 'status' | 'onStatus'>, waitMs = WS_CHANNEL_WAIT_MS): ChannelWait {
+export function createChannelWait(p2p: Pick<P2PManager, 'connection' | 'status' | 'onStatus'>, waitMs = CHANNEL_COMING_WAIT_MS): ChannelWait {
   const store = storage();
   const waiting = new Set<(s: TransportStatus) => void>();
   p2p.onStatus((s) => {

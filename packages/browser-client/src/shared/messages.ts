@@ -143,7 +143,7 @@ export type ShimToShell = WsOpenRequest | LocationUpdate;
 export type ShellToShimPort =
   /** No channel: open a real WebSocket (the tunnel server relays it). */
   | { t: 'fallback'; reason: string }
-  /** The channel is coming up: wait (up to WS_CHANNEL_WAIT_MS more) for open, fallback or close. */
+  /** The channel is coming up: wait (up to CHANNEL_COMING_WAIT_MS more) for open, fallback or close. */
   | { t: 'wait' }
   | { t: 'open'; protocol: string }
   | { t: 'message'; data: string | ArrayBuffer }

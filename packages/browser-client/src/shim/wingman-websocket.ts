@@ -10,7 +10,7 @@
  * @see https://websockets.spec.whatwg.org/#the-websocket-interface
  */
 import { WS_MAX_CLOSE_REASON_BYTES } from '@wingman/protocol';
-import { WS_CHANNEL_WAIT_MS, WS_SHELL_TIMEOUT_MS } from '../shared/constants';
+import { CHANNEL_COMING_WAIT_MS, WS_SHELL_TIMEOUT_MS } from '../shared/constants';
 import { parseShellToShimPort, type ShimToShellPort, type WsOpenRequest } from '../shared/messages';
 
 const CONNECTING = 0;
@@ -194,11 +194,11 @@ export function createWingmanWebSocketClass(options: {
       port1.onmessage = (ev: MessageEvent) => {
         const m = parseShellToShimPort(ev.data);
         if (!m) return;
-        // The shell waits for its channel: it answers later, within WS_CHANNEL_WAIT_MS.
+        // The shell waits for its channel: it answers later, within CHANNEL_COMING_WAIT_MS.
         if (m.t === 'wait') {
           if (answered) return;
           clearTimeout(timer);
-          timer = setTimeout(giveUp, WS_CHANNEL_WAIT_MS + WS_SHELL_TIMEOUT_MS);
+          timer = setTimeout(giveUp, CHANNEL_COMING_WAIT_MS + WS_SHELL_TIMEOUT_MS);
           return;
         }
         if (!answered) {

@@ -145,6 +145,11 @@ export class PathChooser {
     return this.inFlight[path]++ === 0;
   }
 
+  /** Requests on `path` still waiting for their head. */
+  inFlightOn(path: PathName): number {
+    return this.inFlight[path];
+  }
+
   /** The request's head arrived on `path`, or it failed. */
   finished(path: PathName): void {
     this.inFlight[path] = Math.max(0, this.inFlight[path] - 1);

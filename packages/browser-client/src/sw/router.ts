@@ -6,7 +6,7 @@
  * byte where it stopped (Range when possible, else re-fetch and skip).
  * Anything else fails with a readable error page.
  */
-import { ABORT_ID_HEADER, WINGMAN_PREFIX } from '../shared/constants';
+import { ABORT_ID_HEADER, CHANNEL_COMING_WAIT_MS, RELAY_PARALLEL_REQUESTS, WINGMAN_PREFIX } from '../shared/constants';
 import type { RequestContext } from '../shared/cookie-jar';
 import type { AbortRegistry } from './abort-registry';
 import type { PathsUpdate, WireHeaders } from '../shared/messages';
@@ -167,8 +167,16 @@ export async function obtain(
     hasRange: request.headers.has('range'),
     ...(declared > 0 ? { bodyBytes: declared } : {}),
   });
-  const started = performance.now();
-  const shell = deps.registry.isExcluded(url.pathname) ? undefined : await deps.registry.pick(clientId, resultingClientId);
+  let started = performance.now();
+  const excluded = deps.registry.isExcluded(url.pathname);
+  let shell = excluded ? undefined : await deps.registry.pick(clientId, resultingClientId);
+  // No channel yet, one is coming (a reload of a page that had P2P), and the relay already runs as
+  // many requests as the browser gives it connections: this one would queue there; wait for the channel.
+  if (!shell && !excluded && paths && paths.inFlightOn('relay') >= RELAY_PARALLEL_REQUESTS && deps.registry.channelComing()) {
+    shell = await deps.registry.waitForChannel(clientId, resultingClientId, CHANNEL_COMING_WAIT_MS);
+    // The wait is no part of either path's time.
+    started = performance.now();
+  }
   // With a channel up, the measurements may still send this class over the relay (faster there, or a probe).
   if (shell && paths && cls) {
     const before = { ...paths.preferred };

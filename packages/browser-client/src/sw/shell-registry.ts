@@ -7,7 +7,7 @@
  * the idle SW: the first request after a restart broadcasts `wingman:sync`
  * and waits briefly for the announcements to come back.
  */
-import { PORT_RETIRE_MS, SW_SYNC_TIMEOUT_MS } from '../shared/constants';
+import { CHANNEL_COMING_WAIT_MS, PORT_RETIRE_MS, SW_SYNC_TIMEOUT_MS } from '../shared/constants';
 import type { FrameAnnounce, ShellAnnounce } from '../shared/messages';
 import type { ShellPick, ShellTarget } from './shell-target';
 
@@ -36,6 +36,14 @@ export interface ShellRegistry {
   pick(clientId: string, resultingClientId: string): Promise<ShellPick | undefined>;
   /** True when `path` starts with a developer-excluded prefix. */
   isExcluded(path: string): boolean;
+  /**
+   * A channel is worth waiting for: one was open in this SW's life, and a
+   * shell announced itself without one within CHANNEL_COMING_WAIT_MS (a page
+   * whose channel is connecting, e.g. after a reload).
+   */
+  channelComing(): boolean;
+  /** Waits up to `ms` for a shell to announce an open channel; then pick()'s answer. */
+  waitForChannel(clientId: string, resultingClientId: string, ms: number): Promise<ShellPick | undefined>;
 }
 
 export function createShellRegistry(scope: ServiceWorkerGlobalScope): ShellRegistry {
@@ -45,6 +53,10 @@ export function createShellRegistry(scope: ServiceWorkerGlobalScope): ShellRegis
   let synced: Promise<void> | undefined;
   /** Set while a sync waits: told which window just announced itself. */
   let onAnnounce: ((clientId: string) => void) | undefined;
+  /** Some shell had an open channel since this SW started. */
+  let channelSeen = false;
+  /** Requests waiting for a shell with a channel (waitForChannel). */
+  const channelWaiters = new Set<() => void>();
 
   function forgetClient(clientId: string): void {
     for (const [id, e] of shells) if (e.clientId === clientId) shells.delete(id);
@@ -76,6 +88,10 @@ export function createShellRegistry(scope: ServiceWorkerGlobalScope): ShellRegis
       };
       shells.set(m.shellId, { shellId: m.shellId, clientId: source.id, target, port: via, p2p: m.p2p, exclude: m.exclude, announcedAt: Date.now() });
       onAnnounce?.(source.id);
+      if (m.p2p) {
+        channelSeen = true;
+        for (const wake of [...channelWaiters]) wake();
+      }
     },
     frameAnnounced(m, source) {
       frames.set(source.id, m.shellId);
@@ -117,6 +133,25 @@ export function createShellRegistry(scope: ServiceWorkerGlobalScope): ShellRegis
       const ready = [...shells.values()].filter((s) => s.p2p && s !== own).sort((a, b) => b.announcedAt - a.announcedAt);
       for (const entry of ready) if (await alive(entry)) return { ...entry.target, ownTab: false };
       return undefined;
+    },
+    channelComing() {
+      if (!channelSeen) return false;
+      const now = Date.now();
+      return [...shells.values()].some((e) => !e.p2p && now - e.announcedAt < CHANNEL_COMING_WAIT_MS);
+    },
+    async waitForChannel(clientId, resultingClientId, ms) {
+      if (![...shells.values()].some((e) => e.p2p)) {
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            clearTimeout(timer);
+            channelWaiters.delete(wake);
+            resolve();
+          };
+          const timer = setTimeout(wake, ms);
+          channelWaiters.add(wake);
+        });
+      }
+      return this.pick(clientId, resultingClientId);
     },
     isExcluded(path) {
       for (const s of shells.values()) for (const prefix of s.exclude) if (path.startsWith(prefix)) return true;

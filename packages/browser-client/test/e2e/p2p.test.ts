@@ -13,7 +13,7 @@ import { delay } from '../../../../test/helpers/wait';
 jest.setTimeout(120_000);
 
 const MiB = 1024 * 1024;
-/** Delay added to each signaling message of the shell in the WebSocket-after-navigation test, ms (well below WS_CHANNEL_WAIT_MS). */
+/** Delay added to each signaling message of the shell in the WebSocket-after-navigation test, ms (well below CHANNEL_COMING_WAIT_MS). */
 const SIGNAL_HOLD_MS = 400;
 
 describe('P2P through the shell', () => {
@@ -118,7 +118,7 @@ describe('P2P through the shell', () => {
     await p2pApp();
     // A new document and a new shell: the app's WebSocket opens while the new channel is still
     // connecting. The shell's signaling is held back SIGNAL_HOLD_MS (as a distant server would),
-    // so the channel comes well after the app's WebSocket, yet within WS_CHANNEL_WAIT_MS.
+    // so the channel comes well after the app's WebSocket, yet within CHANNEL_COMING_WAIT_MS.
     await browser.page.routeWebSocket(/\/__wingman\/signal/, (ws) => {
       const server = ws.connectToServer();
       ws.onMessage((m) => void delay(SIGNAL_HOLD_MS).then(() => server.send(m)));
@@ -137,6 +137,29 @@ describe('P2P through the shell', () => {
     // The relay adds X-Forwarded-For; the agent's P2P forward does not.
     expect(hello).toMatchObject({ forwardedFor: null });
     await browser.page.unrouteAll();
+  });
+
+  it('holds the requests the relay cannot start at once for the channel that comes back after a full navigation', async () => {
+    await p2pApp();
+    await browser.page.routeWebSocket(/\/__wingman\/signal/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => void delay(SIGNAL_HOLD_MS).then(() => server.send(m)));
+      server.onMessage((m) => ws.send(m));
+    });
+    const frame = await openShell(browser.page, `${stack.origin}/fetch-burst`, 'fetch-burst');
+    const transports = await inPage(
+      frame,
+      async (timeoutMs) => {
+        const deadline = Date.now() + timeoutMs;
+        while (!(window as { burst?: unknown }).burst && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        return (window as { burst?: string[] }).burst ?? [];
+      },
+      WAIT_MS,
+    );
+    await browser.page.unrouteAll();
+    expect(transports).toHaveLength(20);
+    // At most what the browser's six relay connections started before the channel came; the rest waited for it.
+    expect(transports.filter((t) => t === 'p2p').length).toBeGreaterThanOrEqual(20 - 6);
   });
 
   it("closes a shimmed WebSocket with 1009 and the reason when the app sends a message over the agent's cap over P2P, and the next WebSocket works", async () => {
