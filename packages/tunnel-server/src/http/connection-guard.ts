@@ -17,8 +17,9 @@
  * cluster hops).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server, Socket } from 'node:net';
+import { closeAfterResponse } from './http2-compat';
 import { sourceKey } from '../access/password-throttle';
 
 /**
@@ -130,7 +131,8 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
         return true;
       }
       req.resume();
-      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5', connection: 'close' });
+      closeAfterResponse(res);
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5' });
       res.end(`The server is at its connection limit; try again shortly (${ERR_OVERLOADED})\n`);
       return false;
     },
