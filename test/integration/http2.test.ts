@@ -143,6 +143,15 @@ describe('wingman-server with --tls-cert and --http2', () => {
     expect(session.closed).toBe(false);
   });
 
+  it('grants uploads a 2 MiB stream window and an 8 MiB connection window, not the protocol default of 64 KiB per round trip', async () => {
+    const t = await startH2Tunnel();
+    const session = h2(t.port);
+    const settled = await h2Request(session, t.host, '/hello');
+    expect(settled.status).toBe(200);
+    expect(session.remoteSettings.initialWindowSize).toBe(2 * 1024 * 1024);
+    expect(session.state.remoteWindowSize).toBe(8 * 1024 * 1024);
+  });
+
   it('serves the apex landing page and /healthz over HTTP/2 and HTTP/1.1', async () => {
     const t = await startH2Tunnel();
     const apex = `localhost:${t.port}`;

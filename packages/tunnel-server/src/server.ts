@@ -29,7 +29,13 @@ import { createViewerAddresses } from './http/viewer-address';
 import { createReservedRoutes, pathnameOf, type ReservedRequestHandler, type ReservedRoutesOptions } from './http/reserved-routes';
 import { ERR_OVERLOADED, guardConnections } from './http/connection-guard';
 import { writeRawText } from './http/raw-response';
-import { asHttp1Request, closeIdleHttp2Sessions, HTTP2_MAX_CONCURRENT_STREAMS, isHttp2Request } from './http/http2-compat';
+import {
+  asHttp1Request,
+  HTTP2_MAX_CONCURRENT_STREAMS,
+  HTTP2_STREAM_WINDOW_BYTES,
+  isHttp2Request,
+  manageHttp2Sessions,
+} from './http/http2-compat';
 import { HEALTH_PATH } from './http/apex-app';
 import type { Session } from './sessions/registry';
 import { createRouter, type Router } from './http/router';
@@ -184,11 +190,11 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   let tlsServer: TlsServer | undefined;
   if (tlsPair && usesHttp2(config)) {
     const h2 = createSecureServer(
-      { ...tlsPair, allowHTTP1: true, noDelay: true, settings: { maxConcurrentStreams: HTTP2_MAX_CONCURRENT_STREAMS } },
+      { ...tlsPair, allowHTTP1: true, noDelay: true, settings: { maxConcurrentStreams: HTTP2_MAX_CONCURRENT_STREAMS, initialWindowSize: HTTP2_STREAM_WINDOW_BYTES } },
       (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) =>
         onRequest(isHttp2Request(req) ? asHttp1Request(req) : req, res as ServerResponse),
     );
-    closeIdleHttp2Sessions(h2);
+    manageHttp2Sessions(h2);
     server = tlsServer = h2;
   } else if (tlsPair) {
     server = tlsServer = createHttpsServer({ ...tlsPair, noDelay: true }, onRequest);
