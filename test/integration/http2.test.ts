@@ -62,7 +62,7 @@ interface H2Reply {
   body: string;
 }
 
-/** One request on `session`; rejects on a stream error (with what arrived so far as `partial`). */
+/** One request on `session`; rejects on a stream error. */
 function h2Request(session: ClientHttp2Session, authority: string, path: string, options: { method?: string; body?: string } = {}): Promise<H2Reply> {
   return new Promise((resolve, reject) => {
     const stream = session.request({ ':authority': authority, ':path': path, ':method': options.method ?? 'GET' });
@@ -76,9 +76,9 @@ function h2Request(session: ClientHttp2Session, authority: string, path: string,
       clearTimeout(timer);
       resolve({ status: Number(headers[':status']), headers, body });
     });
-    stream.on('error', (err) => {
+    stream.on('error', (err: Error) => {
       clearTimeout(timer);
-      reject(Object.assign(err, { partial: body }));
+      reject(err);
     });
     stream.end(options.body);
   });
@@ -174,7 +174,9 @@ describe('wingman-server with --tls-cert and --http2', () => {
     const t = await startH2Tunnel();
     expect(await h1Get(t.port, t.host, '/hello')).toMatchObject({ status: 200, body: 'hello GET', alpn: 'http/1.1' });
     // The agent itself registered over wss on this port (startAgent waited for it); now a relayed app WebSocket.
-    const ws = new WebSocket(`wss://127.0.0.1:${t.port}/ws`, { headers: { host: t.host }, servername: 'localhost', ca: ca.caPem });
+    // servername goes on to tls.connect (the ws types leave it out).
+    const tlsOptions = { headers: { host: t.host }, servername: 'localhost', ca: ca.caPem };
+    const ws = new WebSocket(`wss://127.0.0.1:${t.port}/ws`, tlsOptions);
     const echoed = await new Promise<string>((resolve, reject) => {
       ws.once('open', () => ws.send('over wss'));
       ws.once('message', (data) => resolve(String(data)));

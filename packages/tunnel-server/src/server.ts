@@ -29,13 +29,7 @@ import { createViewerAddresses } from './http/viewer-address';
 import { createReservedRoutes, pathnameOf, type ReservedRequestHandler, type ReservedRoutesOptions } from './http/reserved-routes';
 import { ERR_OVERLOADED, guardConnections } from './http/connection-guard';
 import { writeRawText } from './http/raw-response';
-import {
-  asHttp1Request,
-  HTTP2_MAX_CONCURRENT_STREAMS,
-  HTTP2_STREAM_WINDOW_BYTES,
-  isHttp2Request,
-  manageHttp2Sessions,
-} from './http/http2-compat';
+import { asHttp1Request, HTTP2_MAX_CONCURRENT_STREAMS, HTTP2_STREAM_WINDOW_BYTES, isHttp2Request, manageHttp2Sessions } from './http/http2-compat';
 import { HEALTH_PATH } from './http/apex-app';
 import type { Session } from './sessions/registry';
 import { createRouter, type Router } from './http/router';
@@ -190,7 +184,12 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   let tlsServer: TlsServer | undefined;
   if (tlsPair && usesHttp2(config)) {
     const h2 = createSecureServer(
-      { ...tlsPair, allowHTTP1: true, noDelay: true, settings: { maxConcurrentStreams: HTTP2_MAX_CONCURRENT_STREAMS, initialWindowSize: HTTP2_STREAM_WINDOW_BYTES } },
+      {
+        ...tlsPair,
+        allowHTTP1: true,
+        noDelay: true,
+        settings: { maxConcurrentStreams: HTTP2_MAX_CONCURRENT_STREAMS, initialWindowSize: HTTP2_STREAM_WINDOW_BYTES },
+      },
       (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) =>
         onRequest(isHttp2Request(req) ? asHttp1Request(req) : req, res as ServerResponse),
     );
@@ -231,8 +230,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const address = resolvePublicAddress(config, port);
   const hostRouter = createHostRouter(address.domain);
   onApex = (req) => hostRouter.route(req.headers.host).kind === 'apex';
-  const tlsReloader: TlsReloader | undefined =
-    tls && tlsServer && tlsPair ? watchTlsPair({ server: tlsServer, ...tls, current: tlsPair, logger }) : undefined;
+  const tlsReloader: TlsReloader | undefined = tls && tlsServer && tlsPair ? watchTlsPair({ server: tlsServer, ...tls, current: tlsPair, logger }) : undefined;
 
   // Access cookies of password-protected sessions: HMAC under this key. One
   // node: derived from the session key, so cookies outlive a restart as the
