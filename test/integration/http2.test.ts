@@ -1,8 +1,8 @@
 /**
- * wingman-server's own TLS with --http2: browsers' HTTP/2 and HTTP/1.1 on one
- * port. A real agent relays to the fixture app; viewers are node's http2
- * client (ALPN h2) and https/ws clients (ALPN http/1.1), all trusting a
- * throwaway CA.
+ * wingman-server's own TLS, which serves browsers HTTP/2 and HTTP/1.1 on one
+ * port by default (HTTP2=0: HTTP/1.1 only). A real agent relays to the
+ * fixture app; viewers are node's http2 client (ALPN h2) and https/ws clients
+ * (ALPN http/1.1), all trusting a throwaway CA.
  */
 import { connect, type ClientHttp2Session, type IncomingHttpHeaders, type IncomingHttpStatusHeader } from 'node:http2';
 import { request } from 'node:https';
@@ -42,8 +42,8 @@ afterEach(async () => {
   await app.close();
 });
 
-async function startH2Tunnel(extraArgs: string[] = ['--http2']) {
-  const { port, url: serverUrl } = await startServer({}, ['--tls-cert', cert.certFile, '--tls-key', cert.keyFile, ...extraArgs]);
+async function startH2Tunnel(env: Record<string, string> = {}) {
+  const { port, url: serverUrl } = await startServer(env, ['--tls-cert', cert.certFile, '--tls-key', cert.keyFile]);
   const { url } = await startAgent(serverUrl, String(app.port), { NODE_EXTRA_CA_CERTS: ca.caFile });
   return { port, host: new URL(url).host };
 }
@@ -100,7 +100,7 @@ function h1Get(port: number, host: string, path: string): Promise<{ status: numb
   });
 }
 
-describe('wingman-server with --tls-cert and --http2', () => {
+describe('wingman-server with --tls-cert (HTTP/2 on by default)', () => {
   it('relays GET and POST over HTTP/2 to the app with its Host and without pseudo-headers', async () => {
     const t = await startH2Tunnel();
     const session = h2(t.port);
@@ -186,8 +186,8 @@ describe('wingman-server with --tls-cert and --http2', () => {
     ws.close();
   });
 
-  it('offers only HTTP/1.1 without --http2', async () => {
-    const t = await startH2Tunnel([]);
+  it('offers only HTTP/1.1 with HTTP2=0', async () => {
+    const t = await startH2Tunnel({ HTTP2: '0' });
     const session = h2(t.port);
     const failed = await new Promise<Error | undefined>((resolve) => {
       session.once('connect', () => resolve(undefined));

@@ -63,8 +63,8 @@ export const OPTION_ROWS: readonly OptionRow[] = [
     kind: 'bool',
     flag: 'http2',
     env: 'HTTP2',
-    help: 'with --tls-cert, serve HTTP/2 to browsers next to HTTP/1.1 on the same port (WebSockets stay HTTP/1.1); not on a cluster node (REDIS_URL)',
-    shownDefault: 'off',
+    help: 'with --tls-cert, serve HTTP/2 to browsers next to HTTP/1.1 on the same port (WebSockets stay HTTP/1.1); not on a cluster node (REDIS_URL); HTTP2=0 turns it off',
+    shownDefault: 'on with --tls-cert',
   },
   {
     key: 'domainIsPublicSuffix',

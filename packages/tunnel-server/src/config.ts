@@ -125,7 +125,7 @@ export interface TunnelServerOptions {
   /**
    * With `tlsCertFile`: serve HTTP/2 (ALPN `h2`) next to HTTP/1.1 on the same
    * port, so a relayed page is not held to six connections. WebSockets stay
-   * HTTP/1.1. Ignored without TLS and on a cluster node (`redisUrl`).
+   * HTTP/1.1. Default true; ignored without TLS and on a cluster node (`redisUrl`).
    */
   http2?: boolean;
 }
@@ -204,7 +204,7 @@ export const optionsSchema = z
     domainIsPublicSuffix: z.boolean().default(false),
     tlsCertFile: z.string().min(1).max(4096).optional(),
     tlsKeyFile: z.string().min(1).max(4096).optional(),
-    http2: z.boolean().default(false),
+    http2: z.boolean().default(true),
   })
   .strict()
   // The embedded token is public: on an address others can reach, anyone could register agents.

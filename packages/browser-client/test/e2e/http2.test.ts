@@ -1,5 +1,5 @@
 /**
- * Chromium and wingman-server's own TLS with --http2: the session's pages come
+ * Chromium and wingman-server's own TLS (HTTP/2 on by default): the session's pages come
  * over HTTP/2 (one connection, no six-connection limit), with the browser
  * client's shell (P2P on) and without it (P2P off), while relayed WebSockets
  * keep working over HTTP/1.1 on the same port. The certificate is trusted
@@ -46,7 +46,7 @@ function echoOverWebSocket(target: Page | Frame): Promise<string> {
   );
 }
 
-describe('Chromium over built-in TLS with --http2', () => {
+describe('Chromium over built-in TLS, HTTP/2 on by default', () => {
   let ca: TestCa;
   let cert: { certFile: string; keyFile: string };
   let app: FixtureApp;
@@ -70,7 +70,7 @@ describe('Chromium over built-in TLS with --http2', () => {
     ca?.remove();
   });
 
-  /** Server on DOMAIN with --http2 (the agent reaches it as localhost, trusting the test CA); returns the session origin. */
+  /** Server on DOMAIN with its own TLS (the agent reaches it as localhost, trusting the test CA); returns the session origin. */
   async function start(agentArgs: string[] = []): Promise<string> {
     const { url: serverUrl, port } = await startServer({ WINGMAN_DOMAIN_PUBLIC_SUFFIX: '1' }, [
       '--domain',
@@ -79,7 +79,6 @@ describe('Chromium over built-in TLS with --http2', () => {
       cert.certFile,
       '--tls-key',
       cert.keyFile,
-      '--http2',
     ]);
     const { sessionId } = await startAgent(`https://localhost:${port}`, String(app.port), { NODE_EXTRA_CA_CERTS: ca.caFile }, agentArgs);
     expect(serverUrl).toMatch(/^https:/);
