@@ -77,6 +77,16 @@ function openFds(): number {
   }
 }
 
+/**
+ * The TCP socket a request came on, as the 'connection' event saw it: over
+ * TLS `req.socket` is the TLSSocket wrapped around it (over HTTP/2 a proxy of
+ * that), whose `_parent` is the TCP socket.
+ */
+function tcpSocketOf(req: IncomingMessage): Socket {
+  const socket = req.socket as Socket & { _parent?: Socket | null };
+  return socket._parent ?? socket;
+}
+
 export function guardConnections(server: Server, options: ConnectionGuardOptions): ConnectionGuard {
   const fdLimit = options.fdLimit ?? readFdLimit();
   const baseline = fdLimit === undefined ? 0 : openFds();
@@ -124,8 +134,9 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
 
   return {
     admitRequest(req, res, isHealthCheck) {
-      if (!healthOnly.has(req.socket)) return true;
-      idle.delete(req.socket);
+      const socket = tcpSocketOf(req);
+      if (!healthOnly.has(socket)) return true;
+      idle.delete(socket);
       if (isHealthCheck) {
         res.shouldKeepAlive = false;
         return true;
@@ -137,7 +148,7 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
       return false;
     },
     admitUpgrade(req) {
-      return !healthOnly.has(req.socket);
+      return !healthOnly.has(tcpSocketOf(req));
     },
     open: () => open,
   };
