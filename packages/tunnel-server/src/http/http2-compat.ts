@@ -122,6 +122,17 @@ export function endAndClose(res: ServerResponse): void {
   res.end(() => socket?.destroySoon());
 }
 
+/**
+ * Did the response end before its 'close' (rather than the viewer going
+ * away)? HTTP/1.1: all of it was flushed (`writableFinished`). HTTP/2: the
+ * compat response reports `writableFinished` once its stream closes, also
+ * when the browser cancelled the stream, so what counts is whether the
+ * server ended it (`writableEnded`).
+ */
+export function responseCompleted(res: ServerResponse): boolean {
+  return isHttp2Response(res) ? res.writableEnded : res.writableFinished;
+}
+
 /** Sets `connection: close` on an HTTP/1.1 response (HTTP/2 has no such field: Node warns and drops it). */
 export function closeAfterResponse(res: ServerResponse): void {
   if (!isHttp2Response(res) && !res.headersSent) res.setHeader('connection', 'close');

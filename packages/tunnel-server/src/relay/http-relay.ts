@@ -14,7 +14,7 @@ import type { Metrics } from '../metrics';
 import { relayErrorPage } from './error-page';
 import { applySwCookieBridge, bridgeSwResponse, isSwRelayRequest } from '../browser';
 import { hostnameOf } from '../http/host-route';
-import { cutResponse, endAndClose, http2RequestHasBody } from '../http/http2-compat';
+import { cutResponse, endAndClose, http2RequestHasBody, responseCompleted } from '../http/http2-compat';
 import { requestHeadersForAgent, responseHeadersForViewer } from './headers';
 import { hostOnlyCookies } from './host-only-cookies';
 
@@ -206,7 +206,7 @@ export function relayHttp(
 
   res.on('close', () => {
     clearTimeout(headTimer);
-    if (!res.writableFinished) {
+    if (!responseCompleted(res)) {
       // The viewer went away (abort, closed tab): cancel the local request.
       stream.reset('ERR_CANCEL', 'viewer closed the request');
     } else if (!stream.localEnded) {
