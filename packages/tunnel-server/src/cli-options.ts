@@ -59,6 +59,14 @@ export const OPTION_ROWS: readonly OptionRow[] = [
   },
   { key: 'tlsKeyFile', kind: 'string', flag: 'tls-key', env: 'TLS_KEY_FILE', value: '<file>', help: 'PEM private key of --tls-cert' },
   {
+    key: 'http2',
+    kind: 'bool',
+    flag: 'http2',
+    env: 'HTTP2',
+    help: 'with --tls-cert, serve HTTP/2 to browsers next to HTTP/1.1 on the same port (WebSockets stay HTTP/1.1); not on a cluster node (REDIS_URL); HTTP2=0 turns it off',
+    shownDefault: 'on with --tls-cert',
+  },
+  {
     key: 'domainIsPublicSuffix',
     kind: 'bool',
     flag: 'domain-is-public-suffix',

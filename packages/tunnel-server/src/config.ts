@@ -122,6 +122,12 @@ export interface TunnelServerOptions {
   tlsCertFile?: string;
   /** PEM private key file of `tlsCertFile`. */
   tlsKeyFile?: string;
+  /**
+   * With `tlsCertFile`: serve HTTP/2 (ALPN `h2`) next to HTTP/1.1 on the same
+   * port, so a relayed page is not held to six connections. WebSockets stay
+   * HTTP/1.1. Default true; ignored without TLS and on a cluster node (`redisUrl`).
+   */
+  http2?: boolean;
 }
 
 /** The server's default state directory: $XDG_STATE_HOME/wingman-server, else ~/.local/state/wingman-server. */
@@ -198,6 +204,7 @@ export const optionsSchema = z
     domainIsPublicSuffix: z.boolean().default(false),
     tlsCertFile: z.string().min(1).max(4096).optional(),
     tlsKeyFile: z.string().min(1).max(4096).optional(),
+    http2: z.boolean().default(true),
   })
   .strict()
   // The embedded token is public: on an address others can reach, anyone could register agents.
@@ -249,6 +256,11 @@ export function resolveConfig(options: TunnelServerOptions = {}): TunnelServerCo
   const result = optionsSchema.safeParse(options);
   if (!result.success) throw new ConfigError(formatIssues(result.error, (path) => path.join('.')));
   return result.data;
+}
+
+/** True when the server speaks HTTP/2 next to HTTP/1.1: its own TLS, `http2`, and not a cluster node (whose forwarding between nodes is HTTP/1.1). */
+export function usesHttp2(config: TunnelServerConfig): boolean {
+  return usesTls(config) && config.http2 && config.redisUrl === undefined;
 }
 
 /** True when the server speaks TLS itself (`--tls-cert` / `--tls-key`). */

@@ -5,9 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import type { Server as NetServer, Socket } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
 import { createBrowserAssets, isBootstrapNavigation, serveDiagnostics, serveShell } from './browser';
 import type { AddressInfo } from 'node:net';
-import { resolveConfig, type TunnelServerConfig, type TunnelServerOptions } from './config';
+import type { Duplex } from 'node:stream';
+import { resolveConfig, usesHttp2, type TunnelServerConfig, type TunnelServerOptions } from './config';
 import { publicAddressWarnings, type AddressWarning } from './http/public-address-warnings';
 import { loadTlsPair, watchTlsPair, type TlsReloader } from './http/tls-files';
 import { createViewerAccessGate } from './access/viewer-access';
@@ -25,6 +29,7 @@ import { createViewerAddresses } from './http/viewer-address';
 import { createReservedRoutes, pathnameOf, type ReservedRequestHandler, type ReservedRoutesOptions } from './http/reserved-routes';
 import { ERR_OVERLOADED, guardConnections } from './http/connection-guard';
 import { writeRawText } from './http/raw-response';
+import { asHttp1Request, HTTP2_MAX_CONCURRENT_STREAMS, HTTP2_STREAM_WINDOW_BYTES, isHttp2Request, manageHttp2Sessions } from './http/http2-compat';
 import { HEALTH_PATH } from './http/apex-app';
 import type { Session } from './sessions/registry';
 import { createRouter, type Router } from './http/router';
@@ -86,7 +91,7 @@ function loadSessionKeyOrWarn(stateDir: string, logger: Logger): Buffer {
   return loaded.key;
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+function listen(server: NetServer, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.once('error', onError);
@@ -171,13 +176,39 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     if (router) return router.handleRequest(req, res);
     res.writeHead(503, { 'content-type': 'text/plain' }).end('starting\n');
   };
-  // With --tls-cert/--tls-key the server speaks HTTPS and WSS itself (http/tls-files.ts).
+  // With --tls-cert/--tls-key the server speaks HTTPS and WSS itself (http/tls-files.ts);
+  // with --http2 too, HTTP/2 and HTTP/1.1 on one port (http/http2-compat.ts).
   const tls = config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile } : undefined;
   const tlsPair = tls ? loadTlsPair(tls.certFile, tls.keyFile) : undefined;
-  const httpsServer = tlsPair ? createHttpsServer({ ...tlsPair, noDelay: true }, onRequest) : undefined;
-  const server: Server = httpsServer ?? createServer({ noDelay: true }, onRequest);
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  server.on('upgrade', (req, socket, head) => {
+  let server: Server | TlsServer;
+  let tlsServer: TlsServer | undefined;
+  if (tlsPair && usesHttp2(config)) {
+    const h2 = createSecureServer(
+      {
+        ...tlsPair,
+        allowHTTP1: true,
+        noDelay: true,
+        settings: { maxConcurrentStreams: HTTP2_MAX_CONCURRENT_STREAMS, initialWindowSize: HTTP2_STREAM_WINDOW_BYTES },
+      },
+      (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) =>
+        onRequest(isHttp2Request(req) ? asHttp1Request(req) : req, res as ServerResponse),
+    );
+    manageHttp2Sessions(h2);
+    server = tlsServer = h2;
+  } else if (tlsPair) {
+    server = tlsServer = createHttpsServer({ ...tlsPair, noDelay: true }, onRequest);
+  } else {
+    server = createServer({ noDelay: true }, onRequest);
+  }
+  // The HTTP/2 server's HTTP/1.1 connections read it too.
+  (server as Server).keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // Every TCP connection, to cut them at close() (the HTTP/2 server has no closeAllConnections()).
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!guard.admitUpgrade(req))
       return writeRawText(socket, 503, `The server is at its connection limit; try again shortly (${ERR_OVERLOADED})`, [['retry-after', '5']]);
     if (router) return router.handleUpgrade(req, socket, head);
@@ -199,8 +230,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const address = resolvePublicAddress(config, port);
   const hostRouter = createHostRouter(address.domain);
   onApex = (req) => hostRouter.route(req.headers.host).kind === 'apex';
-  const tlsReloader: TlsReloader | undefined =
-    tls && httpsServer && tlsPair ? watchTlsPair({ server: httpsServer, ...tls, current: tlsPair, logger }) : undefined;
+  const tlsReloader: TlsReloader | undefined = tls && tlsServer && tlsPair ? watchTlsPair({ server: tlsServer, ...tls, current: tlsPair, logger }) : undefined;
 
   // Access cookies of password-protected sessions: HMAC under this key. One
   // node: derived from the session key, so cookies outlive a restart as the
@@ -310,7 +340,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     await cluster?.close();
     nodeForwarder?.close();
     registry.clear();
-    server.closeAllConnections();
+    for (const socket of sockets) socket.destroy();
     await stopped;
     logger.info('tunnel server closed');
   };

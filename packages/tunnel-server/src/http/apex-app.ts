@@ -3,13 +3,15 @@
  * landing page, metrics, and a hint for plain HTTP requests to the agent
  * endpoint. Agents themselves arrive as upgrades (see router).
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AGENT_PATH } from '@wingman/protocol';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { SessionRegistry } from '../sessions/registry';
 import { constantTimeEqual } from '../sessions/session-id';
+import { isHttp2Response } from './http2-compat';
 import { landingPage } from './pages';
+import { pathnameOf } from './reserved-routes';
 
 export interface ApexAppOptions {
   registry: SessionRegistry;
@@ -30,54 +32,62 @@ export const HEALTH_PATH = '/healthz';
 /** Stable code of a /metrics request without the metrics token. */
 export const ERR_METRICS_TOKEN = 'ERR_METRICS_TOKEN';
 
-export function createApexApp(options: ApexAppOptions): Express {
+/** The apex's request handler: plain Node request/response calls only, so it serves HTTP/1.1 and HTTP/2 (http2-compat.ts) alike. */
+export type ApexApp = (req: IncomingMessage, res: ServerResponse) => void;
+
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}, head = false): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': String(Buffer.byteLength(body)), 'cache-control': 'no-store', ...headers });
+  res.end(head ? undefined : body);
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+export function createApexApp(options: ApexAppOptions): ApexApp {
   const { registry, metrics, metricsToken } = options;
-  const app = express();
-  app.disable('x-powered-by');
 
   /** May this request see counts (sessions, metrics)? Always, unless a metrics token is configured. */
-  const mayCount = (req: Request): boolean => {
+  const mayCount = (req: IncomingMessage): boolean => {
     if (metricsToken === undefined) return true;
     const m = /^Bearer +([\x21-\x7e]{1,512}) *$/i.exec(req.headers.authorization ?? '');
     return m !== null && constantTimeEqual(m[1]!, metricsToken);
   };
 
-  app.get(HEALTH_PATH, (req, res) => {
-    const { live, grace } = registry.stats();
-    res.set('cache-control', 'no-store').json(mayCount(req) ? { ok: true, sessions: live + grace } : { ok: true });
-  });
-
-  app.get('/', (req, res) => {
-    const { live } = registry.stats();
-    res
-      .type('html')
-      .set('cache-control', 'no-store')
-      .send(landingPage(options.publicUrl, mayCount(req) ? live : undefined));
-  });
-
-  app.get('/metrics', (req, res, next) => {
-    if (!mayCount(req)) {
-      res
-        .status(401)
-        .set('www-authenticate', 'Bearer realm="wingman-metrics"')
-        .json({ error: ERR_METRICS_TOKEN, message: "this server's /metrics needs Authorization: Bearer <METRICS_TOKEN>" });
-      return;
-    }
-    metrics.registry.metrics().then((text) => res.type(metrics.registry.contentType).send(text), next);
-  });
-
-  app.all(AGENT_PATH, (_req, res) => {
-    res.status(426).set('upgrade', 'websocket').type('text').send('The Wingman agent endpoint speaks WebSocket only.\n');
-  });
-
-  app.use((_req, res) => {
-    res.status(404).json({ error: 'ERR_NOT_FOUND', message: 'not found' });
-  });
-
-  app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
+  const fail = (res: ServerResponse, err: unknown) => {
     options.logger.error({ err }, 'apex request failed');
     if (res.headersSent) return void res.destroy();
-    res.status(500).json({ error: 'ERR_INTERNAL', message: 'internal error' });
-  });
-  return app;
+    send(res, 500, JSON_TYPE, JSON.stringify({ error: 'ERR_INTERNAL', message: 'internal error' }));
+  };
+
+  return (req, res) => {
+    // The apex answers without reading request bodies.
+    req.resume();
+    const path = pathnameOf(req.url);
+    const head = req.method === 'HEAD';
+    const get = req.method === 'GET' || head;
+    try {
+      if (path === AGENT_PATH) {
+        // HTTP/2 has no Upgrade field (Node refuses it there).
+        const upgrade: Record<string, string> = isHttp2Response(res) ? {} : { upgrade: 'websocket' };
+        send(res, 426, 'text/plain; charset=utf-8', 'The Wingman agent endpoint speaks WebSocket only.\n', upgrade);
+      } else if (get && path === HEALTH_PATH) {
+        const { live, grace } = registry.stats();
+        send(res, 200, JSON_TYPE, JSON.stringify(mayCount(req) ? { ok: true, sessions: live + grace } : { ok: true }), {}, head);
+      } else if (get && path === '/') {
+        send(res, 200, 'text/html; charset=utf-8', landingPage(options.publicUrl, mayCount(req) ? registry.stats().live : undefined), {}, head);
+      } else if (get && path === '/metrics') {
+        if (!mayCount(req)) {
+          const body = { error: ERR_METRICS_TOKEN, message: "this server's /metrics needs Authorization: Bearer <METRICS_TOKEN>" };
+          return send(res, 401, JSON_TYPE, JSON.stringify(body), { 'www-authenticate': 'Bearer realm="wingman-metrics"' });
+        }
+        metrics.registry.metrics().then(
+          (text) => send(res, 200, metrics.registry.contentType, text, {}, head),
+          (err: unknown) => fail(res, err),
+        );
+      } else {
+        send(res, 404, JSON_TYPE, JSON.stringify({ error: 'ERR_NOT_FOUND', message: 'not found' }));
+      }
+    } catch (err) {
+      fail(res, err);
+    }
+  };
 }

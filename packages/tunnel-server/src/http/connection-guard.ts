@@ -17,8 +17,9 @@
  * cluster hops).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server, Socket } from 'node:net';
+import { closeAfterResponse } from './http2-compat';
 import { sourceKey } from '../access/password-throttle';
 
 /**
@@ -76,6 +77,16 @@ function openFds(): number {
   }
 }
 
+/**
+ * The TCP socket a request came on, as the 'connection' event saw it: over
+ * TLS `req.socket` is the TLSSocket wrapped around it (over HTTP/2 a proxy of
+ * that), whose `_parent` is the TCP socket.
+ */
+function tcpSocketOf(req: IncomingMessage): Socket {
+  const socket = req.socket as Socket & { _parent?: Socket | null };
+  return socket._parent ?? socket;
+}
+
 export function guardConnections(server: Server, options: ConnectionGuardOptions): ConnectionGuard {
   const fdLimit = options.fdLimit ?? readFdLimit();
   const baseline = fdLimit === undefined ? 0 : openFds();
@@ -123,19 +134,21 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
 
   return {
     admitRequest(req, res, isHealthCheck) {
-      if (!healthOnly.has(req.socket)) return true;
-      idle.delete(req.socket);
+      const socket = tcpSocketOf(req);
+      if (!healthOnly.has(socket)) return true;
+      idle.delete(socket);
       if (isHealthCheck) {
         res.shouldKeepAlive = false;
         return true;
       }
       req.resume();
-      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5', connection: 'close' });
+      closeAfterResponse(res);
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5' });
       res.end(`The server is at its connection limit; try again shortly (${ERR_OVERLOADED})\n`);
       return false;
     },
     admitUpgrade(req) {
-      return !healthOnly.has(req.socket);
+      return !healthOnly.has(tcpSocketOf(req));
     },
     open: () => open,
   };

@@ -7,7 +7,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AGENT_PATH, RESERVED_PREFIX, SESSION_ID_PATTERN, TRANSPORT_HEADER, VIA_HEADER, VIA_SW, type Stream } from '@wingman/protocol';
-import type { Express } from 'express';
 import { sendAccessRefusal, writeAccessRefusal } from '../access/access-denied';
 import type { ClusterNode } from '../cluster/cluster-node';
 import { isClusterHop, type NodeForwarder } from '../cluster/node-forward';
@@ -19,6 +18,7 @@ import type { WsRelay } from '../relay/ws-relay';
 import { ERR_VIEWER_STREAMS, type ViewerStreamQuota } from '../relay/viewer-streams';
 import type { AgentEndpoint } from '../sessions/agent-endpoint';
 import type { Session, SessionRegistry } from '../sessions/registry';
+import type { ApexApp } from './apex-app';
 import type { HostRouter } from './host-route';
 import { agentGonePage, expiredSessionPage, RETRY_AFTER_S, sendPage, sessionMovingPage, unknownSessionPage } from './pages';
 import { writeRawText } from './raw-response';
@@ -30,7 +30,7 @@ import { tagViewer } from '../viewers/tag-viewer';
 export interface RouterOptions {
   hostRouter: HostRouter;
   registry: SessionRegistry;
-  apexApp: Express;
+  apexApp: ApexApp;
   reserved: ReservedRoutes;
   agentEndpoint: AgentEndpoint;
   httpRelay: HttpRelayContext;

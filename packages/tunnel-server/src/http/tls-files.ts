@@ -11,9 +11,8 @@
  * skipped: the previous certificate stays in force until a good pair appears.
  */
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
-import type { Server as HttpsServer } from 'node:https';
 import { basename, dirname, resolve } from 'node:path';
-import { createSecureContext } from 'node:tls';
+import { createSecureContext, type Server as TlsServer } from 'node:tls';
 import { ConfigError } from '../config';
 import type { Logger } from '../logger';
 
@@ -58,7 +57,7 @@ export interface TlsReloader {
  * is replaced by rename or by a symlink swap) and installs each new, valid
  * pair on `server`.
  */
-export function watchTlsPair(options: { server: HttpsServer; certFile: string; keyFile: string; current: TlsPair; logger: Logger }): TlsReloader {
+export function watchTlsPair(options: { server: TlsServer; certFile: string; keyFile: string; current: TlsPair; logger: Logger }): TlsReloader {
   const { server, certFile, keyFile, logger } = options;
   let current = options.current;
   let timer: ReturnType<typeof setTimeout> | undefined;

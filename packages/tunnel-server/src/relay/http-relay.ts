@@ -14,6 +14,7 @@ import type { Metrics } from '../metrics';
 import { relayErrorPage } from './error-page';
 import { applySwCookieBridge, bridgeSwResponse, isSwRelayRequest } from '../browser';
 import { hostnameOf } from '../http/host-route';
+import { cutResponse, endAndClose, http2RequestHasBody, responseCompleted } from '../http/http2-compat';
 import { requestHeadersForAgent, responseHeadersForViewer } from './headers';
 import { hostOnlyCookies } from './host-only-cookies';
 
@@ -60,8 +61,10 @@ export function originFormTarget(url: string | undefined): string | undefined {
   return undefined;
 }
 
-/** A request has a body when it declares one (RFC 9112 §6.3): Transfer-Encoding, or Content-Length > 0. */
+/** A request has a body when it declares one (RFC 9112 §6.3): Transfer-Encoding, or Content-Length > 0; over HTTP/2, when HEADERS did not end the stream. */
 function hasBody(req: IncomingMessage): boolean {
+  const http2 = http2RequestHasBody(req);
+  if (http2 !== undefined) return http2;
   if (req.headers['transfer-encoding'] !== undefined) return true;
   const length = req.headers['content-length'];
   return length !== undefined && length !== '0';
@@ -121,11 +124,6 @@ export function relayHttp(
   let wroteBody = false;
   /** The agent's Content-Length, enforced: its body must not spill into the viewer's next response on a keep-alive connection. */
   let length = new BodyLengthGuard(undefined);
-  /** Ends the response with what was written and closes the viewer's connection (the message boundary can no longer be trusted). */
-  const endAndClose = () => {
-    const socket = res.socket;
-    res.end(() => socket?.destroySoon());
-  };
 
   stream.on('response', (agentHead) => {
     clearTimeout(headTimer);
@@ -173,7 +171,7 @@ export function relayHttp(
     if (excess) {
       ctx.logger.warn({ declared: length.declared, target }, 'relay: agent sent more body than its content-length; viewer connection closed');
       res.write(accepted);
-      endAndClose();
+      endAndClose(res);
       stream.reset('ERR_PROTOCOL', 'body longer than content-length');
       return;
     }
@@ -191,12 +189,11 @@ export function relayHttp(
     if (res.writableEnded || res.destroyed) return;
     if (!res.headersSent) sendPage(res, relayErrorPage('ERR_PROTOCOL'));
     // A body shorter than its content-length cannot end as a complete
-    // message: close the connection once what was written is flushed, so the
-    // viewer sees it fail rather than wait for bytes that never come.
-    else if (length.short) {
-      if (res.socket) res.socket.destroySoon();
-      else res.destroy();
-    } else res.end();
+    // message: cut it (HTTP/1.1: the connection once what was written is
+    // flushed; HTTP/2: this stream only), so the viewer sees it fail rather
+    // than wait for bytes that never come.
+    else if (length.short) cutResponse(res);
+    else res.end();
   });
 
   stream.on('reset', (error) => {
@@ -209,7 +206,7 @@ export function relayHttp(
 
   res.on('close', () => {
     clearTimeout(headTimer);
-    if (!res.writableFinished) {
+    if (!responseCompleted(res)) {
       // The viewer went away (abort, closed tab): cancel the local request.
       stream.reset('ERR_CANCEL', 'viewer closed the request');
     } else if (!stream.localEnded) {

@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostnameOf } from '../http/host-route';
+import { closeAfterResponse } from '../http/http2-compat';
 import { sendJson } from '../http/json-response';
 import type { ReservedRequestHandler } from '../http/reserved-routes';
 import { MAX_WS_TICKET_COOKIE_BYTES, type WsTicketStore } from './ws-tickets';
@@ -33,7 +34,7 @@ function readBody(req: IncomingMessage, res: ServerResponse, max: number): Promi
       req.off('data', onData);
       if (status !== undefined) {
         // The rest of the body is discarded and the connection closed after the answer (Node ends it on `connection: close`).
-        if (!res.headersSent) res.setHeader('connection', 'close');
+        closeAfterResponse(res);
         fail(res, status, error!, message!);
         req.resume();
       }

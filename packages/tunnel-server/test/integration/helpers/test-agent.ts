@@ -35,14 +35,19 @@ export interface TestAgentOptions {
   p2p?: boolean;
   /** Streams the agent accepts at once (its HELLO). Default the protocol's. */
   maxConcurrentStreams?: number;
+  /** The server speaks TLS: connect over wss:// to `localhost`, trusting this CA. */
+  tlsCa?: Buffer;
 }
 
 const live = new Set<WebSocket>();
 
 /** Opens the agent WebSocket (no register yet); `token` null sends no Authorization. Rejects with the HTTP status on a refused upgrade. */
-export function openAgentSocket(port: number, token: string | null = TEST_TOKEN): Promise<WebSocket> {
+export function openAgentSocket(port: number, token: string | null = TEST_TOKEN, tlsCa?: Buffer): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${AGENT_PATH}`, { headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+    const headers = token === null ? {} : { authorization: `Bearer ${token}` };
+    const ws = tlsCa
+      ? new WebSocket(`wss://localhost:${port}${AGENT_PATH}`, { headers, ca: tlsCa })
+      : new WebSocket(`ws://127.0.0.1:${port}${AGENT_PATH}`, { headers });
     live.add(ws);
     ws.on('close', () => live.delete(ws));
     const timer = setTimeout(() => {
@@ -103,7 +108,7 @@ export function register(
 }
 
 export async function connectTestAgent(port: number, onStream: (stream: Stream) => void, options: TestAgentOptions = {}): Promise<TestAgent> {
-  const ws = await openAgentSocket(port, options.token ?? TEST_TOKEN);
+  const ws = await openAgentSocket(port, options.token ?? TEST_TOKEN, options.tlsCa);
   const { message, connection } = await register(ws, options, onStream);
   if (message.type !== 'registered' || !connection) {
     ws.terminate();

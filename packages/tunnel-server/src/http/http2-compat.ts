@@ -1,0 +1,171 @@
+/**
+ * HTTP/2 next to HTTP/1.1 on the server's own TLS port (`--http2`). Node's
+ * compat objects (Http2ServerRequest/-Response) are made to look like an
+ * HTTP/1.1 request at the door, so routing, access, the relay and the apex
+ * read one shape: the `:authority` pseudo-header becomes `host`, and no
+ * pseudo-header (`:method`, `:path`, `:scheme`, `:authority`) stays in
+ * `headers`/`rawHeaders` to be relayed to the agent. Ending a response
+ * abnormally closes only its stream: the connection carries the browser's
+ * other requests.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { constants, Http2ServerRequest, Http2ServerResponse, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
+
+/**
+ * Concurrent streams one HTTP/2 connection may open (SETTINGS_MAX_CONCURRENT_STREAMS):
+ * nginx's default (`http2_max_concurrent_streams 128`), plenty for a page's
+ * hundreds of modules (the browser queues the rest), while one connection
+ * cannot hold thousands of streams' buffers. Relay streams are bounded per
+ * viewer and session as well (STREAMS_PER_VIEWER).
+ */
+export const HTTP2_MAX_CONCURRENT_STREAMS = 128;
+
+/**
+ * Receive window of each HTTP/2 stream, bytes (SETTINGS_INITIAL_WINDOW_SIZE):
+ * how much of an upload the browser may send before the server's WINDOW_UPDATE.
+ * With the protocol's 64 KiB default an upload runs at one window per round
+ * trip: measured 0.5 MB/s at 80 ms RTT (the network lab), against 7 MB/s over
+ * HTTP/1.1 (TCP's own window). 2 MiB carries 25 MB/s at 80 ms. The relay
+ * pauses a request whose agent stream is full, and the window is not
+ * re-opened until the relay reads, so this bounds what one upload may buffer.
+ */
+export const HTTP2_STREAM_WINDOW_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Receive window of a whole HTTP/2 connection, bytes: a few full-speed
+ * uploads at once, and the bound on what one connection's uploads may buffer
+ * in the server.
+ */
+export const HTTP2_CONNECTION_WINDOW_BYTES = 8 * 1024 * 1024;
+
+/**
+ * An HTTP/2 connection with no open stream for this long is closed (GOAWAY),
+ * as HTTP/1.1 keep-alive connections are (KEEP_ALIVE_TIMEOUT_MS, same
+ * reasoning: above the 60 s idle timeout of common proxies). A stream that
+ * stays open (server-sent events, a long poll) keeps its connection.
+ */
+export const HTTP2_IDLE_TIMEOUT_MS = 65_000;
+
+/** Was this request made over HTTP/2? */
+export function isHttp2Request(req: IncomingMessage | Http2ServerRequest): req is Http2ServerRequest {
+  return req instanceof Http2ServerRequest;
+}
+
+/**
+ * HTTP/2 has no Transfer-Encoding and a Content-Length is optional: a request
+ * has a body unless its HEADERS frame ended the stream. Undefined for
+ * HTTP/1.1 (its fields tell).
+ */
+export function http2RequestHasBody(req: IncomingMessage): boolean | undefined {
+  const r = req as unknown as IncomingMessage | Http2ServerRequest;
+  return isHttp2Request(r) ? !r.stream.endAfterHeaders : undefined;
+}
+
+/** Is this response on an HTTP/2 stream? */
+export function isHttp2Response(res: ServerResponse): boolean {
+  return (res as unknown) instanceof Http2ServerResponse;
+}
+
+/**
+ * Rewrites an HTTP/2 request in place into the HTTP/1.1 shape and returns it
+ * typed so: `host` from `:authority` (RFC 9113 §8.3.1: it wins over a Host
+ * field), pseudo-headers out of `headers` and `rawHeaders`. `method` and
+ * `url` (getters over the pseudo-headers) are kept as plain properties.
+ */
+export function asHttp1Request(req: Http2ServerRequest): IncomingMessage {
+  const headers = req.headers;
+  const authority = headers[':authority'] ?? headers.host;
+  for (const name of ['method', 'url', 'authority', 'scheme'] as const) {
+    Object.defineProperty(req, name, { value: req[name], writable: true, configurable: true, enumerable: true });
+  }
+  const raw: string[] = authority ? ['host', authority] : [];
+  const given = req.rawHeaders;
+  for (let i = 0; i + 1 < given.length; i += 2) {
+    const name = given[i]!;
+    if (name.startsWith(':') || name.toLowerCase() === 'host') continue;
+    raw.push(name, given[i + 1]!);
+  }
+  // rawHeaders is a getter on the compat class; the access gate and the viewer tag assign it.
+  Object.defineProperty(req, 'rawHeaders', { value: raw, writable: true, configurable: true, enumerable: true });
+  for (const name of Object.keys(headers)) if (name.startsWith(':')) delete headers[name];
+  if (authority) headers.host = authority;
+  return req as unknown as IncomingMessage;
+}
+
+/**
+ * Ends a response that cannot complete as a whole message (a body shorter
+ * than its Content-Length). HTTP/1.1: the connection closes once what was
+ * written is flushed. HTTP/2: only this stream is reset, so the browser's
+ * other requests on the connection carry on (closing the socket would end
+ * them all).
+ */
+export function cutResponse(res: ServerResponse): void {
+  if (isHttp2Response(res)) {
+    (res as unknown as Http2ServerResponse).stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    return;
+  }
+  if (res.socket) res.socket.destroySoon();
+  else res.destroy();
+}
+
+/**
+ * Writes what is left and ends the response, then closes its HTTP/1.1
+ * connection (whose message boundary can no longer be trusted). HTTP/2
+ * frames each message: ending the stream is enough.
+ */
+export function endAndClose(res: ServerResponse): void {
+  if (isHttp2Response(res)) {
+    res.end();
+    return;
+  }
+  const socket = res.socket;
+  res.end(() => socket?.destroySoon());
+}
+
+/**
+ * Did the response end before its 'close' (rather than the viewer going
+ * away)? HTTP/1.1: all of it was flushed (`writableFinished`). HTTP/2: the
+ * compat response reports `writableFinished` once its stream closes, also
+ * when the browser cancelled the stream, so what counts is whether the
+ * server ended it (`writableEnded`).
+ */
+export function responseCompleted(res: ServerResponse): boolean {
+  return isHttp2Response(res) ? res.writableEnded : res.writableFinished;
+}
+
+/** Sets `connection: close` on an HTTP/1.1 response (HTTP/2 has no such field: Node warns and drops it). */
+export function closeAfterResponse(res: ServerResponse): void {
+  if (!isHttp2Response(res) && !res.headersSent) res.setHeader('connection', 'close');
+}
+
+/**
+ * Each HTTP/2 connection: its receive window (HTTP2_CONNECTION_WINDOW_BYTES;
+ * the streams' come from the server's settings), and a GOAWAY after
+ * HTTP2_IDLE_TIMEOUT_MS without an open stream, so the browser opens a new
+ * connection for its next request.
+ */
+export function manageHttp2Sessions(server: Http2SecureServer, idleMs: number = HTTP2_IDLE_TIMEOUT_MS): void {
+  server.on('session', (session: ServerHttp2Session) => {
+    session.once('connect', () => {
+      if (!session.destroyed) session.setLocalWindowSize(HTTP2_CONNECTION_WINDOW_BYTES);
+    });
+    let open = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      timer = setTimeout(() => {
+        if (!session.closed && !session.destroyed) session.close();
+      }, idleMs);
+      timer.unref();
+    };
+    session.on('stream', (stream) => {
+      open++;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      stream.once('close', () => {
+        if (--open === 0 && !session.closed && !session.destroyed) arm();
+      });
+    });
+    session.once('close', () => timer && clearTimeout(timer));
+    arm();
+  });
+}

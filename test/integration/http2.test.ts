@@ -1,0 +1,199 @@
+/**
+ * wingman-server's own TLS, which serves browsers HTTP/2 and HTTP/1.1 on one
+ * port by default (HTTP2=0: HTTP/1.1 only). A real agent relays to the
+ * fixture app; viewers are node's http2 client (ALPN h2) and https/ws clients
+ * (ALPN http/1.1), all trusting a throwaway CA.
+ */
+import { connect, type ClientHttp2Session, type IncomingHttpHeaders, type IncomingHttpStatusHeader } from 'node:http2';
+import { request } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import WebSocket from 'ws';
+import { AGENT_PATH } from '@wingman/protocol';
+import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
+import { killAll, startAgent, startServer } from '../helpers/processes';
+import { createTestCa, type TestCa } from '../helpers/test-ca';
+
+jest.setTimeout(60_000);
+
+/** Requests sent at once on one HTTP/2 connection: well past HTTP/1.1's six connections per host. */
+const CONCURRENT_REQUESTS = 60;
+/** Bound on one HTTP/2 exchange in these tests (loopback; far below on a quiet machine). */
+const EXCHANGE_TIMEOUT_MS = 15_000;
+
+let ca: TestCa;
+let cert: { certFile: string; keyFile: string };
+let app: FixtureApp;
+const sessions: ClientHttp2Session[] = [];
+
+beforeAll(() => {
+  ca = createTestCa();
+  cert = ca.issue('h2', { serialHex: '3003', altNames: ['DNS:localhost', 'DNS:*.localhost', 'IP:127.0.0.1'] });
+});
+
+afterAll(() => ca?.remove());
+
+beforeEach(async () => {
+  app = await startFixtureApp();
+});
+
+afterEach(async () => {
+  for (const s of sessions.splice(0)) s.destroy();
+  await killAll();
+  await app.close();
+});
+
+async function startH2Tunnel(env: Record<string, string> = {}) {
+  const { port, url: serverUrl } = await startServer(env, ['--tls-cert', cert.certFile, '--tls-key', cert.keyFile]);
+  const { url } = await startAgent(serverUrl, String(app.port), { NODE_EXTRA_CA_CERTS: ca.caFile });
+  return { port, host: new URL(url).host };
+}
+
+/** One HTTP/2 connection to the server, as a browser opens it for `localhost` names. */
+function h2(port: number): ClientHttp2Session {
+  const session = connect(`https://localhost:${port}`, { ca: ca.caPem });
+  session.on('error', () => undefined);
+  sessions.push(session);
+  return session;
+}
+
+interface H2Reply {
+  status: number;
+  headers: IncomingHttpHeaders & IncomingHttpStatusHeader;
+  body: string;
+}
+
+/** One request on `session`; rejects on a stream error. */
+function h2Request(session: ClientHttp2Session, authority: string, path: string, options: { method?: string; body?: string } = {}): Promise<H2Reply> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request({ ':authority': authority, ':path': path, ':method': options.method ?? 'GET' });
+    const timer = setTimeout(() => stream.close(), EXCHANGE_TIMEOUT_MS);
+    let headers: H2Reply['headers'] = {};
+    let body = '';
+    stream.setEncoding('utf8');
+    stream.on('response', (h) => (headers = h));
+    stream.on('data', (c: string) => (body += c));
+    stream.on('end', () => {
+      clearTimeout(timer);
+      resolve({ status: Number(headers[':status']), headers, body });
+    });
+    stream.on('error', (err: Error) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    stream.end(options.body);
+  });
+}
+
+/** GET over HTTP/1.1 (ALPN http/1.1) to the same port. */
+function h1Get(port: number, host: string, path: string): Promise<{ status: number; body: string; alpn: string | false | null }> {
+  return new Promise((resolve, reject) => {
+    const options = { host: '127.0.0.1', port, path, servername: 'localhost', ca: ca.caPem, headers: { host }, agent: false, ALPNProtocols: ['http/1.1'] };
+    const req = request(options, (res) => {
+      const alpn = (res.socket as TLSSocket).alpnProtocol;
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, alpn }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('wingman-server with --tls-cert (HTTP/2 on by default)', () => {
+  it('relays GET and POST over HTTP/2 to the app with its Host and without pseudo-headers', async () => {
+    const t = await startH2Tunnel();
+    const session = h2(t.port);
+    const got = await h2Request(session, t.host, '/headers');
+    expect(session.alpnProtocol).toBe('h2');
+    expect(got.status).toBe(200);
+    expect(got.headers['x-wingman-transport']).toBe('relay');
+    const seen = JSON.parse(got.body) as Record<string, string>;
+    expect(Object.keys(seen).filter((k) => k.startsWith(':'))).toEqual([]);
+    expect(seen['x-forwarded-host']).toBe(t.host);
+    // The Host the app sees is the one it sees over HTTP/1.1.
+    const overH1 = JSON.parse((await h1Get(t.port, t.host, '/headers')).body) as Record<string, string>;
+    expect(seen.host).toBe(overH1.host);
+
+    const posted = await h2Request(session, t.host, '/echo', { method: 'POST', body: 'a body over h2' });
+    expect(posted).toMatchObject({ status: 200, body: 'a body over h2' });
+    expect(posted.headers['x-method']).toBe('POST');
+  });
+
+  it('streams server-sent events over HTTP/2: the first event arrives before the response ends', async () => {
+    const t = await startH2Tunnel();
+    const stream = h2(t.port).request({ ':authority': t.host, ':path': '/sse' });
+    stream.setEncoding('utf8');
+    const chunks: string[] = [];
+    const first = new Promise<void>((resolve) => stream.once('data', () => resolve()));
+    stream.on('data', (c: string) => chunks.push(c));
+    const ended = new Promise<void>((resolve) => stream.on('end', resolve));
+    await first;
+    expect(chunks.join('')).toBe('data: first\n\n');
+    app.releaseSse();
+    await ended;
+    expect(chunks.join('')).toBe('data: first\n\ndata: second\n\n');
+  });
+
+  it(`answers ${CONCURRENT_REQUESTS} concurrent requests on one HTTP/2 connection`, async () => {
+    const t = await startH2Tunnel();
+    const session = h2(t.port);
+    const replies = await Promise.all(Array.from({ length: CONCURRENT_REQUESTS }, (_, i) => h2Request(session, t.host, `/hello?i=${i}`)));
+    expect(replies.map((r) => `${r.status} ${r.body}`)).toEqual(Array.from({ length: CONCURRENT_REQUESTS }, () => '200 hello GET'));
+    expect(session.closed).toBe(false);
+  });
+
+  it('grants uploads a 2 MiB stream window and an 8 MiB connection window, not the protocol default of 64 KiB per round trip', async () => {
+    const t = await startH2Tunnel();
+    const session = h2(t.port);
+    const settled = await h2Request(session, t.host, '/hello');
+    expect(settled.status).toBe(200);
+    expect(session.remoteSettings.initialWindowSize).toBe(2 * 1024 * 1024);
+    expect(session.state.remoteWindowSize).toBe(8 * 1024 * 1024);
+  });
+
+  it('serves the apex landing page and /healthz over HTTP/2 and HTTP/1.1', async () => {
+    const t = await startH2Tunnel();
+    const apex = `localhost:${t.port}`;
+    const session = h2(t.port);
+    const health = await h2Request(session, apex, '/healthz');
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.body)).toMatchObject({ ok: true, sessions: 1 });
+    const landing = await h2Request(session, apex, '/');
+    expect(landing.status).toBe(200);
+    expect(landing.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect((await h2Request(session, apex, AGENT_PATH)).status).toBe(426);
+    expect((await h2Request(session, apex, '/nope')).status).toBe(404);
+
+    const h1 = await h1Get(t.port, apex, '/healthz');
+    expect(h1).toMatchObject({ status: 200, alpn: 'http/1.1' });
+    expect(JSON.parse(h1.body)).toMatchObject({ ok: true });
+  });
+
+  it('still serves HTTP/1.1 clients and relays WebSockets over HTTP/1.1 on the same port', async () => {
+    const t = await startH2Tunnel();
+    expect(await h1Get(t.port, t.host, '/hello')).toMatchObject({ status: 200, body: 'hello GET', alpn: 'http/1.1' });
+    // The agent itself registered over wss on this port (startAgent waited for it); now a relayed app WebSocket.
+    // servername goes on to tls.connect (the ws types leave it out).
+    const tlsOptions = { headers: { host: t.host }, servername: 'localhost', ca: ca.caPem };
+    const ws = new WebSocket(`wss://127.0.0.1:${t.port}/ws`, tlsOptions);
+    const echoed = await new Promise<string>((resolve, reject) => {
+      ws.once('open', () => ws.send('over wss'));
+      ws.once('message', (data) => resolve(String(data)));
+      ws.once('error', reject);
+    });
+    expect(echoed).toBe('over wss');
+    ws.close();
+  });
+
+  it('offers only HTTP/1.1 with HTTP2=0', async () => {
+    const t = await startH2Tunnel({ HTTP2: '0' });
+    const session = h2(t.port);
+    const failed = await new Promise<Error | undefined>((resolve) => {
+      session.once('connect', () => resolve(undefined));
+      session.once('error', (err) => resolve(err));
+    });
+    expect(failed).toBeDefined();
+    expect(await h1Get(t.port, t.host, '/hello')).toMatchObject({ status: 200, alpn: 'http/1.1' });
+  });
+});
