@@ -3,8 +3,8 @@
  * once: the body already coming over P2P and the same GET fetched from the
  * relay. Both feed one byte stream (whichever is ahead supplies the next
  * bytes; the other's copies of bytes already queued are dropped), until one
- * of them has carried RACE_DECIDE_BYTES, RACE_MAX_MS have passed, or one
- * fails. Then the loser is cancelled, the winner's head goes to the page and
+ * of them has carried RACE_DECIDE_BYTES, RACE_MAX_MS have passed, the relay
+ * is far ahead (RACE_CLEAR_RATIO), or one fails. Then the loser is cancelled, the winner's head goes to the page and
  * its stream carries the rest. The relay wins only when it carried
  * SWITCH_MARGIN× the bytes P2P did: P2P also had a head start (its head was
  * in when the relay's request left). Both paths' rates over the race are the
@@ -27,6 +27,16 @@ export const RACE_MIN_BYTES = 4 * 1024 * 1024;
 export const RACE_DECIDE_BYTES = 8 * 1024 * 1024;
 /** …or after this long, on what each path carried so far (two slow paths: the choice must not wait for the whole body). */
 export const RACE_MAX_MS = 4_000;
+/**
+ * …or as soon as the relay has carried RACE_CLEAR_MIN_BYTES and this many
+ * times P2P's bytes: despite P2P's head start, the answer cannot turn, and
+ * the losing leg's traffic (through TURN, the same server) stops competing
+ * with the winner. Only the relay ends it early: P2P ahead early says
+ * little, the relay is still in its slow start.
+ */
+export const RACE_CLEAR_RATIO = 4;
+/** See RACE_CLEAR_RATIO: 1 MiB, past the relay's first round trips. */
+export const RACE_CLEAR_MIN_BYTES = 1024 * 1024;
 
 type Head = { status: number; headers: ReadonlyArray<readonly [string, string]> };
 
@@ -54,8 +64,8 @@ export interface RaceResult {
   body: ReadableStream<Uint8Array>;
   /** Bytes per second each path carried during the race (0: nothing, or it failed). */
   bytesPerS: Record<PathName, number>;
-  /** Why the race ended: 'bytes', 'time', 'done' (a path finished the body), 'failed' (a path failed or its head did not match). */
-  ended: 'bytes' | 'time' | 'done' | 'failed';
+  /** Why the race ended: 'bytes', 'time', 'clear' (RACE_CLEAR_RATIO), 'done' (a path finished the body), 'failed' (a path failed or its head did not match). */
+  ended: 'bytes' | 'time' | 'clear' | 'done' | 'failed';
 }
 
 export interface RaceOptions {
@@ -134,6 +144,7 @@ export async function raceBodies(
         }
         take(leg, value);
         if (leg.offset >= decideBytes) return decide('bytes');
+        if (leg.name === 'relay' && leg.offset >= RACE_CLEAR_MIN_BYTES && leg.offset >= legs.p2p.offset * RACE_CLEAR_RATIO) return decide('clear');
       }
     } catch {
       leg.failed = true;

@@ -86,6 +86,27 @@ describe('racing a large body over P2P and the relay', () => {
     expect(await intact(r.body, total)).toBe(true);
   });
 
+  it('ends the race at once when the relay is far ahead, but not when P2P is (the relay may still be starting)', async () => {
+    const big = 2 * 1024 * KiB;
+    const slowP2p = source(big, 4 * KiB, 20);
+    const fastRelay = source(big, 64 * KiB, 0);
+    const r = await raceBodies(slowP2p.stream, Promise.resolve({ head: head(big), body: fastRelay.stream }), head(big), new AbortController().signal, {
+      decideBytes: big,
+      maxMs: 5_000,
+    });
+    expect(r).toMatchObject({ winner: 'relay', ended: 'clear' });
+    expect(await intact(r.body, big)).toBe(true);
+
+    const fastP2p = source(big, 64 * KiB, 0);
+    const slowRelay = source(big, 4 * KiB, 20);
+    const r2 = await raceBodies(fastP2p.stream, Promise.resolve({ head: head(big), body: slowRelay.stream }), head(big), new AbortController().signal, {
+      decideBytes: big,
+      maxMs: 5_000,
+    });
+    expect(r2).toMatchObject({ winner: 'p2p', ended: 'bytes' });
+    expect(await intact(r2.body, big)).toBe(true);
+  });
+
   it('decides on what each path carried once the time is up', async () => {
     const p2p = source(total, 1 * KiB, 10);
     const relay = source(total, 8 * KiB, 10);
