@@ -99,6 +99,11 @@ export function shellState() {
   return { nowMs: Math.round(performance.now()), status: w.status(), timeline: w.timeline() };
 }
 
+/** The shell's status badge text (e.g. "P2P · 21 ms · bulk via relay"), or null without one. */
+export function badgeText() {
+  return document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? null;
+}
+
 /** GET /bytes?n=… from the app; time to the last byte; SHA-256 of what arrived. */
 export async function download({ bytes, timeoutMs }) {
   const ac = new AbortController();

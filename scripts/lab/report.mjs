@@ -75,6 +75,9 @@ export function formatDetails(rows) {
     const parts = [];
     if (r.kind === 'delay-check' && r.measured) parts.push(`configured ${JSON.stringify(r.configured)}, measured ${JSON.stringify(r.measured)}`);
     if (r.serverBytes) parts.push(`server bytes ${JSON.stringify(r.serverBytes)}`);
+    if (r.p2pReadyMs != null && r.downloadTransport === 'relay') parts.push(`download went over the relay; badge after it "${r.badgeAfterDownload}"`);
+    if (r.p2pReadyMs != null && r.smallTransports?.relay)
+      parts.push(`small requests ${JSON.stringify(r.smallTransports)}; badge after them "${r.badgeAfterSmall}"`);
     if (r.statusBeforeUpload && r.uploadTransport !== 'p2p')
       parts.push(`upload went over ${r.uploadTransport}; shell status just before it ${JSON.stringify(r.statusBeforeUpload)}`);
     if (r.warmReload) parts.push(`reloads: warm ${JSON.stringify(r.warmReload)}, SW stopped ${JSON.stringify(r.swStoppedReload)}`);

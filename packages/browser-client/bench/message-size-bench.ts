@@ -12,6 +12,7 @@ import type { Frame } from 'playwright-core';
 import { launchChromium, type LaunchedChromium } from '../test/e2e/helpers/browser';
 import { openShell, waitForTransport } from '../test/e2e/support/shell';
 import { startStack, type Stack } from '../test/e2e/support/stack';
+import { RACE_MIN_BYTES } from '../src/sw/bulk-race';
 import { downloadRate, median, uploadRate } from './measure-page';
 import { measureRawChannel, startRawHost, type RawHost } from './raw-channel';
 
@@ -73,6 +74,8 @@ async function main(): Promise<number> {
       const page = lanes.length === 0 ? browser.page : await browser.context.newPage();
       const frame = await openShell(page, `${stack.origin}/one`, 'one');
       await waitForTransport(page, 'p2p');
+      // The SW races its first large download over both paths (sw/bulk-race.ts); after that a new large URL goes over P2P.
+      await downloadRate(frame, RACE_MIN_BYTES);
       lanes.push({ size, frame, page, f: { rawUp: [], rawDown: [], up: [], down: [], smallP50: [], smallP90: [] } });
     }
     for (let round = 0; round < ROUNDS; round++) {

@@ -22,6 +22,9 @@
  * requests it carried anyway (page load before the channel, fallbacks). Once
  * both have figures, every REPROBE_EVERY-th request of the class goes the
  * other way so a change is noticed — small requests only towards P2P.
+ * A large GET that arrives over P2P while the relay has no bulk figure yet
+ * is raced on both paths (bulk-race.ts): the winner carries it, and the
+ * race gives both paths their first bulk figure (recordRace).
  */
 
 export type PathName = 'p2p' | 'relay';
@@ -138,6 +141,23 @@ export class PathChooser {
     // P2P's (a small request is never sent over the relay to measure it).
     if (n % REPROBE_EVERY === 0 && (cls === 'bulk' || best === 'relay')) return { path: best === 'p2p' ? 'relay' : 'p2p', why: 'probe' };
     return { path: best, why: relayBetter ? 'faster' : 'default' };
+  }
+
+  /** Whether a large body should be raced on both paths: the relay has no bulk figure yet. */
+  wantsRace(): boolean {
+    return this.figures.relay.bytesPerS === undefined;
+  }
+
+  /**
+   * A race's outcome: each path's rate during it (0: it carried nothing, no
+   * sample) becomes a bulk figure, and bulk requests take the winner's path
+   * from now on. Returns whether that changed the preferred bulk path.
+   */
+  recordRace(bytesPerS: Record<PathName, number>, winner: PathName): boolean {
+    for (const path of ['p2p', 'relay'] as const) if (bytesPerS[path] > 0) this.figures[path].bytesPerS = ewma(this.figures[path].bytesPerS, bytesPerS[path]);
+    const changed = this.preferred.bulk !== winner;
+    this.preferred.bulk = winner;
+    return changed;
   }
 
   /** A request leaves on `path`: whether it is alone there (its time will measure the path, not a queue). Pair with `finished`. */

@@ -18,8 +18,10 @@ import { relayFetch } from './relay-fetch';
 import { resumableBody, skipBytes } from './resumable-body';
 import type { FramePrefetch } from './frame-prefetch';
 import { BULK_MIN_BYTES, type PathChooser, type RequestClass } from './path-choice';
+import { RACE_MIN_BYTES, raceBodies } from './bulk-race';
 import { fetchViaShell } from './shell-fetch';
 import type { ShellRegistry } from './shell-registry';
+import type { ShellTarget } from './shell-target';
 
 /** RFC 9110 §9.2.2 (TRACE aside). Retried over the relay only when no body bytes left for the failed channel. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -203,10 +205,24 @@ export async function obtain(
     }
     if (outcome.kind === 'response') {
       let body = outcome.body;
+      const length = Number(outcome.headers.find(([n]) => n === 'content-length')?.[1] ?? '');
+      // A large GET while the relay's bulk rate is unknown: both paths carry it until one is clearly faster.
+      if (
+        paths &&
+        body &&
+        method === 'GET' &&
+        outcome.status === 200 &&
+        length >= RACE_MIN_BYTES &&
+        paths.wantsRace() &&
+        !request.headers.has('range') &&
+        request.mode !== 'navigate'
+      ) {
+        paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
+        return race(shell, paths, { status: outcome.status, headers: outcome.headers }, body, length);
+      }
       if (paths) {
         paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
         // A body declared small is no throughput sample: its length is all there is to keep, without a stream hop.
-        const length = Number(outcome.headers.find(([n]) => n === 'content-length')?.[1] ?? '');
         if (length > 0 && length < BULK_MIN_BYTES) paths.recordBody('p2p', method, target, length, 0);
         else body = measured(body, (bytes, ms) => paths.recordBody('p2p', method, target, bytes, ms))!;
       }
@@ -235,6 +251,29 @@ export async function obtain(
     }
   }
   return viaRelay();
+
+  /** Races a P2P body against the same GET over the relay (bulk-race.ts); the winner's head and the whole body go to the page. */
+  async function race(
+    shell: ShellTarget,
+    paths: PathChooser,
+    head: Pick<Incoming, 'status' | 'headers'>,
+    body: ReadableStream<Uint8Array>,
+    length: number,
+  ): Promise<Obtained> {
+    let relayRes: Response | undefined;
+    const relayLeg = (async () => {
+      const res = await relayFetch(request, { cookie: await deps.cookies.relayHeaderFor(url, context), body: null, signal });
+      if (!res.body) return null;
+      relayRes = res;
+      return { head: incomingFromRelay(res), body: res.body };
+    })();
+    const r = await raceBodies(body, relayLeg, head, signal);
+    if (paths.recordRace(r.bytesPerS, r.winner)) shell.post({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate, []);
+    paths.recordBody(r.winner, method, target, length, 0);
+    if (r.winner === 'relay') return { kind: 'incoming', incoming: { ...incomingFromRelay(relayRes!), body: r.body } };
+    const resumable = resumableBody(r.body, (offset) => resumeViaRelay(request, url, head.status, head.headers, offset, deps.cookies, context));
+    return { kind: 'incoming', incoming: { ...head, body: resumable, transport: 'p2p' } };
+  }
 
   async function viaRelay(): Promise<Obtained> {
     const body = method === 'GET' || method === 'HEAD' ? null : await request.arrayBuffer();

@@ -11,7 +11,7 @@ import type { Frame } from 'puppeteer-core';
 import { unregisterServiceWorkers } from './helpers/browser';
 import { launchFirefox, type LaunchedFirefox } from './helpers/firefox';
 import { patternSha256 } from './support/app';
-import { download, upload, websocketEcho } from './support/in-app';
+import { download, settleBulkFigures, upload, websocketEcho } from './support/in-app';
 import { fetchInApp, inPage, openShell, waitForApp, waitForTransport, WAIT_MS } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 
@@ -70,6 +70,7 @@ describe('Firefox with P2P on', () => {
 
   it('downloads 5 MiB over P2P with the SHA-256 the app sent', async () => {
     const frame = await p2pApp();
+    await settleBulkFigures(frame);
     expect(await download(frame, 5 * MiB)).toEqual({ sha: patternSha256(5 * MiB), bytes: 5 * MiB, transport: 'p2p' });
   });
 

@@ -5,7 +5,7 @@
  */
 import { patternSha256 } from './support/app';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
-import { abortedFetch, download, firstSseEvent, upload, websocketEcho, websocketSendAndClose } from './support/in-app';
+import { abortedFetch, download, firstSseEvent, settleBulkFigures, upload, websocketEcho, websocketSendAndClose } from './support/in-app';
 import { fetchInApp, inPage, openShell, shellStatus, waitForApp, waitForTransport, WAIT_MS } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 import { delay } from '../../../../test/helpers/wait';
@@ -55,6 +55,7 @@ describe('P2P through the shell', () => {
 
   it('downloads 50 MiB and uploads 20 MiB over P2P with equal SHA-256', async () => {
     const frame = await p2pApp();
+    await settleBulkFigures(frame);
     const down = await download(frame, 50 * MiB);
     expect(down).toEqual({ sha: patternSha256(50 * MiB), bytes: 50 * MiB, transport: 'p2p' });
     const up = await upload(frame, 20 * MiB);

@@ -5,7 +5,7 @@
  */
 import { patternSha256 } from './support/app';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
-import { download } from './support/in-app';
+import { download, settleBulkFigures } from './support/in-app';
 import { fetchInApp, openShell, waitForTransport, watchStatuses } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 
@@ -35,6 +35,7 @@ describe('recovery and tabs', () => {
   it('finishes a 50 MiB download with the right SHA-256 when the data channel dies in the middle', async () => {
     const frame = await openShell(browser.page, `${stack.origin}/one`, 'one');
     await waitForTransport(browser.page, 'p2p');
+    await settleBulkFigures(frame);
     const before = stack.app.requests.filter((r) => r.path.startsWith('/bytes')).length;
     const r = await download(frame, 50 * MiB, 10 * MiB);
     expect(r).toEqual({ sha: patternSha256(50 * MiB), bytes: 50 * MiB, transport: 'p2p' });
@@ -45,6 +46,7 @@ describe('recovery and tabs', () => {
   it('resumes a ranged download over the relay with a Range request when the channel dies', async () => {
     const frame = await openShell(browser.page, `${stack.origin}/one`, 'one');
     await waitForTransport(browser.page, 'p2p');
+    await settleBulkFigures(frame);
     const n = 8 * MiB;
     const r = await frame.evaluate(async (n) => {
       const res = await fetch(`/ranged?n=${n}`);

@@ -100,6 +100,23 @@ describe('path choice from measurements', () => {
     expect(paths[REPROBE_EVERY - 1]).toBe('p2p');
   });
 
+  it('races large bodies until the relay has a bulk figure, then sends bulk the way the race went', () => {
+    const c = new PathChooser();
+    expect(c.wantsRace()).toBe(true);
+    expect(c.recordRace({ p2p: 3 * MiB, relay: 9 * MiB }, 'relay')).toBe(true);
+    expect(c.wantsRace()).toBe(false);
+    expect(c.preferred.bulk).toBe('relay');
+    c.recordBody('relay', 'GET', '/big', 20 * MiB, 0);
+    expect(c.requestClass({ method: 'GET', target: '/big', hasRange: false })).toBe('bulk');
+    expect(c.choose('bulk')).toEqual({ path: 'relay', why: 'faster' });
+  });
+
+  it('keeps racing when the relay carried nothing in a race (no figure from a failed relay)', () => {
+    const c = new PathChooser();
+    expect(c.recordRace({ p2p: 3 * MiB, relay: 0 }, 'p2p')).toBe(false);
+    expect([c.wantsRace(), c.figures.p2p.bytesPerS]).toEqual([true, 3 * MiB]);
+  });
+
   it('takes only bulk bodies as throughput samples and only small heads as RTT samples', () => {
     const c = new PathChooser();
     c.recordBody('relay', 'GET', '/small', 10_000, 1);

@@ -4,6 +4,8 @@
  * an aborted request. Every in-page wait is bounded by WAIT_MS.
  */
 import type { Frame } from 'playwright-core';
+import { RACE_MIN_BYTES } from '../../../src/sw/bulk-race';
+import { patternSha256 } from './app';
 import { inPage, WAIT_MS, type AnyFrame } from './shell';
 
 export interface DownloadResult {
@@ -41,6 +43,17 @@ export function download(frame: AnyFrame, bytes: number, dropAfterBytes?: number
     },
     { bytes, dropAfterBytes },
   );
+}
+
+/**
+ * One large download, raced over both paths (sw/bulk-race.ts), so that the
+ * Service Worker has a bulk figure for each: a later large download of a new
+ * URL then goes over P2P, as small requests do, without a race. Tests of what
+ * P2P itself does with a large body call this first.
+ */
+export async function settleBulkFigures(frame: AnyFrame): Promise<void> {
+  const r = await download(frame, RACE_MIN_BYTES);
+  if (r.sha !== patternSha256(RACE_MIN_BYTES)) throw new Error(`the settling download arrived damaged (${r.bytes} bytes over ${r.transport})`);
 }
 
 export interface UploadResult {

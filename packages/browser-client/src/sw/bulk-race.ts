@@ -1,0 +1,222 @@
+/**
+ * A large GET whose bulk rate is not known yet on both paths runs on both at
+ * once: the body already coming over P2P and the same GET fetched from the
+ * relay. Both feed one byte stream (whichever is ahead supplies the next
+ * bytes; the other's copies of bytes already queued are dropped), until one
+ * of them has carried RACE_DECIDE_BYTES, RACE_MAX_MS have passed, the relay
+ * is far ahead (RACE_CLEAR_RATIO), or one fails. Then the loser is cancelled, the winner's head goes to the page and
+ * its stream carries the rest. The relay wins only when it carried
+ * SWITCH_MARGIN× the bytes P2P did: P2P also had a head start (its head was
+ * in when the relay's request left). Both paths' rates over the race are the
+ * chooser's first bulk figures, so later bulk requests are decided without
+ * a race.
+ *
+ * Only bodies that are the same bytes both ways are raced (same status and
+ * length, no content coding, the same validators when both send one) — the
+ * same assumption the mid-body resumption over the relay makes (router.ts).
+ */
+import { SWITCH_MARGIN, type PathName } from './path-choice';
+
+/** A body at least this large may be raced: it takes seconds on a slow path, and the race costs at most RACE_DECIDE_BYTES on the losing path. */
+export const RACE_MIN_BYTES = 4 * 1024 * 1024;
+/**
+ * The race ends when either path has carried this many bytes. 8 MiB: long
+ * enough for a relay 160 ms away to leave TCP slow start (~1 s) and show its
+ * rate, and the most the Service Worker queues before the page reads.
+ */
+export const RACE_DECIDE_BYTES = 8 * 1024 * 1024;
+/** …or after this long, on what each path carried so far (two slow paths: the choice must not wait for the whole body). */
+export const RACE_MAX_MS = 4_000;
+/**
+ * …or as soon as the relay has carried RACE_CLEAR_MIN_BYTES and this many
+ * times P2P's bytes: despite P2P's head start, the answer cannot turn, and
+ * the losing leg's traffic (through TURN, the same server) stops competing
+ * with the winner. Only the relay ends it early: P2P ahead early says
+ * little, the relay is still in its slow start.
+ */
+export const RACE_CLEAR_RATIO = 4;
+/** See RACE_CLEAR_RATIO: 1 MiB, past the relay's first round trips. */
+export const RACE_CLEAR_MIN_BYTES = 1024 * 1024;
+
+type Head = { status: number; headers: ReadonlyArray<readonly [string, string]> };
+
+const get = (h: Head, name: string) => h.headers.find(([n]) => n === name)?.[1];
+
+/** Whether `p2p` and `relay` are the same body, byte for byte, as far as their heads can tell. */
+export function sameBody(p2p: Head, relay: Head): boolean {
+  if (p2p.status !== 200 || relay.status !== 200) return false;
+  const length = get(p2p, 'content-length');
+  if (length === undefined || length !== get(relay, 'content-length')) return false;
+  for (const h of [p2p, relay]) {
+    const coding = get(h, 'content-encoding')?.trim().toLowerCase();
+    if (coding && coding !== 'identity') return false;
+  }
+  for (const validator of ['etag', 'last-modified']) {
+    const [a, b] = [get(p2p, validator), get(relay, validator)];
+    if (a !== undefined && b !== undefined && a !== b) return false;
+  }
+  return true;
+}
+
+export interface RaceResult {
+  winner: PathName;
+  /** The whole body, from byte 0: what was queued during the race, then the winner's stream. */
+  body: ReadableStream<Uint8Array>;
+  /** Bytes per second each path carried during the race (0: nothing, or it failed). */
+  bytesPerS: Record<PathName, number>;
+  /** Why the race ended: 'bytes', 'time', 'clear' (RACE_CLEAR_RATIO), 'done' (a path finished the body), 'failed' (a path failed or its head did not match). */
+  ended: 'bytes' | 'time' | 'clear' | 'done' | 'failed';
+}
+
+export interface RaceOptions {
+  decideBytes?: number;
+  maxMs?: number;
+  margin?: number;
+  now?: () => number;
+}
+
+interface Leg {
+  name: PathName;
+  reader?: ReadableStreamDefaultReader<Uint8Array>;
+  /** Bytes this path delivered so far (its offset in the body). */
+  offset: number;
+  done: boolean;
+  failed: boolean;
+}
+
+/**
+ * Races `p2p` (a body already flowing) against `relay` (its response, with
+ * the head to compare, or null when it could not be had). Resolves once the
+ * winner is known; `signal` cancels both.
+ */
+export async function raceBodies(
+  p2p: ReadableStream<Uint8Array>,
+  relay: Promise<{ head: Head; body: ReadableStream<Uint8Array> } | null>,
+  p2pHead: Head,
+  signal: AbortSignal,
+  options: RaceOptions = {},
+): Promise<RaceResult> {
+  const decideBytes = options.decideBytes ?? RACE_DECIDE_BYTES;
+  const maxMs = options.maxMs ?? RACE_MAX_MS;
+  const margin = options.margin ?? SWITCH_MARGIN;
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  const queue: Uint8Array[] = [];
+  /** Bytes of the body queued or read so far: the next byte anyone supplies is at this offset. */
+  let frontier = 0;
+  const legs: Record<PathName, Leg> = {
+    p2p: { name: 'p2p', reader: p2p.getReader(), offset: 0, done: false, failed: false },
+    relay: { name: 'relay', offset: 0, done: false, failed: false },
+  };
+  let decide!: (ended: RaceResult['ended']) => void;
+  const decided = new Promise<RaceResult['ended']>((resolve) => (decide = resolve));
+  let over = false;
+  let winner: PathName | undefined;
+  const timer = setTimeout(() => decide('time'), maxMs);
+  const onAbort = () => decide('failed');
+  signal.addEventListener('abort', onAbort);
+
+  /** Takes in one chunk from `leg`: the part past the frontier is new, the rest a copy. */
+  const take = (leg: Leg, chunk: Uint8Array) => {
+    const end = leg.offset + chunk.length;
+    if (end > frontier) {
+      queue.push(chunk.subarray(chunk.length - (end - frontier)));
+      frontier = end;
+    }
+    leg.offset = end;
+  };
+
+  const pump = async (leg: Leg) => {
+    try {
+      for (;;) {
+        if (over) return;
+        const { done, value } = await leg.reader!.read();
+        if (over) {
+          // A read in flight at the decision: the winner's stream is handed on, so its chunk is kept; the loser's is dropped.
+          if (leg.name !== winner) return;
+          if (value) take(leg, value);
+          if (done) leg.done = true;
+          return;
+        }
+        if (done) {
+          leg.done = true;
+          return decide('done');
+        }
+        take(leg, value);
+        if (leg.offset >= decideBytes) return decide('bytes');
+        if (leg.name === 'relay' && leg.offset >= RACE_CLEAR_MIN_BYTES && leg.offset >= legs.p2p.offset * RACE_CLEAR_RATIO) return decide('clear');
+      }
+    } catch {
+      leg.failed = true;
+      if (!over) decide('failed');
+    }
+  };
+
+  const p2pPump = pump(legs.p2p);
+  let relayPump: Promise<void> = Promise.resolve();
+  void relay.then(
+    (r) => {
+      if (over) return void r?.body.cancel().catch(() => undefined);
+      if (!r || !sameBody(p2pHead, r.head)) {
+        void r?.body.cancel().catch(() => undefined);
+        legs.relay.failed = true;
+        return decide('failed');
+      }
+      legs.relay.reader = r.body.getReader();
+      relayPump = pump(legs.relay);
+    },
+    () => {
+      legs.relay.failed = true;
+      decide('failed');
+    },
+  );
+
+  const ended = await decided;
+  over = true;
+  clearTimeout(timer);
+  signal.removeEventListener('abort', onAbort);
+  const ms = Math.max(1, now() - started);
+  const bytesPerS = { p2p: (legs.p2p.offset * 1000) / ms, relay: (legs.relay.offset * 1000) / ms };
+  const usable = (l: Leg) => l.reader !== undefined && !l.failed && !signal.aborted;
+  // Without a flowing relay, P2P carries on (a P2P failure then surfaces from its stream, where the router's resumption takes over).
+  if (!usable(legs.relay)) winner = 'p2p';
+  else if (!usable(legs.p2p)) winner = 'relay';
+  else if (legs.relay.done && legs.relay.offset >= frontier) winner = 'relay';
+  else if (legs.p2p.done && legs.p2p.offset >= frontier) winner = 'p2p';
+  else winner = legs.relay.offset > legs.p2p.offset * margin ? 'relay' : 'p2p';
+  const won = winner;
+  const loser = legs[won === 'p2p' ? 'relay' : 'p2p'];
+  void loser.reader?.cancel().catch(() => undefined);
+  if (signal.aborted) void legs[won].reader?.cancel().catch(() => undefined);
+  // A read in flight on the winner finishes into the queue before its stream is handed on.
+  await (won === 'p2p' ? p2pPump : relayPump);
+  return { winner: won, body: continuation(queue, legs[won], frontier), bytesPerS, ended };
+}
+
+/** The queued bytes, then the winner's stream from the frontier on (its copies of queued bytes skipped). */
+function continuation(queue: Uint8Array[], leg: Leg, queuedTo: number): ReadableStream<Uint8Array> {
+  let frontier = queuedTo;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const queued = queue.shift();
+        if (queued) return controller.enqueue(queued);
+        if (leg.done || !leg.reader) return controller.close();
+        for (;;) {
+          const { done, value } = await leg.reader.read();
+          if (done) return controller.close();
+          const end = leg.offset + value.length;
+          leg.offset = end;
+          if (end <= frontier) continue;
+          const fresh = value.subarray(value.length - (end - frontier));
+          frontier = end;
+          return controller.enqueue(fresh);
+        }
+      },
+      cancel(reason) {
+        return leg.reader?.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

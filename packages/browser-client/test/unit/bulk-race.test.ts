@@ -1,0 +1,171 @@
+import { raceBodies, sameBody } from '../../src/sw/bulk-race';
+
+const KiB = 1024;
+
+/** The test body: byte i is i mod 251 (a prime, so chunk boundaries never line up with the pattern). */
+function pattern(from: number, n: number): Uint8Array {
+  return Uint8Array.from({ length: n }, (_, i) => (from + i) % 251);
+}
+
+/**
+ * A body of `total` bytes in `chunk`-byte pieces, one piece every `everyMs`
+ * (0: as fast as it is read); `failAt`: errors once this many bytes went out.
+ */
+function source(total: number, chunk: number, everyMs: number, failAt?: number): { stream: ReadableStream<Uint8Array>; cancelled: () => boolean } {
+  let sent = 0;
+  let cancelled = false;
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (everyMs > 0) await new Promise((r) => setTimeout(r, everyMs));
+        if (failAt !== undefined && sent >= failAt) return controller.error(new Error('channel lost'));
+        if (sent >= total) return controller.close();
+        const n = Math.min(chunk, total - sent);
+        controller.enqueue(pattern(sent, n));
+        sent += n;
+      },
+      cancel() {
+        cancelled = true;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { stream, cancelled: () => cancelled };
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+  }
+  return Buffer.concat(parts);
+}
+
+/** Whether `stream` is exactly the test body of `total` bytes (compared as Buffers: jest's deep equality is slow on large arrays). */
+async function intact(stream: ReadableStream<Uint8Array>, total: number): Promise<boolean> {
+  return (await readAll(stream)).equals(pattern(0, total));
+}
+
+const head = (length: number, extra: Array<[string, string]> = []) => ({
+  status: 200,
+  headers: [['content-length', String(length)], ...extra] as Array<[string, string]>,
+});
+
+describe('racing a large body over P2P and the relay', () => {
+  const total = 256 * KiB;
+  const options = { decideBytes: 128 * KiB, maxMs: 5_000 };
+
+  it('hands the body to the relay when it carries more than the margin, and the page still gets every byte once, in order', async () => {
+    const p2p = source(total, 4 * KiB, 20);
+    const relay = source(total, 16 * KiB, 1);
+    const r = await raceBodies(p2p.stream, Promise.resolve({ head: head(total), body: relay.stream }), head(total), new AbortController().signal, options);
+    expect(r.winner).toBe('relay');
+    expect(r.ended).toBe('bytes');
+    expect(r.bytesPerS.relay).toBeGreaterThan(r.bytesPerS.p2p);
+    expect(p2p.cancelled()).toBe(true);
+    expect(await intact(r.body, total)).toBe(true);
+  });
+
+  it('keeps P2P when it is faster, and cancels the relay', async () => {
+    const p2p = source(total, 16 * KiB, 1);
+    const relay = source(total, 4 * KiB, 20);
+    const r = await raceBodies(p2p.stream, Promise.resolve({ head: head(total), body: relay.stream }), head(total), new AbortController().signal, options);
+    expect(r.winner).toBe('p2p');
+    expect(relay.cancelled()).toBe(true);
+    expect(await intact(r.body, total)).toBe(true);
+  });
+
+  it('keeps P2P when the relay is ahead by less than the margin (P2P had a head start)', async () => {
+    const p2p = source(total, 10 * KiB, 5);
+    const relay = source(total, 11 * KiB, 5);
+    const r = await raceBodies(p2p.stream, Promise.resolve({ head: head(total), body: relay.stream }), head(total), new AbortController().signal, options);
+    expect(r.winner).toBe('p2p');
+    expect(await intact(r.body, total)).toBe(true);
+  });
+
+  it('ends the race at once when the relay is far ahead, but not when P2P is (the relay may still be starting)', async () => {
+    const big = 2 * 1024 * KiB;
+    const slowP2p = source(big, 4 * KiB, 20);
+    const fastRelay = source(big, 64 * KiB, 0);
+    const r = await raceBodies(slowP2p.stream, Promise.resolve({ head: head(big), body: fastRelay.stream }), head(big), new AbortController().signal, {
+      decideBytes: big,
+      maxMs: 5_000,
+    });
+    expect(r).toMatchObject({ winner: 'relay', ended: 'clear' });
+    expect(await intact(r.body, big)).toBe(true);
+
+    const fastP2p = source(big, 64 * KiB, 0);
+    const slowRelay = source(big, 4 * KiB, 20);
+    const r2 = await raceBodies(fastP2p.stream, Promise.resolve({ head: head(big), body: slowRelay.stream }), head(big), new AbortController().signal, {
+      decideBytes: big,
+      maxMs: 5_000,
+    });
+    expect(r2).toMatchObject({ winner: 'p2p', ended: 'bytes' });
+    expect(await intact(r2.body, big)).toBe(true);
+  });
+
+  it('decides on what each path carried once the time is up', async () => {
+    const p2p = source(total, 1 * KiB, 10);
+    const relay = source(total, 8 * KiB, 10);
+    const r = await raceBodies(p2p.stream, Promise.resolve({ head: head(total), body: relay.stream }), head(total), new AbortController().signal, {
+      decideBytes: total,
+      maxMs: 150,
+    });
+    expect(r).toMatchObject({ winner: 'relay', ended: 'time' });
+    expect(await intact(r.body, total)).toBe(true);
+  });
+
+  it('keeps P2P without a race when the relay answers with another body (length, status, coding or validator)', async () => {
+    for (const other of [head(total - 1), { ...head(total), status: 206 }, head(total, [['content-encoding', 'gzip']]), head(total, [['etag', '"b"']])]) {
+      const p2p = source(total, 16 * KiB, 0);
+      const relay = source(total, 16 * KiB, 0);
+      const r = await raceBodies(
+        p2p.stream,
+        Promise.resolve({ head: other, body: relay.stream }),
+        head(total, [['etag', '"a"']]),
+        new AbortController().signal,
+        options,
+      );
+      expect(r).toMatchObject({ winner: 'p2p', ended: expect.stringMatching(/failed|bytes|done/) });
+      expect(await intact(r.body, total)).toBe(true);
+    }
+  });
+
+  it('keeps P2P when the relay fetch fails, and moves to the relay when the channel fails mid-race', async () => {
+    const p2p = source(total, 16 * KiB, 0);
+    const r = await raceBodies(p2p.stream, Promise.reject(new Error('offline')), head(total), new AbortController().signal, options);
+    expect(r.winner).toBe('p2p');
+    expect(await intact(r.body, total)).toBe(true);
+
+    const broken = source(total, 4 * KiB, 2, 40 * KiB);
+    const relay = source(total, 4 * KiB, 2);
+    const r2 = await raceBodies(broken.stream, Promise.resolve({ head: head(total), body: relay.stream }), head(total), new AbortController().signal, options);
+    expect(r2).toMatchObject({ winner: 'relay', ended: 'failed' });
+    expect(await intact(r2.body, total)).toBe(true);
+  });
+
+  it('cancels both paths when the request is aborted', async () => {
+    const p2p = source(total, 1 * KiB, 10);
+    const relay = source(total, 1 * KiB, 10);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 30);
+    await raceBodies(p2p.stream, Promise.resolve({ head: head(total), body: relay.stream }), head(total), ac.signal, options);
+    expect([p2p.cancelled(), relay.cancelled()]).toEqual([true, true]);
+  });
+});
+
+describe('same body on both paths', () => {
+  it.each([
+    ['same length, no validators', head(10), head(10), true],
+    ['same ETag', head(10, [['etag', '"x"']]), head(10, [['etag', '"x"']]), true],
+    ['a validator on one side only', head(10, [['etag', '"x"']]), head(10), true],
+    ['different Last-Modified', head(10, [['last-modified', 'a']]), head(10, [['last-modified', 'b']]), false],
+    ['no length', { status: 200, headers: [] }, { status: 200, headers: [] }, false],
+    ['identity coding', head(10, [['content-encoding', 'identity']]), head(10), true],
+  ] as const)('%s: %p', (_name, a, b, same) => {
+    expect(sameBody(a, b)).toBe(same);
+  });
+});
