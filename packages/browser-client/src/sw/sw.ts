@@ -6,7 +6,7 @@
  * asking the windows (shell-registry.ts).
  */
 import { CLIENT_PATH, SHIM_PATH } from '../shared/constants';
-import { parseWindowToSw, type WsTicketReply } from '../shared/messages';
+import { parseWindowToSw, type WsTicketReply, type PathsUpdate } from '../shared/messages';
 import { createAbortRegistry } from './abort-registry';
 import { createSwCookies, type CookieStoreLike } from './cookies';
 import { errorResponse } from './error-response';
@@ -66,9 +66,13 @@ self.addEventListener('message', (event) => {
   if (!m) return;
   const client = source;
   switch (m.type) {
-    case 'wingman:shell':
+    case 'wingman:shell': {
       registry.shellAnnounced(m, client, event.ports[0]);
+      // A shell that just started (a reload, another tab) learns which classes already go over the relay: its badge says so.
+      const { preferred } = deps.paths;
+      if (preferred.small !== 'p2p' || preferred.bulk !== 'p2p') client.postMessage({ type: 'wingman:paths', ...preferred } satisfies PathsUpdate);
       return;
+    }
     case 'wingman:frame':
       registry.frameAnnounced(m, client);
       return;

@@ -29,7 +29,7 @@ describe('path choice per request class', () => {
     await stack?.close();
   });
 
-  it('moves a repeated large download to the relay when P2P is slower for bulk, says so in the badge, and keeps small requests on P2P', async () => {
+  it('moves a repeated large download to the relay when P2P is slower for bulk, says so in the badge (a reloaded shell too), and keeps small requests on P2P', async () => {
     const { page } = browser;
     const frame = await openShell(page, `${stack.origin}/one`, 'one');
     await waitForTransport(page, 'p2p');
@@ -53,5 +53,13 @@ describe('path choice per request class', () => {
     for (let i = 0; i < 5; i++) small.push((await fetchInApp(frame, `/api/hello?i=${i}`)).transport ?? 'none');
     expect(small).toEqual(['p2p', 'p2p', 'p2p', 'p2p', 'p2p']);
     await waitForTransport(page, 'p2p');
+    // A reload's new shell is told the choice the Service Worker keeps for the session.
+    await openShell(page, `${stack.origin}/two`, 'two');
+    await waitForTransport(page, 'p2p');
+    await page.waitForFunction(
+      () => /^P2P · .* · bulk via relay$/.test(document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? ''),
+      undefined,
+      { timeout: WAIT_MS },
+    );
   });
 });
