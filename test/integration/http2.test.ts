@@ -4,13 +4,14 @@
  * fixture app; viewers are node's http2 client (ALPN h2) and https/ws clients
  * (ALPN http/1.1), all trusting a throwaway CA.
  */
-import { connect, type ClientHttp2Session, type IncomingHttpHeaders, type IncomingHttpStatusHeader } from 'node:http2';
+import { connect, type ClientHttp2Session } from 'node:http2';
 import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import { AGENT_PATH } from '@wingman/protocol';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { killAll, startAgent, startServer } from '../helpers/processes';
+import { h2Exchange, type H2Reply } from '../helpers/h2-client';
 import { createTestCa, type TestCa } from '../helpers/test-ca';
 
 jest.setTimeout(60_000);
@@ -56,32 +57,11 @@ function h2(port: number): ClientHttp2Session {
   return session;
 }
 
-interface H2Reply {
-  status: number;
-  headers: IncomingHttpHeaders & IncomingHttpStatusHeader;
-  body: string;
-}
-
 /** One request on `session`; rejects on a stream error. */
-function h2Request(session: ClientHttp2Session, authority: string, path: string, options: { method?: string; body?: string } = {}): Promise<H2Reply> {
-  return new Promise((resolve, reject) => {
-    const stream = session.request({ ':authority': authority, ':path': path, ':method': options.method ?? 'GET' });
-    const timer = setTimeout(() => stream.close(), EXCHANGE_TIMEOUT_MS);
-    let headers: H2Reply['headers'] = {};
-    let body = '';
-    stream.setEncoding('utf8');
-    stream.on('response', (h) => (headers = h));
-    stream.on('data', (c: string) => (body += c));
-    stream.on('end', () => {
-      clearTimeout(timer);
-      resolve({ status: Number(headers[':status']), headers, body });
-    });
-    stream.on('error', (err: Error) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    stream.end(options.body);
-  });
+async function h2Request(session: ClientHttp2Session, authority: string, path: string, options: { method?: string; body?: string } = {}): Promise<H2Reply> {
+  const reply = await h2Exchange(session, authority, path, { ...options, timeoutMs: EXCHANGE_TIMEOUT_MS });
+  if (reply.error !== undefined) throw new Error(`HTTP/2 ${path}: ${reply.error}`);
+  return reply;
 }
 
 /** GET over HTTP/1.1 (ALPN http/1.1) to the same port. */

@@ -35,6 +35,15 @@ describe('P2P through the shell', () => {
     await stack?.close();
   });
 
+  /** Holds back each signaling message of the shell SIGNAL_HOLD_MS, as a distant server would (undone by unrouteAll). */
+  function holdSignaling(): Promise<void> {
+    return browser.page.routeWebSocket(/\/__wingman\/signal/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => void delay(SIGNAL_HOLD_MS).then(() => server.send(m)));
+      server.onMessage((m) => ws.send(m));
+    });
+  }
+
   async function p2pApp(path = '/one', name = 'one') {
     const frame = await openShell(browser.page, `${stack.origin}${path}`, name);
     await waitForTransport(browser.page, 'p2p');
@@ -120,11 +129,7 @@ describe('P2P through the shell', () => {
     // A new document and a new shell: the app's WebSocket opens while the new channel is still
     // connecting. The shell's signaling is held back SIGNAL_HOLD_MS (as a distant server would),
     // so the channel comes well after the app's WebSocket, yet within CHANNEL_COMING_WAIT_MS.
-    await browser.page.routeWebSocket(/\/__wingman\/signal/, (ws) => {
-      const server = ws.connectToServer();
-      ws.onMessage((m) => void delay(SIGNAL_HOLD_MS).then(() => server.send(m)));
-      server.onMessage((m) => ws.send(m));
-    });
+    await holdSignaling();
     const frame = await openShell(browser.page, `${stack.origin}/ws-at-load`, 'ws-at-load');
     const hello = await inPage(
       frame,
@@ -142,11 +147,7 @@ describe('P2P through the shell', () => {
 
   it('holds the requests the relay cannot start at once for the channel that comes back after a full navigation', async () => {
     await p2pApp();
-    await browser.page.routeWebSocket(/\/__wingman\/signal/, (ws) => {
-      const server = ws.connectToServer();
-      ws.onMessage((m) => void delay(SIGNAL_HOLD_MS).then(() => server.send(m)));
-      server.onMessage((m) => ws.send(m));
-    });
+    await holdSignaling();
     const frame = await openShell(browser.page, `${stack.origin}/fetch-burst`, 'fetch-burst');
     const transports = await inPage(
       frame,

@@ -5,6 +5,7 @@
  * a repeated large download moves to the relay once both paths were
  * measured, while small requests stay on P2P; the badge shows it.
  */
+import type { Page } from 'playwright-core';
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { fetchInApp, openShell, waitForTransport, WAIT_MS } from './support/shell';
 import { startStack, type Stack } from './support/stack';
@@ -14,6 +15,15 @@ jest.setTimeout(120_000);
 const MiB = 1024 * 1024;
 /** Bulk downloads before the choice must have settled: one default, one probe of the relay, then the choice (see path-choice.ts), plus slack. */
 const MAX_BULK = 6;
+
+/** Waits until the shell's badge reads "P2P · … · bulk via relay". */
+function badgeSaysBulkViaRelay(page: Page): Promise<unknown> {
+  return page.waitForFunction(
+    () => /^P2P · .* · bulk via relay$/.test(document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? ''),
+    undefined,
+    { timeout: WAIT_MS },
+  );
+}
 
 describe('path choice per request class', () => {
   let stack: Stack;
@@ -44,11 +54,7 @@ describe('path choice per request class', () => {
     expect(bulk).toContain('p2p');
     expect(bulk.slice(-2)).toEqual(['relay', 'relay']);
     // The badge says so.
-    await page.waitForFunction(
-      () => /^P2P · .* · bulk via relay$/.test(document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? ''),
-      undefined,
-      { timeout: WAIT_MS },
-    );
+    await badgeSaysBulkViaRelay(page);
     const small: string[] = [];
     for (let i = 0; i < 5; i++) small.push((await fetchInApp(frame, `/api/hello?i=${i}`)).transport ?? 'none');
     expect(small).toEqual(['p2p', 'p2p', 'p2p', 'p2p', 'p2p']);
@@ -56,10 +62,6 @@ describe('path choice per request class', () => {
     // A reload's new shell is told the choice the Service Worker keeps for the session.
     await openShell(page, `${stack.origin}/two`, 'two');
     await waitForTransport(page, 'p2p');
-    await page.waitForFunction(
-      () => /^P2P · .* · bulk via relay$/.test(document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? ''),
-      undefined,
-      { timeout: WAIT_MS },
-    );
+    await badgeSaysBulkViaRelay(page);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { connect, type ClientHttp2Session } from 'node:http2';
 import { createTunnelServer, type TunnelServer } from '@wingman/tunnel-server';
+import { h2Exchange, type H2Reply } from '../../../../test/helpers/h2-client';
 import { createTestCa, type TestCa } from '../../../../test/helpers/test-ca';
 import { hostile } from './helpers/hostile-agent';
 import { closeAllAgents, connectTestAgent, TEST_TOKEN, type TestAgent } from './helpers/test-agent';
@@ -41,31 +42,10 @@ afterEach(async () => {
   await server.close();
 });
 
-interface Outcome {
-  status: number;
-  body: string;
-  /** The stream's error code, when it failed. */
-  error?: string;
-}
-
-function exchange(path: string): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const stream = session.request({ ':authority': agent.host, ':path': path });
-    const timer = setTimeout(() => stream.close(), EXCHANGE_TIMEOUT_MS);
-    let status = 0;
-    let body = '';
-    stream.setEncoding('utf8');
-    stream.on('response', (h) => (status = Number(h[':status'])));
-    stream.on('data', (c: string) => (body += c));
-    stream.on('end', () => {
-      clearTimeout(timer);
-      resolve({ status, body });
-    });
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve({ status, body, error: err.code ?? err.message });
-    });
-  });
+/** Status, body and the stream's error code, if any (the head's other fields are not asserted here). */
+async function exchange(path: string): Promise<Pick<H2Reply, 'status' | 'body' | 'error'>> {
+  const { status, body, error } = await h2Exchange(session, agent.host, path, { timeoutMs: EXCHANGE_TIMEOUT_MS });
+  return { status, body, error };
 }
 
 describe("relay enforces the agent's Content-Length on an HTTP/2 stream", () => {

@@ -10,6 +10,7 @@ import { connect as connectH2, type ClientHttp2Session } from 'node:http2';
 import { request } from 'node:https';
 import { connect, type Socket } from 'node:net';
 import { createTunnelServer, type TunnelServer } from '@wingman/tunnel-server';
+import { h2Exchange } from '../../../../test/helpers/h2-client';
 import { createTestCa, type TestCa } from '../../../../test/helpers/test-ca';
 import { TEST_TOKEN } from './helpers/test-agent';
 
@@ -68,26 +69,12 @@ afterEach(async () => {
   await server.close();
 });
 
-function h2Get(path: string): Promise<{ status: number; body: string }> {
+async function h2Get(path: string): Promise<{ status: number; body: string }> {
   session ??= connectH2(`https://localhost:${server.port}`, { ca: ca.caPem });
   session.on('error', () => undefined);
-  return new Promise((resolve, reject) => {
-    const stream = session!.request({ ':authority': `localhost:${server.port}`, ':path': path });
-    const timer = setTimeout(() => stream.close(), EXCHANGE_TIMEOUT_MS);
-    let status = 0;
-    let body = '';
-    stream.setEncoding('utf8');
-    stream.on('response', (h) => (status = Number(h[':status'])));
-    stream.on('data', (c: string) => (body += c));
-    stream.on('end', () => {
-      clearTimeout(timer);
-      resolve({ status, body });
-    });
-    stream.on('error', (err: Error) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
+  const { status, body, error } = await h2Exchange(session, `localhost:${server.port}`, path, { timeoutMs: EXCHANGE_TIMEOUT_MS });
+  if (error !== undefined) throw new Error(`HTTP/2 ${path}: ${error}`);
+  return { status, body };
 }
 
 function h1Get(path: string): Promise<{ status: number; body: string }> {
