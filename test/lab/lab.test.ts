@@ -198,7 +198,7 @@ describe('network lab (namespaces, NAT, firewalls, coturn, Chromium)', () => {
     });
   });
 
-  it('far-server: a 20 MiB upload arrives intact over P2P, and no request beats the 20 ms peer round trip', () => {
+  it('far-server: a 20 MiB upload arrives intact over the path bulk downloads took, and no request beats the 20 ms peer round trip', () => {
     const r = row('far-server');
     expect({
       scenario: summary(r),

@@ -74,21 +74,29 @@ async function main(): Promise<number> {
       const page = lanes.length === 0 ? browser.page : await browser.context.newPage();
       const frame = await openShell(page, `${stack.origin}/one`, 'one');
       await waitForTransport(page, 'p2p');
-      // The SW races its first large download over both paths (sw/bulk-race.ts); after that a new large URL goes over P2P.
-      await downloadRate(frame, RACE_MIN_BYTES);
       lanes.push({ size, frame, page, f: { rawUp: [], rawDown: [], up: [], down: [], smallP50: [], smallP90: [] } });
     }
+    const interleaved = (round: number) => (round % 2 ? [...lanes].reverse() : lanes);
+    // Uploads first: an upload takes the path bulk downloads take (sw/path-choice.ts), and on
+    // loopback the race below may find the relay faster for bulk.
     for (let round = 0; round < ROUNDS; round++) {
-      for (const lane of round % 2 ? [...lanes].reverse() : lanes) {
-        log(`round ${round + 1}/${ROUNDS}, ${lane.size} B messages`);
+      for (const lane of interleaved(round)) {
+        log(`upload round ${round + 1}/${ROUNDS}, ${lane.size} B messages`);
         const raw = await measureRawChannel(lane.page, rawHost.port, BULK_BYTES, 5, { bytes: UPLOAD_BYTES, messageBytes: lane.size });
         lane.f.rawUp.push(raw.uploadMiBps);
         lane.f.rawDown.push(raw.bulkMiBps);
         const up = await uploadRate(lane.frame, UPLOAD_BYTES);
-        const down = await downloadRate(lane.frame, BULK_BYTES);
         // A sample carried by the relay is not a P2P figure: left out, and said.
         if (up.transport === 'p2p') lane.f.up.push(up.mibps);
         else log(`upload went over ${up.transport}: sample dropped`);
+      }
+    }
+    // The SW races its first large download over both paths (sw/bulk-race.ts); after that a new large URL goes over P2P.
+    for (const lane of lanes) await downloadRate(lane.frame, RACE_MIN_BYTES);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const lane of interleaved(round)) {
+        log(`download round ${round + 1}/${ROUNDS}, ${lane.size} B messages`);
+        const down = await downloadRate(lane.frame, BULK_BYTES);
         if (down.transport === 'p2p') lane.f.down.push(down.mibps);
         else log(`download went over ${down.transport}: sample dropped`);
         const s = await smallUnderBulk(lane.frame, BULK_BYTES, SMALL_UNDER_BULK);

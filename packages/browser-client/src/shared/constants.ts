@@ -34,6 +34,23 @@ export {
 } from '@wingman/protocol';
 
 /**
+ * Request: the size of the body, in bytes at least, that the shim puts on the
+ * app's same-origin fetch() and XHR uploads of BULK_MIN_BYTES or more whose
+ * body it can size (Blob, File, ArrayBuffer, typed array, string). A Service
+ * Worker sees no Content-Length on an intercepted request; with this it
+ * knows an upload is bulk before it picks a path. Never leaves the browser.
+ */
+export const BODY_BYTES_HEADER = 'x-wingman-body-bytes';
+
+/**
+ * A body at least this large is bulk: a download's transfer is a throughput
+ * sample, and an upload follows the path bulk downloads take
+ * (sw/path-choice.ts). 1 MiB: well past the first round trips, so bytes /
+ * time measures the path's rate.
+ */
+export const BULK_MIN_BYTES = 1024 * 1024;
+
+/**
  * Request: an id the shim puts on the app's same-origin fetch() calls that
  * carry an AbortSignal, so an abort before the response head reaches the SW
  * (`wingman:abort`): Chromium never aborts FetchEvent.request.signal

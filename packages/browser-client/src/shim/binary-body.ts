@@ -9,8 +9,12 @@
  * bytes costs one copy (15–65 ms) and the browser moves it off the main
  * thread. The request is the same: same bytes, no Content-Type unless the
  * app set one, the body taken at the call.
+ *
+ * A body of BULK_MIN_BYTES or more whose size is known here also gets
+ * BODY_BYTES_HEADER: the Service Worker sees no Content-Length, and with it
+ * sends the upload the way bulk transfers go (sw/path-choice.ts).
  */
-import { BLOB_BODY_MIN_BYTES, WINGMAN_PREFIX } from '../shared/constants';
+import { BLOB_BODY_MIN_BYTES, BODY_BYTES_HEADER, BULK_MIN_BYTES, WINGMAN_PREFIX } from '../shared/constants';
 
 /** SharedArrayBuffer is absent without cross-origin isolation; a stand-in class keeps `instanceof` safe. */
 const SharedArrayBufferCtor: { new (n: number): object } = typeof SharedArrayBuffer === 'function' ? SharedArrayBuffer : class {};
@@ -20,6 +24,17 @@ function asBlob(body: unknown): Blob | undefined {
   const view = ArrayBuffer.isView(body) ? body : body instanceof ArrayBuffer ? new Uint8Array(body) : undefined;
   if (!view || view.byteLength < BLOB_BODY_MIN_BYTES || view.buffer instanceof SharedArrayBufferCtor) return undefined;
   return new Blob([view as ArrayBufferView<ArrayBuffer>]);
+}
+
+/**
+ * The body's size in bytes, at least, when it can be told without reading it
+ * (a string's UTF-16 length: its UTF-8 bytes are as many or more); else 0.
+ */
+function sizeOf(body: unknown): number {
+  if (typeof body === 'string') return body.length;
+  if (body instanceof Blob) return body.size;
+  if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return body.byteLength;
+  return 0;
 }
 
 /** Only what the Service Worker carries: other requests never meet the shell. */
@@ -37,9 +52,15 @@ export function patchBinaryBodies(): void {
   const nativeFetch = window.fetch;
   if (typeof nativeFetch === 'function') {
     window.fetch = function fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-      const blob = init ? asBlob(init.body) : undefined;
-      if (!blob || !carriedBySw(input instanceof Request ? input.url : input)) return nativeFetch.call(this, input, init);
-      return nativeFetch.call(this, input, { ...init, body: blob });
+      const size = init ? sizeOf(init.body) : 0;
+      if (size < BLOB_BODY_MIN_BYTES || !carriedBySw(input instanceof Request ? input.url : input)) return nativeFetch.call(this, input, init);
+      const patched: RequestInit = { ...init, body: asBlob(init!.body) ?? init!.body };
+      if (size >= BULK_MIN_BYTES) {
+        const headers = new Headers(init!.headers ?? (input instanceof Request ? input.headers : undefined));
+        headers.set(BODY_BYTES_HEADER, String(size));
+        patched.headers = headers;
+      }
+      return nativeFetch.call(this, input, patched);
     };
   }
   const Xhr = window.XMLHttpRequest;
@@ -53,7 +74,9 @@ export function patchBinaryBodies(): void {
   };
   Xhr.prototype.send = function (this: XMLHttpRequest, body?: Document | XMLHttpRequestBodyInit | null) {
     const url = urls.get(this);
-    const blob = url !== undefined && carriedBySw(url) ? asBlob(body) : undefined;
-    return send.call(this, blob ?? body);
+    if (url === undefined || !carriedBySw(url)) return send.call(this, body);
+    const size = sizeOf(body);
+    if (size >= BULK_MIN_BYTES) this.setRequestHeader(BODY_BYTES_HEADER, String(size));
+    return send.call(this, asBlob(body) ?? body);
   };
 }

@@ -24,14 +24,17 @@
  * other way so a change is noticed — small requests only towards P2P.
  * A large GET that arrives over P2P while the relay has no bulk figure yet
  * is raced on both paths (bulk-race.ts): the winner carries it, and the
- * race gives both paths their first bulk figure (recordRace).
+ * race gives both paths their first bulk figure (recordRace). An upload (a
+ * request body of BULK_MIN_BYTES or more) takes the path bulk downloads take
+ * (chooseUpload) and is never a probe.
  */
 
 export type PathName = 'p2p' | 'relay';
 export type RequestClass = 'small' | 'bulk';
 
-/** A body at least this large is bulk, and its transfer is a throughput sample. 1 MiB: well past the first round trips, so bytes / time measures the path's rate. */
-export const BULK_MIN_BYTES = 1024 * 1024;
+import { BULK_MIN_BYTES } from '../shared/constants';
+
+export { BULK_MIN_BYTES };
 /** Weight of the newest sample in each moving average (0.3: about the last three samples count). */
 export const EWMA_WEIGHT = 0.3;
 /** The relay is chosen only when this much better than P2P (×1.25 throughput, or RTT / 1.25): measurement noise must not flip paths. */
@@ -141,6 +144,18 @@ export class PathChooser {
     // P2P's (a small request is never sent over the relay to measure it).
     if (n % REPROBE_EVERY === 0 && (cls === 'bulk' || best === 'relay')) return { path: best === 'p2p' ? 'relay' : 'p2p', why: 'probe' };
     return { path: best, why: relayBetter ? 'faster' : 'default' };
+  }
+
+  /**
+   * The path for an upload: the one bulk downloads take. An upload is never
+   * sent the other way to measure it (a probe over the slower path holds a
+   * large body there: 20 MiB at the 0.2 MB/s of P2P over a lossy link is
+   * 100 s), nor counted as a download sample; the downloads' figures stand for
+   * the path, as they do in the badge. Until a bulk figure exists, P2P.
+   */
+  chooseUpload(): Decision {
+    const path = this.preferred.bulk;
+    return { path, why: path === 'relay' ? 'faster' : 'default' };
   }
 
   /** Whether a large body should be raced on both paths: the relay has no bulk figure yet. */

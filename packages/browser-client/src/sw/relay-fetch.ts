@@ -5,7 +5,7 @@
  * comes back in SW_SET_COOKIE_HEADER and redirects as 200 + SW_STATUS_HEADER
  * (server/cookie-bridge.ts is the other half).
  */
-import { ABORT_ID_HEADER, SW_COOKIE_HEADER, SW_COOKIE_MERGE_HEADER, VIA_HEADER, VIA_SW } from '../shared/constants';
+import { ABORT_ID_HEADER, BODY_BYTES_HEADER, SW_COOKIE_HEADER, SW_COOKIE_MERGE_HEADER, VIA_HEADER, VIA_SW } from '../shared/constants';
 
 export interface RelayOptions {
   /**
@@ -33,6 +33,7 @@ export function relayFetch(request: Request, options: RelayOptions): Promise<Res
   const headers = new Headers(request.headers);
   headers.set(VIA_HEADER, VIA_SW);
   headers.delete(ABORT_ID_HEADER);
+  headers.delete(BODY_BYTES_HEADER);
   headers.set(SW_COOKIE_MERGE_HEADER, '1');
   if (options.cookie) headers.set(SW_COOKIE_HEADER, options.cookie);
   if (options.dropRange) {

@@ -6,7 +6,7 @@
  * byte where it stopped (Range when possible, else re-fetch and skip).
  * Anything else fails with a readable error page.
  */
-import { ABORT_ID_HEADER, CHANNEL_COMING_WAIT_MS, RELAY_PARALLEL_REQUESTS, WINGMAN_PREFIX } from '../shared/constants';
+import { ABORT_ID_HEADER, BODY_BYTES_HEADER, CHANNEL_COMING_WAIT_MS, RELAY_PARALLEL_REQUESTS, WINGMAN_PREFIX } from '../shared/constants';
 import type { RequestContext } from '../shared/cookie-jar';
 import type { AbortRegistry } from './abort-registry';
 import type { PathsUpdate, WireHeaders } from '../shared/messages';
@@ -162,7 +162,9 @@ export async function obtain(
 
   const target = url.pathname + url.search;
   const paths = deps.paths;
-  const declared = Number(request.headers.get('content-length') ?? '');
+  // A SW sees no Content-Length on an intercepted request; the shim declares a large body's size.
+  const declared = Number(request.headers.get('content-length') ?? request.headers.get(BODY_BYTES_HEADER) ?? '');
+  const upload = declared >= BULK_MIN_BYTES;
   const cls: RequestClass | undefined = paths?.requestClass({
     method,
     target,
@@ -182,7 +184,7 @@ export async function obtain(
   // With a channel up, the measurements may still send this class over the relay (faster there, or a probe).
   if (shell && paths && cls) {
     const before = { ...paths.preferred };
-    const decision = paths.choose(cls);
+    const decision = upload ? paths.chooseUpload() : paths.choose(cls);
     // The shell's badge shows which classes go over the relay.
     if (paths.preferred[cls] !== before[cls]) shell.post({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate, []);
     if (decision.path === 'relay') return viaRelay();

@@ -4,11 +4,11 @@
  * WINGMAN_TEST_P2P_SEND_BYTES_PER_S), the Service Worker races the body over
  * both paths and the relay carries it, intact; the badge says bulk goes via
  * the relay, the next large download goes there at once, and small requests
- * stay on P2P.
+ * stay on P2P. A large upload then follows the bulk downloads to the relay.
  */
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { patternSha256 } from './support/app';
-import { download } from './support/in-app';
+import { download, upload } from './support/in-app';
 import { fetchInApp, openShell, waitForTransport, WAIT_MS } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 
@@ -17,6 +17,8 @@ jest.setTimeout(120_000);
 const MiB = 1024 * 1024;
 /** Past RACE_MIN_BYTES and RACE_DECIDE_BYTES (bulk-race.ts): raced, and decided before the body ends. */
 const BODY_BYTES = 16 * MiB;
+/** Past BULK_MIN_BYTES: an upload the shim declares bulk. */
+const UPLOAD_BYTES = 4 * MiB;
 
 describe('the first large download races both paths', () => {
   let stack: Stack;
@@ -52,5 +54,17 @@ describe('the first large download races both paths', () => {
     for (let i = 0; i < 3; i++) small.push((await fetchInApp(frame, `/api/hello?i=${i}`)).transport ?? 'none');
     expect(small).toEqual(['p2p', 'p2p', 'p2p']);
     await waitForTransport(page, 'p2p');
+  });
+
+  it('sends a large upload the way bulk downloads go (here the relay), intact, while small requests stay on P2P', async () => {
+    const { page } = browser;
+    const frame = await openShell(page, `${stack.origin}/one`, 'one');
+    await waitForTransport(page, 'p2p');
+    expect((await download(frame, BODY_BYTES)).transport).toBe('relay');
+
+    const up = await upload(frame, UPLOAD_BYTES);
+    expect(up.transport).toBe('relay');
+    expect(up.remote).toEqual({ sha: up.localSha, length: UPLOAD_BYTES });
+    expect((await fetchInApp(frame, '/api/hello?after=upload')).transport).toBe('p2p');
   });
 });

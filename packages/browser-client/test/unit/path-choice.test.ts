@@ -111,6 +111,16 @@ describe('path choice from measurements', () => {
     expect(c.choose('bulk')).toEqual({ path: 'relay', why: 'faster' });
   });
 
+  it('sends uploads over P2P until bulk downloads have a path, then the way they go, never as a probe', () => {
+    const c = new PathChooser();
+    expect(c.chooseUpload()).toEqual({ path: 'p2p', why: 'default' });
+    c.recordRace({ p2p: 0.4 * MiB, relay: 9 * MiB }, 'relay');
+    const uploads = Array.from({ length: 2 * REPROBE_EVERY }, () => c.chooseUpload());
+    expect(new Set(uploads.map((d) => `${d.path} ${d.why}`))).toEqual(new Set(['relay faster']));
+    c.recordRace({ p2p: 30 * MiB, relay: 9 * MiB }, 'p2p');
+    expect(c.chooseUpload()).toEqual({ path: 'p2p', why: 'default' });
+  });
+
   it('keeps racing when the relay carried nothing in a race (no figure from a failed relay)', () => {
     const c = new PathChooser();
     expect(c.recordRace({ p2p: 3 * MiB, relay: 0 }, 'p2p')).toBe(false);
