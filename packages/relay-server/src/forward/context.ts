@@ -1,5 +1,5 @@
-/** What every forwarded stream shares: the keep-alive agent, the target and the options. */
-import type { Agent } from 'node:http';
+/** What every forwarded stream shares: the keep-alive connection pool, the target and the options. */
+import type { Dispatcher } from 'undici';
 import type { AppAddress } from './app-urls';
 import type { CaptureOptions } from './capture';
 import type { HostHeaderMode, Target, TransportName } from './headers';
@@ -20,7 +20,9 @@ export interface RequestLogEntry {
 
 export interface ForwardContext {
   /** Keep-alive connections to the local app, shared by every HTTP stream. */
-  agent: Agent;
+  upstream: Dispatcher;
+  /** The local app's origin (`http://host:port`), as the pool dispatches to it. */
+  origin: string;
   target: Target;
   hostHeader: HostHeaderMode;
   /** The app's own address in response URLs (rewritten to the session origin); undefined with `preserve`. */

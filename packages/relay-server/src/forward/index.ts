@@ -1,18 +1,19 @@
 /**
  * The forwarder: serves protocol streams (from the relay or a P2P data
  * channel alike) by forwarding them to the one configured local target.
- * HTTP goes through `http.request` (http-forward.ts says why not
+ * HTTP goes through an undici Pool (http-forward.ts says why not
  * http-proxy), WebSockets through a `ws` client. The
  * request target is origin-form and always sent to that host:port, so the
  * agent is never an open proxy.
  */
-import { Agent } from 'node:http';
+import { Pool } from 'undici';
 import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES, type Stream } from '@wingman/protocol';
 import { DEFAULT_RESPONSE_TIMEOUT_MS, UPSTREAM_KEEP_ALIVE_IDLE_MS } from './constants';
 import type { CaptureOptions } from './capture';
 import type { ForwardContext, RequestLogEntry } from './context';
 import type { HostHeaderMode, Target, TransportName } from './headers';
 import { appAddress } from './app-urls';
+import { formatHostPort } from './headers';
 import { forwardHttp } from './http-forward';
 import { forwardWebSocket } from './ws-forward';
 import { afterSend } from './after-send';
@@ -66,11 +67,22 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   // Keep-alive to the local app: a fresh TCP connection per request would
   // cost a handshake on every small request (see UPSTREAM_KEEP_ALIVE_IDLE_MS).
-  // noDelay: a small request or response is written at once, not held back by Nagle for an ACK.
-  const agent = new Agent({ keepAlive: true, timeout: UPSTREAM_KEEP_ALIVE_IDLE_MS, noDelay: true });
+  // As many connections as requests at once (a browser's parallel loads, long SSE
+  // responses), one request at a time on each. No timeouts of the client's own: the
+  // forwarder waits for the head `timeoutMs` and a body (SSE, a slow download) as long
+  // as it flows. undici sets TCP_NODELAY on its sockets.
+  const origin = `http://${formatHostPort(target)}`;
+  const upstream = new Pool(origin, {
+    connections: null,
+    pipelining: 1,
+    keepAliveTimeout: UPSTREAM_KEEP_ALIVE_IDLE_MS,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
   const hostHeader = options.hostHeader ?? 'rewrite';
   const ctx: ForwardContext = {
-    agent,
+    upstream,
+    origin,
     target,
     hostHeader,
     appAddress: appAddress(target, hostHeader),
@@ -101,7 +113,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     },
     close() {
       closed = true;
-      agent.destroy();
+      void upstream.close().catch(() => undefined);
     },
   };
 }

@@ -5,7 +5,7 @@
  * Content-Length exactly, so a peer cannot append bytes the local app would
  * parse as another request.
  */
-import type { ClientRequest } from 'node:http';
+import type { Writable } from 'node:stream';
 import type { Stream } from '@wingman/protocol';
 
 export interface RequestBodyOptions {
@@ -21,7 +21,7 @@ export interface RequestBody {
   /** The stream delivered its end (the whole body went to the local request). */
   readonly complete: boolean;
   /** Starts writing the body into the local request; what arrived before is written first. */
-  pipeTo(sink: ClientRequest): void;
+  pipeTo(sink: Writable): void;
   /** Stop writing; from now on read and drop the rest of the body. */
   discard(): void;
 }
@@ -40,7 +40,7 @@ export function createRequestBody(stream: Stream, options: RequestBodyOptions): 
   let complete = false;
   let discarding = false;
   let violated = false;
-  let sink: ClientRequest | undefined;
+  let sink: Writable | undefined;
   /** Body events before pipeTo(): in practice none (the request starts before or on the first chunk). */
   const early: Uint8Array[] = [];
 
