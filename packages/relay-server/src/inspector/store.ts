@@ -75,9 +75,21 @@ const bodyBytes = (e: Entry) => e.requestBody.data.length + e.responseBody.data.
 
 export function createRequestStore(capacity = DEFAULT_INSPECT_HISTORY, maxBytes = INSPECT_STORE_MAX_BYTES): RequestStore {
   if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity ${capacity} must be a positive integer`);
+  /** Oldest first from `first` on; evicted entries before it are cut off in batches (Array.shift moves every entry). */
   let entries: Entry[] = [];
+  let first = 0;
   let nextId = 1;
   let bytes = 0;
+  const live = () => entries.length - first;
+  const evictOldest = () => {
+    bytes -= bodyBytes(entries[first]!);
+    entries[first++] = undefined as unknown as Entry;
+    if (first >= capacity || first * 2 >= entries.length) {
+      entries = entries.slice(first);
+      first = 0;
+    }
+  };
+  const current = () => (first === 0 ? entries : entries.slice(first));
   const listeners = new Set<(e: { type: 'added'; entry: Entry } | { type: 'cleared' }) => void>();
   const emit = (e: { type: 'added'; entry: Entry } | { type: 'cleared' }) => {
     for (const fn of listeners) {
@@ -100,14 +112,15 @@ export function createRequestStore(capacity = DEFAULT_INSPECT_HISTORY, maxBytes 
       entries.push(entry);
       bytes += bodyBytes(entry);
       // The newest entry always stays, even alone over the budget (a body is at most the capture cap).
-      while (entries.length > 1 && (entries.length > capacity || bytes > maxBytes)) bytes -= bodyBytes(entries.shift()!);
+      while (live() > 1 && (live() > capacity || bytes > maxBytes)) evictOldest();
       emit({ type: 'added', entry });
       return entry;
     },
-    get: (id) => entries.find((x) => x.id === id),
-    list: (filter) => (filter ? entries.filter((e) => matches(e, filter)) : [...entries]),
+    get: (id) => current().find((x) => x.id === id),
+    list: (filter) => (filter ? current().filter((e) => matches(e, filter)) : [...current()]),
     clear() {
       entries = [];
+      first = 0;
       bytes = 0;
       emit({ type: 'cleared' });
     },

@@ -58,6 +58,22 @@ describe('request store', () => {
     expect(store.add(capture()).id).toBe(6);
   });
 
+  it('keeps exactly the newest entries and their byte count through many evictions', () => {
+    const store = createRequestStore(4, 1000);
+    const body = (n: number) => ({ data: Buffer.alloc(n), size: n, truncated: false });
+    for (let i = 1; i <= 23; i++) {
+      store.add(capture({ target: `/${i}`, responseBody: body(100) }));
+      const ids = store.list().map((e) => e.id);
+      expect(ids).toEqual(Array.from({ length: Math.min(i, 4) }, (_, k) => Math.max(i, 4) - 3 + k));
+      expect(store.get(i)?.target).toBe(`/${i}`);
+    }
+    // 300-byte bodies replace the 100-byte ones; four of them (1200 bytes) pass the 1000-byte budget.
+    for (let i = 0; i < 3; i++) store.add(capture({ responseBody: body(300) }));
+    expect(store.list().map((e) => e.id)).toEqual([23, 24, 25, 26]);
+    store.add(capture({ responseBody: body(300) }));
+    expect(store.list().map((e) => e.id)).toEqual([25, 26, 27]);
+  });
+
   it('drops the oldest entries when their bodies pass the byte budget', () => {
     const store = createRequestStore(100, 10);
     const body = (n: number) => ({ data: Buffer.alloc(n), size: n, truncated: false });
