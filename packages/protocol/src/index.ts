@@ -10,7 +10,7 @@ export { Stream, type StreamEvents, type StreamKind } from './stream';
 export { Connection, type ConnectionEvents, type ConnectionOptions, type Transport } from './connection';
 export * from './control';
 export * from './viewer-control';
-export { connectionOverWebSocket, type NodeWebSocketLike, WEBSOCKET_MAX_MESSAGE_BYTES } from './transports/websocket';
+export { connectionOverWebSocket, type NodeWebSocketLike, WEBSOCKET_ACCEPT_MESSAGE_BYTES, WEBSOCKET_MAX_MESSAGE_BYTES } from './transports/websocket';
 export * from './signaling';
 export {
   announceMaxMessageSize,

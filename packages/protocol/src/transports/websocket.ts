@@ -5,6 +5,7 @@
  */
 import { concatBytes } from '../bytes';
 import { Connection, type ConnectionOptions } from '../connection';
+import { TRANSPORT_HIGH_WATER_BYTES } from '../constants';
 
 /** The part of `ws`'s WebSocket this adapter uses. */
 export interface NodeWebSocketLike {
@@ -19,12 +20,24 @@ export interface NodeWebSocketLike {
 const OPEN = 1;
 
 /**
- * Frames per WebSocket message. A WebSocket has no 16 KiB ceiling, so frames
- * are packed into messages of up to 256 KiB: fewer messages (each costs a ws
- * header, a 'message' event and a decode), same frames. Measured on the relay:
- * 64 → 256 KiB moved a 20 MiB upload from ~75 to ~95 MB/s (curl, loopback).
+ * Frames per WebSocket message: up to 32 KiB (two 16 KiB frames). Larger
+ * messages cost fewer ws headers and 'message' events, but the receiving ws
+ * must join every message that spans two socket reads into a new buffer (a
+ * copy and an allocation per message); a message well under a read is often
+ * handed over as a view of it. Measured on the relay (CPU per transfer,
+ * scripts/bench, alternated builds): 32 KiB against 256 KiB cut the tunnel
+ * server's and the agent's CPU by 18-30 % for a 100 MiB download and a
+ * 20 MiB upload; 64 and 16 KiB landed in between.
  */
-export const WEBSOCKET_MAX_MESSAGE_BYTES = 256 * 1024;
+export const WEBSOCKET_MAX_MESSAGE_BYTES = 32 * 1024;
+
+/**
+ * Largest frame batch a receiver accepts in one WebSocket message (its ws
+ * maxPayload): above what this side sends, so that a peer packing up to
+ * 256 KiB per message (a build with another WEBSOCKET_MAX_MESSAGE_BYTES)
+ * still connects.
+ */
+export const WEBSOCKET_ACCEPT_MESSAGE_BYTES = 256 * 1024;
 
 /** Node's Buffer.allocUnsafe when there is one (no zero-fill of each message buffer); feature-detected, not imported. */
 const nodeBuffer = (globalThis as { Buffer?: { allocUnsafe(bytes: number): Uint8Array } }).Buffer;
@@ -32,12 +45,11 @@ const allocateFresh = (n: number): Uint8Array => (nodeBuffer ? nodeBuffer.allocU
 
 /**
  * Message buffers kept for reuse per connection: as many as the pump can have
- * in flight (TRANSPORT_HIGH_WATER_BYTES / 256 KiB) plus one. It saves a
- * 256 KiB external allocation per bulk message (V8 frees those only after
- * tens of MiB pile up); in the 1 GiB slow-reader test its effect on peak RSS
- * was within run-to-run noise (39–48 MiB with or without).
+ * in flight (TRANSPORT_HIGH_WATER_BYTES / WEBSOCKET_MAX_MESSAGE_BYTES) plus
+ * one. It saves an allocation per bulk message (V8 frees large ones only
+ * after tens of MiB pile up).
  */
-const MESSAGE_POOL_SIZE = 5;
+const MESSAGE_POOL_SIZE = TRANSPORT_HIGH_WATER_BYTES / WEBSOCKET_MAX_MESSAGE_BYTES + 1;
 
 export function connectionOverWebSocket(
   ws: NodeWebSocketLike,

@@ -29,7 +29,7 @@ export const HEARTBEAT_MAX_MISSED = 1;
 
 /**
  * Largest WebSocket message accepted from the server: frames are packed in
- * messages of at most WEBSOCKET_MAX_MESSAGE_BYTES (256 KiB) and control JSON is
+ * messages of at most WEBSOCKET_ACCEPT_MESSAGE_BYTES (256 KiB) and control JSON is
  * at most MAX_CONTROL_MESSAGE_BYTES (64 KiB); 1 MiB leaves headroom and bounds memory.
  */
 export const SERVER_MAX_MESSAGE_BYTES = 1024 * 1024;

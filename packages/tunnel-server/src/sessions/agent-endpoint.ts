@@ -13,7 +13,7 @@ import {
   parseAgentMessage,
   PROTOCOL_VERSION,
   ProtocolError,
-  WEBSOCKET_MAX_MESSAGE_BYTES,
+  WEBSOCKET_ACCEPT_MESSAGE_BYTES,
   type RegisterMessage,
   type RegisteredMessage,
 } from '@wingman/protocol';
@@ -35,8 +35,8 @@ import type { ViewerGate } from '../viewers/viewer-gate';
 
 /** Time an agent has, after the upgrade, to send `register`. */
 export const REGISTER_TIMEOUT_MS = 10_000;
-/** Largest message an agent may send: a frame batch (256 KiB) or a control message (64 KiB). */
-export const AGENT_MAX_MESSAGE_BYTES = Math.max(WEBSOCKET_MAX_MESSAGE_BYTES, MAX_CONTROL_MESSAGE_BYTES);
+/** Largest message an agent may send: a frame batch (WEBSOCKET_ACCEPT_MESSAGE_BYTES, 256 KiB) or a control message (64 KiB). */
+export const AGENT_MAX_MESSAGE_BYTES = Math.max(WEBSOCKET_ACCEPT_MESSAGE_BYTES, MAX_CONTROL_MESSAGE_BYTES);
 /** How long close() waits for agents to finish the close handshake before cutting them off. */
 export const AGENT_CLOSE_TIMEOUT_MS = 2_000;
 /** WebSocket close code for a refused registration (RFC 6455 §7.4.1: policy violation). */

@@ -4,6 +4,7 @@
  */
 import { request } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
+import { WEBSOCKET_ACCEPT_MESSAGE_BYTES } from '@wingman/protocol';
 import { createTunnelServer, type TunnelServer } from '@wingman/tunnel-server';
 import { createFixture, type Fixture } from './helpers/fixture-handler';
 import { send } from './helpers/http-client';
@@ -55,6 +56,14 @@ describe('HTTP relay', () => {
     const r = await send(server.port, agent.host, { method: 'POST', path: '/echo', body });
     expect(r.status).toBe(200);
     expect(r.headers['x-wingman-transport']).toBe('relay');
+    expect(createHash('sha256').update(r.body).digest('hex')).toBe(createHash('sha256').update(body).digest('hex'));
+  });
+
+  it('relays both ways with an agent that packs up to WEBSOCKET_ACCEPT_MESSAGE_BYTES per message', async () => {
+    const big = await connectTestAgent(server.port, fixture.handler, { maxMessageBytes: WEBSOCKET_ACCEPT_MESSAGE_BYTES });
+    const body = randomBytes(2 * 1024 * 1024);
+    const r = await send(server.port, big.host, { method: 'POST', path: '/echo', body });
+    expect(r.status).toBe(200);
     expect(createHash('sha256').update(r.body).digest('hex')).toBe(createHash('sha256').update(body).digest('hex'));
   });
 

@@ -35,6 +35,8 @@ export interface TestAgentOptions {
   p2p?: boolean;
   /** Streams the agent accepts at once (its HELLO). Default the protocol's. */
   maxConcurrentStreams?: number;
+  /** Largest WebSocket message the agent packs frames into. Default the protocol's. */
+  maxMessageBytes?: number;
   /** The server speaks TLS: connect over wss:// to `localhost`, trusting this CA. */
   tlsCa?: Buffer;
 }
@@ -90,6 +92,7 @@ export function register(
       const connection = connectionOverWebSocket(ws, {
         role: 'server',
         ...(options.maxConcurrentStreams ? { maxConcurrentStreams: options.maxConcurrentStreams } : {}),
+        ...(options.maxMessageBytes ? { maxMessageBytes: options.maxMessageBytes } : {}),
       });
       connection.on('stream', onStream);
       resolve({ message, connection });
