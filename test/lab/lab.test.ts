@@ -51,6 +51,9 @@ interface LabRow {
   p2pTimeoutMs: number;
   downloadMBps: number | null;
   smallP50Ms: number | null;
+  /** How many of the small requests each path carried (X-Wingman-Transport). */
+  smallTransports?: Record<string, number>;
+  badgeAfterSmall?: string | null;
   checks: Record<string, boolean>;
   failed: string[];
   error: string | null;
@@ -206,6 +209,18 @@ describe('network lab (namespaces, NAT, firewalls, coturn, Chromium)', () => {
       uploadTransport: r.checks.uploadTransport,
       smallAtLeastPeerRtt: (r.smallP50Ms ?? 0) >= 20,
     }).toEqual({ scenario: summary(r), upload: true, uploadTransport: true, smallAtLeastPeerRtt: true });
+  });
+
+  it('symmetric-nat: with the channel through TURN, small requests go over the relay (P2P only as an occasional probe)', () => {
+    const r = row('symmetric-nat');
+    const counts = r.smallTransports ?? {};
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    expect({ scenario: summary(r), counts, badge: r.badgeAfterSmall, relayMostly: total > 0 && (counts.relay ?? 0) >= 0.8 * total }).toEqual({
+      scenario: summary(r),
+      counts,
+      badge: r.badgeAfterSmall,
+      relayMostly: true,
+    });
   });
 
   it.each(Object.entries(EXPECTED))('%s: the selected path is one of %j', (name, expected) => {

@@ -4,7 +4,8 @@
  * origin before (a reload, a full navigation: sessionStorage survives both)
  * and while this page's first attempt is still connecting. A failed attempt
  * forgets the tab's P2P (the network may have changed), so a tab where P2P
- * does not work never waits.
+ * does not work never waits; so does a channel through TURN (no shorter than
+ * the relay).
  */
 import type { Connection } from '@wingman/protocol';
 import { P2P_SEEN_STORAGE_KEY, CHANNEL_COMING_WAIT_MS } from '../shared/constants';
@@ -29,8 +30,8 @@ export function createChannelWait(p2p: Pick<P2PManager, 'connection' | 'status' 
   const waiting = new Set<(s: TransportStatus) => void>();
   p2p.onStatus((s) => {
     try {
-      if (s.transport === 'p2p') store?.setItem(P2P_SEEN_STORAGE_KEY, '1');
-      else if (s.reason !== 'connecting') store?.removeItem(P2P_SEEN_STORAGE_KEY);
+      if (s.transport === 'p2p' && !s.turn) store?.setItem(P2P_SEEN_STORAGE_KEY, '1');
+      else if (s.transport === 'p2p' || s.reason !== 'connecting') store?.removeItem(P2P_SEEN_STORAGE_KEY);
     } catch {
       /* storage full or disabled: no wait next time */
     }

@@ -64,7 +64,7 @@ badge.update(p2p.status());
 p2p.onStatus((s) => {
   if (s.transport === 'p2p' && p2pReadyMs === undefined) p2pReadyMs = Math.round(performance.now());
   badge.update(s, paths);
-  sw.announce(s.transport === 'p2p');
+  sw.announce(s.transport === 'p2p', s.transport === 'p2p' && s.turn === true);
 });
 
 window.addEventListener('message', (ev: MessageEvent) => {

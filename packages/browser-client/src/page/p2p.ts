@@ -7,7 +7,7 @@
  * no channel they go through the relay.
  */
 import { backoffDelay, startHeartbeat, type Connection } from '@wingman/protocol';
-import type { DiagError } from '../shared/diagnostics';
+import { summarizeStats, type DiagError, type StatsEntry } from '../shared/diagnostics';
 import {
   DIAGNOSTICS_MAX_ERRORS,
   MAX_MISSED_PINGS,
@@ -19,7 +19,22 @@ import {
 } from '../shared/constants';
 import { AttemptError, attemptP2P, type AttemptReason, type PeerSession } from './peer-attempt';
 
-export type TransportStatus = { transport: 'p2p'; rttMs: number | undefined; connectMs: number; viewerId: string } | { transport: 'relay'; reason: string };
+export type TransportStatus =
+  | {
+      transport: 'p2p';
+      rttMs: number | undefined;
+      connectMs: number;
+      viewerId: string;
+      /** The selected candidate pair has a TURN relay at either end (known shortly after the channel opens). */
+      turn?: boolean;
+    }
+  | { transport: 'relay'; reason: string };
+
+/** Whether a getStats() report's selected pair goes through a TURN server. */
+export function isTurnPair(report: RTCStatsReport): boolean {
+  const ice = summarizeStats(report.values() as Iterable<StatsEntry>).ice;
+  return ice !== undefined && (ice.local === 'relay' || ice.remote === 'relay');
+}
 
 export interface P2PManager {
   start(): void;
@@ -85,6 +100,14 @@ export function createP2PManager(options: { enabled: boolean }): P2PManager {
         session = s;
         failures = 0;
         setStatus({ transport: 'p2p', rttMs: undefined, connectMs: s.connectMs, viewerId: s.viewerId });
+        // The pair's candidate types come from getStats(), a moment after the channel opened.
+        void s
+          .stats()
+          .then((report) => {
+            if (session !== s || !report || !isTurnPair(report) || status.transport !== 'p2p') return;
+            setStatus({ ...status, turn: true });
+          })
+          .catch(() => undefined);
         monitor(s);
         s.onClosed((reason) => {
           if (session !== s) return;
@@ -128,7 +151,13 @@ export function createP2PManager(options: { enabled: boolean }): P2PManager {
       onRtt: (ms) => {
         if (session !== s) return;
         const rttMs = Math.round(ms * 10) / 10;
-        setStatus({ transport: 'p2p', rttMs, connectMs: s.connectMs, viewerId: s.viewerId });
+        setStatus({
+          transport: 'p2p',
+          rttMs,
+          connectMs: s.connectMs,
+          viewerId: s.viewerId,
+          ...(status.transport === 'p2p' && status.turn ? { turn: true } : {}),
+        });
         if (!reported) {
           reported = true;
           s.report('connected', { rttMs });

@@ -21,14 +21,15 @@ export interface SwLinkOptions {
 export interface SwLink {
   /** Resolves true once the SW controls this page, false when it cannot (no SW support, registration failed, timeout). */
   readonly controlled: Promise<boolean>;
-  /** Tells the SW whether this shell has an open channel (sent now and again whenever the SW asks). */
-  announce(p2p: boolean): void;
+  /** Tells the SW whether this shell has an open channel, and whether it goes through TURN (sent now and again whenever the SW asks). */
+  announce(p2p: boolean, turn?: boolean): void;
   /** The SW jar's Cookie header for `url` ('' on any failure or after COOKIE_QUERY_TIMEOUT_MS). */
   cookieHeader(url: string): Promise<string>;
 }
 
 export function createSwLink(options: SwLinkOptions): SwLink {
   let p2p = false;
+  let turn = false;
   const container = 'serviceWorker' in navigator ? navigator.serviceWorker : undefined;
 
   let requests: MessagePort | undefined;
@@ -53,7 +54,7 @@ export function createSwLink(options: SwLinkOptions): SwLink {
   const announce = (freshPort = false) => {
     const controller = container?.controller;
     if (!controller) return;
-    const message: ShellAnnounce = { type: 'wingman:shell', shellId: options.shellId, p2p, exclude: options.exclude };
+    const message: ShellAnnounce = { type: 'wingman:shell', shellId: options.shellId, p2p, exclude: options.exclude, ...(p2p && turn ? { turn: true } : {}) };
     if (requests && !freshPort) return controller.postMessage(message);
     const { port1, port2 } = new MessageChannel();
     const previous = requests;
@@ -93,8 +94,9 @@ export function createSwLink(options: SwLinkOptions): SwLink {
 
   return {
     controlled,
-    announce(open) {
+    announce(open, viaTurn = false) {
       p2p = open;
+      turn = viaTurn;
       announce();
     },
     cookieHeader(url) {

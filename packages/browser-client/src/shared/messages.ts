@@ -16,6 +16,12 @@ export interface ShellAnnounce {
   shellId: string;
   /** A channel is open: requests may be handed over. */
   p2p: boolean;
+  /**
+   * The open channel goes through a TURN server (a relay candidate at either
+   * end): it is then no shorter than the tunnel server's relay, so the relay
+   * is each request class's default (sw/path-choice.ts). Absent: false.
+   */
+  turn?: boolean;
   /** Path prefixes to leave to the relay. */
   exclude: string[];
 }
@@ -194,8 +200,8 @@ export function parseWindowToSw(v: unknown): WindowToSw | undefined {
   if (!o) return undefined;
   switch (o.type) {
     case 'wingman:shell':
-      return str(o.shellId, MAX_ID_CHARS) && typeof o.p2p === 'boolean' && isExclude(o.exclude)
-        ? { type: o.type, shellId: o.shellId, p2p: o.p2p, exclude: o.exclude }
+      return str(o.shellId, MAX_ID_CHARS) && typeof o.p2p === 'boolean' && isExclude(o.exclude) && (o.turn === undefined || typeof o.turn === 'boolean')
+        ? { type: o.type, shellId: o.shellId, p2p: o.p2p, exclude: o.exclude, ...(o.turn ? { turn: true } : {}) }
         : undefined;
     case 'wingman:frame':
       return str(o.shellId, MAX_ID_CHARS) ? { type: o.type, shellId: o.shellId } : undefined;

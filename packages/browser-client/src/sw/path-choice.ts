@@ -26,7 +26,9 @@
  * is raced on both paths (bulk-race.ts): the winner carries it, and the
  * race gives both paths their first bulk figure (recordRace). An upload (a
  * request body of BULK_MIN_BYTES or more) takes the path bulk downloads take
- * (chooseUpload) and is never a probe.
+ * (chooseUpload) and is never a probe. Over a channel through TURN the relay
+ * is the default instead (`fallback`): such a channel is no shorter than the
+ * relay, and costs a server as much; P2P then has to be measured faster.
  */
 
 export type PathName = 'p2p' | 'relay';
@@ -117,11 +119,44 @@ export class PathChooser {
     return (this.sizes.get(`${r.method} ${r.target}`) ?? 0) >= BULK_MIN_BYTES ? 'bulk' : 'small';
   }
 
-  /** Picks the path for a request of class `cls`; counts it; keeps `preferred` up to date. */
-  choose(cls: RequestClass): Decision {
-    const d = this.decide(cls);
+  /**
+   * Picks the path for a request of class `cls`; counts it; keeps `preferred`
+   * up to date. `fallback`: the path while the figures decide nothing, P2P
+   * unless the channel goes through TURN.
+   */
+  choose(cls: RequestClass, fallback: PathName = 'p2p'): Decision {
+    const d = fallback === 'relay' ? this.decideRelayFirst(cls) : this.decide(cls);
     if (d.why !== 'probe') this.preferred[cls] = d.path;
     return d;
+  }
+
+  /**
+   * The relay unless P2P is measured better by the same margins the other
+   * way round. Small requests probe P2P (cheap, and how it gets a figure);
+   * bulk never does (through TURN it may crawl: 0.4 MB/s measured).
+   */
+  private decideRelayFirst(cls: RequestClass): Decision {
+    const n = ++this.seen[cls];
+    if (cls === 'bulk') return this.p2pBulkBetter() ? { path: 'p2p', why: 'faster' } : { path: 'relay', why: 'default' };
+    const { p2p, relay } = this.figures;
+    const enough = (f: PathFigures) => (f.rttSamples ?? 0) >= SMALL_MIN_SAMPLES;
+    const p2pBetter =
+      p2p.rttMs !== undefined &&
+      relay.rttMs !== undefined &&
+      enough(p2p) &&
+      enough(relay) &&
+      p2p.rttMs * SWITCH_MARGIN < relay.rttMs &&
+      relay.rttMs - p2p.rttMs >= SMALL_SWITCH_MIN_MS;
+    if (p2pBetter) return { path: 'p2p', why: 'faster' };
+    // P2P's figure comes from probes: every SMALL_MIN_SAMPLES-th request until it has enough samples, then every REPROBE_EVERY-th.
+    const every = enough(p2p) ? REPROBE_EVERY : SMALL_MIN_SAMPLES;
+    return n % every === 0 ? { path: 'p2p', why: 'probe' } : { path: 'relay', why: 'default' };
+  }
+
+  /** Both paths have a bulk figure and P2P's is higher by SWITCH_MARGIN. */
+  private p2pBulkBetter(): boolean {
+    const { p2p, relay } = this.figures;
+    return p2p.bytesPerS !== undefined && relay.bytesPerS !== undefined && p2p.bytesPerS > relay.bytesPerS * SWITCH_MARGIN;
   }
 
   private decide(cls: RequestClass): Decision {
@@ -151,9 +186,12 @@ export class PathChooser {
    * sent the other way to measure it (a probe over the slower path holds a
    * large body there: 20 MiB at the 0.2 MB/s of P2P over a lossy link is
    * 100 s), nor counted as a download sample; the downloads' figures stand for
-   * the path, as they do in the badge. Until a bulk figure exists, P2P.
+   * the path, as they do in the badge. Until a bulk figure exists, P2P;
+   * with the relay as `fallback` (a channel through TURN), the relay unless
+   * P2P's bulk figure is the higher one.
    */
-  chooseUpload(): Decision {
+  chooseUpload(fallback: PathName = 'p2p'): Decision {
+    if (fallback === 'relay') return this.p2pBulkBetter() ? { path: 'p2p', why: 'faster' } : { path: 'relay', why: 'default' };
     const path = this.preferred.bulk;
     return { path, why: path === 'relay' ? 'faster' : 'default' };
   }

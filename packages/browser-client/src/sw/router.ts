@@ -184,7 +184,9 @@ export async function obtain(
   // With a channel up, the measurements may still send this class over the relay (faster there, or a probe).
   if (shell && paths && cls) {
     const before = { ...paths.preferred };
-    const decision = upload ? paths.chooseUpload() : paths.choose(cls);
+    // Through TURN the channel is no shorter than the relay: the relay is the default, P2P has to be measured faster.
+    const fallback = shell.turn ? 'relay' : 'p2p';
+    const decision = upload ? paths.chooseUpload(fallback) : paths.choose(cls, fallback);
     // The shell's badge shows which classes go over the relay.
     if (paths.preferred[cls] !== before[cls]) shell.post({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate, []);
     if (decision.path === 'relay') return viaRelay();

@@ -17,6 +17,8 @@ interface ShellEntry {
   target: ShellTarget;
   port: MessagePort | undefined;
   p2p: boolean;
+  /** The channel goes through TURN. */
+  turn: boolean;
   exclude: string[];
   announcedAt: number;
 }
@@ -37,9 +39,10 @@ export interface ShellRegistry {
   /** True when `path` starts with a developer-excluded prefix. */
   isExcluded(path: string): boolean;
   /**
-   * A channel is worth waiting for: one was open in this SW's life, and a
-   * shell announced itself without one within CHANNEL_COMING_WAIT_MS (a page
-   * whose channel is connecting, e.g. after a reload).
+   * A channel is worth waiting for: one was open in this SW's life, not
+   * through TURN, and a shell announced itself without one within
+   * CHANNEL_COMING_WAIT_MS (a page whose channel is connecting, e.g. after a
+   * reload).
    */
   channelComing(): boolean;
   /** Waits up to `ms` for a shell to announce an open channel; then pick()'s answer. */
@@ -53,7 +56,11 @@ export function createShellRegistry(scope: ServiceWorkerGlobalScope): ShellRegis
   let synced: Promise<void> | undefined;
   /** Set while a sync waits: told which window just announced itself. */
   let onAnnounce: ((clientId: string) => void) | undefined;
-  /** Some shell had an open channel since this SW started. */
+  /**
+   * Some shell had an open channel since this SW started, and the latest one
+   * announced did not go through TURN (one through TURN is not worth waiting
+   * for: the relay is the default over it anyway, path-choice.ts).
+   */
   let channelSeen = false;
   /** Requests waiting for a shell with a channel (waitForChannel). */
   const channelWaiters = new Set<() => void>();
@@ -86,10 +93,19 @@ export function createShellRegistry(scope: ServiceWorkerGlobalScope): ShellRegis
         // A MessagePort is a direct pipe to the window; Client.postMessage goes through the browser process.
         post: via ? (msg, transfer) => via.postMessage(msg, transfer) : (msg, transfer) => source.postMessage(msg, transfer),
       };
-      shells.set(m.shellId, { shellId: m.shellId, clientId: source.id, target, port: via, p2p: m.p2p, exclude: m.exclude, announcedAt: Date.now() });
+      shells.set(m.shellId, {
+        shellId: m.shellId,
+        clientId: source.id,
+        target,
+        port: via,
+        p2p: m.p2p,
+        turn: m.turn === true,
+        exclude: m.exclude,
+        announcedAt: Date.now(),
+      });
       onAnnounce?.(source.id);
       if (m.p2p) {
-        channelSeen = true;
+        channelSeen = m.turn !== true;
         for (const wake of [...channelWaiters]) wake();
       }
     },
@@ -129,9 +145,9 @@ export function createShellRegistry(scope: ServiceWorkerGlobalScope): ShellRegis
       const ownId = frames.get(clientId) ?? frames.get(resultingClientId);
       const own = ownId !== undefined ? shells.get(ownId) : undefined;
       if (own && ownId !== undefined && resultingClientId && !frames.has(resultingClientId)) frames.set(resultingClientId, ownId);
-      if (own?.p2p) return { ...own.target, ownTab: true };
+      if (own?.p2p) return { ...own.target, ownTab: true, turn: own.turn };
       const ready = [...shells.values()].filter((s) => s.p2p && s !== own).sort((a, b) => b.announcedAt - a.announcedAt);
-      for (const entry of ready) if (await alive(entry)) return { ...entry.target, ownTab: false };
+      for (const entry of ready) if (await alive(entry)) return { ...entry.target, ownTab: false, turn: entry.turn };
       return undefined;
     },
     channelComing() {

@@ -10,4 +10,6 @@ export interface ShellTarget {
 export interface ShellPick extends ShellTarget {
   /** The requesting document's own shell: the same tab, so the same renderer main thread. */
   ownTab: boolean;
+  /** Its channel goes through a TURN server (the relay is then each class's default path). */
+  turn: boolean;
 }

@@ -167,3 +167,32 @@ describe('path choice from measurements', () => {
     expect(c.choose('small')).toMatchObject({ path: 'relay', why: 'faster' });
   });
 });
+
+describe('a channel through TURN: the relay first', () => {
+  it('sends small requests over the relay, probing P2P every few until it has a figure, then every REPROBE_EVERY-th', () => {
+    const c = new PathChooser();
+    const first = Array.from({ length: 10 }, () => c.choose('small', 'relay'));
+    expect(first.filter((d) => d.path === 'p2p').map((d) => d.why)).toEqual(['probe', 'probe']);
+    expect(c.preferred.small).toBe('relay');
+    Object.assign(c.figures.p2p, { rttMs: 168, rttSamples: 9 });
+    Object.assign(c.figures.relay, { rttMs: 170, rttSamples: 9 });
+    const later = Array.from({ length: 2 * REPROBE_EVERY }, () => c.choose('small', 'relay').path);
+    expect(later.filter((p) => p === 'p2p')).toHaveLength(2);
+  });
+
+  it('moves small requests to P2P once P2P is measured faster by the margins (a TURN server nearer than the tunnel server)', () => {
+    const c = chooser({ rttMs: 30, rttSamples: 9 }, { rttMs: 170, rttSamples: 9 });
+    expect(c.choose('small', 'relay')).toEqual({ path: 'p2p', why: 'faster' });
+    const near = chooser({ rttMs: 160, rttSamples: 9 }, { rttMs: 170, rttSamples: 9 });
+    expect(near.choose('small', 'relay').path).toBe('relay');
+  });
+
+  it('keeps bulk and uploads on the relay without ever probing P2P, unless P2P has the higher bulk figure', () => {
+    const c = new PathChooser();
+    const bulk = Array.from({ length: 2 * REPROBE_EVERY }, () => c.choose('bulk', 'relay').path);
+    expect(new Set(bulk)).toEqual(new Set(['relay']));
+    expect(c.chooseUpload('relay').path).toBe('relay');
+    c.recordRace({ p2p: 30 * MiB, relay: 9 * MiB }, 'p2p');
+    expect([c.choose('bulk', 'relay').path, c.chooseUpload('relay').path]).toEqual(['p2p', 'p2p']);
+  });
+});

@@ -58,7 +58,7 @@ function body(bytes: number): ReadableStream<Uint8Array> {
 async function run(opts: { ownTab: boolean; windowThere: boolean; acceptAfterMs?: number }): Promise<{ outcome: ShellOutcome; shell: FakeShell }> {
   const { target, shell } = fakeShell(opts.acceptAfterMs);
   const outcome = await fetchViaShell({
-    shell: { ...target, ownTab: opts.ownTab },
+    shell: { ...target, ownTab: opts.ownTab, turn: false },
     head: HEAD,
     body: body(100_000),
     signal: new AbortController().signal,
