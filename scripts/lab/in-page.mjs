@@ -92,6 +92,24 @@ export function documentTiming() {
   };
 }
 
+/**
+ * This document's navigation milestones as absolute times (ms since the
+ * epoch): when it started, when a Service Worker was reached, the request
+ * left, the first and last response byte, and DOMContentLoaded.
+ */
+export function navigationMilestones() {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const abs = (ms) => (nav && ms > 0 ? performance.timeOrigin + ms : null);
+  return {
+    start: performance.timeOrigin,
+    workerStart: abs(nav?.workerStart ?? 0),
+    requestStart: abs(nav?.requestStart ?? 0),
+    responseStart: abs(nav?.responseStart ?? 0),
+    responseEnd: abs(nav?.responseEnd ?? 0),
+    domContentLoaded: abs(nav?.domContentLoadedEventEnd ?? 0),
+  };
+}
+
 /** The shell's transport status and start-up timeline (null without a shell), stamped with performance.now(). */
 export function shellState() {
   const w = window.__wingman;
