@@ -5,6 +5,7 @@
  * app's documents or the shell itself. Each case holds one request at the
  * app or at the browser and checks what was already under way meanwhile.
  */
+import { until } from '../../../../test/helpers/wait';
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { openShell, waitForApp, WAIT_MS } from './support/shell';
 import { startStack, type Stack } from './support/stack';
@@ -55,5 +56,31 @@ describe('page start with P2P impossible in the browser', () => {
     expect(holdingWhenShellCommitted).toBe(true);
     // The frame took the document fetched ahead: the app saw the reload's GET once.
     expect(stack.app.requests.filter((r) => r.path === path).length).toBe(before + 1);
+  });
+
+  it("on a first visit, registers the Service Worker and starts the app's document through it while the shell's script is still loading", async () => {
+    const { context, page } = browser;
+    const path = '/one?first=visit';
+    const frameDocs: Array<{ fromServiceWorker: boolean }> = [];
+    page.on('response', (res) => {
+      if (res.request().isNavigationRequest() && res.frame() !== page.mainFrame()) frameDocs.push({ fromServiceWorker: res.fromServiceWorker() });
+    });
+    let docStartedMeanwhile: boolean | undefined;
+    // client.js (the shell's script) is held at the browser until the app saw the frame's document request.
+    await context.route('**/__wingman/client.js', async (route) => {
+      docStartedMeanwhile = await until(() => stack.app.requests.some((r) => r.path === path) || undefined, {
+        timeoutMs: HOLD_MS,
+        intervalMs: 20,
+        what: "the app frame's document request",
+      }).catch(() => false);
+      await route.continue();
+    });
+
+    const frame = await openShell(page, `${stack.origin}${path}`, 'one');
+
+    expect(docStartedMeanwhile).toBe(true);
+    // Through the Service Worker (its cookie jar), with the shim in the app's document.
+    expect(frameDocs).toEqual([{ fromServiceWorker: true }]);
+    expect(await frame.evaluate(() => (window as unknown as { wsIsShim: boolean }).wsIsShim)).toBe(true);
   });
 });

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { BADGE_QUERY_PARAM, CLIENT_PATH } from '@wingman/protocol';
+import { BADGE_QUERY_PARAM, CLIENT_PATH, SW_PATH, SW_SCOPE } from '@wingman/protocol';
 
 export interface ShellOptions {
   /** The session id (a DNS label); shown nowhere, passed to the client for logs. */
@@ -60,17 +60,26 @@ function scriptJson(value: unknown): string {
 const FRAME_ALLOW = 'fullscreen; clipboard-read; clipboard-write; camera; microphone; geolocation; display-capture; autoplay; picture-in-picture; web-share';
 
 /**
- * Creates the app frame from the head, before anything else is parsed, and
- * starts it at once when the SW already controls the shell (its requests
- * then go through the SW; on a first visit client.js starts it once the SW
- * controls, so the app never bypasses the SW's cookie jar). Measured here
- * (bench/, static pages): a frame created by script with its src already set
- * starts its navigation 30–40 ms earlier than a parser-inserted <iframe>
- * whose src a later script sets (that one first loads about:blank). It is
- * appended to <html> because <body> does not exist yet; nothing else is
- * rendered beside it.
+ * Runs first in <head>, before client.js (the shell's script, ~60 KB) has
+ * arrived:
+ *  - names the shell (`window.__wingmanShell.id`, which client.js adopts),
+ *    so the shim of an app document that arrives before client.js ran
+ *    still finds its shell;
+ *  - creates the app frame, appended to <html> because <body> does not
+ *    exist yet (nothing else is rendered beside it). Measured here (bench/,
+ *    static pages): a frame created by script with its src already set
+ *    starts its navigation 30–40 ms earlier than a parser-inserted <iframe>
+ *    whose src a later script sets (that one first loads about:blank);
+ *  - starts the app in it once the Service Worker controls the shell: at
+ *    once on later visits; on a first visit it registers the SW itself and
+ *    starts the app at `controllerchange`, so neither waits for client.js
+ *    (lab, far-server: client.js ran ~600 ms after navigation start). The
+ *    app never loads before the SW controls (its cookie jar is the only
+ *    one the app's requests use); client.js registers again (the same
+ *    registration) and loads the frame without the SW after
+ *    SW_CONTROL_TIMEOUT_MS.
  */
-const INLINE_SCRIPT = `var f=document.createElement("iframe");f.id="wingman-frame";f.title="app";f.setAttribute("allow",${JSON.stringify(FRAME_ALLOW)});f.allowFullscreen=true;var w=navigator.serviceWorker;if(w&&w.controller){var u=new URL(location.href);u.searchParams.delete(${JSON.stringify(BADGE_QUERY_PARAM)});f.src=u.pathname+u.search+u.hash}document.documentElement.appendChild(f)`;
+const INLINE_SCRIPT = `var w=navigator.serviceWorker,f=document.createElement("iframe"),b=new Uint8Array(12);crypto.getRandomValues(b);window.__wingmanShell={id:Array.from(b,function(x){return(x<16?"0":"")+x.toString(16)}).join("")};f.id="wingman-frame";f.title="app";f.setAttribute("allow",${JSON.stringify(FRAME_ALLOW)});f.allowFullscreen=true;function go(){if(f.getAttribute("src"))return;var u=new URL(location.href);u.searchParams.delete(${JSON.stringify(BADGE_QUERY_PARAM)});f.src=u.pathname+u.search+u.hash}if(w){if(w.controller)go();else{w.addEventListener("controllerchange",go,{once:true});w.register(${JSON.stringify(SW_PATH)},{scope:${JSON.stringify(SW_SCOPE)}}).catch(function(){})}}document.documentElement.appendChild(f)`;
 
 /** CSP source for the shell's inline script: `script-src 'self' '<this>'`. */
 export const SHELL_INLINE_SCRIPT_SHA256 = `sha256-${createHash('sha256').update(INLINE_SCRIPT).digest('base64')}`;
