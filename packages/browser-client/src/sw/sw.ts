@@ -12,22 +12,36 @@ import { createSwCookies, type CookieStoreLike } from './cookies';
 import { errorResponse } from './error-response';
 import { createFramePrefetch } from './frame-prefetch';
 import { PathChooser } from './path-choice';
-import { createKvStore } from './idb';
+import { createKvStore, type KvStore } from './idb';
 import { handleRequest, obtain, shouldHandle } from './router';
-import { createShellRegistry } from './shell-registry';
+import { createShellRegistry, type ChannelMemory } from './shell-registry';
 import { mintWsTicket } from './ws-ticket';
 
 declare const self: ServiceWorkerGlobalScope;
 /** The shim's code, embedded by build.mjs: served from here, a frame load never waits on the network for it. */
 declare const __WINGMAN_SHIM__: string;
 
-const registry = createShellRegistry(self);
+const kv = createKvStore();
+const registry = createShellRegistry(self, channelMemory(kv));
 const cookieStore = (self as unknown as { cookieStore?: CookieStoreLike }).cookieStore;
-const cookies = createSwCookies(createKvStore(), self.location.hostname, cookieStore);
+const cookies = createSwCookies(kv, self.location.hostname, cookieStore);
 const aborts = createAbortRegistry();
 const prefetch = createFramePrefetch(self.location.origin);
 // One per Service Worker, i.e. per session origin: the paths' figures are this session's.
 const deps = { scope: self, registry, cookies, aborts, prefetch, paths: new PathChooser() };
+
+/** The windows whose shell had an open channel, kept across SW restarts (shell-registry.ts). */
+function channelMemory(store: KvStore): ChannelMemory {
+  const KEY = 'channel-windows';
+  return {
+    load: async () => {
+      const ids = await store.get<unknown>(KEY);
+      return Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : [];
+    },
+    // Lost on a failed write: a restart then waits for none of those windows, and their requests use the relay until they re-announce.
+    save: (ids) => void store.put(KEY, ids).catch(() => undefined),
+  };
+}
 
 self.addEventListener('install', (event) => {
   event.waitUntil(Promise.all([self.skipWaiting(), addStaticRoutes(event)]));
