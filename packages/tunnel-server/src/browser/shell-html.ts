@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { BADGE_QUERY_PARAM, CLIENT_PATH, SW_PATH, SW_SCOPE } from '@wingman/protocol';
+import { BADGE_QUERY_PARAM, CLIENT_PATH, SW_COOKIE_MERGE_HEADER, SW_PATH, SW_SCOPE, VIA_HEADER, VIA_SW } from '@wingman/protocol';
 
 export interface ShellOptions {
   /** The session id (a DNS label); shown nowhere, passed to the client for logs. */
@@ -71,15 +71,39 @@ const FRAME_ALLOW = 'fullscreen; clipboard-read; clipboard-write; camera; microp
  *    starts its navigation 30–40 ms earlier than a parser-inserted <iframe>
  *    whose src a later script sets (that one first loads about:blank);
  *  - starts the app in it once the Service Worker controls the shell: at
- *    once on later visits; on a first visit it registers the SW itself and
+ *    once on later visits. On a first visit it registers the SW itself and
  *    starts the app at `controllerchange`, so neither waits for client.js
- *    (lab, far-server: client.js ran ~600 ms after navigation start). The
- *    app never loads before the SW controls (its cookie jar is the only
- *    one the app's requests use); client.js registers again (the same
- *    registration) and loads the frame without the SW after
- *    SW_CONTROL_TIMEOUT_MS.
+ *    (lab, far-server: client.js ran ~600 ms after navigation start); and
+ *    it fetches the app's document meanwhile the way the SW's relay does
+ *    (VIA_HEADER: the tunnel server bridges its cookies), handing it to the
+ *    SW on a MessagePort as the SW takes control: the document's round
+ *    trip overlaps the SW's installation. The app never loads before the
+ *    SW controls (its cookie jar is the only one the app's requests use);
+ *    client.js registers again (the same registration) and loads the frame
+ *    without the SW after SW_CONTROL_TIMEOUT_MS.
  */
-const INLINE_SCRIPT = `var w=navigator.serviceWorker,f=document.createElement("iframe"),b=new Uint8Array(12);crypto.getRandomValues(b);window.__wingmanShell={id:Array.from(b,function(x){return(x<16?"0":"")+x.toString(16)}).join("")};f.id="wingman-frame";f.title="app";f.setAttribute("allow",${JSON.stringify(FRAME_ALLOW)});f.allowFullscreen=true;function go(){if(f.getAttribute("src"))return;var u=new URL(location.href);u.searchParams.delete(${JSON.stringify(BADGE_QUERY_PARAM)});f.src=u.pathname+u.search+u.hash}if(w){if(w.controller)go();else{w.addEventListener("controllerchange",go,{once:true});w.register(${JSON.stringify(SW_PATH)},{scope:${JSON.stringify(SW_SCOPE)}}).catch(function(){})}}document.documentElement.appendChild(f)`;
+const EARLY_FETCH_HEADERS = JSON.stringify({
+  [VIA_HEADER]: VIA_SW,
+  [SW_COOKIE_MERGE_HEADER]: '1',
+  // What a browser sends for a document: dev servers pick their HTML answer from Accept.
+  accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+});
+const INLINE_SCRIPT = [
+  'var w=navigator.serviceWorker,f=document.createElement("iframe"),b=new Uint8Array(12),u=new URL(location.href),p;',
+  'crypto.getRandomValues(b);window.__wingmanShell={id:Array.from(b,function(x){return(x<16?"0":"")+x.toString(16)}).join("")};',
+  `u.searchParams.delete(${JSON.stringify(BADGE_QUERY_PARAM)});p=u.pathname+u.search;`,
+  `f.id="wingman-frame";f.title="app";f.setAttribute("allow",${JSON.stringify(FRAME_ALLOW)});f.allowFullscreen=true;`,
+  'function go(){if(!f.getAttribute("src"))f.src=p+u.hash}',
+  'if(w){if(w.controller)go();else{',
+  `var e=fetch(p,{headers:${EARLY_FETCH_HEADERS},cache:"no-store"});e.catch(function(){});`,
+  'w.addEventListener("controllerchange",function(){var c=new MessageChannel(),q=c.port1;',
+  'w.controller.postMessage({type:"wingman:early-doc",url:p},[c.port2]);go();',
+  'e.then(function(r){var h=[],m;r.headers.forEach(function(v,k){h.push([k,v])});m={status:r.status,headers:h,body:r.body};',
+  'try{q.postMessage(m,r.body?[r.body]:[])}catch(x){r.arrayBuffer().then(function(d){m.body=d;q.postMessage(m,[d])},function(){q.postMessage(0)})}',
+  '},function(){q.postMessage(0)})},{once:true});',
+  `w.register(${JSON.stringify(SW_PATH)},{scope:${JSON.stringify(SW_SCOPE)}}).catch(function(){})}}`,
+  'document.documentElement.appendChild(f)',
+].join('');
 
 /** CSP source for the shell's inline script: `script-src 'self' '<this>'`. */
 export const SHELL_INLINE_SCRIPT_SHA256 = `sha256-${createHash('sha256').update(INLINE_SCRIPT).digest('base64')}`;

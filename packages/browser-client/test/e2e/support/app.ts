@@ -213,6 +213,12 @@ export async function startApp(): Promise<FixtureApp> {
         .send('<!doctype html><title>login</title><h1 id="name">login required</h1><script>window.pageName = "login required";</script>');
     res.type('html').send(`<!doctype html><title>account</title><h1 id="name">account of ${user}</h1><script>window.pageName = "account";</script>`);
   });
+  // A document that sets cookies on a plain GET (a first visit's landing page that starts a session).
+  app.get('/welcome', (_req, res) => {
+    res.cookie('visit', randomBytes(8).toString('hex'), { httpOnly: true, path: '/', sameSite: 'lax' });
+    res.cookie('seen', '1', { path: '/', sameSite: 'lax' });
+    res.type('html').send(page('welcome'));
+  });
   app.get('/api/me', (req, res) => res.json({ user: sessionUser(req) ?? null, cookie: req.headers.cookie ?? '' }));
   app.post('/logout', (req, res) => {
     const m = /(?:^|;\s*)sid=([0-9a-f]+)/.exec(req.headers.cookie ?? '');
