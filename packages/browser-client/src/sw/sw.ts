@@ -102,7 +102,10 @@ self.addEventListener('message', (event) => {
     }
     case 'wingman:early-doc': {
       const port = event.ports[0];
-      if (port) prefetch.adopt(new URL(m.url, self.location.origin).href, adoptEarlyDocument(new URL(m.url, self.location.origin), port));
+      if (!port) return;
+      prefetch.adopt(new URL(m.url, self.location.origin).href, adoptEarlyDocument(new URL(m.url, self.location.origin), port));
+      // The shell starts the frame on this ack: its navigation then finds the adopted document.
+      port.postMessage('ack');
       return;
     }
     case 'wingman:cookie': {

@@ -76,12 +76,24 @@ const FRAME_ALLOW = 'fullscreen; clipboard-read; clipboard-write; camera; microp
  *    (lab, far-server: client.js ran ~600 ms after navigation start); and
  *    it fetches the app's document meanwhile the way the SW's relay does
  *    (VIA_HEADER: the tunnel server bridges its cookies), handing it to the
- *    SW on a MessagePort as the SW takes control: the document's round
- *    trip overlaps the SW's installation. The app never loads before the
+ *    SW on a MessagePort as the SW takes control (the frame starts on the
+ *    SW's ack): the document's round trip overlaps the SW's installation;
+ *  - loads client.js: at once on later visits, on a first visit once the SW
+ *    controls (CLIENT_FIRST_VISIT_DELAY_MAX_MS). The app never loads before the
  *    SW controls (its cookie jar is the only one the app's requests use);
  *    client.js registers again (the same registration) and loads the frame
  *    without the SW after SW_CONTROL_TIMEOUT_MS.
  */
+/**
+ * On a first visit client.js (~22 KB gzipped) is loaded once the SW controls,
+ * or after this long: loaded at once it shares the new connection's first
+ * round trips (TCP slow start) with sw.js and the app's document, and the SW
+ * took control 150–250 ms later (lab, far-server). P2P is an upgrade; the
+ * app's first requests go over the relay either way.
+ */
+const CLIENT_FIRST_VISIT_DELAY_MAX_MS = 1_500;
+/** How long the frame waits for the SW's ack of the early document's port (one message each way: ~1 ms). */
+const EARLY_DOC_ACK_WAIT_MS = 500;
 const EARLY_FETCH_HEADERS = JSON.stringify({
   [VIA_HEADER]: VIA_SW,
   [SW_COOKIE_MERGE_HEADER]: '1',
@@ -94,14 +106,21 @@ const INLINE_SCRIPT = [
   `u.searchParams.delete(${JSON.stringify(BADGE_QUERY_PARAM)});p=u.pathname+u.search;`,
   `f.id="wingman-frame";f.title="app";f.setAttribute("allow",${JSON.stringify(FRAME_ALLOW)});f.allowFullscreen=true;`,
   'function go(){if(!f.getAttribute("src"))f.src=p+u.hash}',
+  // client.js runs once the document is parsed (as a deferred script would), loaded once (cj).
+  `function cj(){if(cj.d)return;cj.d=1;var s=document.createElement("script");s.src=${JSON.stringify(CLIENT_PATH)};`,
+  'if(document.readyState!=="loading")document.head.appendChild(s);else document.addEventListener("DOMContentLoaded",function(){document.head.appendChild(s)})}',
+  `function pre(){var l=document.createElement("link");l.rel="preload";l.as="script";l.href=${JSON.stringify(CLIENT_PATH)};document.head.appendChild(l)}`,
+  'if(!w||w.controller){pre();cj()}',
   'if(w){if(w.controller)go();else{',
+  `setTimeout(cj,${CLIENT_FIRST_VISIT_DELAY_MAX_MS});`,
   `var e=fetch(p,{headers:${EARLY_FETCH_HEADERS},cache:"no-store"});e.catch(function(){});`,
   'w.addEventListener("controllerchange",function(){var c=new MessageChannel(),q=c.port1;',
-  'w.controller.postMessage({type:"wingman:early-doc",url:p},[c.port2]);go();',
+  // The frame starts once the SW has the port (its ack), so its navigation cannot overtake the message.
+  `q.onmessage=go;setTimeout(go,${EARLY_DOC_ACK_WAIT_MS});w.controller.postMessage({type:"wingman:early-doc",url:p},[c.port2]);cj();`,
   'e.then(function(r){var h=[],m;r.headers.forEach(function(v,k){h.push([k,v])});m={status:r.status,headers:h,body:r.body};',
   'try{q.postMessage(m,r.body?[r.body]:[])}catch(x){r.arrayBuffer().then(function(d){m.body=d;q.postMessage(m,[d])},function(){q.postMessage(0)})}',
   '},function(){q.postMessage(0)})},{once:true});',
-  `w.register(${JSON.stringify(SW_PATH)},{scope:${JSON.stringify(SW_SCOPE)}}).catch(function(){})}}`,
+  `w.register(${JSON.stringify(SW_PATH)},{scope:${JSON.stringify(SW_SCOPE)}}).catch(cj)}}`,
   'document.documentElement.appendChild(f)',
 ].join('');
 
@@ -121,7 +140,6 @@ export function renderShell(options: ShellOptions): string {
 <title>Wingman</title>
 <style>html,body{margin:0;height:100%;overflow:hidden;background:#fff}#wingman-frame{position:fixed;inset:0;width:100%;height:100%;border:0;display:block}</style>
 <script type="application/json" id="wingman-config">${scriptJson(config)}</script>
-<script src="${CLIENT_PATH}" defer></script>
 </head>
 <body>
 <noscript>This shared app needs JavaScript.</noscript>
