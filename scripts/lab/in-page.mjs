@@ -87,7 +87,8 @@ export function documentTiming() {
     timeOrigin: performance.timeOrigin,
     responseStartAbs: nav ? performance.timeOrigin + nav.responseStart : null,
     pageName: window.pageName ?? null,
-    shell: Boolean(window.__wingman),
+    // The shell's inline script names it at once; its client.js (window.__wingman) may come after the app showed.
+    shell: Boolean(window.__wingmanShell || window.__wingman),
     secureContext: window.isSecureContext,
   };
 }
