@@ -87,8 +87,27 @@ export function documentTiming() {
     timeOrigin: performance.timeOrigin,
     responseStartAbs: nav ? performance.timeOrigin + nav.responseStart : null,
     pageName: window.pageName ?? null,
-    shell: Boolean(window.__wingman),
+    // The shell's inline script names it at once; its client.js (window.__wingman) may come after the app showed.
+    shell: Boolean(window.__wingmanShell || window.__wingman),
     secureContext: window.isSecureContext,
+  };
+}
+
+/**
+ * This document's navigation milestones as absolute times (ms since the
+ * epoch): when it started, when a Service Worker was reached, the request
+ * left, the first and last response byte, and DOMContentLoaded.
+ */
+export function navigationMilestones() {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const abs = (ms) => (nav && ms > 0 ? performance.timeOrigin + ms : null);
+  return {
+    start: performance.timeOrigin,
+    workerStart: abs(nav?.workerStart ?? 0),
+    requestStart: abs(nav?.requestStart ?? 0),
+    responseStart: abs(nav?.responseStart ?? 0),
+    responseEnd: abs(nav?.responseEnd ?? 0),
+    domContentLoaded: abs(nav?.domContentLoadedEventEnd ?? 0),
   };
 }
 

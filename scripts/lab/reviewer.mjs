@@ -22,6 +22,7 @@ import {
   badgeText,
   documentTiming,
   download,
+  navigationMilestones,
   readPeers,
   recordPeerConnections,
   resourceSummary,
@@ -123,6 +124,8 @@ async function main() {
     // Cold first visit: navigation start → the app's ready marker (shell, SW install, app document, its script).
     result.coldMs = readyAt === null ? null : Math.round(readyAt - top.timeOrigin);
     result.coldResources = await app.evaluate(resourceSummary);
+    result.coldAppDocument = relativeMilestones(await app.evaluate(navigationMilestones), top.timeOrigin);
+    if (top.shell) result.coldShellDocument = relativeMilestones(await page.evaluate(navigationMilestones), top.timeOrigin);
 
     // P2P: wait for the channel, or for the shell's first verdict against it.
     const p2p = await waitForP2P(page, config.p2pWaitMs, top.shell);
@@ -253,15 +256,25 @@ async function reloadOnce(page, appDocs, p2pWaitMs) {
   const readyAt = await app.evaluate(appReadyAt);
   const doc = appDocs.slice(seen).find((d) => d.main === !shell && d.status !== 0) ?? null;
   const resources = await app.evaluate(resourceSummary);
+  const appDocument = relativeMilestones(await app.evaluate(navigationMilestones), top.timeOrigin);
+  const shellDocument = shell ? relativeMilestones(await page.evaluate(navigationMilestones), top.timeOrigin) : null;
   const p2p = await waitForP2P(page, p2pWaitMs, shell);
   return {
     ms: readyAt === null ? null : Math.round(readyAt - top.timeOrigin),
     resources,
+    appDocument,
+    shellDocument,
+    timeline: p2p.timeline,
     shell,
     appDocVia: doc?.transport ?? null,
     fromServiceWorker: doc?.fromServiceWorker ?? null,
     p2pReadyMs: p2p.p2pReadyMs,
   };
+}
+
+/** Milestones (absolute ms) as ms from `origin` (the top-level navigation's start), null where absent. */
+function relativeMilestones(m, origin) {
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v === null ? null : Math.round(v - origin)]));
 }
 
 /**

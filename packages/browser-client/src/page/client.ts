@@ -37,7 +37,9 @@ function randomId(): string {
 
 mark('script');
 const config = readShellConfig(document);
-const shellId = randomId();
+/** Named by the shell's inline script (an app document that arrives before this script ran finds it there). */
+const named = (window as unknown as { __wingmanShell?: { id?: unknown } }).__wingmanShell?.id;
+const shellId = typeof named === 'string' && /^[0-9a-f]{24}$/.test(named) ? named : randomId();
 const here = new URL(location.href);
 
 const p2p = createP2PManager({ enabled: config.p2p });

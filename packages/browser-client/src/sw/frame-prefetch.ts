@@ -29,6 +29,8 @@ export interface FramePrefetch {
    * the SW alive for (FetchEvent.waitUntil), or undefined.
    */
   start(request: Request, run: (signal: AbortSignal) => Promise<Obtained>): Promise<unknown> | undefined;
+  /** Keeps a frame document obtained elsewhere (the shell's early fetch on a first visit) for `href`'s frame navigation. */
+  adopt(href: string, result: Promise<Obtained>): void;
   /** The prefetched result for a frame navigation, once; undefined when there is none. */
   take(request: Request, url: URL): Promise<Obtained> | undefined;
 }
@@ -36,7 +38,7 @@ export interface FramePrefetch {
 interface Entry {
   result: Promise<Obtained>;
   controller: AbortController;
-  timer: ReturnType<typeof setTimeout>;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** Drops a result nobody will read: aborts the fetch and releases the body. */
@@ -54,6 +56,17 @@ function discard(entry: Entry): void {
 
 export function createFramePrefetch(origin: string): FramePrefetch {
   const pending = new Map<string, Entry>();
+  function keep(key: string, result: Promise<Obtained>, controller: AbortController): void {
+    const entry: Entry = {
+      result,
+      controller,
+      timer: setTimeout(() => {
+        if (pending.get(key) === entry) pending.delete(key);
+        discard(entry);
+      }, FRAME_PREFETCH_TTL_MS),
+    };
+    pending.set(key, entry);
+  }
 
   return {
     start(request, run) {
@@ -75,16 +88,17 @@ export function createFramePrefetch(origin: string): FramePrefetch {
       if (pending.size >= MAX_PENDING) return undefined;
       const controller = new AbortController();
       const result = run(controller.signal);
-      const entry: Entry = {
-        result,
-        controller,
-        timer: setTimeout(() => {
-          if (pending.get(key) === entry) pending.delete(key);
-          discard(entry);
-        }, FRAME_PREFETCH_TTL_MS),
-      };
-      pending.set(key, entry);
+      keep(key, result, controller);
       return result.catch(() => undefined);
+    },
+    adopt(href, result) {
+      const previous = pending.get(href);
+      if (previous) {
+        pending.delete(href);
+        discard(previous);
+      }
+      if (pending.size >= MAX_PENDING) return void discard({ result, controller: new AbortController(), timer: undefined });
+      keep(href, result, new AbortController());
     },
     take(request, url) {
       if (request.method !== 'GET' || request.mode !== 'navigate' || (request.destination !== 'iframe' && request.destination !== 'frame')) return undefined;

@@ -5,7 +5,10 @@
  * not tell a frame's parent (ambiguous with two tabs; DESIGN.md "Measured
  * here"). All of it is in memory and therefore lost when the browser stops
  * the idle SW: the first request after a restart broadcasts `wingman:sync`
- * and waits briefly for the announcements to come back.
+ * and waits briefly for the announcements to come back — only from the
+ * windows that had an open channel when the SW last heard (remembered in
+ * IndexedDB). A window that had none (a reload's new shell, a first visit,
+ * P2P blocked) could not carry the request, so it is not waited for.
  */
 import { CHANNEL_COMING_WAIT_MS, PORT_RETIRE_MS, SW_SYNC_TIMEOUT_MS } from '../shared/constants';
 import type { FrameAnnounce, ShellAnnounce } from '../shared/messages';
@@ -25,8 +28,8 @@ interface ShellEntry {
 
 export interface ShellRegistry {
   /** `port`: the shell's end of a channel for requests, when it sent one. */
-  shellAnnounced(message: ShellAnnounce, source: Client, port?: MessagePort): void;
-  frameAnnounced(message: FrameAnnounce, source: Client): void;
+  shellAnnounced(message: ShellAnnounce, source: WindowClient, port?: MessagePort): void;
+  frameAnnounced(message: FrameAnnounce, source: WindowClient): void;
   /** Restores the state after a SW restart (no-op after the first call). */
   ensureSynced(): Promise<void>;
   /**
@@ -49,7 +52,30 @@ export interface ShellRegistry {
   waitForChannel(clientId: string, resultingClientId: string, ms: number): Promise<ShellPick | undefined>;
 }
 
-export function createShellRegistry(scope: ServiceWorkerGlobalScope): ShellRegistry {
+/** What the registry uses of a window (a Client in the SW; the shape, so that it runs outside a SW too). */
+export interface WindowClient {
+  readonly id: string;
+  postMessage(message: unknown, transfer: Transferable[]): void;
+}
+
+/** What the registry uses of the SW's global scope. */
+export interface RegistryScope {
+  clients: {
+    get(id: string): Promise<unknown>;
+    matchAll(options: { type: 'window'; includeUncontrolled?: boolean }): Promise<readonly WindowClient[]>;
+  };
+}
+
+/** Where the ids of the windows with an open channel outlive a SW restart (IndexedDB in the SW). */
+export interface ChannelMemory {
+  load(): Promise<string[]>;
+  save(clientIds: string[]): void;
+}
+
+/** Windows remembered at most (tabs with a channel at once; beyond it the oldest are forgotten: a restart then waits for none of them). */
+const MAX_REMEMBERED = 32;
+
+export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory): ShellRegistry {
   const shells = new Map<string, ShellEntry>();
   /** frame client id → shell id */
   const frames = new Map<string, string>();
@@ -64,6 +90,22 @@ export function createShellRegistry(scope: ServiceWorkerGlobalScope): ShellRegis
   let channelSeen = false;
   /** Requests waiting for a shell with a channel (waitForChannel). */
   const channelWaiters = new Set<() => void>();
+  /** Window ids whose shell had an open channel before this SW started (read once, at start). */
+  const remembered: Promise<Set<string>> = memory
+    ? memory.load().then(
+        (ids) => new Set(ids),
+        () => new Set<string>(),
+      )
+    : Promise.resolve(new Set<string>());
+  /** Window ids whose shell announced an open channel in this SW's life (saved as they change). */
+  const withChannel = new Set<string>();
+  function rememberChannel(clientId: string, open: boolean): void {
+    if (withChannel.has(clientId) === open) return;
+    if (open) withChannel.add(clientId);
+    else withChannel.delete(clientId);
+    while (withChannel.size > MAX_REMEMBERED) withChannel.delete(withChannel.values().next().value!);
+    memory?.save([...withChannel]);
+  }
 
   function forgetClient(clientId: string): void {
     for (const [id, e] of shells) if (e.clientId === clientId) shells.delete(id);
@@ -104,6 +146,7 @@ export function createShellRegistry(scope: ServiceWorkerGlobalScope): ShellRegis
         announcedAt: Date.now(),
       });
       onAnnounce?.(source.id);
+      rememberChannel(source.id, m.p2p);
       if (m.p2p) {
         channelSeen = m.turn !== true;
         for (const wake of [...channelWaiters]) wake();
@@ -117,21 +160,22 @@ export function createShellRegistry(scope: ServiceWorkerGlobalScope): ShellRegis
     },
     ensureSynced() {
       synced ??= (async () => {
-        const windows = await scope.clients.matchAll({ type: 'window' });
-        if (windows.length === 0) return;
+        const [windows, hadChannel] = await Promise.all([scope.clients.matchAll({ type: 'window' }), remembered]);
+        // Every window re-announces (its port, its excludes); only those that had a channel are waited for.
+        for (const w of windows) w.postMessage({ type: 'wingman:sync' }, []);
+        const awaited = windows.filter((w) => hadChannel.has(w.id));
+        if (awaited.length === 0) return;
         await new Promise<void>((resolve) => {
           const hasChannel = () => [...shells.values()].some((s) => s.p2p);
-          const silent = new Set(windows.map((w) => w.id));
+          const silent = new Set(awaited.map((w) => w.id));
           const timer = setTimeout(done, SW_SYNC_TIMEOUT_MS);
           function done() {
             clearTimeout(timer);
             onAnnounce = undefined;
             resolve();
           }
-          // Everyone re-announces; routing needs only one shell with a channel, so stop waiting at the
-          // first — or once every window has answered without one (P2P blocked or still connecting:
-          // the relay it is, no reason to hold the request for the rest of SW_SYNC_TIMEOUT_MS).
-          for (const w of windows) w.postMessage({ type: 'wingman:sync' });
+          // Routing needs only one shell with a channel, so stop waiting at the first — or once every
+          // awaited window has answered without one (the relay it is, no reason to hold the request).
           if (hasChannel()) return done();
           onAnnounce = (clientId) => {
             silent.delete(clientId);

@@ -5,29 +5,43 @@
  * SW restart (cookies) is in IndexedDB; the shell registry is rebuilt by
  * asking the windows (shell-registry.ts).
  */
-import { CLIENT_PATH, SHIM_PATH } from '../shared/constants';
-import { parseWindowToSw, type WsTicketReply, type PathsUpdate } from '../shared/messages';
+import { CLIENT_PATH, RESPONSE_HEAD_TIMEOUT_MS, SHIM_PATH, WINGMAN_PREFIX } from '../shared/constants';
+import { parseEarlyDocumentAnswer, parseWindowToSw, type EarlyDocumentAnswer, type WsTicketReply, type PathsUpdate } from '../shared/messages';
 import { createAbortRegistry } from './abort-registry';
 import { createSwCookies, type CookieStoreLike } from './cookies';
 import { errorResponse } from './error-response';
 import { createFramePrefetch } from './frame-prefetch';
 import { PathChooser } from './path-choice';
-import { createKvStore } from './idb';
-import { handleRequest, obtain, shouldHandle } from './router';
-import { createShellRegistry } from './shell-registry';
+import { createKvStore, type KvStore } from './idb';
+import { handleRequest, obtain, shouldHandle, type Obtained } from './router';
+import { createShellRegistry, type ChannelMemory } from './shell-registry';
 import { mintWsTicket } from './ws-ticket';
 
 declare const self: ServiceWorkerGlobalScope;
 /** The shim's code, embedded by build.mjs: served from here, a frame load never waits on the network for it. */
 declare const __WINGMAN_SHIM__: string;
 
-const registry = createShellRegistry(self);
+const kv = createKvStore();
+const registry = createShellRegistry(self, channelMemory(kv));
 const cookieStore = (self as unknown as { cookieStore?: CookieStoreLike }).cookieStore;
-const cookies = createSwCookies(createKvStore(), self.location.hostname, cookieStore);
+const cookies = createSwCookies(kv, self.location.hostname, cookieStore);
 const aborts = createAbortRegistry();
 const prefetch = createFramePrefetch(self.location.origin);
 // One per Service Worker, i.e. per session origin: the paths' figures are this session's.
 const deps = { scope: self, registry, cookies, aborts, prefetch, paths: new PathChooser() };
+
+/** The windows whose shell had an open channel, kept across SW restarts (shell-registry.ts). */
+function channelMemory(store: KvStore): ChannelMemory {
+  const KEY = 'channel-windows';
+  return {
+    load: async () => {
+      const ids = await store.get<unknown>(KEY);
+      return Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : [];
+    },
+    // Lost on a failed write: a restart then waits for none of those windows, and their requests use the relay until they re-announce.
+    save: (ids) => void store.put(KEY, ids).catch(() => undefined),
+  };
+}
 
 self.addEventListener('install', (event) => {
   event.waitUntil(Promise.all([self.skipWaiting(), addStaticRoutes(event)]));
@@ -86,6 +100,14 @@ self.addEventListener('message', (event) => {
       event.waitUntil(mintWsTicket(m.url, self.location.origin, cookies).then(reply, () => reply('')));
       return;
     }
+    case 'wingman:early-doc': {
+      const port = event.ports[0];
+      if (!port) return;
+      prefetch.adopt(new URL(m.url, self.location.origin).href, adoptEarlyDocument(new URL(m.url, self.location.origin), port));
+      // The shell starts the frame on this ack: its navigation then finds the adopted document.
+      port.postMessage('ack');
+      return;
+    }
     case 'wingman:cookie': {
       const port = event.ports[0];
       if (!port) return;
@@ -106,6 +128,41 @@ self.addEventListener('message', (event) => {
     }
   }
 });
+
+/**
+ * A first visit's app document that the shell fetched while this SW
+ * installed (shell-html.ts), coming on `port`, as the relay's answer to the
+ * frame's navigation. Used only when the jar holds nothing the browser's
+ * own jar lacks for that URL: then the shell's fetch carried exactly the
+ * cookies the SW's relay fetch would have. Otherwise (a jar kept in
+ * IndexedDB from an earlier registration), or when the shell's fetch
+ * failed, the frame's navigation is fetched as any other.
+ */
+function adoptEarlyDocument(url: URL, port: MessagePort): Promise<Obtained> {
+  const answer = new Promise<EarlyDocumentAnswer>((resolve, reject) => {
+    const timer = setTimeout(() => done(undefined), RESPONSE_HEAD_TIMEOUT_MS);
+    function done(a: EarlyDocumentAnswer | undefined) {
+      clearTimeout(timer);
+      port.close();
+      if (a) resolve(a);
+      else reject(new Error("the shell's early fetch brought no document"));
+    }
+    port.onmessage = (ev: MessageEvent) => done(parseEarlyDocumentAnswer(ev.data));
+  });
+  return answer.then(async (a) => {
+    try {
+      if (url.origin !== self.location.origin || url.pathname.startsWith(WINGMAN_PREFIX)) throw new Error('not an app URL');
+      if ((await cookies.relayHeaderFor(url, { crossSite: false, safeTopLevelNavigation: true })) !== '')
+        throw new Error("the SW's jar has cookies the shell's fetch lacked");
+      const headers = new Headers();
+      for (const [name, value] of a.headers) headers.append(name, value);
+      return { kind: 'relay', res: new Response(a.body, { status: a.status, headers }) };
+    } catch (err) {
+      if (a.body instanceof ReadableStream) void a.body.cancel().catch(() => undefined);
+      throw err;
+    }
+  });
+}
 
 self.addEventListener('fetch', (event) => {
   const { request } = event;

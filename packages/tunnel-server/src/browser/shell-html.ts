@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { BADGE_QUERY_PARAM, CLIENT_PATH } from '@wingman/protocol';
+import { BADGE_QUERY_PARAM, CLIENT_PATH, SW_COOKIE_MERGE_HEADER, SW_PATH, SW_SCOPE, VIA_HEADER, VIA_SW } from '@wingman/protocol';
 
 export interface ShellOptions {
   /** The session id (a DNS label); shown nowhere, passed to the client for logs. */
@@ -60,17 +60,69 @@ function scriptJson(value: unknown): string {
 const FRAME_ALLOW = 'fullscreen; clipboard-read; clipboard-write; camera; microphone; geolocation; display-capture; autoplay; picture-in-picture; web-share';
 
 /**
- * Creates the app frame from the head, before anything else is parsed, and
- * starts it at once when the SW already controls the shell (its requests
- * then go through the SW; on a first visit client.js starts it once the SW
- * controls, so the app never bypasses the SW's cookie jar). Measured here
- * (bench/, static pages): a frame created by script with its src already set
- * starts its navigation 30–40 ms earlier than a parser-inserted <iframe>
- * whose src a later script sets (that one first loads about:blank). It is
- * appended to <html> because <body> does not exist yet; nothing else is
- * rendered beside it.
+ * Runs first in <head>, before client.js (the shell's script, ~60 KB) has
+ * arrived:
+ *  - names the shell (`window.__wingmanShell.id`, which client.js adopts),
+ *    so the shim of an app document that arrives before client.js ran
+ *    still finds its shell;
+ *  - creates the app frame, appended to <html> because <body> does not
+ *    exist yet (nothing else is rendered beside it). Measured here (bench/,
+ *    static pages): a frame created by script with its src already set
+ *    starts its navigation 30–40 ms earlier than a parser-inserted <iframe>
+ *    whose src a later script sets (that one first loads about:blank);
+ *  - starts the app in it once the Service Worker controls the shell: at
+ *    once on later visits. On a first visit it registers the SW itself and
+ *    starts the app at `controllerchange`, so neither waits for client.js
+ *    (lab, far-server: client.js ran ~600 ms after navigation start); and
+ *    it fetches the app's document meanwhile the way the SW's relay does
+ *    (VIA_HEADER: the tunnel server bridges its cookies), handing it to the
+ *    SW on a MessagePort as the SW takes control (the frame starts on the
+ *    SW's ack): the document's round trip overlaps the SW's installation;
+ *  - loads client.js: at once on later visits, on a first visit once the SW
+ *    controls (CLIENT_FIRST_VISIT_DELAY_MAX_MS). The app never loads before the
+ *    SW controls (its cookie jar is the only one the app's requests use);
+ *    client.js registers again (the same registration) and loads the frame
+ *    without the SW after SW_CONTROL_TIMEOUT_MS.
  */
-const INLINE_SCRIPT = `var f=document.createElement("iframe");f.id="wingman-frame";f.title="app";f.setAttribute("allow",${JSON.stringify(FRAME_ALLOW)});f.allowFullscreen=true;var w=navigator.serviceWorker;if(w&&w.controller){var u=new URL(location.href);u.searchParams.delete(${JSON.stringify(BADGE_QUERY_PARAM)});f.src=u.pathname+u.search+u.hash}document.documentElement.appendChild(f)`;
+/**
+ * On a first visit client.js (~22 KB gzipped) is loaded once the SW controls,
+ * or after this long: loaded at once it shares the new connection's first
+ * round trips (TCP slow start) with sw.js and the app's document, and the SW
+ * took control 150–250 ms later (lab, far-server). P2P is an upgrade; the
+ * app's first requests go over the relay either way.
+ */
+const CLIENT_FIRST_VISIT_DELAY_MAX_MS = 1_500;
+/** How long the frame waits for the SW's ack of the early document's port (one message each way: ~1 ms). */
+const EARLY_DOC_ACK_WAIT_MS = 500;
+const EARLY_FETCH_HEADERS = JSON.stringify({
+  [VIA_HEADER]: VIA_SW,
+  [SW_COOKIE_MERGE_HEADER]: '1',
+  // What a browser sends for a document: dev servers pick their HTML answer from Accept.
+  accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+});
+const INLINE_SCRIPT = [
+  'var w=navigator.serviceWorker,f=document.createElement("iframe"),b=new Uint8Array(12),u=new URL(location.href),p;',
+  'crypto.getRandomValues(b);window.__wingmanShell={id:Array.from(b,function(x){return(x<16?"0":"")+x.toString(16)}).join("")};',
+  `u.searchParams.delete(${JSON.stringify(BADGE_QUERY_PARAM)});p=u.pathname+u.search;`,
+  `f.id="wingman-frame";f.title="app";f.setAttribute("allow",${JSON.stringify(FRAME_ALLOW)});f.allowFullscreen=true;`,
+  'function go(){if(!f.getAttribute("src"))f.src=p+u.hash}',
+  // client.js runs once the document is parsed (as a deferred script would), loaded once (cj).
+  `function cj(){if(cj.d)return;cj.d=1;var s=document.createElement("script");s.src=${JSON.stringify(CLIENT_PATH)};`,
+  'if(document.readyState!=="loading")document.head.appendChild(s);else document.addEventListener("DOMContentLoaded",function(){document.head.appendChild(s)})}',
+  `function pre(){var l=document.createElement("link");l.rel="preload";l.as="script";l.href=${JSON.stringify(CLIENT_PATH)};document.head.appendChild(l)}`,
+  'if(!w||w.controller){pre();cj()}',
+  'if(w){if(w.controller)go();else{',
+  `setTimeout(cj,${CLIENT_FIRST_VISIT_DELAY_MAX_MS});`,
+  `var e=fetch(p,{headers:${EARLY_FETCH_HEADERS},cache:"no-store"});e.catch(function(){});`,
+  'w.addEventListener("controllerchange",function(){var c=new MessageChannel(),q=c.port1;',
+  // The frame starts once the SW has the port (its ack), so its navigation cannot overtake the message.
+  `q.onmessage=go;setTimeout(go,${EARLY_DOC_ACK_WAIT_MS});w.controller.postMessage({type:"wingman:early-doc",url:p},[c.port2]);cj();`,
+  'e.then(function(r){var h=[],m;r.headers.forEach(function(v,k){h.push([k,v])});m={status:r.status,headers:h,body:r.body};',
+  'try{q.postMessage(m,r.body?[r.body]:[])}catch(x){r.arrayBuffer().then(function(d){m.body=d;q.postMessage(m,[d])},function(){q.postMessage(0)})}',
+  '},function(){q.postMessage(0)})},{once:true});',
+  `w.register(${JSON.stringify(SW_PATH)},{scope:${JSON.stringify(SW_SCOPE)}}).catch(cj)}}`,
+  'document.documentElement.appendChild(f)',
+].join('');
 
 /** CSP source for the shell's inline script: `script-src 'self' '<this>'`. */
 export const SHELL_INLINE_SCRIPT_SHA256 = `sha256-${createHash('sha256').update(INLINE_SCRIPT).digest('base64')}`;
@@ -88,7 +140,6 @@ export function renderShell(options: ShellOptions): string {
 <title>Wingman</title>
 <style>html,body{margin:0;height:100%;overflow:hidden;background:#fff}#wingman-frame{position:fixed;inset:0;width:100%;height:100%;border:0;display:block}</style>
 <script type="application/json" id="wingman-config">${scriptJson(config)}</script>
-<script src="${CLIENT_PATH}" defer></script>
 </head>
 <body>
 <noscript>This shared app needs JavaScript.</noscript>

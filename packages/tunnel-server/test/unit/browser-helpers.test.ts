@@ -3,6 +3,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { createBrowserAssets, isBootstrapNavigation, renderShell, shellConfig } from '../../src/browser';
 
 const nav = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
@@ -22,7 +23,8 @@ describe('isBootstrapNavigation', () => {
 describe('renderShell', () => {
   it('embeds the config as JSON that cannot close its <script>, and loads the client script', () => {
     const html = renderShell({ sessionId: 'abc', p2p: true, exclude: ['/api/</script><script>alert(1)</script>'] });
-    expect(html).toContain('<script src="/__wingman/client.js" defer></script>');
+    // client.js is loaded by the inline script (on a first visit once the Service Worker controls).
+    expect(html).toContain('s.src="/__wingman/client.js"');
     // The frame is created by the inline script in <head> (it starts earlier than a parser-inserted one).
     expect(html).toContain('f.id="wingman-frame"');
     expect(html.indexOf('f.id="wingman-frame"')).toBeLessThan(html.indexOf('</head>'));
@@ -75,6 +77,18 @@ describe('createBrowserAssets', () => {
     });
   }
 
+  function getRaw(path: string, headers: Record<string, string>): Promise<{ headers: Record<string, unknown>; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
   it('serves the Service Worker with Service-Worker-Allowed: / and no-cache', async () => {
     const r = await get('/__wingman/sw.js?v=1');
     expect(r.status).toBe(200);
@@ -87,6 +101,18 @@ describe('createBrowserAssets', () => {
     expect(first.headers['service-worker-allowed']).toBeUndefined();
     expect((await get('/__wingman/client.js', { 'if-none-match': String(first.headers.etag) })).status).toBe(304);
     expect(await get('/__wingman/client.js', {}, 'HEAD')).toMatchObject({ status: 200, body: '' });
+  });
+
+  it('sends the bundles gzipped to a browser that accepts gzip, with their own ETag', async () => {
+    const plain = await get('/__wingman/sw.js');
+    const r = await getRaw('/__wingman/sw.js', { 'accept-encoding': 'gzip, deflate, br' });
+    expect(r.headers).toMatchObject({ 'content-encoding': 'gzip', vary: 'accept-encoding', 'service-worker-allowed': '/' });
+    expect(gunzipSync(r.body).toString()).toBe('self.x = 1;');
+    expect(r.headers['content-length']).toBe(String(r.body.length));
+    expect(r.headers.etag).not.toBe(plain.headers.etag);
+    expect((await get('/__wingman/sw.js', { 'accept-encoding': 'gzip', 'if-none-match': String(r.headers.etag) })).status).toBe(304);
+    expect((await get('/__wingman/sw.js', { 'accept-encoding': 'gzip;q=0, identity' })).headers['content-encoding']).toBeUndefined();
+    expect(plain.headers['content-encoding']).toBeUndefined();
   });
 
   it('serves a rebuilt file without a restart', async () => {

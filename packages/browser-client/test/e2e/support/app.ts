@@ -35,8 +35,20 @@ export interface AppRequest {
   range: string | undefined;
 }
 
+/** A GET the app holds before answering (FixtureApp.hold). */
+export interface HeldRequest {
+  /** Resolves when the request reached the app. */
+  readonly reached: Promise<void>;
+  /** True from the moment the request reached the app until it is answered. */
+  readonly holding: boolean;
+  /** Lets the app answer it. */
+  release(): void;
+}
+
 export interface FixtureApp {
   port: number;
+  /** Holds the app's answer to the next GET of `path` (path and query) until released, at most `maxMs`. */
+  hold(path: string, maxMs: number): HeldRequest;
   /** Every request the app saw, in order. */
   requests: AppRequest[];
   /** Paths whose response was cut off (the client went away). */
@@ -55,6 +67,7 @@ export async function startApp(): Promise<FixtureApp> {
   const events = new EventEmitter();
   const sessions = new Map<string, string>();
   const held: Array<() => void> = [];
+  const holds = new Map<string, (next: () => void) => void>();
   const app = express();
 
   app.use((req, res, next) => {
@@ -64,7 +77,10 @@ export async function startApp(): Promise<FixtureApp> {
       aborted.push(req.path);
       events.emit('aborted', req.path);
     });
-    next();
+    const hold = req.method === 'GET' ? holds.get(req.originalUrl) : undefined;
+    if (!hold) return next();
+    holds.delete(req.originalUrl);
+    hold(next);
   });
   const sessionUser = (req: { headers: { cookie?: string | undefined } }): string | undefined => {
     const m = /(?:^|;\s*)sid=([0-9a-f]+)/.exec(req.headers.cookie ?? '');
@@ -197,6 +213,12 @@ export async function startApp(): Promise<FixtureApp> {
         .send('<!doctype html><title>login</title><h1 id="name">login required</h1><script>window.pageName = "login required";</script>');
     res.type('html').send(`<!doctype html><title>account</title><h1 id="name">account of ${user}</h1><script>window.pageName = "account";</script>`);
   });
+  // A document that sets cookies on a plain GET (a first visit's landing page that starts a session).
+  app.get('/welcome', (_req, res) => {
+    res.cookie('visit', randomBytes(8).toString('hex'), { httpOnly: true, path: '/', sameSite: 'lax' });
+    res.cookie('seen', '1', { path: '/', sameSite: 'lax' });
+    res.type('html').send(page('welcome'));
+  });
   app.get('/api/me', (req, res) => res.json({ user: sessionUser(req) ?? null, cookie: req.headers.cookie ?? '' }));
   app.post('/logout', (req, res) => {
     const m = /(?:^|;\s*)sid=([0-9a-f]+)/.exec(req.headers.cookie ?? '');
@@ -236,6 +258,33 @@ export async function startApp(): Promise<FixtureApp> {
   });
   return {
     port: (server.address() as AddressInfo).port,
+    hold(path, maxMs) {
+      let state: 'waiting' | 'holding' | 'answered' = 'waiting';
+      let answer = () => undefined as void;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let reachedNow = () => undefined as void;
+      const reached = new Promise<void>((resolve) => (reachedNow = resolve));
+      const release = () => {
+        if (state === 'answered') return;
+        if (state === 'waiting') holds.delete(path);
+        state = 'answered';
+        clearTimeout(timer);
+        answer();
+      };
+      holds.set(path, (next) => {
+        state = 'holding';
+        answer = next;
+        reachedNow();
+        timer = setTimeout(release, maxMs);
+      });
+      return {
+        reached,
+        get holding() {
+          return state === 'holding';
+        },
+        release,
+      };
+    },
     requests,
     aborted,
     waitForAborted: (path, timeoutMs) =>

@@ -1,0 +1,77 @@
+/**
+ * The shell registry after a Service Worker restart: its first request asks
+ * every window to re-announce (`wingman:sync`) but waits only for the
+ * windows that had an open channel before the restart (remembered across
+ * it); a new shell (a reload, a first visit, P2P blocked) cannot carry the
+ * request, so the request leaves for the relay at once.
+ */
+import type { ShellAnnounce } from '../../src/shared/messages';
+import { createShellRegistry, type ChannelMemory, type RegistryScope } from '../../src/sw/shell-registry';
+
+interface FakeWindow {
+  id: string;
+  posted: unknown[];
+  postMessage(m: unknown): void;
+}
+
+function fakeWindow(id: string): FakeWindow {
+  const w: FakeWindow = { id, posted: [], postMessage: (m) => w.posted.push(m) };
+  return w;
+}
+
+function fakeScope(windows: FakeWindow[]): RegistryScope {
+  return {
+    clients: {
+      matchAll: async () => windows,
+      get: async (id: string) => windows.find((w) => w.id === id),
+    },
+  };
+}
+
+function memory(initial: string[]): ChannelMemory & { saved: string[][] } {
+  const saved: string[][] = [];
+  return { saved, load: async () => initial, save: (ids) => saved.push(ids) };
+}
+
+const announce = (shellId: string, p2p: boolean): ShellAnnounce => ({ type: 'wingman:shell', shellId, p2p, exclude: [] });
+
+/** Lets every pending promise job and I/O callback run (far less than the sync's timeout). */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('shell registry after a Service Worker restart', () => {
+  it('asks every window to re-announce but does not wait for windows that had no channel', async () => {
+    const fresh = fakeWindow('new-shell');
+    const registry = createShellRegistry(fakeScope([fresh]), memory(['closed-tab']));
+    let synced = false;
+    void registry.ensureSynced().then(() => (synced = true));
+    await settle();
+    expect(synced).toBe(true);
+    expect(fresh.posted).toEqual([{ type: 'wingman:sync' }]);
+  });
+
+  it('waits for a window that had a channel until it re-announces with its channel', async () => {
+    const tab = fakeWindow('p2p-tab');
+    const registry = createShellRegistry(fakeScope([tab, fakeWindow('other')]), memory(['p2p-tab']));
+    let synced = false;
+    void registry.ensureSynced().then(() => (synced = true));
+    await settle();
+    expect(synced).toBe(false);
+    registry.shellAnnounced(announce('s1', true), tab);
+    await settle();
+    expect(synced).toBe(true);
+    expect(await registry.pick('frame', '')).toMatchObject({ id: 'p2p-tab' });
+  });
+
+  it('remembers which windows have an open channel as they announce it', () => {
+    const mem = memory([]);
+    const registry = createShellRegistry(fakeScope([]), mem);
+    const a = fakeWindow('a');
+    const b = fakeWindow('b');
+    registry.shellAnnounced(announce('sa', false), a);
+    registry.shellAnnounced(announce('sa', true), a);
+    registry.shellAnnounced(announce('sb', true), b);
+    registry.shellAnnounced(announce('sb', true), b);
+    registry.shellAnnounced(announce('sa', false), a);
+    expect(mem.saved).toEqual([['a'], ['a', 'b'], ['b']]);
+  });
+});
