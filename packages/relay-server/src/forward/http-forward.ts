@@ -19,6 +19,7 @@ import { createRequestBody } from './request-body';
 import { pipeBody, sendPage, withTransport } from './respond';
 import type { ForwardContext } from './context';
 import { createExchangeTap } from './capture';
+import { compressForChannel, gzipBody, withChannelCoding } from './p2p-compress';
 
 /** Methods that carry a body by definition; without one they get `content-length: 0`, as browsers send. */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -150,9 +151,11 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     const headers = withTransport(rewriteAppUrls(withoutHopByHop(fromRawHeaders(res.rawHeaders)), ctx.appAddress, origin), transport);
     // RFC 9110 §6.4.1: HEAD, 204 and 304 responses never carry content.
     const noBody = head.method === 'HEAD' || status === 204 || status === 304;
+    // Over P2P a text body may cross the channel gzipped (p2p-compress.ts); the log and the inspector see the app's.
+    const gzip = transport === 'p2p' && !noBody && compressForChannel(head, status, headers);
     try {
       // respond() encodes the head before anything else: one the wire cannot carry throws and leaves the stream free for a 502.
-      stream.respond({ status, headers }, { end: noBody });
+      stream.respond({ status, headers: gzip ? withChannelCoding(headers) : headers }, { end: noBody });
     } catch (err) {
       // Not thrown from a listener: a non-protocol error here would be a bug, and still only this stream's.
       if (!(err instanceof ProtocolError)) process.emitWarning(`wingman forwarder: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -166,7 +169,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
       return done();
     }
     if (ctx.capture) res.on('data', (chunk: Buffer) => tap.responseChunk(chunk));
-    pipeBody(res, stream, {
+    pipeBody(gzip ? gzipBody(res) : res, stream, {
       onEnd: done,
       onAbort: (reason) => {
         if (state === 'done') return;

@@ -3,7 +3,7 @@
  * piped with backpressure both ways (the stream's send queue and the local
  * socket).
  */
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { encodeResponseHead, ProtocolError, type HeaderList, type Stream } from '@wingman/protocol';
 import { TRANSPORT_HEADER } from './constants';
 import type { ErrorPage } from './error-page';
@@ -46,10 +46,10 @@ export interface PipeHandlers {
 }
 
 /**
- * Pipes a Node response body into the stream. Pauses the source while the
+ * Pipes a Node response body (or its gzipped form) into the stream. Pauses the source while the
  * stream's queue is above its high-water mark. The caller sent the head.
  */
-export function pipeBody(source: IncomingMessage, stream: Stream, handlers: PipeHandlers): void {
+export function pipeBody(source: Readable, stream: Stream, handlers: PipeHandlers): void {
   let finished = false;
   const finish = (fn: () => void) => {
     if (finished) return;
