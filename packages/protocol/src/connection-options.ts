@@ -50,6 +50,14 @@ export interface ConnectionOptions {
   /** Streams the peer may have open towards us at once. Default DEFAULT_MAX_CONCURRENT_STREAMS. */
   maxConcurrentStreams?: number;
   /**
+   * Runs the send pump once frames are queued. Default `queueMicrotask`: what
+   * one task queues shares a message. A transport whose every send is costly
+   * passes a later point (Node's `setImmediate`: after every I/O callback of
+   * the event-loop turn), so frames queued by many callbacks of one turn
+   * (responses arriving together) share messages too.
+   */
+  schedule?: (run: () => void) => void;
+  /**
    * Largest WebSocket message accepted from the peer, bytes (1 … MAX_WS_MESSAGE_BYTES):
    * a longer one resets its stream with ERR_MESSAGE_TOO_LARGE as soon as its
    * fragments pass this, so reassembly never buffers more. Default MAX_WS_MESSAGE_BYTES.
@@ -80,6 +88,7 @@ export interface ResolvedOptions {
   allocate: (bytes: number) => Uint8Array;
   maxConcurrentStreams: number;
   maxWsMessageBytes: number;
+  schedule: (run: () => void) => void;
 }
 
 /** Applies the defaults; throws a RangeError for an initialWindow or maxWsMessageBytes out of range. */
@@ -99,5 +108,7 @@ export function resolveOptions(options: ConnectionOptions): ResolvedOptions {
     allocate: options.allocate ?? ((n) => new Uint8Array(n)),
     maxConcurrentStreams: Math.min(0xffff, options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS),
     maxWsMessageBytes,
+    // Wrapped: a browser's queueMicrotask throws when called as a method of another object.
+    schedule: options.schedule ?? ((run) => queueMicrotask(run)),
   };
 }

@@ -44,6 +44,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   private readonly transport: Transport;
   private readonly highWaterBytes: number;
   private readonly packer: FramePacker;
+  private readonly schedule: (run: () => void) => void;
   private readonly pings = new PingTracker();
   private peer: Hello | undefined;
   private readonly streams: StreamTable;
@@ -58,6 +59,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     const o = resolveOptions(options);
     this.transport = options.transport;
     this.highWaterBytes = o.highWaterBytes;
+    this.schedule = o.schedule;
     this.localWindow = o.localWindow;
     this.maxConcurrentStreams = o.maxConcurrentStreams;
     this.maxStreamWindow = o.maxStreamWindow;
@@ -156,7 +158,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   schedulePump(): void {
     if (this.pumpScheduled || this.closedFlag) return;
     this.pumpScheduled = true;
-    queueMicrotask(() => {
+    this.schedule(() => {
       this.pumpScheduled = false;
       this.pump();
     });
@@ -203,7 +205,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
         this.packer.sent();
       } catch (err) {
         this.packer.sendFailed();
-        // The pump runs in a microtask: an exception here would be uncaught. A
+        // The pump runs on its own (microtask or immediate): an exception here would be uncaught. A
         // transport that refuses to send is gone (e.g. a data channel closing).
         this.destroy(protocolError('ERR_CONNECTION_LOST', `transport send failed: ${err instanceof Error ? err.message : String(err)}`));
         try {

@@ -50,15 +50,23 @@ export interface BuildContext {
   cookies: SwCookies;
 }
 
-/** Whether DecompressionStream handles `encoding` here (feature-detected once). */
+const decodable = new Map<string, boolean>();
+
+/** Whether DecompressionStream handles `encoding` here (feature-detected once per encoding: every P2P request asks). */
 export function canDecode(encoding: string): boolean {
-  if (typeof DecompressionStream !== 'function') return false;
-  try {
-    new DecompressionStream(encoding as CompressionFormat);
-    return true;
-  } catch {
-    return false;
+  let ok = decodable.get(encoding);
+  if (ok !== undefined) return ok;
+  ok = false;
+  if (typeof DecompressionStream === 'function') {
+    try {
+      new DecompressionStream(encoding as CompressionFormat);
+      ok = true;
+    } catch {
+      ok = false;
+    }
   }
+  decodable.set(encoding, ok);
+  return ok;
 }
 
 function header(headers: WireHeaders, name: string): string | undefined {

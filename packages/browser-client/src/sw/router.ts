@@ -7,6 +7,7 @@
  * Anything else fails with a readable error page.
  */
 import { ABORT_ID_HEADER, BODY_BYTES_HEADER, CHANNEL_COMING_WAIT_MS, RELAY_PARALLEL_REQUESTS, WINGMAN_PREFIX } from '../shared/constants';
+import { channelDecoded, channelGzipAccepted } from './channel-coding';
 import type { RequestContext } from '../shared/cookie-jar';
 import type { AbortRegistry } from './abort-registry';
 import type { PathsUpdate, WireHeaders } from '../shared/messages';
@@ -93,6 +94,9 @@ function p2pHead(request: Request, url: URL, cookie: string): { method: string; 
   if (method !== 'GET' && method !== 'HEAD') headers.push(['origin', url.origin]);
   if (!request.headers.has('user-agent')) headers.push(['user-agent', navigator.userAgent]);
   headers.push(['accept-encoding', canDecode('gzip') ? 'gzip, deflate' : 'identity']);
+  // The agent may gzip a text body for the channel alone (channel-coding.ts).
+  const accept = channelGzipAccepted();
+  if (accept) headers.push(accept);
   headers.push(['sec-fetch-site', 'same-origin'], ['sec-fetch-mode', request.mode], ['sec-fetch-dest', request.destination || 'empty']);
   return { method, target: url.pathname + url.search, headers };
 }
@@ -208,21 +212,23 @@ export async function obtain(
       paths?.finished('p2p');
     }
     if (outcome.kind === 'response') {
-      let body = outcome.body;
-      const length = Number(outcome.headers.find(([n]) => n === 'content-length')?.[1] ?? '');
+      // Before anything reads the body: what follows sees the app's bytes and head.
+      const response = channelDecoded(outcome);
+      let body = response.body;
+      const length = Number(response.headers.find(([n]) => n === 'content-length')?.[1] ?? '');
       // A large GET while the relay's bulk rate is unknown: both paths carry it until one is clearly faster.
       if (
         paths &&
         body &&
         method === 'GET' &&
-        outcome.status === 200 &&
+        response.status === 200 &&
         length >= RACE_MIN_BYTES &&
         paths.wantsRace() &&
         !request.headers.has('range') &&
         request.mode !== 'navigate'
       ) {
         paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
-        return race(shell, paths, { status: outcome.status, headers: outcome.headers }, body, length);
+        return race(shell, paths, { status: response.status, headers: response.headers }, body, length);
       }
       if (paths) {
         paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
@@ -230,10 +236,10 @@ export async function obtain(
         if (length > 0 && length < BULK_MIN_BYTES) paths.recordBody('p2p', method, target, length, 0);
         else body = measured(body, (bytes, ms) => paths.recordBody('p2p', method, target, bytes, ms))!;
       }
-      const encoded = outcome.headers.some(([n, v]) => n === 'content-encoding' && v !== 'identity');
+      const encoded = response.headers.some(([n, v]) => n === 'content-encoding' && v !== 'identity');
       if (method === 'GET' && !encoded)
-        body = resumableBody(body, (offset) => resumeViaRelay(request, url, outcome.status, outcome.headers, offset, deps.cookies, context));
-      return { kind: 'incoming', incoming: { status: outcome.status, headers: outcome.headers, body, transport: 'p2p' } };
+        body = resumableBody(body, (offset) => resumeViaRelay(request, url, response.status, response.headers, offset, deps.cookies, context));
+      return { kind: 'incoming', incoming: { status: response.status, headers: response.headers, body, transport: 'p2p' } };
     }
     if (outcome.kind === 'failed') {
       const { error } = outcome;

@@ -2,9 +2,10 @@
  * Work that must not delay a response: the request log line and the
  * inspector's capture of an exchange. Called where the response's frames
  * are queued, it would run before the connection sends them (the send is a
- * microtask), on the request's critical path; queued here it runs on the
- * next turn of the event loop, after the send. One setImmediate per turn for
- * all that is queued; the order of the calls is kept.
+ * microtask; in the P2P host an immediate, queued by those frames before this
+ * one), on the request's critical path; queued here it runs after the send.
+ * One setImmediate per turn for all that is queued; the order of the calls is
+ * kept.
  */
 const queue: Array<() => void> = [];
 let scheduled = false;

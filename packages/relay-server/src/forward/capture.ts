@@ -10,7 +10,7 @@ import type { TransportName } from './headers';
 /** Default per-body capture cap: enough for any JSON API payload, small enough that 500 entries stay well under 1 GiB worst case. */
 export const DEFAULT_CAPTURE_BODY_LIMIT_BYTES = 1024 * 1024;
 
-/** Largest `--inspect-body-limit`: a captured body crosses the P2P host's IPC channel as one JSON message. */
+/** Largest `--inspect-body-limit`: a captured body crosses the P2P host's IPC channel as one message. */
 export const MAX_CAPTURE_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
 export interface CapturedBody {

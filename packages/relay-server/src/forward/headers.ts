@@ -3,7 +3,7 @@
  * (request smuggling), the Host policy and X-Forwarded-*. Pure functions over
  * the protocol's header lists (lower-case names, wire order).
  */
-import { HOP_BY_HOP_HEADERS, VIEWER_HEADER, type HeaderList } from '@wingman/protocol';
+import { HOP_BY_HOP_HEADERS, P2P_ACCEPT_CODING_HEADER, VIEWER_HEADER, type HeaderList } from '@wingman/protocol';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** Transport over which a stream reached the agent. */
@@ -126,8 +126,8 @@ export interface RequestHeaderOptions {
  */
 export function requestHeaders(headers: HeaderList, options: RequestHeaderOptions): HeaderList {
   const originalHost = headers.find(([n]) => n === 'host')?.[1];
-  // VIEWER_HEADER is the tunnel server's word to the agent (the inspector), never the app's.
-  let out = withoutHopByHop(headers).filter(([name]) => name !== 'host' && name !== VIEWER_HEADER);
+  // VIEWER_HEADER is the tunnel server's word to the agent (the inspector), P2P_ACCEPT_CODING_HEADER the SW's: never the app's.
+  let out = withoutHopByHop(headers).filter(([name]) => name !== 'host' && name !== VIEWER_HEADER && name !== P2P_ACCEPT_CODING_HEADER);
   if (options.websocket) out = out.filter(([name]) => !WS_HANDSHAKE.has(name));
   if (options.transport === 'p2p') out = out.filter(([name]) => name !== 'x-forwarded-for');
   if (originalHost !== undefined && !out.some(([n]) => n === 'x-forwarded-host')) out.push(['x-forwarded-host', originalHost]);

@@ -12,7 +12,7 @@
  * IncomingMessage or Agent bookkeeping per request; measured here it costs
  * about 0.6× the client CPU of `http.request` per small request.
  */
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { ProtocolError, type HeaderList, type Stream } from '@wingman/protocol';
 import { REQUEST_DRAIN_TIMEOUT_MS } from './constants';
@@ -20,9 +20,10 @@ import { badRequestPage, badResponsePage, timeoutPage, unreachablePage, type Err
 import { checkFraming, formatHostPort, fromRawHeaders, requestHeaders, toRawHeaders, withoutHopByHop, type TransportName } from './headers';
 import { rewriteAppUrls, sessionOrigin } from './app-urls';
 import { createRequestBody, REQUEST_BODY_HIGH_WATER_BYTES } from './request-body';
-import { sendPage, withTransport } from './respond';
+import { pipeBody, sendPage, withTransport } from './respond';
 import type { ForwardContext } from './context';
 import { createExchangeTap } from './capture';
+import { channelGzip, compressForChannel, withChannelCoding } from './p2p-compress';
 
 /**
  * Request headers the HTTP client frames or refuses itself: it writes
@@ -49,6 +50,8 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   let cancelled = false;
   /** The request body on its way to the client (only for a request with a body). */
   let bodySink: PassThrough | undefined;
+  /** Over P2P, a compressible response body passes through gzip on its way to the stream (p2p-compress.ts). */
+  let gzipper: Transform | undefined;
   /** The viewer's origin, from the head sent to the app (for response URLs that name the app). */
   let origin: string | undefined;
 
@@ -64,6 +67,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     if (cancelled) return;
     cancelled = true;
     bodySink?.destroy();
+    gzipper?.destroy();
     if (controller && !controller.aborted) controller.abort(new Error('the viewer side ended the request'));
   };
 
@@ -146,13 +150,16 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
         onResponseData(c, chunk) {
           if (state !== 'responding' || stream.closed) return;
           if (ctx.capture) tap.responseChunk(chunk);
-          if (!stream.write(chunk)) {
+          const sink = gzipper ?? stream;
+          if (!sink.write(chunk)) {
             c.pause();
-            stream.once('drain', () => c.resume());
+            sink.once('drain', () => c.resume());
           }
         },
         onResponseEnd() {
           if (state !== 'responding') return;
+          // Through gzip, pipeBody ends the stream once the last compressed bytes are in.
+          if (gzipper) return void gzipper.end();
           stream.end();
           done();
         },
@@ -164,20 +171,22 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
 
   function onUpstreamError(err: Error & { code?: string }): void {
     if (cancelled && state !== 'responding') return;
-    if (state === 'responding') {
-      // Mid-body: the head is out, the stream can only be reset.
-      tap.finish('ERR_UPSTREAM_ERROR');
-      stream.reset('ERR_UPSTREAM_ERROR', `the local app's response broke off: ${err.message}`);
-      state = 'done';
-      abortUpstream();
-      return;
-    }
+    if (state === 'responding') return brokeOff(`the local app's response broke off: ${err.message}`);
     if (state !== 'waiting') return;
     // undici refuses a path or header value it cannot write before anything is sent.
     if (err.code === 'UND_ERR_INVALID_ARG') return fail(badRequestPage(err.message), 'ERR_INVALID_HEAD');
     const closedEarly = err.code === 'ECONNRESET' || err.code === 'UND_ERR_SOCKET';
     const detail = closedEarly ? 'the app closed the connection without answering' : `${err.code ?? 'error'}: ${err.message}`;
     fail(unreachablePage(hostPort, detail), err.code === 'ECONNREFUSED' ? 'ERR_UPSTREAM_UNREACHABLE' : 'ERR_UPSTREAM_ERROR');
+  }
+
+  /** Mid-body: the head is out, the stream can only be reset. */
+  function brokeOff(reason: string): void {
+    if (state === 'done') return;
+    tap.finish('ERR_UPSTREAM_ERROR');
+    stream.reset('ERR_UPSTREAM_ERROR', reason);
+    state = 'done';
+    abortUpstream();
   }
 
   function onResponse(c: Dispatcher.DispatchController, status: number): void {
@@ -187,9 +196,11 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     const headers = withTransport(rewriteAppUrls(withoutHopByHop(fromRawHeaders(raw.map((h) => h.toString('latin1')))), ctx.appAddress, origin), transport);
     // RFC 9110 §6.4.1: HEAD, 204 and 304 responses never carry content.
     const noBody = head.method === 'HEAD' || status === 204 || status === 304;
+    // Over P2P a text body may cross the channel gzipped (p2p-compress.ts); the log and the inspector see the app's.
+    const gzip = transport === 'p2p' && !noBody && compressForChannel(head, status, headers);
     try {
       // respond() encodes the head before anything else: one the wire cannot carry throws and leaves the stream free for a 502.
-      stream.respond({ status, headers }, { end: noBody });
+      stream.respond({ status, headers: gzip ? withChannelCoding(headers) : headers }, { end: noBody });
     } catch (err) {
       // Not thrown from a listener: a non-protocol error here would be a bug, and still only this stream's.
       if (!(err instanceof ProtocolError)) process.emitWarning(`wingman forwarder: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -198,6 +209,10 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     state = 'responding';
     log(status);
     tap.responseHead(status, headers);
-    if (noBody) done();
+    if (noBody) return done();
+    if (gzip) {
+      gzipper = channelGzip();
+      pipeBody(gzipper, stream, { onEnd: done, onAbort: (reason) => brokeOff(reason) });
+    }
   }
 }

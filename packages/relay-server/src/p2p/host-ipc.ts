@@ -25,9 +25,15 @@ export interface HostInit {
   captureBodyLimitBytes?: number;
 }
 
-/** A captured body on the IPC channel (JSON): base64 of the kept bytes. */
+/**
+ * A captured body on the IPC channel: the kept bytes as bytes (the channel
+ * uses Node's `advanced` serialization, V8's structured clone). With JSON
+ * they went as base64: turning every P2P exchange's bodies into base64 and
+ * JSON was ~14 % of the P2P host's CPU in a Vite cold visit (lab, CPU
+ * profile), and the agent ran a pattern check over every base64 string.
+ */
 export interface WireBody {
-  data: string;
+  data: Uint8Array;
   size: number;
   truncated: boolean;
 }
@@ -140,17 +146,12 @@ function withSignal<T>(build: () => T): T | undefined {
   }
 }
 
-/** Base64 of at most MAX_CAPTURE_BODY_LIMIT_BYTES bytes. */
-const MAX_WIRE_BODY_CHARS = Math.ceil(MAX_CAPTURE_BODY_LIMIT_BYTES / 3) * 4;
 /** Same bounds as the protocol's heads: far more than a real head carries. */
 const MAX_WIRE_HEADERS = 1024;
 
 const headerListSchema = z.array(z.tuple([z.string().max(65_536), z.string().max(65_536)])).max(MAX_WIRE_HEADERS);
 const wireBodySchema = z.object({
-  data: z
-    .string()
-    .max(MAX_WIRE_BODY_CHARS)
-    .regex(/^[A-Za-z0-9+/]*={0,2}$/),
+  data: z.instanceof(Uint8Array).refine((d) => d.byteLength <= MAX_CAPTURE_BODY_LIMIT_BYTES),
   size: z.number().int().nonnegative(),
   truncated: z.boolean(),
 });
@@ -170,8 +171,12 @@ const wireCaptureSchema = z.object({
   websocket: z.boolean().optional(),
 });
 
-const bodyToWire = (b: CapturedBody): WireBody => ({ data: b.data.toString('base64'), size: b.size, truncated: b.truncated });
-const bodyFromWire = (b: WireBody): CapturedBody => ({ data: Buffer.from(b.data, 'base64'), size: b.size, truncated: b.truncated });
+const bodyToWire = (b: CapturedBody): WireBody => ({ data: b.data, size: b.size, truncated: b.truncated });
+const bodyFromWire = (b: WireBody): CapturedBody => ({
+  data: Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength),
+  size: b.size,
+  truncated: b.truncated,
+});
 
 export function captureToWire(c: Capture): WireCapture {
   return { ...c, requestBody: bodyToWire(c.requestBody), responseBody: bodyToWire(c.responseBody) };

@@ -90,7 +90,8 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
     if (closed) return;
     const c = fork(entry, [], {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      serialization: 'json',
+      // Structured clone: captured bodies cross as bytes, not base64 in JSON (host-ipc.ts WireBody).
+      serialization: 'advanced',
       ...(options.execPath !== undefined ? { execPath: options.execPath } : {}),
     });
     child = c;

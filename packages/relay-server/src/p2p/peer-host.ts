@@ -171,6 +171,9 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
         role: 'server',
         maxWsMessageBytes: options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES,
         maxMessageBytes: dataChannelMessageBytes(remoteMax, ownMaxMessageBytes),
+        // Once per event-loop turn, not per I/O callback: every send is a synchronous call into wrtc's
+        // threads, and the answers of a page's burst of requests arrive together (docs/PROTOCOL.md §Scheduling).
+        schedule: setImmediate,
       });
       peer.conn = conn;
       peer.connected = true;

@@ -109,11 +109,11 @@ describe('inspector captures from the host process', () => {
     status: 201,
     requestHeaders: [['content-type', 'application/json']],
     responseHeaders: [['x-wingman-transport', 'p2p']],
-    requestBody: { data: Buffer.from('{"a":1}').toString('base64'), size: 7, truncated: false },
-    responseBody: { data: '', size: 0, truncated: false },
+    requestBody: { data: Buffer.from('{"a":1}'), size: 7, truncated: false },
+    responseBody: { data: Buffer.alloc(0), size: 0, truncated: false },
   };
 
-  it('accepts a capture and turns its bodies back into bytes', () => {
+  it('accepts a capture and keeps its bodies as bytes', () => {
     const m = parseFromHost({ t: 'capture', capture });
     expect(m).toEqual({ t: 'capture', capture });
     const c = captureFromWire((m as { capture: WireCapture }).capture);
@@ -121,11 +121,18 @@ describe('inspector captures from the host process', () => {
     expect(captureToWire(c)).toEqual(capture);
   });
 
+  it('turns a body that crossed as a plain Uint8Array (structured clone) into a Buffer', () => {
+    const wire = { ...capture, requestBody: { data: new Uint8Array(Buffer.from('xx{"a":1}')).subarray(2), size: 7, truncated: false } };
+    const m = parseFromHost({ t: 'capture', capture: wire });
+    const c = captureFromWire((m as { capture: WireCapture }).capture);
+    expect(Buffer.isBuffer(c.requestBody.data) && c.requestBody.data.toString()).toBe('{"a":1}');
+  });
+
   it.each([
     ['a capture without a transport', { ...capture, transport: undefined }],
     ['a capture of an unknown transport', { ...capture, transport: 'carrier-pigeon' }],
-    ['a body that is not base64', { ...capture, requestBody: { data: '<html>', size: 6, truncated: false } }],
-    ['a body larger than the largest cap', { ...capture, responseBody: { data: 'A'.repeat(MAX_CAPTURE_BODY_LIMIT_BYTES * 2), size: 1, truncated: false } }],
+    ['a body that is not bytes', { ...capture, requestBody: { data: '<html>', size: 6, truncated: false } }],
+    ['a body larger than the largest cap', { ...capture, responseBody: { data: new Uint8Array(MAX_CAPTURE_BODY_LIMIT_BYTES + 1), size: 1, truncated: false } }],
     ['a header that is not a pair', { ...capture, requestHeaders: [['only-a-name']] }],
     ['a negative status', { ...capture, status: -1 }],
   ])('drops %s', (_what, bad) => {

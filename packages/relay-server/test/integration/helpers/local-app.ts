@@ -130,6 +130,12 @@ export async function startLocalApp(): Promise<LocalApp> {
       }
       case '/hang':
         return; // never answers; the abort shows in `aborted`
+      case '/break': {
+        // A script that breaks off: 64 KiB of its declared 128 KiB, then the connection is cut.
+        res.writeHead(200, { 'content-type': 'text/javascript', 'content-length': String(128 * 1024) });
+        res.write('export const x = 1;\n'.repeat(64 * 52).slice(0, 64 * 1024), () => setTimeout(() => res.destroy(), 50));
+        return;
+      }
       case '/slow': {
         const timer = setTimeout(() => res.end('late'), Number(url.searchParams.get('ms') ?? '1000'));
         timers.add(timer);
