@@ -128,7 +128,10 @@ async function main(): Promise<number> {
       rounds.protoSmall.push(proto.small.p50Ms);
       rounds.protoPing.push(await protocolPing(b.page, 100));
       rounds.direct.push((await smallRequests(d.page.mainFrame(), '/api/hello', 100)).p50Ms);
-      rounds.sw.push((await downloadRate(frame, BULK_BYTES)).mibps);
+      // A URL new to the SW each round, so the download is not steered to the faster bulk path: this row is P2P's.
+      const down = await downloadRate(frame, BULK_BYTES, `round-${i}`);
+      if (down.transport === 'p2p') rounds.sw.push(down.mibps);
+      else log(`P2P download went over ${down.transport}: sample dropped`);
       rounds.swSmall.push((await smallRequests(frame, '/api/hello', 100)).p50Ms);
       // The SW answers /__wingman/shim.js from memory: its own dispatch + response cost, no transport at all.
       rounds.swOnly.push((await smallRequests(frame, '/__wingman/shim.js', 100)).p50Ms);

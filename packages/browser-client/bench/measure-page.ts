@@ -33,21 +33,28 @@ export function smallRequests(frame: Frame, path: string, count: number, warmup 
   );
 }
 
-/** GET /bytes?n=… through the SW from the app frame; MiB/s (2^20). */
-export function downloadRate(frame: Frame, bytes: number): Promise<{ mibps: number; transport: string | null }> {
-  return frame.evaluate(async (bytes) => {
-    const t = performance.now();
-    const r = await fetch(`/bytes?n=${bytes}`, { cache: 'no-store' });
-    const reader = r.body!.getReader();
-    let n = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      n += value.length;
-    }
-    if (n !== bytes) throw new Error(`got ${n} of ${bytes} bytes`);
-    return { mibps: bytes / 1048576 / ((performance.now() - t) / 1000), transport: r.headers.get('x-wingman-transport') };
-  }, bytes);
+/**
+ * GET /bytes?n=… through the SW from the app frame; MiB/s (2^20). `tag` makes
+ * the URL one the SW has not seen: a URL that answered large before is bulk,
+ * and bulk takes the path the session measured faster (on loopback often the relay).
+ */
+export function downloadRate(frame: Frame, bytes: number, tag = ''): Promise<{ mibps: number; transport: string | null }> {
+  return frame.evaluate(
+    async ({ bytes, tag }) => {
+      const t = performance.now();
+      const r = await fetch(`/bytes?n=${bytes}${tag ? `&tag=${tag}` : ''}`, { cache: 'no-store' });
+      const reader = r.body!.getReader();
+      let n = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        n += value.length;
+      }
+      if (n !== bytes) throw new Error(`got ${n} of ${bytes} bytes`);
+      return { mibps: bytes / 1048576 / ((performance.now() - t) / 1000), transport: r.headers.get('x-wingman-transport') };
+    },
+    { bytes, tag },
+  );
 }
 
 /** POST of `bytes` to /sha through the SW from the app frame; MiB/s. */

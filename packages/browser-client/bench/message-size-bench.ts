@@ -96,7 +96,7 @@ async function main(): Promise<number> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const lane of interleaved(round)) {
         log(`download round ${round + 1}/${ROUNDS}, ${lane.size} B messages`);
-        const down = await downloadRate(lane.frame, BULK_BYTES);
+        const down = await downloadRate(lane.frame, BULK_BYTES, `round-${round}`);
         if (down.transport === 'p2p') lane.f.down.push(down.mibps);
         else log(`download went over ${down.transport}: sample dropped`);
         const s = await smallUnderBulk(lane.frame, BULK_BYTES, SMALL_UNDER_BULK);
