@@ -180,7 +180,8 @@ export async function obtain(
   let shell = excluded ? undefined : await deps.registry.pick(clientId, resultingClientId);
   // No channel yet, one is coming (a reload of a page that had P2P), and the relay already runs as
   // many requests as the browser gives it connections: this one would queue there; wait for the channel.
-  if (!shell && !excluded && paths && paths.inFlightOn('relay') >= RELAY_PARALLEL_REQUESTS && deps.registry.channelComing()) {
+  // (Not over a channel that stalls: those requests would go over the relay anyway, below.)
+  if (!shell && !excluded && paths && paths.inFlightOn('relay') >= RELAY_PARALLEL_REQUESTS && !paths.stalls('p2p') && deps.registry.channelComing()) {
     shell = await deps.registry.waitForChannel(clientId, resultingClientId, CHANNEL_COMING_WAIT_MS);
     // The wait is no part of either path's time.
     started = performance.now();
@@ -194,6 +195,8 @@ export async function obtain(
     // The shell's badge shows which classes go over the relay.
     if (paths.preferred[cls] !== before[cls]) shell.post({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate, []);
     if (decision.path === 'relay') return viaRelay();
+    // Over a P2P path that stalls (a lossy link), a request that would share the channel with others goes over the relay.
+    if (cls === 'small' && !upload && paths.inFlightOn('p2p') > 0 && paths.stalls('p2p')) return viaRelay();
   }
   if (shell) {
     // Over P2P the SW writes the whole Cookie header: read back what the app's JS changed first.
