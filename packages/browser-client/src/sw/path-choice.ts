@@ -119,6 +119,8 @@ export class PathChooser {
   private readonly sizes = new Map<string, number>();
   /** Requests on each path that have not had their head yet. */
   private readonly inFlight: Record<PathName, number> = { p2p: 0, relay: 0 };
+  /** Whether each path stalls (stalls()), from its recent small-request times. */
+  private readonly stalling: Record<PathName, boolean> = { p2p: false, relay: false };
   /** Recent small-request times per path: [when (ms, the caller's clock), time to the head (ms)]. */
   private readonly recentRtts: Record<PathName, Array<[number, number]>> = { p2p: [], relay: [] };
   /** The path each class takes outside probes (what the badge shows). */
@@ -244,10 +246,7 @@ export class PathChooser {
    * several of those stalls in a row, while a lone request mostly does not.
    */
   stalls(path: PathName): boolean {
-    const best = this.figures[path].rttMs;
-    if (best === undefined) return false;
-    const limit = Math.max(best * STALL_FACTOR, best + STALL_EXTRA_MS);
-    return this.recentRtts[path].filter(([, ms]) => ms > limit).length >= STALL_MIN_COUNT;
+    return this.stalling[path];
   }
 
   /** The request's head arrived on `path`, or it failed. */
@@ -266,8 +265,12 @@ export class PathChooser {
     recent.push([at, ms]);
     while (recent.length > MAX_RTT_SAMPLES || recent[0]![0] < at - RTT_WINDOW_MS) recent.shift();
     const f = this.figures[path];
-    f.rttMs = Math.min(...recent.map(([, t]) => t));
+    const best = Math.min(...recent.map(([, t]) => t));
+    f.rttMs = best;
     f.rttSamples = (f.rttSamples ?? 0) + 1;
+    // Decided here, where the samples change, not on every request that asks (stalls()).
+    const limit = Math.max(best * STALL_FACTOR, best + STALL_EXTRA_MS);
+    this.stalling[path] = recent.filter(([, t]) => t > limit).length >= STALL_MIN_COUNT;
   }
 
   /** A response body finished: `bytes` in `ms` (head to end) on `path`. Remembers the URL's size; a bulk body is a throughput sample. */
