@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
-import { createBrowserAssets, isBootstrapNavigation, serveDiagnostics, serveShell } from './browser';
+import { createBrowserAssets, createShellCopyRoute, isBootstrapNavigation, serveDiagnostics, serveShell } from './browser';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { resolveConfig, usesHttp2, type TunnelServerConfig, type TunnelServerOptions } from './config';
@@ -45,7 +45,7 @@ import { createSessionIds, deriveKey, loadSessionKey } from './sessions/session-
 import { createTokenCheck } from './sessions/token-check';
 import { createTokenSessions } from './sessions/token-sessions';
 import { createPasswordThrottle } from './access/password-throttle';
-import { CLIENT_PATH, DIAGNOSTICS_PATH, DIAGNOSTICS_SCRIPT_PATH, SHIM_PATH, SIGNAL_PATH, SW_PATH, WS_TICKET_PATH } from '@wingman/protocol';
+import { CLIENT_PATH, DIAGNOSTICS_PATH, DIAGNOSTICS_SCRIPT_PATH, SHELL_PATH, SHIM_PATH, SIGNAL_PATH, SW_PATH, WS_TICKET_PATH } from '@wingman/protocol';
 import { createP2PMetrics } from './signaling/p2p-metrics';
 import { createSessionInfoHandler, createSignalUpgradeHandler, SESSION_INFO_PATH, signalingSession } from './signaling/signal-endpoint';
 import { createSignalingHub } from './signaling/signaling-hub';
@@ -150,12 +150,14 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     serveShell(res, { sessionId: session.id, p2p: true });
     return true;
   };
+  const shellCopy = createShellCopyRoute((session) => signalingSession(config, session).p2pEnabled());
   // The SW's cookies for the shim's relayed WebSockets (relay/ws-tickets.ts).
   const wsTickets = createWsTicketStore({ maxPerHost: config.limits.wsTicketsPerSession });
   const reserved: ReservedRoutesOptions = {
     requests: new Map([
       [SESSION_INFO_PATH, createSessionInfoHandler({ config, hub })],
       [CLIENT_PATH, serveAsset],
+      [SHELL_PATH, shellCopy],
       [SW_PATH, serveAsset],
       [SHIM_PATH, serveAsset],
       [DIAGNOSTICS_SCRIPT_PATH, serveAsset],

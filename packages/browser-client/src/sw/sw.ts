@@ -15,6 +15,7 @@ import { PathChooser } from './path-choice';
 import { createKvStore, type KvStore } from './idb';
 import { handleRequest, obtain, shouldHandle, type Obtained } from './router';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
+import { createShellCopy } from './shell-copy';
 import { mintWsTicket } from './ws-ticket';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -27,6 +28,7 @@ const cookieStore = (self as unknown as { cookieStore?: CookieStoreLike }).cooki
 const cookies = createSwCookies(kv, self.location.hostname, cookieStore);
 const aborts = createAbortRegistry();
 const prefetch = createFramePrefetch(self.location.origin);
+const shellCopy = createShellCopy(kv, self.location.origin);
 // One per Service Worker, i.e. per session origin: the paths' figures are this session's.
 const deps = { scope: self, registry, cookies, aborts, prefetch, paths: new PathChooser() };
 
@@ -71,7 +73,8 @@ async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
     }
   }
 }
-self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+// A new version starts without a shell copy: the copy's inline script must match this bundle (shell-copy.ts).
+self.addEventListener('activate', (event) => event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear()])));
 
 self.addEventListener('message', (event) => {
   const source = event.source;
@@ -82,6 +85,8 @@ self.addEventListener('message', (event) => {
   switch (m.type) {
     case 'wingman:shell': {
       registry.shellAnnounced(m, client, event.ports[0]);
+      // A shell runs: keep a copy for the session's next navigation, if none is at hand yet.
+      if (!shellCopy.response()) event.waitUntil(shellCopy.refresh());
       // A shell that just started (a reload, another tab) learns which classes already go over the relay: its badge says so.
       const { preferred } = deps.paths;
       if (preferred.small !== 'p2p' || preferred.bulk !== 'p2p') client.postMessage({ type: 'wingman:paths', ...preferred } satisfies PathsUpdate);
@@ -164,6 +169,17 @@ function adoptEarlyDocument(url: URL, port: MessagePort): Promise<Obtained> {
   });
 }
 
+/** A top-level navigation to an app URL of this session: what the tunnel server answers with the shell. */
+function isAppNavigation(request: Request, url: URL): boolean {
+  return (
+    request.method === 'GET' &&
+    request.mode === 'navigate' &&
+    request.destination === 'document' &&
+    url.origin === self.location.origin &&
+    !url.pathname.startsWith(WINGMAN_PREFIX)
+  );
+}
+
 self.addEventListener('fetch', (event) => {
   const { request } = event;
   const url = new URL(request.url);
@@ -172,9 +188,15 @@ self.addEventListener('fetch', (event) => {
     return;
   }
   if (!shouldHandle(request, url, self.location.origin)) {
-    // Not answered (the network gets it), but a top-level navigation starts its frame's document now.
+    // A top-level navigation starts its frame's document now,
     const work = prefetch.start(request, (signal) => obtain(request, url, '', event.resultingClientId, deps, signal));
     if (work) event.waitUntil(work);
+    // and gets the shell from the SW's copy when one is at hand (the network otherwise), a new copy for next time.
+    if (isAppNavigation(request, url)) {
+      const copy = shellCopy.response();
+      event.waitUntil(shellCopy.refresh());
+      if (copy) event.respondWith(copy);
+    }
     return;
   }
   event.respondWith(

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { BADGE_QUERY_PARAM, CLIENT_PATH, SW_COOKIE_MERGE_HEADER, SW_PATH, SW_SCOPE, VIA_HEADER, VIA_SW } from '@wingman/protocol';
+import { BADGE_QUERY_PARAM, CLIENT_PATH, SHELL_HEADER, SW_COOKIE_MERGE_HEADER, SW_PATH, SW_SCOPE, VIA_HEADER, VIA_SW } from '@wingman/protocol';
 
 export interface ShellOptions {
   /** The session id (a DNS label); shown nowhere, passed to the client for logs. */
@@ -148,7 +148,12 @@ export function renderShell(options: ShellOptions): string {
 `;
 }
 
-/** Answers a bootstrap navigation with the shell (never cached: it must reflect the session's current P2P setting). */
+/**
+ * Answers a bootstrap navigation, or the Service Worker's SHELL_PATH, with the
+ * shell. Never in the HTTP cache: it must reflect the session's current P2P
+ * setting. The SW keeps its own copy (SHELL_HEADER marks what it may keep)
+ * and asks for a new one each time it answers a navigation with it.
+ */
 export function serveShell(res: ServerResponse, options: ShellOptions): void {
   if (res.headersSent) return;
   const body = Buffer.from(renderShell(options), 'utf8');
@@ -157,6 +162,7 @@ export function serveShell(res: ServerResponse, options: ShellOptions): void {
     'content-length': String(body.length),
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
+    [SHELL_HEADER]: '1',
   });
   res.end(body);
 }
