@@ -65,6 +65,7 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
       for (const t of timers) clearTimeout(t);
       if (liveness !== undefined) clearInterval(liveness);
       signal.removeEventListener('abort', onAbort);
+      shell.channelGone?.removeEventListener('abort', onChannelGone);
       sender.close(new ChannelError('ERR_CANCEL', 'request finished'));
       port.onmessage = null;
       // Closing at once can drop a cancel still in flight to the shell (seen in Chromium).
@@ -109,6 +110,18 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
       timers.push(setTimeout(() => void unanswered(), Math.min(left, SHELL_LIVENESS_INTERVAL_MS)));
     };
     timers.push(setTimeout(() => void unanswered(), SHELL_ACCEPT_TIMEOUT_MS));
+    /**
+     * The shell's channel ended before it took the request: a page leaving
+     * (a reload answered at once from the shell copy unloads the old page
+     * within milliseconds) never reads what was posted to it, so the request
+     * goes to the relay now. Once accepted, the shell itself aborts what it
+     * carries when it leaves (page/client.ts, pagehide).
+     */
+    function onChannelGone(): void {
+      if (!accepted && !settled) noAnswer('the page carrying the channel lost it or is leaving');
+    }
+    if (shell.channelGone?.aborted) return onChannelGone();
+    shell.channelGone?.addEventListener('abort', onChannelGone);
 
     port.onmessage = (ev: MessageEvent) => {
       for (const m of unbatch(ev.data, parseShellToSwPort)) {

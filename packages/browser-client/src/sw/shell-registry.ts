@@ -18,6 +18,8 @@ interface ShellEntry {
   shellId: string;
   clientId: string;
   target: ShellTarget;
+  /** Aborts target.channelGone. */
+  gone: AbortController;
   port: MessagePort | undefined;
   p2p: boolean;
   /** The channel goes through TURN. */
@@ -107,15 +109,21 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
     memory?.save([...withChannel]);
   }
 
+  /** Forgets a shell: what was handed to it and not yet accepted goes to the relay (ShellTarget.channelGone). */
+  function drop(entry: ShellEntry): void {
+    shells.delete(entry.shellId);
+    entry.gone.abort();
+  }
+
   function forgetClient(clientId: string): void {
-    for (const [id, e] of shells) if (e.clientId === clientId) shells.delete(id);
+    for (const e of [...shells.values()]) if (e.clientId === clientId) drop(e);
     frames.delete(clientId);
   }
 
   async function alive(entry: ShellEntry): Promise<boolean> {
     const c = await scope.clients.get(entry.clientId);
     if (!c) {
-      shells.delete(entry.shellId);
+      drop(entry);
       entry.port?.close();
     }
     return c !== undefined;
@@ -124,8 +132,11 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
   return {
     shellAnnounced(m, source, port) {
       // One entry per window: a reloaded window is a new client, but be safe.
-      for (const [id, e] of shells) if (e.clientId === source.id && id !== m.shellId) shells.delete(id);
+      for (const e of [...shells.values()]) if (e.clientId === source.id && e.shellId !== m.shellId) drop(e);
       const previous = shells.get(m.shellId);
+      // One signal per open channel: kept while the shell re-announces it (RTT updates), aborted once it is gone.
+      const gone = previous?.p2p && m.p2p ? previous.gone : new AbortController();
+      if (previous && previous.gone !== gone) previous.gone.abort();
       // Closed a little later: a reply the shell posted on it just before may still be in flight.
       const old = previous?.port;
       if (old && port && old !== port) setTimeout(() => old.close(), PORT_RETIRE_MS);
@@ -134,11 +145,13 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
         id: source.id,
         // A MessagePort is a direct pipe to the window; Client.postMessage goes through the browser process.
         post: via ? (msg, transfer) => via.postMessage(msg, transfer) : (msg, transfer) => source.postMessage(msg, transfer),
+        channelGone: gone.signal,
       };
       shells.set(m.shellId, {
         shellId: m.shellId,
         clientId: source.id,
         target,
+        gone,
         port: via,
         p2p: m.p2p,
         turn: m.turn === true,

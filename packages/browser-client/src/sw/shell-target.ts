@@ -4,6 +4,12 @@ export interface ShellTarget {
   id: string;
   /** Posts to the shell: over the MessagePort it sent with its announcement (a direct pipe), else through Client.postMessage. */
   post(message: unknown, transfer: Transferable[]): void;
+  /**
+   * Aborted when this shell's channel ends: it announced it has none (lost,
+   * or its page is leaving: `pagehide`), or its window is gone. A request
+   * handed to it and not yet accepted then goes to the relay at once.
+   */
+  channelGone?: AbortSignal;
 }
 
 /** The shell picked for one request. */

@@ -50,30 +50,24 @@ self.addEventListener('install', (event) => {
 });
 
 /**
- * Requests this SW never answers skip it entirely where the browser has
- * static routing (Chromium ≥ 123): no SW start-up or dispatch on the shell's
- * script, nor on top-level navigations while the SW is stopped (they are on
- * the path to a usable channel). A running SW does see top-level navigations:
- * it never answers them (the tunnel server sends the shell) but starts
- * fetching the document the shell's frame will ask for (frame-prefetch.ts).
+ * The shell's script skips this SW entirely where the browser has static
+ * routing (Chromium ≥ 123): no SW start-up or dispatch on the path to a
+ * usable channel. Top-level navigations do reach it, running or stopped:
+ * it answers them with its copy of the shell (shell-copy.ts) and starts the
+ * frame's document at once (frame-prefetch.ts); without a copy they go to
+ * the network, the tunnel server sending the shell.
  * @see https://developer.chrome.com/docs/web-platform/service-worker-static-routing
  */
 async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
   const add = (event as unknown as { addRoutes?: (rules: unknown[]) => Promise<void> }).addRoutes;
-  if (typeof add !== 'function') return;
-  const navigation = { requestMode: 'navigate', requestDestination: 'document' };
   const Pattern = (self as unknown as { URLPattern?: new (init: { pathname: string }) => unknown }).URLPattern;
-  const client = Pattern ? [{ condition: { urlPattern: new Pattern({ pathname: CLIENT_PATH }) }, source: 'network' }] : [];
-  for (const condition of [{ ...navigation, runningStatus: 'not-running' }, navigation]) {
-    try {
-      await add.call(event, [{ condition, source: 'network' }, ...client]);
-      return;
-    } catch {
-      // A browser without runningStatus: every top-level navigation skips the SW (no prefetch), as before.
-    }
+  if (typeof add !== 'function' || !Pattern) return;
+  try {
+    await add.call(event, [{ condition: { urlPattern: new Pattern({ pathname: CLIENT_PATH }) }, source: 'network' }]);
+  } catch {
+    // A browser that refuses the rule: the SW sees the script's request and leaves it to the network (shouldHandle).
   }
 }
-// A new version starts without a shell copy: the copy's inline script must match this bundle (shell-copy.ts).
 self.addEventListener('activate', (event) => event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear()])));
 
 self.addEventListener('message', (event) => {

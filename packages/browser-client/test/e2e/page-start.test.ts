@@ -87,6 +87,25 @@ describe('page start with P2P impossible in the browser', () => {
     expect(stack.app.requests.filter((r) => r.path === path).length).toBe(before + 1);
   });
 
+  it("starts the frame's document from a reload's navigation also when the Service Worker was stopped", async () => {
+    const { context, page } = browser;
+    const path = '/two?reload=stopped';
+    await openShell(page, `${stack.origin}${path}`, 'two');
+    const before = stack.app.requests.length;
+    // What Chromium does to an idle Service Worker after ~30 s.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+    await cdp.detach();
+
+    await page.reload({ waitUntil: 'commit', timeout: WAIT_MS });
+    await waitForApp(page, 'two');
+
+    // One GET of the document, with the top-level navigation's headers: the SW, started by the navigation,
+    // fetched it ahead (the frame's own request would name the shell as its Referer).
+    expect(stack.app.requests.slice(before).filter((r) => r.path === path)).toEqual([expect.objectContaining({ referer: undefined })]);
+  });
+
   it("on a first visit, registers the Service Worker and starts the app's document through it while the shell's script is still loading", async () => {
     const { context, page } = browser;
     const path = '/one?first=visit';

@@ -87,4 +87,40 @@ describe('waiting for a shell to accept a request', () => {
     expect(outcome).toMatchObject({ kind: 'declined', reason: 'the page carrying the channel went away' });
     expect(shell.received()).toBe(0);
   });
+
+  it('declines at once when the shell announces its channel gone before accepting (a reloaded page), the body unread', async () => {
+    const { target, shell } = fakeShell();
+    const gone = new AbortController();
+    const started = Date.now();
+    const pending = fetchViaShell({
+      shell: { ...target, channelGone: gone.signal, ownTab: false, turn: false },
+      head: HEAD,
+      body: body(100_000),
+      signal: new AbortController().signal,
+      stillThere: () => Promise.resolve(true),
+    });
+    await shell.port;
+    gone.abort();
+    const outcome = await pending;
+    expect(outcome).toMatchObject({ kind: 'declined', reason: 'the page carrying the channel lost it or is leaving' });
+    // Not the accept timeout: the channel's end decided.
+    expect(Date.now() - started).toBeLessThan(SHELL_ACCEPT_TIMEOUT_MS);
+    expect(shell.received()).toBe(0);
+    (await shell.port).close();
+  });
+
+  it('does not hand a request to a shell whose channel is already gone', async () => {
+    const { target, shell } = fakeShell(0);
+    const gone = new AbortController();
+    gone.abort();
+    const outcome = await fetchViaShell({
+      shell: { ...target, channelGone: gone.signal, ownTab: true, turn: false },
+      head: HEAD,
+      body: null,
+      signal: new AbortController().signal,
+      stillThere: () => Promise.resolve(true),
+    });
+    expect(outcome.kind).toBe('declined');
+    expect(shell.received()).toBe(0);
+  });
 });

@@ -75,3 +75,33 @@ describe('shell registry after a Service Worker restart', () => {
     expect(mem.saved).toEqual([['a'], ['a', 'b'], ['b']]);
   });
 });
+
+describe("a shell's channelGone signal", () => {
+  it('stays the same while the shell re-announces its channel, and aborts once it announces it has none', async () => {
+    const registry = createShellRegistry(fakeScope([fakeWindow('tab')]));
+    const tab = fakeWindow('tab');
+    registry.shellAnnounced(announce('s', true), tab);
+    const first = (await registry.pick('', ''))!.channelGone!;
+    registry.shellAnnounced(announce('s', true), tab);
+    expect((await registry.pick('', ''))!.channelGone).toBe(first);
+    expect(first.aborted).toBe(false);
+    // pagehide: the leaving page announces it has no channel.
+    registry.shellAnnounced(announce('s', false), tab);
+    expect(first.aborted).toBe(true);
+  });
+
+  it("aborts when the window's shell is replaced or the window is gone", async () => {
+    const windows = [fakeWindow('tab')];
+    const registry = createShellRegistry(fakeScope(windows));
+    registry.shellAnnounced(announce('old', true), windows[0]!);
+    const old = (await registry.pick('', ''))!.channelGone!;
+    registry.shellAnnounced(announce('new', true), windows[0]!);
+    expect(old.aborted).toBe(true);
+    const current = (await registry.pick('', ''))!.channelGone!;
+    expect(current.aborted).toBe(false);
+    // Another tab asks; the window is gone by then.
+    windows.length = 0;
+    expect(await registry.pick('other', '')).toBeUndefined();
+    expect(current.aborted).toBe(true);
+  });
+});

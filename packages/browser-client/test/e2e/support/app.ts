@@ -40,6 +40,8 @@ export interface AppRequest {
   path: string;
   cookie: string | undefined;
   range: string | undefined;
+  /** The Referer header: a frame's own document request names its shell's URL; one fetched ahead from a top-level navigation carries that navigation's. */
+  referer: string | undefined;
 }
 
 /** A GET the app holds before answering (FixtureApp.hold). */
@@ -78,7 +80,7 @@ export async function startApp(): Promise<FixtureApp> {
   const app = express();
 
   app.use((req, res, next) => {
-    requests.push({ method: req.method, path: req.originalUrl, cookie: req.headers.cookie, range: req.headers.range });
+    requests.push({ method: req.method, path: req.originalUrl, cookie: req.headers.cookie, range: req.headers.range, referer: req.headers.referer });
     res.on('close', () => {
       if (res.writableFinished) return;
       aborted.push(req.path);
