@@ -20,6 +20,13 @@ export const FIREFOX_PATH = '/usr/bin/firefox-esr';
 export const FIREFOX_LAUNCH_TIMEOUT_MS = 60_000;
 
 /**
+ * How long close() waits for Firefox to quit over BiDi before it kills the
+ * process: puppeteer's close can hang on a browser that stopped answering,
+ * and a Firefox left behind keeps the test run's network namespace alive.
+ */
+export const FIREFOX_CLOSE_TIMEOUT_MS = 10_000;
+
+/**
  * Preferences on top of what every profile gets anyway: puppeteer-core writes
  * prefs that turn off updates, safe browsing and Shield, and Firefox's remote
  * agent applies its "recommended preferences" (no telemetry, captive-portal or
@@ -82,9 +89,19 @@ export async function launchFirefox(): Promise<LaunchedFirefox> {
       async close() {
         if (closed) return;
         closed = true;
+        const proc = launched.process();
+        let timer: NodeJS.Timeout | undefined;
         try {
-          await launched.close();
+          await Promise.race([
+            launched.close(),
+            new Promise<void>((resolve) => {
+              timer = setTimeout(resolve, FIREFOX_CLOSE_TIMEOUT_MS);
+            }),
+          ]);
         } finally {
+          clearTimeout(timer);
+          // Still running (a hung close, or close() threw): kill it, and the content processes with it.
+          if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
           rmSync(profileDir, { recursive: true, force: true });
         }
       },
