@@ -166,9 +166,8 @@ export function attemptP2P(early?: EarlyAttempt): Promise<PeerSession> {
     function start(p2p: P2PSettings): void {
       clearTimeout(timer);
       const deadline = p2p.timeoutMs > 0 ? p2p.timeoutMs : ICE_DEADLINE_FALLBACK_MS;
-      // From the attempt's start, as the server meant it (the inline script's attempt started earlier).
-      const left = Math.max(0, deadline - (performance.now() - started));
-      timer = setTimeout(() => fail(new AttemptError('ice-timeout', `no data channel within ${deadline} ms`)), left);
+      // From here, also for an attempt the inline script started: ICE needs the answer, which only this script applies.
+      timer = setTimeout(() => fail(new AttemptError('ice-timeout', `no data channel within ${deadline} ms`)), deadline);
       // The inline script made them from this same hello, with this hello's ICE servers.
       const adopted = early?.peer;
       pc =
