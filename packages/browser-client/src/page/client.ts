@@ -10,6 +10,7 @@ import { appPath, createAppFrame } from './app-frame';
 import { createBadge, type Paths } from './badge';
 import { createChannelWait } from './channel-wait';
 import { readShellConfig } from './config';
+import { takeEarlyAttempt } from './early-attempt';
 import { startDiagnosticsSource } from './diagnostics-source';
 import { createP2PManager, type TransportStatus } from './p2p';
 import { createRequestServer } from './request-server';
@@ -42,7 +43,8 @@ const named = (window as unknown as { __wingmanShell?: { id?: unknown } }).__win
 const shellId = typeof named === 'string' && /^[0-9a-f]{24}$/.test(named) ? named : randomId();
 const here = new URL(location.href);
 
-const p2p = createP2PManager({ enabled: config.p2p });
+// Taken before window.__wingmanShell is replaced below; adopted by p2p.start() in this same task.
+const p2p = createP2PManager({ enabled: config.p2p, early: takeEarlyAttempt() });
 const requests = createRequestServer(() => p2p.connection());
 let paths: Paths | undefined;
 const sw = createSwLink({

@@ -17,6 +17,7 @@ import {
   RETRY_MAX_MS,
   RTT_INTERVAL_MS,
 } from '../shared/constants';
+import { closeEarly, type EarlyAttempt } from './early-attempt';
 import { AttemptError, attemptP2P, type AttemptReason, type PeerSession } from './peer-attempt';
 
 export type TransportStatus =
@@ -61,7 +62,12 @@ const REASONS: Record<AttemptReason, string> = {
   unsupported: 'no WebRTC in this browser',
 };
 
-export function createP2PManager(options: { enabled: boolean }): P2PManager {
+/**
+ * `early`: the attempt the shell's inline script started, carried on by the
+ * first attempt (early-attempt.ts). Must be started (`start()`) in the task
+ * that took it: signaling messages arriving after the take are not kept.
+ */
+export function createP2PManager(options: { enabled: boolean; early?: EarlyAttempt }): P2PManager {
   let status: TransportStatus = options.enabled ? { transport: 'relay', reason: 'connecting' } : { transport: 'relay', reason: REASONS.disabled };
   const listeners: Array<(s: TransportStatus) => void> = [];
   let session: PeerSession | undefined;
@@ -70,6 +76,7 @@ export function createP2PManager(options: { enabled: boolean }): P2PManager {
   let running = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let stopMonitor: (() => void) | undefined;
+  let pendingEarly = options.early;
   const errors: DiagError[] = [];
   const logError = (code: string, message: string) => {
     errors.push({ at: new Date().toISOString(), code, message });
@@ -93,7 +100,9 @@ export function createP2PManager(options: { enabled: boolean }): P2PManager {
     if (stopped || running) return;
     running = true;
     if (status.transport === 'relay' && status.reason !== 'connecting') setStatus({ transport: 'relay', reason: `${status.reason} · reconnecting` });
-    attemptP2P().then(
+    const early = pendingEarly;
+    pendingEarly = undefined;
+    attemptP2P(early).then(
       (s) => {
         running = false;
         if (stopped) return s.close('shell stopped');
@@ -171,7 +180,11 @@ export function createP2PManager(options: { enabled: boolean }): P2PManager {
 
   return {
     start() {
-      if (!options.enabled || stopped) return;
+      if (!options.enabled || stopped) {
+        closeEarly(pendingEarly);
+        pendingEarly = undefined;
+        return;
+      }
       attempt();
     },
     connection: () => (session?.connection.isReady ? session.connection : undefined),
@@ -188,6 +201,8 @@ export function createP2PManager(options: { enabled: boolean }): P2PManager {
     },
     stop(reason) {
       stopped = true;
+      closeEarly(pendingEarly);
+      pendingEarly = undefined;
       clearTimeout(retryTimer);
       stopMonitor?.();
       const s = session;

@@ -21,7 +21,8 @@ import {
   type ViewerSignal,
 } from '@wingman/protocol';
 import { ICE_DEADLINE_FALLBACK_MS, SIGNAL_HELLO_TIMEOUT_MS } from '../shared/constants';
-import { mark } from './timeline';
+import type { EarlyAttempt } from './early-attempt';
+import { mark, markAt } from './timeline';
 
 export type AttemptReason = 'disabled' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported';
 
@@ -66,14 +67,20 @@ function signalUrl(): string {
   return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${SIGNAL_PATH}`;
 }
 
-export function attemptP2P(): Promise<PeerSession> {
+/**
+ * `early`: the attempt the shell's inline script started (early-attempt.ts),
+ * carried on from where it is: its socket, the messages it received, its
+ * peer connection and channel.
+ */
+export function attemptP2P(early?: EarlyAttempt): Promise<PeerSession> {
   if (typeof RTCPeerConnection !== 'function') return Promise.reject(new AttemptError('unsupported', 'this browser has no WebRTC', true));
-  const started = performance.now();
+  for (const [name, at] of Object.entries(early?.marks ?? {})) markAt(name, at);
+  const started = early?.marks.attempt ?? performance.now();
   mark('attempt');
   return new Promise<PeerSession>((resolve, reject) => {
     let ws: WebSocket;
     try {
-      ws = new WebSocket(signalUrl());
+      ws = early?.ws ?? new WebSocket(signalUrl());
     } catch (err) {
       return reject(new AttemptError('signaling', `cannot open signaling: ${(err as Error).message}`));
     }
@@ -100,6 +107,7 @@ export function attemptP2P(): Promise<PeerSession> {
       try {
         dc?.close();
         pc?.close();
+        early?.peer?.pc.close();
       } catch {
         /* already closed */
       }
@@ -120,15 +128,19 @@ export function attemptP2P(): Promise<PeerSession> {
       // After success the channel lives on its own; before, this attempt is over.
       if (!settled) fail(new AttemptError('signaling', 'the signaling connection closed'));
     };
-    ws.onmessage = (ev) => {
-      if (typeof ev.data !== 'string' || closed) return;
+    const onMessage = (data: unknown) => {
+      if (typeof data !== 'string' || closed) return;
       try {
-        if (!viewerId) return onHello(ev.data);
-        onSignal(parseHostSignal(ev.data));
+        if (!viewerId) return onHello(data);
+        onSignal(parseHostSignal(data));
       } catch (err) {
         fail(new AttemptError('signaling', `bad signaling message: ${(err as Error).message}`));
       }
     };
+    ws.onmessage = (ev) => onMessage(ev.data);
+
+    // The inline script's attempt: what its socket received, as if it arrived now (takes the hello and the peer connection over).
+    for (const m of early?.messages ?? []) onMessage(m);
 
     function onHello(text: string): void {
       let hello;
@@ -154,15 +166,20 @@ export function attemptP2P(): Promise<PeerSession> {
     function start(p2p: P2PSettings): void {
       clearTimeout(timer);
       const deadline = p2p.timeoutMs > 0 ? p2p.timeoutMs : ICE_DEADLINE_FALLBACK_MS;
+      // From here, also for an attempt the inline script started: ICE needs the answer, which only this script applies.
       timer = setTimeout(() => fail(new AttemptError('ice-timeout', `no data channel within ${deadline} ms`)), deadline);
-      pc = new RTCPeerConnection({
-        iceServers: p2p.iceServers.map((s) => ({
-          urls: s.urls,
-          ...(s.username ? { username: s.username } : {}),
-          ...(s.credential ? { credential: s.credential } : {}),
-        })),
-      });
-      dc = pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true });
+      // The inline script made them from this same hello, with this hello's ICE servers.
+      const adopted = early?.peer;
+      pc =
+        adopted?.pc ??
+        new RTCPeerConnection({
+          iceServers: p2p.iceServers.map((s) => ({
+            urls: s.urls,
+            ...(s.username ? { username: s.username } : {}),
+            ...(s.credential ? { credential: s.credential } : {}),
+          })),
+        });
+      dc = adopted?.dc ?? pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true });
       pc.onicecandidate = (ev) => {
         if (!ev.candidate) return send({ type: 'end-of-candidates' });
         const c = ev.candidate.toJSON();
@@ -178,7 +195,7 @@ export function attemptP2P(): Promise<PeerSession> {
         else if (s === 'closed' && settled) teardown('peer connection closed');
       };
       const channel = dc;
-      channel.onopen = () => {
+      const onOpen = () => {
         if (closed) return;
         mark('channel-open');
         // The Connection is made on open: its HELLO would be dropped on a channel still connecting.
@@ -197,10 +214,23 @@ export function attemptP2P(): Promise<PeerSession> {
           resolve(session(conn, channel, connectMs));
         });
       };
-      channel.onclose = () => {
+      const onClose = () => {
         if (settled) teardown('channel closed');
         else fail(new AttemptError('ice-failed', 'the data channel closed while connecting'));
       };
+      channel.onopen = onOpen;
+      channel.onclose = onClose;
+      if (adopted) {
+        // What the inline script's attempt went through before this script took over.
+        adopted.offered.then(
+          () => mark('offer'),
+          (err: unknown) => fail(new AttemptError('ice-failed', `could not create an offer: ${(err as Error).message}`)),
+        );
+        // The inline script never applies the answer, so its channel is still connecting (an open one's first messages would be lost).
+        if (pc.connectionState === 'failed' || channel.readyState !== 'connecting')
+          return fail(new AttemptError('ice-failed', 'the early peer connection is not connecting'));
+        return;
+      }
       void (async () => {
         const offer = await pc.createOffer();
         await pc.setLocalDescription(offer);

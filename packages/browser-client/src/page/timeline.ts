@@ -12,3 +12,8 @@ export function mark(name: string): void {
 export function timeline(): Record<string, number> {
   return { ...marks };
 }
+
+/** A milestone taken elsewhere (the shell's inline script), at `at` ms since the navigation started. */
+export function markAt(name: string, at: number): void {
+  if (!(name in marks)) marks[name] = Math.round(at * 10) / 10;
+}

@@ -7,7 +7,7 @@
 import type { Page, Response } from 'playwright-core';
 import { until } from '../../../../test/helpers/wait';
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
-import { openShell, waitForApp, WAIT_MS } from './support/shell';
+import { openShell, waitForApp, waitForTransport, WAIT_MS } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 
 jest.setTimeout(90_000);
@@ -73,6 +73,8 @@ describe("the Service Worker's copy of the shell", () => {
     // The document keeps the navigation's URL, so the shell loads the same app URL in its frame.
     expect(page.url()).toBe(`${stack.origin}/two?copy=1`);
     await waitForApp(page, 'two');
+    // The copy's inline script starts the P2P attempt as the server's shell does.
+    await waitForTransport(page, 'p2p');
   });
 
   it("drops its copy once the server serves no shell for the session, and the next navigation gets the server's answer", async () => {

@@ -13,6 +13,7 @@ import { DATA_CHANNEL_MAX_MESSAGE_BYTES, MAX_FRAME_BYTES } from '@wingman/protoc
 import { createForwarder, type Forwarder } from '../forward';
 import { captureToWire, parseToHost, type FromHost, type HostInit } from './host-ipc';
 import { createPeerHost, type PeerHost } from './peer-host';
+import { warmUpWebRtc } from './webrtc';
 
 /** After `close`, the process exits this long later at the latest (peer teardown is quick). */
 const EXIT_AFTER_CLOSE_MS = 2_000;
@@ -52,6 +53,8 @@ function start(init: HostInit): void {
     ...(Number(process.env.WINGMAN_TEST_P2P_SEND_BYTES_PER_S) > 0 ? { testSendBytesPerS: Number(process.env.WINGMAN_TEST_P2P_SEND_BYTES_PER_S) } : {}),
   });
   send({ t: 'ready' });
+  // Before any viewer offers: the first answer is then as quick as later ones (webrtc.ts).
+  void warmUpWebRtc();
 }
 
 /**

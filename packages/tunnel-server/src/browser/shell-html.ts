@@ -8,7 +8,18 @@
  */
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { BADGE_QUERY_PARAM, CLIENT_PATH, SHELL_HEADER, SW_COOKIE_MERGE_HEADER, SW_PATH, SW_SCOPE, VIA_HEADER, VIA_SW } from '@wingman/protocol';
+import {
+  BADGE_QUERY_PARAM,
+  CLIENT_PATH,
+  DATA_CHANNEL_LABEL,
+  SHELL_HEADER,
+  SIGNAL_PATH,
+  SW_COOKIE_MERGE_HEADER,
+  SW_PATH,
+  SW_SCOPE,
+  VIA_HEADER,
+  VIA_SW,
+} from '@wingman/protocol';
 
 export interface ShellOptions {
   /** The session id (a DNS label); shown nowhere, passed to the client for logs. */
@@ -82,7 +93,15 @@ const FRAME_ALLOW = 'fullscreen; clipboard-read; clipboard-write; camera; microp
  *    controls (CLIENT_FIRST_VISIT_DELAY_MAX_MS). The app never loads before the
  *    SW controls (its cookie jar is the only one the app's requests use);
  *    client.js registers again (the same registration) and loads the frame
- *    without the SW after SW_CONTROL_TIMEOUT_MS.
+ *    without the SW after SW_CONTROL_TIMEOUT_MS;
+ *  - in a P2P session (`data-wingman-p2p` on <html>), starts the P2P attempt:
+ *    the signaling WebSocket, and on the server's hello the peer connection,
+ *    its data channel and the offer, trickling its candidates; the messages
+ *    that arrive meanwhile (the answer, the agent's candidates) are kept for
+ *    client.js, which takes the attempt over and applies them (browser-client
+ *    `page/early-attempt.ts`). On a first visit the signaling round trips
+ *    then overlap the wait for the SW instead of following it (lab,
+ *    far-server: client.js ran ~0.4 s after this script).
  */
 /**
  * On a first visit client.js (~22 KB gzipped) is loaded once the SW controls,
@@ -121,7 +140,21 @@ const INLINE_SCRIPT = [
   'try{q.postMessage(m,r.body?[r.body]:[])}catch(x){r.arrayBuffer().then(function(d){m.body=d;q.postMessage(m,[d])},function(){q.postMessage(0)})}',
   '},function(){q.postMessage(0)})},{once:true});',
   `w.register(${JSON.stringify(SW_PATH)},{scope:${JSON.stringify(SW_SCOPE)}}).catch(cj)}}`,
-  'document.documentElement.appendChild(f)',
+  'document.documentElement.appendChild(f);',
+  // The early P2P attempt (see above). Any failure here leaves the attempt to client.js.
+  'if(document.documentElement.hasAttribute("data-wingman-p2p")&&window.RTCPeerConnection&&window.WebSocket)try{(function(){',
+  'var E={q:[],m:{}},s,k=function(n){if(!(n in E.m))E.m[n]=performance.now()};k("attempt");',
+  `s=E.ws=new WebSocket((location.protocol==="https:"?"wss:":"ws:")+"//"+location.host+${JSON.stringify(SIGNAL_PATH)});`,
+  'window.__wingmanShell.early=E;s.onopen=function(){k("signal-open")};',
+  // Only the first message can be the hello; client.js validates it again when it replays the queue.
+  's.onmessage=function(v){var h,c,pc,dc;E.q.push(v.data);if(E.q.length>1)return;try{h=JSON.parse(v.data)}catch(x){return}',
+  'c=h&&h.type==="hello"&&h.p2p;if(!c||c.enabled!==true||!Array.isArray(c.iceServers))return;k("hello");',
+  `try{pc=new RTCPeerConnection({iceServers:c.iceServers});dc=pc.createDataChannel(${JSON.stringify(DATA_CHANNEL_LABEL)},{ordered:true})}catch(x){if(pc)pc.close();return}`,
+  'pc.onicecandidate=function(e){var d=e.candidate;if(d&&!d.candidate||s.readyState!==1)return;',
+  's.send(JSON.stringify(d?{type:"ice-candidate",candidate:{candidate:d.candidate,sdpMid:d.sdpMid,sdpMLineIndex:d.sdpMLineIndex}}:{type:"end-of-candidates"}))};',
+  'E.o=pc.createOffer().then(function(o){return pc.setLocalDescription(o)}).then(function(){s.send(JSON.stringify({type:"offer",sdp:pc.localDescription.sdp}));k("offer")});',
+  'E.o.catch(function(){});E.pc=pc;E.dc=dc}',
+  '})()}catch(x){}',
 ].join('');
 
 /** CSP source for the shell's inline script: `script-src 'self' '<this>'`. */
@@ -131,7 +164,7 @@ export const SHELL_INLINE_SCRIPT_SHA256 = `sha256-${createHash('sha256').update(
 export function renderShell(options: ShellOptions): string {
   const config = shellConfig(options);
   return `<!doctype html>
-<html lang="en">
+<html lang="en"${config.p2p ? ' data-wingman-p2p' : ''}>
 <head>
 <meta charset="utf-8">
 <script>${INLINE_SCRIPT}</script>

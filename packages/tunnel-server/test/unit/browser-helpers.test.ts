@@ -33,6 +33,14 @@ describe('renderShell', () => {
     expect(JSON.parse(json)).toEqual({ sessionId: 'abc', p2p: true, exclude: ['/api/</script><script>alert(1)</script>'], badge: true });
   });
 
+  it('marks a P2P session on <html> (the inline script starts the P2P attempt only there), and only a P2P session', () => {
+    expect(renderShell({ sessionId: 'abc', p2p: true })).toContain('<html lang="en" data-wingman-p2p>');
+    expect(renderShell({ sessionId: 'abc', p2p: false })).toContain('<html lang="en">');
+    // The same inline script in both (one CSP hash): it reads the attribute.
+    const script = (html: string) => /<script>(.*?)<\/script>/s.exec(html)![1];
+    expect(script(renderShell({ sessionId: 'abc', p2p: false }))).toBe(script(renderShell({ sessionId: 'abc', p2p: true })));
+  });
+
   it('refuses options that are not what a tunnel server can mean (a bug on its side)', () => {
     expect(() => shellConfig({ sessionId: 'Bad Id', p2p: true })).toThrow(TypeError);
     expect(() => shellConfig({ sessionId: 'abc', p2p: true, exclude: ['relative'] })).toThrow(TypeError);

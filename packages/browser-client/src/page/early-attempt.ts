@@ -1,0 +1,77 @@
+/**
+ * The P2P attempt the shell's inline script starts before client.js has
+ * arrived (tunnel-server `browser/shell-html.ts`): the signaling WebSocket
+ * at once, and on the server's hello the RTCPeerConnection, its data channel
+ * and the offer, with the browser's candidates trickled as they come. On a
+ * first visit client.js is loaded only once the Service Worker controls the
+ * shell (lab, far-server: ~0.75 s after navigation start, ~0.4 s after the
+ * inline script ran), so the signaling round trips and the browser's
+ * candidate gathering overlap that wait. client.js adopts what the inline
+ * script started (peer-attempt.ts): the socket, the messages it received
+ * meanwhile (the answer and the agent's candidates, which client.js applies:
+ * the channel cannot open before it took over), the peer connection and the
+ * channel. Taken once: later attempts start from scratch.
+ */
+
+/** What the inline script leaves on `window.__wingmanShell.early`. */
+export interface EarlyAttempt {
+  readonly ws: WebSocket;
+  /** Signaling messages received before client.js took over, in order. */
+  readonly messages: readonly unknown[];
+  /** Milestones (performance.now()) the inline script recorded: attempt, signal-open, hello, offer. */
+  readonly marks: Readonly<Record<string, number>>;
+  /** Made on a hello with P2P enabled, from its ICE servers. */
+  readonly peer?: {
+    readonly pc: RTCPeerConnection;
+    readonly dc: RTCDataChannel;
+    /** Fulfilled once the offer was sent; rejected when it could not be made. */
+    readonly offered: Promise<unknown>;
+  };
+}
+
+function validMarks(v: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (typeof v !== 'object' || v === null) return out;
+  for (const [k, t] of Object.entries(v)) if (typeof t === 'number' && Number.isFinite(t) && t >= 0) out[k] = t;
+  return out;
+}
+
+/** Ends an attempt nobody will carry on (P2P off in the config, the shell stopping first). */
+export function closeEarly(early: EarlyAttempt | undefined): void {
+  if (!early) return;
+  try {
+    early.peer?.pc.close();
+    early.ws.close(1000);
+  } catch {
+    /* already closed */
+  }
+}
+
+/**
+ * Takes the inline script's attempt off the window (once), checking its
+ * shape: the app frame shares the origin and could have written anything
+ * there. Undefined when there is none or it is unusable; an unusable one is
+ * closed.
+ */
+export function takeEarlyAttempt(win: Window = window): EarlyAttempt | undefined {
+  const holder = (win as unknown as { __wingmanShell?: { early?: unknown } }).__wingmanShell;
+  const raw = holder?.early as Record<string, unknown> | undefined;
+  if (holder) delete holder.early;
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const { ws, q, pc, dc, o } = raw;
+  if (!(ws instanceof WebSocket) || !Array.isArray(q)) return undefined;
+  const hasPc = typeof RTCPeerConnection === 'function' && pc instanceof RTCPeerConnection;
+  const hasDc = typeof RTCDataChannel === 'function' && dc instanceof RTCDataChannel;
+  if (hasPc !== hasDc || (hasPc && !(o instanceof Promise)) || ws.readyState > WebSocket.OPEN) {
+    // Half-made or already dead: close it, and the caller starts a fresh attempt.
+    try {
+      if (pc instanceof RTCPeerConnection) pc.close();
+      ws.close(1000);
+    } catch {
+      /* already closed */
+    }
+    return undefined;
+  }
+  const peer = hasPc ? { pc, dc: dc as RTCDataChannel, offered: o as Promise<unknown> } : undefined;
+  return { ws, messages: q.slice(), marks: validMarks(raw.m), ...(peer ? { peer } : {}) };
+}

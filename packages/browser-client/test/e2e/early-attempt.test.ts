@@ -1,0 +1,114 @@
+/**
+ * The P2P attempt the shell's inline script starts before client.js has
+ * arrived: client.js carries it on (the same signaling socket, peer
+ * connection and channel), whatever point it reached meanwhile.
+ */
+import type { BrowserContext } from 'playwright-core';
+import { until } from '../../../../test/helpers/wait';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
+import { fetchInApp, inPage, openShell, waitForTransport, WAIT_MS } from './support/shell';
+import { startStack, type Stack } from './support/stack';
+
+jest.setTimeout(90_000);
+
+interface PeerEvent {
+  event: string;
+  viewerId?: string;
+  state?: string;
+}
+
+describe('the P2P attempt started by the shell inline script', () => {
+  let stack: Stack;
+  // A fresh browser per test: each is a first visit (no Service Worker, client.js not cached).
+  let browser: LaunchedChromium;
+  beforeAll(async () => void (stack = await startStack()));
+  beforeEach(async () => void (browser = await launchChromium()));
+  afterEach(() => browser?.close());
+  afterAll(() => stack?.close());
+
+  const peerEvents = (from: number): PeerEvent[] => (stack.agent.events.slice(from) as unknown as PeerEvent[]).filter((e) => e.event === 'peer');
+
+  /** Holds client.js until `ready()` holds (at most WAIT_MS); says whether it did. */
+  async function holdClientUntil(context: BrowserContext, ready: () => boolean, what: string): Promise<() => boolean | undefined> {
+    let reached: boolean | undefined;
+    await context.route('**/__wingman/client.js', async (route) => {
+      reached = await until(() => ready() || undefined, { timeoutMs: WAIT_MS, intervalMs: 20, what }).catch(() => false);
+      await route.continue();
+    });
+    return () => reached;
+  }
+
+  it("answers the inline script's offer while client.js is held, and client.js carries that attempt on: one peer, over P2P", async () => {
+    const from = stack.agent.events.length;
+    let answered = false;
+    // The agent's answer and candidates are in before client.js runs.
+    const held = await holdClientUntil(browser.context, () => answered, "the agent's answer in the inline script's queue");
+    const frame = await openShell(browser.page, `${stack.origin}/one`, 'one');
+    void until(
+      async () =>
+        (answered = await inPage(
+          browser.page,
+          () =>
+            ((window as unknown as { __wingmanShell?: { early?: { q: string[] } } }).__wingmanShell?.early?.q ?? []).some(
+              (m) => JSON.parse(m).type === 'answer',
+            ),
+          undefined,
+        ).catch(() => false)) || undefined,
+      { timeoutMs: WAIT_MS, intervalMs: 20, what: 'the answer' },
+    ).catch(() => undefined);
+    const status = await waitForTransport(browser.page, 'p2p');
+    expect(held()).toBe(true);
+
+    const r = await fetchInApp(frame, '/api/hello?via=early');
+    expect(r.transport).toBe('p2p');
+    const peers = peerEvents(from);
+    expect(peers.filter((e) => e.state === 'connected')).toEqual([expect.objectContaining({ viewerId: status.viewerId })]);
+    expect(peers.filter((e) => e.state !== 'connected')).toEqual([]);
+    // The attempt started before the shell's script ran; its first milestones are the inline script's.
+    const timeline = await inPage(
+      browser.page,
+      () => (window as unknown as { __wingman: { timeline(): Record<string, number> } }).__wingman.timeline(),
+      undefined,
+    );
+    expect(timeline.attempt).toBeLessThan(timeline.script!);
+    expect(timeline.offer).toBeLessThan(timeline.script!);
+  });
+
+  it('carries on an attempt whose offer is still unanswered when client.js runs', async () => {
+    const from = stack.agent.events.length;
+    // The signaling hello is in, the answer not yet: the agent's answers are held until client.js ran.
+    let releaseAnswers: () => void = () => undefined;
+    const answersHeld = new Promise<void>((resolve) => (releaseAnswers = resolve));
+    await browser.page.routeWebSocket(/\/__wingman\/signal/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => server.send(m));
+      server.onMessage((m) => {
+        if (typeof m === 'string' && JSON.parse(m).type === 'hello') ws.send(m);
+        else void answersHeld.then(() => ws.send(m));
+      });
+    });
+    const opened = openShell(browser.page, `${stack.origin}/one`, 'one');
+    // Released once the shell's script ran (window.__wingman is its last step before the attempt).
+    await until(async () => (await inPage(browser.page, () => '__wingman' in window, undefined).catch(() => false)) || undefined, {
+      timeoutMs: WAIT_MS,
+      intervalMs: 20,
+      what: "the shell's script to run",
+    });
+    releaseAnswers();
+    await opened;
+    const status = await waitForTransport(browser.page, 'p2p');
+    const peers = peerEvents(from);
+    expect(peers.filter((e) => e.state === 'connected')).toEqual([expect.objectContaining({ viewerId: status.viewerId })]);
+    expect(peers.filter((e) => e.state !== 'connected')).toEqual([]);
+  });
+
+  it('starts nothing in a browser without WebRTC: the shell stays on the relay and the agent sees no peer', async () => {
+    await browser.context.addInitScript(() => {
+      delete (window as unknown as { RTCPeerConnection?: unknown }).RTCPeerConnection;
+    });
+    const from = stack.agent.events.length;
+    await openShell(browser.page, `${stack.origin}/one`, 'one');
+    await waitForTransport(browser.page, 'relay', /no WebRTC/);
+    expect(peerEvents(from)).toEqual([]);
+  });
+});
