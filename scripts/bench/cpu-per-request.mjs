@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * CPU time each process spends per small request, for the HTTP rows of the
- * bench (direct, wingman relay, localtunnel, two bare TCP pipes):
+ * bench (direct, wingman relay, localtunnel, two bare TCP pipes, mux floor):
  *
  *   node scripts/bench/cpu-per-request.mjs [--requests 4000] [--rounds 2]
  *
@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { killAllChildren, killAllChildrenNow } from './lib/children.mjs';
 import { directRow } from './rows/direct.mjs';
 import { localtunnelRow } from './rows/localtunnel.mjs';
+import { muxFloorRow } from './rows/mux-floor.mjs';
 import { tcpPipesRow } from './rows/tcp-pipes.mjs';
 import { wingmanRelayRow } from './rows/wingman-relay.mjs';
 import { SMALL_PATH } from './lib/config.mjs';
@@ -65,7 +66,7 @@ const get = (t) =>
 
 try {
   const started = [];
-  for (const row of [directRow, wingmanRelayRow, localtunnelRow, tcpPipesRow]) {
+  for (const row of [directRow, wingmanRelayRow, localtunnelRow, tcpPipesRow, muxFloorRow]) {
     const reason = row.unavailable();
     if (reason) throw new Error(`${row.label}: ${reason}`);
     started.push({ row, target: await row.start() });
