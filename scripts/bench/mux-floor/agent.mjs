@@ -10,6 +10,7 @@
  */
 import { WebSocket } from 'ws';
 import { AppPipe } from './app-pipe.mjs';
+import { createBatchedSender } from './write-batch.mjs';
 import { AGENT_PATH, MAX_MESSAGE_BYTES, OPEN, deliverFrame, encodeCredit, encodeFrame, frameError } from './frame.mjs';
 
 const [serverPort, appPort] = process.argv.slice(2, 4).map(Number);
@@ -27,9 +28,10 @@ const ws = new WebSocket(`ws://127.0.0.1:${serverPort}${AGENT_PATH}`, {
   maxPayload: MAX_MESSAGE_BYTES,
   generateMask: (mask) => mask.fill(0),
 });
+const write = createBatchedSender(ws);
 const link = {
-  send: (type, id, payload) => ws.readyState === WebSocket.OPEN && ws.send(encodeFrame(type, id, payload)),
-  credit: (id, bytes) => ws.readyState === WebSocket.OPEN && ws.send(encodeCredit(id, bytes)),
+  send: (type, id, payload) => ws.readyState === WebSocket.OPEN && write(encodeFrame(type, id, payload)),
+  credit: (id, bytes) => ws.readyState === WebSocket.OPEN && write(encodeCredit(id, bytes)),
   forget: (id) => pipes.delete(id),
 };
 

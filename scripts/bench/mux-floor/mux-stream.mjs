@@ -49,10 +49,13 @@ export class MuxStream extends Duplex {
   unref() {
     return this;
   }
-  /** Emits 'timeout' each `ms` without a byte either way (0 turns it off). */
+  /** Emits 'timeout' each `ms` without a byte either way; 0 turns it off and removes `cb` (net.Socket's contract, which the http client relies on). */
   setTimeout(ms, cb) {
     this.timeout = ms;
-    if (cb) this.once('timeout', cb);
+    if (cb) {
+      if (ms === 0) this.removeListener('timeout', cb);
+      else this.once('timeout', cb);
+    }
     clearInterval(this.idleTimer);
     this.idleTimer = null;
     if (ms > 0) {

@@ -5,6 +5,7 @@
  */
 import { OPEN, deliverFrame, encodeCredit, encodeFrame, frameError } from './frame.mjs';
 import { MuxStream } from './mux-stream.mjs';
+import { createBatchedSender } from './write-batch.mjs';
 
 export class ServerLink {
   /** @param {import('ws').WebSocket} ws */
@@ -14,6 +15,7 @@ export class ServerLink {
     this.streams = new Map();
     this.nextId = 1;
     this.closed = false;
+    this.write = createBatchedSender(ws);
     ws.on('message', (msg) => this.onMessage(msg));
     ws.on('close', () => this.close(new Error('agent disconnected')));
     ws.on('error', () => ws.terminate());
@@ -30,10 +32,10 @@ export class ServerLink {
   }
 
   send(type, id, payload) {
-    if (!this.closed) this.ws.send(encodeFrame(type, id, payload));
+    if (!this.closed) this.write(encodeFrame(type, id, payload));
   }
   credit(id, bytes) {
-    if (!this.closed) this.ws.send(encodeCredit(id, bytes));
+    if (!this.closed) this.write(encodeCredit(id, bytes));
   }
   forget(id) {
     this.streams.delete(id);
