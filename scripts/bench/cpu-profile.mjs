@@ -12,7 +12,7 @@
  * namespace, like cpu-per-request.mjs. Profiling itself costs CPU: compare
  * rows of one run, not these figures with cpu-per-request.mjs's.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,9 +26,10 @@ import { wingmanRelayRow } from './rows/wingman-relay.mjs';
 const ROWS = [wingmanRelayRow, muxFloorRow, localtunnelRow, tcpPipesRow];
 const WARMUP_REQUESTS = 500;
 /**
- * Native stream-write bindings: their self time is the write(2)/writev(2)
- * syscall, which on loopback also runs the receiver's TCP input; it grows
- * with the machine's load far more than JavaScript does.
+ * Native stream-write bindings: the write(2)/writev(2) syscall, which on
+ * loopback also runs the receiver's TCP input. The profiler samples wall-clock
+ * time, so a process that waited for a CPU shows that wait on the syscall it
+ * returned from: on a busy machine this part grows far more than JavaScript.
  */
 const SOCKET_WRITES = new Set(['writev', 'writeBuffer', 'writeLatin1String', 'writeUtf8String', 'writeAsciiString', 'writeUcs2String']);
 const MAX_REQUESTS = 100_000;
@@ -77,6 +78,8 @@ try {
     for (let i = 0; i < requests; i++) await get(target);
     const to = nowUs();
     closeGetter();
+    // With --keep: the measured window (CLOCK_MONOTONIC µs, as the profiles' timestamps) beside the profiles.
+    writeFileSync(join(dir, 'window.json'), `${JSON.stringify({ from, to, requests })}\n`);
     const pids = new Map(target.procs.map((p) => [p.child.pid, p.name]));
     for (const p of target.procs) await p.kill();
     console.log(`\n${row.label}: ${requests} sequential 1 KiB GETs, wall ${((to - from) / requests).toFixed(0)} µs/req`);
