@@ -12,7 +12,7 @@
  * namespace, like cpu-per-request.mjs. Profiling itself costs CPU: compare
  * rows of one run, not these figures with cpu-per-request.mjs's.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -79,6 +79,7 @@ try {
     const to = nowUs();
     closeGetter();
     // With --keep: the measured window (CLOCK_MONOTONIC µs, as the profiles' timestamps) beside the profiles.
+    mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'window.json'), `${JSON.stringify({ from, to, requests })}\n`);
     const pids = new Map(target.procs.map((p) => [p.child.pid, p.name]));
     for (const p of target.procs) await p.kill();
