@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * CPU time each process spends per small request, for the HTTP rows of the
- * bench (direct, wingman relay, localtunnel, two bare TCP pipes):
+ * bench (direct, wingman relay, localtunnel, two bare TCP pipes, mux floor):
  *
  *   node scripts/bench/cpu-per-request.mjs [--requests 4000] [--rounds 2]
  *
@@ -14,15 +14,15 @@
  * caller's network namespace: /proc must show the children's real pids
  * (the bench's namespace also has its own pid namespace).
  */
-import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { createSequentialGetter } from './measure/sequential-get.mjs';
 import { killAllChildren, killAllChildrenNow } from './lib/children.mjs';
 import { directRow } from './rows/direct.mjs';
 import { localtunnelRow } from './rows/localtunnel.mjs';
+import { muxFloorRow } from './rows/mux-floor.mjs';
 import { tcpPipesRow } from './rows/tcp-pipes.mjs';
 import { wingmanRelayRow } from './rows/wingman-relay.mjs';
-import { SMALL_PATH } from './lib/config.mjs';
 
 /** Requests before each measured batch (JIT, connection set-up). */
 const WARMUP_REQUESTS = 300;
@@ -51,21 +51,11 @@ const ticks = (pid) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(fields[11]) + Number(fields[12]); // utime, stime
 };
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-const get = (t) =>
-  new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: t.port, path: SMALL_PATH, headers: { host: t.host }, agent, timeout: 10_000 }, (res) => {
-      if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}`));
-      res.resume();
-      res.on('end', resolve);
-    });
-    req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
-    req.on('error', reject);
-  });
+const { get } = createSequentialGetter();
 
 try {
   const started = [];
-  for (const row of [directRow, wingmanRelayRow, localtunnelRow, tcpPipesRow]) {
+  for (const row of [directRow, wingmanRelayRow, localtunnelRow, tcpPipesRow, muxFloorRow]) {
     const reason = row.unavailable();
     if (reason) throw new Error(`${row.label}: ${reason}`);
     started.push({ row, target: await row.start() });

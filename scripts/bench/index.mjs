@@ -5,7 +5,7 @@
  * all on loopback in one run, each figure with its ratio to "direct" measured
  * in the same run; then a PASS/FAIL line per goal (report/goals.mjs).
  *
- *   node scripts/bench/index.mjs [--out results.json] [--rows direct,wingmanRelay,localtunnel,tcpPipes,p2pNode]
+ *   node scripts/bench/index.mjs [--out results.json] [--rows direct,wingmanRelay,localtunnel,tcpPipes,muxFloor,p2pNode]
  *
  * Environment: BENCH_DURATION_S (5), BENCH_WARMUP_S (1), BENCH_BULK_RUNS (5),
  * BENCH_TIMEOUT_S (1200). See docs/benchmarks.md.
@@ -25,6 +25,7 @@ import { evaluateRelayGoals, evaluateP2PGoals, renderGoals } from './report/goal
 import { renderNotes, renderP2PTable, renderTable } from './report/table.mjs';
 import { directRow } from './rows/direct.mjs';
 import { localtunnelRow } from './rows/localtunnel.mjs';
+import { muxFloorRow } from './rows/mux-floor.mjs';
 import { tcpPipesRow } from './rows/tcp-pipes.mjs';
 import { p2pNodeRow, runP2PNodeRow } from './rows/p2p-node.mjs';
 import { wingmanRelayRow } from './rows/wingman-relay.mjs';
@@ -35,7 +36,7 @@ const log = (msg) => console.error(`[bench] ${msg}`);
  * The rows. The browser rows are packages/browser-client/bench/run.mjs,
  * run after these by scripts/bench/all.mjs (`npm run bench`).
  */
-const HTTP_ROWS = [directRow, wingmanRelayRow, localtunnelRow, tcpPipesRow];
+const HTTP_ROWS = [directRow, wingmanRelayRow, localtunnelRow, tcpPipesRow, muxFloorRow];
 const ALL_ROW_IDS = [...HTTP_ROWS, p2pNodeRow].map((r) => r.id);
 
 let args;

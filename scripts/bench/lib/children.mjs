@@ -21,6 +21,13 @@ const KILL_GRACE_MS = 3000;
 const live = new Set();
 let outDir;
 let seq = 0;
+/** Node options put before the script of every child (diagnostics such as --cpu-prof, which NODE_OPTIONS refuses). */
+let nodeOptions = [];
+
+/** @param {string[]} options for every child spawned from now on */
+export function setChildNodeOptions(options) {
+  nodeOptions = [...options];
+}
 
 /**
  * Spawns `process.execPath args` and returns a handle.
@@ -34,7 +41,7 @@ export function spawnNode(name, args, options = {}) {
   const proc = spawnProcess({
     name,
     command: process.execPath,
-    args,
+    args: [...nodeOptions, ...args],
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdoutFile: outFile,

@@ -38,9 +38,11 @@ export function evaluateRelayGoals(rows) {
     }
     const d = value('direct', m.key);
     const w = ratioToDirect(m, value('wingmanRelay', m.key), d);
+    // The mux floor (what a relay whose agent does not parse HTTP costs at best) is printed beside wingman, not judged.
+    const floor = byId.muxFloor ? ratioToDirect(m, value('muxFloor', m.key), d) : undefined;
     const against = [
-      { id: 'localtunnel', name: 'localtunnel', factor: RELAY_MIN_OVER_LOCALTUNNEL },
-      { id: 'tcpPipes', name: 'two bare TCP pipes', factor: RELAY_MIN_OVER_PIPES },
+      { id: 'localtunnel', name: 'localtunnel', short: 'localtunnel', factor: RELAY_MIN_OVER_LOCALTUNNEL },
+      { id: 'tcpPipes', name: 'two bare TCP pipes', short: 'pipes', factor: RELAY_MIN_OVER_PIPES },
     ];
     for (const a of against) {
       if (!byId[a.id]) continue;
@@ -51,11 +53,13 @@ export function evaluateRelayGoals(rows) {
         continue;
       }
       const needed = a.factor * other;
+      const of = (r) => (a.factor === 1 ? '' : ` = ${(r / other).toFixed(2)}× ${a.short}`);
+      const floorDetail = floor === undefined ? '' : `; mux floor ${fmtRatio(floor)}${floor === null ? '' : of(floor)}`;
       checks.push({
         area: 'relay',
         goal,
         verdict: w >= needed ? 'PASS' : 'FAIL',
-        detail: `wingman ×${w.toFixed(2)} vs needed ×${needed.toFixed(2)} (${a.name} ×${other.toFixed(2)})`,
+        detail: `wingman ×${w.toFixed(2)}${of(w)} vs needed ×${needed.toFixed(2)} (${a.name} ×${other.toFixed(2)})${floorDetail}`,
       });
     }
   }

@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+/**
+ * Where a relay row's CPU goes per small request: the row's processes run
+ * under `node --cpu-prof`, one keep-alive connection sends sequential 1 KiB
+ * GETs (as cpu-per-request.mjs), and each process's profile, cut to the
+ * measured requests, is summed by function and by file, in µs of CPU per
+ * request (self time; idle left out).
+ *
+ *   node scripts/bench/cpu-profile.mjs [--rows wingmanRelay,muxFloor] [--requests 5000] [--top 15] [--keep DIR]
+ *
+ * Diagnostic, not part of `npm test`. On 127.0.0.1 in the caller's network
+ * namespace, like cpu-per-request.mjs. Profiling itself costs CPU: compare
+ * rows of one run, not these figures with cpu-per-request.mjs's.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createSequentialGetter } from './measure/sequential-get.mjs';
+import { killAllChildren, killAllChildrenNow, setChildNodeOptions } from './lib/children.mjs';
+import { localtunnelRow } from './rows/localtunnel.mjs';
+import { muxFloorRow } from './rows/mux-floor.mjs';
+import { tcpPipesRow } from './rows/tcp-pipes.mjs';
+import { wingmanRelayRow } from './rows/wingman-relay.mjs';
+
+const ROWS = [wingmanRelayRow, muxFloorRow, localtunnelRow, tcpPipesRow];
+const WARMUP_REQUESTS = 500;
+/**
+ * Native stream-write bindings: the write(2)/writev(2) syscall, which on
+ * loopback also runs the receiver's TCP input. The profiler samples wall-clock
+ * time, so a process that waited for a CPU shows that wait on the syscall it
+ * returned from: on a busy machine this part grows far more than JavaScript.
+ */
+const SOCKET_WRITES = new Set(['writev', 'writeBuffer', 'writeLatin1String', 'writeUtf8String', 'writeAsciiString', 'writeUcs2String']);
+const MAX_REQUESTS = 100_000;
+const MAX_TOP = 100;
+
+process.on('exit', killAllChildrenNow);
+
+let args;
+try {
+  args = parseArgs({
+    options: {
+      rows: { type: 'string', default: 'wingmanRelay,muxFloor' },
+      requests: { type: 'string', default: '5000' },
+      top: { type: 'string', default: '15' },
+      keep: { type: 'string' },
+    },
+  }).values;
+} catch (err) {
+  console.error(`[cpu-profile] ${err.message}`);
+  process.exit(2);
+}
+const requests = Number(args.requests);
+const top = Number(args.top);
+const rows = args.rows.split(',').map((id) => ROWS.find((r) => r.id === id.trim()));
+if (rows.includes(undefined) || !Number.isInteger(requests) || requests < 1 || requests > MAX_REQUESTS || !Number.isInteger(top) || top < 1 || top > MAX_TOP) {
+  console.error(`[cpu-profile] --rows from ${ROWS.map((r) => r.id).join(',')}; --requests 1-${MAX_REQUESTS}; --top 1-${MAX_TOP}`);
+  process.exit(2);
+}
+
+const profileRoot = args.keep ?? mkdtempSync(join(tmpdir(), 'wingman-cpu-profile-'));
+const { get, close: closeGetter } = createSequentialGetter();
+/** CLOCK_MONOTONIC in µs: the clock V8 stamps profile samples with. */
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+
+try {
+  for (const row of rows) {
+    const reason = row.unavailable();
+    if (reason) throw new Error(`${row.label}: ${reason}`);
+    const dir = join(profileRoot, row.id);
+    // Every process of the row writes a profile when it exits.
+    setChildNodeOptions(['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    const target = await row.start();
+    setChildNodeOptions([]);
+    for (let i = 0; i < WARMUP_REQUESTS; i++) await get(target);
+    const from = nowUs();
+    for (let i = 0; i < requests; i++) await get(target);
+    const to = nowUs();
+    closeGetter();
+    // With --keep: the measured window (CLOCK_MONOTONIC µs, as the profiles' timestamps) beside the profiles.
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'window.json'), `${JSON.stringify({ from, to, requests })}\n`);
+    const pids = new Map(target.procs.map((p) => [p.child.pid, p.name]));
+    for (const p of target.procs) await p.kill();
+    console.log(`\n${row.label}: ${requests} sequential 1 KiB GETs, wall ${((to - from) / requests).toFixed(0)} µs/req`);
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+      const pid = Number(file.split('.')[3]);
+      const summary = summarize(JSON.parse(readFileSync(join(dir, file), 'utf8')), from, to, requests, top);
+      const name = pids.get(pid) ?? `pid ${pid} (started by a process of the row)`;
+      console.log(
+        `\n  ${name}: ${summary.totalUs.toFixed(0)} µs/req of CPU (self time, idle left out), of which ${summary.writesUs.toFixed(0)} in socket writes`,
+      );
+      for (const [name, us] of summary.byFile) console.log(`    ${us.toFixed(1).padStart(6)}  file ${name}`);
+      for (const [name, us] of summary.byFunction) console.log(`    ${us.toFixed(1).padStart(6)}  ${name}`);
+    }
+  }
+} catch (err) {
+  console.error(`[cpu-profile] ${err?.stack ?? err}`);
+  process.exitCode = 1;
+} finally {
+  await killAllChildren();
+  if (!args.keep) rmSync(profileRoot, { recursive: true, force: true });
+}
+
+/**
+ * Self time per function and per file of the samples taken in [from, to].
+ * @param {{ nodes: Array<{ id: number, callFrame: { functionName: string, url: string, lineNumber: number } }>, samples: number[], timeDeltas: number[], startTime: number }} profile
+ */
+function summarize(profile, from, to, requests, n) {
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+  const byFunction = new Map();
+  const byFile = new Map();
+  let total = 0;
+  let writes = 0;
+  let t = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i];
+    // A sample's delta is the time since the previous one: charge it to this sample.
+    if (t < from || t > to) continue;
+    const cf = nodes.get(profile.samples[i]);
+    if (!cf || cf.functionName === '(idle)') continue;
+    const dt = profile.timeDeltas[i];
+    const file = shortUrl(cf.url);
+    const fn = `${cf.functionName || '(anonymous)'}${file ? ` ${file}:${cf.lineNumber + 1}` : ''}`;
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + dt);
+    byFile.set(file || cf.functionName, (byFile.get(file || cf.functionName) ?? 0) + dt);
+    total += dt;
+    if (SOCKET_WRITES.has(cf.functionName) && !cf.url) writes += dt;
+  }
+  const topOf = (m) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, v]) => [k, v / requests]);
+  return { totalUs: total / requests, writesUs: writes / requests, byFunction: topOf(byFunction), byFile: topOf(byFile) };
+}
+
+/** node:internal names stay; file URLs lose everything up to the package or node_modules directory. */
+function shortUrl(url) {
+  if (!url) return '';
+  const m = /\/(packages\/[^/]+\/.*|node_modules\/.*|scripts\/.*)$/.exec(url);
+  return m ? m[1].replace(/^node_modules\//, '') : url;
+}
