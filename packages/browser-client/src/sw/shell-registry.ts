@@ -50,6 +50,8 @@ export interface ShellRegistry {
    * reload).
    */
   channelComing(): boolean;
+  /** Some shell has an open channel that does not go through TURN: a request would go over P2P (as far as the registry knows). */
+  hasDirectChannel(): boolean;
   /** Waits up to `ms` for a shell to announce an open channel; then pick()'s answer. */
   waitForChannel(clientId: string, resultingClientId: string, ms: number): Promise<ShellPick | undefined>;
 }
@@ -211,6 +213,9 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
       if (!channelSeen) return false;
       const now = Date.now();
       return [...shells.values()].some((e) => !e.p2p && now - e.announcedAt < CHANNEL_COMING_WAIT_MS);
+    },
+    hasDirectChannel() {
+      return [...shells.values()].some((e) => e.p2p && !e.turn);
     },
     async waitForChannel(clientId, resultingClientId, ms) {
       if (![...shells.values()].some((e) => e.p2p)) {

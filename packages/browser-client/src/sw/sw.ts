@@ -187,8 +187,11 @@ self.addEventListener('fetch', (event) => {
     if (work) event.waitUntil(work);
     // and gets the shell from the SW's copy when one is at hand (the network otherwise), a new copy for next time.
     if (isAppNavigation(request, url)) {
-      const copy = shellCopy.response();
       event.waitUntil(shellCopy.refresh());
+      // With a direct channel up, the frame's document goes over it, most likely through the very page being
+      // left (a reload): answered from the copy, that page would unload within milliseconds, before the document
+      // came back, and the document would go to the relay instead. The network's shell keeps it for that round trip.
+      const copy = registry.hasDirectChannel() ? undefined : shellCopy.response();
       if (copy) event.respondWith(copy);
     }
     return;

@@ -1,8 +1,10 @@
 /**
  * The Service Worker's copy of the shell (sw/shell-copy.ts): a top-level
  * navigation the running SW sees is answered from it, with no round trip to
- * the tunnel server before the frame starts; a copy the server no longer
- * stands behind is dropped, and the next navigation gets the server's answer.
+ * the tunnel server before the frame starts — unless a direct channel is up,
+ * whose page must live on until the frame's document came back over it; a
+ * copy the server no longer stands behind is dropped, and the next navigation
+ * gets the server's answer.
  */
 import type { Page, Response } from 'playwright-core';
 import { until } from '../../../../test/helpers/wait';
@@ -56,6 +58,12 @@ describe("the Service Worker's copy of the shell", () => {
     browser = await launchChromium();
   });
 
+  /** No RTCPeerConnection in the pages (P2P impossible, as with UDP blocked): the relay carries everything. */
+  const withoutWebRtc = () =>
+    browser.context.addInitScript(() => {
+      delete (window as unknown as { RTCPeerConnection?: unknown }).RTCPeerConnection;
+    });
+
   afterEach(async () => {
     await browser?.close();
     await stack?.close();
@@ -63,6 +71,7 @@ describe("the Service Worker's copy of the shell", () => {
 
   it('answers a reload from its copy, and the app loads in the frame', async () => {
     const { page } = browser;
+    await withoutWebRtc();
     await openShell(page, `${stack.origin}/two?copy=1`, 'two');
     await waitForCopy(page, 'kept');
 
@@ -73,12 +82,24 @@ describe("the Service Worker's copy of the shell", () => {
     // The document keeps the navigation's URL, so the shell loads the same app URL in its frame.
     expect(page.url()).toBe(`${stack.origin}/two?copy=1`);
     await waitForApp(page, 'two');
-    // The copy's inline script starts the P2P attempt as the server's shell does.
+  });
+
+  it("leaves a reload's shell to the network while a direct channel is up (its page carries the frame's document)", async () => {
+    const { page } = browser;
+    await openShell(page, `${stack.origin}/two?channel=1`, 'two');
+    await waitForTransport(page, 'p2p');
+    await waitForCopy(page, 'kept');
+
+    const res = await reload(page);
+    expect(res.fromServiceWorker()).toBe(false);
+    expect(res.headers()['x-wingman-shell']).toBe('1');
+    await waitForApp(page, 'two');
     await waitForTransport(page, 'p2p');
   });
 
   it("drops its copy once the server serves no shell for the session, and the next navigation gets the server's answer", async () => {
     const { page } = browser;
+    await withoutWebRtc();
     await openShell(page, `${stack.origin}/one`, 'one');
     await waitForCopy(page, 'kept');
 
