@@ -1,4 +1,13 @@
-import { BULK_MIN_BYTES, PathChooser, PROBE_AFTER, REPROBE_EVERY, RTT_WINDOW_MS, type PathFigures, type RequestClass } from '../../src/sw/path-choice';
+import {
+  BULK_MIN_BYTES,
+  PathChooser,
+  PROBE_AFTER,
+  REPROBE_EVERY,
+  RTT_WINDOW_MS,
+  STALL_MEMORY_MS,
+  type PathFigures,
+  type RequestClass,
+} from '../../src/sw/path-choice';
 
 const MiB = 1024 * 1024;
 
@@ -214,5 +223,50 @@ describe('a path that stalls', () => {
     lone(one, [66, 70, 469, 68, 300]);
     expect(one.stalls('p2p')).toBe(false);
     expect(new PathChooser().stalls('p2p')).toBe(false);
+  });
+
+  it('stalls on the stalls its shell saw, before any lone request (a first visit)', () => {
+    const c = new PathChooser();
+    c.recordStall('p2p', 1_000);
+    c.recordStall('p2p', 1_400);
+    expect(c.stalls('p2p')).toBe(false);
+    c.recordStall('p2p', 1_900);
+    expect(c.stalls('p2p')).toBe(true);
+  });
+
+  it('counts the stalls its shell saw together with slow lone requests, within the window', () => {
+    const c = new PathChooser();
+    lone(c, [66, 70, 469]);
+    c.recordStall('p2p', 1_500);
+    expect(c.stalls('p2p')).toBe(false);
+    c.recordStall('p2p', 1_600);
+    expect(c.stalls('p2p')).toBe(true);
+    const late = new PathChooser();
+    late.recordStall('p2p', 1_000);
+    late.recordStall('p2p', 1_100);
+    late.recordStall('p2p', 1_100 + RTT_WINDOW_MS + 1);
+    expect(late.stalls('p2p')).toBe(false);
+  });
+});
+
+describe('a path that stalled', () => {
+  it('stays stalling without new evidence for STALL_MEMORY_MS, and a verdict from before a restart is restored', () => {
+    const c = new PathChooser();
+    const started: string[] = [];
+    c.onStalling = (p) => started.push(p);
+    for (const at of [1_000, 1_200, 1_400]) c.recordStall('p2p', at);
+    expect([c.stalls('p2p'), started]).toEqual([true, ['p2p']]);
+    // Lone requests that meet no loss, past the window: still stalling until the memory ends.
+    c.recordHead('p2p', 'small', 66, 1_400 + RTT_WINDOW_MS + 1);
+    expect(c.stalls('p2p')).toBe(true);
+    c.recordHead('p2p', 'small', 66, 1_400 + STALL_MEMORY_MS);
+    expect(c.stalls('p2p')).toBe(false);
+
+    const restarted = new PathChooser();
+    restarted.restoreStalled('p2p', 50, 30_000);
+    expect(restarted.stalls('p2p')).toBe(true);
+    const old = new PathChooser();
+    old.restoreStalled('p2p', 50, STALL_MEMORY_MS);
+    expect(old.stalls('p2p')).toBe(false);
   });
 });
