@@ -30,7 +30,12 @@ export interface StallWatchOptions {
   connection(): Connection | undefined;
   /** Requests waiting on the channel (for their head or their body). */
   waiting(): number;
-  /** The channel's latest RTT, ms (undefined before the first PONG). */
+  /**
+   * The channel's latest RTT, ms (undefined before the first PONG). The watch
+   * keeps the lowest it saw per connection: a PING that met a stall measures
+   * the stall (seen: 0.4–2.9 s at 2 % loss against a 62 ms path), and a quiet
+   * period grown from it would let the next stalls pass unnoticed.
+   */
   rttMs(): number | undefined;
   /** Called once per stall (again only after something arrived). */
   onStall(): void;
@@ -61,6 +66,11 @@ export function createStallWatch(options: StallWatchOptions): StallWatch {
   let nextProbeAt = 0;
   let stalled = false;
   let lastTick = 0;
+  /** Lowest RTT seen on `conn`, ms. */
+  let bestRtt: number | undefined;
+  const lowest = (ms: number | undefined) => {
+    if (ms !== undefined && Number.isFinite(ms) && ms >= 0 && (bestRtt === undefined || ms < bestRtt)) bestRtt = ms;
+  };
 
   const sleep = () => {
     if (timer !== undefined) clearInterval(timer);
@@ -76,9 +86,11 @@ export function createStallWatch(options: StallWatchOptions): StallWatch {
       conn = undefined;
       return sleep();
     }
+    if (c !== conn) bestRtt = undefined;
+    lowest(options.rttMs());
     if (c !== conn || c.bytesReceived !== bytes) {
       // A PING answered in time: the app is slow, not the channel; look again a few quiet periods later.
-      if (probeAt !== undefined && c === conn) nextProbeAt = t + STALL_PROBE_BACKOFF * quietMs(options.rttMs());
+      if (probeAt !== undefined && c === conn) nextProbeAt = t + STALL_PROBE_BACKOFF * quietMs(bestRtt);
       conn = c;
       bytes = c.bytesReceived;
       lastRxAt = t;
@@ -91,7 +103,7 @@ export function createStallWatch(options: StallWatchOptions): StallWatch {
       return sleep();
     }
     waitingSince ??= t;
-    const quiet = quietMs(options.rttMs());
+    const quiet = quietMs(bestRtt);
     // The page's main thread was busy for a quiet period (the app's own work, a loaded machine):
     // what arrived meanwhile may not have been read yet, so this check decides nothing.
     if (stalled || sinceTick > Math.max(3 * STALL_CHECK_INTERVAL_MS, quiet)) return;
@@ -99,7 +111,10 @@ export function createStallWatch(options: StallWatchOptions): StallWatch {
       if (t - Math.max(lastRxAt, waitingSince) < quiet || t < nextProbeAt) return;
       probeAt = t;
       // Its PONG moves bytesReceived; an error (channel closing) is the connection's own business.
-      c.ping().catch(() => undefined);
+      c.ping().then(
+        (ms) => conn === c && lowest(ms),
+        () => undefined,
+      );
       return;
     }
     if (t - probeAt < quiet) return;

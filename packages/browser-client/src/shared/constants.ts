@@ -234,4 +234,4 @@ export const STALL_DEFAULT_RTT_MS = 100;
 /** How often the watch looks while requests wait, ms (it sleeps while none do). */
 export const STALL_CHECK_INTERVAL_MS = 20;
 /** After a PING came back in time, the next may leave this many quiet periods later (a long-poll waits silently too). */
-export const STALL_PROBE_BACKOFF = 4;
+export const STALL_PROBE_BACKOFF = 2;

@@ -94,4 +94,18 @@ describe('stall watch', () => {
     expect(stalls).toBe(0);
     watch.stop();
   });
+
+  it('keeps the lowest RTT it saw: a PING that met a stall does not stretch the quiet period past the next stall', async () => {
+    const { client, hold } = await ready();
+    // The badge's latest RTT after a PING that waited out a stall.
+    const rtts = [RTT_MS, 100 * LOOK_MS];
+    let stalls = 0;
+    const watch = createStallWatch({ connection: () => client, waiting: () => 1, rttMs: () => rtts.shift() ?? 100 * LOOK_MS, onStall: () => stalls++ });
+    watch.poke();
+    await sleep(quietMs(RTT_MS));
+    hold(true);
+    await sleep(LOOK_MS);
+    expect(stalls).toBe(1);
+    watch.stop();
+  });
 });
