@@ -134,8 +134,6 @@ export class PathChooser {
   private readonly recentRtts: Record<PathName, Array<[number, number]>> = { p2p: [], relay: [] };
   /** When each path last met the stall rule (caller's clock); it stays stalling for STALL_MEMORY_MS after. */
   private readonly stalledAt: Partial<Record<PathName, number>> = {};
-  /** When the shell saw its channel stall (recordStall), per path, within RTT_WINDOW_MS. */
-  private readonly stallsSeen: Record<PathName, number[]> = { p2p: [], relay: [] };
   /** The path each class takes outside probes (what the badge shows). */
   readonly preferred: Preferred = { small: 'p2p', bulk: 'p2p' };
 
@@ -284,26 +282,13 @@ export class PathChooser {
     this.decideStalling(path, at);
   }
 
-  /**
-   * The shell saw `path`'s channel stall at `at` (nothing arrived, a PING
-   * went unanswered: page/stall-watch.ts). Counts as one slow lone request:
-   * a first visit has no lone requests yet, and a page load's burst shows
-   * the stalls this way.
-   */
-  recordStall(path: PathName, at: number): void {
-    this.stallsSeen[path].push(at);
-    this.decideStalling(path, at);
-  }
-
   /** Decided where the samples change, not on every request that asks (stalls()). */
   private decideStalling(path: PathName, at: number): void {
-    const seen = this.stallsSeen[path];
-    while (seen.length > MAX_RTT_SAMPLES || (seen.length > 0 && seen[0]! < at - RTT_WINDOW_MS)) seen.shift();
     const recent = this.recentRtts[path];
     const best = this.figures[path].rttMs;
     const limit = best === undefined ? Infinity : Math.max(best * STALL_FACTOR, best + STALL_EXTRA_MS);
     const slow = recent.filter(([when, t]) => when >= at - RTT_WINDOW_MS && t > limit).length;
-    if (slow + seen.length >= STALL_MIN_COUNT) {
+    if (slow >= STALL_MIN_COUNT) {
       const first = !this.stalling[path];
       this.stalledAt[path] = at;
       this.stalling[path] = true;

@@ -108,7 +108,7 @@ self.addEventListener('message', (event) => {
       return;
     case 'wingman:stall':
       // Its channel holds everything behind a lost packet: what waits on it that may be sent twice goes over the relay too.
-      deps.paths.recordStall('p2p', performance.now());
+      // Not counted against P2P: a busy agent answers PINGs late too (path-choice.ts keeps to lone requests' times).
       deps.hedges.stalled(client.id);
       return;
     case 'wingman:ws-ticket': {
