@@ -14,7 +14,6 @@ import { takeEarlyAttempt } from './early-attempt';
 import { startDiagnosticsSource } from './diagnostics-source';
 import { createP2PManager, type TransportStatus } from './p2p';
 import { createRequestServer } from './request-server';
-import { createStallWatch } from './stall-watch';
 import { createSwLink } from './sw-link';
 import { mark, timeline } from './timeline';
 import { createWsBridge } from './ws-bridge';
@@ -51,23 +50,11 @@ let paths: Paths | undefined;
 const sw = createSwLink({
   shellId,
   exclude: config.exclude,
-  onFetch: (m, port) => {
-    requests.serve(m, port);
-    stallWatch.poke();
-  },
+  onFetch: (m, port) => requests.serve(m, port),
   onPaths: (p) => {
     paths = p;
     badge.update(p2p.status(), paths);
   },
-});
-const stallWatch = createStallWatch({
-  connection: () => p2p.connection(),
-  waiting: () => requests.active,
-  rttMs: () => {
-    const s = p2p.status();
-    return s.transport === 'p2p' ? s.rttMs : undefined;
-  },
-  onStall: () => sw.stalled(),
 });
 const channelWait = createChannelWait(p2p);
 const wsBridge = createWsBridge({ connection: () => p2p.connection(), channelSoon: () => channelWait.soon(), cookieHeader: (url) => sw.cookieHeader(url) });
@@ -110,7 +97,6 @@ window.addEventListener('pagehide', () => {
   requests.abortAll('page closing');
   sw.announce(false);
   p2p.stop('page closed');
-  stallWatch.stop();
   stopDiagnostics();
 });
 window.addEventListener('pageshow', (ev) => {

@@ -7,7 +7,7 @@
  */
 import { Workbox } from 'workbox-window';
 import { COOKIE_QUERY_TIMEOUT_MS, PORT_RETIRE_MS, SW_CONTROL_TIMEOUT_MS, SW_PATH, SW_SCOPE } from '../shared/constants';
-import { parseSwToWindow, type FetchRequest, type PathsUpdate, type ShellAnnounce, type StallNotice } from '../shared/messages';
+import { parseSwToWindow, type FetchRequest, type PathsUpdate, type ShellAnnounce } from '../shared/messages';
 
 export interface SwLinkOptions {
   shellId: string;
@@ -25,8 +25,6 @@ export interface SwLink {
   announce(p2p: boolean, turn?: boolean): void;
   /** The SW jar's Cookie header for `url` ('' on any failure or after COOKIE_QUERY_TIMEOUT_MS). */
   cookieHeader(url: string): Promise<string>;
-  /** Tells the SW that this shell's channel stalls now (page/stall-watch.ts). */
-  stalled(): void;
 }
 
 export function createSwLink(options: SwLinkOptions): SwLink {
@@ -67,7 +65,7 @@ export function createSwLink(options: SwLinkOptions): SwLink {
   };
 
   if (!container) {
-    return { controlled: Promise.resolve(false), announce: () => undefined, cookieHeader: () => Promise.resolve(''), stalled: () => undefined };
+    return { controlled: Promise.resolve(false), announce: () => undefined, cookieHeader: () => Promise.resolve('') };
   }
 
   container.addEventListener('message', onMessage);
@@ -100,9 +98,6 @@ export function createSwLink(options: SwLinkOptions): SwLink {
       p2p = open;
       turn = viaTurn;
       announce();
-    },
-    stalled() {
-      container.controller?.postMessage({ type: 'wingman:stall' } satisfies StallNotice);
     },
     cookieHeader(url) {
       const controller = container.controller;

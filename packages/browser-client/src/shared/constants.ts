@@ -211,33 +211,3 @@ export const DIAGNOSTICS_CHANNEL = 'wingman-diagnostics';
 export const DIAGNOSTICS_REPLY_TIMEOUT_MS = 1_000;
 /** Recent errors a shell keeps for the diagnostics page (oldest dropped first): enough for a retry cycle, small enough to read. */
 export const DIAGNOSTICS_MAX_ERRORS = 20;
-
-/**
- * The shell's stall watch (page/stall-watch.ts): while requests wait on the
- * channel and nothing arrives for STALL_QUIET_FACTOR × the channel's RTT (and
- * at least STALL_QUIET_EXTRA_MS over it), it sends a PING; unanswered, and
- * with nothing else arriving, for as long again, the channel stalls: on one
- * ordered data channel a lost packet holds everything behind it until SCTP
- * retransmits it (measured at 2 % loss, 60 ms RTT: deliveries in clumps
- * 300–600 ms apart while the agent had long answered). A busy page delays the
- * PONG's processing as well as the check, so a late check decides nothing.
- */
-export const STALL_QUIET_FACTOR = 2;
-export const STALL_QUIET_EXTRA_MS = 60;
-/**
- * …and never less than this, ms. A busy agent answers a PING late too: the
- * P2P host forwarding a cold visit's ~300 module requests on a loaded 2-core
- * machine (load average 7.5–10) left a lossless 20 ms channel quiet with its
- * PONG out for as long two or three times in one page load, with 150 ms and
- * with 250 ms (lab, far-server); such a report only sends the waiting
- * requests over the relay as well (sw/hedged-fetch.ts), each one costing a
- * duplicate. A retransmission stall lasts 300 ms or more, and a page load's
- * burst meets them one after another for seconds.
- */
-export const STALL_QUIET_MIN_MS = 250;
-/** Used as the channel's RTT before the first PONG, ms. */
-export const STALL_DEFAULT_RTT_MS = 100;
-/** How often the watch looks while requests wait, ms (it sleeps while none do). */
-export const STALL_CHECK_INTERVAL_MS = 20;
-/** After a PING came back in time, the next may leave this many quiet periods later (a long-poll waits silently too). */
-export const STALL_PROBE_BACKOFF = 2;

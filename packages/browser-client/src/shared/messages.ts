@@ -78,16 +78,7 @@ export interface EarlyDocumentAnswer {
   body: ReadableStream<Uint8Array> | ArrayBuffer | null;
 }
 
-/**
- * shell → SW: its channel stalls now (page/stall-watch.ts): requests waiting
- * on it that may be sent twice (GET, HEAD) go over the relay as well, and the
- * first answer wins (sw/hedged-fetch.ts).
- */
-export interface StallNotice {
-  type: 'wingman:stall';
-}
-
-export type WindowToSw = ShellAnnounce | FrameAnnounce | CookieQuery | WsTicketQuery | AbortNotice | EarlyDocument | StallNotice;
+export type WindowToSw = ShellAnnounce | FrameAnnounce | CookieQuery | WsTicketQuery | AbortNotice | EarlyDocument;
 
 /** SW → windows: a restarted SW asks shells and frames to announce themselves again. */
 export interface SyncRequest {
@@ -241,8 +232,6 @@ export function parseWindowToSw(v: unknown): WindowToSw | undefined {
       return str(o.id, MAX_ID_CHARS) ? { type: o.type, id: o.id } : undefined;
     case 'wingman:early-doc':
       return str(o.url, MAX_URL_CHARS) && o.url.startsWith('/') ? { type: o.type, url: o.url } : undefined;
-    case 'wingman:stall':
-      return { type: o.type };
     default:
       return undefined;
   }

@@ -77,15 +77,6 @@ export const STALL_FACTOR = 3;
 export const STALL_EXTRA_MS = 150;
 /** Stalls among the recent lone requests that mark a path as stalling. */
 export const STALL_MIN_COUNT = 3;
-/**
- * How long a path that stalled stays marked so without new evidence, ms.
- * Once bursts go over the relay, P2P carries only lone requests, which
- * rarely meet a loss: the window of RTT_WINDOW_MS alone would forget the
- * stalls within seconds and send the next page load back into them. Kept
- * across a SW restart (sw.ts, IndexedDB), which a reviewer idle for ~30 s
- * gets on their next reload.
- */
-export const STALL_MEMORY_MS = 120_000;
 
 /** URLs whose body size is remembered (bounded: oldest forgotten). */
 export const MAX_REMEMBERED_URLS = 256;
@@ -132,8 +123,6 @@ export class PathChooser {
   private readonly stalling: Record<PathName, boolean> = { p2p: false, relay: false };
   /** Recent small-request times per path: [when (ms, the caller's clock), time to the head (ms)]. */
   private readonly recentRtts: Record<PathName, Array<[number, number]>> = { p2p: [], relay: [] };
-  /** When each path last met the stall rule (caller's clock); it stays stalling for STALL_MEMORY_MS after. */
-  private readonly stalledAt: Partial<Record<PathName, number>> = {};
   /** The path each class takes outside probes (what the badge shows). */
   readonly preferred: Preferred = { small: 'p2p', bulk: 'p2p' };
 
@@ -279,34 +268,9 @@ export class PathChooser {
     const best = Math.min(...recent.map(([, t]) => t));
     f.rttMs = best;
     f.rttSamples = (f.rttSamples ?? 0) + 1;
-    this.decideStalling(path, at);
-  }
-
-  /** Decided where the samples change, not on every request that asks (stalls()). */
-  private decideStalling(path: PathName, at: number): void {
-    const recent = this.recentRtts[path];
-    const best = this.figures[path].rttMs;
-    const limit = best === undefined ? Infinity : Math.max(best * STALL_FACTOR, best + STALL_EXTRA_MS);
-    const slow = recent.filter(([when, t]) => when >= at - RTT_WINDOW_MS && t > limit).length;
-    if (slow >= STALL_MIN_COUNT) {
-      const first = !this.stalling[path];
-      this.stalledAt[path] = at;
-      this.stalling[path] = true;
-      if (first) this.onStalling?.(path);
-      return;
-    }
-    const last = this.stalledAt[path];
-    this.stalling[path] = last !== undefined && at - last < STALL_MEMORY_MS;
-  }
-
-  /** Called when a path starts stalling (sw.ts keeps it across restarts). */
-  onStalling?: (path: PathName) => void;
-
-  /** A stall verdict from before this SW started, `agoMs` before `at` (caller's clock). */
-  restoreStalled(path: PathName, at: number, agoMs: number): void {
-    if (agoMs < 0 || agoMs >= STALL_MEMORY_MS) return;
-    this.stalledAt[path] = at - agoMs;
-    this.stalling[path] = true;
+    // Decided here, where the samples change, not on every request that asks (stalls()).
+    const limit = Math.max(best * STALL_FACTOR, best + STALL_EXTRA_MS);
+    this.stalling[path] = recent.filter(([, t]) => t > limit).length >= STALL_MIN_COUNT;
   }
 
   /** A response body finished: `bytes` in `ms` (head to end) on `path`. Remembers the URL's size; a bulk body is a throughput sample. */

@@ -20,7 +20,6 @@ import { resumableBody, skipBytes } from './resumable-body';
 import type { FramePrefetch } from './frame-prefetch';
 import { BULK_MIN_BYTES, type PathChooser, type RequestClass } from './path-choice';
 import { RACE_MIN_BYTES, raceBodies } from './bulk-race';
-import { hedgedExchange, type HedgeRegistry } from './hedged-fetch';
 import { fetchViaShell } from './shell-fetch';
 import type { ShellRegistry } from './shell-registry';
 import type { ShellTarget } from './shell-target';
@@ -37,8 +36,6 @@ export interface RouterDeps {
   prefetch?: FramePrefetch;
   /** Picks P2P or the relay per request class from measurements of both (absent: P2P whenever a shell has a channel). */
   paths?: PathChooser;
-  /** Requests to send over the relay as well when their shell's channel stalls (absent: none are). */
-  hedges?: HedgeRegistry;
 }
 
 /**
@@ -205,29 +202,16 @@ export async function obtain(
     // Over P2P the SW writes the whole Cookie header: read back what the app's JS changed first.
     const cookie = await deps.cookies.headerFor(url, context);
     const alone = paths?.started('p2p') ?? false;
-    const viaShell = (s: AbortSignal) =>
-      fetchViaShell({
+    let outcome: Awaited<ReturnType<typeof fetchViaShell>>;
+    try {
+      outcome = await fetchViaShell({
         shell,
         head: p2pHead(request, url, cookie),
         body: bodyStream(request, method),
-        signal: s,
+        signal,
         stillThere: async () => (await deps.scope.clients.get(shell.id)) !== undefined,
       });
-    let outcome: Awaited<ReturnType<typeof fetchViaShell>>;
-    const hedges = deps.hedges;
-    // A small GET/HEAD may go over the relay as well when its channel stalls (hedged-fetch.ts).
-    const hedgeable = hedges !== undefined && (method === 'GET' || method === 'HEAD') && cls !== 'bulk';
-    let off = () => undefined as void;
-    try {
-      if (!hedgeable) outcome = await viaShell(signal);
-      else {
-        const stall = new Promise<void>((resolve) => (off = hedges.onStall(shell.id, resolve)));
-        const r = await hedgedExchange({ p2p: viaShell, relay: hedgeLeg, stall, signal });
-        if (r.via === 'relay') return relayed(r.res);
-        outcome = r.outcome;
-      }
     } finally {
-      off();
       paths?.finished('p2p');
     }
     if (outcome.kind === 'response') {
@@ -302,24 +286,6 @@ export async function obtain(
     if (r.winner === 'relay') return { kind: 'incoming', incoming: { ...incomingFromRelay(relayRes!), body: r.body } };
     const resumable = resumableBody(r.body, (offset) => resumeViaRelay(request, url, head.status, head.headers, offset, deps.cookies, context));
     return { kind: 'incoming', incoming: { ...head, body: resumable, transport: 'p2p' } };
-  }
-
-  /** The relay leg of a hedged request: no body (GET, HEAD), resolves with the head. */
-  async function hedgeLeg(s: AbortSignal): Promise<Response> {
-    const cookie = await deps.cookies.relayHeaderFor(url, context);
-    paths?.started('relay');
-    try {
-      return await relayFetch(request, { cookie, body: null, signal: s });
-    } finally {
-      paths?.finished('relay');
-    }
-  }
-
-  /** A relayed answer to a small request: its size is remembered, its time is no sample (it waited behind a stall first). */
-  function relayed(res: Response): Obtained {
-    const length = Number(res.headers.get('content-length') ?? '');
-    if (paths && length > 0) paths.recordBody('relay', method, target, length, 0);
-    return { kind: 'relay', res };
   }
 
   async function viaRelay(): Promise<Obtained> {

@@ -11,7 +11,6 @@ import { createAbortRegistry } from './abort-registry';
 import { createSwCookies, type CookieStoreLike } from './cookies';
 import { errorResponse } from './error-response';
 import { createFramePrefetch } from './frame-prefetch';
-import { createHedgeRegistry } from './hedged-fetch';
 import { PathChooser } from './path-choice';
 import { createKvStore, type KvStore } from './idb';
 import { handleRequest, obtain, shouldHandle, type Obtained } from './router';
@@ -31,19 +30,7 @@ const aborts = createAbortRegistry();
 const prefetch = createFramePrefetch(self.location.origin);
 const shellCopy = createShellCopy(kv, self.location.origin);
 // One per Service Worker, i.e. per session origin: the paths' figures are this session's.
-const deps = { scope: self, registry, cookies, aborts, prefetch, paths: new PathChooser(), hedges: createHedgeRegistry() };
-
-/** When P2P last started stalling (wall clock), kept across SW restarts: the first requests after one must not meet the stalls again. */
-const STALLED_KEY = 'p2p-stalled-at';
-deps.paths.onStalling = (path) => {
-  if (path === 'p2p') void kv.put(STALLED_KEY, Date.now()).catch(() => undefined);
-};
-const stallsRestored = kv.get<unknown>(STALLED_KEY).then(
-  (at) => {
-    if (typeof at === 'number') deps.paths.restoreStalled('p2p', performance.now(), Date.now() - at);
-  },
-  () => undefined,
-);
+const deps = { scope: self, registry, cookies, aborts, prefetch, paths: new PathChooser() };
 
 /** The windows whose shell had an open channel, kept across SW restarts (shell-registry.ts). */
 function channelMemory(store: KvStore): ChannelMemory {
@@ -104,11 +91,6 @@ self.addEventListener('message', (event) => {
       return;
     case 'wingman:abort':
       aborts.abort(m.id);
-      return;
-    case 'wingman:stall':
-      // Its channel holds everything behind a lost packet: what waits on it that may be sent twice goes over the relay too.
-      // Not counted against P2P: a busy agent answers PINGs late too (path-choice.ts keeps to lone requests' times).
-      deps.hedges.stalled(client.id);
       return;
     case 'wingman:ws-ticket': {
       const port = event.ports[0];
@@ -215,16 +197,13 @@ self.addEventListener('fetch', (event) => {
     return;
   }
   event.respondWith(
-    // A restarted SW first reads whether P2P stalled before it stopped (one IndexedDB read, at start only).
-    stallsRestored
-      .then(() => handleRequest(event, deps))
-      .catch((err: unknown) => {
-        if (request.signal.aborted) return Response.error();
-        return errorResponse(
-          502,
-          'ERR_UPSTREAM_UNREACHABLE',
-          `Neither the peer-to-peer channel nor the relay could serve this request (${(err as Error)?.message ?? String(err)}).`,
-        );
-      }),
+    handleRequest(event, deps).catch((err: unknown) => {
+      if (request.signal.aborted) return Response.error();
+      return errorResponse(
+        502,
+        'ERR_UPSTREAM_UNREACHABLE',
+        `Neither the peer-to-peer channel nor the relay could serve this request (${(err as Error)?.message ?? String(err)}).`,
+      );
+    }),
   );
 });

@@ -1,13 +1,4 @@
-import {
-  BULK_MIN_BYTES,
-  PathChooser,
-  PROBE_AFTER,
-  REPROBE_EVERY,
-  RTT_WINDOW_MS,
-  STALL_MEMORY_MS,
-  type PathFigures,
-  type RequestClass,
-} from '../../src/sw/path-choice';
+import { BULK_MIN_BYTES, PathChooser, PROBE_AFTER, REPROBE_EVERY, RTT_WINDOW_MS, type PathFigures, type RequestClass } from '../../src/sw/path-choice';
 
 const MiB = 1024 * 1024;
 
@@ -223,27 +214,5 @@ describe('a path that stalls', () => {
     lone(one, [66, 70, 469, 68, 300]);
     expect(one.stalls('p2p')).toBe(false);
     expect(new PathChooser().stalls('p2p')).toBe(false);
-  });
-});
-
-describe('a path that stalled', () => {
-  it('stays stalling without new evidence for STALL_MEMORY_MS, and a verdict from before a restart is restored', () => {
-    const c = new PathChooser();
-    const started: string[] = [];
-    c.onStalling = (p) => started.push(p);
-    [66, 70, 469, 68, 471, 69, 470].forEach((ms, i) => c.recordHead('p2p', 'small', ms, 1_000 + i));
-    expect([c.stalls('p2p'), started]).toEqual([true, ['p2p']]);
-    // Lone requests that meet no loss, past the window: still stalling until the memory ends.
-    c.recordHead('p2p', 'small', 66, 1_006 + RTT_WINDOW_MS + 1);
-    expect(c.stalls('p2p')).toBe(true);
-    c.recordHead('p2p', 'small', 66, 1_006 + STALL_MEMORY_MS);
-    expect(c.stalls('p2p')).toBe(false);
-
-    const restarted = new PathChooser();
-    restarted.restoreStalled('p2p', 50, 30_000);
-    expect(restarted.stalls('p2p')).toBe(true);
-    const old = new PathChooser();
-    old.restoreStalled('p2p', 50, STALL_MEMORY_MS);
-    expect(old.stalls('p2p')).toBe(false);
   });
 });

@@ -11,7 +11,6 @@
  */
 import { DATA_CHANNEL_MAX_MESSAGE_BYTES, MAX_FRAME_BYTES } from '@wingman/protocol';
 import { createForwarder, type Forwarder } from '../forward';
-import { parseStallHook } from './held-channel';
 import { captureToWire, parseToHost, type FromHost, type HostInit } from './host-ipc';
 import { createPeerHost, type PeerHost } from './peer-host';
 import { warmUpWebRtc } from './webrtc';
@@ -40,7 +39,6 @@ function start(init: HostInit): void {
       : {}),
   });
   const fwd = forwarder;
-  const stallHook = parseStallHook(process.env.WINGMAN_TEST_P2P_STALL);
   host = createPeerHost({
     handleStream: (stream, transport, viewerId) => fwd.handleStream(stream, transport, viewerId),
     sendSignal: (viewerId, message) => send({ t: 'signal', viewerId, message }),
@@ -53,8 +51,6 @@ function start(init: HostInit): void {
     ...maxMessageBytesFromEnv(process.env.WINGMAN_P2P_MAX_MESSAGE_BYTES),
     // Test hook (browser e2e tests): P2P made slow for bulk.
     ...(Number(process.env.WINGMAN_TEST_P2P_SEND_BYTES_PER_S) > 0 ? { testSendBytesPerS: Number(process.env.WINGMAN_TEST_P2P_SEND_BYTES_PER_S) } : {}),
-    // Test hook (browser e2e tests): a channel that stalls as SCTP does behind a lost packet.
-    ...(stallHook ? { testStall: stallHook } : {}),
   });
   send({ t: 'ready' });
   // Before any viewer offers: the first answer is then as quick as later ones (webrtc.ts).

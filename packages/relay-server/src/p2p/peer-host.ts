@@ -20,7 +20,6 @@ import {
 } from '@wingman/protocol';
 import { isLoopbackCandidate } from './candidates';
 import { iceCandidateNotAdded } from './ice-debug';
-import { heldChannel } from './held-channel';
 import { throttledChannel } from './throttled-channel';
 import { closePeer, createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
 
@@ -85,8 +84,6 @@ export interface PeerHostOptions {
   maxMessageBytes?: number;
   /** Test hook: each channel sends at most this many bytes per second (throttled-channel.ts). */
   testSendBytesPerS?: number;
-  /** Test hook: a stream for `target` holds its channel's sends for `ms` (held-channel.ts). */
-  testStall?: { target: string; ms: number };
 }
 
 export interface PeerHost {
@@ -169,8 +166,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     const open = () => {
       if (peer.closed || peer.conn) return;
       const remoteMax = peer.pc.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(peer.pc.remoteDescription?.sdp ?? '');
-      const held = options.testStall ? heldChannel(dc) : undefined;
-      const channel = options.testSendBytesPerS ? throttledChannel(dc, options.testSendBytesPerS) : (held?.channel ?? dc);
+      const channel = options.testSendBytesPerS ? throttledChannel(dc, options.testSendBytesPerS) : dc;
       const conn = connectionOverDataChannel(channel, {
         role: 'server',
         maxWsMessageBytes: options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES,
@@ -184,7 +180,6 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       peer.lastActivity = Date.now();
       conn.on('stream', (stream) => {
         peer.lastActivity = Date.now();
-        if (held && stream.head.target === options.testStall?.target) held.hold(options.testStall.ms);
         options.handleStream(stream, 'p2p', peer.viewerId);
       });
       conn.on('close', () => closePeerEntry(peer, 'closed', 'data channel closed'));
