@@ -162,7 +162,8 @@ describe('P2P through the shell', () => {
     );
     await browser.page.unrouteAll();
     expect(transports).toHaveLength(20);
-    // At most what the browser's six relay connections started before the channel came; the rest waited for it.
+    // At most what the browser's six relay connections started before the channel came (each answer takes 500 ms,
+    // so none of the six frees up while the burst is being dispatched); the rest waited for it.
     expect(transports.filter((t) => t === 'p2p').length).toBeGreaterThanOrEqual(20 - 6);
   });
 
