@@ -136,6 +136,13 @@ export function judgeWanGoals(rows, peerRttMs) {
     const mode = (m) => rows.find((r) => r.scenario === name && r.mode === m);
     const p2p = mode('p2p');
     const relay = mode('relay-only');
+    // The floor under any P2P transport, when the run has it: the app straight over the peer path.
+    const direct = mode('direct');
+    const floor = (get, base) => {
+      const d = direct ? get(direct) : undefined;
+      if (typeof d !== 'number') return '';
+      return `; floor (direct over the peer path) ${d} ms${typeof base === 'number' ? `: ${ratio(d, base)}×` : ''}`;
+    };
     if (name === 'far-server' && p2p && relay) {
       for (const [what, get] of [COLUMNS[0], COLUMNS[4]]) {
         const a = get(p2p);
@@ -145,7 +152,7 @@ export function judgeWanGoals(rows, peerRttMs) {
           'far-server',
           name,
           ok,
-          `${what} via P2P ${a ?? '—'} ms vs relay-only ${b ?? '—'} ms: ${typeof a === 'number' && typeof b === 'number' ? ratio(a, b) : '—'}× (goal ≤ ${FAR_SERVER_SPEEDUP}×)`,
+          `${what} via P2P ${a ?? '—'} ms vs relay-only ${b ?? '—'} ms: ${typeof a === 'number' && typeof b === 'number' ? ratio(a, b) : '—'}× (goal ≤ ${FAR_SERVER_SPEEDUP}×)${floor(get, b)}`,
         );
       }
     }
@@ -153,7 +160,12 @@ export function judgeWanGoals(rows, peerRttMs) {
       const rtt = peerRttMs(name);
       const a = p2p.smallP50Ms;
       const ok = typeof a === 'number' && typeof rtt === 'number' ? a <= rtt + SMALL_FETCH_OVERHEAD_MS : null;
-      add('far-server', name, ok, `small fetch p50 via P2P ${a ?? '—'} ms (goal ≤ viewer↔developer RTT ${rtt} + ${SMALL_FETCH_OVERHEAD_MS} ms)`);
+      add(
+        'far-server',
+        name,
+        ok,
+        `small fetch p50 via P2P ${a ?? '—'} ms (goal ≤ viewer↔developer RTT ${rtt} + ${SMALL_FETCH_OVERHEAD_MS} ms)${floor(COLUMNS[5][1])}`,
+      );
     }
     if (relay) {
       for (const m of ['p2p', 'p2p-blocked']) {

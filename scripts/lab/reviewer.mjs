@@ -134,7 +134,7 @@ async function main() {
     if (config.firstLoadGate) await firstLoadGate(config.firstLoadGate);
 
     const peers = top.shell ? await page.evaluate(readPeers) : [];
-    result.path = config.wingman === false ? { transport: 'tls-proxy', pair: null } : describePath(peers, result.p2pReadyMs !== null);
+    result.path = config.wingman === false ? { transport: config.baseline ?? 'tls-proxy', pair: null } : describePath(peers, result.p2pReadyMs !== null);
     result.transport = result.path.transport;
     result.pair = result.path.pair;
     result.candidates = summarizeCandidates(peers);

@@ -12,7 +12,7 @@ import { DOWNLOAD_BYTES, LAB_P2P_TIMEOUT_MS, SMALL_REQUESTS, WAN_TRANSFER_BYTES,
 import { readServerBytes } from './server-bytes.mjs';
 import { LAB_DOMAIN, ROOT, issueServerCertificate, startStack } from './stack.mjs';
 import { SERVER_PORT, allowOnlyServerHttp, buildTopology } from './topology.mjs';
-import { startProxyStack } from './tls-proxy.mjs';
+import { startBaselineStack } from './tls-proxy.mjs';
 import { applyWan } from './wan.mjs';
 
 const REVIEWER = join(ROOT, 'scripts/lab/reviewer.mjs');
@@ -95,8 +95,8 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, log 
     const tls = issueServerCertificate(ca, { publicIp: topology.publicIp, index });
     const app = scenario.app ?? 'fixture';
     const slog = (s) => log(`${scenario.name}: ${s}`);
-    stack = scenario.tlsProxy
-      ? await startProxyStack({ topology, dir, tls, app, domain: LAB_DOMAIN, log: slog })
+    stack = scenario.baseline
+      ? await startBaselineStack({ baseline: scenario.baseline, topology, dir, tls, app, domain: LAB_DOMAIN, log: slog })
       : await startStack({ topology, dir, tls, app, p2pEnabled, p2pTimeoutMs, agentArgs: scenario.agentArgs, log: slog });
     row.url = stack.url;
     row.app = stack.app.kind;
@@ -108,13 +108,13 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, log 
       port: SERVER_PORT,
       apexHost: LAB_DOMAIN,
       caFile: ca.caFile,
-      metrics: !scenario.tlsProxy,
+      metrics: !scenario.baseline,
     };
     const gate = join(dir, 'first-load-read');
     const bytesBefore = wan ? readServerBytes(counters) : null;
     const config = {
       url: stack.url,
-      serverIp: topology.publicIp,
+      serverIp: stack.serverIp ?? topology.publicIp,
       nssHome: ca.nssHome(),
       p2pWaitMs: (scenario.watchFailureMs ? LAB_P2P_TIMEOUT_MS : p2pTimeoutMs) + VERDICT_GRACE_MS,
       settleMs: SETTLE_MS,
@@ -123,7 +123,8 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, log 
       smallCount: measure ? SMALL_REQUESTS : 0,
       reloads: Boolean(wan),
       watchFailureMs: scenario.watchFailureMs ?? 0,
-      wingman: !scenario.tlsProxy,
+      wingman: !scenario.baseline,
+      baseline: scenario.baseline ?? null,
       hmr: stack.app.hmr
         ? {
             file: stack.app.hmr.file,

@@ -33,7 +33,7 @@ const cone = (host, extra = {}) => ({ nat: 'cone', hosts: [host], ...extra });
  * @property {string[]} [agentArgs] extra `wingman http` arguments
  * @property {boolean} [blockP2p] hosts reach only the server's HTTP port (topology.mjs allowOnlyServerHttp)
  * @property {boolean} [relayOnly] a relay-only session: the viewer must get no shell
- * @property {boolean} [tlsProxy] no Wingman: the plain TLS reverse proxy baseline (tls-proxy.mjs)
+ * @property {'tls-proxy' | 'direct'} [baseline] no Wingman: nginx on the server host, or on the developer's host (tls-proxy.mjs)
  * @property {import('./lab-app.mjs').AppKind} [app] the developer's app (default: the fixture app)
  */
 
@@ -183,7 +183,9 @@ export const WAN_SCENARIOS = [
  * TCP to the server's HTTPS port (the shell gives up on ICE, the Service
  * Worker relays); relay-only: the agent with `--no-p2p` (no shell, no SW);
  * tls-proxy: no Wingman at all, nginx on the server host forwarding over
- * one TCP hop to the developer's app (what a bare relay gives).
+ * one TCP hop to the developer's app (what a bare relay gives); direct: no
+ * Wingman, the browser reaches nginx on the developer's host over the
+ * reviewer↔developer path (the least any P2P transport can take).
  * @type {Array<{ mode: string, title: string, apply: (s: Scenario) => Scenario }>}
  */
 export const WAN_MODES = [
@@ -201,12 +203,17 @@ export const WAN_MODES = [
   {
     mode: 'tls-proxy',
     title: 'plain TLS reverse proxy (nginx) on the server host, one TCP hop to the developer',
-    apply: (s) => ({ ...s, mode: 'tls-proxy', tlsProxy: true, relayOnly: true, expect: ['tls-proxy'], p2pRequired: false }),
+    apply: (s) => ({ ...s, mode: 'tls-proxy', baseline: 'tls-proxy', relayOnly: true, expect: ['tls-proxy'], p2pRequired: false }),
+  },
+  {
+    mode: 'direct',
+    title: "the floor under P2P: nginx on the developer's host, reached straight over the reviewer↔developer path",
+    apply: (s) => ({ ...s, mode: 'direct', baseline: 'direct', relayOnly: true, expect: ['direct'], p2pRequired: false }),
   },
 ];
 
 /** The round trip a request pays on the path the session ended on (a lower bound of any request's time). */
 export function pathRttMs(wan, transport) {
-  if (transport === 'host' || transport === 'srflx') return wan.reviewerDev.rttMs;
+  if (transport === 'host' || transport === 'srflx' || transport === 'direct') return wan.reviewerDev.rttMs;
   return wan.reviewerServer.rttMs + wan.devServer.rttMs;
 }

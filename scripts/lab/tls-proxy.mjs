@@ -1,9 +1,16 @@
 /**
- * The baseline a bare relay gives: a plain TLS reverse proxy on the server
- * host (nginx, configured as deploy.md §4 configures it, with a lab
- * certificate) forwarding over one TCP hop to the developer's app. The
- * developer's router forwards the app's port to the dev host (a port
- * forward, DNAT), so the hop crosses the same delay lines as the tunnel's.
+ * The baselines without Wingman, both nginx with the lab certificate,
+ * configured as deploy.md §4 configures it (TLS + HTTP/2, WebSocket
+ * upgrades, no buffering):
+ * - tls-proxy: what a bare relay gives. nginx on the server host forwards
+ *   over one TCP hop to the developer's app; the developer's router forwards
+ *   the app's port to the dev host (a port forward, DNAT), so the hop crosses
+ *   the same delay lines as the tunnel's.
+ * - direct: the floor under any P2P transport. nginx on the developer's own
+ *   host, in front of the app; the developer's router forwards port 443 to
+ *   it, and the reviewer's browser resolves the app's name to the
+ *   developer's router: TLS + HTTP/2 straight over the reviewer↔developer
+ *   path, with no data channel, shell or Service Worker in between.
  * No Wingman process runs: the reviewer opens https://app.wingman.lab/.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,11 +31,12 @@ const POLL_MS = 50;
 const UPSTREAM_KEEPALIVE = 16;
 
 /**
- * The developer's router forwards `port` on its WAN address to the dev host.
+ * The developer's router forwards TCP `wanPort` on its WAN address to `hostPort` on the dev host.
  * @param {import('./topology.mjs').Topology} t
- * @param {number} port
+ * @param {number} wanPort
+ * @param {number} hostPort
  */
-export function forwardAppPort(t, port) {
+function forwardPort(t, wanPort, hostPort) {
   const router = t.routerNs.dev;
   iptables(
     router,
@@ -43,11 +51,11 @@ export function forwardAppPort(t, port) {
     '-d',
     t.wanIp.dev,
     '--dport',
-    String(port),
+    String(wanPort),
     '-j',
     'DNAT',
     '--to-destination',
-    `${t.hostIp.dev}:${port}`,
+    `${t.hostIp.dev}:${hostPort}`,
   );
   iptables(
     router,
@@ -63,7 +71,7 @@ export function forwardAppPort(t, port) {
     '-d',
     t.hostIp.dev,
     '--dport',
-    String(port),
+    String(hostPort),
     '-m',
     'conntrack',
     '--ctstate',
@@ -121,24 +129,21 @@ http {
 }
 
 /**
- * Starts nginx in the public namespace; resolves once it listens.
- * @param {{ topology: import('./topology.mjs').Topology, dir: string, appPort: number, tls: { certFile: string, keyFile: string }, domain: string }} o
+ * Starts nginx in namespace `ns` on `listenIp`:443 in front of `upstream`; resolves once it listens.
+ * @param {{ ns: string, listenIp: string, upstream: string, dir: string, tls: { certFile: string, keyFile: string }, domain: string }} o
  * @returns {Promise<{ url: string, process: import('./proc.mjs').LabProcess }>}
  */
-export async function startTlsProxy({ topology, dir, appPort, tls, domain }) {
+async function startNginx({ ns, listenIp, upstream, dir, tls, domain }) {
   for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, 'nginx-tmp', sub), { recursive: true });
   const serverName = `${PROXY_HOST_LABEL}.${domain}`;
   const conf = join(dir, 'nginx.conf');
-  writeFileSync(
-    conf,
-    nginxConfig({ dir, listenIp: topology.publicIp, upstream: `${topology.wanIp.dev}:${appPort}`, certFile: tls.certFile, keyFile: tls.keyFile, serverName }),
-  );
-  const proc = startInNamespace({ name: 'nginx', ns: topology.publicNs, command: NGINX_BIN, args: ['-p', dir, '-c', conf, '-e', 'stderr'] });
+  writeFileSync(conf, nginxConfig({ dir, listenIp, upstream, certFile: tls.certFile, keyFile: tls.keyFile, serverName }));
+  const proc = startInNamespace({ name: 'nginx', ns, command: NGINX_BIN, args: ['-p', dir, '-c', conf, '-e', 'stderr'] });
   const deadline = Date.now() + LISTEN_TIMEOUT_MS;
-  while (!inNs(topology.publicNs, 'ss', '-Hltn', `sport = :${SERVER_PORT}`).includes(`${topology.publicIp}:${SERVER_PORT}`)) {
+  while (!inNs(ns, 'ss', '-Hltn', `sport = :${SERVER_PORT}`).includes(`${listenIp}:${SERVER_PORT}`)) {
     if (proc.child.exitCode !== null || Date.now() > deadline) {
       await proc.stop();
-      throw new Error(`nginx did not listen on ${topology.publicIp}:${SERVER_PORT} within ${LISTEN_TIMEOUT_MS / 1000} s; its output:\n${proc.tail()}`);
+      throw new Error(`nginx did not listen on ${listenIp}:${SERVER_PORT} within ${LISTEN_TIMEOUT_MS / 1000} s; its output:\n${proc.tail()}`);
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
@@ -146,24 +151,33 @@ export async function startTlsProxy({ topology, dir, appPort, tls, domain }) {
 }
 
 /**
- * The whole baseline: the app on the dev host (all addresses), the port
- * forward on its router, nginx on the server host.
- * @param {{ topology: import('./topology.mjs').Topology, dir: string, tls: { certFile: string, keyFile: string }, app: import('./lab-app.mjs').AppKind, domain: string, log: (s: string) => void }} o
- * @returns {Promise<{ url: string, app: import('./lab-app.mjs').LabApp, stop: () => Promise<void> }>}
+ * A baseline stack: the app on the dev host, nginx where `baseline` puts it,
+ * the port forward on the developer's router. `serverIp` is the address the
+ * reviewer's browser must resolve the app's name to.
+ * @param {{ baseline: 'tls-proxy' | 'direct', topology: import('./topology.mjs').Topology, dir: string, tls: { certFile: string, keyFile: string }, app: import('./lab-app.mjs').AppKind, domain: string, log: (s: string) => void }} o
+ * @returns {Promise<{ url: string, serverIp: string, app: import('./lab-app.mjs').LabApp, stop: () => Promise<void> }>}
  */
-export async function startProxyStack({ topology, dir, tls, app: kind, domain, log }) {
+export async function startBaselineStack({ baseline, topology, dir, tls, app: kind, domain, log }) {
   const processes = [];
   const stop = async () => {
     for (const p of [...processes].reverse()) await p.stop();
   };
   try {
-    const app = await startLabApp({ ns: topology.ns.dev, dir, kind, host: '0.0.0.0' });
+    const direct = baseline === 'direct';
+    const app = await startLabApp({ ns: topology.ns.dev, dir, kind, host: direct ? '127.0.0.1' : '0.0.0.0' });
     processes.push(app.process);
-    forwardAppPort(topology, app.port);
-    const proxy = await startTlsProxy({ topology, dir, appPort: app.port, tls, domain });
+    if (direct) forwardPort(topology, SERVER_PORT, SERVER_PORT);
+    else forwardPort(topology, app.port, app.port);
+    const where = direct
+      ? { ns: topology.ns.dev, listenIp: topology.hostIp.dev, upstream: `127.0.0.1:${app.port}` }
+      : { ns: topology.publicNs, listenIp: topology.publicIp, upstream: `${topology.wanIp.dev}:${app.port}` };
+    const proxy = await startNginx({ ...where, dir, tls, domain });
     processes.push(proxy.process);
-    log(`nginx on ${topology.publicIp}:${SERVER_PORT} → ${topology.wanIp.dev}:${app.port} → ${topology.hostIp.dev}:${app.port}: ${proxy.url}`);
-    return { url: proxy.url, app, stop };
+    // On one LAN (one router for both) the reviewer reaches the dev host at its own address.
+    const sameLan = topology.wanIp.dev === topology.wanIp.reviewer;
+    const serverIp = !direct ? topology.publicIp : sameLan ? topology.hostIp.dev : topology.wanIp.dev;
+    log(`${baseline}: nginx on ${where.listenIp}:${SERVER_PORT} → ${where.upstream}; the reviewer resolves ${proxy.url} to ${serverIp}`);
+    return { url: proxy.url, serverIp, app, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -21,7 +21,7 @@ const el = (tag, props = {}, ...children) => {
   return e;
 };
 
-const state = { entries: [], selected: undefined, detail: undefined, tunnels: [] };
+const state = { entries: [], selected: undefined, detail: undefined, tunnels: [], clears: 0 };
 
 async function api(path, init) {
   const res = await fetch(path, init);
@@ -99,8 +99,16 @@ function render() {
 /** The header filter runs on the server, which has the heads; the other filters run here. */
 async function loadList() {
   const header = filters().header;
+  const clears = state.clears;
   const { requests } = await api('/api/requests');
-  state.entries = requests;
+  // A clear while the list was on its way makes this snapshot stale.
+  if (clears !== state.clears) return;
+  // Live events that arrived while the list was on its way are newer than the
+  // snapshot (ids only grow): keep them, or a request made right after the page
+  // connected would vanish until the next reload.
+  const newest = requests.reduce((max, e) => Math.max(max, e.id), -1);
+  const arrived = state.entries.filter((e) => e.id > newest);
+  state.entries = arrived.concat(requests).slice(0, MAX_ROWS);
   state.headerIds = header ? new Set((await api('/api/requests?header=' + encodeURIComponent(header))).requests.map((e) => e.id)) : undefined;
   render();
 }
@@ -127,6 +135,7 @@ function connectEvents() {
     render();
   });
   source.addEventListener('cleared', () => {
+    state.clears += 1;
     state.entries = [];
     state.selected = undefined;
     $('#detail').hidden = true;
