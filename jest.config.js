@@ -11,7 +11,7 @@ const base = { transform, moduleNameMapper, testEnvironment: 'node' };
 
 module.exports = {
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/packages/*/test/unit/**/*.test.ts'] },
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/packages/*/test/unit/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts'] },
     { ...base, displayName: 'integration', testMatch: ['<rootDir>/packages/*/test/integration/**/*.test.ts', '<rootDir>/test/integration/**/*.test.ts'] },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/packages/*/test/e2e/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'] },
     { ...base, displayName: 'lab', testMatch: ['<rootDir>/packages/*/test/lab/**/*.test.ts', '<rootDir>/test/lab/**/*.test.ts'] },

@@ -13,6 +13,7 @@
  *   npm run lab -- --wan                the WAN comparison: every WAN scenario in every mode (minutes; not in CI)
  *   npm run lab -- --wan --only far-server   one WAN scenario in every mode
  *   npm run lab -- --wan --only far-server --modes p2p,relay-only   some of its modes
+ *   npm run lab -- --wan --only far-server --repeat 3   each mode 3 times, interleaved; table and goals from medians
  *   npm run lab -- --tuning             ICE give-up measurements (minutes; not in CI)
  *   npm run lab -- --cleanup            only remove namespaces left by killed runs
  * Exit code: 0 when every check of every scenario passed, 1 otherwise, 2 when the lab cannot run.
@@ -27,6 +28,7 @@ import { compileDelayLine } from './delay-line.mjs';
 import { cleanupPrefix, cleanupStaleRuns, runPrefix } from './netns.mjs';
 import { cCompiler, labProblems } from './prereqs.mjs';
 import { formatDetails, formatTable, formatWanGoals, formatWanTable, judgeWanGoals } from './report.mjs';
+import { medianRows } from './repeats.mjs';
 import { runScenario } from './run-scenario.mjs';
 import { SCENARIOS, TUNING_SCENARIOS, WAN_MODES, WAN_SCENARIOS } from './scenarios.mjs';
 
@@ -39,6 +41,7 @@ const { values } = parseArgs({
     wan: { type: 'boolean', default: false },
     cleanup: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
+    repeat: { type: 'string', default: '1' },
   },
 });
 
@@ -122,12 +125,19 @@ async function main() {
     }
     modes = WAN_MODES.filter((m) => names.includes(m.mode));
   }
-  const runs = selected.flatMap((scenario) => {
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 9 || (repeat > 1 && !values.wan)) {
+    process.stderr.write(`[lab] --repeat needs --wan and a whole number from 1 to 9, got "${values.repeat}"\n`);
+    return 2;
+  }
+  const once = selected.flatMap((scenario) => {
     const index = all.indexOf(scenario);
     if (!scenario.wan) return [{ index, scenario }];
     // The WAN comparison serves the generated Vite React app (HMR measured); the default run keeps the quick fixture app.
     return modes.map((m) => ({ index, scenario: m.apply(values.wan ? { ...scenario, app: 'vite' } : scenario) }));
   });
+  // Interleaved: every run once, then every run again (a slow spell of the machine hits all modes alike).
+  const runs = Array.from({ length: repeat }, () => once).flat();
   let delayLine;
   if (delayCheck || runs.some((r) => r.scenario.wan)) {
     buildDir = mkdtempSync(join(tmpdir(), 'wmlab-build-'));
@@ -154,15 +164,19 @@ async function main() {
   cleanup();
 
   const scenarioRows = rows.filter((r) => r.kind !== 'delay-check');
-  const wanRows = scenarioRows.filter((r) => r.mode);
+  const wanRuns = scenarioRows.filter((r) => r.mode);
+  const wanRows = repeat > 1 ? medianRows(wanRuns) : wanRuns;
   const peerRttMs = (name) => WAN_SCENARIOS.find((s) => s.name === name)?.wan?.reviewerDev.rttMs ?? null;
   const goals = wanRows.length > 0 ? judgeWanGoals(wanRows, peerRttMs) : [];
   if (values.json) {
     // The WAN comparison adds one `goals` entry (speed goals are reported, never part of `ok`).
-    const out = values.wan ? [...rows, { kind: 'goals', scenario: 'goals', ok: true, goals }] : rows;
+    // With --repeat, the WAN rows are the medians (each with its runs' figures in `samples`).
+    const reported = repeat > 1 ? [...rows.filter((r) => !r.mode), ...wanRows] : rows;
+    const out = values.wan ? [...reported, { kind: 'goals', scenario: 'goals', ok: true, goals }] : reported;
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } else {
     const out = scenarioRows.length > 0 ? [formatTable(scenarioRows)] : [];
+    if (repeat > 1) out.push(`WAN rows below: medians of ${repeat} interleaved runs each (every run's figures in --json as \`samples\`)`);
     if (wanRows.length > 0) out.push(formatWanTable(wanRows), formatWanGoals(goals));
     out.push(formatDetails(rows));
     out.push(

@@ -1,0 +1,74 @@
+/**
+ * `--repeat N`: each WAN scenario and mode run N times, the runs
+ * interleaved (every mode once, then every mode again), so a slow spell of
+ * the machine falls on every mode alike. The table and the goals then read
+ * one row per scenario and mode whose figures are the medians of its runs:
+ * single runs of the same code move cells by 10–20 % (docs/lab.md), as much
+ * as the "never worse" slack itself.
+ */
+
+/** Figures of a WAN row that the table and the goals read: [path in the row, digits kept]. */
+const FIGURES = [
+  ['coldMs', 0],
+  ['warmReload.ms', 0],
+  ['swStoppedReload.ms', 0],
+  ['hmrFirstPage.ms', 0],
+  ['hmr.ms', 0],
+  ['smallP50Ms', 1],
+  ['smallP99Ms', 1],
+  ['downloadMBps', 1],
+  ['uploadMBps', 1],
+  ['serverWirePerAppByte', 3],
+  ['serverWirePerAppByteAfterFirstLoad', 4],
+];
+
+const get = (row, path) => path.split('.').reduce((v, k) => (v == null ? undefined : v[k]), row);
+
+function set(row, path, value) {
+  const keys = path.split('.');
+  let at = row;
+  for (const k of keys.slice(0, -1)) {
+    at[k] = at[k] == null ? {} : { ...at[k] };
+    at = at[k];
+  }
+  at[keys[keys.length - 1]] = value;
+}
+
+/** The median of numbers (the mean of the middle two for an even count); null for none. */
+export function median(values) {
+  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 === 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+/**
+ * One row per scenario and mode from repeated runs: the first run's row with
+ * each figure replaced by the median of the runs, `ok` only when every run
+ * passed, the failed checks of all runs, and every run's figures in `samples`.
+ * @param {Array<Record<string, any>>} rows WAN rows (scenario + mode), any number of runs each
+ * @returns {Array<Record<string, any>>}
+ */
+export function medianRows(rows) {
+  const groups = new Map();
+  for (const r of rows) {
+    const key = `${r.scenario}\u0000${r.mode}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(r);
+  }
+  return [...groups.values()].map((runs) => {
+    const row = { ...runs[0], repeats: runs.length, samples: {} };
+    for (const [path, digits] of FIGURES) {
+      const values = runs.map((r) => get(r, path));
+      row.samples[path] = values.map((v) => (typeof v === 'number' ? v : null));
+      const m = median(values);
+      if (m === null && get(row, path) === undefined) continue;
+      const scale = 10 ** digits;
+      set(row, path, m === null ? null : Math.round(m * scale) / scale);
+    }
+    row.ok = runs.every((r) => r.ok);
+    row.failed = [...new Set(runs.flatMap((r) => r.failed ?? []))];
+    row.loadAvg1m = runs.map((r) => r.loadAvg1m);
+    return row;
+  });
+}
