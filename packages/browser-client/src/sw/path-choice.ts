@@ -30,7 +30,11 @@
  * is the default instead (`fallback`): such a channel is no shorter than the
  * relay, and costs a server as much; P2P then has to be measured faster.
  * Over a P2P path that stalls (stalls), a request that would share the
- * channel with others goes over the relay (the router asks).
+ * channel with others goes over the relay (the router asks). The stall
+ * verdict and the bulk figures outlive a Service Worker restart
+ * (memory/restore, kept by path-memory.ts): a restarted SW otherwise sends a
+ * reload's whole module burst into the stalling channel before it has
+ * measured the path again.
  */
 
 export type PathName = 'p2p' | 'relay';
@@ -78,6 +82,14 @@ export const STALL_EXTRA_MS = 150;
 /** Stalls among the recent lone requests that mark a path as stalling. */
 export const STALL_MIN_COUNT = 3;
 
+/**
+ * Lone small requests over a path with a remembered stall verdict, all within
+ * the stall limit, that clear the verdict: the path has been measured again
+ * and does not stall (at 2 % loss, 20 in a row without a stall happen about
+ * one time in five; a wrong verdict only sends bursts over the relay).
+ */
+export const STALL_CLEAR_SAMPLES = 20;
+
 /** URLs whose body size is remembered (bounded: oldest forgotten). */
 export const MAX_REMEMBERED_URLS = 256;
 
@@ -102,6 +114,16 @@ export interface PathFigures {
   rttSamples?: number;
 }
 
+/** What a restarted Service Worker takes over from the previous one (path-memory.ts stores it). */
+export interface PathMemo {
+  /** Whether P2P stalls: seen by this SW's own samples, only taken over from a previous SW, or neither. */
+  p2pStall: 'observed' | 'remembered' | 'none';
+  /** Bulk throughput per path, bytes/s, where measured. */
+  bytesPerS: Partial<Record<PathName, number>>;
+  /** The path bulk requests took. */
+  bulk: PathName;
+}
+
 export interface Decision {
   path: PathName;
   /** Why, for diagnostics and the badge: 'default', 'probe', 'faster'. */
@@ -123,8 +145,55 @@ export class PathChooser {
   private readonly stalling: Record<PathName, boolean> = { p2p: false, relay: false };
   /** Recent small-request times per path: [when (ms, the caller's clock), time to the head (ms)]. */
   private readonly recentRtts: Record<PathName, Array<[number, number]>> = { p2p: [], relay: [] };
+  /** A stall verdict taken over from a previous Service Worker (restore), until this one's samples clear it. */
+  private readonly remembered: Record<PathName, boolean> = { p2p: false, relay: false };
+  /** Lone small requests in a row within the stall limit, per path (clears a remembered verdict). */
+  private readonly cleanRun: Record<PathName, number> = { p2p: 0, relay: 0 };
   /** The path each class takes outside probes (what the badge shows). */
   readonly preferred: Preferred = { small: 'p2p', bulk: 'p2p' };
+  /** Called when what memo() returns may have changed: a stall verdict, or a bulk figure. */
+  onChange: ((what: 'stall' | 'bulk') => void) | undefined;
+
+  /**
+   * Back to a fresh chooser's figures (a newly installed SW: its figures are
+   * its own to measure). Requests in flight stay counted.
+   */
+  clear(): void {
+    for (const path of ['p2p', 'relay'] as const) {
+      for (const k of Object.keys(this.figures[path]) as Array<keyof PathFigures>) delete this.figures[path][k];
+      this.stalling[path] = false;
+      this.remembered[path] = false;
+      this.cleanRun[path] = 0;
+      this.recentRtts[path].length = 0;
+    }
+    this.seen.small = 0;
+    this.seen.bulk = 0;
+    this.sizes.clear();
+    this.preferred.small = 'p2p';
+    this.preferred.bulk = 'p2p';
+  }
+
+  /** The state a restarted Service Worker should start from. */
+  memo(): PathMemo {
+    const bytesPerS: PathMemo['bytesPerS'] = {};
+    for (const path of ['p2p', 'relay'] as const) if (this.figures[path].bytesPerS !== undefined) bytesPerS[path] = this.figures[path].bytesPerS;
+    const p2pStall = this.stalling.p2p ? 'observed' : this.remembered.p2p ? 'remembered' : 'none';
+    return { p2pStall, bytesPerS, bulk: this.preferred.bulk };
+  }
+
+  /**
+   * Takes over a previous Service Worker's memo. What this one measured
+   * already (it may have served requests while the memo was being read) wins.
+   */
+  restore(m: PathMemo): void {
+    if (m.p2pStall !== 'none' && !this.stalling.p2p) this.remembered.p2p = true;
+    let bulkKnown = false;
+    for (const path of ['p2p', 'relay'] as const) {
+      if (this.figures[path].bytesPerS !== undefined) bulkKnown = true;
+      else if (m.bytesPerS[path] !== undefined) this.figures[path].bytesPerS = m.bytesPerS[path];
+    }
+    if (!bulkKnown) this.preferred.bulk = m.bulk;
+  }
 
   /** The class of a request, before it is sent. */
   requestClass(r: RequestFacts): RequestClass {
@@ -225,6 +294,7 @@ export class PathChooser {
     for (const path of ['p2p', 'relay'] as const) if (bytesPerS[path] > 0) this.figures[path].bytesPerS = ewma(this.figures[path].bytesPerS, bytesPerS[path]);
     const changed = this.preferred.bulk !== winner;
     this.preferred.bulk = winner;
+    this.onChange?.('bulk');
     return changed;
   }
 
@@ -246,7 +316,7 @@ export class PathChooser {
    * several of those stalls in a row, while a lone request mostly does not.
    */
   stalls(path: PathName): boolean {
-    return this.stalling[path];
+    return this.stalling[path] || this.remembered[path];
   }
 
   /** The request's head arrived on `path`, or it failed. */
@@ -270,7 +340,12 @@ export class PathChooser {
     f.rttSamples = (f.rttSamples ?? 0) + 1;
     // Decided here, where the samples change, not on every request that asks (stalls()).
     const limit = Math.max(best * STALL_FACTOR, best + STALL_EXTRA_MS);
+    const was = this.stalls(path);
     this.stalling[path] = recent.filter(([, t]) => t > limit).length >= STALL_MIN_COUNT;
+    // A remembered verdict holds until this SW has measured the path again without a stall.
+    this.cleanRun[path] = ms > limit ? 0 : this.cleanRun[path] + 1;
+    if (this.cleanRun[path] >= STALL_CLEAR_SAMPLES) this.remembered[path] = false;
+    if (this.stalls(path) !== was || this.stalling[path]) this.onChange?.('stall');
   }
 
   /** A response body finished: `bytes` in `ms` (head to end) on `path`. Remembers the URL's size; a bulk body is a throughput sample. */
@@ -279,6 +354,9 @@ export class PathChooser {
     this.sizes.delete(key);
     this.sizes.set(key, bytes);
     if (this.sizes.size > MAX_REMEMBERED_URLS) this.sizes.delete(this.sizes.keys().next().value!);
-    if (bytes >= BULK_MIN_BYTES && ms > 0) this.figures[path].bytesPerS = ewma(this.figures[path].bytesPerS, (bytes * 1000) / ms);
+    if (bytes >= BULK_MIN_BYTES && ms > 0) {
+      this.figures[path].bytesPerS = ewma(this.figures[path].bytesPerS, (bytes * 1000) / ms);
+      this.onChange?.('bulk');
+    }
   }
 }

@@ -36,6 +36,8 @@ export interface RouterDeps {
   prefetch?: FramePrefetch;
   /** Picks P2P or the relay per request class from measurements of both (absent: P2P whenever a shell has a channel). */
   paths?: PathChooser;
+  /** Settles once `paths` took over the previous Service Worker's memory (path-memory.ts). */
+  pathsRestored?: Promise<void>;
 }
 
 /**
@@ -162,7 +164,8 @@ export async function obtain(
 ): Promise<Obtained> {
   const method = request.method.toUpperCase();
   const context = sameSiteContext(request, url);
-  await deps.registry.ensureSynced();
+  // Both read IndexedDB (a few ms) when the SW starts, and are settled afterwards.
+  await Promise.all([deps.registry.ensureSynced(), deps.pathsRestored]);
 
   const target = url.pathname + url.search;
   const paths = deps.paths;

@@ -13,6 +13,7 @@ import { errorResponse } from './error-response';
 import { createFramePrefetch } from './frame-prefetch';
 import { PathChooser } from './path-choice';
 import { createKvStore, type KvStore } from './idb';
+import { createPathMemory } from './path-memory';
 import { handleRequest, obtain, shouldHandle, type Obtained } from './router';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
 import { createShellCopy } from './shell-copy';
@@ -29,8 +30,11 @@ const cookies = createSwCookies(kv, self.location.hostname, cookieStore);
 const aborts = createAbortRegistry();
 const prefetch = createFramePrefetch(self.location.origin);
 const shellCopy = createShellCopy(kv, self.location.origin);
-// One per Service Worker, i.e. per session origin: the paths' figures are this session's.
-const deps = { scope: self, registry, cookies, aborts, prefetch, paths: new PathChooser() };
+// One per Service Worker, i.e. per session origin: the paths' figures are this session's,
+// carried over a SW restart by path-memory.ts.
+const paths = new PathChooser();
+const pathMemory = createPathMemory(kv, paths);
+const deps = { scope: self, registry, cookies, aborts, prefetch, paths, pathsRestored: pathMemory.restored };
 
 /** The windows whose shell had an open channel, kept across SW restarts (shell-registry.ts). */
 function channelMemory(store: KvStore): ChannelMemory {
@@ -68,7 +72,7 @@ async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
     // A browser that refuses the rule: the SW sees the script's request and leaves it to the network (shouldHandle).
   }
 }
-self.addEventListener('activate', (event) => event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear()])));
+self.addEventListener('activate', (event) => event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear(), pathMemory.forget()])));
 
 self.addEventListener('message', (event) => {
   const source = event.source;
@@ -82,8 +86,13 @@ self.addEventListener('message', (event) => {
       // A shell runs: keep a copy for the session's next navigation, if none is at hand yet.
       if (!shellCopy.response()) event.waitUntil(shellCopy.refresh());
       // A shell that just started (a reload, another tab) learns which classes already go over the relay: its badge says so.
-      const { preferred } = deps.paths;
-      if (preferred.small !== 'p2p' || preferred.bulk !== 'p2p') client.postMessage({ type: 'wingman:paths', ...preferred } satisfies PathsUpdate);
+      // (After a restart, once the previous SW's figures are in.)
+      event.waitUntil(
+        pathMemory.restored.then(() => {
+          const { preferred } = deps.paths;
+          if (preferred.small !== 'p2p' || preferred.bulk !== 'p2p') client.postMessage({ type: 'wingman:paths', ...preferred } satisfies PathsUpdate);
+        }),
+      );
       return;
     }
     case 'wingman:frame':

@@ -4,7 +4,8 @@
  * WINGMAN_TEST_P2P_SEND_BYTES_PER_S), the Service Worker races the body over
  * both paths and the relay carries it, intact; the badge says bulk goes via
  * the relay, the next large download goes there at once, and small requests
- * stay on P2P. A large upload then follows the bulk downloads to the relay.
+ * stay on P2P. A large upload then follows the bulk downloads to the relay,
+ * also after the Service Worker was stopped (its figures kept in IndexedDB).
  */
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { patternSha256 } from './support/app';
@@ -67,4 +68,67 @@ describe('the first large download races both paths', () => {
     expect(up.remote).toEqual({ sha: up.localSha, length: UPLOAD_BYTES });
     expect((await fetchInApp(frame, '/api/hello?after=upload')).transport).toBe('p2p');
   });
+
+  it('keeps the bulk choice across a Service Worker restart: the first upload after it goes over the relay at once', async () => {
+    const { page, context } = browser;
+    let frame = await openShell(page, `${stack.origin}/one`, 'one');
+    await waitForTransport(page, 'p2p');
+    expect((await download(frame, BODY_BYTES)).transport).toBe('relay');
+    // The SW writes its path memory at once, then at most once a second: wait until IndexedDB has the relay as the bulk path.
+    const deadline = Date.now() + WAIT_MS;
+    while (!(await page.evaluate(storedBulkIsRelay)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await page.evaluate(storedBulkIsRelay)).toBe(true);
+
+    // The reviewer leaves; what Chromium does to an idle Service Worker after ~30 s; the reviewer comes back.
+    // CDP reports the worker's running status: it must be seen stopped, then running again (a new instance).
+    await page.goto('about:blank');
+    const cdp = await context.newCDPSession(page);
+    const statuses: string[] = [];
+    cdp.on('ServiceWorker.workerVersionUpdated', (e) => statuses.push(...e.versions.map((v) => v.runningStatus)));
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+    await until(() => statuses.includes('stopped'), 'the Service Worker stopped');
+    const seen = statuses.length;
+    frame = await openShell(page, `${stack.origin}/one`, 'one');
+    await until(() => statuses.slice(seen).includes('running'), 'the Service Worker running again');
+    await cdp.detach();
+    await waitForTransport(page, 'p2p');
+    // Before any bulk request of its own, the restarted SW tells the new shell that bulk goes via the relay.
+    const badge = () => page.evaluate(() => document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? '');
+    const badgeDeadline = Date.now() + WAIT_MS;
+    let text = await badge();
+    while (!/^P2P · .* · bulk via relay$/.test(text) && Date.now() < badgeDeadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      text = await badge();
+    }
+    expect(text).toMatch(/^P2P · .* · bulk via relay$/);
+    // A fresh chooser sends an upload over P2P until a bulk figure exists; the restarted one remembers the relay.
+    const up = await upload(frame, UPLOAD_BYTES);
+    expect(up.transport).toBe('relay');
+    expect(up.remote).toEqual({ sha: up.localSha, length: UPLOAD_BYTES });
+  });
 });
+
+/** Polls `done` every 50 ms up to WAIT_MS; throws naming `what` when it never holds. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Whether the SW's stored path memory (path-memory.ts) has the relay as the bulk path; runs in the page (same origin, same IndexedDB). */
+function storedBulkIsRelay(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const open = indexedDB.open('wingman');
+    open.onerror = () => resolve(false);
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('kv')) return (db.close(), resolve(false));
+      const get = db.transaction('kv', 'readonly').objectStore('kv').get('path-memory');
+      get.onsuccess = () => (db.close(), resolve((get.result as { bulk?: string } | null)?.bulk === 'relay'));
+      get.onerror = () => (db.close(), resolve(false));
+    };
+  });
+}
