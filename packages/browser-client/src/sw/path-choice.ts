@@ -145,7 +145,7 @@ export class PathChooser {
   private readonly stalling: Record<PathName, boolean> = { p2p: false, relay: false };
   /** Recent small-request times per path: [when (ms, the caller's clock), time to the head (ms)]. */
   private readonly recentRtts: Record<PathName, Array<[number, number]>> = { p2p: [], relay: [] };
-  /** A stall verdict taken over from a previous Service Worker (restore), until this one's samples clear it. */
+  /** A stall verdict whose samples left the window, or taken over from a previous Service Worker (restore), until samples clear it. */
   private readonly remembered: Record<PathName, boolean> = { p2p: false, relay: false };
   /** Lone small requests in a row within the stall limit, per path (clears a remembered verdict). */
   private readonly cleanRun: Record<PathName, number> = { p2p: 0, relay: 0 };
@@ -341,8 +341,11 @@ export class PathChooser {
     // Decided here, where the samples change, not on every request that asks (stalls()).
     const limit = Math.max(best * STALL_FACTOR, best + STALL_EXTRA_MS);
     const was = this.stalls(path);
-    this.stalling[path] = recent.filter(([, t]) => t > limit).length >= STALL_MIN_COUNT;
-    // A remembered verdict holds until this SW has measured the path again without a stall.
+    const observed = recent.filter(([, t]) => t > limit).length >= STALL_MIN_COUNT;
+    // A verdict, once seen, outlasts its samples' window (a lossy link stays lossy; the stalls
+    // just age out): it is remembered until the path has been measured again without a stall.
+    if (this.stalling[path] && !observed) this.remembered[path] = true;
+    this.stalling[path] = observed;
     this.cleanRun[path] = ms > limit ? 0 : this.cleanRun[path] + 1;
     if (this.cleanRun[path] >= STALL_CLEAR_SAMPLES) this.remembered[path] = false;
     if (this.stalls(path) !== was || this.stalling[path]) this.onChange?.('stall');

@@ -5,7 +5,7 @@
  * interface (IndexedDB itself is exercised by the e2e suites).
  */
 import type { KvStore } from '../../src/sw/idb';
-import { PathChooser, STALL_CLEAR_SAMPLES } from '../../src/sw/path-choice';
+import { PathChooser, RTT_WINDOW_MS, STALL_CLEAR_SAMPLES } from '../../src/sw/path-choice';
 import {
   BULK_MEMORY_MS,
   createPathMemory,
@@ -153,5 +153,23 @@ describe('a newly installed Service Worker', () => {
     lone(c, LOSSY);
     await memory.forget();
     expect(c.stalls('p2p')).toBe(true);
+  });
+});
+
+describe('a stall verdict within one Service Worker', () => {
+  it(`outlasts its samples' window, until ${STALL_CLEAR_SAMPLES} clean lone requests in a row`, () => {
+    const c = new PathChooser();
+    lone(c, LOSSY);
+    expect(c.stalls('p2p')).toBe(true);
+    // Long after the window: the stalls have aged out, the link has not changed.
+    const later = (times: number[], from: number) => times.forEach((ms, i) => c.recordHead('p2p', 'small', ms, from + i));
+    later([67], 1_000 + RTT_WINDOW_MS * 3);
+    expect(c.stalls('p2p')).toBe(true);
+    expect(c.memo().p2pStall).toBe('remembered');
+    later(
+      Array.from({ length: STALL_CLEAR_SAMPLES - 1 }, () => 68),
+      2_000 + RTT_WINDOW_MS * 3,
+    );
+    expect(c.stalls('p2p')).toBe(false);
   });
 });
