@@ -29,6 +29,15 @@ const LISTEN_TIMEOUT_MS = 20_000;
 const POLL_MS = 50;
 /** Idle upstream connections nginx keeps to the developer: enough for a browser's six, like a relay's one long-lived tunnel. */
 const UPSTREAM_KEEPALIVE = 16;
+/**
+ * nginx closes an idle upstream connection after this, before the app does:
+ * Node's HTTP server (Vite) closes idle keep-alive connections after 5 s
+ * (server.keepAliveTimeout), and a request nginx sends on a connection the app
+ * is closing fails with a 502 that only server has to retry on. Seen as a
+ * reload after a pause whose app never showed, in both nginx baselines.
+ * @see https://nodejs.org/api/http.html#serverkeepalivetimeout
+ */
+const UPSTREAM_IDLE_S = 4;
 
 /**
  * The developer's router forwards TCP `wanPort` on its WAN address to `hostPort` on the dev host.
@@ -103,7 +112,7 @@ http {
   uwsgi_temp_path ${tmp('uwsgi')};
   scgi_temp_path ${tmp('scgi')};
   map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
-  upstream developer { server ${upstream}; keepalive ${UPSTREAM_KEEPALIVE}; }
+  upstream developer { server ${upstream}; keepalive ${UPSTREAM_KEEPALIVE}; keepalive_timeout ${UPSTREAM_IDLE_S}s; }
   server {
     listen ${listenIp}:${SERVER_PORT} ssl http2;
     server_name ${serverName};
