@@ -12,6 +12,7 @@ import { patternSha256 } from './support/app';
 import { download, upload } from './support/in-app';
 import { fetchInApp, openShell, waitForTransport, WAIT_MS } from './support/shell';
 import { startStack, type Stack } from './support/stack';
+import { until } from '../../../../test/helpers/wait';
 
 jest.setTimeout(120_000);
 
@@ -75,9 +76,7 @@ describe('the first large download races both paths', () => {
     await waitForTransport(page, 'p2p');
     expect((await download(frame, BODY_BYTES)).transport).toBe('relay');
     // The SW writes its path memory at once, then at most once a second: wait until IndexedDB has the relay as the bulk path.
-    const deadline = Date.now() + WAIT_MS;
-    while (!(await page.evaluate(storedBulkIsRelay)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(await page.evaluate(storedBulkIsRelay)).toBe(true);
+    await until(() => page.evaluate(storedBulkIsRelay), { timeoutMs: WAIT_MS, intervalMs: 100, what: 'the relay as the bulk path in IndexedDB' });
 
     // The reviewer leaves; what Chromium does to an idle Service Worker after ~30 s; the reviewer comes back.
     // CDP reports the worker's running status: it must be seen stopped, then running again (a new instance).
@@ -87,36 +86,28 @@ describe('the first large download races both paths', () => {
     cdp.on('ServiceWorker.workerVersionUpdated', (e) => statuses.push(...e.versions.map((v) => v.runningStatus)));
     await cdp.send('ServiceWorker.enable');
     await cdp.send('ServiceWorker.stopAllWorkers');
-    await until(() => statuses.includes('stopped'), 'the Service Worker stopped');
+    const observe = () => statuses;
+    await until(() => statuses.includes('stopped'), { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the Service Worker stopped', observe });
     const seen = statuses.length;
     frame = await openShell(page, `${stack.origin}/one`, 'one');
-    await until(() => statuses.slice(seen).includes('running'), 'the Service Worker running again');
+    await until(() => statuses.slice(seen).includes('running'), { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the Service Worker running again', observe });
     await cdp.detach();
     await waitForTransport(page, 'p2p');
     // Before any bulk request of its own, the restarted SW tells the new shell that bulk goes via the relay.
-    const badge = () => page.evaluate(() => document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? '');
-    const badgeDeadline = Date.now() + WAIT_MS;
-    let text = await badge();
-    while (!/^P2P · .* · bulk via relay$/.test(text) && Date.now() < badgeDeadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      text = await badge();
-    }
-    expect(text).toMatch(/^P2P · .* · bulk via relay$/);
+    let text = '';
+    await until(
+      async () => {
+        text = await page.evaluate(() => document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? '');
+        return /^P2P · .* · bulk via relay$/.test(text);
+      },
+      { timeoutMs: WAIT_MS, intervalMs: 100, what: "the badge's 'bulk via relay'", observe: () => text },
+    );
     // A fresh chooser sends an upload over P2P until a bulk figure exists; the restarted one remembers the relay.
     const up = await upload(frame, UPLOAD_BYTES);
     expect(up.transport).toBe('relay');
     expect(up.remote).toEqual({ sha: up.localSha, length: UPLOAD_BYTES });
   });
 });
-
-/** Polls `done` every 50 ms up to WAIT_MS; throws naming `what` when it never holds. */
-async function until(done: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Whether the SW's stored path memory (path-memory.ts) has the relay as the bulk path; runs in the page (same origin, same IndexedDB). */
 function storedBulkIsRelay(): Promise<boolean> {
