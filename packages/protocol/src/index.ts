@@ -28,3 +28,4 @@ export * from './error-registry';
 export { backoffDelay, type BackoffPolicy } from './backoff';
 export { ChannelLiveness, LIVENESS_MIN_DRAIN_BYTES, type LivenessSource } from './liveness';
 export { startHeartbeat, type AbortSignalLike, type HeartbeatOptions, type HeartbeatTarget } from './heartbeat';
+export { concatBytes } from './bytes';

@@ -86,6 +86,53 @@ export const P2P_ACCEPT_CODING_HEADER = 'x-wingman-accept-coding';
  * it (Content-Length included): the page gets the app's bytes and head.
  */
 export const P2P_CODING_HEADER = 'x-wingman-coding';
+/**
+ * Request, Service Worker → agent (in the P2P head, or through the tunnel
+ * server on a relayed fetch): why the SW sent the request the way it went
+ * (browser-client/src/sw/route-decision.ts), one lower-case token. The agent
+ * removes it before the app and answers with ROUTE_HEADER on the response:
+ * `<transport>; reason=<token>` (`relay; reason=no-service-worker` for a
+ * request no Service Worker routed, `p2p; reason=direct-client` for a P2P
+ * client without one, such as `wingman fetch`). Stable: users and tests rely on it.
+ */
+export const ROUTE_HEADER = 'x-wingman-route';
+/** A route reason as it may travel in ROUTE_HEADER: a token of lower-case letters and dashes. */
+export const ROUTE_REASON_PATTERN = /^[a-z][a-z-]{0,31}$/;
+/**
+ * Request, Service Worker → agent through the tunnel server: the request
+ * fields the browser would have sent but a Service Worker's own fetch cannot
+ * carry (forbidden names: `Sec-Fetch-*`, `Sec-CH-UA*`), as a JSON array of
+ * `[name, value]` pairs. The agent replaces the fields of those names with
+ * these and removes this one before the app (parseFetchMetadata). Only
+ * `sec-*` names pass; anything malformed is ignored whole.
+ */
+export const FETCH_METADATA_HEADER = 'x-wingman-fetch-meta';
+/** At most this many fields in FETCH_METADATA_HEADER (Sec-Fetch-* and the client hints are a handful). */
+export const FETCH_METADATA_MAX_FIELDS = 16;
+/** At most this many bytes in FETCH_METADATA_HEADER's value. */
+export const FETCH_METADATA_MAX_BYTES = 4096;
+
+/** FETCH_METADATA_HEADER's fields, or undefined when the value is not a valid list of `sec-*` fields. */
+export function parseFetchMetadata(value: string): Array<[string, string]> | undefined {
+  if (value.length > FETCH_METADATA_MAX_BYTES) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length > FETCH_METADATA_MAX_FIELDS) return undefined;
+  const out: Array<[string, string]> = [];
+  for (const item of parsed) {
+    if (!Array.isArray(item) || item.length !== 2) return undefined;
+    const [name, v] = item as unknown[];
+    if (typeof name !== 'string' || typeof v !== 'string') return undefined;
+    // A field name token starting with sec-, and a value of visible ASCII and spaces (RFC 9110 §5.5).
+    if (!/^sec-[a-z0-9-]{1,40}$/.test(name) || !/^[\x20-\x7e]{0,512}$/.test(v)) return undefined;
+    out.push([name, v]);
+  }
+  return out;
+}
 /** Response: stable error code on an error page the tunnel server, the Service Worker or the shell produced itself. */
 export const ERROR_HEADER = 'x-wingman-error';
 

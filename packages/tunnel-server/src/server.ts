@@ -2,6 +2,7 @@
  * createTunnelServer(): wires config, sessions, relay and HTTP routing onto
  * one Node HTTP server, listens, and returns its address and a close().
  */
+import { createStoppedSessions } from './sessions/stopped-sessions';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -117,18 +118,23 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const sessionKey = configured ? deriveKey(configured, 'session-id') : loadSessionKeyOrWarn(config.stateDir, logger);
   const sessionKeys = createKeyRing(sessionKey);
   const sessionIds = createSessionIds(sessionKeys);
+  const stopped = createStoppedSessions();
   const registry = createSessionRegistry({
     sessionIds,
     graceMs: config.sessionGraceMs,
     onExpire: (session) => {
       tokenSessions.remove(session);
+      if (!registry.ended(session.id)) stopped.add(session.id);
       logger.info(
         { sessionId: session.id },
         registry.ended(session.id) ? 'session ended at its expiry (--expires)' : 'session expired (no agent within the grace period)',
       );
       cluster?.expired(session);
     },
-    onAttach: (session) => cluster?.attached(session),
+    onAttach: (session) => {
+      stopped.delete(session.id);
+      cluster?.attached(session);
+    },
     onDetach: (session) => cluster?.detached(session),
   });
   const metrics = createMetrics({ sessionStats: () => registry.stats() });
@@ -311,6 +317,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     idleTimeoutMs: config.limits.wsIdleTimeoutMs,
   });
   router = createRouter({
+    stopped,
     hostRouter,
     registry,
     apexApp: createApexApp({ registry, metrics, logger, publicUrl: address.publicUrl, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}) }),

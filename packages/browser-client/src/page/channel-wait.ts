@@ -1,13 +1,16 @@
 /**
  * Whether to wait for the data channel, for a request that keeps its path
- * for long (an app WebSocket): only in a tab that had an open channel on this
- * origin before (a reload, a full navigation: sessionStorage survives both)
- * and while this page's first attempt is still connecting. A failed attempt
+ * for long (an app WebSocket): when a channel is coming (shared/channel-coming.ts,
+ * the same rule the Service Worker applies to HTTP requests). The facts of a
+ * page: a direct channel was open in this tab on this origin before (a
+ * reload, a full navigation: sessionStorage survives both), and this page's
+ * first attempt, started with the page, is still connecting. A failed attempt
  * forgets the tab's P2P (the network may have changed), so a tab where P2P
  * does not work never waits; so does a channel through TURN (no shorter than
  * the relay).
  */
 import type { Connection } from '@wingman/protocol';
+import { channelComing } from '../shared/channel-coming';
 import { P2P_SEEN_STORAGE_KEY, CHANNEL_COMING_WAIT_MS } from '../shared/constants';
 import type { P2PManager, TransportStatus } from './p2p';
 
@@ -40,7 +43,10 @@ export function createChannelWait(p2p: Pick<P2PManager, 'connection' | 'status' 
   return {
     soon() {
       const s = p2p.status();
-      if (s.transport !== 'relay' || s.reason !== 'connecting' || store?.getItem(P2P_SEEN_STORAGE_KEY) !== '1') return undefined;
+      const connecting = s.transport === 'relay' && s.reason === 'connecting';
+      // The first attempt starts with the page: its age is the page's.
+      if (!channelComing({ directChannelSeen: store?.getItem(P2P_SEEN_STORAGE_KEY) === '1', connectingForMs: connecting ? performance.now() : undefined }))
+        return undefined;
       return new Promise((resolve) => {
         const done = () => {
           clearTimeout(timer);

@@ -123,9 +123,12 @@ export function attemptP2P(early?: EarlyAttempt): Promise<PeerSession> {
     }
 
     ws.onopen = () => mark('signal-open');
-    ws.onerror = () => fail(new AttemptError('signaling', 'the signaling connection failed'));
+    // Signaling only sets a channel up: after success the channel lives on its own (a tunnel-server
+    // restart closes this socket, not the channel); before, this attempt is over.
+    ws.onerror = () => {
+      if (!settled) fail(new AttemptError('signaling', 'the signaling connection failed'));
+    };
     ws.onclose = () => {
-      // After success the channel lives on its own; before, this attempt is over.
       if (!settled) fail(new AttemptError('signaling', 'the signaling connection closed'));
     };
     const onMessage = (data: unknown) => {
@@ -261,6 +264,9 @@ export function attemptP2P(early?: EarlyAttempt): Promise<PeerSession> {
           if (settled) return;
           return onSignalError(m.code, m.message);
         case 'bye':
+          // After connecting, the channel's own close is the word: the server says bye when the agent's relay
+          // link drops (a server restart, a network change), and the agent's channels outlive that link.
+          if (settled) return;
           return fail(new AttemptError('refused', `the agent ended P2P${m.reason ? `: ${m.reason}` : ''}`));
         default:
           return;

@@ -16,6 +16,11 @@ import { HTML_SNIFF_BYTES, SHIM_PATH } from './constants';
 
 export const SHIM_TAG = `<script src="${SHIM_PATH}"></script>`;
 
+/** The shim's tag, with the nonce the app's CSP admits it by, when it needs one (sw/frame-policy.ts). */
+export function shimTag(nonce?: string): string {
+  return nonce === undefined ? SHIM_TAG : `<script nonce="${nonce.replace(/[^A-Za-z0-9+/_=-]/g, '')}" src="${SHIM_PATH}"></script>`;
+}
+
 /** Lower-cased byte-per-char string of `bytes` (ASCII tags keep their offsets). */
 function latin1Lower(bytes: Uint8Array): string {
   let s = '';

@@ -11,15 +11,18 @@
  *    response is never decoded by the browser);
  *  - P2P bodies end at their Content-Length (declared-length.ts); an
  *    unusable or conflicting one is a 502;
- *  - HTML for a frame navigation gets the shim (Content-Length dropped).
+ *  - HTML for a frame navigation gets the shim (Content-Length dropped);
+ *  - a frame navigation's X-Frame-Options and CSP let the session's shell
+ *    frame it and run the shim, nothing more (frame-policy.ts).
  */
 import { declaredBodyLength } from '@wingman/protocol';
-import { SW_SET_COOKIE_HEADER, SW_STATUS_HEADER } from '../shared/constants';
-import { isHtml } from '../shared/html-inject';
+import { SHIM_PATH, SW_SET_COOKIE_HEADER, SW_STATUS_HEADER } from '../shared/constants';
+import { isHtml, shimTag } from '../shared/html-inject';
 import type { WireHeaders } from '../shared/messages';
 import type { SwCookies } from './cookies';
 import { declaredLengthStream } from './declared-length';
 import { errorResponse } from './error-response';
+import { framePolicy, needsFramePolicy } from './frame-policy';
 import { injectShim } from './inject-stream';
 
 export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
@@ -87,7 +90,7 @@ function bridgedSetCookies(headers: WireHeaders): string[] {
 export async function buildResponse(incoming: Incoming, ctx: BuildContext): Promise<Response> {
   const { request, url } = ctx;
   let { status, body } = incoming;
-  const headers = incoming.headers;
+  let headers = incoming.headers;
 
   const setCookies = incoming.transport === 'p2p' ? headers.filter(([n]) => n === 'set-cookie').map(([, v]) => v) : bridgedSetCookies(headers);
   const bridgedStatus = Number(header(headers, SW_STATUS_HEADER));
@@ -136,10 +139,16 @@ export async function buildResponse(incoming: Incoming, ctx: BuildContext): Prom
       dropLength = true;
     }
   }
-  const destination = request.destination;
-  if (body && request.mode === 'navigate' && (destination === 'iframe' || destination === 'frame') && isHtml(header(headers, 'content-type'))) {
-    body = injectShim(body);
-    dropLength = true;
+  const destination = request.mode === 'navigate' ? request.destination : '';
+  if (destination === 'iframe' || destination === 'frame') {
+    // The shell frames the app: its framing policy must let the shell (same origin) do so, and its CSP run the shim.
+    const injecting = body !== null && isHtml(header(headers, 'content-type'));
+    const policy = framePolicy(headers, new URL(SHIM_PATH, url).href, injecting);
+    headers = policy.headers;
+    if (body && injecting) {
+      body = injectShim(body, shimTag(policy.shimNonce));
+      dropLength = true;
+    }
   }
   // A relay body was decoded by the browser; its Content-Length counts encoded bytes.
   if (incoming.transport === 'relay' && encoding && encoding !== 'identity') dropLength = true;
@@ -174,6 +183,7 @@ export function relayPassThrough(res: Response, request: Request): boolean {
   if (res.type === 'opaqueredirect') return true;
   if (res.headers.has(SW_SET_COOKIE_HEADER) || res.headers.has(SW_STATUS_HEADER)) return false;
   const dest = request.destination;
-  if (request.mode === 'navigate' && (dest === 'iframe' || dest === 'frame') && isHtml(res.headers.get('content-type'))) return false;
+  if (request.mode === 'navigate' && (dest === 'iframe' || dest === 'frame') && (isHtml(res.headers.get('content-type')) || needsFramePolicy(res.headers)))
+    return false;
   return true;
 }

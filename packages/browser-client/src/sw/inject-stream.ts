@@ -5,8 +5,6 @@
  */
 import { findShimInsertion, SHIM_TAG } from '../shared/html-inject';
 
-const TAG_BYTES = new TextEncoder().encode(SHIM_TAG);
-
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
@@ -17,7 +15,9 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-export function injectShim(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+/** `tag`: the shim's <script> (shimTag(), with a nonce where the app's CSP needs one). */
+export function injectShim(body: ReadableStream<Uint8Array>, tag: string = SHIM_TAG): ReadableStream<Uint8Array> {
+  const tagBytes = new TextEncoder().encode(tag);
   let pending: Uint8Array[] | undefined = [];
   const decide = (controller: TransformStreamDefaultController<Uint8Array>, complete: boolean) => {
     if (!pending) return;
@@ -32,7 +32,7 @@ export function injectShim(body: ReadableStream<Uint8Array>): ReadableStream<Uin
       controller.enqueue(prefix);
       return;
     }
-    controller.enqueue(concat([prefix.subarray(0, point.offset), TAG_BYTES, prefix.subarray(point.offset)]));
+    controller.enqueue(concat([prefix.subarray(0, point.offset), tagBytes, prefix.subarray(point.offset)]));
   };
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({

@@ -5,7 +5,18 @@
  * comes back in SW_SET_COOKIE_HEADER and redirects as 200 + SW_STATUS_HEADER
  * (server/cookie-bridge.ts is the other half).
  */
-import { ABORT_ID_HEADER, BODY_BYTES_HEADER, SW_COOKIE_HEADER, SW_COOKIE_MERGE_HEADER, VIA_HEADER, VIA_SW } from '../shared/constants';
+import type { RouteReason } from './route-decision';
+import { carriedMetadata } from './fetch-metadata';
+import {
+  ABORT_ID_HEADER,
+  BODY_BYTES_HEADER,
+  FETCH_METADATA_HEADER,
+  ROUTE_HEADER,
+  SW_COOKIE_HEADER,
+  SW_COOKIE_MERGE_HEADER,
+  VIA_HEADER,
+  VIA_SW,
+} from '../shared/constants';
 
 export interface RelayOptions {
   /**
@@ -20,6 +31,8 @@ export interface RelayOptions {
   extraHeaders?: Array<[string, string]>;
   /** Fetch without the original request's Range header (resumption sets its own). */
   dropRange?: boolean;
+  /** Why the request goes over the relay (route-decision.ts); the agent echoes it on the response. */
+  route: RouteReason;
   /** Aborts the fetch (request.signal combined with the shim's abort). Default request.signal. */
   signal?: AbortSignal;
 }
@@ -35,6 +48,9 @@ export function relayFetch(request: Request, options: RelayOptions): Promise<Res
   headers.delete(ABORT_ID_HEADER);
   headers.delete(BODY_BYTES_HEADER);
   headers.set(SW_COOKIE_MERGE_HEADER, '1');
+  headers.set(ROUTE_HEADER, options.route);
+  // The forbidden fields this fetch loses (fetch-metadata.ts); the agent restores them.
+  headers.set(FETCH_METADATA_HEADER, JSON.stringify(carriedMetadata(request)));
   if (options.cookie) headers.set(SW_COOKIE_HEADER, options.cookie);
   if (options.dropRange) {
     headers.delete('range');

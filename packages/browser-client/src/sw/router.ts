@@ -6,8 +6,9 @@
  * byte where it stopped (Range when possible, else re-fetch and skip).
  * Anything else fails with a readable error page.
  */
-import { ABORT_ID_HEADER, BODY_BYTES_HEADER, CHANNEL_COMING_WAIT_MS, RELAY_PARALLEL_REQUESTS, WINGMAN_PREFIX } from '../shared/constants';
+import { ABORT_ID_HEADER, BODY_BYTES_HEADER, CHANNEL_COMING_WAIT_MS, RELAY_PARALLEL_REQUESTS, ROUTE_HEADER, WINGMAN_PREFIX } from '../shared/constants';
 import { channelDecoded, channelGzipAccepted } from './channel-coding';
+import { acceptLanguage, cacheModeHeaders, fetchMetadata } from './fetch-metadata';
 import type { RequestContext } from '../shared/cookie-jar';
 import type { AbortRegistry } from './abort-registry';
 import type { PathsUpdate, WireHeaders } from '../shared/messages';
@@ -20,7 +21,9 @@ import { resumableBody, skipBytes } from './resumable-body';
 import type { FramePrefetch } from './frame-prefetch';
 import { BULK_MIN_BYTES, type PathChooser, type RequestClass } from './path-choice';
 import { RACE_MIN_BYTES, raceBodies } from './bulk-race';
-import { fetchViaShell } from './shell-fetch';
+import { bodyStream, contentLengthOf, prepareBody, type PreparedBody } from './request-body';
+import { decideRoute, routeHeaderValue, type RouteFacts, type RouteReason } from './route-decision';
+import { fetchViaShell, type ShellOutcome } from './shell-fetch';
 import type { ShellRegistry } from './shell-registry';
 import type { ShellTarget } from './shell-target';
 
@@ -83,7 +86,13 @@ function sameSiteContext(request: Request, url: URL): RequestContext {
 }
 
 /** The request head as it goes over P2P: what the browser would have sent, as far as a SW can know it. */
-function p2pHead(request: Request, url: URL, cookie: string): { method: string; target: string; headers: WireHeaders } {
+function p2pHead(
+  request: Request,
+  url: URL,
+  cookie: string,
+  reason: RouteReason,
+  contentLength: number | undefined,
+): { method: string; target: string; headers: WireHeaders } {
   const headers: WireHeaders = [['host', url.host]];
   request.headers.forEach((value, name) => {
     if (name === 'host' || name === 'cookie' || name.startsWith('x-wingman-')) return;
@@ -93,27 +102,30 @@ function p2pHead(request: Request, url: URL, cookie: string): { method: string; 
   if (request.referrer && request.referrer !== 'about:client') headers.push(['referer', request.referrer]);
   const method = request.method.toUpperCase();
   // Browsers send Origin with same-origin requests other than GET/HEAD (Fetch §3.1); CSRF checks rely on it.
-  if (method !== 'GET' && method !== 'HEAD') headers.push(['origin', url.origin]);
+  // Where the browser shows it to the SW (Chromium's form navigations do), it is already in the list above.
+  if (method !== 'GET' && method !== 'HEAD' && !request.headers.has('origin')) headers.push(['origin', url.origin]);
+  if (contentLength !== undefined) headers.push(['content-length', String(contentLength)]);
   if (!request.headers.has('user-agent')) headers.push(['user-agent', navigator.userAgent]);
+  const languages = request.headers.has('accept-language') ? undefined : acceptLanguage(navigator.languages ?? []);
+  if (languages) headers.push(['accept-language', languages]);
+  headers.push(...cacheModeHeaders(request));
   headers.push(['accept-encoding', canDecode('gzip') ? 'gzip, deflate' : 'identity']);
   // The agent may gzip a text body for the channel alone (channel-coding.ts).
   const accept = channelGzipAccepted();
   if (accept) headers.push(accept);
-  headers.push(['sec-fetch-site', 'same-origin'], ['sec-fetch-mode', request.mode], ['sec-fetch-dest', request.destination || 'empty']);
+  headers.push(...fetchMetadata(request));
+  headers.push([ROUTE_HEADER, reason]);
   return { method, target: url.pathname + url.search, headers };
 }
 
-/** The request body as a stream for P2P, or null when there is none. */
-function bodyStream(request: Request, method: string): ReadableStream<Uint8Array> | null {
+/** The request body for the relay's fetch: bytes (the relay may be HTTP/1.1, where a browser streams no request body), or null. */
+async function relayBody(request: Request, method: string, source: { kind: 'unread' } | { kind: 'prepared'; body: PreparedBody }): Promise<ArrayBuffer | null> {
   if (method === 'GET' || method === 'HEAD') return null;
-  // Request.body exists in Chromium and Safari; Firefox lacks it: read it whole.
-  if ('body' in Request.prototype) return request.body;
-  return new ReadableStream({
-    async start(controller) {
-      controller.enqueue(new Uint8Array(await request.arrayBuffer()));
-      controller.close();
-    },
-  });
+  if (source.kind === 'unread') return request.arrayBuffer();
+  const body = source.body;
+  if (body.kind === 'none') return new ArrayBuffer(0);
+  if (body.kind === 'bytes') return body.bytes.buffer;
+  return new Response(body.stream).arrayBuffer();
 }
 
 export async function handleRequest(event: FetchEvent, deps: RouterDeps): Promise<Response> {
@@ -181,92 +193,91 @@ export async function obtain(
   let started = performance.now();
   const excluded = deps.registry.isExcluded(url.pathname);
   let shell = excluded ? undefined : await deps.registry.pick(clientId, resultingClientId);
-  // No channel yet, one is coming (a reload of a page that had P2P), and the relay already runs as
-  // many requests as the browser gives it connections: this one would queue there; wait for the channel.
-  // (Not over a channel that stalls: those requests would go over the relay anyway, below.)
-  if (!shell && !excluded && paths && paths.inFlightOn('relay') >= RELAY_PARALLEL_REQUESTS && !paths.stalls('p2p') && deps.registry.channelComing()) {
+  const facts = (channelComing: boolean): RouteFacts => ({
+    excluded,
+    channel: shell ? { turn: shell.turn } : undefined,
+    channelComing,
+    relayInFlight: paths?.inFlightOn('relay') ?? 0,
+    p2pInFlight: paths?.inFlightOn('p2p') ?? 0,
+    relayParallel: RELAY_PARALLEL_REQUESTS,
+    p2pStalls: paths?.stalls('p2p') ?? false,
+    cls,
+    upload,
+  });
+  const before = paths ? { ...paths.preferred } : undefined;
+  let verdict = decideRoute(facts(!shell && !excluded && deps.registry.channelComing()), paths);
+  if (verdict.path === 'wait') {
     shell = await deps.registry.waitForChannel(clientId, resultingClientId, CHANNEL_COMING_WAIT_MS);
     // The wait is no part of either path's time.
     started = performance.now();
+    verdict = decideRoute(facts(false), paths);
   }
-  // With a channel up, the measurements may still send this class over the relay (faster there, or a probe).
-  if (shell && paths && cls) {
-    const before = { ...paths.preferred };
-    // Through TURN the channel is no shorter than the relay: the relay is the default, P2P has to be measured faster.
-    const fallback = shell.turn ? 'relay' : 'p2p';
-    const decision = upload ? paths.chooseUpload(fallback) : paths.choose(cls, fallback);
-    // The shell's badge shows which classes go over the relay.
-    if (paths.preferred[cls] !== before[cls]) shell.post({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate, []);
-    if (decision.path === 'relay') return viaRelay();
-    // Over a P2P path that stalls (a lossy link), a request that would share the channel with others goes over the relay.
-    if (cls === 'small' && !upload && paths.inFlightOn('p2p') > 0 && paths.stalls('p2p')) return viaRelay();
+  // The shell's badge shows which classes go over the relay.
+  if (shell && paths && cls && before && paths.preferred[cls] !== before[cls])
+    shell.post({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate, []);
+  if (verdict.path === 'relay' || !shell) return viaRelay(verdict.reason, { kind: 'unread' });
+  // Over P2P the SW writes the whole Cookie header: read back what the app's JS changed first.
+  const [cookie, body] = await Promise.all([deps.cookies.headerFor(url, context), prepareBody(request)]);
+  const alone = paths?.started('p2p') ?? false;
+  let outcome: Awaited<ReturnType<typeof fetchViaShell>>;
+  try {
+    outcome = await fetchViaShell({
+      shell,
+      head: p2pHead(request, url, cookie, verdict.reason, contentLengthOf(method, body)),
+      body: bodyStream(body),
+      signal,
+      stillThere: async () => (await deps.scope.clients.get(shell.id)) !== undefined,
+    });
+  } finally {
+    paths?.finished('p2p');
   }
-  if (shell) {
-    // Over P2P the SW writes the whole Cookie header: read back what the app's JS changed first.
-    const cookie = await deps.cookies.headerFor(url, context);
-    const alone = paths?.started('p2p') ?? false;
-    let outcome: Awaited<ReturnType<typeof fetchViaShell>>;
-    try {
-      outcome = await fetchViaShell({
-        shell,
-        head: p2pHead(request, url, cookie),
-        body: bodyStream(request, method),
-        signal,
-        stillThere: async () => (await deps.scope.clients.get(shell.id)) !== undefined,
-      });
-    } finally {
-      paths?.finished('p2p');
+  if (outcome.kind === 'declined') return viaRelay('declined', { kind: 'prepared', body });
+  if (outcome.kind === 'response') return fromChannel(shell, outcome);
+  const { error } = outcome;
+  if (signal.aborted) return { kind: 'final', response: Response.error() };
+  if (error.channelFailure && IDEMPOTENT.has(method) && !outcome.bodySent) return viaRelay('channel-failed', { kind: 'prepared', body });
+  const response =
+    error.code === 'ERR_TIMEOUT'
+      ? errorResponse(504, error.code, 'The shared app did not answer in time.')
+      : errorResponse(
+          502,
+          error.code,
+          `The peer-to-peer connection failed during this ${method} request (${error.message}). It was not retried over the relay because its body was already sent or the method is not idempotent; try again.`,
+        );
+  response.headers.set(ROUTE_HEADER, routeHeaderValue('p2p', verdict.reason));
+  return { kind: 'final', response };
+
+  /** A response head from the channel: measured, raced for a large GET, resumable from the relay should the channel fail mid-body. */
+  function fromChannel(shell: ShellTarget, outcome: Extract<ShellOutcome, { kind: 'response' }>): Obtained | Promise<Obtained> {
+    // Before anything reads the body: what follows sees the app's bytes and head.
+    const response = channelDecoded(outcome);
+    let body = response.body;
+    const length = Number(response.headers.find(([n]) => n === 'content-length')?.[1] ?? '');
+    // A large GET while the relay's bulk rate is unknown: both paths carry it until one is clearly faster.
+    if (
+      paths &&
+      body &&
+      method === 'GET' &&
+      response.status === 200 &&
+      length >= RACE_MIN_BYTES &&
+      paths.wantsRace() &&
+      !request.headers.has('range') &&
+      request.mode !== 'navigate'
+    ) {
+      paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
+      return race(shell, paths, { status: response.status, headers: response.headers }, body, length);
     }
-    if (outcome.kind === 'response') {
-      // Before anything reads the body: what follows sees the app's bytes and head.
-      const response = channelDecoded(outcome);
-      let body = response.body;
-      const length = Number(response.headers.find(([n]) => n === 'content-length')?.[1] ?? '');
-      // A large GET while the relay's bulk rate is unknown: both paths carry it until one is clearly faster.
-      if (
-        paths &&
-        body &&
-        method === 'GET' &&
-        response.status === 200 &&
-        length >= RACE_MIN_BYTES &&
-        paths.wantsRace() &&
-        !request.headers.has('range') &&
-        request.mode !== 'navigate'
-      ) {
-        paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
-        return race(shell, paths, { status: response.status, headers: response.headers }, body, length);
-      }
-      if (paths) {
-        paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
-        // A body declared small is no throughput sample: its length is all there is to keep, without a stream hop.
-        if (length > 0 && length < BULK_MIN_BYTES) paths.recordBody('p2p', method, target, length, 0);
-        else body = measured(body, (bytes, ms) => paths.recordBody('p2p', method, target, bytes, ms))!;
-      }
-      const encoded = response.headers.some(([n, v]) => n === 'content-encoding' && v !== 'identity');
-      if (method === 'GET' && !encoded)
-        body = resumableBody(body, (offset) => resumeViaRelay(request, url, response.status, response.headers, offset, deps.cookies, context));
-      return { kind: 'incoming', incoming: { status: response.status, headers: response.headers, body, transport: 'p2p' } };
+    if (paths) {
+      paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
+      // A body declared small is no throughput sample: its length is all there is to keep, without a stream hop.
+      if (length > 0 && length < BULK_MIN_BYTES) paths.recordBody('p2p', method, target, length, 0);
+      else body = measured(body, (bytes, ms) => paths.recordBody('p2p', method, target, bytes, ms))!;
     }
-    if (outcome.kind === 'failed') {
-      const { error } = outcome;
-      if (signal.aborted) return { kind: 'final', response: Response.error() };
-      const retry = error.channelFailure && IDEMPOTENT.has(method) && !outcome.bodySent;
-      if (!retry) {
-        return {
-          kind: 'final',
-          response:
-            error.code === 'ERR_TIMEOUT'
-              ? errorResponse(504, error.code, 'The shared app did not answer in time.')
-              : errorResponse(
-                  502,
-                  error.code,
-                  `The peer-to-peer connection failed during this ${method} request (${error.message}). It was not retried over the relay because its body was already sent or the method is not idempotent; try again.`,
-                ),
-        };
-      }
-    }
+    const encoded = response.headers.some(([n, v]) => n === 'content-encoding' && v !== 'identity');
+    if (method === 'GET' && !encoded)
+      body = resumableBody(body, (offset) => resumeViaRelay(request, url, response.status, response.headers, offset, deps.cookies, context));
+    return { kind: 'incoming', incoming: { status: response.status, headers: response.headers, body, transport: 'p2p' } };
   }
-  return viaRelay();
 
   /** Races a P2P body against the same GET over the relay (bulk-race.ts); the winner's head and the whole body go to the page. */
   async function race(
@@ -278,7 +289,7 @@ export async function obtain(
   ): Promise<Obtained> {
     let relayRes: Response | undefined;
     const relayLeg = (async () => {
-      const res = await relayFetch(request, { cookie: await deps.cookies.relayHeaderFor(url, context), body: null, signal });
+      const res = await relayFetch(request, { cookie: await deps.cookies.relayHeaderFor(url, context), body: null, signal, route: 'race' });
       if (!res.body) return null;
       relayRes = res;
       return { head: incomingFromRelay(res), body: res.body };
@@ -291,14 +302,15 @@ export async function obtain(
     return { kind: 'incoming', incoming: { ...head, body: resumable, transport: 'p2p' } };
   }
 
-  async function viaRelay(): Promise<Obtained> {
-    const body = method === 'GET' || method === 'HEAD' ? null : await request.arrayBuffer();
+  /** `body`: unread (the request's own), or what the P2P attempt prepared and did not send. */
+  async function viaRelay(reason: RouteReason, source: { kind: 'unread' } | { kind: 'prepared'; body: PreparedBody }): Promise<Obtained> {
+    const body = await relayBody(request, method, source);
     // Over the relay the browser adds its own jar to the SW's fetch: no read-back to wait for.
     const cookie = await deps.cookies.relayHeaderFor(url, context);
     const alone = paths?.started('relay') ?? false;
     let res: Response;
     try {
-      res = await relayFetch(request, { cookie, body, signal });
+      res = await relayFetch(request, { cookie, body, signal, route: reason });
     } finally {
       paths?.finished('relay');
     }
@@ -338,7 +350,7 @@ async function resumeViaRelay(
     ? [['range', `bytes=${offset}-`], ...(validator ? [['if-range', validator] as [string, string]] : [])]
     : [];
   const cookie = await cookies.relayHeaderFor(url, context);
-  const res = await relayFetch(request, { cookie, body: null, extraHeaders });
+  const res = await relayFetch(request, { cookie, body: null, extraHeaders, route: 'channel-failed' });
   if (!res.body) throw new ChannelError('ERR_CONNECTION_LOST', 'the relay answered the resumption without a body', false);
   if (ranged && res.status === 206 && (res.headers.get('content-range') ?? '').startsWith(`bytes ${offset}-`)) return res.body;
   if (res.status === status) return skipBytes(res.body, offset);

@@ -10,7 +10,8 @@
  * IndexedDB). A window that had none (a reload's new shell, a first visit,
  * P2P blocked) could not carry the request, so it is not waited for.
  */
-import { CHANNEL_COMING_WAIT_MS, PORT_RETIRE_MS, SW_SYNC_TIMEOUT_MS } from '../shared/constants';
+import { channelComing } from '../shared/channel-coming';
+import { PORT_RETIRE_MS, SW_SYNC_TIMEOUT_MS } from '../shared/constants';
 import type { FrameAnnounce, ShellAnnounce } from '../shared/messages';
 import type { ShellPick, ShellTarget } from './shell-target';
 
@@ -44,8 +45,8 @@ export interface ShellRegistry {
   /** True when `path` starts with a developer-excluded prefix. */
   isExcluded(path: string): boolean;
   /**
-   * A channel is worth waiting for: one was open in this SW's life, not
-   * through TURN, and a shell announced itself without one within
+   * A channel is coming (shared/channel-coming.ts): one was open in this SW's
+   * life, not through TURN, and a shell announced itself without one within
    * CHANNEL_COMING_WAIT_MS (a page whose channel is connecting, e.g. after a
    * reload).
    */
@@ -210,9 +211,8 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
       return undefined;
     },
     channelComing() {
-      if (!channelSeen) return false;
-      const now = Date.now();
-      return [...shells.values()].some((e) => !e.p2p && now - e.announcedAt < CHANNEL_COMING_WAIT_MS);
+      const connecting = [...shells.values()].filter((e) => !e.p2p).map((e) => Date.now() - e.announcedAt);
+      return channelComing({ directChannelSeen: channelSeen, connectingForMs: connecting.length > 0 ? Math.min(...connecting) : undefined });
     },
     hasDirectChannel() {
       return [...shells.values()].some((e) => e.p2p && !e.turn);

@@ -78,7 +78,11 @@ function row(e) {
     el('td', { class: 's' + String(e.status)[0], text: status }),
     el('td', { text: formatSize(e.responseSize) }),
     el('td', { text: `${e.durationMs} ms` }),
-    el('td', { class: 't-' + e.transport, text: e.transport + (e.replayOf ? ` of #${e.replayOf}` : '') }),
+    el('td', {
+      class: 't-' + e.transport,
+      text: e.transport + (e.replayOf ? ` of #${e.replayOf}` : '') + (e.route ? ` · ${e.route}` : ''),
+      title: e.route ? `route: ${e.transport}, reason ${e.route}` : '',
+    }),
     el('td', { class: 'muted', text: !e.viewer ? '' : /[.:]/.test(e.viewer) ? e.viewer : e.viewer.slice(0, 8), title: e.viewer || '' }),
     el('td', { class: 'col-tunnel', text: e.tunnel || '' }),
   );

@@ -3,7 +3,15 @@
  * (request smuggling), the Host policy and X-Forwarded-*. Pure functions over
  * the protocol's header lists (lower-case names, wire order).
  */
-import { HOP_BY_HOP_HEADERS, P2P_ACCEPT_CODING_HEADER, VIEWER_HEADER, type HeaderList } from '@wingman/protocol';
+import {
+  FETCH_METADATA_HEADER,
+  HOP_BY_HOP_HEADERS,
+  P2P_ACCEPT_CODING_HEADER,
+  parseFetchMetadata,
+  ROUTE_HEADER,
+  VIEWER_HEADER,
+  type HeaderList,
+} from '@wingman/protocol';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** Transport over which a stream reached the agent. */
@@ -22,6 +30,9 @@ export type HostHeaderMode = 'rewrite' | 'preserve' | (string & {});
  * for a 100 Continue.
  */
 const HOP_BY_HOP = new Set([...HOP_BY_HOP_HEADERS, 'expect']);
+
+/** Request fields addressed to the agent itself, removed before the app. */
+const AGENT_ONLY = new Set([VIEWER_HEADER, P2P_ACCEPT_CODING_HEADER, ROUTE_HEADER, FETCH_METADATA_HEADER]);
 
 /** Fields that would also describe the WebSocket handshake `ws` performs itself towards the local app. */
 const WS_HANDSHAKE = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'content-length']);
@@ -106,6 +117,19 @@ export function checkFraming(headers: HeaderList): Framing {
   return { ok: true, contentLength: Number(value) };
 }
 
+/**
+ * The forbidden fields a Service Worker's relayed fetch carried in
+ * FETCH_METADATA_HEADER, in place of the ones its browser wrote for the
+ * SW's own fetch (e.g. `sec-fetch-mode: same-origin` → `navigate`).
+ */
+function withFetchMetadata(out: HeaderList, original: HeaderList): HeaderList {
+  const raw = original.find(([n]) => n === FETCH_METADATA_HEADER)?.[1];
+  const fields = raw === undefined ? undefined : parseFetchMetadata(raw);
+  if (!fields) return out;
+  const names = new Set(fields.map(([n]) => n));
+  return [...out.filter(([n]) => !names.has(n)), ...fields];
+}
+
 export interface RequestHeaderOptions {
   target: Target;
   hostHeader: HostHeaderMode;
@@ -126,8 +150,9 @@ export interface RequestHeaderOptions {
  */
 export function requestHeaders(headers: HeaderList, options: RequestHeaderOptions): HeaderList {
   const originalHost = headers.find(([n]) => n === 'host')?.[1];
-  // VIEWER_HEADER is the tunnel server's word to the agent (the inspector), P2P_ACCEPT_CODING_HEADER the SW's: never the app's.
-  let out = withoutHopByHop(headers).filter(([name]) => name !== 'host' && name !== VIEWER_HEADER && name !== P2P_ACCEPT_CODING_HEADER);
+  // VIEWER_HEADER is the tunnel server's word to the agent (the inspector), P2P_ACCEPT_CODING_HEADER and ROUTE_HEADER the SW's: never the app's.
+  let out = withoutHopByHop(headers).filter(([name]) => name !== 'host' && !AGENT_ONLY.has(name));
+  out = withFetchMetadata(out, headers);
   if (options.websocket) out = out.filter(([name]) => !WS_HANDSHAKE.has(name));
   if (options.transport === 'p2p') out = out.filter(([name]) => name !== 'x-forwarded-for');
   if (originalHost !== undefined && !out.some(([n]) => n === 'x-forwarded-host')) out.push(['x-forwarded-host', originalHost]);

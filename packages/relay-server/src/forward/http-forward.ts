@@ -21,6 +21,7 @@ import { checkFraming, formatHostPort, fromRawHeaders, requestHeaders, toRawHead
 import { rewriteAppUrls, sessionOrigin } from './app-urls';
 import { createRequestBody, REQUEST_BODY_HIGH_WATER_BYTES } from './request-body';
 import { pipeBody, sendPage, withTransport } from './respond';
+import { routeOf } from './route';
 import type { ForwardContext } from './context';
 import { createExchangeTap } from './capture';
 import { channelGzip, compressForChannel, withChannelCoding } from './p2p-compress';
@@ -39,6 +40,7 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 export function forwardHttp(stream: Stream, transport: TransportName, ctx: ForwardContext, viewerId?: string): void {
   const { head } = stream;
   const tap = createExchangeTap(head, transport, viewerId, ctx.capture);
+  const route = routeOf(head.headers, transport);
   const started = performance.now();
   const hostPort = formatHostPort(ctx.target);
   let state: 'waiting' | 'responding' | 'done' = 'waiting';
@@ -86,9 +88,9 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   const fail = (page: ErrorPage, error: string) => {
     if (state === 'done') return;
     abortUpstream();
-    if (sendPage(stream, page, transport)) {
+    if (sendPage(stream, page, transport, route)) {
       log(page.status, error);
-      tap.responseHead(page.status, withTransport(page.headers, transport));
+      tap.responseHead(page.status, withTransport(page.headers, transport, route));
       tap.responseChunk(page.body);
     } else {
       stream.reset('ERR_UPSTREAM_ERROR', error);
@@ -193,7 +195,11 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     if (state !== 'waiting' || stream.closed) return void c.abort(new Error('the viewer side ended the request'));
     clearTimeout(headTimer);
     const raw = (c.rawHeaders ?? []) as Array<Buffer | string>;
-    const headers = withTransport(rewriteAppUrls(withoutHopByHop(fromRawHeaders(raw.map((h) => h.toString('latin1')))), ctx.appAddress, origin), transport);
+    const headers = withTransport(
+      rewriteAppUrls(withoutHopByHop(fromRawHeaders(raw.map((h) => h.toString('latin1')))), ctx.appAddress, origin),
+      transport,
+      route,
+    );
     // RFC 9110 §6.4.1: HEAD, 204 and 304 responses never carry content.
     const noBody = head.method === 'HEAD' || status === 204 || status === 304;
     // Over P2P a text body may cross the channel gzipped (p2p-compress.ts); the log and the inspector see the app's.

@@ -4,13 +4,18 @@
  */
 import type { Readable } from 'node:stream';
 import { encodeResponseHead, ProtocolError, type HeaderList, type Stream } from '@wingman/protocol';
-import { TRANSPORT_HEADER } from './constants';
+import { ROUTE_HEADER, TRANSPORT_HEADER } from './constants';
 import type { ErrorPage } from './error-page';
 import type { TransportName } from './headers';
 
-/** Adds the transport header (replacing one the app may have set). */
-export function withTransport(headers: HeaderList, transport: TransportName): HeaderList {
-  return [...headers.filter(([n]) => n !== TRANSPORT_HEADER), [TRANSPORT_HEADER, transport]];
+/**
+ * Adds the transport header and, for an HTTP response, the route header
+ * (route.ts), replacing any the app may have set.
+ */
+export function withTransport(headers: HeaderList, transport: TransportName, route?: string): HeaderList {
+  const out: HeaderList = [...headers.filter(([n]) => n !== TRANSPORT_HEADER && n !== ROUTE_HEADER), [TRANSPORT_HEADER, transport]];
+  if (route !== undefined) out.push([ROUTE_HEADER, route]);
+  return out;
 }
 
 /**
@@ -29,9 +34,9 @@ export function headProblem(status: number, headers: HeaderList): string | undef
 }
 
 /** Sends a whole error page, unless the stream already answered or closed. Returns whether it was sent. */
-export function sendPage(stream: Stream, page: ErrorPage, transport: TransportName): boolean {
+export function sendPage(stream: Stream, page: ErrorPage, transport: TransportName, route?: string): boolean {
   if (stream.responded || stream.closed) return false;
-  stream.respond({ status: page.status, headers: withTransport(page.headers, transport) });
+  stream.respond({ status: page.status, headers: withTransport(page.headers, transport, route) });
   stream.write(page.body);
   stream.end();
   return true;

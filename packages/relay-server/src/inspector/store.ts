@@ -3,7 +3,7 @@
  * that only ever grow (a cleared or evicted id is never reused, so a page
  * holding an old id gets a 404, not another request).
  */
-import type { HeaderList } from '@wingman/protocol';
+import { ROUTE_HEADER, type HeaderList } from '@wingman/protocol';
 import type { Capture, CapturedBody, TransportName } from '../forward';
 
 /** Default number of exchanges kept (the oldest goes first). */
@@ -39,6 +39,8 @@ export interface EntrySummary {
   startedAt: number;
   durationMs: number;
   transport: EntryTransport;
+  /** Why the request took its transport: the reason of the response's route header (x-wingman-route), when it has one. */
+  route?: string;
   viewer?: string;
   requestSize: number;
   responseSize: number;
@@ -133,6 +135,7 @@ export function createRequestStore(capacity = DEFAULT_INSPECT_HISTORY, maxBytes 
 
 export function summarize(e: Entry): EntrySummary {
   const contentType = headerValue(e.responseHeaders, 'content-type');
+  const route = /reason=([a-z-]+)/.exec(headerValue(e.responseHeaders, ROUTE_HEADER) ?? '')?.[1];
   return {
     id: e.id,
     method: e.method,
@@ -142,6 +145,7 @@ export function summarize(e: Entry): EntrySummary {
     startedAt: e.startedAt,
     durationMs: e.durationMs,
     transport: e.transport,
+    ...(route !== undefined ? { route } : {}),
     ...(e.viewer !== undefined ? { viewer: e.viewer } : {}),
     requestSize: e.requestBody.size,
     responseSize: e.responseBody.size,

@@ -97,11 +97,22 @@ export function sessionMovingPage(sessionId: string): PageOptions {
   };
 }
 
+/** A session whose agent stopped and did not come back within the grace period: the developer stopped sharing (stopped-sessions.ts). */
+export function stoppedSharingPage(sessionId: string): PageOptions {
+  return {
+    status: 503,
+    title: 'The developer stopped sharing',
+    message: `Wingman session ${sessionId} is not being shared right now: the developer stopped \`wingman http\`. The link works again when they start sharing again (it keeps its address), and this page loads the app by itself then.`,
+    code: 'ERR_SESSION_STOPPED',
+    retry: true,
+  };
+}
+
 export function agentGonePage(sessionId: string): PageOptions {
   return {
     status: 502,
     title: 'The developer’s machine is reconnecting',
-    message: `Session ${sessionId} exists but its Wingman agent is not connected right now (network change, laptop asleep, or the agent was stopped). If it comes back within a few seconds, this page loads the app by itself.`,
+    message: `Session ${sessionId} exists but its Wingman agent is not connected right now (network change, laptop asleep, or the developer stopped \`wingman http\`). This page loads the app by itself as soon as it is back.`,
     code: 'ERR_AGENT_DISCONNECTED',
     retry: true,
   };

@@ -20,7 +20,17 @@ import type { AgentEndpoint } from '../sessions/agent-endpoint';
 import type { Session, SessionRegistry } from '../sessions/registry';
 import type { ApexApp } from './apex-app';
 import type { HostRouter } from './host-route';
-import { agentGonePage, expiredSessionPage, RETRY_AFTER_S, sendPage, sessionMovingPage, unknownSessionPage } from './pages';
+import {
+  agentGonePage,
+  expiredSessionPage,
+  RETRY_AFTER_S,
+  sendPage,
+  sessionMovingPage,
+  stoppedSharingPage,
+  unknownSessionPage,
+  type PageOptions,
+} from './pages';
+import type { StoppedSessions } from '../sessions/stopped-sessions';
 import { writeRawText } from './raw-response';
 import { pathnameOf, type ReservedRoutes } from './reserved-routes';
 import type { ViewerCheck, ViewerGate } from '../viewers/viewer-gate';
@@ -30,6 +40,8 @@ import { tagViewer } from '../viewers/tag-viewer';
 export interface RouterOptions {
   hostRouter: HostRouter;
   registry: SessionRegistry;
+  /** Sessions whose developer stopped sharing (their viewers get a page that says so and retries). */
+  stopped?: StoppedSessions;
   apexApp: ApexApp;
   reserved: ReservedRoutes;
   agentEndpoint: AgentEndpoint;
@@ -109,6 +121,13 @@ export function createRouter(options: RouterOptions): Router {
     stream.once('close', release);
   }
 
+  /** The page for a session this node does not hold: expired, stopped by its developer, moving, or unknown. */
+  function missingSessionPage(req: IncomingMessage, id: string): PageOptions {
+    if (registry.ended(id)) return expiredSessionPage(id);
+    if (options.stopped?.has(id)) return stoppedSharingPage(id);
+    return isClusterHop(req) ? sessionMovingPage(id) : unknownSessionPage(id);
+  }
+
   function request(req: IncomingMessage, res: ServerResponse): void {
     const route = hostRouter.route(req.headers.host);
     if (route.kind === 'apex') {
@@ -174,7 +193,7 @@ export function createRouter(options: RouterOptions): Router {
       own();
       return reserved.handleRequest(req, res, { sessionId: id, session, ...(gate.kind === 'admitted' ? { viewerId: gate.viewer.id } : {}) });
     }
-    if (!session) return sendPage(res, registry.ended(id) ? expiredSessionPage(id) : isClusterHop(req) ? sessionMovingPage(id) : unknownSessionPage(id));
+    if (!session) return sendPage(res, missingSessionPage(req, id));
     if (!session.agent) {
       own();
       return sendPage(res, agentGonePage(id));
@@ -232,6 +251,8 @@ export function createRouter(options: RouterOptions): Router {
       if (isClusterHop(req))
         return writeRawText(socket, 503, `Session ${id} is moving between Wingman servers; try again`, [['retry-after', String(RETRY_AFTER_S)]]);
       if (registry.ended(id)) return writeRawText(socket, 410, `Wingman session ${id} has expired`);
+      if (options.stopped?.has(id))
+        return writeRawText(socket, 503, `The developer stopped sharing Wingman session ${id}`, [['retry-after', String(RETRY_AFTER_S)]]);
       return writeRawText(socket, 404, `No Wingman session ${id} here`);
     }
     if (!session.agent) return writeAgentGone(socket, id);

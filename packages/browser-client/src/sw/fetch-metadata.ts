@@ -1,0 +1,64 @@
+/**
+ * Request fields the browser's network layer adds, which a Service Worker
+ * never sees on an intercepted request and cannot set on a fetch of its own
+ * (forbidden names): Sec-Fetch-*, the client hints (`Sec-CH-UA*`, visible
+ * on the request but dropped from the SW's fetch), the cache mode's
+ * `Cache-Control`/`Pragma`, and `Accept-Language`. Over P2P the SW writes
+ * them into the head itself; over the relay it carries the forbidden ones in
+ * FETCH_METADATA_HEADER and the agent puts them back (relay-server
+ * forward/headers.ts), so the app sees them either way. What a SW cannot
+ * know — `Sec-Fetch-User` (user activation), a navigation's
+ * `Sec-Fetch-Dest: document` (the app is in the shell's frame, so `iframe`)
+ * — is listed in docs/browser-client.md's fidelity table.
+ */
+import type { WireHeaders } from '../shared/messages';
+
+/**
+ * Sec-Fetch-* of a request from the app's own documents (same origin: the
+ * SW handles nothing else).
+ * @see https://www.w3.org/TR/fetch-metadata/
+ */
+export function fetchMetadata(request: Request): WireHeaders {
+  return [
+    ['sec-fetch-site', 'same-origin'],
+    ['sec-fetch-mode', request.mode],
+    ['sec-fetch-dest', request.destination || 'empty'],
+  ];
+}
+
+/** The forbidden fields the relay's fetch loses: the client hints the request shows, then Sec-Fetch-*. */
+export function carriedMetadata(request: Request): WireHeaders {
+  const out: WireHeaders = [];
+  request.headers.forEach((value, name) => {
+    if (name.startsWith('sec-ch-')) out.push([name, value]);
+  });
+  return [...out, ...fetchMetadata(request)];
+}
+
+/**
+ * The fields Chromium's network stack adds for a fetch's cache mode
+ * (net::LOAD_VALIDATE_CACHE → max-age=0; LOAD_BYPASS_CACHE → no-cache).
+ * @see https://fetch.spec.whatwg.org/#http-network-or-cache-fetch (steps on "no-cache" and "no-store"/"reload")
+ */
+export function cacheModeHeaders(request: Request): WireHeaders {
+  if (request.headers.has('cache-control')) return [];
+  if (request.cache === 'no-cache') return [['cache-control', 'max-age=0']];
+  if (request.cache === 'no-store' || request.cache === 'reload') {
+    return request.headers.has('pragma')
+      ? [['cache-control', 'no-cache']]
+      : [
+          ['pragma', 'no-cache'],
+          ['cache-control', 'no-cache'],
+        ];
+  }
+  return [];
+}
+
+/**
+ * `Accept-Language` from the browser's languages, in Chromium's format:
+ * the first without a weight, then q=0.9, 0.8, … (at least 0.1).
+ */
+export function acceptLanguage(languages: readonly string[]): string | undefined {
+  if (languages.length === 0) return undefined;
+  return languages.map((l, i) => (i === 0 ? l : `${l};q=${Math.max(0.1, 1 - i / 10).toFixed(1)}`)).join(',');
+}

@@ -1,0 +1,106 @@
+/**
+ * An intercepted request's body, made ready to travel. A browser sends
+ * `Content-Length` with every body but a streaming upload (a ReadableStream
+ * body, `duplex: 'half'`), and many servers (Django's runserver, most WSGI
+ * servers) read a body without one as empty. A Service Worker sees no
+ * Content-Length and gets every body as a stream, so it reads the body
+ * first: one that ends within BUFFERED_BODY_MAX_BYTES and without a pause of
+ * BODY_IDLE_MS between chunks is sent whole, with its length. Anything else
+ * is a stream the app is producing as it goes (or larger than is worth
+ * holding), and goes on as a stream, length unknown (chunked towards the
+ * app), as the browser would send it. The bytes read so far are kept, so the
+ * relay can still send a body that a declined P2P attempt never took.
+ */
+import { concatBytes } from '@wingman/protocol';
+
+/** Bodies up to this size are held whole to learn their length, bytes (an upload form's files; beyond, it streams). */
+export const BUFFERED_BODY_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * A wait this long for a body's next chunk means the page produces the body
+ * as it goes (a streaming upload), ms. A Blob or form body is read from
+ * memory or disk in well under this.
+ */
+export const BODY_IDLE_MS = 250;
+
+export type PreparedBody =
+  /** No body (GET, HEAD, or a request without one). */
+  | { kind: 'none' }
+  /** The whole body: it goes with Content-Length. */
+  | { kind: 'bytes'; bytes: Uint8Array<ArrayBuffer> }
+  /** A body still being produced, or too large to hold: the bytes read so far, then the rest. */
+  | { kind: 'stream'; stream: ReadableStream<Uint8Array> };
+
+const NO_BODY = new Set(['GET', 'HEAD']);
+
+/** The chunks joined (a new ArrayBuffer-backed array: the relay sends its buffer). */
+const concat = (chunks: Uint8Array[], total: number) => concatBytes(chunks, total) as Uint8Array<ArrayBuffer>;
+
+export async function prepareBody(request: Request, limits = { maxBytes: BUFFERED_BODY_MAX_BYTES, idleMs: BODY_IDLE_MS }): Promise<PreparedBody> {
+  if (NO_BODY.has(request.method.toUpperCase())) return { kind: 'none' };
+  // Request.body exists in Chromium and Safari; Firefox lacks it (and has no streaming uploads): read it whole.
+  if (!('body' in Request.prototype)) return { kind: 'bytes', bytes: new Uint8Array(await request.arrayBuffer()) };
+  const source = request.body;
+  if (!source) return { kind: 'none' };
+  const reader = source.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), limits.idleMs)));
+    const next = reader.read();
+    const r = await Promise.race([next, idle]);
+    clearTimeout(timer);
+    if (r === 'idle') return { kind: 'stream', stream: rest(chunks, reader, next) };
+    if (r.done) return { kind: 'bytes', bytes: concat(chunks, total) };
+    chunks.push(r.value);
+    total += r.value.byteLength;
+    if (total > limits.maxBytes) return { kind: 'stream', stream: rest(chunks, reader) };
+  }
+}
+
+/** The chunks read so far, then (`pending` first, when a read is under way) what the reader still yields. */
+function rest(
+  chunks: Uint8Array[],
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  pending?: Promise<ReadableStreamReadResult<Uint8Array>>,
+): ReadableStream<Uint8Array> {
+  let waiting = pending;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const head = chunks.shift();
+      if (head) return controller.enqueue(head);
+      const r = await (waiting ?? reader.read());
+      waiting = undefined;
+      if (r.done) controller.close();
+      else controller.enqueue(r.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}
+
+/** The body as a stream (P2P sends it in chunks either way), or null. */
+export function bodyStream(body: PreparedBody): ReadableStream<Uint8Array> | null {
+  if (body.kind === 'none') return null;
+  if (body.kind === 'stream') return body.stream;
+  const bytes = body.bytes;
+  if (bytes.byteLength === 0) return null;
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}
+
+/**
+ * The Content-Length the browser would have sent: the whole body's length;
+ * 0 for a POST or PUT without a body (Fetch: "If body is null and method is
+ * POST or PUT, Content-Length is 0"); none for a stream.
+ */
+export function contentLengthOf(method: string, body: PreparedBody): number | undefined {
+  if (body.kind === 'bytes') return body.bytes.byteLength;
+  if (body.kind === 'none' && (method === 'POST' || method === 'PUT')) return 0;
+  return undefined;
+}

@@ -1,0 +1,103 @@
+/**
+ * The route of one intercepted request, P2P or the relay, and why: the only
+ * place the Service Worker's routing rules live. Pure: facts in, verdict
+ * out; router.ts gathers the facts and carries the verdict out. The reason
+ * travels with the request (ROUTE_HEADER) and comes back on the response as
+ * `x-wingman-route: <transport>; reason=<reason>`, so "why did this go over
+ * the relay?" is answered by one response header and this file.
+ *
+ * The rules, first match wins:
+ *   1. excluded        — the path starts with a prefix the developer keeps on the relay → relay
+ *   2. wait-for-channel — no channel yet, one is coming (shared/channel-coming.ts), P2P
+ *                        is not stalling and the relay already runs as many requests as
+ *                        the browser gives it connections: this one would queue there →
+ *                        wait (at most CHANNEL_COMING_WAIT_MS), then decide again
+ *   3. no-channel      — no shell has an open channel → relay
+ *   4. (no measurements: a Service Worker without a path chooser) → p2p, default
+ *   5. the path chooser's verdict (path-choice.ts) for the request's class, an
+ *      upload following bulk downloads: relay when measured faster (`faster`)
+ *      or sent to measure it (`probe`); through TURN the relay is the default
+ *      (`turn-default`) and P2P has to be measured faster
+ *   6. p2p-stalls      — P2P stalls (a lossy link) and this small request would share
+ *                        the channel with others → relay
+ *   7. otherwise → p2p (`default`, `faster` or `probe`)
+ * After a P2P attempt the router records how it ended, with the reasons
+ * below: `declined` (the shell would not carry it), `channel-failed` (the
+ * channel failed before the head; an idempotent request whose body was not
+ * sent is retried over the relay), `race` (the relay leg of a large GET
+ * raced on both paths, bulk-race.ts).
+ */
+import type { Decision, RequestClass } from './path-choice';
+
+export type RoutePath = 'p2p' | 'relay';
+
+export type RouteReason =
+  'excluded' | 'wait-for-channel' | 'no-channel' | 'default' | 'faster' | 'probe' | 'turn-default' | 'p2p-stalls' | 'declined' | 'channel-failed' | 'race';
+
+/** Every reason, for validation where a reason arrives from outside (the agent echoes it). */
+export const ROUTE_REASONS: readonly RouteReason[] = [
+  'excluded',
+  'wait-for-channel',
+  'no-channel',
+  'default',
+  'faster',
+  'probe',
+  'turn-default',
+  'p2p-stalls',
+  'declined',
+  'channel-failed',
+  'race',
+];
+
+export type RouteVerdict = { path: RoutePath | 'wait'; reason: RouteReason };
+
+export interface RouteFacts {
+  /** The path starts with a prefix the developer excluded from P2P. */
+  excluded: boolean;
+  /** The shell that would carry the request has an open channel; `turn`: through a TURN server. Undefined: no channel. */
+  channel: { turn: boolean } | undefined;
+  /** A channel is coming (shared/channel-coming.ts) and this request has not waited for it yet. */
+  channelComing: boolean;
+  /** Requests in flight on the relay now. */
+  relayInFlight: number;
+  /** Requests in flight on P2P now. */
+  p2pInFlight: number;
+  /** The relay's parallel requests (RELAY_PARALLEL_REQUESTS): at this count a new one queues. */
+  relayParallel: number;
+  /** P2P's small requests stall (path-choice.ts stalls('p2p')). */
+  p2pStalls: boolean;
+  /** The request's class; undefined when the SW keeps no measurements. */
+  cls: RequestClass | undefined;
+  /** A request body of BULK_MIN_BYTES or more. */
+  upload: boolean;
+}
+
+/**
+ * The chooser, asked only when its verdict matters (it counts the requests
+ * it is asked about, for its probes). `fallback`: the path while the
+ * figures decide nothing.
+ */
+export interface Measurements {
+  choose(cls: RequestClass, fallback: RoutePath): Decision;
+  chooseUpload(fallback: RoutePath): Decision;
+}
+
+export function decideRoute(facts: RouteFacts, measurements: Measurements | undefined): RouteVerdict {
+  if (facts.excluded) return { path: 'relay', reason: 'excluded' };
+  if (!facts.channel) {
+    const relayFull = facts.relayInFlight >= facts.relayParallel;
+    if (facts.channelComing && relayFull && !facts.p2pStalls && measurements) return { path: 'wait', reason: 'wait-for-channel' };
+    return { path: 'relay', reason: 'no-channel' };
+  }
+  if (!measurements || !facts.cls) return { path: 'p2p', reason: 'default' };
+  const fallback: RoutePath = facts.channel.turn ? 'relay' : 'p2p';
+  const d = facts.upload ? measurements.chooseUpload(fallback) : measurements.choose(facts.cls, fallback);
+  if (d.path === 'relay') return { path: 'relay', reason: d.why === 'default' ? 'turn-default' : d.why };
+  if (facts.cls === 'small' && !facts.upload && facts.p2pInFlight > 0 && facts.p2pStalls) return { path: 'relay', reason: 'p2p-stalls' };
+  return { path: 'p2p', reason: d.why };
+}
+
+/** The response header's value: `p2p; reason=default`. */
+export function routeHeaderValue(path: RoutePath, reason: RouteReason): string {
+  return `${path}; reason=${reason}`;
+}

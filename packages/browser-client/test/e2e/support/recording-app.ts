@@ -1,0 +1,158 @@
+/**
+ * An app that records the bytes it receives: a raw `node:net` server that
+ * parses HTTP/1.1 itself, so it sees what a framework would — the request
+ * line, every header line in order with duplicates, whether the body came
+ * with Content-Length or chunked, and the body's bytes. The differential
+ * fidelity tests compare these records between a direct visit and each
+ * Wingman path. Pages it serves: `/page` (forms and a script), `/submit`
+ * (the result of a form post), `/frame-deny` (X-Frame-Options: DENY +
+ * frame-ancestors 'none'), `/strict-csp` (a nonce-only 'strict-dynamic' CSP),
+ * and any other path: a small JSON answer.
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  target: string;
+  /** Header lines as received: [name as sent, value], in order. */
+  headers: Array<[string, string]>;
+  /** 'length': Content-Length framed; 'chunked'; 'none': no body framing at all. */
+  framing: 'length' | 'chunked' | 'none';
+  body: Buffer;
+}
+
+export interface RecordingApp {
+  port: number;
+  requests: RecordedRequest[];
+  /** The requests for `target` (path and query), in order. */
+  find(target: string): RecordedRequest[];
+  close(): Promise<void>;
+}
+
+/** Largest head or body the app takes (a test app: anything larger is a bug). */
+const MAX_BYTES = 8 * 1024 * 1024;
+export const CSP_NONCE = 'r3c0rd1ngN0nce';
+
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+/** A body's hash with multipart boundaries (random per request) masked, so equal form data hashes equal. */
+const bodySha = (b: Buffer) => sha(b.toString('latin1').replace(/-{4,}[A-Za-z0-9]+/g, '<boundary>'));
+
+function pageHtml(): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>record</title></head><body>
+<h1 id="name">page</h1>
+<form id="urlencoded" method="post" action="/submit?form=urlencoded"><input name="user" value="alice &amp; bob"><input name="note" value="é ✓"></form>
+<form id="multipart" method="post" enctype="multipart/form-data" action="/submit?form=multipart"><input name="user" value="carol"><textarea name="text">line 1
+line 2</textarea></form>
+<script>window.pageName = 'page';</script>
+</body></html>`;
+}
+
+function respond(socket: Socket, req: RecordedRequest): void {
+  const [path] = req.target.split('?');
+  let status = 200;
+  let type = 'application/json';
+  let body: string = JSON.stringify({ ok: true, method: req.method, bodySha: bodySha(req.body), bodyLength: req.body.length });
+  const extra: string[] = [];
+  if (path === '/page') {
+    type = 'text/html; charset=utf-8';
+    body = pageHtml();
+  } else if (path === '/submit') {
+    type = 'text/html; charset=utf-8';
+    body = `<!doctype html><html><head><meta charset="utf-8"></head><body><h1 id="name">submitted</h1><pre id="result">${bodySha(req.body)} ${req.body.length}</pre><script>window.pageName = 'submitted';</script></body></html>`;
+  } else if (path === '/frame-deny') {
+    type = 'text/html; charset=utf-8';
+    extra.push('X-Frame-Options: DENY', "Content-Security-Policy: frame-ancestors 'none'");
+    body = `<!doctype html><html><head><meta charset="utf-8"></head><body><h1 id="name">framed</h1><script>window.pageName = 'framed';</script></body></html>`;
+  } else if (path === '/strict-csp') {
+    type = 'text/html; charset=utf-8';
+    extra.push(`Content-Security-Policy: script-src 'nonce-${CSP_NONCE}' 'strict-dynamic'; object-src 'none'; base-uri 'none'`);
+    body = `<!doctype html><html><head><meta charset="utf-8"></head><body><h1 id="name">strict</h1><script nonce="${CSP_NONCE}">window.pageName = 'strict'; window.wsIsShim = !/\\[native code\\]/.test(String(WebSocket));</script></body></html>`;
+  }
+  const bytes = Buffer.from(body);
+  const head = [`HTTP/1.1 ${status} OK`, `Content-Type: ${type}`, `Content-Length: ${bytes.length}`, 'Cache-Control: no-store', ...extra].join('\r\n');
+  socket.write(`${head}\r\n\r\n`);
+  if (req.method !== 'HEAD') socket.write(bytes);
+}
+
+/** Parses requests from `buf` as far as complete; returns the rest. Throws on malformed input. */
+function parse(buf: Buffer, out: RecordedRequest[]): Buffer {
+  for (;;) {
+    const end = buf.indexOf('\r\n\r\n');
+    if (end < 0) {
+      if (buf.length > MAX_BYTES) throw new Error('head too large');
+      return buf;
+    }
+    const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
+    const [method, target] = lines[0]!.split(' ');
+    const headers = lines.slice(1).map((l): [string, string] => {
+      const i = l.indexOf(':');
+      return [l.slice(0, i), l.slice(i + 1).trim()];
+    });
+    const get = (n: string) => headers.filter(([k]) => k.toLowerCase() === n).map(([, v]) => v);
+    let at = end + 4;
+    let body: Buffer = Buffer.alloc(0);
+    let framing: RecordedRequest['framing'] = 'none';
+    if (get('transfer-encoding').some((v) => v.toLowerCase().includes('chunked'))) {
+      framing = 'chunked';
+      const parts: Buffer[] = [];
+      for (;;) {
+        const lineEnd = buf.indexOf('\r\n', at);
+        if (lineEnd < 0) return buf;
+        const size = parseInt(buf.subarray(at, lineEnd).toString('latin1'), 16);
+        if (!Number.isFinite(size)) throw new Error('bad chunk size');
+        if (buf.length < lineEnd + 2 + size + 2) return buf;
+        if (size === 0) {
+          // No trailers from browsers: the last chunk's CRLF ends the body.
+          at = lineEnd + 4;
+          break;
+        }
+        parts.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
+        at = lineEnd + 2 + size + 2;
+      }
+      body = Buffer.concat(parts);
+    } else if (get('content-length').length > 0) {
+      framing = 'length';
+      const n = Number(get('content-length')[0]);
+      if (buf.length < at + n) return buf;
+      body = Buffer.from(buf.subarray(at, at + n));
+      at += n;
+    }
+    out.push({ method: method!, target: target!, headers, framing, body });
+    buf = buf.subarray(at);
+  }
+}
+
+export async function startRecordingApp(): Promise<RecordingApp> {
+  const requests: RecordedRequest[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let buf: Buffer = Buffer.alloc(0);
+    socket.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      const before = requests.length;
+      try {
+        buf = parse(buf, requests);
+      } catch {
+        socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      for (const r of requests.slice(before)) respond(socket, r);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    requests,
+    find: (target) => requests.filter((r) => r.target === target),
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

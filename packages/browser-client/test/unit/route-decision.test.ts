@@ -1,0 +1,102 @@
+/**
+ * The Service Worker's routing rules, one row each: the facts that make the
+ * rule fire and the verdict it gives (src/sw/route-decision.ts).
+ */
+import type { Decision, RequestClass } from '../../src/sw/path-choice';
+import { decideRoute, routeHeaderValue, type Measurements, type RouteFacts, type RouteVerdict } from '../../src/sw/route-decision';
+import { channelComing } from '../../src/shared/channel-coming';
+import { CHANNEL_COMING_WAIT_MS } from '../../src/shared/constants';
+
+const base: RouteFacts = {
+  excluded: false,
+  channel: { turn: false },
+  channelComing: false,
+  relayInFlight: 0,
+  p2pInFlight: 0,
+  relayParallel: 6,
+  p2pStalls: false,
+  cls: 'small',
+  upload: false,
+};
+
+/** A chooser that answers `d` and records what it was asked. */
+function chooser(d: Decision): Measurements & { asked: string[] } {
+  const asked: string[] = [];
+  return {
+    asked,
+    choose(cls: RequestClass, fallback) {
+      asked.push(`choose ${cls} ${fallback}`);
+      return d;
+    },
+    chooseUpload(fallback) {
+      asked.push(`upload ${fallback}`);
+      return d;
+    },
+  };
+}
+
+const p2pDefault: Decision = { path: 'p2p', why: 'default' };
+
+describe('decideRoute', () => {
+  const rows: Array<[string, Partial<RouteFacts>, Decision | undefined, RouteVerdict]> = [
+    ['an excluded path goes over the relay, channel or not', { excluded: true }, p2pDefault, { path: 'relay', reason: 'excluded' }],
+    [
+      'no channel, one coming, the relay full: wait for the channel',
+      { channel: undefined, channelComing: true, relayInFlight: 6 },
+      p2pDefault,
+      { path: 'wait', reason: 'wait-for-channel' },
+    ],
+    [
+      'no channel, one coming, but the relay has a free connection: relay',
+      { channel: undefined, channelComing: true, relayInFlight: 5 },
+      p2pDefault,
+      { path: 'relay', reason: 'no-channel' },
+    ],
+    [
+      'no channel, one coming, the relay full, but P2P stalls: relay',
+      { channel: undefined, channelComing: true, relayInFlight: 6, p2pStalls: true },
+      p2pDefault,
+      { path: 'relay', reason: 'no-channel' },
+    ],
+    ['no channel and none coming: relay', { channel: undefined, relayInFlight: 6 }, p2pDefault, { path: 'relay', reason: 'no-channel' }],
+    ['a channel and no measurements: P2P', { cls: undefined }, undefined, { path: 'p2p', reason: 'default' }],
+    ['the chooser measured the relay faster', {}, { path: 'relay', why: 'faster' }, { path: 'relay', reason: 'faster' }],
+    ['the chooser probes the relay', { cls: 'bulk' }, { path: 'relay', why: 'probe' }, { path: 'relay', reason: 'probe' }],
+    ['through TURN the relay is the default', { channel: { turn: true } }, { path: 'relay', why: 'default' }, { path: 'relay', reason: 'turn-default' }],
+    ['through TURN, P2P measured faster', { channel: { turn: true } }, { path: 'p2p', why: 'faster' }, { path: 'p2p', reason: 'faster' }],
+    ['P2P stalls and a small request would share the channel', { p2pStalls: true, p2pInFlight: 1 }, p2pDefault, { path: 'relay', reason: 'p2p-stalls' }],
+    ['P2P stalls but the channel is idle: P2P', { p2pStalls: true, p2pInFlight: 0 }, p2pDefault, { path: 'p2p', reason: 'default' }],
+    ['P2P stalls but the request is bulk: P2P', { p2pStalls: true, p2pInFlight: 3, cls: 'bulk' }, p2pDefault, { path: 'p2p', reason: 'default' }],
+    ['P2P stalls but the request is an upload: P2P', { p2pStalls: true, p2pInFlight: 3, upload: true }, p2pDefault, { path: 'p2p', reason: 'default' }],
+    ['otherwise P2P, with the chooser’s reason', {}, { path: 'p2p', why: 'probe' }, { path: 'p2p', reason: 'probe' }],
+  ];
+
+  it.each(rows)('%s', (_name, facts, decision, expected) => {
+    const m = decision ? chooser(decision) : undefined;
+    expect(decideRoute({ ...base, ...facts }, m)).toEqual(expected);
+  });
+
+  it('asks the chooser only when a channel is up, with the relay as fallback through TURN and the upload rule for uploads', () => {
+    const m = chooser(p2pDefault);
+    decideRoute({ ...base, channel: undefined }, m);
+    decideRoute({ ...base, excluded: true }, m);
+    expect(m.asked).toEqual([]);
+    decideRoute({ ...base, channel: { turn: true }, cls: 'bulk' }, m);
+    decideRoute({ ...base, upload: true }, m);
+    expect(m.asked).toEqual(['choose bulk relay', 'upload p2p']);
+  });
+
+  it('writes the response header value as transport and reason', () => {
+    expect(routeHeaderValue('relay', 'turn-default')).toBe('relay; reason=turn-default');
+  });
+});
+
+describe('channelComing', () => {
+  it('is true only after a direct channel, while a young attempt connects', () => {
+    expect(channelComing({ directChannelSeen: true, connectingForMs: 0 })).toBe(true);
+    expect(channelComing({ directChannelSeen: true, connectingForMs: CHANNEL_COMING_WAIT_MS - 1 })).toBe(true);
+    expect(channelComing({ directChannelSeen: true, connectingForMs: CHANNEL_COMING_WAIT_MS })).toBe(false);
+    expect(channelComing({ directChannelSeen: true, connectingForMs: undefined })).toBe(false);
+    expect(channelComing({ directChannelSeen: false, connectingForMs: 0 })).toBe(false);
+  });
+});

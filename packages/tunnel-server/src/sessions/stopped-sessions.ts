@@ -1,0 +1,47 @@
+/**
+ * Ids of sessions whose developer stopped sharing: the agent went away and
+ * did not come back within the grace period (Ctrl-C, a closed laptop). A
+ * reviewer who opens such a link is told the truth — the developer stopped
+ * sharing, and the link works again when they run `wingman http` again
+ * (agents keep their URL) — on a page that keeps retrying, rather than "no
+ * such session". Bounded in count and age; forgotten when the session comes
+ * back, and with the process (after a restart the server cannot tell a
+ * stopped id from a mistyped one).
+ */
+
+/** Stopped session ids remembered (26 bytes each: well under a megabyte). */
+export const STOPPED_SESSIONS_KEPT = 10_000;
+/** How long a stopped session's id is remembered, ms (a week: a review can pause over a weekend). */
+export const STOPPED_SESSION_MEMORY_MS = 7 * 86_400_000;
+
+export interface StoppedSessions {
+  add(sessionId: string): void;
+  /** The session came back (its agent registered again). */
+  delete(sessionId: string): void;
+  has(sessionId: string): boolean;
+}
+
+export function createStoppedSessions(now: () => number = Date.now): StoppedSessions {
+  // Insertion order is age order: the oldest are dropped first.
+  const stoppedAt = new Map<string, number>();
+  return {
+    add(id) {
+      stoppedAt.delete(id);
+      stoppedAt.set(id, now());
+      for (const [old, at] of stoppedAt) {
+        if (stoppedAt.size <= STOPPED_SESSIONS_KEPT && now() - at < STOPPED_SESSION_MEMORY_MS) break;
+        stoppedAt.delete(old);
+      }
+    },
+    delete(id) {
+      stoppedAt.delete(id);
+    },
+    has(id) {
+      const at = stoppedAt.get(id);
+      if (at === undefined) return false;
+      if (now() - at < STOPPED_SESSION_MEMORY_MS) return true;
+      stoppedAt.delete(id);
+      return false;
+    },
+  };
+}
