@@ -1,0 +1,121 @@
+/**
+ * Stock Django (Debian `python3-django`, settings as `startproject` writes
+ * them: `X-Frame-Options: DENY`, CSRF with Origin checks) through Wingman:
+ * the admin's login page renders in the shell and the login succeeds, over
+ * P2P and over the Service Worker's relay in Chromium, over P2P in Firefox —
+ * as it does straight against runserver in the same browser.
+ */
+import type { Frame } from 'playwright-core';
+import type { Frame as PuppeteerFrame } from 'puppeteer-core';
+import { killAll, startAgent, startServer } from '../../../../test/helpers/processes';
+import { until } from '../../../../test/helpers/wait';
+import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchFirefox, type LaunchedFirefox } from './helpers/firefox';
+import { DJANGO_ADMIN_PASSWORD, DJANGO_ADMIN_USER, startDjango, type DjangoApp } from './support/django';
+import { inPage, waitForTransport, WAIT_MS, type AnyFrame, type AnyPage } from './support/shell';
+
+jest.setTimeout(180_000);
+
+describe('stock Django through Wingman', () => {
+  let django: DjangoApp;
+  let origin: string;
+
+  beforeAll(async () => {
+    django = await startDjango();
+    const { port } = await startServer({ LOG_LEVEL: 'warn' });
+    const { sessionId } = await startAgent(`http://localhost:${port}`, String(django.port));
+    origin = `http://${sessionId}.localhost:${port}`;
+  });
+
+  afterAll(async () => {
+    await killAll();
+    await django?.close();
+  });
+
+  const title = (target: AnyFrame | AnyPage) => inPage(target, () => document.title, undefined);
+
+  /** Waits for the admin's login form in `target`, fills it and submits it; resolves with the title of the page that follows. */
+  async function adminLogin(target: () => AnyFrame | AnyPage | undefined): Promise<string> {
+    await until(async () => (/Log in/.test(await title(target()!).catch(() => '')) ? true : undefined), {
+      timeoutMs: WAIT_MS,
+      intervalMs: 50,
+      what: "Django's admin login form",
+    });
+    await inPage(
+      target()!,
+      ({ user, password }) => {
+        (document.getElementById('id_username') as HTMLInputElement).value = user;
+        (document.getElementById('id_password') as HTMLInputElement).value = password;
+        (document.getElementById('login-form') as HTMLFormElement).submit();
+      },
+      { user: DJANGO_ADMIN_USER, password: DJANGO_ADMIN_PASSWORD },
+    );
+    let last = '';
+    return until(
+      async () => {
+        last = await title(target()!).catch(() => last);
+        return /Log in/.test(last) || last === '' ? undefined : last;
+      },
+      { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the page after the login', observe: () => last },
+    );
+  }
+
+  describe('in Chromium', () => {
+    let browser: LaunchedChromium;
+    let noRtc: LaunchedChromium;
+
+    beforeAll(async () => {
+      browser = await launchChromium();
+      noRtc = await launchChromium();
+      await noRtc.context.addInitScript(() => {
+        delete (window as unknown as { RTCPeerConnection?: unknown }).RTCPeerConnection;
+      });
+    });
+
+    afterAll(async () => {
+      await unregisterServiceWorkers(browser.page).catch(() => undefined);
+      await unregisterServiceWorkers(noRtc.page).catch(() => undefined);
+      await browser?.close();
+      await noRtc?.close();
+    });
+
+    it('logs in to the admin straight against runserver (the reference)', async () => {
+      const page = browser.page;
+      await page.goto(`http://127.0.0.1:${django.port}/admin/login/?next=/admin/`);
+      expect(await adminLogin(() => page)).toMatch(/Site administration/);
+    });
+
+    it.each([
+      ['P2P', 'p2p'],
+      ['the Service Worker relay', 'relay'],
+    ] as const)('renders the admin login in the shell and logs in over %s', async (_name, transport) => {
+      const page = transport === 'p2p' ? browser.page : noRtc.page;
+      await page.goto(`${origin}/admin/login/?next=/admin/`);
+      await waitForTransport(page, transport);
+      const frame = (): Frame | undefined => page.mainFrame().childFrames()[0];
+      expect(await adminLogin(frame)).toMatch(/Site administration/);
+      expect(await inPage(frame()!, () => document.getElementById('user-tools')?.textContent ?? '', undefined)).toContain(DJANGO_ADMIN_USER);
+    });
+  });
+
+  describe('in Firefox', () => {
+    let firefox: LaunchedFirefox;
+
+    beforeAll(async () => {
+      firefox = await launchFirefox();
+    });
+
+    afterAll(async () => {
+      await unregisterServiceWorkers(firefox.page).catch(() => undefined);
+      await firefox?.close();
+    });
+
+    it('renders the admin login in the shell and logs in over P2P', async () => {
+      const page = firefox.page;
+      await page.goto(`${origin}/admin/login/?next=/admin/`);
+      await waitForTransport(page, 'p2p');
+      const frame = (): PuppeteerFrame | undefined => page.mainFrame().childFrames()[0];
+      expect(await adminLogin(frame)).toMatch(/Site administration/);
+    });
+  });
+});

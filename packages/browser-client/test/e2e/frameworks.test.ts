@@ -1,0 +1,190 @@
+/**
+ * Real frameworks' defaults through Wingman, each as a reviewer uses it:
+ * Flask (Debian `python3-flask`) with its signed session cookie, and Express
+ * with `helmet()`'s default headers (a CSP with `script-src 'self'` and
+ * `frame-ancestors 'self'`, COOP, CORP, X-Frame-Options SAMEORIGIN) and with
+ * a nonce-only `'strict-dynamic'` CSP. Each runs in Chromium over P2P and
+ * over the Service Worker's relay, and in Firefox over P2P; the result in
+ * the page is the one the same browser gets straight from the app.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import helmet from 'helmet';
+import { killAll, startAgent, startCommand, startServer, type Proc } from '../../../../test/helpers/processes';
+import { freePort } from '../../../../test/helpers/redis';
+import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchFirefox, type LaunchedFirefox } from './helpers/firefox';
+import { DJANGO_PYTHON } from './support/django';
+import { inPage, waitForApp, waitForTransport, type AnyPage } from './support/shell';
+
+jest.setTimeout(180_000);
+
+/** Flask's app: a counter kept in its session cookie (signed, HttpOnly). */
+const FLASK_APP = `
+from flask import Flask, session
+app = Flask(__name__)
+app.secret_key = b'wingman-test-secret'
+
+@app.route('/count')
+def count():
+    session['n'] = session.get('n', 0) + 1
+    return '<!doctype html><meta charset="utf-8"><p id="n">%d</p><script>window.pageName = "count";</script>' % session['n']
+
+if __name__ == '__main__':
+    import sys
+    app.run(host='127.0.0.1', port=int(sys.argv[1]))
+`;
+
+/** Express pages: one under helmet()'s defaults, one under a nonce-only strict-dynamic CSP; each script reports that it ran. */
+function startExpress(): Promise<Server> {
+  const app = express();
+  app.use('/helmet', helmet());
+  app.get('/helmet/page', (_req, res) => {
+    res.type('html').send('<!doctype html><meta charset="utf-8"><h1>helmet</h1><script src="/helmet/app.js"></script>');
+  });
+  app.get('/helmet/app.js', (_req, res) => {
+    res.type('js').send('window.pageName = "helmet"; window.wsIsShim = !/\\[native code\\]/.test(String(WebSocket));');
+  });
+  app.get('/api/echo', (req, res) => res.json({ ok: true, origin: req.headers.origin ?? null }));
+  app.get('/strict/page', (_req, res) => {
+    const nonce = randomBytes(16).toString('base64');
+    res.setHeader('content-security-policy', `script-src 'nonce-${nonce}' 'strict-dynamic'; object-src 'none'; base-uri 'none'`);
+    res
+      .type('html')
+      .send(
+        `<!doctype html><meta charset="utf-8"><h1>strict</h1><script nonce="${nonce}">window.pageName = "strict"; window.wsIsShim = !/\\[native code\\]/.test(String(WebSocket));</script>`,
+      );
+  });
+  return new Promise((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+describe('framework defaults through Wingman', () => {
+  let flask: Proc;
+  let flaskPort: number;
+  let flaskDir: string;
+  let expressServer: Server;
+  let flaskOrigin: string;
+  let expressOrigin: string;
+
+  beforeAll(async () => {
+    flaskDir = mkdtempSync(join(tmpdir(), 'wingman-flask-'));
+    writeFileSync(join(flaskDir, 'app.py'), FLASK_APP);
+    flaskPort = await freePort();
+    flask = startCommand(DJANGO_PYTHON, [join(flaskDir, 'app.py'), String(flaskPort)], { PYTHONDONTWRITEBYTECODE: '1' });
+    await flask.waitForLine(/Running on/, { timeoutMs: 30_000, stream: 'both' }).catch((err: Error) => {
+      throw new Error(`Flask did not start (install Debian's Flask: apt-get install python3-flask): ${err.message}`);
+    });
+    expressServer = await startExpress();
+    const { port } = await startServer({ LOG_LEVEL: 'warn' });
+    const f = await startAgent(`http://localhost:${port}`, String(flaskPort));
+    const e = await startAgent(`http://localhost:${port}`, String((expressServer.address() as AddressInfo).port));
+    flaskOrigin = `http://${f.sessionId}.localhost:${port}`;
+    expressOrigin = `http://${e.sessionId}.localhost:${port}`;
+  });
+
+  afterAll(async () => {
+    await killAll();
+    await new Promise((resolve) => expressServer?.close(resolve));
+    rmSync(flaskDir, { recursive: true, force: true });
+  });
+
+  /** Loads `url` three times in `page` (through the shell when `shell`); the counter Flask showed each time. */
+  async function countThrice(page: AnyPage, url: string, shell: boolean): Promise<string[]> {
+    const seen: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      await page.goto(url);
+      const target = shell ? await waitForApp(page as Parameters<typeof waitForApp>[0], 'count') : page;
+      if (!shell) await inPage(page, () => new Promise((r) => (document.readyState === 'complete' ? r(0) : addEventListener('load', r))), undefined);
+      seen.push(await inPage(target, () => document.getElementById('n')?.textContent ?? '', undefined));
+    }
+    return seen;
+  }
+
+  /** Opens an Express page in the shell and reports what its script saw, and a same-origin fetch from it once the shell is on `transport`. */
+  async function expressPage(page: AnyPage, path: string, name: string, transport: 'p2p' | 'relay') {
+    await page.goto(`${expressOrigin}${path}`);
+    const frame = await waitForApp(page as Parameters<typeof waitForApp>[0], name);
+    await waitForTransport(page, transport);
+    return inPage(
+      frame,
+      async () => {
+        const r = await fetch('/api/echo');
+        return { shim: (window as unknown as { wsIsShim: boolean }).wsIsShim, status: r.status, transport: r.headers.get('x-wingman-transport') };
+      },
+      undefined,
+    );
+  }
+
+  describe('in Chromium', () => {
+    let browser: LaunchedChromium;
+    let noRtc: LaunchedChromium;
+
+    beforeAll(async () => {
+      browser = await launchChromium();
+      noRtc = await launchChromium();
+      await noRtc.context.addInitScript(() => {
+        delete (window as unknown as { RTCPeerConnection?: unknown }).RTCPeerConnection;
+      });
+    });
+
+    afterAll(async () => {
+      await unregisterServiceWorkers(browser.page).catch(() => undefined);
+      await unregisterServiceWorkers(noRtc.page).catch(() => undefined);
+      await browser?.close();
+      await noRtc?.close();
+    });
+
+    it("keeps Flask's session cookie straight against the app (the reference)", async () => {
+      expect(await countThrice(browser.page, `http://127.0.0.1:${flaskPort}/count`, false)).toEqual(['1', '2', '3']);
+    });
+
+    it.each([
+      ['P2P', 'p2p'],
+      ['the Service Worker relay', 'relay'],
+    ] as const)("keeps Flask's session cookie over %s", async (_name, transport) => {
+      const page = transport === 'p2p' ? browser.page : noRtc.page;
+      await page.goto(`${flaskOrigin}/count`);
+      await waitForTransport(page, transport);
+      // The first visit above counted 1.
+      expect(await countThrice(page, `${flaskOrigin}/count`, true)).toEqual(['2', '3', '4']);
+    });
+
+    it.each([
+      ['P2P', 'p2p'],
+      ['the Service Worker relay', 'relay'],
+    ] as const)("runs an Express app under helmet()'s defaults and under a nonce-only strict-dynamic CSP over %s", async (_name, transport) => {
+      const page = transport === 'p2p' ? browser.page : noRtc.page;
+      expect(await expressPage(page, '/helmet/page', 'helmet', transport)).toEqual({ shim: true, status: 200, transport });
+      expect(await expressPage(page, '/strict/page', 'strict', transport)).toEqual({ shim: true, status: 200, transport });
+    });
+  });
+
+  describe('in Firefox', () => {
+    let firefox: LaunchedFirefox;
+
+    beforeAll(async () => {
+      firefox = await launchFirefox();
+    });
+
+    afterAll(async () => {
+      await unregisterServiceWorkers(firefox.page).catch(() => undefined);
+      await firefox?.close();
+    });
+
+    it("keeps Flask's session cookie and runs the Express pages over P2P", async () => {
+      const page = firefox.page;
+      await page.goto(`${flaskOrigin}/count`);
+      await waitForTransport(page, 'p2p');
+      expect(await countThrice(page, `${flaskOrigin}/count`, true)).toEqual(['2', '3', '4']);
+      expect(await expressPage(page, '/helmet/page', 'helmet', 'p2p')).toEqual({ shim: true, status: 200, transport: 'p2p' });
+      expect(await expressPage(page, '/strict/page', 'strict', 'p2p')).toEqual({ shim: true, status: 200, transport: 'p2p' });
+    });
+  });
+});
