@@ -12,7 +12,7 @@ import { acceptLanguage, cacheModeHeaders, fetchMetadata } from './fetch-metadat
 import type { RequestContext } from '../shared/cookie-jar';
 import type { AbortRegistry } from './abort-registry';
 import type { PathsUpdate, WireHeaders } from '../shared/messages';
-import { buildResponse, canDecode, incomingFromRelay, relayPassThrough, type BuildContext, type Incoming } from './build-response';
+import { buildResponse, canDecode, incomingFromRelay, NULL_BODY_STATUSES, relayPassThrough, type BuildContext, type Incoming } from './build-response';
 import type { SwCookies } from './cookies';
 import { errorResponse } from './error-response';
 import { ChannelError } from './errors';
@@ -152,6 +152,21 @@ export type Obtained =
   /** A final answer (an error page, an aborted request). */
   | { kind: 'final'; response: Response };
 
+/**
+ * The relay's Response as the page gets it. A fetched Response carries its
+ * own URL list, and the page's fetch would take it over: after a redirect the
+ * SW turned back into a real one (build-response.ts), the follow-up's
+ * response would say `redirected: false`. A Response built here has none, so
+ * the page's own URL list (with the redirect) stands, as over P2P and as
+ * without Wingman. Navigations and opaque redirects go as they are.
+ */
+function pageResponse(res: Response, request: Request): Response {
+  if (request.mode === 'navigate' || res.type === 'opaqueredirect') return res;
+  const nullBody = NULL_BODY_STATUSES.has(res.status);
+  if (nullBody) void res.body?.cancel().catch(() => undefined);
+  return new Response(nullBody ? null : res.body, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
 /** Applies the response rules for the request that will receive it (which may differ from the one that fetched: prefetch). */
 export function finish(obtained: Obtained, ctx: BuildContext): Promise<Response> {
   switch (obtained.kind) {
@@ -160,7 +175,7 @@ export function finish(obtained: Obtained, ctx: BuildContext): Promise<Response>
     case 'incoming':
       return buildResponse(obtained.incoming, ctx);
     case 'relay':
-      if (relayPassThrough(obtained.res, ctx.request)) return Promise.resolve(obtained.res);
+      if (relayPassThrough(obtained.res, ctx.request)) return Promise.resolve(pageResponse(obtained.res, ctx.request));
       return buildResponse(incomingFromRelay(obtained.res), ctx);
   }
 }

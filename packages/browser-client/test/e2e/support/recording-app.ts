@@ -49,18 +49,29 @@ line 2</textarea></form>
 </body></html>`;
 }
 
+const REASONS: Record<number, string> = {
+  200: 'OK',
+  206: 'Partial Content',
+  301: 'Moved Permanently',
+  302: 'Found',
+  303: 'See Other',
+  304: 'Not Modified',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
+};
+
 function respond(socket: Socket, req: RecordedRequest): void {
   const [path] = req.target.split('?');
   let status = 200;
   let type = 'application/json';
-  let body: string = JSON.stringify({ ok: true, method: req.method, bodySha: bodySha(req.body), bodyLength: req.body.length });
+  let body: string = JSON.stringify({ ok: true, method: req.method, bodySha: bodySha(req.body) });
   const extra: string[] = [];
   if (path === '/page') {
     type = 'text/html; charset=utf-8';
     body = pageHtml();
   } else if (path === '/submit') {
     type = 'text/html; charset=utf-8';
-    body = `<!doctype html><html><head><meta charset="utf-8"></head><body><h1 id="name">submitted</h1><pre id="result">${bodySha(req.body)} ${req.body.length}</pre><script>window.pageName = 'submitted';</script></body></html>`;
+    body = `<!doctype html><html><head><meta charset="utf-8"></head><body><h1 id="name">submitted</h1><pre id="result">${bodySha(req.body)}</pre><script>window.pageName = 'submitted';</script></body></html>`;
   } else if (path === '/frame-deny') {
     type = 'text/html; charset=utf-8';
     extra.push('X-Frame-Options: DENY', "Content-Security-Policy: frame-ancestors 'none'");
@@ -70,8 +81,36 @@ function respond(socket: Socket, req: RecordedRequest): void {
     extra.push(`Content-Security-Policy: script-src 'nonce-${CSP_NONCE}' 'strict-dynamic'; object-src 'none'; base-uri 'none'`);
     body = `<!doctype html><html><head><meta charset="utf-8"></head><body><h1 id="name">strict</h1><script nonce="${CSP_NONCE}">window.pageName = 'strict'; window.wsIsShim = !/\\[native code\\]/.test(String(WebSocket));</script></body></html>`;
   }
-  const bytes = Buffer.from(body);
-  const head = [`HTTP/1.1 ${status} OK`, `Content-Type: ${type}`, `Content-Length: ${bytes.length}`, 'Cache-Control: no-store', ...extra].join('\r\n');
+  // Controls for the differential actions: ?status=302&location=… redirects, ?cookie=… sets one,
+  // ?etag=… answers 304 to a matching If-None-Match, ?range=1 honours a Range of the fixed body below.
+  const query = new URLSearchParams(req.target.split('?')[1] ?? '');
+  const header = (n: string) => req.headers.find(([k]) => k.toLowerCase() === n)?.[1];
+  if (query.get('cookie')) extra.push(`Set-Cookie: ${query.get('cookie')}`);
+  if (query.get('status')) status = Number(query.get('status'));
+  if (query.get('location')) extra.push(`Location: ${query.get('location')}`);
+  if (query.get('etag')) {
+    extra.push(`ETag: "${query.get('etag')}"`);
+    if (header('if-none-match') === `"${query.get('etag')}"`) status = 304;
+  }
+  if (path === '/range') {
+    type = 'application/octet-stream';
+    body = 'abcdefghijklmnopqrstuvwxyz'.repeat(4);
+    extra.push('Accept-Ranges: bytes');
+    const m = /^bytes=(\d+)-(\d+)$/.exec(header('range') ?? '');
+    if (m) {
+      status = 206;
+      extra.push(`Content-Range: bytes ${m[1]}-${m[2]}/${body.length}`);
+      body = body.slice(Number(m[1]), Number(m[2]) + 1);
+    }
+  }
+  const bytes = Buffer.from(status === 304 ? '' : body);
+  const head = [
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'OK'}`,
+    `Content-Type: ${type}`,
+    `Content-Length: ${bytes.length}`,
+    'Cache-Control: no-store',
+    ...extra,
+  ].join('\r\n');
   socket.write(`${head}\r\n\r\n`);
   if (req.method !== 'HEAD') socket.write(bytes);
 }
