@@ -71,7 +71,7 @@ export const HTTP_ERROR_CODES = [
 ] as const;
 export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number];
 
-/** The `wingman` CLI's `fatal` events (each with an exit code, README "Exit codes"). */
+/** The `wingman` CLI's `fatal` events (each with an exit code, docs/cli.md "Exit codes"). */
 export const CLI_FATAL_CODES = [
   'ERR_TOKEN_REFUSED',
   'ERR_SERVER_UNREACHABLE',

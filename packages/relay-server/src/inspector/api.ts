@@ -1,5 +1,5 @@
 /**
- * The inspector's JSON API (README "Inspector"):
+ * The inspector's JSON API (docs/cli.md "Inspector"):
  *   GET    /api/tunnels                 the sessions this agent serves (one, or one per named tunnel)
  *   GET    /api/requests[?filters]      summaries, newest first
  *   GET    /api/requests/:id            one exchange: heads and bodies (base64)

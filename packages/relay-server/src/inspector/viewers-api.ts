@@ -1,5 +1,5 @@
 /**
- * The inspector's viewer endpoints (README "Inspector"; docs/PROTOCOL.md
+ * The inspector's viewer endpoints (docs/cli.md "Inspector"; docs/PROTOCOL.md
  * §Viewer identity):
  *   GET  /api/viewers                   every viewer of the tunnels, oldest first
  *   POST /api/viewers/:id/admit         let a waiting (or refused) viewer in
