@@ -1,5 +1,5 @@
-// Builds the browser bundles into dist/ (the Node helpers are built by
-// `tsc -b tsconfig.json`; `npm run build` runs both):
+// Builds the browser bundles into dist/ (`npm run build` type-checks each
+// runtime's tsconfig first):
 //   dist/shim.js   WebSocket shim, injected into the app's HTML
 //   dist/sw.js     Service Worker, with the shim's code embedded (it serves
 //                  /__wingman/shim.js from memory: frame loads never wait on

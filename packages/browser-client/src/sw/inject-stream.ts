@@ -3,25 +3,16 @@
  * until the insertion point is known (shared/html-inject.ts), then passes
  * everything through untouched.
  */
+import { concatBytes } from '@wingman/protocol';
 import { findShimInsertion, SHIM_TAG } from '../shared/html-inject';
 
 const TAG_BYTES = new TextEncoder().encode(SHIM_TAG);
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 export function injectShim(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
   let pending: Uint8Array[] | undefined = [];
   const decide = (controller: TransformStreamDefaultController<Uint8Array>, complete: boolean) => {
     if (!pending) return;
-    const prefix = concat(pending);
+    const prefix = concatBytes(pending);
     const point = findShimInsertion(prefix, complete);
     if (point.kind === 'need-more') {
       pending = [prefix];
@@ -32,7 +23,7 @@ export function injectShim(body: ReadableStream<Uint8Array>): ReadableStream<Uin
       controller.enqueue(prefix);
       return;
     }
-    controller.enqueue(concat([prefix.subarray(0, point.offset), TAG_BYTES, prefix.subarray(point.offset)]));
+    controller.enqueue(concatBytes([prefix.subarray(0, point.offset), TAG_BYTES, prefix.subarray(point.offset)]));
   };
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({

@@ -4,7 +4,7 @@
  * served with a CSP that allows nothing else, never cached.
  */
 import type { ServerResponse } from 'node:http';
-import { TRANSPORT_HEADER } from '@wingman/protocol';
+import { escapeHtml, TRANSPORT_HEADER } from '@wingman/protocol';
 
 /** Seconds after which the "agent gone" page reloads itself. Short: agents reconnect within seconds. */
 export const RETRY_AFTER_S = 2;
@@ -20,10 +20,6 @@ export interface PageOptions {
   retry?: boolean;
   /** Mark the page as produced on the relay path (X-Wingman-Transport: relay). */
   relayed?: boolean;
-}
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** Minimal inline markup: `code` spans written as `…` in messages. */
