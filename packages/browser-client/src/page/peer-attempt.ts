@@ -225,7 +225,7 @@ export function attemptP2P(early?: EarlyAttempt): Promise<PeerSession> {
       })().catch((err: unknown) => fail(new AttemptError('ice-failed', `could not create an offer: ${(err as Error).message}`)));
     }
 
-    function onSignal(m: HostSignal): void {
+    function onSignal(m: HostSignal<string>): void {
       if (!pc) return;
       switch (m.type) {
         case 'answer':

@@ -5,7 +5,16 @@
  * can cut mid-way: each one is checked before use, signaling payloads with
  * the protocol package's own parsers.
  */
-import { parseHostSignal, parseViewerSignal, type HostSignal, type IceServer, type ViewerSignal } from '@wingman/protocol';
+import {
+  isCodeOf,
+  parseHostSignal,
+  parseViewerSignal,
+  ProtocolError,
+  SIGNALING_ERROR_CODES,
+  type HostSignal,
+  type IceServer,
+  type ViewerSignal,
+} from '@wingman/protocol';
 import { z } from 'zod';
 import { MAX_CAPTURE_BODY_LIMIT_BYTES, type Capture, type CapturedBody, type HostHeaderMode, type RequestLogEntry, type Target } from '../forward';
 import type { PeerReport } from './peer-host';
@@ -87,7 +96,7 @@ export function parseFromHost(m: unknown): FromHost | undefined {
     case 'ready':
       return { t: 'ready' };
     case 'signal':
-      return isViewerId(m.viewerId) ? withSignal(() => ({ t: 'signal', viewerId: m.viewerId as string, message: parseHostSignal(m.message) })) : undefined;
+      return isViewerId(m.viewerId) ? withSignal(() => ({ t: 'signal', viewerId: m.viewerId as string, message: hostSignal(m.message) })) : undefined;
     case 'report': {
       const r = peerReportSchema.safeParse(m.report);
       return r.success ? { t: 'report', report: r.data } : undefined;
@@ -135,6 +144,15 @@ export function parseToHost(m: unknown): ToHost | undefined {
     default:
       return undefined;
   }
+}
+
+/** The host process's signaling to a viewer: what the protocol's parser accepts, with an error code of the signaling registry (it sends no other). */
+function hostSignal(m: unknown): HostSignal {
+  const signal = parseHostSignal(m);
+  if (signal.type !== 'error') return signal;
+  const { code, message } = signal;
+  if (!isCodeOf(SIGNALING_ERROR_CODES, code)) throw new ProtocolError('ERR_INVALID_PAYLOAD', `unknown signaling error code ${code}`);
+  return { type: 'error', code, message };
 }
 
 /** A signaling payload that fails the protocol's parser makes the whole message unknown. */

@@ -67,12 +67,15 @@ describe('parseFromHost (host process → agent)', () => {
     expect(parseFromHost({ t: 'report', report: closed })).toEqual({ t: 'report', report: closed });
     const failed = { method: 'GET', target: '/x', status: 0, ms: 1, transport: 'p2p', error: 'ERR_LOCAL_UNREACHABLE' };
     expect(parseFromHost({ t: 'request', entry: failed })).toEqual({ t: 'request', entry: failed });
+    const refusal = { type: 'error', code: 'ERR_TOO_MANY_PEERS', message: 'full' };
+    expect(parseFromHost({ t: 'signal', viewerId: 'a', message: refusal })).toEqual({ t: 'signal', viewerId: 'a', message: refusal });
   });
 
   it.each([
     ['an unknown type', { t: 'signal-all' }],
     ['a signal the protocol rejects', { t: 'signal', viewerId: 'a', message: { type: 'answer' } }],
     ['a viewer signal type the host never sends', { t: 'signal', viewerId: 'a', message: { type: 'offer', sdp: 'v=0' } }],
+    ['a signaling error with a code of another layer', { t: 'signal', viewerId: 'a', message: { type: 'error', code: 'ERR_SESSION_IN_USE', message: 'x' } }],
     ['a report with an unknown state', { t: 'report', report: { viewerId: 'a', state: 'exploded' } }],
     ['a report without a viewer', { t: 'report', report: { state: 'closed' } }],
     ['an RTT that is not a number', { t: 'rtt', viewerId: 'a', rttMs: '7' }],
