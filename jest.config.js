@@ -2,7 +2,7 @@
  * Jest projects: unit (fast, no network), integration (real processes on
  * loopback; run in band), e2e (real headless Chromium), lab (network namespaces).
  * `npm test` (scripts/run-tests.mjs) runs all of them inside a loopback-only
- * network namespace; see README "Tests".
+ * network namespace; see docs/testing.md.
  */
 // .mjs too: the tests share scripts/lib/*.mjs (process and wait helpers) with the scripts.
 const transform = { '^.+\\.(t|m?j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] };

@@ -14,7 +14,7 @@
  *
  * Why a network namespace: tests, the browser and WebRTC may only ever reach
  * loopback. In a namespace whose only interface is `lo`, nothing else exists to
- * reach, whatever a library or Chromium tries (DESIGN.md, common rules).
+ * reach, whatever a library or Chromium tries (docs/testing.md).
  *
  * Environment: WINGMAN_TEST_TIMEOUT_S — deadline for the whole run (default 4200 s,
  * so install + build + tests stay inside CI's 90 minutes).

@@ -1,11 +1,14 @@
-// Builds the three browser bundles into dist/ (the Node helpers are built by
-// `tsc -b tsconfig.json`; `npm run build` runs both):
+// Builds the browser bundles into dist/ (`npm run build` type-checks each
+// runtime's tsconfig first):
 //   dist/shim.js   WebSocket shim, injected into the app's HTML
 //   dist/sw.js     Service Worker, with the shim's code embedded (it serves
 //                  /__wingman/shim.js from memory: frame loads never wait on
 //                  the network for it)
 //   dist/client.js the shell page's script
 //   dist/diagnostics.js the viewer diagnostics page's script
+//   dist/shell-inline.js the shell's inline script (no source map: the tunnel
+//                  server inlines its text into the shell page and hashes it
+//                  for the CSP)
 // The protocol is bundled from its TypeScript sources, so tree shaking sees
 // ES modules. Targets: the browsers with Service Workers, transferable
 // ArrayBuffers and RTCDataChannel that reviewers use (ES2020 covers them).
@@ -43,4 +46,11 @@ await build({
   entryPoints: [join(here, 'src/page/diagnostics-page.ts')],
   outfile: join(here, 'dist/diagnostics.js'),
   tsconfig: join(here, 'tsconfig.page.json'),
+});
+await build({
+  ...common,
+  entryPoints: [join(here, 'src/page/shell-inline.ts')],
+  outfile: join(here, 'dist/shell-inline.js'),
+  tsconfig: join(here, 'tsconfig.page.json'),
+  sourcemap: false,
 });

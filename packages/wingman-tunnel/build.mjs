@@ -3,7 +3,8 @@
 //   dist/bin/host-process.js    the agent's P2P host child (forked from beside wingman.js)
 //   dist/bin/wingman-server.js  the tunnel server, one file
 //   dist/{client,sw,shim,diagnostics}.js the browser bundles the server serves (+ their maps,
-//                               which it serves too); beside the server's bin/, where
+//                               which it serves too), and dist/shell-inline.js, the script it
+//                               inlines into the shell page; beside the server's bin/, where
 //                               tunnel-server's asset loader looks first (src/browser/assets.ts)
 //   npm-shrinkwrap.json         the native dependency's tree, from the root lockfile
 // Everything in the workspace and every pure-JS dependency is bundled by esbuild
@@ -26,8 +27,10 @@ const entries = {
   'wingman-server': join(root, 'packages/tunnel-server/dist/bin/wingman-server.js'),
 };
 const BROWSER_FILES = ['client.js', 'sw.js', 'shim.js', 'diagnostics.js'];
+/** Inlined into the shell page, so it has no source map. */
+const INLINE_FILES = ['shell-inline.js'];
 const browserDist = join(root, 'packages/browser-client/dist');
-for (const file of [...Object.values(entries), ...BROWSER_FILES.map((f) => join(browserDist, f))]) {
+for (const file of [...Object.values(entries), ...[...BROWSER_FILES, ...INLINE_FILES].map((f) => join(browserDist, f))]) {
   if (!existsSync(file)) {
     console.error(`wingman-tunnel: ${file} is missing: run \`npm run build\` at the repository root first`);
     process.exit(1);
@@ -57,7 +60,7 @@ await build({
 });
 
 mkdirSync(out, { recursive: true });
-for (const file of BROWSER_FILES.flatMap((f) => [f, `${f}.map`])) copyFileSync(join(browserDist, file), join(out, file));
+for (const file of [...BROWSER_FILES.flatMap((f) => [f, `${f}.map`]), ...INLINE_FILES]) copyFileSync(join(browserDist, file), join(out, file));
 copyFileSync(join(root, 'LICENSE'), join(here, 'LICENSE'));
 
 // npm-shrinkwrap.json: the exact tree of the native dependency as the root

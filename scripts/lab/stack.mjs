@@ -57,7 +57,7 @@ export function issueServerCertificate(ca, { publicIp, index }) {
 
 /**
  * @param {{ topology: import('./topology.mjs').Topology, dir: string, tls: { certFile: string, keyFile: string, caFile: string }, app?: import('./lab-app.mjs').AppKind, p2pEnabled: boolean, p2pTimeoutMs: number, agentArgs?: string[], log: (s: string) => void }} options
- *   tls: wingman-server's certificate and key (--tls-cert/--tls-key, deploy.md §3b) and the CA the agent trusts
+ *   tls: wingman-server's certificate and key (--tls-cert/--tls-key, docs/deploy.md §3b) and the CA the agent trusts
  * @returns {Promise<Stack>}
  */
 export async function startStack({ topology, dir, tls, app: appKind = 'fixture', p2pEnabled, p2pTimeoutMs, agentArgs = [], log }) {
@@ -117,7 +117,7 @@ export async function startStack({ topology, dir, tls, app: appKind = 'fixture',
       ns: ns.dev,
       command: process.execPath,
       args: [AGENT_BIN, 'http', `127.0.0.1:${appPort}`, '--server', `https://${publicIp}`, '--token', token, '--json', '--new-session', ...agentArgs],
-      // A private CA: the agent trusts it as deploy.md §3b says.
+      // A private CA: the agent trusts it as docs/deploy.md §3b says.
       env: { ...process.env, WINGMAN_STATE_DIR: join(dir, 'agent-state'), NODE_EXTRA_CA_CERTS: tls.caFile },
     });
     processes.push(agent);

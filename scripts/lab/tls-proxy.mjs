@@ -1,6 +1,6 @@
 /**
  * The baselines without Wingman, both nginx with the lab certificate,
- * configured as deploy.md §4 configures it (TLS + HTTP/2, WebSocket
+ * configured as docs/deploy.md §4 configures it (TLS + HTTP/2, WebSocket
  * upgrades, no buffering):
  * - tls-proxy: what a bare relay gives. nginx on the server host forwards
  *   over one TCP hop to the developer's app; the developer's router forwards
@@ -91,7 +91,7 @@ function forwardPort(t, wanPort, hostPort) {
 }
 
 /**
- * nginx as deploy.md §4 has it (TLS + HTTP/2 towards the browser, WebSocket
+ * nginx as docs/deploy.md §4 has it (TLS + HTTP/2 towards the browser, WebSocket
  * upgrades, no buffering), with an upstream that keeps its connections to
  * the developer open (a relay's tunnel is one long-lived connection too;
  * the `Connection` header is cleared, not `close`, so keep-alive works).

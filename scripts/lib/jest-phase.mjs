@@ -3,7 +3,7 @@
  * - a deadline for the whole phase, so a hung test cannot eat CI's 90 minutes;
  * - a grace period after jest has written its results: jest waits forever for
  *   handles a test left open (@roamhq/wrtc is known to leave native handles,
- *   DESIGN.md), so after the grace we report that loudly and stop it,
+ *   docs/testing.md), so after the grace we report that loudly and stop it,
  *   keeping the results it already wrote.
  */
 import { spawn } from 'node:child_process';

@@ -1,13 +1,13 @@
 /**
  * Prerequisite checks for `npm test`: every missing piece is reported at once,
  * each with the command that installs it, instead of a test failing later with
- * an obscure spawn error (STYLE.md: no test skips itself; it says what to install).
+ * an obscure spawn error (docs/testing.md: no test skips itself; it says what to install).
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Where the e2e helpers and the lab expect Debian's Chromium (DESIGN.md "Measured here"). */
+/** Where the e2e helpers and the lab expect Debian's Chromium (docs/testing.md). */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 /** Where the Firefox e2e helper expects Debian's Firefox ESR (helpers/firefox.ts). */

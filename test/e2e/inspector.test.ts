@@ -2,7 +2,7 @@
  * The inspector page in real headless Chromium: requests through the tunnel
  * appear live, a click shows the detail, replay and edit-and-replay add new
  * rows. INSPECTOR_SCREENSHOT=<file.png> keeps the screenshot it takes (the
- * README's picture).
+ * picture in docs/cli.md).
  */
 import { rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,7 +132,7 @@ describe('inspector page (Chromium)', () => {
   });
 
   it('renders a screenshot-sized page of relay, P2P and failed requests with a JSON detail', async () => {
-    // INSPECTOR_SCREENSHOT=docs/img/inspector.png regenerates the README's picture.
+    // INSPECTOR_SCREENSHOT=docs/img/inspector.png regenerates docs/cli.md's picture.
     const screenshot = process.env.INSPECTOR_SCREENSHOT ?? join(tmpdir(), `wingman-inspector-${process.pid}.png`);
     const page = await browser.context.newPage();
     await page.setViewportSize({ width: 1100, height: 560 });
@@ -154,7 +154,7 @@ describe('inspector page (Chromium)', () => {
     expect(await page.locator('#list tbody tr td.t-p2p').count()).toBeGreaterThan(0);
     await page.screenshot({ path: screenshot });
     await page.close();
-    // The README embeds it: keep it small.
+    // docs/cli.md embeds it: keep it small.
     expect(statSync(screenshot).size).toBeLessThan(150 * 1024);
     if (!process.env.INSPECTOR_SCREENSHOT) rmSync(screenshot);
   });

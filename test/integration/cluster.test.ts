@@ -1,6 +1,6 @@
 /**
- * Several tunnel-server nodes sharing sessions through Redis (DESIGN.md
- * "Scale"), all real processes: redis-server, two `wingman-server` nodes,
+ * Several tunnel-server nodes sharing sessions through Redis (docs/architecture.md
+ * §Scale), all real processes: redis-server, two `wingman-server` nodes,
  * the agent and the fixture app. A viewer may reach any node: traffic for a
  * session another node holds is forwarded there (HTTP, WebSocket, signaling
  * and so P2P), and an agent may resume its session on another node.

@@ -7,7 +7,7 @@
  * relay and peer-to-peer.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
@@ -112,6 +112,7 @@ describe('the wingman-tunnel package', () => {
       'dist/client.js.map',
       'dist/diagnostics.js',
       'dist/diagnostics.js.map',
+      'dist/shell-inline.js',
       'dist/shim.js',
       'dist/shim.js.map',
       'dist/sw.js',
@@ -147,6 +148,11 @@ describe('the wingman-tunnel package', () => {
     const diagnostics = await send(t.serverPort, t.host, { path: '/__wingman/diagnostics.js' });
     expect(diagnostics.status).toBe(200);
     expect(diagnostics.headers['content-type']).toMatch(/javascript/);
+    // A browser's top-level navigation gets the shell, its inline script read from the package.
+    const shell = await send(t.serverPort, t.host, { path: '/hello', headers: { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' } });
+    expect(shell.status).toBe(200);
+    const inline = readFileSync(join(prefix, 'lib/node_modules/wingman-tunnel/dist/shell-inline.js'), 'utf8').trim();
+    expect(shell.body.toString()).toContain(`<script>${inline}</script>`);
   });
 
   it('once installed, the agent serves a viewer peer-to-peer from its P2P host process', async () => {

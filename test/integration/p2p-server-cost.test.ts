@@ -1,5 +1,5 @@
 /**
- * DESIGN.md "Scale": a P2P session costs the tunnel server signaling only.
+ * docs/architecture.md §Scale: a P2P session costs the tunnel server signaling only.
  * Measured on real processes: a 5 MiB download over P2P (`wingman fetch`,
  * a real @roamhq/wrtc viewer in its own process) adds nothing to the
  * server's relayed bytes, and a few KiB of signaling, read from /metrics.

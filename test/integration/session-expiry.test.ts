@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROTOCOL_VERSION, parseServerMessage, type ServerToAgent } from '@wingman/protocol';
+import { PROTOCOL_VERSION, parseServerMessage, type ServerToAgentReceived } from '@wingman/protocol';
 import WebSocket from 'ws';
 import { connectP2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
 import { openAgentSocket } from '../../packages/tunnel-server/test/integration/helpers/test-agent';
@@ -40,10 +40,10 @@ afterEach(async () => {
 });
 
 /** Registers over a raw agent socket; resolves with the server's messages (text) as they come. */
-async function rawAgent(register: Record<string, unknown>): Promise<{ ws: WebSocket; next(): Promise<ServerToAgent>; closed: Promise<void> }> {
+async function rawAgent(register: Record<string, unknown>): Promise<{ ws: WebSocket; next(): Promise<ServerToAgentReceived>; closed: Promise<void> }> {
   const ws = await openAgentSocket(server.port, DEV_TOKEN);
-  const queue: ServerToAgent[] = [];
-  const waiting: Array<(m: ServerToAgent) => void> = [];
+  const queue: ServerToAgentReceived[] = [];
+  const waiting: Array<(m: ServerToAgentReceived) => void> = [];
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (isBinary) return;
     const m = parseServerMessage(data.toString());
@@ -59,7 +59,7 @@ async function rawAgent(register: Record<string, unknown>): Promise<{ ws: WebSoc
     next: () =>
       queue.length > 0
         ? Promise.resolve(queue.shift()!)
-        : withTimeout(new Promise<ServerToAgent>((resolve) => waiting.push(resolve)), { timeoutMs: 10_000, what: 'a message from the server' }),
+        : withTimeout(new Promise<ServerToAgentReceived>((resolve) => waiting.push(resolve)), { timeoutMs: 10_000, what: 'a message from the server' }),
   };
 }
 

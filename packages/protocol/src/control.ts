@@ -5,6 +5,7 @@
  * here (this package has no runtime deps): every field checked, unknown
  * `type`s rejected. Spec: docs/PROTOCOL.md §Agent control channel.
  */
+import type { ControlErrorCode } from './error-registry';
 import { protocolError } from './errors';
 import {
   parseEnvelope,
@@ -111,10 +112,14 @@ export interface RegisteredMessage {
   viewers?: ViewerGateMode;
 }
 
-/** server → agent: a refusal or failure, then the server closes the socket. */
-export interface ErrorMessage {
+/**
+ * server → agent: a refusal or failure, then the server closes the socket.
+ * A server sends a ControlErrorCode; an agent reads any code (`Code` =
+ * string: a newer server may send one this agent does not know).
+ */
+export interface ErrorMessage<Code extends string = ControlErrorCode> {
   type: 'error';
-  code: string;
+  code: Code;
   message: string;
 }
 
@@ -134,8 +139,14 @@ export interface PeerReportMessage {
 /** server → agent signaling: `visitorId` names the viewer identity behind the signaling socket (sessions with a viewer gate). */
 export type ViewerSignalEnvelope = SignalEnvelope<ViewerSignal> & { visitorId?: string };
 
+/** What an agent sends: its signaling errors typed (SignalingErrorCode). */
 export type AgentToServer = RegisterMessage | SignalEnvelope<HostSignal> | PeerReportMessage | ViewerDecisionMessage;
+/** What a server reads from an agent: signaling error codes as any string (relayed to the viewer as they are). */
+export type AgentToServerReceived = Exclude<AgentToServer, SignalEnvelope<HostSignal>> | SignalEnvelope<HostSignal<string>>;
+/** What a server sends: its error codes typed (ControlErrorCode). */
 export type ServerToAgent = RegisteredMessage | ErrorMessage | ViewerSignalEnvelope | ViewerLeft | ViewerMessage;
+/** What an agent reads from a server: an error's code as any string. */
+export type ServerToAgentReceived = Exclude<ServerToAgent, ErrorMessage> | ErrorMessage<string>;
 
 // ---- validation ---------------------------------------------------------------
 
@@ -212,7 +223,7 @@ export function parseP2PSettings(v: Obj): P2PSettings {
 /** Session ids: 26 chars of RFC 4648 base32 (lower case) = 130 bits, a valid DNS label. */
 export const SESSION_ID_PATTERN = /^[a-z2-7]{26}$/;
 
-export function parseAgentMessage(text: string): AgentToServer {
+export function parseAgentMessage(text: string): AgentToServerReceived {
   const o = parseObject(text);
   switch (o.type) {
     case 'register': {
@@ -264,7 +275,7 @@ function num(o: Obj, k: string): number {
   return v;
 }
 
-export function parseServerMessage(text: string): ServerToAgent {
+export function parseServerMessage(text: string): ServerToAgentReceived {
   const o = parseObject(text);
   switch (o.type) {
     case 'registered': {

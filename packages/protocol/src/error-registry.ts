@@ -2,8 +2,10 @@
  * Every stable code Wingman sends, prints or answers with, one registry per
  * layer. A code may belong to several layers (ERR_INTERNAL is both an HTTP
  * answer and a protocol RESET). Code compares codes with `===` against these
- * types, never with patterns; a unit test fails on an `ERR_…`/`WARN_…`
- * literal in the sources that no registry lists. Meanings: docs/PROTOCOL.md
+ * types, never with patterns. What sends a code takes its layer's type (the
+ * control channel's ErrorMessage, signaling's HostSignal, …), so the
+ * compiler refuses a code of another layer; a unit test fails on an
+ * `ERR_…`/`WARN_…` literal in the sources that no registry lists. Meanings: docs/PROTOCOL.md
  * §"Error code registries".
  */
 import { ERROR_CODES, type ErrorCode } from './errors';
@@ -21,6 +23,7 @@ export const CONTROL_ERROR_CODES = [
   'ERR_TOO_MANY_SESSIONS',
   'ERR_AUTH_THROTTLED',
   'ERR_GOING_AWAY',
+  'ERR_TIMEOUT',
   'ERR_INTERNAL',
 ] as const;
 export type ControlErrorCode = (typeof CONTROL_ERROR_CODES)[number];
@@ -72,7 +75,7 @@ export const HTTP_ERROR_CODES = [
 ] as const;
 export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number];
 
-/** The `wingman` CLI's `fatal` events (each with an exit code, README "Exit codes"). */
+/** The `wingman` CLI's `fatal` events (each with an exit code, docs/cli.md "Exit codes"). */
 export const CLI_FATAL_CODES = [
   'ERR_TOKEN_REFUSED',
   'ERR_SERVER_UNREACHABLE',
@@ -139,3 +142,8 @@ export const ALL_WINGMAN_CODES: ReadonlySet<string> = new Set<string>([
   ...INSPECTOR_ERROR_CODES,
   ...WARNING_CODES,
 ]);
+
+/** Whether `code` is one of `registry`'s codes: narrows a code read from elsewhere to that layer's type. */
+export function isCodeOf<const Codes extends readonly string[]>(registry: Codes, code: string): code is Codes[number] {
+  return registry.includes(code);
+}

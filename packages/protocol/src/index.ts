@@ -26,6 +26,7 @@ export {
 } from './transports/data-channel';
 export * from './error-registry';
 export { backoffDelay, type BackoffPolicy } from './backoff';
+export { concatBytes } from './bytes';
+export { escapeHtml } from './html-escape';
 export { ChannelLiveness, LIVENESS_MIN_DRAIN_BYTES, type LivenessSource } from './liveness';
 export { startHeartbeat, type AbortSignalLike, type HeartbeatOptions, type HeartbeatTarget } from './heartbeat';
-export { concatBytes } from './bytes';

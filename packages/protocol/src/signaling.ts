@@ -5,6 +5,7 @@
  * message}`. The viewer offers (it creates the data channel); the agent
  * answers. Spec: docs/PROTOCOL.md §Signaling.
  */
+import type { SignalingErrorCode } from './error-registry';
 import { protocolError } from './errors';
 import { parseP2PSettings, type P2PSettings } from './control';
 
@@ -36,14 +37,18 @@ export type ViewerSignal =
   | { type: 'connection-state'; state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number }
   | { type: 'bye'; reason?: string };
 
-/** Messages the agent sends to a viewer (wrapped), or the server itself sends to a viewer. */
-export type HostSignal =
+/**
+ * Messages the agent sends to a viewer (wrapped), or the server itself sends
+ * to a viewer. Senders use SignalingErrorCode; a reader takes any code
+ * (`Code` = string: the other end may be newer).
+ */
+export type HostSignal<Code extends string = SignalingErrorCode> =
   | { type: 'answer'; sdp: string }
   | { type: 'ice-candidate'; candidate: IceCandidateInit }
   | { type: 'end-of-candidates' }
   | { type: 'connection-state'; state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number }
   | { type: 'bye'; reason?: string }
-  | { type: 'error'; code: string; message: string };
+  | { type: 'error'; code: Code; message: string };
 
 /** server → viewer, first message on the signaling socket. */
 export interface SignalHello {
@@ -166,7 +171,7 @@ export function parseViewerSignal(input: string | unknown): ViewerSignal {
 }
 
 /** Validates a message from the host side (agent or server) to a viewer. */
-export function parseHostSignal(input: string | unknown): HostSignal {
+export function parseHostSignal(input: string | unknown): HostSignal<string> {
   const o = typeof input === 'string' ? parseText(input) : asObject(input, 'signaling message');
   switch (o.type) {
     case 'answer':
@@ -179,7 +184,7 @@ export function parseHostSignal(input: string | unknown): HostSignal {
     case 'end-of-candidates':
     case 'connection-state':
     case 'bye':
-      return parseViewerSignal(o) as HostSignal;
+      return parseViewerSignal(o) as HostSignal<string>;
     default:
       return fail(`unknown signaling message type ${JSON.stringify(o.type)?.slice(0, 40)}`);
   }

@@ -58,7 +58,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   program
     .command('start')
     .description('start every tunnel named in a config file (default ./wingman.json), one URL each, one inspector for all')
-    .option('--config <file>', 'the config file (README "Several tunnels")')
+    .option('--config <file>', 'the config file (docs/cli.md "Several tunnels")')
     .option('--json', 'one JSON object per line; one {"event":"ready","tunnel":<name>,"url":...} per tunnel')
     .option('--new-session', "do not resume the tunnels' previous sessions (new URLs)")
     .action((flags: StartFlags) => {

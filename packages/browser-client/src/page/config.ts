@@ -1,6 +1,6 @@
 /**
  * The shell's configuration, written by the tunnel server into
- * <script type="application/json" id="wingman-config"> (server/shell-html.ts)
+ * <script type="application/json" id="wingman-config"> (tunnel-server `browser/shell-html.ts`)
  * and validated here again: the page must not trust its own markup blindly.
  */
 export interface ShellConfig {

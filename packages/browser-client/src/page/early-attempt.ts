@@ -1,6 +1,6 @@
 /**
  * The P2P attempt the shell's inline script starts before client.js has
- * arrived (tunnel-server `browser/shell-html.ts`): the signaling WebSocket
+ * arrived (early-attempt-inline.ts): the signaling WebSocket
  * at once, and on the server's hello the RTCPeerConnection, its data channel
  * and the offer, with the browser's candidates trickled as they come. On a
  * first visit client.js is loaded only once the Service Worker controls the
@@ -12,21 +12,14 @@
  * the channel cannot open before it took over), the peer connection and the
  * channel. Taken once: later attempts start from scratch.
  */
+import type { EarlyAttemptHandover, HandoverWindow } from './shell-handover';
 
-/** What the inline script leaves on `window.__wingmanShell.early`. */
+/** The inline script's attempt as client.js carries it on: checked, and its messages copied. */
 export interface EarlyAttempt {
   readonly ws: WebSocket;
-  /** Signaling messages received before client.js took over, in order. */
   readonly messages: readonly unknown[];
-  /** Milestones (performance.now()) the inline script recorded: attempt, signal-open, hello, offer. */
   readonly marks: Readonly<Record<string, number>>;
-  /** Made on a hello with P2P enabled, from its ICE servers. */
-  readonly peer?: {
-    readonly pc: RTCPeerConnection;
-    readonly dc: RTCDataChannel;
-    /** Fulfilled once the offer was sent; rejected when it could not be made. */
-    readonly offered: Promise<unknown>;
-  };
+  readonly peer?: Readonly<NonNullable<EarlyAttemptHandover['peer']>>;
 }
 
 function validMarks(v: unknown): Record<string, number> {
@@ -54,15 +47,16 @@ export function closeEarly(early: EarlyAttempt | undefined): void {
  * closed.
  */
 export function takeEarlyAttempt(win: Window = window): EarlyAttempt | undefined {
-  const holder = (win as unknown as { __wingmanShell?: { early?: unknown } }).__wingmanShell;
-  const raw = holder?.early as Record<string, unknown> | undefined;
+  const holder = (win as HandoverWindow).__wingmanShell;
+  const raw: unknown = holder?.early;
   if (holder) delete holder.early;
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const { ws, q, pc, dc, o } = raw;
-  if (!(ws instanceof WebSocket) || !Array.isArray(q)) return undefined;
+  const { ws, messages, marks, peer } = raw as Record<string, unknown>;
+  if (!(ws instanceof WebSocket) || !Array.isArray(messages)) return undefined;
+  const { pc, dc, offered } = (typeof peer === 'object' && peer !== null ? peer : {}) as Record<string, unknown>;
   const hasPc = typeof RTCPeerConnection === 'function' && pc instanceof RTCPeerConnection;
   const hasDc = typeof RTCDataChannel === 'function' && dc instanceof RTCDataChannel;
-  if (hasPc !== hasDc || (hasPc && !(o instanceof Promise)) || ws.readyState > WebSocket.OPEN) {
+  if (hasPc !== hasDc || (hasPc && !(offered instanceof Promise)) || ws.readyState > WebSocket.OPEN) {
     // Half-made or already dead: close it, and the caller starts a fresh attempt.
     try {
       if (pc instanceof RTCPeerConnection) pc.close();
@@ -72,6 +66,6 @@ export function takeEarlyAttempt(win: Window = window): EarlyAttempt | undefined
     }
     return undefined;
   }
-  const peer = hasPc ? { pc, dc: dc as RTCDataChannel, offered: o as Promise<unknown> } : undefined;
-  return { ws, messages: q.slice(), marks: validMarks(raw.m), ...(peer ? { peer } : {}) };
+  const adopted = hasPc ? { pc, dc: dc as RTCDataChannel, offered: offered as Promise<void> } : undefined;
+  return { ws, messages: messages.slice(), marks: validMarks(marks), ...(adopted ? { peer: adopted } : {}) };
 }

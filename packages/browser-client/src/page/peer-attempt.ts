@@ -14,7 +14,6 @@ import {
   maxMessageSizeFromSdp,
   parseHostSignal,
   parseSignalHello,
-  SIGNAL_PATH,
   type Connection,
   type HostSignal,
   type P2PSettings,
@@ -22,6 +21,7 @@ import {
 } from '@wingman/protocol';
 import { ICE_DEADLINE_FALLBACK_MS, SIGNAL_HELLO_TIMEOUT_MS } from '../shared/constants';
 import type { EarlyAttempt } from './early-attempt';
+import { candidateSignal, rtcConfiguration, signalUrl } from './signal-out';
 import { mark, markAt } from './timeline';
 
 export type AttemptReason = 'disabled' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported';
@@ -61,10 +61,6 @@ export interface PeerSession {
  */
 function iceCandidateNotAdded(err: unknown): void {
   console.debug(`wingman: ICE candidate not added: ${err instanceof Error ? err.message : String(err)}`);
-}
-
-function signalUrl(): string {
-  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${SIGNAL_PATH}`;
 }
 
 /**
@@ -173,21 +169,11 @@ export function attemptP2P(early?: EarlyAttempt): Promise<PeerSession> {
       timer = setTimeout(() => fail(new AttemptError('ice-timeout', `no data channel within ${deadline} ms`)), deadline);
       // The inline script made them from this same hello, with this hello's ICE servers.
       const adopted = early?.peer;
-      pc =
-        adopted?.pc ??
-        new RTCPeerConnection({
-          iceServers: p2p.iceServers.map((s) => ({
-            urls: s.urls,
-            ...(s.username ? { username: s.username } : {}),
-            ...(s.credential ? { credential: s.credential } : {}),
-          })),
-        });
+      pc = adopted?.pc ?? new RTCPeerConnection(rtcConfiguration(p2p.iceServers));
       dc = adopted?.dc ?? pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true });
       pc.onicecandidate = (ev) => {
-        if (!ev.candidate) return send({ type: 'end-of-candidates' });
-        const c = ev.candidate.toJSON();
-        if (c.candidate)
-          send({ type: 'ice-candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } });
+        const m = candidateSignal(ev.candidate);
+        if (m) send(m);
       };
       // A STUN/TURN server that did not answer or refused: other candidates
       // may still connect, and the attempt's own deadline covers the rest.
@@ -242,7 +228,7 @@ export function attemptP2P(early?: EarlyAttempt): Promise<PeerSession> {
       })().catch((err: unknown) => fail(new AttemptError('ice-failed', `could not create an offer: ${(err as Error).message}`)));
     }
 
-    function onSignal(m: HostSignal): void {
+    function onSignal(m: HostSignal<string>): void {
       if (!pc) return;
       switch (m.type) {
         case 'answer':

@@ -2,7 +2,7 @@
  * The shell's link to the Service Worker: registration (workbox-window;
  * scope "/", which the server allows with Service-Worker-Allowed), the
  * announcements the SW routes by, and the SW's requests to carry. The
- * message listener is installed before registration (STYLE.md, workbox) so
+ * message listener is installed before registration (as workbox-window advises) so
  * nothing the SW sends early is lost.
  */
 import { Workbox } from 'workbox-window';

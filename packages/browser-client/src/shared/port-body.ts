@@ -2,7 +2,7 @@
  * A byte stream over a MessagePort with credit-based flow control: the
  * sender may have at most `windowBytes` unacknowledged; the receiver returns
  * credit as its consumer reads. Chunks are transferred ArrayBuffers — the
- * faster of the two page⇄SW paths measured here (DESIGN.md "Measured here":
+ * faster of the two page⇄SW paths measured here (docs/browser-client.md §Service Worker:
  * 110–230 MiB/s vs 88–145 MiB/s for transferable streams), and one that
  * needs no transferable-stream support (Safari).
  */

@@ -3,9 +3,8 @@
  * a short readable page plus a stable code in ERROR_HEADER (what tests and
  * devtools look at).
  */
+import { escapeHtml } from '@wingman/protocol';
 import { ERROR_HEADER } from '../shared/constants';
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function errorResponse(status: number, code: string, message: string): Response {
   const body = `<!doctype html><meta charset="utf-8"><title>Wingman: ${status}</title>

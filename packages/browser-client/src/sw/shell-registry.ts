@@ -2,8 +2,8 @@
  * Which windows can carry a request over P2P. Shells announce themselves
  * (`wingman:shell`, with whether their channel is open); app frames say
  * which shell they belong to (`wingman:frame`), because the Clients API does
- * not tell a frame's parent (ambiguous with two tabs; DESIGN.md "Measured
- * here"). All of it is in memory and therefore lost when the browser stops
+ * not tell a frame's parent (ambiguous with two tabs; docs/architecture.md
+ * §Browser platform facts). All of it is in memory and therefore lost when the browser stops
  * the idle SW: the first request after a restart broadcasts `wingman:sync`
  * and waits briefly for the announcements to come back — only from the
  * windows that had an open channel when the SW last heard (remembered in

@@ -139,7 +139,7 @@ self.addEventListener('message', (event) => {
 
 /**
  * A first visit's app document that the shell fetched while this SW
- * installed (shell-html.ts), coming on `port`, as the relay's answer to the
+ * installed (page/shell-inline.ts), coming on `port`, as the relay's answer to the
  * frame's navigation. Used only when the jar holds nothing the browser's
  * own jar lacks for that URL: then the shell's fetch carried exactly the
  * cookies the SW's relay fetch would have. Otherwise (a jar kept in

@@ -49,7 +49,7 @@ describe('the P2P attempt started by the shell inline script', () => {
         (answered = await inPage(
           browser.page,
           () =>
-            ((window as unknown as { __wingmanShell?: { early?: { q: string[] } } }).__wingmanShell?.early?.q ?? []).some(
+            ((window as unknown as { __wingmanShell?: { early?: { messages: string[] } } }).__wingmanShell?.early?.messages ?? []).some(
               (m) => JSON.parse(m).type === 'answer',
             ),
           undefined,

@@ -3,6 +3,7 @@
  * structured-clone and transfer semantics as the browser's).
  */
 import { MessageChannel } from 'node:worker_threads';
+import { concatBytes } from '@wingman/protocol';
 import { PORT_CHUNK_BYTES } from '../../src/shared/constants';
 import { parseShellToSwPort } from '../../src/shared/messages';
 import { createBodyReceiver, createBodySender, pumpToSender, type BodyReceiver, type BodySender } from '../../src/shared/port-body';
@@ -58,13 +59,7 @@ async function readAll(stream: ReadableStream<Uint8Array>, delayMs = 0): Promise
     parts.push(value);
     if (delayMs) await delay(delayMs); // pacing: a slow reader
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 describe('a body over a MessagePort', () => {

@@ -21,7 +21,7 @@ import {
 
 const ROOT = resolve(__dirname, '../../../..');
 const SOURCE_DIRS = ['protocol', 'tunnel-server', 'relay-server', 'browser-client'].map((p) => join(ROOT, 'packages', p, 'src'));
-const DOCS = ['docs/PROTOCOL.md', 'docs/operations.md', 'README.md'].map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
+const DOCS = ['docs/PROTOCOL.md', 'docs/operations.md', 'docs/cli.md', 'README.md'].map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
 /** A code as a quoted string literal: '…', "…" or `…`. */
 const LITERAL = /['"`]((?:ERR|WARN)_[A-Z0-9_]+)['"`]/g;
 
@@ -50,7 +50,7 @@ describe('error code registries', () => {
     for (const code of ['ERR_PROTOCOL', 'ERR_VIEWER_STREAMS', 'ERR_TOKEN_REFUSED', 'ERR_INSPECTOR_HOST', 'WARN_P2P_HOST_CRASHED']) expect(seen).toContain(code);
   });
 
-  it('explain every registered code in docs/PROTOCOL.md, docs/operations.md or README.md', () => {
+  it('explain every registered code in docs/PROTOCOL.md, docs/operations.md, docs/cli.md or README.md', () => {
     const undocumented = [...ALL_WINGMAN_CODES].filter((code) => !DOCS.includes(code));
     expect(undocumented).toEqual([]);
   });

@@ -5,6 +5,7 @@
  * other side could never produce the input under test.
  */
 import {
+  concatBytes,
   Connection,
   decodeFrames,
   encodeCodeReason,
@@ -68,7 +69,7 @@ export function createRawPeer(options: RawPeerOptions = {}): RawPeer {
     errors: [],
     closed: undefined,
     transportClosed: false,
-    inject: (...frames) => peer.conn.receive(concat(frames)),
+    inject: (...frames) => peer.conn.receive(concatBytes(frames)),
     settle: () => new Promise((resolve) => setImmediate(resolve)),
     sentOfType: (type) => peer.sent.filter((f) => f.type === type),
   };
@@ -154,16 +155,6 @@ export function ping(payload = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8)): Uint8Arra
 
 export function goaway(code: ErrorCode, reason = ''): Uint8Array {
   return encodeFrame(FrameType.GOAWAY, 0, 0, encodeCodeReason(ERROR_CODES[code], reason));
-}
-
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** Error code carried by a RESET or GOAWAY frame the connection sent. */

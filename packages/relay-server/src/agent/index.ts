@@ -19,7 +19,7 @@ import {
   type P2PSettings,
   type RegisteredMessage,
   type RegisterMessage,
-  type ServerToAgent,
+  type ServerToAgentReceived,
   type ViewerGateMode,
 } from '@wingman/protocol';
 import { createForwarder, type Forwarder, type HostHeaderMode, type RequestLogEntry, type Target } from '../forward';
@@ -118,7 +118,7 @@ export interface AgentEvents {
   fatal: [{ code: string; message: string }];
   request: [RequestLogEntry];
   /** A validated control message other than registration (signaling for the P2P host). */
-  control: [ServerToAgent];
+  control: [ServerToAgentReceived];
 }
 
 export interface Agent extends EventEmitter<AgentEvents> {
@@ -282,7 +282,7 @@ export function createAgent(options: AgentOptions): Agent {
   }
 
   function onControlText(text: string): void {
-    let message: ServerToAgent;
+    let message: ServerToAgentReceived;
     try {
       message = parseServerMessage(text);
     } catch {

@@ -1,5 +1,5 @@
 /**
- * The `wingman` process's exit codes (README "Exit codes"): scripts tell a
+ * The `wingman` process's exit codes (docs/cli.md "Exit codes"): scripts tell a
  * problem they can fix in the command line from one they cannot.
  */
 

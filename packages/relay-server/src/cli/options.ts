@@ -55,7 +55,7 @@ export interface HttpCommandFlags {
   approve?: boolean;
 }
 
-/** The local inspector's settings (README "Inspector"). */
+/** The local inspector's settings (docs/cli.md "Inspector"). */
 export interface InspectConfig {
   /** First port tried; the next ones follow when it is taken. */
   port: number;

@@ -5,6 +5,7 @@
  * anything before the first ready (retries, warnings) goes to stderr; a
  * fatal error always goes to stdout as the last line.
  */
+import type { WarningCode } from '@wingman/protocol';
 import type { RequestLogEntry } from '../forward';
 import type { ReadyEvent } from '../agent';
 import type { PeerReport } from '../p2p/peer-host';
@@ -25,7 +26,7 @@ export interface Reporter {
   peer(report: PeerReport): void;
   reconnecting(event: { attempt: number; delayMs: number; reason: string }): void;
   disconnected(event: { reason: string }): void;
-  warning(code: string, message: string): void;
+  warning(code: WarningCode, message: string): void;
   fatal(code: string, message: string): void;
   closing(): void;
 }

@@ -1,5 +1,5 @@
 /**
- * Keys of the terminal view for the session's viewers (README "Terminal
+ * Keys of the terminal view for the session's viewers (docs/cli.md "Terminal
  * view"): `a` admits the viewer that has waited longest, `d` refuses it,
  * `r` revokes the most recently seen admitted viewer, `R` revokes every
  * viewer. The terminal is in raw mode only while the view is on and stdin is

@@ -34,7 +34,7 @@ export const UPSTREAM_KEEP_ALIVE_IDLE_MS = 4_000;
  */
 export const WS_HIGH_WATER_BYTES = 1024 * 1024;
 
-/** Response header naming the path that served a request (see README, "Transport header"); defined by the protocol. */
+/** Response headers naming the path that served a request and why (see docs/cli.md, "X-Wingman-Transport"); defined by the protocol. */
 export { ROUTE_HEADER, TRANSPORT_HEADER } from '@wingman/protocol';
 
 /**

@@ -3,16 +3,12 @@
  * Plain HTML, no external resources, with a reload hint: the developer
  * usually just has to start (or restart) the app.
  */
-import type { HeaderList } from '@wingman/protocol';
+import { escapeHtml, type HeaderList } from '@wingman/protocol';
 
 export interface ErrorPage {
   status: number;
   headers: HeaderList;
   body: Buffer;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function page(status: number, title: string, paragraphs: string[]): ErrorPage {

@@ -1,5 +1,5 @@
 /**
- * The inspector's JSON API (README "Inspector"):
+ * The inspector's JSON API (docs/cli.md "Inspector"):
  *   GET    /api/tunnels                 the sessions this agent serves (one, or one per named tunnel)
  *   GET    /api/requests[?filters]      summaries, newest first
  *   GET    /api/requests/:id            one exchange: heads and bodies (base64)
@@ -11,7 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import type { HeaderList } from '@wingman/protocol';
+import type { HeaderList, InspectorErrorCode } from '@wingman/protocol';
 import { MAX_CAPTURE_BODY_LIMIT_BYTES } from '../forward';
 import { detail, summarize, type Entry, type RequestStore } from './store';
 import { handleViewersApi, viewerJson, type ViewerSource } from './viewers-api';
@@ -101,7 +101,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-const apiError = (res: ServerResponse, status: number, code: string, message: string) => sendJson(res, status, { error: { code, message } });
+const apiError = (res: ServerResponse, status: number, code: InspectorErrorCode, message: string) => sendJson(res, status, { error: { code, message } });
 
 export function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, api: ApiContext): void {
   const path = url.pathname;

@@ -1,5 +1,5 @@
 /**
- * The inspector's viewer endpoints (README "Inspector"; docs/PROTOCOL.md
+ * The inspector's viewer endpoints (docs/cli.md "Inspector"; docs/PROTOCOL.md
  * §Viewer identity):
  *   GET  /api/viewers                   every viewer of the tunnels, oldest first
  *   POST /api/viewers/:id/admit         let a waiting (or refused) viewer in
@@ -12,6 +12,7 @@
  * Server-Sent Event follows once the server applied it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { InspectorErrorCode } from '@wingman/protocol';
 import type { ViewerEntry, ViewerRoster } from '../viewers/viewer-roster';
 
 /** Shortest id prefix taken for a viewer: the short form shown (8 hex chars = 32 bits, unique among a session's viewers in practice). */
@@ -43,7 +44,7 @@ function find(sources: readonly ViewerSource[], key: string): Array<{ source: Vi
 export function handleViewersApi(req: IncomingMessage, res: ServerResponse, path: string, sources: readonly ViewerSource[], send: Send): boolean {
   const method = req.method ?? 'GET';
   /** Answers an error; true (the path was handled). */
-  const error = (status: number, code: string, message: string): true => {
+  const error = (status: number, code: InspectorErrorCode, message: string): true => {
     send(res, status, { error: { code, message } });
     return true;
   };

@@ -2,10 +2,20 @@
  * Messages between the agent and its P2P host process (host-process.ts,
  * isolated-peer-host.ts), over Node's IPC channel. The child is our own
  * code, but its messages still cross a process boundary that a native crash
- * can cut mid-way: each one is checked before use, signaling payloads with
- * the protocol package's own parsers.
+ * can cut mid-way: each one is checked before use, with zod, and signaling
+ * payloads and ICE servers with the protocol package's own parsers. No casts.
  */
-import { parseHostSignal, parseViewerSignal, type HostSignal, type IceServer, type ViewerSignal } from '@wingman/protocol';
+import {
+  isCodeOf,
+  parseHostSignal,
+  parseIceServers,
+  parseViewerSignal,
+  ProtocolError,
+  SIGNALING_ERROR_CODES,
+  type HostSignal,
+  type IceServer,
+  type ViewerSignal,
+} from '@wingman/protocol';
 import { z } from 'zod';
 import { MAX_CAPTURE_BODY_LIMIT_BYTES, type Capture, type CapturedBody, type HostHeaderMode, type RequestLogEntry, type Target } from '../forward';
 import type { PeerReport } from './peer-host';
@@ -71,6 +81,26 @@ const peerReportSchema = z.object({
   connectMs: durationMs().optional(),
   rttMs: durationMs().optional(),
 });
+/** ICE servers as the protocol's parser takes them (the agent got them from the server's `registered`). */
+const iceServersSchema = z.unknown().transform((v, ctx): IceServer[] => {
+  try {
+    return parseIceServers(v);
+  } catch (err) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+const hostInitSchema = z.object({
+  t: z.literal('init'),
+  target: z.object({ host: z.string().min(1).max(255), port: z.number().int().min(0).max(65_535) }),
+  hostHeader: z.string().max(1024),
+  timeoutMs: durationMs().optional(),
+  wsMaxMessageBytes: z.number().int().positive().optional(),
+  iceServers: iceServersSchema,
+  connectTimeoutMs: durationMs(),
+  maxPeers: z.number().int().nonnegative().optional(),
+  captureBodyLimitBytes: z.number().int().min(0).max(MAX_CAPTURE_BODY_LIMIT_BYTES).optional(),
+}) satisfies z.ZodType<HostInit, z.ZodTypeDef, unknown>;
 const requestEntrySchema = z.object({
   method: z.string().min(1).max(64),
   target: z.string().max(65_536),
@@ -86,8 +116,10 @@ export function parseFromHost(m: unknown): FromHost | undefined {
   switch (m.t) {
     case 'ready':
       return { t: 'ready' };
-    case 'signal':
-      return isViewerId(m.viewerId) ? withSignal(() => ({ t: 'signal', viewerId: m.viewerId as string, message: parseHostSignal(m.message) })) : undefined;
+    case 'signal': {
+      const viewerId = m.viewerId;
+      return isViewerId(viewerId) ? withSignal(() => ({ t: 'signal', viewerId, message: hostSignal(m.message) })) : undefined;
+    }
     case 'report': {
       const r = peerReportSchema.safeParse(m.report);
       return r.success ? { t: 'report', report: r.data } : undefined;
@@ -114,27 +146,35 @@ export function parseToHost(m: unknown): ToHost | undefined {
   if (!isObject(m)) return undefined;
   switch (m.t) {
     case 'init': {
-      const target = m.target;
-      if (!isObject(target) || !isString(target.host) || typeof target.port !== 'number') return undefined;
-      if (!isString(m.hostHeader) || !Array.isArray(m.iceServers) || typeof m.connectTimeoutMs !== 'number') return undefined;
-      if (m.wsMaxMessageBytes !== undefined && typeof m.wsMaxMessageBytes !== 'number') return undefined;
-      const cap = m.captureBodyLimitBytes;
-      if (cap !== undefined && !(Number.isInteger(cap) && (cap as number) >= 0 && (cap as number) <= MAX_CAPTURE_BODY_LIMIT_BYTES)) return undefined;
-      return m as unknown as HostInit;
+      const r = hostInitSchema.safeParse(m);
+      return r.success ? r.data : undefined;
     }
-    case 'signal':
-      return isString(m.viewerId) ? withSignal(() => ({ t: 'signal', viewerId: m.viewerId as string, message: parseViewerSignal(m.message) })) : undefined;
+    case 'signal': {
+      const viewerId = m.viewerId;
+      return isString(viewerId) ? withSignal(() => ({ t: 'signal', viewerId, message: parseViewerSignal(m.message) })) : undefined;
+    }
     case 'viewer-left':
       return isString(m.viewerId) ? { t: 'viewer-left', viewerId: m.viewerId } : undefined;
     case 'close-peer':
       return isViewerId(m.viewerId) && isString(m.reason) && m.reason.length <= 200 ? { t: 'close-peer', viewerId: m.viewerId, reason: m.reason } : undefined;
-    case 'ice-servers':
-      return Array.isArray(m.iceServers) ? { t: 'ice-servers', iceServers: m.iceServers as IceServer[] } : undefined;
+    case 'ice-servers': {
+      const r = iceServersSchema.safeParse(m.iceServers);
+      return r.success ? { t: 'ice-servers', iceServers: r.data } : undefined;
+    }
     case 'close':
       return { t: 'close' };
     default:
       return undefined;
   }
+}
+
+/** The host process's signaling to a viewer: what the protocol's parser accepts, with an error code of the signaling registry (it sends no other). */
+function hostSignal(m: unknown): HostSignal {
+  const signal = parseHostSignal(m);
+  if (signal.type !== 'error') return signal;
+  const { code, message } = signal;
+  if (!isCodeOf(SIGNALING_ERROR_CODES, code)) throw new ProtocolError('ERR_INVALID_PAYLOAD', `unknown signaling error code ${code}`);
+  return { type: 'error', code, message };
 }
 
 /** A signaling payload that fails the protocol's parser makes the whole message unknown. */

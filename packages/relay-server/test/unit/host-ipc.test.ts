@@ -24,9 +24,9 @@ describe('parseToHost (agent → host process)', () => {
     });
     expect(parseToHost({ t: 'viewer-left', viewerId: 'a' })).toEqual({ t: 'viewer-left', viewerId: 'a' });
     expect(parseToHost({ t: 'close-peer', viewerId: 'a', reason: 'refused' })).toEqual({ t: 'close-peer', viewerId: 'a', reason: 'refused' });
-    expect(parseToHost({ t: 'ice-servers', iceServers: [{ urls: 'stun:127.0.0.1:3478' }] })).toEqual({
+    expect(parseToHost({ t: 'ice-servers', iceServers: [{ urls: ['stun:127.0.0.1:3478'] }] })).toEqual({
       t: 'ice-servers',
-      iceServers: [{ urls: 'stun:127.0.0.1:3478' }],
+      iceServers: [{ urls: ['stun:127.0.0.1:3478'] }],
     });
     expect(parseToHost({ t: 'close' })).toEqual({ t: 'close' });
   });
@@ -39,6 +39,9 @@ describe('parseToHost (agent → host process)', () => {
     ['init without a target', { ...init, target: undefined }],
     ['init with a string port', { ...init, target: { host: 'localhost', port: '3000' } }],
     ['init without ICE servers', { ...init, iceServers: undefined }],
+    ['init whose ICE servers the protocol rejects', { ...init, iceServers: [{ urls: 'stun:127.0.0.1:3478' }] }],
+    ['init with a fractional port', { ...init, target: { host: 'localhost', port: 30.5 } }],
+    ['ICE servers that are not a list', { t: 'ice-servers', iceServers: { urls: ['stun:127.0.0.1:3478'] } }],
     ['a signal without a viewer', { t: 'signal', message: { type: 'offer', sdp: 'v=0' } }],
     ['a signal the protocol rejects', { t: 'signal', viewerId: 'a', message: { type: 'offer', sdp: 5 } }],
     ['a signal of an unknown type', { t: 'signal', viewerId: 'a', message: { type: 'answer', sdp: 'v=0' } }],
@@ -67,12 +70,15 @@ describe('parseFromHost (host process → agent)', () => {
     expect(parseFromHost({ t: 'report', report: closed })).toEqual({ t: 'report', report: closed });
     const failed = { method: 'GET', target: '/x', status: 0, ms: 1, transport: 'p2p', error: 'ERR_LOCAL_UNREACHABLE' };
     expect(parseFromHost({ t: 'request', entry: failed })).toEqual({ t: 'request', entry: failed });
+    const refusal = { type: 'error', code: 'ERR_TOO_MANY_PEERS', message: 'full' };
+    expect(parseFromHost({ t: 'signal', viewerId: 'a', message: refusal })).toEqual({ t: 'signal', viewerId: 'a', message: refusal });
   });
 
   it.each([
     ['an unknown type', { t: 'signal-all' }],
     ['a signal the protocol rejects', { t: 'signal', viewerId: 'a', message: { type: 'answer' } }],
     ['a viewer signal type the host never sends', { t: 'signal', viewerId: 'a', message: { type: 'offer', sdp: 'v=0' } }],
+    ['a signaling error with a code of another layer', { t: 'signal', viewerId: 'a', message: { type: 'error', code: 'ERR_SESSION_IN_USE', message: 'x' } }],
     ['a report with an unknown state', { t: 'report', report: { viewerId: 'a', state: 'exploded' } }],
     ['a report without a viewer', { t: 'report', report: { state: 'closed' } }],
     ['an RTT that is not a number', { t: 'rtt', viewerId: 'a', rttMs: '7' }],

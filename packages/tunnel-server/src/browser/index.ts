@@ -7,7 +7,16 @@
  */
 export { createBrowserAssets, defaultBrowserDistDir, type BrowserAssets, type BrowserAssetsOptions } from './assets';
 export { isBootstrapNavigation, type RequestLike } from './bootstrap';
-export { renderShell, serveShell, shellConfig, SHELL_INLINE_SCRIPT_SHA256, type ShellConfig, type ShellOptions } from './shell-html';
+export {
+  renderShell,
+  serveShell,
+  shellConfig,
+  shellInlineScript,
+  SHELL_INLINE_SCRIPT_FILE,
+  type ShellConfig,
+  type ShellInlineScript,
+  type ShellOptions,
+} from './shell-html';
 export { createShellCopyRoute } from './shell-copy-route';
 export { DIAGNOSTICS_HTML, serveDiagnostics } from './diagnostics-html';
 export { applySwCookieBridge, applyWsTicketCookies, bridgeSetCookie, bridgeSwResponse, isSwRelayRequest } from './cookie-bridge';

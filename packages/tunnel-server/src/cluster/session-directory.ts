@@ -1,6 +1,6 @@
 /**
- * The session directory shared by the nodes of a cluster (DESIGN.md
- * "Scale"): in Redis, one key per session naming the node that owns it
+ * The session directory shared by the nodes of a cluster (docs/architecture.md
+ * §Scale): in Redis, one key per session naming the node that owns it
  * (holds its agent or its grace period), whether an agent is attached, and
  * the SHA-256 of its resume secret, so an agent may resume on any node.
  * Keys expire (DIRECTORY_TTL_MS) unless their owner refreshes them: a node

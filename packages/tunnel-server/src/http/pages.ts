@@ -4,7 +4,7 @@
  * served with a CSP that allows nothing else, never cached.
  */
 import type { ServerResponse } from 'node:http';
-import { TRANSPORT_HEADER } from '@wingman/protocol';
+import { escapeHtml, TRANSPORT_HEADER, type ErrorCode, type HttpErrorCode } from '@wingman/protocol';
 
 /** Seconds after which the "agent gone" page reloads itself. Short: agents reconnect within seconds. */
 export const RETRY_AFTER_S = 2;
@@ -14,16 +14,12 @@ export interface PageOptions {
   title: string;
   /** Plain text; escaped here. */
   message: string;
-  /** A stable error code shown in small print (ERR_*). */
-  code?: string;
+  /** A stable error code shown in small print: the server's own, or the protocol's for a relayed exchange that failed. */
+  code?: HttpErrorCode | ErrorCode;
   /** Reload the page after RETRY_AFTER_S (and send Retry-After). */
   retry?: boolean;
   /** Mark the page as produced on the relay path (X-Wingman-Transport: relay). */
   relayed?: boolean;
-}
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** Minimal inline markup: `code` spans written as `…` in messages. */

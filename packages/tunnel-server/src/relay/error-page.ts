@@ -31,12 +31,12 @@ const EXPLANATIONS: Partial<Record<ErrorCode, string>> = {
   ERR_GOING_AWAY: 'The developer’s Wingman agent is disconnecting.',
 };
 
-export function relayErrorPage(code: ErrorCode | string): PageOptions {
+export function relayErrorPage(code: ErrorCode): PageOptions {
   const status = statusForCode(code);
   return {
     status,
     title: status === 431 ? 'Request headers too large' : status === 504 ? 'The local app timed out' : 'The local app could not answer',
-    message: EXPLANATIONS[code as ErrorCode] ?? 'The request could not be relayed to the developer’s machine.',
+    message: EXPLANATIONS[code] ?? 'The request could not be relayed to the developer’s machine.',
     code,
     relayed: true,
   };

@@ -9,11 +9,14 @@ import type { ClusterNode } from '../cluster/cluster-node';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
+  CONTROL_ERROR_CODES,
+  isCodeOf,
   MAX_CONTROL_MESSAGE_BYTES,
   parseAgentMessage,
   PROTOCOL_VERSION,
   ProtocolError,
   WEBSOCKET_ACCEPT_MESSAGE_BYTES,
+  type ControlErrorCode,
   type RegisterMessage,
   type RegisteredMessage,
 } from '@wingman/protocol';
@@ -88,7 +91,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     ws.on('close', () => sockets.delete(ws));
     ws.on('error', (err) => logger.debug({ err, remoteAddress }, 'agent socket error'));
 
-    const refuse = (code: string, message: string) => {
+    const refuse = (code: ControlErrorCode, message: string) => {
       clearTimeout(timer);
       ws.off('message', onMessage);
       metrics.agentConnections.inc({ outcome: 'failed' });
@@ -105,7 +108,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       try {
         message = parseAgentMessage(rawDataToBuffer(data).toString('utf8'));
       } catch (err) {
-        return refuse(err instanceof ProtocolError ? err.code : 'ERR_INVALID_PAYLOAD', (err as Error).message);
+        return refuse(err instanceof ProtocolError && isCodeOf(CONTROL_ERROR_CODES, err.code) ? err.code : 'ERR_INVALID_PAYLOAD', (err as Error).message);
       }
       if (message.type !== 'register') return refuse('ERR_PROTOCOL', `expected register, got ${message.type}`);
       if (message.version !== PROTOCOL_VERSION) {
@@ -153,7 +156,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     message: RegisterMessage,
     remoteAddress: string,
     token: string,
-    refuse: (code: string, msg: string) => void,
+    refuse: (code: ControlErrorCode, msg: string) => void,
     adopt = false,
   ): void {
     if (message.resume && registry.ended(message.resume.sessionId)) {

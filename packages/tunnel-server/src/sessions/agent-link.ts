@@ -5,7 +5,16 @@
  * puts the session into its grace period when the connection ends. A
  * misbehaving agent only ever closes its own connection.
  */
-import { connectionOverWebSocket, parseAgentMessage, ProtocolError, startHeartbeat, type ErrorMessage } from '@wingman/protocol';
+import {
+  connectionOverWebSocket,
+  CONTROL_ERROR_CODES,
+  isCodeOf,
+  parseAgentMessage,
+  ProtocolError,
+  startHeartbeat,
+  type ControlErrorCode,
+  type ErrorMessage,
+} from '@wingman/protocol';
 import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -69,7 +78,7 @@ export function attachAgentLink(ws: WebSocket, options: AgentLinkOptions): { ses
   }
   const log = logger.child({ sessionId: session.id });
 
-  const fail = (code: string, message: string) => {
+  const fail = (code: ControlErrorCode, message: string) => {
     log.warn({ code, reason: message }, 'closing agent: bad control message');
     sendControlError(ws, code, message);
     connection.close('ERR_PROTOCOL', message);
@@ -80,7 +89,7 @@ export function attachAgentLink(ws: WebSocket, options: AgentLinkOptions): { ses
     try {
       message = parseAgentMessage(text);
     } catch (err) {
-      return fail(err instanceof ProtocolError ? err.code : 'ERR_INVALID_PAYLOAD', (err as Error).message);
+      return fail(err instanceof ProtocolError && isCodeOf(CONTROL_ERROR_CODES, err.code) ? err.code : 'ERR_INVALID_PAYLOAD', (err as Error).message);
     }
     switch (message.type) {
       case 'register':
@@ -123,9 +132,9 @@ export function attachAgentLink(ws: WebSocket, options: AgentLinkOptions): { ses
 }
 
 /** Sends `{type:'error'}` if the socket is open. Never throws. */
-export function sendControlError(ws: WebSocket, code: string, message: string): void {
+export function sendControlError(ws: WebSocket, code: ControlErrorCode, message: string): void {
   if (ws.readyState !== ws.OPEN) return;
-  const error: ErrorMessage = { type: 'error', code: code.slice(0, 64), message: message.slice(0, 1024) };
+  const error: ErrorMessage = { type: 'error', code, message: message.slice(0, 1024) };
   ws.send(JSON.stringify(error));
 }
 

@@ -10,7 +10,7 @@ export interface P2PMetrics {
   rttSeconds: Histogram;
   signalingMessages: Counter<'direction'>;
   signalingRejected: Counter<'code'>;
-  /** Payload bytes on viewers' signaling WebSockets (DESIGN.md: a P2P session costs the server signaling only). */
+  /** Payload bytes on viewers' signaling WebSockets (docs/architecture.md §Scale: a P2P session costs the server signaling only). */
   signalingBytes: Counter<'direction'>;
   /** Signaling bytes (both directions) of one viewer socket, observed when it closes. */
   signalingBytesPerViewer: Histogram;

@@ -15,6 +15,8 @@ import {
   type P2PSettings,
   type PeerReportMessage,
   type ServerToAgent,
+  type SignalHello,
+  type SignalingErrorCode,
 } from '@wingman/protocol';
 import { createTokenBucket, type TokenBucket } from './rate-limit';
 import { sourceKey } from '../access/password-throttle';
@@ -28,7 +30,7 @@ export const SIGNAL_BURST = 100;
 /** Sustained signaling messages per second per viewer. */
 export const SIGNAL_PER_SECOND = 20;
 /** Stable code of a signaling socket refused because its address holds its quota of them in the session. */
-export const ERR_SIGNALING_QUOTA = 'ERR_SIGNALING_QUOTA';
+export const ERR_SIGNALING_QUOTA = 'ERR_SIGNALING_QUOTA' satisfies SignalingErrorCode;
 /** A viewer that sends this many invalid messages is disconnected. */
 export const MAX_INVALID_SIGNALS = 5;
 /** WebSocket close code for policy violations (RFC 6455 §7.4.1). */
@@ -56,8 +58,8 @@ export interface SignalingHubOptions {
 export interface SignalingHub {
   /** Takes over a viewer's upgraded WebSocket for `session`; `address` is the viewer's (per-address quota). */
   acceptViewer(ws: WebSocket, session: SignalingSession, address?: string): void;
-  /** A `signal` envelope from the session's agent. Unknown viewers are ignored (they left). */
-  fromAgent(sessionId: string, viewerId: string, message: HostSignal): void;
+  /** A `signal` envelope from the session's agent, relayed as it is (its error codes too). Unknown viewers are ignored (they left). */
+  fromAgent(sessionId: string, viewerId: string, message: HostSignal<string>): void;
   /** A `peer-report` from the session's agent (metrics). */
   peerReport(sessionId: string, report: PeerReportMessage): void;
   /** The session's agent went away: tell its viewers (they stay on the relay). */
@@ -84,8 +86,8 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
   const { metrics } = options;
   const maxPerAddress = options.maxPerAddress ?? DEFAULT_MAX_SIGNALING_PER_VIEWER;
 
-  /** Sends one JSON message; returns its size in bytes (0 when the socket is not open). */
-  const sendJson = (ws: WebSocket, m: object): number => {
+  /** Sends one JSON message; returns its size in bytes (0 when the socket is not open). The server's own errors are SignalingErrorCodes; an agent's are relayed as they came. */
+  const sendJson = (ws: WebSocket, m: SignalHello | HostSignal | HostSignal<string>): number => {
     if (ws.readyState !== 1) return 0;
     const text = JSON.stringify(m);
     ws.send(text);
@@ -93,11 +95,11 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
     metrics.signalingBytes.inc({ direction: 'server-to-viewer' }, n);
     return n;
   };
-  const sendToViewer = (v: Viewer, m: object) => {
+  const sendToViewer = (v: Viewer, m: SignalHello | HostSignal | HostSignal<string>) => {
     v.bytes += sendJson(v.ws, m);
   };
 
-  const reject = (v: Viewer, code: string, message: string, close?: number) => {
+  const reject = (v: Viewer, code: SignalingErrorCode, message: string, close?: number) => {
     metrics.signalingRejected.inc({ code });
     sendToViewer(v, { type: 'error', code, message });
     if (close) v.ws.close(close, code);

@@ -9,7 +9,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RESERVED_PREFIX } from '@wingman/protocol';
-import { escapeHtml, sendPage } from '../http/pages';
+import { escapeHtml } from '@wingman/protocol';
+import { sendPage } from '../http/pages';
 import { sendJson } from '../http/json-response';
 import { writeRawText } from '../http/raw-response';
 import { isNavigation } from './viewer-cookie';

@@ -1,10 +1,19 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { createBrowserAssets, isBootstrapNavigation, renderShell, shellConfig } from '../../src/browser';
+import {
+  createBrowserAssets,
+  isBootstrapNavigation,
+  renderShell,
+  serveShell,
+  shellConfig,
+  shellInlineScript,
+  SHELL_INLINE_SCRIPT_FILE,
+} from '../../src/browser';
 
 const nav = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
 
@@ -21,24 +30,61 @@ describe('isBootstrapNavigation', () => {
 });
 
 describe('renderShell', () => {
-  it('embeds the config as JSON that cannot close its <script>, and loads the client script', () => {
-    const html = renderShell({ sessionId: 'abc', p2p: true, exclude: ['/api/</script><script>alert(1)</script>'] });
-    // client.js is loaded by the inline script (on a first visit once the Service Worker controls).
-    expect(html).toContain('s.src="/__wingman/client.js"');
-    // The frame is created by the inline script in <head> (it starts earlier than a parser-inserted one).
-    expect(html).toContain('f.id="wingman-frame"');
-    expect(html.indexOf('f.id="wingman-frame"')).toBeLessThan(html.indexOf('</head>'));
+  let dir: string;
+  beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'wingman-shell-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const inlineScript = (text: string) => {
+    writeFileSync(join(dir, SHELL_INLINE_SCRIPT_FILE), text);
+    return shellInlineScript(dir);
+  };
+
+  it('embeds the config as JSON that cannot close its <script>', () => {
+    const html = renderShell({ sessionId: 'abc', p2p: true, exclude: ['/api/</script><script>alert(1)</script>'] }, inlineScript('window.x=1;\n'));
     const json = /<script type="application\/json" id="wingman-config">(.*)<\/script>/.exec(html)![1]!;
     expect(json).not.toContain('<');
     expect(JSON.parse(json)).toEqual({ sessionId: 'abc', p2p: true, exclude: ['/api/</script><script>alert(1)</script>'], badge: true });
   });
 
+  it('inlines the built script first in <head>, with the CSP hash of exactly that text', () => {
+    const script = inlineScript('window.x=1;\n');
+    const html = renderShell({ sessionId: 'abc', p2p: true }, script);
+    const inlined = /<head>\s*<meta charset="utf-8">\s*<script>(.*?)<\/script>/s.exec(html)![1]!;
+    expect(inlined).toBe('window.x=1;');
+    expect(script.sha256).toBe(`sha256-${createHash('sha256').update(inlined).digest('base64')}`);
+  });
+
+  it('re-reads a rebuilt script, and refuses one that could close its <script> element', () => {
+    const before = inlineScript('window.x=1;').sha256;
+    writeFileSync(join(dir, SHELL_INLINE_SCRIPT_FILE), 'window.x=22;');
+    expect(shellInlineScript(dir).sha256).not.toBe(before);
+    expect(() => inlineScript('var s="</script>";')).toThrow(/cannot be inlined/);
+    expect(() => inlineScript('var s="<!--";')).toThrow(/cannot be inlined/);
+  });
+
+  it('says how to build the script when it is missing, and the shell then answers 503 with that', async () => {
+    expect(() => shellInlineScript(dir)).toThrow(/shell-inline\.js is not built: run `npm run build -w @wingman\/browser-client`/);
+    const server = createServer((_req, res) => serveShell(res, { sessionId: 'abc', p2p: true }, dir));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      expect(res.status).toBe(503);
+      expect(await res.text()).toMatch(/npm run build -w @wingman\/browser-client/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('marks a P2P session on <html> (the inline script starts the P2P attempt only there), and only a P2P session', () => {
-    expect(renderShell({ sessionId: 'abc', p2p: true })).toContain('<html lang="en" data-wingman-p2p>');
-    expect(renderShell({ sessionId: 'abc', p2p: false })).toContain('<html lang="en">');
-    // The same inline script in both (one CSP hash): it reads the attribute.
-    const script = (html: string) => /<script>(.*?)<\/script>/s.exec(html)![1];
-    expect(script(renderShell({ sessionId: 'abc', p2p: false }))).toBe(script(renderShell({ sessionId: 'abc', p2p: true })));
+    const script = inlineScript('window.x=1;');
+    expect(renderShell({ sessionId: 'abc', p2p: true }, script)).toContain('<html lang="en" data-wingman-p2p>');
+    expect(renderShell({ sessionId: 'abc', p2p: false }, script)).toContain('<html lang="en">');
+  });
+
+  it('inlines the script browser-client built: it creates the app frame and loads client.js', () => {
+    const built = shellInlineScript();
+    expect(built.text).toContain('"wingman-frame"');
+    expect(built.text).toContain('"/__wingman/client.js"');
+    expect(renderShell({ sessionId: 'abc', p2p: true })).toContain(`<script>${built.text}</script>`);
   });
 
   it('refuses options that are not what a tunnel server can mean (a bug on its side)', () => {

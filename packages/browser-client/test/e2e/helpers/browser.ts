@@ -1,6 +1,6 @@
 /**
  * Headless Debian Chromium for end-to-end tests, driven by playwright-core
- * (Playwright's own browser download does not work here; DESIGN.md "Measured here").
+ * (Playwright's own browser download does not work here; docs/testing.md).
  * Each launch gets a fresh, empty profile that is deleted on close, so Service
  * Workers, caches and cookies never leak from one test file to the next.
  */
@@ -22,7 +22,7 @@ export const LAUNCH_TIMEOUT_MS = 30_000;
  *   which this network refuses many times a second (env doc "Known to work");
  * - `--disable-quic`: no UDP to anything but our own WebRTC peers;
  * - `--allow-loopback-in-peer-connection` + WebRtcHideLocalIpsWithMdns disabled:
- *   the only way two peers on 127.0.0.1 form a pair (DESIGN.md "WebRTC on loopback");
+ *   the only way two peers on 127.0.0.1 form a pair (docs/testing.md);
  * - `--no-sandbox`: CI runs as root, where Chromium's sandbox refuses to start.
  */
 export const CHROMIUM_ARGS: readonly string[] = [
@@ -41,8 +41,8 @@ export const CHROMIUM_ARGS: readonly string[] = [
 export interface LaunchChromiumOptions {
   /**
    * Grant camera and microphone permission to every origin. Chromium only
-   * exposes host candidates for a page-to-page connection with it (DESIGN.md
-   * "Chromium↔Chromium additionally needed camera/microphone permission").
+   * exposes host candidates for a page-to-page connection with it
+   * (docs/testing.md, "WebRTC on loopback").
    * Default true.
    */
   grantMediaPermissions?: boolean;
@@ -123,7 +123,7 @@ export async function launchChromium(options: LaunchChromiumOptions = {}): Promi
 
 /**
  * Unregisters every Service Worker of the page's origin (a Chromium or a
- * Firefox page), so the next test starts uncontrolled (STYLE.md: Service Workers unregistered after each).
+ * Firefox page), so the next test starts uncontrolled (docs/testing.md: Service Workers unregistered after each).
  */
 export async function unregisterServiceWorkers(page: AnyPage): Promise<number> {
   if (page.isClosed() || !/^https?:/.test(page.url())) return 0;

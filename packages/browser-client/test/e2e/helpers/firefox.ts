@@ -1,7 +1,7 @@
 /**
  * Headless Debian Firefox ESR for end-to-end tests, driven by puppeteer-core
  * over WebDriver BiDi (Playwright needs its own patched Firefox build and
- * cannot drive Debian's; DESIGN.md "Measured here", Firefox). Each launch
+ * cannot drive Debian's; docs/testing.md). Each launch
  * gets a fresh, empty profile that is deleted on close, as launchChromium()'s.
  */
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
@@ -34,7 +34,7 @@ export const FIREFOX_CLOSE_TIMEOUT_MS = 10_000;
  * nothing: Firefox resolves it to loopback by itself.
  *
  * Both of these are needed for a data channel to the agent on loopback
- * (DESIGN.md "Measured here", Firefox). Checked here one at a time: with
+ * (docs/testing.md, "WebRTC on loopback"). Checked here one at a time: with
  * either alone, or neither, the shell ends on "ICE failed"; also with
  * `media.peerconnection.ice.obfuscate_host_addresses` or
  * `media.peerconnection.ice.default_address_only` set false in place of the

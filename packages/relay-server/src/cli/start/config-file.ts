@@ -1,5 +1,5 @@
 /**
- * `wingman start`'s config file (README "Several tunnels"): the tunnel
+ * `wingman start`'s config file (docs/cli.md "Several tunnels"): the tunnel
  * server, and several named tunnels with their options. The file's shape is
  * checked here (unknown keys, wrong types); each tunnel's values go through
  * the same validation as `wingman http`'s flags (resolveHttpConfig), so a

@@ -10,7 +10,7 @@ import {
   PROTOCOL_VERSION,
   type Connection,
   type RegisteredMessage,
-  type ServerToAgent,
+  type ServerToAgentReceived,
   type Stream,
 } from '@wingman/protocol';
 import WebSocket from 'ws';
@@ -79,7 +79,7 @@ export function register(
   ws: WebSocket,
   options: TestAgentOptions,
   onStream: (stream: Stream) => void,
-): Promise<{ message: ServerToAgent; connection?: Connection }> {
+): Promise<{ message: ServerToAgentReceived; connection?: Connection }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no answer to register in time')), CONNECT_TIMEOUT_MS);
     const onMessage = (data: Buffer, isBinary: boolean) => {

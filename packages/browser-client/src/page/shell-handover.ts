@@ -1,0 +1,34 @@
+/**
+ * What the shell's inline script (shell-inline.ts) leaves on
+ * `window.__wingmanShell` for the scripts that come after it: the shell's
+ * name, which client.js adopts and the app frame's shim looks up, and the
+ * P2P attempt it started, which client.js takes over (early-attempt.ts).
+ * The app frame shares the origin and can write there too, so readers check
+ * what they find.
+ */
+
+/** The early P2P attempt, as early-attempt-inline.ts writes it. */
+export interface EarlyAttemptHandover {
+  ws: WebSocket;
+  /** Signaling messages received before client.js took over, in order. */
+  messages: unknown[];
+  /** Milestones (performance.now()): attempt, signal-open, hello, offer. */
+  marks: Record<string, number>;
+  /** Made on a hello with P2P enabled, from its ICE servers. */
+  peer?: {
+    pc: RTCPeerConnection;
+    dc: RTCDataChannel;
+    /** Fulfilled once the offer was sent; rejected when it could not be made. */
+    offered: Promise<void>;
+  };
+}
+
+export interface ShellHandover {
+  /** The shell's name: 24 hex digits. */
+  id: string;
+  /** Until client.js takes it. */
+  early?: EarlyAttemptHandover;
+}
+
+/** The window as the shell's scripts see it. */
+export type HandoverWindow = Window & { __wingmanShell?: Partial<ShellHandover> };

@@ -1,0 +1,165 @@
+/**
+ * The shell's inline script: runs first in <head>, before client.js (the
+ * shell's script, ~60 KB) has arrived. Built by build.mjs into
+ * dist/shell-inline.js, which the tunnel server inlines into the shell page
+ * (tunnel-server `browser/shell-html.ts`, with its CSP hash). It
+ *  - names the shell (`window.__wingmanShell.id`, which client.js adopts),
+ *    so the shim of an app document that arrives before client.js ran
+ *    still finds its shell;
+ *  - creates the app frame, appended to <html> because <body> does not
+ *    exist yet (nothing else is rendered beside it). Measured here (bench/,
+ *    static pages): a frame created by script with its src already set
+ *    starts its navigation 30–40 ms earlier than a parser-inserted <iframe>
+ *    whose src a later script sets (that one first loads about:blank);
+ *  - starts the app in it once the Service Worker controls the shell: at
+ *    once on later visits. On a first visit it registers the SW itself and
+ *    starts the app at `controllerchange`, so neither waits for client.js
+ *    (lab, far-server: client.js ran ~600 ms after navigation start); and
+ *    it fetches the app's document meanwhile the way the SW's relay does
+ *    (VIA_HEADER: the tunnel server bridges its cookies), handing it to the
+ *    SW on a MessagePort as the SW takes control (the frame starts on the
+ *    SW's ack): the document's round trip overlaps the SW's installation;
+ *  - loads client.js: at once on later visits, on a first visit once the SW
+ *    controls (CLIENT_FIRST_VISIT_DELAY_MAX_MS). The app never loads before
+ *    the SW controls (its cookie jar is the only one the app's requests
+ *    use); client.js registers again (the same registration) and loads the
+ *    frame without the SW after SW_CONTROL_TIMEOUT_MS;
+ *  - in a P2P session (`data-wingman-p2p` on <html>), starts the P2P attempt
+ *    (early-attempt-inline.ts). On a first visit the signaling round trips
+ *    then overlap the wait for the SW instead of following it (lab,
+ *    far-server: client.js ran ~0.4 s after this script).
+ * It imports only constants and small helpers: its whole text is in every
+ * shell page.
+ */
+import { BADGE_QUERY_PARAM, CLIENT_PATH, SW_COOKIE_MERGE_HEADER, SW_PATH, SW_SCOPE, VIA_HEADER, VIA_SW } from '../shared/constants';
+import type { EarlyDocument, EarlyDocumentAnswer, WireHeaders } from '../shared/messages';
+import { startEarlyAttempt } from './early-attempt-inline';
+import type { HandoverWindow } from './shell-handover';
+
+/**
+ * On a first visit client.js (~22 KB gzipped) is loaded once the SW controls,
+ * or after this long: loaded at once it shares the new connection's first
+ * round trips (TCP slow start) with sw.js and the app's document, and the SW
+ * took control 150–250 ms later (lab, far-server). P2P is an upgrade; the
+ * app's first requests go over the relay either way.
+ */
+const CLIENT_FIRST_VISIT_DELAY_MAX_MS = 1_500;
+
+/** How long the frame waits for the SW's ack of the early document's port (one message each way: ~1 ms). */
+const EARLY_DOC_ACK_WAIT_MS = 500;
+
+/** Bytes of randomness in the shell's name: 96 bits, unique among a browser's windows. */
+const SHELL_ID_BYTES = 12;
+
+/**
+ * Features the app in the frame may use. A same-origin frame already gets
+ * most of them by default; listing them keeps apps that need them (camera,
+ * clipboard, fullscreen) working as they do at the top level.
+ */
+const FRAME_ALLOW = 'fullscreen; clipboard-read; clipboard-write; camera; microphone; geolocation; display-capture; autoplay; picture-in-picture; web-share';
+
+/** The early document's request: what the SW's relay fetch sends, so the tunnel server bridges its cookies. */
+const EARLY_FETCH_HEADERS: Record<string, string> = {
+  [VIA_HEADER]: VIA_SW,
+  [SW_COOKIE_MERGE_HEADER]: '1',
+  // What a browser sends for a document: dev servers pick their HTML answer from Accept.
+  accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+};
+
+const win = window as HandoverWindow;
+// Undefined outside a secure context.
+const container = navigator.serviceWorker as ServiceWorkerContainer | undefined;
+const frame = document.createElement('iframe');
+const idBytes = crypto.getRandomValues(new Uint8Array(SHELL_ID_BYTES));
+win.__wingmanShell = { id: Array.from(idBytes, (x) => x.toString(16).padStart(2, '0')).join('') };
+
+const appUrl = new URL(location.href);
+appUrl.searchParams.delete(BADGE_QUERY_PARAM);
+const appPath = appUrl.pathname + appUrl.search;
+frame.id = 'wingman-frame';
+frame.title = 'app';
+frame.setAttribute('allow', FRAME_ALLOW);
+frame.allowFullscreen = true;
+
+function startApp(): void {
+  if (!frame.getAttribute('src')) frame.src = appPath + appUrl.hash;
+}
+
+let clientLoading = false;
+/** client.js runs once the document is parsed (as a deferred script would), loaded once. */
+function loadClient(): void {
+  if (clientLoading) return;
+  clientLoading = true;
+  const script = document.createElement('script');
+  script.src = CLIENT_PATH;
+  if (document.readyState !== 'loading') document.head.appendChild(script);
+  else document.addEventListener('DOMContentLoaded', () => document.head.appendChild(script));
+}
+
+function preloadClient(): void {
+  const link = document.createElement('link');
+  link.rel = 'preload';
+  link.as = 'script';
+  link.href = CLIENT_PATH;
+  document.head.appendChild(link);
+}
+
+/** Hands the early document's response to the SW on `port` (0: none). */
+function handOver(port: MessagePort, response: Promise<Response>): void {
+  response.then(
+    (r) => {
+      const headers: WireHeaders = [];
+      r.headers.forEach((value, name) => headers.push([name, value]));
+      const answer: EarlyDocumentAnswer = { status: r.status, headers, body: r.body };
+      try {
+        port.postMessage(answer, r.body ? [r.body] : []);
+      } catch {
+        // Where streams do not transfer: the body whole.
+        r.arrayBuffer().then(
+          (bytes) => port.postMessage({ ...answer, body: bytes }, [bytes]),
+          () => port.postMessage(0),
+        );
+      }
+    },
+    () => port.postMessage(0),
+  );
+}
+
+/** A first visit: the SW registered here, the app's document fetched meanwhile, the frame started once the SW controls. */
+function firstVisit(sw: ServiceWorkerContainer): void {
+  setTimeout(loadClient, CLIENT_FIRST_VISIT_DELAY_MAX_MS);
+  const early = fetch(appPath, { headers: EARLY_FETCH_HEADERS, cache: 'no-store' });
+  early.catch(() => undefined);
+  sw.addEventListener(
+    'controllerchange',
+    () => {
+      const channel = new MessageChannel();
+      // The frame starts once the SW has the port (its ack), so its navigation cannot overtake the message.
+      channel.port1.onmessage = startApp;
+      setTimeout(startApp, EARLY_DOC_ACK_WAIT_MS);
+      sw.controller?.postMessage({ type: 'wingman:early-doc', url: appPath } satisfies EarlyDocument, [channel.port2]);
+      loadClient();
+      handOver(channel.port1, early);
+    },
+    { once: true },
+  );
+  sw.register(SW_PATH, { scope: SW_SCOPE }).catch(loadClient);
+}
+
+if (!container || container.controller) {
+  preloadClient();
+  loadClient();
+}
+if (container) {
+  if (container.controller) startApp();
+  else firstVisit(container);
+}
+document.documentElement.appendChild(frame);
+
+if (document.documentElement.hasAttribute('data-wingman-p2p') && typeof RTCPeerConnection === 'function' && typeof WebSocket === 'function') {
+  try {
+    win.__wingmanShell.early = startEarlyAttempt();
+  } catch {
+    // Any failure here leaves the attempt to client.js.
+  }
+}
