@@ -6,7 +6,16 @@
  * the reviewer copy the report as JSON for the developer.
  */
 import { DIAGNOSTICS_CHANNEL, DIAGNOSTICS_REPLY_TIMEOUT_MS } from '../shared/constants';
-import { buildReport, parseDiagReply, type DiagReport, type DiagRequest, type PageFacts, type ShellSnapshot } from '../shared/diagnostics';
+import {
+  buildReport,
+  parseDiagReply,
+  parseDiagRoutes,
+  type DiagReport,
+  type DiagRequest,
+  type PageFacts,
+  type RouteCounts,
+  type ShellSnapshot,
+} from '../shared/diagnostics';
 
 /** More shells than this answering one request is someone else posting on the channel: the rest are ignored. */
 const MAX_SHELLS = 16;
@@ -14,19 +23,22 @@ const SESSION_INFO_PATH = '/__wingman/session';
 /** /__wingman/session answers from memory; 5 s covers a slow relay without leaving the page waiting forever. */
 const SESSION_INFO_TIMEOUT_MS = 5_000;
 
-function askShells(): Promise<ShellSnapshot[]> {
-  if (typeof BroadcastChannel !== 'function') return Promise.resolve([]);
+/** Asks the open shells and the Service Worker: their snapshots, and the Service Worker's route counts. */
+function askShells(): Promise<{ shells: ShellSnapshot[]; routes?: RouteCounts }> {
+  if (typeof BroadcastChannel !== 'function') return Promise.resolve({ shells: [] });
   const id = Array.from(crypto.getRandomValues(new Uint8Array(8)), (x) => x.toString(16).padStart(2, '0')).join('');
   const channel = new BroadcastChannel(DIAGNOSTICS_CHANNEL);
   const shells = new Map<string, ShellSnapshot>();
+  let routes: RouteCounts | undefined;
   return new Promise((resolve) => {
     const done = () => {
       channel.close();
-      resolve([...shells.values()]);
+      resolve({ shells: [...shells.values()], ...(routes ? { routes } : {}) });
     };
     channel.onmessage = (ev: MessageEvent) => {
       const snap = parseDiagReply(ev.data, id);
       if (snap && shells.size < MAX_SHELLS) shells.set(snap.shellId, snap);
+      routes ??= parseDiagRoutes(ev.data, id);
     };
     const request: DiagRequest = { type: 'wingman:diag-request', id };
     channel.postMessage(request);
@@ -52,8 +64,8 @@ async function sessionInfo(): Promise<unknown> {
 }
 
 async function collect(): Promise<DiagReport> {
-  const [shells, serviceWorker, session] = await Promise.all([askShells(), serviceWorkerState(), sessionInfo()]);
-  return buildReport({ generatedAt: new Date().toISOString(), userAgent: navigator.userAgent, url: location.origin, serviceWorker, session }, shells);
+  const [{ shells, routes }, serviceWorker, session] = await Promise.all([askShells(), serviceWorkerState(), sessionInfo()]);
+  return buildReport({ generatedAt: new Date().toISOString(), userAgent: navigator.userAgent, url: location.origin, serviceWorker, session }, shells, routes);
 }
 
 function field(name: string, value: string): void {
@@ -76,6 +88,8 @@ function render(report: DiagReport): void {
   field('bytes', shell?.bytesSent !== undefined ? `${shell.bytesSent} sent, ${shell.bytesReceived ?? 0} received` : '—');
   field('shells', report.shells.length === 0 ? 'none: open the app in this browser, then refresh' : String(report.shells.length));
   field('sw', report.serviceWorker);
+  const routes = Object.entries(report.routes ?? {}).sort((a, b) => b[1] - a[1]);
+  field('routes', routes.length === 0 ? '—' : routes.map(([route, n]) => `${route.replace(' ', ' · ')} ${n}`).join(', '));
   field('ua', report.userAgent);
   const list = document.getElementById('errors') as HTMLElement;
   list.replaceChildren();

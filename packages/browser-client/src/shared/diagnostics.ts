@@ -160,6 +160,36 @@ export function summarizeStats(entries: Iterable<StatsEntry>): { ice?: IcePair; 
   return out;
 }
 
+/**
+ * How many requests the Service Worker sent each way and why, since it
+ * started: `"<path> <reason>"` (route-decision.ts) → count.
+ */
+export type RouteCounts = Record<string, number>;
+
+/** Service Worker → page, in answer to request `id`. */
+export interface DiagRoutesReply {
+  type: 'wingman:diag-routes';
+  id: string;
+  routes: RouteCounts;
+}
+
+/** At most this many distinct routes in a reply (there are about a dozen reasons). */
+export const MAX_ROUTE_KINDS = 32;
+const ROUTE_KEY = /^(p2p|relay) [a-z][a-z-]{0,31}$/;
+
+/** The reply's counts, or undefined when anything in it is off. */
+export function parseDiagRoutes(v: unknown, id: string): RouteCounts | undefined {
+  if (!isObj(v) || v.type !== 'wingman:diag-routes' || v.id !== id || !isObj(v.routes)) return undefined;
+  const entries = Object.entries(v.routes);
+  if (entries.length > MAX_ROUTE_KINDS) return undefined;
+  const out: RouteCounts = {};
+  for (const [k, n] of entries) {
+    if (!ROUTE_KEY.test(k) || !isCount(n) || !Number.isInteger(n)) return undefined;
+    out[k] = n;
+  }
+  return out;
+}
+
 /** What the diagnostics page knows by itself. */
 export interface PageFacts {
   generatedAt: string;
@@ -176,13 +206,15 @@ export interface DiagReport extends PageFacts {
   /** Sum-up for a reader in a hurry: the first shell's transport, else what the session allows. */
   transport: 'p2p' | 'relay' | 'unknown';
   why?: string;
+  /** The Service Worker's routes since it started (absent: no Service Worker answered). */
+  routes?: RouteCounts;
 }
 
 /** The report: page facts plus every shell's snapshot (shells answer in any order; sorted by id for a stable text). */
-export function buildReport(facts: PageFacts, shells: ShellSnapshot[]): DiagReport {
+export function buildReport(facts: PageFacts, shells: ShellSnapshot[], routes?: RouteCounts): DiagReport {
   const sorted = [...shells].sort((a, b) => (a.shellId < b.shellId ? -1 : a.shellId > b.shellId ? 1 : 0));
   const first = sorted.find((s) => s.transport === 'p2p') ?? sorted[0];
-  const report: DiagReport = { ...facts, shells: sorted, transport: 'unknown' };
+  const report: DiagReport = { ...facts, shells: sorted, transport: 'unknown', ...(routes ? { routes } : {}) };
   if (first) {
     report.transport = first.transport;
     if (first.transport === 'relay' && first.reason) report.why = first.reason;

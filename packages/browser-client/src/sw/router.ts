@@ -22,6 +22,7 @@ import type { FramePrefetch } from './frame-prefetch';
 import { BULK_MIN_BYTES, type PathChooser, type RequestClass } from './path-choice';
 import { RACE_MIN_BYTES, raceBodies } from './bulk-race';
 import { bodyStream, contentLengthOf, prepareBody, type PreparedBody } from './request-body';
+import type { RouteCounter } from './route-counts';
 import { decideRoute, routeHeaderValue, type RouteFacts, type RouteReason } from './route-decision';
 import { fetchViaShell, type ShellOutcome } from './shell-fetch';
 import type { ShellRegistry } from './shell-registry';
@@ -41,6 +42,8 @@ export interface RouterDeps {
   paths?: PathChooser;
   /** Settles once `paths` took over the previous Service Worker's memory (path-memory.ts). */
   pathsRestored?: Promise<void>;
+  /** Counts each request's route for the diagnostics page (route-counts.ts). */
+  routes?: RouteCounter;
 }
 
 /**
@@ -231,6 +234,7 @@ export async function obtain(
   if (shell && paths && cls && before && paths.preferred[cls] !== before[cls])
     shell.post({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate, []);
   if (verdict.path === 'relay' || !shell) return viaRelay(verdict.reason, { kind: 'unread' });
+  deps.routes?.count('p2p', verdict.reason);
   // Over P2P the SW writes the whole Cookie header: read back what the app's JS changed first.
   const [cookie, body] = await Promise.all([deps.cookies.headerFor(url, context), prepareBody(request)]);
   const alone = paths?.started('p2p') ?? false;
@@ -319,6 +323,7 @@ export async function obtain(
 
   /** `body`: unread (the request's own), or what the P2P attempt prepared and did not send. */
   async function viaRelay(reason: RouteReason, source: { kind: 'unread' } | { kind: 'prepared'; body: PreparedBody }): Promise<Obtained> {
+    deps.routes?.count('relay', reason);
     const body = await relayBody(request, method, source);
     // Over the relay the browser adds its own jar to the SW's fetch: no read-back to wait for.
     const cookie = await deps.cookies.relayHeaderFor(url, context);

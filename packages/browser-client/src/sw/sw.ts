@@ -14,6 +14,7 @@ import { createFramePrefetch } from './frame-prefetch';
 import { PathChooser } from './path-choice';
 import { createKvStore, type KvStore } from './idb';
 import { createPathMemory } from './path-memory';
+import { answerDiagnostics, createRouteCounter } from './route-counts';
 import { handleRequest, obtain, shouldHandle, type Obtained } from './router';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
 import { createShellCopy } from './shell-copy';
@@ -34,7 +35,9 @@ const shellCopy = createShellCopy(kv, self.location.origin);
 // carried over a SW restart by path-memory.ts.
 const paths = new PathChooser();
 const pathMemory = createPathMemory(kv, paths);
-const deps = { scope: self, registry, cookies, aborts, prefetch, paths, pathsRestored: pathMemory.restored };
+const routes = createRouteCounter();
+answerDiagnostics(routes);
+const deps = { scope: self, registry, cookies, aborts, prefetch, paths, pathsRestored: pathMemory.restored, routes };
 
 /** The windows whose shell had an open channel, kept across SW restarts (shell-registry.ts). */
 function channelMemory(store: KvStore): ChannelMemory {

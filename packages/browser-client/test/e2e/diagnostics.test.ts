@@ -16,6 +16,7 @@ interface Report {
   why?: string;
   userAgent: string;
   serviceWorker: string;
+  routes?: Record<string, number>;
   shells: Array<{
     sessionId: string;
     transport: string;
@@ -79,6 +80,9 @@ describe('the diagnostics page of a P2P session', () => {
       expect(report.userAgent).toContain('Chrome');
       expect(text).toContain(`p2p`);
       expect(text).toMatch(/host → (host|prflx) over udp/);
+      // Why the app's requests went the way they did: the Service Worker's counts by route.
+      expect(report.routes?.['p2p default']).toBeGreaterThanOrEqual(1);
+      expect(text).toMatch(/p2p · default \d+/);
       expect(html).not.toContain('127.0.0.1');
       // Nothing address-shaped either (a user agent's version such as 120.0.0.0 is not an address).
       expect(html.split(report.userAgent).join('')).not.toMatch(/\b\d{1,3}(\.\d{1,3}){3}\b/);

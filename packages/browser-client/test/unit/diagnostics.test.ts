@@ -1,5 +1,14 @@
 import { DIAGNOSTICS_MAX_ERRORS } from '../../src/shared/constants';
-import { buildReport, parseDiagReply, parseDiagRequest, scrubText, summarizeStats, type PageFacts, type StatsEntry } from '../../src/shared/diagnostics';
+import {
+  buildReport,
+  parseDiagReply,
+  parseDiagRequest,
+  parseDiagRoutes,
+  scrubText,
+  summarizeStats,
+  type PageFacts,
+  type StatsEntry,
+} from '../../src/shared/diagnostics';
 
 const snapshot = {
   sessionId: 'abc',
@@ -99,5 +108,23 @@ describe('buildReport', () => {
       why: 'P2P disabled by the server',
     });
     expect(buildReport(facts('HTTP 401'), [])).toMatchObject({ transport: 'unknown', why: 'no tab of the app is open in this browser' });
+  });
+});
+
+describe('parseDiagRoutes', () => {
+  const reply = (routes: unknown) => ({ type: 'wingman:diag-routes', id: 'abc', routes });
+
+  it("takes the Service Worker's counts by route", () => {
+    expect(parseDiagRoutes(reply({ 'p2p default': 12, 'relay no-channel': 3 }), 'abc')).toEqual({ 'p2p default': 12, 'relay no-channel': 3 });
+  });
+
+  it('refuses another request id, an unknown path, a key with other characters, a fractional or negative count, and too many kinds', () => {
+    expect(parseDiagRoutes(reply({ 'p2p default': 1 }), 'other')).toBeUndefined();
+    expect(parseDiagRoutes(reply({ 'tcp default': 1 }), 'abc')).toBeUndefined();
+    expect(parseDiagRoutes(reply({ 'p2p <img src=x>': 1 }), 'abc')).toBeUndefined();
+    expect(parseDiagRoutes(reply({ 'p2p default': 1.5 }), 'abc')).toBeUndefined();
+    expect(parseDiagRoutes(reply({ 'p2p default': -1 }), 'abc')).toBeUndefined();
+    const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`p2p r${String.fromCharCode(97 + (i % 26))}${'x'.repeat(Math.floor(i / 26))}`, 1]));
+    expect(parseDiagRoutes(reply(many), 'abc')).toBeUndefined();
   });
 });

@@ -15,6 +15,7 @@ const ROWS: Array<[field: string, label: string]> = [
   ['bytes', 'Channel bytes'],
   ['shells', 'Open app tabs'],
   ['sw', 'Service Worker'],
+  ['routes', 'Requests by route (why)'],
   ['ua', 'Browser'],
 ];
 

@@ -1,0 +1,37 @@
+/**
+ * How many requests this Service Worker sent each way and why
+ * (route-decision.ts), for the diagnostics page: it asks on
+ * BroadcastChannel(DIAGNOSTICS_CHANNEL) and the SW answers with the counts.
+ * In memory only: a restarted SW counts from zero.
+ */
+import { DIAGNOSTICS_CHANNEL } from '../shared/constants';
+import { MAX_ROUTE_KINDS, parseDiagRequest, type DiagRoutesReply, type RouteCounts } from '../shared/diagnostics';
+import type { RoutePath, RouteReason } from './route-decision';
+
+export interface RouteCounter {
+  count(path: RoutePath, reason: RouteReason): void;
+  snapshot(): RouteCounts;
+}
+
+export function createRouteCounter(): RouteCounter {
+  const counts = new Map<string, number>();
+  return {
+    count(path, reason) {
+      const key = `${path} ${reason}`;
+      if (!counts.has(key) && counts.size >= MAX_ROUTE_KINDS) return;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    },
+    snapshot: () => Object.fromEntries(counts),
+  };
+}
+
+/** Answers the diagnostics page's requests with the counts. No-op where BroadcastChannel is missing. */
+export function answerDiagnostics(counter: RouteCounter): void {
+  if (typeof BroadcastChannel !== 'function') return;
+  const channel = new BroadcastChannel(DIAGNOSTICS_CHANNEL);
+  channel.onmessage = (ev: MessageEvent) => {
+    const req = parseDiagRequest(ev.data);
+    if (!req) return;
+    channel.postMessage({ type: 'wingman:diag-routes', id: req.id, routes: counter.snapshot() } satisfies DiagRoutesReply);
+  };
+}
