@@ -240,6 +240,21 @@ export async function startApp(): Promise<FixtureApp> {
     res.cookie('seen', '1', { path: '/', sameSite: 'lax' });
     res.type('html').send(page('welcome'));
   });
+  // A script-visible cookie set by the document a redirect leads to.
+  app.get('/cookie-redirect', (_req, res) => res.redirect(302, '/cookie-landing'));
+  app.get('/cookie-landing', (_req, res) => {
+    res.cookie('landed', 'yes', { path: '/', sameSite: 'lax' });
+    res.type('html').send(page('cookie-landing'));
+  });
+  // Script-visible cookies with each lifetime and scope attribute a browser keeps.
+  app.get('/cookie-attrs', (_req, res) => {
+    res.cookie('maxage', '1', { maxAge: 3_600_000, path: '/' });
+    res.cookie('expires', '1', { expires: new Date(Date.now() + 3_600_000), path: '/' });
+    res.cookie('strict', '1', { sameSite: 'strict', path: '/' });
+    res.cookie('nested', '1', { path: '/nested' });
+    res.cookie('gone', '1', { expires: new Date(0), path: '/' });
+    res.type('html').send(page('cookie-attrs'));
+  });
   app.get('/api/me', (req, res) => res.json({ user: sessionUser(req) ?? null, cookie: req.headers.cookie ?? '' }));
   app.post('/logout', (req, res) => {
     const m = /(?:^|;\s*)sid=([0-9a-f]+)/.exec(req.headers.cookie ?? '');
