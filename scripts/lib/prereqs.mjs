@@ -113,6 +113,8 @@ export function checkTestPrerequisites({ root, lab }) {
   const missingApt = [];
   // WebKitGTK has no headless mode: the WebKit tests start their own Xvfb display.
   if (!hasCommand('Xvfb')) missingApt.push(['Xvfb', 'xvfb']);
+  // Stock Django (Debian's, run by /usr/bin/python3) is the app of the WebKit login test.
+  if (!hasCommand('django-admin')) missingApt.push(['django-admin', 'python3-django']);
   if (!hasCommand('unshare')) missingApt.push(['unshare', 'util-linux']);
   if (!hasCommand('ip')) missingApt.push(['ip', 'iproute2']);
   // TLS tests: a throwaway CA (openssl), trusted by Chromium through an NSS database (certutil).

@@ -73,6 +73,14 @@ class Session {
     return next;
   }
 
+  async click(inFrame: boolean, selector: string): Promise<void> {
+    await this.run(async (d) => {
+      await d.switchTo().defaultContent();
+      if (inFrame) await d.switchTo().frame(0);
+      await (await d.findElement(By.css(selector))).click();
+    });
+  }
+
   async evaluate<R, A>(inFrame: boolean, fn: (arg: A) => R | Promise<R>, arg: A): Promise<R> {
     const settled = await this.run(async (d) => {
       await d.switchTo().defaultContent();
@@ -93,12 +101,8 @@ export class WebKitFrame {
   }
 
   /** Clicks the element `selector` matches, as a user would (a WebDriver element click). */
-  async click(selector: string): Promise<void> {
-    await this.session.run(async (d) => {
-      await d.switchTo().defaultContent();
-      await d.switchTo().frame(0);
-      await (await d.findElement(By.css(selector))).click();
-    });
+  click(selector: string): Promise<void> {
+    return this.session.click(true, selector);
   }
 }
 
@@ -128,6 +132,11 @@ export class WebKitPage {
 
   evaluate<R, A>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R> {
     return this.session.evaluate(false, fn, arg);
+  }
+
+  /** Clicks the element `selector` matches in the top-level document. */
+  click(selector: string): Promise<void> {
+    return this.session.click(false, selector);
   }
 
   /** Reads the top-level URL and whether the shell has its app frame (before mainFrame(), which is synchronous). */
