@@ -135,7 +135,22 @@ export interface PeerReportMessage {
 export type ViewerSignalEnvelope = SignalEnvelope<ViewerSignal> & { visitorId?: string };
 
 export type AgentToServer = RegisterMessage | SignalEnvelope<HostSignal> | PeerReportMessage | ViewerDecisionMessage;
-export type ServerToAgent = RegisteredMessage | ErrorMessage | ViewerSignalEnvelope | ViewerLeft | ViewerMessage;
+/**
+ * server → agent: a viewer's app registered a Service Worker of its own, so
+ * Wingman stepped aside for that browser (OWN_SW_PATH): it is served the app
+ * over the relay from now on. `script` is the worker's URL as the app gave it
+ * (cut to MAX_OWN_SW_SCRIPT_CHARS). An agent that does not know this message
+ * ignores it.
+ */
+export interface ViewerOwnServiceWorker {
+  type: 'viewer-own-sw';
+  script: string;
+}
+
+/** Longest worker URL carried in ViewerOwnServiceWorker, characters. */
+export const MAX_OWN_SW_SCRIPT_CHARS = 2048;
+
+export type ServerToAgent = RegisteredMessage | ErrorMessage | ViewerSignalEnvelope | ViewerLeft | ViewerMessage | ViewerOwnServiceWorker;
 
 // ---- validation ---------------------------------------------------------------
 
@@ -299,6 +314,9 @@ export function parseServerMessage(text: string): ServerToAgent {
     }
     case 'viewer':
       return parseViewerMessage(o);
+    case 'viewer-own-sw':
+      onlyKeys(o, ['type', 'script']);
+      return { type: 'viewer-own-sw', script: str(o, 'script', MAX_OWN_SW_SCRIPT_CHARS) };
     case 'viewer-left': {
       onlyKeys(o, ['type', 'viewerId']);
       const viewerId = str(o, 'viewerId', 16);

@@ -174,7 +174,13 @@ export interface LocationUpdate {
   title: string;
 }
 
-export type ShimToShell = WsOpenRequest | LocationUpdate;
+/** shim → shell: the app registered a Service Worker of its own (`script`: its URL); Wingman steps aside for this browser. */
+export interface OwnServiceWorker {
+  type: 'wingman:own-sw';
+  script: string;
+}
+
+export type ShimToShell = WsOpenRequest | LocationUpdate | OwnServiceWorker;
 
 export type ShellToShimPort =
   /** No channel: open a real WebSocket (the tunnel server relays it). */
@@ -349,6 +355,7 @@ export function parseSwToShellPort(v: unknown): SwToShellPort | undefined {
 export function parseShimToShell(v: unknown): ShimToShell | undefined {
   const o = obj(v);
   if (!o) return undefined;
+  if (o.type === 'wingman:own-sw') return str(o.script, MAX_URL_CHARS) ? { type: o.type, script: o.script } : undefined;
   if (
     o.type === 'wingman:ws-open' &&
     str(o.url, MAX_URL_CHARS) &&
