@@ -4,11 +4,13 @@
  * controls its pages as it would without Wingman (`ready` resolves to the
  * app's registration, its cache answers), the browser is served the app
  * over the relay, requests still reach the app, without Wingman's cookie,
- * and the agent says why that browser left P2P.
+ * and the agent says why that browser left P2P. In Chromium, and in WebKit
+ * (WebKitGTK: whose shell is on the relay anyway, without WebRTC).
  */
 import { until } from '../../../../test/helpers/wait';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
-import { inPage, WAIT_MS } from './support/shell';
+import { launchWebKit, type LaunchedWebKit } from './helpers/webkit';
+import { inPage, WAIT_MS, type AnyPage } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 
 jest.setTimeout(90_000);
@@ -18,6 +20,23 @@ interface PwaState {
   shell: boolean;
   controller: string | null;
   registerError: string | null;
+}
+
+/** What the top-level page shows: the app's page (its name), the shell or not, and its controlling worker. */
+function pwaState(page: AnyPage): Promise<PwaState> {
+  return inPage(
+    page,
+    () => {
+      const w = window as unknown as { pageName?: string; __wingman?: unknown; registerError?: string };
+      return {
+        pageName: w.pageName ?? null,
+        shell: w.__wingman !== undefined,
+        controller: navigator.serviceWorker.controller?.scriptURL ?? null,
+        registerError: w.registerError ?? null,
+      };
+    },
+    undefined,
+  );
 }
 
 describe('the app’s own Service Worker', () => {
@@ -35,20 +54,7 @@ describe('the app’s own Service Worker', () => {
     await stack?.close();
   });
 
-  const state = () =>
-    inPage(
-      browser.page,
-      () => {
-        const w = window as unknown as { pageName?: string; __wingman?: unknown; registerError?: string };
-        return {
-          pageName: w.pageName ?? null,
-          shell: w.__wingman !== undefined,
-          controller: navigator.serviceWorker.controller?.scriptURL ?? null,
-          registerError: w.registerError ?? null,
-        };
-      },
-      undefined,
-    );
+  const state = () => pwaState(browser.page);
 
   it('registers and controls the app’s pages; ready is the app’s registration; requests reach the app', async () => {
     const page = browser.page;
@@ -99,5 +105,40 @@ describe('the app’s own Service Worker', () => {
       { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the app’s page after a reload', observe: () => last },
     );
     expect(last).toMatchObject({ shell: false, controller: `${stack.origin}/sw.js` });
+  });
+});
+
+describe('the app’s own Service Worker in WebKit (no WebRTC: the shell was on the relay already)', () => {
+  let stack: Stack;
+  let webkit: LaunchedWebKit;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    webkit = await launchWebKit();
+  });
+
+  afterAll(async () => {
+    await webkit?.close();
+    await stack?.close();
+  });
+
+  it('registers and controls the app’s page; ready is the app’s registration; requests reach the app', async () => {
+    const page = webkit.page;
+    await page.goto(`${stack.origin}/pwa`);
+    let last: PwaState | undefined;
+    await until(
+      async () => {
+        last = await pwaState(page).catch(() => last);
+        return last?.pageName === 'pwa' && !last.shell && last.controller !== null;
+      },
+      { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the app’s page at the top level, controlled by its own worker', observe: () => last },
+    );
+    expect(last).toEqual({ pageName: 'pwa', shell: false, controller: `${stack.origin}/sw.js`, registerError: null });
+    const ready = await inPage(page, async () => (await navigator.serviceWorker.ready).active?.scriptURL ?? null, undefined);
+    expect(ready).toBe(`${stack.origin}/sw.js`);
+    expect(await inPage(page, async () => (await fetch('/cached')).text(), undefined)).toBe('from the app cache');
+    const hello = await inPage(page, async () => (await fetch('/api/hello?from=webkit-pwa')).json() as Promise<{ hello: string }>, undefined);
+    expect(hello).toMatchObject({ hello: 'world' });
+    expect(stack.app.requests.filter((r) => r.path === '/api/hello?from=webkit-pwa')).toHaveLength(1);
   });
 });
