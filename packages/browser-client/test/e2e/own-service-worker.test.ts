@@ -9,9 +9,9 @@
  */
 import { until } from '../../../../test/helpers/wait';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
-import { launchWebKit, type LaunchedWebKit } from './helpers/webkit';
 import { inPage, WAIT_MS, type AnyPage } from './support/shell';
 import { startStack, type Stack } from './support/stack';
+import { useStackWithWebKit } from './support/webkit-stack';
 
 jest.setTimeout(90_000);
 
@@ -109,22 +109,11 @@ describe('the app’s own Service Worker', () => {
 });
 
 describe('the app’s own Service Worker in WebKit (no WebRTC: the shell was on the relay already)', () => {
-  let stack: Stack;
-  let webkit: LaunchedWebKit;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    webkit = await launchWebKit();
-  });
-
-  afterAll(async () => {
-    await webkit?.close();
-    await stack?.close();
-  });
+  const env = useStackWithWebKit();
 
   it('registers and controls the app’s page; ready is the app’s registration; requests reach the app', async () => {
-    const page = webkit.page;
-    await page.goto(`${stack.origin}/pwa`);
+    const page = env.webkit.page;
+    await page.goto(`${env.stack.origin}/pwa`);
     let last: PwaState | undefined;
     await until(
       async () => {
@@ -133,12 +122,12 @@ describe('the app’s own Service Worker in WebKit (no WebRTC: the shell was on 
       },
       { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the app’s page at the top level, controlled by its own worker', observe: () => last },
     );
-    expect(last).toEqual({ pageName: 'pwa', shell: false, controller: `${stack.origin}/sw.js`, registerError: null });
+    expect(last).toEqual({ pageName: 'pwa', shell: false, controller: `${env.stack.origin}/sw.js`, registerError: null });
     const ready = await inPage(page, async () => (await navigator.serviceWorker.ready).active?.scriptURL ?? null, undefined);
-    expect(ready).toBe(`${stack.origin}/sw.js`);
+    expect(ready).toBe(`${env.stack.origin}/sw.js`);
     expect(await inPage(page, async () => (await fetch('/cached')).text(), undefined)).toBe('from the app cache');
     const hello = await inPage(page, async () => (await fetch('/api/hello?from=webkit-pwa')).json() as Promise<{ hello: string }>, undefined);
     expect(hello).toMatchObject({ hello: 'world' });
-    expect(stack.app.requests.filter((r) => r.path === '/api/hello?from=webkit-pwa')).toHaveLength(1);
+    expect(env.stack.app.requests.filter((r) => r.path === '/api/hello?from=webkit-pwa')).toHaveLength(1);
   });
 });

@@ -11,7 +11,7 @@ import { killAll, startAgent, startServer } from '../../../../test/helpers/proce
 import { launchWebKit, type LaunchedWebKit, type WebKitFrame, type WebKitPage } from './helpers/webkit';
 import { fetchInApp, inPage, openShell, waitForApp, waitForTransport, WAIT_MS } from './support/shell';
 import { DJANGO_ADMIN_PASSWORD, DJANGO_ADMIN_USER, startDjango, type DjangoApp } from './support/django';
-import { startStack, type Stack } from './support/stack';
+import { useStackWithWebKit } from './support/webkit-stack';
 
 jest.setTimeout(120_000);
 
@@ -26,38 +26,27 @@ const cookieList = (target: WebKitPage | WebKitFrame) =>
   );
 
 describe('WebKit: the app’s cookies through the Service Worker relay', () => {
-  let stack: Stack;
-  let webkit: LaunchedWebKit;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    webkit = await launchWebKit();
-  });
-
-  afterAll(async () => {
-    await webkit?.close();
-    await stack?.close();
-  });
+  const env = useStackWithWebKit();
 
   /** Opens `path` directly on the app (its own origin, its own jar) and returns document.cookie there. */
   async function direct(path: string, pageName: string, readAt = path): Promise<string[]> {
-    const base = `http://127.0.0.1:${stack.app.port}`;
-    await webkit.page.goto(`${base}${path}`);
-    await waitForTopPage(webkit.page, pageName);
-    if (readAt !== path) await webkit.page.goto(`${base}${readAt}`);
-    return cookieList(webkit.page);
+    const base = `http://127.0.0.1:${env.stack.app.port}`;
+    await env.webkit.page.goto(`${base}${path}`);
+    await waitForTopPage(env.webkit.page, pageName);
+    if (readAt !== path) await env.webkit.page.goto(`${base}${readAt}`);
+    return cookieList(env.webkit.page);
   }
 
   /** Opens `path` through Wingman and returns document.cookie in the app's frame. */
   async function tunnelled(path: string, pageName: string, readAt = path): Promise<string[]> {
-    await openShell(webkit.page, `${stack.origin}${path}`, pageName);
-    if (readAt !== path) await openShell(webkit.page, `${stack.origin}${readAt}`);
-    return cookieList(await waitForApp(webkit.page));
+    await openShell(env.webkit.page, `${env.stack.origin}${path}`, pageName);
+    if (readAt !== path) await openShell(env.webkit.page, `${env.stack.origin}${readAt}`);
+    return cookieList(await waitForApp(env.webkit.page));
   }
 
   it('takes the relay and says why (no RTCPeerConnection in this WebKit)', async () => {
-    await openShell(webkit.page, `${stack.origin}/one`, 'one');
-    const status = await waitForTransport(webkit.page, 'relay', /WebRTC/i);
+    await openShell(env.webkit.page, `${env.stack.origin}/one`, 'one');
+    const status = await waitForTransport(env.webkit.page, 'relay', /WebRTC/i);
     expect(status.reason).toMatch(/WebRTC/i);
   });
 
@@ -78,9 +67,9 @@ describe('WebKit: the app’s cookies through the Service Worker relay', () => {
   });
 
   it('logs in with the form POST + 303 and sends the HttpOnly session cookie on later requests, as direct', async () => {
-    const frame = await openShell(webkit.page, `${stack.origin}/login`, 'login');
+    const frame = await openShell(env.webkit.page, `${env.stack.origin}/login`, 'login');
     await frame.click('#submit');
-    const account = await waitForApp(webkit.page, 'account');
+    const account = await waitForApp(env.webkit.page, 'account');
     const seen = await cookieList(account);
     expect(seen).toContain('theme=dark');
     expect(seen.filter((c) => c.startsWith('sid='))).toEqual([]);

@@ -5,33 +5,21 @@
  * over P2P, checked here over that path: a download and an upload hash the
  * same bytes, a WebSocket through the shim, a redirect, in-app navigation.
  */
-import { launchWebKit, type LaunchedWebKit } from './helpers/webkit';
 import { patternSha256 } from './support/app';
 import { download, upload, websocketEcho } from './support/in-app';
 import { fetchInApp, inPage, openShell, waitForApp, waitForTransport } from './support/shell';
-import { startStack, type Stack } from './support/stack';
+import { useStackWithWebKit } from './support/webkit-stack';
 
 jest.setTimeout(120_000);
 
 const MiB = 1024 * 1024;
 
 describe('WebKit on the Service Worker relay path', () => {
-  let stack: Stack;
-  let webkit: LaunchedWebKit;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    webkit = await launchWebKit();
-  });
-
-  afterAll(async () => {
-    await webkit?.close();
-    await stack?.close();
-  });
+  const env = useStackWithWebKit();
 
   it('says why it is on the relay and serves the app’s fetch() calls through the Service Worker', async () => {
-    const frame = await openShell(webkit.page, `${stack.origin}/one`, 'one');
-    const status = await waitForTransport(webkit.page, 'relay', /WebRTC/);
+    const frame = await openShell(env.webkit.page, `${env.stack.origin}/one`, 'one');
+    const status = await waitForTransport(env.webkit.page, 'relay', /WebRTC/);
     expect(status.reason).toBe('no WebRTC in this browser');
     const r = await fetchInApp(frame, '/api/hello?via=relay');
     expect(r.transport).toBe('relay');
@@ -41,14 +29,14 @@ describe('WebKit on the Service Worker relay path', () => {
   });
 
   it('downloads 2 MiB and uploads 1 MiB with the SHA-256 the other side computed', async () => {
-    const frame = await waitForApp(webkit.page, 'one');
+    const frame = await waitForApp(env.webkit.page, 'one');
     expect(await download(frame, 2 * MiB)).toEqual({ sha: patternSha256(2 * MiB), bytes: 2 * MiB, transport: 'relay' });
     const up = await upload(frame, MiB);
     expect(up.remote).toEqual({ sha: up.localSha, length: MiB });
   });
 
   it('echoes a WebSocket through the shim over the relay', async () => {
-    const frame = await waitForApp(webkit.page, 'one');
+    const frame = await waitForApp(env.webkit.page, 'one');
     const r = await websocketEcho(frame);
     expect(r.hello).toMatchObject({ protocol: 'chat' });
     expect(r.echo).toBe('ping');
@@ -57,13 +45,13 @@ describe('WebKit on the Service Worker relay path', () => {
   });
 
   it('follows a redirect of a fetch() and of a frame navigation', async () => {
-    const frame = await waitForApp(webkit.page, 'one');
+    const frame = await waitForApp(env.webkit.page, 'one');
     const r = await fetchInApp(frame, '/redirect');
     // (Response.redirected stays false through a Service Worker: docs/browser-client.md, Known limitations.)
-    expect(r).toMatchObject({ status: 200, url: `${stack.origin}/api/hello?from=redirect` });
+    expect(r).toMatchObject({ status: 200, url: `${env.stack.origin}/api/hello?from=redirect` });
     expect(JSON.parse(r.text)).toMatchObject({ query: { from: 'redirect' } });
-    await openShell(webkit.page, `${stack.origin}/nav-redirect`, 'two');
-    const two = await waitForApp(webkit.page, 'two');
+    await openShell(env.webkit.page, `${env.stack.origin}/nav-redirect`, 'two');
+    const two = await waitForApp(env.webkit.page, 'two');
     expect(await inPage(two, () => location.pathname + location.search, undefined)).toBe('/two?from=redirect');
   });
 });
