@@ -13,6 +13,9 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 /** Where the Firefox e2e helper expects Debian's Firefox ESR (helpers/firefox.ts). */
 export const FIREFOX_PATH = '/usr/bin/firefox-esr';
 
+/** Where the WebKit e2e helper expects Debian's WebKitGTK driver (helpers/webkit.ts). */
+export const WEBKIT_DRIVER_PATH = '/usr/bin/WebKitWebDriver';
+
 /** Oldest Node.js major the workspace supports (root package.json "engines"). */
 const MIN_NODE_MAJOR = 20;
 
@@ -102,7 +105,18 @@ export function checkTestPrerequisites({ root, lab }) {
   } catch {
     problems.push(`${FIREFOX_PATH} is missing (Firefox end-to-end tests): install Debian's Firefox ESR: apt-get install firefox-esr`);
   }
+  try {
+    accessSync(WEBKIT_DRIVER_PATH, constants.X_OK);
+  } catch {
+    problems.push(`${WEBKIT_DRIVER_PATH} is missing (WebKit end-to-end tests): apt-get install webkit2gtk-driver`);
+  }
   const missingApt = [];
+  // WebKitGTK has no headless mode: the WebKit tests start their own Xvfb display.
+  if (!hasCommand('Xvfb')) missingApt.push(['Xvfb', 'xvfb']);
+  // Stock Django (Debian's, run by /usr/bin/python3) is the app of the WebKit login test.
+  if (!hasCommand('django-admin')) missingApt.push(['django-admin', 'python3-django']);
+  // Stock Flask (Debian's) is the app of the framework tests.
+  if (!hasCommand('flask')) missingApt.push(['flask', 'python3-flask']);
   if (!hasCommand('unshare')) missingApt.push(['unshare', 'util-linux']);
   if (!hasCommand('ip')) missingApt.push(['ip', 'iproute2']);
   // TLS tests: a throwaway CA (openssl), trusted by Chromium through an NSS database (certutil).

@@ -141,10 +141,25 @@ export type ViewerSignalEnvelope = SignalEnvelope<ViewerSignal> & { visitorId?: 
 
 /** What an agent sends: its signaling errors typed (SignalingErrorCode). */
 export type AgentToServer = RegisterMessage | SignalEnvelope<HostSignal> | PeerReportMessage | ViewerDecisionMessage;
+/**
+ * server → agent: a viewer's app registered a Service Worker of its own, so
+ * Wingman stepped aside for that browser (OWN_SW_PATH): it is served the app
+ * over the relay from now on. `script` is the worker's URL as the app gave it
+ * (cut to MAX_OWN_SW_SCRIPT_CHARS). An agent that does not know this message
+ * ignores it.
+ */
+export interface ViewerOwnServiceWorker {
+  type: 'viewer-own-sw';
+  script: string;
+}
+
+/** Longest worker URL carried in ViewerOwnServiceWorker, characters. */
+export const MAX_OWN_SW_SCRIPT_CHARS = 2048;
+
 /** What a server reads from an agent: signaling error codes as any string (relayed to the viewer as they are). */
 export type AgentToServerReceived = Exclude<AgentToServer, SignalEnvelope<HostSignal>> | SignalEnvelope<HostSignal<string>>;
 /** What a server sends: its error codes typed (ControlErrorCode). */
-export type ServerToAgent = RegisteredMessage | ErrorMessage | ViewerSignalEnvelope | ViewerLeft | ViewerMessage;
+export type ServerToAgent = RegisteredMessage | ErrorMessage | ViewerSignalEnvelope | ViewerLeft | ViewerMessage | ViewerOwnServiceWorker;
 /** What an agent reads from a server: an error's code as any string. */
 export type ServerToAgentReceived = Exclude<ServerToAgent, ErrorMessage> | ErrorMessage<string>;
 
@@ -310,6 +325,9 @@ export function parseServerMessage(text: string): ServerToAgentReceived {
     }
     case 'viewer':
       return parseViewerMessage(o);
+    case 'viewer-own-sw':
+      onlyKeys(o, ['type', 'script']);
+      return { type: 'viewer-own-sw', script: str(o, 'script', MAX_OWN_SW_SCRIPT_CHARS) };
     case 'viewer-left': {
       onlyKeys(o, ['type', 'viewerId']);
       const viewerId = str(o, 'viewerId', 16);

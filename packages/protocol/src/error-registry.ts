@@ -123,6 +123,7 @@ export const WARNING_CODES = [
   'WARN_INSPECTOR_UNAVAILABLE',
   'WARN_APPROVE_UNREACHABLE',
   'WARN_SW_COOKIE_LOST',
+  'WARN_VIEWER_OWN_SW',
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 

@@ -171,3 +171,15 @@ export const DIAGNOSTICS_PATH = '/__wingman/diagnostics';
 export const DIAGNOSTICS_SCRIPT_PATH = '/__wingman/diagnostics.js';
 /** Query parameter that hides the status badge (`?wingman-badge=0`), read by the shell page the tunnel server renders. */
 export const BADGE_QUERY_PARAM = 'wingman-badge';
+
+/**
+ * Tunnel-server endpoint the shell POSTs (`application/json`, so a
+ * cross-site form cannot) when the app registers a Service Worker of its
+ * own: the answer sets OWN_SW_COOKIE, and from then on this browser's
+ * top-level navigations get the app itself over the relay instead of the
+ * shell, so the app's worker registers and controls its pages as it would
+ * without Wingman. docs/browser-client.md §The app's own Service Worker.
+ */
+export const OWN_SW_PATH = '/__wingman/own-sw';
+/** HttpOnly, host-only cookie marking a browser whose app runs its own Service Worker. Removed from every request before the app. */
+export const OWN_SW_COOKIE = 'wingman_own_sw';

@@ -10,6 +10,7 @@ import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse }
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import { createBrowserAssets, createShellCopyRoute, isBootstrapNavigation, serveDiagnostics, serveShell } from './browser';
+import { createOwnServiceWorkerHandler } from './browser/own-service-worker';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { resolveConfig, usesHttp2, type TunnelServerConfig, type TunnelServerOptions } from './config';
@@ -46,7 +47,17 @@ import { createSessionIds, deriveKey, loadSessionKey } from './sessions/session-
 import { createTokenCheck } from './sessions/token-check';
 import { createTokenSessions } from './sessions/token-sessions';
 import { createPasswordThrottle } from './access/password-throttle';
-import { CLIENT_PATH, DIAGNOSTICS_PATH, DIAGNOSTICS_SCRIPT_PATH, SHELL_PATH, SHIM_PATH, SIGNAL_PATH, SW_PATH, WS_TICKET_PATH } from '@wingman/protocol';
+import {
+  CLIENT_PATH,
+  DIAGNOSTICS_PATH,
+  DIAGNOSTICS_SCRIPT_PATH,
+  OWN_SW_PATH,
+  SHELL_PATH,
+  SHIM_PATH,
+  SIGNAL_PATH,
+  SW_PATH,
+  WS_TICKET_PATH,
+} from '@wingman/protocol';
 import { createP2PMetrics } from './signaling/p2p-metrics';
 import { createSessionInfoHandler, createSignalUpgradeHandler, SESSION_INFO_PATH, signalingSession } from './signaling/signal-endpoint';
 import { createSignalingHub } from './signaling/signaling-hub';
@@ -156,6 +167,9 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     serveShell(res, { sessionId: session.id, p2p: true });
     return true;
   };
+  // The public scheme is known after listen(); no request arrives before.
+  let publicScheme = 'http';
+  const ownServiceWorker = createOwnServiceWorkerHandler({ secureCookie: () => publicScheme === 'https' });
   const shellCopy = createShellCopyRoute((session) => signalingSession(config, session).p2pEnabled());
   // The SW's cookies for the shim's relayed WebSockets (relay/ws-tickets.ts).
   const wsTickets = createWsTicketStore({ maxPerHost: config.limits.wsTicketsPerSession });
@@ -169,6 +183,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
       [DIAGNOSTICS_SCRIPT_PATH, serveAsset],
       [DIAGNOSTICS_PATH, (req, res) => serveDiagnostics(req.method, res)],
       [WS_TICKET_PATH, createWsTicketHandler(wsTickets)],
+      [OWN_SW_PATH, ownServiceWorker],
       ...(reservedOptions?.requests ?? []),
     ]),
     upgrades: new Map([[SIGNAL_PATH, signal.handler], ...(reservedOptions?.upgrades ?? [])]),
@@ -236,6 +251,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   await listen(server, config.port, config.host);
   const port = (server.address() as AddressInfo).port;
   const address = resolvePublicAddress(config, port);
+  publicScheme = address.scheme;
   const hostRouter = createHostRouter(address.domain);
   onApex = (req) => hostRouter.route(req.headers.host).kind === 'apex';
   const tlsReloader: TlsReloader | undefined = tls && tlsServer && tlsPair ? watchTlsPair({ server: tlsServer, ...tls, current: tlsPair, logger }) : undefined;

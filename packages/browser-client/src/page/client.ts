@@ -12,6 +12,7 @@ import { createChannelWait } from './channel-wait';
 import { readShellConfig } from './config';
 import { takeEarlyAttempt } from './early-attempt';
 import { startDiagnosticsSource } from './diagnostics-source';
+import { OWN_SW_REASON, ownSwRequestedIn, stepAside } from './own-service-worker';
 import { createP2PManager, type TransportStatus } from './p2p';
 import { createRequestServer } from './request-server';
 import { createSwLink } from './sw-link';
@@ -71,6 +72,19 @@ p2p.onStatus((s) => {
   sw.announce(s.transport === 'p2p', s.transport === 'p2p' && s.turn === true);
 });
 
+/** Set once the app registered its own Service Worker and the shell is handing the browser over to it. */
+let steppingAside = false;
+/** The app in the frame registered a Service Worker of its own: step aside for this browser (own-service-worker.ts). */
+function ownServiceWorker(script: string): void {
+  if (steppingAside) return;
+  steppingAside = true;
+  badge.update({ transport: 'relay', reason: OWN_SW_REASON });
+  const appUrl = frame.element.contentWindow?.location.href ?? location.href;
+  stepAside(script, appUrl).catch((err: unknown) => {
+    steppingAside = false;
+    console.warn(`[wingman] could not step aside for the app's own Service Worker (${String(err)}); it stays unregistered.`);
+  });
+}
 window.addEventListener('message', (ev: MessageEvent) => {
   if (ev.origin !== location.origin) return;
   const m = parseShimToShell(ev.data);
@@ -78,10 +92,16 @@ window.addEventListener('message', (ev: MessageEvent) => {
   if (m.type === 'wingman:ws-open') {
     const port = ev.ports[0];
     if (port) wsBridge.open(m, port);
+  } else if (m.type === 'wingman:own-sw') {
+    if (ev.source === frame.element.contentWindow) ownServiceWorker(m.script);
   } else if (ev.source === frame.element.contentWindow) {
     frame.sync();
   }
 });
+
+// An app document that ran before this script registered its worker then: the shim left it on its window.
+const pendingOwnSw = ownSwRequestedIn(frame.element.contentWindow);
+if (pendingOwnSw !== undefined) ownServiceWorker(pendingOwnSw);
 
 const debug: WingmanDebug = {
   shellId,

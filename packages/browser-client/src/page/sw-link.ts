@@ -27,6 +27,18 @@ export interface SwLink {
   cookieHeader(url: string): Promise<string>;
 }
 
+/**
+ * Writes the SW jar's script-visible cookies into the browser's jar with
+ * document.cookie (same origin as the app's frame, so its scripts see them),
+ * where the SW's Cookie Store API does not write (WebKitGTK: its set()
+ * resolves and stores nothing). Replies on `port` once written.
+ */
+function writeCookies(lines: string[], port: MessagePort | undefined): void {
+  for (const line of lines) document.cookie = line;
+  port?.postMessage({ done: true });
+  port?.close();
+}
+
 export function createSwLink(options: SwLinkOptions): SwLink {
   let p2p = false;
   let turn = false;
@@ -39,6 +51,7 @@ export function createSwLink(options: SwLinkOptions): SwLink {
     if (m.type === 'wingman:sync') return announce(true);
     if (m.type === 'wingman:paths') return options.onPaths?.({ small: m.small, bulk: m.bulk });
     const port = ev.ports[0];
+    if (m.type === 'wingman:cookie-write') return writeCookies(m.lines, port);
     if (port) options.onFetch(m, port);
   };
   /**

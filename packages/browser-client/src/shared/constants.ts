@@ -5,6 +5,13 @@
  * The design behind them: docs/browser-client.md.
  */
 
+/**
+ * Property the shim sets on the app document's window (non-enumerable) when
+ * the app registers a Service Worker of its own, for a shell whose script ran
+ * after that (page/own-service-worker.ts).
+ */
+export const OWN_SW_WINDOW_KEY = '__wingmanOwnServiceWorker';
+
 /** Prefix of Wingman's own endpoints on a session origin (same value as the protocol's RESERVED_PREFIX). */
 export const WINGMAN_PREFIX = '/__wingman/';
 
@@ -18,6 +25,7 @@ export {
   CLIENT_PATH,
   DIAGNOSTICS_PATH,
   DIAGNOSTICS_SCRIPT_PATH,
+  OWN_SW_PATH,
   SHELL_HEADER,
   SHELL_PATH,
   SHIM_PATH,

@@ -5,6 +5,7 @@
  * script can post). Window-level messages carry `type` ("wingman:…"); port
  * messages, which never mix with anyone else's, a short `t`.
  */
+import { MAX_COOKIE_BYTES, MAX_COOKIES } from './cookie-jar';
 
 export type WireHeaders = Array<[name: string, value: string]>;
 
@@ -103,7 +104,17 @@ export interface PathsUpdate {
   bulk: 'p2p' | 'relay';
 }
 
-export type SwToWindow = SyncRequest | FetchRequest | PathsUpdate;
+/**
+ * SW → shell, with a reply port: write these `document.cookie` assignments
+ * (the mirror of the SW jar's script-visible cookies where the Cookie Store
+ * API does not write: sw/cookie-mirror.ts). The shell replies `{ done: true }`.
+ */
+export interface CookieWrite {
+  type: 'wingman:cookie-write';
+  lines: string[];
+}
+
+export type SwToWindow = SyncRequest | FetchRequest | PathsUpdate | CookieWrite;
 
 // ---- per-request port -------------------------------------------------------
 
@@ -163,7 +174,13 @@ export interface LocationUpdate {
   title: string;
 }
 
-export type ShimToShell = WsOpenRequest | LocationUpdate;
+/** shim → shell: the app registered a Service Worker of its own (`script`: its URL); Wingman steps aside for this browser. */
+export interface OwnServiceWorker {
+  type: 'wingman:own-sw';
+  script: string;
+}
+
+export type ShimToShell = WsOpenRequest | LocationUpdate | OwnServiceWorker;
 
 export type ShellToShimPort =
   /** No channel: open a real WebSocket (the tunnel server relays it). */
@@ -187,6 +204,10 @@ const MAX_HEADERS = 256;
 const MAX_HEADER_VALUE_CHARS = 16 * 1024;
 const MAX_EXCLUDES = 64;
 const MAX_REASON_CHARS = 1024;
+/** One cookie-write message: at most the jar's whole size. */
+const MAX_COOKIE_WRITES = MAX_COOKIES;
+/** A cookie of MAX_COOKIE_BYTES plus its attributes (path, expires, samesite, secure). */
+const MAX_COOKIE_LINE_CHARS = MAX_COOKIE_BYTES + 1024;
 
 function obj(v: unknown): Obj | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined;
@@ -264,6 +285,11 @@ export function parseSwToWindow(v: unknown): SwToWindow | undefined {
   if (o.type === 'wingman:sync') return { type: 'wingman:sync' };
   const isPath = (x: unknown): x is 'p2p' | 'relay' => x === 'p2p' || x === 'relay';
   if (o.type === 'wingman:paths') return isPath(o.small) && isPath(o.bulk) ? { type: o.type, small: o.small, bulk: o.bulk } : undefined;
+  if (o.type === 'wingman:cookie-write') {
+    const lines: unknown = o.lines;
+    const valid = (v: unknown): v is string[] => Array.isArray(v) && v.length <= MAX_COOKIE_WRITES && v.every((l) => str(l, MAX_COOKIE_LINE_CHARS));
+    return valid(lines) ? { type: o.type, lines } : undefined;
+  }
   if (
     o.type === 'wingman:fetch' &&
     str(o.method, 32) &&
@@ -329,6 +355,7 @@ export function parseSwToShellPort(v: unknown): SwToShellPort | undefined {
 export function parseShimToShell(v: unknown): ShimToShell | undefined {
   const o = obj(v);
   if (!o) return undefined;
+  if (o.type === 'wingman:own-sw') return str(o.script, MAX_URL_CHARS) ? { type: o.type, script: o.script } : undefined;
   if (
     o.type === 'wingman:ws-open' &&
     str(o.url, MAX_URL_CHARS) &&

@@ -4,10 +4,12 @@
  *    again whenever a restarted SW asks (`wingman:sync`);
  *  - reports SPA navigations (pushState/replaceState/popstate/hashchange)
  *    and title changes to the shell, which mirrors them in the address bar;
- *  - keeps the app from registering a Service Worker of its own over
- *    Wingman's (same scope: it would replace it and end P2P).
+ *  - when the app registers a Service Worker of its own, asks the shell to
+ *    step aside (page/own-service-worker.ts) rather than let it replace
+ *    Wingman's, whose scope it shares.
  */
-import type { FrameAnnounce, LocationUpdate } from '../shared/messages';
+import { OWN_SW_WINDOW_KEY } from '../shared/constants';
+import type { FrameAnnounce, LocationUpdate, OwnServiceWorker } from '../shared/messages';
 
 export function linkFrame(shell: Window, shellId: string, isAppRoot: boolean): void {
   const sw = navigator.serviceWorker;
@@ -18,13 +20,14 @@ export function linkFrame(shell: Window, shellId: string, isAppRoot: boolean): v
       if ((ev.data as { type?: unknown } | null)?.type === 'wingman:sync') announce();
     });
     sw.startMessages();
-    const register = sw.register.bind(sw);
+    // The app's own Service Worker would replace Wingman's (same scope): Wingman steps aside for
+    // this browser instead. The shell reloads the page served by the app itself, where this
+    // registration runs again, natively; until then the promise stays pending.
     sw.register = (scriptURL: string | URL) => {
-      console.warn(
-        `[wingman] The app's Service Worker (${String(scriptURL)}) is not registered: this page is shared through Wingman, whose own Service Worker carries its traffic.`,
-      );
-      void register;
-      return Promise.reject(new DOMException('Service Workers of the shared app are disabled by Wingman', 'NotSupportedError'));
+      // For a shell whose script has not run yet (its message listener is not there): it looks here.
+      Object.defineProperty(window, OWN_SW_WINDOW_KEY, { value: String(scriptURL), configurable: true });
+      shell.postMessage({ type: 'wingman:own-sw', script: String(scriptURL) } satisfies OwnServiceWorker, location.origin);
+      return new Promise<ServiceWorkerRegistration>(() => undefined);
     };
   }
   if (!isAppRoot) return;

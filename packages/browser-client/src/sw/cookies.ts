@@ -1,45 +1,19 @@
 /**
  * The Service Worker's cookie jar: the single truth for the app's requests
  * (docs/browser-client.md §Cookies). Kept in IndexedDB (a SW restart keeps
- * the login). Non-HttpOnly cookies are mirrored into the browser's jar with
- * the Cookie Store API so the app's JS sees them in document.cookie, and
+ * the login). Non-HttpOnly cookies are mirrored into the browser's jar
+ * (cookie-mirror.ts: the Cookie Store API, or document.cookie in a shell
+ * where that does not write) so the app's JS sees them in document.cookie, and
  * whatever that JS set or deleted is read back before every request. All
  * jar operations run one at a time (a queue), so a read-back never races a
  * mirror write.
  */
 import { CookieJar, type Cookie, type CookieChange, type RequestContext } from '../shared/cookie-jar';
+import { createCookieMirror, type PageCookieWriter } from './cookie-mirror';
+import { bounded, lost, type CookieStoreLike } from './cookie-store';
 import type { KvStore } from './idb';
 
-/** The part of the Cookie Store API used here (feature-detected: absent in some browsers). */
-interface CookieStoreLike {
-  getAll(options?: { url?: string }): Promise<Array<{ name: string; value: string; path?: string; domain?: string | null; expires?: number | null }>>;
-  set(init: { name: string; value: string; path?: string; expires?: number | null; sameSite?: 'strict' | 'lax' | 'none' }): Promise<void>;
-  delete(init: { name: string; path?: string }): Promise<void>;
-}
-
 const STORAGE_KEY = 'cookies';
-
-/**
- * Bound on one Cookie Store call, ms. They take well under 5 ms; a stuck
- * one must not hold every request (the jar then goes on without that read
- * or mirror).
- */
-export const COOKIE_STORE_TIMEOUT_MS = 1_000;
-
-function bounded<T>(p: Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Cookie Store call took over ${COOKIE_STORE_TIMEOUT_MS} ms`)), COOKIE_STORE_TIMEOUT_MS);
-    p.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e: unknown) => (clearTimeout(timer), reject(e)),
-    );
-  });
-}
-
-/** Why a cookie write was lost, for the console (the jar goes on without it). */
-function lost(what: string, err: unknown): void {
-  console.warn(`wingman: WARN_SW_COOKIE_LOST: ${what} (${err instanceof Error ? err.message : String(err)})`);
-}
 
 export interface SwCookies {
   /** The Cookie header for a request (after reading back script-set cookies). */
@@ -54,7 +28,19 @@ export interface SwCookies {
   store(fields: string[], url: URL): Promise<void>;
 }
 
-export function createSwCookies(kv: KvStore, host: string, cookieStore: CookieStoreLike | undefined): SwCookies {
+/**
+ * `writeInPage`: where the Cookie Store API does not write, a shell window
+ * writes the mirror with document.cookie (cookie-mirror.ts).
+ * `secureOrigin`: the session origin is https (cookies keep Secure there).
+ */
+export function createSwCookies(
+  kv: KvStore,
+  host: string,
+  cookieStore: CookieStoreLike | undefined,
+  writeInPage?: PageCookieWriter,
+  secureOrigin = false,
+): SwCookies {
+  const { mirror } = createCookieMirror(cookieStore, writeInPage, secureOrigin);
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const next = queue.then(fn, fn);
@@ -77,30 +63,6 @@ export function createSwCookies(kv: KvStore, host: string, cookieStore: CookieSt
       .put(STORAGE_KEY, jar.list())
       .catch((err: unknown) => lost('the cookie jar could not be saved; a Service Worker restart loses the latest cookies', err));
   };
-
-  async function mirror(jar: CookieJar, changes: CookieChange[]): Promise<void> {
-    if (!cookieStore) return;
-    for (const ch of changes) {
-      const c = ch.cookie;
-      try {
-        // HttpOnly cookies never reach the browser's jar (JS must not see them).
-        if (c.httpOnly) continue;
-        if (ch.kind === 'delete') {
-          await bounded(cookieStore.delete({ name: c.name, path: c.path }));
-          continue;
-        }
-        await bounded(cookieStore.set({ name: c.name, value: c.value, path: c.path, expires: c.expires ?? null, sameSite: c.sameSite }));
-        jar.markMirrored(c.name, c.path, c.value);
-      } catch (err) {
-        // Cookie Store refused it (e.g. attributes it does not support): the
-        // app's JS will not see it, requests still carry it.
-        lost(
-          `cookie ${c.name} (path ${c.path}) could not be ${ch.kind === 'delete' ? 'deleted from' : 'mirrored into'} the browser's jar; the app's scripts see a stale document.cookie`,
-          err,
-        );
-      }
-    }
-  }
 
   /**
    * Reads the browser's jar for `url` and folds in what the app's JS changed.
@@ -246,3 +208,4 @@ function validStored(c: unknown): c is Cookie {
 }
 
 export type { CookieStoreLike };
+export type { PageCookieWriter };

@@ -44,6 +44,8 @@ export interface ShellRegistry {
   pick(clientId: string, resultingClientId: string): Promise<ShellPick | undefined>;
   /** True when `path` starts with a developer-excluded prefix. */
   isExcluded(path: string): boolean;
+  /** A live shell window, channel or not, the most recently announced first (undefined: none). */
+  anyShell(): Promise<ShellTarget | undefined>;
   /**
    * A channel is coming (shared/channel-coming.ts): one was open in this SW's
    * life, not through TURN, and a shell announced itself without one within
@@ -230,6 +232,11 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
         });
       }
       return this.pick(clientId, resultingClientId);
+    },
+    async anyShell() {
+      const all = [...shells.values()].sort((a, b) => b.announcedAt - a.announcedAt);
+      for (const entry of all) if (await alive(entry)) return entry.target;
+      return undefined;
     },
     isExcluded(path) {
       for (const s of shells.values()) for (const prefix of s.exclude) if (path.startsWith(prefix)) return true;

@@ -6,9 +6,17 @@
  * asking the windows (shell-registry.ts).
  */
 import { CLIENT_PATH, RESPONSE_HEAD_TIMEOUT_MS, SHIM_PATH, WINGMAN_PREFIX } from '../shared/constants';
-import { parseEarlyDocumentAnswer, parseWindowToSw, type EarlyDocumentAnswer, type WsTicketReply, type PathsUpdate } from '../shared/messages';
+import {
+  parseEarlyDocumentAnswer,
+  parseWindowToSw,
+  type CookieWrite,
+  type EarlyDocumentAnswer,
+  type WsTicketReply,
+  type PathsUpdate,
+} from '../shared/messages';
 import { createAbortRegistry } from './abort-registry';
-import { createSwCookies, type CookieStoreLike } from './cookies';
+import { createSwCookies } from './cookies';
+import { COOKIE_STORE_TIMEOUT_MS, type CookieStoreLike } from './cookie-store';
 import { errorResponse } from './error-response';
 import { createFramePrefetch } from './frame-prefetch';
 import { PathChooser } from './path-choice';
@@ -28,7 +36,7 @@ declare const __WINGMAN_SHIM__: string;
 const kv = createKvStore();
 const registry = createShellRegistry(self, channelMemory(kv));
 const cookieStore = (self as unknown as { cookieStore?: CookieStoreLike }).cookieStore;
-const cookies = createSwCookies(kv, self.location.hostname, cookieStore);
+const cookies = createSwCookies(kv, self.location.hostname, cookieStore, writeCookiesInShell, self.location.protocol === 'https:');
 const aborts = createAbortRegistry();
 const prefetch = createFramePrefetch(self.location.origin);
 const shellCopy = createShellCopy(kv, self.location.origin);
@@ -40,6 +48,41 @@ const routes = createRouteCounter();
 answerDiagnostics(routes);
 const httpCache = createHttpCache(self.caches);
 const deps = { scope: self, registry, cookies, aborts, prefetch, paths, pathsRestored: pathMemory.restored, routes, httpCache };
+
+/**
+ * Has a shell window write `document.cookie` assignments (the cookie mirror
+ * where the Cookie Store API does not write: cookie-mirror.ts). Only shells:
+ * the app's own documents must never see Wingman's messages. A shell that
+ * announced itself is asked first; otherwise every top-level window of the
+ * origin (each is a shell: the app's documents are their frames), which
+ * covers a new shell whose frame's request comes before its announcement.
+ * Resolves false when none answered within COOKIE_STORE_TIMEOUT_MS.
+ */
+async function writeCookiesInShell(lines: string[]): Promise<boolean> {
+  const message: CookieWrite = { type: 'wingman:cookie-write', lines };
+  const known = await registry.anyShell();
+  const targets: Array<(port: MessagePort) => void> = known
+    ? [(port) => known.post(message, [port])]
+    : (await self.clients.matchAll({ type: 'window', includeUncontrolled: true }))
+        .filter((c) => c.frameType === 'top-level')
+        .map((c) => (port: MessagePort) => c.postMessage(message, [port]));
+  if (targets.length === 0) return false;
+  return new Promise<boolean>((resolve) => {
+    const channels: MessagePort[] = [];
+    const timer = setTimeout(() => done(false), COOKIE_STORE_TIMEOUT_MS);
+    function done(ok: boolean) {
+      clearTimeout(timer);
+      for (const p of channels) p.close();
+      resolve(ok);
+    }
+    for (const send of targets) {
+      const { port1, port2 } = new MessageChannel();
+      channels.push(port1);
+      port1.onmessage = () => done(true);
+      send(port2);
+    }
+  });
+}
 
 /** The windows whose shell had an open channel, kept across SW restarts (shell-registry.ts). */
 function channelMemory(store: KvStore): ChannelMemory {

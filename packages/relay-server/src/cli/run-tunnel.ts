@@ -97,6 +97,13 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
       inspector?.tunnel.setTunnel({ publicUrl: e.url, sessionId: e.sessionId, p2p: e.p2p, access: e.access });
       reporter.ready(e, `http://${hostPort}`, inspector?.url);
     });
+    agent.on('control', (m) => {
+      if (m.type === 'viewer-own-sw')
+        reporter.warning(
+          'WARN_VIEWER_OWN_SW',
+          `a viewer's app registered its own Service Worker (${m.script || 'unnamed'}): Wingman stepped aside for that browser, which is served over the relay (no P2P) so the app's worker controls its pages`,
+        );
+    });
     agent.on('reconnecting', (e) => reporter.reconnecting(e));
     agent.on('disconnected', (e) => reporter.disconnected(e));
     agent.on('fatal', (e) => {

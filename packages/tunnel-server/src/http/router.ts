@@ -36,6 +36,7 @@ import { pathnameOf, type ReservedRoutes } from './reserved-routes';
 import type { ViewerCheck, ViewerGate } from '../viewers/viewer-gate';
 import { sendHeld, sendViewerStatus, VIEWER_STATUS_PATH, writeHeld } from '../viewers/viewer-pages';
 import { tagViewer } from '../viewers/tag-viewer';
+import { appOwnsServiceWorker } from '../browser/own-service-worker';
 
 export interface RouterOptions {
   hostRouter: HostRouter;
@@ -179,6 +180,8 @@ export function createRouter(options: RouterOptions): Router {
       req.resume();
       return sendAccessRefusal(res, access);
     }
+    // Read before checkViewer removes Wingman's cookies from the request.
+    const appOwnSw = appOwnsServiceWorker(req);
     const gate = checkViewer(req, session);
     // An earned access cookie, and a viewer cookie, go on whatever answers. Not with setHeader()
     // before the relay: once any field is set that way, Node applies the
@@ -198,7 +201,8 @@ export function createRouter(options: RouterOptions): Router {
       own();
       return sendPage(res, agentGonePage(id));
     }
-    if (options.bootstrap?.(req, res, session, setCookie)) return;
+    // A browser whose app runs its own Service Worker gets the app itself, over the relay (browser/own-service-worker.ts).
+    if (!appOwnSw && options.bootstrap?.(req, res, session, setCookie)) return;
     const viewer = viewerOf(req);
     if (streamQuota && !streamQuota.acquire(session, viewer, session.agent.connection.peerMaxConcurrentStreams)) {
       logger.debug({ sessionId: id, viewer }, 'viewer over its stream quota');

@@ -1,18 +1,21 @@
 /**
- * Before a request is relayed: the viewer cookie never reaches the
- * developer's app (removed from `Cookie`), and VIEWER_HEADER says which
+ * Before a request is relayed: Wingman's cookies (the viewer cookie,
+ * OWN_SW_COOKIE) never reach the developer's app (removed from `Cookie`), and VIEWER_HEADER says which
  * viewer sent it (the agent's inspector shows it; the agent removes it
  * before the app). Any VIEWER_HEADER the viewer sent itself is dropped.
  * Edits the request in place.
  */
 import type { IncomingMessage } from 'node:http';
-import { VIEWER_HEADER } from '@wingman/protocol';
+import { OWN_SW_COOKIE, VIEWER_HEADER } from '@wingman/protocol';
 import { withoutCookie } from '../access/viewer-access';
 import { VIEWER_COOKIE } from './viewer-cookie';
 
+/** Cookies the tunnel server sets for itself on session origins. */
+const WINGMAN_COOKIES = [VIEWER_COOKIE, OWN_SW_COOKIE];
+
 /** `visitorId`: the viewer of a session with a viewer gate; undefined: only drop a forged header. */
 export function tagViewer(req: IncomingMessage, visitorId: string | undefined): void {
-  const hasCookie = req.headers.cookie?.includes(VIEWER_COOKIE) === true;
+  const hasCookie = WINGMAN_COOKIES.some((name) => req.headers.cookie?.includes(name) === true);
   if (!hasCookie && visitorId === undefined && req.headers[VIEWER_HEADER] === undefined) return;
   const raw = req.rawHeaders;
   const out: string[] = [];
@@ -23,7 +26,7 @@ export function tagViewer(req: IncomingMessage, visitorId: string | undefined): 
     const lower = name.toLowerCase();
     if (lower === VIEWER_HEADER) continue;
     if (lower === 'cookie') {
-      const rest = hasCookie ? withoutCookie(value, VIEWER_COOKIE) : value;
+      const rest = hasCookie ? WINGMAN_COOKIES.reduce<string | undefined>((v, name) => (v === undefined ? v : withoutCookie(v, name)), value) : value;
       if (rest === undefined) continue;
       cookies.push((value = rest));
     }

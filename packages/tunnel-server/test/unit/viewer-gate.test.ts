@@ -5,7 +5,7 @@
  * and the viewer cookie and header never reach the app.
  */
 import type { IncomingMessage } from 'node:http';
-import { VIEWER_HEADER, type ServerToAgent } from '@wingman/protocol';
+import { OWN_SW_COOKIE, VIEWER_HEADER, type ServerToAgent } from '@wingman/protocol';
 import { createKeyRing } from '../../src/cluster/key-ring';
 import type { Session } from '../../src/sessions/registry';
 import { tagViewer } from '../../src/viewers/tag-viewer';
@@ -145,5 +145,12 @@ describe('tagViewer', () => {
     tagViewer(open, undefined);
     expect(open.rawHeaders).toEqual([]);
     expect(open.headers.cookie).toBeUndefined();
+  });
+
+  it('removes the own-Service-Worker cookie too, on an open session as behind a gate', () => {
+    const req = request(['Cookie', `${OWN_SW_COOKIE}=1; a=1; ${VIEWER_COOKIE}=x.y`]);
+    tagViewer(req, undefined);
+    expect(req.rawHeaders).toEqual(['Cookie', 'a=1']);
+    expect(req.headers.cookie).toBe('a=1');
   });
 });

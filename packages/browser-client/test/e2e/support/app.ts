@@ -240,6 +240,35 @@ export async function startApp(): Promise<FixtureApp> {
     res.cookie('seen', '1', { path: '/', sameSite: 'lax' });
     res.type('html').send(page('welcome'));
   });
+  // A PWA: a page that registers its own Service Worker, which serves /cached from its cache.
+  app.get('/pwa', (_req, res) =>
+    res
+      .type('html')
+      .send(
+        `<!doctype html><title>pwa</title><h1 id="name">pwa</h1><script>window.pageName = "pwa"; navigator.serviceWorker.register('/sw.js').then((r) => { window.registeredScope = r.scope; }, (e) => { window.registerError = String(e); });</script>`,
+      ),
+  );
+  app.get('/sw.js', (_req, res) =>
+    res.type('js')
+      .send(`self.addEventListener('install', (e) => { self.skipWaiting(); e.waitUntil(caches.open('pwa').then((c) => c.put('/cached', new Response('from the app cache', { headers: { 'content-type': 'text/plain' } })))); });
+self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
+self.addEventListener('fetch', (e) => { if (new URL(e.request.url).pathname === '/cached') e.respondWith(caches.match('/cached')); });`),
+  );
+  // A script-visible cookie set by the document a redirect leads to.
+  app.get('/cookie-redirect', (_req, res) => res.redirect(302, '/cookie-landing'));
+  app.get('/cookie-landing', (_req, res) => {
+    res.cookie('landed', 'yes', { path: '/', sameSite: 'lax' });
+    res.type('html').send(page('cookie-landing'));
+  });
+  // Script-visible cookies with each lifetime and scope attribute a browser keeps.
+  app.get('/cookie-attrs', (_req, res) => {
+    res.cookie('maxage', '1', { maxAge: 3_600_000, path: '/' });
+    res.cookie('expires', '1', { expires: new Date(Date.now() + 3_600_000), path: '/' });
+    res.cookie('strict', '1', { sameSite: 'strict', path: '/' });
+    res.cookie('nested', '1', { path: '/nested' });
+    res.cookie('gone', '1', { expires: new Date(0), path: '/' });
+    res.type('html').send(page('cookie-attrs'));
+  });
   app.get('/api/me', (req, res) => res.json({ user: sessionUser(req) ?? null, cookie: req.headers.cookie ?? '' }));
   app.post('/logout', (req, res) => {
     const m = /(?:^|;\s*)sid=([0-9a-f]+)/.exec(req.headers.cookie ?? '');

@@ -7,9 +7,10 @@
 import type { Frame, Page } from 'playwright-core';
 import type { Frame as PuppeteerFrame, Page as PuppeteerPage } from 'puppeteer-core';
 import { until } from '../../../../../test/helpers/wait';
+import type { WebKitFrame, WebKitPage } from '../helpers/webkit';
 
-export type AnyPage = Page | PuppeteerPage;
-export type AnyFrame = Frame | PuppeteerFrame;
+export type AnyPage = Page | PuppeteerPage | WebKitPage;
+export type AnyFrame = Frame | PuppeteerFrame | WebKitFrame;
 
 /**
  * Runs `fn(arg)` in the page or frame and resolves with its (serialisable)
@@ -27,6 +28,8 @@ const PAGE_POLL_MS = 50;
 interface PageWithFrames<F extends AnyFrame> {
   mainFrame(): { childFrames(): F[] };
   url(): string;
+  /** WebDriver pages read their frames and URL ahead of the synchronous calls above. */
+  refresh?(): Promise<void>;
 }
 
 /** In-page waits: loopback ICE takes well under a second; 20 s covers a loaded CI machine. */
@@ -55,6 +58,7 @@ export async function waitForApp<F extends AnyFrame>(page: PageWithFrames<F>, pa
   let last: string | undefined;
   return until(
     async () => {
+      await page.refresh?.().catch(() => undefined);
       const frame = page.mainFrame().childFrames()[0];
       if (!frame) return undefined;
       last = await inPage(frame, () => (window as unknown as { pageName?: string }).pageName, undefined).catch(() => undefined);
