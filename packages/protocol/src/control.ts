@@ -19,10 +19,12 @@ import {
 import {
   parseViewerDecision,
   parseViewerGateMode,
+  parseViewerGone,
   parseViewerMessage,
   parseVisitorId,
   type ViewerDecisionMessage,
   type ViewerGateMode,
+  type ViewerGoneMessage,
   type ViewerMessage,
 } from './viewer-control';
 
@@ -135,7 +137,7 @@ export interface PeerReportMessage {
 export type ViewerSignalEnvelope = SignalEnvelope<ViewerSignal> & { visitorId?: string };
 
 export type AgentToServer = RegisterMessage | SignalEnvelope<HostSignal> | PeerReportMessage | ViewerDecisionMessage;
-export type ServerToAgent = RegisteredMessage | ErrorMessage | ViewerSignalEnvelope | ViewerLeft | ViewerMessage;
+export type ServerToAgent = RegisteredMessage | ErrorMessage | ViewerSignalEnvelope | ViewerLeft | ViewerMessage | ViewerGoneMessage;
 
 // ---- validation ---------------------------------------------------------------
 
@@ -299,6 +301,8 @@ export function parseServerMessage(text: string): ServerToAgent {
     }
     case 'viewer':
       return parseViewerMessage(o);
+    case 'viewer-gone':
+      return parseViewerGone(o);
     case 'viewer-left': {
       onlyKeys(o, ['type', 'viewerId']);
       const viewerId = str(o, 'viewerId', 16);
