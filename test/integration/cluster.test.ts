@@ -165,6 +165,19 @@ describe('an agent that moves to another node', () => {
     expect(viaA.body.toString()).toBe('hello GET');
   });
 
+  it('keeps the deadline of an --expires session that moves to node B, even when the agent there runs without --expires', async () => {
+    const stateDir = `/tmp/wingman-cluster-expiry-${process.pid}`;
+    const first = await startAgent(nodeA.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--new-session', '--no-p2p', '--expires', '60s']);
+    const deadline = first.agent.events.find((e) => e.event === 'ready')!.expiresAt;
+    expect(deadline).toEqual(expect.any(String));
+    await first.agent.kill();
+    const file = join(stateDir, 'sessions.json');
+    writeFileSync(file, readFileSync(file, 'utf8').split(`:${nodeA.port} `).join(`:${nodeB.port} `));
+    const moved = await startAgent(nodeB.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--no-p2p']);
+    expect(moved.sessionId).toBe(first.sessionId);
+    expect(moved.agent.events.find((e) => e.event === 'ready')).toMatchObject({ resumed: true, expiresAt: deadline });
+  });
+
   it("answers a forwarded request for a session it no longer holds with a retrying 503, not a 404 (the sender's view was stale)", async () => {
     // What node B sends when it still remembers (for up to a second) that this node held the session.
     const gone = 'b'.repeat(26);

@@ -27,6 +27,7 @@ import { p2pSettingsFor } from '../p2p/ice-config';
 import { attachAgentLink, rawDataToBuffer, sendControlError } from './agent-link';
 import type { SessionRegistry } from './registry';
 import type { SessionIds } from './session-key';
+import { deadlineOf } from './session-id';
 import type { TokenCheck } from './token-check';
 import { ERR_TOO_MANY_SESSIONS, type TokenSessions } from './token-sessions';
 import type { PasswordThrottle } from '../access/password-throttle';
@@ -116,6 +117,11 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       clearTimeout(timer);
       ws.off('message', onMessage);
       const { resume } = message;
+      const deadline = resume && deadlineOf(resume.resumeSecret);
+      if (resume && ((deadline !== undefined && deadline <= Date.now()) || registry.ended(resume.sessionId))) {
+        // Its deadline passed (bound into the secret, so on every node and after any restart): never bring the link back.
+        return refuse('ERR_SESSION_EXPIRED', `session ${resume.sessionId} reached its expiry`);
+      }
       if (!resume || registry.findForResume(resume.sessionId, resume.resumeSecret).kind !== 'unknown') {
         return register(ws, message, remoteAddress, token, refuse);
       }
@@ -156,10 +162,6 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     refuse: (code: string, msg: string) => void,
     adopt = false,
   ): void {
-    if (message.resume && registry.ended(message.resume.sessionId)) {
-      // Its deadline passed: never bring the link back (the agent registers a new session if it wants one).
-      return refuse('ERR_SESSION_EXPIRED', `session ${message.resume.sessionId} reached its expiry`);
-    }
     const found = message.resume ? registry.findForResume(message.resume.sessionId, message.resume.resumeSecret) : undefined;
     if (found?.kind === 'busy') {
       return refuse('ERR_SESSION_IN_USE', `session ${message.resume!.sessionId} already has a connected agent`);
@@ -173,10 +175,12 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
         `this agent token holds ${config.limits.sessionsPerToken} sessions already (MAX_SESSIONS_PER_TOKEN); stop one, or wait for disconnected ones to expire`,
       );
     }
+    const newDeadline = !resumable && !adopted && message.expiresInMs !== undefined ? Date.now() + message.expiresInMs : undefined;
     const { session, link } = attachAgentLink(ws, {
       registry,
       resume: resumable,
       ...(adopted ? { adopt: adopted } : {}),
+      ...(newDeadline !== undefined ? { expiresAt: newDeadline } : {}),
       remoteAddress,
       logger,
       metrics,
@@ -191,8 +195,10 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     options.tokenSessions.add(token, session);
     // The latest register decides: a restarted `wingman` may add, change or drop the password.
     session.access = message.viewerPassword !== undefined ? options.accessGate.create(session.id, message.viewerPassword) : undefined;
-    // A resumed session keeps the deadline it got first: reconnecting never extends it.
-    if (message.expiresInMs !== undefined) registry.setExpiry(session, Date.now() + message.expiresInMs);
+    // A session keeps the deadline bound into its secret, resumed or adopted (another node, a restart):
+    // reconnecting never extends it nor drops it. Only a session that has none takes the agent's.
+    const deadline = deadlineOf(session.resumeSecret) ?? (message.expiresInMs !== undefined ? Date.now() + message.expiresInMs : undefined);
+    if (deadline !== undefined) registry.setExpiry(session, deadline);
     const registered: RegisteredMessage = {
       type: 'registered',
       sessionId: session.id,
