@@ -136,8 +136,18 @@ export interface PeerReportMessage {
 /** server → agent signaling: `visitorId` names the viewer identity behind the signaling socket (sessions with a viewer gate). */
 export type ViewerSignalEnvelope = SignalEnvelope<ViewerSignal> & { visitorId?: string };
 
+/**
+ * server → agent: fresh ICE servers (TURN credentials expire) for the peers
+ * the agent opens from now on; sent before a viewer's offer once the
+ * agent's credentials are half their lifetime old. Open peers keep theirs.
+ */
+export interface IceServersMessage {
+  type: 'ice-servers';
+  iceServers: IceServer[];
+}
+
 export type AgentToServer = RegisterMessage | SignalEnvelope<HostSignal> | PeerReportMessage | ViewerDecisionMessage;
-export type ServerToAgent = RegisteredMessage | ErrorMessage | ViewerSignalEnvelope | ViewerLeft | ViewerMessage | ViewerGoneMessage;
+export type ServerToAgent = RegisteredMessage | ErrorMessage | ViewerSignalEnvelope | ViewerLeft | ViewerMessage | ViewerGoneMessage | IceServersMessage;
 
 // ---- validation ---------------------------------------------------------------
 
@@ -303,6 +313,9 @@ export function parseServerMessage(text: string): ServerToAgent {
       return parseViewerMessage(o);
     case 'viewer-gone':
       return parseViewerGone(o);
+    case 'ice-servers':
+      onlyKeys(o, ['type', 'iceServers']);
+      return { type: 'ice-servers', iceServers: parseIceServers(o.iceServers) };
     case 'viewer-left': {
       onlyKeys(o, ['type', 'viewerId']);
       const viewerId = str(o, 'viewerId', 16);

@@ -43,7 +43,9 @@ describe('docs/PROTOCOL.md examples', () => {
 
   it('has examples of every control message', () => {
     const types = examples.map((e) => (JSON.parse(e) as { type: string }).type);
-    expect(new Set(types)).toEqual(new Set(['register', 'registered', 'error', 'signal', 'peer-report', 'hello', 'viewer', 'viewer-gone', 'viewer-decision']));
+    expect(new Set(types)).toEqual(
+      new Set(['register', 'registered', 'error', 'signal', 'peer-report', 'hello', 'viewer', 'viewer-gone', 'viewer-decision', 'ice-servers']),
+    );
   });
 
   it.each(examples.map((e) => [(JSON.parse(e) as { type: string }).type, e]))('parses the %s example', (type, text) => {

@@ -104,6 +104,8 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
         });
     }
     if (!host) return;
+    // Fresh TURN credentials (the server's expire): for the peers opened from now on.
+    if (message.type === 'ice-servers') return host.setIceServers(message.iceServers);
     if (message.type === 'signal') host.handleSignal(message.viewerId, message.message);
     // The visitor of a signaling viewer is kept after its socket closed: its data channel may outlive it.
     else if (message.type === 'viewer-left') host.viewerLeft(message.viewerId);

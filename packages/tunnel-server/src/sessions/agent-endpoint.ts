@@ -23,7 +23,7 @@ import { clientAddress } from '../http/client-address';
 import { writeRawText } from '../http/raw-response';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { p2pSettingsFor } from '../p2p/ice-config';
+import { AGENT_TURN_USER, p2pSettingsFor, turnUser } from '../p2p/ice-config';
 import { attachAgentLink, rawDataToBuffer, sendControlError } from './agent-link';
 import type { SessionRegistry } from './registry';
 import type { SessionIds } from './session-key';
@@ -206,13 +206,14 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       resumeSecret: session.resumeSecret,
       graceMs: config.sessionGraceMs,
       resumed: resumable !== undefined || adopted !== undefined,
-      p2p: p2pSettingsFor(config.p2p, message.p2p, session.id),
+      p2p: p2pSettingsFor(config.p2p, message.p2p, turnUser(session.id, AGENT_TURN_USER)),
       ...(session.access ? { access: 'password' as const } : {}),
       ...(session.expiresAt !== undefined ? { expiresAt: session.expiresAt } : {}),
       ...(message.viewers !== undefined ? { viewers: message.viewers } : {}),
     };
     // Sent before the connection's HELLO, which leaves on a later microtask.
     ws.send(JSON.stringify(registered));
+    session.agentIceAt = Date.now();
     // The latest register decides here too; a resumed session keeps its viewers and their states (announced again, after `registered`).
     if (message.viewers !== undefined) options.viewerGate.enable(session, message.viewers);
     else session.viewers = undefined;

@@ -39,6 +39,8 @@ export interface Session {
   expiresAt?: number | undefined;
   /** Set when the agent registered with `viewers` (viewers/viewer-gate.ts); undefined: no viewer identity, the link alone gives access. */
   viewers?: SessionViewers | undefined;
+  /** When the agent's TURN credentials were minted (registered, ice-servers), ms since epoch. */
+  agentIceAt?: number | undefined;
 }
 
 /**
