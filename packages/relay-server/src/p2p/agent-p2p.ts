@@ -27,6 +27,8 @@ export interface AgentP2POptions {
   onHostCrash?(crash: HostCrash): void;
   /** Cap on concurrent peers. */
   maxPeers?: number;
+  /** Accept viewers' loopback ICE candidates: the tunnel server is on loopback, so its viewers are on this machine. */
+  acceptLoopbackCandidates?: boolean;
 }
 
 export interface AgentP2P {
@@ -66,6 +68,7 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
         // The viewer gives up at timeoutMs and stays on the relay; the host waits a little longer so a late success is not torn down.
         connectTimeoutMs: Math.max(5_000, e.p2pSettings.timeoutMs * 2),
         ...(options.maxPeers !== undefined ? { maxPeers: options.maxPeers } : {}),
+        ...(options.acceptLoopbackCandidates !== undefined ? { acceptLoopbackCandidates: options.acceptLoopbackCandidates } : {}),
         ...(options.capture ? { captureBodyLimitBytes: options.capture.bodyLimitBytes } : {}),
       },
       sendSignal: (viewerId, message) => void agent.sendControl({ type: 'signal', viewerId, message }),

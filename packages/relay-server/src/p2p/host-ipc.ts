@@ -23,6 +23,8 @@ export interface HostInit {
   maxPeers?: number;
   /** Capture P2P exchanges for the inspector, keeping this many bytes per body; undefined: no capture. */
   captureBodyLimitBytes?: number;
+  /** Accept viewers' loopback ICE candidates (the tunnel server is on loopback, so viewers are on this machine). */
+  acceptLoopbackCandidates?: boolean;
 }
 
 /**
@@ -118,6 +120,7 @@ export function parseToHost(m: unknown): ToHost | undefined {
       if (!isObject(target) || !isString(target.host) || typeof target.port !== 'number') return undefined;
       if (!isString(m.hostHeader) || !Array.isArray(m.iceServers) || typeof m.connectTimeoutMs !== 'number') return undefined;
       if (m.wsMaxMessageBytes !== undefined && typeof m.wsMaxMessageBytes !== 'number') return undefined;
+      if (m.acceptLoopbackCandidates !== undefined && typeof m.acceptLoopbackCandidates !== 'boolean') return undefined;
       const cap = m.captureBodyLimitBytes;
       if (cap !== undefined && !(Number.isInteger(cap) && (cap as number) >= 0 && (cap as number) <= MAX_CAPTURE_BODY_LIMIT_BYTES)) return undefined;
       return m as unknown as HostInit;
