@@ -241,6 +241,8 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       report({ viewerId, state: 'failed', reason: 'too many candidates' });
       return;
     }
+    // Read again per offer: a laptop's addresses change as it moves between networks.
+    remotePolicy.ownAddresses = ownAddresses();
     const sdp = withoutCandidates(offered, unreachable);
     if (peers.size >= maxPeers) {
       options.sendSignal(viewerId, {
