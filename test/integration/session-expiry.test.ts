@@ -154,6 +154,20 @@ describe('session expiry (--expires)', () => {
     expect((await send(restarted.port, new URL(first.url).host, { path: '/hello' })).status).not.toBe(200);
   });
 
+  it('gives an agent that asks for an expiry on a session without one a new session with the deadline bound in', async () => {
+    const first = await rawAgent({});
+    const plain = await first.next();
+    if (plain.type !== 'registered') throw new Error(`not registered: ${JSON.stringify(plain)}`);
+    first.ws.close();
+    await first.closed;
+    const again = await rawAgent({ resume: { sessionId: plain.sessionId, resumeSecret: plain.resumeSecret }, expiresInMs: 60_000 });
+    const bound = await again.next();
+    expect(bound).toMatchObject({ type: 'registered', resumed: false, expiresAt: expect.any(Number) });
+    if (bound.type !== 'registered') return;
+    expect(bound.sessionId).not.toBe(plain.sessionId);
+    expect(bound.resumeSecret.endsWith(`.${bound.expiresAt}`)).toBe(true);
+  });
+
   it('refuses a malformed --expires before connecting', async () => {
     await expect(startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--expires', '2 hours'])).rejects.toThrow(
       /invalid --expires "2 hours"/,

@@ -122,6 +122,10 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
         // Its deadline passed (bound into the secret, so on every node and after any restart): never bring the link back.
         return refuse('ERR_SESSION_EXPIRED', `session ${resume.sessionId} reached its expiry`);
       }
+      if (resume && deadline === undefined && message.expiresInMs !== undefined) {
+        // A deadline lives only in a new session's secret (any node, any restart reads it there): asking for one gets a new session.
+        return register(ws, { ...message, resume: undefined }, remoteAddress, token, refuse);
+      }
       if (!resume || registry.findForResume(resume.sessionId, resume.resumeSecret).kind !== 'unknown') {
         return register(ws, message, remoteAddress, token, refuse);
       }
@@ -195,9 +199,9 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     options.tokenSessions.add(token, session);
     // The latest register decides: a restarted `wingman` may add, change or drop the password.
     session.access = message.viewerPassword !== undefined ? options.accessGate.create(session.id, message.viewerPassword) : undefined;
-    // A session keeps the deadline bound into its secret, resumed or adopted (another node, a restart):
-    // reconnecting never extends it nor drops it. Only a session that has none takes the agent's.
-    const deadline = deadlineOf(session.resumeSecret) ?? (message.expiresInMs !== undefined ? Date.now() + message.expiresInMs : undefined);
+    // A session keeps the deadline bound into its secret, new, resumed or adopted (another node, a restart):
+    // reconnecting never extends it nor drops it.
+    const deadline = deadlineOf(session.resumeSecret);
     if (deadline !== undefined) registry.setExpiry(session, deadline);
     const registered: RegisteredMessage = {
       type: 'registered',
