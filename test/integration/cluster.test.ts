@@ -13,7 +13,7 @@ import { patternSha256, startFixtureApp, type FixtureApp } from '../helpers/fixt
 import { download, send } from '../helpers/http-client';
 import { killAll, runWingmanFetch, startAgent, startServer, type Proc } from '../helpers/processes';
 import { startRedis, type RedisProcess } from '../helpers/redis';
-import { waitForEvent } from '../helpers/wait';
+import { until, waitForEvent } from '../helpers/wait';
 
 jest.setTimeout(90_000);
 
@@ -136,6 +136,29 @@ describe('a session held by node A, reached through node B', () => {
     const lookups = (await redisGets(redis.url)) - before;
     // One lookup per OWNER_CACHE_TTL_MS (1 s) at most, plus one for the window the loop started in.
     expect(lookups).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
+  });
+
+  it('answers 410 on every node for a session that reached its --expires deadline on one of them', async () => {
+    const { agent, sessionId } = await startAgent(nodeA.url, String(app.port), { WINGMAN_STATE_DIR: `/tmp/wingman-cluster-ended-${process.pid}` }, [
+      '--new-session',
+      '--no-p2p',
+      '--expires',
+      '1s',
+    ]);
+    await agent.waitFor((e) => e.event === 'fatal' && e.code === 'ERR_SESSION_EXPIRED', 15_000);
+    // Node A records the end in Redis as it forgets the session: a bounded retry, nothing announces it to B.
+    let status = 0;
+    await until(
+      async () => {
+        status = (await send(nodeB.port, hostOn(sessionId, nodeB.port), { path: '/hello' })).status;
+        return status === 410 || undefined;
+      },
+      { timeoutMs: 5_000, intervalMs: 100, what: 'node B to answer 410', observe: () => `status ${status}` },
+    );
+    const page = await send(nodeB.port, hostOn(sessionId, nodeB.port), { path: '/hello' });
+    expect(page.status).toBe(410);
+    expect(page.body.toString()).toContain('ERR_SESSION_EXPIRED');
+    expect((await send(nodeA.port, hostOn(sessionId, nodeA.port), { path: '/hello' })).status).toBe(410);
   });
 
   it('answers 404 on every node for a session nobody holds', async () => {
