@@ -17,11 +17,21 @@ export function send(
     body?: Buffer | ((write: (b: Buffer) => Promise<void>) => Promise<void>);
     headers?: Record<string, string>;
     agent?: Agent;
+    /** Source address (a loopback one: 127.0.0.2…), as a different viewer would come from. */
+    localAddress?: string;
   },
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path, headers: { host, ...opts.headers }, agent: opts.agent },
+      {
+        host: '127.0.0.1',
+        port,
+        method: opts.method ?? 'GET',
+        path: opts.path,
+        headers: { host, ...opts.headers },
+        agent: opts.agent,
+        ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+      },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));

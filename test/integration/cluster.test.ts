@@ -13,7 +13,7 @@ import { patternSha256, startFixtureApp, type FixtureApp } from '../helpers/fixt
 import { download, send } from '../helpers/http-client';
 import { killAll, runWingmanFetch, startAgent, startServer, type Proc } from '../helpers/processes';
 import { startRedis, type RedisProcess } from '../helpers/redis';
-import { waitForEvent } from '../helpers/wait';
+import { until, waitForEvent } from '../helpers/wait';
 
 jest.setTimeout(90_000);
 
@@ -138,6 +138,29 @@ describe('a session held by node A, reached through node B', () => {
     expect(lookups).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
   });
 
+  it('answers 410 on every node for a session that reached its --expires deadline on one of them', async () => {
+    const { agent, sessionId } = await startAgent(nodeA.url, String(app.port), { WINGMAN_STATE_DIR: `/tmp/wingman-cluster-ended-${process.pid}` }, [
+      '--new-session',
+      '--no-p2p',
+      '--expires',
+      '1s',
+    ]);
+    await agent.waitFor((e) => e.event === 'fatal' && e.code === 'ERR_SESSION_EXPIRED', 15_000);
+    // Node A records the end in Redis as it forgets the session: a bounded retry, nothing announces it to B.
+    let status = 0;
+    await until(
+      async () => {
+        status = (await send(nodeB.port, hostOn(sessionId, nodeB.port), { path: '/hello' })).status;
+        return status === 410 || undefined;
+      },
+      { timeoutMs: 5_000, intervalMs: 100, what: 'node B to answer 410', observe: () => `status ${status}` },
+    );
+    const page = await send(nodeB.port, hostOn(sessionId, nodeB.port), { path: '/hello' });
+    expect(page.status).toBe(410);
+    expect(page.body.toString()).toContain('ERR_SESSION_EXPIRED');
+    expect((await send(nodeA.port, hostOn(sessionId, nodeA.port), { path: '/hello' })).status).toBe(410);
+  });
+
   it('answers 404 on every node for a session nobody holds', async () => {
     const unknown = 'a'.repeat(26);
     expect((await send(nodeB.port, hostOn(unknown, nodeB.port), { path: '/' })).status).toBe(404);
@@ -163,6 +186,19 @@ describe('an agent that moves to another node', () => {
     const viaA = await send(nodeA.port, hostOn(first.sessionId, nodeA.port), { path: '/hello' });
     expect(viaA.status).toBe(200);
     expect(viaA.body.toString()).toBe('hello GET');
+  });
+
+  it('keeps the deadline of an --expires session that moves to node B, even when the agent there runs without --expires', async () => {
+    const stateDir = `/tmp/wingman-cluster-expiry-${process.pid}`;
+    const first = await startAgent(nodeA.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--new-session', '--no-p2p', '--expires', '60s']);
+    const deadline = first.agent.events.find((e) => e.event === 'ready')!.expiresAt;
+    expect(deadline).toEqual(expect.any(String));
+    await first.agent.kill();
+    const file = join(stateDir, 'sessions.json');
+    writeFileSync(file, readFileSync(file, 'utf8').split(`:${nodeA.port} `).join(`:${nodeB.port} `));
+    const moved = await startAgent(nodeB.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--no-p2p']);
+    expect(moved.sessionId).toBe(first.sessionId);
+    expect(moved.agent.events.find((e) => e.event === 'ready')).toMatchObject({ resumed: true, expiresAt: deadline });
   });
 
   it("answers a forwarded request for a session it no longer holds with a retrying 503, not a 404 (the sender's view was stale)", async () => {

@@ -13,8 +13,8 @@ import { connectP2PViewer } from '../../packages/relay-server/src/viewer/p2p-vie
 import { openAgentSocket } from '../../packages/tunnel-server/test/integration/helpers/test-agent';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
-import { killAll, startAgent, startServer } from '../helpers/processes';
-import { waitForEvent, withTimeout } from '../helpers/wait';
+import { killAll, startAgent, startServer, type Proc } from '../helpers/processes';
+import { until, waitForEvent, withTimeout } from '../helpers/wait';
 import { upgradeStatus } from '../helpers/viewer-client';
 
 jest.setTimeout(120_000);
@@ -23,13 +23,13 @@ jest.setTimeout(120_000);
 const DEV_TOKEN = 'wingman-local-dev-token';
 
 let app: FixtureApp;
-let server: { port: number; url: string };
+let server: { port: number; url: string; proc: Proc };
 let stateDir: string;
 
 beforeEach(async () => {
   app = await startFixtureApp();
   const s = await startServer();
-  server = { port: s.port, url: s.url };
+  server = { port: s.port, url: s.url, proc: s.server };
   stateDir = mkdtempSync(join(tmpdir(), 'wingman-expiry-'));
 });
 
@@ -62,6 +62,9 @@ async function rawAgent(register: Record<string, unknown>): Promise<{ ws: WebSoc
         : withTimeout(new Promise<ServerToAgentReceived>((resolve) => waiting.push(resolve)), { timeoutMs: 10_000, what: 'a message from the server' }),
   };
 }
+
+/** Stops the server started for this test (its in-memory sessions and ended ids go with it; the session key stays). */
+const killServer = () => server.proc.kill('SIGKILL');
 
 describe('session expiry (--expires)', () => {
   it('serves until the deadline, then the agent exits cleanly and viewers get a 410 "link expired" page', async () => {
@@ -125,6 +128,44 @@ describe('session expiry (--expires)', () => {
     expect(second.sessionId).not.toBe(first.sessionId);
     expect(second.agent.events.find((e) => e.event === 'ready')).not.toHaveProperty('expiresAt');
     expect((await send(server.port, new URL(second.url).host, { path: '/hello' })).status).toBe(200);
+  });
+
+  it('keeps the deadline when the server restarts and the agent resumes', async () => {
+    const { agent, url } = await startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--expires', '30s', '--inspect', 'false']);
+    const firstDeadline = agent.events.find((e) => e.event === 'ready')!.expiresAt;
+    await killServer();
+    await startServer({}, ['--port', String(server.port)]);
+    const back = await agent.waitFor((e) => e.event === 'ready' && e !== agent.events.find((x) => x.event === 'ready'), 45_000);
+    expect(back).toMatchObject({ url, resumed: true });
+    expect(back.expiresAt).toBe(firstDeadline);
+  });
+
+  it('never brings back a link that expired while its agent was down, even after a server restart and without --expires', async () => {
+    const first = await startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--expires', '1s', '--inspect', 'false']);
+    const expiresAt = Date.parse(String(first.agent.events.find((e) => e.event === 'ready')!.expiresAt));
+    await first.agent.kill('SIGKILL');
+    // The server that saw it end forgets with its restart; the deadline must hold anyway.
+    await until(() => Date.now() > expiresAt + 200 || undefined, { timeoutMs: 5_000, intervalMs: 50, what: 'the deadline to pass' });
+    await killServer();
+    const restarted = await startServer({}, ['--port', String(server.port)]);
+    const second = await startAgent(restarted.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--inspect', 'false']);
+    expect(second.sessionId).not.toBe(first.sessionId);
+    expect(second.agent.events.find((e) => e.event === 'ready')).toMatchObject({ resumed: false });
+    expect((await send(restarted.port, new URL(first.url).host, { path: '/hello' })).status).not.toBe(200);
+  });
+
+  it('gives an agent that asks for an expiry on a session without one a new session with the deadline bound in', async () => {
+    const first = await rawAgent({});
+    const plain = await first.next();
+    if (plain.type !== 'registered') throw new Error(`not registered: ${JSON.stringify(plain)}`);
+    first.ws.close();
+    await first.closed;
+    const again = await rawAgent({ resume: { sessionId: plain.sessionId, resumeSecret: plain.resumeSecret }, expiresInMs: 60_000 });
+    const bound = await again.next();
+    expect(bound).toMatchObject({ type: 'registered', resumed: false, expiresAt: expect.any(Number) });
+    if (bound.type !== 'registered') return;
+    expect(bound.sessionId).not.toBe(plain.sessionId);
+    expect(bound.resumeSecret.endsWith(`.${bound.expiresAt}`)).toBe(true);
   });
 
   it('refuses a malformed --expires before connecting', async () => {

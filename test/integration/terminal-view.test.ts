@@ -104,24 +104,35 @@ describe('wingman http on a terminal', () => {
     expect(tmux('display-message', '-p', '-t', 'w', '#{cursor_flag}').trim()).toBe('1');
   });
 
-  it('lists a viewer waiting under --approve, admits it with the a key, and still stops on Ctrl+C', async () => {
+  it('lists viewers waiting under --approve by number, admits the one selected with its number and the a key, and still stops on Ctrl+C', async () => {
     startInTmux(['--approve']);
-    const first = await waitForScreen((t) => sessionUrlOf(t) !== undefined && t.includes('a admit · d refuse'), 'the URL and the key help');
+    const first = await waitForScreen((t) => sessionUrlOf(t) !== undefined && t.includes('a admit it · d refuse it'), 'the URL and the key help');
     const url = new URL(sessionUrlOf(first)!);
+    // Someone else arrives first, from another address: the reviewer is number 2.
+    const other = await send(serverPort, url.host, { path: '/me-first', headers: { 'user-agent': 'Other/9.9' }, localAddress: '127.0.0.2' });
+    expect(other.status).toBe(403);
+    const otherId = viewerCookieOf(other)!.slice('wingman_viewer='.length, 'wingman_viewer='.length + 8);
     const held = await send(serverPort, url.host, { path: '/let-me-in', headers: { 'user-agent': 'Reviewer/1.0' } });
     expect(held.status).toBe(403);
     const cookie = viewerCookieOf(held)!;
     const shortId = cookie.slice('wingman_viewer='.length, 'wingman_viewer='.length + 8);
-    await waitForScreen((t) => /Waiting to be let in \(1\)/.test(t) && t.includes(`${shortId} 127.0.0.1`) && t.includes('Reviewer/1.0'), 'the waiting viewer');
+    await waitForScreen(
+      (t) =>
+        /Waiting to be let in \(2\)/.test(t) && t.includes(`>1 ${otherId} 127.0.0.2`) && t.includes(`2 ${shortId} 127.0.0.1`) && t.includes('Reviewer/1.0'),
+      'the waiting viewers, numbered',
+    );
 
+    tmux('send-keys', '-t', 'w', '2');
+    await waitForScreen((t) => t.includes(`>2 ${shortId} 127.0.0.1`), 'the reviewer selected');
     tmux('send-keys', '-t', 'w', 'a');
     await waitForScreen((t) => t.includes(`admitting viewer ${shortId}`), 'the admission');
     await untilTrue(
       'the viewer admitted',
       async () => (await send(serverPort, url.host, { path: '/let-me-in', headers: { cookie, 'user-agent': 'Reviewer/1.0' } })).status === 200,
     );
-    const after = await waitForScreen((t) => /GET\s+\/let-me-in\s+200/.test(t) && !t.includes('Waiting to be let in'), 'the admitted request');
+    const after = await waitForScreen((t) => /GET\s+\/let-me-in\s+200/.test(t) && /Waiting to be let in \(1\)/.test(t), 'the admitted request');
     expect(after).toMatch(new RegExp(`Viewers \\(1\\)\\n\\s+127\\.0\\.0\\.1\\s+relay.*${shortId}`));
+    expect(after).toContain(`>1 ${otherId} 127.0.0.2`);
 
     tmux('send-keys', '-t', 'w', 'C-c');
     const last = await waitForScreen((t) => /wingman exit code: \d+/.test(t), 'the exit');

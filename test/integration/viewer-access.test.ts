@@ -169,6 +169,24 @@ describe('a password-protected session', () => {
     expect(accessCookie(reviewer)).toMatch(/^wingman_access=/);
   });
 
+  it('lets a reviewer with the right password in from a new address after 10 addresses sent 10 wrong passwords each', async () => {
+    const from = (address: string, password: string) =>
+      send(t.serverPort, t.host, { path: '/hello', headers: { authorization: basic(password) }, localAddress: address });
+    const guesses: number[] = [];
+    for (let a = 1; a <= 10; a++) for (let i = 0; i < 10; i++) guesses.push((await from(`127.0.3.${a}`, `guess-${a}-${i}`)).status);
+    expect(guesses).toEqual(Array<number>(100).fill(401));
+    // The session took its 100 wrong passwords of the minute: the guessers wait, even with the right one...
+    const guesser = await from('127.0.3.1', PASSWORD);
+    expect(guesser.status).toBe(429);
+    expect(Number(guesser.headers['retry-after'])).toBeGreaterThan(0);
+    // ... a new address gets one try: the right password gets in, a wrong one makes it wait as well.
+    const reviewer = await from('127.0.4.1', PASSWORD);
+    expect(reviewer.status).toBe(200);
+    expect(accessCookie(reviewer)).toMatch(/^wingman_access=/);
+    expect((await from('127.0.4.2', 'one-more-guess')).status).toBe(401);
+    expect((await from('127.0.4.2', PASSWORD)).status).toBe(429);
+  });
+
   it('gates relayed WebSockets: 401 without access, an echo with the cookie', async () => {
     expect((await upgradeStatus('/ws')).status).toBe(401);
     const cookie = accessCookie(await get('/hello', { authorization: basic(PASSWORD) }));

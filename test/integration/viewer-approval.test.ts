@@ -82,6 +82,40 @@ describe('viewer approval (--approve)', () => {
     expect((await b.get('/hello')).status).toBe(200);
   });
 
+  it('keeps an admitted viewer admitted through a flood of new viewers from one address, whose waiting viewers stay few', async () => {
+    const admitted = await newViewer(t.serverPort, t.host);
+    expect((await inspectorApi(inspector, `/api/viewers/${admitted.id}/admit`, 'POST')).status).toBe(202);
+    await untilTrue('the admission', async () => (await admitted.get('/hello')).status === 200);
+
+    // 1 010 navigations without a cookie from one address: each is a new viewer, 20 at a time.
+    const FLOOD = 1_010;
+    const statuses: number[] = [];
+    for (let i = 0; i < FLOOD; i += 20) {
+      const batch = Array.from({ length: Math.min(20, FLOOD - i) }, () =>
+        send(t.serverPort, t.host, { path: '/', headers: { ...NAVIGATION_HEADERS, 'user-agent': 'Flood/1.0' }, localAddress: '127.0.0.2' }),
+      );
+      for (const r of await Promise.all(batch)) statuses.push(r.status);
+    }
+    expect(statuses.filter((s) => s === 403)).toHaveLength(FLOOD);
+
+    expect((await admitted.get('/hello')).status).toBe(200);
+    const reviewer = await send(t.serverPort, t.host, {
+      path: '/',
+      headers: { ...NAVIGATION_HEADERS, 'user-agent': 'Reviewer/2.0' },
+      localAddress: '127.0.0.3',
+    });
+    const reviewerId = viewerCookieOf(reviewer)!.slice('wingman_viewer='.length).split('.')[0]!;
+    // The developer's list: the flooding address's waiting viewers capped, the reviewer listed with its address and browser.
+    let waiting: Array<{ id: string; address: string; userAgent: string }> = [];
+    await untilTrue('the waiting list to settle', async () => {
+      waiting = (await inspectorApi(inspector, '/api/viewers')).json.viewers.filter((v: { state: string }) => v.state === 'waiting');
+      return waiting.some((v) => v.id === reviewerId) && waiting.filter((v) => v.address === '127.0.0.2').length <= 4;
+    });
+    expect(waiting.filter((v) => v.address === '127.0.0.2')).toHaveLength(4);
+    expect(waiting.find((v) => v.id === reviewerId)).toMatchObject({ address: '127.0.0.3', userAgent: 'Reviewer/2.0' });
+    expect(await stateOf(admitted.id)).toBe('admitted');
+  });
+
   it('holds a cookie-less client until it is admitted from the inspector', async () => {
     const curl = { 'user-agent': 'curl/8.5.0' };
     const first = await send(t.serverPort, t.host, { path: '/hello', headers: curl });

@@ -20,10 +20,12 @@ import {
 import {
   parseViewerDecision,
   parseViewerGateMode,
+  parseViewerGone,
   parseViewerMessage,
   parseVisitorId,
   type ViewerDecisionMessage,
   type ViewerGateMode,
+  type ViewerGoneMessage,
   type ViewerMessage,
 } from './viewer-control';
 
@@ -139,6 +141,16 @@ export interface PeerReportMessage {
 /** server → agent signaling: `visitorId` names the viewer identity behind the signaling socket (sessions with a viewer gate). */
 export type ViewerSignalEnvelope = SignalEnvelope<ViewerSignal> & { visitorId?: string };
 
+/**
+ * server → agent: fresh ICE servers (TURN credentials expire) for the peers
+ * the agent opens from now on; sent before a viewer's offer once the
+ * agent's credentials are half their lifetime old. Open peers keep theirs.
+ */
+export interface IceServersMessage {
+  type: 'ice-servers';
+  iceServers: IceServer[];
+}
+
 /** What an agent sends: its signaling errors typed (SignalingErrorCode). */
 export type AgentToServer = RegisterMessage | SignalEnvelope<HostSignal> | PeerReportMessage | ViewerDecisionMessage;
 /**
@@ -159,7 +171,8 @@ export const MAX_OWN_SW_SCRIPT_CHARS = 2048;
 /** What a server reads from an agent: signaling error codes as any string (relayed to the viewer as they are). */
 export type AgentToServerReceived = Exclude<AgentToServer, SignalEnvelope<HostSignal>> | SignalEnvelope<HostSignal<string>>;
 /** What a server sends: its error codes typed (ControlErrorCode). */
-export type ServerToAgent = RegisteredMessage | ErrorMessage | ViewerSignalEnvelope | ViewerLeft | ViewerMessage | ViewerOwnServiceWorker;
+export type ServerToAgent =
+  RegisteredMessage | ErrorMessage | ViewerSignalEnvelope | ViewerLeft | ViewerMessage | ViewerGoneMessage | IceServersMessage | ViewerOwnServiceWorker;
 /** What an agent reads from a server: an error's code as any string. */
 export type ServerToAgentReceived = Exclude<ServerToAgent, ErrorMessage> | ErrorMessage<string>;
 
@@ -328,6 +341,11 @@ export function parseServerMessage(text: string): ServerToAgentReceived {
     case 'viewer-own-sw':
       onlyKeys(o, ['type', 'script']);
       return { type: 'viewer-own-sw', script: str(o, 'script', MAX_OWN_SW_SCRIPT_CHARS) };
+    case 'viewer-gone':
+      return parseViewerGone(o);
+    case 'ice-servers':
+      onlyKeys(o, ['type', 'iceServers']);
+      return { type: 'ice-servers', iceServers: parseIceServers(o.iceServers) };
     case 'viewer-left': {
       onlyKeys(o, ['type', 'viewerId']);
       const viewerId = str(o, 'viewerId', 16);

@@ -32,6 +32,16 @@ export interface ViewerMessage {
   firstSeenAt: number;
 }
 
+/**
+ * server → agent: a waiting viewer the server forgot to make room for
+ * another (waiting viewers are capped per address and per session); it
+ * comes back as a new viewer with its next request.
+ */
+export interface ViewerGoneMessage {
+  type: 'viewer-gone';
+  id: string;
+}
+
 /** What the agent decides about viewers. `refuse` of an admitted viewer revokes it; `refuse-all` refuses every viewer the server knows now. */
 export type ViewerDecision = 'admit' | 'refuse' | 'refuse-all';
 
@@ -73,6 +83,11 @@ export function parseViewerMessage(o: Obj): ViewerMessage {
   // Epoch ms, up to year 2286: bounds a garbled value.
   if (typeof firstSeenAt !== 'number' || !Number.isInteger(firstSeenAt) || firstSeenAt < 0 || firstSeenAt > 9_999_999_999_999) throw bad('bad "firstSeenAt"');
   return { type: 'viewer', id: parseVisitorId(o.id), state, address, userAgent, firstSeenAt };
+}
+
+export function parseViewerGone(o: Obj): ViewerGoneMessage {
+  only(o, ['type', 'id']);
+  return { type: 'viewer-gone', id: parseVisitorId(o.id) };
 }
 
 export function parseViewerDecision(o: Obj): ViewerDecisionMessage {

@@ -25,8 +25,14 @@ export const DEFAULT_AGENT_TOKEN = 'wingman-local-dev-token';
 export const DEFAULT_SESSION_GRACE_MS = 30_000;
 /** How long a viewer tries ICE before it stays on the relay. */
 export const DEFAULT_VIEWER_ICE_TIMEOUT_MS = 3_000;
-/** Lifetime of TURN credentials (TURN REST API), seconds. */
-export const DEFAULT_TURN_TTL_S = 3_600;
+/**
+ * Lifetime of TURN credentials (TURN REST API), seconds. A TURN server checks
+ * them when an allocation is made (coturn: not on its refreshes), and every
+ * viewer gets its own with each P2P attempt (the agent fresh ones before an
+ * offer once they are half this old): 5 min covers any ICE gathering while
+ * a leaked credential stops working soon.
+ */
+export const DEFAULT_TURN_TTL_S = 300;
 /** Interval of protocol PINGs to each agent; a missed PONG (with nothing moving on the connection meanwhile) closes the agent. */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 15_000;
 /** How long an agent has to answer a PING. */
@@ -43,7 +49,7 @@ export interface P2POptions {
   turnUrls?: string[];
   /** Shared secret of the TURN server (coturn `static-auth-secret`), used to mint short-lived credentials. */
   turnSecret?: string;
-  /** Lifetime of minted TURN credentials, seconds. Default 3600. */
+  /** Lifetime of minted TURN credentials, seconds. Default 300. */
   turnTtlS?: number;
 }
 

@@ -11,9 +11,9 @@ import { z } from 'zod';
 /**
  * Relay streams (HTTP requests and WebSockets) one viewer may have open at
  * once on one session: a quarter of what an agent connection carries
- * (DEFAULT_MAX_CONCURRENT_STREAMS = 1 024), so at least three other viewers
- * at their own quota still fit. A browser opens 6 connections per host over
- * HTTP/1.1 and a few WebSockets; 256 is far beyond any real page.
+ * (DEFAULT_MAX_CONCURRENT_STREAMS = 1 024), and less once other viewers
+ * hold streams (sessions/fair-share.ts). A browser opens 6 connections per
+ * host over HTTP/1.1 and a few WebSockets; 256 is far beyond any real page.
  */
 export const DEFAULT_MAX_STREAMS_PER_VIEWER = DEFAULT_MAX_CONCURRENT_STREAMS / 4;
 /**
@@ -36,7 +36,8 @@ export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
 export const DEFAULT_MAX_WS_TICKETS_PER_SESSION = 32;
 /**
  * Signaling sockets one viewer address may hold per session (one per tab):
- * a session takes 64 signaling viewers, and one address must not take them all.
+ * a session takes 64 signaling viewers, and one address must not take them
+ * all; fewer once other addresses hold some (sessions/fair-share.ts).
  */
 export const DEFAULT_MAX_SIGNALING_PER_VIEWER = 8;
 /**
@@ -54,7 +55,7 @@ export const DEFAULT_MAX_AGENT_AUTH_FAILURES = 10;
 export const DEFAULT_FD_RESERVE = 64;
 
 export interface LimitOptions {
-  /** Concurrent relay streams per viewer address and session. Default 256. */
+  /** Concurrent relay streams per viewer address and session (at most its fair share). Default 256. */
   streamsPerViewer?: number;
   /** Idle time (no message either way) after which a relayed WebSocket is closed, ms; 0 never. Default 600000. */
   wsIdleTimeoutMs?: number;
@@ -64,7 +65,7 @@ export interface LimitOptions {
   connectionsPerAddress?: number;
   /** Live WebSocket tickets per session. Default 32. */
   wsTicketsPerSession?: number;
-  /** Signaling sockets per viewer address and session. Default 8. */
+  /** Signaling sockets per viewer address and session (at most its fair share). Default 8. */
   signalingPerViewer?: number;
   /** Failed agent authentications per source address and minute before 429. Default 10. */
   agentAuthFailures?: number;

@@ -43,7 +43,9 @@ describe('docs/PROTOCOL.md examples', () => {
 
   it('has examples of every control message', () => {
     const types = examples.map((e) => (JSON.parse(e) as { type: string }).type);
-    expect(new Set(types)).toEqual(new Set(['register', 'registered', 'error', 'signal', 'peer-report', 'hello', 'viewer', 'viewer-decision']));
+    expect(new Set(types)).toEqual(
+      new Set(['register', 'registered', 'error', 'signal', 'peer-report', 'hello', 'viewer', 'viewer-gone', 'viewer-decision', 'ice-servers']),
+    );
   });
 
   it.each(examples.map((e) => [(JSON.parse(e) as { type: string }).type, e]))('parses the %s example', (type, text) => {
@@ -73,6 +75,9 @@ describe('control message validation', () => {
     refused(() => parseAgentMessage(JSON.stringify({ ...register, client: 'x'.repeat(101) })), /"client" must be a string of at most 100 chars/);
     refused(() => parseAgentMessage(JSON.stringify({ ...register, resume: { sessionId: 'ABC', resumeSecret: 's' } })), /not a session id/);
     refused(() => parseServerMessage(JSON.stringify({ type: 'viewer-left', viewerId: 'xyz' })), /bad viewerId/);
+    refused(() => parseServerMessage(JSON.stringify({ type: 'viewer-gone', id: 'xyz' })), /bad visitor id/);
+    refused(() => parseServerMessage(JSON.stringify({ type: 'viewer-gone', id: 'a'.repeat(32), state: 'waiting' })), /unknown field "state"/);
+    expect(parseServerMessage(JSON.stringify({ type: 'viewer-gone', id: 'a'.repeat(32) }))).toEqual({ type: 'viewer-gone', id: 'a'.repeat(32) });
   });
 
   it('carries a viewer password in register (1-256 chars) and "access":"password" in registered, refusing anything else', () => {

@@ -92,5 +92,10 @@
       viewers.set(v.id, v);
       render();
     });
+    // A waiting viewer the server forgot to make room for others (waiting caps).
+    source.addEventListener('viewer-gone', (ev) => {
+      viewers.delete(JSON.parse(ev.data).id);
+      render();
+    });
   });
 })();

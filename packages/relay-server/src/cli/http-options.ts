@@ -78,6 +78,10 @@ export const HTTP_OPTION_ROWS = [
 export const HTTP_ENV_ONLY = [
   { env: 'WINGMAN_STATE_DIR', help: "where each session's resume secret is kept (agent/resume-store.ts)" },
   { env: 'WINGMAN_P2P_MAX_MESSAGE_BYTES', help: 'largest P2P data-channel message, bytes (read by the P2P host process, p2p/host-process.ts)' },
+  {
+    env: 'WINGMAN_P2P_HOST_CANDIDATES',
+    help: "false: send viewers no host ICE candidate, so they never learn this machine's addresses (read by the P2P host process)",
+  },
 ] as const;
 
 /** The variable of the row whose flags start with `flag` (`--server`). Throws for a row without one: a programming error. */

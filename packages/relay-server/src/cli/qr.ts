@@ -6,15 +6,10 @@
  * terminal; `--qr` / `--no-qr` override the automatic choice.
  */
 import { renderUnicodeCompact } from 'uqr';
+import { isLoopbackHost } from '../loopback-host';
 
 /** `--qr` (true), `--no-qr` (false) or neither (undefined: decide from the URL and the terminal). */
 export type QrChoice = boolean | undefined;
-
-/** Host names a phone cannot reach: the machine itself. */
-function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
 
 /**
  * Whether to print the code: forced by the flag, else only on a terminal

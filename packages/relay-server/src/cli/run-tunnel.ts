@@ -15,6 +15,7 @@ import { exitCodeFor } from './exit-codes';
 import type { HttpConfig } from './options';
 import { probeTarget } from './probe';
 import type { Reporter } from './reporter';
+import { isLoopbackHost } from '../loopback-host';
 
 export interface TunnelRunOptions {
   config: HttpConfig;
@@ -61,6 +62,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     ? attachP2P({
         agent,
         forward,
+        acceptLoopbackCandidates: isLoopbackHost(new URL(config.server).hostname),
         onRequest: (entry) => reporter.request(entry),
         ...capture,
         onPeer: (r) => reporter.peer(r),

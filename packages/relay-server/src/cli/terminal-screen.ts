@@ -4,6 +4,7 @@
  * the terminal's width; sections shrink (requests first) to fit its height.
  */
 import type { TransportName } from '../forward';
+import { SELECTABLE_WAITING } from './terminal-keys';
 
 export interface ScreenViewer {
   id: string;
@@ -51,8 +52,10 @@ export interface ScreenState {
   /** A line under the header when not connected ("reconnecting ..."). */
   status?: string;
   viewers: ScreenViewer[];
-  /** Viewers waiting to be let in, longest waiting first. */
+  /** Viewers waiting to be let in, numbered in this order (ViewerRoster.waiting()). */
   waiting?: ScreenWaiting[];
+  /** The id of the waiting viewer the `a` and `d` keys act on. */
+  selectedWaiting?: string | undefined;
   /** The key help line (viewer keys on a TTY); default: the Ctrl+C hint. */
   keys?: string;
   /** Oldest first. */
@@ -103,10 +106,15 @@ export function renderScreen(state: ScreenState, size: { columns: number; rows: 
   viewers.push('');
   const waiting = state.waiting ?? [];
   if (waiting.length > 0) {
-    viewers.push(`Waiting to be let in (${waiting.length}): a admits the first, d refuses it`);
-    for (const w of waiting.slice(0, 4))
-      viewers.push(`  ${w.id.slice(0, 8)} ${w.address.padEnd(15)} waiting since ${clock(w.since)} (${ago(now - w.since)})  ${w.userAgent || 'no User-Agent'}`);
-    if (waiting.length > 4) viewers.push(`  ... and ${waiting.length - 4} more`);
+    viewers.push(`Waiting to be let in (${waiting.length}): 1-${Math.min(waiting.length, SELECTABLE_WAITING)} select, a admits the selected (>), d refuses it`);
+    waiting
+      .slice(0, SELECTABLE_WAITING)
+      .forEach((w, i) =>
+        viewers.push(
+          `${w.id === state.selectedWaiting ? '>' : ' '}${i + 1} ${w.id.slice(0, 8)} ${w.address.padEnd(15)} waiting since ${clock(w.since)} (${ago(now - w.since)})  ${w.userAgent || 'no User-Agent'}`,
+        ),
+      );
+    if (waiting.length > SELECTABLE_WAITING) viewers.push(`  ... and ${waiting.length - SELECTABLE_WAITING} more`);
     viewers.push('');
   }
 

@@ -10,7 +10,7 @@ import type { Entry, RequestStore } from '../inspector/store';
 import type { Reporter } from './reporter';
 import { renderQr, shouldPrintQr, type QrChoice } from './qr';
 import { renderScreen, type ScreenProblem, type ScreenRequest, type ScreenState, type ScreenViewer } from './terminal-screen';
-import { attachViewerKeys, VIEWER_KEY_HELP, type KeyInput } from './terminal-keys';
+import { attachViewerKeys, selectedWaiting, VIEWER_KEY_HELP, type KeyInput } from './terminal-keys';
 import type { ViewerRoster } from '../viewers/viewer-roster';
 
 /** Shortest time between two redraws, ms: at most 5 screens a second, whatever the request rate (a redraw per request would flood a slow terminal). */
@@ -71,6 +71,7 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
   let unsubscribe: (() => void) | undefined;
   let roster: ViewerRoster | undefined;
   let detachKeys: (() => void) | undefined;
+  let selectedId: string | undefined;
 
   const draw = () => {
     pending = undefined;
@@ -78,10 +79,8 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     pruneRelayViewers();
     if (roster) {
       for (const v of state.viewers) if (v.transport === 'relay') v.label = roster.get(v.id)?.address ?? v.label;
-      state.waiting = roster
-        .list()
-        .filter((v) => v.state === 'waiting')
-        .map((v) => ({ id: v.id, address: v.address, userAgent: v.userAgent, since: v.firstSeenAt }));
+      state.waiting = roster.waiting().map((v) => ({ id: v.id, address: v.address, userAgent: v.userAgent, since: v.firstSeenAt }));
+      state.selectedWaiting = selectedWaiting(roster, selectedId)?.id;
     }
     const lines = renderScreen(state, { columns: stdout.columns ?? 80, rows: stdout.rows ?? 24 }, lastDraw);
     stdout.write(HOME + lines.map((l) => l + CLEAR_LINE_END).join('\n') + '\n' + CLEAR_BELOW);
@@ -152,12 +151,17 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
         if (v.state === 'refused') state.viewers = state.viewers.filter((o) => o.id !== v.id);
         schedule();
       });
+      r.on('gone', schedule);
       if (!keys) return;
       detachKeys = attachViewerKeys(
         keys,
         r,
         (message) => problem('info', message),
         () => void process.kill(process.pid, 'SIGINT'),
+        (id) => {
+          selectedId = id;
+          schedule();
+        },
       );
       if (keys.isTTY) state.keys = VIEWER_KEY_HELP;
       schedule();

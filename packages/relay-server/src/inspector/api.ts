@@ -217,8 +217,13 @@ function openEvents(req: IncomingMessage, res: ServerResponse, api: ApiContext):
   });
   const viewerListeners = api.viewers().map((source) => {
     const listener = (v: Parameters<typeof viewerJson>[0]) => void res.write(`event: viewer\ndata: ${JSON.stringify(viewerJson(v, source.tunnel))}\n\n`);
+    const gone = (id: string) => void res.write(`event: viewer-gone\ndata: ${JSON.stringify({ id })}\n\n`);
     source.roster.on('viewer', listener);
-    return () => source.roster.off('viewer', listener);
+    source.roster.on('gone', gone);
+    return () => {
+      source.roster.off('viewer', listener);
+      source.roster.off('gone', gone);
+    };
   });
   const keepalive = setInterval(() => res.write(': keepalive\n\n'), SSE_KEEPALIVE_MS);
   const stop = () => {

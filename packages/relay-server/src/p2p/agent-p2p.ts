@@ -27,6 +27,8 @@ export interface AgentP2POptions {
   onHostCrash?(crash: HostCrash): void;
   /** Cap on concurrent peers. */
   maxPeers?: number;
+  /** Accept viewers' loopback ICE candidates: the tunnel server is on loopback, so its viewers are on this machine. */
+  acceptLoopbackCandidates?: boolean;
 }
 
 export interface AgentP2P {
@@ -66,6 +68,7 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
         // The viewer gives up at timeoutMs and stays on the relay; the host waits a little longer so a late success is not torn down.
         connectTimeoutMs: Math.max(5_000, e.p2pSettings.timeoutMs * 2),
         ...(options.maxPeers !== undefined ? { maxPeers: options.maxPeers } : {}),
+        ...(options.acceptLoopbackCandidates !== undefined ? { acceptLoopbackCandidates: options.acceptLoopbackCandidates } : {}),
         ...(options.capture ? { captureBodyLimitBytes: options.capture.bodyLimitBytes } : {}),
       },
       sendSignal: (viewerId, message) => void agent.sendControl({ type: 'signal', viewerId, message }),
@@ -104,6 +107,8 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
         });
     }
     if (!host) return;
+    // Fresh TURN credentials (the server's expire): for the peers opened from now on.
+    if (message.type === 'ice-servers') return host.setIceServers(message.iceServers);
     if (message.type === 'signal') host.handleSignal(message.viewerId, message.message);
     // The visitor of a signaling viewer is kept after its socket closed: its data channel may outlive it.
     else if (message.type === 'viewer-left') host.viewerLeft(message.viewerId);

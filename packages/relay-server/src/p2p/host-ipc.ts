@@ -33,6 +33,8 @@ export interface HostInit {
   maxPeers?: number;
   /** Capture P2P exchanges for the inspector, keeping this many bytes per body; undefined: no capture. */
   captureBodyLimitBytes?: number;
+  /** Accept viewers' loopback ICE candidates (the tunnel server is on loopback, so viewers are on this machine). */
+  acceptLoopbackCandidates?: boolean;
 }
 
 /**
@@ -100,6 +102,7 @@ const hostInitSchema = z.object({
   connectTimeoutMs: durationMs(),
   maxPeers: z.number().int().nonnegative().optional(),
   captureBodyLimitBytes: z.number().int().min(0).max(MAX_CAPTURE_BODY_LIMIT_BYTES).optional(),
+  acceptLoopbackCandidates: z.boolean().optional(),
 }) satisfies z.ZodType<HostInit, z.ZodTypeDef, unknown>;
 const requestEntrySchema = z.object({
   method: z.string().min(1).max(64),

@@ -48,6 +48,9 @@ function start(init: HostInit): void {
     connectTimeoutMs: init.connectTimeoutMs,
     ...(init.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: init.wsMaxMessageBytes } : {}),
     ...(init.maxPeers !== undefined ? { maxPeers: init.maxPeers } : {}),
+    ...(init.acceptLoopbackCandidates !== undefined ? { acceptLoopbackCandidates: init.acceptLoopbackCandidates } : {}),
+    // WINGMAN_P2P_HOST_CANDIDATES=false: viewers never learn this machine's addresses (candidates.ts).
+    hideHostCandidates: process.env.WINGMAN_P2P_HOST_CANDIDATES === 'false',
     ...maxMessageBytesFromEnv(process.env.WINGMAN_P2P_MAX_MESSAGE_BYTES),
     // Test hook (browser e2e tests): P2P made slow for bulk.
     ...(Number(process.env.WINGMAN_TEST_P2P_SEND_BYTES_PER_S) > 0 ? { testSendBytesPerS: Number(process.env.WINGMAN_TEST_P2P_SEND_BYTES_PER_S) } : {}),

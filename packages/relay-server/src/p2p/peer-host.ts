@@ -18,7 +18,15 @@ import {
   type Stream,
   type ViewerSignal,
 } from '@wingman/protocol';
-import { isLoopbackCandidate } from './candidates';
+import {
+  isHostCandidate,
+  isLoopbackCandidate,
+  ownAddresses,
+  sdpCandidates,
+  unreachableReason,
+  withoutCandidates,
+  type RemoteCandidatePolicy,
+} from './candidates';
 import { iceCandidateNotAdded } from './ice-debug';
 import { throttledChannel } from './throttled-channel';
 import { closePeer, createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
@@ -39,7 +47,7 @@ export const MONITOR_TIMEOUT_MS = MONITOR_INTERVAL_MS;
 export const MONITOR_MAX_MISSED = 3;
 /** Close a peer that carried no stream for this long, ms (the viewer reconnects on demand). */
 export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
-/** Remote candidates accepted per viewer (a real offer has < 20). */
+/** Remote candidates accepted per viewer, those in its offer's SDP included (a real offer has < 20). */
 export const MAX_REMOTE_CANDIDATES = 64;
 
 export interface PeerReport {
@@ -84,6 +92,10 @@ export interface PeerHostOptions {
   maxMessageBytes?: number;
   /** Test hook: each channel sends at most this many bytes per second (throttled-channel.ts). */
   testSendBytesPerS?: number;
+  /** Accept viewers' loopback candidates: they are on this machine (the tunnel server is on loopback). Default false. */
+  acceptLoopbackCandidates?: boolean;
+  /** Send no host candidate (viewers never learn this machine's addresses; P2P then needs STUN or TURN). Default false. */
+  hideHostCandidates?: boolean;
 }
 
 export interface PeerHost {
@@ -125,6 +137,10 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   let iceServers = options.iceServers ?? [];
+  const hideHost = options.hideHostCandidates === true;
+  const remotePolicy: RemoteCandidatePolicy = { acceptLoopback: options.acceptLoopbackCandidates === true, ownAddresses: ownAddresses() };
+  /** A remote candidate the host would send STUN checks to for nothing, or to somewhere it must not: dropped. */
+  const unreachable = (candidate: string) => unreachableReason(candidate, remotePolicy) !== undefined;
   const ownMaxMessageBytes = options.maxMessageBytes ?? DATA_CHANNEL_DEFAULT_MESSAGE_BYTES;
 
   const report = (r: PeerReport) => {
@@ -216,9 +232,18 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     peer.stops.push(stop, () => clearInterval(idleCheck));
   }
 
-  async function onOffer(viewerId: string, sdp: string): Promise<void> {
+  async function onOffer(viewerId: string, offered: string): Promise<void> {
     const existing = peers.get(viewerId);
     if (existing) closePeerEntry(existing, 'closed', 'replaced by a new offer');
+    const inOffer = sdpCandidates(offered).length;
+    if (inOffer > MAX_REMOTE_CANDIDATES) {
+      options.sendSignal(viewerId, { type: 'error', code: 'ERR_TOO_MANY_CANDIDATES', message: `more than ${MAX_REMOTE_CANDIDATES} candidates` });
+      report({ viewerId, state: 'failed', reason: 'too many candidates' });
+      return;
+    }
+    // Read again per offer: a laptop's addresses change as it moves between networks.
+    remotePolicy.ownAddresses = ownAddresses();
+    const sdp = withoutCandidates(offered, unreachable);
     if (peers.size >= maxPeers) {
       options.sendSignal(viewerId, {
         type: 'error',
@@ -236,7 +261,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       connected: false,
       remoteDescriptionSet: false,
       pendingRemote: [],
-      remoteCandidates: 0,
+      remoteCandidates: inOffer,
       remoteLoopback: false,
       heldLoopback: [],
       lastActivity: Date.now(),
@@ -255,6 +280,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       if (!ev.candidate) return options.sendSignal(viewerId, { type: 'end-of-candidates' });
       const c = ev.candidate.toJSON ? ev.candidate.toJSON() : ev.candidate;
       if (!c.candidate) return;
+      if (hideHost && isHostCandidate(c.candidate)) return;
       if (isLoopbackCandidate(c.candidate) && !peer.remoteLoopback) peer.heldLoopback.push(c);
       else sendCandidate(peer, c);
     };
@@ -263,14 +289,18 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       if (pc.connectionState === 'failed') closePeerEntry(peer, 'failed', 'ICE failed');
       else if (pc.connectionState === 'closed') closePeerEntry(peer, 'closed', 'peer connection closed');
     };
-    if (/ 127\.\d+\.\d+\.\d+ | ::1 /.test(sdp)) revealLoopback(peer);
+    if (sdpCandidates(sdp).some(isLoopbackCandidate)) revealLoopback(peer);
     await pc.setRemoteDescription({ type: 'offer', sdp });
     peer.remoteDescriptionSet = true;
     for (const c of peer.pendingRemote.splice(0)) await pc.addIceCandidate(c).catch(iceCandidateNotAdded(viewerId));
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     if (peer.closed) return;
-    options.sendSignal(viewerId, { type: 'answer', sdp: announceMaxMessageSize(pc.localDescription?.sdp ?? answer.sdp, ownMaxMessageBytes) });
+    const local = pc.localDescription?.sdp ?? answer.sdp;
+    options.sendSignal(viewerId, {
+      type: 'answer',
+      sdp: announceMaxMessageSize(hideHost ? withoutCandidates(local, isHostCandidate) : local, ownMaxMessageBytes),
+    });
   }
 
   function revealLoopback(peer: Peer): void {
@@ -284,6 +314,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       options.sendSignal(peer.viewerId, { type: 'error', code: 'ERR_TOO_MANY_CANDIDATES', message: `more than ${MAX_REMOTE_CANDIDATES} candidates` });
       return closePeerEntry(peer, 'failed', 'too many candidates');
     }
+    if (unreachable(c.candidate)) return;
     if (isLoopbackCandidate(c.candidate)) revealLoopback(peer);
     if (!peer.remoteDescriptionSet) peer.pendingRemote.push(c);
     else void peer.pc.addIceCandidate(c).catch(iceCandidateNotAdded(peer.viewerId));

@@ -21,14 +21,21 @@ export interface ViewerEntry {
   firstSeenAt: number;
 }
 
-export interface ViewerRoster extends EventEmitter<{ viewer: [ViewerEntry] }> {
+/** `viewer`: a viewer is new or changed state; `gone`: the server forgot a waiting viewer (its id). */
+export type ViewerRosterEvents = { viewer: [ViewerEntry]; gone: [string] };
+
+export interface ViewerRoster extends EventEmitter<ViewerRosterEvents> {
   /** The gate the server applies; undefined until registered (or with a server that tracks no viewers). */
   readonly mode: ViewerGateMode | undefined;
   /** Every viewer known, oldest first. */
   list(): ViewerEntry[];
   get(id: string): ViewerEntry | undefined;
-  /** The viewer that has waited longest, if any. */
-  oldestWaiting(): ViewerEntry | undefined;
+  /**
+   * Waiting viewers in the order the developer is shown them: each
+   * address's longest waiting first, then each address's second, and so on,
+   * so one address with many waiting viewers cannot push others down.
+   */
+  waiting(): ViewerEntry[];
   /** The most recently seen admitted viewer, if any (the terminal's revoke key). */
   newestAdmitted(): ViewerEntry | undefined;
   /** Sends a decision to the server; false when the agent is not connected (or the id is unknown). */
@@ -39,7 +46,7 @@ export interface ViewerRoster extends EventEmitter<{ viewer: [ViewerEntry] }> {
 export function attachViewerRoster(agent: Agent, p2p: () => AgentP2P | undefined): ViewerRoster {
   const viewers = new Map<string, ViewerEntry>();
   let mode: ViewerGateMode | undefined;
-  const emitter = new EventEmitter<{ viewer: [ViewerEntry] }>();
+  const emitter = new EventEmitter<ViewerRosterEvents>();
 
   agent.on('ready', (e) => {
     mode = e.viewers;
@@ -47,6 +54,10 @@ export function attachViewerRoster(agent: Agent, p2p: () => AgentP2P | undefined
     if (!e.resumed) viewers.clear();
   });
   agent.on('control', (m) => {
+    if (m.type === 'viewer-gone') {
+      if (viewers.delete(m.id)) emitter.emit('gone', m.id);
+      return;
+    }
     if (m.type !== 'viewer') return;
     const entry: ViewerEntry = { id: m.id, state: m.state, address: m.address, userAgent: m.userAgent, firstSeenAt: m.firstSeenAt };
     viewers.delete(m.id);
@@ -61,7 +72,7 @@ export function attachViewerRoster(agent: Agent, p2p: () => AgentP2P | undefined
   const roster = Object.assign(emitter, {
     list: byFirstSeen,
     get: (id: string) => viewers.get(id),
-    oldestWaiting: () => byFirstSeen().find((v) => v.state === 'waiting'),
+    waiting: () => interleaveByAddress(byFirstSeen().filter((v) => v.state === 'waiting')),
     newestAdmitted: () => [...viewers.values()].reverse().find((v) => v.state === 'admitted'),
     decide(decision: Exclude<ViewerDecision, 'refuse-all'>, id: string) {
       if (!viewers.has(id)) return false;
@@ -74,4 +85,15 @@ export function attachViewerRoster(agent: Agent, p2p: () => AgentP2P | undefined
   // A getter (Object.assign would copy the value once).
   Object.defineProperty(roster, 'mode', { get: () => mode, enumerable: true });
   return roster as ViewerRoster;
+}
+
+/** `list` (oldest first) reordered: the first of each address, then the second of each, and so on. */
+function interleaveByAddress(list: ViewerEntry[]): ViewerEntry[] {
+  const rank = new Map<string, number>();
+  const ranked = list.map((v, i) => {
+    const r = rank.get(v.address) ?? 0;
+    rank.set(v.address, r + 1);
+    return { v, r, i };
+  });
+  return ranked.sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.v);
 }

@@ -32,7 +32,7 @@ function fakeRoster(list: ViewerEntry[]): { roster: ViewerRoster; decisions: str
     mode: 'approve' as const,
     list: () => list,
     get: (id: string) => list.find((v) => v.id === id),
-    oldestWaiting: () => list.find((v) => v.state === 'waiting'),
+    waiting: () => list.filter((v) => v.state === 'waiting'),
     newestAdmitted: () => [...list].reverse().find((v) => v.state === 'admitted'),
     decide: (d: string, id: string) => (decisions.push(`${d} ${id.slice(0, 1)}`), true),
     refuseAll: () => (decisions.push('refuse-all'), true),
@@ -41,7 +41,7 @@ function fakeRoster(list: ViewerEntry[]): { roster: ViewerRoster; decisions: str
 }
 
 describe('attachViewerKeys', () => {
-  it('admits (a) and refuses (d) the longest waiting viewer, revokes the newest admitted (r) and all (R), and turns Ctrl+C into an interrupt', () => {
+  it('admits (a) and refuses (d) the first waiting viewer, revokes the newest admitted (r) and all (R), and turns Ctrl+C into an interrupt', () => {
     const input = fakeInput(true);
     const { roster, decisions } = fakeRoster([viewer('a', 'admitted', 1), viewer('b', 'waiting', 2), viewer('c', 'admitted', 3), viewer('d', 'waiting', 4)]);
     const said: string[] = [];
@@ -61,6 +61,32 @@ describe('attachViewerKeys', () => {
     input.type('a');
     expect(decisions).toHaveLength(4);
     expect(input.raw).toEqual([true, false]);
+  });
+
+  it('acts on the waiting viewer selected by its number (1-9) until it no longer waits', () => {
+    const input = fakeInput(true);
+    const list = [viewer('b', 'waiting', 2), viewer('d', 'waiting', 4), viewer('e', 'waiting', 5)];
+    const { roster, decisions } = fakeRoster(list);
+    const said: string[] = [];
+    const selected: string[] = [];
+    attachViewerKeys(
+      input,
+      roster,
+      (m) => said.push(m),
+      () => undefined,
+      (id) => selected.push(id.slice(0, 1)),
+    );
+    input.type('2a');
+    expect(decisions).toEqual(['admit d']);
+    expect(selected).toEqual(['d']);
+    expect(said[0]).toBe(`selected waiting viewer 2: ${'d'.repeat(8)} (10.0.0.1)`);
+    input.type('d');
+    expect(decisions).toEqual(['admit d', 'refuse d']);
+    // Once the selected viewer no longer waits, the first waiting one is selected again.
+    list[1]!.state = 'admitted';
+    input.type('a7');
+    expect(decisions).toEqual(['admit d', 'refuse d', 'admit b']);
+    expect(said.at(-1)).toBe('no waiting viewer 7');
   });
 
   it('says so when no viewer waits, and leaves a stdin that is not a TTY alone', () => {

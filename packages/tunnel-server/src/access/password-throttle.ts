@@ -1,15 +1,14 @@
 /**
  * Online password guessing on one password-protected session, bounded per
- * source address and per session. Per source alone, a guesser with many
- * addresses would be unbounded; per session alone (as before), one stranger
- * with the link could lock every viewer out by sending wrong passwords. So a
- * source that fails MAX_PASSWORD_FAILURES_PER_SOURCE times waits for the
- * window to end, and the session as a whole takes at most
- * MAX_PASSWORD_FAILURES_PER_SESSION wrong passwords a window: locking
- * everyone out now takes that many failures from at least
- * MAX_PASSWORD_FAILURES_PER_SESSION / MAX_PASSWORD_FAILURES_PER_SOURCE
- * different sources. Viewers that hold the access
- * cookie never reach this code.
+ * source address and per session, throttling guessers and never the
+ * session. A source that fails MAX_PASSWORD_FAILURES_PER_SOURCE times waits
+ * for the window to end (even with the right password: it learns nothing).
+ * Once the session took MAX_PASSWORD_FAILURES_PER_SESSION wrong passwords in
+ * a window, every source that failed in it waits too, while a source that
+ * has not failed yet keeps one try: a reviewer arriving with the right
+ * password gets in whatever strangers sent, and guessing stays bounded at
+ * MAX_PASSWORD_FAILURES_PER_SESSION a window plus one per new address.
+ * Viewers that hold the access cookie never reach this code.
  *
  * IPv6 sources count per /64: one host usually holds a whole /64, so
  * counting single addresses would let it guess without bound.
@@ -22,13 +21,15 @@ export const PASSWORD_ATTEMPT_WINDOW_MS = 60_000;
 /** Wrong passwords one source (IPv4 address, IPv6 /64) may send per window before it waits. */
 export const MAX_PASSWORD_FAILURES_PER_SOURCE = 10;
 /**
- * Wrong passwords per session per window, all sources together: the bound
- * on online guessing (100 a minute). Reaching it takes at least 10 sources.
+ * Wrong passwords per session per window, all sources together, after which
+ * only sources without a failure in the window may try (once each): online
+ * guessing stays near 100 a minute however many addresses guess.
  */
 export const MAX_PASSWORD_FAILURES_PER_SESSION = 100;
 /**
  * Sources tracked per session and window; failures from sources beyond it
- * share one bucket, so memory stays bounded under a flood of addresses.
+ * share one bucket, so memory stays bounded under a flood of addresses (and
+ * a new source beyond it counts as one that failed once the bucket has).
  */
 export const MAX_TRACKED_SOURCES = 1_024;
 /** The bucket of sources beyond MAX_TRACKED_SOURCES (and of unparsable ones). */
@@ -96,8 +97,9 @@ export function createPasswordThrottle(limits: Partial<PasswordThrottleLimits> =
   return {
     retryAfterS(source, now) {
       roll(now);
-      if (total >= perSession) return waitS(now);
-      return (bySource.get(bucket(source)) ?? 0) >= perSource ? waitS(now) : 0;
+      const failures = bySource.get(bucket(source)) ?? 0;
+      // Over the session's budget only a source that has not failed in this window tries (once).
+      return failures >= perSource || (total >= perSession && failures > 0) ? waitS(now) : 0;
     },
     failed(source, now) {
       roll(now);

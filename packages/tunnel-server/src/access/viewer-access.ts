@@ -45,7 +45,7 @@ export type AccessDecision =
   | { kind: 'granted'; setCookie?: string }
   /** No or wrong credentials: 401 with a Basic challenge. */
   | { kind: 'denied'; reason: 'missing' | 'wrong' }
-  /** Too many wrong passwords from this source, or for this session, lately: 429. */
+  /** Too many wrong passwords from this source lately (once the session took its budget: any): 429. */
   | { kind: 'throttled'; retryAfterS: number };
 
 export interface ViewerAccessGate {

@@ -8,7 +8,7 @@
  * retried by the next refresh, and a lookup that fails is reported as such.
  */
 import type { Logger } from '../logger';
-import type { Session, SessionRegistry } from '../sessions/registry';
+import { ENDED_SESSION_MEMORY_MS, type Session, type SessionRegistry } from '../sessions/registry';
 import { DIRECTORY_REFRESH_MS, resumeDigest, type SessionDirectory } from './session-directory';
 
 /**
@@ -23,7 +23,8 @@ export const OWNER_CACHE_TTL_MS = 1_000;
 /** Sessions whose owner a node remembers at once; the oldest entry goes first. */
 export const OWNER_CACHE_MAX_ENTRIES = 10_000;
 
-export type Owner = { kind: 'node'; node: string } | { kind: 'orphaned' } | undefined;
+/** `ended`: held nowhere, and a node recorded that it reached its deadline (410 on every node). */
+export type Owner = { kind: 'node'; node: string } | { kind: 'orphaned' } | { kind: 'ended' } | undefined;
 
 export type RemoteResume = { kind: 'adopt' } | { kind: 'busy'; node: string } | { kind: 'unknown' };
 
@@ -94,6 +95,7 @@ export function createClusterNode(options: ClusterNodeOptions): ClusterNode {
     },
     expired(session) {
       directory.release(session.id).catch((err: unknown) => warn(err, 'release', session.id));
+      if (registry.ended(session.id)) directory.markEnded(session.id, ENDED_SESSION_MEMORY_MS).catch((err: unknown) => warn(err, 'mark ended', session.id));
     },
     async ownerElsewhere(sessionId) {
       const now = Date.now();
@@ -102,8 +104,8 @@ export function createClusterNode(options: ClusterNodeOptions): ClusterNode {
       owners.delete(sessionId);
       const inFlight = pending.get(sessionId);
       if (inFlight) return inFlight;
-      const lookup = directory.lookup(sessionId).then((entry): Owner => {
-        if (!entry) return undefined;
+      const lookup = directory.lookup(sessionId).then((entry): Owner | Promise<Owner> => {
+        if (!entry) return directory.isEnded(sessionId).then((ended): Owner => (ended ? { kind: 'ended' } : undefined));
         if (entry.node === directory.node) return registry.get(sessionId) ? undefined : { kind: 'orphaned' };
         if (owners.size >= OWNER_CACHE_MAX_ENTRIES) owners.delete(owners.keys().next().value!);
         owners.set(sessionId, { node: entry.node, expires: Date.now() + OWNER_CACHE_TTL_MS });

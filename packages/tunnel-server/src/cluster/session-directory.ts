@@ -53,6 +53,10 @@ export interface SessionDirectory {
   release(sessionId: string): Promise<void>;
   /** The owner of a session, or undefined. Rejects when Redis does not answer in time. */
   lookup(sessionId: string): Promise<DirectoryEntry | undefined>;
+  /** Records that the session reached its deadline, for `ttlMs`: every node then answers its URL with 410. */
+  markEnded(sessionId: string, ttlMs: number): Promise<void>;
+  /** Whether a node recorded the session as ended (markEnded). Rejects when Redis does not answer in time. */
+  isEnded(sessionId: string): Promise<boolean>;
   /**
    * The cluster-wide secret named `name`: the one stored in Redis, or
    * `candidate` if none was (the first node to ask sets it, SET NX, so all
@@ -65,6 +69,9 @@ export interface SessionDirectory {
   ready(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Key prefix of a session that reached its deadline (`--expires`): every node answers its URL with 410. */
+export const ENDED_KEY_PREFIX = 'wingman:ended:';
 
 /** SHA-256 hex of a resume secret: what the directory keeps instead of the secret. */
 export function resumeDigest(secret: string): string {
@@ -177,6 +184,12 @@ export function createRedisSessionDirectory(options: SessionDirectoryOptions): S
     },
     async lookup(sessionId) {
       return parseEntry(await bounded(redis.get(key(sessionId)), 'lookup'));
+    },
+    async markEnded(sessionId, ttlMs) {
+      await bounded(redis.set(`${ENDED_KEY_PREFIX}${sessionId}`, '1', 'PX', ttlMs), 'mark ended');
+    },
+    async isEnded(sessionId) {
+      return (await bounded(redis.exists(`${ENDED_KEY_PREFIX}${sessionId}`), 'is ended')) === 1;
     },
     async sharedSecret(name, candidate) {
       const k = `${SHARED_SECRET_KEY_PREFIX}${name}`;

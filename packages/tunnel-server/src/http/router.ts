@@ -145,6 +145,8 @@ export function createRouter(options: RouterOptions): Router {
             if (owner?.kind === 'node') return options.cluster!.forward.web(req, res, owner.node);
             // Left by this node's run before a restart: its agent is on its way back (as in a grace period).
             if (owner?.kind === 'orphaned' && !registry.get(id)) return sendPage(res, agentGonePage(id));
+            // It reached its deadline on another node (or this one before a restart): gone for good.
+            if (owner?.kind === 'ended' && !registry.get(id)) return sendPage(res, expiredSessionPage(id));
             serveLocal(req, res, id, registry.get(id));
           }),
         (err: unknown) =>
@@ -229,6 +231,7 @@ export function createRouter(options: RouterOptions): Router {
           guardUpgrade(req, socket, () => {
             if (owner?.kind === 'node') return options.cluster!.forward.ws(req, socket, head, owner.node);
             if (owner?.kind === 'orphaned' && !registry.get(id)) return writeAgentGone(socket, id);
+            if (owner?.kind === 'ended' && !registry.get(id)) return writeRawText(socket, 410, `Wingman session ${id} has expired`);
             upgradeLocal(req, socket, head, id, registry.get(id));
           }),
         (err: unknown) =>

@@ -1,8 +1,13 @@
 /**
- * ICE configuration handed to the agent (in `registered.p2p`) and to
- * viewers. TURN credentials follow the TURN REST API (coturn
- * `use-auth-secret`): they expire by themselves, so a leaked one is useless
- * after TURN_TTL_S.
+ * ICE configuration handed to the agent (in `registered.p2p`, and again in
+ * `ice-servers` when its credentials age) and to each viewer (its signaling
+ * `hello`). TURN credentials follow the TURN REST API (coturn
+ * `use-auth-secret`) and are minted per holder: the user part names the
+ * session and the viewer (`<expiry>:<sessionId>.<viewerId>`, the agent's
+ * `.agent`), so the TURN server's logs and quotas tell holders apart. They
+ * expire by themselves after TURN_TTL_S; a TURN server checks them when an
+ * allocation is made (coturn: not on refreshes), so they only need to last
+ * through ICE gathering. A refused viewer gets no signaling, so no new ones.
  * @see https://datatracker.ietf.org/doc/html/draft-uberti-behave-turn-rest-00#section-2.2
  */
 import { createHmac } from 'node:crypto';
@@ -11,36 +16,44 @@ import type { TunnelServerConfig } from '../config';
 
 export type P2PConfig = TunnelServerConfig['p2p'];
 
+/** The TURN user of a session's agent (its viewers are `<sessionId>.<viewerId>`). */
+export const AGENT_TURN_USER = 'agent';
+
+/** The user part of a TURN username: the session and who in it holds the credentials. */
+export function turnUser(sessionId: string, holder: string): string {
+  return `${sessionId}.${holder}`;
+}
+
 export interface TurnCredentials {
-  /** `<expiry unix seconds>:<sessionId>`. */
+  /** `<expiry unix seconds>:<user>` (user: turnUser()). */
   username: string;
   /** base64(HMAC-SHA1(secret, username)). */
   credential: string;
 }
 
-/** Mints TURN credentials valid for `ttlS` seconds from `nowMs`. */
-export function turnCredentials(secret: string, sessionId: string, ttlS: number, nowMs = Date.now()): TurnCredentials {
+/** Mints TURN credentials for `user` valid for `ttlS` seconds from `nowMs`. */
+export function turnCredentials(secret: string, user: string, ttlS: number, nowMs = Date.now()): TurnCredentials {
   const expiry = Math.floor(nowMs / 1000) + ttlS;
-  const username = `${expiry}:${sessionId}`;
+  const username = `${expiry}:${user}`;
   const credential = createHmac('sha1', secret).update(username).digest('base64');
   return { username, credential };
 }
 
-/** STUN servers as one entry; TURN servers with fresh credentials as another. */
-export function buildIceServers(p2p: P2PConfig, sessionId: string, nowMs = Date.now()): IceServer[] {
+/** STUN servers as one entry; TURN servers with fresh credentials for `user` (turnUser()) as another. */
+export function buildIceServers(p2p: P2PConfig, user: string, nowMs = Date.now()): IceServer[] {
   const servers: IceServer[] = [];
   if (p2p.stunServers.length > 0) servers.push({ urls: [...p2p.stunServers] });
   if (p2p.turnUrls.length > 0 && p2p.turnSecret !== undefined) {
-    servers.push({ urls: [...p2p.turnUrls], ...turnCredentials(p2p.turnSecret, sessionId, p2p.turnTtlS, nowMs) });
+    servers.push({ urls: [...p2p.turnUrls], ...turnCredentials(p2p.turnSecret, user, p2p.turnTtlS, nowMs) });
   }
   return servers;
 }
 
-/** The `registered.p2p` settings: P2P is on only when both the server and the agent allow it. */
-export function p2pSettingsFor(p2p: P2PConfig, agentOffersP2P: boolean, sessionId: string): P2PSettings {
+/** P2P settings for `user` (turnUser()): P2P is on only when both the server and the agent allow it. */
+export function p2pSettingsFor(p2p: P2PConfig, agentOffersP2P: boolean, user: string): P2PSettings {
   return {
     enabled: p2p.enabled && agentOffersP2P,
     timeoutMs: p2p.timeoutMs,
-    iceServers: buildIceServers(p2p, sessionId),
+    iceServers: buildIceServers(p2p, user),
   };
 }

@@ -1,10 +1,13 @@
 /**
  * Per-viewer stream quota: how many relay streams (HTTP requests and
  * WebSockets) one viewer may have open at once on one session. An agent
- * connection carries at most DEFAULT_MAX_CONCURRENT_STREAMS streams; without
- * a quota, one viewer holding that many slow requests or idle WebSockets made
- * every other viewer's request fail with ERR_TOO_MANY_STREAMS. A viewer over
- * its quota is refused (503, Retry-After) on its own new requests only.
+ * connection carries at most DEFAULT_MAX_CONCURRENT_STREAMS streams; the
+ * session's fair-share rule (sessions/fair-share.ts) lets a viewer hold at
+ * most a quarter of the streams the other viewers leave free, and at most
+ * the configured limit, so one viewer, or a handful of addresses, holding
+ * slow requests or idle WebSockets cannot make every other viewer's request
+ * fail. A viewer over its share is refused (503, Retry-After) on its own new
+ * requests only.
  *
  * Viewers are told apart by the address the server computes for per-viewer
  * limits (viewer-address.ts: trusted proxies, cluster hops), IPv6 per /64
@@ -12,23 +15,17 @@
  */
 import type { Stream } from '@wingman/protocol';
 import { sourceKey } from '../access/password-throttle';
+import { createFairShares } from '../sessions/fair-share';
 
-/**
- * Share of the agent connection's stream limit one viewer may hold: a
- * quarter, so at least three other viewers at their own quota still fit
- * (an agent advertising fewer streams than the default gets a smaller quota).
- */
-export const VIEWER_STREAM_SHARE_DIVISOR = 4;
-
-/** Stable code of a request refused because its viewer holds its whole quota of streams. */
+/** Stable code of a request refused because its viewer holds its whole share of streams. */
 export const ERR_VIEWER_STREAMS = 'ERR_VIEWER_STREAMS';
 
 export interface ViewerStreamQuota {
   /**
    * Takes a slot for `viewer` (an address) on `session`, whose agent
    * connection accepts `connectionLimit` streams; false when the viewer holds
-   * its quota already: the configured limit, at most a quarter of
-   * `connectionLimit`. Give the slot back with hold().
+   * its share already: the configured limit, at most a quarter of the
+   * streams other viewers leave free (fairShare). Give the slot back with hold().
    */
   acquire(session: object, viewer: string, connectionLimit: number): boolean;
   /** The slot taken by acquire() goes back when `stream` closes (undefined: at once). */
@@ -38,33 +35,19 @@ export interface ViewerStreamQuota {
 }
 
 export function createViewerStreamQuota(limit: number): ViewerStreamQuota {
-  // Per session object: forgotten with the session itself.
-  const bySession = new WeakMap<object, Map<string, number>>();
-
-  const release = (session: object, key: string) => {
-    const counts = bySession.get(session);
-    const n = (counts?.get(key) ?? 1) - 1;
-    if (n > 0) counts!.set(key, n);
-    else counts?.delete(key);
-  };
-
+  // A session's entry goes once it holds no stream: forgotten with the session's last stream.
+  const shares = createFairShares<object>();
   return {
     acquire(session, viewer, connectionLimit) {
-      const key = sourceKey(viewer);
-      let counts = bySession.get(session);
-      if (!counts) bySession.set(session, (counts = new Map()));
-      const n = counts.get(key) ?? 0;
-      if (n >= Math.min(limit, Math.max(1, Math.floor(connectionLimit / VIEWER_STREAM_SHARE_DIVISOR)))) return false;
-      counts.set(key, n + 1);
-      return true;
+      return shares.acquire(session, sourceKey(viewer), connectionLimit, limit);
     },
     hold(session, viewer, stream) {
       const key = sourceKey(viewer);
-      if (!stream || stream.closed) return release(session, key);
-      stream.once('close', () => release(session, key));
+      if (!stream || stream.closed) return shares.release(session, key);
+      stream.once('close', () => shares.release(session, key));
     },
     count(session, viewer) {
-      return bySession.get(session)?.get(sourceKey(viewer)) ?? 0;
+      return shares.count(session, sourceKey(viewer));
     },
   };
 }

@@ -26,10 +26,11 @@ import { clientAddress } from '../http/client-address';
 import { writeRawText } from '../http/raw-response';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { p2pSettingsFor } from '../p2p/ice-config';
+import { AGENT_TURN_USER, p2pSettingsFor, turnUser } from '../p2p/ice-config';
 import { attachAgentLink, rawDataToBuffer, sendControlError } from './agent-link';
 import type { SessionRegistry } from './registry';
 import type { SessionIds } from './session-key';
+import { deadlineOf } from './session-id';
 import type { TokenCheck } from './token-check';
 import { ERR_TOO_MANY_SESSIONS, type TokenSessions } from './token-sessions';
 import type { PasswordThrottle } from '../access/password-throttle';
@@ -119,6 +120,15 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       clearTimeout(timer);
       ws.off('message', onMessage);
       const { resume } = message;
+      const deadline = resume && deadlineOf(resume.resumeSecret);
+      if (resume && ((deadline !== undefined && deadline <= Date.now()) || registry.ended(resume.sessionId))) {
+        // Its deadline passed (bound into the secret, so on every node and after any restart): never bring the link back.
+        return refuse('ERR_SESSION_EXPIRED', `session ${resume.sessionId} reached its expiry`);
+      }
+      if (resume && deadline === undefined && message.expiresInMs !== undefined) {
+        // A deadline lives only in a new session's secret (any node, any restart reads it there): asking for one gets a new session.
+        return register(ws, { ...message, resume: undefined }, remoteAddress, token, refuse);
+      }
       if (!resume || registry.findForResume(resume.sessionId, resume.resumeSecret).kind !== 'unknown') {
         return register(ws, message, remoteAddress, token, refuse);
       }
@@ -159,10 +169,6 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     refuse: (code: ControlErrorCode, msg: string) => void,
     adopt = false,
   ): void {
-    if (message.resume && registry.ended(message.resume.sessionId)) {
-      // Its deadline passed: never bring the link back (the agent registers a new session if it wants one).
-      return refuse('ERR_SESSION_EXPIRED', `session ${message.resume.sessionId} reached its expiry`);
-    }
     const found = message.resume ? registry.findForResume(message.resume.sessionId, message.resume.resumeSecret) : undefined;
     if (found?.kind === 'busy') {
       return refuse('ERR_SESSION_IN_USE', `session ${message.resume!.sessionId} already has a connected agent`);
@@ -176,10 +182,12 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
         `this agent token holds ${config.limits.sessionsPerToken} sessions already (MAX_SESSIONS_PER_TOKEN); stop one, or wait for disconnected ones to expire`,
       );
     }
+    const newDeadline = !resumable && !adopted && message.expiresInMs !== undefined ? Date.now() + message.expiresInMs : undefined;
     const { session, link } = attachAgentLink(ws, {
       registry,
       resume: resumable,
       ...(adopted ? { adopt: adopted } : {}),
+      ...(newDeadline !== undefined ? { expiresAt: newDeadline } : {}),
       remoteAddress,
       logger,
       metrics,
@@ -194,8 +202,10 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     options.tokenSessions.add(token, session);
     // The latest register decides: a restarted `wingman` may add, change or drop the password.
     session.access = message.viewerPassword !== undefined ? options.accessGate.create(session.id, message.viewerPassword) : undefined;
-    // A resumed session keeps the deadline it got first: reconnecting never extends it.
-    if (message.expiresInMs !== undefined) registry.setExpiry(session, Date.now() + message.expiresInMs);
+    // A session keeps the deadline bound into its secret, new, resumed or adopted (another node, a restart):
+    // reconnecting never extends it nor drops it.
+    const deadline = deadlineOf(session.resumeSecret);
+    if (deadline !== undefined) registry.setExpiry(session, deadline);
     const registered: RegisteredMessage = {
       type: 'registered',
       sessionId: session.id,
@@ -203,13 +213,14 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       resumeSecret: session.resumeSecret,
       graceMs: config.sessionGraceMs,
       resumed: resumable !== undefined || adopted !== undefined,
-      p2p: p2pSettingsFor(config.p2p, message.p2p, session.id),
+      p2p: p2pSettingsFor(config.p2p, message.p2p, turnUser(session.id, AGENT_TURN_USER)),
       ...(session.access ? { access: 'password' as const } : {}),
       ...(session.expiresAt !== undefined ? { expiresAt: session.expiresAt } : {}),
       ...(message.viewers !== undefined ? { viewers: message.viewers } : {}),
     };
     // Sent before the connection's HELLO, which leaves on a later microtask.
     ws.send(JSON.stringify(registered));
+    session.agentIceAt = Date.now();
     // The latest register decides here too; a resumed session keeps its viewers and their states (announced again, after `registered`).
     if (message.viewers !== undefined) options.viewerGate.enable(session, message.viewers);
     else session.viewers = undefined;

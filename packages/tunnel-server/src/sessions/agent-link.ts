@@ -49,6 +49,8 @@ export interface AgentLinkOptions {
   viewerGate?: ViewerGate;
   /** A session another node of the cluster held, resumed here (cluster/cluster-node.ts). */
   adopt?: { sessionId: string; resumeSecret: string };
+  /** The deadline of a new session (`wingman http --expires`), bound into its resume secret. */
+  expiresAt?: number;
 }
 
 /** Builds the relay connection over `ws` and attaches it to a session. Synchronous (see agent-endpoint). */
@@ -74,7 +76,7 @@ export function attachAgentLink(ws: WebSocket, options: AgentLinkOptions): { ses
   } else if (options.adopt) {
     session = registry.adopt(options.adopt.sessionId, options.adopt.resumeSecret, link);
   } else {
-    session = registry.create(link);
+    session = registry.create(link, options.expiresAt);
   }
   const log = logger.child({ sessionId: session.id });
 

@@ -39,6 +39,8 @@ export interface Session {
   expiresAt?: number | undefined;
   /** Set when the agent registered with `viewers` (viewers/viewer-gate.ts); undefined: no viewer identity, the link alone gives access. */
   viewers?: SessionViewers | undefined;
+  /** When the agent's TURN credentials were minted (registered, ice-servers), ms since epoch. */
+  agentIceAt?: number | undefined;
 }
 
 /**
@@ -66,8 +68,8 @@ export interface SessionRegistryOptions {
 export type ResumeResult = { kind: 'resumable'; session: Session } | { kind: 'busy' } | { kind: 'unknown' };
 
 export interface SessionRegistry {
-  /** Creates a session for a newly registered agent. */
-  create(agent: AgentLink): Session;
+  /** Creates a session for a newly registered agent; `expiresAt` (ms since epoch) is bound into its resume secret (session-id.ts). */
+  create(agent: AgentLink, expiresAt?: number): Session;
   /**
    * Finds the session an agent asks to resume, without changing it. A session
    * in its grace period with a matching secret is 'resumable'; a live one with
@@ -143,11 +145,11 @@ export function createSessionRegistry(options: SessionRegistryOptions): SessionR
   };
 
   return {
-    create(agent) {
-      let resumeSecret = createResumeSecret();
+    create(agent, expiresAt) {
+      let resumeSecret = createResumeSecret(expiresAt);
       let id = ids.idFor(resumeSecret);
       // 130 pseudo-random bits never collide in practice; the loop is a cheap guarantee, bounded.
-      for (let i = 0; i < 8 && sessions.has(id); i++) id = ids.idFor((resumeSecret = createResumeSecret()));
+      for (let i = 0; i < 8 && sessions.has(id); i++) id = ids.idFor((resumeSecret = createResumeSecret(expiresAt)));
       if (sessions.has(id)) throw new Error('could not draw a fresh session id');
       const session: Session = { id, resumeSecret, createdAt: Date.now(), agent, detachedAt: undefined };
       sessions.set(id, session);

@@ -32,8 +32,26 @@ export function base32(bytes: Uint8Array): string {
   return out;
 }
 
-export function createResumeSecret(): string {
-  return randomBytes(RESUME_SECRET_BYTES).toString('base64url');
+/**
+ * A new resume secret: RESUME_SECRET_BYTES random bytes in base64url, and,
+ * for a session with a deadline (`wingman http --expires`), `.` and that
+ * deadline in ms since the epoch. The id derives from the whole secret
+ * (session-key.ts), so the deadline cannot be dropped or moved by whoever
+ * holds the secret: any node, after any restart, reads it back from the
+ * secret an agent resumes with.
+ */
+export function createResumeSecret(expiresAt?: number): string {
+  const random = randomBytes(RESUME_SECRET_BYTES).toString('base64url');
+  return expiresAt === undefined ? random : `${random}.${Math.trunc(expiresAt)}`;
+}
+
+/** base64url has no `.`: what follows the last one is the deadline createResumeSecret() bound in (at most 16 digits). */
+const DEADLINE_SUFFIX = /\.(\d{1,16})$/;
+
+/** The deadline (ms since the epoch) bound into `resumeSecret`, or undefined when it has none. */
+export function deadlineOf(resumeSecret: string): number | undefined {
+  const m = DEADLINE_SUFFIX.exec(resumeSecret);
+  return m ? Number(m[1]) : undefined;
 }
 
 /**

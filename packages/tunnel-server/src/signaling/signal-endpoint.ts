@@ -9,7 +9,7 @@ import { WebSocketServer } from 'ws';
 import type { TunnelServerConfig } from '../config';
 import { writeRawText } from '../http/raw-response';
 import type { ReservedRequestHandler, ReservedUpgradeHandler } from '../http/reserved-routes';
-import { p2pSettingsFor } from '../p2p/ice-config';
+import { AGENT_TURN_USER, buildIceServers, p2pSettingsFor, turnUser } from '../p2p/ice-config';
 import type { Session } from '../sessions/registry';
 import type { SignalingHub, SignalingSession } from './signaling-hub';
 import { sendJson } from '../http/json-response';
@@ -22,9 +22,23 @@ const CLOSE_POLICY = 1008;
 /** Session info (JSON) on every session origin: agent presence, effective P2P setting, viewers. */
 export const SESSION_INFO_PATH = '/__wingman/session';
 
-/** The effective P2P settings of a session: server flag AND the agent's offer, with fresh ICE credentials. */
-export function sessionP2P(config: TunnelServerConfig, session: Session): P2PSettings {
-  return p2pSettingsFor(config.p2p, session.agent?.p2p ?? false, session.id);
+/** The effective P2P settings of a session for `holder` (a viewer id): server flag AND the agent's offer, with ICE credentials minted for that holder. */
+export function sessionP2P(config: TunnelServerConfig, session: Session, holder: string): P2PSettings {
+  return p2pSettingsFor(config.p2p, session.agent?.p2p ?? false, turnUser(session.id, holder));
+}
+
+/**
+ * Before a viewer's offer reaches the agent, the agent gets fresh TURN
+ * credentials (`ice-servers`) once the ones it holds are half their
+ * lifetime old: it gathers candidates for each viewer it answers, and an
+ * allocation needs credentials that have not expired.
+ */
+function refreshAgentIce(config: TunnelServerConfig, session: Session): void {
+  const agent = session.agent;
+  if (!agent || config.p2p.turnUrls.length === 0) return;
+  const now = Date.now();
+  if (session.agentIceAt !== undefined && now - session.agentIceAt < (config.p2p.turnTtlS * 1000) / 2) return;
+  if (agent.sendControl({ type: 'ice-servers', iceServers: buildIceServers(config.p2p, turnUser(session.id, AGENT_TURN_USER), now) })) session.agentIceAt = now;
 }
 
 /** `visitorId`: the viewer behind the signaling socket (sessions with a viewer gate); the agent learns it with each signal. */
@@ -32,8 +46,12 @@ export function signalingSession(config: TunnelServerConfig, session: Session, v
   return {
     id: session.id,
     p2pEnabled: () => config.p2p.enabled && session.agent !== undefined && session.agent.p2p,
-    p2pSettings: () => sessionP2P(config, session),
-    sendToAgent: (message) => session.agent?.sendControl(message.type === 'signal' && visitorId !== undefined ? { ...message, visitorId } : message) ?? false,
+    // Per signaling viewer (one tab); the visitor id, when there is one, names the browser behind it.
+    p2pSettings: (viewerId) => sessionP2P(config, session, visitorId === undefined ? viewerId : `${visitorId}.${viewerId}`),
+    sendToAgent: (message) => {
+      if (message.type === 'signal' && message.message.type === 'offer') refreshAgentIce(config, session);
+      return session.agent?.sendControl(message.type === 'signal' && visitorId !== undefined ? { ...message, visitorId } : message) ?? false;
+    },
   };
 }
 
@@ -71,7 +89,12 @@ export function createSessionInfoHandler(options: { config: TunnelServerConfig; 
     sendJson(res, 200, {
       sessionId: s.id,
       agentConnected: s.agent !== undefined,
-      p2p: { ...sessionP2P(options.config, s), iceServers: undefined, serverEnabled: options.config.p2p.enabled, agentOffered: s.agent?.p2p ?? false },
+      p2p: {
+        enabled: options.config.p2p.enabled && (s.agent?.p2p ?? false),
+        timeoutMs: options.config.p2p.timeoutMs,
+        serverEnabled: options.config.p2p.enabled,
+        agentOffered: s.agent?.p2p ?? false,
+      },
       viewers: options.hub.viewerCount(s.id),
     });
   };

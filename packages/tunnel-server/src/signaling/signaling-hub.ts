@@ -21,6 +21,7 @@ import {
 import { createTokenBucket, type TokenBucket } from './rate-limit';
 import { sourceKey } from '../access/password-throttle';
 import { DEFAULT_MAX_SIGNALING_PER_VIEWER } from '../limits';
+import { createFairShares } from '../sessions/fair-share';
 import type { P2PMetrics } from './p2p-metrics';
 
 /** Viewers signaling at once per session (each tab is one). */
@@ -29,7 +30,7 @@ export const MAX_VIEWERS_PER_SESSION = 64;
 export const SIGNAL_BURST = 100;
 /** Sustained signaling messages per second per viewer. */
 export const SIGNAL_PER_SECOND = 20;
-/** Stable code of a signaling socket refused because its address holds its quota of them in the session. */
+/** Stable code of a signaling socket refused because its address holds its share of them in the session (sessions/fair-share.ts). */
 export const ERR_SIGNALING_QUOTA = 'ERR_SIGNALING_QUOTA' satisfies SignalingErrorCode;
 /** A viewer that sends this many invalid messages is disconnected. */
 export const MAX_INVALID_SIGNALS = 5;
@@ -51,7 +52,11 @@ export interface SignalingSession {
 export interface SignalingHubOptions {
   metrics: P2PMetrics;
   log?: (msg: string, extra?: object) => void;
-  /** Signaling sockets one viewer address (IPv6: /64) may hold per session. Default DEFAULT_MAX_SIGNALING_PER_VIEWER. */
+  /**
+   * Signaling sockets one viewer address (IPv6: /64) may hold per session:
+   * at most this, and at most a quarter of the sockets other addresses leave
+   * free (fairShare). Default DEFAULT_MAX_SIGNALING_PER_VIEWER.
+   */
   maxPerAddress?: number;
 }
 
@@ -71,8 +76,6 @@ export interface SignalingHub {
 
 interface Viewer {
   id: string;
-  /** Counting key of the viewer's address (sourceKey); undefined when the embedder gave none. */
-  source: string | undefined;
   ws: WebSocket;
   bucket: TokenBucket;
   invalid: number;
@@ -85,6 +88,7 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
   const sessions = new Map<string, Map<string, Viewer>>();
   const { metrics } = options;
   const maxPerAddress = options.maxPerAddress ?? DEFAULT_MAX_SIGNALING_PER_VIEWER;
+  const shares = createFairShares<string>();
 
   /** Sends one JSON message; returns its size in bytes (0 when the socket is not open). The server's own errors are SignalingErrorCodes; an agent's are relayed as they came. */
   const sendJson = (ws: WebSocket, m: SignalHello | HostSignal | HostSignal<string>): number => {
@@ -114,25 +118,27 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
         ws.close(1000, 'p2p disabled');
         return;
       }
-      if (viewers.size >= MAX_VIEWERS_PER_SESSION) {
-        metrics.signalingRejected.inc({ code: 'ERR_TOO_MANY_VIEWERS' });
-        sendJson(ws, { type: 'error', code: 'ERR_TOO_MANY_VIEWERS', message: `at most ${MAX_VIEWERS_PER_SESSION} viewers signal at once` });
-        ws.close(CLOSE_POLICY, 'too many viewers');
-        return;
-      }
-      // Without an address (embedders), no per-address quota: only MAX_VIEWERS_PER_SESSION.
-      const source = address === undefined ? undefined : sourceKey(address);
-      let fromSource = 0;
-      if (source !== undefined) for (const v of viewers.values()) if (v.source === source) fromSource++;
-      if (fromSource >= maxPerAddress) {
+      const id = randomBytes(8).toString('hex');
+      // Without an address (embedders), each socket counts as its own viewer: only MAX_VIEWERS_PER_SESSION applies.
+      const source = address === undefined ? id : sourceKey(address);
+      if (!shares.acquire(session.id, source, MAX_VIEWERS_PER_SESSION, maxPerAddress)) {
+        if (shares.total(session.id) >= MAX_VIEWERS_PER_SESSION) {
+          metrics.signalingRejected.inc({ code: 'ERR_TOO_MANY_VIEWERS' });
+          sendJson(ws, { type: 'error', code: 'ERR_TOO_MANY_VIEWERS', message: `at most ${MAX_VIEWERS_PER_SESSION} viewers signal at once` });
+          ws.close(CLOSE_POLICY, 'too many viewers');
+          return;
+        }
         metrics.signalingRejected.inc({ code: ERR_SIGNALING_QUOTA });
-        sendJson(ws, { type: 'error', code: ERR_SIGNALING_QUOTA, message: `at most ${maxPerAddress} signaling sockets per viewer address and session` });
+        sendJson(ws, {
+          type: 'error',
+          code: ERR_SIGNALING_QUOTA,
+          message: `this address holds ${shares.count(session.id, source)} signaling sockets: its share of the session now (at most ${maxPerAddress}, and a quarter of what other addresses leave free)`,
+        });
         ws.close(CLOSE_POLICY, 'too many signaling sockets from this address');
         return;
       }
       const viewer: Viewer = {
-        id: randomBytes(8).toString('hex'),
-        source,
+        id,
         ws,
         bucket: createTokenBucket(SIGNAL_BURST, SIGNAL_PER_SECOND),
         invalid: 0,
@@ -174,6 +180,7 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
       ws.on('close', () => {
         metrics.signalingBytesPerViewer.observe(viewer.bytes);
         viewers!.delete(viewer.id);
+        shares.release(session.id, source);
         if (viewers!.size === 0) sessions.delete(session.id);
         session.sendToAgent({ type: 'viewer-left', viewerId: viewer.id });
       });

@@ -12,15 +12,32 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { MAX_VIEWER_USER_AGENT_CHARS, type ViewerDecisionMessage, type ViewerGateMode, type ViewerMessage, type ViewerState } from '@wingman/protocol';
+import { sourceKey } from '../access/password-throttle';
 import type { Session } from '../sessions/registry';
 import type { ViewerCookies } from './viewer-cookie';
 
 /**
  * Viewers remembered per session. Each is ~200 bytes; a thousand fit any
  * review. Beyond it the least recently seen is forgotten (it comes back as a
- * new viewer), except that refused ids are kept in their own list.
+ * new viewer), except that refused ids are kept in their own list, and that
+ * on an `approve` session an admitted viewer is never forgotten for a
+ * newcomer (only the developer admits, so they stay few).
  */
 export const MAX_TRACKED_VIEWERS = 1_000;
+/**
+ * Waiting viewers one address (IPv6: /64) may have on an `approve` session:
+ * a reviewer's browsers, a few colleagues behind one NAT. A further one from
+ * that address replaces its own least recently seen waiting viewer, so a
+ * flood from one address never grows the developer's list nor pushes out
+ * anyone else's.
+ */
+export const MAX_WAITING_VIEWERS_PER_ADDRESS = 4;
+/**
+ * Waiting viewers per session, all addresses: more than a developer reads in
+ * a terminal. A newcomer beyond it replaces the least recently seen waiting
+ * viewer of the address that has the most waiting.
+ */
+export const MAX_WAITING_VIEWERS = 32;
 /** Refused viewer ids remembered per session after their record was forgotten (33 bytes each). */
 export const MAX_REFUSED_VIEWER_IDS = 10_000;
 
@@ -67,6 +84,34 @@ export function viewerMessage(v: ViewerRecord): ViewerMessage {
 export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: string, extra: object) => void }): ViewerGate {
   const announce = (session: Session, v: ViewerRecord) => session.agent?.sendControl(viewerMessage(v));
 
+  /** Forgets a waiting viewer to make room (waiting caps); the agent drops it from its list. */
+  const forgetWaiting = (session: Session, v: ViewerRecord) => {
+    session.viewers!.records.delete(v.id);
+    session.agent?.sendControl({ type: 'viewer-gone', id: v.id });
+  };
+
+  /** Makes room for one more waiting viewer from `address` within the waiting caps. */
+  const roomForWaiting = (session: Session, address: string) => {
+    const source = sourceKey(address);
+    // Least recently seen first, per address.
+    const bySource = new Map<string, ViewerRecord[]>();
+    let total = 0;
+    for (const v of session.viewers!.records.values()) {
+      if (v.state !== 'waiting') continue;
+      const key = sourceKey(v.address);
+      let list = bySource.get(key);
+      if (!list) bySource.set(key, (list = []));
+      list.push(v);
+      total++;
+    }
+    const own = bySource.get(source) ?? [];
+    if (own.length >= MAX_WAITING_VIEWERS_PER_ADDRESS) return forgetWaiting(session, own[0]!);
+    if (total < MAX_WAITING_VIEWERS) return;
+    let largest: ViewerRecord[] = [];
+    for (const list of bySource.values()) if (list.length > largest.length) largest = list;
+    forgetWaiting(session, largest[0]!);
+  };
+
   const setState = (session: Session, v: ViewerRecord, state: ViewerState) => {
     if (v.state === state) return;
     v.state = state;
@@ -83,14 +128,23 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
     }
   };
 
-  const remember = (viewers: SessionViewers, v: ViewerRecord) => {
+  const remember = (session: Session, v: ViewerRecord) => {
+    const viewers = session.viewers!;
     viewers.records.delete(v.id);
     viewers.records.set(v.id, v);
     if (viewers.records.size <= MAX_TRACKED_VIEWERS) return;
-    const [oldestId, oldest] = viewers.records.entries().next().value as [string, ViewerRecord];
-    viewers.records.delete(oldestId);
+    // The least recently seen goes; on an approve session never an admitted one (only the developer admits).
+    let oldest: ViewerRecord | undefined;
+    for (const r of viewers.records.values()) {
+      if (r === v || (viewers.mode === 'approve' && r.state === 'admitted')) continue;
+      oldest = r;
+      break;
+    }
+    if (!oldest) return;
+    if (oldest.state === 'waiting') return forgetWaiting(session, oldest);
+    viewers.records.delete(oldest.id);
     if (oldest.state !== 'refused') return;
-    viewers.refusedIds.add(oldestId);
+    viewers.refusedIds.add(oldest.id);
     if (viewers.refusedIds.size > MAX_REFUSED_VIEWER_IDS) viewers.refusedIds.delete(viewers.refusedIds.values().next().value as string);
   };
 
@@ -108,17 +162,19 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
       let v = viewers.records.get(id);
       if (!v) {
         const refused = viewers.refusedIds.delete(id);
+        const state = refused ? 'refused' : viewers.mode === 'approve' ? 'waiting' : 'admitted';
+        if (state === 'waiting') roomForWaiting(session, address);
         v = {
           id,
-          state: refused ? 'refused' : viewers.mode === 'approve' ? 'waiting' : 'admitted',
+          state,
           address,
           userAgent: String(req.headers['user-agent'] ?? '').slice(0, MAX_VIEWER_USER_AGENT_CHARS),
           firstSeenAt: Date.now(),
         };
-        remember(viewers, v);
+        remember(session, v);
         announce(session, v);
       } else {
-        remember(viewers, v);
+        remember(session, v);
       }
       return { kind: v.state, viewer: v, ...(setCookie ? { setCookie } : {}) };
     },

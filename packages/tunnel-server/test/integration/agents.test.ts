@@ -43,7 +43,7 @@ describe('agent endpoint', () => {
     expect(r.graceMs).toBe(30_000);
     expect(r.p2p.enabled).toBe(true);
     expect(r.p2p.iceServers[0]).toEqual({ urls: ['stun:127.0.0.1:3478'] });
-    expect(r.p2p.iceServers[1]!.username).toMatch(new RegExp(`^\\d+:${r.sessionId}$`));
+    expect(r.p2p.iceServers[1]!.username).toMatch(new RegExp(`^\\d+:${r.sessionId}\\.agent$`));
   });
 
   it('gives the same session back to an agent that resumes within the grace period', async () => {

@@ -167,6 +167,29 @@ describe('signaling sockets per viewer address', () => {
     expect(third.code).toBe(1008);
     expect((await open(B)).message.type).toBe('hello');
   });
+
+  it('keeps a signaling socket for a viewer that holds none while eight addresses each hold every socket they can', async () => {
+    await start({});
+    const agent = await connectTestAgent(server.port, createFixture().handler, { p2p: true });
+    /** Opens a signaling socket and leaves it open; its first message. */
+    const hold = async (from: string) => {
+      const o = await openWs(server.port, agent.host, SIGNAL_PATH, from);
+      if (o.kind !== 'open') throw new Error(`signaling refused: ${o.status}`);
+      await waitForEntry(o.messages, o.ws, 'message', { timeoutMs: 5_000, what: 'a signaling message' });
+      return JSON.parse(o.messages[0]!) as { type: string; code?: string };
+    };
+    const heldBy: number[] = [];
+    for (let a = 1; a <= 8; a++) {
+      const replies = [];
+      for (let i = 0; i < 8; i++) replies.push(await hold(`127.0.1.${a}`));
+      for (const r of replies) if (r.type !== 'hello') expect(r.code).toBe('ERR_SIGNALING_QUOTA');
+      heldBy.push(replies.filter((r) => r.type === 'hello').length);
+    }
+    // 8 each while half of the session's 64 stays free, then a quarter of what is left.
+    expect(heldBy).toEqual([8, 8, 8, 8, 8, 6, 4, 3]);
+    expect((await hold(B)).type).toBe('hello');
+    expect((await hold(B)).type).toBe('hello');
+  });
 });
 
 describe('metrics token', () => {

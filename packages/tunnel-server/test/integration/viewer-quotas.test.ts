@@ -25,9 +25,9 @@ afterEach(async () => {
   await server?.close();
 });
 
-async function start(limits: { wsIdleTimeoutMs?: number } = {}): Promise<void> {
+async function start(limits: { wsIdleTimeoutMs?: number } = {}, agentStreams = AGENT_STREAMS): Promise<void> {
   server = await createTunnelServer({ port: 0, tokens: [TEST_TOKEN], logLevel: 'silent', limits });
-  agent = await connectTestAgent(server.port, createFixture().handler, { maxConcurrentStreams: AGENT_STREAMS });
+  agent = await connectTestAgent(server.port, createFixture().handler, { maxConcurrentStreams: agentStreams });
 }
 
 const refusedForQuota = (r: HeldResponse | WsOutcome) =>
@@ -55,6 +55,30 @@ describe('per-viewer stream quota', () => {
     expect(ws.kind).toBe('open');
     // ... and the hostile viewer stays refused, on its own requests only.
     expect(refusedForQuota(await holdGet(server.port, agent.host, '/hello', HOSTILE))).toBe(true);
+  });
+
+  it('keeps serving a viewer that holds nothing while eight addresses each hold every slow request and idle WebSocket they can', async () => {
+    // 64 streams: a quarter (16) each would let four addresses take them all.
+    const streams = 64;
+    await start({}, streams);
+    const hostileAddresses = Array.from({ length: 8 }, (_, i) => `127.0.1.${i + 1}`);
+    const heldBy: number[] = [];
+    for (const from of hostileAddresses) {
+      let held = 0;
+      // Each address tries for a quarter of the connection, one at a time, half requests and half WebSockets.
+      for (let i = 0; i < streams / 4; i++) {
+        const r = i % 2 === 0 ? await holdGet(server.port, agent.host, '/hang', from) : await openWs(server.port, agent.host, '/ws', from);
+        if ('kind' in r ? r.kind === 'open' : r.status === 200) held++;
+        else expect(refusedForQuota(r)).toBe(true);
+      }
+      heldBy.push(held);
+    }
+    // Each newcomer got at most a quarter of what the earlier ones left free.
+    expect(heldBy).toEqual([16, 12, 9, 6, 5, 4, 3, 2]);
+    // A viewer holding nothing still gets its page and its WebSocket.
+    expect((await holdGet(server.port, agent.host, '/hello', OTHER)).status).toBe(200);
+    expect((await openWs(server.port, agent.host, '/ws', OTHER)).kind).toBe('open');
+    expect((await holdGet(server.port, agent.host, '/hello', '127.0.2.1')).status).toBe(200);
   });
 
   it('gives a viewer its slots back when its requests end', async () => {

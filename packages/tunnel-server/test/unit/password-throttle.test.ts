@@ -44,10 +44,14 @@ describe('createPasswordThrottle', () => {
     expect(t.retryAfterS('2001:db8:1:2::1', t0 + PASSWORD_ATTEMPT_WINDOW_MS)).toBe(0);
   });
 
-  it('holds every source once the session reached its limit', () => {
+  it('once the session reached its limit, holds every source that failed and gives a new source one try', () => {
     const t = createPasswordThrottle();
     for (let i = 0; i < MAX_PASSWORD_FAILURES_PER_SESSION; i++) t.failed(`10.1.${i}.1`, t0);
-    expect(t.retryAfterS('192.0.2.200', t0 + 1)).toBe(60);
+    expect(t.retryAfterS('10.1.0.1', t0 + 1)).toBe(60);
+    expect(t.retryAfterS('192.0.2.200', t0 + 1)).toBe(0);
+    t.failed('192.0.2.200', t0 + 1);
+    expect(t.retryAfterS('192.0.2.200', t0 + 2)).toBe(60);
+    expect(t.retryAfterS('192.0.2.201', t0 + 2)).toBe(0);
   });
 
   it('remembers a bounded number of sources; failures from the rest share one bucket', () => {

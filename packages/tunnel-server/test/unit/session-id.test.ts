@@ -1,6 +1,6 @@
 import { SESSION_ID_PATTERN } from '@wingman/protocol';
 import { randomBytes } from 'node:crypto';
-import { base32, constantTimeEqual, createResumeSecret } from '../../src/sessions/session-id';
+import { base32, constantTimeEqual, createResumeSecret, deadlineOf } from '../../src/sessions/session-id';
 import { createSessionIds, sessionIdFor } from '../../src/sessions/session-key';
 
 describe('session ids', () => {
@@ -15,6 +15,20 @@ describe('session ids', () => {
       ['foobar', 'mzxw6ytboi'],
     ];
     for (const [input, out] of vectors) expect(base32(Buffer.from(input))).toBe(out);
+  });
+
+  it('binds a deadline into the resume secret, so the id changes if it is dropped or moved', () => {
+    const key = randomBytes(32);
+    const secret = createResumeSecret(1_800_000_000_123);
+    expect(deadlineOf(secret)).toBe(1_800_000_000_123);
+    expect(deadlineOf(createResumeSecret())).toBeUndefined();
+    expect(secret.length).toBeLessThanOrEqual(128);
+    const [random] = secret.split('.');
+    const ids = createSessionIds(key);
+    const id = ids.idFor(secret);
+    expect(ids.owns(id, secret)).toBe(true);
+    expect(ids.owns(id, random!)).toBe(false);
+    expect(ids.owns(id, `${random}.9999999999999`)).toBe(false);
   });
 
   it('derives 26-character ids that match SESSION_ID_PATTERN and do not repeat from fresh secrets', () => {

@@ -114,7 +114,7 @@ describe('check', () => {
     expect(from('203.0.113.7', t0 + PASSWORD_ATTEMPT_WINDOW_MS).kind).toBe('granted');
   });
 
-  it(`stops every source once the session took ${MAX_PASSWORD_FAILURES_PER_SESSION} wrong passwords in a window`, () => {
+  it(`once the session took ${MAX_PASSWORD_FAILURES_PER_SESSION} wrong passwords in a window, stops the sources that failed and lets a new one in with the right password`, () => {
     const access = gate.create('s', 'pw');
     const t0 = 2_000_000;
     for (let i = 0; i < MAX_PASSWORD_FAILURES_PER_SESSION; i++) {
@@ -126,8 +126,13 @@ describe('check', () => {
       });
       expect(d).toEqual({ kind: 'denied', reason: 'wrong' });
     }
+    const guesser = gate.check(request(['authorization', basic('pw')]), access, { fromServiceWorker: false, source: '10.0.0.0', now: t0 + 1_000 });
+    expect(guesser).toEqual({ kind: 'throttled', retryAfterS: 59 });
     const fresh = gate.check(request(['authorization', basic('pw')]), access, { fromServiceWorker: false, source: '198.51.100.9', now: t0 + 1_000 });
-    expect(fresh).toEqual({ kind: 'throttled', retryAfterS: 59 });
+    expect(fresh).toMatchObject({ kind: 'granted' });
+    const wrong = () => gate.check(request(['authorization', basic('guess')]), access, { fromServiceWorker: false, source: '198.51.100.10', now: t0 + 1_000 });
+    expect(wrong()).toEqual({ kind: 'denied', reason: 'wrong' });
+    expect(wrong()).toEqual({ kind: 'throttled', retryAfterS: 59 });
   });
 });
 

@@ -10,7 +10,7 @@ import { createKeyRing } from '../../src/cluster/key-ring';
 import type { Session } from '../../src/sessions/registry';
 import { tagViewer } from '../../src/viewers/tag-viewer';
 import { createViewerCookies, VIEWER_COOKIE } from '../../src/viewers/viewer-cookie';
-import { createViewerGate, MAX_TRACKED_VIEWERS } from '../../src/viewers/viewer-gate';
+import { createViewerGate, MAX_TRACKED_VIEWERS, MAX_WAITING_VIEWERS, MAX_WAITING_VIEWERS_PER_ADDRESS } from '../../src/viewers/viewer-gate';
 
 const cookies = createViewerCookies({ key: Buffer.alloc(32, 9), secureCookie: true });
 const NAV = ['sec-fetch-mode', 'navigate'];
@@ -131,6 +131,36 @@ describe('viewer gate', () => {
     for (let i = 0; i < MAX_TRACKED_VIEWERS; i++) gate.check(request(['user-agent', `ua-${i}`]), s.session, '10.0.0.1');
     expect(s.session.viewers!.records.has(first.viewer.id)).toBe(false);
     expect(gate.check(request(['user-agent', 'first']), s.session, '10.0.0.1').kind).toBe('refused');
+  });
+
+  it('never forgets an admitted viewer of an approve session for newcomers, and caps waiting viewers per address and in all', () => {
+    const s = session();
+    gate.enable(s.session, 'approve');
+    const reviewer = gate.check(request(NAV), s.session, '192.0.2.7');
+    if (reviewer.kind === 'open') throw new Error('no gate');
+    gate.decide(s.session, { type: 'viewer-decision', decision: 'admit', id: reviewer.viewer.id });
+    // One address navigates without cookies: a new waiting viewer each time.
+    for (let i = 0; i < MAX_TRACKED_VIEWERS + 10; i++) gate.check(request(NAV), s.session, '10.0.0.1');
+    expect(s.session.viewers!.records.get(reviewer.viewer.id)?.state).toBe('admitted');
+    const waiting = () => [...s.session.viewers!.records.values()].filter((v) => v.state === 'waiting');
+    expect(waiting()).toHaveLength(MAX_WAITING_VIEWERS_PER_ADDRESS);
+    // The agent heard of each forgotten one, so its list stays as short.
+    const gone = s.sent.filter((m) => m.type === 'viewer-gone').length;
+    expect(gone).toBe(MAX_TRACKED_VIEWERS + 10 - MAX_WAITING_VIEWERS_PER_ADDRESS);
+
+    // Many addresses: the session's cap holds, and a newcomer from a new address always gets in.
+    for (let i = 0; i < 200; i++) gate.check(request(NAV), s.session, `10.1.${i >> 8}.${i & 255}`);
+    expect(waiting()).toHaveLength(MAX_WAITING_VIEWERS);
+    for (let i = 0; i < 3; i++) gate.check(request(NAV), s.session, '10.0.0.1');
+    const fromFlooder = () => waiting().filter((v) => v.address === '10.0.0.1').length;
+    const before = fromFlooder();
+    expect(before).toBeGreaterThan(1);
+    const newcomer = gate.check(request(NAV), s.session, '198.51.100.1');
+    expect(newcomer.kind).toBe('waiting');
+    expect(waiting()).toHaveLength(MAX_WAITING_VIEWERS);
+    // The address with the most waiting gave up its least recently seen one for it.
+    expect(fromFlooder()).toBe(before - 1);
+    expect(s.session.viewers!.records.get(reviewer.viewer.id)?.state).toBe('admitted');
   });
 });
 

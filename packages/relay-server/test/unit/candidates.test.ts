@@ -1,0 +1,45 @@
+/** Which viewer candidates the P2P host drops, and SDP candidate lines. */
+import { isHostCandidate, sdpCandidates, unreachableReason, withoutCandidates } from '../../src/p2p/candidates';
+
+const line = (address: string, type = 'host') => `candidate:1 1 udp 2122260223 ${address} 50000 typ ${type}`;
+const remote = { acceptLoopback: false, ownAddresses: new Set(['192.168.1.20', '2001:db8::20']) };
+
+describe('unreachableReason', () => {
+  it('drops link-local, unspecified, multicast, broadcast, loopback and own addresses, and keeps the rest', () => {
+    for (const a of [
+      '169.254.10.1',
+      'fe80::1',
+      '0.0.0.0',
+      '::',
+      '224.0.0.251',
+      'ff02::fb',
+      '255.255.255.255',
+      '127.0.0.1',
+      '::1',
+      '192.168.1.20',
+      '2001:DB8::20',
+    ])
+      expect([a, unreachableReason(line(a), remote)]).toEqual([a, expect.any(String)]);
+    for (const a of ['192.168.1.21', '10.0.0.7', '203.0.113.5', '2001:db8::21', 'b7c1e0d2-1111-4222-8333-944455556666.local'])
+      expect([a, unreachableReason(line(a), remote)]).toEqual([a, undefined]);
+    expect(unreachableReason(line('127.0.0.1'), { ...remote, acceptLoopback: true })).toBeUndefined();
+    expect(unreachableReason('garbage', remote)).toBe('not a candidate line');
+  });
+});
+
+describe('SDP candidate lines', () => {
+  it('lists and removes candidate lines, keeping every other line', () => {
+    const sdp = [
+      'v=0',
+      'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
+      `a=${line('10.0.0.1')}`,
+      `a=${line('203.0.113.9', 'srflx')}`,
+      'a=end-of-candidates',
+      '',
+    ].join('\r\n');
+    expect(sdpCandidates(sdp)).toHaveLength(2);
+    const out = withoutCandidates(sdp, isHostCandidate);
+    expect(sdpCandidates(out)).toEqual([`a=${line('203.0.113.9', 'srflx')}`]);
+    expect(out).toContain('a=end-of-candidates\r\n');
+  });
+});
