@@ -4,6 +4,7 @@
  * signaling and so no P2P) until the developer admits it through the
  * inspector API; a refused viewer gets 403 on every path.
  */
+import { createServer } from 'node:net';
 import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
@@ -100,6 +101,30 @@ describe('viewer approval (--approve)', () => {
       .split('\n')
       .find((l) => l.includes('WARN_APPROVE_UNREACHABLE'));
     expect(warning).toBeDefined();
-    expect(JSON.parse(warning!)).toMatchObject({ event: 'warning', code: 'WARN_APPROVE_UNREACHABLE' });
+    expect(JSON.parse(warning!)).toMatchObject({
+      event: 'warning',
+      code: 'WARN_APPROVE_UNREACHABLE',
+      message: expect.stringContaining('Drop --inspect false'),
+    });
+  });
+
+  it('says why nothing can admit viewers when the inspector could not start, without naming a flag that was never passed', async () => {
+    // The last port, taken: the inspector has no next one to move to.
+    const port = 65535;
+    const taken = createServer();
+    await new Promise<void>((resolve, reject) => taken.once('error', reject).listen(port, '127.0.0.1', resolve));
+    try {
+      const { agent } = await startAgent(`http://127.0.0.1:${t.serverPort}`, String(app.port), {}, ['--approve', '--inspect', String(port), '--new-session']);
+      const warnings = agent
+        .stderr()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { code?: string; message?: string });
+      expect(warnings.map((w) => w.code)).toEqual(['WARN_INSPECTOR_UNAVAILABLE', 'WARN_APPROVE_UNREACHABLE']);
+      expect(warnings[1]!.message).toContain('Fix what kept the inspector off (the warning above)');
+      expect(warnings[1]!.message).not.toContain('--inspect false');
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
   });
 });

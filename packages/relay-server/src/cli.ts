@@ -111,7 +111,9 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
   if (config.approve && !inspector && !(view && io.stdin?.isTTY)) {
     reporter.warning(
       'WARN_APPROVE_UNREACHABLE',
-      'with --approve, viewers wait until you admit them, and with neither the inspector nor the terminal view on, nothing here can admit them: every viewer will wait. Drop --inspect false, or run in a terminal (keys a/d)',
+      `with --approve, viewers wait until you admit them, and with neither the inspector nor the terminal view on, nothing here can admit them: every viewer will wait. ${
+        config.inspect ? 'Fix what kept the inspector off (the warning above)' : 'Drop --inspect false'
+      }, or run in a terminal (keys a/d)`,
     );
   }
   const code = await runTunnel({
