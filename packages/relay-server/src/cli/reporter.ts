@@ -10,6 +10,7 @@ import type { ReadyEvent } from '../agent';
 import type { PeerReport } from '../p2p/peer-host';
 import { renderQr, shouldPrintQr, type QrChoice } from './qr';
 import { coalescedOutput } from './coalesced-output';
+import { browserP2P, BROWSER_P2P_WORDS } from './browser-p2p';
 
 export interface Output {
   write(text: string): unknown;
@@ -87,7 +88,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
       }
       const qr = shouldPrintQr(options.qr, e.url, stdout.isTTY === true) ? `\n${renderQr(e.url)}\n` : '';
       stdout.write(
-        `\nWingman: share this link\n\n    ${e.url}\n${qr}${e.access === 'password' ? '    viewers need the password (--password)\n' : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}\nforwarding to ${forwardingTo}${e.p2p ? ' (peer-to-peer when possible, relay otherwise)' : ' (relay)'}\n${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`,
+        `\nWingman: share this link\n\n    ${e.url}\n${qr}${e.access === 'password' ? '    viewers need the password (--password)\n' : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}\nforwarding to ${forwardingTo} (${BROWSER_P2P_WORDS[browserP2P(e.p2p, e.url)]})\n${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`,
       );
     },
     request(e) {

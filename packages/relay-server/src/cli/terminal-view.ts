@@ -9,6 +9,7 @@ import type { RequestLogEntry } from '../forward';
 import type { Entry, RequestStore } from '../inspector/store';
 import type { Reporter } from './reporter';
 import { renderQr, shouldPrintQr, type QrChoice } from './qr';
+import { browserP2P } from './browser-p2p';
 import { renderScreen, type ScreenProblem, type ScreenRequest, type ScreenState, type ScreenViewer } from './terminal-screen';
 import { attachViewerKeys, VIEWER_KEY_HELP, type KeyInput } from './terminal-keys';
 import type { ViewerRoster } from '../viewers/viewer-roster';
@@ -179,7 +180,7 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
       if (e.expiresAt !== undefined) state.expiresAt = e.expiresAt;
       state.target = forwardingTo;
       if (inspector) state.inspector = inspector;
-      state.p2p = e.p2p;
+      state.p2p = browserP2P(e.p2p, e.url);
       delete state.status;
       if (shouldPrintQr(options.qr, e.url, true)) state.qr = renderQr(e.url);
       else delete state.qr;

@@ -43,6 +43,24 @@ describe('ready output', () => {
   });
 });
 
+describe('what the banner promises about P2P', () => {
+  it.each([
+    ['http://abc.localhost:8080/', 'peer-to-peer when possible, relay otherwise'],
+    ['https://abc.tunnel.example.com/', 'peer-to-peer when possible, relay otherwise'],
+    ['http://abc.tunnel.example.com/', 'relay: browsers go peer-to-peer only on https:// links (or *.localhost), and this link is plain http'],
+  ])('on %s: %s', (url, words) => {
+    const c = capture(false);
+    c.reporter.ready({ ...ready, url }, 'http://localhost:3000');
+    expect(c.out()).toContain(`forwarding to http://localhost:3000 (${words})\n`);
+  });
+
+  it('says relay when the agent runs without P2P', () => {
+    const c = capture(false);
+    c.reporter.ready({ ...ready, url: 'https://abc.tunnel.example.com/', p2p: false }, 'http://localhost:3000');
+    expect(c.out()).toContain('forwarding to http://localhost:3000 (relay)\n');
+  });
+});
+
 describe('request lines', () => {
   const entry = (target: string) => ({ method: 'GET', target, status: 200, ms: 1, transport: 'relay' as const });
 
