@@ -59,6 +59,8 @@ describe('viewer approval (--approve)', () => {
     const p = await connectP2PViewer({ url: t.url, cookie: a.cookie, timeoutMs: 20_000 });
     peers.push(p);
     expect(p.connection.isClosed).toBe(false);
+    // The agent's log names the P2P viewer by the same id as the relay, the cookie and the inspector.
+    expect(await t.agent.waitFor((e) => e.event === 'peer' && e.state === 'connected', 10_000)).toMatchObject({ viewer: a.id });
   });
 
   it('answers a refused viewer 403 on relayed HTTP, WebSockets, signaling and the shell, while an admitted one is served', async () => {
@@ -81,6 +83,22 @@ describe('viewer approval (--approve)', () => {
     expect(await a.upgrade('/__wingman/signal')).toBe(403);
 
     expect((await b.get('/hello')).status).toBe(200);
+  });
+
+  it('says approve mode in the --json ready line, and emits a viewer event with the same id when a viewer starts waiting, is admitted or refused', async () => {
+    expect(t.agent.events.find((e) => e.event === 'ready')).toMatchObject({ viewers: 'approve' });
+    const a = await newViewer(t.serverPort, t.host);
+    const b = await newViewer(t.serverPort, t.host);
+    const eventOf = (id: string, state: string) => t.agent.waitFor((e) => e.event === 'viewer' && e.id === id && e.state === state, 10_000);
+    expect(await eventOf(a.id, 'waiting')).toEqual({ event: 'viewer', id: a.id, state: 'waiting', address: '127.0.0.1', userAgent: '' });
+    await eventOf(b.id, 'waiting');
+    expect((await inspectorApi(inspector, `/api/viewers/${a.id}/admit`, 'POST')).status).toBe(202);
+    expect((await inspectorApi(inspector, `/api/viewers/${b.id}/refuse`, 'POST')).status).toBe(202);
+    await eventOf(a.id, 'admitted');
+    await eventOf(b.id, 'refused');
+    // The inspector lists them under the same ids.
+    expect(await stateOf(a.id)).toBe('admitted');
+    expect(await stateOf(b.id)).toBe('refused');
   });
 
   it('holds a cookie-less client until it is admitted from the inspector', async () => {

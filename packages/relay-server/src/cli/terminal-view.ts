@@ -12,7 +12,7 @@ import { renderQr, shouldPrintQr, type QrChoice } from './qr';
 import { browserP2P } from './browser-p2p';
 import { renderScreen, type ScreenProblem, type ScreenRequest, type ScreenState, type ScreenViewer } from './terminal-screen';
 import { attachViewerKeys, VIEWER_KEY_HELP, type KeyInput } from './terminal-keys';
-import type { ViewerRoster } from '../viewers/viewer-roster';
+import { shortViewerId, type ViewerRoster } from '../viewers/viewer-roster';
 
 /** Shortest time between two redraws, ms: at most 5 screens a second, whatever the request rate (a redraw per request would flood a slow terminal). */
 export const TERMINAL_REDRAW_MIN_INTERVAL_MS = 200;
@@ -199,10 +199,11 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
       });
     },
     peer(r) {
-      if (r.state === 'connected') setViewer({ id: r.viewerId, transport: 'p2p', since: now(), ...(r.rttMs !== undefined ? { rttMs: r.rttMs } : {}) });
+      const id = r.viewer ?? r.viewerId;
+      if (r.state === 'connected') setViewer({ id, transport: 'p2p', since: now(), ...(r.rttMs !== undefined ? { rttMs: r.rttMs } : {}) });
       else {
-        state.viewers = state.viewers.filter((v) => v.id !== r.viewerId);
-        if (r.state === 'failed') problem('warning', `viewer ${r.viewerId.slice(0, 6)}: P2P failed (${r.reason ?? 'unknown'}); it stays on the relay`);
+        state.viewers = state.viewers.filter((v) => v.id !== id);
+        if (r.state === 'failed') problem('warning', `viewer ${shortViewerId(id)}: P2P failed (${r.reason ?? 'unknown'}); it stays on the relay`);
       }
       schedule();
     },

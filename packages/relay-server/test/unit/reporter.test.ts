@@ -61,6 +61,29 @@ describe('what the banner promises about P2P', () => {
   });
 });
 
+describe('viewers of an --approve session', () => {
+  const viewer = { id: 'abcdefgh12345678', state: 'waiting' as const, address: '192.0.2.7', userAgent: 'Reviewer/1.0', firstSeenAt: 0 };
+
+  it('says so in the banner and in the --json ready line', () => {
+    const human = capture(false);
+    human.reporter.ready({ ...ready, viewers: 'approve' }, 'http://localhost:3000');
+    expect(human.out()).toContain('    viewers wait until you admit them (--approve)\n');
+    const json = capture(true);
+    json.reporter.ready({ ...ready, viewers: 'approve' }, 'http://localhost:3000');
+    expect(JSON.parse(json.out())).toMatchObject({ event: 'ready', viewers: 'approve' });
+  });
+
+  it('prints one line per change with the short id the inspector shows, and nothing for a link-only session', () => {
+    const c = capture(false);
+    c.reporter.ready({ ...ready, viewers: 'approve' }, 'http://localhost:3000');
+    const before = c.out().length;
+    c.reporter.viewer!(viewer, 'approve');
+    c.reporter.viewer!({ ...viewer, state: 'admitted' }, 'approve');
+    c.reporter.viewer!({ ...viewer, id: '2345678abcdefgh', state: 'admitted' }, 'open');
+    expect(c.out().slice(before)).toBe('viewer abcdefgh from 192.0.2.7 waits to be let in (Reviewer/1.0)\nviewer abcdefgh admitted\n');
+  });
+});
+
 describe('request lines', () => {
   const entry = (target: string) => ({ method: 'GET', target, status: 200, ms: 1, transport: 'relay' as const });
 
