@@ -39,6 +39,8 @@ export interface Session {
   expiresAt?: number | undefined;
   /** Set when the agent registered with `viewers` (viewers/viewer-gate.ts); undefined: no viewer identity, the link alone gives access. */
   viewers?: SessionViewers | undefined;
+  /** How viewers got in under the latest register (password or link, and the viewer gate); a resume that changes it resets the viewers. */
+  accessMode?: string | undefined;
 }
 
 /**
