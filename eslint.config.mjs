@@ -39,7 +39,7 @@ const local = {
 const unusedVars = { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true };
 
 export default defineConfig(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', '.lab/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', '.lab/**', 'packages/wingman-tunnel/assets/**'] },
   { linterOptions: { reportUnusedDisableDirectives: 'error' } },
 
   js.configs.recommended,

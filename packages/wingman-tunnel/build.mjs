@@ -6,13 +6,16 @@
 //                               which it serves too), and dist/shell-inline.js, the script it
 //                               inlines into the shell page; beside the server's bin/, where
 //                               tunnel-server's asset loader looks first (src/browser/assets.ts)
+//   assets/inspector/*          the agent's inspector page, read at run time from
+//                               <package>/assets/inspector (relay-server's src/inspector/assets.ts
+//                               resolves it two levels above the bin: dist/bin/ here)
 //   npm-shrinkwrap.json         the native dependency's tree, from the root lockfile
 // Everything in the workspace and every pure-JS dependency is bundled by esbuild
 // from the compiled dist/ of the workspace packages (what the tests run);
 // @roamhq/wrtc stays a real dependency: it is a native addon with per-platform
 // packages. Needs `npm run build` at the root first.
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,7 +33,12 @@ const BROWSER_FILES = ['client.js', 'sw.js', 'shim.js', 'diagnostics.js'];
 /** Inlined into the shell page, so it has no source map. */
 const INLINE_FILES = ['shell-inline.js'];
 const browserDist = join(root, 'packages/browser-client/dist');
-for (const file of [...Object.values(entries), ...[...BROWSER_FILES, ...INLINE_FILES].map((f) => join(browserDist, f))]) {
+const RUNTIME_ASSETS = join(root, 'packages/relay-server/assets');
+for (const file of [
+  ...Object.values(entries),
+  ...[...BROWSER_FILES, ...INLINE_FILES].map((f) => join(browserDist, f)),
+  join(RUNTIME_ASSETS, 'inspector/index.html'),
+]) {
   if (!existsSync(file)) {
     console.error(`wingman-tunnel: ${file} is missing: run \`npm run build\` at the repository root first`);
     process.exit(1);
@@ -62,6 +70,8 @@ await build({
 mkdirSync(out, { recursive: true });
 for (const file of [...BROWSER_FILES.flatMap((f) => [f, `${f}.map`]), ...INLINE_FILES]) copyFileSync(join(browserDist, file), join(out, file));
 copyFileSync(join(root, 'LICENSE'), join(here, 'LICENSE'));
+rmSync(join(here, 'assets'), { recursive: true, force: true });
+cpSync(RUNTIME_ASSETS, join(here, 'assets'), { recursive: true });
 
 // npm-shrinkwrap.json: the exact tree of the native dependency as the root
 // lockfile has it (the versions the tests ran), so an install resolves no
@@ -92,5 +102,5 @@ writeFileSync(
   `${JSON.stringify({ name: pkg.name, version: pkg.version, lockfileVersion: 3, requires: true, packages }, null, 2)}\n`,
 );
 console.log(
-  `wingman-tunnel: built dist/ (${Object.keys(entries).join(', ')}, browser bundles) and npm-shrinkwrap.json (${Object.keys(packages).length - 1} packages)`,
+  `wingman-tunnel: built dist/ (${Object.keys(entries).join(', ')}, browser bundles), assets/ and npm-shrinkwrap.json (${Object.keys(packages).length - 1} packages)`,
 );

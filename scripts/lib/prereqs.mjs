@@ -122,6 +122,9 @@ export function checkTestPrerequisites({ root, lab }) {
   // TLS tests: a throwaway CA (openssl), trusted by Chromium through an NSS database (certutil).
   if (!hasCommand('openssl')) missingApt.push(['openssl', 'openssl']);
   if (!hasCommand('certutil')) missingApt.push(['certutil', 'libnss3-tools']);
+  // The operator files of deploy/: the systemd unit (systemd-analyze verify) and the Caddyfile (caddy validate).
+  if (!hasCommand('systemd-analyze')) missingApt.push(['systemd-analyze', 'systemd']);
+  if (!hasCommand('caddy')) missingApt.push(['caddy', 'caddy']);
   if (lab) {
     if (!hasCommand('iptables')) missingApt.push(['iptables', 'iptables']);
     if (!hasCommand('turnserver')) missingApt.push(['turnserver', 'coturn']);

@@ -6,74 +6,17 @@
  * installed commands, run by their shebangs, share a local app through the
  * relay and peer-to-peer.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
-import { startOfflineRegistry, type OfflineRegistry } from '../helpers/offline-registry';
-import { killAll, ROOT, startCommand } from '../helpers/processes';
+import { installedPackageForFile, PACKAGE_DIR, run, startInstalledTunnel } from '../helpers/installed-package';
+import { killAll } from '../helpers/processes';
 
-/** pack (esbuild bundle) + install (a 10 MB native package from the cache): about 10 s here; generous for a loaded CI machine. */
-const INSTALL_TIMEOUT_MS = 120_000;
 jest.setTimeout(60_000);
 
-const PACKAGE_DIR = join(ROOT, 'packages/wingman-tunnel');
-
-function run(
-  command: string,
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
-): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      command,
-      args,
-      { cwd: options.cwd, env: { ...process.env, ...options.env }, timeout: INSTALL_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
-      (err, out, errOut) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: errOut });
-      },
-    );
-  });
-}
-
-let work: string;
-let tarball: string;
-let prefix: string;
-let registry: OfflineRegistry;
+const installed = installedPackageForFile();
 let app: FixtureApp;
-
-beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'wingman-install-'));
-  const packed = await run('npm', ['pack', '--silent', '--pack-destination', work], { cwd: PACKAGE_DIR });
-  if (packed.code !== 0) throw new Error(`npm pack failed:\n${packed.err}`);
-  tarball = join(work, packed.out.trim().split('\n').pop()!);
-  registry = await startOfflineRegistry(join(ROOT, 'package-lock.json'));
-  prefix = join(work, 'prefix');
-  // An empty cache: every dependency comes through the registry, as for a user.
-  const installed = await run('npm', [
-    'install',
-    '-g',
-    '--prefix',
-    prefix,
-    '--registry',
-    registry.url,
-    '--cache',
-    join(work, 'cache'),
-    '--no-audit',
-    '--no-fund',
-    '--loglevel',
-    'error',
-    tarball,
-  ]);
-  if (installed.code !== 0) throw new Error(`npm install -g failed:\n${installed.err}`);
-}, INSTALL_TIMEOUT_MS * 2);
-
-afterAll(async () => {
-  await registry?.close();
-  if (work) rmSync(work, { recursive: true, force: true });
-});
 
 beforeEach(async () => {
   app = await startFixtureApp();
@@ -84,19 +27,9 @@ afterEach(async () => {
   await app.close();
 });
 
-async function startInstalledTunnel(): Promise<{ serverPort: number; url: string; host: string }> {
-  const server = startCommand(join(prefix, 'bin/wingman-server'), ['--port', '0', '--json'], { LOG_LEVEL: 'warn' });
-  const listening = await server.waitFor((e) => e.event === 'listening');
-  const agent = startCommand(join(prefix, 'bin/wingman'), ['http', String(app.port), '--server', String(listening.url), '--json'], {
-    WINGMAN_STATE_DIR: join(work, 'state'),
-  });
-  const ready = await agent.waitFor((e) => e.event === 'ready');
-  return { serverPort: Number(listening.port), url: String(ready.url), host: new URL(String(ready.url)).host };
-}
-
 describe('the wingman-tunnel package', () => {
-  it('packs only the bundled commands, the browser bundles, the README, the license and the pinned native dependency', async () => {
-    const listed = await run('tar', ['-tzf', tarball]);
+  it('packs only the bundled commands, the browser bundles, the inspector page, the README, the license and the pinned native dependency', async () => {
+    const listed = await run('tar', ['-tzf', installed().tarball]);
     const files = listed.out
       .trim()
       .split('\n')
@@ -105,6 +38,10 @@ describe('the wingman-tunnel package', () => {
     expect(files).toEqual([
       'LICENSE',
       'README.md',
+      'assets/inspector/index.html',
+      'assets/inspector/inspector.css',
+      'assets/inspector/inspector.js',
+      'assets/inspector/viewers.js',
       'dist/bin/host-process.js',
       'dist/bin/wingman-server.js',
       'dist/bin/wingman.js',
@@ -123,21 +60,45 @@ describe('the wingman-tunnel package', () => {
   });
 
   it('installs globally as the commands wingman, wingman-server and wingman-tunnel, with the native WebRTC module inside the package', () => {
-    for (const bin of ['wingman', 'wingman-server', 'wingman-tunnel']) expect(existsSync(join(prefix, 'bin', bin))).toBe(true);
-    expect(existsSync(join(prefix, 'lib/node_modules/wingman-tunnel/node_modules/@roamhq/wrtc/package.json'))).toBe(true);
+    for (const bin of ['wingman', 'wingman-server', 'wingman-tunnel'] as const) expect(existsSync(installed().bin(bin))).toBe(true);
+    expect(existsSync(join(installed().prefix, 'lib/node_modules/wingman-tunnel/node_modules/@roamhq/wrtc/package.json'))).toBe(true);
     // Nothing of the workspace leaks in as a dependency: it is all in the bundle.
-    expect(existsSync(join(prefix, 'lib/node_modules/wingman-tunnel/node_modules/@wingman'))).toBe(false);
+    expect(existsSync(join(installed().prefix, 'lib/node_modules/wingman-tunnel/node_modules/@wingman'))).toBe(false);
+  });
+
+  it('passes `npm publish --dry-run`, with no publish warning but the missing login', async () => {
+    const published = await run('npm', ['publish', '--dry-run', '--registry', installed().registry.url, '--cache', join(installed().work, 'cache')], {
+      cwd: PACKAGE_DIR,
+    });
+    const warnings = published.err.split('\n').filter((l) => /^npm (warn publish|error)/.test(l) && !/requires you to be logged in/.test(l));
+    expect({ code: published.code, warnings }).toEqual({ code: 0, warnings: [] });
+    expect(published.out).toMatch(/^\+ wingman-tunnel@0\.1\.0$/m);
+    expect(published.err).toMatch(/assets\/inspector\/inspector\.js/);
   });
 
   it('runs with npx as `npx wingman-tunnel …`: the command named after the package is the agent', async () => {
-    const ran = await run('npx', ['--yes', '--registry', registry.url, '--cache', join(work, 'cache'), '--loglevel', 'error', `file:${tarball}`, '--version'], {
-      cwd: work,
-    });
+    const ran = await run(
+      'npx',
+      [
+        '--yes',
+        '--registry',
+        installed().registry.url,
+        '--cache',
+        join(installed().work, 'cache'),
+        '--loglevel',
+        'error',
+        `file:${installed().tarball}`,
+        '--version',
+      ],
+      {
+        cwd: installed().work,
+      },
+    );
     expect({ code: ran.code, out: ran.out.trim(), err: ran.err }).toEqual({ code: 0, out: '0.1.0', err: '' });
   });
 
   it('once installed, `wingman-server` and `wingman http <port>` share a local app through the relay, with the browser bundles served', async () => {
-    const t = await startInstalledTunnel();
+    const t = await startInstalledTunnel(installed(), app.port);
     const page = await send(t.serverPort, t.host, { path: '/hello' });
     expect(page.status).toBe(200);
     expect(page.headers['x-wingman-transport']).toBe('relay');
@@ -151,13 +112,13 @@ describe('the wingman-tunnel package', () => {
     // A browser's top-level navigation gets the shell, its inline script read from the package.
     const shell = await send(t.serverPort, t.host, { path: '/hello', headers: { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' } });
     expect(shell.status).toBe(200);
-    const inline = readFileSync(join(prefix, 'lib/node_modules/wingman-tunnel/dist/shell-inline.js'), 'utf8').trim();
+    const inline = readFileSync(join(installed().prefix, 'lib/node_modules/wingman-tunnel/dist/shell-inline.js'), 'utf8').trim();
     expect(shell.body.toString()).toContain(`<script>${inline}</script>`);
   });
 
   it('once installed, the agent serves a viewer peer-to-peer from its P2P host process', async () => {
-    const t = await startInstalledTunnel();
-    const fetched = await run(join(prefix, 'bin/wingman'), ['fetch', '--p2p-only', `${t.url}hello`]);
+    const t = await startInstalledTunnel(installed(), app.port);
+    const fetched = await run(installed().bin('wingman'), ['fetch', '--p2p-only', `${t.url}hello`]);
     expect(fetched.err).toMatch(/200 via p2p/);
     expect(fetched).toMatchObject({ code: 0, out: 'hello GET' });
   });

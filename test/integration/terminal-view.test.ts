@@ -14,7 +14,7 @@ import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/sr
 import { requestOver } from '../../packages/relay-server/src/viewer/request';
 import { AGENT_BIN, killAll, startServer } from '../helpers/processes';
 import { until } from '../helpers/wait';
-import { untilTrue, viewerCookieOf } from '../helpers/viewer-client';
+import { inspectorApi, untilTrue, viewerCookieOf } from '../helpers/viewer-client';
 
 jest.setTimeout(60_000);
 
@@ -163,8 +163,12 @@ describe('wingman http on a terminal', () => {
     const r = await requestOver(v.connection, { method: 'GET', target: '/over-p2p', headers: [['host', url.host]] });
     expect(r.status).toBe(200);
     await r.bytes();
+    // Listed under the viewer's one id (its visitor id, as the inspector names it), not its P2P channel's.
+    const inspector = Number(/inspect requests at http:\/\/127\.0\.0\.1:(\d+)/.exec(first)![1]);
+    const { json } = await inspectorApi(inspector, '/api/viewers');
+    expect(json.viewers).toHaveLength(1);
     // The RTT comes from the P2P host's pings, the first one a few seconds after the channel opened.
-    const shortId = v.viewerId.slice(0, 15).replace(/[^A-Za-z0-9]/g, (c) => `\\${c}`);
+    const shortId = String(json.viewers[0].id).slice(0, 15);
     // The request row arrives on its own path (the P2P host's capture over IPC): wait for both.
     const p2pRequest = /GET\s+\/over-p2p\s+200\s+\d+ ms\s+p2p/;
     const after = await waitForScreen(

@@ -4,6 +4,7 @@
  * signaling and so no P2P) until the developer admits it through the
  * inspector API; a refused viewer gets 403 on every path.
  */
+import { createServer } from 'node:net';
 import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
@@ -58,6 +59,8 @@ describe('viewer approval (--approve)', () => {
     const p = await connectP2PViewer({ url: t.url, cookie: a.cookie, timeoutMs: 20_000 });
     peers.push(p);
     expect(p.connection.isClosed).toBe(false);
+    // The agent's log names the P2P viewer by the same id as the relay, the cookie and the inspector.
+    expect(await t.agent.waitFor((e) => e.event === 'peer' && e.state === 'connected', 10_000)).toMatchObject({ viewer: a.id });
   });
 
   it('answers a refused viewer 403 on relayed HTTP, WebSockets, signaling and the shell, while an admitted one is served', async () => {
@@ -116,6 +119,22 @@ describe('viewer approval (--approve)', () => {
     expect(await stateOf(admitted.id)).toBe('admitted');
   });
 
+  it('says approve mode in the --json ready line, and emits a viewer event with the same id when a viewer starts waiting, is admitted or refused', async () => {
+    expect(t.agent.events.find((e) => e.event === 'ready')).toMatchObject({ viewers: 'approve' });
+    const a = await newViewer(t.serverPort, t.host);
+    const b = await newViewer(t.serverPort, t.host);
+    const eventOf = (id: string, state: string) => t.agent.waitFor((e) => e.event === 'viewer' && e.id === id && e.state === state, 10_000);
+    expect(await eventOf(a.id, 'waiting')).toEqual({ event: 'viewer', id: a.id, state: 'waiting', address: '127.0.0.1', userAgent: '' });
+    await eventOf(b.id, 'waiting');
+    expect((await inspectorApi(inspector, `/api/viewers/${a.id}/admit`, 'POST')).status).toBe(202);
+    expect((await inspectorApi(inspector, `/api/viewers/${b.id}/refuse`, 'POST')).status).toBe(202);
+    await eventOf(a.id, 'admitted');
+    await eventOf(b.id, 'refused');
+    // The inspector lists them under the same ids.
+    expect(await stateOf(a.id)).toBe('admitted');
+    expect(await stateOf(b.id)).toBe('refused');
+  });
+
   it('holds a cookie-less client until it is admitted from the inspector', async () => {
     const curl = { 'user-agent': 'curl/8.5.0' };
     const first = await send(t.serverPort, t.host, { path: '/hello', headers: curl });
@@ -134,6 +153,30 @@ describe('viewer approval (--approve)', () => {
       .split('\n')
       .find((l) => l.includes('WARN_APPROVE_UNREACHABLE'));
     expect(warning).toBeDefined();
-    expect(JSON.parse(warning!)).toMatchObject({ event: 'warning', code: 'WARN_APPROVE_UNREACHABLE' });
+    expect(JSON.parse(warning!)).toMatchObject({
+      event: 'warning',
+      code: 'WARN_APPROVE_UNREACHABLE',
+      message: expect.stringContaining('Drop --inspect false'),
+    });
+  });
+
+  it('says why nothing can admit viewers when the inspector could not start, without naming a flag that was never passed', async () => {
+    // The last port, taken: the inspector has no next one to move to.
+    const port = 65535;
+    const taken = createServer();
+    await new Promise<void>((resolve, reject) => taken.once('error', reject).listen(port, '127.0.0.1', resolve));
+    try {
+      const { agent } = await startAgent(`http://127.0.0.1:${t.serverPort}`, String(app.port), {}, ['--approve', '--inspect', String(port), '--new-session']);
+      const warnings = agent
+        .stderr()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { code?: string; message?: string });
+      expect(warnings.map((w) => w.code)).toEqual(['WARN_INSPECTOR_UNAVAILABLE', 'WARN_APPROVE_UNREACHABLE']);
+      expect(warnings[1]!.message).toContain('Fix what kept the inspector off (the warning above)');
+      expect(warnings[1]!.message).not.toContain('--inspect false');
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
   });
 });

@@ -153,6 +153,16 @@ describe('wingman http', () => {
     expect(proc.stderr()).toContain(`error: the server at http://127.0.0.1:${port} answered HTTP 404`);
   });
 
+  it('gives up with exit code 4 when --server names a path the tunnel server does not serve, naming the path and its root', async () => {
+    const { port } = await startServer();
+    const proc = agent(`http://127.0.0.1:${port}/tunnel`);
+    expect(await exitCode(proc)).toBe(4);
+    expect(proc.stderr()).toContain(
+      `error: the server at http://127.0.0.1:${port} answered HTTP 404 for /tunnel/__wingman/agent: no tunnel server under the path "/tunnel" — check the path in --server (a tunnel server answers at its root, e.g. --server http://127.0.0.1:${port}, unless a proxy maps it under a path)`,
+    );
+    expect(proc.stderr()).not.toContain('not a Wingman tunnel server');
+  });
+
   it('gives up with exit code 5 when the server refuses the token', async () => {
     const { url } = await startServer();
     const proc = agent(url, [], { WINGMAN_TOKEN: 'not-the-right-token' });

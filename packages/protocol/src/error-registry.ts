@@ -64,6 +64,11 @@ export const HTTP_ERROR_CODES = [
   'ERR_VIEWER_REFUSED',
   'ERR_OVERLOADED',
   'ERR_METRICS_TOKEN',
+  // The on-demand TLS permission check (/__wingman/tls-ask).
+  'ERR_NO_SUCH_SESSION',
+  'ERR_NOT_OUR_DOMAIN',
+  'ERR_BAD_REQUEST',
+  'ERR_UNAVAILABLE',
   'ERR_WS_TICKET',
   'ERR_METHOD',
   'ERR_CONTENT_TYPE',

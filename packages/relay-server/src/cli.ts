@@ -50,6 +50,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .argument('<target>', 'local port, or host:port (host defaults to localhost)');
   for (const option of httpOptions()) http.addOption(option);
   http.action((target: string, flags: HttpCommandFlags) => {
+    const extra = http.args.slice(1);
+    if (extra.length > 0)
+      throw new UsageError(`one target per \`wingman http\`, and ${extra.map((a) => `"${a}"`).join(', ')} is extra: ${SEVERAL_TUNNELS_HINT}`);
     const config = resolveHttpConfig(target, flags, io.env);
     if (flags.password !== undefined) io.stderr.write(`${PASSWORD_ARGV_WARNING}\n`);
     run = runHttp(config, io);
@@ -90,7 +93,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     await program.parseAsync(argv, { from: 'node' });
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof CommanderError) {
+      const hint = err.code === 'commander.unknownCommand' ? unknownCommandHint(argv.slice(2)) : undefined;
+      if (hint) io.stderr.write(`${hint}\n`);
+      return err.exitCode;
+    }
     if (err instanceof UsageError) {
       io.stderr.write(`error: ${err.message}\n`);
       return 2;
@@ -98,6 +105,21 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     throw err;
   }
   return run ?? 0;
+}
+
+/** What `wingman http 3000 4000` and `wingman 3000 4000` point to: one tunnel per port is `wingman start`'s job. */
+const SEVERAL_TUNNELS_HINT = 'to share several ports, name each in a wingman.json and run `wingman start` (`wingman start --help`)';
+
+/** A port or host:port where a command was expected: `wingman 3000` meant `wingman http 3000`. */
+const TARGET_LIKE = /^([A-Za-z0-9.-]+:)?[0-9]{1,5}$/;
+
+/** The line after commander's "unknown command" for a target given without `http`; undefined for anything else. */
+function unknownCommandHint(args: string[]): string | undefined {
+  const first = args.find((a) => !a.startsWith('-'));
+  if (first === undefined || !TARGET_LIKE.test(first)) return undefined;
+  // Only the target is echoed: the other arguments may hold a --password.
+  const several = args.filter((a) => TARGET_LIKE.test(a)).length > 1;
+  return `did you mean \`wingman http ${first}\`?${several ? ` One port per \`wingman http\`; ${SEVERAL_TUNNELS_HINT}` : ''}`;
 }
 
 async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
@@ -111,7 +133,9 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
   if (config.approve && !inspector && !(view && io.stdin?.isTTY)) {
     reporter.warning(
       'WARN_APPROVE_UNREACHABLE',
-      'with --approve, viewers wait until you admit them, and with neither the inspector nor the terminal view on, nothing here can admit them: every viewer will wait. Drop --inspect false, or run in a terminal (keys a/d)',
+      `with --approve, viewers wait until you admit them, and with neither the inspector nor the terminal view on, nothing here can admit them: every viewer will wait. ${
+        config.inspect ? 'Fix what kept the inspector off (the warning above)' : 'Drop --inspect false'
+      }, or run in a terminal (keys a/d)`,
     );
   }
   const code = await runTunnel({

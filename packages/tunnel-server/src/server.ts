@@ -23,8 +23,9 @@ import { createClusterNode, type ClusterNode } from './cluster/cluster-node';
 import { createKeyRing } from './cluster/key-ring';
 import { shareKeys, type SharedKeys } from './cluster/shared-keys';
 import { createNodeForwarder } from './cluster/node-forward';
-import { createRedisSessionDirectory } from './cluster/session-directory';
+import { createRedisSessionDirectory, type SessionDirectory } from './cluster/session-directory';
 import { createApexApp } from './http/apex-app';
+import { createTlsPermission } from './http/tls-permission';
 import { createHostRouter } from './http/host-route';
 import { resolvePublicAddress } from './http/public-address';
 import { createViewerAddresses } from './http/viewer-address';
@@ -121,6 +122,8 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const tokenSessions = createTokenSessions(config.limits.sessionsPerToken);
   // Set after listen() when REDIS_URL makes this server a node of a cluster (the node URL needs the port).
   let cluster: ClusterNode | undefined;
+  /** The cluster's session directory (REDIS_URL), for the TLS permission check. */
+  let clusterDirectory: SessionDirectory | undefined;
   let sharedKeys: SharedKeys | undefined;
   // Session ids are bound to resume secrets under a key kept on disk, or
   // derived from the configured cluster secret, so an agent claims its URL
@@ -271,6 +274,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
       node,
       onError: (err) => logger.warn({ err }, 'session directory (Redis) error'),
     });
+    clusterDirectory = directory;
     // Ready before the first viewer arrives; a Redis that is down only degrades routing (docs/operations.md).
     await directory
       .ready()
@@ -336,7 +340,17 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     stopped,
     hostRouter,
     registry,
-    apexApp: createApexApp({ registry, metrics, logger, publicUrl: address.publicUrl, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}) }),
+    apexApp: createApexApp({
+      registry,
+      metrics,
+      logger,
+      publicUrl: address.publicUrl,
+      ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
+      tlsPermission: createTlsPermission({
+        domain: address.domain,
+        sessionExists: async (id) => registry.get(id) !== undefined || (clusterDirectory !== undefined && (await clusterDirectory.lookup(id)) !== undefined),
+      }).handle,
+    }),
     reserved: createReservedRoutes(reserved),
     agentEndpoint,
     httpRelay: { forwardedProto: address.scheme, metrics, logger },

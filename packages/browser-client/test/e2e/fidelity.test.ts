@@ -247,7 +247,7 @@ describe('fidelity: the app sees what it would see without Wingman', () => {
           what: 'the app page',
         },
       );
-      return { frame: page.mainFrame(), origin };
+      return { frame: page.mainFrame() as AnyFrame, origin };
     }
     await page.goto(`${p2pOrigin}/page`);
     const frame = await waitForApp(page as Parameters<typeof waitForApp>[0], 'page');

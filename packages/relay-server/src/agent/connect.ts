@@ -47,6 +47,19 @@ export function agentUrl(server: string): string {
   return u.toString();
 }
 
+/**
+ * What a non-upgrade answer to the agent's connection says. A 404 under a
+ * path (`--server https://host/tunnel`) is most often a wrong path in front
+ * of a real tunnel server, which answers at its root unless a proxy maps it.
+ */
+function notATunnelServer(url: string, status: number): string {
+  const server = displayServer(url);
+  const base = new URL(url).pathname.slice(0, -AGENT_PATH.length);
+  if (status === 404 && base !== '')
+    return `the server at ${server} answered HTTP 404 for ${base}${AGENT_PATH}: no tunnel server under the path "${base}" — check the path in --server (a tunnel server answers at its root, e.g. --server ${server}, unless a proxy maps it under a path)`;
+  return `the server at ${server} answered HTTP ${status} to the agent's connection: it is not a Wingman tunnel server, or not with this scheme (http:// vs https://) — check --server`;
+}
+
 /** Starts an attempt; returns a function that aborts it (no callback fires after that). */
 export function connectOnce(options: AttemptOptions): () => void {
   let settled = false;
@@ -107,11 +120,7 @@ export function connectOnce(options: AttemptOptions): () => void {
     if (status === 401 || status === 403) return fail({ fatal: true, code: 'ERR_TOKEN_REFUSED', message: 'the tunnel server refused the token' });
     if (status >= 500 || status === 408 || status === 429)
       return fail({ fatal: false, code: 'ERR_SERVER_ERROR', message: `the tunnel server answered HTTP ${status}` });
-    fail({
-      fatal: true,
-      code: 'ERR_NOT_A_TUNNEL_SERVER',
-      message: `the server at ${displayServer(options.url)} answered HTTP ${status} to the agent's connection: it is not a Wingman tunnel server, or not with this scheme (http:// vs https://) — check --server`,
-    });
+    fail({ fatal: true, code: 'ERR_NOT_A_TUNNEL_SERVER', message: notATunnelServer(options.url, status) });
   }
   function onClose(code: number): void {
     // After an error, ws closes too: the error handler reports (maybe after its TLS probe).

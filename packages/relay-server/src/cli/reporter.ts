@@ -9,8 +9,11 @@ import type { WarningCode } from '@wingman/protocol';
 import type { RequestLogEntry } from '../forward';
 import type { ReadyEvent } from '../agent';
 import type { PeerReport } from '../p2p/peer-host';
+import type { ViewerGateMode } from '@wingman/protocol';
+import { shortViewerId, type ViewerEntry } from '../viewers/viewer-roster';
 import { renderQr, shouldPrintQr, type QrChoice } from './qr';
 import { coalescedOutput } from './coalesced-output';
+import { browserP2P, BROWSER_P2P_WORDS } from './browser-p2p';
 
 export interface Output {
   write(text: string): unknown;
@@ -24,6 +27,8 @@ export interface Reporter {
   request(entry: RequestLogEntry): void;
   /** A viewer's P2P connection changed (connected, failed → relay, closed). */
   peer(report: PeerReport): void;
+  /** The tunnel server announced a viewer or a change of its state (waiting, admitted, refused). */
+  viewer?(entry: ViewerEntry, mode: ViewerGateMode | undefined): void;
   reconnecting(event: { attempt: number; delayMs: number; reason: string }): void;
   disconnected(event: { reason: string }): void;
   warning(code: WarningCode, message: string): void;
@@ -56,6 +61,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
             resumed: e.resumed,
             p2p: e.p2p,
             access: e.access,
+            ...(e.viewers !== undefined ? { viewers: e.viewers } : {}),
             target: forwardingTo,
             ...(inspector ? { inspector } : {}),
             ...(e.expiresAt !== undefined ? { expiresAt: new Date(e.expiresAt).toISOString() } : {}),
@@ -65,6 +71,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
       },
       request: (e) => (readySeen ? stdout.writeLater(line({ event: 'request', ...e })) : stderr.write(line({ event: 'request', ...e }))),
       peer: (r) => event({ event: 'peer', ...r }),
+      viewer: (v) => event({ event: 'viewer', id: v.id, state: v.state, address: v.address, userAgent: v.userAgent }),
       reconnecting: (e) => event({ event: 'reconnecting', ...e }),
       disconnected: (e) => event({ event: 'disconnected', ...e }),
       warning: (code, message) => stderr.write(line({ event: 'warning', code, message })),
@@ -88,7 +95,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
       }
       const qr = shouldPrintQr(options.qr, e.url, stdout.isTTY === true) ? `\n${renderQr(e.url)}\n` : '';
       stdout.write(
-        `\nWingman: share this link\n\n    ${e.url}\n${qr}${e.access === 'password' ? '    viewers need the password (--password)\n' : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}\nforwarding to ${forwardingTo}${e.p2p ? ' (peer-to-peer when possible, relay otherwise)' : ' (relay)'}\n${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`,
+        `\nWingman: share this link\n\n    ${e.url}\n${qr}${e.access === 'password' ? '    viewers need the password (--password)\n' : ''}${e.viewers === 'approve' ? '    viewers wait until you admit them (--approve)\n' : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}\nforwarding to ${forwardingTo} (${BROWSER_P2P_WORDS[browserP2P(e.p2p, e.url)]})\n${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`,
       );
     },
     request(e) {
@@ -103,7 +110,15 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
           : r.state === 'failed'
             ? `P2P failed (${r.reason ?? 'unknown'}); this viewer stays on the relay`
             : `P2P closed (${r.reason ?? 'closed'})`;
-      stdout.write(`viewer ${r.viewerId.slice(0, 6)}  ${what}\n`);
+      stdout.write(`viewer ${shortViewerId(r.viewer ?? r.viewerId)}  ${what}\n`);
+    },
+    viewer(v, mode) {
+      // With a link alone every viewer is admitted at once: nothing to say.
+      if (mode !== 'approve') return;
+      const id = shortViewerId(v.id);
+      stdout.write(
+        v.state === 'waiting' ? `viewer ${id} from ${v.address} waits to be let in (${v.userAgent || 'no User-Agent'})\n` : `viewer ${id} ${v.state}\n`,
+      );
     },
     reconnecting(e) {
       stderr.write(`${e.reason}; retrying in ${(e.delayMs / 1000).toFixed(1)} s (attempt ${e.attempt})...\n`);

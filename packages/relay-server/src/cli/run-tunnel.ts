@@ -75,6 +75,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
       })
     : undefined;
   const roster = attachViewerRoster(agent, () => p2p);
+  roster.on('viewer', (v) => reporter.viewer?.(v, roster.mode));
   inspector?.tunnel.addViewers(roster);
   onViewers?.(roster);
 

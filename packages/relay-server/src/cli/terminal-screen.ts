@@ -5,6 +5,7 @@
  */
 import type { TransportName } from '../forward';
 import { SELECTABLE_WAITING } from './terminal-keys';
+import type { BrowserP2P } from './browser-p2p';
 
 export interface ScreenViewer {
   id: string;
@@ -48,7 +49,8 @@ export interface ScreenState {
   expiresAt?: number;
   target: string;
   inspector?: string;
-  p2p?: boolean;
+  /** Whether reviewers' browsers can go P2P (browser-p2p.ts); undefined before the first ready. */
+  p2p?: BrowserP2P;
   /** A line under the header when not connected ("reconnecting ..."). */
   status?: string;
   viewers: ScreenViewer[];
@@ -85,13 +87,20 @@ export function fit(text: string, width: number): string {
   return width <= 1 ? chars.slice(0, width).join('') : `${chars.slice(0, width - 1).join('')}…`;
 }
 
+/** The header's words after "forwarding to <target>". */
+const P2P_HEADER: Readonly<Record<BrowserP2P, string>> = {
+  on: '   P2P on (relay otherwise)',
+  off: '   P2P off (relay)',
+  'insecure-link': '   relay only: browsers get P2P on https:// links, not on plain http',
+};
+
 export function renderScreen(state: ScreenState, size: { columns: number; rows: number }, now: number): string[] {
   const header: string[] = ['Wingman', ''];
   header.push(state.url ? `    ${state.url}` : state.closed ? '    (no session)' : '    connecting to the tunnel server...');
   if (state.access === 'password') header.push('    viewers need the password (--password)');
   if (state.expiresAt !== undefined) header.push(`    expires at ${new Date(state.expiresAt).toLocaleString()}`);
   header.push('');
-  header.push(`forwarding to ${state.target}${state.p2p === undefined ? '' : state.p2p ? '   P2P on (relay otherwise)' : '   P2P off (relay)'}`);
+  header.push(`forwarding to ${state.target}${state.p2p === undefined ? '' : P2P_HEADER[state.p2p]}`);
   if (state.inspector) header.push(`inspect requests at ${state.inspector}`);
   if (state.status) header.push(state.status);
   header.push('');

@@ -9,9 +9,10 @@ import type { RequestLogEntry } from '../forward';
 import type { Entry, RequestStore } from '../inspector/store';
 import type { Reporter } from './reporter';
 import { renderQr, shouldPrintQr, type QrChoice } from './qr';
+import { browserP2P } from './browser-p2p';
 import { renderScreen, type ScreenProblem, type ScreenRequest, type ScreenState, type ScreenViewer } from './terminal-screen';
 import { attachViewerKeys, selectedWaiting, VIEWER_KEY_HELP, type KeyInput } from './terminal-keys';
-import type { ViewerRoster } from '../viewers/viewer-roster';
+import { shortViewerId, type ViewerRoster } from '../viewers/viewer-roster';
 
 /** Shortest time between two redraws, ms: at most 5 screens a second, whatever the request rate (a redraw per request would flood a slow terminal). */
 export const TERMINAL_REDRAW_MIN_INTERVAL_MS = 200;
@@ -183,7 +184,7 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
       if (e.expiresAt !== undefined) state.expiresAt = e.expiresAt;
       state.target = forwardingTo;
       if (inspector) state.inspector = inspector;
-      state.p2p = e.p2p;
+      state.p2p = browserP2P(e.p2p, e.url);
       delete state.status;
       if (shouldPrintQr(options.qr, e.url, true)) state.qr = renderQr(e.url);
       else delete state.qr;
@@ -202,10 +203,11 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
       });
     },
     peer(r) {
-      if (r.state === 'connected') setViewer({ id: r.viewerId, transport: 'p2p', since: now(), ...(r.rttMs !== undefined ? { rttMs: r.rttMs } : {}) });
+      const id = r.viewer ?? r.viewerId;
+      if (r.state === 'connected') setViewer({ id, transport: 'p2p', since: now(), ...(r.rttMs !== undefined ? { rttMs: r.rttMs } : {}) });
       else {
-        state.viewers = state.viewers.filter((v) => v.id !== r.viewerId);
-        if (r.state === 'failed') problem('warning', `viewer ${r.viewerId.slice(0, 6)}: P2P failed (${r.reason ?? 'unknown'}); it stays on the relay`);
+        state.viewers = state.viewers.filter((v) => v.id !== id);
+        if (r.state === 'failed') problem('warning', `viewer ${shortViewerId(id)}: P2P failed (${r.reason ?? 'unknown'}); it stays on the relay`);
       }
       schedule();
     },

@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InspectorErrorCode } from '@wingman/protocol';
-import type { ViewerEntry, ViewerRoster } from '../viewers/viewer-roster';
+import { shortViewerId, type ViewerEntry, type ViewerRoster } from '../viewers/viewer-roster';
 
 /** Shortest id prefix taken for a viewer: the short form shown (8 hex chars = 32 bits, unique among a session's viewers in practice). */
 export const VIEWER_ID_PREFIX_MIN = 8;
@@ -28,7 +28,7 @@ export type ViewerJson = ViewerEntry & { shortId: string; tunnel?: string };
 
 export const viewerJson = (v: ViewerEntry, tunnel: string | undefined): ViewerJson => ({
   ...v,
-  shortId: v.id.slice(0, VIEWER_ID_PREFIX_MIN),
+  shortId: shortViewerId(v.id),
   ...(tunnel !== undefined ? { tunnel } : {}),
 });
 

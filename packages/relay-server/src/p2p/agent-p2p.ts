@@ -74,9 +74,11 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
       sendSignal: (viewerId, message) => void agent.sendControl({ type: 'signal', viewerId, message }),
       report: (r) => {
         agent.sendControl({ type: 'peer-report', ...r });
-        options.onPeer?.(r);
+        // The developer sees the viewer's one id (its visitor id), as on the relay and in the inspector; viewerId stays the channel's.
+        const viewer = visitorOf.get(r.viewerId);
+        options.onPeer?.(viewer !== undefined ? { ...r, viewer } : r);
       },
-      ...(options.onRtt ? { onRtt: options.onRtt } : {}),
+      ...(options.onRtt ? { onRtt: (viewerId: string, rttMs: number) => options.onRtt!(visitorOr(viewerId), rttMs) } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       // The inspector names a P2P request's viewer by its visitor id when the server told it (sessions with viewer identity).
       ...(options.capture
@@ -91,6 +93,7 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
 
   /** Signaling viewer id → visitor id (sessions with a viewer gate), and the visitors the developer refused. */
   const visitorOf = new Map<string, string>();
+  const visitorOr = (viewerId: string) => visitorOf.get(viewerId) ?? viewerId;
   const refused = new Set<string>();
 
   agent.on('control', (message) => {

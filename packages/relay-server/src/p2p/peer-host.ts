@@ -51,7 +51,10 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
 export const MAX_REMOTE_CANDIDATES = 64;
 
 export interface PeerReport {
+  /** The signaling viewer: one per P2P channel. */
   viewerId: string;
+  /** The viewer's one id (its visitor id, the server's viewer cookie), when the server named it; added by agent-p2p for display. */
+  viewer?: string;
   state: 'connected' | 'failed' | 'closed';
   reason?: string;
   connectMs?: number;

@@ -179,6 +179,26 @@ describe('wingman http', () => {
     expect(cli.stderr()).toMatch(message);
   });
 
+  it('refuses a second target with exit code 2, pointing to `wingman start` for several ports', async () => {
+    const cli = run(['http', '3000', '4000', '--server', server.url]);
+    expect(await cli.exit).toBe(2);
+    expect(cli.stderr()).toBe(
+      'error: one target per `wingman http`, and "4000" is extra: to share several ports, name each in a wingman.json and run `wingman start` (`wingman start --help`)\n',
+    );
+    expect(server.upgrades).toBe(0);
+  });
+
+  it.each([
+    [['3000'], 'did you mean `wingman http 3000`?'],
+    [['127.0.0.1:5173', '--password', 'secret'], 'did you mean `wingman http 127.0.0.1:5173`?'],
+    [['3000', '4000'], 'did you mean `wingman http 3000`? One port per `wingman http`; to share several ports'],
+  ])('answers `wingman %j` (no command) with the `wingman http` it meant, never echoing other arguments', async (args, hint) => {
+    const cli = run(args);
+    expect(await cli.exit).toBe(1);
+    expect(cli.stderr()).toContain(`error: unknown command '${args[0]}'\n${hint}`);
+    expect(cli.stderr()).not.toContain('secret');
+  });
+
   it('parses targets with a default host of localhost', () => {
     expect(parseTarget('3000')).toEqual({ host: 'localhost', port: 3000 });
     expect(parseTarget('127.0.0.1:8080')).toEqual({ host: '127.0.0.1', port: 8080 });

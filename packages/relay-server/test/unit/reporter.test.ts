@@ -43,6 +43,47 @@ describe('ready output', () => {
   });
 });
 
+describe('what the banner promises about P2P', () => {
+  it.each([
+    ['http://abc.localhost:8080/', 'peer-to-peer when possible, relay otherwise'],
+    ['https://abc.tunnel.example.com/', 'peer-to-peer when possible, relay otherwise'],
+    ['http://abc.tunnel.example.com/', 'relay: browsers go peer-to-peer only on https:// links (or *.localhost), and this link is plain http'],
+  ])('on %s: %s', (url, words) => {
+    const c = capture(false);
+    c.reporter.ready({ ...ready, url }, 'http://localhost:3000');
+    expect(c.out()).toContain(`forwarding to http://localhost:3000 (${words})\n`);
+  });
+
+  it('says relay when the agent runs without P2P', () => {
+    const c = capture(false);
+    c.reporter.ready({ ...ready, url: 'https://abc.tunnel.example.com/', p2p: false }, 'http://localhost:3000');
+    expect(c.out()).toContain('forwarding to http://localhost:3000 (relay)\n');
+  });
+});
+
+describe('viewers of an --approve session', () => {
+  const viewer = { id: 'abcdefgh12345678', state: 'waiting' as const, address: '192.0.2.7', userAgent: 'Reviewer/1.0', firstSeenAt: 0 };
+
+  it('says so in the banner and in the --json ready line', () => {
+    const human = capture(false);
+    human.reporter.ready({ ...ready, viewers: 'approve' }, 'http://localhost:3000');
+    expect(human.out()).toContain('    viewers wait until you admit them (--approve)\n');
+    const json = capture(true);
+    json.reporter.ready({ ...ready, viewers: 'approve' }, 'http://localhost:3000');
+    expect(JSON.parse(json.out())).toMatchObject({ event: 'ready', viewers: 'approve' });
+  });
+
+  it('prints one line per change with the short id the inspector shows, and nothing for a link-only session', () => {
+    const c = capture(false);
+    c.reporter.ready({ ...ready, viewers: 'approve' }, 'http://localhost:3000');
+    const before = c.out().length;
+    c.reporter.viewer!(viewer, 'approve');
+    c.reporter.viewer!({ ...viewer, state: 'admitted' }, 'approve');
+    c.reporter.viewer!({ ...viewer, id: '2345678abcdefgh', state: 'admitted' }, 'open');
+    expect(c.out().slice(before)).toBe('viewer abcdefgh from 192.0.2.7 waits to be let in (Reviewer/1.0)\nviewer abcdefgh admitted\n');
+  });
+});
+
 describe('request lines', () => {
   const entry = (target: string) => ({ method: 'GET', target, status: 200, ms: 1, transport: 'relay' as const });
 

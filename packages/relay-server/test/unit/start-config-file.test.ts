@@ -67,6 +67,14 @@ describe('loadStartConfig', () => {
     ['a bad host header', { tunnels: { web: { target: '3000', hostHeader: 'a b' } } }, 'tunnels.web.hostHeader: invalid --host-header'],
     ['a bad expiry', { tunnels: { web: { target: '3000', expires: 'soon' } } }, 'tunnels.web.expires: invalid --expires "soon"'],
     ['an unknown top-level key', { tunnels: { web: { target: '3000' } }, tunel: {} }, 'unknown key "tunel"'],
+    [
+      'a misspelt field, naming it and what it meant rather than the field it left missing',
+      { tunnels: { web: { targt: 3000 } } },
+      'tunnels.web: unknown key "targt" (did you mean "target"?); known: target, hostHeader, p2p, timeout, password, passwordFile, expires, approve, wsMaxMessageBytes',
+    ],
+    ['a missing target', { tunnels: { web: {} } }, 'tunnels.web.target: missing: this field is required'],
+    ['a target that is neither a string nor a number', { tunnels: { web: { target: true } } }, 'tunnels.web.target: expected string or number'],
+    ['an unknown key unlike any known one', { tunnels: { web: { target: 3000, colour: 'red' } } }, 'tunnels.web: unknown key "colour"; known: target,'],
     ['a bad inspector port', { inspect: 70000, tunnels: { web: { target: '3000' } } }, 'inspect: invalid --inspect "70000"'],
     [
       'more tunnels than allowed',

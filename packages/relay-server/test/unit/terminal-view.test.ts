@@ -15,7 +15,7 @@ const state = (over: Partial<ScreenState> = {}): ScreenState => ({
   url: 'http://abc.localhost:8080/',
   target: 'http://localhost:3000',
   inspector: 'http://127.0.0.1:4040',
-  p2p: true,
+  p2p: 'on',
   viewers: [],
   requests: [],
   problems: [],
@@ -96,6 +96,18 @@ describe('terminal view', () => {
     const screen = () => out.slice(out.lastIndexOf('\x1b[H')).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
     return { v, out: () => out, screen };
   }
+
+  it('says relay only, not P2P on, for a plain-http link on a public name, and P2P on for https', () => {
+    const plain = view();
+    plain.v.ready({ ...ready, url: 'http://abc.tunnel.example.com/' }, 'http://localhost:3000');
+    plain.v.dispose();
+    expect(plain.screen()).toContain('forwarding to http://localhost:3000   relay only: browsers get P2P on https:// links, not on plain http');
+    expect(plain.screen()).not.toContain('P2P on (relay otherwise)');
+    const secure = view();
+    secure.v.ready({ ...ready, url: 'https://abc.tunnel.example.com/' }, 'http://localhost:3000');
+    secure.v.dispose();
+    expect(secure.screen()).toContain('forwarding to http://localhost:3000   P2P on (relay otherwise)');
+  });
 
   it('lists requests and relay viewers from the inspector store, P2P viewers from peer reports, and shows the cursor again on dispose', () => {
     const { v, out, screen } = view();

@@ -12,6 +12,7 @@ import { constantTimeEqual } from '../sessions/session-id';
 import { isHttp2Response } from './http2-compat';
 import { landingPage } from './pages';
 import { pathnameOf } from './reserved-routes';
+import { TLS_ASK_PATH } from './tls-permission';
 
 export interface ApexAppOptions {
   registry: SessionRegistry;
@@ -24,6 +25,8 @@ export interface ApexAppOptions {
    * and the landing page and /healthz leave the session count out.
    */
   metricsToken?: string;
+  /** Answers the on-demand TLS permission check at TLS_ASK_PATH (tls-permission.ts). */
+  tlsPermission?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 /** The health check: answers while the server runs, also at its descriptor limit (connection-guard.ts). */
@@ -69,6 +72,8 @@ export function createApexApp(options: ApexAppOptions): ApexApp {
         // HTTP/2 has no Upgrade field (Node refuses it there).
         const upgrade: Record<string, string> = isHttp2Response(res) ? {} : { upgrade: 'websocket' };
         send(res, 426, 'text/plain; charset=utf-8', 'The Wingman agent endpoint speaks WebSocket only.\n', upgrade);
+      } else if (get && path === TLS_ASK_PATH && options.tlsPermission) {
+        options.tlsPermission(req, res);
       } else if (get && path === HEALTH_PATH) {
         const { live, grace } = registry.stats();
         send(res, 200, JSON_TYPE, JSON.stringify(mayCount(req) ? { ok: true, sessions: live + grace } : { ok: true }), {}, head);

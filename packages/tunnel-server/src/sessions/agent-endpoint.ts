@@ -221,6 +221,13 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     // Sent before the connection's HELLO, which leaves on a later microtask.
     ws.send(JSON.stringify(registered));
     session.agentIceAt = Date.now();
+    // A resumed session whose access changed (password <-> link <-> approve) starts with no viewers: none admitted under the old access stays in.
+    const accessMode = `${session.access ? 'password' : 'link'}+${message.viewers ?? 'untracked'}`;
+    if (registered.resumed && session.accessMode !== undefined && session.accessMode !== accessMode) {
+      options.viewerGate.reset(session);
+      logger.info({ sessionId: session.id, from: session.accessMode, to: accessMode }, 'session access changed: its viewers start over');
+    }
+    session.accessMode = accessMode;
     // The latest register decides here too; a resumed session keeps its viewers and their states (announced again, after `registered`).
     if (message.viewers !== undefined) options.viewerGate.enable(session, message.viewers);
     else session.viewers = undefined;

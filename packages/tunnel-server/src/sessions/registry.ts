@@ -41,6 +41,8 @@ export interface Session {
   viewers?: SessionViewers | undefined;
   /** When the agent's TURN credentials were minted (registered, ice-servers), ms since epoch. */
   agentIceAt?: number | undefined;
+  /** How viewers got in under the latest register (password or link, and the viewer gate); a resume that changes it resets the viewers. */
+  accessMode?: string | undefined;
 }
 
 /**

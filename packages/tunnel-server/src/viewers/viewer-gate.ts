@@ -69,6 +69,12 @@ export type ViewerCheck =
 export interface ViewerGate {
   /** Turns the gate on for a session (at register; a resume keeps the viewers and their states) and announces every known viewer to the agent. */
   enable(session: Session, mode: ViewerGateMode): void;
+  /**
+   * Forgets every viewer of the session and closes what they hold open (the
+   * access mode of a resumed session changed: admissions made under the old
+   * one do not carry over). Their next request makes them new viewers.
+   */
+  reset(session: Session): void;
   /** Ties `req` to its viewer, creating (and announcing) it when new. */
   check(req: IncomingMessage, session: Session, address: string): ViewerCheck;
   /** Applies an agent's decision. */
@@ -149,6 +155,22 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
   };
 
   return {
+    reset(session) {
+      const viewers = session.viewers;
+      if (!viewers) return;
+      const held = [...viewers.live.values()];
+      viewers.records.clear();
+      viewers.refusedIds.clear();
+      viewers.live.clear();
+      for (const close of held.flatMap((closers) => [...closers])) {
+        try {
+          close();
+        } catch (err) {
+          options.log?.("closing a viewer's socket at an access change failed", { err });
+        }
+      }
+    },
+
     enable(session, mode) {
       if (!session.viewers) session.viewers = { mode, records: new Map(), refusedIds: new Set(), live: new Map() };
       session.viewers.mode = mode;

@@ -5,7 +5,7 @@
  * app over the relay instead of the shell, the app never sees the cookie,
  * and the agent is told (`viewer-own-sw`).
  */
-import { CLIENT_PATH, OWN_SW_COOKIE, OWN_SW_PATH, parseServerMessage, type HeaderList, type ServerToAgent, type Stream } from '@wingman/protocol';
+import { CLIENT_PATH, OWN_SW_COOKIE, OWN_SW_PATH, parseServerMessage, type HeaderList, type ServerToAgentReceived, type Stream } from '@wingman/protocol';
 import { createTunnelServer, type TunnelServer } from '@wingman/tunnel-server';
 import { send } from './helpers/http-client';
 import { closeAllAgents, connectTestAgent, type TestAgent } from './helpers/test-agent';
@@ -81,7 +81,7 @@ describe('the app’s own Service Worker endpoint', () => {
     const cookie = stepped.headers['set-cookie']?.[0] ?? '';
     expect(cookie).toMatch(new RegExp(`^${OWN_SW_COOKIE}=1; Path=/; HttpOnly; SameSite=Lax$`));
     const [data] = (await told) as [Buffer];
-    expect(parseServerMessage(data.toString()) satisfies ServerToAgent).toEqual({ type: 'viewer-own-sw', script: '/sw.js' });
+    expect(parseServerMessage(data.toString()) satisfies ServerToAgentReceived).toEqual({ type: 'viewer-own-sw', script: '/sw.js' });
 
     const app = await send(server.port, agent.host, { path: '/page', headers: { ...NAVIGATION, cookie: `a=1; ${cookie.split(';')[0]}` } });
     expect(app.body.toString()).toBe('app ok');

@@ -5,7 +5,7 @@
  * their lifetime old. Real server and signaling sockets on loopback; no TURN
  * server is needed to read the credentials.
  */
-import { SIGNAL_PATH, parseServerMessage, type ServerToAgent } from '@wingman/protocol';
+import { SIGNAL_PATH, parseServerMessage, type ServerToAgentReceived } from '@wingman/protocol';
 import { createTunnelServer, type TunnelServer } from '@wingman/tunnel-server';
 import { createHmac } from 'node:crypto';
 import { createFixture } from './helpers/fixture-handler';
@@ -21,7 +21,7 @@ const TTL_S = 60;
 let server: TunnelServer;
 let agent: TestAgent;
 /** Control messages the agent received after `registered`. */
-let controls: ServerToAgent[];
+let controls: ServerToAgentReceived[];
 
 beforeEach(async () => {
   server = await createTunnelServer({

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import leven from 'leven';
 import { z } from 'zod';
 import { resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from '../options';
 
@@ -124,6 +125,34 @@ function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: S
   });
 }
 
+/** Edits from an unknown key to a known one that still read as a typo of it (`targt` → `target`: 1). */
+const MAX_TYPO_DISTANCE = 2;
+
+/** The keys allowed where `issue` is: the file's top level, or a tunnel. */
+function knownKeys(issuePath: Array<string | number>): string[] {
+  return Object.keys(issuePath.length === 0 ? fileSchema.shape : tunnelSchema.shape);
+}
+
+/** One schema rejection in words: unknown keys with the nearest known one, a missing field, the expected type. */
+function describeIssue(issue: z.ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeys(issue.path);
+    const named = issue.keys.map((key) => {
+      const near = known.map((k) => ({ k, d: leven(key, k) })).sort((a, b) => a.d - b.d)[0];
+      return near && near.d <= MAX_TYPO_DISTANCE ? `"${key}" (did you mean "${near.k}"?)` : `"${key}"`;
+    });
+    return `unknown key${named.length > 1 ? 's' : ''} ${named.join(', ')}; known: ${known.join(', ')}`;
+  }
+  const missing = (i: z.ZodIssue) => i.code === 'invalid_type' && i.received === 'undefined';
+  if (missing(issue) || (issue.code === 'invalid_union' && issue.unionErrors.every((e) => e.issues.every(missing)))) return 'missing: this field is required';
+  if (issue.code === 'invalid_union') {
+    const expected = issue.unionErrors.flatMap((e) => e.issues.map((i) => (i.code === 'invalid_type' ? i.expected : undefined))).filter(Boolean);
+    if (expected.length > 0) return `expected ${expected.join(' or ')}`;
+  }
+  if (issue.code === 'invalid_type') return `expected ${issue.expected}, got ${issue.received}`;
+  return issue.message;
+}
+
 /** Reads and validates the config file; every rejection is a UsageError naming the file (and the tunnel and field when there is one). */
 export function loadStartConfig(flags: StartFlags, cwd: string, env: NodeJS.ProcessEnv): { path: string; tunnels: NamedTunnelConfig[] } {
   const { path, text } = readConfigFile(flags, cwd);
@@ -135,11 +164,10 @@ export function loadStartConfig(flags: StartFlags, cwd: string, env: NodeJS.Proc
   }
   const parsed = fileSchema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    // A misspelt key also leaves the key it meant missing: the unknown key is the one to name.
+    const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys') ?? parsed.error.issues[0]!;
     const where = issue.path.join('.');
-    const what =
-      issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
-    throw new UsageError(`${path}: ${where ? `${where}: ` : ''}${what}`);
+    throw new UsageError(`${path}: ${where ? `${where}: ` : ''}${describeIssue(issue)}`);
   }
   const names = Object.keys(parsed.data.tunnels);
   if (names.length === 0) throw new UsageError(`${path}: tunnels: name at least one tunnel, e.g. "tunnels": { "web": { "target": "3000" } }`);

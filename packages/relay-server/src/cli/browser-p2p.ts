@@ -1,0 +1,29 @@
+/**
+ * Whether a reviewer's browser can go peer-to-peer on a session link. The
+ * browser's side of P2P lives in a Service Worker, and browsers give Service
+ * Workers only to secure contexts: https:// pages, and http:// ones on
+ * localhost, *.localhost or a loopback address. A plain-http public link is
+ * served by the relay alone, whatever the agent offers (`wingman fetch`
+ * still connects peer-to-peer: it is no browser).
+ */
+
+/** What the banner says about the path a session's viewers take. */
+export type BrowserP2P = 'on' | 'off' | 'insecure-link';
+
+/** `localhost`, `*.localhost` (RFC 6761 §6.3), 127.0.0.0/8 and [::1]: secure contexts even over http. */
+function isLoopbackName(hostname: string): boolean {
+  return hostname === 'localhost' || hostname.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(hostname) || hostname === '[::1]';
+}
+
+export function browserP2P(p2p: boolean, sessionUrl: string): BrowserP2P {
+  if (!p2p) return 'off';
+  const u = new URL(sessionUrl);
+  return u.protocol === 'https:' || isLoopbackName(u.hostname) ? 'on' : 'insecure-link';
+}
+
+/** The banner's words for each, after "forwarding to <target>". */
+export const BROWSER_P2P_WORDS: Readonly<Record<BrowserP2P, string>> = {
+  on: 'peer-to-peer when possible, relay otherwise',
+  off: 'relay',
+  'insecure-link': 'relay: browsers go peer-to-peer only on https:// links (or *.localhost), and this link is plain http',
+};

@@ -1,0 +1,61 @@
+/**
+ * The on-demand TLS permission check: a TLS terminator that issues
+ * certificates on first use (Caddy's `on_demand_tls { ask <url> }`) asks
+ * `GET <TLS_ASK_PATH>?domain=<host>` before it requests one, and issues only
+ * on a 200. Yes for the apex and for the host of a session this server knows
+ * (live, or waiting for its agent in its grace period; in a cluster, known to
+ * any node), no (404) for any other name: a scanner probing random
+ * subdomains must not spend the certificate authority's rate limits
+ * (docs/deploy.md). Served on the apex host only, so point `ask` at the
+ * server's own address, e.g. http://127.0.0.1:8080/__wingman/tls-ask.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SESSION_ID_PATTERN } from '@wingman/protocol';
+import { hostnameOf } from './host-route';
+
+/** The path the TLS terminator asks. Under the reserved prefix: on the apex host it is the server's own. */
+export const TLS_ASK_PATH = '/__wingman/tls-ask';
+
+/** Longest DNS name (RFC 1035 §2.3.4): anything longer is no host of ours. */
+const MAX_DOMAIN_CHARS = 253;
+
+export interface TlsPermissionOptions {
+  /** The session domain (may carry a port); sessions are `<id>.<domain>`. */
+  domain: string;
+  /** Whether a session with this id exists now (live or in grace), here or on another node. */
+  sessionExists(sessionId: string): Promise<boolean>;
+}
+
+export type TlsPermissionAnswer = { allowed: true; reason: 'apex' | 'session' } | { allowed: false; status: 400 | 404; error: string };
+
+export function createTlsPermission(options: TlsPermissionOptions): {
+  decide(domainParam: string | null): Promise<TlsPermissionAnswer>;
+  handle(req: IncomingMessage, res: ServerResponse): void;
+} {
+  const apex = hostnameOf(options.domain);
+  const suffix = `.${apex}`;
+
+  async function decide(domainParam: string | null): Promise<TlsPermissionAnswer> {
+    if (domainParam === null || domainParam === '' || domainParam.length > MAX_DOMAIN_CHARS) return { allowed: false, status: 400, error: 'ERR_BAD_REQUEST' };
+    const host = hostnameOf(domainParam);
+    if (host === apex) return { allowed: true, reason: 'apex' };
+    if (!host.endsWith(suffix)) return { allowed: false, status: 404, error: 'ERR_NOT_OUR_DOMAIN' };
+    const label = host.slice(0, -suffix.length);
+    if (!SESSION_ID_PATTERN.test(label) || !(await options.sessionExists(label))) return { allowed: false, status: 404, error: 'ERR_NO_SUCH_SESSION' };
+    return { allowed: true, reason: 'session' };
+  }
+
+  return {
+    decide,
+    handle(req, res) {
+      const domain = new URL(req.url ?? '/', 'http://x').searchParams.get('domain');
+      const reply = (status: number, body: object) =>
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+      decide(domain).then(
+        (answer) => (answer.allowed ? reply(200, { ok: true, reason: answer.reason }) : reply(answer.status, { error: answer.error })),
+        // A lookup that fails (Redis down) is a no: the terminator asks again on the next visit.
+        () => reply(503, { error: 'ERR_UNAVAILABLE' }),
+      );
+    },
+  };
+}
