@@ -1,8 +1,8 @@
 /**
  * A `ws` app for WebSocket tests through the tunnel: /sink counts and answers
  * `got <bytes>` once `?n=` bytes arrived; /source sends `?count=` messages of
- * `?size=` bytes (paced by its socket's buffer) then `end`; /echo echoes.
- * Records how each of its sockets closed.
+ * `?size=` bytes (paced by its socket's buffer) then `end`; /echo echoes;
+ * a plain GET /hello answers `hello`. Records how each of its sockets closed.
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -54,7 +54,10 @@ async function waitBuffered(ws: WebSocket): Promise<void> {
  * /echo echoes.
  */
 export async function startWsApp(): Promise<WsApp> {
-  const server: Server = createServer((_req, res) => res.writeHead(404).end());
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/hello') res.writeHead(200, { 'content-type': 'text/plain' }).end('hello');
+    else res.writeHead(404).end();
+  });
   const wss = new WebSocketServer({ server, maxPayload: 128 * MiB });
   const closes: WsApp['closes'] = [];
   const events = new EventEmitter();

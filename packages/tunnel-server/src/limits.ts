@@ -52,6 +52,14 @@ export const DEFAULT_MAX_AGENT_AUTH_FAILURES = 10;
  * flood of connections is refused.
  */
 export const DEFAULT_FD_RESERVE = 64;
+/**
+ * Bytes the server holds for viewers across all connections (unfinished
+ * WebSocket messages, responses queued for viewers that do not read, HTTP/2
+ * receive windows): 64 MiB is 64 WebSocket messages at the default 1 MiB cap
+ * in flight at once, while a flood of sockets that never finish a message
+ * cannot take the process past it (relay/buffer-budget.ts).
+ */
+export const DEFAULT_VIEWER_BUFFER_BUDGET_BYTES = 64 * 1024 * 1024;
 
 export interface LimitOptions {
   /** Concurrent relay streams per viewer address and session. Default 256. */
@@ -70,6 +78,8 @@ export interface LimitOptions {
   agentAuthFailures?: number;
   /** File descriptors kept for health checks below the process limit. Default 64. */
   fdReserve?: number;
+  /** Bytes held for viewers across all connections before the largest holders are closed. Default 64 MiB. */
+  viewerBufferBudgetBytes?: number;
 }
 
 const count = (max: number) => z.number().int().min(1).max(max);
@@ -84,6 +94,12 @@ export const limitsSchema = z
     signalingPerViewer: count(1_024).default(DEFAULT_MAX_SIGNALING_PER_VIEWER),
     agentAuthFailures: count(1_000_000).default(DEFAULT_MAX_AGENT_AUTH_FAILURES),
     fdReserve: z.number().int().min(16).max(1_000_000).default(DEFAULT_FD_RESERVE),
+    viewerBufferBudgetBytes: z
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .max(2 ** 40)
+      .default(DEFAULT_VIEWER_BUFFER_BUDGET_BYTES),
   })
   .strict();
 
@@ -99,4 +115,5 @@ export const LIMIT_ENV: Record<keyof Limits, string> = {
   signalingPerViewer: 'MAX_SIGNALING_PER_VIEWER',
   agentAuthFailures: 'MAX_AGENT_AUTH_FAILURES',
   fdReserve: 'FD_RESERVE',
+  viewerBufferBudgetBytes: 'VIEWER_BUFFER_BUDGET_BYTES',
 };

@@ -36,6 +36,7 @@ import { createRouter, type Router } from './http/router';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { createWsRelay } from './relay/ws-relay';
+import { createBufferBudget } from './relay/buffer-budget';
 import { createWsTicketHandler } from './relay/ws-ticket-endpoint';
 import { createWsTicketStore } from './relay/ws-tickets';
 import { createViewerStreamQuota } from './relay/viewer-streams';
@@ -132,6 +133,8 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     onDetach: (session) => cluster?.detached(session),
   });
   const metrics = createMetrics({ sessionStats: () => registry.stats() });
+  // Bytes held for viewers across all their connections (relay/buffer-budget.ts).
+  const viewerBuffers = createBufferBudget(config.limits.viewerBufferBudgetBytes);
   const hub = createSignalingHub({ metrics: createP2PMetrics(metrics.registry), maxPerAddress: config.limits.signalingPerViewer });
   // Viewer addresses are resolved once the cluster's hop key is known (after listen); no upgrade arrives before.
   // Viewer cookies need the access key and the scheme, known after listen(); no request arrives before.
@@ -303,6 +306,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     hub,
   });
   const wsRelay = createWsRelay({
+    budget: viewerBuffers,
     forwardedProto: address.scheme,
     metrics,
     logger,
