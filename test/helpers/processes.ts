@@ -59,7 +59,14 @@ export function sampleRss(procs: { server: Proc; agent: Proc }): { stop(): { ser
     peak.server = Math.max(peak.server, procs.server.rssBytes());
     peak.agent = Math.max(peak.agent, procs.agent.rssBytes());
   };
-  const timer = setInterval(take, 100);
+  const timer = setInterval(() => {
+    // A test that failed before stop() leaves the sampler running past afterEach's kill: it stops once a process is gone.
+    try {
+      take();
+    } catch {
+      clearInterval(timer);
+    }
+  }, 100);
   return {
     stop() {
       clearInterval(timer);

@@ -1,8 +1,9 @@
 /**
  * A `ws` app for WebSocket tests through the tunnel: /sink counts and answers
  * `got <bytes>` once `?n=` bytes arrived; /source sends `?count=` messages of
- * `?size=` bytes (paced by its socket's buffer) then `end`; /echo echoes;
- * a plain GET /hello answers `hello`. Records how each of its sockets closed.
+ * `?size=` bytes (paced by its socket's buffer) then `end`; /echo echoes.
+ * Plain HTTP: GET /hello answers `hello`; POST /upload reads the body and
+ * answers `got <bytes>`; /never-read neither reads nor answers. Records how each of its sockets closed.
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -56,7 +57,14 @@ async function waitBuffered(ws: WebSocket): Promise<void> {
 export async function startWsApp(): Promise<WsApp> {
   const server: Server = createServer((req, res) => {
     if (req.url === '/hello') res.writeHead(200, { 'content-type': 'text/plain' }).end('hello');
-    else res.writeHead(404).end();
+    else if (req.url === '/upload') {
+      let got = 0;
+      req.on('data', (c: Buffer) => (got += c.length));
+      req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain' }).end(`got ${got}`));
+    } else if (req.url === '/never-read') {
+      // Neither reads the body nor answers: uploads to it stall (the test ends them).
+      req.pause();
+    } else res.writeHead(404).end();
   });
   const wss = new WebSocketServer({ server, maxPayload: 128 * MiB });
   const closes: WsApp['closes'] = [];
@@ -97,6 +105,7 @@ export async function startWsApp(): Promise<WsApp> {
         for (const c of wss.clients) c.terminate();
         wss.close();
         server.close(() => r());
+        server.closeAllConnections();
       }),
   };
 }

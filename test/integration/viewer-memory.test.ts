@@ -6,12 +6,16 @@
  * legitimate viewer's requests keep succeeding. RSS is read from
  * /proc/<pid>/status.
  */
+import { connect as h2Connect, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { get } from 'node:http';
+import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
-import { killAll, sampleRss, startTunnel, type Tunnel } from '../helpers/processes';
+import { h2Exchange } from '../helpers/h2-client';
+import { killAll, sampleRss, startAgent, startServer, type Proc } from '../helpers/processes';
+import { createTestCa, type TestCa } from '../helpers/test-ca';
 import { startWsApp, type WsApp } from '../helpers/ws-app';
-import { withTimeout } from '../helpers/wait';
+import { until, withTimeout } from '../helpers/wait';
 
 jest.setTimeout(120_000);
 
@@ -26,17 +30,39 @@ const SOCKETS_PER_ADDRESS = 250;
 const ATTACK_CONCURRENCY = 50;
 /** Bytes of the never-finished frame each attacking WebSocket sends (its header declares 1 MiB, the default message cap). */
 const PARTIAL_FRAME_BYTES = MiB - 4096;
+/** HTTP/2 connections per attacking address, and uploads on each (a stream window of 2 MiB each). */
+const H2_CONNECTIONS_PER_ADDRESS = 64;
+const H2_UPLOADS_PER_CONNECTION = 4;
+/** Bytes each HTTP/2 upload sends to a route that never reads them: the server's stream window. */
+const H2_UPLOAD_BYTES = 2 * MiB;
 /** Bound on one phase (an upgrade, a write, a legitimate exchange). */
 const PHASE_TIMEOUT_MS = 30_000;
 
+/** The running server and agent: their processes, the server's port and the session's Host. */
+interface Tunnel {
+  server: Proc;
+  agent: Proc;
+  serverPort: number;
+  host: string;
+}
+
 let app: WsApp;
 let t: Tunnel;
+let ca: TestCa;
+let cert: { certFile: string; keyFile: string };
 const sockets = new Set<Socket>();
 const viewers = new Set<WebSocket>();
+const h2Sessions = new Set<ClientHttp2Session>();
+
+beforeAll(() => {
+  ca = createTestCa();
+  cert = ca.issue('h2-memory', { serialHex: '3103', altNames: ['DNS:localhost', 'DNS:*.localhost', 'IP:127.0.0.1'] });
+});
+
+afterAll(() => ca?.remove());
 
 beforeEach(async () => {
   app = await startWsApp();
-  t = await startTunnel(String(app.port), { agentArgs: ['--no-p2p'] });
 });
 
 afterEach(async () => {
@@ -44,9 +70,45 @@ afterEach(async () => {
   sockets.clear();
   for (const ws of viewers) ws.terminate();
   viewers.clear();
+  for (const h of h2Sessions) h.destroy();
+  h2Sessions.clear();
   await killAll();
   await app.close();
 });
+
+/** Starts wingman-server (with TLS and HTTP/2 when `tls`) and an agent for the app. */
+async function startTunnel(tls: boolean): Promise<Tunnel> {
+  const { server, port, url: serverUrl } = await startServer({}, tls ? ['--tls-cert', cert.certFile, '--tls-key', cert.keyFile] : []);
+  const { agent, url } = await startAgent(serverUrl, String(app.port), tls ? { NODE_EXTRA_CA_CERTS: ca.caFile } : {}, ['--no-p2p']);
+  return { server, agent, serverPort: port, host: new URL(url).host };
+}
+
+/** An HTTP/2 connection to the server from `localAddress`. */
+function h2From(localAddress: string): ClientHttp2Session {
+  const session = h2Connect(`https://localhost:${t.serverPort}`, {
+    createConnection: () =>
+      tlsConnect({
+        socket: connect({ host: '127.0.0.1', port: t.serverPort, localAddress }),
+        servername: 'localhost',
+        ca: ca.caPem,
+        ALPNProtocols: ['h2'],
+      }),
+  });
+  session.on('error', () => undefined);
+  h2Sessions.add(session);
+  return session;
+}
+
+/** Starts an upload of `bytes` to `path` that never ends; resolves when the bytes were written or the stream closed. */
+function stalledUpload(session: ClientHttp2Session, path: string, bytes: number): { stream: ClientHttp2Stream; sent: Promise<void> } {
+  const stream = session.request({ ':method': 'POST', ':path': path, ':authority': t.host });
+  stream.on('error', () => undefined);
+  const sent = new Promise<void>((resolve) => {
+    stream.write(Buffer.alloc(bytes, 0x42), () => resolve());
+    stream.once('close', () => resolve());
+  });
+  return { stream, sent };
+}
 
 function within<T>(p: Promise<T>, what: string, ms = PHASE_TIMEOUT_MS): Promise<T> {
   return withTimeout(p, { timeoutMs: ms, what });
@@ -162,6 +224,7 @@ async function legitEcho(text: string): Promise<string> {
 
 describe('memory an outsider can make the server hold', () => {
   it('keeps RSS growth within 200 MB while 1 000 relayed WebSockets each hold an unfinished 1 MiB frame, and serves a legitimate viewer', async () => {
+    t = await startTunnel(false);
     expect(await legitGet('/hello')).toEqual({ status: 200, body: 'hello' });
     const rss = sampleRss({ server: t.server, agent: t.agent });
     const held: Socket[] = [];
@@ -180,5 +243,35 @@ describe('memory an outsider can make the server hold', () => {
     // The budget (64 MiB) holds at most ~64 unfinished 1 MiB frames: the rest were closed with 1013.
     const closedWith1013 = held.filter((s) => closeCodeReceived(s) === 1013).length;
     expect(closedWith1013).toBeGreaterThanOrEqual(held.length - 2 * 64);
+  });
+
+  it('keeps the server RSS growth within 200 MB while 512 HTTP/2 uploads of 2 MiB stall on a route that never reads them, and serves a legitimate viewer', async () => {
+    t = await startTunnel(true);
+    const legit = h2From('127.0.0.1');
+    expect(await h2Exchange(legit, t.host, '/hello', { timeoutMs: PHASE_TIMEOUT_MS })).toMatchObject({ status: 200, body: 'hello' });
+    const rss = sampleRss({ server: t.server, agent: t.agent });
+    const attackers = Array.from({ length: 2 * H2_CONNECTIONS_PER_ADDRESS }, (_, i) => h2From(`127.0.0.${2 + (i % 2)}`));
+    const uploads = attackers.flatMap((session) =>
+      Array.from({ length: H2_UPLOADS_PER_CONNECTION }, () => stalledUpload(session, '/never-read', H2_UPLOAD_BYTES)),
+    );
+    // Settled: every upload was written out, closed, or stopped by flow control (the client's bytes on the wire stop growing).
+    let lastWritten = -1;
+    await until(
+      () => {
+        const written = attackers.reduce((n, a) => n + (a.socket?.bytesWritten ?? 0), 0);
+        const settled = written === lastWritten;
+        lastWritten = written;
+        return settled;
+      },
+      { timeoutMs: 60_000, intervalMs: 1_000, what: 'the HTTP/2 uploads to settle' },
+    );
+    expect(await h2Exchange(legit, t.host, '/hello', { timeoutMs: PHASE_TIMEOUT_MS })).toMatchObject({ status: 200, body: 'hello' });
+    const fresh = h2From('127.0.0.1');
+    const upload = await h2Exchange(fresh, t.host, '/upload', { method: 'POST', body: 'x'.repeat(MiB), timeoutMs: PHASE_TIMEOUT_MS });
+    expect(upload).toMatchObject({ status: 200, body: `got ${MiB}` });
+    const growth = rss.stop();
+    expect(growth.server).toBeLessThanOrEqual(RSS_GROWTH_BOUND_MB);
+    // Most stalled uploads were refused (the budget holds ~28 of them at 2.3 MiB each): their streams are closed.
+    expect(uploads.filter((u) => u.stream.closed).length).toBeGreaterThanOrEqual(uploads.length - 64);
   });
 });

@@ -54,9 +54,9 @@ export const DEFAULT_MAX_AGENT_AUTH_FAILURES = 10;
 export const DEFAULT_FD_RESERVE = 64;
 /**
  * Bytes the server holds for viewers across all connections (unfinished
- * WebSocket messages, responses queued for viewers that do not read, HTTP/2
- * receive windows): 64 MiB is 64 WebSocket messages at the default 1 MiB cap
- * in flight at once, while a flood of sockets that never finish a message
+ * WebSocket messages, uploads the app does not read): 64 MiB is 64
+ * WebSocket messages at the default 1 MiB cap in flight at once, while a
+ * flood of sockets that never finish a message, or of uploads nobody reads,
  * cannot take the process past it (relay/buffer-budget.ts).
  */
 export const DEFAULT_VIEWER_BUFFER_BUDGET_BYTES = 64 * 1024 * 1024;
@@ -78,7 +78,7 @@ export interface LimitOptions {
   agentAuthFailures?: number;
   /** File descriptors kept for health checks below the process limit. Default 64. */
   fdReserve?: number;
-  /** Bytes held for viewers across all connections before the largest holders are closed. Default 64 MiB. */
+  /** Bytes held for viewers across all connections before the longest holders are refused. Default 64 MiB. */
   viewerBufferBudgetBytes?: number;
 }
 

@@ -320,7 +320,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     apexApp: createApexApp({ registry, metrics, logger, publicUrl: address.publicUrl, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}) }),
     reserved: createReservedRoutes(reserved),
     agentEndpoint,
-    httpRelay: { forwardedProto: address.scheme, metrics, logger },
+    httpRelay: { forwardedProto: address.scheme, metrics, logger, budget: viewerBuffers },
     wsRelay,
     logger,
     bootstrap,

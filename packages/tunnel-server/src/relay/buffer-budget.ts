@@ -1,13 +1,14 @@
 /**
  * The server's budget of bytes it holds for viewers, across all their
- * connections: unfinished WebSocket messages, responses queued for viewers
- * that do not read, HTTP/2 receive windows. Each holder reports what it
- * holds now; when the total goes over the budget, the holders holding the
- * most are evicted (their `onEvict` closes them with a clear code) until it
- * fits again. A holder that fits within the budget alone is never refused
- * for its own sake: it is the largest holders that go, so one viewer (or
- * one attacker's thousand sockets) cannot make the server hold more than the
- * budget, and small legitimate exchanges carry on.
+ * connections: unfinished WebSocket messages, uploads the app does not
+ * read. Each holder reports what it
+ * holds now; when the total goes over the budget, the holders that have held
+ * bytes the longest without letting go of them (back to 0) are evicted
+ * (their `onEvict` closes them with a clear code) until it fits again. A
+ * message or an upload that is moving empties its holder within moments; one
+ * that is stalled (an unfinished frame that never completes, an app or a
+ * viewer that never reads) keeps its place at the front, so an attacker's
+ * thousand stalled sockets go first and legitimate exchanges carry on.
  */
 
 export interface BufferHold {
@@ -26,13 +27,6 @@ export interface BufferBudget {
   total(): number;
   /** Registers a holder; `onEvict` is called (once) when the budget evicts it. */
   hold(onEvict: () => void): BufferHold;
-  /**
-   * Takes `bytes` from the budget when they fit under it (a reservation, such
-   * as an HTTP/2 connection's receive window); false when they do not, and
-   * nothing is taken. Give them back with unreserve().
-   */
-  reserve(bytes: number): boolean;
-  unreserve(bytes: number): void;
 }
 
 interface Holder {
@@ -42,37 +36,41 @@ interface Holder {
 
 export function createBufferBudget(limit: number): BufferBudget {
   const holders = new Set<Holder>();
+  /** Holders holding bytes, in the order they started holding (since they last held none): eviction order. */
+  const holding = new Set<Holder>();
   let held = 0;
-  let reserved = 0;
 
-  /** Evicts the largest holders until the total fits (bounded: each pass removes one holder). */
+  /** Evicts the longest-holding holders until the total fits (bounded: each pass removes one holder). */
   function enforce(): void {
-    while (held + reserved > limit && holders.size > 0) {
-      let largest: Holder | undefined;
-      for (const h of holders) if (!largest || h.bytes > largest.bytes) largest = h;
-      if (!largest || largest.bytes === 0) return;
-      holders.delete(largest);
-      held -= largest.bytes;
-      largest.bytes = 0;
-      largest.onEvict();
+    while (held > limit) {
+      const oldest = holding.values().next().value;
+      if (!oldest) return;
+      holding.delete(oldest);
+      holders.delete(oldest);
+      held -= oldest.bytes;
+      oldest.bytes = 0;
+      oldest.onEvict();
     }
   }
 
   return {
     limit,
-    total: () => held + reserved,
+    total: () => held,
     hold(onEvict) {
       const holder: Holder = { bytes: 0, onEvict };
       holders.add(holder);
       return {
         set(bytes) {
           if (!holders.has(holder)) return;
+          if (bytes === 0) holding.delete(holder);
+          else if (holder.bytes === 0) holding.add(holder);
           held += bytes - holder.bytes;
           holder.bytes = bytes;
-          if (held + reserved > limit) enforce();
+          if (held > limit) enforce();
         },
         release() {
           if (!holders.delete(holder)) return;
+          holding.delete(holder);
           held -= holder.bytes;
           holder.bytes = 0;
         },
@@ -80,14 +78,6 @@ export function createBufferBudget(limit: number): BufferBudget {
           return !holders.has(holder);
         },
       };
-    },
-    reserve(bytes) {
-      if (held + reserved + bytes > limit) return false;
-      reserved += bytes;
-      return true;
-    },
-    unreserve(bytes) {
-      reserved = Math.max(0, reserved - bytes);
     },
   };
 }

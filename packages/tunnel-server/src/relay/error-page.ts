@@ -9,6 +9,7 @@ import type { PageOptions } from '../http/pages';
 export function statusForCode(code: ErrorCode | string): number {
   switch (code) {
     case 'ERR_TOO_MANY_STREAMS':
+    case 'ERR_OVERLOADED':
       return 503;
     case 'ERR_UPSTREAM_TIMEOUT':
       return 504;
@@ -20,7 +21,8 @@ export function statusForCode(code: ErrorCode | string): number {
   }
 }
 
-const EXPLANATIONS: Partial<Record<ErrorCode, string>> = {
+const EXPLANATIONS: Partial<Record<ErrorCode | 'ERR_OVERLOADED', string>> = {
+  ERR_OVERLOADED: 'The tunnel server holds as much unread data for viewers as it allows; this request was among the largest waiting. Try again in a moment.',
   ERR_TOO_MANY_STREAMS: 'The developer’s Wingman agent is handling as many requests as it accepts at once. Try again in a moment.',
   ERR_UPSTREAM_TIMEOUT: 'The developer’s local app took too long to answer.',
   ERR_UPSTREAM_UNREACHABLE: 'The developer’s local app did not accept the connection: is it running on the port given to `wingman http`?',
@@ -36,7 +38,7 @@ export function relayErrorPage(code: ErrorCode | string): PageOptions {
   return {
     status,
     title: status === 431 ? 'Request headers too large' : status === 504 ? 'The local app timed out' : 'The local app could not answer',
-    message: EXPLANATIONS[code as ErrorCode] ?? 'The request could not be relayed to the developer’s machine.',
+    message: EXPLANATIONS[code as ErrorCode | 'ERR_OVERLOADED'] ?? 'The request could not be relayed to the developer’s machine.',
     code,
     relayed: true,
   };

@@ -67,7 +67,8 @@ export interface WsRelayContext {
   /**
    * The server's budget of bytes held for viewers (buffer-budget.ts): what a
    * viewer WebSocket holds of an unfinished message counts against it, and
-   * the WebSockets holding the most are closed (1013) when it is spent.
+   * the WebSockets that have held theirs the longest are closed (1013) when
+   * it is spent.
    */
   budget: BufferBudget;
 }
@@ -77,7 +78,7 @@ export const ERR_WS_TICKET = 'ERR_WS_TICKET';
 
 /** Close code of a viewer WebSocket closed because the server's buffer budget is spent (RFC 6455 §7.4.1: Try Again Later). */
 export const WS_CLOSE_TRY_AGAIN_LATER = 1013;
-/** Its reason: the viewer's unfinished message was the largest the server held when its budget ran out. */
+/** Its reason: the viewer's unfinished message had been held the longest when the server's budget ran out. */
 export const WS_BUDGET_REASON = 'server buffer budget spent (ERR_OVERLOADED)';
 
 /** Close reason of a relayed WebSocket closed for idleness (code 1001, going away). */
@@ -156,7 +157,7 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
    */
   function budgetHeldBytes(ws: WebSocket, socket: Duplex): void {
     const hold = ctx.budget.hold(() => {
-      ctx.logger.info({ budget: ctx.budget.limit }, 'relay: buffer budget spent; closing the viewer WebSocket holding the most (1013)');
+      ctx.logger.info({ budget: ctx.budget.limit }, 'relay: buffer budget spent; closing the viewer WebSocket stalled the longest (1013)');
       ws.close(WS_CLOSE_TRY_AGAIN_LATER, WS_BUDGET_REASON);
       ws.terminate();
     });
