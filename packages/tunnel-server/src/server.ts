@@ -225,6 +225,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const guard = guardConnections(server, {
     perAddress: config.trustProxy > 0 || config.redisUrl ? 0 : config.limits.connectionsPerAddress,
     fdReserve: config.limits.fdReserve,
+    headerTimeoutMs: config.limits.headerTimeoutMs,
     ...(fdLimit !== undefined ? { fdLimit } : {}),
     onRefused: (reason, address) => logger.debug({ reason, address }, 'connection refused'),
   });
