@@ -162,13 +162,17 @@ describe('first request head', () => {
     // Reading, so that the server's close is seen ('end', then 'close').
     silent.resume();
     partial.resume();
+    const closed = Promise.all([
+      waitForEvent(silent, 'close', { timeoutMs: 5_000, what: 'the silent connection to be closed' }),
+      waitForEvent(partial, 'close', { timeoutMs: 5_000, what: 'the half-head connection to be closed' }),
+    ]);
     partial.write(`GET /healthz HTTP/1.1\r\nHost: localhost:${server.port}\r\n`);
     const served = await idleConnection(B);
     const answered = waitForEvent(served, 'data', { timeoutMs: 5_000, what: 'the /healthz answer' });
     served.write(`GET /healthz HTTP/1.1\r\nHost: localhost:${server.port}\r\n\r\n`);
     expect(String(await answered)).toMatch(/^HTTP\/1\.1 200/);
-    await waitForEvent(silent, 'close', { timeoutMs: 5_000, what: 'the silent connection to be closed' });
-    await waitForEvent(partial, 'close', { timeoutMs: 5_000, what: 'the half-head connection to be closed' });
+    await closed;
+
     // The connection that sent a request is left to the keep-alive timeout (65 s).
     await expectNoEventWithin(served, 'close', { windowMs: 3 * HEADER_TIMEOUT_MS, what: 'the served connection closing' });
   });
