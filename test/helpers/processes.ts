@@ -51,6 +51,31 @@ function track(name: string, command: string, args: string[], env: Record<string
   return proc;
 }
 
+/** Samples both processes' RSS every 100 ms; `stop()` returns the peak growth over the first sample, MB (10^6 bytes). */
+export function sampleRss(procs: { server: Proc; agent: Proc }): { stop(): { server: number; agent: number } } {
+  const before = { server: procs.server.rssBytes(), agent: procs.agent.rssBytes() };
+  const peak = { ...before };
+  const take = () => {
+    peak.server = Math.max(peak.server, procs.server.rssBytes());
+    peak.agent = Math.max(peak.agent, procs.agent.rssBytes());
+  };
+  const timer = setInterval(() => {
+    // A test that failed before stop() leaves the sampler running past afterEach's kill: it stops once a process is gone.
+    try {
+      take();
+    } catch {
+      clearInterval(timer);
+    }
+  }, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return { server: (peak.server - before.server) / 1e6, agent: (peak.agent - before.agent) / 1e6 };
+    },
+  };
+}
+
 export async function killAll(): Promise<void> {
   await Promise.all([...live].map((p) => p.kill()));
 }

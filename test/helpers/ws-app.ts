@@ -2,7 +2,8 @@
  * A `ws` app for WebSocket tests through the tunnel: /sink counts and answers
  * `got <bytes>` once `?n=` bytes arrived; /source sends `?count=` messages of
  * `?size=` bytes (paced by its socket's buffer) then `end`; /echo echoes.
- * Records how each of its sockets closed.
+ * Plain HTTP: GET /hello answers `hello`; POST /upload reads the body and
+ * answers `got <bytes>`; /never-read neither reads nor answers. Records how each of its sockets closed.
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -54,7 +55,17 @@ async function waitBuffered(ws: WebSocket): Promise<void> {
  * /echo echoes.
  */
 export async function startWsApp(): Promise<WsApp> {
-  const server: Server = createServer((_req, res) => res.writeHead(404).end());
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/hello') res.writeHead(200, { 'content-type': 'text/plain' }).end('hello');
+    else if (req.url === '/upload') {
+      let got = 0;
+      req.on('data', (c: Buffer) => (got += c.length));
+      req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain' }).end(`got ${got}`));
+    } else if (req.url === '/never-read') {
+      // Neither reads the body nor answers: uploads to it stall (the test ends them).
+      req.pause();
+    } else res.writeHead(404).end();
+  });
   const wss = new WebSocketServer({ server, maxPayload: 128 * MiB });
   const closes: WsApp['closes'] = [];
   const events = new EventEmitter();
@@ -94,6 +105,7 @@ export async function startWsApp(): Promise<WsApp> {
         for (const c of wss.clients) c.terminate();
         wss.close();
         server.close(() => r());
+        server.closeAllConnections();
       }),
   };
 }

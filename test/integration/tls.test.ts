@@ -5,7 +5,7 @@
  * connections while open ones (the agent's WebSocket, a viewer's keep-alive
  * connection) carry on. Certificates from a throwaway CA made with openssl.
  */
-import { copyFileSync, renameSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync, symlinkSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
@@ -137,6 +137,29 @@ describe('wingman-server with --tls-cert and --tls-key', () => {
     } finally {
       keepAlive.destroy();
     }
+  });
+
+  it('gives new connections the renewed certificate of a Kubernetes secret volume, whose files change by a swap of its ..data symlink', async () => {
+    // The layout kubelet writes: tls.crt -> ..data/tls.crt, ..data -> ..<timestamp>/ holding the files.
+    const secret = join(ca.dir, `secret-${Date.now()}`);
+    const version = (name: string, pair: { certFile: string; keyFile: string }) => {
+      mkdirSync(join(secret, name), { recursive: true });
+      copyFileSync(pair.certFile, join(secret, name, 'tls.crt'));
+      copyFileSync(pair.keyFile, join(secret, name, 'tls.key'));
+    };
+    version('..2030_01_01_00_00_00.1', first);
+    symlinkSync('..2030_01_01_00_00_00.1', join(secret, '..data'));
+    symlinkSync(join('..data', 'tls.crt'), join(secret, 'tls.crt'));
+    symlinkSync(join('..data', 'tls.key'), join(secret, 'tls.key'));
+    const { port, url: serverUrl } = await startServer({ LOG_LEVEL: 'info' }, ['--tls-cert', join(secret, 'tls.crt'), '--tls-key', join(secret, 'tls.key')]);
+    const { url } = await startAgent(serverUrl, String(app.port), { NODE_EXTRA_CA_CERTS: ca.caFile });
+    const host = new URL(url).host;
+    expect((await get(port, host, '/hello')).serial).toBe('1001');
+    // kubelet's update: the new version aside, a new ..data link renamed over the old one (tls.crt itself never changes).
+    version('..2030_01_02_00_00_00.2', second);
+    symlinkSync('..2030_01_02_00_00_00.2', join(secret, '..data_tmp'));
+    renameSync(join(secret, '..data_tmp'), join(secret, '..data'));
+    expect((await waitForSerial(port, host, '2002')).body).toBe('hello GET');
   });
 
   it('keeps the previous certificate while the files on disk do not belong together, and takes the pair once they do', async () => {

@@ -6,7 +6,7 @@
  * memory bounded.
  */
 import WebSocket from 'ws';
-import { killAll, startTunnel, type Proc, type Tunnel } from '../helpers/processes';
+import { killAll, sampleRss, startTunnel, type Tunnel } from '../helpers/processes';
 import { sendPaced, startWsApp, type WsApp } from '../helpers/ws-app';
 import { withTimeout } from '../helpers/wait';
 
@@ -72,24 +72,6 @@ function nextText(ws: WebSocket, pred: (text: string) => boolean, what: string):
 
 function closeOf(ws: WebSocket): Promise<{ code: number; reason: string }> {
   return within(closes.get(ws)!, 'close');
-}
-
-/** Samples both processes' RSS every 100 ms; `stop()` returns the peak growth over the first sample, MB (10^6 bytes). */
-function sampleRss(procs: { server: Proc; agent: Proc }): { stop(): { server: number; agent: number } } {
-  const before = { server: procs.server.rssBytes(), agent: procs.agent.rssBytes() };
-  const peak = { ...before };
-  const take = () => {
-    peak.server = Math.max(peak.server, procs.server.rssBytes());
-    peak.agent = Math.max(peak.agent, procs.agent.rssBytes());
-  };
-  const timer = setInterval(take, 100);
-  return {
-    stop() {
-      clearInterval(timer);
-      take();
-      return { server: (peak.server - before.server) / 1e6, agent: (peak.agent - before.agent) / 1e6 };
-    },
-  };
 }
 
 describe('relayed WebSocket message cap', () => {

@@ -53,6 +53,22 @@ export const DEFAULT_MAX_AGENT_AUTH_FAILURES = 10;
  * flood of connections is refused.
  */
 export const DEFAULT_FD_RESERVE = 64;
+/**
+ * A connection whose first request head has not arrived this long after it
+ * was accepted (TLS handshake included) is closed. Node's own header timeout
+ * only starts with a request's first byte, so a connection that never sends
+ * one held a descriptor until much later; a browser sends its request
+ * within moments of connecting (a speculative preconnect waits ~10 s at most).
+ */
+export const DEFAULT_HEADER_TIMEOUT_MS = 30_000;
+/**
+ * Bytes the server holds for viewers across all connections (unfinished
+ * WebSocket messages, uploads the app does not read): 64 MiB is 64
+ * WebSocket messages at the default 1 MiB cap in flight at once, while a
+ * flood of sockets that never finish a message, or of uploads nobody reads,
+ * cannot take the process past it (relay/buffer-budget.ts).
+ */
+export const DEFAULT_VIEWER_BUFFER_BUDGET_BYTES = 64 * 1024 * 1024;
 
 export interface LimitOptions {
   /** Concurrent relay streams per viewer address and session (at most its fair share). Default 256. */
@@ -71,6 +87,10 @@ export interface LimitOptions {
   agentAuthFailures?: number;
   /** File descriptors kept for health checks below the process limit. Default 64. */
   fdReserve?: number;
+  /** Time from accepting a connection to its first request head, ms, before it is closed. Default 30000. */
+  headerTimeoutMs?: number;
+  /** Bytes held for viewers across all connections before the longest holders are refused. Default 64 MiB. */
+  viewerBufferBudgetBytes?: number;
 }
 
 const count = (max: number) => z.number().int().min(1).max(max);
@@ -85,6 +105,13 @@ export const limitsSchema = z
     signalingPerViewer: count(1_024).default(DEFAULT_MAX_SIGNALING_PER_VIEWER),
     agentAuthFailures: count(1_000_000).default(DEFAULT_MAX_AGENT_AUTH_FAILURES),
     fdReserve: z.number().int().min(16).max(1_000_000).default(DEFAULT_FD_RESERVE),
+    headerTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_HEADER_TIMEOUT_MS),
+    viewerBufferBudgetBytes: z
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .max(2 ** 40)
+      .default(DEFAULT_VIEWER_BUFFER_BUDGET_BYTES),
   })
   .strict();
 
@@ -100,4 +127,6 @@ export const LIMIT_ENV: Record<keyof Limits, string> = {
   signalingPerViewer: 'MAX_SIGNALING_PER_VIEWER',
   agentAuthFailures: 'MAX_AGENT_AUTH_FAILURES',
   fdReserve: 'FD_RESERVE',
+  headerTimeoutMs: 'HEADER_TIMEOUT_MS',
+  viewerBufferBudgetBytes: 'VIEWER_BUFFER_BUDGET_BYTES',
 };

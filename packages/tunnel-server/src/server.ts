@@ -39,6 +39,7 @@ import { createRouter, type Router } from './http/router';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { createWsRelay } from './relay/ws-relay';
+import { createBufferBudget } from './relay/buffer-budget';
 import { createWsTicketHandler } from './relay/ws-ticket-endpoint';
 import { createWsTicketStore } from './relay/ws-tickets';
 import { createViewerStreamQuota } from './relay/viewer-streams';
@@ -152,6 +153,8 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     onDetach: (session) => cluster?.detached(session),
   });
   const metrics = createMetrics({ sessionStats: () => registry.stats() });
+  // Bytes held for viewers across all their connections (relay/buffer-budget.ts).
+  const viewerBuffers = createBufferBudget(config.limits.viewerBufferBudgetBytes);
   const hub = createSignalingHub({ metrics: createP2PMetrics(metrics.registry), maxPerAddress: config.limits.signalingPerViewer });
   // Viewer addresses are resolved once the cluster's hop key is known (after listen); no upgrade arrives before.
   // Viewer cookies need the access key and the scheme, known after listen(); no request arrives before.
@@ -246,6 +249,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const guard = guardConnections(server, {
     perAddress: config.trustProxy > 0 || config.redisUrl ? 0 : config.limits.connectionsPerAddress,
     fdReserve: config.limits.fdReserve,
+    headerTimeoutMs: config.limits.headerTimeoutMs,
     ...(fdLimit !== undefined ? { fdLimit } : {}),
     onRefused: (reason, address) => logger.debug({ reason, address }, 'connection refused'),
   });
@@ -329,6 +333,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     hub,
   });
   const wsRelay = createWsRelay({
+    budget: viewerBuffers,
     forwardedProto: address.scheme,
     metrics,
     logger,
@@ -353,7 +358,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     }),
     reserved: createReservedRoutes(reserved),
     agentEndpoint,
-    httpRelay: { forwardedProto: address.scheme, metrics, logger },
+    httpRelay: { forwardedProto: address.scheme, metrics, logger, budget: viewerBuffers },
     wsRelay,
     logger,
     bootstrap,

@@ -9,8 +9,9 @@
  * the lowest free slot, and with it the session it had.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { createFileExclusive, ensurePrivateDir } from './state-files';
 
 /** Slots per resume key: more concurrent agents on one port and server than anyone runs; beyond it, no saved session. */
 export const MAX_INSTANCE_SLOTS = 16;
@@ -60,40 +61,25 @@ function readHolder(file: string): Holder | undefined {
   }
 }
 
-/** Creates `file` holding `content` if it does not exist; false when it does. */
-function createExclusive(file: string, content: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(file, 'wx', 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
-  try {
-    writeSync(fd, content);
-  } finally {
-    closeSync(fd);
-  }
-  return true;
-}
-
 /**
  * Takes the lowest free slot of `key` in `<stateDir>/locks`; undefined when
- * all MAX_INSTANCE_SLOTS are held. Throws when the directory cannot be written.
+ * all MAX_INSTANCE_SLOTS are held. Throws when the directory cannot be
+ * written (a failed write leaves no lock behind) or others may write to it.
  */
 export function acquireInstanceSlot(stateDir: string, key: string): InstanceSlot | undefined {
   const dir = join(stateDir, 'locks');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(stateDir);
+  ensurePrivateDir(dir);
   const base = createHash('sha256').update(key).digest('hex').slice(0, 32);
   const start = startTimeOf(process.pid);
   const me: Holder = { pid: process.pid, ...(start !== undefined ? { start } : {}) };
   const content = JSON.stringify(me);
   for (let slot = 0; slot < MAX_INSTANCE_SLOTS; slot++) {
     const file = join(dir, `${base}.${slot}.lock`);
-    let taken = createExclusive(file, content);
+    let taken = createFileExclusive(file, content);
     if (!taken) {
       const holder = readHolder(file);
-      // A lock being written this instant reads as empty: held, not stale.
+      // A lock is linked into place whole (state-files.ts): one that does not read as a holder is not ours to take.
       if (holder && !alive(holder)) {
         // Still the same stale lock (not one another agent just re-took)?
         const again = readHolder(file);
@@ -103,7 +89,7 @@ export function acquireInstanceSlot(stateDir: string, key: string): InstanceSlot
           } catch {
             // Another agent removed it first.
           }
-          taken = createExclusive(file, content);
+          taken = createFileExclusive(file, content);
         }
       }
     }

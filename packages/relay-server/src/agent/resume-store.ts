@@ -4,10 +4,11 @@
  * (after a crash or Ctrl+C) gets the same URL back within the server's grace
  * period. The file holds resume secrets: mode 0600 in a 0700 directory.
  */
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SESSION_ID_PATTERN } from '@wingman/protocol';
+import { ensurePrivateDir, writeFileAtomic } from './state-files';
 
 export interface ResumeState {
   sessionId: string;
@@ -79,11 +80,9 @@ function readEntries(file: string): Entry[] {
 }
 
 function writeEntries(file: string, entries: Entry[]): void {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(entries.slice(0, MAX_ENTRIES), null, 1), { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, file); // atomic: a concurrent reader sees the old or the new file, never half
+  ensurePrivateDir(dirname(file));
+  // Atomic: a concurrent reader sees the old or the new file, never half; a failed write (full disk) leaves the old one.
+  writeFileAtomic(file, JSON.stringify(entries.slice(0, MAX_ENTRIES), null, 1));
 }
 
 export interface FileResumeStoreOptions {

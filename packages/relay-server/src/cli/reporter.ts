@@ -14,6 +14,7 @@ import { shortViewerId, type ViewerEntry } from '../viewers/viewer-roster';
 import { renderQr, shouldPrintQr, type QrChoice } from './qr';
 import { coalescedOutput } from './coalesced-output';
 import { browserP2P, BROWSER_P2P_WORDS } from './browser-p2p';
+import { printable, terminalSafeJson } from './printable';
 
 export interface Output {
   write(text: string): unknown;
@@ -39,13 +40,17 @@ export interface Reporter {
 /** `tunnel`: a named tunnel of `wingman start`: JSON lines carry `"tunnel":name`, human lines start with the name (padded to `tunnelWidth`, so the tunnels' lines align). */
 export function createReporter(options: { json: boolean; stdout: Output; stderr: Output; qr?: QrChoice; tunnel?: string; tunnelWidth?: number }): Reporter {
   const { tunnel } = options;
+  // Outsiders' text (User-Agents, request targets) never reaches the terminal with its control characters (printable.ts).
+  const clean = (o: Output): Output => ({ isTTY: o.isTTY, write: (text) => o.write(options.json ? terminalSafeJson(text) : printable(text)) });
+  const out = clean(options.stdout);
+  const err = clean(options.stderr);
   const named = (o: Output): Output => ({
     isTTY: o.isTTY,
     write: (text) => o.write(text.replace(/^(?=.)/gm, `${tunnel?.padEnd(options.tunnelWidth ?? 0)}  `)),
   });
   // Request lines leave in batches (coalesced-output.ts says why); every other line flushes them first.
-  const stdout = coalescedOutput(tunnel !== undefined && !options.json ? named(options.stdout) : options.stdout);
-  const stderr = tunnel !== undefined && !options.json ? named(options.stderr) : options.stderr;
+  const stdout = coalescedOutput(tunnel !== undefined && !options.json ? named(out) : out);
+  const stderr = tunnel !== undefined && !options.json ? named(err) : err;
   let readySeen = false;
 
   if (options.json) {

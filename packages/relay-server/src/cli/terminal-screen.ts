@@ -6,6 +6,7 @@
 import type { TransportName } from '../forward';
 import { SELECTABLE_WAITING } from './terminal-keys';
 import type { BrowserP2P } from './browser-p2p';
+import { printable } from './printable';
 
 export interface ScreenViewer {
   id: string;
@@ -147,5 +148,6 @@ export function renderScreen(state: ScreenState, size: { columns: number; rows: 
   requests.push('');
 
   const lines = [...header, ...(withQr ? qr : []), ...viewers, ...requests, ...problems, ...footer];
-  return lines.slice(0, Math.max(1, size.rows - 1)).map((l) => fit(l, Math.max(1, size.columns)));
+  // Outsiders' text (a waiting viewer's User-Agent, request paths) loses its control characters (printable.ts).
+  return lines.slice(0, Math.max(1, size.rows - 1)).map((l) => fit(printable(l), Math.max(1, size.columns)));
 }

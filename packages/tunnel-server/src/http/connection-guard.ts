@@ -12,6 +12,10 @@
  *   such connection that has not sent a request yet is closed to make room,
  *   so a flood of idle connections cannot keep health checks out.
  *
+ * - first request: a connection whose first request head (or upgrade) has
+ *   not arrived `headerTimeoutMs` after it was accepted is closed, so
+ *   connections that never send a byte do not hold descriptors.
+ *
  * Open descriptors are estimated as those open when the guard started plus
  * the connections open now; the reserve covers the rest (log files, Redis,
  * cluster hops).
@@ -40,8 +44,10 @@ export interface ConnectionGuardOptions {
   fdReserve: number;
   /** The process's descriptor limit; default: read from /proc/self/limits (undefined elsewhere: no descriptor guard). */
   fdLimit?: number;
+  /** Time from accept to the first request head before the connection is closed, ms. */
+  headerTimeoutMs: number;
   /** Called when a connection is turned away (logs). */
-  onRefused?: (reason: 'per-address' | 'fd-limit', address: string) => void;
+  onRefused?: (reason: 'per-address' | 'fd-limit' | 'header-timeout', address: string) => void;
 }
 
 export interface ConnectionGuard {
@@ -95,7 +101,14 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
   const healthOnly = new WeakSet<Socket>();
   /** Health-only connections that have not sent a request yet, oldest first: the ones evicted for room. */
   const idle = new Set<Socket>();
+  /** Connections that have not sent a complete request head yet: their header timers. */
+  const awaitingHead = new Map<Socket, ReturnType<typeof setTimeout>>();
   let open = 0;
+
+  const headArrived = (socket: Socket) => {
+    clearTimeout(awaitingHead.get(socket));
+    awaitingHead.delete(socket);
+  };
 
   server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress ?? '';
@@ -122,9 +135,17 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
       idle.add(socket);
       socket.setTimeout(HEALTH_ONLY_IDLE_MS, () => socket.destroy());
     }
+    const headTimer = setTimeout(() => {
+      awaitingHead.delete(socket);
+      options.onRefused?.('header-timeout', address);
+      socket.destroy();
+    }, options.headerTimeoutMs);
+    headTimer.unref();
+    awaitingHead.set(socket, headTimer);
     socket.once('close', () => {
       open--;
       idle.delete(socket);
+      headArrived(socket);
       if (key === undefined) return;
       const n = (byAddress.get(key) ?? 1) - 1;
       if (n > 0) byAddress.set(key, n);
@@ -135,6 +156,7 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
   return {
     admitRequest(req, res, isHealthCheck) {
       const socket = tcpSocketOf(req);
+      headArrived(socket);
       if (!healthOnly.has(socket)) return true;
       idle.delete(socket);
       if (isHealthCheck) {
@@ -148,7 +170,9 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
       return false;
     },
     admitUpgrade(req) {
-      return !healthOnly.has(tcpSocketOf(req));
+      const socket = tcpSocketOf(req);
+      headArrived(socket);
+      return !healthOnly.has(socket);
     },
     open: () => open,
   };

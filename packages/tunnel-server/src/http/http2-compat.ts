@@ -133,6 +133,21 @@ export function responseCompleted(res: ServerResponse): boolean {
   return isHttp2Response(res) ? res.writableEnded : res.writableFinished;
 }
 
+/**
+ * After a complete response, refuses the rest of the request's body rather
+ * than reading and discarding it: HTTP/2 resets the stream with NO_ERROR once
+ * the response is flushed (RFC 9113 §8.1), HTTP/1.1 closes the connection
+ * once it is (set `connection: close` first: closeAfterResponse()).
+ */
+export function refuseRestOfBody(res: ServerResponse): void {
+  if (isHttp2Response(res)) {
+    const stream = (res as unknown as Http2ServerResponse).stream;
+    if (!stream.destroyed) stream.close(constants.NGHTTP2_NO_ERROR);
+    return;
+  }
+  if (res.socket) res.socket.destroySoon();
+}
+
 /** Sets `connection: close` on an HTTP/1.1 response (HTTP/2 has no such field: Node warns and drops it). */
 export function closeAfterResponse(res: ServerResponse): void {
   if (!isHttp2Response(res) && !res.headersSent) res.setHeader('connection', 'close');

@@ -11,7 +11,7 @@
  * skipped: the previous certificate stays in force until a good pair appears.
  */
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { createSecureContext, type Server as TlsServer } from 'node:tls';
 import { ConfigError } from '../config';
 import type { Logger } from '../logger';
@@ -54,8 +54,8 @@ export interface TlsReloader {
 
 /**
  * Watches the directories of both files (a file watch would lose a file that
- * is replaced by rename or by a symlink swap) and installs each new, valid
- * pair on `server`.
+ * is replaced by rename or by a symlink swap), re-reads the pair on any
+ * change there, and installs each new, valid pair on `server`.
  */
 export function watchTlsPair(options: { server: TlsServer; certFile: string; keyFile: string; current: TlsPair; logger: Logger }): TlsReloader {
   const { server, certFile, keyFile, logger } = options;
@@ -75,13 +75,13 @@ export function watchTlsPair(options: { server: TlsServer; certFile: string; key
     current = next;
     logger.info({ certFile }, 'TLS certificate reloaded: new connections get it, open ones keep theirs');
   };
-  const names = new Set([basename(certFile), basename(keyFile)]);
   const watchers: FSWatcher[] = [];
   for (const dir of new Set([dirname(resolve(certFile)), dirname(resolve(keyFile))])) {
     try {
-      const w = watch(dir, { persistent: false }, (_event, name) => {
-        // Some platforms give no name: re-read then too (reload() skips unchanged pairs).
-        if (name !== null && !names.has(name.toString())) return;
+      // Any change in the directory, not only to the files' names: a Kubernetes
+      // secret volume swaps its `..data` symlink while tls.crt (a link through
+      // it) never changes itself. reload() skips a pair that did not change.
+      const w = watch(dir, { persistent: false }, () => {
         if (timer) clearTimeout(timer);
         timer = setTimeout(reload, TLS_RELOAD_DEBOUNCE_MS);
       });

@@ -9,6 +9,7 @@ import type { PageOptions } from '../http/pages';
 export function statusForCode(code: ErrorCode | string): number {
   switch (code) {
     case 'ERR_TOO_MANY_STREAMS':
+    case 'ERR_OVERLOADED':
       return 503;
     case 'ERR_UPSTREAM_TIMEOUT':
       return 504;
@@ -20,7 +21,8 @@ export function statusForCode(code: ErrorCode | string): number {
   }
 }
 
-const EXPLANATIONS: Partial<Record<ErrorCode, string>> = {
+const EXPLANATIONS: Partial<Record<ErrorCode | 'ERR_OVERLOADED', string>> = {
+  ERR_OVERLOADED: 'The tunnel server holds as much unread data for viewers as it allows; this request was among the largest waiting. Try again in a moment.',
   ERR_TOO_MANY_STREAMS: 'The developer’s Wingman agent is handling as many requests as it accepts at once. Try again in a moment.',
   ERR_UPSTREAM_TIMEOUT: 'The developer’s local app took too long to answer.',
   ERR_UPSTREAM_UNREACHABLE: 'The developer’s local app did not accept the connection: is it running on the port given to `wingman http`?',
@@ -31,7 +33,8 @@ const EXPLANATIONS: Partial<Record<ErrorCode, string>> = {
   ERR_GOING_AWAY: 'The developer’s Wingman agent is disconnecting.',
 };
 
-export function relayErrorPage(code: ErrorCode): PageOptions {
+/** A relayed stream's failure (its protocol code), or the server's own refusal to hold more (ERR_OVERLOADED). */
+export function relayErrorPage(code: ErrorCode | 'ERR_OVERLOADED'): PageOptions {
   const status = statusForCode(code);
   return {
     status,

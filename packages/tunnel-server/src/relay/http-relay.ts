@@ -14,7 +14,16 @@ import type { Metrics } from '../metrics';
 import { relayErrorPage } from './error-page';
 import { applySwCookieBridge, bridgeSwResponse, isSwRelayRequest } from '../browser';
 import { hostnameOf } from '../http/host-route';
-import { cutResponse, endAndClose, http2RequestHasBody, responseCompleted } from '../http/http2-compat';
+import {
+  closeAfterResponse,
+  cutResponse,
+  endAndClose,
+  HTTP2_STREAM_WINDOW_BYTES,
+  http2RequestHasBody,
+  refuseRestOfBody,
+  responseCompleted,
+} from '../http/http2-compat';
+import type { BufferBudget, BufferHold } from './buffer-budget';
 import { requestHeadersForAgent, responseHeadersForViewer } from './headers';
 import { hostOnlyCookies } from './host-only-cookies';
 
@@ -33,6 +42,14 @@ export interface HttpRelayContext {
   logger: Logger;
   /** Override of RESPONSE_HEAD_TIMEOUT_MS. */
   responseHeadTimeoutMs?: number;
+  /**
+   * The server's budget of bytes held for viewers (buffer-budget.ts): while
+   * the relay waits on an app that does not read an upload, what the
+   * upload can make the server hold counts against it; the longest stalled
+   * are answered 503 ERR_OVERLOADED (or cut, once the response started)
+   * when it is spent.
+   */
+  budget: BufferBudget;
 }
 
 /** Statuses that never carry a body (RFC 9110 §6.4.1). */
@@ -111,7 +128,20 @@ export function relayHttp(
   }
   ctx.metrics.relayedRequests.inc({ kind: 'http' });
 
-  if (withBody) pipeRequestBody(req, stream, ctx.metrics);
+  // Evicted by the budget: a 503 when no head went out yet (the rest of the
+  // upload refused, not read), else the response is cut.
+  const overloaded = () => {
+    ctx.logger.info({ budget: ctx.budget.limit, target }, 'relay: buffer budget spent; refusing the upload stalled the longest');
+    if (!res.headersSent && !res.destroyed) {
+      closeAfterResponse(res);
+      sendPage(res, relayErrorPage('ERR_OVERLOADED'));
+      refuseRestOfBody(res);
+    } else if (!res.writableEnded) cutResponse(res);
+    stream.reset('ERR_CANCEL', 'server buffer budget spent');
+  };
+  const upload = withBody ? ctx.budget.hold(overloaded) : undefined;
+
+  if (upload) pipeRequestBody(req, stream, ctx.metrics, upload);
   else req.resume();
 
   const headTimer = setTimeout(() => {
@@ -206,6 +236,7 @@ export function relayHttp(
 
   res.on('close', () => {
     clearTimeout(headTimer);
+    upload?.release();
     if (!responseCompleted(res)) {
       // The viewer went away (abort, closed tab): cancel the local request.
       stream.reset('ERR_CANCEL', 'viewer closed the request');
@@ -217,15 +248,26 @@ export function relayHttp(
   return stream;
 }
 
-/** Streams the viewer's body into the stream: a full stream pauses the request; 'drain' resumes it. */
-function pipeRequestBody(req: IncomingMessage, stream: Stream, metrics: Metrics): void {
+/**
+ * Streams the viewer's body into the stream: a full stream pauses the
+ * request; 'drain' resumes it. While paused, what the upload holds counts
+ * against `hold`: the stream's queue, the request's buffer and, over HTTP/2,
+ * the stream's receive window (Node keeps receiving up to it; HTTP/1.1
+ * leaves the rest in the kernel's socket buffer).
+ */
+function pipeRequestBody(req: IncomingMessage, stream: Stream, metrics: Metrics, hold: BufferHold): void {
   const toAgent = metrics.relayedBytes.labels('to_agent');
+  const window = http2RequestHasBody(req) === undefined ? 0 : HTTP2_STREAM_WINDOW_BYTES;
   const onData = (chunk: Buffer) => {
     if (stream.closed) return;
     toAgent.inc(chunk.length);
     if (!stream.write(chunk)) {
       req.pause();
-      stream.once('drain', () => req.resume());
+      hold.set(stream.pendingBytes + req.readableLength + window);
+      stream.once('drain', () => {
+        hold.set(0);
+        req.resume();
+      });
     }
   };
   req.on('data', onData);

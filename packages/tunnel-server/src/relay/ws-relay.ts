@@ -33,6 +33,8 @@ import { statusForCode } from './error-page';
 import { hostOnlyCookies } from './host-only-cookies';
 import { requestHeadersForAgent, responseHeadersForViewer, WEBSOCKET_HOP_FIELDS } from './headers';
 import { takeWsTicket, type WsTicketRefusal, type WsTicketStore } from './ws-tickets';
+import type { BufferBudget } from './buffer-budget';
+import { checkWsReceiverFields, wsHeldBytes } from './ws-held-bytes';
 
 /** How long the agent has to answer a WebSocket open (the local app's 101 or refusal). */
 export const AGENT_WS_OPEN_TIMEOUT_MS = 10_000;
@@ -62,10 +64,22 @@ export interface WsRelayContext {
    * connection's maxWsMessageBytes (agent-link.ts).
    */
   maxMessageBytes: number;
+  /**
+   * The server's budget of bytes held for viewers (buffer-budget.ts): what a
+   * viewer WebSocket holds of an unfinished message counts against it, and
+   * the WebSockets that have held theirs the longest are closed (1013) when
+   * it is spent.
+   */
+  budget: BufferBudget;
 }
 
 /** Stable code of a refused WebSocket ticket (answer 403, or 400 for several tickets). */
 export const ERR_WS_TICKET = 'ERR_WS_TICKET';
+
+/** Close code of a viewer WebSocket closed because the server's buffer budget is spent (RFC 6455 §7.4.1: Try Again Later). */
+export const WS_CLOSE_TRY_AGAIN_LATER = 1013;
+/** Its reason: the viewer's unfinished message had been held the longest when the server's budget ran out. */
+export const WS_BUDGET_REASON = 'server buffer budget spent (ERR_OVERLOADED)';
 
 /** Close reason of a relayed WebSocket closed for idleness (code 1001, going away). */
 export const WS_IDLE_REASON = 'idle timeout';
@@ -102,6 +116,7 @@ function isWebSocketHandshake(req: IncomingMessage): boolean {
 const WS_ERR_TOO_BIG = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
 
 export function createWsRelay(ctx: WsRelayContext): WsRelay {
+  checkWsReceiverFields();
   /** Per pending upgrade: the subprotocol and extra headers from the agent's 101. */
   const pending = new WeakMap<IncomingMessage, { protocol: string | undefined; headers: string[] }>();
   const tooBigReason = messageTooBigReason(ctx.maxMessageBytes);
@@ -135,8 +150,30 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
     writeRawResponse(socket, head.status, pairs);
   }
 
-  function bridge(ws: WebSocket, stream: Stream): void {
+  /**
+   * Counts what `ws` holds of an unfinished message against the budget after
+   * every read; evicted, it is closed with 1013 and its socket cut at once,
+   * freeing what it held. Released when it closes.
+   */
+  function budgetHeldBytes(ws: WebSocket, socket: Duplex): void {
+    const hold = ctx.budget.hold(() => {
+      ctx.logger.info({ budget: ctx.budget.limit }, 'relay: buffer budget spent; closing the viewer WebSocket stalled the longest (1013)');
+      ws.close(WS_CLOSE_TRY_AGAIN_LATER, WS_BUDGET_REASON);
+      ws.terminate();
+    });
+    const measure = () => hold.set(wsHeldBytes(ws));
+    // Registered after ws's own 'data' listener: ws has parsed the chunk when this runs.
+    socket.on('data', measure);
+    measure();
+    ws.once('close', () => {
+      socket.off('data', measure);
+      hold.release();
+    });
+  }
+
+  function bridge(ws: WebSocket, stream: Stream, socket: Duplex): void {
     viewers.add(ws);
+    budgetHeldBytes(ws, socket);
     const toAgent = ctx.metrics.relayedBytes.labels('to_agent');
     const toViewer = ctx.metrics.relayedBytes.labels('to_viewer');
     const resumeWhenDrained = () => {
@@ -302,7 +339,7 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
         wss.handleUpgrade(req, socket, head, (ws) => {
           socket.off('close', onLateClose);
           pending.delete(req);
-          bridge(ws, stream);
+          bridge(ws, stream, socket);
         });
       });
       return stream;

@@ -12,7 +12,7 @@ import { createFixture } from './helpers/fixture-handler';
 import { send } from './helpers/http-client';
 import { closeAllAgents, connectTestAgent, openAgentSocket, register, TEST_TOKEN } from './helpers/test-agent';
 import { closeAllViewers, holdGet, openWs, type WsOutcome } from './helpers/viewer-client';
-import { until, waitForEntry } from '../../../../test/helpers/wait';
+import { expectNoEventWithin, until, waitForEntry, waitForEvent } from '../../../../test/helpers/wait';
 
 jest.setTimeout(30_000);
 
@@ -148,6 +148,33 @@ describe('connections per source address', () => {
     for (let i = 0; i < 4; i++) await idleConnection(A);
     await expect(holdGet(server.port, `localhost:${server.port}`, '/healthz', A)).rejects.toThrow(/socket hang up|ECONNRESET/);
     expect((await holdGet(server.port, `localhost:${server.port}`, '/healthz', B)).status).toBe(200);
+  });
+});
+
+describe('first request head', () => {
+  /** The header timeout these tests set: short, so closes come quickly. */
+  const HEADER_TIMEOUT_MS = 500;
+
+  it('closes a connection that sends nothing, or half a head, within HEADER_TIMEOUT_MS of accept, and not one whose request arrived', async () => {
+    await start({ limits: { headerTimeoutMs: HEADER_TIMEOUT_MS } });
+    const silent = await idleConnection(A);
+    const partial = await idleConnection(A);
+    // Reading, so that the server's close is seen ('end', then 'close').
+    silent.resume();
+    partial.resume();
+    const closed = Promise.all([
+      waitForEvent(silent, 'close', { timeoutMs: 5_000, what: 'the silent connection to be closed' }),
+      waitForEvent(partial, 'close', { timeoutMs: 5_000, what: 'the half-head connection to be closed' }),
+    ]);
+    partial.write(`GET /healthz HTTP/1.1\r\nHost: localhost:${server.port}\r\n`);
+    const served = await idleConnection(B);
+    const answered = waitForEvent(served, 'data', { timeoutMs: 5_000, what: 'the /healthz answer' });
+    served.write(`GET /healthz HTTP/1.1\r\nHost: localhost:${server.port}\r\n\r\n`);
+    expect(String(await answered)).toMatch(/^HTTP\/1\.1 200/);
+    await closed;
+
+    // The connection that sent a request is left to the keep-alive timeout (65 s).
+    await expectNoEventWithin(served, 'close', { windowMs: 3 * HEADER_TIMEOUT_MS, what: 'the served connection closing' });
   });
 });
 

@@ -133,6 +133,8 @@ describe('configuration', () => {
       signalingPerViewer: 8,
       agentAuthFailures: 10,
       fdReserve: 64,
+      headerTimeoutMs: 30_000,
+      viewerBufferBudgetBytes: 64 * 1024 * 1024,
     });
     const { config } = configFromCli([], {
       MAX_STREAMS_PER_VIEWER: '16',
@@ -143,6 +145,8 @@ describe('configuration', () => {
       MAX_SIGNALING_PER_VIEWER: '2',
       MAX_AGENT_AUTH_FAILURES: '3',
       FD_RESERVE: '128',
+      HEADER_TIMEOUT_MS: '5000',
+      VIEWER_BUFFER_BUDGET_BYTES: '2097152',
       METRICS_TOKEN: 'metrics-secret-1',
     });
     expect(config.limits).toEqual({
@@ -154,6 +158,8 @@ describe('configuration', () => {
       signalingPerViewer: 2,
       agentAuthFailures: 3,
       fdReserve: 128,
+      headerTimeoutMs: 5_000,
+      viewerBufferBudgetBytes: 2 * 1024 * 1024,
     });
     expect(config.metricsToken).toBe('metrics-secret-1');
     expect(problems([], { MAX_STREAMS_PER_VIEWER: '0' })).toMatch(/^MAX_STREAMS_PER_VIEWER: /);

@@ -1,0 +1,70 @@
+/**
+ * Writes to the agent's state directory that either complete or leave what
+ * was there as it was: a full disk, a crash mid-write or a name planted by
+ * another user never leaves a half-written state file or lock, nor writes
+ * through a symlink. Temporary files get unpredictable names and are created
+ * exclusively (O_CREAT | O_EXCL, which also refuses an existing symlink), and
+ * a state directory other users may write to is refused outright: whoever
+ * can write there could swap the files between our checks.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+
+/** Bits of a directory's mode that let users other than its owner create or replace files in it. */
+const OTHERS_WRITE = 0o022;
+
+/** Creates `dir` (0700) if needed; throws unless it is a directory owned by this user that no one else may write to. */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  if (!st.isDirectory()) throw new Error(`the state directory ${dir} is not a directory (a symlink?): not keeping sessions there`);
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) throw new Error(`the state directory ${dir} belongs to another user (uid ${st.uid}): not keeping sessions there`);
+  if ((st.mode & OTHERS_WRITE) !== 0) {
+    throw new Error(`the state directory ${dir} is writable by other users (mode ${(st.mode & 0o777).toString(8)}): not keeping sessions there; chmod 700 it`);
+  }
+}
+
+/** Writes `content` to a new exclusively created temporary file next to `file` (0600); removes it and throws when the write fails. */
+function writeTemp(file: string, content: string): string {
+  const tmp = `${file}.${randomBytes(8).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'wx', 0o600);
+  let written = false;
+  try {
+    const bytes = Buffer.from(content, 'utf8');
+    for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
+    written = true;
+  } finally {
+    try {
+      closeSync(fd);
+    } finally {
+      if (!written) unlinkSync(tmp);
+    }
+  }
+  return tmp;
+}
+
+/** Replaces `file` with `content` atomically: a reader sees the old or the new file, never half; a failed write leaves the old one. */
+export function writeFileAtomic(file: string, content: string): void {
+  const tmp = writeTemp(file, content);
+  try {
+    renameSync(tmp, file);
+  } catch (err) {
+    unlinkSync(tmp);
+    throw err;
+  }
+}
+
+/** Creates `file` holding all of `content` if it does not exist (false when it does); it never exists half-written. */
+export function createFileExclusive(file: string, content: string): boolean {
+  const tmp = writeTemp(file, content);
+  try {
+    linkSync(tmp, file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    unlinkSync(tmp);
+  }
+}

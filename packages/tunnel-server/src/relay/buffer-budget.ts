@@ -1,0 +1,83 @@
+/**
+ * The server's budget of bytes it holds for viewers, across all their
+ * connections: unfinished WebSocket messages, uploads the app does not
+ * read. Each holder reports what it
+ * holds now; when the total goes over the budget, the holders that have held
+ * bytes the longest without letting go of them (back to 0) are evicted
+ * (their `onEvict` closes them with a clear code) until it fits again. A
+ * message or an upload that is moving empties its holder within moments; one
+ * that is stalled (an unfinished frame that never completes, an app or a
+ * viewer that never reads) keeps its place at the front, so an attacker's
+ * thousand stalled sockets go first and legitimate exchanges carry on.
+ */
+
+export interface BufferHold {
+  /** What the holder holds now, bytes. May evict this holder, or others, synchronously. */
+  set(bytes: number): void;
+  /** The holder is gone (closed): its bytes no longer count. Idempotent. */
+  release(): void;
+  /** True once this holder was evicted or released. */
+  readonly released: boolean;
+}
+
+export interface BufferBudget {
+  /** The budget, bytes. */
+  readonly limit: number;
+  /** Bytes held now, across all holders. */
+  total(): number;
+  /** Registers a holder; `onEvict` is called (once) when the budget evicts it. */
+  hold(onEvict: () => void): BufferHold;
+}
+
+interface Holder {
+  bytes: number;
+  onEvict: () => void;
+}
+
+export function createBufferBudget(limit: number): BufferBudget {
+  const holders = new Set<Holder>();
+  /** Holders holding bytes, in the order they started holding (since they last held none): eviction order. */
+  const holding = new Set<Holder>();
+  let held = 0;
+
+  /** Evicts the longest-holding holders until the total fits (bounded: each pass removes one holder). */
+  function enforce(): void {
+    while (held > limit) {
+      const oldest = holding.values().next().value;
+      if (!oldest) return;
+      holding.delete(oldest);
+      holders.delete(oldest);
+      held -= oldest.bytes;
+      oldest.bytes = 0;
+      oldest.onEvict();
+    }
+  }
+
+  return {
+    limit,
+    total: () => held,
+    hold(onEvict) {
+      const holder: Holder = { bytes: 0, onEvict };
+      holders.add(holder);
+      return {
+        set(bytes) {
+          if (!holders.has(holder)) return;
+          if (bytes === 0) holding.delete(holder);
+          else if (holder.bytes === 0) holding.add(holder);
+          held += bytes - holder.bytes;
+          holder.bytes = bytes;
+          if (held > limit) enforce();
+        },
+        release() {
+          if (!holders.delete(holder)) return;
+          holding.delete(holder);
+          held -= holder.bytes;
+          holder.bytes = 0;
+        },
+        get released() {
+          return !holders.has(holder);
+        },
+      };
+    },
+  };
+}
