@@ -61,7 +61,8 @@ describe('inspector page (Chromium)', () => {
     expect(r.status).toBe(200);
     const original = row(page, '/echo?from=chromium');
     await original.waitFor({ timeout: UI_TIMEOUT_MS });
-    expect(await original.locator('td').nth(6).textContent()).toBe('relay');
+    // The transport, and why (the response's route header): no Service Worker routed this request.
+    expect(await original.locator('td').nth(6).textContent()).toBe('relay · no-service-worker');
 
     await original.click();
     await page.locator('#detail-title', { hasText: 'POST /echo?from=chromium' }).waitFor({ timeout: UI_TIMEOUT_MS });

@@ -185,7 +185,7 @@ describe('wingman start', () => {
       /wingman\.json: tunnels\.web: unknown key "colour"/,
     ],
     ['a bad port', { server: 'http://127.0.0.1:1', tunnels: { web: { target: '99999' } } }, /wingman\.json: tunnels\.web\.target: invalid port 99999/],
-    ['no tunnels', { server: 'http://127.0.0.1:1' }, /wingman\.json: tunnels: Required/],
+    ['no tunnels', { server: 'http://127.0.0.1:1' }, /wingman\.json: tunnels: missing: this field is required/],
     ['an empty tunnels object', { tunnels: {} }, /wingman\.json: tunnels: name at least one tunnel/],
     ['a bad value for a flag', { tunnels: { web: { target: '3000', timeout: 0 } } }, /wingman\.json: tunnels\.web\.timeout: invalid --timeout "0"/],
     ['not JSON', '{ "tunnels": ', /wingman\.json: not valid JSON/],

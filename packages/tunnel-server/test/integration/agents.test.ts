@@ -77,15 +77,16 @@ describe('agent endpoint', () => {
     expect(wrong.sessionId).not.toBe(first.sessionId);
   });
 
-  it('drops a session whose agent does not come back within the grace period', async () => {
+  it('drops a session whose agent does not come back within the grace period: its link says the developer stopped sharing', async () => {
     await start({ sessionGraceMs: 50 });
     const agent = await connectTestAgent(server.port, createFixture().handler);
     await agent.close();
     const r = await eventually(async () => {
       const reply = await send(server.port, agent.host, { path: '/' });
-      return reply.status === 404 ? reply : undefined;
+      return reply.status === 503 ? reply : undefined;
     }, 'the session to expire');
-    expect(r.body.toString()).toContain(`No Wingman session ${agent.sessionId} here`);
+    expect(r.body.toString()).toContain(`Wingman session ${agent.sessionId} is not being shared right now`);
+    expect(r.body.toString()).toContain('ERR_SESSION_STOPPED');
   });
 
   it('refuses a second agent for a live session', async () => {
