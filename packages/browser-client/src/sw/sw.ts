@@ -22,7 +22,6 @@ import { createFramePrefetch } from './frame-prefetch';
 import { PathChooser } from './path-choice';
 import { createKvStore, type KvStore } from './idb';
 import { createPathMemory } from './path-memory';
-import { createHttpCache } from './http-cache';
 import { answerDiagnostics, createRouteCounter } from './route-counts';
 import { handleRequest, obtain, shouldHandle, type Obtained } from './router';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
@@ -46,8 +45,7 @@ const paths = new PathChooser();
 const pathMemory = createPathMemory(kv, paths);
 const routes = createRouteCounter();
 answerDiagnostics(routes);
-const httpCache = createHttpCache(self.caches);
-const deps = { scope: self, registry, cookies, aborts, prefetch, paths, pathsRestored: pathMemory.restored, routes, httpCache };
+const deps = { scope: self, registry, cookies, aborts, prefetch, paths, pathsRestored: pathMemory.restored, routes };
 
 /**
  * Has a shell window write `document.cookie` assignments (the cookie mirror
@@ -120,10 +118,7 @@ async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
     // A browser that refuses the rule: the SW sees the script's request and leaves it to the network (shouldHandle).
   }
 }
-// A new version starts afresh: its copy of the shell, its path figures and its HTTP cache of P2P responses.
-self.addEventListener('activate', (event) =>
-  event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear(), pathMemory.forget(), httpCache.clear().catch(() => undefined)])),
-);
+self.addEventListener('activate', (event) => event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear(), pathMemory.forget()])));
 
 self.addEventListener('message', (event) => {
   const source = event.source;

@@ -108,8 +108,7 @@ function respond(socket: Socket, req: RecordedRequest): void {
     `HTTP/1.1 ${status} ${REASONS[status] ?? 'OK'}`,
     `Content-Type: ${type}`,
     `Content-Length: ${bytes.length}`,
-    // ?cc=… sets Cache-Control; the differential actions keep no-store: every request must reach the app.
-    `Cache-Control: ${query.get('cc') ?? 'no-store'}`,
+    'Cache-Control: no-store',
     ...extra,
   ].join('\r\n');
   socket.write(`${head}\r\n\r\n`);
