@@ -66,10 +66,7 @@ describe('stock Django through Wingman', () => {
 
     beforeAll(async () => {
       browser = await launchChromium();
-      noRtc = await launchChromium();
-      await noRtc.context.addInitScript(() => {
-        delete (window as unknown as { RTCPeerConnection?: unknown }).RTCPeerConnection;
-      });
+      noRtc = await launchChromium({ webRtc: false });
     });
 
     afterAll(async () => {

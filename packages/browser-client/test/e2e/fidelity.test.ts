@@ -214,10 +214,7 @@ describe('fidelity: the app sees what it would see without Wingman', () => {
     p2pOrigin = `http://${p2p.sessionId}.localhost:${port}`;
     relayOrigin = `http://${plain.sessionId}.localhost:${port}`;
     browser = await launchChromium();
-    noRtc = await launchChromium();
-    await noRtc.context.addInitScript(() => {
-      delete (window as unknown as { RTCPeerConnection?: unknown }).RTCPeerConnection;
-    });
+    noRtc = await launchChromium({ webRtc: false });
     firefox = await launchFirefox();
   });
 

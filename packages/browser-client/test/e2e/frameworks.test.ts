@@ -128,10 +128,7 @@ describe('framework defaults through Wingman', () => {
 
     beforeAll(async () => {
       browser = await launchChromium();
-      noRtc = await launchChromium();
-      await noRtc.context.addInitScript(() => {
-        delete (window as unknown as { RTCPeerConnection?: unknown }).RTCPeerConnection;
-      });
+      noRtc = await launchChromium({ webRtc: false });
     });
 
     afterAll(async () => {

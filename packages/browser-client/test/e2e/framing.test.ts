@@ -28,10 +28,7 @@ describe("the app's framing and script policies in the shell", () => {
     const { sessionId } = await startAgent(`http://localhost:${port}`, String(app.port));
     origin = `http://${sessionId}.localhost:${port}`;
     browser = await launchChromium();
-    noRtc = await launchChromium();
-    await noRtc.context.addInitScript(() => {
-      delete (window as unknown as { RTCPeerConnection?: unknown }).RTCPeerConnection;
-    });
+    noRtc = await launchChromium({ webRtc: false });
     // Another origin's page that frames the session's app.
     foreign = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });

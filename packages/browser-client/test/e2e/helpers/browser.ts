@@ -54,6 +54,11 @@ export interface LaunchChromiumOptions {
   requireLoopbackOnly?: boolean;
   /** Extra Chromium switches, appended to {@link CHROMIUM_ARGS}. */
   extraArgs?: string[];
+  /**
+   * false: every page of the browser lacks RTCPeerConnection (as Debian's
+   * WebKitGTK does), so the shell takes the Service Worker's relay. Default true.
+   */
+  webRtc?: boolean;
   /** Answer HTTP Basic challenges with these (a password-protected session). Default: none, the 401 page shows. */
   httpCredentials?: { username: string; password: string };
   /**
@@ -103,6 +108,11 @@ export async function launchChromium(options: LaunchChromiumOptions = {}): Promi
   } catch (err) {
     rmSync(profileDir, { recursive: true, force: true });
     throw new Error(`could not start ${CHROMIUM_PATH}: ${(err as Error).message}`);
+  }
+  if (options.webRtc === false) {
+    await context.addInitScript(() => {
+      delete (window as unknown as { RTCPeerConnection?: unknown }).RTCPeerConnection;
+    });
   }
   const page = context.pages()[0] ?? (await context.newPage());
   let closed = false;
