@@ -86,6 +86,8 @@ export interface Tunnel {
   serverPort: number;
   /** Session URL as printed by the agent. */
   url: string;
+  /** The link to share: `url` with the link key in its fragment. */
+  link: string;
   sessionId: string;
   /** Host header value for the session. */
   host: string;
@@ -106,12 +108,12 @@ export async function startAgent(
   target: string,
   env: Record<string, string> = {},
   args: string[] = [],
-): Promise<{ agent: Proc; url: string; sessionId: string }> {
+): Promise<{ agent: Proc; url: string; link: string; sessionId: string }> {
   // Resume state per test run, not in the user's home (a restart test reuses it).
   const stateDir = join(tmpdir(), `wingman-test-state-${process.pid}`);
   const agent = startProcess(AGENT_BIN, ['http', target, '--server', serverUrl, '--json', ...args], { WINGMAN_STATE_DIR: stateDir, ...env });
   const ev = await agent.waitForEvent('ready');
-  return { agent, url: String(ev.url), sessionId: String(ev.sessionId) };
+  return { agent, url: String(ev.url), link: String(ev.link), sessionId: String(ev.sessionId) };
 }
 
 export async function startTunnel(
@@ -119,8 +121,8 @@ export async function startTunnel(
   opts: { serverEnv?: Record<string, string>; agentEnv?: Record<string, string>; agentArgs?: string[] } = {},
 ): Promise<Tunnel> {
   const { server, port, url: serverUrl } = await startServer(opts.serverEnv);
-  const { agent, url, sessionId } = await startAgent(serverUrl, target, opts.agentEnv, opts.agentArgs);
-  return { server, agent, serverPort: port, url, sessionId, host: new URL(url).host };
+  const { agent, url, link, sessionId } = await startAgent(serverUrl, target, opts.agentEnv, opts.agentArgs);
+  return { server, agent, serverPort: port, url, link, sessionId, host: new URL(url).host };
 }
 
 /** Runs `wingman fetch <args>` to completion (killed after 30 s): exit code, stdout (the body, as text and bytes) and stderr (which path served it). */

@@ -30,3 +30,25 @@ export { concatBytes } from './bytes';
 export { escapeHtml } from './html-escape';
 export { ChannelLiveness, LIVENESS_MIN_DRAIN_BYTES, type LivenessSource } from './liveness';
 export { startHeartbeat, type AbortSignalLike, type HeartbeatOptions, type HeartbeatTarget } from './heartbeat';
+export { generateLinkKey, LINK_KEY_BYTES, LINK_KEY_PARAM, LINK_KEY_PATTERN, linkKeyBytes, linkWithKey, sessionIdOfHost, splitLinkKey } from './trust/link-key';
+export {
+  deriveTrustKeys,
+  isMacedType,
+  SIGNAL_MAC_CHARS,
+  signalMac,
+  signalMacValid,
+  TRUST_VERSION,
+  type MacedSignal,
+  type SignalSender,
+  type TrustKeys,
+} from './trust/signal-mac';
+export {
+  BINDING_TIMEOUT_MS,
+  BindingError,
+  bindDataChannel,
+  bindingProof,
+  fingerprintOfDigest,
+  sdpFingerprint,
+  shortFingerprint,
+  type ChannelFingerprints,
+} from './trust/channel-binding';

@@ -8,6 +8,7 @@
 import type { SignalingErrorCode } from './error-registry';
 import { protocolError } from './errors';
 import { parseP2PSettings, type P2PSettings } from './control';
+import { SIGNAL_MAC_CHARS } from './trust/signal-mac';
 
 /** WebSocket path of signaling on every session origin. */
 export const SIGNAL_PATH = '/__wingman/signal';
@@ -29,11 +30,14 @@ export interface IceCandidateInit {
 
 export type ConnectionStateName = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
 
-/** Messages a viewer sends (and the agent receives, wrapped). */
+/**
+ * Messages a viewer sends (and the agent receives, wrapped). `mac`: the
+ * sender's MAC under the link key (trust/signal-mac.ts), relayed unchanged.
+ */
 export type ViewerSignal =
-  | { type: 'offer'; sdp: string }
-  | { type: 'ice-candidate'; candidate: IceCandidateInit }
-  | { type: 'end-of-candidates' }
+  | { type: 'offer'; sdp: string; mac?: string }
+  | { type: 'ice-candidate'; candidate: IceCandidateInit; mac?: string }
+  | { type: 'end-of-candidates'; mac?: string }
   | { type: 'connection-state'; state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number }
   | { type: 'bye'; reason?: string };
 
@@ -43,9 +47,9 @@ export type ViewerSignal =
  * (`Code` = string: the other end may be newer).
  */
 export type HostSignal<Code extends string = SignalingErrorCode> =
-  | { type: 'answer'; sdp: string }
-  | { type: 'ice-candidate'; candidate: IceCandidateInit }
-  | { type: 'end-of-candidates' }
+  | { type: 'answer'; sdp: string; mac?: string }
+  | { type: 'ice-candidate'; candidate: IceCandidateInit; mac?: string }
+  | { type: 'end-of-candidates'; mac?: string }
   | { type: 'connection-state'; state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number }
   | { type: 'bye'; reason?: string }
   | { type: 'error'; code: Code; message: string };
@@ -120,6 +124,12 @@ function candidate(v: unknown): IceCandidateInit {
   return c;
 }
 
+/** A message's `mac`, checked for shape only (its receiver verifies it). */
+function withMac<T extends object>(o: Obj, m: T): T & { mac?: string } {
+  const mac = optStr(o, 'mac', SIGNAL_MAC_CHARS);
+  return mac === undefined ? m : { ...m, mac };
+}
+
 function parseText(text: string): Obj {
   if (text.length > MAX_SIGNAL_MESSAGE_BYTES) throw protocolError('ERR_INVALID_PAYLOAD', `signaling message over ${MAX_SIGNAL_MESSAGE_BYTES} bytes`);
   let v: unknown;
@@ -150,14 +160,14 @@ export function parseViewerSignal(input: string | unknown): ViewerSignal {
   const o = typeof input === 'string' ? parseText(input) : asObject(input, 'signaling message');
   switch (o.type) {
     case 'offer':
-      only(o, ['type', 'sdp']);
-      return { type: 'offer', sdp: str(o, 'sdp', MAX_SDP_CHARS) };
+      only(o, ['type', 'sdp', 'mac']);
+      return withMac(o, { type: 'offer', sdp: str(o, 'sdp', MAX_SDP_CHARS) });
     case 'ice-candidate':
-      only(o, ['type', 'candidate']);
-      return { type: 'ice-candidate', candidate: candidate(o.candidate) };
+      only(o, ['type', 'candidate', 'mac']);
+      return withMac(o, { type: 'ice-candidate', candidate: candidate(o.candidate) });
     case 'end-of-candidates':
-      only(o, ['type']);
-      return { type: 'end-of-candidates' };
+      only(o, ['type', 'mac']);
+      return withMac(o, { type: 'end-of-candidates' });
     case 'connection-state':
       return { type: 'connection-state', ...state(o) };
     case 'bye': {
@@ -175,8 +185,8 @@ export function parseHostSignal(input: string | unknown): HostSignal<string> {
   const o = typeof input === 'string' ? parseText(input) : asObject(input, 'signaling message');
   switch (o.type) {
     case 'answer':
-      only(o, ['type', 'sdp']);
-      return { type: 'answer', sdp: str(o, 'sdp', MAX_SDP_CHARS) };
+      only(o, ['type', 'sdp', 'mac']);
+      return withMac(o, { type: 'answer', sdp: str(o, 'sdp', MAX_SDP_CHARS) });
     case 'error':
       only(o, ['type', 'code', 'message']);
       return { type: 'error', code: str(o, 'code', 64), message: str(o, 'message', 1024) };

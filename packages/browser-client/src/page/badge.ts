@@ -1,5 +1,5 @@
 /**
- * The status badge, in the shell (never inside the app's frame): "P2P · 3 ms"
+ * The status badge, in the shell (never inside the app's frame): "P2P · verified · 3 ms"
  * or "Relay · <reason>". Small, bottom-right, in a shadow root so nothing
  * leaks either way. The reviewer hides it with its close button (remembered
  * in localStorage); `?wingman-badge=0` hides it for this visit. Its
@@ -29,7 +29,8 @@ function storedHidden(): boolean {
 
 export function badgeText(s: TransportStatus, paths?: Paths): string {
   if (s.transport !== 'p2p') return `Relay · ${s.reason}`;
-  const text = s.rttMs === undefined ? 'P2P' : `P2P · ${s.rttMs < 10 ? s.rttMs.toFixed(1) : Math.round(s.rttMs)} ms`;
+  const head = s.verified ? 'P2P · verified' : 'P2P · unverified';
+  const text = s.rttMs === undefined ? head : `${head} · ${s.rttMs < 10 ? s.rttMs.toFixed(1) : Math.round(s.rttMs)} ms`;
   // The classes the relay carries because it measured faster for them.
   const viaRelay = paths ? (['small', 'bulk'] as const).filter((c) => paths[c] === 'relay') : [];
   return viaRelay.length === 0 ? text : `${text} · ${viaRelay.join(' + ')} via relay`;
@@ -68,6 +69,7 @@ export function createBadge(show: boolean): Badge {
       box.className = s.transport === 'p2p' ? 'b p2p' : 'b';
       text.textContent = badgeText(s, paths);
       host.setAttribute('data-transport', s.transport);
+      host.setAttribute('data-verified', s.transport === 'p2p' && s.verified ? '1' : '0');
     },
     get visible() {
       return visible;

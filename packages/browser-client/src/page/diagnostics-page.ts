@@ -73,11 +73,22 @@ function field(name: string, value: string): void {
   if (el) el.textContent = value;
 }
 
+/** What the link key's checks established, for the shell shown. */
+function verification(shell: ShellSnapshot | undefined): string {
+  if (!shell) return '—';
+  const refused = shell.untrusted ? ` · ${shell.untrusted} signaling message(s) or channel(s) refused by the link key's checks` : '';
+  if (!shell.keyed) return `no: the link had no key (#k=…)${refused}`;
+  if (shell.transport === 'p2p') return (shell.verified ? 'yes: the channel ends at the holder of the link key' : 'no') + refused;
+  return `no verified channel yet${refused}`;
+}
+
 function render(report: DiagReport): void {
   const shell = report.shells.find((s) => s.transport === 'p2p') ?? report.shells[0];
   const session = report.session as { sessionId?: unknown } | undefined;
   field('session', String(shell?.sessionId ?? (typeof session?.sessionId === 'string' ? session.sessionId : 'unknown')));
   field('transport', report.why ? `${report.transport} (${report.why})` : report.transport);
+  field('verified', verification(shell));
+  field('fingerprints', shell?.fingerprints ? `agent ${shell.fingerprints.agent}…, this browser ${shell.fingerprints.viewer}…` : '—');
   field(
     'ice',
     shell?.ice

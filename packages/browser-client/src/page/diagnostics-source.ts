@@ -6,12 +6,13 @@
  */
 import { DIAGNOSTICS_CHANNEL } from '../shared/constants';
 import { parseDiagRequest, scrubText, summarizeStats, type DiagReply, type ShellSnapshot, type StatsEntry } from '../shared/diagnostics';
+import { shortFingerprint } from '@wingman/protocol';
 import type { P2PManager } from './p2p';
 
 export interface DiagnosticsSourceOptions {
   sessionId: string;
   shellId: string;
-  p2p: Pick<P2PManager, 'status' | 'stats' | 'errors'>;
+  p2p: Pick<P2PManager, 'status' | 'stats' | 'errors' | 'untrusted' | 'keyed'>;
 }
 
 export async function shellSnapshot(options: DiagnosticsSourceOptions): Promise<ShellSnapshot> {
@@ -21,12 +22,16 @@ export async function shellSnapshot(options: DiagnosticsSourceOptions): Promise<
     shellId: options.shellId,
     transport: status.transport,
     errors: options.p2p.errors().map((e) => ({ at: e.at, code: e.code, message: scrubText(e.message) })),
+    keyed: options.p2p.keyed,
+    untrusted: options.p2p.untrusted(),
   };
   if (status.transport === 'relay') {
     snap.reason = scrubText(status.reason);
     return snap;
   }
   if (status.rttMs !== undefined) snap.rttMs = status.rttMs;
+  snap.verified = status.verified;
+  if (status.fingerprints) snap.fingerprints = { agent: shortFingerprint(status.fingerprints.agent), viewer: shortFingerprint(status.fingerprints.viewer) };
   snap.connectMs = Math.round(status.connectMs);
   const report = await options.p2p.stats().catch(() => undefined);
   if (report) Object.assign(snap, summarizeStats(report.values() as Iterable<StatsEntry>));

@@ -8,16 +8,16 @@
  * channel opens only once it runs. Why it starts before client.js:
  * docs/browser-client.md §Decision.
  */
-import { DATA_CHANNEL_LABEL, type ViewerSignal } from '@wingman/protocol';
+import { DATA_CHANNEL_LABEL } from '@wingman/protocol';
 import type { EarlyAttemptHandover } from './shell-handover';
-import { candidateSignal, rtcConfiguration, signalUrl } from './signal-out';
+import { candidateSignal, linkTrustKeys, rtcConfiguration, signalSender, signalUrl } from './signal-out';
 
 /**
- * The ICE servers of a hello that enables P2P, else undefined. Only the
- * shape needed to make the peer connection is checked here; client.js
- * validates the hello in full when it replays it.
+ * The viewer id and ICE servers of a hello that enables P2P, else undefined.
+ * Only the shape needed to make the peer connection is checked here;
+ * client.js validates the hello in full when it replays it.
  */
-function enabledIceServers(text: unknown): RTCIceServer[] | undefined {
+function enabledHello(text: unknown): { viewerId: string; iceServers: RTCIceServer[] } | undefined {
   if (typeof text !== 'string') return undefined;
   let hello: unknown;
   try {
@@ -25,31 +25,33 @@ function enabledIceServers(text: unknown): RTCIceServer[] | undefined {
   } catch {
     return undefined;
   }
-  const p2p = typeof hello === 'object' && hello !== null && (hello as { type?: unknown }).type === 'hello' ? (hello as { p2p?: unknown }).p2p : undefined;
-  if (typeof p2p !== 'object' || p2p === null) return undefined;
+  if (typeof hello !== 'object' || hello === null) return undefined;
+  const { type, p2p, viewerId } = hello as { type?: unknown; p2p?: unknown; viewerId?: unknown };
+  if (type !== 'hello' || typeof p2p !== 'object' || p2p === null || typeof viewerId !== 'string') return undefined;
   const { enabled, iceServers } = p2p as { enabled?: unknown; iceServers?: unknown };
-  return enabled === true && Array.isArray(iceServers) ? (iceServers as RTCIceServer[]) : undefined;
+  return enabled === true && Array.isArray(iceServers) ? { viewerId, iceServers: iceServers as RTCIceServer[] } : undefined;
 }
 
-/** Starts the attempt and returns what client.js takes over. */
-export function startEarlyAttempt(): EarlyAttemptHandover {
+/** Starts the attempt and returns what client.js takes over. `linkKey`: the link's key (MACed signaling), if it had one. */
+export function startEarlyAttempt(linkKey: string | undefined): EarlyAttemptHandover {
   const marks: Record<string, number> = {};
   const mark = (name: string) => {
     if (!(name in marks)) marks[name] = performance.now();
   };
   mark('attempt');
   const ws = new WebSocket(signalUrl());
-  const attempt: EarlyAttemptHandover = { ws, messages: [], marks };
-  const send = (m: ViewerSignal) => {
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
-  };
+  let viewerId = '';
+  const sender = signalSender(ws, linkTrustKeys(linkKey), () => viewerId);
+  const attempt: EarlyAttemptHandover = { ws, messages: [], marks, sent: () => sender.sent };
   ws.onopen = () => mark('signal-open');
   ws.onmessage = (ev: MessageEvent) => {
     attempt.messages.push(ev.data);
     // Only the first message can be the hello.
     if (attempt.messages.length > 1) return;
-    const iceServers = enabledIceServers(ev.data);
-    if (!iceServers) return;
+    const hello = enabledHello(ev.data);
+    if (!hello) return;
+    viewerId = hello.viewerId;
+    const { iceServers } = hello;
     mark('hello');
     let pc: RTCPeerConnection | undefined;
     let dc: RTCDataChannel;
@@ -63,15 +65,16 @@ export function startEarlyAttempt(): EarlyAttemptHandover {
     const peer = pc;
     peer.onicecandidate = (e) => {
       const m = candidateSignal(e.candidate);
-      if (m) send(m);
+      if (m) sender.send(m);
     };
     const offered = peer
       .createOffer()
       .then((offer) => peer.setLocalDescription(offer))
       .then(() => {
-        ws.send(JSON.stringify({ type: 'offer', sdp: peer.localDescription?.sdp ?? '' } satisfies ViewerSignal));
-        mark('offer');
-      });
+        sender.send({ type: 'offer', sdp: peer.localDescription?.sdp ?? '' });
+        return sender.sent;
+      })
+      .then(() => mark('offer'));
     // client.js reports a failed offer when it takes over; until then nobody awaits it.
     offered.catch(() => undefined);
     attempt.peer = { pc: peer, dc, offered };

@@ -17,6 +17,8 @@ import type { EarlyAttemptHandover, HandoverWindow } from './shell-handover';
 /** The inline script's attempt as client.js carries it on: checked, and its messages copied. */
 export interface EarlyAttempt {
   readonly ws: WebSocket;
+  /** Settles once what the inline script sent has left: client.js sends after it. */
+  readonly sent: Promise<void>;
   readonly messages: readonly unknown[];
   readonly marks: Readonly<Record<string, number>>;
   readonly peer?: Readonly<NonNullable<EarlyAttemptHandover['peer']>>;
@@ -51,7 +53,8 @@ export function takeEarlyAttempt(win: Window = window): EarlyAttempt | undefined
   const raw: unknown = holder?.early;
   if (holder) delete holder.early;
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const { ws, messages, marks, peer } = raw as Record<string, unknown>;
+  const { ws, messages, marks, peer, sent } = raw as Record<string, unknown>;
+  const sentSoFar: unknown = typeof sent === 'function' ? (sent as () => unknown)() : undefined;
   if (!(ws instanceof WebSocket) || !Array.isArray(messages)) return undefined;
   const { pc, dc, offered } = (typeof peer === 'object' && peer !== null ? peer : {}) as Record<string, unknown>;
   const hasPc = typeof RTCPeerConnection === 'function' && pc instanceof RTCPeerConnection;
@@ -67,5 +70,11 @@ export function takeEarlyAttempt(win: Window = window): EarlyAttempt | undefined
     return undefined;
   }
   const adopted = hasPc ? { pc, dc: dc as RTCDataChannel, offered: offered as Promise<void> } : undefined;
-  return { ws, messages: messages.slice(), marks: validMarks(marks), ...(adopted ? { peer: adopted } : {}) };
+  return {
+    ws,
+    messages: messages.slice(),
+    marks: validMarks(marks),
+    sent: sentSoFar instanceof Promise ? (sentSoFar as Promise<void>) : Promise.resolve(),
+    ...(adopted ? { peer: adopted } : {}),
+  };
 }

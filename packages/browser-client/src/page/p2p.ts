@@ -6,7 +6,7 @@
  * failures in a row). Requests never wait for any of this: while there is
  * no channel they go through the relay.
  */
-import { backoffDelay, startHeartbeat, type Connection } from '@wingman/protocol';
+import { backoffDelay, startHeartbeat, type ChannelFingerprints, type Connection } from '@wingman/protocol';
 import { summarizeStats, type DiagError, type StatsEntry } from '../shared/diagnostics';
 import {
   DIAGNOSTICS_MAX_ERRORS,
@@ -19,6 +19,7 @@ import {
 } from '../shared/constants';
 import { closeEarly, type EarlyAttempt } from './early-attempt';
 import { AttemptError, attemptP2P, type AttemptReason, type PeerSession } from './peer-attempt';
+import { linkTrustKeys } from './signal-out';
 
 export type TransportStatus =
   | {
@@ -28,6 +29,10 @@ export type TransportStatus =
       viewerId: string;
       /** The selected candidate pair has a TURN relay at either end (known shortly after the channel opens). */
       turn?: boolean;
+      /** The channel ends at the holder of the link key (docs/PROTOCOL.md §Verified channels). */
+      verified: boolean;
+      /** The DTLS fingerprints the binding covered (verified channels). */
+      fingerprints?: ChannelFingerprints;
     }
   | { transport: 'relay'; reason: string };
 
@@ -49,6 +54,10 @@ export interface P2PManager {
   stats(): Promise<RTCStatsReport | undefined>;
   /** Recent failures, oldest first (at most DIAGNOSTICS_MAX_ERRORS). */
   errors(): readonly DiagError[];
+  /** Signaling messages and channels the link key's checks refused, since the shell started. */
+  untrusted(): number;
+  /** Whether the shell holds a link key (its channels are verified, or not used). */
+  readonly keyed: boolean;
   /** Closes the channel and stops retrying (the page is going away). */
   stop(reason: string): void;
 }
@@ -60,14 +69,21 @@ const REASONS: Record<AttemptReason, string> = {
   'ice-failed': 'ICE failed',
   refused: 'refused by agent',
   unsupported: 'no WebRTC in this browser',
+  unverified: 'channel not verified',
 };
+
+function verification(s: PeerSession): { verified: boolean; fingerprints?: ChannelFingerprints } {
+  return { verified: s.verified, ...(s.fingerprints ? { fingerprints: s.fingerprints } : {}) };
+}
 
 /**
  * `early`: the attempt the shell's inline script started, carried on by the
  * first attempt (early-attempt.ts). Must be started (`start()`) in the task
  * that took it: signaling messages arriving after the take are not kept.
  */
-export function createP2PManager(options: { enabled: boolean; early?: EarlyAttempt }): P2PManager {
+export function createP2PManager(options: { enabled: boolean; early?: EarlyAttempt; linkKey?: string }): P2PManager {
+  const keys = linkTrustKeys(options.linkKey);
+  let untrusted = 0;
   let status: TransportStatus = options.enabled ? { transport: 'relay', reason: 'connecting' } : { transport: 'relay', reason: REASONS.disabled };
   const listeners: Array<(s: TransportStatus) => void> = [];
   let session: PeerSession | undefined;
@@ -102,13 +118,17 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
     if (status.transport === 'relay' && status.reason !== 'connecting') setStatus({ transport: 'relay', reason: `${status.reason} · reconnecting` });
     const early = pendingEarly;
     pendingEarly = undefined;
-    attemptP2P(early).then(
+    attemptP2P(early, keys, (code, message) => {
+      untrusted++;
+      logError(code, message);
+      console.warn(`wingman: ${message}`);
+    }).then(
       (s) => {
         running = false;
         if (stopped) return s.close('shell stopped');
         session = s;
         failures = 0;
-        setStatus({ transport: 'p2p', rttMs: undefined, connectMs: s.connectMs, viewerId: s.viewerId });
+        setStatus({ transport: 'p2p', rttMs: undefined, connectMs: s.connectMs, viewerId: s.viewerId, ...verification(s) });
         // The pair's candidate types come from getStats(), a moment after the channel opened.
         void s
           .stats()
@@ -165,6 +185,7 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
           rttMs,
           connectMs: s.connectMs,
           viewerId: s.viewerId,
+          ...verification(s),
           ...(status.transport === 'p2p' && status.turn ? { turn: true } : {}),
         });
         if (!reported) {
@@ -194,6 +215,8 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
     },
     stats: () => session?.stats() ?? Promise.resolve(undefined),
     errors: () => errors,
+    untrusted: () => untrusted,
+    keyed: keys !== undefined,
     dropChannel() {
       if (!session) return false;
       session.channel.close();

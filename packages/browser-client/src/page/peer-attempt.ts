@@ -8,7 +8,16 @@
  * p2p.timeoutMs) — ICE failure alone can take minutes to surface.
  */
 import {
+  bindDataChannel,
+  BindingError,
+  bindingProof,
   connectionOverDataChannel,
+  isMacedType,
+  signalMacValid,
+  type ChannelFingerprints,
+  type DataChannelLike,
+  type MacedSignal,
+  type TrustKeys,
   DATA_CHANNEL_LABEL,
   dataChannelMessageBytes,
   maxMessageSizeFromSdp,
@@ -17,14 +26,14 @@ import {
   type Connection,
   type HostSignal,
   type P2PSettings,
-  type ViewerSignal,
 } from '@wingman/protocol';
 import { ICE_DEADLINE_FALLBACK_MS, SIGNAL_HELLO_TIMEOUT_MS } from '../shared/constants';
 import type { EarlyAttempt } from './early-attempt';
-import { candidateSignal, rtcConfiguration, signalUrl } from './signal-out';
+import { channelFingerprints } from './channel-fingerprints';
+import { candidateSignal, rtcConfiguration, signalSender, signalUrl } from './signal-out';
 import { mark, markAt } from './timeline';
 
-export type AttemptReason = 'disabled' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported';
+export type AttemptReason = 'disabled' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported' | 'unverified';
 
 export class AttemptError extends Error {
   override readonly name = 'AttemptError';
@@ -45,6 +54,10 @@ export interface PeerSession {
   readonly viewerId: string;
   /** Start of the attempt → protocol HELLO received, ms. */
   readonly connectMs: number;
+  /** The channel ends at the holder of the link key (MACed signaling and channel binding passed). */
+  readonly verified: boolean;
+  /** The fingerprints the binding covered (verified channels). */
+  readonly fingerprints?: ChannelFingerprints;
   /** Closes everything (bye to the agent). Idempotent. */
   close(reason: string): void;
   /** Called once when the channel is gone (closed by either side, or failed). */
@@ -63,12 +76,17 @@ function iceCandidateNotAdded(err: unknown): void {
   console.debug(`wingman: ICE candidate not added: ${err instanceof Error ? err.message : String(err)}`);
 }
 
+/** What the link key's checks refused: a signaling message ('signal-mac') or a channel ('channel-binding'). */
+export type UntrustedReport = (code: 'signal-mac' | 'channel-binding', message: string) => void;
+
 /**
  * `early`: the attempt the shell's inline script started (early-attempt.ts),
  * carried on from where it is: its socket, the messages it received, its
- * peer connection and channel.
+ * peer connection and channel. `keys`: the link key's (signal-out.ts
+ * linkTrustKeys), when the link had one: the signaling is MACed both ways
+ * and the channel bound before use (docs/PROTOCOL.md §Verified channels).
  */
-export function attemptP2P(early?: EarlyAttempt): Promise<PeerSession> {
+export function attemptP2P(early?: EarlyAttempt, keys?: Promise<TrustKeys>, untrusted: UntrustedReport = () => undefined): Promise<PeerSession> {
   if (typeof RTCPeerConnection !== 'function') return Promise.reject(new AttemptError('unsupported', 'this browser has no WebRTC', true));
   for (const [name, at] of Object.entries(early?.marks ?? {})) markAt(name, at);
   const started = early?.marks.attempt ?? performance.now();
@@ -91,8 +109,23 @@ export function attemptP2P(early?: EarlyAttempt): Promise<PeerSession> {
     const closeListeners: Array<(reason: string) => void> = [];
     let timer = setTimeout(() => fail(new AttemptError('signaling', `no signaling hello within ${SIGNAL_HELLO_TIMEOUT_MS} ms`)), SIGNAL_HELLO_TIMEOUT_MS);
 
-    const send = (m: ViewerSignal) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+    const send = signalSender(ws, keys, () => viewerId, early?.sent).send;
+    /** Signaling in, in order: with the link key, a MACed type must carry the agent's valid MAC, else it is dropped. */
+    let inbound = Promise.resolve();
+    const receive = (m: HostSignal<string>) => {
+      if (!keys || !isMacedType(m.type)) return onSignal(m);
+      inbound = inbound
+        .then(async () => {
+          const valid = await signalMacValid(await keys, 'agent', viewerId, m as MacedSignal, 'mac' in m ? m.mac : undefined);
+          if (closed) return;
+          if (valid) return onSignal(m);
+          const what = m.type === 'ice-candidate' ? 'a candidate' : `the ${m.type}`;
+          untrusted(
+            'signal-mac',
+            `dropped ${what}: ${'mac' in m && m.mac !== undefined ? 'wrong' : 'no'} MAC (the tunnel server or its path altered the signaling)`,
+          );
+        })
+        .catch((err: unknown) => fail(new AttemptError('signaling', `cannot check a MAC: ${(err as Error).message}`)));
     };
     const teardown = (reason: string) => {
       if (closed) return;
@@ -131,7 +164,7 @@ export function attemptP2P(early?: EarlyAttempt): Promise<PeerSession> {
       if (typeof data !== 'string' || closed) return;
       try {
         if (!viewerId) return onHello(data);
-        onSignal(parseHostSignal(data));
+        receive(parseHostSignal(data));
       } catch (err) {
         fail(new AttemptError('signaling', `bad signaling message: ${(err as Error).message}`));
       }
@@ -184,13 +217,37 @@ export function attemptP2P(early?: EarlyAttempt): Promise<PeerSession> {
         else if (s === 'closed' && settled) teardown('peer connection closed');
       };
       const channel = dc;
+      const peer = pc;
+      let fingerprints: ChannelFingerprints | undefined;
       const onOpen = () => {
         if (closed) return;
         mark('channel-open');
+        if (!keys) return serve(channel);
+        // Bound before any frame: the agent's first message must prove it holds the link key on this very DTLS association.
+        const proofs = async () => {
+          const k = await keys;
+          const fps = await channelFingerprints(peer);
+          fingerprints = fps;
+          const [own, expected] = await Promise.all([bindingProof(k, 'viewer', fps), bindingProof(k, 'agent', fps)]);
+          return { own, expected };
+        };
+        bindDataChannel(channel, proofs).then(
+          (bound) => {
+            mark('bound');
+            serve(bound);
+          },
+          (err: unknown) => {
+            if (err instanceof BindingError && err.refused) untrusted('channel-binding', err.message);
+            fail(new AttemptError('unverified', `channel binding failed: ${(err as Error).message}`));
+          },
+        );
+      };
+      const serve = (bound: DataChannelLike) => {
+        if (closed) return;
         // The Connection is made on open: its HELLO would be dropped on a channel still connecting.
         // What the agent announced (its cap, in its answer): the SCTP transport's negotiated size where the browser has it, else the answer's SDP.
         const remoteMax = pc?.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(pc?.remoteDescription?.sdp ?? '');
-        const conn = connectionOverDataChannel(channel, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax) });
+        const conn = connectionOverDataChannel(bound, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax) });
         connection = conn;
         conn.on('close', () => teardown('channel closed'));
         conn.once('ready', () => {
@@ -200,7 +257,7 @@ export function attemptP2P(early?: EarlyAttempt): Promise<PeerSession> {
           const connectMs = Math.round(performance.now() - started);
           mark('ready');
           send({ type: 'connection-state', state: 'connected', connectMs });
-          resolve(session(conn, channel, connectMs));
+          resolve(session(conn, channel, connectMs, fingerprints));
         });
       };
       const onClose = () => {
@@ -259,12 +316,14 @@ export function attemptP2P(early?: EarlyAttempt): Promise<PeerSession> {
       }
     }
 
-    function session(conn: Connection, channel: RTCDataChannel, connectMs: number): PeerSession {
+    function session(conn: Connection, channel: RTCDataChannel, connectMs: number, fingerprints: ChannelFingerprints | undefined): PeerSession {
       return {
         connection: conn,
         channel,
         viewerId,
         connectMs,
+        verified: keys !== undefined && fingerprints !== undefined,
+        ...(fingerprints ? { fingerprints } : {}),
         close: (reason) => teardown(reason),
         stats: () => (pc && !closed ? pc.getStats() : Promise.resolve(undefined)),
         onClosed(fn) {

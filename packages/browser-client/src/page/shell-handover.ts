@@ -14,6 +14,8 @@ export interface EarlyAttemptHandover {
   messages: unknown[];
   /** Milestones (performance.now()): attempt, signal-open, hello, offer. */
   marks: Record<string, number>;
+  /** Settles once what the inline script sent so far has left (its MACs are computed asynchronously). */
+  sent: () => Promise<void>;
   /** Made on a hello with P2P enabled, from its ICE servers. */
   peer?: {
     pc: RTCPeerConnection;
@@ -28,6 +30,8 @@ export interface ShellHandover {
   id: string;
   /** Until client.js takes it. */
   early?: EarlyAttemptHandover;
+  /** The link key the inline script took from the fragment (link-key.ts). */
+  linkKey?: string;
 }
 
 /** The window as the shell's scripts see it. */

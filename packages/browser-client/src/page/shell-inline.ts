@@ -34,6 +34,7 @@
 import { BADGE_QUERY_PARAM, CLIENT_PATH, SW_COOKIE_MERGE_HEADER, SW_PATH, SW_SCOPE, VIA_HEADER, VIA_SW } from '../shared/constants';
 import type { EarlyDocument, EarlyDocumentAnswer, WireHeaders } from '../shared/messages';
 import { startEarlyAttempt } from './early-attempt-inline';
+import { takeLinkKey } from './link-key';
 import type { HandoverWindow } from './shell-handover';
 
 /**
@@ -67,11 +68,13 @@ const EARLY_FETCH_HEADERS: Record<string, string> = {
 };
 
 const win = window as HandoverWindow;
+// First: out of the visible URL (and out of the app's) before anything reads it.
+const linkKey = takeLinkKey();
 // Undefined outside a secure context.
 const container = navigator.serviceWorker as ServiceWorkerContainer | undefined;
 const frame = document.createElement('iframe');
 const idBytes = crypto.getRandomValues(new Uint8Array(SHELL_ID_BYTES));
-win.__wingmanShell = { id: Array.from(idBytes, (x) => x.toString(16).padStart(2, '0')).join('') };
+win.__wingmanShell = { id: Array.from(idBytes, (x) => x.toString(16).padStart(2, '0')).join(''), ...(linkKey !== undefined ? { linkKey } : {}) };
 
 const appUrl = new URL(location.href);
 appUrl.searchParams.delete(BADGE_QUERY_PARAM);
@@ -158,7 +161,7 @@ document.documentElement.appendChild(frame);
 
 if (document.documentElement.hasAttribute('data-wingman-p2p') && typeof RTCPeerConnection === 'function' && typeof WebSocket === 'function') {
   try {
-    win.__wingmanShell.early = startEarlyAttempt();
+    win.__wingmanShell.early = startEarlyAttempt(linkKey);
   } catch {
     // Any failure here leaves the attempt to client.js.
   }

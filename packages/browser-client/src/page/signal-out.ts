@@ -4,7 +4,17 @@
  * (early-attempt-inline.ts) and client.js's attempts (peer-attempt.ts), so
  * both speak the same messages.
  */
-import { SIGNAL_PATH, type ViewerSignal } from '@wingman/protocol';
+import {
+  deriveTrustKeys,
+  isMacedType,
+  linkKeyBytes,
+  sessionIdOfHost,
+  SIGNAL_PATH,
+  signalMac,
+  type MacedSignal,
+  type TrustKeys,
+  type ViewerSignal,
+} from '@wingman/protocol';
 
 /** The signaling WebSocket's URL on this session origin. */
 export function signalUrl(): string {
@@ -32,4 +42,55 @@ export function candidateSignal(candidate: RTCIceCandidate | null): ViewerSignal
   const c = candidate.toJSON();
   if (!c.candidate) return undefined;
   return { type: 'ice-candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } };
+}
+
+/** The link key's signaling keys for this session origin, or undefined without a key. */
+export function linkTrustKeys(linkKey: string | undefined): Promise<TrustKeys> | undefined {
+  const bytes = linkKey !== undefined ? linkKeyBytes(linkKey) : undefined;
+  if (!bytes) return undefined;
+  const keys = deriveTrustKeys(bytes, sessionIdOfHost(location.hostname));
+  keys.catch(() => undefined);
+  return keys;
+}
+
+export interface SignalSender {
+  /** Sends after everything sent before, MACed when the shell holds the link key (offers, candidates, end of candidates). */
+  send(m: ViewerSignal): void;
+  /** Settles once everything passed to send so far has left (or failed to). */
+  readonly sent: Promise<void>;
+}
+
+/**
+ * The shell's signaling out on `ws`, in order (a MAC is computed
+ * asynchronously, and the offer must leave before its candidates).
+ * `viewerId`: the hello's, read when a message is MACed. `after`: what must
+ * have left first (the inline script's messages, for client.js).
+ */
+export function signalSender(ws: WebSocket, keys: Promise<TrustKeys> | undefined, viewerId: () => string, after?: Promise<unknown>): SignalSender {
+  let pending = after ? 1 : 0;
+  let tail: Promise<void> = (after ?? Promise.resolve()).then(
+    () => void pending--,
+    () => void pending--,
+  );
+  return {
+    send(m) {
+      // Nothing to sign and nothing waiting: at once (a bye right before the socket closes still leaves).
+      if (pending === 0 && !(keys && isMacedType(m.type))) {
+        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+        return;
+      }
+      pending++;
+      tail = tail
+        .then(async () => {
+          const k = keys && isMacedType(m.type) ? await keys : undefined;
+          const out = k ? { ...m, mac: await signalMac(k, 'viewer', viewerId(), m as MacedSignal) } : m;
+          if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(out));
+        })
+        .catch(() => undefined)
+        .finally(() => void pending--);
+    },
+    get sent() {
+      return tail;
+    },
+  };
 }

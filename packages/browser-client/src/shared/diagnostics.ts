@@ -42,6 +42,14 @@ export interface ShellSnapshot {
   /** Bytes on the data channel, as the browser counts them. */
   bytesSent?: number;
   bytesReceived?: number;
+  /** The shell holds the link key (docs/PROTOCOL.md §Verified channels). */
+  keyed?: boolean;
+  /** The open channel is verified (transport 'p2p'). */
+  verified?: boolean;
+  /** Short forms of the fingerprints the channel is bound to (shortFingerprint). */
+  fingerprints?: { agent: string; viewer: string };
+  /** Signaling messages and channels the link key's checks refused. */
+  untrusted?: number;
   errors: DiagError[];
 }
 
@@ -90,6 +98,13 @@ function parseIce(v: unknown): IcePair | undefined {
   return { local: local as CandidateType, remote: remote as CandidateType, protocol, ...(relayProtocol ? { relayProtocol } : {}) };
 }
 
+const SHORT_FINGERPRINT = /^[0-9A-F]{2}(?::[0-9A-F]{2}){7}$/;
+
+function parseShortFingerprints(v: unknown): { agent: string; viewer: string } | undefined {
+  if (!isObj(v) || typeof v.agent !== 'string' || typeof v.viewer !== 'string') return undefined;
+  return SHORT_FINGERPRINT.test(v.agent) && SHORT_FINGERPRINT.test(v.viewer) ? { agent: v.agent, viewer: v.viewer } : undefined;
+}
+
 function parseErrors(v: unknown): DiagError[] | undefined {
   if (!Array.isArray(v) || v.length > DIAGNOSTICS_MAX_ERRORS) return undefined;
   const out: DiagError[] = [];
@@ -107,7 +122,10 @@ export function parseDiagReply(v: unknown, id: string): ShellSnapshot | undefine
   if (!isId(s.shellId) || typeof s.sessionId !== 'string' || !/^[a-z0-9-]{1,63}$/.test(s.sessionId)) return undefined;
   if (s.transport !== 'p2p' && s.transport !== 'relay') return undefined;
   if (s.reason !== undefined && !isText(s.reason)) return undefined;
-  for (const k of ['rttMs', 'connectMs', 'bytesSent', 'bytesReceived'] as const) if (s[k] !== undefined && !isCount(s[k])) return undefined;
+  for (const k of ['rttMs', 'connectMs', 'bytesSent', 'bytesReceived', 'untrusted'] as const) if (s[k] !== undefined && !isCount(s[k])) return undefined;
+  for (const k of ['keyed', 'verified'] as const) if (s[k] !== undefined && typeof s[k] !== 'boolean') return undefined;
+  const fingerprints = s.fingerprints === undefined ? undefined : parseShortFingerprints(s.fingerprints);
+  if (s.fingerprints !== undefined && !fingerprints) return undefined;
   const ice = s.ice === undefined ? undefined : parseIce(s.ice);
   if (s.ice !== undefined && !ice) return undefined;
   const errors = parseErrors(s.errors);
@@ -115,7 +133,9 @@ export function parseDiagReply(v: unknown, id: string): ShellSnapshot | undefine
   const snap: ShellSnapshot = { sessionId: s.sessionId, shellId: s.shellId, transport: s.transport, errors };
   if (s.reason !== undefined) snap.reason = scrubText(s.reason);
   if (ice) snap.ice = ice;
-  for (const k of ['rttMs', 'connectMs', 'bytesSent', 'bytesReceived'] as const) if (s[k] !== undefined) snap[k] = s[k] as number;
+  for (const k of ['rttMs', 'connectMs', 'bytesSent', 'bytesReceived', 'untrusted'] as const) if (s[k] !== undefined) snap[k] = s[k] as number;
+  for (const k of ['keyed', 'verified'] as const) if (s[k] !== undefined) snap[k] = s[k] as boolean;
+  if (fingerprints) snap.fingerprints = fingerprints;
   return snap;
 }
 

@@ -193,7 +193,7 @@ describe('P2P through the shell', () => {
     await p2pApp();
     const badgeText = () => page.evaluate(() => document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? null);
     await page.waitForFunction(
-      () => /^P2P · [\d.]+ ms$/.test(document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? ''),
+      () => /^P2P · unverified · [\d.]+ ms$/.test(document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? ''),
       undefined,
       { timeout: WAIT_MS },
     );

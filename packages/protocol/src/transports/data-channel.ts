@@ -80,7 +80,7 @@ export interface DataChannelLike {
   send(data: ArrayBuffer): void;
   close(): void;
   addEventListener(type: 'message', fn: (ev: { data: unknown }) => void): void;
-  addEventListener(type: 'close' | 'bufferedamountlow' | 'error', fn: () => void): void;
+  addEventListener(type: 'open' | 'close' | 'bufferedamountlow' | 'error', fn: () => void): void;
 }
 
 /**

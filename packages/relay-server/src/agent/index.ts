@@ -39,7 +39,7 @@ import { createMemoryResumeStore, type ResumeStore } from './resume-store';
 
 export { backoffDelay, type BackoffOptions } from './backoff';
 export { agentUrl, type AttemptFailure } from './connect';
-export { createFileResumeStore, createMemoryResumeStore, defaultStateDir, resumeKey, type ResumeState, type ResumeStore } from './resume-store';
+export { createFileResumeStore, createMemoryResumeStore, defaultStateDir, resumeKey, withLinkKey, type ResumeState, type ResumeStore } from './resume-store';
 
 export interface AgentOptions {
   /** Tunnel server base URL (http:// or https://); the agent endpoint is AGENT_PATH under it. */
@@ -103,6 +103,8 @@ export interface ReadyEvent {
   p2p: boolean;
   /** The server's P2P settings (ICE servers may hold TURN credentials: do not print). */
   p2pSettings: P2PSettings;
+  /** The link to share: `url` with the link key in its fragment (set by the CLI, which holds the key). */
+  link?: string;
   /** 'password': viewers need the password; 'link': the URL alone gives access. */
   access: 'password' | 'link';
   /** When the session ends (server clock, ms since epoch), with `expiresInMs`. */

@@ -7,12 +7,14 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { SESSION_ID_PATTERN } from '@wingman/protocol';
+import { generateLinkKey, LINK_KEY_PATTERN, SESSION_ID_PATTERN } from '@wingman/protocol';
 import { ensurePrivateDir, writeFileAtomic } from './state-files';
 
 export interface ResumeState {
   sessionId: string;
   resumeSecret: string;
+  /** The link key of the session's link (docs/PROTOCOL.md §Verified channels): a resumed session keeps its link whole. */
+  linkKey?: string;
 }
 
 export interface ResumeStore {
@@ -75,6 +77,7 @@ function readEntries(file: string): Entry[] {
       typeof e.resumeSecret === 'string' &&
       e.resumeSecret.length > 0 &&
       e.resumeSecret.length <= 128 &&
+      (e.linkKey === undefined || (typeof e.linkKey === 'string' && LINK_KEY_PATTERN.test(e.linkKey))) &&
       typeof e.savedAt === 'number',
   );
 }
@@ -108,12 +111,14 @@ export function createFileResumeStore(options: FileResumeStoreOptions): ResumeSt
   return {
     load() {
       const e = readEntries(file).find((x) => x.key === options.key);
-      return e ? { sessionId: e.sessionId, resumeSecret: e.resumeSecret } : undefined;
+      return e ? { sessionId: e.sessionId, resumeSecret: e.resumeSecret, ...(e.linkKey !== undefined ? { linkKey: e.linkKey } : {}) } : undefined;
     },
     save(state) {
       guard(() => {
         const others = readEntries(file).filter((x) => x.key !== options.key);
-        writeEntries(file, [{ key: options.key, sessionId: state.sessionId, resumeSecret: state.resumeSecret, savedAt: Date.now() }, ...others]);
+        const entry: Entry = { key: options.key, sessionId: state.sessionId, resumeSecret: state.resumeSecret, savedAt: Date.now() };
+        if (state.linkKey !== undefined) entry.linkKey = state.linkKey;
+        writeEntries(file, [entry, ...others]);
       });
     },
     clear() {
@@ -123,6 +128,23 @@ export function createFileResumeStore(options: FileResumeStoreOptions): ResumeSt
           readEntries(file).filter((x) => x.key !== options.key),
         ),
       );
+    },
+  };
+}
+
+/**
+ * The session's link key, kept with its resume state: the one saved with a
+ * session to resume, else a new one. Returns a store that saves the key
+ * with every state it saves (the agent saves only what the server gave it).
+ */
+export function withLinkKey(store: ResumeStore): { store: ResumeStore; linkKey: string } {
+  const linkKey = store.load()?.linkKey ?? generateLinkKey();
+  return {
+    linkKey,
+    store: {
+      load: () => store.load(),
+      save: (state) => store.save({ ...state, linkKey }),
+      clear: () => store.clear(),
     },
   };
 }

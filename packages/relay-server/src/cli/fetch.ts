@@ -8,6 +8,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Writable } from 'node:stream';
+import { shortFingerprint, type ChannelFingerprints } from '@wingman/protocol';
 import { basicAuthorization, connectP2PViewer } from '../viewer/p2p-viewer';
 import { localhostLookup } from '../viewer/localhost-lookup';
 import { requestOver } from '../viewer/request';
@@ -37,6 +38,12 @@ const DEFAULT_FETCH_P2P_TIMEOUT_MS = 5_000;
 export interface FetchOptions {
   /** Leave the P2P viewer's peer connection open: the caller ends the process right after (see CliIo.exitNow). */
   keepPeer?: boolean;
+}
+
+/** What the P2P channel's checks established (docs/PROTOCOL.md §Verified channels). */
+function verification(viewer: { verified: boolean; fingerprints?: ChannelFingerprints }): string {
+  if (!viewer.verified || !viewer.fingerprints) return 'unverified: the link has no key (#k=…), so the channel could end at the tunnel server';
+  return `verified: the channel ends at the holder of the link key (agent ${shortFingerprint(viewer.fingerprints.agent)}…, this viewer ${shortFingerprint(viewer.fingerprints.viewer)}…)`;
 }
 
 export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, options: FetchOptions = {}): Promise<number> {
@@ -69,6 +76,7 @@ export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, 
         });
         for await (const chunk of res.chunks()) if (!io.stdout.write(chunk)) await new Promise((r) => io.stdout.once('drain', r));
         io.stderr.write(`wingman fetch: ${res.status} via p2p (connected in ${viewer.connectMs} ms, total ${Date.now() - started} ms)\n`);
+        io.stderr.write(`wingman fetch: ${verification(viewer)}\n`);
         return res.status < 400 ? 0 : 1;
       } finally {
         // With keepPeer the caller ends the process at once (CliIo.exitNow): the agent is told, but no wrtc teardown runs here to crash in.

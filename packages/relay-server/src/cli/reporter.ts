@@ -62,6 +62,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
           line({
             event: 'ready',
             url: e.url,
+            ...(e.link !== undefined ? { link: e.link } : {}),
             sessionId: e.sessionId,
             resumed: e.resumed,
             p2p: e.p2p,
@@ -98,9 +99,10 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
         );
         return;
       }
-      const qr = shouldPrintQr(options.qr, e.url, stdout.isTTY === true) ? `\n${renderQr(e.url)}\n` : '';
+      const link = e.link ?? e.url;
+      const qr = shouldPrintQr(options.qr, link, stdout.isTTY === true) ? `\n${renderQr(link)}\n` : '';
       stdout.write(
-        `\nWingman: share this link\n\n    ${e.url}\n${qr}${e.access === 'password' ? '    viewers need the password (--password)\n' : ''}${e.viewers === 'approve' ? '    viewers wait until you admit them (--approve)\n' : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}\nforwarding to ${forwardingTo} (${BROWSER_P2P_WORDS[browserP2P(e.p2p, e.url)]})\n${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`,
+        `\nWingman: share this link\n\n    ${link}\n${qr}${e.access === 'password' ? '    viewers need the password (--password)\n' : ''}${e.viewers === 'approve' ? '    viewers wait until you admit them (--approve)\n' : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}\nforwarding to ${forwardingTo} (${BROWSER_P2P_WORDS[browserP2P(e.p2p, e.url)]})\n${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`,
       );
     },
     request(e) {

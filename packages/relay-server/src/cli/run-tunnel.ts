@@ -5,7 +5,8 @@
  * start` runs one per named tunnel. Resolves with its exit code when it ends
  * (fatal error, expiry, or `signal`).
  */
-import { createAgent } from '../agent';
+import { linkWithKey } from '@wingman/protocol';
+import { createAgent, withLinkKey } from '../agent';
 import { openResumeSlot } from './resume-slot';
 import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from '../forward';
 import type { InspectorTunnel } from '../inspector';
@@ -37,7 +38,10 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
   const noRestartResume = (why: string) =>
     reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${why}); the URL will change if wingman restarts`);
   // Each running agent of this server and port owns one saved session (agent/instance-slot.ts).
-  const { store, release: releaseSlot } = openResumeSlot(config, env, noRestartResume);
+  const slot = openResumeSlot(config, env, noRestartResume);
+  const releaseSlot = slot.release;
+  // The key in the link's fragment (docs/PROTOCOL.md §Verified channels), kept with the session for a resume.
+  const { store, linkKey } = withLinkKey(slot.store);
   const capture = inspector ? { capture: inspector.tunnel.capture } : {};
   const forward = {
     target: config.target,
@@ -63,6 +67,12 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
         agent,
         forward,
         acceptLoopbackCandidates: isLoopbackHost(new URL(config.server).hostname),
+        linkKey,
+        onUntrusted: (u) =>
+          reporter.warning(
+            'WARN_UNTRUSTED_SIGNAL',
+            `refused ${u.what === 'signal-mac' ? `a signaling message (${u.reason})` : `a data channel (${u.reason})`} of viewer ${u.viewerId}: the tunnel server or its path altered it (${u.count} refused so far)`,
+          ),
         onRequest: (entry) => reporter.request(entry),
         ...capture,
         onPeer: (r) => reporter.peer(r),
@@ -98,7 +108,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     };
     agent.on('ready', (e) => {
       inspector?.tunnel.setTunnel({ publicUrl: e.url, sessionId: e.sessionId, p2p: e.p2p, access: e.access });
-      reporter.ready(e, `http://${hostPort}`, inspector?.url);
+      reporter.ready({ ...e, link: linkWithKey(e.url, linkKey) }, `http://${hostPort}`, inspector?.url);
     });
     agent.on('control', (m) => {
       if (m.type === 'viewer-own-sw')

@@ -179,14 +179,14 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     },
     ready(e, forwardingTo, inspector) {
       if (state.url !== undefined) problem('warning', e.resumed ? `reconnected: ${e.url} (same URL)` : `reconnected with a NEW URL: ${e.url}`);
-      state.url = e.url;
+      state.url = e.link ?? e.url;
       state.access = e.access;
       if (e.expiresAt !== undefined) state.expiresAt = e.expiresAt;
       state.target = forwardingTo;
       if (inspector) state.inspector = inspector;
       state.p2p = browserP2P(e.p2p, e.url);
       delete state.status;
-      if (shouldPrintQr(options.qr, e.url, true)) state.qr = renderQr(e.url);
+      if (shouldPrintQr(options.qr, state.url, true)) state.qr = renderQr(state.url);
       else delete state.qr;
       schedule();
     },

@@ -9,7 +9,7 @@
 import type { Agent } from '../agent';
 import type { Capture, HostHeaderMode, RequestLogEntry, Target } from '../forward';
 import { createIsolatedPeerHost, type HostCrash } from './isolated-peer-host';
-import type { PeerHost, PeerReport } from './peer-host';
+import type { PeerHost, PeerReport, UntrustedEvent } from './peer-host';
 
 export interface AgentP2POptions {
   agent: Agent;
@@ -29,6 +29,10 @@ export interface AgentP2POptions {
   maxPeers?: number;
   /** Accept viewers' loopback ICE candidates: the tunnel server is on loopback, so its viewers are on this machine. */
   acceptLoopbackCandidates?: boolean;
+  /** The key of the session's link: viewers that hold it get authenticated signaling and a verified channel. */
+  linkKey?: string;
+  /** A viewer's signaling message or channel refused by a link-key check. */
+  onUntrusted?(event: UntrustedEvent): void;
 }
 
 export interface AgentP2P {
@@ -55,9 +59,13 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
       host = undefined;
       return;
     }
+    const trust = options.linkKey !== undefined ? { linkKey: options.linkKey, sessionId: e.sessionId } : undefined;
     // A relay reconnect (same session) keeps the open data channels: they do
-    // not depend on the agent's WebSocket. New peers get the new ICE servers.
-    if (host) return host.setIceServers(e.p2pSettings.iceServers);
+    // not depend on the agent's WebSocket. New peers get the new ICE servers (and a new session's id).
+    if (host) {
+      host.setTrust(trust);
+      return host.setIceServers(e.p2pSettings.iceServers);
+    }
     host = createIsolatedPeerHost({
       init: {
         target: options.forward.target,
@@ -70,10 +78,14 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
         ...(options.maxPeers !== undefined ? { maxPeers: options.maxPeers } : {}),
         ...(options.acceptLoopbackCandidates !== undefined ? { acceptLoopbackCandidates: options.acceptLoopbackCandidates } : {}),
         ...(options.capture ? { captureBodyLimitBytes: options.capture.bodyLimitBytes } : {}),
+        ...(trust ? { trust } : {}),
       },
+      ...(options.onUntrusted ? { onUntrusted: options.onUntrusted } : {}),
       sendSignal: (viewerId, message) => void agent.sendControl({ type: 'signal', viewerId, message }),
       report: (r) => {
-        agent.sendControl({ type: 'peer-report', ...r });
+        // Whether a channel is verified is the agent's and the viewer's business, not the server's.
+        const { verified: _verified, ...toServer } = r;
+        agent.sendControl({ type: 'peer-report', ...toServer });
         // The developer sees the viewer's one id (its visitor id), as on the relay and in the inspector; viewerId stays the channel's.
         const viewer = visitorOf.get(r.viewerId);
         options.onPeer?.(viewer !== undefined ? { ...r, viewer } : r);

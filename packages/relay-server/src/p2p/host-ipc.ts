@@ -7,6 +7,8 @@
  */
 import {
   isCodeOf,
+  LINK_KEY_PATTERN,
+  SESSION_ID_PATTERN,
   parseHostSignal,
   parseIceServers,
   parseViewerSignal,
@@ -18,7 +20,7 @@ import {
 } from '@wingman/protocol';
 import { z } from 'zod';
 import { MAX_CAPTURE_BODY_LIMIT_BYTES, type Capture, type CapturedBody, type HostHeaderMode, type RequestLogEntry, type Target } from '../forward';
-import type { PeerReport } from './peer-host';
+import type { LinkTrust, PeerReport, UntrustedEvent } from './peer-host';
 
 /** What the child needs to serve P2P streams on its own: the forwarder's and the peer host's settings. */
 export interface HostInit {
@@ -35,6 +37,8 @@ export interface HostInit {
   captureBodyLimitBytes?: number;
   /** Accept viewers' loopback ICE candidates (the tunnel server is on loopback, so viewers are on this machine). */
   acceptLoopbackCandidates?: boolean;
+  /** The session's link key and id (peer-host.ts LinkTrust). */
+  trust?: LinkTrust;
 }
 
 /**
@@ -58,6 +62,7 @@ export type ToHost =
   | { t: 'viewer-left'; viewerId: string }
   | { t: 'close-peer'; viewerId: string; reason: string }
   | { t: 'ice-servers'; iceServers: IceServer[] }
+  | { t: 'trust'; trust?: LinkTrust }
   | { t: 'close' };
 
 export type FromHost =
@@ -65,6 +70,7 @@ export type FromHost =
   | { t: 'signal'; viewerId: string; message: HostSignal }
   | { t: 'report'; report: PeerReport }
   | { t: 'rtt'; viewerId: string; rttMs: number }
+  | { t: 'untrusted'; event: UntrustedEvent }
   | { t: 'request'; entry: RequestLogEntry }
   | { t: 'capture'; capture: WireCapture };
 
@@ -82,6 +88,14 @@ const peerReportSchema = z.object({
   reason: z.string().max(1024).optional(),
   connectMs: durationMs().optional(),
   rttMs: durationMs().optional(),
+  verified: z.boolean().optional(),
+});
+const linkTrustSchema = z.object({ linkKey: z.string().regex(LINK_KEY_PATTERN), sessionId: z.string().regex(SESSION_ID_PATTERN) });
+const untrustedSchema = z.object({
+  viewerId: z.string().min(1).max(MAX_WIRE_VIEWER_ID_CHARS),
+  what: z.enum(['signal-mac', 'channel-binding']),
+  reason: z.string().max(1024),
+  count: z.number().int().nonnegative(),
 });
 /** ICE servers as the protocol's parser takes them (the agent got them from the server's `registered`). */
 const iceServersSchema = z.unknown().transform((v, ctx): IceServer[] => {
@@ -103,6 +117,7 @@ const hostInitSchema = z.object({
   maxPeers: z.number().int().nonnegative().optional(),
   captureBodyLimitBytes: z.number().int().min(0).max(MAX_CAPTURE_BODY_LIMIT_BYTES).optional(),
   acceptLoopbackCandidates: z.boolean().optional(),
+  trust: linkTrustSchema.optional(),
 }) satisfies z.ZodType<HostInit, z.ZodTypeDef, unknown>;
 const requestEntrySchema = z.object({
   method: z.string().min(1).max(64),
@@ -139,6 +154,10 @@ export function parseFromHost(m: unknown): FromHost | undefined {
       const e = requestEntrySchema.safeParse(m.entry);
       return e.success ? { t: 'request', entry: e.data } : undefined;
     }
+    case 'untrusted': {
+      const e = untrustedSchema.safeParse(m.event);
+      return e.success ? { t: 'untrusted', event: e.data } : undefined;
+    }
     default:
       return undefined;
   }
@@ -163,6 +182,11 @@ export function parseToHost(m: unknown): ToHost | undefined {
     case 'ice-servers': {
       const r = iceServersSchema.safeParse(m.iceServers);
       return r.success ? { t: 'ice-servers', iceServers: r.data } : undefined;
+    }
+    case 'trust': {
+      if (m.trust === undefined) return { t: 'trust' };
+      const r = linkTrustSchema.safeParse(m.trust);
+      return r.success ? { t: 'trust', trust: r.data } : undefined;
     }
     case 'close':
       return { t: 'close' };

@@ -44,6 +44,8 @@ function start(init: HostInit): void {
     sendSignal: (viewerId, message) => send({ t: 'signal', viewerId, message }),
     report: (report) => send({ t: 'report', report }),
     onRtt: (viewerId, rttMs) => send({ t: 'rtt', viewerId, rttMs }),
+    onUntrusted: (event) => send({ t: 'untrusted', event }),
+    ...(init.trust ? { trust: init.trust } : {}),
     iceServers: init.iceServers,
     connectTimeoutMs: init.connectTimeoutMs,
     ...(init.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: init.wsMaxMessageBytes } : {}),
@@ -100,6 +102,9 @@ process.on('message', (raw) => {
       return;
     case 'ice-servers':
       host?.setIceServers(m.iceServers);
+      return;
+    case 'trust':
+      host?.setTrust(m.trust);
       return;
     case 'close':
       stop();

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { backoffDelay, type HostSignal, type IceServer, type ViewerSignal } from '@wingman/protocol';
 import type { Capture, RequestLogEntry } from '../forward';
 import { captureFromWire, parseFromHost, type HostInit, type ToHost } from './host-ipc';
-import type { PeerHost, PeerInfo, PeerReport } from './peer-host';
+import type { LinkTrust, PeerHost, PeerInfo, PeerReport, UntrustedEvent } from './peer-host';
 
 /** First restart delay after a crash, ms; doubles per crash in a row. */
 export const HOST_RESTART_BASE_MS = 500;
@@ -47,6 +47,8 @@ export interface IsolatedPeerHostOptions {
   onRequest?(entry: RequestLogEntry): void;
   /** One capture per P2P exchange, for the inspector (when `init.captureBodyLimitBytes` is set). */
   onCapture?(capture: Capture): void;
+  /** A message or channel refused by a link-key check (peer-host.ts). */
+  onUntrusted?(event: UntrustedEvent): void;
   /** The host process started (pid), e.g. for the CLI's log. */
   onStart?(pid: number | undefined): void;
   /** The host process ended without being asked to. */
@@ -60,6 +62,7 @@ export interface IsolatedPeerHostOptions {
 export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHost {
   const entry = options.entry ?? join(__dirname, 'host-process.js');
   let iceServers: IceServer[] = options.init.iceServers;
+  let trust: LinkTrust | undefined = options.init.trust;
   let child: ChildProcess | undefined;
   let startedAt = 0;
   let crashesInARow = 0;
@@ -74,7 +77,13 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
 
   const report = (r: PeerReport) => {
     if (r.state === 'connected')
-      connected.set(r.viewerId, { viewerId: r.viewerId, state: 'connected', ...(r.rttMs !== undefined ? { rttMs: r.rttMs } : {}), streams: 0 });
+      connected.set(r.viewerId, {
+        viewerId: r.viewerId,
+        state: 'connected',
+        verified: r.verified === true,
+        ...(r.rttMs !== undefined ? { rttMs: r.rttMs } : {}),
+        streams: 0,
+      });
     else connected.delete(r.viewerId);
     options.report?.(r);
   };
@@ -105,6 +114,7 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
       else if (m.t === 'rtt') rtt(m.viewerId, m.rttMs);
       else if (m.t === 'request') options.onRequest?.(m.entry);
       else if (m.t === 'capture') options.onCapture?.(captureFromWire(m.capture));
+      else if (m.t === 'untrusted') options.onUntrusted?.(m.event);
     });
     // A process that could not be spawned (no pid) emits 'error' and never
     // 'exit': it is a crash like any other (reported, restarted with the
@@ -113,7 +123,7 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
       if (c.pid === undefined) onExit(c, null, null, err.message);
     });
     c.on('exit', (code, signal) => onExit(c, code, signal));
-    c.send({ t: 'init', ...options.init, iceServers } satisfies ToHost, undefined, {}, () => undefined);
+    c.send({ t: 'init', ...options.init, iceServers, ...(trust ? { trust } : {}) } satisfies ToHost, undefined, {}, () => undefined);
     options.onStart?.(c.pid);
   }
 
@@ -156,6 +166,10 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
     setIceServers(servers: IceServer[]) {
       iceServers = servers;
       post({ t: 'ice-servers', iceServers: servers });
+    },
+    setTrust(next: LinkTrust | undefined) {
+      trust = next;
+      post(next ? { t: 'trust', trust: next } : { t: 'trust' });
     },
     close() {
       if (closed) return;

@@ -5,13 +5,25 @@
  */
 import {
   announceMaxMessageSize,
+  bindDataChannel,
+  BindingError,
+  bindingProof,
   connectionOverDataChannel,
   DATA_CHANNEL_LABEL,
   DATA_CHANNEL_DEFAULT_MESSAGE_BYTES,
   dataChannelMessageBytes,
   maxMessageSizeFromSdp,
   DEFAULT_WS_MESSAGE_LIMIT_BYTES,
+  deriveTrustKeys,
+  isMacedType,
+  linkKeyBytes,
+  sdpFingerprint,
+  signalMac,
+  signalMacValid,
   type Connection,
+  type DataChannelLike,
+  type MacedSignal,
+  type TrustKeys,
   type HostSignal,
   type IceServer,
   startHeartbeat,
@@ -28,6 +40,7 @@ import {
   type RemoteCandidatePolicy,
 } from './candidates';
 import { iceCandidateNotAdded } from './ice-debug';
+import { createKeyedSerial } from './keyed-serial';
 import { throttledChannel } from './throttled-channel';
 import { closePeer, createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
 
@@ -59,11 +72,29 @@ export interface PeerReport {
   reason?: string;
   connectMs?: number;
   rttMs?: number;
+  /** On `connected`: the viewer proved it holds the link key, over this very channel (channel binding). */
+  verified?: boolean;
+}
+
+/** A signaling message or channel the host refused because it failed a link-key check. */
+export interface UntrustedEvent {
+  viewerId: string;
+  what: 'signal-mac' | 'channel-binding';
+  reason: string;
+  /** Such refusals since the host started (both kinds). */
+  count: number;
+}
+
+/** The session's link key and id: viewers holding the key get authenticated signaling and a verified channel. */
+export interface LinkTrust {
+  linkKey: string;
+  sessionId: string;
 }
 
 export interface PeerInfo {
   viewerId: string;
   state: 'connecting' | 'connected';
+  verified: boolean;
   rttMs?: number;
   streams: number;
 }
@@ -99,6 +130,10 @@ export interface PeerHostOptions {
   acceptLoopbackCandidates?: boolean;
   /** Send no host candidate (viewers never learn this machine's addresses; P2P then needs STUN or TURN). Default false. */
   hideHostCandidates?: boolean;
+  /** The link key of the session (docs/PROTOCOL.md §Verified channels); without it every viewer is unverified. */
+  trust?: LinkTrust;
+  /** A message with a wrong MAC was dropped, or a channel failed its binding (the CLI warns). */
+  onUntrusted?(event: UntrustedEvent): void;
 }
 
 export interface PeerHost {
@@ -111,6 +146,8 @@ export interface PeerHost {
   peers(): PeerInfo[];
   /** ICE servers for peers created from now on (credentials are renewed on every relay registration). */
   setIceServers(servers: IceServer[]): void;
+  /** The session's link key and id for offers from now on (a new session after a reconnect has a new id). */
+  setTrust(trust: LinkTrust | undefined): void;
   close(): void;
 }
 
@@ -121,6 +158,10 @@ interface Peer {
   conn?: Connection;
   startedAt: number;
   connected: boolean;
+  /** The offer carried a valid MAC: everything this peer sends is MACed, all it receives must be, and its channel is bound. */
+  keys?: TrustKeys;
+  /** Signaling to the viewer, in order (MACs are computed asynchronously). */
+  out: Promise<void>;
   remoteDescriptionSet: boolean;
   pendingRemote: RtcIceCandidateInit[];
   remoteCandidates: number;
@@ -145,6 +186,35 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   /** A remote candidate the host would send STUN checks to for nothing, or to somewhere it must not: dropped. */
   const unreachable = (candidate: string) => unreachableReason(candidate, remotePolicy) !== undefined;
   const ownMaxMessageBytes = options.maxMessageBytes ?? DATA_CHANNEL_DEFAULT_MESSAGE_BYTES;
+  let trustKeys: Promise<TrustKeys> | undefined;
+  const setTrust = (trust: LinkTrust | undefined) => {
+    const bytes = trust ? linkKeyBytes(trust.linkKey) : undefined;
+    trustKeys = trust && bytes ? deriveTrustKeys(bytes, trust.sessionId) : undefined;
+  };
+  setTrust(options.trust);
+  let untrustedCount = 0;
+  const untrusted = (viewerId: string, what: UntrustedEvent['what'], reason: string) => {
+    untrustedCount++;
+    try {
+      options.onUntrusted?.({ viewerId, what, reason, count: untrustedCount });
+    } catch {
+      /* a reporting failure must not break the host */
+    }
+  };
+  /** Each viewer's incoming signaling, checked and applied in order. */
+  const inbound = createKeyedSerial((viewerId, err) => iceCandidateNotAdded(viewerId)(err));
+
+  /** Sends to a peer's viewer after what it sent before; MACed when the viewer holds the link key. */
+  function signal(peer: Peer, message: HostSignal): void {
+    const keys = peer.keys;
+    peer.out = peer.out
+      .then(async () => {
+        if (peer.closed && message.type !== 'error') return;
+        const mac = keys && isMacedType(message.type) ? await signalMac(keys, 'agent', peer.viewerId, message as MacedSignal) : undefined;
+        options.sendSignal(peer.viewerId, mac === undefined ? message : ({ ...message, mac } as HostSignal));
+      })
+      .catch(() => undefined);
+  }
 
   const report = (r: PeerReport) => {
     try {
@@ -166,7 +236,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   }
 
   function sendCandidate(peer: Peer, c: RtcIceCandidateInit): void {
-    options.sendSignal(peer.viewerId, {
+    signal(peer, {
       type: 'ice-candidate',
       candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null },
     });
@@ -182,10 +252,37 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       return;
     }
     peer.dc = dc;
+    if (peer.keys) {
+      // Bound before anything else flows: the viewer's first message must prove it holds the link key on this very DTLS association.
+      const keys = peer.keys;
+      bindDataChannel(dc, () => channelProofs(peer, keys)).then(
+        (bound) => serve(peer, dc, bound),
+        (err: unknown) => {
+          if (err instanceof BindingError && err.refused) untrusted(peer.viewerId, 'channel-binding', err.message);
+          closePeerEntry(peer, 'failed', `channel binding failed: ${(err as Error).message}`);
+        },
+      );
+      return;
+    }
+    serve(peer, dc, dc);
+  }
+
+  /** This end's proof and the one expected from the viewer, from the fingerprints of the two descriptions (the viewer's came MACed). */
+  async function channelProofs(peer: Peer, keys: TrustKeys): Promise<{ own: string; expected: string }> {
+    const agent = sdpFingerprint(peer.pc.localDescription?.sdp ?? '');
+    const viewer = sdpFingerprint(peer.pc.remoteDescription?.sdp ?? '');
+    if (!agent || !viewer) throw new Error('a description has no sha-256 fingerprint');
+    const fps = { agent, viewer };
+    const [own, expected] = await Promise.all([bindingProof(keys, 'agent', fps), bindingProof(keys, 'viewer', fps)]);
+    return { own, expected };
+  }
+
+  /** Serves protocol streams over the channel (`bound`: the channel past its binding, or the channel itself). */
+  function serve(peer: Peer, dc: RtcDataChannel, bound: DataChannelLike): void {
     const open = () => {
       if (peer.closed || peer.conn) return;
       const remoteMax = peer.pc.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(peer.pc.remoteDescription?.sdp ?? '');
-      const channel = options.testSendBytesPerS ? throttledChannel(dc, options.testSendBytesPerS) : dc;
+      const channel = options.testSendBytesPerS ? throttledChannel(bound, options.testSendBytesPerS) : bound;
       const conn = connectionOverDataChannel(channel, {
         role: 'server',
         maxWsMessageBytes: options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES,
@@ -202,7 +299,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
         options.handleStream(stream, 'p2p', peer.viewerId);
       });
       conn.on('close', () => closePeerEntry(peer, 'closed', 'data channel closed'));
-      report({ viewerId: peer.viewerId, state: 'connected', connectMs: Date.now() - peer.startedAt });
+      report({ viewerId: peer.viewerId, state: 'connected', connectMs: Date.now() - peer.startedAt, verified: peer.keys !== undefined });
       monitor(peer, conn, dc);
     };
     if (dc.readyState === 'open') open();
@@ -235,7 +332,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     peer.stops.push(stop, () => clearInterval(idleCheck));
   }
 
-  async function onOffer(viewerId: string, offered: string): Promise<void> {
+  async function onOffer(viewerId: string, offered: string, keys: TrustKeys | undefined): Promise<void> {
     const existing = peers.get(viewerId);
     if (existing) closePeerEntry(existing, 'closed', 'replaced by a new offer');
     const inOffer = sdpCandidates(offered).length;
@@ -271,6 +368,8 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       timers: [],
       stops: [],
       closed: false,
+      out: Promise.resolve(),
+      ...(keys ? { keys } : {}),
     };
     peers.set(viewerId, peer);
     peer.timers.push(
@@ -280,7 +379,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     );
     pc.onicecandidate = (ev) => {
       if (peer.closed) return;
-      if (!ev.candidate) return options.sendSignal(viewerId, { type: 'end-of-candidates' });
+      if (!ev.candidate) return signal(peer, { type: 'end-of-candidates' });
       const c = ev.candidate.toJSON ? ev.candidate.toJSON() : ev.candidate;
       if (!c.candidate) return;
       if (hideHost && isHostCandidate(c.candidate)) return;
@@ -300,7 +399,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     await pc.setLocalDescription(answer);
     if (peer.closed) return;
     const local = pc.localDescription?.sdp ?? answer.sdp;
-    options.sendSignal(viewerId, {
+    signal(peer, {
       type: 'answer',
       sdp: announceMaxMessageSize(hideHost ? withoutCandidates(local, isHostCandidate) : local, ownMaxMessageBytes),
     });
@@ -314,7 +413,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
 
   function onCandidate(peer: Peer, c: RtcIceCandidateInit): void {
     if (++peer.remoteCandidates > MAX_REMOTE_CANDIDATES) {
-      options.sendSignal(peer.viewerId, { type: 'error', code: 'ERR_TOO_MANY_CANDIDATES', message: `more than ${MAX_REMOTE_CANDIDATES} candidates` });
+      signal(peer, { type: 'error', code: 'ERR_TOO_MANY_CANDIDATES', message: `more than ${MAX_REMOTE_CANDIDATES} candidates` });
       return closePeerEntry(peer, 'failed', 'too many candidates');
     }
     if (unreachable(c.candidate)) return;
@@ -323,30 +422,56 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     else void peer.pc.addIceCandidate(c).catch(iceCandidateNotAdded(peer.viewerId));
   }
 
+  /**
+   * The keys a message was MACed with, true for a message that needs none,
+   * false for one to drop. A viewer without the link key sends no MACs and
+   * stays unverified; once an offer came MACed, its peer's messages must be.
+   */
+  async function checked(viewerId: string, message: ViewerSignal): Promise<TrustKeys | boolean> {
+    if (!isMacedType(message.type)) return true;
+    const mac = 'mac' in message ? message.mac : undefined;
+    const keys = message.type === 'offer' ? (mac !== undefined ? await trustKeys : undefined) : peers.get(viewerId)?.keys;
+    if (!keys) return true;
+    if (await signalMacValid(keys, 'viewer', viewerId, message as MacedSignal, mac)) return keys;
+    untrusted(
+      viewerId,
+      'signal-mac',
+      `${mac === undefined ? 'no MAC on' : 'a wrong MAC on'} ${message.type === 'ice-candidate' ? 'a candidate' : `the ${message.type}`}`,
+    );
+    return false;
+  }
+
+  function apply(viewerId: string, message: ViewerSignal, keys: TrustKeys | undefined): void {
+    const peer = peers.get(viewerId);
+    switch (message.type) {
+      case 'offer':
+        onOffer(viewerId, message.sdp, keys).catch((err: unknown) => {
+          const p = peers.get(viewerId);
+          options.sendSignal(viewerId, { type: 'error', code: 'ERR_BAD_OFFER', message: `could not answer the offer: ${(err as Error).message}` });
+          if (p) closePeerEntry(p, 'failed', 'bad offer');
+        });
+        return;
+      case 'ice-candidate':
+        if (peer && !peer.closed) onCandidate(peer, message.candidate);
+        return;
+      case 'end-of-candidates':
+        if (peer?.remoteDescriptionSet) void peer.pc.addIceCandidate(null).catch(iceCandidateNotAdded(viewerId));
+        return;
+      case 'connection-state':
+        if (peer && message.state === 'failed') closePeerEntry(peer, 'failed', message.reason ?? 'viewer reported failure');
+        return;
+      case 'bye':
+        if (peer) closePeerEntry(peer, 'closed', message.reason ?? 'viewer said bye');
+        return;
+    }
+  }
+
   return {
     handleSignal(viewerId, message) {
-      const peer = peers.get(viewerId);
-      switch (message.type) {
-        case 'offer':
-          onOffer(viewerId, message.sdp).catch((err: unknown) => {
-            const p = peers.get(viewerId);
-            options.sendSignal(viewerId, { type: 'error', code: 'ERR_BAD_OFFER', message: `could not answer the offer: ${(err as Error).message}` });
-            if (p) closePeerEntry(p, 'failed', 'bad offer');
-          });
-          return;
-        case 'ice-candidate':
-          if (peer && !peer.closed) onCandidate(peer, message.candidate);
-          return;
-        case 'end-of-candidates':
-          if (peer?.remoteDescriptionSet) void peer.pc.addIceCandidate(null).catch(iceCandidateNotAdded(viewerId));
-          return;
-        case 'connection-state':
-          if (peer && message.state === 'failed') closePeerEntry(peer, 'failed', message.reason ?? 'viewer reported failure');
-          return;
-        case 'bye':
-          if (peer) closePeerEntry(peer, 'closed', message.reason ?? 'viewer said bye');
-          return;
-      }
+      inbound.run(viewerId, async () => {
+        const verdict = await checked(viewerId, message);
+        if (verdict !== false) apply(viewerId, message, verdict === true ? undefined : verdict);
+      });
     },
     viewerLeft(viewerId) {
       const peer = peers.get(viewerId);
@@ -360,6 +485,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       return [...peers.values()].map((p) => ({
         viewerId: p.viewerId,
         state: p.connected ? 'connected' : 'connecting',
+        verified: p.keys !== undefined,
         ...(p.rttMs !== undefined ? { rttMs: p.rttMs } : {}),
         streams: p.conn?.streamCount ?? 0,
       }));
@@ -367,6 +493,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     setIceServers(servers) {
       iceServers = servers;
     },
+    setTrust,
     close() {
       for (const p of [...peers.values()]) closePeerEntry(p, 'closed', 'agent closing');
     },

@@ -5,14 +5,14 @@
  * loopback, where it is otherwise fast. Enabled by the P2P host process's
  * WINGMAN_TEST_P2P_SEND_BYTES_PER_S; never in production use.
  */
-import type { RtcDataChannel } from './webrtc';
+import type { DataChannelLike } from '@wingman/protocol';
 
 /** Bytes that may leave at once after an idle period: one 64 KiB message. */
 export const THROTTLE_BURST_BYTES = 64 * 1024;
 /** Interval of the release timer, ms (small against any transfer the tests time). */
 const TICK_MS = 10;
 
-export function throttledChannel(dc: RtcDataChannel, bytesPerS: number): RtcDataChannel {
+export function throttledChannel<C extends DataChannelLike>(dc: C, bytesPerS: number): C {
   const queue: ArrayBuffer[] = [];
   let queued = 0;
   let tokens = THROTTLE_BURST_BYTES;

@@ -2,11 +2,29 @@
  * A Node viewer that reaches a session's agent peer-to-peer: signaling over
  * the session origin's SIGNAL_PATH, a wrtc peer connection that offers the
  * data channel, then protocol streams over it. Used by tests, benchmarks and
- * `wingman fetch`.
+ * `wingman fetch`. With the link key (the link's `#k=`), it verifies as the
+ * browser shell does (docs/PROTOCOL.md §Verified channels): MACed signaling
+ * both ways, then the channel binding before any protocol frame.
  */
 import WebSocket from 'ws';
 import {
+  bindDataChannel,
+  bindingProof,
   connectionOverDataChannel,
+  deriveTrustKeys,
+  isMacedType,
+  linkKeyBytes,
+  sdpFingerprint,
+  sessionIdOfHost,
+  signalMac,
+  signalMacValid,
+  splitLinkKey,
+  type ChannelFingerprints,
+  type DataChannelLike,
+  type HostSignal,
+  type MacedSignal,
+  type TrustKeys,
+  type ViewerSignal,
   dataChannelMessageBytes,
   maxMessageSizeFromSdp,
   DATA_CHANNEL_LABEL,
@@ -36,6 +54,8 @@ export interface P2PViewerOptions {
   password?: string;
   /** A `Cookie` header for the signaling request (the session's viewer cookie: who this viewer is). */
   cookie?: string;
+  /** The link key; default: the one in `url`'s fragment (`#k=…`), if any. Without one the channel is unverified. */
+  linkKey?: string;
 }
 
 /** `Authorization` value for a session's viewer password (RFC 7617; the user name is ignored). */
@@ -53,6 +73,12 @@ export interface P2PViewer {
   readonly channel: RtcDataChannel;
   /** The peer connection (stats: the selected candidate pair; benchmarks open extra channels on it). */
   readonly peerConnection: RtcPeerConnection;
+  /** The channel ends at the holder of the link key (signaling MACs and channel binding passed). */
+  readonly verified: boolean;
+  /** The DTLS fingerprints the binding covered (verified channels only). */
+  readonly fingerprints?: ChannelFingerprints;
+  /** Signaling messages dropped for a missing or wrong MAC. */
+  readonly droppedSignals: number;
   close(): void;
   /**
    * Says goodbye (the agent closes its side) and closes the protocol
@@ -70,6 +96,10 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
   const timeoutMs = options.timeoutMs ?? VIEWER_CONNECT_TIMEOUT_MS;
   const base = new URL(options.url);
   const signalUrl = `${base.protocol === 'https:' ? 'wss:' : 'ws:'}//${base.host}${SIGNAL_PATH}`;
+  const keyText = options.linkKey ?? splitLinkKey(base.hash).key;
+  const keyBytes = keyText !== undefined ? linkKeyBytes(keyText) : undefined;
+  if (keyText !== undefined && !keyBytes) return Promise.reject(protocolError('ERR_INVALID_PAYLOAD', 'the link key is not 22 base64url characters'));
+  const keys: Promise<TrustKeys> | undefined = keyBytes ? deriveTrustKeys(keyBytes, sessionIdOfHost(base.hostname)) : undefined;
 
   return new Promise<P2PViewer>((resolve, reject) => {
     let pc: RtcPeerConnection | undefined;
@@ -91,9 +121,42 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       if (pc) closePeer(pc, dc);
       reject(err);
     };
-    const timer = setTimeout(() => fail(protocolError('ERR_TIMEOUT', `no data channel within ${timeoutMs} ms`)), timeoutMs);
-    const send = (m: unknown) => {
+    let droppedSignals = 0;
+    const timer = setTimeout(
+      () =>
+        fail(
+          protocolError(
+            'ERR_TIMEOUT',
+            `no data channel within ${timeoutMs} ms${droppedSignals > 0 ? ` (${droppedSignals} signaling message(s) dropped for a missing or wrong MAC: the tunnel server or its path altered them)` : ''}`,
+          ),
+        ),
+      timeoutMs,
+    );
+    const sendNow = (m: unknown) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+    };
+    /** Signaling out in order, MACed with the link key (computing a MAC is asynchronous). */
+    let outbound = Promise.resolve();
+    const send = (m: ViewerSignal) => {
+      outbound = outbound
+        .then(async () => {
+          const k = keys && hello && isMacedType(m.type) ? await keys : undefined;
+          sendNow(k ? { ...m, mac: await signalMac(k, 'viewer', hello!.viewerId, m as MacedSignal) } : m);
+        })
+        .catch(fail);
+    };
+    /** Signaling in, in order; with the link key, a maced type without a valid MAC is dropped. */
+    let inbound = Promise.resolve();
+    const receive = (m: HostSignal<string>, apply: (m: HostSignal<string>) => void) => {
+      inbound = inbound
+        .then(async () => {
+          if (keys && isMacedType(m.type)) {
+            const valid = await signalMacValid(await keys, 'agent', hello!.viewerId, m as MacedSignal, 'mac' in m ? m.mac : undefined);
+            if (!valid) return void droppedSignals++;
+          }
+          apply(m);
+        })
+        .catch(fail);
     };
     let hello: { viewerId: string; p2p: P2PSettings } | undefined;
     const pendingCandidates: Array<{ candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null }> = [];
@@ -120,30 +183,34 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
           void start(h.p2p);
           return;
         }
-        const m = parseHostSignal(text);
         if (!pc) return;
-        switch (m.type) {
-          case 'answer':
-            void pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).then(async () => {
-              answered = true;
-              for (const c of pendingCandidates.splice(0)) await pc!.addIceCandidate(c).catch(iceCandidateNotAdded(hello?.viewerId ?? '?'));
-            }, fail);
-            return;
-          case 'ice-candidate':
-            if (answered) void pc.addIceCandidate(m.candidate).catch(iceCandidateNotAdded(hello?.viewerId ?? '?'));
-            else pendingCandidates.push(m.candidate);
-            return;
-          case 'error':
-            return fail(new Error(`${m.code}: ${m.message}`));
-          case 'bye':
-            return fail(new Error(`agent said bye: ${m.reason ?? ''}`));
-          default:
-            return;
-        }
+        receive(parseHostSignal(text), onSignal);
       } catch (err) {
         fail(err as Error);
       }
     });
+
+    function onSignal(m: HostSignal<string>): void {
+      if (!pc) return;
+      switch (m.type) {
+        case 'answer':
+          void pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).then(async () => {
+            answered = true;
+            for (const c of pendingCandidates.splice(0)) await pc!.addIceCandidate(c).catch(iceCandidateNotAdded(hello?.viewerId ?? '?'));
+          }, fail);
+          return;
+        case 'ice-candidate':
+          if (answered) void pc.addIceCandidate(m.candidate).catch(iceCandidateNotAdded(hello?.viewerId ?? '?'));
+          else pendingCandidates.push(m.candidate);
+          return;
+        case 'error':
+          return fail(new Error(`${m.code}: ${m.message}`));
+        case 'bye':
+          return fail(new Error(`agent said bye: ${m.reason ?? ''}`));
+        default:
+          return;
+      }
+    }
 
     async function start(p2p: P2PSettings): Promise<void> {
       pc = createPeerConnection({ iceServers: p2p.iceServers });
@@ -158,12 +225,27 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
         if (pc?.connectionState === 'failed') fail(protocolError('ERR_CONNECTION_LOST', 'ICE failed'));
       };
       const channel = dc;
-      channel.addEventListener('open', () => {
+      let fingerprints: ChannelFingerprints | undefined;
+      /** This end's proof and the agent's expected one, from the two descriptions (the agent's came MACed). */
+      const proofs = async (k: TrustKeys) => {
+        const agent = sdpFingerprint(pc?.remoteDescription?.sdp ?? '');
+        const viewer = sdpFingerprint(pc?.localDescription?.sdp ?? '');
+        if (!agent || !viewer) throw new Error('a description has no sha-256 fingerprint');
+        fingerprints = { agent, viewer };
+        const [own, expected] = await Promise.all([bindingProof(k, 'viewer', fingerprints), bindingProof(k, 'agent', fingerprints)]);
+        return { own, expected };
+      };
+      const bound: Promise<DataChannelLike> = keys ? bindDataChannel(channel, () => keys.then(proofs)) : Promise.resolve(channel);
+      bound.then(
+        (c) => (c.readyState === 'open' ? opened(c) : channel.addEventListener('open', () => opened(c))),
+        (err: Error) => fail(protocolError('ERR_CONNECTION_LOST', `channel binding failed: ${err.message}`)),
+      );
+      const opened = (bound: DataChannelLike) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         const remoteMax = pc?.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(pc?.remoteDescription?.sdp ?? '');
-        const connection = connectionOverDataChannel(channel, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax) });
+        const connection = connectionOverDataChannel(bound, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax) });
         const connectMs = Date.now() - started;
         send({ type: 'connection-state', state: 'connected', connectMs });
         resolve({
@@ -173,6 +255,11 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
           connectMs,
           channel,
           peerConnection: pc!,
+          verified: keys !== undefined,
+          ...(fingerprints ? { fingerprints } : {}),
+          get droppedSignals() {
+            return droppedSignals;
+          },
           close() {
             send({ type: 'bye', reason: 'viewer closed' });
             connection.close();
@@ -193,7 +280,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
             return gone;
           },
         });
-      });
+      };
       try {
         const offer = await pc.createOffer();
         await pc.setLocalDescription(offer);

@@ -10,6 +10,8 @@ import { DIAGNOSTICS_SCRIPT_PATH } from '@wingman/protocol';
 const ROWS: Array<[field: string, label: string]> = [
   ['session', 'Session'],
   ['transport', 'Transport'],
+  ['verified', 'Verified (link key)'],
+  ['fingerprints', 'DTLS fingerprints'],
   ['ice', 'ICE pair (types)'],
   ['rtt', 'Round trip'],
   ['bytes', 'Channel bytes'],

@@ -36,6 +36,8 @@ interface PageWithFrames<F extends AnyFrame> {
 export const WAIT_MS = 20_000;
 
 export interface ShellStatus {
+  /** On P2P: the channel is verified with the link key. */
+  verified?: boolean;
   transport: 'p2p' | 'relay';
   reason?: string;
   rttMs?: number;

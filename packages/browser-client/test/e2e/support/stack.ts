@@ -24,6 +24,10 @@ export interface Stack {
   agent: Proc;
   /** The session origin as a browser uses it: http://<id>.localhost:<port> */
   origin: string;
+  /** The link key the agent printed in the link's fragment (`#k=…`). */
+  linkKey: string;
+  /** The tunnel server's port. */
+  serverPort: number;
   sessionId: string;
   close(): Promise<void>;
 }
@@ -45,7 +49,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const app = await startApp();
   try {
     const { server, port } = await startServer({ LOG_LEVEL: 'warn', ...options.serverEnv });
-    const { agent, url, sessionId } = await startAgent(`http://localhost:${port}`, String(app.port), options.agentEnv ?? {}, [
+    const { agent, url, link, sessionId } = await startAgent(`http://localhost:${port}`, String(app.port), options.agentEnv ?? {}, [
       ...(options.agentP2p === false ? ['--no-p2p'] : []),
       ...(options.agentArgs ?? []),
     ]);
@@ -58,6 +62,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       server,
       agent,
       origin: `http://${sessionId}.localhost:${port}`,
+      linkKey: new URL(link).hash.replace(/^#k=/, ''),
+      serverPort: port,
       sessionId,
       async close() {
         await killAll();

@@ -1,0 +1,42 @@
+/**
+ * The link key on the shell's side (docs/PROTOCOL.md §Verified channels).
+ * The shell's inline script takes it out of the link's fragment (`#k=…`)
+ * before anything else runs: it keeps it in this origin's sessionStorage,
+ * so a reload of the tab keeps it, and removes it from the visible URL
+ * (history.replaceState), so it is neither in the address bar nor handed to
+ * the app in its frame. A link without a key leaves the shell unverified.
+ */
+import { linkKeyBytes, splitLinkKey } from '@wingman/protocol';
+
+/** sessionStorage item of the link key. */
+export const LINK_KEY_STORAGE_ITEM = 'wingman-link-key';
+
+function stored(): string | undefined {
+  try {
+    const v = sessionStorage.getItem(LINK_KEY_STORAGE_ITEM);
+    return v !== null && linkKeyBytes(v) ? v : undefined;
+  } catch {
+    return undefined; // storage disabled
+  }
+}
+
+/**
+ * Takes the key from the fragment (stored, and stripped from the URL), else
+ * the one this tab stored earlier. The shell's inline script calls it first.
+ */
+export function takeLinkKey(): string | undefined {
+  const { key, rest } = splitLinkKey(location.hash);
+  if (key === undefined) return stored();
+  try {
+    sessionStorage.setItem(LINK_KEY_STORAGE_ITEM, key);
+  } catch {
+    /* storage disabled: the key lives as long as this document */
+  }
+  history.replaceState(history.state, '', location.pathname + location.search + rest);
+  return key;
+}
+
+/** The key client.js uses: the one the inline script left on the window (storage may be disabled), else the stored one. */
+export function shellLinkKey(left: unknown): string | undefined {
+  return typeof left === 'string' && linkKeyBytes(left) ? left : stored();
+}

@@ -1,0 +1,149 @@
+/**
+ * Verified channels in Chromium and Firefox (docs/PROTOCOL.md §Verified
+ * channels), against the real tunnel server and agent: a link with the key
+ * in its fragment gives `P2P · verified`, the key leaves the visible URL
+ * and the app's, and survives a full reload and a second tab opened from
+ * the link; a link without it gives `P2P · unverified`; a path to the
+ * tunnel server that rewrites the DTLS fingerprints in the relayed SDP and
+ * strips the MACs (test/helpers/tampering-proxy.ts) never gets a channel:
+ * the shell stays on the relay and its diagnostics page says why.
+ */
+import type { Page } from 'playwright-core';
+import type { Page as PuppeteerPage } from 'puppeteer-core';
+import { startTamperingProxy, type TamperingProxy } from '../../../../test/helpers/tampering-proxy';
+import { delay, until } from '../../../../test/helpers/wait';
+import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchFirefox, type LaunchedFirefox } from './helpers/firefox';
+import { fetchInApp, inPage, openShell, shellStatus, waitForApp, waitForTransport, WAIT_MS, type AnyPage } from './support/shell';
+import { startStack, type Stack } from './support/stack';
+
+jest.setTimeout(180_000);
+
+/** What the shell's tab shows of the key: its URL, the app frame's URL, the stored key, the badge. */
+async function keyFacts(page: AnyPage): Promise<{ href: string; appHref: string; stored: string | null; badge: string }> {
+  return inPage(
+    page,
+    () => ({
+      href: location.href,
+      appHref: (document.getElementById('wingman-frame') as HTMLIFrameElement).contentWindow?.location.href ?? '',
+      stored: sessionStorage.getItem('wingman-link-key'),
+      badge: document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? '',
+    }),
+    undefined,
+  );
+}
+
+/** Waits until the shell's badge text matches. */
+function badge(page: AnyPage, text: RegExp): Promise<string> {
+  let last = '';
+  return until(
+    async () => {
+      last = (await keyFacts(page).catch(() => undefined))?.badge ?? last;
+      return text.test(last) ? last : undefined;
+    },
+    { timeoutMs: WAIT_MS, intervalMs: 100, what: `the badge to read ${text}`, observe: () => last },
+  );
+}
+
+async function verifiedP2p(page: AnyPage): Promise<void> {
+  const status = await waitForTransport(page, 'p2p');
+  expect(status.verified).toBe(true);
+}
+
+/** The same scenarios in both engines; `open` gives a fresh tab of the same browser. */
+function scenarios(ctx: () => { stack: Stack; page: AnyPage; newTab(): Promise<AnyPage> }): void {
+  it('verifies P2P with a #k link, strips the key from the URL (and the app’s), and keeps it across a reload and in a second tab', async () => {
+    const { stack, page } = ctx();
+    const link = `${stack.origin}/one?x=1#k=${stack.linkKey}`;
+    const frame = await openShell(page as Page, link, 'one');
+    await verifiedP2p(page);
+    const facts = await keyFacts(page);
+    expect(facts.href).toBe(`${stack.origin}/one?x=1`);
+    expect(facts.appHref).toBe(`${stack.origin}/one?x=1`);
+    expect(facts.stored).toBe(stack.linkKey);
+    await badge(page, /^P2P · verified · [\d.]+ ms$/);
+    expect((await fetchInApp(frame, '/api/hello')).transport).toBe('p2p');
+
+    await (page as Page).reload();
+    await waitForApp(page as Page, 'one');
+    await verifiedP2p(page);
+    expect((await keyFacts(page)).href).toBe(`${stack.origin}/one?x=1`);
+
+    const second = await ctx().newTab();
+    await openShell(second as Page, link, 'one');
+    await verifiedP2p(second);
+    expect((await keyFacts(second)).stored).toBe(stack.linkKey);
+    await (second as Page).close();
+  });
+
+  it('connects a link without the key, unverified', async () => {
+    const { stack } = ctx();
+    const tab = await ctx().newTab();
+    await openShell(tab as Page, `${stack.origin}/one`, 'one');
+    const status = await waitForTransport(tab, 'p2p');
+    expect(status.verified).toBe(false);
+    await badge(tab, /^P2P · unverified/);
+    await (tab as Page).close();
+  });
+
+  describe('through a path that rewrites the DTLS fingerprints and strips the MACs', () => {
+    let proxy: TamperingProxy;
+    beforeAll(async () => {
+      proxy = await startTamperingProxy(ctx().stack.serverPort, 'fingerprint-strip-mac');
+    });
+    afterAll(async () => {
+      await proxy?.close();
+    });
+
+    it('never gets a channel: the app runs over the relay and the diagnostics page names the dropped answer', async () => {
+      const { stack } = ctx();
+      const tab = await ctx().newTab();
+      const frame = await openShell(tab as Page, proxy.via(`${stack.origin}/one#k=${stack.linkKey}`), 'one');
+      // Two attempts' worth (the ICE deadline is 3 s): each one's answer is dropped, none reaches P2P.
+      await waitForTransport(tab, 'relay', /ICE timeout/);
+      const seen = new Set<string>();
+      for (const end = Date.now() + 4_000; Date.now() < end; await delay(100)) seen.add((await shellStatus(tab)).transport);
+      expect([...seen]).toEqual(['relay']);
+      expect(proxy.rewritten).toBeGreaterThanOrEqual(2);
+      expect((await fetchInApp(frame, '/api/hello')).transport).toBe('relay');
+      const diag = await ctx().newTab();
+      await (diag as Page).goto(proxy.via(`${stack.origin}/__wingman/diagnostics`));
+      await (diag as Page).waitForSelector('body[data-ready="1"]', { timeout: WAIT_MS });
+      const text = await inPage(diag, () => document.body.innerText, undefined);
+      expect(text).toMatch(/no verified channel yet · \d+ signaling message\(s\) or channel\(s\) refused by the link key's checks/);
+      expect(text).toMatch(/signal-mac: dropped the answer: no MAC/);
+      await (diag as Page).close();
+      await (tab as Page).close();
+    });
+  });
+}
+
+describe('verified channels in Chromium', () => {
+  let stack: Stack;
+  let browser: LaunchedChromium;
+  beforeAll(async () => {
+    stack = await startStack();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await unregisterServiceWorkers(browser.page).catch(() => undefined);
+    await browser?.close();
+    await stack?.close();
+  });
+  scenarios(() => ({ stack, page: browser.page, newTab: () => browser.context.newPage() }));
+});
+
+describe('verified channels in Firefox', () => {
+  let stack: Stack;
+  let firefox: LaunchedFirefox;
+  beforeAll(async () => {
+    stack = await startStack();
+    firefox = await launchFirefox();
+  });
+  afterAll(async () => {
+    await unregisterServiceWorkers(firefox.page).catch(() => undefined);
+    await firefox?.close();
+    await stack?.close();
+  });
+  scenarios(() => ({ stack, page: firefox.page, newTab: (): Promise<PuppeteerPage> => firefox.browser.newPage() }));
+});

@@ -1,0 +1,34 @@
+/**
+ * Runs async tasks one after another per key (a viewer's signaling: its
+ * messages are checked asynchronously, their MACs with WebCrypto, and must
+ * still be applied in the order they came: the offer before its
+ * candidates). A key holds at most MAX_QUEUED_PER_KEY tasks; more are
+ * dropped (the tunnel server rate-limits each viewer far below that).
+ */
+
+/** Tasks waiting per key. */
+export const MAX_QUEUED_PER_KEY = 256;
+
+export interface KeyedSerial {
+  /** Queues `task` behind the key's earlier ones; false when the key's queue is full (the task is dropped). */
+  run(key: string, task: () => Promise<void> | void): boolean;
+}
+
+export function createKeyedSerial(onError: (key: string, err: unknown) => void): KeyedSerial {
+  const queues = new Map<string, { tail: Promise<void>; length: number }>();
+  return {
+    run(key, task) {
+      const q = queues.get(key) ?? { tail: Promise.resolve(), length: 0 };
+      if (q.length >= MAX_QUEUED_PER_KEY) return false;
+      q.length++;
+      queues.set(key, q);
+      q.tail = q.tail
+        .then(task)
+        .catch((err: unknown) => onError(key, err))
+        .finally(() => {
+          if (--q.length === 0 && queues.get(key) === q) queues.delete(key);
+        });
+      return true;
+    },
+  };
+}
