@@ -175,7 +175,8 @@ export function createAgent(options: AgentOptions): Agent {
       version: PROTOCOL_VERSION,
       p2p: options.p2p ?? true,
       client: `wingman/${VERSION}`,
-      ...(resume ? { resume } : {}),
+      // Only what the server issued: the state also holds the link key, which never leaves this machine.
+      ...(resume ? { resume: { sessionId: resume.sessionId, resumeSecret: resume.resumeSecret } } : {}),
       ...(options.viewerPassword !== undefined ? { viewerPassword: options.viewerPassword } : {}),
       ...(options.expiresInMs !== undefined ? { expiresInMs: options.expiresInMs } : {}),
       ...(options.viewers !== undefined ? { viewers: options.viewers } : {}),

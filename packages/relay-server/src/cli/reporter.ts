@@ -62,8 +62,8 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
           line({
             event: 'ready',
             url: e.url,
-            ...(e.link !== undefined ? { link: e.link } : {}),
             sessionId: e.sessionId,
+            ...(e.link !== undefined ? { link: e.link } : {}),
             resumed: e.resumed,
             p2p: e.p2p,
             access: e.access,

@@ -88,12 +88,15 @@ describe('wingman http', () => {
     await first.exit;
     const second = run(['http', String(app.port), '--server', server.url.replace('127.0.0.1', 'localhost'), '--json']);
     await second.waitFor(() => second.json().length > 0, 'ready');
-    expect(second.json()[0]).toMatchObject({ url: first.json()[0]!.url, resumed: true });
+    // The same link too: the link key is kept with the session.
+    expect(first.json()[0]!.link).toMatch(/#k=[A-Za-z0-9_-]{22}$/);
+    expect(second.json()[0]).toMatchObject({ url: first.json()[0]!.url, link: first.json()[0]!.link, resumed: true });
     second.stop();
     await second.exit;
     const fresh = run(['http', String(app.port), '--server', server.url, '--json', '--new-session']);
     await fresh.waitFor(() => fresh.json().length > 0, 'ready');
     expect(fresh.json()[0]!.url).not.toBe(first.json()[0]!.url);
+    expect(fresh.json()[0]!.link).not.toContain(String(first.json()[0]!.link).split('#')[1]);
     fresh.stop();
     await fresh.exit;
   });
@@ -139,12 +142,12 @@ describe('wingman http', () => {
     expect(await cli.exit).toBe(0);
   });
 
-  it('prints a QR code that scans to the session URL with --qr, and none by default off a terminal', async () => {
+  it('prints a QR code that scans to the link (with its key) with --qr, and none by default off a terminal', async () => {
     const withQr = run(['http', String(app.port), '--server', server.url, '--qr']);
     await withQr.waitFor(() => withQr.stdout().includes('forwarding to'), 'the banner');
-    const url = /http:\/\/[a-z2-7]{26}\.localhost:\d+\//.exec(withQr.stdout())?.[0];
-    expect(url).toBeDefined();
-    expect(decodePrintedQr(qrLines(withQr.stdout()))).toBe(url);
+    const link = /http:\/\/[a-z2-7]{26}\.localhost:\d+\/#k=[A-Za-z0-9_-]{22}/.exec(withQr.stdout())?.[0];
+    expect(link).toBeDefined();
+    expect(decodePrintedQr(qrLines(withQr.stdout()))).toBe(link);
     withQr.stop();
     expect(await withQr.exit).toBe(0);
 
