@@ -14,28 +14,28 @@ import { createOwnServiceWorkerHandler } from './browser/own-service-worker';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { resolveConfig, usesHttp2, type TunnelServerConfig, type TunnelServerOptions } from './config';
-import { publicAddressWarnings, type AddressWarning } from './http/public-address-warnings';
-import { loadTlsPair, watchTlsPair, type TlsReloader } from './http/tls-files';
+import { publicAddressWarnings, type AddressWarning } from './listener/public-address-warnings';
+import { loadTlsPair, watchTlsPair, type TlsReloader } from './listener/tls-files';
 import { createViewerAccessGate } from './access/viewer-access';
 import { createViewerGate } from './viewers/viewer-gate';
 import { createViewerCookies, type ViewerCookies } from './viewers/viewer-cookie';
 import { createClusterNode, type ClusterNode } from './cluster/cluster-node';
-import { createKeyRing } from './cluster/key-ring';
+import { createKeyRing } from './keys/key-ring';
 import { shareKeys, type SharedKeys } from './cluster/shared-keys';
 import { createNodeForwarder } from './cluster/node-forward';
 import { createRedisSessionDirectory, type SessionDirectory } from './cluster/session-directory';
-import { createApexApp } from './http/apex-app';
-import { createTlsPermission } from './http/tls-permission';
+import { createApexApp } from './routing/apex-app';
+import { createTlsPermission } from './routing/tls-permission';
 import { createHostRouter } from './http/host-route';
-import { resolvePublicAddress } from './http/public-address';
-import { createViewerAddresses } from './http/viewer-address';
-import { createReservedRoutes, pathnameOf, type ReservedRequestHandler, type ReservedRoutesOptions } from './http/reserved-routes';
-import { ERR_OVERLOADED, guardConnections } from './http/connection-guard';
+import { resolvePublicAddress } from './listener/public-address';
+import { createViewerAddresses } from './viewers/viewer-address';
+import { createReservedRoutes, pathnameOf, type ReservedRequestHandler, type ReservedRoutesOptions } from './routing/reserved-routes';
+import { ERR_OVERLOADED, guardConnections } from './listener/connection-guard';
 import { writeRawText } from './http/raw-response';
 import { asHttp1Request, HTTP2_MAX_CONCURRENT_STREAMS, HTTP2_STREAM_WINDOW_BYTES, isHttp2Request, manageHttp2Sessions } from './http/http2-compat';
-import { HEALTH_PATH } from './http/apex-app';
+import { HEALTH_PATH } from './routing/apex-app';
 import type { Session } from './sessions/registry';
-import { createRouter, type Router } from './http/router';
+import { createRouter, type Router } from './routing/router';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { createWsRelay } from './relay/ws-relay';
@@ -43,7 +43,7 @@ import { createBufferBudget } from './relay/buffer-budget';
 import { createWsTicketHandler } from './relay/ws-ticket-endpoint';
 import { createWsTicketStore } from './relay/ws-tickets';
 import { createViewerStreamQuota } from './relay/viewer-streams';
-import { createAgentEndpoint } from './sessions/agent-endpoint';
+import { createAgentEndpoint } from './agents/agent-endpoint';
 import { createSessionRegistry } from './sessions/registry';
 import { createSessionIds, deriveKey, loadSessionKey } from './sessions/session-key';
 import { createTokenCheck } from './sessions/token-check';
@@ -205,7 +205,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     if (router) return router.handleRequest(req, res);
     res.writeHead(503, { 'content-type': 'text/plain' }).end('starting\n');
   };
-  // With --tls-cert/--tls-key the server speaks HTTPS and WSS itself (http/tls-files.ts);
+  // With --tls-cert/--tls-key the server speaks HTTPS and WSS itself (listener/tls-files.ts);
   // with --http2 too, HTTP/2 and HTTP/1.1 on one port (http/http2-compat.ts).
   const tls = config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile } : undefined;
   const tlsPair = tls ? loadTlsPair(tls.certFile, tls.keyFile) : undefined;
@@ -269,7 +269,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   // cookie earned on one node is valid on every node a session may move to.
   // With WINGMAN_CLUSTER_SECRET every key derives from it: nothing to agree on.
   const accessKeys = createKeyRing(deriveKey(configured ?? sessionKey, 'access-cookie'));
-  // Signs the viewer address a node vouches for when it forwards to another (http/viewer-address.ts).
+  // Signs the viewer address a node vouches for when it forwards to another (viewers/viewer-address.ts).
   const hopKeys = createKeyRing(configured ? deriveKey(configured, 'cluster-hop') : randomBytes(ACCESS_KEY_BYTES));
   if (config.redisUrl) {
     const node = config.nodeUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

@@ -10,7 +10,7 @@
  * requests only.
  *
  * Viewers are told apart by the address the server computes for per-viewer
- * limits (viewer-address.ts: trusted proxies, cluster hops), IPv6 per /64
+ * limits (viewers/viewer-address.ts: trusted proxies, cluster hops), IPv6 per /64
  * (sourceKey, as the password throttle counts).
  */
 import type { Stream } from '@wingman/protocol';

@@ -20,7 +20,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { SignalingHub } from '../signaling/signaling-hub';
 import type { ViewerGate } from '../viewers/viewer-gate';
-import type { AgentLink, Session, SessionRegistry } from './registry';
+import type { AgentLink, Session, SessionRegistry } from '../sessions/registry';
 
 /**
  * Timed-out PINGs in a row (each with nothing moving on the connection) after

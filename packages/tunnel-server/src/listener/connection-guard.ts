@@ -23,7 +23,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server, Socket } from 'node:net';
-import { closeAfterResponse } from './http2-compat';
+import { closeAfterResponse } from '../http/http2-compat';
 import { sourceKey } from '../access/password-throttle';
 
 /**
