@@ -14,7 +14,7 @@
  * (sourceKey, as the password throttle counts).
  */
 import type { Stream } from '@wingman/protocol';
-import { sourceKey } from '../access/password-throttle';
+import { sourceKey } from '../http/source-key';
 import { createFairShares } from '../sessions/fair-share';
 
 /** Stable code of a request refused because its viewer holds its whole share of streams. */

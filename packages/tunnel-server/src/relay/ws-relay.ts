@@ -28,7 +28,7 @@ import { hostnameOf } from '../http/host-route';
 import { writeRawResponse, writeRawText } from '../http/raw-response';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { rawDataToBuffer } from '../agents/agent-link';
+import { rawDataToBuffer } from '../http/ws-data';
 import { statusForCode } from './error-page';
 import { hostOnlyCookies } from './host-only-cookies';
 import { requestHeadersForAgent, responseHeadersForViewer, WEBSOCKET_HOP_FIELDS } from './headers';

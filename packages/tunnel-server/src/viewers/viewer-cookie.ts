@@ -18,7 +18,7 @@ import { serialize as serializeCookie } from 'cookie';
 import { LRUCache } from 'lru-cache';
 import { requestCookie } from '../http/request-cookie';
 import { currentKey, keysOf, type Keys } from '../keys/key-ring';
-import { sourceKey } from '../access/password-throttle';
+import { sourceKey } from '../http/source-key';
 
 /** Name of the viewer cookie on a session origin (removed from every request before the app sees it). */
 export const VIEWER_COOKIE = 'wingman_viewer';
