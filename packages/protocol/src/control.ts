@@ -85,6 +85,12 @@ export interface RegisterMessage {
    * (`wingman http --approve`). An older server refuses the unknown field.
    */
   viewers?: ViewerGateMode;
+  /**
+   * `wingman http --private`: the server relays nothing of the session (it
+   * serves only the shell, the bundles and signaling); the app is reached
+   * over verified P2P channels only (docs/PROTOCOL.md §Verified channels).
+   */
+  private?: boolean;
 }
 
 /** Shortest and longest session expiry, ms: one second (tests, demos) to 30 days (longer is not an expiry). */
@@ -255,7 +261,7 @@ export function parseAgentMessage(text: string): AgentToServerReceived {
   const o = parseObject(text);
   switch (o.type) {
     case 'register': {
-      onlyKeys(o, ['type', 'version', 'resume', 'p2p', 'client', 'viewerPassword', 'expiresInMs', 'viewers']);
+      onlyKeys(o, ['type', 'version', 'resume', 'p2p', 'client', 'viewerPassword', 'expiresInMs', 'viewers', 'private']);
       const m: RegisterMessage = { type: 'register', version: int(o, 'version', 0, 255), p2p: bool(o, 'p2p'), client: str(o, 'client', 100) };
       if (o.viewerPassword !== undefined) {
         const pw = str(o, 'viewerPassword', MAX_VIEWER_PASSWORD_CHARS);
@@ -264,6 +270,7 @@ export function parseAgentMessage(text: string): AgentToServerReceived {
       }
       if (o.expiresInMs !== undefined) m.expiresInMs = int(o, 'expiresInMs', MIN_SESSION_EXPIRY_MS, MAX_SESSION_EXPIRY_MS);
       if (o.viewers !== undefined) m.viewers = parseViewerGateMode(o.viewers);
+      if (o.private !== undefined) m.private = bool(o, 'private');
       if (o.resume !== undefined) {
         const r = obj(o, 'resume');
         onlyKeys(r, ['sessionId', 'resumeSecret']);

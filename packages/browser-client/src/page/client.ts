@@ -15,6 +15,7 @@ import { shellLinkKey } from './link-key';
 import { startDiagnosticsSource } from './diagnostics-source';
 import { OWN_SW_REASON, ownSwRequestedIn, stepAside } from './own-service-worker';
 import { createP2PManager, type TransportStatus } from './p2p';
+import { privateAppReady } from './private-start';
 import { createRequestServer } from './request-server';
 import { createSwLink } from './sw-link';
 import { mark, timeline } from './timeline';
@@ -54,6 +55,7 @@ let paths: Paths | undefined;
 const sw = createSwLink({
   shellId,
   exclude: config.exclude,
+  private: config.private,
   onFetch: (m, port) => requests.serve(m, port),
   onPaths: (p) => {
     paths = p;
@@ -127,8 +129,9 @@ window.addEventListener('pageshow', (ev) => {
   if (ev.persisted) location.reload();
 });
 
-void sw.controlled.then((controlled) => {
+void sw.controlled.then(async (controlled) => {
   mark(controlled ? 'sw-controls' : 'sw-unavailable');
+  if (config.private) await privateAppReady(p2p);
   frame.load(appPath(here, [BADGE_QUERY_PARAM]));
 });
 // The inline script may have started the app already; its initial about:blank "loads" too and does not count.

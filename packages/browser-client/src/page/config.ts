@@ -8,9 +8,11 @@ export interface ShellConfig {
   p2p: boolean;
   exclude: string[];
   badge: boolean;
+  /** A private session: the app is loaded only once the channel is verified (docs/PROTOCOL.md §Verified channels). */
+  private: boolean;
 }
 
-const FALLBACK: ShellConfig = { sessionId: 'unknown', p2p: false, exclude: [], badge: true };
+const FALLBACK: ShellConfig = { sessionId: 'unknown', p2p: false, exclude: [], badge: true, private: false };
 
 export function readShellConfig(doc: Document): ShellConfig {
   const el = doc.getElementById('wingman-config');
@@ -28,5 +30,6 @@ export function readShellConfig(doc: Document): ShellConfig {
     p2p: o.p2p === true,
     exclude,
     badge: o.badge !== false,
+    private: o.private === true,
   };
 }

@@ -84,8 +84,11 @@ frame.title = 'app';
 frame.setAttribute('allow', FRAME_ALLOW);
 frame.allowFullscreen = true;
 
+/** A private session (`wingman http --private`): client.js starts the app once its channel is verified (private-start.ts). */
+const privateSession = document.documentElement.hasAttribute('data-wingman-private');
+
 function startApp(): void {
-  if (!frame.getAttribute('src')) frame.src = appPath + appUrl.hash;
+  if (!privateSession && !frame.getAttribute('src')) frame.src = appPath + appUrl.hash;
 }
 
 let clientLoading = false;
@@ -131,6 +134,12 @@ function handOver(port: MessagePort, response: Promise<Response>): void {
 /** A first visit: the SW registered here, the app's document fetched meanwhile, the frame started once the SW controls. */
 function firstVisit(sw: ServiceWorkerContainer): void {
   setTimeout(loadClient, CLIENT_FIRST_VISIT_DELAY_MAX_MS);
+  if (privateSession) {
+    // No early document: the relay would refuse it.
+    sw.addEventListener('controllerchange', loadClient, { once: true });
+    sw.register(SW_PATH, { scope: SW_SCOPE }).catch(loadClient);
+    return;
+  }
   const early = fetch(appPath, { headers: EARLY_FETCH_HEADERS, cache: 'no-store' });
   early.catch(() => undefined);
   sw.addEventListener(

@@ -16,6 +16,8 @@ export interface SwLinkOptions {
   onFetch(request: FetchRequest, port: MessagePort): void;
   /** The SW's path choice per request class changed. */
   onPaths?(paths: Omit<PathsUpdate, 'type'>): void;
+  /** A private session: the SW sends every request over the channel. */
+  private?: boolean;
 }
 
 export interface SwLink {
@@ -67,7 +69,14 @@ export function createSwLink(options: SwLinkOptions): SwLink {
   const announce = (freshPort = false) => {
     const controller = container?.controller;
     if (!controller) return;
-    const message: ShellAnnounce = { type: 'wingman:shell', shellId: options.shellId, p2p, exclude: options.exclude, ...(p2p && turn ? { turn: true } : {}) };
+    const message: ShellAnnounce = {
+      type: 'wingman:shell',
+      shellId: options.shellId,
+      p2p,
+      exclude: options.exclude,
+      ...(p2p && turn ? { turn: true } : {}),
+      ...(options.private ? { private: true } : {}),
+    };
     if (requests && !freshPort) return controller.postMessage(message);
     const { port1, port2 } = new MessageChannel();
     const previous = requests;

@@ -23,6 +23,8 @@ export interface ShellAnnounce {
    * is each request class's default (sw/path-choice.ts). Absent: false.
    */
   turn?: boolean;
+  /** A private session: every request goes over the channel, none to the relay (which refuses them). Absent: false. */
+  private?: boolean;
   /** Path prefixes to leave to the relay. */
   exclude: string[];
 }
@@ -240,8 +242,12 @@ export function parseWindowToSw(v: unknown): WindowToSw | undefined {
   if (!o) return undefined;
   switch (o.type) {
     case 'wingman:shell':
-      return str(o.shellId, MAX_ID_CHARS) && typeof o.p2p === 'boolean' && isExclude(o.exclude) && (o.turn === undefined || typeof o.turn === 'boolean')
-        ? { type: o.type, shellId: o.shellId, p2p: o.p2p, exclude: o.exclude, ...(o.turn ? { turn: true } : {}) }
+      return str(o.shellId, MAX_ID_CHARS) &&
+        typeof o.p2p === 'boolean' &&
+        isExclude(o.exclude) &&
+        (o.turn === undefined || typeof o.turn === 'boolean') &&
+        (o.private === undefined || typeof o.private === 'boolean')
+        ? { type: o.type, shellId: o.shellId, p2p: o.p2p, exclude: o.exclude, ...(o.turn ? { turn: true } : {}), ...(o.private ? { private: true } : {}) }
         : undefined;
     case 'wingman:frame':
       return str(o.shellId, MAX_ID_CHARS) ? { type: o.type, shellId: o.shellId } : undefined;

@@ -32,7 +32,18 @@ import type { Decision, RequestClass } from './path-choice';
 export type RoutePath = 'p2p' | 'relay';
 
 export type RouteReason =
-  'excluded' | 'wait-for-channel' | 'no-channel' | 'default' | 'faster' | 'probe' | 'turn-default' | 'p2p-stalls' | 'declined' | 'channel-failed' | 'race';
+  | 'excluded'
+  | 'wait-for-channel'
+  | 'no-channel'
+  | 'default'
+  | 'faster'
+  | 'probe'
+  | 'turn-default'
+  | 'p2p-stalls'
+  | 'declined'
+  | 'channel-failed'
+  | 'race'
+  | 'private';
 
 /** Every reason, for validation where a reason arrives from outside (the agent echoes it). */
 export const ROUTE_REASONS: readonly RouteReason[] = [
@@ -47,6 +58,7 @@ export const ROUTE_REASONS: readonly RouteReason[] = [
   'declined',
   'channel-failed',
   'race',
+  'private',
 ];
 
 export type RouteVerdict = { path: RoutePath | 'wait'; reason: RouteReason };
@@ -55,7 +67,8 @@ export interface RouteFacts {
   /** The path starts with a prefix the developer excluded from P2P. */
   excluded: boolean;
   /** The shell that would carry the request has an open channel; `turn`: through a TURN server. Undefined: no channel. */
-  channel: { turn: boolean } | undefined;
+  /** The shell's open channel: through TURN; of a private session (nothing may go to the relay). */
+  channel: { turn: boolean; private?: boolean } | undefined;
   /** A channel is coming (shared/channel-coming.ts) and this request has not waited for it yet. */
   channelComing: boolean;
   /** Requests in flight on the relay now. */
@@ -89,6 +102,8 @@ export function decideRoute(facts: RouteFacts, measurements: Measurements | unde
     if (facts.channelComing && relayFull && !facts.p2pStalls && measurements) return { path: 'wait', reason: 'wait-for-channel' };
     return { path: 'relay', reason: 'no-channel' };
   }
+  // A private session's relay refuses the app's requests: its channel carries everything.
+  if (facts.channel.private) return { path: 'p2p', reason: 'private' };
   if (!measurements || !facts.cls) return { path: 'p2p', reason: 'default' };
   const fallback: RoutePath = facts.channel.turn ? 'relay' : 'p2p';
   const d = facts.upload ? measurements.chooseUpload(fallback) : measurements.choose(facts.cls, fallback);

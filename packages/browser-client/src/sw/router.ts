@@ -213,7 +213,7 @@ export async function obtain(
   let shell = excluded ? undefined : await deps.registry.pick(clientId, resultingClientId);
   const facts = (channelComing: boolean): RouteFacts => ({
     excluded,
-    channel: shell ? { turn: shell.turn } : undefined,
+    channel: shell ? { turn: shell.turn, private: shell.private } : undefined,
     channelComing,
     relayInFlight: paths?.inFlightOn('relay') ?? 0,
     p2pInFlight: paths?.inFlightOn('p2p') ?? 0,

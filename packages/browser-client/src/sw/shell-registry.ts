@@ -25,6 +25,8 @@ interface ShellEntry {
   p2p: boolean;
   /** The channel goes through TURN. */
   turn: boolean;
+  /** A private session's shell: nothing goes to the relay. */
+  private: boolean;
   exclude: string[];
   announcedAt: number;
 }
@@ -160,6 +162,7 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
         port: via,
         p2p: m.p2p,
         turn: m.turn === true,
+        private: m.private === true,
         exclude: m.exclude,
         announcedAt: Date.now(),
       });
@@ -207,9 +210,9 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
       const ownId = frames.get(clientId) ?? frames.get(resultingClientId);
       const own = ownId !== undefined ? shells.get(ownId) : undefined;
       if (own && ownId !== undefined && resultingClientId && !frames.has(resultingClientId)) frames.set(resultingClientId, ownId);
-      if (own?.p2p) return { ...own.target, ownTab: true, turn: own.turn };
+      if (own?.p2p) return { ...own.target, ownTab: true, turn: own.turn, private: own.private };
       const ready = [...shells.values()].filter((s) => s.p2p && s !== own).sort((a, b) => b.announcedAt - a.announcedAt);
-      for (const entry of ready) if (await alive(entry)) return { ...entry.target, ownTab: false, turn: entry.turn };
+      for (const entry of ready) if (await alive(entry)) return { ...entry.target, ownTab: false, turn: entry.turn, private: entry.private };
       return undefined;
     },
     channelComing() {

@@ -18,4 +18,6 @@ export interface ShellPick extends ShellTarget {
   ownTab: boolean;
   /** Its channel goes through a TURN server (the relay is then each class's default path). */
   turn: boolean;
+  /** A private session's: every request goes over its channel. Absent: false. */
+  private?: boolean;
 }

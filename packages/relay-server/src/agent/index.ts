@@ -89,6 +89,12 @@ export interface AgentOptions {
    * Default: none (the server tracks no viewers).
    */
   viewers?: ViewerGateMode;
+  /**
+   * `wingman http --private`: the server is asked to relay nothing, and
+   * whatever it sends over the relay anyway is refused here: the app is
+   * reached only over verified P2P channels (docs/PROTOCOL.md §Verified channels).
+   */
+  private?: boolean;
 }
 
 /** After its own reckoning of the deadline, how long the agent waits for the server's ERR_SESSION_EXPIRED before stopping anyway, ms. */
@@ -180,6 +186,7 @@ export function createAgent(options: AgentOptions): Agent {
       ...(options.viewerPassword !== undefined ? { viewerPassword: options.viewerPassword } : {}),
       ...(options.expiresInMs !== undefined ? { expiresInMs: options.expiresInMs } : {}),
       ...(options.viewers !== undefined ? { viewers: options.viewers } : {}),
+      ...(options.private ? { private: true } : {}),
     };
     cancelAttempt = connectOnce({
       url,
@@ -269,7 +276,11 @@ export function createAgent(options: AgentOptions): Agent {
       maxWsMessageBytes: options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES,
     });
     conn = c;
-    c.on('stream', (stream) => forwarder.handleStream(stream, 'relay'));
+    c.on('stream', (stream) => {
+      // A private session's server relays nothing; one that does anyway (tampered with) gets no app bytes.
+      if (options.private) return stream.reset('ERR_CANCEL', 'a private session: the relay carries nothing of it');
+      forwarder.handleStream(stream, 'relay');
+    });
     socket.on('close', (code: number, reason: Buffer) => onSocketClose(socket, c, code, reason.toString('utf8')));
     startHeartbeat(socket, c);
     emitter.emit('ready', {

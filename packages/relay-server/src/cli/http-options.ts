@@ -62,6 +62,10 @@ export const HTTP_OPTION_ROWS = [
     help: 'admit each new viewer yourself (terminal keys or the inspector); until then it sees a waiting page',
   },
   {
+    flags: '--private',
+    help: 'no relay for this session: the app is reachable only over a P2P channel verified with the link key (the server never sees its traffic)',
+  },
+  {
     flags: '--inspect <port|false>',
     shownDefault: `${DEFAULT_INSPECT_PORT}, the next free one if taken`,
     help: 'local inspector on http://127.0.0.1:<port>; false: off',

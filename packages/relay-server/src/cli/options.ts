@@ -53,6 +53,8 @@ export interface HttpCommandFlags {
   expires?: string;
   /** --approve: the developer admits each new viewer. */
   approve?: boolean;
+  /** --private: no relay; only verified P2P channels. */
+  private?: boolean;
 }
 
 /** The local inspector's settings (docs/cli.md "Inspector"). */
@@ -86,6 +88,8 @@ export interface HttpConfig {
   expiresInMs: number | undefined;
   /** The developer admits each new viewer (--approve, WINGMAN_APPROVE=1). */
   approve: boolean;
+  /** No relay: the app is served only over P2P channels verified with the link key (--private). */
+  private: boolean;
 }
 
 /** `3000`, `localhost:3000`, `127.0.0.1:3000`, `[::1]:3000`. Host defaults to localhost. */
@@ -234,7 +238,15 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     inspect: parseInspect(flags),
     expiresInMs: flags.expires === undefined ? undefined : parseDuration(flags.expires, '--expires'),
     approve: flags.approve === true || parseApproveEnv(env.WINGMAN_APPROVE),
+    private: privateMode(flags, flags.p2p !== false && p2pEnv !== '0'),
   };
+}
+
+/** --private needs P2P: its traffic goes nowhere else. */
+function privateMode(flags: HttpCommandFlags, p2p: boolean): boolean {
+  if (flags.private !== true) return false;
+  if (!p2p) throw new UsageError(`--private needs P2P: drop --no-p2p (and ${envOf('--no-p2p')}=0)`);
+  return true;
 }
 
 /** WINGMAN_APPROVE: 1 turns --approve on; 0 or empty leaves it off. */

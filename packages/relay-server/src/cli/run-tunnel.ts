@@ -61,6 +61,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     ...(config.password !== undefined ? { viewerPassword: config.password } : {}),
     ...(config.expiresInMs !== undefined ? { expiresInMs: config.expiresInMs } : {}),
     viewers: config.approve ? 'approve' : 'open',
+    ...(config.private ? { private: true } : {}),
   });
   const p2p = config.p2p
     ? attachP2P({
@@ -68,6 +69,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
         forward,
         acceptLoopbackCandidates: isLoopbackHost(new URL(config.server).hostname),
         linkKey,
+        ...(config.private ? { requireLinkKey: true } : {}),
         onUntrusted: (u) =>
           reporter.warning(
             'WARN_UNTRUSTED_SIGNAL',

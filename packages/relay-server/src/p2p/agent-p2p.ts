@@ -31,6 +31,8 @@ export interface AgentP2POptions {
   acceptLoopbackCandidates?: boolean;
   /** The key of the session's link: viewers that hold it get authenticated signaling and a verified channel. */
   linkKey?: string;
+  /** Answer only viewers that hold the link key (`--private`). */
+  requireLinkKey?: boolean;
   /** A viewer's signaling message or channel refused by a link-key check. */
   onUntrusted?(event: UntrustedEvent): void;
 }
@@ -59,7 +61,8 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
       host = undefined;
       return;
     }
-    const trust = options.linkKey !== undefined ? { linkKey: options.linkKey, sessionId: e.sessionId } : undefined;
+    const trust =
+      options.linkKey !== undefined ? { linkKey: options.linkKey, sessionId: e.sessionId, ...(options.requireLinkKey ? { required: true } : {}) } : undefined;
     // A relay reconnect (same session) keeps the open data channels: they do
     // not depend on the agent's WebSocket. New peers get the new ICE servers (and a new session's id).
     if (host) {

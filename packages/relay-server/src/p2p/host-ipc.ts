@@ -90,7 +90,11 @@ const peerReportSchema = z.object({
   rttMs: durationMs().optional(),
   verified: z.boolean().optional(),
 });
-const linkTrustSchema = z.object({ linkKey: z.string().regex(LINK_KEY_PATTERN), sessionId: z.string().regex(SESSION_ID_PATTERN) });
+const linkTrustSchema = z.object({
+  linkKey: z.string().regex(LINK_KEY_PATTERN),
+  sessionId: z.string().regex(SESSION_ID_PATTERN),
+  required: z.boolean().optional(),
+});
 const untrustedSchema = z.object({
   viewerId: z.string().min(1).max(MAX_WIRE_VIEWER_ID_CHARS),
   what: z.enum(['signal-mac', 'channel-binding']),

@@ -88,6 +88,8 @@ export interface UntrustedEvent {
 export interface LinkTrust {
   linkKey: string;
   sessionId: string;
+  /** Refuse offers without a valid MAC (`wingman http --private`): only viewers holding the key get a channel. */
+  required?: boolean;
 }
 
 export interface PeerInfo {
@@ -184,9 +186,11 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   const unreachable = (candidate: string) => unreachableReason(candidate, remotePolicy) !== undefined;
   const ownMaxMessageBytes = options.maxMessageBytes ?? DATA_CHANNEL_DEFAULT_MESSAGE_BYTES;
   let trustKeys: Promise<TrustKeys> | undefined;
+  let keyRequired = false;
   const setTrust = (trust: LinkTrust | undefined) => {
     const bytes = trust ? linkKeyBytes(trust.linkKey) : undefined;
     trustKeys = trust && bytes ? deriveTrustKeys(bytes, trust.sessionId) : undefined;
+    keyRequired = trust?.required === true;
   };
   setTrust(options.trust);
   let untrustedCount = 0;
@@ -427,6 +431,15 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     if (!isMacedType(message.type)) return true;
     const mac = 'mac' in message ? message.mac : undefined;
     const keys = message.type === 'offer' ? (mac !== undefined ? await trustKeys : undefined) : peers.get(viewerId)?.keys;
+    if (!keys && message.type === 'offer' && keyRequired) {
+      options.sendSignal(viewerId, {
+        type: 'error',
+        code: 'ERR_LINK_KEY_REQUIRED',
+        message: "this session is private: it is served only over a channel verified with the link's key (#k=…)",
+      });
+      report({ viewerId, state: 'failed', reason: 'no link key (private session)' });
+      return false;
+    }
     if (!keys) return true;
     if (await signalMacValid(keys, 'viewer', viewerId, message as MacedSignal, mac)) return keys;
     untrusted(

@@ -232,6 +232,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     // The latest register decides here too; a resumed session keeps its viewers and their states (announced again, after `registered`).
     if (message.viewers !== undefined) options.viewerGate.enable(session, message.viewers);
     else session.viewers = undefined;
+    session.private = message.private === true;
     metrics.agentConnections.inc({ outcome: 'registered' });
     (registered.resumed ? metrics.sessionsResumed : metrics.sessionsCreated).inc();
     logger.info(

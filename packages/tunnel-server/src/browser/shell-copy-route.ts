@@ -20,6 +20,6 @@ export function createShellCopyRoute(p2pEnabled: (session: Session) => boolean):
     }
     const { session } = ctx;
     if (!session?.agent || !p2pEnabled(session)) return sendJson(res, 404, { error: 'ERR_NOT_FOUND', message: 'this session serves no shell' });
-    serveShell(res, { sessionId: session.id, p2p: true });
+    serveShell(res, { sessionId: session.id, p2p: true, private: session.private === true });
   };
 }

@@ -24,6 +24,8 @@ export interface ShellOptions {
   exclude?: string[];
   /** Show the status badge (the reviewer can still hide it). Default true. */
   badge?: boolean;
+  /** A private session (`wingman http --private`): the shell loads the app only over a verified channel. Default false. */
+  private?: boolean;
 }
 
 /** What the client reads from the page (validated again on its side). */
@@ -32,6 +34,7 @@ export interface ShellConfig {
   p2p: boolean;
   exclude: string[];
   badge: boolean;
+  private: boolean;
 }
 
 const SESSION_ID = /^[a-z0-9-]{1,63}$/;
@@ -44,7 +47,7 @@ export function shellConfig(options: ShellOptions): ShellConfig {
   if (exclude.length > MAX_EXCLUDES || !exclude.every((p) => typeof p === 'string' && p.startsWith('/') && p.length <= 512)) {
     throw new TypeError(`renderShell: exclude must be at most ${MAX_EXCLUDES} path prefixes starting with "/"`);
   }
-  return { sessionId: options.sessionId, p2p: options.p2p === true, exclude, badge: options.badge !== false };
+  return { sessionId: options.sessionId, p2p: options.p2p === true, exclude, badge: options.badge !== false, private: options.private === true };
 }
 
 /** JSON safe inside <script>: no "</script>", no "<!--", no U+2028/2029 surprises. */
@@ -95,7 +98,7 @@ export function shellInlineScript(distDir: string = defaultBrowserDistDir()): Sh
 export function renderShell(options: ShellOptions, script: ShellInlineScript = shellInlineScript()): string {
   const config = shellConfig(options);
   return `<!doctype html>
-<html lang="en"${config.p2p ? ' data-wingman-p2p' : ''}>
+<html lang="en"${config.p2p ? ' data-wingman-p2p' : ''}${config.private ? ' data-wingman-private' : ''}>
 <head>
 <meta charset="utf-8">
 <script>${script.text}</script>

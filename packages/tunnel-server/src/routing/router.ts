@@ -38,6 +38,15 @@ import { sendHeld, sendViewerStatus, VIEWER_STATUS_PATH, writeHeld } from '../vi
 import { tagViewer } from '../viewers/tag-viewer';
 import { appOwnsServiceWorker } from '../browser/own-service-worker';
 
+/** What a private session (`wingman http --private`) answers on the relay: it carries nothing of the app. */
+const PRIVATE_SESSION_PAGE = {
+  status: 403,
+  title: 'This session is private',
+  message:
+    'The developer shares this app only over a verified peer-to-peer connection, which this browser does not have: open the full link the developer sent (with its #k=… part) in a browser with WebRTC. This server relays nothing of it.',
+  code: 'ERR_PRIVATE_SESSION',
+} as const;
+
 export interface RouterOptions {
   hostRouter: HostRouter;
   registry: SessionRegistry;
@@ -205,6 +214,10 @@ export function createRouter(options: RouterOptions): Router {
     }
     // A browser whose app runs its own Service Worker gets the app itself, over the relay (browser/own-service-worker.ts).
     if (!appOwnSw && options.bootstrap?.(req, res, session, setCookie)) return;
+    if (session.private) {
+      req.resume();
+      return sendPage(res, PRIVATE_SESSION_PAGE);
+    }
     const viewer = viewerOf(req);
     if (streamQuota && !streamQuota.acquire(session, viewer, session.agent.connection.peerMaxConcurrentStreams)) {
       logger.debug({ sessionId: id, viewer }, 'viewer over its stream quota');
@@ -263,6 +276,7 @@ export function createRouter(options: RouterOptions): Router {
       return writeRawText(socket, 404, `No Wingman session ${id} here`);
     }
     if (!session.agent) return writeAgentGone(socket, id);
+    if (session.private) return writeRawText(socket, 403, `${PRIVATE_SESSION_PAGE.message} (${PRIVATE_SESSION_PAGE.code})`);
     const viewer = viewerOf(req);
     if (streamQuota && !streamQuota.acquire(session, viewer, session.agent.connection.peerMaxConcurrentStreams)) {
       logger.debug({ sessionId: id, viewer }, 'viewer over its stream quota');

@@ -39,6 +39,8 @@ export interface Session {
   expiresAt?: number | undefined;
   /** Set when the agent registered with `viewers` (viewers/viewer-gate.ts); undefined: no viewer identity, the link alone gives access. */
   viewers?: SessionViewers | undefined;
+  /** The agent registered with `private` (`wingman http --private`): nothing of the session is relayed, only Wingman's own paths are served. */
+  private?: boolean | undefined;
   /** When the agent's TURN credentials were minted (registered, ice-servers), ms since epoch. */
   agentIceAt?: number | undefined;
   /** How viewers got in under the latest register (password or link, and the viewer gate); a resume that changes it resets the viewers. */

@@ -1,0 +1,78 @@
+/**
+ * A private session (`wingman http --private`, docs/PROTOCOL.md §Verified
+ * channels) with real processes and a Node viewer (@roamhq/wrtc): the
+ * tunnel server relays nothing of it (its own paths still answer), the agent
+ * answers only offers MACed with the link key, a viewer holding the key
+ * reaches the app over a verified channel, and through a path that rewrites
+ * the signaling the app receives nothing at all.
+ */
+import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
+import { requestOver } from '../../packages/relay-server/src/viewer/request';
+import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
+import { send } from '../helpers/http-client';
+import { killAll, runWingmanFetch, startTunnel, type Tunnel } from '../helpers/processes';
+import { startTamperingProxy } from '../helpers/tampering-proxy';
+import { upgradeStatus } from '../helpers/viewer-client';
+
+jest.setTimeout(120_000);
+
+let app: FixtureApp;
+let t: Tunnel;
+const viewers: P2PViewer[] = [];
+
+beforeAll(async () => {
+  app = await startFixtureApp();
+  t = await startTunnel(String(app.port), { agentArgs: ['--private'] });
+});
+
+afterEach(() => {
+  for (const v of viewers.splice(0)) v.close();
+});
+
+afterAll(async () => {
+  await killAll();
+  await app.close();
+});
+
+describe('wingman http --private', () => {
+  it('gets nothing relayed: HTTP and WebSockets are refused with a page that says why; the app sees no request', async () => {
+    const page = await send(t.serverPort, t.host, { path: '/hello', headers: { accept: 'text/html' } });
+    expect(page.status).toBe(403);
+    expect(page.body.toString()).toContain('ERR_PRIVATE_SESSION');
+    expect(page.body.toString()).toContain('This session is private');
+    expect(await upgradeStatus(t.serverPort, t.host, '/ws')).toBe(403);
+    // Wingman's own paths still answer: the browser bundle.
+    expect((await send(t.serverPort, t.host, { path: '/__wingman/client.js' })).status).toBe(200);
+    expect(app.requested).toEqual([]);
+  });
+
+  it('refuses P2P to a viewer without the link key', async () => {
+    await expect(connectP2PViewer({ url: t.url, timeoutMs: 10_000 })).rejects.toThrow(/ERR_LINK_KEY_REQUIRED/);
+    expect(app.requested).toEqual([]);
+  });
+
+  it('gives the app nothing through a path that rewrites the signaling, with or without the MACs', async () => {
+    for (const tampering of ['fingerprint', 'fingerprint-strip-mac'] as const) {
+      const proxy = await startTamperingProxy(t.serverPort, tampering);
+      try {
+        await expect(connectP2PViewer({ url: proxy.via(t.link), timeoutMs: 4_000 })).rejects.toThrow();
+        expect((await send(proxy.port, t.host, { path: '/hello' })).status).toBe(403);
+      } finally {
+        await proxy.close();
+      }
+    }
+    expect(app.requested).toEqual([]);
+  });
+
+  it('serves a viewer holding the key over a verified channel, and wingman fetch with the link', async () => {
+    const v = await connectP2PViewer({ url: t.link, timeoutMs: 15_000 });
+    viewers.push(v);
+    expect(v.verified).toBe(true);
+    const r = await requestOver(v.connection, { method: 'GET', target: '/hello', headers: [['host', t.host]] });
+    expect(`${r.status} ${r.header('x-wingman-transport')} ${(await r.bytes()).toString()}`).toBe('200 p2p hello GET');
+    const fetched = await runWingmanFetch([t.link.replace('/#', '/hello#')]);
+    expect(fetched.out).toBe('hello GET');
+    expect(fetched.err).toMatch(/via p2p[\s\S]*verified: the channel ends at the holder of the link key/);
+    expect(app.requested).toEqual(['/hello', '/hello']);
+  });
+});
