@@ -75,4 +75,10 @@ describe('wingman http --private', () => {
     expect(fetched.err).toMatch(/via p2p[\s\S]*verified: the channel ends at the holder of the link key/);
     expect(app.requested).toEqual(['/hello', '/hello']);
   });
+
+  it("leaves the server's relay counters at zero for the whole session", async () => {
+    const metrics = (await send(t.serverPort, `localhost:${t.serverPort}`, { path: '/metrics' })).body.toString();
+    expect(metrics).toMatch(/^wingman_p2p_successes_total [1-9]/m);
+    expect(metrics).not.toMatch(/^wingman_relay_requests_total\{[^}]*\} [1-9]/m);
+  });
 });
