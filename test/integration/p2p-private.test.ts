@@ -13,6 +13,7 @@ import { send } from '../helpers/http-client';
 import { killAll, runWingmanFetch, startTunnel, type Tunnel } from '../helpers/processes';
 import { startTamperingProxy } from '../helpers/tampering-proxy';
 import { upgradeStatus } from '../helpers/viewer-client';
+import { until } from '../helpers/wait';
 
 jest.setTimeout(120_000);
 
@@ -22,7 +23,7 @@ const viewers: P2PViewer[] = [];
 
 beforeAll(async () => {
   app = await startFixtureApp();
-  t = await startTunnel(String(app.port), { agentArgs: ['--private'] });
+  t = await startTunnel(String(app.port), { agentArgs: ['--private', '--inspect', '0'] });
 });
 
 afterEach(() => {
@@ -74,6 +75,21 @@ describe('wingman http --private', () => {
     expect(fetched.out).toBe('hello GET');
     expect(fetched.err).toMatch(/via p2p[\s\S]*verified: the channel ends at the holder of the link key/);
     expect(app.requested).toEqual(['/hello', '/hello']);
+    // The inspector marks each request that came over a verified channel.
+    const ready = t.agent.events.find((e) => e.event === 'ready')!;
+    const port = Number(new URL(String(ready.inspector)).port);
+    type Listed = { requests?: Array<{ path: string; transport: string; verified?: boolean }> };
+    const requests = await until(
+      async () => {
+        const listed = JSON.parse((await send(port, `127.0.0.1:${port}`, { path: '/api/requests' })).body.toString()) as Listed;
+        return listed.requests?.length === 2 ? listed.requests : undefined;
+      },
+      { timeoutMs: 5_000, what: 'two requests in the inspector' },
+    );
+    expect(requests.map((r) => [r.path, r.transport, r.verified])).toEqual([
+      ['/hello', 'p2p', true],
+      ['/hello', 'p2p', true],
+    ]);
   });
 
   it("leaves the server's relay counters at zero for the whole session", async () => {

@@ -80,7 +80,7 @@ function row(e) {
     el('td', { text: `${e.durationMs} ms` }),
     el('td', {
       class: 't-' + e.transport,
-      text: e.transport + (e.replayOf ? ` of #${e.replayOf}` : '') + (e.route ? ` · ${e.route}` : ''),
+      text: e.transport + (e.verified ? ' · verified' : '') + (e.replayOf ? ` of #${e.replayOf}` : '') + (e.route ? ` · ${e.route}` : ''),
       title: e.route ? `route: ${e.transport}, reason ${e.route}` : '',
     }),
     el('td', { class: 'muted', text: !e.viewer ? '' : /[.:]/.test(e.viewer) ? e.viewer : e.viewer.slice(0, 8), title: e.viewer || '' }),

@@ -30,6 +30,8 @@ export interface Capture {
   transport: TransportName;
   /** Who sent it: the P2P viewer's id, or the relay's X-Forwarded-For address. */
   viewer?: string;
+  /** P2P: the channel it came over is verified with the link key (docs/PROTOCOL.md §Verified channels). */
+  verified?: boolean;
   /** Wall-clock arrival, ms since the epoch. */
   startedAt: number;
   /** Arrival to the end of the response (or the failure), ms. */

@@ -42,6 +42,8 @@ export interface EntrySummary {
   /** Why the request took its transport: the reason of the response's route header (x-wingman-route), when it has one. */
   route?: string;
   viewer?: string;
+  /** P2P over a channel verified with the link key. */
+  verified?: boolean;
   requestSize: number;
   responseSize: number;
   contentType?: string;
@@ -147,6 +149,7 @@ export function summarize(e: Entry): EntrySummary {
     transport: e.transport,
     ...(route !== undefined ? { route } : {}),
     ...(e.viewer !== undefined ? { viewer: e.viewer } : {}),
+    ...(e.verified ? { verified: true } : {}),
     requestSize: e.requestBody.size,
     responseSize: e.responseBody.size,
     ...(contentType !== undefined ? { contentType } : {}),

@@ -98,8 +98,12 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
       // The inspector names a P2P request's viewer by its visitor id when the server told it (sessions with viewer identity).
       ...(options.capture
         ? {
-            onCapture: (c: Capture) =>
-              options.capture!.onCapture(c.viewer !== undefined && visitorOf.has(c.viewer) ? { ...c, viewer: visitorOf.get(c.viewer)! } : c),
+            onCapture: (c: Capture) => {
+              // Whether its channel is verified: the host's report of that signaling viewer's channel.
+              const verified = c.viewer !== undefined && host?.peers().some((p) => p.viewerId === c.viewer && p.verified) === true;
+              const named = c.viewer !== undefined && visitorOf.has(c.viewer) ? { ...c, viewer: visitorOf.get(c.viewer)! } : c;
+              options.capture!.onCapture(verified ? { ...named, verified: true } : named);
+            },
           }
         : {}),
       ...(options.onHostCrash ? { onCrash: options.onHostCrash } : {}),
