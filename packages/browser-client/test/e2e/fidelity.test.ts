@@ -14,6 +14,7 @@
  * FRAME_DIFFERENCES, UNKNOWABLE, WS_HANDSHAKE_DIFFERENCES and
  * WEBKIT_SW_REDIRECTS below are that list.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ import { launchFirefox, type LaunchedFirefox } from './helpers/firefox';
 import { launchWebKit, type LaunchedWebKit } from './helpers/webkit';
 import { directoryDownloads, playwrightDownloads, type Downloads } from './support/downloads';
 import { ACTIONS } from './support/fidelity-actions';
-import { startRecordingApp, type RecordedRequest, type RecordingApp } from './support/recording-app';
+import { DOWNLOAD_BYTES, DOWNLOAD_NAME, startRecordingApp, type RecordedRequest, type RecordingApp } from './support/recording-app';
 import { inPage, waitForApp, waitForTransport, WAIT_MS, type AnyFrame, type AnyPage } from './support/shell';
 
 jest.setTimeout(180_000);
@@ -210,6 +211,47 @@ describe('fidelity: the app sees what it would see without Wingman', () => {
       seen.set(action.name, byMode);
     }
   });
+
+  it.each(['direct', 'firefox-direct', 'webkit-direct'] as const)(
+    'the direct run (%s) did what each new action exercises, so equal runs are not equally broken',
+    (mode) => {
+      const get = (name: string) => {
+        const entry = seen.get(ACTIONS.find((a) => a.name.startsWith(name))!.name)?.get(mode);
+        if (!entry) throw new Error(`no record of ${name} in ${mode}`);
+        return entry;
+      };
+      const sse = get('EventSource');
+      expect(sse.result).toEqual([
+        'open 1',
+        { type: 'message', data: 'one', id: '1' },
+        { type: 'named', data: 'two\nlines', id: '2' },
+        'error 0',
+        'open 1',
+        { type: 'message', data: 'three', id: '3' },
+        'error 0',
+        'error 2',
+      ]);
+      expect(sse.requests.map((r) => r.headers.find((h) => h.startsWith('last-event-id:')))).toEqual([undefined, 'last-event-id: 2', 'last-event-id: 3']);
+      const ws = get('WebSocket');
+      expect(ws.result).toMatchObject({
+        seen: ['open protocol=chat.v1 extensions=', 'hello chat.v1', 'echo:ping', 'binary 0,1,254,255'],
+        code: 4001,
+        reason: 'server says bye',
+      });
+      expect(ws.requests[0]!.headers).toContain('sec-websocket-protocol: chat.v2, chat.v1');
+      expect(get('download').result).toMatchObject({
+        saved: { name: DOWNLOAD_NAME, sha256: createHash('sha256').update(DOWNLOAD_BYTES).digest('hex') },
+        stayed: 'page',
+      });
+      const cookies = get('script-set cookie');
+      expect(cookies.result).toMatchObject({ before: expect.stringContaining('scripted=yes'), seen: expect.stringContaining('scripted=yes') });
+      expect((cookies.result as { afterDelete: string }).afterDelete).not.toContain('scripted');
+      const cookieOf = (target: string) => cookies.requests.find((r) => r.target.startsWith(target))?.headers.find((h) => h.startsWith('cookie:')) ?? '';
+      expect(cookieOf('/after-script-set')).toContain('scripted=yes');
+      expect(cookieOf('/page')).toContain('scripted=yes');
+      expect(cookieOf('/after-script-delete')).not.toContain('scripted');
+    },
+  );
 
   const of = (m: Mode) => Object.fromEntries(ACTIONS.map((a) => [a.name, seen.get(a.name)?.get(m)]));
 
