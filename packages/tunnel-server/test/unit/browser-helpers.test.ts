@@ -42,7 +42,7 @@ describe('renderShell', () => {
     const html = renderShell({ sessionId: 'abc', p2p: true, exclude: ['/api/</script><script>alert(1)</script>'] }, inlineScript('window.x=1;\n'));
     const json = /<script type="application\/json" id="wingman-config">(.*)<\/script>/.exec(html)![1]!;
     expect(json).not.toContain('<');
-    expect(JSON.parse(json)).toEqual({ sessionId: 'abc', p2p: true, exclude: ['/api/</script><script>alert(1)</script>'], badge: true });
+    expect(JSON.parse(json)).toEqual({ sessionId: 'abc', p2p: true, exclude: ['/api/</script><script>alert(1)</script>'], badge: true, private: false });
   });
 
   it('inlines the built script first in <head>, with the CSP hash of exactly that text', () => {
