@@ -2,8 +2,9 @@
  * Stock Django (Debian `python3-django`, settings as `startproject` writes
  * them: `X-Frame-Options: DENY`, CSRF with Origin checks) through Wingman:
  * the admin's login page renders in the shell and the login succeeds, over
- * P2P and over the Service Worker's relay in Chromium, over P2P in Firefox —
- * as it does straight against runserver in the same browser.
+ * P2P and over the Service Worker's relay in Chromium, over P2P in Firefox,
+ * over the relay in WebKit (which has no WebRTC here) — as it does straight
+ * against runserver in the same browser.
  */
 import type { Frame } from 'playwright-core';
 import type { Frame as PuppeteerFrame } from 'puppeteer-core';
@@ -13,6 +14,7 @@ import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from 
 import { launchFirefox, type LaunchedFirefox } from './helpers/firefox';
 import { DJANGO_ADMIN_PASSWORD, DJANGO_ADMIN_USER, startDjango, type DjangoApp } from './support/django';
 import { inPage, waitForTransport, WAIT_MS, type AnyFrame, type AnyPage } from './support/shell';
+import { shellAppFrame, useWebKit } from './support/webkit-stack';
 
 jest.setTimeout(180_000);
 
@@ -92,6 +94,23 @@ describe('stock Django through Wingman', () => {
       const frame = (): Frame | undefined => page.mainFrame().childFrames()[0];
       expect(await adminLogin(frame)).toMatch(/Site administration/);
       expect(await inPage(frame()!, () => document.getElementById('user-tools')?.textContent ?? '', undefined)).toContain(DJANGO_ADMIN_USER);
+    });
+  });
+
+  describe('in WebKit (no WebRTC: the Service Worker relay)', () => {
+    const env = useWebKit();
+
+    it('logs in to the admin straight against runserver, and through the shell over the relay, alike', async () => {
+      const page = env.webkit.page;
+      await page.goto(`http://127.0.0.1:${django.port}/admin/login/?next=/admin/`);
+      const direct = await adminLogin(() => page);
+      expect(direct).toMatch(/Site administration/);
+
+      await page.goto(`${origin}/admin/login/?next=/admin/`);
+      await waitForTransport(page, 'relay', /WebRTC/i);
+      const frame = await shellAppFrame(page);
+      expect(await adminLogin(() => frame)).toBe(direct);
+      expect(await inPage(frame, () => document.getElementById('user-tools')?.textContent ?? '', undefined)).toContain(DJANGO_ADMIN_USER);
     });
   });
 
