@@ -157,12 +157,14 @@ export type AgentToServer = RegisterMessage | SignalEnvelope<HostSignal> | PeerR
  * server → agent: a viewer's app registered a Service Worker of its own, so
  * Wingman stepped aside for that browser (OWN_SW_PATH): it is served the app
  * over the relay from now on. `script` is the worker's URL as the app gave it
- * (cut to MAX_OWN_SW_SCRIPT_CHARS). An agent that does not know this message
- * ignores it.
+ * (cut to MAX_OWN_SW_SCRIPT_CHARS); `visitorId`, that browser's viewer
+ * identity (as in `viewer`), when the session tracks viewers. An agent that does not know
+ * this message ignores it.
  */
 export interface ViewerOwnServiceWorker {
   type: 'viewer-own-sw';
   script: string;
+  visitorId?: string;
 }
 
 /** Longest worker URL carried in ViewerOwnServiceWorker, characters. */
@@ -338,9 +340,12 @@ export function parseServerMessage(text: string): ServerToAgentReceived {
     }
     case 'viewer':
       return parseViewerMessage(o);
-    case 'viewer-own-sw':
-      onlyKeys(o, ['type', 'script']);
-      return { type: 'viewer-own-sw', script: str(o, 'script', MAX_OWN_SW_SCRIPT_CHARS) };
+    case 'viewer-own-sw': {
+      onlyKeys(o, ['type', 'script', 'visitorId']);
+      const m: ViewerOwnServiceWorker = { type: 'viewer-own-sw', script: str(o, 'script', MAX_OWN_SW_SCRIPT_CHARS) };
+      if (o.visitorId !== undefined) m.visitorId = parseVisitorId(o.visitorId);
+      return m;
+    }
     case 'viewer-gone':
       return parseViewerGone(o);
     case 'ice-servers':

@@ -9,7 +9,7 @@
  * answered from its precache without reaching the app. Through Wingman the
  * browser is then served over the relay, without Wingman's cookies reaching
  * the app or its scripts, and the agent says why (`--json`: a warning event
- * naming the worker).
+ * naming the viewer and the worker).
  */
 import { killAll, startAgent, startServer, type Proc } from '../../../../test/helpers/processes';
 import { until } from '../../../../test/helpers/wait';
@@ -18,6 +18,8 @@ import { inPage, WAIT_MS, type AnyPage } from './support/shell';
 import { PWA_API_CACHE, PWA_API_PATH, startVitePwa, type PwaRequest, type VitePwaApp } from './support/vite-pwa';
 
 jest.setTimeout(180_000);
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The app's worker as vite-plugin-pwa registers it in dev (its script URL, relative to the origin). */
 const DEV_SW = '/dev-sw.js?dev-sw';
@@ -151,7 +153,7 @@ describe('a Vite PWA (vite-plugin-pwa, dev server) through Wingman', () => {
       .stderr()
       .split('\n')
       .filter((l) => l.includes('WARN_VIEWER_OWN_SW'))
-      .map((l) => JSON.parse(l) as { event: string; code: string; message: string });
+      .map((l) => JSON.parse(l) as { event: string; code: string; message: string; viewer?: string });
 
   /** Runs the PWA direct, then through Wingman, in `page`; asserts the two agree and what Wingman did. */
   async function directThenWingman(page: AnyPage): Promise<void> {
@@ -173,7 +175,12 @@ describe('a Vite PWA (vite-plugin-pwa, dev server) through Wingman', () => {
     expect(tunnelled.reached.filter((r) => /wingman/i.test(r.cookie ?? ''))).toEqual([]);
     // The developer is told why this browser left P2P.
     await until(() => ownSwWarnings().length > warned, { timeoutMs: WAIT_MS, intervalMs: 50, what: "the agent's WARN_VIEWER_OWN_SW warning" });
-    expect(ownSwWarnings().at(-1)).toMatchObject({ event: 'warning', code: 'WARN_VIEWER_OWN_SW', message: expect.stringContaining(DEV_SW) });
+    // It names the viewer (`viewer`: its id; the message: its short id) and the worker.
+    const warning = ownSwWarnings().at(-1)!;
+    expect(warning).toMatchObject({ event: 'warning', code: 'WARN_VIEWER_OWN_SW', viewer: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(warning.message).toMatch(
+      new RegExp(`^viewer ${warning.viewer!.slice(0, 8)}: its app registered its own Service Worker \\(${escapeRegExp(DEV_SW)}\\)`),
+    );
   }
 
   describe.each(ENGINES)('in %s', (engine) => {

@@ -116,7 +116,7 @@ describe('control message validation', () => {
     refused(() => parseAgentMessage(JSON.stringify({ ...register, client: 'x'.repeat(MAX_CONTROL_MESSAGE_BYTES) })), /over 65536 bytes/);
   });
 
-  it('carries the viewer gate in register and registered, viewers and decisions, and the visitor behind a signal, refusing anything else', () => {
+  it('carries the viewer gate in register and registered, viewers and decisions, and the visitor behind a signal or an own Service Worker, refusing anything else', () => {
     const id = '0123456789abcdef0123456789abcdef';
     expect(parseAgentMessage(JSON.stringify({ ...register, viewers: 'approve' }))).toMatchObject({ viewers: 'approve' });
     refused(() => parseAgentMessage(JSON.stringify({ ...register, viewers: 'closed' })), /"viewers" must be "open" or "approve"/);
@@ -134,5 +134,9 @@ describe('control message validation', () => {
     const signal = { type: 'signal', viewerId: '0123456789abcdef', visitorId: id, message: { type: 'bye' } };
     expect(parseServerMessage(JSON.stringify(signal))).toEqual(signal);
     refused(() => parseServerMessage(JSON.stringify({ ...signal, visitorId: 'nope' })), /bad visitor id/);
+    const ownSw = { type: 'viewer-own-sw', script: '/sw.js', visitorId: id };
+    expect(parseServerMessage(JSON.stringify(ownSw))).toEqual(ownSw);
+    expect(parseServerMessage(JSON.stringify({ type: 'viewer-own-sw', script: '/sw.js' }))).toEqual({ type: 'viewer-own-sw', script: '/sw.js' });
+    refused(() => parseServerMessage(JSON.stringify({ ...ownSw, visitorId: 'ABC' })), /bad visitor id/);
   });
 });

@@ -32,7 +32,8 @@ export interface Reporter {
   viewer?(entry: ViewerEntry, mode: ViewerGateMode | undefined): void;
   reconnecting(event: { attempt: number; delayMs: number; reason: string }): void;
   disconnected(event: { reason: string }): void;
-  warning(code: WarningCode, message: string): void;
+  /** `viewer`: the viewer it concerns (its full id), when one does; `--json` carries it, the message names it. */
+  warning(code: WarningCode, message: string, about?: { viewer?: string }): void;
   fatal(code: string, message: string): void;
   closing(): void;
 }
@@ -79,7 +80,8 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
       viewer: (v) => event({ event: 'viewer', id: v.id, state: v.state, address: v.address, userAgent: v.userAgent }),
       reconnecting: (e) => event({ event: 'reconnecting', ...e }),
       disconnected: (e) => event({ event: 'disconnected', ...e }),
-      warning: (code, message) => stderr.write(line({ event: 'warning', code, message })),
+      warning: (code, message, about) =>
+        stderr.write(line({ event: 'warning', code, message, ...(about?.viewer !== undefined ? { viewer: about.viewer } : {}) })),
       fatal: (code, message) => stdout.write(line({ event: 'fatal', code, message })),
       closing: () => event({ event: 'closed' }),
     };
