@@ -7,11 +7,10 @@
  * is printed as a JSON line, with the headers that tell which path it came
  * by and the cookies it carried.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, startProcess, type Proc } from '../../../../../test/helpers/processes';
+import { startInTempDir } from './temp-dir-app';
 
 const VITE_ENTRY = join(ROOT, 'node_modules/vite/dist/node/index.js');
 const PWA_ENTRY = join(ROOT, 'node_modules/vite-plugin-pwa/dist/index.js');
@@ -100,27 +99,17 @@ export interface VitePwaApp {
 }
 
 export async function startVitePwa(): Promise<VitePwaApp> {
-  const dir = mkdtempSync(join(tmpdir(), 'wingman-vite-pwa-'));
-  writeFileSync(join(dir, 'index.html'), INDEX_HTML);
-  writeFileSync(join(dir, 'main.js'), MAIN_JS);
-  writeFileSync(join(dir, 'serve.mjs'), SERVE_MJS);
-  let proc: Proc | undefined;
-  try {
-    proc = startProcess(join(dir, 'serve.mjs'), [dir], { VITE_ENTRY: pathToFileURL(VITE_ENTRY).href, PWA_ENTRY: pathToFileURL(PWA_ENTRY).href });
-    const started = proc;
-    const { port } = await started.waitFor((e) => e.event === 'listening', VITE_PWA_START_TIMEOUT_MS);
-    return {
-      port: Number(port),
-      proc: started,
-      requests: () => started.events.filter((e) => e.event === 'request') as unknown as PwaRequest[],
-      async close() {
-        await started.kill();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  } catch (err) {
-    await proc?.kill();
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`could not start Vite with vite-plugin-pwa (${(err as Error).message}); install both with \`npm ci\` at the repository root`);
-  }
+  const app = await startInTempDir(
+    'wingman-vite-pwa-',
+    { 'index.html': INDEX_HTML, 'main.js': MAIN_JS, 'serve.mjs': SERVE_MJS },
+    (dir) => startProcess(join(dir, 'serve.mjs'), [dir], { VITE_ENTRY: pathToFileURL(VITE_ENTRY).href, PWA_ENTRY: pathToFileURL(PWA_ENTRY).href }),
+    (proc) => proc.waitFor((e) => e.event === 'listening', VITE_PWA_START_TIMEOUT_MS),
+    { what: 'Vite with vite-plugin-pwa', hint: 'install both with `npm ci` at the repository root' },
+  );
+  return {
+    port: Number(app.ready.port),
+    proc: app.proc,
+    requests: () => app.proc.events.filter((e) => e.event === 'request') as unknown as PwaRequest[],
+    close: () => app.close(),
+  };
 }
