@@ -3,8 +3,8 @@
  * Flask (Debian `python3-flask`) with its signed session cookie, and Express
  * with `helmet()`'s default headers (a CSP with `script-src 'self'` and
  * `frame-ancestors 'self'`, COOP, CORP, X-Frame-Options SAMEORIGIN) and with
- * a nonce-only `'strict-dynamic'` CSP. Each runs in Chromium over P2P and
- * over the Service Worker's relay, in Firefox over P2P, and in WebKit over
+ * a nonce-only `'strict-dynamic'` CSP. Each runs in Chromium and Firefox
+ * over P2P and over the Service Worker's relay, and in WebKit over
  * the relay (it has no WebRTC here); the result in the page is the one the
  * same browser gets straight from the app (in WebKit, helmet()'s
  * `upgrade-insecure-requests` keeps the page's script from loading over
@@ -21,8 +21,7 @@ import helmet from 'helmet';
 import { killAll, startAgent, startCommand, startServer, type Proc } from '../../../../test/helpers/processes';
 import { freePort } from '../../../../test/helpers/redis';
 import { until } from '../../../../test/helpers/wait';
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
-import { launchFirefox, type LaunchedFirefox } from './helpers/firefox';
+import { launchEngine, WEBRTC_ENGINES, type LaunchedEngine } from './helpers/engines';
 import { DJANGO_PYTHON } from './support/django';
 import { inPage, waitForApp, waitForTransport, WAIT_MS, type AnyFrame, type AnyPage } from './support/shell';
 import { shellAppFrame, useWebKit } from './support/webkit-stack';
@@ -127,18 +126,16 @@ describe('framework defaults through Wingman', () => {
     );
   }
 
-  describe('in Chromium', () => {
-    let browser: LaunchedChromium;
-    let noRtc: LaunchedChromium;
+  describe.each(WEBRTC_ENGINES)('in %s', (engine) => {
+    let browser: LaunchedEngine;
+    let noRtc: LaunchedEngine;
 
     beforeAll(async () => {
-      browser = await launchChromium();
-      noRtc = await launchChromium({ webRtc: false });
+      browser = await launchEngine(engine);
+      noRtc = await launchEngine(engine, { webRtc: false });
     });
 
     afterAll(async () => {
-      await unregisterServiceWorkers(browser.page).catch(() => undefined);
-      await unregisterServiceWorkers(noRtc.page).catch(() => undefined);
       await browser?.close();
       await noRtc?.close();
     });
@@ -165,28 +162,6 @@ describe('framework defaults through Wingman', () => {
       const page = transport === 'p2p' ? browser.page : noRtc.page;
       expect(await expressPage(page, '/helmet/page', 'helmet', transport)).toEqual({ shim: true, status: 200, transport });
       expect(await expressPage(page, '/strict/page', 'strict', transport)).toEqual({ shim: true, status: 200, transport });
-    });
-  });
-
-  describe('in Firefox', () => {
-    let firefox: LaunchedFirefox;
-
-    beforeAll(async () => {
-      firefox = await launchFirefox();
-    });
-
-    afterAll(async () => {
-      await unregisterServiceWorkers(firefox.page).catch(() => undefined);
-      await firefox?.close();
-    });
-
-    it("keeps Flask's session cookie and runs the Express pages over P2P", async () => {
-      const page = firefox.page;
-      await page.goto(`${flaskOrigin}/count`);
-      await waitForTransport(page, 'p2p');
-      expect(await countThrice(page, `${flaskOrigin}/count`, true)).toEqual(['2', '3', '4']);
-      expect(await expressPage(page, '/helmet/page', 'helmet', 'p2p')).toEqual({ shim: true, status: 200, transport: 'p2p' });
-      expect(await expressPage(page, '/strict/page', 'strict', 'p2p')).toEqual({ shim: true, status: 200, transport: 'p2p' });
     });
   });
 

@@ -25,9 +25,15 @@ export interface LaunchedEngine {
   close(): Promise<void>;
 }
 
-/** Starts `name` with a fresh profile (each helper's own checks and install hints apply). */
-export async function launchEngine(name: EngineName): Promise<LaunchedEngine> {
-  const launched = name === 'Chromium' ? await launchChromium() : name === 'Firefox' ? await launchFirefox() : await launchWebKit();
+/** The engines with WebRTC: their shell goes P2P, or (launched with `webRtc: false`) takes the Service Worker's relay. */
+export const WEBRTC_ENGINES: readonly EngineName[] = ['Chromium', 'Firefox'];
+
+/**
+ * Starts `name` with a fresh profile (each helper's own checks and install
+ * hints apply). `webRtc: false` (Chromium, Firefox): without RTCPeerConnection.
+ */
+export async function launchEngine(name: EngineName, options: { webRtc?: boolean } = {}): Promise<LaunchedEngine> {
+  const launched = name === 'Chromium' ? await launchChromium(options) : name === 'Firefox' ? await launchFirefox(options) : await launchWebKit();
   return {
     page: launched.page,
     async close() {

@@ -48,6 +48,15 @@ export const FIREFOX_PREFS: Readonly<Record<string, unknown>> = {
   'permissions.default.microphone': 1,
 };
 
+export interface LaunchFirefoxOptions {
+  /**
+   * false: the browser has no RTCPeerConnection (`media.peerconnection.enabled`
+   * off, as in Debian's WebKitGTK), so the shell takes the Service Worker's
+   * relay. Default true.
+   */
+  webRtc?: boolean;
+}
+
 export interface LaunchedFirefox {
   browser: Browser;
   /** A page opened in the browser, ready to use. */
@@ -61,7 +70,7 @@ export interface LaunchedFirefox {
  * afterEach/afterAll. Throws with the install command when Firefox is
  * missing, and refuses to run outside a loopback-only network namespace.
  */
-export async function launchFirefox(): Promise<LaunchedFirefox> {
+export async function launchFirefox(options: LaunchFirefoxOptions = {}): Promise<LaunchedFirefox> {
   try {
     accessSync(FIREFOX_PATH, constants.X_OK);
   } catch {
@@ -78,7 +87,7 @@ export async function launchFirefox(): Promise<LaunchedFirefox> {
       headless: true,
       userDataDir: profileDir,
       timeout: FIREFOX_LAUNCH_TIMEOUT_MS,
-      extraPrefsFirefox: { ...FIREFOX_PREFS },
+      extraPrefsFirefox: { ...FIREFOX_PREFS, ...(options.webRtc === false ? { 'media.peerconnection.enabled': false } : {}) },
     });
     const page = (await browser.pages())[0] ?? (await browser.newPage());
     const launched = browser;
