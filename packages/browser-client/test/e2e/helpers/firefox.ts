@@ -55,7 +55,17 @@ export interface LaunchFirefoxOptions {
    * relay. Default true.
    */
   webRtc?: boolean;
+  /** Save downloads to this directory without asking (default: Firefox's own handling). */
+  downloadDir?: string;
 }
+
+/** Prefs that save every download to `dir` without a dialog. */
+const downloadPrefs = (dir: string): Record<string, unknown> => ({
+  'browser.download.dir': dir,
+  'browser.download.folderList': 2,
+  'browser.download.useDownloadDir': true,
+  'browser.download.always_ask_before_handling_new_types': false,
+});
 
 export interface LaunchedFirefox {
   browser: Browser;
@@ -87,7 +97,11 @@ export async function launchFirefox(options: LaunchFirefoxOptions = {}): Promise
       headless: true,
       userDataDir: profileDir,
       timeout: FIREFOX_LAUNCH_TIMEOUT_MS,
-      extraPrefsFirefox: { ...FIREFOX_PREFS, ...(options.webRtc === false ? { 'media.peerconnection.enabled': false } : {}) },
+      extraPrefsFirefox: {
+        ...FIREFOX_PREFS,
+        ...(options.webRtc === false ? { 'media.peerconnection.enabled': false } : {}),
+        ...(options.downloadDir ? downloadPrefs(options.downloadDir) : {}),
+      },
     });
     const page = (await browser.pages())[0] ?? (await browser.newPage());
     const launched = browser;
