@@ -25,14 +25,26 @@
  * below: `declined` (the shell would not carry it), `channel-failed` (the
  * channel failed before the head; an idempotent request whose body was not
  * sent is retried over the relay), `race` (the relay leg of a large GET
- * raced on both paths, bulk-race.ts).
+ * raced on both paths, bulk-race.ts), `cached` (a P2P response still fresh
+ * in the Service Worker's HTTP cache answered it, http-cache.ts).
  */
 import type { Decision, RequestClass } from './path-choice';
 
 export type RoutePath = 'p2p' | 'relay';
 
 export type RouteReason =
-  'excluded' | 'wait-for-channel' | 'no-channel' | 'default' | 'faster' | 'probe' | 'turn-default' | 'p2p-stalls' | 'declined' | 'channel-failed' | 'race';
+  | 'excluded'
+  | 'wait-for-channel'
+  | 'no-channel'
+  | 'default'
+  | 'faster'
+  | 'probe'
+  | 'turn-default'
+  | 'p2p-stalls'
+  | 'declined'
+  | 'channel-failed'
+  | 'race'
+  | 'cached';
 
 /** Every reason, for validation where a reason arrives from outside (the agent echoes it). */
 export const ROUTE_REASONS: readonly RouteReason[] = [
@@ -47,6 +59,7 @@ export const ROUTE_REASONS: readonly RouteReason[] = [
   'declined',
   'channel-failed',
   'race',
+  'cached',
 ];
 
 export type RouteVerdict = { path: RoutePath | 'wait'; reason: RouteReason };

@@ -22,6 +22,7 @@ import { createFramePrefetch } from './frame-prefetch';
 import { PathChooser } from './path-choice';
 import { createKvStore, type KvStore } from './idb';
 import { createPathMemory } from './path-memory';
+import { createHttpCache } from './http-cache';
 import { answerDiagnostics, createRouteCounter } from './route-counts';
 import { handleRequest, obtain, shouldHandle, type Obtained } from './router';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
@@ -45,7 +46,8 @@ const paths = new PathChooser();
 const pathMemory = createPathMemory(kv, paths);
 const routes = createRouteCounter();
 answerDiagnostics(routes);
-const deps = { scope: self, registry, cookies, aborts, prefetch, paths, pathsRestored: pathMemory.restored, routes };
+const httpCache = createHttpCache(self.caches);
+const deps = { scope: self, registry, cookies, aborts, prefetch, paths, pathsRestored: pathMemory.restored, routes, httpCache };
 
 /**
  * Has a shell window write `document.cookie` assignments (the cookie mirror
@@ -118,7 +120,10 @@ async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
     // A browser that refuses the rule: the SW sees the script's request and leaves it to the network (shouldHandle).
   }
 }
-self.addEventListener('activate', (event) => event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear(), pathMemory.forget()])));
+// A new version starts afresh: its copy of the shell, its path figures and its HTTP cache of P2P responses.
+self.addEventListener('activate', (event) =>
+  event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear(), pathMemory.forget(), httpCache.clear().catch(() => undefined)])),
+);
 
 self.addEventListener('message', (event) => {
   const source = event.source;

@@ -108,7 +108,8 @@ function respond(socket: Socket, req: RecordedRequest): void {
     `HTTP/1.1 ${status} ${REASONS[status] ?? 'OK'}`,
     `Content-Type: ${type}`,
     `Content-Length: ${bytes.length}`,
-    'Cache-Control: no-store',
+    // ?cc=… sets Cache-Control; the differential actions keep no-store: every request must reach the app.
+    `Cache-Control: ${query.get('cc') ?? 'no-store'}`,
     ...extra,
   ].join('\r\n');
   socket.write(`${head}\r\n\r\n`);
