@@ -133,7 +133,7 @@ export function createHttpCache(storage: CacheStorage | undefined): HttpCache {
     }
     const previous = Number((await cache.match(url))?.headers.get(BYTES_HEADER) ?? 0);
     const headers = new Headers();
-    for (const [n, v] of toList(policy.responseHeaders() as Record<string, string | string[]>)) headers.append(n, v);
+    for (const [n, v] of toList(policy.responseHeaders())) headers.append(n, v);
     headers.set(POLICY_HEADER, JSON.stringify(policy.toObject()));
     headers.set(BYTES_HEADER, String(body.size));
     await cache.put(url, new Response(body, { status, headers }));
@@ -162,7 +162,7 @@ export function createHttpCache(storage: CacheStorage | undefined): HttpCache {
       if (!entry) return undefined;
       const r = await request();
       if (bypasses(r) || r.mode === 'no-cache' || !entry.policy.satisfiesWithoutRevalidation(policyRequest(r))) return undefined;
-      return entryResponse(entry, toList(entry.policy.responseHeaders() as Record<string, string>));
+      return entryResponse(entry, toList(entry.policy.responseHeaders()));
     },
 
     async lookup(request) {
@@ -171,7 +171,7 @@ export function createHttpCache(storage: CacheStorage | undefined): HttpCache {
       if (!entry) return { kind: 'miss' };
       const req = policyRequest(request);
       if (request.mode !== 'no-cache' && entry.policy.satisfiesWithoutRevalidation(req))
-        return { kind: 'fresh', response: await entryResponse(entry, toList(entry.policy.responseHeaders() as Record<string, string>)) };
+        return { kind: 'fresh', response: await entryResponse(entry, toList(entry.policy.responseHeaders())) };
       const all = entry.policy.revalidationHeaders(req) as Record<string, string | undefined>;
       const conditional: WireHeaders = [];
       for (const n of ['if-none-match', 'if-modified-since']) if (all[n]) conditional.push([n, all[n]!]);
@@ -187,7 +187,7 @@ export function createHttpCache(storage: CacheStorage | undefined): HttpCache {
       const body = await entry.response.clone().blob();
       // Kept with its new freshness; the page gets the stored body with the updated head.
       void put(request.url, policy, entry.response.status, body).catch(() => undefined);
-      return { status: entry.response.status, headers: toList(policy.responseHeaders() as Record<string, string>), body: body.stream() };
+      return { status: entry.response.status, headers: toList(policy.responseHeaders()), body: body.stream() };
     },
 
     store(request, status, headers, body) {
