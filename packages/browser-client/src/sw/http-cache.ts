@@ -84,9 +84,11 @@ export interface HttpCache {
   /**
    * A fresh entry for `url`, whichever path the request would take (a
    * reload's first requests go over the relay while the channel comes up);
-   * `request` is built only when there is an entry.
+   * `request` is built only when there is an entry, with the Cookie header
+   * only when the entry varies on it (reading it back costs a Cookie Store
+   * call per request, and a reload's module burst is hundreds).
    */
-  fresh(url: string, request: () => Promise<CacheRequest>): Promise<CachedResponse | undefined>;
+  fresh(url: string, request: (withCookie: boolean) => Promise<CacheRequest>): Promise<CachedResponse | undefined>;
   lookup(request: CacheRequest): Promise<Lookup>;
   /**
    * The response to a stale entry's conditional request: a 304 that leaves
@@ -106,6 +108,30 @@ export function bypasses(request: CacheRequest): boolean {
   if (request.method !== 'GET') return true;
   if (request.mode === 'no-store' || request.mode === 'reload') return true;
   return request.headers.some(([n]) => APP_CONDITIONAL.includes(n));
+}
+
+/**
+ * A 304 to the conditional request built from an entry whose policy is
+ * `policy`: the head the page gets (the entry's, updated by the 304's
+ * fields), and the policy to keep the entry with (undefined: drop it).
+ * The conditional request carried this entry's validators and no other, so
+ * a 304 that names no validator of its own is about this entry — as a
+ * browser's cache takes it (Vite's dev server, for one, answers a bare 304
+ * without ETag). A 304 naming a different validator updates nothing
+ * (RFC 9111 §4.3.4): the page gets the entry as it was, and the entry goes.
+ */
+export function notModified(policy: CachePolicy, request: CachePolicy.Request, headers: WireHeaders): { head: WireHeaders; keep: CachePolicy | undefined } {
+  const response = toObject(headers);
+  if (response.etag === undefined && response['last-modified'] === undefined) {
+    const stored = policy.responseHeaders();
+    for (const n of ['etag', 'last-modified'] as const) {
+      const v = stored[n];
+      if (typeof v === 'string') response[n] = v;
+    }
+  }
+  const next = policy.revalidatedPolicy(request, { status: 304, headers: response });
+  if (!next.matches) return { head: toList(policy.responseHeaders()), keep: undefined };
+  return { head: toList(next.policy.responseHeaders()), keep: next.policy };
 }
 
 export function createHttpCache(storage: CacheStorage | undefined): HttpCache {
@@ -149,6 +175,12 @@ export function createHttpCache(storage: CacheStorage | undefined): HttpCache {
     }
   }
 
+  async function remove(url: string): Promise<void> {
+    const cache = await open();
+    const bytes = Number((await cache.match(url))?.headers.get(BYTES_HEADER) ?? 0);
+    if (await cache.delete(url)) totalBytes = totalBytes === undefined ? undefined : totalBytes - bytes;
+  }
+
   const entryResponse = async (entry: Entry, headers: WireHeaders): Promise<CachedResponse> => ({
     status: entry.response.status,
     headers,
@@ -160,7 +192,8 @@ export function createHttpCache(storage: CacheStorage | undefined): HttpCache {
       if (!storage) return undefined;
       const entry = await read(url).catch(() => undefined);
       if (!entry) return undefined;
-      const r = await request();
+      const vary = String(entry.policy.responseHeaders().vary ?? '').toLowerCase();
+      const r = await request(vary === '*' || vary.split(',').some((n) => n.trim() === 'cookie'));
       if (bypasses(r) || r.mode === 'no-cache' || !entry.policy.satisfiesWithoutRevalidation(policyRequest(r))) return undefined;
       return entryResponse(entry, toList(entry.policy.responseHeaders()));
     },
@@ -182,12 +215,12 @@ export function createHttpCache(storage: CacheStorage | undefined): HttpCache {
 
     async revalidated(request, entry, status, headers) {
       if (status !== 304) return undefined;
-      const { policy, modified } = entry.policy.revalidatedPolicy(policyRequest(request), { status, headers: toObject(headers) });
-      if (modified) return undefined;
+      const { head, keep } = notModified(entry.policy, policyRequest(request), headers);
       const body = await entry.response.clone().blob();
-      // Kept with its new freshness; the page gets the stored body with the updated head.
-      void put(request.url, policy, entry.response.status, body).catch(() => undefined);
-      return { status: entry.response.status, headers: toList(policy.responseHeaders()), body: body.stream() };
+      // The page gets the stored body with the updated head; the entry is kept with its new freshness (or dropped).
+      if (keep) void put(request.url, keep, entry.response.status, body).catch(() => undefined);
+      else void remove(request.url).catch(() => undefined);
+      return { status: entry.response.status, headers: head, body: body.stream() };
     },
 
     store(request, status, headers, body) {

@@ -6,6 +6,12 @@
  * `x-wingman-route: <transport>; reason=<reason>`, so "why did this go over
  * the relay?" is answered by one response header and this file.
  *
+ * Before any rule, the Service Worker's HTTP cache of P2P responses
+ * (http-cache.ts) may answer a GET itself: `cache; reason=fresh` (a fresh
+ * entry, no request at all, whichever path the request would take). After
+ * a P2P attempt that revalidated a stale entry and got a 304, the page gets
+ * the entry: `cache; reason=revalidated`.
+ *
  * The rules, first match wins:
  *   1. excluded        — the path starts with a prefix the developer keeps on the relay → relay
  *   2. wait-for-channel — no channel yet, one is coming (shared/channel-coming.ts), P2P
@@ -25,12 +31,17 @@
  * below: `declined` (the shell would not carry it), `channel-failed` (the
  * channel failed before the head; an idempotent request whose body was not
  * sent is retried over the relay), `race` (the relay leg of a large GET
- * raced on both paths, bulk-race.ts), `cached` (a P2P response still fresh
- * in the Service Worker's HTTP cache answered it, http-cache.ts).
+ * raced on both paths, bulk-race.ts).
  */
 import type { Decision, RequestClass } from './path-choice';
 
 export type RoutePath = 'p2p' | 'relay';
+
+/** Where a response came from: a path, or the Service Worker's HTTP cache of P2P responses. */
+export type RouteSource = RoutePath | 'cache';
+
+/** Why the HTTP cache answered: `fresh` (no request), `revalidated` (a stale entry confirmed by a 304 over P2P). */
+export type CacheReason = 'fresh' | 'revalidated';
 
 export type RouteReason =
   | 'excluded'
@@ -44,7 +55,7 @@ export type RouteReason =
   | 'declined'
   | 'channel-failed'
   | 'race'
-  | 'cached';
+  | CacheReason;
 
 /** Every reason, for validation where a reason arrives from outside (the agent echoes it). */
 export const ROUTE_REASONS: readonly RouteReason[] = [
@@ -59,7 +70,8 @@ export const ROUTE_REASONS: readonly RouteReason[] = [
   'declined',
   'channel-failed',
   'race',
-  'cached',
+  'fresh',
+  'revalidated',
 ];
 
 export type RouteVerdict = { path: RoutePath | 'wait'; reason: RouteReason };
@@ -110,7 +122,7 @@ export function decideRoute(facts: RouteFacts, measurements: Measurements | unde
   return { path: 'p2p', reason: d.why };
 }
 
-/** The response header's value: `p2p; reason=default`. */
-export function routeHeaderValue(path: RoutePath, reason: RouteReason): string {
+/** The response header's value: `p2p; reason=default`, `cache; reason=fresh`. */
+export function routeHeaderValue(path: RouteSource, reason: RouteReason): string {
   return `${path}; reason=${reason}`;
 }

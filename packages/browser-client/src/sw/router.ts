@@ -24,7 +24,7 @@ import { RACE_MIN_BYTES, raceBodies } from './bulk-race';
 import { bodyStream, contentLengthOf, prepareBody, type PreparedBody } from './request-body';
 import type { CacheRequest, HttpCache, Lookup } from './http-cache';
 import type { RouteCounter } from './route-counts';
-import { decideRoute, routeHeaderValue, type RouteFacts, type RouteReason } from './route-decision';
+import { decideRoute, routeHeaderValue, type CacheReason, type RouteFacts, type RouteReason } from './route-decision';
 import { fetchViaShell, type ShellOutcome } from './shell-fetch';
 import type { ShellRegistry } from './shell-registry';
 import type { ShellTarget } from './shell-target';
@@ -124,9 +124,9 @@ function p2pHead(
   return { method, target: url.pathname + url.search, headers };
 }
 
-/** `headers` with the route header saying `p2p; reason=<reason>` (a response the SW answered from its cache). */
-function withRoute(headers: WireHeaders, reason: RouteReason): WireHeaders {
-  return [...headers.filter(([n]) => n !== ROUTE_HEADER), [ROUTE_HEADER, routeHeaderValue('p2p', reason)]];
+/** `headers` with the route header saying `cache; reason=<reason>` (a response the SW answered from its HTTP cache). */
+function fromCache(headers: WireHeaders, reason: CacheReason): WireHeaders {
+  return [...headers.filter(([n]) => n !== ROUTE_HEADER), [ROUTE_HEADER, routeHeaderValue('cache', reason)]];
 }
 
 /** The request body for the relay's fetch: bytes (the relay may be HTTP/1.1, where a browser streams no request body), or null. */
@@ -233,16 +233,16 @@ export async function obtain(
   // A P2P response still fresh in the SW's HTTP cache answers at once, whichever path the request would take.
   if (deps.httpCache && method === 'GET' && !excluded) {
     const hit = await deps.httpCache
-      .fresh(request.url, async () => ({
+      .fresh(request.url, async (withCookie) => ({
         url: request.url,
         method,
-        headers: p2pHead(request, url, await deps.cookies.headerFor(url, context), 'cached', undefined).headers,
+        headers: p2pHead(request, url, withCookie ? await deps.cookies.headerFor(url, context) : '', 'fresh', undefined).headers,
         mode: request.cache,
       }))
       .catch(() => undefined);
     if (hit) {
-      deps.routes?.count('p2p', 'cached');
-      return { kind: 'incoming', incoming: { ...hit, headers: withRoute(hit.headers, 'cached'), transport: 'p2p' } };
+      deps.routes?.count('cache', 'fresh');
+      return { kind: 'incoming', incoming: { ...hit, headers: fromCache(hit.headers, 'fresh'), transport: 'p2p' } };
     }
   }
   const before = paths ? { ...paths.preferred } : undefined;
@@ -261,12 +261,13 @@ export async function obtain(
   const [cookie, body] = await Promise.all([deps.cookies.headerFor(url, context), prepareBody(request)]);
   const head = p2pHead(request, url, cookie, verdict.reason, contentLengthOf(method, body));
   // P2P responses have an HTTP cache of their own (the browser's never sees them).
-  const cacheRequest: CacheRequest = { url: request.url, method, headers: head.headers, mode: request.cache };
+  // A copy of the head: the conditional fields below are the cache's, not the app's (which would bypass it).
+  const cacheRequest: CacheRequest = { url: request.url, method, headers: [...head.headers], mode: request.cache };
   const cached: Lookup = deps.httpCache ? await deps.httpCache.lookup(cacheRequest).catch((): Lookup => ({ kind: 'bypass' })) : { kind: 'bypass' };
   if (cached.kind === 'fresh') {
     // Fresh by now (the entry was stored while this request waited for its route).
-    deps.routes?.count('p2p', 'cached');
-    return { kind: 'incoming', incoming: { ...cached.response, headers: withRoute(cached.response.headers, 'cached'), transport: 'p2p' } };
+    deps.routes?.count('cache', 'fresh');
+    return { kind: 'incoming', incoming: { ...cached.response, headers: fromCache(cached.response.headers, 'fresh'), transport: 'p2p' } };
   }
   if (cached.kind === 'stale') head.headers.push(...cached.conditional);
   deps.routes?.count('p2p', verdict.reason);
@@ -287,11 +288,12 @@ export async function obtain(
   if (outcome.kind === 'response') {
     if (cached.kind === 'stale') {
       const decoded = channelDecoded(outcome);
-      const fromCache = await deps.httpCache!.revalidated(cacheRequest, cached.entry, decoded.status, decoded.headers).catch(() => undefined);
-      if (fromCache) {
+      const entry = await deps.httpCache!.revalidated(cacheRequest, cached.entry, decoded.status, decoded.headers).catch(() => undefined);
+      if (entry) {
         void decoded.body.cancel().catch(() => undefined);
         paths?.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
-        return { kind: 'incoming', incoming: { ...fromCache, transport: 'p2p' } };
+        deps.routes?.count('cache', 'revalidated');
+        return { kind: 'incoming', incoming: { ...entry, headers: fromCache(entry.headers, 'revalidated'), transport: 'p2p' } };
       }
       return fromChannel(shell, { ...outcome, ...decoded });
     }

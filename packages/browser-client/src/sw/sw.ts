@@ -39,7 +39,6 @@ const cookieStore = (self as unknown as { cookieStore?: CookieStoreLike }).cooki
 const cookies = createSwCookies(kv, self.location.hostname, cookieStore, writeCookiesInShell, self.location.protocol === 'https:');
 const aborts = createAbortRegistry();
 const prefetch = createFramePrefetch(self.location.origin);
-const shellCopy = createShellCopy(kv, self.location.origin);
 // One per Service Worker, i.e. per session origin: the paths' figures are this session's,
 // carried over a SW restart by path-memory.ts.
 const paths = new PathChooser();
@@ -47,6 +46,9 @@ const pathMemory = createPathMemory(kv, paths);
 const routes = createRouteCounter();
 answerDiagnostics(routes);
 const httpCache = createHttpCache(self.caches);
+// A session that no longer serves this viewer its shell (its agent left, P2P turned off, the viewer's access
+// withdrawn) keeps nothing of its app here: the next agent may serve another.
+const shellCopy = createShellCopy(kv, self.location.origin, () => httpCache.clear());
 const deps = { scope: self, registry, cookies, aborts, prefetch, paths, pathsRestored: pathMemory.restored, routes, httpCache };
 
 /**

@@ -2,10 +2,11 @@
  * The Service Worker's HTTP cache for P2P responses: what a browser's own
  * cache would keep is kept (a fresh response answers without a request, a
  * stale one is revalidated over the channel and a 304 answered from the
- * entry), what it would not keep is not (no-store), and a reload of the
- * shell gets its fresh entries before its channel is even up.
+ * entry, with the entry's head even when the 304 carries none), what it
+ * would not keep is not (no-store, another variant under Vary), and a
+ * reload of the shell gets its fresh entries before its channel is even up.
  */
-import { killAll, startAgent, startServer } from '../../../../test/helpers/processes';
+import { killAll, startAgent, startServer, type Proc } from '../../../../test/helpers/processes';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
 import { startRecordingApp, type RecordingApp } from './support/recording-app';
 import { until } from '../../../../test/helpers/wait';
@@ -17,11 +18,13 @@ describe('the HTTP cache of P2P responses', () => {
   let app: RecordingApp;
   let browser: LaunchedChromium;
   let origin: string;
+  let agent: Proc;
 
   beforeAll(async () => {
     app = await startRecordingApp();
     const { port } = await startServer({ LOG_LEVEL: 'warn' });
-    const { sessionId } = await startAgent(`http://localhost:${port}`, String(app.port));
+    let sessionId: string;
+    ({ agent, sessionId } = await startAgent(`http://localhost:${port}`, String(app.port)));
     origin = `http://${sessionId}.localhost:${port}`;
     browser = await launchChromium();
   });
@@ -39,15 +42,15 @@ describe('the HTTP cache of P2P responses', () => {
     return frame;
   }
 
-  /** Fetches `path` from the app's frame: what the page saw, with the route header. */
-  const get = (frame: AnyFrame, path: string) =>
+  /** Fetches `path` from the app's frame (with `headers`): what the page saw, with the route header. */
+  const get = (frame: AnyFrame, path: string, headers: Record<string, string> = {}) =>
     inPage(
       frame,
-      async (path) => {
-        const r = await fetch(path);
-        return { status: r.status, body: await r.text(), route: r.headers.get('x-wingman-route') };
+      async ({ path, headers }) => {
+        const r = await fetch(path, { headers });
+        return { status: r.status, type: r.headers.get('content-type'), body: await r.text(), route: r.headers.get('x-wingman-route') };
       },
-      path,
+      { path, headers },
     );
 
   /** Waits until the cache holds `path` (the Service Worker stores a copy while the page reads the body). */
@@ -65,7 +68,7 @@ describe('the HTTP cache of P2P responses', () => {
     await stored(frame, path);
     const second = await get(frame, path);
     expect(first).toMatchObject({ status: 200, route: 'p2p; reason=default' });
-    expect(second).toEqual({ ...first, route: 'p2p; reason=cached' });
+    expect(second).toEqual({ ...first, route: 'cache; reason=fresh' });
     expect(app.find(path)).toHaveLength(1);
   });
 
@@ -75,19 +78,49 @@ describe('the HTTP cache of P2P responses', () => {
     const first = await get(frame, path);
     await stored(frame, path);
     const second = await get(frame, path);
-    expect(second).toEqual(first);
-    expect(second.status).toBe(200);
+    expect(first).toMatchObject({ status: 200, type: 'application/json' });
+    expect(second).toEqual({ ...first, route: 'cache; reason=revalidated' });
     const seen = app.find(path);
     expect(seen).toHaveLength(2);
     expect(seen[1]!.headers.find(([n]) => n.toLowerCase() === 'if-none-match')?.[1]).toBe('"v7"');
   });
 
+  it('answers a bare 304 (no validator, no Content-Type: Vite’s) with the entry’s head', async () => {
+    const frame = await p2pFrame();
+    const path = `/act?bare-${Date.now()}&cc=no-cache&etag=v8&bare304=1`;
+    const first = await get(frame, path);
+    await stored(frame, path);
+    const second = await get(frame, path);
+    const third = await get(frame, path);
+    expect(first).toMatchObject({ status: 200, type: 'application/json' });
+    expect(second).toEqual({ ...first, route: 'cache; reason=revalidated' });
+    // The entry kept its head after the bare 304: the next revalidation still has the ETag to send.
+    expect(third).toEqual(second);
+    expect(app.find(path).map((r) => r.headers.find(([n]) => n.toLowerCase() === 'if-none-match')?.[1])).toEqual([undefined, '"v8"', '"v8"']);
+  });
+
+  it('answers only the variant it holds (Vary)', async () => {
+    const frame = await p2pFrame();
+    const path = `/act?vary-${Date.now()}&vary=X-Flavour&cc=${encodeURIComponent('max-age=600')}`;
+    const a = await get(frame, path, { 'x-flavour': 'a' });
+    await stored(frame, path);
+    const aAgain = await get(frame, path, { 'x-flavour': 'a' });
+    const b = await get(frame, path, { 'x-flavour': 'b' });
+    expect(aAgain.route).toBe('cache; reason=fresh');
+    expect(a.route).toMatch(/^p2p; /);
+    expect(b.route).toMatch(/^p2p; /);
+    expect(app.find(path).map((r) => r.headers.find(([n]) => n.toLowerCase() === 'x-flavour')?.[1])).toEqual(['a', 'b']);
+  });
+
   it('keeps nothing marked no-store', async () => {
     const frame = await p2pFrame();
     const path = `/act?nostore-${Date.now()}`;
-    await get(frame, path);
-    await get(frame, path);
+    const first = await get(frame, path);
+    const second = await get(frame, path);
+    expect(first.route).toMatch(/^p2p; /);
+    expect(second.route).toMatch(/^p2p; /);
     expect(app.find(path)).toHaveLength(2);
+    expect(await inPage(frame, async (p) => (await caches.match(p)) === undefined, path)).toBe(true);
   });
 
   it('answers a reload’s fresh entries from the cache, before the new shell’s channel is up', async () => {
@@ -97,7 +130,23 @@ describe('the HTTP cache of P2P responses', () => {
     await stored(frame, path);
     frame = await openShell(browser.page, `${origin}/page`, 'page');
     const again = await get(frame, path);
-    expect(again.route).toBe('p2p; reason=cached');
+    expect(again.route).toBe('cache; reason=fresh');
     expect(app.find(path)).toHaveLength(1);
+  });
+
+  // Last: it ends the session's agent.
+  it('drops every entry once the session serves this viewer no shell (its agent left)', async () => {
+    const frame = await p2pFrame();
+    const path = `/act?gone-${Date.now()}&cc=${encodeURIComponent('max-age=600, immutable')}`;
+    await get(frame, path);
+    await stored(frame, path);
+    await agent.kill();
+    // The reload asks the server for the next copy of the shell: without its agent the session has none.
+    await browser.page.reload({ waitUntil: 'commit', timeout: WAIT_MS });
+    await until(async () => ((await inPage(browser.page, async (p) => (await caches.match(p)) === undefined, path).catch(() => false)) ? true : undefined), {
+      timeoutMs: WAIT_MS,
+      intervalMs: 50,
+      what: `${path} gone from the HTTP cache`,
+    });
   });
 });

@@ -82,7 +82,8 @@ function respond(socket: Socket, req: RecordedRequest): void {
     body = `<!doctype html><html><head><meta charset="utf-8"></head><body><h1 id="name">strict</h1><script nonce="${CSP_NONCE}">window.pageName = 'strict'; window.wsIsShim = !/\\[native code\\]/.test(String(WebSocket));</script></body></html>`;
   }
   // Controls for the differential actions: ?status=302&location=… redirects, ?cookie=… sets one,
-  // ?etag=… answers 304 to a matching If-None-Match, ?range=1 honours a Range of the fixed body below.
+  // ?etag=… answers 304 to a matching If-None-Match, ?range=1 honours a Range of the fixed body below,
+  // ?vary=… names the Vary field.
   const query = new URLSearchParams(req.target.split('?')[1] ?? '');
   const header = (n: string) => req.headers.find(([k]) => k.toLowerCase() === n)?.[1];
   if (query.get('cookie')) extra.push(`Set-Cookie: ${query.get('cookie')}`);
@@ -102,6 +103,12 @@ function respond(socket: Socket, req: RecordedRequest): void {
       extra.push(`Content-Range: bytes ${m[1]}-${m[2]}/${body.length}`);
       body = body.slice(Number(m[1]), Number(m[2]) + 1);
     }
+  }
+  if (query.get('vary')) extra.push(`Vary: ${query.get('vary')}`);
+  // ?bare304=1: a 304 with nothing but its status line and Date, as Vite's dev server answers one (no ETag, no Content-Type).
+  if (status === 304 && query.get('bare304')) {
+    socket.write(`HTTP/1.1 304 Not Modified\r\nDate: ${new Date().toUTCString()}\r\n\r\n`);
+    return;
   }
   const bytes = Buffer.from(status === 304 ? '' : body);
   const head = [
