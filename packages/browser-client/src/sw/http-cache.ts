@@ -11,8 +11,11 @@
  * updated. Entries live in the Cache API (CACHE_NAME), at most
  * HTTP_CACHE_MAX_ENTRY_BYTES each and HTTP_CACHE_MAX_BYTES in all (the
  * oldest go first), and are dropped when a new Service Worker version
- * activates. `Set-Cookie` is never stored (a cached response must not set
- * cookies again, as a browser cache does not).
+ * activates or the session stops serving this viewer its shell (sw.ts).
+ * Only what could answer a later request is kept (reusable()). `Set-Cookie`
+ * is never stored (a cached response must not set cookies again, as a
+ * browser cache does not). The route header of its answers:
+ * route-decision.ts (`cache; reason=fresh|revalidated`).
  * @see https://www.rfc-editor.org/rfc/rfc9111
  */
 import CachePolicy from 'http-cache-semantics';
@@ -134,6 +137,17 @@ export function notModified(policy: CachePolicy, request: CachePolicy.Request, h
   return { head: toList(next.policy.responseHeaders()), keep: next.policy };
 }
 
+/**
+ * Worth a copy: storable, and either fresh for a while or revalidatable. A
+ * response with neither (an API answer without Cache-Control or validators)
+ * could never answer a later request, so it costs no Cache API write.
+ */
+export function reusable(policy: CachePolicy): boolean {
+  if (!policy.storable()) return false;
+  const h = policy.responseHeaders();
+  return policy.timeToLive() > 0 || typeof h.etag === 'string' || typeof h['last-modified'] === 'string';
+}
+
 export function createHttpCache(storage: CacheStorage | undefined): HttpCache {
   let opened: Promise<Cache> | undefined;
   /** Bytes of all entries, summed once per SW life from the entries themselves. */
@@ -228,7 +242,7 @@ export function createHttpCache(storage: CacheStorage | undefined): HttpCache {
       const length = Number(headers.find(([n]) => n === 'content-length')?.[1] ?? NaN);
       if (!(length >= 0 && length <= HTTP_CACHE_MAX_ENTRY_BYTES)) return body;
       const policy = new CachePolicy(policyRequest(request), { status, headers: toObject(headers) }, { shared: false });
-      if (!policy.storable()) return body;
+      if (!reusable(policy)) return body;
       const [page, copy] = body.tee();
       void new Response(copy)
         .blob()

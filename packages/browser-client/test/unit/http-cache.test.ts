@@ -5,7 +5,7 @@
  * the e2e suite (test/e2e/http-cache.test.ts) covers them in Chromium.
  */
 import CachePolicy from 'http-cache-semantics';
-import { bypasses, notModified, type CacheRequest } from '../../src/sw/http-cache';
+import { bypasses, notModified, reusable, type CacheRequest } from '../../src/sw/http-cache';
 import type { WireHeaders } from '../../src/shared/messages';
 
 const URL_ = 'https://s.example/src/msg.js';
@@ -32,6 +32,21 @@ describe('bypasses', () => {
     ['a Range request', { ...request, headers: [...request.headers, ['range', 'bytes=0-9']] }],
   ])('sends %s past it', (_what, r) => {
     expect(bypasses(r)).toBe(true);
+  });
+});
+
+describe('reusable: what is worth a copy', () => {
+  it.each<[string, Record<string, string>, boolean]>([
+    ['fresh for a while', { 'cache-control': 'max-age=600' }, true],
+    ['immutable', { 'cache-control': 'max-age=31536000, immutable' }, true],
+    ['no-cache with an ETag (revalidated each time)', { 'cache-control': 'no-cache', etag: '"a"' }, true],
+    ['a Last-Modified only (heuristic freshness, revalidatable)', { 'last-modified': 'Tue, 24 Nov 2026 10:00:00 GMT' }, true],
+    ['neither freshness nor a validator', { 'content-type': 'application/json' }, false],
+    ['no-cache without a validator', { 'cache-control': 'no-cache' }, false],
+    ['no-store', { 'cache-control': 'no-store', etag: '"a"' }, false],
+    ['private is fine for a private cache', { 'cache-control': 'private, max-age=60' }, true],
+  ])('%s', (_what, headers, expected) => {
+    expect(reusable(stored(headers))).toBe(expected);
   });
 });
 
