@@ -8,11 +8,12 @@
  * library): freshness, `immutable`, `no-cache`/`no-store`, `Vary`, and
  * conditional revalidation — a stale entry's validators go with the request
  * over the channel, and a 304 is answered from the entry with its headers
- * updated. Entries live in the Cache API (CACHE_NAME), at most
- * HTTP_CACHE_MAX_ENTRY_BYTES each and HTTP_CACHE_MAX_BYTES in all (the
- * oldest go first), and are dropped when a new Service Worker version
- * activates or the session stops serving this viewer its shell (sw.ts).
- * Only what could answer a later request is kept (reusable()). `Set-Cookie`
+ * updated. Bodies live in the Cache API (CACHE_NAME), their policies in an
+ * index held in memory and kept in IndexedDB; at most
+ * HTTP_CACHE_MAX_ENTRY_BYTES each, HTTP_CACHE_MAX_BYTES and
+ * HTTP_CACHE_MAX_ENTRIES in all (the oldest go first); dropped when a new
+ * Service Worker version activates or the session stops serving this viewer
+ * its shell (sw.ts). Only what is worth it is kept (worthKeeping()). `Set-Cookie`
  * is never stored (a cached response must not set cookies again, as a
  * browser cache does not). The route header of its answers:
  * route-decision.ts (`cache; reason=fresh|revalidated`).
@@ -20,6 +21,7 @@
  */
 import CachePolicy from 'http-cache-semantics';
 import type { WireHeaders } from '../shared/messages';
+import type { KvStore } from './idb';
 
 /** The Cache Storage name; a new format gets a new name, and activate() removes the others. */
 export const CACHE_NAME = 'wingman-http-v1';
@@ -27,9 +29,20 @@ export const CACHE_NAME = 'wingman-http-v1';
 export const HTTP_CACHE_MAX_ENTRY_BYTES = 8 * 1024 * 1024;
 /** All entries together, bytes: a large app's modules (Vite's pre-bundled React is ~3 MB) many times over. */
 export const HTTP_CACHE_MAX_BYTES = 256 * 1024 * 1024;
-/** Stored beside each entry: its policy (JSON) and its body's size. */
-const POLICY_HEADER = 'x-wingman-cache-policy';
-const BYTES_HEADER = 'x-wingman-cache-bytes';
+/** At most this many entries (the index of all of them is held in memory). */
+export const HTTP_CACHE_MAX_ENTRIES = 4096;
+/**
+ * A response that is never fresh (`no-cache`, or stale at once) and smaller
+ * than this is not kept, bytes: its 304 would save a few packets, and the
+ * revalidation costs a Cache API read on top of the same round trip (the
+ * lab: 308 small Vite modules revalidated so made a far-server reload 1.3×
+ * slower). A fresh one is kept whatever its size: it saves the round trip.
+ */
+export const HTTP_CACHE_REVALIDATE_MIN_BYTES = 16 * 1024;
+/** The index's key in the Service Worker's IndexedDB store (idb.ts). */
+const INDEX_KEY = 'http-cache-index';
+/** The index is written this long after its last change. */
+const INDEX_SAVE_DELAY_MS = 500;
 /** Request fields that make the app's own request conditional or partial: such a request bypasses the cache. */
 const APP_CONDITIONAL = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'range'];
 /** Fields never stored with an entry. */
@@ -47,7 +60,7 @@ function toObject(headers: WireHeaders): HeaderObject {
 function toList(headers: Record<string, string | string[] | undefined>): WireHeaders {
   const out: WireHeaders = [];
   for (const [n, v] of Object.entries(headers)) {
-    if (v === undefined || NOT_STORED.has(n) || n === POLICY_HEADER || n === BYTES_HEADER) continue;
+    if (v === undefined || NOT_STORED.has(n)) continue;
     for (const one of Array.isArray(v) ? v : [v]) out.push([n, one]);
   }
   return out;
@@ -138,115 +151,174 @@ export function notModified(policy: CachePolicy, request: CachePolicy.Request, h
 }
 
 /**
- * Worth a copy: storable, and either fresh for a while or revalidatable. A
- * response with neither (an API answer without Cache-Control or validators)
- * could never answer a later request, so it costs no Cache API write.
+ * Worth a copy: storable, and either fresh for a while, or revalidatable
+ * and at least HTTP_CACHE_REVALIDATE_MIN_BYTES. A response with neither (an
+ * API answer without Cache-Control or validators) could never answer a
+ * later request, so it costs no Cache API write.
  */
-export function reusable(policy: CachePolicy): boolean {
+export function worthKeeping(policy: CachePolicy, bytes: number): boolean {
   if (!policy.storable()) return false;
+  if (policy.timeToLive() > 0) return true;
   const h = policy.responseHeaders();
-  return policy.timeToLive() > 0 || typeof h.etag === 'string' || typeof h['last-modified'] === 'string';
+  return bytes >= HTTP_CACHE_REVALIDATE_MIN_BYTES && (typeof h.etag === 'string' || typeof h['last-modified'] === 'string');
 }
 
-export function createHttpCache(storage: CacheStorage | undefined): HttpCache {
-  let opened: Promise<Cache> | undefined;
-  /** Bytes of all entries, summed once per SW life from the entries themselves. */
-  let totalBytes: number | undefined;
-  const open = () => (opened ??= storage!.open(CACHE_NAME));
+/** Request fields an entry keeps: what its freshness and Vary are judged by (the rest would only fill the index). */
+const ALWAYS_KEPT = ['host', 'cache-control', 'pragma'];
 
-  async function read(url: string): Promise<Entry | undefined> {
-    const response = await (await open()).match(url);
-    const raw = response?.headers.get(POLICY_HEADER);
-    if (!response || !raw) return undefined;
+/** The request an entry is stored under: its URL and method, and of its head only the fields the response varies on (and ALWAYS_KEPT). */
+function storedRequest(request: CacheRequest, response: HeaderObject): CachePolicy.Request {
+  const vary = (response.vary ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((n) => n.trim());
+  const all = toObject(request.headers);
+  const headers: HeaderObject = {};
+  for (const n of [...ALWAYS_KEPT, ...vary]) if (all[n] !== undefined) headers[n] = all[n];
+  return { url: request.url, method: request.method, headers };
+}
+
+/** What the cache knows of an entry without reading it from the Cache API. */
+interface Indexed {
+  policy: CachePolicy;
+  status: number;
+  bytes: number;
+}
+
+/** The index as kept in IndexedDB: [url, policy object, status, bytes] per entry, oldest first. */
+type StoredIndex = Array<[string, CachePolicy.CachePolicyObject, number, number]>;
+
+function parseIndex(v: unknown): Map<string, Indexed> {
+  const out = new Map<string, Indexed>();
+  if (!Array.isArray(v)) return out;
+  for (const e of v.slice(0, HTTP_CACHE_MAX_ENTRIES) as unknown[]) {
+    if (!Array.isArray(e) || typeof e[0] !== 'string' || typeof e[2] !== 'number' || typeof e[3] !== 'number') continue;
     try {
-      return { policy: CachePolicy.fromObject(JSON.parse(raw) as CachePolicy.CachePolicyObject), response };
+      out.set(e[0], { policy: CachePolicy.fromObject(e[1] as CachePolicy.CachePolicyObject), status: e[2], bytes: e[3] });
     } catch {
-      return undefined;
+      // An entry this version cannot read is a miss.
     }
   }
+  return out;
+}
 
-  async function put(url: string, policy: CachePolicy, status: number, body: Blob): Promise<void> {
-    const cache = await open();
-    if (totalBytes === undefined) {
-      totalBytes = 0;
-      for (const key of await cache.keys()) totalBytes += Number((await cache.match(key))?.headers.get(BYTES_HEADER) ?? 0);
-    }
-    const previous = Number((await cache.match(url))?.headers.get(BYTES_HEADER) ?? 0);
-    const headers = new Headers();
-    for (const [n, v] of toList(policy.responseHeaders())) headers.append(n, v);
-    headers.set(POLICY_HEADER, JSON.stringify(policy.toObject()));
-    headers.set(BYTES_HEADER, String(body.size));
-    await cache.put(url, new Response(body, { status, headers }));
-    totalBytes += body.size - previous;
-    // Oldest first (Cache keys keep insertion order), until the cap holds again.
-    if (totalBytes > HTTP_CACHE_MAX_BYTES) {
-      for (const key of await cache.keys()) {
-        if (totalBytes <= HTTP_CACHE_MAX_BYTES) break;
-        if (key.url === url) continue;
-        totalBytes -= Number((await cache.match(key))?.headers.get(BYTES_HEADER) ?? 0);
-        await cache.delete(key);
-      }
-    }
+/**
+ * `storage`: the Cache API (bodies); `kv`: where the index of entries
+ * (policies, sizes) is kept across Service Worker restarts. A request
+ * consults the index in memory, so a miss or a stale entry costs no Cache
+ * API call before the request leaves; a body is read only to answer with it.
+ */
+export function createHttpCache(storage: CacheStorage | undefined, kv: KvStore): HttpCache {
+  let opened: Promise<Cache> | undefined;
+  const open = () => (opened ??= storage!.open(CACHE_NAME));
+  let loaded: Promise<Map<string, Indexed>> | undefined;
+  const index = () => (loaded ??= kv.get<unknown>(INDEX_KEY).then(parseIndex, () => new Map<string, Indexed>()));
+  let saveTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Writes the index a moment after the last change (a module wave changes it hundreds of times). */
+  function save(entries: Map<string, Indexed>): void {
+    if (saveTimer !== undefined) return;
+    saveTimer = setTimeout(() => {
+      saveTimer = undefined;
+      const out: StoredIndex = [...entries].map(([url, e]) => [url, e.policy.toObject(), e.status, e.bytes]);
+      // Lost on a failed write: the entries it misses are misses after a restart.
+      void kv.put(INDEX_KEY, out).catch(() => undefined);
+    }, INDEX_SAVE_DELAY_MS);
   }
 
-  async function remove(url: string): Promise<void> {
-    const cache = await open();
-    const bytes = Number((await cache.match(url))?.headers.get(BYTES_HEADER) ?? 0);
-    if (await cache.delete(url)) totalBytes = totalBytes === undefined ? undefined : totalBytes - bytes;
+  /** The stored response for an indexed entry, or undefined (and the entry forgotten) when the Cache API lost it. */
+  async function body(url: string, entries: Map<string, Indexed>): Promise<Response | undefined> {
+    const response = await (await open()).match(url);
+    if (response) return response;
+    entries.delete(url);
+    save(entries);
+    return undefined;
   }
 
-  const entryResponse = async (entry: Entry, headers: WireHeaders): Promise<CachedResponse> => ({
-    status: entry.response.status,
-    headers,
-    body: entry.response.body ?? new Blob([]).stream(),
+  async function put(url: string, entry: Indexed, blob: Blob): Promise<void> {
+    const [cache, entries] = await Promise.all([open(), index()]);
+    await cache.put(url, new Response(blob, { status: entry.status }));
+    // Re-inserted: the newest at the end of the eviction order.
+    entries.delete(url);
+    entries.set(url, entry);
+    let total = 0;
+    for (const e of entries.values()) total += e.bytes;
+    for (const [key, e] of entries) {
+      if (total <= HTTP_CACHE_MAX_BYTES && entries.size <= HTTP_CACHE_MAX_ENTRIES) break;
+      if (key === url) continue;
+      entries.delete(key);
+      total -= e.bytes;
+      void cache.delete(key).catch(() => undefined);
+    }
+    save(entries);
+  }
+
+  const answer = (entry: Indexed, response: Response): CachedResponse => ({
+    status: entry.status,
+    headers: toList(entry.policy.responseHeaders()),
+    body: response.body ?? new Blob([]).stream(),
   });
 
   return {
     async fresh(url, request) {
       if (!storage) return undefined;
-      const entry = await read(url).catch(() => undefined);
+      const entries = await index();
+      const entry = entries.get(url);
       if (!entry) return undefined;
       const vary = String(entry.policy.responseHeaders().vary ?? '').toLowerCase();
       const r = await request(vary === '*' || vary.split(',').some((n) => n.trim() === 'cookie'));
       if (bypasses(r) || r.mode === 'no-cache' || !entry.policy.satisfiesWithoutRevalidation(policyRequest(r))) return undefined;
-      return entryResponse(entry, toList(entry.policy.responseHeaders()));
+      const response = await body(url, entries);
+      return response && answer(entry, response);
     },
 
     async lookup(request) {
       if (!storage || bypasses(request)) return { kind: 'bypass' };
-      const entry = await read(request.url).catch(() => undefined);
+      const entries = await index();
+      const entry = entries.get(request.url);
       if (!entry) return { kind: 'miss' };
       const req = policyRequest(request);
-      if (request.mode !== 'no-cache' && entry.policy.satisfiesWithoutRevalidation(req))
-        return { kind: 'fresh', response: await entryResponse(entry, toList(entry.policy.responseHeaders())) };
-      const all = entry.policy.revalidationHeaders(req) as Record<string, string | undefined>;
+      const fresh = request.mode !== 'no-cache' && entry.policy.satisfiesWithoutRevalidation(req);
+      const all = fresh ? {} : (entry.policy.revalidationHeaders(req) as Record<string, string | undefined>);
       const conditional: WireHeaders = [];
       for (const n of ['if-none-match', 'if-modified-since']) if (all[n]) conditional.push([n, all[n]!]);
       // Nothing to validate with: fetch it whole.
-      if (conditional.length === 0) return { kind: 'miss' };
-      return { kind: 'stale', conditional, entry };
+      if (!fresh && conditional.length === 0) return { kind: 'miss' };
+      // The body is at hand before the conditional request leaves: a 304 must find it.
+      const response = await body(request.url, entries);
+      if (!response) return { kind: 'miss' };
+      if (fresh) return { kind: 'fresh', response: answer(entry, response) };
+      return { kind: 'stale', conditional, entry: { policy: entry.policy, response } };
     },
 
     async revalidated(request, entry, status, headers) {
       if (status !== 304) return undefined;
       const { head, keep } = notModified(entry.policy, policyRequest(request), headers);
-      const body = await entry.response.clone().blob();
-      // The page gets the stored body with the updated head; the entry is kept with its new freshness (or dropped).
-      if (keep) void put(request.url, keep, entry.response.status, body).catch(() => undefined);
-      else void remove(request.url).catch(() => undefined);
-      return { status: entry.response.status, headers: head, body: body.stream() };
+      // The entry keeps its body; only its policy changes (in the index), or it goes.
+      const entries = await index();
+      const indexed = entries.get(request.url);
+      if (indexed && keep) indexed.policy = keep;
+      else if (indexed) {
+        entries.delete(request.url);
+        void open()
+          .then((cache) => cache.delete(request.url))
+          .catch(() => undefined);
+      }
+      save(entries);
+      return { status: entry.response.status, headers: head, body: entry.response.body ?? new Blob([]).stream() };
     },
 
     store(request, status, headers, body) {
       if (!storage || bypasses(request)) return body;
       const length = Number(headers.find(([n]) => n === 'content-length')?.[1] ?? NaN);
       if (!(length >= 0 && length <= HTTP_CACHE_MAX_ENTRY_BYTES)) return body;
-      const policy = new CachePolicy(policyRequest(request), { status, headers: toObject(headers) }, { shared: false });
-      if (!reusable(policy)) return body;
+      const response = toObject(headers);
+      const policy = new CachePolicy(storedRequest(request, response), { status, headers: response }, { shared: false });
+      if (!worthKeeping(policy, length)) return body;
       const [page, copy] = body.tee();
       void new Response(copy)
         .blob()
-        .then((blob) => (blob.size === length ? put(request.url, policy, status, blob) : undefined))
+        .then((blob) => (blob.size === length ? put(request.url, { policy, status, bytes: length }, blob) : undefined))
         .catch(() => undefined);
       return page;
     },
@@ -254,7 +326,10 @@ export function createHttpCache(storage: CacheStorage | undefined): HttpCache {
     async clear() {
       if (!storage) return;
       opened = undefined;
-      totalBytes = undefined;
+      loaded = Promise.resolve(new Map());
+      if (saveTimer !== undefined) clearTimeout(saveTimer);
+      saveTimer = undefined;
+      await kv.put(INDEX_KEY, []).catch(() => undefined);
       for (const name of await storage.keys()) if (name.startsWith('wingman-http-')) await storage.delete(name);
     },
   };

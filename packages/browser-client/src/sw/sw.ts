@@ -45,7 +45,7 @@ const paths = new PathChooser();
 const pathMemory = createPathMemory(kv, paths);
 const routes = createRouteCounter();
 answerDiagnostics(routes);
-const httpCache = createHttpCache(self.caches);
+const httpCache = createHttpCache(self.caches, kv);
 // A session that no longer serves this viewer its shell (its agent left, P2P turned off, the viewer's access
 // withdrawn) keeps nothing of its app here: the next agent may serve another.
 const shellCopy = createShellCopy(kv, self.location.origin, () => httpCache.clear());

@@ -10,9 +10,13 @@ import { killAll, startAgent, startServer, type Proc } from '../../../../test/he
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
 import { startRecordingApp, type RecordingApp } from './support/recording-app';
 import { until } from '../../../../test/helpers/wait';
+import { HTTP_CACHE_REVALIDATE_MIN_BYTES } from '../../src/sw/http-cache';
 import { inPage, openShell, waitForTransport, WAIT_MS, type AnyFrame } from './support/shell';
 
 jest.setTimeout(120_000);
+
+/** A body this long is worth revalidating (a smaller one that is never fresh is not kept). */
+const PAD = HTTP_CACHE_REVALIDATE_MIN_BYTES;
 
 describe('the HTTP cache of P2P responses', () => {
   let app: RecordingApp;
@@ -74,7 +78,7 @@ describe('the HTTP cache of P2P responses', () => {
 
   it('revalidates a no-cache response over the channel and answers the 304 from the entry', async () => {
     const frame = await p2pFrame();
-    const path = `/act?reval-${Date.now()}&cc=no-cache&etag=v7`;
+    const path = `/act?reval-${Date.now()}&cc=no-cache&etag=v7&pad=${PAD}`;
     const first = await get(frame, path);
     await stored(frame, path);
     const second = await get(frame, path);
@@ -87,7 +91,7 @@ describe('the HTTP cache of P2P responses', () => {
 
   it('answers a bare 304 (no validator, no Content-Type: Vite’s) with the entry’s head', async () => {
     const frame = await p2pFrame();
-    const path = `/act?bare-${Date.now()}&cc=no-cache&etag=v8&bare304=1`;
+    const path = `/act?bare-${Date.now()}&cc=no-cache&etag=v8&bare304=1&pad=${PAD}`;
     const first = await get(frame, path);
     await stored(frame, path);
     const second = await get(frame, path);
@@ -112,7 +116,7 @@ describe('the HTTP cache of P2P responses', () => {
     expect(app.find(path).map((r) => r.headers.find(([n]) => n.toLowerCase() === 'x-flavour')?.[1])).toEqual(['a', 'b']);
   });
 
-  it('keeps nothing marked no-store', async () => {
+  it('keeps nothing marked no-store, nor a small response it would have to revalidate', async () => {
     const frame = await p2pFrame();
     const path = `/act?nostore-${Date.now()}`;
     const first = await get(frame, path);
@@ -121,6 +125,10 @@ describe('the HTTP cache of P2P responses', () => {
     expect(second.route).toMatch(/^p2p; /);
     expect(app.find(path)).toHaveLength(2);
     expect(await inPage(frame, async (p) => (await caches.match(p)) === undefined, path)).toBe(true);
+    const small = `/act?small-${Date.now()}&cc=no-cache&etag=v9`;
+    await get(frame, small);
+    await get(frame, small);
+    expect(app.find(small).map((r) => r.headers.find(([n]) => n.toLowerCase() === 'if-none-match')?.[1])).toEqual([undefined, undefined]);
   });
 
   it('answers a reload’s fresh entries from the cache, before the new shell’s channel is up', async () => {

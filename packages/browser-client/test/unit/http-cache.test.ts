@@ -5,7 +5,7 @@
  * the e2e suite (test/e2e/http-cache.test.ts) covers them in Chromium.
  */
 import CachePolicy from 'http-cache-semantics';
-import { bypasses, notModified, reusable, type CacheRequest } from '../../src/sw/http-cache';
+import { bypasses, HTTP_CACHE_REVALIDATE_MIN_BYTES, notModified, worthKeeping, type CacheRequest } from '../../src/sw/http-cache';
 import type { WireHeaders } from '../../src/shared/messages';
 
 const URL_ = 'https://s.example/src/msg.js';
@@ -35,18 +35,20 @@ describe('bypasses', () => {
   });
 });
 
-describe('reusable: what is worth a copy', () => {
-  it.each<[string, Record<string, string>, boolean]>([
-    ['fresh for a while', { 'cache-control': 'max-age=600' }, true],
-    ['immutable', { 'cache-control': 'max-age=31536000, immutable' }, true],
-    ['no-cache with an ETag (revalidated each time)', { 'cache-control': 'no-cache', etag: '"a"' }, true],
-    ['a Last-Modified only (heuristic freshness, revalidatable)', { 'last-modified': 'Tue, 24 Nov 2026 10:00:00 GMT' }, true],
-    ['neither freshness nor a validator', { 'content-type': 'application/json' }, false],
-    ['no-cache without a validator', { 'cache-control': 'no-cache' }, false],
-    ['no-store', { 'cache-control': 'no-store', etag: '"a"' }, false],
-    ['private is fine for a private cache', { 'cache-control': 'private, max-age=60' }, true],
-  ])('%s', (_what, headers, expected) => {
-    expect(reusable(stored(headers))).toBe(expected);
+describe('worthKeeping: what is worth a copy', () => {
+  const big = HTTP_CACHE_REVALIDATE_MIN_BYTES;
+  it.each<[string, Record<string, string>, number, boolean]>([
+    ['fresh for a while, however small', { 'cache-control': 'max-age=600' }, 10, true],
+    ['immutable', { 'cache-control': 'max-age=31536000, immutable' }, 10, true],
+    ['no-cache with an ETag, large enough for a 304 to save bytes', { 'cache-control': 'no-cache', etag: '"a"' }, big, true],
+    ['no-cache with an ETag, too small for a 304 to pay', { 'cache-control': 'no-cache', etag: '"a"' }, big - 1, false],
+    ['a Last-Modified only (heuristic freshness)', { 'last-modified': 'Tue, 24 Nov 2026 10:00:00 GMT' }, 10, true],
+    ['neither freshness nor a validator', { 'content-type': 'application/json' }, big, false],
+    ['no-cache without a validator', { 'cache-control': 'no-cache' }, big, false],
+    ['no-store', { 'cache-control': 'no-store', etag: '"a"' }, big, false],
+    ['private, for a private cache', { 'cache-control': 'private, max-age=60' }, 10, true],
+  ])('%s', (_what, headers, bytes, expected) => {
+    expect(worthKeeping(stored(headers), bytes)).toBe(expected);
   });
 });
 
