@@ -24,6 +24,7 @@ import { createKvStore, type KvStore } from './idb';
 import { createPathMemory } from './path-memory';
 import { createHttpCache } from './http-cache';
 import { answerDiagnostics, createRouteCounter } from './route-counts';
+import { EventStreamIds } from './event-stream-ids';
 import { handleRequest, obtain, shouldHandle, type Obtained } from './router';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
 import { createShellCopy } from './shell-copy';
@@ -49,7 +50,18 @@ const httpCache = createHttpCache(self.caches, kv);
 // A session that no longer serves this viewer its shell (its agent left, P2P turned off, the viewer's access
 // withdrawn) keeps nothing of its app here: the next agent may serve another.
 const shellCopy = createShellCopy(kv, self.location.origin, () => httpCache.clear());
-const deps = { scope: self, registry, cookies, aborts, prefetch, paths, pathsRestored: pathMemory.restored, routes, httpCache };
+const deps = {
+  scope: self,
+  registry,
+  cookies,
+  aborts,
+  prefetch,
+  paths,
+  pathsRestored: pathMemory.restored,
+  routes,
+  httpCache,
+  eventStreams: new EventStreamIds(),
+};
 
 /**
  * Has a shell window write `document.cookie` assignments (the cookie mirror
