@@ -112,6 +112,27 @@ export interface RegisteredMessage {
   expiresAt?: number;
   /** The viewer gate the server applied; sent only when the register asked for one. */
   viewers?: ViewerGateMode;
+  /**
+   * Sent only on a resumed session whose access changed since its previous
+   * register (password ↔ link ↔ approve): the server forgot every viewer it
+   * had admitted under the old access, and the agent says so.
+   */
+  viewersReset?: { from: AccessLabel; to: AccessLabel };
+}
+
+/** How viewers get into a session, as the agent's banner names it. */
+export type AccessLabel = 'link' | 'password' | 'approve' | 'password+approve';
+const ACCESS_LABELS: readonly string[] = ['link', 'password', 'approve', 'password+approve'];
+
+/** The access label of a register: its password, and its viewer gate. */
+export function accessLabelOf(password: boolean, viewers: ViewerGateMode | undefined): AccessLabel {
+  if (viewers === 'approve') return password ? 'password+approve' : 'approve';
+  return password ? 'password' : 'link';
+}
+
+function parseAccessLabel(v: unknown, k: string): AccessLabel {
+  if (typeof v !== 'string' || !ACCESS_LABELS.includes(v)) throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be one of ${ACCESS_LABELS.join(', ')}`);
+  return v as AccessLabel;
 }
 
 /**
@@ -307,7 +328,7 @@ export function parseServerMessage(text: string): ServerToAgentReceived {
   const o = parseObject(text);
   switch (o.type) {
     case 'registered': {
-      onlyKeys(o, ['type', 'sessionId', 'url', 'resumeSecret', 'graceMs', 'resumed', 'p2p', 'access', 'expiresAt', 'viewers']);
+      onlyKeys(o, ['type', 'sessionId', 'url', 'resumeSecret', 'graceMs', 'resumed', 'p2p', 'access', 'expiresAt', 'viewers', 'viewersReset']);
       const m: RegisteredMessage = {
         type: 'registered',
         sessionId: str(o, 'sessionId', 64),
@@ -324,6 +345,11 @@ export function parseServerMessage(text: string): ServerToAgentReceived {
       // Epoch ms, up to year 2286: bounds a garbled value.
       if (o.expiresAt !== undefined) m.expiresAt = int(o, 'expiresAt', 0, 9_999_999_999_999);
       if (o.viewers !== undefined) m.viewers = parseViewerGateMode(o.viewers);
+      if (o.viewersReset !== undefined) {
+        const r = obj(o, 'viewersReset');
+        onlyKeys(r, ['from', 'to']);
+        m.viewersReset = { from: parseAccessLabel(r.from, 'viewersReset.from'), to: parseAccessLabel(r.to, 'viewersReset.to') };
+      }
       return m;
     }
     case 'error':

@@ -14,6 +14,7 @@ import {
   parseServerMessage,
   PROTOCOL_VERSION,
   startHeartbeat as startConnectionHeartbeat,
+  type AccessLabel,
   type AgentToServer,
   type Connection,
   type P2PSettings,
@@ -109,6 +110,8 @@ export interface ReadyEvent {
   expiresAt?: number;
   /** The viewer gate the server applies, when the agent asked for one and the server confirmed it. */
   viewers?: ViewerGateMode;
+  /** A resumed URL whose access changed: the server forgot the viewers it had admitted under the old access. */
+  viewersReset?: { from: AccessLabel; to: AccessLabel };
 }
 
 export interface AgentEvents {
@@ -278,6 +281,7 @@ export function createAgent(options: AgentOptions): Agent {
       access: message.access === 'password' ? 'password' : 'link',
       ...(message.expiresAt !== undefined ? { expiresAt: message.expiresAt } : {}),
       ...(message.viewers !== undefined ? { viewers: message.viewers } : {}),
+      ...(message.viewersReset ? { viewersReset: message.viewersReset } : {}),
     });
   }
 

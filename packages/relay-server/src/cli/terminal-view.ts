@@ -7,7 +7,7 @@
  */
 import type { RequestLogEntry } from '../forward';
 import type { Entry, RequestStore } from '../inspector/store';
-import type { Reporter } from './reporter';
+import { viewersResetWords, type Reporter } from './reporter';
 import { renderQr, shouldPrintQr, type QrChoice } from './qr';
 import { browserP2P } from './browser-p2p';
 import { renderScreen, type ScreenProblem, type ScreenRequest, type ScreenState, type ScreenViewer } from './terminal-screen';
@@ -179,6 +179,7 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     },
     ready(e, forwardingTo, inspector) {
       if (state.url !== undefined) problem('warning', e.resumed ? `reconnected: ${e.url} (same URL)` : `reconnected with a NEW URL: ${e.url}`);
+      if (e.viewersReset) problem('warning', viewersResetWords(e.viewersReset));
       state.url = e.url;
       state.access = e.access;
       if (e.expiresAt !== undefined) state.expiresAt = e.expiresAt;

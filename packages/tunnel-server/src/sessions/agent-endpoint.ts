@@ -9,6 +9,7 @@ import type { ClusterNode } from '../cluster/cluster-node';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
+  accessLabelOf,
   CONTROL_ERROR_CODES,
   isCodeOf,
   MAX_CONTROL_MESSAGE_BYTES,
@@ -206,26 +207,31 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     // reconnecting never extends it nor drops it.
     const deadline = deadlineOf(session.resumeSecret);
     if (deadline !== undefined) registry.setExpiry(session, deadline);
+    const resumed = resumable !== undefined || adopted !== undefined;
+    // A resumed session whose access changed (password <-> link <-> approve) starts with no viewers:
+    // none admitted under the old access stays in, and the agent says so.
+    const accessMode = accessLabelOf(session.access !== undefined, message.viewers);
+    const viewersReset =
+      resumed && session.accessMode !== undefined && session.accessMode !== accessMode ? { from: session.accessMode, to: accessMode } : undefined;
     const registered: RegisteredMessage = {
       type: 'registered',
       sessionId: session.id,
       url: options.sessionUrl(session.id),
       resumeSecret: session.resumeSecret,
       graceMs: config.sessionGraceMs,
-      resumed: resumable !== undefined || adopted !== undefined,
+      resumed,
       p2p: p2pSettingsFor(config.p2p, message.p2p, turnUser(session.id, AGENT_TURN_USER)),
       ...(session.access ? { access: 'password' as const } : {}),
       ...(session.expiresAt !== undefined ? { expiresAt: session.expiresAt } : {}),
       ...(message.viewers !== undefined ? { viewers: message.viewers } : {}),
+      ...(viewersReset ? { viewersReset } : {}),
     };
     // Sent before the connection's HELLO, which leaves on a later microtask.
     ws.send(JSON.stringify(registered));
     session.agentIceAt = Date.now();
-    // A resumed session whose access changed (password <-> link <-> approve) starts with no viewers: none admitted under the old access stays in.
-    const accessMode = `${session.access ? 'password' : 'link'}+${message.viewers ?? 'untracked'}`;
-    if (registered.resumed && session.accessMode !== undefined && session.accessMode !== accessMode) {
+    if (viewersReset) {
       options.viewerGate.reset(session);
-      logger.info({ sessionId: session.id, from: session.accessMode, to: accessMode }, 'session access changed: its viewers start over');
+      logger.info({ sessionId: session.id, ...viewersReset }, 'session access changed: its viewers start over');
     }
     session.accessMode = accessMode;
     // The latest register decides here too; a resumed session keeps its viewers and their states (announced again, after `registered`).
