@@ -12,7 +12,8 @@ import { renderQr, shouldPrintQr, type QrChoice } from './qr';
 import { browserP2P } from './browser-p2p';
 import { renderScreen, type ScreenProblem, type ScreenRequest, type ScreenState, type ScreenViewer } from './terminal-screen';
 import { attachViewerKeys, selectedWaiting, VIEWER_KEY_HELP, type KeyInput } from './terminal-keys';
-import { shortViewerId, type ViewerRoster } from '../viewers/viewer-roster';
+import { shortViewerId } from '@wingman/protocol';
+import type { ViewerRoster } from '../viewers/viewer-roster';
 
 /** Shortest time between two redraws, ms: at most 5 screens a second, whatever the request rate (a redraw per request would flood a slow terminal). */
 export const TERMINAL_REDRAW_MIN_INTERVAL_MS = 200;
