@@ -85,6 +85,14 @@ export interface RegisterMessage {
    * (`wingman http --approve`). An older server refuses the unknown field.
    */
   viewers?: ViewerGateMode;
+  /**
+   * A stable name (`wingman http --name shop`): the session's host is
+   * `<name>.<domain>` on every run, bound to the agent's token
+   * (session-name.ts has the rules). The agent sends no `resume` with it: the
+   * name and the token find the session. An older server refuses the unknown
+   * field, so a name is never silently ignored.
+   */
+  name?: string;
 }
 
 /** Shortest and longest session expiry, ms: one second (tests, demos) to 30 days (longer is not an expiry). */
@@ -276,7 +284,7 @@ export function parseAgentMessage(text: string): AgentToServerReceived {
   const o = parseObject(text);
   switch (o.type) {
     case 'register': {
-      onlyKeys(o, ['type', 'version', 'resume', 'p2p', 'client', 'viewerPassword', 'expiresInMs', 'viewers']);
+      onlyKeys(o, ['type', 'version', 'resume', 'p2p', 'client', 'viewerPassword', 'expiresInMs', 'viewers', 'name']);
       const m: RegisterMessage = { type: 'register', version: int(o, 'version', 0, 255), p2p: bool(o, 'p2p'), client: str(o, 'client', 100) };
       if (o.viewerPassword !== undefined) {
         const pw = str(o, 'viewerPassword', MAX_VIEWER_PASSWORD_CHARS);
@@ -285,6 +293,10 @@ export function parseAgentMessage(text: string): AgentToServerReceived {
       }
       if (o.expiresInMs !== undefined) m.expiresInMs = int(o, 'expiresInMs', MIN_SESSION_EXPIRY_MS, MAX_SESSION_EXPIRY_MS);
       if (o.viewers !== undefined) m.viewers = parseViewerGateMode(o.viewers);
+      // Its rules are the server's to check (ERR_NAME_INVALID says which one); here only its size.
+      if (o.name !== undefined) m.name = str(o, 'name', 64);
+      if (m.name !== undefined && (o.resume !== undefined || m.expiresInMs !== undefined))
+        throw protocolError('ERR_INVALID_PAYLOAD', 'a register with a "name" carries neither "resume" nor "expiresInMs"');
       if (o.resume !== undefined) {
         const r = obj(o, 'resume');
         onlyKeys(r, ['sessionId', 'resumeSecret']);

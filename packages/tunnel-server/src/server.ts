@@ -46,6 +46,7 @@ import { createViewerStreamQuota } from './relay/viewer-streams';
 import { createAgentEndpoint } from './sessions/agent-endpoint';
 import { createSessionRegistry } from './sessions/registry';
 import { createSessionIds, deriveKey, loadSessionKey } from './sessions/session-key';
+import { loadNameStore, ownerOf, type NameStore } from './sessions/session-names';
 import { createTokenCheck } from './sessions/token-check';
 import { createTokenSessions } from './sessions/token-sessions';
 import { createPasswordThrottle } from './access/password-throttle';
@@ -103,6 +104,14 @@ function loadSessionKeyOrWarn(stateDir: string, logger: Logger): Buffer {
   if ('error' in loaded)
     logger.warn({ err: loaded.error, stateDir }, 'cannot keep the session key in the state directory: agents get new URLs when this server restarts');
   return loaded.key;
+}
+
+function loadNamesOrWarn(stateDir: string, tokens: readonly string[], inUse: (name: string) => boolean, logger: Logger): NameStore {
+  const loaded = loadNameStore(stateDir, new Set(tokens.map(ownerOf)), inUse);
+  if ('error' in loaded)
+    logger.warn({ err: loaded.error, stateDir }, 'cannot keep session names in the state directory: names are free again when this server restarts');
+  else if (loaded.forgotten > 0) logger.info({ forgotten: loaded.forgotten }, 'session names of tokens no longer configured (WINGMAN_TOKENS) are free again');
+  return loaded.store;
 }
 
 function listen(server: NetServer, port: number, host: string): Promise<void> {
@@ -311,6 +320,8 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     });
     logger.info({ node }, 'cluster node: sessions shared through Redis');
   }
+  // Stable names: in Redis for a cluster, in the state directory for one node (sessions/session-names.ts).
+  const names = clusterDirectory ? clusterDirectory.names : loadNamesOrWarn(config.stateDir, config.tokens, (name) => registry.get(name) !== undefined, logger);
   const accessGate = createViewerAccessGate({ key: accessKeys, secureCookie: address.scheme === 'https' });
   viewerCookies = createViewerCookies({ key: accessKeys, secureCookie: address.scheme === 'https' });
   const viewerAddresses = createViewerAddresses({ trustProxy: config.trustProxy, ...(config.redisUrl ? { hopKey: hopKeys } : {}) });
@@ -321,6 +332,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     sessionIds,
     ...(cluster ? { cluster } : {}),
     registry,
+    names,
     tokenCheck: createTokenCheck(config.tokens),
     tokenSessions,
     // The password throttle's window and per-source count, per agent source address; no session-wide bound.
@@ -354,6 +366,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
       tlsPermission: createTlsPermission({
         domain: address.domain,
         sessionExists: async (id) => registry.get(id) !== undefined || (clusterDirectory !== undefined && (await clusterDirectory.lookup(id)) !== undefined),
+        nameClaimed: (name) => names.claimed(name),
       }).handle,
     }),
     reserved: createReservedRoutes(reserved),

@@ -69,6 +69,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
             event: 'ready',
             url: e.url,
             sessionId: e.sessionId,
+            ...(e.named ? { name: e.sessionId } : {}),
             resumed: e.resumed,
             p2p: e.p2p,
             access: e.access,

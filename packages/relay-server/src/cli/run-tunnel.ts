@@ -57,6 +57,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     ...(config.password !== undefined ? { viewerPassword: config.password } : {}),
     ...(config.expiresInMs !== undefined ? { expiresInMs: config.expiresInMs } : {}),
     viewers: config.approve ? 'approve' : 'open',
+    ...(config.name !== undefined ? { name: config.name } : {}),
   });
   const p2p = config.p2p
     ? attachP2P({
