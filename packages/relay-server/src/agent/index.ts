@@ -100,7 +100,13 @@ export interface AgentOptions {
 }
 
 /** Server refusals of a named register that retrying cannot change. */
-const NAME_REFUSALS: readonly string[] = ['ERR_NAME_INVALID', 'ERR_NAME_TAKEN', 'ERR_NAME_LIMIT', 'ERR_SESSION_IN_USE', 'ERR_INVALID_PAYLOAD'] satisfies ControlErrorCode[];
+const NAME_REFUSALS: readonly string[] = [
+  'ERR_NAME_INVALID',
+  'ERR_NAME_TAKEN',
+  'ERR_NAME_LIMIT',
+  'ERR_SESSION_IN_USE',
+  'ERR_INVALID_PAYLOAD',
+] satisfies ControlErrorCode[];
 
 /** After its own reckoning of the deadline, how long the agent waits for the server's ERR_SESSION_EXPIRED before stopping anyway, ms. */
 export const EXPIRY_BACKSTOP_MS = 5_000;
