@@ -6,9 +6,11 @@
  * byte where it stopped (Range when possible, else re-fetch and skip).
  * Anything else fails with a readable error page.
  */
+import type { EventStreamIds } from './event-stream-ids';
 import { ABORT_ID_HEADER, BODY_BYTES_HEADER, CHANNEL_COMING_WAIT_MS, RELAY_PARALLEL_REQUESTS, ROUTE_HEADER, WINGMAN_PREFIX } from '../shared/constants';
 import { channelDecoded, channelGzipAccepted } from './channel-coding';
-import { acceptLanguage, cacheModeHeaders, fetchMetadata } from './fetch-metadata';
+import { acceptLanguage } from '../shared/accept-language';
+import { cacheModeHeaders, fetchMetadata } from './fetch-metadata';
 import type { RequestContext } from '../shared/cookie-jar';
 import type { AbortRegistry } from './abort-registry';
 import type { PathsUpdate, WireHeaders } from '../shared/messages';
@@ -44,6 +46,8 @@ export interface RouterDeps {
   pathsRestored?: Promise<void>;
   /** Counts each request's route for the diagnostics page (route-counts.ts). */
   routes?: RouteCounter;
+  /** An EventSource's Last-Event-ID on its reconnection, which Chromium does not show the SW (event-stream-ids.ts). */
+  eventStreams?: EventStreamIds;
 }
 
 /**
@@ -134,13 +138,14 @@ async function relayBody(request: Request, method: string, source: { kind: 'unre
 export async function handleRequest(event: FetchEvent, deps: RouterDeps): Promise<Response> {
   const { signal, done } = deps.aborts.track(event.request, event.request.headers.get(ABORT_ID_HEADER));
   try {
-    const { request } = event;
+    const request = deps.eventStreams?.withLastEventId(event.request, event.clientId) ?? event.request;
     const url = new URL(request.url);
     // A frame navigation whose document the SW already started fetching when the shell's own navigation began.
     const early = deps.prefetch?.take(request, url);
     const fetchNow = () => obtain(request, url, event.clientId, event.resultingClientId, deps, signal);
     const obtained = early ? await early.catch(fetchNow) : await fetchNow();
-    return await finish(obtained, { request, url, cookies: deps.cookies });
+    const response = await finish(obtained, { request, url, cookies: deps.cookies });
+    return deps.eventStreams?.track(request, event.clientId, response) ?? response;
   } finally {
     // Past the head, an abort cancels the response body, which both paths handle.
     done();

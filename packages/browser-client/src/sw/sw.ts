@@ -23,6 +23,7 @@ import { PathChooser } from './path-choice';
 import { createKvStore, type KvStore } from './idb';
 import { createPathMemory } from './path-memory';
 import { answerDiagnostics, createRouteCounter } from './route-counts';
+import { EventStreamIds } from './event-stream-ids';
 import { handleRequest, obtain, shouldHandle, type Obtained } from './router';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
 import { createShellCopy } from './shell-copy';
@@ -45,7 +46,7 @@ const paths = new PathChooser();
 const pathMemory = createPathMemory(kv, paths);
 const routes = createRouteCounter();
 answerDiagnostics(routes);
-const deps = { scope: self, registry, cookies, aborts, prefetch, paths, pathsRestored: pathMemory.restored, routes };
+const deps = { scope: self, registry, cookies, aborts, prefetch, paths, pathsRestored: pathMemory.restored, routes, eventStreams: new EventStreamIds() };
 
 /**
  * Has a shell window write `document.cookie` assignments (the cookie mirror

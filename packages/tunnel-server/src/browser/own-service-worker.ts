@@ -4,7 +4,7 @@
  * the answer sets OWN_SW_COOKIE (HttpOnly: the app's scripts never see it;
  * tag-viewer.ts removes it from requests before the app), and while it is
  * set the browser's top-level navigations get the app over the relay, not
- * the shell (http/router.ts), so the app's worker is the one that controls
+ * the shell (routing/router.ts), so the app's worker is the one that controls
  * its pages. `application/json` is required so that a cross-site page
  * cannot set it with a plain form POST (that needs a CORS preflight, never
  * granted here). The agent is told (`viewer-own-sw`, with the worker's URL
@@ -16,7 +16,7 @@ import { MAX_OWN_SW_SCRIPT_CHARS, OWN_SW_COOKIE } from '@wingman/protocol';
 import { serialize as serializeCookie } from 'cookie';
 import { sendJson } from '../http/json-response';
 import { requestCookie } from '../http/request-cookie';
-import type { ReservedContext } from '../http/reserved-routes';
+import type { ReservedContext } from '../routing/reserved-routes';
 
 /** True when this browser's app runs its own Service Worker (OWN_SW_COOKIE): serve it the app, never the shell. */
 export function appOwnsServiceWorker(req: IncomingMessage): boolean {

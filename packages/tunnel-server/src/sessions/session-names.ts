@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Logger } from '../logger';
 
 /** The names' file in the server's state directory. */
 export const NAMES_FILE = 'session-names.json';
@@ -112,4 +113,13 @@ export function loadNameStore(dir: string, owners: ReadonlySet<string>, inUse: (
     names.clear();
     return { store, error: err as Error };
   }
+}
+
+/** loadNameStore(), its problems logged: names in memory only when the file cannot be kept. */
+export function loadNameStoreOrWarn(stateDir: string, tokens: readonly string[], inUse: (name: string) => boolean, logger: Logger): NameStore {
+  const loaded = loadNameStore(stateDir, new Set(tokens.map(ownerOf)), inUse);
+  if ('error' in loaded)
+    logger.warn({ err: loaded.error, stateDir }, 'cannot keep session names in the state directory: names are free again when this server restarts');
+  else if (loaded.forgotten > 0) logger.info({ forgotten: loaded.forgotten }, 'session names of tokens no longer configured (WINGMAN_TOKENS) are free again');
+  return loaded.store;
 }

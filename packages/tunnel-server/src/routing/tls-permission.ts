@@ -12,7 +12,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isSessionLabel, isSessionName } from '@wingman/protocol';
-import { hostnameOf } from './host-route';
+import { hostnameOf } from '../http/host-route';
 
 /** The path the TLS terminator asks. Under the reserved prefix: on the apex host it is the server's own. */
 export const TLS_ASK_PATH = '/__wingman/tls-ask';
