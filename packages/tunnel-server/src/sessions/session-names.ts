@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isSessionName } from '@wingman/protocol';
 import type { Logger } from '../logger';
 
 /** The names' file in the server's state directory. */
@@ -102,7 +103,7 @@ export function loadNameStore(dir: string, owners: ReadonlySet<string>, inUse: (
       if (typeof parsed !== 'object' || parsed === null || typeof parsed.names !== 'object' || parsed.names === null)
         throw new Error(`${file} does not hold {"names": {...}}; move it away to start with no names`);
       for (const [name, owner] of Object.entries(parsed.names as Record<string, unknown>)) {
-        if (typeof owner === 'string' && owners.has(owner)) names.set(name, owner);
+        if (typeof owner === 'string' && owners.has(owner) && isSessionName(name)) names.set(name, owner);
         else forgotten++;
       }
     }
