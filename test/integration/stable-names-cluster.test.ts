@@ -66,6 +66,22 @@ describe('stable names in a cluster', () => {
     });
   });
 
+  it("lets one token's two agents started at once on two nodes with two names serve one name, and keeps that one the token's", async () => {
+    const a = await node();
+    const b = await node();
+    const args = (name: string) => ['http', String(app.port), '--json', '--inspect', 'false', '--no-p2p', '--token', TOKEN_A, '--name', name];
+    const shop = startProcess(AGENT_BIN, [...args('shop'), '--server', a.url]);
+    const cart = startProcess(AGENT_BIN, [...args('cart'), '--server', b.url]);
+    const outcome = async (p: typeof shop) => p.waitFor((e) => e.event === 'ready' || e.event === 'fatal', EXIT_TIMEOUT_MS);
+    const [first, second] = await Promise.all([outcome(shop), outcome(cart)]);
+    const events = [first, second].map((e) => e.event).sort();
+    expect(events).toEqual(['fatal', 'ready']);
+    const served = first.event === 'ready' ? 'shop' : 'cart';
+    expect([first, second].find((e) => e.event === 'fatal')).toMatchObject({ code: 'ERR_NAME_LIMIT' });
+    expect((await redisGet(`wingman:name:${served}`)).value).toMatch(/^[0-9a-f]{64}$/);
+    expect((await redisGet(`wingman:name:${served === 'shop' ? 'cart' : 'shop'}`)).value).toBeNull();
+  });
+
   it('keeps the name in Redis without expiry: a node started after the others stopped allows its certificate and gives it back to its token only', async () => {
     const a = await node();
     const shop = await startAgent(a.url, String(app.port), {}, ['--token', TOKEN_A, '--name', 'shop', '--no-p2p']);
