@@ -8,6 +8,7 @@ import {
   MAX_VIEWER_PASSWORD_CHARS,
   MAX_WS_MESSAGE_BYTES,
   MIN_SESSION_EXPIRY_MS,
+  sessionNameProblem,
 } from '@wingman/protocol';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type HostHeaderMode, type Target } from '../forward';
@@ -55,6 +56,8 @@ export interface HttpCommandFlags {
   approve?: boolean;
   /** --private: no relay; only verified P2P channels. */
   private?: boolean;
+  /** --name <name>: a stable link, <name>.<domain>. */
+  name?: string;
 }
 
 /** The local inspector's settings (docs/cli.md "Inspector"). */
@@ -90,6 +93,8 @@ export interface HttpConfig {
   approve: boolean;
   /** No relay: the app is served only over P2P channels verified with the link key (--private). */
   private: boolean;
+  /** A stable link, `<name>.<domain>` on every run (--name); undefined: a random id, resumed while it can be. */
+  name: string | undefined;
 }
 
 /** `3000`, `localhost:3000`, `127.0.0.1:3000`, `[::1]:3000`. Host defaults to localhost. */
@@ -239,6 +244,7 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     expiresInMs: flags.expires === undefined ? undefined : parseDuration(flags.expires, '--expires'),
     approve: flags.approve === true || parseApproveEnv(env.WINGMAN_APPROVE),
     private: privateMode(flags, flags.p2p !== false && p2pEnv !== '0'),
+    name: parseName(flags),
   };
 }
 
@@ -247,6 +253,15 @@ function privateMode(flags: HttpCommandFlags, p2p: boolean): boolean {
   if (flags.private !== true) return false;
   if (!p2p) throw new UsageError(`--private needs P2P: drop --no-p2p (and ${envOf('--no-p2p')}=0)`);
   return true;
+}
+
+/** --name: the rules of @wingman/protocol's session-name.ts, checked before connecting; no --expires with it. */
+function parseName(flags: HttpCommandFlags): string | undefined {
+  if (flags.name === undefined) return undefined;
+  const problem = sessionNameProblem(flags.name);
+  if (problem) throw new UsageError(`invalid --name: ${problem}`);
+  if (flags.expires !== undefined) throw new UsageError('--name and --expires do not go together: a named link is meant to come back every day');
+  return flags.name;
 }
 
 /** WINGMAN_APPROVE: 1 turns --approve on; 0 or empty leaves it off. */
