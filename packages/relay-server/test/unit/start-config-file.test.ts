@@ -68,7 +68,11 @@ describe('loadStartConfig', () => {
     ['a bad server', { server: 'ftp://x', tunnels: { web: { target: '3000' } } }, 'server: invalid --server "ftp://x": use http:// or https://'],
     ['a bad host header', { tunnels: { web: { target: '3000', hostHeader: 'a b' } } }, 'tunnels.web.hostHeader: invalid --host-header'],
     ['a name outside the rules', { tunnels: { web: { target: '3000', name: 'Shop!' } } }, 'tunnels.web.name: invalid --name'],
-    ['a name with an expiry', { tunnels: { web: { target: '3000', name: 'shop', expires: '2h' } } }, 'tunnels.web.name: --name and --expires do not go together'],
+    [
+      'a name with an expiry',
+      { tunnels: { web: { target: '3000', name: 'shop', expires: '2h' } } },
+      'tunnels.web.name: --name and --expires do not go together',
+    ],
     ['a bad expiry', { tunnels: { web: { target: '3000', expires: 'soon' } } }, 'tunnels.web.expires: invalid --expires "soon"'],
     ['an unknown top-level key', { tunnels: { web: { target: '3000' } }, tunel: {} }, 'unknown key "tunel"'],
     [
