@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  accessLabelOf,
   MAX_CONTROL_MESSAGE_BYTES,
   MAX_SESSION_EXPIRY_MS,
   MAX_VIEWER_PASSWORD_CHARS,
@@ -104,6 +105,18 @@ describe('control message validation', () => {
     const registered = JSON.parse(jsonExamples().find((e) => e.includes('"registered"'))!) as Record<string, unknown>;
     expect(parseServerMessage(JSON.stringify({ ...registered, expiresAt: 1_800_000_000_000 }))).toMatchObject({ expiresAt: 1_800_000_000_000 });
     refused(() => parseServerMessage(JSON.stringify({ ...registered, expiresAt: -1 })), /"expiresAt" must be an integer/);
+  });
+
+  it("says in registered that a resumed session's viewers start over, naming both accesses, refusing anything else", () => {
+    const registered = JSON.parse(jsonExamples().find((e) => e.includes('"registered"'))!) as Record<string, unknown>;
+    const viewersReset = { from: 'link', to: 'password+approve' };
+    expect(parseServerMessage(JSON.stringify({ ...registered, viewersReset }))).toMatchObject({ viewersReset });
+    expect(parseServerMessage(JSON.stringify(registered))).not.toHaveProperty('viewersReset');
+    refused(() => parseServerMessage(JSON.stringify({ ...registered, viewersReset: { from: 'link', to: 'open' } })), /"viewersReset.to" must be one of/);
+    refused(() => parseServerMessage(JSON.stringify({ ...registered, viewersReset: { ...viewersReset, extra: 1 } })), /extra/);
+    expect(accessLabelOf(true, 'approve')).toBe('password+approve');
+    expect(accessLabelOf(false, 'open')).toBe('link');
+    expect(accessLabelOf(true, undefined)).toBe('password');
   });
 
   it('refuses ICE servers that are not stun:/turn: URLs', () => {

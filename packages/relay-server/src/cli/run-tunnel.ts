@@ -10,7 +10,8 @@ import { openResumeSlot } from './resume-slot';
 import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from '../forward';
 import type { InspectorTunnel } from '../inspector';
 import { attachP2P } from '../p2p/agent-p2p';
-import { attachViewerRoster, shortViewerId, type ViewerRoster } from '../viewers/viewer-roster';
+import { shortViewerId } from '@wingman/protocol';
+import { attachViewerRoster, type ViewerRoster } from '../viewers/viewer-roster';
 import { exitCodeFor } from './exit-codes';
 import type { HttpConfig } from './options';
 import { probeTarget } from './probe';
@@ -57,6 +58,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     ...(config.password !== undefined ? { viewerPassword: config.password } : {}),
     ...(config.expiresInMs !== undefined ? { expiresInMs: config.expiresInMs } : {}),
     viewers: config.approve ? 'approve' : 'open',
+    ...(config.name !== undefined ? { name: config.name } : {}),
   });
   const p2p = config.p2p
     ? attachP2P({

@@ -7,12 +7,13 @@
  */
 import type { RequestLogEntry } from '../forward';
 import type { Entry, RequestStore } from '../inspector/store';
-import type { Reporter } from './reporter';
+import { viewersResetWords, type Reporter } from './reporter';
 import { renderQr, shouldPrintQr, type QrChoice } from './qr';
 import { browserP2P } from './browser-p2p';
 import { renderScreen, type ScreenProblem, type ScreenRequest, type ScreenState, type ScreenViewer } from './terminal-screen';
 import { attachViewerKeys, selectedWaiting, VIEWER_KEY_HELP, type KeyInput } from './terminal-keys';
-import { MAX_ROSTER_VIEWERS, shortViewerId, type ViewerRoster } from '../viewers/viewer-roster';
+import { shortViewerId } from '@wingman/protocol';
+import { MAX_ROSTER_VIEWERS, type ViewerRoster } from '../viewers/viewer-roster';
 
 /** Shortest time between two redraws, ms: at most 5 screens a second, whatever the request rate (a redraw per request would flood a slow terminal). */
 export const TERMINAL_REDRAW_MIN_INTERVAL_MS = 200;
@@ -184,6 +185,7 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     },
     ready(e, forwardingTo, inspector) {
       if (state.url !== undefined) problem('warning', e.resumed ? `reconnected: ${e.url} (same URL)` : `reconnected with a NEW URL: ${e.url}`);
+      if (e.viewersReset) problem('warning', viewersResetWords(e.viewersReset));
       state.url = e.url;
       state.access = e.access;
       if (e.expiresAt !== undefined) state.expiresAt = e.expiresAt;
