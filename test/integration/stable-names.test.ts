@@ -4,7 +4,7 @@
  * name belongs to the agent token that took it (another token is refused,
  * with the reason), a token holds one name, and the name outlives the
  * server: after a restart on the same state directory the agent gets the
- * same URL, and the TLS permission check says yes for it before the agent
+ * same link (its key included), and the TLS permission check says yes for it before the agent
  * is back.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -86,7 +86,7 @@ describe('wingman http --name', () => {
     expect(await refused(url, TOKEN_A, ['--name', 'shop'])).toMatchObject({ code: 'ERR_SESSION_IN_USE', exit: 1 });
   });
 
-  it('keeps the name across a server restart: the TLS check allows it with no agent, another token is still refused, and the agent gets the same URL', async () => {
+  it('keeps the name across a server restart: the TLS check allows it with no agent, another token is still refused, and the agent gets the same link, key included', async () => {
     const port = await freePort();
     const first = await server(port);
     const shop = await startAgent(first.url, String(app.port), { WINGMAN_STATE_DIR: join(stateDir, 'agent') }, ['--token', TOKEN_A, '--name', 'shop']);
@@ -102,6 +102,9 @@ describe('wingman http --name', () => {
     expect(await refused(again.url, TOKEN_B, ['--name', 'shop'])).toMatchObject({ code: 'ERR_NAME_TAKEN', exit: 1 });
     const back = await startAgent(again.url, String(app.port), { WINGMAN_STATE_DIR: join(stateDir, 'agent') }, ['--token', TOKEN_A, '--name', 'shop']);
     expect(back.url).toBe(shop.url);
+    // The whole link, #k= included: a named link shared yesterday stays verified today.
+    expect(shop.link).toMatch(/#k=[A-Za-z0-9_-]{22}$/);
+    expect(back.link).toBe(shop.link);
     expect((await send(port, `shop.localhost:${port}`, { path: '/hello' })).status).toBe(200);
   });
 

@@ -4,11 +4,10 @@
  * (after a crash or Ctrl+C) gets the same URL back within the server's grace
  * period. The file holds resume secrets: mode 0600 in a 0700 directory.
  */
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { generateLinkKey, LINK_KEY_PATTERN, SESSION_ID_PATTERN } from '@wingman/protocol';
-import { ensurePrivateDir, writeFileAtomic } from './state-files';
+import { ensurePrivateDir, readJsonArray, writeFileAtomic } from './state-files';
 
 export interface ResumeState {
   sessionId: string;
@@ -59,14 +58,8 @@ interface Entry extends ResumeState {
 }
 
 function readEntries(file: string): Entry[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    return []; // missing or unreadable: no session to resume
-  }
-  if (!Array.isArray(parsed)) return [];
-  return parsed.filter(
+  // Missing or unreadable: no session to resume.
+  return readJsonArray(file).filter(
     (e): e is Entry =>
       typeof e === 'object' &&
       e !== null &&
@@ -136,9 +129,10 @@ export function createFileResumeStore(options: FileResumeStoreOptions): ResumeSt
  * The session's link key, kept with its resume state: the one saved with a
  * session to resume, else a new one. Returns a store that saves the key
  * with every state it saves (the agent saves only what the server gave it).
+ * `known`: the key to use instead (a stable name's, agent/named-link-key.ts).
  */
-export function withLinkKey(store: ResumeStore): { store: ResumeStore; linkKey: string } {
-  const linkKey = store.load()?.linkKey ?? generateLinkKey();
+export function withLinkKey(store: ResumeStore, known?: string): { store: ResumeStore; linkKey: string } {
+  const linkKey = known ?? store.load()?.linkKey ?? generateLinkKey();
   return {
     linkKey,
     store: {

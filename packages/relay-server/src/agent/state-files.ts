@@ -8,7 +8,7 @@
  * can write there could swap the files between our checks.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 
 /** Bits of a directory's mode that let users other than its owner create or replace files in it. */
 const OTHERS_WRITE = 0o022;
@@ -67,4 +67,16 @@ export function createFileExclusive(file: string, content: string): boolean {
   } finally {
     unlinkSync(tmp);
   }
+}
+
+/** A state file's JSON array; `[]` when the file is missing, unreadable or not an array (each caller then checks every element). */
+// The element type is left to each caller's type guard (Array.isArray's any[]).
+export function readJsonArray(file: string) {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return [];
+  }
+  return Array.isArray(parsed) ? parsed : [];
 }

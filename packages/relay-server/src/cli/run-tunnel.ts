@@ -6,7 +6,8 @@
  * (fatal error, expiry, or `signal`).
  */
 import { linkWithKey } from '@wingman/protocol';
-import { createAgent, withLinkKey } from '../agent';
+import { createAgent, defaultStateDir, withLinkKey } from '../agent';
+import { namedLinkKey } from '../agent/named-link-key';
 import { openResumeSlot } from './resume-slot';
 import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from '../forward';
 import type { InspectorTunnel } from '../inspector';
@@ -42,7 +43,17 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
   const slot = openResumeSlot(config, env, noRestartResume);
   const releaseSlot = slot.release;
   // The key in the link's fragment (docs/PROTOCOL.md §Verified channels), kept with the session for a resume.
-  const { store, linkKey } = withLinkKey(slot.store);
+  // A stable name saves no resume state; its key is kept per server and name.
+  const namedKey =
+    config.name === undefined
+      ? undefined
+      : namedLinkKey(defaultStateDir(env), config.server, config.name, (e) =>
+          reporter.warning(
+            'WARN_STATE_FILE',
+            `cannot keep the link key of --name ${config.name} (${e.message}); the link's #k= part will change if wingman restarts`,
+          ),
+        );
+  const { store, linkKey } = withLinkKey(slot.store, namedKey);
   const capture = inspector ? { capture: inspector.tunnel.capture } : {};
   const forward = {
     target: config.target,

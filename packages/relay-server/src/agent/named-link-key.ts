@@ -1,0 +1,51 @@
+/**
+ * The link key of a stable name (`--name`): a named session does not save a
+ * resume state (the name itself brings the link back), so its key is kept
+ * here, per server and name, for the link to stay whole across runs. The
+ * file holds secrets: mode 0600 in a 0700 directory, written atomically.
+ */
+import { join } from 'node:path';
+import { generateLinkKey, LINK_KEY_PATTERN } from '@wingman/protocol';
+import { ensurePrivateDir, readJsonArray, writeFileAtomic } from './state-files';
+
+/** Names kept (most recent first): a developer has a handful of stable links, not hundreds. */
+const MAX_NAMED_KEYS = 50;
+const FILE = 'link-keys.json';
+
+interface Entry {
+  key: string;
+  linkKey: string;
+}
+
+function readEntries(file: string): Entry[] {
+  // Missing or unreadable: a new key.
+  return readJsonArray(file).filter(
+    (e): e is Entry =>
+      typeof e === 'object' &&
+      e !== null &&
+      typeof e.key === 'string' &&
+      e.key.length < 2048 &&
+      typeof e.linkKey === 'string' &&
+      LINK_KEY_PATTERN.test(e.linkKey),
+  );
+}
+
+/**
+ * The key saved for this server and name, else a new one, saved at once.
+ * A failed write is told through `onError`; the key then lasts this run only.
+ */
+export function namedLinkKey(stateDir: string, server: string, name: string, onError: (error: Error) => void): string {
+  const file = join(stateDir, FILE);
+  const key = `${server}#${name}`;
+  const entries = readEntries(file);
+  const found = entries.find((e) => e.key === key);
+  if (found) return found.linkKey;
+  const linkKey = generateLinkKey();
+  try {
+    ensurePrivateDir(stateDir);
+    writeFileAtomic(file, JSON.stringify([{ key, linkKey }, ...entries].slice(0, MAX_NAMED_KEYS), null, 1));
+  } catch (err) {
+    onError(err as Error);
+  }
+  return linkKey;
+}
