@@ -24,6 +24,7 @@ import { createKvStore, type KvStore } from './idb';
 import { createPathMemory } from './path-memory';
 import { answerDiagnostics, createRouteCounter } from './route-counts';
 import { EventStreamIds } from './event-stream-ids';
+import { RedirectFollowUps } from './redirect-follow-ups';
 import { handleRequest, obtain, shouldHandle, type Obtained } from './router';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
 import { createShellCopy } from './shell-copy';
@@ -46,7 +47,18 @@ const paths = new PathChooser();
 const pathMemory = createPathMemory(kv, paths);
 const routes = createRouteCounter();
 answerDiagnostics(routes);
-const deps = { scope: self, registry, cookies, aborts, prefetch, paths, pathsRestored: pathMemory.restored, routes, eventStreams: new EventStreamIds() };
+const deps = {
+  scope: self,
+  registry,
+  cookies,
+  aborts,
+  prefetch,
+  paths,
+  pathsRestored: pathMemory.restored,
+  routes,
+  eventStreams: new EventStreamIds(),
+  followUps: new RedirectFollowUps(),
+};
 
 /**
  * Has a shell window write `document.cookie` assignments (the cookie mirror
