@@ -17,7 +17,9 @@
  * without Wingman), the Origin through originOf() (a SW cannot set a
  * forbidden field: P2P writes it into the head, the relay carries it in
  * FETCH_METADATA_HEADER). The page's Response still says
- * `redirected: false` in WebKit: a SW cannot set that flag.
+ * `redirected: false` in WebKit: a SW cannot set that flag. Only a
+ * `fetch()`'s redirects are kept (the router skips a navigation's: a
+ * Request rebuilt with a body cannot stay a navigation).
  *
  * Bounded: a body of at most REDIRECT_BODY_MAX_BYTES (a larger one is not
  * kept: its follow-up arrives empty in WebKit), at most MAX_REDIRECT_FOLLOW_UPS

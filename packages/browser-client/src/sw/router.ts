@@ -291,7 +291,8 @@ export async function obtain(
 
   /** A redirect the page will follow: what WebKit leaves off its follow-up is kept (redirect-follow-ups.ts). */
   function keepForFollowUp(status: number, location: string | null | undefined, bytes: ArrayBuffer | Uint8Array | null): void {
-    if (!deps.followUps || location == null) return;
+    // A navigation's follow-up is left to the browser: a Request rebuilt with its body could not stay a navigation.
+    if (!deps.followUps || location == null || request.mode === 'navigate') return;
     let target: string;
     try {
       target = new URL(location, url).href;
