@@ -28,6 +28,7 @@ import { createTlsPermission } from './routing/tls-permission';
 import { createServerKeys } from './sessions/server-keys';
 import { createSessionIds } from './sessions/session-key';
 import { createSessionModel } from './sessions/session-model';
+import { loadNameStoreOrWarn } from './sessions/session-names';
 import { createTokenCheck } from './sessions/token-check';
 import { createP2PMetrics } from './signaling/p2p-metrics';
 import { createSignalingHub } from './signaling/signaling-hub';
@@ -109,6 +110,8 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     events.attached = (session) => node.attached(session);
     events.detached = (session) => node.detached(session);
   }
+  // Stable names: in Redis for a cluster, in the state directory for one node (sessions/session-names.ts).
+  const names = cluster ? cluster.directory.names : loadNameStoreOrWarn(config.stateDir, config.tokens, (name) => registry.get(name) !== undefined, logger);
   const secureCookie = address.scheme === 'https';
   const accessGate = createViewerAccessGate({ key: keys.access, secureCookie });
   const viewerCookies = createViewerCookies({ key: keys.access, secureCookie });
@@ -129,6 +132,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     sessionIds,
     ...(cluster ? { cluster: cluster.node } : {}),
     registry,
+    names,
     tokenCheck: createTokenCheck(config.tokens),
     tokenSessions,
     // The password throttle's window and per-source count, per agent source address; no session-wide bound.
@@ -166,6 +170,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
         tlsPermission: createTlsPermission({
           domain: address.domain,
           sessionExists: async (id) => registry.get(id) !== undefined || (clusterDirectory !== undefined && (await clusterDirectory.lookup(id)) !== undefined),
+          nameClaimed: (name) => names.claimed(name),
         }).handle,
       }),
       reserved: routes.reserved,

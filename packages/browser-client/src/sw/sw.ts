@@ -22,6 +22,7 @@ import { createFramePrefetch } from './frame-prefetch';
 import { PathChooser } from './path-choice';
 import { createKvStore, type KvStore } from './idb';
 import { createPathMemory } from './path-memory';
+import { createHttpCache } from './http-cache';
 import { answerDiagnostics, createRouteCounter } from './route-counts';
 import { EventStreamIds } from './event-stream-ids';
 import { RedirectFollowUps } from './redirect-follow-ups';
@@ -40,13 +41,16 @@ const cookieStore = (self as unknown as { cookieStore?: CookieStoreLike }).cooki
 const cookies = createSwCookies(kv, self.location.hostname, cookieStore, writeCookiesInShell, self.location.protocol === 'https:');
 const aborts = createAbortRegistry();
 const prefetch = createFramePrefetch(self.location.origin);
-const shellCopy = createShellCopy(kv, self.location.origin);
 // One per Service Worker, i.e. per session origin: the paths' figures are this session's,
 // carried over a SW restart by path-memory.ts.
 const paths = new PathChooser();
 const pathMemory = createPathMemory(kv, paths);
 const routes = createRouteCounter();
 answerDiagnostics(routes);
+const httpCache = createHttpCache(self.caches, kv);
+// A session that no longer serves this viewer its shell (its agent left, P2P turned off, the viewer's access
+// withdrawn) keeps nothing of its app here: the next agent may serve another.
+const shellCopy = createShellCopy(kv, self.location.origin, () => httpCache.clear());
 const deps = {
   scope: self,
   registry,
@@ -56,6 +60,7 @@ const deps = {
   paths,
   pathsRestored: pathMemory.restored,
   routes,
+  httpCache,
   eventStreams: new EventStreamIds(),
   followUps: new RedirectFollowUps(),
 };
@@ -131,7 +136,10 @@ async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
     // A browser that refuses the rule: the SW sees the script's request and leaves it to the network (shouldHandle).
   }
 }
-self.addEventListener('activate', (event) => event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear(), pathMemory.forget()])));
+// A new version starts afresh: its copy of the shell, its path figures and its HTTP cache of P2P responses.
+self.addEventListener('activate', (event) =>
+  event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear(), pathMemory.forget(), httpCache.clear().catch(() => undefined)])),
+);
 
 self.addEventListener('message', (event) => {
   const source = event.source;

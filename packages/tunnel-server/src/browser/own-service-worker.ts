@@ -9,7 +9,7 @@
  * cannot set it with a plain form POST (that needs a CORS preflight, never
  * granted here). The agent is told (`viewer-own-sw`, with the worker's URL
  * from the `script` query parameter), so the developer sees why that
- * browser left P2P.
+ * browser left P2P (and which viewer, when the session tracks viewers).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_OWN_SW_SCRIPT_CHARS, OWN_SW_COOKIE } from '@wingman/protocol';
@@ -32,7 +32,11 @@ export function createOwnServiceWorkerHandler(options: { secureCookie: () => boo
       return sendJson(res, 415, { error: 'ERR_CONTENT_TYPE', message: 'content-type must be application/json' });
     res.setHeader('set-cookie', serializeCookie(OWN_SW_COOKIE, '1', { path: '/', httpOnly: true, sameSite: 'lax', secure: options.secureCookie() }));
     const script = new URL(req.url ?? '/', 'http://session').searchParams.get('script') ?? '';
-    ctx.session?.agent?.sendControl({ type: 'viewer-own-sw', script: script.slice(0, MAX_OWN_SW_SCRIPT_CHARS) });
+    ctx.session?.agent?.sendControl({
+      type: 'viewer-own-sw',
+      script: script.slice(0, MAX_OWN_SW_SCRIPT_CHARS),
+      ...(ctx.viewerId !== undefined ? { visitorId: ctx.viewerId } : {}),
+    });
     sendJson(res, 200, { ok: true });
   };
 }

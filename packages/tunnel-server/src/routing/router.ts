@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AGENT_PATH, RESERVED_PREFIX, SESSION_ID_PATTERN, TRANSPORT_HEADER, VIA_HEADER, VIA_SW, type Stream } from '@wingman/protocol';
+import { AGENT_PATH, isSessionLabel, RESERVED_PREFIX, TRANSPORT_HEADER, VIA_HEADER, VIA_SW, type Stream } from '@wingman/protocol';
 import { sendAccessRefusal, writeAccessRefusal } from '../access/access-denied';
 import type { ClusterNode } from '../cluster/cluster-node';
 import { isClusterHop, type NodeForwarder } from '../cluster/node-forward';
@@ -136,7 +136,7 @@ export function createRouter(options: RouterOptions): Router {
       return;
     }
     const id = route.label;
-    if (!SESSION_ID_PATTERN.test(id)) return sendPage(res, unknownSessionPage(shortLabel(id)));
+    if (!isSessionLabel(id)) return sendPage(res, unknownSessionPage(shortLabel(id)));
     const session = registry.get(id);
     if (mayLiveElsewhere(req, session)) {
       options.cluster!.node.ownerElsewhere(id).then(
@@ -223,7 +223,7 @@ export function createRouter(options: RouterOptions): Router {
       return writeRawText(socket, 404, 'Not found');
     }
     const id = route.label;
-    if (!SESSION_ID_PATTERN.test(id)) return writeRawText(socket, 404, `No Wingman session ${shortLabel(id)} here`);
+    if (!isSessionLabel(id)) return writeRawText(socket, 404, `No Wingman session ${shortLabel(id)} here`);
     const session = registry.get(id);
     if (mayLiveElsewhere(req, session)) {
       options.cluster!.node.ownerElsewhere(id).then(

@@ -96,6 +96,8 @@ export function createSessionInfoHandler(options: { config: TunnelServerConfig; 
         agentOffered: s.agent?.p2p ?? false,
       },
       viewers: options.hub.viewerCount(s.id),
+      // Who is asking, as the session's viewer gate knows it (its cookie): the id the developer sees.
+      ...(ctx.viewerId !== undefined ? { viewer: ctx.viewerId } : {}),
     });
   };
 }

@@ -49,6 +49,12 @@ export const FIREFOX_PREFS: Readonly<Record<string, unknown>> = {
 };
 
 export interface LaunchFirefoxOptions {
+  /**
+   * false: the browser has no RTCPeerConnection (`media.peerconnection.enabled`
+   * off, as in Debian's WebKitGTK), so the shell takes the Service Worker's
+   * relay. Default true.
+   */
+  webRtc?: boolean;
   /** Save downloads to this directory without asking (default: Firefox's own handling). */
   downloadDir?: string;
 }
@@ -91,7 +97,11 @@ export async function launchFirefox(options: LaunchFirefoxOptions = {}): Promise
       headless: true,
       userDataDir: profileDir,
       timeout: FIREFOX_LAUNCH_TIMEOUT_MS,
-      extraPrefsFirefox: { ...FIREFOX_PREFS, ...(options.downloadDir ? downloadPrefs(options.downloadDir) : {}) },
+      extraPrefsFirefox: {
+        ...FIREFOX_PREFS,
+        ...(options.webRtc === false ? { 'media.peerconnection.enabled': false } : {}),
+        ...(options.downloadDir ? downloadPrefs(options.downloadDir) : {}),
+      },
     });
     const page = (await browser.pages())[0] ?? (await browser.newPage());
     const launched = browser;
