@@ -4,8 +4,9 @@
  * controls its pages as it would without Wingman (`ready` resolves to the
  * app's registration, its cache answers), the browser is served the app
  * over the relay, requests still reach the app, without Wingman's cookie,
- * and the agent says why that browser left P2P. In Chromium, and in WebKit
- * (WebKitGTK: whose shell is on the relay anyway, without WebRTC).
+ * and the shell's badge and the agent say why that browser left P2P. In
+ * Chromium, and in WebKit (WebKitGTK: whose shell is on the relay anyway,
+ * without WebRTC).
  */
 import { until } from '../../../../test/helpers/wait';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
@@ -58,6 +59,20 @@ describe('the app’s own Service Worker', () => {
 
   it('registers and controls the app’s pages; ready is the app’s registration; requests reach the app', async () => {
     const page = browser.page;
+    // Every text the shell's badge shows, kept in sessionStorage: it outlives the shell, which the app's page replaces.
+    await page.addInitScript(() => {
+      const seen = (t: string) => {
+        const all = JSON.parse(sessionStorage.getItem('badge-texts') ?? '[]') as string[];
+        if (all.at(-1) !== t) sessionStorage.setItem('badge-texts', JSON.stringify([...all, t]));
+      };
+      new MutationObserver((_m, observer) => {
+        const text = document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t');
+        if (!text) return;
+        observer.disconnect();
+        seen(text.textContent ?? '');
+        new MutationObserver(() => seen(text.textContent ?? '')).observe(text, { childList: true, characterData: true, subtree: true });
+      }).observe(document, { childList: true, subtree: true });
+    });
     await page.goto(`${stack.origin}/pwa`);
     let last: PwaState | undefined;
     // The shell loads the app in its frame, the app registers /sw.js, the shell steps aside and
@@ -71,6 +86,10 @@ describe('the app’s own Service Worker', () => {
     );
     expect(last).toEqual({ pageName: 'pwa', shell: false, controller: `${stack.origin}/sw.js`, registerError: null });
     expect(new URL(page.url()).pathname).toBe('/pwa');
+    // While the shell was there, its badge said why this browser goes over the relay.
+    expect(await page.evaluate(() => JSON.parse(sessionStorage.getItem('badge-texts') ?? '[]') as string[])).toContain(
+      'Relay · the app runs its own Service Worker',
+    );
     // The developer is told why that browser left P2P (`wingman http --json`: a warning event).
     const told = await stack.agent.waitForLine(/WARN_VIEWER_OWN_SW/, { timeoutMs: WAIT_MS, stream: 'both' });
     expect(JSON.parse(told)).toMatchObject({ event: 'warning', code: 'WARN_VIEWER_OWN_SW', message: expect.stringContaining('/sw.js') });

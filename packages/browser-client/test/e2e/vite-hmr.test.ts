@@ -1,18 +1,22 @@
 /**
- * A real Vite dev server (from npm) behind the tunnel: the page loads over
- * P2P, and editing a source file on disk hot-updates the open page — Vite's
- * HMR WebSocket runs through the shim over the data channel, and the page is
- * not reloaded.
+ * A real Vite dev server (from npm) behind the tunnel, in Chromium and
+ * Firefox over P2P and in WebKit over the Service Worker's relay (it has no
+ * WebRTC here): the page renders, an edit to a module on disk is hot-applied
+ * to the open page without a reload (its state is kept), and an edit to a
+ * stylesheet applies — as in the same browser straight against Vite. Vite's
+ * HMR WebSocket runs through the shim (over the data channel, or over the
+ * relay), and its module scripts through the Service Worker.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { killAll, ROOT, startAgent, startProcess, startServer, type Proc } from '../../../../test/helpers/processes';
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
-import { appFrame, fetchInApp, openShell, waitForApp, waitForTransport, WAIT_MS } from './support/shell';
+import { until } from '../../../../test/helpers/wait';
+import { ENGINES, launchEngine, type LaunchedEngine } from './helpers/engines';
+import { fetchInApp, inPage, waitForApp, waitForTransport, WAIT_MS, type AnyFrame, type AnyPage } from './support/shell';
 
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 const VITE_ENTRY = join(ROOT, 'node_modules/vite/dist/node/index.js');
 
@@ -54,25 +58,67 @@ const INDEX_HTML = `<!doctype html>
 <script type="module" src="/main.js"></script>
 </body></html>`;
 
-const MAIN_JS = `import { msg } from './msg.js';
+const MAIN_JS = `import './style.css';
+import { msg } from './msg.js';
 const show = (text) => { document.getElementById('msg').textContent = text; };
 show(msg);
 if (import.meta.hot) import.meta.hot.accept('./msg.js', (mod) => { if (mod) show(mod.msg); });
 `;
 
 const msgJs = (text: string) => `export const msg = ${JSON.stringify(text)};\n`;
+const styleCss = (color: string) => `#msg { color: ${color}; }\n`;
+const COLORS = ['rgb(255, 0, 0)', 'rgb(0, 0, 255)'];
 
-describe('Vite dev server with HMR through the tunnel over P2P', () => {
+/** What the page shows: its text, the text's colour, the state a reload would clear, and whether WebSocket is Wingman's shim. */
+interface HmrView {
+  msg: string | null;
+  color: string | null;
+  marker: number | null;
+  shim: boolean;
+}
+
+function readView(target: AnyPage | AnyFrame): Promise<HmrView> {
+  return inPage(
+    target,
+    () => {
+      const el = document.getElementById('msg');
+      return {
+        msg: el?.textContent ?? null,
+        color: el ? getComputedStyle(el).color : null,
+        marker: (window as unknown as { marker?: number }).marker ?? null,
+        shim: !/\[native code\]/.test(String(WebSocket)),
+      };
+    },
+    undefined,
+  );
+}
+
+async function waitForView(target: AnyPage | AnyFrame, what: string, ok: (v: HmrView) => boolean): Promise<HmrView> {
+  let last: unknown;
+  return until(
+    async () => {
+      last = await readView(target).catch((e: Error) => e.message);
+      return typeof last === 'object' && ok(last as HmrView) ? (last as HmrView) : undefined;
+    },
+    { timeoutMs: WAIT_MS, intervalMs: 50, what, observe: () => last },
+  );
+}
+
+describe('Vite dev server with HMR through the tunnel', () => {
   let dir: string;
   let vite: Proc;
-  let browser: LaunchedChromium | undefined;
+  let vitePort: number;
   let origin: string;
+  /** The module's and the stylesheet's contents as last written. */
+  let text = 'first';
+  let color = COLORS[0]!;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'wingman-vite-'));
     writeFileSync(join(dir, 'index.html'), INDEX_HTML);
     writeFileSync(join(dir, 'main.js'), MAIN_JS);
-    writeFileSync(join(dir, 'msg.js'), msgJs('first'));
+    writeFileSync(join(dir, 'msg.js'), msgJs(text));
+    writeFileSync(join(dir, 'style.css'), styleCss(color));
     const serve = join(dir, 'serve.mjs');
     writeFileSync(serve, SERVE_MJS);
     try {
@@ -80,45 +126,80 @@ describe('Vite dev server with HMR through the tunnel over P2P', () => {
     } catch (err) {
       throw new Error(`could not start Vite (${(err as Error).message}); install it with \`npm ci\` at the repository root`);
     }
-    const { port: vitePort } = await vite.waitFor((e) => e.event === 'listening', 30_000);
+    vitePort = Number((await vite.waitFor((e) => e.event === 'listening', 30_000)).port);
     const { port } = await startServer({ LOG_LEVEL: 'warn' });
     const { sessionId } = await startAgent(`http://localhost:${port}`, `127.0.0.1:${vitePort}`);
     origin = `http://${sessionId}.localhost:${port}`;
-    browser = await launchChromium();
   });
 
   afterAll(async () => {
-    if (browser) await unregisterServiceWorkers(browser.page).catch(() => undefined);
-    await browser?.close();
     await killAll();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('shows the first text over P2P, then hot-updates it after a file edit without reloading', async () => {
-    const page = browser!.page;
-    await openShell(page, `${origin}/`, 'vite');
-    await waitForTransport(page, 'p2p');
-    // The first document may have loaded (and opened its HMR socket) before the channel was
-    // up; an open socket stays on its transport, so load the app again now that P2P is in use.
-    const before = vite.events.length;
-    const current = appFrame(page);
-    await current.goto(`${origin}/`);
-    const frame = await waitForApp(page, 'vite');
-    await frame.waitForFunction(() => document.getElementById('msg')?.textContent === 'first', undefined, { timeout: WAIT_MS });
-    expect((await fetchInApp(frame, '/msg.js')).transport).toBe('p2p');
-
-    const hmr = await vite.waitFor((e) => vite.events.indexOf(e) >= before && e.event === 'upgrade' && e.protocol === 'vite-hmr', WAIT_MS);
-    // Through the agent over P2P: the agent sets X-Forwarded-Host and never X-Forwarded-For
-    // (the tunnel server adds X-Forwarded-For on the relay path; Vite's direct fallback has neither).
-    expect(hmr).toMatchObject({ forwardedFor: null, forwardedHost: new URL(origin).host });
+  /** Marks the page's state, edits the module and the stylesheet on disk: the hot-applied result, and whether the page kept its state. */
+  async function editAndWatch(target: AnyPage | AnyFrame, label: string): Promise<HmrView> {
+    const shown = await waitForView(target, 'the page to render the module and the stylesheet', (v) => v.msg === text && v.color === color);
+    expect(shown.marker).toBeNull();
     // A full reload would clear this; a hot update keeps it.
-    await frame.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    await inPage(target, () => void ((window as unknown as { marker: number }).marker = 42), undefined);
+    text = `${label} edited`;
+    writeFileSync(join(dir, 'msg.js'), msgJs(text));
+    await waitForView(target, 'the module edit to be hot-applied', (v) => v.msg === text);
+    color = COLORS[(COLORS.indexOf(color) + 1) % COLORS.length]!;
+    writeFileSync(join(dir, 'style.css'), styleCss(color));
+    return waitForView(target, 'the stylesheet edit to apply', (v) => v.color === color);
+  }
 
-    writeFileSync(join(dir, 'msg.js'), msgJs('second'));
-    await frame.waitForFunction(() => document.getElementById('msg')?.textContent === 'second', undefined, { timeout: WAIT_MS });
-    // Same document: a hot update, not a reload.
-    expect(await frame.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
-    expect(await frame.evaluate(() => !/\[native code\]/.test(String(WebSocket)))).toBe(true);
-    expect((await waitForTransport(page, 'p2p')).transport).toBe('p2p');
+  describe.each(ENGINES)('in %s', (engine, transport) => {
+    let browser: LaunchedEngine | undefined;
+    afterAll(async () => {
+      await browser?.close();
+    });
+
+    it(`renders, hot-applies a module edit keeping the page's state and applies a stylesheet edit, as direct, over ${transport === 'p2p' ? 'P2P' : 'the relay'}`, async () => {
+      browser = await launchEngine(engine);
+      const page = browser.page;
+
+      await page.goto(`http://127.0.0.1:${vitePort}/`);
+      const direct = await editAndWatch(page, `${engine} direct`);
+      expect(direct).toEqual({ msg: text, color, marker: 42, shim: false });
+
+      await page.goto(`${origin}/`);
+      let frame = await waitForApp(page as Parameters<typeof waitForApp>[0], 'vite');
+      await waitForTransport(page, transport);
+      // The first document may have loaded (and opened its HMR socket) before the channel was
+      // up; an open socket stays on its transport, so load the app again now that the shell's transport is settled.
+      const before = vite.events.length;
+      await inPage(frame, () => void ((window as unknown as { marker: number }).marker = 1), undefined);
+      await inPage(frame, () => void setTimeout(() => location.reload(), 0), undefined);
+      let seen: unknown;
+      await until(
+        async () => {
+          seen = await inPage(
+            frame,
+            () => ({ marker: (window as unknown as { marker?: number }).marker ?? null, url: location.href, state: document.readyState }),
+            undefined,
+          ).catch((e: Error) => e.message);
+          return typeof seen === 'object' && (seen as { marker: number | null }).marker === null;
+        },
+        { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the app frame to reload', observe: () => seen },
+      );
+      frame = await waitForApp(page as Parameters<typeof waitForApp>[0], 'vite');
+      expect((await fetchInApp(frame, '/msg.js')).transport).toBe(transport);
+
+      const hmr = await vite.waitFor((e) => vite.events.indexOf(e) >= before && e.event === 'upgrade' && e.protocol === 'vite-hmr', WAIT_MS);
+      // Over P2P the agent sets X-Forwarded-Host and never X-Forwarded-For; on the relay the tunnel server adds X-Forwarded-For
+      // (Vite's direct fallback socket has neither).
+      expect(hmr).toMatchObject(
+        transport === 'p2p'
+          ? { forwardedFor: null, forwardedHost: new URL(origin).host }
+          : { forwardedFor: expect.any(String), forwardedHost: new URL(origin).host },
+      );
+
+      const tunnelled = await editAndWatch(frame, `${engine} through Wingman`);
+      expect(tunnelled).toEqual({ ...direct, msg: text, color, shim: true });
+      expect((await waitForTransport(page, transport)).transport).toBe(transport);
+    });
   });
 });
