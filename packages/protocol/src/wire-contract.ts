@@ -101,10 +101,12 @@ export const ROUTE_REASON_PATTERN = /^[a-z][a-z-]{0,31}$/;
 /**
  * Request, Service Worker → agent through the tunnel server: the request
  * fields the browser would have sent but a Service Worker's own fetch cannot
- * carry (forbidden names: `Sec-Fetch-*`, `Sec-CH-UA*`), as a JSON array of
+ * carry (forbidden names: `Sec-Fetch-*`, `Sec-CH-UA*`, and `Origin` on the
+ * follow-up of a redirect WebKit answers from a SW), as a JSON array of
  * `[name, value]` pairs. The agent replaces the fields of those names with
  * these and removes this one before the app (parseFetchMetadata). Only
- * `sec-*` names pass; anything malformed is ignored whole.
+ * `sec-*` names and an `origin` that is one serialized http(s) origin pass;
+ * anything malformed is ignored whole.
  */
 export const FETCH_METADATA_HEADER = 'x-wingman-fetch-meta';
 /** At most this many fields in FETCH_METADATA_HEADER (Sec-Fetch-* and the client hints are a handful). */
@@ -112,7 +114,7 @@ export const FETCH_METADATA_MAX_FIELDS = 16;
 /** At most this many bytes in FETCH_METADATA_HEADER's value. */
 export const FETCH_METADATA_MAX_BYTES = 4096;
 
-/** FETCH_METADATA_HEADER's fields, or undefined when the value is not a valid list of `sec-*` fields. */
+/** FETCH_METADATA_HEADER's fields, or undefined when the value is not a valid list of `sec-*` fields and `origin`. */
 export function parseFetchMetadata(value: string): Array<[string, string]> | undefined {
   if (value.length > FETCH_METADATA_MAX_BYTES) return undefined;
   let parsed: unknown;
@@ -128,7 +130,10 @@ export function parseFetchMetadata(value: string): Array<[string, string]> | und
     const [name, v] = item as unknown[];
     if (typeof name !== 'string' || typeof v !== 'string') return undefined;
     // A field name token starting with sec-, and a value of visible ASCII and spaces (RFC 9110 §5.5).
-    if (!/^sec-[a-z0-9-]{1,40}$/.test(name) || !/^[\x20-\x7e]{0,512}$/.test(v)) return undefined;
+    if (name === 'origin') {
+      // One serialized origin (scheme, host, port; no path), as a browser writes it.
+      if (!/^https?:\/\/[a-z0-9.\-[\]:]{1,255}$/.test(v)) return undefined;
+    } else if (!/^sec-[a-z0-9-]{1,40}$/.test(name) || !/^[\x20-\x7e]{0,512}$/.test(v)) return undefined;
     out.push([name, v]);
   }
   return out;

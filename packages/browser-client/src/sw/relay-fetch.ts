@@ -33,6 +33,8 @@ export interface RelayOptions {
   dropRange?: boolean;
   /** Why the request goes over the relay (route-decision.ts); the agent echoes it on the response. */
   route: RouteReason;
+  /** The Origin the browser would have written and the SW's fetch cannot (a WebKit redirect's follow-up, redirect-follow-ups.ts). */
+  origin?: string;
   /** Aborts the fetch (request.signal combined with the shim's abort). Default request.signal. */
   signal?: AbortSignal;
 }
@@ -50,7 +52,7 @@ export function relayFetch(request: Request, options: RelayOptions): Promise<Res
   headers.set(SW_COOKIE_MERGE_HEADER, '1');
   headers.set(ROUTE_HEADER, options.route);
   // The forbidden fields this fetch loses (fetch-metadata.ts); the agent restores them.
-  headers.set(FETCH_METADATA_HEADER, JSON.stringify(carriedMetadata(request)));
+  headers.set(FETCH_METADATA_HEADER, JSON.stringify([...carriedMetadata(request), ...(options.origin ? [['origin', options.origin]] : [])]));
   if (options.cookie) headers.set(SW_COOKIE_HEADER, options.cookie);
   if (options.dropRange) {
     headers.delete('range');

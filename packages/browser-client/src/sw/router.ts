@@ -7,7 +7,15 @@
  * Anything else fails with a readable error page.
  */
 import type { EventStreamIds } from './event-stream-ids';
-import { ABORT_ID_HEADER, BODY_BYTES_HEADER, CHANNEL_COMING_WAIT_MS, RELAY_PARALLEL_REQUESTS, ROUTE_HEADER, WINGMAN_PREFIX } from '../shared/constants';
+import {
+  ABORT_ID_HEADER,
+  BODY_BYTES_HEADER,
+  CHANNEL_COMING_WAIT_MS,
+  RELAY_PARALLEL_REQUESTS,
+  ROUTE_HEADER,
+  SW_STATUS_HEADER,
+  WINGMAN_PREFIX,
+} from '../shared/constants';
 import { channelDecoded, channelGzipAccepted } from './channel-coding';
 import { acceptLanguage } from '../shared/accept-language';
 import { cacheModeHeaders, fetchMetadata } from './fetch-metadata';
@@ -24,6 +32,7 @@ import type { FramePrefetch } from './frame-prefetch';
 import { BULK_MIN_BYTES, type PathChooser, type RequestClass } from './path-choice';
 import { RACE_MIN_BYTES, raceBodies } from './bulk-race';
 import { bodyStream, contentLengthOf, prepareBody, type PreparedBody } from './request-body';
+import type { RedirectFollowUps } from './redirect-follow-ups';
 import type { CacheRequest, HttpCache, Lookup } from './http-cache';
 import type { RouteCounter } from './route-counts';
 import { decideRoute, routeHeaderValue, type CacheReason, type RouteFacts, type RouteReason } from './route-decision';
@@ -51,6 +60,8 @@ export interface RouterDeps {
   httpCache?: HttpCache;
   /** An EventSource's Last-Event-ID on its reconnection, which Chromium does not show the SW (event-stream-ids.ts). */
   eventStreams?: EventStreamIds;
+  /** What WebKit leaves off a redirect's follow-up, a 307/308's body and a 303's Origin (redirect-follow-ups.ts). */
+  followUps?: RedirectFollowUps;
 }
 
 /**
@@ -102,6 +113,7 @@ function p2pHead(
   cookie: string,
   reason: RouteReason,
   contentLength: number | undefined,
+  followUpOrigin: string | undefined,
 ): { method: string; target: string; headers: WireHeaders } {
   const headers: WireHeaders = [['host', url.host]];
   request.headers.forEach((value, name) => {
@@ -114,6 +126,8 @@ function p2pHead(
   // Browsers send Origin with same-origin requests other than GET/HEAD (Fetch §3.1); CSRF checks rely on it.
   // Where the browser shows it to the SW (Chromium's form navigations do), it is already in the list above.
   if (method !== 'GET' && method !== 'HEAD' && !request.headers.has('origin')) headers.push(['origin', url.origin]);
+  // WebKit keeps it on a redirect's follow-up turned into GET (redirect-follow-ups.ts).
+  else if (followUpOrigin && !request.headers.has('origin')) headers.push(['origin', followUpOrigin]);
   if (contentLength !== undefined) headers.push(['content-length', String(contentLength)]);
   if (!request.headers.has('user-agent')) headers.push(['user-agent', navigator.userAgent]);
   const languages = request.headers.has('accept-language') ? undefined : acceptLanguage(navigator.languages ?? []);
@@ -146,7 +160,8 @@ async function relayBody(request: Request, method: string, source: { kind: 'unre
 export async function handleRequest(event: FetchEvent, deps: RouterDeps): Promise<Response> {
   const { signal, done } = deps.aborts.track(event.request, event.request.headers.get(ABORT_ID_HEADER));
   try {
-    const request = deps.eventStreams?.withLastEventId(event.request, event.clientId) ?? event.request;
+    const arrived = deps.eventStreams?.withLastEventId(event.request, event.clientId) ?? event.request;
+    const request = (await deps.followUps?.restore(arrived, event.clientId)) ?? arrived;
     const url = new URL(request.url);
     // A frame navigation whose document the SW already started fetching when the shell's own navigation began.
     const early = deps.prefetch?.take(request, url);
@@ -241,7 +256,7 @@ export async function obtain(
       .fresh(request.url, async (withCookie) => ({
         url: request.url,
         method,
-        headers: p2pHead(request, url, withCookie ? await deps.cookies.headerFor(url, context) : '', 'fresh', undefined).headers,
+        headers: p2pHead(request, url, withCookie ? await deps.cookies.headerFor(url, context) : '', 'fresh', undefined, undefined).headers,
         mode: request.cache,
       }))
       .catch(() => undefined);
@@ -264,7 +279,7 @@ export async function obtain(
   if (verdict.path === 'relay' || !shell) return viaRelay(verdict.reason, { kind: 'unread' });
   // Over P2P the SW writes the whole Cookie header: read back what the app's JS changed first.
   const [cookie, body] = await Promise.all([deps.cookies.headerFor(url, context), prepareBody(request)]);
-  const head = p2pHead(request, url, cookie, verdict.reason, contentLengthOf(method, body));
+  const head = p2pHead(request, url, cookie, verdict.reason, contentLengthOf(method, body), deps.followUps?.originOf(request));
   // P2P responses have an HTTP cache of their own (the browser's never sees them).
   // A copy of the head: the conditional fields below are the cache's, not the app's (which would bypass it).
   const cacheRequest: CacheRequest = { url: request.url, method, headers: [...head.headers], mode: request.cache };
@@ -291,6 +306,7 @@ export async function obtain(
   }
   if (outcome.kind === 'declined') return viaRelay('declined', { kind: 'prepared', body });
   if (outcome.kind === 'response') {
+    keepForFollowUp(outcome.status, outcome.headers.find(([n]) => n === 'location')?.[1], body.kind === 'bytes' ? body.bytes : null);
     if (cached.kind === 'stale') {
       const decoded = channelDecoded(outcome);
       const entry = await deps.httpCache!.revalidated(cacheRequest, cached.entry, decoded.status, decoded.headers).catch(() => undefined);
@@ -317,6 +333,19 @@ export async function obtain(
         );
   response.headers.set(ROUTE_HEADER, routeHeaderValue('p2p', verdict.reason));
   return { kind: 'final', response };
+
+  /** A redirect the page will follow: what WebKit leaves off its follow-up is kept (redirect-follow-ups.ts). */
+  function keepForFollowUp(status: number, location: string | null | undefined, bytes: ArrayBuffer | Uint8Array | null): void {
+    // A navigation's follow-up is left to the browser: a Request rebuilt with its body could not stay a navigation.
+    if (!deps.followUps || location == null || request.mode === 'navigate') return;
+    let target: string;
+    try {
+      target = new URL(location, url).href;
+    } catch {
+      return;
+    }
+    deps.followUps.keep(clientId, request, status, target, bytes);
+  }
 
   /** A response head from the channel: measured, raced for a large GET, resumable from the relay should the channel fail mid-body. */
   function fromChannel(shell: ShellTarget, outcome: Extract<ShellOutcome, { kind: 'response' }>): Obtained | Promise<Obtained> {
@@ -383,10 +412,11 @@ export async function obtain(
     const alone = paths?.started('relay') ?? false;
     let res: Response;
     try {
-      res = await relayFetch(request, { cookie, body, signal, route: reason });
+      res = await relayFetch(request, { cookie, body, signal, route: reason, origin: deps.followUps?.originOf(request) });
     } finally {
       paths?.finished('relay');
     }
+    keepForFollowUp(Number(res.headers.get(SW_STATUS_HEADER)), res.headers.get('location'), body);
     if (!paths || !cls) return { kind: 'relay', res };
     paths.recordHead('relay', cls, performance.now() - started, performance.now(), alone);
     // Only a bulk body is measured (it then goes through buildResponse, not as the relay's Response itself);

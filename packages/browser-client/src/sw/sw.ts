@@ -25,6 +25,7 @@ import { createPathMemory } from './path-memory';
 import { createHttpCache } from './http-cache';
 import { answerDiagnostics, createRouteCounter } from './route-counts';
 import { EventStreamIds } from './event-stream-ids';
+import { RedirectFollowUps } from './redirect-follow-ups';
 import { handleRequest, obtain, shouldHandle, type Obtained } from './router';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
 import { createShellCopy } from './shell-copy';
@@ -61,6 +62,7 @@ const deps = {
   routes,
   httpCache,
   eventStreams: new EventStreamIds(),
+  followUps: new RedirectFollowUps(),
 };
 
 /**

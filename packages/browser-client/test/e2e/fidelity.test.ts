@@ -99,29 +99,21 @@ interface Seen {
 /**
  * WebKit's handling of a redirect a Service Worker answers with (the SW
  * hands the page a real redirect, build-response.ts): WebKit follows it, but
- * the page's Response says `redirected: false`, a 307/308 follow-up goes
- * without the request's body, and a 303 follow-up without the `Origin`
- * WebKit writes on its own follow-up. Listed in the same table; removed from
- * both sides of the WebKit comparison for these actions only.
+ * the page's Response says `redirected: false`, and a SW cannot set that
+ * flag. Listed in the same table; `redirected` is removed from both sides of
+ * the WebKit comparison for these actions only.
  */
-const WEBKIT_SW_REDIRECTS: Record<string, 'url list' | 'body' | 'origin'> = {
-  'fetch GET → 302 setting a cookie': 'url list',
-  'fetch GET → 301': 'url list',
-  'fetch POST → 303': 'origin',
-  'fetch POST → 307, body kept': 'body',
-  'fetch POST → 308, body kept': 'body',
-};
+const WEBKIT_SW_REDIRECTS = new Set([
+  'fetch GET → 302 setting a cookie',
+  'fetch GET → 301',
+  'fetch POST → 303',
+  'fetch POST → 307, body kept',
+  'fetch POST → 308, body kept',
+]);
 function withoutWebKitSwRedirectDifferences(action: string, seen: Seen | undefined): Seen | undefined {
-  const lost = WEBKIT_SW_REDIRECTS[action];
-  if (!seen || !lost) return seen;
-  const { redirected: _redirected, ...page } = seen.result as Record<string, unknown>;
-  const result = lost === 'body' ? { ...page, body: '<the app’s answer to the follow-up>' } : page;
-  const requests = seen.requests.map((r, i) => {
-    if (i === 0 || lost === 'url list') return r;
-    if (lost === 'origin') return { ...r, headers: r.headers.filter((h) => !h.startsWith('origin:')) };
-    return { ...r, body: '<the follow-up’s body>', headers: r.headers.filter((h) => !h.startsWith('content-length:')) };
-  });
-  return { requests, result };
+  if (!seen || !WEBKIT_SW_REDIRECTS.has(action)) return seen;
+  const { redirected: _redirected, ...result } = seen.result as Record<string, unknown>;
+  return { ...seen, result };
 }
 
 describe('fidelity: the app sees what it would see without Wingman', () => {

@@ -1,4 +1,4 @@
-import { HOP_BY_HOP_HEADERS, isSendableCloseCode, WS_MAX_CLOSE_REASON_BYTES } from '../../src';
+import { HOP_BY_HOP_HEADERS, isSendableCloseCode, parseFetchMetadata, WS_MAX_CLOSE_REASON_BYTES } from '../../src';
 
 describe('the wire contract', () => {
   it('lets only the close codes RFC 6455 allows on a close frame go out', () => {
@@ -16,5 +16,18 @@ describe('the wire contract', () => {
     for (const name of ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection'])
       expect(HOP_BY_HOP_HEADERS.has(name)).toBe(true);
     for (const name of ['host', 'cookie', 'content-length', 'set-cookie']) expect(HOP_BY_HOP_HEADERS.has(name)).toBe(false);
+  });
+
+  it('takes from a Service Worker the forbidden fields it carries: sec-* and one serialized origin, nothing else', () => {
+    const parse = (fields: unknown) => parseFetchMetadata(JSON.stringify(fields));
+    const ok: Array<[string, string]> = [
+      ['sec-fetch-site', 'same-origin'],
+      ['origin', 'http://s-1.localhost:8080'],
+    ];
+    expect(parse(ok)).toEqual(ok);
+    expect(parse([['origin', 'https://[::1]:443']])).toEqual([['origin', 'https://[::1]:443']]);
+    for (const bad of ['http://a.localhost/path', 'null', 'ftp://a', 'http://a b', 'http://A.localhost']) expect(parse([['origin', bad]])).toBeUndefined();
+    expect(parse([['cookie', 'a=1']])).toBeUndefined();
+    expect(parse([['referer', 'http://a.localhost/']])).toBeUndefined();
   });
 });
