@@ -39,7 +39,7 @@ import { createRouter, type Router } from './http/router';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { createWsRelay } from './relay/ws-relay';
-import { createBufferBudget } from './relay/buffer-budget';
+import { createBufferBudget } from '@wingman/protocol';
 import { createWsTicketHandler } from './relay/ws-ticket-endpoint';
 import { createWsTicketStore } from './relay/ws-tickets';
 import { createViewerStreamQuota } from './relay/viewer-streams';
@@ -153,7 +153,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     onDetach: (session) => cluster?.detached(session),
   });
   const metrics = createMetrics({ sessionStats: () => registry.stats() });
-  // Bytes held for viewers across all their connections (relay/buffer-budget.ts).
+  // Bytes held for viewers across all their connections (@wingman/protocol's buffer-budget.ts).
   const viewerBuffers = createBufferBudget(config.limits.viewerBufferBudgetBytes);
   const hub = createSignalingHub({ metrics: createP2PMetrics(metrics.registry), maxPerAddress: config.limits.signalingPerViewer });
   // Viewer addresses are resolved once the cluster's hop key is known (after listen); no upgrade arrives before.
