@@ -106,7 +106,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   // before the head, a reset after it.
   const overloaded = () => {
     if (state === 'waiting') fail(overloadedPage(), 'ERR_OVERLOADED');
-    else brokeOff('the agent buffer budget is spent and this response was stalled the longest', 'ERR_OVERLOADED');
+    else brokeOff('the agent buffer budget is spent and this exchange had stalled the longest', 'ERR_OVERLOADED');
   };
   const downloadHold = ctx.budget.hold(overloaded);
   const uploadHold = ctx.budget.hold(overloaded);

@@ -345,7 +345,6 @@ describe('forwarder: the buffer budget', () => {
     const fresh = conn.open('http', { method: 'GET', target: '/bytes?blocks=16', headers: [['host', 'h']] }, { end: true });
     expect((await responseOf(fresh)).status).toBe(200);
     expect((await bodyOf(fresh, true)).sha256).toBe(blocksSha256(16));
-    expect(log.filter((e) => e.error === 'ERR_OVERLOADED').length).toBe(codes.size);
   });
 
   it('answers 503 to the upload an app has not read the longest once stalled uploads hold the budget', async () => {
