@@ -313,6 +313,7 @@ describe('memory an outsider can make the server or the agent hold', () => {
     expect(await legitGet('/hello')).toEqual({ status: 200, body: 'hello' });
     expect(await legitEcho('still served')).toBe('still served');
     const growth = rss.stop();
+    console.log(`RSS growth: server ${growth.server.toFixed(1)} MB, agent ${growth.agent.toFixed(1)} MB`);
     expect(growth.server).toBeLessThanOrEqual(RSS_GROWTH_BOUND_MB);
     expect(growth.agent).toBeLessThanOrEqual(RSS_GROWTH_BOUND_MB);
     // The budget (64 MiB) holds at most ~64 unfinished 1 MiB frames: the rest were closed with 1013.
@@ -345,6 +346,7 @@ describe('memory an outsider can make the server or the agent hold', () => {
     const upload = await h2Exchange(fresh, t.host, '/upload', { method: 'POST', body: 'x'.repeat(MiB), timeoutMs: PHASE_TIMEOUT_MS });
     expect(upload).toMatchObject({ status: 200, body: `got ${MiB}` });
     const growth = rss.stop();
+    console.log(`RSS growth: server ${growth.server.toFixed(1)} MB, agent ${growth.agent.toFixed(1)} MB`);
     expect(growth.server).toBeLessThanOrEqual(RSS_GROWTH_BOUND_MB);
     expect(growth.agent).toBeLessThanOrEqual(RSS_GROWTH_BOUND_MB);
     // Most stalled uploads were refused (the budget holds ~28 of them at 2.3 MiB each): their streams are closed.
@@ -372,6 +374,7 @@ describe('memory an outsider can make the server or the agent hold', () => {
     expect(await legitGet('/hello')).toEqual({ status: 200, body: 'hello' });
     expect(await legitDownload(LEGIT_DOWNLOAD_BYTES)).toEqual({ status: 200, received: LEGIT_DOWNLOAD_BYTES });
     const growth = rss.stop();
+    console.log(`RSS growth: server ${growth.server.toFixed(1)} MB, agent ${growth.agent.toFixed(1)} MB`);
     expect(growth.server).toBeLessThanOrEqual(RSS_GROWTH_BOUND_MB);
     expect(growth.agent).toBeLessThanOrEqual(RSS_GROWTH_BOUND_MB);
   });

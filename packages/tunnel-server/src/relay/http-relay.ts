@@ -20,6 +20,7 @@ import {
   endAndClose,
   HTTP2_STREAM_WINDOW_BYTES,
   http2RequestHasBody,
+  isHttp2Response,
   refuseRestOfBody,
   responseCompleted,
 } from '../http/http2-compat';
@@ -238,7 +239,16 @@ export function relayHttp(
     // flushed; HTTP/2: this stream only), so the viewer sees it fail rather
     // than wait for bytes that never come.
     else if (length.short) cutResponse(res);
-    else res.end();
+    else {
+      res.end();
+      // The app answered before the whole upload came (a 413, a refusal, the
+      // agent's own 503): over HTTP/2 the rest is refused (RST_STREAM
+      // NO_ERROR), so the upload stops holding the server's buffers.
+      if (upload && !req.complete && isHttp2Response(res)) {
+        upload.release();
+        refuseRestOfBody(res);
+      }
+    }
   });
 
   stream.on('reset', (error) => {
