@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The developer's app in the lab's dev namespace: plain node:http on
- * 127.0.0.1 (or the address given as its argument), port 0: what `wingman http` shares. Routes:
+ * 127.0.0.1 (or the address given as its argument), port 0: what  `wingman http` shares. Routes:
  *   /            an HTML page that sets window.pageName = "home" (the ready marker) and window.appReadyAt (when)
  *   the lab routes (lab-routes.mjs): /api/hello, /bytes?n=N, POST /upload
  * Prints {"event":"listening","port":N}.
@@ -32,6 +32,6 @@ const stop = () => {
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
-server.listen(0, process.argv[2] ?? '127.0.0.1', () => {
+server.listen(Number(process.argv[3] ?? 0), process.argv[2] ?? '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ event: 'listening', port: server.address().port })}\n`);
 });

@@ -207,6 +207,30 @@ export function resourceSummary() {
   };
 }
 
+/**
+ * The Service Worker's count of requests by route (`p2p default`, `cache fresh`,
+ * `cache revalidated`, …), asked on its diagnostics BroadcastChannel as the
+ * diagnostics page asks; null when no Service Worker answers within `timeoutMs`
+ * (none runs, or it is stopped: a BroadcastChannel message does not start one).
+ */
+export function swRouteCounts({ timeoutMs }) {
+  if (typeof BroadcastChannel !== 'function') return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const channel = new BroadcastChannel('wingman-diagnostics');
+    const id = `lab-${Math.random().toString(36).slice(2)}`;
+    const done = (v) => {
+      clearTimeout(timer);
+      channel.close();
+      resolve(v);
+    };
+    const timer = setTimeout(() => done(null), timeoutMs);
+    channel.onmessage = (ev) => {
+      if (ev.data?.type === 'wingman:diag-routes' && ev.data.id === id) done(ev.data.routes);
+    };
+    channel.postMessage({ type: 'wingman:diag-request', id });
+  });
+}
+
 /** When the app's page ran its ready marker (absolute ms, high resolution), or null. */
 export function appReadyAt() {
   return typeof window.appReadyAt === 'number' ? window.appReadyAt : null;

@@ -20,6 +20,11 @@ const FIGURES = [
   ['uploadMBps', 1],
   ['serverWirePerAppByte', 3],
   ['serverWirePerAppByteAfterFirstLoad', 4],
+  // Requests the Service Worker's HTTP cache answered during each reload (JSON only).
+  ['warmReload.cache.fresh', 0],
+  ['warmReload.cache.revalidated', 0],
+  ['swStoppedReload.cache.fresh', 0],
+  ['swStoppedReload.cache.revalidated', 0],
 ];
 
 const get = (row, path) => path.split('.').reduce((v, k) => (v == null ? undefined : v[k]), row);

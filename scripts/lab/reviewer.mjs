@@ -28,6 +28,7 @@ import {
   resourceSummary,
   shellState,
   smallRequests,
+  swRouteCounts,
   textWatchResult,
   upload,
 } from './in-page.mjs';
@@ -54,6 +55,8 @@ const LAUNCH_TIMEOUT_MS = 30_000;
  * app's 324 modules over a relay at 300 ms RTT took over 20 s on a loaded 2-core machine.
  */
 const APP_WAIT_MS = 120_000;
+/** How long the Service Worker has to answer a count of its routes (it answers in well under 100 ms when running). */
+const ROUTES_WAIT_MS = 1000;
 /** Poll interval of in-page state. */
 const POLL_MS = 25;
 /** One 20–50 MiB transfer; the data channel under 2 % loss (lossy-mobile) moves 0.1–0.3 MB/s: 20 MiB in up to ~3.5 min. */
@@ -246,6 +249,8 @@ async function firstLoadGate(gate) {
  */
 async function reloadOnce(page, appDocs, p2pWaitMs) {
   const seen = appDocs.length;
+  // The Service Worker's counts before (none when it is stopped: a restarted one counts from zero).
+  const routesBefore = await page.evaluate(swRouteCounts, { timeoutMs: ROUTES_WAIT_MS }).catch(() => null);
   // The new document's app, not the old one's (a frame may outlive the commit for a moment).
   const notBefore = Date.now();
   await page.reload({ waitUntil: 'commit', timeout: APP_WAIT_MS });
@@ -259,9 +264,11 @@ async function reloadOnce(page, appDocs, p2pWaitMs) {
   const appDocument = relativeMilestones(await app.evaluate(navigationMilestones), top.timeOrigin);
   const shellDocument = shell ? relativeMilestones(await page.evaluate(navigationMilestones), top.timeOrigin) : null;
   const p2p = await waitForP2P(page, p2pWaitMs, shell);
+  const routesAfter = shell ? await page.evaluate(swRouteCounts, { timeoutMs: ROUTES_WAIT_MS }).catch(() => null) : null;
   return {
     ms: readyAt === null ? null : Math.round(readyAt - top.timeOrigin),
     resources,
+    ...reloadRoutes(routesBefore, routesAfter),
     appDocument,
     shellDocument,
     timeline: p2p.timeline,
@@ -270,6 +277,17 @@ async function reloadOnce(page, appDocs, p2pWaitMs) {
     fromServiceWorker: doc?.fromServiceWorker ?? null,
     p2pReadyMs: p2p.p2pReadyMs,
   };
+}
+
+/**
+ * The Service Worker's requests by route during a reload (`swRoutes`: `after`
+ * minus `before`, the routes that moved) and of them the HTTP cache's answers
+ * (`cache`); nothing without a Service Worker.
+ */
+function reloadRoutes(before, after) {
+  if (!after) return {};
+  const swRoutes = Object.fromEntries(Object.entries(after).flatMap(([route, n]) => (n > (before?.[route] ?? 0) ? [[route, n - (before?.[route] ?? 0)]] : [])));
+  return { swRoutes, cache: { fresh: swRoutes['cache fresh'] ?? 0, revalidated: swRoutes['cache revalidated'] ?? 0 } };
 }
 
 /** Milestones (absolute ms) as ms from `origin` (the top-level navigation's start), null where absent. */

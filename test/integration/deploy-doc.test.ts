@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { installedPackageForFile } from '../helpers/installed-package';
 import { killAll, ROOT, startCommand, type Proc } from '../helpers/processes';
 import { createTestCa, type TestCa } from '../helpers/test-ca';
+import { docBlocks } from '../../scripts/lib/doc-blocks.mjs';
 
 jest.setTimeout(90_000);
 
@@ -35,24 +36,6 @@ const APP_PORT = 3000;
 const SHELL_TIMEOUT_MS = 30_000;
 /** Server start and agent registration take about a second here; generous for a loaded machine. */
 const START_TIMEOUT_MS = 30_000;
-
-type Role = 'shell' | 'server' | 'agent';
-interface Block {
-  role: Role;
-  text: string;
-}
-
-/** Every ```sh block with the marker before it; fails on an unmarked one (the doc would drift untested). */
-function docBlocks(markdown: string): Block[] {
-  const blocks: Block[] = [];
-  const fence = /^(<!-- doc-test: (\w+) -->\n)?```sh\n([\s\S]*?)\n```$/gm;
-  for (const m of markdown.matchAll(fence)) {
-    if (!m[2]) throw new Error(`docs/deploy.md: a \`\`\`sh block without a doc-test marker:\n${m[3]}`);
-    if (!['shell', 'server', 'agent'].includes(m[2])) throw new Error(`docs/deploy.md: unknown doc-test role "${m[2]}"`);
-    blocks.push({ role: m[2] as Role, text: m[3]! });
-  }
-  return blocks;
-}
 
 const installed = installedPackageForFile();
 let ca: TestCa;

@@ -85,6 +85,14 @@ export interface RegisterMessage {
    * (`wingman http --approve`). An older server refuses the unknown field.
    */
   viewers?: ViewerGateMode;
+  /**
+   * A stable name (`wingman http --name shop`): the session's host is
+   * `<name>.<domain>` on every run, bound to the agent's token
+   * (session-name.ts has the rules). The agent sends no `resume` with it: the
+   * name and the token find the session. An older server refuses the unknown
+   * field, so a name is never silently ignored.
+   */
+  name?: string;
 }
 
 /** Shortest and longest session expiry, ms: one second (tests, demos) to 30 days (longer is not an expiry). */
@@ -112,6 +120,27 @@ export interface RegisteredMessage {
   expiresAt?: number;
   /** The viewer gate the server applied; sent only when the register asked for one. */
   viewers?: ViewerGateMode;
+  /**
+   * Sent only on a resumed session whose access changed since its previous
+   * register (password ↔ link ↔ approve): the server forgot every viewer it
+   * had admitted under the old access, and the agent says so.
+   */
+  viewersReset?: { from: AccessLabel; to: AccessLabel };
+}
+
+/** How viewers get into a session, as the agent's banner names it. */
+export type AccessLabel = 'link' | 'password' | 'approve' | 'password+approve';
+const ACCESS_LABELS: readonly string[] = ['link', 'password', 'approve', 'password+approve'];
+
+/** The access label of a register: its password, and its viewer gate. */
+export function accessLabelOf(password: boolean, viewers: ViewerGateMode | undefined): AccessLabel {
+  if (viewers === 'approve') return password ? 'password+approve' : 'approve';
+  return password ? 'password' : 'link';
+}
+
+function parseAccessLabel(v: unknown, k: string): AccessLabel {
+  if (typeof v !== 'string' || !ACCESS_LABELS.includes(v)) throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be one of ${ACCESS_LABELS.join(', ')}`);
+  return v as AccessLabel;
 }
 
 /**
@@ -157,12 +186,14 @@ export type AgentToServer = RegisterMessage | SignalEnvelope<HostSignal> | PeerR
  * server → agent: a viewer's app registered a Service Worker of its own, so
  * Wingman stepped aside for that browser (OWN_SW_PATH): it is served the app
  * over the relay from now on. `script` is the worker's URL as the app gave it
- * (cut to MAX_OWN_SW_SCRIPT_CHARS). An agent that does not know this message
- * ignores it.
+ * (cut to MAX_OWN_SW_SCRIPT_CHARS); `visitorId`, that browser's viewer
+ * identity (as in `viewer`), when the session tracks viewers. An agent that does not know
+ * this message ignores it.
  */
 export interface ViewerOwnServiceWorker {
   type: 'viewer-own-sw';
   script: string;
+  visitorId?: string;
 }
 
 /** Longest worker URL carried in ViewerOwnServiceWorker, characters. */
@@ -255,7 +286,7 @@ export function parseAgentMessage(text: string): AgentToServerReceived {
   const o = parseObject(text);
   switch (o.type) {
     case 'register': {
-      onlyKeys(o, ['type', 'version', 'resume', 'p2p', 'client', 'viewerPassword', 'expiresInMs', 'viewers']);
+      onlyKeys(o, ['type', 'version', 'resume', 'p2p', 'client', 'viewerPassword', 'expiresInMs', 'viewers', 'name']);
       const m: RegisterMessage = { type: 'register', version: int(o, 'version', 0, 255), p2p: bool(o, 'p2p'), client: str(o, 'client', 100) };
       if (o.viewerPassword !== undefined) {
         const pw = str(o, 'viewerPassword', MAX_VIEWER_PASSWORD_CHARS);
@@ -264,6 +295,10 @@ export function parseAgentMessage(text: string): AgentToServerReceived {
       }
       if (o.expiresInMs !== undefined) m.expiresInMs = int(o, 'expiresInMs', MIN_SESSION_EXPIRY_MS, MAX_SESSION_EXPIRY_MS);
       if (o.viewers !== undefined) m.viewers = parseViewerGateMode(o.viewers);
+      // Its rules are the server's to check (ERR_NAME_INVALID says which one); here only its size.
+      if (o.name !== undefined) m.name = str(o, 'name', 64);
+      if (m.name !== undefined && (o.resume !== undefined || m.expiresInMs !== undefined))
+        throw protocolError('ERR_INVALID_PAYLOAD', 'a register with a "name" carries neither "resume" nor "expiresInMs"');
       if (o.resume !== undefined) {
         const r = obj(o, 'resume');
         onlyKeys(r, ['sessionId', 'resumeSecret']);
@@ -307,7 +342,7 @@ export function parseServerMessage(text: string): ServerToAgentReceived {
   const o = parseObject(text);
   switch (o.type) {
     case 'registered': {
-      onlyKeys(o, ['type', 'sessionId', 'url', 'resumeSecret', 'graceMs', 'resumed', 'p2p', 'access', 'expiresAt', 'viewers']);
+      onlyKeys(o, ['type', 'sessionId', 'url', 'resumeSecret', 'graceMs', 'resumed', 'p2p', 'access', 'expiresAt', 'viewers', 'viewersReset']);
       const m: RegisteredMessage = {
         type: 'registered',
         sessionId: str(o, 'sessionId', 64),
@@ -324,6 +359,11 @@ export function parseServerMessage(text: string): ServerToAgentReceived {
       // Epoch ms, up to year 2286: bounds a garbled value.
       if (o.expiresAt !== undefined) m.expiresAt = int(o, 'expiresAt', 0, 9_999_999_999_999);
       if (o.viewers !== undefined) m.viewers = parseViewerGateMode(o.viewers);
+      if (o.viewersReset !== undefined) {
+        const r = obj(o, 'viewersReset');
+        onlyKeys(r, ['from', 'to']);
+        m.viewersReset = { from: parseAccessLabel(r.from, 'viewersReset.from'), to: parseAccessLabel(r.to, 'viewersReset.to') };
+      }
       return m;
     }
     case 'error':
@@ -338,9 +378,12 @@ export function parseServerMessage(text: string): ServerToAgentReceived {
     }
     case 'viewer':
       return parseViewerMessage(o);
-    case 'viewer-own-sw':
-      onlyKeys(o, ['type', 'script']);
-      return { type: 'viewer-own-sw', script: str(o, 'script', MAX_OWN_SW_SCRIPT_CHARS) };
+    case 'viewer-own-sw': {
+      onlyKeys(o, ['type', 'script', 'visitorId']);
+      const m: ViewerOwnServiceWorker = { type: 'viewer-own-sw', script: str(o, 'script', MAX_OWN_SW_SCRIPT_CHARS) };
+      if (o.visitorId !== undefined) m.visitorId = parseVisitorId(o.visitorId);
+      return m;
+    }
     case 'viewer-gone':
       return parseViewerGone(o);
     case 'ice-servers':

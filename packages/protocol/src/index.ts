@@ -10,6 +10,7 @@ export { createBufferBudget, type BufferBudget, type BufferHold } from './buffer
 export { Stream, type StreamEvents, type StreamKind } from './stream';
 export { Connection, type ConnectionEvents, type ConnectionOptions, type Transport } from './connection';
 export * from './control';
+export * from './session-name';
 export * from './viewer-control';
 export { connectionOverWebSocket, type NodeWebSocketLike, WEBSOCKET_ACCEPT_MESSAGE_BYTES, WEBSOCKET_MAX_MESSAGE_BYTES } from './transports/websocket';
 export * from './signaling';

@@ -13,6 +13,12 @@ import { protocolError } from './errors';
 /** Visitor ids: 32 lower-case hex chars (128 bits, random or keyed by the server). */
 export const VISITOR_ID_PATTERN = /^[0-9a-f]{32}$/;
 
+/** Characters of a visitor id shown where one line names a viewer: the agent's log, terminal view and inspector, the server's waiting page, the viewer's diagnostics page. */
+export const SHORT_VIEWER_ID_CHARS = 8;
+
+/** The one short form of a visitor id, everywhere a developer or a reviewer sees one. */
+export const shortViewerId = (id: string): string => id.slice(0, SHORT_VIEWER_ID_CHARS);
+
 /** How the session admits new viewers: `open` (the link is enough) or `approve` (the developer admits each one). */
 export type ViewerGateMode = 'open' | 'approve';
 

@@ -152,7 +152,9 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
           ? ' (this tunnel server is too old for --password)'
           : config.expiresInMs !== undefined && /expiresInMs/.test(e.message)
             ? ' (this tunnel server is too old for --expires)'
-            : '',
+            : config.name !== undefined && /unknown field "name"/.test(e.message)
+              ? ' (this tunnel server is too old for --name)'
+              : '',
   });
   view?.dispose();
   await inspector?.close();

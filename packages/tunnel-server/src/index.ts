@@ -12,6 +12,6 @@ export {
   type TunnelServerOptions,
 } from './config';
 export * from './limits';
-export type { ReservedContext, ReservedRequestHandler, ReservedRoutesOptions, ReservedUpgradeHandler } from './http/reserved-routes';
+export type { ReservedContext, ReservedRequestHandler, ReservedRoutesOptions, ReservedUpgradeHandler } from './routing/reserved-routes';
 export { TRANSPORT_HEADER } from '@wingman/protocol';
 export { turnCredentials, buildIceServers } from './p2p/ice-config';

@@ -5,6 +5,7 @@
  * agent, Service Worker, `/__wingman/session`), shows the figures and lets
  * the reviewer copy the report as JSON for the developer.
  */
+import { shortViewerId, VISITOR_ID_PATTERN } from '@wingman/protocol';
 import { DIAGNOSTICS_CHANNEL, DIAGNOSTICS_REPLY_TIMEOUT_MS } from '../shared/constants';
 import {
   buildReport,
@@ -75,8 +76,13 @@ function field(name: string, value: string): void {
 
 function render(report: DiagReport): void {
   const shell = report.shells.find((s) => s.transport === 'p2p') ?? report.shells[0];
-  const session = report.session as { sessionId?: unknown } | undefined;
+  const session = report.session as { sessionId?: unknown; viewer?: unknown } | undefined;
   field('session', String(shell?.sessionId ?? (typeof session?.sessionId === 'string' ? session.sessionId : 'unknown')));
+  // The viewer id of this browser (the server's viewer cookie), in the short form the developer's terminal and inspector show.
+  field(
+    'viewer',
+    typeof session?.viewer === 'string' && VISITOR_ID_PATTERN.test(session.viewer) ? `viewer ${shortViewerId(session.viewer)} (${session.viewer})` : '—',
+  );
   field('transport', report.why ? `${report.transport} (${report.why})` : report.transport);
   field(
     'ice',

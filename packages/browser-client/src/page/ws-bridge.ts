@@ -5,6 +5,7 @@
  * it). The agent answers the stream with 101 (open) or another status
  * followed by WS_CLOSE (refused), as ws-forward.ts in the agent documents.
  */
+import { acceptLanguage } from '../shared/accept-language';
 import {
   isSendableCloseCode,
   messageTooBigReasonFrom,
@@ -57,11 +58,16 @@ export function createWsBridge(options: WsBridgeOptions): { open(request: WsOpen
     void Promise.all([options.cookieHeader(httpUrl), soon]).then(([cookie]) => {
       const conn = options.connection();
       if (!conn) return post({ t: 'fallback', reason: 'no open data channel' });
+      // The fields a browser writes on every handshake (its fetch sends them with cache mode no-store).
       const headers: HeaderList = [
         ['host', location.host],
         ['origin', location.origin],
         ['user-agent', navigator.userAgent],
+        ['pragma', 'no-cache'],
+        ['cache-control', 'no-cache'],
       ];
+      const languages = acceptLanguage(navigator.languages ?? []);
+      if (languages) headers.push(['accept-language', languages]);
       if (request.protocols.length > 0) headers.push(['sec-websocket-protocol', request.protocols.join(', ')]);
       if (cookie) headers.push(['cookie', cookie]);
       let stream: Stream;

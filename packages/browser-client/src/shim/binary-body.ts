@@ -38,7 +38,7 @@ function sizeOf(body: unknown): number {
 }
 
 /** Only what the Service Worker carries: other requests never meet the shell. */
-function carriedBySw(url: string | URL): boolean {
+export function carriedBySw(url: string | URL): boolean {
   try {
     const u = new URL(url, location.href);
     return u.origin === location.origin && !u.pathname.startsWith(WINGMAN_PREFIX);

@@ -7,6 +7,7 @@
 import { WINGMAN_PREFIX } from '../shared/constants';
 import { patchFetchAbort } from './fetch-abort';
 import { patchBinaryBodies } from './binary-body';
+import { patchStreamUploads } from './stream-upload';
 import { linkFrame } from './frame-link';
 import { createWingmanWebSocketClass } from './wingman-websocket';
 import { requestWsTicket, withWsTicket } from './ws-ticket';
@@ -34,6 +35,7 @@ if (shell && !(window as unknown as { __wingmanShim?: boolean }).__wingmanShim) 
     relayUrl: async (url) => withWsTicket(url, await requestWsTicket(url)),
   });
   patchBinaryBodies();
+  patchStreamUploads();
   patchFetchAbort();
   linkFrame(shell.window, shell.id, window.parent === shell.window);
 }

@@ -3,7 +3,8 @@
  * never sees on an intercepted request and cannot set on a fetch of its own
  * (forbidden names): Sec-Fetch-*, the client hints (`Sec-CH-UA*`, visible
  * on the request but dropped from the SW's fetch), the cache mode's
- * `Cache-Control`/`Pragma`, and `Accept-Language`. Over P2P the SW writes
+ * `Cache-Control`/`Pragma`, and `Accept-Language` (written from
+ * navigator.languages: shared/accept-language.ts). Over P2P the SW writes
  * them into the head itself; over the relay it carries the forbidden ones in
  * FETCH_METADATA_HEADER and the agent puts them back (relay-server
  * forward/headers.ts), so the app sees them either way. What a SW cannot
@@ -52,13 +53,4 @@ export function cacheModeHeaders(request: Request): WireHeaders {
         ];
   }
   return [];
-}
-
-/**
- * `Accept-Language` from the browser's languages, in Chromium's format:
- * the first without a weight, then q=0.9, 0.8, … (at least 0.1).
- */
-export function acceptLanguage(languages: readonly string[]): string | undefined {
-  if (languages.length === 0) return undefined;
-  return languages.map((l, i) => (i === 0 ? l : `${l};q=${Math.max(0.1, 1 - i / 10).toFixed(1)}`)).join(',');
 }

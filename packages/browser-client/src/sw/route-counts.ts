@@ -6,10 +6,10 @@
  */
 import { DIAGNOSTICS_CHANNEL } from '../shared/constants';
 import { MAX_ROUTE_KINDS, parseDiagRequest, type DiagRoutesReply, type RouteCounts } from '../shared/diagnostics';
-import type { RoutePath, RouteReason } from './route-decision';
+import type { RouteReason, RouteSource } from './route-decision';
 
 export interface RouteCounter {
-  count(path: RoutePath, reason: RouteReason): void;
+  count(path: RouteSource, reason: RouteReason): void;
   snapshot(): RouteCounts;
 }
 

@@ -6,6 +6,12 @@
  * `x-wingman-route: <transport>; reason=<reason>`, so "why did this go over
  * the relay?" is answered by one response header and this file.
  *
+ * Before any rule, the Service Worker's HTTP cache of P2P responses
+ * (http-cache.ts) may answer a GET itself: `cache; reason=fresh` (a fresh
+ * entry, no request at all, whichever path the request would take). After
+ * a P2P attempt that revalidated a stale entry and got a 304, the page gets
+ * the entry: `cache; reason=revalidated`.
+ *
  * The rules, first match wins:
  *   1. excluded        — the path starts with a prefix the developer keeps on the relay → relay
  *   2. wait-for-channel — no channel yet, one is coming (shared/channel-coming.ts), P2P
@@ -31,8 +37,25 @@ import type { Decision, RequestClass } from './path-choice';
 
 export type RoutePath = 'p2p' | 'relay';
 
+/** Where a response came from: a path, or the Service Worker's HTTP cache of P2P responses. */
+export type RouteSource = RoutePath | 'cache';
+
+/** Why the HTTP cache answered: `fresh` (no request), `revalidated` (a stale entry confirmed by a 304 over P2P). */
+export type CacheReason = 'fresh' | 'revalidated';
+
 export type RouteReason =
-  'excluded' | 'wait-for-channel' | 'no-channel' | 'default' | 'faster' | 'probe' | 'turn-default' | 'p2p-stalls' | 'declined' | 'channel-failed' | 'race';
+  | 'excluded'
+  | 'wait-for-channel'
+  | 'no-channel'
+  | 'default'
+  | 'faster'
+  | 'probe'
+  | 'turn-default'
+  | 'p2p-stalls'
+  | 'declined'
+  | 'channel-failed'
+  | 'race'
+  | CacheReason;
 
 /** Every reason, for validation where a reason arrives from outside (the agent echoes it). */
 export const ROUTE_REASONS: readonly RouteReason[] = [
@@ -47,6 +70,8 @@ export const ROUTE_REASONS: readonly RouteReason[] = [
   'declined',
   'channel-failed',
   'race',
+  'fresh',
+  'revalidated',
 ];
 
 export type RouteVerdict = { path: RoutePath | 'wait'; reason: RouteReason };
@@ -97,7 +122,7 @@ export function decideRoute(facts: RouteFacts, measurements: Measurements | unde
   return { path: 'p2p', reason: d.why };
 }
 
-/** The response header's value: `p2p; reason=default`. */
-export function routeHeaderValue(path: RoutePath, reason: RouteReason): string {
+/** The response header's value: `p2p; reason=default`, `cache; reason=fresh`. */
+export function routeHeaderValue(path: RouteSource, reason: RouteReason): string {
   return `${path}; reason=${reason}`;
 }

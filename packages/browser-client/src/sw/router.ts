@@ -6,9 +6,11 @@
  * byte where it stopped (Range when possible, else re-fetch and skip).
  * Anything else fails with a readable error page.
  */
+import type { EventStreamIds } from './event-stream-ids';
 import { ABORT_ID_HEADER, BODY_BYTES_HEADER, CHANNEL_COMING_WAIT_MS, RELAY_PARALLEL_REQUESTS, ROUTE_HEADER, WINGMAN_PREFIX } from '../shared/constants';
 import { channelDecoded, channelGzipAccepted } from './channel-coding';
-import { acceptLanguage, cacheModeHeaders, fetchMetadata } from './fetch-metadata';
+import { acceptLanguage } from '../shared/accept-language';
+import { cacheModeHeaders, fetchMetadata } from './fetch-metadata';
 import type { RequestContext } from '../shared/cookie-jar';
 import type { AbortRegistry } from './abort-registry';
 import type { PathsUpdate, WireHeaders } from '../shared/messages';
@@ -22,8 +24,9 @@ import type { FramePrefetch } from './frame-prefetch';
 import { BULK_MIN_BYTES, type PathChooser, type RequestClass } from './path-choice';
 import { RACE_MIN_BYTES, raceBodies } from './bulk-race';
 import { bodyStream, contentLengthOf, prepareBody, type PreparedBody } from './request-body';
+import type { CacheRequest, HttpCache, Lookup } from './http-cache';
 import type { RouteCounter } from './route-counts';
-import { decideRoute, routeHeaderValue, type RouteFacts, type RouteReason } from './route-decision';
+import { decideRoute, routeHeaderValue, type CacheReason, type RouteFacts, type RouteReason } from './route-decision';
 import { fetchViaShell, type ShellOutcome } from './shell-fetch';
 import type { ShellRegistry } from './shell-registry';
 import type { ShellTarget } from './shell-target';
@@ -44,6 +47,10 @@ export interface RouterDeps {
   pathsRestored?: Promise<void>;
   /** Counts each request's route for the diagnostics page (route-counts.ts). */
   routes?: RouteCounter;
+  /** The HTTP cache of P2P responses (http-cache.ts); absent: none. */
+  httpCache?: HttpCache;
+  /** An EventSource's Last-Event-ID on its reconnection, which Chromium does not show the SW (event-stream-ids.ts). */
+  eventStreams?: EventStreamIds;
 }
 
 /**
@@ -121,6 +128,11 @@ function p2pHead(
   return { method, target: url.pathname + url.search, headers };
 }
 
+/** `headers` with the route header saying `cache; reason=<reason>` (a response the SW answered from its HTTP cache). */
+function fromCache(headers: WireHeaders, reason: CacheReason): WireHeaders {
+  return [...headers.filter(([n]) => n !== ROUTE_HEADER), [ROUTE_HEADER, routeHeaderValue('cache', reason)]];
+}
+
 /** The request body for the relay's fetch: bytes (the relay may be HTTP/1.1, where a browser streams no request body), or null. */
 async function relayBody(request: Request, method: string, source: { kind: 'unread' } | { kind: 'prepared'; body: PreparedBody }): Promise<ArrayBuffer | null> {
   if (method === 'GET' || method === 'HEAD') return null;
@@ -134,13 +146,14 @@ async function relayBody(request: Request, method: string, source: { kind: 'unre
 export async function handleRequest(event: FetchEvent, deps: RouterDeps): Promise<Response> {
   const { signal, done } = deps.aborts.track(event.request, event.request.headers.get(ABORT_ID_HEADER));
   try {
-    const { request } = event;
+    const request = deps.eventStreams?.withLastEventId(event.request, event.clientId) ?? event.request;
     const url = new URL(request.url);
     // A frame navigation whose document the SW already started fetching when the shell's own navigation began.
     const early = deps.prefetch?.take(request, url);
     const fetchNow = () => obtain(request, url, event.clientId, event.resultingClientId, deps, signal);
     const obtained = early ? await early.catch(fetchNow) : await fetchNow();
-    return await finish(obtained, { request, url, cookies: deps.cookies });
+    const response = await finish(obtained, { request, url, cookies: deps.cookies });
+    return deps.eventStreams?.track(request, event.clientId, response) ?? response;
   } finally {
     // Past the head, an abort cancels the response body, which both paths handle.
     done();
@@ -222,6 +235,21 @@ export async function obtain(
     cls,
     upload,
   });
+  // A P2P response still fresh in the SW's HTTP cache answers at once, whichever path the request would take.
+  if (deps.httpCache && method === 'GET' && !excluded) {
+    const hit = await deps.httpCache
+      .fresh(request.url, async (withCookie) => ({
+        url: request.url,
+        method,
+        headers: p2pHead(request, url, withCookie ? await deps.cookies.headerFor(url, context) : '', 'fresh', undefined).headers,
+        mode: request.cache,
+      }))
+      .catch(() => undefined);
+    if (hit) {
+      deps.routes?.count('cache', 'fresh');
+      return { kind: 'incoming', incoming: { ...hit, headers: fromCache(hit.headers, 'fresh'), transport: 'p2p' } };
+    }
+  }
   const before = paths ? { ...paths.preferred } : undefined;
   let verdict = decideRoute(facts(!shell && !excluded && deps.registry.channelComing()), paths);
   if (verdict.path === 'wait') {
@@ -234,15 +262,26 @@ export async function obtain(
   if (shell && paths && cls && before && paths.preferred[cls] !== before[cls])
     shell.post({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate, []);
   if (verdict.path === 'relay' || !shell) return viaRelay(verdict.reason, { kind: 'unread' });
-  deps.routes?.count('p2p', verdict.reason);
   // Over P2P the SW writes the whole Cookie header: read back what the app's JS changed first.
   const [cookie, body] = await Promise.all([deps.cookies.headerFor(url, context), prepareBody(request)]);
+  const head = p2pHead(request, url, cookie, verdict.reason, contentLengthOf(method, body));
+  // P2P responses have an HTTP cache of their own (the browser's never sees them).
+  // A copy of the head: the conditional fields below are the cache's, not the app's (which would bypass it).
+  const cacheRequest: CacheRequest = { url: request.url, method, headers: [...head.headers], mode: request.cache };
+  const cached: Lookup = deps.httpCache ? await deps.httpCache.lookup(cacheRequest).catch((): Lookup => ({ kind: 'bypass' })) : { kind: 'bypass' };
+  if (cached.kind === 'fresh') {
+    // Fresh by now (the entry was stored while this request waited for its route).
+    deps.routes?.count('cache', 'fresh');
+    return { kind: 'incoming', incoming: { ...cached.response, headers: fromCache(cached.response.headers, 'fresh'), transport: 'p2p' } };
+  }
+  if (cached.kind === 'stale') head.headers.push(...cached.conditional);
+  deps.routes?.count('p2p', verdict.reason);
   const alone = paths?.started('p2p') ?? false;
   let outcome: Awaited<ReturnType<typeof fetchViaShell>>;
   try {
     outcome = await fetchViaShell({
       shell,
-      head: p2pHead(request, url, cookie, verdict.reason, contentLengthOf(method, body)),
+      head,
       body: bodyStream(body),
       signal,
       stillThere: async () => (await deps.scope.clients.get(shell.id)) !== undefined,
@@ -251,7 +290,20 @@ export async function obtain(
     paths?.finished('p2p');
   }
   if (outcome.kind === 'declined') return viaRelay('declined', { kind: 'prepared', body });
-  if (outcome.kind === 'response') return fromChannel(shell, outcome);
+  if (outcome.kind === 'response') {
+    if (cached.kind === 'stale') {
+      const decoded = channelDecoded(outcome);
+      const entry = await deps.httpCache!.revalidated(cacheRequest, cached.entry, decoded.status, decoded.headers).catch(() => undefined);
+      if (entry) {
+        void decoded.body.cancel().catch(() => undefined);
+        paths?.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
+        deps.routes?.count('cache', 'revalidated');
+        return { kind: 'incoming', incoming: { ...entry, headers: fromCache(entry.headers, 'revalidated'), transport: 'p2p' } };
+      }
+      return fromChannel(shell, { ...outcome, ...decoded });
+    }
+    return fromChannel(shell, outcome);
+  }
   const { error } = outcome;
   if (signal.aborted) return { kind: 'final', response: Response.error() };
   if (error.channelFailure && IDEMPOTENT.has(method) && !outcome.bodySent) return viaRelay('channel-failed', { kind: 'prepared', body });
@@ -295,6 +347,7 @@ export async function obtain(
     const encoded = response.headers.some(([n, v]) => n === 'content-encoding' && v !== 'identity');
     if (method === 'GET' && !encoded)
       body = resumableBody(body, (offset) => resumeViaRelay(request, url, response.status, response.headers, offset, deps.cookies, context));
+    if (deps.httpCache && cached.kind !== 'bypass') body = deps.httpCache.store(cacheRequest, response.status, response.headers, body);
     return { kind: 'incoming', incoming: { status: response.status, headers: response.headers, body, transport: 'p2p' } };
   }
 

@@ -9,7 +9,9 @@
  * Each use asks the server for the current shell (SHELL_PATH) for the next
  * navigation: an answer without SHELL_HEADER (the session no longer offers
  * P2P, the viewer's access was withdrawn, the session is gone) forgets the
- * copy, so that the next navigation goes to the server and gets its answer.
+ * copy, so that the next navigation goes to the server and gets its answer,
+ * and calls `withdrawn` (the SW drops what it kept of the session's app
+ * then: its HTTP cache of P2P responses).
  * A new SW version starts without a copy (activate): the copy's inline
  * script always matches the bundle of the SW that serves it.
  *
@@ -50,7 +52,7 @@ export interface ShellCopy {
   clear(): Promise<void>;
 }
 
-export function createShellCopy(kv: KvStore, origin: string, fetchFn: typeof fetch = fetch): ShellCopy {
+export function createShellCopy(kv: KvStore, origin: string, withdrawn: () => Promise<void> = async () => undefined, fetchFn: typeof fetch = fetch): ShellCopy {
   let copy: Stored | undefined;
   /** Bumped by every change: a load that finishes after one must not bring back what it replaced. */
   let version = 0;
@@ -82,6 +84,7 @@ export function createShellCopy(kv: KvStore, origin: string, fetchFn: typeof fet
     const contentType = res.headers.get('content-type') ?? '';
     if (res.status !== 200 || res.headers.get(SHELL_HEADER) !== '1' || !contentType.startsWith('text/html')) {
       void res.body?.cancel().catch(() => undefined);
+      await withdrawn().catch(() => undefined);
       return keep(undefined);
     }
     const html = await res.text().catch(() => undefined);

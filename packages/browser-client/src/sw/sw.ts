@@ -22,7 +22,9 @@ import { createFramePrefetch } from './frame-prefetch';
 import { PathChooser } from './path-choice';
 import { createKvStore, type KvStore } from './idb';
 import { createPathMemory } from './path-memory';
+import { createHttpCache } from './http-cache';
 import { answerDiagnostics, createRouteCounter } from './route-counts';
+import { EventStreamIds } from './event-stream-ids';
 import { handleRequest, obtain, shouldHandle, type Obtained } from './router';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
 import { createShellCopy } from './shell-copy';
@@ -38,14 +40,28 @@ const cookieStore = (self as unknown as { cookieStore?: CookieStoreLike }).cooki
 const cookies = createSwCookies(kv, self.location.hostname, cookieStore, writeCookiesInShell, self.location.protocol === 'https:');
 const aborts = createAbortRegistry();
 const prefetch = createFramePrefetch(self.location.origin);
-const shellCopy = createShellCopy(kv, self.location.origin);
 // One per Service Worker, i.e. per session origin: the paths' figures are this session's,
 // carried over a SW restart by path-memory.ts.
 const paths = new PathChooser();
 const pathMemory = createPathMemory(kv, paths);
 const routes = createRouteCounter();
 answerDiagnostics(routes);
-const deps = { scope: self, registry, cookies, aborts, prefetch, paths, pathsRestored: pathMemory.restored, routes };
+const httpCache = createHttpCache(self.caches, kv);
+// A session that no longer serves this viewer its shell (its agent left, P2P turned off, the viewer's access
+// withdrawn) keeps nothing of its app here: the next agent may serve another.
+const shellCopy = createShellCopy(kv, self.location.origin, () => httpCache.clear());
+const deps = {
+  scope: self,
+  registry,
+  cookies,
+  aborts,
+  prefetch,
+  paths,
+  pathsRestored: pathMemory.restored,
+  routes,
+  httpCache,
+  eventStreams: new EventStreamIds(),
+};
 
 /**
  * Has a shell window write `document.cookie` assignments (the cookie mirror
@@ -118,7 +134,10 @@ async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
     // A browser that refuses the rule: the SW sees the script's request and leaves it to the network (shouldHandle).
   }
 }
-self.addEventListener('activate', (event) => event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear(), pathMemory.forget()])));
+// A new version starts afresh: its copy of the shell, its path figures and its HTTP cache of P2P responses.
+self.addEventListener('activate', (event) =>
+  event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear(), pathMemory.forget(), httpCache.clear().catch(() => undefined)])),
+);
 
 self.addEventListener('message', (event) => {
   const source = event.source;

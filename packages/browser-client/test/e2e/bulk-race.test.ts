@@ -1,7 +1,7 @@
 /**
  * A first large download, before any bulk figure exists: with P2P made slow
- * for bulk (the agent's P2P host throttled to 1 MiB/s by its test hook
- * WINGMAN_TEST_P2P_SEND_BYTES_PER_S), the Service Worker races the body over
+ * for bulk (the agent's P2P host throttled to 1 MiB/s by a preload of the
+ * test's own, support/throttle-p2p-send.cjs), the Service Worker races the body over
  * both paths and the relay carries it, intact; the badge says bulk goes via
  * the relay, the next large download goes there at once, and small requests
  * stay on P2P. A large upload then follows the bulk downloads to the relay,
@@ -11,7 +11,7 @@ import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { patternSha256 } from './support/app';
 import { download, upload } from './support/in-app';
 import { fetchInApp, openShell, waitForTransport, WAIT_MS } from './support/shell';
-import { startStack, type Stack } from './support/stack';
+import { startStack, throttledP2PAgentEnv, type Stack } from './support/stack';
 import { until } from '../../../../test/helpers/wait';
 
 jest.setTimeout(120_000);
@@ -27,7 +27,7 @@ describe('the first large download races both paths', () => {
   let browser: LaunchedChromium;
 
   beforeAll(async () => {
-    stack = await startStack({ agentEnv: { WINGMAN_TEST_P2P_SEND_BYTES_PER_S: String(MiB) } });
+    stack = await startStack({ agentEnv: throttledP2PAgentEnv(MiB) });
     browser = await launchChromium();
   });
 

@@ -2,7 +2,8 @@
  * The viewer diagnostics page (/__wingman/diagnostics): opened from the
  * badge next to the app, it shows the shell's transport, the selected ICE
  * pair's candidate types, RTT and channel bytes, and never an address; on a
- * relay-only session it says relay and why.
+ * relay-only session it says relay and why. On both it names the browser by
+ * the viewer id the developer's agent shows for it.
  */
 import type { Page } from 'playwright-core';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
@@ -17,6 +18,7 @@ interface Report {
   userAgent: string;
   serviceWorker: string;
   routes?: Record<string, number>;
+  session?: { viewer?: string };
   shells: Array<{
     sessionId: string;
     transport: string;
@@ -83,6 +85,12 @@ describe('the diagnostics page of a P2P session', () => {
       // Why the app's requests went the way they did: the Service Worker's counts by route.
       expect(report.routes?.['p2p default']).toBeGreaterThanOrEqual(1);
       expect(text).toMatch(/p2p · default \d+/);
+      // This browser as the developer sees it: the visitor id of the agent's P2P report for this channel.
+      const connected = stack.agent.events.find((e) => e.event === 'peer' && e.state === 'connected');
+      expect(connected?.viewer).toMatch(/^[0-9a-f]{32}$/);
+      expect(report.session?.viewer).toBe(connected!.viewer);
+      expect(stack.agent.events).toContainEqual(expect.objectContaining({ event: 'viewer', id: connected!.viewer, state: 'admitted' }));
+      expect(text).toContain(`viewer ${String(connected!.viewer).slice(0, 8)} (${String(connected!.viewer)})`);
       expect(html).not.toContain('127.0.0.1');
       // Nothing address-shaped either (a user agent's version such as 120.0.0.0 is not an address).
       expect(html.split(report.userAgent).join('')).not.toMatch(/\b\d{1,3}(\.\d{1,3}){3}\b/);
@@ -135,6 +143,15 @@ describe('the diagnostics page of a relay-only session (--no-p2p)', () => {
       const { report, text } = await readDiagnostics(browser.page);
       expect(report).toMatchObject({ transport: 'relay', why: 'P2P disabled by the agent', shells: [], serviceWorker: 'none' });
       expect(text).toContain('relay (P2P disabled by the agent)');
+      // The agent announced this browser (by its User-Agent) under the id the page shows.
+      const browserViewer = await stack.agent.waitFor(
+        (e) => e.event === 'viewer' && String(e.userAgent).includes('Chrome'),
+        WAIT_MS,
+        'the viewer event of the browser',
+      );
+      expect(browserViewer?.id).toMatch(/^[0-9a-f]{32}$/);
+      expect(report.session?.viewer).toBe(browserViewer!.id);
+      expect(text).toContain(`viewer ${String(browserViewer!.id).slice(0, 8)} (${String(browserViewer!.id)})`);
     });
   });
 });

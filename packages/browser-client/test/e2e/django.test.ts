@@ -2,17 +2,16 @@
  * Stock Django (Debian `python3-django`, settings as `startproject` writes
  * them: `X-Frame-Options: DENY`, CSRF with Origin checks) through Wingman:
  * the admin's login page renders in the shell and the login succeeds, over
- * P2P and over the Service Worker's relay in Chromium, over P2P in Firefox —
- * as it does straight against runserver in the same browser.
+ * P2P and over the Service Worker's relay in Chromium and Firefox, over the
+ * relay in WebKit (which has no WebRTC here) — as it does straight
+ * against runserver in the same browser.
  */
-import type { Frame } from 'playwright-core';
-import type { Frame as PuppeteerFrame } from 'puppeteer-core';
 import { killAll, startAgent, startServer } from '../../../../test/helpers/processes';
 import { until } from '../../../../test/helpers/wait';
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
-import { launchFirefox, type LaunchedFirefox } from './helpers/firefox';
+import { launchEngine, WEBRTC_ENGINES, type LaunchedEngine } from './helpers/engines';
 import { DJANGO_ADMIN_PASSWORD, DJANGO_ADMIN_USER, startDjango, type DjangoApp } from './support/django';
 import { inPage, waitForTransport, WAIT_MS, type AnyFrame, type AnyPage } from './support/shell';
+import { shellAppFrame, useWebKit } from './support/webkit-stack';
 
 jest.setTimeout(180_000);
 
@@ -60,18 +59,16 @@ describe('stock Django through Wingman', () => {
     );
   }
 
-  describe('in Chromium', () => {
-    let browser: LaunchedChromium;
-    let noRtc: LaunchedChromium;
+  describe.each(WEBRTC_ENGINES)('in %s', (engine) => {
+    let browser: LaunchedEngine;
+    let noRtc: LaunchedEngine;
 
     beforeAll(async () => {
-      browser = await launchChromium();
-      noRtc = await launchChromium({ webRtc: false });
+      browser = await launchEngine(engine);
+      noRtc = await launchEngine(engine, { webRtc: false });
     });
 
     afterAll(async () => {
-      await unregisterServiceWorkers(browser.page).catch(() => undefined);
-      await unregisterServiceWorkers(noRtc.page).catch(() => undefined);
       await browser?.close();
       await noRtc?.close();
     });
@@ -89,30 +86,26 @@ describe('stock Django through Wingman', () => {
       const page = transport === 'p2p' ? browser.page : noRtc.page;
       await page.goto(`${origin}/admin/login/?next=/admin/`);
       await waitForTransport(page, transport);
-      const frame = (): Frame | undefined => page.mainFrame().childFrames()[0];
+      const frame = (): AnyFrame | undefined => (page as { mainFrame(): { childFrames(): AnyFrame[] } }).mainFrame().childFrames()[0];
       expect(await adminLogin(frame)).toMatch(/Site administration/);
       expect(await inPage(frame()!, () => document.getElementById('user-tools')?.textContent ?? '', undefined)).toContain(DJANGO_ADMIN_USER);
     });
   });
 
-  describe('in Firefox', () => {
-    let firefox: LaunchedFirefox;
+  describe('in WebKit (no WebRTC: the Service Worker relay)', () => {
+    const env = useWebKit();
 
-    beforeAll(async () => {
-      firefox = await launchFirefox();
-    });
+    it('logs in to the admin straight against runserver, and through the shell over the relay, alike', async () => {
+      const page = env.webkit.page;
+      await page.goto(`http://127.0.0.1:${django.port}/admin/login/?next=/admin/`);
+      const direct = await adminLogin(() => page);
+      expect(direct).toMatch(/Site administration/);
 
-    afterAll(async () => {
-      await unregisterServiceWorkers(firefox.page).catch(() => undefined);
-      await firefox?.close();
-    });
-
-    it('renders the admin login in the shell and logs in over P2P', async () => {
-      const page = firefox.page;
       await page.goto(`${origin}/admin/login/?next=/admin/`);
-      await waitForTransport(page, 'p2p');
-      const frame = (): PuppeteerFrame | undefined => page.mainFrame().childFrames()[0];
-      expect(await adminLogin(frame)).toMatch(/Site administration/);
+      await waitForTransport(page, 'relay', /WebRTC/i);
+      const frame = await shellAppFrame(page);
+      expect(await adminLogin(() => frame)).toBe(direct);
+      expect(await inPage(frame, () => document.getElementById('user-tools')?.textContent ?? '', undefined)).toContain(DJANGO_ADMIN_USER);
     });
   });
 });

@@ -3,9 +3,12 @@
  * Flask (Debian `python3-flask`) with its signed session cookie, and Express
  * with `helmet()`'s default headers (a CSP with `script-src 'self'` and
  * `frame-ancestors 'self'`, COOP, CORP, X-Frame-Options SAMEORIGIN) and with
- * a nonce-only `'strict-dynamic'` CSP. Each runs in Chromium over P2P and
- * over the Service Worker's relay, and in Firefox over P2P; the result in
- * the page is the one the same browser gets straight from the app.
+ * a nonce-only `'strict-dynamic'` CSP. Each runs in Chromium and Firefox
+ * over P2P and over the Service Worker's relay, and in WebKit over
+ * the relay (it has no WebRTC here); the result in the page is the one the
+ * same browser gets straight from the app (in WebKit, helmet()'s
+ * `upgrade-insecure-requests` keeps the page's script from loading over
+ * plain http, direct and through Wingman alike).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,10 +20,11 @@ import express from 'express';
 import helmet from 'helmet';
 import { killAll, startAgent, startCommand, startServer, type Proc } from '../../../../test/helpers/processes';
 import { freePort } from '../../../../test/helpers/redis';
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
-import { launchFirefox, type LaunchedFirefox } from './helpers/firefox';
+import { until } from '../../../../test/helpers/wait';
+import { launchEngine, WEBRTC_ENGINES, type LaunchedEngine } from './helpers/engines';
 import { DJANGO_PYTHON } from './support/django';
-import { inPage, waitForApp, waitForTransport, type AnyPage } from './support/shell';
+import { inPage, waitForApp, waitForTransport, WAIT_MS, type AnyFrame, type AnyPage } from './support/shell';
+import { shellAppFrame, useWebKit } from './support/webkit-stack';
 
 jest.setTimeout(180_000);
 
@@ -122,18 +126,16 @@ describe('framework defaults through Wingman', () => {
     );
   }
 
-  describe('in Chromium', () => {
-    let browser: LaunchedChromium;
-    let noRtc: LaunchedChromium;
+  describe.each(WEBRTC_ENGINES)('in %s', (engine) => {
+    let browser: LaunchedEngine;
+    let noRtc: LaunchedEngine;
 
     beforeAll(async () => {
-      browser = await launchChromium();
-      noRtc = await launchChromium({ webRtc: false });
+      browser = await launchEngine(engine);
+      noRtc = await launchEngine(engine, { webRtc: false });
     });
 
     afterAll(async () => {
-      await unregisterServiceWorkers(browser.page).catch(() => undefined);
-      await unregisterServiceWorkers(noRtc.page).catch(() => undefined);
       await browser?.close();
       await noRtc?.close();
     });
@@ -163,25 +165,52 @@ describe('framework defaults through Wingman', () => {
     });
   });
 
-  describe('in Firefox', () => {
-    let firefox: LaunchedFirefox;
+  /** Once `target`'s document has loaded (its scripts ran or failed): its heading and whether its script ran. */
+  async function loadedPage(target: AnyPage | AnyFrame): Promise<{ h1: string | null; pageName: string | null }> {
+    let last: unknown;
+    return until(
+      async () => {
+        last = await inPage(
+          target,
+          () => ({
+            state: document.readyState,
+            h1: document.querySelector('h1')?.textContent ?? null,
+            pageName: (window as unknown as { pageName?: string }).pageName ?? null,
+          }),
+          undefined,
+        ).catch((e: Error) => e.message);
+        const s = last as { state?: string; h1: string | null; pageName: string | null };
+        return s.state === 'complete' && s.h1 !== null ? { h1: s.h1, pageName: s.pageName } : undefined;
+      },
+      { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the page to load', observe: () => last },
+    );
+  }
 
-    beforeAll(async () => {
-      firefox = await launchFirefox();
-    });
+  describe('in WebKit (no WebRTC: the Service Worker relay)', () => {
+    const env = useWebKit();
 
-    afterAll(async () => {
-      await unregisterServiceWorkers(firefox.page).catch(() => undefined);
-      await firefox?.close();
-    });
-
-    it("keeps Flask's session cookie and runs the Express pages over P2P", async () => {
-      const page = firefox.page;
+    it("keeps Flask's session cookie straight against the app (the reference) and over the relay", async () => {
+      const page = env.webkit.page;
+      expect(await countThrice(page, `http://127.0.0.1:${flaskPort}/count`, false)).toEqual(['1', '2', '3']);
       await page.goto(`${flaskOrigin}/count`);
-      await waitForTransport(page, 'p2p');
+      await waitForTransport(page, 'relay', /WebRTC/i);
       expect(await countThrice(page, `${flaskOrigin}/count`, true)).toEqual(['2', '3', '4']);
-      expect(await expressPage(page, '/helmet/page', 'helmet', 'p2p')).toEqual({ shim: true, status: 200, transport: 'p2p' });
-      expect(await expressPage(page, '/strict/page', 'strict', 'p2p')).toEqual({ shim: true, status: 200, transport: 'p2p' });
+    });
+
+    it("shows an Express page under helmet()'s defaults as it does direct, and runs one under a nonce-only strict-dynamic CSP, over the relay", async () => {
+      const page = env.webkit.page;
+      // helmet()'s CSP has upgrade-insecure-requests, and WebKit (unlike Chromium and Firefox) upgrades
+      // http://localhost and 127.0.0.1 too: on plain http the page's script does not load, straight
+      // against the app as through Wingman. The page itself shows, alike.
+      await page.goto(`http://127.0.0.1:${(expressServer.address() as AddressInfo).port}/helmet/page`);
+      const direct = await loadedPage(page);
+      expect(direct).toEqual({ h1: 'helmet', pageName: null });
+      await page.goto(`${expressOrigin}/helmet/page`);
+      await waitForTransport(page, 'relay', /WebRTC/i);
+      const frame = await shellAppFrame(page);
+      expect(await loadedPage(frame)).toEqual(direct);
+
+      expect(await expressPage(page, '/strict/page', 'strict', 'relay')).toEqual({ shim: true, status: 200, transport: 'relay' });
     });
   });
 });

@@ -1,14 +1,14 @@
 /**
  * Per-session path choice in the Service Worker: with P2P made slow for bulk
- * (the agent's P2P host throttled to 1 MiB/s by its test hook
- * WINGMAN_TEST_P2P_SEND_BYTES_PER_S; small responses still leave at once),
+ * (the agent's P2P host throttled to 1 MiB/s by a preload of the test's own,
+ * support/throttle-p2p-send.cjs; small responses still leave at once),
  * a repeated large download moves to the relay once both paths were
  * measured, while small requests stay on P2P; the badge shows it.
  */
 import type { Page } from 'playwright-core';
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { fetchInApp, openShell, waitForTransport, WAIT_MS } from './support/shell';
-import { startStack, type Stack } from './support/stack';
+import { startStack, throttledP2PAgentEnv, type Stack } from './support/stack';
 
 jest.setTimeout(120_000);
 
@@ -30,7 +30,7 @@ describe('path choice per request class', () => {
   let browser: LaunchedChromium;
 
   beforeAll(async () => {
-    stack = await startStack({ agentEnv: { WINGMAN_TEST_P2P_SEND_BYTES_PER_S: String(MiB) } });
+    stack = await startStack({ agentEnv: throttledP2PAgentEnv(MiB) });
     browser = await launchChromium();
   });
 

@@ -7,10 +7,8 @@
  * what the app receives.
  */
 import { until } from '../../../../test/helpers/wait';
-import { killAll, startAgent, startServer } from '../../../../test/helpers/processes';
-import { launchWebKit, type LaunchedWebKit, type WebKitFrame, type WebKitPage } from './helpers/webkit';
+import type { WebKitFrame, WebKitPage } from './helpers/webkit';
 import { fetchInApp, inPage, openShell, waitForApp, waitForTransport, WAIT_MS } from './support/shell';
-import { DJANGO_ADMIN_PASSWORD, DJANGO_ADMIN_USER, startDjango, type DjangoApp } from './support/django';
 import { useStackWithWebKit } from './support/webkit-stack';
 
 jest.setTimeout(120_000);
@@ -76,74 +74,6 @@ describe('WebKit: the app’s cookies through the Service Worker relay', () => {
     const me = JSON.parse((await fetchInApp(account, '/api/me')).text) as { user: string | null; cookie: string };
     expect(me.user).toBe('alice');
     expect(me.cookie).toMatch(/(^|; )sid=[0-9a-f]{32}(;|$)/);
-  });
-});
-
-describe('WebKit: stock Django’s admin login through the Service Worker relay', () => {
-  let django: DjangoApp;
-  let origin: string;
-  let webkit: LaunchedWebKit;
-
-  beforeAll(async () => {
-    django = await startDjango();
-    const { url: serverUrl } = await startServer();
-    const { sessionId } = await startAgent(serverUrl, String(django.port));
-    origin = `http://${sessionId}.localhost:${new URL(serverUrl).port}`;
-    webkit = await launchWebKit();
-  });
-
-  afterAll(async () => {
-    await webkit?.close();
-    await killAll();
-    await django?.close();
-  });
-
-  /** Fills Django's admin login form in `target` and submits it; resolves with the title of the page that follows. */
-  async function adminLogin(target: WebKitPage | WebKitFrame, titleNow: () => Promise<string>): Promise<string> {
-    await until(async () => /Log in/.test(await titleNow().catch(() => '')), { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the admin login form' });
-    await inPage(
-      target,
-      ({ user, password }) => {
-        (document.querySelector('#id_username') as HTMLInputElement).value = user;
-        (document.querySelector('#id_password') as HTMLInputElement).value = password;
-      },
-      { user: DJANGO_ADMIN_USER, password: DJANGO_ADMIN_PASSWORD },
-    );
-    await target.click('input[type=submit]');
-    let title = '';
-    await until(
-      async () => {
-        title = await titleNow().catch(() => '');
-        return title !== '' && !/Log in/.test(title);
-      },
-      { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the page after the login', observe: () => title },
-    );
-    return title;
-  }
-
-  it('logs in (CSRF cookie kept) as it does directly', async () => {
-    await webkit.page.goto(`http://127.0.0.1:${django.port}/admin/login/?next=/admin/`);
-    const direct = await adminLogin(webkit.page, () => inPage(webkit.page, () => document.title, undefined));
-    expect(direct).toMatch(/Site administration/);
-
-    await webkit.page.goto(`${origin}/admin/login/?next=/admin/`);
-    const frameTitle = async () => {
-      await webkit.page.refresh();
-      const frame = webkit.page.mainFrame().childFrames()[0];
-      if (!frame) throw new Error('no app frame yet');
-      return inPage(frame, () => document.title, undefined);
-    };
-    let frameAt = '';
-    await until(
-      async () => {
-        const frame = (await webkit.page.refresh(), webkit.page.mainFrame().childFrames()[0]);
-        frameAt = frame ? await inPage(frame, () => `${location.href} "${document.title}"`, undefined).catch((e: Error) => e.message) : '(no frame)';
-        return (await frameTitle().catch(() => '')) !== '';
-      },
-      { timeoutMs: WAIT_MS, intervalMs: 50, what: 'Django’s login page in the app frame', observe: () => frameAt },
-    );
-    const tunnelled = await adminLogin(webkit.page.mainFrame().childFrames()[0]!, frameTitle);
-    expect(tunnelled).toBe(direct);
   });
 });
 

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  accessLabelOf,
   MAX_CONTROL_MESSAGE_BYTES,
   MAX_SESSION_EXPIRY_MS,
   MAX_VIEWER_PASSWORD_CHARS,
@@ -106,6 +107,18 @@ describe('control message validation', () => {
     refused(() => parseServerMessage(JSON.stringify({ ...registered, expiresAt: -1 })), /"expiresAt" must be an integer/);
   });
 
+  it("says in registered that a resumed session's viewers start over, naming both accesses, refusing anything else", () => {
+    const registered = JSON.parse(jsonExamples().find((e) => e.includes('"registered"'))!) as Record<string, unknown>;
+    const viewersReset = { from: 'link', to: 'password+approve' };
+    expect(parseServerMessage(JSON.stringify({ ...registered, viewersReset }))).toMatchObject({ viewersReset });
+    expect(parseServerMessage(JSON.stringify(registered))).not.toHaveProperty('viewersReset');
+    refused(() => parseServerMessage(JSON.stringify({ ...registered, viewersReset: { from: 'link', to: 'open' } })), /"viewersReset.to" must be one of/);
+    refused(() => parseServerMessage(JSON.stringify({ ...registered, viewersReset: { ...viewersReset, extra: 1 } })), /extra/);
+    expect(accessLabelOf(true, 'approve')).toBe('password+approve');
+    expect(accessLabelOf(false, 'open')).toBe('link');
+    expect(accessLabelOf(true, undefined)).toBe('password');
+  });
+
   it('refuses ICE servers that are not stun:/turn: URLs', () => {
     const registered = JSON.parse(jsonExamples().find((e) => e.includes('"registered"'))!) as { p2p: { iceServers: unknown[] } };
     registered.p2p.iceServers = [{ urls: ['http://127.0.0.1/'] }];
@@ -116,7 +129,7 @@ describe('control message validation', () => {
     refused(() => parseAgentMessage(JSON.stringify({ ...register, client: 'x'.repeat(MAX_CONTROL_MESSAGE_BYTES) })), /over 65536 bytes/);
   });
 
-  it('carries the viewer gate in register and registered, viewers and decisions, and the visitor behind a signal, refusing anything else', () => {
+  it('carries the viewer gate in register and registered, viewers and decisions, and the visitor behind a signal or an own Service Worker, refusing anything else', () => {
     const id = '0123456789abcdef0123456789abcdef';
     expect(parseAgentMessage(JSON.stringify({ ...register, viewers: 'approve' }))).toMatchObject({ viewers: 'approve' });
     refused(() => parseAgentMessage(JSON.stringify({ ...register, viewers: 'closed' })), /"viewers" must be "open" or "approve"/);
@@ -134,5 +147,9 @@ describe('control message validation', () => {
     const signal = { type: 'signal', viewerId: '0123456789abcdef', visitorId: id, message: { type: 'bye' } };
     expect(parseServerMessage(JSON.stringify(signal))).toEqual(signal);
     refused(() => parseServerMessage(JSON.stringify({ ...signal, visitorId: 'nope' })), /bad visitor id/);
+    const ownSw = { type: 'viewer-own-sw', script: '/sw.js', visitorId: id };
+    expect(parseServerMessage(JSON.stringify(ownSw))).toEqual(ownSw);
+    expect(parseServerMessage(JSON.stringify({ type: 'viewer-own-sw', script: '/sw.js' }))).toEqual({ type: 'viewer-own-sw', script: '/sw.js' });
+    refused(() => parseServerMessage(JSON.stringify({ ...ownSw, visitorId: 'ABC' })), /bad visitor id/);
   });
 });

@@ -14,7 +14,9 @@ import {
   parseServerMessage,
   PROTOCOL_VERSION,
   startHeartbeat as startConnectionHeartbeat,
+  type AccessLabel,
   type AgentToServer,
+  type ControlErrorCode,
   type Connection,
   type P2PSettings,
   type RegisteredMessage,
@@ -64,6 +66,12 @@ export interface AgentOptions {
   forwarder?: Forwarder;
   /** Where the resumable session is kept. Default: memory (resume across reconnects of this process only). */
   resumeStore?: ResumeStore;
+  /**
+   * A stable name (`wingman http --name`): the session is `<name>.<domain>`
+   * on every run, found by the name and the token (the resume store is not
+   * used). The agent stops if the server refuses the name or does not confirm it.
+   */
+  name?: string;
   /** Deadline of one connection attempt (upgrade + registration), ms. Default CONNECT_TIMEOUT_MS. */
   connectTimeoutMs?: number;
   /** Reconnect backoff. Defaults: BACKOFF_INITIAL_MS doubling to BACKOFF_MAX_MS. */
@@ -91,6 +99,15 @@ export interface AgentOptions {
   viewers?: ViewerGateMode;
 }
 
+/** Server refusals of a named register that retrying cannot change. */
+const NAME_REFUSALS: readonly string[] = [
+  'ERR_NAME_INVALID',
+  'ERR_NAME_TAKEN',
+  'ERR_NAME_LIMIT',
+  'ERR_SESSION_IN_USE',
+  'ERR_INVALID_PAYLOAD',
+] satisfies ControlErrorCode[];
+
 /** After its own reckoning of the deadline, how long the agent waits for the server's ERR_SESSION_EXPIRED before stopping anyway, ms. */
 export const EXPIRY_BACKSTOP_MS = 5_000;
 
@@ -109,6 +126,10 @@ export interface ReadyEvent {
   expiresAt?: number;
   /** The viewer gate the server applies, when the agent asked for one and the server confirmed it. */
   viewers?: ViewerGateMode;
+  /** The session is a stable name (`--name`): sessionId is that name. */
+  named?: true;
+  /** A resumed URL whose access changed: the server forgot the viewers it had admitted under the old access. */
+  viewersReset?: { from: AccessLabel; to: AccessLabel };
 }
 
 export interface AgentEvents {
@@ -167,7 +188,8 @@ export function createAgent(options: AgentOptions): Agent {
 
   const connect = () => {
     state = 'connecting';
-    const resume = store.load();
+    // A named session is found by its name and the token; a saved session id is for unnamed ones.
+    const resume = options.name === undefined ? store.load() : undefined;
     const register: RegisterMessage = {
       type: 'register',
       version: PROTOCOL_VERSION,
@@ -177,6 +199,7 @@ export function createAgent(options: AgentOptions): Agent {
       ...(options.viewerPassword !== undefined ? { viewerPassword: options.viewerPassword } : {}),
       ...(options.expiresInMs !== undefined ? { expiresInMs: options.expiresInMs } : {}),
       ...(options.viewers !== undefined ? { viewers: options.viewers } : {}),
+      ...(options.name !== undefined ? { name: options.name } : {}),
     };
     cancelAttempt = connectOnce({
       url,
@@ -184,7 +207,7 @@ export function createAgent(options: AgentOptions): Agent {
       register,
       timeoutMs: connectTimeoutMs,
       onRegistered: (socket, message) => onRegistered(socket, message),
-      onFailure: (failure) => onFailure(failure, resume !== undefined),
+      onFailure: (failure) => onFailure(failure, resume !== undefined || options.name !== undefined),
     });
   };
 
@@ -218,6 +241,11 @@ export function createAgent(options: AgentOptions): Agent {
       // stops if that deadline was its own, a restarted one starts afresh.)
       if (failure.code === 'ERR_SESSION_EXPIRED' && expiryBackstop !== undefined) return fatal(failure.code, failure.message);
       if (failure.code === 'ERR_SESSION_IN_USE' && busyResumes++ < MAX_BUSY_RESUME_ATTEMPTS) return scheduleRetry(`${failure.code}: ${failure.message}`);
+      // A name cannot fall back to a new session (that would be another link): a refused name
+      // or one another agent keeps serving ends this one; anything else (the server's name
+      // store did not answer) is tried again.
+      if (options.name !== undefined)
+        return NAME_REFUSALS.includes(failure.code) ? fatal(failure.code, failure.message) : scheduleRetry(`${failure.code}: ${failure.message}`);
       store.clear();
       return scheduleRetry(`${failure.code}: ${failure.message}; registering a new session`, 0);
     }
@@ -243,6 +271,10 @@ export function createAgent(options: AgentOptions): Agent {
       ws = socket;
       return fatal('ERR_EXPIRY_UNSUPPORTED', 'the tunnel server did not confirm the expiry; it may be too old for --expires');
     }
+    if (options.name !== undefined && message.sessionId !== options.name) {
+      ws = socket;
+      return fatal('ERR_NAME_UNSUPPORTED', `the tunnel server did not give this session the name "${options.name}"; it may be too old for --name`);
+    }
     if (options.viewers === 'approve' && message.viewers !== 'approve') {
       ws = socket;
       return fatal('ERR_APPROVAL_UNSUPPORTED', 'the tunnel server did not confirm viewer approval; it may be too old for --approve');
@@ -259,7 +291,7 @@ export function createAgent(options: AgentOptions): Agent {
     busyResumes = 0;
     serverError = undefined;
     ws = socket;
-    store.save({ sessionId: message.sessionId, resumeSecret: message.resumeSecret });
+    if (options.name === undefined) store.save({ sessionId: message.sessionId, resumeSecret: message.resumeSecret });
     const c = connectionOverWebSocket(socket, {
       role: 'server',
       onText: onControlText,
@@ -278,6 +310,8 @@ export function createAgent(options: AgentOptions): Agent {
       access: message.access === 'password' ? 'password' : 'link',
       ...(message.expiresAt !== undefined ? { expiresAt: message.expiresAt } : {}),
       ...(message.viewers !== undefined ? { viewers: message.viewers } : {}),
+      ...(message.viewersReset ? { viewersReset: message.viewersReset } : {}),
+      ...(options.name !== undefined ? { named: true as const } : {}),
     });
   }
 

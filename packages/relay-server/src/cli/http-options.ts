@@ -39,6 +39,10 @@ export const HTTP_OPTION_ROWS = [
     help: "wait for the app's response head (after the last request-body chunk) before answering 504",
   },
   { flags: '--new-session', help: "do not resume this agent's previous session of this server and port (new URL)" },
+  {
+    flags: '--name <name>',
+    help: 'a stable link, <name>.<domain>, the same on every run: the name belongs to your agent token (3-25 of a-z, 0-9, -)',
+  },
   { flags: '--qr', shownDefault: 'on a terminal, when the URL is not a localhost one', help: 'print the URL as a QR code' },
   { flags: '--no-qr', help: 'never print the QR code' },
   { flags: '--no-tui', help: 'on a terminal, print one line per event instead of redrawing one screen' },

@@ -8,6 +8,7 @@ import {
   MAX_VIEWER_PASSWORD_CHARS,
   MAX_WS_MESSAGE_BYTES,
   MIN_SESSION_EXPIRY_MS,
+  sessionNameProblem,
 } from '@wingman/protocol';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type HostHeaderMode, type Target } from '../forward';
@@ -53,6 +54,8 @@ export interface HttpCommandFlags {
   expires?: string;
   /** --approve: the developer admits each new viewer. */
   approve?: boolean;
+  /** --name <name>: a stable link, <name>.<domain>. */
+  name?: string;
 }
 
 /** The local inspector's settings (docs/cli.md "Inspector"). */
@@ -86,6 +89,8 @@ export interface HttpConfig {
   expiresInMs: number | undefined;
   /** The developer admits each new viewer (--approve, WINGMAN_APPROVE=1). */
   approve: boolean;
+  /** A stable link, `<name>.<domain>` on every run (--name); undefined: a random id, resumed while it can be. */
+  name: string | undefined;
 }
 
 /** `3000`, `localhost:3000`, `127.0.0.1:3000`, `[::1]:3000`. Host defaults to localhost. */
@@ -234,7 +239,17 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     inspect: parseInspect(flags),
     expiresInMs: flags.expires === undefined ? undefined : parseDuration(flags.expires, '--expires'),
     approve: flags.approve === true || parseApproveEnv(env.WINGMAN_APPROVE),
+    name: parseName(flags),
   };
+}
+
+/** --name: the rules of @wingman/protocol's session-name.ts, checked before connecting; no --expires with it. */
+function parseName(flags: HttpCommandFlags): string | undefined {
+  if (flags.name === undefined) return undefined;
+  const problem = sessionNameProblem(flags.name);
+  if (problem) throw new UsageError(`invalid --name: ${problem}`);
+  if (flags.expires !== undefined) throw new UsageError('--name and --expires do not go together: a named link is meant to come back every day');
+  return flags.name;
 }
 
 /** WINGMAN_APPROVE: 1 turns --approve on; 0 or empty leaves it off. */

@@ -10,7 +10,8 @@ import type { RequestLogEntry } from '../forward';
 import type { ReadyEvent } from '../agent';
 import type { PeerReport } from '../p2p/peer-host';
 import type { ViewerGateMode } from '@wingman/protocol';
-import { shortViewerId, type ViewerEntry } from '../viewers/viewer-roster';
+import { shortViewerId } from '@wingman/protocol';
+import type { ViewerEntry } from '../viewers/viewer-roster';
 import { renderQr, shouldPrintQr, type QrChoice } from './qr';
 import { coalescedOutput } from './coalesced-output';
 import { browserP2P, BROWSER_P2P_WORDS } from './browser-p2p';
@@ -32,9 +33,15 @@ export interface Reporter {
   viewer?(entry: ViewerEntry, mode: ViewerGateMode | undefined): void;
   reconnecting(event: { attempt: number; delayMs: number; reason: string }): void;
   disconnected(event: { reason: string }): void;
-  warning(code: WarningCode, message: string): void;
+  /** `viewer`: the viewer it concerns (its full id), when one does; `--json` carries it, the message names it. */
+  warning(code: WarningCode, message: string, about?: { viewer?: string }): void;
   fatal(code: string, message: string): void;
   closing(): void;
+}
+
+/** What the agent says when the server forgot a resumed URL's viewers because its access changed (ReadyEvent.viewersReset). */
+export function viewersResetWords(reset: NonNullable<ReadyEvent['viewersReset']>): string {
+  return `access changed since this link's last run (${reset.from} → ${reset.to}): every viewer let in before must get in again`;
 }
 
 /** `tunnel`: a named tunnel of `wingman start`: JSON lines carry `"tunnel":name`, human lines start with the name (padded to `tunnelWidth`, so the tunnels' lines align). */
@@ -63,10 +70,12 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
             event: 'ready',
             url: e.url,
             sessionId: e.sessionId,
+            ...(e.named ? { name: e.sessionId } : {}),
             resumed: e.resumed,
             p2p: e.p2p,
             access: e.access,
             ...(e.viewers !== undefined ? { viewers: e.viewers } : {}),
+            ...(e.viewersReset ? { viewersReset: e.viewersReset } : {}),
             target: forwardingTo,
             ...(inspector ? { inspector } : {}),
             ...(e.expiresAt !== undefined ? { expiresAt: new Date(e.expiresAt).toISOString() } : {}),
@@ -79,7 +88,8 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
       viewer: (v) => event({ event: 'viewer', id: v.id, state: v.state, address: v.address, userAgent: v.userAgent }),
       reconnecting: (e) => event({ event: 'reconnecting', ...e }),
       disconnected: (e) => event({ event: 'disconnected', ...e }),
-      warning: (code, message) => stderr.write(line({ event: 'warning', code, message })),
+      warning: (code, message, about) =>
+        stderr.write(line({ event: 'warning', code, message, ...(about?.viewer !== undefined ? { viewer: about.viewer } : {}) })),
       fatal: (code, message) => stdout.write(line({ event: 'fatal', code, message })),
       closing: () => event({ event: 'closed' }),
     };
@@ -87,20 +97,21 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
 
   return {
     ready(e, forwardingTo, inspector) {
+      const reset = e.viewersReset ? `${viewersResetWords(e.viewersReset)}\n` : '';
       if (readySeen) {
-        stdout.write(e.resumed ? `Reconnected: ${e.url} (same URL)\n` : `Reconnected with a NEW URL: ${e.url}\n`);
+        stdout.write((e.resumed ? `Reconnected: ${e.url} (same URL)\n` : `Reconnected with a NEW URL: ${e.url}\n`) + reset);
         return;
       }
       readySeen = true;
       if (tunnel !== undefined) {
         stdout.write(
-          `${e.url}  → ${forwardingTo}${e.access === 'password' ? '  (password)' : ''}${e.expiresAt !== undefined ? `  (expires at ${new Date(e.expiresAt).toLocaleString()})` : ''}\n`,
+          `${e.url}  → ${forwardingTo}${e.access === 'password' ? '  (password)' : ''}${e.expiresAt !== undefined ? `  (expires at ${new Date(e.expiresAt).toLocaleString()})` : ''}\n${reset}`,
         );
         return;
       }
       const qr = shouldPrintQr(options.qr, e.url, stdout.isTTY === true) ? `\n${renderQr(e.url)}\n` : '';
       stdout.write(
-        `\nWingman: share this link\n\n    ${e.url}\n${qr}${e.access === 'password' ? '    viewers need the password (--password)\n' : ''}${e.viewers === 'approve' ? '    viewers wait until you admit them (--approve)\n' : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}\nforwarding to ${forwardingTo} (${BROWSER_P2P_WORDS[browserP2P(e.p2p, e.url)]})\n${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`,
+        `\nWingman: share this link\n\n    ${e.url}\n${qr}${e.access === 'password' ? '    viewers need the password (--password)\n' : ''}${e.viewers === 'approve' ? '    viewers wait until you admit them (--approve)\n' : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}${reset ? `    ${reset}` : ''}\nforwarding to ${forwardingTo} (${BROWSER_P2P_WORDS[browserP2P(e.p2p, e.url)]})\n${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`,
       );
     },
     request(e) {

@@ -10,6 +10,7 @@ import { openResumeSlot } from './resume-slot';
 import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from '../forward';
 import type { InspectorTunnel } from '../inspector';
 import { attachP2P } from '../p2p/agent-p2p';
+import { shortViewerId } from '@wingman/protocol';
 import { attachViewerRoster, type ViewerRoster } from '../viewers/viewer-roster';
 import { exitCodeFor } from './exit-codes';
 import type { HttpConfig } from './options';
@@ -57,6 +58,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     ...(config.password !== undefined ? { viewerPassword: config.password } : {}),
     ...(config.expiresInMs !== undefined ? { expiresInMs: config.expiresInMs } : {}),
     viewers: config.approve ? 'approve' : 'open',
+    ...(config.name !== undefined ? { name: config.name } : {}),
   });
   const p2p = config.p2p
     ? attachP2P({
@@ -104,7 +106,8 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
       if (m.type === 'viewer-own-sw')
         reporter.warning(
           'WARN_VIEWER_OWN_SW',
-          `a viewer's app registered its own Service Worker (${m.script || 'unnamed'}): Wingman stepped aside for that browser, which is served over the relay (no P2P) so the app's worker controls its pages`,
+          `${m.visitorId !== undefined ? `viewer ${shortViewerId(m.visitorId)}: its app` : "a viewer's app"} registered its own Service Worker (${m.script || 'unnamed'}): Wingman stepped aside for that browser, which is served over the relay (no P2P) so the app's worker controls its pages`,
+          m.visitorId !== undefined ? { viewer: m.visitorId } : undefined,
         );
     });
     agent.on('reconnecting', (e) => reporter.reconnecting(e));

@@ -16,6 +16,8 @@ export interface ScreenViewer {
   since: number;
   /** Shown instead of the id (a relay viewer's address, when the tunnel server named it); the short id then follows the line. */
   label?: string;
+  /** Why this viewer is where it is (e.g. its app runs its own Service Worker), at the end of its line. */
+  note?: string;
 }
 
 /** A viewer waiting to be let in (`--approve`). */
@@ -109,7 +111,7 @@ export function renderScreen(state: ScreenState, size: { columns: number; rows: 
   const viewers = [`Viewers (${state.viewers.length})`];
   for (const v of state.viewers.slice(0, 8)) {
     viewers.push(
-      `  ${(v.label ?? v.id).slice(0, 15).padEnd(15)} ${v.transport.padEnd(5)} ${(v.rttMs === undefined ? '-' : `${v.rttMs} ms`).padStart(8)}   since ${clock(v.since)} (${ago(now - v.since)})${v.label ? `  ${v.id.slice(0, 8)}` : ''}`,
+      `  ${(v.label ?? v.id).slice(0, 15).padEnd(15)} ${v.transport.padEnd(5)} ${(v.rttMs === undefined ? '-' : `${v.rttMs} ms`).padStart(8)}   since ${clock(v.since)} (${ago(now - v.since)})${v.label ? `  ${v.id.slice(0, 8)}` : ''}${v.note ? `  (${v.note})` : ''}`,
     );
   }
   if (state.viewers.length > 8) viewers.push(`  ... and ${state.viewers.length - 8} more`);

@@ -7,17 +7,20 @@
  */
 import type { RequestLogEntry } from '../forward';
 import type { Entry, RequestStore } from '../inspector/store';
-import type { Reporter } from './reporter';
+import { viewersResetWords, type Reporter } from './reporter';
 import { renderQr, shouldPrintQr, type QrChoice } from './qr';
 import { browserP2P } from './browser-p2p';
 import { renderScreen, type ScreenProblem, type ScreenRequest, type ScreenState, type ScreenViewer } from './terminal-screen';
 import { attachViewerKeys, selectedWaiting, VIEWER_KEY_HELP, type KeyInput } from './terminal-keys';
-import { shortViewerId, type ViewerRoster } from '../viewers/viewer-roster';
+import { shortViewerId } from '@wingman/protocol';
+import { MAX_ROSTER_VIEWERS, type ViewerRoster } from '../viewers/viewer-roster';
 
 /** Shortest time between two redraws, ms: at most 5 screens a second, whatever the request rate (a redraw per request would flood a slow terminal). */
 export const TERMINAL_REDRAW_MIN_INTERVAL_MS = 200;
 /** Redraw this often even without events, ms, so "since" ages move. */
 const TERMINAL_REFRESH_MS = 1_000;
+/** A viewer's note once its app registered its own Service Worker (WARN_VIEWER_OWN_SW). */
+const OWN_SW_NOTE = 'own Service Worker';
 /** Requests kept for the screen: more than any terminal shows. */
 const TERMINAL_REQUESTS_KEPT = 200;
 /** Problems kept; the screen shows the last 3. */
@@ -65,6 +68,8 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
   const now = options.now ?? Date.now;
   const state: ScreenState = { target: options.target, viewers: [], requests: [], problems: [] };
   const relaySeen = new Map<string, number>();
+  /** Viewers whose app runs its own Service Worker (served over the relay from then on), oldest first. */
+  const ownSw = new Set<string>();
   let lastDraw = 0;
   let pending: NodeJS.Timeout | undefined;
   let disposed = false;
@@ -78,6 +83,7 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     pending = undefined;
     lastDraw = now();
     pruneRelayViewers();
+    for (const v of state.viewers) if (ownSw.has(v.id)) v.note = OWN_SW_NOTE;
     if (roster) {
       for (const v of state.viewers) if (v.transport === 'relay') v.label = roster.get(v.id)?.address ?? v.label;
       state.waiting = roster.waiting().map((v) => ({ id: v.id, address: v.address, userAgent: v.userAgent, since: v.firstSeenAt }));
@@ -179,6 +185,7 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     },
     ready(e, forwardingTo, inspector) {
       if (state.url !== undefined) problem('warning', e.resumed ? `reconnected: ${e.url} (same URL)` : `reconnected with a NEW URL: ${e.url}`);
+      if (e.viewersReset) problem('warning', viewersResetWords(e.viewersReset));
       state.url = e.url;
       state.access = e.access;
       if (e.expiresAt !== undefined) state.expiresAt = e.expiresAt;
@@ -224,7 +231,13 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     disconnected() {
       // The 'reconnecting' event that follows carries the same reason.
     },
-    warning: (_code, message) => problem('warning', message),
+    warning(code, message, about) {
+      if (code === 'WARN_VIEWER_OWN_SW' && about?.viewer !== undefined) {
+        ownSw.add(about.viewer);
+        if (ownSw.size > MAX_ROSTER_VIEWERS) ownSw.delete(ownSw.values().next().value!);
+      }
+      problem('warning', message);
+    },
     fatal: (_code, message) => problem('error', message),
     closing() {
       state.status = 'closing the tunnel...';

@@ -77,8 +77,11 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
   }
   if (url.host !== new URL(`ws://${hostPort}/`).host) return refuse(400, [], 'ERR_INVALID_HEAD', 'request target leaves the configured host');
 
-  const offered = head.headers.filter(([n]) => n === 'sec-websocket-protocol').flatMap(([, v]) => v.split(','));
-  const protocols = offered.map((p) => p.trim()).filter((p) => p.length > 0);
+  const offeredLines = head.headers.filter(([n]) => n === 'sec-websocket-protocol').map(([, v]) => v);
+  const protocols = offeredLines
+    .flatMap((v) => v.split(','))
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
   const sent = requestHeaders(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport, websocket: true });
   const headers = toHeaderObject(sent);
 
@@ -93,6 +96,11 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
       // Loopback hop: compression costs CPU and gains nothing.
       perMessageDeflate: false,
       followRedirects: false,
+      // ws writes the offer as `a,b`; the app sees the browser's own line (`a, b`), as without Wingman.
+      finishRequest: (req) => {
+        if (protocols.length > 0) req.setHeader('Sec-WebSocket-Protocol', offeredLines.join(', '));
+        req.end();
+      },
       ...maskingOptions(url),
     });
   } catch (err) {

@@ -13,7 +13,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InspectorErrorCode } from '@wingman/protocol';
-import { shortViewerId, type ViewerEntry, type ViewerRoster } from '../viewers/viewer-roster';
+import { shortViewerId } from '@wingman/protocol';
+import type { ViewerEntry, ViewerRoster } from '../viewers/viewer-roster';
 
 /** Shortest id prefix taken for a viewer: the short form shown (8 hex chars = 32 bits, unique among a session's viewers in practice). */
 export const VIEWER_ID_PREFIX_MIN = 8;

@@ -52,8 +52,6 @@ function start(init: HostInit): void {
     // WINGMAN_P2P_HOST_CANDIDATES=false: viewers never learn this machine's addresses (candidates.ts).
     hideHostCandidates: process.env.WINGMAN_P2P_HOST_CANDIDATES === 'false',
     ...maxMessageBytesFromEnv(process.env.WINGMAN_P2P_MAX_MESSAGE_BYTES),
-    // Test hook (browser e2e tests): P2P made slow for bulk.
-    ...(Number(process.env.WINGMAN_TEST_P2P_SEND_BYTES_PER_S) > 0 ? { testSendBytesPerS: Number(process.env.WINGMAN_TEST_P2P_SEND_BYTES_PER_S) } : {}),
   });
   send({ t: 'ready' });
   // Before any viewer offers: the first answer is then as quick as later ones (webrtc.ts).

@@ -28,7 +28,6 @@ import {
   type RemoteCandidatePolicy,
 } from './candidates';
 import { iceCandidateNotAdded } from './ice-debug';
-import { throttledChannel } from './throttled-channel';
 import { closePeer, createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
 
 /** Default cap on concurrent viewer peers per agent (each costs a DTLS/SCTP association and a few threads' work in wrtc). */
@@ -93,8 +92,6 @@ export interface PeerHostOptions {
    * no larger either. Default DATA_CHANNEL_DEFAULT_MESSAGE_BYTES.
    */
   maxMessageBytes?: number;
-  /** Test hook: each channel sends at most this many bytes per second (throttled-channel.ts). */
-  testSendBytesPerS?: number;
   /** Accept viewers' loopback candidates: they are on this machine (the tunnel server is on loopback). Default false. */
   acceptLoopbackCandidates?: boolean;
   /** Send no host candidate (viewers never learn this machine's addresses; P2P then needs STUN or TURN). Default false. */
@@ -185,8 +182,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     const open = () => {
       if (peer.closed || peer.conn) return;
       const remoteMax = peer.pc.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(peer.pc.remoteDescription?.sdp ?? '');
-      const channel = options.testSendBytesPerS ? throttledChannel(dc, options.testSendBytesPerS) : dc;
-      const conn = connectionOverDataChannel(channel, {
+      const conn = connectionOverDataChannel(dc, {
         role: 'server',
         maxWsMessageBytes: options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES,
         maxMessageBytes: dataChannelMessageBytes(remoteMax, ownMaxMessageBytes),

@@ -10,12 +10,6 @@ import type { ViewerDecision, ViewerGateMode, ViewerState } from '@wingman/proto
 import type { Agent } from '../agent';
 import type { AgentP2P } from '../p2p/agent-p2p';
 
-/** Characters of a viewer id shown in one-line output (the log, the terminal view, the inspector, the server's waiting page). */
-export const SHORT_VIEWER_ID_CHARS = 8;
-
-/** The one short form of a viewer id, everywhere the agent shows one. */
-export const shortViewerId = (id: string): string => id.slice(0, SHORT_VIEWER_ID_CHARS);
-
 /** Viewers kept, least recently changed dropped first: the server's MAX_TRACKED_VIEWERS. */
 export const MAX_ROSTER_VIEWERS = 1_000;
 

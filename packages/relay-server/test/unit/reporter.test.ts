@@ -122,3 +122,17 @@ describe('request lines', () => {
     out.flush();
   });
 });
+
+describe('warnings', () => {
+  it('carries the viewer a warning concerns as "viewer" in the --json line, and leaves it out otherwise', () => {
+    const lines: string[] = [];
+    const reporter = createReporter({ json: true, stdout: { write: () => undefined }, stderr: { write: (s: string) => lines.push(s) }, qr: false });
+    const visitor = '0123456789abcdef0123456789abcdef';
+    reporter.warning('WARN_VIEWER_OWN_SW', 'viewer 01234567: its app registered its own Service Worker (/sw.js)', { viewer: visitor });
+    reporter.warning('WARN_TARGET_DOWN', 'nothing listening on localhost:3000 yet');
+    expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual([
+      { event: 'warning', code: 'WARN_VIEWER_OWN_SW', message: 'viewer 01234567: its app registered its own Service Worker (/sw.js)', viewer: visitor },
+      { event: 'warning', code: 'WARN_TARGET_DOWN', message: 'nothing listening on localhost:3000 yet' },
+    ]);
+  });
+});

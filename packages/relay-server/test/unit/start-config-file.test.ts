@@ -19,7 +19,7 @@ describe('loadStartConfig', () => {
       token: 'tok',
       inspect: false,
       tunnels: {
-        web: { target: 5173, hostHeader: 'preserve', timeout: 500 },
+        web: { target: 5173, hostHeader: 'preserve', timeout: 500, name: 'shop' },
         api: { target: '127.0.0.1:3000', p2p: false, password: 'pw', expires: '2h', approve: true, wsMaxMessageBytes: 4096 },
       },
     });
@@ -36,7 +36,9 @@ describe('loadStartConfig', () => {
       p2p: true,
       inspect: undefined,
       qr: false,
+      name: 'shop',
     });
+    expect(api!.name).toBeUndefined();
     expect(api).toMatchObject({
       target: { host: '127.0.0.1', port: 3000 },
       p2p: false,
@@ -65,12 +67,18 @@ describe('loadStartConfig', () => {
     ['a target of the wrong type', { tunnels: { web: { target: true } } }, 'tunnels.web.target: '],
     ['a bad server', { server: 'ftp://x', tunnels: { web: { target: '3000' } } }, 'server: invalid --server "ftp://x": use http:// or https://'],
     ['a bad host header', { tunnels: { web: { target: '3000', hostHeader: 'a b' } } }, 'tunnels.web.hostHeader: invalid --host-header'],
+    ['a name outside the rules', { tunnels: { web: { target: '3000', name: 'Shop!' } } }, 'tunnels.web.name: invalid --name'],
+    [
+      'a name with an expiry',
+      { tunnels: { web: { target: '3000', name: 'shop', expires: '2h' } } },
+      'tunnels.web.name: --name and --expires do not go together',
+    ],
     ['a bad expiry', { tunnels: { web: { target: '3000', expires: 'soon' } } }, 'tunnels.web.expires: invalid --expires "soon"'],
     ['an unknown top-level key', { tunnels: { web: { target: '3000' } }, tunel: {} }, 'unknown key "tunel"'],
     [
       'a misspelt field, naming it and what it meant rather than the field it left missing',
       { tunnels: { web: { targt: 3000 } } },
-      'tunnels.web: unknown key "targt" (did you mean "target"?); known: target, hostHeader, p2p, timeout, password, passwordFile, expires, approve, wsMaxMessageBytes',
+      'tunnels.web: unknown key "targt" (did you mean "target"?); known: target, hostHeader, p2p, timeout, password, passwordFile, expires, approve, name, wsMaxMessageBytes',
     ],
     ['a missing target', { tunnels: { web: {} } }, 'tunnels.web.target: missing: this field is required'],
     ['a target that is neither a string nor a number', { tunnels: { web: { target: true } } }, 'tunnels.web.target: expected string or number'],

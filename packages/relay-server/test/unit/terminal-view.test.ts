@@ -140,6 +140,19 @@ describe('terminal view', () => {
     expect(out().endsWith('\x1b[?25h')).toBe(true);
   });
 
+  it('names the viewer whose app runs its own Service Worker, and marks its line', () => {
+    const { v, screen } = view();
+    const store = createRequestStore(10);
+    v.attachStore(store);
+    v.ready(ready, 'http://localhost:3000');
+    const visitor = '0123456789abcdef0123456789abcdef';
+    store.add(capture({ target: '/', viewer: visitor }));
+    v.warning('WARN_VIEWER_OWN_SW', 'viewer 01234567: its app registered its own Service Worker (/sw.js)', { viewer: visitor });
+    v.dispose();
+    expect(screen()).toMatch(/01234567\S*\s+relay\s+-\s+since .*\(own Service Worker\)/);
+    expect(screen()).toContain('warning: viewer 01234567: its app registered its own Service Worker (/sw.js)');
+  });
+
   it('takes requests from the forwarders when the inspector is off', () => {
     const { v, screen } = view();
     v.ready(ready, 'http://localhost:3000');

@@ -18,7 +18,7 @@ import type { IncomingMessage } from 'node:http';
 import { serialize as serializeCookie } from 'cookie';
 import { requestCookie } from '../http/request-cookie';
 import { createPasswordThrottle, type PasswordThrottle } from './password-throttle';
-import { currentKey, keysOf, type Keys } from '../cluster/key-ring';
+import { currentKey, keysOf, type Keys } from '../keys/key-ring';
 
 /** Name of the access cookie on a session origin (removed from every request before the app sees it). */
 export const ACCESS_COOKIE = 'wingman_access';
@@ -54,7 +54,7 @@ export interface ViewerAccessGate {
   /**
    * Decides one request or upgrade. `fromServiceWorker`: never earns a cookie
    * (its Set-Cookie would land in the SW's jar). `source`: the viewer's
-   * address (viewer-address.ts), what wrong passwords are counted by.
+   * address (viewers/viewer-address.ts), what wrong passwords are counted by.
    */
   check(req: IncomingMessage, access: SessionAccess, options: { fromServiceWorker: boolean; source: string; now?: number }): AccessDecision;
   /** Removes the gate's credentials from the request's headers (in place), before anything relays it. */
@@ -120,7 +120,7 @@ export function createViewerAccessGate(options: ViewerAccessOptions): ViewerAcce
       const access: SessionAccess = {
         digest,
         sessionId,
-        // Computed when asked: in a cluster the current key may change (shared-keys.ts).
+        // Computed when asked: in a cluster the current key may change (cluster/shared-keys.ts).
         get token() {
           return tokenUnder(currentKey(options.key), access);
         },

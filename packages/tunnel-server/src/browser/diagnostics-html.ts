@@ -9,6 +9,7 @@ import { DIAGNOSTICS_SCRIPT_PATH } from '@wingman/protocol';
 
 const ROWS: Array<[field: string, label: string]> = [
   ['session', 'Session'],
+  ['viewer', 'You, as the developer sees you'],
   ['transport', 'Transport'],
   ['ice', 'ICE pair (types)'],
   ['rtt', 'Round trip'],

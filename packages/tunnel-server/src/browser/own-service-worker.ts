@@ -4,19 +4,19 @@
  * the answer sets OWN_SW_COOKIE (HttpOnly: the app's scripts never see it;
  * tag-viewer.ts removes it from requests before the app), and while it is
  * set the browser's top-level navigations get the app over the relay, not
- * the shell (http/router.ts), so the app's worker is the one that controls
+ * the shell (routing/router.ts), so the app's worker is the one that controls
  * its pages. `application/json` is required so that a cross-site page
  * cannot set it with a plain form POST (that needs a CORS preflight, never
  * granted here). The agent is told (`viewer-own-sw`, with the worker's URL
  * from the `script` query parameter), so the developer sees why that
- * browser left P2P.
+ * browser left P2P (and which viewer, when the session tracks viewers).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_OWN_SW_SCRIPT_CHARS, OWN_SW_COOKIE } from '@wingman/protocol';
 import { serialize as serializeCookie } from 'cookie';
 import { sendJson } from '../http/json-response';
 import { requestCookie } from '../http/request-cookie';
-import type { ReservedContext } from '../http/reserved-routes';
+import type { ReservedContext } from '../routing/reserved-routes';
 
 /** True when this browser's app runs its own Service Worker (OWN_SW_COOKIE): serve it the app, never the shell. */
 export function appOwnsServiceWorker(req: IncomingMessage): boolean {
@@ -32,7 +32,11 @@ export function createOwnServiceWorkerHandler(options: { secureCookie: () => boo
       return sendJson(res, 415, { error: 'ERR_CONTENT_TYPE', message: 'content-type must be application/json' });
     res.setHeader('set-cookie', serializeCookie(OWN_SW_COOKIE, '1', { path: '/', httpOnly: true, sameSite: 'lax', secure: options.secureCookie() }));
     const script = new URL(req.url ?? '/', 'http://session').searchParams.get('script') ?? '';
-    ctx.session?.agent?.sendControl({ type: 'viewer-own-sw', script: script.slice(0, MAX_OWN_SW_SCRIPT_CHARS) });
+    ctx.session?.agent?.sendControl({
+      type: 'viewer-own-sw',
+      script: script.slice(0, MAX_OWN_SW_SCRIPT_CHARS),
+      ...(ctx.viewerId !== undefined ? { visitorId: ctx.viewerId } : {}),
+    });
     sendJson(res, 200, { ok: true });
   };
 }

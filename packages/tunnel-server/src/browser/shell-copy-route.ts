@@ -8,7 +8,7 @@
  */
 import type { Session } from '../sessions/registry';
 import { sendJson } from '../http/json-response';
-import type { ReservedRequestHandler } from '../http/reserved-routes';
+import type { ReservedRequestHandler } from '../routing/reserved-routes';
 import { serveShell } from './shell-html';
 
 export function createShellCopyRoute(p2pEnabled: (session: Session) => boolean): ReservedRequestHandler {

@@ -49,6 +49,13 @@ export interface ClusterNode {
    * previous run, or, held nowhere, when `bound` (its id is bound to the secret).
    */
   remoteResume(sessionId: string, resumeSecret: string, bound: boolean): Promise<RemoteResume>;
+  /**
+   * Whether the agent of a stable name (its token holds the name, checked by
+   * the caller) may take the session over here: `busy` while another node's
+   * agent serves it; `adopt` with `existed` when some node keeps it in its
+   * grace period (or this node's previous run held it), without when it is held nowhere.
+   */
+  namedResume(name: string): Promise<{ kind: 'adopt'; existed: boolean } | { kind: 'busy'; node: string }>;
   close(): Promise<void>;
 }
 
@@ -126,6 +133,11 @@ export function createClusterNode(options: ClusterNodeOptions): ClusterNode {
       // the directory asked): left by this node's previous run, before a restart.
       if (entry.node === directory.node) return { kind: 'adopt' };
       return entry.live ? { kind: 'busy', node: entry.node } : { kind: 'adopt' };
+    },
+    async namedResume(name) {
+      const entry = await directory.lookup(name);
+      if (!entry) return { kind: 'adopt', existed: false };
+      return entry.live && entry.node !== directory.node ? { kind: 'busy', node: entry.node } : { kind: 'adopt', existed: true };
     },
     async close() {
       clearInterval(timer);

@@ -5,7 +5,7 @@
  * X-Forwarded-For. CLUSTER_HOP_HEADER marks the hop: a node never forwards a
  * request that already made one (no loops while the directory changes). Its
  * value carries the viewer's address as this node resolved it, signed
- * (http/viewer-address.ts), so the owner node counts per-viewer limits by it.
+ * (viewers/viewer-address.ts), so the owner node counts per-viewer limits by it.
  */
 import { Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -14,7 +14,7 @@ import { clientAddress } from '../http/client-address';
 import { sendPage } from '../http/pages';
 import { writeRawText } from '../http/raw-response';
 import type { Logger } from '../logger';
-import { CLUSTER_HOP_HEADER } from './hop-header';
+import { CLUSTER_HOP_HEADER } from '../http/hop-header';
 
 export { CLUSTER_HOP_HEADER };
 

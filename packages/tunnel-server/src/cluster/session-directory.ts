@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import Redis from 'ioredis';
+import type { NameStore } from '../sessions/session-names';
 
 /** Lifetime of a directory entry without a refresh, ms: three refresh periods. */
 export const DIRECTORY_TTL_MS = 15_000;
@@ -63,6 +64,8 @@ export interface SessionDirectory {
    * nodes agree). Rejects when Redis does not answer in time.
    */
   sharedSecret(name: string, candidate: Uint8Array): Promise<Buffer>;
+  /** Stable session names (sessions/session-names.ts), kept in Redis without expiry: the same on every node, after any restart. */
+  readonly names: NameStore;
   /** Calls `listener` each time the connection to Redis is (re)established. */
   onReconnect(listener: () => void): void;
   /** Resolves once Redis answers a PING; rejects after DIRECTORY_COMMAND_TIMEOUT_MS. */
@@ -72,6 +75,20 @@ export interface SessionDirectory {
 
 /** Key prefix of a session that reached its deadline (`--expires`): every node answers its URL with 410. */
 export const ENDED_KEY_PREFIX = 'wingman:ended:';
+
+/** Key prefixes of stable names: name → owner (a token's digest), and owner → its name. No expiry. */
+export const NAME_KEY_PREFIX = 'wingman:name:';
+export const NAME_OWNER_KEY_PREFIX = 'wingman:name-owner:';
+/**
+ * Key prefix marking a name claimed in the last NAME_CLAIM_HOLD_MS: its
+ * agent's session may not be in the directory yet (a node writes the entry
+ * after registering), and until then the name counts as in use, so two
+ * agents of one token starting at once on two nodes cannot move the name
+ * from under each other.
+ */
+export const NAME_HELD_KEY_PREFIX = 'wingman:name-held:';
+/** How long a claim holds its name without a directory entry, ms: the directory's own lifetime. */
+export const NAME_CLAIM_HOLD_MS = DIRECTORY_TTL_MS;
 
 /** SHA-256 hex of a resume secret: what the directory keeps instead of the secret. */
 export function resumeDigest(secret: string): string {
@@ -102,6 +119,26 @@ return 1`;
 const ORPHAN_SCAN_COUNT = 1_000;
 /** SCAN steps at most: 10 000 × 1 000 keys, far more sessions than one Redis holds for Wingman; bounds start-up. */
 const MAX_ORPHAN_SCAN_STEPS = 10_000;
+
+// The claim rule of sessions/session-names.ts (claimIn) in one step. KEYS[1] = the name's key,
+// KEYS[2] = the owner's key; ARGV = owner, name, DIRECTORY_KEY_PREFIX, NAME_KEY_PREFIX,
+// NAME_HELD_KEY_PREFIX, NAME_CLAIM_HOLD_MS. The owner's previous name is in use while a directory
+// entry (live or grace) has it or a claim holds it; those keys are built here, which a single
+// Redis (not Redis Cluster) allows.
+const CLAIM_NAME = `
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return {'taken'} end
+if not holder then
+  local held = redis.call('GET', KEYS[2])
+  if held and held ~= ARGV[2] then
+    if redis.call('EXISTS', ARGV[3] .. held) == 1 or redis.call('EXISTS', ARGV[5] .. held) == 1 then return {'limit', held} end
+    redis.call('DEL', ARGV[4] .. held)
+  end
+  redis.call('SET', KEYS[1], ARGV[1])
+  redis.call('SET', KEYS[2], ARGV[2])
+end
+redis.call('SET', ARGV[5] .. ARGV[2], '1', 'PX', ARGV[6])
+return {'claimed'}`;
 
 // KEYS[1] = session key; ARGV[1] = node.
 const RELEASE = `
@@ -199,6 +236,30 @@ export function createRedisSessionDirectory(options: SessionDirectoryOptions): S
       // Deleted between the two commands, or not a secret we wrote: refuse rather than guess.
       if (!secret || secret.length !== candidate.length) throw new Error(`session directory: shared secret ${k} is missing or malformed`);
       return secret;
+    },
+    names: {
+      async claim(name, owner) {
+        const r = (await bounded(
+          redis.eval(
+            CLAIM_NAME,
+            2,
+            `${NAME_KEY_PREFIX}${name}`,
+            `${NAME_OWNER_KEY_PREFIX}${owner}`,
+            owner,
+            name,
+            DIRECTORY_KEY_PREFIX,
+            NAME_KEY_PREFIX,
+            NAME_HELD_KEY_PREFIX,
+            String(NAME_CLAIM_HOLD_MS),
+          ),
+          'claim name',
+        )) as [string, string?];
+        if (r[0] === 'limit' && typeof r[1] === 'string') return { kind: 'limit', held: r[1] };
+        return r[0] === 'taken' ? { kind: 'taken' } : { kind: 'claimed' };
+      },
+      async claimed(name) {
+        return (await bounded(redis.exists(`${NAME_KEY_PREFIX}${name}`), 'name claimed')) === 1;
+      },
     },
     onReconnect(listener) {
       redis.on('ready', listener);

@@ -6,11 +6,11 @@
  * whenever the connection to Redis comes back. So a Redis restart without
  * persistence, which drops the keys, ends with the nodes writing their key
  * back, and a node that started meanwhile with a fresh key adopts the first
- * one written. Each key ring keeps the key it replaced (key-ring.ts): what
+ * one written. Each key ring keeps the key it replaced (keys/key-ring.ts): what
  * was signed just before a switch still verifies.
  */
 import type { Logger } from '../logger';
-import type { KeyRing } from './key-ring';
+import type { KeyRing } from '../keys/key-ring';
 import { DIRECTORY_REFRESH_MS, type SessionDirectory } from './session-directory';
 
 /**

@@ -29,7 +29,7 @@ export function createHostRouter(domain: string): HostRouter {
       if (!hostHeader) return { kind: 'apex' };
       const hostname = hostnameOf(hostHeader);
       if (hostname.length > suffix.length && hostname.endsWith(suffix)) {
-        // The label may still be invalid (`www`, `a.b`): the caller checks it against SESSION_ID_PATTERN.
+        // The label may still be invalid (`www`, `a.b`): the caller checks it with isSessionLabel (a session id or a stable name).
         return { kind: 'session', label: hostname.slice(0, -suffix.length) };
       }
       return { kind: 'apex' };

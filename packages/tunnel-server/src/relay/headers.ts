@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { HOP_BY_HOP_HEADERS, TRANSPORT_HEADER, type HeaderList } from '@wingman/protocol';
-import { CLUSTER_HOP_HEADER } from '../cluster/hop-header';
+import { CLUSTER_HOP_HEADER } from '../http/hop-header';
 import { clientAddress } from '../http/client-address';
 
 /**

@@ -10,11 +10,11 @@
  * requests only.
  *
  * Viewers are told apart by the address the server computes for per-viewer
- * limits (viewer-address.ts: trusted proxies, cluster hops), IPv6 per /64
+ * limits (viewers/viewer-address.ts: trusted proxies, cluster hops), IPv6 per /64
  * (sourceKey, as the password throttle counts).
  */
 import type { Stream } from '@wingman/protocol';
-import { sourceKey } from '../access/password-throttle';
+import { sourceKey } from '../http/source-key';
 import { createFairShares } from '../sessions/fair-share';
 
 /** Stable code of a request refused because its viewer holds its whole share of streams. */

@@ -28,7 +28,7 @@ import { hostnameOf } from '../http/host-route';
 import { writeRawResponse, writeRawText } from '../http/raw-response';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { rawDataToBuffer } from '../sessions/agent-link';
+import { rawDataToBuffer } from '../http/ws-data';
 import { statusForCode } from './error-page';
 import { hostOnlyCookies } from './host-only-cookies';
 import { requestHeadersForAgent, responseHeadersForViewer, WEBSOCKET_HOP_FIELDS } from './headers';
@@ -61,7 +61,7 @@ export interface WsRelayContext {
    * Largest message a viewer may send (ws's maxPayload: a larger one is
    * refused from its frame header, before its payload is read, and closes
    * the WebSocket with 1009). The agent's direction is capped by the agent
-   * connection's maxWsMessageBytes (agent-link.ts).
+   * connection's maxWsMessageBytes (agents/agent-link.ts).
    */
   maxMessageBytes: number;
   /**

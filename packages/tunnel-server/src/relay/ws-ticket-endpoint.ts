@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostnameOf } from '../http/host-route';
 import { closeAfterResponse } from '../http/http2-compat';
 import { sendJson } from '../http/json-response';
-import type { ReservedRequestHandler } from '../http/reserved-routes';
+import type { ReservedRequestHandler } from '../routing/reserved-routes';
 import { MAX_WS_TICKET_COOKIE_BYTES, type WsTicketStore } from './ws-tickets';
 
 /** Largest request body, bytes: the cookie string and its JSON framing (escapes may double it). */

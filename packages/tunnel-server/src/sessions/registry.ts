@@ -4,7 +4,7 @@
  * drops so a reconnecting agent (with the resume secret) keeps the same URL.
  * Keyed by a Map with ids checked against SESSION_ID_PATTERN before lookup.
  */
-import type { Connection, ServerToAgent } from '@wingman/protocol';
+import type { AccessLabel, Connection, ServerToAgent } from '@wingman/protocol';
 import type { SessionAccess } from '../access/viewer-access';
 import type { SessionViewers } from '../viewers/viewer-gate';
 import { randomBytes } from 'node:crypto';
@@ -42,7 +42,7 @@ export interface Session {
   /** When the agent's TURN credentials were minted (registered, ice-servers), ms since epoch. */
   agentIceAt?: number | undefined;
   /** How viewers got in under the latest register (password or link, and the viewer gate); a resume that changes it resets the viewers. */
-  accessMode?: string | undefined;
+  accessMode?: AccessLabel | undefined;
 }
 
 /**

@@ -13,7 +13,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { currentKey, keysOf, type Keys } from '../cluster/key-ring';
+import { currentKey, keysOf, type Keys } from '../keys/key-ring';
 import { base32, SESSION_ID_CHARS } from './session-id';
 
 /** Size of the session key: 256 bits, the size of HMAC-SHA256's output (RFC 2104 §3). */

@@ -8,7 +8,7 @@ import { MAX_SIGNAL_MESSAGE_BYTES, type P2PSettings } from '@wingman/protocol';
 import { WebSocketServer } from 'ws';
 import type { TunnelServerConfig } from '../config';
 import { writeRawText } from '../http/raw-response';
-import type { ReservedRequestHandler, ReservedUpgradeHandler } from '../http/reserved-routes';
+import type { ReservedRequestHandler, ReservedUpgradeHandler } from '../routing/reserved-routes';
 import { AGENT_TURN_USER, buildIceServers, p2pSettingsFor, turnUser } from '../p2p/ice-config';
 import type { Session } from '../sessions/registry';
 import type { SignalingHub, SignalingSession } from './signaling-hub';
@@ -96,6 +96,8 @@ export function createSessionInfoHandler(options: { config: TunnelServerConfig; 
         agentOffered: s.agent?.p2p ?? false,
       },
       viewers: options.hub.viewerCount(s.id),
+      // Who is asking, as the session's viewer gate knows it (its cookie): the id the developer sees.
+      ...(ctx.viewerId !== undefined ? { viewer: ctx.viewerId } : {}),
     });
   };
 }

@@ -19,7 +19,7 @@ import {
   type SignalingErrorCode,
 } from '@wingman/protocol';
 import { createTokenBucket, type TokenBucket } from './rate-limit';
-import { sourceKey } from '../access/password-throttle';
+import { sourceKey } from '../http/source-key';
 import { DEFAULT_MAX_SIGNALING_PER_VIEWER } from '../limits';
 import { createFairShares } from '../sessions/fair-share';
 import type { P2PMetrics } from './p2p-metrics';

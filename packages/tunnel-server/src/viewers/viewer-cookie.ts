@@ -17,8 +17,8 @@ import { VIA_HEADER, VIA_SW } from '@wingman/protocol';
 import { serialize as serializeCookie } from 'cookie';
 import { LRUCache } from 'lru-cache';
 import { requestCookie } from '../http/request-cookie';
-import { currentKey, keysOf, type Keys } from '../cluster/key-ring';
-import { sourceKey } from '../access/password-throttle';
+import { currentKey, keysOf, type Keys } from '../keys/key-ring';
+import { sourceKey } from '../http/source-key';
 
 /** Name of the viewer cookie on a session origin (removed from every request before the app sees it). */
 export const VIEWER_COOKIE = 'wingman_viewer';

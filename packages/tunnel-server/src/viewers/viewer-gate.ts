@@ -12,7 +12,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { MAX_VIEWER_USER_AGENT_CHARS, type ViewerDecisionMessage, type ViewerGateMode, type ViewerMessage, type ViewerState } from '@wingman/protocol';
-import { sourceKey } from '../access/password-throttle';
+import { sourceKey } from '../http/source-key';
 import type { Session } from '../sessions/registry';
 import type { ViewerCookies } from './viewer-cookie';
 

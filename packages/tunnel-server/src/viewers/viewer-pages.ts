@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { RESERVED_PREFIX } from '@wingman/protocol';
+import { RESERVED_PREFIX, shortViewerId } from '@wingman/protocol';
 import { escapeHtml } from '@wingman/protocol';
 import { sendPage } from '../http/pages';
 import { sendJson } from '../http/json-response';
@@ -26,9 +26,6 @@ export const ERR_VIEWER_WAITING = 'ERR_VIEWER_WAITING';
 export const ERR_VIEWER_REFUSED = 'ERR_VIEWER_REFUSED';
 
 type Held = { kind: 'waiting' | 'refused'; viewer: ViewerRecord };
-
-/** Short form of a visitor id, as the developer sees it (inspector, terminal). */
-export const shortViewerId = (id: string): string => id.slice(0, 8);
 
 const WAITING_MESSAGE = 'The developer who shared this link admits each viewer. This page reloads by itself once you are let in.';
 const REFUSED_MESSAGE = 'The developer who shared this link did not let this browser in, or revoked its access.';

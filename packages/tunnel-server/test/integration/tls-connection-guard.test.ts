@@ -1,5 +1,5 @@
 /**
- * The descriptor reserve (http/connection-guard.ts) on the server's own TLS
+ * The descriptor reserve (listener/connection-guard.ts) on the server's own TLS
  * port: a connection admitted past `limit − reserve` may only ask for
  * /healthz, over HTTP/2 and over HTTP/1.1 alike. The guard counts TCP
  * connections; the request it judges arrives on the TLS socket (and, over

@@ -1,5 +1,5 @@
 import { ConfigError, configFromCli, DEFAULT_AGENT_TOKEN, resolveConfig } from '../../src/config';
-import { resolvePublicAddress } from '../../src/http/public-address';
+import { resolvePublicAddress } from '../../src/listener/public-address';
 
 /** The message of the ConfigError that configFromCli throws for these flags and variables. */
 function problems(argv: string[], env: Record<string, string>): string {

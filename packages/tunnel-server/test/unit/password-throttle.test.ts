@@ -8,10 +8,9 @@ import {
   MAX_PASSWORD_FAILURES_PER_SESSION,
   MAX_PASSWORD_FAILURES_PER_SOURCE,
   MAX_TRACKED_SOURCES,
-  OVERFLOW_SOURCE,
   PASSWORD_ATTEMPT_WINDOW_MS,
-  sourceKey,
 } from '../../src/access/password-throttle';
+import { OVERFLOW_SOURCE, sourceKey } from '../../src/http/source-key';
 
 describe('sourceKey', () => {
   it('keeps IPv4 addresses, IPv4-mapped IPv6 included, and groups IPv6 addresses by /64', () => {

@@ -14,7 +14,7 @@ import {
   PASSWORD_ATTEMPT_WINDOW_MS,
   withoutAccessCookie,
 } from '../../src/access/viewer-access';
-import { createKeyRing } from '../../src/cluster/key-ring';
+import { createKeyRing } from '../../src/keys/key-ring';
 
 const gate = createViewerAccessGate({ key: Buffer.alloc(32, 7), secureCookie: false });
 const basic = (password: string, user = '') => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;

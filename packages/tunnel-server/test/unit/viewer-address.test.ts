@@ -4,8 +4,8 @@
  * with a valid signature.
  */
 import type { IncomingMessage } from 'node:http';
-import { createViewerAddresses, forwardedAddress } from '../../src/http/viewer-address';
-import { CLUSTER_HOP_HEADER } from '../../src/cluster/hop-header';
+import { createViewerAddresses, forwardedAddress } from '../../src/viewers/viewer-address';
+import { CLUSTER_HOP_HEADER } from '../../src/http/hop-header';
 
 function req(peer: string, headers: Record<string, string | string[]> = {}): IncomingMessage {
   return { socket: { remoteAddress: peer }, headers } as unknown as IncomingMessage;

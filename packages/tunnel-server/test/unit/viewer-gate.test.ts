@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { OWN_SW_COOKIE, VIEWER_HEADER, type ServerToAgent } from '@wingman/protocol';
-import { createKeyRing } from '../../src/cluster/key-ring';
+import { createKeyRing } from '../../src/keys/key-ring';
 import type { Session } from '../../src/sessions/registry';
 import { tagViewer } from '../../src/viewers/tag-viewer';
 import { createViewerCookies, VIEWER_COOKIE } from '../../src/viewers/viewer-cookie';

@@ -48,6 +48,25 @@ export const FIREFOX_PREFS: Readonly<Record<string, unknown>> = {
   'permissions.default.microphone': 1,
 };
 
+export interface LaunchFirefoxOptions {
+  /**
+   * false: the browser has no RTCPeerConnection (`media.peerconnection.enabled`
+   * off, as in Debian's WebKitGTK), so the shell takes the Service Worker's
+   * relay. Default true.
+   */
+  webRtc?: boolean;
+  /** Save downloads to this directory without asking (default: Firefox's own handling). */
+  downloadDir?: string;
+}
+
+/** Prefs that save every download to `dir` without a dialog. */
+const downloadPrefs = (dir: string): Record<string, unknown> => ({
+  'browser.download.dir': dir,
+  'browser.download.folderList': 2,
+  'browser.download.useDownloadDir': true,
+  'browser.download.always_ask_before_handling_new_types': false,
+});
+
 export interface LaunchedFirefox {
   browser: Browser;
   /** A page opened in the browser, ready to use. */
@@ -61,7 +80,7 @@ export interface LaunchedFirefox {
  * afterEach/afterAll. Throws with the install command when Firefox is
  * missing, and refuses to run outside a loopback-only network namespace.
  */
-export async function launchFirefox(): Promise<LaunchedFirefox> {
+export async function launchFirefox(options: LaunchFirefoxOptions = {}): Promise<LaunchedFirefox> {
   try {
     accessSync(FIREFOX_PATH, constants.X_OK);
   } catch {
@@ -78,7 +97,11 @@ export async function launchFirefox(): Promise<LaunchedFirefox> {
       headless: true,
       userDataDir: profileDir,
       timeout: FIREFOX_LAUNCH_TIMEOUT_MS,
-      extraPrefsFirefox: { ...FIREFOX_PREFS },
+      extraPrefsFirefox: {
+        ...FIREFOX_PREFS,
+        ...(options.webRtc === false ? { 'media.peerconnection.enabled': false } : {}),
+        ...(options.downloadDir ? downloadPrefs(options.downloadDir) : {}),
+      },
     });
     const page = (await browser.pages())[0] ?? (await browser.newPage());
     const launched = browser;

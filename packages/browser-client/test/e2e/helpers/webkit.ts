@@ -11,8 +11,10 @@
  * with Playwright and puppeteer-core pages; a frame is the shell's first
  * child frame, switched into for each call.
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Builder, By, type WebDriver } from 'selenium-webdriver';
 import { startCommand, type Proc } from '../../../../../test/helpers/processes';
 // WebKitWebDriver takes no port 0 and does not print the one it got: a free one is chosen for it.
@@ -157,6 +159,15 @@ export class WebKitPage {
   }
 }
 
+export interface LaunchWebKitOptions {
+  /**
+   * Where downloads land: WebKitGTK saves a download without asking to the
+   * XDG download directory, which GLib reads from `$XDG_CONFIG_HOME/user-dirs.dirs`;
+   * the browser gets a config directory of its own naming this one.
+   */
+  downloadDir?: string;
+}
+
 export interface LaunchedWebKit {
   page: WebKitPage;
   driver: WebDriver;
@@ -170,7 +181,7 @@ export interface LaunchedWebKit {
  * piece is missing, and refuses to run outside a loopback-only network
  * namespace.
  */
-export async function launchWebKit(): Promise<LaunchedWebKit> {
+export async function launchWebKit(options: LaunchWebKitOptions = {}): Promise<LaunchedWebKit> {
   const missing: string[] = [];
   for (const [path, pkg] of [
     [WEBKIT_DRIVER_PATH, 'webkit2gtk-driver'],
@@ -188,9 +199,11 @@ export async function launchWebKit(): Promise<LaunchedWebKit> {
 
   const started: Proc[] = [];
   let driver: WebDriver | undefined;
+  let configDir: string | undefined;
   const stop = async () => {
     await driver?.quit().catch(() => undefined);
     for (const p of started.reverse()) await p.kill();
+    if (configDir) rmSync(configDir, { recursive: true, force: true });
   };
   try {
     // -displayfd: Xvfb picks a free display and writes its number to stdout.
@@ -198,7 +211,13 @@ export async function launchWebKit(): Promise<LaunchedWebKit> {
     started.push(xvfb);
     const display = await xvfb.waitForLine(/^\d+$/, { timeoutMs: WEBKIT_LAUNCH_TIMEOUT_MS });
     const port = await freePort();
-    const webDriver = startCommand(WEBKIT_DRIVER_PATH, [`--port=${port}`, '--host=local'], { DISPLAY: `:${display.trim()}` });
+    const env: Record<string, string> = { DISPLAY: `:${display.trim()}` };
+    if (options.downloadDir) {
+      configDir = mkdtempSync(join(tmpdir(), 'wingman-webkit-config-'));
+      writeFileSync(join(configDir, 'user-dirs.dirs'), `XDG_DOWNLOAD_DIR="${options.downloadDir}"\n`);
+      env.XDG_CONFIG_HOME = configDir;
+    }
+    const webDriver = startCommand(WEBKIT_DRIVER_PATH, [`--port=${port}`, '--host=local'], env);
     started.push(webDriver);
     // The driver prints nothing when it listens: poll its port.
     await until(() => canConnect(port), { timeoutMs: WEBKIT_LAUNCH_TIMEOUT_MS, intervalMs: 50, what: `${WEBKIT_DRIVER_PATH} to listen on port ${port}` });

@@ -7,11 +7,16 @@
  * Wingman path. Pages it serves: `/page` (forms and a script), `/submit`
  * (the result of a form post), `/frame-deny` (X-Frame-Options: DENY +
  * frame-ancestors 'none'), `/strict-csp` (a nonce-only 'strict-dynamic' CSP),
- * and any other path: a small JSON answer.
+ * `/sse` (an event stream; see sse()), `/download` (an attachment), `/ws` (a
+ * WebSocket echo that picks a subprotocol; the handshake is recorded like any
+ * request, then `ws` takes the socket), and any other path: a small JSON
+ * answer.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { WebSocketServer } from 'ws';
 
 export interface RecordedRequest {
   method: string;
@@ -21,6 +26,8 @@ export interface RecordedRequest {
   /** 'length': Content-Length framed; 'chunked'; 'none': no body framing at all. */
   framing: 'length' | 'chunked' | 'none';
   body: Buffer;
+  /** A WebSocket handshake (`Upgrade: websocket`): the socket is the app's WebSocket from then on. */
+  upgrade?: true;
 }
 
 export interface RecordingApp {
@@ -50,7 +57,9 @@ line 2</textarea></form>
 }
 
 const REASONS: Record<number, string> = {
+  101: 'Switching Protocols',
   200: 'OK',
+  204: 'No Content',
   206: 'Partial Content',
   301: 'Moved Permanently',
   302: 'Found',
@@ -60,11 +69,68 @@ const REASONS: Record<number, string> = {
   308: 'Permanent Redirect',
 };
 
+/** The subprotocols /ws speaks, in its order of preference (not the offer's: the app's pick shows it read the offer). */
+export const WS_PROTOCOLS = ['chat.v1', 'chat.v2'];
+
+/** The bytes /download sends as an attachment. */
+export const DOWNLOAD_BYTES = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7) % 256));
+export const DOWNLOAD_NAME = 'report.bin';
+
+/** The gap between two events of /sse, so the events arrive over time, as a stream. */
+const SSE_GAP_MS = 30;
+
+/** One chunk of a chunked body. */
+const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
+
+/**
+ * /sse: an EventSource's three connections. The first gets `retry: 200`,
+ * event 1 and a named event 2 over two lines, then the stream ends; the
+ * browser reconnects with `Last-Event-ID: 2` and gets event 3, then ends;
+ * the third connection (`Last-Event-ID: 3`) gets 204, which closes the
+ * EventSource for good.
+ */
+function sse(socket: Socket, req: RecordedRequest): void {
+  const last = req.headers.find(([k]) => k.toLowerCase() === 'last-event-id')?.[1];
+  if (last === '3') {
+    socket.write('HTTP/1.1 204 No Content\r\nCache-Control: no-store\r\n\r\n');
+    return;
+  }
+  const events =
+    last === '2' ? ['id: 3\ndata: three\n\n'] : ['retry: 200\nid: 1\ndata: one\n\n', ': a comment\nevent: named\nid: 2\ndata: two\ndata: lines\n\n'];
+  socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nTransfer-Encoding: chunked\r\n\r\n');
+  events.forEach((e, i) => setTimeout(() => socket.writable && socket.write(chunk(e)), i * SSE_GAP_MS));
+  setTimeout(() => socket.writable && socket.write('0\r\n\r\n'), events.length * SSE_GAP_MS);
+}
+
+/** /ws: greets with the chosen subprotocol, echoes each message (text prefixed `echo:`), closes 4001 on `bye`. */
+const wss = new WebSocketServer({
+  noServer: true,
+  perMessageDeflate: false,
+  handleProtocols: (offered) => WS_PROTOCOLS.find((p) => offered.has(p)) ?? false,
+});
+wss.on('connection', (ws) => {
+  ws.send(`hello ${ws.protocol}`);
+  ws.on('message', (data, isBinary) => {
+    if (!isBinary && data.toString() === 'bye') return ws.close(4001, 'server says bye');
+    ws.send(isBinary ? data : `echo:${data.toString()}`, { binary: isBinary });
+  });
+});
+
+/** Hands the socket of a recorded handshake to `ws` (which answers it), with `rest`: bytes that followed the head. */
+function upgrade(socket: Socket, req: RecordedRequest, rest: Buffer): void {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of req.headers) headers[k.toLowerCase()] = headers[k.toLowerCase()] === undefined ? v : `${headers[k.toLowerCase()]}, ${v}`;
+  // ws reads only method, url and headers of the request it upgrades.
+  const message = { method: req.method, url: req.target, headers } as unknown as IncomingMessage;
+  wss.handleUpgrade(message, socket, rest, (ws) => wss.emit('connection', ws, message));
+}
+
 function respond(socket: Socket, req: RecordedRequest): void {
   const [path] = req.target.split('?');
+  if (path === '/sse') return sse(socket, req);
   let status = 200;
   let type = 'application/json';
-  let body: string = JSON.stringify({ ok: true, method: req.method, bodySha: bodySha(req.body) });
+  let body: string | Buffer = JSON.stringify({ ok: true, method: req.method, bodySha: bodySha(req.body) });
   const extra: string[] = [];
   if (path === '/page') {
     type = 'text/html; charset=utf-8';
@@ -82,7 +148,8 @@ function respond(socket: Socket, req: RecordedRequest): void {
     body = `<!doctype html><html><head><meta charset="utf-8"></head><body><h1 id="name">strict</h1><script nonce="${CSP_NONCE}">window.pageName = 'strict'; window.wsIsShim = !/\\[native code\\]/.test(String(WebSocket));</script></body></html>`;
   }
   // Controls for the differential actions: ?status=302&location=… redirects, ?cookie=… sets one,
-  // ?etag=… answers 304 to a matching If-None-Match, ?range=1 honours a Range of the fixed body below.
+  // ?etag=… answers 304 to a matching If-None-Match, ?range=1 honours a Range of the fixed body below,
+  // ?vary=… names the Vary field, ?pad=… lengthens the JSON answer.
   const query = new URLSearchParams(req.target.split('?')[1] ?? '');
   const header = (n: string) => req.headers.find(([k]) => k.toLowerCase() === n)?.[1];
   if (query.get('cookie')) extra.push(`Set-Cookie: ${query.get('cookie')}`);
@@ -91,6 +158,11 @@ function respond(socket: Socket, req: RecordedRequest): void {
   if (query.get('etag')) {
     extra.push(`ETag: "${query.get('etag')}"`);
     if (header('if-none-match') === `"${query.get('etag')}"`) status = 304;
+  }
+  if (path === '/download') {
+    type = 'application/octet-stream';
+    body = DOWNLOAD_BYTES;
+    extra.push(`Content-Disposition: attachment; filename="${DOWNLOAD_NAME}"`);
   }
   if (path === '/range') {
     type = 'application/octet-stream';
@@ -103,12 +175,22 @@ function respond(socket: Socket, req: RecordedRequest): void {
       body = body.slice(Number(m[1]), Number(m[2]) + 1);
     }
   }
-  const bytes = Buffer.from(status === 304 ? '' : body);
+  if (query.get('vary')) extra.push(`Vary: ${query.get('vary')}`);
+  // ?pad=N: the JSON answer carries N more bytes (at most 1 MiB), for a body of a given size.
+  const pad = Math.min(Number(query.get('pad') ?? 0) || 0, 1024 * 1024);
+  if (pad > 0 && type === 'application/json' && typeof body === 'string') body = JSON.stringify({ ...(JSON.parse(body) as object), pad: 'x'.repeat(pad) });
+  // ?bare304=1: a 304 with nothing but its status line and Date, as Vite's dev server answers one (no ETag, no Content-Type).
+  if (status === 304 && query.get('bare304')) {
+    socket.write(`HTTP/1.1 304 Not Modified\r\nDate: ${new Date().toUTCString()}\r\n\r\n`);
+    return;
+  }
+  const bytes = status === 304 ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(body);
   const head = [
     `HTTP/1.1 ${status} ${REASONS[status] ?? 'OK'}`,
     `Content-Type: ${type}`,
     `Content-Length: ${bytes.length}`,
-    'Cache-Control: no-store',
+    // ?cc=… sets Cache-Control; the differential actions keep no-store: every request must reach the app.
+    `Cache-Control: ${query.get('cc') ?? 'no-store'}`,
     ...extra,
   ].join('\r\n');
   socket.write(`${head}\r\n\r\n`);
@@ -131,6 +213,10 @@ function parse(buf: Buffer, out: RecordedRequest[]): Buffer {
     });
     const get = (n: string) => headers.filter(([k]) => k.toLowerCase() === n).map(([, v]) => v);
     let at = end + 4;
+    if (get('upgrade').some((v) => v.toLowerCase() === 'websocket')) {
+      out.push({ method: method!, target: target!, headers, framing: 'none', body: Buffer.alloc(0), upgrade: true });
+      return buf.subarray(at);
+    }
     let body: Buffer = Buffer.alloc(0);
     let framing: RecordedRequest['framing'] = 'none';
     if (get('transfer-encoding').some((v) => v.toLowerCase().includes('chunked'))) {
@@ -180,7 +266,15 @@ export async function startRecordingApp(): Promise<RecordingApp> {
         socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
         return;
       }
-      for (const r of requests.slice(before)) respond(socket, r);
+      for (const r of requests.slice(before)) {
+        if (!r.upgrade) {
+          respond(socket, r);
+          continue;
+        }
+        socket.removeAllListeners('data');
+        upgrade(socket, r, buf);
+        return;
+      }
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -4,8 +4,21 @@
  * and the agent (`wingman http`), all built by `npm run build`.
  */
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { killAll, startAgent, startServer, type Proc } from '../../../../../test/helpers/processes';
 import { startApp, type FixtureApp } from './app';
+
+/**
+ * Agent environment that makes P2P slow for bulk: every data channel of the
+ * agent's P2P host sends at most `bytesPerS` (throttle-p2p-send.cjs, loaded
+ * into the agent's processes with NODE_OPTIONS; small responses still leave at
+ * once). The relay keeps loopback speed.
+ */
+export function throttledP2PAgentEnv(bytesPerS: number): Record<string, string> {
+  const preload = join(__dirname, 'throttle-p2p-send.cjs');
+  if (preload.includes(' ')) throw new Error(`NODE_OPTIONS cannot name ${preload}: its path has a space`);
+  return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`.trim(), THROTTLE_P2P_SEND_BYTES_PER_S: String(bytesPerS) };
+}
 
 export interface StackOptions {
   /** Agent flag (false: `--no-p2p`). Default true. */

@@ -30,6 +30,8 @@ const tunnelSchema = z
     passwordFile: z.string().optional(),
     expires: z.string().optional(),
     approve: z.boolean().optional(),
+    /** A stable link, `<name>.<domain>` (as --name). */
+    name: z.string().optional(),
     wsMaxMessageBytes: z.number().int().optional(),
   })
   .strict();
@@ -87,6 +89,8 @@ const FLAG_FIELDS: Array<[RegExp, string | ((tunnel: string) => string)]> = [
   [/--password-file\b/, (t) => `tunnels.${t}.passwordFile`],
   [/--password\b/, (t) => `tunnels.${t}.password`],
   [/--ws-max-message-bytes\b/, (t) => `tunnels.${t}.wsMaxMessageBytes`],
+  // Before --expires: "--name and --expires do not go together" is about the name.
+  [/--name\b/, (t) => `tunnels.${t}.name`],
   [/--expires\b/, (t) => `tunnels.${t}.expires`],
   [/--inspect-body-limit\b/, 'inspectBodyLimit'],
   [/--inspect-history\b/, 'inspectHistory'],
@@ -122,6 +126,7 @@ function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: S
     inspectHistory: str(file.inspectHistory),
     expires: t.expires,
     approve: t.approve,
+    name: t.name,
   });
 }
 

@@ -23,8 +23,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server, Socket } from 'node:net';
-import { closeAfterResponse } from './http2-compat';
-import { sourceKey } from '../access/password-throttle';
+import { closeAfterResponse } from '../http/http2-compat';
+import { sourceKey } from '../http/source-key';
 
 /**
  * Descriptors never handed to connections: the flood's own accept() needs

@@ -9,8 +9,8 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { SessionRegistry } from '../sessions/registry';
 import { constantTimeEqual } from '../sessions/session-id';
-import { isHttp2Response } from './http2-compat';
-import { landingPage } from './pages';
+import { isHttp2Response } from '../http/http2-compat';
+import { landingPage } from '../http/pages';
 import { pathnameOf } from './reserved-routes';
 import { TLS_ASK_PATH } from './tls-permission';
 
@@ -25,17 +25,17 @@ export interface ApexAppOptions {
    * and the landing page and /healthz leave the session count out.
    */
   metricsToken?: string;
-  /** Answers the on-demand TLS permission check at TLS_ASK_PATH (tls-permission.ts). */
+  /** Answers the on-demand TLS permission check at TLS_ASK_PATH (routing/tls-permission.ts). */
   tlsPermission?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
-/** The health check: answers while the server runs, also at its descriptor limit (connection-guard.ts). */
+/** The health check: answers while the server runs, also at its descriptor limit (listener/connection-guard.ts). */
 export const HEALTH_PATH = '/healthz';
 
 /** Stable code of a /metrics request without the metrics token. */
 export const ERR_METRICS_TOKEN = 'ERR_METRICS_TOKEN';
 
-/** The apex's request handler: plain Node request/response calls only, so it serves HTTP/1.1 and HTTP/2 (http2-compat.ts) alike. */
+/** The apex's request handler: plain Node request/response calls only, so it serves HTTP/1.1 and HTTP/2 (http/http2-compat.ts) alike. */
 export type ApexApp = (req: IncomingMessage, res: ServerResponse) => void;
 
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}, head = false): void {

@@ -7,7 +7,7 @@
  * anything further left may be made up by the client (as express's
  * `trust proxy` = N).
  *
- * In a cluster, the node that forwards a viewer (node-forward.ts) sends the
+ * In a cluster, the node that forwards a viewer (cluster/node-forward.ts) sends the
  * address it resolved in the hop header, signed with the cluster's hop key
  * (HMAC-SHA256): the owner node takes a signed address and ignores an
  * unsigned or forged one (it then counts the request against the sender).
@@ -15,9 +15,9 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { CLUSTER_HOP_HEADER } from '../cluster/hop-header';
-import { clientAddress } from './client-address';
-import { currentKey, keysOf, type Keys } from '../cluster/key-ring';
+import { CLUSTER_HOP_HEADER } from '../http/hop-header';
+import { clientAddress } from '../http/client-address';
+import { currentKey, keysOf, type Keys } from '../keys/key-ring';
 
 /** Longest address kept from a header (an IPv6 address with a zone fits well within it). */
 const MAX_ADDRESS_CHARS = 64;

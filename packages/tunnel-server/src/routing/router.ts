@@ -6,20 +6,20 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AGENT_PATH, RESERVED_PREFIX, SESSION_ID_PATTERN, TRANSPORT_HEADER, VIA_HEADER, VIA_SW, type Stream } from '@wingman/protocol';
+import { AGENT_PATH, isSessionLabel, RESERVED_PREFIX, TRANSPORT_HEADER, VIA_HEADER, VIA_SW, type Stream } from '@wingman/protocol';
 import { sendAccessRefusal, writeAccessRefusal } from '../access/access-denied';
 import type { ClusterNode } from '../cluster/cluster-node';
 import { isClusterHop, type NodeForwarder } from '../cluster/node-forward';
-import { clientAddress } from './client-address';
+import { clientAddress } from '../http/client-address';
 import type { AccessDecision, ViewerAccessGate } from '../access/viewer-access';
 import type { Logger } from '../logger';
 import { relayHttp, type HttpRelayContext } from '../relay/http-relay';
 import type { WsRelay } from '../relay/ws-relay';
 import { ERR_VIEWER_STREAMS, type ViewerStreamQuota } from '../relay/viewer-streams';
-import type { AgentEndpoint } from '../sessions/agent-endpoint';
+import type { AgentEndpoint } from '../agents/agent-endpoint';
 import type { Session, SessionRegistry } from '../sessions/registry';
 import type { ApexApp } from './apex-app';
-import type { HostRouter } from './host-route';
+import type { HostRouter } from '../http/host-route';
 import {
   agentGonePage,
   expiredSessionPage,
@@ -29,9 +29,9 @@ import {
   stoppedSharingPage,
   unknownSessionPage,
   type PageOptions,
-} from './pages';
+} from '../http/pages';
 import type { StoppedSessions } from '../sessions/stopped-sessions';
-import { writeRawText } from './raw-response';
+import { writeRawText } from '../http/raw-response';
 import { pathnameOf, type ReservedRoutes } from './reserved-routes';
 import type { ViewerCheck, ViewerGate } from '../viewers/viewer-gate';
 import { sendHeld, sendViewerStatus, VIEWER_STATUS_PATH, writeHeld } from '../viewers/viewer-pages';
@@ -136,7 +136,7 @@ export function createRouter(options: RouterOptions): Router {
       return;
     }
     const id = route.label;
-    if (!SESSION_ID_PATTERN.test(id)) return sendPage(res, unknownSessionPage(shortLabel(id)));
+    if (!isSessionLabel(id)) return sendPage(res, unknownSessionPage(shortLabel(id)));
     const session = registry.get(id);
     if (mayLiveElsewhere(req, session)) {
       options.cluster!.node.ownerElsewhere(id).then(
@@ -223,7 +223,7 @@ export function createRouter(options: RouterOptions): Router {
       return writeRawText(socket, 404, 'Not found');
     }
     const id = route.label;
-    if (!SESSION_ID_PATTERN.test(id)) return writeRawText(socket, 404, `No Wingman session ${shortLabel(id)} here`);
+    if (!isSessionLabel(id)) return writeRawText(socket, 404, `No Wingman session ${shortLabel(id)} here`);
     const session = registry.get(id);
     if (mayLiveElsewhere(req, session)) {
       options.cluster!.node.ownerElsewhere(id).then(

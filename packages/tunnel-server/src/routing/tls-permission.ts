@@ -2,16 +2,17 @@
  * The on-demand TLS permission check: a TLS terminator that issues
  * certificates on first use (Caddy's `on_demand_tls { ask <url> }`) asks
  * `GET <TLS_ASK_PATH>?domain=<host>` before it requests one, and issues only
- * on a 200. Yes for the apex and for the host of a session this server knows
+ * on a 200. Yes for the apex, for the host of a session this server knows
  * (live, or waiting for its agent in its grace period; in a cluster, known to
- * any node), no (404) for any other name: a scanner probing random
+ * any node) and for a stable name a token holds (`--name`: its certificate
+ * serves it every day, agent connected or not), no (404) for any other name: a scanner probing random
  * subdomains must not spend the certificate authority's rate limits
  * (docs/deploy.md). Served on the apex host only, so point `ask` at the
  * server's own address, e.g. http://127.0.0.1:8080/__wingman/tls-ask.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SESSION_ID_PATTERN } from '@wingman/protocol';
-import { hostnameOf } from './host-route';
+import { isSessionLabel, isSessionName } from '@wingman/protocol';
+import { hostnameOf } from '../http/host-route';
 
 /** The path the TLS terminator asks. Under the reserved prefix: on the apex host it is the server's own. */
 export const TLS_ASK_PATH = '/__wingman/tls-ask';
@@ -24,9 +25,11 @@ export interface TlsPermissionOptions {
   domain: string;
   /** Whether a session with this id exists now (live or in grace), here or on another node. */
   sessionExists(sessionId: string): Promise<boolean>;
+  /** Whether an agent token holds this stable session name (sessions/session-names.ts). */
+  nameClaimed(name: string): Promise<boolean>;
 }
 
-export type TlsPermissionAnswer = { allowed: true; reason: 'apex' | 'session' } | { allowed: false; status: 400 | 404; error: string };
+export type TlsPermissionAnswer = { allowed: true; reason: 'apex' | 'session' | 'name' } | { allowed: false; status: 400 | 404; error: string };
 
 export function createTlsPermission(options: TlsPermissionOptions): {
   decide(domainParam: string | null): Promise<TlsPermissionAnswer>;
@@ -41,8 +44,10 @@ export function createTlsPermission(options: TlsPermissionOptions): {
     if (host === apex) return { allowed: true, reason: 'apex' };
     if (!host.endsWith(suffix)) return { allowed: false, status: 404, error: 'ERR_NOT_OUR_DOMAIN' };
     const label = host.slice(0, -suffix.length);
-    if (!SESSION_ID_PATTERN.test(label) || !(await options.sessionExists(label))) return { allowed: false, status: 404, error: 'ERR_NO_SUCH_SESSION' };
-    return { allowed: true, reason: 'session' };
+    if (!isSessionLabel(label)) return { allowed: false, status: 404, error: 'ERR_NO_SUCH_SESSION' };
+    if (await options.sessionExists(label)) return { allowed: true, reason: 'session' };
+    if (isSessionName(label) && (await options.nameClaimed(label))) return { allowed: true, reason: 'name' };
+    return { allowed: false, status: 404, error: 'ERR_NO_SUCH_SESSION' };
   }
 
   return {

@@ -13,7 +13,7 @@
  *   `localhost`, which on any other machine is that machine.
  */
 import { isLoopbackHost, type TunnelServerConfig } from '../config';
-import { hostnameOf } from './host-route';
+import { hostnameOf } from '../http/host-route';
 import type { PublicAddress } from './public-address';
 
 export interface AddressWarning {

@@ -6,8 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Session } from '../sessions/registry';
-import { writeRawText } from './raw-response';
-import { sendJson } from './json-response';
+import { writeRawText } from '../http/raw-response';
+import { sendJson } from '../http/json-response';
 
 export interface ReservedContext {
   /** The session id from the Host header (already checked against SESSION_ID_PATTERN). */

@@ -15,12 +15,12 @@ import {
   type ControlErrorCode,
   type ErrorMessage,
 } from '@wingman/protocol';
-import type { RawData, WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { SignalingHub } from '../signaling/signaling-hub';
 import type { ViewerGate } from '../viewers/viewer-gate';
-import type { AgentLink, Session, SessionRegistry } from './registry';
+import type { AgentLink, Session, SessionRegistry } from '../sessions/registry';
 
 /**
  * Timed-out PINGs in a row (each with nothing moving on the connection) after
@@ -138,11 +138,4 @@ export function sendControlError(ws: WebSocket, code: ControlErrorCode, message:
   if (ws.readyState !== ws.OPEN) return;
   const error: ErrorMessage = { type: 'error', code, message: message.slice(0, 1024) };
   ws.send(JSON.stringify(error));
-}
-
-/** ws hands a Buffer, an ArrayBuffer or Buffer[] depending on binaryType; this server uses the default (Buffer). */
-export function rawDataToBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
 }

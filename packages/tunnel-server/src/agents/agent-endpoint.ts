@@ -9,12 +9,14 @@ import type { ClusterNode } from '../cluster/cluster-node';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
+  accessLabelOf,
   CONTROL_ERROR_CODES,
   isCodeOf,
   MAX_CONTROL_MESSAGE_BYTES,
   parseAgentMessage,
   PROTOCOL_VERSION,
   ProtocolError,
+  sessionNameProblem,
   WEBSOCKET_ACCEPT_MESSAGE_BYTES,
   type ControlErrorCode,
   type RegisterMessage,
@@ -27,12 +29,14 @@ import { writeRawText } from '../http/raw-response';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { AGENT_TURN_USER, p2pSettingsFor, turnUser } from '../p2p/ice-config';
-import { attachAgentLink, rawDataToBuffer, sendControlError } from './agent-link';
-import type { SessionRegistry } from './registry';
-import type { SessionIds } from './session-key';
-import { deadlineOf } from './session-id';
-import type { TokenCheck } from './token-check';
-import { ERR_TOO_MANY_SESSIONS, type TokenSessions } from './token-sessions';
+import { attachAgentLink, sendControlError } from './agent-link';
+import { rawDataToBuffer } from '../http/ws-data';
+import type { SessionRegistry } from '../sessions/registry';
+import type { SessionIds } from '../sessions/session-key';
+import { createResumeSecret, deadlineOf } from '../sessions/session-id';
+import { ownerOf, type NameStore } from '../sessions/session-names';
+import type { TokenCheck } from '../sessions/token-check';
+import { ERR_TOO_MANY_SESSIONS, type TokenSessions } from '../sessions/token-sessions';
 import type { PasswordThrottle } from '../access/password-throttle';
 import type { SignalingHub } from '../signaling/signaling-hub';
 import type { ViewerGate } from '../viewers/viewer-gate';
@@ -65,6 +69,8 @@ export interface AgentEndpointOptions {
   viewerGate: ViewerGate;
   /** Sessions per token (sessions/token-sessions.ts); the server removes sessions as they expire. */
   tokenSessions: TokenSessions;
+  /** Who holds which stable session name (sessions/session-names.ts). */
+  names: NameStore;
   /** Failed authentications per source (access/password-throttle.ts, used per agent source address). */
   authThrottle: PasswordThrottle;
   /** The source address of a request (trusted proxies): what the auth throttle counts by. Default: the socket's peer. */
@@ -119,6 +125,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       // right behind `register` must find the connection's listener in place.
       clearTimeout(timer);
       ws.off('message', onMessage);
+      if (message.name !== undefined) return registerNamed(ws, message, message.name, remoteAddress, token, refuse);
       const { resume } = message;
       const deadline = resume && deadlineOf(resume.resumeSecret);
       if (resume && ((deadline !== undefined && deadline <= Date.now()) || registry.ended(resume.sessionId))) {
@@ -158,6 +165,55 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
   }
 
   /**
+   * A register with a stable name: the token must hold the name (claimed
+   * now if no token does, session-names.ts); then the session of that name
+   * is resumed here (in its grace period), taken over from another node, or
+   * created, and refused while another agent serves it.
+   */
+  function registerNamed(
+    ws: WebSocket,
+    message: RegisterMessage,
+    name: string,
+    remoteAddress: string,
+    token: string,
+    refuse: (code: ControlErrorCode, msg: string) => void,
+  ): void {
+    const problem = sessionNameProblem(name);
+    if (problem) return refuse('ERR_NAME_INVALID', problem);
+    // Nothing may arrive before `registered` while the name and the directory are asked.
+    const early = () => refuse('ERR_PROTOCOL', 'message before registered');
+    ws.once('message', early);
+    const settle = async (): Promise<void> => {
+      const claim = await options.names.claim(name, ownerOf(token));
+      if (ws.readyState !== ws.OPEN) return;
+      if (claim.kind === 'taken') return refuse('ERR_NAME_TAKEN', `the name "${name}" belongs to another agent token on this server; choose another --name`);
+      if (claim.kind === 'limit')
+        return refuse(
+          'ERR_NAME_LIMIT',
+          `this agent token holds the name "${claim.held}", which a session uses now: a token holds one name; stop that tunnel first, or use --name ${claim.held}`,
+        );
+      const held = options.cluster && !registry.get(name) ? await options.cluster.namedResume(name) : { kind: 'adopt' as const, existed: false };
+      if (ws.readyState !== ws.OPEN) return;
+      if (held.kind === 'busy') return refuse('ERR_SESSION_IN_USE', `the name "${name}" already has a connected agent (on another node)`);
+      // From here on synchronous: the registry cannot change under the decision.
+      ws.off('message', early);
+      const local = registry.get(name);
+      if (local?.agent) return refuse('ERR_SESSION_IN_USE', `the name "${name}" already has a connected agent`);
+      if (local) return register(ws, { ...message, resume: { sessionId: name, resumeSecret: local.resumeSecret } }, remoteAddress, token, refuse);
+      // The session of this name, new or taken over, with a secret of its own: the name and the token find it, not the secret.
+      register(ws, { ...message, resume: { sessionId: name, resumeSecret: createResumeSecret() } }, remoteAddress, token, refuse, true, !held.existed);
+    };
+    settle().then(
+      () => ws.off('message', early),
+      (err: unknown) => {
+        ws.off('message', early);
+        logger.warn({ err, name }, 'session names unavailable: refusing a named session');
+        refuse('ERR_INTERNAL', `the server cannot check the name "${name}" now (its session directory does not answer); try again`);
+      },
+    );
+  }
+
+  /**
    * `adopt`: the agent may take the session over — from another node (the
    * directory allowed it), or back after this server lost it (its id is bound to the secret).
    */
@@ -168,6 +224,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     token: string,
     refuse: (code: ControlErrorCode, msg: string) => void,
     adopt = false,
+    adoptsNew = false,
   ): void {
     const found = message.resume ? registry.findForResume(message.resume.sessionId, message.resume.resumeSecret) : undefined;
     if (found?.kind === 'busy') {
@@ -206,26 +263,31 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     // reconnecting never extends it nor drops it.
     const deadline = deadlineOf(session.resumeSecret);
     if (deadline !== undefined) registry.setExpiry(session, deadline);
+    const resumed = resumable !== undefined || (adopted !== undefined && !adoptsNew);
+    // A resumed session whose access changed (password <-> link <-> approve) starts with no viewers:
+    // none admitted under the old access stays in, and the agent says so.
+    const accessMode = accessLabelOf(session.access !== undefined, message.viewers);
+    const viewersReset =
+      resumed && session.accessMode !== undefined && session.accessMode !== accessMode ? { from: session.accessMode, to: accessMode } : undefined;
     const registered: RegisteredMessage = {
       type: 'registered',
       sessionId: session.id,
       url: options.sessionUrl(session.id),
       resumeSecret: session.resumeSecret,
       graceMs: config.sessionGraceMs,
-      resumed: resumable !== undefined || adopted !== undefined,
+      resumed,
       p2p: p2pSettingsFor(config.p2p, message.p2p, turnUser(session.id, AGENT_TURN_USER)),
       ...(session.access ? { access: 'password' as const } : {}),
       ...(session.expiresAt !== undefined ? { expiresAt: session.expiresAt } : {}),
       ...(message.viewers !== undefined ? { viewers: message.viewers } : {}),
+      ...(viewersReset ? { viewersReset } : {}),
     };
     // Sent before the connection's HELLO, which leaves on a later microtask.
     ws.send(JSON.stringify(registered));
     session.agentIceAt = Date.now();
-    // A resumed session whose access changed (password <-> link <-> approve) starts with no viewers: none admitted under the old access stays in.
-    const accessMode = `${session.access ? 'password' : 'link'}+${message.viewers ?? 'untracked'}`;
-    if (registered.resumed && session.accessMode !== undefined && session.accessMode !== accessMode) {
+    if (viewersReset) {
       options.viewerGate.reset(session);
-      logger.info({ sessionId: session.id, from: session.accessMode, to: accessMode }, 'session access changed: its viewers start over');
+      logger.info({ sessionId: session.id, ...viewersReset }, 'session access changed: its viewers start over');
     }
     session.accessMode = accessMode;
     // The latest register decides here too; a resumed session keeps its viewers and their states (announced again, after `registered`).
@@ -241,6 +303,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
         client: message.client,
         url: registered.url,
         access: session.access ? 'password' : 'link',
+        ...(message.name !== undefined ? { name: message.name } : {}),
       },
       'agent connected',
     );

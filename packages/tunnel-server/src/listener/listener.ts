@@ -1,0 +1,141 @@
+/**
+ * The server's socket: plain HTTP, or HTTPS with `--tls-cert`/`--tls-key`
+ * (tls-files.ts), with `--http2` too HTTP/2 and HTTP/1.1 on one port
+ * (http/http2-compat.ts); the connection guard in front of every request
+ * and upgrade; and every TCP connection tracked, so close() can cut them
+ * (the HTTP/2 server has no closeAllConnections()). Requests go to the
+ * handlers given to route(); before that (routing needs the listening port)
+ * a request gets 503 and an upgrade is dropped.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Server as TlsServer } from 'node:tls';
+import { usesHttp2, type TunnelServerConfig } from '../config';
+import { asHttp1Request, HTTP2_MAX_CONCURRENT_STREAMS, HTTP2_STREAM_WINDOW_BYTES, isHttp2Request, manageHttp2Sessions } from '../http/http2-compat';
+import { writeRawText } from '../http/raw-response';
+import type { Logger } from '../logger';
+import { ERR_OVERLOADED, guardConnections } from './connection-guard';
+import { loadTlsPair, watchTlsPair, type TlsReloader } from './tls-files';
+
+/**
+ * Idle keep-alive time of viewer connections, ms. Above the 60 s idle timeout
+ * of common reverse proxies (nginx, AWS ALB), so the proxy closes first and
+ * never reuses a socket this server is closing.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/** Where admitted requests and upgrades go (the router). */
+export interface RequestHandlers {
+  handleRequest(req: IncomingMessage, res: ServerResponse): void;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+export interface ListenerOptions {
+  config: TunnelServerConfig;
+  logger: Logger;
+  /** A request the guard admits even at the descriptor limit (the apex's health check). */
+  isHealthCheck: (req: IncomingMessage) => boolean;
+  /** The process's descriptor limit the connection guard works with (tests); default: RLIMIT_NOFILE from /proc. */
+  fdLimit?: number;
+}
+
+export interface Listener {
+  /** Listens on the configured host and port; resolves with the port (the real one when 0 was asked for). */
+  listen(): Promise<number>;
+  /** Sends admitted requests and upgrades to `handlers` from now on. */
+  route(handlers: RequestHandlers): void;
+  /** Stops accepting connections and watching the TLS files; resolves once every connection has ended (see cutConnections). */
+  stop(): Promise<void>;
+  /** Destroys every open connection. */
+  cutConnections(): void;
+}
+
+function listenOn(server: NetServer, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+export function createListener(options: ListenerOptions): Listener {
+  const { config, logger, isHealthCheck, fdLimit } = options;
+  let handlers: RequestHandlers | undefined;
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (!guard.admitRequest(req, res, isHealthCheck(req))) return;
+    if (handlers) return handlers.handleRequest(req, res);
+    res.writeHead(503, { 'content-type': 'text/plain' }).end('starting\n');
+  };
+  const tls = config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile } : undefined;
+  const tlsPair = tls ? loadTlsPair(tls.certFile, tls.keyFile) : undefined;
+  let server: Server | TlsServer;
+  let tlsServer: TlsServer | undefined;
+  if (tlsPair && usesHttp2(config)) {
+    const h2 = createSecureServer(
+      {
+        ...tlsPair,
+        allowHTTP1: true,
+        noDelay: true,
+        settings: { maxConcurrentStreams: HTTP2_MAX_CONCURRENT_STREAMS, initialWindowSize: HTTP2_STREAM_WINDOW_BYTES },
+      },
+      (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) =>
+        onRequest(isHttp2Request(req) ? asHttp1Request(req) : req, res as ServerResponse),
+    );
+    manageHttp2Sessions(h2);
+    server = tlsServer = h2;
+  } else if (tlsPair) {
+    server = tlsServer = createHttpsServer({ ...tlsPair, noDelay: true }, onRequest);
+  } else {
+    server = createServer({ noDelay: true }, onRequest);
+  }
+  // The HTTP/2 server's HTTP/1.1 connections read it too.
+  (server as Server).keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!guard.admitUpgrade(req))
+      return writeRawText(socket, 503, `The server is at its connection limit; try again shortly (${ERR_OVERLOADED})`, [['retry-after', '5']]);
+    if (handlers) return handlers.handleUpgrade(req, socket, head);
+    socket.destroy();
+  });
+  // Per-address connection quota and the descriptor reserve. The quota is off
+  // behind trusted proxies and in a cluster: every connection of a proxy, and
+  // every forward of another node, comes from one address.
+  const guard = guardConnections(server, {
+    perAddress: config.trustProxy > 0 || config.redisUrl ? 0 : config.limits.connectionsPerAddress,
+    fdReserve: config.limits.fdReserve,
+    headerTimeoutMs: config.limits.headerTimeoutMs,
+    ...(fdLimit !== undefined ? { fdLimit } : {}),
+    onRefused: (reason, address) => logger.debug({ reason, address }, 'connection refused'),
+  });
+  // clientError keeps Node's default handler: 431 for oversized headers, 400 for malformed requests.
+  let tlsReloader: TlsReloader | undefined;
+
+  return {
+    async listen() {
+      await listenOn(server, config.port, config.host);
+      if (tls && tlsServer && tlsPair) tlsReloader = watchTlsPair({ server: tlsServer, ...tls, current: tlsPair, logger });
+      return (server.address() as AddressInfo).port;
+    },
+    route(given) {
+      handlers = given;
+    },
+    stop() {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      tlsReloader?.close();
+      return stopped;
+    },
+    cutConnections() {
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * What Wingman itself serves on a session origin: the reserved paths
+ * (reserved-routes.ts) with the browser client's bundles, the shell's copy,
+ * the diagnostics page, the session info and signaling endpoints, the
+ * WebSocket tickets and the app's-own-Service-Worker switch; and the shell
+ * for a browser's top-level navigation on a P2P session
+ * (docs/browser-client.md).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  CLIENT_PATH,
+  DIAGNOSTICS_PATH,
+  DIAGNOSTICS_SCRIPT_PATH,
+  OWN_SW_PATH,
+  SHELL_PATH,
+  SHIM_PATH,
+  SIGNAL_PATH,
+  SW_PATH,
+  WS_TICKET_PATH,
+} from '@wingman/protocol';
+import { createBrowserAssets, createShellCopyRoute, isBootstrapNavigation, serveDiagnostics, serveShell } from '../browser';
+import { createOwnServiceWorkerHandler } from '../browser/own-service-worker';
+import type { TunnelServerConfig } from '../config';
+import { createWsTicketHandler } from '../relay/ws-ticket-endpoint';
+import { createWsTicketStore, type WsTicketStore } from '../relay/ws-tickets';
+import type { Session } from '../sessions/registry';
+import { createSessionInfoHandler, createSignalUpgradeHandler, SESSION_INFO_PATH, signalingSession } from '../signaling/signal-endpoint';
+import type { SignalingHub } from '../signaling/signaling-hub';
+import type { ViewerGate } from '../viewers/viewer-gate';
+import { createReservedRoutes, type ReservedRequestHandler, type ReservedRoutes, type ReservedRoutesOptions } from './reserved-routes';
+
+export interface SessionRoutesOptions {
+  config: TunnelServerConfig;
+  hub: SignalingHub;
+  viewerGate: ViewerGate;
+  /** The viewer's address of a request (viewers/viewer-address.ts). */
+  viewerAddress: (req: IncomingMessage) => string;
+  /** Whether cookies get `Secure` (the public scheme is https). */
+  secureCookie: () => boolean;
+  /** More reserved handlers (an embedder's); a path here replaces the built-in one. */
+  extra?: ReservedRoutesOptions;
+}
+
+export interface SessionRoutes {
+  reserved: ReservedRoutes;
+  /** Serves the shell instead of relaying, for a browser's top-level navigation on a session with P2P on; false to relay. */
+  bootstrap: (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string[]) => boolean;
+  /** The SW's cookies for the shim's relayed WebSockets (relay/ws-tickets.ts), which the WebSocket relay takes. */
+  wsTickets: WsTicketStore;
+  close(): void;
+}
+
+export function createSessionRoutes(options: SessionRoutesOptions): SessionRoutes {
+  const { config, hub } = options;
+  const p2pEnabled = (session: Session) => signalingSession(config, session).p2pEnabled();
+  const signal = createSignalUpgradeHandler({ config, hub, viewerAddress: options.viewerAddress, viewerGate: options.viewerGate });
+  const assets = createBrowserAssets();
+  const serveAsset: ReservedRequestHandler = (req, res) => {
+    if (!assets.handle(req, res)) res.writeHead(404, { 'content-type': 'text/plain' }).end('not built: run npm run build\n');
+  };
+  const wsTickets = createWsTicketStore({ maxPerHost: config.limits.wsTicketsPerSession });
+  const reserved = createReservedRoutes({
+    requests: new Map([
+      [SESSION_INFO_PATH, createSessionInfoHandler({ config, hub })],
+      [CLIENT_PATH, serveAsset],
+      [SHELL_PATH, createShellCopyRoute(p2pEnabled)],
+      [SW_PATH, serveAsset],
+      [SHIM_PATH, serveAsset],
+      [DIAGNOSTICS_SCRIPT_PATH, serveAsset],
+      [DIAGNOSTICS_PATH, (req, res) => serveDiagnostics(req.method, res)],
+      [WS_TICKET_PATH, createWsTicketHandler(wsTickets)],
+      [OWN_SW_PATH, createOwnServiceWorkerHandler({ secureCookie: options.secureCookie })],
+      ...(options.extra?.requests ?? []),
+    ]),
+    upgrades: new Map([[SIGNAL_PATH, signal.handler], ...(options.extra?.upgrades ?? [])]),
+  });
+  return {
+    reserved,
+    bootstrap(req, res, session, setCookie) {
+      if (!p2pEnabled(session) || !isBootstrapNavigation(req)) return false;
+      if (setCookie.length > 0) res.setHeader('set-cookie', setCookie);
+      serveShell(res, { sessionId: session.id, p2p: true });
+      return true;
+    },
+    wsTickets,
+    close() {
+      wsTickets.clear();
+      signal.close();
+    },
+  };
+}
