@@ -349,8 +349,9 @@ describe('memory an outsider can make the server or the agent hold', () => {
     console.log(`RSS growth: server ${growth.server.toFixed(1)} MB, agent ${growth.agent.toFixed(1)} MB`);
     expect(growth.server).toBeLessThanOrEqual(RSS_GROWTH_BOUND_MB);
     expect(growth.agent).toBeLessThanOrEqual(RSS_GROWTH_BOUND_MB);
-    // Most stalled uploads were refused (the budget holds ~28 of them at 2.3 MiB each): their streams are closed.
-    expect(uploads.filter((u) => u.stream.closed).length).toBeGreaterThanOrEqual(uploads.length - 64);
+    // Most stalled uploads were refused, their streams closed: the server's budget holds ~28 of them
+    // (2.3 MiB each), the agent's those it took whole (its 32 MiB at 1–3 MiB each), a few more are in flight.
+    expect(uploads.filter((u) => u.stream.closed).length).toBeGreaterThanOrEqual(uploads.length - 128);
   });
 
   it('keeps the server and agent RSS growth within 200 MB while 1 000 viewers stop reading 100 MiB downloads, and serves a legitimate viewer', async () => {
