@@ -3,7 +3,9 @@
  * `got <bytes>` once `?n=` bytes arrived; /source sends `?count=` messages of
  * `?size=` bytes (paced by its socket's buffer) then `end`; /echo echoes.
  * Plain HTTP: GET /hello answers `hello`; POST /upload reads the body and
- * answers `got <bytes>`; /never-read neither reads nor answers. Records how each of its sockets closed.
+ * answers `got <bytes>`; /never-read neither reads nor answers; GET
+ * /download?bytes=N sends N bytes of 0x44 as its socket drains. Records how
+ * each of its sockets closed.
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -12,6 +14,8 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { until, waitForEntry } from './wait';
 
 const MiB = 1024 * 1024;
+/** The block every /download writes, again and again (one buffer for any number of downloads). */
+const DOWNLOAD_BLOCK = Buffer.alloc(64 * 1024, 0x44);
 /** Bytes a sender lets its socket buffer before waiting (flow control against the relay's backpressure). */
 export const SENDER_HIGH_WATER_BYTES = 4 * MiB;
 /** A sender waits at most this long for its buffer to drain. */
@@ -64,6 +68,19 @@ export async function startWsApp(): Promise<WsApp> {
     } else if (req.url === '/never-read') {
       // Neither reads the body nor answers: uploads to it stall (the test ends them).
       req.pause();
+    } else if (req.url?.startsWith('/download?bytes=')) {
+      const total = Number(new URL(req.url, 'http://x').searchParams.get('bytes'));
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total) });
+      let left = total;
+      const pump = () => {
+        while (left > 0 && !res.destroyed) {
+          const block = left >= DOWNLOAD_BLOCK.length ? DOWNLOAD_BLOCK : DOWNLOAD_BLOCK.subarray(0, left);
+          left -= block.length;
+          if (!res.write(block)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
     } else res.writeHead(404).end();
   });
   const wss = new WebSocketServer({ server, maxPayload: 128 * MiB });

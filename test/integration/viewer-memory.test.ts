@@ -1,5 +1,5 @@
 /**
- * Memory an outsider can make the server hold, through real processes
+ * Memory an outsider can make the server or the agent hold, through real processes
  * (wingman-server and `wingman http` as children, a `ws` app in this
  * process): attacks from several loopback source addresses, each sized to
  * take the server well past 200 MB when nothing bounds it, while a
@@ -17,7 +17,7 @@ import { createTestCa, type TestCa } from '../helpers/test-ca';
 import { startWsApp, type WsApp } from '../helpers/ws-app';
 import { until, withTimeout } from '../helpers/wait';
 
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const MiB = 1024 * 1024;
 /** Growth of either process's RSS the attacks must stay within, MB (10^6 bytes). */
@@ -35,6 +35,19 @@ const H2_CONNECTIONS_PER_ADDRESS = 64;
 const H2_UPLOADS_PER_CONNECTION = 4;
 /** Bytes each HTTP/2 upload sends to a route that never reads them: the server's stream window. */
 const H2_UPLOAD_BYTES = 2 * MiB;
+/** Downloads the paused-download attack opens and stops reading, and the size of each (far more than any buffer on the way). */
+const PAUSED_DOWNLOADS = 1000;
+const PAUSED_DOWNLOAD_BYTES = 100 * MiB;
+/**
+ * Addresses it may use (127.0.1.1…): each gets the fair share of the
+ * session's 1 024 streams that the earlier ones leave (a quarter of the
+ * rest), so some 13 are needed for 1 000.
+ */
+const DOWNLOAD_ADDRESSES = 24;
+/** Downloads opened at once. */
+const DOWNLOAD_BATCH = 50;
+/** A legitimate viewer's download during the attacks. */
+const LEGIT_DOWNLOAD_BYTES = 20 * MiB;
 /** Bound on one phase (an upgrade, a write, a legitimate exchange). */
 const PHASE_TIMEOUT_MS = 30_000;
 
@@ -209,6 +222,68 @@ function legitGet(path: string): Promise<{ status: number; body: string }> {
   );
 }
 
+/** A legitimate viewer's GET of `bytes` from /download, read as fast as it comes: status and bytes received. */
+function legitDownload(bytes: number): Promise<{ status: number; received: number }> {
+  return within(
+    new Promise((resolve, reject) => {
+      const path = `/download?bytes=${bytes}`;
+      const req = get({ host: '127.0.0.1', port: t.serverPort, path, headers: { host: t.host }, agent: false }, (res) => {
+        let received = 0;
+        res.on('data', (c: Buffer) => (received += c.length));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, received }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+    }),
+    'a legitimate download',
+    60_000,
+  );
+}
+
+/**
+ * Opens a download of `bytes` from `localAddress` and stops reading once its
+ * head arrived: resolves with the socket when that head was a 200, else
+ * (refused: the viewer's share of streams is taken) with undefined.
+ */
+function pausedDownload(localAddress: string, bytes: number): Promise<Socket | undefined> {
+  return within(
+    new Promise<Socket | undefined>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port: t.serverPort, localAddress });
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.once('close', () => {
+        sockets.delete(socket);
+        resolve(undefined);
+      });
+      socket.once('data', (d: Buffer) => {
+        if (d.toString('latin1').startsWith('HTTP/1.1 200')) {
+          socket.pause();
+          resolve(socket);
+        } else {
+          socket.destroy();
+          resolve(undefined);
+        }
+      });
+      socket.write(`GET /download?bytes=${bytes} HTTP/1.1\r\nHost: ${t.host}\r\n\r\n`);
+    }),
+    'a download head',
+  );
+}
+
+/** Resolves once both processes' RSS moved less than 2 MB in a second (bounded). */
+async function rssSettled(): Promise<void> {
+  let last = { server: 0, agent: 0 };
+  await until(
+    () => {
+      const now = { server: t.server.rssBytes(), agent: t.agent.rssBytes() };
+      const settled = Math.abs(now.server - last.server) < 2e6 && Math.abs(now.agent - last.agent) < 2e6;
+      last = now;
+      return settled;
+    },
+    { timeoutMs: 60_000, intervalMs: 1_000, what: 'RSS to settle' },
+  );
+}
+
 /** A legitimate viewer's WebSocket echo of `text`. */
 async function legitEcho(text: string): Promise<string> {
   const ws = new WebSocket(`ws://127.0.0.1:${t.serverPort}/echo`, { headers: { host: t.host } });
@@ -222,7 +297,7 @@ async function legitEcho(text: string): Promise<string> {
   return reply;
 }
 
-describe('memory an outsider can make the server hold', () => {
+describe('memory an outsider can make the server or the agent hold', () => {
   it('keeps RSS growth within 200 MB while 1 000 relayed WebSockets each hold an unfinished 1 MiB frame, and serves a legitimate viewer', async () => {
     t = await startTunnel(false);
     expect(await legitGet('/hello')).toEqual({ status: 200, body: 'hello' });
@@ -238,6 +313,7 @@ describe('memory an outsider can make the server hold', () => {
     expect(await legitGet('/hello')).toEqual({ status: 200, body: 'hello' });
     expect(await legitEcho('still served')).toBe('still served');
     const growth = rss.stop();
+    console.log(`RSS growth: server ${growth.server.toFixed(1)} MB, agent ${growth.agent.toFixed(1)} MB`);
     expect(growth.server).toBeLessThanOrEqual(RSS_GROWTH_BOUND_MB);
     expect(growth.agent).toBeLessThanOrEqual(RSS_GROWTH_BOUND_MB);
     // The budget (64 MiB) holds at most ~64 unfinished 1 MiB frames: the rest were closed with 1013.
@@ -245,7 +321,7 @@ describe('memory an outsider can make the server hold', () => {
     expect(closedWith1013).toBeGreaterThanOrEqual(held.length - 2 * 64);
   });
 
-  it('keeps the server RSS growth within 200 MB while 512 HTTP/2 uploads of 2 MiB stall on a route that never reads them, and serves a legitimate viewer', async () => {
+  it('keeps the server and agent RSS growth within 200 MB while 512 HTTP/2 uploads of 2 MiB stall on a route that never reads them, and serves a legitimate viewer', async () => {
     t = await startTunnel(true);
     const legit = h2From('127.0.0.1');
     expect(await h2Exchange(legit, t.host, '/hello', { timeoutMs: PHASE_TIMEOUT_MS })).toMatchObject({ status: 200, body: 'hello' });
@@ -270,8 +346,37 @@ describe('memory an outsider can make the server hold', () => {
     const upload = await h2Exchange(fresh, t.host, '/upload', { method: 'POST', body: 'x'.repeat(MiB), timeoutMs: PHASE_TIMEOUT_MS });
     expect(upload).toMatchObject({ status: 200, body: `got ${MiB}` });
     const growth = rss.stop();
+    console.log(`RSS growth: server ${growth.server.toFixed(1)} MB, agent ${growth.agent.toFixed(1)} MB`);
     expect(growth.server).toBeLessThanOrEqual(RSS_GROWTH_BOUND_MB);
-    // Most stalled uploads were refused (the budget holds ~28 of them at 2.3 MiB each): their streams are closed.
-    expect(uploads.filter((u) => u.stream.closed).length).toBeGreaterThanOrEqual(uploads.length - 64);
+    expect(growth.agent).toBeLessThanOrEqual(RSS_GROWTH_BOUND_MB);
+    // Most stalled uploads were refused, their streams closed: the server's budget holds ~28 of them
+    // (2.3 MiB each), the agent's those it took whole (its 32 MiB at 1–3 MiB each), a few more are in flight.
+    expect(uploads.filter((u) => u.stream.closed).length).toBeGreaterThanOrEqual(uploads.length - 128);
+  });
+
+  it('keeps the server and agent RSS growth within 200 MB while 1 000 viewers stop reading 100 MiB downloads, and serves a legitimate viewer', async () => {
+    t = await startTunnel(false);
+    expect(await legitGet('/hello')).toEqual({ status: 200, body: 'hello' });
+    const rss = sampleRss({ server: t.server, agent: t.agent });
+    const held: Socket[] = [];
+    // Each address opens downloads until the server refuses it more (its fair share), then the next one takes over.
+    for (let a = 0; a < DOWNLOAD_ADDRESSES && held.length < PAUSED_DOWNLOADS; a++) {
+      for (let batch = DOWNLOAD_BATCH; batch === DOWNLOAD_BATCH && held.length < PAUSED_DOWNLOADS;) {
+        const n = Math.min(DOWNLOAD_BATCH, PAUSED_DOWNLOADS - held.length);
+        const opened = (await Promise.all(Array.from({ length: n }, () => pausedDownload(`127.0.1.${1 + a}`, PAUSED_DOWNLOAD_BYTES)))).filter(
+          (s): s is Socket => s !== undefined,
+        );
+        held.push(...opened);
+        batch = opened.length === n ? DOWNLOAD_BATCH : 0;
+      }
+    }
+    expect(held).toHaveLength(PAUSED_DOWNLOADS);
+    await rssSettled();
+    expect(await legitGet('/hello')).toEqual({ status: 200, body: 'hello' });
+    expect(await legitDownload(LEGIT_DOWNLOAD_BYTES)).toEqual({ status: 200, received: LEGIT_DOWNLOAD_BYTES });
+    const growth = rss.stop();
+    console.log(`RSS growth: server ${growth.server.toFixed(1)} MB, agent ${growth.agent.toFixed(1)} MB`);
+    expect(growth.server).toBeLessThanOrEqual(RSS_GROWTH_BOUND_MB);
+    expect(growth.agent).toBeLessThanOrEqual(RSS_GROWTH_BOUND_MB);
   });
 });

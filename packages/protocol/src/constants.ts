@@ -64,6 +64,15 @@ export const PING_TIMEOUT_MS = 10_000;
 /** Bytes a stream may queue for sending before write() reports backpressure. */
 export const STREAM_SEND_HIGH_WATER_BYTES = 256 * 1024;
 
+/**
+ * Bytes a stream may queue beyond what its send window lets out now before
+ * write() reports backpressure (below STREAM_SEND_HIGH_WATER_BYTES): a
+ * stream the peer grants no credit to (a viewer that stopped reading) keeps
+ * one more read of its source, not a whole high-water mark, so a thousand
+ * stalled streams hold 64 MiB rather than 256. One read of a socket is 64 KiB.
+ */
+export const STREAM_SEND_BEYOND_WINDOW_BYTES = 64 * 1024;
+
 /** Default transport high-water mark: the pump stops while the transport buffers more than this. */
 export const TRANSPORT_HIGH_WATER_BYTES = 1024 * 1024;
 

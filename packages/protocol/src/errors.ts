@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   ERR_CONNECTION_LOST: 25,
   ERR_TIMEOUT: 26,
   ERR_FLOOD: 27,
+  ERR_OVERLOADED: 28,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

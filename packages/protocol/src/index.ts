@@ -6,6 +6,7 @@ export * from './payload';
 export { DEFAULT_WS_MESSAGE_LIMIT_BYTES, messageTooBigReason, messageTooBigReasonFrom, WS_CLOSE_MESSAGE_TOO_BIG } from './ws-limit';
 export { BodyLengthGuard, declaredBodyLength, type BodyChunkVerdict } from './body-length';
 export { Emitter } from './emitter';
+export { createBufferBudget, type BufferBudget, type BufferHold } from './buffer-budget';
 export { Stream, type StreamEvents, type StreamKind } from './stream';
 export { Connection, type ConnectionEvents, type ConnectionOptions, type Transport } from './connection';
 export * from './control';

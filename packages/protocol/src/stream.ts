@@ -4,7 +4,7 @@
  * by the connection's pump (round-robin across streams, within each stream's
  * send window).
  */
-import { MAX_WINDOW_BYTES, MAX_WS_MESSAGE_BYTES, STREAM_SEND_HIGH_WATER_BYTES, WINDOW_UPDATE_DIVISOR } from './constants';
+import { MAX_WINDOW_BYTES, MAX_WS_MESSAGE_BYTES, STREAM_SEND_BEYOND_WINDOW_BYTES, STREAM_SEND_HIGH_WATER_BYTES, WINDOW_UPDATE_DIVISOR } from './constants';
 import { concatBytes } from './bytes';
 import { Emitter } from './emitter';
 import { ERROR_CODES, ProtocolError, protocolError, type ErrorCode } from './errors';
@@ -257,8 +257,9 @@ export class Stream extends Emitter<StreamEvents> {
     this.host.markReady(this);
   }
 
+  /** Backpressure: the queue reached the high-water mark, or holds more than the send window lets out plus one read. */
   private checkHighWater(): boolean {
-    if (this.queuedBytes >= STREAM_SEND_HIGH_WATER_BYTES) {
+    if (this.queuedBytes >= STREAM_SEND_HIGH_WATER_BYTES || this.queuedBytes > Math.max(0, this.window) + STREAM_SEND_BEYOND_WINDOW_BYTES) {
       this.needDrain = true;
       return false;
     }
@@ -302,6 +303,18 @@ export class Stream extends Emitter<StreamEvents> {
     return this.paused;
   }
 
+  /**
+   * What this stream can be made to hold of the peer's body while its
+   * consumer does not take it: bytes received and not yet delivered, plus the
+   * credit the peer may still spend. 0 once the peer ended its side.
+   */
+  get receiveExposure(): number {
+    if (this.closed) return 0;
+    let undelivered = 0;
+    for (const item of this.inbox) if (item.kind === 'data') undelivered += item.chunk.length;
+    return undelivered + (this.remoteEnded ? 0 : Math.max(0, this.recvAllowed));
+  }
+
   /** @internal Accounts flow-controlled bytes; false when the peer overran the window. */
   takeWindow(n: number): boolean {
     this.recvAllowed -= n;
@@ -310,7 +323,10 @@ export class Stream extends Emitter<StreamEvents> {
 
   /** @internal */
   receiveData(chunk: Uint8Array): void {
-    this.push({ kind: 'data', chunk });
+    // The chunk is a view into the transport's message (often into a larger
+    // socket read): one that waits for a paused consumer is copied, so what a
+    // stalled stream pins is its own bytes, not up to 4× that.
+    this.push({ kind: 'data', chunk: this.paused ? copyOf(chunk) : chunk });
   }
 
   /** @internal Reassembles fragments; returns an error code when the message is too large. */
@@ -462,4 +478,9 @@ export class Stream extends Emitter<StreamEvents> {
 
 function codeNumber(code: ErrorCode): number {
   return ERROR_CODES[code];
+}
+
+/** A copy that owns its memory, of the same type (in Node a Buffer's own slice() is a view, not a copy). */
+function copyOf(chunk: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(chunk);
 }

@@ -63,10 +63,11 @@ export const DEFAULT_FD_RESERVE = 64;
 export const DEFAULT_HEADER_TIMEOUT_MS = 30_000;
 /**
  * Bytes the server holds for viewers across all connections (unfinished
- * WebSocket messages, uploads the app does not read): 64 MiB is 64
+ * WebSocket messages, uploads the app does not read, downloads the viewer
+ * does not read): 64 MiB is 64
  * WebSocket messages at the default 1 MiB cap in flight at once, while a
- * flood of sockets that never finish a message, or of uploads nobody reads,
- * cannot take the process past it (relay/buffer-budget.ts).
+ * flood of sockets that never finish a message, of uploads nobody reads or
+ * of downloads nobody reads, cannot take the process past it (@wingman/protocol's buffer-budget.ts).
  */
 export const DEFAULT_VIEWER_BUFFER_BUDGET_BYTES = 64 * 1024 * 1024;
 

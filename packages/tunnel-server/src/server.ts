@@ -16,7 +16,7 @@ import { resolvePublicAddress } from './listener/public-address';
 import { publicAddressWarnings, type AddressWarning } from './listener/public-address-warnings';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
-import { createBufferBudget } from './relay/buffer-budget';
+import { createBufferBudget } from '@wingman/protocol';
 import { createViewerStreamQuota } from './relay/viewer-streams';
 import { createWsRelay } from './relay/ws-relay';
 import { createApexApp, HEALTH_PATH } from './routing/apex-app';
@@ -144,7 +144,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     sessionUrl: address.sessionUrl,
     hub,
   });
-  // Bytes held for viewers across all their connections (relay/buffer-budget.ts).
+  // Bytes held for viewers across all their connections (@wingman/protocol's buffer-budget.ts).
   const viewerBuffers = createBufferBudget(config.limits.viewerBufferBudgetBytes);
   const wsRelay = createWsRelay({
     budget: viewerBuffers,

@@ -97,6 +97,48 @@ describe('flow control', () => {
     expect(createHash('sha256').update(got).digest('hex')).toBe(createHash('sha256').update(big).digest('hex'));
   });
 
+  it('reports what a paused reader can be made to hold (one window), and holds copies rather than views into transport messages', async () => {
+    pair = connectedPair();
+    const { client, server } = pair;
+    const size = 1024 * 1024;
+    let sender: Stream | undefined;
+    server.on('stream', (s) => {
+      sender = s;
+      s.respond({ status: 200, headers: [] });
+      let off = 0;
+      const pump = () => {
+        while (off < size) {
+          const ok = s.write(new Uint8Array(CHUNK_BYTES).fill(7));
+          off += CHUNK_BYTES;
+          if (!ok) return void s.once('drain', pump);
+        }
+        s.end();
+      };
+      pump();
+    });
+    const download = client.open('http', { method: 'GET', target: '/big', headers: [] }, { end: true });
+    // Before a byte arrives it is the whole window (the credit the sender holds).
+    expect(download.receiveExposure).toBe(DEFAULT_STREAM_WINDOW_BYTES);
+    download.pause();
+    const chunks: Uint8Array[] = [];
+    const ended = new Promise<void>((resolve) => download.on('end', resolve));
+    download.on('data', (c) => chunks.push(c));
+    await waitFor(() => sender?.sendWindow === 0, 'the sender to spend the window while the reader is paused');
+    // The pair delivers each message a turn later: let the last ones arrive.
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+    // All of it arrived and waits: still one window, however it is split between received and still allowed.
+    expect(chunks).toHaveLength(0);
+    expect(download.receiveExposure).toBe(DEFAULT_STREAM_WINDOW_BYTES);
+    download.resume();
+    await ended;
+    expect(chunks.reduce((n, c) => n + c.byteLength, 0)).toBe(size);
+    // The ones that waited in the paused inbox own their memory: no view pins the larger message they arrived in.
+    const waited = chunks.slice(0, DEFAULT_STREAM_WINDOW_BYTES / MAX_PAYLOAD_BYTES);
+    for (const c of waited) expect(c.buffer.byteLength).toBe(c.byteLength);
+    // The peer ended: nothing more can arrive.
+    expect(download.receiveExposure).toBe(0);
+  });
+
   it('interleaves two concurrent bulk downloads (round-robin, neither waits for the other)', async () => {
     const order: number[] = [];
     pair = connectedPair({

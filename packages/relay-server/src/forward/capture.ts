@@ -10,6 +10,18 @@ import type { TransportName } from './headers';
 /** Default per-body capture cap: enough for any JSON API payload, small enough that 500 entries stay well under 1 GiB worst case. */
 export const DEFAULT_CAPTURE_BODY_LIMIT_BYTES = 1024 * 1024;
 
+/**
+ * Body bytes the process keeps for exchanges still in flight, all of them
+ * together (the inspector's store bounds the finished ones: its
+ * INSPECT_STORE_MAX_BYTES). Past it, bodies are counted, not kept (shown
+ * truncated): a thousand downloads a viewer stopped reading each kept 1 MiB
+ * here, and took the agent past 1 GB.
+ */
+export const CAPTURE_IN_FLIGHT_BUDGET_BYTES = 8 * 1024 * 1024;
+
+/** Bytes kept now by unfinished body taps of this process. */
+let keptInFlight = 0;
+
 /** Largest `--inspect-body-limit`: a captured body crosses the P2P host's IPC channel as one message. */
 export const MAX_CAPTURE_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
@@ -56,26 +68,37 @@ export interface CaptureOptions {
   onCapture(capture: Capture): void;
 }
 
-/** Copies the first `limit` bytes of a body as it passes; counts the rest. */
+/** Copies the first `limit` bytes of a body as it passes (within CAPTURE_IN_FLIGHT_BUDGET_BYTES); counts the rest. */
 export interface BodyTap {
   push(chunk: Uint8Array): void;
+  /** The body as kept; its bytes leave the in-flight budget (the caller hands them on). */
   result(): CapturedBody;
 }
 
 export function createBodyTap(limit: number): BodyTap {
+  /** Bytes this body may still keep up to: `limit`, or what it had kept when the budget ran out. */
+  let cap = limit;
+  let done = false;
   const parts: Buffer[] = [];
   let kept = 0;
   let size = 0;
   return {
     push(chunk) {
       size += chunk.byteLength;
-      if (kept >= limit) return;
-      const take = Math.min(chunk.byteLength, limit - kept);
+      if (kept >= cap || done) return;
+      const take = Math.min(chunk.byteLength, cap - kept, CAPTURE_IN_FLIGHT_BUDGET_BYTES - keptInFlight);
+      // The process's budget is spent: from here on this body is counted only (no gap in what is kept).
+      if (take <= 0) return void (cap = kept);
       // A copy: the chunk's memory belongs to the transport and is reused.
       parts.push(Buffer.from(chunk.subarray(0, take)));
       kept += take;
+      keptInFlight += take;
     },
     result() {
+      if (!done) {
+        done = true;
+        keptInFlight -= kept;
+      }
       const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts, kept);
       return { data, size, truncated: size > kept };
     },

@@ -19,6 +19,22 @@ export const DEFAULT_RESPONSE_TIMEOUT_MS = 60_000;
 export const REQUEST_DRAIN_TIMEOUT_MS = 10_000;
 
 /**
+ * Bytes the agent holds, all its streams and connections together, for
+ * exchanges that do not move: a response body queued for a peer that grants
+ * no more credit (a viewer that stopped reading a download), a request body
+ * queued for a local app that does not read it. Each such exchange holds up
+ * to a few MiB (the stream's queue or the request's buffer, plus the credit
+ * the peer may still spend), so without a process-wide bound a thousand of
+ * them took the agent past 1 GB. Past the budget, the exchange that has held
+ * its bytes the longest is refused: a 503 page before the response head,
+ * else a RESET with ERR_OVERLOADED. Exchanges that keep moving never hold
+ * for long. Half the tunnel server's VIEWER_BUFFER_BUDGET_BYTES: the agent
+ * also keeps the inspector's captures (CAPTURE_IN_FLIGHT_BUDGET_BYTES,
+ * INSPECT_STORE_MAX_BYTES), and all of it must stay within ~200 MB.
+ */
+export const AGENT_BUFFER_BUDGET_BYTES = 32 * 1024 * 1024;
+
+/**
  * Idle keep-alive sockets to the local app are dropped after this long.
  * Node's http server (Vite, webpack, Express) closes idle sockets after
  * 5 s (server.keepAliveTimeout); closing ours first avoids reusing a socket

@@ -1,5 +1,6 @@
 /** What every forwarded stream shares: the keep-alive connection pool, the target and the options. */
 import type { Dispatcher } from 'undici';
+import type { BufferBudget } from '@wingman/protocol';
 import type { AppAddress } from './app-urls';
 import type { CaptureOptions } from './capture';
 import type { HostHeaderMode, Target, TransportName } from './headers';
@@ -31,6 +32,8 @@ export interface ForwardContext {
   /** Largest WebSocket message taken from the local app (ws's maxPayload); a larger one closes both legs with 1009. */
   wsMaxMessageBytes: number;
   onRequest: (entry: RequestLogEntry) => void;
+  /** The process's budget of bytes held for exchanges that do not move (constants.ts: AGENT_BUFFER_BUDGET_BYTES). */
+  budget: BufferBudget;
   /** The inspector's tap; undefined when the inspector is off. */
   capture: CaptureOptions | undefined;
 }

@@ -63,3 +63,10 @@ export function badResponsePage(hostPort: string, detail: string): ErrorPage {
 export function badRequestPage(detail: string): ErrorPage {
   return page(400, 'Bad request', [`Wingman refused to forward this request: ${escapeHtml(detail)}.`]);
 }
+
+/** 503: the agent holds as much unread data as it allows, and this request had held its share the longest. */
+export function overloadedPage(): ErrorPage {
+  return page(503, 'Wingman is holding too much unread data', [
+    'The developer’s Wingman agent holds as much data as it allows for requests that are not moving (an app that does not read an upload, a viewer that does not read a download), and this request had waited the longest. Try again in a moment.',
+  ]);
+}

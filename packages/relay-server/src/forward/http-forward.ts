@@ -14,12 +14,12 @@
  */
 import { PassThrough, type Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { ProtocolError, type HeaderList, type Stream } from '@wingman/protocol';
+import { ProtocolError, type ErrorCode, type HeaderList, type Stream } from '@wingman/protocol';
 import { REQUEST_DRAIN_TIMEOUT_MS } from './constants';
-import { badRequestPage, badResponsePage, timeoutPage, unreachablePage, type ErrorPage } from './error-page';
+import { badRequestPage, badResponsePage, overloadedPage, timeoutPage, unreachablePage, type ErrorPage } from './error-page';
 import { checkFraming, formatHostPort, fromRawHeaders, requestHeaders, toRawHeaders, withoutHopByHop, type TransportName } from './headers';
 import { rewriteAppUrls, sessionOrigin } from './app-urls';
-import { createRequestBody, REQUEST_BODY_HIGH_WATER_BYTES } from './request-body';
+import { createRequestBody, REQUEST_BODY_HIGH_WATER_BYTES, REQUEST_BODY_READ_AHEAD_BYTES } from './request-body';
 import { pipeBody, sendPage, withTransport } from './respond';
 import { routeOf } from './route';
 import type { ForwardContext } from './context';
@@ -99,6 +99,22 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     done();
   };
 
+  // What this exchange holds while it does not move counts against the
+  // process's budget (ctx.budget): the response body queued for a peer that
+  // grants no credit, the request body queued for an app that does not read
+  // it. Evicted (it had held the longest when the budget ran out): a 503
+  // before the head, a reset after it.
+  const overloaded = () => {
+    if (state === 'waiting') fail(overloadedPage(), 'ERR_OVERLOADED');
+    else brokeOff('the agent buffer budget is spent and this exchange had stalled the longest', 'ERR_OVERLOADED');
+  };
+  const downloadHold = ctx.budget.hold(overloaded);
+  const uploadHold = ctx.budget.hold(overloaded);
+  stream.once('close', () => {
+    downloadHold.release();
+    uploadHold.release();
+  });
+
   const framing = checkFraming(head.headers);
   // Before the body's own listener, so the tap sees every chunk the app does.
   if (ctx.capture) stream.on('data', (chunk) => tap.requestChunk(chunk));
@@ -114,6 +130,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
       if (framing.ok && framing.contentLength === undefined && state === 'waiting') start(hasBody);
     },
     onViolation: (reason) => fail(badRequestPage(reason), 'ERR_INVALID_HEAD'),
+    hold: uploadHold,
   });
 
   stream.on('reset', (err) => {
@@ -135,7 +152,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     // The stream frames the body; towards the app it goes chunked (length unknown: the client frames it) or is absent.
     if (framing.ok && framing.contentLength === undefined && !hasBody && BODY_METHODS.has(head.method)) headers.push(['content-length', '0']);
     if (hasBody) {
-      bodySink = new PassThrough({ highWaterMark: REQUEST_BODY_HIGH_WATER_BYTES });
+      bodySink = new PassThrough({ writableHighWaterMark: REQUEST_BODY_HIGH_WATER_BYTES, readableHighWaterMark: REQUEST_BODY_READ_AHEAD_BYTES });
       // A failure of the local request ends it (onResponseError); the sink's own error says nothing more.
       bodySink.on('error', () => undefined);
     }
@@ -155,7 +172,11 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
           const sink = gzipper ?? stream;
           if (!sink.write(chunk)) {
             c.pause();
-            sink.once('drain', () => c.resume());
+            downloadHold.set(stream.pendingBytes + (gzipper ? gzipper.writableLength + gzipper.readableLength : 0));
+            sink.once('drain', () => {
+              downloadHold.set(0);
+              c.resume();
+            });
           }
         },
         onResponseEnd() {
@@ -183,10 +204,10 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   }
 
   /** Mid-body: the head is out, the stream can only be reset. */
-  function brokeOff(reason: string): void {
+  function brokeOff(reason: string, code: ErrorCode = 'ERR_UPSTREAM_ERROR'): void {
     if (state === 'done') return;
-    tap.finish('ERR_UPSTREAM_ERROR');
-    stream.reset('ERR_UPSTREAM_ERROR', reason);
+    tap.finish(code);
+    stream.reset(code, reason);
     state = 'done';
     abortUpstream();
   }

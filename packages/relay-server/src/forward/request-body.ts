@@ -5,8 +5,8 @@
  * Content-Length exactly, so a peer cannot append bytes the local app would
  * parse as another request.
  */
-import type { Writable } from 'node:stream';
-import type { Stream } from '@wingman/protocol';
+import type { Duplex } from 'node:stream';
+import type { BufferHold, Stream } from '@wingman/protocol';
 
 export interface RequestBodyOptions {
   /** Declared Content-Length; undefined when the body length is unknown. */
@@ -15,13 +15,19 @@ export interface RequestBodyOptions {
   onFramingKnown: (hasBody: boolean) => void;
   /** The body disagrees with Content-Length (longer or shorter). Called at most once. */
   onViolation: (reason: string) => void;
+  /**
+   * While the stream is paused for a full local socket, what the body holds
+   * here (the queue towards the app, and what the peer may still send into
+   * the stream) is reported to it; 0 once it drains.
+   */
+  hold: BufferHold;
 }
 
 export interface RequestBody {
   /** The stream delivered its end (the whole body went to the local request). */
   readonly complete: boolean;
-  /** Starts writing the body into the local request; what arrived before is written first. */
-  pipeTo(sink: Writable): void;
+  /** Starts writing the body into the local request (a PassThrough the HTTP client reads); what arrived before is written first. */
+  pipeTo(sink: Duplex): void;
   /** Stop writing; from now on read and drop the rest of the body. */
   discard(): void;
 }
@@ -34,13 +40,22 @@ export interface RequestBody {
  */
 export const REQUEST_BODY_HIGH_WATER_BYTES = 1024 * 1024;
 
+/**
+ * Bytes of request body the HTTP client may have waiting to be read (the
+ * readable side of the body's PassThrough) on top of the above: without a
+ * bound of its own it filled to the high-water mark too, before the client
+ * had even connected, and an upload that stalls held twice what the stream
+ * pauses for, uncounted.
+ */
+export const REQUEST_BODY_READ_AHEAD_BYTES = 64 * 1024;
+
 export function createRequestBody(stream: Stream, options: RequestBodyOptions): RequestBody {
   let received = 0;
   let framingKnown = false;
   let complete = false;
   let discarding = false;
   let violated = false;
-  let sink: Writable | undefined;
+  let sink: Duplex | undefined;
   /** Body events before pipeTo(): in practice none (the request starts before or on the first chunk). */
   const early: Uint8Array[] = [];
 
@@ -56,9 +71,13 @@ export function createRequestBody(stream: Stream, options: RequestBodyOptions): 
     options.onViolation(reason);
   };
   const write = (chunk: Uint8Array) => {
-    sink!.write(chunk);
+    // A chunk is a view into a larger transport message; one that waits behind others is copied, so a stalled upload pins only its own bytes.
+    sink!.write(sink!.writableLength + sink!.readableLength > 0 ? Buffer.from(chunk) : chunk);
     // Enough is queued for the local socket: stop delivery (and window credit) until it drains.
-    if (sink!.writableLength > REQUEST_BODY_HIGH_WATER_BYTES) stream.pause();
+    if (sink!.writableLength > REQUEST_BODY_HIGH_WATER_BYTES && !stream.isPaused) {
+      stream.pause();
+      options.hold.set(sink!.writableLength + sink!.readableLength + stream.receiveExposure);
+    }
   };
   const finish = () => {
     if (options.contentLength !== undefined && received < options.contentLength) {
@@ -93,6 +112,7 @@ export function createRequestBody(stream: Stream, options: RequestBodyOptions): 
     pipeTo(s) {
       sink = s;
       sink.on('drain', () => {
+        options.hold.set(0);
         if (!discarding) stream.resume();
       });
       for (const chunk of early.splice(0)) write(chunk);
@@ -101,6 +121,7 @@ export function createRequestBody(stream: Stream, options: RequestBodyOptions): 
     discard() {
       discarding = true;
       early.length = 0;
+      options.hold.set(0);
       stream.resume();
     },
   };

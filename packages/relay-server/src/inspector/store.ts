@@ -14,9 +14,12 @@ export const MAX_INSPECT_HISTORY = 10_000;
 /**
  * Body bytes the ring may hold in all; past it the oldest entries go first,
  * whatever --inspect-history says. 500 entries of two 1 MiB bodies would
- * otherwise pin 1 GiB in a process that normally needs ~50 MiB.
+ * otherwise pin 1 GiB in a process that normally needs ~50 MiB; and a
+ * viewer can fill it (a stream of 1 MiB downloads), so it is part of what
+ * the agent's memory must stay within (~200 MB beside
+ * AGENT_BUFFER_BUDGET_BYTES and CAPTURE_IN_FLIGHT_BUDGET_BYTES).
  */
-export const INSPECT_STORE_MAX_BYTES = 128 * 1024 * 1024;
+export const INSPECT_STORE_MAX_BYTES = 32 * 1024 * 1024;
 
 export type EntryTransport = TransportName | 'replay';
 

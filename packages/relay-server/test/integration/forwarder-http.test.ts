@@ -3,12 +3,12 @@
  * a real local app on 127.0.0.1.
  */
 import { createHash } from 'node:crypto';
-import { MAX_HEADER_COUNT, type Connection } from '@wingman/protocol';
+import { createBufferBudget, MAX_HEADER_COUNT, type Connection, type ProtocolError, type Stream } from '@wingman/protocol';
 import { createForwarder, type Forwarder, type ForwarderOptions, type RequestLogEntry } from '../../src/forward';
 import { connectedPair } from './helpers/pair';
 import { BLOCK, blocksSha256, freePort, startLocalApp, type LocalApp } from './helpers/local-app';
 import { bodyOf, header, responseOf, send, writeBody } from './helpers/viewer';
-import { delay, expectUnchangedWithin } from '../../../../test/helpers/wait';
+import { delay, expectUnchangedWithin, until } from '../../../../test/helpers/wait';
 
 jest.setTimeout(60_000);
 
@@ -314,5 +314,62 @@ describe('forwarder: HTTP', () => {
     const r = await send(conn, { method: 'POST', target: '/sha', body: parts });
     const expected = createHash('sha256').update(Buffer.concat(parts)).digest('hex');
     expect(JSON.parse(r.body.toString()).sha).toBe(expected);
+  });
+});
+
+describe('forwarder: the buffer budget', () => {
+  /** How a stream ended for the viewer: its reset code, or 'end'. */
+  function outcome(stream: Stream): Promise<string> {
+    return new Promise((resolve) => {
+      stream.on('reset', (err: ProtocolError) => resolve(err.code));
+      stream.on('end', () => resolve('end'));
+    });
+  }
+
+  it('resets the downloads a viewer stopped reading the longest (ERR_OVERLOADED) once they hold the budget, and serves a download that is read', async () => {
+    const budget = createBufferBudget(MiB);
+    const conn = tunnel({ budget });
+    const stalled = Array.from({ length: 24 }, () => {
+      const s = conn.open('http', { method: 'GET', target: '/bytes?blocks=8', headers: [['host', 'h']] }, { end: true });
+      // Not reading: no credit goes back beyond the first window.
+      s.pause();
+      s.on('data', () => undefined);
+      return { stream: s, outcome: outcome(s) };
+    });
+    const codes = new Map<Stream, string>();
+    for (const d of stalled) void d.outcome.then((c) => codes.set(d.stream, c));
+    await until(() => codes.size >= 8, { timeoutMs: 20_000, what: 'the budget to reset the stalled downloads held longest' });
+    expect([...codes.values()].every((c) => c === 'ERR_OVERLOADED')).toBe(true);
+    expect(budget.total()).toBeLessThanOrEqual(budget.limit);
+    // A download that is read moves, so it never holds for long: it completes.
+    const fresh = conn.open('http', { method: 'GET', target: '/bytes?blocks=16', headers: [['host', 'h']] }, { end: true });
+    expect((await responseOf(fresh)).status).toBe(200);
+    expect((await bodyOf(fresh, true)).sha256).toBe(blocksSha256(16));
+  });
+
+  it('answers 503 to the upload an app has not read the longest once stalled uploads hold the budget', async () => {
+    const budget = createBufferBudget(2 * MiB);
+    const conn = tunnel({ budget });
+    const uploads = Array.from({ length: 4 }, () => {
+      const s = conn.open('http', {
+        method: 'POST',
+        target: '/hang',
+        headers: [
+          ['host', 'h'],
+          ['content-length', String(32 * MiB)],
+        ],
+      });
+      const head = responseOf(s);
+      head.catch(() => undefined);
+      void writeBody(
+        s,
+        Array.from({ length: 32 }, () => BLOCK),
+      ).catch(() => undefined);
+      return head;
+    });
+    const first = await uploads[0]!;
+    expect(first.status).toBe(503);
+    expect(budget.total()).toBeLessThanOrEqual(budget.limit);
+    expect(log).toContainEqual(expect.objectContaining({ target: '/hang', status: 503, error: 'ERR_OVERLOADED' }));
   });
 });

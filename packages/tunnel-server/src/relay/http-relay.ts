@@ -20,10 +20,11 @@ import {
   endAndClose,
   HTTP2_STREAM_WINDOW_BYTES,
   http2RequestHasBody,
+  isHttp2Response,
   refuseRestOfBody,
   responseCompleted,
 } from '../http/http2-compat';
-import type { BufferBudget, BufferHold } from './buffer-budget';
+import type { BufferBudget, BufferHold } from '@wingman/protocol';
 import { requestHeadersForAgent, responseHeadersForViewer } from './headers';
 import { hostOnlyCookies } from './host-only-cookies';
 
@@ -43,7 +44,7 @@ export interface HttpRelayContext {
   /** Override of RESPONSE_HEAD_TIMEOUT_MS. */
   responseHeadTimeoutMs?: number;
   /**
-   * The server's budget of bytes held for viewers (buffer-budget.ts): while
+   * The server's budget of bytes held for viewers (@wingman/protocol's buffer-budget.ts): while
    * the relay waits on an app that does not read an upload, what the
    * upload can make the server hold counts against it; the longest stalled
    * are answered 503 ERR_OVERLOADED (or cut, once the response started)
@@ -60,9 +61,12 @@ const NO_BODY_STATUS = new Set([204, 304]);
  * Bytes the relay lets queue on a viewer's socket before pausing the stream
  * (which withholds window credit from the agent). Measured: with Node's
  * default 16 KiB the relay paused on every frame and carried 30–50 MB/s on
- * loopback; 1 MiB keeps the socket busy while bounding memory per viewer.
+ * loopback; 256 KiB keeps the socket busy while bounding what a viewer that
+ * stops reading holds before the buffer budget counts it (it counts from
+ * the pause on): a thousand such downloads at 1 MiB each took the server
+ * past 200 MB while they filled.
  */
-export const VIEWER_WRITE_HIGH_WATER_BYTES = 1024 * 1024;
+export const VIEWER_WRITE_HIGH_WATER_BYTES = 256 * 1024;
 
 export function originFormTarget(url: string | undefined): string | undefined {
   if (!url) return undefined;
@@ -128,18 +132,21 @@ export function relayHttp(
   }
   ctx.metrics.relayedRequests.inc({ kind: 'http' });
 
-  // Evicted by the budget: a 503 when no head went out yet (the rest of the
-  // upload refused, not read), else the response is cut.
+  // Evicted by the budget (an upload the app does not read, a download the
+  // viewer does not read): a 503 when no head went out yet (the rest of the
+  // upload refused, not read), else the response is cut at once (not after a
+  // flush the viewer may never take: what it holds must go now).
   const overloaded = () => {
-    ctx.logger.info({ budget: ctx.budget.limit, target }, 'relay: buffer budget spent; refusing the upload stalled the longest');
+    ctx.logger.info({ budget: ctx.budget.limit, target }, 'relay: buffer budget spent; refusing the exchange stalled the longest');
     if (!res.headersSent && !res.destroyed) {
       closeAfterResponse(res);
       sendPage(res, relayErrorPage('ERR_OVERLOADED'));
       refuseRestOfBody(res);
-    } else if (!res.writableEnded) cutResponse(res);
-    stream.reset('ERR_CANCEL', 'server buffer budget spent');
+    } else if (!res.writableEnded) res.destroy();
+    stream.reset('ERR_OVERLOADED', 'server buffer budget spent');
   };
   const upload = withBody ? ctx.budget.hold(overloaded) : undefined;
+  const download = ctx.budget.hold(overloaded);
 
   if (upload) pipeRequestBody(req, stream, ctx.metrics, upload);
   else req.resume();
@@ -205,13 +212,22 @@ export function relayHttp(
       stream.reset('ERR_PROTOCOL', 'body longer than content-length');
       return;
     }
-    res.write(chunk);
+    // A chunk is a view into the agent's socket read (up to 4× its size);
+    // one that will wait in the socket's queue is copied, so a viewer that
+    // does not read pins only what it was sent.
+    res.write(res.writableLength > 0 ? Buffer.from(chunk) : chunk);
     // Node's 16 KiB default high-water mark would pause after every frame and
     // serialize the download on 'drain' round trips; keep up to
     // VIEWER_WRITE_HIGH_WATER_BYTES queued for the viewer's socket instead.
+    // While paused, that queue and what the agent may still send into the
+    // stream count against the budget.
     if (res.writableLength > VIEWER_WRITE_HIGH_WATER_BYTES && !stream.isPaused) {
       stream.pause();
-      res.once('drain', () => stream.resume());
+      download.set(res.writableLength + stream.receiveExposure);
+      res.once('drain', () => {
+        download.set(0);
+        stream.resume();
+      });
     }
   });
 
@@ -223,7 +239,16 @@ export function relayHttp(
     // flushed; HTTP/2: this stream only), so the viewer sees it fail rather
     // than wait for bytes that never come.
     else if (length.short) cutResponse(res);
-    else res.end();
+    else {
+      res.end();
+      // The app answered before the whole upload came (a 413, a refusal, the
+      // agent's own 503): over HTTP/2 the rest is refused (RST_STREAM
+      // NO_ERROR), so the upload stops holding the server's buffers.
+      if (upload && !req.complete && isHttp2Response(res)) {
+        upload.release();
+        refuseRestOfBody(res);
+      }
+    }
   });
 
   stream.on('reset', (error) => {
@@ -237,6 +262,7 @@ export function relayHttp(
   res.on('close', () => {
     clearTimeout(headTimer);
     upload?.release();
+    download.release();
     if (!responseCompleted(res)) {
       // The viewer went away (abort, closed tab): cancel the local request.
       stream.reset('ERR_CANCEL', 'viewer closed the request');

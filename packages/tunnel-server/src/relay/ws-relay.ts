@@ -33,7 +33,7 @@ import { statusForCode } from './error-page';
 import { hostOnlyCookies } from './host-only-cookies';
 import { requestHeadersForAgent, responseHeadersForViewer, WEBSOCKET_HOP_FIELDS } from './headers';
 import { takeWsTicket, type WsTicketRefusal, type WsTicketStore } from './ws-tickets';
-import type { BufferBudget } from './buffer-budget';
+import type { BufferBudget } from '@wingman/protocol';
 import { checkWsReceiverFields, wsHeldBytes } from './ws-held-bytes';
 
 /** How long the agent has to answer a WebSocket open (the local app's 101 or refusal). */
@@ -65,7 +65,7 @@ export interface WsRelayContext {
    */
   maxMessageBytes: number;
   /**
-   * The server's budget of bytes held for viewers (buffer-budget.ts): what a
+   * The server's budget of bytes held for viewers (@wingman/protocol's buffer-budget.ts): what a
    * viewer WebSocket holds of an unfinished message counts against it, and
    * the WebSockets that have held theirs the longest are closed (1013) when
    * it is spent.

@@ -1,4 +1,4 @@
-import { createBufferBudget } from '../../src/relay/buffer-budget';
+import { createBufferBudget } from '../../src/buffer-budget';
 
 describe('buffer budget', () => {
   it('evicts the holders that have held bytes the longest until the total fits, and only them', () => {

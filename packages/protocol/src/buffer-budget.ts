@@ -1,14 +1,16 @@
 /**
- * The server's budget of bytes it holds for viewers, across all their
- * connections: unfinished WebSocket messages, uploads the app does not
- * read. Each holder reports what it
+ * A process's budget of bytes it holds for peers it does not control, across
+ * all their connections and streams (the tunnel server for viewers: unfinished
+ * WebSocket messages, uploads the app does not read, downloads the viewer
+ * does not read; the agent for streams: uploads the app does not read,
+ * downloads the peer grants no credit for). Each holder reports what it
  * holds now; when the total goes over the budget, the holders that have held
  * bytes the longest without letting go of them (back to 0) are evicted
  * (their `onEvict` closes them with a clear code) until it fits again. A
- * message or an upload that is moving empties its holder within moments; one
+ * message or a body that is moving empties its holder within moments; one
  * that is stalled (an unfinished frame that never completes, an app or a
  * viewer that never reads) keeps its place at the front, so an attacker's
- * thousand stalled sockets go first and legitimate exchanges carry on.
+ * thousand stalled exchanges go first and legitimate ones carry on.
  */
 
 export interface BufferHold {
