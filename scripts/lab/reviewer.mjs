@@ -325,7 +325,14 @@ async function waitForP2P(page, waitMs, hasShell) {
     last = (await page.evaluate(shellState).catch(() => null)) ?? last;
     const s = last?.status;
     if (s?.transport === 'p2p')
-      return { p2pReadyMs: s.p2pReadyMs ?? null, p2pVerdict: 'p2p', p2pVerdictMs: s.p2pReadyMs ?? null, connectMs: s.connectMs, timeline: last.timeline };
+      return {
+        p2pReadyMs: s.p2pReadyMs ?? null,
+        p2pVerdict: 'p2p',
+        p2pVerdictMs: s.p2pReadyMs ?? null,
+        p2pVerified: s.verified === true,
+        connectMs: s.connectMs,
+        timeline: last.timeline,
+      };
     if (s && s.reason !== 'connecting') return { p2pReadyMs: null, p2pVerdict: s.reason, p2pVerdictMs: last.nowMs, timeline: last.timeline };
     if (Date.now() > deadline)
       return { p2pReadyMs: null, p2pVerdict: `still ${s?.reason ?? 'unknown'} after ${waitMs} ms`, p2pVerdictMs: null, timeline: last?.timeline ?? null };

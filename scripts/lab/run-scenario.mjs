@@ -98,6 +98,9 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, log 
     stack = scenario.baseline
       ? await startBaselineStack({ baseline: scenario.baseline, topology, dir, tls, app, domain: LAB_DOMAIN, log: slog })
       : await startStack({ topology, dir, tls, app, p2pEnabled, p2pTimeoutMs, agentArgs: scenario.agentArgs, log: slog });
+    // A private session is reached through its share link: the key in the fragment verifies the channel.
+    if (scenario.private && !stack.link) throw new Error('a private session needs the share link with its key; the agent gave none');
+    const openUrl = scenario.private ? stack.link : stack.url;
     row.url = stack.url;
     row.app = stack.app.kind;
     row.appModules = stack.app.modules;
@@ -111,9 +114,10 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, log 
       metrics: !scenario.baseline,
     };
     const gate = join(dir, 'first-load-read');
-    const bytesBefore = wan ? readServerBytes(counters) : null;
+    // Private: the server's relay counters are read around the reviewer's whole visit (they must not move).
+    const bytesBefore = wan || scenario.private ? readServerBytes(counters) : null;
     const config = {
-      url: stack.url,
+      url: openUrl,
       serverIp: stack.serverIp ?? topology.publicIp,
       nssHome: ca.nssHome(),
       p2pWaitMs: (scenario.watchFailureMs ? LAB_P2P_TIMEOUT_MS : p2pTimeoutMs) + VERDICT_GRACE_MS,
@@ -197,8 +201,15 @@ function judge(row, scenario, p2pTimeoutMs, p2pEnabled) {
   c.expectedTransport = row.transport !== null && scenario.expect.includes(row.transport);
   if (scenario.p2pRequired) c.p2pUsable = row.p2pReadyMs !== null;
   // "P2P is an upgrade, never a gate": the app's first byte must not wait for ICE to finish or time out.
+  // A private session is the exception by design: its app comes only over the verified channel.
   const iceDeadline = Math.min(p2pTimeoutMs, LAB_P2P_TIMEOUT_MS);
-  c.firstByteBeforeIceTimeout = typeof row.firstByteMs === 'number' && row.firstByteMs < iceDeadline;
+  if (!scenario.private) c.firstByteBeforeIceTimeout = typeof row.firstByteMs === 'number' && row.firstByteMs < iceDeadline;
+  if (scenario.private) {
+    // The channel ends at the holder of the link key: the shell's status and its badge say so.
+    c.verifiedChannel = row.p2pVerified === true && /^P2P · verified\b/.test(row.badgeAfterSmall ?? '');
+    // Every app byte went over that channel: the tunnel server relayed nothing during the visit.
+    c.noServerRelay = row.serverBytes?.relay === 0;
+  }
   // The instrument: no request can be faster than the round trip of the path it took.
   if (scenario.wan && typeof row.smallP50Ms === 'number') c.delayPresent = row.smallP50Ms >= pathRttMs(scenario.wan, row.transport);
   if (row.error) c.noError = false;

@@ -33,6 +33,8 @@ const cone = (host, extra = {}) => ({ nat: 'cone', hosts: [host], ...extra });
  * @property {string[]} [agentArgs] extra `wingman http` arguments
  * @property {boolean} [blockP2p] hosts reach only the server's HTTP port (topology.mjs allowOnlyServerHttp)
  * @property {boolean} [relayOnly] a relay-only session: the viewer must get no shell
+ * @property {boolean} [private] a private session (agent `--private`): the reviewer opens the link with its key,
+ *   the app comes only over a verified channel and the tunnel server relays none of it
  * @property {'tls-proxy' | 'direct'} [baseline] no Wingman: nginx on the server host, or on the developer's host (tls-proxy.mjs)
  * @property {import('./lab-app.mjs').AppKind} [app] the developer's app (default: the fixture app)
  */
@@ -69,6 +71,16 @@ export const SCENARIOS = [
     routers: [cone('dev'), cone('reviewer', { firewall: 'no-udp' })],
     expect: ['relay-tcp', 'wingman-relay'],
     p2pRequired: false,
+  },
+  {
+    name: 'udp-blocked-private',
+    title: 'UDP blocked for the reviewer, private session (--private): the verified channel over TURN/TCP',
+    routers: [cone('dev'), cone('reviewer', { firewall: 'no-udp' })],
+    agentArgs: ['--private'],
+    private: true,
+    // No relay to fall back on: TURN over TCP is the only path, and it must come up.
+    expect: ['relay-tcp'],
+    p2pRequired: true,
   },
   {
     name: 'http-only',

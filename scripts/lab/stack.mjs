@@ -33,6 +33,7 @@ export function missingBuildOutputs() {
 /**
  * @typedef {object} Stack
  * @property {string} url the session URL (https://<id>.wingman.lab/)
+ * @property {string | null} link the share link: the URL with its key in the fragment (`#k=…`); null when the agent gives none (`--no-p2p`)
  * @property {string} sessionId
  * @property {import('./lab-app.mjs').LabApp} app
  * @property {import('./proc.mjs').LabProcess[]} processes
@@ -125,8 +126,10 @@ export async function startStack({ topology, dir, tls, app: appKind = 'fixture',
     const url = String(ready.url);
     const host = new URL(url).host;
     if (!url.startsWith('https://') || !host.endsWith(`.${LAB_DOMAIN}`)) throw new Error(`unexpected session URL ${url}`);
+    const link = ready.link === undefined ? null : String(ready.link);
+    if (link !== null && !link.startsWith(`${url}#k=`)) throw new Error(`the agent's link ${link} is not the session URL with a key`);
     log(`agent ready: ${url}`);
-    return { url, sessionId: String(ready.sessionId), app, processes, stop };
+    return { url, link, sessionId: String(ready.sessionId), app, processes, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -14,7 +14,7 @@ import { spawnProcess, type ManagedProcess } from '../../scripts/lib/spawn-ready
 const ROOT = join(__dirname, '..', '..');
 const LAB = join(ROOT, 'scripts/lab/index.mjs');
 const CHROMIUM_PATH = '/usr/bin/chromium';
-/** Six scenarios take ~1.5-3 min on a 2-core machine; 9 min stays inside the suite's 10-minute budget. */
+/** The delay-line check and eight scenarios take ~2-3 min on a 2-core machine; 9 min stays inside the suite's 10-minute budget. */
 const LAB_TIMEOUT_MS = 9 * 60_000;
 /** After SIGTERM the lab tears its namespaces down synchronously; this bounds it. */
 const STOP_GRACE_MS = 15_000;
@@ -28,12 +28,16 @@ const EXPECTED: Record<string, string[]> = {
   'cone-nat': ['srflx'],
   'symmetric-nat': ['relay-udp'],
   'udp-blocked': ['relay-tcp', 'wingman-relay'],
+  // Private session (agent --private): no relay to fall back on, so TURN over TCP must carry it.
+  'udp-blocked-private': ['relay-tcp'],
   'http-only': ['wingman-relay'],
   'p2p-off': ['wingman-relay'],
   // WAN (delay lines): server 80 ms RTT from both, peers 20 ms apart, both behind cone NAT.
   'far-server': ['srflx'],
 };
-const P2P_REQUIRED = ['lan', 'cone-nat', 'far-server'];
+const P2P_REQUIRED = ['lan', 'cone-nat', 'udp-blocked-private', 'far-server'];
+/** Private sessions: the app waits for the verified channel by design, so its first byte does wait on ICE. */
+const PRIVATE = ['udp-blocked-private'];
 /** What the delay-line check configures (scripts/lab/delay-check.mjs DELAY_CHECK_WAN), restated. */
 const DELAY_CHECK = { serverRttMs: 80, peerRttMs: 40, lossPctEachWay: 10 };
 
@@ -48,6 +52,10 @@ interface LabRow {
   firstByteMs: number | null;
   p2pReadyMs: number | null;
   p2pVerdict: string | null;
+  /** The shell's status said the channel is verified (it ends at the holder of the link key). */
+  p2pVerified?: boolean;
+  /** Tunnel server counters over the reviewer's visit (WAN and private scenarios). */
+  serverBytes?: { wire: number; relay: number; signaling: number; appPayload: number };
   p2pTimeoutMs: number;
   downloadMBps: number | null;
   smallP50Ms: number | null;
@@ -223,6 +231,30 @@ describe('network lab (namespaces, NAT, firewalls, coturn, Chromium)', () => {
     });
   });
 
+  it('udp-blocked-private: a --private session opened from its #k link gets a verified channel over TURN/TCP, and the tunnel server relays no byte of it', () => {
+    const r = row('udp-blocked-private');
+    expect({
+      scenario: summary(r),
+      opened: r.url?.startsWith('https://'),
+      transport: r.transport,
+      verified: r.p2pVerified,
+      badgeVerified: /^P2P · verified\b/.test(r.badgeAfterSmall ?? ''),
+      smallTransports: r.smallTransports,
+      relayBytes: r.serverBytes?.relay,
+      // The 50 MiB and the rest went through the server host (coturn), only not through the tunnel server.
+      wireCarriedPayload: (r.serverBytes?.wire ?? 0) >= (r.serverBytes?.appPayload ?? Infinity),
+    }).toEqual({
+      scenario: summary(r),
+      opened: true,
+      transport: 'relay-tcp',
+      verified: true,
+      badgeVerified: true,
+      smallTransports: { p2p: 50 },
+      relayBytes: 0,
+      wireCarriedPayload: true,
+    });
+  });
+
   it.each(Object.entries(EXPECTED))('%s: the selected path is one of %j', (name, expected) => {
     const r = row(name);
     expect({ scenario: summary(r), transportOk: expected.includes(r.transport ?? '') }).toEqual({ scenario: summary(r), transportOk: true });
@@ -233,8 +265,10 @@ describe('network lab (namespaces, NAT, firewalls, coturn, Chromium)', () => {
     expect({ scenario: summary(r), p2pReady: typeof r.p2pReadyMs === 'number' }).toEqual({ scenario: summary(r), p2pReady: true });
   });
 
-  it("never makes the app's first byte wait on ICE: it arrives before the P2P timeout in every scenario", () => {
-    const late = rows.filter((r) => r.kind !== 'delay-check' && !(typeof r.firstByteMs === 'number' && r.firstByteMs < r.p2pTimeoutMs)).map(summary);
+  it("never makes the app's first byte wait on ICE: it arrives before the P2P timeout in every scenario but a private session", () => {
+    const late = rows
+      .filter((r) => r.kind !== 'delay-check' && !PRIVATE.includes(r.scenario) && !(typeof r.firstByteMs === 'number' && r.firstByteMs < r.p2pTimeoutMs))
+      .map(summary);
     expect(late).toEqual([]);
   });
 
