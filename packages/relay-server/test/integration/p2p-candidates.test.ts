@@ -85,6 +85,12 @@ describe('P2P host: remote candidates', () => {
     });
     for (let i = 0; i < 3; i++)
       host.handleSignal('v2', { type: 'ice-candidate', candidate: { candidate: fakeCandidate(200 + i).slice(2), sdpMid: '0', sdpMLineIndex: 0 } });
+    // Each viewer's signals are checked and applied in order, asynchronously (a MAC is verified first).
+    await until(() => signals.filter((s) => s.type === 'error').length >= 2 || undefined, {
+      timeoutMs: 5_000,
+      what: 'the error for the 65th candidate',
+      observe: () => JSON.stringify(signals).slice(0, 600),
+    });
     expect(signals.filter((s) => s.type === 'error')).toHaveLength(2);
   });
 
