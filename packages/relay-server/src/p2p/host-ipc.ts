@@ -8,7 +8,7 @@
 import {
   isCodeOf,
   LINK_KEY_PATTERN,
-  SESSION_ID_PATTERN,
+  isSessionLabel,
   parseHostSignal,
   parseIceServers,
   parseViewerSignal,
@@ -92,7 +92,8 @@ const peerReportSchema = z.object({
 });
 const linkTrustSchema = z.object({
   linkKey: z.string().regex(LINK_KEY_PATTERN),
-  sessionId: z.string().regex(SESSION_ID_PATTERN),
+  // A random id or a stable name (--name).
+  sessionId: z.string().refine(isSessionLabel, 'not a session id or name'),
   required: z.boolean().optional(),
 });
 const untrustedSchema = z.object({
