@@ -1,6 +1,7 @@
 /** HTTP requests to a session through the tunnel server on 127.0.0.1, with the session's Host header. */
 import { createHash } from 'node:crypto';
 import { Agent, request, type IncomingMessage } from 'node:http';
+import { get as httpsGet } from 'node:https';
 
 export interface Reply {
   status: number;
@@ -78,9 +79,30 @@ export function download(
   });
 }
 
-/** Sum of a metric's samples in the tunnel server's Prometheus text (all label sets, or those matching `labels`). */
-export async function metricSum(serverPort: number, name: string, labels = ''): Promise<number> {
-  const text = (await send(serverPort, `localhost:${serverPort}`, { path: '/metrics' })).body.toString();
+/** The tunnel server's /metrics text over its own TLS, trusting `caPem`. */
+function metricsOverTls(serverPort: number, caPem: Buffer | string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = httpsGet(
+      { host: '127.0.0.1', port: serverPort, path: '/metrics', servername: 'localhost', headers: { host: `localhost:${serverPort}` }, ca: caPem },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve(text));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Sum of a metric's samples in the tunnel server's Prometheus text (all label
+ * sets, or those matching `labels`); `tlsCa`: the server speaks TLS, signed by this CA.
+ */
+export async function metricSum(serverPort: number, name: string, labels = '', tlsCa?: Buffer | string): Promise<number> {
+  const text =
+    tlsCa !== undefined ? await metricsOverTls(serverPort, tlsCa) : (await send(serverPort, `localhost:${serverPort}`, { path: '/metrics' })).body.toString();
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;

@@ -22,6 +22,8 @@ export interface Metrics {
   readonly relayedRequests: Counter<'kind'>;
   /** Body and WebSocket message bytes relayed, by direction: to_agent or to_viewer. */
   readonly relayedBytes: Counter<'direction'>;
+  /** WebSocket upgrades handed to a handler (signaling, relay, agents), by HTTP version: `1.1` (Upgrade) or `2` (extended CONNECT). */
+  readonly webSocketUpgrades: Counter<'http'>;
 }
 
 export function createMetrics(options: MetricsOptions): Metrics {
@@ -52,6 +54,12 @@ export function createMetrics(options: MetricsOptions): Metrics {
       name: 'wingman_relay_bytes_total',
       help: 'Body and WebSocket message bytes relayed',
       labelNames: ['direction'],
+      registers: [registry],
+    }),
+    webSocketUpgrades: new Counter({
+      name: 'wingman_websocket_upgrades_total',
+      help: 'WebSocket upgrades handed to a handler, by HTTP version (2: extended CONNECT, RFC 8441)',
+      labelNames: ['http'],
       registers: [registry],
     }),
   };

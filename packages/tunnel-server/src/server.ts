@@ -84,6 +84,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     logger,
     isHealthCheck: (req) => req.method === 'GET' && pathnameOf(req.url) === HEALTH_PATH && onApex(req),
     ...(fdLimit !== undefined ? { fdLimit } : {}),
+    countUpgrade: (http) => metrics.webSocketUpgrades.inc({ http }),
   });
   const port = await listener.listen();
   // Routing needs the real port (default domain localhost:<port>).

@@ -1,12 +1,15 @@
 /**
  * Chromium and wingman-server's own TLS (HTTP/2 on by default): the session's pages come
  * over HTTP/2 (one connection, no six-connection limit), with the browser
- * client's shell (P2P on) and without it (P2P off), while relayed WebSockets
- * keep working over HTTP/1.1 on the same port. The certificate is trusted
+ * client's shell (P2P on) and without it (P2P off); the shell's signaling
+ * socket and the app's relayed WebSockets open on that same connection as
+ * extended CONNECT streams (RFC 8441), counted by the server's
+ * `wingman_websocket_upgrades_total{http="2"}`. The certificate is trusted
  * through the profile's NSS database; names under `wingman.test` map to
  * 127.0.0.1 inside Chromium.
  */
 import type { Frame, Page } from 'playwright-core';
+import { metricSum } from '../../../../test/helpers/http-client';
 import { createTestCa, type TestCa } from '../../../../test/helpers/test-ca';
 import { killAll, startAgent, startServer } from '../../../../test/helpers/processes';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
@@ -70,6 +73,10 @@ describe('Chromium over built-in TLS, HTTP/2 on by default', () => {
     ca?.remove();
   });
 
+  let serverPort = 0;
+  /** WebSocket upgrades the server handed on over `http` (its /metrics). */
+  const upgradesOver = (http: '1.1' | '2') => metricSum(serverPort, 'wingman_websocket_upgrades_total', `http="${http}"`, ca.caPem);
+
   /** Server on DOMAIN with its own TLS (the agent reaches it as localhost, trusting the test CA); returns the session origin. */
   async function start(agentArgs: string[] = []): Promise<string> {
     const { url: serverUrl, port } = await startServer({ WINGMAN_DOMAIN_PUBLIC_SUFFIX: '1' }, [
@@ -82,6 +89,7 @@ describe('Chromium over built-in TLS, HTTP/2 on by default', () => {
     ]);
     const { sessionId } = await startAgent(`https://localhost:${port}`, String(app.port), { NODE_EXTRA_CA_CERTS: ca.caFile }, agentArgs);
     expect(serverUrl).toMatch(/^https:/);
+    serverPort = port;
     return `https://${sessionId}.${DOMAIN}:${port}`;
   }
 
@@ -92,6 +100,8 @@ describe('Chromium over built-in TLS, HTTP/2 on by default', () => {
     const r = await fetchInApp(frame, '/api/hello?via=h2');
     expect(r.status).toBe(200);
     expect(JSON.parse(r.text)).toMatchObject({ hello: 'world', query: { via: 'h2' } });
+    // The shell's signaling socket came over the page's HTTP/2 connection.
+    expect(await upgradesOver('2')).toBeGreaterThanOrEqual(1);
   });
 
   it('loads the relayed page and its requests over h2 with P2P off, and relays its WebSocket', async () => {
@@ -106,6 +116,10 @@ describe('Chromium over built-in TLS, HTTP/2 on by default', () => {
       return { status: r.status, transport: r.headers.get('x-wingman-transport'), protocol: entry.nextHopProtocol, body };
     });
     expect(fetched).toMatchObject({ status: 200, transport: 'relay', protocol: 'h2', body: { hello: 'world', query: { via: 'relay' } } });
+    const before = { h2: await upgradesOver('2'), h1: await upgradesOver('1.1') };
     expect(await echoOverWebSocket(page)).toBe('ping');
+    // The app's WebSocket was an extended CONNECT on the page's connection, not a new HTTP/1.1 one.
+    expect(await upgradesOver('2')).toBe(before.h2 + 1);
+    expect(await upgradesOver('1.1')).toBe(before.h1);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The server's socket: plain HTTP, or HTTPS with `--tls-cert`/`--tls-key`
  * (tls-files.ts), with `--http2` too HTTP/2 and HTTP/1.1 on one port
- * (http/http2-compat.ts); the connection guard in front of every request
+ * (http/http2-compat.ts), WebSockets over HTTP/2 included (http/h2-websocket.ts);
+ * the connection guard in front of every request
  * and upgrade; and every TCP connection tracked, so close() can cut them
  * (the HTTP/2 server has no closeAllConnections()). Requests go to the
  * handlers given to route(); before that (routing needs the listening port)
@@ -14,6 +15,7 @@ import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Server as TlsServer } from 'node:tls';
 import { usesHttp2, type TunnelServerConfig } from '../config';
+import { asHttp1Upgrade, isWebSocketConnect } from '../http/h2-websocket';
 import { asHttp1Request, HTTP2_MAX_CONCURRENT_STREAMS, HTTP2_STREAM_WINDOW_BYTES, isHttp2Request, manageHttp2Sessions } from '../http/http2-compat';
 import { writeRawText } from '../http/raw-response';
 import type { Logger } from '../logger';
@@ -40,6 +42,8 @@ export interface ListenerOptions {
   isHealthCheck: (req: IncomingMessage) => boolean;
   /** The process's descriptor limit the connection guard works with (tests); default: RLIMIT_NOFILE from /proc. */
   fdLimit?: number;
+  /** Counts each upgrade handed on, by the HTTP version it came over (`2`: an extended CONNECT, RFC 8441). */
+  countUpgrade?: (http: '1.1' | '2') => void;
 }
 
 export interface Listener {
@@ -65,7 +69,7 @@ function listenOn(server: NetServer, port: number, host: string): Promise<void> 
 }
 
 export function createListener(options: ListenerOptions): Listener {
-  const { config, logger, isHealthCheck, fdLimit } = options;
+  const { config, logger, isHealthCheck, fdLimit, countUpgrade } = options;
   let handlers: RequestHandlers | undefined;
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (!guard.admitRequest(req, res, isHealthCheck(req))) return;
@@ -82,11 +86,22 @@ export function createListener(options: ListenerOptions): Listener {
         ...tlsPair,
         allowHTTP1: true,
         noDelay: true,
-        settings: { maxConcurrentStreams: HTTP2_MAX_CONCURRENT_STREAMS, initialWindowSize: HTTP2_STREAM_WINDOW_BYTES },
+        // RFC 8441: browsers open WebSockets on this connection (http/h2-websocket.ts).
+        settings: { maxConcurrentStreams: HTTP2_MAX_CONCURRENT_STREAMS, initialWindowSize: HTTP2_STREAM_WINDOW_BYTES, enableConnectProtocol: true },
       },
       (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) =>
         onRequest(isHttp2Request(req) ? asHttp1Request(req) : req, res as ServerResponse),
     );
+    // Node's compat layer gives every CONNECT here: an HTTP/2 stream as (request, response), an
+    // HTTP/1.1 one (a proxy request; this server is no proxy) as (request, socket, head).
+    h2.on('connect', (req: IncomingMessage | Http2ServerRequest, res: Http2ServerResponse | Duplex) => {
+      if (!isHttp2Request(req)) return (res as Duplex).destroy();
+      const response = res as Http2ServerResponse;
+      if (!isWebSocketConnect(req))
+        return void response.writeHead(501, { 'content-type': 'text/plain; charset=utf-8' }).end('CONNECT is only for WebSockets here\n');
+      const upgrade = asHttp1Upgrade(req, response);
+      onUpgrade(upgrade.req, upgrade.socket, upgrade.head, '2');
+    });
     manageHttp2Sessions(h2);
     server = tlsServer = h2;
   } else if (tlsPair) {
@@ -101,12 +116,14 @@ export function createListener(options: ListenerOptions): Listener {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, http: '1.1' | '2'): void {
     if (!guard.admitUpgrade(req))
       return writeRawText(socket, 503, `The server is at its connection limit; try again shortly (${ERR_OVERLOADED})`, [['retry-after', '5']]);
-    if (handlers) return handlers.handleUpgrade(req, socket, head);
-    socket.destroy();
-  });
+    if (!handlers) return void socket.destroy();
+    countUpgrade?.(http);
+    handlers.handleUpgrade(req, socket, head);
+  }
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(req, socket, head, '1.1'));
   // Per-address connection quota and the descriptor reserve. The quota is off
   // behind trusted proxies and in a cluster: every connection of a proxy, and
   // every forward of another node, comes from one address.

@@ -26,6 +26,8 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { applyWsTicketCookies } from '../browser';
 import { hostnameOf } from '../http/host-route';
 import { writeRawResponse, writeRawText } from '../http/raw-response';
+import { isConnectStreamSocket } from '../http/h2-websocket';
+import { HTTP2_STREAM_WINDOW_BYTES } from '../http/http2-compat';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { rawDataToBuffer } from '../http/ws-data';
@@ -152,16 +154,21 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
 
   /**
    * Counts what `ws` holds of an unfinished message against the budget after
-   * every read; evicted, it is closed with 1013 and its socket cut at once,
-   * freeing what it held. Released when it closes.
+   * every read and whenever it pauses or resumes; evicted, it is closed with
+   * 1013 and its socket cut at once, freeing what it held. Released when it
+   * closes. A paused WebSocket on an HTTP/2 stream (RFC 8441) also holds
+   * what the viewer may still send within the stream's receive window: Node
+   * keeps receiving up to it (an HTTP/1.1 socket leaves it in the kernel).
+   * Returns the measurement, for the pause and resume sites.
    */
-  function budgetHeldBytes(ws: WebSocket, socket: Duplex): void {
+  function budgetHeldBytes(ws: WebSocket, socket: Duplex): () => void {
+    const window = isConnectStreamSocket(socket) ? HTTP2_STREAM_WINDOW_BYTES : 0;
     const hold = ctx.budget.hold(() => {
       ctx.logger.info({ budget: ctx.budget.limit }, 'relay: buffer budget spent; closing the viewer WebSocket stalled the longest (1013)');
       ws.close(WS_CLOSE_TRY_AGAIN_LATER, WS_BUDGET_REASON);
       ws.terminate();
     });
-    const measure = () => hold.set(wsHeldBytes(ws));
+    const measure = () => hold.set(wsHeldBytes(ws) + (ws.isPaused ? window : 0));
     // Registered after ws's own 'data' listener: ws has parsed the chunk when this runs.
     socket.on('data', measure);
     measure();
@@ -169,11 +176,12 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
       socket.off('data', measure);
       hold.release();
     });
+    return measure;
   }
 
   function bridge(ws: WebSocket, stream: Stream, socket: Duplex): void {
     viewers.add(ws);
-    budgetHeldBytes(ws, socket);
+    const measureHeld = budgetHeldBytes(ws, socket);
     const toAgent = ctx.metrics.relayedBytes.labels('to_agent');
     const toViewer = ctx.metrics.relayedBytes.labels('to_viewer');
     const resumeWhenDrained = () => {
@@ -203,7 +211,11 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
       const more = stream.sendMessage(isBinary ? bytes : bytes.toString('utf8'));
       if (!more && !stream.closed && !ws.isPaused) {
         ws.pause();
-        stream.once('drain', () => ws.resume());
+        measureHeld();
+        stream.once('drain', () => {
+          ws.resume();
+          measureHeld();
+        });
       }
     });
     stream.on('message', (data, text) => {

@@ -4,47 +4,20 @@
  * request's stream may fail; the browser's other requests on the connection
  * carry on.
  */
-import { connect, type ClientHttp2Session } from 'node:http2';
-import { createTunnelServer, type TunnelServer } from '@wingman/tunnel-server';
 import { h2Exchange, type H2Reply } from '../../../../test/helpers/h2-client';
-import { createTestCa, type TestCa } from '../../../../test/helpers/test-ca';
 import { hostile } from './helpers/hostile-agent';
-import { closeAllAgents, connectTestAgent, TEST_TOKEN, type TestAgent } from './helpers/test-agent';
+import { useH2Viewer } from './helpers/h2-viewer';
 
 jest.setTimeout(30_000);
 
 /** Bound on one exchange (loopback). */
 const EXCHANGE_TIMEOUT_MS = 10_000;
 
-let ca: TestCa;
-let cert: { certFile: string; keyFile: string };
-let server: TunnelServer;
-let agent: TestAgent;
-let session: ClientHttp2Session;
-
-beforeAll(() => {
-  ca = createTestCa();
-  cert = ca.issue('h2', { serialHex: '4004', altNames: ['DNS:localhost', 'DNS:*.localhost'] });
-});
-
-afterAll(() => ca?.remove());
-
-beforeEach(async () => {
-  server = await createTunnelServer({ port: 0, tokens: [TEST_TOKEN], logLevel: 'silent', tlsCertFile: cert.certFile, tlsKeyFile: cert.keyFile, http2: true });
-  agent = await connectTestAgent(server.port, hostile, { tlsCa: ca.caPem });
-  session = connect(`https://localhost:${server.port}`, { ca: ca.caPem });
-  session.on('error', () => undefined);
-});
-
-afterEach(async () => {
-  session.destroy();
-  closeAllAgents();
-  await server.close();
-});
+const h2 = useH2Viewer('4004', hostile);
 
 /** Status, body and the stream's error code, if any (the head's other fields are not asserted here). */
 async function exchange(path: string): Promise<Pick<H2Reply, 'status' | 'body' | 'error'>> {
-  const { status, body, error } = await h2Exchange(session, agent.host, path, { timeoutMs: EXCHANGE_TIMEOUT_MS });
+  const { status, body, error } = await h2Exchange(h2.session, h2.agent.host, path, { timeoutMs: EXCHANGE_TIMEOUT_MS });
   return { status, body, error };
 }
 
@@ -53,7 +26,7 @@ describe("relay enforces the agent's Content-Length on an HTTP/2 stream", () => 
     const short = await exchange('/short');
     expect(short.status).toBe(200);
     expect(short.error).toBe('ERR_HTTP2_STREAM_ERROR');
-    expect(session.closed || session.destroyed).toBe(false);
+    expect(h2.session.closed || h2.session.destroyed).toBe(false);
     expect(await exchange('/ok')).toEqual({ status: 200, body: 'ok' });
   });
 

@@ -3,12 +3,10 @@
  * connection carries many requests, and the quota still bounds what one
  * viewer holds on a session, stream by stream, while the connection carries on.
  */
-import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
-import { createTunnelServer, type TunnelServer } from '@wingman/tunnel-server';
-import { createTestCa, type TestCa } from '../../../../test/helpers/test-ca';
+import { constants, type ClientHttp2Stream } from 'node:http2';
 import { until } from '../../../../test/helpers/wait';
 import { createFixture } from './helpers/fixture-handler';
-import { closeAllAgents, connectTestAgent, TEST_TOKEN, type TestAgent } from './helpers/test-agent';
+import { useH2Viewer } from './helpers/h2-viewer';
 
 jest.setTimeout(30_000);
 
@@ -18,36 +16,12 @@ const QUOTA = AGENT_STREAMS / 4;
 /** Bound on one response head (loopback). */
 const HEAD_TIMEOUT_MS = 10_000;
 
-let ca: TestCa;
-let cert: { certFile: string; keyFile: string };
-let server: TunnelServer;
-let agent: TestAgent;
-let session: ClientHttp2Session;
-
-beforeAll(() => {
-  ca = createTestCa();
-  cert = ca.issue('quota', { serialHex: '7007', altNames: ['DNS:localhost', 'DNS:*.localhost'] });
-});
-
-afterAll(() => ca?.remove());
-
-beforeEach(async () => {
-  server = await createTunnelServer({ port: 0, tokens: [TEST_TOKEN], logLevel: 'silent', tlsCertFile: cert.certFile, tlsKeyFile: cert.keyFile });
-  agent = await connectTestAgent(server.port, createFixture().handler, { maxConcurrentStreams: AGENT_STREAMS, tlsCa: ca.caPem });
-  session = connect(`https://localhost:${server.port}`, { ca: ca.caPem });
-  session.on('error', () => undefined);
-});
-
-afterEach(async () => {
-  session.destroy();
-  closeAllAgents();
-  await server.close();
-});
+const h2 = useH2Viewer('7007', createFixture().handler, { maxConcurrentStreams: AGENT_STREAMS });
 
 /** Opens a request and resolves with its status once the head arrives (the body may never end). */
 function head(path: string): Promise<{ status: number; stream: ClientHttp2Stream }> {
   return new Promise((resolve, reject) => {
-    const stream = session.request({ ':authority': agent.host, ':path': path });
+    const stream = h2.session.request({ ':authority': h2.agent.host, ':path': path });
     const timer = setTimeout(() => reject(new Error(`no head for ${path} in time`)), HEAD_TIMEOUT_MS);
     stream.on('error', () => undefined);
     stream.once('response', (h) => {
@@ -76,6 +50,6 @@ describe('per-viewer stream quota over HTTP/2', () => {
       },
       { timeoutMs: 5_000, intervalMs: 20, what: 'a slot for the viewer again', observe: () => `status ${status}` },
     );
-    expect(session.closed).toBe(false);
+    expect(h2.session.closed).toBe(false);
   });
 });
