@@ -130,6 +130,9 @@ export function checkTestPrerequisites({ root, lab }) {
     if (!hasCommand('turnserver')) missingApt.push(['turnserver', 'coturn']);
     // The lab's WAN delay line is compiled at run time (scripts/lab/delay-line).
     if (!hasCommand('cc') && !hasCommand('gcc')) missingApt.push(['gcc', 'gcc']);
+    // The deploy doc's Caddy path: Let's Encrypt's test CA, and curl for its TLS handshake checks.
+    if (!hasCommand('pebble')) missingApt.push(['pebble', 'pebble']);
+    if (!hasCommand('curl')) missingApt.push(['curl', 'curl']);
   }
   for (const [bin, pkg] of missingApt) problems.push(`\`${bin}\` is missing: apt-get install ${pkg}`);
 
