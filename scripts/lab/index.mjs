@@ -166,8 +166,7 @@ async function main() {
   const scenarioRows = rows.filter((r) => r.kind !== 'delay-check');
   const wanRuns = scenarioRows.filter((r) => r.mode);
   const wanRows = repeat > 1 ? medianRows(wanRuns) : wanRuns;
-  const peerRttMs = (name) => WAN_SCENARIOS.find((s) => s.name === name)?.wan?.reviewerDev.rttMs ?? null;
-  const goals = wanRows.length > 0 ? judgeWanGoals(wanRows, peerRttMs) : [];
+  const goals = wanRows.length > 0 ? judgeWanGoals(wanRows) : [];
   if (values.json) {
     // The WAN comparison adds one `goals` entry (speed goals are reported, never part of `ok`).
     // With --repeat, the WAN rows are the medians (each with its runs' figures in `samples`).

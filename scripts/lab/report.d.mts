@@ -5,5 +5,11 @@ export interface WanGoal {
   pass: boolean | null;
   text: string;
 }
-export declare function judgeWanGoals(rows: Array<Record<string, unknown>>, peerRttMs: (scenario: string) => number | null): WanGoal[];
+export interface WanLoad {
+  ms?: number;
+  ready?: number;
+  appDocument?: { responseEnd?: number };
+}
+export declare function wingmanFloor(p2pLoad: WanLoad, directLoad: WanLoad): { floor: number; ready: number; directWave: number; p2pWave: number } | undefined;
+export declare function judgeWanGoals(rows: Array<Record<string, unknown>>): WanGoal[];
 export declare function formatWanGoals(goals: WanGoal[]): string;

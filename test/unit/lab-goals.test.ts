@@ -5,30 +5,70 @@
 import { judgeWanGoals } from '../../scripts/lab/report.mjs';
 import { median, medianRows } from '../../scripts/lab/repeats.mjs';
 
-const peerRtt = () => 20;
-
 function row(mode: string, figures: Record<string, unknown>) {
   return { scenario: 'far-server', mode, ok: true, failed: [], transport: mode === 'p2p' ? 'srflx' : mode, ...figures };
 }
 
 describe('lab goals', () => {
-  it('prints the floor beside the far-server goals when the run has a direct row', () => {
-    const goals = judgeWanGoals(
-      [row('p2p', { coldMs: 3000, smallP50Ms: 30 }), row('relay-only', { coldMs: 4000, smallP50Ms: 170 }), row('direct', { coldMs: 2800, smallP50Ms: 27 })],
-      peerRtt,
-    );
-    const cold = goals.find((g) => g.text.startsWith('cold visit'))!;
-    expect(cold.pass).toBe(false);
-    expect(cold.text).toContain('floor (direct over the peer path) 2800 ms: 0.7×');
-    const small = goals.find((g) => g.text.startsWith('small fetch'))!;
-    expect(small.text).toContain('floor (direct over the peer path) 27 ms');
+  const cold = (ms: number, docEnd: number, ready?: number) => ({
+    coldMs: ms,
+    coldAppDocument: { responseEnd: docEnd },
+    ...(ready !== undefined ? { timeline: { ready } } : {}),
   });
 
-  it('prints no floor without a direct row, and never judges the direct row against never-worse', () => {
-    const withoutDirect = judgeWanGoals([row('p2p', { coldMs: 1900 }), row('relay-only', { coldMs: 4000 })], peerRtt);
-    expect(withoutDirect.find((g) => g.text.startsWith('cold visit'))!.pass).toBe(true);
-    expect(withoutDirect.some((g) => g.text.includes('floor'))).toBe(false);
-    const withDirect = judgeWanGoals([row('relay-only', { coldMs: 4000 }), row('direct', { coldMs: 9000 })], peerRtt);
+  it("judges far-server loads against the direct floor and shows Wingman's own floor from the same run", () => {
+    const goals = judgeWanGoals([
+      row('p2p', { ...cold(3000, 900, 1200), smallP50Ms: 30 }),
+      row('relay-only', { ...cold(4000, 600), smallP50Ms: 170 }),
+      row('direct', { ...cold(2000, 100), smallP50Ms: 27 }),
+    ]);
+    const line = goals.find((g) => g.text.startsWith('cold visit'))!;
+    expect(line.goal).toBe('floor');
+    expect(line.pass).toBe(false);
+    // Wingman's floor: channel ready at 1200 ms + direct's wave of 1900 ms.
+    expect(line.text).toContain('via P2P 3000 ms vs direct 2000 ms: 1.5× (goal ≤ 1.3×)');
+    expect(line.text).toContain("Wingman's floor 3100 ms (channel ready at 1200 ms + direct's module wave 1900 ms): 0.97×");
+    expect(line.text).toContain('its module wave took 1800 ms after the channel was ready');
+    const small = goals.find((g) => g.text.startsWith('API p50'))!;
+    expect(small.pass).toBe(true);
+    expect(small.text).toBe('API p50 via P2P 30 ms vs direct 27 ms (goal ≤ direct + 3 ms)');
+  });
+
+  it('passes a load within 1.3× of direct, and says nothing of a floor without a direct row', () => {
+    const within = judgeWanGoals([row('p2p', cold(2500, 900, 1200)), row('direct', cold(2000, 100))]);
+    expect(within.find((g) => g.text.startsWith('cold visit'))!.pass).toBe(true);
+    const withoutDirect = judgeWanGoals([row('p2p', { coldMs: 1900 }), row('relay-only', { coldMs: 4000 })]);
+    expect(withoutDirect.some((g) => g.goal === 'floor')).toBe(false);
+  });
+
+  it('wants P2P bulk at least as fast as the relay, and the server share under 5 % (1 % on a shared LAN)', () => {
+    const goals = judgeWanGoals([
+      row('p2p', { downloadMBps: 20, uploadMBps: 5, downloadTransport: 'p2p', uploadTransport: 'relay', serverWirePerAppByteAfterFirstLoad: 0.04 }),
+      row('relay-only', { downloadMBps: 17, uploadMBps: 6 }),
+      { ...row('p2p', { serverWirePerAppByteAfterFirstLoad: 0.04 }), scenario: 'same-lan-cloud-server' },
+    ]);
+    const bulk = goals.filter((g) => g.goal === 'bulk');
+    expect(bulk.map((g) => g.pass)).toEqual([true, false]);
+    expect(bulk[1]!.text).toBe('20 MiB up via P2P 5 MB/s vs relay-only 6 MB/s (goal ≥ relay-only), via relay');
+    expect(goals.filter((g) => g.goal === 'server cost').map((g) => [g.scenario, g.pass])).toEqual([
+      ['far-server', true],
+      ['same-lan-cloud-server', false],
+    ]);
+  });
+
+  it('holds lossy-mobile P2P to relay-only on the three loads and API p99', () => {
+    const lossy = (mode: string, figures: Record<string, unknown>) => ({ ...row(mode, figures), scenario: 'lossy-mobile' });
+    const goals = judgeWanGoals([
+      lossy('p2p', { coldMs: 3000, warmReload: { ms: 1500 }, swStoppedReload: { ms: 1500 }, smallP99Ms: 900 }),
+      lossy('relay-only', { coldMs: 2900, warmReload: { ms: 1600 }, swStoppedReload: { ms: 1600 }, smallP99Ms: 500 }),
+    ]);
+    const line = goals.find((g) => g.goal === 'lossy')!;
+    expect(line.pass).toBe(false);
+    expect(line.text).toContain('worse in cold visit 3000 vs 2900 (1.03×); API p99 900 vs 500 (1.8×)');
+  });
+
+  it('never judges the direct row against never-worse', () => {
+    const withDirect = judgeWanGoals([row('relay-only', { coldMs: 4000 }), row('direct', { coldMs: 9000 })]);
     expect(withDirect.filter((g) => g.goal === 'never worse')).toEqual([]);
   });
 });
