@@ -356,9 +356,14 @@ describe('memory an outsider can make the server or the agent hold', () => {
     console.log(`RSS growth: server ${growth.server.toFixed(1)} MB, agent ${growth.agent.toFixed(1)} MB`);
     expect(growth.server).toBeLessThanOrEqual(RSS_GROWTH_BOUND_MB);
     expect(growth.agent).toBeLessThanOrEqual(RSS_GROWTH_BOUND_MB);
-    // Most stalled uploads were refused, their streams closed: the server's budget holds ~28 of them
+    // Most stalled uploads are refused, their streams closed: the server's budget holds ~28 of them
     // (2.3 MiB each), the agent's those it took whole (its 32 MiB at 1–3 MiB each), a few more are in flight.
-    expect(uploads.filter((u) => u.stream.closed).length).toBeGreaterThanOrEqual(uploads.length - 128);
+    // On a loaded machine the last refusals may still be on their way when the wire looked settled.
+    await until(() => uploads.filter((u) => u.stream.closed).length >= uploads.length - 128, {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+      what: `all but 128 of the ${uploads.length} stalled uploads refused`,
+    });
   });
 
   it('keeps the server RSS growth within 200 MB and the agent within 300 MB while 1 000 viewers stop reading 100 MiB downloads, and serves a legitimate viewer', async () => {
