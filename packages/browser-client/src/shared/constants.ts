@@ -12,6 +12,13 @@
  */
 export const OWN_SW_WINDOW_KEY = '__wingmanOwnServiceWorker';
 
+/**
+ * Prefix of the Cache Storage names Wingman's Service Worker uses (its HTTP
+ * cache of P2P responses). Cache Storage is the origin's, so the app sees
+ * them: stepping aside for an app's own worker removes them.
+ */
+export const WINGMAN_CACHE_PREFIX = 'wingman-http-';
+
 /** Prefix of Wingman's own endpoints on a session origin (same value as the protocol's RESERVED_PREFIX). */
 export const WINGMAN_PREFIX = '/__wingman/';
 

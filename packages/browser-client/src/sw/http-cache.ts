@@ -20,11 +20,12 @@
  * @see https://www.rfc-editor.org/rfc/rfc9111
  */
 import CachePolicy from 'http-cache-semantics';
+import { WINGMAN_CACHE_PREFIX } from '../shared/constants';
 import type { WireHeaders } from '../shared/messages';
 import type { KvStore } from './idb';
 
 /** The Cache Storage name; a new format gets a new name, and activate() removes the others. */
-export const CACHE_NAME = 'wingman-http-v1';
+export const CACHE_NAME = `${WINGMAN_CACHE_PREFIX}v1`;
 /** A response larger than this is not kept, bytes (bulk transfers would push out the modules a reload needs). */
 export const HTTP_CACHE_MAX_ENTRY_BYTES = 8 * 1024 * 1024;
 /** All entries together, bytes: a large app's modules (Vite's pre-bundled React is ~3 MB) many times over. */
@@ -331,7 +332,7 @@ export function createHttpCache(storage: CacheStorage | undefined, kv: KvStore):
       if (saveTimer !== undefined) clearTimeout(saveTimer);
       saveTimer = undefined;
       await kv.put(INDEX_KEY, []).catch(() => undefined);
-      for (const name of await storage.keys()) if (name.startsWith('wingman-http-')) await storage.delete(name);
+      for (const name of await storage.keys()) if (name.startsWith(WINGMAN_CACHE_PREFIX)) await storage.delete(name);
     },
   };
 }

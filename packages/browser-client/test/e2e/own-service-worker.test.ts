@@ -9,8 +9,9 @@
  * without WebRTC).
  */
 import { until } from '../../../../test/helpers/wait';
+import { CACHE_NAME } from '../../src/sw/http-cache';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
-import { inPage, WAIT_MS, type AnyPage } from './support/shell';
+import { inPage, openShell, waitForTransport, WAIT_MS, type AnyPage } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 import { useStackWithWebKit } from './support/webkit-stack';
 
@@ -124,6 +125,50 @@ describe('the app’s own Service Worker', () => {
       { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the app’s page after a reload', observe: () => last },
     );
     expect(last).toMatchObject({ shell: false, controller: `${stack.origin}/sw.js` });
+  });
+});
+
+describe('the app’s own Service Worker after Wingman cached P2P responses', () => {
+  let stack: Stack;
+  let browser: LaunchedChromium;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await unregisterServiceWorkers(browser?.page).catch(() => undefined);
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it('leaves the app only its own caches when Wingman steps aside', async () => {
+    const page = browser.page;
+    const frame = await openShell(page, `${stack.origin}/`, 'home');
+    await waitForTransport(page, 'p2p');
+    // A fresh response over P2P: Wingman's HTTP cache keeps it, in the origin's Cache Storage.
+    await inPage(frame, async () => void (await (await fetch('/fresh?n=65536')).arrayBuffer()), undefined);
+    let names: string[] = [];
+    await until(
+      async () => {
+        names = await inPage(frame, () => caches.keys(), undefined);
+        return names.includes(CACHE_NAME);
+      },
+      { timeoutMs: WAIT_MS, intervalMs: 50, what: `Wingman's cache ${CACHE_NAME} in the origin's Cache Storage`, observe: () => names },
+    );
+    // The app moves to its page that registers a worker of its own: Wingman steps aside.
+    await inPage(frame, () => location.assign('/pwa'), undefined);
+    let last: PwaState | undefined;
+    await until(
+      async () => {
+        last = await pwaState(page).catch(() => last);
+        return last?.pageName === 'pwa' && !last.shell && last.controller !== null;
+      },
+      { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the app’s page at the top level, controlled by its own worker', observe: () => last },
+    );
+    // As direct: only the cache the app's worker made.
+    expect(await inPage(page, () => caches.keys(), undefined)).toEqual(['pwa']);
   });
 });
 
