@@ -41,25 +41,40 @@ function pwaState(page: AnyPage): Promise<PwaState> {
   );
 }
 
-describe('the app’s own Service Worker', () => {
-  let stack: Stack;
-  let browser: LaunchedChromium;
+/** Waits until the top-level page is the app's `/pwa`, without the shell, controlled by a worker; returns that state. */
+async function appAtTopLevel(page: AnyPage): Promise<PwaState | undefined> {
+  let last: PwaState | undefined;
+  await until(
+    async () => {
+      last = await pwaState(page).catch(() => last);
+      return last?.pageName === 'pwa' && !last.shell && last.controller !== null;
+    },
+    { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the app’s page at the top level, controlled by its own worker', observe: () => last },
+  );
+  return last;
+}
 
+/** A stack and a Chromium for one describe block, closed after it. */
+function useChromiumStack(): { readonly stack: Stack; readonly browser: LaunchedChromium } {
+  const env = {} as { stack: Stack; browser: LaunchedChromium };
   beforeAll(async () => {
-    stack = await startStack();
-    browser = await launchChromium();
+    env.stack = await startStack();
+    env.browser = await launchChromium();
   });
-
   afterAll(async () => {
-    await unregisterServiceWorkers(browser?.page).catch(() => undefined);
-    await browser?.close();
-    await stack?.close();
+    await unregisterServiceWorkers(env.browser?.page).catch(() => undefined);
+    await env.browser?.close();
+    await env.stack?.close();
   });
+  return env;
+}
 
-  const state = () => pwaState(browser.page);
+describe('the app’s own Service Worker', () => {
+  const env = useChromiumStack();
+  const state = () => pwaState(env.browser.page);
 
   it('registers and controls the app’s pages; ready is the app’s registration; requests reach the app', async () => {
-    const page = browser.page;
+    const page = env.browser.page;
     // Every text the shell's badge shows, kept in sessionStorage: it outlives the shell, which the app's page replaces.
     await page.addInitScript(() => {
       const seen = (t: string) => {
@@ -74,48 +89,41 @@ describe('the app’s own Service Worker', () => {
         new MutationObserver(() => seen(text.textContent ?? '')).observe(text, { childList: true, characterData: true, subtree: true });
       }).observe(document, { childList: true, subtree: true });
     });
-    await page.goto(`${stack.origin}/pwa`);
-    let last: PwaState | undefined;
+    await page.goto(`${env.stack.origin}/pwa`);
     // The shell loads the app in its frame, the app registers /sw.js, the shell steps aside and
     // the page is served by the app at the top level, where the registration runs natively.
-    await until(
-      async () => {
-        last = await state().catch(() => last);
-        return last?.pageName === 'pwa' && !last.shell && last.controller !== null;
-      },
-      { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the app’s page at the top level, controlled by its own worker', observe: () => last },
-    );
-    expect(last).toEqual({ pageName: 'pwa', shell: false, controller: `${stack.origin}/sw.js`, registerError: null });
+    const last = await appAtTopLevel(page);
+    expect(last).toEqual({ pageName: 'pwa', shell: false, controller: `${env.stack.origin}/sw.js`, registerError: null });
     expect(new URL(page.url()).pathname).toBe('/pwa');
     // While the shell was there, its badge said why this browser goes over the relay.
     expect(await page.evaluate(() => JSON.parse(sessionStorage.getItem('badge-texts') ?? '[]') as string[])).toContain(
       'Relay · the app runs its own Service Worker',
     );
     // The developer is told why that browser left P2P (`wingman http --json`: a warning event).
-    const told = await stack.agent.waitForLine(/WARN_VIEWER_OWN_SW/, { timeoutMs: WAIT_MS, stream: 'both' });
+    const told = await env.stack.agent.waitForLine(/WARN_VIEWER_OWN_SW/, { timeoutMs: WAIT_MS, stream: 'both' });
     expect(JSON.parse(told)).toMatchObject({ event: 'warning', code: 'WARN_VIEWER_OWN_SW', message: expect.stringContaining('/sw.js') });
 
     const ready = await inPage(page, async () => (await navigator.serviceWorker.ready).active?.scriptURL ?? null, undefined);
-    expect(ready).toBe(`${stack.origin}/sw.js`);
+    expect(ready).toBe(`${env.stack.origin}/sw.js`);
     const registrations = await inPage(page, async () => (await navigator.serviceWorker.getRegistrations()).map((r) => r.active?.scriptURL ?? null), undefined);
-    expect(registrations).toEqual([`${stack.origin}/sw.js`]);
+    expect(registrations).toEqual([`${env.stack.origin}/sw.js`]);
 
     const cached = await inPage(page, async () => (await fetch('/cached')).text(), undefined);
     expect(cached).toBe('from the app cache');
 
-    const before = stack.app.requests.length;
+    const before = env.stack.app.requests.length;
     const hello = await inPage(page, async () => (await fetch('/api/hello?from=pwa')).json() as Promise<{ hello: string }>, undefined);
     expect(hello).toMatchObject({ hello: 'world' });
-    const reached = stack.app.requests.slice(before).filter((r) => r.path === '/api/hello?from=pwa');
+    const reached = env.stack.app.requests.slice(before).filter((r) => r.path === '/api/hello?from=pwa');
     expect(reached).toHaveLength(1);
     // Wingman's own cookie never reaches the app.
-    expect(stack.app.requests.some((r) => (r.cookie ?? '').includes('wingman'))).toBe(false);
+    expect(env.stack.app.requests.some((r) => (r.cookie ?? '').includes('wingman'))).toBe(false);
     // The app's own scripts never see it either.
     expect(await inPage(page, () => document.cookie, undefined)).toBe('');
   });
 
   it('keeps serving that browser the app itself on a reload (the app’s worker stays in control)', async () => {
-    await browser.page.reload();
+    await env.browser.page.reload();
     let last: PwaState | undefined;
     await until(
       async () => {
@@ -124,28 +132,16 @@ describe('the app’s own Service Worker', () => {
       },
       { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the app’s page after a reload', observe: () => last },
     );
-    expect(last).toMatchObject({ shell: false, controller: `${stack.origin}/sw.js` });
+    expect(last).toMatchObject({ shell: false, controller: `${env.stack.origin}/sw.js` });
   });
 });
 
 describe('the app’s own Service Worker after Wingman cached P2P responses', () => {
-  let stack: Stack;
-  let browser: LaunchedChromium;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await unregisterServiceWorkers(browser?.page).catch(() => undefined);
-    await browser?.close();
-    await stack?.close();
-  });
+  const env = useChromiumStack();
 
   it('leaves the app only its own caches when Wingman steps aside', async () => {
-    const page = browser.page;
-    const frame = await openShell(page, `${stack.origin}/`, 'home');
+    const page = env.browser.page;
+    const frame = await openShell(page, `${env.stack.origin}/`, 'home');
     await waitForTransport(page, 'p2p');
     // A fresh response over P2P: Wingman's HTTP cache keeps it, in the origin's Cache Storage.
     await inPage(frame, async () => void (await (await fetch('/fresh?n=65536')).arrayBuffer()), undefined);
@@ -159,14 +155,7 @@ describe('the app’s own Service Worker after Wingman cached P2P responses', ()
     );
     // The app moves to its page that registers a worker of its own: Wingman steps aside.
     await inPage(frame, () => location.assign('/pwa'), undefined);
-    let last: PwaState | undefined;
-    await until(
-      async () => {
-        last = await pwaState(page).catch(() => last);
-        return last?.pageName === 'pwa' && !last.shell && last.controller !== null;
-      },
-      { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the app’s page at the top level, controlled by its own worker', observe: () => last },
-    );
+    await appAtTopLevel(page);
     // As direct: only the cache the app's worker made.
     expect(await inPage(page, () => caches.keys(), undefined)).toEqual(['pwa']);
   });
@@ -178,14 +167,7 @@ describe('the app’s own Service Worker in WebKit (no WebRTC: the shell was on 
   it('registers and controls the app’s page; ready is the app’s registration; requests reach the app', async () => {
     const page = env.webkit.page;
     await page.goto(`${env.stack.origin}/pwa`);
-    let last: PwaState | undefined;
-    await until(
-      async () => {
-        last = await pwaState(page).catch(() => last);
-        return last?.pageName === 'pwa' && !last.shell && last.controller !== null;
-      },
-      { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the app’s page at the top level, controlled by its own worker', observe: () => last },
-    );
+    const last = await appAtTopLevel(page);
     expect(last).toEqual({ pageName: 'pwa', shell: false, controller: `${env.stack.origin}/sw.js`, registerError: null });
     const ready = await inPage(page, async () => (await navigator.serviceWorker.ready).active?.scriptURL ?? null, undefined);
     expect(ready).toBe(`${env.stack.origin}/sw.js`);
