@@ -14,7 +14,7 @@ export const AGENT_BIN = join(ROOT, 'packages/relay-server/dist/bin/wingman.js')
 
 /** A process from scripts/lib/spawn-ready.mjs, plus what system tests read from it. */
 export interface Proc extends ManagedProcess {
-  /** Resident memory of the process itself, from /proc. */
+  /** Resident memory of the process itself, from /proc; 0 once it has exited. */
   rssBytes(): number;
   /** stop() with a signal: `signal` (default SIGTERM), SIGKILL after 5 s. */
   kill(signal?: NodeJS.Signals): Promise<void>;
@@ -38,7 +38,13 @@ function track(name: string, command: string, args: string[], env: Record<string
   const managed = spawnProcess({ name, command, args, env: { ...process.env, ...env }, ownProcessGroup: false });
   const proc: Proc = Object.assign(managed, {
     rssBytes() {
-      const status = readFileSync(`/proc/${managed.child.pid}/status`, 'utf8');
+      // 0 once the process is gone: samplers on a timer outlive a test that timed out, and must not throw then.
+      let status: string;
+      try {
+        status = readFileSync(`/proc/${managed.child.pid}/status`, 'utf8');
+      } catch {
+        return 0;
+      }
       const m = /VmRSS:\s+(\d+) kB/.exec(status);
       return m ? Number(m[1]) * 1024 : 0;
     },
@@ -61,11 +67,8 @@ export function sampleRss(procs: { server: Proc; agent: Proc }): { stop(): { ser
   };
   const timer = setInterval(() => {
     // A test that failed before stop() leaves the sampler running past afterEach's kill: it stops once a process is gone.
-    try {
-      take();
-    } catch {
-      clearInterval(timer);
-    }
+    if (procs.server.rssBytes() === 0 || procs.agent.rssBytes() === 0) return clearInterval(timer);
+    take();
   }, 100);
   return {
     stop() {

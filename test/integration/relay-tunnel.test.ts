@@ -179,8 +179,7 @@ describe('relay tunnel (real processes)', () => {
     const r = await download(t.serverPort, t.host, `/bytes?n=${1024 * MiB}`, (n) => {
       got += n;
       if (got % (16 * MiB) < n) return delay(100);
-    });
-    clearInterval(sample);
+    }).finally(() => clearInterval(sample));
     expect(r.length).toBe(1024 * MiB);
     const growth = { server: (peak.server - before.server) / MiB, agent: (peak.agent - before.agent) / MiB };
     console.log(`RSS growth during 1 GiB relay download: server ${growth.server.toFixed(1)} MiB, agent ${growth.agent.toFixed(1)} MiB`);
