@@ -39,8 +39,12 @@ export interface ConnectionOptions {
   initialWindow?: number;
   /** Auto-tuning ceiling of a stream's receive window; `initialWindow` turns auto-tuning off. Default DEFAULT_MAX_STREAM_WINDOW_BYTES (never below initialWindow). */
   maxStreamWindow?: number;
-  /** Connection-wide sum of auto-tuning growth beyond the initial windows. Default DEFAULT_WINDOW_GROWTH_BUDGET_BYTES. */
-  windowGrowthBudget?: number;
+  /**
+   * Connection-wide sum of auto-tuning growth beyond the initial windows, bytes; or a
+   * WindowGrowthShare several connections draw from (one peer's pool of data channels).
+   * Default DEFAULT_WINDOW_GROWTH_BUDGET_BYTES.
+   */
+  windowGrowthBudget?: number | WindowGrowthShare;
   /**
    * Allocates a buffer that messages are built in. Default `new Uint8Array(n)`;
    * in Node pass `Buffer.allocUnsafe` (no zero-fill). A message filling at least
@@ -65,6 +69,12 @@ export interface ConnectionOptions {
   maxWsMessageBytes?: number;
 }
 
+/** A growth budget shared by several connections: each reserves from and releases to `reserved`. */
+export interface WindowGrowthShare {
+  readonly limit: number;
+  reserved: number;
+}
+
 export interface ConnectionEvents {
   /** The peer's HELLO arrived; streams may flow. */
   ready: (hello: Hello) => void;
@@ -84,7 +94,7 @@ export interface ResolvedOptions {
   highWaterBytes: number;
   localWindow: number;
   maxStreamWindow: number;
-  windowGrowthBudget: number;
+  windowGrowthBudget: WindowGrowthShare;
   allocate: (bytes: number) => Uint8Array;
   maxConcurrentStreams: number;
   maxWsMessageBytes: number;
@@ -104,7 +114,10 @@ export function resolveOptions(options: ConnectionOptions): ResolvedOptions {
     highWaterBytes: options.highWaterBytes ?? TRANSPORT_HIGH_WATER_BYTES,
     localWindow,
     maxStreamWindow: Math.min(MAX_WINDOW_BYTES, Math.max(localWindow, options.maxStreamWindow ?? DEFAULT_MAX_STREAM_WINDOW_BYTES)),
-    windowGrowthBudget: Math.max(0, options.windowGrowthBudget ?? DEFAULT_WINDOW_GROWTH_BUDGET_BYTES),
+    windowGrowthBudget:
+      typeof options.windowGrowthBudget === 'object'
+        ? options.windowGrowthBudget
+        : { limit: Math.max(0, options.windowGrowthBudget ?? DEFAULT_WINDOW_GROWTH_BUDGET_BYTES), reserved: 0 },
     allocate: options.allocate ?? ((n) => new Uint8Array(n)),
     maxConcurrentStreams: Math.min(0xffff, options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS),
     maxWsMessageBytes,

@@ -14,7 +14,7 @@ import {
   PING_TIMEOUT_MS,
   PROTOCOL_VERSION,
 } from './constants';
-import { resolveOptions, type ConnectionEvents, type ConnectionOptions, type Transport } from './connection-options';
+import { resolveOptions, type ConnectionEvents, type ConnectionOptions, type Transport, type WindowGrowthShare } from './connection-options';
 import { Emitter } from './emitter';
 import { ERROR_CODES, ProtocolError, protocolError, type ErrorCode } from './errors';
 import { dispatchStreamFrame } from './frame-dispatch';
@@ -25,7 +25,7 @@ import { PingTracker } from './ping-tracker';
 import type { Stream, StreamHost, StreamKind } from './stream';
 import { StreamTable } from './stream-table';
 
-export type { ConnectionEvents, ConnectionOptions, Transport };
+export type { ConnectionEvents, ConnectionOptions, Transport, WindowGrowthShare };
 
 const PEER_DEFAULT_HELLO: Hello = {
   version: PROTOCOL_VERSION,
@@ -38,8 +38,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   readonly localWindow: number;
   readonly maxStreamWindow: number;
   readonly maxWsMessageBytes: number;
-  private readonly windowGrowthBudget: number;
-  private windowGrowthReserved = 0;
+  private readonly windowGrowth: WindowGrowthShare;
   private readonly maxConcurrentStreams: number;
   private readonly transport: Transport;
   private readonly highWaterBytes: number;
@@ -64,7 +63,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     this.maxConcurrentStreams = o.maxConcurrentStreams;
     this.maxStreamWindow = o.maxStreamWindow;
     this.maxWsMessageBytes = o.maxWsMessageBytes;
-    this.windowGrowthBudget = o.windowGrowthBudget;
+    this.windowGrowth = o.windowGrowthBudget;
     this.packer = new FramePacker(o.maxMessageBytes, o.allocate);
     this.streams = new StreamTable(this, options.role, o.maxConcurrentStreams);
     this.sendControl(
@@ -177,13 +176,13 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   }
 
   reserveWindowGrowth(bytes: number): number {
-    const granted = Math.max(0, Math.min(bytes, this.windowGrowthBudget - this.windowGrowthReserved));
-    this.windowGrowthReserved += granted;
+    const granted = Math.max(0, Math.min(bytes, this.windowGrowth.limit - this.windowGrowth.reserved));
+    this.windowGrowth.reserved += granted;
     return granted;
   }
 
   releaseWindowGrowth(bytes: number): void {
-    this.windowGrowthReserved = Math.max(0, this.windowGrowthReserved - bytes);
+    this.windowGrowth.reserved = Math.max(0, this.windowGrowth.reserved - bytes);
   }
 
   streamFinished(stream: Stream): void {

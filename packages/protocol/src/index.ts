@@ -8,7 +8,7 @@ export { BodyLengthGuard, declaredBodyLength, type BodyChunkVerdict } from './bo
 export { Emitter } from './emitter';
 export { createBufferBudget, type BufferBudget, type BufferHold } from './buffer-budget';
 export { Stream, type StreamEvents, type StreamKind } from './stream';
-export { Connection, type ConnectionEvents, type ConnectionOptions, type Transport } from './connection';
+export { Connection, type ConnectionEvents, type ConnectionOptions, type Transport, type WindowGrowthShare } from './connection';
 export * from './control';
 export * from './session-name';
 export * from './viewer-control';
@@ -26,6 +26,7 @@ export {
   maxMessageSizeFromSdp,
   SDP_DEFAULT_MAX_MESSAGE_BYTES,
 } from './transports/data-channel';
+export { ConnectionPool, DEFAULT_P2P_CHANNELS, joinPool, MAX_P2P_CHANNELS, p2pChannelCount, type PoolChannelOptions } from './transports/channel-pool';
 export * from './error-registry';
 export { backoffDelay, type BackoffPolicy } from './backoff';
 export { concatBytes } from './bytes';

@@ -1,7 +1,7 @@
 /**
  * The early P2P attempt of the shell's inline script (shell-inline.ts): the
  * signaling WebSocket at once, and on the server's hello the
- * RTCPeerConnection, its data channel and the offer, with the browser's
+ * RTCPeerConnection, its pool of `channels` data channels and the offer, with the browser's
  * candidates trickled as they come. It keeps every signaling message that
  * arrives and applies none: client.js takes the attempt over
  * (early-attempt.ts) and replays them through its own handlers, so the
@@ -32,8 +32,12 @@ function enabledHello(text: unknown): { viewerId: string; iceServers: RTCIceServ
   return enabled === true && Array.isArray(iceServers) ? { viewerId, iceServers: iceServers as RTCIceServer[] } : undefined;
 }
 
-/** Starts the attempt and returns what client.js takes over. `linkKey`: the link's key (MACed signaling), if it had one. */
-export function startEarlyAttempt(linkKey: string | undefined): EarlyAttemptHandover {
+/**
+ * Starts the attempt and returns what client.js takes over. `linkKey`: the
+ * link's key (MACed signaling), if it had one; `channels`: how many data
+ * channels to offer (transports/channel-pool.ts).
+ */
+export function startEarlyAttempt(linkKey: string | undefined, channels: number): EarlyAttemptHandover {
   const marks: Record<string, number> = {};
   const mark = (name: string) => {
     if (!(name in marks)) marks[name] = performance.now();
@@ -54,10 +58,10 @@ export function startEarlyAttempt(linkKey: string | undefined): EarlyAttemptHand
     const { iceServers } = hello;
     mark('hello');
     let pc: RTCPeerConnection | undefined;
-    let dc: RTCDataChannel;
+    const dcs: RTCDataChannel[] = [];
     try {
       pc = new RTCPeerConnection(rtcConfiguration(iceServers));
-      dc = pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true });
+      for (let i = 0; i < channels; i++) dcs.push(pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true }));
     } catch {
       pc?.close();
       return;
@@ -77,7 +81,7 @@ export function startEarlyAttempt(linkKey: string | undefined): EarlyAttemptHand
       .then(() => mark('offer'));
     // client.js reports a failed offer when it takes over; until then nobody awaits it.
     offered.catch(() => undefined);
-    attempt.peer = { pc: peer, dc, offered };
+    attempt.peer = { pc: peer, dcs, offered };
   };
   return attempt;
 }

@@ -9,9 +9,10 @@
  * candidate gathering overlap that wait. client.js adopts what the inline
  * script started (peer-attempt.ts): the socket, the messages it received
  * meanwhile (the answer and the agent's candidates, which client.js applies:
- * the channel cannot open before it took over), the peer connection and the
- * channel. Taken once: later attempts start from scratch.
+ * the channels cannot open before it took over), the peer connection and its
+ * channels. Taken once: later attempts start from scratch.
  */
+import { MAX_P2P_CHANNELS } from '@wingman/protocol';
 import type { EarlyAttemptHandover, HandoverWindow } from './shell-handover';
 
 /** The inline script's attempt as client.js carries it on: checked, and its messages copied. */
@@ -56,9 +57,14 @@ export function takeEarlyAttempt(win: Window = window): EarlyAttempt | undefined
   const { ws, messages, marks, peer, sent } = raw as Record<string, unknown>;
   const sentSoFar: unknown = typeof sent === 'function' ? (sent as () => unknown)() : undefined;
   if (!(ws instanceof WebSocket) || !Array.isArray(messages)) return undefined;
-  const { pc, dc, offered } = (typeof peer === 'object' && peer !== null ? peer : {}) as Record<string, unknown>;
+  const { pc, dcs, offered } = (typeof peer === 'object' && peer !== null ? peer : {}) as Record<string, unknown>;
   const hasPc = typeof RTCPeerConnection === 'function' && pc instanceof RTCPeerConnection;
-  const hasDc = typeof RTCDataChannel === 'function' && dc instanceof RTCDataChannel;
+  const hasDc =
+    typeof RTCDataChannel === 'function' &&
+    Array.isArray(dcs) &&
+    dcs.length >= 1 &&
+    dcs.length <= MAX_P2P_CHANNELS &&
+    dcs.every((dc) => dc instanceof RTCDataChannel);
   if (hasPc !== hasDc || (hasPc && !(offered instanceof Promise)) || ws.readyState > WebSocket.OPEN) {
     // Half-made or already dead: close it, and the caller starts a fresh attempt.
     try {
@@ -69,7 +75,7 @@ export function takeEarlyAttempt(win: Window = window): EarlyAttempt | undefined
     }
     return undefined;
   }
-  const adopted = hasPc ? { pc, dc: dc as RTCDataChannel, offered: offered as Promise<void> } : undefined;
+  const adopted = hasPc ? { pc, dcs: (dcs as RTCDataChannel[]).slice(), offered: offered as Promise<void> } : undefined;
   return {
     ws,
     messages: messages.slice(),

@@ -44,7 +44,7 @@ export function isTurnPair(report: RTCStatsReport): boolean {
 
 export interface P2PManager {
   start(): void;
-  /** The open connection, if any (the request server and the WebSocket bridge use it). */
+  /** The connection a new stream goes on, if there is a channel: the pool's least busy (the request server and the WebSocket bridge use it). */
   connection(): Connection | undefined;
   status(): TransportStatus;
   onStatus(fn: (s: TransportStatus) => void): void;
@@ -81,7 +81,8 @@ function verification(s: PeerSession): { verified: boolean; fingerprints?: Chann
  * first attempt (early-attempt.ts). Must be started (`start()`) in the task
  * that took it: signaling messages arriving after the take are not kept.
  */
-export function createP2PManager(options: { enabled: boolean; early?: EarlyAttempt; linkKey?: string }): P2PManager {
+/** `channels`: the data channels each attempt offers (transports/channel-pool.ts). */
+export function createP2PManager(options: { enabled: boolean; early?: EarlyAttempt; linkKey?: string; channels?: number }): P2PManager {
   const keys = linkTrustKeys(options.linkKey);
   let untrusted = 0;
   let status: TransportStatus = options.enabled ? { transport: 'relay', reason: 'connecting' } : { transport: 'relay', reason: REASONS.disabled };
@@ -118,11 +119,16 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
     if (status.transport === 'relay' && status.reason !== 'connecting') setStatus({ transport: 'relay', reason: `${status.reason} · reconnecting` });
     const early = pendingEarly;
     pendingEarly = undefined;
-    attemptP2P(early, keys, (code, message) => {
-      untrusted++;
-      logError(code, message);
-      console.warn(`wingman: ${message}`);
-    }).then(
+    attemptP2P(
+      early,
+      keys,
+      (code, message) => {
+        untrusted++;
+        logError(code, message);
+        console.warn(`wingman: ${message}`);
+      },
+      options.channels,
+    ).then(
       (s) => {
         running = false;
         if (stopped) return s.close('shell stopped');
@@ -208,7 +214,7 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
       }
       attempt();
     },
-    connection: () => (session?.connection.isReady ? session.connection : undefined),
+    connection: () => session?.pick(),
     status: () => status,
     onStatus(fn) {
       listeners.push(fn);

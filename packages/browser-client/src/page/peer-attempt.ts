@@ -1,8 +1,9 @@
 /**
  * One attempt at a P2P channel: the signaling WebSocket on the session
- * origin (SIGNAL_PATH), an RTCPeerConnection that offers the data channel
- * (DATA_CHANNEL_LABEL, ordered), trickle ICE both ways, then the protocol's
- * HELLO exchange on the channel. Resolves with a live session or rejects
+ * origin (SIGNAL_PATH), an RTCPeerConnection that offers a pool of data
+ * channels (DATA_CHANNEL_LABEL, ordered: transports/channel-pool.ts), trickle
+ * ICE both ways, then the protocol's HELLO exchange on each channel; the
+ * session starts with the first channel's. Resolves with a live session or rejects
  * with an AttemptError naming the reason shown in the badge. Deadlines: the
  * server's hello (SIGNAL_HELLO_TIMEOUT_MS) and ICE + HELLO (the hello's
  * p2p.timeoutMs) — ICE failure alone can take minutes to surface.
@@ -12,6 +13,9 @@ import {
   BindingError,
   bindingProof,
   connectionOverDataChannel,
+  ConnectionPool,
+  DEFAULT_P2P_CHANNELS,
+  joinPool,
   isMacedType,
   signalMacValid,
   type ChannelFingerprints,
@@ -48,8 +52,11 @@ export class AttemptError extends Error {
 }
 
 export interface PeerSession {
+  /** The first channel's connection: the heartbeat (RTT, liveness) runs on it. */
   readonly connection: Connection;
-  /** The data channel under the connection (tests close it to simulate a network failure). */
+  /** The connection a new stream goes on: the ready one of the pool with the fewest open streams. */
+  pick(): Connection | undefined;
+  /** The first data channel (tests close it to simulate a network failure: the whole pool then goes). */
   readonly channel: RTCDataChannel;
   readonly viewerId: string;
   /** Start of the attempt → protocol HELLO received, ms. */
@@ -84,9 +91,16 @@ export type UntrustedReport = (code: 'signal-mac' | 'channel-binding', message: 
  * carried on from where it is: its socket, the messages it received, its
  * peer connection and channel. `keys`: the link key's (signal-out.ts
  * linkTrustKeys), when the link had one: the signaling is MACed both ways
- * and the channel bound before use (docs/PROTOCOL.md §Verified channels).
+ * and every channel bound before use (docs/PROTOCOL.md §Verified channels).
+ * `channelCount`: the data channels to offer when the attempt starts from
+ * scratch (transports/channel-pool.ts); an adopted attempt has its own.
  */
-export function attemptP2P(early?: EarlyAttempt, keys?: Promise<TrustKeys>, untrusted: UntrustedReport = () => undefined): Promise<PeerSession> {
+export function attemptP2P(
+  early?: EarlyAttempt,
+  keys?: Promise<TrustKeys>,
+  untrusted: UntrustedReport = () => undefined,
+  channelCount: number = DEFAULT_P2P_CHANNELS,
+): Promise<PeerSession> {
   if (typeof RTCPeerConnection !== 'function') return Promise.reject(new AttemptError('unsupported', 'this browser has no WebRTC', true));
   for (const [name, at] of Object.entries(early?.marks ?? {})) markAt(name, at);
   const started = early?.marks.attempt ?? performance.now();
@@ -99,8 +113,8 @@ export function attemptP2P(early?: EarlyAttempt, keys?: Promise<TrustKeys>, untr
       return reject(new AttemptError('signaling', `cannot open signaling: ${(err as Error).message}`));
     }
     let pc: RTCPeerConnection | undefined;
-    let dc: RTCDataChannel | undefined;
-    let connection: Connection | undefined;
+    let dcs: RTCDataChannel[] = [];
+    const pool = new ConnectionPool();
     let viewerId = '';
     let settled = false;
     let closed = false;
@@ -132,9 +146,9 @@ export function attemptP2P(early?: EarlyAttempt, keys?: Promise<TrustKeys>, untr
       closed = true;
       clearTimeout(timer);
       send({ type: 'bye', reason: reason.slice(0, 200) });
-      connection?.close();
+      pool.close();
       try {
-        dc?.close();
+        for (const dc of dcs) dc.close();
         pc?.close();
         early?.peer?.pc.close();
       } catch {
@@ -203,7 +217,7 @@ export function attemptP2P(early?: EarlyAttempt, keys?: Promise<TrustKeys>, untr
       // The inline script made them from this same hello, with this hello's ICE servers.
       const adopted = early?.peer;
       pc = adopted?.pc ?? new RTCPeerConnection(rtcConfiguration(p2p.iceServers));
-      dc = adopted?.dc ?? pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true });
+      dcs = adopted?.dcs ?? Array.from({ length: channelCount }, () => pc!.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true }));
       pc.onicecandidate = (ev) => {
         const m = candidateSignal(ev.candidate);
         if (m) send(m);
@@ -216,56 +230,62 @@ export function attemptP2P(early?: EarlyAttempt, keys?: Promise<TrustKeys>, untr
         if (s === 'failed') fail(new AttemptError('ice-failed', 'ICE failed'));
         else if (s === 'closed' && settled) teardown('peer connection closed');
       };
-      const channel = dc;
       const peer = pc;
+      const channels = dcs;
+      channels[0]!.addEventListener('open', () => mark('channel-open'));
       let fingerprints: ChannelFingerprints | undefined;
-      const onOpen = () => {
-        if (closed) return;
-        mark('channel-open');
-        if (!keys) return serve(channel);
-        // Bound before any frame: the agent's first message must prove it holds the link key on this very DTLS association.
-        const proofs = async () => {
-          const k = await keys;
-          const fps = await channelFingerprints(peer);
-          fingerprints = fps;
-          const [own, expected] = await Promise.all([bindingProof(k, 'viewer', fps), bindingProof(k, 'agent', fps)]);
-          return { own, expected };
-        };
-        bindDataChannel(channel, proofs).then(
-          (bound) => {
-            mark('bound');
-            serve(bound);
+      let proofs: Promise<{ own: string; expected: string }> | undefined;
+      // Bound before any frame, each channel of the pool: the agent's first message on it must prove it holds the link key on this very DTLS association.
+      const bind = (c: DataChannelLike) =>
+        bindDataChannel(
+          c,
+          () =>
+            (proofs ??= (async () => {
+              const k = await keys!;
+              const fps = await channelFingerprints(peer);
+              fingerprints = fps;
+              const [own, expected] = await Promise.all([bindingProof(k, 'viewer', fps), bindingProof(k, 'agent', fps)]);
+              return { own, expected };
+            })()),
+        ).then((bound) => {
+          mark('bound');
+          return bound;
+        });
+      // The Connection is made on open: its HELLO would be dropped on a channel still connecting.
+      // What the agent announced (its cap, in its answer): the SCTP transport's negotiated size where the browser has it, else the answer's SDP.
+      const connect = (bound: DataChannelLike) => {
+        const remoteMax = pc?.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(pc?.remoteDescription?.sdp ?? '');
+        return connectionOverDataChannel(bound, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax) });
+      };
+      const bindingFailed = (err: unknown) => {
+        if (err instanceof BindingError && err.refused) untrusted('channel-binding', err.message);
+        fail(new AttemptError('unverified', `channel binding failed: ${(err as Error).message}`));
+      };
+      channels.forEach((channel, i) => {
+        const joined = joinPool(channel, pool, { ...(keys ? { bind } : {}), connect });
+        joined.then(
+          (conn) => {
+            if (closed) return;
+            // A channel of the pool gone is the peer connection gone: back to the relay (p2p.ts retries).
+            if (conn.isClosed) return teardown('channel closed');
+            conn.on('close', () => teardown('channel closed'));
+            if (i > 0 || settled) return;
+            settled = true;
+            clearTimeout(timer);
+            const connectMs = Math.round(performance.now() - started);
+            mark('ready');
+            send({ type: 'connection-state', state: 'connected', connectMs });
+            resolve(session(conn, channel, connectMs, fingerprints));
           },
           (err: unknown) => {
-            if (err instanceof BindingError && err.refused) untrusted('channel-binding', err.message);
-            fail(new AttemptError('unverified', `channel binding failed: ${(err as Error).message}`));
+            if (err instanceof BindingError) return bindingFailed(err);
+            // An agent that serves fewer channels closes the others: the pool goes on without them.
+            if (i > 0) return;
+            if (settled) teardown('channel closed');
+            else fail(new AttemptError('ice-failed', 'the data channel closed while connecting'));
           },
         );
-      };
-      const serve = (bound: DataChannelLike) => {
-        if (closed) return;
-        // The Connection is made on open: its HELLO would be dropped on a channel still connecting.
-        // What the agent announced (its cap, in its answer): the SCTP transport's negotiated size where the browser has it, else the answer's SDP.
-        const remoteMax = pc?.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(pc?.remoteDescription?.sdp ?? '');
-        const conn = connectionOverDataChannel(bound, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax) });
-        connection = conn;
-        conn.on('close', () => teardown('channel closed'));
-        conn.once('ready', () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          const connectMs = Math.round(performance.now() - started);
-          mark('ready');
-          send({ type: 'connection-state', state: 'connected', connectMs });
-          resolve(session(conn, channel, connectMs, fingerprints));
-        });
-      };
-      const onClose = () => {
-        if (settled) teardown('channel closed');
-        else fail(new AttemptError('ice-failed', 'the data channel closed while connecting'));
-      };
-      channel.onopen = onOpen;
-      channel.onclose = onClose;
+      });
       if (adopted) {
         // What the inline script's attempt went through before this script took over.
         adopted.offered.then(
@@ -273,7 +293,7 @@ export function attemptP2P(early?: EarlyAttempt, keys?: Promise<TrustKeys>, untr
           (err: unknown) => fail(new AttemptError('ice-failed', `could not create an offer: ${(err as Error).message}`)),
         );
         // The inline script never applies the answer, so its channel is still connecting (an open one's first messages would be lost).
-        if (pc.connectionState === 'failed' || channel.readyState !== 'connecting')
+        if (pc.connectionState === 'failed' || channels.some((c) => c.readyState !== 'connecting'))
           return fail(new AttemptError('ice-failed', 'the early peer connection is not connecting'));
         return;
       }
@@ -319,6 +339,7 @@ export function attemptP2P(early?: EarlyAttempt, keys?: Promise<TrustKeys>, untr
     function session(conn: Connection, channel: RTCDataChannel, connectMs: number, fingerprints: ChannelFingerprints | undefined): PeerSession {
       return {
         connection: conn,
+        pick: () => pool.pick(),
         channel,
         viewerId,
         connectMs,

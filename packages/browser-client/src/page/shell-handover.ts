@@ -19,7 +19,8 @@ export interface EarlyAttemptHandover {
   /** Made on a hello with P2P enabled, from its ICE servers. */
   peer?: {
     pc: RTCPeerConnection;
-    dc: RTCDataChannel;
+    /** Its pool of data channels (transports/channel-pool.ts), the first one first. */
+    dcs: RTCDataChannel[];
     /** Fulfilled once the offer was sent; rejected when it could not be made. */
     offered: Promise<void>;
   };

@@ -24,7 +24,8 @@
  *    the SW controls (its cookie jar is the only one the app's requests
  *    use); client.js registers again (the same registration) and loads the
  *    frame without the SW after SW_CONTROL_TIMEOUT_MS;
- *  - in a P2P session (`data-wingman-p2p` on <html>), starts the P2P attempt
+ *  - in a P2P session (`data-wingman-p2p` on <html>, its value the number of
+ *    data channels), starts the P2P attempt
  *    (early-attempt-inline.ts). On a first visit the signaling round trips
  *    then overlap the wait for the SW instead of following it (lab,
  *    far-server: client.js ran ~0.4 s after this script).
@@ -33,6 +34,7 @@
  */
 import { BADGE_QUERY_PARAM, CLIENT_PATH, SW_COOKIE_MERGE_HEADER, SW_PATH, SW_SCOPE, VIA_HEADER, VIA_SW } from '../shared/constants';
 import type { EarlyDocument, EarlyDocumentAnswer, WireHeaders } from '../shared/messages';
+import { p2pChannelCount } from '@wingman/protocol';
 import { startEarlyAttempt } from './early-attempt-inline';
 import { takeLinkKey } from './link-key';
 import type { HandoverWindow } from './shell-handover';
@@ -170,7 +172,7 @@ document.documentElement.appendChild(frame);
 
 if (document.documentElement.hasAttribute('data-wingman-p2p') && typeof RTCPeerConnection === 'function' && typeof WebSocket === 'function') {
   try {
-    win.__wingmanShell.early = startEarlyAttempt(linkKey);
+    win.__wingmanShell.early = startEarlyAttempt(linkKey, p2pChannelCount(document.documentElement.getAttribute('data-wingman-p2p')));
   } catch {
     // Any failure here leaves the attempt to client.js.
   }

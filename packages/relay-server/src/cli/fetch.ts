@@ -67,7 +67,7 @@ export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, 
     try {
       const viewer = await connectP2PViewer({ url: url.href, timeoutMs, ...(password !== undefined ? { password } : {}) });
       try {
-        const res = await requestOver(viewer.connection, {
+        const res = await requestOver(viewer.pick(), {
           target,
           headers: [
             ['host', url.host],

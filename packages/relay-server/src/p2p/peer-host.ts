@@ -1,7 +1,10 @@
 /**
  * The P2P host: one RTCPeerConnection per viewer, answering the viewer's
- * offer, serving protocol streams over the data channel exactly as relayed
- * streams (the forwarder marks responses `x-wingman-transport: p2p`).
+ * offer, serving protocol streams over the viewer's pool of data channels
+ * (transports/channel-pool.ts, up to MAX_P2P_CHANNELS, each bound on its own)
+ * exactly as relayed streams (the forwarder marks responses
+ * `x-wingman-transport: p2p`). A viewer's streams and window growth are
+ * bounded across its whole pool; any channel closing closes the peer.
  */
 import {
   announceMaxMessageSize,
@@ -9,7 +12,12 @@ import {
   BindingError,
   bindingProof,
   connectionOverDataChannel,
+  ConnectionPool,
   DATA_CHANNEL_LABEL,
+  DEFAULT_MAX_CONCURRENT_STREAMS,
+  DEFAULT_WINDOW_GROWTH_BUDGET_BYTES,
+  joinPool,
+  MAX_P2P_CHANNELS,
   DATA_CHANNEL_DEFAULT_MESSAGE_BYTES,
   dataChannelMessageBytes,
   maxMessageSizeFromSdp,
@@ -24,6 +32,7 @@ import {
   type DataChannelLike,
   type MacedSignal,
   type TrustKeys,
+  type WindowGrowthShare,
   type HostSignal,
   type IceServer,
   startHeartbeat,
@@ -150,11 +159,18 @@ export interface PeerHost {
   close(): void;
 }
 
+/** Streams one viewer may have open at once, across its whole pool of channels. */
+export const MAX_STREAMS_PER_VIEWER = DEFAULT_MAX_CONCURRENT_STREAMS;
+
 interface Peer {
   viewerId: string;
   pc: RtcPeerConnection;
-  dc?: RtcDataChannel;
-  conn?: Connection;
+  /** The viewer's data channels, in the order they arrived (the first carries the heartbeat). */
+  dcs: RtcDataChannel[];
+  /** Their connections once ready; streams are counted across all of them. */
+  pool: ConnectionPool;
+  /** Auto-tuning growth of the viewer's upload windows, shared by the pool's connections. */
+  growth: WindowGrowthShare;
   startedAt: number;
   connected: boolean;
   /** The offer carried a valid MAC: everything this peer sends is MACed, all it receives must be, and its channel is bound. */
@@ -231,8 +247,9 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     for (const t of peer.timers) clearTimeout(t);
     for (const stop of peer.stops) stop();
     peers.delete(peer.viewerId);
-    peer.conn?.close('ERR_GOING_AWAY', reason);
-    closePeer(peer.pc, peer.dc);
+    for (const c of peer.pool.connections) c.close('ERR_GOING_AWAY', reason);
+    for (const dc of peer.dcs) closePeer(peer.pc, dc);
+    closePeer(peer.pc);
     report({ viewerId: peer.viewerId, state, reason, ...(peer.rttMs !== undefined ? { rttMs: peer.rttMs } : {}) });
   }
 
@@ -244,7 +261,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   }
 
   function onChannel(peer: Peer, dc: RtcDataChannel): void {
-    if (dc.label !== DATA_CHANNEL_LABEL || peer.dc) {
+    if (dc.label !== DATA_CHANNEL_LABEL || peer.dcs.length >= MAX_P2P_CHANNELS || peer.closed) {
       try {
         dc.close();
       } catch {
@@ -252,20 +269,19 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       }
       return;
     }
-    peer.dc = dc;
-    if (peer.keys) {
-      // Bound before anything else flows: the viewer's first message must prove it holds the link key on this very DTLS association.
-      const keys = peer.keys;
-      bindDataChannel(dc, () => channelProofs(peer, keys)).then(
-        (bound) => serve(peer, dc, bound),
-        (err: unknown) => {
-          if (err instanceof BindingError && err.refused) untrusted(peer.viewerId, 'channel-binding', err.message);
-          closePeerEntry(peer, 'failed', `channel binding failed: ${(err as Error).message}`);
-        },
-      );
-      return;
-    }
-    serve(peer, dc, dc);
+    peer.dcs.push(dc);
+    const keys = peer.keys;
+    // With the link key, each channel is bound before anything else flows on it: the viewer's first message
+    // must prove it holds the link key on this very DTLS association.
+    joinPool(dc, peer.pool, {
+      ...(keys ? { bind: (c: DataChannelLike) => bindDataChannel(c, () => channelProofs(peer, keys)) } : {}),
+      connect: (bound) => serve(peer, dc, bound),
+    }).catch((err: unknown) => {
+      if (!(err instanceof BindingError)) return closePeerEntry(peer, 'closed', 'data channel closed');
+      if (err.refused) untrusted(peer.viewerId, 'channel-binding', err.message);
+      closePeerEntry(peer, 'failed', `channel binding failed: ${err.message}`);
+    });
+    dc.addEventListener('close', () => closePeerEntry(peer, 'closed', 'data channel closed'));
   }
 
   /** This end's proof and the one expected from the viewer, from the fingerprints of the two descriptions (the viewer's came MACed). */
@@ -278,33 +294,35 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     return { own, expected };
   }
 
-  /** Serves protocol streams over the channel (`bound`: the channel past its binding, or the channel itself). */
-  function serve(peer: Peer, dc: RtcDataChannel, bound: DataChannelLike): void {
-    const open = () => {
-      if (peer.closed || peer.conn) return;
-      const remoteMax = peer.pc.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(peer.pc.remoteDescription?.sdp ?? '');
-      const conn = connectionOverDataChannel(bound, {
-        role: 'server',
-        maxWsMessageBytes: options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES,
-        maxMessageBytes: dataChannelMessageBytes(remoteMax, ownMaxMessageBytes),
-        // Once per event-loop turn, not per I/O callback: every send is a synchronous call into wrtc's
-        // threads, and the answers of a page's burst of requests arrive together (docs/PROTOCOL.md §Scheduling).
-        schedule: setImmediate,
-      });
-      peer.conn = conn;
-      peer.connected = true;
+  /** Serves protocol streams over one open channel of the pool (`bound`: the channel past its binding, or the channel itself). */
+  function serve(peer: Peer, dc: RtcDataChannel, bound: DataChannelLike): Connection {
+    const remoteMax = peer.pc.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(peer.pc.remoteDescription?.sdp ?? '');
+    const conn = connectionOverDataChannel(bound, {
+      role: 'server',
+      maxWsMessageBytes: options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES,
+      maxMessageBytes: dataChannelMessageBytes(remoteMax, ownMaxMessageBytes),
+      maxConcurrentStreams: MAX_STREAMS_PER_VIEWER,
+      windowGrowthBudget: peer.growth,
+      // Once per event-loop turn, not per I/O callback: every send is a synchronous call into wrtc's
+      // threads, and the answers of a page's burst of requests arrive together (docs/PROTOCOL.md §Scheduling).
+      schedule: setImmediate,
+    });
+    peer.lastActivity = Date.now();
+    conn.on('stream', (stream) => {
       peer.lastActivity = Date.now();
-      conn.on('stream', (stream) => {
-        peer.lastActivity = Date.now();
-        options.handleStream(stream, 'p2p', peer.viewerId);
-      });
-      conn.on('close', () => closePeerEntry(peer, 'closed', 'data channel closed'));
+      // The new stream is counted: its connection joined the pool at the viewer's HELLO, which came first.
+      if (peer.pool.streamCount > MAX_STREAMS_PER_VIEWER) {
+        return stream.reset('ERR_TOO_MANY_STREAMS', `at most ${MAX_STREAMS_PER_VIEWER} open streams per viewer`);
+      }
+      options.handleStream(stream, 'p2p', peer.viewerId);
+    });
+    conn.on('close', () => closePeerEntry(peer, 'closed', 'data channel closed'));
+    if (!peer.connected) {
+      peer.connected = true;
       report({ viewerId: peer.viewerId, state: 'connected', connectMs: Date.now() - peer.startedAt, verified: peer.keys !== undefined });
       monitor(peer, conn, dc);
-    };
-    if (dc.readyState === 'open') open();
-    else dc.addEventListener('open', open);
-    dc.addEventListener('close', () => closePeerEntry(peer, 'closed', 'data channel closed'));
+    }
+    return conn;
   }
 
   function monitor(peer: Peer, conn: Connection, dc: RtcDataChannel): void {
@@ -326,7 +344,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       onDead: () => closePeerEntry(peer, 'failed', 'ping timeout'),
     });
     const idleCheck = setInterval(() => {
-      if (conn.streamCount > 0) peer.lastActivity = Date.now();
+      if (peer.pool.streamCount > 0) peer.lastActivity = Date.now();
       if (Date.now() - peer.lastActivity > idleTimeoutMs) closePeerEntry(peer, 'closed', 'idle');
     }, MONITOR_INTERVAL_MS);
     peer.stops.push(stop, () => clearInterval(idleCheck));
@@ -357,6 +375,9 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     const peer: Peer = {
       viewerId,
       pc,
+      dcs: [],
+      pool: new ConnectionPool(),
+      growth: { limit: DEFAULT_WINDOW_GROWTH_BUDGET_BYTES, reserved: 0 },
       startedAt: Date.now(),
       connected: false,
       remoteDescriptionSet: false,
@@ -496,7 +517,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
         state: p.connected ? 'connected' : 'connecting',
         verified: p.keys !== undefined,
         ...(p.rttMs !== undefined ? { rttMs: p.rttMs } : {}),
-        streams: p.conn?.streamCount ?? 0,
+        streams: p.pool.streamCount,
       }));
     },
     setIceServers(servers) {

@@ -1,7 +1,8 @@
 /**
  * A Node viewer that reaches a session's agent peer-to-peer: signaling over
- * the session origin's SIGNAL_PATH, a wrtc peer connection that offers the
- * data channel, then protocol streams over it. Used by tests, benchmarks and
+ * the session origin's SIGNAL_PATH, a wrtc peer connection that offers a pool
+ * of data channels (transports/channel-pool.ts), then protocol streams over
+ * them, each new stream on the least busy channel (`pick()`). Used by tests, benchmarks and
  * `wingman fetch`. With the link key (the link's `#k=`), it verifies as the
  * browser shell does (docs/PROTOCOL.md §Verified channels): MACed signaling
  * both ways, then the channel binding before any protocol frame.
@@ -9,8 +10,13 @@
 import WebSocket from 'ws';
 import {
   bindDataChannel,
+  BindingError,
   bindingProof,
   connectionOverDataChannel,
+  ConnectionPool,
+  DEFAULT_P2P_CHANNELS,
+  joinPool,
+  p2pChannelCount,
   deriveTrustKeys,
   isMacedType,
   linkKeyBytes,
@@ -56,6 +62,8 @@ export interface P2PViewerOptions {
   cookie?: string;
   /** The link key; default: the one in `url`'s fragment (`#k=…`), if any. Without one the channel is unverified. */
   linkKey?: string;
+  /** Data channels to open (1 … MAX_P2P_CHANNELS). Default DEFAULT_P2P_CHANNELS. */
+  channels?: number;
 }
 
 /** `Authorization` value for a session's viewer password (RFC 7617; the user name is ignored). */
@@ -64,13 +72,20 @@ export function basicAuthorization(password: string): string {
 }
 
 export interface P2PViewer {
+  /** The first channel's connection (it carries nothing special; tests and benchmarks that want one channel use it). */
   readonly connection: Connection;
+  /** Every ready connection of the pool, in the order of their channels (`channels`, less any the agent refused). */
+  readonly connections: readonly Connection[];
+  /** The connection a new stream should go on: the ready one with the fewest open streams. */
+  pick(): Connection;
   readonly viewerId: string;
   readonly p2p: P2PSettings;
   /** Time from start to open data channel, ms. */
   readonly connectMs: number;
-  /** The raw data channel (benchmarks compare against it). */
+  /** The first raw data channel (benchmarks compare against it). */
   readonly channel: RtcDataChannel;
+  /** Every raw data channel offered, the first one first (some may have been refused). */
+  readonly channels: readonly RtcDataChannel[];
   /** The peer connection (stats: the selected candidate pair; benchmarks open extra channels on it). */
   readonly peerConnection: RtcPeerConnection;
   /** The channel ends at the holder of the link key (signaling MACs and channel binding passed). */
@@ -101,9 +116,11 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
   if (keyText !== undefined && !keyBytes) return Promise.reject(protocolError('ERR_INVALID_PAYLOAD', 'the link key is not 22 base64url characters'));
   const keys: Promise<TrustKeys> | undefined = keyBytes ? deriveTrustKeys(keyBytes, sessionIdOfHost(base.hostname)) : undefined;
 
+  const channelCount = p2pChannelCount(options.channels ?? DEFAULT_P2P_CHANNELS);
   return new Promise<P2PViewer>((resolve, reject) => {
     let pc: RtcPeerConnection | undefined;
-    let dc: RtcDataChannel | undefined;
+    const dcs: RtcDataChannel[] = [];
+    const pool = new ConnectionPool();
     let settled = false;
     const headers =
       options.password !== undefined || options.cookie !== undefined
@@ -118,7 +135,8 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       settled = true;
       clearTimeout(timer);
       ws.close();
-      if (pc) closePeer(pc, dc);
+      pool.close();
+      for (const dc of dcs) if (pc) closePeer(pc, dc);
       reject(err);
     };
     let droppedSignals = 0;
@@ -214,7 +232,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
 
     async function start(p2p: P2PSettings): Promise<void> {
       pc = createPeerConnection({ iceServers: p2p.iceServers });
-      dc = pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true });
+      for (let i = 0; i < channelCount; i++) dcs.push(pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true }));
       pc.onicecandidate = (ev) => {
         if (!ev.candidate) return send({ type: 'end-of-candidates' });
         const c = ev.candidate.toJSON ? ev.candidate.toJSON() : ev.candidate;
@@ -224,7 +242,6 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       pc.onconnectionstatechange = () => {
         if (pc?.connectionState === 'failed') fail(protocolError('ERR_CONNECTION_LOST', 'ICE failed'));
       };
-      const channel = dc;
       let fingerprints: ChannelFingerprints | undefined;
       /** This end's proof and the agent's expected one, from the two descriptions (the agent's came MACed). */
       const proofs = async (k: TrustKeys) => {
@@ -235,25 +252,45 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
         const [own, expected] = await Promise.all([bindingProof(k, 'viewer', fingerprints), bindingProof(k, 'agent', fingerprints)]);
         return { own, expected };
       };
-      const bound: Promise<DataChannelLike> = keys ? bindDataChannel(channel, () => keys.then(proofs)) : Promise.resolve(channel);
-      bound.then(
-        (c) => (c.readyState === 'open' ? opened(c) : channel.addEventListener('open', () => opened(c))),
-        (err: Error) => fail(protocolError('ERR_CONNECTION_LOST', `channel binding failed: ${err.message}`)),
+      const connect = (bound: DataChannelLike) => {
+        const remoteMax = pc?.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(pc?.remoteDescription?.sdp ?? '');
+        const conn = connectionOverDataChannel(bound, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax) });
+        // One channel gone is the peer connection gone: the others close too.
+        conn.on('close', () => pool.close());
+        return conn;
+      };
+      // Every channel ready, or (all but the first: an agent may serve fewer) closed before it was.
+      const joined = dcs.map((dc, i) =>
+        joinPool(dc, pool, { ...(keys ? { bind: (c: DataChannelLike) => bindDataChannel(c, () => keys.then(proofs)) } : {}), connect }).catch((err: Error) => {
+          if (i === 0 || err instanceof BindingError) throw err;
+        }),
       );
-      const opened = (bound: DataChannelLike) => {
+      Promise.all(joined).then(
+        (conns) => opened(conns.filter((c): c is Connection => c !== undefined)),
+        (err: Error) => fail(protocolError('ERR_CONNECTION_LOST', err instanceof BindingError ? `channel binding failed: ${err.message}` : err.message)),
+      );
+      const channel = dcs[0]!;
+      /** `connections`: the ready ones, in the order of their channels. */
+      const opened = (connections: Connection[]) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        const remoteMax = pc?.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(pc?.remoteDescription?.sdp ?? '');
-        const connection = connectionOverDataChannel(bound, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax) });
+        const connection = connections[0]!;
         const connectMs = Date.now() - started;
         send({ type: 'connection-state', state: 'connected', connectMs });
+        const closeAll = () => {
+          pool.close();
+          ws.close();
+        };
         resolve({
           connection,
+          connections,
+          pick: () => pool.pick() ?? connection,
           viewerId: hello!.viewerId,
           p2p,
           connectMs,
           channel,
+          channels: dcs,
           peerConnection: pc!,
           verified: keys !== undefined,
           ...(fingerprints ? { fingerprints } : {}),
@@ -262,9 +299,8 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
           },
           close() {
             send({ type: 'bye', reason: 'viewer closed' });
-            connection.close();
-            ws.close();
-            closePeer(pc!, channel);
+            closeAll();
+            for (const dc of dcs) closePeer(pc!, dc);
           },
           leave() {
             const gone = new Promise<void>((resolve) => {
@@ -275,8 +311,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
               });
             });
             send({ type: 'bye', reason: 'viewer closed' });
-            connection.close();
-            ws.close();
+            closeAll();
             return gone;
           },
         });

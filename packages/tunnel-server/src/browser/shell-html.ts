@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { SHELL_HEADER } from '@wingman/protocol';
+import { DEFAULT_P2P_CHANNELS, MAX_P2P_CHANNELS, p2pChannelCount, SHELL_HEADER } from '@wingman/protocol';
 import { defaultBrowserDistDir } from './assets';
 
 export interface ShellOptions {
@@ -20,6 +20,8 @@ export interface ShellOptions {
   sessionId: string;
   /** Whether the session allows P2P (server and agent flags). When false the shell shows the app over the relay only. */
   p2p: boolean;
+  /** Data channels the shell opens per peer connection (1 … MAX_P2P_CHANNELS). Default DEFAULT_P2P_CHANNELS. */
+  p2pChannels?: number;
   /** Path prefixes the Service Worker must leave to the relay (developer excludes), e.g. ["/api/upload"]. */
   exclude?: string[];
   /** Show the status badge (the reviewer can still hide it). Default true. */
@@ -32,6 +34,7 @@ export interface ShellOptions {
 export interface ShellConfig {
   sessionId: string;
   p2p: boolean;
+  p2pChannels: number;
   exclude: string[];
   badge: boolean;
   private: boolean;
@@ -47,7 +50,16 @@ export function shellConfig(options: ShellOptions): ShellConfig {
   if (exclude.length > MAX_EXCLUDES || !exclude.every((p) => typeof p === 'string' && p.startsWith('/') && p.length <= 512)) {
     throw new TypeError(`renderShell: exclude must be at most ${MAX_EXCLUDES} path prefixes starting with "/"`);
   }
-  return { sessionId: options.sessionId, p2p: options.p2p === true, exclude, badge: options.badge !== false, private: options.private === true };
+  const p2pChannels = options.p2pChannels ?? DEFAULT_P2P_CHANNELS;
+  if (p2pChannelCount(p2pChannels, 0) !== p2pChannels) throw new TypeError(`renderShell: p2pChannels must be 1 … ${MAX_P2P_CHANNELS}, got ${p2pChannels}`);
+  return {
+    sessionId: options.sessionId,
+    p2p: options.p2p === true,
+    p2pChannels,
+    exclude,
+    badge: options.badge !== false,
+    private: options.private === true,
+  };
 }
 
 /** JSON safe inside <script>: no "</script>", no "<!--", no U+2028/2029 surprises. */
@@ -98,7 +110,7 @@ export function shellInlineScript(distDir: string = defaultBrowserDistDir()): Sh
 export function renderShell(options: ShellOptions, script: ShellInlineScript = shellInlineScript()): string {
   const config = shellConfig(options);
   return `<!doctype html>
-<html lang="en"${config.p2p ? ' data-wingman-p2p' : ''}${config.private ? ' data-wingman-private' : ''}>
+<html lang="en"${config.p2p ? ` data-wingman-p2p="${config.p2pChannels}"` : ''}${config.private ? ' data-wingman-private' : ''}>
 <head>
 <meta charset="utf-8">
 <script>${script.text}</script>
