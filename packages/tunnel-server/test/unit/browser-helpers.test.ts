@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { DEFAULT_P2P_CHANNELS, MAX_P2P_CHANNELS } from '@wingman/protocol';
 import {
   createBrowserAssets,
   isBootstrapNavigation,
@@ -42,7 +43,14 @@ describe('renderShell', () => {
     const html = renderShell({ sessionId: 'abc', p2p: true, exclude: ['/api/</script><script>alert(1)</script>'] }, inlineScript('window.x=1;\n'));
     const json = /<script type="application\/json" id="wingman-config">(.*)<\/script>/.exec(html)![1]!;
     expect(json).not.toContain('<');
-    expect(JSON.parse(json)).toEqual({ sessionId: 'abc', p2p: true, exclude: ['/api/</script><script>alert(1)</script>'], badge: true, private: false });
+    expect(JSON.parse(json)).toEqual({
+      sessionId: 'abc',
+      p2p: true,
+      p2pChannels: DEFAULT_P2P_CHANNELS,
+      exclude: ['/api/</script><script>alert(1)</script>'],
+      badge: true,
+      private: false,
+    });
   });
 
   it('inlines the built script first in <head>, with the CSP hash of exactly that text', () => {
@@ -74,9 +82,11 @@ describe('renderShell', () => {
     }
   });
 
-  it('marks a P2P session on <html> (the inline script starts the P2P attempt only there), and only a P2P session', () => {
+  it('marks a P2P session on <html> with its data channel count (the inline script starts the P2P attempt only there), and only a P2P session', () => {
     const script = inlineScript('window.x=1;');
-    expect(renderShell({ sessionId: 'abc', p2p: true }, script)).toContain('<html lang="en" data-wingman-p2p>');
+    expect(renderShell({ sessionId: 'abc', p2p: true }, script)).toContain(`<html lang="en" data-wingman-p2p="${DEFAULT_P2P_CHANNELS}">`);
+    expect(renderShell({ sessionId: 'abc', p2p: true, p2pChannels: 1 }, script)).toContain('<html lang="en" data-wingman-p2p="1">');
+    expect(() => renderShell({ sessionId: 'abc', p2p: true, p2pChannels: MAX_P2P_CHANNELS + 1 }, script)).toThrow(TypeError);
     expect(renderShell({ sessionId: 'abc', p2p: false }, script)).toContain('<html lang="en">');
   });
 

@@ -16,7 +16,7 @@ describe('configuration', () => {
   it('defaults to loopback, port 8080, the embedded token and a 30 s grace period', () => {
     const c = resolveConfig();
     expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, tokens: [DEFAULT_AGENT_TOKEN], sessionGraceMs: 30_000, logLevel: 'info' });
-    expect(c.p2p).toEqual({ enabled: true, timeoutMs: 3000, stunServers: [], turnUrls: [], turnTtlS: 300 });
+    expect(c.p2p).toEqual({ enabled: true, timeoutMs: 3000, channels: 4, stunServers: [], turnUrls: [], turnTtlS: 300 });
   });
 
   it('reads every variable from the environment', () => {
@@ -30,6 +30,7 @@ describe('configuration', () => {
       LOG_LEVEL: 'warn',
       P2P_ENABLED: 'false',
       P2P_TIMEOUT_MS: '1500',
+      P2P_CHANNELS: '2',
       STUN_SERVERS: 'stun:a.example:3478,stun:b.example:3478',
       TURN_URLS: 'turns:t.example:5349',
       TURN_SECRET: 'shh',
@@ -47,6 +48,7 @@ describe('configuration', () => {
       p2p: {
         enabled: false,
         timeoutMs: 1500,
+        channels: 2,
         stunServers: ['stun:a.example:3478', 'stun:b.example:3478'],
         turnUrls: ['turns:t.example:5349'],
         turnSecret: 'shh',
