@@ -317,7 +317,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       options.handleStream(stream, 'p2p', peer.viewerId);
     });
     conn.on('close', () => closePeerEntry(peer, 'closed', 'data channel closed'));
-    if (!peer.connected) {
+    if (!peer.connected && !peer.closed) {
       peer.connected = true;
       report({ viewerId: peer.viewerId, state: 'connected', connectMs: Date.now() - peer.startedAt, verified: peer.keys !== undefined });
       monitor(peer, conn, dc);
