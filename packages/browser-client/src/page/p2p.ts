@@ -27,6 +27,8 @@ export type TransportStatus =
       rttMs: number | undefined;
       connectMs: number;
       viewerId: string;
+      /** Data channels of the pool that are ready (transports/channel-pool.ts). */
+      channels: number;
       /** The selected candidate pair has a TURN relay at either end (known shortly after the channel opens). */
       turn?: boolean;
       /** The channel ends at the holder of the link key (docs/PROTOCOL.md §Verified channels). */
@@ -134,7 +136,7 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
         if (stopped) return s.close('shell stopped');
         session = s;
         failures = 0;
-        setStatus({ transport: 'p2p', rttMs: undefined, connectMs: s.connectMs, viewerId: s.viewerId, ...verification(s) });
+        setStatus({ transport: 'p2p', rttMs: undefined, connectMs: s.connectMs, viewerId: s.viewerId, channels: s.channels(), ...verification(s) });
         // The pair's candidate types come from getStats(), a moment after the channel opened.
         void s
           .stats()
@@ -191,6 +193,7 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
           rttMs,
           connectMs: s.connectMs,
           viewerId: s.viewerId,
+          channels: s.channels(),
           ...verification(s),
           ...(status.transport === 'p2p' && status.turn ? { turn: true } : {}),
         });

@@ -56,6 +56,8 @@ export interface PeerSession {
   readonly connection: Connection;
   /** The connection a new stream goes on: the ready one of the pool with the fewest open streams. */
   pick(): Connection | undefined;
+  /** How many channels of the pool are ready. */
+  channels(): number;
   /** The first data channel (tests close it to simulate a network failure: the whole pool then goes). */
   readonly channel: RTCDataChannel;
   readonly viewerId: string;
@@ -340,6 +342,7 @@ export function attemptP2P(
       return {
         connection: conn,
         pick: () => pool.pick(),
+        channels: () => pool.connections.length,
         channel,
         viewerId,
         connectMs,

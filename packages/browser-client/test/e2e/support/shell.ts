@@ -43,6 +43,8 @@ export interface ShellStatus {
   rttMs?: number;
   connectMs?: number;
   viewerId?: string;
+  /** On P2P: the data channels of the pool that are ready. */
+  channels?: number;
   p2pReadyMs?: number;
   activeRequests: number;
 }
