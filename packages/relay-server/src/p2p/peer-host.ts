@@ -248,8 +248,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     for (const stop of peer.stops) stop();
     peers.delete(peer.viewerId);
     for (const c of peer.pool.connections) c.close('ERR_GOING_AWAY', reason);
-    for (const dc of peer.dcs) closePeer(peer.pc, dc);
-    closePeer(peer.pc);
+    closePeer(peer.pc, peer.dcs);
     report({ viewerId: peer.viewerId, state, reason, ...(peer.rttMs !== undefined ? { rttMs: peer.rttMs } : {}) });
   }
 

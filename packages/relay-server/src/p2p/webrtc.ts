@@ -80,12 +80,14 @@ export async function warmUpWebRtc(): Promise<void> {
   }
 }
 
-/** Closes a data channel and its peer connection, swallowing the errors wrtc throws on double close. */
-export function closePeer(pc: RtcPeerConnection, dc?: RtcDataChannel): void {
-  try {
-    dc?.close();
-  } catch {
-    /* already closed */
+/** Closes data channels and then their peer connection (once), swallowing the errors wrtc throws on double close. */
+export function closePeer(pc: RtcPeerConnection, dc?: RtcDataChannel | readonly RtcDataChannel[]): void {
+  for (const c of Array.isArray(dc) ? dc : dc ? [dc] : []) {
+    try {
+      (c as RtcDataChannel).close();
+    } catch {
+      /* already closed */
+    }
   }
   try {
     pc.close();

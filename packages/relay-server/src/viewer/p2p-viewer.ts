@@ -136,7 +136,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       clearTimeout(timer);
       ws.close();
       pool.close();
-      for (const dc of dcs) if (pc) closePeer(pc, dc);
+      if (pc) closePeer(pc, dcs);
       reject(err);
     };
     let droppedSignals = 0;
@@ -300,7 +300,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
           close() {
             send({ type: 'bye', reason: 'viewer closed' });
             closeAll();
-            for (const dc of dcs) closePeer(pc!, dc);
+            closePeer(pc!, dcs);
           },
           leave() {
             const gone = new Promise<void>((resolve) => {
