@@ -41,7 +41,13 @@ describe('lab transport figures', () => {
   it('rejects a file that is not header/value pairs or lacks a counter', () => {
     expect(() => parseSnmp('Udp: InDatagrams NoPorts\nUdp: 1\n')).toThrow('lines 1-2 are not a header and its values');
     expect(() => parseSnmp('Udp: InDatagrams\nUdp: 1\nTcp: InSegs OutSegs RetransSegs\nTcp: 1 2 3\n')).toThrow('Udp OutDatagrams missing');
-    expect(() => parseSnmp(SNMP.split('\n').filter((l) => !l.startsWith('Tcp:')).join('\n'))).toThrow('no Tcp line');
+    expect(() =>
+      parseSnmp(
+        SNMP.split('\n')
+          .filter((l) => !l.startsWith('Tcp:'))
+          .join('\n'),
+      ),
+    ).toThrow('no Tcp line');
   });
 
   it("parses the delay line's stats line and rejects anything else", () => {
