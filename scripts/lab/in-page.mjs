@@ -293,8 +293,9 @@ export function requestTimes() {
 /**
  * The counters of the newest peer connection (recordPeerConnections) from
  * getStats(): its selected candidate pair, its transport and its data
- * channels (summed); `id` names the connection (a reload makes a new one);
- * null without one.
+ * channels (summed; closed ones included while getStats() lists them) in
+ * `counters`; its state, open channels and the pair's RTT now; `id` names
+ * the connection (a reload makes a new one); null without one.
  */
 export async function transportCounters() {
   const peers = window.__labPeers || [];
@@ -303,12 +304,12 @@ export async function transportCounters() {
   const stats = await rec.pc.getStats();
   const pick = (s, keys) => Object.fromEntries(keys.map((k) => [k, typeof s?.[k] === 'number' ? s[k] : 0]));
   let transport;
-  const channels = { count: 0, open: 0, messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0 };
+  const channels = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0 };
+  let open = 0;
   stats.forEach((s) => {
     if (s.type === 'transport' && (!transport || s.selectedCandidatePairId)) transport = s;
     if (s.type === 'data-channel') {
-      channels.count++;
-      if (s.state === 'open') channels.open++;
+      if (s.state === 'open') open++;
       for (const k of ['messagesSent', 'messagesReceived', 'bytesSent', 'bytesReceived']) channels[k] += typeof s[k] === 'number' ? s[k] : 0;
     }
   });
@@ -317,6 +318,7 @@ export async function transportCounters() {
   return {
     id: `${performance.timeOrigin}:${peers.length - 1}`,
     state: rec.pc.connectionState,
+    openChannels: open,
     rttMs: typeof pair?.currentRoundTripTime === 'number' ? Math.round(pair.currentRoundTripTime * 10000) / 10 : null,
     counters: {
       pair: pick(pair, [...traffic, 'requestsSent', 'responsesReceived']),

@@ -9,6 +9,7 @@ export interface CounterSources {
 export interface WebrtcCounters {
   id: string;
   state: string;
+  openChannels: number;
   rttMs: number | null;
   counters: Record<string, Record<string, number>>;
 }

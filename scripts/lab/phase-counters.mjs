@@ -21,7 +21,7 @@ import { readSnmp } from './snmp.mjs';
  * @typedef {import('./delay-line-counters.mjs').DelayLineRef & { targets: string[] }} CountedDelayLine
  *   targets: the role each of its rules leads to, in rule order
  * @typedef {{ delayLines: CountedDelayLine[] }} CounterSources
- * @typedef {{ id: string, state: string, rttMs: number | null, counters: Record<string, Record<string, number>> }} WebrtcCounters
+ * @typedef {{ id: string, state: string, openChannels: number, rttMs: number | null, counters: Record<string, Record<string, number>> }} WebrtcCounters
  * @typedef {object} Snapshot
  * @property {number} atMs
  * @property {Record<string, import('./snmp.mjs').SnmpCounters | null>} hosts
@@ -66,37 +66,42 @@ function delayLineFigures(after, before, targets) {
 export function webrtcFigures(before, after) {
   if (!after) return null;
   const fresh = !before || before.id !== after.id;
-  return { newConnection: fresh, state: after.state, rttMs: after.rttMs, ...counterDelta(after.counters, fresh ? undefined : before.counters) };
+  return {
+    newConnection: fresh,
+    state: after.state,
+    openChannels: after.openChannels,
+    rttMs: after.rttMs,
+    ...counterDelta(after.counters, fresh ? undefined : before.counters),
+  };
 }
 
 /**
- * Datagrams of the P2P path one end sent and the other end's pair did not
- * count as received, per direction (the reviewer's pair counters against the
- * developer host's UDP counters, so the developer's other UDP traffic, e.g.
- * STUN to the server, counts as sent too): each such datagram is one the
- * sender's SCTP had to send again. Null without a peer connection's traffic.
+ * Datagrams of the direct P2P path one end sent and the other end did not
+ * receive, per direction: each one the sender's SCTP had to send again.
+ * `sent`: what left the sender's delay line towards the other host (written
+ * back or dropped there; in P2P modes nothing but the peer connection's
+ * datagrams goes straight between the hosts); `received`: towards the
+ * reviewer its pair's `packetsReceived`, towards the developer its host's
+ * UDP `InDatagrams` (wrtc's counters are not read; the few STUN answers from
+ * the server count as received there, so that `missing` is a lower bound);
+ * `missing` = sent − received, next to what the delay line dropped and what
+ * the receiving socket's full buffer dropped. Null without a peer
+ * connection's traffic, or when it took no direct path (a TURN pair).
  */
 export function peerPathFigures(udp, delayLine, webrtc) {
   // The selected pair's packets; the transport's where this Chromium leaves the pair's at zero.
   const counted = (s) => (s && s.packetsSent + s.packetsReceived > 0 ? s : null);
   const pair = counted(webrtc?.pair) ?? counted(webrtc?.transport);
-  if (!pair || !udp.dev) return null;
-  const dropped = (line, to) => (line?.to?.[to] ? line.to[to].lost + line.to[to].queueFull : null);
+  const toReviewer = delayLine.dev?.to?.reviewer;
+  const toDev = delayLine.reviewer?.to?.dev;
+  if (!pair || !udp.dev || !toReviewer || !toDev || toReviewer.matched + toDev.matched === 0) return null;
+  const way = (line, received, rcvbufErrors) => {
+    const sent = line.written + line.lost + line.queueFull;
+    return { sent, received, missing: sent - received, delayLineDropped: line.lost + line.queueFull, rcvbufErrors };
+  };
   return {
-    toReviewer: {
-      sent: udp.dev.OutDatagrams,
-      received: pair.packetsReceived,
-      missing: udp.dev.OutDatagrams - pair.packetsReceived,
-      delayLineDropped: dropped(delayLine.dev, 'reviewer'),
-      rcvbufErrors: udp.reviewer?.RcvbufErrors ?? null,
-    },
-    toDev: {
-      sent: pair.packetsSent,
-      received: udp.dev.InDatagrams,
-      missing: pair.packetsSent - udp.dev.InDatagrams,
-      delayLineDropped: dropped(delayLine.reviewer, 'dev'),
-      rcvbufErrors: udp.dev.RcvbufErrors,
-    },
+    toReviewer: way(toReviewer, pair.packetsReceived, udp.reviewer?.RcvbufErrors ?? null),
+    toDev: way(toDev, udp.dev.InDatagrams, udp.dev.RcvbufErrors),
   };
 }
 

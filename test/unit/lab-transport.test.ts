@@ -124,6 +124,7 @@ describe('lab transport figures', () => {
   const peer = (id: string, sent: number, received: number) => ({
     id,
     state: 'connected',
+    openChannels: 1,
     rttMs: 21.5,
     counters: { pair: { packetsSent: sent, packetsReceived: received }, transport: { packetsSent: sent, packetsReceived: received } },
   });
@@ -176,14 +177,19 @@ describe('lab transport figures', () => {
     expect(p.webrtc).toEqual({
       newConnection: false,
       state: 'connected',
+      openChannels: 1,
       rttMs: 21.5,
       pair: { packetsSent: 200, packetsReceived: 940 },
       transport: { packetsSent: 200, packetsReceived: 940 },
     });
+    // Sent: what left the sender's delay line towards the other host (written or dropped there).
     expect(p.peerPath).toEqual({
       toReviewer: { sent: 1000, received: 940, missing: 60, delayLineDropped: 18, rcvbufErrors: 30 },
       toDev: { sent: 200, received: 190, missing: 10, delayLineDropped: 7, rcvbufErrors: 0 },
     });
+    // A TURN pair: nothing went straight between the hosts, so no direct-path figures.
+    const viaTurn = { ...after, delayLines: { reviewer: before.delayLines.reviewer, dev: before.delayLines.dev } };
+    expect(phaseFigures(before, viaTurn, sources).peerPath).toBeNull();
     // A reload's new connection counts from zero.
     const reloaded = phaseFigures(before, { ...after, webrtc: peer('b', 20, 30) }, sources);
     expect(reloaded.webrtc).toMatchObject({ newConnection: true, pair: { packetsSent: 20, packetsReceived: 30 } });
