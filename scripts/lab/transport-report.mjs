@@ -47,9 +47,10 @@ function perRole(of) {
 export function describePhase(p) {
   const parts = [];
   const s = p.stalls;
+  // p50/p90 too: a loss that holds every request up at once moves them and stalls none.
   if (s && s.count > 0)
     parts.push(
-      `${s.stalled} of ${s.count} requests stalled (> ${s.thresholdMs} ms${s.stalled > 0 ? `, +${s.stalledExcessMs} ms over p50 ${s.p50Ms} ms` : ''})`,
+      `requests p50 ${s.p50Ms} / p90 ${s.p90Ms} ms, ${s.stalled} of ${s.count} stalled (> ${s.thresholdMs} ms${s.stalled > 0 ? `, +${s.stalledExcessMs} ms over p50` : ''})`,
     );
   const rcvbuf = perRole((r) => p.udp?.[r]?.RcvbufErrors);
   if (rcvbuf) parts.push(`UDP receive-buffer drops ${rcvbuf}`);

@@ -226,7 +226,8 @@ describe('lab transport figures', () => {
         { scenario: 'x', mode: 'direct' },
       ]),
     ).toBe(
-      '- lossy-mobile [p2p] transport: cold: 1 of 10 requests stalled (> 250 ms, +1000 ms over p50 50 ms) | 20 MiB down: ' + describePhase(phases.download),
+      '- lossy-mobile [p2p] transport: cold: requests p50 50 / p90 50 ms, 1 of 10 stalled (> 250 ms, +1000 ms over p50) | 20 MiB down: ' +
+        describePhase(phases.download),
     );
   });
 
