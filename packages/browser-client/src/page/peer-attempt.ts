@@ -202,14 +202,7 @@ export function attemptP2P(early?: EarlyAttempt, keys?: Promise<TrustKeys>, untr
       timer = setTimeout(() => fail(new AttemptError('ice-timeout', `no data channel within ${deadline} ms`)), deadline);
       // The inline script made them from this same hello, with this hello's ICE servers.
       const adopted = early?.peer;
-      if (adopted) ({ pc, dc } = adopted);
-      else {
-        try {
-          ({ pc, dc } = createShellPeer(p2p.iceServers, p2p.videoSection === true));
-        } catch (err) {
-          return fail(new AttemptError('unsupported', `cannot make a peer connection: ${(err as Error).message}`));
-        }
-      }
+      ({ pc, dc } = adopted ?? createShellPeer(p2p.iceServers, p2p.videoSection === true));
       pc.onicecandidate = (ev) => {
         const m = candidateSignal(ev.candidate);
         if (m) send(m);
