@@ -18,7 +18,6 @@ import {
   type DataChannelLike,
   type MacedSignal,
   type TrustKeys,
-  DATA_CHANNEL_LABEL,
   dataChannelMessageBytes,
   maxMessageSizeFromSdp,
   parseHostSignal,
@@ -30,7 +29,8 @@ import {
 import { ICE_DEADLINE_FALLBACK_MS, SIGNAL_HELLO_TIMEOUT_MS } from '../shared/constants';
 import type { EarlyAttempt } from './early-attempt';
 import { channelFingerprints } from './channel-fingerprints';
-import { candidateSignal, rtcConfiguration, signalSender, signalUrl } from './signal-out';
+import { createShellPeer } from './peer-connection';
+import { candidateSignal, signalSender, signalUrl } from './signal-out';
 import { mark, markAt } from './timeline';
 
 export type AttemptReason = 'disabled' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported' | 'unverified';
@@ -202,8 +202,7 @@ export function attemptP2P(early?: EarlyAttempt, keys?: Promise<TrustKeys>, untr
       timer = setTimeout(() => fail(new AttemptError('ice-timeout', `no data channel within ${deadline} ms`)), deadline);
       // The inline script made them from this same hello, with this hello's ICE servers.
       const adopted = early?.peer;
-      pc = adopted?.pc ?? new RTCPeerConnection(rtcConfiguration(p2p.iceServers));
-      dc = adopted?.dc ?? pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true });
+      ({ pc, dc } = adopted ?? createShellPeer(p2p.iceServers, p2p.videoSection === true));
       pc.onicecandidate = (ev) => {
         const m = candidateSignal(ev.candidate);
         if (m) send(m);
