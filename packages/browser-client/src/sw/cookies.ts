@@ -15,6 +15,9 @@ import type { KvStore } from './idb';
 
 const STORAGE_KEY = 'cookies';
 
+/** One cookie of the browser's jar, as the Cookie Store API lists it. */
+type BrowserCookie = Awaited<ReturnType<CookieStoreLike['getAll']>>[number];
+
 export interface SwCookies {
   /** The Cookie header for a request (after reading back script-set cookies). */
   headerFor(url: URL, context: RequestContext): Promise<string>;
@@ -65,33 +68,32 @@ export function createSwCookies(
   };
 
   /**
-   * Reads the browser's jar for `url` and folds in what the app's JS changed.
-   * getAll({url}) is refused by Chromium 156 on http://*.localhost ("URL must
-   * be within Service Worker scope", even for the scope itself); then
-   * getAll() answers for the scope's path ("/") and only cookies visible
-   * there are compared.
+   * Reads the browser's jar for `url`: its script-visible cookies and the
+   * path they were read for. getAll({url}) is refused by Chromium 156 on
+   * http://*.localhost ("URL must be within Service Worker scope", even for
+   * the scope itself); then getAll() answers for the scope's path ("/") and
+   * only cookies visible there are compared. Undefined: the read failed.
    */
   let urlForm = true;
-  async function readBack(jar: CookieJar, url: URL, now: number): Promise<CookieChange[]> {
-    if (!cookieStore) return [];
-    let items;
-    let path = url.pathname;
+  async function readBrowserJar(url: URL): Promise<{ items: BrowserCookie[]; path: string } | undefined> {
+    if (!cookieStore) return undefined;
     try {
       if (urlForm) {
         try {
-          items = await bounded(cookieStore.getAll({ url: url.href }));
+          return { items: await bounded(cookieStore.getAll({ url: url.href })), path: url.pathname };
         } catch (err) {
           if (!(err instanceof TypeError)) throw err;
           urlForm = false;
         }
       }
-      if (!items) {
-        items = await bounded(cookieStore.getAll());
-        path = '/';
-      }
+      return { items: await bounded(cookieStore.getAll()), path: '/' };
     } catch {
-      return [];
+      return undefined;
     }
+  }
+
+  /** Folds what the app's JS changed, as `items` (the browser's jar at `path`) show it, into ours. */
+  function foldBack(jar: CookieJar, items: BrowserCookie[], path: string, now: number): CookieChange[] {
     const changes: CookieChange[] = [];
     const seen = new Set<string>();
     for (const item of items) {
@@ -125,46 +127,60 @@ export function createSwCookies(
     return changes;
   }
 
-  /** One read-back of the browser's jar into ours (serialised with the other jar operations). */
-  const readBackFor = (url: URL): Promise<void> =>
+  /**
+   * One read-back of the browser's jar into ours for `urls` (serialised with
+   * the other jar operations): the browser is asked for every URL at once
+   * (each is a round trip to the browser process), then the answers are
+   * folded in one after the other.
+   */
+  const readBackFor = (urls: URL[]): Promise<void> =>
     serial(async () => {
       const jar = await jarReady;
+      const read = await Promise.all(urls.map(readBrowserJar));
       const now = Date.now();
-      const changes = [...jar.purgeExpired(now), ...(await readBack(jar, url, now))];
+      const changes: CookieChange[] = [...jar.purgeExpired(now)];
+      for (const r of read) if (r) changes.push(...foldBack(jar, r.items, r.path, now));
       if (changes.length > 0) persist(jar);
     });
 
   /**
-   * Coalesced read-backs of the whole scope: a caller joins the read-back
-   * queued to start after the one in flight (never the one in flight: it may
-   * have read the browser's jar before this request's page wrote a cookie).
-   * N concurrent requests cost two reads instead of N serialised ones.
+   * Coalesced read-backs: a caller joins the read-back queued to start after
+   * the one in flight (never the one in flight: it may have read the
+   * browser's jar before this request's page wrote a cookie), which reads
+   * each distinct path of its callers once (one read of the whole scope
+   * where the browser answers only that way). A module wave's hundreds of
+   * concurrent requests cost two rounds of reads instead of hundreds of
+   * serialised ones.
    */
   let inFlight: Promise<void> | undefined;
-  let queued: Promise<void> | undefined;
-  const scopeUrl = new URL('/', `https://${host}`);
-  function sharedReadBack(): Promise<void> {
-    if (!inFlight) {
-      const p = readBackFor(scopeUrl).finally(() => {
-        if (inFlight === p) inFlight = undefined;
-      });
-      inFlight = p;
-      return p;
+  let queued: { urls: Map<string, URL>; done: Promise<void> } | undefined;
+  function startReadBack(urls: URL[]): Promise<void> {
+    const p = readBackFor(urls).finally(() => {
+      if (inFlight === p) inFlight = undefined;
+    });
+    inFlight = p;
+    return p;
+  }
+  function sharedReadBack(url: URL): Promise<void> {
+    if (!inFlight) return startReadBack([url]);
+    if (!queued) {
+      const urls = new Map<string, URL>();
+      const done = inFlight
+        .catch(() => undefined)
+        .then(() => {
+          queued = undefined;
+          return startReadBack([...urls.values()]);
+        });
+      queued = { urls, done };
     }
-    queued ??= inFlight
-      .catch(() => undefined)
-      .then(() => {
-        queued = undefined;
-        return sharedReadBack();
-      });
-    return queued;
+    // getAll({url}) answers by path; without the URL form every read is the scope's.
+    queued.urls.set(urlForm ? url.pathname : '/', url);
+    return queued.done;
   }
 
   return {
     async headerFor(url, context) {
-      // Where the browser answers for the whole scope (getAll()), requests that
-      // arrive together share one read-back; otherwise each reads its own URL.
-      await (urlForm ? readBackFor(url) : sharedReadBack());
+      await sharedReadBack(url);
       const jar = await jarReady;
       return jar.header(url.pathname, Date.now(), context);
     },
