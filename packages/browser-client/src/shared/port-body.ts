@@ -94,6 +94,12 @@ export interface BodyReceiver {
   abort(error: Error): void;
   /** Bytes handed to the consumer so far. */
   readonly bytesRead: number;
+  /**
+   * The whole body at once, when it has all arrived and nothing read the
+   * stream yet (which is then spent: its reader would see it end at once);
+   * undefined otherwise.
+   */
+  takeWhole(): Uint8Array | undefined;
 }
 
 export interface BodyReceiverOptions {
@@ -166,6 +172,13 @@ export function createBodyReceiver(options: BodyReceiverOptions): BodyReceiver {
       ended = true;
       notify();
     },
+    takeWhole() {
+      if (!ended || failed || done || bytesRead > 0) return undefined;
+      done = true;
+      const whole = queue.length === 1 ? queue[0] : concat(queue);
+      queue.length = 0;
+      return whole;
+    },
     abort(error) {
       if (done || ended) return;
       failed = error;
@@ -173,6 +186,16 @@ export function createBodyReceiver(options: BodyReceiverOptions): BodyReceiver {
       notify();
     },
   };
+}
+
+function concat(pieces: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /**

@@ -367,6 +367,15 @@ export async function obtain(
       paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
       return race(shell, paths, { status: response.status, headers: response.headers }, body, length);
     }
+    // A small body that came with its head: the page's Response is built from the bytes, no stream to feed.
+    const whole = inHand(response, length);
+    if (whole) {
+      if (paths) {
+        paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
+        paths.recordBody('p2p', method, target, whole.length, 0);
+      }
+      return { kind: 'incoming', incoming: { status: response.status, headers: response.headers, body: null, bytes: whole, transport: 'p2p' } };
+    }
     if (paths) {
       paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
       // A body declared small is no throughput sample: its length is all there is to keep, without a stream hop.
@@ -378,6 +387,17 @@ export async function obtain(
       body = resumableBody(body, (offset) => resumeViaRelay(request, url, response.status, response.headers, offset, deps.cookies, context));
     if (deps.httpCache && cached.kind !== 'bypass') body = deps.httpCache.store(cacheRequest, response.status, response.headers, body);
     return { kind: 'incoming', incoming: { status: response.status, headers: response.headers, body, transport: 'p2p' } };
+  }
+
+  /**
+   * The whole body of a response declared small that arrived with its head,
+   * when nothing needs it as a stream (the HTTP cache keeps no copy of it).
+   * Undefined otherwise (the body is then untouched).
+   */
+  function inHand(response: Extract<ShellOutcome, { kind: 'response' }>, length: number): Uint8Array | undefined {
+    if (!response.headers.some(([n]) => n === 'content-length') || !(length < BULK_MIN_BYTES)) return undefined;
+    if (deps.httpCache && cached.kind !== 'bypass' && deps.httpCache.keeps(cacheRequest, response.status, response.headers)) return undefined;
+    return response.whole();
   }
 
   /** Races a P2P body against the same GET over the relay (bulk-race.ts); the winner's head and the whole body go to the page. */

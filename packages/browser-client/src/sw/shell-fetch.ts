@@ -27,7 +27,18 @@ export type ShellOutcome =
   | { kind: 'declined'; reason: string }
   /** Failed before a response head. `bodySent`: request body bytes left the SW (the request cannot be replayed). */
   | { kind: 'failed'; error: ChannelError; bodySent: boolean }
-  | { kind: 'response'; status: number; headers: WireHeaders; body: ReadableStream<Uint8Array> };
+  | {
+      kind: 'response';
+      status: number;
+      headers: WireHeaders;
+      body: ReadableStream<Uint8Array>;
+      /**
+       * The whole body when it came with the head (a small response often
+       * does: one message carries head, body and end), leaving `body` spent;
+       * undefined when it has not all arrived or something read `body`.
+       */
+      whole(): Uint8Array | undefined;
+    };
 
 export interface ShellFetchOptions {
   shell: ShellPick;
@@ -168,7 +179,7 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
               cleanup();
             },
           });
-          settle({ kind: 'response', status: m.status, headers: m.headers, body: receiver.stream });
+          settle({ kind: 'response', status: m.status, headers: m.headers, body: receiver.stream, whole: receiver.takeWhole });
           return;
         case 'data':
           receiver?.push(m.chunk);
