@@ -127,62 +127,81 @@ export function createSwCookies(
     return changes;
   }
 
+  /** A request waiting for a read-back: its Cookie header is taken right after its path's answer is folded in. */
+  interface Waiter {
+    url: URL;
+    context: RequestContext;
+    resolve(header: string): void;
+    reject(err: unknown): void;
+  }
+
   /**
-   * One read-back of the browser's jar into ours for `urls` (serialised with
-   * the other jar operations): the browser is asked for every URL at once
-   * (each is a round trip to the browser process), then the answers are
-   * folded in one after the other.
+   * One read-back of the browser's jar into ours for the waiters' paths
+   * (serialised with the other jar operations): the browser is asked for
+   * every path at once (each is a round trip to the browser process), then
+   * each answer is folded in and its waiters' headers taken, one path after
+   * the other — where the browser's items carry no path (Firefox) a script
+   * cookie lands at `/` for one path and leaves again for another, so each
+   * request's header reflects its own path's answer, as one read-back per
+   * request would.
    */
-  const readBackFor = (urls: URL[]): Promise<void> =>
+  const readBackFor = (byPath: Map<string, Waiter[]>): Promise<void> =>
     serial(async () => {
       const jar = await jarReady;
-      const read = await Promise.all(urls.map(readBrowserJar));
+      const groups = [...byPath.values()];
+      const read = await Promise.all(groups.map((waiters) => readBrowserJar(waiters[0]!.url)));
       const now = Date.now();
-      const changes: CookieChange[] = [...jar.purgeExpired(now)];
-      for (const r of read) if (r) changes.push(...foldBack(jar, r.items, r.path, now));
-      if (changes.length > 0) persist(jar);
+      let changed = jar.purgeExpired(now).length > 0;
+      groups.forEach((waiters, i) => {
+        const r = read[i];
+        if (r && foldBack(jar, r.items, r.path, now).length > 0) changed = true;
+        for (const w of waiters) w.resolve(jar.header(w.url.pathname, now, w.context));
+      });
+      if (changed) persist(jar);
+    }).catch((err: unknown) => {
+      for (const waiters of byPath.values()) for (const w of waiters) w.reject(err);
     });
 
   /**
-   * Coalesced read-backs: a caller joins the read-back queued to start after
-   * the one in flight (never the one in flight: it may have read the
+   * Coalesced read-backs: a request joins the read-back queued to start
+   * after the one in flight (never the one in flight: it may have read the
    * browser's jar before this request's page wrote a cookie), which reads
-   * each distinct path of its callers once (one read of the whole scope
+   * each distinct path of its requests once (one read of the whole scope
    * where the browser answers only that way). A module wave's hundreds of
    * concurrent requests cost two rounds of reads instead of hundreds of
    * serialised ones.
    */
   let inFlight: Promise<void> | undefined;
-  let queued: { urls: Map<string, URL>; done: Promise<void> } | undefined;
-  function startReadBack(urls: URL[]): Promise<void> {
-    const p = readBackFor(urls).finally(() => {
+  let queued: Map<string, Waiter[]> | undefined;
+  function startReadBack(byPath: Map<string, Waiter[]>): void {
+    const p = readBackFor(byPath).finally(() => {
       if (inFlight === p) inFlight = undefined;
     });
     inFlight = p;
-    return p;
   }
-  function sharedReadBack(url: URL): Promise<void> {
-    if (!inFlight) return startReadBack([url]);
-    if (!queued) {
-      const urls = new Map<string, URL>();
-      const done = inFlight
-        .catch(() => undefined)
-        .then(() => {
+  function headerAfterReadBack(url: URL, context: RequestContext): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      const waiter: Waiter = { url, context, resolve, reject };
+      // getAll({url}) answers by path; without the URL form every read is the scope's.
+      const key = urlForm ? url.pathname : '/';
+      if (!inFlight) return startReadBack(new Map([[key, [waiter]]]));
+      if (!queued) {
+        const byPath = new Map<string, Waiter[]>();
+        queued = byPath;
+        void inFlight.then(() => {
           queued = undefined;
-          return startReadBack([...urls.values()]);
+          startReadBack(byPath);
         });
-      queued = { urls, done };
-    }
-    // getAll({url}) answers by path; without the URL form every read is the scope's.
-    queued.urls.set(urlForm ? url.pathname : '/', url);
-    return queued.done;
+      }
+      const waiters = queued.get(key);
+      if (waiters) waiters.push(waiter);
+      else queued.set(key, [waiter]);
+    });
   }
 
   return {
-    async headerFor(url, context) {
-      await sharedReadBack(url);
-      const jar = await jarReady;
-      return jar.header(url.pathname, Date.now(), context);
+    headerFor(url, context) {
+      return headerAfterReadBack(url, context);
     },
     async relayHeaderFor(url, context) {
       const jar = await jarReady;

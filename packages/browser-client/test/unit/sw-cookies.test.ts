@@ -101,4 +101,17 @@ describe('read-backs of the browser jar', () => {
     await expect(first).resolves.toBe('a=1');
     await expect(second).resolves.toBe('a=1; b=2');
   });
+
+  it('where the browser lists no cookie paths (Firefox), each request of a shared read-back gets the header of its own path', async () => {
+    // A script cookie of /nested: Firefox lists it, without its path, for URLs under /nested only.
+    const store: CookieStoreLike = {
+      getAll: (options) => Promise.resolve(options?.url && new URL(options.url).pathname.startsWith('/nested/') ? [{ name: 'n', value: '1' }] : []),
+      set: () => Promise.resolve(),
+      delete: () => Promise.resolve(),
+    };
+    const cookies = createSwCookies(memoryKv(), HOST, store);
+    await cookies.headerFor(at('/warm-up'), context);
+    const paths = ['/nested/a.js', '/other.js', '/nested/b.js', '/another.js'];
+    await expect(Promise.all(paths.map((p) => cookies.headerFor(at(p), context)))).resolves.toEqual(['n=1', '', 'n=1', '']);
+  });
 });
