@@ -126,39 +126,44 @@ export function createBodyReceiver(options: BodyReceiverOptions): BodyReceiver {
     w?.();
   };
 
+  // Made when first asked for: a body taken whole (takeWhole) never needs one.
+  let stream: ReadableStream<Uint8Array> | undefined;
   // highWaterMark 0: pull() runs only while the consumer has a read pending,
   // so credit goes back exactly as fast as the consumer reads.
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      pull: async (controller) => {
-        while (queue.length === 0 && !ended && !failed) await new Promise<void>((r) => (wake = r));
-        const chunk = queue.shift();
-        if (chunk) {
-          bytesRead += chunk.length;
-          controller.enqueue(chunk);
-          pendingCredit += chunk.length;
-          // Credit in quarters of the window: few messages, never a stall.
-          if (pendingCredit >= windowBytes / 4) {
-            options.credit(pendingCredit);
-            pendingCredit = 0;
+  const makeStream = () =>
+    new ReadableStream<Uint8Array>(
+      {
+        pull: async (controller) => {
+          while (queue.length === 0 && !ended && !failed) await new Promise<void>((r) => (wake = r));
+          const chunk = queue.shift();
+          if (chunk) {
+            bytesRead += chunk.length;
+            controller.enqueue(chunk);
+            pendingCredit += chunk.length;
+            // Credit in quarters of the window: few messages, never a stall.
+            if (pendingCredit >= windowBytes / 4) {
+              options.credit(pendingCredit);
+              pendingCredit = 0;
+            }
+            return;
           }
-          return;
-        }
-        done = true;
-        if (failed) controller.error(failed);
-        else controller.close();
+          done = true;
+          if (failed) controller.error(failed);
+          else controller.close();
+        },
+        cancel: (reason) => {
+          done = true;
+          queue.length = 0;
+          options.cancel(reason);
+        },
       },
-      cancel: (reason) => {
-        done = true;
-        queue.length = 0;
-        options.cancel(reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
+      { highWaterMark: 0 },
+    );
 
   return {
-    stream,
+    get stream() {
+      return (stream ??= makeStream());
+    },
     get bytesRead() {
       return bytesRead;
     },

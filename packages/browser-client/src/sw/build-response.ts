@@ -188,21 +188,35 @@ export async function buildResponse(incoming: Incoming, ctx: BuildContext): Prom
   // A relay body was decoded by the browser; its Content-Length counts encoded bytes.
   if (incoming.transport === 'relay' && encoding && encoding !== 'identity') dropLength = true;
 
-  const out = new Headers();
+  const kept: Array<[string, string]> = [];
   for (const [name, value] of headers) {
     if (DROPPED.has(name)) continue;
     if (dropLength && name === 'content-length') continue;
     if (decoded && name === 'content-encoding') continue;
-    try {
-      out.append(name, value);
-    } catch {
-      // A value the Headers class refuses (the wire allowed it): drop that field only.
-    }
+    kept.push([name, value]);
   }
   try {
-    return new Response((bytes as Uint8Array<ArrayBuffer> | undefined) ?? body, { status, headers: out });
+    // A body in hand goes as a stream of one chunk: a Response of bytes costs the SW a blob per request.
+    return new Response(bytes ? streamOf(bytes) : body, { status, headers: pageHeaders(kept) });
   } catch (err) {
     return errorResponse(502, 'ERR_INVALID_HEAD', `The app's response could not be rebuilt: ${(err as Error).message}`);
+  }
+}
+
+/** The page's Headers: the list at once, or field by field when one value is refused (the wire allowed it: that field alone is dropped). */
+function pageHeaders(list: Array<[string, string]>): Headers {
+  try {
+    return new Headers(list);
+  } catch {
+    const out = new Headers();
+    for (const [name, value] of list) {
+      try {
+        out.append(name, value);
+      } catch {
+        // Refused: dropped.
+      }
+    }
+    return out;
   }
 }
 

@@ -351,8 +351,17 @@ export async function obtain(
   function fromChannel(shell: ShellTarget, outcome: Extract<ShellOutcome, { kind: 'response' }>): Obtained | Promise<Obtained> {
     // Before anything reads the body: what follows sees the app's bytes and head.
     const response = channelDecoded(outcome);
-    let body = response.body;
     const length = Number(response.headers.find(([n]) => n === 'content-length')?.[1] ?? '');
+    // A small body that came with its head: the page's Response is built from the bytes, no stream to feed.
+    const whole = inHand(response, length);
+    if (whole) {
+      if (paths) {
+        paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
+        paths.recordBody('p2p', method, target, whole.length, 0);
+      }
+      return { kind: 'incoming', incoming: { status: response.status, headers: response.headers, body: null, bytes: whole, transport: 'p2p' } };
+    }
+    let body = response.body;
     // A large GET while the relay's bulk rate is unknown: both paths carry it until one is clearly faster.
     if (
       paths &&
@@ -366,15 +375,6 @@ export async function obtain(
     ) {
       paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
       return race(shell, paths, { status: response.status, headers: response.headers }, body, length);
-    }
-    // A small body that came with its head: the page's Response is built from the bytes, no stream to feed.
-    const whole = inHand(response, length);
-    if (whole) {
-      if (paths) {
-        paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
-        paths.recordBody('p2p', method, target, whole.length, 0);
-      }
-      return { kind: 'incoming', incoming: { status: response.status, headers: response.headers, body: null, bytes: whole, transport: 'p2p' } };
     }
     if (paths) {
       paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);

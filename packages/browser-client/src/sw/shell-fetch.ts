@@ -20,6 +20,9 @@ import { createBodyReceiver, createBodySender, pumpToSender, type BodyReceiver }
 import { ChannelError } from './errors';
 import type { ShellPick } from './shell-target';
 
+/** What a request body's pending writes see once the exchange is over (one instance: an Error per request costs its stack trace). */
+const FINISHED = new ChannelError('ERR_CANCEL', 'request finished');
+
 /** Delay before closing a finished exchange's port, so a last message (cancel) still reaches the shell. */
 const PORT_CLOSE_DELAY_MS = 1_000;
 
@@ -77,7 +80,7 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
       if (liveness !== undefined) clearInterval(liveness);
       signal.removeEventListener('abort', onAbort);
       shell.channelGone?.removeEventListener('abort', onChannelGone);
-      sender.close(new ChannelError('ERR_CANCEL', 'request finished'));
+      sender.close(FINISHED);
       port.onmessage = null;
       // Closing at once can drop a cancel still in flight to the shell (seen in Chromium).
       setTimeout(() => port.close(), PORT_CLOSE_DELAY_MS);
@@ -179,7 +182,19 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
               cleanup();
             },
           });
-          settle({ kind: 'response', status: m.status, headers: m.headers, body: receiver.stream, whole: receiver.takeWhole });
+          {
+            const r = receiver;
+            // The body stream is made only when read: a body taken whole never needs one.
+            settle({
+              kind: 'response',
+              status: m.status,
+              headers: m.headers,
+              get body() {
+                return r.stream;
+              },
+              whole: r.takeWhole,
+            });
+          }
           return;
         case 'data':
           receiver?.push(m.chunk);
