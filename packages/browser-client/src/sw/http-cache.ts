@@ -167,6 +167,19 @@ export function worthKeeping(policy: CachePolicy, bytes: number): boolean {
   return bytes >= HTTP_CACHE_REVALIDATE_MIN_BYTES && (typeof h.etag === 'string' || typeof h['last-modified'] === 'string');
 }
 
+/**
+ * True when the response's Cache-Control makes it never fresh (a `no-cache`
+ * or `no-store` directive, no `stale-*` one): a response under
+ * HTTP_CACHE_REVALIDATE_MIN_BYTES with it is not worth keeping, decided
+ * without building its policy (a module wave of `no-cache` modules asks
+ * this hundreds of times). False when it cannot tell.
+ */
+export function neverFresh(headers: WireHeaders): boolean {
+  const names: string[] = [];
+  for (const [n, v] of headers) if (n === 'cache-control') for (const d of v.split(',')) names.push(d.split('=', 1)[0]!.trim().toLowerCase());
+  return names.some((n) => n === 'no-cache' || n === 'no-store') && !names.some((n) => n.startsWith('stale-'));
+}
+
 /** Request fields an entry keeps: what its freshness and Vary are judged by (the rest would only fill the index). */
 const ALWAYS_KEPT = ['host', 'cache-control', 'pragma'];
 
@@ -268,6 +281,7 @@ export function createHttpCache(storage: CacheStorage | undefined, kv: KvStore):
     if (!storage || bypasses(request)) return undefined;
     const length = Number(headers.find(([n]) => n === 'content-length')?.[1] ?? NaN);
     if (!(length >= 0 && length <= HTTP_CACHE_MAX_ENTRY_BYTES)) return undefined;
+    if (length < HTTP_CACHE_REVALIDATE_MIN_BYTES && neverFresh(headers)) return undefined;
     const response = toObject(headers);
     const policy = new CachePolicy(storedRequest(request, response), { status, headers: response }, { shared: false });
     return worthKeeping(policy, length) ? { policy, length } : undefined;
