@@ -222,7 +222,9 @@ async function main() {
     // Where the shell stands after the measurements (a channel may have dropped on the way).
     if (top.shell) result.finalStatus = (await page.evaluate(shellState).catch(() => null))?.status ?? null;
     if (config.reloads) {
+      const trace = process.env.WINGMAN_LAB_TRACE ? await startTrace(context, page) : null;
       result.warmReload = await reloadOnce(page, appDocs, config.p2pWaitMs, meter, 'warmReload');
+      if (trace) await trace.stop(`${process.env.WINGMAN_LAB_TRACE}-${Date.now()}.json`);
       // HMR on a page opened once the session was settled (P2P up, when it comes up).
       if (config.hmr) result.hmr = await hmrUpdate(await waitForApp(page), config.hmr, config.hmr.edits[1]);
       // Chromium stops idle workers after ~30 s; this is that state, without the wait.
@@ -266,6 +268,51 @@ async function firstLoadGate(gate) {
     if (Date.now() > deadline) throw new Error(`the lab did not read the server's counters within ${gate.timeoutMs} ms`);
     await sleep(POLL_MS);
   }
+}
+
+/** Reads of a trace stream at most (1 MiB each): a trace of one reload is tens of MiB. */
+const TRACE_MAX_READS = 1024;
+
+/**
+ * With WINGMAN_LAB_TRACE=<path prefix>: a Chromium trace (every process and
+ * thread, with V8's sampling profiler) of the warm reload, written to
+ * `<prefix>-<ms since the epoch>.json` for DevTools' Performance panel or
+ * Perfetto. Tracing slows the reload it records: its figures are not the
+ * run's to compare.
+ */
+async function startTrace(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Tracing.start', {
+    transferMode: 'ReturnAsStream',
+    traceConfig: {
+      includedCategories: [
+        'devtools.timeline',
+        'v8.execute',
+        'disabled-by-default-devtools.timeline',
+        'disabled-by-default-v8.cpu_profiler',
+        'blink.user_timing',
+        'ServiceWorker',
+        'toplevel',
+        'loading',
+      ],
+    },
+  });
+  return {
+    async stop(file) {
+      const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+      await cdp.send('Tracing.end');
+      const { stream } = await done;
+      const parts = [];
+      for (let i = 0; i < TRACE_MAX_READS; i++) {
+        const r = await cdp.send('IO.read', { handle: stream, size: 1 << 20 });
+        parts.push(r.base64Encoded ? Buffer.from(r.data, 'base64').toString() : r.data);
+        if (r.eof) break;
+      }
+      await cdp.send('IO.close', { handle: stream });
+      writeFileSync(file, parts.join(''));
+      await cdp.detach();
+    },
+  };
 }
 
 /**
