@@ -6,10 +6,15 @@
  * trip: ≈ reviewer↔server RTT) and UDP echoes from the dev host (≈
  * reviewer↔dev RTT; a lost probe or echo is lost: loss ≈ 1 − (1 − p)²).
  * The bounds are wide on purpose: this checks that the delay is there and
- * roughly right, not how fast the machine is.
+ * roughly right, not how fast the machine is. Around the measurement it
+ * also takes the hosts' and delay lines' counters (phase-counters.mjs:
+ * `counted`), which must add up with what the probes sent and received.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { destroyNamespaces, listNamespaces } from './netns.mjs';
+import { phaseFigures, takeSnapshot } from './phase-counters.mjs';
 import { startInNamespace } from './proc.mjs';
 import { ROOT } from './stack.mjs';
 import { buildTopology } from './topology.mjs';
@@ -56,9 +61,13 @@ export async function runDelayCheck({ prefix, index, binary, log }) {
     durationMs: 0,
   };
   const processes = [];
+  const dir = mkdtempSync(join(tmpdir(), 'wmlab-delay-check-'));
   try {
     const t = buildTopology({ prefix, index, name: row.scenario, routers: [{ nat: 'none', hosts: ['dev', 'reviewer'] }] });
-    processes.push(...(await applyWan({ topology: t, wan: DELAY_CHECK_WAN, binary })));
+    const wan = await applyWan({ topology: t, wan: DELAY_CHECK_WAN, binary, dir });
+    processes.push(...wan.processes);
+    const sources = { delayLines: wan.delayLines };
+    const noPeer = async () => null;
     for (const [ns, ip] of [
       [t.publicNs, t.publicIp],
       [t.ns.dev, t.hostIp.dev],
@@ -72,8 +81,10 @@ export async function runDelayCheck({ prefix, index, binary, log }) {
       udp: { ip: t.hostIp.dev, port: PROBE_PORT, count: UDP_PROBES, intervalMs: UDP_INTERVAL_MS, waitMs: UDP_WAIT_MS },
     };
     const m = startInNamespace({ name: 'probe(measure)', ns: t.ns.reviewer, command: process.execPath, args: [PROBE, 'measure', JSON.stringify(config)] });
+    const before = await takeSnapshot(sources, noPeer);
     processes.push(m);
     const r = await m.waitFor((e) => e.event === 'result', STEP_TIMEOUT_MS, 'a result');
+    row.counted = phaseFigures(before, await takeSnapshot(sources, noPeer), sources);
     if (r.error) throw new Error(String(r.error));
     const tcp = /** @type {number[]} */ (r.tcpConnectMs);
     const udp = /** @type {{ sent: number, received: number, rttMs: number[] }} */ (r.udp);
@@ -84,7 +95,19 @@ export async function runDelayCheck({ prefix, index, binary, log }) {
       udpRttMinMs: udp.rttMs.length > 0 ? round(Math.min(...udp.rttMs)) : null,
       udpRttMedianMs: udp.rttMs.length > 0 ? round(median(udp.rttMs)) : null,
       udpLoss: Math.round((1 - udp.received / udp.sent) * 1000) / 1000,
+      udpSent: udp.sent,
+      udpReceived: udp.received,
     };
+    // Every probe went through the reviewer's delay line towards the dev host; what it let through
+    // arrived there (the dev host's UDP counters) and went back through the dev host's line.
+    const toDev = row.counted.delayLine.reviewer?.to.dev;
+    const toReviewer = row.counted.delayLine.dev?.to.reviewer;
+    row.checks.counters =
+      toDev?.matched === udp.sent &&
+      toDev.written + toDev.lost + toDev.queueFull === toDev.matched &&
+      row.counted.udp.dev?.InDatagrams === toDev.written &&
+      toReviewer?.matched === toDev.written &&
+      toReviewer.written >= udp.received;
     const inRange = (min, med, rtt) => typeof min === 'number' && min >= rtt && med < rtt + RTT_SLACK_MS;
     const mm = row.measured;
     row.checks.serverRtt = inRange(mm.tcpConnectMinMs, mm.tcpConnectMedianMs, DELAY_CHECK_WAN.reviewerServer.rttMs);
@@ -100,6 +123,7 @@ export async function runDelayCheck({ prefix, index, binary, log }) {
     for (const p of processes.reverse()) await p.stop();
     const problems = destroyNamespaces(listNamespaces(`${prefix}${index}-`));
     if (problems.length > 0) row.error = [row.error, ...problems].filter(Boolean).join('; ');
+    rmSync(dir, { recursive: true, force: true });
   }
   row.failed = Object.entries(row.checks)
     .filter(([, pass]) => pass !== true)

@@ -53,6 +53,7 @@ export function compileDelayLine(dir, compiler) {
 /**
  * @typedef {object} DelayRule
  * @property {string} dst destination prefix (CIDR)
+ * @property {'server' | 'reviewer' | 'dev'} to whose address it is (names the rule's counters)
  * @property {number} delayMs one-way delay added to matching packets
  * @property {number} [jitterMs] uniform extra delay in [0, jitterMs)
  * @property {number} [lossPct] share of matching packets dropped
@@ -67,16 +68,24 @@ export function ruleArg(rule) {
 }
 
 /**
+ * @typedef {object} RunningDelayLine
+ * @property {import('./proc.mjs').LabProcess} process
+ * @property {number} pid the program's own pid (SIGUSR1 writes its counters to `statsFile`)
+ * @property {string} statsFile
+ */
+
+/**
  * Starts a delay line in `ns` and routes the namespace's own outgoing
  * packets through it. Packets no rule matches pass without delay.
- * @param {{ ns: string, binary: string, rules: DelayRule[], srcIp: string, seed: number }} options
+ * @param {{ ns: string, binary: string, rules: DelayRule[], srcIp: string, seed: number, statsFile: string }} options
  *   srcIp: the address locally generated packets carry (the route's `src`)
- * @returns {Promise<import('./proc.mjs').LabProcess>}
+ *   statsFile: where the program writes its counters on SIGUSR1 (delay-line-counters.mjs reads them)
+ * @returns {Promise<RunningDelayLine>}
  */
-export async function startDelayLine({ ns, binary, rules, srcIp, seed }) {
-  const args = ['--dev', DEV, '--seed', String(seed), ...rules.flatMap((r) => ['--rule', ruleArg(r)])];
+export async function startDelayLine({ ns, binary, rules, srcIp, seed, statsFile }) {
+  const args = ['--dev', DEV, '--seed', String(seed), '--stats', statsFile, ...rules.flatMap((r) => ['--rule', ruleArg(r)])];
   const proc = startInNamespace({ name: `delay-line(${ns})`, ns, command: binary, args });
-  await proc.waitFor((e) => e.event === 'ready', START_TIMEOUT_MS, 'ready');
+  const ready = await proc.waitFor((e) => e.event === 'ready', START_TIMEOUT_MS, 'ready');
   // Packets written back enter on the TUN device with one of our own addresses as source:
   // accept them (accept_local), do not check their source against the route back (rp_filter),
   // and forward them (they are not for us).
@@ -88,5 +97,5 @@ export async function startDelayLine({ ns, binary, rules, srcIp, seed }) {
   ip('-n', ns, 'link', 'set', DEV, 'up');
   ip('-n', ns, 'route', 'add', 'default', 'dev', DEV, 'src', srcIp, 'table', DELAY_TABLE);
   ip('-n', ns, 'rule', 'add', 'iif', 'lo', 'lookup', DELAY_TABLE, 'pref', DELAY_RULE_PREF);
-  return proc;
+  return { process: proc, pid: Number(ready.pid), statsFile };
 }

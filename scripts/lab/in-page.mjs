@@ -268,3 +268,62 @@ export async function textWatchResult() {
   if (!window.__labDocMark) return { at: null, sameDocument: false };
   return { at: await window.__labHmr, sameDocument: true };
 }
+
+/**
+ * Init script for every document: room for every resource's timing (the
+ * default buffer of 250 entries drops the rest of a 300-module app's load).
+ */
+export function widenResourceTimingBuffer() {
+  performance.setResourceTimingBufferSize(10000);
+}
+
+/** Each of this document's requests (Resource Timing): its path and requestStart → responseEnd in ms (from startTime when requestStart is not given). */
+export function requestTimes() {
+  return performance.getEntriesByType('resource').map((e) => {
+    let name = e.name;
+    try {
+      name = new URL(e.name).pathname;
+    } catch {
+      /* keep the full name */
+    }
+    return { name, ms: e.responseEnd - (e.requestStart > 0 ? e.requestStart : e.startTime) };
+  });
+}
+
+/**
+ * The counters of the newest peer connection (recordPeerConnections) from
+ * getStats(): its selected candidate pair, its transport and its data
+ * channels (summed; closed ones included while getStats() lists them) in
+ * `counters`; its state, open channels and the pair's RTT now; `id` names
+ * the connection (a reload makes a new one); null without one.
+ */
+export async function transportCounters() {
+  const peers = window.__labPeers || [];
+  if (peers.length === 0) return null;
+  const rec = peers[peers.length - 1];
+  const stats = await rec.pc.getStats();
+  const pick = (s, keys) => Object.fromEntries(keys.map((k) => [k, typeof s?.[k] === 'number' ? s[k] : 0]));
+  let transport;
+  const channels = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0 };
+  let open = 0;
+  stats.forEach((s) => {
+    if (s.type === 'transport' && (!transport || s.selectedCandidatePairId)) transport = s;
+    if (s.type === 'data-channel') {
+      if (s.state === 'open') open++;
+      for (const k of ['messagesSent', 'messagesReceived', 'bytesSent', 'bytesReceived']) channels[k] += typeof s[k] === 'number' ? s[k] : 0;
+    }
+  });
+  const pair = transport?.selectedCandidatePairId ? stats.get(transport.selectedCandidatePairId) : undefined;
+  const traffic = ['packetsSent', 'packetsReceived', 'bytesSent', 'bytesReceived'];
+  return {
+    id: `${performance.timeOrigin}:${peers.length - 1}`,
+    state: rec.pc.connectionState,
+    openChannels: open,
+    rttMs: typeof pair?.currentRoundTripTime === 'number' ? Math.round(pair.currentRoundTripTime * 10000) / 10 : null,
+    counters: {
+      pair: pick(pair, [...traffic, 'requestsSent', 'responsesReceived']),
+      transport: pick(transport, [...traffic, 'selectedCandidatePairChanges']),
+      dataChannels: channels,
+    },
+  };
+}

@@ -29,6 +29,7 @@ import { cleanupPrefix, cleanupStaleRuns, runPrefix } from './netns.mjs';
 import { cCompiler, labProblems } from './prereqs.mjs';
 import { formatDetails, formatTable, formatWanGoals, formatWanTable, judgeWanGoals } from './report.mjs';
 import { medianRows } from './repeats.mjs';
+import { formatTransportLines } from './transport-report.mjs';
 import { runScenario } from './run-scenario.mjs';
 import { SCENARIOS, TUNING_SCENARIOS, WAN_MODES, WAN_SCENARIOS } from './scenarios.mjs';
 
@@ -176,7 +177,7 @@ async function main() {
   } else {
     const out = scenarioRows.length > 0 ? [formatTable(scenarioRows)] : [];
     if (repeat > 1) out.push(`WAN rows below: medians of ${repeat} interleaved runs each (every run's figures in --json as \`samples\`)`);
-    if (wanRows.length > 0) out.push(formatWanTable(wanRows), formatWanGoals(goals));
+    if (wanRows.length > 0) out.push(formatWanTable(wanRows), formatTransportLines(wanRows), formatWanGoals(goals));
     out.push(formatDetails(rows));
     out.push(
       `load average (1, 5, 15 min) at the end: ${loadavg()

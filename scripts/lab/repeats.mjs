@@ -6,6 +6,7 @@
  * single runs of the same code move cells by 10–20 % (docs/lab.md), as much
  * as the "never worse" slack itself.
  */
+import { TRANSPORT_FIGURES } from './transport-report.mjs';
 
 /** Figures of a WAN row that the table and the goals read: [path in the row, digits kept]. */
 const FIGURES = [
@@ -25,6 +26,8 @@ const FIGURES = [
   ['warmReload.cache.revalidated', 0],
   ['swStoppedReload.cache.fresh', 0],
   ['swStoppedReload.cache.revalidated', 0],
+  // Stalls, drops and retransmissions per phase (the transport line; the rest of `phases` is the first run's).
+  ...TRANSPORT_FIGURES,
 ];
 
 const get = (row, path) => path.split('.').reduce((v, k) => (v == null ? undefined : v[k]), row);
@@ -65,6 +68,8 @@ export function medianRows(rows) {
     const row = { ...runs[0], repeats: runs.length, samples: {} };
     for (const [path, digits] of FIGURES) {
       const values = runs.map((r) => get(r, path));
+      // A figure no run has (e.g. a phase's counters in a mode without that phase) gets no samples.
+      if (values.every((v) => v === undefined)) continue;
       row.samples[path] = values.map((v) => (typeof v === 'number' ? v : null));
       const m = median(values);
       if (m === null && get(row, path) === undefined) continue;

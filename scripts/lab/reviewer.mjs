@@ -7,7 +7,9 @@
  * first app byte, the app's ready marker, time to usable P2P, the selected
  * candidate pair, a bulk download and small-request latency; with WAN
  * measures on, an upload and two reloads (warm, and after the Service Worker
- * was stopped). Prints one line:
+ * was stopped), and around each of those phases the transport figures of
+ * phase-counters.mjs (`phases`; with `config.counters`) and each load's
+ * stall figures (stalls.mjs). Prints one line:
  * {"event":"result", ...}. Argument: one JSON object (see parseConfig).
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,14 +27,19 @@ import {
   navigationMilestones,
   readPeers,
   recordPeerConnections,
+  requestTimes,
   resourceSummary,
   shellState,
   smallRequests,
   swRouteCounts,
   textWatchResult,
+  transportCounters,
   upload,
+  widenResourceTimingBuffer,
 } from './in-page.mjs';
 import { patternSha256 } from './pattern.mjs';
+import { createPhaseMeter } from './phase-counters.mjs';
+import { stallFigures } from './stalls.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { chromium } = createRequire(join(ROOT, 'package.json'))('playwright-core');
@@ -72,6 +79,12 @@ function parseConfig(text) {
     throw new Error('config needs nssHome: a home directory whose NSS database trusts the lab CA');
   if (c.hmr != null && !(typeof c.hmr.file === 'string' && typeof c.hmr.selector === 'string' && Array.isArray(c.hmr.edits) && c.hmr.edits.length >= 2))
     throw new Error('config.hmr needs file, selector and two edits');
+  const lines = c.counters?.delayLines;
+  if (
+    c.counters != null &&
+    !(Array.isArray(lines) && lines.every((l) => Number.isInteger(l.pid) && typeof l.statsFile === 'string' && Array.isArray(l.targets)))
+  )
+    throw new Error('config.counters needs delayLines: [{ role, pid, statsFile, targets }]');
   for (const k of ['p2pWaitMs', 'downloadBytes', 'smallCount', 'settleMs', 'uploadBytes'])
     if (!Number.isInteger(c[k]) || c[k] < 0) throw new Error(`config.${k} must be a non-negative integer`);
   return { ...c, origin: url.origin, apex: url.hostname.split('.').slice(1).join('.') };
@@ -99,7 +112,10 @@ async function main() {
       ],
     });
     await context.addInitScript(recordPeerConnections);
+    await context.addInitScript(widenResourceTimingBuffer);
     const page = context.pages()[0] ?? (await context.newPage());
+    const meter = createPhaseMeter(config.counters ?? null, () => page.evaluate(transportCounters));
+    result.phases = meter.phases;
     const appDocs = [];
     page.on('response', (res) => {
       const req = res.request();
@@ -112,6 +128,7 @@ async function main() {
         });
     });
 
+    await meter.begin('cold');
     await page.goto(config.url, { waitUntil: 'commit', timeout: APP_WAIT_MS });
     const app = await waitForApp(page);
     const top = await page.evaluate(documentTiming);
@@ -134,6 +151,8 @@ async function main() {
     const p2p = await waitForP2P(page, config.p2pWaitMs, top.shell);
     Object.assign(result, p2p);
     if (config.settleMs > 0) await sleep(config.settleMs);
+    // The cold visit's phase: navigation → the app ready and P2P settled (or its verdict).
+    await meter.end('cold', { stalls: stallFigures(await app.evaluate(requestTimes)) });
     if (config.firstLoadGate) await firstLoadGate(config.firstLoadGate);
 
     const peers = top.shell ? await page.evaluate(readPeers) : [];
@@ -153,7 +172,9 @@ async function main() {
     // HMR on the page as first opened (its WebSocket was opened while P2P was still coming up).
     if (config.hmr) result.hmrFirstPage = await hmrUpdate(app, config.hmr, config.hmr.edits[0]);
     if (config.downloadBytes > 0) {
+      await meter.begin('download');
       const d = await app.evaluate(download, { bytes: config.downloadBytes, timeoutMs: TRANSFER_TIMEOUT_MS });
+      await meter.end('download');
       result.downloadMBps = Math.round((d.bytes / 1e6 / (d.ms / 1000)) * 10) / 10;
       result.downloadTransport = d.transport;
       result.checks.download = d.status === 200 && d.bytes === config.downloadBytes && d.sha === patternSha256(config.downloadBytes);
@@ -164,7 +185,9 @@ async function main() {
       result.checks.downloadTransport = d.transport === expectHeader || (d.transport === 'relay' && viaRelay(result.badgeAfterDownload, '(small|bulk)'));
     }
     if (config.smallCount > 0) {
+      await meter.begin('small');
       const s = await app.evaluate(smallRequests, { path: '/api/hello', count: config.smallCount, warmup: 5, timeoutMs: 60_000 });
+      await meter.end('small');
       result.smallP50Ms = Math.round(s.p50Ms * 100) / 100;
       result.smallP99Ms = Math.round(s.p99Ms * 100) / 100;
       result.smallTransports = s.transports;
@@ -179,7 +202,9 @@ async function main() {
     if (config.uploadBytes > 0) {
       // What the shell said just before: an upload over the relay while P2P is up needs this to be explained.
       if (top.shell) result.statusBeforeUpload = (await page.evaluate(shellState).catch(() => null))?.status ?? null;
+      await meter.begin('upload');
       const u = await app.evaluate(upload, { bytes: config.uploadBytes, timeoutMs: TRANSFER_TIMEOUT_MS });
+      await meter.end('upload');
       result.uploadMBps = Math.round((config.uploadBytes / 1e6 / (u.ms / 1000)) * 10) / 10;
       result.uploadTransport = u.transport;
       result.uploadStatus = u.status;
@@ -197,7 +222,9 @@ async function main() {
     // Where the shell stands after the measurements (a channel may have dropped on the way).
     if (top.shell) result.finalStatus = (await page.evaluate(shellState).catch(() => null))?.status ?? null;
     if (config.reloads) {
-      result.warmReload = await reloadOnce(page, appDocs, config.p2pWaitMs);
+      const trace = process.env.WINGMAN_LAB_TRACE ? await startTrace(context, page) : null;
+      result.warmReload = await reloadOnce(page, appDocs, config.p2pWaitMs, meter, 'warmReload');
+      if (trace) await trace.stop(`${process.env.WINGMAN_LAB_TRACE}-${Date.now()}.json`);
       // HMR on a page opened once the session was settled (P2P up, when it comes up).
       if (config.hmr) result.hmr = await hmrUpdate(await waitForApp(page), config.hmr, config.hmr.edits[1]);
       // Chromium stops idle workers after ~30 s; this is that state, without the wait.
@@ -205,7 +232,7 @@ async function main() {
       await cdp.send('ServiceWorker.enable');
       await cdp.send('ServiceWorker.stopAllWorkers');
       await cdp.detach();
-      result.swStoppedReload = await reloadOnce(page, appDocs, config.p2pWaitMs);
+      result.swStoppedReload = await reloadOnce(page, appDocs, config.p2pWaitMs, meter, 'swStoppedReload');
     }
     if (config.watchFailureMs > 0) result.iceFailure = await watchIceFailure(page, config.watchFailureMs);
   } catch (err) {
@@ -243,14 +270,61 @@ async function firstLoadGate(gate) {
   }
 }
 
+/** Reads of a trace stream at most (1 MiB each): a trace of one reload is tens of MiB. */
+const TRACE_MAX_READS = 1024;
+
+/**
+ * With WINGMAN_LAB_TRACE=<path prefix>: a Chromium trace (every process and
+ * thread, with V8's sampling profiler) of the warm reload, written to
+ * `<prefix>-<ms since the epoch>.json` for DevTools' Performance panel or
+ * Perfetto. Tracing slows the reload it records: its figures are not the
+ * run's to compare.
+ */
+async function startTrace(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Tracing.start', {
+    transferMode: 'ReturnAsStream',
+    traceConfig: {
+      includedCategories: [
+        'devtools.timeline',
+        'v8.execute',
+        'disabled-by-default-devtools.timeline',
+        'disabled-by-default-v8.cpu_profiler',
+        'blink.user_timing',
+        'ServiceWorker',
+        'toplevel',
+        'loading',
+      ],
+    },
+  });
+  return {
+    async stop(file) {
+      const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+      await cdp.send('Tracing.end');
+      const { stream } = await done;
+      const parts = [];
+      for (let i = 0; i < TRACE_MAX_READS; i++) {
+        const r = await cdp.send('IO.read', { handle: stream, size: 1 << 20 });
+        parts.push(r.base64Encoded ? Buffer.from(r.data, 'base64').toString() : r.data);
+        if (r.eof) break;
+      }
+      await cdp.send('IO.close', { handle: stream });
+      writeFileSync(file, parts.join(''));
+      await cdp.detach();
+    },
+  };
+}
+
 /**
  * Reloads the page: navigation start → the app's ready marker, what carried
- * the app's document, and (with a shell) when P2P was usable again.
+ * the app's document, and (with a shell) when P2P was usable again; the
+ * reload is `meter`'s phase `phase` (its stall figures with it).
  */
-async function reloadOnce(page, appDocs, p2pWaitMs) {
+async function reloadOnce(page, appDocs, p2pWaitMs, meter, phase) {
   const seen = appDocs.length;
   // The Service Worker's counts before (none when it is stopped: a restarted one counts from zero).
   const routesBefore = await page.evaluate(swRouteCounts, { timeoutMs: ROUTES_WAIT_MS }).catch(() => null);
+  await meter.begin(phase);
   // The new document's app, not the old one's (a frame may outlive the commit for a moment).
   const notBefore = Date.now();
   await page.reload({ waitUntil: 'commit', timeout: APP_WAIT_MS });
@@ -263,7 +337,9 @@ async function reloadOnce(page, appDocs, p2pWaitMs) {
   const resources = await app.evaluate(resourceSummary);
   const appDocument = relativeMilestones(await app.evaluate(navigationMilestones), top.timeOrigin);
   const shellDocument = shell ? relativeMilestones(await page.evaluate(navigationMilestones), top.timeOrigin) : null;
+  const stalls = stallFigures(await app.evaluate(requestTimes));
   const p2p = await waitForP2P(page, p2pWaitMs, shell);
+  await meter.end(phase, { stalls });
   const routesAfter = shell ? await page.evaluate(swRouteCounts, { timeoutMs: ROUTES_WAIT_MS }).catch(() => null) : null;
   return {
     ms: readyAt === null ? null : Math.round(readyAt - top.timeOrigin),

@@ -60,6 +60,8 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, log 
   let stack;
   let reviewer;
   let delayLines = [];
+  /** The delay lines' pids and counter files: the reviewer reads them around each phase. */
+  let countedLines = [];
   const wan = scenario.wan ?? null;
   const row = {
     scenario: scenario.name,
@@ -87,7 +89,7 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, log 
     if (scenario.blockP2p) for (const host of [topology.ns.dev, topology.ns.reviewer]) allowOnlyServerHttp(host, topology.publicIp);
     if (wan) {
       if (!delayLine) throw new Error(`${scenario.name} is a WAN scenario: it needs the compiled delay line`);
-      delayLines = await applyWan({ topology, wan, binary: delayLine });
+      ({ processes: delayLines, delayLines: countedLines } = await applyWan({ topology, wan, binary: delayLine, dir }));
       log(
         `${scenario.name}: delay lines up (RTT reviewer↔server ${wan.reviewerServer.rttMs} ms, dev↔server ${wan.devServer.rttMs} ms, reviewer↔dev ${wan.reviewerDev.rttMs} ms)`,
       );
@@ -138,6 +140,8 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, log 
         : null,
       // WAN: the reviewer stops after the first load until the lab has read the server's counters.
       firstLoadGate: wan ? { file: gate, timeoutMs: FIRST_LOAD_GATE_MS } : null,
+      // WAN: the hosts' and delay lines' counters around each phase (phase-counters.mjs).
+      counters: wan ? { delayLines: countedLines } : null,
     };
     reviewer = startInNamespace({ name: 'reviewer', ns: topology.ns.reviewer, command: process.execPath, args: [REVIEWER, JSON.stringify(config)], cwd: ROOT });
     const timeoutMs = REVIEWER_TIMEOUT_MS + (scenario.watchFailureMs ?? 0);

@@ -7,6 +7,7 @@
  * pays reviewer↔server plus server↔developer, as TURN next to the server does.
  * Optionally a rate limit per host (`tbf`, both directions of its access link).
  */
+import { join } from 'node:path';
 import { inNs } from './netns.mjs';
 import { startDelayLine } from './delay-line.mjs';
 
@@ -35,41 +36,53 @@ const same = (a, b) => a.rttMs === b.rttMs && (a.jitterMs ?? 0) === (b.jitterMs 
  * (behind NAT) at its router's WAN address: both get the rule.
  * @param {import('./topology.mjs').Topology} t
  * @param {WanSpec} wan
- * @returns {Array<{ ns: string, srcIp: string, rules: import('./delay-line.mjs').DelayRule[] }>}
+ * @returns {Array<{ role: 'server' | 'reviewer' | 'dev', ns: string, srcIp: string, rules: import('./delay-line.mjs').DelayRule[] }>}
  */
 export function wanRules(t, wan) {
   const addressesOf = (role) => [...new Set([t.hostIp[role], t.wanIp[role]])];
   const toHost = (role, path, exclude = []) =>
     addressesOf(role)
       .filter((a) => !exclude.includes(a))
-      .map((a) => ({ dst: `${a}/32`, ...half(path) }));
+      .map((a) => ({ dst: `${a}/32`, to: role, ...half(path) }));
   if (t.wanIp.dev === t.wanIp.reviewer && !same(wan.reviewerServer, wan.devServer)) {
     throw new Error('dev and reviewer share a router (one public address): their paths to the server must be the same');
   }
   const server = [...toHost('reviewer', wan.reviewerServer), ...toHost('dev', wan.devServer)];
   const dedup = (rules) => rules.filter((r, i) => rules.findIndex((x) => x.dst === r.dst) === i);
   return [
-    { ns: t.publicNs, srcIp: t.publicIp, rules: dedup(server) },
+    { role: 'server', ns: t.publicNs, srcIp: t.publicIp, rules: dedup(server) },
     // A host's own router's WAN address is not a way to its peer (no hairpin rule).
     {
+      role: 'reviewer',
       ns: t.ns.reviewer,
       srcIp: t.hostIp.reviewer,
-      rules: [{ dst: `${t.publicIp}/32`, ...half(wan.reviewerServer) }, ...toHost('dev', wan.reviewerDev, [t.wanIp.reviewer])],
+      rules: [{ dst: `${t.publicIp}/32`, to: 'server', ...half(wan.reviewerServer) }, ...toHost('dev', wan.reviewerDev, [t.wanIp.reviewer])],
     },
-    { ns: t.ns.dev, srcIp: t.hostIp.dev, rules: [{ dst: `${t.publicIp}/32`, ...half(wan.devServer) }, ...toHost('reviewer', wan.reviewerDev, [t.wanIp.dev])] },
+    {
+      role: 'dev',
+      ns: t.ns.dev,
+      srcIp: t.hostIp.dev,
+      rules: [{ dst: `${t.publicIp}/32`, to: 'server', ...half(wan.devServer) }, ...toHost('reviewer', wan.reviewerDev, [t.wanIp.dev])],
+    },
   ];
 }
 
 /**
  * Starts the delay lines (and rate limits) of a scenario.
- * @param {{ topology: import('./topology.mjs').Topology, wan: WanSpec, binary: string }} options
- * @returns {Promise<import('./proc.mjs').LabProcess[]>}
+ * @param {{ topology: import('./topology.mjs').Topology, wan: WanSpec, binary: string, dir: string }} options
+ *   dir: a directory of this scenario (each delay line's counters file)
+ * @returns {Promise<{ processes: import('./proc.mjs').LabProcess[], delayLines: import('./phase-counters.mjs').CountedDelayLine[] }>}
  */
-export async function applyWan({ topology, wan, binary }) {
+export async function applyWan({ topology, wan, binary, dir }) {
   const processes = [];
+  const delayLines = [];
   try {
     let seed = 1;
-    for (const { ns, srcIp, rules } of wanRules(topology, wan)) processes.push(await startDelayLine({ ns, binary, rules, srcIp, seed: seed++ }));
+    for (const { role, ns, srcIp, rules } of wanRules(topology, wan)) {
+      const line = await startDelayLine({ ns, binary, rules, srcIp, seed: seed++, statsFile: join(dir, `delay-line-${role}.json`) });
+      processes.push(line.process);
+      delayLines.push({ role, pid: line.pid, statsFile: line.statsFile, targets: rules.map((r) => r.to) });
+    }
     for (const role of /** @type {const} */ (['dev', 'reviewer'])) {
       const mbit = wan.rateMbit?.[role];
       if (!mbit) continue;
@@ -82,5 +95,5 @@ export async function applyWan({ topology, wan, binary }) {
     for (const p of processes) await p.stop();
     throw err;
   }
-  return processes;
+  return { processes, delayLines };
 }

@@ -27,6 +27,11 @@ const PROBE_TIMEOUT_MS = 10_000;
  * non-root PATH often lacks although `ip` and `iptables` live there).
  * @param {string} name
  */
+/** Whether Debian's python3 (the one the framework tests run) imports `module`: a command on PATH may belong to another Python. */
+function hasDebianPythonModule(module) {
+  return spawnSync('/usr/bin/python3', ['-c', `import ${module}`], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+}
+
 export function hasCommand(name) {
   const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin', '/usr/bin', '/bin']);
   return dirs.some((dir) => {
@@ -114,9 +119,9 @@ export function checkTestPrerequisites({ root, lab }) {
   // WebKitGTK has no headless mode: the WebKit tests start their own Xvfb display.
   if (!hasCommand('Xvfb')) missingApt.push(['Xvfb', 'xvfb']);
   // Stock Django (Debian's, run by /usr/bin/python3) is the app of the WebKit login test.
-  if (!hasCommand('django-admin')) missingApt.push(['django-admin', 'python3-django']);
+  if (!hasDebianPythonModule('django')) missingApt.push(['python3 module django', 'python3-django']);
   // Stock Flask (Debian's) is the app of the framework tests.
-  if (!hasCommand('flask')) missingApt.push(['flask', 'python3-flask']);
+  if (!hasDebianPythonModule('flask')) missingApt.push(['python3 module flask', 'python3-flask']);
   if (!hasCommand('unshare')) missingApt.push(['unshare', 'util-linux']);
   if (!hasCommand('ip')) missingApt.push(['ip', 'iproute2']);
   // TLS tests: a throwaway CA (openssl), trusted by Chromium through an NSS database (certutil).

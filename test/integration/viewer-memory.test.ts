@@ -360,9 +360,10 @@ describe('memory an outsider can make the server or the agent hold', () => {
     // (2.3 MiB each), the agent's those it took whole (its 32 MiB at 1–3 MiB each), a few more are in flight.
     // On a loaded machine the last refusals may still be on their way when the wire looked settled.
     await until(() => uploads.filter((u) => u.stream.closed).length >= uploads.length - 128, {
-      timeoutMs: 30_000,
+      timeoutMs: 60_000,
       intervalMs: 250,
       what: `all but 128 of the ${uploads.length} stalled uploads refused`,
+      observe: () => `${uploads.filter((u) => u.stream.closed).length} closed`,
     });
   });
 

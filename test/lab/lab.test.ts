@@ -10,6 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnProcess, type ManagedProcess } from '../../scripts/lib/spawn-ready.mjs';
+import type { PhaseFigures } from '../../scripts/lab/phase-counters.mjs';
+import type { StallFigures } from '../../scripts/lab/stalls.mjs';
 
 const ROOT = join(__dirname, '..', '..');
 const LAB = join(ROOT, 'scripts/lab/index.mjs');
@@ -45,7 +47,20 @@ interface LabRow {
   scenario: string;
   kind?: string;
   mode?: string | null;
-  measured?: { tcpConnectMinMs: number; tcpConnectMedianMs: number; udpRttMinMs: number | null; udpRttMedianMs: number | null; udpLoss: number } | null;
+  measured?: {
+    tcpConnectMinMs: number;
+    tcpConnectMedianMs: number;
+    udpRttMinMs: number | null;
+    udpRttMedianMs: number | null;
+    udpLoss: number;
+    udpSent: number;
+    udpReceived: number;
+  } | null;
+  /** The delay-line check: the hosts' and delay lines' counters over its measurement. */
+  counted?: PhaseFigures;
+  /** WAN rows: transport figures per phase (scripts/lab/phase-counters.mjs), stall figures per load. */
+  phases?: Record<string, Partial<PhaseFigures> & { stalls?: StallFigures }>;
+  downloadTransport?: string | null;
   ok: boolean;
   transport: string | null;
   pair: string | null;
@@ -206,6 +221,72 @@ describe('network lab (namespaces, NAT, firewalls, coturn, Chromium)', () => {
       peerRttAtLeastConfigured: true,
       peerRttNotFarAbove: true,
       lossInBounds: true,
+    });
+  });
+
+  it("the delay line's counters and the hosts' UDP counters add up with the probes sent and received", () => {
+    const r = row('delay-line');
+    const m = r.measured;
+    const toDev = r.counted?.delayLine.reviewer?.to.dev;
+    const toReviewer = r.counted?.delayLine.dev?.to.reviewer;
+    // Every probe crossed the reviewer's line towards the dev host; those it let through reached the
+    // dev host's socket (its kernel's count) and their echoes crossed the dev host's line back.
+    expect({
+      measured: m,
+      toDev,
+      toReviewer,
+      everyProbeCounted: toDev?.matched === m?.udpSent,
+      fateOfEach: toDev ? toDev.written + toDev.lost + toDev.queueFull === toDev.matched : false,
+      someLost: (toDev?.lost ?? 0) > 0,
+      devHostReceived: r.counted?.udp.dev?.InDatagrams === toDev?.written,
+      echoesCounted: toReviewer?.matched === toDev?.written,
+      echoesReceived: (toReviewer?.written ?? -1) >= (m?.udpReceived ?? Infinity),
+    }).toEqual({
+      measured: m,
+      toDev,
+      toReviewer,
+      everyProbeCounted: true,
+      fateOfEach: true,
+      someLost: true,
+      devHostReceived: true,
+      echoesCounted: true,
+      echoesReceived: true,
+    });
+  });
+
+  it("far-server: every phase carries the hosts', the delay lines' and the peer connection's figures, and every load its stall figures", () => {
+    const r = row('far-server');
+    const phases = r.phases ?? {};
+    const names = ['cold', 'download', 'small', 'upload', 'warmReload', 'swStoppedReload'];
+    const roles = ['server', 'reviewer', 'dev'];
+    const counted = (p: Partial<PhaseFigures> | undefined) =>
+      roles.every(
+        (role) =>
+          typeof p?.udp?.[role]?.RcvbufErrors === 'number' &&
+          typeof p?.tcp?.[role]?.RetransSegs === 'number' &&
+          typeof p?.delayLine?.[role]?.written === 'number',
+      );
+    const download = phases.download;
+    // 20 MiB from the dev host: at least one full-size packet per 1500 bytes left its delay line.
+    const devSent = Object.values(download?.delayLine?.dev?.to ?? {}).reduce((n, t) => n + t.written, 0);
+    const loads = ['cold', 'warmReload', 'swStoppedReload'].map((n) => phases[n]?.stalls);
+    expect({
+      scenario: summary(r),
+      phases: Object.keys(phases).sort(),
+      everyPhaseCounted: names.every((n) => counted(phases[n])),
+      devSentTheDownload: devSent >= (20 * 1024 * 1024) / 1500,
+      // Over P2P the reviewer's pair received the download's datagrams (the figure the missing ones are taken from).
+      p2pDownloadOnThePair: r.downloadTransport !== 'p2p' || (download?.peerPath?.toReviewer.received ?? 0) >= (20 * 1024 * 1024) / 1500,
+      reloadsOnNewConnections: [phases.warmReload?.webrtc?.newConnection, phases.swStoppedReload?.webrtc?.newConnection],
+      stallsPerLoad: loads.every((s) => s !== undefined && s.count > 0 && s.stalled <= s.count && (s.p50Ms ?? -1) >= 0),
+    }).toEqual({
+      scenario: summary(r),
+      phases: [...names].sort(),
+      everyPhaseCounted: true,
+      devSentTheDownload: true,
+      p2pDownloadOnThePair: true,
+      reloadsOnNewConnections: [true, true],
+      stallsPerLoad: true,
     });
   });
 

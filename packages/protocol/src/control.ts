@@ -50,6 +50,13 @@ export interface P2PSettings {
   /** Give up on ICE after this long and stay on the relay, ms. */
   timeoutMs: number;
   iceServers: IceServer[];
+  /**
+   * The viewer's offer carries a receive-only video section next to the data
+   * channel (no media flows): browsers then give the peer connection's UDP
+   * socket a larger receive buffer, so bulk bursts are not dropped at the
+   * socket (docs/PROTOCOL.md §Receive buffer). Absent: false.
+   */
+  videoSection?: boolean;
 }
 
 /** agent → server, first message after the upgrade. */
@@ -281,8 +288,10 @@ export function parseIceServers(v: unknown): IceServer[] {
 }
 
 export function parseP2PSettings(v: Obj): P2PSettings {
-  onlyKeys(v, ['enabled', 'timeoutMs', 'iceServers']);
-  return { enabled: bool(v, 'enabled'), timeoutMs: int(v, 'timeoutMs', 0, 600_000), iceServers: parseIceServers(v.iceServers) };
+  onlyKeys(v, ['enabled', 'timeoutMs', 'iceServers', 'videoSection']);
+  const settings: P2PSettings = { enabled: bool(v, 'enabled'), timeoutMs: int(v, 'timeoutMs', 0, 600_000), iceServers: parseIceServers(v.iceServers) };
+  if (v.videoSection !== undefined) settings.videoSection = bool(v, 'videoSection');
+  return settings;
 }
 
 /** Session ids: 26 chars of RFC 4648 base32 (lower case) = 130 bits, a valid DNS label. */

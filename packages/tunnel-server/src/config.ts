@@ -53,6 +53,8 @@ export interface P2POptions {
   turnSecret?: string;
   /** Lifetime of minted TURN credentials, seconds. Default 300. */
   turnTtlS?: number;
+  /** Viewers' offers carry a receive-only video section (a larger UDP receive buffer in browsers; no media flows). Default true. */
+  videoSection?: boolean;
 }
 
 export interface TunnelServerOptions {
@@ -174,6 +176,7 @@ const p2pSchema = z
     turnUrls: z.array(z.string().regex(ICE_URL, 'must be a turn: URL')).max(16).default([]),
     turnSecret: z.string().min(1).optional(),
     turnTtlS: z.number().int().min(60).max(86_400).default(DEFAULT_TURN_TTL_S),
+    videoSection: z.boolean().default(true),
   })
   .strict()
   .refine((p) => p.turnUrls.length === 0 || p.turnSecret !== undefined, { message: 'TURN URLs need a TURN secret', path: ['turnSecret'] });

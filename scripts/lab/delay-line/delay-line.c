@@ -12,13 +12,18 @@
  * The queue is bounded: a packet that finds it full is dropped, as a router
  * with a full buffer does.
  *
- *   delay-line --dev NAME [--queue PACKETS] [--seed N]
+ *   delay-line --dev NAME [--queue PACKETS] [--seed N] [--stats FILE]
  *              [--rule src=CIDR,dst=CIDR,delay=MS,jitter=MS,loss=PCT]...
  *
  * Every key of a rule is optional (src/dst default 0.0.0.0/0, the rest 0);
  * MS and PCT may have decimals. A packet no rule matches passes at once.
- * Prints {"event":"ready","dev":NAME} on stdout once the device exists, and a
- * stats line {"event":"stats",...} when it ends (SIGTERM/SIGINT: exit 0).
+ * Prints {"event":"ready","dev":NAME,"pid":PID} on stdout once the device
+ * exists, and a stats line {"event":"stats",...} when it ends (SIGTERM/SIGINT:
+ * exit 0). With --stats, SIGUSR1 writes the same line (with a "dump" count
+ * that goes up by one per signal) to FILE: to FILE.tmp, then renamed, so a
+ * reader never sees half a line. Counters: packets read, written back, lost
+ * (the random loss), dropped on a full queue, unmatched; per rule the same
+ * for its packets.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -49,13 +54,15 @@ struct rule {
   int64_t delay_us, jitter_us;
   double loss; /* 0..1 */
   int64_t last_release_us; /* no reordering within a rule */
-  uint64_t matched;
+  uint64_t matched, written, lost, queue_full;
+  char dst_text[INET_ADDRSTRLEN + 3]; /* the rule's dst as a.b.c.d/nn, for the stats */
 };
 
 struct packet {
   int64_t release_us;
   uint64_t seq; /* ties leave in arrival order */
   size_t len;
+  int rule; /* index into rules */
   unsigned char *data;
 };
 
@@ -65,7 +72,9 @@ static struct packet *heap;
 static size_t heap_len, heap_cap;
 static uint64_t seq_next;
 static uint64_t rng_state = 88172645463325252ULL;
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, dump_requested;
+static const char *stats_file;
+static uint64_t n_dumps;
 static uint64_t n_read, n_written, n_lost, n_queue_full, n_unmatched;
 
 static void die(const char *what) {
@@ -74,7 +83,7 @@ static void die(const char *what) {
 }
 
 static void usage(const char *why) {
-  fprintf(stderr, "delay-line: %s\nusage: delay-line --dev NAME [--queue PACKETS] [--seed N] [--rule src=CIDR,dst=CIDR,delay=MS,jitter=MS,loss=PCT]...\n", why);
+  fprintf(stderr, "delay-line: %s\nusage: delay-line --dev NAME [--queue PACKETS] [--seed N] [--stats FILE] [--rule src=CIDR,dst=CIDR,delay=MS,jitter=MS,loss=PCT]...\n", why);
   exit(2);
 }
 
@@ -146,6 +155,9 @@ static void parse_rule(const char *spec) {
     else usage("unknown rule key");
   }
   free(copy);
+  char addr[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &r->dst, addr, sizeof addr);
+  snprintf(r->dst_text, sizeof r->dst_text, "%s/%d", addr, __builtin_popcount(ntohl(r->dst_mask)));
 }
 
 static struct rule *match(const unsigned char *p, size_t len) {
@@ -195,8 +207,34 @@ static struct packet heap_pop(void) {
 }
 
 static void on_signal(int sig) {
-  (void)sig;
-  stopping = 1;
+  if (sig == SIGUSR1) dump_requested = 1;
+  else stopping = 1;
+}
+
+/* One JSON line of every counter (bounded: at most MAX_RULES rules of fixed-size fields). */
+static void write_stats(FILE *f, uint64_t dump) {
+  fprintf(f, "{\"event\":\"stats\",\"dump\":%llu,\"read\":%llu,\"written\":%llu,\"lost\":%llu,\"queueFull\":%llu,\"unmatched\":%llu,\"queued\":%zu,\"rules\":[",
+          (unsigned long long)dump, (unsigned long long)n_read, (unsigned long long)n_written, (unsigned long long)n_lost, (unsigned long long)n_queue_full,
+          (unsigned long long)n_unmatched, heap_len);
+  for (int i = 0; i < rule_count; i++) {
+    const struct rule *r = &rules[i];
+    fprintf(f, "%s{\"dst\":\"%s\",\"matched\":%llu,\"written\":%llu,\"lost\":%llu,\"queueFull\":%llu}", i ? "," : "", r->dst_text,
+            (unsigned long long)r->matched, (unsigned long long)r->written, (unsigned long long)r->lost, (unsigned long long)r->queue_full);
+  }
+  fprintf(f, "]}\n");
+}
+
+/* SIGUSR1: the counters to the stats file, replaced whole (write a temporary file, then rename). */
+static void dump_stats(void) {
+  char tmp[4096];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp", stats_file) >= (int)sizeof tmp) return;
+  FILE *f = fopen(tmp, "w");
+  if (!f) {
+    fprintf(stderr, "delay-line: cannot write %s: %s\n", tmp, strerror(errno));
+    return;
+  }
+  write_stats(f, ++n_dumps);
+  if (fclose(f) != 0 || rename(tmp, stats_file) != 0) fprintf(stderr, "delay-line: cannot replace %s: %s\n", stats_file, strerror(errno));
 }
 
 static int open_tun(const char *name) {
@@ -217,7 +255,10 @@ static void release_due(int fd) {
   while (heap_len > 0 && heap[0].release_us <= now) {
     struct packet pk = heap_pop();
     /* A TUN write injects the packet into the stack; it fails only for a malformed packet. */
-    if (write(fd, pk.data, pk.len) == (ssize_t)pk.len) n_written++;
+    if (write(fd, pk.data, pk.len) == (ssize_t)pk.len) {
+      n_written++;
+      rules[pk.rule].written++;
+    }
     free(pk.data);
   }
 }
@@ -230,6 +271,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--dev") == 0) dev = argv[++i];
     else if (strcmp(argv[i], "--queue") == 0) queue = (size_t)parse_number(argv[++i], MAX_QUEUE_PACKETS, "bad queue");
     else if (strcmp(argv[i], "--seed") == 0) rng_state = splitmix64(strtoull(argv[++i], NULL, 10));
+    else if (strcmp(argv[i], "--stats") == 0) stats_file = argv[++i];
     else if (strcmp(argv[i], "--rule") == 0) parse_rule(argv[++i]);
     else usage("unknown option");
   }
@@ -244,9 +286,20 @@ int main(int argc, char **argv) {
   sa.sa_handler = on_signal;
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGUSR1, &sa, NULL);
+  /* The signals are taken only inside ppoll (its mask lets them in): none is lost between a check and the wait. */
+  sigset_t blocked, during_poll;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGTERM);
+  sigaddset(&blocked, SIGINT);
+  sigaddset(&blocked, SIGUSR1);
+  if (sigprocmask(SIG_BLOCK, &blocked, &during_poll) < 0) die("sigprocmask");
+  sigdelset(&during_poll, SIGTERM);
+  sigdelset(&during_poll, SIGINT);
+  sigdelset(&during_poll, SIGUSR1);
 
   int fd = open_tun(dev);
-  printf("{\"event\":\"ready\",\"dev\":\"%s\"}\n", dev);
+  printf("{\"event\":\"ready\",\"dev\":\"%s\",\"pid\":%d}\n", dev, (int)getpid());
   fflush(stdout);
 
   static unsigned char buf[MAX_PACKET_BYTES];
@@ -260,7 +313,11 @@ int main(int argc, char **argv) {
       timeout.tv_nsec = (wait % 1000000) * 1000;
       tp = &timeout;
     }
-    int ready = ppoll(&pfd, 1, tp, NULL);
+    int ready = ppoll(&pfd, 1, tp, &during_poll);
+    if (dump_requested) {
+      dump_requested = 0;
+      if (stats_file) dump_stats();
+    }
     if (ready < 0 && errno != EINTR) die("ppoll");
     if (ready > 0 && (pfd.revents & POLLIN)) {
       /* Drain what is there now; due packets go out in between so a burst adds no delay. */
@@ -281,10 +338,12 @@ int main(int argc, char **argv) {
         r->matched++;
         if (r->loss > 0 && rnd() < r->loss) {
           n_lost++;
+          r->lost++;
           continue;
         }
         if (heap_len == heap_cap) {
           n_queue_full++;
+          r->queue_full++;
           continue;
         }
         int64_t release = now + r->delay_us + (r->jitter_us > 0 ? (int64_t)(rnd() * (double)r->jitter_us) : 0);
@@ -293,13 +352,12 @@ int main(int argc, char **argv) {
         unsigned char *data = malloc((size_t)n);
         if (!data) die("malloc");
         memcpy(data, buf, (size_t)n);
-        heap_push((struct packet){.release_us = release, .seq = seq_next++, .len = (size_t)n, .data = data});
+        heap_push((struct packet){.release_us = release, .seq = seq_next++, .len = (size_t)n, .rule = (int)(r - rules), .data = data});
       }
     }
     release_due(fd);
   }
-  printf("{\"event\":\"stats\",\"read\":%llu,\"written\":%llu,\"lost\":%llu,\"queueFull\":%llu,\"unmatched\":%llu,\"queued\":%zu}\n", (unsigned long long)n_read,
-         (unsigned long long)n_written, (unsigned long long)n_lost, (unsigned long long)n_queue_full, (unsigned long long)n_unmatched, heap_len);
+  write_stats(stdout, n_dumps);
   fflush(stdout);
   return 0;
 }

@@ -8,16 +8,16 @@
  * channel opens only once it runs. Why it starts before client.js:
  * docs/browser-client.md §Decision.
  */
-import { DATA_CHANNEL_LABEL } from '@wingman/protocol';
+import { createShellPeer } from './peer-connection';
 import type { EarlyAttemptHandover } from './shell-handover';
-import { candidateSignal, linkTrustKeys, rtcConfiguration, signalSender, signalUrl } from './signal-out';
+import { candidateSignal, linkTrustKeys, signalSender, signalUrl } from './signal-out';
 
 /**
- * The viewer id and ICE servers of a hello that enables P2P, else undefined.
+ * The viewer id, ICE servers and video-section setting of a hello that enables P2P, else undefined.
  * Only the shape needed to make the peer connection is checked here;
  * client.js validates the hello in full when it replays it.
  */
-function enabledHello(text: unknown): { viewerId: string; iceServers: RTCIceServer[] } | undefined {
+function enabledHello(text: unknown): { viewerId: string; iceServers: RTCIceServer[]; videoSection: boolean } | undefined {
   if (typeof text !== 'string') return undefined;
   let hello: unknown;
   try {
@@ -28,8 +28,10 @@ function enabledHello(text: unknown): { viewerId: string; iceServers: RTCIceServ
   if (typeof hello !== 'object' || hello === null) return undefined;
   const { type, p2p, viewerId } = hello as { type?: unknown; p2p?: unknown; viewerId?: unknown };
   if (type !== 'hello' || typeof p2p !== 'object' || p2p === null || typeof viewerId !== 'string') return undefined;
-  const { enabled, iceServers } = p2p as { enabled?: unknown; iceServers?: unknown };
-  return enabled === true && Array.isArray(iceServers) ? { viewerId, iceServers: iceServers as RTCIceServer[] } : undefined;
+  const { enabled, iceServers, videoSection } = p2p as { enabled?: unknown; iceServers?: unknown; videoSection?: unknown };
+  return enabled === true && Array.isArray(iceServers)
+    ? { viewerId, iceServers: iceServers as RTCIceServer[], videoSection: videoSection === true }
+    : undefined;
 }
 
 /**
@@ -55,18 +57,14 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number)
     const hello = enabledHello(ev.data);
     if (!hello) return;
     viewerId = hello.viewerId;
-    const { iceServers } = hello;
     mark('hello');
-    let pc: RTCPeerConnection | undefined;
-    const dcs: RTCDataChannel[] = [];
+    let created;
     try {
-      pc = new RTCPeerConnection(rtcConfiguration(iceServers));
-      for (let i = 0; i < channels; i++) dcs.push(pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true }));
+      created = createShellPeer(hello.iceServers, hello.videoSection, channels);
     } catch {
-      pc?.close();
       return;
     }
-    const peer = pc;
+    const { pc: peer, dcs } = created;
     peer.onicecandidate = (e) => {
       const m = candidateSignal(e.candidate);
       if (m) sender.send(m);

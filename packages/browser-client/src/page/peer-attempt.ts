@@ -22,7 +22,6 @@ import {
   type DataChannelLike,
   type MacedSignal,
   type TrustKeys,
-  DATA_CHANNEL_LABEL,
   dataChannelMessageBytes,
   maxMessageSizeFromSdp,
   parseHostSignal,
@@ -34,7 +33,8 @@ import {
 import { ICE_DEADLINE_FALLBACK_MS, SIGNAL_HELLO_TIMEOUT_MS } from '../shared/constants';
 import type { EarlyAttempt } from './early-attempt';
 import { channelFingerprints } from './channel-fingerprints';
-import { candidateSignal, rtcConfiguration, signalSender, signalUrl } from './signal-out';
+import { createShellPeer } from './peer-connection';
+import { candidateSignal, signalSender, signalUrl } from './signal-out';
 import { mark, markAt } from './timeline';
 
 export type AttemptReason = 'disabled' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported' | 'unverified';
@@ -218,8 +218,7 @@ export function attemptP2P(
       timer = setTimeout(() => fail(new AttemptError('ice-timeout', `no data channel within ${deadline} ms`)), deadline);
       // The inline script made them from this same hello, with this hello's ICE servers.
       const adopted = early?.peer;
-      pc = adopted?.pc ?? new RTCPeerConnection(rtcConfiguration(p2p.iceServers));
-      dcs = adopted?.dcs ?? Array.from({ length: channelCount }, () => pc!.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true }));
+      ({ pc, dcs } = adopted ?? createShellPeer(p2p.iceServers, p2p.videoSection === true, channelCount));
       pc.onicecandidate = (ev) => {
         const m = candidateSignal(ev.candidate);
         if (m) send(m);

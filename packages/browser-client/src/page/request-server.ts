@@ -10,6 +10,9 @@ import { MAX_BATCH_ITEMS, parseSwToShellPort, type FetchRequest, type PortBatch,
 import { createBodySender } from '../shared/port-body';
 import { createCoalescer } from './coalesce';
 
+/** What a response body's pending writes see once the exchange is over (one instance: an Error per request costs its stack trace). */
+const FINISHED = new Error('exchange finished');
+
 export interface RequestServer {
   /** Serves one `wingman:fetch` from the SW on its port. Never throws. */
   serve(request: FetchRequest, port: MessagePort): void;
@@ -77,7 +80,7 @@ export function createRequestServer(connection: () => Connection | undefined): R
       if (done) return;
       done = true;
       open.delete(abort);
-      sender.close(new Error('exchange finished'));
+      sender.close(FINISHED);
       port.onmessage = null;
       // Let queued messages (end, abort) leave before the port closes.
       setTimeout(() => port.close(), 0);

@@ -94,6 +94,12 @@ export interface BodyReceiver {
   abort(error: Error): void;
   /** Bytes handed to the consumer so far. */
   readonly bytesRead: number;
+  /**
+   * The whole body at once, when it has all arrived and nothing read the
+   * stream yet (which is then spent: its reader would see it end at once);
+   * undefined otherwise.
+   */
+  takeWhole(): Uint8Array | undefined;
 }
 
 export interface BodyReceiverOptions {
@@ -120,39 +126,44 @@ export function createBodyReceiver(options: BodyReceiverOptions): BodyReceiver {
     w?.();
   };
 
+  // Made when first asked for: a body taken whole (takeWhole) never needs one.
+  let stream: ReadableStream<Uint8Array> | undefined;
   // highWaterMark 0: pull() runs only while the consumer has a read pending,
   // so credit goes back exactly as fast as the consumer reads.
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      pull: async (controller) => {
-        while (queue.length === 0 && !ended && !failed) await new Promise<void>((r) => (wake = r));
-        const chunk = queue.shift();
-        if (chunk) {
-          bytesRead += chunk.length;
-          controller.enqueue(chunk);
-          pendingCredit += chunk.length;
-          // Credit in quarters of the window: few messages, never a stall.
-          if (pendingCredit >= windowBytes / 4) {
-            options.credit(pendingCredit);
-            pendingCredit = 0;
+  const makeStream = () =>
+    new ReadableStream<Uint8Array>(
+      {
+        pull: async (controller) => {
+          while (queue.length === 0 && !ended && !failed) await new Promise<void>((r) => (wake = r));
+          const chunk = queue.shift();
+          if (chunk) {
+            bytesRead += chunk.length;
+            controller.enqueue(chunk);
+            pendingCredit += chunk.length;
+            // Credit in quarters of the window: few messages, never a stall.
+            if (pendingCredit >= windowBytes / 4) {
+              options.credit(pendingCredit);
+              pendingCredit = 0;
+            }
+            return;
           }
-          return;
-        }
-        done = true;
-        if (failed) controller.error(failed);
-        else controller.close();
+          done = true;
+          if (failed) controller.error(failed);
+          else controller.close();
+        },
+        cancel: (reason) => {
+          done = true;
+          queue.length = 0;
+          options.cancel(reason);
+        },
       },
-      cancel: (reason) => {
-        done = true;
-        queue.length = 0;
-        options.cancel(reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
+      { highWaterMark: 0 },
+    );
 
   return {
-    stream,
+    get stream() {
+      return (stream ??= makeStream());
+    },
     get bytesRead() {
       return bytesRead;
     },
@@ -166,6 +177,13 @@ export function createBodyReceiver(options: BodyReceiverOptions): BodyReceiver {
       ended = true;
       notify();
     },
+    takeWhole() {
+      if (!ended || failed || done || bytesRead > 0) return undefined;
+      done = true;
+      const whole = queue.length === 1 ? queue[0] : concat(queue);
+      queue.length = 0;
+      return whole;
+    },
     abort(error) {
       if (done || ended) return;
       failed = error;
@@ -173,6 +191,16 @@ export function createBodyReceiver(options: BodyReceiverOptions): BodyReceiver {
       notify();
     },
   };
+}
+
+function concat(pieces: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /**

@@ -45,6 +45,12 @@ export interface Incoming {
   status: number;
   headers: WireHeaders;
   body: ReadableStream<Uint8Array> | null;
+  /**
+   * The whole P2P body, already in hand (then `body` is null): the page's
+   * Response is built from the bytes, with no stream for the Service Worker
+   * to feed, unless a rule below needs one (decoding, the shim).
+   */
+  bytes?: Uint8Array;
   transport: 'p2p' | 'relay';
 }
 
@@ -88,10 +94,22 @@ function bridgedSetCookies(headers: WireHeaders): string[] {
   }
 }
 
+/** A stream of `bytes`, for the rules that work on one. */
+function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (bytes.length > 0) controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}
+
 export async function buildResponse(incoming: Incoming, ctx: BuildContext): Promise<Response> {
   const { request, url } = ctx;
-  let { status, body } = incoming;
+  let { status } = incoming;
   let headers = incoming.headers;
+  let bytes = incoming.bytes;
+  let body = bytes ? null : incoming.body;
 
   const setCookies = incoming.transport === 'p2p' ? headers.filter(([n]) => n === 'set-cookie').map(([, v]) => v) : bridgedSetCookies(headers);
   const bridgedStatus = Number(header(headers, SW_STATUS_HEADER));
@@ -121,6 +139,24 @@ export async function buildResponse(incoming: Incoming, ctx: BuildContext): Prom
   if (request.method === 'HEAD' || NULL_BODY_STATUSES.has(status)) {
     void body?.cancel().catch(() => undefined);
     body = null;
+    bytes = undefined;
+  }
+  const encoding = header(headers, 'content-encoding')?.trim().toLowerCase();
+  const destination = request.mode === 'navigate' ? request.destination : '';
+  const framed = destination === 'iframe' || destination === 'frame';
+  if (bytes) {
+    // Bytes in hand that a rule below streams (decoding, the shim), or a body shorter than declared (an error mid-body): a stream.
+    const declared = declaredBodyLength(headers);
+    const streamed = (encoding !== undefined && encoding !== 'identity') || framed || (declared != null && bytes.length < declared);
+    if (streamed) {
+      body = streamOf(bytes);
+      bytes = undefined;
+    } else if (declared === null) {
+      return errorResponse(502, 'ERR_INVALID_HEADER', 'The app answered with an invalid or conflicting Content-Length.');
+    } else if (declared !== undefined && bytes.length > declared) {
+      // Bytes past the declared length are dropped, as declaredLengthStream does.
+      bytes = bytes.subarray(0, declared);
+    }
   }
   if (body && incoming.transport === 'p2p') {
     // Before decoding: the length counts the bytes on the wire.
@@ -131,7 +167,6 @@ export async function buildResponse(incoming: Incoming, ctx: BuildContext): Prom
     }
     if (declared !== undefined) body = body.pipeThrough(declaredLengthStream(declared));
   }
-  const encoding = header(headers, 'content-encoding')?.trim().toLowerCase();
   if (body && incoming.transport === 'p2p' && encoding && encoding !== 'identity') {
     const format = encoding === 'x-gzip' ? 'gzip' : encoding;
     if ((format === 'gzip' || format === 'deflate') && canDecode(format)) {
@@ -140,8 +175,7 @@ export async function buildResponse(incoming: Incoming, ctx: BuildContext): Prom
       dropLength = true;
     }
   }
-  const destination = request.mode === 'navigate' ? request.destination : '';
-  if (destination === 'iframe' || destination === 'frame') {
+  if (framed) {
     // The shell frames the app: its framing policy must let the shell (same origin) do so, and its CSP run the shim.
     const injecting = body !== null && isHtml(header(headers, 'content-type'));
     const policy = framePolicy(headers, new URL(SHIM_PATH, url).href, injecting);
@@ -154,21 +188,35 @@ export async function buildResponse(incoming: Incoming, ctx: BuildContext): Prom
   // A relay body was decoded by the browser; its Content-Length counts encoded bytes.
   if (incoming.transport === 'relay' && encoding && encoding !== 'identity') dropLength = true;
 
-  const out = new Headers();
+  const kept: Array<[string, string]> = [];
   for (const [name, value] of headers) {
     if (DROPPED.has(name)) continue;
     if (dropLength && name === 'content-length') continue;
     if (decoded && name === 'content-encoding') continue;
-    try {
-      out.append(name, value);
-    } catch {
-      // A value the Headers class refuses (the wire allowed it): drop that field only.
-    }
+    kept.push([name, value]);
   }
   try {
-    return new Response(body, { status, headers: out });
+    // A body in hand goes as a stream of one chunk: a Response of bytes costs the SW a blob per request.
+    return new Response(bytes ? streamOf(bytes) : body, { status, headers: pageHeaders(kept) });
   } catch (err) {
     return errorResponse(502, 'ERR_INVALID_HEAD', `The app's response could not be rebuilt: ${(err as Error).message}`);
+  }
+}
+
+/** The page's Headers: the list at once, or field by field when one value is refused (the wire allowed it: that field alone is dropped). */
+function pageHeaders(list: Array<[string, string]>): Headers {
+  try {
+    return new Headers(list);
+  } catch {
+    const out = new Headers();
+    for (const [name, value] of list) {
+      try {
+        out.append(name, value);
+      } catch {
+        // Refused: dropped.
+      }
+    }
+    return out;
   }
 }
 

@@ -29,10 +29,11 @@ export function channelDecoded(outcome: Response): Response {
   const headers: WireHeaders = outcome.headers.filter(([n]) => n !== P2P_CODING_HEADER);
   if (coding === 'gzip' && canDecode('gzip')) {
     const body = outcome.body.pipeThrough(new DecompressionStream('gzip') as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
-    return { ...outcome, headers, body };
+    // The bytes in hand are the channel's, not the app's.
+    return { ...outcome, headers, body, whole: () => undefined };
   }
   // Never offered: the agent broke the contract. The body cannot be read as the app's.
   void outcome.body.cancel().catch(() => undefined);
   const body = new ReadableStream<Uint8Array>({ start: (c) => c.error(new TypeError(`unknown channel coding "${coding.slice(0, 40)}"`)) });
-  return { ...outcome, headers, body };
+  return { ...outcome, headers, body, whole: () => undefined };
 }

@@ -15,6 +15,9 @@ import type { KvStore } from './idb';
 
 const STORAGE_KEY = 'cookies';
 
+/** One cookie of the browser's jar, as the Cookie Store API lists it. */
+type BrowserCookie = Awaited<ReturnType<CookieStoreLike['getAll']>>[number];
+
 export interface SwCookies {
   /** The Cookie header for a request (after reading back script-set cookies). */
   headerFor(url: URL, context: RequestContext): Promise<string>;
@@ -65,33 +68,32 @@ export function createSwCookies(
   };
 
   /**
-   * Reads the browser's jar for `url` and folds in what the app's JS changed.
-   * getAll({url}) is refused by Chromium 156 on http://*.localhost ("URL must
-   * be within Service Worker scope", even for the scope itself); then
-   * getAll() answers for the scope's path ("/") and only cookies visible
-   * there are compared.
+   * Reads the browser's jar for `url`: its script-visible cookies and the
+   * path they were read for. getAll({url}) is refused by Chromium 156 on
+   * http://*.localhost ("URL must be within Service Worker scope", even for
+   * the scope itself); then getAll() answers for the scope's path ("/") and
+   * only cookies visible there are compared. Undefined: the read failed.
    */
   let urlForm = true;
-  async function readBack(jar: CookieJar, url: URL, now: number): Promise<CookieChange[]> {
-    if (!cookieStore) return [];
-    let items;
-    let path = url.pathname;
+  async function readBrowserJar(url: URL): Promise<{ items: BrowserCookie[]; path: string } | undefined> {
+    if (!cookieStore) return undefined;
     try {
       if (urlForm) {
         try {
-          items = await bounded(cookieStore.getAll({ url: url.href }));
+          return { items: await bounded(cookieStore.getAll({ url: url.href })), path: url.pathname };
         } catch (err) {
           if (!(err instanceof TypeError)) throw err;
           urlForm = false;
         }
       }
-      if (!items) {
-        items = await bounded(cookieStore.getAll());
-        path = '/';
-      }
+      return { items: await bounded(cookieStore.getAll()), path: '/' };
     } catch {
-      return [];
+      return undefined;
     }
+  }
+
+  /** Folds what the app's JS changed, as `items` (the browser's jar at `path`) show it, into ours. */
+  function foldBack(jar: CookieJar, items: BrowserCookie[], path: string, now: number): CookieChange[] {
     const changes: CookieChange[] = [];
     const seen = new Set<string>();
     for (const item of items) {
@@ -125,48 +127,81 @@ export function createSwCookies(
     return changes;
   }
 
-  /** One read-back of the browser's jar into ours (serialised with the other jar operations). */
-  const readBackFor = (url: URL): Promise<void> =>
+  /** A request waiting for a read-back: its Cookie header is taken right after its path's answer is folded in. */
+  interface Waiter {
+    url: URL;
+    context: RequestContext;
+    resolve(header: string): void;
+    reject(err: unknown): void;
+  }
+
+  /**
+   * One read-back of the browser's jar into ours for the waiters' paths
+   * (serialised with the other jar operations): the browser is asked for
+   * every path at once (each is a round trip to the browser process), then
+   * each answer is folded in and its waiters' headers taken, one path after
+   * the other — where the browser's items carry no path (Firefox) a script
+   * cookie lands at `/` for one path and leaves again for another, so each
+   * request's header reflects its own path's answer, as one read-back per
+   * request would.
+   */
+  const readBackFor = (byPath: Map<string, Waiter[]>): Promise<void> =>
     serial(async () => {
       const jar = await jarReady;
+      const groups = [...byPath.values()];
+      const read = await Promise.all(groups.map((waiters) => readBrowserJar(waiters[0]!.url)));
       const now = Date.now();
-      const changes = [...jar.purgeExpired(now), ...(await readBack(jar, url, now))];
-      if (changes.length > 0) persist(jar);
+      let changed = jar.purgeExpired(now).length > 0;
+      groups.forEach((waiters, i) => {
+        const r = read[i];
+        if (r && foldBack(jar, r.items, r.path, now).length > 0) changed = true;
+        for (const w of waiters) w.resolve(jar.header(w.url.pathname, now, w.context));
+      });
+      if (changed) persist(jar);
+    }).catch((err: unknown) => {
+      for (const waiters of byPath.values()) for (const w of waiters) w.reject(err);
     });
 
   /**
-   * Coalesced read-backs of the whole scope: a caller joins the read-back
-   * queued to start after the one in flight (never the one in flight: it may
-   * have read the browser's jar before this request's page wrote a cookie).
-   * N concurrent requests cost two reads instead of N serialised ones.
+   * Coalesced read-backs: a request joins the read-back queued to start
+   * after the one in flight (never the one in flight: it may have read the
+   * browser's jar before this request's page wrote a cookie), which reads
+   * each distinct path of its requests once (one read of the whole scope
+   * where the browser answers only that way). A module wave's hundreds of
+   * concurrent requests cost two rounds of reads instead of hundreds of
+   * serialised ones.
    */
   let inFlight: Promise<void> | undefined;
-  let queued: Promise<void> | undefined;
-  const scopeUrl = new URL('/', `https://${host}`);
-  function sharedReadBack(): Promise<void> {
-    if (!inFlight) {
-      const p = readBackFor(scopeUrl).finally(() => {
-        if (inFlight === p) inFlight = undefined;
-      });
-      inFlight = p;
-      return p;
-    }
-    queued ??= inFlight
-      .catch(() => undefined)
-      .then(() => {
-        queued = undefined;
-        return sharedReadBack();
-      });
-    return queued;
+  let queued: Map<string, Waiter[]> | undefined;
+  function startReadBack(byPath: Map<string, Waiter[]>): void {
+    const p = readBackFor(byPath).finally(() => {
+      if (inFlight === p) inFlight = undefined;
+    });
+    inFlight = p;
+  }
+  function headerAfterReadBack(url: URL, context: RequestContext): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      const waiter: Waiter = { url, context, resolve, reject };
+      // getAll({url}) answers by path; without the URL form every read is the scope's.
+      const key = urlForm ? url.pathname : '/';
+      if (!inFlight) return startReadBack(new Map([[key, [waiter]]]));
+      if (!queued) {
+        const byPath = new Map<string, Waiter[]>();
+        queued = byPath;
+        void inFlight.then(() => {
+          queued = undefined;
+          startReadBack(byPath);
+        });
+      }
+      const waiters = queued.get(key);
+      if (waiters) waiters.push(waiter);
+      else queued.set(key, [waiter]);
+    });
   }
 
   return {
-    async headerFor(url, context) {
-      // Where the browser answers for the whole scope (getAll()), requests that
-      // arrive together share one read-back; otherwise each reads its own URL.
-      await (urlForm ? readBackFor(url) : sharedReadBack());
-      const jar = await jarReady;
-      return jar.header(url.pathname, Date.now(), context);
+    headerFor(url, context) {
+      return headerAfterReadBack(url, context);
     },
     async relayHeaderFor(url, context) {
       const jar = await jarReady;

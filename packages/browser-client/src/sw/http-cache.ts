@@ -114,6 +114,8 @@ export interface HttpCache {
    * updates the entry); anything else is the answer itself (undefined here).
    */
   revalidated(request: CacheRequest, entry: Entry, status: number, headers: WireHeaders): Promise<CachedResponse | undefined>;
+  /** Whether store() would keep this response (a copy of its body). */
+  keeps(request: CacheRequest, status: number, headers: WireHeaders): boolean;
   /** Offers a response that came over P2P; returns the body the page reads (the cache reads a copy when it keeps the response). */
   store(request: CacheRequest, status: number, headers: WireHeaders, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array>;
   /** Drops every entry of every version (a new Service Worker activated). */
@@ -163,6 +165,19 @@ export function worthKeeping(policy: CachePolicy, bytes: number): boolean {
   if (policy.timeToLive() > 0) return true;
   const h = policy.responseHeaders();
   return bytes >= HTTP_CACHE_REVALIDATE_MIN_BYTES && (typeof h.etag === 'string' || typeof h['last-modified'] === 'string');
+}
+
+/**
+ * True when the response's Cache-Control makes it never fresh (a `no-cache`
+ * or `no-store` directive, no `stale-*` one): a response under
+ * HTTP_CACHE_REVALIDATE_MIN_BYTES with it is not worth keeping, decided
+ * without building its policy (a module wave of `no-cache` modules asks
+ * this hundreds of times). False when it cannot tell.
+ */
+export function neverFresh(headers: WireHeaders): boolean {
+  const names: string[] = [];
+  for (const [n, v] of headers) if (n === 'cache-control') for (const d of v.split(',')) names.push(d.split('=', 1)[0]!.trim().toLowerCase());
+  return names.some((n) => n === 'no-cache' || n === 'no-store') && !names.some((n) => n.startsWith('stale-'));
 }
 
 /** Request fields an entry keeps: what its freshness and Vary are judged by (the rest would only fill the index). */
@@ -261,6 +276,17 @@ export function createHttpCache(storage: CacheStorage | undefined, kv: KvStore):
     body: response.body ?? new Blob([]).stream(),
   });
 
+  /** The policy and length to keep a response with, or undefined when it is not kept. */
+  function keeping(request: CacheRequest, status: number, headers: WireHeaders): { policy: CachePolicy; length: number } | undefined {
+    if (!storage || bypasses(request)) return undefined;
+    const length = Number(headers.find(([n]) => n === 'content-length')?.[1] ?? NaN);
+    if (!(length >= 0 && length <= HTTP_CACHE_MAX_ENTRY_BYTES)) return undefined;
+    if (length < HTTP_CACHE_REVALIDATE_MIN_BYTES && neverFresh(headers)) return undefined;
+    const response = toObject(headers);
+    const policy = new CachePolicy(storedRequest(request, response), { status, headers: response }, { shared: false });
+    return worthKeeping(policy, length) ? { policy, length } : undefined;
+  }
+
   return {
     async fresh(url, request) {
       if (!storage) return undefined;
@@ -310,13 +336,13 @@ export function createHttpCache(storage: CacheStorage | undefined, kv: KvStore):
       return { status: entry.response.status, headers: head, body: entry.response.body ?? new Blob([]).stream() };
     },
 
+    keeps(request, status, headers) {
+      return keeping(request, status, headers) !== undefined;
+    },
     store(request, status, headers, body) {
-      if (!storage || bypasses(request)) return body;
-      const length = Number(headers.find(([n]) => n === 'content-length')?.[1] ?? NaN);
-      if (!(length >= 0 && length <= HTTP_CACHE_MAX_ENTRY_BYTES)) return body;
-      const response = toObject(headers);
-      const policy = new CachePolicy(storedRequest(request, response), { status, headers: response }, { shared: false });
-      if (!worthKeeping(policy, length)) return body;
+      const keep = keeping(request, status, headers);
+      if (!keep) return body;
+      const { policy, length } = keep;
       const [page, copy] = body.tee();
       void new Response(copy)
         .blob()

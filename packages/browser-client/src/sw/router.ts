@@ -351,8 +351,17 @@ export async function obtain(
   function fromChannel(shell: ShellTarget, outcome: Extract<ShellOutcome, { kind: 'response' }>): Obtained | Promise<Obtained> {
     // Before anything reads the body: what follows sees the app's bytes and head.
     const response = channelDecoded(outcome);
-    let body = response.body;
     const length = Number(response.headers.find(([n]) => n === 'content-length')?.[1] ?? '');
+    // A small body that came with its head: the page's Response is built from the bytes, no stream to feed.
+    const whole = inHand(response, length);
+    if (whole) {
+      if (paths) {
+        paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
+        paths.recordBody('p2p', method, target, whole.length, 0);
+      }
+      return { kind: 'incoming', incoming: { status: response.status, headers: response.headers, body: null, bytes: whole, transport: 'p2p' } };
+    }
+    let body = response.body;
     // A large GET while the relay's bulk rate is unknown: both paths carry it until one is clearly faster.
     if (
       paths &&
@@ -378,6 +387,17 @@ export async function obtain(
       body = resumableBody(body, (offset) => resumeViaRelay(request, url, response.status, response.headers, offset, deps.cookies, context));
     if (deps.httpCache && cached.kind !== 'bypass') body = deps.httpCache.store(cacheRequest, response.status, response.headers, body);
     return { kind: 'incoming', incoming: { status: response.status, headers: response.headers, body, transport: 'p2p' } };
+  }
+
+  /**
+   * The whole body of a response declared small that arrived with its head,
+   * when nothing needs it as a stream (the HTTP cache keeps no copy of it).
+   * Undefined otherwise (the body is then untouched).
+   */
+  function inHand(response: Extract<ShellOutcome, { kind: 'response' }>, length: number): Uint8Array | undefined {
+    if (!response.headers.some(([n]) => n === 'content-length') || !(length < BULK_MIN_BYTES)) return undefined;
+    if (deps.httpCache && cached.kind !== 'bypass' && deps.httpCache.keeps(cacheRequest, response.status, response.headers)) return undefined;
+    return response.whole();
   }
 
   /** Races a P2P body against the same GET over the relay (bulk-race.ts); the winner's head and the whole body go to the page. */

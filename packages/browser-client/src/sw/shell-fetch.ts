@@ -20,6 +20,9 @@ import { createBodyReceiver, createBodySender, pumpToSender, type BodyReceiver }
 import { ChannelError } from './errors';
 import type { ShellPick } from './shell-target';
 
+/** What a request body's pending writes see once the exchange is over (one instance: an Error per request costs its stack trace). */
+const FINISHED = new ChannelError('ERR_CANCEL', 'request finished');
+
 /** Delay before closing a finished exchange's port, so a last message (cancel) still reaches the shell. */
 const PORT_CLOSE_DELAY_MS = 1_000;
 
@@ -27,7 +30,18 @@ export type ShellOutcome =
   | { kind: 'declined'; reason: string }
   /** Failed before a response head. `bodySent`: request body bytes left the SW (the request cannot be replayed). */
   | { kind: 'failed'; error: ChannelError; bodySent: boolean }
-  | { kind: 'response'; status: number; headers: WireHeaders; body: ReadableStream<Uint8Array> };
+  | {
+      kind: 'response';
+      status: number;
+      headers: WireHeaders;
+      body: ReadableStream<Uint8Array>;
+      /**
+       * The whole body when it came with the head (a small response often
+       * does: one message carries head, body and end), leaving `body` spent;
+       * undefined when it has not all arrived or something read `body`.
+       */
+      whole(): Uint8Array | undefined;
+    };
 
 export interface ShellFetchOptions {
   shell: ShellPick;
@@ -37,6 +51,24 @@ export interface ShellFetchOptions {
   signal: AbortSignal;
   /** Looks the shell's window up again (liveness). */
   stillThere(): Promise<boolean>;
+}
+
+/** Ports of finished exchanges and when each may close: one timer for all of them (a module wave finishes hundreds). */
+const closing: Array<[MessagePort, number]> = [];
+let closeTimer: ReturnType<typeof setTimeout> | undefined;
+
+function closeLater(port: MessagePort): void {
+  closing.push([port, Date.now() + PORT_CLOSE_DELAY_MS]);
+  closeTimer ??= setTimeout(closeDue, PORT_CLOSE_DELAY_MS);
+}
+
+function closeDue(): void {
+  closeTimer = undefined;
+  const now = Date.now();
+  let due = 0;
+  while (due < closing.length && closing[due]![1] <= now) due++;
+  for (const [port] of closing.splice(0, due)) port.close();
+  if (closing.length > 0) closeTimer = setTimeout(closeDue, Math.max(0, closing[0]![1] - now));
 }
 
 export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome> {
@@ -50,7 +82,7 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
     let receiver: BodyReceiver | undefined;
     let finished = false;
     const timers: Array<ReturnType<typeof setTimeout>> = [];
-    let liveness: ReturnType<typeof setInterval> | undefined;
+    let liveness: ReturnType<typeof setTimeout> | undefined;
     const sender = createBodySender((m, t) => post(m, t));
 
     const settle = (o: ShellOutcome) => {
@@ -63,13 +95,13 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
       if (finished) return;
       finished = true;
       for (const t of timers) clearTimeout(t);
-      if (liveness !== undefined) clearInterval(liveness);
+      if (liveness !== undefined) clearTimeout(liveness);
       signal.removeEventListener('abort', onAbort);
       shell.channelGone?.removeEventListener('abort', onChannelGone);
-      sender.close(new ChannelError('ERR_CANCEL', 'request finished'));
+      sender.close(FINISHED);
       port.onmessage = null;
       // Closing at once can drop a cancel still in flight to the shell (seen in Chromium).
-      setTimeout(() => port.close(), PORT_CLOSE_DELAY_MS);
+      closeLater(port);
     };
     /** Ends the exchange with an error, wherever it is. */
     const fail = (error: ChannelError, tellShell: boolean) => {
@@ -134,17 +166,22 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
         case 'accept':
           accepted = true;
           for (const t of timers.splice(0)) clearTimeout(t);
-          timers.push(
-            setTimeout(
-              () => fail(new ChannelError('ERR_TIMEOUT', `no response head within ${RESPONSE_HEAD_TIMEOUT_MS / 1000} s`, false), true),
-              RESPONSE_HEAD_TIMEOUT_MS,
-            ),
-          );
-          liveness = setInterval(() => {
-            void options.stillThere().then((there) => {
-              if (!there) fail(new ChannelError('ERR_CONNECTION_LOST', 'the page carrying the request went away'), false);
-            });
-          }, SHELL_LIVENESS_INTERVAL_MS);
+          {
+            // One timer per exchange from here on (a module wave has hundreds): the window's liveness every
+            // SHELL_LIVENESS_INTERVAL_MS while the exchange lasts, and the head's deadline until the head came.
+            const headDeadline = Date.now() + RESPONSE_HEAD_TIMEOUT_MS;
+            const watch = () => {
+              liveness = undefined;
+              if (finished) return;
+              if (!settled && Date.now() >= headDeadline)
+                return fail(new ChannelError('ERR_TIMEOUT', `no response head within ${RESPONSE_HEAD_TIMEOUT_MS / 1000} s`, false), true);
+              void options.stillThere().then((there) => {
+                if (!there) fail(new ChannelError('ERR_CONNECTION_LOST', 'the page carrying the request went away'), false);
+              });
+              liveness = setTimeout(watch, settled ? SHELL_LIVENESS_INTERVAL_MS : Math.min(SHELL_LIVENESS_INTERVAL_MS, Math.max(0, headDeadline - Date.now())));
+            };
+            liveness = setTimeout(watch, Math.min(SHELL_LIVENESS_INTERVAL_MS, RESPONSE_HEAD_TIMEOUT_MS));
+          }
           if (body) {
             bodySent = true;
             pumpToSender(body, sender).catch((err: unknown) => {
@@ -168,7 +205,19 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
               cleanup();
             },
           });
-          settle({ kind: 'response', status: m.status, headers: m.headers, body: receiver.stream });
+          {
+            const r = receiver;
+            // The body stream is made only when read: a body taken whole never needs one.
+            settle({
+              kind: 'response',
+              status: m.status,
+              headers: m.headers,
+              get body() {
+                return r.stream;
+              },
+              whole: r.takeWhole,
+            });
+          }
           return;
         case 'data':
           receiver?.push(m.chunk);

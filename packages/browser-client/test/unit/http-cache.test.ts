@@ -5,7 +5,7 @@
  * the e2e suite (test/e2e/http-cache.test.ts) covers them in Chromium.
  */
 import CachePolicy from 'http-cache-semantics';
-import { bypasses, HTTP_CACHE_REVALIDATE_MIN_BYTES, notModified, worthKeeping, type CacheRequest } from '../../src/sw/http-cache';
+import { bypasses, HTTP_CACHE_REVALIDATE_MIN_BYTES, neverFresh, notModified, worthKeeping, type CacheRequest } from '../../src/sw/http-cache';
 import type { WireHeaders } from '../../src/shared/messages';
 
 const URL_ = 'https://s.example/src/msg.js';
@@ -49,6 +49,24 @@ describe('worthKeeping: what is worth a copy', () => {
     ['private, for a private cache', { 'cache-control': 'private, max-age=60' }, 10, true],
   ])('%s', (_what, headers, bytes, expected) => {
     expect(worthKeeping(stored(headers), bytes)).toBe(expected);
+  });
+});
+
+describe('neverFresh: a small response judged without its policy', () => {
+  const small = HTTP_CACHE_REVALIDATE_MIN_BYTES - 1;
+  it.each<[string, string | undefined]>([
+    ['no-cache (Vite’s modules)', 'no-cache'],
+    ['no-store', 'no-store'],
+    ['field-specific no-cache', 'no-cache="set-cookie", max-age=60'],
+    ['no-cache with stale-while-revalidate', 'no-cache, stale-while-revalidate=60'],
+    ['max-age', 'max-age=60'],
+    ['immutable', 'public, max-age=31536000, immutable'],
+    ['none', undefined],
+  ])('agrees with the policy on %s', (_, cc) => {
+    const head: WireHeaders = [['content-type', 'text/javascript'], ['etag', 'W/"1"'], ...(cc === undefined ? [] : ([['cache-control', cc]] as WireHeaders))];
+    // Where neverFresh decides, the policy says the same: not worth keeping.
+    if (neverFresh(head)) expect(worthKeeping(stored(Object.fromEntries(head)), small)).toBe(false);
+    expect(neverFresh(head)).toBe(cc !== undefined && /no-(cache|store)/.test(cc) && !cc.includes('stale-'));
   });
 });
 

@@ -119,6 +119,15 @@ describe('control message validation', () => {
     expect(accessLabelOf(true, undefined)).toBe('password');
   });
 
+  it('carries the video section setting in registered.p2p when present, a boolean only', () => {
+    const registered = JSON.parse(jsonExamples().find((e) => e.includes('"registered"'))!) as { p2p: Record<string, unknown> };
+    expect(parseServerMessage(JSON.stringify(registered))).not.toHaveProperty('p2p.videoSection');
+    registered.p2p.videoSection = true;
+    expect(parseServerMessage(JSON.stringify(registered))).toMatchObject({ p2p: { videoSection: true } });
+    registered.p2p.videoSection = 'yes';
+    refused(() => parseServerMessage(JSON.stringify(registered)), /"videoSection" must be a boolean/);
+  });
+
   it('refuses ICE servers that are not stun:/turn: URLs', () => {
     const registered = JSON.parse(jsonExamples().find((e) => e.includes('"registered"'))!) as { p2p: { iceServers: unknown[] } };
     registered.p2p.iceServers = [{ urls: ['http://127.0.0.1/'] }];

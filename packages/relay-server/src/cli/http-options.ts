@@ -87,6 +87,10 @@ export const HTTP_ENV_ONLY = [
   { env: 'WINGMAN_STATE_DIR', help: "where each session's resume secret is kept (agent/resume-store.ts)" },
   { env: 'WINGMAN_P2P_MAX_MESSAGE_BYTES', help: 'largest P2P data-channel message, bytes (read by the P2P host process, p2p/host-process.ts)' },
   {
+    env: 'WINGMAN_BUFFER_BUDGET_BYTES',
+    help: 'bytes the agent process holds, all exchanges together, for those that do not move (a viewer that stopped reading, an app that does not read an upload), 1048576-1073741824 (forward/buffer-budget.ts)',
+  },
+  {
     env: 'WINGMAN_P2P_HOST_CANDIDATES',
     help: "false: send viewers no host ICE candidate, so they never learn this machine's addresses (read by the P2P host process)",
   },

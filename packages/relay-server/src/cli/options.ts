@@ -11,7 +11,7 @@ import {
   sessionNameProblem,
 } from '@wingman/protocol';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type HostHeaderMode, type Target } from '../forward';
+import { bufferBudgetFromEnv, DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type HostHeaderMode, type Target } from '../forward';
 import { DEFAULT_INSPECT_HISTORY, DEFAULT_INSPECT_PORT, MAX_INSPECT_HISTORY } from '../inspector';
 import { DEFAULT_SERVER, envOf } from './http-options';
 
@@ -222,6 +222,9 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
   if (p2pEnv !== undefined && p2pEnv !== '' && p2pEnv !== '0' && p2pEnv !== '1')
     throw new UsageError(`invalid ${envOf('--no-p2p')} "${p2pEnv}": expected 0 or 1`);
   const wsMaxEnv = env[envOf('--ws-max-message-bytes')];
+  // Read by the forwarder of this process and the P2P host's (buffer-budget.ts): checked here, before either starts.
+  const budget = bufferBudgetFromEnv(env);
+  if ('problem' in budget) throw new UsageError(budget.problem);
   return {
     target: parseTarget(targetText),
     server: parseServer(flags.server ?? (env[envOf('--server')] || DEFAULT_SERVER)),

@@ -32,7 +32,7 @@ export interface ForwardContext {
   /** Largest WebSocket message taken from the local app (ws's maxPayload); a larger one closes both legs with 1009. */
   wsMaxMessageBytes: number;
   onRequest: (entry: RequestLogEntry) => void;
-  /** The process's budget of bytes held for exchanges that do not move (constants.ts: AGENT_BUFFER_BUDGET_BYTES). */
+  /** The process's budget of bytes held for exchanges that do not move (buffer-budget.ts). */
   budget: BufferBudget;
   /** The inspector's tap; undefined when the inspector is off. */
   capture: CaptureOptions | undefined;

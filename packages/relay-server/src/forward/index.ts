@@ -7,8 +7,9 @@
  * agent is never an open proxy.
  */
 import { Pool } from 'undici';
-import { createBufferBudget, DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES, type BufferBudget, type Stream } from '@wingman/protocol';
-import { AGENT_BUFFER_BUDGET_BYTES, DEFAULT_RESPONSE_TIMEOUT_MS, UPSTREAM_KEEP_ALIVE_IDLE_MS } from './constants';
+import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES, type BufferBudget, type Stream } from '@wingman/protocol';
+import { DEFAULT_RESPONSE_TIMEOUT_MS, UPSTREAM_KEEP_ALIVE_IDLE_MS } from './constants';
+import { processBufferBudget } from './buffer-budget';
 import type { CaptureOptions } from './capture';
 import type { ForwardContext, RequestLogEntry } from './context';
 import type { HostHeaderMode, Target, TransportName } from './headers';
@@ -24,6 +25,7 @@ export { requestHeaders } from './headers';
 export type { HostHeaderMode, Target, TransportName } from './headers';
 export { formatHostPort } from './headers';
 export { TRANSPORT_HEADER, DEFAULT_RESPONSE_TIMEOUT_MS } from './constants';
+export { BUFFER_BUDGET_ENV, bufferBudgetFromEnv } from './buffer-budget';
 
 export interface ForwarderOptions {
   /** The local app. Every request goes here, whatever its head says. */
@@ -42,12 +44,9 @@ export interface ForwarderOptions {
   onRequest?: (entry: RequestLogEntry) => void;
   /** Capture each exchange for the inspector (heads, bodies up to a cap). Default off. */
   capture?: CaptureOptions;
-  /** Budget of bytes held for exchanges that do not move. Default: the process's one (every forwarder of the process shares it). */
+  /** Budget of bytes held for exchanges that do not move. Default: the process's one (buffer-budget.ts; every forwarder of the process shares it). */
   budget?: BufferBudget;
 }
-
-/** One budget per process (AGENT_BUFFER_BUDGET_BYTES), shared by its forwarders (the relay's, an in-process P2P host's). */
-let processBudget: BufferBudget | undefined;
 
 export interface Forwarder {
   /**
@@ -93,7 +92,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     appAddress: appAddress(target, hostHeader),
     timeoutMs,
     wsMaxMessageBytes,
-    budget: options.budget ?? (processBudget ??= createBufferBudget(AGENT_BUFFER_BUDGET_BYTES)),
+    budget: options.budget ?? processBufferBudget(),
     // Both run after the response's frames are sent (after-send.ts): neither may delay a response.
     onRequest: (entry) => {
       if (options.onRequest) afterSend(() => options.onRequest?.(entry));

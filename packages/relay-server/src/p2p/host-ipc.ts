@@ -74,6 +74,19 @@ export type FromHost =
   | { t: 'request'; entry: RequestLogEntry }
   | { t: 'capture'; capture: WireCapture };
 
+/** What the host process sends per exchange: batched (HostBatch), since a module wave is hundreds of exchanges. */
+export type PerExchange = Extract<FromHost, { t: 'request' | 'capture' }>;
+
+/**
+ * Per-exchange messages of one turn of the host process in one IPC message:
+ * each IPC message costs a write to the pipe and a read on the agent's
+ * side, per request of a burst, on the same CPUs as the browser and the app.
+ */
+export type HostBatch = { t: 'batch'; messages: PerExchange[] };
+
+/** Messages in one HostBatch at most (the host sends a batch when it is full; the agent drops a longer one). */
+export const MAX_HOST_BATCH = 64;
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
 
@@ -166,6 +179,21 @@ export function parseFromHost(m: unknown): FromHost | undefined {
     default:
       return undefined;
   }
+}
+
+/** Checks what the host process sent: a message, or a batch of per-exchange ones (each checked; those that fail are dropped). */
+export function parseFromHostMessages(m: unknown): FromHost[] {
+  if (!isObject(m) || m.t !== 'batch') {
+    const one = parseFromHost(m);
+    return one ? [one] : [];
+  }
+  if (!Array.isArray(m.messages) || m.messages.length > MAX_HOST_BATCH) return [];
+  const out: FromHost[] = [];
+  for (const item of m.messages as unknown[]) {
+    const parsed = isObject(item) && (item.t === 'request' || item.t === 'capture') ? parseFromHost(item) : undefined;
+    if (parsed) out.push(parsed);
+  }
+  return out;
 }
 
 /** Checks a message from the agent; undefined when it is not one we know. */

@@ -11,16 +11,38 @@
  */
 import { DATA_CHANNEL_MAX_MESSAGE_BYTES, MAX_FRAME_BYTES } from '@wingman/protocol';
 import { createForwarder, type Forwarder } from '../forward';
-import { captureToWire, parseToHost, type FromHost, type HostInit } from './host-ipc';
+import { captureToWire, MAX_HOST_BATCH, parseToHost, type FromHost, type HostBatch, type HostInit, type PerExchange } from './host-ipc';
 import { createPeerHost, type PeerHost } from './peer-host';
 import { warmUpWebRtc } from './webrtc';
 
 /** After `close`, the process exits this long later at the latest (peer teardown is quick). */
 const EXIT_AFTER_CLOSE_MS = 2_000;
 
-function send(m: FromHost): void {
+function post(m: FromHost | HostBatch): void {
   // The agent may be gone mid-send; the 'disconnect' handler ends this process.
   if (process.connected) process.send?.(m, undefined, {}, () => undefined);
+}
+
+/** This turn's per-exchange messages, sent together at its end (or once MAX_HOST_BATCH are waiting). */
+let pending: PerExchange[] = [];
+
+function flush(): void {
+  if (pending.length === 0) return;
+  const messages = pending;
+  pending = [];
+  post(messages.length === 1 ? messages[0]! : { t: 'batch', messages });
+}
+
+/** Sends `m`; per-exchange messages wait for the end of the turn, others go at once (after those waiting: the order is kept). */
+function send(m: FromHost): void {
+  if (m.t === 'request' || m.t === 'capture') {
+    if (pending.length === 0) setImmediate(flush);
+    pending.push(m);
+    if (pending.length >= MAX_HOST_BATCH) flush();
+    return;
+  }
+  flush();
+  post(m);
 }
 
 let host: PeerHost | undefined;
@@ -106,6 +128,7 @@ process.on('message', (raw) => {
       return;
     case 'close':
       stop();
+      flush();
       process.disconnect?.();
       return;
   }

@@ -11,7 +11,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { backoffDelay, type HostSignal, type IceServer, type ViewerSignal } from '@wingman/protocol';
 import type { Capture, RequestLogEntry } from '../forward';
-import { captureFromWire, parseFromHost, type HostInit, type ToHost } from './host-ipc';
+import { captureFromWire, parseFromHostMessages, type HostInit, type ToHost } from './host-ipc';
 import type { LinkTrust, PeerHost, PeerInfo, PeerReport, UntrustedEvent } from './peer-host';
 
 /** First restart delay after a crash, ms; doubles per crash in a row. */
@@ -107,14 +107,14 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
     startedAt = Date.now();
     c.on('message', (raw) => {
       if (c !== child) return;
-      const m = parseFromHost(raw);
-      if (!m) return;
-      if (m.t === 'signal') options.sendSignal(m.viewerId, m.message);
-      else if (m.t === 'report') report(m.report);
-      else if (m.t === 'rtt') rtt(m.viewerId, m.rttMs);
-      else if (m.t === 'request') options.onRequest?.(m.entry);
-      else if (m.t === 'capture') options.onCapture?.(captureFromWire(m.capture));
-      else if (m.t === 'untrusted') options.onUntrusted?.(m.event);
+      for (const m of parseFromHostMessages(raw)) {
+        if (m.t === 'signal') options.sendSignal(m.viewerId, m.message);
+        else if (m.t === 'report') report(m.report);
+        else if (m.t === 'rtt') rtt(m.viewerId, m.rttMs);
+        else if (m.t === 'request') options.onRequest?.(m.entry);
+        else if (m.t === 'capture') options.onCapture?.(captureFromWire(m.capture));
+        else if (m.t === 'untrusted') options.onUntrusted?.(m.event);
+      }
     });
     // A process that could not be spawned (no pid) emits 'error' and never
     // 'exit': it is a crash like any other (reported, restarted with the

@@ -1,5 +1,7 @@
-/** `wingman http` options: the relayed WebSocket message cap, viewer approval. */
+/** `wingman http` options: the relayed WebSocket message cap, viewer approval, the process's buffer budget. */
 import { resolveHttpConfig, UsageError } from '../../src/cli/options';
+import { bufferBudgetFromEnv, processBufferBudget } from '../../src/forward/buffer-budget';
+import { AGENT_BUFFER_BUDGET_BYTES } from '../../src/forward/constants';
 
 describe('resolveHttpConfig: --ws-max-message-bytes', () => {
   it('defaults to 1 MiB, reads WINGMAN_WS_MAX_MESSAGE_BYTES, and lets the flag win', () => {
@@ -25,5 +27,28 @@ describe('resolveHttpConfig: --approve', () => {
 
   it('refuses another WINGMAN_APPROVE value with a usage error', () => {
     expect(() => resolveHttpConfig('3000', {}, { WINGMAN_APPROVE: 'yes' })).toThrow(new UsageError('invalid WINGMAN_APPROVE "yes": expected 0 or 1'));
+  });
+});
+
+describe('resolveHttpConfig: WINGMAN_BUFFER_BUDGET_BYTES', () => {
+  it('accepts 1 MiB to 1 GiB, and an unset or empty variable (the default)', () => {
+    expect(bufferBudgetFromEnv({})).toEqual({ bytes: AGENT_BUFFER_BUDGET_BYTES });
+    expect(bufferBudgetFromEnv({ WINGMAN_BUFFER_BUDGET_BYTES: '' })).toEqual({ bytes: AGENT_BUFFER_BUDGET_BYTES });
+    expect(bufferBudgetFromEnv({ WINGMAN_BUFFER_BUDGET_BYTES: String(8 * 1024 * 1024) })).toEqual({ bytes: 8 * 1024 * 1024 });
+    expect(() => resolveHttpConfig('3000', {}, { WINGMAN_BUFFER_BUDGET_BYTES: String(1024 * 1024) })).not.toThrow();
+    expect(() => resolveHttpConfig('3000', {}, { WINGMAN_BUFFER_BUDGET_BYTES: String(1024 * 1024 * 1024) })).not.toThrow();
+  });
+
+  it.each(['0', '-1', '32MiB', '1e9', String(1024 * 1024 - 1), String(1024 * 1024 * 1024 + 1)])(
+    'refuses %j with a usage error naming the variable',
+    (value) => {
+      expect(() => resolveHttpConfig('3000', {}, { WINGMAN_BUFFER_BUDGET_BYTES: value })).toThrow(
+        new UsageError(`invalid WINGMAN_BUFFER_BUDGET_BYTES "${value}": expected bytes, 1048576-1073741824`),
+      );
+    },
+  );
+
+  it('sets the limit of the budget the forwarders of the process share', () => {
+    expect(processBufferBudget({ WINGMAN_BUFFER_BUDGET_BYTES: String(2 * 1024 * 1024) }).limit).toBe(2 * 1024 * 1024);
   });
 });

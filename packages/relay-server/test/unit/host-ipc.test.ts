@@ -4,7 +4,7 @@
  * of a newer/older shape, is dropped — never acted on half-parsed.
  */
 import { MAX_CAPTURE_BODY_LIMIT_BYTES } from '../../src/forward';
-import { captureFromWire, captureToWire, parseFromHost, parseToHost, type WireCapture } from '../../src/p2p/host-ipc';
+import { captureFromWire, captureToWire, MAX_HOST_BATCH, parseFromHost, parseFromHostMessages, parseToHost, type WireCapture } from '../../src/p2p/host-ipc';
 
 const init = {
   t: 'init',
@@ -101,6 +101,36 @@ describe('parseFromHost (host process → agent)', () => {
     ['a request entry whose target is not text', { t: 'request', entry: { method: 'GET', target: ['/'], status: 200, ms: 1, transport: 'p2p' } }],
   ])('drops %s', (_what, m) => {
     expect(parseFromHost(m)).toBeUndefined();
+  });
+});
+
+describe('batches of per-exchange messages from the host process', () => {
+  const entry = (target: string) => ({ method: 'GET', target, status: 200, ms: 3, transport: 'p2p' });
+
+  it('gives each message of a batch in order, and a single message as it is', () => {
+    const batch = {
+      t: 'batch',
+      messages: [
+        { t: 'request', entry: entry('/a') },
+        { t: 'request', entry: entry('/b') },
+      ],
+    };
+    expect(parseFromHostMessages(batch)).toEqual(batch.messages);
+    expect(parseFromHostMessages({ t: 'ready' })).toEqual([{ t: 'ready' }]);
+    expect(parseFromHostMessages({ t: 'nope' })).toEqual([]);
+  });
+
+  it('drops what a batch may not carry (other messages, a nested batch, a garbled entry) and a batch over MAX_HOST_BATCH', () => {
+    const messages = [
+      { t: 'signal', viewerId: 'a', message: { type: 'answer', sdp: 'v=0' } },
+      { t: 'batch', messages: [{ t: 'request', entry: entry('/nested') }] },
+      { t: 'request', entry: { ...entry('/bad'), status: 'x' } },
+      { t: 'request', entry: entry('/ok') },
+    ];
+    expect(parseFromHostMessages({ t: 'batch', messages })).toEqual([{ t: 'request', entry: entry('/ok') }]);
+    const tooMany = Array.from({ length: MAX_HOST_BATCH + 1 }, (_, i) => ({ t: 'request', entry: entry(`/${i}`) }));
+    expect(parseFromHostMessages({ t: 'batch', messages: tooMany })).toEqual([]);
+    expect(parseFromHostMessages({ t: 'batch', messages: 'x' })).toEqual([]);
   });
 });
 

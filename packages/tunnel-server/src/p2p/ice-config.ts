@@ -55,5 +55,6 @@ export function p2pSettingsFor(p2p: P2PConfig, agentOffersP2P: boolean, user: st
     enabled: p2p.enabled && agentOffersP2P,
     timeoutMs: p2p.timeoutMs,
     iceServers: buildIceServers(p2p, user),
+    videoSection: p2p.videoSection,
   };
 }

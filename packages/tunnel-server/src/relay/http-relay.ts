@@ -20,7 +20,6 @@ import {
   endAndClose,
   HTTP2_STREAM_WINDOW_BYTES,
   http2RequestHasBody,
-  isHttp2Response,
   refuseRestOfBody,
   responseCompleted,
 } from '../http/http2-compat';
@@ -180,6 +179,10 @@ export function relayHttp(
       sendPage(res, relayErrorPage('ERR_INVALID_HEADER'));
       return;
     }
+    // The app answers before the whole upload came (a 413, a refusal, the
+    // agent's own 503): over HTTP/1.1 the connection closes after this
+    // response (end below), so the viewer is told now.
+    if (upload && !req.complete) closeAfterResponse(res);
     try {
       const headers = responseHeadersForViewer(head.headers);
       for (const c of setCookie) headers.push('set-cookie', c);
@@ -241,10 +244,11 @@ export function relayHttp(
     else if (length.short) cutResponse(res);
     else {
       res.end();
-      // The app answered before the whole upload came (a 413, a refusal, the
-      // agent's own 503): over HTTP/2 the rest is refused (RST_STREAM
-      // NO_ERROR), so the upload stops holding the server's buffers.
-      if (upload && !req.complete && isHttp2Response(res)) {
+      // The app answered before the whole upload came: the rest is refused
+      // rather than read to its end, however long it is (HTTP/2: RST_STREAM
+      // NO_ERROR; HTTP/1.1: the connection closes once the response is
+      // flushed), so the upload stops holding the server's buffers and time.
+      if (upload && !req.complete) {
         upload.release();
         refuseRestOfBody(res);
       }

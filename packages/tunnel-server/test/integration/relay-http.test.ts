@@ -3,12 +3,14 @@
  * the wire protocol over its WebSocket.
  */
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { WEBSOCKET_ACCEPT_MESSAGE_BYTES } from '@wingman/protocol';
 import { createTunnelServer, type TunnelServer } from '@wingman/tunnel-server';
 import { createFixture, type Fixture } from './helpers/fixture-handler';
 import { send } from './helpers/http-client';
 import { closeAllAgents, connectTestAgent, TEST_TOKEN, type TestAgent } from './helpers/test-agent';
+import { withTimeout } from '../../../../test/helpers/wait';
 
 jest.setTimeout(30_000);
 
@@ -160,6 +162,21 @@ describe('HTTP relay', () => {
     });
     const reset = await fixture.waitForReset('/hang');
     expect(reset.code).toBe('ERR_CANCEL');
+  });
+
+  it('closes an HTTP/1.1 connection after a response the app sent before the whole upload came, instead of reading the rest', async () => {
+    // The upload declares 1 GiB and sends 1 MiB; the app (/hello) answers without reading it.
+    const socket = connect({ host: '127.0.0.1', port: server.port });
+    socket.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    let reply = '';
+    socket.on('data', (d: Buffer) => (reply += d.toString('latin1')));
+    socket.write(`POST /hello HTTP/1.1\r\nHost: ${agent.host}\r\nContent-Length: ${1024 ** 3}\r\n\r\n`);
+    socket.write(Buffer.alloc(1024 * 1024, 0x41));
+    await withTimeout(closed, { timeoutMs: 10_000, what: 'the server to close the connection after its early answer' });
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+    expect(reply.toLowerCase()).toContain('\r\nconnection: close\r\n');
+    expect(reply.endsWith('hello POST')).toBe(true);
   });
 
   it.each([

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { parseIceServers } from '@wingman/protocol';
+import { parseIceServers, parseP2PSettings } from '@wingman/protocol';
 import { resolveConfig } from '../../src/config';
 import { buildIceServers, p2pSettingsFor, turnCredentials } from '../../src/p2p/ice-config';
 
@@ -24,8 +24,14 @@ describe('ICE configuration', () => {
 
   it('offers no ICE servers by default and enables P2P only when both sides allow it', () => {
     const { p2p } = resolveConfig({});
-    expect(p2pSettingsFor(p2p, true, 's')).toEqual({ enabled: true, timeoutMs: 3000, iceServers: [] });
+    expect(p2pSettingsFor(p2p, true, 's')).toEqual({ enabled: true, timeoutMs: 3000, iceServers: [], videoSection: true });
     expect(p2pSettingsFor(p2p, false, 's').enabled).toBe(false);
     expect(p2pSettingsFor(resolveConfig({ p2p: { enabled: false } }).p2p, true, 's').enabled).toBe(false);
+  });
+
+  it('asks viewers for the video section unless P2P_VIDEO_SECTION is false, in a form the protocol accepts', () => {
+    expect(p2pSettingsFor(resolveConfig({ p2p: { videoSection: false } }).p2p, true, 's').videoSection).toBe(false);
+    const settings = p2pSettingsFor(resolveConfig({}).p2p, true, 's');
+    expect(parseP2PSettings(JSON.parse(JSON.stringify(settings)))).toEqual(settings);
   });
 });

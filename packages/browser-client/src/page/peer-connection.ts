@@ -1,0 +1,39 @@
+/**
+ * The shell's RTCPeerConnection and its pool of data channels
+ * (transports/channel-pool.ts), made the same way by
+ * the inline script's early attempt (early-attempt-inline.ts) and client.js's
+ * attempts (peer-attempt.ts).
+ *
+ * With `videoSection` (the hello's p2p.videoSection), the offer also carries
+ * a receive-only video section, bundled on the data channel's transport. The
+ * agent answers it inactive and no media ever flows; it is there because
+ * Chromium gives a data-only peer connection's UDP socket a small receive
+ * buffer and raises it once a video channel exists on the transport. Bulk
+ * bursts over the small one overflow it, and each drop halves SCTP's window
+ * (docs/PROTOCOL.md §Receive buffer).
+ */
+import { DATA_CHANNEL_LABEL } from '@wingman/protocol';
+import { rtcConfiguration } from './signal-out';
+
+export interface ShellPeer {
+  pc: RTCPeerConnection;
+  /** The pool's data channels, the first one first. */
+  dcs: RTCDataChannel[];
+}
+
+/**
+ * Makes the peer connection and its `channels` ordered data channels
+ * (DATA_CHANNEL_LABEL), plus the video section when asked. Throws what the
+ * browser throws.
+ */
+export function createShellPeer(iceServers: readonly RTCIceServer[], videoSection: boolean, channels: number): ShellPeer {
+  const pc = new RTCPeerConnection(rtcConfiguration(iceServers));
+  try {
+    const dcs = Array.from({ length: channels }, () => pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true }));
+    if (videoSection) pc.addTransceiver('video', { direction: 'recvonly' });
+    return { pc, dcs };
+  } catch (err) {
+    pc.close();
+    throw err;
+  }
+}
