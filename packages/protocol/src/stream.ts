@@ -28,6 +28,8 @@ export interface StreamEvents {
   reset: (error: ProtocolError) => void;
   /** Queued bytes fell below the high-water mark after write() returned false. */
   drain: () => void;
+  /** While the writer waits for 'drain': the pump sent some of the queued bytes (the peer is taking them, however slowly). */
+  progress: () => void;
   /** The stream is finished and forgotten by the connection (after end both ways, or any reset). Final. */
   close: () => void;
 }
@@ -271,7 +273,7 @@ export class Stream extends Emitter<StreamEvents> {
     if (this.needDrain && this.queuedBytes < STREAM_SEND_HIGH_WATER_BYTES / 2) {
       this.needDrain = false;
       this.emit('drain');
-    }
+    } else if (this.needDrain) this.emit('progress');
     if (this.endSent) this.maybeFinish();
   }
 

@@ -205,4 +205,36 @@ describe('flow control', () => {
     await waitFor(() => got.length === COUNT, 'every message after resume()');
     expect(got).toEqual(Array.from({ length: COUNT }, (_, i) => (i + 1) & 0xff));
   });
+
+  it("tells a writer that waits for 'drain' each time the peer takes some of its queue ('progress'), and nothing more once the peer's window is spent", async () => {
+    pair = connectedPair();
+    const { client, server } = pair;
+    const body = pattern(2 * STREAM_SEND_HIGH_WATER_BYTES);
+    let sender: Stream | undefined;
+    const events: string[] = [];
+    server.on('stream', (s) => {
+      sender = s;
+      s.respond({ status: 200, headers: [] });
+      s.on('progress', () => events.push('progress'));
+      s.on('drain', () => {
+        events.push('drain');
+        s.end();
+      });
+      // One write of twice the high-water mark: the writer waits for 'drain'.
+      expect(s.write(body)).toBe(false);
+    });
+    const download = client.open('http', { method: 'GET', target: '/bulk', headers: [] }, { end: true });
+    download.pause();
+    const got = collect(download);
+    // Awaited below; a failure before that must not leave it unhandled when the pair closes.
+    got.catch(() => undefined);
+    // The paused peer takes one window of it, then grants nothing more.
+    await waitFor(() => sender !== undefined && sender.sendWindow === 0, "the sender to spend the peer's window");
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.every((e) => e === 'progress')).toBe(true);
+    expect(sender!.pendingBytes).toBe(body.length - DEFAULT_STREAM_WINDOW_BYTES);
+    download.resume();
+    expect((await got).equals(body)).toBe(true);
+    expect(events.at(-1)).toBe('drain');
+  });
 });

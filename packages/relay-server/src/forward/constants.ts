@@ -26,7 +26,8 @@ export const REQUEST_DRAIN_TIMEOUT_MS = 10_000;
  * to a few MiB (the stream's queue or the request's buffer, plus the credit
  * the peer may still spend), so without a process-wide bound a thousand of
  * them took the agent past 1 GB. Past the budget, the exchange that has held
- * its bytes the longest is refused: a 503 page before the response head,
+ * its bytes the longest without progress (a peer that takes some of the queue
+ * is progress) is refused: a 503 page before the response head,
  * else a RESET with ERR_OVERLOADED. Exchanges that keep moving never hold
  * for long. Half the tunnel server's VIEWER_BUFFER_BUDGET_BYTES: the agent
  * also keeps the inspector's captures (CAPTURE_IN_FLIGHT_BUDGET_BYTES,

@@ -102,7 +102,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   // What this exchange holds while it does not move counts against the
   // process's budget (ctx.budget): the response body queued for a peer that
   // grants no credit, the request body queued for an app that does not read
-  // it. Evicted (it had held the longest when the budget ran out): a 503
+  // it. Evicted (it had held the longest without progress when the budget ran out): a 503
   // before the head, a reset after it.
   const overloaded = () => {
     if (state === 'waiting') fail(overloadedPage(), 'ERR_OVERLOADED');
@@ -110,6 +110,9 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   };
   const downloadHold = ctx.budget.hold(overloaded);
   const uploadHold = ctx.budget.hold(overloaded);
+  // A peer that takes the queued body, however slowly, is not a stalled one:
+  // each send while the writer waits moves it back in the budget's line.
+  stream.on('progress', () => downloadHold.progressed());
   stream.once('close', () => {
     downloadHold.release();
     uploadHold.release();

@@ -203,6 +203,9 @@ export function relayHttp(
     });
   });
 
+  // Each chunk the viewer's socket takes is progress: a viewer that reads,
+  // however slowly, goes back in the budget's line; one that stopped does not.
+  const onFlushed = () => download.progressed();
   stream.on('data', (chunk) => {
     if (!bodyAllowed || res.destroyed || !res.headersSent || res.writableEnded) return;
     wroteBody = true;
@@ -218,7 +221,7 @@ export function relayHttp(
     // A chunk is a view into the agent's socket read (up to 4× its size);
     // one that will wait in the socket's queue is copied, so a viewer that
     // does not read pins only what it was sent.
-    res.write(res.writableLength > 0 ? Buffer.from(chunk) : chunk);
+    res.write(res.writableLength > 0 ? Buffer.from(chunk) : chunk, onFlushed);
     // Node's 16 KiB default high-water mark would pause after every frame and
     // serialize the download on 'drain' round trips; keep up to
     // VIEWER_WRITE_HIGH_WATER_BYTES queued for the viewer's socket instead.
