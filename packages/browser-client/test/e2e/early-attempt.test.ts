@@ -97,7 +97,12 @@ describe('the P2P attempt started by the shell inline script', () => {
     releaseAnswers();
     await opened;
     const status = await waitForTransport(browser.page, 'p2p');
-    const peers = peerEvents(from);
+    // The shell turns p2p on its first channel's HELLO; the agent's event reaches its output a moment later (through the P2P host).
+    const peers = await until(() => (peerEvents(from).some((e) => e.state === 'connected') ? peerEvents(from) : undefined), {
+      timeoutMs: WAIT_MS,
+      intervalMs: 20,
+      what: "the agent's connected peer event",
+    });
     expect(peers.filter((e) => e.state === 'connected')).toEqual([expect.objectContaining({ viewerId: status.viewerId })]);
     expect(peers.filter((e) => e.state !== 'connected')).toEqual([]);
   });
