@@ -1,7 +1,7 @@
 /**
  * The agent's side of the P2P host process (host-process.ts): a PeerHost
  * whose peers live in a child process. @roamhq/wrtc is native code and can
- * crash its whole process (measured this session: SIGSEGV on a data-channel
+ * crash its whole process (seen in tests: SIGSEGV on a data-channel
  * send racing the channel's teardown); in a child, such a crash costs the P2P
  * viewers their channels — their pages carry on over the relay and offer
  * again — and the agent restarts the host with a capped backoff. The relay
