@@ -350,7 +350,7 @@ describe('memory an outsider can make the server or the agent hold', () => {
     expect(growth.server).toBeLessThanOrEqual(RSS_GROWTH_BOUND_MB);
     expect(growth.agent).toBeLessThanOrEqual(RSS_GROWTH_BOUND_MB);
     // Most stalled uploads are refused, their streams closed: the server's budget holds ~28 of them
-    // (2.3 MiB each), the agent's those it took whole (its 16 MiB at 1–3 MiB each), a few more are in flight.
+    // (2.3 MiB each), the agent's those it took whole (its 8 MiB at 1–3 MiB each), a few more are in flight.
     // On a loaded machine the last refusals may still be on their way when the wire looked settled.
     await until(() => uploads.filter((u) => u.stream.closed).length >= uploads.length - 128, {
       timeoutMs: 60_000,
