@@ -209,7 +209,9 @@ function renderBody(container, body) {
   const bytes = decodeBase64(body.data);
   const type = (body.contentType || '').split(';')[0].trim().toLowerCase();
   note(`${type || 'no content-type'} · ${formatSize(body.size)}`);
-  if (body.truncated) note(`truncated: showing the first ${formatSize(bytes.length)} of ${formatSize(body.size)} (--inspect-body-limit)`, 'note error');
+  if (body.underLoad)
+    note(`body not kept: the agent is under load (its buffer budget was over half spent by stalled exchanges, or refused this one)`, 'note error');
+  else if (body.truncated) note(`truncated: showing the first ${formatSize(bytes.length)} of ${formatSize(body.size)} (--inspect-body-limit)`, 'note error');
   if (bytes.length === 0) return;
   if (type.startsWith('image/') && !body.truncated) {
     const img = el('img', { alt: 'response image' });

@@ -41,3 +41,14 @@ export function processBufferBudget(env: NodeJS.ProcessEnv = process.env): Buffe
   if ('problem' in budget) throw new RangeError(budget.problem);
   return (processBudget = createBufferBudget(budget.bytes));
 }
+
+/**
+ * The agent is under load: its budget is more than half spent, so exchanges
+ * that do not move hold over half of what the process allows them. That is
+ * an attack or a crowd of stalled viewers, not a developer's normal traffic
+ * (a stalled exchange holds at most a few MiB); the inspector then keeps
+ * heads only (capture.ts), so its copies do not add to the load.
+ */
+export function agentUnderLoad(budget: BufferBudget): boolean {
+  return budget.total() * 2 > budget.limit;
+}

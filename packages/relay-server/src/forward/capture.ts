@@ -4,7 +4,7 @@
  * unless the forwarder is given `capture` options. Bodies beyond the cap are
  * counted, not kept; the data path never waits for the tap.
  */
-import { VIEWER_HEADER, type HeaderList } from '@wingman/protocol';
+import { VIEWER_HEADER, type ErrorCode, type HeaderList } from '@wingman/protocol';
 import type { TransportName } from './headers';
 
 /** Default per-body capture cap: enough for any JSON API payload, small enough that 500 entries stay well under 1 GiB worst case. */
@@ -32,6 +32,8 @@ export interface CapturedBody {
   size: number;
   /** `size` > `data.length`: the rest was not kept. */
   truncated: boolean;
+  /** Nothing of it was kept because the agent was under load: its buffer budget was over half spent while it passed (`agentUnderLoad`), or a buffer budget refused the exchange (ERR_OVERLOADED). */
+  underLoad?: true;
 }
 
 /** One exchange as the forwarder saw it, once it ended (response complete, failed or reset). */
@@ -66,26 +68,54 @@ export interface CaptureOptions {
   bodyLimitBytes: number;
   /** One call per exchange, when it ended. Must not throw. */
   onCapture(capture: Capture): void;
+  /**
+   * True while the process is under load (the forwarder sets it from its
+   * buffer budget: `agentUnderLoad`): bodies are then not kept, only counted.
+   */
+  underLoad?: () => boolean;
 }
 
-/** Copies the first `limit` bytes of a body as it passes (within CAPTURE_IN_FLIGHT_BUDGET_BYTES); counts the rest. */
+/** An empty body (no body, or one not captured). */
+export const EMPTY_BODY: CapturedBody = Object.freeze({ data: Buffer.alloc(0), size: 0, truncated: false });
+
+/**
+ * Copies the first `limit` bytes of a body as it passes (within
+ * CAPTURE_IN_FLIGHT_BUDGET_BYTES); counts the rest. While `underLoad()` says
+ * so, it keeps nothing: what it had kept is dropped at once and the body is
+ * shown as not kept (`underLoad`). Under an attack of stalled downloads every
+ * refused exchange had its body copied here and again into the inspector's
+ * store, churn that took the agent's RSS past 200 MB; its buffer budget being
+ * spent is the sign of that load.
+ */
 export interface BodyTap {
   push(chunk: Uint8Array): void;
+  /** Keeps nothing more and drops what it kept, as under load: the body shows as not kept (`underLoad`). */
+  drop(): void;
   /** The body as kept; its bytes leave the in-flight budget (the caller hands them on). */
   result(): CapturedBody;
 }
 
-export function createBodyTap(limit: number): BodyTap {
+export function createBodyTap(limit: number, underLoad: () => boolean = () => false): BodyTap {
   /** Bytes this body may still keep up to: `limit`, or what it had kept when the budget ran out. */
   let cap = limit;
   let done = false;
-  const parts: Buffer[] = [];
+  /** Nothing is kept: the process was under load while the body passed. */
+  let dropped = false;
+  let parts: Buffer[] = [];
   let kept = 0;
   let size = 0;
+  const drop = () => {
+    if (done || dropped) return;
+    dropped = true;
+    keptInFlight -= kept;
+    kept = 0;
+    parts = [];
+  };
   return {
     push(chunk) {
       size += chunk.byteLength;
-      if (kept >= cap || done) return;
+      if (kept >= cap || done || dropped) return;
+      if (underLoad()) return drop();
       const take = Math.min(chunk.byteLength, cap - kept, CAPTURE_IN_FLIGHT_BUDGET_BYTES - keptInFlight);
       // The process's budget is spent: from here on this body is counted only (no gap in what is kept).
       if (take <= 0) return void (cap = kept);
@@ -94,19 +124,20 @@ export function createBodyTap(limit: number): BodyTap {
       kept += take;
       keptInFlight += take;
     },
+    drop,
     result() {
+      if (dropped) return { data: EMPTY_BODY.data, size, truncated: size > 0, underLoad: true };
+      const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts, kept);
+      const body = { data, size, truncated: size > kept };
       if (!done) {
         done = true;
         keptInFlight -= kept;
+        parts = [data];
       }
-      const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts, kept);
-      return { data, size, truncated: size > kept };
+      return body;
     },
   };
 }
-
-/** An empty body (no body, or one not captured). */
-export const EMPTY_BODY: CapturedBody = Object.freeze({ data: Buffer.alloc(0), size: 0, truncated: false });
 
 /** The viewer of a stream: the P2P viewer id when known, else the visitor id or the first X-Forwarded-For address (both set by the tunnel server). */
 export function viewerOf(headers: HeaderList, viewerId: string | undefined): string | undefined {
@@ -116,6 +147,14 @@ export function viewerOf(headers: HeaderList, viewerId: string | undefined): str
   const xff = headers.find(([n]) => n === 'x-forwarded-for')?.[1];
   return xff?.split(',')[0]?.trim() || undefined;
 }
+
+/**
+ * The failure of an exchange a buffer budget refused (the agent's, or the
+ * tunnel server's, which resets the stream with it). Under an attack of
+ * stalled downloads nearly every exchange ends so: keeping their bodies filled
+ * the inspector's history with the attack's bytes.
+ */
+const OVERLOADED: ErrorCode = 'ERR_OVERLOADED';
 
 /** The tap on one exchange; every method is a no-op after `finish`. */
 export interface ExchangeTap {
@@ -139,8 +178,8 @@ export function createExchangeTap(
   if (!options) return NO_TAP;
   const started = performance.now();
   const startedAt = Date.now();
-  const requestBody = createBodyTap(options.bodyLimitBytes);
-  const responseBody = createBodyTap(options.bodyLimitBytes);
+  const requestBody = createBodyTap(options.bodyLimitBytes, options.underLoad);
+  const responseBody = createBodyTap(options.bodyLimitBytes, options.underLoad);
   let status = 0;
   let responseHeaders: HeaderList = [];
   let finished = false;
@@ -155,6 +194,11 @@ export function createExchangeTap(
     finish(error) {
       if (finished) return;
       finished = true;
+      // Refused for the load (a budget, the agent's or the server's, evicted it): its bodies go as under load.
+      if (error === OVERLOADED) {
+        requestBody.drop();
+        responseBody.drop();
+      }
       options.onCapture({
         method: head.method,
         target: head.target,

@@ -29,11 +29,18 @@ export const REQUEST_DRAIN_TIMEOUT_MS = 10_000;
  * its bytes the longest without progress (a peer that takes some of the queue
  * is progress) is refused: a 503 page before the response head,
  * else a RESET with ERR_OVERLOADED. Exchanges that keep moving never hold
- * for long. Half the tunnel server's VIEWER_BUFFER_BUDGET_BYTES: the agent
- * also keeps the inspector's captures (CAPTURE_IN_FLIGHT_BUDGET_BYTES,
- * INSPECT_STORE_MAX_BYTES), and all of it must stay within ~200 MB.
+ * for long. An eighth of the tunnel server's VIEWER_BUFFER_BUDGET_BYTES: the
+ * agent also keeps the inspector's captures (CAPTURE_IN_FLIGHT_BUDGET_BYTES,
+ * INSPECT_STORE_MAX_BYTES), and all of it must stay within ~200 MB. What the
+ * budget holds costs the process far more than its bytes (each held download
+ * also keeps its socket to the app and its read-ahead, and the allocator keeps
+ * what a thousand refused ones churned through): under 1 000 paused downloads
+ * (test/integration/viewer-memory.test.ts) the agent's RSS grew 165–180 MB
+ * with 32 MiB, 130–170 MB with 16 MiB, 115–120 MB with this, whether the
+ * inspector runs or not. Still some 20 stalled downloads or 2–6 stalled
+ * uploads at once.
  */
-export const AGENT_BUFFER_BUDGET_BYTES = 32 * 1024 * 1024;
+export const AGENT_BUFFER_BUDGET_BYTES = 8 * 1024 * 1024;
 
 /**
  * Idle keep-alive sockets to the local app are dropped after this long.

@@ -9,7 +9,7 @@
 import { Pool } from 'undici';
 import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES, type BufferBudget, type Stream } from '@wingman/protocol';
 import { DEFAULT_RESPONSE_TIMEOUT_MS, UPSTREAM_KEEP_ALIVE_IDLE_MS } from './constants';
-import { processBufferBudget } from './buffer-budget';
+import { agentUnderLoad, processBufferBudget } from './buffer-budget';
 import type { CaptureOptions } from './capture';
 import type { ForwardContext, RequestLogEntry } from './context';
 import type { HostHeaderMode, Target, TransportName } from './headers';
@@ -84,6 +84,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     bodyTimeout: 0,
   });
   const hostHeader = options.hostHeader ?? 'rewrite';
+  const budget = options.budget ?? processBufferBudget();
   const ctx: ForwardContext = {
     upstream,
     origin,
@@ -92,7 +93,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     appAddress: appAddress(target, hostHeader),
     timeoutMs,
     wsMaxMessageBytes,
-    budget: options.budget ?? processBufferBudget(),
+    budget,
     // Both run after the response's frames are sent (after-send.ts): neither may delay a response.
     onRequest: (entry) => {
       if (options.onRequest) afterSend(() => options.onRequest?.(entry));
@@ -100,6 +101,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     capture: options.capture && {
       bodyLimitBytes: options.capture.bodyLimitBytes,
       onCapture: (c) => afterSend(() => options.capture?.onCapture(c)),
+      underLoad: () => agentUnderLoad(budget),
     },
   };
   let closed = false;

@@ -18,7 +18,8 @@ export interface RequestBodyOptions {
   /**
    * While the stream is paused for a full local socket, what the body holds
    * here (the queue towards the app, and what the peer may still send into
-   * the stream) is reported to it; 0 once it drains.
+   * the stream) is reported to it; 0 once it drains. Each chunk the app's
+   * HTTP client takes meanwhile is progress.
    */
   hold: BufferHold;
 }
@@ -70,9 +71,12 @@ export function createRequestBody(stream: Stream, options: RequestBodyOptions): 
     discarding = true;
     options.onViolation(reason);
   };
+  // The HTTP client took a chunk towards the app (a write's callback runs once the
+  // client read it): an app that reads, however slowly, is not a stalled one.
+  const progressed = () => options.hold.progressed();
   const write = (chunk: Uint8Array) => {
     // A chunk is a view into a larger transport message; one that waits behind others is copied, so a stalled upload pins only its own bytes.
-    sink!.write(sink!.writableLength + sink!.readableLength > 0 ? Buffer.from(chunk) : chunk);
+    sink!.write(sink!.writableLength + sink!.readableLength > 0 ? Buffer.from(chunk) : chunk, progressed);
     // Enough is queued for the local socket: stop delivery (and window credit) until it drains.
     if (sink!.writableLength > REQUEST_BODY_HIGH_WATER_BYTES && !stream.isPaused) {
       stream.pause();

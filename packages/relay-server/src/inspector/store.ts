@@ -168,12 +168,21 @@ export interface BodyJson {
   encoding: 'base64';
   size: number;
   truncated: boolean;
+  /** Not kept: the agent was under load (CapturedBody.underLoad). */
+  underLoad?: true;
   contentType?: string;
 }
 
 function bodyJson(b: CapturedBody, headers: HeaderList): BodyJson {
   const contentType = headerValue(headers, 'content-type');
-  return { data: b.data.toString('base64'), encoding: 'base64', size: b.size, truncated: b.truncated, ...(contentType !== undefined ? { contentType } : {}) };
+  return {
+    data: b.data.toString('base64'),
+    encoding: 'base64',
+    size: b.size,
+    truncated: b.truncated,
+    ...(b.underLoad ? { underLoad: true as const } : {}),
+    ...(contentType !== undefined ? { contentType } : {}),
+  };
 }
 
 /** The detail view: the summary plus both heads and bodies. */

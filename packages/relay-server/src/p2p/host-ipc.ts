@@ -52,6 +52,7 @@ export interface WireBody {
   data: Uint8Array;
   size: number;
   truncated: boolean;
+  underLoad?: true;
 }
 
 export type WireCapture = Omit<Capture, 'requestBody' | 'responseBody'> & { requestBody: WireBody; responseBody: WireBody };
@@ -254,6 +255,7 @@ const wireBodySchema = z.object({
   data: z.instanceof(Uint8Array).refine((d) => d.byteLength <= MAX_CAPTURE_BODY_LIMIT_BYTES),
   size: z.number().int().nonnegative(),
   truncated: z.boolean(),
+  underLoad: z.literal(true).optional(),
 });
 const wireCaptureSchema = z.object({
   method: z.string().min(1).max(64),
@@ -271,11 +273,12 @@ const wireCaptureSchema = z.object({
   websocket: z.boolean().optional(),
 });
 
-const bodyToWire = (b: CapturedBody): WireBody => ({ data: b.data, size: b.size, truncated: b.truncated });
+const bodyToWire = (b: CapturedBody): WireBody => ({ data: b.data, size: b.size, truncated: b.truncated, ...(b.underLoad ? { underLoad: true } : {}) });
 const bodyFromWire = (b: WireBody): CapturedBody => ({
   data: Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength),
   size: b.size,
   truncated: b.truncated,
+  ...(b.underLoad ? { underLoad: true } : {}),
 });
 
 export function captureToWire(c: Capture): WireCapture {

@@ -149,6 +149,13 @@ describe('inspector captures from the host process', () => {
     responseBody: { data: Buffer.alloc(0), size: 0, truncated: false },
   };
 
+  it('carries a body not kept because the host was under load', () => {
+    const wire = { ...capture, responseBody: { data: new Uint8Array(0), size: 9, truncated: true, underLoad: true } };
+    const c = captureFromWire((parseFromHost({ t: 'capture', capture: wire }) as { capture: WireCapture }).capture);
+    expect(c.responseBody).toEqual({ data: Buffer.alloc(0), size: 9, truncated: true, underLoad: true });
+    expect(captureToWire(c).responseBody).toEqual({ data: Buffer.alloc(0), size: 9, truncated: true, underLoad: true });
+  });
+
   it('accepts a capture and keeps its bodies as bytes', () => {
     const m = parseFromHost({ t: 'capture', capture });
     expect(m).toEqual({ t: 'capture', capture });

@@ -3,7 +3,10 @@
  * of a body arriving in chunks) and the ring of entries (eviction, ids,
  * filters).
  */
+import { createBufferBudget } from '@wingman/protocol';
 import { createBodyTap, type Capture } from '../../src/forward';
+import { agentUnderLoad } from '../../src/forward/buffer-budget';
+import { createExchangeTap } from '../../src/forward/capture';
 import { createRequestStore } from '../../src/inspector/store';
 
 function capture(over: Partial<Capture> = {}): Capture {
@@ -44,6 +47,77 @@ describe('body tap', () => {
     const tap = createBodyTap(0);
     tap.push(new Uint8Array(3));
     expect(tap.result()).toEqual({ data: Buffer.alloc(0), size: 3, truncated: true });
+  });
+
+  it('keeps nothing while the agent is under load, drops what it had kept, and says why', () => {
+    let load = false;
+    const tap = createBodyTap(10, () => load);
+    tap.push(new Uint8Array([1, 2, 3]));
+    load = true;
+    tap.push(new Uint8Array([4, 5]));
+    load = false;
+    tap.push(new Uint8Array([6]));
+    expect(tap.result()).toEqual({ data: Buffer.alloc(0), size: 6, truncated: true, underLoad: true });
+  });
+
+  it('gives the bytes it dropped under load back to the in-flight budget at once', () => {
+    const MiB = 1024 * 1024;
+    let load = false;
+    // Fills the 8 MiB every body in flight shares.
+    const first = createBodyTap(16 * MiB, () => load);
+    first.push(new Uint8Array(8 * MiB));
+    const starved = createBodyTap(10);
+    starved.push(new Uint8Array(4));
+    expect(starved.result()).toMatchObject({ size: 4, truncated: true });
+    load = true;
+    first.push(new Uint8Array(1));
+    // Still in flight, but it keeps nothing now: another body may keep its bytes.
+    const next = createBodyTap(10);
+    next.push(new Uint8Array([7, 8]));
+    expect(next.result()).toEqual({ data: Buffer.from([7, 8]), size: 2, truncated: false });
+    expect(first.result()).toMatchObject({ size: 8 * MiB + 1, underLoad: true });
+  });
+});
+
+describe('exchange tap', () => {
+  /** An exchange through a tap with a 10-byte cap: its capture once it ended with `error`. */
+  function exchange(error?: string): Capture {
+    let captured: Capture | undefined;
+    const tap = createExchangeTap({ method: 'POST', target: '/x', headers: [] }, 'relay', undefined, {
+      bodyLimitBytes: 10,
+      onCapture: (c) => (captured = c),
+    });
+    tap.requestChunk(new Uint8Array([1, 2]));
+    tap.responseHead(200, [['content-type', 'text/plain']]);
+    tap.responseChunk(new Uint8Array([3, 4, 5]));
+    tap.finish(error);
+    return captured!;
+  }
+
+  it('keeps the bodies of an exchange that failed otherwise', () => {
+    const c = exchange('ERR_CANCEL');
+    expect(c.requestBody).toEqual({ data: Buffer.from([1, 2]), size: 2, truncated: false });
+    expect(c.responseBody).toEqual({ data: Buffer.from([3, 4, 5]), size: 3, truncated: false });
+  });
+
+  it('keeps only the heads of an exchange a buffer budget refused (ERR_OVERLOADED), its bodies shown as not kept under load', () => {
+    const c = exchange('ERR_OVERLOADED');
+    expect(c).toMatchObject({ status: 200, error: 'ERR_OVERLOADED', responseHeaders: [['content-type', 'text/plain']] });
+    expect(c.requestBody).toEqual({ data: Buffer.alloc(0), size: 2, truncated: true, underLoad: true });
+    expect(c.responseBody).toEqual({ data: Buffer.alloc(0), size: 3, truncated: true, underLoad: true });
+  });
+});
+
+describe('agent under load', () => {
+  it('is when the buffer budget is more than half spent', () => {
+    const budget = createBufferBudget(100);
+    const hold = budget.hold(() => undefined);
+    hold.set(50);
+    expect(agentUnderLoad(budget)).toBe(false);
+    hold.set(51);
+    expect(agentUnderLoad(budget)).toBe(true);
+    hold.release();
+    expect(agentUnderLoad(budget)).toBe(false);
   });
 });
 
