@@ -40,6 +40,7 @@ import {
   type ViewerSignal,
 } from '@wingman/protocol';
 import {
+  candidateKey,
   isHostCandidate,
   isLoopbackCandidate,
   ownAddresses,
@@ -50,6 +51,7 @@ import {
 } from './candidates';
 import { iceCandidateNotAdded } from './ice-debug';
 import { createKeyedSerial } from './keyed-serial';
+import { createSparePeers } from './spare-peer';
 import { closePeer, createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
 
 /** Default cap on concurrent viewer peers per agent (each costs a DTLS/SCTP association and a few threads' work in wrtc). */
@@ -82,6 +84,8 @@ export interface PeerReport {
   rttMs?: number;
   /** On `connected`: the viewer proved it holds the link key, over this very channel (channel binding). */
   verified?: boolean;
+  /** On `connected`: the peer connection was the host's spare, its candidates gathered before the offer came (spare-peer.ts). */
+  preGathered?: boolean;
 }
 
 /** A signaling message or channel the host refused because it failed a link-key check. */
@@ -182,6 +186,12 @@ interface Peer {
   remoteCandidates: number;
   remoteLoopback: boolean;
   heldLoopback: RtcIceCandidateInit[];
+  /** The host's spare peer connection (spare-peer.ts): its candidates were gathered before the offer, and its answer carries them. */
+  preGathered: boolean;
+  /** Candidates reported before the answer left (sent after it, unless it carries them); undefined once it left. */
+  beforeAnswer?: Array<RtcIceCandidateInit | null>;
+  /** The candidates the answer carried (candidateKey): not sent again when reported later. */
+  answered: Set<string>;
   rttMs?: number;
   lastActivity: number;
   timers: Array<ReturnType<typeof setTimeout>>;
@@ -196,6 +206,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   let iceServers = options.iceServers ?? [];
+  const spares = createSparePeers({ create: createPeerConnection, close: (pc) => closePeer(pc), iceServers });
   const hideHost = options.hideHostCandidates === true;
   const remotePolicy: RemoteCandidatePolicy = { acceptLoopback: options.acceptLoopbackCandidates === true, ownAddresses: ownAddresses() };
   /** A remote candidate the host would send STUN checks to for nothing, or to somewhere it must not: dropped. */
@@ -318,7 +329,13 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     conn.on('close', () => closePeerEntry(peer, 'closed', 'data channel closed'));
     if (!peer.connected && !peer.closed) {
       peer.connected = true;
-      report({ viewerId: peer.viewerId, state: 'connected', connectMs: Date.now() - peer.startedAt, verified: peer.keys !== undefined });
+      report({
+        viewerId: peer.viewerId,
+        state: 'connected',
+        connectMs: Date.now() - peer.startedAt,
+        verified: peer.keys !== undefined,
+        preGathered: peer.preGathered,
+      });
       monitor(peer, conn, dc);
     }
     return conn;
@@ -370,7 +387,8 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       report({ viewerId, state: 'failed', reason: 'too many peers' });
       return;
     }
-    const pc = createPeerConnection({ iceServers });
+    const spare = spares.take();
+    const pc = spare ?? createPeerConnection({ iceServers });
     const peer: Peer = {
       viewerId,
       pc,
@@ -384,6 +402,9 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       remoteCandidates: inOffer,
       remoteLoopback: false,
       heldLoopback: [],
+      preGathered: spare !== undefined,
+      beforeAnswer: [],
+      answered: new Set(),
       lastActivity: Date.now(),
       timers: [],
       stops: [],
@@ -399,12 +420,17 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     );
     pc.onicecandidate = (ev) => {
       if (peer.closed) return;
-      if (!ev.candidate) return signal(peer, { type: 'end-of-candidates' });
+      if (!ev.candidate) {
+        if (peer.beforeAnswer) peer.beforeAnswer.push(null);
+        else signal(peer, { type: 'end-of-candidates' });
+        return;
+      }
       const c = ev.candidate.toJSON ? ev.candidate.toJSON() : ev.candidate;
       if (!c.candidate) return;
       if (hideHost && isHostCandidate(c.candidate)) return;
       if (isLoopbackCandidate(c.candidate) && !peer.remoteLoopback) peer.heldLoopback.push(c);
-      else sendCandidate(peer, c);
+      else if (peer.beforeAnswer) peer.beforeAnswer.push(c);
+      else if (!peer.answered.has(candidateKey(c.candidate))) sendCandidate(peer, c);
     };
     pc.ondatachannel = (ev) => onChannel(peer, ev.channel);
     pc.onconnectionstatechange = () => {
@@ -416,13 +442,30 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     peer.remoteDescriptionSet = true;
     for (const c of peer.pendingRemote.splice(0)) await pc.addIceCandidate(c).catch(iceCandidateNotAdded(viewerId));
     const answer = await pc.createAnswer();
+    // The local description carries every candidate gathered so far: a spare's pooled ones, all of them.
     await pc.setLocalDescription(answer);
     if (peer.closed) return;
-    const local = pc.localDescription?.sdp ?? answer.sdp;
-    signal(peer, {
-      type: 'answer',
-      sdp: announceMaxMessageSize(hideHost ? withoutCandidates(local, isHostCandidate) : local, ownMaxMessageBytes),
-    });
+    sendAnswer(peer, pc.localDescription?.sdp ?? answer.sdp);
+  }
+
+  /**
+   * The answer, with the candidates gathered so far that may be sent now (no
+   * host one when hidden, no loopback one before the viewer showed its own);
+   * then each candidate reported before it that it does not carry. wrtc
+   * reports a candidate after the description has it, so one the answer
+   * carries is not trickled again.
+   */
+  function sendAnswer(peer: Peer, local: string): void {
+    const held = (c: string) => (hideHost && isHostCandidate(c)) || (isLoopbackCandidate(c) && !peer.remoteLoopback);
+    const sdp = withoutCandidates(local, held);
+    signal(peer, { type: 'answer', sdp: announceMaxMessageSize(sdp, ownMaxMessageBytes) });
+    for (const line of sdpCandidates(sdp)) peer.answered.add(candidateKey(line));
+    const before = peer.beforeAnswer ?? [];
+    peer.beforeAnswer = undefined;
+    for (const c of before) {
+      if (c === null) signal(peer, { type: 'end-of-candidates' });
+      else if (!peer.answered.has(candidateKey(c.candidate))) sendCandidate(peer, c);
+    }
   }
 
   function revealLoopback(peer: Peer): void {
@@ -521,9 +564,11 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     },
     setIceServers(servers) {
       iceServers = servers;
+      spares.setIceServers(servers);
     },
     setTrust,
     close() {
+      spares.close();
       for (const p of [...peers.values()]) closePeerEntry(p, 'closed', 'agent closing');
     },
   };

@@ -1,0 +1,94 @@
+/**
+ * The P2P host's spare peer connection: one RTCPeerConnection made ahead of
+ * the next viewer's offer with `iceCandidatePoolSize`, so libwebrtc gathers
+ * its candidates (host, server-reflexive from STUN, relayed from TURN) while
+ * no viewer waits. The next offer takes it, its answer then carries those
+ * candidates (peer-host.ts), and a new spare starts gathering. Without it
+ * the agent gathers only once the offer is in: its server-reflexive
+ * candidate costs a STUN round trip to the server and is then trickled
+ * through the server, both on the path to a usable channel (every reload
+ * of a shell makes a new peer connection). docs/PROTOCOL.md §Pre-gathered
+ * candidates.
+ *
+ * Bounded: one spare at a time, replaced when the ICE servers change (new
+ * TURN credentials) and not used once older than SPARE_MAX_AGE_MS (its TURN
+ * credentials may have expired); closed with the host.
+ */
+import type { RtcConfiguration, RtcPeerConnection } from './webrtc';
+
+/** Candidate sets libwebrtc gathers ahead: one (every viewer's offer bundles on one transport). */
+export const SPARE_CANDIDATE_POOL_SIZE = 1;
+/**
+ * A spare older than this is closed instead of used, ms: shorter than any TURN
+ * credential's lifetime the server hands out (its TURN_TTL_S, ≥ 10 min by
+ * default), and a new one is made for the next offer.
+ */
+export const SPARE_MAX_AGE_MS = 5 * 60_000;
+
+export interface SparePeers {
+  /** The spare for this offer when one is ready and fresh (a new spare starts gathering), else undefined. */
+  take(): RtcPeerConnection | undefined;
+  /** Replaces the spare with one for these ICE servers. */
+  setIceServers(servers: RtcConfiguration['iceServers']): void;
+  /** Closes the spare; nothing is made after. */
+  close(): void;
+}
+
+export interface SparePeerOptions {
+  create(config: RtcConfiguration): RtcPeerConnection;
+  close(pc: RtcPeerConnection): void;
+  iceServers: RtcConfiguration['iceServers'];
+  now?: () => number;
+}
+
+export function createSparePeers(options: SparePeerOptions): SparePeers {
+  const now = options.now ?? Date.now;
+  let iceServers = options.iceServers;
+  let spare: { pc: RtcPeerConnection; madeAt: number } | undefined;
+  let closed = false;
+  let refill: ReturnType<typeof setTimeout> | undefined;
+
+  const make = () => {
+    refill = undefined;
+    if (closed || spare) return;
+    try {
+      spare = { pc: options.create({ iceServers, iceCandidatePoolSize: SPARE_CANDIDATE_POOL_SIZE }), madeAt: now() };
+    } catch {
+      // The offer's own peer connection meets the same error and reports it.
+      spare = undefined;
+    }
+  };
+  const drop = () => {
+    if (spare) options.close(spare.pc);
+    spare = undefined;
+  };
+  // After the current task: the taker's answer goes first, then the new spare's construction.
+  const makeSoon = () => {
+    if (!closed && !refill) refill = setTimeout(make, 0);
+  };
+  make();
+
+  return {
+    take() {
+      const s = spare;
+      spare = undefined;
+      makeSoon();
+      if (!s) return undefined;
+      if (now() - s.madeAt > SPARE_MAX_AGE_MS) {
+        options.close(s.pc);
+        return undefined;
+      }
+      return s.pc;
+    },
+    setIceServers(servers) {
+      iceServers = servers;
+      drop();
+      makeSoon();
+    },
+    close() {
+      closed = true;
+      if (refill) clearTimeout(refill);
+      drop();
+    },
+  };
+}
