@@ -1,8 +1,8 @@
 /**
  * The early P2P attempt of the shell's inline script (shell-inline.ts): the
- * signaling WebSocket at once, and meanwhile the RTCPeerConnection, its pool
- * of `channels` data channels and its offer (peer-connection.ts
- * prepareShellPeer); on the server's hello the offer leaves with the hello's
+ * signaling WebSocket at once, and meanwhile (once the inline script has run)
+ * the RTCPeerConnection, its pool of `channels` data channels and its offer
+ * (peer-connection.ts prepareShellPeer); on the server's hello the offer leaves with the hello's
  * ICE servers set, and the browser's candidates trickle as they come. It
  * keeps every signaling message that arrives and applies none: client.js
  * takes the attempt over (early-attempt.ts) and replays them through its own
@@ -10,7 +10,7 @@
  * client.js: docs/browser-client.md §Decision.
  */
 import { closeShellPeer, createShellPeer, offerPrepared, prepareShellPeer, type PreparedPeer, type ShellPeer } from './peer-connection';
-import type { EarlyAttemptHandover } from './shell-handover';
+import type { EarlyAttemptHandover, HandoverWindow } from './shell-handover';
 import { candidateSignal, linkTrustKeys, signalSender, signalUrl } from './signal-out';
 
 /**
@@ -51,19 +51,27 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
   let viewerId = '';
   const sender = signalSender(ws, linkTrustKeys(linkKey), () => viewerId);
   const attempt: EarlyAttemptHandover = { ws, messages: [], marks, sent: () => sender.sent };
-  try {
-    attempt.prepared = prepareShellPeer(videoSection, channels);
-  } catch {
-    // Made on the hello instead.
-  }
+  let helloSeen = false;
+  // Once the rest of the inline script ran: the app's frame and the Service Worker's registration do not wait for it.
+  setTimeout(() => {
+    // Not once the hello came, the socket is gone, or client.js took the attempt (it would never see this peer).
+    if (helloSeen || ws.readyState > WebSocket.OPEN || (window as HandoverWindow).__wingmanShell?.early !== attempt) return;
+    try {
+      attempt.prepared = prepareShellPeer(videoSection, channels);
+    } catch {
+      // Made on the hello instead.
+    }
+  }, 0);
   /** The prepared peer, taken once (by the hello, or closed when there will be no offer). */
   const takePrepared = (): PreparedPeer | undefined => {
+    helloSeen = true;
     const p = attempt.prepared;
     delete attempt.prepared;
     return p;
   };
   ws.onopen = () => mark('signal-open');
   ws.onclose = () => closeShellPeer(takePrepared());
+  ws.onerror = () => closeShellPeer(takePrepared());
   ws.onmessage = (ev: MessageEvent) => {
     attempt.messages.push(ev.data);
     // Only the first message can be the hello.
