@@ -10,6 +10,11 @@
  * of a shell makes a new peer connection). docs/PROTOCOL.md §Pre-gathered
  * candidates.
  *
+ * The next spare is made once the viewer that took one has its channel (or
+ * gave up), at the latest SPARE_REFILL_MAX_DELAY_MS after: making a peer
+ * connection and gathering (sockets, STUN, a TURN allocation) runs on the
+ * same WebRTC threads as that viewer's ICE and DTLS handshake.
+ *
  * Bounded: one spare at a time, replaced when the ICE servers change (new
  * TURN credentials) and not used once older than SPARE_MAX_AGE_MS (its TURN
  * credentials may have expired); closed with the host.
@@ -24,10 +29,14 @@ export const SPARE_CANDIDATE_POOL_SIZE = 1;
  * default), and a new one is made for the next offer.
  */
 export const SPARE_MAX_AGE_MS = 5 * 60_000;
+/** The next spare is made at the latest this long after one was taken, ms (sooner when refill() is called). */
+export const SPARE_REFILL_MAX_DELAY_MS = 3_000;
 
 export interface SparePeers {
-  /** The spare for this offer when one is ready and fresh (a new spare starts gathering), else undefined. */
+  /** The spare for this offer when one is ready and fresh, else undefined; the next is made on refill() or after SPARE_REFILL_MAX_DELAY_MS. */
   take(): RtcPeerConnection | undefined;
+  /** Makes the next spare now (the viewer that took the last one has its channel, or gave up), unless there is one. */
+  refill(): void;
   /** Replaces the spare with one for these ICE servers. */
   setIceServers(servers: RtcConfiguration['iceServers']): void;
   /** Closes the spare; nothing is made after. */
@@ -62,9 +71,16 @@ export function createSparePeers(options: SparePeerOptions): SparePeers {
     if (spare) options.close(spare.pc);
     spare = undefined;
   };
-  // After the current task: the taker's answer goes first, then the new spare's construction.
-  const makeSoon = () => {
-    if (!closed && !refill) refill = setTimeout(make, 0);
+  /** Makes the next spare after `delayMs` (after the current task at the soonest), unless one is due sooner. */
+  let refillAt = Infinity;
+  const makeIn = (delayMs: number) => {
+    if (closed || spare || now() + delayMs >= refillAt) return;
+    if (refill) clearTimeout(refill);
+    refillAt = now() + delayMs;
+    refill = setTimeout(() => {
+      refillAt = Infinity;
+      make();
+    }, delayMs);
   };
   make();
 
@@ -72,7 +88,7 @@ export function createSparePeers(options: SparePeerOptions): SparePeers {
     take() {
       const s = spare;
       spare = undefined;
-      makeSoon();
+      makeIn(SPARE_REFILL_MAX_DELAY_MS);
       if (!s) return undefined;
       if (now() - s.madeAt > SPARE_MAX_AGE_MS) {
         options.close(s.pc);
@@ -80,10 +96,13 @@ export function createSparePeers(options: SparePeerOptions): SparePeers {
       }
       return s.pc;
     },
+    refill() {
+      makeIn(0);
+    },
     setIceServers(servers) {
       iceServers = servers;
       drop();
-      makeSoon();
+      makeIn(0);
     },
     close() {
       closed = true;
