@@ -260,8 +260,8 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     peers.delete(peer.viewerId);
     for (const c of peer.pool.connections) c.close('ERR_GOING_AWAY', reason);
     closePeer(peer.pc, peer.dcs);
-    // A viewer that gave up on the spare's connection: the next spare may gather now.
-    if (peer.preGathered && !peer.connected) spares.refill();
+    // A viewer that gave up before its channel: the next spare may gather now.
+    if (!peer.connected) spares.refill();
     report({ viewerId: peer.viewerId, state, reason, ...(peer.rttMs !== undefined ? { rttMs: peer.rttMs } : {}) });
   }
 
@@ -332,7 +332,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     if (!peer.connected && !peer.closed) {
       peer.connected = true;
       // Its handshake is over: the next spare may gather now.
-      if (peer.preGathered) spares.refill();
+      spares.refill();
       report({
         viewerId: peer.viewerId,
         state: 'connected',

@@ -10,34 +10,36 @@
  * of a shell makes a new peer connection). docs/PROTOCOL.md §Pre-gathered
  * candidates.
  *
- * The next spare is made once the viewer that took one has its channel (or
- * gave up), at the latest SPARE_REFILL_MAX_DELAY_MS after: making a peer
- * connection and gathering (sockets, STUN, a TURN allocation) runs on the
- * same WebRTC threads as that viewer's ICE and DTLS handshake.
+ * The next spare is made once a viewer's channel is up (or it gave up), at
+ * the latest SPARE_REFILL_MAX_DELAY_MS after the last was taken or dropped:
+ * making a peer connection and gathering (sockets, STUN, a TURN allocation)
+ * runs on the same WebRTC threads as the viewers' ICE and DTLS handshakes.
  *
- * Bounded: one spare at a time, replaced when the ICE servers change (new
- * TURN credentials) and not used once older than SPARE_MAX_AGE_MS (its TURN
- * credentials may have expired); closed with the host.
+ * Bounded: one spare at a time, dropped when the ICE servers change (new
+ * TURN credentials) and not used once older than SPARE_MAX_AGE_MS; closed
+ * with the host.
  */
 import type { RtcConfiguration, RtcPeerConnection } from './webrtc';
 
 /** Candidate sets libwebrtc gathers ahead: one (every viewer's offer bundles on one transport). */
 export const SPARE_CANDIDATE_POOL_SIZE = 1;
 /**
- * A spare older than this is closed instead of used, ms: shorter than any TURN
- * credential's lifetime the server hands out (its TURN_TTL_S, ≥ 10 min by
- * default), and a new one is made for the next offer.
+ * A spare older than this is closed instead of used, ms. Its TURN credentials
+ * are renewed before they expire (the server sends new ones ahead of an offer
+ * once half their lifetime, TURN_TTL_S ≥ 60 s, has passed, and that replaces
+ * the spare); this bounds what else an idle spare may have lost (a NAT's
+ * mapping for its server-reflexive candidate).
  */
-export const SPARE_MAX_AGE_MS = 5 * 60_000;
+export const SPARE_MAX_AGE_MS = 2 * 60_000;
 /** The next spare is made at the latest this long after one was taken, ms (sooner when refill() is called). */
 export const SPARE_REFILL_MAX_DELAY_MS = 3_000;
 
 export interface SparePeers {
   /** The spare for this offer when one is ready and fresh, else undefined; the next is made on refill() or after SPARE_REFILL_MAX_DELAY_MS. */
   take(): RtcPeerConnection | undefined;
-  /** Makes the next spare now (the viewer that took the last one has its channel, or gave up), unless there is one. */
+  /** Makes the next spare now (a viewer's handshake is over), unless there is one. */
   refill(): void;
-  /** Replaces the spare with one for these ICE servers. */
+  /** Drops the spare: the next is made for these ICE servers (on refill(), or after SPARE_REFILL_MAX_DELAY_MS). */
   setIceServers(servers: RtcConfiguration['iceServers']): void;
   /** Closes the spare; nothing is made after. */
   close(): void;
@@ -102,7 +104,8 @@ export function createSparePeers(options: SparePeerOptions): SparePeers {
     setIceServers(servers) {
       iceServers = servers;
       drop();
-      makeIn(0);
+      // New credentials come right before an offer: that viewer's handshake goes first.
+      makeIn(SPARE_REFILL_MAX_DELAY_MS);
     },
     close() {
       closed = true;

@@ -2,7 +2,7 @@
  * The P2P host's spare peer connection (src/p2p/spare-peer.ts) with real
  * @roamhq/wrtc peers on loopback: each offer is answered from a connection
  * whose candidates were gathered before it came, a new spare is ready for the
- * next viewer (also after the ICE servers changed), and no candidate reaches
+ * next viewer (after the ICE servers changed, one for the new servers), and no candidate reaches
  * the viewer twice (in the answer and trickled).
  */
 import type { HostSignal } from '@wingman/protocol';
@@ -100,10 +100,12 @@ describe('P2P host: the spare peer connection', () => {
     expect(sent.filter((k, i) => sent.indexOf(k) !== i)).toEqual([]);
   });
 
-  it('replaces the spare when the ICE servers change: the next viewer still gets a pre-gathered one', async () => {
+  it('drops the spare when the ICE servers change, and makes one for the new servers once the next viewer is connected', async () => {
     const h = startHost();
     await connectViewer(h, 'v1');
+    // New TURN credentials come right before an offer: that offer gets a connection of its own.
     h.host.setIceServers([]);
-    expect(await connectViewer(h, 'v2')).toEqual(expect.objectContaining({ preGathered: true }));
+    expect(await connectViewer(h, 'v2')).toEqual(expect.objectContaining({ preGathered: false }));
+    expect(await connectViewer(h, 'v3')).toEqual(expect.objectContaining({ preGathered: true }));
   });
 });
