@@ -87,8 +87,7 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
       sendSignal: (viewerId, message) => void agent.sendControl({ type: 'signal', viewerId, message }),
       report: (r) => {
         // Whether a channel is verified is the agent's and the viewer's business, not the server's.
-        // Nor is how its candidates were gathered.
-        const { verified: _verified, preGathered: _preGathered, ...toServer } = r;
+        const { verified: _verified, ...toServer } = r;
         agent.sendControl({ type: 'peer-report', ...toServer });
         // The developer sees the viewer's one id (its visitor id), as on the relay and in the inspector; viewerId stays the channel's.
         const viewer = visitorOf.get(r.viewerId);

@@ -97,12 +97,3 @@ export function withoutCandidates(sdp: string, drop: (line: string) => boolean):
 export function isHostCandidate(candidate: string): boolean {
   return candidateType(candidate) === 'host';
 }
-
-/**
- * What identifies a candidate whether it comes as an SDP line (`a=candidate:…`)
- * or as a trickled one (`candidate:…`, with extensions such as its ufrag):
- * foundation, component, transport, priority, address, port and type.
- */
-export function candidateKey(candidate: string): string {
-  return candidate.replace(/^a=/, '').trim().split(/\s+/).slice(0, 8).join(' ');
-}

@@ -102,7 +102,6 @@ const peerReportSchema = z.object({
   connectMs: durationMs().optional(),
   rttMs: durationMs().optional(),
   verified: z.boolean().optional(),
-  preGathered: z.boolean().optional(),
 });
 const linkTrustSchema = z.object({
   linkKey: z.string().regex(LINK_KEY_PATTERN),

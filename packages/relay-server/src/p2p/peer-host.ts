@@ -40,7 +40,6 @@ import {
   type ViewerSignal,
 } from '@wingman/protocol';
 import {
-  candidateKey,
   isHostCandidate,
   isLoopbackCandidate,
   ownAddresses,
@@ -51,7 +50,6 @@ import {
 } from './candidates';
 import { iceCandidateNotAdded } from './ice-debug';
 import { createKeyedSerial } from './keyed-serial';
-import { createSparePeers } from './spare-peer';
 import { closePeer, createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
 
 /** Default cap on concurrent viewer peers per agent (each costs a DTLS/SCTP association and a few threads' work in wrtc). */
@@ -84,8 +82,6 @@ export interface PeerReport {
   rttMs?: number;
   /** On `connected`: the viewer proved it holds the link key, over this very channel (channel binding). */
   verified?: boolean;
-  /** On `connected`: the peer connection was the host's spare, its candidates gathered before the offer came (spare-peer.ts). */
-  preGathered?: boolean;
 }
 
 /** A signaling message or channel the host refused because it failed a link-key check. */
@@ -186,12 +182,6 @@ interface Peer {
   remoteCandidates: number;
   remoteLoopback: boolean;
   heldLoopback: RtcIceCandidateInit[];
-  /** The host's spare peer connection (spare-peer.ts): its candidates were gathered before the offer, and its answer carries them. */
-  preGathered: boolean;
-  /** Candidates reported before the answer left (sent after it, unless it carries them); undefined once it left. */
-  beforeAnswer?: Array<RtcIceCandidateInit | null>;
-  /** The candidates the answer carried (candidateKey): not sent again when reported later. */
-  answered: Set<string>;
   rttMs?: number;
   lastActivity: number;
   timers: Array<ReturnType<typeof setTimeout>>;
@@ -206,7 +196,6 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   let iceServers = options.iceServers ?? [];
-  const spares = createSparePeers({ create: createPeerConnection, close: (pc) => closePeer(pc), iceServers });
   const hideHost = options.hideHostCandidates === true;
   const remotePolicy: RemoteCandidatePolicy = { acceptLoopback: options.acceptLoopbackCandidates === true, ownAddresses: ownAddresses() };
   /** A remote candidate the host would send STUN checks to for nothing, or to somewhere it must not: dropped. */
@@ -260,8 +249,6 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     peers.delete(peer.viewerId);
     for (const c of peer.pool.connections) c.close('ERR_GOING_AWAY', reason);
     closePeer(peer.pc, peer.dcs);
-    // A viewer that gave up before its channel: the next spare may gather now.
-    if (!peer.connected) spares.refill();
     report({ viewerId: peer.viewerId, state, reason, ...(peer.rttMs !== undefined ? { rttMs: peer.rttMs } : {}) });
   }
 
@@ -331,15 +318,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     conn.on('close', () => closePeerEntry(peer, 'closed', 'data channel closed'));
     if (!peer.connected && !peer.closed) {
       peer.connected = true;
-      // Its handshake is over: the next spare may gather now.
-      spares.refill();
-      report({
-        viewerId: peer.viewerId,
-        state: 'connected',
-        connectMs: Date.now() - peer.startedAt,
-        verified: peer.keys !== undefined,
-        preGathered: peer.preGathered,
-      });
+      report({ viewerId: peer.viewerId, state: 'connected', connectMs: Date.now() - peer.startedAt, verified: peer.keys !== undefined });
       monitor(peer, conn, dc);
     }
     return conn;
@@ -391,8 +370,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       report({ viewerId, state: 'failed', reason: 'too many peers' });
       return;
     }
-    const spare = spares.take();
-    const pc = spare ?? createPeerConnection({ iceServers });
+    const pc = createPeerConnection({ iceServers });
     const peer: Peer = {
       viewerId,
       pc,
@@ -406,9 +384,6 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       remoteCandidates: inOffer,
       remoteLoopback: false,
       heldLoopback: [],
-      preGathered: spare !== undefined,
-      beforeAnswer: [],
-      answered: new Set(),
       lastActivity: Date.now(),
       timers: [],
       stops: [],
@@ -424,17 +399,12 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     );
     pc.onicecandidate = (ev) => {
       if (peer.closed) return;
-      if (!ev.candidate) {
-        if (peer.beforeAnswer) peer.beforeAnswer.push(null);
-        else signal(peer, { type: 'end-of-candidates' });
-        return;
-      }
+      if (!ev.candidate) return signal(peer, { type: 'end-of-candidates' });
       const c = ev.candidate.toJSON ? ev.candidate.toJSON() : ev.candidate;
       if (!c.candidate) return;
       if (hideHost && isHostCandidate(c.candidate)) return;
       if (isLoopbackCandidate(c.candidate) && !peer.remoteLoopback) peer.heldLoopback.push(c);
-      else if (peer.beforeAnswer) peer.beforeAnswer.push(c);
-      else if (!peer.answered.has(candidateKey(c.candidate))) sendCandidate(peer, c);
+      else sendCandidate(peer, c);
     };
     pc.ondatachannel = (ev) => onChannel(peer, ev.channel);
     pc.onconnectionstatechange = () => {
@@ -446,30 +416,13 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     peer.remoteDescriptionSet = true;
     for (const c of peer.pendingRemote.splice(0)) await pc.addIceCandidate(c).catch(iceCandidateNotAdded(viewerId));
     const answer = await pc.createAnswer();
-    // The local description carries every candidate gathered so far: a spare's pooled ones, all of them.
     await pc.setLocalDescription(answer);
     if (peer.closed) return;
-    sendAnswer(peer, pc.localDescription?.sdp ?? answer.sdp);
-  }
-
-  /**
-   * The answer, with the candidates gathered so far that may be sent now (no
-   * host one when hidden, no loopback one before the viewer showed its own);
-   * then each candidate reported before it that it does not carry. wrtc
-   * reports a candidate after the description has it, so one the answer
-   * carries is not trickled again.
-   */
-  function sendAnswer(peer: Peer, local: string): void {
-    const held = (c: string) => (hideHost && isHostCandidate(c)) || (isLoopbackCandidate(c) && !peer.remoteLoopback);
-    const sdp = withoutCandidates(local, held);
-    signal(peer, { type: 'answer', sdp: announceMaxMessageSize(sdp, ownMaxMessageBytes) });
-    for (const line of sdpCandidates(sdp)) peer.answered.add(candidateKey(line));
-    const before = peer.beforeAnswer ?? [];
-    peer.beforeAnswer = undefined;
-    for (const c of before) {
-      if (c === null) signal(peer, { type: 'end-of-candidates' });
-      else if (!peer.answered.has(candidateKey(c.candidate))) sendCandidate(peer, c);
-    }
+    const local = pc.localDescription?.sdp ?? answer.sdp;
+    signal(peer, {
+      type: 'answer',
+      sdp: announceMaxMessageSize(hideHost ? withoutCandidates(local, isHostCandidate) : local, ownMaxMessageBytes),
+    });
   }
 
   function revealLoopback(peer: Peer): void {
@@ -568,11 +521,9 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     },
     setIceServers(servers) {
       iceServers = servers;
-      spares.setIceServers(servers);
     },
     setTrust,
     close() {
-      spares.close();
       for (const p of [...peers.values()]) closePeerEntry(p, 'closed', 'agent closing');
     },
   };

@@ -39,8 +39,6 @@ export interface RtcPeerConnection {
 
 export interface RtcConfiguration {
   iceServers?: Array<{ urls: string[]; username?: string; credential?: string }>;
-  /** Candidate sets gathered before any description is set (spare-peer.ts). */
-  iceCandidatePoolSize?: number;
 }
 
 type Ctor = new (config?: RtcConfiguration) => RtcPeerConnection;
