@@ -4,6 +4,9 @@
  * the numbers alone do not show.
  */
 
+import { WAN_SCENARIOS } from './scenarios.mjs';
+import { formatSetupFloor, setupFloor } from './setup-floor.mjs';
+
 const fmt = (v, digits = 0) => (typeof v === 'number' ? v.toFixed(digits) : '—');
 
 /**
@@ -123,11 +126,33 @@ const NEVER_WORSE_SLACK = 1.1;
 const SERVER_SHARE_GOAL = 0.05;
 const SERVER_SHARE_GOALS = { 'same-lan-cloud-server': 0.01 };
 
-/** The three loads, with where each keeps its channel-ready mark and its app document (see wanLoadParts). */
+/** The three loads, with where each keeps its shell's timeline (the channel-ready mark), its app and shell documents, and whether it is a first visit. */
 const LOADS = [
-  ['cold visit', (r) => ({ ms: r.coldMs, ready: r.timeline?.ready, appDocument: r.coldAppDocument })],
-  ['warm reload', (r) => ({ ms: r.warmReload?.ms, ready: r.warmReload?.timeline?.ready, appDocument: r.warmReload?.appDocument })],
-  ['reload, SW stopped', (r) => ({ ms: r.swStoppedReload?.ms, ready: r.swStoppedReload?.timeline?.ready, appDocument: r.swStoppedReload?.appDocument })],
+  [
+    'cold visit',
+    (r) => ({
+      ms: r.coldMs,
+      ready: r.timeline?.ready,
+      timeline: r.timeline,
+      appDocument: r.coldAppDocument,
+      shellDocument: r.coldShellDocument,
+      firstVisit: true,
+    }),
+  ],
+  ...[
+    ['warm reload', 'warmReload'],
+    ['reload, SW stopped', 'swStoppedReload'],
+  ].map(([what, key]) => [
+    what,
+    (r) => ({
+      ms: r[key]?.ms,
+      ready: r[key]?.timeline?.ready,
+      timeline: r[key]?.timeline,
+      appDocument: r[key]?.appDocument,
+      shellDocument: r[key]?.shellDocument,
+      firstVisit: false,
+    }),
+  ]),
 ];
 
 const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -180,11 +205,12 @@ export function judgeWanGoals(rows) {
         const own = w
           ? `; Wingman's floor ${w.floor} ms (channel ready at ${w.ready} ms + direct's module wave ${w.directWave} ms): ${ratio(a ?? NaN, w.floor)}×, its module wave took ${w.p2pWave} ms after the channel was ready`
           : '';
+        const f = setupFloor(WAN_SCENARIOS.find((s) => s.name === name)?.wan, load(p2p), load(p2p).firstVisit);
         add(
           'floor',
           name,
           ok,
-          `${what} via P2P ${a ?? '—'} ms vs direct ${d ?? '—'} ms: ${a !== undefined && d !== undefined ? ratio(a, d) : '—'}× (goal ≤ ${FLOOR_RATIO_GOAL}×)${own}`,
+          `${what} via P2P ${a ?? '—'} ms vs direct ${d ?? '—'} ms: ${a !== undefined && d !== undefined ? ratio(a, d) : '—'}× (goal ≤ ${FLOOR_RATIO_GOAL}×)${own}${f ? `; ${formatSetupFloor(f)}` : ''}`,
         );
       }
       const a = num(p2p.smallP50Ms);

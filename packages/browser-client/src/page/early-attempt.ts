@@ -13,6 +13,7 @@
  * channels. Taken once: later attempts start from scratch.
  */
 import { MAX_P2P_CHANNELS } from '@wingman/protocol';
+import type { PreparedPeer } from './peer-connection';
 import type { EarlyAttemptHandover, HandoverWindow } from './shell-handover';
 
 /** The inline script's attempt as client.js carries it on: checked, and its messages copied. */
@@ -23,6 +24,30 @@ export interface EarlyAttempt {
   readonly messages: readonly unknown[];
   readonly marks: Readonly<Record<string, number>>;
   readonly peer?: Readonly<NonNullable<EarlyAttemptHandover['peer']>>;
+  /** The peer connection made before the hello, not offered yet (client.js offers it on the hello). */
+  readonly prepared?: PreparedPeer;
+}
+
+const isChannels = (dcs: unknown): dcs is RTCDataChannel[] =>
+  typeof RTCDataChannel === 'function' &&
+  Array.isArray(dcs) &&
+  dcs.length >= 1 &&
+  dcs.length <= MAX_P2P_CHANNELS &&
+  dcs.every((dc) => dc instanceof RTCDataChannel);
+
+/** The handover's prepared peer when it has the shape the inline script gives it, else undefined (an unusable one is closed). */
+function validPrepared(v: unknown): PreparedPeer | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const { pc, dcs, videoSection, offer } = v as Record<string, unknown>;
+  const isPc = typeof RTCPeerConnection === 'function' && pc instanceof RTCPeerConnection;
+  if (isPc && isChannels(dcs) && typeof videoSection === 'boolean' && offer instanceof Promise && pc.signalingState === 'stable' && !pc.localDescription)
+    return { pc, dcs: dcs.slice(), videoSection, offer: offer as Promise<RTCSessionDescriptionInit> };
+  try {
+    if (isPc) pc.close();
+  } catch {
+    /* already closed */
+  }
+  return undefined;
 }
 
 function validMarks(v: unknown): Record<string, number> {
@@ -37,6 +62,7 @@ export function closeEarly(early: EarlyAttempt | undefined): void {
   if (!early) return;
   try {
     early.peer?.pc.close();
+    early.prepared?.pc.close();
     early.ws.close(1000);
   } catch {
     /* already closed */
@@ -56,19 +82,19 @@ export function takeEarlyAttempt(win: Window = window): EarlyAttempt | undefined
   if (typeof raw !== 'object' || raw === null) return undefined;
   const { ws, messages, marks, peer, sent } = raw as Record<string, unknown>;
   const sentSoFar: unknown = typeof sent === 'function' ? (sent as () => unknown)() : undefined;
-  if (!(ws instanceof WebSocket) || !Array.isArray(messages)) return undefined;
+  const prepared = validPrepared((raw as Record<string, unknown>).prepared);
+  if (!(ws instanceof WebSocket) || !Array.isArray(messages)) {
+    prepared?.pc.close();
+    return undefined;
+  }
   const { pc, dcs, offered } = (typeof peer === 'object' && peer !== null ? peer : {}) as Record<string, unknown>;
   const hasPc = typeof RTCPeerConnection === 'function' && pc instanceof RTCPeerConnection;
-  const hasDc =
-    typeof RTCDataChannel === 'function' &&
-    Array.isArray(dcs) &&
-    dcs.length >= 1 &&
-    dcs.length <= MAX_P2P_CHANNELS &&
-    dcs.every((dc) => dc instanceof RTCDataChannel);
+  const hasDc = isChannels(dcs);
   if (hasPc !== hasDc || (hasPc && !(offered instanceof Promise)) || ws.readyState > WebSocket.OPEN) {
     // Half-made or already dead: close it, and the caller starts a fresh attempt.
     try {
       if (pc instanceof RTCPeerConnection) pc.close();
+      prepared?.pc.close();
       ws.close(1000);
     } catch {
       /* already closed */
@@ -76,11 +102,14 @@ export function takeEarlyAttempt(win: Window = window): EarlyAttempt | undefined
     return undefined;
   }
   const adopted = hasPc ? { pc, dcs: (dcs as RTCDataChannel[]).slice(), offered: offered as Promise<void> } : undefined;
+  if (adopted) prepared?.pc.close();
   return {
     ws,
     messages: messages.slice(),
     marks: validMarks(marks),
     sent: sentSoFar instanceof Promise ? (sentSoFar as Promise<void>) : Promise.resolve(),
     ...(adopted ? { peer: adopted } : {}),
+    // Offered already, or not: one of the two.
+    ...(prepared && !adopted ? { prepared } : {}),
   };
 }

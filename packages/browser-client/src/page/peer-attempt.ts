@@ -33,7 +33,7 @@ import {
 import { ICE_DEADLINE_FALLBACK_MS, SIGNAL_HELLO_TIMEOUT_MS } from '../shared/constants';
 import type { EarlyAttempt } from './early-attempt';
 import { channelFingerprints } from './channel-fingerprints';
-import { createShellPeer } from './peer-connection';
+import { closeShellPeer, createShellPeer, offerPrepared } from './peer-connection';
 import { candidateSignal, signalSender, signalUrl } from './signal-out';
 import { mark, markAt } from './timeline';
 
@@ -153,6 +153,7 @@ export function attemptP2P(
         for (const dc of dcs) dc.close();
         pc?.close();
         early?.peer?.pc.close();
+        early?.prepared?.pc.close();
       } catch {
         /* already closed */
       }
@@ -218,7 +219,10 @@ export function attemptP2P(
       timer = setTimeout(() => fail(new AttemptError('ice-timeout', `no data channel within ${deadline} ms`)), deadline);
       // The inline script made them from this same hello, with this hello's ICE servers.
       const adopted = early?.peer;
-      ({ pc, dcs } = adopted ?? createShellPeer(p2p.iceServers, p2p.videoSection === true, channelCount));
+      // Or made them before the hello, which came after this script took over: offered here.
+      const prepared = !adopted && early?.prepared?.videoSection === (p2p.videoSection === true) ? early.prepared : undefined;
+      if (!adopted && !prepared) closeShellPeer(early?.prepared);
+      ({ pc, dcs } = adopted ?? prepared ?? createShellPeer(p2p.iceServers, p2p.videoSection === true, channelCount));
       pc.onicecandidate = (ev) => {
         const m = candidateSignal(ev.candidate);
         if (m) send(m);
@@ -299,6 +303,11 @@ export function attemptP2P(
         return;
       }
       void (async () => {
+        if (prepared)
+          return offerPrepared(prepared, p2p.iceServers, (sdp) => {
+            send({ type: 'offer', sdp });
+            mark('offer');
+          });
         const offer = await pc.createOffer();
         await pc.setLocalDescription(offer);
         send({ type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp ?? '' });

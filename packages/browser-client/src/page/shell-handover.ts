@@ -16,7 +16,18 @@ export interface EarlyAttemptHandover {
   marks: Record<string, number>;
   /** Settles once what the inline script sent so far has left (its MACs are computed asynchronously). */
   sent: () => Promise<void>;
-  /** Made on a hello with P2P enabled, from its ICE servers. */
+  /**
+   * Made as the attempt started (peer-connection.ts prepareShellPeer), until
+   * a hello with P2P enabled offers it (then it is `peer`); client.js offers
+   * it itself when it takes over before the hello came.
+   */
+  prepared?: {
+    pc: RTCPeerConnection;
+    dcs: RTCDataChannel[];
+    videoSection: boolean;
+    offer: Promise<RTCSessionDescriptionInit>;
+  };
+  /** Offered on a hello with P2P enabled, with its ICE servers. */
   peer?: {
     pc: RTCPeerConnection;
     /** Its pool of data channels (transports/channel-pool.ts), the first one first. */
