@@ -1,14 +1,17 @@
 /**
  * The early P2P attempt of the shell's inline script (shell-inline.ts): the
  * signaling WebSocket at once, and on the server's hello the
- * RTCPeerConnection, its pool of `channels` data channels and the offer, with the browser's
- * candidates trickled as they come. It keeps every signaling message that
+ * RTCPeerConnection, its pool of `channels` data channels and the offer (or
+ * the hello's `p2p.peerConnections` the pool is striped over, each offered at
+ * once, tagged with its `pc`), with the browser's candidates trickled as they
+ * come. It keeps every signaling message that
  * arrives and applies none: client.js takes the attempt over
  * (early-attempt.ts) and replays them through its own handlers, so the
  * channel opens only once it runs. Why it starts before client.js:
  * docs/browser-client.md §Decision.
  */
-import { createShellPeer } from './peer-connection';
+import { p2pPeerConnectionCount, tagged } from '@wingman/protocol';
+import { createShellPeers } from './peer-connection';
 import type { EarlyAttemptHandover } from './shell-handover';
 import { candidateSignal, linkTrustKeys, signalSender, signalUrl } from './signal-out';
 
@@ -17,7 +20,7 @@ import { candidateSignal, linkTrustKeys, signalSender, signalUrl } from './signa
  * Only the shape needed to make the peer connection is checked here;
  * client.js validates the hello in full when it replays it.
  */
-function enabledHello(text: unknown): { viewerId: string; iceServers: RTCIceServer[]; videoSection: boolean } | undefined {
+function enabledHello(text: unknown): { viewerId: string; iceServers: RTCIceServer[]; videoSection: boolean; peerConnections: number } | undefined {
   if (typeof text !== 'string') return undefined;
   let hello: unknown;
   try {
@@ -28,9 +31,14 @@ function enabledHello(text: unknown): { viewerId: string; iceServers: RTCIceServ
   if (typeof hello !== 'object' || hello === null) return undefined;
   const { type, p2p, viewerId } = hello as { type?: unknown; p2p?: unknown; viewerId?: unknown };
   if (type !== 'hello' || typeof p2p !== 'object' || p2p === null || typeof viewerId !== 'string') return undefined;
-  const { enabled, iceServers, videoSection } = p2p as { enabled?: unknown; iceServers?: unknown; videoSection?: unknown };
+  const { enabled, iceServers, videoSection, peerConnections } = p2p as {
+    enabled?: unknown;
+    iceServers?: unknown;
+    videoSection?: unknown;
+    peerConnections?: unknown;
+  };
   return enabled === true && Array.isArray(iceServers)
-    ? { viewerId, iceServers: iceServers as RTCIceServer[], videoSection: videoSection === true }
+    ? { viewerId, iceServers: iceServers as RTCIceServer[], videoSection: videoSection === true, peerConnections: p2pPeerConnectionCount(peerConnections, 1) }
     : undefined;
 }
 
@@ -60,26 +68,29 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number)
     mark('hello');
     let created;
     try {
-      created = createShellPeer(hello.iceServers, hello.videoSection, channels);
+      created = createShellPeers(hello.iceServers, hello.videoSection, channels, hello.peerConnections);
     } catch {
       return;
     }
-    const { pc: peer, dcs } = created;
-    peer.onicecandidate = (e) => {
-      const m = candidateSignal(e.candidate);
-      if (m) sender.send(m);
-    };
-    const offered = peer
-      .createOffer()
-      .then((offer) => peer.setLocalDescription(offer))
-      .then(() => {
-        sender.send({ type: 'offer', sdp: peer.localDescription?.sdp ?? '' });
-        return sender.sent;
-      })
-      .then(() => mark('offer'));
-    // client.js reports a failed offer when it takes over; until then nobody awaits it.
-    offered.catch(() => undefined);
-    attempt.peer = { pc: peer, dcs, offered };
+    attempt.peers = created.map(({ pc: peer, dcs }, index) => {
+      peer.onicecandidate = (e) => {
+        const m = candidateSignal(e.candidate);
+        if (m) sender.send(tagged(m, index));
+      };
+      const offered = peer
+        .createOffer()
+        .then((offer) => peer.setLocalDescription(offer))
+        .then(() => {
+          sender.send(tagged({ type: 'offer' as const, sdp: peer.localDescription?.sdp ?? '' }, index));
+          return sender.sent;
+        })
+        .then(() => {
+          if (index === 0) mark('offer');
+        });
+      // client.js reports a failed offer when it takes over; until then nobody awaits it.
+      offered.catch(() => undefined);
+      return { pc: peer, dcs, offered };
+    });
   };
   return attempt;
 }

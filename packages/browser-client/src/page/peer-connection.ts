@@ -1,6 +1,7 @@
 /**
  * The shell's RTCPeerConnection and its pool of data channels
- * (transports/channel-pool.ts), made the same way by
+ * (transports/channel-pool.ts), or the several the pool is striped over,
+ * made the same way by
  * the inline script's early attempt (early-attempt-inline.ts) and client.js's
  * attempts (peer-attempt.ts).
  *
@@ -12,7 +13,7 @@
  * bursts over the small one overflow it, and each drop halves SCTP's window
  * (docs/PROTOCOL.md §Receive buffer).
  */
-import { DATA_CHANNEL_LABEL } from '@wingman/protocol';
+import { channelsOfPeerConnection, DATA_CHANNEL_LABEL } from '@wingman/protocol';
 import { rtcConfiguration } from './signal-out';
 
 export interface ShellPeer {
@@ -34,6 +35,22 @@ export function createShellPeer(iceServers: readonly RTCIceServer[], videoSectio
     return { pc, dcs };
   } catch (err) {
     pc.close();
+    throw err;
+  }
+}
+
+/**
+ * The `peerConnections` peer connections a pool of `channels` data channels
+ * is striped over (channelsOfPeerConnection: spread evenly), by their `pc`.
+ * Throws what the browser throws, having closed any it made.
+ */
+export function createShellPeers(iceServers: readonly RTCIceServer[], videoSection: boolean, channels: number, peerConnections: number): ShellPeer[] {
+  const made: ShellPeer[] = [];
+  try {
+    for (let i = 0; i < peerConnections; i++) made.push(createShellPeer(iceServers, videoSection, channelsOfPeerConnection(channels, peerConnections, i)));
+    return made;
+  } catch (err) {
+    for (const p of made) p.pc.close();
     throw err;
   }
 }

@@ -16,14 +16,21 @@ export interface EarlyAttemptHandover {
   marks: Record<string, number>;
   /** Settles once what the inline script sent so far has left (its MACs are computed asynchronously). */
   sent: () => Promise<void>;
-  /** Made on a hello with P2P enabled, from its ICE servers. */
-  peer?: {
-    pc: RTCPeerConnection;
-    /** Its pool of data channels (transports/channel-pool.ts), the first one first. */
-    dcs: RTCDataChannel[];
-    /** Fulfilled once the offer was sent; rejected when it could not be made. */
-    offered: Promise<void>;
-  };
+  /**
+   * Made on a hello with P2P enabled, from its ICE servers: one peer
+   * connection, or the hello's `p2p.peerConnections` the pool is striped
+   * over, by their `pc` (the first one first).
+   */
+  peers?: EarlyPeer[];
+}
+
+/** One peer connection of the early attempt. */
+export interface EarlyPeer {
+  pc: RTCPeerConnection;
+  /** Its share of the pool of data channels (transports/channel-pool.ts), the first one first. */
+  dcs: RTCDataChannel[];
+  /** Fulfilled once its offer was sent; rejected when it could not be made. */
+  offered: Promise<void>;
 }
 
 export interface ShellHandover {
