@@ -56,7 +56,5 @@ export function p2pSettingsFor(p2p: P2PConfig, agentOffersP2P: boolean, user: st
     timeoutMs: p2p.timeoutMs,
     iceServers: buildIceServers(p2p, user),
     videoSection: p2p.videoSection,
-    // Absent at 1: what a viewer without striping was sent before (an agent reads the same settings).
-    ...(p2p.peerConnections > 1 ? { peerConnections: p2p.peerConnections } : {}),
   };
 }
