@@ -94,9 +94,9 @@ describe('P2P striped over peer connections', () => {
   it('spreads streams over two bound peer connections; one held back holds back only its streams, one closed leaves the other serving', async () => {
     app = await startFixtureApp();
     t = await startTunnel(String(app.port), { serverEnv: { P2P_PEER_CONNECTIONS: String(PEER_CONNECTIONS), P2P_CHANNELS: String(CHANNELS) } });
-    v = await connectP2PViewer({ url: t.link, channels: CHANNELS, timeoutMs: 20_000 });
+    v = await connectP2PViewer({ url: t.link, channels: CHANNELS, peerConnections: PEER_CONNECTIONS, timeoutMs: 20_000 });
     const viewer = v;
-    // The server's setting reached the viewer in its hello.
+    // The server's setting reached the viewer in its hello (what a browser viewer follows).
     expect(viewer.p2p.peerConnections).toBe(PEER_CONNECTIONS);
     expect(viewer.verified).toBe(true);
     await withTimeout(viewer.allSettled, { timeoutMs: 20_000, what: 'every peer connection up' });

@@ -29,12 +29,16 @@ export const DEFAULT_P2P_CHANNELS = 4;
 export const MAX_P2P_CHANNELS = 8;
 
 /**
- * Peer connections a viewer stripes its pool over by default. Each has its
- * own UDP socket and its own SCTP association, so its own congestion window
- * and loss recovery: one association's recovery from a loss holds back only
- * the channels on it. docs/PROTOCOL.md §Channel pool.
+ * Peer connections a browser viewer stripes its pool over by default (the
+ * tunnel server's P2P_PEER_CONNECTIONS). Each has its own UDP socket and its
+ * own SCTP association, so its own congestion window and loss recovery: one
+ * association's recovery from a loss holds back only the channels on it. The
+ * lab's lossy-mobile cold visit went from 7.4 s over one to 4.4 s over two
+ * and 3.9 s over four, far-server's loads and bulk unchanged (docs/lab.md
+ * §Striping); two takes most of that gain at half the handshakes and agent
+ * peer connections of four. docs/PROTOCOL.md §Channel pool.
  */
-export const DEFAULT_P2P_PEER_CONNECTIONS = 1;
+export const DEFAULT_P2P_PEER_CONNECTIONS = 2;
 
 /** Most peer connections a viewer may open, and an agent serves, per signaling viewer. */
 export const MAX_P2P_PEER_CONNECTIONS = 4;

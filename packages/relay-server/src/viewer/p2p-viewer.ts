@@ -70,7 +70,12 @@ export interface P2PViewerOptions {
   linkKey?: string;
   /** Data channels to open in all, spread over the peer connections (1 … MAX_P2P_CHANNELS). Default DEFAULT_P2P_CHANNELS. */
   channels?: number;
-  /** Peer connections to stripe the channels over (1 … MAX_P2P_PEER_CONNECTIONS). Default: the hello's `p2p.peerConnections`, else 1. */
+  /**
+   * Peer connections to stripe the channels over (1 … MAX_P2P_PEER_CONNECTIONS).
+   * Default 1, whatever the hello's `p2p.peerConnections` (the browser's
+   * setting): striping speeds up a page load's burst, and this viewer's users
+   * (`wingman fetch`, tests, benchmarks) make one request or choose.
+   */
   peerConnections?: number;
 }
 
@@ -287,7 +292,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
     }
 
     function start(p2p: P2PSettings): void {
-      const count = p2pPeerConnectionCount(options.peerConnections ?? p2p.peerConnections ?? 1);
+      const count = p2pPeerConnectionCount(options.peerConnections ?? 1, 1);
       for (let i = 0; i < count; i++) peers.push(startPeer(p2p, i, channelsOfPeerConnection(channelCount, count, i)));
       const ups = peers.map((p) => p.up!);
       // The first peer connection up serves; the others join the pool as they come.

@@ -20,7 +20,7 @@ describe('configuration', () => {
       enabled: true,
       timeoutMs: 3000,
       channels: 4,
-      peerConnections: 1,
+      peerConnections: 2,
       stunServers: [],
       turnUrls: [],
       turnTtlS: 300,
