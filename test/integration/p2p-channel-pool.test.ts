@@ -3,13 +3,17 @@
  * spread over several data channels of one peer connection, each bound with
  * the link key, and a channel whose delivery is held back (as SCTP holds an
  * ordered channel back behind a lost packet until it is retransmitted) holds
- * back only its own streams. Node viewer (@roamhq/wrtc) against the real
- * agent; runs inside the loopback-only namespace `npm test` creates.
+ * back only its own streams. Striped over several peer connections
+ * (P2P_PEER_CONNECTIONS), each signaled in parallel on the viewer's one
+ * signaling socket and named by its `pc`, each bound with the link key and
+ * carrying its share of the pool: streams spread over all of them, one held
+ * back holds back only its own streams, and one closed leaves the others
+ * serving. Node viewer (@roamhq/wrtc) against the real agent; runs inside
+ * the loopback-only namespace `npm test` creates.
  */
 import type { Connection } from '@wingman/protocol';
 import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
-import { requestOver } from '../../packages/relay-server/src/viewer/request';
-import type { RtcDataChannel } from '../../packages/relay-server/src/p2p/webrtc';
+import { getOver, holdChannel } from '../helpers/p2p-channels';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
 import { until, withTimeout } from '../helpers/wait';
@@ -17,6 +21,7 @@ import { until, withTimeout } from '../helpers/wait';
 jest.setTimeout(120_000);
 
 const CHANNELS = 4;
+const PEER_CONNECTIONS = 2;
 
 let app: FixtureApp;
 let t: Tunnel;
@@ -29,30 +34,7 @@ afterEach(async () => {
   await app?.close();
 });
 
-/** GET `target` on `conn`: status and body. */
-async function get(conn: Connection, target: string): Promise<string> {
-  const r = await requestOver(conn, { method: 'GET', target, headers: [['host', t.host]] });
-  return `${r.status} ${(await r.bytes()).toString()}`;
-}
-
-/**
- * Holds back every message the channel receives until `release()`, then
- * delivers them in order: what an ordered SCTP stream does behind a lost
- * packet. wrtc dispatches a channel's events through its dispatchEvent.
- */
-function holdChannel(dc: RtcDataChannel): { held: () => number; release: () => void } {
-  const target = dc as unknown as { dispatchEvent(ev: { type: string }): void };
-  const dispatch = target.dispatchEvent.bind(target);
-  const held: Array<{ type: string }> = [];
-  target.dispatchEvent = (ev) => (ev.type === 'message' ? void held.push(ev) : dispatch(ev));
-  return {
-    held: () => held.length,
-    release() {
-      target.dispatchEvent = dispatch;
-      for (const ev of held.splice(0)) dispatch(ev);
-    },
-  };
-}
+const get = (conn: Connection, target: string) => getOver(conn, t.host, target);
 
 describe('P2P channel pool', () => {
   it('spreads streams over every bound channel, and a held-back channel holds back only its own streams', async () => {
@@ -105,5 +87,91 @@ describe('P2P channel pool', () => {
     // Released, the held-back channel delivers its answer, in order.
     stalled.release();
     await expect(withTimeout(stalledAnswer, { timeoutMs: 15_000, what: 'the held-back answer' })).resolves.toBe('200 hello GET');
+  });
+});
+
+describe('P2P striped over peer connections', () => {
+  it('spreads streams over two bound peer connections; one held back holds back only its streams, one closed leaves the other serving', async () => {
+    app = await startFixtureApp();
+    t = await startTunnel(String(app.port), { serverEnv: { P2P_PEER_CONNECTIONS: String(PEER_CONNECTIONS), P2P_CHANNELS: String(CHANNELS) } });
+    v = await connectP2PViewer({ url: t.link, channels: CHANNELS, peerConnections: PEER_CONNECTIONS, timeoutMs: 20_000 });
+    const viewer = v;
+    // The server's setting reached the viewer in its hello (what a browser viewer follows).
+    expect(viewer.p2p.peerConnections).toBe(PEER_CONNECTIONS);
+    expect(viewer.verified).toBe(true);
+    await withTimeout(viewer.allSettled, { timeoutMs: 20_000, what: 'every peer connection up' });
+    expect(viewer.peerConnections.length).toBe(PEER_CONNECTIONS);
+    // The agent served (and bound) the pool's channels on both peer connections: two on each said HELLO.
+    expect(viewer.connections.length).toBe(CHANNELS);
+    expect(viewer.connections.map((c) => viewer.peerOf(c)).sort()).toEqual([0, 0, 1, 1]);
+    // Two DTLS associations: each peer connection has its own.
+    const fingerprint = (i: number) => /a=fingerprint:(\S+ \S+)/.exec(viewer.peerConnections[i]!.remoteDescription?.sdp ?? '')?.[1];
+    expect(fingerprint(0)).toBeDefined();
+    expect(fingerprint(1)).toBeDefined();
+    // The agent reports the viewer once, however many peer connections it has.
+    await t.agent.waitFor((e) => e.event === 'peer' && e.state === 'connected' && e.viewerId === viewer.viewerId);
+
+    // A burst opened at once goes over both peer connections.
+    const usedPeers = new Set<number | undefined>();
+    const burst = await Promise.all(
+      Array.from({ length: 2 * CHANNELS }, (_, i) => {
+        const conn = viewer.pick();
+        usedPeers.add(viewer.peerOf(conn));
+        return get(conn, `/hello?i=${i}`);
+      }),
+    );
+    expect(new Set(burst)).toEqual(new Set(['200 hello GET']));
+    expect(usedPeers).toEqual(new Set([0, 1]));
+
+    // Peer connection 0's delivery stalls, with a response in flight on each of its channels.
+    const stalls = viewer.channelsOf(0).map(holdChannel);
+    const onFirst = viewer.connections.filter((c) => viewer.peerOf(c) === 0);
+    let stalledDone = 0;
+    const stalledAnswers = onFirst.map((c, i) =>
+      get(c, `/hello?stalled=${i}`).then((a) => {
+        stalledDone++;
+        return a;
+      }),
+    );
+    await until(() => stalls.every((s) => s.held() > 0) || undefined, {
+      timeoutMs: 15_000,
+      intervalMs: 10,
+      what: 'the answers on the held-back peer connection',
+    });
+    // Streams opened meanwhile go on the other peer connection and complete.
+    const pickedPeers: Array<number | undefined> = [];
+    const others = await withTimeout(
+      Promise.all(
+        Array.from({ length: 2 }, (_, i) => {
+          const conn = viewer.pick();
+          pickedPeers.push(viewer.peerOf(conn));
+          return get(conn, `/hello?during=${i}`);
+        }),
+      ),
+      { timeoutMs: 15_000, what: 'the answers on the peer connection that is not held back' },
+    );
+    expect(new Set(others)).toEqual(new Set(['200 hello GET']));
+    expect(pickedPeers).toEqual([1, 1]);
+    expect(stalledDone).toBe(0);
+    for (const s of stalls) s.release();
+    await expect(withTimeout(Promise.all(stalledAnswers), { timeoutMs: 15_000, what: 'the held-back answers' })).resolves.toEqual([
+      '200 hello GET',
+      '200 hello GET',
+    ]);
+
+    // Peer connection 0 (the one the viewer started on) closed: the agent closes its side, and peer connection 1 goes on serving.
+    const firstChannels = viewer.channelsOf(0);
+    viewer.closePeerConnection(0);
+    await until(() => firstChannels.every((dc) => dc.readyState === 'closed') || undefined, {
+      timeoutMs: 15_000,
+      intervalMs: 20,
+      what: 'peer connection 0 closed',
+    });
+    expect(viewer.connections.map((c) => viewer.peerOf(c))).toEqual([1, 1]);
+    const after = await withTimeout(Promise.all(Array.from({ length: 4 }, (_, i) => get(viewer.pick(), `/hello?after=${i}`))), {
+      timeoutMs: 15_000,
+      what: 'the answers after peer connection 0 closed',
+    });
+    expect(new Set(after)).toEqual(new Set(['200 hello GET']));
   });
 });

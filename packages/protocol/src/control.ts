@@ -7,6 +7,7 @@
  */
 import type { ControlErrorCode } from './error-registry';
 import { protocolError } from './errors';
+import { MAX_P2P_PEER_CONNECTIONS } from './transports/channel-pool';
 import {
   parseEnvelope,
   parseHostSignal,
@@ -57,6 +58,11 @@ export interface P2PSettings {
    * socket (docs/PROTOCOL.md §Receive buffer). Absent: false.
    */
   videoSection?: boolean;
+  /**
+   * Peer connections the viewer stripes its pool of data channels over
+   * (1 … MAX_P2P_PEER_CONNECTIONS; docs/PROTOCOL.md §Channel pool). Absent: 1.
+   */
+  peerConnections?: number;
 }
 
 /** agent → server, first message after the upgrade. */
@@ -288,9 +294,10 @@ export function parseIceServers(v: unknown): IceServer[] {
 }
 
 export function parseP2PSettings(v: Obj): P2PSettings {
-  onlyKeys(v, ['enabled', 'timeoutMs', 'iceServers', 'videoSection']);
+  onlyKeys(v, ['enabled', 'timeoutMs', 'iceServers', 'videoSection', 'peerConnections']);
   const settings: P2PSettings = { enabled: bool(v, 'enabled'), timeoutMs: int(v, 'timeoutMs', 0, 600_000), iceServers: parseIceServers(v.iceServers) };
   if (v.videoSection !== undefined) settings.videoSection = bool(v, 'videoSection');
+  if (v.peerConnections !== undefined) settings.peerConnections = int(v, 'peerConnections', 1, MAX_P2P_PEER_CONNECTIONS);
   return settings;
 }
 

@@ -26,7 +26,18 @@ export {
   maxMessageSizeFromSdp,
   SDP_DEFAULT_MAX_MESSAGE_BYTES,
 } from './transports/data-channel';
-export { ConnectionPool, DEFAULT_P2P_CHANNELS, joinPool, MAX_P2P_CHANNELS, p2pChannelCount, type PoolChannelOptions } from './transports/channel-pool';
+export {
+  channelsOfPeerConnection,
+  ConnectionPool,
+  DEFAULT_P2P_CHANNELS,
+  DEFAULT_P2P_PEER_CONNECTIONS,
+  joinPool,
+  MAX_P2P_CHANNELS,
+  MAX_P2P_PEER_CONNECTIONS,
+  p2pChannelCount,
+  p2pPeerConnectionCount,
+  type PoolChannelOptions,
+} from './transports/channel-pool';
 export * from './error-registry';
 export { backoffDelay, type BackoffPolicy } from './backoff';
 export { concatBytes } from './bytes';

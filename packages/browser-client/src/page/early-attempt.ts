@@ -12,9 +12,8 @@
  * the channels cannot open before it took over), the peer connection and its
  * channels. Taken once: later attempts start from scratch.
  */
-import { MAX_P2P_CHANNELS } from '@wingman/protocol';
-import type { PreparedPeer } from './peer-connection';
-import type { EarlyAttemptHandover, HandoverWindow } from './shell-handover';
+import { MAX_P2P_CHANNELS, MAX_P2P_PEER_CONNECTIONS } from '@wingman/protocol';
+import type { EarlyPeer, HandoverWindow } from './shell-handover';
 
 /** The inline script's attempt as client.js carries it on: checked, and its messages copied. */
 export interface EarlyAttempt {
@@ -23,31 +22,8 @@ export interface EarlyAttempt {
   readonly sent: Promise<void>;
   readonly messages: readonly unknown[];
   readonly marks: Readonly<Record<string, number>>;
-  readonly peer?: Readonly<NonNullable<EarlyAttemptHandover['peer']>>;
-  /** The peer connection made before the hello, not offered yet (client.js offers it on the hello). */
-  readonly prepared?: PreparedPeer;
-}
-
-const isChannels = (dcs: unknown): dcs is RTCDataChannel[] =>
-  typeof RTCDataChannel === 'function' &&
-  Array.isArray(dcs) &&
-  dcs.length >= 1 &&
-  dcs.length <= MAX_P2P_CHANNELS &&
-  dcs.every((dc) => dc instanceof RTCDataChannel);
-
-/** The handover's prepared peer when it has the shape the inline script gives it, else undefined (an unusable one is closed). */
-function validPrepared(v: unknown): PreparedPeer | undefined {
-  if (typeof v !== 'object' || v === null) return undefined;
-  const { pc, dcs, videoSection, offer } = v as Record<string, unknown>;
-  const isPc = typeof RTCPeerConnection === 'function' && pc instanceof RTCPeerConnection;
-  if (isPc && isChannels(dcs) && typeof videoSection === 'boolean' && offer instanceof Promise && pc.signalingState === 'stable' && !pc.localDescription)
-    return { pc, dcs: dcs.slice(), videoSection, offer: offer as Promise<RTCSessionDescriptionInit> };
-  try {
-    if (isPc) pc.close();
-  } catch {
-    /* already closed */
-  }
-  return undefined;
+  /** Its peer connections by `pc` (at least one when present). */
+  readonly peers?: ReadonlyArray<Readonly<EarlyPeer>>;
 }
 
 function validMarks(v: unknown): Record<string, number> {
@@ -61,8 +37,7 @@ function validMarks(v: unknown): Record<string, number> {
 export function closeEarly(early: EarlyAttempt | undefined): void {
   if (!early) return;
   try {
-    early.peer?.pc.close();
-    early.prepared?.pc.close();
+    for (const p of early.peers ?? []) p.pc.close();
     early.ws.close(1000);
   } catch {
     /* already closed */
@@ -80,36 +55,44 @@ export function takeEarlyAttempt(win: Window = window): EarlyAttempt | undefined
   const raw: unknown = holder?.early;
   if (holder) delete holder.early;
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const { ws, messages, marks, peer, sent } = raw as Record<string, unknown>;
+  const { ws, messages, marks, peers, sent } = raw as Record<string, unknown>;
   const sentSoFar: unknown = typeof sent === 'function' ? (sent as () => unknown)() : undefined;
-  const prepared = validPrepared((raw as Record<string, unknown>).prepared);
-  if (!(ws instanceof WebSocket) || !Array.isArray(messages)) {
-    prepared?.pc.close();
-    return undefined;
-  }
-  const { pc, dcs, offered } = (typeof peer === 'object' && peer !== null ? peer : {}) as Record<string, unknown>;
-  const hasPc = typeof RTCPeerConnection === 'function' && pc instanceof RTCPeerConnection;
-  const hasDc = isChannels(dcs);
-  if (hasPc !== hasDc || (hasPc && !(offered instanceof Promise)) || ws.readyState > WebSocket.OPEN) {
+  if (!(ws instanceof WebSocket) || !Array.isArray(messages)) return undefined;
+  const list: unknown[] = Array.isArray(peers) ? peers : [];
+  const valid = list.map(validPeer);
+  const usable = valid.length <= MAX_P2P_PEER_CONNECTIONS && valid.every((p) => p !== undefined) && (peers === undefined || valid.length >= 1);
+  if (!usable || ws.readyState > WebSocket.OPEN) {
     // Half-made or already dead: close it, and the caller starts a fresh attempt.
     try {
-      if (pc instanceof RTCPeerConnection) pc.close();
-      prepared?.pc.close();
+      for (const p of list) {
+        const pc = typeof p === 'object' && p !== null ? (p as Record<string, unknown>).pc : undefined;
+        if (typeof RTCPeerConnection === 'function' && pc instanceof RTCPeerConnection) pc.close();
+      }
       ws.close(1000);
     } catch {
       /* already closed */
     }
     return undefined;
   }
-  const adopted = hasPc ? { pc, dcs: (dcs as RTCDataChannel[]).slice(), offered: offered as Promise<void> } : undefined;
-  if (adopted) prepared?.pc.close();
   return {
     ws,
     messages: messages.slice(),
     marks: validMarks(marks),
     sent: sentSoFar instanceof Promise ? (sentSoFar as Promise<void>) : Promise.resolve(),
-    ...(adopted ? { peer: adopted } : {}),
-    // Offered already, or not: one of the two.
-    ...(prepared && !adopted ? { prepared } : {}),
+    ...(valid.length > 0 ? { peers: valid } : {}),
   };
+}
+
+/** One peer connection of the handover, checked: a peer connection, its 1 … MAX_P2P_CHANNELS channels, its offer's promise. */
+function validPeer(peer: unknown): EarlyPeer | undefined {
+  const { pc, dcs, offered } = (typeof peer === 'object' && peer !== null ? peer : {}) as Record<string, unknown>;
+  const hasPc = typeof RTCPeerConnection === 'function' && pc instanceof RTCPeerConnection;
+  const hasDc =
+    typeof RTCDataChannel === 'function' &&
+    Array.isArray(dcs) &&
+    dcs.length >= 1 &&
+    dcs.length <= MAX_P2P_CHANNELS &&
+    dcs.every((dc) => dc instanceof RTCDataChannel);
+  if (!hasPc || !hasDc || !(offered instanceof Promise)) return undefined;
+  return { pc, dcs: dcs.slice(), offered: offered as Promise<void> };
 }

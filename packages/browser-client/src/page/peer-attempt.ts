@@ -1,9 +1,13 @@
 /**
  * One attempt at a P2P channel: the signaling WebSocket on the session
  * origin (SIGNAL_PATH), an RTCPeerConnection that offers a pool of data
- * channels (DATA_CHANNEL_LABEL, ordered: transports/channel-pool.ts), trickle
- * ICE both ways, then the protocol's HELLO exchange on each channel; the
- * session starts with the first channel's. Resolves with a live session or rejects
+ * channels (DATA_CHANNEL_LABEL, ordered: transports/channel-pool.ts), or the
+ * hello's `p2p.peerConnections` the pool is striped over (offered at once,
+ * each message tagged with its `pc`), trickle ICE both ways, then the
+ * protocol's HELLO exchange on each channel; the session starts with the
+ * first channel's of whichever peer connection comes up first (the primary:
+ * heartbeat, stats; its loss ends the session). The others join the pool as
+ * they come up; one of them failing only takes its channels out. Resolves with a live session or rejects
  * with an AttemptError naming the reason shown in the badge. Deadlines: the
  * server's hello (SIGNAL_HELLO_TIMEOUT_MS) and ICE + HELLO (the hello's
  * p2p.timeoutMs) — ICE failure alone can take minutes to surface.
@@ -16,6 +20,9 @@ import {
   ConnectionPool,
   DEFAULT_P2P_CHANNELS,
   joinPool,
+  p2pPeerConnectionCount,
+  peerIndex,
+  tagged,
   isMacedType,
   signalMacValid,
   type ChannelFingerprints,
@@ -33,7 +40,7 @@ import {
 import { ICE_DEADLINE_FALLBACK_MS, SIGNAL_HELLO_TIMEOUT_MS } from '../shared/constants';
 import type { EarlyAttempt } from './early-attempt';
 import { channelFingerprints } from './channel-fingerprints';
-import { closeShellPeer, createShellPeer, offerPrepared } from './peer-connection';
+import { createShellPeers, type ShellPeer } from './peer-connection';
 import { candidateSignal, signalSender, signalUrl } from './signal-out';
 import { mark, markAt } from './timeline';
 
@@ -58,8 +65,10 @@ export interface PeerSession {
   pick(): Connection | undefined;
   /** How many channels of the pool are ready. */
   channels(): number;
-  /** The first data channel (tests close it to simulate a network failure: the whole pool then goes). */
+  /** The primary peer connection's first data channel (tests close it to simulate a network failure: the whole pool then goes). */
   readonly channel: RTCDataChannel;
+  /** How many peer connections carry ready channels. */
+  peerConnections(): number;
   readonly viewerId: string;
   /** Start of the attempt → protocol HELLO received, ms. */
   readonly connectMs: number;
@@ -71,7 +80,7 @@ export interface PeerSession {
   close(reason: string): void;
   /** Called once when the channel is gone (closed by either side, or failed). */
   onClosed(fn: (reason: string) => void): void;
-  /** The peer connection's getStats() (the diagnostics page reads the selected pair's types and the byte counts). */
+  /** The primary peer connection's getStats() (the diagnostics page reads the selected pair's types and the byte counts). */
   stats(): Promise<RTCStatsReport | undefined>;
   /** Tells the agent (through the server) how the channel is doing: metrics. */
   report(state: 'connected' | 'failed', extra?: { reason?: string; rttMs?: number }): void;
@@ -83,6 +92,16 @@ export interface PeerSession {
  */
 function iceCandidateNotAdded(err: unknown): void {
   console.debug(`wingman: ICE candidate not added: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+/** Closes a peer connection and its channels; one already closed is left as it is. */
+function closeShellPeer(p: ShellPeer): void {
+  try {
+    for (const dc of p.dcs) dc.close();
+    p.pc.close();
+  } catch {
+    /* already closed */
+  }
 }
 
 /** What the link key's checks refused: a signaling message ('signal-mac') or a channel ('channel-binding'). */
@@ -114,14 +133,23 @@ export function attemptP2P(
     } catch (err) {
       return reject(new AttemptError('signaling', `cannot open signaling: ${(err as Error).message}`));
     }
-    let pc: RTCPeerConnection | undefined;
-    let dcs: RTCDataChannel[] = [];
+    /** One peer connection of the attempt and its signaling state. */
+    interface Striped extends ShellPeer {
+      index: number;
+      remoteSet: boolean;
+      pending: RTCIceCandidateInit[];
+      /** Its ready connections. */
+      own: Connection[];
+      up: boolean;
+      dropped: boolean;
+    }
+    let peers: Striped[] = [];
+    /** The peer connection the session started on. */
+    let primary: Striped | undefined;
     const pool = new ConnectionPool();
     let viewerId = '';
     let settled = false;
     let closed = false;
-    let remoteSet = false;
-    const pending: RTCIceCandidateInit[] = [];
     const closeListeners: Array<(reason: string) => void> = [];
     let timer = setTimeout(() => fail(new AttemptError('signaling', `no signaling hello within ${SIGNAL_HELLO_TIMEOUT_MS} ms`)), SIGNAL_HELLO_TIMEOUT_MS);
 
@@ -147,16 +175,10 @@ export function attemptP2P(
       if (closed) return;
       closed = true;
       clearTimeout(timer);
-      send({ type: 'bye', reason: reason.slice(0, 200) });
+      for (const p of peers.length > 0 ? peers : [{ index: 0 }]) send(tagged({ type: 'bye' as const, reason: reason.slice(0, 200) }, p.index));
       pool.close();
-      try {
-        for (const dc of dcs) dc.close();
-        pc?.close();
-        early?.peer?.pc.close();
-        early?.prepared?.pc.close();
-      } catch {
-        /* already closed */
-      }
+      for (const p of peers) closeShellPeer(p);
+      for (const p of early?.peers ?? []) closeShellPeer(p);
       ws.close(1000);
       for (const fn of closeListeners.splice(0)) fn(reason);
     };
@@ -216,28 +238,82 @@ export function attemptP2P(
       clearTimeout(timer);
       const deadline = p2p.timeoutMs > 0 ? p2p.timeoutMs : ICE_DEADLINE_FALLBACK_MS;
       // From here, also for an attempt the inline script started: ICE needs the answer, which only this script applies.
-      timer = setTimeout(() => fail(new AttemptError('ice-timeout', `no data channel within ${deadline} ms`)), deadline);
+      // After the session started, the deadline only drops the peer connections not up by then.
+      timer = setTimeout(() => {
+        if (!settled) return fail(new AttemptError('ice-timeout', `no data channel within ${deadline} ms`));
+        for (const p of peers) if (!p.up) drop(p, `not up within ${deadline} ms`);
+      }, deadline);
       // The inline script made them from this same hello, with this hello's ICE servers.
-      const adopted = early?.peer;
-      // Or made them before the hello, which came after this script took over: offered here.
-      const prepared = !adopted && early?.prepared?.videoSection === (p2p.videoSection === true) ? early.prepared : undefined;
-      if (!adopted && !prepared) closeShellPeer(early?.prepared);
-      ({ pc, dcs } = adopted ?? prepared ?? createShellPeer(p2p.iceServers, p2p.videoSection === true, channelCount));
-      pc.onicecandidate = (ev) => {
+      const adopted = early?.peers;
+      const made = adopted ?? createShellPeers(p2p.iceServers, p2p.videoSection === true, channelCount, p2pPeerConnectionCount(p2p.peerConnections, 1));
+      peers = made.map((m, index) => ({ pc: m.pc, dcs: m.dcs, index, remoteSet: false, pending: [], own: [], up: false, dropped: false }));
+      peers[0]!.dcs[0]!.addEventListener('open', () => mark('channel-open'));
+      for (const p of peers) startPeer(p);
+      if (adopted) {
+        // What the inline script's attempt went through before this script took over.
+        adopted.forEach((a, i) => {
+          a.offered.then(
+            () => {
+              if (i === 0) mark('offer');
+            },
+            (err: unknown) => dropOrFail(peers[i]!, 'ice-failed', `could not create an offer: ${(err as Error).message}`),
+          );
+        });
+        // The inline script never applies the answer, so its channels are still connecting (an open one's first messages would be lost).
+        if (peers.some((p) => p.pc.connectionState === 'failed' || p.dcs.some((c) => c.readyState !== 'connecting')))
+          return fail(new AttemptError('ice-failed', 'the early peer connection is not connecting'));
+        return;
+      }
+      for (const p of peers) {
+        const peer = p.pc;
+        void (async () => {
+          const offer = await peer.createOffer();
+          await peer.setLocalDescription(offer);
+          send(tagged({ type: 'offer' as const, sdp: peer.localDescription?.sdp ?? offer.sdp ?? '' }, p.index));
+          if (p.index === 0) mark('offer');
+        })().catch((err: unknown) => dropOrFail(p, 'ice-failed', `could not create an offer: ${(err as Error).message}`));
+      }
+    }
+
+    /**
+     * A peer connection failed or closed. Before the session started, the
+     * attempt goes on over the others (it fails with the last); after, the
+     * primary's loss ends the session, another's only takes its channels
+     * out of the pool.
+     */
+    function dropOrFail(p: Striped, reason: AttemptReason, message: string): void {
+      if (closed || p.dropped) return;
+      if (settled ? p === primary : peers.every((x) => x === p || x.dropped)) {
+        if (settled) return teardown(message);
+        return fail(new AttemptError(reason, message));
+      }
+      drop(p, message);
+    }
+
+    /** Takes one peer connection out: its channels leave the pool, the agent hears a bye for it. */
+    function drop(p: Striped, reason: string): void {
+      if (p.dropped || p === primary) return;
+      p.dropped = true;
+      for (const c of p.own) pool.remove(c);
+      send(tagged({ type: 'bye' as const, reason: reason.slice(0, 200) }, p.index));
+      closeShellPeer(p);
+    }
+
+    /** Runs one peer connection: its candidates out, its channels bound and joined. */
+    function startPeer(p: Striped): void {
+      const peer = p.pc;
+      peer.onicecandidate = (ev) => {
         const m = candidateSignal(ev.candidate);
-        if (m) send(m);
+        if (m && !p.dropped) send(tagged(m, p.index));
       };
       // A STUN/TURN server that did not answer or refused: other candidates
       // may still connect, and the attempt's own deadline covers the rest.
-      pc.onicecandidateerror = (ev) => console.debug(`wingman: ICE candidate error ${ev.errorCode} from ${ev.url}: ${ev.errorText}`);
-      pc.onconnectionstatechange = () => {
-        const s = pc?.connectionState;
-        if (s === 'failed') fail(new AttemptError('ice-failed', 'ICE failed'));
-        else if (s === 'closed' && settled) teardown('peer connection closed');
+      peer.onicecandidateerror = (ev) => console.debug(`wingman: ICE candidate error ${ev.errorCode} from ${ev.url}: ${ev.errorText}`);
+      peer.onconnectionstatechange = () => {
+        const s = peer.connectionState;
+        if (s === 'failed') dropOrFail(p, 'ice-failed', 'ICE failed');
+        else if (s === 'closed' && settled) dropOrFail(p, 'ice-failed', 'peer connection closed');
       };
-      const peer = pc;
-      const channels = dcs;
-      channels[0]!.addEventListener('open', () => mark('channel-open'));
       let fingerprints: ChannelFingerprints | undefined;
       let proofs: Promise<{ own: string; expected: string }> | undefined;
       // Bound before any frame, each channel of the pool: the agent's first message on it must prove it holds the link key on this very DTLS association.
@@ -259,84 +335,72 @@ export function attemptP2P(
       // The Connection is made on open: its HELLO would be dropped on a channel still connecting.
       // What the agent announced (its cap, in its answer): the SCTP transport's negotiated size where the browser has it, else the answer's SDP.
       const connect = (bound: DataChannelLike) => {
-        const remoteMax = pc?.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(pc?.remoteDescription?.sdp ?? '');
+        const remoteMax = peer.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(peer.remoteDescription?.sdp ?? '');
         return connectionOverDataChannel(bound, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax) });
       };
       const bindingFailed = (err: unknown) => {
         if (err instanceof BindingError && err.refused) untrusted('channel-binding', err.message);
         fail(new AttemptError('unverified', `channel binding failed: ${(err as Error).message}`));
       };
-      channels.forEach((channel, i) => {
-        const joined = joinPool(channel, pool, { ...(keys ? { bind } : {}), connect });
+      // Joined into a pool of the peer connection's own, and into the attempt's once it is not dropped.
+      const own = new ConnectionPool();
+      p.dcs.forEach((channel, i) => {
+        const joined = joinPool(channel, own, { ...(keys ? { bind } : {}), connect });
         joined.then(
           (conn) => {
-            if (closed) return;
-            // A channel of the pool gone is the peer connection gone: back to the relay (p2p.ts retries).
-            if (conn.isClosed) return teardown('channel closed');
-            conn.on('close', () => teardown('channel closed'));
-            if (i > 0 || settled) return;
+            if (closed || p.dropped) return conn.close();
+            // A channel gone is its peer connection gone: the primary's ends the session (p2p.ts falls back to the relay and retries).
+            if (conn.isClosed) return dropOrFail(p, 'ice-failed', 'channel closed');
+            conn.on('close', () => dropOrFail(p, 'ice-failed', 'channel closed'));
+            p.own.push(conn);
+            pool.add(conn);
+            if (i > 0) return;
+            p.up = true;
+            if (settled) return;
             settled = true;
-            clearTimeout(timer);
+            primary = p;
             const connectMs = Math.round(performance.now() - started);
             mark('ready');
             send({ type: 'connection-state', state: 'connected', connectMs });
-            resolve(session(conn, channel, connectMs, fingerprints));
+            resolve(session(conn, channel, connectMs, fingerprints, peer));
           },
           (err: unknown) => {
             if (err instanceof BindingError) return bindingFailed(err);
             // An agent that serves fewer channels closes the others: the pool goes on without them.
             if (i > 0) return;
-            if (settled) teardown('channel closed');
-            else fail(new AttemptError('ice-failed', 'the data channel closed while connecting'));
+            dropOrFail(p, 'ice-failed', settled ? 'channel closed' : 'the data channel closed while connecting');
           },
         );
       });
-      if (adopted) {
-        // What the inline script's attempt went through before this script took over.
-        adopted.offered.then(
-          () => mark('offer'),
-          (err: unknown) => fail(new AttemptError('ice-failed', `could not create an offer: ${(err as Error).message}`)),
-        );
-        // The inline script never applies the answer, so its channel is still connecting (an open one's first messages would be lost).
-        if (pc.connectionState === 'failed' || channels.some((c) => c.readyState !== 'connecting'))
-          return fail(new AttemptError('ice-failed', 'the early peer connection is not connecting'));
-        return;
-      }
-      void (async () => {
-        if (prepared)
-          return offerPrepared(prepared, p2p.iceServers, (sdp) => {
-            send({ type: 'offer', sdp });
-            mark('offer');
-          });
-        const offer = await pc.createOffer();
-        await pc.setLocalDescription(offer);
-        send({ type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp ?? '' });
-        mark('offer');
-      })().catch((err: unknown) => fail(new AttemptError('ice-failed', `could not create an offer: ${(err as Error).message}`)));
     }
 
     function onSignal(m: HostSignal<string>): void {
-      if (!pc) return;
+      const p = peers[peerIndex(m)];
+      if (!p) return;
+      const pc = p.pc;
       switch (m.type) {
         case 'answer':
-          mark('answer');
+          if (p.index === 0) mark('answer');
           pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).then(
             () => {
-              remoteSet = true;
-              for (const c of pending.splice(0)) void pc?.addIceCandidate(c).catch(iceCandidateNotAdded);
+              p.remoteSet = true;
+              for (const c of p.pending.splice(0)) void pc.addIceCandidate(c).catch(iceCandidateNotAdded);
             },
-            (err: unknown) => fail(new AttemptError('refused', `bad answer: ${(err as Error).message}`)),
+            (err: unknown) => dropOrFail(p, 'refused', `bad answer: ${(err as Error).message}`),
           );
           return;
         case 'ice-candidate':
-          if (remoteSet) void pc.addIceCandidate(m.candidate).catch(iceCandidateNotAdded);
-          else if (pending.length < 64) pending.push(m.candidate);
+          if (p.remoteSet) void pc.addIceCandidate(m.candidate).catch(iceCandidateNotAdded);
+          else if (p.pending.length < 64) p.pending.push(m.candidate);
           return;
         case 'error':
+          // The agent refused one peer connection (`pc`): the attempt goes on over the others.
+          if (m.pc !== undefined) return dropOrFail(p, 'refused', `${m.code}: ${m.message}`);
           // After connecting, a signaling complaint (e.g. about a late report) must not kill a working channel.
           if (settled) return;
           return onSignalError(m.code, m.message);
         case 'bye':
+          if (m.pc !== undefined) return dropOrFail(p, 'refused', `the agent ended P2P${m.reason ? `: ${m.reason}` : ''}`);
           // After connecting, the channel's own close is the word: the server says bye when the agent's relay
           // link drops (a server restart, a network change), and the agent's channels outlive that link.
           if (settled) return;
@@ -346,18 +410,25 @@ export function attemptP2P(
       }
     }
 
-    function session(conn: Connection, channel: RTCDataChannel, connectMs: number, fingerprints: ChannelFingerprints | undefined): PeerSession {
+    function session(
+      conn: Connection,
+      channel: RTCDataChannel,
+      connectMs: number,
+      fingerprints: ChannelFingerprints | undefined,
+      pc: RTCPeerConnection,
+    ): PeerSession {
       return {
         connection: conn,
         pick: () => pool.pick(),
         channels: () => pool.connections.length,
+        peerConnections: () => peers.filter((p) => p.up && !p.dropped).length,
         channel,
         viewerId,
         connectMs,
         verified: keys !== undefined && fingerprints !== undefined,
         ...(fingerprints ? { fingerprints } : {}),
         close: (reason) => teardown(reason),
-        stats: () => (pc && !closed ? pc.getStats() : Promise.resolve(undefined)),
+        stats: () => (!closed ? pc.getStats() : Promise.resolve(undefined)),
         onClosed(fn) {
           if (closed) queueMicrotask(() => fn('closed'));
           else closeListeners.push(fn);

@@ -17,24 +17,20 @@ export interface EarlyAttemptHandover {
   /** Settles once what the inline script sent so far has left (its MACs are computed asynchronously). */
   sent: () => Promise<void>;
   /**
-   * Made as the attempt started (peer-connection.ts prepareShellPeer), until
-   * a hello with P2P enabled offers it (then it is `peer`); client.js offers
-   * it itself when it takes over before the hello came.
+   * Made on a hello with P2P enabled, from its ICE servers: one peer
+   * connection, or the hello's `p2p.peerConnections` the pool is striped
+   * over, by their `pc` (the first one first).
    */
-  prepared?: {
-    pc: RTCPeerConnection;
-    dcs: RTCDataChannel[];
-    videoSection: boolean;
-    offer: Promise<RTCSessionDescriptionInit>;
-  };
-  /** Offered on a hello with P2P enabled, with its ICE servers. */
-  peer?: {
-    pc: RTCPeerConnection;
-    /** Its pool of data channels (transports/channel-pool.ts), the first one first. */
-    dcs: RTCDataChannel[];
-    /** Fulfilled once the offer was sent; rejected when it could not be made. */
-    offered: Promise<void>;
-  };
+  peers?: EarlyPeer[];
+}
+
+/** One peer connection of the early attempt. */
+export interface EarlyPeer {
+  pc: RTCPeerConnection;
+  /** Its share of the pool of data channels (transports/channel-pool.ts), the first one first. */
+  dcs: RTCDataChannel[];
+  /** Fulfilled once its offer was sent; rejected when it could not be made. */
+  offered: Promise<void>;
 }
 
 export interface ShellHandover {

@@ -24,9 +24,8 @@
  *    the SW controls (its cookie jar is the only one the app's requests
  *    use); client.js registers again (the same registration) and loads the
  *    frame without the SW after SW_CONTROL_TIMEOUT_MS;
- *  - first of all, in a P2P session (`data-wingman-p2p` on <html>, its value
- *    the number of data channels; `data-wingman-video` when the hello will
- *    ask for the video section), starts the P2P attempt
+ *  - in a P2P session (`data-wingman-p2p` on <html>, its value the number of
+ *    data channels), starts the P2P attempt
  *    (early-attempt-inline.ts). On a first visit the signaling round trips
  *    then overlap the wait for the SW instead of following it (lab,
  *    far-server: client.js ran ~0.4 s after this script).
@@ -37,7 +36,6 @@ import { BADGE_QUERY_PARAM, CLIENT_PATH, SW_COOKIE_MERGE_HEADER, SW_PATH, SW_SCO
 import type { EarlyDocument, EarlyDocumentAnswer, WireHeaders } from '../shared/messages';
 import { p2pChannelCount } from '@wingman/protocol';
 import { startEarlyAttempt } from './early-attempt-inline';
-import { VIDEO_SECTION_ATTRIBUTE } from './peer-connection';
 import { takeLinkKey } from './link-key';
 import type { HandoverWindow } from './shell-handover';
 
@@ -79,19 +77,6 @@ const container = navigator.serviceWorker as ServiceWorkerContainer | undefined;
 const frame = document.createElement('iframe');
 const idBytes = crypto.getRandomValues(new Uint8Array(SHELL_ID_BYTES));
 win.__wingmanShell = { id: Array.from(idBytes, (x) => x.toString(16).padStart(2, '0')).join(''), ...(linkKey !== undefined ? { linkKey } : {}) };
-
-// The P2P attempt first: its signaling socket and peer connection then set up while the rest of this script and the page run.
-if (document.documentElement.hasAttribute('data-wingman-p2p') && typeof RTCPeerConnection === 'function' && typeof WebSocket === 'function') {
-  try {
-    win.__wingmanShell.early = startEarlyAttempt(
-      linkKey,
-      p2pChannelCount(document.documentElement.getAttribute('data-wingman-p2p')),
-      document.documentElement.hasAttribute(VIDEO_SECTION_ATTRIBUTE),
-    );
-  } catch {
-    // Any failure here leaves the attempt to client.js.
-  }
-}
 
 const appUrl = new URL(location.href);
 appUrl.searchParams.delete(BADGE_QUERY_PARAM);
@@ -184,3 +169,11 @@ if (container) {
   else firstVisit(container);
 }
 document.documentElement.appendChild(frame);
+
+if (document.documentElement.hasAttribute('data-wingman-p2p') && typeof RTCPeerConnection === 'function' && typeof WebSocket === 'function') {
+  try {
+    win.__wingmanShell.early = startEarlyAttempt(linkKey, p2pChannelCount(document.documentElement.getAttribute('data-wingman-p2p')));
+  } catch {
+    // Any failure here leaves the attempt to client.js.
+  }
+}

@@ -1,9 +1,7 @@
 /**
  * The P2P attempt the shell's inline script starts before client.js has
- * arrived: its peer connection and offer made while the signaling socket
- * connects (docs/PROTOCOL.md §The offer ahead of the hello), and client.js
- * carrying it on (the same signaling socket, peer connection and channel),
- * whatever point it reached meanwhile.
+ * arrived: client.js carries it on (the same signaling socket, peer
+ * connection and channel), whatever point it reached meanwhile.
  */
 import type { BrowserContext } from 'playwright-core';
 import { until } from '../../../../test/helpers/wait';
@@ -107,33 +105,6 @@ describe('the P2P attempt started by the shell inline script', () => {
     });
     expect(peers.filter((e) => e.state === 'connected')).toEqual([expect.objectContaining({ viewerId: status.viewerId })]);
     expect(peers.filter((e) => e.state !== 'connected')).toEqual([]);
-  });
-
-  it('makes its peer connection (and offer) before the signaling hello arrives, and goes P2P with it', async () => {
-    // Records, in the page, when a peer connection is made and when a signaling socket gets its first message (the hello).
-    await browser.context.addInitScript(() => {
-      const log: string[] = [];
-      (window as unknown as { __setupLog: string[] }).__setupLog = log;
-      const Pc = window.RTCPeerConnection;
-      window.RTCPeerConnection = class extends Pc {
-        constructor(config?: RTCConfiguration) {
-          super(config);
-          log.push('peer connection');
-        }
-      };
-      const Ws = window.WebSocket;
-      window.WebSocket = class extends Ws {
-        constructor(url: string | URL, protocols?: string | string[]) {
-          super(url, protocols);
-          if (String(url).includes('/__wingman/signal')) this.addEventListener('message', () => log.push('signaling message'), { once: true });
-        }
-      };
-    });
-    await openShell(browser.page, `${stack.origin}/one`, 'one');
-    await waitForTransport(browser.page, 'p2p');
-    const log = await inPage(browser.page, () => (window as unknown as { __setupLog: string[] }).__setupLog, undefined);
-    // One peer connection, made before the hello: the one that went P2P.
-    expect(log).toEqual(['peer connection', 'signaling message']);
   });
 
   it('starts nothing in a browser without WebRTC: the shell stays on the relay and the agent sees no peer', async () => {

@@ -1,5 +1,6 @@
 /**
- * A pool of data channels on one peer connection, one Connection per channel.
+ * A pool of data channels, one Connection per channel, on one peer connection
+ * or striped over several (each its own SCTP association).
  * SCTP delivers each data channel (one SCTP stream) in order but independently
  * of the others, so a lost packet holds back only the protocol streams of its
  * own channel: over a single channel it held back every response behind it
@@ -27,6 +28,37 @@ export const DEFAULT_P2P_CHANNELS = 4;
 /** Most data channels a viewer may open, and an agent serves, per peer connection. */
 export const MAX_P2P_CHANNELS = 8;
 
+/**
+ * Peer connections a browser viewer stripes its pool over by default (the
+ * tunnel server's P2P_PEER_CONNECTIONS). Each has its own UDP socket and its
+ * own SCTP association, so its own congestion window and loss recovery: one
+ * association's recovery from a loss holds back only the channels on it. The
+ * lab's lossy-mobile cold visit went from 7.4 s over one to 4.4 s over two
+ * and 3.9 s over four, far-server's loads and bulk unchanged (docs/lab.md
+ * §Striping); two takes most of that gain at half the handshakes and agent
+ * peer connections of four. docs/PROTOCOL.md §Channel pool.
+ */
+export const DEFAULT_P2P_PEER_CONNECTIONS = 2;
+
+/** Most peer connections a viewer may open, and an agent serves, per signaling viewer. */
+export const MAX_P2P_PEER_CONNECTIONS = 4;
+
+/** A peer-connection count from configuration or a hello: an integer 1 … MAX_P2P_PEER_CONNECTIONS, else `fallback`. */
+export function p2pPeerConnectionCount(v: unknown, fallback: number = DEFAULT_P2P_PEER_CONNECTIONS): number {
+  const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= MAX_P2P_PEER_CONNECTIONS ? n : fallback;
+}
+
+/**
+ * The data channels peer connection `index` of `peerConnections` offers when
+ * the pool has `channels` in all: spread evenly, the earlier ones taking the
+ * remainder, and at least one each (so 1 channel over 2 peer connections is
+ * 2 channels, still within MAX_P2P_CHANNELS as peerConnections ≤ 4).
+ */
+export function channelsOfPeerConnection(channels: number, peerConnections: number, index: number): number {
+  return Math.max(1, Math.floor(channels / peerConnections) + (index < channels % peerConnections ? 1 : 0));
+}
+
 /** A channel count from configuration or a page's markup: an integer 1 … MAX_P2P_CHANNELS, else `fallback`. */
 export function p2pChannelCount(v: unknown, fallback: number = DEFAULT_P2P_CHANNELS): number {
   const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
@@ -39,6 +71,12 @@ export class ConnectionPool {
 
   add(connection: Connection): void {
     this.members.push(connection);
+  }
+
+  /** Takes a connection out (its peer connection went while the pool goes on over the others). */
+  remove(connection: Connection): void {
+    const i = this.members.indexOf(connection);
+    if (i >= 0) this.members.splice(i, 1);
   }
 
   get connections(): readonly Connection[] {

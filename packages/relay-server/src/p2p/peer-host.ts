@@ -1,10 +1,13 @@
 /**
- * The P2P host: one RTCPeerConnection per viewer, answering the viewer's
- * offer, serving protocol streams over the viewer's pool of data channels
- * (transports/channel-pool.ts, up to MAX_P2P_CHANNELS, each bound on its own)
+ * The P2P host: an RTCPeerConnection per viewer (or up to
+ * MAX_P2P_PEER_CONNECTIONS when the viewer stripes, each named by the `pc` of
+ * its signaling), answering the viewer's offers, serving protocol streams
+ * over the viewer's pool of data channels (transports/channel-pool.ts, up to
+ * MAX_P2P_CHANNELS across all its peer connections, each bound on its own)
  * exactly as relayed streams (the forwarder marks responses
- * `x-wingman-transport: p2p`). A viewer's streams and window growth are
- * bounded across its whole pool; any channel closing closes the peer.
+ * `x-wingman-transport: p2p`). A viewer's streams, window growth and remote
+ * candidates are bounded across its whole pool; any channel closing closes
+ * its peer connection, and the viewer's others go on.
  */
 import {
   announceMaxMessageSize,
@@ -18,6 +21,8 @@ import {
   DEFAULT_WINDOW_GROWTH_BUDGET_BYTES,
   joinPool,
   MAX_P2P_CHANNELS,
+  peerIndex,
+  tagged,
   DATA_CHANNEL_DEFAULT_MESSAGE_BYTES,
   dataChannelMessageBytes,
   maxMessageSizeFromSdp,
@@ -68,7 +73,7 @@ export const MONITOR_TIMEOUT_MS = MONITOR_INTERVAL_MS;
 export const MONITOR_MAX_MISSED = 3;
 /** Close a peer that carried no stream for this long, ms (the viewer reconnects on demand). */
 export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
-/** Remote candidates accepted per viewer, those in its offer's SDP included (a real offer has < 20). */
+/** Remote candidates accepted per viewer across its peer connections, those in its offers' SDP included (a real offer has < 20). */
 export const MAX_REMOTE_CANDIDATES = 64;
 
 export interface PeerReport {
@@ -162,15 +167,29 @@ export interface PeerHost {
 /** Streams one viewer may have open at once, across its whole pool of channels. */
 export const MAX_STREAMS_PER_VIEWER = DEFAULT_MAX_CONCURRENT_STREAMS;
 
+/** What a viewer's peer connections share: the bounds count across all of them. */
+interface ViewerShare {
+  viewerId: string;
+  /** Its live peer connections. */
+  peers: Set<Peer>;
+  /** Auto-tuning growth of the viewer's upload windows, shared by all its connections. */
+  growth: WindowGrowthShare;
+  remoteCandidates: number;
+  /** The `connected` report went out (for the first peer connection that connected). */
+  reported: boolean;
+  lastActivity: number;
+}
+
 interface Peer {
   viewerId: string;
+  /** Which of the viewer's peer connections (the `pc` of its signaling; 0: the first). */
+  index: number;
+  share: ViewerShare;
   pc: RtcPeerConnection;
-  /** The viewer's data channels, in the order they arrived (the first carries the heartbeat). */
+  /** The data channels of this peer connection, in the order they arrived (the first carries its heartbeat). */
   dcs: RtcDataChannel[];
-  /** Their connections once ready; streams are counted across all of them. */
+  /** Their connections once ready. */
   pool: ConnectionPool;
-  /** Auto-tuning growth of the viewer's upload windows, shared by the pool's connections. */
-  growth: WindowGrowthShare;
   startedAt: number;
   connected: boolean;
   /** The offer carried a valid MAC: everything this peer sends is MACed, all it receives must be, and its channel is bound. */
@@ -179,19 +198,37 @@ interface Peer {
   out: Promise<void>;
   remoteDescriptionSet: boolean;
   pendingRemote: RtcIceCandidateInit[];
-  remoteCandidates: number;
   remoteLoopback: boolean;
   heldLoopback: RtcIceCandidateInit[];
   rttMs?: number;
-  lastActivity: number;
   timers: Array<ReturnType<typeof setTimeout>>;
   /** Stops the heartbeat and the idle check (once the channel is open). */
   stops: Array<() => void>;
   closed: boolean;
 }
 
+/** The key of a viewer's peer connection `index` in the host's map. */
+function peerKey(viewerId: string, index: number): string {
+  return index === 0 ? viewerId : `${viewerId}/${index}`;
+}
+
+/** Streams open over all of a viewer's peer connections. */
+function viewerStreams(share: ViewerShare): number {
+  let n = 0;
+  for (const p of share.peers) n += p.pool.streamCount;
+  return n;
+}
+
+/** Data channels a viewer holds over all of its peer connections. */
+function viewerChannels(share: ViewerShare): number {
+  let n = 0;
+  for (const p of share.peers) n += p.dcs.length;
+  return n;
+}
+
 export function createPeerHost(options: PeerHostOptions): PeerHost {
   const peers = new Map<string, Peer>();
+  const viewers = new Map<string, ViewerShare>();
   const maxPeers = options.maxPeers ?? DEFAULT_MAX_PEERS;
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
@@ -227,8 +264,9 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     peer.out = peer.out
       .then(async () => {
         if (peer.closed && message.type !== 'error') return;
-        const mac = keys && isMacedType(message.type) ? await signalMac(keys, 'agent', peer.viewerId, message as MacedSignal) : undefined;
-        options.sendSignal(peer.viewerId, mac === undefined ? message : ({ ...message, mac } as HostSignal));
+        const m = tagged(message, peer.index);
+        const mac = keys && isMacedType(m.type) ? await signalMac(keys, 'agent', peer.viewerId, m as MacedSignal) : undefined;
+        options.sendSignal(peer.viewerId, mac === undefined ? m : ({ ...m, mac } as HostSignal));
       })
       .catch(() => undefined);
   }
@@ -246,9 +284,14 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     peer.closed = true;
     for (const t of peer.timers) clearTimeout(t);
     for (const stop of peer.stops) stop();
-    peers.delete(peer.viewerId);
+    peers.delete(peerKey(peer.viewerId, peer.index));
     for (const c of peer.pool.connections) c.close('ERR_GOING_AWAY', reason);
     closePeer(peer.pc, peer.dcs);
+    const share = peer.share;
+    share.peers.delete(peer);
+    // The viewer's P2P ends with its last peer connection: one of several going changes nothing it reports.
+    if (share.peers.size > 0) return;
+    viewers.delete(share.viewerId);
     report({ viewerId: peer.viewerId, state, reason, ...(peer.rttMs !== undefined ? { rttMs: peer.rttMs } : {}) });
   }
 
@@ -260,7 +303,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   }
 
   function onChannel(peer: Peer, dc: RtcDataChannel): void {
-    if (dc.label !== DATA_CHANNEL_LABEL || peer.dcs.length >= MAX_P2P_CHANNELS || peer.closed) {
+    if (dc.label !== DATA_CHANNEL_LABEL || viewerChannels(peer.share) >= MAX_P2P_CHANNELS || peer.closed) {
       try {
         dc.close();
       } catch {
@@ -301,16 +344,16 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       maxWsMessageBytes: options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES,
       maxMessageBytes: dataChannelMessageBytes(remoteMax, ownMaxMessageBytes),
       maxConcurrentStreams: MAX_STREAMS_PER_VIEWER,
-      windowGrowthBudget: peer.growth,
+      windowGrowthBudget: peer.share.growth,
       // Once per event-loop turn, not per I/O callback: every send is a synchronous call into wrtc's
       // threads, and the answers of a page's burst of requests arrive together (docs/PROTOCOL.md §Scheduling).
       schedule: setImmediate,
     });
-    peer.lastActivity = Date.now();
+    peer.share.lastActivity = Date.now();
     conn.on('stream', (stream) => {
-      peer.lastActivity = Date.now();
+      peer.share.lastActivity = Date.now();
       // The new stream is counted: its connection joined the pool at the viewer's HELLO, which came first.
-      if (peer.pool.streamCount > MAX_STREAMS_PER_VIEWER) {
+      if (viewerStreams(peer.share) > MAX_STREAMS_PER_VIEWER) {
         return stream.reset('ERR_TOO_MANY_STREAMS', `at most ${MAX_STREAMS_PER_VIEWER} open streams per viewer`);
       }
       options.handleStream(stream, 'p2p', peer.viewerId);
@@ -318,7 +361,10 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     conn.on('close', () => closePeerEntry(peer, 'closed', 'data channel closed'));
     if (!peer.connected && !peer.closed) {
       peer.connected = true;
-      report({ viewerId: peer.viewerId, state: 'connected', connectMs: Date.now() - peer.startedAt, verified: peer.keys !== undefined });
+      if (!peer.share.reported) {
+        peer.share.reported = true;
+        report({ viewerId: peer.viewerId, state: 'connected', connectMs: Date.now() - peer.startedAt, verified: peer.keys !== undefined });
+      }
       monitor(peer, conn, dc);
     }
     return conn;
@@ -343,55 +389,67 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       onDead: () => closePeerEntry(peer, 'failed', 'ping timeout'),
     });
     const idleCheck = setInterval(() => {
-      if (peer.pool.streamCount > 0) peer.lastActivity = Date.now();
-      if (Date.now() - peer.lastActivity > idleTimeoutMs) closePeerEntry(peer, 'closed', 'idle');
+      const share = peer.share;
+      if (viewerStreams(share) > 0) share.lastActivity = Date.now();
+      if (Date.now() - share.lastActivity > idleTimeoutMs) closePeerEntry(peer, 'closed', 'idle');
     }, MONITOR_INTERVAL_MS);
     peer.stops.push(stop, () => clearInterval(idleCheck));
   }
 
-  async function onOffer(viewerId: string, offered: string, keys: TrustKeys | undefined): Promise<void> {
-    const existing = peers.get(viewerId);
+  async function onOffer(viewerId: string, index: number, offered: string, keys: TrustKeys | undefined): Promise<void> {
+    const existing = peers.get(peerKey(viewerId, index));
     if (existing) closePeerEntry(existing, 'closed', 'replaced by a new offer');
+    const known = viewers.get(viewerId);
     const inOffer = sdpCandidates(offered).length;
-    if (inOffer > MAX_REMOTE_CANDIDATES) {
-      options.sendSignal(viewerId, { type: 'error', code: 'ERR_TOO_MANY_CANDIDATES', message: `more than ${MAX_REMOTE_CANDIDATES} candidates` });
-      report({ viewerId, state: 'failed', reason: 'too many candidates' });
+    if (inOffer + (known?.remoteCandidates ?? 0) > MAX_REMOTE_CANDIDATES) {
+      options.sendSignal(viewerId, tagged({ type: 'error', code: 'ERR_TOO_MANY_CANDIDATES', message: `more than ${MAX_REMOTE_CANDIDATES} candidates` }, index));
+      if (!known) report({ viewerId, state: 'failed', reason: 'too many candidates' });
       return;
     }
     // Read again per offer: a laptop's addresses change as it moves between networks.
     remotePolicy.ownAddresses = ownAddresses();
     const sdp = withoutCandidates(offered, unreachable);
-    if (peers.size >= maxPeers) {
-      options.sendSignal(viewerId, {
-        type: 'error',
-        code: 'ERR_TOO_MANY_PEERS',
-        message: `this agent serves at most ${maxPeers} P2P viewers; staying on the relay`,
-      });
+    // The cap counts viewers: a striped viewer's peer connections are bounded by MAX_P2P_PEER_CONNECTIONS (the `pc` range).
+    if (!known && viewers.size >= maxPeers) {
+      options.sendSignal(
+        viewerId,
+        tagged({ type: 'error', code: 'ERR_TOO_MANY_PEERS', message: `this agent serves at most ${maxPeers} P2P viewers; staying on the relay` }, index),
+      );
       report({ viewerId, state: 'failed', reason: 'too many peers' });
       return;
     }
+    const share: ViewerShare = known ?? {
+      viewerId,
+      peers: new Set(),
+      growth: { limit: DEFAULT_WINDOW_GROWTH_BUDGET_BYTES, reserved: 0 },
+      remoteCandidates: 0,
+      reported: false,
+      lastActivity: Date.now(),
+    };
+    viewers.set(viewerId, share);
+    share.remoteCandidates += inOffer;
     const pc = createPeerConnection({ iceServers });
     const peer: Peer = {
       viewerId,
+      index,
+      share,
       pc,
       dcs: [],
       pool: new ConnectionPool(),
-      growth: { limit: DEFAULT_WINDOW_GROWTH_BUDGET_BYTES, reserved: 0 },
       startedAt: Date.now(),
       connected: false,
       remoteDescriptionSet: false,
       pendingRemote: [],
-      remoteCandidates: inOffer,
       remoteLoopback: false,
       heldLoopback: [],
-      lastActivity: Date.now(),
       timers: [],
       stops: [],
       closed: false,
       out: Promise.resolve(),
       ...(keys ? { keys } : {}),
     };
-    peers.set(viewerId, peer);
+    peers.set(peerKey(viewerId, index), peer);
+    share.peers.add(peer);
     peer.timers.push(
       setTimeout(() => {
         if (!peer.connected) closePeerEntry(peer, 'failed', `no data channel within ${connectTimeoutMs} ms`);
@@ -432,7 +490,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   }
 
   function onCandidate(peer: Peer, c: RtcIceCandidateInit): void {
-    if (++peer.remoteCandidates > MAX_REMOTE_CANDIDATES) {
+    if (++peer.share.remoteCandidates > MAX_REMOTE_CANDIDATES) {
       signal(peer, { type: 'error', code: 'ERR_TOO_MANY_CANDIDATES', message: `more than ${MAX_REMOTE_CANDIDATES} candidates` });
       return closePeerEntry(peer, 'failed', 'too many candidates');
     }
@@ -450,13 +508,19 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   async function checked(viewerId: string, message: ViewerSignal): Promise<TrustKeys | boolean> {
     if (!isMacedType(message.type)) return true;
     const mac = 'mac' in message ? message.mac : undefined;
-    const keys = message.type === 'offer' ? (mac !== undefined ? await trustKeys : undefined) : peers.get(viewerId)?.keys;
+    const keys = message.type === 'offer' ? (mac !== undefined ? await trustKeys : undefined) : peers.get(peerKey(viewerId, peerIndex(message)))?.keys;
     if (!keys && message.type === 'offer' && keyRequired) {
-      options.sendSignal(viewerId, {
-        type: 'error',
-        code: 'ERR_LINK_KEY_REQUIRED',
-        message: "this session is private: it is served only over a channel verified with the link's key (#k=…)",
-      });
+      options.sendSignal(
+        viewerId,
+        tagged(
+          {
+            type: 'error',
+            code: 'ERR_LINK_KEY_REQUIRED',
+            message: "this session is private: it is served only over a channel verified with the link's key (#k=…)",
+          },
+          peerIndex(message),
+        ),
+      );
       report({ viewerId, state: 'failed', reason: 'no link key (private session)' });
       return false;
     }
@@ -471,12 +535,16 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   }
 
   function apply(viewerId: string, message: ViewerSignal, keys: TrustKeys | undefined): void {
-    const peer = peers.get(viewerId);
+    const index = peerIndex(message);
+    const peer = peers.get(peerKey(viewerId, index));
     switch (message.type) {
       case 'offer':
-        onOffer(viewerId, message.sdp, keys).catch((err: unknown) => {
-          const p = peers.get(viewerId);
-          options.sendSignal(viewerId, { type: 'error', code: 'ERR_BAD_OFFER', message: `could not answer the offer: ${(err as Error).message}` });
+        onOffer(viewerId, index, message.sdp, keys).catch((err: unknown) => {
+          const p = peers.get(peerKey(viewerId, index));
+          options.sendSignal(
+            viewerId,
+            tagged({ type: 'error', code: 'ERR_BAD_OFFER', message: `could not answer the offer: ${(err as Error).message}` }, index),
+          );
           if (p) closePeerEntry(p, 'failed', 'bad offer');
         });
         return;
@@ -503,21 +571,24 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       });
     },
     viewerLeft(viewerId) {
-      const peer = peers.get(viewerId);
-      if (peer && !peer.connected) closePeerEntry(peer, 'closed', 'viewer left before connecting');
+      for (const peer of [...(viewers.get(viewerId)?.peers ?? [])]) if (!peer.connected) closePeerEntry(peer, 'closed', 'viewer left before connecting');
     },
     closePeer(viewerId, reason) {
-      const peer = peers.get(viewerId);
-      if (peer) closePeerEntry(peer, 'closed', reason);
+      for (const peer of [...(viewers.get(viewerId)?.peers ?? [])]) closePeerEntry(peer, 'closed', reason);
     },
     peers() {
-      return [...peers.values()].map((p) => ({
-        viewerId: p.viewerId,
-        state: p.connected ? 'connected' : 'connecting',
-        verified: p.keys !== undefined,
-        ...(p.rttMs !== undefined ? { rttMs: p.rttMs } : {}),
-        streams: p.pool.streamCount,
-      }));
+      // One entry per viewer, however many peer connections it stripes over (the first connected one speaks for it).
+      return [...viewers.values()].map((share) => {
+        const all = [...share.peers];
+        const p = all.find((x) => x.connected) ?? all[0]!;
+        return {
+          viewerId: share.viewerId,
+          state: p.connected ? 'connected' : 'connecting',
+          verified: p.keys !== undefined,
+          ...(p.rttMs !== undefined ? { rttMs: p.rttMs } : {}),
+          streams: viewerStreams(share),
+        };
+      });
     },
     setIceServers(servers) {
       iceServers = servers;

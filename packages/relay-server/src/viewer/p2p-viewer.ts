@@ -1,8 +1,10 @@
 /**
  * A Node viewer that reaches a session's agent peer-to-peer: signaling over
  * the session origin's SIGNAL_PATH, a wrtc peer connection that offers a pool
- * of data channels (transports/channel-pool.ts), then protocol streams over
- * them, each new stream on the least busy channel (`pick()`). Used by tests, benchmarks and
+ * of data channels (transports/channel-pool.ts), or several peer connections
+ * it stripes the pool over (signaled in parallel on the one socket, each
+ * named by its `pc`), then protocol streams over them, each new stream on the
+ * least busy channel (`pick()`). Used by tests, benchmarks and
  * `wingman fetch`. With the link key (the link's `#k=`), it verifies as the
  * browser shell does (docs/PROTOCOL.md §Verified channels): MACed signaling
  * both ways, then the channel binding before any protocol frame.
@@ -14,9 +16,13 @@ import {
   bindingProof,
   connectionOverDataChannel,
   ConnectionPool,
+  channelsOfPeerConnection,
   DEFAULT_P2P_CHANNELS,
   joinPool,
   p2pChannelCount,
+  p2pPeerConnectionCount,
+  peerIndex,
+  tagged,
   deriveTrustKeys,
   isMacedType,
   linkKeyBytes,
@@ -62,8 +68,15 @@ export interface P2PViewerOptions {
   cookie?: string;
   /** The link key; default: the one in `url`'s fragment (`#k=…`), if any. Without one the channel is unverified. */
   linkKey?: string;
-  /** Data channels to open (1 … MAX_P2P_CHANNELS). Default DEFAULT_P2P_CHANNELS. */
+  /** Data channels to open in all, spread over the peer connections (1 … MAX_P2P_CHANNELS). Default DEFAULT_P2P_CHANNELS. */
   channels?: number;
+  /**
+   * Peer connections to stripe the channels over (1 … MAX_P2P_PEER_CONNECTIONS).
+   * Default 1, whatever the hello's `p2p.peerConnections` (the browser's
+   * setting): striping speeds up a page load's burst, and this viewer's users
+   * (`wingman fetch`, tests, benchmarks) make one request or choose.
+   */
+  peerConnections?: number;
 }
 
 /** `Authorization` value for a session's viewer password (RFC 7617; the user name is ignored). */
@@ -74,19 +87,34 @@ export function basicAuthorization(password: string): string {
 export interface P2PViewer {
   /** The first channel's connection (it carries nothing special; tests and benchmarks that want one channel use it). */
   readonly connection: Connection;
-  /** Every ready connection of the pool, in the order of their channels (`channels`, less any the agent refused). */
+  /**
+   * Every ready connection of the pool (`channels`, less any the agent
+   * refused, and those of a peer connection that closed or is not up yet):
+   * the first peer connection's in the order of their channels, then the
+   * others' as they became ready.
+   */
   readonly connections: readonly Connection[];
+  /** Which peer connection (its `pc`) a connection of the pool runs on. */
+  peerOf(connection: Connection): number | undefined;
+  /** Settles once every peer connection is up or failed (the viewer resolved with the first). */
+  readonly allSettled: Promise<void>;
+  /** Every peer connection, by `pc`. */
+  readonly peerConnections: readonly RtcPeerConnection[];
+  /** Every raw data channel of peer connection `pc`, the first one first. */
+  channelsOf(pc: number): readonly RtcDataChannel[];
+  /** Closes peer connection `pc` alone (its channels leave the pool; bye to the agent for it). */
+  closePeerConnection(pc: number): void;
   /** The connection a new stream should go on: the ready one with the fewest open streams. */
   pick(): Connection;
   readonly viewerId: string;
   readonly p2p: P2PSettings;
   /** Time from start to open data channel, ms. */
   readonly connectMs: number;
-  /** The first raw data channel (benchmarks compare against it). */
+  /** The first raw data channel of the first peer connection up (benchmarks compare against it). */
   readonly channel: RtcDataChannel;
-  /** Every raw data channel offered, the first one first (some may have been refused). */
+  /** Every raw data channel of that peer connection, the first one first (some may have been refused). */
   readonly channels: readonly RtcDataChannel[];
-  /** The peer connection (stats: the selected candidate pair; benchmarks open extra channels on it). */
+  /** The first peer connection up (stats: the selected candidate pair; benchmarks open extra channels on it). */
   readonly peerConnection: RtcPeerConnection;
   /** The channel ends at the holder of the link key (signaling MACs and channel binding passed). */
   readonly verified: boolean;
@@ -118,9 +146,22 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
 
   const channelCount = p2pChannelCount(options.channels ?? DEFAULT_P2P_CHANNELS);
   return new Promise<P2PViewer>((resolve, reject) => {
-    let pc: RtcPeerConnection | undefined;
-    const dcs: RtcDataChannel[] = [];
+    /** One of the viewer's peer connections and its signaling state. */
+    interface Striped {
+      index: number;
+      pc: RtcPeerConnection;
+      dcs: RtcDataChannel[];
+      /** Its ready connections. */
+      own: Connection[];
+      answered: boolean;
+      pendingCandidates: Array<{ candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null }>;
+      closed: boolean;
+      /** Settles once it is up (every channel ready or, all but the first, refused) or failed. */
+      up?: Promise<boolean>;
+    }
+    const peers: Striped[] = [];
     const pool = new ConnectionPool();
+    const peerOfConnection = new Map<Connection, number>();
     let settled = false;
     const headers =
       options.password !== undefined || options.cookie !== undefined
@@ -136,7 +177,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       clearTimeout(timer);
       ws.close();
       pool.close();
-      if (pc) closePeer(pc, dcs);
+      for (const p of peers) closePeer(p.pc, p.dcs);
       reject(err);
     };
     let droppedSignals = 0;
@@ -177,8 +218,6 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
         .catch(fail);
     };
     let hello: { viewerId: string; p2p: P2PSettings } | undefined;
-    const pendingCandidates: Array<{ candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null }> = [];
-    let answered = false;
 
     ws.on('error', (err) => fail(err));
     ws.on('unexpected-response', (_req, res) => fail(new Error(`signaling refused: HTTP ${res.statusCode}`)));
@@ -186,7 +225,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       if (!hello) fail(new Error('signaling closed before hello'));
     });
     ws.on('message', (data, isBinary) => {
-      if (isBinary || (settled && !pc)) return;
+      if (isBinary || (settled && peers.length === 0)) return;
       const text = data.toString();
       try {
         if (!hello) {
@@ -198,131 +237,205 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
           const h = parseSignalHello(text);
           hello = { viewerId: h.viewerId, p2p: h.p2p };
           if (!h.p2p.enabled) return fail(protocolError('ERR_GOING_AWAY', 'ERR_P2P_DISABLED: P2P is disabled for this session'));
-          void start(h.p2p);
+          start(h.p2p);
           return;
         }
-        if (!pc) return;
+        if (peers.length === 0) return;
         receive(parseHostSignal(text), onSignal);
       } catch (err) {
         fail(err as Error);
       }
     });
 
+    /** A peer connection of the viewer failed or closed: its channels leave the pool; the last one ends it all. */
+    function dropPeer(p: Striped, err: Error): void {
+      if (p.closed) return;
+      p.closed = true;
+      for (const c of p.own) {
+        pool.remove(c);
+        c.close();
+      }
+      closePeer(p.pc, p.dcs);
+      if (peers.every((x) => x.closed)) {
+        if (!settled) return fail(err);
+        ws.close();
+      }
+    }
+
     function onSignal(m: HostSignal<string>): void {
-      if (!pc) return;
+      const p = peers[peerIndex(m)];
+      if (!p || p.closed) return;
+      const pc = p.pc;
       switch (m.type) {
         case 'answer':
-          void pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).then(async () => {
-            answered = true;
-            for (const c of pendingCandidates.splice(0)) await pc!.addIceCandidate(c).catch(iceCandidateNotAdded(hello?.viewerId ?? '?'));
-          }, fail);
+          void pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).then(
+            async () => {
+              p.answered = true;
+              for (const c of p.pendingCandidates.splice(0)) await pc.addIceCandidate(c).catch(iceCandidateNotAdded(hello?.viewerId ?? '?'));
+            },
+            (err: Error) => dropPeer(p, err),
+          );
           return;
         case 'ice-candidate':
-          if (answered) void pc.addIceCandidate(m.candidate).catch(iceCandidateNotAdded(hello?.viewerId ?? '?'));
-          else pendingCandidates.push(m.candidate);
+          if (p.answered) void pc.addIceCandidate(m.candidate).catch(iceCandidateNotAdded(hello?.viewerId ?? '?'));
+          else if (p.pendingCandidates.length < 64) p.pendingCandidates.push(m.candidate);
           return;
         case 'error':
-          return fail(new Error(`${m.code}: ${m.message}`));
+          return dropPeer(p, new Error(`${m.code}: ${m.message}`));
         case 'bye':
-          return fail(new Error(`agent said bye: ${m.reason ?? ''}`));
+          // The server's bye (the agent's relay link dropped) names no peer connection: it ends an attempt still connecting.
+          if (m.pc === undefined && !settled) return fail(new Error(`agent said bye: ${m.reason ?? ''}`));
+          return dropPeer(p, new Error(`agent said bye: ${m.reason ?? ''}`));
         default:
           return;
       }
     }
 
-    async function start(p2p: P2PSettings): Promise<void> {
-      pc = createPeerConnection({ iceServers: p2p.iceServers });
-      for (let i = 0; i < channelCount; i++) dcs.push(pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true }));
+    function start(p2p: P2PSettings): void {
+      const count = p2pPeerConnectionCount(options.peerConnections ?? 1, 1);
+      for (let i = 0; i < count; i++) peers.push(startPeer(p2p, i, channelsOfPeerConnection(channelCount, count, i)));
+      const ups = peers.map((p) => p.up!);
+      // The first peer connection up serves; the others join the pool as they come.
+      for (const p of peers)
+        void p.up!.then((ok) => {
+          if (ok)
+            opened(
+              p,
+              p2p,
+              Promise.all(ups).then(() => undefined),
+            );
+        });
+    }
+
+    /** Makes peer connection `index` with its `channels` data channels and offers it (tagged `pc`). */
+    function startPeer(p2p: P2PSettings, index: number, channels: number): Striped {
+      const pc = createPeerConnection({ iceServers: p2p.iceServers });
+      const p: Striped = { index, pc, dcs: [], own: [], answered: false, pendingCandidates: [], closed: false };
+      for (let i = 0; i < channels; i++) p.dcs.push(pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true }));
       pc.onicecandidate = (ev) => {
-        if (!ev.candidate) return send({ type: 'end-of-candidates' });
+        if (p.closed) return;
+        if (!ev.candidate) return send(tagged({ type: 'end-of-candidates' }, index));
         const c = ev.candidate.toJSON ? ev.candidate.toJSON() : ev.candidate;
         if (c.candidate)
-          send({ type: 'ice-candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } });
+          send(
+            tagged({ type: 'ice-candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } }, index),
+          );
       };
       pc.onconnectionstatechange = () => {
-        if (pc?.connectionState === 'failed') fail(protocolError('ERR_CONNECTION_LOST', 'ICE failed'));
+        if (pc.connectionState === 'failed') dropPeer(p, protocolError('ERR_CONNECTION_LOST', 'ICE failed'));
       };
-      let fingerprints: ChannelFingerprints | undefined;
       /** This end's proof and the agent's expected one, from the two descriptions (the agent's came MACed). */
       const proofs = async (k: TrustKeys) => {
-        const agent = sdpFingerprint(pc?.remoteDescription?.sdp ?? '');
-        const viewer = sdpFingerprint(pc?.localDescription?.sdp ?? '');
+        const agent = sdpFingerprint(pc.remoteDescription?.sdp ?? '');
+        const viewer = sdpFingerprint(pc.localDescription?.sdp ?? '');
         if (!agent || !viewer) throw new Error('a description has no sha-256 fingerprint');
-        fingerprints = { agent, viewer };
-        const [own, expected] = await Promise.all([bindingProof(k, 'viewer', fingerprints), bindingProof(k, 'agent', fingerprints)]);
+        fingerprintsOf.set(p, { agent, viewer });
+        const [own, expected] = await Promise.all([bindingProof(k, 'viewer', { agent, viewer }), bindingProof(k, 'agent', { agent, viewer })]);
         return { own, expected };
       };
       const connect = (bound: DataChannelLike) => {
-        const remoteMax = pc?.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(pc?.remoteDescription?.sdp ?? '');
+        const remoteMax = pc.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(pc.remoteDescription?.sdp ?? '');
         const conn = connectionOverDataChannel(bound, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax) });
-        // One channel gone is the peer connection gone: the others close too.
-        conn.on('close', () => pool.close());
+        // One channel gone is its peer connection gone: the others of it close too.
+        conn.on('close', () => dropPeer(p, protocolError('ERR_CONNECTION_LOST', 'a data channel closed')));
         return conn;
       };
-      // Every channel ready, or (all but the first: an agent may serve fewer) closed before it was.
-      const joined = dcs.map((dc, i) =>
-        joinPool(dc, pool, { ...(keys ? { bind: (c: DataChannelLike) => bindDataChannel(c, () => keys.then(proofs)) } : {}), connect }).catch((err: Error) => {
+      // Joined into a pool of its own first: the viewer's pool takes them once the peer connection is up.
+      const own = new ConnectionPool();
+      const joined = p.dcs.map((dc, i) =>
+        joinPool(dc, own, { ...(keys ? { bind: (c: DataChannelLike) => bindDataChannel(c, () => keys.then(proofs)) } : {}), connect }).catch((err: Error) => {
           if (i === 0 || err instanceof BindingError) throw err;
         }),
       );
-      Promise.all(joined).then(
-        (conns) => opened(conns.filter((c): c is Connection => c !== undefined)),
-        (err: Error) => fail(protocolError('ERR_CONNECTION_LOST', err instanceof BindingError ? `channel binding failed: ${err.message}` : err.message)),
+      p.up = Promise.all(joined).then(
+        (conns) => {
+          if (p.closed) return false;
+          p.own = conns.filter((c): c is Connection => c !== undefined);
+          for (const c of p.own) {
+            peerOfConnection.set(c, index);
+            pool.add(c);
+          }
+          return true;
+        },
+        (err: Error) => {
+          dropPeer(p, protocolError('ERR_CONNECTION_LOST', err instanceof BindingError ? `channel binding failed: ${err.message}` : err.message));
+          return false;
+        },
       );
-      const channel = dcs[0]!;
-      /** `connections`: the ready ones, in the order of their channels. */
-      const opened = (connections: Connection[]) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        const connection = connections[0]!;
-        const connectMs = Date.now() - started;
-        send({ type: 'connection-state', state: 'connected', connectMs });
-        const closeAll = () => {
-          pool.close();
-          ws.close();
-        };
-        resolve({
-          connection,
-          connections,
-          pick: () => pool.pick() ?? connection,
-          viewerId: hello!.viewerId,
-          p2p,
-          connectMs,
-          channel,
-          channels: dcs,
-          peerConnection: pc!,
-          verified: keys !== undefined,
-          ...(fingerprints ? { fingerprints } : {}),
-          get droppedSignals() {
-            return droppedSignals;
-          },
-          close() {
-            send({ type: 'bye', reason: 'viewer closed' });
-            closeAll();
-            closePeer(pc!, dcs);
-          },
-          leave() {
-            const gone = new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, VIEWER_LEAVE_WAIT_MS);
-              channel.addEventListener('close', () => {
-                clearTimeout(timer);
-                resolve();
-              });
-            });
-            send({ type: 'bye', reason: 'viewer closed' });
-            closeAll();
-            return gone;
-          },
-        });
-      };
-      try {
+      void (async () => {
         const offer = await pc.createOffer();
         await pc.setLocalDescription(offer);
-        send({ type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp });
-      } catch (err) {
-        fail(err as Error);
-      }
+        send(tagged({ type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp }, index));
+      })().catch((err: Error) => dropPeer(p, err));
+      return p;
+    }
+
+    const fingerprintsOf = new Map<Striped, ChannelFingerprints>();
+
+    /** The first peer connection up: the viewer resolves with it. */
+    function opened(first: Striped, p2p: P2PSettings, allSettled: Promise<void>): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const connection = first.own[0]!;
+      const channel = first.dcs[0]!;
+      const connectMs = Date.now() - started;
+      send({ type: 'connection-state', state: 'connected', connectMs });
+      const fingerprints = fingerprintsOf.get(first);
+      const closeAll = () => {
+        for (const p of peers) p.closed = true;
+        pool.close();
+        ws.close();
+      };
+      const bye = () => {
+        for (const p of peers) send(tagged({ type: 'bye', reason: 'viewer closed' }, p.index));
+      };
+      resolve({
+        connection,
+        get connections() {
+          return pool.connections;
+        },
+        pick: () => pool.pick() ?? connection,
+        peerOf: (c) => peerOfConnection.get(c),
+        allSettled,
+        peerConnections: peers.map((p) => p.pc),
+        channelsOf: (i) => peers[i]?.dcs ?? [],
+        closePeerConnection(i) {
+          const p = peers[i];
+          if (!p || p.closed) return;
+          send(tagged({ type: 'bye', reason: 'viewer closed this peer connection' }, i));
+          dropPeer(p, new Error('closed by the viewer'));
+        },
+        viewerId: hello!.viewerId,
+        p2p,
+        connectMs,
+        channel,
+        channels: first.dcs,
+        peerConnection: first.pc,
+        verified: keys !== undefined,
+        ...(fingerprints ? { fingerprints } : {}),
+        get droppedSignals() {
+          return droppedSignals;
+        },
+        close() {
+          bye();
+          const all = peers.slice();
+          closeAll();
+          for (const p of all) closePeer(p.pc, p.dcs);
+        },
+        leave() {
+          const gone = new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, VIEWER_LEAVE_WAIT_MS);
+            channel.addEventListener('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+          });
+          bye();
+          closeAll();
+          return gone;
+        },
+      });
     }
   });
 }

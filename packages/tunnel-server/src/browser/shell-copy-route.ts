@@ -11,8 +11,8 @@ import { sendJson } from '../http/json-response';
 import type { ReservedRequestHandler } from '../routing/reserved-routes';
 import { serveShell } from './shell-html';
 
-/** `p2pChannels`: the data channels each viewer opens (config `p2p.channels`); `videoSection`: config `p2p.videoSection`. */
-export function createShellCopyRoute(p2pEnabled: (session: Session) => boolean, p2pChannels?: number, videoSection?: boolean): ReservedRequestHandler {
+/** `p2pChannels`: the data channels each viewer opens (config `p2p.channels`). */
+export function createShellCopyRoute(p2pEnabled: (session: Session) => boolean, p2pChannels?: number): ReservedRequestHandler {
   return (req, res, ctx) => {
     req.resume();
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -21,12 +21,6 @@ export function createShellCopyRoute(p2pEnabled: (session: Session) => boolean, 
     }
     const { session } = ctx;
     if (!session?.agent || !p2pEnabled(session)) return sendJson(res, 404, { error: 'ERR_NOT_FOUND', message: 'this session serves no shell' });
-    serveShell(res, {
-      sessionId: session.id,
-      p2p: true,
-      ...(p2pChannels !== undefined ? { p2pChannels } : {}),
-      ...(videoSection !== undefined ? { videoSection } : {}),
-      private: session.private === true,
-    });
+    serveShell(res, { sessionId: session.id, p2p: true, ...(p2pChannels !== undefined ? { p2pChannels } : {}), private: session.private === true });
   };
 }

@@ -28,12 +28,6 @@ export interface ShellOptions {
   badge?: boolean;
   /** A private session (`wingman http --private`): the shell loads the app only over a verified channel. Default false. */
   private?: boolean;
-  /**
-   * The server's hellos ask for the video section (config `p2p.videoSection`):
-   * the page says so (`data-wingman-video`), so its inline script makes the
-   * peer connection before the hello. Default true, as the config's.
-   */
-  videoSection?: boolean;
 }
 
 /** What the client reads from the page (validated again on its side). */
@@ -116,7 +110,7 @@ export function shellInlineScript(distDir: string = defaultBrowserDistDir()): Sh
 export function renderShell(options: ShellOptions, script: ShellInlineScript = shellInlineScript()): string {
   const config = shellConfig(options);
   return `<!doctype html>
-<html lang="en"${config.p2p ? ` data-wingman-p2p="${config.p2pChannels}"` : ''}${config.p2p && options.videoSection !== false ? ' data-wingman-video' : ''}${config.private ? ' data-wingman-private' : ''}>
+<html lang="en"${config.p2p ? ` data-wingman-p2p="${config.p2pChannels}"` : ''}${config.private ? ' data-wingman-private' : ''}>
 <head>
 <meta charset="utf-8">
 <script>${script.text}</script>

@@ -63,7 +63,7 @@ export function createSessionRoutes(options: SessionRoutesOptions): SessionRoute
     requests: new Map([
       [SESSION_INFO_PATH, createSessionInfoHandler({ config, hub })],
       [CLIENT_PATH, serveAsset],
-      [SHELL_PATH, createShellCopyRoute(p2pEnabled, config.p2p.channels, config.p2p.videoSection)],
+      [SHELL_PATH, createShellCopyRoute(p2pEnabled, config.p2p.channels)],
       [SW_PATH, serveAsset],
       [SHIM_PATH, serveAsset],
       [DIAGNOSTICS_SCRIPT_PATH, serveAsset],
@@ -79,13 +79,7 @@ export function createSessionRoutes(options: SessionRoutesOptions): SessionRoute
     bootstrap(req, res, session, setCookie) {
       if (!p2pEnabled(session) || !isBootstrapNavigation(req)) return false;
       if (setCookie.length > 0) res.setHeader('set-cookie', setCookie);
-      serveShell(res, {
-        sessionId: session.id,
-        p2p: true,
-        p2pChannels: config.p2p.channels,
-        videoSection: config.p2p.videoSection,
-        private: session.private === true,
-      });
+      serveShell(res, { sessionId: session.id, p2p: true, p2pChannels: config.p2p.channels, private: session.private === true });
       return true;
     },
     wsTickets,

@@ -22,9 +22,17 @@ const CLOSE_POLICY = 1008;
 /** Session info (JSON) on every session origin: agent presence, effective P2P setting, viewers. */
 export const SESSION_INFO_PATH = '/__wingman/session';
 
-/** The effective P2P settings of a session for `holder` (a viewer id): server flag AND the agent's offer, with ICE credentials minted for that holder. */
+/**
+ * The effective P2P settings of a session for `holder` (a viewer id): server
+ * flag AND the agent's offer, with ICE credentials minted for that holder,
+ * and the peer connections to stripe over. That count goes to viewers only,
+ * and only when over 1: an agent's `registered.p2p` never carries it (an
+ * agent parses those settings strictly, and needs none: it serves whatever
+ * `pc` a viewer offers, within its bounds).
+ */
 export function sessionP2P(config: TunnelServerConfig, session: Session, holder: string): P2PSettings {
-  return p2pSettingsFor(config.p2p, session.agent?.p2p ?? false, turnUser(session.id, holder));
+  const settings = p2pSettingsFor(config.p2p, session.agent?.p2p ?? false, turnUser(session.id, holder));
+  return config.p2p.peerConnections > 1 ? { ...settings, peerConnections: config.p2p.peerConnections } : settings;
 }
 
 /**

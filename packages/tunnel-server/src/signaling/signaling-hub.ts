@@ -165,8 +165,11 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
         }
         if (message.type === 'offer') {
           if (!session.p2pEnabled()) return reject(viewer, 'ERR_P2P_DISABLED', 'P2P is disabled for this session');
-          viewer.offeredAt = Date.now();
-          metrics.attempts.inc();
+          // One attempt per viewer: a striped viewer's later peer connections (`pc`) are part of it.
+          if (message.pc === undefined) {
+            viewer.offeredAt = Date.now();
+            metrics.attempts.inc();
+          }
         }
         if (message.type === 'connection-state' && message.state === 'failed') {
           metrics.failures.inc({ reason: 'viewer: ' + (message.reason ?? 'failed').slice(0, 40) });

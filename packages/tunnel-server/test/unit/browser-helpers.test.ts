@@ -82,13 +82,12 @@ describe('renderShell', () => {
     }
   });
 
-  it('marks a P2P session on <html> with its data channel count and video section (the inline script starts the P2P attempt only there), and only a P2P session', () => {
+  it('marks a P2P session on <html> with its data channel count (the inline script starts the P2P attempt only there), and only a P2P session', () => {
     const script = inlineScript('window.x=1;');
-    expect(renderShell({ sessionId: 'abc', p2p: true }, script)).toContain(`<html lang="en" data-wingman-p2p="${DEFAULT_P2P_CHANNELS}" data-wingman-video>`);
-    expect(renderShell({ sessionId: 'abc', p2p: true, p2pChannels: 1, videoSection: false }, script)).toContain('<html lang="en" data-wingman-p2p="1">');
+    expect(renderShell({ sessionId: 'abc', p2p: true }, script)).toContain(`<html lang="en" data-wingman-p2p="${DEFAULT_P2P_CHANNELS}">`);
+    expect(renderShell({ sessionId: 'abc', p2p: true, p2pChannels: 1 }, script)).toContain('<html lang="en" data-wingman-p2p="1">');
     expect(() => renderShell({ sessionId: 'abc', p2p: true, p2pChannels: MAX_P2P_CHANNELS + 1 }, script)).toThrow(TypeError);
     expect(renderShell({ sessionId: 'abc', p2p: false }, script)).toContain('<html lang="en">');
-    expect(renderShell({ sessionId: 'abc', p2p: false, videoSection: true }, script)).toContain('<html lang="en">');
   });
 
   it('inlines the script browser-client built: it creates the app frame and loads client.js', () => {

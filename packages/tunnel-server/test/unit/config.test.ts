@@ -16,7 +16,16 @@ describe('configuration', () => {
   it('defaults to loopback, port 8080, the embedded token and a 30 s grace period', () => {
     const c = resolveConfig();
     expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, tokens: [DEFAULT_AGENT_TOKEN], sessionGraceMs: 30_000, logLevel: 'info' });
-    expect(c.p2p).toEqual({ enabled: true, timeoutMs: 3000, channels: 4, stunServers: [], turnUrls: [], turnTtlS: 300, videoSection: true });
+    expect(c.p2p).toEqual({
+      enabled: true,
+      timeoutMs: 3000,
+      channels: 4,
+      peerConnections: 2,
+      stunServers: [],
+      turnUrls: [],
+      turnTtlS: 300,
+      videoSection: true,
+    });
   });
 
   it('reads every variable from the environment', () => {
