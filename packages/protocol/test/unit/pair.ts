@@ -3,6 +3,8 @@ import { Connection, type ConnectionOptions } from '@wingman/protocol';
 export interface PairOptions extends Partial<Omit<ConnectionOptions, 'transport' | 'role'>> {
   /** Sees every message on the wire, before delivery. */
   tap?: (from: 'client' | 'server', message: Uint8Array) => void;
+  /** What each side's transport reports as buffered (default 0): above the high-water mark its pump waits for drain(). */
+  buffered?: (from: 'client' | 'server') => number;
   /** Options for the server side only (merged over the shared ones). */
   server?: Partial<Omit<ConnectionOptions, 'transport' | 'role'>>;
 }
@@ -16,7 +18,7 @@ export interface Pair {
 
 /** Two connections joined by an in-memory transport that delivers asynchronously, as a socket would. */
 export function connectedPair(opts: PairOptions = {}): Pair {
-  const { tap, server: serverOpts, ...shared } = opts;
+  const { tap, buffered, server: serverOpts, ...shared } = opts;
   let client!: Connection;
   let server!: Connection;
   let open = true;
@@ -38,7 +40,7 @@ export function connectedPair(opts: PairOptions = {}): Pair {
       tap?.(from, copy);
       setImmediate(() => open && deliver().receive(copy));
     },
-    bufferedAmount: () => 0,
+    bufferedAmount: () => buffered?.(from) ?? 0,
     close: closeBoth,
   });
   client = new Connection({ ...shared, role: 'client', transport: make('client', () => server) });
