@@ -72,7 +72,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
       0,
       encodeHello({
         version: PROTOCOL_VERSION,
-        capabilities: CAPABILITIES.HTTP | CAPABILITIES.WEBSOCKET,
+        capabilities: CAPABILITIES.HTTP | CAPABILITIES.WEBSOCKET | CAPABILITIES.PRIORITY,
         maxConcurrentStreams: this.maxConcurrentStreams,
         initialWindow: this.localWindow,
       }),
@@ -90,6 +90,11 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   /** Streams the peer accepts open at once from this side: its HELLO's limit (the protocol default before the HELLO). */
   get peerMaxConcurrentStreams(): number {
     return (this.peer ?? PEER_DEFAULT_HELLO).maxConcurrentStreams;
+  }
+
+  /** The capability bits of the peer's HELLO (CAPABILITIES); none before it arrived. */
+  get peerCapabilities(): number {
+    return this.peer?.capabilities ?? 0;
   }
 
   /** Streams currently open (either side). */

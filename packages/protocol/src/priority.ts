@@ -43,3 +43,8 @@ export function requestedPriority(headers: ReadonlyArray<readonly [string, strin
   const fields = headers.filter(([n]) => n === PRIORITY_HEADER);
   return fields.length === 1 ? parsePriority(fields[0]![1]) : DEFAULT_PRIORITY;
 }
+
+/** The head's fields without the priority field: what goes to a peer that does not announce CAPABILITIES.PRIORITY (it would hand the field to the app). */
+export function withoutPriority(headers: ReadonlyArray<readonly [string, string]>): Array<[string, string]> {
+  return headers.filter(([n]) => n !== PRIORITY_HEADER).map(([n, v]) => [n, v]);
+}

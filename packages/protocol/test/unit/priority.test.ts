@@ -4,9 +4,11 @@ import {
   FrameType,
   MAX_FRAME_BYTES,
   MAX_PAYLOAD_BYTES,
+  CAPABILITIES,
   parsePriority,
   PRIORITY_HEADER,
   requestedPriority,
+  withoutPriority,
   type Connection,
   type PriorityClass,
   type Stream,
@@ -206,5 +208,26 @@ describe('the priority field (priority.ts)', () => {
         [PRIORITY_HEADER, 'bulk'],
       ]),
     ).toBe(DEFAULT_PRIORITY);
+  });
+
+  it('goes only to a peer that announces it takes the field: the capability in HELLO, and the head without it otherwise', async () => {
+    const pair = connectedPair();
+    try {
+      await waitFor(() => pair.client.isReady && pair.server.isReady, 'both HELLOs');
+      expect(pair.client.peerCapabilities & CAPABILITIES.PRIORITY).toBe(CAPABILITIES.PRIORITY);
+      expect(pair.server.peerCapabilities & CAPABILITIES.PRIORITY).toBe(CAPABILITIES.PRIORITY);
+    } finally {
+      pair.close();
+    }
+    expect(
+      withoutPriority([
+        ['accept', '*/*'],
+        [PRIORITY_HEADER, 'document'],
+        ['x-app', PRIORITY_HEADER],
+      ]),
+    ).toEqual([
+      ['accept', '*/*'],
+      ['x-app', PRIORITY_HEADER],
+    ]);
   });
 });
