@@ -7,8 +7,8 @@
  *   1. unit                      (parallel workers)
  *   2. integration, e2e [, lab]  (--runInBand: real processes, ports, a browser)
  * A phase whose jest process dies of a native crash (SIGSEGV…: @roamhq/wrtc runs
- * inside jest for the Node-viewer P2P tests) is run once more, said in the log
- * and the summary.
+ * inside jest for the Node-viewer P2P tests) resumes with the test files that had
+ * not finished, naming the file it died in, in the log and the summary.
  * Extra arguments go to jest: `npm test -- packages/protocol`, `npm test -- -t "reset"`.
  * With `--selectProjects` among them, jest runs once, in band, with exactly those arguments.
  *
@@ -25,6 +25,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runJestPhase } from './lib/jest-phase.mjs';
+import { resumeAfterCrash } from './lib/jest-resume.mjs';
 import { checkTestPrerequisites, hasTestDir } from './lib/prereqs.mjs';
 import { runStaticChecks } from './lib/static-checks.mjs';
 
@@ -121,31 +122,12 @@ async function runInside() {
         continue;
       }
       const result = await runJestPhase({ name: phase.name, root: ROOT, args: phase.args, outputDir, deadlineMs: remainingMs });
-      results.push(result.crashSignal !== null && !interrupted ? await rerunAfterCrash(phase, result, outputDir, deadline) : result);
+      results.push(result.crashSignal !== null && !interrupted ? await resumeAfterCrash({ phase, first: result, root: ROOT, outputDir, deadline }) : result);
     }
   } finally {
     rmSync(outputDir, { recursive: true, force: true });
   }
   return summarize(results);
-}
-
-/**
- * jest itself died of a native crash (no test failed: the process vanished).
- * Runs the phase once more and says so loudly, in the log and in the summary
- * line: a second crash, or any failure, still fails the run.
- * @param {{ name: string, args: string[] }} phase
- * @param {import('./lib/jest-phase.mjs').JestPhaseResult} crashed
- * @param {string} outputDir
- * @param {number} deadline epoch ms
- */
-async function rerunAfterCrash(phase, crashed, outputDir, deadline) {
-  const remainingMs = deadline - Date.now();
-  const what = `jest died of ${crashed.crashSignal} after ${(crashed.durationMs / 1000).toFixed(0)} s (a native crash inside the jest process)`;
-  if (remainingMs <= 0) return { ...crashed, problem: `${what}; no time left to rerun` };
-  console.error(`\n[run-tests] ${phase.name}: ${what}; running the phase once more`);
-  const again = await runJestPhase({ name: phase.name, root: ROOT, args: phase.args, outputDir, deadlineMs: remainingMs });
-  const note = `first attempt: ${what}; this is the rerun`;
-  return { ...again, durationMs: crashed.durationMs + again.durationMs, problem: again.problem ? `${note}; ${again.problem}` : note };
 }
 
 /**

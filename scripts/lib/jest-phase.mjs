@@ -7,8 +7,15 @@
  *   keeping the results it already wrote.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+/** Logs each test file's start and end, so a crash leaves a record of what finished. */
+const PROGRESS_REPORTER = join(HERE, 'jest-progress-reporter.cjs');
+/** jest's order less the files named in WINGMAN_JEST_SKIP: resuming after a crash. */
+const RESUME_SEQUENCER = join(HERE, 'jest-resume-sequencer.cjs');
 
 /** After the results file appears, jest normally exits within a second or two. */
 export const EXIT_GRACE_MS = 15_000;
@@ -19,7 +26,7 @@ const POLL_INTERVAL_MS = 500;
 /**
  * Signals of a native crash of the jest process itself (not our stop, which
  * is SIGTERM / SIGKILL). @roamhq/wrtc runs inside jest for the Node-viewer
- * P2P tests and has crashed it once in about ten CI runs.
+ * P2P tests and now and then crashes it.
  */
 const CRASH_SIGNALS = new Set(['SIGSEGV', 'SIGBUS', 'SIGABRT', 'SIGILL', 'SIGFPE']);
 
@@ -33,6 +40,22 @@ const KILL_GRACE_MS = 5_000;
  * @property {string[]} args jest arguments (projects, filters, --runInBand)
  * @property {string} outputDir directory for jest's JSON results
  * @property {number} deadlineMs the phase is stopped after this long
+ * @property {string[]} [skipFiles] test files not to run (absolute paths): those
+ *   an earlier attempt of the phase finished before it crashed
+ */
+
+/**
+ * @typedef {object} FileCounts
+ * @property {number} passed
+ * @property {number} failed
+ * @property {number} skipped
+ */
+
+/**
+ * @typedef {object} CrashRecord what the progress log says of a crashed attempt
+ * @property {Map<string, FileCounts>} finished test files that ended, with their counts
+ * @property {string | null} running the test file that was running when jest
+ *   died (null: between two files)
  */
 
 /**
@@ -46,23 +69,41 @@ const KILL_GRACE_MS = 5_000;
  * @property {string | null} problem why the phase did not end normally
  * @property {string | null} crashSignal the signal jest itself died of (a native
  *   crash, e.g. SIGSEGV), when that is why it wrote no results
+ * @property {CrashRecord | null} crash with crashSignal: which files had finished
  */
 
 /**
  * @param {JestPhaseOptions} options
  * @returns {Promise<JestPhaseResult>}
  */
-export function runJestPhase({ name, root, args, outputDir, deadlineMs }) {
+export function runJestPhase({ name, root, args, outputDir, deadlineMs, skipFiles = [] }) {
   const outputFile = join(outputDir, `${name}.json`);
-  rmSync(outputFile, { force: true });
+  const progressFile = join(outputDir, `${name}.progress`);
+  const skipFile = join(outputDir, `${name}.skip`);
+  for (const f of [outputFile, progressFile, skipFile]) rmSync(f, { force: true });
+  const env = { ...process.env, WINGMAN_JEST_PROGRESS: progressFile };
+  if (skipFiles.length > 0) {
+    writeFileSync(skipFile, `${skipFiles.join('\n')}\n`);
+    env.WINGMAN_JEST_SKIP = skipFile;
+  }
   const jestBin = join(root, 'node_modules', 'jest', 'bin', 'jest.js');
-  const fullArgs = [jestBin, ...args, '--passWithNoTests', '--json', `--outputFile=${outputFile}`];
+  const fullArgs = [
+    jestBin,
+    ...args,
+    '--passWithNoTests',
+    '--json',
+    `--outputFile=${outputFile}`,
+    '--reporters=default',
+    `--reporters=${PROGRESS_REPORTER}`,
+    `--testSequencer=${RESUME_SEQUENCER}`,
+  ];
   const started = Date.now();
-  console.log(`\n[run-tests] ${name}: jest ${args.join(' ')}`);
+  const resuming = skipFiles.length > 0 ? ` (leaving out the ${skipFiles.length} files already run)` : '';
+  console.log(`\n[run-tests] ${name}: jest ${args.join(' ')}${resuming}`);
 
   return new Promise((resolve) => {
     // Own process group, so a stop reaches jest's workers and the processes tests spawned.
-    const child = spawn(process.execPath, fullArgs, { cwd: root, stdio: 'inherit', detached: true });
+    const child = spawn(process.execPath, fullArgs, { cwd: root, stdio: 'inherit', detached: true, env });
     let problem = null;
     let resultsSeenAt = 0;
 
@@ -132,12 +173,15 @@ export function runJestPhase({ name, root, args, outputDir, deadlineMs }) {
           durationMs,
           problem: problem ?? `jest exited (${exitCode ?? signal}) without writing results`,
           crashSignal: crashed ? signal : null,
+          crash: crashed ? readProgress(progressFile) : null,
         });
         return;
       }
-      // Stopped only for not exiting: the results it wrote are complete and decide the code.
-      const code = problem !== null && problem.startsWith('jest did not exit') ? (counts.success ? 0 : 1) : (exitCode ?? 1);
-      resolve({ name, code, ...counts, durationMs, problem, crashSignal: null });
+      // Stopped only for not exiting, or crashed on its way out: the results it wrote are complete and decide the code.
+      if (problem === null && CRASH_SIGNALS.has(signal)) problem = `jest died of ${signal} after writing its results`;
+      const wroteAll = problem !== null && (problem.startsWith('jest did not exit') || CRASH_SIGNALS.has(signal));
+      const code = wroteAll ? (counts.success ? 0 : 1) : (exitCode ?? 1);
+      resolve({ name, code, ...counts, durationMs, problem, crashSignal: null, crash: null });
     });
   });
 }
@@ -160,4 +204,31 @@ function readCounts(file) {
   } catch {
     return null;
   }
+}
+
+/**
+ * Reads the progress reporter's log: the files that ended, and the one that
+ * had started without ending.
+ * @param {string} file
+ * @returns {CrashRecord}
+ */
+function readProgress(file) {
+  /** @type {Map<string, FileCounts>} */
+  const finished = new Map();
+  let running = null;
+  const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n') : [];
+  for (const line of lines) {
+    let entry;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      continue; // empty, or cut short by the crash
+    }
+    if (typeof entry.start === 'string') running = entry.start;
+    if (typeof entry.done === 'string') {
+      finished.set(entry.done, { passed: entry.passed ?? 0, failed: entry.failed ?? 0, skipped: entry.skipped ?? 0 });
+      if (running === entry.done) running = null;
+    }
+  }
+  return { finished, running };
 }

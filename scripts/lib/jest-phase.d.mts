@@ -1,0 +1,32 @@
+/** Types for jest-phase.mjs (one jest invocation with watchdogs) and jest-resume.mjs. */
+export interface FileCounts {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface CrashRecord {
+  finished: Map<string, FileCounts>;
+  running: string | null;
+}
+
+export interface JestPhaseResult extends FileCounts {
+  name: string;
+  code: number;
+  durationMs: number;
+  problem: string | null;
+  crashSignal: string | null;
+  crash: CrashRecord | null;
+}
+
+export interface JestPhaseOptions {
+  name: string;
+  root: string;
+  args: string[];
+  outputDir: string;
+  deadlineMs: number;
+  skipFiles?: string[];
+}
+
+export const EXIT_GRACE_MS: number;
+export function runJestPhase(options: JestPhaseOptions): Promise<JestPhaseResult>;
