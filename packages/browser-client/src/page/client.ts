@@ -60,7 +60,8 @@ let paths: Paths | undefined;
 const sw = createSwLink({
   shellId,
   exclude: config.exclude,
-  private: config.private,
+  // Only a shell holding the link key can get a private session's channel: a keyless one's requests go to the relay, whose page says why.
+  private: config.private && p2p.keyed,
   onFetch: (m, port) => requests.serve(m, port),
   onPaths: (p) => {
     paths = p;

@@ -16,7 +16,7 @@ export interface SwLinkOptions {
   onFetch(request: FetchRequest, port: MessagePort): void;
   /** The SW's path choice per request class changed. */
   onPaths?(paths: Omit<PathsUpdate, 'type'>): void;
-  /** A private session: the SW sends every request over the channel. */
+  /** A private session's shell holding the link key: the SW sends every request over its channel, and waits for one. */
   private?: boolean;
 }
 

@@ -14,6 +14,11 @@
  *
  * The rules, first match wins:
  *   1. excluded        — the path starts with a prefix the developer keeps on the relay → relay
+ *   1b. private        — no channel yet, but a private session's shell is there without
+ *                        one (its relay refuses the app's requests; the shell's word that
+ *                        its channel opened may still be on its way to the SW) → wait (at
+ *                        most CHANNEL_COMING_WAIT_MS), then decide again: over the channel,
+ *                        or the relay, whose page says why the session cannot be seen
  *   2. wait-for-channel — no channel yet, one is coming (shared/channel-coming.ts), P2P
  *                        is not stalling and the relay already runs as many requests as
  *                        the browser gives it connections: this one would queue there →
@@ -86,6 +91,8 @@ export interface RouteFacts {
   channel: { turn: boolean; private?: boolean } | undefined;
   /** A channel is coming (shared/channel-coming.ts) and this request has not waited for it yet. */
   channelComing: boolean;
+  /** A private session's shell has announced itself without an open channel (ShellRegistry.privateWithoutChannel). */
+  privateWaiting: boolean;
   /** Requests in flight on the relay now. */
   relayInFlight: number;
   /** Requests in flight on P2P now. */
@@ -113,6 +120,7 @@ export interface Measurements {
 export function decideRoute(facts: RouteFacts, measurements: Measurements | undefined): RouteVerdict {
   if (facts.excluded) return { path: 'relay', reason: 'excluded' };
   if (!facts.channel) {
+    if (facts.privateWaiting) return { path: 'wait', reason: 'private' };
     const relayFull = facts.relayInFlight >= facts.relayParallel;
     if (facts.channelComing && relayFull && !facts.p2pStalls && measurements) return { path: 'wait', reason: 'wait-for-channel' };
     return { path: 'relay', reason: 'no-channel' };

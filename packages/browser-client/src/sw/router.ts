@@ -241,10 +241,12 @@ export async function obtain(
   let started = performance.now();
   const excluded = deps.registry.isExcluded(url.pathname);
   let shell = excluded ? undefined : await deps.registry.pick(clientId, resultingClientId);
-  const facts = (channelComing: boolean): RouteFacts => ({
+  // mayWait: the first verdict may hold the request for a channel; the one after the wait may not.
+  const facts = (mayWait: boolean): RouteFacts => ({
     excluded,
     channel: shell ? { turn: shell.turn, private: shell.private } : undefined,
-    channelComing,
+    channelComing: mayWait && deps.registry.channelComing(),
+    privateWaiting: mayWait && deps.registry.privateWithoutChannel(),
     relayInFlight: paths?.inFlightOn('relay') ?? 0,
     p2pInFlight: paths?.inFlightOn('p2p') ?? 0,
     relayParallel: RELAY_PARALLEL_REQUESTS,
@@ -268,7 +270,7 @@ export async function obtain(
     }
   }
   const before = paths ? { ...paths.preferred } : undefined;
-  let verdict = decideRoute(facts(!shell && !excluded && deps.registry.channelComing()), paths);
+  let verdict = decideRoute(facts(!shell && !excluded), paths);
   if (verdict.path === 'wait') {
     shell = await deps.registry.waitForChannel(clientId, resultingClientId, CHANNEL_COMING_WAIT_MS);
     // The wait is no part of either path's time.

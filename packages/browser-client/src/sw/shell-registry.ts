@@ -55,6 +55,13 @@ export interface ShellRegistry {
    * reload).
    */
   channelComing(): boolean;
+  /**
+   * A private session's shell has announced itself without an open channel:
+   * its requests cannot go to the relay (which refuses them), and the word
+   * that its channel opened may still be on its way (the shell loads the app
+   * right after posting it).
+   */
+  privateWithoutChannel(): boolean;
   /** Some shell has an open channel that does not go through TURN: a request would go over P2P (as far as the registry knows). */
   hasDirectChannel(): boolean;
   /** Waits up to `ms` for a shell to announce an open channel; then pick()'s answer. */
@@ -218,6 +225,9 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
     channelComing() {
       const connecting = [...shells.values()].filter((e) => !e.p2p).map((e) => Date.now() - e.announcedAt);
       return channelComing({ directChannelSeen: channelSeen, connectingForMs: connecting.length > 0 ? Math.min(...connecting) : undefined });
+    },
+    privateWithoutChannel() {
+      return [...shells.values()].some((e) => e.private && !e.p2p);
     },
     hasDirectChannel() {
       return [...shells.values()].some((e) => e.p2p && !e.turn);

@@ -11,6 +11,7 @@ const base: RouteFacts = {
   excluded: false,
   channel: { turn: false },
   channelComing: false,
+  privateWaiting: false,
   relayInFlight: 0,
   p2pInFlight: 0,
   relayParallel: 6,
@@ -40,6 +41,12 @@ const p2pDefault: Decision = { path: 'p2p', why: 'default' };
 describe('decideRoute', () => {
   const rows: Array<[string, Partial<RouteFacts>, Decision | undefined, RouteVerdict]> = [
     ['an excluded path goes over the relay, channel or not', { excluded: true }, p2pDefault, { path: 'relay', reason: 'excluded' }],
+    [
+      "no channel, a private session's shell without one: wait for it (the relay refuses the app's requests)",
+      { channel: undefined, privateWaiting: true },
+      p2pDefault,
+      { path: 'wait', reason: 'private' },
+    ],
     [
       'no channel, one coming, the relay full: wait for the channel',
       { channel: undefined, channelComing: true, relayInFlight: 6 },

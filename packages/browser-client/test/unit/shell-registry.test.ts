@@ -105,3 +105,25 @@ describe("a shell's channelGone signal", () => {
     expect(current.aborted).toBe(true);
   });
 });
+
+describe("a private session's shell without a channel", () => {
+  it('is known as such until it announces its channel, and a wait for the channel ends with that shell', async () => {
+    const tab = fakeWindow('private-tab');
+    const registry = createShellRegistry(fakeScope([tab]), memory([]));
+    expect(registry.privateWithoutChannel()).toBe(false);
+    registry.shellAnnounced({ ...announce('s1', false), private: true }, tab);
+    expect(registry.privateWithoutChannel()).toBe(true);
+    // The frame's first request arrives before the shell's word that its channel opened.
+    const picked = registry.waitForChannel('frame', 'frame', 60_000);
+    registry.shellAnnounced({ ...announce('s1', true), private: true }, tab);
+    expect(await picked).toMatchObject({ id: 'private-tab', private: true });
+    expect(registry.privateWithoutChannel()).toBe(false);
+  });
+
+  it('is no private shell when the session is not private', () => {
+    const tab = fakeWindow('tab');
+    const registry = createShellRegistry(fakeScope([tab]), memory([]));
+    registry.shellAnnounced(announce('s1', false), tab);
+    expect(registry.privateWithoutChannel()).toBe(false);
+  });
+});

@@ -60,19 +60,28 @@ export function appFrame(page: Page): Frame {
 export async function waitForApp<F extends AnyFrame>(page: PageWithFrames<F>, pageName?: string): Promise<F> {
   // Polled rather than frame.waitForFunction: the frame is replaced on each navigation and both drivers must work.
   let last: string | undefined;
+  // The shell's own status too, so a frame that never shows the app says what the shell was doing.
+  let status: ShellStatus | string = '(no status)';
+  let shown = '(no frame)';
   return until(
     async () => {
       await page.refresh?.().catch(() => undefined);
+      status = await shellStatus(page as unknown as AnyPage).catch((e: Error) => `(no status: ${e.message.split('\n')[0]})`);
       const frame = page.mainFrame().childFrames()[0];
       if (!frame) return undefined;
       last = await inPage(frame, () => (window as unknown as { pageName?: string }).pageName, undefined).catch(() => undefined);
+      if (last === undefined) {
+        shown = await inPage(frame, () => `${location.href} ${document.readyState}: ${(document.body?.innerText ?? '').slice(0, 300)}`, undefined).catch(
+          (e: Error) => `(unreadable: ${e.message.split('\n')[0]})`,
+        );
+      }
       return last !== undefined && (pageName === undefined || last === pageName) ? frame : undefined;
     },
     {
       timeoutMs: WAIT_MS,
       intervalMs: PAGE_POLL_MS,
       what: `the app frame to show ${pageName ?? 'a page'}`,
-      observe: () => `page ${last ?? '(none)'}, shell at ${page.url()}`,
+      observe: () => `page ${last ?? '(none)'}, shell at ${page.url()}, frame ${shown}, shell status ${JSON.stringify(status)}`,
     },
   );
 }
