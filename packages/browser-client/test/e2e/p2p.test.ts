@@ -14,7 +14,7 @@ jest.setTimeout(120_000);
 
 const MiB = 1024 * 1024;
 /** Delay added to each signaling message of the shell in the WebSocket-after-navigation test, ms (well below CHANNEL_COMING_WAIT_MS). */
-const SIGNAL_HOLD_MS = 400;
+const SIGNAL_HOLD_MS = 200;
 
 describe('P2P through the shell', () => {
   let stack: Stack;
@@ -142,8 +142,11 @@ describe('P2P through the shell', () => {
       },
       WAIT_MS,
     );
-    // The relay adds X-Forwarded-For; the agent's P2P forward does not.
-    expect(hello).toMatchObject({ forwardedFor: null });
+    // The relay adds X-Forwarded-For; the agent's P2P forward does not. When the channel was
+    // ready (ms from the page's start) shows in the failure: the wait ends CHANNEL_COMING_WAIT_MS
+    // after the WebSocket's open.
+    const { p2pReadyMs } = await waitForTransport(browser.page, 'p2p');
+    expect({ hello, p2pReadyMs }).toMatchObject({ hello: { forwardedFor: null } });
     await browser.page.unrouteAll();
   });
 
