@@ -14,6 +14,7 @@
  *   npm run lab -- --wan --only far-server   one WAN scenario in every mode
  *   npm run lab -- --wan --only far-server --modes p2p,relay-only   some of its modes
  *   npm run lab -- --wan --only far-server --repeat 3   each mode 3 times, interleaved; table and goals from medians
+ *   npm run lab -- --wan --only far-server --udp-rcvbuf 4194304   every UDP socket's receive buffer request raised (an experiment: udp-rcvbuf/)
  *   npm run lab -- --tuning             ICE give-up measurements (minutes; not in CI)
  *   npm run lab -- --cleanup            only remove namespaces left by killed runs
  * Exit code: 0 when every check of every scenario passed, 1 otherwise, 2 when the lab cannot run.
@@ -25,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { runDelayCheck } from './delay-check.mjs';
 import { createTestCa } from '../lib/test-ca.cjs';
 import { compileDelayLine } from './delay-line.mjs';
+import { parseRcvbufBytes, preloadUdpRcvbuf } from './udp-rcvbuf/udp-rcvbuf.mjs';
 import { cleanupPrefix, cleanupStaleRuns, runPrefix } from './netns.mjs';
 import { cCompiler, labProblems } from './prereqs.mjs';
 import { formatDetails, formatTable, formatWanGoals, formatWanTable, judgeWanGoals } from './report.mjs';
@@ -43,6 +45,7 @@ const { values } = parseArgs({
     cleanup: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
     repeat: { type: 'string', default: '1' },
+    'udp-rcvbuf': { type: 'string' },
   },
 });
 
@@ -140,9 +143,15 @@ async function main() {
   // Interleaved: every run once, then every run again (a slow spell of the machine hits all modes alike).
   const runs = Array.from({ length: repeat }, () => once).flat();
   let delayLine;
-  if (delayCheck || runs.some((r) => r.scenario.wan)) {
+  if (delayCheck || runs.some((r) => r.scenario.wan) || values['udp-rcvbuf']) {
     buildDir = mkdtempSync(join(tmpdir(), 'wmlab-build-'));
     delayLine = compileDelayLine(buildDir, /** @type {string} */ (cCompiler()));
+  }
+  // An experiment on the lab's own processes (udp-rcvbuf/udp-rcvbuf.mjs): every UDP socket's receive buffer request raised.
+  if (values['udp-rcvbuf'] && buildDir) {
+    const bytes = parseRcvbufBytes(values['udp-rcvbuf']);
+    preloadUdpRcvbuf({ dir: buildDir, compiler: /** @type {string} */ (cCompiler()), bytes, env: process.env });
+    log(`UDP sockets' receive buffer requests raised to ${bytes} bytes in every process of this run (LD_PRELOAD)`);
   }
 
   // One CA per run: it signs each scenario's server certificate; the reviewer's Chromium trusts it (NSS).

@@ -1,5 +1,6 @@
 /** Types of phase-counters.mjs, for the TypeScript tests. */
 import type { DelayLineRef, DelayLineStats } from './delay-line-counters.mjs';
+import type { CpuFigures, CpuSnapshot } from './cpu-sample.mjs';
 import type { SnmpCounters } from './snmp.mjs';
 
 export type CountedDelayLine = DelayLineRef & { targets: string[] };
@@ -20,6 +21,8 @@ export interface Snapshot {
   hosts: Record<string, SnmpCounters | null>;
   delayLines: Record<string, DelayLineStats | null>;
   webrtc: WebrtcCounters | null;
+  /** Every process of the lab's hosts (cpu-sample.mjs); absent or null: not read. */
+  cpu?: CpuSnapshot | null;
 }
 export interface PeerPathDirection {
   sent: number;
@@ -35,6 +38,8 @@ export interface PhaseFigures {
   delayLine: Record<string, { written: number; lost: number; queueFull: number; to: Record<string, Record<string, number>> } | null>;
   webrtc: (Record<string, unknown> & { newConnection: boolean; rttMs: number | null }) | null;
   peerPath: { toReviewer: PeerPathDirection; toDev: PeerPathDirection } | null;
+  /** The machine's and the lab's processes' CPU over the phase (cpu-sample.mjs); null when a snapshot lacked them. */
+  cpu: CpuFigures | null;
 }
 export declare function takeSnapshot(sources: CounterSources, readWebrtc: () => Promise<WebrtcCounters | null>): Promise<Snapshot>;
 export declare function webrtcFigures(before: WebrtcCounters | null, after: WebrtcCounters | null): PhaseFigures['webrtc'];

@@ -9,12 +9,14 @@
  *   delayLine   per namespace's delay line: packets written back, lost (the
  *               random loss), dropped on a full queue; per destination (`to`)
  *   webrtc      the shell's newest RTCPeerConnection (in-page.mjs transportCounters)
+ *   cpu         the busiest processes of the lab's hosts (cpu-sample.mjs)
  *   peerPath    P2P datagrams one end sent that the other's pair did not
  *               count as received, per direction, next to what the delay
  *               line dropped on that way and the receiver's buffer overflows
  */
 import { counterDelta } from './counter-delta.mjs';
 import { readDelayLines } from './delay-line-counters.mjs';
+import { cpuFigures, cpuSnapshot, netnsOf } from './cpu-sample.mjs';
 import { readSnmp } from './snmp.mjs';
 
 /**
@@ -27,6 +29,7 @@ import { readSnmp } from './snmp.mjs';
  * @property {Record<string, import('./snmp.mjs').SnmpCounters | null>} hosts
  * @property {Record<string, import('./delay-line-counters.mjs').DelayLineStats | null>} delayLines
  * @property {WebrtcCounters | null} webrtc
+ * @property {import('./cpu-sample.mjs').CpuSnapshot | null} cpu
  */
 
 /**
@@ -45,7 +48,13 @@ export async function takeSnapshot(sources, readWebrtc) {
   }
   const delayLines = await readDelayLines(sources.delayLines);
   const webrtc = await readWebrtc().catch(() => null);
-  return { atMs: Date.now(), hosts, delayLines, webrtc };
+  let cpu = null;
+  try {
+    cpu = cpuSnapshot(Object.fromEntries(sources.delayLines.map((ref) => [ref.role, netnsOf(ref.pid)])));
+  } catch {
+    // a namespace went
+  }
+  return { atMs: Date.now(), hosts, delayLines, webrtc, cpu };
 }
 
 const sum = (a, b) => Object.fromEntries(Object.keys(b).map((k) => [k, (a?.[k] ?? 0) + b[k]]));
@@ -122,7 +131,8 @@ export function phaseFigures(before, after, sources) {
     delayLine[ref.role] = delayLineFigures(after.delayLines[ref.role], before.delayLines[ref.role], ref.targets);
   }
   const webrtc = webrtcFigures(before.webrtc, after.webrtc);
-  return { ms: after.atMs - before.atMs, udp, tcp, delayLine, webrtc, peerPath: peerPathFigures(udp, delayLine, webrtc) };
+  const cpu = before.cpu && after.cpu ? cpuFigures(before.cpu, after.cpu) : null;
+  return { ms: after.atMs - before.atMs, udp, tcp, delayLine, webrtc, peerPath: peerPathFigures(udp, delayLine, webrtc), cpu };
 }
 
 /**

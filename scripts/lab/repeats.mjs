@@ -6,6 +6,7 @@
  * single runs of the same code move cells by 10–20 % (docs/lab.md), as much
  * as the "never worse" slack itself.
  */
+import { FLOOR_FIGURES } from './bulk-floor/figures.mjs';
 import { TRANSPORT_FIGURES } from './transport-report.mjs';
 
 /** Figures of a WAN row that the table and the goals read: [path in the row, digits kept]. */
@@ -28,6 +29,8 @@ const FIGURES = [
   ['swStoppedReload.cache.revalidated', 0],
   // Stalls, drops and retransmissions per phase (the transport line; the rest of `phases` is the first run's).
   ...TRANSPORT_FIGURES,
+  // The bulk floor (relay-only rows of far-server): rates, drops and the machine's load per transfer.
+  ...FLOOR_FIGURES,
 ];
 
 const get = (row, path) => path.split('.').reduce((v, k) => (v == null ? undefined : v[k]), row);

@@ -5,6 +5,7 @@
  */
 
 import { WAN_SCENARIOS } from './scenarios.mjs';
+import { formatFloor } from './bulk-floor/figures.mjs';
 import { formatSetupFloor, setupFloor } from './setup-floor.mjs';
 
 const fmt = (v, digits = 0) => (typeof v === 'number' ? v.toFixed(digits) : '—');
@@ -227,7 +228,8 @@ export function judgeWanGoals(rows) {
           'bulk',
           name,
           ok,
-          `${what} via P2P ${a ?? '—'} MB/s vs relay-only ${b ?? '—'} MB/s (goal ≥ relay-only), via ${p2p[what === '20 MiB down' ? 'downloadTransport' : 'uploadTransport'] ?? '—'}`,
+          `${what} via P2P ${a ?? '—'} MB/s vs relay-only ${b ?? '—'} MB/s (goal ≥ relay-only), via ${p2p[what === '20 MiB down' ? 'downloadTransport' : 'uploadTransport'] ?? '—'}` +
+            (relay.bulkFloor ? `; ${formatFloor(relay.bulkFloor, what === '20 MiB down' ? 'down' : 'up')}` : ''),
         );
       }
     }

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM_PATH } from '../lib/prereqs.mjs';
+import { CHROMIUM_ARGS, LAUNCH_TIMEOUT_MS } from './chromium.mjs';
 import {
   appReadyAt,
   armTextWatch,
@@ -44,19 +45,6 @@ import { stallFigures } from './stalls.mjs';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { chromium } = createRequire(join(ROOT, 'package.json'))('playwright-core');
 
-/** Flags for a headless reviewer in a closed lab: no Google services, no QUIC, no sandbox (root). */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-default-apps',
-];
-/** Chromium starts in ~1-2 s here; 30 s covers a cold cache on a loaded 2-core machine. */
-const LAUNCH_TIMEOUT_MS = 30_000;
 /**
  * The app must show within this: the fixture app takes well under a second on veth; the Vite
  * app's 324 modules over a relay at 300 ms RTT took over 20 s on a loaded 2-core machine.

@@ -14,6 +14,7 @@ import { LAB_DOMAIN, ROOT, issueServerCertificate, startStack } from './stack.mj
 import { SERVER_PORT, allowOnlyServerHttp, buildTopology } from './topology.mjs';
 import { startBaselineStack } from './tls-proxy.mjs';
 import { applyWan } from './wan.mjs';
+import { measureBulkFloor } from './bulk-floor/index.mjs';
 
 const REVIEWER = join(ROOT, 'scripts/lab/reviewer.mjs');
 /** After the P2P deadline, time for the shell to report its verdict (and, for TURN over TCP, to finish). */
@@ -154,6 +155,15 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, log 
       }
     }
     const result = await reviewer.waitFor((e) => e.event === 'result', timeoutMs, 'a result');
+    // The bulk floor over the same peer path, once the relay-only reviewer is done (bulk-floor/index.mjs).
+    if (scenario.bulkFloor && scenario.relayOnly && !scenario.baseline && wan && config.downloadBytes > 0) {
+      const hosts = Object.fromEntries(countedLines.map((l) => [l.role, l.pid]));
+      row.bulkFloor = await measureBulkFloor({ topology, stunUrls: stack.stunUrls, hosts, bytes: config.downloadBytes, dir });
+      const rates = Object.entries(row.bulkFloor.peers).map(
+        ([n, l]) => `${n} pc ${l.down?.MBps ?? '—'} / ${l.up?.MBps ?? '—'}${l.error ? ` (${l.error})` : ''}`,
+      );
+      log(`${scenario.name}: bulk floor MB/s down / up: ${rates.join(', ')}${row.bulkFloor.error ? ` (${row.bulkFloor.error})` : ''}`);
+    }
     const { event: _event, checks = {}, ...measured } = result;
     Object.assign(row, measured);
     row.checks = { ...checks };

@@ -129,7 +129,7 @@ export async function startStack({ topology, dir, tls, app: appKind = 'fixture',
     const link = ready.link === undefined ? null : String(ready.link);
     if (link !== null && !link.startsWith(`${url}#k=`)) throw new Error(`the agent's link ${link} is not the session URL with a key`);
     log(`agent ready: ${url}`);
-    return { url, link, sessionId: String(ready.sessionId), app, processes, stop };
+    return { url, link, sessionId: String(ready.sessionId), app, stunUrls: coturn.stunUrls, processes, stop };
   } catch (err) {
     await stop();
     throw err;

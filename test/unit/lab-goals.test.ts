@@ -56,6 +56,23 @@ describe('lab goals', () => {
     ]);
   });
 
+  it("ends each bulk line with the same run's bulk floor from the relay-only row", () => {
+    const t = (MBps: number, drops: Record<string, number>) => ({ MBps, rcvbufErrors: drops, cpu: { machineBusyPct: 150, labPct: 100 } });
+    const bulkFloor = { peers: { '1': { down: t(12, { reviewer: 3 }), up: t(4, { dev: 700 }) } }, error: null };
+    const goals = judgeWanGoals([
+      row('p2p', { downloadMBps: 11, uploadMBps: 5, downloadTransport: 'p2p', uploadTransport: 'p2p' }),
+      row('relay-only', { downloadMBps: 17, uploadMBps: 7, bulkFloor }),
+    ]);
+    const [down, up] = goals.filter((g) => g.goal === 'bulk');
+    expect(down!.text).toBe(
+      '20 MiB down via P2P 11 MB/s vs relay-only 17 MB/s (goal ≥ relay-only), via p2p; bulk floor (bare data channel, same run) 12 / — / — MB/s over 1 / 2 / 4 peer connections ' +
+        "(reviewer receive-buffer drops 3 / — / —, machine busy 150 / — / — % of one core, the lab's processes 100 / — / — %)",
+    );
+    expect(up!.text).toContain(
+      'via p2p; bulk floor (bare data channel, same run) 4 / — / — MB/s over 1 / 2 / 4 peer connections (dev receive-buffer drops 700 / — / —',
+    );
+  });
+
   it('holds lossy-mobile P2P to relay-only on the three loads and API p99', () => {
     const lossy = (mode: string, figures: Record<string, unknown>) => ({ ...row(mode, figures), scenario: 'lossy-mobile' });
     const goals = judgeWanGoals([

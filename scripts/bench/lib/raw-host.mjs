@@ -4,14 +4,8 @@
  * answers the bench's offer over IPC and serves the raw data channel it opens,
  * so the bench measures a bare data channel between two Node processes with
  * wrtc, as the protocol's channel runs between the viewer and the agent's host.
- * The viewer's channel sends text commands:
- *   "ping:<token>"  → answered with the same text (round-trip baseline)
- *   "bulk:<bytes>"  → <bytes> in 16 KiB binary messages with bufferedAmount
- *                      backpressure exactly as the protocol's data-channel
- *                      transport does it (the buffer's real value read only
- *                      when last read + bytes sent since could reach the
- *                      high-water mark: each read is a ~85 µs call into wrtc's
- *                      signaling thread; polled while full), then "done".
+ * The viewer's channel sends the text commands of raw-serve.mjs ("ping:",
+ * "bulk:" answered in 16 KiB messages, "up:").
  *
  * Signaling: a WebSocket server on 127.0.0.1 (port printed as the first
  * stdout line, {"event":"ready","port":N}) speaking the viewer side of the
@@ -21,77 +15,15 @@
  * Usage: node scripts/bench/lib/raw-host.mjs
  */
 import { createRequire } from 'node:module';
-import { PROTOCOL_MODULE, WEBRTC_MODULE } from './config.mjs';
+import { WEBRTC_MODULE } from './config.mjs';
+import { gathered, serveRawBench } from './raw-serve.mjs';
 
 const require = createRequire(import.meta.url);
-const { DATA_CHANNEL_DRAIN_POLL_MS, MAX_FRAME_BYTES } = require(PROTOCOL_MODULE);
 const { closePeer, createPeerConnection } = require(WEBRTC_MODULE);
 const { WebSocketServer } = require('ws');
 
-/** Largest bulk the viewer may ask for (bounds the loop). */
-const RAW_BENCH_MAX_BYTES = 1024 * 1024 * 1024;
-/** Send-buffer high-water mark, as the protocol's data-channel transport (DATA_CHANNEL_HIGH_WATER_BYTES). */
-const HIGH_WATER_BYTES = 1024 * 1024;
-/** ICE gathering on loopback takes milliseconds; a bound in case it never completes. */
-const GATHER_TIMEOUT_MS = 5_000;
 /** Largest signaling message (an SDP is a few KiB). */
 const MAX_SIGNAL_BYTES = 64 * 1024;
-
-/** @param {any} dc */
-function serveRawBench(dc) {
-  dc.binaryType = 'arraybuffer';
-  dc.bufferedAmountLowThreshold = HIGH_WATER_BYTES / 4;
-  const block = new Uint8Array(MAX_FRAME_BYTES).fill(0x5a).buffer;
-  // Upper bound of the channel's buffer: the last value read + bytes sent since.
-  let bound = 0;
-  dc.addEventListener('message', (ev) => {
-    if (typeof ev.data !== 'string') return;
-    const [cmd, arg] = ev.data.split(':', 2);
-    if (cmd === 'ping') return dc.send(ev.data);
-    if (cmd !== 'bulk') return;
-    let left = Math.min(Number(arg) || 0, RAW_BENCH_MAX_BYTES);
-    let timer;
-    const pump = () => {
-      timer = undefined;
-      try {
-        while (left > 0 && dc.readyState === 'open') {
-          if (bound >= HIGH_WATER_BYTES) bound = dc.bufferedAmount;
-          if (bound >= HIGH_WATER_BYTES) {
-            // wrtc never fires bufferedamountlow: poll, as the protocol's data-channel transport does.
-            timer ??= setTimeout(pump, DATA_CHANNEL_DRAIN_POLL_MS);
-            return;
-          }
-          const n = Math.min(left, MAX_FRAME_BYTES);
-          dc.send(n === MAX_FRAME_BYTES ? block : block.slice(0, n));
-          bound += n;
-          left -= n;
-        }
-        if (left === 0 && dc.readyState === 'open') {
-          left = -1;
-          dc.send('done');
-        }
-      } catch (err) {
-        left = -1;
-        process.stderr.write(`raw bench host: send failed (${err instanceof Error ? err.message : String(err)})\n`);
-      }
-    };
-    pump();
-  });
-}
-
-/** Resolves once ICE gathering completed (or GATHER_TIMEOUT_MS passed: what was gathered goes). */
-function gathered(pc) {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, GATHER_TIMEOUT_MS);
-    pc.onicecandidate = (ev) => {
-      if (!ev.candidate) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-  });
-}
 
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: MAX_SIGNAL_BYTES });
 wss.on('connection', (ws) => {
