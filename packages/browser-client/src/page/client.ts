@@ -12,6 +12,7 @@ import { createChannelWait } from './channel-wait';
 import { readShellConfig } from './config';
 import { takeEarlyAttempt } from './early-attempt';
 import { shellLinkKey } from './link-key';
+import { heldFrameMessages } from './shell-handover';
 import { startDiagnosticsSource } from './diagnostics-source';
 import { OWN_SW_REASON, ownSwRequestedIn, stepAside } from './own-service-worker';
 import { createP2PManager, type TransportStatus } from './p2p';
@@ -42,7 +43,7 @@ function randomId(): string {
 mark('script');
 const config = readShellConfig(document);
 /** Named by the shell's inline script (an app document that arrives before this script ran finds it there). */
-const left = (window as unknown as { __wingmanShell?: { id?: unknown; linkKey?: unknown } }).__wingmanShell;
+const left = (window as unknown as { __wingmanShell?: { id?: unknown; linkKey?: unknown; frameMessages?: unknown } }).__wingmanShell;
 const named = left?.id;
 const shellId = typeof named === 'string' && /^[0-9a-f]{24}$/.test(named) ? named : randomId();
 const here = new URL(location.href);
@@ -96,7 +97,7 @@ function ownServiceWorker(script: string): void {
     console.warn(`[wingman] could not step aside for the app's own Service Worker (${String(err)}); it stays unregistered.`);
   });
 }
-window.addEventListener('message', (ev: MessageEvent) => {
+function onFrameMessage(ev: MessageEvent): void {
   if (ev.origin !== location.origin) return;
   const m = parseShimToShell(ev.data);
   if (!m) return;
@@ -108,7 +109,10 @@ window.addEventListener('message', (ev: MessageEvent) => {
   } else if (ev.source === frame.element.contentWindow) {
     frame.sync();
   }
-});
+}
+window.addEventListener('message', onFrameMessage);
+// What the app posted before this script listened (a WebSocket opened while it parsed), held by the inline script.
+for (const ev of heldFrameMessages(left?.frameMessages)) onFrameMessage(ev);
 
 // An app document that ran before this script registered its worker then: the shim left it on its window.
 const pendingOwnSw = ownSwRequestedIn(frame.element.contentWindow);

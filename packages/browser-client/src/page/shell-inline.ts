@@ -37,7 +37,7 @@ import type { EarlyDocument, EarlyDocumentAnswer, WireHeaders } from '../shared/
 import { p2pChannelCount } from '@wingman/protocol';
 import { startEarlyAttempt } from './early-attempt-inline';
 import { takeLinkKey } from './link-key';
-import type { HandoverWindow } from './shell-handover';
+import { EARLY_FRAME_MESSAGES_MAX, type HandoverWindow } from './shell-handover';
 
 /**
  * On a first visit client.js (~22 KB gzipped) is loaded once the SW controls,
@@ -76,7 +76,11 @@ const linkKey = takeLinkKey();
 const container = navigator.serviceWorker as ServiceWorkerContainer | undefined;
 const frame = document.createElement('iframe');
 const idBytes = crypto.getRandomValues(new Uint8Array(SHELL_ID_BYTES));
-win.__wingmanShell = { id: Array.from(idBytes, (x) => x.toString(16).padStart(2, '0')).join(''), ...(linkKey !== undefined ? { linkKey } : {}) };
+win.__wingmanShell = {
+  id: Array.from(idBytes, (x) => x.toString(16).padStart(2, '0')).join(''),
+  ...(linkKey !== undefined ? { linkKey } : {}),
+  frameMessages: holdFrameMessages(),
+};
 
 const appUrl = new URL(location.href);
 appUrl.searchParams.delete(BADGE_QUERY_PARAM);
@@ -88,6 +92,26 @@ frame.allowFullscreen = true;
 
 /** A private session (`wingman http --private`): client.js starts the app once its channel is verified (private-start.ts). */
 const privateSession = document.documentElement.hasAttribute('data-wingman-private');
+
+/**
+ * The frame starts before client.js runs: a message the app posts to the
+ * shell meanwhile (a WebSocket opened while it parses) would find no
+ * listener and be lost, and the app's socket would wait for an answer, then
+ * go over the relay. Held here for client.js, same-origin only, bounded.
+ */
+function holdFrameMessages(): { take(): MessageEvent[] } {
+  const held: MessageEvent[] = [];
+  const hold = (ev: MessageEvent) => {
+    if (ev.origin === location.origin && held.length < EARLY_FRAME_MESSAGES_MAX) held.push(ev);
+  };
+  window.addEventListener('message', hold);
+  return {
+    take() {
+      window.removeEventListener('message', hold);
+      return held.splice(0);
+    },
+  };
+}
 
 function startApp(): void {
   if (!privateSession && !frame.getAttribute('src')) frame.src = appPath + appUrl.hash;

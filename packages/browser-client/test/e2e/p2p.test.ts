@@ -9,12 +9,15 @@ import { abortedFetch, download, firstSseEvent, settleBulkFigures, upload, webso
 import { fetchInApp, inPage, openShell, shellStatus, waitForApp, waitForTransport, WAIT_MS } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 import { delay } from '../../../../test/helpers/wait';
+import { CLIENT_PATH } from '@wingman/protocol';
 
 jest.setTimeout(120_000);
 
 const MiB = 1024 * 1024;
 /** Delay added to each signaling message of the shell in the WebSocket-after-navigation test, ms (well below CHANNEL_COMING_WAIT_MS). */
 const SIGNAL_HOLD_MS = 200;
+/** How long the shell's client.js is held back in the case where the app's WebSocket comes first. */
+const CLIENT_HOLD_MS = 600;
 
 describe('P2P through the shell', () => {
   let stack: Stack;
@@ -126,11 +129,8 @@ describe('P2P through the shell', () => {
     expect(r.closeCode).toBe(1000);
   });
 
-  it('opens a WebSocket the app creates while the channel comes back after a full navigation over P2P, not over the relay', async () => {
-    await p2pApp();
-    // A new document and a new shell: the app's WebSocket opens while the new channel is still
-    // connecting. The shell's signaling is held back SIGNAL_HOLD_MS (as a distant server would),
-    // so the channel comes well after the app's WebSocket, yet within CHANNEL_COMING_WAIT_MS.
+  /** Opens /ws-at-load in a new shell (its signaling held back): the app's WebSocket hello, and when the channel was ready. */
+  async function wsAtLoad() {
     await holdSignaling();
     const frame = await openShell(browser.page, `${stack.origin}/ws-at-load`, 'ws-at-load');
     const hello = await inPage(
@@ -142,12 +142,34 @@ describe('P2P through the shell', () => {
       },
       WAIT_MS,
     );
-    // The relay adds X-Forwarded-For; the agent's P2P forward does not. When the channel was
-    // ready (ms from the page's start) shows in the failure: the wait ends CHANNEL_COMING_WAIT_MS
-    // after the WebSocket's open.
+    // In the failure: when the channel was ready and the shell's marks (ms from the page's start).
     const { p2pReadyMs } = await waitForTransport(browser.page, 'p2p');
-    expect({ hello, p2pReadyMs }).toMatchObject({ hello: { forwardedFor: null } });
+    const timeline = await inPage(browser.page, () => (window as unknown as { __wingman: { timeline(): unknown } }).__wingman.timeline(), undefined);
     await browser.page.unrouteAll();
+    return { hello, p2pReadyMs, timeline };
+  }
+
+  it('opens a WebSocket the app creates while the channel comes back after a full navigation over P2P, not over the relay', async () => {
+    await p2pApp();
+    // A new document and a new shell: the app's WebSocket opens while the new channel is still
+    // connecting. The shell's signaling is held back SIGNAL_HOLD_MS (as a distant server would),
+    // so the channel comes well after the app's WebSocket, yet within CHANNEL_COMING_WAIT_MS.
+    const seen = await wsAtLoad();
+    // The relay adds X-Forwarded-For; the agent's P2P forward does not.
+    expect(seen).toEqual({ ...seen, hello: expect.objectContaining({ forwardedFor: null }) });
+  });
+
+  it("carries a WebSocket the app opened before the shell's script ran over P2P", async () => {
+    await p2pApp();
+    // The frame starts before client.js runs; held back here, the app's WebSocket asks a shell
+    // that does not listen yet: the inline script holds the request for it.
+    await browser.page.route(`**${CLIENT_PATH}`, async (route) => {
+      await delay(CLIENT_HOLD_MS);
+      await route.continue();
+    });
+    const seen = await wsAtLoad();
+    expect(seen).toEqual({ ...seen, hello: expect.objectContaining({ forwardedFor: null }) });
+    expect((seen.timeline as Record<string, number>)['script']).toBeGreaterThan(CLIENT_HOLD_MS);
   });
 
   it('holds the requests the relay cannot start at once for the channel that comes back after a full navigation', async () => {
