@@ -27,8 +27,8 @@
  *   6. p2p-stalls      — P2P stalls (a lossy link) and this small request would share
  *                        the channel with others → relay
  *   7. otherwise → p2p (`default`, `faster` or `probe`)
- * Before all of these, in the fetch event itself (leaveToBrowser): a GET or
- * HEAD the Service Worker would only relay, because P2P stalls and no shell
+ * Before all of these, in the fetch event itself (leaveToBrowser): a script,
+ * style sheet, image or font GET the Service Worker would only relay, because P2P stalls and no shell
  * has a channel, is not answered by the Service Worker at all: the browser
  * fetches it as without Wingman (`relay to-browser` in the route counts; the
  * response says `reason=no-service-worker`, as the SW's headers never left).
@@ -136,11 +136,21 @@ export function decideRoute(facts: RouteFacts, measurements: Measurements | unde
   return { path: 'p2p', reason: d.why };
 }
 
+/**
+ * What a page load's wave is made of. A fetch() or XHR may log in: the
+ * Set-Cookie on its answer would reach the browser's jar, which never holds
+ * the app's HttpOnly cookies (the SW's jar is the truth, and could not read
+ * one back), so those stay with the SW.
+ */
+const LEFT_DESTINATIONS = new Set(['script', 'style', 'image', 'font']);
+
 /** What the fetch event knows at once (respondWith is chosen synchronously) for leaveToBrowser. */
 export interface BrowserFacts {
   method: string;
   /** A navigation (a frame's document gets the shim and the cookie rules: always the SW's). */
   navigation: boolean;
+  /** Request.destination: only a script, style sheet, image or font is left (LEFT_DESTINATIONS). */
+  destination: string;
   /** The shim tagged the request for the SW (its headers must not reach the app). */
   tagged: boolean;
   /** The SW's state after a start is in: the shell registry synced, the path memory read. */
@@ -158,9 +168,11 @@ export interface BrowserFacts {
  * respondWith): it would go over the relay anyway (P2P stalls, so it would
  * not wait for a coming channel, and no shell has one) and the SW adds
  * nothing to it (no cookie the browser lacks, no body, no document to
- * rewrite). The browser's own request is the relay-only mode's request.
+ * rewrite) and its answer should set no cookie (a script, style sheet, image
+ * or font). The browser's own request is the relay-only mode's request.
  */
 export function leaveToBrowser(f: BrowserFacts): boolean {
+  if (!LEFT_DESTINATIONS.has(f.destination)) return false;
   if (f.navigation || f.tagged || !f.settled || f.channel || !f.p2pStalls) return false;
   if (f.method !== 'GET' && f.method !== 'HEAD') return false;
   return f.cookiesToAdd === false;

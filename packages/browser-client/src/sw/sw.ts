@@ -288,6 +288,7 @@ self.addEventListener('fetch', (event) => {
   const leave = leaveToBrowser({
     method: request.method.toUpperCase(),
     navigation: request.mode === 'navigate',
+    destination: request.destination,
     tagged: request.headers.has(ABORT_ID_HEADER) || request.headers.has(BODY_BYTES_HEADER),
     settled: pathsSettled && channel !== undefined,
     channel: channel ?? false,

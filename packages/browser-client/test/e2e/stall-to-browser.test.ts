@@ -1,9 +1,9 @@
 /**
  * While P2P stalls (a lossy link) and no shell has a channel, the Service
- * Worker leaves a GET it would only relay to the browser (route-decision.ts
- * leaveToBrowser): the app's request reaches the agent without the SW's
- * relay headers, so the agent's answer says `reason=no-service-worker`
- * where the SW's own relay fetch says `reason=no-channel`. The stall verdict
+ * Worker leaves a script, style sheet, image or font GET it would only relay
+ * to the browser (route-decision.ts leaveToBrowser): Resource Timing then
+ * names the protocol of the browser's own request, where a response the SW
+ * made names none; a fetch() stays with the SW (`reason=no-channel`). The stall verdict
  * is the one a restarted Service Worker takes over from IndexedDB
  * (path-memory.ts); the channel is kept down by refusing the shell's
  * signaling socket.
@@ -19,6 +19,8 @@ jest.setTimeout(120_000);
 /** Requests asked until the restarted Service Worker's state is in (it reads IndexedDB, then syncs the shells). */
 const MAX_TRIES = 40;
 const TRY_EVERY_MS = 100;
+/** The browser's own request answered it (a protocol, not the Service Worker). */
+const byBrowser = (who: string) => who !== 'sw' && who !== 'no entry';
 /** Requests that must all go through the Service Worker without the verdict (past its start-up: 1 s). */
 const CONTROL_TRIES = 10;
 
@@ -37,14 +39,36 @@ describe('a stalling P2P path without a channel', () => {
     await stack?.close();
   });
 
-  /** The routes of `count` requests for `/api/hello`, TRY_EVERY_MS apart, until one says `until`. */
-  async function routes(frame: Frame, count: number, until?: string): Promise<string[]> {
+  /**
+   * Who answered `count` image loads of `/api/hello`, TRY_EVERY_MS apart, until `until` holds for one:
+   * `sw` when the Service Worker made the response (Resource Timing names no protocol then), else
+   * the protocol the browser's own request used.
+   */
+  async function imageLoads(frame: Frame, count: number, until?: (who: string) => boolean): Promise<string[]> {
     const seen: string[] = [];
     for (let i = 0; i < count; i++) {
-      const r = await fetchInApp(frame, `/api/hello?try=${i}`);
-      expect(r.status).toBe(200);
-      seen.push(r.headers['x-wingman-route'] ?? 'none');
-      if (seen[i] === until) break;
+      const url = `/api/hello?img=${i}-${Math.random()}`;
+      seen.push(
+        await inPage(
+          frame,
+          (u) =>
+            new Promise<string>((resolve) => {
+              const img = new Image();
+              // The entry may follow the load event by a task: looked for up to 20 times, 50 ms apart.
+              const done = (tries = 20) => {
+                const entry = performance.getEntriesByName(new URL(u, location.href).href)[0] as PerformanceResourceTiming | undefined;
+                if (entry) resolve(entry.nextHopProtocol || 'sw');
+                else if (tries <= 0) resolve('no entry');
+                else setTimeout(() => done(tries - 1), 50);
+              };
+              img.onload = () => done();
+              img.onerror = () => done();
+              img.src = u;
+            }),
+          url,
+        ),
+      );
+      if (until?.(seen[i]!)) break;
       await delay(TRY_EVERY_MS);
     }
     return seen;
@@ -58,7 +82,7 @@ describe('a stalling P2P path without a channel', () => {
     await cdp.detach();
   }
 
-  it('sends the app GETs to the browser only while P2P stalls: the SW relays them without the verdict', async () => {
+  it('leaves image loads to the browser only while P2P stalls, fetch() to the SW; without the verdict the SW relays them', async () => {
     const { page } = browser;
     await openShell(page, `${stack.origin}/one`, 'one');
     await waitForTransport(page, 'p2p');
@@ -68,7 +92,7 @@ describe('a stalling P2P path without a channel', () => {
     // Without a stall verdict the Service Worker relays the request itself.
     await stopServiceWorker();
     let frame = await openShell(page, `${stack.origin}/two`, 'two');
-    expect(new Set(await routes(frame, CONTROL_TRIES))).toEqual(new Set(['relay; reason=no-channel']));
+    expect(new Set(await imageLoads(frame, CONTROL_TRIES))).toEqual(new Set(['sw']));
 
     // The verdict a previous Service Worker kept (P2P stalled a moment ago): the browser fetches it.
     await inPage(
@@ -88,8 +112,9 @@ describe('a stalling P2P path without a channel', () => {
     );
     await stopServiceWorker();
     frame = await openShell(page, `${stack.origin}/one`, 'one');
-    expect((await routes(frame, MAX_TRIES, 'relay; reason=no-service-worker')).pop()).toBe('relay; reason=no-service-worker');
-    const body = JSON.parse((await fetchInApp(frame, '/api/hello?via=browser')).text);
-    expect(body).toMatchObject({ hello: 'world', query: { via: 'browser' } });
+    expect((await imageLoads(frame, MAX_TRIES, byBrowser)).pop()).toMatch(/^(http\/1\.1|h2)$/);
+    // A fetch() stays with the Service Worker (its answer could set a cookie the SW's jar must keep).
+    const r = await fetchInApp(frame, '/api/hello?via=fetch');
+    expect(r.headers['x-wingman-route']).toBe('relay; reason=no-channel');
   });
 });

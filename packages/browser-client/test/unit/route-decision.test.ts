@@ -100,10 +100,20 @@ describe('decideRoute', () => {
 });
 
 describe('leaveToBrowser', () => {
-  const stalling: BrowserFacts = { method: 'GET', navigation: false, tagged: false, settled: true, channel: false, p2pStalls: true, cookiesToAdd: false };
+  const stalling: BrowserFacts = {
+    method: 'GET',
+    navigation: false,
+    destination: 'script',
+    tagged: false,
+    settled: true,
+    channel: false,
+    p2pStalls: true,
+    cookiesToAdd: false,
+  };
   it('leaves a GET or HEAD to the browser while P2P stalls, no shell has a channel and the SW has no cookie to add', () => {
     expect(leaveToBrowser(stalling)).toBe(true);
     expect(leaveToBrowser({ ...stalling, method: 'HEAD' })).toBe(true);
+    for (const destination of ['style', 'image', 'font']) expect(leaveToBrowser({ ...stalling, destination })).toBe(true);
   });
   const rows: Array<[string, Partial<BrowserFacts>]> = [
     ['P2P does not stall (the SW may wait for a coming channel)', { p2pStalls: false }],
@@ -114,6 +124,7 @@ describe('leaveToBrowser', () => {
     ['a request with a body', { method: 'POST' }],
     ['a navigation (the frame document gets the shim)', { navigation: true }],
     ['a request the shim tagged for the SW', { tagged: true }],
+    ['a fetch() or XHR (its answer may set an HttpOnly cookie)', { destination: '' }],
   ];
   it.each(rows)('keeps it in the SW when %s', (_name, facts) => {
     expect(leaveToBrowser({ ...stalling, ...facts })).toBe(false);
