@@ -278,6 +278,34 @@ export function widenResourceTimingBuffer() {
 }
 
 /** Each of this document's requests (Resource Timing): its path and requestStart → responseEnd in ms (from startTime when requestStart is not given). */
+/**
+ * Each of this document's requests (Resource Timing), in ms from its time
+ * origin: path, start `s`, Service Worker reached `w`, request sent `q`,
+ * response head `h` and end `e` (null where Chromium gives none), the
+ * protocol `p` ('' for a response the Service Worker made) and transferSize `t`.
+ */
+export function requestTimeline() {
+  const r = (v) => (v > 0 ? Math.round(v) : null);
+  return performance.getEntriesByType('resource').map((e) => {
+    let name = e.name;
+    try {
+      name = new URL(e.name).pathname;
+    } catch {
+      /* keep */
+    }
+    return {
+      name,
+      s: r(e.startTime),
+      w: r(e.workerStart),
+      q: r(e.requestStart),
+      h: r(e.responseStart),
+      e: r(e.responseEnd),
+      p: e.nextHopProtocol,
+      t: e.transferSize,
+    };
+  });
+}
+
 export function requestTimes() {
   return performance.getEntriesByType('resource').map((e) => {
     let name = e.name;

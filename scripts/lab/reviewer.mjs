@@ -29,6 +29,7 @@ import {
   readPeers,
   recordPeerConnections,
   requestTimes,
+  requestTimeline,
   resourceSummary,
   shellState,
   smallRequests,
@@ -132,6 +133,7 @@ async function main() {
     // Cold first visit: navigation start → the app's ready marker (shell, SW install, app document, its script).
     result.coldMs = readyAt === null ? null : Math.round(readyAt - top.timeOrigin);
     result.coldResources = await app.evaluate(resourceSummary);
+    if (process.env.WINGMAN_LAB_REQUESTS) result.coldTimeline = await app.evaluate(requestTimeline);
     result.coldAppDocument = relativeMilestones(await app.evaluate(navigationMilestones), top.timeOrigin);
     if (top.shell) result.coldShellDocument = relativeMilestones(await page.evaluate(navigationMilestones), top.timeOrigin);
 
@@ -323,6 +325,7 @@ async function reloadOnce(page, appDocs, p2pWaitMs, meter, phase) {
   const readyAt = await app.evaluate(appReadyAt);
   const doc = appDocs.slice(seen).find((d) => d.main === !shell && d.status !== 0) ?? null;
   const resources = await app.evaluate(resourceSummary);
+  if (process.env.WINGMAN_LAB_REQUESTS) resources.timeline = await app.evaluate(requestTimeline);
   const appDocument = relativeMilestones(await app.evaluate(navigationMilestones), top.timeOrigin);
   const shellDocument = shell ? relativeMilestones(await page.evaluate(navigationMilestones), top.timeOrigin) : null;
   const stalls = stallFigures(await app.evaluate(requestTimes));

@@ -27,6 +27,8 @@ export interface SwCookies {
    * browser reads itself for that request.
    */
   relayHeaderFor(url: URL, context: RequestContext): Promise<string>;
+  /** relayHeaderFor's answer at once, or undefined while the jar is not read yet (a SW just started). */
+  relayHeaderNow(url: URL, context: RequestContext): string | undefined;
   /** Applies Set-Cookie fields of a response to `url`, and mirrors them, before resolving. */
   store(fields: string[], url: URL): Promise<void>;
 }
@@ -58,6 +60,9 @@ export function createSwCookies(
       lost('the stored cookie jar could not be read; starting with an empty one', err);
       return new CookieJar(host);
     });
+
+  let jarNow: CookieJar | undefined;
+  void jarReady.then((jar) => (jarNow = jar));
 
   const persist = (jar: CookieJar) => {
     // Not awaited by requests: the in-memory jar is already right; losing the
@@ -206,6 +211,9 @@ export function createSwCookies(
     async relayHeaderFor(url, context) {
       const jar = await jarReady;
       return jar.unmirroredHeader(url.pathname, Date.now(), context);
+    },
+    relayHeaderNow(url, context) {
+      return jarNow?.unmirroredHeader(url.pathname, Date.now(), context);
     },
     store(fields, url) {
       if (fields.length === 0) return Promise.resolve();

@@ -32,6 +32,13 @@
  *   6. p2p-stalls      — P2P stalls (a lossy link) and this small request would share
  *                        the channel with others → relay
  *   7. otherwise → p2p (`default`, `faster` or `probe`)
+ * Before all of these, in the fetch event itself (leaveToBrowser): a script,
+ * style sheet, image or font GET the Service Worker would only relay, because P2P stalls and no shell
+ * has a channel, is not answered by the Service Worker at all: the browser
+ * fetches it as without Wingman (`relay to-browser` in the route counts; the
+ * response says `reason=no-service-worker`, as the SW's headers never left).
+ * The SW's own relay fetch costs each such request its hops through the
+ * Service Worker, which a reload's module wave on a lossy link pays ~1.5×.
  * After a P2P attempt the router records how it ended, with the reasons
  * below: `declined` (the shell would not carry it), `channel-failed` (the
  * channel failed before the head; an idempotent request whose body was not
@@ -61,6 +68,7 @@ export type RouteReason =
   | 'channel-failed'
   | 'race'
   | 'private'
+  | 'to-browser'
   | CacheReason;
 
 /** Every reason, for validation where a reason arrives from outside (the agent echoes it). */
@@ -77,6 +85,7 @@ export const ROUTE_REASONS: readonly RouteReason[] = [
   'channel-failed',
   'race',
   'private',
+  'to-browser',
   'fresh',
   'revalidated',
 ];
@@ -133,6 +142,50 @@ export function decideRoute(facts: RouteFacts, measurements: Measurements | unde
   if (d.path === 'relay') return { path: 'relay', reason: d.why === 'default' ? 'turn-default' : d.why };
   if (facts.cls === 'small' && !facts.upload && facts.p2pInFlight > 0 && facts.p2pStalls) return { path: 'relay', reason: 'p2p-stalls' };
   return { path: 'p2p', reason: d.why };
+}
+
+/**
+ * What a page load's wave is made of. A fetch() or XHR may log in: the
+ * Set-Cookie on its answer would reach the browser's jar, which never holds
+ * the app's HttpOnly cookies (the SW's jar is the truth, and could not read
+ * one back), so those stay with the SW.
+ */
+const LEFT_DESTINATIONS = new Set(['script', 'style', 'image', 'font']);
+
+/** What the fetch event knows at once (respondWith is chosen synchronously) for leaveToBrowser. */
+export interface BrowserFacts {
+  method: string;
+  /** A navigation (a frame's document gets the shim and the cookie rules: always the SW's). */
+  navigation: boolean;
+  /** Request.destination: only a script, style sheet, image or font is left (LEFT_DESTINATIONS). */
+  destination: string;
+  /** The shim tagged the request for the SW (its headers must not reach the app). */
+  tagged: boolean;
+  /** The SW's state after a start is in: the shell registry synced, the path memory read. */
+  settled: boolean;
+  /** Some shell has an open channel (through TURN or not). */
+  channel: boolean;
+  /** A private session's shell without a channel: its relay refuses the app's requests (rule 1b waits instead). */
+  privateWaiting: boolean;
+  /** P2P's small requests stall (path-choice.ts stalls('p2p'), observed or remembered). */
+  p2pStalls: boolean;
+  /** The SW's jar has cookies for this request the browser's jar lacks; undefined until the jar is read. */
+  cookiesToAdd: boolean | undefined;
+}
+
+/**
+ * True when the Service Worker leaves the request to the browser (no
+ * respondWith): it would go over the relay anyway (P2P stalls, so it would
+ * not wait for a coming channel, and no shell has one) and the SW adds
+ * nothing to it (no cookie the browser lacks, no body, no document to
+ * rewrite) and its answer should set no cookie (a script, style sheet, image
+ * or font). The browser's own request is the relay-only mode's request.
+ */
+export function leaveToBrowser(f: BrowserFacts): boolean {
+  if (!LEFT_DESTINATIONS.has(f.destination)) return false;
+  if (f.navigation || f.tagged || !f.settled || f.channel || f.privateWaiting || !f.p2pStalls) return false;
+  if (f.method !== 'GET' && f.method !== 'HEAD') return false;
+  return f.cookiesToAdd === false;
 }
 
 /** The response header's value: `p2p; reason=default`, `cache; reason=fresh`. */

@@ -96,7 +96,7 @@ export function shouldHandle(request: Request, url: URL, origin: string): boolea
   return true;
 }
 
-function sameSiteContext(request: Request, url: URL): RequestContext {
+export function sameSiteContext(request: Request, url: URL): RequestContext {
   let crossSite = false;
   if (request.referrer && request.referrer !== 'about:client') {
     try {

@@ -62,6 +62,8 @@ export interface ShellRegistry {
    * right after posting it).
    */
   privateWithoutChannel(): boolean;
+  /** Some shell has an open channel (through TURN or not); undefined until the state after a SW start is rebuilt (ensureSynced). */
+  hasChannelNow(): boolean | undefined;
   /** Some shell has an open channel that does not go through TURN: a request would go over P2P (as far as the registry knows). */
   hasDirectChannel(): boolean;
   /** Waits up to `ms` for a shell to announce an open channel; then pick()'s answer. */
@@ -96,6 +98,8 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
   /** frame client id → shell id */
   const frames = new Map<string, string>();
   let synced: Promise<void> | undefined;
+  /** ensureSynced() has settled: what the registry knows of channels is as complete as it gets. */
+  let syncSettled = false;
   /** Set while a sync waits: told which window just announced itself. */
   let onAnnounce: ((clientId: string) => void) | undefined;
   /**
@@ -188,6 +192,14 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
     },
     ensureSynced() {
       synced ??= (async () => {
+        try {
+          await syncState();
+        } finally {
+          syncSettled = true;
+        }
+      })();
+      return synced;
+      async function syncState(): Promise<void> {
         const [windows, hadChannel] = await Promise.all([scope.clients.matchAll({ type: 'window' }), remembered]);
         // Every window re-announces (its port, its excludes); only those that had a channel are waited for.
         for (const w of windows) w.postMessage({ type: 'wingman:sync' }, []);
@@ -210,8 +222,7 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
             if (hasChannel() || silent.size === 0) done();
           };
         });
-      })();
-      return synced;
+      }
     },
     async pick(clientId, resultingClientId) {
       const ownId = frames.get(clientId) ?? frames.get(resultingClientId);
@@ -228,6 +239,10 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
     },
     privateWithoutChannel() {
       return [...shells.values()].some((e) => e.private && !e.p2p);
+    },
+    hasChannelNow() {
+      if (!syncSettled) return undefined;
+      return [...shells.values()].some((e) => e.p2p);
     },
     hasDirectChannel() {
       return [...shells.values()].some((e) => e.p2p && !e.turn);

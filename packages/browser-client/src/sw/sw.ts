@@ -5,7 +5,7 @@
  * SW restart (cookies) is in IndexedDB; the shell registry is rebuilt by
  * asking the windows (shell-registry.ts).
  */
-import { CLIENT_PATH, RESPONSE_HEAD_TIMEOUT_MS, SHIM_PATH, WINGMAN_PREFIX } from '../shared/constants';
+import { ABORT_ID_HEADER, BODY_BYTES_HEADER, CLIENT_PATH, RESPONSE_HEAD_TIMEOUT_MS, SHIM_PATH, WINGMAN_PREFIX } from '../shared/constants';
 import {
   parseEarlyDocumentAnswer,
   parseWindowToSw,
@@ -26,7 +26,8 @@ import { createHttpCache } from './http-cache';
 import { answerDiagnostics, createRouteCounter } from './route-counts';
 import { EventStreamIds } from './event-stream-ids';
 import { RedirectFollowUps } from './redirect-follow-ups';
-import { handleRequest, obtain, shouldHandle, type Obtained } from './router';
+import { handleRequest, obtain, sameSiteContext, shouldHandle, type Obtained } from './router';
+import { leaveToBrowser } from './route-decision';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
 import { createShellCopy } from './shell-copy';
 import { mintWsTicket } from './ws-ticket';
@@ -45,6 +46,11 @@ const prefetch = createFramePrefetch(self.location.origin);
 // carried over a SW restart by path-memory.ts.
 const paths = new PathChooser();
 const pathMemory = createPathMemory(kv, paths);
+let pathsSettled = false;
+void pathMemory.restored.then(
+  () => (pathsSettled = true),
+  () => (pathsSettled = true),
+);
 const routes = createRouteCounter();
 answerDiagnostics(routes);
 const httpCache = createHttpCache(self.caches, kv);
@@ -250,6 +256,11 @@ function isAppNavigation(request: Request, url: URL): boolean {
   );
 }
 
+/** The SW jar's header for the relay as "has cookies the browser lacks"; undefined while the jar is not read. */
+function cookiesToAdd(relayHeader: string | undefined): boolean | undefined {
+  return relayHeader === undefined ? undefined : relayHeader !== '';
+}
+
 self.addEventListener('fetch', (event) => {
   const { request } = event;
   const url = new URL(request.url);
@@ -270,6 +281,23 @@ self.addEventListener('fetch', (event) => {
       const copy = registry.hasDirectChannel() ? undefined : shellCopy.response();
       if (copy) event.respondWith(copy);
     }
+    return;
+  }
+  // P2P stalls and no channel is up: the relay it is, and the browser's own request gets there without the SW's hops.
+  const channel = registry.hasChannelNow();
+  const leave = leaveToBrowser({
+    method: request.method.toUpperCase(),
+    navigation: request.mode === 'navigate',
+    destination: request.destination,
+    tagged: request.headers.has(ABORT_ID_HEADER) || request.headers.has(BODY_BYTES_HEADER),
+    settled: pathsSettled && channel !== undefined,
+    channel: channel ?? false,
+    privateWaiting: registry.privateWithoutChannel(),
+    p2pStalls: paths.stalls('p2p'),
+    cookiesToAdd: cookiesToAdd(cookies.relayHeaderNow(url, sameSiteContext(request, url))),
+  });
+  if (leave) {
+    routes.count('relay', 'to-browser');
     return;
   }
   event.respondWith(

@@ -3,7 +3,15 @@
  * rule fire and the verdict it gives (src/sw/route-decision.ts).
  */
 import type { Decision, RequestClass } from '../../src/sw/path-choice';
-import { decideRoute, routeHeaderValue, type Measurements, type RouteFacts, type RouteVerdict } from '../../src/sw/route-decision';
+import {
+  decideRoute,
+  leaveToBrowser,
+  routeHeaderValue,
+  type BrowserFacts,
+  type Measurements,
+  type RouteFacts,
+  type RouteVerdict,
+} from '../../src/sw/route-decision';
 import { channelComing } from '../../src/shared/channel-coming';
 import { CHANNEL_COMING_WAIT_MS } from '../../src/shared/constants';
 
@@ -95,6 +103,40 @@ describe('decideRoute', () => {
 
   it('writes the response header value as transport and reason', () => {
     expect(routeHeaderValue('relay', 'turn-default')).toBe('relay; reason=turn-default');
+  });
+});
+
+describe('leaveToBrowser', () => {
+  const stalling: BrowserFacts = {
+    method: 'GET',
+    navigation: false,
+    destination: 'script',
+    tagged: false,
+    settled: true,
+    channel: false,
+    privateWaiting: false,
+    p2pStalls: true,
+    cookiesToAdd: false,
+  };
+  it('leaves a GET or HEAD to the browser while P2P stalls, no shell has a channel and the SW has no cookie to add', () => {
+    expect(leaveToBrowser(stalling)).toBe(true);
+    expect(leaveToBrowser({ ...stalling, method: 'HEAD' })).toBe(true);
+    for (const destination of ['style', 'image', 'font']) expect(leaveToBrowser({ ...stalling, destination })).toBe(true);
+  });
+  const rows: Array<[string, Partial<BrowserFacts>]> = [
+    ['P2P does not stall (the SW may wait for a coming channel)', { p2pStalls: false }],
+    ['a shell has a channel (lone requests keep P2P)', { channel: true }],
+    ["a private session's shell waits for its channel (its relay refuses the app's requests)", { privateWaiting: true }],
+    ['the SW just started (registry or path memory not read yet)', { settled: false }],
+    ['the cookie jar is not read yet', { cookiesToAdd: undefined }],
+    ['the SW has cookies the browser lacks', { cookiesToAdd: true }],
+    ['a request with a body', { method: 'POST' }],
+    ['a navigation (the frame document gets the shim)', { navigation: true }],
+    ['a request the shim tagged for the SW', { tagged: true }],
+    ['a fetch() or XHR (its answer may set an HttpOnly cookie)', { destination: '' }],
+  ];
+  it.each(rows)('keeps it in the SW when %s', (_name, facts) => {
+    expect(leaveToBrowser({ ...stalling, ...facts })).toBe(false);
   });
 });
 

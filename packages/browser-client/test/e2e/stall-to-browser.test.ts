@@ -1,0 +1,120 @@
+/**
+ * While P2P stalls (a lossy link) and no shell has a channel, the Service
+ * Worker leaves a script, style sheet, image or font GET it would only relay
+ * to the browser (route-decision.ts leaveToBrowser): Resource Timing then
+ * names the protocol of the browser's own request, where a response the SW
+ * made names none; a fetch() stays with the SW (`reason=no-channel`). The stall verdict
+ * is the one a restarted Service Worker takes over from IndexedDB
+ * (path-memory.ts); the channel is kept down by refusing the shell's
+ * signaling socket.
+ */
+import type { Frame } from 'playwright-core';
+import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { fetchInApp, inPage, openShell, waitForTransport } from './support/shell';
+import { startStack, type Stack } from './support/stack';
+import { delay } from '../../../../test/helpers/wait';
+
+jest.setTimeout(120_000);
+
+/** Requests asked until the restarted Service Worker's state is in (it reads IndexedDB, then syncs the shells). */
+const MAX_TRIES = 40;
+const TRY_EVERY_MS = 100;
+/** The browser's own request answered it (a protocol, not the Service Worker). */
+const byBrowser = (who: string) => who !== 'sw' && who !== 'no entry';
+/** Requests that must all go through the Service Worker without the verdict (past its start-up: 1 s). */
+const CONTROL_TRIES = 10;
+
+describe('a stalling P2P path without a channel', () => {
+  let stack: Stack;
+  let browser: LaunchedChromium;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await unregisterServiceWorkers(browser.page).catch(() => undefined);
+    await browser?.close();
+    await stack?.close();
+  });
+
+  /**
+   * Who answered `count` image loads of `/api/hello`, TRY_EVERY_MS apart, until `until` holds for one:
+   * `sw` when the Service Worker made the response (Resource Timing names no protocol then), else
+   * the protocol the browser's own request used.
+   */
+  async function imageLoads(frame: Frame, count: number, until?: (who: string) => boolean): Promise<string[]> {
+    const seen: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const url = `/api/hello?img=${i}-${Math.random()}`;
+      seen.push(
+        await inPage(
+          frame,
+          (u) =>
+            new Promise<string>((resolve) => {
+              const img = new Image();
+              // The entry may follow the load event by a task: looked for up to 20 times, 50 ms apart.
+              const done = (tries = 20) => {
+                const entry = performance.getEntriesByName(new URL(u, location.href).href)[0] as PerformanceResourceTiming | undefined;
+                if (entry) resolve(entry.nextHopProtocol || 'sw');
+                else if (tries <= 0) resolve('no entry');
+                else setTimeout(() => done(tries - 1), 50);
+              };
+              img.onload = () => done();
+              img.onerror = () => done();
+              img.src = u;
+            }),
+          url,
+        ),
+      );
+      if (until?.(seen[i]!)) break;
+      await delay(TRY_EVERY_MS);
+    }
+    return seen;
+  }
+
+  /** Stops the Service Worker (it restarts for the next request and reads what the previous one kept). */
+  async function stopServiceWorker(): Promise<void> {
+    const cdp = await browser.page.context().newCDPSession(browser.page);
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+    await cdp.detach();
+  }
+
+  it('leaves image loads to the browser only while P2P stalls, fetch() to the SW; without the verdict the SW relays them', async () => {
+    const { page } = browser;
+    await openShell(page, `${stack.origin}/one`, 'one');
+    await waitForTransport(page, 'p2p');
+    // No channel from now on: the shell's signaling socket is refused.
+    await page.routeWebSocket(/\/__wingman\/signal/, (ws) => ws.close());
+
+    // Without a stall verdict the Service Worker relays the request itself.
+    await stopServiceWorker();
+    let frame = await openShell(page, `${stack.origin}/two`, 'two');
+    expect(new Set(await imageLoads(frame, CONTROL_TRIES))).toEqual(new Set(['sw']));
+
+    // The verdict a previous Service Worker kept (P2P stalled a moment ago): the browser fetches it.
+    await inPage(
+      frame,
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const open = indexedDB.open('wingman', 1);
+          open.onerror = () => reject(new Error(String(open.error)));
+          open.onsuccess = () => {
+            const tx = open.result.transaction('kv', 'readwrite');
+            tx.objectStore('kv').put({ v: 1, stalledAt: Date.now(), bulkAt: null, bytesPerS: {}, bulk: 'p2p' }, 'path-memory');
+            tx.oncomplete = () => resolve();
+            tx.onerror = () => reject(new Error(String(tx.error)));
+          };
+        }),
+      undefined,
+    );
+    await stopServiceWorker();
+    frame = await openShell(page, `${stack.origin}/one`, 'one');
+    expect((await imageLoads(frame, MAX_TRIES, byBrowser)).pop()).toMatch(/^(http\/1\.1|h2)$/);
+    // A fetch() stays with the Service Worker (its answer could set a cookie the SW's jar must keep).
+    const r = await fetchInApp(frame, '/api/hello?via=fetch');
+    expect(r.headers['x-wingman-route']).toBe('relay; reason=no-channel');
+  });
+});
