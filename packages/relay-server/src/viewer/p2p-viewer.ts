@@ -54,7 +54,7 @@ import { localhostLookup } from './localhost-lookup';
 /** Default deadline for signaling + ICE + channel open, ms. */
 export const VIEWER_CONNECT_TIMEOUT_MS = 15_000;
 
-/** How long `leave()` waits for the agent to close the channel after the viewer's bye, ms (a loopback close takes a few ms). */
+/** How long `leave()` waits for the signaling socket to close after the viewer's bye, ms (a loopback close takes a few ms). */
 const VIEWER_LEAVE_WAIT_MS = 1_000;
 
 export interface P2PViewerOptions {
@@ -127,8 +127,10 @@ export interface P2PViewer {
    * Says goodbye (the agent closes its side) and closes the protocol
    * connection and signaling, but leaves the wrtc peer connection to the
    * process's exit: for a process that ends right after (`wingman fetch`),
-   * where tearing it down could crash it. Resolves once the agent has closed
-   * the data channel, or after VIEWER_LEAVE_WAIT_MS.
+   * where tearing it down could crash it. Resolves once the signaling socket
+   * has closed (the bye went out before its close frame), or after
+   * VIEWER_LEAVE_WAIT_MS: not on the agent's closing of the data channel, whose
+   * handling inside @roamhq/wrtc is itself a teardown that can crash.
    */
   leave(): Promise<void>;
 }
@@ -425,8 +427,9 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
         },
         leave() {
           const gone = new Promise<void>((resolve) => {
+            if (ws.readyState === WebSocket.CLOSED) return resolve();
             const timer = setTimeout(resolve, VIEWER_LEAVE_WAIT_MS);
-            channel.addEventListener('close', () => {
+            ws.once('close', () => {
               clearTimeout(timer);
               resolve();
             });
