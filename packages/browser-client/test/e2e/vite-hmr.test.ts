@@ -187,6 +187,8 @@ describe('Vite dev server with HMR through the tunnel', () => {
       );
       frame = await waitForApp(page as Parameters<typeof waitForApp>[0], 'vite');
       expect((await fetchInApp(frame, '/msg.js')).transport).toBe(transport);
+      // An edit before the reloaded page's HMR socket is up would reach no page: wait for a socket opened since the mark.
+      await vite.waitFor((e) => vite.events.indexOf(e) >= before && e.event === 'upgrade' && e.protocol === 'vite-hmr', WAIT_MS);
 
       const tunnelled = await editAndWatch(frame, `${engine} through Wingman`);
       expect(tunnelled).toEqual({ ...direct, msg: text, color, shim: true });
