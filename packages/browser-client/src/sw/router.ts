@@ -168,13 +168,22 @@ export async function handleRequest(event: FetchEvent, deps: RouterDeps): Promis
     // A frame navigation whose document the SW already started fetching when the shell's own navigation began.
     const early = deps.prefetch?.take(request, url);
     const fetchNow = () => obtain(request, url, event.clientId, event.resultingClientId, deps, signal);
-    const obtained = early ? await early.catch(fetchNow) : await fetchNow();
+    let obtained = early ? await early.catch(fetchNow) : await fetchNow();
+    // Started at the shell's navigation, before a private session's shell could say so: its relay refused the
+    // document. The shell loads the frame once its channel is verified, so ask again (over that channel).
+    if (early && refusedAsPrivate(obtained) && deps.registry.hasPrivateShell()) obtained = await fetchNow();
     const response = await finish(obtained, { request, url, cookies: deps.cookies });
     return deps.eventStreams?.track(request, event.clientId, response) ?? response;
   } finally {
     // Past the head, an abort cancels the response body, which both paths handle.
     done();
   }
+}
+
+/** A relayed answer of 403: what a private session's relay gives every app request. */
+function refusedAsPrivate(obtained: Obtained): boolean {
+  if (obtained.kind === 'relay') return obtained.res.status === 403;
+  return obtained.kind === 'incoming' && obtained.incoming.transport === 'relay' && obtained.incoming.status === 403;
 }
 
 /** What the transports brought back, before the response rules (build-response.ts) apply to the requesting document. */

@@ -62,6 +62,8 @@ export interface ShellRegistry {
    * right after posting it).
    */
   privateWithoutChannel(): boolean;
+  /** A private session's shell (holding the link key) has announced itself, with a channel or not. */
+  hasPrivateShell(): boolean;
   /** Some shell has an open channel (through TURN or not); undefined until the state after a SW start is rebuilt (ensureSynced). */
   hasChannelNow(): boolean | undefined;
   /** Some shell has an open channel that does not go through TURN: a request would go over P2P (as far as the registry knows). */
@@ -239,6 +241,9 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
     },
     privateWithoutChannel() {
       return [...shells.values()].some((e) => e.private && !e.p2p);
+    },
+    hasPrivateShell() {
+      return [...shells.values()].some((e) => e.private);
     },
     hasChannelNow() {
       if (!syncSettled) return undefined;
