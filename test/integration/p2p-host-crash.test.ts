@@ -3,12 +3,14 @@
  * because @roamhq/wrtc can crash its process natively. Here that child really
  * dies of SIGSEGV, with a viewer connected over P2P: the agent must live on,
  * keep serving the same URL over the relay, say what happened, and offer P2P
- * again from a restarted host. Real processes, real wrtc peers, loopback only.
+ * again from a restarted host. A viewer still negotiating when the host dies,
+ * or offering while it restarts, is answered by the next host. Real processes,
+ * real wrtc peers, loopback only.
  */
 import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
 import { requestOver } from '../../packages/relay-server/src/viewer/request';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
-import { send } from '../helpers/http-client';
+import { metricSum, send } from '../helpers/http-client';
 import { until } from '../helpers/wait';
 import { childPids, killAll, startTunnel, type Tunnel } from '../helpers/processes';
 
@@ -65,6 +67,51 @@ describe('a native crash of the P2P host process', () => {
     const restarted = childPids(agentPid);
     expect(restarted).toHaveLength(1);
     expect(restarted[0]).not.toBe(hosts[0]);
+  });
+
+  /** The one host process of the agent, once it is up (a new one after a restart: not `other`). */
+  async function hostPid(other?: number): Promise<number> {
+    const pids = await until(
+      () => {
+        const now = childPids(t.agent.child.pid!);
+        return now.length === 1 && now[0] !== other ? now : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 50, what: 'the P2P host process', observe: () => childPids(t.agent.child.pid!).join(',') },
+    );
+    return pids[0]!;
+  }
+
+  it('answers an offer made while the host restarts from the restarted host, without a refusal', async () => {
+    const first = await hostPid();
+    process.kill(first, 'SIGSEGV');
+    // A second crash in a row: the restart comes 1 s later, so the offer below surely finds the host down.
+    process.kill(await hostPid(first), 'SIGSEGV');
+    await until(() => (t.agent.stderr().match(/WARN_P2P_HOST_CRASHED/g) ?? []).length >= 2, { timeoutMs: 10_000, what: 'two crash reports' });
+    expect(childPids(t.agent.child.pid!)).toHaveLength(0);
+    const r = await p2pGet();
+    expect(r).toMatchObject({ transport: 'p2p', body: 'hello GET' });
+  });
+
+  it('hands an offer the host had not answered when it died to the next host', async () => {
+    await p2pGet();
+    const host = await hostPid();
+    // Frozen, the host takes the offer into its IPC pipe and never answers it.
+    process.kill(host, 'SIGSTOP');
+    const before = await metricSum(t.serverPort, 'wingman_signaling_messages_total', 'direction="viewer-to-agent"');
+    const pending = connectP2PViewer({ url: t.url, timeoutMs: 15_000 });
+    try {
+      await until(async () => (await metricSum(t.serverPort, 'wingman_signaling_messages_total', 'direction="viewer-to-agent"')) > before, {
+        timeoutMs: 10_000,
+        what: 'the offer to reach the agent',
+      });
+    } finally {
+      process.kill(host, 'SIGKILL');
+    }
+    const viewer = await pending;
+    viewers.push(viewer);
+    const r = await requestOver(viewer.connection, { method: 'GET', target: '/hello', headers: [['host', t.host]] });
+    expect({ transport: r.header('x-wingman-transport'), body: (await r.bytes()).toString() }).toEqual({ transport: 'p2p', body: 'hello GET' });
+    expect(await hostPid(host)).not.toBe(host);
   });
 
   it.each(['SIGTERM', 'SIGKILL'] as const)('ends with the agent (%s): no host process outlives it', async (signal) => {

@@ -32,6 +32,8 @@ export interface WingmanDebug {
   connection(): Connection | undefined;
   /** Start-up milestones, ms since the navigation started. */
   timeline(): Record<string, number>;
+  /** The P2P attempts' errors, oldest first (what the diagnostics page lists). */
+  errors(): ReadonlyArray<{ at: string; code: string; message: string }>;
 }
 
 function randomId(): string {
@@ -124,6 +126,7 @@ const debug: WingmanDebug = {
   dropChannel: () => p2p.dropChannel(),
   connection: () => p2p.connection(),
   timeline,
+  errors: () => p2p.errors(),
 };
 Object.assign(window, { __wingman: debug, __wingmanShell: { id: shellId } });
 

@@ -144,9 +144,22 @@ describe('P2P through the shell', () => {
     );
     // In the failure: when the channel was ready and the shell's marks (ms from the page's start).
     const { p2pReadyMs } = await waitForTransport(browser.page, 'p2p');
-    const timeline = await inPage(browser.page, () => (window as unknown as { __wingman: { timeline(): unknown } }).__wingman.timeline(), undefined);
+    const { timeline, errors } = await inPage(
+      browser.page,
+      () => {
+        const w = (window as unknown as { __wingman: { timeline(): Record<string, number>; errors(): unknown[] } }).__wingman;
+        // In the order the marks were made (jest prints an object's keys sorted).
+        return {
+          timeline: Object.entries(w.timeline())
+            .sort((a, b) => a[1] - b[1])
+            .map(([k, v]) => `${k} ${v}`),
+          errors: w.errors(),
+        };
+      },
+      undefined,
+    );
     await browser.page.unrouteAll();
-    return { hello, p2pReadyMs, timeline };
+    return { hello, p2pReadyMs, timeline, errors };
   }
 
   it('opens a WebSocket the app creates while the channel comes back after a full navigation over P2P, not over the relay', async () => {
@@ -169,7 +182,7 @@ describe('P2P through the shell', () => {
     });
     const seen = await wsAtLoad();
     expect(seen).toEqual({ ...seen, hello: expect.objectContaining({ forwardedFor: null }) });
-    expect((seen.timeline as Record<string, number>)['script']).toBeGreaterThan(CLIENT_HOLD_MS);
+    expect(Number(seen.timeline.find((m) => m.startsWith('script '))?.split(' ')[1])).toBeGreaterThan(CLIENT_HOLD_MS);
   });
 
   it('holds the requests the relay cannot start at once for the channel that comes back after a full navigation', async () => {

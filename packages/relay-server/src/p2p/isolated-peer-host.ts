@@ -5,13 +5,17 @@
  * send racing the channel's teardown); in a child, such a crash costs the P2P
  * viewers their channels — their pages carry on over the relay and offer
  * again — and the agent restarts the host with a capped backoff. The relay
- * session, its URL and every relayed request are untouched.
+ * session, its URL and every relayed request are untouched. Viewers still
+ * negotiating keep their place (offer-ledger.ts): an offer that comes while
+ * the host restarts, or that the dead host had not answered, goes to the
+ * next host as it starts.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { backoffDelay, type HostSignal, type IceServer, type ViewerSignal } from '@wingman/protocol';
 import type { Capture, RequestLogEntry } from '../forward';
 import { captureFromWire, parseFromHostMessages, type HostInit, type ToHost } from './host-ipc';
+import { OfferLedger } from './offer-ledger';
 import type { LinkTrust, PeerHost, PeerInfo, PeerReport, UntrustedEvent } from './peer-host';
 
 /** First restart delay after a crash, ms; doubles per crash in a row. */
@@ -70,12 +74,17 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
   let closed = false;
   /** Viewers with an open channel in the current child (from its reports). */
   const connected = new Map<string, PeerInfo>();
+  /** Viewers whose offer the host has not answered yet: replayed to the next host after a crash. */
+  const ledger = new OfferLedger();
+  const unavailable = (viewerId: string, why: string) =>
+    options.sendSignal(viewerId, { type: 'error', code: 'ERR_P2P_UNAVAILABLE', message: `the agent's P2P host ${why}; staying on the relay` });
 
   const post = (m: ToHost) => {
     if (child?.connected) child.send(m, undefined, {}, () => undefined);
   };
 
   const report = (r: PeerReport) => {
+    ledger.forget(r.viewerId);
     if (r.state === 'connected')
       connected.set(r.viewerId, {
         viewerId: r.viewerId,
@@ -108,8 +117,11 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
     c.on('message', (raw) => {
       if (c !== child) return;
       for (const m of parseFromHostMessages(raw)) {
-        if (m.t === 'signal') options.sendSignal(m.viewerId, m.message);
-        else if (m.t === 'report') report(m.report);
+        if (m.t === 'signal') {
+          if (m.message.type === 'answer') ledger.answered(m.viewerId);
+          else if (m.message.type === 'error' || m.message.type === 'bye') ledger.forget(m.viewerId);
+          options.sendSignal(m.viewerId, m.message);
+        } else if (m.t === 'report') report(m.report);
         else if (m.t === 'rtt') rtt(m.viewerId, m.rttMs);
         else if (m.t === 'request') options.onRequest?.(m.entry);
         else if (m.t === 'capture') options.onCapture?.(captureFromWire(m.capture));
@@ -124,6 +136,8 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
     });
     c.on('exit', (code, signal) => onExit(c, code, signal));
     c.send({ t: 'init', ...options.init, iceServers, ...(trust ? { trust } : {}) } satisfies ToHost, undefined, {}, () => undefined);
+    // What viewers sent while it was down, or sent a host that died before answering them.
+    for (const { viewerId, message } of ledger.started()) post({ t: 'signal', viewerId, message });
     options.onStart?.(c.pid);
   }
 
@@ -140,9 +154,14 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
       // learn only from ICE consent checks, ~30 s on, and send into the void meanwhile.
       options.sendSignal(viewerId, { type: 'bye', reason: `${why}; the relay carries on` });
     }
-    if (closed) return;
+    if (closed) {
+      ledger.crashed(undefined);
+      return;
+    }
     crashesInARow = Date.now() - startedAt >= HOST_STABLE_AFTER_MS ? 1 : crashesInARow + 1;
     const restartInMs = backoffDelay(crashesInARow, { initialMs: HOST_RESTART_BASE_MS, maxMs: HOST_RESTART_MAX_MS, jitter: false });
+    // Answered but not connected: that peer died with the host; the viewer offers again at once.
+    for (const viewerId of ledger.crashed(restartInMs).refuse) unavailable(viewerId, `ended (${signal ?? `exit code ${code}`}) before the channel opened`);
     options.onCrash?.({ pid: c.pid, code, signal, ...(spawnError !== undefined ? { spawnError } : {}), viewers: lost.length, restartInMs });
     restartTimer = setTimeout(start, restartInMs);
   }
@@ -151,12 +170,17 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
 
   return {
     handleSignal(viewerId: string, message: ViewerSignal) {
-      if (child?.connected) return post({ t: 'signal', viewerId, message });
-      // Down between a crash and its restart: the viewer stays on the relay and offers again later.
-      if (message.type === 'offer')
-        options.sendSignal(viewerId, { type: 'error', code: 'ERR_P2P_UNAVAILABLE', message: "the agent's P2P host is restarting; staying on the relay" });
+      if (child?.connected) {
+        ledger.note(viewerId, message);
+        return post({ t: 'signal', viewerId, message });
+      }
+      // Down between a crash and its restart: kept for the next host when it starts soon;
+      // else the viewer stays on the relay and offers again later.
+      if (ledger.hold(viewerId, message)) return;
+      if (message.type === 'offer') unavailable(viewerId, 'is restarting');
     },
     viewerLeft(viewerId: string) {
+      ledger.forget(viewerId);
       post({ t: 'viewer-left', viewerId });
     },
     closePeer(viewerId: string, reason: string) {
