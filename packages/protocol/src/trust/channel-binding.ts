@@ -136,6 +136,11 @@ export function bindDataChannel(
       proofs().then(
         (p) => {
           if (state === 'failed') return;
+          // The proofs took a while: the peer connection may have been closed meanwhile, and a close
+          // event may never come for it. @roamhq/wrtc crashes its process (SIGSEGV in
+          // RTCDataChannel::Send) on a send to a channel torn down under it; reading readyState first
+          // is what tells.
+          if (dc.readyState !== 'open') return fail('the channel closed during channel binding');
           computed = p;
           dc.send(bindMessage(p.own) as unknown as ArrayBuffer);
           check();
