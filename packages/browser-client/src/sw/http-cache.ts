@@ -120,6 +120,8 @@ export interface HttpCache {
   store(request: CacheRequest, status: number, headers: WireHeaders, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array>;
   /** Drops every entry of every version (a new Service Worker activated). */
   clear(): Promise<void>;
+  /** Whether an entry for `url` is kept, at once (no storage call); undefined until the index has been read. */
+  holdsNow(url: string): boolean | undefined;
 }
 
 const policyRequest = (r: CacheRequest) => ({ url: r.url, method: r.method, headers: toObject(r.headers) });
@@ -229,7 +231,13 @@ export function createHttpCache(storage: CacheStorage | undefined, kv: KvStore):
   let opened: Promise<Cache> | undefined;
   const open = () => (opened ??= storage!.open(CACHE_NAME));
   let loaded: Promise<Map<string, Indexed>> | undefined;
-  const index = () => (loaded ??= kv.get<unknown>(INDEX_KEY).then(parseIndex, () => new Map<string, Indexed>()));
+  /** The index once read (holdsNow). */
+  let read: Map<string, Indexed> | undefined;
+  const index = () =>
+    (loaded ??= kv
+      .get<unknown>(INDEX_KEY)
+      .then(parseIndex, () => new Map<string, Indexed>())
+      .then((entries) => (read = entries)));
   let saveTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Writes the index a moment after the last change (a module wave changes it hundreds of times). */
@@ -351,10 +359,17 @@ export function createHttpCache(storage: CacheStorage | undefined, kv: KvStore):
       return page;
     },
 
+    holdsNow(url) {
+      if (!storage) return false;
+      // The first call starts reading the index; until it is read, nobody knows.
+      if (!read) void index();
+      return read?.has(url);
+    },
     async clear() {
       if (!storage) return;
       opened = undefined;
-      loaded = Promise.resolve(new Map());
+      read = new Map();
+      loaded = Promise.resolve(read);
       if (saveTimer !== undefined) clearTimeout(saveTimer);
       saveTimer = undefined;
       await kv.put(INDEX_KEY, []).catch(() => undefined);

@@ -34,7 +34,8 @@
  *   7. otherwise → p2p (`default`, `faster` or `probe`)
  * Before all of these, in the fetch event itself (leaveToBrowser): a script,
  * style sheet, image or font GET the Service Worker would only relay, because P2P stalls and no shell
- * has a channel, is not answered by the Service Worker at all: the browser
+ * has a channel or the request would share the stalling channel with others
+ * (rule 6) and the SW's HTTP cache holds nothing for it, is not answered by the Service Worker at all: the browser
  * fetches it as without Wingman (`relay to-browser` in the route counts; the
  * response says `reason=no-service-worker`, as the SW's headers never left).
  * The SW's own relay fetch costs each such request its hops through the
@@ -171,19 +172,29 @@ export interface BrowserFacts {
   p2pStalls: boolean;
   /** The SW's jar has cookies for this request the browser's jar lacks; undefined until the jar is read. */
   cookiesToAdd: boolean | undefined;
+  /** Requests in flight on P2P now. */
+  p2pInFlight: number;
+  /** The request's class (path-choice.ts requestClass). */
+  cls: RequestClass;
+  /** The SW's HTTP cache holds an entry for the URL; undefined until its index is read. */
+  cached: boolean | undefined;
 }
 
 /**
  * True when the Service Worker leaves the request to the browser (no
  * respondWith): it would go over the relay anyway (P2P stalls, so it would
- * not wait for a coming channel, and no shell has one) and the SW adds
- * nothing to it (no cookie the browser lacks, no body, no document to
- * rewrite) and its answer should set no cookie (a script, style sheet, image
- * or font). The browser's own request is the relay-only mode's request.
+ * not wait for a coming channel, and either no shell has one or this small
+ * request would share it with others, rule 6) and the SW adds nothing to it
+ * (no cookie the browser lacks, no body, no document to rewrite, no entry of
+ * its HTTP cache to answer from) and its answer should set no cookie (a
+ * script, style sheet, image or font). The browser's own request is the
+ * relay-only mode's request. A lone request keeps P2P, so the stall verdict
+ * can clear.
  */
 export function leaveToBrowser(f: BrowserFacts): boolean {
   if (!LEFT_DESTINATIONS.has(f.destination)) return false;
-  if (f.navigation || f.tagged || !f.settled || f.channel || f.privateWaiting || !f.p2pStalls) return false;
+  if (f.navigation || f.tagged || !f.settled || f.privateWaiting || !f.p2pStalls) return false;
+  if (f.channel && (f.cls !== 'small' || f.p2pInFlight === 0 || f.cached !== false)) return false;
   if (f.method !== 'GET' && f.method !== 'HEAD') return false;
   return f.cookiesToAdd === false;
 }

@@ -283,7 +283,8 @@ self.addEventListener('fetch', (event) => {
     }
     return;
   }
-  // P2P stalls and no channel is up: the relay it is, and the browser's own request gets there without the SW's hops.
+  // P2P stalls and no channel is up, or this request would share the stalling channel: the relay it is, and the
+  // browser's own request gets there without the SW's hops.
   const channel = registry.hasChannelNow();
   const leave = leaveToBrowser({
     method: request.method.toUpperCase(),
@@ -295,6 +296,9 @@ self.addEventListener('fetch', (event) => {
     privateWaiting: registry.privateWithoutChannel(),
     p2pStalls: paths.stalls('p2p'),
     cookiesToAdd: cookiesToAdd(cookies.relayHeaderNow(url, sameSiteContext(request, url))),
+    p2pInFlight: paths.inFlightOn('p2p'),
+    cls: paths.requestClass({ method: request.method.toUpperCase(), target: url.pathname + url.search, hasRange: request.headers.has('range') }),
+    cached: httpCache.holdsNow(request.url),
   });
   if (leave) {
     routes.count('relay', 'to-browser');

@@ -1,5 +1,6 @@
 /**
- * While P2P stalls (a lossy link) and no shell has a channel, the Service
+ * While P2P stalls (a lossy link) and no shell has a channel, or a channel is
+ * up but the request would share it with others, the Service
  * Worker leaves a script, style sheet, image or font GET it would only relay
  * to the browser (route-decision.ts leaveToBrowser): Resource Timing then
  * names the protocol of the browser's own request, where a response the SW
@@ -82,19 +83,8 @@ describe('a stalling P2P path without a channel', () => {
     await cdp.detach();
   }
 
-  it('leaves image loads to the browser only while P2P stalls, fetch() to the SW; without the verdict the SW relays them', async () => {
-    const { page } = browser;
-    await openShell(page, `${stack.origin}/one`, 'one');
-    await waitForTransport(page, 'p2p');
-    // No channel from now on: the shell's signaling socket is refused.
-    await page.routeWebSocket(/\/__wingman\/signal/, (ws) => ws.close());
-
-    // Without a stall verdict the Service Worker relays the request itself.
-    await stopServiceWorker();
-    let frame = await openShell(page, `${stack.origin}/two`, 'two');
-    expect(new Set(await imageLoads(frame, CONTROL_TRIES))).toEqual(new Set(['sw']));
-
-    // The verdict a previous Service Worker kept (P2P stalled a moment ago): the browser fetches it.
+  /** Writes the stall verdict a previous Service Worker would have kept (P2P stalled a moment ago). */
+  async function keepStallVerdict(frame: Frame): Promise<void> {
     await inPage(
       frame,
       () =>
@@ -110,6 +100,38 @@ describe('a stalling P2P path without a channel', () => {
         }),
       undefined,
     );
+  }
+
+  it('with a channel up, leaves an image load that would share the stalling channel to the browser; a lone one keeps P2P', async () => {
+    const { page } = browser;
+    let frame = await openShell(page, `${stack.origin}/one`, 'one');
+    await waitForTransport(page, 'p2p');
+    await keepStallVerdict(frame);
+    await stopServiceWorker();
+    frame = await openShell(page, `${stack.origin}/two`, 'two');
+    await waitForTransport(page, 'p2p');
+    // Alone on P2P: the Service Worker carries it (a lone request is how the verdict clears).
+    expect(await imageLoads(frame, 1)).toEqual(['sw']);
+    // A request the app never answers, in flight on P2P from now on.
+    await inPage(frame, () => void fetch('/hang').catch(() => undefined), undefined);
+    expect((await imageLoads(frame, MAX_TRIES, byBrowser)).pop()).toMatch(/^(http\/1\.1|h2)$/);
+    await unregisterServiceWorkers(page);
+  });
+
+  it('leaves image loads to the browser only while P2P stalls, fetch() to the SW; without the verdict the SW relays them', async () => {
+    const { page } = browser;
+    await openShell(page, `${stack.origin}/one`, 'one');
+    await waitForTransport(page, 'p2p');
+    // No channel from now on: the shell's signaling socket is refused.
+    await page.routeWebSocket(/\/__wingman\/signal/, (ws) => ws.close());
+
+    // Without a stall verdict the Service Worker relays the request itself.
+    await stopServiceWorker();
+    let frame = await openShell(page, `${stack.origin}/two`, 'two');
+    expect(new Set(await imageLoads(frame, CONTROL_TRIES))).toEqual(new Set(['sw']));
+
+    // The verdict a previous Service Worker kept (P2P stalled a moment ago): the browser fetches it.
+    await keepStallVerdict(frame);
     await stopServiceWorker();
     frame = await openShell(page, `${stack.origin}/one`, 'one');
     expect((await imageLoads(frame, MAX_TRIES, byBrowser)).pop()).toMatch(/^(http\/1\.1|h2)$/);

@@ -117,15 +117,36 @@ describe('leaveToBrowser', () => {
     privateWaiting: false,
     p2pStalls: true,
     cookiesToAdd: false,
+    p2pInFlight: 0,
+    cls: 'small',
+    cached: undefined,
   };
+  /** A channel is up, P2P stalls and the request would share the channel (rule 6 would relay it). */
+  const sharing: BrowserFacts = { ...stalling, channel: true, p2pInFlight: 3, cached: false };
   it('leaves a GET or HEAD to the browser while P2P stalls, no shell has a channel and the SW has no cookie to add', () => {
     expect(leaveToBrowser(stalling)).toBe(true);
     expect(leaveToBrowser({ ...stalling, method: 'HEAD' })).toBe(true);
     for (const destination of ['style', 'image', 'font']) expect(leaveToBrowser({ ...stalling, destination })).toBe(true);
+    // Without a channel, its class, what is in flight and the cache do not matter: the SW would relay it all the same.
+    expect(leaveToBrowser({ ...stalling, cls: 'bulk', p2pInFlight: 5, cached: true })).toBe(true);
+  });
+  it('leaves a small one to the browser with a channel up when it would share the stalling channel with others and the cache holds nothing for it', () => {
+    expect(leaveToBrowser(sharing)).toBe(true);
+  });
+  const withChannel: Array<[string, Partial<BrowserFacts>]> = [
+    ['nothing else is in flight on P2P (a lone request keeps P2P, and can clear the verdict)', { p2pInFlight: 0 }],
+    ['a bulk request (the path chooser picks its path by throughput)', { cls: 'bulk' }],
+    ["the SW's HTTP cache holds an entry for it", { cached: true }],
+    ["the SW's HTTP cache index is not read yet", { cached: undefined }],
+    ['P2P does not stall', { p2pStalls: false }],
+    ['the SW has cookies the browser lacks', { cookiesToAdd: true }],
+  ];
+  it.each(withChannel)('keeps it in the SW with a channel up when %s', (_name, facts) => {
+    expect(leaveToBrowser({ ...sharing, ...facts })).toBe(false);
   });
   const rows: Array<[string, Partial<BrowserFacts>]> = [
     ['P2P does not stall (the SW may wait for a coming channel)', { p2pStalls: false }],
-    ['a shell has a channel (lone requests keep P2P)', { channel: true }],
+    ['a shell has a channel and nothing else is in flight on P2P (lone requests keep P2P)', { channel: true }],
     ["a private session's shell waits for its channel (its relay refuses the app's requests)", { privateWaiting: true }],
     ['the SW just started (registry or path memory not read yet)', { settled: false }],
     ['the cookie jar is not read yet', { cookiesToAdd: undefined }],
