@@ -160,7 +160,8 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
     }
     crashesInARow = Date.now() - startedAt >= HOST_STABLE_AFTER_MS ? 1 : crashesInARow + 1;
     const restartInMs = backoffDelay(crashesInARow, { initialMs: HOST_RESTART_BASE_MS, maxMs: HOST_RESTART_MAX_MS, jitter: false });
-    // Answered but not connected: that peer died with the host; the viewer offers again at once.
+    // Answered but not connected (that peer died with the host), or not to be held for a restart this far off:
+    // the viewer is told now and offers again, instead of waiting for its ICE deadline.
     for (const viewerId of ledger.crashed(restartInMs).refuse) unavailable(viewerId, `ended (${signal ?? `exit code ${code}`}) before the channel opened`);
     options.onCrash?.({ pid: c.pid, code, signal, ...(spawnError !== undefined ? { spawnError } : {}), viewers: lost.length, restartInMs });
     restartTimer = setTimeout(start, restartInMs);
