@@ -24,6 +24,13 @@
  *                        the browser gives it connections: this one would queue there →
  *                        wait (at most CHANNEL_COMING_WAIT_MS), then decide again
  *   3. no-channel      — no shell has an open channel → relay
+ *   3b. prefetch       — the frame document the SW fetches ahead of a top-level
+ *                        navigation (frame-prefetch.ts) → relay. Over P2P it would go
+ *                        through the channel of the page being left (a reload, a
+ *                        link followed in the same tab), which unloads while the app
+ *                        answers: the SW then sends the request again over the
+ *                        relay, and the app would see one navigation twice (a
+ *                        counter counted twice, a form shown twice)
  *   4. (no measurements: a Service Worker without a path chooser) → p2p, default
  *   5. the path chooser's verdict (path-choice.ts) for the request's class, an
  *      upload following bulk downloads: relay when measured faster (`faster`)
@@ -70,6 +77,7 @@ export type RouteReason =
   | 'race'
   | 'private'
   | 'to-browser'
+  | 'prefetch'
   | CacheReason;
 
 /** Every reason, for validation where a reason arrives from outside (the agent echoes it). */
@@ -87,6 +95,7 @@ export const ROUTE_REASONS: readonly RouteReason[] = [
   'race',
   'private',
   'to-browser',
+  'prefetch',
   'fresh',
   'revalidated',
 ];
@@ -115,6 +124,8 @@ export interface RouteFacts {
   cls: RequestClass | undefined;
   /** A request body of BULK_MIN_BYTES or more. */
   upload: boolean;
+  /** The frame document fetched ahead of a top-level navigation (frame-prefetch.ts). */
+  prefetch: boolean;
 }
 
 /**
@@ -135,6 +146,7 @@ export function decideRoute(facts: RouteFacts, measurements: Measurements | unde
     if (facts.channelComing && relayFull && !facts.p2pStalls && measurements) return { path: 'wait', reason: 'wait-for-channel' };
     return { path: 'relay', reason: 'no-channel' };
   }
+  if (facts.prefetch) return { path: 'relay', reason: 'prefetch' };
   // A private session's relay refuses the app's requests: its channel carries everything.
   if (facts.channel.private) return { path: 'p2p', reason: 'private' };
   if (!measurements || !facts.cls) return { path: 'p2p', reason: 'default' };

@@ -230,6 +230,8 @@ export async function obtain(
   resultingClientId: string,
   deps: RouterDeps,
   signal: AbortSignal,
+  /** The frame document fetched ahead of a top-level navigation (frame-prefetch.ts): route-decision.ts rule 3b. */
+  prefetch = false,
 ): Promise<Obtained> {
   const method = request.method.toUpperCase();
   const context = sameSiteContext(request, url);
@@ -262,6 +264,7 @@ export async function obtain(
     p2pStalls: paths?.stalls('p2p') ?? false,
     cls,
     upload,
+    prefetch,
   });
   // A P2P response still fresh in the SW's HTTP cache answers at once, whichever path the request would take.
   if (deps.httpCache && method === 'GET' && !excluded) {

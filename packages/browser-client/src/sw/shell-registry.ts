@@ -66,8 +66,6 @@ export interface ShellRegistry {
   hasPrivateShell(): boolean;
   /** Some shell has an open channel (through TURN or not); undefined until the state after a SW start is rebuilt (ensureSynced). */
   hasChannelNow(): boolean | undefined;
-  /** Some shell has an open channel that does not go through TURN: a request would go over P2P (as far as the registry knows). */
-  hasDirectChannel(): boolean;
   /** Waits up to `ms` for a shell to announce an open channel; then pick()'s answer. */
   waitForChannel(clientId: string, resultingClientId: string, ms: number): Promise<ShellPick | undefined>;
 }
@@ -248,9 +246,6 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
     hasChannelNow() {
       if (!syncSettled) return undefined;
       return [...shells.values()].some((e) => e.p2p);
-    },
-    hasDirectChannel() {
-      return [...shells.values()].some((e) => e.p2p && !e.turn);
     },
     async waitForChannel(clientId, resultingClientId, ms) {
       if (![...shells.values()].some((e) => e.p2p)) {

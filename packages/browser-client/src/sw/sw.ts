@@ -270,15 +270,14 @@ self.addEventListener('fetch', (event) => {
   }
   if (!shouldHandle(request, url, self.location.origin)) {
     // A top-level navigation starts its frame's document now,
-    const work = prefetch.start(request, (signal) => obtain(request, url, '', event.resultingClientId, deps, signal));
+    const work = prefetch.start(request, (signal) => obtain(request, url, '', event.resultingClientId, deps, signal, true));
     if (work) event.waitUntil(work);
     // and gets the shell from the SW's copy when one is at hand (the network otherwise), a new copy for next time.
     if (isAppNavigation(request, url)) {
       event.waitUntil(shellCopy.refresh());
-      // With a direct channel up, the frame's document goes over it, most likely through the very page being
-      // left (a reload): answered from the copy, that page would unload within milliseconds, before the document
-      // came back, and the document would go to the relay instead. The network's shell keeps it for that round trip.
-      const copy = registry.hasDirectChannel() ? undefined : shellCopy.response();
+      // The frame's document fetched ahead goes over the relay (route-decision.ts rule 3b), never through the
+      // page being left: nothing waits for that page, which the copy unloads within milliseconds.
+      const copy = shellCopy.response();
       if (copy) event.respondWith(copy);
     }
     return;

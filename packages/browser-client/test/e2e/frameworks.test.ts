@@ -75,6 +75,8 @@ describe('framework defaults through Wingman', () => {
   let flaskDir: string;
   let expressServer: Server;
   let flaskOrigin: string;
+  /** The agent sharing the Flask app: its request log says how each exchange ended. */
+  let flaskAgent: Proc;
   let expressOrigin: string;
 
   beforeAll(async () => {
@@ -88,6 +90,7 @@ describe('framework defaults through Wingman', () => {
     expressServer = await startExpress();
     const { port } = await startServer({ LOG_LEVEL: 'warn' });
     const f = await startAgent(`http://localhost:${port}`, String(flaskPort));
+    flaskAgent = f.agent;
     const e = await startAgent(`http://localhost:${port}`, String((expressServer.address() as AddressInfo).port));
     flaskOrigin = `http://${f.sessionId}.localhost:${port}`;
     expressOrigin = `http://${e.sessionId}.localhost:${port}`;
@@ -151,8 +154,14 @@ describe('framework defaults through Wingman', () => {
       const page = transport === 'p2p' ? browser.page : noRtc.page;
       await page.goto(`${flaskOrigin}/count`);
       await waitForTransport(page, transport);
+      const logged = flaskAgent.events.length;
       // The first visit above counted 1.
       expect(await countThrice(page, `${flaskOrigin}/count`, true)).toEqual(['2', '3', '4']);
+      // Each navigation reached the app once: none went first through the channel of the page being left,
+      // cut off as it unloaded, and then again over the relay (the counter survives that only while the
+      // cut-off answer's cookie is lost with it).
+      const cutOff = flaskAgent.events.slice(logged).filter((e) => e.event === 'request' && e.target === '/count' && e.error !== undefined);
+      expect(cutOff).toEqual([]);
     });
 
     it.each([

@@ -1,8 +1,9 @@
 /**
  * The Service Worker's copy of the shell (sw/shell-copy.ts): a top-level
  * navigation the running SW sees is answered from it, with no round trip to
- * the tunnel server before the frame starts — unless a direct channel is up,
- * whose page must live on until the frame's document came back over it; a
+ * the tunnel server before the frame starts, also while a direct channel is
+ * up (the frame's document fetched ahead goes over the relay, not through the
+ * page being left, so the app sees it once); a
  * copy the server no longer stands behind is dropped, and the next navigation
  * gets the server's answer.
  */
@@ -84,17 +85,21 @@ describe("the Service Worker's copy of the shell", () => {
     await waitForApp(page, 'two');
   });
 
-  it("leaves a reload's shell to the network while a direct channel is up (its page carries the frame's document)", async () => {
+  it("answers a reload from its copy also while a direct channel is up, and the app sees the frame's document once", async () => {
     const { page } = browser;
-    await openShell(page, `${stack.origin}/two?channel=1`, 'two');
+    const path = '/two?channel=1';
+    await openShell(page, `${stack.origin}${path}`, 'two');
     await waitForTransport(page, 'p2p');
     await waitForCopy(page, 'kept');
+    const before = stack.app.requests.filter((r) => r.path === path).length;
 
     const res = await reload(page);
-    expect(res.fromServiceWorker()).toBe(false);
+    expect(res.fromServiceWorker()).toBe(true);
     expect(res.headers()['x-wingman-shell']).toBe('1');
     await waitForApp(page, 'two');
     await waitForTransport(page, 'p2p');
+    expect(stack.app.requests.filter((r) => r.path === path).length).toBe(before + 1);
+    expect(stack.app.aborted.filter((p) => p === '/two')).toEqual([]);
   });
 
   it("drops its copy once the server serves no shell for the session, and the next navigation gets the server's answer", async () => {

@@ -26,6 +26,7 @@ const base: RouteFacts = {
   p2pStalls: false,
   cls: 'small',
   upload: false,
+  prefetch: false,
 };
 
 /** A chooser that answers `d` and records what it was asked. */
@@ -74,6 +75,19 @@ describe('decideRoute', () => {
       { path: 'relay', reason: 'no-channel' },
     ],
     ['no channel and none coming: relay', { channel: undefined, relayInFlight: 6 }, p2pDefault, { path: 'relay', reason: 'no-channel' }],
+    [
+      "a top-level navigation's frame prefetch goes over the relay, channel or not (the channel may be the page being left's)",
+      { prefetch: true },
+      p2pDefault,
+      { path: 'relay', reason: 'prefetch' },
+    ],
+    [
+      "a private session's frame prefetch too (its relay refuses it; the frame fetches again)",
+      { prefetch: true, channel: { turn: false, private: true } },
+      p2pDefault,
+      { path: 'relay', reason: 'prefetch' },
+    ],
+    ['a frame prefetch without a channel: as any request', { prefetch: true, channel: undefined }, p2pDefault, { path: 'relay', reason: 'no-channel' }],
     ['a channel and no measurements: P2P', { cls: undefined }, undefined, { path: 'p2p', reason: 'default' }],
     ['the chooser measured the relay faster', {}, { path: 'relay', why: 'faster' }, { path: 'relay', reason: 'faster' }],
     ['the chooser probes the relay', { cls: 'bulk' }, { path: 'relay', why: 'probe' }, { path: 'relay', reason: 'probe' }],
