@@ -104,4 +104,29 @@ describe('viewer approval in Chromium (--approve)', () => {
     await row.locator('td', { hasText: 'refused' }).waitFor({ timeout: UI_TIMEOUT_MS });
     await inspectorPage.close();
   });
+  it('keeps a viewer whose event came while the Viewers panel was still loading its list', async () => {
+    const inspectorPage = await browser.context.newPage();
+    let listHeld!: () => void;
+    const held = new Promise<void>((resolve) => (listHeld = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await inspectorPage.route('**/api/viewers', async (route) => {
+      // The list as it is now (no viewer yet), answered only once the viewer's own event has reached the page.
+      const stale = await route.fetch();
+      listHeld();
+      await released;
+      await route.fulfill({ response: stale });
+    });
+    await inspectorPage.goto(`http://127.0.0.1:${inspector}/`);
+    await held;
+
+    await browser.page.goto(`${t.url}one`);
+    const viewer = await waitingViewer();
+    const row = inspectorPage.locator(`#viewers tbody tr[data-id="${viewer.id}"]`);
+    await row.locator('td', { hasText: 'waiting' }).waitFor({ timeout: UI_TIMEOUT_MS });
+    release();
+    await inspectorPage.locator('#viewers[data-loaded="1"]').waitFor({ timeout: UI_TIMEOUT_MS });
+    expect(await row.locator('td', { hasText: 'waiting' }).count()).toBe(1);
+    await inspectorPage.close();
+  });
 });

@@ -7,6 +7,15 @@
 (() => {
   const $ = (sel) => document.querySelector(sel);
   const viewers = new Map();
+  /** Changes the events brought while the list was being fetched: applied again over it (the list may predate them). */
+  let sinceLoad;
+
+  /** Applies one change now, and again over the list a load in flight will bring. */
+  function change(fn) {
+    fn();
+    sinceLoad?.push(fn);
+    render();
+  }
 
   function cell(text, cls) {
     const td = document.createElement('td');
@@ -67,11 +76,19 @@
   }
 
   async function load() {
-    const res = await fetch('/api/viewers');
-    const { viewers: list } = await res.json();
-    viewers.clear();
-    for (const v of list) viewers.set(v.id, v);
+    const changes = [];
+    sinceLoad = changes;
+    try {
+      const res = await fetch('/api/viewers');
+      const { viewers: list } = await res.json();
+      viewers.clear();
+      for (const v of list) viewers.set(v.id, v);
+      for (const fn of changes) fn();
+    } finally {
+      if (sinceLoad === changes) sinceLoad = undefined;
+    }
     render();
+    $('#viewers').dataset.loaded = '1';
   }
 
   document.addEventListener('DOMContentLoaded', () => {
@@ -89,13 +106,12 @@
     source.addEventListener('open', () => void load().catch(showError));
     source.addEventListener('viewer', (ev) => {
       const v = JSON.parse(ev.data);
-      viewers.set(v.id, v);
-      render();
+      change(() => viewers.set(v.id, v));
     });
     // A waiting viewer the server forgot to make room for others (waiting caps).
     source.addEventListener('viewer-gone', (ev) => {
-      viewers.delete(JSON.parse(ev.data).id);
-      render();
+      const { id } = JSON.parse(ev.data);
+      change(() => viewers.delete(id));
     });
   });
 })();
