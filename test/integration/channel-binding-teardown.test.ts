@@ -8,8 +8,8 @@
  * host process died of it in the browser end-to-end tests. Real wrtc peers,
  * in a child process so that a crash is an exit code, not a dead jest.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { runNodeScript } from '../helpers/node-script';
 
 jest.setTimeout(30_000);
 
@@ -44,25 +44,9 @@ const { bindDataChannel } = require(${JSON.stringify(join(ROOT, 'packages/protoc
 })().catch((e) => { console.error(e); process.exit(2); });
 `;
 
-function run(): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', SCRIPT], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
 describe('channel binding on a channel torn down while its proofs are computed', () => {
   it('fails the binding without sending, and the process lives on', async () => {
-    const r = await run();
+    const r = await runNodeScript(SCRIPT, { cwd: ROOT });
     expect({ code: r.code, signal: r.signal, stdout: r.stdout.trim(), stderr: r.stderr.trim() }).toEqual({
       code: 0,
       signal: null,

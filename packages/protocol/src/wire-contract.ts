@@ -87,6 +87,19 @@ export const P2P_ACCEPT_CODING_HEADER = 'x-wingman-accept-coding';
  */
 export const P2P_CODING_HEADER = 'x-wingman-coding';
 /**
+ * Both ways over P2P only. In a request (Service Worker → agent, value `?1`):
+ * state your own time. In the response (agent → Service Worker): the agent's
+ * own time for the exchange, whole ms from the request's head reaching its
+ * forwarder to the response head leaving it (the app's time, mostly). The SW
+ * subtracts it from the request's time to the response head, so a path's
+ * figure is the path's and not the app's (a slow first transform of a module
+ * is no stall), and removes it before anything reads the head; the agent
+ * removes the request field before the app.
+ */
+export const AGENT_TIME_HEADER = 'x-wingman-agent-ms';
+/** Largest value AGENT_TIME_HEADER may carry, ms (one exchange's head deadline is far below it). */
+export const AGENT_TIME_MAX_MS = 600_000;
+/**
  * Request, Service Worker → agent (in the P2P head, or through the tunnel
  * server on a relayed fetch): why the SW sent the request the way it went
  * (browser-client/src/sw/route-decision.ts), one lower-case token. The agent

@@ -73,12 +73,20 @@ export const RTT_WINDOW_MS = 10_000;
 export const MAX_RTT_SAMPLES = 512;
 /**
  * A lone small request's time counts as a stall when it is over STALL_FACTOR ×
- * the path's best and STALL_EXTRA_MS above it: a retransmission timeout, not
- * jitter (measured over 2 % loss: four of 50 at ~470 ms against a 66 ms best;
- * on clean paths the slowest of 50 was within 1.3× the best).
+ * the path's best and STALL_EXTRA_MS above it: a packet lost and sent again,
+ * not jitter. With tail-loss probes on the channel (docs/PROTOCOL.md
+ * §Tail-loss probes) SCTP repairs a lone exchange's loss in about one more
+ * round trip (measured over 2 % loss: five of 50 at 128–141 ms against a
+ * 66 ms best, the rest within 1.1× of it; without the probes a loss waited
+ * for the retransmission timer, ~470 ms); on clean paths the slowest of 50
+ * was within 1.3× the best. A P2P time leaves out what the agent and the
+ * app took (agent-time.ts); the 50 ms keep a busy page out of it (the shell's
+ * thread also runs the app's frame, and the SW's queue waits on both): over
+ * a short path (20 ms) a repaired loss costs too little to count, and there
+ * loss-bound SCTP slows a page load less.
  */
-export const STALL_FACTOR = 3;
-export const STALL_EXTRA_MS = 150;
+export const STALL_FACTOR = 1.6;
+export const STALL_EXTRA_MS = 50;
 /** Stalls among the recent lone requests that mark a path as stalling. */
 export const STALL_MIN_COUNT = 3;
 

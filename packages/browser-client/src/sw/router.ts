@@ -18,6 +18,7 @@ import {
   WINGMAN_PREFIX,
 } from '../shared/constants';
 import { channelDecoded, channelGzipAccepted } from './channel-coding';
+import { AGENT_TIME_ASKED, takeAgentTime } from './agent-time';
 import { acceptLanguage } from '../shared/accept-language';
 import { cacheModeHeaders, fetchMetadata } from './fetch-metadata';
 import type { RequestContext } from '../shared/cookie-jar';
@@ -141,6 +142,8 @@ function p2pHead(
   if (accept) headers.push(accept);
   headers.push(...fetchMetadata(request));
   headers.push([ROUTE_HEADER, reason]);
+  // The agent's own time comes back with the head, to leave out of the path's (agent-time.ts).
+  headers.push(AGENT_TIME_ASKED);
   return { method, target: url.pathname + url.search, headers };
 }
 
@@ -323,14 +326,18 @@ export async function obtain(
     paths?.finished('p2p');
   }
   if (outcome.kind === 'declined') return viaRelay('declined', { kind: 'prepared', body });
+  /** The path's time to the head: the request's, less what the agent and the app took. */
+  let agentMs = 0;
+  const pathMs = () => Math.max(0, performance.now() - started - agentMs);
   if (outcome.kind === 'response') {
+    agentMs = takeAgentTime(outcome.headers);
     keepForFollowUp(outcome.status, outcome.headers.find(([n]) => n === 'location')?.[1], body.kind === 'bytes' ? body.bytes : null);
     if (cached.kind === 'stale') {
       const decoded = channelDecoded(outcome);
       const entry = await deps.httpCache!.revalidated(cacheRequest, cached.entry, decoded.status, decoded.headers).catch(() => undefined);
       if (entry) {
         void decoded.body.cancel().catch(() => undefined);
-        paths?.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
+        paths?.recordHead('p2p', cls!, pathMs(), performance.now(), alone);
         deps.routes?.count('cache', 'revalidated');
         return { kind: 'incoming', incoming: { ...entry, headers: fromCache(entry.headers, 'revalidated'), transport: 'p2p' } };
       }
@@ -374,7 +381,7 @@ export async function obtain(
     const whole = inHand(response, length);
     if (whole) {
       if (paths) {
-        paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
+        paths.recordHead('p2p', cls!, pathMs(), performance.now(), alone);
         paths.recordBody('p2p', method, target, whole.length, 0);
       }
       return { kind: 'incoming', incoming: { status: response.status, headers: response.headers, body: null, bytes: whole, transport: 'p2p' } };
@@ -391,11 +398,11 @@ export async function obtain(
       !request.headers.has('range') &&
       request.mode !== 'navigate'
     ) {
-      paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
+      paths.recordHead('p2p', cls!, pathMs(), performance.now(), alone);
       return race(shell, paths, { status: response.status, headers: response.headers }, body, length);
     }
     if (paths) {
-      paths.recordHead('p2p', cls!, performance.now() - started, performance.now(), alone);
+      paths.recordHead('p2p', cls!, pathMs(), performance.now(), alone);
       // A body declared small is no throughput sample: its length is all there is to keep, without a stream hop.
       if (length > 0 && length < BULK_MIN_BYTES) paths.recordBody('p2p', method, target, length, 0);
       else body = measured(body, (bytes, ms) => paths.recordBody('p2p', method, target, bytes, ms))!;

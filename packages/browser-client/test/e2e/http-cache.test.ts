@@ -52,7 +52,14 @@ describe('the HTTP cache of P2P responses', () => {
       frame,
       async ({ path, headers }) => {
         const r = await fetch(path, { headers });
-        return { status: r.status, type: r.headers.get('content-type'), body: await r.text(), route: r.headers.get('x-wingman-route') };
+        // The agent's time for the exchange travels on the channel's head only: never the page's.
+        return {
+          status: r.status,
+          type: r.headers.get('content-type'),
+          body: await r.text(),
+          route: r.headers.get('x-wingman-route'),
+          agentMs: r.headers.get('x-wingman-agent-ms'),
+        };
       },
       { path, headers },
     );
@@ -71,7 +78,7 @@ describe('the HTTP cache of P2P responses', () => {
     const first = await get(frame, path);
     await stored(frame, path);
     const second = await get(frame, path);
-    expect(first).toMatchObject({ status: 200, route: 'p2p; reason=default' });
+    expect(first).toMatchObject({ status: 200, route: 'p2p; reason=default', agentMs: null });
     expect(second).toEqual({ ...first, route: 'cache; reason=fresh' });
     expect(app.find(path)).toHaveLength(1);
   });

@@ -200,16 +200,24 @@ describe('a channel through TURN: the relay first', () => {
 describe('a path that stalls', () => {
   const lone = (c: PathChooser, times: number[]) => times.forEach((ms, i) => c.recordHead('p2p', 'small', ms, 1_000 + i));
 
-  it('stalls when several lone requests took a retransmission timeout longer than the best (2 % loss, measured)', () => {
+  it('stalls when several lone requests took a repair of a lost packet longer than the best (2 % loss, measured)', () => {
     const c = new PathChooser();
     lone(c, [66, 70, 68, 469, 72, 469, 69, 471, 75]);
     expect(c.stalls('p2p')).toBe(true);
+    // Repaired by the tail-loss probes: about one round trip more.
+    const probed = new PathChooser();
+    lone(probed, [66, 67, 68, 128, 69, 141, 72, 70, 138, 68]);
+    expect(probed.stalls('p2p')).toBe(true);
   });
 
   it('does not stall on jitter, on one slow request, or without a figure', () => {
     const jitter = new PathChooser();
     lone(jitter, [25.7, 29, 31, 31, 32, 28, 30]);
     expect(jitter.stalls('p2p')).toBe(false);
+    // Requests the app took tens of ms more to answer, over a short path.
+    const appTime = new PathChooser();
+    lone(appTime, [28, 29, 65, 70, 72, 30, 74]);
+    expect(appTime.stalls('p2p')).toBe(false);
     const one = new PathChooser();
     lone(one, [66, 70, 469, 68, 300]);
     expect(one.stalls('p2p')).toBe(false);

@@ -7,6 +7,7 @@
  */
 import { MAX_FRAME_BYTES } from '../constants';
 import { Connection, type ConnectionOptions } from '../connection';
+import { TailProber } from './tail-probe';
 
 /**
  * Largest data-channel message any Wingman end sends: what Chromium and
@@ -107,13 +108,19 @@ export const DATA_CHANNEL_DRAIN_POLL_MS = 2;
  */
 export const DATA_CHANNEL_STREAM_WINDOW_BYTES = 1024 * 1024;
 
+export interface DataChannelConnectionOptions extends Omit<ConnectionOptions, 'transport'> {
+  /** Sends tail-loss probes after each burst (tail-probe.ts). Default true. */
+  tailProbes?: boolean;
+}
+
 /**
  * `options.maxMessageBytes` is the negotiated message size
  * (dataChannelMessageBytes); without it, MAX_FRAME_BYTES, which any stack accepts.
  */
-export function connectionOverDataChannel(dc: DataChannelLike, options: Omit<ConnectionOptions, 'transport'>): Connection {
+export function connectionOverDataChannel(dc: DataChannelLike, options: DataChannelConnectionOptions): Connection {
+  const { tailProbes = true, ...connectionOptions } = options;
   dc.binaryType = 'arraybuffer';
-  const highWater = options.highWaterBytes ?? DATA_CHANNEL_HIGH_WATER_BYTES;
+  const highWater = connectionOptions.highWaterBytes ?? DATA_CHANNEL_HIGH_WATER_BYTES;
   const lowWater = highWater / 4;
   dc.bufferedAmountLowThreshold = lowWater;
   // In @roamhq/wrtc every read of readyState or bufferedAmount is a
@@ -134,6 +141,13 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: Omit<Con
     return lastRead;
   };
   let polling: unknown;
+  const prober = tailProbes
+    ? new TailProber({
+        send: (probe) => {
+          if (dc.readyState === 'open') dc.send(probe);
+        },
+      })
+    : undefined;
   const poll = () => {
     polling = undefined;
     if (dc.readyState !== 'open') return;
@@ -144,7 +158,7 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: Omit<Con
     maxMessageBytes: MAX_FRAME_BYTES,
     highWaterBytes: DATA_CHANNEL_HIGH_WATER_BYTES,
     initialWindow: DATA_CHANNEL_STREAM_WINDOW_BYTES,
-    ...options,
+    ...connectionOptions,
     transport: {
       send: (m) => {
         if (dc.readyState !== 'open') return;
@@ -152,6 +166,7 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: Omit<Con
         const ab = m.byteOffset === 0 && m.byteLength === m.buffer.byteLength ? (m.buffer as ArrayBuffer) : m.slice().buffer;
         dc.send(ab);
         sentSinceRead += ab.byteLength;
+        prober?.sent();
       },
       bufferedAmount: () => {
         const bound = lastRead + sentSinceRead;
@@ -174,6 +189,7 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: Omit<Con
   dc.addEventListener('bufferedamountlow', () => conn.drain());
   dc.addEventListener('close', () => {
     if (polling !== undefined) clearTimeout(polling);
+    prober?.stop();
     conn.transportClosed();
   });
   return conn;

@@ -26,6 +26,7 @@ import { responsePriority } from './priority';
 import type { ForwardContext } from './context';
 import { createExchangeTap } from './capture';
 import { channelGzip, compressForChannel, withChannelCoding } from './p2p-compress';
+import { withAgentTime } from './agent-time';
 
 /**
  * Request headers the HTTP client frames or refuses itself: it writes
@@ -232,7 +233,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     const gzip = transport === 'p2p' && !noBody && compressForChannel(head, status, headers);
     try {
       // respond() encodes the head before anything else: one the wire cannot carry throws and leaves the stream free for a 502.
-      stream.respond({ status, headers: gzip ? withChannelCoding(headers) : headers }, { end: noBody });
+      stream.respond({ status, headers: withAgentTime(gzip ? withChannelCoding(headers) : headers, head.headers, transport, started) }, { end: noBody });
     } catch (err) {
       // Not thrown from a listener: a non-protocol error here would be a bug, and still only this stream's.
       if (!(err instanceof ProtocolError)) process.emitWarning(`wingman forwarder: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

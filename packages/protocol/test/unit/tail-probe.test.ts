@@ -1,0 +1,59 @@
+/**
+ * When the tail-loss prober sends its probes (docs/PROTOCOL.md §Tail-loss
+ * probes), with real timers; the probes on real data channels are in
+ * test/integration/tail-probe.test.ts.
+ */
+import { FrameType, decodeFrames } from '../../src';
+import { TailProber, TAIL_PROBE_COUNT, TAIL_PROBE_IDLE_MS, tailProbeMessage } from '../../src/transports/tail-probe';
+import { delay, until } from '../../../../test/helpers/wait';
+
+function prober(idleMs = TAIL_PROBE_IDLE_MS) {
+  const at: number[] = [];
+  const t0 = Date.now();
+  const p = new TailProber({ idleMs, send: () => at.push(Date.now() - t0) });
+  return { p, at };
+}
+
+describe('tail-loss prober', () => {
+  it('sends its probes once the sends have stopped for the idle time, then nothing', async () => {
+    const { p, at } = prober(20);
+    p.sent();
+    await delay(10);
+    // Sends that keep coming postpone the probes: they end a burst, not each message.
+    p.sent();
+    expect(at).toEqual([]);
+    await delay(150);
+    expect(at.length).toBe(TAIL_PROBE_COUNT);
+    // Not before the last send's idle time: 10 ms + 20 ms.
+    expect(at[0]).toBeGreaterThanOrEqual(29);
+    // One per timer tick, so each leaves in a packet of its own.
+    expect(new Set(at).size).toBe(TAIL_PROBE_COUNT);
+    expect(p.probes).toBe(TAIL_PROBE_COUNT);
+  });
+
+  it('sends nothing without a send, and nothing once stopped', async () => {
+    const idle = prober(5);
+    await delay(40);
+    expect(idle.at).toEqual([]);
+    const stopped = prober(5);
+    stopped.p.sent();
+    stopped.p.stop();
+    stopped.p.sent();
+    await delay(40);
+    expect(stopped.at).toEqual([]);
+  });
+
+  it('starts the count again when a burst resumes during the probes', async () => {
+    const { p, at } = prober(5);
+    p.sent();
+    await until(() => at.length === 1, { timeoutMs: 1000, intervalMs: 1, what: 'the first probe' });
+    p.sent();
+    await delay(60);
+    expect(at.length).toBe(1 + TAIL_PROBE_COUNT);
+  });
+
+  it('is one PONG frame with an all-zero payload, which answers no PING', () => {
+    const frames = decodeFrames(new Uint8Array(tailProbeMessage()));
+    expect(frames.map((f) => [f.type, f.streamId, [...f.payload]])).toEqual([[FrameType.PONG, 0, [0, 0, 0, 0, 0, 0, 0, 0]]]);
+  });
+});

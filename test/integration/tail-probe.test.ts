@@ -1,0 +1,91 @@
+/**
+ * Tail-loss probes on a data channel (docs/PROTOCOL.md §Tail-loss probes):
+ * after each burst an end sends TAIL_PROBE_COUNT probe messages, which the
+ * peer's Connection ignores. Real @roamhq/wrtc
+ * peers on loopback, a Connection at each end, in a child process so that a
+ * native crash is an exit code, not a dead jest.
+ */
+import { join } from 'node:path';
+import { runNodeScript } from '../helpers/node-script';
+
+jest.setTimeout(30_000);
+
+const ROOT = join(__dirname, '..', '..');
+const DIST = join(ROOT, 'packages/protocol/dist');
+
+/**
+ * A PING each way, one after the other: each end counts the messages its
+ * channel delivers (every one, probes included) and reports the counts once
+ * both ends have been quiet for a while, with the round trips and whether
+ * either Connection failed.
+ */
+const SCRIPT = `
+const wrtc = require('@roamhq/wrtc');
+const { connectionOverDataChannel } = require(${JSON.stringify(join(DIST, 'transports/data-channel.js'))});
+const { tailProbeMessage } = require(${JSON.stringify(join(DIST, 'transports/tail-probe.js'))});
+const probe = Buffer.from(tailProbeMessage());
+const tailProbes = process.argv[1] !== 'off';
+(async () => {
+  const a = new wrtc.RTCPeerConnection({ iceServers: [] });
+  const b = new wrtc.RTCPeerConnection({ iceServers: [] });
+  a.onicecandidate = (e) => e.candidate && b.addIceCandidate(e.candidate).catch(() => undefined);
+  b.onicecandidate = (e) => e.candidate && a.addIceCandidate(e.candidate).catch(() => undefined);
+  const dcA = a.createDataChannel('wingman');
+  const openA = new Promise((resolve) => (dcA.onopen = resolve));
+  const openB = new Promise((resolve) => {
+    b.ondatachannel = (e) => (e.channel.readyState === 'open' ? resolve(e.channel) : (e.channel.onopen = () => resolve(e.channel)));
+  });
+  await a.setLocalDescription(await a.createOffer());
+  await b.setRemoteDescription(a.localDescription);
+  await b.setLocalDescription(await b.createAnswer());
+  await a.setRemoteDescription(b.localDescription);
+  const [, dcB] = await Promise.all([openA, openB]);
+  // Every message each end's channel delivers: whether it is a probe.
+  const seen = { a: [], b: [] };
+  dcA.addEventListener('message', (e) => seen.a.push(probe.equals(Buffer.from(e.data))));
+  dcB.addEventListener('message', (e) => seen.b.push(probe.equals(Buffer.from(e.data))));
+  const failures = [];
+  const conns = [connectionOverDataChannel(dcA, { role: 'client', tailProbes }), connectionOverDataChannel(dcB, { role: 'server', tailProbes })];
+  for (const c of conns) {
+    c.on('error', (e) => failures.push('error ' + e.code));
+    c.on('close', (e) => failures.push('close ' + (e ? e.code : '')));
+  }
+  await Promise.all(conns.map((c) => new Promise((resolve) => c.on('ready', resolve))));
+  const quiet = () => new Promise((resolve) => setTimeout(resolve, 300));
+  await quiet();
+  const before = { a: seen.a.length, b: seen.b.length };
+  const rtts = [await conns[0].ping(5000)];
+  await quiet();
+  rtts.push(await conns[1].ping(5000));
+  await quiet();
+  const probes = (list) => list.filter((isProbe) => isProbe).length;
+  const after = { a: seen.a.slice(before.a), b: seen.b.slice(before.b) };
+  console.log(JSON.stringify({
+    pinged: rtts.every((ms) => ms >= 0),
+    probesAtA: probes(after.a),
+    probesAtB: probes(after.b),
+    otherAtA: after.a.length - probes(after.a),
+    otherAtB: after.b.length - probes(after.b),
+    failures,
+  }));
+  a.close();
+  b.close();
+  setTimeout(() => process.exit(0), 300);
+})().catch((e) => { console.error(e); process.exit(2); });
+`;
+
+describe('tail-loss probes on a data channel', () => {
+  it('follow each burst with three probes, which the peer ignores', async () => {
+    const r = await runNodeScript(SCRIPT, { cwd: ROOT, args: ['on'] });
+    expect({ code: r.code, signal: r.signal, stderr: r.stderr.trim() }).toEqual({ code: 0, signal: null, stderr: '' });
+    // Each end sent two bursts (a PING, then a PONG): three probes after each.
+    // The PINGs and PONGs themselves: one message each way per burst.
+    expect(JSON.parse(r.stdout)).toEqual({ pinged: true, probesAtA: 6, probesAtB: 6, otherAtA: 2, otherAtB: 2, failures: [] });
+  });
+
+  it('are not sent when turned off', async () => {
+    const r = await runNodeScript(SCRIPT, { cwd: ROOT, args: ['off'] });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ pinged: true, probesAtA: 0, probesAtB: 0, otherAtA: 2, otherAtB: 2, failures: [] });
+  });
+});
