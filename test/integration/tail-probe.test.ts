@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import { runNodeScript } from '../helpers/node-script';
+import { TAIL_PROBE_COUNT } from '../../packages/protocol/src/transports/tail-probe';
 
 jest.setTimeout(30_000);
 
@@ -75,12 +76,13 @@ const tailProbes = process.argv[1] !== 'off';
 `;
 
 describe('tail-loss probes on a data channel', () => {
-  it('follow each burst with three probes, which the peer ignores', async () => {
+  it('follow each burst with TAIL_PROBE_COUNT probes, which the peer ignores', async () => {
     const r = await runNodeScript(SCRIPT, { cwd: ROOT, args: ['on'] });
     expect({ code: r.code, signal: r.signal, stderr: r.stderr.trim() }).toEqual({ code: 0, signal: null, stderr: '' });
-    // Each end sent two bursts (a PING, then a PONG): three probes after each.
+    // Each end sent two bursts (a PING, then a PONG): TAIL_PROBE_COUNT probes after each.
     // The PINGs and PONGs themselves: one message each way per burst.
-    expect(JSON.parse(r.stdout)).toEqual({ pinged: true, probesAtA: 6, probesAtB: 6, otherAtA: 2, otherAtB: 2, failures: [] });
+    const probes = 2 * TAIL_PROBE_COUNT;
+    expect(JSON.parse(r.stdout)).toEqual({ pinged: true, probesAtA: probes, probesAtB: probes, otherAtA: 2, otherAtB: 2, failures: [] });
   });
 
   it('are not sent when turned off', async () => {

@@ -26,16 +26,26 @@
 import { FRAME_HEADER_BYTES, PING_PAYLOAD_BYTES } from '../constants';
 import { FrameType, encodeFrame } from '../frame';
 
-/** Probes after each burst: the three gap reports that make the sender retransmit. */
-export const TAIL_PROBE_COUNT = 3;
+/**
+ * Probes after each burst: three gap reports make the sender retransmit, and
+ * five leave three when one probe or its report is lost too. Measured over
+ * 2 % loss (lab, lossy-mobile, 50 lone requests per run): with three, one
+ * run of three in each of three batches still had a request at the
+ * retransmission timer (p99 ~480 ms); with five, p99 204–223 ms in all three.
+ */
+export const TAIL_PROBE_COUNT = 5;
 
 /**
  * Quiet time after the last send that ends a burst, ms. Far below any
  * retransmission timeout, and long enough that the gaps between a burst's
  * own sends (frames of one response, responses of one page load arriving
- * from the app a few ms apart) mostly do not count as ends.
+ * from the app ms apart) mostly do not count as ends. With 10 ms the lab's
+ * far-server reloads took 1.04× / 1.09× relay-only against 0.93× / 1.03×
+ * without probes (probes all through the module wave); with 30 ms 1.02× /
+ * 0.97×, and lossy-mobile's lone-request p99 234 ms instead of 145
+ * (relay-only ~520). docs/lab.md §Lossy link.
  */
-export const TAIL_PROBE_IDLE_MS = 10;
+export const TAIL_PROBE_IDLE_MS = 30;
 
 /** Size of one probe message, bytes: one PONG frame. */
 export const TAIL_PROBE_BYTES = FRAME_HEADER_BYTES + PING_PAYLOAD_BYTES;
