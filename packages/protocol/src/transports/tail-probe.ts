@@ -19,8 +19,9 @@
  * already ignores, so no peer needs to know of probes. Each probe leaves on a
  * timer tick of its own, so in a packet of its own while the congestion
  * window has room; they are kept tiny (one frame) because SCTP counts the
- * window in bytes: probes that filled it held the next request back a round
- * trip (measured: lone requests over a lossy link at 2× the path's time).
+ * window in bytes and larger probes take room the next request needs after
+ * a loss (measured: 640-byte probes, 9 of 50 lone requests over a lossy link
+ * at two round trips, against 5 of 50 with one frame; one batch each).
  * docs/PROTOCOL.md §Tail-loss probes.
  */
 import { FRAME_HEADER_BYTES, PING_PAYLOAD_BYTES } from '../constants';
