@@ -144,7 +144,13 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: DataChan
   const prober = tailProbes
     ? new TailProber({
         send: (probe) => {
-          if (dc.readyState === 'open') dc.send(probe);
+          // From a timer, outside any caller's try: a channel whose peer connection is going away
+          // may still say 'open' and throw on send (@roamhq/wrtc), which must not end the process.
+          try {
+            if (dc.readyState === 'open') dc.send(probe);
+          } catch {
+            prober?.stop();
+          }
         },
       })
     : undefined;
@@ -179,6 +185,7 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: DataChan
       close: () => dc.close(),
     },
   });
+  if (prober) conn.on('close', () => prober.stop());
   dc.addEventListener('message', (ev) => {
     const d = ev.data;
     if (d instanceof ArrayBuffer) conn.receive(new Uint8Array(d));
