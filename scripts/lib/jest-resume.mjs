@@ -69,6 +69,7 @@ export async function resumeAfterCrash({ phase, first, root, outputDir, deadline
     attempt = await runJestPhase({ name: phase.name, root, args: phase.args, outputDir, deadlineMs: remainingMs, skipFiles: [...done] });
   }
   const failedByCrash = [...crashedIn.values()].some((times) => times >= 2);
-  const code = attempt.code !== 0 || failedByCrash ? 1 : 0;
+  // A test that failed in an attempt before a crash fails the phase too, whatever the resumed attempt did.
+  const code = attempt.code !== 0 || failedByCrash || totals.failed > 0 ? 1 : 0;
   return { ...attempt, ...totals, code, durationMs, problem: `${notes.join('; ')}; resumed`, crashSignal: null };
 }

@@ -12,11 +12,14 @@ import { resumeAfterCrash } from '../../scripts/lib/jest-resume.mjs';
 
 const ROOT = resolve(__dirname, '../..');
 
-/** Writes the three test files; `crashes` is how many runs of b.test.js crash before it passes. */
-function project(dir: string, crashes: number): string[] {
+/** Writes the three test files; `crashes` is how many runs of b.test.js crash before it passes; `aFails`: a2 fails. */
+function project(dir: string, crashes: number, aFails = false): string[] {
   const counter = join(dir, 'b-runs');
   // Jest orders files it has no timings for by size, largest first: a, b, c.
-  writeFileSync(join(dir, 'a.test.js'), `${'// padding\n'.repeat(200)}test('a1', () => {});\ntest('a2', () => {});\n`);
+  writeFileSync(
+    join(dir, 'a.test.js'),
+    `${'// padding\n'.repeat(200)}test('a1', () => {});\ntest('a2', () => { ${aFails ? "throw new Error('a2 fails');" : ''} });\n`,
+  );
   writeFileSync(
     join(dir, 'b.test.js'),
     `${'// pad\n'.repeat(60)}const fs = require('fs');
@@ -41,8 +44,8 @@ describe('the test runner after a native crash of jest', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function run(crashes: number) {
-    const args = project(dir, crashes);
+  async function run(crashes: number, aFails = false) {
+    const args = project(dir, crashes, aFails);
     const outputDir = join(dir, 'out');
     rmSync(outputDir, { recursive: true, force: true });
     mkdirSync(outputDir);
@@ -59,6 +62,12 @@ describe('the test runner after a native crash of jest', () => {
     // a's two tests counted once (from the crashed attempt), b and c from the resumed one.
     expect(final).toMatchObject({ code: 0, passed: 4, failed: 0 });
     expect(final.problem).toContain(`SIGSEGV in ${relative(ROOT, join(dir, 'b.test.js'))}`);
+  }, 180_000);
+
+  it('fails the phase for a test that failed before the crash, though the resumed run passed', async () => {
+    const { first, final } = await run(1, true);
+    expect(first.crash?.running).toBe(join(dir, 'b.test.js'));
+    expect(final).toMatchObject({ code: 1, passed: 3, failed: 1 });
   }, 180_000);
 
   it('keeps the results jest wrote when it crashes on its way out', async () => {
