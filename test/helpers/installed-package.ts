@@ -18,7 +18,10 @@ export const INSTALL_TIMEOUT_MS = 120_000;
 export const PACKAGE_DIR = join(ROOT, 'packages/wingman-tunnel');
 
 export interface RunResult {
+  /** The exit code; 1 when a signal ended the command. */
   code: number;
+  /** The signal that ended the command (a native crash: SIGSEGV, SIGABRT), if one did. */
+  signal?: string;
   out: string;
   err: string;
 }
@@ -31,7 +34,8 @@ export function run(command: string, args: string[], options: { cwd?: string; en
       args,
       { cwd: options.cwd, env: { ...process.env, ...options.env }, timeout: INSTALL_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
       (err, out, errOut) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: errOut });
+        const signal = (err as { signal?: string | null } | null)?.signal ?? undefined;
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, ...(signal ? { signal } : {}), out, err: errOut });
       },
     );
   });

@@ -150,6 +150,17 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     this.transport.close();
   }
 
+  /**
+   * Ends the connection without sending a frame (no GOAWAY) and leaves the
+   * transport as it is: for an end whose peer was told by other means and
+   * may be closing the transport at this moment (a data channel's teardown
+   * racing a send inside @roamhq/wrtc crashes the process). Open streams
+   * fail with ERR_GOING_AWAY.
+   */
+  abandon(): void {
+    this.destroy();
+  }
+
   /** The transport closed under us: fail every stream with ERR_CONNECTION_LOST. */
   transportClosed(): void {
     this.destroy(protocolError('ERR_CONNECTION_LOST', 'transport closed'));

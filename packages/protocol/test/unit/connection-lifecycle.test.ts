@@ -80,6 +80,24 @@ describe('Connection lifecycle', () => {
     ]);
   });
 
+  it('abandon() ends the connection here without a frame on the transport and without closing it', async () => {
+    const wire: string[] = [];
+    pair = connectedPair({ tap: (from) => wire.push(from) });
+    const log: string[] = [];
+    await openTwo(pair, log);
+    let closed: ProtocolError | undefined | 'none' = 'none';
+    pair.client.on('close', (e) => (closed = e));
+    wire.length = 0;
+    pair.client.abandon();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(closed).toBeUndefined();
+    expect(pair.client.isClosed).toBe(true);
+    expect(wire).toEqual([]);
+    // Only this end knows: the peer's streams stay open (it learns by other means).
+    expect(pair.server.isClosed).toBe(false);
+    expect(log.sort()).toEqual(['client http close', 'client http reset ERR_GOING_AWAY', 'client ws close', 'client ws reset ERR_GOING_AWAY']);
+  });
+
   it("close() with an error code fails the peer's streams with that code", async () => {
     pair = connectedPair();
     const log: string[] = [];

@@ -124,8 +124,8 @@ export interface P2PViewer {
   readonly droppedSignals: number;
   close(): void;
   /**
-   * Says goodbye (the agent closes its side) and closes the protocol
-   * connection and signaling, but leaves the wrtc peer connection to the
+   * Says goodbye (the agent closes its side) and ends the protocol
+   * connections (without a frame on the channels) and signaling, but leaves the wrtc peer connection to the
    * process's exit: for a process that ends right after (`wingman fetch`),
    * where tearing it down could crash it. Resolves once the signaling socket
    * has closed (the bye went out before its close frame), or after
@@ -435,7 +435,12 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
             });
           });
           bye();
-          closeAll();
+          // No GOAWAY on the channels: the bye has told the agent, which may be closing them
+          // already, and a send racing that teardown crashes the process (SIGSEGV in
+          // RTCDataChannel::Send, 1 run in 25 on a loaded machine).
+          for (const p of peers) p.closed = true;
+          for (const c of pool.connections.slice()) c.abandon();
+          ws.close();
           return gone;
         },
       });
