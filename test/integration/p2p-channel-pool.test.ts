@@ -8,11 +8,17 @@
  * signaling socket and named by its `pc`, each bound with the link key and
  * carrying its share of the pool: streams spread over all of them, one held
  * back holds back only its own streams, and one closed leaves the others
- * serving. Node viewer (@roamhq/wrtc) against the real agent; runs inside
- * the loopback-only namespace `npm test` creates.
+ * serving. The viewer's leave() (its goodbye before its process exits:
+ * `wingman fetch`) sends the bye over signaling and nothing more on any
+ * channel: the agent closes its side on the bye, and a frame sent while
+ * that teardown reaches the viewer's channel can crash the viewer's process
+ * inside @roamhq/wrtc (SIGSEGV in RTCDataChannel::Send). Node viewer
+ * (@roamhq/wrtc) against the real agent; runs inside the loopback-only
+ * namespace `npm test` creates.
  */
 import type { Connection } from '@wingman/protocol';
 import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
+import { TAIL_PROBE_COUNT, TAIL_PROBE_IDLE_MS } from '../../packages/protocol/src/transports/tail-probe';
 import { getOver, holdChannel } from '../helpers/p2p-channels';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
@@ -173,5 +179,36 @@ describe('P2P striped over peer connections', () => {
       what: 'the answers after peer connection 0 closed',
     });
     expect(new Set(after)).toEqual(new Set(['200 hello GET']));
+  });
+});
+
+describe("the viewer's leave()", () => {
+  it('sends nothing on any channel once it has said goodbye, and ends its protocol connections', async () => {
+    app = await startFixtureApp();
+    t = await startTunnel(String(app.port));
+    v = await connectP2PViewer({ url: t.url, peerConnections: PEER_CONNECTIONS, timeoutMs: 20_000 });
+    const viewer = v;
+    await viewer.allSettled;
+    expect(await get(viewer.pick(), '/hello')).toBe('200 hello GET');
+
+    // Every send on every channel of the viewer from here on.
+    const sent: string[] = [];
+    viewer.peerConnections.forEach((_, i) => {
+      for (const dc of viewer.channelsOf(i)) {
+        const channel = dc as unknown as { send(data: unknown): void; label: string };
+        const send = channel.send.bind(channel);
+        channel.send = (data) => {
+          sent.push(`${i}/${channel.label}`);
+          send(data);
+        };
+      }
+    });
+    const connections = viewer.connections.slice();
+    expect(connections.length).toBeGreaterThan(1);
+    // Right after the request: its tail-loss probes are still due.
+    await viewer.leave();
+    await new Promise((r) => setTimeout(r, TAIL_PROBE_IDLE_MS + TAIL_PROBE_COUNT * 10));
+    expect(sent).toEqual([]);
+    expect(connections.every((c) => c.isClosed)).toBe(true);
   });
 });
