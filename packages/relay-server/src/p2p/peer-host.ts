@@ -53,6 +53,7 @@ import {
   withoutCandidates,
   type RemoteCandidatePolicy,
 } from './candidates';
+import { candidateKind, startIceTrace, type IceTrace } from './ice-trace';
 import { iceCandidateNotAdded } from './ice-debug';
 import { createKeyedSerial } from './keyed-serial';
 import { closePeer, createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
@@ -205,6 +206,8 @@ interface Peer {
   /** Stops the heartbeat and the idle check (once the channel is open). */
   stops: Array<() => void>;
   closed: boolean;
+  /** Its set-up timeline, at debug level (ice-trace.ts). */
+  trace: IceTrace;
 }
 
 /** The key of a viewer's peer connection `index` in the host's map. */
@@ -312,6 +315,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       return;
     }
     peer.dcs.push(dc);
+    if (peer.dcs.length === 1) dc.addEventListener('open', () => peer.trace('first data channel open'));
     const keys = peer.keys;
     // With the link key, each channel is bound before anything else flows on it: the viewer's first message
     // must prove it holds the link key on this very DTLS association.
@@ -428,8 +432,11 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     };
     viewers.set(viewerId, share);
     share.remoteCandidates += inOffer;
+    const trace = startIceTrace(viewerId, index);
+    trace(`offer (${inOffer} candidates in it)`);
     const pc = createPeerConnection({ iceServers });
     const peer: Peer = {
+      trace,
       viewerId,
       index,
       share,
@@ -457,15 +464,21 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     );
     pc.onicecandidate = (ev) => {
       if (peer.closed) return;
-      if (!ev.candidate) return signal(peer, { type: 'end-of-candidates' });
+      if (!ev.candidate) {
+        trace('gathering complete');
+        return signal(peer, { type: 'end-of-candidates' });
+      }
       const c = ev.candidate.toJSON ? ev.candidate.toJSON() : ev.candidate;
       if (!c.candidate) return;
+      trace(`local candidate ${candidateKind(c.candidate)}`);
       if (hideHost && isHostCandidate(c.candidate)) return;
       if (isLoopbackCandidate(c.candidate) && !peer.remoteLoopback) peer.heldLoopback.push(c);
       else sendCandidate(peer, c);
     };
     pc.ondatachannel = (ev) => onChannel(peer, ev.channel);
+    pc.oniceconnectionstatechange = () => trace(`ICE ${pc.iceConnectionState}`);
     pc.onconnectionstatechange = () => {
+      trace(`connection ${pc.connectionState}`);
       if (pc.connectionState === 'failed') closePeerEntry(peer, 'failed', 'ICE failed');
       else if (pc.connectionState === 'closed') closePeerEntry(peer, 'closed', 'peer connection closed');
     };
@@ -477,6 +490,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     await pc.setLocalDescription(answer);
     if (peer.closed) return;
     const local = pc.localDescription?.sdp ?? answer.sdp;
+    trace('answer');
     signal(peer, {
       type: 'answer',
       sdp: announceMaxMessageSize(hideHost ? withoutCandidates(local, isHostCandidate) : local, ownMaxMessageBytes),
@@ -494,7 +508,8 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       signal(peer, { type: 'error', code: 'ERR_TOO_MANY_CANDIDATES', message: `more than ${MAX_REMOTE_CANDIDATES} candidates` });
       return closePeerEntry(peer, 'failed', 'too many candidates');
     }
-    if (unreachable(c.candidate)) return;
+    if (unreachable(c.candidate)) return peer.trace(`remote candidate ${candidateKind(c.candidate)} dropped`);
+    peer.trace(`remote candidate ${candidateKind(c.candidate)}`);
     if (isLoopbackCandidate(c.candidate)) revealLoopback(peer);
     if (!peer.remoteDescriptionSet) peer.pendingRemote.push(c);
     else void peer.pc.addIceCandidate(c).catch(iceCandidateNotAdded(peer.viewerId));

@@ -35,6 +35,7 @@ export interface RtcPeerConnection {
   onicecandidate: ((ev: { candidate: (RtcIceCandidateInit & { toJSON?(): RtcIceCandidateInit }) | null }) => void) | null;
   ondatachannel: ((ev: { channel: RtcDataChannel }) => void) | null;
   onconnectionstatechange: (() => void) | null;
+  oniceconnectionstatechange: (() => void) | null;
 }
 
 export interface RtcConfiguration {

@@ -1,5 +1,6 @@
 /** Which viewer candidates the P2P host drops, and SDP candidate lines. */
 import { isHostCandidate, sdpCandidates, unreachableReason, withoutCandidates } from '../../src/p2p/candidates';
+import { candidateKind } from '../../src/p2p/ice-trace';
 
 const line = (address: string, type = 'host') => `candidate:1 1 udp 2122260223 ${address} 50000 typ ${type}`;
 const remote = { acceptLoopback: false, ownAddresses: new Set(['192.168.1.20', '2001:db8::20']) };
@@ -41,5 +42,15 @@ describe('SDP candidate lines', () => {
     const out = withoutCandidates(sdp, isHostCandidate);
     expect(sdpCandidates(out)).toEqual([`a=${line('203.0.113.9', 'srflx')}`]);
     expect(out).toContain('a=end-of-candidates\r\n');
+  });
+});
+
+describe('candidateKind (the set-up trace)', () => {
+  it('names a candidate by its type and protocol, from a bare or an SDP line; ? for what it lacks', () => {
+    expect(candidateKind(line('10.0.0.2', 'srflx'))).toBe('srflx udp');
+    expect(candidateKind('a=candidate:2 1 TCP 1518280447 10.0.0.2 9 typ host tcptype active')).toBe('host tcp');
+    expect(candidateKind('candidate:3 1 udp 41885439 10.0.0.9 3478 typ relay raddr 1.2.3.4 rport 5')).toBe('relay udp');
+    expect(candidateKind('candidate:4 1')).toBe('? ?');
+    expect(candidateKind('')).toBe('? ?');
   });
 });
