@@ -33,7 +33,9 @@ describe('tail-loss prober', () => {
     // Sends that keep coming postpone the probes: they end a burst, not each message.
     p.sent();
     expect(at).toEqual([]);
-    await delay(150);
+    await until(() => (at.length >= TAIL_PROBE_COUNT ? true : undefined), { timeoutMs: 2000, intervalMs: 5, what: 'the probes' });
+    // …then nothing more.
+    await delay(60);
     expect(at.length).toBe(TAIL_PROBE_COUNT);
     // Not before the last send's idle time: 10 ms + 20 ms.
     expect(at[0]).toBeGreaterThanOrEqual(29);
@@ -58,10 +60,17 @@ describe('tail-loss prober', () => {
   it('starts the count again when a burst resumes during the probes', async () => {
     const { p, at } = prober(5);
     p.sent();
-    await until(() => at.length === 1, { timeoutMs: 1000, intervalMs: 1, what: 'the first probe' });
+    await until(() => at.length >= 1, { timeoutMs: 1000, intervalMs: 1, what: 'the first probe' });
+    // However many went before the burst resumed, a full count follows it.
+    const before = at.length;
     p.sent();
-    await delay(60);
-    expect(at.length).toBe(1 + TAIL_PROBE_COUNT);
+    await until(() => (at.length >= before + TAIL_PROBE_COUNT ? true : undefined), {
+      timeoutMs: 2000,
+      intervalMs: 5,
+      what: 'a full count after the resumed burst',
+    });
+    await delay(40);
+    expect(at.length).toBe(before + TAIL_PROBE_COUNT);
   });
 
   it('is one PONG frame with an all-zero payload, which answers no PING', () => {
