@@ -100,16 +100,45 @@ export function shellStatus(page: AnyPage): Promise<ShellStatus> {
   return inPage(page, () => (window as unknown as { __wingman: { status(): ShellStatus } }).__wingman.status(), undefined);
 }
 
-/** Waits for the shell's transport (P2P up, or relay with a reason matching `reason`). */
+/**
+ * Waits for the shell's transport (P2P up, or relay with a reason matching
+ * `reason`). For P2P, also until the Service Worker has heard of the channel:
+ * the shell tells it by a message of its own as its status changes, and a
+ * request from the app's frame can reach the SW first on a loaded machine
+ * (it then goes over the relay, as it should). One window's messages reach
+ * the SW in order, so the SW's answer to a message posted after that one
+ * shows it has been handled.
+ */
 export async function waitForTransport(page: AnyPage, transport: 'p2p' | 'relay', reason?: RegExp): Promise<ShellStatus> {
   let last: ShellStatus | undefined;
-  return until(
+  const status = await until(
     async () => {
       last = await shellStatus(page).catch(() => last);
       return last && last.transport === transport && (!reason || reason.test(last.reason ?? '')) ? last : undefined;
     },
     { timeoutMs: WAIT_MS, intervalMs: PAGE_POLL_MS, what: `the shell to reach ${transport}${reason ? ` (${reason})` : ''}`, observe: () => last },
   );
+  if (transport === 'p2p') await inPage(page, swHeardSoFar, SW_ANSWER_WAIT_MS);
+  return status;
+}
+
+/** How long the SW's answer is waited for (a page the SW does not control gets none: it has nothing to hear). */
+const SW_ANSWER_WAIT_MS = 5_000;
+
+/** In the page: resolves once the controlling SW answered a message posted now (a cookie query), or after `ms`. */
+function swHeardSoFar(ms: number): Promise<void> {
+  const controller = navigator.serviceWorker?.controller;
+  if (!controller) return Promise.resolve();
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    const timer = setTimeout(resolve, ms);
+    port1.onmessage = () => {
+      clearTimeout(timer);
+      port1.close();
+      resolve();
+    };
+    controller.postMessage({ type: 'wingman:cookie', url: location.href }, [port2]);
+  });
 }
 
 /**
