@@ -13,3 +13,4 @@ export interface WanLoad {
 export declare function wingmanFloor(p2pLoad: WanLoad, directLoad: WanLoad): { floor: number; ready: number; directWave: number; p2pWave: number } | undefined;
 export declare function judgeWanGoals(rows: Array<Record<string, unknown>>): WanGoal[];
 export declare function formatWanGoals(goals: WanGoal[]): string;
+export declare function raceCut(race: unknown): { ms: number; viewer: number; agent: number } | undefined;

@@ -181,6 +181,17 @@ export function wingmanFloor(p2pLoad, directLoad) {
 }
 
 /**
+ * What the set-up race (setup-race/index.mjs) says the agent's offer ahead takes off a channel's set-up, medians; undefined without both designs.
+ * @param {any} race
+ * @returns {{ ms: number, viewer: number, agent: number } | undefined}
+ */
+export function raceCut(race) {
+  const viewer = num(race?.designs?.['viewer-offers']?.medians?.echo);
+  const agent = num(race?.designs?.['agent-offers']?.medians?.echo);
+  return viewer !== undefined && agent !== undefined ? { ms: viewer - agent, viewer, agent } : undefined;
+}
+
+/**
  * The WAN goals, each judged on ratios within this run (never asserted in
  * tests: this machine is shared and noisy). Returns one entry per goal and
  * scenario; `pass` is null when a figure is missing.
@@ -207,11 +218,16 @@ export function judgeWanGoals(rows) {
           ? `; Wingman's floor ${w.floor} ms (channel ready at ${w.ready} ms + direct's module wave ${w.directWave} ms): ${ratio(a ?? NaN, w.floor)}×, its module wave took ${w.p2pWave} ms after the channel was ready`
           : '';
         const f = setupFloor(WAN_SCENARIOS.find((s) => s.name === name)?.wan, load(p2p), load(p2p).firstVisit);
+        const cut = raceCut(relay?.setupRace);
+        const race =
+          cut && a !== undefined && d !== undefined
+            ? `; set-up race (bare channels, same run): the agent's offer ahead would take ${cut.ms} ms off the set-up (${cut.viewer} → ${cut.agent} ms from the hello), ${ratio(a - cut.ms, d)}× with it`
+            : '';
         add(
           'floor',
           name,
           ok,
-          `${what} via P2P ${a ?? '—'} ms vs direct ${d ?? '—'} ms: ${a !== undefined && d !== undefined ? ratio(a, d) : '—'}× (goal ≤ ${FLOOR_RATIO_GOAL}×)${own}${f ? `; ${formatSetupFloor(f)}` : ''}`,
+          `${what} via P2P ${a ?? '—'} ms vs direct ${d ?? '—'} ms: ${a !== undefined && d !== undefined ? ratio(a, d) : '—'}× (goal ≤ ${FLOOR_RATIO_GOAL}×)${own}${f ? `; ${formatSetupFloor(f)}` : ''}${race}`,
         );
       }
       const a = num(p2p.smallP50Ms);

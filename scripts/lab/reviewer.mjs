@@ -13,12 +13,9 @@
  * {"event":"result", ...}. Argument: one JSON object (see parseConfig).
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CHROMIUM_PATH } from '../lib/prereqs.mjs';
-import { CHROMIUM_ARGS, LAUNCH_TIMEOUT_MS } from './chromium.mjs';
+import { join } from 'node:path';
+import { launchLabChromium } from './chromium.mjs';
 import {
   appReadyAt,
   armTextWatch,
@@ -42,9 +39,6 @@ import {
 import { patternSha256 } from './pattern.mjs';
 import { createPhaseMeter } from './phase-counters.mjs';
 import { stallFigures } from './stalls.mjs';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const { chromium } = createRequire(join(ROOT, 'package.json'))('playwright-core');
 
 /**
  * The app must show within this: the fixture app takes well under a second on veth; the Vite
@@ -87,18 +81,12 @@ async function main() {
   const result = { event: 'result', error: null, checks: {} };
   let context;
   try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      timeout: LAUNCH_TIMEOUT_MS,
+    context = await launchLabChromium(profile, {
       serviceWorkers: 'allow',
       // Chromium on Linux reads trusted CAs from $HOME/.pki/nssdb: the lab CA is there, as a real CA is in a real browser.
       env: { ...process.env, HOME: config.nssHome },
-      args: [
-        ...CHROMIUM_ARGS,
-        // No DNS in the lab: the apex and every session host resolve to the tunnel server.
-        `--host-resolver-rules=MAP ${config.apex} ${config.serverIp}, MAP *.${config.apex} ${config.serverIp}`,
-      ],
+      // No DNS in the lab: the apex and every session host resolve to the tunnel server.
+      args: [`--host-resolver-rules=MAP ${config.apex} ${config.serverIp}, MAP *.${config.apex} ${config.serverIp}`],
     });
     await context.addInitScript(recordPeerConnections);
     await context.addInitScript(widenResourceTimingBuffer);

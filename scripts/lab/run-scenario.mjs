@@ -15,6 +15,7 @@ import { SERVER_PORT, allowOnlyServerHttp, buildTopology } from './topology.mjs'
 import { startBaselineStack } from './tls-proxy.mjs';
 import { applyWan } from './wan.mjs';
 import { measureBulkFloor } from './bulk-floor/index.mjs';
+import { formatSetupRace, measureSetupRace } from './setup-race/index.mjs';
 
 const REVIEWER = join(ROOT, 'scripts/lab/reviewer.mjs');
 /** After the P2P deadline, time for the shell to report its verdict (and, for TURN over TCP, to finish). */
@@ -163,6 +164,12 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, log 
         ([n, l]) => `${n} pc ${l.down?.MBps ?? '—'} / ${l.up?.MBps ?? '—'}${l.error ? ` (${l.error})` : ''}`,
       );
       log(`${scenario.name}: bulk floor MB/s down / up: ${rates.join(', ')}${row.bulkFloor.error ? ` (${row.bulkFloor.error})` : ''}`);
+    }
+    // The set-up race over the same peer path (setup-race/index.mjs): signaling one way = reviewer → server → dev.
+    if (scenario.setupRace && scenario.relayOnly && !scenario.baseline && wan) {
+      const delayMs = (wan.reviewerServer.rttMs + wan.devServer.rttMs) / 2;
+      row.setupRace = await measureSetupRace({ topology, stunUrls: stack.stunUrls, delayMs, dir });
+      log(`${scenario.name}: ${formatSetupRace(row.setupRace)}`);
     }
     const { event: _event, checks = {}, ...measured } = result;
     Object.assign(row, measured);

@@ -30,6 +30,7 @@ const cone = (host, extra = {}) => ({ nat: 'cone', hosts: [host], ...extra });
  * @property {import('./wan.mjs').WanSpec} [wan] WAN conditions (delay lines): a WAN scenario
  * @property {boolean} [ci] WAN scenarios: also in the default run (P2P mode only)
  * @property {boolean} [bulkFloor] WAN scenarios: in relay-only mode, also measure the bulk floor (bulk-floor/index.mjs)
+ * @property {boolean} [setupRace] WAN scenarios: in relay-only mode, also race the two channel set-up designs (setup-race/index.mjs)
  * @property {string} [mode] WAN scenarios: the way Wingman is run (WAN_MODES)
  * @property {string[]} [agentArgs] extra `wingman http` arguments
  * @property {boolean} [blockP2p] hosts reach only the server's HTTP port (topology.mjs allowOnlyServerHttp)
@@ -156,6 +157,7 @@ export const WAN_SCENARIOS = [
     p2pRequired: true,
     ci: true,
     bulkFloor: true,
+    setupRace: true,
   },
   {
     name: 'same-lan-cloud-server',

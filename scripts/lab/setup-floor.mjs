@@ -56,13 +56,16 @@ export function setupFloor(wan, load, firstVisit) {
   const marks = [num(load.shellDocument?.responseEnd), num(t.attempt), num(t.hello), num(t.offer), num(t.answer), num(t.ready)];
   if (marks.some((m) => m === undefined)) return undefined;
   const [doc, attempt, hello, offer, answer, ready] = /** @type {number[]} */ (marks);
+  // When the answer arrived, if the shell says: before client.js ran, the inline script only keeps it.
+  const arrived = Math.min(num(t['answer-in']) ?? answer, answer);
   /** @type {SetupStep[]} */
   const steps = [
     { name: 'document', ms: doc, floorMs: (firstVisit ? DOCUMENT_ROUND_TRIPS.firstVisit : DOCUMENT_ROUND_TRIPS.reload) * rs },
     { name: 'to the attempt', ms: attempt - doc, floorMs: 0 },
     { name: 'signaling socket', ms: hello - attempt, floorMs: rs },
     { name: 'offer', ms: offer - hello, floorMs: 0 },
-    { name: 'offer → answer', ms: answer - offer, floorMs: rs + ds },
+    { name: 'offer → answer', ms: arrived - offer, floorMs: rs + ds },
+    ...(arrived < answer ? [{ name: 'answer held', ms: answer - arrived, floorMs: 0 }] : []),
     { name: 'answer → ready', ms: ready - answer, floorMs: PEER_ROUND_TRIPS * rd },
   ];
   return { floorMs: steps.reduce((s, x) => s + x.floorMs, 0), readyMs: ready, steps };

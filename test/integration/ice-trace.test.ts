@@ -58,6 +58,8 @@ describe('the P2P host set-up trace', () => {
     expect(names).toContain('local candidate host udp');
     expect(names).toContain('connection connected');
     expect(names.indexOf('answer')).toBeLessThan(names.indexOf('connection connected'));
+    // Handed to the relay link once MACed: the time between the two is the host's own.
+    expect(names.indexOf('answer sent')).toBeGreaterThan(names.indexOf('answer'));
     expect(names.indexOf('connection connected')).toBeLessThanOrEqual(names.indexOf('first data channel open'));
     // Timed from the offer, in order.
     const times = events.map((e) => e.ms);

@@ -40,6 +40,24 @@ describe('the channel set-up floor', () => {
     expect(formatSetupFloor(f)).toContain('to the attempt -5, signaling socket +0');
   });
 
+  it('splits off the time the answer waited for client.js when the shell marked its arrival', () => {
+    const f = setupFloor(FAR, { timeline: { ...timeline, 'answer-in': 330 }, shellDocument: { responseEnd: 90 } }, false)!;
+    expect(f.steps.map((s) => [s.name, s.ms])).toEqual([
+      ['document', 90],
+      ['to the attempt', 10],
+      ['signaling socket', 90],
+      ['offer', 5],
+      ['offer → answer', 135],
+      ['answer held', 30],
+      ['answer → ready', 140],
+    ]);
+    expect(f.steps.reduce((s, x) => s + x.ms, 0)).toBe(f.readyMs);
+    expect(formatSetupFloor(f)).toContain('offer → answer -25, answer held +30, answer → ready +20');
+    // Applied as it came (client.js already ran): no step of its own.
+    const applied = setupFloor(FAR, { timeline: { ...timeline, 'answer-in': 360 }, shellDocument: { responseEnd: 90 } }, false)!;
+    expect(applied.steps.map((s) => s.name)).not.toContain('answer held');
+  });
+
   it('gives nothing without delays or with a mark missing', () => {
     expect(setupFloor(undefined, { timeline, shellDocument: { responseEnd: 90 } }, false)).toBeUndefined();
     expect(setupFloor(FAR, { timeline, shellDocument: {} }, false)).toBeUndefined();

@@ -12,20 +12,13 @@
  * Argument: one JSON object { dir, stunUrls, peerCounts, bytes, messageBytes, highWater, hosts: { role: pid } }.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CHROMIUM_PATH } from '../../lib/prereqs.mjs';
-import { CHROMIUM_ARGS, LAUNCH_TIMEOUT_MS } from '../chromium.mjs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runOnBlankPage } from '../chromium.mjs';
 import { cpuFigures, cpuSnapshot, netnsOf } from '../cpu-sample.mjs';
 import { readSnmp } from '../snmp.mjs';
 import { sampleUdpSockets } from '../udp-sockets.mjs';
 import { floorAnswer, floorDown, floorOffer, floorUp } from './in-page.mjs';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const { chromium } = createRequire(join(ROOT, 'package.json'))('playwright-core');
 
 /** ICE gathering with the STUN server one far-server round trip away. */
 const GATHER_MS = 5_000;
@@ -76,65 +69,39 @@ function figures(before, after) {
   };
 }
 
-async function main() {
-  const profile = mkdtempSync(join(tmpdir(), 'wmlab-floor-'));
-  const out = { event: 'result', error: null };
-  let context;
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      timeout: LAUNCH_TIMEOUT_MS,
-      args: CHROMIUM_ARGS,
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    for (const [k, n] of config.peerCounts.entries()) {
-      const line = { event: 'floor', peers: n };
-      try {
-        const sdps = await page.evaluate(floorOffer, { n, stunUrls: config.stunUrls, gatherMs: GATHER_MS });
-        const file = join(config.dir, `offer-${k}.json`);
-        writeFileSync(`${file}.tmp`, JSON.stringify({ sdps }));
-        renameSync(`${file}.tmp`, file);
-        await page.evaluate(floorAnswer, { sdps: await answerFor(k), timeoutMs: CONNECT_TIMEOUT_MS });
-        line.receiveBuffers = receiveBuffers();
-        for (const dir of ['down', 'up']) {
-          const before = snapshot(true);
-          try {
-            const r =
-              dir === 'down'
-                ? await page.evaluate(floorDown, { bytes: config.bytes, timeoutMs: TRANSFER_TIMEOUT_MS })
-                : await page.evaluate(floorUp, {
-                    bytes: config.bytes,
-                    messageBytes: config.messageBytes,
-                    highWater: config.highWater,
-                    timeoutMs: TRANSFER_TIMEOUT_MS,
-                  });
-            if (dir === 'down' && r.bytes !== config.bytes) throw new Error(`download: ${r.bytes} of ${config.bytes} bytes`);
-            line[dir] = { MBps: Math.round((config.bytes / 1e6 / (r.ms / 1000)) * 10) / 10, ...figures(before, snapshot(false)) };
-          } catch (err) {
-            // A transfer that never completes (a stalled association) is a figure too: the next count gets new peer connections.
-            line[dir] = { MBps: null, error: err instanceof Error ? err.message : String(err), ...figures(before, snapshot(false)) };
-            break;
-          }
+runOnBlankPage('bulk floor browser', async (page) => {
+  for (const [k, n] of config.peerCounts.entries()) {
+    const line = { event: 'floor', peers: n };
+    try {
+      const sdps = await page.evaluate(floorOffer, { n, stunUrls: config.stunUrls, gatherMs: GATHER_MS });
+      const file = join(config.dir, `offer-${k}.json`);
+      writeFileSync(`${file}.tmp`, JSON.stringify({ sdps }));
+      renameSync(`${file}.tmp`, file);
+      await page.evaluate(floorAnswer, { sdps: await answerFor(k), timeoutMs: CONNECT_TIMEOUT_MS });
+      line.receiveBuffers = receiveBuffers();
+      for (const dir of ['down', 'up']) {
+        const before = snapshot(true);
+        try {
+          const r =
+            dir === 'down'
+              ? await page.evaluate(floorDown, { bytes: config.bytes, timeoutMs: TRANSFER_TIMEOUT_MS })
+              : await page.evaluate(floorUp, {
+                  bytes: config.bytes,
+                  messageBytes: config.messageBytes,
+                  highWater: config.highWater,
+                  timeoutMs: TRANSFER_TIMEOUT_MS,
+                });
+          if (dir === 'down' && r.bytes !== config.bytes) throw new Error(`download: ${r.bytes} of ${config.bytes} bytes`);
+          line[dir] = { MBps: Math.round((config.bytes / 1e6 / (r.ms / 1000)) * 10) / 10, ...figures(before, snapshot(false)) };
+        } catch (err) {
+          // A transfer that never completes (a stalled association) is a figure too: the next count gets new peer connections.
+          line[dir] = { MBps: null, error: err instanceof Error ? err.message : String(err), ...figures(before, snapshot(false)) };
+          break;
         }
-      } catch (err) {
-        line.error = err instanceof Error ? err.message : String(err);
       }
-      process.stdout.write(`${JSON.stringify(line)}\n`);
+    } catch (err) {
+      line.error = err instanceof Error ? err.message : String(err);
     }
-  } catch (err) {
-    out.error = err instanceof Error ? err.message : String(err);
-  } finally {
-    await context?.close().catch(() => {});
-    rmSync(profile, { recursive: true, force: true });
+    process.stdout.write(`${JSON.stringify(line)}\n`);
   }
-  process.stdout.write(`${JSON.stringify(out)}\n`);
-}
-
-main().then(
-  () => process.exit(0),
-  (err) => {
-    process.stderr.write(`bulk floor browser: ${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
-  },
-);
+});

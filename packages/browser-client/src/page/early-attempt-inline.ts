@@ -58,10 +58,20 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number)
   const sender = signalSender(ws, linkTrustKeys(linkKey), () => viewerId);
   const attempt: EarlyAttemptHandover = { ws, messages: [], marks, sent: () => sender.sent };
   ws.onopen = () => mark('signal-open');
+  /** When the first peer connection's answer arrived (client.js applies it once it runs). */
+  const markAnswer = (data: unknown) => {
+    if (typeof data !== 'string' || 'answer-in' in marks) return;
+    try {
+      const m = JSON.parse(data) as { type?: unknown; pc?: unknown };
+      if (m.type === 'answer' && (m.pc === undefined || m.pc === 0)) mark('answer-in');
+    } catch {
+      /* client.js reports a bad message when it replays it */
+    }
+  };
   ws.onmessage = (ev: MessageEvent) => {
     attempt.messages.push(ev.data);
     // Only the first message can be the hello.
-    if (attempt.messages.length > 1) return;
+    if (attempt.messages.length > 1) return markAnswer(ev.data);
     const hello = enabledHello(ev.data);
     if (!hello) return;
     viewerId = hello.viewerId;

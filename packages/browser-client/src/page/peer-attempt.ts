@@ -203,7 +203,9 @@ export function attemptP2P(
       if (typeof data !== 'string' || closed) return;
       try {
         if (!viewerId) return onHello(data);
-        receive(parseHostSignal(data));
+        const m = parseHostSignal(data);
+        if (m.type === 'answer' && peerIndex(m) === 0) mark('answer-in');
+        receive(m);
       } catch (err) {
         fail(new AttemptError('signaling', `bad signaling message: ${(err as Error).message}`));
       }

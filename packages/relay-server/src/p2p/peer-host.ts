@@ -270,6 +270,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
         const m = tagged(message, peer.index);
         const mac = keys && isMacedType(m.type) ? await signalMac(keys, 'agent', peer.viewerId, m as MacedSignal) : undefined;
         options.sendSignal(peer.viewerId, mac === undefined ? m : ({ ...m, mac } as HostSignal));
+        if (m.type === 'answer') peer.trace('answer sent');
       })
       .catch(() => undefined);
   }
