@@ -53,6 +53,13 @@ describe('the channel set-up floor', () => {
     ]);
     expect(f.steps.reduce((s, x) => s + x.ms, 0)).toBe(f.readyMs);
     expect(formatSetupFloor(f)).toContain('offer → answer -25, answer held +30, answer → ready +20');
+    // With the inline script's start marked, the wait before it is a step of its own.
+    const scripted = setupFloor(FAR, { timeline: { ...timeline, inline: 96 }, shellDocument: { responseEnd: 90 } }, false)!;
+    expect(scripted.steps.slice(1, 3).map((s) => [s.name, s.ms])).toEqual([
+      ['to the script', 6],
+      ['to the attempt', 4],
+    ]);
+    expect(scripted.steps.reduce((s, x) => s + x.ms, 0)).toBe(scripted.readyMs);
     // Applied as it came (client.js already ran): no step of its own.
     const applied = setupFloor(FAR, { timeline: { ...timeline, 'answer-in': 360 }, shellDocument: { responseEnd: 90 } }, false)!;
     expect(applied.steps.map((s) => s.name)).not.toContain('answer held');

@@ -9,11 +9,11 @@
  * {"event":"trial", design, marks | error}, then {"event":"result"}.
  * Argument: one JSON object { dir, stunUrls, delayMs, trials }.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runOnBlankPage } from '../chromium.mjs';
 import { raceDeliver, raceStart } from './in-page.mjs';
-import { messageReader, writeMessage } from './signal-files.mjs';
+import { messageReader, writeJsonFile, writeMessage } from './signal-files.mjs';
 
 export const DESIGNS = ['viewer-offers', 'agent-offers'];
 /** The host's offer with its candidates gathered (its STUN server one far-server round trip away). */
@@ -45,7 +45,7 @@ runOnBlankPage('set-up race browser', async (page) => {
     try {
       trial = k;
       seq = 0;
-      writeFileSync(join(config.dir, `prepare-${k}.json`), JSON.stringify({ design }));
+      writeJsonFile(join(config.dir, `prepare-${k}.json`), { design });
       const { sdp } = await prepared(k);
       let done = false;
       const started = page.evaluate(raceStart, { design, sdp, stunUrls: config.stunUrls, timeoutMs: TRIAL_TIMEOUT_MS }).finally(() => {

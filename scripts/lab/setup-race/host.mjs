@@ -13,11 +13,11 @@
  *    then applies the viewer's answer and candidates.
  * Usage: node host.mjs <dir> <stun url,…> <one-way signaling delay ms>
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { WEBRTC_MODULE } from '../../bench/lib/config.mjs';
-import { messageReader, writeMessage } from './signal-files.mjs';
+import { messageReader, writeJsonFile, writeMessage } from './signal-files.mjs';
 
 const require = createRequire(import.meta.url);
 const { createPeerConnection } = require(WEBRTC_MODULE);
@@ -79,9 +79,7 @@ async function prepare(k) {
     await gathered(pc);
     out = { sdp: pc.localDescription.sdp };
   }
-  const file = join(dir, `offer-${k}.json`);
-  writeFileSync(`${file}.tmp`, JSON.stringify(out));
-  renameSync(`${file}.tmp`, file);
+  writeJsonFile(join(dir, `offer-${k}.json`), out);
 }
 
 async function onMessage(k, msg) {

@@ -10,11 +10,15 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Writes one message atomically (the reader never sees half a file). */
-export function writeMessage(dir, from, trial, seq, msg) {
-  const file = join(dir, `${from}-${trial}-${seq}.json`);
-  writeFileSync(`${file}.tmp`, JSON.stringify({ at: Date.now(), msg }));
+/** Writes `value` as JSON to `file` atomically: a reader polling for it never sees half of it. */
+export function writeJsonFile(file, value) {
+  writeFileSync(`${file}.tmp`, JSON.stringify(value));
   renameSync(`${file}.tmp`, file);
+}
+
+/** Writes one message. */
+export function writeMessage(dir, from, trial, seq, msg) {
+  writeJsonFile(join(dir, `${from}-${trial}-${seq}.json`), { at: Date.now(), msg });
 }
 
 /**

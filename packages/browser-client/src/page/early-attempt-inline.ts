@@ -45,13 +45,15 @@ function enabledHello(text: unknown): { viewerId: string; iceServers: RTCIceServ
 /**
  * Starts the attempt and returns what client.js takes over. `linkKey`: the
  * link's key (MACed signaling), if it had one; `channels`: how many data
- * channels to offer (transports/channel-pool.ts).
+ * channels to offer (transports/channel-pool.ts); `scriptStart`: when the
+ * shell's inline script started (the `inline` mark).
  */
-export function startEarlyAttempt(linkKey: string | undefined, channels: number): EarlyAttemptHandover {
+export function startEarlyAttempt(linkKey: string | undefined, channels: number, scriptStart?: number): EarlyAttemptHandover {
   const marks: Record<string, number> = {};
   const mark = (name: string) => {
     if (!(name in marks)) marks[name] = performance.now();
   };
+  if (scriptStart !== undefined) marks.inline = scriptStart;
   mark('attempt');
   const ws = new WebSocket(signalUrl());
   let viewerId = '';
