@@ -67,7 +67,13 @@ export default defineConfig(
   },
   {
     // Runs in a browser: the inspector's page, and the lab's functions passed to page.evaluate.
-    files: ['packages/relay-server/assets/**/*.js', 'scripts/lab/in-page.mjs', 'scripts/lab/reviewer.mjs', 'scripts/lab/bulk-floor/in-page.mjs', 'scripts/lab/setup-race/in-page.mjs'],
+    files: [
+      'packages/relay-server/assets/**/*.js',
+      'scripts/lab/in-page.mjs',
+      'scripts/lab/reviewer.mjs',
+      'scripts/lab/bulk-floor/in-page.mjs',
+      'scripts/lab/setup-race/in-page.mjs',
+    ],
     languageOptions: { globals: globals.browser },
   },
 
