@@ -58,14 +58,15 @@ export function setupFloor(wan, load, firstVisit) {
   const [doc, attempt, hello, offer, answer, ready] = /** @type {number[]} */ (marks);
   // When the answer arrived, if the shell says: before client.js ran, the inline script only keeps it.
   const arrived = Math.min(num(t['answer-in']) ?? answer, answer);
+  const inline = num(t.inline);
   /** @type {SetupStep[]} */
   const steps = [
     { name: 'document', ms: doc, floorMs: (firstVisit ? DOCUMENT_ROUND_TRIPS.firstVisit : DOCUMENT_ROUND_TRIPS.reload) * rs },
     // The shell's inline script starting (`inline`, when marked): before it, the time is the browser's.
-    ...(num(t.inline) !== undefined && /** @type {number} */ (t.inline) <= attempt
+    ...(inline !== undefined && inline <= attempt
       ? [
-          { name: 'to the script', ms: /** @type {number} */ (t.inline) - doc, floorMs: 0 },
-          { name: 'to the attempt', ms: attempt - /** @type {number} */ (t.inline), floorMs: 0 },
+          { name: 'to the script', ms: inline - doc, floorMs: 0 },
+          { name: 'to the attempt', ms: attempt - inline, floorMs: 0 },
         ]
       : [{ name: 'to the attempt', ms: attempt - doc, floorMs: 0 }]),
     { name: 'signaling socket', ms: hello - attempt, floorMs: rs },

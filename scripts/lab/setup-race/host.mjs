@@ -8,7 +8,7 @@
  *  - design `viewer-offers` (Wingman today): answers `ready`, then answers the
  *    viewer's offer and trickles its candidates as they come;
  *  - design `agent-offers`: makes the peer connection, its channel and the
- *    offer now and waits for its candidates (at most GATHER_MS), before the
+ *    offer now and waits for its candidates (raw-serve.mjs gathered()), before the
  *    trial's clock starts, and hands that offer over in `offer-<k>.json`;
  *    then applies the viewer's answer and candidates.
  * Usage: node host.mjs <dir> <stun url,…> <one-way signaling delay ms>
@@ -17,13 +17,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { WEBRTC_MODULE } from '../../bench/lib/config.mjs';
+import { gathered } from '../../bench/lib/raw-serve.mjs';
 import { messageReader, writeJsonFile, writeMessage } from './signal-files.mjs';
 
 const require = createRequire(import.meta.url);
 const { createPeerConnection } = require(WEBRTC_MODULE);
 
 const POLL_MS = 2;
-const GATHER_MS = 5_000;
 /** The host ends itself after this long without a new trial. */
 const IDLE_LIMIT_MS = 300_000;
 
@@ -46,21 +46,6 @@ const echo = (dc) => {
   dc.onmessage = (ev) => dc.send(ev.data);
 };
 const send = (k, msg) => writeMessage(dir, 'a', k, seq++, msg);
-
-function gathered(p) {
-  return new Promise((resolve) => {
-    if (p.iceGatheringState === 'complete') return resolve(undefined);
-    const timer = setTimeout(resolve, GATHER_MS);
-    const prev = p.onicegatheringstatechange;
-    p.onicegatheringstatechange = () => {
-      prev?.();
-      if (p.iceGatheringState === 'complete') {
-        clearTimeout(timer);
-        resolve(undefined);
-      }
-    };
-  });
-}
 
 async function prepare(k) {
   const { design } = JSON.parse(readFileSync(join(dir, `prepare-${k}.json`), 'utf8'));

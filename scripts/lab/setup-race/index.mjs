@@ -23,6 +23,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startInNamespace } from '../proc.mjs';
+import { median } from '../repeats.mjs';
 
 const HERE = new URL('.', import.meta.url).pathname;
 /** Trials per design. */
@@ -66,13 +67,6 @@ export async function measureSetupRace({ topology, stunUrls, delayMs, dir, trial
   }
 }
 
-const median = (/** @type {number[]} */ xs) => {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : Math.round((s[m - 1] + s[m]) / 2);
-};
-
 /**
  * Per design: its trials, how many failed, each mark's median over the trials that have it.
  * @param {Array<{ design: string, marks?: Record<string, number>, error?: string }>} lines
@@ -88,7 +82,12 @@ export function raceFigures(lines) {
     else d.samples.push(line.marks);
   }
   for (const d of Object.values(out))
-    d.medians = Object.fromEntries(RACE_MARKS.map((m) => [m, median(d.samples.map((s) => s[m]).filter((v) => typeof v === 'number'))]));
+    d.medians = Object.fromEntries(
+      RACE_MARKS.map((m) => {
+        const v = median(d.samples.map((s) => s[m]));
+        return [m, v === null ? null : Math.round(v)];
+      }),
+    );
   return out;
 }
 
