@@ -30,6 +30,8 @@ export interface CpuFigures {
   cores: number;
   /** The lab's own processes summed, % of one core. */
   labPct: number;
+  /** CPU ms per host (the namespace's role: reviewer, dev, server), every process of it counted. */
+  msByRole: Record<string, number>;
   processes: CpuProcess[];
 }
 export declare function processKind(argv: string[], comm: string): string | null;

@@ -20,7 +20,7 @@ const CLK_TCK = 100;
  * @typedef {{ label: string, ticks: number, threads: Map<string, TaskCpu> }} ProcCpu
  * @typedef {{ atMs: number, machine: { busy: number, total: number }, procs: Map<string, ProcCpu> }} CpuSnapshot
  * @typedef {{ label: string, pct: number, waitPct: number, busiestThread: string, busiestThreadPct: number }} CpuProcess
- * @typedef {{ machineBusyPct: number, cores: number, labPct: number, processes: CpuProcess[] }} CpuFigures
+ * @typedef {{ machineBusyPct: number, cores: number, labPct: number, msByRole: Record<string, number>, processes: CpuProcess[] }} CpuFigures
  */
 
 /** comm and utime + stime of /proc/<pid>/task/<tid>/stat, and its run-queue wait (schedstat); null when it is gone. */
@@ -123,10 +123,14 @@ export function cpuFigures(before, after, minPct = 5) {
   const nsPct = (ns) => Math.round((ns / 1e9 / seconds) * 100);
   const processes = [];
   let labTicks = 0;
+  /** CPU ms per host (the label's first word): what a page load cost each side, whatever the machine's load. */
+  const msByRole = /** @type {Record<string, number>} */ ({});
   for (const [pid, a] of after.procs) {
     const b = before.procs.get(pid);
     if (!b) continue;
     labTicks += a.ticks - b.ticks;
+    const role = a.label.split(' ')[0];
+    msByRole[role] = (msByRole[role] ?? 0) + ((a.ticks - b.ticks) * 1000) / CLK_TCK;
     let busiest = { comm: '', ticks: 0 };
     let waitNs = 0;
     for (const [tid, t] of a.threads) {
@@ -140,5 +144,5 @@ export function cpuFigures(before, after, minPct = 5) {
   }
   const cores = (after.machine.total - before.machine.total) / CLK_TCK / seconds;
   const machineBusyPct = Math.round(((after.machine.busy - before.machine.busy) / CLK_TCK / seconds) * 100);
-  return { machineBusyPct, cores: Math.round(cores), labPct: pct(labTicks), processes: processes.sort((x, y) => y.pct - x.pct) };
+  return { machineBusyPct, cores: Math.round(cores), labPct: pct(labTicks), msByRole, processes: processes.sort((x, y) => y.pct - x.pct) };
 }

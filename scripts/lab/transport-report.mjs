@@ -19,7 +19,7 @@ const ROLES = ['reviewer', 'dev', 'server'];
 /** Paths in a WAN row whose medians `--repeat` reports (repeats.mjs), with digits kept. */
 export const TRANSPORT_FIGURES = PHASES.flatMap(([p]) => [
   ...(['cold', 'warmReload', 'swStoppedReload'].includes(p)
-    ? [`phases.${p}.stalls.stalled`, `phases.${p}.stalls.stalledExcessMs`, `phases.${p}.stalls.p50Ms`]
+    ? [`phases.${p}.stalls.stalled`, `phases.${p}.stalls.stalledExcessMs`, `phases.${p}.stalls.p50Ms`, ...ROLES.map((r) => `phases.${p}.cpu.msByRole.${r}`)]
     : []),
   ...ROLES.flatMap((r) => [
     `phases.${p}.udp.${r}.RcvbufErrors`,
@@ -62,6 +62,8 @@ export function describePhase(p) {
   if (full) parts.push(`delay-line queue full at ${full}`);
   const retrans = perRole((r) => p.tcp?.[r]?.RetransSegs);
   if (retrans) parts.push(`TCP retransmitted segments ${retrans}`);
+  const cpuMs = perRole((r) => (typeof p.cpu?.msByRole?.[r] === 'number' ? Math.round(p.cpu.msByRole[r]) : undefined));
+  if (cpuMs) parts.push(`CPU ms ${cpuMs}`);
   const path = p.peerPath;
   if (path) parts.push(`P2P datagrams missing →reviewer ${path.toReviewer.missing}, →dev ${path.toDev.missing}`);
   if (typeof p.webrtc?.rttMs === 'number') parts.push(`pair RTT ${p.webrtc.rttMs} ms`);

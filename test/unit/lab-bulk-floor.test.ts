@@ -25,7 +25,7 @@ describe('lab CPU figures', () => {
     expect(processKind([], 'kworker')).toBeNull();
   });
 
-  it("measures this process's CPU, its wait for a core and the machine's, between two snapshots", () => {
+  it("measures this process's CPU, its wait for a core, its host's CPU ms and the machine's, between two snapshots", () => {
     const namespaces = { here: netnsOf(process.pid) };
     const before = cpuSnapshot(namespaces);
     const until = Date.now() + 300;
@@ -39,6 +39,8 @@ describe('lab CPU figures', () => {
     expect(me.length).toBeGreaterThan(0);
     expect(Math.max(...me.map((p) => p.pct))).toBeGreaterThan(0);
     expect(f!.labPct).toBeGreaterThan(0);
+    // The 300 ms spin, in CPU ms of this host (10 ms clock ticks).
+    expect(f!.msByRole.here).toBeGreaterThanOrEqual(200);
     expect(f!.machineBusyPct).toBeGreaterThanOrEqual(0);
     expect(f!.cores).toBeGreaterThanOrEqual(1);
     expect(cpuFigures(after, after)).toBeNull();

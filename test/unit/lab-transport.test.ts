@@ -215,10 +215,11 @@ describe('lab transport figures', () => {
         delayLine: { dev: { lost: 300, queueFull: 0 } },
         peerPath: { toReviewer: { missing: 420 }, toDev: { missing: 3 } },
         webrtc: { rttMs: 24.1 },
+        cpu: { msByRole: { reviewer: 812.4, dev: 0, server: 30 } },
       },
     };
     expect(describePhase(phases.download)).toBe(
-      'UDP receive-buffer drops reviewer 120; delay-line loss at dev 300; TCP retransmitted segments server 4; P2P datagrams missing →reviewer 420, →dev 3; pair RTT 24.1 ms',
+      'UDP receive-buffer drops reviewer 120; delay-line loss at dev 300; TCP retransmitted segments server 4; CPU ms reviewer 812, server 30; P2P datagrams missing →reviewer 420, →dev 3; pair RTT 24.1 ms',
     );
     expect(
       formatTransportLines([
