@@ -9,7 +9,7 @@
  */
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { patternSha256 } from './support/app';
-import { download, upload } from './support/in-app';
+import { download, storedPathMemory, upload } from './support/in-app';
 import { fetchInApp, openShell, waitForTransport, WAIT_MS } from './support/shell';
 import { startStack, throttledP2PAgentEnv, type Stack } from './support/stack';
 import { until } from '../../../../test/helpers/wait';
@@ -76,7 +76,11 @@ describe('the first large download races both paths', () => {
     await waitForTransport(page, 'p2p');
     expect((await download(frame, BODY_BYTES)).transport).toBe('relay');
     // The SW writes its path memory at once, then at most once a second: wait until IndexedDB has the relay as the bulk path.
-    await until(() => page.evaluate(storedBulkIsRelay), { timeoutMs: WAIT_MS, intervalMs: 100, what: 'the relay as the bulk path in IndexedDB' });
+    await until(async () => (await storedPathMemory(page))?.bulk === 'relay', {
+      timeoutMs: WAIT_MS,
+      intervalMs: 100,
+      what: 'the relay as the bulk path in IndexedDB',
+    });
 
     // The reviewer leaves; what Chromium does to an idle Service Worker after ~30 s; the reviewer comes back.
     // CDP reports the worker's running status: it must be seen stopped, then running again (a new instance).
@@ -108,18 +112,3 @@ describe('the first large download races both paths', () => {
     expect(up.remote).toEqual({ sha: up.localSha, length: UPLOAD_BYTES });
   });
 });
-
-/** Whether the SW's stored path memory (path-memory.ts) has the relay as the bulk path; runs in the page (same origin, same IndexedDB). */
-function storedBulkIsRelay(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const open = indexedDB.open('wingman');
-    open.onerror = () => resolve(false);
-    open.onsuccess = () => {
-      const db = open.result;
-      if (!db.objectStoreNames.contains('kv')) return (db.close(), resolve(false));
-      const get = db.transaction('kv', 'readonly').objectStore('kv').get('path-memory');
-      get.onsuccess = () => (db.close(), resolve((get.result as { bulk?: string } | null)?.bulk === 'relay'));
-      get.onerror = () => (db.close(), resolve(false));
-    };
-  });
-}
