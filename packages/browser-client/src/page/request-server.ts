@@ -7,6 +7,7 @@
 import { CAPABILITIES, ProtocolError, requestedPriority, withoutPriority, type Connection, type Stream } from '@wingman/protocol';
 import { PORT_WINDOW_BYTES } from '../shared/constants';
 import { MAX_BATCH_ITEMS, parseSwToShellPort, type FetchRequest, type PortBatch, type ShellToSwPort } from '../shared/messages';
+import type { ExchangePort } from '../shared/exchange-mux';
 import { createBodySender } from '../shared/port-body';
 import { createCoalescer } from './coalesce';
 
@@ -15,7 +16,7 @@ const FINISHED = new Error('exchange finished');
 
 export interface RequestServer {
   /** Serves one `wingman:fetch` from the SW on its port. Never throws. */
-  serve(request: FetchRequest, port: MessagePort): void;
+  serve(request: FetchRequest, port: ExchangePort): void;
   /** Fails every open exchange (the page is going away): the SW retries or resumes them over the relay. */
   abortAll(reason: string): void;
   /** Exchanges in flight. */
@@ -27,7 +28,7 @@ export interface RequestServer {
  * message: a data-channel message often carries a response's head, body and
  * end together, and every postMessage to the SW is a cross-thread hop.
  */
-function createBatchingPost(port: MessagePort): (m: ShellToSwPort, transfer?: Transferable[]) => void {
+function createBatchingPost(port: ExchangePort): (m: ShellToSwPort, transfer?: Transferable[]) => void {
   let items: ShellToSwPort[] = [];
   let transfers: Transferable[] = [];
   const flush = () => {
@@ -56,7 +57,7 @@ function createBatchingPost(port: MessagePort): (m: ShellToSwPort, transfer?: Tr
 export function createRequestServer(connection: () => Connection | undefined): RequestServer {
   const open = new Set<() => void>();
 
-  function serve(request: FetchRequest, port: MessagePort): void {
+  function serve(request: FetchRequest, port: ExchangePort): void {
     const post = createBatchingPost(port);
     const conn = connection();
     if (!conn || !conn.isReady) {

@@ -7,13 +7,14 @@
  */
 import { Workbox } from 'workbox-window';
 import { COOKIE_QUERY_TIMEOUT_MS, PORT_RETIRE_MS, SW_CONTROL_TIMEOUT_MS, SW_PATH, SW_SCOPE } from '../shared/constants';
+import { createExchangeMux, type ExchangeMux, type ExchangePort } from '../shared/exchange-mux';
 import { parseSwToWindow, type FetchRequest, type PathsUpdate, type ShellAnnounce } from '../shared/messages';
 
 export interface SwLinkOptions {
   shellId: string;
   exclude: string[];
-  /** A request the SW wants carried over the data channel. */
-  onFetch(request: FetchRequest, port: MessagePort): void;
+  /** A request the SW wants carried over the data channel; the rest of the exchange on `port`. */
+  onFetch(request: FetchRequest, port: ExchangePort): void;
   /** The SW's path choice per request class changed. */
   onPaths?(paths: Omit<PathsUpdate, 'type'>): void;
   /** A private session's shell holding the link key: the SW sends every request over its channel, and waits for one. */
@@ -47,6 +48,17 @@ export function createSwLink(options: SwLinkOptions): SwLink {
   const container = 'serviceWorker' in navigator ? navigator.serviceWorker : undefined;
 
   let requests: MessagePort | undefined;
+  let exchanges: ExchangeMux | undefined;
+  /** The SW's requests on the port (exchanges, shared/exchange-mux.ts). */
+  const exchangesOn = (port: MessagePort): ExchangeMux =>
+    createExchangeMux({
+      post: (m, t) => port.postMessage(m, t),
+      onOpen(exchange, first) {
+        const m = parseSwToWindow(first);
+        if (m?.type === 'wingman:fetch') options.onFetch(m, exchange);
+        else exchange.close();
+      },
+    });
   const onMessage = (ev: MessageEvent) => {
     const m = parseSwToWindow(ev.data);
     if (!m) return;
@@ -80,9 +92,15 @@ export function createSwLink(options: SwLinkOptions): SwLink {
     if (requests && !freshPort) return controller.postMessage(message);
     const { port1, port2 } = new MessageChannel();
     const previous = requests;
-    if (previous) setTimeout(() => previous.close(), PORT_RETIRE_MS);
+    const previousMux = exchanges;
+    // Closed once no exchange on it is open (a download may last longer).
+    if (previous) setTimeout(() => previousMux?.whenIdle(() => previous.close()), PORT_RETIRE_MS);
     requests = port1;
-    port1.onmessage = onMessage;
+    const mux = exchangesOn(port1);
+    exchanges = mux;
+    port1.onmessage = (ev: MessageEvent) => {
+      if (!mux.receive(ev.data)) onMessage(ev);
+    };
     controller.postMessage(message, [port2]);
   };
 

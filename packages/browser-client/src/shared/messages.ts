@@ -1,6 +1,6 @@
 /**
  * Every message between the shell page, the Service Worker, the app frame's
- * shim and their per-request MessagePorts, as discriminated unions, with run-
+ * shim and their request exchanges, as discriminated unions, with run-
  * time validators (postMessage data is a trust boundary: any same-origin
  * script can post). Window-level messages carry `type` ("wingman:…"); port
  * messages, which never mix with anyone else's, a short `t`.

@@ -1,6 +1,9 @@
 /**
  * Hands one request to a shell window, which carries it over the data
- * channel, and gets the response back — all on a MessagePort of its own:
+ * channel, and gets the response back — all as one exchange on the shell's
+ * port (shared/exchange-mux.ts), or, when the SW has no port of the shell's
+ * (it reaches the window through Client.postMessage), on a MessageChannel of
+ * its own:
  *
  *   SW → shell  wingman:fetch (head)             shell → SW  accept | decline
  *   SW → shell  data… end (request body, only after accept, so a decline
@@ -16,6 +19,7 @@
  */
 import { RESPONSE_HEAD_TIMEOUT_MS, SHELL_ACCEPT_TIMEOUT_MS, SHELL_BUSY_ACCEPT_TIMEOUT_MS, SHELL_LIVENESS_INTERVAL_MS } from '../shared/constants';
 import { parseShellToSwPort, unbatch, type FetchRequest, type ShellToSwPort, type SwToShellPort, type WireHeaders } from '../shared/messages';
+import type { ExchangePort } from '../shared/exchange-mux';
 import { createBodyReceiver, createBodySender, pumpToSender, type BodyReceiver } from '../shared/port-body';
 import { ChannelError } from './errors';
 import type { ShellPick } from './shell-target';
@@ -54,10 +58,10 @@ export interface ShellFetchOptions {
 }
 
 /** Ports of finished exchanges and when each may close: one timer for all of them (a module wave finishes hundreds). */
-const closing: Array<[MessagePort, number]> = [];
+const closing: Array<[ExchangePort, number]> = [];
 let closeTimer: ReturnType<typeof setTimeout> | undefined;
 
-function closeLater(port: MessagePort): void {
+function closeLater(port: ExchangePort): void {
   closing.push([port, Date.now() + PORT_CLOSE_DELAY_MS]);
   closeTimer ??= setTimeout(closeDue, PORT_CLOSE_DELAY_MS);
 }
@@ -73,8 +77,10 @@ function closeDue(): void {
 
 export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome> {
   const { shell, head, body, signal } = options;
-  const { port1: port, port2 } = new MessageChannel();
-  const post = (m: SwToShellPort, transfer: Transferable[] = []) => port.postMessage(m, transfer);
+  const request: FetchRequest = { type: 'wingman:fetch', ...head, hasBody: body !== null };
+  /** The exchange's port, once the request went to the shell (last in the set-up below). */
+  let port: ExchangePort | undefined;
+  const post = (m: SwToShellPort, transfer: Transferable[] = []) => port?.postMessage(m, transfer);
 
   return new Promise<ShellOutcome>((resolve) => {
     let settled = false;
@@ -99,6 +105,7 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
       signal.removeEventListener('abort', onAbort);
       shell.channelGone?.removeEventListener('abort', onChannelGone);
       sender.close(FINISHED);
+      if (!port) return;
       port.onmessage = null;
       // Closing at once can drop a cancel still in flight to the shell (seen in Chromium).
       closeLater(port);
@@ -155,7 +162,7 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
     if (shell.channelGone?.aborted) return onChannelGone();
     shell.channelGone?.addEventListener('abort', onChannelGone);
 
-    port.onmessage = (ev: MessageEvent) => {
+    const onPortMessage = (ev: MessageEvent) => {
       for (const m of unbatch(ev.data, parseShellToSwPort)) {
         if (finished) break;
         handle(m);
@@ -232,7 +239,14 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
       }
     };
     try {
-      shell.post({ type: 'wingman:fetch', ...head, hasBody: body !== null } satisfies FetchRequest, [port2]);
+      if (shell.exchange) {
+        port = shell.exchange(request);
+      } else {
+        const { port1, port2 } = new MessageChannel();
+        shell.post(request, [port2]);
+        port = port1;
+      }
+      port.onmessage = onPortMessage;
     } catch {
       settle({ kind: 'declined', reason: 'the page is gone' });
       cleanup();

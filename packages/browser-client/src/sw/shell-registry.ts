@@ -12,6 +12,7 @@
  */
 import { channelComing } from '../shared/channel-coming';
 import { PORT_RETIRE_MS, SW_SYNC_TIMEOUT_MS } from '../shared/constants';
+import { createExchangeMux, type ExchangeMux } from '../shared/exchange-mux';
 import type { FrameAnnounce, ShellAnnounce } from '../shared/messages';
 import type { ShellPick, ShellTarget } from './shell-target';
 
@@ -93,6 +94,32 @@ export interface ChannelMemory {
 /** Windows remembered at most (tabs with a channel at once; beyond it the oldest are forgotten: a restart then waits for none of them). */
 const MAX_REMEMBERED = 32;
 
+/** The exchanges on a shell's port (one mux per port: a re-announcement that reuses the port keeps it). */
+const muxes = new WeakMap<MessagePort, ExchangeMux>();
+
+function muxOf(port: MessagePort): ExchangeMux {
+  let mux = muxes.get(port);
+  if (!mux) {
+    mux = createExchangeMux({ post: (m, t) => port.postMessage(m, t) });
+    const m = mux;
+    port.onmessage = (ev: MessageEvent) => void m.receive(ev.data);
+    muxes.set(port, mux);
+  }
+  return mux;
+}
+
+/**
+ * Closes a replaced port once PORT_RETIRE_MS have passed and none of its
+ * exchanges is open (a download may outlast the replacement by minutes).
+ */
+function retire(port: MessagePort): void {
+  setTimeout(() => {
+    const mux = muxes.get(port);
+    if (mux) mux.whenIdle(() => port.close());
+    else port.close();
+  }, PORT_RETIRE_MS);
+}
+
 export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory): ShellRegistry {
   const shells = new Map<string, ShellEntry>();
   /** frame client id → shell id */
@@ -157,12 +184,14 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
       if (previous && previous.gone !== gone) previous.gone.abort();
       // Closed a little later: a reply the shell posted on it just before may still be in flight.
       const old = previous?.port;
-      if (old && port && old !== port) setTimeout(() => old.close(), PORT_RETIRE_MS);
+      if (old && port && old !== port) retire(old);
       const via = port ?? previous?.port;
+      const mux = via ? muxOf(via) : undefined;
       const target: ShellTarget = {
         id: source.id,
         // A MessagePort is a direct pipe to the window; Client.postMessage goes through the browser process.
         post: via ? (msg, transfer) => via.postMessage(msg, transfer) : (msg, transfer) => source.postMessage(msg, transfer),
+        ...(mux ? { exchange: (first: unknown) => mux.open(first) } : {}),
         channelGone: gone.signal,
       };
       shells.set(m.shellId, {

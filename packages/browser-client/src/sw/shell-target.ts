@@ -1,9 +1,17 @@
+import type { ExchangePort } from '../shared/exchange-mux';
+
 /** Where the Service Worker sends requests for one shell window (sw/shell-registry.ts keeps them, sw/shell-fetch.ts uses them). */
 export interface ShellTarget {
   /** The shell window's client id (liveness checks). */
   id: string;
   /** Posts to the shell: over the MessagePort it sent with its announcement (a direct pipe), else through Client.postMessage. */
   post(message: unknown, transfer: Transferable[]): void;
+  /**
+   * Opens a request exchange on the shell's port, `first` its first message
+   * (shared/exchange-mux.ts); absent without a port (the exchange then gets
+   * a MessageChannel of its own, sent through `post`).
+   */
+  exchange?(first: unknown): ExchangePort;
   /**
    * Aborted when this shell's channel ends: it announced it has none (lost,
    * or its page is leaving: `pagehide`), or its window is gone. A request

@@ -1,0 +1,164 @@
+/**
+ * Many request exchanges between the Service Worker and one shell window
+ * over the one MessagePort the shell sent with its announcement, instead of
+ * a MessageChannel of their own each.
+ *
+ * A port per exchange costs the renderer a Mojo pipe made, transferred,
+ * watched and closed per request, and one cross-thread message per item
+ * posted; a module wave posts several items per request. Here every
+ * exchange is an id on the shared port, and what all exchanges post within
+ * one task leaves as one message: a data-channel message that answers many
+ * requests at once reaches the Service Worker as one task.
+ *
+ * Wire: `{ type: 'wingman:x', items: [[id, payload, open?], …] }`. The
+ * opening side (the SW) allocates ids; an item with `open` set starts an
+ * exchange at the other side (`onOpen`). Items for an id that is not open
+ * (closed here, never opened) are dropped, as a closed MessagePort drops
+ * what arrives. Per exchange, order is the port's order.
+ */
+import { MAX_BATCH_ITEMS } from './messages';
+
+/** The part of a MessagePort an exchange uses: a real one (the per-request fallback) or an id on a shared port. */
+export interface ExchangePort {
+  /** On a shared port, `transfer` is detached when the task's messages leave (a microtask later), not at once. */
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  /** Called with each message; only `data` is read (a shared port's exchange gets `{ data }` alone). */
+  onmessage: ((ev: MessageEvent) => void) | null;
+  close(): void;
+}
+
+export interface ExchangeMux {
+  /** A new exchange, its first message `first` (opens it at the other side). */
+  open(first: unknown, transfer?: Transferable[]): ExchangePort;
+  /** Handles one message of the shared port; false when it is not the mux's. */
+  receive(data: unknown): boolean;
+  /** Exchanges open at this end. */
+  readonly size: number;
+  /** Called once `size` is 0 (now, if it is): the port may then be retired. */
+  whenIdle(callback: () => void): void;
+}
+
+export interface ExchangeMuxOptions {
+  /** Posts on the shared port. */
+  post(message: MuxMessage, transfer: Transferable[]): void;
+  /** The other side opened an exchange with `first`; `port` receives its later messages. */
+  onOpen?(port: ExchangePort, first: unknown): void;
+}
+
+export const MUX_TYPE = 'wingman:x';
+type Item = [id: number, payload: unknown, open?: 1];
+export interface MuxMessage {
+  type: typeof MUX_TYPE;
+  items: Item[];
+}
+
+/** The largest id (ids are allocated 1, 2, …; a SW lives far shorter than 2^31 requests). */
+const MAX_ID = 0x7fffffff;
+
+class MuxPort implements ExchangePort {
+  onmessage: ((ev: MessageEvent) => void) | null = null;
+  /** Messages that came before `onmessage` was set (a MessagePort queues them too). */
+  private queued: unknown[] = [];
+  constructor(
+    private readonly mux: { send(id: number, payload: unknown, transfer: Transferable[]): void; closed(id: number): void },
+    readonly id: number,
+  ) {}
+  postMessage(message: unknown, transfer: Transferable[] = []): void {
+    this.mux.send(this.id, message, transfer);
+  }
+  close(): void {
+    this.onmessage = null;
+    this.queued = [];
+    this.mux.closed(this.id);
+  }
+  deliver(data: unknown): void {
+    const handler = this.onmessage;
+    if (!handler) {
+      this.queued.push(data);
+      return;
+    }
+    if (this.queued.length > 0) {
+      const earlier = this.queued;
+      this.queued = [];
+      for (const d of earlier) handler({ data: d } as MessageEvent);
+    }
+    handler({ data } as MessageEvent);
+  }
+}
+
+export function createExchangeMux(options: ExchangeMuxOptions): ExchangeMux {
+  const ports = new Map<number, MuxPort>();
+  let nextId = 1;
+  let items: Item[] = [];
+  let transfers: Transferable[] = [];
+  let idle: Array<() => void> = [];
+
+  const flush = () => {
+    if (items.length === 0) return;
+    const batch = items;
+    const t = transfers;
+    items = [];
+    transfers = [];
+    try {
+      options.post({ type: MUX_TYPE, items: batch }, t);
+    } catch {
+      // The other side is gone: its exchanges end by their own timeouts and liveness checks, as with a closed port.
+    }
+  };
+  const queue = (item: Item, transfer: Transferable[]) => {
+    if (items.length === 0) queueMicrotask(flush);
+    items.push(item);
+    if (transfer.length > 0) transfers.push(...transfer);
+    // A microtask is already queued; it finds an empty batch and posts nothing.
+    if (items.length >= MAX_BATCH_ITEMS) flush();
+  };
+  const core = {
+    send(id: number, payload: unknown, transfer: Transferable[]) {
+      queue([id, payload], transfer);
+    },
+    closed(id: number) {
+      if (!ports.delete(id) || ports.size > 0) return;
+      const waiting = idle;
+      idle = [];
+      for (const cb of waiting) cb();
+    },
+  };
+
+  return {
+    open(first, transfer = []) {
+      const id = nextId;
+      nextId = nextId >= MAX_ID ? 1 : nextId + 1;
+      const port = new MuxPort(core, id);
+      ports.set(id, port);
+      queue([id, first, 1], transfer);
+      return port;
+    },
+    receive(data) {
+      const o = data as { type?: unknown; items?: unknown } | null;
+      if (typeof o !== 'object' || o === null || o.type !== MUX_TYPE) return false;
+      if (!Array.isArray(o.items) || o.items.length > MAX_BATCH_ITEMS) return true;
+      for (const raw of o.items as unknown[]) {
+        if (!Array.isArray(raw)) continue;
+        const [id, payload, open] = raw as [unknown, unknown, unknown];
+        if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > MAX_ID) continue;
+        let port = ports.get(id);
+        if (open === 1) {
+          if (port || !options.onOpen) continue;
+          port = new MuxPort(core, id);
+          ports.set(id, port);
+          options.onOpen(port, payload);
+          continue;
+        }
+        port?.deliver(payload);
+      }
+      return true;
+    },
+    get size() {
+      return ports.size;
+    },
+    whenIdle(callback) {
+      if (ports.size === 0) callback();
+      else idle.push(callback);
+    },
+  };
+}
