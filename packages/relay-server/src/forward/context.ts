@@ -1,9 +1,9 @@
 /** What every forwarded stream shares: the keep-alive connection pool, the target and the options. */
-import type { Dispatcher } from 'undici';
 import type { BufferBudget } from '@wingman/protocol';
 import type { AppAddress } from './app-urls';
 import type { CaptureOptions } from './capture';
 import type { HostHeaderMode, Target, TransportName } from './headers';
+import type { Upstream } from './upstream';
 
 /** One line of the request log (the CLI prints it; `--json` emits it as `{"event":"request",...}`). */
 export interface RequestLogEntry {
@@ -20,8 +20,8 @@ export interface RequestLogEntry {
 }
 
 export interface ForwardContext {
-  /** Keep-alive connections to the local app, shared by every HTTP stream. */
-  upstream: Dispatcher;
+  /** Keep-alive connections to the local app, shared by every HTTP stream (upstream.ts). */
+  upstream: Upstream;
   /** The local app's origin (`http://host:port`), as the pool dispatches to it. */
   origin: string;
   target: Target;

@@ -6,9 +6,9 @@
  * request target is origin-form and always sent to that host:port, so the
  * agent is never an open proxy.
  */
-import { Pool } from 'undici';
+import { createUpstream } from './upstream';
 import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES, type BufferBudget, type Stream } from '@wingman/protocol';
-import { DEFAULT_RESPONSE_TIMEOUT_MS, UPSTREAM_KEEP_ALIVE_IDLE_MS } from './constants';
+import { DEFAULT_RESPONSE_TIMEOUT_MS } from './constants';
 import { agentUnderLoad, processBufferBudget } from './buffer-budget';
 import type { CaptureOptions } from './capture';
 import type { ForwardContext, RequestLogEntry } from './context';
@@ -69,20 +69,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     throw new RangeError(`wsMaxMessageBytes ${wsMaxMessageBytes} out of range (1 … ${MAX_WS_MESSAGE_BYTES})`);
   }
 
-  // Keep-alive to the local app: a fresh TCP connection per request would
+  // Keep-alive to the local app (upstream.ts): a fresh TCP connection per request would
   // cost a handshake on every small request (see UPSTREAM_KEEP_ALIVE_IDLE_MS).
-  // As many connections as requests at once (a browser's parallel loads, long SSE
-  // responses), one request at a time on each. No timeouts of the client's own: the
-  // forwarder waits for the head `timeoutMs` and a body (SSE, a slow download) as long
-  // as it flows. undici sets TCP_NODELAY on its sockets.
   const origin = `http://${formatHostPort(target)}`;
-  const upstream = new Pool(origin, {
-    connections: null,
-    pipelining: 1,
-    keepAliveTimeout: UPSTREAM_KEEP_ALIVE_IDLE_MS,
-    headersTimeout: 0,
-    bodyTimeout: 0,
-  });
+  const upstream = createUpstream(origin);
   const hostHeader = options.hostHeader ?? 'rewrite';
   const budget = options.budget ?? processBufferBudget();
   const ctx: ForwardContext = {

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createBufferBudget, MAX_HEADER_COUNT, type Connection, type ProtocolError, type Stream } from '@wingman/protocol';
 import { createForwarder, type Forwarder, type ForwarderOptions, type RequestLogEntry } from '../../src/forward';
+import { UPSTREAM_CONNECTIONS } from '../../src/forward/upstream';
 import { connectedPair } from './helpers/pair';
 import { BLOCK, blocksSha256, freePort, startLocalApp, type LocalApp } from './helpers/local-app';
 import { bodyOf, header, responseOf, send, writeBody } from './helpers/viewer';
@@ -371,5 +372,42 @@ describe('forwarder: the buffer budget', () => {
     expect(first.status).toBe(503);
     expect(budget.total()).toBeLessThanOrEqual(budget.limit);
     expect(log).toContainEqual(expect.objectContaining({ target: '/hang', status: 503, error: 'ERR_OVERLOADED' }));
+  });
+});
+
+describe('forwarder: connections to the app', () => {
+  it(`carries a wave of requests at once over at most ${UPSTREAM_CONNECTIONS} connections`, async () => {
+    const conn = tunnel({}, 'p2p');
+    const wave = 4 * UPSTREAM_CONNECTIONS;
+    const replies = await Promise.all(
+      Array.from({ length: wave }, (_, i) => send(conn, { method: 'POST', target: `/echo?m=${i}`, body: Buffer.from(`module ${i}`) })),
+    );
+    expect(replies.map((r) => r.status)).toEqual(Array.from({ length: wave }, () => 200));
+    expect(replies.map((r) => r.body.toString())).toEqual(Array.from({ length: wave }, (_, i) => `module ${i}`));
+    expect(app.seen).toHaveLength(wave);
+    expect(app.connections()).toBeGreaterThan(1);
+    expect(app.connections()).toBeLessThanOrEqual(UPSTREAM_CONNECTIONS);
+  });
+
+  it('gives the next request a connection of its own while responses that do not end hold every shared one', async () => {
+    const conn = tunnel({}, 'p2p');
+    const ended: string[] = [];
+    const streams: Stream[] = [];
+    for (let i = 0; i < UPSTREAM_CONNECTIONS; i++) {
+      const s = conn.open('http', { method: 'GET', target: `/sse?n=${i}`, headers: [['host', 'h']] }, { end: true });
+      s.on('end', () => ended.push(`sse ${i}`));
+      s.on('data', () => undefined);
+      streams.push(s);
+    }
+    const heads = await Promise.all(streams.map(responseOf));
+    expect(heads.every((h) => header(h.headers, 'content-type') === 'text/event-stream')).toBe(true);
+    const r = await send(conn, { target: '/echo' });
+    ended.push('echo');
+    expect(r.status).toBe(200);
+    // The app's event streams end when released (or after 10 s): the echo came first.
+    app.releaseSse();
+    await until(() => ended.length === UPSTREAM_CONNECTIONS + 1, { what: 'every event stream to end' });
+    expect(ended[0]).toBe('echo');
+    expect(app.connections()).toBe(UPSTREAM_CONNECTIONS + 1);
   });
 });

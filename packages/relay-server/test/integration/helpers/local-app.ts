@@ -33,6 +33,8 @@ export interface LocalApp {
   bodiesHashed: number[];
   /** WebSocket connections the app holds open. */
   wsOpen(): number;
+  /** TCP connections the app accepted so far. */
+  connections(): number;
   /** Emits 'request' (the `seen` entry), 'aborted' (the path) and 'ws-close' as each happens. */
   events: EventEmitter;
   /** Resolves with the first request seen (now or later) that passes `filter`. */
@@ -175,6 +177,8 @@ export async function startLocalApp(): Promise<LocalApp> {
     });
   });
 
+  let accepted = 0;
+  server.on('connection', () => accepted++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
 
@@ -184,6 +188,7 @@ export async function startLocalApp(): Promise<LocalApp> {
     seen,
     bodiesHashed,
     wsOpen: () => wss.clients.size,
+    connections: () => accepted,
     events,
     waitForRequest: (filter = () => true) =>
       waitForEntry(seen, events, 'request', { filter, timeoutMs: APP_WAIT_TIMEOUT_MS, what: 'a request at the local app' }),
