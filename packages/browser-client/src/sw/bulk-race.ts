@@ -1,7 +1,10 @@
 /**
- * A large GET whose bulk rate is not known yet on both paths runs on both at
- * once: the body already coming over P2P and the same GET fetched from the
- * relay. Both feed one byte stream (whichever is ahead supplies the next
+ * A large GET whose bulk rate is not known yet on both paths first runs on
+ * P2P alone (RACE_SOLO_BYTES or RACE_SOLO_MS): at P2P_BULK_ENOUGH_BYTES_PER_S
+ * or more it stays there, and the relay is never asked (the tunnel server
+ * carries no bulk bytes to learn what it need not know). Slower, it runs on
+ * both at once: the body already coming over P2P and the same GET fetched
+ * from the relay. Both feed one byte stream (whichever is ahead supplies the next
  * bytes; the other's copies of bytes already queued are dropped), until one
  * of them has carried RACE_DECIDE_BYTES, RACE_MAX_MS have passed, the relay
  * is far ahead (RACE_CLEAR_RATIO), or one fails. Then the loser is cancelled, the winner's head goes to the page and
@@ -15,7 +18,7 @@
  * length, no content coding, the same validators when both send one) — the
  * same assumption the mid-body resumption over the relay makes (router.ts).
  */
-import { SWITCH_MARGIN, type PathName } from './path-choice';
+import { P2P_BULK_ENOUGH_BYTES_PER_S, SWITCH_MARGIN, type PathName } from './path-choice';
 
 /** A body at least this large may be raced: it takes seconds on a slow path, and the race costs at most RACE_DECIDE_BYTES on the losing path. */
 export const RACE_MIN_BYTES = 4 * 1024 * 1024;
@@ -37,6 +40,11 @@ export const RACE_MAX_MS = 4_000;
 export const RACE_CLEAR_RATIO = 4;
 /** See RACE_CLEAR_RATIO: 1 MiB, past the relay's first round trips. */
 export const RACE_CLEAR_MIN_BYTES = 1024 * 1024;
+
+/** P2P carries the body alone until it has carried this many bytes… */
+export const RACE_SOLO_BYTES = 2 * 1024 * 1024;
+/** …or for this long, ms (a slow P2P must not delay the relay's start for long); then its rate decides whether the relay races it. */
+export const RACE_SOLO_MS = 1_000;
 
 type Head = { status: number; headers: ReadonlyArray<readonly [string, string]> };
 
@@ -64,11 +72,19 @@ export interface RaceResult {
   body: ReadableStream<Uint8Array>;
   /** Bytes per second each path carried during the race (0: nothing, or it failed). */
   bytesPerS: Record<PathName, number>;
-  /** Why the race ended: 'bytes', 'time', 'clear' (RACE_CLEAR_RATIO), 'done' (a path finished the body), 'failed' (a path failed or its head did not match). */
-  ended: 'bytes' | 'time' | 'clear' | 'done' | 'failed';
+  /**
+   * Why the race ended: 'fast' (P2P alone was fast enough: no relay leg),
+   * 'bytes', 'time', 'clear' (RACE_CLEAR_RATIO), 'done' (a path finished the
+   * body), 'failed' (a path failed or its head did not match).
+   */
+  ended: 'fast' | 'bytes' | 'time' | 'clear' | 'done' | 'failed';
 }
 
 export interface RaceOptions {
+  /** RACE_SOLO_BYTES; with soloMs 0 the relay starts at once. */
+  soloBytes?: number;
+  soloMs?: number;
+  enoughBytesPerS?: number;
   decideBytes?: number;
   maxMs?: number;
   margin?: number;
@@ -85,17 +101,21 @@ interface Leg {
 }
 
 /**
- * Races `p2p` (a body already flowing) against `relay` (its response, with
- * the head to compare, or null when it could not be had). Resolves once the
- * winner is known; `signal` cancels both.
+ * Races `p2p` (a body already flowing) against the relay, once `startRelay`
+ * fetched it (its response, with the head to compare, or null when it could
+ * not be had; called only if P2P alone is not fast enough). Resolves once
+ * the winner is known; `signal` cancels both.
  */
 export async function raceBodies(
   p2p: ReadableStream<Uint8Array>,
-  relay: Promise<{ head: Head; body: ReadableStream<Uint8Array> } | null>,
+  startRelay: () => Promise<{ head: Head; body: ReadableStream<Uint8Array> } | null>,
   p2pHead: Head,
   signal: AbortSignal,
   options: RaceOptions = {},
 ): Promise<RaceResult> {
+  const soloBytes = options.soloBytes ?? RACE_SOLO_BYTES;
+  const soloMs = options.soloMs ?? RACE_SOLO_MS;
+  const enough = options.enoughBytesPerS ?? P2P_BULK_ENOUGH_BYTES_PER_S;
   const decideBytes = options.decideBytes ?? RACE_DECIDE_BYTES;
   const maxMs = options.maxMs ?? RACE_MAX_MS;
   const margin = options.margin ?? SWITCH_MARGIN;
@@ -143,6 +163,7 @@ export async function raceBodies(
           return decide('done');
         }
         take(leg, value);
+        if (leg.name === 'p2p') soloCheck();
         if (leg.offset >= decideBytes) return decide('bytes');
         if (leg.name === 'relay' && leg.offset >= RACE_CLEAR_MIN_BYTES && leg.offset >= legs.p2p.offset * RACE_CLEAR_RATIO) return decide('clear');
       }
@@ -152,28 +173,51 @@ export async function raceBodies(
     }
   };
 
-  const p2pPump = pump(legs.p2p);
   let relayPump: Promise<void> = Promise.resolve();
-  void relay.then(
-    (r) => {
-      if (over) return void r?.body.cancel().catch(() => undefined);
-      if (!r || !sameBody(p2pHead, r.head)) {
-        void r?.body.cancel().catch(() => undefined);
+  let relayStarted = false;
+  let soloTimer: ReturnType<typeof setTimeout> | undefined;
+  /** P2P alone so far: once past RACE_SOLO_BYTES or RACE_SOLO_MS, fast enough ends the race, slower starts the relay. */
+  const soloCheck = () => {
+    if (relayStarted || over) return;
+    const elapsed = now() - started;
+    if (legs.p2p.offset < soloBytes && elapsed < soloMs) return;
+    if ((legs.p2p.offset * 1000) / Math.max(1, elapsed) >= enough) return decide('fast');
+    startRelayLeg();
+  };
+  const startRelayLeg = () => {
+    relayStarted = true;
+    if (soloTimer !== undefined) clearTimeout(soloTimer);
+    let relay: Promise<{ head: Head; body: ReadableStream<Uint8Array> } | null>;
+    try {
+      relay = startRelay();
+    } catch (err) {
+      relay = Promise.reject(err);
+    }
+    void relay.then(
+      (r) => {
+        if (over) return void r?.body.cancel().catch(() => undefined);
+        if (!r || !sameBody(p2pHead, r.head)) {
+          void r?.body.cancel().catch(() => undefined);
+          legs.relay.failed = true;
+          return decide('failed');
+        }
+        legs.relay.reader = r.body.getReader();
+        relayPump = pump(legs.relay);
+      },
+      () => {
         legs.relay.failed = true;
-        return decide('failed');
-      }
-      legs.relay.reader = r.body.getReader();
-      relayPump = pump(legs.relay);
-    },
-    () => {
-      legs.relay.failed = true;
-      decide('failed');
-    },
-  );
+        decide('failed');
+      },
+    );
+  };
+  if (soloMs <= 0) startRelayLeg();
+  else soloTimer = setTimeout(soloCheck, soloMs);
+  const p2pPump = pump(legs.p2p);
 
   const ended = await decided;
   over = true;
   clearTimeout(timer);
+  if (soloTimer !== undefined) clearTimeout(soloTimer);
   signal.removeEventListener('abort', onAbort);
   const ms = Math.max(1, now() - started);
   const bytesPerS = { p2p: (legs.p2p.offset * 1000) / ms, relay: (legs.relay.offset * 1000) / ms };

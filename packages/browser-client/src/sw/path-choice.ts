@@ -18,13 +18,15 @@
  * default while a comparison is missing or inside SWITCH_MARGIN (and, for
  * small requests, SMALL_SWITCH_MIN_MS with SMALL_MIN_SAMPLES on each
  * path). For bulk the relay is tried once to
- * get its figure (PROBE_AFTER); small requests use the relay figures of
+ * get its figure (PROBE_AFTER), unless P2P's bulk figure is
+ * P2P_BULK_ENOUGH_BYTES_PER_S or more; small requests use the relay figures of
  * requests it carried anyway (page load before the channel, fallbacks). Once
  * both have figures, every REPROBE_EVERY-th request of the class goes the
  * other way so a change is noticed — small requests only towards P2P.
  * A large GET that arrives over P2P while the relay has no bulk figure yet
- * is raced on both paths (bulk-race.ts): the winner carries it, and the
- * race gives both paths their first bulk figure (recordRace). An upload (a
+ * (and P2P none that is enough) is raced on both paths (bulk-race.ts) unless
+ * P2P alone turns out fast enough: the winner carries it, and the race gives
+ * the paths that ran their first bulk figure (recordRace). An upload (a
  * request body of BULK_MIN_BYTES or more) takes the path bulk downloads take
  * (chooseUpload) and is never a probe. Over a channel through TURN the relay
  * is the default instead (`fallback`): such a channel is no shorter than the
@@ -47,6 +49,17 @@ export { BULK_MIN_BYTES };
 export const EWMA_WEIGHT = 0.3;
 /** The relay is chosen only when this much better than P2P (×1.25 throughput, or RTT / 1.25): measurement noise must not flip paths. */
 export const SWITCH_MARGIN = 1.25;
+/**
+ * A P2P bulk rate this high is enough, bytes/s: bulk stays on P2P without
+ * measuring the relay against it (no race, no probe, no re-probe towards
+ * the relay), so the tunnel server carries no bulk bytes to learn what need
+ * not be known. 4 MB/s moves a 20 MiB body in 5 s. Between peers the lab
+ * measures 5–15 MB/s over a bare data channel; when the relay is faster
+ * still, its gain (a few seconds per 20 MiB at most) is not worth the
+ * server carrying a race's 8 MiB and every probe, which is what Wingman is
+ * for. A P2P path slower than this is raced as before.
+ */
+export const P2P_BULK_ENOUGH_BYTES_PER_S = 4_000_000;
 /**
  * …and, for small requests, at least this much lower RTT, ms. Where both
  * paths are near (loopback, LAN) they differ by a few ms, up and down with
@@ -261,7 +274,9 @@ export class PathChooser {
     // channel is up, fallbacks), so a page's small requests never leave P2P
     // on a guess.
     if (theirs === undefined)
-      return cls === 'bulk' && mine !== undefined && n >= PROBE_AFTER ? { path: 'relay', why: 'probe' } : { path: 'p2p', why: 'default' };
+      return cls === 'bulk' && mine !== undefined && n >= PROBE_AFTER && !this.p2pBulkEnough()
+        ? { path: 'relay', why: 'probe' }
+        : { path: 'p2p', why: 'default' };
     if (mine === undefined) return { path: 'p2p', why: n >= PROBE_AFTER ? 'probe' : 'default' };
     const enough = (f: PathFigures) => (f.rttSamples ?? 0) >= SMALL_MIN_SAMPLES;
     const relayBetter =
@@ -269,7 +284,9 @@ export class PathChooser {
     const best: PathName = relayBetter ? 'relay' : 'p2p';
     // Refresh the losing path's figure now and then; for small requests only
     // P2P's (a small request is never sent over the relay to measure it).
-    if (n % REPROBE_EVERY === 0 && (cls === 'bulk' || best === 'relay')) return { path: best === 'p2p' ? 'relay' : 'p2p', why: 'probe' };
+    // Bulk is not re-measured on the relay while P2P's rate is enough.
+    if (n % REPROBE_EVERY === 0 && (best === 'relay' || (cls === 'bulk' && !this.p2pBulkEnough())))
+      return { path: best === 'p2p' ? 'relay' : 'p2p', why: 'probe' };
     return { path: best, why: relayBetter ? 'faster' : 'default' };
   }
 
@@ -288,9 +305,14 @@ export class PathChooser {
     return { path, why: path === 'relay' ? 'faster' : 'default' };
   }
 
-  /** Whether a large body should be raced on both paths: the relay has no bulk figure yet. */
+  /** Whether a large body should be raced on both paths: the relay has no bulk figure yet, and P2P none that is enough. */
   wantsRace(): boolean {
-    return this.figures.relay.bytesPerS === undefined;
+    return this.figures.relay.bytesPerS === undefined && !this.p2pBulkEnough();
+  }
+
+  /** P2P's bulk figure is P2P_BULK_ENOUGH_BYTES_PER_S or more. */
+  private p2pBulkEnough(): boolean {
+    return (this.figures.p2p.bytesPerS ?? 0) >= P2P_BULK_ENOUGH_BYTES_PER_S;
   }
 
   /**

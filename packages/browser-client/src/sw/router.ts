@@ -434,12 +434,13 @@ export async function obtain(
     length: number,
   ): Promise<Obtained> {
     let relayRes: Response | undefined;
-    const relayLeg = (async () => {
+    // Fetched only if P2P alone is not fast enough (bulk-race.ts).
+    const relayLeg = async () => {
       const res = await relayFetch(request, { cookie: await deps.cookies.relayHeaderFor(url, context), body: null, signal, route: 'race' });
       if (!res.body) return null;
       relayRes = res;
       return { head: incomingFromRelay(res), body: res.body };
-    })();
+    };
     const r = await raceBodies(body, relayLeg, head, signal);
     if (paths.recordRace(r.bytesPerS, r.winner)) shell.post({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate, []);
     paths.recordBody(r.winner, method, target, length, 0);

@@ -1,4 +1,4 @@
-import { raceBodies, sameBody } from '../../src/sw/bulk-race';
+import { raceBodies, sameBody, type RaceOptions } from '../../src/sw/bulk-race';
 
 const KiB = 1024;
 
@@ -54,14 +54,20 @@ const head = (length: number, extra: Array<[string, string]> = []) => ({
   headers: [['content-length', String(length)], ...extra] as Array<[string, string]>,
 });
 
+/** A race of `p2p` against a relay that answers `relay`, both `length` bytes long. */
+function race(p2p: ReadableStream<Uint8Array>, relay: ReadableStream<Uint8Array>, length: number, options: RaceOptions) {
+  return raceBodies(p2p, () => Promise.resolve({ head: head(length), body: relay }), head(length), new AbortController().signal, options);
+}
+
 describe('racing a large body over P2P and the relay', () => {
   const total = 256 * KiB;
-  const options = { decideBytes: 128 * KiB, maxMs: 5_000 };
+  // The relay from the start (no P2P-alone stretch): these tests are about the race itself.
+  const options = { soloMs: 0, decideBytes: 128 * KiB, maxMs: 5_000 };
 
   it('hands the body to the relay when it carries more than the margin, and the page still gets every byte once, in order', async () => {
     const p2p = source(total, 4 * KiB, 20);
     const relay = source(total, 16 * KiB, 1);
-    const r = await raceBodies(p2p.stream, Promise.resolve({ head: head(total), body: relay.stream }), head(total), new AbortController().signal, options);
+    const r = await race(p2p.stream, relay.stream, total, options);
     expect(r.winner).toBe('relay');
     expect(r.ended).toBe('bytes');
     expect(r.bytesPerS.relay).toBeGreaterThan(r.bytesPerS.p2p);
@@ -72,7 +78,7 @@ describe('racing a large body over P2P and the relay', () => {
   it('keeps P2P when it is faster, and cancels the relay', async () => {
     const p2p = source(total, 16 * KiB, 1);
     const relay = source(total, 4 * KiB, 20);
-    const r = await raceBodies(p2p.stream, Promise.resolve({ head: head(total), body: relay.stream }), head(total), new AbortController().signal, options);
+    const r = await race(p2p.stream, relay.stream, total, options);
     expect(r.winner).toBe('p2p');
     expect(relay.cancelled()).toBe(true);
     expect(await intact(r.body, total)).toBe(true);
@@ -81,7 +87,7 @@ describe('racing a large body over P2P and the relay', () => {
   it('keeps P2P when the relay is ahead by less than the margin (P2P had a head start)', async () => {
     const p2p = source(total, 10 * KiB, 5);
     const relay = source(total, 11 * KiB, 5);
-    const r = await raceBodies(p2p.stream, Promise.resolve({ head: head(total), body: relay.stream }), head(total), new AbortController().signal, options);
+    const r = await race(p2p.stream, relay.stream, total, options);
     expect(r.winner).toBe('p2p');
     expect(await intact(r.body, total)).toBe(true);
   });
@@ -90,7 +96,8 @@ describe('racing a large body over P2P and the relay', () => {
     const big = 2 * 1024 * KiB;
     const slowP2p = source(big, 4 * KiB, 20);
     const fastRelay = source(big, 64 * KiB, 0);
-    const r = await raceBodies(slowP2p.stream, Promise.resolve({ head: head(big), body: fastRelay.stream }), head(big), new AbortController().signal, {
+    const r = await race(slowP2p.stream, fastRelay.stream, big, {
+      soloMs: 0,
       decideBytes: big,
       maxMs: 5_000,
     });
@@ -99,7 +106,8 @@ describe('racing a large body over P2P and the relay', () => {
 
     const fastP2p = source(big, 64 * KiB, 0);
     const slowRelay = source(big, 4 * KiB, 20);
-    const r2 = await raceBodies(fastP2p.stream, Promise.resolve({ head: head(big), body: slowRelay.stream }), head(big), new AbortController().signal, {
+    const r2 = await race(fastP2p.stream, slowRelay.stream, big, {
+      soloMs: 0,
       decideBytes: big,
       maxMs: 5_000,
     });
@@ -110,7 +118,8 @@ describe('racing a large body over P2P and the relay', () => {
   it('decides on what each path carried once the time is up', async () => {
     const p2p = source(total, 1 * KiB, 10);
     const relay = source(total, 8 * KiB, 10);
-    const r = await raceBodies(p2p.stream, Promise.resolve({ head: head(total), body: relay.stream }), head(total), new AbortController().signal, {
+    const r = await race(p2p.stream, relay.stream, total, {
+      soloMs: 0,
       decideBytes: total,
       maxMs: 150,
     });
@@ -124,7 +133,7 @@ describe('racing a large body over P2P and the relay', () => {
       const relay = source(total, 16 * KiB, 0);
       const r = await raceBodies(
         p2p.stream,
-        Promise.resolve({ head: other, body: relay.stream }),
+        () => Promise.resolve({ head: other, body: relay.stream }),
         head(total, [['etag', '"a"']]),
         new AbortController().signal,
         options,
@@ -136,13 +145,13 @@ describe('racing a large body over P2P and the relay', () => {
 
   it('keeps P2P when the relay fetch fails, and moves to the relay when the channel fails mid-race', async () => {
     const p2p = source(total, 16 * KiB, 0);
-    const r = await raceBodies(p2p.stream, Promise.reject(new Error('offline')), head(total), new AbortController().signal, options);
+    const r = await raceBodies(p2p.stream, () => Promise.reject(new Error('offline')), head(total), new AbortController().signal, options);
     expect(r.winner).toBe('p2p');
     expect(await intact(r.body, total)).toBe(true);
 
     const broken = source(total, 4 * KiB, 2, 40 * KiB);
     const relay = source(total, 4 * KiB, 2);
-    const r2 = await raceBodies(broken.stream, Promise.resolve({ head: head(total), body: relay.stream }), head(total), new AbortController().signal, options);
+    const r2 = await race(broken.stream, relay.stream, total, options);
     expect(r2).toMatchObject({ winner: 'relay', ended: 'failed' });
     expect(await intact(r2.body, total)).toBe(true);
   });
@@ -152,8 +161,54 @@ describe('racing a large body over P2P and the relay', () => {
     const relay = source(total, 1 * KiB, 10);
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 30);
-    await raceBodies(p2p.stream, Promise.resolve({ head: head(total), body: relay.stream }), head(total), ac.signal, options);
+    await raceBodies(p2p.stream, () => Promise.resolve({ head: head(total), body: relay.stream }), head(total), ac.signal, options);
     expect([p2p.cancelled(), relay.cancelled()]).toEqual([true, true]);
+  });
+});
+
+describe('P2P alone first', () => {
+  const total = 512 * KiB;
+  // Scaled down: 64 KiB alone, or 200 ms; 1 MB/s is enough.
+  const solo = { soloBytes: 64 * KiB, soloMs: 200, enoughBytesPerS: 1_000_000, decideBytes: 256 * KiB, maxMs: 5_000 };
+
+  it('keeps a fast enough P2P body without ever asking the relay', async () => {
+    const p2p = source(total, 16 * KiB, 1);
+    let asked = 0;
+    const r = await raceBodies(
+      p2p.stream,
+      () => {
+        asked++;
+        return Promise.resolve({ head: head(total), body: source(total, 64 * KiB, 0).stream });
+      },
+      head(total),
+      new AbortController().signal,
+      solo,
+    );
+    expect(r).toMatchObject({ winner: 'p2p', ended: 'fast' });
+    expect(asked).toBe(0);
+    expect(r.bytesPerS.relay).toBe(0);
+    expect(r.bytesPerS.p2p).toBeGreaterThanOrEqual(solo.enoughBytesPerS);
+    expect(await intact(r.body, total)).toBe(true);
+  });
+
+  it('races a slower P2P body once its time alone is up, and the faster relay takes it', async () => {
+    const p2p = source(total, 1 * KiB, 10);
+    const relay = source(total, 64 * KiB, 0);
+    let askedAfter = -1;
+    const started = performance.now();
+    const r = await raceBodies(
+      p2p.stream,
+      () => {
+        askedAfter = performance.now() - started;
+        return Promise.resolve({ head: head(total), body: relay.stream });
+      },
+      head(total),
+      new AbortController().signal,
+      solo,
+    );
+    expect(r.winner).toBe('relay');
+    expect(askedAfter).toBeGreaterThanOrEqual(solo.soloMs - 5);
+    expect(await intact(r.body, total)).toBe(true);
   });
 });
 

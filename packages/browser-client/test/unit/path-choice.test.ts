@@ -1,4 +1,13 @@
-import { BULK_MIN_BYTES, PathChooser, PROBE_AFTER, REPROBE_EVERY, RTT_WINDOW_MS, type PathFigures, type RequestClass } from '../../src/sw/path-choice';
+import {
+  BULK_MIN_BYTES,
+  P2P_BULK_ENOUGH_BYTES_PER_S,
+  PathChooser,
+  PROBE_AFTER,
+  REPROBE_EVERY,
+  RTT_WINDOW_MS,
+  type PathFigures,
+  type RequestClass,
+} from '../../src/sw/path-choice';
 
 const MiB = 1024 * 1024;
 
@@ -61,7 +70,7 @@ describe('path choice from measurements', () => {
   it('starts on P2P, probes the relay once P2P has a figure, then keeps the faster path', () => {
     const c = new PathChooser();
     expect(c.choose('bulk')).toEqual({ path: 'p2p', why: 'default' });
-    c.recordBody('p2p', 'GET', '/a', 4 * MiB, 1000); // 4 MiB/s
+    c.recordBody('p2p', 'GET', '/a', 4 * MiB, 4000); // 1 MiB/s: below P2P_BULK_ENOUGH_BYTES_PER_S
     expect(c.choose('bulk')).toEqual({ path: 'relay', why: 'probe' });
     c.recordBody('relay', 'GET', '/a', 4 * MiB, 100); // 40 MiB/s
     expect(c.choose('bulk')).toEqual({ path: 'relay', why: 'faster' });
@@ -84,7 +93,7 @@ describe('path choice from measurements', () => {
 
   it('keeps the preferred path per class (what the badge shows), unchanged by probes', () => {
     const c = new PathChooser();
-    c.recordBody('p2p', 'GET', '/a', 4 * MiB, 1000);
+    c.recordBody('p2p', 'GET', '/a', 4 * MiB, 4000);
     c.choose('bulk');
     c.choose('bulk'); // the relay probe
     expect(c.preferred).toEqual({ small: 'p2p', bulk: 'p2p' });
@@ -119,6 +128,22 @@ describe('path choice from measurements', () => {
     expect(new Set(uploads.map((d) => `${d.path} ${d.why}`))).toEqual(new Set(['relay faster']));
     c.recordRace({ p2p: 30 * MiB, relay: 9 * MiB }, 'p2p');
     expect(c.chooseUpload()).toEqual({ path: 'p2p', why: 'default' });
+  });
+
+  it('never measures the relay for bulk while P2P moves bulk fast enough: no race, no probe, no re-probe', () => {
+    const c = new PathChooser();
+    c.recordRace({ p2p: P2P_BULK_ENOUGH_BYTES_PER_S * 1.5, relay: 0 }, 'p2p');
+    expect(c.wantsRace()).toBe(false);
+    const paths = Array.from({ length: 2 * REPROBE_EVERY }, () => c.choose('bulk'));
+    expect(new Set(paths.map((d) => `${d.path} ${d.why}`))).toEqual(new Set(['p2p default']));
+    expect(c.chooseUpload()).toEqual({ path: 'p2p', why: 'default' });
+    // Once both have figures (a race when P2P was slower), P2P fast enough is not re-measured against the relay either.
+    const d = chooser({ bytesPerS: 2 * P2P_BULK_ENOUGH_BYTES_PER_S }, { bytesPerS: P2P_BULK_ENOUGH_BYTES_PER_S }, 0);
+    expect(new Set(Array.from({ length: 2 * REPROBE_EVERY }, () => d.choose('bulk').path))).toEqual(new Set(['p2p']));
+    // A slower P2P is raced and probed as before.
+    const slow = new PathChooser();
+    slow.recordRace({ p2p: P2P_BULK_ENOUGH_BYTES_PER_S / 2, relay: 0 }, 'p2p');
+    expect(slow.wantsRace()).toBe(true);
   });
 
   it('keeps racing when the relay carried nothing in a race (no figure from a failed relay)', () => {
