@@ -31,6 +31,8 @@ describe('a session with a stable name', () => {
     const frame = await openShell(browser.page, `${stack.origin}/one`, 'one');
     const status = await waitForTransport(browser.page, 'p2p');
     expect(status.transport).toBe('p2p');
-    expect(await fetchInApp(frame, '/api/hello')).toMatchObject({ transport: 'p2p' });
+    const r = await fetchInApp(frame, '/api/hello');
+    // The route header says why a request went where it went (a failure shows it).
+    expect(`${r.transport} (${r.headers['x-wingman-route'] ?? 'no route header'})`).toMatch(/^p2p /);
   });
 });
