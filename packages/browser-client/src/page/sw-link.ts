@@ -6,8 +6,8 @@
  * nothing the SW sends early is lost.
  */
 import { Workbox } from 'workbox-window';
-import { COOKIE_QUERY_TIMEOUT_MS, PORT_RETIRE_MS, SW_CONTROL_TIMEOUT_MS, SW_PATH, SW_SCOPE } from '../shared/constants';
-import { createExchangeMux, type ExchangeMux, type ExchangePort } from '../shared/exchange-mux';
+import { COOKIE_QUERY_TIMEOUT_MS, SW_CONTROL_TIMEOUT_MS, SW_PATH, SW_SCOPE } from '../shared/constants';
+import { createExchangeMux, retirePort, type ExchangeMux, type ExchangePort } from '../shared/exchange-mux';
 import { parseSwToWindow, type FetchRequest, type PathsUpdate, type ShellAnnounce } from '../shared/messages';
 
 export interface SwLinkOptions {
@@ -76,7 +76,7 @@ export function createSwLink(options: SwLinkOptions): SwLink {
    * open/closed) reuse the port: replacing it on every update lost requests the
    * SW had just posted on the closed one, which then waited
    * SHELL_ACCEPT_TIMEOUT_MS (found by the network lab: ~1.5 s first-byte stalls).
-   * A replaced port is closed only after PORT_RETIRE_MS, so messages in flight land.
+   * A replaced port is closed only after PORT_RETIRE_MS, so messages in flight land, and once no exchange on it is open (retirePort).
    */
   const announce = (freshPort = false) => {
     const controller = container?.controller;
@@ -92,9 +92,7 @@ export function createSwLink(options: SwLinkOptions): SwLink {
     if (requests && !freshPort) return controller.postMessage(message);
     const { port1, port2 } = new MessageChannel();
     const previous = requests;
-    const previousMux = exchanges;
-    // Closed once no exchange on it is open (a download may last longer).
-    if (previous) setTimeout(() => previousMux?.whenIdle(() => previous.close()), PORT_RETIRE_MS);
+    if (previous) retirePort(previous, exchanges);
     requests = port1;
     const mux = exchangesOn(port1);
     exchanges = mux;

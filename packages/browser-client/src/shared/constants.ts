@@ -216,7 +216,8 @@ export const BADGE_HIDDEN_KEY = 'wingman-badge-hidden';
 /**
  * How long a replaced shell↔SW MessagePort stays open, ms: messages already
  * posted on it (a request, a reply) still arrive. Replacements are rare (SW
- * restart, new controller), so the extra open port costs nothing.
+ * restart, new controller), so the extra open port costs nothing. A port
+ * carrying exchanges stays open until none is left (exchange-mux.ts retirePort).
  */
 export const PORT_RETIRE_MS = 10_000;
 

@@ -16,6 +16,7 @@
  * (closed here, never opened) are dropped, as a closed MessagePort drops
  * what arrives. Per exchange, order is the port's order.
  */
+import { PORT_RETIRE_MS } from './constants';
 import { MAX_BATCH_ITEMS } from './messages';
 
 /** The part of a MessagePort an exchange uses: a real one (the per-request fallback) or an id on a shared port. */
@@ -161,4 +162,16 @@ export function createExchangeMux(options: ExchangeMuxOptions): ExchangeMux {
       else idle.push(callback);
     },
   };
+}
+
+/**
+ * Closes a replaced shared port once PORT_RETIRE_MS have passed (messages
+ * posted on it just before still land) and none of `mux`'s exchanges is open
+ * (a download may outlast the replacement by minutes).
+ */
+export function retirePort(port: MessagePort, mux: ExchangeMux | undefined): void {
+  setTimeout(() => {
+    if (mux) mux.whenIdle(() => port.close());
+    else port.close();
+  }, PORT_RETIRE_MS);
 }

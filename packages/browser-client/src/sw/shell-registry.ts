@@ -11,8 +11,8 @@
  * P2P blocked) could not carry the request, so it is not waited for.
  */
 import { channelComing } from '../shared/channel-coming';
-import { PORT_RETIRE_MS, SW_SYNC_TIMEOUT_MS } from '../shared/constants';
-import { createExchangeMux, type ExchangeMux } from '../shared/exchange-mux';
+import { SW_SYNC_TIMEOUT_MS } from '../shared/constants';
+import { createExchangeMux, retirePort, type ExchangeMux } from '../shared/exchange-mux';
 import type { FrameAnnounce, ShellAnnounce } from '../shared/messages';
 import type { ShellPick, ShellTarget } from './shell-target';
 
@@ -108,18 +108,6 @@ function muxOf(port: MessagePort): ExchangeMux {
   return mux;
 }
 
-/**
- * Closes a replaced port once PORT_RETIRE_MS have passed and none of its
- * exchanges is open (a download may outlast the replacement by minutes).
- */
-function retire(port: MessagePort): void {
-  setTimeout(() => {
-    const mux = muxes.get(port);
-    if (mux) mux.whenIdle(() => port.close());
-    else port.close();
-  }, PORT_RETIRE_MS);
-}
-
 export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory): ShellRegistry {
   const shells = new Map<string, ShellEntry>();
   /** frame client id → shell id */
@@ -184,7 +172,7 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
       if (previous && previous.gone !== gone) previous.gone.abort();
       // Closed a little later: a reply the shell posted on it just before may still be in flight.
       const old = previous?.port;
-      if (old && port && old !== port) retire(old);
+      if (old && port && old !== port) retirePort(old, muxes.get(old));
       const via = port ?? previous?.port;
       const mux = via ? muxOf(via) : undefined;
       const target: ShellTarget = {

@@ -42,8 +42,6 @@ export interface UpstreamOptions {
 export interface Upstream {
   dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
   close(): Promise<void>;
-  /** Requests in flight on the shared connections, waiting for one, and sent on the overflow pool so far. */
-  readonly counts: { shared: number; waiting: number; overflowed: number };
 }
 
 interface Waiting {
@@ -61,8 +59,7 @@ export function createUpstream(origin: string, options: UpstreamOptions = {}): U
   const overflow = new Pool(origin, { ...poolOptions, connections: null });
   const waiting: Waiting[] = [];
   let inFlight = 0;
-  let overflowed = 0;
-  /** When a shared request last ended (or the wait began): no end for stallMs means the connections are held. */
+  /** When a shared request last ended: none ended for stallMs while requests wait means the connections are held. */
   let lastEnd = Date.now();
   let stallTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
@@ -114,16 +111,13 @@ export function createUpstream(origin: string, options: UpstreamOptions = {}): U
       return;
     }
     // Every shared connection is held by a response that does not end: the waiting requests get their own.
-    for (const w of waiting.splice(0)) {
-      overflowed++;
-      overflow.dispatch(w.options, w.handler);
-    }
+    for (const w of waiting.splice(0)) overflow.dispatch(w.options, w.handler);
   };
 
   return {
     dispatch(dispatchOptions, handler) {
-      if (closed || inFlight < limit) {
-        if (closed) return overflow.dispatch(dispatchOptions, handler);
+      if (closed) return overflow.dispatch(dispatchOptions, handler);
+      if (inFlight < limit) {
         send(dispatchOptions, handler);
         return true;
       }
@@ -136,9 +130,6 @@ export function createUpstream(origin: string, options: UpstreamOptions = {}): U
       if (stallTimer !== undefined) clearTimeout(stallTimer);
       for (const w of waiting.splice(0)) overflow.dispatch(w.options, w.handler);
       await Promise.all([shared.close(), overflow.close()]);
-    },
-    get counts() {
-      return { shared: inFlight, waiting: waiting.length, overflowed };
     },
   };
 }
