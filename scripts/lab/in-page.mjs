@@ -111,11 +111,11 @@ export function navigationMilestones() {
   };
 }
 
-/** The shell's transport status and start-up timeline (null without a shell), stamped with performance.now(). */
+/** The shell's transport status, start-up timeline and P2P errors (null without a shell), stamped with performance.now(). */
 export function shellState() {
   const w = window.__wingman;
   if (!w) return null;
-  return { nowMs: Math.round(performance.now()), status: w.status(), timeline: w.timeline() };
+  return { nowMs: Math.round(performance.now()), status: w.status(), timeline: w.timeline(), errors: w.errors() };
 }
 
 /** The shell's status badge text (e.g. "P2P · 21 ms · bulk via relay"), or null without one. */

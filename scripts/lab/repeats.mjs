@@ -22,6 +22,10 @@ const FIGURES = [
   ['uploadMBps', 1],
   ['serverWirePerAppByte', 3],
   ['serverWirePerAppByteAfterFirstLoad', 4],
+  // When each load's P2P channel was ready, ms after its navigation started (JSON only).
+  ['p2pReadyMs', 0],
+  ['warmReload.p2pReadyMs', 0],
+  ['swStoppedReload.p2pReadyMs', 0],
   // Requests the Service Worker's HTTP cache answered during each reload (JSON only).
   ['warmReload.cache.fresh', 0],
   ['warmReload.cache.revalidated', 0],

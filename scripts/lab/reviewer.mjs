@@ -388,7 +388,9 @@ async function waitForP2P(page, waitMs, hasShell) {
         connectMs: s.connectMs,
         timeline: last.timeline,
       };
-    if (s && s.reason !== 'connecting') return { p2pReadyMs: null, p2pVerdict: s.reason, p2pVerdictMs: last.nowMs, timeline: last.timeline };
+    // The shell's logged errors say why (a channel's close carries its cause there).
+    if (s && s.reason !== 'connecting')
+      return { p2pReadyMs: null, p2pVerdict: s.reason, p2pVerdictMs: last.nowMs, p2pErrors: last.errors ?? [], timeline: last.timeline };
     if (Date.now() > deadline)
       return { p2pReadyMs: null, p2pVerdict: `still ${s?.reason ?? 'unknown'} after ${waitMs} ms`, p2pVerdictMs: null, timeline: last?.timeline ?? null };
     await sleep(POLL_MS);

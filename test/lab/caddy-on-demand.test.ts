@@ -24,7 +24,15 @@ interface Result {
   error: string | null;
   url: string;
   sessionHost: string;
-  reviewer: { error: string | null; secureContext: boolean; transport: string | null; p2pVerdict: string | null; checks: Record<string, boolean> };
+  reviewer: {
+    error: string | null;
+    secureContext: boolean;
+    transport: string | null;
+    p2pVerdict: string | null;
+    /** The shell's logged P2P errors when the verdict is not `p2p`: why. */
+    p2pErrors?: Array<{ code: string; message: string }>;
+    checks: Record<string, boolean>;
+  };
   probes: Array<{ name: string; curlExit: number | null; error: string }>;
   askAnswers: Record<string, number>;
   issuedBeforeVisit: string[];
@@ -86,7 +94,8 @@ describe('docs/deploy.md main path: wildcard DNS, Caddy with on-demand TLS, wing
     expect(result.issuedBeforeVisit).toEqual(['tunnel.example.com']);
     expect(result.issued).toEqual(['tunnel.example.com', result.sessionHost]);
     const r = result.reviewer;
-    expect({ error: r.error, secureContext: r.secureContext, verdict: r.p2pVerdict, checks: r.checks }).toEqual({
+    const verdict = r.p2pVerdict === 'p2p' ? 'p2p' : `${r.p2pVerdict} ${JSON.stringify(r.p2pErrors ?? [])}`;
+    expect({ error: r.error, secureContext: r.secureContext, verdict, checks: r.checks }).toEqual({
       error: null,
       secureContext: true,
       verdict: 'p2p',

@@ -99,15 +99,18 @@ describe('lab repeats', () => {
 
   it('makes one row per scenario and mode with median figures, every run kept in samples', () => {
     const rows = medianRows([
-      row('p2p', { coldMs: 3000, warmReload: { ms: 2000, shell: true } }),
+      row('p2p', { coldMs: 3000, p2pReadyMs: 1400, warmReload: { ms: 2000, shell: true, p2pReadyMs: 800 } }),
       row('relay-only', { coldMs: 4000 }),
-      { ...row('p2p', { coldMs: 5000, warmReload: { ms: 2600 } }), ok: false, failed: ['noError'] },
-      row('p2p', { coldMs: 3500 }),
+      { ...row('p2p', { coldMs: 5000, p2pReadyMs: 1100, warmReload: { ms: 2600, p2pReadyMs: 700 } }), ok: false, failed: ['noError'] },
+      row('p2p', { coldMs: 3500, p2pReadyMs: 1200 }),
     ]);
     expect(rows).toHaveLength(2);
     const p2p = rows.find((r) => r.mode === 'p2p')!;
     expect(p2p.coldMs).toBe(3500);
-    expect(p2p.warmReload).toEqual({ ms: 2300, shell: true });
+    expect(p2p.warmReload).toEqual({ ms: 2300, shell: true, p2pReadyMs: 750 });
+    // Each load's channel set-up, per run: where a load's time went before its module wave.
+    expect((p2p.samples as Record<string, unknown>).p2pReadyMs).toEqual([1400, 1100, 1200]);
+    expect((p2p.samples as Record<string, unknown>)['warmReload.p2pReadyMs']).toEqual([800, 700, null]);
     expect(p2p.ok).toBe(false);
     expect(p2p.failed).toEqual(['noError']);
     expect(p2p.repeats).toBe(3);

@@ -32,20 +32,21 @@ describe('lab set-up race', () => {
 
   it("takes each design's medians over the trials that completed, and says what the agent's offer takes off", () => {
     const designs = raceFigures([
-      { design: 'viewer-offers', marks: { ice: 300, dtls: 350, open: 400, echo: 420 } },
-      { design: 'agent-offers', marks: { ice: 200, dtls: 250, open: 290, echo: 310 } },
-      { design: 'viewer-offers', marks: { ice: 340, dtls: 390, open: 440, echo: 460 } },
+      { design: 'viewer-offers', marks: { answer: 170, 'remote-srflx': 250, ice: 300, dtls: 350, open: 400, echo: 420 } },
+      { design: 'agent-offers', marks: { 'remote-srflx': 0, ice: 200, dtls: 250, open: 290, echo: 310 } },
+      { design: 'viewer-offers', marks: { answer: 180, 'remote-srflx': 270, ice: 340, dtls: 390, open: 440, echo: 460 } },
       { design: 'agent-offers', error: 'no echo within 10000 ms' },
-      { design: 'viewer-offers', marks: { ice: 320, dtls: 370, open: 420, echo: 440 } },
-      { design: 'agent-offers', marks: { ice: 220, dtls: 270, open: 310, echo: 330 } },
+      { design: 'viewer-offers', marks: { answer: 175, 'remote-srflx': 260, ice: 320, dtls: 370, open: 420, echo: 440 } },
+      { design: 'agent-offers', marks: { 'remote-srflx': 0, ice: 220, dtls: 270, open: 310, echo: 330 } },
     ]);
-    expect(designs['viewer-offers']).toMatchObject({ trials: 3, failed: 0, medians: { ice: 320, echo: 440 } });
-    expect(designs['agent-offers']).toMatchObject({ trials: 3, failed: 1, medians: { ice: 210, echo: 320 } });
+    expect(designs['viewer-offers']).toMatchObject({ trials: 3, failed: 0, medians: { answer: 175, 'remote-srflx': 260, ice: 320, echo: 440 } });
+    // The agent's offer carries its candidates: no answer to wait for, its public address known at the start.
+    expect(designs['agent-offers']).toMatchObject({ trials: 3, failed: 1, medians: { answer: null, 'remote-srflx': 0, ice: 210, echo: 320 } });
     const race = { delayMs: 80, designs, error: null };
     expect(raceCut(race)).toEqual({ ms: 120, viewer: 440, agent: 320 });
     expect(formatSetupRace(race)).toBe(
-      'set-up race (hello → channel usable, signaling one way 80 ms): viewer-offers 440 ms (ICE 320, DTLS 370, open 420; 3/3 trials), ' +
-        "agent-offers 320 ms (ICE 210, DTLS 260, open 300; 2/3 trials); the agent's offer takes 120 ms off",
+      "set-up race (hello → channel usable, signaling one way 80 ms): viewer-offers 440 ms (agent's public candidate in 260, ICE 320, DTLS 370, open 420; 3/3 trials), " +
+        "agent-offers 320 ms (agent's public candidate in 0, ICE 210, DTLS 260, open 300; 2/3 trials); the agent's offer takes 120 ms off",
     );
     expect(raceCut({ designs: { 'viewer-offers': designs['viewer-offers'] } })).toBeUndefined();
   });

@@ -6,9 +6,11 @@
 
 /**
  * Starts one trial and resolves with its marks, ms since it started:
- * `ice` (ICE connected), `dtls` (connection connected), `open` (the channel
- * open at this end) and `echo` (a first message's echo back: the channel
- * usable both ways, as Wingman's HELLO needs). `viewer-offers`: a peer
+ * `answer` (the agent's answer in: `viewer-offers` only), `remote-srflx`
+ * (the agent's first public, server-reflexive candidate in: 0 when its offer
+ * carried one), `ice` (ICE connected), `dtls` (connection connected), `open`
+ * (the channel open at this end) and `echo` (a first message's echo back: the
+ * channel usable both ways, as Wingman's HELLO needs). `viewer-offers`: a peer
  * connection made as the shell makes it (ordered channel, receive-only video
  * section), its offer and candidates sent; `agent-offers`: the agent's offer
  * `sdp` (its candidates in it) applied, the answer and candidates sent.
@@ -25,6 +27,8 @@ export function raceStart({ design, sdp, stunUrls, timeoutMs }) {
   };
   const pc = new RTCPeerConnection({ iceServers: [{ urls: stunUrls }] });
   w.racePc = pc;
+  w.raceMark = mark;
+  if (/ typ srflx /.test(sdp ?? '')) mark('remote-srflx');
   w.raceRemoteSet = false;
   w.racePending = [];
   pc.onicecandidate = (e) => {
@@ -82,6 +86,8 @@ export function raceStart({ design, sdp, stunUrls, timeoutMs }) {
 export async function raceDeliver(msg) {
   const w = /** @type {any} */ (globalThis);
   const pc = /** @type {RTCPeerConnection} */ (w.racePc);
+  if (msg.type === 'answer') w.raceMark('answer');
+  if (msg.type === 'candidate' && / typ srflx /.test(msg.candidate?.candidate ?? '')) w.raceMark('remote-srflx');
   if (msg.type === 'answer') {
     await pc.setRemoteDescription({ type: 'answer', sdp: msg.sdp ?? '' });
     w.raceRemoteSet = true;

@@ -31,8 +31,8 @@ export const SETUP_RACE_TRIALS = 7;
 /** Chromium's start and 2 × SETUP_RACE_TRIALS trials of at most ~20 s each (prepare + connect). */
 const RACE_TIMEOUT_MS = 300_000;
 const START_TIMEOUT_MS = 15_000;
-/** The marks of a trial, in the order they come. */
-export const RACE_MARKS = ['ice', 'dtls', 'open', 'echo'];
+/** The marks of a trial, in the order they come (`answer` only where the page offers). */
+export const RACE_MARKS = ['answer', 'remote-srflx', 'ice', 'dtls', 'open', 'echo'];
 
 /**
  * @typedef {{ trials: number, failed: number, medians: Record<string, number | null>, samples: Array<Record<string, number>> }} RaceDesign
@@ -98,7 +98,7 @@ export function raceFigures(lines) {
 export function formatSetupRace(race) {
   const parts = Object.entries(race.designs).map(
     ([name, d]) =>
-      `${name} ${d.medians.echo ?? '—'} ms (ICE ${d.medians.ice ?? '—'}, DTLS ${d.medians.dtls ?? '—'}, open ${d.medians.open ?? '—'}; ${d.trials - d.failed}/${d.trials} trials)`,
+      `${name} ${d.medians.echo ?? '—'} ms (agent's public candidate in ${d.medians['remote-srflx'] ?? '—'}, ICE ${d.medians.ice ?? '—'}, DTLS ${d.medians.dtls ?? '—'}, open ${d.medians.open ?? '—'}; ${d.trials - d.failed}/${d.trials} trials)`,
   );
   const v = race.designs['viewer-offers']?.medians.echo;
   const a = race.designs['agent-offers']?.medians.echo;

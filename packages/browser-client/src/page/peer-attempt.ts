@@ -353,7 +353,7 @@ export function attemptP2P(
             if (closed || p.dropped) return conn.close();
             // A channel gone is its peer connection gone: the primary's ends the session (p2p.ts falls back to the relay and retries).
             if (conn.isClosed) return dropOrFail(p, 'ice-failed', 'channel closed');
-            conn.on('close', () => dropOrFail(p, 'ice-failed', 'channel closed'));
+            conn.on('close', (error) => dropOrFail(p, 'ice-failed', error ? `channel closed: ${error.message}` : 'channel closed'));
             p.own.push(conn);
             pool.add(conn);
             if (i > 0) return;

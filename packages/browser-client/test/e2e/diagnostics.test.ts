@@ -97,7 +97,7 @@ describe('the diagnostics page of a P2P session', () => {
       await diag.close();
     });
 
-    it('lists a dropped channel among the recent errors, with its time and code', async () => {
+    it('lists a dropped channel among the recent errors, with its time, code and cause', async () => {
       const { stack, browser } = ctx();
       await openShell(browser.page, `${stack.origin}/one`, 'one');
       const before = await waitForTransport(browser.page, 'p2p');
@@ -114,7 +114,12 @@ describe('the diagnostics page of a P2P session', () => {
       const diag = await browser.context.newPage();
       await diag.goto(`${stack.origin}/__wingman/diagnostics`);
       const { report, text } = await readDiagnostics(diag);
-      expect(report.shells[0]?.errors).toContainEqual({ at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), code: 'channel-closed', message: expect.any(String) });
+      // The cause rides along: the data channel itself closed (not a GOAWAY from the agent, not a ping timeout).
+      expect(report.shells[0]?.errors).toContainEqual({
+        at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        code: 'channel-closed',
+        message: 'channel closed: ERR_CONNECTION_LOST: transport closed',
+      });
       expect(text).toContain('channel-closed');
       await diag.close();
     });
