@@ -32,7 +32,7 @@ describe('a session with a stable name', () => {
     const status = await waitForTransport(browser.page, 'p2p');
     expect(status.transport).toBe('p2p');
     const r = await fetchInApp(frame, '/api/hello');
-    // The route header says why a request went where it went (a failure shows it).
-    expect(`${r.transport} (${r.headers['x-wingman-route'] ?? 'no route header'})`).toMatch(/^p2p /);
+    // The route header says why a request went where it went, and the round trip whether the SW had heard of the channel (a failure shows both).
+    expect(`${r.transport} (${r.headers['x-wingman-route'] ?? 'no route header'}; SW round trip: ${status.swRoundTrip})`).toMatch(/^p2p /);
   });
 });

@@ -47,7 +47,18 @@ export interface ShellStatus {
   channels?: number;
   p2pReadyMs?: number;
   activeRequests: number;
+  /** Set by waitForTransport(page, 'p2p'): how its round trip to the Service Worker ended (SwRoundTrip). */
+  swRoundTrip?: SwRoundTrip;
 }
+
+/**
+ * How waitForTransport's round trip to the Service Worker ended: `answered`
+ * (the SW has handled the shell's word that its channel is open), or it
+ * proves nothing: `no controller` (no SW controls the shell) or `no answer`
+ * within SW_ANSWER_WAIT_MS. A test that expects P2P next can name it when it
+ * fails.
+ */
+export type SwRoundTrip = 'answered' | 'no controller' | 'no answer';
 
 /** The app's frame (the shell's only child frame). */
 export function appFrame(page: Page): Frame {
@@ -118,7 +129,7 @@ export async function waitForTransport(page: AnyPage, transport: 'p2p' | 'relay'
     },
     { timeoutMs: WAIT_MS, intervalMs: PAGE_POLL_MS, what: `the shell to reach ${transport}${reason ? ` (${reason})` : ''}`, observe: () => last },
   );
-  if (transport === 'p2p') await inPage(page, swHeardSoFar, SW_ANSWER_WAIT_MS);
+  if (transport === 'p2p') return { ...status, swRoundTrip: await inPage(page, swHeardSoFar, SW_ANSWER_WAIT_MS) };
   return status;
 }
 
@@ -126,16 +137,16 @@ export async function waitForTransport(page: AnyPage, transport: 'p2p' | 'relay'
 const SW_ANSWER_WAIT_MS = 5_000;
 
 /** In the page: resolves once the controlling SW answered a message posted now (a cookie query), or after `ms`. */
-function swHeardSoFar(ms: number): Promise<void> {
+function swHeardSoFar(ms: number): Promise<SwRoundTrip> {
   const controller = navigator.serviceWorker?.controller;
-  if (!controller) return Promise.resolve();
+  if (!controller) return Promise.resolve('no controller');
   return new Promise((resolve) => {
     const { port1, port2 } = new MessageChannel();
-    const timer = setTimeout(resolve, ms);
+    const timer = setTimeout(() => resolve('no answer'), ms);
     port1.onmessage = () => {
       clearTimeout(timer);
       port1.close();
-      resolve();
+      resolve('answered');
     };
     controller.postMessage({ type: 'wingman:cookie', url: location.href }, [port2]);
   });
