@@ -262,7 +262,9 @@ export function judgeWanGoals(rows) {
         'lossy',
         name,
         missing ? null : worse.length === 0,
-        `P2P vs relay-only on the three loads and API p99, each ≤ ${LOSSY_RATIO_GOAL}×${worse.length ? `: worse in ${worse.join('; ')}` : ''}${missing ? `; ${missing} figure(s) missing` : ''}`,
+        `P2P vs relay-only on the three loads and API p99, each ≤ ${LOSSY_RATIO_GOAL}×${worse.length ? `: worse in ${worse.join('; ')}` : ''}${missing ? `; ${missing} figure(s) missing` : ''}` +
+          // What the data channel itself moves under this loss, against the relay's TCP (bulk-floor/).
+          (relay.bulkFloor ? `; ${formatFloor(relay.bulkFloor, 'down')}, relay-only 20 MiB down ${num(relay.downloadMBps) ?? '—'} MB/s` : ''),
       );
     }
     if (relay) {

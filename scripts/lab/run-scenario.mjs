@@ -159,7 +159,8 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, log 
     // The bulk floor over the same peer path, once the relay-only reviewer is done (bulk-floor/index.mjs).
     if (scenario.bulkFloor && scenario.relayOnly && !scenario.baseline && wan && config.downloadBytes > 0) {
       const hosts = Object.fromEntries(countedLines.map((l) => [l.role, l.pid]));
-      row.bulkFloor = await measureBulkFloor({ topology, stunUrls: stack.stunUrls, hosts, bytes: config.downloadBytes, dir });
+      const bytes = scenario.bulkFloorBytes ?? config.downloadBytes;
+      row.bulkFloor = { ...(await measureBulkFloor({ topology, stunUrls: stack.stunUrls, hosts, bytes, dir })), bytes };
       const rates = Object.entries(row.bulkFloor.peers).map(
         ([n, l]) => `${n} pc ${l.down?.MBps ?? '—'} / ${l.up?.MBps ?? '—'}${l.error ? ` (${l.error})` : ''}`,
       );

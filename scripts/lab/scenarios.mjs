@@ -30,6 +30,7 @@ const cone = (host, extra = {}) => ({ nat: 'cone', hosts: [host], ...extra });
  * @property {import('./wan.mjs').WanSpec} [wan] WAN conditions (delay lines): a WAN scenario
  * @property {boolean} [ci] WAN scenarios: also in the default run (P2P mode only)
  * @property {boolean} [bulkFloor] WAN scenarios: in relay-only mode, also measure the bulk floor (bulk-floor/index.mjs)
+ * @property {number} [bulkFloorBytes] bytes of each floor transfer (default: the scenario's download size); less on a lossy path, where the floor moves a few hundred kB/s
  * @property {boolean} [setupRace] WAN scenarios: in relay-only mode, also race the two channel set-up designs (setup-race/index.mjs)
  * @property {string} [mode] WAN scenarios: the way Wingman is run (WAN_MODES)
  * @property {string[]} [agentArgs] extra `wingman http` arguments
@@ -174,6 +175,8 @@ export const WAN_SCENARIOS = [
     wan: { reviewerServer: { rttMs: 60, lossPct: 2 }, devServer: { rttMs: 60 }, reviewerDev: { rttMs: 60, lossPct: 2 } },
     expect: ['srflx'],
     p2pRequired: true,
+    bulkFloor: true,
+    bulkFloorBytes: 2 * 1024 * 1024,
   },
   {
     name: 'far-server-symmetric-nat',

@@ -84,6 +84,18 @@ describe('lab goals', () => {
     expect(line.text).toContain('worse in cold visit 3000 vs 2900 (1.03×); API p99 900 vs 500 (1.8×)');
   });
 
+  it("puts the bare data channel's rate under the same loss beside the relay's on the lossy line", () => {
+    const lossy = (mode: string, figures: Record<string, unknown>) => ({ ...row(mode, figures), scenario: 'lossy-mobile' });
+    const floor = { bytes: 2 * 1024 * 1024, peers: { '1': { down: { MBps: 0.2 } }, '2': { down: { MBps: 0.3 } }, '4': { down: { MBps: 0.6 } } } };
+    const goals = judgeWanGoals([
+      lossy('p2p', { coldMs: 3000, warmReload: { ms: 1500 }, swStoppedReload: { ms: 1500 }, smallP99Ms: 400 }),
+      lossy('relay-only', { coldMs: 2900, warmReload: { ms: 1600 }, swStoppedReload: { ms: 1600 }, smallP99Ms: 500, downloadMBps: 16.4, bulkFloor: floor }),
+    ]);
+    const line = goals.find((g) => g.goal === 'lossy')!;
+    expect(line.text).toContain('bulk floor (bare data channel, same run, 2 MiB each way) 0.2 / 0.3 / 0.6 MB/s over 1 / 2 / 4 peer connections');
+    expect(line.text).toContain('relay-only 20 MiB down 16.4 MB/s');
+  });
+
   it('never judges the direct row against never-worse', () => {
     const withDirect = judgeWanGoals([row('relay-only', { coldMs: 4000 }), row('direct', { coldMs: 9000 })]);
     expect(withDirect.filter((g) => g.goal === 'never worse')).toEqual([]);

@@ -21,6 +21,9 @@ export const FLOOR_FIGURES = FLOOR_PEER_COUNTS.flatMap((n) =>
   ]),
 );
 
+/** ", 2 MiB each way" for a floor measured with a size of its own; nothing when unknown. */
+const sizeText = (bytes) => (typeof bytes === 'number' && bytes > 0 ? `, ${+(bytes / 1048576).toFixed(1)} MiB each way` : '');
+
 /**
  * One direction of the floor as the goal line says it, e.g.
  * "bulk floor (bare data channel, same run) 12.5 / 13.7 / 14.6 MB/s over 1 / 2 / 4 peer connections
@@ -34,7 +37,7 @@ export function formatFloor(floor, dir) {
   if (lines.every((l) => l === undefined)) return floor?.error ? `bulk floor failed: ${floor.error}` : '';
   const each = (f) => lines.map((l) => f(l) ?? '—').join(' / ');
   return (
-    `bulk floor (bare data channel, same run) ${each((l) => l?.MBps ?? (l?.error ? 'stalled' : undefined))} MB/s over ${FLOOR_PEER_COUNTS.join(' / ')} peer connections ` +
+    `bulk floor (bare data channel, same run${sizeText(floor?.bytes)}) ${each((l) => l?.MBps ?? (l?.error ? 'stalled' : undefined))} MB/s over ${FLOOR_PEER_COUNTS.join(' / ')} peer connections ` +
     `(${RECEIVER[dir]} receive-buffer drops ${each((l) => l?.rcvbufErrors?.[RECEIVER[dir]])}, machine busy ${each((l) => l?.cpu?.machineBusyPct)} % of one core, the lab's processes ${each((l) => l?.cpu?.labPct)} %)`
   );
 }
