@@ -67,7 +67,16 @@ export async function readPeers() {
         });
       if (pair) {
         const pick = (c) =>
-          c ? { type: c.candidateType, protocol: c.protocol, relayProtocol: c.relayProtocol ?? null, address: c.address ?? c.ip ?? null, port: c.port } : null;
+          c
+            ? {
+                type: c.candidateType,
+                protocol: c.protocol,
+                relayProtocol: c.relayProtocol ?? null,
+                address: c.address ?? c.ip ?? null,
+                port: c.port,
+                foundation: c.foundation ?? null,
+              }
+            : null;
         entry.selected = {
           local: pick(stats.get(pair.localCandidateId)),
           remote: pick(stats.get(pair.remoteCandidateId)),

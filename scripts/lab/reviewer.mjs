@@ -425,12 +425,23 @@ function summarizeCandidates(peers) {
     for (const c of list) {
       const parts = c.split(/\s+/);
       const type = / typ (\w+)/.exec(c)?.[1] ?? '?';
-      const key = `${type}${type === 'host' && parts[4]?.endsWith('.local') ? '(mdns)' : ''}/${parts[2]?.toLowerCase()}`;
+      // The agent's predicted public candidates (PROTOCOL.md §Predicted public candidates) have a foundation starting with "p".
+      const note = type === 'host' && parts[4]?.endsWith('.local') ? '(mdns)' : /^candidate:p/.test(parts[0] ?? '') ? '(predicted)' : '';
+      const key = `${type}${note}/${parts[2]?.toLowerCase()}`;
       out[key] = (out[key] ?? 0) + 1;
     }
     return out;
   };
-  return { local: count(peers.flatMap((p) => p.local)), remote: count(peers.flatMap((p) => p.remote)) };
+  const remote = peers.flatMap((p) => p.remote);
+  // The agent's predictions, and how many of them a gathered public candidate of the agent then named too (same address and port).
+  const endpoint = (c) => c.split(/\s+/).slice(4, 6).join(':');
+  const predicted = remote.filter((c) => /^candidate:p/.test(c) && / typ srflx /.test(c));
+  const gathered = new Set(remote.filter((c) => !/^candidate:p/.test(c) && / typ srflx /.test(c)).map(endpoint));
+  return {
+    local: count(peers.flatMap((p) => p.local)),
+    remote: count(remote),
+    predicted: { sent: predicted.length, confirmed: predicted.filter((c) => gathered.has(endpoint(c))).length },
+  };
 }
 
 /** Tuning: how long until Chromium itself declares the peer connection failed (the product's timeout set out of the way). */

@@ -82,6 +82,8 @@ interface LabRow {
   error: string | null;
   url?: string;
   secureContext?: boolean;
+  /** The agent's predicted public candidates the page received, and how many a gathered one then named too. */
+  candidates?: { predicted?: { sent: number; confirmed: number } };
 }
 
 function hasCommand(name: string): boolean {
@@ -287,6 +289,21 @@ describe('network lab (namespaces, NAT, firewalls, coturn, Chromium)', () => {
       p2pDownloadOnThePair: true,
       reloadsOnNewConnections: [true, true],
       stallsPerLoad: true,
+    });
+  });
+
+  it("behind the agent's port-keeping NAT its predicted public candidates reach the page and each names what its gathered one then does; with no NAT it predicts none", () => {
+    const predicted = (name: string) => row(name).candidates?.predicted ?? null;
+    const named = (name: string) => {
+      const p = predicted(name);
+      return p !== null && p.sent > 0 && p.confirmed === p.sent;
+    };
+    const seen = { cone: predicted('cone-nat'), farServer: predicted('far-server'), lan: predicted('lan') };
+    expect({ seen, cone: named('cone-nat'), farServer: named('far-server'), lan: seen.lan?.sent ?? null }).toEqual({
+      seen,
+      cone: true,
+      farServer: true,
+      lan: 0,
     });
   });
 

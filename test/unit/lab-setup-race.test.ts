@@ -30,7 +30,7 @@ describe('lab set-up race', () => {
     expect(messageReader(dir, 'a', 0, 0).next()).toBeUndefined();
   });
 
-  it("takes each design's medians over the trials that completed, and says what the agent's offer takes off", () => {
+  it("takes each design's medians over the trials that completed, and says what the predictions take off and the agent's offer would", () => {
     const designs = raceFigures([
       { design: 'viewer-offers', marks: { answer: 170, 'remote-srflx': 250, ice: 300, dtls: 350, open: 400, echo: 420 } },
       { design: 'agent-offers', marks: { 'remote-srflx': 0, ice: 200, dtls: 250, open: 290, echo: 310 } },
@@ -38,6 +38,7 @@ describe('lab set-up race', () => {
       { design: 'agent-offers', error: 'no echo within 10000 ms' },
       { design: 'viewer-offers', marks: { answer: 175, 'remote-srflx': 260, ice: 320, dtls: 370, open: 420, echo: 440 } },
       { design: 'agent-offers', marks: { 'remote-srflx': 0, ice: 220, dtls: 270, open: 310, echo: 330 } },
+      { design: 'gathered-only', marks: { answer: 178, 'remote-srflx': 262, ice: 330, dtls: 380, open: 430, echo: 500 } },
     ]);
     expect(designs['viewer-offers']).toMatchObject({ trials: 3, failed: 0, medians: { answer: 175, 'remote-srflx': 260, ice: 320, echo: 440 } });
     // The agent's offer carries its candidates: no answer to wait for, its public address known at the start.
@@ -46,7 +47,9 @@ describe('lab set-up race', () => {
     expect(raceCut(race)).toEqual({ ms: 120, viewer: 440, agent: 320 });
     expect(formatSetupRace(race)).toBe(
       "set-up race (hello → channel usable, signaling one way 80 ms): viewer-offers 440 ms (agent's public candidate in 260, ICE 320, DTLS 370, open 420; 3/3 trials), " +
-        "agent-offers 320 ms (agent's public candidate in 0, ICE 210, DTLS 260, open 300; 2/3 trials); the agent's offer takes 120 ms off",
+        "agent-offers 320 ms (agent's public candidate in 0, ICE 210, DTLS 260, open 300; 2/3 trials), " +
+        "gathered-only 500 ms (agent's public candidate in 262, ICE 330, DTLS 380, open 430; 1/1 trials); " +
+        "the predicted candidates take 60 ms off; the agent's offer would take 120 ms off",
     );
     expect(raceCut({ designs: { 'viewer-offers': designs['viewer-offers'] } })).toBeUndefined();
   });

@@ -6,22 +6,28 @@
  * that echoes what it receives. Per trial k the browser side writes
  * `prepare-<k>.json` ({ design }); this closes trial k-1's peer connection and
  *  - design `viewer-offers` (Wingman today): answers `ready`, then answers the
- *    viewer's offer and trickles its candidates as they come;
+ *    viewer's offer and trickles its candidates as they come, each host
+ *    candidate followed by its predicted public one, as the P2P host sends
+ *    them (packages/relay-server's predicted-candidate module, its memory
+ *    taught at this host's start as the P2P host's is);
+ *  - design `gathered-only`: the same without the predictions;
  *  - design `agent-offers`: makes the peer connection, its channel and the
  *    offer now and waits for its candidates (raw-serve.mjs gathered()), before the
  *    trial's clock starts, and hands that offer over in `offer-<k>.json`;
  *    then applies the viewer's answer and candidates.
+ * As the agent does with a viewer not on its machine, loopback candidates stay back.
  * Usage: node host.mjs <dir> <stun url,…> <one-way signaling delay ms>
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { WEBRTC_MODULE } from '../../bench/lib/config.mjs';
+import { PREDICTED_CANDIDATE_MODULE, WEBRTC_MODULE } from '../../bench/lib/config.mjs';
 import { gathered } from '../../bench/lib/raw-serve.mjs';
 import { messageReader, writeJsonFile, writeMessage } from './signal-files.mjs';
 
 const require = createRequire(import.meta.url);
 const { createPeerConnection } = require(WEBRTC_MODULE);
+const { PublicAddressMemory, learnPublicAddress, stunOnly } = require(PREDICTED_CANDIDATE_MODULE);
 
 const POLL_MS = 2;
 /** The host ends itself after this long without a new trial. */
@@ -31,10 +37,12 @@ const [dir, stun = '', delay = '0'] = process.argv.slice(2);
 if (!dir) throw new Error('usage: host.mjs <dir> <stun url,…> <delay ms>');
 const iceServers = stun ? [{ urls: stun.split(',') }] : [];
 const delayMs = Number(delay);
+const publicAddress = new PublicAddressMemory();
 
 /** @type {any} */
 let pc;
 let trial = -1;
+let trialDesign = '';
 /** @type {ReturnType<typeof messageReader> | undefined} */
 let reader;
 let seq = 0;
@@ -51,6 +59,7 @@ async function prepare(k) {
   const { design } = JSON.parse(readFileSync(join(dir, `prepare-${k}.json`), 'utf8'));
   pc?.close();
   trial = k;
+  trialDesign = design;
   seq = 0;
   remoteSet = false;
   pending = [];
@@ -67,14 +76,20 @@ async function prepare(k) {
   writeJsonFile(join(dir, `offer-${k}.json`), out);
 }
 
-async function onMessage(k, msg) {
+async function onMessage(k, msg, design) {
   if (msg.type === 'offer') {
     // As the agent does: the peer connection is made when the offer arrives.
     const own = createPeerConnection({ iceServers });
     pc = own;
     pc.ondatachannel = (ev) => echo(ev.channel);
     pc.onicecandidate = (ev) => {
-      if (ev.candidate && pc === own) send(k, { type: 'candidate', candidate: ev.candidate.toJSON ? ev.candidate.toJSON() : ev.candidate });
+      if (!ev.candidate || pc !== own) return;
+      const c = ev.candidate.toJSON ? ev.candidate.toJSON() : ev.candidate;
+      publicAddress.observe(c.candidate);
+      if (/ (127\.\d+\.\d+\.\d+|::1) \d+ typ /.test(c.candidate)) return;
+      send(k, { type: 'candidate', candidate: c });
+      const guess = design === 'viewer-offers' ? publicAddress.predict(c) : undefined;
+      if (guess) send(k, { type: 'candidate', candidate: guess });
     };
     await pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
     await pc.setLocalDescription(await pc.createAnswer());
@@ -98,7 +113,7 @@ const tick = async () => {
   } else if (Date.now() - idleSince > IDLE_LIMIT_MS) {
     process.exit(0);
   }
-  for (let msg = reader?.next(); msg !== undefined; msg = reader?.next()) await onMessage(trial, msg);
+  for (let msg = reader?.next(); msg !== undefined; msg = reader?.next()) await onMessage(trial, msg, trialDesign);
   setTimeout(() => tick().catch(fail), POLL_MS);
 };
 const fail = (err) => {
@@ -109,5 +124,10 @@ process.on('SIGTERM', () => {
   pc?.close();
   process.exit(0);
 });
-process.stdout.write(`${JSON.stringify({ event: 'ready' })}\n`);
-tick().catch(fail);
+// As the P2P host does at its start: one gathering teaches the memory the public address.
+learnPublicAddress(publicAddress, stunOnly(iceServers))
+  .then(() => {
+    process.stdout.write(`${JSON.stringify({ event: 'ready', publicAddress: publicAddress.current() ?? null })}\n`);
+    return tick();
+  })
+  .catch(fail);

@@ -6,12 +6,12 @@
 
 /**
  * Starts one trial and resolves with its marks, ms since it started:
- * `answer` (the agent's answer in: `viewer-offers` only), `remote-srflx`
+ * `answer` (the agent's answer in: where the page offers), `remote-srflx`
  * (the agent's first public, server-reflexive candidate in: 0 when its offer
  * carried one), `ice` (ICE connected), `dtls` (connection connected), `open`
  * (the channel open at this end) and `echo` (a first message's echo back: the
- * channel usable both ways, as Wingman's HELLO needs). `viewer-offers`: a peer
- * connection made as the shell makes it (ordered channel, receive-only video
+ * channel usable both ways, as Wingman's HELLO needs). `viewer-offers` and
+ * `gathered-only`: a peer connection made as the shell makes it (ordered channel, receive-only video
  * section), its offer and candidates sent; `agent-offers`: the agent's offer
  * `sdp` (its candidates in it) applied, the answer and candidates sent.
  * @param {{ design: string, sdp?: string, stunUrls: string[], timeoutMs: number }} args
@@ -55,7 +55,7 @@ export function raceStart({ design, sdp, stunUrls, timeoutMs }) {
       clearTimeout(timer);
       reject(err);
     };
-    if (design === 'viewer-offers') {
+    if (design !== 'agent-offers') {
       const dc = pc.createDataChannel('race', { ordered: true });
       dc.onopen = () => onOpen(dc);
       pc.addTransceiver('video', { direction: 'recvonly' });

@@ -6,13 +6,16 @@
  * peer path and STUN server, with signaling delayed by the scenario's
  * one-way reviewer → server → dev time:
  *  - `viewer-offers`: Wingman today — the page offers, the agent answers,
- *    candidates trickle both ways, the agent's gathered after the offer came;
+ *    candidates trickle both ways, the agent's gathered after the offer came,
+ *    each host candidate followed at once by its predicted public one
+ *    (docs/PROTOCOL.md §Predicted public candidates);
+ *  - `gathered-only`: the same, the agent sending only gathered candidates;
  *  - `agent-offers`: the agent made its peer connection, channel and offer
  *    ahead, candidates gathered, and the page has it with the hello; the
  *    page answers and trickles.
- * No Wingman protocol, Service Worker or page plumbing: the difference is
+ * No Wingman protocol, Service Worker or page plumbing: the differences are
  * what moving the offer to the agent would take off every page load's
- * channel set-up. Runs in the relay-only mode's namespaces once its reviewer
+ * channel set-up, and what the predictions take off it. Runs in the relay-only mode's namespaces once its reviewer
  * is done (the agent runs --no-p2p there: nothing else uses the peer path).
  *
  *   host.mjs          dev namespace: bare wrtc peer connections
@@ -102,6 +105,10 @@ export function formatSetupRace(race) {
   );
   const v = race.designs['viewer-offers']?.medians.echo;
   const a = race.designs['agent-offers']?.medians.echo;
-  const diff = typeof v === 'number' && typeof a === 'number' ? `; the agent's offer takes ${v - a} ms off` : '';
+  const g = race.designs['gathered-only']?.medians.echo;
+  const diff = [
+    typeof v === 'number' && typeof g === 'number' ? `; the predicted candidates take ${g - v} ms off` : '',
+    typeof v === 'number' && typeof a === 'number' ? `; the agent's offer would take ${v - a} ms off` : '',
+  ].join('');
   return `set-up race (hello → channel usable, signaling one way ${race.delayMs} ms): ${parts.join(', ')}${diff}${race.error ? ` (${race.error})` : ''}`;
 }

@@ -94,6 +94,10 @@ export const HTTP_ENV_ONLY = [
     env: 'WINGMAN_P2P_HOST_CANDIDATES',
     help: "false: send viewers no host ICE candidate, so they never learn this machine's addresses (read by the P2P host process)",
   },
+  {
+    env: 'WINGMAN_P2P_PREDICTED_CANDIDATES',
+    help: 'false: send viewers only gathered ICE candidates, not the public candidate predicted from an earlier gathering ahead of its own (read by the P2P host process)',
+  },
 ] as const;
 
 /** The variable of the row whose flags start with `flag` (`--server`). Throws for a row without one: a programming error. */

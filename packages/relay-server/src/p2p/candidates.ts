@@ -4,9 +4,11 @@
  * Local: a loopback candidate only helps a viewer on this same machine, so
  * the host holds its loopback candidates back until the viewer shows a
  * loopback candidate of its own; with WINGMAN_P2P_HOST_CANDIDATES=false it
- * sends no host candidate at all (as browsers hide theirs behind mDNS), so
- * viewers never learn the developer's LAN addresses, and P2P then needs
- * STUN or TURN.
+ * sends no host candidate at all (as browsers hide theirs behind mDNS), and
+ * its public and relay candidates go with `raddr 0.0.0.0 rport 0` (a
+ * gathered one names the LAN address and port it was mapped from, as the
+ * browsers' do not), so viewers never learn the developer's LAN addresses,
+ * and P2P then needs STUN or TURN.
  *
  * Remote: a viewer's candidates tell the agent where to send STUN checks. A
  * crafted offer could point them at addresses inside the developer's
@@ -92,6 +94,18 @@ export function withoutCandidates(sdp: string, drop: (line: string) => boolean):
     .split(/\r\n|\n/)
     .filter((l) => !(CANDIDATE_LINE.test(l) && drop(l)))
     .join('\r\n');
+}
+
+const RELATED_ADDRESS = / raddr \S+ rport \d+/g;
+
+/** `candidate` (a line, with or without `a=`) naming no related address: `raddr 0.0.0.0 rport 0`. */
+export function withoutRelatedAddress(candidate: string): string {
+  return candidate.replace(RELATED_ADDRESS, ' raddr 0.0.0.0 rport 0');
+}
+
+/** Every candidate line of `sdp` naming no related address (withoutRelatedAddress). */
+export function sdpWithoutRelatedAddresses(sdp: string): string {
+  return sdp.replace(/^a=candidate:.*$/gm, withoutRelatedAddress);
 }
 
 export function isHostCandidate(candidate: string): boolean {

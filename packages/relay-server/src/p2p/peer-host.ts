@@ -49,13 +49,16 @@ import {
   isLoopbackCandidate,
   ownAddresses,
   sdpCandidates,
+  sdpWithoutRelatedAddresses,
   unreachableReason,
   withoutCandidates,
+  withoutRelatedAddress,
   type RemoteCandidatePolicy,
 } from './candidates';
 import { candidateKind, startIceTrace, type IceTrace } from './ice-trace';
 import { iceCandidateNotAdded } from './ice-debug';
 import { createKeyedSerial } from './keyed-serial';
+import { PublicAddressMemory } from './predicted-candidate';
 import { closePeer, createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
 
 /** Default cap on concurrent viewer peers per agent (each costs a DTLS/SCTP association and a few threads' work in wrtc). */
@@ -144,6 +147,14 @@ export interface PeerHostOptions {
   acceptLoopbackCandidates?: boolean;
   /** Send no host candidate (viewers never learn this machine's addresses; P2P then needs STUN or TURN). Default false. */
   hideHostCandidates?: boolean;
+  /**
+   * Where the host remembers its public address from its gathered candidates
+   * and, unless `predictPublicCandidates` is false, predicts each new peer's
+   * public candidate from it (predicted-candidate.ts). Default: a memory of its own.
+   */
+  publicAddress?: PublicAddressMemory;
+  /** Send each host candidate's predicted public candidate right behind it. Default true. */
+  predictPublicCandidates?: boolean;
   /** The link key of the session (docs/PROTOCOL.md §Verified channels); without it every viewer is unverified. */
   trust?: LinkTrust;
   /** A message with a wrong MAC was dropped, or a channel failed its binding (the CLI warns). */
@@ -237,6 +248,8 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   let iceServers = options.iceServers ?? [];
   const hideHost = options.hideHostCandidates === true;
+  const publicAddress = options.publicAddress ?? new PublicAddressMemory();
+  const predict = options.predictPublicCandidates !== false;
   const remotePolicy: RemoteCandidatePolicy = { acceptLoopback: options.acceptLoopbackCandidates === true, ownAddresses: ownAddresses() };
   /** A remote candidate the host would send STUN checks to for nothing, or to somewhere it must not: dropped. */
   const unreachable = (candidate: string) => unreachableReason(candidate, remotePolicy) !== undefined;
@@ -472,9 +485,18 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       const c = ev.candidate.toJSON ? ev.candidate.toJSON() : ev.candidate;
       if (!c.candidate) return;
       trace(`local candidate ${candidateKind(c.candidate)}`);
-      if (hideHost && isHostCandidate(c.candidate)) return;
+      publicAddress.observe(c.candidate);
+      // The page may check the public candidate a round trip to the STUN server before it is gathered.
+      const guess = predict ? publicAddress.predict(c) : undefined;
+      if (guess) trace(`local candidate ${candidateKind(guess.candidate)} predicted`);
+      if (hideHost) {
+        if (!isHostCandidate(c.candidate)) sendCandidate(peer, { ...c, candidate: withoutRelatedAddress(c.candidate) });
+        if (guess) sendCandidate(peer, guess);
+        return;
+      }
       if (isLoopbackCandidate(c.candidate) && !peer.remoteLoopback) peer.heldLoopback.push(c);
       else sendCandidate(peer, c);
+      if (guess) sendCandidate(peer, guess);
     };
     pc.ondatachannel = (ev) => onChannel(peer, ev.channel);
     pc.oniceconnectionstatechange = () => trace(`ICE ${pc.iceConnectionState}`);
@@ -494,7 +516,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     trace('answer');
     signal(peer, {
       type: 'answer',
-      sdp: announceMaxMessageSize(hideHost ? withoutCandidates(local, isHostCandidate) : local, ownMaxMessageBytes),
+      sdp: announceMaxMessageSize(hideHost ? sdpWithoutRelatedAddresses(withoutCandidates(local, isHostCandidate)) : local, ownMaxMessageBytes),
     });
   }
 

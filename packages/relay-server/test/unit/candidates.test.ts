@@ -1,5 +1,12 @@
 /** Which viewer candidates the P2P host drops, and SDP candidate lines. */
-import { isHostCandidate, sdpCandidates, unreachableReason, withoutCandidates } from '../../src/p2p/candidates';
+import {
+  isHostCandidate,
+  sdpCandidates,
+  sdpWithoutRelatedAddresses,
+  unreachableReason,
+  withoutCandidates,
+  withoutRelatedAddress,
+} from '../../src/p2p/candidates';
 import { candidateKind } from '../../src/p2p/ice-trace';
 
 const line = (address: string, type = 'host') => `candidate:1 1 udp 2122260223 ${address} 50000 typ ${type}`;
@@ -52,5 +59,28 @@ describe('candidateKind (the set-up trace)', () => {
     expect(candidateKind('candidate:3 1 udp 41885439 10.0.0.9 3478 typ relay raddr 1.2.3.4 rport 5')).toBe('relay udp');
     expect(candidateKind('candidate:4 1')).toBe('? ?');
     expect(candidateKind('')).toBe('? ?');
+  });
+});
+
+describe('withoutRelatedAddress', () => {
+  // As @roamhq/wrtc gathers them behind a NAT: each names the LAN address it was mapped from.
+  const srflx = 'candidate:1933932544 1 udp 1686052607 10.231.112.10 48515 typ srflx raddr 10.231.113.10 rport 48515 generation 0 ufrag mTMJ network-id 1';
+  const relay = 'candidate:2 1 udp 41885439 10.231.0.1 50000 typ relay raddr 10.231.112.10 rport 48515 generation 0';
+
+  it('names no related address in a public or relay candidate, and leaves the rest of the line', () => {
+    expect(withoutRelatedAddress(srflx)).toBe(
+      'candidate:1933932544 1 udp 1686052607 10.231.112.10 48515 typ srflx raddr 0.0.0.0 rport 0 generation 0 ufrag mTMJ network-id 1',
+    );
+    expect(withoutRelatedAddress(relay)).toBe('candidate:2 1 udp 41885439 10.231.0.1 50000 typ relay raddr 0.0.0.0 rport 0 generation 0');
+    expect(withoutRelatedAddress(line('10.0.0.7'))).toBe(line('10.0.0.7'));
+  });
+
+  it('rewrites every candidate line of an SDP and no other line', () => {
+    const sdp = ['v=0', 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', `a=${srflx}`, `a=${relay}`, 'a=mid:0', ''].join('\r\n');
+    const out = sdpWithoutRelatedAddresses(sdp);
+    expect(out).not.toContain('10.231.113.10');
+    expect(out).toContain('typ srflx raddr 0.0.0.0 rport 0');
+    expect(out.split('\r\n')).toHaveLength(sdp.split('\r\n').length);
+    expect(out.split('\r\n')[4]).toBe('a=mid:0');
   });
 });
