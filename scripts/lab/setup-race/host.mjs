@@ -7,27 +7,31 @@
  * `prepare-<k>.json` ({ design }); this closes trial k-1's peer connection and
  *  - design `viewer-offers` (Wingman today): answers `ready`, then answers the
  *    viewer's offer and trickles its candidates as they come, each host
- *    candidate followed by its predicted public one, as the P2P host sends
- *    them (packages/relay-server's predicted-candidate module, its memory
- *    taught at this host's start as the P2P host's is);
+ *    candidate's predicted public one first and the host candidate a moment
+ *    later, as the P2P host sends them (packages/relay-server's
+ *    predicted-candidate and host-candidate-hold modules, the memory taught
+ *    at this host's start as the P2P host's is);
  *  - design `gathered-only`: the same without the predictions;
  *  - design `agent-offers`: makes the peer connection, its channel and the
  *    offer now and waits for its candidates (raw-serve.mjs gathered()), before the
  *    trial's clock starts, and hands that offer over in `offer-<k>.json`;
  *    then applies the viewer's answer and candidates.
- * As the agent does with a viewer not on its machine, loopback candidates stay back.
+ * As the agent does with a viewer not on its machine, loopback candidates stay back
+ * (trickled and in the answer).
  * Usage: node host.mjs <dir> <stun url,…> <one-way signaling delay ms>
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { PREDICTED_CANDIDATE_MODULE, WEBRTC_MODULE } from '../../bench/lib/config.mjs';
+import { CANDIDATES_MODULE, HOST_CANDIDATE_HOLD_MODULE, PREDICTED_CANDIDATE_MODULE, WEBRTC_MODULE } from '../../bench/lib/config.mjs';
 import { gathered } from '../../bench/lib/raw-serve.mjs';
 import { messageReader, writeJsonFile, writeMessage } from './signal-files.mjs';
 
 const require = createRequire(import.meta.url);
 const { createPeerConnection } = require(WEBRTC_MODULE);
 const { PublicAddressMemory, learnPublicAddress, stunOnly } = require(PREDICTED_CANDIDATE_MODULE);
+const { answerCandidates, isLoopbackCandidate } = require(CANDIDATES_MODULE);
+const { HostCandidateHold } = require(HOST_CANDIDATE_HOLD_MODULE);
 
 const POLL_MS = 2;
 /** The host ends itself after this long without a new trial. */
@@ -81,19 +85,23 @@ async function onMessage(k, msg, design) {
     // As the agent does: the peer connection is made when the offer arrives.
     const own = createPeerConnection({ iceServers });
     pc = own;
+    const hold = new HostCandidateHold((c) => pc === own && send(k, { type: 'candidate', candidate: c }));
+    const predicts = design === 'viewer-offers';
     pc.ondatachannel = (ev) => echo(ev.channel);
     pc.onicecandidate = (ev) => {
       if (!ev.candidate || pc !== own) return;
       const c = ev.candidate.toJSON ? ev.candidate.toJSON() : ev.candidate;
       publicAddress.observe(c.candidate);
-      if (/ (127\.\d+\.\d+\.\d+|::1) \d+ typ /.test(c.candidate)) return;
-      send(k, { type: 'candidate', candidate: c });
-      const guess = design === 'viewer-offers' ? publicAddress.predict(c) : undefined;
-      if (guess) send(k, { type: 'candidate', candidate: guess });
+      if (isLoopbackCandidate(c.candidate)) return;
+      const guess = predicts ? publicAddress.predict(c) : undefined;
+      if (!guess) return send(k, { type: 'candidate', candidate: c });
+      send(k, { type: 'candidate', candidate: guess });
+      hold.hold(c);
     };
     await pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
     await pc.setLocalDescription(await pc.createAnswer());
-    send(k, { type: 'answer', sdp: pc.localDescription.sdp });
+    const held = (line) => predicts && publicAddress.predict({ candidate: line.replace(/^a=/, '') }) !== undefined;
+    send(k, { type: 'answer', sdp: answerCandidates(pc.localDescription.sdp, { loopback: false, hideHost: false, held }) });
   } else if (msg.type === 'answer') {
     await pc.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
   } else if (msg.type === 'candidate') {

@@ -108,6 +108,22 @@ export function sdpWithoutRelatedAddresses(sdp: string): string {
   return sdp.replace(/^a=candidate:.*$/gm, withoutRelatedAddress);
 }
 
+/**
+ * The candidates of the host's answer SDP as a viewer may see them: those
+ * gathered before the answer are in it as well as trickled, and the same
+ * rules hold. A loopback candidate goes only to a viewer on this machine
+ * (`loopback`; else by trickle once the viewer shows one): in the answer of
+ * a remote viewer it is a pair the browser checks, one pacing tick, before
+ * the one that can work. `held`: lines trickled later instead (a host
+ * candidate behind its prediction, host-candidate-hold.ts). `hideHost`: no
+ * host candidate, no related address.
+ */
+export function answerCandidates(sdp: string, rules: { loopback: boolean; hideHost: boolean; held?: (line: string) => boolean }): string {
+  const held = rules.held;
+  const shown = withoutCandidates(sdp, (l) => (!rules.loopback && isLoopbackCandidate(l)) || (held !== undefined && held(l)));
+  return rules.hideHost ? sdpWithoutRelatedAddresses(withoutCandidates(shown, isHostCandidate)) : shown;
+}
+
 export function isHostCandidate(candidate: string): boolean {
   return candidateType(candidate) === 'host';
 }

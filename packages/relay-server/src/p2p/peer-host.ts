@@ -48,8 +48,9 @@ import {
   isHostCandidate,
   isLoopbackCandidate,
   ownAddresses,
+  answerCandidates,
+  candidateAddress,
   sdpCandidates,
-  sdpWithoutRelatedAddresses,
   unreachableReason,
   withoutCandidates,
   withoutRelatedAddress,
@@ -58,6 +59,7 @@ import {
 import { candidateKind, startIceTrace, type IceTrace } from './ice-trace';
 import { iceCandidateNotAdded } from './ice-debug';
 import { createKeyedSerial } from './keyed-serial';
+import { HostCandidateHold } from './host-candidate-hold';
 import { PublicAddressMemory } from './predicted-candidate';
 import { closePeer, createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
 
@@ -212,6 +214,8 @@ interface Peer {
   pendingRemote: RtcIceCandidateInit[];
   remoteLoopback: boolean;
   heldLoopback: RtcIceCandidateInit[];
+  /** Host candidates whose prediction went out, held a moment behind it (host-candidate-hold.ts). */
+  hostHold: HostCandidateHold;
   rttMs?: number;
   timers: Array<ReturnType<typeof setTimeout>>;
   /** Stops the heartbeat and the idle check (once the channel is open). */
@@ -250,6 +254,13 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   const hideHost = options.hideHostCandidates === true;
   const publicAddress = options.publicAddress ?? new PublicAddressMemory();
   const predict = options.predictPublicCandidates !== false;
+  /** A host candidate line of the answer that is trickled behind its prediction instead (host-candidate-hold.ts). */
+  const heldInAnswer = (line: string) => predict && publicAddress.predict({ candidate: line.replace(/^a=/, '') }) !== undefined;
+  /** A viewer's candidate on this agent's own public address: the viewer is behind the same NAT, on its LAN. */
+  const behindOurAddress = (candidate: string) => {
+    const ours = publicAddress.current()?.address;
+    return ours !== undefined && candidateAddress(candidate) === ours;
+  };
   const remotePolicy: RemoteCandidatePolicy = { acceptLoopback: options.acceptLoopbackCandidates === true, ownAddresses: ownAddresses() };
   /** A remote candidate the host would send STUN checks to for nothing, or to somewhere it must not: dropped. */
   const unreachable = (candidate: string) => unreachableReason(candidate, remotePolicy) !== undefined;
@@ -300,6 +311,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     if (peer.closed) return;
     peer.closed = true;
     for (const t of peer.timers) clearTimeout(t);
+    peer.hostHold.stop();
     for (const stop of peer.stops) stop();
     peers.delete(peerKey(peer.viewerId, peer.index));
     for (const c of peer.pool.connections) c.close('ERR_GOING_AWAY', reason);
@@ -463,6 +475,9 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       pendingRemote: [],
       remoteLoopback: false,
       heldLoopback: [],
+      hostHold: new HostCandidateHold((c) => {
+        if (!peer.closed) sendCandidate(peer, c);
+      }),
       timers: [],
       stops: [],
       closed: false,
@@ -495,8 +510,10 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
         return;
       }
       if (isLoopbackCandidate(c.candidate) && !peer.remoteLoopback) peer.heldLoopback.push(c);
-      else sendCandidate(peer, c);
-      if (guess) sendCandidate(peer, guess);
+      else if (guess) {
+        sendCandidate(peer, guess);
+        peer.hostHold.hold(c);
+      } else sendCandidate(peer, c);
     };
     pc.ondatachannel = (ev) => onChannel(peer, ev.channel);
     pc.oniceconnectionstatechange = () => trace(`ICE ${pc.iceConnectionState}`);
@@ -506,6 +523,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       else if (pc.connectionState === 'closed') closePeerEntry(peer, 'closed', 'peer connection closed');
     };
     if (sdpCandidates(sdp).some(isLoopbackCandidate)) revealLoopback(peer);
+    if (sdpCandidates(sdp).some(behindOurAddress)) peer.hostHold.release();
     await pc.setRemoteDescription({ type: 'offer', sdp });
     peer.remoteDescriptionSet = true;
     for (const c of peer.pendingRemote.splice(0)) await pc.addIceCandidate(c).catch(iceCandidateNotAdded(viewerId));
@@ -516,7 +534,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     trace('answer');
     signal(peer, {
       type: 'answer',
-      sdp: announceMaxMessageSize(hideHost ? sdpWithoutRelatedAddresses(withoutCandidates(local, isHostCandidate)) : local, ownMaxMessageBytes),
+      sdp: announceMaxMessageSize(answerCandidates(local, { loopback: peer.remoteLoopback, hideHost, held: heldInAnswer }), ownMaxMessageBytes),
     });
   }
 
@@ -534,6 +552,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     if (unreachable(c.candidate)) return peer.trace(`remote candidate ${candidateKind(c.candidate)} dropped`);
     peer.trace(`remote candidate ${candidateKind(c.candidate)}`);
     if (isLoopbackCandidate(c.candidate)) revealLoopback(peer);
+    if (behindOurAddress(c.candidate)) peer.hostHold.release();
     if (!peer.remoteDescriptionSet) peer.pendingRemote.push(c);
     else void peer.pc.addIceCandidate(c).catch(iceCandidateNotAdded(peer.viewerId));
   }

@@ -1,5 +1,6 @@
 /** Which viewer candidates the P2P host drops, and SDP candidate lines. */
 import {
+  answerCandidates,
   isHostCandidate,
   sdpCandidates,
   sdpWithoutRelatedAddresses,
@@ -82,5 +83,36 @@ describe('withoutRelatedAddress', () => {
     expect(out).toContain('typ srflx raddr 0.0.0.0 rport 0');
     expect(out.split('\r\n')).toHaveLength(sdp.split('\r\n').length);
     expect(out.split('\r\n')[4]).toBe('a=mid:0');
+  });
+});
+
+describe('answerCandidates', () => {
+  // An answer of @roamhq/wrtc with the candidates it had gathered when it was read.
+  const answer = [
+    'v=0',
+    'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
+    'a=candidate:4060970676 1 udp 2122260223 10.231.113.10 48515 typ host generation 0',
+    'a=candidate:1510613869 1 udp 2122194687 127.0.0.1 37126 typ host generation 0',
+    'a=candidate:1933932544 1 udp 1686052607 10.231.112.10 48515 typ srflx raddr 10.231.113.10 rport 48515 generation 0',
+    'a=mid:0',
+    '',
+  ].join('\r\n');
+  const addresses = (sdp: string) => sdpCandidates(sdp).map((l) => l.split(' ')[4]);
+
+  it("leaves a loopback candidate out of a remote viewer's answer and keeps it for a viewer on this machine", () => {
+    expect(addresses(answerCandidates(answer, { loopback: false, hideHost: false }))).toEqual(['10.231.113.10', '10.231.112.10']);
+    expect(answerCandidates(answer, { loopback: true, hideHost: false })).toBe(answer);
+  });
+
+  it('leaves out the lines that are held to be trickled later', () => {
+    const held = (l: string) => / typ host /.test(l) && !l.includes(' 127.0.0.1 ');
+    expect(addresses(answerCandidates(answer, { loopback: false, hideHost: false, held }))).toEqual(['10.231.112.10']);
+    expect(addresses(answerCandidates(answer, { loopback: true, hideHost: false, held }))).toEqual(['127.0.0.1', '10.231.112.10']);
+  });
+
+  it('with host candidates hidden, keeps only the public one, naming no related address', () => {
+    const out = answerCandidates(answer, { loopback: false, hideHost: true });
+    expect(sdpCandidates(out)).toEqual(['a=candidate:1933932544 1 udp 1686052607 10.231.112.10 48515 typ srflx raddr 0.0.0.0 rport 0 generation 0']);
+    expect(out).toContain('a=mid:0');
   });
 });
