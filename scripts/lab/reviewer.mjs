@@ -425,7 +425,7 @@ function summarizeCandidates(peers) {
     for (const c of list) {
       const parts = c.split(/\s+/);
       const type = / typ (\w+)/.exec(c)?.[1] ?? '?';
-      // The agent's predicted public candidates (PROTOCOL.md §Predicted public candidates) have a foundation starting with "p".
+      // The agent's predicted public candidates (docs/PROTOCOL.md §Predicted public candidates) have a foundation starting with "p".
       const note = type === 'host' && parts[4]?.endsWith('.local') ? '(mdns)' : /^candidate:p/.test(parts[0] ?? '') ? '(predicted)' : '';
       const key = `${type}${note}/${parts[2]?.toLowerCase()}`;
       out[key] = (out[key] ?? 0) + 1;

@@ -17,10 +17,33 @@ async function login(page: Page, origin: string): Promise<Frame> {
   return waitForApp(page, 'account');
 }
 
-/** Who the app sees, and the path that carried it: the transport, and the route header's reason beside it when it is not the expected one. */
-async function me(frame: Frame): Promise<{ user: string | null; cookie: string; transport: string | null; route: string }> {
+type Who = { user: string | null; cookie: string; transport: string | null; route: string };
+
+/** Who the app sees, and the path that carried it: the transport, and the route header (`<path>; reason=<why>`). */
+async function me(frame: Frame): Promise<Who> {
   const r = await fetchInApp(frame, '/api/me');
   return { ...JSON.parse(r.text), transport: r.transport, route: r.headers['x-wingman-route'] ?? 'no route header' };
+}
+
+/** Requests tried before meOver gives up on the transport. */
+const ROUTE_TRIES = 5;
+
+/**
+ * `me()` until a request goes over `transport` (at most ROUTE_TRIES). With a
+ * channel up, the Service Worker may still send one small request over the
+ * relay on purpose (its path choice: `p2p-stalls` when a loaded machine made
+ * P2P look stalling, docs/browser-client.md): the cookie must reach the app
+ * on whichever path, so every answer must be the user's. Returns the first
+ * answer over `transport`, else the last, with every route seen.
+ */
+async function meOver(frame: Frame, transport: 'p2p' | 'relay'): Promise<Who & { routes: string[]; sameUser: boolean }> {
+  const seen: Who[] = [];
+  for (let i = 0; i < ROUTE_TRIES; i++) {
+    seen.push(await me(frame));
+    if (seen.at(-1)!.transport === transport) break;
+  }
+  const last = seen.at(-1)!;
+  return { ...last, routes: seen.map((w) => w.route), sameUser: seen.every((w) => w.user === last.user) };
 }
 
 describe('cookie login over the relay (P2P impossible in the browser)', () => {
@@ -125,13 +148,13 @@ describe('cookie login over P2P and across switches between P2P and the relay', 
     expect(await frame.textContent('#name')).toBe('account of alice');
     expect(stack.app.requests.filter((r) => r.method === 'POST' && r.path === '/login')).toHaveLength(loginsBefore + 1);
     expect(await frame.evaluate(() => document.cookie)).toBe('theme=dark');
-    expect(await me(frame)).toEqual(expect.objectContaining({ user: 'alice', transport: 'p2p' }));
+    expect(await meOver(frame, 'p2p')).toEqual(expect.objectContaining({ user: 'alice', transport: 'p2p', sameUser: true }));
 
     expect(await dropChannel(page)).toBe(true);
     expect(await me(frame)).toEqual(expect.objectContaining({ user: 'alice', transport: 'relay' }));
 
     await waitForTransport(page, 'p2p');
-    expect(await me(frame)).toEqual(expect.objectContaining({ user: 'alice', transport: 'p2p' }));
+    expect(await meOver(frame, 'p2p')).toEqual(expect.objectContaining({ user: 'alice', transport: 'p2p', sameUser: true }));
   });
 
   it('logs out over the relay and is logged out over P2P too', async () => {
@@ -144,6 +167,6 @@ describe('cookie login over P2P and across switches between P2P and the relay', 
     const out = await fetchInApp(frame, '/logout', { method: 'POST' });
     expect(out).toMatchObject({ status: 200, transport: 'relay' });
     await waitForTransport(page, 'p2p');
-    expect(await me(frame)).toEqual(expect.objectContaining({ user: null, transport: 'p2p' }));
+    expect(await meOver(frame, 'p2p')).toEqual(expect.objectContaining({ user: null, transport: 'p2p', sameUser: true }));
   });
 });
