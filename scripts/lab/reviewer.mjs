@@ -433,14 +433,20 @@ function summarizeCandidates(peers) {
     return out;
   };
   const remote = peers.flatMap((p) => p.remote);
-  // The agent's predictions, and how many of them a gathered public candidate of the agent then named too (same address and port).
-  const endpoint = (c) => c.split(/\s+/).slice(4, 6).join(':');
+  // The agent's predictions against its gathered public candidates: `confirmed`, one named the same
+  // address and port; `contradicted`, one mapped from the same local port named another. (WebRTC may
+  // stop gathering once a pair works, so a prediction may also have no gathered candidate to meet.)
+  const fields = (c) => c.split(/\s+/);
+  const endpoint = (c) => fields(c).slice(4, 6).join(':');
+  const relatedPort = (c) => /\brport (\d+)/.exec(c)?.[1];
   const predicted = remote.filter((c) => /^candidate:p/.test(c) && / typ srflx /.test(c));
-  const gathered = new Set(remote.filter((c) => !/^candidate:p/.test(c) && / typ srflx /.test(c)).map(endpoint));
+  const gathered = remote.filter((c) => !/^candidate:p/.test(c) && / typ srflx /.test(c));
+  const confirmed = predicted.filter((p) => gathered.some((g) => endpoint(g) === endpoint(p)));
+  const contradicted = predicted.filter((p) => gathered.some((g) => relatedPort(g) === fields(p)[5] && endpoint(g) !== endpoint(p)));
   return {
     local: count(peers.flatMap((p) => p.local)),
     remote: count(remote),
-    predicted: { sent: predicted.length, confirmed: predicted.filter((c) => gathered.has(endpoint(c))).length },
+    predicted: { sent: predicted.length, confirmed: confirmed.length, contradicted: contradicted.length },
   };
 }
 
