@@ -82,6 +82,8 @@ interface LabRow {
   error: string | null;
   url?: string;
   secureContext?: boolean;
+  /** With a P2P verdict other than a ready channel: the errors the shell logged. */
+  p2pErrors?: Array<{ code: string; message: string }>;
   /** The agent's predicted public candidates the page received, and how many a gathered one then named too or contradicted. */
   candidates?: { predicted?: { sent: number; confirmed: number; contradicted: number } };
 }
@@ -149,7 +151,9 @@ function row(name: string): LabRow {
 
 /** One line per scenario for failure messages. */
 function summary(r: LabRow): string {
-  return `${r.scenario}: transport ${r.transport} (${r.pair ?? 'no pair'}), first byte ${r.firstByteMs} ms, P2P ${r.p2pReadyMs ?? r.p2pVerdict}, failed [${r.failed.join(', ')}]${r.error ? `, error ${r.error}` : ''}`;
+  // A P2P verdict other than a ready channel comes with the errors the shell logged (why the channel closed or failed).
+  const p2p = r.p2pReadyMs ?? `${r.p2pVerdict}${r.p2pErrors && r.p2pErrors.length > 0 ? ` ${JSON.stringify(r.p2pErrors)}` : ''}`;
+  return `${r.scenario}: transport ${r.transport} (${r.pair ?? 'no pair'}), first byte ${r.firstByteMs} ms, P2P ${p2p}, failed [${r.failed.join(', ')}]${r.error ? `, error ${r.error}` : ''}`;
 }
 
 beforeAll(async () => {
