@@ -186,7 +186,15 @@ describe('Vite dev server with HMR through the tunnel', () => {
         { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the app frame to reload', observe: () => seen },
       );
       frame = await waitForApp(page as Parameters<typeof waitForApp>[0], 'vite');
-      expect((await fetchInApp(frame, '/msg.js')).transport).toBe(transport);
+      // With a channel up, the Service Worker may send one small request over the relay by its path
+      // choice (a loaded machine can make P2P look slower): ask a few times for one over the transport
+      // under test, and print every route seen.
+      const routes: string[] = [];
+      for (let i = 0; i < 5 && !routes.some((r) => r.startsWith(`${transport} `)); i++) {
+        const r = await fetchInApp(frame, '/msg.js');
+        routes.push(`${r.transport} (${r.headers['x-wingman-route'] ?? 'no route header'})`);
+      }
+      expect(routes.find((r) => r.startsWith(`${transport} `)) ?? routes).toEqual(expect.stringMatching(new RegExp(`^${transport} `)));
       // An edit before the reloaded page's HMR socket is up would reach no page: wait for a socket opened since the mark.
       await vite.waitFor((e) => vite.events.indexOf(e) >= before && e.event === 'upgrade' && e.protocol === 'vite-hmr', WAIT_MS);
 
