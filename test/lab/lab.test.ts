@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { LOSS_PROBE_COUNT } from '../../packages/protocol/src/transports/loss-probe';
 import { spawnProcess, type ManagedProcess } from '../../scripts/lib/spawn-ready.mjs';
 import type { PhaseFigures } from '../../scripts/lab/phase-counters.mjs';
 import type { StallFigures } from '../../scripts/lab/stalls.mjs';
@@ -86,6 +87,8 @@ interface LabRow {
   p2pErrors?: Array<{ code: string; message: string }>;
   /** The agent's predicted public candidates the page received, and how many a gathered one then named too or contradicted. */
   candidates?: { predicted?: { sent: number; confirmed: number; contradicted: number } };
+  /** The shell's transport status at the end of the visit: with a channel, its loss probe's verdict and figures. */
+  finalStatus?: { transport?: string; lossy?: boolean; loss?: { sent: number; lost: number } } | null;
 }
 
 function hasCommand(name: string): boolean {
@@ -294,6 +297,15 @@ describe('network lab (namespaces, NAT, firewalls, coturn, Chromium)', () => {
       reloadsOnNewConnections: [true, true],
       stallsPerLoad: true,
     });
+  });
+
+  it('the loss probe counts every probe back over the paths that lose nothing, and calls none of them lossy', () => {
+    const probe = (name: string) => {
+      const st = row(name).finalStatus;
+      return { scenario: summary(row(name)), loss: st?.loss ?? null, lossy: st?.lossy ?? false };
+    };
+    const ok = (name: string) => ({ scenario: summary(row(name)), loss: { sent: LOSS_PROBE_COUNT, lost: 0 }, lossy: false });
+    expect(['lan', 'cone-nat', 'far-server'].map(probe)).toEqual(['lan', 'cone-nat', 'far-server'].map(ok));
   });
 
   it("behind the agent's port-keeping NAT its predicted public candidates reach the page and none is contradicted by a gathered one; with no NAT it predicts none", () => {

@@ -63,6 +63,11 @@ export interface P2PSettings {
    * (1 … MAX_P2P_PEER_CONNECTIONS; docs/PROTOCOL.md §Channel pool). Absent: 1.
    */
   peerConnections?: number;
+  /**
+   * Viewers run the loss probe as each channel opens (docs/PROTOCOL.md §Loss
+   * probe). Absent: true; sent, as false, only when the server turns it off.
+   */
+  lossProbe?: boolean;
 }
 
 /** agent → server, first message after the upgrade. */
@@ -294,10 +299,11 @@ export function parseIceServers(v: unknown): IceServer[] {
 }
 
 export function parseP2PSettings(v: Obj): P2PSettings {
-  onlyKeys(v, ['enabled', 'timeoutMs', 'iceServers', 'videoSection', 'peerConnections']);
+  onlyKeys(v, ['enabled', 'timeoutMs', 'iceServers', 'videoSection', 'peerConnections', 'lossProbe']);
   const settings: P2PSettings = { enabled: bool(v, 'enabled'), timeoutMs: int(v, 'timeoutMs', 0, 600_000), iceServers: parseIceServers(v.iceServers) };
   if (v.videoSection !== undefined) settings.videoSection = bool(v, 'videoSection');
   if (v.peerConnections !== undefined) settings.peerConnections = int(v, 'peerConnections', 1, MAX_P2P_PEER_CONNECTIONS);
+  if (v.lossProbe !== undefined) settings.lossProbe = bool(v, 'lossProbe');
   return settings;
 }
 

@@ -48,6 +48,19 @@ export {
   p2pPeerConnectionCount,
   type PoolChannelOptions,
 } from './transports/channel-pool';
+export {
+  echoLossProbes,
+  LOSS_PROBE_BYTES,
+  LOSS_PROBE_CHANNEL_ID,
+  LOSS_PROBE_COUNT,
+  LOSS_PROBE_INIT,
+  LOSS_PROBE_LABEL,
+  LOSS_PROBE_LOSSY_MIN,
+  LossTally,
+  runLossProbe,
+  type LossProbeOptions,
+  type LossProbeResult,
+} from './transports/loss-probe';
 export * from './error-registry';
 export { backoffDelay, type BackoffPolicy } from './backoff';
 export { concatBytes } from './bytes';

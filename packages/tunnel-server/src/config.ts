@@ -64,6 +64,8 @@ export interface P2POptions {
   turnTtlS?: number;
   /** Viewers' offers carry a receive-only video section (a larger UDP receive buffer in browsers; no media flows). Default true. */
   videoSection?: boolean;
+  /** Viewers measure the peer path's loss as each channel opens (docs/PROTOCOL.md §Loss probe). Default true. */
+  lossProbe?: boolean;
 }
 
 export interface TunnelServerOptions {
@@ -187,6 +189,7 @@ const p2pSchema = z
     turnSecret: z.string().min(1).optional(),
     turnTtlS: z.number().int().min(60).max(86_400).default(DEFAULT_TURN_TTL_S),
     videoSection: z.boolean().default(true),
+    lossProbe: z.boolean().default(true),
   })
   .strict()
   .refine((p) => p.turnUrls.length === 0 || p.turnSecret !== undefined, { message: 'TURN URLs need a TURN secret', path: ['turnSecret'] });

@@ -83,7 +83,7 @@ badge.update(p2p.status());
 p2p.onStatus((s) => {
   if (s.transport === 'p2p' && p2pReadyMs === undefined) p2pReadyMs = Math.round(performance.now());
   badge.update(s, paths);
-  sw.announce(s.transport === 'p2p', s.transport === 'p2p' && s.turn === true);
+  sw.announce(s.transport === 'p2p', s.transport === 'p2p' && s.turn === true, s.transport === 'p2p' && s.lossy === true);
 });
 
 /** Set once the app registered its own Service Worker and the shell is handing the browser over to it. */

@@ -84,7 +84,7 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
     } catch {
       return;
     }
-    attempt.peers = created.map(({ pc: peer, dcs }, index) => {
+    attempt.peers = created.map(({ pc: peer, dcs, probe }, index) => {
       peer.onicecandidate = (e) => {
         const m = candidateSignal(e.candidate);
         if (m) sender.send(tagged(m, index));
@@ -101,7 +101,7 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
         });
       // client.js reports a failed offer when it takes over; until then nobody awaits it.
       offered.catch(() => undefined);
-      return { pc: peer, dcs, offered };
+      return { pc: peer, dcs, ...(probe ? { probe } : {}), offered };
     });
   };
   return attempt;

@@ -12,7 +12,7 @@
  * the channels cannot open before it took over), the peer connection and its
  * channels. Taken once: later attempts start from scratch.
  */
-import { MAX_P2P_CHANNELS, MAX_P2P_PEER_CONNECTIONS } from '@wingman/protocol';
+import { LOSS_PROBE_CHANNEL_ID, MAX_P2P_CHANNELS, MAX_P2P_PEER_CONNECTIONS } from '@wingman/protocol';
 import type { EarlyPeer, HandoverWindow } from './shell-handover';
 
 /** The inline script's attempt as client.js carries it on: checked, and its messages copied. */
@@ -83,9 +83,9 @@ export function takeEarlyAttempt(win: Window = window): EarlyAttempt | undefined
   };
 }
 
-/** One peer connection of the handover, checked: a peer connection, its 1 … MAX_P2P_CHANNELS channels, its offer's promise. */
+/** One peer connection of the handover, checked: a peer connection, its 1 … MAX_P2P_CHANNELS channels, its loss probe's channel, its offer's promise. */
 function validPeer(peer: unknown): EarlyPeer | undefined {
-  const { pc, dcs, offered } = (typeof peer === 'object' && peer !== null ? peer : {}) as Record<string, unknown>;
+  const { pc, dcs, probe, offered } = (typeof peer === 'object' && peer !== null ? peer : {}) as Record<string, unknown>;
   const hasPc = typeof RTCPeerConnection === 'function' && pc instanceof RTCPeerConnection;
   const hasDc =
     typeof RTCDataChannel === 'function' &&
@@ -94,5 +94,7 @@ function validPeer(peer: unknown): EarlyPeer | undefined {
     dcs.length <= MAX_P2P_CHANNELS &&
     dcs.every((dc) => dc instanceof RTCDataChannel);
   if (!hasPc || !hasDc || !(offered instanceof Promise)) return undefined;
-  return { pc, dcs: dcs.slice(), offered: offered as Promise<void> };
+  // A probe channel of another shape is left out: the measurement is an extra, never a reason to start over.
+  const probeOk = probe instanceof RTCDataChannel && probe.negotiated && probe.id === LOSS_PROBE_CHANNEL_ID && !probe.ordered;
+  return { pc, dcs: dcs.slice(), ...(probeOk ? { probe } : {}), offered: offered as Promise<void> };
 }

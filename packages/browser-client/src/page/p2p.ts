@@ -31,6 +31,14 @@ export type TransportStatus =
       channels: number;
       /** The selected candidate pair has a TURN relay at either end (known shortly after the channel opens). */
       turn?: boolean;
+      /**
+       * The loss probe found the peer path lossy (docs/PROTOCOL.md §Loss
+       * probe), known a few round trips after the channel opens: the Service
+       * Worker then routes bursts around the channel from the first one on.
+       */
+      lossy?: boolean;
+      /** The loss probe's figures once it ended: probes sent, and lost. */
+      loss?: { sent: number; lost: number };
       /** The channel ends at the holder of the link key (docs/PROTOCOL.md §Verified channels). */
       verified: boolean;
       /** The DTLS fingerprints the binding covered (verified channels). */
@@ -145,6 +153,15 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
             setStatus({ ...status, turn: true });
           })
           .catch(() => undefined);
+        // Before the first page load's wave shows it (docs/PROTOCOL.md §Loss probe).
+        void s
+          .lossProbe(() => {
+            if (session === s && status.transport === 'p2p' && !status.lossy) setStatus({ ...status, lossy: true });
+          })
+          .then((r) => {
+            if (!r || session !== s || status.transport !== 'p2p') return;
+            setStatus({ ...status, ...(r.lossy ? { lossy: true } : {}), loss: { sent: r.sent, lost: r.lost } });
+          });
         monitor(s);
         s.onClosed((reason) => {
           if (session !== s) return;
@@ -196,6 +213,8 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
           channels: s.channels(),
           ...verification(s),
           ...(status.transport === 'p2p' && status.turn ? { turn: true } : {}),
+          ...(status.transport === 'p2p' && status.lossy ? { lossy: true } : {}),
+          ...(status.transport === 'p2p' && status.loss ? { loss: status.loss } : {}),
         });
         if (!reported) {
           reported = true;

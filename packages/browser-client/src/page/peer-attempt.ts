@@ -35,7 +35,9 @@ import {
   parseSignalHello,
   type Connection,
   type HostSignal,
+  type LossProbeResult,
   type P2PSettings,
+  runLossProbe,
 } from '@wingman/protocol';
 import { ICE_DEADLINE_FALLBACK_MS, SIGNAL_HELLO_TIMEOUT_MS } from '../shared/constants';
 import type { EarlyAttempt } from './early-attempt';
@@ -82,6 +84,12 @@ export interface PeerSession {
   onClosed(fn: (reason: string) => void): void;
   /** The primary peer connection's getStats() (the diagnostics page reads the selected pair's types and the byte counts). */
   stats(): Promise<RTCStatsReport | undefined>;
+  /**
+   * The loss probe on the primary peer connection (docs/PROTOCOL.md §Loss
+   * probe), run once per session: undefined where the browser made no probe
+   * channel or the server turned the probe off (the hello's p2p.lossProbe). `onLossy` is called as soon as the losses make the path lossy.
+   */
+  lossProbe(onLossy?: (r: LossProbeResult) => void): Promise<LossProbeResult | undefined>;
   /** Tells the agent (through the server) how the channel is doing: metrics. */
   report(state: 'connected' | 'failed', extra?: { reason?: string; rttMs?: number }): void;
 }
@@ -148,6 +156,8 @@ export function attemptP2P(
     let primary: Striped | undefined;
     const pool = new ConnectionPool();
     let viewerId = '';
+    /** The hello's p2p.lossProbe: whether the session runs the loss probe (docs/PROTOCOL.md §Loss probe). */
+    let lossProbeOn = true;
     let settled = false;
     let closed = false;
     const closeListeners: Array<(reason: string) => void> = [];
@@ -228,6 +238,7 @@ export function attemptP2P(
       viewerId = hello.viewerId;
       mark('hello');
       if (!hello.p2p.enabled) return fail(new AttemptError('disabled', 'P2P disabled by the server or agent', true));
+      lossProbeOn = hello.p2p.lossProbe !== false;
       start(hello.p2p);
     }
 
@@ -248,7 +259,17 @@ export function attemptP2P(
       // The inline script made them from this same hello, with this hello's ICE servers.
       const adopted = early?.peers;
       const made = adopted ?? createShellPeers(p2p.iceServers, p2p.videoSection === true, channelCount, p2pPeerConnectionCount(p2p.peerConnections, 1));
-      peers = made.map((m, index) => ({ pc: m.pc, dcs: m.dcs, index, remoteSet: false, pending: [], own: [], up: false, dropped: false }));
+      peers = made.map((m, index) => ({
+        pc: m.pc,
+        dcs: m.dcs,
+        ...(m.probe ? { probe: m.probe } : {}),
+        index,
+        remoteSet: false,
+        pending: [],
+        own: [],
+        up: false,
+        dropped: false,
+      }));
       peers[0]!.dcs[0]!.addEventListener('open', () => mark('channel-open'));
       for (const p of peers) startPeer(p);
       if (adopted) {
@@ -364,7 +385,7 @@ export function attemptP2P(
             const connectMs = Math.round(performance.now() - started);
             mark('ready');
             send({ type: 'connection-state', state: 'connected', connectMs });
-            resolve(session(conn, channel, connectMs, fingerprints, peer));
+            resolve(session(conn, channel, connectMs, fingerprints, peer, p.probe));
           },
           (err: unknown) => {
             if (err instanceof BindingError) return bindingFailed(err);
@@ -418,7 +439,9 @@ export function attemptP2P(
       connectMs: number,
       fingerprints: ChannelFingerprints | undefined,
       pc: RTCPeerConnection,
+      probe: RTCDataChannel | undefined,
     ): PeerSession {
+      let measured: Promise<LossProbeResult | undefined> | undefined;
       return {
         connection: conn,
         pick: () => pool.pick(),
@@ -431,6 +454,10 @@ export function attemptP2P(
         ...(fingerprints ? { fingerprints } : {}),
         close: (reason) => teardown(reason),
         stats: () => (!closed ? pc.getStats() : Promise.resolve(undefined)),
+        lossProbe(onLossy) {
+          measured ??= probe && lossProbeOn && !closed ? runLossProbe(probe, { onLossy }) : Promise.resolve(undefined);
+          return measured;
+        },
         onClosed(fn) {
           if (closed) queueMicrotask(() => fn('closed'));
           else closeListeners.push(fn);

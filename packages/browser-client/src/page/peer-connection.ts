@@ -13,26 +13,41 @@
  * bursts over the small one overflow it, and each drop halves SCTP's window
  * (docs/PROTOCOL.md §Receive buffer).
  */
-import { channelsOfPeerConnection, DATA_CHANNEL_LABEL } from '@wingman/protocol';
+import { channelsOfPeerConnection, DATA_CHANNEL_LABEL, LOSS_PROBE_INIT, LOSS_PROBE_LABEL } from '@wingman/protocol';
 import { rtcConfiguration } from './signal-out';
 
 export interface ShellPeer {
   pc: RTCPeerConnection;
   /** The pool's data channels, the first one first. */
   dcs: RTCDataChannel[];
+  /** The loss probe's negotiated channel (docs/PROTOCOL.md §Loss probe), where the browser makes one. */
+  probe?: RTCDataChannel;
+}
+
+/** The loss probe's channel on `pc`, or undefined where the browser refuses a negotiated one. */
+function probeChannel(pc: RTCPeerConnection): RTCDataChannel | undefined {
+  try {
+    const dc = pc.createDataChannel(LOSS_PROBE_LABEL, { ...LOSS_PROBE_INIT });
+    dc.binaryType = 'arraybuffer';
+    return dc;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Makes the peer connection and its `channels` ordered data channels
- * (DATA_CHANNEL_LABEL), plus the video section when asked. Throws what the
+ * (DATA_CHANNEL_LABEL), the loss probe's channel, plus the video section
+ * when asked. Throws what the
  * browser throws.
  */
 export function createShellPeer(iceServers: readonly RTCIceServer[], videoSection: boolean, channels: number): ShellPeer {
   const pc = new RTCPeerConnection(rtcConfiguration(iceServers));
   try {
     const dcs = Array.from({ length: channels }, () => pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true }));
+    const probe = probeChannel(pc);
     if (videoSection) pc.addTransceiver('video', { direction: 'recvonly' });
-    return { pc, dcs };
+    return { pc, dcs, ...(probe ? { probe } : {}) };
   } catch (err) {
     pc.close();
     throw err;

@@ -29,6 +29,8 @@ export interface EarlyPeer {
   pc: RTCPeerConnection;
   /** Its share of the pool of data channels (transports/channel-pool.ts), the first one first. */
   dcs: RTCDataChannel[];
+  /** The loss probe's channel (docs/PROTOCOL.md §Loss probe), where the browser made one. */
+  probe?: RTCDataChannel;
   /** Fulfilled once its offer was sent; rejected when it could not be made. */
   offered: Promise<void>;
 }

@@ -24,8 +24,12 @@ export interface SwLinkOptions {
 export interface SwLink {
   /** Resolves true once the SW controls this page, false when it cannot (no SW support, registration failed, timeout). */
   readonly controlled: Promise<boolean>;
-  /** Tells the SW whether this shell has an open channel, and whether it goes through TURN (sent now and again whenever the SW asks). */
-  announce(p2p: boolean, turn?: boolean): void;
+  /**
+   * Tells the SW whether this shell has an open channel, whether it goes
+   * through TURN, and whether the loss probe found its path lossy (sent now
+   * and again whenever the SW asks).
+   */
+  announce(p2p: boolean, turn?: boolean, lossy?: boolean): void;
   /** The SW jar's Cookie header for `url` ('' on any failure or after COOKIE_QUERY_TIMEOUT_MS). */
   cookieHeader(url: string): Promise<string>;
 }
@@ -45,6 +49,7 @@ function writeCookies(lines: string[], port: MessagePort | undefined): void {
 export function createSwLink(options: SwLinkOptions): SwLink {
   let p2p = false;
   let turn = false;
+  let lossy = false;
   const container = 'serviceWorker' in navigator ? navigator.serviceWorker : undefined;
 
   let requests: MessagePort | undefined;
@@ -87,6 +92,7 @@ export function createSwLink(options: SwLinkOptions): SwLink {
       p2p,
       exclude: options.exclude,
       ...(p2p && turn ? { turn: true } : {}),
+      ...(p2p && lossy ? { lossy: true } : {}),
       ...(options.private ? { private: true } : {}),
     };
     if (requests && !freshPort) return controller.postMessage(message);
@@ -132,9 +138,10 @@ export function createSwLink(options: SwLinkOptions): SwLink {
 
   return {
     controlled,
-    announce(open, viaTurn = false) {
+    announce(open, viaTurn = false, lossyPath = false) {
       p2p = open;
       turn = viaTurn;
+      lossy = lossyPath;
       announce();
     },
     cookieHeader(url) {

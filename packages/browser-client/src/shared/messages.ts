@@ -23,6 +23,12 @@ export interface ShellAnnounce {
    * is each request class's default (sw/path-choice.ts). Absent: false.
    */
   turn?: boolean;
+  /**
+   * The loss probe found the open channel's path lossy (docs/PROTOCOL.md
+   * §Loss probe): the SW takes it as a P2P stall verdict (sw/path-choice.ts).
+   * Absent: false.
+   */
+  lossy?: boolean;
   /** A private session: every request goes over the channel, none to the relay (which refuses them). Absent: false. */
   private?: boolean;
   /** Path prefixes to leave to the relay. */
@@ -246,8 +252,17 @@ export function parseWindowToSw(v: unknown): WindowToSw | undefined {
         typeof o.p2p === 'boolean' &&
         isExclude(o.exclude) &&
         (o.turn === undefined || typeof o.turn === 'boolean') &&
+        (o.lossy === undefined || typeof o.lossy === 'boolean') &&
         (o.private === undefined || typeof o.private === 'boolean')
-        ? { type: o.type, shellId: o.shellId, p2p: o.p2p, exclude: o.exclude, ...(o.turn ? { turn: true } : {}), ...(o.private ? { private: true } : {}) }
+        ? {
+            type: o.type,
+            shellId: o.shellId,
+            p2p: o.p2p,
+            exclude: o.exclude,
+            ...(o.turn ? { turn: true } : {}),
+            ...(o.lossy ? { lossy: true } : {}),
+            ...(o.private ? { private: true } : {}),
+          }
         : undefined;
     case 'wingman:frame':
       return str(o.shellId, MAX_ID_CHARS) ? { type: o.type, shellId: o.shellId } : undefined;

@@ -349,6 +349,18 @@ export class PathChooser {
     return this.stalling[path] || this.remembered[path];
   }
 
+  /**
+   * The loss probe found the P2P path lossy (docs/PROTOCOL.md §Loss probe)
+   * before any lone request could: a stall verdict, held as a remembered one
+   * (lone requests without a stall clear it, STALL_CLEAR_SAMPLES in a row).
+   */
+  lossSeen(): void {
+    if (this.stalls('p2p')) return;
+    this.remembered.p2p = true;
+    this.cleanRun.p2p = 0;
+    this.onChange?.('stall');
+  }
+
   /** The request's head arrived on `path`, or it failed. */
   finished(path: PathName): void {
     this.inFlight[path] = Math.max(0, this.inFlight[path] - 1);

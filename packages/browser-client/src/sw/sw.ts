@@ -20,6 +20,7 @@ import { COOKIE_STORE_TIMEOUT_MS, type CookieStoreLike } from './cookie-store';
 import { errorResponse } from './error-response';
 import { createFramePrefetch } from './frame-prefetch';
 import { PathChooser } from './path-choice';
+import { createLossVerdicts } from './loss-verdicts';
 import { createKvStore, type KvStore } from './idb';
 import { createPathMemory } from './path-memory';
 import { createHttpCache } from './http-cache';
@@ -46,6 +47,7 @@ const prefetch = createFramePrefetch(self.location.origin);
 // carried over a SW restart by path-memory.ts.
 const paths = new PathChooser();
 const pathMemory = createPathMemory(kv, paths);
+const lossVerdicts = createLossVerdicts(paths);
 let pathsSettled = false;
 void pathMemory.restored.then(
   () => (pathsSettled = true),
@@ -155,6 +157,7 @@ self.addEventListener('message', (event) => {
   const client = source;
   switch (m.type) {
     case 'wingman:shell': {
+      lossVerdicts.announced(m);
       registry.shellAnnounced(m, client, event.ports[0]);
       // A shell runs: keep a copy for the session's next navigation, if none is at hand yet.
       if (!shellCopy.response()) event.waitUntil(shellCopy.refresh());

@@ -17,6 +17,14 @@ describe('postMessage validation (any same-origin script can post)', () => {
       exclude: [],
     });
     expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, turn: 'yes', exclude: [] })).toBeUndefined();
+    expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, lossy: true, exclude: [] })).toEqual({
+      type: 'wingman:shell',
+      shellId: 'a1',
+      p2p: true,
+      lossy: true,
+      exclude: [],
+    });
+    expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, lossy: 1, exclude: [] })).toBeUndefined();
     expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: 'yes', exclude: [] })).toBeUndefined();
     expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, exclude: ['relative'] })).toBeUndefined();
     expect(parseWindowToSw({ type: 'wingman:frame', shellId: 'x'.repeat(65) })).toBeUndefined();

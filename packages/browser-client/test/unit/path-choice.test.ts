@@ -5,6 +5,7 @@ import {
   PROBE_AFTER,
   REPROBE_EVERY,
   RTT_WINDOW_MS,
+  STALL_CLEAR_SAMPLES,
   type PathFigures,
   type RequestClass,
 } from '../../src/sw/path-choice';
@@ -247,5 +248,23 @@ describe('a path that stalls', () => {
     lone(one, [66, 70, 469, 68, 300]);
     expect(one.stalls('p2p')).toBe(false);
     expect(new PathChooser().stalls('p2p')).toBe(false);
+  });
+
+  it("takes the loss probe's verdict before any lone request, keeps it across a restart, and lets lone requests without a stall clear it", () => {
+    const c = new PathChooser();
+    const changes: string[] = [];
+    c.onChange = (what) => changes.push(what);
+    c.lossSeen();
+    expect({ stalls: c.stalls('p2p'), memo: c.memo().p2pStall, changes }).toEqual({ stalls: true, memo: 'remembered', changes: ['stall'] });
+    const restarted = new PathChooser();
+    restarted.restore(c.memo());
+    expect(restarted.stalls('p2p')).toBe(true);
+    lone(
+      c,
+      Array.from({ length: STALL_CLEAR_SAMPLES - 1 }, () => 66),
+    );
+    expect(c.stalls('p2p')).toBe(true);
+    lone(c, [67]);
+    expect(c.stalls('p2p')).toBe(false);
   });
 });

@@ -128,6 +128,15 @@ describe('control message validation', () => {
     refused(() => parseServerMessage(JSON.stringify(registered)), /"videoSection" must be a boolean/);
   });
 
+  it('carries the loss probe setting in p2p settings when present, a boolean only', () => {
+    const registered = JSON.parse(jsonExamples().find((e) => e.includes('"registered"'))!) as { p2p: Record<string, unknown> };
+    expect(parseServerMessage(JSON.stringify(registered))).not.toHaveProperty('p2p.lossProbe');
+    registered.p2p.lossProbe = false;
+    expect(parseServerMessage(JSON.stringify(registered))).toMatchObject({ p2p: { lossProbe: false } });
+    registered.p2p.lossProbe = 0;
+    refused(() => parseServerMessage(JSON.stringify(registered)), /"lossProbe" must be a boolean/);
+  });
+
   it('refuses ICE servers that are not stun:/turn: URLs', () => {
     const registered = JSON.parse(jsonExamples().find((e) => e.includes('"registered"'))!) as { p2p: { iceServers: unknown[] } };
     registered.p2p.iceServers = [{ urls: ['http://127.0.0.1/'] }];

@@ -61,6 +61,7 @@ import { iceCandidateNotAdded } from './ice-debug';
 import { createKeyedSerial } from './keyed-serial';
 import { HostCandidateHold } from './host-candidate-hold';
 import { PublicAddressMemory } from './predicted-candidate';
+import { answerLossProbes } from './loss-echo';
 import { closePeer, createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
 
 /** Default cap on concurrent viewer peers per agent (each costs a DTLS/SCTP association and a few threads' work in wrtc). */
@@ -516,6 +517,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       } else sendCandidate(peer, c);
     };
     pc.ondatachannel = (ev) => onChannel(peer, ev.channel);
+    answerLossProbes(pc);
     pc.oniceconnectionstatechange = () => trace(`ICE ${pc.iceConnectionState}`);
     pc.onconnectionstatechange = () => {
       trace(`connection ${pc.connectionState}`);

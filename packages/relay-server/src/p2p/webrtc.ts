@@ -24,7 +24,7 @@ export interface RtcPeerConnection {
   readonly remoteDescription: { type: string; sdp: string } | null;
   /** wrtc has it once connected; maxMessageSize is the smaller of both ends' a=max-message-size. */
   readonly sctp?: { readonly maxMessageSize?: number } | null;
-  createDataChannel(label: string, init?: { ordered?: boolean }): RtcDataChannel;
+  createDataChannel(label: string, init?: { ordered?: boolean; negotiated?: boolean; id?: number; maxRetransmits?: number }): RtcDataChannel;
   createOffer(): Promise<{ type: string; sdp: string }>;
   createAnswer(): Promise<{ type: string; sdp: string }>;
   setLocalDescription(d: { type: string; sdp: string }): Promise<void>;

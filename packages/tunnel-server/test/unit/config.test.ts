@@ -25,6 +25,7 @@ describe('configuration', () => {
       turnUrls: [],
       turnTtlS: 300,
       videoSection: true,
+      lossProbe: true,
     });
   });
 

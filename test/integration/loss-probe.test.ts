@@ -1,0 +1,103 @@
+/**
+ * The loss probe over real @roamhq/wrtc peers on loopback
+ * (docs/PROTOCOL.md §Loss probe): the viewer's measurement on its
+ * negotiated probe channel, the agent's echo as the P2P host adds it
+ * (relay-server p2p/loss-echo.ts), in a child process so that a native
+ * crash is an exit code, not a dead jest. Loopback loses nothing, so the
+ * lossy verdict itself is measured in the network lab's lossy-mobile
+ * scenario (docs/lab.md §Lossy link); here: the count on a clean path, an
+ * agent without the channel, and the echo's bounds against a viewer that
+ * sends more, or other things, than probes.
+ */
+import { join } from 'node:path';
+import { runNodeScript } from '../helpers/node-script';
+import { LOSS_PROBE_COUNT, LOSS_PROBE_WINDOW } from '../../packages/protocol/src/transports/loss-probe';
+
+jest.setTimeout(30_000);
+
+const ROOT = join(__dirname, '..', '..');
+const PROTOCOL = join(ROOT, 'packages/protocol/dist/transports/loss-probe.js');
+const ECHO = join(ROOT, 'packages/relay-server/dist/p2p/loss-echo.js');
+
+/**
+ * argv[1]: 'echo' (the agent adds its probe channel), 'none' (an agent
+ * without one) or 'flood' (the viewer sends twice the count, and odd
+ * messages, raw). Prints the viewer's result, the pool channel's state and
+ * the agent's data-channel events.
+ */
+const SCRIPT = `
+const wrtc = require('@roamhq/wrtc');
+const { runLossProbe, lossProbeMessage, LOSS_PROBE_INIT, LOSS_PROBE_LABEL, LOSS_PROBE_COUNT } = require(${JSON.stringify(PROTOCOL)});
+const { answerLossProbes } = require(${JSON.stringify(ECHO)});
+const mode = process.argv[1];
+(async () => {
+  const viewer = new wrtc.RTCPeerConnection({ iceServers: [] });
+  const agent = new wrtc.RTCPeerConnection({ iceServers: [] });
+  viewer.onicecandidate = (e) => e.candidate && agent.addIceCandidate(e.candidate).catch(() => undefined);
+  agent.onicecandidate = (e) => e.candidate && viewer.addIceCandidate(e.candidate).catch(() => undefined);
+  const pool = viewer.createDataChannel('wingman');
+  const poolOpen = new Promise((resolve) => (pool.onopen = resolve));
+  const probe = viewer.createDataChannel(LOSS_PROBE_LABEL, { ...LOSS_PROBE_INIT });
+  probe.binaryType = 'arraybuffer';
+  const agentChannels = [];
+  agent.ondatachannel = (e) => agentChannels.push(e.channel.label);
+  if (mode !== 'none') answerLossProbes(agent);
+  await viewer.setLocalDescription(await viewer.createOffer());
+  await agent.setRemoteDescription(viewer.localDescription);
+  await agent.setLocalDescription(await agent.createAnswer());
+  await viewer.setRemoteDescription(agent.localDescription);
+  await poolOpen;
+  let result;
+  if (mode === 'flood') {
+    let back = 0;
+    probe.onmessage = () => back++;
+    if (probe.readyState !== 'open') await new Promise((resolve) => (probe.onopen = resolve));
+    probe.send(new ArrayBuffer(10));
+    probe.send(new ArrayBuffer(1500));
+    for (let i = 0; i < 2 * LOSS_PROBE_COUNT; i++) probe.send(lossProbeMessage(i % LOSS_PROBE_COUNT));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    result = { back };
+  } else {
+    const t0 = Date.now();
+    result = await runLossProbe(probe);
+    result.ms = undefined;
+    result.withinDeadline = Date.now() - t0 < 5000;
+  }
+  console.log(JSON.stringify({ result, pool: pool.readyState, agentChannels, connection: viewer.connectionState }));
+  viewer.close();
+  agent.close();
+  setTimeout(() => process.exit(0), 300);
+})().catch((e) => { console.error(e); process.exit(2); });
+`;
+
+async function run(mode: 'echo' | 'none' | 'flood'): Promise<Record<string, unknown>> {
+  const r = await runNodeScript(SCRIPT, { cwd: ROOT, args: [mode] });
+  expect({ code: r.code, signal: r.signal, stderr: r.stderr.trim() }).toEqual({ code: 0, signal: null, stderr: '' });
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+describe('loss probe on real data channels', () => {
+  it('counts every probe back and none lost on a path that loses nothing, beside the pool channel', async () => {
+    expect(await run('echo')).toEqual({
+      result: { sent: LOSS_PROBE_COUNT, echoed: LOSS_PROBE_COUNT, lost: 0, lossy: false, withinDeadline: true },
+      pool: 'open',
+      // Negotiated: the agent's pool handler never sees the probe channel.
+      agentChannels: ['wingman'],
+      connection: 'connected',
+    });
+  });
+
+  it('gives no verdict, and leaves the pool alone, with an agent that has no probe channel', async () => {
+    expect(await run('none')).toEqual({
+      // Nothing comes back, so no more than one window leaves; the measurement ends at its deadline.
+      result: { sent: LOSS_PROBE_WINDOW, echoed: 0, lost: LOSS_PROBE_WINDOW, lossy: false, withinDeadline: true },
+      pool: 'open',
+      agentChannels: ['wingman'],
+      connection: 'connected',
+    });
+  });
+
+  it('echoes at most one measurement of probes per peer connection, and nothing that is not a probe', async () => {
+    expect(await run('flood')).toEqual({ result: { back: LOSS_PROBE_COUNT }, pool: 'open', agentChannels: ['wingman'], connection: 'connected' });
+  });
+});
