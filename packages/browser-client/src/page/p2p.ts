@@ -20,6 +20,7 @@ import {
 import { closeEarly, type EarlyAttempt } from './early-attempt';
 import { AttemptError, attemptP2P, type AttemptReason, type PeerSession } from './peer-attempt';
 import { linkTrustKeys } from './signal-out';
+import { lossProbeDue, lossProbeMeasured } from './loss-probe-memo';
 
 export type TransportStatus =
   | {
@@ -153,15 +154,19 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
             setStatus({ ...status, turn: true });
           })
           .catch(() => undefined);
-        // Before the first page load's wave shows it (docs/PROTOCOL.md §Loss probe).
-        void s
-          .lossProbe(() => {
-            if (session === s && status.transport === 'p2p' && !status.lossy) setStatus({ ...status, lossy: true });
-          })
-          .then((r) => {
-            if (!r || session !== s || status.transport !== 'p2p') return;
-            setStatus({ ...status, ...(r.lossy ? { lossy: true } : {}), loss: { sent: r.sent, lost: r.lost } });
-          });
+        // Before the first page load's wave shows it (docs/PROTOCOL.md §Loss probe); not again soon after a clean one.
+        if (lossProbeDue()) {
+          void s
+            .lossProbe(() => {
+              if (session === s && status.transport === 'p2p' && !status.lossy) setStatus({ ...status, lossy: true });
+            })
+            .then((r) => {
+              if (!r) return;
+              lossProbeMeasured(r);
+              if (session !== s || status.transport !== 'p2p') return;
+              setStatus({ ...status, ...(r.lossy ? { lossy: true } : {}), loss: { sent: r.sent, lost: r.lost } });
+            });
+        }
         monitor(s);
         s.onClosed((reason) => {
           if (session !== s) return;

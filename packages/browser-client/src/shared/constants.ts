@@ -159,6 +159,8 @@ export const CHANNEL_COMING_WAIT_MS = 2_000;
 export const RELAY_PARALLEL_REQUESTS = 6;
 /** sessionStorage key: this tab had an open channel on this origin (cleared when an attempt fails). */
 export const P2P_SEEN_STORAGE_KEY = 'wingman:p2p-seen';
+/** sessionStorage key: when this tab's last loss probe found the peer path clean (page/loss-probe-memo.ts). */
+export const LOSS_PROBE_CLEAN_STORAGE_KEY = 'wingman:loss-probe-clean';
 
 /** Longest wait for the app's WebSocket handshake over P2P before the socket fails (error + close 1006). */
 export const P2P_WS_HANDSHAKE_TIMEOUT_MS = 15_000;

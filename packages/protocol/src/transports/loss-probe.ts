@@ -29,11 +29,12 @@ import type { DataChannelLike } from './data-channel';
 export const LOSS_PROBE_LABEL = 'wingman-loss';
 
 /**
- * The probe channel's SCTP stream id: far above the pool's channels, whose
- * ids the browser picks from 0 (at most MAX_P2P_CHANNELS of them), and
- * below the 1024 streams both stacks negotiate.
+ * The probe channel's SCTP stream id: above the pool's channels, whose ids
+ * the browser picks from 0 (at most MAX_P2P_CHANNELS per peer connection,
+ * so below 16), and below the 256 streams Firefox's SCTP association starts
+ * with (it adds streams only by asking the peer to).
  */
-export const LOSS_PROBE_CHANNEL_ID = 1000;
+export const LOSS_PROBE_CHANNEL_ID = 64;
 
 /** How both ends create the probe channel (RTCDataChannelInit). */
 export const LOSS_PROBE_INIT = { negotiated: true, id: LOSS_PROBE_CHANNEL_ID, ordered: false, maxRetransmits: 0 } as const;

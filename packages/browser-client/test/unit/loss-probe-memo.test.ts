@@ -1,0 +1,55 @@
+/**
+ * Whether a shell's new channel runs the loss probe (page/loss-probe-memo.ts):
+ * a clean measurement stands for the tab a while; a lossy one, or one cut
+ * short, does not.
+ */
+import { LOSS_PROBE_COUNT, type LossProbeResult } from '@wingman/protocol';
+import { LOSS_PROBE_REUSE_MS, lossProbeDue, lossProbeMeasured, type MemoStore } from '../../src/page/loss-probe-memo';
+
+function store(): MemoStore {
+  const m = new Map<string, string>();
+  return { getItem: (k) => m.get(k) ?? null, setItem: (k, v) => void m.set(k, v), removeItem: (k) => void m.delete(k) };
+}
+const result = (r: Partial<LossProbeResult>): LossProbeResult => ({ sent: LOSS_PROBE_COUNT, echoed: LOSS_PROBE_COUNT, lost: 0, lossy: false, ms: 300, ...r });
+
+describe('loss probe memo', () => {
+  it('skips the probe for a while after a clean measurement, then probes again', () => {
+    const s = store();
+    expect(lossProbeDue(1_000, s)).toBe(true);
+    lossProbeMeasured(result({}), 1_000, s);
+    expect(lossProbeDue(1_000 + LOSS_PROBE_REUSE_MS - 1, s)).toBe(false);
+    expect(lossProbeDue(1_000 + LOSS_PROBE_REUSE_MS, s)).toBe(true);
+    // A clock that went back is no reason to skip.
+    expect(lossProbeDue(500, s)).toBe(true);
+  });
+
+  it('probes every channel of a lossy path, and after a measurement the channel cut short', () => {
+    const s = store();
+    lossProbeMeasured(result({}), 1_000, s);
+    lossProbeMeasured(result({ lost: 5, lossy: true, echoed: LOSS_PROBE_COUNT - 5 }), 2_000, s);
+    expect(lossProbeDue(2_001, s)).toBe(true);
+    lossProbeMeasured(result({ sent: 40, echoed: 40 }), 3_000, s);
+    expect(lossProbeDue(3_001, s)).toBe(true);
+  });
+
+  it('does not ask again soon an agent that answered nothing (no probe channel there)', () => {
+    const s = store();
+    lossProbeMeasured(result({ sent: 16, echoed: 0, lost: 16 }), 1_000, s);
+    expect(lossProbeDue(1_001, s)).toBe(false);
+  });
+
+  it('probes where storage is missing or throws', () => {
+    const broken: MemoStore = {
+      getItem: () => {
+        throw new Error('denied');
+      },
+      setItem: () => {
+        throw new Error('denied');
+      },
+      removeItem: () => undefined,
+    };
+    expect(lossProbeDue(1_000, undefined)).toBe(true);
+    expect(() => lossProbeMeasured(result({}), 1_000, broken)).not.toThrow();
+    expect(lossProbeDue(1_000, broken)).toBe(true);
+  });
+});
