@@ -102,6 +102,12 @@ function render(report: DiagReport): void {
       : '—',
   );
   field('rtt', shell?.rttMs !== undefined ? `${shell.rttMs} ms` : '—');
+  field(
+    'loss',
+    shell?.loss
+      ? `${shell.loss.lost} of ${shell.loss.sent} probes lost${shell.loss.lossy ? ': lossy, so page loads go around the channel (over the relay)' : ''}`
+      : '—',
+  );
   field('bytes', shell?.bytesSent !== undefined ? `${shell.bytesSent} sent, ${shell.bytesReceived ?? 0} received` : '—');
   field('shells', report.shells.length === 0 ? 'none: open the app in this browser, then refresh' : String(report.shells.length));
   field('sw', report.serviceWorker);

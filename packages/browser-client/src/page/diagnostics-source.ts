@@ -33,6 +33,7 @@ export async function shellSnapshot(options: DiagnosticsSourceOptions): Promise<
   snap.verified = status.verified;
   if (status.fingerprints) snap.fingerprints = { agent: shortFingerprint(status.fingerprints.agent), viewer: shortFingerprint(status.fingerprints.viewer) };
   snap.connectMs = Math.round(status.connectMs);
+  if (status.loss) snap.loss = { ...status.loss, lossy: status.lossy === true };
   const report = await options.p2p.stats().catch(() => undefined);
   if (report) Object.assign(snap, summarizeStats(report.values() as Iterable<StatsEntry>));
   return snap;

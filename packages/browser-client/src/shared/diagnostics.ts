@@ -50,6 +50,8 @@ export interface ShellSnapshot {
   fingerprints?: { agent: string; viewer: string };
   /** Signaling messages and channels the link key's checks refused. */
   untrusted?: number;
+  /** The open channel's loss probe (docs/PROTOCOL.md §Loss probe): probes sent and lost, and whether that made the path lossy. */
+  loss?: { sent: number; lost: number; lossy: boolean };
   errors: DiagError[];
 }
 
@@ -128,6 +130,8 @@ export function parseDiagReply(v: unknown, id: string): ShellSnapshot | undefine
   if (s.fingerprints !== undefined && !fingerprints) return undefined;
   const ice = s.ice === undefined ? undefined : parseIce(s.ice);
   if (s.ice !== undefined && !ice) return undefined;
+  const loss = s.loss === undefined ? undefined : parseLoss(s.loss);
+  if (s.loss !== undefined && !loss) return undefined;
   const errors = parseErrors(s.errors);
   if (!errors) return undefined;
   const snap: ShellSnapshot = { sessionId: s.sessionId, shellId: s.shellId, transport: s.transport, errors };
@@ -136,7 +140,15 @@ export function parseDiagReply(v: unknown, id: string): ShellSnapshot | undefine
   for (const k of ['rttMs', 'connectMs', 'bytesSent', 'bytesReceived', 'untrusted'] as const) if (s[k] !== undefined) snap[k] = s[k] as number;
   for (const k of ['keyed', 'verified'] as const) if (s[k] !== undefined) snap[k] = s[k] as boolean;
   if (fingerprints) snap.fingerprints = fingerprints;
+  if (loss) snap.loss = loss;
   return snap;
+}
+
+/** A loss probe's figures: counts no larger than a probe sends, lost ≤ sent. */
+function parseLoss(v: unknown): ShellSnapshot['loss'] {
+  if (!isObj(v) || !isCount(v.sent) || !isCount(v.lost) || typeof v.lossy !== 'boolean') return undefined;
+  if (!Number.isInteger(v.sent) || !Number.isInteger(v.lost) || v.sent > 0xffff || v.lost > v.sent) return undefined;
+  return { sent: v.sent, lost: v.lost, lossy: v.lossy };
 }
 
 /** A stats entry as getStats() yields it (RTCStats fields read by name). */

@@ -23,6 +23,7 @@ interface Report {
     sessionId: string;
     transport: string;
     rttMs?: number;
+    loss?: { sent: number; lost: number; lossy: boolean };
     bytesSent?: number;
     bytesReceived?: number;
     ice?: { local: string; remote: string; protocol: string };
@@ -53,12 +54,16 @@ function withStack(options: StackOptions, body: (ctx: () => { stack: Stack; brow
 
 describe('the diagnostics page of a P2P session', () => {
   withStack({}, (ctx) => {
-    it('opens from the badge and shows p2p, the host candidate pair, RTT and channel bytes, without addresses', async () => {
+    it('opens from the badge and shows p2p, the host candidate pair, RTT, the loss probe and channel bytes, without addresses', async () => {
       const { stack, browser } = ctx();
       const frame = await openShell(browser.page, `${stack.origin}/one`, 'one');
       await waitForTransport(browser.page, 'p2p');
       await browser.page.waitForFunction(
-        () => (window as unknown as { __wingman: { status(): { rttMs?: number } } }).__wingman.status().rttMs !== undefined,
+        () => {
+          // The RTT, and the loss probe's end (docs/PROTOCOL.md §Loss probe).
+          const st = (window as unknown as { __wingman: { status(): { rttMs?: number; loss?: unknown } } }).__wingman.status();
+          return st.rttMs !== undefined && st.loss !== undefined;
+        },
         undefined,
         { timeout: WAIT_MS },
       );
@@ -76,6 +81,9 @@ describe('the diagnostics page of a P2P session', () => {
       expect(shell.ice).toMatchObject({ local: 'host', protocol: 'udp' });
       expect(['host', 'prflx']).toContain(shell.ice?.remote);
       expect(shell.rttMs).toEqual(expect.any(Number));
+      // The agent answered every probe: loopback loses nothing.
+      expect(shell.loss).toEqual({ sent: 128, lost: 0, lossy: false });
+      expect(text).toContain('0 of 128 probes lost');
       expect(shell.bytesSent).toBeGreaterThan(0);
       expect(shell.bytesReceived).toBeGreaterThan(0);
       expect(report.serviceWorker).toBe('active');

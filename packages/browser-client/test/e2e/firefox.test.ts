@@ -58,7 +58,7 @@ describe('Firefox with P2P on', () => {
     return waitForApp(firefox.page, 'account');
   }
 
-  it('loads the session page and moves the app’s fetch() calls to P2P once the channel is open', async () => {
+  it('loads the session page, moves the app’s fetch() calls to P2P once the channel is open, and measures the path with the loss probe', async () => {
     const page = firefox.page;
     const frame = await openShell(page, `${stack.origin}/one`, 'one');
     const status = await waitForTransport(page, 'p2p');
@@ -66,6 +66,14 @@ describe('Firefox with P2P on', () => {
     const r = await fetchInApp(frame, '/api/hello?via=p2p');
     expect(r.transport).toBe('p2p');
     expect(JSON.parse(r.text)).toMatchObject({ hello: 'world', query: { via: 'p2p' }, forwardedFor: null, forwardedHost: new URL(stack.origin).host });
+    // The loss probe's negotiated channel works in Firefox's SCTP too: the agent answered every probe (docs/PROTOCOL.md §Loss probe).
+    type Shell = { __wingman: { status(): { loss?: { sent: number; lost: number }; lossy?: boolean } } };
+    await page.waitForFunction(() => (window as unknown as Shell).__wingman.status().loss !== undefined, { timeout: WAIT_MS });
+    const probed = await page.evaluate(() => {
+      const st = (window as unknown as Shell).__wingman.status();
+      return { loss: st.loss, lossy: st.lossy ?? false };
+    });
+    expect(probed).toEqual({ loss: { sent: 128, lost: 0 }, lossy: false });
   });
 
   it('downloads 5 MiB over P2P with the SHA-256 the app sent', async () => {

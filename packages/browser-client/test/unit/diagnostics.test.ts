@@ -55,6 +55,14 @@ describe('diagnostics messages (any same-origin script can post on the channel)'
     expect(parseDiagReply(reply({ ...snapshot, errors: [{ ...error, code: 'Bad Code' }] }), 'r1')).toBeUndefined();
   });
 
+  it("carries the loss probe's figures, and refuses ones no probe could give", () => {
+    const loss = { sent: 128, lost: 6, lossy: true };
+    expect(parseDiagReply(reply({ ...snapshot, loss }), 'r1')?.loss).toEqual(loss);
+    expect(parseDiagReply(reply({ ...snapshot, loss: { ...loss, lost: 129 } }), 'r1')).toBeUndefined();
+    expect(parseDiagReply(reply({ ...snapshot, loss: { ...loss, sent: 1.5 } }), 'r1')).toBeUndefined();
+    expect(parseDiagReply(reply({ ...snapshot, loss: { ...loss, lossy: 'yes' } }), 'r1')).toBeUndefined();
+  });
+
   it('masks addresses in free text', () => {
     expect(scrubText('connect to 192.168.1.20:3478 failed')).toBe('connect to <address>:3478 failed');
     expect(scrubText('peer fe80::1:2 gone')).toBe('peer <address> gone');

@@ -15,6 +15,7 @@ const ROWS: Array<[field: string, label: string]> = [
   ['fingerprints', 'DTLS fingerprints'],
   ['ice', 'ICE pair (types)'],
   ['rtt', 'Round trip'],
+  ['loss', 'Packet loss (probe)'],
   ['bytes', 'Channel bytes'],
   ['shells', 'Open app tabs'],
   ['sw', 'Service Worker'],
