@@ -210,17 +210,9 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
       onRtt: (ms) => {
         if (session !== s) return;
         const rttMs = Math.round(ms * 10) / 10;
-        setStatus({
-          transport: 'p2p',
-          rttMs,
-          connectMs: s.connectMs,
-          viewerId: s.viewerId,
-          channels: s.channels(),
-          ...verification(s),
-          ...(status.transport === 'p2p' && status.turn ? { turn: true } : {}),
-          ...(status.transport === 'p2p' && status.lossy ? { lossy: true } : {}),
-          ...(status.transport === 'p2p' && status.loss ? { loss: status.loss } : {}),
-        });
+        // What the channel's status learned since it opened (turn, the loss probe's verdict and figures) stays.
+        const learned = status.transport === 'p2p' ? status : {};
+        setStatus({ ...learned, transport: 'p2p', rttMs, connectMs: s.connectMs, viewerId: s.viewerId, channels: s.channels(), ...verification(s) });
         if (!reported) {
           reported = true;
           s.report('connected', { rttMs });

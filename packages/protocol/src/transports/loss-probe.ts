@@ -93,7 +93,7 @@ export class LossTally {
   sent = 0;
   echoed = 0;
 
-  /** Whether `seq` may be sent next. */
+  /** Whether another probe may leave: fewer than `limit` sent, fewer than `window` in flight. */
   canSend(limit = LOSS_PROBE_COUNT, window = LOSS_PROBE_WINDOW): boolean {
     return this.sent < limit && this.inFlight() < window;
   }
