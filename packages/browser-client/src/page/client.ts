@@ -15,7 +15,9 @@ import { shellLinkKey } from './link-key';
 import { heldFrameMessages } from './shell-handover';
 import { startDiagnosticsSource } from './diagnostics-source';
 import { OWN_SW_REASON, ownSwRequestedIn, stepAside } from './own-service-worker';
+import { lossyRemembered } from './loss-probe-memo';
 import { createP2PManager, type TransportStatus } from './p2p';
+import { createPathState } from './path-state';
 import { privateAppReady } from './private-start';
 import { createRequestServer } from './request-server';
 import { createSwLink } from './sw-link';
@@ -60,8 +62,10 @@ const p2p = createP2PManager({
 });
 const requests = createRequestServer(() => p2p.connection());
 let paths: Paths | undefined;
+const pathState = createPathState(config.p2p && lossyRemembered());
 const sw = createSwLink({
   shellId,
+  initial: pathState.initial(),
   exclude: config.exclude,
   // Only a shell holding the link key can get a private session's channel: a keyless one's requests go to the relay, whose page says why.
   private: config.private && p2p.keyed,
@@ -83,7 +87,7 @@ badge.update(p2p.status());
 p2p.onStatus((s) => {
   if (s.transport === 'p2p' && p2pReadyMs === undefined) p2pReadyMs = Math.round(performance.now());
   badge.update(s, paths);
-  sw.announce(s.transport === 'p2p', s.transport === 'p2p' && s.turn === true, s.transport === 'p2p' && s.lossy === true);
+  sw.announce(pathState.next(s));
 });
 
 /** Set once the app registered its own Service Worker and the shell is handing the browser over to it. */
@@ -133,7 +137,7 @@ Object.assign(window, { __wingman: debug, __wingmanShell: { id: shellId } });
 window.addEventListener('pagehide', () => {
   // Hand everything in flight back to the SW (it retries or resumes over the relay) and free the agent's peer.
   requests.abortAll('page closing');
-  sw.announce(false);
+  sw.announce({ p2p: false });
   p2p.stop('page closed');
   stopDiagnostics();
 });

@@ -1,18 +1,24 @@
 /**
- * Whether a new channel runs the loss probe (docs/PROTOCOL.md §Loss probe).
- * Each probe costs 128 KB each way, and every reload opens a new channel: a
- * tab whose last probe found the path clean skips it for LOSS_PROBE_REUSE_MS
- * (sessionStorage survives reloads and full navigations). A lossy path is
- * probed again on each channel: the verdict is what sends a reload's wave
- * around the channel, and the Service Worker may have cleared its own after
- * lone requests without a stall. A tab that goes from clean to lossy within
- * the time is still caught by lone requests (the stall verdict's own
- * source).
+ * What this tab's last loss probe found (docs/PROTOCOL.md §Loss probe),
+ * kept in sessionStorage, which survives reloads and full navigations.
+ *
+ * Whether a new channel runs the probe: each probe costs 128 KB each way,
+ * and every reload opens a new channel, so a tab whose last probe found the
+ * path clean skips it for LOSS_PROBE_REUSE_MS. A lossy path is probed again
+ * on each channel. A tab that goes from clean to lossy within the time is
+ * still caught by lone requests (the stall verdict's own source).
+ *
+ * Whether the path is lossy before the new channel's probe has said so: a
+ * reload's module wave leaves while its channel is still coming up, and the
+ * Service Worker may have cleared its own verdict after lone requests
+ * without a stall. A tab whose last probe found the path lossy within
+ * LOSS_PROBE_REUSE_MS tells the Service Worker at once; the new probe then
+ * confirms it or clears it.
  */
 import { LOSS_PROBE_COUNT, type LossProbeResult } from '@wingman/protocol';
-import { LOSS_PROBE_CLEAN_STORAGE_KEY } from '../shared/constants';
+import { LOSS_PROBE_CLEAN_STORAGE_KEY, LOSS_PROBE_LOSSY_STORAGE_KEY } from '../shared/constants';
 
-/** How long a clean measurement stands for the tab, ms. */
+/** How long a measurement stands for the tab, ms. */
 export const LOSS_PROBE_REUSE_MS = 10 * 60_000;
 
 /** The storage the memo lives in (sessionStorage), or nothing where storage is disabled. */
@@ -26,25 +32,41 @@ function sessionStore(): MemoStore | undefined {
   }
 }
 
-/** Whether this tab should probe its new channel. */
-export function lossProbeDue(now = Date.now(), store = sessionStore()): boolean {
+/** Whether the time stored under `key` is at most LOSS_PROBE_REUSE_MS old. */
+function recent(key: string, now: number, store: MemoStore | undefined): boolean {
   try {
-    const at = Number(store?.getItem(LOSS_PROBE_CLEAN_STORAGE_KEY) ?? NaN);
-    return !(Number.isFinite(at) && at <= now && now - at < LOSS_PROBE_REUSE_MS);
+    const at = Number(store?.getItem(key) ?? NaN);
+    return Number.isFinite(at) && at <= now && now - at < LOSS_PROBE_REUSE_MS;
   } catch {
-    return true;
+    return false;
   }
 }
 
+/** Whether this tab should probe its new channel. */
+export function lossProbeDue(now = Date.now(), store = sessionStore()): boolean {
+  return !recent(LOSS_PROBE_CLEAN_STORAGE_KEY, now, store);
+}
+
+/** Whether this tab's last probe, at most LOSS_PROBE_REUSE_MS ago, found the path lossy. */
+export function lossyRemembered(now = Date.now(), store = sessionStore()): boolean {
+  return recent(LOSS_PROBE_LOSSY_STORAGE_KEY, now, store);
+}
+
 /**
- * Records a measurement's outcome: clean (every probe sent, or none answered:
- * no agent to ask) stands for a while; lossy, or cut short by the channel
- * closing, does not.
+ * Records a measurement's outcome, or its verdict as soon as the losses made
+ * it (`onLossy`): lossy stands for a while and makes the next channel probe
+ * again; clean (every probe sent, or none answered: no agent to ask) stands
+ * for a while; a measurement cut short by the channel closing records nothing.
  */
 export function lossProbeMeasured(r: LossProbeResult, now = Date.now(), store = sessionStore()): void {
   try {
-    if (r.lossy) store?.removeItem(LOSS_PROBE_CLEAN_STORAGE_KEY);
-    else if (r.sent >= LOSS_PROBE_COUNT || r.echoed === 0) store?.setItem(LOSS_PROBE_CLEAN_STORAGE_KEY, String(now));
+    if (r.lossy) {
+      store?.removeItem(LOSS_PROBE_CLEAN_STORAGE_KEY);
+      store?.setItem(LOSS_PROBE_LOSSY_STORAGE_KEY, String(now));
+    } else if (r.sent >= LOSS_PROBE_COUNT || r.echoed === 0) {
+      store?.removeItem(LOSS_PROBE_LOSSY_STORAGE_KEY);
+      store?.setItem(LOSS_PROBE_CLEAN_STORAGE_KEY, String(now));
+    }
   } catch {
     /* storage full or disabled: the next channel probes again */
   }

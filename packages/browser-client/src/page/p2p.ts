@@ -21,6 +21,7 @@ import { closeEarly, type EarlyAttempt } from './early-attempt';
 import { AttemptError, attemptP2P, type AttemptReason, type PeerSession } from './peer-attempt';
 import { linkTrustKeys } from './signal-out';
 import { lossProbeDue, lossProbeMeasured } from './loss-probe-memo';
+import { mark } from './timeline';
 
 export type TransportStatus =
   | {
@@ -156,8 +157,11 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
           .catch(() => undefined);
         // Before the first page load's wave shows it (docs/PROTOCOL.md §Loss probe); not again soon after a clean one.
         if (lossProbeDue()) {
+          mark('loss-probe');
           void s
-            .lossProbe(() => {
+            .lossProbe((r) => {
+              mark('lossy');
+              lossProbeMeasured(r);
               if (session === s && status.transport === 'p2p' && !status.lossy) setStatus({ ...status, lossy: true });
             })
             .then((r) => {

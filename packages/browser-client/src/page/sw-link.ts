@@ -19,6 +19,20 @@ export interface SwLinkOptions {
   onPaths?(paths: Omit<PathsUpdate, 'type'>): void;
   /** A private session's shell holding the link key: the SW sends every request over its channel, and waits for one. */
   private?: boolean;
+  /** The path state announced until the first `announce` call (the tab's last loss probe found the path lossy). */
+  initial?: ShellPathState;
+}
+
+/** What a shell tells the SW about its channel and its path (ShellAnnounce). */
+export interface ShellPathState {
+  /** The shell has an open channel. */
+  p2p: boolean;
+  /** The open channel goes through TURN. */
+  turn?: boolean;
+  /** The path is lossy: the open channel's loss probe found it so, or the tab's last probe did and this shell's has not ended. */
+  lossy?: boolean;
+  /** This shell's loss probe found the path clean. */
+  lossClean?: boolean;
 }
 
 export interface SwLink {
@@ -26,10 +40,10 @@ export interface SwLink {
   readonly controlled: Promise<boolean>;
   /**
    * Tells the SW whether this shell has an open channel, whether it goes
-   * through TURN, and whether the loss probe found its path lossy (sent now
-   * and again whenever the SW asks).
+   * through TURN, and what the loss probe found of its path (sent now and
+   * again whenever the SW asks).
    */
-  announce(p2p: boolean, turn?: boolean, lossy?: boolean): void;
+  announce(state: ShellPathState): void;
   /** The SW jar's Cookie header for `url` ('' on any failure or after COOKIE_QUERY_TIMEOUT_MS). */
   cookieHeader(url: string): Promise<string>;
 }
@@ -47,9 +61,7 @@ function writeCookies(lines: string[], port: MessagePort | undefined): void {
 }
 
 export function createSwLink(options: SwLinkOptions): SwLink {
-  let p2p = false;
-  let turn = false;
-  let lossy = false;
+  let state: ShellPathState = options.initial ?? { p2p: false };
   const container = 'serviceWorker' in navigator ? navigator.serviceWorker : undefined;
 
   let requests: MessagePort | undefined;
@@ -89,10 +101,10 @@ export function createSwLink(options: SwLinkOptions): SwLink {
     const message: ShellAnnounce = {
       type: 'wingman:shell',
       shellId: options.shellId,
-      p2p,
+      p2p: state.p2p,
       exclude: options.exclude,
-      ...(p2p && turn ? { turn: true } : {}),
-      ...(p2p && lossy ? { lossy: true } : {}),
+      ...(state.p2p && state.turn ? { turn: true } : {}),
+      ...(state.lossy ? { lossy: true } : state.lossClean ? { lossClean: true } : {}),
       ...(options.private ? { private: true } : {}),
     };
     if (requests && !freshPort) return controller.postMessage(message);
@@ -138,10 +150,8 @@ export function createSwLink(options: SwLinkOptions): SwLink {
 
   return {
     controlled,
-    announce(open, viaTurn = false, lossyPath = false) {
-      p2p = open;
-      turn = viaTurn;
-      lossy = lossyPath;
+    announce(next) {
+      state = next;
       announce();
     },
     cookieHeader(url) {

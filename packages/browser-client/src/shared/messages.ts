@@ -24,11 +24,17 @@ export interface ShellAnnounce {
    */
   turn?: boolean;
   /**
-   * The loss probe found the open channel's path lossy (docs/PROTOCOL.md
-   * §Loss probe): the SW takes it as a P2P stall verdict (sw/path-choice.ts).
-   * Absent: false.
+   * The peer path is lossy (docs/PROTOCOL.md §Loss probe): the loss probe of
+   * the open channel found it so, or, with or without a channel, the tab's
+   * last probe did and this shell's has not ended yet. The SW takes it as a
+   * P2P stall verdict (sw/loss-verdicts.ts). Absent: false.
    */
   lossy?: boolean;
+  /**
+   * This shell's loss probe found the path clean: the SW drops the verdict
+   * it took from this shell's `lossy` (sw/loss-verdicts.ts). Absent: false.
+   */
+  lossClean?: boolean;
   /** A private session: every request goes over the channel, none to the relay (which refuses them). Absent: false. */
   private?: boolean;
   /** Path prefixes to leave to the relay. */
@@ -253,6 +259,8 @@ export function parseWindowToSw(v: unknown): WindowToSw | undefined {
         isExclude(o.exclude) &&
         (o.turn === undefined || typeof o.turn === 'boolean') &&
         (o.lossy === undefined || typeof o.lossy === 'boolean') &&
+        (o.lossClean === undefined || typeof o.lossClean === 'boolean') &&
+        !(o.lossy === true && o.lossClean === true) &&
         (o.private === undefined || typeof o.private === 'boolean')
         ? {
             type: o.type,
@@ -261,6 +269,7 @@ export function parseWindowToSw(v: unknown): WindowToSw | undefined {
             exclude: o.exclude,
             ...(o.turn ? { turn: true } : {}),
             ...(o.lossy ? { lossy: true } : {}),
+            ...(o.lossClean ? { lossClean: true } : {}),
             ...(o.private ? { private: true } : {}),
           }
         : undefined;

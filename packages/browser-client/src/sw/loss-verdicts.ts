@@ -1,14 +1,17 @@
 /**
  * The shells' loss-probe verdicts (docs/PROTOCOL.md §Loss probe) into the
- * path choice: a shell whose channel's probe found the path lossy says so
- * in each announcement while that channel lasts; the verdict is taken once
- * per channel, so once lone requests have cleared it (path-choice.ts), the
- * shell's next status update does not set it again.
+ * path choice. A shell says its path is lossy in each announcement while it
+ * holds that verdict: before its channel is up (the tab's last probe found
+ * loss), and while its channel lasts (that channel's probe, or the tab's
+ * until it ends). The verdict is taken once per shell before its channel and
+ * once per channel, so once lone requests have cleared it (path-choice.ts),
+ * the shell's next status update does not set it again. A shell whose probe
+ * then finds the path clean takes back the verdict it gave.
  */
 import type { ShellAnnounce } from '../shared/messages';
 import type { PathChooser } from './path-choice';
 
-/** Shells remembered at most: an entry is dropped when its channel goes; past this, all are (a verdict then may be taken twice). */
+/** Shells remembered at most: an entry is dropped when its verdict goes; past this, all are (a verdict then may be taken twice). */
 const MAX_SHELLS = 64;
 
 export interface LossVerdicts {
@@ -16,18 +19,19 @@ export interface LossVerdicts {
   announced(m: ShellAnnounce): void;
 }
 
-export function createLossVerdicts(paths: Pick<PathChooser, 'lossSeen'>): LossVerdicts {
-  /** Shells whose current channel's verdict was taken. */
-  const taken = new Set<string>();
+export function createLossVerdicts(paths: Pick<PathChooser, 'lossSeen' | 'lossCleared'>): LossVerdicts {
+  /** Shells whose verdict was taken, and whether they had a channel then. */
+  const taken = new Map<string, boolean>();
   return {
     announced(m) {
-      if (!m.p2p || !m.lossy) {
+      if (m.lossClean && taken.has(m.shellId)) paths.lossCleared();
+      if (!m.lossy) {
         taken.delete(m.shellId);
         return;
       }
-      if (taken.has(m.shellId)) return;
-      if (taken.size >= MAX_SHELLS) taken.clear();
-      taken.add(m.shellId);
+      if (taken.get(m.shellId) === m.p2p) return;
+      if (!taken.has(m.shellId) && taken.size >= MAX_SHELLS) taken.clear();
+      taken.set(m.shellId, m.p2p);
       paths.lossSeen();
     },
   };

@@ -162,6 +162,8 @@ export class PathChooser {
   private readonly sizes = new Map<string, number>();
   /** Requests on each path that have not had their head yet. */
   private readonly inFlight: Record<PathName, number> = { p2p: 0, relay: 0 };
+  /** Requests the Service Worker answers whose head has not come yet, on any path or before their route (take()). */
+  private taken = 0;
   /** Whether each path stalls (stalls()), from its recent small-request times. */
   private readonly stalling: Record<PathName, boolean> = { p2p: false, relay: false };
   /** Recent small-request times per path: [when (ms, the caller's clock), time to the head (ms)]. */
@@ -170,6 +172,8 @@ export class PathChooser {
   private readonly remembered: Record<PathName, boolean> = { p2p: false, relay: false };
   /** Lone small requests in a row within the stall limit, per path (clears a remembered verdict). */
   private readonly cleanRun: Record<PathName, number> = { p2p: 0, relay: 0 };
+  /** P2P's remembered verdict rests on a loss probe alone (lossSeen): a clean probe may take it back (lossCleared). */
+  private lossHeld = false;
   /** The path each class takes outside probes (what the badge shows). */
   readonly preferred: Preferred = { small: 'p2p', bulk: 'p2p' };
   /** Called when what memo() returns may have changed: a stall verdict, or a bulk figure. */
@@ -187,6 +191,7 @@ export class PathChooser {
       this.cleanRun[path] = 0;
       this.recentRtts[path].length = 0;
     }
+    this.lossHeld = false;
     this.seen.small = 0;
     this.seen.bulk = 0;
     this.sizes.clear();
@@ -339,6 +344,28 @@ export class PathChooser {
   }
 
   /**
+   * A request the Service Worker answers, from its fetch event on (before
+   * its route is decided, which takes a few awaits) until its head: returns
+   * the release, to call once (more calls do nothing). A page load's burst
+   * reaches the worker as one fetch event after another before any of them
+   * has left on a path, so a count from the route on would see each one alone.
+   */
+  take(): () => void {
+    this.taken++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.taken--;
+    };
+  }
+
+  /** Requests taken (take()) and not released. */
+  takenNow(): number {
+    return this.taken;
+  }
+
+  /**
    * Whether `path` stalls: at least STALL_MIN_COUNT of its recent lone small
    * requests took far longer than its best (STALL_FACTOR, STALL_EXTRA_MS). On
    * one ordered data channel a lost packet holds every request behind it
@@ -357,6 +384,20 @@ export class PathChooser {
   lossSeen(): void {
     if (this.stalls('p2p')) return;
     this.remembered.p2p = true;
+    this.lossHeld = true;
+    this.cleanRun.p2p = 0;
+    this.onChange?.('stall');
+  }
+
+  /**
+   * A later loss probe found the P2P path clean: the verdict lossSeen() set
+   * goes. One that lone requests formed or confirmed (stalls since) stays:
+   * only they clear it.
+   */
+  lossCleared(): void {
+    if (!this.lossHeld) return;
+    this.lossHeld = false;
+    this.remembered.p2p = false;
     this.cleanRun.p2p = 0;
     this.onChange?.('stall');
   }
@@ -390,6 +431,8 @@ export class PathChooser {
     this.stalling[path] = observed;
     this.cleanRun[path] = ms > limit ? 0 : this.cleanRun[path] + 1;
     if (this.cleanRun[path] >= STALL_CLEAR_SAMPLES) this.remembered[path] = false;
+    // Lone requests decided it (stalled, or cleared it): no longer the probe's alone.
+    if (path === 'p2p' && (observed || !this.remembered.p2p)) this.lossHeld = false;
     if (this.stalls(path) !== was || this.stalling[path]) this.onChange?.('stall');
   }
 

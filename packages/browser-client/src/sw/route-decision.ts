@@ -114,8 +114,12 @@ export interface RouteFacts {
   privateWaiting: boolean;
   /** Requests in flight on the relay now. */
   relayInFlight: number;
-  /** Requests in flight on P2P now. */
-  p2pInFlight: number;
+  /**
+   * Other requests the channel would carry alongside this one: those in
+   * flight on P2P, or taken by the Service Worker and not answered yet
+   * (path-choice.ts take(): a burst's requests before their routes).
+   */
+  othersInFlight: number;
   /** The relay's parallel requests (RELAY_PARALLEL_REQUESTS): at this count a new one queues. */
   relayParallel: number;
   /** P2P's small requests stall (path-choice.ts stalls('p2p')). */
@@ -153,7 +157,7 @@ export function decideRoute(facts: RouteFacts, measurements: Measurements | unde
   const fallback: RoutePath = facts.channel.turn ? 'relay' : 'p2p';
   const d = facts.upload ? measurements.chooseUpload(fallback) : measurements.choose(facts.cls, fallback);
   if (d.path === 'relay') return { path: 'relay', reason: d.why === 'default' ? 'turn-default' : d.why };
-  if (facts.cls === 'small' && !facts.upload && facts.p2pInFlight > 0 && facts.p2pStalls) return { path: 'relay', reason: 'p2p-stalls' };
+  if (facts.cls === 'small' && !facts.upload && facts.othersInFlight > 0 && facts.p2pStalls) return { path: 'relay', reason: 'p2p-stalls' };
   return { path: 'p2p', reason: d.why };
 }
 
@@ -184,8 +188,8 @@ export interface BrowserFacts {
   p2pStalls: boolean;
   /** The SW's jar has cookies for this request the browser's jar lacks; undefined until the jar is read. */
   cookiesToAdd: boolean | undefined;
-  /** Requests in flight on P2P now. */
-  p2pInFlight: number;
+  /** Requests in flight on P2P, or taken by the Service Worker and not answered yet (RouteFacts.othersInFlight). */
+  othersInFlight: number;
   /** The request's class (path-choice.ts requestClass). */
   cls: RequestClass;
   /** The SW's HTTP cache holds an entry for the URL; undefined until its index is read. */
@@ -206,7 +210,7 @@ export interface BrowserFacts {
 export function leaveToBrowser(f: BrowserFacts): boolean {
   if (!LEFT_DESTINATIONS.has(f.destination)) return false;
   if (f.navigation || f.tagged || !f.settled || f.privateWaiting || !f.p2pStalls) return false;
-  if (f.channel && (f.cls !== 'small' || f.p2pInFlight === 0 || f.cached !== false)) return false;
+  if (f.channel && (f.cls !== 'small' || f.othersInFlight === 0 || f.cached !== false)) return false;
   if (f.method !== 'GET' && f.method !== 'HEAD') return false;
   return f.cookiesToAdd === false;
 }

@@ -298,7 +298,7 @@ self.addEventListener('fetch', (event) => {
     privateWaiting: registry.privateWithoutChannel(),
     p2pStalls: paths.stalls('p2p'),
     cookiesToAdd: cookiesToAdd(cookies.relayHeaderNow(url, sameSiteContext(request, url))),
-    p2pInFlight: paths.inFlightOn('p2p'),
+    othersInFlight: Math.max(paths.inFlightOn('p2p'), paths.takenNow()),
     cls: paths.requestClass({ method: request.method.toUpperCase(), target: url.pathname + url.search, hasRange: request.headers.has('range') }),
     cached: httpCache.holdsNow(request.url),
   });
@@ -306,14 +306,23 @@ self.addEventListener('fetch', (event) => {
     routes.count('relay', 'to-browser');
     return;
   }
+  // Counted from here, so the next fetch event of a burst sees this one (route-decision.ts othersInFlight).
+  const release = paths.take();
   event.respondWith(
-    handleRequest(event, deps).catch((err: unknown) => {
-      if (request.signal.aborted) return Response.error();
-      return errorResponse(
-        502,
-        'ERR_UPSTREAM_UNREACHABLE',
-        `Neither the peer-to-peer channel nor the relay could serve this request (${(err as Error)?.message ?? String(err)}).`,
-      );
-    }),
+    handleRequest(event, deps).then(
+      (res) => {
+        release();
+        return res;
+      },
+      (err: unknown) => {
+        release();
+        if (request.signal.aborted) return Response.error();
+        return errorResponse(
+          502,
+          'ERR_UPSTREAM_UNREACHABLE',
+          `Neither the peer-to-peer channel nor the relay could serve this request (${(err as Error)?.message ?? String(err)}).`,
+        );
+      },
+    ),
   );
 });

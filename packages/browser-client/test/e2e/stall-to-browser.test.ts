@@ -6,14 +6,16 @@
  * names the protocol of the browser's own request, where a response the SW
  * made names none; a fetch() stays with the SW (`reason=no-channel`). The stall verdict
  * is the one a restarted Service Worker takes over from IndexedDB
- * (path-memory.ts); the channel is kept down by refusing the shell's
- * signaling socket.
+ * (path-memory.ts), or the one a new shell gives when the tab's last loss
+ * probe found the path lossy (page/loss-probe-memo.ts); the channel is kept
+ * down by refusing the shell's signaling socket.
  */
 import type { Frame } from 'playwright-core';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
 import { fetchInApp, inPage, openShell, waitForTransport } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 import { delay } from '../../../../test/helpers/wait';
+import { LOSS_PROBE_CLEAN_STORAGE_KEY, LOSS_PROBE_LOSSY_STORAGE_KEY } from '../../src/shared/constants';
 
 jest.setTimeout(120_000);
 
@@ -48,31 +50,40 @@ describe('a stalling P2P path without a channel', () => {
   async function imageLoads(frame: Frame, count: number, until?: (who: string) => boolean): Promise<string[]> {
     const seen: string[] = [];
     for (let i = 0; i < count; i++) {
-      const url = `/api/hello?img=${i}-${Math.random()}`;
-      seen.push(
-        await inPage(
-          frame,
-          (u) =>
-            new Promise<string>((resolve) => {
-              const img = new Image();
-              // The entry may follow the load event by a task: looked for up to 20 times, 50 ms apart.
-              const done = (tries = 20) => {
-                const entry = performance.getEntriesByName(new URL(u, location.href).href)[0] as PerformanceResourceTiming | undefined;
-                if (entry) resolve(entry.nextHopProtocol || 'sw');
-                else if (tries <= 0) resolve('no entry');
-                else setTimeout(() => done(tries - 1), 50);
-              };
-              img.onload = () => done();
-              img.onerror = () => done();
-              img.src = u;
-            }),
-          url,
-        ),
-      );
+      seen.push(...(await burst(frame, 1)));
       if (until?.(seen[i]!)) break;
       await delay(TRY_EVERY_MS);
     }
     return seen;
+  }
+
+  /** Who answered each of `count` image loads started at once (as a page's burst of modules), as imageLoads says. */
+  function burst(frame: Frame, count: number): Promise<string[]> {
+    return inPage(
+      frame,
+      (n) =>
+        Promise.all(
+          Array.from(
+            { length: n },
+            () =>
+              new Promise<string>((resolve) => {
+                const url = `/api/hello?img=${Math.random()}`;
+                const img = new Image();
+                // The entry may follow the load event by a task: looked for up to 20 times, 50 ms apart.
+                const done = (tries = 20) => {
+                  const entry = performance.getEntriesByName(new URL(url, location.href).href)[0] as PerformanceResourceTiming | undefined;
+                  if (entry) resolve(entry.nextHopProtocol || 'sw');
+                  else if (tries <= 0) resolve('no entry');
+                  else setTimeout(() => done(tries - 1), 50);
+                };
+                img.onload = () => done();
+                img.onerror = () => done();
+                img.src = url;
+              }),
+          ),
+        ),
+      count,
+    );
   }
 
   /** Stops the Service Worker (it restarts for the next request and reads what the previous one kept). */
@@ -102,7 +113,19 @@ describe('a stalling P2P path without a channel', () => {
     );
   }
 
-  it('with a channel up, leaves an image load that would share the stalling channel to the browser; a lone one keeps P2P', async () => {
+  /** What the tab's last loss probe found a moment ago was loss (page/loss-probe-memo.ts): written into the shell's sessionStorage. */
+  async function rememberLossyPath(): Promise<void> {
+    await inPage(
+      browser.page,
+      ([lossy, clean]) => {
+        sessionStorage.removeItem(clean);
+        sessionStorage.setItem(lossy, String(Date.now()));
+      },
+      [LOSS_PROBE_LOSSY_STORAGE_KEY, LOSS_PROBE_CLEAN_STORAGE_KEY] as const,
+    );
+  }
+
+  it('with a channel up, leaves image loads that would share the stalling channel to the browser, a burst too; a lone one keeps P2P', async () => {
     const { page } = browser;
     let frame = await openShell(page, `${stack.origin}/one`, 'one');
     await waitForTransport(page, 'p2p');
@@ -112,6 +135,8 @@ describe('a stalling P2P path without a channel', () => {
     await waitForTransport(page, 'p2p');
     // Alone on P2P: the Service Worker carries it (a lone request is how the verdict clears).
     expect(await imageLoads(frame, 1)).toEqual(['sw']);
+    // A burst, as a page's modules come: all but about the first share the channel with those before them.
+    expect((await burst(frame, 8)).filter(byBrowser).length).toBeGreaterThanOrEqual(6);
     // A request the app never answers, in flight on P2P from now on.
     await inPage(frame, () => void fetch('/hang').catch(() => undefined), undefined);
     expect((await imageLoads(frame, MAX_TRIES, byBrowser)).pop()).toMatch(/^(http\/1\.1|h2)$/);
@@ -138,5 +163,42 @@ describe('a stalling P2P path without a channel', () => {
     // A fetch() stays with the Service Worker (its answer could set a cookie the SW's jar must keep).
     const r = await fetchInApp(frame, '/api/hello?via=fetch');
     expect(r.headers['x-wingman-route']).toBe('relay; reason=no-channel');
+  });
+
+  it("takes the tab's remembered loss before any channel, and lets the new channel's clean probe take it back", async () => {
+    const { page } = browser;
+    // A new installation: no stall verdict kept from before (path-memory.ts forgets it on activate).
+    await unregisterServiceWorkers(page);
+    // The shell's signaling socket refused while `refuse` holds (a route registered later wins over an earlier one).
+    let refuse = false;
+    await page.routeWebSocket(/\/__wingman\/signal/, (ws) => (refuse ? ws.close() : ws.connectToServer()));
+    await openShell(page, `${stack.origin}/one`, 'one');
+    await waitForTransport(page, 'p2p');
+    // No channel from now on, and a Service Worker without a stall verdict.
+    refuse = true;
+    await rememberLossyPath();
+    await stopServiceWorker();
+    let frame = await openShell(page, `${stack.origin}/two`, 'two');
+    // The new shell said so before its channel: the browser fetches the image.
+    expect((await imageLoads(frame, MAX_TRIES, byBrowser)).pop()).toMatch(/^(http\/1\.1|h2)$/);
+
+    // With a channel again: its probe finds loopback clean, and the verdict goes.
+    refuse = false;
+    await rememberLossyPath();
+    await stopServiceWorker();
+    frame = await openShell(page, `${stack.origin}/one`, 'one');
+    await waitForTransport(page, 'p2p');
+    let loss: unknown;
+    for (let i = 0; i < MAX_TRIES && loss === undefined; i++) {
+      loss = await inPage(page, () => (window as unknown as { __wingman: { status(): { loss?: unknown } } }).__wingman.status().loss, undefined);
+      if (loss === undefined) await delay(TRY_EVERY_MS);
+    }
+    expect(loss).toEqual({ sent: 128, lost: 0 });
+    // The SW has heard the shell's word that the probe was clean once it answers a message posted after it.
+    await waitForTransport(page, 'p2p');
+    // A request in flight on P2P: with the verdict, image loads would go to the browser.
+    await inPage(frame, () => void fetch('/hang').catch(() => undefined), undefined);
+    expect(new Set(await imageLoads(frame, CONTROL_TRIES))).toEqual(new Set(['sw']));
+    await unregisterServiceWorkers(page);
   });
 });

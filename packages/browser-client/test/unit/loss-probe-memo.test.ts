@@ -4,7 +4,7 @@
  * short, does not.
  */
 import { LOSS_PROBE_COUNT, type LossProbeResult } from '@wingman/protocol';
-import { LOSS_PROBE_REUSE_MS, lossProbeDue, lossProbeMeasured, type MemoStore } from '../../src/page/loss-probe-memo';
+import { LOSS_PROBE_REUSE_MS, lossProbeDue, lossProbeMeasured, lossyRemembered, type MemoStore } from '../../src/page/loss-probe-memo';
 
 function store(): MemoStore {
   const m = new Map<string, string>();
@@ -32,6 +32,21 @@ describe('loss probe memo', () => {
     expect(lossProbeDue(3_001, s)).toBe(true);
   });
 
+  it('remembers a lossy path for a while, until a clean measurement', () => {
+    const s = store();
+    expect(lossyRemembered(1_000, s)).toBe(false);
+    lossProbeMeasured(result({ sent: 40, echoed: 38, lost: 2, lossy: true }), 1_000, s);
+    expect(lossyRemembered(1_000 + LOSS_PROBE_REUSE_MS - 1, s)).toBe(true);
+    expect(lossyRemembered(1_000 + LOSS_PROBE_REUSE_MS, s)).toBe(false);
+    expect(lossyRemembered(500, s)).toBe(false);
+    // Cut short: what was remembered stays.
+    lossProbeMeasured(result({ sent: 40, echoed: 40 }), 2_000, s);
+    expect(lossyRemembered(2_001, s)).toBe(true);
+    lossProbeMeasured(result({}), 3_000, s);
+    expect(lossyRemembered(3_001, s)).toBe(false);
+    expect(lossProbeDue(3_001, s)).toBe(false);
+  });
+
   it('does not ask again soon an agent that answered nothing (no probe channel there)', () => {
     const s = store();
     lossProbeMeasured(result({ sent: 16, echoed: 0, lost: 16 }), 1_000, s);
@@ -51,5 +66,6 @@ describe('loss probe memo', () => {
     expect(lossProbeDue(1_000, undefined)).toBe(true);
     expect(() => lossProbeMeasured(result({}), 1_000, broken)).not.toThrow();
     expect(lossProbeDue(1_000, broken)).toBe(true);
+    expect(lossyRemembered(1_000, broken)).toBe(false);
   });
 });

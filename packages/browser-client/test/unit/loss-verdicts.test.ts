@@ -7,12 +7,13 @@ import type { ShellAnnounce } from '../../src/shared/messages';
 import { createLossVerdicts } from '../../src/sw/loss-verdicts';
 import { PathChooser, STALL_CLEAR_SAMPLES } from '../../src/sw/path-choice';
 
-const announce = (shellId: string, p2p: boolean, lossy?: boolean): ShellAnnounce => ({
+const announce = (shellId: string, p2p: boolean, lossy?: boolean, lossClean?: boolean): ShellAnnounce => ({
   type: 'wingman:shell',
   shellId,
   p2p,
   exclude: [],
   ...(lossy ? { lossy } : {}),
+  ...(lossClean ? { lossClean } : {}),
 });
 const clean = (c: PathChooser) => {
   for (let i = 0; i < STALL_CLEAR_SAMPLES; i++) c.recordHead('p2p', 'small', 66, 1_000 + i);
@@ -46,9 +47,37 @@ describe('loss-probe verdicts in the Service Worker', () => {
     expect(paths.stalls('p2p')).toBe(true);
   });
 
-  it('ignores a lossy flag without a channel', () => {
+  it("takes the tab's remembered verdict before the channel is up, and once more when it opens", () => {
     const paths = new PathChooser();
-    createLossVerdicts(paths).announced(announce('s1', false, true));
+    const verdicts = createLossVerdicts(paths);
+    verdicts.announced(announce('s1', false, true));
+    expect(paths.stalls('p2p')).toBe(true);
+    clean(paths);
+    verdicts.announced(announce('s1', false, true));
     expect(paths.stalls('p2p')).toBe(false);
+    verdicts.announced(announce('s1', true, true));
+    expect(paths.stalls('p2p')).toBe(true);
+  });
+
+  it('takes the verdict back when the same shell finds the path clean, not when another shell does', () => {
+    const paths = new PathChooser();
+    const verdicts = createLossVerdicts(paths);
+    verdicts.announced(announce('s1', false, true));
+    verdicts.announced(announce('s2', true, false, true));
+    expect(paths.stalls('p2p')).toBe(true);
+    verdicts.announced(announce('s1', true, false, true));
+    expect(paths.stalls('p2p')).toBe(false);
+    // Said again on each status update: nothing more to take back.
+    verdicts.announced(announce('s3', true, true));
+    verdicts.announced(announce('s1', true, false, true));
+    expect(paths.stalls('p2p')).toBe(true);
+  });
+
+  it('keeps the verdict when a shell goes away (no lossy flag, no clean probe)', () => {
+    const paths = new PathChooser();
+    const verdicts = createLossVerdicts(paths);
+    verdicts.announced(announce('s1', true, true));
+    verdicts.announced(announce('s1', false));
+    expect(paths.stalls('p2p')).toBe(true);
   });
 });

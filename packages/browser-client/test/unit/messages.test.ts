@@ -25,6 +25,23 @@ describe('postMessage validation (any same-origin script can post)', () => {
       exclude: [],
     });
     expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, lossy: 1, exclude: [] })).toBeUndefined();
+    // The tab's last probe found loss: said before the channel is up; a clean probe says so instead.
+    expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: false, lossy: true, exclude: [] })).toEqual({
+      type: 'wingman:shell',
+      shellId: 'a1',
+      p2p: false,
+      lossy: true,
+      exclude: [],
+    });
+    expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, lossClean: true, exclude: [] })).toEqual({
+      type: 'wingman:shell',
+      shellId: 'a1',
+      p2p: true,
+      lossClean: true,
+      exclude: [],
+    });
+    expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, lossClean: 'yes', exclude: [] })).toBeUndefined();
+    expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, lossy: true, lossClean: true, exclude: [] })).toBeUndefined();
     expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: 'yes', exclude: [] })).toBeUndefined();
     expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, exclude: ['relative'] })).toBeUndefined();
     expect(parseWindowToSw({ type: 'wingman:frame', shellId: 'x'.repeat(65) })).toBeUndefined();

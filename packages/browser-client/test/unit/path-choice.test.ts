@@ -267,4 +267,42 @@ describe('a path that stalls', () => {
     lone(c, [67]);
     expect(c.stalls('p2p')).toBe(false);
   });
+
+  it('counts the requests the Service Worker took until each is released, once', () => {
+    const c = new PathChooser();
+    const first = c.take();
+    const second = c.take();
+    expect(c.takenNow()).toBe(2);
+    first();
+    first();
+    expect(c.takenNow()).toBe(1);
+    second();
+    expect(c.takenNow()).toBe(0);
+  });
+
+  it('lets a clean loss probe take back the verdict a probe gave, never one lone requests formed', () => {
+    const probed = new PathChooser();
+    const changes: string[] = [];
+    probed.onChange = (what) => changes.push(what);
+    probed.lossSeen();
+    lone(probed, [66, 67]);
+    probed.lossCleared();
+    expect({ stalls: probed.stalls('p2p'), memo: probed.memo().p2pStall, changes }).toEqual({ stalls: false, memo: 'none', changes: ['stall', 'stall'] });
+    // Stalls of lone requests confirmed it after the probe: theirs to clear.
+    const confirmed = new PathChooser();
+    confirmed.lossSeen();
+    lone(confirmed, [66, 70, 68, 469, 72, 469, 69, 471, 75]);
+    confirmed.lossCleared();
+    expect(confirmed.stalls('p2p')).toBe(true);
+    // Formed by lone requests before any probe: a clean probe leaves it.
+    const formed = new PathChooser();
+    lone(formed, [66, 70, 68, 469, 72, 469, 69, 471, 75]);
+    formed.lossSeen();
+    formed.lossCleared();
+    expect(formed.stalls('p2p')).toBe(true);
+    // Nothing to take back.
+    const none = new PathChooser();
+    none.lossCleared();
+    expect(none.stalls('p2p')).toBe(false);
+  });
 });

@@ -21,7 +21,7 @@ const base: RouteFacts = {
   channelComing: false,
   privateWaiting: false,
   relayInFlight: 0,
-  p2pInFlight: 0,
+  othersInFlight: 0,
   relayParallel: 6,
   p2pStalls: false,
   cls: 'small',
@@ -93,10 +93,10 @@ describe('decideRoute', () => {
     ['the chooser probes the relay', { cls: 'bulk' }, { path: 'relay', why: 'probe' }, { path: 'relay', reason: 'probe' }],
     ['through TURN the relay is the default', { channel: { turn: true } }, { path: 'relay', why: 'default' }, { path: 'relay', reason: 'turn-default' }],
     ['through TURN, P2P measured faster', { channel: { turn: true } }, { path: 'p2p', why: 'faster' }, { path: 'p2p', reason: 'faster' }],
-    ['P2P stalls and a small request would share the channel', { p2pStalls: true, p2pInFlight: 1 }, p2pDefault, { path: 'relay', reason: 'p2p-stalls' }],
-    ['P2P stalls but the channel is idle: P2P', { p2pStalls: true, p2pInFlight: 0 }, p2pDefault, { path: 'p2p', reason: 'default' }],
-    ['P2P stalls but the request is bulk: P2P', { p2pStalls: true, p2pInFlight: 3, cls: 'bulk' }, p2pDefault, { path: 'p2p', reason: 'default' }],
-    ['P2P stalls but the request is an upload: P2P', { p2pStalls: true, p2pInFlight: 3, upload: true }, p2pDefault, { path: 'p2p', reason: 'default' }],
+    ['P2P stalls and a small request would share the channel', { p2pStalls: true, othersInFlight: 1 }, p2pDefault, { path: 'relay', reason: 'p2p-stalls' }],
+    ['P2P stalls but the channel is idle: P2P', { p2pStalls: true, othersInFlight: 0 }, p2pDefault, { path: 'p2p', reason: 'default' }],
+    ['P2P stalls but the request is bulk: P2P', { p2pStalls: true, othersInFlight: 3, cls: 'bulk' }, p2pDefault, { path: 'p2p', reason: 'default' }],
+    ['P2P stalls but the request is an upload: P2P', { p2pStalls: true, othersInFlight: 3, upload: true }, p2pDefault, { path: 'p2p', reason: 'default' }],
     ['otherwise P2P, with the chooser’s reason', {}, { path: 'p2p', why: 'probe' }, { path: 'p2p', reason: 'probe' }],
   ];
 
@@ -131,24 +131,24 @@ describe('leaveToBrowser', () => {
     privateWaiting: false,
     p2pStalls: true,
     cookiesToAdd: false,
-    p2pInFlight: 0,
+    othersInFlight: 0,
     cls: 'small',
     cached: undefined,
   };
   /** A channel is up, P2P stalls and the request would share the channel (rule 6 would relay it). */
-  const sharing: BrowserFacts = { ...stalling, channel: true, p2pInFlight: 3, cached: false };
+  const sharing: BrowserFacts = { ...stalling, channel: true, othersInFlight: 3, cached: false };
   it('leaves a GET or HEAD to the browser while P2P stalls, no shell has a channel and the SW has no cookie to add', () => {
     expect(leaveToBrowser(stalling)).toBe(true);
     expect(leaveToBrowser({ ...stalling, method: 'HEAD' })).toBe(true);
     for (const destination of ['style', 'image', 'font']) expect(leaveToBrowser({ ...stalling, destination })).toBe(true);
     // Without a channel, its class, what is in flight and the cache do not matter: the SW would relay it all the same.
-    expect(leaveToBrowser({ ...stalling, cls: 'bulk', p2pInFlight: 5, cached: true })).toBe(true);
+    expect(leaveToBrowser({ ...stalling, cls: 'bulk', othersInFlight: 5, cached: true })).toBe(true);
   });
   it('leaves a small one to the browser with a channel up when it would share the stalling channel with others and the cache holds nothing for it', () => {
     expect(leaveToBrowser(sharing)).toBe(true);
   });
   const withChannel: Array<[string, Partial<BrowserFacts>]> = [
-    ['nothing else is in flight on P2P (a lone request keeps P2P, and can clear the verdict)', { p2pInFlight: 0 }],
+    ['nothing else is in flight on P2P (a lone request keeps P2P, and can clear the verdict)', { othersInFlight: 0 }],
     ['a bulk request (the path chooser picks its path by throughput)', { cls: 'bulk' }],
     ["the SW's HTTP cache holds an entry for it", { cached: true }],
     ["the SW's HTTP cache index is not read yet", { cached: undefined }],

@@ -1,0 +1,43 @@
+/**
+ * What the shell tells the Service Worker about its channel and its path
+ * (sw-link.ts ShellPathState), from the P2P manager's statuses and what the
+ * tab's last loss probe found (loss-probe-memo.ts; docs/PROTOCOL.md §Loss
+ * probe). A path the tab last found lossy is announced lossy from the
+ * shell's first announcement on, before its channel is up, until this
+ * shell's own probe finds it clean: a reload's module wave then goes around
+ * the coming channel from its first request. Pure: statuses in, states out.
+ */
+import type { TransportStatus } from './p2p';
+import type { ShellPathState } from './sw-link';
+
+export interface PathState {
+  /** What to announce before any status (no channel yet). */
+  initial(): ShellPathState;
+  /** What to announce on a new status. */
+  next(s: TransportStatus): ShellPathState;
+}
+
+/** `rememberedLossy`: the tab's last probe found the path lossy (loss-probe-memo.ts lossyRemembered). */
+export function createPathState(rememberedLossy: boolean): PathState {
+  let lossy = rememberedLossy;
+  let clean = false;
+  const state = (p2p: boolean, turn: boolean): ShellPathState => ({
+    p2p,
+    ...(turn ? { turn: true } : {}),
+    ...(lossy ? { lossy: true } : clean ? { lossClean: true } : {}),
+  });
+  return {
+    initial: () => state(false, false),
+    next(s) {
+      if (s.transport === 'p2p' && s.lossy) {
+        lossy = true;
+        clean = false;
+      } else if (s.transport === 'p2p' && s.loss) {
+        // The probe ended without finding loss: whatever the tab remembered no longer holds.
+        lossy = false;
+        clean = true;
+      }
+      return state(s.transport === 'p2p', s.transport === 'p2p' && s.turn === true);
+    },
+  };
+}
