@@ -4,9 +4,10 @@
  * tab's last loss probe found (loss-probe-memo.ts; docs/PROTOCOL.md §Loss
  * probe). A path the tab last found lossy is announced lossy from the
  * shell's first announcement on, before its channel is up, until this
- * shell's own probe finds it clean: a reload's module wave then goes around
+ * shell's own probe, run in full, finds it clean: a reload's module wave then goes around
  * the coming channel from its first request. Pure: statuses in, states out.
  */
+import { LOSS_PROBE_COUNT } from '@wingman/protocol';
 import type { TransportStatus } from './p2p';
 import type { ShellPathState } from './sw-link';
 
@@ -32,8 +33,9 @@ export function createPathState(rememberedLossy: boolean): PathState {
       if (s.transport === 'p2p' && s.lossy) {
         lossy = true;
         clean = false;
-      } else if (s.transport === 'p2p' && s.loss) {
-        // The probe ended without finding loss: whatever the tab remembered no longer holds.
+      } else if (s.transport === 'p2p' && s.loss && s.loss.sent >= LOSS_PROBE_COUNT) {
+        // Every probe went and too few were lost: whatever the tab remembered no longer holds. A
+        // measurement cut short (the deadline, no answer at all) says nothing either way.
         lossy = false;
         clean = true;
       }

@@ -35,6 +35,12 @@ describe("the shell's path state", () => {
     expect(s.next(relay)).toEqual({ p2p: false, lossClean: true });
   });
 
+  it('keeps the memory when the probe was cut short or got no answer', () => {
+    const s = createPathState(true);
+    expect(s.next(open({ loss: { sent: 100, lost: 1 } }))).toEqual({ p2p: true, lossy: true });
+    expect(s.next(open({ loss: { sent: 16, lost: 16 } }))).toEqual({ p2p: true, lossy: true });
+  });
+
   it('confirms the memory when the probe finds loss again', () => {
     const s = createPathState(true);
     expect(s.next(open({ lossy: true, loss: { sent: 128, lost: 6 } }))).toEqual({ p2p: true, lossy: true });
