@@ -23,17 +23,8 @@ export interface SwLinkOptions {
   initial?: ShellPathState;
 }
 
-/** What a shell tells the SW about its channel and its path (ShellAnnounce). */
-export interface ShellPathState {
-  /** The shell has an open channel. */
-  p2p: boolean;
-  /** The open channel goes through TURN. */
-  turn?: boolean;
-  /** The path is lossy: the open channel's loss probe found it so, or the tab's last probe did and this shell's has not ended. */
-  lossy?: boolean;
-  /** This shell's loss probe found the path clean. */
-  lossClean?: boolean;
-}
+/** What a shell tells the SW about its channel and its path (ShellAnnounce's fields of the same names). */
+export type ShellPathState = Pick<ShellAnnounce, 'p2p' | 'turn' | 'lossy' | 'lossClean'>;
 
 export interface SwLink {
   /** Resolves true once the SW controls this page, false when it cannot (no SW support, registration failed, timeout). */

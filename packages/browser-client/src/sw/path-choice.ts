@@ -360,9 +360,13 @@ export class PathChooser {
     };
   }
 
-  /** Requests taken (take()) and not released. */
-  takenNow(): number {
-    return this.taken;
+  /**
+   * Requests a new one would share P2P with (route-decision.ts
+   * othersInFlight): those in flight on P2P, or taken and not released.
+   * `selfTaken`: the asking request is itself one of those taken.
+   */
+  othersInFlight(selfTaken: boolean): number {
+    return Math.max(this.inFlight.p2p, this.taken - (selfTaken ? 1 : 0));
   }
 
   /**

@@ -262,8 +262,8 @@ export async function obtain(
     channelComing: mayWait && deps.registry.channelComing(),
     privateWaiting: mayWait && deps.registry.privateWithoutChannel(),
     relayInFlight: paths?.inFlightOn('relay') ?? 0,
-    // This request is one of those taken (sw.ts): the others are the rest.
-    othersInFlight: paths ? Math.max(paths.inFlightOn('p2p'), paths.takenNow() - 1) : 0,
+    // This request is one of those taken (sw.ts).
+    othersInFlight: paths?.othersInFlight(true) ?? 0,
     relayParallel: RELAY_PARALLEL_REQUESTS,
     p2pStalls: paths?.stalls('p2p') ?? false,
     cls,

@@ -298,7 +298,7 @@ self.addEventListener('fetch', (event) => {
     privateWaiting: registry.privateWithoutChannel(),
     p2pStalls: paths.stalls('p2p'),
     cookiesToAdd: cookiesToAdd(cookies.relayHeaderNow(url, sameSiteContext(request, url))),
-    othersInFlight: Math.max(paths.inFlightOn('p2p'), paths.takenNow()),
+    othersInFlight: paths.othersInFlight(false),
     cls: paths.requestClass({ method: request.method.toUpperCase(), target: url.pathname + url.search, hasRange: request.headers.has('range') }),
     cached: httpCache.holdsNow(request.url),
   });

@@ -272,12 +272,15 @@ describe('a path that stalls', () => {
     const c = new PathChooser();
     const first = c.take();
     const second = c.take();
-    expect(c.takenNow()).toBe(2);
+    expect([c.othersInFlight(false), c.othersInFlight(true)]).toEqual([2, 1]);
     first();
     first();
-    expect(c.takenNow()).toBe(1);
+    expect([c.othersInFlight(false), c.othersInFlight(true)]).toEqual([1, 0]);
     second();
-    expect(c.takenNow()).toBe(0);
+    expect([c.othersInFlight(false), c.othersInFlight(true)]).toEqual([0, 0]);
+    // Requests already on P2P count as well.
+    c.started('p2p');
+    expect(c.othersInFlight(true)).toBe(1);
   });
 
   it('lets a clean loss probe take back the verdict a probe gave, never one lone requests formed', () => {
