@@ -240,6 +240,23 @@ export function swRouteCounts({ timeoutMs }) {
   });
 }
 
+/** Registers the Service Worker at `path` and resolves once it controls the page; rejects after `timeoutMs`. */
+export function registerWorker({ path, timeoutMs }) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${path} did not control the page within ${timeoutMs} ms`)), timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    if (navigator.serviceWorker.controller?.scriptURL.endsWith(path)) return done();
+    navigator.serviceWorker.addEventListener('controllerchange', done, { once: true });
+    navigator.serviceWorker.register(path).catch((err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
 /** When the app's page ran its ready marker (absolute ms, high resolution), or null. */
 export function appReadyAt() {
   return typeof window.appReadyAt === 'number' ? window.appReadyAt : null;

@@ -14,6 +14,11 @@ const FIGURES = [
   ['coldMs', 0],
   ['warmReload.ms', 0],
   ['swStoppedReload.ms', 0],
+  // relay-only rows of lossy-mobile: the same reloads under the Service Worker floors (floor-sw.mjs).
+  ['swFloor.worker.warmReload.ms', 0],
+  ['swFloor.worker.swStoppedReload.ms', 0],
+  ['swFloor.shell.warmReload.ms', 0],
+  ['swFloor.shell.swStoppedReload.ms', 0],
   ['hmrFirstPage.ms', 0],
   ['hmr.ms', 0],
   ['smallP50Ms', 1],

@@ -264,7 +264,8 @@ export function judgeWanGoals(rows) {
         missing ? null : worse.length === 0,
         `P2P vs relay-only on the three loads and API p99, each ≤ ${LOSSY_RATIO_GOAL}×${worse.length ? `: worse in ${worse.join('; ')}` : ''}${missing ? `; ${missing} figure(s) missing` : ''}` +
           // What the data channel itself moves under this loss, against the relay's TCP (bulk-floor/).
-          (relay.bulkFloor ? `; ${formatFloor(relay.bulkFloor, 'down')}, relay-only 20 MiB down ${num(relay.downloadMBps) ?? '—'} MB/s` : ''),
+          (relay.bulkFloor ? `; ${formatFloor(relay.bulkFloor, 'down')}, relay-only 20 MiB down ${num(relay.downloadMBps) ?? '—'} MB/s` : '') +
+          formatSwFloor(p2p, relay),
       );
     }
     if (relay) {
@@ -290,7 +291,9 @@ export function judgeWanGoals(rows) {
           'never worse',
           name,
           ok,
-          `${m} vs relay-only, every column within ${NEVER_WORSE_SLACK}×${worse.length ? `: worse in ${worse.join('; ')}` : ''}${missing ? `; ${missing} column(s) missing` : ''}`,
+          `${m} vs relay-only, every column within ${NEVER_WORSE_SLACK}×${worse.length ? `: worse in ${worse.join('; ')}` : ''}${missing ? `; ${missing} column(s) missing` : ''}` +
+            // The floors under a worse reload (lossy-mobile's are on its lossy line).
+            (worse.length && name !== 'lossy-mobile' ? formatSwFloor(r, relay) : ''),
         );
       }
     }
@@ -302,6 +305,34 @@ export function judgeWanGoals(rows) {
     }
   }
   return out;
+}
+
+/**
+ * The reloads' floors (floor-sw.mjs), from the relay-only row: the same
+ * reloads under the smallest worker, and under the smallest worker with a
+ * shell, each against relay-only's own and P2P's against it; '' without them.
+ */
+export function formatSwFloor(p2p, relay) {
+  const x = (v, by) => Math.round((v / by) * 100) / 100;
+  const floors = [];
+  for (const [name, key] of [
+    ['Service Worker floor (relay-only under the smallest worker, same run)', 'worker'],
+    ['shell floor (… and the smallest shell, the app in its frame)', 'shell'],
+  ]) {
+    const parts = [];
+    for (const [what, load] of [
+      ['warm reload', 'warmReload'],
+      ['reload, SW stopped', 'swStoppedReload'],
+    ]) {
+      const f = num(relay.swFloor?.[key]?.[load]?.ms);
+      const r = num(relay[load]?.ms);
+      const a = num(p2p[load]?.ms);
+      if (f === undefined || r === undefined) continue;
+      parts.push(`${what} ${f} ms (${x(f, r)}× relay-only${a !== undefined ? `; P2P ${x(a, f)}× it` : ''})`);
+    }
+    if (parts.length) floors.push(`; ${name}: ${parts.join(', ')}`);
+  }
+  return floors.join('');
 }
 
 /** PASS/FAIL lines, as the bench prints them. */

@@ -25,6 +25,7 @@ import {
   navigationMilestones,
   readPeers,
   recordPeerConnections,
+  registerWorker,
   requestTimes,
   requestTimeline,
   resourceSummary,
@@ -47,6 +48,8 @@ import { stallFigures } from './stalls.mjs';
 const APP_WAIT_MS = 120_000;
 /** How long the Service Worker has to answer a count of its routes (it answers in well under 100 ms when running). */
 const ROUTES_WAIT_MS = 1000;
+/** How long a Service Worker the lab registers may take to control the page. */
+const WORKER_WAIT_MS = 10_000;
 /** Poll interval of in-page state. */
 const POLL_MS = 25;
 /** One 20–50 MiB transfer; the data channel under 2 % loss (lossy-mobile) moves 0.1–0.3 MB/s: 20 MiB in up to ~3.5 min. */
@@ -68,6 +71,8 @@ function parseConfig(text) {
     !(Array.isArray(lines) && lines.every((l) => Number.isInteger(l.pid) && typeof l.statsFile === 'string' && Array.isArray(l.targets)))
   )
     throw new Error('config.counters needs delayLines: [{ role, pid, statsFile, targets }]');
+  if (c.swFloor != null && ![c.swFloor.worker, c.swFloor.shell].every((p) => typeof p === 'string' && p.startsWith('/')))
+    throw new Error('config.swFloor needs worker and shell: paths');
   for (const k of ['p2pWaitMs', 'downloadBytes', 'smallCount', 'settleMs', 'uploadBytes'])
     if (!Number.isInteger(c[k]) || c[k] < 0) throw new Error(`config.${k} must be a non-negative integer`);
   return { ...c, origin: url.origin, apex: url.hostname.split('.').slice(1).join('.') };
@@ -205,12 +210,15 @@ async function main() {
       if (trace) await trace.stop(`${process.env.WINGMAN_LAB_TRACE}-${Date.now()}.json`);
       // HMR on a page opened once the session was settled (P2P up, when it comes up).
       if (config.hmr) result.hmr = await hmrUpdate(await waitForApp(page), config.hmr, config.hmr.edits[1]);
-      // Chromium stops idle workers after ~30 s; this is that state, without the wait.
-      const cdp = await context.newCDPSession(page);
-      await cdp.send('ServiceWorker.enable');
-      await cdp.send('ServiceWorker.stopAllWorkers');
-      await cdp.detach();
+      await stopServiceWorkers(context, page);
       result.swStoppedReload = await reloadOnce(page, appDocs, config.p2pWaitMs, meter, 'swStoppedReload');
+      if (config.swFloor) {
+        // A figure of its own: a floor that fails (a reload whose app does not show) says so here, not in the row's checks.
+        result.swFloor = {};
+        await floorReloads(context, page, appDocs, config, meter, result.swFloor).catch((err) => {
+          result.swFloor.error = err instanceof Error ? err.message.split('\n')[0] : String(err);
+        });
+      }
     }
     if (config.watchFailureMs > 0) result.iceFailure = await watchIceFailure(page, config.watchFailureMs);
   } catch (err) {
@@ -294,14 +302,44 @@ async function startTrace(context, page) {
 }
 
 /**
+ * The reload floors (floor-sw.mjs): the same two reloads as the row's, under
+ * the smallest Service Worker, then under the smallest worker with a shell,
+ * into `out.worker` and `out.shell`.
+ */
+async function floorReloads(context, page, appDocs, config, meter, out) {
+  for (const [key, path] of [
+    ['worker', config.swFloor.worker],
+    ['shell', config.swFloor.shell],
+  ]) {
+    const app = await waitForApp(page);
+    await app.evaluate(registerWorker, { path, timeoutMs: WORKER_WAIT_MS });
+    // Once unmeasured: a warm reload follows loads the worker has already served (its first navigation is slower).
+    await reloadOnce(page, appDocs, config.p2pWaitMs, meter, `${key}FloorFirstReload`, true);
+    const warmReload = await reloadOnce(page, appDocs, config.p2pWaitMs, meter, `${key}FloorWarmReload`, true);
+    await stopServiceWorkers(context, page);
+    out[key] = { warmReload, swStoppedReload: await reloadOnce(page, appDocs, config.p2pWaitMs, meter, `${key}FloorSwStoppedReload`, true) };
+  }
+}
+
+/** Stops every Service Worker of the browser: Chromium stops idle workers after ~30 s; this is that state, without the wait. */
+async function stopServiceWorkers(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  await cdp.detach();
+}
+
+/**
  * Reloads the page: navigation start → the app's ready marker, what carried
  * the app's document, and (with a shell) when P2P was usable again; the
- * reload is `meter`'s phase `phase` (its stall figures with it).
+ * reload is `meter`'s phase `phase` (its stall figures with it). `floor`:
+ * under one of the lab's floor workers (floor-sw.mjs), whose shell is not
+ * Wingman's.
  */
-async function reloadOnce(page, appDocs, p2pWaitMs, meter, phase) {
+async function reloadOnce(page, appDocs, p2pWaitMs, meter, phase, floor = false) {
   const seen = appDocs.length;
   // The Service Worker's counts before (none when it is stopped: a restarted one counts from zero).
-  const routesBefore = await page.evaluate(swRouteCounts, { timeoutMs: ROUTES_WAIT_MS }).catch(() => null);
+  const routesBefore = floor ? null : await page.evaluate(swRouteCounts, { timeoutMs: ROUTES_WAIT_MS }).catch(() => null);
   await meter.begin(phase);
   // The new document's app, not the old one's (a frame may outlive the commit for a moment).
   const notBefore = Date.now();
@@ -317,9 +355,10 @@ async function reloadOnce(page, appDocs, p2pWaitMs, meter, phase) {
   const appDocument = relativeMilestones(await app.evaluate(navigationMilestones), top.timeOrigin);
   const shellDocument = shell ? relativeMilestones(await page.evaluate(navigationMilestones), top.timeOrigin) : null;
   const stalls = stallFigures(await app.evaluate(requestTimes));
-  const p2p = await waitForP2P(page, p2pWaitMs, shell);
+  // A floor's shell (floor-sw.mjs) is not Wingman's: no channel, no routes to ask for.
+  const p2p = await waitForP2P(page, p2pWaitMs, shell && !floor);
   await meter.end(phase, { stalls });
-  const routesAfter = shell ? await page.evaluate(swRouteCounts, { timeoutMs: ROUTES_WAIT_MS }).catch(() => null) : null;
+  const routesAfter = shell && !floor ? await page.evaluate(swRouteCounts, { timeoutMs: ROUTES_WAIT_MS }).catch(() => null) : null;
   return {
     ms: readyAt === null ? null : Math.round(readyAt - top.timeOrigin),
     resources,

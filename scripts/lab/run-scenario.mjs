@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FLOOR_SHELL_SW_PATH, FLOOR_SW_PATH } from './floor-sw.mjs';
 import { destroyNamespaces, listNamespaces } from './netns.mjs';
 import { startInNamespace } from './proc.mjs';
 import { DOWNLOAD_BYTES, LAB_P2P_TIMEOUT_MS, SMALL_REQUESTS, WAN_TRANSFER_BYTES, pathRttMs } from './scenarios.mjs';
@@ -130,6 +131,8 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, log 
       uploadBytes: measure && wan ? WAN_TRANSFER_BYTES : 0,
       smallCount: measure ? SMALL_REQUESTS : 0,
       reloads: Boolean(wan),
+      // relay-only: the same reloads again under the smallest Service Worker, then with the smallest shell (floor-sw.mjs).
+      swFloor: wan && scenario.swFloor && scenario.relayOnly && !scenario.baseline ? { worker: FLOOR_SW_PATH, shell: FLOOR_SHELL_SW_PATH } : null,
       watchFailureMs: scenario.watchFailureMs ?? 0,
       wingman: !scenario.baseline,
       baseline: scenario.baseline ?? null,

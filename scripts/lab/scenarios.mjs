@@ -32,6 +32,7 @@ const cone = (host, extra = {}) => ({ nat: 'cone', hosts: [host], ...extra });
  * @property {boolean} [bulkFloor] WAN scenarios: in relay-only mode, also measure the bulk floor (bulk-floor/index.mjs)
  * @property {number} [bulkFloorBytes] bytes of each floor transfer (default: the scenario's download size); less on a lossy path, where the floor moves a few hundred kB/s
  * @property {boolean} [setupRace] WAN scenarios: in relay-only mode, also race the two channel set-up designs (setup-race/index.mjs)
+ * @property {boolean} [swFloor] WAN scenarios: in relay-only mode, also reload with the Service Worker floor (floor-sw.mjs)
  * @property {string} [mode] WAN scenarios: the way Wingman is run (WAN_MODES)
  * @property {string[]} [agentArgs] extra `wingman http` arguments
  * @property {boolean} [blockP2p] hosts reach only the server's HTTP port (topology.mjs allowOnlyServerHttp)
@@ -159,6 +160,7 @@ export const WAN_SCENARIOS = [
     ci: true,
     bulkFloor: true,
     setupRace: true,
+    swFloor: true,
   },
   {
     name: 'same-lan-cloud-server',
@@ -177,6 +179,7 @@ export const WAN_SCENARIOS = [
     p2pRequired: true,
     bulkFloor: true,
     bulkFloorBytes: 2 * 1024 * 1024,
+    swFloor: true,
   },
   {
     name: 'far-server-symmetric-nat',

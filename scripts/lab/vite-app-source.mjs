@@ -9,6 +9,7 @@
  */
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FLOOR_WORKERS } from './floor-sw.mjs';
 
 /** 20 sections × 15 components + main, App, the helper: 323 app modules (plus React's pre-bundled ones). */
 const SECTIONS = 20;
@@ -42,7 +43,9 @@ export default function ${componentName(i)}() {
  * @returns {{ modules: number, hmr: { file: string, selector: string, text: (version: number) => string, source: (version: number) => string } }}
  */
 export function writeViteApp(dir, nodeModules) {
-  for (const sub of ['src/s', 'src/c', 'src/util']) mkdirSync(join(dir, sub), { recursive: true });
+  for (const sub of ['src/s', 'src/c', 'src/util', 'public']) mkdirSync(join(dir, sub), { recursive: true });
+  // Served as is (Vite's public directory): the workers of the lab's Service Worker floors (floor-sw.mjs).
+  for (const [path, source] of FLOOR_WORKERS) writeFileSync(join(dir, 'public', path.slice(1)), source);
   symlinkSync(nodeModules, join(dir, 'node_modules'), 'dir');
   writeFileSync(
     join(dir, 'index.html'),

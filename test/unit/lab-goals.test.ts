@@ -96,6 +96,30 @@ describe('lab goals', () => {
     expect(line.text).toContain('relay-only 20 MiB down 16.4 MB/s');
   });
 
+  it("puts the reloads' Service Worker and shell floors from the relay-only row on the lossy line", () => {
+    const lossy = (mode: string, figures: Record<string, unknown>) => ({ ...row(mode, figures), scenario: 'lossy-mobile' });
+    const goals = judgeWanGoals([
+      lossy('p2p', { coldMs: 3000, warmReload: { ms: 1800 }, swStoppedReload: { ms: 1700 }, smallP99Ms: 400 }),
+      lossy('relay-only', {
+        coldMs: 2900,
+        warmReload: { ms: 1600 },
+        swStoppedReload: { ms: 1500 },
+        smallP99Ms: 500,
+        swFloor: { worker: { warmReload: { ms: 1760 }, swStoppedReload: { ms: 1800 } }, shell: { warmReload: { ms: 1800 } } },
+      }),
+    ]);
+    const line = goals.find((g) => g.goal === 'lossy')!;
+    expect(line.pass).toBe(false);
+    expect(line.text).toContain(
+      'Service Worker floor (relay-only under the smallest worker, same run): warm reload 1760 ms (1.1× relay-only; P2P 1.02× it), reload, SW stopped 1800 ms (1.2× relay-only; P2P 0.94× it)',
+    );
+    expect(line.text).toContain('; shell floor (… and the smallest shell, the app in its frame): warm reload 1800 ms (1.13× relay-only; P2P 1× it)');
+    expect(line.text).not.toContain('its frame): warm reload 1800 ms (1.13× relay-only; P2P 1× it), reload');
+    // Without the floor's reloads, nothing is said of it.
+    const bare = judgeWanGoals([lossy('p2p', { warmReload: { ms: 1800 } }), lossy('relay-only', { warmReload: { ms: 1600 } })]);
+    expect(bare.find((g) => g.goal === 'lossy')!.text).not.toContain('Service Worker floor');
+  });
+
   it('never judges the direct row against never-worse', () => {
     const withDirect = judgeWanGoals([row('relay-only', { coldMs: 4000 }), row('direct', { coldMs: 9000 })]);
     expect(withDirect.filter((g) => g.goal === 'never worse')).toEqual([]);
