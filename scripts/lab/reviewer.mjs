@@ -99,6 +99,10 @@ async function main() {
     const meter = createPhaseMeter(config.counters ?? null, () => page.evaluate(transportCounters));
     result.phases = meter.phases;
     const appDocs = [];
+    // The requests in flight, for the error of a load that does not end (waitForApp).
+    context.on('request', (req) => inFlight.set(req, Date.now()));
+    context.on('requestfinished', (req) => inFlight.delete(req));
+    context.on('requestfailed', (req) => inFlight.delete(req));
     page.on('response', (res) => {
       const req = res.request();
       if (req.isNavigationRequest() && req.resourceType() === 'document')
@@ -402,9 +406,27 @@ async function waitForApp(page, notBefore = 0) {
       const [name, readyAt] = await frame.evaluate(() => [window.pageName ?? null, window.appReadyAt ?? 0]).catch(() => [null, 0]);
       if (name === 'home' && readyAt >= notBefore) return frame;
     }
-    if (Date.now() > deadline) throw new Error(`the app did not show within ${APP_WAIT_MS} ms (page at ${page.url()})`);
+    if (Date.now() > deadline) throw new Error(`the app did not show within ${APP_WAIT_MS} ms (page at ${page.url()}; ${describeInFlight()})`);
     await sleep(POLL_MS);
   }
+}
+
+/** Requests the browser has started and not finished, with when each started (ms since the epoch). */
+const inFlight = new Map();
+/** How many in-flight requests a load's error names. */
+const IN_FLIGHT_NAMED = 5;
+
+/** The requests still in flight, the oldest first: what a load that does not end waits for. */
+function describeInFlight() {
+  const now = Date.now();
+  const oldest = [...inFlight]
+    .sort((a, b) => a[1] - b[1])
+    .slice(0, IN_FLIGHT_NAMED)
+    .map(
+      ([req, at]) =>
+        `${req.method()} ${new URL(req.url()).pathname} ${req.resourceType()}${req.serviceWorker() ? ' (from the worker)' : ''} for ${now - at} ms`,
+    );
+  return `${inFlight.size} request(s) in flight${oldest.length ? `: ${oldest.join(', ')}` : ''}`;
 }
 
 /**
