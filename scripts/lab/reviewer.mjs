@@ -102,7 +102,11 @@ async function main() {
     // The requests in flight, for the error of a load that does not end (waitForApp).
     context.on('request', (req) => inFlight.set(req, Date.now()));
     context.on('requestfinished', (req) => inFlight.delete(req));
-    context.on('requestfailed', (req) => inFlight.delete(req));
+    context.on('requestfailed', (req) => {
+      inFlight.delete(req);
+      failed.push(req);
+      if (failed.length > IN_FLIGHT_NAMED) failed.shift();
+    });
     page.on('response', (res) => {
       const req = res.request();
       if (req.isNavigationRequest() && req.resourceType() === 'document')
@@ -413,10 +417,12 @@ async function waitForApp(page, notBefore = 0) {
 
 /** Requests the browser has started and not finished, with when each started (ms since the epoch). */
 const inFlight = new Map();
-/** How many in-flight requests a load's error names. */
+/** The last requests that failed (at most IN_FLIGHT_NAMED), oldest first. */
+const failed = [];
+/** How many in-flight and failed requests a load's error names. */
 const IN_FLIGHT_NAMED = 5;
 
-/** The requests still in flight, the oldest first: what a load that does not end waits for. */
+/** The requests still in flight, the oldest first, and the last that failed: what a load that does not end waits for, or lost. */
 function describeInFlight() {
   const now = Date.now();
   const oldest = [...inFlight]
@@ -426,7 +432,8 @@ function describeInFlight() {
       ([req, at]) =>
         `${req.method()} ${new URL(req.url()).pathname} ${req.resourceType()}${req.serviceWorker() ? ' (from the worker)' : ''} for ${now - at} ms`,
     );
-  return `${inFlight.size} request(s) in flight${oldest.length ? `: ${oldest.join(', ')}` : ''}`;
+  const lastFailed = failed.map((req) => `${req.method()} ${new URL(req.url()).pathname} ${req.resourceType()}: ${req.failure()?.errorText ?? 'failed'}`);
+  return `${inFlight.size} request(s) in flight${oldest.length ? `: ${oldest.join(', ')}` : ''}; last failed: ${lastFailed.join(', ') || 'none'}`;
 }
 
 /**
