@@ -14,7 +14,7 @@ const FIGURES = [
   ['coldMs', 0],
   ['warmReload.ms', 0],
   ['swStoppedReload.ms', 0],
-  // relay-only rows of lossy-mobile: the same reloads under the Service Worker floors (floor-sw.mjs).
+  // relay-only rows of far-server and lossy-mobile: the same reloads under the reload floors (floor-sw.mjs).
   ['swFloor.worker.warmReload.ms', 0],
   ['swFloor.worker.swStoppedReload.ms', 0],
   ['swFloor.shell.warmReload.ms', 0],

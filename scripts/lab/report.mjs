@@ -157,6 +157,8 @@ const LOADS = [
 ];
 
 const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+/** a ÷ b to two decimals. */
+const ratio = (a, b) => Math.round((a / b) * 100) / 100;
 const round = (v) => Math.round(v);
 
 /**
@@ -201,7 +203,6 @@ export function raceCut(race) {
 export function judgeWanGoals(rows) {
   const out = [];
   const add = (goal, scenario, pass, text) => out.push({ goal, scenario, pass, text });
-  const ratio = (a, b) => Math.round((a / b) * 100) / 100;
   for (const name of [...new Set(rows.map((r) => r.scenario))]) {
     const mode = (m) => rows.find((r) => r.scenario === name && r.mode === m);
     const p2p = mode('p2p');
@@ -313,7 +314,6 @@ export function judgeWanGoals(rows) {
  * shell, each against relay-only's own and P2P's against it; '' without them.
  */
 export function formatSwFloor(p2p, relay) {
-  const x = (v, by) => Math.round((v / by) * 100) / 100;
   const floors = [];
   for (const [name, key] of [
     ['Service Worker floor (relay-only under the smallest worker, same run)', 'worker'],
@@ -328,7 +328,7 @@ export function formatSwFloor(p2p, relay) {
       const r = num(relay[load]?.ms);
       const a = num(p2p[load]?.ms);
       if (f === undefined || r === undefined) continue;
-      parts.push(`${what} ${f} ms (${x(f, r)}× relay-only${a !== undefined ? `; P2P ${x(a, f)}× it` : ''})`);
+      parts.push(`${what} ${f} ms (${ratio(f, r)}× relay-only${a !== undefined ? `; P2P ${ratio(a, f)}× it` : ''})`);
     }
     if (parts.length) floors.push(`; ${name}: ${parts.join(', ')}`);
   }

@@ -32,7 +32,7 @@ const cone = (host, extra = {}) => ({ nat: 'cone', hosts: [host], ...extra });
  * @property {boolean} [bulkFloor] WAN scenarios: in relay-only mode, also measure the bulk floor (bulk-floor/index.mjs)
  * @property {number} [bulkFloorBytes] bytes of each floor transfer (default: the scenario's download size); less on a lossy path, where the floor moves a few hundred kB/s
  * @property {boolean} [setupRace] WAN scenarios: in relay-only mode, also race the two channel set-up designs (setup-race/index.mjs)
- * @property {boolean} [swFloor] WAN scenarios: in relay-only mode, also reload with the Service Worker floor (floor-sw.mjs)
+ * @property {boolean} [swFloor] WAN scenarios: in relay-only mode, also reload under the Service Worker floor and the shell floor (floor-sw.mjs)
  * @property {string} [mode] WAN scenarios: the way Wingman is run (WAN_MODES)
  * @property {string[]} [agentArgs] extra `wingman http` arguments
  * @property {boolean} [blockP2p] hosts reach only the server's HTTP port (topology.mjs allowOnlyServerHttp)
