@@ -25,6 +25,18 @@ export const CHROMIUM_ARGS = [
 export const LAUNCH_TIMEOUT_MS = 30_000;
 
 /**
+ * With WINGMAN_LAB_NETLOG=<path prefix>: Chromium's network log of each
+ * browser the lab starts, `<prefix>.<pid>.<ms>.json` (every HTTP/2 frame,
+ * GOAWAY and stream error; open it in Chromium's netlog viewer or read its
+ * `events`). Empty without it.
+ * @returns {string[]}
+ */
+function netLogArgs() {
+  const prefix = process.env.WINGMAN_LAB_NETLOG;
+  return prefix ? [`--log-net-log=${prefix}.${process.pid}.${Date.now()}.json`] : [];
+}
+
+/**
  * Starts the lab's Chromium with its profile in `profile`: headless, CHROMIUM_ARGS
  * and then `args`, any other playwright launch option as given.
  * @param {string} profile
@@ -37,7 +49,7 @@ export function launchLabChromium(profile, { args = [], ...options } = {}) {
     headless: true,
     timeout: LAUNCH_TIMEOUT_MS,
     ...options,
-    args: [...CHROMIUM_ARGS, ...args],
+    args: [...CHROMIUM_ARGS, ...args, ...netLogArgs()],
   });
 }
 

@@ -12,6 +12,9 @@ import { waitForEntry } from './wait';
 /** Bound on waiting for the app to see a request or an abort: relayed hops on a loaded machine stay far below. */
 const APP_WAIT_TIMEOUT_MS = 10_000;
 
+/** The ETag of /revalidate. */
+export const REVALIDATE_ETAG = '"v1"';
+
 /** Deterministic bytes: block i of 64 KiB is filled from a seed so both ends can rebuild it. */
 export function patternBlock(i: number): Buffer {
   const b = Buffer.allocUnsafe(65536);
@@ -111,6 +114,11 @@ export async function startFixtureApp(): Promise<FixtureApp> {
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total) });
         return writePattern(res, total);
       }
+      case '/revalidate':
+        // A cached resource: a conditional GET for its ETag gets a 304 (no body), as a dev server answers a reload.
+        if (req.headers['if-none-match'] === REVALIDATE_ETAG) return void res.writeHead(304, { etag: REVALIDATE_ETAG }).end();
+        res.writeHead(200, { etag: REVALIDATE_ETAG, 'cache-control': 'no-cache', 'content-type': 'text/plain' });
+        return res.end('fresh');
       case '/sse':
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
         res.write('data: first\n\n');

@@ -4,12 +4,15 @@
  * fixture app; viewers are node's http2 client (ALPN h2) and https/ws clients
  * (ALPN http/1.1), all trusting a throwaway CA.
  */
-import { connect, type ClientHttp2Session } from 'node:http2';
+import { connect, constants, type ClientHttp2Session } from 'node:http2';
 import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import { AGENT_PATH } from '@wingman/protocol';
-import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
+import { REVALIDATE_ETAG, startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
+import { NGHTTP2_STREAM_RESET_BURST } from '../../packages/tunnel-server/src/http/h2-reset-budget';
+import { HTTP2_RETIRE_QUIET_MS } from '../../packages/tunnel-server/src/http/http2-compat';
+import { setTimeout as delay } from 'node:timers/promises';
 import { killAll, startAgent, startServer } from '../helpers/processes';
 import { h2Exchange, type H2Reply } from '../helpers/h2-client';
 import { createTestCa, type TestCa } from '../helpers/test-ca';
@@ -18,6 +21,14 @@ jest.setTimeout(60_000);
 
 /** Requests sent at once on one HTTP/2 connection: well past HTTP/1.1's six connections per host. */
 const CONCURRENT_REQUESTS = 60;
+/** Requests that each draw a stream reset: past the library's allowance, its burst plus what refills while they run. */
+const RESETTING_REQUESTS = 2_000;
+/** Of those, one page load's worth, before a pause longer than HTTP2_RETIRE_QUIET_MS. */
+const RESETTING_PER_LOAD = 400;
+/** The pause between two such loads. */
+const BETWEEN_LOADS_MS = HTTP2_RETIRE_QUIET_MS + 300;
+/** Of those, sent at once (a page's module wave is wider; a handful keeps requests open across a GOAWAY). */
+const RESETTING_BATCH = 8;
 /** Bound on one HTTP/2 exchange in these tests (loopback; far below on a quiet machine). */
 const EXCHANGE_TIMEOUT_MS = 15_000;
 
@@ -80,6 +91,82 @@ function h1Get(port: number, host: string, path: string): Promise<{ status: numb
   });
 }
 
+/**
+ * A browser's handling of its HTTP/2 connection to one origin: after a
+ * GOAWAY, new requests go on a new connection.
+ */
+interface BrowserConnection {
+  session(): ClientHttp2Session;
+  /** GOAWAY codes received, how many requests had been started at each, and connections opened. */
+  goaways: number[];
+  goawaysAfter: number[];
+  connections: number;
+  /** Requests started so far (kept by the caller). */
+  started: number;
+}
+
+function current(port: number): BrowserConnection {
+  let open: ClientHttp2Session | undefined;
+  const connection: BrowserConnection = {
+    goaways: [],
+    goawaysAfter: [],
+    connections: 0,
+    started: 0,
+    session() {
+      if (open && !open.closed && !open.destroyed) return open;
+      const s = h2(port);
+      connection.connections++;
+      s.on('goaway', (code: number) => {
+        connection.goaways.push(code);
+        connection.goawaysAfter.push(connection.started);
+        if (open === s) open = undefined;
+      });
+      open = s;
+      return s;
+    },
+  };
+  return connection;
+}
+
+/**
+ * RESETTING_REQUESTS conditional GETs answered 304, RESETTING_BATCH at a
+ * time, each reset after its head as Chromium does; a request the server
+ * refused (sent after the last stream it took) is sent again once, as
+ * browsers do. Returns how the requests ended.
+ */
+async function revalidateResettingEach(
+  t: { host: string },
+  connection: BrowserConnection,
+  options: { pauseEvery?: number } = {},
+): Promise<{ outcomes: Record<string, number>; goaways: number[]; goawaysAfter: number[]; connections: number; refused: number }> {
+  let refusedCount = 0;
+  const revalidate = (attempt = 0): Promise<string> =>
+    new Promise<string>((resolve) => {
+      if (attempt === 0) connection.started++;
+      const stream = connection.session().request({ ':authority': t.host, ':path': '/revalidate', 'if-none-match': REVALIDATE_ETAG });
+      let status = 0;
+      stream.on('response', (h) => {
+        status = Number(h[':status']);
+        // The head ended the stream; Chromium resets it all the same.
+        stream.close(constants.NGHTTP2_CANCEL);
+      });
+      stream.on('error', () => undefined);
+      stream.on('close', () => {
+        const refused = status === 0 && stream.rstCode === constants.NGHTTP2_REFUSED_STREAM;
+        if (refused) refusedCount++;
+        if (refused && attempt === 0) return void revalidate(1).then(resolve);
+        resolve(status === 0 ? `failed: RST_STREAM ${stream.rstCode}` : String(status));
+      });
+      stream.end();
+    });
+  const outcomes: Record<string, number> = {};
+  for (let sent = 0; sent < RESETTING_REQUESTS; sent += RESETTING_BATCH) {
+    if (options.pauseEvery && sent > 0 && sent % options.pauseEvery === 0) await delay(BETWEEN_LOADS_MS);
+    for (const outcome of await Promise.all(Array.from({ length: RESETTING_BATCH }, () => revalidate()))) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+  }
+  return { outcomes, goaways: connection.goaways, goawaysAfter: connection.goawaysAfter, connections: connection.connections, refused: refusedCount };
+}
+
 describe('wingman-server with --tls-cert (HTTP/2 on by default)', () => {
   it('relays GET and POST over HTTP/2 to the app with its Host and without pseudo-headers', async () => {
     const t = await startH2Tunnel();
@@ -121,6 +208,39 @@ describe('wingman-server with --tls-cert (HTTP/2 on by default)', () => {
     const replies = await Promise.all(Array.from({ length: CONCURRENT_REQUESTS }, (_, i) => h2Request(session, t.host, `/hello?i=${i}`)));
     expect(replies.map((r) => `${r.status} ${r.body}`)).toEqual(Array.from({ length: CONCURRENT_REQUESTS }, () => '200 hello GET'));
     expect(session.closed).toBe(false);
+  });
+
+  it(`keeps a client that resets every answered stream (Chromium does after each 304) on working connections past the HTTP/2 library's ${NGHTTP2_STREAM_RESET_BURST}-reset allowance`, async () => {
+    const t = await startH2Tunnel();
+    // Loads of RESETTING_PER_LOAD requests with a pause between them, as a reviewer reloads.
+    const run = await revalidateResettingEach(t, current(t.port), { pauseEvery: RESETTING_PER_LOAD });
+    expect(run.outcomes).toEqual({ '304': RESETTING_REQUESTS });
+    // Retired with NO_ERROR before the library's own GOAWAY (INTERNAL_ERROR) could cut requests,
+    // and between two loads: in a pause, with nothing the client sent refused.
+    expect(run.goaways.filter((code) => code !== constants.NGHTTP2_NO_ERROR)).toEqual([]);
+    expect(run.connections).toBeGreaterThan(1);
+    expect(run.goawaysAfter.filter((n) => n % RESETTING_PER_LOAD !== 0)).toEqual([]);
+    expect(run.refused).toBe(0);
+  });
+
+  it('retires such a connection at once when a stream stays open on it, and that stream still completes', async () => {
+    const t = await startH2Tunnel();
+    const connection = current(t.port);
+    // A server-sent events stream keeps the connection from ever being quiet.
+    const sse = connection.session().request({ ':authority': t.host, ':path': '/sse' });
+    sse.setEncoding('utf8');
+    let events = '';
+    sse.on('data', (c: string) => (events += c));
+    const sseEnded = new Promise<void>((resolve) => sse.on('end', resolve));
+    await new Promise<void>((resolve) => sse.once('data', () => resolve()));
+
+    const run = await revalidateResettingEach(t, connection);
+    expect(run.outcomes).toEqual({ '304': RESETTING_REQUESTS });
+    expect(run.goaways.filter((code) => code !== constants.NGHTTP2_NO_ERROR)).toEqual([]);
+    expect(run.connections).toBeGreaterThan(1);
+    app.releaseSse();
+    await sseEnded;
+    expect(events).toBe('data: first\n\ndata: second\n\n');
   });
 
   it('grants uploads a 2 MiB stream window and an 8 MiB connection window, not the protocol default of 64 KiB per round trip', async () => {

@@ -9,7 +9,16 @@
  * other requests.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { constants, Http2ServerRequest, Http2ServerResponse, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
+import {
+  constants,
+  Http2ServerRequest,
+  Http2ServerResponse,
+  type Http2SecureServer,
+  type IncomingHttpHeaders,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import { createResetBudget } from './h2-reset-budget';
 
 /**
  * Concurrent streams one HTTP/2 connection may open (SETTINGS_MAX_CONCURRENT_STREAMS):
@@ -154,33 +163,110 @@ export function closeAfterResponse(res: ServerResponse): void {
 }
 
 /**
- * Each HTTP/2 connection: its receive window (HTTP2_CONNECTION_WINDOW_BYTES;
- * the streams' come from the server's settings), and a GOAWAY after
- * HTTP2_IDLE_TIMEOUT_MS without an open stream, so the browser opens a new
- * connection for its next request.
+ * Stream-reset tokens (h2-reset-budget.ts) below which a connection is
+ * retired once it has had no request open for HTTP2_RETIRE_QUIET_MS:
+ * between two page loads, so the next one starts on a fresh connection
+ * rather than having requests refused halfway. Half the library's burst:
+ * about two reloads of a 300-module page.
  */
-export function manageHttp2Sessions(server: Http2SecureServer, idleMs: number = HTTP2_IDLE_TIMEOUT_MS): void {
+export const HTTP2_RETIRE_WHEN_QUIET_BELOW = 500;
+
+/**
+ * How long a connection must carry no request to count as between page
+ * loads: longer than the gaps inside one load, where the browser parses
+ * what arrived before it asks for the modules it imports (about one round
+ * trip each).
+ */
+export const HTTP2_RETIRE_QUIET_MS = 1_000;
+
+/**
+ * Stream-reset tokens below which a connection is retired at once, requests
+ * open or not: what the client sent after the last stream the server took is
+ * refused (GOAWAY NO_ERROR), which browsers retry on a new connection, while
+ * an empty bucket would fail it. The margin covers the refill's rounding to
+ * whole seconds (at most one second's 33 tokens).
+ */
+export const HTTP2_RETIRE_AT = 100;
+
+/** Why a connection was retired before its client or its idle timer closed it. */
+export type Http2RetireReason = 'resets-quiet' | 'resets-limit';
+
+export interface Http2SessionOptions {
+  /** Idle time before GOAWAY (HTTP2_IDLE_TIMEOUT_MS). */
+  idleMs?: number;
+  /** Told when a connection is retired for its stream-reset budget (logs). */
+  onRetire?: (reason: Http2RetireReason, streams: number) => void;
+  /** The clock, ms (tests). */
+  now?: () => number;
+}
+
+/** Is this stream one that stays open for the page's life (a WebSocket over HTTP/2: extended CONNECT)? */
+function isLongLived(rawHeaders: readonly string[]): boolean {
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i] === ':method') return rawHeaders[i + 1] === 'CONNECT';
+  return false;
+}
+
+/**
+ * Each HTTP/2 connection: its receive window (HTTP2_CONNECTION_WINDOW_BYTES;
+ * the streams' come from the server's settings), a GOAWAY after
+ * HTTP2_IDLE_TIMEOUT_MS without an open stream, so the browser opens a new
+ * connection for its next request, and a GOAWAY (NO_ERROR) before the
+ * client's stream resets could exhaust the HTTP/2 library's allowance
+ * (h2-reset-budget.ts): below HTTP2_RETIRE_WHEN_QUIET_BELOW tokens once
+ * no request has been open for HTTP2_RETIRE_QUIET_MS, below HTTP2_RETIRE_AT
+ * at once. A retired
+ * connection finishes the streams it took (a WebSocket's too) and closes.
+ */
+export function manageHttp2Sessions(server: Http2SecureServer, options: Http2SessionOptions = {}): void {
+  const idleMs = options.idleMs ?? HTTP2_IDLE_TIMEOUT_MS;
+  const now = options.now ?? Date.now;
   server.on('session', (session: ServerHttp2Session) => {
     session.once('connect', () => {
       if (!session.destroyed) session.setLocalWindowSize(HTTP2_CONNECTION_WINDOW_BYTES);
     });
+    const budget = createResetBudget();
+    let streams = 0;
     let open = 0;
+    /** Open streams that end with their exchange (not WebSockets). */
+    let requests = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let quiet: ReturnType<typeof setTimeout> | undefined;
+    const live = () => !session.closed && !session.destroyed;
     const arm = () => {
       timer = setTimeout(() => {
-        if (!session.closed && !session.destroyed) session.close();
+        if (live()) session.close();
       }, idleMs);
       timer.unref();
     };
-    session.on('stream', (stream) => {
+    const retire = (reason: Http2RetireReason) => {
+      if (!live()) return;
+      options.onRetire?.(reason, streams);
+      session.close();
+    };
+    session.on('stream', (stream: ServerHttp2Stream, _headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+      streams++;
       open++;
+      budget.take(now());
+      const request = !isLongLived(rawHeaders);
+      if (request) requests++;
       if (timer) clearTimeout(timer);
       timer = undefined;
+      if (quiet) clearTimeout(quiet);
+      quiet = undefined;
       stream.once('close', () => {
-        if (--open === 0 && !session.closed && !session.destroyed) arm();
+        if (request) requests--;
+        if (--open === 0 && live()) arm();
+        if (requests === 0 && !quiet && budget.left(now()) < HTTP2_RETIRE_WHEN_QUIET_BELOW) {
+          quiet = setTimeout(() => retire('resets-quiet'), HTTP2_RETIRE_QUIET_MS);
+          quiet.unref();
+        }
       });
+      if (budget.left(now()) < HTTP2_RETIRE_AT) retire('resets-limit');
     });
-    session.once('close', () => timer && clearTimeout(timer));
+    session.once('close', () => {
+      clearTimeout(timer);
+      clearTimeout(quiet);
+    });
     arm();
   });
 }
