@@ -97,28 +97,31 @@ function h1Get(port: number, host: string, path: string): Promise<{ status: numb
  */
 interface BrowserConnection {
   session(): ClientHttp2Session;
-  /** GOAWAY codes received, how many requests had been started at each, and connections opened. */
+  /** GOAWAY codes received, what the client was doing at each, and connections opened. */
   goaways: number[];
-  goawaysAfter: number[];
+  goawaysDuring: Phase[];
   connections: number;
-  /** Requests started so far (kept by the caller). */
-  started: number;
+  /** What the client is doing (kept by the caller). */
+  phase: Phase;
 }
+
+/** A page load's requests, the pause between two loads, a navigation's document request. */
+type Phase = 'load' | 'pause' | 'navigation';
 
 function current(port: number): BrowserConnection {
   let open: ClientHttp2Session | undefined;
   const connection: BrowserConnection = {
     goaways: [],
-    goawaysAfter: [],
+    goawaysDuring: [],
     connections: 0,
-    started: 0,
+    phase: 'load',
     session() {
       if (open && !open.closed && !open.destroyed) return open;
       const s = h2(port);
       connection.connections++;
       s.on('goaway', (code: number) => {
         connection.goaways.push(code);
-        connection.goawaysAfter.push(connection.started);
+        connection.goawaysDuring.push(connection.phase);
         if (open === s) open = undefined;
       });
       open = s;
@@ -137,13 +140,15 @@ function current(port: number): BrowserConnection {
 async function revalidateResettingEach(
   t: { host: string },
   connection: BrowserConnection,
-  options: { pauseEvery?: number } = {},
-): Promise<{ outcomes: Record<string, number>; goaways: number[]; goawaysAfter: number[]; connections: number; refused: number }> {
+  options: { pauseEvery?: number; navigateEvery?: number } = {},
+): Promise<{ outcomes: Record<string, number>; goaways: number[]; goawaysDuring: Phase[]; connections: number; refused: number }> {
   let refusedCount = 0;
-  const revalidate = (attempt = 0): Promise<string> =>
+  const revalidate = (attempt = 0, document = false): Promise<string> =>
     new Promise<string>((resolve) => {
-      if (attempt === 0) connection.started++;
-      const stream = connection.session().request({ ':authority': t.host, ':path': '/revalidate', 'if-none-match': REVALIDATE_ETAG });
+      const fetchMetadata = document
+        ? { 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate' }
+        : { 'sec-fetch-dest': 'script', 'sec-fetch-mode': 'cors' };
+      const stream = connection.session().request({ ':authority': t.host, ':path': '/revalidate', 'if-none-match': REVALIDATE_ETAG, ...fetchMetadata });
       let status = 0;
       stream.on('response', (h) => {
         status = Number(h[':status']);
@@ -151,20 +156,31 @@ async function revalidateResettingEach(
         stream.close(constants.NGHTTP2_CANCEL);
       });
       stream.on('error', () => undefined);
+      // Whatever body came is read, so the stream closes.
+      stream.resume();
       stream.on('close', () => {
         const refused = status === 0 && stream.rstCode === constants.NGHTTP2_REFUSED_STREAM;
         if (refused) refusedCount++;
-        if (refused && attempt === 0) return void revalidate(1).then(resolve);
+        if (refused && attempt === 0) return void revalidate(1, document).then(resolve);
         resolve(status === 0 ? `failed: RST_STREAM ${stream.rstCode}` : String(status));
       });
       stream.end();
     });
   const outcomes: Record<string, number> = {};
   for (let sent = 0; sent < RESETTING_REQUESTS; sent += RESETTING_BATCH) {
-    if (options.pauseEvery && sent > 0 && sent % options.pauseEvery === 0) await delay(BETWEEN_LOADS_MS);
+    if (options.pauseEvery && sent > 0 && sent % options.pauseEvery === 0) {
+      connection.phase = 'pause';
+      await delay(BETWEEN_LOADS_MS);
+    }
+    if (options.navigateEvery && sent > 0 && sent % options.navigateEvery === 0) {
+      connection.phase = 'navigation';
+      const outcome = await revalidate(0, true);
+      outcomes[`navigation ${outcome}`] = (outcomes[`navigation ${outcome}`] ?? 0) + 1;
+    }
+    connection.phase = 'load';
     for (const outcome of await Promise.all(Array.from({ length: RESETTING_BATCH }, () => revalidate()))) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
   }
-  return { outcomes, goaways: connection.goaways, goawaysAfter: connection.goawaysAfter, connections: connection.connections, refused: refusedCount };
+  return { outcomes, goaways: connection.goaways, goawaysDuring: connection.goawaysDuring, connections: connection.connections, refused: refusedCount };
 }
 
 describe('wingman-server with --tls-cert (HTTP/2 on by default)', () => {
@@ -219,7 +235,20 @@ describe('wingman-server with --tls-cert (HTTP/2 on by default)', () => {
     // and between two loads: in a pause, with nothing the client sent refused.
     expect(run.goaways.filter((code) => code !== constants.NGHTTP2_NO_ERROR)).toEqual([]);
     expect(run.connections).toBeGreaterThan(1);
-    expect(run.goawaysAfter.filter((n) => n % RESETTING_PER_LOAD !== 0)).toEqual([]);
+    expect(run.goawaysDuring.filter((phase) => phase !== 'pause')).toEqual([]);
+    expect(run.refused).toBe(0);
+  });
+
+  it('retires such a connection at the next document request when loads follow each other without a pause', async () => {
+    const t = await startH2Tunnel();
+    const run = await revalidateResettingEach(t, current(t.port), { navigateEvery: RESETTING_PER_LOAD });
+    const navigations = Math.ceil(RESETTING_REQUESTS / RESETTING_PER_LOAD) - 1;
+    // A document request gets the shell (200) whatever its validators.
+    expect(run.outcomes).toEqual({ '304': RESETTING_REQUESTS, 'navigation 200': navigations });
+    expect(run.goaways.filter((code) => code !== constants.NGHTTP2_NO_ERROR)).toEqual([]);
+    expect(run.connections).toBeGreaterThan(1);
+    // The document request was taken; the page's next requests went on the new connection.
+    expect(run.goawaysDuring.filter((phase) => phase !== 'navigation')).toEqual([]);
     expect(run.refused).toBe(0);
   });
 

@@ -164,32 +164,34 @@ export function closeAfterResponse(res: ServerResponse): void {
 
 /**
  * Stream-reset tokens (h2-reset-budget.ts) below which a connection is
- * retired once it has had no request open for HTTP2_RETIRE_QUIET_MS:
- * between two page loads, so the next one starts on a fresh connection
- * rather than having requests refused halfway. Half the library's burst:
- * about two reloads of a 300-module page.
+ * retired between two page loads: when a document is requested on it (the
+ * navigation's own stream is taken; what the new page asks for goes on a new
+ * connection), or once it has had no request open for
+ * HTTP2_RETIRE_QUIET_MS. Half the library's burst: about two reloads of a
+ * 300-module page.
  */
 export const HTTP2_RETIRE_WHEN_QUIET_BELOW = 500;
 
 /**
  * How long a connection must carry no request to count as between page
- * loads: longer than the gaps inside one load, where the browser parses
- * what arrived before it asks for the modules it imports (about one round
- * trip each).
+ * loads: longer than the pauses inside one load, where the browser parses
+ * what arrived before it asks for the modules it imports.
  */
 export const HTTP2_RETIRE_QUIET_MS = 1_000;
 
 /**
- * Stream-reset tokens below which a connection is retired at once, requests
- * open or not: what the client sent after the last stream the server took is
- * refused (GOAWAY NO_ERROR), which browsers retry on a new connection, while
- * an empty bucket would fail it. The margin covers the refill's rounding to
- * whole seconds (at most one second's 33 tokens).
+ * Stream-reset tokens below which a connection is retired at once, in the
+ * middle of a load if need be. Chromium sends again what the server refused
+ * (streams sent after the last one taken), but fails the requests it holds
+ * back for a free stream (beyond the 128 at once) when any GOAWAY comes:
+ * this is the last resort before the library's own GOAWAY, which fails
+ * more. The margin covers the refill's rounding to whole seconds (at most
+ * one second's 33 tokens).
  */
 export const HTTP2_RETIRE_AT = 100;
 
 /** Why a connection was retired before its client or its idle timer closed it. */
-export type Http2RetireReason = 'resets-quiet' | 'resets-limit';
+export type Http2RetireReason = 'resets-navigation' | 'resets-quiet' | 'resets-limit';
 
 export interface Http2SessionOptions {
   /** Idle time before GOAWAY (HTTP2_IDLE_TIMEOUT_MS). */
@@ -200,10 +202,21 @@ export interface Http2SessionOptions {
   now?: () => number;
 }
 
+/** A request's field from the HEADERS frame's raw name/value list (lower-case names, as HTTP/2 sends them). */
+function rawField(rawHeaders: readonly string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i] === name) return rawHeaders[i + 1];
+  return undefined;
+}
+
+/** Does this request load a document (a page or a frame: Sec-Fetch-Dest, kept when a Service Worker fetches it)? */
+function isDocumentRequest(rawHeaders: readonly string[]): boolean {
+  const dest = rawField(rawHeaders, 'sec-fetch-dest');
+  return dest === 'document' || dest === 'iframe' || dest === 'frame' || rawField(rawHeaders, 'sec-fetch-mode') === 'navigate';
+}
+
 /** Is this stream one that stays open for the page's life (a WebSocket over HTTP/2: extended CONNECT)? */
 function isLongLived(rawHeaders: readonly string[]): boolean {
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i] === ':method') return rawHeaders[i + 1] === 'CONNECT';
-  return false;
+  return rawField(rawHeaders, ':method') === 'CONNECT';
 }
 
 /**
@@ -212,9 +225,9 @@ function isLongLived(rawHeaders: readonly string[]): boolean {
  * HTTP2_IDLE_TIMEOUT_MS without an open stream, so the browser opens a new
  * connection for its next request, and a GOAWAY (NO_ERROR) before the
  * client's stream resets could exhaust the HTTP/2 library's allowance
- * (h2-reset-budget.ts): below HTTP2_RETIRE_WHEN_QUIET_BELOW tokens once
- * no request has been open for HTTP2_RETIRE_QUIET_MS, below HTTP2_RETIRE_AT
- * at once. A retired
+ * (h2-reset-budget.ts): below HTTP2_RETIRE_WHEN_QUIET_BELOW tokens at the
+ * next document request or once no request has been open for
+ * HTTP2_RETIRE_QUIET_MS, below HTTP2_RETIRE_AT at once. A retired
  * connection finishes the streams it took (a WebSocket's too) and closes.
  */
 export function manageHttp2Sessions(server: Http2SecureServer, options: Http2SessionOptions = {}): void {
@@ -261,7 +274,9 @@ export function manageHttp2Sessions(server: Http2SecureServer, options: Http2Ses
           quiet.unref();
         }
       });
-      if (budget.left(now()) < HTTP2_RETIRE_AT) retire('resets-limit');
+      const left = budget.left(now());
+      if (left < HTTP2_RETIRE_AT) retire('resets-limit');
+      else if (left < HTTP2_RETIRE_WHEN_QUIET_BELOW && isDocumentRequest(rawHeaders)) retire('resets-navigation');
     });
     session.once('close', () => {
       clearTimeout(timer);
