@@ -71,3 +71,17 @@ export function lossProbeMeasured(r: LossProbeResult, now = Date.now(), store = 
     /* storage full or disabled: the next channel probes again */
   }
 }
+
+/**
+ * The server runs no loss probe (P2P_LOSS_PROBE=false, the hello's
+ * p2p.lossProbe): what the tab remembered of the path is dropped, so its
+ * next shell does not start out announcing a lossy path it will never
+ * measure again.
+ */
+export function lossProbeTurnedOff(store = sessionStore()): void {
+  try {
+    store?.removeItem(LOSS_PROBE_LOSSY_STORAGE_KEY);
+  } catch {
+    /* storage disabled: nothing was remembered */
+  }
+}

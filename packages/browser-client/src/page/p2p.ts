@@ -20,7 +20,7 @@ import {
 import { closeEarly, type EarlyAttempt } from './early-attempt';
 import { AttemptError, attemptP2P, type AttemptReason, type PeerSession } from './peer-attempt';
 import { linkTrustKeys } from './signal-out';
-import { lossProbeDue, lossProbeMeasured } from './loss-probe-memo';
+import { lossProbeDue, lossProbeMeasured, lossProbeTurnedOff } from './loss-probe-memo';
 import { mark } from './timeline';
 
 export type TransportStatus =
@@ -41,6 +41,8 @@ export type TransportStatus =
       lossy?: boolean;
       /** The loss probe's figures once it ended: probes sent, and lost. */
       loss?: { sent: number; lost: number };
+      /** The server runs no loss probe (P2P_LOSS_PROBE=false): what the tab remembered of the path no longer holds. */
+      lossProbeOff?: boolean;
       /** The channel ends at the holder of the link key (docs/PROTOCOL.md §Verified channels). */
       verified: boolean;
       /** The DTLS fingerprints the binding covered (verified channels). */
@@ -146,7 +148,16 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
         if (stopped) return s.close('shell stopped');
         session = s;
         failures = 0;
-        setStatus({ transport: 'p2p', rttMs: undefined, connectMs: s.connectMs, viewerId: s.viewerId, channels: s.channels(), ...verification(s) });
+        if (s.lossProbeOff) lossProbeTurnedOff();
+        setStatus({
+          transport: 'p2p',
+          rttMs: undefined,
+          connectMs: s.connectMs,
+          viewerId: s.viewerId,
+          channels: s.channels(),
+          ...verification(s),
+          ...(s.lossProbeOff ? { lossProbeOff: true } : {}),
+        });
         // The pair's candidate types come from getStats(), a moment after the channel opened.
         void s
           .stats()

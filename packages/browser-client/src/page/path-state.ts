@@ -4,7 +4,8 @@
  * tab's last loss probe found (loss-probe-memo.ts; docs/PROTOCOL.md §Loss
  * probe). A path the tab last found lossy is announced lossy from the
  * shell's first announcement on, before its channel is up, until this
- * shell's own probe, run in full, finds it clean: a reload's module wave then goes around
+ * shell's own probe, run in full, finds it clean, or its channel's hello
+ * says the server runs no probe: a reload's module wave then goes around
  * the coming channel from its first request. Pure: statuses in, states out.
  */
 import { LOSS_PROBE_COUNT } from '@wingman/protocol';
@@ -30,7 +31,12 @@ export function createPathState(rememberedLossy: boolean): PathState {
   return {
     initial: () => state(false, false),
     next(s) {
-      if (s.transport === 'p2p' && s.lossy) {
+      if (s.transport === 'p2p' && s.lossProbeOff) {
+        // The server runs no probe: what the tab remembered will not be measured again, so it is
+        // withdrawn as a clean probe would withdraw it (the SW drops a verdict it took from it).
+        lossy = false;
+        clean = true;
+      } else if (s.transport === 'p2p' && s.lossy) {
         lossy = true;
         clean = false;
       } else if (s.transport === 'p2p' && s.loss && s.loss.sent >= LOSS_PROBE_COUNT) {

@@ -90,6 +90,8 @@ export interface PeerSession {
    * channel or the server turned the probe off (the hello's p2p.lossProbe). `onLossy` is called as soon as the losses make the path lossy.
    */
   lossProbe(onLossy?: (r: LossProbeResult) => void): Promise<LossProbeResult | undefined>;
+  /** The server turned the loss probe off for this session (the hello's p2p.lossProbe is false). */
+  readonly lossProbeOff: boolean;
   /** Tells the agent (through the server) how the channel is doing: metrics. */
   report(state: 'connected' | 'failed', extra?: { reason?: string; rttMs?: number }): void;
 }
@@ -454,6 +456,7 @@ export function attemptP2P(
         ...(fingerprints ? { fingerprints } : {}),
         close: (reason) => teardown(reason),
         stats: () => (!closed ? pc.getStats() : Promise.resolve(undefined)),
+        lossProbeOff: !lossProbeOn,
         lossProbe(onLossy) {
           measured ??= probe && lossProbeOn && !closed ? runLossProbe(probe, { onLossy }) : Promise.resolve(undefined);
           return measured;

@@ -201,4 +201,33 @@ describe('a stalling P2P path without a channel', () => {
     expect(new Set(await imageLoads(frame, CONTROL_TRIES))).toEqual(new Set(['sw']));
     await unregisterServiceWorkers(page);
   });
+
+  it("drops the tab's remembered loss once the channel's hello says the server runs no probe (P2P_LOSS_PROBE=false)", async () => {
+    const { page } = browser;
+    const off = await startStack({ serverEnv: { P2P_LOSS_PROBE: 'false' } });
+    try {
+      await openShell(page, `${off.origin}/one`, 'one');
+      await waitForTransport(page, 'p2p');
+      await rememberLossyPath();
+      await stopServiceWorker();
+      const frame = await openShell(page, `${off.origin}/two`, 'two');
+      await waitForTransport(page, 'p2p');
+      const seen = await inPage(
+        page,
+        (key) => ({
+          off: (window as unknown as { __wingman: { status(): { lossProbeOff?: boolean } } }).__wingman.status().lossProbeOff,
+          kept: sessionStorage.getItem(key),
+        }),
+        LOSS_PROBE_LOSSY_STORAGE_KEY,
+      );
+      // The tab forgets the loss it will never measure again, and the SW hears the path is not lossy:
+      // with a request in flight on P2P, image loads still go through it (not to the browser).
+      expect(seen).toEqual({ off: true, kept: null });
+      await inPage(frame, () => void fetch('/hang').catch(() => undefined), undefined);
+      expect(new Set(await imageLoads(frame, CONTROL_TRIES))).toEqual(new Set(['sw']));
+    } finally {
+      await unregisterServiceWorkers(page);
+      await off.close();
+    }
+  });
 });

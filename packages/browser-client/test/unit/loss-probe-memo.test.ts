@@ -4,7 +4,7 @@
  * short, does not.
  */
 import { LOSS_PROBE_COUNT, type LossProbeResult } from '@wingman/protocol';
-import { LOSS_PROBE_REUSE_MS, lossProbeDue, lossProbeMeasured, lossyRemembered, type MemoStore } from '../../src/page/loss-probe-memo';
+import { LOSS_PROBE_REUSE_MS, lossProbeDue, lossProbeMeasured, lossProbeTurnedOff, lossyRemembered, type MemoStore } from '../../src/page/loss-probe-memo';
 
 function store(): MemoStore {
   const m = new Map<string, string>();
@@ -67,5 +67,12 @@ describe('loss probe memo', () => {
     expect(() => lossProbeMeasured(result({}), 1_000, broken)).not.toThrow();
     expect(lossProbeDue(1_000, broken)).toBe(true);
     expect(lossyRemembered(1_000, broken)).toBe(false);
+  });
+
+  it('forgets a lossy path when the server turns the probe off', () => {
+    const s = store();
+    lossProbeMeasured(result({ sent: 40, echoed: 38, lost: 2, lossy: true }), 1_000, s);
+    lossProbeTurnedOff(s);
+    expect(lossyRemembered(1_001, s)).toBe(false);
   });
 });

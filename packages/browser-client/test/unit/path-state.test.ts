@@ -45,4 +45,11 @@ describe("the shell's path state", () => {
     const s = createPathState(true);
     expect(s.next(open({ lossy: true, loss: { sent: 128, lost: 6 } }))).toEqual({ p2p: true, lossy: true });
   });
+
+  it("drops the tab's lossy memory once the channel's hello says the server runs no probe", () => {
+    const s = createPathState(true);
+    expect(s.initial()).toEqual({ p2p: false, lossy: true });
+    expect(s.next(open({ lossProbeOff: true }))).toEqual({ p2p: true, lossClean: true });
+    expect(s.next(relay)).toEqual({ p2p: false, lossClean: true });
+  });
 });
