@@ -108,7 +108,7 @@ interface BrowserConnection {
 /** A page load's requests, the pause between two loads, a navigation's document request. */
 type Phase = 'load' | 'pause' | 'navigation';
 
-function current(port: number): BrowserConnection {
+function browserConnection(port: number): BrowserConnection {
   let open: ClientHttp2Session | undefined;
   const connection: BrowserConnection = {
     goaways: [],
@@ -183,6 +183,22 @@ async function revalidateResettingEach(
   return { outcomes, goaways: connection.goaways, goawaysDuring: connection.goawaysDuring, connections: connection.connections, refused: refusedCount };
 }
 
+type ResettingRun = Awaited<ReturnType<typeof revalidateResettingEach>>;
+
+/**
+ * The connection was retired (more than one was used) with NO_ERROR only,
+ * before the library's own GOAWAY (INTERNAL_ERROR) could cut requests; with
+ * `during`, every GOAWAY came while the client was at that phase and nothing
+ * it sent was refused.
+ */
+function expectRetiredCleanly(run: ResettingRun, during?: Phase): void {
+  expect(run.goaways.filter((code) => code !== constants.NGHTTP2_NO_ERROR)).toEqual([]);
+  expect(run.connections).toBeGreaterThan(1);
+  if (during === undefined) return;
+  expect(run.goawaysDuring.filter((phase) => phase !== during)).toEqual([]);
+  expect(run.refused).toBe(0);
+}
+
 describe('wingman-server with --tls-cert (HTTP/2 on by default)', () => {
   it('relays GET and POST over HTTP/2 to the app with its Host and without pseudo-headers', async () => {
     const t = await startH2Tunnel();
@@ -229,32 +245,25 @@ describe('wingman-server with --tls-cert (HTTP/2 on by default)', () => {
   it(`keeps a client that resets every answered stream (Chromium does after each 304) on working connections past the HTTP/2 library's ${NGHTTP2_STREAM_RESET_BURST}-reset allowance`, async () => {
     const t = await startH2Tunnel();
     // Loads of RESETTING_PER_LOAD requests with a pause between them, as a reviewer reloads.
-    const run = await revalidateResettingEach(t, current(t.port), { pauseEvery: RESETTING_PER_LOAD });
+    const run = await revalidateResettingEach(t, browserConnection(t.port), { pauseEvery: RESETTING_PER_LOAD });
     expect(run.outcomes).toEqual({ '304': RESETTING_REQUESTS });
-    // Retired with NO_ERROR before the library's own GOAWAY (INTERNAL_ERROR) could cut requests,
-    // and between two loads: in a pause, with nothing the client sent refused.
-    expect(run.goaways.filter((code) => code !== constants.NGHTTP2_NO_ERROR)).toEqual([]);
-    expect(run.connections).toBeGreaterThan(1);
-    expect(run.goawaysDuring.filter((phase) => phase !== 'pause')).toEqual([]);
-    expect(run.refused).toBe(0);
+    // Retired between two loads: in a pause.
+    expectRetiredCleanly(run, 'pause');
   });
 
   it('retires such a connection at the next document request when loads follow each other without a pause', async () => {
     const t = await startH2Tunnel();
-    const run = await revalidateResettingEach(t, current(t.port), { navigateEvery: RESETTING_PER_LOAD });
+    const run = await revalidateResettingEach(t, browserConnection(t.port), { navigateEvery: RESETTING_PER_LOAD });
     const navigations = Math.ceil(RESETTING_REQUESTS / RESETTING_PER_LOAD) - 1;
     // A document request gets the shell (200) whatever its validators.
     expect(run.outcomes).toEqual({ '304': RESETTING_REQUESTS, 'navigation 200': navigations });
-    expect(run.goaways.filter((code) => code !== constants.NGHTTP2_NO_ERROR)).toEqual([]);
-    expect(run.connections).toBeGreaterThan(1);
     // The document request was taken; the page's next requests went on the new connection.
-    expect(run.goawaysDuring.filter((phase) => phase !== 'navigation')).toEqual([]);
-    expect(run.refused).toBe(0);
+    expectRetiredCleanly(run, 'navigation');
   });
 
   it('retires such a connection at once when a stream stays open on it, and that stream still completes', async () => {
     const t = await startH2Tunnel();
-    const connection = current(t.port);
+    const connection = browserConnection(t.port);
     // A server-sent events stream keeps the connection from ever being quiet.
     const sse = connection.session().request({ ':authority': t.host, ':path': '/sse' });
     sse.setEncoding('utf8');
@@ -265,8 +274,7 @@ describe('wingman-server with --tls-cert (HTTP/2 on by default)', () => {
 
     const run = await revalidateResettingEach(t, connection);
     expect(run.outcomes).toEqual({ '304': RESETTING_REQUESTS });
-    expect(run.goaways.filter((code) => code !== constants.NGHTTP2_NO_ERROR)).toEqual([]);
-    expect(run.connections).toBeGreaterThan(1);
+    expectRetiredCleanly(run);
     app.releaseSse();
     await sseEnded;
     expect(events).toBe('data: first\n\ndata: second\n\n');
