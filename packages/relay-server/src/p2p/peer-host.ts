@@ -62,7 +62,8 @@ import { createKeyedSerial } from './keyed-serial';
 import { HostCandidateHold } from './host-candidate-hold';
 import { PublicAddressMemory } from './predicted-candidate';
 import { answerLossProbes } from './loss-echo';
-import { closePeer, createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
+import { createPendingCloses } from './graceful-close';
+import { createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
 
 /** Default cap on concurrent viewer peers per agent (each costs a DTLS/SCTP association and a few threads' work in wrtc). */
 export const DEFAULT_MAX_PEERS = 32;
@@ -248,6 +249,8 @@ function viewerChannels(share: ViewerShare): number {
 export function createPeerHost(options: PeerHostOptions): PeerHost {
   const peers = new Map<string, Peer>();
   const viewers = new Map<string, ViewerShare>();
+  /** Peer connections closed with their channels, their own close a moment later (graceful-close.ts). */
+  const closing = createPendingCloses();
   const maxPeers = options.maxPeers ?? DEFAULT_MAX_PEERS;
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
@@ -316,7 +319,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     for (const stop of peer.stops) stop();
     peers.delete(peerKey(peer.viewerId, peer.index));
     for (const c of peer.pool.connections) c.close('ERR_GOING_AWAY', reason);
-    closePeer(peer.pc, peer.dcs);
+    closing.close(peer.pc, peer.dcs);
     const share = peer.share;
     share.peers.delete(peer);
     // The viewer's P2P ends with its last peer connection: one of several going changes nothing it reports.
@@ -655,6 +658,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     setTrust,
     close() {
       for (const p of [...peers.values()]) closePeerEntry(p, 'closed', 'agent closing');
+      closing.flush();
     },
   };
 }

@@ -164,6 +164,19 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
     const peers: Striped[] = [];
     const pool = new ConnectionPool();
     const peerOfConnection = new Map<Connection, number>();
+    /**
+     * Ends every channel's connection without a GOAWAY. The viewer never sends
+     * on a channel it is closing: the agent learns of the close from the bye
+     * on signaling or from the peer connection's own close, and may be
+     * tearing the channel down already (a revocation, its own exit), when a
+     * send that races the teardown crashes the process inside @roamhq/wrtc
+     * (SIGSEGV in RTCDataChannel::Send; the channel still reads 'open'). Seen
+     * in about 1 run in 8 of a test closing a revoked viewer, and 1 in 25 of a
+     * viewer leaving on a loaded machine.
+     */
+    const abandonAll = () => {
+      for (const c of pool.connections.slice()) c.abandon();
+    };
     let settled = false;
     const headers =
       options.password !== undefined || options.cookie !== undefined
@@ -178,7 +191,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       settled = true;
       clearTimeout(timer);
       ws.close();
-      pool.close();
+      abandonAll();
       for (const p of peers) closePeer(p.pc, p.dcs);
       reject(err);
     };
@@ -253,9 +266,11 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
     function dropPeer(p: Striped, err: Error): void {
       if (p.closed) return;
       p.closed = true;
+      // No GOAWAY: one of its channels closed or failed, so the agent is tearing the peer connection
+      // down, and a send racing that teardown crashes the process (@roamhq/wrtc, abandonAll).
       for (const c of p.own) {
         pool.remove(c);
-        c.close();
+        c.abandon();
       }
       closePeer(p.pc, p.dcs);
       if (peers.every((x) => x.closed)) {
@@ -386,7 +401,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       const fingerprints = fingerprintsOf.get(first);
       const closeAll = () => {
         for (const p of peers) p.closed = true;
-        pool.close();
+        abandonAll();
         ws.close();
       };
       const bye = () => {
@@ -435,11 +450,8 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
             });
           });
           bye();
-          // No GOAWAY on the channels: the bye has told the agent, which may be closing them
-          // already, and a send racing that teardown crashes the process (SIGSEGV in
-          // RTCDataChannel::Send, 1 run in 25 on a loaded machine).
           for (const p of peers) p.closed = true;
-          for (const c of pool.connections.slice()) c.abandon();
+          abandonAll();
           ws.close();
           return gone;
         },
