@@ -9,6 +9,7 @@ import { shortViewerId, VISITOR_ID_PATTERN } from '@wingman/protocol';
 import { DIAGNOSTICS_CHANNEL, DIAGNOSTICS_REPLY_TIMEOUT_MS } from '../shared/constants';
 import {
   buildReport,
+  parseDiagChannels,
   parseDiagReply,
   parseDiagRoutes,
   type DiagReport,
@@ -25,21 +26,23 @@ const SESSION_INFO_PATH = '/__wingman/session';
 const SESSION_INFO_TIMEOUT_MS = 5_000;
 
 /** Asks the open shells and the Service Worker: their snapshots, and the Service Worker's route counts. */
-function askShells(): Promise<{ shells: ShellSnapshot[]; routes?: RouteCounts }> {
+function askShells(): Promise<{ shells: ShellSnapshot[]; routes?: RouteCounts; swChannels?: string[] }> {
   if (typeof BroadcastChannel !== 'function') return Promise.resolve({ shells: [] });
   const id = Array.from(crypto.getRandomValues(new Uint8Array(8)), (x) => x.toString(16).padStart(2, '0')).join('');
   const channel = new BroadcastChannel(DIAGNOSTICS_CHANNEL);
   const shells = new Map<string, ShellSnapshot>();
   let routes: RouteCounts | undefined;
+  let swChannels: string[] | undefined;
   return new Promise((resolve) => {
     const done = () => {
       channel.close();
-      resolve({ shells: [...shells.values()], ...(routes ? { routes } : {}) });
+      resolve({ shells: [...shells.values()], ...(routes ? { routes } : {}), ...(swChannels ? { swChannels } : {}) });
     };
     channel.onmessage = (ev: MessageEvent) => {
       const snap = parseDiagReply(ev.data, id);
       if (snap && shells.size < MAX_SHELLS) shells.set(snap.shellId, snap);
       routes ??= parseDiagRoutes(ev.data, id);
+      swChannels ??= parseDiagChannels(ev.data, id);
     };
     const request: DiagRequest = { type: 'wingman:diag-request', id };
     channel.postMessage(request);
@@ -65,8 +68,13 @@ async function sessionInfo(): Promise<unknown> {
 }
 
 async function collect(): Promise<DiagReport> {
-  const [{ shells, routes }, serviceWorker, session] = await Promise.all([askShells(), serviceWorkerState(), sessionInfo()]);
-  return buildReport({ generatedAt: new Date().toISOString(), userAgent: navigator.userAgent, url: location.origin, serviceWorker, session }, shells, routes);
+  const [{ shells, routes, swChannels }, serviceWorker, session] = await Promise.all([askShells(), serviceWorkerState(), sessionInfo()]);
+  return buildReport(
+    { generatedAt: new Date().toISOString(), userAgent: navigator.userAgent, url: location.origin, serviceWorker, session },
+    shells,
+    routes,
+    swChannels,
+  );
 }
 
 function field(name: string, value: string): void {

@@ -203,6 +203,23 @@ export interface DiagRoutesReply {
   type: 'wingman:diag-routes';
   id: string;
   routes: RouteCounts;
+  /**
+   * The shells the Service Worker would send a request over now: those
+   * whose last word to it was an open channel. A shell whose snapshot says
+   * `p2p` and is missing here has not been heard yet, and the app's requests
+   * go over the relay until it is.
+   */
+  channels: string[];
+}
+
+/** At most this many shell ids in a reply's `channels` (more: someone else posting on the channel). */
+export const MAX_DIAG_CHANNELS = 16;
+
+/** The reply's shells with a channel, or undefined when anything in it is off (an older SW sends none). */
+export function parseDiagChannels(v: unknown, id: string): string[] | undefined {
+  if (!isObj(v) || v.type !== 'wingman:diag-routes' || v.id !== id || !Array.isArray(v.channels)) return undefined;
+  if (v.channels.length > MAX_DIAG_CHANNELS || !v.channels.every(isId)) return undefined;
+  return [...v.channels];
 }
 
 /** At most this many distinct routes in a reply (there are about a dozen reasons). */
@@ -240,13 +257,21 @@ export interface DiagReport extends PageFacts {
   why?: string;
   /** The Service Worker's routes since it started (absent: no Service Worker answered). */
   routes?: RouteCounts;
+  /** The shells the Service Worker knows to have an open channel (DiagRoutesReply.channels; absent: no answer). */
+  swChannels?: string[];
 }
 
 /** The report: page facts plus every shell's snapshot (shells answer in any order; sorted by id for a stable text). */
-export function buildReport(facts: PageFacts, shells: ShellSnapshot[], routes?: RouteCounts): DiagReport {
+export function buildReport(facts: PageFacts, shells: ShellSnapshot[], routes?: RouteCounts, swChannels?: string[]): DiagReport {
   const sorted = [...shells].sort((a, b) => (a.shellId < b.shellId ? -1 : a.shellId > b.shellId ? 1 : 0));
   const first = sorted.find((s) => s.transport === 'p2p') ?? sorted[0];
-  const report: DiagReport = { ...facts, shells: sorted, transport: 'unknown', ...(routes ? { routes } : {}) };
+  const report: DiagReport = {
+    ...facts,
+    shells: sorted,
+    transport: 'unknown',
+    ...(routes ? { routes } : {}),
+    ...(swChannels ? { swChannels: [...swChannels].sort() } : {}),
+  };
   if (first) {
     report.transport = first.transport;
     if (first.transport === 'relay' && first.reason) report.why = first.reason;

@@ -1,8 +1,9 @@
 /**
  * How many requests this Service Worker sent each way and why
  * (route-decision.ts), for the diagnostics page: it asks on
- * BroadcastChannel(DIAGNOSTICS_CHANNEL) and the SW answers with the counts.
- * In memory only: a restarted SW counts from zero.
+ * BroadcastChannel(DIAGNOSTICS_CHANNEL) and the SW answers with the counts
+ * and the shells it knows to have an open channel. In memory only: a
+ * restarted SW counts from zero.
  */
 import { DIAGNOSTICS_CHANNEL } from '../shared/constants';
 import { MAX_ROUTE_KINDS, parseDiagRequest, type DiagRoutesReply, type RouteCounts } from '../shared/diagnostics';
@@ -25,13 +26,13 @@ export function createRouteCounter(): RouteCounter {
   };
 }
 
-/** Answers the diagnostics page's requests with the counts. No-op where BroadcastChannel is missing. */
-export function answerDiagnostics(counter: RouteCounter): void {
+/** Answers the diagnostics page's requests with the counts and `channels()`. No-op where BroadcastChannel is missing. */
+export function answerDiagnostics(counter: RouteCounter, channels: () => string[]): void {
   if (typeof BroadcastChannel !== 'function') return;
   const channel = new BroadcastChannel(DIAGNOSTICS_CHANNEL);
   channel.onmessage = (ev: MessageEvent) => {
     const req = parseDiagRequest(ev.data);
     if (!req) return;
-    channel.postMessage({ type: 'wingman:diag-routes', id: req.id, routes: counter.snapshot() } satisfies DiagRoutesReply);
+    channel.postMessage({ type: 'wingman:diag-routes', id: req.id, routes: counter.snapshot(), channels: channels() } satisfies DiagRoutesReply);
   };
 }

@@ -65,6 +65,8 @@ export interface ShellRegistry {
   privateWithoutChannel(): boolean;
   /** A private session's shell (holding the link key) has announced itself, with a channel or not. */
   hasPrivateShell(): boolean;
+  /** The ids of the shells whose last announcement said their channel is open (the diagnostics page shows them). */
+  shellsWithChannel(): string[];
   /** Some shell has an open channel (through TURN or not); undefined until the state after a SW start is rebuilt (ensureSynced). */
   hasChannelNow(): boolean | undefined;
   /** Waits up to `ms` for a shell to announce an open channel; then pick()'s answer. */
@@ -253,6 +255,9 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
     channelComing() {
       const connecting = [...shells.values()].filter((e) => !e.p2p).map((e) => Date.now() - e.announcedAt);
       return channelComing({ directChannelSeen: channelSeen, connectingForMs: connecting.length > 0 ? Math.min(...connecting) : undefined });
+    },
+    shellsWithChannel() {
+      return [...shells.values()].filter((e) => e.p2p).map((e) => e.shellId);
     },
     privateWithoutChannel() {
       return [...shells.values()].some((e) => e.private && !e.p2p);

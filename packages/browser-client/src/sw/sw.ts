@@ -54,7 +54,7 @@ void pathMemory.restored.then(
   () => (pathsSettled = true),
 );
 const routes = createRouteCounter();
-answerDiagnostics(routes);
+answerDiagnostics(routes, () => registry.shellsWithChannel());
 const httpCache = createHttpCache(self.caches, kv);
 // A session that no longer serves this viewer its shell (its agent left, P2P turned off, the viewer's access
 // withdrawn) keeps nothing of its app here: the next agent may serve another.

@@ -18,9 +18,11 @@ interface Report {
   userAgent: string;
   serviceWorker: string;
   routes?: Record<string, number>;
+  swChannels?: string[];
   session?: { viewer?: string };
   shells: Array<{
     sessionId: string;
+    shellId: string;
     transport: string;
     rttMs?: number;
     loss?: { sent: number; lost: number; lossy: boolean };
@@ -92,6 +94,8 @@ describe('the diagnostics page of a P2P session', () => {
       expect(text).toMatch(/host → (host|prflx) over udp/);
       // Why the app's requests went the way they did: the Service Worker's counts by route.
       expect(report.routes?.['p2p default']).toBeGreaterThanOrEqual(1);
+      // And which shells it would send a request over now: this one.
+      expect(report.swChannels).toEqual([shell.shellId]);
       expect(text).toMatch(/p2p · default \d+/);
       // This browser as the developer sees it: the visitor id of the agent's P2P report for this channel.
       const connected = stack.agent.events.find((e) => e.event === 'peer' && e.state === 'connected');

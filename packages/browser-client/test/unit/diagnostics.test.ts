@@ -1,6 +1,8 @@
 import { DIAGNOSTICS_MAX_ERRORS } from '../../src/shared/constants';
 import {
   buildReport,
+  MAX_DIAG_CHANNELS,
+  parseDiagChannels,
   parseDiagReply,
   parseDiagRequest,
   parseDiagRoutes,
@@ -98,12 +100,35 @@ describe('summarizeStats', () => {
   });
 });
 
+describe('parseDiagChannels', () => {
+  const reply = (channels: unknown, id = 'abc') => ({ type: 'wingman:diag-routes', id, routes: {}, channels });
+
+  it('takes the shells the Service Worker knows to have a channel', () => {
+    expect(parseDiagChannels(reply(['0123456789abcdef01234567', 'a1']), 'abc')).toEqual(['0123456789abcdef01234567', 'a1']);
+    expect(parseDiagChannels(reply([]), 'abc')).toEqual([]);
+  });
+
+  it('refuses another request id, no list (an older Service Worker), an id with other characters, and too many ids', () => {
+    expect(parseDiagChannels(reply(['a1'], 'other'), 'abc')).toBeUndefined();
+    expect(parseDiagChannels({ type: 'wingman:diag-routes', id: 'abc', routes: {} }, 'abc')).toBeUndefined();
+    expect(parseDiagChannels(reply(['<img src=x>']), 'abc')).toBeUndefined();
+    expect(parseDiagChannels(reply([7]), 'abc')).toBeUndefined();
+    expect(parseDiagChannels(reply(Array.from({ length: MAX_DIAG_CHANNELS + 1 }, (_, i) => `s${i}`)), 'abc')).toBeUndefined();
+  });
+});
+
 describe('buildReport', () => {
   it('sums up from the shells, preferring one on P2P, sorted by shell id', () => {
     const relay = { sessionId: 'abc', shellId: 'b2', transport: 'relay' as const, reason: 'ICE timeout', errors: [] };
     const p2p = { sessionId: 'abc', shellId: 'c3', transport: 'p2p' as const, errors: [] };
     expect(buildReport(facts({}), [p2p, relay])).toMatchObject({ transport: 'p2p', shells: [relay, p2p] });
     expect(buildReport(facts({}), [relay])).toMatchObject({ transport: 'relay', why: 'ICE timeout' });
+  });
+
+  it("carries the Service Worker's shells with a channel, sorted, when it answered", () => {
+    const p2p = { sessionId: 'abc', shellId: 'c3', transport: 'p2p' as const, errors: [] };
+    expect(buildReport(facts({}), [p2p], {}, ['c3', 'a1'])).toMatchObject({ swChannels: ['a1', 'c3'] });
+    expect(buildReport(facts({}), [p2p])).not.toHaveProperty('swChannels');
   });
 
   it('without shells says what the session allows', () => {

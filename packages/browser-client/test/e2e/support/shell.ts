@@ -7,6 +7,7 @@
 import type { Frame, Page } from 'playwright-core';
 import type { Frame as PuppeteerFrame, Page as PuppeteerPage } from 'puppeteer-core';
 import { until } from '../../../../../test/helpers/wait';
+import { DIAGNOSTICS_CHANNEL } from '../../../src/shared/constants';
 import type { WebKitFrame, WebKitPage } from '../helpers/webkit';
 
 export type AnyPage = Page | PuppeteerPage | WebKitPage;
@@ -52,13 +53,14 @@ export interface ShellStatus {
 }
 
 /**
- * How waitForTransport's round trip to the Service Worker ended: `answered`
- * (the SW has handled the shell's word that its channel is open), or it
- * proves nothing: `no controller` (no SW controls the shell) or `no answer`
- * within SW_ANSWER_WAIT_MS. A test that expects P2P next can name it when it
- * fails.
+ * How waitForTransport's wait for the Service Worker ended: `answered` (the
+ * SW lists this shell among those it would send a request over, on the
+ * diagnostics channel), or it proves nothing: `no answer` (no SW answered
+ * within SW_ANSWER_WAIT_MS: an app's own SW, say) or `unknown` (the SW
+ * answered, and never listed this shell). A test that expects P2P next can
+ * name it when it fails.
  */
-export type SwRoundTrip = 'answered' | 'no controller' | 'no answer';
+export type SwRoundTrip = 'answered' | 'no answer' | `unknown (the SW knows ${string})`;
 
 /** The app's frame (the shell's only child frame). */
 export function appFrame(page: Page): Frame {
@@ -114,11 +116,11 @@ export function shellStatus(page: AnyPage): Promise<ShellStatus> {
 /**
  * Waits for the shell's transport (P2P up, or relay with a reason matching
  * `reason`). For P2P, also until the Service Worker has heard of the channel:
- * the shell tells it by a message of its own as its status changes, and a
- * request from the app's frame can reach the SW first on a loaded machine
- * (it then goes over the relay, as it should). One window's messages reach
- * the SW in order, so the SW's answer to a message posted after that one
- * shows it has been handled.
+ * the shell tells it by a message of its own as its status changes (once the
+ * SW controls it, which on a first visit can come after the channel), and a
+ * request from the app's frame can reach the SW first (it then goes over the
+ * relay, as it should). The SW's answer on the diagnostics channel says which
+ * shells it knows to have a channel.
  */
 export async function waitForTransport(page: AnyPage, transport: 'p2p' | 'relay', reason?: RegExp): Promise<ShellStatus> {
   let last: ShellStatus | undefined;
@@ -129,26 +131,47 @@ export async function waitForTransport(page: AnyPage, transport: 'p2p' | 'relay'
     },
     { timeoutMs: WAIT_MS, intervalMs: PAGE_POLL_MS, what: `the shell to reach ${transport}${reason ? ` (${reason})` : ''}`, observe: () => last },
   );
-  if (transport === 'p2p') return { ...status, swRoundTrip: await inPage(page, swHeardSoFar, SW_ANSWER_WAIT_MS) };
+  if (transport === 'p2p') return { ...status, swRoundTrip: await inPage(page, swKnowsChannel, { ms: SW_ANSWER_WAIT_MS, name: DIAGNOSTICS_CHANNEL }) };
   return status;
 }
 
-/** How long the SW's answer is waited for (a page the SW does not control gets none: it has nothing to hear). */
+/** How long the SW's word that it knows the shell's channel is waited for. */
 const SW_ANSWER_WAIT_MS = 5_000;
 
-/** In the page: resolves once the controlling SW answered a message posted now (a cookie query), or after `ms`. */
-function swHeardSoFar(ms: number): Promise<SwRoundTrip> {
-  const controller = navigator.serviceWorker?.controller;
-  if (!controller) return Promise.resolve('no controller');
+/**
+ * In the page: asks the Service Worker on the diagnostics channel, every
+ * 50 ms for up to `ms`, which shells it knows to have an open channel, until
+ * this one is among them.
+ */
+function swKnowsChannel({ ms, name }: { ms: number; name: string }): Promise<SwRoundTrip> {
+  const shellId = (window as unknown as { __wingman: { shellId: string } }).__wingman.shellId;
+  const channel = new BroadcastChannel(name);
+  const deadline = Date.now() + ms;
+  let known: string[] | undefined;
   return new Promise((resolve) => {
-    const { port1, port2 } = new MessageChannel();
-    const timer = setTimeout(() => resolve('no answer'), ms);
-    port1.onmessage = () => {
-      clearTimeout(timer);
-      port1.close();
-      resolve('answered');
+    let done = false;
+    const finish = (r: SwRoundTrip) => {
+      if (done) return;
+      done = true;
+      channel.close();
+      resolve(r);
     };
-    controller.postMessage({ type: 'wingman:cookie', url: location.href }, [port2]);
+    const asked = new Set<string>();
+    channel.onmessage = (ev: MessageEvent) => {
+      const m = ev.data as { type?: string; id?: string; channels?: string[] };
+      if (m?.type !== 'wingman:diag-routes' || !asked.has(m.id ?? '') || !Array.isArray(m.channels)) return;
+      known = m.channels;
+      if (known.includes(shellId)) finish('answered');
+    };
+    const ask = () => {
+      if (done) return;
+      if (Date.now() >= deadline) return finish(known ? `unknown (the SW knows ${JSON.stringify(known)})` : 'no answer');
+      const id = Math.random().toString(16).slice(2);
+      asked.add(id);
+      channel.postMessage({ type: 'wingman:diag-request', id });
+      setTimeout(ask, 50);
+    };
+    ask();
   });
 }
 
@@ -177,6 +200,15 @@ export interface FetchResult {
   headers: Record<string, string>;
   url: string;
   redirected: boolean;
+}
+
+/**
+ * A fetch's transport with why the Service Worker sent it there (its route
+ * header) and what waitForTransport learnt of the SW: what a test expecting
+ * P2P shows when it gets the relay (`expect(routeOf(r, s)).toMatch(/^p2p /)`).
+ */
+export function routeOf(r: FetchResult, status?: ShellStatus): string {
+  return `${r.transport} (${r.headers['x-wingman-route'] ?? 'no route header'}; SW: ${status?.swRoundTrip ?? 'not asked'})`;
 }
 
 /** fetch() from inside the app's frame. */
