@@ -38,6 +38,15 @@ const UPSTREAM_KEEPALIVE = 16;
  * @see https://nodejs.org/api/http.html#serverkeepalivetimeout
  */
 const UPSTREAM_IDLE_S = 4;
+/**
+ * Requests nginx serves on one browser connection (`keepalive_requests`,
+ * which also bounds HTTP/2 streams) before it closes it: far above the
+ * lab's loads of one run, so the baseline never closes a connection in the
+ * middle of one (wingman-server retires its connections between two loads,
+ * docs/operations.md, Limits).
+ * @see https://nginx.org/en/docs/http/ngx_http_core_module.html#keepalive_requests
+ */
+const MAX_REQUESTS_PER_CONNECTION = 1_000_000;
 
 /**
  * The developer's router forwards TCP `wanPort` on its WAN address to `hostPort` on the dev host.
@@ -106,6 +115,10 @@ error_log stderr warn;
 events { worker_connections 1024; }
 http {
   access_log off;
+  # Requests per connection before nginx closes it (GOAWAY on HTTP/2); its default of 1000 falls
+  # in the middle of the lab's fourth load of the ~330-request app, and Chromium fails the
+  # requests it holds back for a free stream on any GOAWAY (not retried): the reload never shows.
+  keepalive_requests ${MAX_REQUESTS_PER_CONNECTION};
   client_body_temp_path ${tmp('body')};
   proxy_temp_path ${tmp('proxy')};
   fastcgi_temp_path ${tmp('fastcgi')};
