@@ -11,7 +11,7 @@
  */
 import { join } from 'node:path';
 import { runNodeScript } from '../helpers/node-script';
-import { LOSS_PROBE_COUNT, LOSS_PROBE_WINDOW } from '../../packages/protocol/src/transports/loss-probe';
+import { LOSS_PROBE_COUNT, LOSS_PROBE_EARLY_CLEAN, LOSS_PROBE_WINDOW } from '../../packages/protocol/src/transports/loss-probe';
 
 jest.setTimeout(30_000);
 
@@ -59,8 +59,10 @@ const mode = process.argv[1];
     result = { back };
   } else {
     const t0 = Date.now();
-    result = await runLossProbe(probe);
+    let early = null;
+    result = await runLossProbe(probe, { onEarlyClean: (r) => (early = r.echoed) });
     result.ms = undefined;
+    result.earlyClean = early;
     result.withinDeadline = Date.now() - t0 < 5000;
   }
   console.log(JSON.stringify({ result, pool: pool.readyState, agentChannels, connection: viewer.connectionState }));
@@ -79,7 +81,8 @@ async function run(mode: 'echo' | 'none' | 'flood'): Promise<Record<string, unkn
 describe('loss probe on real data channels', () => {
   it('counts every probe back and none lost on a path that loses nothing, beside the pool channel', async () => {
     expect(await run('echo')).toEqual({
-      result: { sent: LOSS_PROBE_COUNT, echoed: LOSS_PROBE_COUNT, lost: 0, lossy: false, withinDeadline: true },
+      // Called clean early, once LOSS_PROBE_EARLY_CLEAN probes were back with none lost.
+      result: { sent: LOSS_PROBE_COUNT, echoed: LOSS_PROBE_COUNT, lost: 0, lossy: false, withinDeadline: true, earlyClean: LOSS_PROBE_EARLY_CLEAN },
       pool: 'open',
       // Negotiated: the agent's pool handler never sees the probe channel.
       agentChannels: ['wingman'],
@@ -90,7 +93,7 @@ describe('loss probe on real data channels', () => {
   it('gives no verdict, and leaves the pool alone, with an agent that has no probe channel', async () => {
     expect(await run('none')).toEqual({
       // Nothing comes back, so no more than one window leaves; the measurement ends at its deadline.
-      result: { sent: LOSS_PROBE_WINDOW, echoed: 0, lost: LOSS_PROBE_WINDOW, lossy: false, withinDeadline: true },
+      result: { sent: LOSS_PROBE_WINDOW, echoed: 0, lost: LOSS_PROBE_WINDOW, lossy: false, withinDeadline: true, earlyClean: null },
       pool: 'open',
       agentChannels: ['wingman'],
       connection: 'connected',

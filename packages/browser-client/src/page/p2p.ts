@@ -10,6 +10,7 @@ import { backoffDelay, startHeartbeat, type ChannelFingerprints, type Connection
 import { summarizeStats, type DiagError, type StatsEntry } from '../shared/diagnostics';
 import {
   DIAGNOSTICS_MAX_ERRORS,
+  LOSS_PROBE_HOLD_MS,
   MAX_MISSED_PINGS,
   RTT_PING_TIMEOUT_MS,
   RETRY_BASE_MS,
@@ -39,6 +40,12 @@ export type TransportStatus =
        * Worker then routes bursts around the channel from the first one on.
        */
       lossy?: boolean;
+      /**
+       * The channel's loss probe runs and has not yet called the path lossy
+       * or clean (LOSS_PROBE_EARLY_CLEAN answers with none lost): the
+       * Service Worker routes bursts around the channel meanwhile.
+       */
+      probing?: boolean;
       /** The loss probe's figures once it ended: probes sent, and lost. */
       loss?: { sent: number; lost: number };
       /** The server runs no loss probe (P2P_LOSS_PROBE=false): what the tab remembered of the path no longer holds. */
@@ -149,6 +156,8 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
         session = s;
         failures = 0;
         if (s.lossProbeOff) lossProbeTurnedOff();
+        // Before the first page load's wave shows it (docs/PROTOCOL.md §Loss probe); not again soon after a clean one.
+        const probing = !s.lossProbeOff && lossProbeDue();
         setStatus({
           transport: 'p2p',
           rttMs: undefined,
@@ -157,6 +166,7 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
           channels: s.channels(),
           ...verification(s),
           ...(s.lossProbeOff ? { lossProbeOff: true } : {}),
+          ...(probing ? { probing: true } : {}),
         });
         // The pair's candidate types come from getStats(), a moment after the channel opened.
         void s
@@ -166,20 +176,39 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
             setStatus({ ...status, turn: true });
           })
           .catch(() => undefined);
-        // Before the first page load's wave shows it (docs/PROTOCOL.md §Loss probe); not again soon after a clean one.
-        if (lossProbeDue()) {
+        if (probing) {
           mark('loss-probe');
+          /** The status without `probing`, when it is still this session's. */
+          const settled = () => {
+            clearTimeout(hold);
+            if (session !== s || status.transport !== 'p2p') return undefined;
+            const { probing: _, ...rest } = status;
+            return rest;
+          };
+          // The page's bursts wait for no verdict longer than this (an agent without the probe channel answers nothing).
+          const hold = setTimeout(() => {
+            if (session !== s || status.transport !== 'p2p' || !status.probing) return;
+            const now = settled();
+            if (now) setStatus(now);
+          }, LOSS_PROBE_HOLD_MS);
           void s
-            .lossProbe((r) => {
-              mark('lossy');
-              lossProbeMeasured(r);
-              if (session === s && status.transport === 'p2p' && !status.lossy) setStatus({ ...status, lossy: true });
+            .lossProbe({
+              onLossy: (r) => {
+                mark('lossy');
+                lossProbeMeasured(r);
+                const now = settled();
+                if (now) setStatus({ ...now, lossy: true });
+              },
+              onEarlyClean: () => {
+                mark('loss-clean');
+                const now = settled();
+                if (now) setStatus(now);
+              },
             })
             .then((r) => {
-              if (!r) return;
-              lossProbeMeasured(r);
-              if (session !== s || status.transport !== 'p2p') return;
-              setStatus({ ...status, ...(r.lossy ? { lossy: true } : {}), loss: { sent: r.sent, lost: r.lost } });
+              if (r) lossProbeMeasured(r);
+              const now = settled();
+              if (now) setStatus({ ...now, ...(r?.lossy ? { lossy: true } : {}), ...(r ? { loss: { sent: r.sent, lost: r.lost } } : {}) });
             });
         }
         monitor(s);

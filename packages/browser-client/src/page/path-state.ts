@@ -6,7 +6,10 @@
  * shell's first announcement on, before its channel is up, until this
  * shell's own probe, run in full, finds it clean, or its channel's hello
  * says the server runs no probe: a reload's module wave then goes around
- * the coming channel from its first request. Pure: statuses in, states out.
+ * the coming channel from its first request. While the channel's own probe
+ * has called the path neither lossy nor clean, the state says `probing`, and
+ * a first visit's wave goes around the channel until it does. Pure:
+ * statuses in, states out.
  */
 import { LOSS_PROBE_COUNT } from '@wingman/protocol';
 import type { TransportStatus } from './p2p';
@@ -23,10 +26,11 @@ export interface PathState {
 export function createPathState(rememberedLossy: boolean): PathState {
   let lossy = rememberedLossy;
   let clean = false;
-  const state = (p2p: boolean, turn: boolean): ShellPathState => ({
+  const state = (p2p: boolean, turn: boolean, probing = false): ShellPathState => ({
     p2p,
     ...(turn ? { turn: true } : {}),
     ...(lossy ? { lossy: true } : clean ? { lossClean: true } : {}),
+    ...(probing && !lossy ? { probing: true } : {}),
   });
   return {
     initial: () => state(false, false),
@@ -45,7 +49,8 @@ export function createPathState(rememberedLossy: boolean): PathState {
         lossy = false;
         clean = true;
       }
-      return state(s.transport === 'p2p', s.transport === 'p2p' && s.turn === true);
+      const p2p = s.transport === 'p2p';
+      return state(p2p, p2p && s.turn === true, p2p && s.probing === true);
     },
   };
 }

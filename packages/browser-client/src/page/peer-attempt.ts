@@ -35,6 +35,7 @@ import {
   parseSignalHello,
   type Connection,
   type HostSignal,
+  type LossProbeOptions,
   type LossProbeResult,
   type P2PSettings,
   runLossProbe,
@@ -87,9 +88,11 @@ export interface PeerSession {
   /**
    * The loss probe on the primary peer connection (docs/PROTOCOL.md §Loss
    * probe), run once per session: undefined where the browser made no probe
-   * channel or the server turned the probe off (the hello's p2p.lossProbe). `onLossy` is called as soon as the losses make the path lossy.
+   * channel or the server turned the probe off (the hello's p2p.lossProbe).
+   * The events come before it ends: `onLossy` as soon as the losses make the
+   * path lossy, `onEarlyClean` once enough probes came back with none lost.
    */
-  lossProbe(onLossy?: (r: LossProbeResult) => void): Promise<LossProbeResult | undefined>;
+  lossProbe(events?: Pick<LossProbeOptions, 'onLossy' | 'onEarlyClean'>): Promise<LossProbeResult | undefined>;
   /** The server turned the loss probe off for this session (the hello's p2p.lossProbe is false). */
   readonly lossProbeOff: boolean;
   /** Tells the agent (through the server) how the channel is doing: metrics. */
@@ -457,8 +460,8 @@ export function attemptP2P(
         close: (reason) => teardown(reason),
         stats: () => (!closed ? pc.getStats() : Promise.resolve(undefined)),
         lossProbeOff: !lossProbeOn,
-        lossProbe(onLossy) {
-          measured ??= probe && lossProbeOn && !closed ? runLossProbe(probe, { onLossy }) : Promise.resolve(undefined);
+        lossProbe(events = {}) {
+          measured ??= probe && lossProbeOn && !closed ? runLossProbe(probe, events) : Promise.resolve(undefined);
           return measured;
         },
         onClosed(fn) {

@@ -149,6 +149,16 @@ export const WS_SHELL_TIMEOUT_MS = 1_000;
  * come costs the socket at most this.
  */
 export const CHANNEL_COMING_WAIT_MS = 2_000;
+
+/**
+ * The longest a channel's pending loss probe keeps a page's bursts around
+ * the channel (the shell's `probing`, docs/PROTOCOL.md §Loss probe). Its
+ * verdict comes within a few round trips when it has the channel to itself
+ * (under 0.5 s at 60 ms RTT with 2 % loss each way); an agent without the
+ * probe channel answers nothing, and the measurement's own deadline
+ * (LOSS_PROBE_DEADLINE_MS) is too long to hold the page's requests off it.
+ */
+export const LOSS_PROBE_HOLD_MS = 1_000;
 /**
  * Relayed requests that run at once before the SW holds more for a channel
  * that is coming: Chromium opens at most 6 HTTP/1.1 connections per host, so

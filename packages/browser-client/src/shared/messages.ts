@@ -35,6 +35,14 @@ export interface ShellAnnounce {
    * it took from this shell's `lossy` (sw/loss-verdicts.ts). Absent: false.
    */
   lossClean?: boolean;
+  /**
+   * The open channel's loss probe runs and has called the path neither lossy
+   * nor clean yet: the SW routes bursts around the channel meanwhile
+   * (route-decision.ts rule 6), as it would around a lossy one, so a first
+   * visit's wave does not meet the losses the probe is about to report.
+   * Only with `p2p`. Absent: false.
+   */
+  probing?: boolean;
   /** A private session: every request goes over the channel, none to the relay (which refuses them). Absent: false. */
   private?: boolean;
   /** Path prefixes to leave to the relay. */
@@ -261,6 +269,7 @@ export function parseWindowToSw(v: unknown): WindowToSw | undefined {
         (o.lossy === undefined || typeof o.lossy === 'boolean') &&
         (o.lossClean === undefined || typeof o.lossClean === 'boolean') &&
         !(o.lossy === true && o.lossClean === true) &&
+        (o.probing === undefined || typeof o.probing === 'boolean') &&
         (o.private === undefined || typeof o.private === 'boolean')
         ? {
             type: o.type,
@@ -270,6 +279,7 @@ export function parseWindowToSw(v: unknown): WindowToSw | undefined {
             ...(o.turn ? { turn: true } : {}),
             ...(o.lossy ? { lossy: true } : {}),
             ...(o.lossClean ? { lossClean: true } : {}),
+            ...(o.probing && o.p2p ? { probing: true } : {}),
             ...(o.private ? { private: true } : {}),
           }
         : undefined;

@@ -38,6 +38,10 @@
  *      (`turn-default`) and P2P has to be measured faster
  *   6. p2p-stalls      — P2P stalls (a lossy link) and this small request would share
  *                        the channel with others → relay
+ *   6b. loss-probe     — the same while the channel's loss probe has given no verdict
+ *                        yet (ShellAnnounce.probing, at most LOSS_PROBE_HOLD_MS after
+ *                        the channel opened): a first visit's wave does not meet the
+ *                        losses the probe is about to report → relay
  *   7. otherwise → p2p (`default`, `faster` or `probe`)
  * Before all of these, in the fetch event itself (leaveToBrowser): a script,
  * style sheet, image or font GET the Service Worker would only relay, because P2P stalls and no shell
@@ -72,6 +76,7 @@ export type RouteReason =
   | 'probe'
   | 'turn-default'
   | 'p2p-stalls'
+  | 'loss-probe'
   | 'declined'
   | 'channel-failed'
   | 'race'
@@ -90,6 +95,7 @@ export const ROUTE_REASONS: readonly RouteReason[] = [
   'probe',
   'turn-default',
   'p2p-stalls',
+  'loss-probe',
   'declined',
   'channel-failed',
   'race',
@@ -124,6 +130,8 @@ export interface RouteFacts {
   relayParallel: number;
   /** P2P's small requests stall (path-choice.ts stalls('p2p')). */
   p2pStalls: boolean;
+  /** The channel's loss probe has given no verdict yet (ShellPick.probing). */
+  probing: boolean;
   /** The request's class; undefined when the SW keeps no measurements. */
   cls: RequestClass | undefined;
   /** A request body of BULK_MIN_BYTES or more. */
@@ -157,7 +165,10 @@ export function decideRoute(facts: RouteFacts, measurements: Measurements | unde
   const fallback: RoutePath = facts.channel.turn ? 'relay' : 'p2p';
   const d = facts.upload ? measurements.chooseUpload(fallback) : measurements.choose(facts.cls, fallback);
   if (d.path === 'relay') return { path: 'relay', reason: d.why === 'default' ? 'turn-default' : d.why };
-  if (facts.cls === 'small' && !facts.upload && facts.othersInFlight > 0 && facts.p2pStalls) return { path: 'relay', reason: 'p2p-stalls' };
+  if (facts.cls === 'small' && !facts.upload && facts.othersInFlight > 0) {
+    if (facts.p2pStalls) return { path: 'relay', reason: 'p2p-stalls' };
+    if (facts.probing) return { path: 'relay', reason: 'loss-probe' };
+  }
   return { path: 'p2p', reason: d.why };
 }
 
@@ -186,6 +197,8 @@ export interface BrowserFacts {
   privateWaiting: boolean;
   /** P2P's small requests stall (path-choice.ts stalls('p2p'), observed or remembered). */
   p2pStalls: boolean;
+  /** A channel's loss probe has given no verdict yet (ShellRegistry.probingNow): its bursts go around it, as with a stall. */
+  probing: boolean;
   /** The SW's jar has cookies for this request the browser's jar lacks; undefined until the jar is read. */
   cookiesToAdd: boolean | undefined;
   /** Requests in flight on P2P, or taken by the Service Worker and not answered yet (RouteFacts.othersInFlight). */
@@ -209,7 +222,7 @@ export interface BrowserFacts {
  */
 export function leaveToBrowser(f: BrowserFacts): boolean {
   if (!LEFT_DESTINATIONS.has(f.destination)) return false;
-  if (f.navigation || f.tagged || !f.settled || f.privateWaiting || !f.p2pStalls) return false;
+  if (f.navigation || f.tagged || !f.settled || f.privateWaiting || !(f.p2pStalls || (f.probing && f.channel))) return false;
   if (f.channel && (f.cls !== 'small' || f.othersInFlight === 0 || f.cached !== false)) return false;
   if (f.method !== 'GET' && f.method !== 'HEAD') return false;
   return f.cookiesToAdd === false;

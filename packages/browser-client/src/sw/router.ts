@@ -266,6 +266,7 @@ export async function obtain(
     othersInFlight: paths?.othersInFlight(true) ?? 0,
     relayParallel: RELAY_PARALLEL_REQUESTS,
     p2pStalls: paths?.stalls('p2p') ?? false,
+    probing: shell?.probing === true,
     cls,
     upload,
     prefetch,

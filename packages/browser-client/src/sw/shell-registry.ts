@@ -28,6 +28,8 @@ interface ShellEntry {
   turn: boolean;
   /** A private session's shell: nothing goes to the relay. */
   private: boolean;
+  /** Its channel's loss probe has given no verdict yet. */
+  probing: boolean;
   exclude: string[];
   announcedAt: number;
 }
@@ -65,6 +67,8 @@ export interface ShellRegistry {
   privateWithoutChannel(): boolean;
   /** A private session's shell (holding the link key) has announced itself, with a channel or not. */
   hasPrivateShell(): boolean;
+  /** Some shell with an open channel has a loss probe without a verdict yet (ShellAnnounce.probing). */
+  probingNow(): boolean;
   /** The ids of the shells whose last announcement said their channel is open (the diagnostics page shows them). */
   shellsWithChannel(): string[];
   /** Some shell has an open channel (through TURN or not); undefined until the state after a SW start is rebuilt (ensureSynced). */
@@ -193,6 +197,7 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
         p2p: m.p2p,
         turn: m.turn === true,
         private: m.private === true,
+        probing: m.p2p && m.probing === true,
         exclude: m.exclude,
         announcedAt: Date.now(),
       });
@@ -247,14 +252,18 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
       const ownId = frames.get(clientId) ?? frames.get(resultingClientId);
       const own = ownId !== undefined ? shells.get(ownId) : undefined;
       if (own && ownId !== undefined && resultingClientId && !frames.has(resultingClientId)) frames.set(resultingClientId, ownId);
-      if (own?.p2p) return { ...own.target, ownTab: true, turn: own.turn, private: own.private };
+      if (own?.p2p) return { ...own.target, ownTab: true, turn: own.turn, private: own.private, probing: own.probing };
       const ready = [...shells.values()].filter((s) => s.p2p && s !== own).sort((a, b) => b.announcedAt - a.announcedAt);
-      for (const entry of ready) if (await alive(entry)) return { ...entry.target, ownTab: false, turn: entry.turn, private: entry.private };
+      for (const entry of ready)
+        if (await alive(entry)) return { ...entry.target, ownTab: false, turn: entry.turn, private: entry.private, probing: entry.probing };
       return undefined;
     },
     channelComing() {
       const connecting = [...shells.values()].filter((e) => !e.p2p).map((e) => Date.now() - e.announcedAt);
       return channelComing({ directChannelSeen: channelSeen, connectingForMs: connecting.length > 0 ? Math.min(...connecting) : undefined });
+    },
+    probingNow() {
+      return [...shells.values()].some((e) => e.probing);
     },
     shellsWithChannel() {
       return [...shells.values()].filter((e) => e.p2p).map((e) => e.shellId);

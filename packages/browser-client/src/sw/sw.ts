@@ -297,6 +297,7 @@ self.addEventListener('fetch', (event) => {
     channel: channel ?? false,
     privateWaiting: registry.privateWithoutChannel(),
     p2pStalls: paths.stalls('p2p'),
+    probing: registry.probingNow(),
     cookiesToAdd: cookiesToAdd(cookies.relayHeaderNow(url, sameSiteContext(request, url))),
     othersInFlight: paths.othersInFlight(false),
     cls: paths.requestClass({ method: request.method.toUpperCase(), target: url.pathname + url.search, hasRange: request.headers.has('range') }),

@@ -7,7 +7,8 @@
  */
 import type { Page } from 'playwright-core';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
-import { fetchInApp, openShell, waitForTransport, WAIT_MS } from './support/shell';
+import { fetchInApp, openShell, shellStatus, waitForTransport, WAIT_MS, type ShellStatus } from './support/shell';
+import { until } from '../../../../test/helpers/wait';
 import { startStack, type Stack, type StackOptions } from './support/stack';
 
 jest.setTimeout(90_000);
@@ -60,14 +61,14 @@ describe('the diagnostics page of a P2P session', () => {
       const { stack, browser } = ctx();
       const frame = await openShell(browser.page, `${stack.origin}/one`, 'one');
       await waitForTransport(browser.page, 'p2p');
-      await browser.page.waitForFunction(
-        () => {
-          // The RTT, and the loss probe's end (docs/PROTOCOL.md §Loss probe).
-          const st = (window as unknown as { __wingman: { status(): { rttMs?: number; loss?: unknown } } }).__wingman.status();
-          return st.rttMs !== undefined && st.loss !== undefined;
+      // The RTT, and the loss probe's end (docs/PROTOCOL.md §Loss probe); a timeout shows the last status.
+      let last: ShellStatus | undefined;
+      await until(
+        async () => {
+          last = await shellStatus(browser.page);
+          return (last.rttMs !== undefined && (last as { loss?: unknown }).loss !== undefined) || undefined;
         },
-        undefined,
-        { timeout: WAIT_MS },
+        { timeoutMs: WAIT_MS, what: "the shell's RTT and loss probe figures", observe: () => last },
       );
       expect((await fetchInApp(frame, '/api/hello')).transport).toBe('p2p');
 

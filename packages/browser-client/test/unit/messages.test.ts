@@ -41,6 +41,21 @@ describe('postMessage validation (any same-origin script can post)', () => {
       exclude: [],
     });
     expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, lossClean: 'yes', exclude: [] })).toBeUndefined();
+    // A pending loss probe, only with an open channel (without one there is nothing to route around).
+    expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, probing: true, exclude: [] })).toEqual({
+      type: 'wingman:shell',
+      shellId: 'a1',
+      p2p: true,
+      probing: true,
+      exclude: [],
+    });
+    expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: false, probing: true, exclude: [] })).toEqual({
+      type: 'wingman:shell',
+      shellId: 'a1',
+      p2p: false,
+      exclude: [],
+    });
+    expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, probing: 1, exclude: [] })).toBeUndefined();
     expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, lossy: true, lossClean: true, exclude: [] })).toBeUndefined();
     expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: 'yes', exclude: [] })).toBeUndefined();
     expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, exclude: ['relative'] })).toBeUndefined();

@@ -35,6 +35,14 @@ describe("the shell's path state", () => {
     expect(s.next(relay)).toEqual({ p2p: false, lossClean: true });
   });
 
+  it("says the channel's probe is pending until it gives a verdict, and not past a lossy one", () => {
+    const s = createPathState(false);
+    expect(s.next(open({ probing: true }))).toEqual({ p2p: true, probing: true });
+    expect(s.next(open())).toEqual({ p2p: true });
+    expect(s.next(open({ probing: true, lossy: true }))).toEqual({ p2p: true, lossy: true });
+    expect(s.next(relay)).toEqual({ p2p: false, lossy: true });
+  });
+
   it('keeps the memory when the probe was cut short or got no answer', () => {
     const s = createPathState(true);
     expect(s.next(open({ loss: { sent: 100, lost: 1 } }))).toEqual({ p2p: true, lossy: true });

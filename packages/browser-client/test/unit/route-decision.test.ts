@@ -24,6 +24,7 @@ const base: RouteFacts = {
   othersInFlight: 0,
   relayParallel: 6,
   p2pStalls: false,
+  probing: false,
   cls: 'small',
   upload: false,
   prefetch: false,
@@ -97,6 +98,37 @@ describe('decideRoute', () => {
     ['P2P stalls but the channel is idle: P2P', { p2pStalls: true, othersInFlight: 0 }, p2pDefault, { path: 'p2p', reason: 'default' }],
     ['P2P stalls but the request is bulk: P2P', { p2pStalls: true, othersInFlight: 3, cls: 'bulk' }, p2pDefault, { path: 'p2p', reason: 'default' }],
     ['P2P stalls but the request is an upload: P2P', { p2pStalls: true, othersInFlight: 3, upload: true }, p2pDefault, { path: 'p2p', reason: 'default' }],
+    [
+      "the channel's loss probe is pending and a small request would share the channel",
+      { probing: true, othersInFlight: 1 },
+      p2pDefault,
+      { path: 'relay', reason: 'loss-probe' },
+    ],
+    [
+      'P2P stalls and the loss probe is pending: the stall says it',
+      { probing: true, p2pStalls: true, othersInFlight: 1 },
+      p2pDefault,
+      { path: 'relay', reason: 'p2p-stalls' },
+    ],
+    ['the loss probe is pending but the channel is idle: P2P', { probing: true, othersInFlight: 0 }, p2pDefault, { path: 'p2p', reason: 'default' }],
+    [
+      'the loss probe is pending but the request is bulk: P2P',
+      { probing: true, othersInFlight: 3, cls: 'bulk' },
+      p2pDefault,
+      { path: 'p2p', reason: 'default' },
+    ],
+    [
+      'the loss probe is pending but the request is an upload: P2P',
+      { probing: true, othersInFlight: 3, upload: true },
+      p2pDefault,
+      { path: 'p2p', reason: 'default' },
+    ],
+    [
+      'the loss probe is pending in a private session: its channel',
+      { probing: true, othersInFlight: 3, channel: { turn: false, private: true } },
+      p2pDefault,
+      { path: 'p2p', reason: 'private' },
+    ],
     ['otherwise P2P, with the chooser’s reason', {}, { path: 'p2p', why: 'probe' }, { path: 'p2p', reason: 'probe' }],
   ];
 
@@ -130,6 +162,7 @@ describe('leaveToBrowser', () => {
     channel: false,
     privateWaiting: false,
     p2pStalls: true,
+    probing: false,
     cookiesToAdd: false,
     othersInFlight: 0,
     cls: 'small',
@@ -146,6 +179,11 @@ describe('leaveToBrowser', () => {
   });
   it('leaves a small one to the browser with a channel up when it would share the stalling channel with others and the cache holds nothing for it', () => {
     expect(leaveToBrowser(sharing)).toBe(true);
+  });
+  it("does the same while the channel's loss probe has given no verdict yet, and not for a pending probe without a channel", () => {
+    expect(leaveToBrowser({ ...sharing, p2pStalls: false, probing: true })).toBe(true);
+    expect(leaveToBrowser({ ...sharing, p2pStalls: false, probing: true, othersInFlight: 0 })).toBe(false);
+    expect(leaveToBrowser({ ...stalling, p2pStalls: false, probing: true })).toBe(false);
   });
   const withChannel: Array<[string, Partial<BrowserFacts>]> = [
     ['nothing else is in flight on P2P (a lone request keeps P2P, and can clear the verdict)', { othersInFlight: 0 }],

@@ -106,6 +106,23 @@ describe("a shell's channelGone signal", () => {
   });
 });
 
+describe("a shell whose channel's loss probe is pending", () => {
+  it('is picked with it and counted as probing until its next announcement says otherwise', async () => {
+    const tab = fakeWindow('tab');
+    const registry = createShellRegistry(fakeScope([tab]), memory([]));
+    registry.shellAnnounced({ ...announce('s1', true), probing: true }, tab);
+    registry.frameAnnounced({ type: 'wingman:frame', shellId: 's1' }, fakeWindow('frame'));
+    expect(registry.probingNow()).toBe(true);
+    expect(await registry.pick('frame', '')).toMatchObject({ id: 'tab', probing: true });
+    registry.shellAnnounced(announce('s1', true), tab);
+    expect(registry.probingNow()).toBe(false);
+    expect(await registry.pick('frame', '')).toMatchObject({ id: 'tab', probing: false });
+    // Without a channel there is no probe to wait for.
+    registry.shellAnnounced({ ...announce('s1', false), probing: true }, tab);
+    expect(registry.probingNow()).toBe(false);
+  });
+});
+
 describe("a private session's shell without a channel", () => {
   it('is known as such until it announces its channel, and a wait for the channel ends with that shell', async () => {
     const tab = fakeWindow('private-tab');

@@ -46,6 +46,8 @@ export interface ShellStatus {
   viewerId?: string;
   /** On P2P: the data channels of the pool that are ready. */
   channels?: number;
+  /** On P2P: the channel's loss probe has given no verdict yet (the Service Worker sends bursts around the channel). */
+  probing?: boolean;
   p2pReadyMs?: number;
   activeRequests: number;
   /** Set by waitForTransport(page, 'p2p'): how its round trip to the Service Worker ended (SwRoundTrip). */

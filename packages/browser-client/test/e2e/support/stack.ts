@@ -20,6 +20,13 @@ export function throttledP2PAgentEnv(bytesPerS: number): Record<string, string> 
   return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`.trim(), THROTTLE_P2P_SEND_BYTES_PER_S: String(bytesPerS) };
 }
 
+/** Agent environment whose P2P host makes no loss-probe channel (support/no-loss-echo.cjs): the shell's probe gets no answer. */
+export function noLossEchoAgentEnv(): Record<string, string> {
+  const preload = join(__dirname, 'no-loss-echo.cjs');
+  if (preload.includes(' ')) throw new Error(`NODE_OPTIONS cannot name ${preload}: its path has a space`);
+  return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`.trim() };
+}
+
 export interface StackOptions {
   /** Agent flag (false: `--no-p2p`). Default true. */
   agentP2p?: boolean;

@@ -9,7 +9,7 @@
  * it sees wrtc's own buffer. Nothing in the agent knows of it.
  */
 'use strict';
-const Module = require('node:module');
+const onWrtcLoad = require('./on-wrtc-load.cjs');
 
 const bytesPerS = Number(process.env.THROTTLE_P2P_SEND_BYTES_PER_S);
 if (!(bytesPerS > 0))
@@ -67,15 +67,4 @@ function throttle(RTCDataChannel) {
   };
 }
 
-// wrtc is loaded lazily (relay-server/src/p2p/webrtc.ts), and only by the P2P host process:
-// patch it when it is first loaded, wherever that is.
-const load = Module._load;
-let patched = false;
-Module._load = function loadAndThrottle(request, ...rest) {
-  const exports = load.call(this, request, ...rest);
-  if (!patched && request === '@roamhq/wrtc') {
-    patched = true;
-    throttle(exports.RTCDataChannel);
-  }
-  return exports;
-};
+onWrtcLoad((wrtc) => throttle(wrtc.RTCDataChannel));

@@ -1,0 +1,86 @@
+/**
+ * While a channel's loss probe has given no verdict, the Service Worker
+ * sends the page's bursts around the channel (route-decision.ts rule 6b,
+ * `relay; reason=loss-probe`), so a first visit's module wave does not meet
+ * the losses the probe is about to report; once the shell stops announcing
+ * the probe (its verdict, or LOSS_PROBE_HOLD_MS), bursts take the channel
+ * again. The agent here answers no probe (its P2P host makes no probe
+ * channel: support/no-loss-echo.cjs), as an agent without the channel would,
+ * so the probe stays pending for the whole hold.
+ */
+import type { Frame, Page } from 'playwright-core';
+import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { inPage, openShell, shellStatus, waitForTransport, WAIT_MS } from './support/shell';
+import { noLossEchoAgentEnv, startStack, type Stack } from './support/stack';
+import { until } from '../../../../test/helpers/wait';
+import { LOSS_PROBE_HOLD_MS } from '../../src/shared/constants';
+
+jest.setTimeout(120_000);
+
+/** Fetches in one burst (as a page's wave). */
+const BURST = 6;
+/** Tabs tried until one burst ran while the probe was pending (a loaded machine can use up the hold first). */
+const MAX_TABS = 3;
+
+/** The route header of each of BURST fetches started at once from the app's frame. */
+function burstRoutes(frame: Frame): Promise<string[]> {
+  return inPage(
+    frame,
+    (n) =>
+      Promise.all(Array.from({ length: n }, (_, i) => fetch(`/api/hello?burst=${i}-${Math.random()}`).then((r) => r.headers.get('x-wingman-route') ?? 'none'))),
+    BURST,
+  );
+}
+
+describe('a channel whose loss probe has given no verdict', () => {
+  let stack: Stack;
+  let browser: LaunchedChromium;
+
+  beforeAll(async () => {
+    stack = await startStack({ agentEnv: noLossEchoAgentEnv() });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await unregisterServiceWorkers(browser?.page).catch(() => undefined);
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it(`has its bursts sent around it for at most ${LOSS_PROBE_HOLD_MS} ms, then over it`, async () => {
+    let page: Page = browser.page;
+    let during: string[] | undefined;
+    const tries: string[] = [];
+    for (let tab = 0; tab < MAX_TABS && !during; tab++) {
+      // A new tab probes again: the last probe's outcome is kept per tab (sessionStorage).
+      if (tab > 0) page = await browser.context.newPage();
+      const frame = await openShell(page, `${stack.origin}/one`, 'one');
+      const before = await waitForTransport(page, 'p2p');
+      const routes = await burstRoutes(frame);
+      const after = await shellStatus(page);
+      tries.push(`probing ${String(before.probing)} → ${String(after.probing)}: ${routes.join(', ')}`);
+      if (before.probing && after.probing) during = routes;
+    }
+    expect({ tries, during: during ?? 'no burst while the probe was pending' }).toMatchObject({ during: expect.any(Array) });
+    // The first of the burst may find nothing else in flight yet (a lone request keeps P2P).
+    expect(during!.filter((r) => r === 'relay; reason=loss-probe').length).toBeGreaterThanOrEqual(BURST - 1);
+
+    // No verdict comes (no answer at all): the hold ends, and the channel carries bursts again.
+    let last = await shellStatus(page);
+    await until(
+      async () => {
+        last = await shellStatus(page);
+        return (last.transport === 'p2p' && !last.probing) || undefined;
+      },
+      { timeoutMs: WAIT_MS, what: 'the end of the hold', observe: () => last },
+    );
+    const frame = page.mainFrame().childFrames()[0]!;
+    const afterHold = await burstRoutes(frame);
+    expect(afterHold.every((r) => r.startsWith('p2p;'))).toBe(true);
+    // No answer is no verdict: the path is neither lossy nor called clean early.
+    expect(last).not.toHaveProperty('lossy');
+    const marks = await inPage(page, () => (window as unknown as { __wingman: { timeline(): Record<string, number> } }).__wingman.timeline(), undefined);
+    expect(marks).toHaveProperty('loss-probe');
+    expect(marks).not.toHaveProperty('loss-clean');
+  });
+});
