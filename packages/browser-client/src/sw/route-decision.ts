@@ -213,7 +213,8 @@ export interface BrowserFacts {
  * True when the Service Worker leaves the request to the browser (no
  * respondWith): it would go over the relay anyway (P2P stalls, so it would
  * not wait for a coming channel, and either no shell has one or this small
- * request would share it with others, rule 6) and the SW adds nothing to it
+ * request would share it with others, rule 6; or, the same, a channel's loss
+ * probe has given no verdict yet, rule 6b) and the SW adds nothing to it
  * (no cookie the browser lacks, no body, no document to rewrite, no entry of
  * its HTTP cache to answer from) and its answer should set no cookie (a
  * script, style sheet, image or font). The browser's own request is the
