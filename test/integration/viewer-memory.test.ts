@@ -2,7 +2,7 @@
  * Memory an outsider can make the server or the agent hold, through real processes
  * (wingman-server and `wingman http` as children, a `ws` app in this
  * process): attacks from several loopback source addresses, each sized to
- * take the server well past 200 MB when nothing bounds it, while a
+ * take the server past 1 GB when nothing bounds it, while a
  * legitimate viewer's requests keep succeeding. RSS is read from
  * /proc/<pid>/status.
  */
@@ -20,8 +20,15 @@ import { until, withTimeout } from '../helpers/wait';
 jest.setTimeout(240_000);
 
 const MiB = 1024 * 1024;
-/** Growth of either process's RSS the attacks must stay within, MB (10^6 bytes). */
-const RSS_GROWTH_BOUND_MB = 200;
+/**
+ * Growth of either process's RSS the attacks must stay within, MB (10^6 bytes).
+ * What it catches is buffering without a bound: the first attack alone would
+ * hold 1000 × ~1 MiB ≈ 1050 MB. Bounded, the server's growth varies with the
+ * allocator and the collector's timing: 110–200 MB over fresh-clone CI runs
+ * of the same code (console output of this file), so 300 leaves a margin
+ * below which nothing unbounded fits.
+ */
+const RSS_GROWTH_BOUND_MB = 300;
 /** Source addresses of the attack (127.0.0.2…): each stays within the per-address quotas. */
 const ATTACK_ADDRESSES = 4;
 /** WebSockets per attacking address. */
@@ -298,7 +305,7 @@ async function legitEcho(text: string): Promise<string> {
 }
 
 describe('memory an outsider can make the server or the agent hold', () => {
-  it('keeps RSS growth within 200 MB while 1 000 relayed WebSockets each hold an unfinished 1 MiB frame, and serves a legitimate viewer', async () => {
+  it(`keeps RSS growth within ${RSS_GROWTH_BOUND_MB} MB while 1 000 relayed WebSockets each hold an unfinished 1 MiB frame, and serves a legitimate viewer`, async () => {
     t = await startTunnel(false);
     expect(await legitGet('/hello')).toEqual({ status: 200, body: 'hello' });
     const rss = sampleRss({ server: t.server, agent: t.agent });
@@ -321,7 +328,7 @@ describe('memory an outsider can make the server or the agent hold', () => {
     expect(closedWith1013).toBeGreaterThanOrEqual(held.length - 2 * 64);
   });
 
-  it('keeps the server and agent RSS growth within 200 MB while 512 HTTP/2 uploads of 2 MiB stall on a route that never reads them, and serves a legitimate viewer', async () => {
+  it(`keeps the server and agent RSS growth within ${RSS_GROWTH_BOUND_MB} MB while 512 HTTP/2 uploads of 2 MiB stall on a route that never reads them, and serves a legitimate viewer`, async () => {
     t = await startTunnel(true);
     const legit = h2From('127.0.0.1');
     expect(await h2Exchange(legit, t.host, '/hello', { timeoutMs: PHASE_TIMEOUT_MS })).toMatchObject({ status: 200, body: 'hello' });
@@ -360,7 +367,7 @@ describe('memory an outsider can make the server or the agent hold', () => {
     });
   });
 
-  it('keeps the server and agent RSS growth within 200 MB while 1 000 viewers stop reading 100 MiB downloads, and serves a legitimate viewer', async () => {
+  it(`keeps the server and agent RSS growth within ${RSS_GROWTH_BOUND_MB} MB while 1 000 viewers stop reading 100 MiB downloads, and serves a legitimate viewer`, async () => {
     t = await startTunnel(false);
     expect(await legitGet('/hello')).toEqual({ status: 200, body: 'hello' });
     const rss = sampleRss({ server: t.server, agent: t.agent });
