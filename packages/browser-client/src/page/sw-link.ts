@@ -96,7 +96,7 @@ export function createSwLink(options: SwLinkOptions): SwLink {
       exclude: options.exclude,
       ...(state.p2p && state.turn ? { turn: true } : {}),
       ...(state.lossy ? { lossy: true } : state.lossClean ? { lossClean: true } : {}),
-      ...(state.p2p && state.probing ? { probing: true } : {}),
+      ...(state.probing ? { probing: true } : {}),
       ...(options.private ? { private: true } : {}),
     };
     if (requests && !freshPort) return controller.postMessage(message);

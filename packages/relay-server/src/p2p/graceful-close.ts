@@ -9,7 +9,7 @@
  * requests back either way. Nothing is served in between: the channels'
  * connections are closed before this is called.
  */
-import { closePeer, type RtcDataChannel, type RtcPeerConnection } from './webrtc';
+import { closeChannels, closePeer, type RtcDataChannel, type RtcPeerConnection } from './webrtc';
 
 /** How long a closed peer's connection outlives its channels (a viewer's own close of it comes first, a round trip later). */
 export const PEER_CLOSE_GRACE_MS = 1_000;
@@ -32,13 +32,7 @@ export function createPendingCloses(graceMs = PEER_CLOSE_GRACE_MS): PendingClose
   };
   return {
     close(pc, dcs) {
-      for (const dc of dcs) {
-        try {
-          dc.close();
-        } catch {
-          /* already closed */
-        }
-      }
+      closeChannels(dcs);
       if (waiting.has(pc)) return;
       const timer = setTimeout(() => finish(pc), graceMs);
       timer.unref?.();

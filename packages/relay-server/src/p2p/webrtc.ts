@@ -81,15 +81,20 @@ export async function warmUpWebRtc(): Promise<void> {
   }
 }
 
-/** Closes data channels and then their peer connection (once), swallowing the errors wrtc throws on double close. */
-export function closePeer(pc: RtcPeerConnection, dc?: RtcDataChannel | readonly RtcDataChannel[]): void {
-  for (const c of Array.isArray(dc) ? dc : dc ? [dc] : []) {
+/** Closes data channels, swallowing the errors wrtc throws on double close. */
+export function closeChannels(dcs: readonly RtcDataChannel[]): void {
+  for (const c of dcs) {
     try {
-      (c as RtcDataChannel).close();
+      c.close();
     } catch {
       /* already closed */
     }
   }
+}
+
+/** Closes data channels and then their peer connection (once), swallowing the errors wrtc throws on double close. */
+export function closePeer(pc: RtcPeerConnection, dc?: RtcDataChannel | readonly RtcDataChannel[]): void {
+  closeChannels(Array.isArray(dc) ? dc : dc ? [dc as RtcDataChannel] : []);
   try {
     pc.close();
   } catch {
