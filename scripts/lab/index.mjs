@@ -15,17 +15,20 @@
  *   npm run lab -- --wan --only far-server --modes p2p,relay-only   some of its modes
  *   npm run lab -- --wan --only far-server --repeat 3   each mode 3 times, interleaved; table and goals from medians
  *   npm run lab -- --wan --only far-server --udp-rcvbuf 4194304   every UDP socket's receive buffer request raised (an experiment: udp-rcvbuf/)
+ *   npm run lab -- --wan --only far-server --pin-cpus   the reviewer on one CPU, everything else on another (an experiment: cpu-pin.mjs)
  *   npm run lab -- --tuning             ICE give-up measurements (minutes; not in CI)
  *   npm run lab -- --cleanup            only remove namespaces left by killed runs
  * Exit code: 0 when every check of every scenario passed, 1 otherwise, 2 when the lab cannot run.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runDelayCheck } from './delay-check.mjs';
 import { createTestCa } from '../lib/test-ca.cjs';
 import { compileDelayLine } from './delay-line.mjs';
+import { PIN_CPUS_ENV, pinProblem } from './cpu-pin.mjs';
 import { parseRcvbufBytes, preloadUdpRcvbuf } from './udp-rcvbuf/udp-rcvbuf.mjs';
 import { cleanupPrefix, cleanupStaleRuns, runPrefix } from './netns.mjs';
 import { cCompiler, labProblems } from './prereqs.mjs';
@@ -46,6 +49,7 @@ const { values } = parseArgs({
     quiet: { type: 'boolean', default: false },
     repeat: { type: 'string', default: '1' },
     'udp-rcvbuf': { type: 'string' },
+    'pin-cpus': { type: 'boolean', default: false },
   },
 });
 
@@ -152,6 +156,17 @@ async function main() {
     const bytes = parseRcvbufBytes(values['udp-rcvbuf']);
     preloadUdpRcvbuf({ dir: buildDir, compiler: /** @type {string} */ (cCompiler()), bytes, env: process.env });
     log(`UDP sockets' receive buffer requests raised to ${bytes} bytes in every process of this run (LD_PRELOAD)`);
+  }
+
+  // An experiment on how the run shares the machine (cpu-pin.mjs): the reviewer on one CPU, the rest on another.
+  if (values['pin-cpus']) {
+    const problem = pinProblem(availableParallelism(), spawnSync('taskset', ['-V']).status === 0);
+    if (problem) {
+      process.stderr.write(`[lab] ${problem}\n`);
+      process.exit(2);
+    }
+    process.env[PIN_CPUS_ENV] = '1';
+    log('pinned: the reviewer on CPU 0, the dev, the server and their delay lines on CPU 1 (taskset)');
   }
 
   // One CA per run: it signs each scenario's server certificate; the reviewer's Chromium trusts it (NSS).

@@ -6,6 +6,7 @@
  * each wait with a timeout, and stop() ends it and its process group.
  */
 import { spawnProcess } from '../lib/spawn-ready.mjs';
+import { pinnedCommand } from './cpu-pin.mjs';
 
 /** A process that ignores SIGTERM this long is killed. */
 const STOP_GRACE_MS = 3_000;
@@ -21,5 +22,7 @@ const STOP_GRACE_MS = 3_000;
  * @returns {LabProcess}
  */
 export function startInNamespace({ name, ns, command, args, env = process.env, cwd }) {
-  return spawnProcess({ name, command: 'ip', args: ['netns', 'exec', ns, command, ...args], env, cwd, stopGraceMs: STOP_GRACE_MS });
+  // --pin-cpus (cpu-pin.mjs): under taskset, by the namespace's side.
+  const run = pinnedCommand(ns, command, args);
+  return spawnProcess({ name, command: 'ip', args: ['netns', 'exec', ns, run.command, ...run.args], env, cwd, stopGraceMs: STOP_GRACE_MS });
 }
