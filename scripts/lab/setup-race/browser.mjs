@@ -12,10 +12,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runOnBlankPage } from '../chromium.mjs';
-import { raceDeliver, raceStart } from './in-page.mjs';
+import { raceDeliver, raceStart, resumePrepare } from './in-page.mjs';
 import { messageReader, writeJsonFile, writeMessage } from './signal-files.mjs';
 
-export const DESIGNS = ['viewer-offers', 'agent-offers', 'gathered-only'];
+export const DESIGNS = ['viewer-offers', 'agent-offers', 'gathered-only', 'resume'];
 /** The host's offer with its candidates gathered (its STUN server one far-server round trip away). */
 const PREPARE_TIMEOUT_MS = 10_000;
 /** ICE, DTLS and SCTP over a few round trips. */
@@ -45,7 +45,9 @@ runOnBlankPage('set-up race browser', async (page) => {
     try {
       trial = k;
       seq = 0;
-      writeJsonFile(join(config.dir, `prepare-${k}.json`), { design });
+      // `resume`: the page's next offer, made before the clock as a page would before a reload.
+      const ahead = design === 'resume' ? { sdp: await page.evaluate(resumePrepare, { stunUrls: config.stunUrls }) } : {};
+      writeJsonFile(join(config.dir, `prepare-${k}.json`), { design, ...ahead });
       const { sdp } = await prepared(k);
       let done = false;
       const started = page.evaluate(raceStart, { design, sdp, stunUrls: config.stunUrls, timeoutMs: TRIAL_TIMEOUT_MS }).finally(() => {

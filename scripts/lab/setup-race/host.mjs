@@ -15,7 +15,11 @@
  *  - design `agent-offers`: makes the peer connection, its channel and the
  *    offer now and waits for its candidates (raw-serve.mjs gathered()), before the
  *    trial's clock starts, and hands that offer over in `offer-<k>.json`;
- *    then applies the viewer's answer and candidates.
+ *    then applies the viewer's answer and candidates;
+ *  - design `resume`: answers now the offer the viewer made ahead
+ *    (`prepare-<k>.json`'s `sdp`: its ICE credentials and certificate kept
+ *    for its next peer connection), candidates gathered, and hands the answer
+ *    over in `offer-<k>.json`; then applies the viewer's candidates.
  * As the agent does with a viewer not on its machine, loopback candidates stay back
  * (trickled and in the answer).
  * Usage: node host.mjs <dir> <stun url,…> <one-way signaling delay ms>
@@ -60,7 +64,7 @@ const echo = (dc) => {
 const send = (k, msg) => writeMessage(dir, 'a', k, seq++, msg);
 
 async function prepare(k) {
-  const { design } = JSON.parse(readFileSync(join(dir, `prepare-${k}.json`), 'utf8'));
+  const { design, sdp: resumeOffer } = JSON.parse(readFileSync(join(dir, `prepare-${k}.json`), 'utf8'));
   pc?.close();
   trial = k;
   trialDesign = design;
@@ -76,6 +80,16 @@ async function prepare(k) {
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
     out = { sdp: pc.localDescription.sdp };
+  } else if (design === 'resume') {
+    // The page's next offer, made ahead (its ICE credentials and certificate kept for it): answered
+    // now, candidates gathered; only the page's candidates come once the trial runs.
+    pc = createPeerConnection({ iceServers });
+    echo(pc.createDataChannel('race', { negotiated: true, id: 0, ordered: true }));
+    await pc.setRemoteDescription({ type: 'offer', sdp: resumeOffer });
+    await pc.setLocalDescription(await pc.createAnswer());
+    await gathered(pc);
+    remoteSet = true;
+    out = { sdp: answerCandidates(pc.localDescription.sdp, { loopback: false, hideHost: false, held: () => false }) };
   }
   writeJsonFile(join(dir, `offer-${k}.json`), out);
 }

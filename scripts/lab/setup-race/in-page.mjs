@@ -25,14 +25,26 @@ export function raceStart({ design, sdp, stunUrls, timeoutMs }) {
   const mark = (/** @type {string} */ n) => {
     if (!(n in marks)) marks[n] = Math.round(performance.now() - t0);
   };
-  const pc = new RTCPeerConnection({ iceServers: [{ urls: stunUrls }] });
+  // `resume`: the certificate kept since resumePrepare, so the fingerprint the agent answered holds.
+  const pc = new RTCPeerConnection({ iceServers: [{ urls: stunUrls }], ...(design === 'resume' ? { certificates: [w.raceCert] } : {}) });
   w.racePc = pc;
   w.raceMark = mark;
   if (/ typ srflx /.test(sdp ?? '')) mark('remote-srflx');
   w.raceRemoteSet = false;
   w.racePending = [];
   pc.onicecandidate = (e) => {
-    if (e.candidate) w.raceOut({ type: 'candidate', candidate: e.candidate.toJSON() });
+    if (!e.candidate) return;
+    const c = e.candidate.toJSON();
+    // `resume`: each host candidate's public twin first (the NATs keep the source port), as the
+    // agent predicts its own (docs/PROTOCOL.md §Predicted public candidates): the agent's NAT
+    // lets the agent's checks out to it without waiting for the page's STUN round trip.
+    const host = / 1 udp \d+ (\S+) (\d+) typ host/.exec(c.candidate ?? '');
+    if (design === 'resume' && host && w.racePublicIp && host[1] !== w.racePublicIp)
+      w.raceOut({
+        type: 'candidate',
+        candidate: { ...c, candidate: `candidate:p1 1 udp 1694498815 ${w.racePublicIp} ${host[2]} typ srflx raddr 0.0.0.0 rport 0 generation 0` },
+      });
+    w.raceOut({ type: 'candidate', candidate: c });
   };
   pc.oniceconnectionstatechange = () => {
     if (pc.iceConnectionState === 'connected') mark('ice');
@@ -55,7 +67,27 @@ export function raceStart({ design, sdp, stunUrls, timeoutMs }) {
       clearTimeout(timer);
       reject(err);
     };
-    if (design !== 'agent-offers') {
+    if (design === 'resume') {
+      // No signaling before the channel: the kept certificate, the prepared offer's ICE
+      // credentials (the new offer's replaced by them) and the agent's answer made ahead.
+      // Only the page's candidates go out, for the agent's NAT to let its checks through.
+      const dc = pc.createDataChannel('race', { negotiated: true, id: 0, ordered: true });
+      dc.onopen = () => onOpen(dc);
+      const prepared = /** @type {string} */ (w.raceResumeSdp);
+      const cred = (/** @type {string} */ name) => prepared.match(new RegExp(`a=${name}:(\\S+)`))?.[1] ?? '';
+      pc.createOffer()
+        .then((offer) =>
+          pc.setLocalDescription({
+            type: 'offer',
+            sdp: (offer.sdp ?? '').replace(/a=ice-ufrag:\S+/g, `a=ice-ufrag:${cred('ice-ufrag')}`).replace(/a=ice-pwd:\S+/g, `a=ice-pwd:${cred('ice-pwd')}`),
+          }),
+        )
+        .then(() => pc.setRemoteDescription({ type: 'answer', sdp: sdp ?? '' }))
+        .then(() => {
+          w.raceRemoteSet = true;
+        })
+        .catch(fail);
+    } else if (design !== 'agent-offers') {
       const dc = pc.createDataChannel('race', { ordered: true });
       dc.onopen = () => onOpen(dc);
       pc.addTransceiver('video', { direction: 'recvonly' });
@@ -77,6 +109,40 @@ export function raceStart({ design, sdp, stunUrls, timeoutMs }) {
         .catch(fail);
     }
   });
+}
+
+/**
+ * The `resume` design's preparation, before the trial's clock (as a page
+ * would do it over its live channel, before a reload): a certificate kept
+ * for the next peer connection (a page would keep it in IndexedDB), and the
+ * offer that connection will make, ICE credentials included, for the agent
+ * to answer ahead. The connection that made the offer is closed.
+ * @param {{ stunUrls: string[] }} args
+ * @returns {Promise<string>} the offer's SDP
+ */
+export async function resumePrepare({ stunUrls }) {
+  const w = /** @type {any} */ (globalThis);
+  w.racePc?.close();
+  w.raceCert ??= await RTCPeerConnection.generateCertificate(/** @type {any} */ ({ name: 'ECDSA', namedCurve: 'P-256' }));
+  const pc = new RTCPeerConnection({ iceServers: [{ urls: stunUrls }], certificates: [w.raceCert] });
+  pc.createDataChannel('race', { negotiated: true, id: 0, ordered: true });
+  const offer = await pc.createOffer();
+  // Its public address, as the live connection before a reload would have shown it (its srflx candidate).
+  const publicIp = new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), 3000);
+    pc.onicecandidate = (e) => {
+      const m = / udp \d+ (\S+) \d+ typ srflx /.exec(e.candidate?.candidate ?? '');
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+  });
+  await pc.setLocalDescription(offer);
+  w.racePublicIp = await publicIp;
+  pc.close();
+  w.raceResumeSdp = offer.sdp ?? '';
+  return w.raceResumeSdp;
 }
 
 /**

@@ -2,7 +2,7 @@
  * The set-up race of a WAN scenario (`setupRace` in scenarios.mjs): how long
  * a data channel between the reviewer's Chromium and the agent's
  * @roamhq/wrtc takes to become usable, from the moment the shell could
- * start (the signaling hello), under two designs over the scenario's real
+ * start (the signaling hello), under four designs over the scenario's real
  * peer path and STUN server, with signaling delayed by the scenario's
  * one-way reviewer → server → dev time:
  *  - `viewer-offers`: Wingman today — the page offers, the agent answers,
@@ -12,10 +12,17 @@
  *  - `gathered-only`: the same, the agent sending only gathered candidates;
  *  - `agent-offers`: the agent made its peer connection, channel and offer
  *    ahead, candidates gathered, and the page has it with the hello; the
- *    page answers and trickles.
+ *    page answers and trickles;
+ *  - `resume`: a reload that needs no signaling round trip: before the
+ *    clock the page kept a certificate and made its next offer, and the
+ *    agent answered it (as they could over the live channel before a
+ *    reload); at the start the page makes its peer connection with that
+ *    certificate, puts the kept ICE credentials in its new offer, applies the
+ *    kept answer and only trickles its candidates, which the agent's NAT
+ *    needs before the agent's checks get through.
  * No Wingman protocol, Service Worker or page plumbing: the differences are
- * what moving the offer to the agent would take off every page load's
- * channel set-up, and what the predictions take off it. Runs in the relay-only mode's namespaces once its reviewer
+ * what moving the offer to the agent or resuming would take off every page
+ * load's channel set-up, and what the predictions take off it. Runs in the relay-only mode's namespaces once its reviewer
  * is done (the agent runs --no-p2p there: nothing else uses the peer path).
  *
  *   host.mjs          dev namespace: bare wrtc peer connections
@@ -31,8 +38,8 @@ import { median } from '../repeats.mjs';
 const HERE = new URL('.', import.meta.url).pathname;
 /** Trials per design. */
 export const SETUP_RACE_TRIALS = 7;
-/** Chromium's start and 2 × SETUP_RACE_TRIALS trials of at most ~20 s each (prepare + connect). */
-const RACE_TIMEOUT_MS = 300_000;
+/** Chromium's start and 4 designs × SETUP_RACE_TRIALS trials of at most ~20 s each (prepare + connect). */
+const RACE_TIMEOUT_MS = 600_000;
 const START_TIMEOUT_MS = 15_000;
 /** The marks of a trial, in the order they come (`answer` only where the page offers). */
 export const RACE_MARKS = ['answer', 'remote-srflx', 'ice', 'dtls', 'open', 'echo'];
@@ -106,9 +113,11 @@ export function formatSetupRace(race) {
   const v = race.designs['viewer-offers']?.medians.echo;
   const a = race.designs['agent-offers']?.medians.echo;
   const g = race.designs['gathered-only']?.medians.echo;
+  const r = race.designs.resume?.medians.echo;
   const diff = [
     typeof v === 'number' && typeof g === 'number' ? `; the predicted candidates take ${g - v} ms off` : '',
     typeof v === 'number' && typeof a === 'number' ? `; the agent's offer would take ${v - a} ms off` : '',
+    typeof v === 'number' && typeof r === 'number' ? `; resuming would take ${v - r} ms off, and the signaling socket's round trip before the hello` : '',
   ].join('');
   return `set-up race (hello → channel usable, signaling one way ${race.delayMs} ms): ${parts.join(', ')}${diff}${race.error ? ` (${race.error})` : ''}`;
 }
