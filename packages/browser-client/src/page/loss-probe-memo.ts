@@ -14,9 +14,14 @@
  * without a stall. A tab whose last probe found the path lossy within
  * LOSS_PROBE_REUSE_MS tells the Service Worker at once; the new probe then
  * confirms it or clears it.
+ *
+ * What a channel that skips its probe shows: the figures of the clean
+ * measurement it relies on, with when it was made (rememberedLoss), so the
+ * diagnostics page still says how the path fared, and that an earlier
+ * channel of the tab measured it.
  */
 import { LOSS_PROBE_COUNT, type LossProbeResult } from '@wingman/protocol';
-import { LOSS_PROBE_CLEAN_STORAGE_KEY, LOSS_PROBE_LOSSY_STORAGE_KEY } from '../shared/constants';
+import { LOSS_PROBE_CLEAN_STORAGE_KEY, LOSS_PROBE_FIGURES_STORAGE_KEY, LOSS_PROBE_LOSSY_STORAGE_KEY } from '../shared/constants';
 
 /** How long a measurement stands for the tab, ms. */
 export const LOSS_PROBE_REUSE_MS = 10 * 60_000;
@@ -62,10 +67,14 @@ export function lossProbeMeasured(r: LossProbeResult, now = Date.now(), store = 
   try {
     if (r.lossy) {
       store?.removeItem(LOSS_PROBE_CLEAN_STORAGE_KEY);
+      store?.removeItem(LOSS_PROBE_FIGURES_STORAGE_KEY);
       store?.setItem(LOSS_PROBE_LOSSY_STORAGE_KEY, String(now));
     } else if (r.sent >= LOSS_PROBE_COUNT || r.echoed === 0) {
       store?.removeItem(LOSS_PROBE_LOSSY_STORAGE_KEY);
       store?.setItem(LOSS_PROBE_CLEAN_STORAGE_KEY, String(now));
+      // Only a measurement the agent answered has figures worth showing again.
+      if (r.echoed > 0) store?.setItem(LOSS_PROBE_FIGURES_STORAGE_KEY, JSON.stringify({ sent: r.sent, lost: r.lost, at: now }));
+      else store?.removeItem(LOSS_PROBE_FIGURES_STORAGE_KEY);
     }
   } catch {
     /* storage full or disabled: the next channel probes again */
@@ -84,4 +93,32 @@ export function lossProbeTurnedOff(store = sessionStore()): void {
   } catch {
     /* storage disabled: nothing was remembered */
   }
+}
+
+/** A clean measurement's figures, and when it was made (ms since the epoch). */
+export interface RememberedLoss {
+  sent: number;
+  lost: number;
+  at: number;
+}
+
+/**
+ * The figures of the clean measurement a channel that skips its probe
+ * relies on (lossProbeDue false), or undefined: none kept, older than
+ * LOSS_PROBE_REUSE_MS, no longer the tab's verdict, or not figures a probe
+ * could have made (what sessionStorage holds is read as untrusted).
+ */
+export function rememberedLoss(now = Date.now(), store = sessionStore()): RememberedLoss | undefined {
+  if (lossProbeDue(now, store)) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(store?.getItem(LOSS_PROBE_FIGURES_STORAGE_KEY) ?? 'null');
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const { sent, lost, at } = v as Record<string, unknown>;
+  const count = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= LOSS_PROBE_COUNT;
+  if (!count(sent) || !count(lost) || lost > sent || typeof at !== 'number' || !(at <= now && now - at < LOSS_PROBE_REUSE_MS)) return undefined;
+  return { sent, lost, at };
 }

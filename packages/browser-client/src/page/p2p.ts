@@ -21,7 +21,7 @@ import {
 import { closeEarly, type EarlyAttempt } from './early-attempt';
 import { AttemptError, attemptP2P, type AttemptReason, type PeerSession } from './peer-attempt';
 import { linkTrustKeys } from './signal-out';
-import { lossProbeDue, lossProbeMeasured, lossProbeTurnedOff } from './loss-probe-memo';
+import { lossProbeDue, lossProbeMeasured, lossProbeTurnedOff, rememberedLoss } from './loss-probe-memo';
 import { mark } from './timeline';
 
 export type TransportStatus =
@@ -46,8 +46,12 @@ export type TransportStatus =
        * Service Worker routes bursts around the channel meanwhile.
        */
       probing?: boolean;
-      /** The loss probe's figures once it ended: probes sent, and lost. */
-      loss?: { sent: number; lost: number };
+      /**
+       * The loss probe's figures once it ended: probes sent, and lost. With
+       * `at`, this channel ran none: the figures are those of the tab's
+       * earlier clean measurement it relies on, made then (ms since the epoch).
+       */
+      loss?: { sent: number; lost: number; at?: number };
       /** The server runs no loss probe (P2P_LOSS_PROBE=false): what the tab remembered of the path no longer holds. */
       lossProbeOff?: boolean;
       /** The channel ends at the holder of the link key (docs/PROTOCOL.md §Verified channels). */
@@ -158,6 +162,7 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
         if (s.lossProbeOff) lossProbeTurnedOff();
         // Before the first page load's wave shows it (docs/PROTOCOL.md §Loss probe); not again soon after a clean one.
         const probing = !s.lossProbeOff && lossProbeDue();
+        const earlier = s.lossProbeOff || probing ? undefined : rememberedLoss();
         setStatus({
           transport: 'p2p',
           rttMs: undefined,
@@ -167,6 +172,7 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
           ...verification(s),
           ...(s.lossProbeOff ? { lossProbeOff: true } : {}),
           ...(probing ? { probing: true } : {}),
+          ...(earlier ? { loss: earlier } : {}),
         });
         // The pair's candidate types come from getStats(), a moment after the channel opened.
         void s

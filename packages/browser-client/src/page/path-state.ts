@@ -43,9 +43,10 @@ export function createPathState(rememberedLossy: boolean): PathState {
       } else if (s.transport === 'p2p' && s.lossy) {
         lossy = true;
         clean = false;
-      } else if (s.transport === 'p2p' && s.loss && s.loss.sent >= LOSS_PROBE_COUNT) {
+      } else if (s.transport === 'p2p' && s.loss && s.loss.at === undefined && s.loss.sent >= LOSS_PROBE_COUNT) {
         // Every probe went and too few were lost: whatever the tab remembered no longer holds. A
-        // measurement cut short (the deadline, no answer at all) says nothing either way.
+        // measurement cut short (the deadline, no answer at all) says nothing either way, nor do
+        // the figures of an earlier channel's measurement (`at`) that this one shows.
         lossy = false;
         clean = true;
       }

@@ -55,7 +55,7 @@ describe('a channel whose loss probe has given no verdict', () => {
       // A new tab probes again: the last probe's outcome is kept per tab (sessionStorage).
       if (tab > 0) page = await browser.context.newPage();
       const frame = await openShell(page, `${stack.origin}/one`, 'one');
-      const before = await waitForTransport(page, 'p2p');
+      const before = await waitForTransport(page, 'p2p', undefined, { whileProbing: true });
       const routes = await burstRoutes(frame);
       const after = await shellStatus(page);
       tries.push(`probing ${String(before.probing)} → ${String(after.probing)}: ${routes.join(', ')}`);

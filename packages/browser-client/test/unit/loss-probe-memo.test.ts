@@ -4,7 +4,16 @@
  * short, does not.
  */
 import { LOSS_PROBE_COUNT, type LossProbeResult } from '@wingman/protocol';
-import { LOSS_PROBE_REUSE_MS, lossProbeDue, lossProbeMeasured, lossProbeTurnedOff, lossyRemembered, type MemoStore } from '../../src/page/loss-probe-memo';
+import { LOSS_PROBE_FIGURES_STORAGE_KEY } from '../../src/shared/constants';
+import {
+  LOSS_PROBE_REUSE_MS,
+  lossProbeDue,
+  lossProbeMeasured,
+  lossProbeTurnedOff,
+  lossyRemembered,
+  rememberedLoss,
+  type MemoStore,
+} from '../../src/page/loss-probe-memo';
 
 function store(): MemoStore {
   const m = new Map<string, string>();
@@ -74,5 +83,35 @@ describe('loss probe memo', () => {
     lossProbeMeasured(result({ sent: 40, echoed: 38, lost: 2, lossy: true }), 1_000, s);
     lossProbeTurnedOff(s);
     expect(lossyRemembered(1_001, s)).toBe(false);
+  });
+
+  it('gives a channel that skips its probe the figures of the clean measurement it relies on, while that stands', () => {
+    const s = store();
+    expect(rememberedLoss(1_000, s)).toBeUndefined();
+    lossProbeMeasured(result({ lost: 1, echoed: LOSS_PROBE_COUNT - 1 }), 1_000, s);
+    expect(rememberedLoss(2_000, s)).toEqual({ sent: LOSS_PROBE_COUNT, lost: 1, at: 1_000 });
+    expect(rememberedLoss(1_000 + LOSS_PROBE_REUSE_MS, s)).toBeUndefined();
+    // A measurement cut short changes nothing; a lossy one withdraws them.
+    lossProbeMeasured(result({ sent: 40, echoed: 40 }), 3_000, s);
+    expect(rememberedLoss(3_001, s)).toEqual({ sent: LOSS_PROBE_COUNT, lost: 1, at: 1_000 });
+    lossProbeMeasured(result({ lost: 9, echoed: LOSS_PROBE_COUNT - 9, lossy: true }), 4_000, s);
+    expect(rememberedLoss(4_001, s)).toBeUndefined();
+  });
+
+  it('keeps no figures of a probe the agent never answered, and reads none that a probe could not have made', () => {
+    const s = store();
+    lossProbeMeasured(result({ echoed: 0, lost: 0, sent: 3 }), 1_000, s);
+    expect(lossProbeDue(1_001, s)).toBe(false);
+    expect(rememberedLoss(1_001, s)).toBeUndefined();
+    for (const bad of [
+      '{',
+      '{"sent":10,"lost":11,"at":1000}',
+      `{"sent":${LOSS_PROBE_COUNT + 1},"lost":0,"at":1000}`,
+      '{"sent":10,"lost":0,"at":"x"}',
+      '{"sent":10,"lost":0,"at":5000}',
+    ]) {
+      s.setItem(LOSS_PROBE_FIGURES_STORAGE_KEY, bad);
+      expect(rememberedLoss(1_001, s)).toBeUndefined();
+    }
   });
 });

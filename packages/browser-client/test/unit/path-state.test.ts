@@ -49,6 +49,11 @@ describe("the shell's path state", () => {
     expect(s.next(open({ loss: { sent: 16, lost: 16 } }))).toEqual({ p2p: true, lossy: true });
   });
 
+  it("takes no verdict from the figures of an earlier channel's probe that a channel without one shows", () => {
+    const s = createPathState(false);
+    expect(s.next(open({ loss: { sent: 128, lost: 0, at: 1_000 } }))).toEqual({ p2p: true });
+  });
+
   it('confirms the memory when the probe finds loss again', () => {
     const s = createPathState(true);
     expect(s.next(open({ lossy: true, loss: { sent: 128, lost: 6 } }))).toEqual({ p2p: true, lossy: true });

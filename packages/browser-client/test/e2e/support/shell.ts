@@ -122,14 +122,23 @@ export function shellStatus(page: AnyPage): Promise<ShellStatus> {
  * SW controls it, which on a first visit can come after the channel), and a
  * request from the app's frame can reach the SW first (it then goes over the
  * relay, as it should). The SW's answer on the diagnostics channel says which
- * shells it knows to have a channel.
+ * shells it knows to have a channel. And, unless `whileProbing`, until the
+ * channel's loss probe has given its verdict (at most LOSS_PROBE_HOLD_MS):
+ * meanwhile the SW sends small requests that would share the channel around
+ * it (route `loss-probe`, docs/PROTOCOL.md §Loss probe).
  */
-export async function waitForTransport(page: AnyPage, transport: 'p2p' | 'relay', reason?: RegExp): Promise<ShellStatus> {
+export async function waitForTransport(
+  page: AnyPage,
+  transport: 'p2p' | 'relay',
+  reason?: RegExp,
+  options: { whileProbing?: boolean } = {},
+): Promise<ShellStatus> {
   let last: ShellStatus | undefined;
   const status = await until(
     async () => {
       last = await shellStatus(page).catch(() => last);
-      return last && last.transport === transport && (!reason || reason.test(last.reason ?? '')) ? last : undefined;
+      const settled = transport !== 'p2p' || options.whileProbing === true || !last?.probing;
+      return last && last.transport === transport && settled && (!reason || reason.test(last.reason ?? '')) ? last : undefined;
     },
     { timeoutMs: WAIT_MS, intervalMs: PAGE_POLL_MS, what: `the shell to reach ${transport}${reason ? ` (${reason})` : ''}`, observe: () => last },
   );
