@@ -14,3 +14,4 @@ export declare function wingmanFloor(p2pLoad: WanLoad, directLoad: WanLoad): { f
 export declare function judgeWanGoals(rows: Array<Record<string, unknown>>): WanGoal[];
 export declare function formatWanGoals(goals: WanGoal[]): string;
 export declare function raceCut(race: unknown): { ms: number; viewer: number; agent: number } | undefined;
+export declare function resumeCut(race: unknown, socketMs: number | undefined): { ms: number; viewer: number; resume: number; socketMs: number } | undefined;

@@ -194,6 +194,23 @@ export function raceCut(race) {
 }
 
 /**
+ * What the set-up race says resuming (its `resume` design: a reload's channel
+ * with no signaling round trip) takes off a reload's channel set-up, medians:
+ * the race's difference, plus the signaling socket's round trip before the
+ * hello that it does not need (`socketMs`, the scenario's reviewer↔server
+ * round trip); undefined without both designs.
+ * @param {any} race
+ * @param {number | undefined} socketMs
+ * @returns {{ ms: number, viewer: number, resume: number, socketMs: number } | undefined}
+ */
+export function resumeCut(race, socketMs) {
+  const viewer = num(race?.designs?.['viewer-offers']?.medians?.echo);
+  const resume = num(race?.designs?.resume?.medians?.echo);
+  const socket = num(socketMs);
+  return viewer !== undefined && resume !== undefined && socket !== undefined ? { ms: viewer - resume + socket, viewer, resume, socketMs: socket } : undefined;
+}
+
+/**
  * The WAN goals, each judged on ratios within this run (never asserted in
  * tests: this machine is shared and noisy). Returns one entry per goal and
  * scenario; `pass` is null when a figure is missing.
@@ -218,12 +235,19 @@ export function judgeWanGoals(rows) {
         const own = w
           ? `; Wingman's floor ${w.floor} ms (channel ready at ${w.ready} ms + direct's module wave ${w.directWave} ms): ${ratio(a ?? NaN, w.floor)}×, its module wave took ${w.p2pWave} ms after the channel was ready`
           : '';
-        const f = setupFloor(WAN_SCENARIOS.find((s) => s.name === name)?.wan, load(p2p), load(p2p).firstVisit);
+        const wan = WAN_SCENARIOS.find((s) => s.name === name)?.wan;
+        const f = setupFloor(wan, load(p2p), load(p2p).firstVisit);
         const cut = raceCut(relay?.setupRace);
-        const race =
+        // Resuming needs the channel of the page before: reloads only.
+        const resume = load(p2p).firstVisit ? undefined : resumeCut(relay?.setupRace, wan?.reviewerServer.rttMs);
+        const race = [
           cut && a !== undefined && d !== undefined
             ? `; set-up race (bare channels, same run): the agent's offer ahead would take ${cut.ms} ms off the set-up (${cut.viewer} → ${cut.agent} ms from the hello), ${ratio(a - cut.ms, d)}× with it`
-            : '';
+            : '',
+          resume && a !== undefined && d !== undefined
+            ? `; resuming would take ${resume.ms} ms off (${resume.viewer} → ${resume.resume} ms from the hello, and the signaling socket's ${resume.socketMs} ms before it), ${ratio(a - resume.ms, d)}× with it`
+            : '',
+        ].join('');
         add(
           'floor',
           name,

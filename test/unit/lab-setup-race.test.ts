@@ -10,6 +10,9 @@ import { formatSetupRace, raceFigures } from '../../scripts/lab/setup-race/index
 import { messageReader, writeMessage } from '../../scripts/lab/setup-race/signal-files.mjs';
 import { judgeWanGoals, raceCut } from '../../scripts/lab/report.mjs';
 
+/** A far-server row of the lab's JSON in `mode`, with `figures`. */
+const row = (mode: string, figures: Record<string, unknown>) => ({ scenario: 'far-server', mode, ok: true, failed: [], transport: mode, ...figures });
+
 describe('lab set-up race', () => {
   let dir: string;
   beforeEach(() => {
@@ -62,7 +65,6 @@ describe('lab set-up race', () => {
       { design: 'viewer-offers', marks: { echo: 450 } },
       { design: 'agent-offers', marks: { echo: 330 } },
     ]);
-    const row = (mode: string, figures: Record<string, unknown>) => ({ scenario: 'far-server', mode, ok: true, failed: [], transport: mode, ...figures });
     const goals = judgeWanGoals([
       row('p2p', { coldMs: 2620 }),
       row('relay-only', { coldMs: 3000, setupRace: { delayMs: 80, designs, error: null } }),
@@ -72,5 +74,22 @@ describe('lab set-up race', () => {
     expect(cold.text).toContain(
       "set-up race (bare channels, same run): the agent's offer ahead would take 120 ms off the set-up (450 → 330 ms from the hello), 1.79× with it",
     );
+  });
+
+  it('adds what resuming would take off to the reloads’ floor lines, never to the first visit’s', () => {
+    const designs = raceFigures([
+      { design: 'viewer-offers', marks: { echo: 350 } },
+      { design: 'resume', marks: { echo: 240 } },
+    ]);
+    const goals = judgeWanGoals([
+      row('p2p', { coldMs: 2600, warmReload: { ms: 1600 } }),
+      row('relay-only', { coldMs: 3000, setupRace: { delayMs: 80, designs, error: null } }),
+      row('direct', { coldMs: 1700, warmReload: { ms: 1000 } }),
+    ]);
+    // 350 − 240 in the race, and far-server's 80 ms signaling socket: 190 ms off a 1600 ms reload.
+    expect(goals.find((g) => g.text.startsWith('warm reload'))!.text).toContain(
+      "; resuming would take 190 ms off (350 → 240 ms from the hello, and the signaling socket's 80 ms before it), 1.41× with it",
+    );
+    expect(goals.find((g) => g.text.startsWith('cold visit'))!.text).not.toContain('resuming');
   });
 });
