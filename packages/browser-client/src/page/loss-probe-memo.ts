@@ -37,11 +37,15 @@ function sessionStore(): MemoStore | undefined {
   }
 }
 
+/** Whether a measurement made at `at` still stands at `now` (a clock that went back says no). */
+function standsAt(at: unknown, now: number): at is number {
+  return typeof at === 'number' && Number.isFinite(at) && at <= now && now - at < LOSS_PROBE_REUSE_MS;
+}
+
 /** Whether the time stored under `key` is at most LOSS_PROBE_REUSE_MS old. */
 function recent(key: string, now: number, store: MemoStore | undefined): boolean {
   try {
-    const at = Number(store?.getItem(key) ?? NaN);
-    return Number.isFinite(at) && at <= now && now - at < LOSS_PROBE_REUSE_MS;
+    return standsAt(Number(store?.getItem(key) ?? NaN), now);
   } catch {
     return false;
   }
@@ -119,6 +123,6 @@ export function rememberedLoss(now = Date.now(), store = sessionStore()): Rememb
   if (typeof v !== 'object' || v === null) return undefined;
   const { sent, lost, at } = v as Record<string, unknown>;
   const count = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= LOSS_PROBE_COUNT;
-  if (!count(sent) || !count(lost) || lost > sent || typeof at !== 'number' || !(at <= now && now - at < LOSS_PROBE_REUSE_MS)) return undefined;
+  if (!count(sent) || !count(lost) || lost > sent || !standsAt(at, now)) return undefined;
   return { sent, lost, at };
 }
