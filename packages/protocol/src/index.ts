@@ -36,6 +36,7 @@ export {
   maxMessageSizeFromSdp,
   SDP_DEFAULT_MAX_MESSAGE_BYTES,
 } from './transports/data-channel';
+export { channelView } from './transports/channel-view';
 export {
   channelsOfPeerConnection,
   ConnectionPool,

@@ -4,13 +4,16 @@
  * RTCPeerConnection, its pool of `channels` data channels and the offer (or
  * the hello's `p2p.peerConnections` the pool is striped over, each offered at
  * once, tagged with its `pc`), with the browser's candidates trickled as they
- * come. It keeps every signaling message that
- * arrives and applies none: client.js takes the attempt over
- * (early-attempt.ts) and replays them through its own handlers, so the
- * channel opens only once it runs. Why it starts before client.js:
- * docs/browser-client.md §Decision.
+ * come. It keeps every signaling message that arrives, and applies the
+ * agent's answers and candidates as they come (early-signals.ts), holding
+ * what the channels receive once they open (channel-inbox.ts): client.js
+ * takes the attempt over (early-attempt.ts), replays the messages through
+ * its own checks and the channels' held messages through its own handlers.
+ * Why it starts before client.js: docs/browser-client.md §Decision.
  */
 import { p2pPeerConnectionCount, tagged } from '@wingman/protocol';
+import { holdMessages } from './channel-inbox';
+import { earlySignals, type EarlySignals } from './early-signals';
 import { createShellPeers } from './peer-connection';
 import type { EarlyAttemptHandover } from './shell-handover';
 import { candidateSignal, linkTrustKeys, signalSender, signalUrl } from './signal-out';
@@ -57,10 +60,12 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
   mark('attempt');
   const ws = new WebSocket(signalUrl());
   let viewerId = '';
-  const sender = signalSender(ws, linkTrustKeys(linkKey), () => viewerId);
+  const keys = linkTrustKeys(linkKey);
+  const sender = signalSender(ws, keys, () => viewerId);
+  let signals: EarlySignals | undefined;
   const attempt: EarlyAttemptHandover = { ws, messages: [], marks, sent: () => sender.sent };
   ws.onopen = () => mark('signal-open');
-  /** When the first peer connection's answer arrived (client.js applies it once it runs). */
+  /** When the first peer connection's answer arrived (applied once its MAC is checked: the `answer` mark). */
   const markAnswer = (data: unknown) => {
     if (typeof data !== 'string' || 'answer-in' in marks) return;
     try {
@@ -73,7 +78,10 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
   ws.onmessage = (ev: MessageEvent) => {
     attempt.messages.push(ev.data);
     // Only the first message can be the hello.
-    if (attempt.messages.length > 1) return markAnswer(ev.data);
+    if (attempt.messages.length > 1) {
+      markAnswer(ev.data);
+      return signals?.take(ev.data);
+    }
     const hello = enabledHello(ev.data);
     if (!hello) return;
     viewerId = hello.viewerId;
@@ -101,8 +109,16 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
         });
       // client.js reports a failed offer when it takes over; until then nobody awaits it.
       offered.catch(() => undefined);
-      return { pc: peer, dcs, ...(probe ? { probe } : {}), offered };
+      if (index === 0) dcs[0]!.addEventListener('open', () => mark('channel-open'));
+      return { pc: peer, dcs, ...(probe ? { probe } : {}), offered, inbox: dcs.map(holdMessages) };
     });
+    signals = earlySignals(
+      created.map((c) => c.pc),
+      keys,
+      viewerId,
+      mark,
+    );
+    attempt.applied = signals.applied;
   };
   return attempt;
 }

@@ -8,11 +8,13 @@
  * inline script ran), so the signaling round trips and the browser's
  * candidate gathering overlap that wait. client.js adopts what the inline
  * script started (peer-attempt.ts): the socket, the messages it received
- * meanwhile (the answer and the agent's candidates, which client.js applies:
- * the channels cannot open before it took over), the peer connection and its
- * channels. Taken once: later attempts start from scratch.
+ * meanwhile (the answer and the agent's candidates, which the inline script
+ * applied as they came: early-signals.ts), the peer connection and its
+ * channels, with what they received before client.js listened
+ * (channel-inbox.ts). Taken once: later attempts start from scratch.
  */
 import { LOSS_PROBE_CHANNEL_ID, MAX_P2P_CHANNELS, MAX_P2P_PEER_CONNECTIONS } from '@wingman/protocol';
+import { CHANNEL_INBOX_MAX, type ChannelInbox } from './channel-inbox';
 import type { EarlyPeer, HandoverWindow } from './shell-handover';
 
 /** The inline script's attempt as client.js carries it on: checked, and its messages copied. */
@@ -24,6 +26,8 @@ export interface EarlyAttempt {
   readonly marks: Readonly<Record<string, number>>;
   /** Its peer connections by `pc` (at least one when present). */
   readonly peers?: ReadonlyArray<Readonly<EarlyPeer>>;
+  /** Settles once the inline script is done applying what it took of `messages` (shell-handover.ts `applied`). */
+  readonly applied: Promise<void>;
 }
 
 function validMarks(v: unknown): Record<string, number> {
@@ -55,8 +59,9 @@ export function takeEarlyAttempt(win: Window = window): EarlyAttempt | undefined
   const raw: unknown = holder?.early;
   if (holder) delete holder.early;
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const { ws, messages, marks, peers, sent } = raw as Record<string, unknown>;
+  const { ws, messages, marks, peers, sent, applied } = raw as Record<string, unknown>;
   const sentSoFar: unknown = typeof sent === 'function' ? (sent as () => unknown)() : undefined;
+  const appliedSoFar: unknown = typeof applied === 'function' ? (applied as () => unknown)() : undefined;
   if (!(ws instanceof WebSocket) || !Array.isArray(messages)) return undefined;
   const list: unknown[] = Array.isArray(peers) ? peers : [];
   const valid = list.map(validPeer);
@@ -79,13 +84,24 @@ export function takeEarlyAttempt(win: Window = window): EarlyAttempt | undefined
     messages: messages.slice(),
     marks: validMarks(marks),
     sent: sentSoFar instanceof Promise ? (sentSoFar as Promise<void>) : Promise.resolve(),
+    applied: appliedSoFar instanceof Promise ? (appliedSoFar as Promise<void>).catch(() => undefined) : Promise.resolve(),
     ...(valid.length > 0 ? { peers: valid } : {}),
   };
 }
 
-/** One peer connection of the handover, checked: a peer connection, its 1 … MAX_P2P_CHANNELS channels, its loss probe's channel, its offer's promise. */
+/** A channel's held messages as the inline script left them: at most CHANNEL_INBOX_MAX, and whether more came. */
+function validInbox(v: unknown): ChannelInbox | undefined {
+  const { messages, overflowed } = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
+  if (!Array.isArray(messages) || messages.length > CHANNEL_INBOX_MAX || typeof overflowed !== 'boolean') return undefined;
+  return { messages: messages.slice(), overflowed };
+}
+
+/**
+ * One peer connection of the handover, checked: a peer connection, its 1 … MAX_P2P_CHANNELS channels
+ * (with what each held, when it did), its loss probe's channel, its offer's promise.
+ */
 function validPeer(peer: unknown): EarlyPeer | undefined {
-  const { pc, dcs, probe, offered } = (typeof peer === 'object' && peer !== null ? peer : {}) as Record<string, unknown>;
+  const { pc, dcs, probe, offered, inbox } = (typeof peer === 'object' && peer !== null ? peer : {}) as Record<string, unknown>;
   const hasPc = typeof RTCPeerConnection === 'function' && pc instanceof RTCPeerConnection;
   const hasDc =
     typeof RTCDataChannel === 'function' &&
@@ -94,7 +110,9 @@ function validPeer(peer: unknown): EarlyPeer | undefined {
     dcs.length <= MAX_P2P_CHANNELS &&
     dcs.every((dc) => dc instanceof RTCDataChannel);
   if (!hasPc || !hasDc || !(offered instanceof Promise)) return undefined;
+  const held = Array.isArray(inbox) ? inbox.map(validInbox) : undefined;
+  if (inbox !== undefined && (held === undefined || held.length !== dcs.length || held.some((h) => h === undefined))) return undefined;
   // A probe channel of another shape is left out: the measurement is an extra, never a reason to start over.
   const probeOk = probe instanceof RTCDataChannel && probe.negotiated && probe.id === LOSS_PROBE_CHANNEL_ID && !probe.ordered;
-  return { pc, dcs: dcs.slice(), ...(probeOk ? { probe } : {}), offered: offered as Promise<void> };
+  return { pc, dcs: dcs.slice(), ...(probeOk ? { probe } : {}), offered: offered as Promise<void>, ...(held ? { inbox: held as ChannelInbox[] } : {}) };
 }

@@ -41,6 +41,7 @@ import {
   runLossProbe,
 } from '@wingman/protocol';
 import { ICE_DEADLINE_FALLBACK_MS, SIGNAL_HELLO_TIMEOUT_MS } from '../shared/constants';
+import { replayingChannel } from './channel-inbox';
 import type { EarlyAttempt } from './early-attempt';
 import { channelFingerprints } from './channel-fingerprints';
 import { createShellPeers, type ShellPeer } from './peer-connection';
@@ -153,6 +154,8 @@ export function attemptP2P(
       pending: RTCIceCandidateInit[];
       /** Its ready connections. */
       own: Connection[];
+      /** What each of its channels received before this script listened (an adopted attempt's). */
+      held?: ReadonlyArray<readonly unknown[]>;
       up: boolean;
       dropped: boolean;
     }
@@ -161,6 +164,12 @@ export function attemptP2P(
     let primary: Striped | undefined;
     const pool = new ConnectionPool();
     let viewerId = '';
+    /**
+     * An adopted attempt's: by `pc`, whether the inline script applied its
+     * answer (and with it every candidate among the early messages), read
+     * once the inline script is done applying.
+     */
+    let appliedEarly: Promise<boolean[]> | undefined;
     /** The hello's p2p.lossProbe: whether the session runs the loss probe (docs/PROTOCOL.md §Loss probe). */
     let lossProbeOn = true;
     let settled = false;
@@ -169,15 +178,23 @@ export function attemptP2P(
     let timer = setTimeout(() => fail(new AttemptError('signaling', `no signaling hello within ${SIGNAL_HELLO_TIMEOUT_MS} ms`)), SIGNAL_HELLO_TIMEOUT_MS);
 
     const send = signalSender(ws, keys, () => viewerId, early?.sent).send;
-    /** Signaling in, in order: with the link key, a MACed type must carry the agent's valid MAC, else it is dropped. */
+    /**
+     * Signaling in, in order: with the link key, a MACed type must carry the
+     * agent's valid MAC, else it is dropped. `early`: one of the inline
+     * script's messages, handled once it is done applying them (it is checked
+     * again here, but not applied twice).
+     */
     let inbound = Promise.resolve();
-    const receive = (m: HostSignal<string>) => {
-      if (!keys || !isMacedType(m.type)) return onSignal(m);
+    const receive = (m: HostSignal<string>, early = false) => {
+      const byInline = early ? appliedEarly : undefined;
+      if (!byInline && (!keys || !isMacedType(m.type))) return onSignal(m);
       inbound = inbound
         .then(async () => {
-          const valid = await signalMacValid(await keys, 'agent', viewerId, m as MacedSignal, 'mac' in m ? m.mac : undefined);
+          const applied = byInline ? (await byInline)[peerIndex(m)] === true : false;
+          const valid =
+            !keys || !isMacedType(m.type) || (await signalMacValid(await keys, 'agent', viewerId, m as MacedSignal, 'mac' in m ? m.mac : undefined));
           if (closed) return;
-          if (valid) return onSignal(m);
+          if (valid) return onSignal(m, applied);
           const what = m.type === 'ice-candidate' ? 'a candidate' : `the ${m.type}`;
           untrusted(
             'signal-mac',
@@ -214,13 +231,13 @@ export function attemptP2P(
     ws.onclose = () => {
       if (!settled) fail(new AttemptError('signaling', 'the signaling connection closed'));
     };
-    const onMessage = (data: unknown) => {
+    const onMessage = (data: unknown, early = false) => {
       if (typeof data !== 'string' || closed) return;
       try {
         if (!viewerId) return onHello(data);
         const m = parseHostSignal(data);
         if (m.type === 'answer' && peerIndex(m) === 0) mark('answer-in');
-        receive(m);
+        receive(m, early);
       } catch (err) {
         fail(new AttemptError('signaling', `bad signaling message: ${(err as Error).message}`));
       }
@@ -228,7 +245,7 @@ export function attemptP2P(
     ws.onmessage = (ev) => onMessage(ev.data);
 
     // The inline script's attempt: what its socket received, as if it arrived now (takes the hello and the peer connection over).
-    for (const m of early?.messages ?? []) onMessage(m);
+    for (const m of early?.messages ?? []) onMessage(m, true);
 
     function onHello(text: string): void {
       let hello;
@@ -268,6 +285,7 @@ export function attemptP2P(
         pc: m.pc,
         dcs: m.dcs,
         ...(m.probe ? { probe: m.probe } : {}),
+        ...('inbox' in m && m.inbox ? { held: m.inbox.map((h) => h.messages) } : {}),
         index,
         remoteSet: false,
         pending: [],
@@ -287,9 +305,17 @@ export function attemptP2P(
             (err: unknown) => dropOrFail(peers[i]!, 'ice-failed', `could not create an offer: ${(err as Error).message}`),
           );
         });
-        // The inline script never applies the answer, so its channels are still connecting (an open one's first messages would be lost).
-        if (peers.some((p) => p.pc.connectionState === 'failed' || p.dcs.some((c) => c.readyState !== 'connecting')))
-          return fail(new AttemptError('ice-failed', 'the early peer connection is not connecting'));
+        appliedEarly = early!.applied.then(() => peers.map((p) => p.pc.remoteDescription?.type === 'answer'));
+        // The inline script held what its open channels received: a channel with more than it holds, or closed, cannot go on.
+        if (
+          peers.some(
+            (p) =>
+              p.pc.connectionState === 'failed' ||
+              p.dcs.some((c) => c.readyState === 'closing' || c.readyState === 'closed') ||
+              adopted[p.index]!.inbox?.some((h) => h.overflowed) === true,
+          )
+        )
+          return fail(new AttemptError('ice-failed', 'the early peer connection is not usable'));
         return;
       }
       for (const p of peers) {
@@ -373,7 +399,9 @@ export function attemptP2P(
       // Joined into a pool of the peer connection's own, and into the attempt's once it is not dropped.
       const own = new ConnectionPool();
       p.dcs.forEach((channel, i) => {
-        const joined = joinPool(channel, own, { ...(keys ? { bind } : {}), connect });
+        // Held messages first, before any the channel gets from now on (this runs in the task that took the attempt over).
+        const held = p.held?.[i];
+        const joined = joinPool(held ? replayingChannel(channel, held) : channel, own, { ...(keys ? { bind } : {}), connect });
         joined.then(
           (conn) => {
             if (closed || p.dropped) return conn.close();
@@ -402,13 +430,19 @@ export function attemptP2P(
       });
     }
 
-    function onSignal(m: HostSignal<string>): void {
+    /** `applied`: the inline script applied it (an answer, a candidate) already. */
+    function onSignal(m: HostSignal<string>, applied = false): void {
       const p = peers[peerIndex(m)];
       if (!p) return;
       const pc = p.pc;
       switch (m.type) {
         case 'answer':
           if (p.index === 0) mark('answer');
+          if (applied) {
+            p.remoteSet = true;
+            for (const c of p.pending.splice(0)) void pc.addIceCandidate(c).catch(iceCandidateNotAdded);
+            return;
+          }
           pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).then(
             () => {
               p.remoteSet = true;
@@ -418,6 +452,7 @@ export function attemptP2P(
           );
           return;
         case 'ice-candidate':
+          if (applied) return;
           if (p.remoteSet) void pc.addIceCandidate(m.candidate).catch(iceCandidateNotAdded);
           else if (p.pending.length < 64) p.pending.push(m.candidate);
           return;

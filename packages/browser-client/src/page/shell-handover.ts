@@ -6,13 +6,14 @@
  * The app frame shares the origin and can write there too, so readers check
  * what they find.
  */
+import type { ChannelInbox } from './channel-inbox';
 
 /** The early P2P attempt, as early-attempt-inline.ts writes it. */
 export interface EarlyAttemptHandover {
   ws: WebSocket;
   /** Signaling messages received before client.js took over, in order. */
   messages: unknown[];
-  /** Milestones (performance.now()): attempt, signal-open, hello, offer. */
+  /** Milestones (performance.now()): attempt, signal-open, hello, offer, answer-in, answer, channel-open. */
   marks: Record<string, number>;
   /** Settles once what the inline script sent so far has left (its MACs are computed asynchronously). */
   sent: () => Promise<void>;
@@ -22,6 +23,12 @@ export interface EarlyAttemptHandover {
    * over, by their `pc` (the first one first).
    */
   peers?: EarlyPeer[];
+  /**
+   * With `peers`: settles once the answers and candidates among `messages`
+   * were applied (early-signals.ts); a peer connection with an answer as its
+   * remote description then has every one of its own applied.
+   */
+  applied?: () => Promise<void>;
 }
 
 /** One peer connection of the early attempt. */
@@ -33,6 +40,8 @@ export interface EarlyPeer {
   probe?: RTCDataChannel;
   /** Fulfilled once its offer was sent; rejected when it could not be made. */
   offered: Promise<void>;
+  /** What each of `dcs` received before client.js took it (channel-inbox.ts), by the same index. */
+  inbox?: ChannelInbox[];
 }
 
 export interface ShellHandover {

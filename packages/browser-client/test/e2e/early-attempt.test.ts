@@ -1,7 +1,9 @@
 /**
  * The P2P attempt the shell's inline script starts before client.js has
  * arrived: client.js carries it on (the same signaling socket, peer
- * connection and channel), whatever point it reached meanwhile.
+ * connection and channel), whatever point it reached meanwhile: the inline
+ * script applies the agent's answer and candidates itself, so the channel
+ * can open, and the agent speak on it, before client.js runs.
  */
 import type { BrowserContext } from 'playwright-core';
 import { until } from '../../../../test/helpers/wait';
@@ -38,33 +40,33 @@ describe('the P2P attempt started by the shell inline script', () => {
     return () => reached;
   }
 
-  it("answers the inline script's offer while client.js is held, and client.js carries that attempt on: one peer, over P2P", async () => {
+  it('opens the channel while client.js is held, and client.js carries that attempt on with what the channel received: one peer, over P2P', async () => {
     const from = stack.agent.events.length;
-    let answered = false;
-    // The agent's answer and candidates are in before client.js runs.
-    const held = await holdClientUntil(browser.context, () => answered, "the agent's answer in the inline script's queue");
-    const frame = await openShell(browser.page, `${stack.origin}/one`, 'one');
+    let spoke = false;
+    // The agent's answer is applied and its first messages on the channel are in before client.js runs.
+    const held = await holdClientUntil(browser.context, () => spoke, "the agent's first message on the inline script's channel");
+    const frame = await openShell(browser.page, `${stack.origin}/one#k=${stack.linkKey}`, 'one');
     void until(
       async () =>
-        (answered = await inPage(
+        (spoke = await inPage(
           browser.page,
           () =>
-            ((window as unknown as { __wingmanShell?: { early?: { messages: string[] } } }).__wingmanShell?.early?.messages ?? []).some(
-              (m) => JSON.parse(m).type === 'answer',
-            ),
+            ((window as unknown as { __wingmanShell?: { early?: { peers?: Array<{ inbox?: Array<{ messages: unknown[] }> }> } } }).__wingmanShell?.early
+              ?.peers?.[0]?.inbox?.[0]?.messages.length ?? 0) > 0,
           undefined,
         ).catch(() => false)) || undefined,
-      { timeoutMs: WAIT_MS, intervalMs: 20, what: 'the answer' },
+      { timeoutMs: WAIT_MS, intervalMs: 20, what: "the agent's first message" },
     ).catch(() => undefined);
     const status = await waitForTransport(browser.page, 'p2p');
     expect(held()).toBe(true);
+    expect(status.verified).toBe(true);
 
     const r = await fetchInApp(frame, '/api/hello?via=early');
     expect(r.transport).toBe('p2p');
     const peers = peerEvents(from);
     expect(peers.filter((e) => e.state === 'connected')).toEqual([expect.objectContaining({ viewerId: status.viewerId })]);
     expect(peers.filter((e) => e.state !== 'connected')).toEqual([]);
-    // The attempt started before the shell's script ran; its first milestones are the inline script's.
+    // The attempt started before the shell's script ran, and got as far as an open channel.
     const timeline = await inPage(
       browser.page,
       () => (window as unknown as { __wingman: { timeline(): Record<string, number> } }).__wingman.timeline(),
@@ -72,6 +74,8 @@ describe('the P2P attempt started by the shell inline script', () => {
     );
     expect(timeline.attempt).toBeLessThan(timeline.script!);
     expect(timeline.offer).toBeLessThan(timeline.script!);
+    expect(timeline.answer).toBeLessThan(timeline.script!);
+    expect(timeline['channel-open']).toBeLessThan(timeline.script!);
   });
 
   it('carries on an attempt whose offer is still unanswered when client.js runs', async () => {

@@ -10,6 +10,7 @@
  * without the link key. The sender is in the proof so one end's proof
  * cannot be reflected back to it. Spec: docs/PROTOCOL.md §Verified channels.
  */
+import { channelView } from '../transports/channel-view';
 import type { DataChannelLike } from '../transports/data-channel';
 import { fromBase64url, toBase64url } from './base64url';
 import { SIGNAL_MAC_CHARS, TRUST_VERSION, type SignalSender, type TrustKeys } from './signal-mac';
@@ -163,39 +164,16 @@ export function bindDataChannel(
     });
     if (dc.readyState === 'open') start();
     else dc.addEventListener('open', start);
-    const gated: DataChannelLike = {
-      get binaryType() {
-        return dc.binaryType;
-      },
-      set binaryType(v) {
-        dc.binaryType = v;
-      },
-      get bufferedAmount() {
-        return dc.bufferedAmount;
-      },
-      get bufferedAmountLowThreshold() {
-        return dc.bufferedAmountLowThreshold;
-      },
-      set bufferedAmountLowThreshold(v) {
-        dc.bufferedAmountLowThreshold = v;
-      },
-      get readyState() {
-        return dc.readyState;
-      },
-      send: (data) => dc.send(data),
-      close: () => dc.close(),
-      addEventListener(type: string, fn: (ev: { data: unknown }) => void) {
-        if (type !== 'message') return dc.addEventListener(type as 'close', fn as () => void);
-        listeners.push(fn);
-        // Later, so the caller attaches its own handlers (the Connection's 'ready') before the queued messages run.
-        queueMicrotask(() => {
-          while (queued.length > 0 && state === 'queueing') {
-            const data = queued.shift();
-            for (const l of listeners) l({ data });
-          }
-          if (state === 'queueing') state = 'forwarding';
-        });
-      },
-    };
+    const gated = channelView(dc, (fn) => {
+      listeners.push(fn);
+      // Later, so the caller attaches its own handlers (the Connection's 'ready') before the queued messages run.
+      queueMicrotask(() => {
+        while (queued.length > 0 && state === 'queueing') {
+          const data = queued.shift();
+          for (const l of listeners) l({ data });
+        }
+        if (state === 'queueing') state = 'forwarding';
+      });
+    });
   });
 }
