@@ -9,6 +9,24 @@
 import { FLOOR_FIGURES } from './bulk-floor/figures.mjs';
 import { TRANSPORT_FIGURES } from './transport-report.mjs';
 
+/** The shell's milestones the goal lines read (report.mjs, setup-floor.mjs), ms after each load's navigation start. */
+const TIMELINE_MARKS = ['inline', 'script', 'attempt', 'sw-controls', 'hello', 'offer', 'answer-in', 'answer', 'channel-open', 'ready', 'frame-load'];
+
+/**
+ * Where each load keeps its timeline and documents: their marks are medians
+ * too, so the goal lines' set-up steps and Wingman's floor come from the same
+ * runs as the load times next to them, not from the first run alone.
+ */
+const LOAD_FIGURES = [
+  ['timeline', 'coldShellDocument', 'coldAppDocument'],
+  ['warmReload.timeline', 'warmReload.shellDocument', 'warmReload.appDocument'],
+  ['swStoppedReload.timeline', 'swStoppedReload.shellDocument', 'swStoppedReload.appDocument'],
+].flatMap(([timeline, shellDocument, appDocument]) => [
+  ...TIMELINE_MARKS.map((m) => /** @type {[string, number]} */ ([`${timeline}.${m}`, 1])),
+  /** @type {[string, number]} */ ([`${shellDocument}.responseEnd`, 1]),
+  /** @type {[string, number]} */ ([`${appDocument}.responseEnd`, 1]),
+]);
+
 /** Figures of a WAN row that the table and the goals read: [path in the row, digits kept]. */
 const FIGURES = [
   ['coldMs', 0],
@@ -39,7 +57,8 @@ const FIGURES = [
   // Stalls, drops and retransmissions per phase (the transport line; the rest of `phases` is the first run's).
   ...TRANSPORT_FIGURES,
   // The bulk floor (relay-only rows of far-server): rates, drops and the machine's load per transfer.
-  ...FLOOR_FIGURES,
+  ...FLOOR_FIGURES, // Each load's shell milestones and documents (JSON: every run's in samples).
+  ...LOAD_FIGURES,
 ];
 
 const get = (row, path) => path.split('.').reduce((v, k) => (v == null ? undefined : v[k]), row);

@@ -56,7 +56,7 @@ export function setupFloor(wan, load, firstVisit) {
   const marks = [num(load.shellDocument?.responseEnd), num(t.attempt), num(t.hello), num(t.offer), num(t.answer), num(t.ready)];
   if (marks.some((m) => m === undefined)) return undefined;
   const [doc, attempt, hello, offer, answer, ready] = /** @type {number[]} */ (marks);
-  // When the answer arrived, if the shell says: before client.js ran, the inline script only keeps it.
+  // When the answer arrived, if the shell says (`answer-in`): it is applied once its MAC is checked, by the inline script or client.js.
   const arrived = Math.min(num(t['answer-in']) ?? answer, answer);
   const inline = num(t.inline);
   /** @type {SetupStep[]} */

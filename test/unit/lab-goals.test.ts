@@ -154,4 +154,23 @@ describe('lab repeats', () => {
     // A figure no run had stays absent rather than becoming an empty object.
     expect(p2p).not.toHaveProperty('swStoppedReload');
   });
+
+  it("takes each load's shell milestones and documents from all runs, so a goal line's set-up steps are medians too", () => {
+    const load = (answerIn: number, answer: number, ready: number, docEnd: number) => ({
+      timeline: { hello: 400, offer: 420, 'answer-in': answerIn, answer, ready },
+      coldShellDocument: { responseEnd: 250 },
+      coldAppDocument: { responseEnd: docEnd },
+    });
+    const [p2p] = medianRows([
+      row('p2p', { coldMs: 2500, ...load(700, 800, 950, 640) }),
+      row('p2p', { coldMs: 2400, ...load(760, 761, 900, 600) }),
+      row('p2p', { coldMs: 2600, ...load(720, 722, 920, 700) }),
+    ]);
+    expect(p2p!.timeline).toEqual({ hello: 400, offer: 420, 'answer-in': 720, answer: 761, ready: 920 });
+    expect(p2p!.coldAppDocument).toEqual({ responseEnd: 640 });
+    expect((p2p!.samples as Record<string, unknown>)['timeline.answer']).toEqual([800, 761, 722]);
+    // The cold visit's line: the channel ready at the median mark, its steps from the median marks.
+    const goals = judgeWanGoals([p2p!, row('direct', { coldMs: 1600, coldAppDocument: { responseEnd: 100 } })]);
+    expect(goals.find((g) => g.text.startsWith('cold visit'))!.text).toContain('channel ready at 920 ms');
+  });
 });
