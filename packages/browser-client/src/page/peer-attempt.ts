@@ -272,7 +272,7 @@ export function attemptP2P(
     function start(p2p: P2PSettings): void {
       clearTimeout(timer);
       const deadline = p2p.timeoutMs > 0 ? p2p.timeoutMs : ICE_DEADLINE_FALLBACK_MS;
-      // From here, also for an attempt the inline script started: ICE needs the answer, which only this script applies.
+      // From here, also for an attempt the inline script started (whatever it applied, the channel is only used once bound here).
       // After the session started, the deadline only drops the peer connections not up by then.
       timer = setTimeout(() => {
         if (!settled) return fail(new AttemptError('ice-timeout', `no data channel within ${deadline} ms`));
