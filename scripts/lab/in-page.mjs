@@ -152,7 +152,7 @@ export async function download({ bytes, timeoutMs }) {
     const ms = performance.now() - started;
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', out.subarray(0, got)));
     const sha = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-    return { status: r.status, bytes: got, ms, sha, transport: r.headers.get('x-wingman-transport') };
+    return { status: r.status, bytes: got, ms, sha, transport: r.headers.get('x-wingman-transport'), route: r.headers.get('x-wingman-route') };
   } finally {
     clearTimeout(timer);
   }
@@ -194,7 +194,13 @@ export async function upload({ bytes, timeoutMs }) {
   const r = await fetch('/upload', { method: 'POST', body, cache: 'no-store', signal: AbortSignal.timeout(timeoutMs) });
   const answer = await r.json().catch(() => null);
   const ms = performance.now() - started;
-  return { status: r.status, ms, intact: Boolean(answer && answer.bytes === bytes && answer.sha === sha), transport: r.headers.get('x-wingman-transport') };
+  return {
+    status: r.status,
+    ms,
+    intact: Boolean(answer && answer.bytes === bytes && answer.sha === sha),
+    transport: r.headers.get('x-wingman-transport'),
+    route: r.headers.get('x-wingman-route'),
+  };
 }
 
 /**

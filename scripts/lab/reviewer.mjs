@@ -78,6 +78,13 @@ function parseConfig(text) {
   return { ...c, origin: url.origin, apex: url.hostname.split('.').slice(1).join('.') };
 }
 
+/**
+ * A relay route the Service Worker chose while P2P was up (route-decision.ts
+ * rules 5–6b, and the relay leg of a raced download): its path choice, not a
+ * channel missing.
+ */
+const RELAY_CHOICE_ROUTE = /^relay; reason=(faster|probe|turn-default|p2p-stalls|loss-probe|race)$/;
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
@@ -160,6 +167,9 @@ async function main() {
     // "small via relay", "bulk via relay" or both, and the relay is an expected transport for that class.
     const readBadge = async () => (top.shell ? await page.evaluate(badgeText).catch(() => null) : null);
     const viaRelay = (badge, cls) => expectHeader === 'p2p' && new RegExp(`\\b${cls}\\b.* via relay$`).test(badge ?? '');
+    // Or the response's own route header names the Service Worker's path choice (route-decision.ts rules 5–6b):
+    // the badge hears of a choice by a message of its own, which may come after the transfer ended.
+    const relayChosen = (route) => expectHeader === 'p2p' && RELAY_CHOICE_ROUTE.test(route ?? '');
     // HMR on the page as first opened (its WebSocket was opened while P2P was still coming up).
     if (config.hmr) result.hmrFirstPage = await hmrUpdate(app, config.hmr, config.hmr.edits[0]);
     if (config.downloadBytes > 0) {
@@ -168,12 +178,14 @@ async function main() {
       await meter.end('download');
       result.downloadMBps = Math.round((d.bytes / 1e6 / (d.ms / 1000)) * 10) / 10;
       result.downloadTransport = d.transport;
+      result.downloadRoute = d.route;
       result.checks.download = d.status === 200 && d.bytes === config.downloadBytes && d.sha === patternSha256(config.downloadBytes);
       // With P2P up, a large download may go over the relay when the Service Worker measured it faster there (its
       // first one is raced over both paths); the shell's badge then says "bulk via relay".
       // Its first download is classed small (an unknown URL) or raced as bulk.
       result.badgeAfterDownload = await readBadge();
-      result.checks.downloadTransport = d.transport === expectHeader || (d.transport === 'relay' && viaRelay(result.badgeAfterDownload, '(small|bulk)'));
+      result.checks.downloadTransport =
+        d.transport === expectHeader || (d.transport === 'relay' && (viaRelay(result.badgeAfterDownload, '(small|bulk)') || relayChosen(d.route)));
     }
     if (config.smallCount > 0) {
       await meter.begin('small');
@@ -198,10 +210,12 @@ async function main() {
       await meter.end('upload');
       result.uploadMBps = Math.round((config.uploadBytes / 1e6 / (u.ms / 1000)) * 10) / 10;
       result.uploadTransport = u.transport;
+      result.uploadRoute = u.route;
       result.uploadStatus = u.status;
       result.checks.upload = u.status === 200 && u.intact;
       result.badgeAfterUpload = await readBadge();
-      result.checks.uploadTransport = u.transport === expectHeader || (u.transport === 'relay' && viaRelay(result.badgeAfterUpload, '(small|bulk)'));
+      result.checks.uploadTransport =
+        u.transport === expectHeader || (u.transport === 'relay' && (viaRelay(result.badgeAfterUpload, '(small|bulk)') || relayChosen(u.route)));
     }
     // The pair may have moved during the transfer (ICE keeps checking); report the final one.
     if (result.p2pReadyMs !== null) {

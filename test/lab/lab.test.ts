@@ -62,6 +62,9 @@ interface LabRow {
   /** WAN rows: transport figures per phase (scripts/lab/phase-counters.mjs), stall figures per load. */
   phases?: Record<string, Partial<PhaseFigures> & { stalls?: StallFigures }>;
   downloadTransport?: string | null;
+  /** The download's X-Wingman-Route, and the shell's badge right after it. */
+  downloadRoute?: string | null;
+  badgeAfterDownload?: string | null;
   ok: boolean;
   transport: string | null;
   pair: string | null;
@@ -156,7 +159,9 @@ function row(name: string): LabRow {
 function summary(r: LabRow): string {
   // A P2P verdict other than a ready channel comes with the errors the shell logged (why the channel closed or failed).
   const p2p = r.p2pReadyMs ?? `${r.p2pVerdict}${r.p2pErrors && r.p2pErrors.length > 0 ? ` ${JSON.stringify(r.p2pErrors)}` : ''}`;
-  return `${r.scenario}: transport ${r.transport} (${r.pair ?? 'no pair'}), first byte ${r.firstByteMs} ms, P2P ${p2p}, failed [${r.failed.join(', ')}]${r.error ? `, error ${r.error}` : ''}`;
+  // A download on an unexpected path says which route the Service Worker gave it and what the badge said.
+  const download = r.failed.includes('downloadTransport') ? `, download via ${r.downloadTransport} (${r.downloadRoute}), badge "${r.badgeAfterDownload}"` : '';
+  return `${r.scenario}: transport ${r.transport} (${r.pair ?? 'no pair'}), first byte ${r.firstByteMs} ms, P2P ${p2p}, failed [${r.failed.join(', ')}]${download}${r.error ? `, error ${r.error}` : ''}`;
 }
 
 beforeAll(async () => {
@@ -185,6 +190,8 @@ describe('network lab (namespaces, NAT, firewalls, coturn, Chromium)', () => {
       smallRequests: r.checks.smallRequests,
       downloadTransport: r.checks.downloadTransport,
       smallTransport: r.checks.smallTransport,
+      // Through Wingman every response names its route (the P2P-off scenario's too: the Service Worker routes it).
+      downloadRouted: r.transport === 'tls-proxy' || /^(p2p|relay); reason=[a-z-]+$/.test(r.downloadRoute ?? ''),
     };
     expect({ scenario: summary(r), ...loaded }).toEqual({
       scenario: summary(r),
@@ -194,6 +201,7 @@ describe('network lab (namespaces, NAT, firewalls, coturn, Chromium)', () => {
       smallRequests: true,
       downloadTransport: true,
       smallTransport: true,
+      downloadRouted: true,
     });
   });
 
