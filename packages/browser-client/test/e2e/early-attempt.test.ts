@@ -9,6 +9,7 @@ import type { BrowserContext } from 'playwright-core';
 import { until } from '../../../../test/helpers/wait';
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { fetchInApp, inPage, openShell, waitForTransport, WAIT_MS } from './support/shell';
+import { watchEarlyInbox } from './support/early-inbox';
 import { startStack, type Stack } from './support/stack';
 
 jest.setTimeout(90_000);
@@ -46,17 +47,7 @@ describe('the P2P attempt started by the shell inline script', () => {
     // The agent's answer is applied and its first messages on the channel are in before client.js runs.
     const held = await holdClientUntil(browser.context, () => spoke, "the agent's first message on the inline script's channel");
     const frame = await openShell(browser.page, `${stack.origin}/one#k=${stack.linkKey}`, 'one');
-    void until(
-      async () =>
-        (spoke = await inPage(
-          browser.page,
-          () =>
-            ((window as unknown as { __wingmanShell?: { early?: { peers?: Array<{ inbox?: Array<{ messages: unknown[] }> }> } } }).__wingmanShell?.early
-              ?.peers?.[0]?.inbox?.[0]?.messages.length ?? 0) > 0,
-          undefined,
-        ).catch(() => false)) || undefined,
-      { timeoutMs: WAIT_MS, intervalMs: 20, what: "the agent's first message" },
-    ).catch(() => undefined);
+    watchEarlyInbox(browser.page, () => (spoke = true));
     const status = await waitForTransport(browser.page, 'p2p');
     expect(held()).toBe(true);
     expect(status.verified).toBe(true);
