@@ -16,6 +16,11 @@
  * - offer → answer: reviewer → server → agent → server → reviewer, one
  *   reviewer↔server plus one dev↔server round trip;
  * - answer → channel ready: PEER_ROUND_TRIPS reviewer↔dev round trips.
+ * A load that resumed a prepared peer connection (its `resumed` mark,
+ * docs/PROTOCOL.md §Resumed peer connections) applies the kept answer before
+ * its offer (the claim) leaves; its unavoidable part from there is the claim
+ * reaching the agent (reviewer → server → agent, half of each round trip)
+ * and the same PEER_ROUND_TRIPS.
  */
 
 /**
@@ -71,9 +76,13 @@ export function setupFloor(wan, load, firstVisit) {
       : [{ name: 'to the attempt', ms: attempt - doc, floorMs: 0 }]),
     { name: 'signaling socket', ms: hello - attempt, floorMs: rs },
     { name: 'offer', ms: offer - hello, floorMs: 0 },
-    { name: 'offer → answer', ms: arrived - offer, floorMs: rs + ds },
-    ...(arrived < answer ? [{ name: 'answer held', ms: answer - arrived, floorMs: 0 }] : []),
-    { name: 'answer → ready', ms: ready - answer, floorMs: PEER_ROUND_TRIPS * rd },
+    ...(num(t.resumed) !== undefined
+      ? [{ name: 'claim → ready', ms: ready - offer, floorMs: (rs + ds) / 2 + PEER_ROUND_TRIPS * rd }]
+      : [
+          { name: 'offer → answer', ms: arrived - offer, floorMs: rs + ds },
+          ...(arrived < answer ? [{ name: 'answer held', ms: answer - arrived, floorMs: 0 }] : []),
+          { name: 'answer → ready', ms: ready - answer, floorMs: PEER_ROUND_TRIPS * rd },
+        ]),
   ];
   return { floorMs: steps.reduce((s, x) => s + x.floorMs, 0), readyMs: ready, steps };
 }

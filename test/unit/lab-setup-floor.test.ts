@@ -65,6 +65,21 @@ describe('the channel set-up floor', () => {
     expect(applied.steps.map((s) => s.name)).not.toContain('answer held');
   });
 
+  it('counts a load that resumed a prepared peer connection from its claim: one way to the agent, then the peer round trips', () => {
+    const resumed = { ...timeline, resumed: 194, answer: 194, 'answer-in': 370, ready: 380 };
+    const f = setupFloor(FAR, { timeline: resumed, shellDocument: { responseEnd: 90 } }, false)!;
+    expect(f.floorMs).toBe(80 + 80 + 80 + 6 * 20);
+    expect(f.steps.map((s) => [s.name, s.ms, s.floorMs])).toEqual([
+      ['document', 90, 80],
+      ['to the attempt', 10, 0],
+      ['signaling socket', 90, 80],
+      ['offer', 5, 0],
+      ['claim → ready', 185, 200],
+    ]);
+    expect(f.steps.reduce((s, x) => s + x.ms, 0)).toBe(f.readyMs);
+    expect(formatSetupFloor(f)).toContain('claim → ready -15');
+  });
+
   it('gives nothing without delays or with a mark missing', () => {
     expect(setupFloor(undefined, { timeline, shellDocument: { responseEnd: 90 } }, false)).toBeUndefined();
     expect(setupFloor(FAR, { timeline, shellDocument: {} }, false)).toBeUndefined();

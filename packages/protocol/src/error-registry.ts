@@ -49,6 +49,7 @@ export const SIGNALING_ERROR_CODES = [
   'ERR_BAD_OFFER',
   'ERR_VIEWER_REFUSED',
   'ERR_LINK_KEY_REQUIRED',
+  'ERR_RESUME_UNKNOWN',
 ] as const;
 export type SignalingErrorCode = (typeof SIGNALING_ERROR_CODES)[number];
 

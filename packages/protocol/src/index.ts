@@ -37,6 +37,8 @@ export {
   SDP_DEFAULT_MAX_MESSAGE_BYTES,
 } from './transports/data-channel';
 export { channelView } from './transports/channel-view';
+export { PREDICTED_PRIORITY, predictedCandidateLine } from './predicted-candidate';
+export { CHANNEL_INBOX_MAX, holdMessages, replayingChannel, type ChannelInbox, type HoldableChannel } from './transports/channel-inbox';
 export {
   channelsOfPeerConnection,
   ConnectionPool,

@@ -6,16 +6,18 @@
  * once, tagged with its `pc`), with the browser's candidates trickled as they
  * come. It keeps every signaling message that arrives, and applies the
  * agent's answers and candidates as they come (early-signals.ts), holding
- * what the channels receive once they open (channel-inbox.ts): client.js
+ * what the channels receive once they open (the protocol's transports/channel-inbox.ts): client.js
  * takes the attempt over (early-attempt.ts), replays the messages through
  * its own checks and the channels' held messages through its own handlers.
  * Why it starts before client.js: docs/browser-client.md §Decision.
  */
 import { p2pPeerConnectionCount, tagged } from '@wingman/protocol';
-import { holdMessages } from './channel-inbox';
+import { holdMessages } from '@wingman/protocol';
 import { earlySignals, type EarlySignals } from './early-signals';
 import { createShellPeers } from './peer-connection';
-import type { EarlyAttemptHandover } from './shell-handover';
+import type { EarlyAttemptHandover, EarlyPeer } from './shell-handover';
+import { certificateWithin, CERTIFICATE_WAIT_MS, predictedPublic, resumeLocalOffer } from './resume-offer';
+import { keptCertificate, takeResumeRecord } from './resume-record';
 import { candidateSignal, linkTrustKeys, signalSender, signalUrl } from './signal-out';
 
 /**
@@ -23,7 +25,9 @@ import { candidateSignal, linkTrustKeys, signalSender, signalUrl } from './signa
  * Only the shape needed to make the peer connection is checked here;
  * client.js validates the hello in full when it replays it.
  */
-function enabledHello(text: unknown): { viewerId: string; iceServers: RTCIceServer[]; videoSection: boolean; peerConnections: number } | undefined {
+function enabledHello(
+  text: unknown,
+): { viewerId: string; iceServers: RTCIceServer[]; videoSection: boolean; peerConnections: number; resume: boolean } | undefined {
   if (typeof text !== 'string') return undefined;
   let hello: unknown;
   try {
@@ -34,14 +38,21 @@ function enabledHello(text: unknown): { viewerId: string; iceServers: RTCIceServ
   if (typeof hello !== 'object' || hello === null) return undefined;
   const { type, p2p, viewerId } = hello as { type?: unknown; p2p?: unknown; viewerId?: unknown };
   if (type !== 'hello' || typeof p2p !== 'object' || p2p === null || typeof viewerId !== 'string') return undefined;
-  const { enabled, iceServers, videoSection, peerConnections } = p2p as {
+  const { enabled, iceServers, videoSection, peerConnections, resume } = p2p as {
     enabled?: unknown;
     iceServers?: unknown;
     videoSection?: unknown;
     peerConnections?: unknown;
+    resume?: unknown;
   };
   return enabled === true && Array.isArray(iceServers)
-    ? { viewerId, iceServers: iceServers as RTCIceServer[], videoSection: videoSection === true, peerConnections: p2pPeerConnectionCount(peerConnections, 1) }
+    ? {
+        viewerId,
+        iceServers: iceServers as RTCIceServer[],
+        videoSection: videoSection === true,
+        peerConnections: p2pPeerConnectionCount(peerConnections, 1),
+        resume: resume !== false,
+      }
     : undefined;
 }
 
@@ -58,12 +69,23 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
   };
   if (scriptStart !== undefined) marks.inline = scriptStart;
   mark('attempt');
+  // The tab's resumed peer connection (resume-record.ts): its certificate is read while the socket opens.
+  const record = takeResumeRecord();
+  const certificate = record ? keptCertificate().catch(() => undefined) : undefined;
+  let certificateRead: RTCCertificate | undefined | null = null;
+  void certificate?.then((c) => void (certificateRead = c));
   const ws = new WebSocket(signalUrl());
   let viewerId = '';
   const keys = linkTrustKeys(linkKey);
   const sender = signalSender(ws, keys, () => viewerId);
   let signals: EarlySignals | undefined;
-  const attempt: EarlyAttemptHandover = { ws, messages: [], marks, sent: () => sender.sent };
+  const attempt: EarlyAttemptHandover = {
+    ws,
+    messages: [],
+    marks,
+    sent: () => sender.sent,
+    ...(record && certificate ? { resume: { record, certificate: () => certificate } } : {}),
+  };
   ws.onopen = () => mark('signal-open');
   /** When the first peer connection's answer arrived (applied once its MAC is checked: the `answer` mark). */
   const markAnswer = (data: unknown) => {
@@ -75,7 +97,7 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
       /* client.js reports a bad message when it replays it */
     }
   };
-  ws.onmessage = (ev: MessageEvent) => {
+  const onMessage = (ev: MessageEvent) => {
     attempt.messages.push(ev.data);
     // Only the first message can be the hello.
     if (attempt.messages.length > 1) {
@@ -86,22 +108,59 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
     if (!hello) return;
     viewerId = hello.viewerId;
     mark('hello');
+    if (!record || !certificate || !hello.resume || certificateRead !== null) return makePeers(hello, certificateRead ?? undefined);
+    // The certificate is still being read (IndexedDB's first open in a page): the peer connections wait for it, briefly.
+    void certificateWithin(certificate, CERTIFICATE_WAIT_MS).then((c) => {
+      // client.js took the attempt over meanwhile: it makes the peer connections.
+      if (ws.onmessage === onMessage) makePeers(hello, c);
+    });
+  };
+  ws.onmessage = onMessage;
+
+  /** The peer connections and their offers; `certificate`: the first one resumes the kept record's. */
+  function makePeers(hello: NonNullable<ReturnType<typeof enabledHello>>, certificate: RTCCertificate | undefined): void {
+    const resume = record && certificate && hello.resume ? record : undefined;
     let created;
     try {
-      created = createShellPeers(hello.iceServers, hello.videoSection, channels, hello.peerConnections);
+      created = createShellPeers(hello.iceServers, hello.videoSection, channels, hello.peerConnections, resume ? certificate : undefined);
     } catch {
       return;
     }
     attempt.peers = created.map(({ pc: peer, dcs, probe }, index) => {
       peer.onicecandidate = (e) => {
         const m = candidateSignal(e.candidate);
-        if (m) sender.send(tagged(m, index));
+        if (!m) return;
+        // The resumed peer connection's public candidate, predicted ahead of its own (resume-offer.ts).
+        const guess = index === 0 && resume && e.candidate ? predictedPublic(e.candidate.toJSON(), resume) : undefined;
+        if (guess)
+          sender.send(
+            tagged(
+              { type: 'ice-candidate', candidate: { candidate: guess.candidate!, sdpMid: guess.sdpMid ?? null, sdpMLineIndex: guess.sdpMLineIndex ?? null } },
+              index,
+            ),
+          );
+        sender.send(tagged(m, index));
+      };
+      const early: EarlyPeer = {
+        pc: peer,
+        dcs,
+        ...(probe ? { probe } : {}),
+        offered: Promise.resolve(),
+        inbox: dcs.map(holdMessages),
+        ...(index === 0 && resume ? { resuming: true } : {}),
       };
       const offered = peer
         .createOffer()
-        .then((offer) => peer.setLocalDescription(offer))
+        .then(async (offer) => {
+          if (index > 0 || !resume) return peer.setLocalDescription(offer);
+          early.resumed = await resumeLocalOffer(peer, offer, resume);
+          if (early.resumed) {
+            mark('resumed');
+            mark('answer');
+          }
+        })
         .then(() => {
-          sender.send(tagged({ type: 'offer' as const, sdp: peer.localDescription?.sdp ?? '' }, index));
+          sender.send(tagged({ type: 'offer' as const, sdp: peer.localDescription?.sdp ?? '', ...(early.resumed ? { resume: resume!.resume } : {}) }, index));
           return sender.sent;
         })
         .then(() => {
@@ -110,15 +169,20 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
       // client.js reports a failed offer when it takes over; until then nobody awaits it.
       offered.catch(() => undefined);
       if (index === 0) dcs[0]!.addEventListener('open', () => mark('channel-open'));
-      return { pc: peer, dcs, ...(probe ? { probe } : {}), offered, inbox: dcs.map(holdMessages) };
+      early.offered = offered;
+      return early;
     });
     signals = earlySignals(
       created.map((c) => c.pc),
       keys,
       viewerId,
       mark,
+      attempt.peers.map((p) => () => p.resumed === true),
     );
+    // What came after the hello while the certificate was read.
+    for (const m of attempt.messages.slice(1)) signals.take(m);
     attempt.applied = signals.applied;
-  };
+  }
+
   return attempt;
 }

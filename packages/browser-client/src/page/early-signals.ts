@@ -55,12 +55,17 @@ export interface EarlySignals {
   applied(): Promise<void>;
 }
 
-/** The inline script's applier for peer connections `pcs` (by `pc`); `mark` records the first one's answer. */
+/**
+ * The inline script's applier for peer connections `pcs` (by `pc`); `mark`
+ * records the first one's answer. `resumed`: by `pc`, whether it applied a
+ * kept answer already (the agent's own answer then repeats it).
+ */
 export function earlySignals(
   pcs: readonly RTCPeerConnection[],
   keys: Promise<TrustKeys> | undefined,
   viewerId: string,
   mark: (name: string) => void,
+  resumed: ReadonlyArray<() => boolean> = [],
 ): EarlySignals {
   const pending = pcs.map((): RTCIceCandidateInit[] => []);
   const answered = pcs.map(() => false);
@@ -73,7 +78,7 @@ export function earlySignals(
     if (m.type === 'answer') {
       if (answered[i]) return;
       answered[i] = true;
-      await pc.setRemoteDescription({ type: 'answer', sdp: m.sdp });
+      if (resumed[i]?.() !== true) await pc.setRemoteDescription({ type: 'answer', sdp: m.sdp });
       if (i === 0) mark('answer');
       for (const c of pending[i]!.splice(0)) await pc.addIceCandidate(c).catch(() => undefined);
     } else if (answered[i]) await pc.addIceCandidate(m.candidate).catch(() => undefined);

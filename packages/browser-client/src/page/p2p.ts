@@ -20,6 +20,7 @@ import {
 } from '../shared/constants';
 import { closeEarly, type EarlyAttempt } from './early-attempt';
 import { AttemptError, attemptP2P, type AttemptReason, type PeerSession } from './peer-attempt';
+import { scheduleResume } from './resume-schedule';
 import { linkTrustKeys } from './signal-out';
 import { lossProbeDue, lossProbeMeasured, lossProbeTurnedOff, rememberedLoss } from './loss-probe-memo';
 import { mark } from './timeline';
@@ -178,7 +179,9 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
         void s
           .stats()
           .then((report) => {
-            if (session !== s || !report || !isTurnPair(report) || status.transport !== 'p2p') return;
+            if (session !== s || !report || status.transport !== 'p2p') return;
+            // Not over TURN: the next page load's peer connection would be prepared for a direct pair (resume-schedule.ts).
+            if (!isTurnPair(report)) return scheduleResume(s, () => session !== s || status.transport !== 'p2p');
             setStatus({ ...status, turn: true });
           })
           .catch(() => undefined);

@@ -38,11 +38,11 @@ function probeChannel(pc: RTCPeerConnection): RTCDataChannel | undefined {
 /**
  * Makes the peer connection and its `channels` ordered data channels
  * (DATA_CHANNEL_LABEL), the loss probe's channel, plus the video section
- * when asked. Throws what the
- * browser throws.
+ * when asked; with `certificate`, its DTLS certificate (a resumed peer
+ * connection's, resume-record.ts). Throws what the browser throws.
  */
-export function createShellPeer(iceServers: readonly RTCIceServer[], videoSection: boolean, channels: number): ShellPeer {
-  const pc = new RTCPeerConnection(rtcConfiguration(iceServers));
+export function createShellPeer(iceServers: readonly RTCIceServer[], videoSection: boolean, channels: number, certificate?: RTCCertificate): ShellPeer {
+  const pc = new RTCPeerConnection({ ...rtcConfiguration(iceServers), ...(certificate ? { certificates: [certificate] } : {}) });
   try {
     const dcs = Array.from({ length: channels }, () => pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true }));
     const probe = probeChannel(pc);
@@ -56,13 +56,21 @@ export function createShellPeer(iceServers: readonly RTCIceServer[], videoSectio
 
 /**
  * The `peerConnections` peer connections a pool of `channels` data channels
- * is striped over (channelsOfPeerConnection: spread evenly), by their `pc`.
- * Throws what the browser throws, having closed any it made.
+ * is striped over (channelsOfPeerConnection: spread evenly), by their `pc`;
+ * `certificate`: the first one's. Throws what the browser throws, having
+ * closed any it made.
  */
-export function createShellPeers(iceServers: readonly RTCIceServer[], videoSection: boolean, channels: number, peerConnections: number): ShellPeer[] {
+export function createShellPeers(
+  iceServers: readonly RTCIceServer[],
+  videoSection: boolean,
+  channels: number,
+  peerConnections: number,
+  certificate?: RTCCertificate,
+): ShellPeer[] {
   const made: ShellPeer[] = [];
   try {
-    for (let i = 0; i < peerConnections; i++) made.push(createShellPeer(iceServers, videoSection, channelsOfPeerConnection(channels, peerConnections, i)));
+    for (let i = 0; i < peerConnections; i++)
+      made.push(createShellPeer(iceServers, videoSection, channelsOfPeerConnection(channels, peerConnections, i), i === 0 ? certificate : undefined));
     return made;
   } catch (err) {
     for (const p of made) p.pc.close();

@@ -6,7 +6,8 @@
  * The app frame shares the origin and can write there too, so readers check
  * what they find.
  */
-import type { ChannelInbox } from './channel-inbox';
+import type { ResumeHandover } from './resume-offer';
+import type { ChannelInbox } from '@wingman/protocol';
 
 /** The early P2P attempt, as early-attempt-inline.ts writes it. */
 export interface EarlyAttemptHandover {
@@ -23,6 +24,8 @@ export interface EarlyAttemptHandover {
    * over, by their `pc` (the first one first).
    */
   peers?: EarlyPeer[];
+  /** The tab's resume record the script took, and its certificate (resume-offer.ts): client.js resumes if it makes the peer connections. */
+  resume?: ResumeHandover;
   /**
    * With `peers`: settles once the answers and candidates among `messages`
    * were applied (early-signals.ts); a peer connection with an answer as its
@@ -40,8 +43,12 @@ export interface EarlyPeer {
   probe?: RTCDataChannel;
   /** Fulfilled once its offer was sent; rejected when it could not be made. */
   offered: Promise<void>;
-  /** What each of `dcs` received before client.js took it (channel-inbox.ts), by the same index. */
+  /** What each of `dcs` received before client.js took it (the protocol's transports/channel-inbox.ts), by the same index. */
   inbox?: ChannelInbox[];
+  /** It is made to resume the tab's kept record (its candidates get predicted twins: resume-offer.ts), set as it is made. */
+  resuming?: boolean;
+  /** It resumed the agent's prepared peer connection: the kept answer is applied, set before its offer leaves (resume-record.ts). */
+  resumed?: boolean;
 }
 
 export interface ShellHandover {

@@ -163,6 +163,8 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
           viewer.invalid++;
           return reject(viewer, 'ERR_INVALID_SIGNAL', err.message, viewer.invalid >= MAX_INVALID_SIGNALS ? CLOSE_POLICY : undefined);
         }
+        if (message.type === 'prepare' && (!session.p2pEnabled() || session.p2pSettings(viewer.id).resume === false))
+          return reject(viewer, 'ERR_P2P_DISABLED', 'resumed peer connections are off for this session (P2P_RESUME)');
         if (message.type === 'offer') {
           if (!session.p2pEnabled()) return reject(viewer, 'ERR_P2P_DISABLED', 'P2P is disabled for this session');
           // One attempt per viewer: a striped viewer's later peer connections (`pc`) are part of it.

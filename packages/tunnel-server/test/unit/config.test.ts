@@ -26,6 +26,7 @@ describe('configuration', () => {
       turnTtlS: 300,
       videoSection: true,
       lossProbe: true,
+      resume: true,
     });
   });
 

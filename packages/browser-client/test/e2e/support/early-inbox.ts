@@ -1,7 +1,7 @@
 /**
  * Watching the shell's inline P2P attempt from a test: whether the agent has
  * spoken on its first channel before client.js took the attempt over (the
- * inline script holds such messages: src/page/channel-inbox.ts).
+ * inline script holds such messages: the protocol package's transports/channel-inbox.ts).
  */
 import { until } from '../../../../../test/helpers/wait';
 import { inPage, WAIT_MS, type AnyPage } from './shell';

@@ -1,0 +1,154 @@
+/**
+ * Resumed peer connections (docs/PROTOCOL.md §Resumed peer connections): a
+ * shell whose channel is up prepares its tab's next page load's peer
+ * connection with the agent, and the reload applies the kept answer before
+ * the agent's own comes back through the server.
+ */
+import { until } from '../../../../test/helpers/wait';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
+import { launchFirefox, type LaunchedFirefox } from './helpers/firefox';
+import { fetchInApp, inPage, openShell, waitForApp, waitForTransport, WAIT_MS } from './support/shell';
+import { startStack, type Stack } from './support/stack';
+
+jest.setTimeout(90_000);
+
+const RECORD_ITEM = 'wingman-resume';
+
+interface PeerEvent {
+  event: string;
+  viewerId?: string;
+  state?: string;
+  reason?: string;
+  resumed?: boolean;
+}
+
+type Timeline = Record<string, number>;
+
+type AnyShellPage = LaunchedChromium['page'] | LaunchedFirefox['page'];
+
+function timeline(page: AnyShellPage): Promise<Timeline> {
+  return inPage(page, () => (window as unknown as { __wingman: { timeline(): Timeline } }).__wingman.timeline(), undefined);
+}
+
+/** The tab's kept record, once there (the shell prepares a moment after its channel is up). */
+function keptRecord(page: AnyShellPage): Promise<{ resume: string; answer: string }> {
+  return until(
+    async () => {
+      const text = await inPage(page, (item) => sessionStorage.getItem(item), RECORD_ITEM);
+      return text ? (JSON.parse(text) as { resume: string; answer: string }) : undefined;
+    },
+    { timeoutMs: WAIT_MS, intervalMs: 100, what: "the tab's resume record" },
+  );
+}
+
+describe('a reload resumes the peer connection its previous page prepared', () => {
+  let stack: Stack;
+  let browser: LaunchedChromium;
+  beforeAll(async () => void (stack = await startStack()));
+  beforeEach(async () => void (browser = await launchChromium()));
+  afterEach(() => browser?.close());
+  afterAll(() => stack?.close());
+
+  const peerEvents = (from: number): PeerEvent[] => (stack.agent.events.slice(from) as unknown as PeerEvent[]).filter((e) => e.event === 'peer');
+
+  it('applies the kept answer at once: the channel comes up verified over the prepared peer connection', async () => {
+    await openShell(browser.page, `${stack.origin}/one#k=${stack.linkKey}`, 'one');
+    await waitForTransport(browser.page, 'p2p');
+    const record = await keptRecord(browser.page);
+    expect(record.resume).toMatch(/^[A-Za-z0-9_-]{22}$/);
+
+    const from = stack.agent.events.length;
+    await browser.page.reload();
+    const frame = await waitForApp(browser.page, 'one');
+    const status = await waitForTransport(browser.page, 'p2p');
+    expect(status.verified).toBe(true);
+    const marks = await timeline(browser.page);
+    // The kept answer went in before the agent's own answer came back through the server.
+    expect(marks.resumed).toBeDefined();
+    expect(marks.answer).toBeLessThan(marks['answer-in']!);
+    // The token was taken: a second reload would not claim it again.
+    expect(String(await inPage(browser.page, (item) => sessionStorage.getItem(item), RECORD_ITEM))).not.toContain(record.resume);
+
+    const r = await fetchInApp(frame, '/api/hello?via=resumed');
+    expect(r.transport).toBe('p2p');
+    const peers = peerEvents(from);
+    // The agent's word: the channel came up on the peer connection it prepared.
+    expect(peers.filter((e) => e.state === 'connected')).toEqual([expect.objectContaining({ viewerId: status.viewerId, resumed: true })]);
+    expect(peers.filter((e) => e.state === 'failed')).toEqual([]);
+  });
+
+  it('goes on without it when the agent no longer has the prepared peer connection', async () => {
+    await openShell(browser.page, `${stack.origin}/one#k=${stack.linkKey}`, 'one');
+    await waitForTransport(browser.page, 'p2p');
+    await keptRecord(browser.page);
+    // A token the agent never gave (as after an agent restart): its claim is refused, the load still gets P2P.
+    await inPage(
+      browser.page,
+      (item) => {
+        const r = JSON.parse(sessionStorage.getItem(item)!) as { resume: string };
+        sessionStorage.setItem(item, JSON.stringify({ ...r, resume: 'A'.repeat(22) }));
+      },
+      RECORD_ITEM,
+    );
+    const from = stack.agent.events.length;
+    await browser.page.reload();
+    const frame = await waitForApp(browser.page, 'one');
+    const status = await waitForTransport(browser.page, 'p2p');
+    expect(status.verified).toBe(true);
+    expect((await timeline(browser.page)).resumed).toBeDefined();
+    expect((await fetchInApp(frame, '/api/hello?via=unknown-token')).transport).toBe('p2p');
+    // The agent refused the claim: the session came up on a peer connection negotiated from scratch.
+    const connected = peerEvents(from).filter((e) => e.state === 'connected');
+    expect(connected.length).toBeGreaterThan(0);
+    expect(connected.filter((e) => e.resumed === true)).toEqual([]);
+  });
+});
+
+describe('with P2P_RESUME=false on the server', () => {
+  let stack: Stack;
+  let browser: LaunchedChromium;
+  beforeAll(async () => {
+    stack = await startStack({ serverEnv: { P2P_RESUME: 'false' } });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it('prepares nothing: the tab keeps no record', async () => {
+    await openShell(browser.page, `${stack.origin}/one#k=${stack.linkKey}`, 'one');
+    await waitForTransport(browser.page, 'p2p');
+    // Past the moment a session prepares (RESUME_PREPARE_DELAY_MS) with room to spare.
+    await new Promise((r) => setTimeout(r, 4_000));
+    expect(await inPage(browser.page, (item) => sessionStorage.getItem(item), RECORD_ITEM)).toBeNull();
+  });
+});
+
+describe('in Firefox', () => {
+  let stack: Stack;
+  let firefox: LaunchedFirefox;
+  beforeAll(async () => {
+    stack = await startStack();
+    firefox = await launchFirefox();
+  });
+  afterAll(async () => {
+    await firefox?.close();
+    await stack?.close();
+  });
+
+  it('prepares, and the reload resumes the prepared peer connection', async () => {
+    await openShell(firefox.page, `${stack.origin}/one#k=${stack.linkKey}`, 'one');
+    await waitForTransport(firefox.page, 'p2p');
+    await keptRecord(firefox.page);
+    const from = stack.agent.events.length;
+    await firefox.page.reload();
+    const frame = await waitForApp(firefox.page, 'one');
+    const status = await waitForTransport(firefox.page, 'p2p');
+    expect(status.verified).toBe(true);
+    expect((await timeline(firefox.page)).resumed).toBeDefined();
+    expect((await fetchInApp(frame, '/api/hello?via=firefox-resumed')).transport).toBe('p2p');
+    const connected = (stack.agent.events.slice(from) as unknown as PeerEvent[]).filter((e) => e.event === 'peer' && e.state === 'connected');
+    expect(connected).toEqual([expect.objectContaining({ viewerId: status.viewerId, resumed: true })]);
+  });
+});
