@@ -748,6 +748,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       });
     },
     viewerLeft(viewerId) {
+      parked.preparerLeft(viewerId);
       for (const peer of [...(viewers.get(viewerId)?.peers ?? [])]) if (!peer.connected) closePeerEntry(peer, 'closed', 'viewer left before connecting');
     },
     closePeer(viewerId, reason) {

@@ -11,7 +11,7 @@
  *
  * Bounded: one parked peer connection per preparing viewer (a new `prepare`
  * replaces it), at most `max` in all (the oldest goes first), each closed
- * after `ttlMs` unclaimed. A claim must come with the offer's own ICE
+ * after `ttlMs` unclaimed, or PARKED_AFTER_LEAVE_MS after its viewer left. A claim must come with the offer's own ICE
  * credentials and DTLS fingerprint, and MACed when the preparation was.
  */
 import { randomBytes } from 'node:crypto';
@@ -20,6 +20,13 @@ import type { RtcDataChannel, RtcPeerConnection } from './webrtc';
 
 /** How long a parked peer connection waits for its claim: the tab re-prepares before its record ages past this (browser-client resume-record.ts). */
 export const PARKED_TTL_MS = 5 * 60_000;
+
+/**
+ * Once the viewer that prepared a parked peer connection has left (its page
+ * unloaded), the claim comes within this long or not at all, ms: a reload's
+ * next page sends it within a second or two; a closed tab never does.
+ */
+export const PARKED_AFTER_LEAVE_MS = 30_000;
 
 /** A viewer's `prepare` within this long of its last one is ignored, ms (a shell prepares every few minutes). */
 export const PREPARE_MIN_INTERVAL_MS = 5_000;
@@ -42,6 +49,8 @@ export interface Parked {
   /** Channels that opened before the claim, with what they received (heldChannels). */
   channels: HeldChannel[];
   timer: ReturnType<typeof setTimeout>;
+  /** When `timer` closes it (Date.now() time). */
+  deadline: number;
 }
 
 /** A channel of a parked peer connection and what it received before the claim. */
@@ -109,7 +118,7 @@ export function gatheredOnce(pc: RtcPeerConnection, ms: number): Promise<void> {
 
 export interface ParkedPeers {
   /** Parks `entry` (closing the preparer's previous one, and the oldest when full); returns its token. */
-  park(entry: Omit<Parked, 'token' | 'timer'>): string;
+  park(entry: Omit<Parked, 'token' | 'timer' | 'deadline'>): string;
   /**
    * The parked peer connection `token` names, taken out, when `offer` repeats
    * the credentials and fingerprint it was prepared with and `macked` matches
@@ -117,13 +126,16 @@ export interface ParkedPeers {
    * closes the parked one: a token is good for one claim).
    */
   claim(token: string, offer: string, macked: boolean): Parked | undefined;
+  /** The viewer that prepared one left: it waits PARKED_AFTER_LEAVE_MS more at most. */
+  preparerLeft(preparer: string): void;
   readonly size: number;
   close(): void;
 }
 
-export function createParkedPeers(options: { max: number; ttlMs?: number; closePc: (pc: RtcPeerConnection) => void }): ParkedPeers {
+export function createParkedPeers(options: { max: number; ttlMs?: number; afterLeaveMs?: number; closePc: (pc: RtcPeerConnection) => void }): ParkedPeers {
   const parked = new Map<string, Parked>();
   const ttlMs = options.ttlMs ?? PARKED_TTL_MS;
+  const afterLeaveMs = options.afterLeaveMs ?? PARKED_AFTER_LEAVE_MS;
   const drop = (p: Parked) => {
     clearTimeout(p.timer);
     parked.delete(p.token);
@@ -135,9 +147,18 @@ export function createParkedPeers(options: { max: number; ttlMs?: number; closeP
       // Insertion order is age order.
       while (parked.size >= options.max) drop(parked.values().next().value!);
       const token = newResumeToken();
-      const p: Parked = { ...entry, token, timer: setTimeout(() => drop(p), ttlMs) };
+      const p: Parked = { ...entry, token, timer: setTimeout(() => drop(p), ttlMs), deadline: Date.now() + ttlMs };
       parked.set(token, p);
       return token;
+    },
+    preparerLeft(preparer) {
+      const until = Date.now() + afterLeaveMs;
+      for (const p of parked.values()) {
+        if (p.preparer !== preparer || p.deadline <= until) continue;
+        clearTimeout(p.timer);
+        p.deadline = until;
+        p.timer = setTimeout(() => drop(p), afterLeaveMs);
+      }
     },
     claim(token, offer, macked) {
       const p = parked.get(token);

@@ -163,6 +163,22 @@ describe('the store of prepared peer connections', () => {
     expect(closed).toEqual([second, third]);
   });
 
+  it('waits a short while only, once the viewer that prepared one has left', async () => {
+    const closed: RtcPeerConnection[] = [];
+    const store = createParkedPeers({ max: 4, afterLeaveMs: 100, closePc: (pc) => closed.push(pc) });
+    const mine = newPc();
+    const others = newPc();
+    store.park({ preparer: 'a', pc: mine, offer: await offerOf(mine), loopback: false, channels: [] });
+    const offerB = await offerOf(others);
+    const kept = store.park({ preparer: 'b', pc: others, offer: offerB, loopback: false, channels: [] });
+    store.preparerLeft('a');
+    await until(() => closed.length === 1 || undefined, { timeoutMs: 2_000, what: "the left viewer's one closed" });
+    expect(closed).toEqual([mine]);
+    expect(store.size).toBe(1);
+    // The other viewer's is still there to claim.
+    expect(store.claim(kept, offerB, false)?.pc).toBe(others);
+  });
+
   it('closes a parked peer connection nobody claims in time', async () => {
     const closed: RtcPeerConnection[] = [];
     const store = createParkedPeers({ max: 4, ttlMs: 100, closePc: (pc) => closed.push(pc) });
