@@ -72,10 +72,10 @@ describe('a reload resumes the peer connection its previous page prepared', () =
     const r = await fetchInApp(frame, '/api/hello?via=resumed');
     expect(r.transport).toBe('p2p');
     const peers = peerEvents(from);
-    // The agent's word: the reload's channel came up on the peer connection it prepared (the first it reported after the reload).
-    const connected = peers.filter((e) => e.state === 'connected');
+    // The agent's word: it handed the reload's viewer the peer connection it prepared (its one connected report says so).
+    const connected = peers.filter((e) => e.state === 'connected' && e.viewerId === status.viewerId);
+    expect(connected).toHaveLength(1);
     expect(connected[0]).toMatchObject({ resumed: true });
-    expect(connected.map((e) => e.viewerId)).toContain(status.viewerId);
   });
 
   it('goes on without it when the agent no longer has the prepared peer connection', async () => {

@@ -416,7 +416,8 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
           state: 'connected',
           connectMs: Date.now() - peer.startedAt,
           verified: peer.keys !== undefined,
-          ...(peer.resumed ? { resumed: true as const } : {}),
+          // The viewer claimed its prepared peer connection, whichever of its peer connections came up first (its offer is handled before the others').
+          ...([...peer.share.peers].some((p) => p.resumed) ? { resumed: true as const } : {}),
         });
       }
       monitor(peer, conn, dc);

@@ -106,6 +106,51 @@ describe('the P2P host: a prepared peer connection', () => {
     expect(refused.answer).toMatchObject({ type: 'error', code: 'ERR_RESUME_UNKNOWN' });
   });
 
+  it("says resumed in the viewer's report when another of its peer connections came up before the claimed one", async () => {
+    const signals: Array<{ viewerId: string; message: HostSignal }> = [];
+    const reports: PeerReport[] = [];
+    host = startHost(signals, reports);
+    const first = newPc();
+    const { dc } = await connect(host, signals, 'aaaaaaaaaaaaaaaa', first);
+    await until(() => dc?.readyState === 'open' || undefined, { timeoutMs: 10_000, what: 'the first channel' });
+    const next = newPc();
+    const ahead = await offerOf(next);
+    host.handleSignal('aaaaaaaaaaaaaaaa', { type: 'prepare', sdp: ahead });
+    const prepared = await until(() => signals.find((s) => s.message.type === 'prepared')?.message, { timeoutMs: 10_000, what: 'the prepared answer' });
+    if (prepared.type !== 'prepared') throw new Error('not prepared');
+
+    // The reload claims pc 0 (its checks never start here: the page's side is gone), then offers pc 1 as usual.
+    await next.setLocalDescription({ type: 'offer', sdp: ahead });
+    host.handleSignal('bbbbbbbbbbbbbbbb', { type: 'offer', sdp: ahead, resume: prepared.resume });
+    next.close();
+    const second = newPc();
+    const channel = second.createDataChannel('wingman');
+    second.onicecandidate = (ev) => {
+      if (ev.candidate?.candidate)
+        host?.handleSignal('bbbbbbbbbbbbbbbb', {
+          type: 'ice-candidate',
+          pc: 1,
+          candidate: { candidate: ev.candidate.candidate, sdpMid: ev.candidate.sdpMid ?? null, sdpMLineIndex: ev.candidate.sdpMLineIndex ?? null },
+        });
+    };
+    await second.setLocalDescription(await second.createOffer());
+    host.handleSignal('bbbbbbbbbbbbbbbb', { type: 'offer', pc: 1, sdp: second.localDescription!.sdp });
+    const answer = await until(() => signals.find((s) => s.viewerId === 'bbbbbbbbbbbbbbbb' && s.message.type === 'answer' && s.message.pc === 1)?.message, {
+      timeoutMs: 5_000,
+      what: "the host's answer to pc 1",
+    });
+    if (answer.type !== 'answer') throw new Error('no answer');
+    await second.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+    for (const s of signals)
+      if (s.viewerId === 'bbbbbbbbbbbbbbbb' && s.message.type === 'ice-candidate' && s.message.pc === 1) await second.addIceCandidate(s.message.candidate);
+    await until(() => channel.readyState === 'open' || undefined, { timeoutMs: 10_000, what: 'pc 1 channel' });
+    const report = await until(() => reports.find((r) => r.viewerId === 'bbbbbbbbbbbbbbbb' && r.state === 'connected'), {
+      timeoutMs: 10_000,
+      what: 'the reloaded viewer connected',
+    });
+    expect(report).toMatchObject({ resumed: true });
+  });
+
   it('prepares nothing for a viewer without a channel', async () => {
     const signals: Array<{ viewerId: string; message: HostSignal }> = [];
     host = startHost(signals, []);
