@@ -6,7 +6,7 @@
  * no exchange is open. fetchViaShell runs its whole exchange this way when
  * the shell's target has a port.
  */
-import { createExchangeMux, MUX_TYPE, type ExchangePort } from '../../src/shared/exchange-mux';
+import { closeWhenPosted, createExchangeMux, MUX_TYPE, type ExchangePort } from '../../src/shared/exchange-mux';
 import { MAX_BATCH_ITEMS } from '../../src/shared/messages';
 import { fetchViaShell } from '../../src/sw/shell-fetch';
 
@@ -158,5 +158,32 @@ describe("fetchViaShell on the shell's port", () => {
     expect(outcome.status).toBe(200);
     expect(new TextDecoder().decode(outcome.whole() ?? new Uint8Array(await new Response(outcome.body).arrayBuffer()))).toBe('export {}');
     p.close();
+  });
+
+  it('closes a finished exchange after what its task posted, without a timer', async () => {
+    const got: unknown[] = [];
+    const p = pair((port) => {
+      // What the shell does at a response's end: the last messages go in a microtask (its batch), then the port closes.
+      queueMicrotask(() => port.postMessage({ t: 'end' }));
+      port.postMessage({ t: 'head' });
+      closeWhenPosted(port);
+    });
+    const port = p.sw.open({ req: 1 });
+    port.onmessage = (ev) => got.push(ev.data);
+    await tick();
+    expect(got).toEqual([{ t: 'head' }, { t: 'end' }]);
+    expect(p.shell.size).toBe(0);
+
+    // Closed in the task's microtasks: no timer has run in between.
+    const p2 = pair(() => undefined);
+    const other = p2.shell.open({ req: 2 });
+    const timer = new Promise<string>((r) => setTimeout(() => r('timer'), 0));
+    closeWhenPosted(other);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(p2.shell.size).toBe(0);
+    expect(await timer).toBe('timer');
+    p.close();
+    p2.close();
   });
 });

@@ -190,7 +190,16 @@ export async function startApp(): Promise<FixtureApp> {
     const all = Buffer.concat(Array.from({ length: Math.ceil(total / 65536) }, (_, i) => patternBlock(i))).subarray(0, total);
     const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     res.set({ 'accept-ranges': 'bytes', etag: '"ranged-v1"', 'content-type': 'application/octet-stream' });
-    if (!m) return res.end(all);
+    if (!m) {
+      // ?stall=N: the whole body's first N bytes, then nothing more; only a resumption (a Range request) gets the rest.
+      const stall = Number(req.query.stall ?? 0);
+      if (stall > 0 && stall < total) {
+        res.set('content-length', String(total));
+        res.write(all.subarray(0, stall));
+        return;
+      }
+      return res.end(all);
+    }
     const start = Number(m[1]);
     const end = m[2] ? Math.min(Number(m[2]), total - 1) : total - 1;
     if (start >= total || end < start) return res.status(416).set('content-range', `bytes */${total}`).end();
