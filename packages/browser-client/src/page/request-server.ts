@@ -7,7 +7,7 @@
 import { CAPABILITIES, ProtocolError, requestedPriority, withoutPriority, type Connection, type Stream } from '@wingman/protocol';
 import { PORT_WINDOW_BYTES } from '../shared/constants';
 import { MAX_BATCH_ITEMS, parseSwToShellPort, type FetchRequest, type PortBatch, type ShellToSwPort } from '../shared/messages';
-import type { ExchangePort } from '../shared/exchange-mux';
+import { closeWhenPosted, type ExchangePort } from '../shared/exchange-mux';
 import { createBodySender } from '../shared/port-body';
 import { createCoalescer } from './coalesce';
 
@@ -87,8 +87,8 @@ export function createRequestServer(connection: () => Connection | undefined): R
       open.delete(abort);
       sender.close(FINISHED);
       port.onmessage = null;
-      // Let queued messages (end, abort) leave before the port closes.
-      setTimeout(() => port.close(), 0);
+      // Queued messages (end, abort) leave before the port closes.
+      closeWhenPosted(port);
     };
     const abort = () => {
       if (done) return;

@@ -165,6 +165,18 @@ export function createExchangeMux(options: ExchangeMuxOptions): ExchangeMux {
 }
 
 /**
+ * Closes an exchange's port once what this task posted on it has left. An id
+ * on a shared port closes in a microtask, after the task's batch (closing only
+ * forgets the id); a port of its own a task later. A module wave finishes
+ * hundreds of exchanges: a timer each was a task each on the shell's thread,
+ * which the app in its frame shares.
+ */
+export function closeWhenPosted(port: ExchangePort): void {
+  if (port instanceof MuxPort) queueMicrotask(() => port.close());
+  else setTimeout(() => port.close(), 0);
+}
+
+/**
  * Closes a replaced shared port once PORT_RETIRE_MS have passed (messages
  * posted on it just before still land) and none of `mux`'s exchanges is open
  * (a download may outlast the replacement by minutes).
