@@ -73,27 +73,32 @@ async function connect(
   return { answer, dc };
 }
 
+/** A host whose viewer `aaaa…` is connected and has prepared `next`'s offer (`ahead`): what a shell does once its channel is up. */
+async function preparedHost() {
+  const signals: Array<{ viewerId: string; message: HostSignal }> = [];
+  const reports: PeerReport[] = [];
+  const h = startHost(signals, reports);
+  host = h;
+  const { dc } = await connect(h, signals, 'aaaaaaaaaaaaaaaa', newPc());
+  await until(() => dc?.readyState === 'open' || undefined, { timeoutMs: 10_000, what: 'the first channel' });
+  await until(() => reports.find((r) => r.state === 'connected'), { timeoutMs: 10_000, what: 'the first viewer connected' });
+  // The next page's peer connection, offered ahead (its channel made first, as a shell makes it).
+  const next = newPc();
+  const ahead = await offerOf(next);
+  h.handleSignal('aaaaaaaaaaaaaaaa', { type: 'prepare', sdp: ahead });
+  const prepared = await until(() => signals.find((s) => s.message.type === 'prepared')?.message, { timeoutMs: 10_000, what: 'the prepared answer' });
+  if (prepared.type !== 'prepared') throw new Error('not prepared');
+  return { h, signals, reports, next, ahead, prepared };
+}
+
 describe('the P2P host: a prepared peer connection', () => {
   it("is answered for a viewer whose channel is up, and claimed by the next page's offer repeating its credentials: connected, reported resumed", async () => {
-    const signals: Array<{ viewerId: string; message: HostSignal }> = [];
-    const reports: PeerReport[] = [];
-    host = startHost(signals, reports);
-    const first = newPc();
-    const { dc } = await connect(host, signals, 'aaaaaaaaaaaaaaaa', first);
-    await until(() => dc?.readyState === 'open' || undefined, { timeoutMs: 10_000, what: 'the first channel' });
-    await until(() => reports.find((r) => r.state === 'connected'), { timeoutMs: 10_000, what: 'the first viewer connected' });
-
-    // The next page's peer connection, offered ahead (its channel made first, as a shell makes it).
-    const next = newPc();
-    const ahead = await offerOf(next);
-    host.handleSignal('aaaaaaaaaaaaaaaa', { type: 'prepare', sdp: ahead });
-    const prepared = await until(() => signals.find((s) => s.message.type === 'prepared')?.message, { timeoutMs: 10_000, what: 'the prepared answer' });
-    if (prepared.type !== 'prepared') throw new Error('not prepared');
+    const { h, signals, reports, next, ahead, prepared } = await preparedHost();
     expect(prepared.resume).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(prepared.sdp).toMatch(/^a=candidate:/m);
 
     // The reload: another signaling viewer; the kept answer applied before the host's comes back.
-    const claimed = await connect(host, signals, 'bbbbbbbbbbbbbbbb', next, { offer: ahead, kept: prepared.sdp, resume: prepared.resume });
+    const claimed = await connect(h, signals, 'bbbbbbbbbbbbbbbb', next, { offer: ahead, kept: prepared.sdp, resume: prepared.resume });
     expect(claimed.answer.type).toBe('answer');
     await until(() => reports.find((r) => r.viewerId === 'bbbbbbbbbbbbbbbb' && r.state === 'connected'), {
       timeoutMs: 10_000,
@@ -102,39 +107,29 @@ describe('the P2P host: a prepared peer connection', () => {
     expect(reports.find((r) => r.viewerId === 'bbbbbbbbbbbbbbbb' && r.state === 'connected')).toMatchObject({ resumed: true });
     // A token is good for one claim.
     const again = newPc();
-    const refused = await connect(host, signals, 'cccccccccccccccc', again, { offer: await offerOf(again), resume: prepared.resume });
+    const refused = await connect(h, signals, 'cccccccccccccccc', again, { offer: await offerOf(again), resume: prepared.resume });
     expect(refused.answer).toMatchObject({ type: 'error', code: 'ERR_RESUME_UNKNOWN' });
   });
 
   it("says resumed in the viewer's report when another of its peer connections came up before the claimed one", async () => {
-    const signals: Array<{ viewerId: string; message: HostSignal }> = [];
-    const reports: PeerReport[] = [];
-    host = startHost(signals, reports);
-    const first = newPc();
-    const { dc } = await connect(host, signals, 'aaaaaaaaaaaaaaaa', first);
-    await until(() => dc?.readyState === 'open' || undefined, { timeoutMs: 10_000, what: 'the first channel' });
-    const next = newPc();
-    const ahead = await offerOf(next);
-    host.handleSignal('aaaaaaaaaaaaaaaa', { type: 'prepare', sdp: ahead });
-    const prepared = await until(() => signals.find((s) => s.message.type === 'prepared')?.message, { timeoutMs: 10_000, what: 'the prepared answer' });
-    if (prepared.type !== 'prepared') throw new Error('not prepared');
+    const { h, signals, reports, next, ahead, prepared } = await preparedHost();
 
     // The reload claims pc 0 (its checks never start here: the page's side is gone), then offers pc 1 as usual.
     await next.setLocalDescription({ type: 'offer', sdp: ahead });
-    host.handleSignal('bbbbbbbbbbbbbbbb', { type: 'offer', sdp: ahead, resume: prepared.resume });
+    h.handleSignal('bbbbbbbbbbbbbbbb', { type: 'offer', sdp: ahead, resume: prepared.resume });
     next.close();
     const second = newPc();
     const channel = second.createDataChannel('wingman');
     second.onicecandidate = (ev) => {
       if (ev.candidate?.candidate)
-        host?.handleSignal('bbbbbbbbbbbbbbbb', {
+        h.handleSignal('bbbbbbbbbbbbbbbb', {
           type: 'ice-candidate',
           pc: 1,
           candidate: { candidate: ev.candidate.candidate, sdpMid: ev.candidate.sdpMid ?? null, sdpMLineIndex: ev.candidate.sdpMLineIndex ?? null },
         });
     };
     await second.setLocalDescription(await second.createOffer());
-    host.handleSignal('bbbbbbbbbbbbbbbb', { type: 'offer', pc: 1, sdp: second.localDescription!.sdp });
+    h.handleSignal('bbbbbbbbbbbbbbbb', { type: 'offer', pc: 1, sdp: second.localDescription!.sdp });
     const answer = await until(() => signals.find((s) => s.viewerId === 'bbbbbbbbbbbbbbbb' && s.message.type === 'answer' && s.message.pc === 1)?.message, {
       timeoutMs: 5_000,
       what: "the host's answer to pc 1",
