@@ -11,7 +11,7 @@
  * Chromium gives a data-only peer connection's UDP socket a small receive
  * buffer and raises it once a video channel exists on the transport. Bulk
  * bursts over the small one overflow it, and each drop halves SCTP's window
- * (docs/PROTOCOL.md §Receive buffer).
+ * (docs/PROTOCOL.md §Receive buffer). It offers one codec (oneCodec).
  */
 import { channelsOfPeerConnection, DATA_CHANNEL_LABEL, LOSS_PROBE_INIT, LOSS_PROBE_LABEL } from '@wingman/protocol';
 import { rtcConfiguration } from './signal-out';
@@ -36,6 +36,24 @@ function probeChannel(pc: RTCPeerConnection): RTCDataChannel | undefined {
 }
 
 /**
+ * Narrows the video section to one codec (VP8, which every WebRTC browser
+ * has): no media ever flows on it, and the browser's full list is most of an
+ * offer's bytes (Chromium: 5.4 KB of SDP with it, 1.7 KB without). A reload
+ * sends its offers together with its first requests, on connections that sat
+ * idle while P2P carried everything, where TCP restarts from its initial
+ * window (about 14 KB); what does not fit waits a round trip to the server.
+ * Where the browser refuses, the offer keeps its full list.
+ */
+function oneCodec(transceiver: RTCRtpTransceiver): void {
+  try {
+    const vp8 = RTCRtpReceiver.getCapabilities('video')?.codecs.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
+    if (vp8 && typeof transceiver.setCodecPreferences === 'function') transceiver.setCodecPreferences([vp8]);
+  } catch {
+    // The full list: a bigger offer, nothing else.
+  }
+}
+
+/**
  * Makes the peer connection and its `channels` ordered data channels
  * (DATA_CHANNEL_LABEL), the loss probe's channel, plus the video section
  * when asked; with `certificate`, its DTLS certificate (a resumed peer
@@ -46,7 +64,7 @@ export function createShellPeer(iceServers: readonly RTCIceServer[], videoSectio
   try {
     const dcs = Array.from({ length: channels }, () => pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true }));
     const probe = probeChannel(pc);
-    if (videoSection) pc.addTransceiver('video', { direction: 'recvonly' });
+    if (videoSection) oneCodec(pc.addTransceiver('video', { direction: 'recvonly' }));
     return { pc, dcs, ...(probe ? { probe } : {}) };
   } catch (err) {
     pc.close();

@@ -4,7 +4,7 @@
  * on the data channel's bundled transport, no RTP flows either way, and
  * Chromium gives the peer connection's UDP socket the larger receive buffer
  * it keeps for video, on the inline script's first attempt and on a
- * reconnect made by client.js alike. With the setting off the offer has no
+ * reconnect made by client.js alike; it offers one codec. With the setting off the offer has no
  * such section and the socket keeps the small buffer of data-only
  * connections.
  */
@@ -33,6 +33,8 @@ interface Negotiated {
   /** The answer's m= lines with their direction attribute, and its BUNDLE group. */
   answerSections: string[];
   bundle: string | null;
+  /** The codecs (a=rtpmap) of the offer's video section. */
+  offerVideoCodecs: string[];
   /** Stats of RTP streams (inbound-rtp, outbound-rtp): none when no media flows. */
   rtpStats: Array<{ type: string; bytes: number }>;
   /** The UDP port of the selected pair's local candidate. */
@@ -84,6 +86,9 @@ function negotiated(page: Page): Promise<Negotiated> {
         })),
         answerSections: sections.map((m) => `${m.split('\r\n')[0]!.split(' ')[0]} ${/a=(inactive|sendonly|recvonly|sendrecv)/.exec(m)?.[1] ?? '-'}`),
         bundle: /a=group:BUNDLE (.*)/.exec(sdp)?.[1]?.trim() ?? null,
+        offerVideoCodecs: ((pc.localDescription?.sdp ?? '').split(/\r\n(?=m=)/).find((m) => m.startsWith('m=video')) ?? '')
+          .split('\r\n')
+          .flatMap((l) => /^a=rtpmap:\d+ (.*)$/.exec(l)?.[1] ?? []),
         rtpStats,
         localPort,
       };
@@ -132,6 +137,8 @@ describe('the video section of the shell offer', () => {
       // The agent's answer: the video section is kept (not rejected with port 0), inactive, and bundled with the data channel.
       expect(n.answerSections.sort()).toEqual(['m=application -', 'm=video inactive']);
       expect(n.bundle?.split(' ')).toHaveLength(2);
+      // One codec offered: the section's full codec list would be most of the offer's bytes.
+      expect(n.offerVideoCodecs).toEqual(['VP8/90000']);
       // A bulk body over the channel, then: still no RTP stream on either side.
       const r = await download(frame, 2 * MiB);
       expect(r).toEqual({ sha: patternSha256(2 * MiB), bytes: 2 * MiB, transport: 'p2p' });

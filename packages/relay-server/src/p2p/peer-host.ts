@@ -65,6 +65,7 @@ import { HostCandidateHold } from './host-candidate-hold';
 import { PublicAddressMemory } from './predicted-candidate';
 import { answerLossProbes } from './loss-echo';
 import { createPendingCloses } from './graceful-close';
+import { withListedFormatsOnly } from './offer-formats';
 import { createParkedPeers, gatheredOnce, heldChannels, PREPARE_GATHER_MS, PREPARE_MIN_INTERVAL_MS, type Parked } from './prepared-peers';
 import { createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
 
@@ -468,7 +469,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     }
     // Read again per offer: a laptop's addresses change as it moves between networks.
     remotePolicy.ownAddresses = ownAddresses();
-    const sdp = withoutCandidates(offered, unreachable);
+    const sdp = withListedFormatsOnly(withoutCandidates(offered, unreachable));
     // The cap counts viewers: a striped viewer's peer connections are bounded by MAX_P2P_PEER_CONNECTIONS (the `pc` range).
     if (!known && viewers.size >= maxPeers) {
       options.sendSignal(
@@ -605,7 +606,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     const channels = heldChannels(pc);
     try {
       const done = gatheredOnce(pc, PREPARE_GATHER_MS);
-      await pc.setRemoteDescription({ type: 'offer', sdp: offered });
+      await pc.setRemoteDescription({ type: 'offer', sdp: withListedFormatsOnly(offered) });
       await pc.setLocalDescription(await pc.createAnswer());
       await done;
     } catch (err) {
