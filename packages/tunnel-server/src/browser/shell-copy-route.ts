@@ -21,6 +21,6 @@ export function createShellCopyRoute(p2pEnabled: (session: Session) => boolean, 
     }
     const { session } = ctx;
     if (!session?.agent || !p2pEnabled(session)) return sendJson(res, 404, { error: 'ERR_NOT_FOUND', message: 'this session serves no shell' });
-    serveShell(res, { sessionId: session.id, p2p: true, ...(p2pChannels !== undefined ? { p2pChannels } : {}), private: session.private === true });
+    serveShell(req, res, { sessionId: session.id, p2p: true, ...(p2pChannels !== undefined ? { p2pChannels } : {}), private: session.private === true });
   };
 }

@@ -10,10 +10,14 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { DEFAULT_P2P_CHANNELS, MAX_P2P_CHANNELS, p2pChannelCount, SHELL_HEADER } from '@wingman/protocol';
-import { defaultBrowserDistDir } from './assets';
+import { acceptsGzip, defaultBrowserDistDir } from './assets';
+
+/** zlib's default level: the shell is made per request (its session's settings), and level 9 gains a few bytes for twice the time. */
+const SHELL_GZIP_LEVEL = 6;
 
 export interface ShellOptions {
   /** The session id (a DNS label); shown nowhere, passed to the client for logs. */
@@ -133,8 +137,14 @@ export function renderShell(options: ShellOptions, script: ShellInlineScript = s
  * setting. The SW keeps its own copy (SHELL_HEADER marks what it may keep)
  * and asks for a new one each time it answers a navigation with it. A 503
  * saying how to build it when the inline script is not built.
+ *
+ * Gzipped where the request accepts it (about 14 KB, most of it the inline
+ * script, becomes about 5 KB): on a first visit the shell is the first
+ * response of a new connection, and after the TLS handshake's flight what is
+ * left of TCP's initial window (about 14 KB) does not hold 14 KB of HTML,
+ * whose TLS record then waits a round trip for the rest.
  */
-export function serveShell(res: ServerResponse, options: ShellOptions, distDir?: string): void {
+export function serveShell(req: Pick<IncomingMessage, 'headers'>, res: ServerResponse, options: ShellOptions, distDir?: string): void {
   if (res.headersSent) return;
   let html: string;
   try {
@@ -143,10 +153,14 @@ export function serveShell(res: ServerResponse, options: ShellOptions, distDir?:
     res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(`${(err as Error).message}\n`);
     return;
   }
-  const body = Buffer.from(html, 'utf8');
+  const html8 = Buffer.from(html, 'utf8');
+  const gzip = acceptsGzip(req.headers['accept-encoding']);
+  const body = gzip ? gzipSync(html8, { level: SHELL_GZIP_LEVEL }) : html8;
   res.writeHead(200, {
     'content-type': 'text/html; charset=utf-8',
     'content-length': String(body.length),
+    ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+    vary: 'accept-encoding',
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
     [SHELL_HEADER]: '1',

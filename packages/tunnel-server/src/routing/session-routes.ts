@@ -79,7 +79,7 @@ export function createSessionRoutes(options: SessionRoutesOptions): SessionRoute
     bootstrap(req, res, session, setCookie) {
       if (!p2pEnabled(session) || !isBootstrapNavigation(req)) return false;
       if (setCookie.length > 0) res.setHeader('set-cookie', setCookie);
-      serveShell(res, { sessionId: session.id, p2p: true, p2pChannels: config.p2p.channels, private: session.private === true });
+      serveShell(req, res, { sessionId: session.id, p2p: true, p2pChannels: config.p2p.channels, private: session.private === true });
       return true;
     },
     wsTickets,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, get as httpGet, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,9 +69,41 @@ describe('renderShell', () => {
     expect(() => inlineScript('var s="<!--";')).toThrow(/cannot be inlined/);
   });
 
+  it("answers gzipped where the request accepts it (a first visit's shell fits the initial window), the same HTML either way", async () => {
+    const script = 'window.x=1;'.repeat(1000);
+    inlineScript(script);
+    const server = createServer((req, res) => serveShell(req, res, { sessionId: 'abc', p2p: true }, dir));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const get = (acceptEncoding: string) =>
+      new Promise<{ headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+        const req = httpGet(
+          { host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: '/', headers: { 'accept-encoding': acceptEncoding } },
+          (res) => {
+            const parts: Buffer[] = [];
+            res.on('data', (c: Buffer) => parts.push(c));
+            res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(parts) }));
+          },
+        );
+        req.on('error', reject);
+      });
+    try {
+      const plain = await get('identity');
+      const zipped = await get('gzip, deflate, br');
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(zipped.headers['content-encoding']).toBe('gzip');
+      expect(zipped.headers.vary).toBe('accept-encoding');
+      expect(Number(zipped.headers['content-length'])).toBe(zipped.body.length);
+      expect(zipped.body.length).toBeLessThan(plain.body.length / 4);
+      expect(gunzipSync(zipped.body).toString()).toBe(plain.body.toString());
+      expect(plain.body.toString()).toContain(script);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('says how to build the script when it is missing, and the shell then answers 503 with that', async () => {
     expect(() => shellInlineScript(dir)).toThrow(/shell-inline\.js is not built: run `npm run build -w @wingman\/browser-client`/);
-    const server = createServer((_req, res) => serveShell(res, { sessionId: 'abc', p2p: true }, dir));
+    const server = createServer((req, res) => serveShell(req, res, { sessionId: 'abc', p2p: true }, dir));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
