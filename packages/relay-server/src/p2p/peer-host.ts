@@ -417,7 +417,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
           state: 'connected',
           connectMs: Date.now() - peer.startedAt,
           verified: peer.keys !== undefined,
-          // The viewer claimed its prepared peer connection, whichever of its peer connections came up first (its offer is handled before the others').
+          // The viewer's claim of its prepared peer connection was handled by now, whichever of its peer connections came up first (one handled later goes unsaid: the report is made once).
           ...([...peer.share.peers].some((p) => p.resumed) ? { resumed: true as const } : {}),
         });
       }
