@@ -16,6 +16,7 @@ import { holdMessages } from '@wingman/protocol';
 import { earlySignals, type EarlySignals } from './early-signals';
 import { createShellPeers } from './peer-connection';
 import type { EarlyAttemptHandover, EarlyPeer } from './shell-handover';
+import { afterClaim } from './claim-first';
 import { certificateWithin, CERTIFICATE_WAIT_MS, predictedPublic, resumeLocalOffer } from './resume-offer';
 import { keptCertificate, takeResumeRecord } from './resume-record';
 import { candidateSignal, linkTrustKeys, signalSender, signalUrl } from './signal-out';
@@ -120,6 +121,8 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
   /** The peer connections and their offers; `certificate`: the first one resumes the kept record's. */
   function makePeers(hello: NonNullable<ReturnType<typeof enabledHello>>, certificate: RTCCertificate | undefined): void {
     const resume = record && certificate && hello.resume ? record : undefined;
+    /** The resuming first peer connection's offer, handed to the sender (or failed). */
+    let claimSent: Promise<void> | undefined;
     let created;
     try {
       created = createShellPeers(hello.iceServers, hello.videoSection, channels, hello.peerConnections, resume ? certificate : undefined);
@@ -149,8 +152,8 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
         inbox: dcs.map(holdMessages),
         ...(index === 0 && resume ? { resuming: true } : {}),
       };
-      const offered = peer
-        .createOffer()
+      // A resuming first peer connection's claim leaves before the others' offers (claim-first.ts).
+      const made = afterClaim(index > 0 ? claimSent : undefined, () => peer.createOffer())
         .then(async (offer) => {
           if (index > 0 || !resume) return peer.setLocalDescription(offer);
           early.resumed = await resumeLocalOffer(peer, offer, resume);
@@ -161,8 +164,10 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
         })
         .then(() => {
           sender.send(tagged({ type: 'offer' as const, sdp: peer.localDescription?.sdp ?? '', ...(early.resumed ? { resume: resume!.resume } : {}) }, index));
-          return sender.sent;
-        })
+        });
+      if (index === 0 && resume) claimSent = made;
+      const offered = made
+        .then(() => sender.sent)
         .then(() => {
           if (index === 0) mark('offer');
         });

@@ -45,6 +45,7 @@ import { replayingChannel } from '@wingman/protocol';
 import type { EarlyAttempt } from './early-attempt';
 import { channelFingerprints } from './channel-fingerprints';
 import { createShellPeer, createShellPeers, type ShellPeer } from './peer-connection';
+import { afterClaim } from './claim-first';
 import { certificateWithin, CERTIFICATE_WAIT_MS, predictedPublic, publicAddressOf, resumeLocalOffer } from './resume-offer';
 import { iceCredentials, keepResumeRecord, resumeCertificate, type ResumeRecord } from './resume-record';
 import { candidateSignal, signalSender, signalUrl } from './signal-out';
@@ -363,10 +364,12 @@ export function attemptP2P(
           return fail(new AttemptError('ice-failed', 'the early peer connection is not usable'));
         return;
       }
+      /** The resuming first peer connection's offer, handed to the sender (or failed): the others' offers go after it (claim-first.ts). */
+      let claimSent: Promise<void> | undefined;
       for (const p of peers) {
         const peer = p.pc;
-        void (async () => {
-          const offer = await peer.createOffer();
+        const made = (async () => {
+          const offer = await afterClaim(p.index > 0 ? claimSent : undefined, () => peer.createOffer());
           if (p.index === 0 && resume) {
             resumedHere = await resumeLocalOffer(peer, offer, resume.record);
             if (resumedHere) {
@@ -377,7 +380,9 @@ export function attemptP2P(
           const token = p.index === 0 && resumedHere && resume ? { resume: resume.record.resume } : {};
           send(tagged({ type: 'offer' as const, sdp: peer.localDescription?.sdp ?? offer.sdp ?? '', ...token }, p.index));
           if (p.index === 0) mark('offer');
-        })().catch((err: unknown) => dropOrFail(p, 'ice-failed', `could not create an offer: ${(err as Error).message}`));
+        })();
+        if (p.index === 0 && resume) claimSent = made;
+        made.catch((err: unknown) => dropOrFail(p, 'ice-failed', `could not create an offer: ${(err as Error).message}`));
       }
     }
 

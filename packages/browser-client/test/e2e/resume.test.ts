@@ -42,7 +42,7 @@ function keptRecord(page: AnyShellPage): Promise<{ resume: string; answer: strin
 }
 
 // One peer connection per viewer here: the agent reports a viewer once, by the first of its peer connections to come up,
-// and a striped reload's other one (negotiated as usual, its offer sent before the claim) can beat the resumed one under load.
+// so the report read below can only be the resumed peer connection's.
 describe('a reload resumes the peer connection its previous page prepared (one peer connection per viewer)', () => {
   let stack: Stack;
   let browser: LaunchedChromium;
@@ -88,6 +88,33 @@ describe('a reload resumes the peer connection its previous page prepared', () =
   afterAll(() => stack?.close());
 
   const peerEvents = (from: number): PeerEvent[] => (stack.agent.events.slice(from) as unknown as PeerEvent[]).filter((e) => e.event === 'peer');
+
+  it("sends the claim before the other peer connection's offer", async () => {
+    // What the page sends on its signaling sockets, in order (the inline script's socket included).
+    await browser.context.addInitScript(() => {
+      const sent: string[] = [];
+      Object.defineProperty(window, '__sentSignals', { value: sent });
+      const send = WebSocket.prototype.send;
+      WebSocket.prototype.send = function (this: WebSocket, data: string | ArrayBufferLike | Blob | ArrayBufferView) {
+        if (typeof data === 'string') sent.push(data);
+        return send.call(this, data);
+      };
+    });
+    await openShell(browser.page, `${stack.origin}/one#k=${stack.linkKey}`, 'one');
+    await waitForTransport(browser.page, 'p2p');
+    await keptRecord(browser.page);
+    await browser.page.reload();
+    await waitForApp(browser.page, 'one');
+    await waitForTransport(browser.page, 'p2p');
+    expect((await timeline(browser.page)).resumed).toBeDefined();
+    const offers = (await inPage(browser.page, () => (window as unknown as { __sentSignals: string[] }).__sentSignals, undefined))
+      .map((text) => JSON.parse(text) as { type?: string; pc?: number; resume?: string })
+      .filter((m) => m.type === 'offer');
+    expect(offers.map((m) => ({ pc: m.pc ?? 0, claim: typeof m.resume === 'string' }))).toEqual([
+      { pc: 0, claim: true },
+      { pc: 1, claim: false },
+    ]);
+  });
 
   it('goes on without it when the agent no longer has the prepared peer connection', async () => {
     await openShell(browser.page, `${stack.origin}/one#k=${stack.linkKey}`, 'one');
