@@ -67,6 +67,11 @@ describe('viewer revocation (inspector API)', () => {
     peers.push(pa);
     const pb = await connectP2PViewer({ url: t.url, cookie: b.cookie, timeoutMs: 20_000 });
     peers.push(pb);
+    // Why the other viewer's connection closed, if it does: the failure then says it.
+    let bClosedWith: string | undefined;
+    pb.connection.on('close', (err?: { code?: string; message?: string }) => {
+      bClosedWith = err ? `${err.code ?? 'no code'}: ${err.message ?? ''}` : 'closed without an error (its channel or peer connection closed)';
+    });
     await untilTrue('both viewers in the inspector', async () => (await stateOf(a.id)) === 'admitted' && (await stateOf(b.id)) === 'admitted');
     const aClosed = closeOf(pa);
 
@@ -86,6 +91,7 @@ describe('viewer revocation (inspector API)', () => {
 
     expect((await b.get('/hello')).status).toBe(200);
     expect(await b.upgrade('/ws')).toBe(101);
+    expect(bClosedWith).toBeUndefined();
     expect(pb.connection.isClosed).toBe(false);
   });
 
