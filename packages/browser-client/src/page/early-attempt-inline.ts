@@ -11,7 +11,7 @@
  * its own checks and the channels' held messages through its own handlers.
  * Why it starts before client.js: docs/browser-client.md §Decision.
  */
-import { p2pPeerConnectionCount, tagged } from '@wingman/protocol';
+import { p2pPeerConnectionCount, tagged, withListedFormatsOnly } from '@wingman/protocol';
 import { holdMessages } from '@wingman/protocol';
 import { earlySignals, type EarlySignals } from './early-signals';
 import { createShellPeers } from './peer-connection';
@@ -163,7 +163,12 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
           }
         })
         .then(() => {
-          sender.send(tagged({ type: 'offer' as const, sdp: peer.localDescription?.sdp ?? '', ...(early.resumed ? { resume: resume!.resume } : {}) }, index));
+          sender.send(
+            tagged(
+              { type: 'offer' as const, sdp: withListedFormatsOnly(peer.localDescription?.sdp ?? ''), ...(early.resumed ? { resume: resume!.resume } : {}) },
+              index,
+            ),
+          );
         });
       if (index === 0 && resume) claimSent = made;
       const offered = made

@@ -39,6 +39,7 @@ import {
   type LossProbeResult,
   type P2PSettings,
   runLossProbe,
+  withListedFormatsOnly,
 } from '@wingman/protocol';
 import { ICE_DEADLINE_FALLBACK_MS, SIGNAL_HELLO_TIMEOUT_MS } from '../shared/constants';
 import { replayingChannel } from '@wingman/protocol';
@@ -378,7 +379,7 @@ export function attemptP2P(
             }
           } else await peer.setLocalDescription(offer);
           const token = p.index === 0 && resumedHere && resume ? { resume: resume.record.resume } : {};
-          send(tagged({ type: 'offer' as const, sdp: peer.localDescription?.sdp ?? offer.sdp ?? '', ...token }, p.index));
+          send(tagged({ type: 'offer' as const, sdp: withListedFormatsOnly(peer.localDescription?.sdp ?? offer.sdp ?? ''), ...token }, p.index));
           if (p.index === 0) mark('offer');
         })();
         if (p.index === 0 && resume) claimSent = made;
@@ -580,7 +581,7 @@ export function attemptP2P(
           const made = createShellPeer(p2p.iceServers, p2p.videoSection === true, peers[0]!.dcs.length, certificate);
           let sdp: string;
           try {
-            sdp = (await made.pc.createOffer()).sdp ?? '';
+            sdp = withListedFormatsOnly((await made.pc.createOffer()).sdp ?? '');
           } finally {
             made.pc.close();
           }

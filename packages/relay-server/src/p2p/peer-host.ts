@@ -45,6 +45,7 @@ import {
   startHeartbeat,
   type Stream,
   type ViewerSignal,
+  withListedFormatsOnly,
 } from '@wingman/protocol';
 import {
   isHostCandidate,
@@ -65,7 +66,6 @@ import { HostCandidateHold } from './host-candidate-hold';
 import { PublicAddressMemory } from './predicted-candidate';
 import { answerLossProbes } from './loss-echo';
 import { createPendingCloses } from './graceful-close';
-import { withListedFormatsOnly } from './offer-formats';
 import { createParkedPeers, gatheredOnce, heldChannels, PREPARE_GATHER_MS, PREPARE_MIN_INTERVAL_MS, type Parked } from './prepared-peers';
 import { createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
 

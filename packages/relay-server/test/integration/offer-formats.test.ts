@@ -4,7 +4,7 @@
  * section's codecs): @roamhq/wrtc refuses it as is, and takes it once the
  * agent keeps only the listed types' attributes.
  */
-import { withListedFormatsOnly } from '../../src/p2p/offer-formats';
+import { withListedFormatsOnly } from '@wingman/protocol';
 import { createPeerConnection, type RtcPeerConnection } from '../../src/p2p/webrtc';
 
 const pcs: RtcPeerConnection[] = [];
