@@ -182,7 +182,7 @@ async function main() {
     log(`${name}: ${scenario.title}`);
     const row = await runScenario({ prefix, index, scenario, ca, delayLine, log });
     log(
-      `${name}: ${row.ok ? 'ok' : `FAILED (${row.failed.join(', ')})`} — transport ${row.transport}, first byte ${row.firstByteMs} ms, P2P ${row.p2pReadyMs ?? '—'} ms, ${(row.durationMs / 1000).toFixed(1)} s${row.error ? `; ${row.error.split('\n')[0]}` : ''}`,
+      `${name}: ${row.ok ? 'ok' : `FAILED (${row.failed.join(', ')})`} — transport ${row.transport}, first byte ${row.firstByteMs} ms, P2P ${row.p2pReadyMs ?? '—'} ms${row.p2pHostCrashes ? `, the agent's P2P host crashed ${row.p2pHostCrashes}×` : ''}, ${(row.durationMs / 1000).toFixed(1)} s${row.error ? `; ${row.error.split('\n')[0]}` : ''}`,
     );
     rows.push(row);
   }

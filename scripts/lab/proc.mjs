@@ -18,11 +18,20 @@ const STOP_GRACE_MS = 3_000;
  */
 
 /**
- * @param {{ name: string, ns: string, command: string, args: string[], env?: Record<string, string | undefined>, cwd?: string }} options
+ * @param {{ name: string, ns: string, command: string, args: string[], env?: Record<string, string | undefined>, cwd?: string, onEvent?: (e: Record<string, unknown>) => void }} options
+ *   onEvent: each JSON line the process prints on stdout (every one: `events` keeps only the latest)
  * @returns {LabProcess}
  */
-export function startInNamespace({ name, ns, command, args, env = process.env, cwd }) {
+export function startInNamespace({ name, ns, command, args, env = process.env, cwd, onEvent }) {
   // --pin-cpus (cpu-pin.mjs): under taskset, by the namespace's side.
   const run = pinnedCommand(ns, command, args);
-  return spawnProcess({ name, command: 'ip', args: ['netns', 'exec', ns, run.command, ...run.args], env, cwd, stopGraceMs: STOP_GRACE_MS });
+  return spawnProcess({
+    name,
+    command: 'ip',
+    args: ['netns', 'exec', ns, run.command, ...run.args],
+    env,
+    cwd,
+    stopGraceMs: STOP_GRACE_MS,
+    ...(onEvent ? { onEvent } : {}),
+  });
 }

@@ -120,6 +120,12 @@ export function medianRows(rows) {
       const scale = 10 ** digits;
       set(row, path, m === null ? null : Math.round(m * scale) / scale);
     }
+    // The agent's P2P host crashes: every run's, summed (a median would hide one in a few runs).
+    const crashes = runs.map((r) => (typeof r.p2pHostCrashes === 'number' ? r.p2pHostCrashes : null));
+    if (crashes.some((c) => c !== null)) {
+      row.samples.p2pHostCrashes = crashes;
+      row.p2pHostCrashes = crashes.reduce((s, c) => s + (c ?? 0), 0);
+    }
     row.ok = runs.every((r) => r.ok);
     row.failed = [...new Set(runs.flatMap((r) => r.failed ?? []))];
     row.loadAvg1m = runs.map((r) => r.loadAvg1m);

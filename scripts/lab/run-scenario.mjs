@@ -204,6 +204,7 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, log 
     row.error = err instanceof Error ? err.message : String(err);
   } finally {
     await reviewer?.stop();
+    if (stack?.p2pHostCrashes) row.p2pHostCrashes = stack.p2pHostCrashes();
     await stack?.stop();
     for (const p of delayLines) await p.stop();
     const problems = destroyNamespaces(listNamespaces(nsPrefix));

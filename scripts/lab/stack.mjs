@@ -113,8 +113,13 @@ export async function startStack({ topology, dir, tls, app: appKind = 'fixture',
     processes.push(app.process);
     const appPort = app.port;
 
+    // The agent restarts its P2P host when it crashes (docs/architecture.md): each one ends its viewers' P2P sessions.
+    let p2pHostCrashes = 0;
     const agent = startInNamespace({
       name: 'wingman-agent',
+      onEvent: (e) => {
+        if (e.event === 'warning' && e.code === 'WARN_P2P_HOST_CRASHED') p2pHostCrashes++;
+      },
       ns: ns.dev,
       command: process.execPath,
       args: [AGENT_BIN, 'http', `127.0.0.1:${appPort}`, '--server', `https://${publicIp}`, '--token', token, '--json', '--new-session', ...agentArgs],
@@ -129,7 +134,7 @@ export async function startStack({ topology, dir, tls, app: appKind = 'fixture',
     const link = ready.link === undefined ? null : String(ready.link);
     if (link !== null && !link.startsWith(`${url}#k=`)) throw new Error(`the agent's link ${link} is not the session URL with a key`);
     log(`agent ready: ${url}`);
-    return { url, link, sessionId: String(ready.sessionId), app, stunUrls: coturn.stunUrls, processes, stop };
+    return { url, link, sessionId: String(ready.sessionId), app, stunUrls: coturn.stunUrls, processes, stop, p2pHostCrashes: () => p2pHostCrashes };
   } catch (err) {
     await stop();
     throw err;

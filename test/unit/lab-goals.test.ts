@@ -155,6 +155,19 @@ describe('lab repeats', () => {
     expect(p2p).not.toHaveProperty('swStoppedReload');
   });
 
+  it("sums the agent's P2P host crashes over the runs (a median would hide one)", () => {
+    const [p2p] = medianRows([
+      row('p2p', { coldMs: 2500, p2pHostCrashes: 0 }),
+      row('p2p', { coldMs: 2400, p2pHostCrashes: 1 }),
+      row('p2p', { coldMs: 2600, p2pHostCrashes: 0 }),
+    ]);
+    expect(p2p!.p2pHostCrashes).toBe(1);
+    expect((p2p!.samples as Record<string, unknown>).p2pHostCrashes).toEqual([0, 1, 0]);
+    // A baseline's rows have no agent: no figure.
+    const [direct] = medianRows([row('direct', { coldMs: 1600 }), row('direct', { coldMs: 1500 })]);
+    expect(direct).not.toHaveProperty('p2pHostCrashes');
+  });
+
   it("takes each load's shell milestones and documents from all runs, so a goal line's set-up steps are medians too", () => {
     const load = (answerIn: number, answer: number, ready: number, docEnd: number) => ({
       timeline: { hello: 400, offer: 420, 'answer-in': answerIn, answer, ready },
