@@ -6,19 +6,48 @@
  */
 import { fingerprintOfDigest, sdpFingerprint, type ChannelFingerprints } from '@wingman/protocol';
 
-async function remoteFingerprint(pc: RTCPeerConnection): Promise<string | undefined> {
+/**
+ * How long the fingerprints wait for the remote description, ms. A channel
+ * can open before `setRemoteDescription`'s promise settles: a resumed peer
+ * connection applies its kept answer, and on a busy page ICE, DTLS and SCTP
+ * finish (the agent already holds the matching description) before the task
+ * that sets `remoteDescription` runs. The channel binding's own deadline
+ * bounds the whole exchange; this only keeps a missing answer from waiting
+ * for it.
+ */
+export const REMOTE_DESCRIPTION_WAIT_MS = 5_000;
+
+/** Fulfilled once `pc` has a remote description (at once if it has), or it closed, or `ms` passed. */
+function remoteDescriptionSet(pc: RTCPeerConnection, ms: number): Promise<void> {
+  if (pc.remoteDescription || pc.signalingState === 'closed') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      pc.removeEventListener('signalingstatechange', check);
+      resolve();
+    };
+    const check = () => {
+      if (pc.remoteDescription || pc.signalingState === 'closed') done();
+    };
+    const timer = setTimeout(done, ms);
+    pc.addEventListener('signalingstatechange', check);
+  });
+}
+
+async function remoteFingerprint(pc: RTCPeerConnection, waitMs: number): Promise<string | undefined> {
   const transport = pc.sctp?.transport;
   // Typed as always there; older engines lack it.
   const certificates = typeof transport?.getRemoteCertificates === 'function' ? transport.getRemoteCertificates() : [];
   const leaf = certificates[0];
   if (leaf) return fingerprintOfDigest(new Uint8Array(await crypto.subtle.digest('SHA-256', leaf)));
+  await remoteDescriptionSet(pc, waitMs);
   return sdpFingerprint(pc.remoteDescription?.sdp ?? '');
 }
 
 /** Throws when either end's fingerprint cannot be read (the channel then cannot be verified). */
-export async function channelFingerprints(pc: RTCPeerConnection): Promise<ChannelFingerprints> {
+export async function channelFingerprints(pc: RTCPeerConnection, waitMs = REMOTE_DESCRIPTION_WAIT_MS): Promise<ChannelFingerprints> {
   const viewer = sdpFingerprint(pc.localDescription?.sdp ?? '');
-  const agent = await remoteFingerprint(pc);
+  const agent = await remoteFingerprint(pc, waitMs);
   if (!agent || !viewer) throw new Error('a DTLS fingerprint is missing');
   return { agent, viewer };
 }

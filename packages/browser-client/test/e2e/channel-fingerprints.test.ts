@@ -1,0 +1,97 @@
+/**
+ * The fingerprints a shell binds its channels to, read in Chromium from real
+ * peer connections: a channel can open before setRemoteDescription's promise
+ * settles (a resumed peer connection on a busy page), so the fingerprints of
+ * a peer connection still waiting for its answer wait for it instead of
+ * failing the binding.
+ */
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
+import { createStaticServer, type StaticServer } from './helpers/static-server';
+
+jest.setTimeout(60_000);
+
+const here = join(__dirname, '..', '..');
+
+/** channel-fingerprints.ts bundled for the page, as window.channelFingerprints. */
+async function bundle(): Promise<string> {
+  const out = await build({
+    stdin: {
+      contents: "import { channelFingerprints } from './src/page/channel-fingerprints'; (window as any).channelFingerprints = channelFingerprints;",
+      resolveDir: here,
+      loader: 'ts',
+    },
+    bundle: true,
+    write: false,
+    format: 'iife',
+    target: 'es2022',
+    alias: { '@wingman/protocol': join(here, '..', 'protocol', 'src', 'index.ts') },
+  });
+  return out.outputFiles[0]!.text;
+}
+
+type Outcome = { fps?: { agent: string; viewer: string }; error?: string; agentSdp: string; viewerSdp: string };
+
+describe('channel fingerprints', () => {
+  let server: StaticServer;
+  let browser: LaunchedChromium;
+  beforeAll(async () => {
+    server = await createStaticServer({
+      routes: {
+        '/': { type: 'text/html; charset=utf-8', body: '<!doctype html><script src="/fp.js"></script>' },
+        '/fp.js': { type: 'text/javascript', body: await bundle() },
+      },
+    });
+    browser = await launchChromium();
+    await browser.page.goto(`${server.origin('fp')}/`);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  /** Two peer connections through offer and answer; the fingerprints of the offerer are asked `answerAfterMs` before its answer goes in (never: no answer). */
+  const run = (answerAfterMs: number | null, waitMs?: number) =>
+    browser.page.evaluate(
+      async ([after, wait]) => {
+        const read = (window as unknown as { channelFingerprints(pc: RTCPeerConnection, ms?: number): Promise<{ agent: string; viewer: string }> })
+          .channelFingerprints;
+        const viewer = new RTCPeerConnection();
+        const agent = new RTCPeerConnection();
+        viewer.createDataChannel('d', { negotiated: true, id: 0 });
+        agent.createDataChannel('d', { negotiated: true, id: 0 });
+        await viewer.setLocalDescription();
+        await agent.setRemoteDescription(viewer.localDescription!);
+        await agent.setLocalDescription();
+        const asked = read(viewer, wait ?? undefined).then(
+          (fps) => ({ fps }),
+          (err: Error) => ({ error: err.message }),
+        );
+        if (after !== null) {
+          await new Promise((r) => setTimeout(r, after));
+          await viewer.setRemoteDescription(agent.localDescription!);
+        }
+        const outcome = await asked;
+        const sdps = { agentSdp: agent.localDescription!.sdp, viewerSdp: viewer.localDescription!.sdp };
+        viewer.close();
+        agent.close();
+        return { ...outcome, ...sdps };
+      },
+      [answerAfterMs, waitMs ?? null] as const,
+    ) as Promise<Outcome>;
+
+  const fingerprintIn = (sdp: string) => /a=fingerprint:(sha-256 [0-9A-F:]+)/.exec(sdp)![1];
+
+  it('waits for an answer still being applied, then reads both ends', async () => {
+    const out = await run(100);
+    expect(out.error).toBeUndefined();
+    expect(out.fps).toEqual({ agent: fingerprintIn(out.agentSdp), viewer: fingerprintIn(out.viewerSdp) });
+  });
+
+  it('fails with a clear error when no answer comes within the wait', async () => {
+    const out = await run(null, 300);
+    expect(out.fps).toBeUndefined();
+    expect(out.error).toBe('a DTLS fingerprint is missing');
+  });
+});
