@@ -217,7 +217,12 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
             .then((r) => {
               if (r) lossProbeMeasured(r);
               const now = settled();
-              if (now) setStatus({ ...now, ...(r?.lossy ? { lossy: true } : {}), ...(r ? { loss: { sent: r.sent, lost: r.lost } } : {}) });
+              if (!now) return;
+              // The whole measurement is the verdict: probes the gap rule counted lost early that came
+              // back after all were reordered, not lost, and take back the early lossy verdict.
+              const { lossy: early, ...rest } = now;
+              const lossy = r ? r.lossy : early === true;
+              setStatus({ ...rest, ...(lossy ? { lossy: true } : {}), ...(r ? { loss: { sent: r.sent, lost: r.lost } } : {}) });
             });
         }
         monitor(s);

@@ -1,5 +1,6 @@
 /**
- * For the agent preloads (throttle-p2p-send.cjs, no-loss-echo.cjs): runs
+ * For the agent preloads (throttle-p2p-send.cjs, no-loss-echo.cjs,
+ * reordered-loss-echo.cjs): runs
  * `patch(exports)` once, when the process first loads @roamhq/wrtc. wrtc is
  * loaded lazily (relay-server/src/p2p/webrtc.ts), and only by the P2P host
  * process, so the patch applies wherever that is.

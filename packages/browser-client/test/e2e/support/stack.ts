@@ -8,6 +8,13 @@ import { join } from 'node:path';
 import { killAll, startAgent, startServer, type Proc } from '../../../../../test/helpers/processes';
 import { startApp, type FixtureApp } from './app';
 
+/** NODE_OPTIONS that load `file` (a preload beside this module) into the agent and the P2P host it forks. */
+function preloadEnv(file: string): Record<string, string> {
+  const preload = join(__dirname, file);
+  if (preload.includes(' ')) throw new Error(`NODE_OPTIONS cannot name ${preload}: its path has a space`);
+  return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`.trim() };
+}
+
 /**
  * Agent environment that makes P2P slow for bulk: every data channel of the
  * agent's P2P host sends at most `bytesPerS` (throttle-p2p-send.cjs, loaded
@@ -15,17 +22,14 @@ import { startApp, type FixtureApp } from './app';
  * once). The relay keeps loopback speed.
  */
 export function throttledP2PAgentEnv(bytesPerS: number): Record<string, string> {
-  const preload = join(__dirname, 'throttle-p2p-send.cjs');
-  if (preload.includes(' ')) throw new Error(`NODE_OPTIONS cannot name ${preload}: its path has a space`);
-  return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`.trim(), THROTTLE_P2P_SEND_BYTES_PER_S: String(bytesPerS) };
+  return { ...preloadEnv('throttle-p2p-send.cjs'), THROTTLE_P2P_SEND_BYTES_PER_S: String(bytesPerS) };
 }
 
 /** Agent environment whose P2P host makes no loss-probe channel (support/no-loss-echo.cjs): the shell's probe gets no answer. */
-export function noLossEchoAgentEnv(): Record<string, string> {
-  const preload = join(__dirname, 'no-loss-echo.cjs');
-  if (preload.includes(' ')) throw new Error(`NODE_OPTIONS cannot name ${preload}: its path has a space`);
-  return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`.trim() };
-}
+export const noLossEchoAgentEnv = (): Record<string, string> => preloadEnv('no-loss-echo.cjs');
+
+/** Agent environment whose P2P host echoes probes 1 and 2 late, after probe 8 (support/reordered-loss-echo.cjs): none lost, two out of order. */
+export const reorderedLossEchoAgentEnv = (): Record<string, string> => preloadEnv('reordered-loss-echo.cjs');
 
 export interface StackOptions {
   /** Agent flag (false: `--no-p2p`). Default true. */
