@@ -45,6 +45,7 @@ import { ICE_DEADLINE_FALLBACK_MS, SIGNAL_HELLO_TIMEOUT_MS } from '../shared/con
 import { replayingChannel } from '@wingman/protocol';
 import type { EarlyAttempt } from './early-attempt';
 import { channelFingerprints } from './channel-fingerprints';
+import { closeShellPeer } from './close-shell-peer';
 import { createShellPeer, createShellPeers, type ShellPeer } from './peer-connection';
 import { afterClaim } from './claim-first';
 import { certificateWithin, CERTIFICATE_WAIT_MS, predictedPublic, publicAddressOf, resumeLocalOffer } from './resume-offer';
@@ -120,16 +121,6 @@ export const PREPARE_WAIT_MS = 10_000;
  */
 function iceCandidateNotAdded(err: unknown): void {
   console.debug(`wingman: ICE candidate not added: ${err instanceof Error ? err.message : String(err)}`);
-}
-
-/** Closes a peer connection and its channels; one already closed is left as it is. */
-function closeShellPeer(p: ShellPeer): void {
-  try {
-    for (const dc of p.dcs) dc.close();
-    p.pc.close();
-  } catch {
-    /* already closed */
-  }
 }
 
 /** What the link key's checks refused: a signaling message ('signal-mac') or a channel ('channel-binding'). */

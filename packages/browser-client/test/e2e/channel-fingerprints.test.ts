@@ -5,31 +5,11 @@
  * a peer connection still waiting for its answer wait for it instead of
  * failing the binding.
  */
-import { join } from 'node:path';
-import { build } from 'esbuild';
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
+import { bundleExportForPage } from './helpers/page-module';
 import { createStaticServer, type StaticServer } from './helpers/static-server';
 
 jest.setTimeout(60_000);
-
-const here = join(__dirname, '..', '..');
-
-/** channel-fingerprints.ts bundled for the page, as window.channelFingerprints. */
-async function bundle(): Promise<string> {
-  const out = await build({
-    stdin: {
-      contents: "import { channelFingerprints } from './src/page/channel-fingerprints'; (window as any).channelFingerprints = channelFingerprints;",
-      resolveDir: here,
-      loader: 'ts',
-    },
-    bundle: true,
-    write: false,
-    format: 'iife',
-    target: 'es2022',
-    alias: { '@wingman/protocol': join(here, '..', 'protocol', 'src', 'index.ts') },
-  });
-  return out.outputFiles[0]!.text;
-}
 
 type Outcome = { fps?: { agent: string; viewer: string }; error?: string; agentSdp: string; viewerSdp: string };
 
@@ -40,7 +20,7 @@ describe('channel fingerprints', () => {
     server = await createStaticServer({
       routes: {
         '/': { type: 'text/html; charset=utf-8', body: '<!doctype html><script src="/fp.js"></script>' },
-        '/fp.js': { type: 'text/javascript', body: await bundle() },
+        '/fp.js': { type: 'text/javascript', body: await bundleExportForPage('src/page/channel-fingerprints', 'channelFingerprints') },
       },
     });
     browser = await launchChromium();

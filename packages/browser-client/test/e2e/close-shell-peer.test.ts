@@ -1,0 +1,73 @@
+/**
+ * How the shell closes a peer connection, seen from the other end, in
+ * Chromium with two real peer connections on loopback: each channel's close
+ * reaches the other end as a stream reset, while the transport is still up,
+ * not as the transport's end (an @roamhq/wrtc agent can crash on that while
+ * it sends: close-shell-peer.ts).
+ */
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
+import { bundleExportForPage } from './helpers/page-module';
+import { createStaticServer, type StaticServer } from './helpers/static-server';
+
+jest.setTimeout(60_000);
+
+/** Channels per side (the shell's pool). */
+const CHANNELS = 4;
+
+describe('closing a shell peer connection', () => {
+  let server: StaticServer;
+  let browser: LaunchedChromium;
+  beforeAll(async () => {
+    server = await createStaticServer({
+      routes: {
+        '/': { type: 'text/html; charset=utf-8', body: '<!doctype html><script src="/close.js"></script>' },
+        '/close.js': { type: 'text/javascript', body: await bundleExportForPage('src/page/close-shell-peer', 'closeShellPeer') },
+      },
+    });
+    browser = await launchChromium();
+    await browser.page.goto(`${server.origin('close')}/`);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("closes each channel before the transport: the other end's channels close while its transport is connected", async () => {
+    const seen = await browser.page.evaluate(async (n) => {
+      const close = (window as unknown as { closeShellPeer(p: { pc: RTCPeerConnection; dcs: RTCDataChannel[] }): void }).closeShellPeer;
+      const shell = new RTCPeerConnection();
+      const agent = new RTCPeerConnection();
+      shell.onicecandidate = (e) => void (e.candidate && agent.addIceCandidate(e.candidate));
+      agent.onicecandidate = (e) => void (e.candidate && shell.addIceCandidate(e.candidate));
+      const dcs = Array.from({ length: n }, () => shell.createDataChannel('wingman'));
+      const remote: RTCDataChannel[] = [];
+      const all = new Promise<void>((resolve) => {
+        agent.ondatachannel = (e) => {
+          remote.push(e.channel);
+          const opened = () => remote.length === n && remote.every((c) => c.readyState === 'open') && resolve();
+          e.channel.onopen = opened;
+          opened();
+        };
+      });
+      await shell.setLocalDescription();
+      await agent.setRemoteDescription(shell.localDescription!);
+      await agent.setLocalDescription();
+      await shell.setRemoteDescription(agent.localDescription!);
+      await all;
+      // What each of the agent's channels goes through, and its SCTP transport's state when it closed.
+      const events = remote.map(() => [] as string[]);
+      remote.forEach((c, i) => {
+        c.addEventListener('close', () => events[i]!.push(`close, transport ${agent.sctp?.state}`));
+      });
+      const ended = new Promise<void>((resolve) => {
+        const check = () => (events.every((e) => e.some((x) => x.startsWith('close,'))) ? resolve() : setTimeout(check, 10));
+        check();
+      });
+      close({ pc: shell, dcs });
+      await Promise.race([ended, new Promise((r) => setTimeout(r, 5_000))]);
+      agent.close();
+      return events;
+    }, CHANNELS);
+    expect(seen).toEqual(Array.from({ length: CHANNELS }, () => ['close, transport connected']));
+  });
+});
