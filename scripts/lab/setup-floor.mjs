@@ -7,7 +7,9 @@
  *
  * - the shell's document: 1 reviewer↔server round trip for the request on a
  *   kept-alive connection (the reloads); 3 on a first visit, which also
- *   opens the connection (TCP, then TLS 1.3: one round trip each);
+ *   opens the connection (TCP, then TLS 1.3: one round trip each); none
+ *   when the Service Worker answered the navigation with its copy of the
+ *   shell (the document's `workerStart`);
  * - the inline script starting the attempt: 0 after the document's end;
  * - the signaling socket up and its hello in: 1 reviewer↔server round trip
  *   (a WebSocket over the page's HTTP/2 connection, extended CONNECT; the
@@ -20,7 +22,11 @@
  * docs/PROTOCOL.md §Resumed peer connections) applies the kept answer before
  * its offer (the claim) leaves; its unavoidable part from there is the claim
  * reaching the agent (reviewer → server → agent, half of each round trip)
- * and the same PEER_ROUND_TRIPS.
+ * and the same PEER_ROUND_TRIPS. A claim that left before the hello, in a
+ * signal batch (§Signal batches), waited for no socket: its load's steps
+ * are the document, the attempt, the claim made (the kept certificate read,
+ * the peer connections and the offer made: `claim made`, no floor of its
+ * own) and `claim → ready`.
  */
 
 /**
@@ -48,7 +54,7 @@ const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined)
  * The unavoidable channel-ready time of one load and the measured steps next
  * to theirs; undefined when the scenario has no delays or a mark is missing.
  * @param {WanDelays | undefined} wan the scenario's configured delays
- * @param {{ timeline?: Record<string, number>, shellDocument?: { responseEnd?: number | null } }} load
+ * @param {{ timeline?: Record<string, number>, shellDocument?: { responseEnd?: number | null, workerStart?: number | null } }} load
  * @param {boolean} firstVisit
  * @returns {{ floorMs: number, readyMs: number, steps: SetupStep[] } | undefined}
  */
@@ -64,9 +70,11 @@ export function setupFloor(wan, load, firstVisit) {
   // When the answer arrived, if the shell says (`answer-in`): it is applied once its MAC is checked, by the inline script or client.js.
   const arrived = Math.min(num(t['answer-in']) ?? answer, answer);
   const inline = num(t.inline);
+  const fromWorker = num(load.shellDocument?.workerStart) !== undefined;
+  const resumed = num(t.resumed) !== undefined;
   /** @type {SetupStep[]} */
   const steps = [
-    { name: 'document', ms: doc, floorMs: (firstVisit ? DOCUMENT_ROUND_TRIPS.firstVisit : DOCUMENT_ROUND_TRIPS.reload) * rs },
+    { name: 'document', ms: doc, floorMs: fromWorker ? 0 : (firstVisit ? DOCUMENT_ROUND_TRIPS.firstVisit : DOCUMENT_ROUND_TRIPS.reload) * rs },
     // The shell's inline script starting (`inline`, when marked): before it, the time is the browser's.
     ...(inline !== undefined && inline <= attempt
       ? [
@@ -74,9 +82,14 @@ export function setupFloor(wan, load, firstVisit) {
           { name: 'to the attempt', ms: attempt - inline, floorMs: 0 },
         ]
       : [{ name: 'to the attempt', ms: attempt - doc, floorMs: 0 }]),
-    { name: 'signaling socket', ms: hello - attempt, floorMs: rs },
-    { name: 'offer', ms: offer - hello, floorMs: 0 },
-    ...(num(t.resumed) !== undefined
+    // A claim that left before the hello (a signal batch) waited for no socket.
+    ...(resumed && offer < hello
+      ? [{ name: 'claim made', ms: offer - attempt, floorMs: 0 }]
+      : [
+          { name: 'signaling socket', ms: hello - attempt, floorMs: rs },
+          { name: 'offer', ms: offer - hello, floorMs: 0 },
+        ]),
+    ...(resumed
       ? [{ name: 'claim → ready', ms: ready - offer, floorMs: (rs + ds) / 2 + PEER_ROUND_TRIPS * rd }]
       : [
           { name: 'offer → answer', ms: arrived - offer, floorMs: rs + ds },

@@ -80,6 +80,19 @@ describe('the channel set-up floor', () => {
     expect(formatSetupFloor(f)).toContain('claim → ready -15');
   });
 
+  it('counts a claim sent before the hello (a signal batch) without the socket, and a document from the Service Worker without a round trip', () => {
+    const batched = { ...timeline, attempt: 50, offer: 110, hello: 150, resumed: 105, answer: 105, 'answer-in': 290, ready: 320 };
+    const f = setupFloor(FAR, { timeline: batched, shellDocument: { responseEnd: 13, workerStart: 7 } }, false)!;
+    expect(f.floorMs).toBe(80 + 6 * 20);
+    expect(f.steps.map((s) => [s.name, s.ms, s.floorMs])).toEqual([
+      ['document', 13, 0],
+      ['to the attempt', 37, 0],
+      ['claim made', 60, 0],
+      ['claim → ready', 210, 200],
+    ]);
+    expect(f.steps.reduce((s, x) => s + x.ms, 0)).toBe(f.readyMs);
+  });
+
   it('gives nothing without delays or with a mark missing', () => {
     expect(setupFloor(undefined, { timeline, shellDocument: { responseEnd: 90 } }, false)).toBeUndefined();
     expect(setupFloor(FAR, { timeline, shellDocument: {} }, false)).toBeUndefined();

@@ -11,7 +11,7 @@
  * its own checks and the channels' held messages through its own handlers.
  * Why it starts before client.js: docs/browser-client.md §Decision.
  */
-import { p2pPeerConnectionCount, tagged, withListedFormatsOnly } from '@wingman/protocol';
+import { p2pPeerConnectionCount, tagged, withListedFormatsOnly, type ViewerSignal } from '@wingman/protocol';
 import { holdMessages } from '@wingman/protocol';
 import { earlySignals, type EarlySignals } from './early-signals';
 import { createShellPeers } from './peer-connection';
@@ -19,7 +19,14 @@ import type { EarlyAttemptHandover, EarlyPeer } from './shell-handover';
 import { afterClaim } from './claim-first';
 import { certificateWithin, CERTIFICATE_WAIT_MS, predictedPublic, resumeLocalOffer } from './resume-offer';
 import { keptCertificate, takeResumeRecord } from './resume-record';
+import { newViewerId, SIGNAL_BATCH_CANDIDATE_WAIT_MS, signalBatch, type SignalBatchOut } from './signal-batch';
 import { candidateSignal, linkTrustKeys, signalSender, signalUrl } from './signal-out';
+
+const VIEWER_ID = /^[0-9a-f]{16}$/;
+/** "candidate:… typ host …": the browser's own address, which the claim's batch waits for (signal-batch.ts). */
+const HOST_CANDIDATE = / typ host\b/;
+
+type Hello = NonNullable<ReturnType<typeof enabledHello>>;
 
 /**
  * The viewer id, ICE servers and video-section setting of a hello that enables P2P, else undefined.
@@ -46,7 +53,7 @@ function enabledHello(
     peerConnections?: unknown;
     resume?: unknown;
   };
-  return enabled === true && Array.isArray(iceServers)
+  return enabled === true && Array.isArray(iceServers) && VIEWER_ID.test(viewerId)
     ? {
         viewerId,
         iceServers: iceServers as RTCIceServer[],
@@ -75,10 +82,26 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
   const certificate = record ? keptCertificate().catch(() => undefined) : undefined;
   let certificateRead: RTCCertificate | undefined | null = null;
   void certificate?.then((c) => void (certificateRead = c));
-  const ws = new WebSocket(signalUrl());
-  let viewerId = '';
+  // A record that kept its session's settings needs no hello to make the peer connections: the page names its own
+  // viewer id, and its claim leaves as a signal batch while the socket opens (signal-batch.ts).
+  const named = record?.settings && certificate ? newViewerId() : undefined;
+  const ws = new WebSocket(signalUrl(named));
+  let viewerId = named ?? '';
   const keys = linkTrustKeys(linkKey);
-  const sender = signalSender(ws, keys, () => viewerId);
+  // What the shell sends on the socket waits for the hello: the viewer id its MACs name is the hello's.
+  let helloIn: () => void = () => undefined;
+  const helloSeen = new Promise<void>((resolve) => (helloIn = resolve));
+  ws.addEventListener(
+    'message',
+    (ev: MessageEvent) => {
+      const hello = enabledHello(ev.data);
+      if (hello) viewerId = hello.viewerId;
+      helloIn();
+    },
+    { once: true },
+  );
+  ws.addEventListener('close', () => helloIn());
+  const sender = signalSender(ws, keys, () => viewerId, helloSeen);
   let signals: EarlySignals | undefined;
   const attempt: EarlyAttemptHandover = {
     ws,
@@ -109,6 +132,8 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
     if (!hello) return;
     viewerId = hello.viewerId;
     mark('hello');
+    // Made ahead from the kept settings: their claim went as a batch.
+    if (attempt.peers) return;
     if (!record || !certificate || !hello.resume || certificateRead !== null) return makePeers(hello, certificateRead ?? undefined);
     // The certificate is still being read (IndexedDB's first open in a page): the peer connections wait for it, briefly.
     void certificateWithin(certificate, CERTIFICATE_WAIT_MS).then((c) => {
@@ -118,11 +143,48 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
   };
   ws.onmessage = onMessage;
 
-  /** The peer connections and their offers; `certificate`: the first one resumes the kept record's. */
-  function makePeers(hello: NonNullable<ReturnType<typeof enabledHello>>, certificate: RTCCertificate | undefined): void {
+  if (named && record?.settings && certificate) {
+    const { stunUrls, videoSection, peerConnections } = record.settings;
+    void certificateWithin(certificate, CERTIFICATE_WAIT_MS).then((c) => {
+      // The hello came first (it makes them), or client.js took the attempt over (it does).
+      if (!c || attempt.peers || 'hello' in marks || ws.onmessage !== onMessage) return;
+      const ahead: Hello = { viewerId: named, iceServers: stunUrls.map((urls) => ({ urls })), videoSection, peerConnections, resume: true };
+      makePeers(ahead, c, signalBatch(named, keys, sender));
+    });
+  }
+
+  /**
+   * The peer connections and their offers; `certificate`: the first one
+   * resumes the kept record's; `batch`: made before the hello, the claim and
+   * its first candidates go as a signal batch.
+   */
+  function makePeers(hello: Hello, certificate: RTCCertificate | undefined, batch?: SignalBatchOut): void {
     const resume = record && certificate && hello.resume ? record : undefined;
     /** The resuming first peer connection's offer, handed to the sender (or failed). */
     let claimSent: Promise<void> | undefined;
+    /** With a batch: it leaves once it holds the claim and a host candidate, or SIGNAL_BATCH_CANDIDATE_WAIT_MS after the claim. */
+    const toBatch = { claim: false, host: false };
+    let batchGone = false;
+    let left: () => void = () => undefined;
+    /** Settles once the batch has left and the server took it, or its messages were put back in the sender's order. */
+    const batchLeft = new Promise<void>((resolve) => (left = resolve));
+    const sealBatch = () => {
+      if (!batch || batchGone) return;
+      batchGone = true;
+      mark('offer');
+      void batch.seal().then(() => {
+        if (batch.taken) mark('batch');
+        left();
+      });
+    };
+    const batchFull = () => {
+      if (toBatch.claim && toBatch.host) sealBatch();
+    };
+    /** The first peer connection's message into the batch while it is open, else to the sender. */
+    const out = (m: ViewerSignal, index: number) => {
+      if (index === 0 && batch?.add(m)) return;
+      sender.send(tagged(m, index));
+    };
     let created;
     try {
       created = createShellPeers(hello.iceServers, hello.videoSection, channels, hello.peerConnections, resume ? certificate : undefined);
@@ -136,13 +198,15 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
         // The resumed peer connection's public candidate, predicted ahead of its own (resume-offer.ts).
         const guess = index === 0 && resume && e.candidate ? predictedPublic(e.candidate.toJSON(), resume) : undefined;
         if (guess)
-          sender.send(
-            tagged(
-              { type: 'ice-candidate', candidate: { candidate: guess.candidate!, sdpMid: guess.sdpMid ?? null, sdpMLineIndex: guess.sdpMLineIndex ?? null } },
-              index,
-            ),
+          out(
+            { type: 'ice-candidate', candidate: { candidate: guess.candidate!, sdpMid: guess.sdpMid ?? null, sdpMLineIndex: guess.sdpMLineIndex ?? null } },
+            index,
           );
-        sender.send(tagged(m, index));
+        out(m, index);
+        if (index === 0 && m.type === 'ice-candidate' && HOST_CANDIDATE.test(m.candidate.candidate)) {
+          toBatch.host = true;
+          batchFull();
+        }
       };
       const early: EarlyPeer = {
         pc: peer,
@@ -163,18 +227,21 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
           }
         })
         .then(() => {
-          sender.send(
-            tagged(
-              { type: 'offer' as const, sdp: withListedFormatsOnly(peer.localDescription?.sdp ?? ''), ...(early.resumed ? { resume: resume!.resume } : {}) },
-              index,
-            ),
+          out(
+            { type: 'offer' as const, sdp: withListedFormatsOnly(peer.localDescription?.sdp ?? ''), ...(early.resumed ? { resume: resume!.resume } : {}) },
+            index,
           );
+          if (index > 0 || !batch) return;
+          toBatch.claim = true;
+          batchFull();
+          setTimeout(sealBatch, SIGNAL_BATCH_CANDIDATE_WAIT_MS);
+          return batchLeft;
         });
       if (index === 0 && resume) claimSent = made;
       const offered = made
         .then(() => sender.sent)
         .then(() => {
-          if (index === 0) mark('offer');
+          if (index === 0 && !batch) mark('offer');
         });
       // client.js reports a failed offer when it takes over; until then nobody awaits it.
       offered.catch(() => undefined);
@@ -185,7 +252,7 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
     signals = earlySignals(
       created.map((c) => c.pc),
       keys,
-      viewerId,
+      () => viewerId,
       mark,
       attempt.peers.map((p) => () => p.resumed === true),
     );

@@ -63,7 +63,8 @@ export interface EarlySignals {
 export function earlySignals(
   pcs: readonly RTCPeerConnection[],
   keys: Promise<TrustKeys> | undefined,
-  viewerId: string,
+  /** The hello's viewer id (the agent's MACs name it), read when a message is checked. */
+  viewerId: () => string,
   mark: (name: string) => void,
   resumed: ReadonlyArray<() => boolean> = [],
 ): EarlySignals {
@@ -74,7 +75,7 @@ export function earlySignals(
     const i = m.pc ?? 0;
     const pc = pcs[i];
     if (!pc) return;
-    if (keys && !(await signalMacValid(await keys, 'agent', viewerId, m, m.mac))) return;
+    if (keys && !(await signalMacValid(await keys, 'agent', viewerId(), m, m.mac))) return;
     if (m.type === 'answer') {
       if (answered[i]) return;
       answered[i] = true;

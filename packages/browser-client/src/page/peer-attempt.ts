@@ -49,7 +49,7 @@ import { closeShellPeer } from './close-shell-peer';
 import { createShellPeer, createShellPeers, type ShellPeer } from './peer-connection';
 import { afterClaim } from './claim-first';
 import { certificateWithin, CERTIFICATE_WAIT_MS, predictedPublic, publicAddressOf, resumeLocalOffer } from './resume-offer';
-import { iceCredentials, keepResumeRecord, resumeCertificate, type ResumeRecord } from './resume-record';
+import { iceCredentials, keepResumeRecord, keptSettings, resumeCertificate, type ResumeRecord } from './resume-record';
 import { candidateSignal, signalSender, signalUrl } from './signal-out';
 import { mark, markAt } from './timeline';
 
@@ -588,7 +588,14 @@ export function attemptP2P(
           }).finally(() => (onPrepared = undefined));
           if (!prepared) return false;
           const publicAddress = primary && !closed ? await publicAddressOf(primary.pc).catch(() => undefined) : undefined;
-          keepResumeRecord({ resume: prepared.resume, answer: prepared.sdp, ...credentials, at: Date.now(), ...(publicAddress ? { publicAddress } : {}) });
+          keepResumeRecord({
+            resume: prepared.resume,
+            answer: prepared.sdp,
+            ...credentials,
+            at: Date.now(),
+            ...(publicAddress ? { publicAddress } : {}),
+            settings: keptSettings(p2p),
+          });
           return true;
         },
         report(state, extra = {}) {

@@ -12,7 +12,7 @@
  * channel binding still checks the DTLS fingerprints the agent signed, so a
  * changed record only costs the resumed peer connection.
  */
-import { RESUME_TOKEN_PATTERN } from '@wingman/protocol';
+import { MAX_P2P_PEER_CONNECTIONS, RESUME_TOKEN_PATTERN, type P2PSettings } from '@wingman/protocol';
 import { createKvStore, type KvStore } from '../sw/idb';
 
 /** sessionStorage item of the record. */
@@ -23,6 +23,41 @@ export const RESUME_CERTIFICATE_KEY = 'resume-certificate';
 
 /** A record older than this is not used: the agent closes a parked peer connection after 5 minutes (relay-server prepared-peers.ts). */
 export const RESUME_RECORD_MAX_AGE_MS = 4 * 60_000;
+
+/**
+ * What the next page load needs of its hello to make its peer connections
+ * before the hello is in (signal-batch.ts): the session's P2P settings as
+ * the previous page's hello gave them. STUN servers only: TURN credentials
+ * expire, and a tab whose channel went through TURN prepares nothing.
+ */
+export interface KeptSettings {
+  stunUrls: string[];
+  videoSection: boolean;
+  peerConnections: number;
+}
+
+/** At most this many STUN URLs are kept. */
+const MAX_KEPT_STUN_URLS = 8;
+
+/** The settings a record keeps from a hello's `p2p`. */
+export function keptSettings(p2p: Pick<P2PSettings, 'iceServers' | 'videoSection' | 'peerConnections'>): KeptSettings {
+  const stunUrls = p2p.iceServers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls])).filter((u) => /^stuns?:/i.test(u));
+  return { stunUrls: stunUrls.slice(0, MAX_KEPT_STUN_URLS), videoSection: p2p.videoSection === true, peerConnections: p2p.peerConnections ?? 1 };
+}
+
+function validSettings(v: unknown): KeptSettings | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const { stunUrls, videoSection, peerConnections } = v as Partial<KeptSettings>;
+  if (
+    !Array.isArray(stunUrls) ||
+    stunUrls.length > MAX_KEPT_STUN_URLS ||
+    !stunUrls.every((u) => typeof u === 'string' && u.length <= 512 && /^stuns?:/i.test(u))
+  )
+    return undefined;
+  if (typeof videoSection !== 'boolean' || !Number.isSafeInteger(peerConnections) || peerConnections! < 1 || peerConnections! > MAX_P2P_PEER_CONNECTIONS)
+    return undefined;
+  return { stunUrls: stunUrls.slice(), videoSection, peerConnections: peerConnections! };
+}
 
 export interface ResumeRecord {
   /** The agent's token for its parked peer connection. */
@@ -36,6 +71,8 @@ export interface ResumeRecord {
   at: number;
   /** The tab's public IPv4 address as its previous peer connection saw it (resume-offer.ts predictedPublic). */
   publicAddress?: string;
+  /** The session's P2P settings as the hello of the page that kept the record gave them. */
+  settings?: KeptSettings;
 }
 
 /** The ICE credentials of an SDP (its first media section's). */
@@ -78,12 +115,13 @@ export function takeResumeRecord(now = Date.now()): ResumeRecord | undefined {
 /** `v` as a record, when well formed and young enough. */
 export function validResumeRecord(v: unknown, now = Date.now()): ResumeRecord | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
-  const { resume, answer, ufrag, pwd, at, publicAddress } = v as Partial<ResumeRecord>;
+  const { resume, answer, ufrag, pwd, at, publicAddress, settings } = v as Partial<ResumeRecord>;
   if (typeof resume !== 'string' || !RESUME_TOKEN_PATTERN.test(resume)) return undefined;
   if (typeof answer !== 'string' || typeof ufrag !== 'string' || typeof pwd !== 'string' || typeof at !== 'number') return undefined;
   if (!/^\S{4,256}$/.test(ufrag) || !/^\S{22,256}$/.test(pwd) || now - at > RESUME_RECORD_MAX_AGE_MS || at > now) return undefined;
   const address = typeof publicAddress === 'string' && /^\d{1,3}(\.\d{1,3}){3}$/.test(publicAddress) ? { publicAddress } : {};
-  return { resume, answer, ufrag, pwd, at, ...address };
+  const kept = validSettings(settings);
+  return { resume, answer, ufrag, pwd, at, ...address, ...(kept ? { settings: kept } : {}) };
 }
 
 let kv: KvStore | undefined;

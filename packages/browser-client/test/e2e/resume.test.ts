@@ -30,6 +30,18 @@ function timeline(page: AnyShellPage): Promise<Timeline> {
   return inPage(page, () => (window as unknown as { __wingman: { timeline(): Timeline } }).__wingman.timeline(), undefined);
 }
 
+/**
+ * The server a WAN round trip away from the page (DevTools' latency on each
+ * of its requests and its signaling socket): a reload's hello then comes
+ * after the kept certificate is read, as on a real network, and the claim
+ * leaves as a signal batch (on loopback the hello may win that race, and
+ * the claim then rightly goes on the open socket).
+ */
+async function farServer(browser: LaunchedChromium): Promise<void> {
+  const cdp = await browser.context.newCDPSession(browser.page);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 150, downloadThroughput: -1, uploadThroughput: -1 });
+}
+
 /** The tab's kept record, once there (the shell prepares a moment after its channel is up). */
 function keptRecord(page: AnyShellPage): Promise<{ resume: string; answer: string }> {
   return until(
@@ -52,12 +64,14 @@ describe('a reload resumes the peer connection its previous page prepared (one p
   afterAll(() => stack?.close());
 
   it('applies the kept answer at once: the channel comes up verified over the prepared peer connection', async () => {
+    await browser.context.addInitScript(recordSentSignals);
     await openShell(browser.page, `${stack.origin}/one#k=${stack.linkKey}`, 'one');
     await waitForTransport(browser.page, 'p2p');
     const record = await keptRecord(browser.page);
     expect(record.resume).toMatch(/^[A-Za-z0-9_-]{22}$/);
 
     const from = stack.agent.events.length;
+    await farServer(browser);
     await browser.page.reload();
     const frame = await waitForApp(browser.page, 'one');
     const status = await waitForTransport(browser.page, 'p2p');
@@ -66,6 +80,12 @@ describe('a reload resumes the peer connection its previous page prepared (one p
     // The kept answer went in before the agent's own answer came back through the server.
     expect(marks.resumed).toBeDefined();
     expect(marks.answer).toBeLessThan(marks['answer-in']!);
+    // The claim and its first candidates left as a signal batch, before the socket's hello, and the server took it.
+    expect(marks.offer).toBeLessThan(marks.hello!);
+    const sent = await sentSignals(browser.page);
+    const claims = sent.filter((m) => m.type === 'offer');
+    expect(claims).toEqual([expect.objectContaining({ resume: record.resume, batch: 204 })]);
+    expect(sent.filter((m) => m.batch !== undefined && m.type === 'ice-candidate').length).toBeGreaterThan(0);
     // The token was taken: a second reload would not claim it again.
     expect(String(await inPage(browser.page, (item) => sessionStorage.getItem(item), RECORD_ITEM))).not.toContain(record.resume);
 
@@ -94,15 +114,33 @@ describe('a reload resumes the peer connection its previous page prepared', () =
     await openShell(browser.page, `${stack.origin}/one#k=${stack.linkKey}`, 'one');
     await waitForTransport(browser.page, 'p2p');
     await keptRecord(browser.page);
+    await farServer(browser);
     await browser.page.reload();
     await waitForApp(browser.page, 'one');
     await waitForTransport(browser.page, 'p2p');
     expect((await timeline(browser.page)).resumed).toBeDefined();
     const offers = (await sentSignals(browser.page)).filter((m) => m.type === 'offer');
-    expect(offers.map((m) => ({ pc: m.pc ?? 0, claim: typeof m.resume === 'string' }))).toEqual([
-      { pc: 0, claim: true },
-      { pc: 1, claim: false },
+    expect(offers.map((m) => ({ pc: m.pc ?? 0, claim: typeof m.resume === 'string', batch: m.batch }))).toEqual([
+      { pc: 0, claim: true, batch: 204 },
+      { pc: 1, claim: false, batch: undefined },
     ]);
+  });
+
+  it("sends a refused signal batch's claim on the socket, and still resumes", async () => {
+    await browser.context.addInitScript(recordSentSignals);
+    await openShell(browser.page, `${stack.origin}/one#k=${stack.linkKey}`, 'one');
+    await waitForTransport(browser.page, 'p2p');
+    const record = await keptRecord(browser.page);
+    await browser.context.addInitScript(misaddressBatches);
+    const from = stack.agent.events.length;
+    await browser.page.reload();
+    await waitForApp(browser.page, 'one');
+    const status = await waitForTransport(browser.page, 'p2p');
+    expect(status.verified).toBe(true);
+    const claims = (await sentSignals(browser.page)).filter((m) => m.type === 'offer' && m.resume === record.resume);
+    // Once in the batch (refused: no socket of that viewer), then on the socket, MACed for the hello's viewer id.
+    expect(claims.map((m) => m.batch ?? 'socket')).toEqual([404, 'socket']);
+    expect(peerEvents(from).filter((e) => e.state === 'connected' && e.viewerId === status.viewerId)).toEqual([expect.objectContaining({ resumed: true })]);
   });
 
   it('goes on without it when the agent no longer has the prepared peer connection', async () => {
@@ -189,7 +227,11 @@ describe('in Firefox', () => {
   });
 });
 
-/** An init script: what the page sends on its WebSockets (the signaling sockets, the inline script's included), in order. */
+/**
+ * An init script: what the page sends on its WebSockets (the signaling
+ * sockets, the inline script's included) and in its signal batches (each
+ * message tagged `batch` with the server's answer), in order.
+ */
 function recordSentSignals(): void {
   const sent: string[] = [];
   Object.defineProperty(window, '__sentSignals', { value: sent });
@@ -198,6 +240,25 @@ function recordSentSignals(): void {
     if (typeof data === 'string') sent.push(data);
     return send.call(this, data);
   };
+  const fetch0 = window.fetch;
+  window.fetch = async function (input: RequestInfo | URL, init?: RequestInit) {
+    const res = await fetch0.call(this, input, init);
+    if (typeof input === 'string' && input.endsWith('/__wingman/signal') && init?.method === 'POST' && typeof init.body === 'string') {
+      const batch = JSON.parse(init.body) as { messages: object[] };
+      for (const m of batch.messages) sent.push(JSON.stringify({ ...m, batch: res.status }));
+    }
+    return res;
+  };
+}
+
+/** An init script: the page's signal batches name a viewer no socket has, so the server refuses them (and the page sends their messages on its socket). */
+function misaddressBatches(): void {
+  const fetch0 = window.fetch;
+  window.fetch = function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
+    if (typeof input === 'string' && input.endsWith('/__wingman/signal') && init?.method === 'POST' && typeof init.body === 'string')
+      init = { ...init, body: JSON.stringify({ ...(JSON.parse(init.body) as object), viewerId: 'ffffffffffffffff' }) };
+    return fetch0.call(this, input, init);
+  };
 }
 
 interface SentSignal {
@@ -205,6 +266,8 @@ interface SentSignal {
   pc?: number;
   resume?: string;
   sdp?: string;
+  /** Sent in a signal batch, which the server answered with this status. */
+  batch?: number;
 }
 
 /** What recordSentSignals recorded in the current document. */

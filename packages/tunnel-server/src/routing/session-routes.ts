@@ -24,7 +24,13 @@ import type { TunnelServerConfig } from '../config';
 import { createWsTicketHandler } from '../relay/ws-ticket-endpoint';
 import { createWsTicketStore, type WsTicketStore } from '../relay/ws-tickets';
 import type { Session } from '../sessions/registry';
-import { createSessionInfoHandler, createSignalUpgradeHandler, SESSION_INFO_PATH, signalingSession } from '../signaling/signal-endpoint';
+import {
+  createSessionInfoHandler,
+  createSignalBatchHandler,
+  createSignalUpgradeHandler,
+  SESSION_INFO_PATH,
+  signalingSession,
+} from '../signaling/signal-endpoint';
 import type { SignalingHub } from '../signaling/signaling-hub';
 import type { ViewerGate } from '../viewers/viewer-gate';
 import { createReservedRoutes, type ReservedRequestHandler, type ReservedRoutes, type ReservedRoutesOptions } from './reserved-routes';
@@ -62,6 +68,7 @@ export function createSessionRoutes(options: SessionRoutesOptions): SessionRoute
   const reserved = createReservedRoutes({
     requests: new Map([
       [SESSION_INFO_PATH, createSessionInfoHandler({ config, hub })],
+      [SIGNAL_PATH, createSignalBatchHandler({ hub, viewerAddress: options.viewerAddress })],
       [CLIENT_PATH, serveAsset],
       [SHELL_PATH, createShellCopyRoute(p2pEnabled, config.p2p.channels)],
       [SW_PATH, serveAsset],

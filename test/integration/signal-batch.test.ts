@@ -1,0 +1,138 @@
+/**
+ * Signal batches (docs/PROTOCOL.md §Signal batches): a viewer that names its
+ * own viewer id on the signaling socket's URL can POST its first signals
+ * before the socket's hello, and the real tunnel server relays them to the
+ * real agent as if they had come on the socket; what it cannot tie to that
+ * socket it refuses with a code and relays nothing.
+ */
+import { RTCPeerConnection } from '@roamhq/wrtc';
+import WebSocket from 'ws';
+import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
+import { metricSum, send } from '../helpers/http-client';
+import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
+import { until, waitForEvent } from '../helpers/wait';
+
+jest.setTimeout(60_000);
+
+let app: FixtureApp;
+let t: Tunnel;
+const sockets: WebSocket[] = [];
+const pcs: RTCPeerConnection[] = [];
+
+beforeAll(async () => {
+  app = await startFixtureApp();
+  t = await startTunnel(String(app.port));
+});
+
+afterEach(() => {
+  for (const ws of sockets.splice(0)) ws.close();
+  for (const pc of pcs.splice(0)) pc.close();
+});
+
+afterAll(async () => {
+  await killAll();
+  await app.close();
+});
+
+interface Message {
+  type: string;
+  viewerId?: string;
+  code?: string;
+  sdp?: string;
+}
+
+/** A signaling socket (`viewer`: the id it names) and every message it gets. */
+async function socket(viewer?: string): Promise<{ ws: WebSocket; messages: Message[]; hello: Message }> {
+  const query = viewer === undefined ? '' : `?viewer=${viewer}`;
+  const ws = new WebSocket(`ws://127.0.0.1:${t.serverPort}/__wingman/signal${query}`, { headers: { host: t.host } });
+  sockets.push(ws);
+  const messages: Message[] = [];
+  const first = waitForEvent(ws, 'message', { timeoutMs: 10_000, what: 'the hello' });
+  ws.on('message', (d) => messages.push(JSON.parse(d.toString()) as Message));
+  await first;
+  return { ws, messages, hello: messages[0]! };
+}
+
+/** POSTs a batch to the session's SIGNAL_PATH. */
+function postBatch(body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }, method = 'POST') {
+  return send(t.serverPort, t.host, { method, path: '/__wingman/signal', headers, body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)) });
+}
+
+/** A real offer with one data channel (what the agent answers). */
+async function offer(): Promise<string> {
+  const pc = new RTCPeerConnection();
+  pcs.push(pc);
+  pc.createDataChannel('wingman');
+  const o = await pc.createOffer();
+  return o.sdp!;
+}
+
+const answered = (messages: Message[]) => messages.some((m) => m.type === 'answer');
+const agentAnswered = (messages: Message[]) =>
+  until(() => (answered(messages) ? true : undefined), { timeoutMs: 15_000, intervalMs: 20, what: "the agent's answer on the viewer's socket" });
+
+describe('signal batches', () => {
+  it('gives a socket the viewer id it names, and another one to a second socket naming the same', async () => {
+    const id = '0123456789abcdef';
+    const a = await socket(id);
+    expect(a.hello).toMatchObject({ type: 'hello', viewerId: id });
+    const b = await socket(id);
+    expect(b.hello.viewerId).toMatch(/^[0-9a-f]{16}$/);
+    expect(b.hello.viewerId).not.toBe(id);
+    const c = await socket('not-an-id');
+    expect(c.hello.viewerId).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it("relays a batch's offer to the agent, which answers on the viewer's socket", async () => {
+    const id = 'a1b2c3d4e5f60718';
+    const s = await socket(id);
+    const before = await metricSum(t.serverPort, 'wingman_signal_batches_total', 'outcome="relayed"');
+    const r = await postBatch({ viewerId: id, messages: [{ type: 'offer', sdp: await offer() }] });
+    expect(r.status).toBe(204);
+    await agentAnswered(s.messages);
+    expect(await metricSum(t.serverPort, 'wingman_signal_batches_total', 'outcome="relayed"')).toBe(before + 1);
+  });
+
+  it('waits for a socket that opens after the batch came', async () => {
+    const id = '1111222233334444';
+    const posted = postBatch({ viewerId: id, messages: [{ type: 'offer', sdp: await offer() }] });
+    await new Promise((r) => setTimeout(r, 200));
+    const s = await socket(id);
+    expect((await posted).status).toBe(204);
+    await agentAnswered(s.messages);
+  });
+
+  it('refuses a batch for a viewer no socket has, from another address, or badly formed, relaying nothing', async () => {
+    const id = '5555666677778888';
+    const s = await socket(id);
+    const sdp = await offer();
+    const unknown = await postBatch({ viewerId: 'ffffffffffffffff', messages: [{ type: 'offer', sdp }] });
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body.toString())).toMatchObject({ error: 'ERR_UNKNOWN_VIEWER' });
+    const elsewhere = await send(t.serverPort, t.host, {
+      method: 'POST',
+      path: '/__wingman/signal',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify({ viewerId: id, messages: [{ type: 'offer', sdp }] })),
+      localAddress: '127.0.0.2',
+    });
+    expect(elsewhere.status).toBe(404);
+    const plain = await postBatch({ viewerId: id, messages: [{ type: 'offer', sdp }] }, { 'content-type': 'text/plain' });
+    expect(plain.status).toBe(415);
+    const bad = await postBatch({ viewerId: id, messages: [{ type: 'offer', sdp, sessionId: 'x' }] });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body.toString())).toMatchObject({ error: 'ERR_INVALID_SIGNAL' });
+    const empty = await postBatch({ viewerId: id, messages: [] });
+    expect(empty.status).toBe(400);
+    const many = await postBatch({ viewerId: id, messages: Array.from({ length: 9 }, () => ({ type: 'end-of-candidates' })) });
+    expect(many.status).toBe(400);
+    const huge = await postBatch('x'.repeat(70 * 1024));
+    expect(huge.status).toBe(413);
+    const get = await postBatch('', {}, 'GET');
+    expect(get.status).toBe(405);
+    // None of them reached the agent: no answer came, and the socket still works.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(answered(s.messages)).toBe(false);
+    expect(s.ws.readyState).toBe(WebSocket.OPEN);
+  });
+});
