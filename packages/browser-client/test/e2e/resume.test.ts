@@ -13,6 +13,8 @@ import { startStack, type Stack } from './support/stack';
 jest.setTimeout(90_000);
 
 const RECORD_ITEM = 'wingman-resume';
+/** The latency farServer() adds to each of the page's requests, ms. */
+const FAR_SERVER_LATENCY_MS = 400;
 
 interface PeerEvent {
   event: string;
@@ -38,8 +40,9 @@ function timeline(page: AnyShellPage): Promise<Timeline> {
  * the claim then rightly goes on the open socket).
  */
 async function farServer(browser: LaunchedChromium): Promise<void> {
+  // Well past the kept certificate's read from IndexedDB on a busy machine (tens of ms idle).
   const cdp = await browser.context.newCDPSession(browser.page);
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 150, downloadThroughput: -1, uploadThroughput: -1 });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: FAR_SERVER_LATENCY_MS, downloadThroughput: -1, uploadThroughput: -1 });
 }
 
 /** The tab's kept record, once there (the shell prepares a moment after its channel is up). */
@@ -82,7 +85,7 @@ describe('a reload resumes the peer connection its previous page prepared (one p
     expect(marks.answer).toBeLessThan(marks['answer-in']!);
     // The claim and its first candidates left as a signal batch, before the socket's hello, and the server took it.
     expect(marks.offer).toBeLessThan(marks.hello!);
-    const sent = await sentSignals(browser.page);
+    const sent = await sentOnceAnswered(browser.page, (all) => all.some((m) => m.type === 'offer'));
     const claims = sent.filter((m) => m.type === 'offer');
     expect(claims).toEqual([expect.objectContaining({ resume: record.resume, batch: 204 })]);
     expect(sent.filter((m) => m.batch !== undefined && m.type === 'ice-candidate').length).toBeGreaterThan(0);
@@ -119,7 +122,7 @@ describe('a reload resumes the peer connection its previous page prepared', () =
     await waitForApp(browser.page, 'one');
     await waitForTransport(browser.page, 'p2p');
     expect((await timeline(browser.page)).resumed).toBeDefined();
-    const offers = (await sentSignals(browser.page)).filter((m) => m.type === 'offer');
+    const offers = (await sentOnceAnswered(browser.page, (all) => all.filter((m) => m.type === 'offer').length >= 2)).filter((m) => m.type === 'offer');
     expect(offers.map((m) => ({ pc: m.pc ?? 0, claim: typeof m.resume === 'string', batch: m.batch }))).toEqual([
       { pc: 0, claim: true, batch: 204 },
       { pc: 1, claim: false, batch: undefined },
@@ -132,12 +135,14 @@ describe('a reload resumes the peer connection its previous page prepared', () =
     await waitForTransport(browser.page, 'p2p');
     const record = await keptRecord(browser.page);
     await browser.context.addInitScript(misaddressBatches);
+    await farServer(browser);
     const from = stack.agent.events.length;
     await browser.page.reload();
     await waitForApp(browser.page, 'one');
     const status = await waitForTransport(browser.page, 'p2p');
     expect(status.verified).toBe(true);
-    const claims = (await sentSignals(browser.page)).filter((m) => m.type === 'offer' && m.resume === record.resume);
+    const isClaim = (m: SentSignal) => m.type === 'offer' && m.resume === record.resume;
+    const claims = (await sentOnceAnswered(browser.page, (all) => all.filter(isClaim).length >= 2)).filter(isClaim);
     // Once in the batch (refused: no socket of that viewer), then on the socket, MACed for the hello's viewer id.
     expect(claims.map((m) => m.batch ?? 'socket')).toEqual([404, 'socket']);
     expect(peerEvents(from).filter((e) => e.state === 'connected' && e.viewerId === status.viewerId)).toEqual([expect.objectContaining({ resumed: true })]);
@@ -242,11 +247,13 @@ function recordSentSignals(): void {
   };
   const fetch0 = window.fetch;
   window.fetch = async function (input: RequestInfo | URL, init?: RequestInit) {
+    if (!(typeof input === 'string' && input.endsWith('/__wingman/signal') && init?.method === 'POST' && typeof init.body === 'string'))
+      return fetch0.call(this, input, init);
+    // In the order sent; the server's answer (`batch`, 0 until it came) filled in when it comes.
+    const messages = (JSON.parse(init.body) as { messages: object[] }).messages;
+    const at = messages.map((m) => sent.push(JSON.stringify({ ...m, batch: 0 })) - 1);
     const res = await fetch0.call(this, input, init);
-    if (typeof input === 'string' && input.endsWith('/__wingman/signal') && init?.method === 'POST' && typeof init.body === 'string') {
-      const batch = JSON.parse(init.body) as { messages: object[] };
-      for (const m of batch.messages) sent.push(JSON.stringify({ ...m, batch: res.status }));
-    }
+    messages.forEach((m, i) => (sent[at[i]!] = JSON.stringify({ ...m, batch: res.status })));
     return res;
   };
 }
@@ -274,6 +281,21 @@ interface SentSignal {
 async function sentSignals(page: AnyShellPage): Promise<SentSignal[]> {
   const sent = await inPage(page, () => (window as unknown as { __sentSignals: string[] }).__sentSignals, undefined);
   return sent.map((text) => JSON.parse(text) as SentSignal);
+}
+
+/**
+ * What the page sent, once `enough` holds of it and every signal batch among
+ * it has its answer (the channel can be up before either: the batch's answer
+ * and the hello come a WAN round trip late under farServer).
+ */
+function sentOnceAnswered(page: AnyShellPage, enough: (sent: SentSignal[]) => boolean): Promise<SentSignal[]> {
+  return until(
+    async () => {
+      const sent = await sentSignals(page);
+      return enough(sent) && sent.every((m) => m.batch !== 0) ? sent : undefined;
+    },
+    { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the signals the page sent, with the answers to its batches' },
+  );
 }
 
 /** The offers and prepares the page sent on its signaling sockets. */
