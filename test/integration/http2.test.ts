@@ -145,8 +145,9 @@ async function revalidateResettingEach(
   let refusedCount = 0;
   const revalidate = (attempt = 0, document = false): Promise<string> =>
     new Promise<string>((resolve) => {
+      // As Chromium sends them; a navigation accepts gzip, so the shell comes in one DATA frame as it does to a browser.
       const fetchMetadata = document
-        ? { 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate' }
+        ? { 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate', 'accept-encoding': 'gzip, deflate, br, zstd' }
         : { 'sec-fetch-dest': 'script', 'sec-fetch-mode': 'cors' };
       const stream = connection.session().request({ ':authority': t.host, ':path': '/revalidate', 'if-none-match': REVALIDATE_ETAG, ...fetchMetadata });
       let status = 0;

@@ -41,7 +41,7 @@ const MAX_KEPT_STUN_URLS = 8;
 
 /** The settings a record keeps from a hello's `p2p`. */
 export function keptSettings(p2p: Pick<P2PSettings, 'iceServers' | 'videoSection' | 'peerConnections'>): KeptSettings {
-  const stunUrls = p2p.iceServers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls])).filter((u) => /^stuns?:/i.test(u));
+  const stunUrls = p2p.iceServers.flatMap((s) => s.urls).filter((u) => /^stuns?:/i.test(u));
   return { stunUrls: stunUrls.slice(0, MAX_KEPT_STUN_URLS), videoSection: p2p.videoSection === true, peerConnections: p2p.peerConnections ?? 1 };
 }
 
