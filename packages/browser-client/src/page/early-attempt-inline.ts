@@ -11,7 +11,7 @@
  * its own checks and the channels' held messages through its own handlers.
  * Why it starts before client.js: docs/browser-client.md §Decision.
  */
-import { p2pPeerConnectionCount, tagged, withListedFormatsOnly, type ViewerSignal } from '@wingman/protocol';
+import { p2pPeerConnectionCount, tagged, VIEWER_ID_PATTERN, withListedFormatsOnly, type ViewerSignal } from '@wingman/protocol';
 import { holdMessages } from '@wingman/protocol';
 import { earlySignals, type EarlySignals } from './early-signals';
 import { createShellPeers } from './peer-connection';
@@ -22,7 +22,6 @@ import { keptCertificate, takeResumeRecord } from './resume-record';
 import { newViewerId, SIGNAL_BATCH_CANDIDATE_WAIT_MS, signalBatch, type SignalBatchOut } from './signal-batch';
 import { candidateSignal, linkTrustKeys, signalSender, signalUrl } from './signal-out';
 
-const VIEWER_ID = /^[0-9a-f]{16}$/;
 /** "candidate:… typ host …": the browser's own address, which the claim's batch waits for (signal-batch.ts). */
 const HOST_CANDIDATE = / typ host\b/;
 
@@ -53,7 +52,7 @@ function enabledHello(
     peerConnections?: unknown;
     resume?: unknown;
   };
-  return enabled === true && Array.isArray(iceServers) && VIEWER_ID.test(viewerId)
+  return enabled === true && Array.isArray(iceServers) && VIEWER_ID_PATTERN.test(viewerId)
     ? {
         viewerId,
         iceServers: iceServers as RTCIceServer[],

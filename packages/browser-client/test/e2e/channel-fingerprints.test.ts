@@ -5,31 +5,21 @@
  * a peer connection still waiting for its answer wait for it instead of
  * failing the binding.
  */
-import { launchChromium, type LaunchedChromium } from './helpers/browser';
-import { bundleExportForPage } from './helpers/page-module';
-import { createStaticServer, type StaticServer } from './helpers/static-server';
+import type { LaunchedChromium } from './helpers/browser';
+import { openModulePage, type ModulePage } from './helpers/page-module';
 
 jest.setTimeout(60_000);
 
 type Outcome = { fps?: { agent: string; viewer: string }; error?: string; agentSdp: string; viewerSdp: string };
 
 describe('channel fingerprints', () => {
-  let server: StaticServer;
+  let page: ModulePage;
   let browser: LaunchedChromium;
   beforeAll(async () => {
-    server = await createStaticServer({
-      routes: {
-        '/': { type: 'text/html; charset=utf-8', body: '<!doctype html><script src="/fp.js"></script>' },
-        '/fp.js': { type: 'text/javascript', body: await bundleExportForPage('src/page/channel-fingerprints', 'channelFingerprints') },
-      },
-    });
-    browser = await launchChromium();
-    await browser.page.goto(`${server.origin('fp')}/`);
+    page = await openModulePage('fp', 'src/page/channel-fingerprints', 'channelFingerprints');
+    browser = page.browser;
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => page?.close());
 
   /** Two peer connections through offer and answer; the fingerprints of the offerer are asked `answerAfterMs` before its answer goes in (never: no answer). */
   const run = (answerAfterMs: number | null, waitMs?: number) =>

@@ -5,9 +5,8 @@
  * not as the transport's end (an @roamhq/wrtc agent can crash on that while
  * it sends: close-shell-peer.ts).
  */
-import { launchChromium, type LaunchedChromium } from './helpers/browser';
-import { bundleExportForPage } from './helpers/page-module';
-import { createStaticServer, type StaticServer } from './helpers/static-server';
+import type { LaunchedChromium } from './helpers/browser';
+import { openModulePage, type ModulePage } from './helpers/page-module';
 
 jest.setTimeout(60_000);
 
@@ -15,22 +14,13 @@ jest.setTimeout(60_000);
 const CHANNELS = 4;
 
 describe('closing a shell peer connection', () => {
-  let server: StaticServer;
+  let page: ModulePage;
   let browser: LaunchedChromium;
   beforeAll(async () => {
-    server = await createStaticServer({
-      routes: {
-        '/': { type: 'text/html; charset=utf-8', body: '<!doctype html><script src="/close.js"></script>' },
-        '/close.js': { type: 'text/javascript', body: await bundleExportForPage('src/page/close-shell-peer', 'closeShellPeer') },
-      },
-    });
-    browser = await launchChromium();
-    await browser.page.goto(`${server.origin('close')}/`);
+    page = await openModulePage('close', 'src/page/close-shell-peer', 'closeShellPeer');
+    browser = page.browser;
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => page?.close());
 
   it("closes each channel before the transport: the other end's channels close while its transport is connected", async () => {
     const seen = await browser.page.evaluate(async (n) => {
