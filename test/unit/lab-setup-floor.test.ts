@@ -93,6 +93,16 @@ describe('the channel set-up floor', () => {
     expect(f.steps.reduce((s, x) => s + x.ms, 0)).toBe(f.readyMs);
   });
 
+  it('counts a document its static route answered from Cache Storage, the worker stopped, without a round trip', () => {
+    const batched = { ...timeline, attempt: 40, offer: 100, hello: 140, resumed: 95, answer: 95, 'answer-in': 280, ready: 310 };
+    const routed = setupFloor(FAR, { timeline: batched, shellDocument: { responseEnd: 6, workerStart: null, cacheLookupStart: 2 } }, false)!;
+    expect(routed.steps[0]).toEqual({ name: 'document', ms: 6, floorMs: 0 });
+    expect(routed.floorMs).toBe(80 + 6 * 20);
+    // The same load with its document from the server: one round trip to it.
+    const fetched = setupFloor(FAR, { timeline: batched, shellDocument: { responseEnd: 6, workerStart: null, cacheLookupStart: null } }, false)!;
+    expect(fetched.steps[0]).toEqual({ name: 'document', ms: 6, floorMs: 80 });
+  });
+
   it('gives nothing without delays or with a mark missing', () => {
     expect(setupFloor(undefined, { timeline, shellDocument: { responseEnd: 90 } }, false)).toBeUndefined();
     expect(setupFloor(FAR, { timeline, shellDocument: {} }, false)).toBeUndefined();

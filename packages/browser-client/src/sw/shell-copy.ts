@@ -52,7 +52,18 @@ export interface ShellCopy {
   clear(): Promise<void>;
 }
 
-export function createShellCopy(kv: KvStore, origin: string, withdrawn: () => Promise<void> = async () => undefined, fetchFn: typeof fetch = fetch): ShellCopy {
+/**
+ * `withdrawn`: the session no longer serves this viewer its shell. `changed`:
+ * the copy was replaced by a different one or dropped (what keeps it under
+ * other names follows: shell-route.ts).
+ */
+export function createShellCopy(
+  kv: KvStore,
+  origin: string,
+  withdrawn: () => Promise<void> = async () => undefined,
+  fetchFn: typeof fetch = fetch,
+  changed: () => Promise<void> = async () => undefined,
+): ShellCopy {
   let copy: Stored | undefined;
   /** Bumped by every change: a load that finishes after one must not bring back what it replaced. */
   let version = 0;
@@ -66,11 +77,12 @@ export function createShellCopy(kv: KvStore, origin: string, withdrawn: () => Pr
     () => undefined,
   );
 
-  const keep = (next: Stored | undefined): Promise<void> => {
+  const keep = async (next: Stored | undefined): Promise<void> => {
     version += 1;
+    const differs = next?.html !== copy?.html || next === undefined;
     copy = next;
     // Lost on a failed write: the copy then lasts as long as this SW instance.
-    return kv.put(KEY, next ?? null).catch(() => undefined);
+    await Promise.all([kv.put(KEY, next ?? null).catch(() => undefined), differs ? changed().catch(() => undefined) : undefined]);
   };
 
   async function fetchShell(): Promise<void> {

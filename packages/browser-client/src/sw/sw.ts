@@ -32,6 +32,7 @@ import { handleRequest, obtain, sameSiteContext, shouldHandle, type Obtained } f
 import { leaveToBrowser } from './route-decision';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
 import { createShellCopy } from './shell-copy';
+import { createShellRoute, shellRouteRule } from './shell-route';
 import { mintWsTicket } from './ws-ticket';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -59,7 +60,16 @@ answerDiagnostics(routes, () => registry.shellsWithChannel());
 const httpCache = createHttpCache(self.caches, kv);
 // A session that no longer serves this viewer its shell (its agent left, P2P turned off, the viewer's access
 // withdrawn) keeps nothing of its app here: the next agent may serve another.
-const shellCopy = createShellCopy(kv, self.location.origin, () => httpCache.clear());
+const shellCopy = createShellCopy(
+  kv,
+  self.location.origin,
+  () => httpCache.clear(),
+  fetch,
+  () => shellRoute.clear(),
+);
+/** Static routing (Chromium ≥ 123): what addStaticRoutes needs, and what reads the shell route's cache. */
+const staticRouting = typeof (self as unknown as { InstallEvent?: { prototype: { addRoutes?: unknown } } }).InstallEvent?.prototype.addRoutes === 'function';
+const shellRoute = createShellRoute(self.caches, staticRouting, shellCopy, self.location.origin);
 const deps = {
   scope: self,
   registry,
@@ -129,10 +139,11 @@ self.addEventListener('install', (event) => {
 /**
  * The shell's script skips this SW entirely where the browser has static
  * routing (Chromium ≥ 123): no SW start-up or dispatch on the path to a
- * usable channel. Top-level navigations do reach it, running or stopped:
- * it answers them with its copy of the shell (shell-copy.ts) and starts the
- * frame's document at once (frame-prefetch.ts); without a copy they go to
- * the network, the tunnel server sending the shell.
+ * usable channel. Top-level navigations reach a running SW: it answers them
+ * with its copy of the shell (shell-copy.ts) and starts the frame's document
+ * at once (frame-prefetch.ts); without a copy they go to the network, the
+ * tunnel server sending the shell. A stopped SW is not started for them:
+ * the copy is served from Cache Storage (shell-route.ts).
  * @see https://developer.chrome.com/docs/web-platform/service-worker-static-routing
  */
 async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
@@ -147,6 +158,12 @@ async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
     ]);
   } catch {
     // A browser that refuses the rule: the SW sees the script's request and leaves it to the network (shouldHandle).
+  }
+  try {
+    // On its own: a browser without the running-status condition or the cache source refuses only this one.
+    await add.call(event, [shellRouteRule(Pattern)]);
+  } catch {
+    // Its navigations with the worker stopped start it, as without static routing.
   }
 }
 // A new version starts afresh: its copy of the shell, its path figures and its HTTP cache of P2P responses.
@@ -166,6 +183,8 @@ self.addEventListener('message', (event) => {
       registry.shellAnnounced(m, client, event.ports[0]);
       // A shell runs: keep a copy for the session's next navigation, if none is at hand yet.
       if (!shellCopy.response()) event.waitUntil(shellCopy.refresh());
+      // … and under its URL, for the stopped worker's static route (asking for the next copy if its navigation came around this SW).
+      if ('frameType' in client && client.frameType === 'top-level') event.waitUntil(shellRoute.announced(client.id, client.url));
       // A shell that just started (a reload, another tab) learns which classes already go over the relay: its badge says so.
       // (After a restart, once the previous SW's figures are in.)
       event.waitUntil(
@@ -282,6 +301,7 @@ self.addEventListener('fetch', (event) => {
     if (work) event.waitUntil(work);
     // and gets the shell from the SW's copy when one is at hand (the network otherwise), a new copy for next time.
     if (isAppNavigation(request, url)) {
+      shellRoute.navigated(event.resultingClientId);
       event.waitUntil(shellCopy.refresh());
       // The frame's document fetched ahead goes over the relay (route-decision.ts rule 3b), never through the
       // page being left: nothing waits for that page, which the copy unloads within milliseconds.
