@@ -449,7 +449,8 @@ export function attemptP2P(
       // What the agent announced (its cap, in its answer): the SCTP transport's negotiated size where the browser has it, else the answer's SDP.
       const connect = (bound: DataChannelLike) => {
         const remoteMax = peer.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(peer.remoteDescription?.sdp ?? '');
-        return connectionOverDataChannel(bound, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax) });
+        // Requests leave with this side's HELLO, not a round trip later (PROTOCOL.md §Connection): the other end answered our offer.
+        return connectionOverDataChannel(bound, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax), streamsBeforePeerHello: true });
       };
       const bindingFailed = (err: unknown) => {
         if (err instanceof BindingError && err.refused) untrusted('channel-binding', err.message);

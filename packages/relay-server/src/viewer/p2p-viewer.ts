@@ -352,7 +352,12 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       };
       const connect = (bound: DataChannelLike) => {
         const remoteMax = pc.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(pc.remoteDescription?.sdp ?? '');
-        const conn = connectionOverDataChannel(bound, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax) });
+        // Requests leave with this side's HELLO, not a round trip later (PROTOCOL.md §Connection).
+        const conn = connectionOverDataChannel(bound, {
+          role: 'client',
+          maxMessageBytes: dataChannelMessageBytes(remoteMax),
+          streamsBeforePeerHello: true,
+        });
         // One channel gone is its peer connection gone: the others of it close too.
         conn.on('close', () => dropPeer(p, protocolError('ERR_CONNECTION_LOST', 'a data channel closed')));
         return conn;
