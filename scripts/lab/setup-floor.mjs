@@ -39,7 +39,7 @@
  * COOKIE-ECHO / COOKIE-ACK, the data channel's OPEN riding with the
  * COOKIE-ECHO; an ordered channel is open without waiting for its ACK).
  * Wingman's protocol HELLO adds none: the page's requests leave with its own
- * HELLO, without waiting for the agent's (PROTOCOL.md §Connection).
+ * HELLO, without waiting for the agent's (docs/PROTOCOL.md §Connection).
  */
 export const PEER_ROUND_TRIPS = 5;
 /** Reviewer↔server round trips of the shell's document: a reload reuses the connection, a first visit opens it. */

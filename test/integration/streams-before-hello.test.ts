@@ -1,5 +1,5 @@
 /**
- * A viewer's requests leave with its HELLO on a data channel (PROTOCOL.md
+ * A viewer's requests leave with its HELLO on a data channel (docs/PROTOCOL.md
  * §Connection, `streamsBeforePeerHello`), not a round trip later: real
  * @roamhq/wrtc peers on loopback with negotiated channels as the shell and the
  * agent make them, a Connection made at each end's `open`, in a child process
@@ -80,7 +80,7 @@ async function run(mode: 'eager' | 'waiting') {
   return JSON.parse(r.stdout) as { readyAtOpen: boolean; sentAtPeerHello: number; status: number; body: string; failures: string[] };
 }
 
-/** A HELLO frame: its header, then 14 bytes (PROTOCOL.md §HELLO). */
+/** A HELLO frame: its header, then 14 bytes (docs/PROTOCOL.md §HELLO). */
 const HELLO_FRAME_BYTES = FRAME_HEADER_BYTES + 14;
 
 describe('streams before the peer HELLO on a data channel', () => {

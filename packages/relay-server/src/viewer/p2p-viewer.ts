@@ -350,13 +350,14 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
         const [own, expected] = await Promise.all([bindingProof(k, 'viewer', { agent, viewer }), bindingProof(k, 'agent', { agent, viewer })]);
         return { own, expected };
       };
-      const connect = (bound: DataChannelLike) => {
+      // The first channel's requests leave with its HELLO, not a round trip later (docs/PROTOCOL.md §Connection); the
+      // others join at the agent's HELLO (one it closes before that is one it does not serve).
+      const connect = (bound: DataChannelLike, first: boolean) => {
         const remoteMax = pc.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(pc.remoteDescription?.sdp ?? '');
-        // Requests leave with this side's HELLO, not a round trip later (PROTOCOL.md §Connection).
         const conn = connectionOverDataChannel(bound, {
           role: 'client',
           maxMessageBytes: dataChannelMessageBytes(remoteMax),
-          streamsBeforePeerHello: true,
+          streamsBeforePeerHello: first,
         });
         // One channel gone is its peer connection gone: the others of it close too.
         conn.on('close', () => dropPeer(p, protocolError('ERR_CONNECTION_LOST', 'a data channel closed')));
@@ -365,7 +366,10 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       // Joined into a pool of its own first: the viewer's pool takes them once the peer connection is up.
       const own = new ConnectionPool();
       const joined = p.dcs.map((dc, i) =>
-        joinPool(dc, own, { ...(keys ? { bind: (c: DataChannelLike) => bindDataChannel(c, () => keys.then(proofs)) } : {}), connect }).catch((err: Error) => {
+        joinPool(dc, own, {
+          ...(keys ? { bind: (c: DataChannelLike) => bindDataChannel(c, () => keys.then(proofs)) } : {}),
+          connect: (c) => connect(c, i === 0),
+        }).catch((err: Error) => {
           if (i === 0 || err instanceof BindingError) throw err;
         }),
       );
