@@ -23,11 +23,12 @@
  * docs/PROTOCOL.md §Resumed peer connections) applies the kept answer before
  * its offer (the claim) leaves; its unavoidable part from there is the claim
  * reaching the agent (reviewer → server → agent, half of each round trip)
- * and the same PEER_ROUND_TRIPS. A claim that left before the hello, in a
- * signal batch (§Signal batches), waited for no socket: its load's steps
- * are the document, the attempt, the claim made (the kept certificate read,
- * the peer connections and the offer made: `claim made`, no floor of its
- * own) and `claim → ready`.
+ * and the same PEER_ROUND_TRIPS. An offer that left before the hello, in a
+ * signal batch (§Signal batches: a first visit's, from the hello in its
+ * document, or a resumed load's claim), waited for no socket: in place of
+ * the socket and the offer, its load has `offer made` (or `claim made`: the
+ * kept certificate read, the peer connections and the offer made), with no
+ * floor of its own.
  */
 
 /**
@@ -84,9 +85,9 @@ export function setupFloor(wan, load, firstVisit) {
           { name: 'to the attempt', ms: attempt - inline, floorMs: 0 },
         ]
       : [{ name: 'to the attempt', ms: attempt - doc, floorMs: 0 }]),
-    // A claim that left before the hello (a signal batch) waited for no socket.
-    ...(resumed && offer < hello
-      ? [{ name: 'claim made', ms: offer - attempt, floorMs: 0 }]
+    // An offer (a resumed load's claim) that left before the hello, in a signal batch, waited for no socket.
+    ...(offer < hello
+      ? [{ name: resumed ? 'claim made' : 'offer made', ms: offer - attempt, floorMs: 0 }]
       : [
           { name: 'signaling socket', ms: hello - attempt, floorMs: rs },
           { name: 'offer', ms: offer - hello, floorMs: 0 },

@@ -6,6 +6,7 @@
  * socket it refuses with a code and relays nothing.
  */
 import { RTCPeerConnection } from '@roamhq/wrtc';
+import { SHELL_HELLO_ATTRIBUTE, SHELL_PATH } from '@wingman/protocol';
 import WebSocket from 'ws';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { metricSum, send } from '../helpers/http-client';
@@ -67,6 +68,18 @@ async function offer(): Promise<string> {
   return o.sdp!;
 }
 
+/** The hello in a shell document's SHELL_HELLO_ATTRIBUTE (undefined without one). */
+function documentHello(html: string): Message | undefined {
+  const m = new RegExp(`<html[^>]* ${SHELL_HELLO_ATTRIBUTE}="([^"]*)"`).exec(html);
+  if (!m) return undefined;
+  const text = m[1]!
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+  return JSON.parse(text) as Message;
+}
+
 const answered = (messages: Message[]) => messages.some((m) => m.type === 'answer');
 const agentAnswered = (messages: Message[]) =>
   until(() => (answered(messages) ? true : undefined), { timeoutMs: 15_000, intervalMs: 20, what: "the agent's answer on the viewer's socket" });
@@ -91,6 +104,28 @@ describe('signal batches', () => {
     expect(r.status).toBe(204);
     await agentAnswered(s.messages);
     expect(await metricSum(t.serverPort, 'wingman_signal_batches_total', 'outcome="relayed"')).toBe(before + 1);
+  });
+
+  it("puts a hello of the document's own viewer in a first visit's shell: a socket naming it gets that hello, its batch is relayed; the Service Worker's copy has none", async () => {
+    const navigation = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', accept: 'text/html' };
+    const docs = await Promise.all([0, 1].map(() => send(t.serverPort, t.host, { method: 'GET', path: '/', headers: navigation })));
+    const hellos = docs.map((d) => {
+      expect(d.status).toBe(200);
+      return documentHello(d.body.toString());
+    });
+    // Each document its own viewer.
+    expect(hellos[0]).toMatchObject({ type: 'hello', viewerId: expect.stringMatching(/^[0-9a-f]{16}$/), p2p: { enabled: true } });
+    expect(hellos[1]!.viewerId).not.toBe(hellos[0]!.viewerId);
+    const s = await socket(hellos[0]!.viewerId);
+    expect(s.hello).toEqual(hellos[0]);
+    const r = await postBatch({ viewerId: hellos[0]!.viewerId, messages: [{ type: 'offer', sdp: await offer() }] });
+    expect(r.status).toBe(204);
+    await agentAnswered(s.messages);
+    // The copy answers later navigations, which need viewers of their own: it names none.
+    const copy = await send(t.serverPort, t.host, { method: 'GET', path: SHELL_PATH });
+    expect(copy.status).toBe(200);
+    expect(copy.body.toString()).toContain('data-wingman-p2p');
+    expect(documentHello(copy.body.toString())).toBeUndefined();
   });
 
   it('waits for a socket that opens after the batch came', async () => {

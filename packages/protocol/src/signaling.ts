@@ -24,6 +24,16 @@ export const MAX_SIGNAL_MESSAGE_BYTES = 32 * 1024;
  */
 export const SIGNAL_VIEWER_PARAM = 'viewer';
 
+/**
+ * Attribute of the shell document's <html> that carries a hello for the
+ * page's first visit: the server names a fresh viewer id and its P2P
+ * settings in the document, so the page offers at once, names that id on
+ * its socket and sends its offer as a signal batch while the socket opens
+ * (docs/PROTOCOL.md §Signal batches). Only a document the server made for
+ * that navigation carries one; the Service Worker's copies never do.
+ */
+export const SHELL_HELLO_ATTRIBUTE = 'data-wingman-hello';
+
 /** Most messages in one signal batch (a POST to SIGNAL_PATH: docs/PROTOCOL.md §Signal batches). */
 export const MAX_SIGNAL_BATCH_MESSAGES = 8;
 

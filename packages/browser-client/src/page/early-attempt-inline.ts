@@ -1,6 +1,8 @@
 /**
  * The early P2P attempt of the shell's inline script (shell-inline.ts): the
- * signaling WebSocket at once, and on the server's hello the
+ * signaling WebSocket at once, and on the server's hello (or at once, from
+ * the hello in the document or the tab's resume record, the first offer
+ * then leaving as a signal batch: signal-batch.ts) the
  * RTCPeerConnection, its pool of `channels` data channels and the offer (or
  * the hello's `p2p.peerConnections` the pool is striped over, each offered at
  * once, tagged with its `pc`), with the browser's candidates trickled as they
@@ -11,7 +13,7 @@
  * its own checks and the channels' held messages through its own handlers.
  * Why it starts before client.js: docs/browser-client.md §Decision.
  */
-import { p2pPeerConnectionCount, tagged, VIEWER_ID_PATTERN, withListedFormatsOnly, type ViewerSignal } from '@wingman/protocol';
+import { p2pPeerConnectionCount, SHELL_HELLO_ATTRIBUTE, tagged, VIEWER_ID_PATTERN, withListedFormatsOnly, type ViewerSignal } from '@wingman/protocol';
 import { holdMessages } from '@wingman/protocol';
 import { earlySignals, type EarlySignals } from './early-signals';
 import { createShellPeers } from './peer-connection';
@@ -22,7 +24,7 @@ import { keptCertificate, takeResumeRecord } from './resume-record';
 import { newViewerId, SIGNAL_BATCH_CANDIDATE_WAIT_MS, signalBatch, type SignalBatchOut } from './signal-batch';
 import { candidateSignal, linkTrustKeys, signalSender, signalUrl } from './signal-out';
 
-/** "candidate:… typ host …": the browser's own address, which the claim's batch waits for (signal-batch.ts). */
+/** "candidate:… typ host …": the browser's own address, which the offer's batch waits for (signal-batch.ts). */
 const HOST_CANDIDATE = / typ host\b/;
 
 type Hello = NonNullable<ReturnType<typeof enabledHello>>;
@@ -83,7 +85,12 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
   void certificate?.then((c) => void (certificateRead = c));
   // A record that kept its session's settings needs no hello to make the peer connections: the page names its own
   // viewer id, and its claim leaves as a signal batch while the socket opens (signal-batch.ts).
-  const named = record?.settings && certificate ? newViewerId() : undefined;
+  // Without a record, a document the server made for this navigation carries its viewer's hello (SHELL_HELLO_ATTRIBUTE):
+  // the page names that id, and its offer leaves as a signal batch the same way.
+  const docHello = record ? undefined : enabledHello(document.documentElement.getAttribute(SHELL_HELLO_ATTRIBUTE));
+  // Read once: its TURN credentials need not stay in the shell's DOM.
+  document.documentElement.removeAttribute(SHELL_HELLO_ATTRIBUTE);
+  const named = record?.settings && certificate ? newViewerId() : docHello?.viewerId;
   const ws = new WebSocket(signalUrl(named));
   let viewerId = named ?? '';
   const keys = linkTrustKeys(linkKey);
@@ -142,7 +149,8 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
   };
   ws.onmessage = onMessage;
 
-  if (named && record?.settings && certificate) {
+  if (docHello) makePeers(docHello, undefined, signalBatch(docHello.viewerId, keys, sender));
+  else if (named && record?.settings && certificate) {
     const { stunUrls, videoSection, peerConnections } = record.settings;
     void certificateWithin(certificate, CERTIFICATE_WAIT_MS).then((c) => {
       // The hello came first (it makes them), or client.js took the attempt over (it does).
@@ -154,15 +162,16 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
 
   /**
    * The peer connections and their offers; `certificate`: the first one
-   * resumes the kept record's; `batch`: made before the hello, the claim and
-   * its first candidates go as a signal batch.
+   * resumes the kept record's; `batch`: made before the hello, the first
+   * peer connection's offer (a claim when resuming) and its first candidates
+   * go as a signal batch.
    */
   function makePeers(hello: Hello, certificate: RTCCertificate | undefined, batch?: SignalBatchOut): void {
     const resume = record && certificate && hello.resume ? record : undefined;
     /** The resuming first peer connection's offer, handed to the sender (or failed). */
     let claimSent: Promise<void> | undefined;
-    /** With a batch: it leaves once it holds the claim and a host candidate, or SIGNAL_BATCH_CANDIDATE_WAIT_MS after the claim. */
-    const toBatch = { claim: false, host: false };
+    /** With a batch: it leaves once it holds the offer and a host candidate, or SIGNAL_BATCH_CANDIDATE_WAIT_MS after the offer. */
+    const toBatch = { offer: false, host: false };
     let batchGone = false;
     let left: () => void = () => undefined;
     /** Settles once the batch has left and the server took it, or its messages were put back in the sender's order. */
@@ -177,7 +186,7 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
       });
     };
     const batchFull = () => {
-      if (toBatch.claim && toBatch.host) sealBatch();
+      if (toBatch.offer && toBatch.host) sealBatch();
     };
     /** The first peer connection's message into the batch while it is open, else to the sender. */
     const out = (m: ViewerSignal, index: number) => {
@@ -231,7 +240,7 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
             index,
           );
           if (index > 0 || !batch) return;
-          toBatch.claim = true;
+          toBatch.offer = true;
           batchFull();
           setTimeout(sealBatch, SIGNAL_BATCH_CANDIDATE_WAIT_MS);
           return batchLeft;

@@ -6,6 +6,7 @@
  * for a browser's top-level navigation on a P2P session
  * (docs/browser-client.md).
  */
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   CLIENT_PATH,
@@ -17,6 +18,7 @@ import {
   SIGNAL_PATH,
   SW_PATH,
   WS_TICKET_PATH,
+  type SignalHello,
 } from '@wingman/protocol';
 import { createBrowserAssets, createShellCopyRoute, isBootstrapNavigation, serveDiagnostics, serveShell } from '../browser';
 import { createOwnServiceWorkerHandler } from '../browser/own-service-worker';
@@ -50,7 +52,8 @@ export interface SessionRoutesOptions {
 export interface SessionRoutes {
   reserved: ReservedRoutes;
   /** Serves the shell instead of relaying, for a browser's top-level navigation on a session with P2P on; false to relay. */
-  bootstrap: (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string[]) => boolean;
+  /** `visitorId`: the viewer of a session with a viewer gate, admitted. */
+  bootstrap: (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string[], visitorId?: string) => boolean;
   /** The SW's cookies for the shim's relayed WebSockets (relay/ws-tickets.ts), which the WebSocket relay takes. */
   wsTickets: WsTicketStore;
   close(): void;
@@ -83,10 +86,13 @@ export function createSessionRoutes(options: SessionRoutesOptions): SessionRoute
   });
   return {
     reserved,
-    bootstrap(req, res, session, setCookie) {
+    bootstrap(req, res, session, setCookie, visitorId) {
       if (!p2pEnabled(session) || !isBootstrapNavigation(req)) return false;
       if (setCookie.length > 0) res.setHeader('set-cookie', setCookie);
-      serveShell(req, res, { sessionId: session.id, p2p: true, p2pChannels: config.p2p.channels, private: session.private === true });
+      // This document's own viewer: its page offers before its socket's hello (docs/PROTOCOL.md §Signal batches).
+      const viewerId = randomBytes(8).toString('hex');
+      const hello: SignalHello = { type: 'hello', viewerId, p2p: signalingSession(config, session, visitorId).p2pSettings(viewerId) };
+      serveShell(req, res, { sessionId: session.id, p2p: true, p2pChannels: config.p2p.channels, private: session.private === true, hello });
       return true;
     },
     wsTickets,
