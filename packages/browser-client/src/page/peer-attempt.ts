@@ -18,6 +18,7 @@ import {
   bindingProof,
   connectionOverDataChannel,
   ConnectionPool,
+  TailProbeGroup,
   DEFAULT_P2P_CHANNELS,
   joinPool,
   p2pPeerConnectionCount,
@@ -450,9 +451,16 @@ export function attemptP2P(
       // The first channel's requests leave with its HELLO, not a round trip later (docs/PROTOCOL.md §Connection): the other
       // end answered our offer. The others still join at the agent's HELLO: one it closes before that is one it does not
       // serve (an agent serving fewer), not a peer connection failing, and no request may have gone on it.
+      // One SCTP association per peer connection: its channels share their tail-loss probes.
+      const tailProbes = new TailProbeGroup();
       const connect = (bound: DataChannelLike, first: boolean) => {
         const remoteMax = peer.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(peer.remoteDescription?.sdp ?? '');
-        return connectionOverDataChannel(bound, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax), streamsBeforePeerHello: first });
+        return connectionOverDataChannel(bound, {
+          role: 'client',
+          maxMessageBytes: dataChannelMessageBytes(remoteMax),
+          streamsBeforePeerHello: first,
+          tailProbes,
+        });
       };
       const bindingFailed = (err: unknown) => {
         if (err instanceof BindingError && err.refused) untrusted('channel-binding', err.message);

@@ -7,7 +7,7 @@
  */
 import { MAX_FRAME_BYTES } from '../constants';
 import { Connection, type ConnectionOptions } from '../connection';
-import { TailProber } from './tail-probe';
+import { TailProbeGroup, TailProber, type TailProbeMember } from './tail-probe';
 
 /**
  * Largest data-channel message any Wingman end sends: what Chromium and
@@ -109,8 +109,11 @@ export const DATA_CHANNEL_DRAIN_POLL_MS = 2;
 export const DATA_CHANNEL_STREAM_WINDOW_BYTES = 1024 * 1024;
 
 export interface DataChannelConnectionOptions extends Omit<ConnectionOptions, 'transport'> {
-  /** Sends tail-loss probes after each burst (tail-probe.ts). Default true. */
-  tailProbes?: boolean;
+  /**
+   * Sends tail-loss probes after each burst (tail-probe.ts): true (the default) for this channel alone, or the
+   * group of its peer connection's channels, which probes once for all of them (one SCTP association).
+   */
+  tailProbes?: boolean | TailProbeGroup;
 }
 
 /**
@@ -141,19 +144,17 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: DataChan
     return lastRead;
   };
   let polling: unknown;
-  const prober = tailProbes
-    ? new TailProber({
-        send: (probe) => {
-          // From a timer, outside any caller's try: a channel whose peer connection is going away
-          // may still say 'open' and throw on send (@roamhq/wrtc), which must not end the process.
-          try {
-            if (dc.readyState === 'open') dc.send(probe);
-          } catch {
-            prober?.stop();
-          }
-        },
-      })
-    : undefined;
+  // From a timer, outside any caller's try: a channel whose peer connection is going away
+  // may still say 'open' and throw on send (@roamhq/wrtc), which must not end the process.
+  const sendProbe = (probe: ArrayBuffer) => {
+    try {
+      if (dc.readyState === 'open') dc.send(probe);
+    } catch {
+      prober?.stop();
+    }
+  };
+  const prober: TailProbeMember | undefined =
+    tailProbes instanceof TailProbeGroup ? tailProbes.member(sendProbe) : tailProbes ? new TailProber({ send: sendProbe }) : undefined;
   const poll = () => {
     polling = undefined;
     if (dc.readyState !== 'open') return;

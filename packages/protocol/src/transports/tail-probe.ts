@@ -1,7 +1,9 @@
 /**
- * Tail-loss probes for a data channel: once an end has sent something and
- * then nothing more for TAIL_PROBE_IDLE_MS, it sends TAIL_PROBE_COUNT small
- * messages the peer ignores, one per timer tick.
+ * Tail-loss probes for a peer connection's data channels (TailProbeGroup: one
+ * SCTP association, one prober; a lone channel may have its own TailProber):
+ * once an end has sent something and then nothing more for
+ * TAIL_PROBE_IDLE_MS, it sends TAIL_PROBE_COUNT small messages the peer
+ * ignores, one per timer tick.
  *
  * Why: SCTP repairs a lost packet fast only when packets after it arrive —
  * each makes the receiver report the gap at once, and the third report makes
@@ -112,4 +114,61 @@ export class TailProber {
     // The next probe on a later tick, so it leaves in a packet of its own.
     if (this.left > 0) this.timer = setTimeout(this.tick, 1);
   };
+}
+
+/** One data channel's part in a TailProbeGroup: what the channel's sender calls. */
+export interface TailProbeMember {
+  /** After each real send on the channel. */
+  sent(): void;
+  /** When the channel closes (or a probe on it failed): the group's probes go on its other channels. */
+  stop(): void;
+}
+
+/**
+ * Tail-loss probes for every data channel of one peer connection: one SCTP
+ * association carries them all, and its transmission sequence numbers run
+ * across its streams, so a probe on any of its channels reports a gap left
+ * by any other. One prober per association: a burst ends when the whole
+ * peer connection has been quiet for TAIL_PROBE_IDLE_MS (not each channel),
+ * and its probes leave on the channel that sent last. A prober per channel
+ * sent up to one burst of probes per channel of the pool, each a
+ * synchronous call into @roamhq/wrtc's threads on the agent.
+ */
+export class TailProbeGroup {
+  private readonly members = new Set<{ send: (probe: ArrayBuffer) => void }>();
+  private last: { send: (probe: ArrayBuffer) => void } | undefined;
+  private readonly prober: TailProber;
+  private stopped = false;
+
+  constructor(options: Omit<TailProbeOptions, 'send'> = {}) {
+    this.prober = new TailProber({ ...options, send: (probe) => this.last?.send(probe) });
+  }
+
+  /** Probe messages sent so far, on all its channels. */
+  get probes(): number {
+    return this.prober.probes;
+  }
+
+  /** Adds a channel; `send` sends one probe message on it (the caller checks it is open). */
+  member(send: (probe: ArrayBuffer) => void): TailProbeMember {
+    const m = { send };
+    if (!this.stopped) this.members.add(m);
+    let gone = this.stopped;
+    return {
+      sent: () => {
+        if (gone) return;
+        this.last = m;
+        this.prober.sent();
+      },
+      stop: () => {
+        if (gone) return;
+        gone = true;
+        this.members.delete(m);
+        if (this.last === m) this.last = this.members.values().next().value;
+        if (this.members.size > 0) return;
+        this.stopped = true;
+        this.prober.stop();
+      },
+    };
+  }
 }

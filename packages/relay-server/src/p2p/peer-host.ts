@@ -16,6 +16,7 @@ import {
   bindingProof,
   connectionOverDataChannel,
   ConnectionPool,
+  TailProbeGroup,
   DATA_CHANNEL_LABEL,
   DEFAULT_MAX_CONCURRENT_STREAMS,
   DEFAULT_WINDOW_GROWTH_BUDGET_BYTES,
@@ -214,6 +215,8 @@ interface Peer {
   dcs: RtcDataChannel[];
   /** Their connections once ready. */
   pool: ConnectionPool;
+  /** Their tail-loss probes: one SCTP association, one prober. */
+  tailProbes: TailProbeGroup;
   startedAt: number;
   connected: boolean;
   /** The offer carried a valid MAC: everything this peer sends is MACed, all it receives must be, and its channel is bound. */
@@ -397,6 +400,8 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       // Once per event-loop turn, not per I/O callback: every send is a synchronous call into wrtc's
       // threads, and the answers of a page's burst of requests arrive together (docs/PROTOCOL.md §Scheduling).
       schedule: setImmediate,
+      // One SCTP association per peer connection: its channels share their tail-loss probes.
+      tailProbes: peer.tailProbes,
     });
     peer.share.lastActivity = Date.now();
     conn.on('stream', (stream) => {
@@ -500,6 +505,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       pc,
       dcs: [],
       pool: new ConnectionPool(),
+      tailProbes: new TailProbeGroup(),
       startedAt: Date.now(),
       connected: false,
       remoteDescriptionSet: false,

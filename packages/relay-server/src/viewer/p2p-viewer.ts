@@ -16,6 +16,7 @@ import {
   bindingProof,
   connectionOverDataChannel,
   ConnectionPool,
+  TailProbeGroup,
   channelsOfPeerConnection,
   DEFAULT_P2P_CHANNELS,
   joinPool,
@@ -352,12 +353,15 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       };
       // The first channel's requests leave with its HELLO, not a round trip later (docs/PROTOCOL.md §Connection); the
       // others join at the agent's HELLO (one it closes before that is one it does not serve).
+      // One SCTP association per peer connection: its channels share their tail-loss probes.
+      const tailProbes = new TailProbeGroup();
       const connect = (bound: DataChannelLike, first: boolean) => {
         const remoteMax = pc.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(pc.remoteDescription?.sdp ?? '');
         const conn = connectionOverDataChannel(bound, {
           role: 'client',
           maxMessageBytes: dataChannelMessageBytes(remoteMax),
           streamsBeforePeerHello: first,
+          tailProbes,
         });
         // One channel gone is its peer connection gone: the others of it close too.
         conn.on('close', () => dropPeer(p, protocolError('ERR_CONNECTION_LOST', 'a data channel closed')));
