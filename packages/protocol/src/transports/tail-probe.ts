@@ -135,8 +135,10 @@ export interface TailProbeMember {
  * synchronous call into @roamhq/wrtc's threads on the agent.
  */
 export class TailProbeGroup {
-  private readonly members = new Set<{ send: (probe: ArrayBuffer) => void }>();
+  /** The channels still open, each with when it last sent (0: never; a channel that never sent has not sent its HELLO). */
+  private readonly members = new Map<{ send: (probe: ArrayBuffer) => void }, number>();
   private last: { send: (probe: ArrayBuffer) => void } | undefined;
+  private sends = 0;
   private readonly prober: TailProber;
   private stopped = false;
 
@@ -152,11 +154,12 @@ export class TailProbeGroup {
   /** Adds a channel; `send` sends one probe message on it (the caller checks it is open). */
   member(send: (probe: ArrayBuffer) => void): TailProbeMember {
     const m = { send };
-    if (!this.stopped) this.members.add(m);
+    if (!this.stopped) this.members.set(m, 0);
     let gone = this.stopped;
     return {
       sent: () => {
         if (gone) return;
+        this.members.set(m, ++this.sends);
         this.last = m;
         this.prober.sent();
       },
@@ -164,7 +167,14 @@ export class TailProbeGroup {
         if (gone) return;
         gone = true;
         this.members.delete(m);
-        if (this.last === m) this.last = this.members.values().next().value;
+        // The probes move to the channel that sent most recently: never to one that has sent nothing (its
+        // Connection's HELLO must be the first message its peer reads).
+        if (this.last === m) {
+          let next: { send: (probe: ArrayBuffer) => void } | undefined;
+          let at = 0;
+          for (const [other, sentAt] of this.members) if (sentAt > at) [next, at] = [other, sentAt];
+          this.last = next;
+        }
         if (this.members.size > 0) return;
         this.stopped = true;
         this.prober.stop();

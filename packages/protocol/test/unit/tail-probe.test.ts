@@ -104,6 +104,26 @@ describe('tail-loss prober', () => {
     expect(on).toEqual([]);
   });
 
+  it('never moves the probes to a channel that has sent nothing (its HELLO must come first)', async () => {
+    const group = new TailProbeGroup({ idleMs: 5 });
+    const on: string[] = [];
+    const a = group.member(() => on.push('a'));
+    group.member(() => on.push('silent'));
+    const c = group.member(() => on.push('c'));
+    c.sent();
+    a.sent();
+    // The last sender gone before its burst's probes: the one that sent before it takes them, not the silent one.
+    a.stop();
+    await until(() => (on.length >= TAIL_PROBE_COUNT ? true : undefined), { timeoutMs: 2000, intervalMs: 2, what: 'the probes' });
+    expect(on).toEqual(Array(TAIL_PROBE_COUNT).fill('c'));
+    // Only the silent one left: no probes at all.
+    c.sent();
+    c.stop();
+    on.length = 0;
+    await delay(40);
+    expect(on).toEqual([]);
+  });
+
   it('is one PONG frame with an all-zero payload, which answers no PING', () => {
     const frames = decodeFrames(new Uint8Array(tailProbeMessage()));
     expect(frames.map((f) => [f.type, f.streamId, [...f.payload]])).toEqual([[FrameType.PONG, 0, [0, 0, 0, 0, 0, 0, 0, 0]]]);
