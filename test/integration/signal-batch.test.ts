@@ -6,11 +6,12 @@
  * socket it refuses with a code and relays nothing.
  */
 import { RTCPeerConnection } from '@roamhq/wrtc';
-import { SHELL_HELLO_ATTRIBUTE, SHELL_PATH } from '@wingman/protocol';
+import { SHELL_PATH } from '@wingman/protocol';
 import WebSocket from 'ws';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { metricSum, send } from '../helpers/http-client';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
+import { shellDocumentHello } from '../helpers/shell-hello';
 import { until, waitForEvent } from '../helpers/wait';
 
 jest.setTimeout(60_000);
@@ -68,18 +69,6 @@ async function offer(): Promise<string> {
   return o.sdp!;
 }
 
-/** The hello in a shell document's SHELL_HELLO_ATTRIBUTE (undefined without one). */
-function documentHello(html: string): Message | undefined {
-  const m = new RegExp(`<html[^>]* ${SHELL_HELLO_ATTRIBUTE}="([^"]*)"`).exec(html);
-  if (!m) return undefined;
-  const text = m[1]!
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-  return JSON.parse(text) as Message;
-}
-
 const answered = (messages: Message[]) => messages.some((m) => m.type === 'answer');
 const agentAnswered = (messages: Message[]) =>
   until(() => (answered(messages) ? true : undefined), { timeoutMs: 15_000, intervalMs: 20, what: "the agent's answer on the viewer's socket" });
@@ -111,7 +100,7 @@ describe('signal batches', () => {
     const docs = await Promise.all([0, 1].map(() => send(t.serverPort, t.host, { method: 'GET', path: '/', headers: navigation })));
     const hellos = docs.map((d) => {
       expect(d.status).toBe(200);
-      return documentHello(d.body.toString());
+      return shellDocumentHello(d.body.toString());
     });
     // Each document its own viewer.
     expect(hellos[0]).toMatchObject({ type: 'hello', viewerId: expect.stringMatching(/^[0-9a-f]{16}$/), p2p: { enabled: true } });
@@ -125,7 +114,7 @@ describe('signal batches', () => {
     const copy = await send(t.serverPort, t.host, { method: 'GET', path: SHELL_PATH });
     expect(copy.status).toBe(200);
     expect(copy.body.toString()).toContain('data-wingman-p2p');
-    expect(documentHello(copy.body.toString())).toBeUndefined();
+    expect(shellDocumentHello(copy.body.toString())).toBeUndefined();
   });
 
   it('waits for a socket that opens after the batch came', async () => {

@@ -3,8 +3,9 @@
  * (docs/PROTOCOL.md §Signal batches): the page names its viewer id on the
  * socket's URL (one of its own on a resumed load, the one its document's
  * hello gave on a first visit), so it can MAC its first offer (a resumed
- * load's claim) and first candidates at once, and POSTs them to SIGNAL_PATH on the page's open HTTP/2 connection
- * while the socket's round trip is still under way. The server relays them
+ * load's claim) and first candidates at once, and POSTs them to SIGNAL_PATH
+ * on the page's open HTTP/2 connection while the socket's round trip is
+ * still under way. The server relays them
  * as if they had come on the socket. A batch the server does not take (an id
  * it gave to another viewer, a socket it has not seen) goes out on the
  * socket after the hello instead, in its place in the order.

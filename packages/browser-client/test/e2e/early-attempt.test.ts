@@ -7,6 +7,7 @@
  */
 import { SHELL_HELLO_ATTRIBUTE } from '@wingman/protocol';
 import type { BrowserContext } from 'playwright-core';
+import { shellDocumentHello } from '../../../../test/helpers/shell-hello';
 import { until } from '../../../../test/helpers/wait';
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { fetchInApp, inPage, openShell, waitForTransport, WAIT_MS } from './support/shell';
@@ -21,15 +22,9 @@ const FAR_SERVER_LATENCY_MS = 300;
 
 /** The hello a shell document carries (SHELL_HELLO_ATTRIBUTE on its <html>). */
 function documentHello(html: string): { viewerId: string } {
-  const m = new RegExp(`<html[^>]* ${SHELL_HELLO_ATTRIBUTE}="([^"]*)"`).exec(html);
-  if (!m) throw new Error(`the shell document has no ${SHELL_HELLO_ATTRIBUTE}`);
-  return JSON.parse(
-    m[1]!
-      .replace(/&quot;/g, '"')
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>')
-      .replace(/&amp;/g, '&'),
-  ) as { viewerId: string };
+  const hello = shellDocumentHello(html);
+  if (!hello) throw new Error(`the shell document has no ${SHELL_HELLO_ATTRIBUTE}`);
+  return hello;
 }
 
 function timeline(page: LaunchedChromium['page']): Promise<Record<string, number>> {
