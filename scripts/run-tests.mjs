@@ -6,9 +6,9 @@
  * network namespace and runs every jest project there:
  *   1. unit                      (parallel workers)
  *   2. integration, e2e [, lab]  (--runInBand: real processes, ports, a browser)
- * A phase whose jest process dies of a native crash (SIGSEGV…: @roamhq/wrtc runs
- * inside jest for the Node-viewer P2P tests) resumes with the test files that had
- * not finished, naming the file it died in, in the log and the summary.
+ * A phase whose jest process dies of a native crash (SIGSEGV…) fails; it resumes
+ * with the test files not yet run only to report them, and counts the file it
+ * died in as failed, naming it in the log and the summary.
  * Extra arguments go to jest: `npm test -- packages/protocol`, `npm test -- -t "reset"`.
  * With `--selectProjects` among them, jest runs once, in band, with exactly those arguments.
  *
@@ -17,10 +17,11 @@
  * reach, whatever a library or Chromium tries (docs/testing.md).
  *
  * Environment: WINGMAN_TEST_TIMEOUT_S — deadline for the whole run (default 4200 s,
- * so install + build + tests stay inside CI's 90 minutes).
+ * so install + build + tests stay inside CI's 90 minutes); WINGMAN_TEST_RESULTS_DIR —
+ * keep jest's results there (the census reads them).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +34,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Set on the re-executed copy that already runs inside the namespace. */
 const INSIDE_ENV = 'WINGMAN_TEST_NETNS';
 const DEFAULT_TIMEOUT_S = 4200;
+/** A folder to keep jest's results in (`<phase>.json`, `phases.json`) instead of a temporary one. */
+const RESULTS_DIR_ENV = 'WINGMAN_TEST_RESULTS_DIR';
 
 const jestArgs = process.argv.slice(2);
 const lab = hasTestDir(ROOT, 'lab');
@@ -89,7 +92,9 @@ async function runInside() {
     return 1;
   }
   const deadline = Date.now() + timeoutS * 1000;
-  const outputDir = mkdtempSync(join(tmpdir(), 'wingman-jest-'));
+  // The census (scripts/census.mjs) keeps each run's jest results in a folder of its own.
+  const keptDir = process.env[RESULTS_DIR_ENV];
+  const outputDir = keptDir ? (mkdirSync(keptDir, { recursive: true }), keptDir) : mkdtempSync(join(tmpdir(), 'wingman-jest-'));
   const ci = process.env.CI === 'true' || process.env.CI === '1' ? ['--ci'] : [];
 
   // The user's arguments go first: `--selectProjects` takes every following
@@ -125,7 +130,8 @@ async function runInside() {
       results.push(result.crashSignal !== null && !interrupted ? await resumeAfterCrash({ phase, first: result, root: ROOT, outputDir, deadline }) : result);
     }
   } finally {
-    rmSync(outputDir, { recursive: true, force: true });
+    if (keptDir) writeFileSync(join(keptDir, 'phases.json'), JSON.stringify(results.map(({ crash: _crash, ...r }) => r)));
+    else rmSync(outputDir, { recursive: true, force: true });
   }
   return summarize(results);
 }

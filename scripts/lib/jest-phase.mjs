@@ -25,8 +25,8 @@ const POLL_INTERVAL_MS = 500;
 
 /**
  * Signals of a native crash of the jest process itself (not our stop, which
- * is SIGTERM / SIGKILL). @roamhq/wrtc runs inside jest for the Node-viewer
- * P2P tests and now and then crashes it.
+ * is SIGTERM / SIGKILL). Native WebRTC stays out of the jest process, so
+ * such a crash is a defect and fails the phase.
  */
 const CRASH_SIGNALS = new Set(['SIGSEGV', 'SIGBUS', 'SIGABRT', 'SIGILL', 'SIGFPE']);
 
@@ -177,10 +177,12 @@ export function runJestPhase({ name, root, args, outputDir, deadlineMs, skipFile
         });
         return;
       }
-      // Stopped only for not exiting, or crashed on its way out: the results it wrote are complete and decide the code.
-      if (problem === null && CRASH_SIGNALS.has(signal)) problem = `jest died of ${signal} after writing its results`;
-      const wroteAll = problem !== null && (problem.startsWith('jest did not exit') || CRASH_SIGNALS.has(signal));
-      const code = wroteAll ? (counts.success ? 0 : 1) : (exitCode ?? 1);
+      // Stopped only for not exiting: the results it wrote are complete and decide the code.
+      // Crashed on its way out: the results are complete too, and the crash fails the phase.
+      const crashedLate = problem === null && CRASH_SIGNALS.has(signal);
+      if (crashedLate) problem = `jest died of ${signal} after writing its results`;
+      const stoppedLate = problem !== null && problem.startsWith('jest did not exit');
+      const code = crashedLate ? 1 : stoppedLate ? (counts.success ? 0 : 1) : (exitCode ?? 1);
       resolve({ name, code, ...counts, durationMs, problem, crashSignal: null, crash: null });
     });
   });

@@ -1,10 +1,11 @@
 /**
  * The test runner after jest itself dies of a native crash: a real nested jest
  * over three small test files, the middle one killing its process with SIGSEGV.
- * The phase resumes with the files that had not finished, keeps the counts of
- * those that had, names the file it died in, and fails on a second crash there.
+ * The phase counts the file it died in as failed (never runs it again), resumes
+ * with the files that had not run to report them, keeps the counts of those that
+ * had, names the file, and fails.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { runJestPhase } from '../../scripts/lib/jest-phase.mjs';
@@ -12,7 +13,7 @@ import { resumeAfterCrash } from '../../scripts/lib/jest-resume.mjs';
 
 const ROOT = resolve(__dirname, '../..');
 
-/** Writes the three test files; `crashes` is how many runs of b.test.js crash before it passes; `aFails`: a2 fails. */
+/** Writes the three test files; `crashes` is how many runs of b.test.js crash before it would pass; `aFails`: a2 fails. */
 function project(dir: string, crashes: number, aFails = false): string[] {
   const counter = join(dir, 'b-runs');
   // Jest orders files it has no timings for by size, largest first: a, b, c.
@@ -54,23 +55,26 @@ describe('the test runner after a native crash of jest', () => {
     return { first, final: await resumeAfterCrash({ phase, first, root: ROOT, outputDir, deadline: Date.now() + 120_000 }) };
   }
 
-  it('resumes with the files not yet finished and names the file jest died in', async () => {
+  it('fails the phase, counts the file jest died in as failed without running it again, and reports the rest', async () => {
     const { first, final } = await run(1);
     expect(first.crashSignal).toBe('SIGSEGV');
     expect(first.crash?.running).toBe(join(dir, 'b.test.js'));
     expect([...(first.crash?.finished.keys() ?? [])]).toEqual([join(dir, 'a.test.js')]);
-    // a's two tests counted once (from the crashed attempt), b and c from the resumed one.
-    expect(final).toMatchObject({ code: 0, passed: 4, failed: 0 });
+    // a's two tests counted once (from the crashed attempt), b as one failed file, c from the resumed attempt.
+    expect(final).toMatchObject({ code: 1, passed: 3, failed: 1 });
     expect(final.problem).toContain(`SIGSEGV in ${relative(ROOT, join(dir, 'b.test.js'))}`);
+    expect(final.problem).toContain('the crash fails the run');
+    // b ran once: the crash was not retried.
+    expect(readFileSync(join(dir, 'b-runs'), 'utf8')).toBe('1');
   }, 180_000);
 
-  it('fails the phase for a test that failed before the crash, though the resumed run passed', async () => {
+  it('keeps the failures of the attempt before the crash', async () => {
     const { first, final } = await run(1, true);
     expect(first.crash?.running).toBe(join(dir, 'b.test.js'));
-    expect(final).toMatchObject({ code: 1, passed: 3, failed: 1 });
+    expect(final).toMatchObject({ code: 1, passed: 2, failed: 2 });
   }, 180_000);
 
-  it('keeps the results jest wrote when it crashes on its way out', async () => {
+  it('keeps the results jest wrote when it crashes on its way out, and fails the phase', async () => {
     const args = project(dir, 0);
     // On exit, after the results file is written, jest's process kills itself as a native crash would.
     writeFileSync(join(dir, 'crash-on-exit.js'), `module.exports = () => { process.once('exit', () => process.kill(process.pid, 'SIGSEGV')); };\n`);
@@ -79,13 +83,6 @@ describe('the test runner after a native crash of jest', () => {
     const outputDir = join(dir, 'out');
     mkdirSync(outputDir);
     const result = await runJestPhase({ name: 'nested', args, root: ROOT, outputDir, deadlineMs: 120_000 });
-    expect(result).toMatchObject({ code: 0, passed: 4, failed: 0, crashSignal: null, problem: 'jest died of SIGSEGV after writing its results' });
-  }, 180_000);
-
-  it('counts a file that crashes jest twice as failed, runs the rest, and fails the phase', async () => {
-    const { final } = await run(5);
-    expect(final).toMatchObject({ code: 1, passed: 3, failed: 1 });
-    expect(final.problem).toContain('the second time');
-    expect(existsSync(join(dir, 'b-runs'))).toBe(true);
+    expect(result).toMatchObject({ code: 1, passed: 4, failed: 0, crashSignal: null, problem: 'jest died of SIGSEGV after writing its results' });
   }, 180_000);
 });
