@@ -137,9 +137,11 @@ async function main() {
   const what = state.demo ? `the demo app (http://127.0.0.1:${shared})` : `http://${shared.includes(':') ? shared : `localhost:${shared}`}`;
   state.running = true;
   const p2p = ready.p2p === true ? 'P2P when possible, relay otherwise' : ready.p2p === false ? 'relay only' : 'relay';
-  const line = '─'.repeat(Math.max(ready.url.length + 14, 56));
+  // The link with its key (`#k=`): the reviewer's badge can then say the channel is verified.
+  const link = typeof ready.link === 'string' ? ready.link : ready.url;
+  const line = '─'.repeat(Math.max(link.length + 14, 56));
   console.log(
-    `\n${line}\n  Wingman is sharing ${what}\n\n  ➜  Open:  ${ready.url}\n\n` +
+    `\n${line}\n  Wingman is sharing ${what}\n\n  ➜  Open:  ${link}\n\n` +
       `  Tunnel server: ${serverUrl} · transport: ${p2p}\n` +
       (typeof ready.inspector === 'string' ? `  Inspect requests: ${ready.inspector}\n` : '') +
       `  Ctrl-C to stop.\n${line}\n`,

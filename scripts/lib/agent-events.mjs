@@ -1,9 +1,11 @@
 /**
  * Turns the agent's `--json` events (packages/relay-server/src/cli/reporter.ts)
  * into the short human lines the quick start prints: one per request, like
- * the agent's own human mode, and one per connection change. Unknown events
- * are shown as compact JSON rather than dropped.
+ * the agent's own human mode (packages/relay-server/src/cli/reporter.ts), one
+ * per connection change and per P2P viewer. Events with nothing to tell a
+ * person (terminal-view frames, `closed`) print nothing.
  */
+import { shortViewerId } from '@wingman/protocol';
 
 /** Longer paths are cut so a request stays on one terminal line. */
 const MAX_PATH_CHARS = 60;
@@ -30,9 +32,21 @@ export function formatAgentEvent(e) {
       return `agent warning: ${e.message ?? e.code}`;
     case 'fatal':
       return `agent error: ${e.message ?? e.code}`;
-    case 'closed':
-      return null;
+    case 'peer': {
+      const viewer = shortViewerId(String(e.viewer ?? e.viewerId ?? '?'));
+      const what =
+        e.state === 'connected'
+          ? `connected peer-to-peer in ${e.connectMs ?? '?'} ms`
+          : e.state === 'failed'
+            ? `P2P failed (${e.reason ?? 'unknown'}); this viewer stays on the relay`
+            : `P2P closed (${e.reason ?? 'closed'})`;
+      return `viewer ${viewer}  ${what}`;
+    }
+    case 'viewer':
+      return e.state === 'waiting'
+        ? `viewer ${shortViewerId(String(e.id ?? '?'))} from ${e.address ?? '?'} waits to be let in`
+        : `viewer ${shortViewerId(String(e.id ?? '?'))} ${e.state ?? ''}`;
     default:
-      return `agent: ${JSON.stringify(e)}`;
+      return null;
   }
 }
