@@ -29,6 +29,9 @@ const URL_PATTERN = /\b[a-z][a-z0-9+.-]*:\/\/[^\s)'"`<>\]]+/gi;
 /** A path ending in `.md`, not part of a longer name (`*.md` globs have no name before the dot). */
 const MD_MENTION_PATTERN = /(?<![\w./-])((?:\.{1,2}\/)*\w[\w./-]*\.md)(?![\w-])/g;
 
+/** A path ending in `.ts`, not part of a longer name (`.tsx`, `.ts.map`) nor a glob (`*.ts`). */
+const TS_MENTION_PATTERN = /(?<![\w./*-])((?:\.{1,2}\/)*\w[\w./-]*\.ts)(?![\w.-])/g;
+
 const markdown = new MarkdownIt({ html: true });
 type Token = ReturnType<MarkdownIt['parse']>[number];
 
@@ -120,6 +123,42 @@ export function findBrokenReferences(root: string, files: readonly string[]): Br
     }
   }
   return broken;
+}
+
+/**
+ * `.ts` files named in the given files (comments, docs, tests) that no
+ * repository file is: a mention lands when a file's path is it or ends with
+ * `/<mention>` (comments name files loosely: `peer-host.ts`, `sw/router.ts`),
+ * leading `./` and `../` aside.
+ */
+export function findMissingTsMentions(files: readonly string[], readText: (file: string) => string): BrokenReference[] {
+  const tsFiles = files.filter((f) => f.endsWith('.ts'));
+  const lands = (mention: string) => {
+    const bare = mention.replace(/^(?:\.{1,2}\/)+/, '');
+    return tsFiles.some((f) => f === bare || f.endsWith(`/${bare}`));
+  };
+  const broken: BrokenReference[] = [];
+  for (const file of files) {
+    const text = readText(file).replace(URL_PATTERN, (url) => ' '.repeat(url.length));
+    for (const match of text.matchAll(TS_MENTION_PATTERN)) {
+      const mention = match[1]!;
+      if (!lands(mention)) broken.push({ file, line: lineOf(text, match.index!), target: mention, why: 'no such .ts file in the repository' });
+    }
+  }
+  return broken;
+}
+
+/**
+ * The level-2 headings of a Markdown text that its contents line (a paragraph
+ * starting `Contents:`) does not link to; empty without a contents line.
+ */
+export function headingsMissingFromContents(text: string): string[] {
+  const contents = /^Contents:[^\n]*(?:\n(?!\n)[^\n]*)*/m.exec(text)?.[0];
+  if (contents === undefined) return [];
+  const linked = new Set([...contents.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!));
+  const h2 = text.split('\n').filter((line) => line.startsWith('## '));
+  const anchors = [...headingAnchors(h2.join('\n'))];
+  return anchors.filter((a) => !linked.has(a));
 }
 
 function isFile(path: string): boolean {

@@ -14,10 +14,10 @@ const ROOT = resolve(__dirname, '../..');
 describe('the census', () => {
   it('takes runs, projects and passes the rest to jest', () => {
     expect(parseCensusArgs([])).toEqual({ runs: 5, projects: ['integration', 'e2e'], jestArgs: [] });
-    expect(parseCensusArgs(['--runs', '3', '--only', 'e2e', 'test/x.test.ts', '-t', 'name'])).toEqual({
+    expect(parseCensusArgs(['--runs', '3', '--only', 'e2e', 'test/integration/census.test.ts', '-t', 'name'])).toEqual({
       runs: 3,
       projects: ['e2e'],
-      jestArgs: ['test/x.test.ts', '-t', 'name'],
+      jestArgs: ['test/integration/census.test.ts', '-t', 'name'],
     });
     expect(() => parseCensusArgs(['--runs', '0'])).toThrow(/--runs takes a whole number/);
     expect(() => parseCensusArgs(['--only', 'e2e,browsers'])).toThrow(/--only takes a comma-separated list/);

@@ -1,17 +1,21 @@
 /**
  * The repository stands alone: every Markdown link to a repository file
- * lands (file and heading), and every `*.md` named in code, comments or
- * prose is a Markdown file of the repository.
+ * lands (file and heading), every `*.md` named in code, comments or prose is
+ * a Markdown file of the repository, every `*.ts` named is a file of it, and
+ * a document's contents line names each of its sections.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { findBrokenReferences, headingAnchors, listRepositoryFiles } from '../helpers/repo-references';
+import { readFileSync } from 'node:fs';
+import { findBrokenReferences, findMissingTsMentions, headingAnchors, headingsMissingFromContents, listRepositoryFiles } from '../helpers/repo-references';
 
 const ROOT = resolve(__dirname, '../..');
 
 /** A Markdown file name built at run time, so this file does not mention it. */
 const md = (name: string) => `${name}.${'md'}`;
+/** The same for a TypeScript file name. */
+const ts = (name: string) => `${name}.${'ts'}`;
 
 describe('references to Markdown files', () => {
   it('land everywhere in the repository', () => {
@@ -57,7 +61,7 @@ describe('references to Markdown files', () => {
 
     it('resolves a mention in code from its directory, the repository root or its package, and reports any other', () => {
       const text = `// see docs/${md('guide')} and ${md('README')}\n/* per ${md('NOTES')} "Scale" */\nconst glob = '*.md';\n`;
-      expect(check('packages/a/src/x.ts', text)).toEqual([[2, md('NOTES'), 'no such Markdown file in the repository']]);
+      expect(check(`packages/a/src/${ts('x')}`, text)).toEqual([[2, md('NOTES'), 'no such Markdown file in the repository']]);
     });
   });
 
@@ -68,5 +72,21 @@ describe('references to Markdown files', () => {
       'limits-1',
       'p2p-stun-and-turn',
     ]);
+  });
+
+  it('every .ts file named in code, comments and docs is one of the repository (build output aside)', () => {
+    const files = listRepositoryFiles(ROOT).filter((f) => !f.endsWith('package.json'));
+    const missing = findMissingTsMentions(files, (f) => readFileSync(join(ROOT, f), 'utf8'));
+    expect(missing.map((b) => `${b.file}:${b.line}: ${b.target}`)).toEqual([]);
+    // The checker itself: a loose name lands, a gone one does not.
+    const probe = findMissingTsMentions([`a/src/${ts('peer-host')}`, 'notes.txt'], () => `see ${ts('peer-host')}, ${ts('src/peer-host')} and ${ts('gone')}`);
+    expect(probe.map((b) => b.target)).toEqual([ts('gone'), ts('gone')]);
+  });
+
+  it("a document's contents line links every one of its sections", () => {
+    for (const file of listRepositoryFiles(ROOT).filter((f) => f.endsWith('.md'))) {
+      expect({ file, missing: headingsMissingFromContents(readFileSync(join(ROOT, file), 'utf8')) }).toEqual({ file, missing: [] });
+    }
+    expect(headingsMissingFromContents('# T\n\nContents: [A](#a) ·\n[B c](#b-c)\n\n## A\n\n## B c\n\n## D\n')).toEqual(['d']);
   });
 });

@@ -5,7 +5,7 @@
  * parked its peer connection under, in this origin's sessionStorage (one
  * tab's); the certificate the offer was made with, in IndexedDB
  * (RTCCertificate is kept there as it is, its private key never leaves the
- * browser). client.js writes them (resume-prepare.ts); the next page's
+ * browser). client.js writes them (peer-attempt.ts); the next page's
  * inline script takes the record, once (early-attempt-inline.ts).
  *
  * The app in the frame shares the origin and could change either: the

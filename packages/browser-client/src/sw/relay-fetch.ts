@@ -3,7 +3,7 @@
  * server itself, marked VIA_HEADER so the server relays it (never the shell)
  * and bridges cookies: the SW's jar goes in SW_COOKIE_HEADER, Set-Cookie
  * comes back in SW_SET_COOKIE_HEADER and redirects as 200 + SW_STATUS_HEADER
- * (server/cookie-bridge.ts is the other half).
+ * (tunnel-server browser/cookie-bridge.ts is the other half).
  */
 import type { RouteReason } from './route-decision';
 import { carriedMetadata } from './fetch-metadata';
