@@ -7,7 +7,8 @@
  */
 import type { ControlErrorCode } from './error-registry';
 import { protocolError } from './errors';
-import { MAX_P2P_PEER_CONNECTIONS } from './transports/channel-pool';
+import { bool, int, num, obj, onlyKeys, str, type Obj } from './json-fields';
+import { parseIceServers, parseP2PSettings, type IceServer, type P2PSettings } from './p2p-settings';
 import {
   parseEnvelope,
   parseHostSignal,
@@ -38,43 +39,6 @@ export const RESERVED_PREFIX = '/__wingman/';
 
 /** Largest control message, bytes. SDP offers are ≈ 1–10 KiB; 64 KiB leaves room and bounds parsing cost. */
 export const MAX_CONTROL_MESSAGE_BYTES = 64 * 1024;
-
-export interface IceServer {
-  urls: string[];
-  username?: string;
-  credential?: string;
-}
-
-export interface P2PSettings {
-  /** P2P allowed by both server and agent. */
-  enabled: boolean;
-  /** Give up on ICE after this long and stay on the relay, ms. */
-  timeoutMs: number;
-  iceServers: IceServer[];
-  /**
-   * The viewer's offer carries a receive-only video section next to the data
-   * channel (no media flows): browsers then give the peer connection's UDP
-   * socket a larger receive buffer, so bulk bursts are not dropped at the
-   * socket (docs/PROTOCOL.md §Receive buffer). Absent: false.
-   */
-  videoSection?: boolean;
-  /**
-   * Peer connections the viewer stripes its pool of data channels over
-   * (1 … MAX_P2P_PEER_CONNECTIONS; docs/PROTOCOL.md §Channel pool). Absent: 1.
-   */
-  peerConnections?: number;
-  /**
-   * Viewers run the loss probe as each channel opens (docs/PROTOCOL.md §Loss
-   * probe). Absent: true; sent, as false, only when the server turns it off.
-   */
-  lossProbe?: boolean;
-  /**
-   * Viewers keep a prepared peer connection for their tab's next page load
-   * (docs/PROTOCOL.md §Resumed peer connections). Absent: true; sent, as
-   * false, only when the server turns it off.
-   */
-  resume?: boolean;
-}
 
 /** agent → server, first message after the upgrade. */
 export interface RegisterMessage {
@@ -239,8 +203,6 @@ export type ServerToAgentReceived = Exclude<ServerToAgent, ErrorMessage> | Error
 
 // ---- validation ---------------------------------------------------------------
 
-type Obj = Record<string, unknown>;
-
 function parseObject(text: string): Obj {
   if (text.length > MAX_CONTROL_MESSAGE_BYTES) throw protocolError('ERR_INVALID_PAYLOAD', `control message over ${MAX_CONTROL_MESSAGE_BYTES} bytes`);
   let v: unknown;
@@ -251,67 +213,6 @@ function parseObject(text: string): Obj {
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw protocolError('ERR_INVALID_PAYLOAD', 'control message is not an object');
   return v as Obj;
-}
-
-function str(o: Obj, k: string, max = 512): string {
-  const v = o[k];
-  if (typeof v !== 'string' || v.length > max) throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be a string of at most ${max} chars`);
-  return v;
-}
-
-function int(o: Obj, k: string, min: number, max: number): number {
-  const v = o[k];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
-    throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be an integer in ${min}..${max}`);
-  return v;
-}
-
-function bool(o: Obj, k: string): boolean {
-  const v = o[k];
-  if (typeof v !== 'boolean') throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be a boolean`);
-  return v;
-}
-
-function onlyKeys(o: Obj, keys: string[]): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) throw protocolError('ERR_INVALID_PAYLOAD', `unknown field "${k}"`);
-}
-
-function obj(o: Obj, k: string): Obj {
-  const v = o[k];
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be an object`);
-  return v as Obj;
-}
-
-export function parseIceServers(v: unknown): IceServer[] {
-  if (!Array.isArray(v) || v.length > 16) throw protocolError('ERR_INVALID_PAYLOAD', '"iceServers" must be an array of at most 16');
-  return v.map((s) => {
-    if (typeof s !== 'object' || s === null) throw protocolError('ERR_INVALID_PAYLOAD', 'ice server must be an object');
-    const o = s as Obj;
-    onlyKeys(o, ['urls', 'username', 'credential']);
-    const urls = o.urls;
-    if (
-      !Array.isArray(urls) ||
-      urls.length === 0 ||
-      urls.length > 16 ||
-      !urls.every((u) => typeof u === 'string' && /^(stun|stuns|turn|turns):/.test(u) && u.length < 512)
-    ) {
-      throw protocolError('ERR_INVALID_PAYLOAD', 'ice server "urls" must be stun:/turn: URLs');
-    }
-    const out: IceServer = { urls: urls as string[] };
-    if (o.username !== undefined) out.username = str(o, 'username');
-    if (o.credential !== undefined) out.credential = str(o, 'credential');
-    return out;
-  });
-}
-
-export function parseP2PSettings(v: Obj): P2PSettings {
-  onlyKeys(v, ['enabled', 'timeoutMs', 'iceServers', 'videoSection', 'peerConnections', 'lossProbe', 'resume']);
-  const settings: P2PSettings = { enabled: bool(v, 'enabled'), timeoutMs: int(v, 'timeoutMs', 0, 600_000), iceServers: parseIceServers(v.iceServers) };
-  if (v.videoSection !== undefined) settings.videoSection = bool(v, 'videoSection');
-  if (v.peerConnections !== undefined) settings.peerConnections = int(v, 'peerConnections', 1, MAX_P2P_PEER_CONNECTIONS);
-  if (v.lossProbe !== undefined) settings.lossProbe = bool(v, 'lossProbe');
-  if (v.resume !== undefined) settings.resume = bool(v, 'resume');
-  return settings;
 }
 
 /** Session ids: 26 chars of RFC 4648 base32 (lower case) = 130 bits, a valid DNS label. */
@@ -365,13 +266,6 @@ export function parseAgentMessage(text: string): AgentToServerReceived {
     default:
       throw protocolError('ERR_INVALID_PAYLOAD', `unknown control message type ${JSON.stringify(o.type)?.slice(0, 40)}`);
   }
-}
-
-function num(o: Obj, k: string): number {
-  const v = o[k];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 3_600_000)
-    throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be a non-negative number`);
-  return v;
 }
 
 export function parseServerMessage(text: string): ServerToAgentReceived {

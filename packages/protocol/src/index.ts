@@ -20,6 +20,7 @@ export {
 } from './priority';
 export { Connection, type ConnectionEvents, type ConnectionOptions, type Transport, type WindowGrowthShare } from './connection';
 export * from './control';
+export { parseIceServers, parseP2PSettings, type IceServer, type P2PSettings } from './p2p-settings';
 export * from './session-name';
 export * from './viewer-control';
 export { connectionOverWebSocket, type NodeWebSocketLike, WEBSOCKET_ACCEPT_MESSAGE_BYTES, WEBSOCKET_MAX_MESSAGE_BYTES } from './transports/websocket';

@@ -7,7 +7,7 @@
  */
 import type { SignalingErrorCode } from './error-registry';
 import { protocolError } from './errors';
-import { parseP2PSettings, type P2PSettings } from './control';
+import { parseP2PSettings, type P2PSettings } from './p2p-settings';
 import { SIGNAL_MAC_CHARS } from './trust/signal-mac';
 import { MAX_P2P_PEER_CONNECTIONS } from './transports/channel-pool';
 

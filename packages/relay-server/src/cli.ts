@@ -13,7 +13,8 @@ import { PASSWORD_ARGV_WARNING, resolveHttpConfig, UsageError, type HttpCommandF
 import { runFetch, type FetchFlags } from './cli/fetch';
 import { loadStartConfig, type StartFlags } from './cli/start/config-file';
 import { runStart } from './cli/start/run-start';
-import { createReporter, type Output, type Reporter } from './cli/reporter';
+import { createReporter, type Reporter } from './cli/reporter';
+import type { Output } from './cli/coalesced-output';
 import { createTerminalView, wantsTerminalView } from './cli/terminal-view';
 import { VERSION } from './version';
 

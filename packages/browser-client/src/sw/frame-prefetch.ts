@@ -15,7 +15,7 @@
  * applied for the frame's request when it takes the result.
  */
 import { BADGE_QUERY_PARAM, VIA_HEADER, WINGMAN_PREFIX } from '../shared/constants';
-import type { Obtained } from './router';
+import type { Obtained } from './obtained';
 
 /** How long an unclaimed prefetch is kept. The frame's navigation follows within ~0.2 s here; 10 s covers a slow machine. */
 export const FRAME_PREFETCH_TTL_MS = 10_000;

@@ -31,6 +31,7 @@ import { ChannelError } from './errors';
 import { relayFetch } from './relay-fetch';
 import { resumableBody, skipBytes } from './resumable-body';
 import type { FramePrefetch } from './frame-prefetch';
+import type { Obtained } from './obtained';
 import { BULK_MIN_BYTES, type PathChooser, type RequestClass } from './path-choice';
 import { RACE_MIN_BYTES, raceBodies } from './bulk-race';
 import { bodyStream, contentLengthOf, prepareBody, type PreparedBody } from './request-body';
@@ -190,13 +191,6 @@ function refusedAsPrivate(obtained: Obtained): boolean {
 }
 
 /** What the transports brought back, before the response rules (build-response.ts) apply to the requesting document. */
-export type Obtained =
-  /** A response to build (P2P, or a relayed one whose body is measured). */
-  | { kind: 'incoming'; incoming: Incoming }
-  | { kind: 'relay'; res: Response }
-  /** A final answer (an error page, an aborted request). */
-  | { kind: 'final'; response: Response };
-
 /**
  * The relay's Response as the page gets it. A fetched Response carries its
  * own URL list, and the page's fetch would take it over: after a redirect the

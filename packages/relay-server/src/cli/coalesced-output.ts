@@ -8,7 +8,12 @@
  * (the banner, a warning, a fatal error) first flushes what waits, so the
  * order of lines never changes. What waits is written when the process exits.
  */
-import type { Output } from './reporter';
+/** Where the CLI writes: stdout or stderr, or a test's capture. */
+export interface Output {
+  write(text: string): unknown;
+  /** A terminal (process.stdout.isTTY); decides whether the QR code is printed by default. */
+  isTTY?: boolean;
+}
 
 /** Longest a request line waits before it is written, ms: below what a person notices, long enough to gather a busy second's lines. */
 export const REQUEST_LOG_FLUSH_MS = 20;

@@ -13,15 +13,9 @@ import type { ViewerGateMode } from '@wingman/protocol';
 import { shortViewerId } from '@wingman/protocol';
 import type { ViewerEntry } from '../viewers/viewer-roster';
 import { renderQr, shouldPrintQr, type QrChoice } from './qr';
-import { coalescedOutput } from './coalesced-output';
+import { coalescedOutput, type Output } from './coalesced-output';
 import { browserP2P, BROWSER_P2P_WORDS } from './browser-p2p';
 import { printable, terminalSafeJson } from './printable';
-
-export interface Output {
-  write(text: string): unknown;
-  /** A terminal (process.stdout.isTTY); decides whether the QR code is printed by default. */
-  isTTY?: boolean;
-}
 
 export interface Reporter {
   /** `inspector`: the local inspector's URL, when it runs. */

@@ -6,7 +6,7 @@
  */
 import type { AccessLabel, Connection, ServerToAgent } from '@wingman/protocol';
 import type { SessionAccess } from '../access/viewer-access';
-import type { SessionViewers } from '../viewers/viewer-gate';
+import type { SessionViewers } from './session-viewers';
 import { randomBytes } from 'node:crypto';
 import { constantTimeEqual, createResumeSecret } from './session-id';
 import { createSessionIds, SESSION_KEY_BYTES, type SessionIds } from './session-key';

@@ -15,6 +15,7 @@ import { MAX_VIEWER_USER_AGENT_CHARS, type ViewerDecisionMessage, type ViewerGat
 import { sourceKey } from '../http/source-key';
 import type { Session } from '../sessions/registry';
 import type { ViewerCookies } from './viewer-cookie';
+import type { ViewerRecord } from '../sessions/session-viewers';
 
 /**
  * Viewers remembered per session. Each is ~200 bytes; a thousand fit any
@@ -40,24 +41,6 @@ export const MAX_WAITING_VIEWERS_PER_ADDRESS = 4;
 export const MAX_WAITING_VIEWERS = 32;
 /** Refused viewer ids remembered per session after their record was forgotten (33 bytes each). */
 export const MAX_REFUSED_VIEWER_IDS = 10_000;
-
-export interface ViewerRecord {
-  readonly id: string;
-  state: ViewerState;
-  readonly address: string;
-  readonly userAgent: string;
-  readonly firstSeenAt: number;
-}
-
-/** A session's viewers. */
-export interface SessionViewers {
-  mode: ViewerGateMode;
-  /** Least recently seen first. */
-  readonly records: Map<string, ViewerRecord>;
-  readonly refusedIds: Set<string>;
-  /** What each viewer holds open here, to close when it is refused. */
-  readonly live: Map<string, Set<() => void>>;
-}
 
 export type ViewerCheck =
   /** The session has no gate. */

@@ -14,7 +14,7 @@ import { sendPage } from '../http/pages';
 import { sendJson } from '../http/json-response';
 import { writeRawText } from '../http/raw-response';
 import { isNavigation } from './viewer-cookie';
-import type { ViewerRecord } from './viewer-gate';
+import type { ViewerRecord } from '../sessions/session-viewers';
 
 /** A viewer's own state, as JSON (`{ id, state }`), on every session origin with a gate. */
 export const VIEWER_STATUS_PATH = `${RESERVED_PREFIX}viewer`;

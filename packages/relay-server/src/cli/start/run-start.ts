@@ -7,7 +7,7 @@
  */
 import { DEFAULT_RESPONSE_TIMEOUT_MS } from '../../forward';
 import { createInspector } from '../../inspector';
-import type { Output } from '../reporter';
+import type { Output } from '../coalesced-output';
 import { createReporter } from '../reporter';
 import { EXIT_OK } from '../exit-codes';
 import type { NamedTunnelConfig } from './config-file';

@@ -1,0 +1,43 @@
+/**
+ * Field readers for parsed JSON messages (control and signaling): each checks
+ * one field's type and range and throws ERR_INVALID_PAYLOAD naming the field.
+ */
+import { protocolError } from './errors';
+
+export type Obj = Record<string, unknown>;
+
+export function str(o: Obj, k: string, max = 512): string {
+  const v = o[k];
+  if (typeof v !== 'string' || v.length > max) throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be a string of at most ${max} chars`);
+  return v;
+}
+
+export function int(o: Obj, k: string, min: number, max: number): number {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be an integer in ${min}..${max}`);
+  return v;
+}
+
+export function bool(o: Obj, k: string): boolean {
+  const v = o[k];
+  if (typeof v !== 'boolean') throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be a boolean`);
+  return v;
+}
+
+export function onlyKeys(o: Obj, keys: string[]): void {
+  for (const k of Object.keys(o)) if (!keys.includes(k)) throw protocolError('ERR_INVALID_PAYLOAD', `unknown field "${k}"`);
+}
+
+export function obj(o: Obj, k: string): Obj {
+  const v = o[k];
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be an object`);
+  return v as Obj;
+}
+
+export function num(o: Obj, k: string): number {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 3_600_000)
+    throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be a non-negative number`);
+  return v;
+}

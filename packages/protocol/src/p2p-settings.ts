@@ -1,0 +1,77 @@
+/**
+ * The P2P settings a viewer or an agent is given (the server's `registered`
+ * and the signaling socket's `hello`, docs/PROTOCOL.md §Signaling), and their
+ * validation.
+ */
+import { protocolError } from './errors';
+import { bool, int, onlyKeys, str, type Obj } from './json-fields';
+import { MAX_P2P_PEER_CONNECTIONS } from './transports/channel-pool';
+
+export interface IceServer {
+  urls: string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface P2PSettings {
+  /** P2P allowed by both server and agent. */
+  enabled: boolean;
+  /** Give up on ICE after this long and stay on the relay, ms. */
+  timeoutMs: number;
+  iceServers: IceServer[];
+  /**
+   * The viewer's offer carries a receive-only video section next to the data
+   * channel (no media flows): browsers then give the peer connection's UDP
+   * socket a larger receive buffer, so bulk bursts are not dropped at the
+   * socket (docs/PROTOCOL.md §Receive buffer). Absent: false.
+   */
+  videoSection?: boolean;
+  /**
+   * Peer connections the viewer stripes its pool of data channels over
+   * (1 … MAX_P2P_PEER_CONNECTIONS; docs/PROTOCOL.md §Channel pool). Absent: 1.
+   */
+  peerConnections?: number;
+  /**
+   * Viewers run the loss probe as each channel opens (docs/PROTOCOL.md §Loss
+   * probe). Absent: true; sent, as false, only when the server turns it off.
+   */
+  lossProbe?: boolean;
+  /**
+   * Viewers keep a prepared peer connection for their tab's next page load
+   * (docs/PROTOCOL.md §Resumed peer connections). Absent: true; sent, as
+   * false, only when the server turns it off.
+   */
+  resume?: boolean;
+}
+
+export function parseIceServers(v: unknown): IceServer[] {
+  if (!Array.isArray(v) || v.length > 16) throw protocolError('ERR_INVALID_PAYLOAD', '"iceServers" must be an array of at most 16');
+  return v.map((s) => {
+    if (typeof s !== 'object' || s === null) throw protocolError('ERR_INVALID_PAYLOAD', 'ice server must be an object');
+    const o = s as Obj;
+    onlyKeys(o, ['urls', 'username', 'credential']);
+    const urls = o.urls;
+    if (
+      !Array.isArray(urls) ||
+      urls.length === 0 ||
+      urls.length > 16 ||
+      !urls.every((u) => typeof u === 'string' && /^(stun|stuns|turn|turns):/.test(u) && u.length < 512)
+    ) {
+      throw protocolError('ERR_INVALID_PAYLOAD', 'ice server "urls" must be stun:/turn: URLs');
+    }
+    const out: IceServer = { urls: urls as string[] };
+    if (o.username !== undefined) out.username = str(o, 'username');
+    if (o.credential !== undefined) out.credential = str(o, 'credential');
+    return out;
+  });
+}
+
+export function parseP2PSettings(v: Obj): P2PSettings {
+  onlyKeys(v, ['enabled', 'timeoutMs', 'iceServers', 'videoSection', 'peerConnections', 'lossProbe', 'resume']);
+  const settings: P2PSettings = { enabled: bool(v, 'enabled'), timeoutMs: int(v, 'timeoutMs', 0, 600_000), iceServers: parseIceServers(v.iceServers) };
+  if (v.videoSection !== undefined) settings.videoSection = bool(v, 'videoSection');
+  if (v.peerConnections !== undefined) settings.peerConnections = int(v, 'peerConnections', 1, MAX_P2P_PEER_CONNECTIONS);
+  if (v.lossProbe !== undefined) settings.lossProbe = bool(v, 'lossProbe');
+  if (v.resume !== undefined) settings.resume = bool(v, 'resume');
+  return settings;
+}
