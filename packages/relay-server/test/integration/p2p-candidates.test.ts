@@ -6,7 +6,8 @@
  * learns none of this machine's addresses.
  */
 import type { HostSignal } from '@wingman/protocol';
-import { createPeerHost, MAX_REMOTE_CANDIDATES, type PeerHost, type PeerHostOptions, type PeerReport } from '../../src/p2p/peer-host';
+import { MAX_REMOTE_CANDIDATES } from '../../src/p2p/candidates';
+import { createPeerHost, type PeerHost, type PeerHostOptions, type PeerReport } from '../../src/p2p/peer-host';
 import { createPeerConnection, type RtcPeerConnection } from '../../src/p2p/webrtc';
 import { createSocket, type Socket } from 'node:dgram';
 import { expectNoEventWithin, until, waitForEvent } from '../../../../test/helpers/wait';
