@@ -46,4 +46,9 @@ export declare function expectUnchangedWithin<T>(read: () => T, options: { windo
 
 export declare function delay(ms: number): Promise<void>;
 
-export declare function waitForEntry<T>(list: T[], emitter: EventSource, name: string, options?: WaitOptions & { filter?: (entry: T) => boolean }): Promise<T>;
+export declare function waitForEntry<T>(
+  list: T[],
+  emitter: EventSource,
+  name: string,
+  options?: WaitOptions & { filter?: (entry: T) => boolean; failOn?: string[] },
+): Promise<T>;

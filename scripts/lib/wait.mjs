@@ -146,7 +146,8 @@ export function waitForEvent(emitter, name, { timeoutMs = DEFAULT_WAIT_TIMEOUT_M
  * @param {unknown[]} list
  * @param {any} emitter
  * @param {string} name
- * @param {{ timeoutMs?: number, what?: string, filter?: (entry: any) => boolean }} [options]
+ * @param {{ timeoutMs?: number, what?: string, filter?: (entry: any) => boolean, failOn?: string[] }} [options]
+ *   failOn: as waitForEvent's, for the wait on the next event
  */
 export function waitForEntry(list, emitter, name, { filter = () => true, ...options } = {}) {
   const found = list.find((entry) => filter(entry));

@@ -32,8 +32,8 @@ import { gathered } from '../../bench/lib/raw-serve.mjs';
 import { messageReader, writeJsonFile, writeMessage } from './signal-files.mjs';
 
 const require = createRequire(import.meta.url);
-const { createPeerConnection } = require(WEBRTC_MODULE);
-const { PublicAddressMemory, learnPublicAddress, stunOnly } = require(PREDICTED_CANDIDATE_MODULE);
+const { createPeerConnection, learnPublicAddress } = require(WEBRTC_MODULE);
+const { PublicAddressMemory, stunOnly } = require(PREDICTED_CANDIDATE_MODULE);
 const { answerCandidates, isLoopbackCandidate } = require(CANDIDATES_MODULE);
 const { HostCandidateHold } = require(HOST_CANDIDATE_HOLD_MODULE);
 

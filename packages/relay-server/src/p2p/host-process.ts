@@ -13,8 +13,8 @@ import { DATA_CHANNEL_MAX_MESSAGE_BYTES, MAX_FRAME_BYTES } from '@wingman/protoc
 import { createForwarder, type Forwarder } from '../forward';
 import { captureToWire, MAX_HOST_BATCH, parseToHost, type FromHost, type HostBatch, type HostInit, type PerExchange } from './host-ipc';
 import { createPeerHost, type PeerHost } from './peer-host';
-import { learnPublicAddress, PublicAddressMemory, stunOnly } from './predicted-candidate';
-import { warmUpWebRtc } from './webrtc';
+import { PublicAddressMemory, stunOnly } from './predicted-candidate';
+import { learnPublicAddress, warmUpWebRtc } from './webrtc';
 
 /** After `close`, the process exits this long later at the latest (peer teardown is quick). */
 const EXIT_AFTER_CLOSE_MS = 2_000;

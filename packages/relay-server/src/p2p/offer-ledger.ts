@@ -14,7 +14,7 @@
  * HOLD_VIEWERS_MAX viewers; a viewer beyond them is refused as before.
  */
 import type { ViewerSignal } from '@wingman/protocol';
-import { MAX_REMOTE_CANDIDATES } from './peer-host';
+import { MAX_REMOTE_CANDIDATES } from './candidates';
 
 /** Longest restart delay for which signals are held rather than refused, ms (the first three restarts in a row: 0.5, 1 and 2 s). */
 export const HOLD_RESTART_MAX_MS = 2_000;

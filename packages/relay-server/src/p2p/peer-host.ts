@@ -58,6 +58,7 @@ import {
   unreachableReason,
   withoutCandidates,
   withoutRelatedAddress,
+  MAX_REMOTE_CANDIDATES,
   type RemoteCandidatePolicy,
 } from './candidates';
 import { candidateKind, startIceTrace, type IceTrace } from './ice-trace';
@@ -86,8 +87,6 @@ export const MONITOR_TIMEOUT_MS = MONITOR_INTERVAL_MS;
 export const MONITOR_MAX_MISSED = 3;
 /** Close a peer that carried no stream for this long, ms (the viewer reconnects on demand). */
 export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
-/** Remote candidates accepted per viewer across its peer connections, those in its offers' SDP included (a real offer has < 20). */
-export const MAX_REMOTE_CANDIDATES = 64;
 
 export interface PeerReport {
   /** The signaling viewer: one per P2P channel. */

@@ -27,7 +27,6 @@
  * candidate would not.
  */
 import { predictedCandidateLine } from '@wingman/protocol';
-import { closePeer, createPeerConnection, type RtcPeerConnection } from './webrtc';
 
 /** What the last gathering showed: the public IPv4 address, and whether the NAT kept the source port. */
 export interface PublicMapping {
@@ -96,41 +95,7 @@ export class PublicAddressMemory {
   }
 }
 
-/** How long the start-up gathering waits for its public candidate, ms (a STUN round trip; the server may be far). */
-export const LEARN_TIMEOUT_MS = 5_000;
-
 /** The STUN URLs among `iceServers` (a TURN server would allocate a relay for nothing). */
 export function stunOnly(iceServers: ReadonlyArray<{ urls: readonly string[] }>): string[] {
   return iceServers.flatMap((s) => s.urls.filter((u) => /^stuns?:/i.test(u)));
-}
-
-/**
- * Gathers once with the STUN servers before any viewer offers, so the first
- * viewer's answer already carries a prediction: the memory learns the public
- * mapping (or that there is none to learn). Sends nothing to any viewer.
- * Resolves once a public candidate came, gathering ended or LEARN_TIMEOUT_MS
- * passed; never rejects.
- */
-export async function learnPublicAddress(memory: PublicAddressMemory, stunUrls: string[], timeoutMs = LEARN_TIMEOUT_MS): Promise<void> {
-  if (stunUrls.length === 0) return;
-  let pc: RtcPeerConnection | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const own = createPeerConnection({ iceServers: [{ urls: stunUrls }] });
-    pc = own;
-    const done = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-      own.onicecandidate = (ev) => {
-        if (!ev.candidate || memory.observe(ev.candidate.candidate)) resolve();
-      };
-    });
-    own.createDataChannel('learn');
-    await own.setLocalDescription(await own.createOffer());
-    await done;
-  } catch {
-    /* no public address learned: the first viewer's candidates go as they are gathered */
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-    if (pc) closePeer(pc);
-  }
 }

@@ -5,98 +5,60 @@
  * reaches the viewer in order; a party in the middle that terminates DTLS on
  * both sides and passes every message through (what a tampering tunnel
  * server would run) makes both ends refuse, even though it relays their
- * proofs untouched.
+ * proofs untouched. The peers and both ends' bindings live in a child
+ * process (helpers/peer-fixture.ts).
  */
-import {
-  bindDataChannel,
-  BindingError,
-  bindingProof,
-  deriveTrustKeys,
-  generateLinkKey,
-  linkKeyBytes,
-  sdpFingerprint,
-  type DataChannelLike,
-  type SignalSender,
-  type TrustKeys,
-} from '@wingman/protocol';
-import { createPeerConnection, type RtcDataChannel, type RtcPeerConnection } from '../../src/p2p/webrtc';
-import { withTimeout } from '../../../../test/helpers/wait';
+import { generateLinkKey } from '@wingman/protocol';
+import { PeerFixture, type FixtureDc, type FixturePc } from './helpers/peer-fixture';
 
 jest.setTimeout(30_000);
 
-const peers: RtcPeerConnection[] = [];
-afterEach(() => {
-  for (const pc of peers.splice(0)) pc.close();
+let fixture: PeerFixture;
+beforeEach(async () => {
+  fixture = await PeerFixture.start();
+});
+afterEach(async () => {
+  await fixture.close();
 });
 
 /** Two wrtc peers connected on loopback (candidates inside the SDP): the offerer's channel and the answerer's. */
-async function connectedPair(): Promise<{ offerer: RtcPeerConnection; answerer: RtcPeerConnection; offered: RtcDataChannel; answered: RtcDataChannel }> {
-  const offerer = createPeerConnection({});
-  const answerer = createPeerConnection({});
-  peers.push(offerer, answerer);
-  const offered = offerer.createDataChannel('wingman', { ordered: true });
-  const gathered = (pc: RtcPeerConnection) => new Promise<void>((resolve) => (pc.onicecandidate = (ev) => ev.candidate === null && resolve()));
-  const answered = new Promise<RtcDataChannel>((resolve) => (answerer.ondatachannel = (ev) => resolve(ev.channel)));
-  const offerGathered = gathered(offerer);
+async function connectedPair(): Promise<{ offerer: FixturePc; answerer: FixturePc; offered: FixtureDc; answered: FixtureDc }> {
+  const offerer = await fixture.newPc();
+  const answerer = await fixture.newPc();
+  const offered = await offerer.createDataChannel('wingman', { ordered: true });
+  const answered = answerer.nextChannel({ timeoutMs: 10_000, what: 'the data channel' });
   await offerer.setLocalDescription(await offerer.createOffer());
-  await offerGathered;
-  await answerer.setRemoteDescription(offerer.localDescription!);
-  const answerGathered = gathered(answerer);
+  await offerer.gathered();
+  await answerer.setRemoteDescription(await offerer.localDescription());
   await answerer.setLocalDescription(await answerer.createAnswer());
-  await answerGathered;
-  await offerer.setRemoteDescription(answerer.localDescription!);
-  return { offerer, answerer, offered, answered: await withTimeout(answered, { timeoutMs: 10_000, what: 'the data channel' }) };
+  await answerer.gathered();
+  await offerer.setRemoteDescription(await answerer.localDescription());
+  return { offerer, answerer, offered, answered: await answered };
 }
 
-/** One end's binding, with the fingerprints as that end sees them (its own from its local description, the other's from its remote one). */
-function bind(keys: TrustKeys, me: SignalSender, pc: RtcPeerConnection, dc: DataChannelLike): Promise<DataChannelLike> {
-  return bindDataChannel(dc, async () => {
-    const own = sdpFingerprint(pc.localDescription!.sdp)!;
-    const other = sdpFingerprint(pc.remoteDescription!.sdp)!;
-    const fps = me === 'agent' ? { agent: own, viewer: other } : { agent: other, viewer: own };
-    const peer: SignalSender = me === 'agent' ? 'viewer' : 'agent';
-    const [mine, expected] = await Promise.all([bindingProof(keys, me, fps), bindingProof(keys, peer, fps)]);
-    return { own: mine, expected };
-  });
-}
-
-const sessionKeys = () => deriveTrustKeys(linkKeyBytes(generateLinkKey())!, 'abcdefghijklmnopqrstuvwxyz');
+/** The session's link key and id: both ends bind with the keys derived from them. */
+const session = () => ({ linkKey: generateLinkKey(), sessionId: 'abcdefghijklmnopqrstuvwxyz' });
 
 describe('channel binding over real wrtc data channels', () => {
   it('binds a direct channel, and the frames the agent sent right after its proof arrive in order', async () => {
-    const keys = await sessionKeys();
+    const link = session();
     const { offerer, answerer, offered, answered } = await connectedPair();
-    const agentSide = bind(keys, 'agent', answerer, answered);
-    const viewerSide = bind(keys, 'viewer', offerer, offered);
-    const agent = await agentSide;
-    agent.send(new Uint8Array([1]).buffer);
-    agent.send(new Uint8Array([2]).buffer);
-    const viewer = await viewerSide;
-    const got: number[] = [];
-    const both = new Promise<void>((resolve) =>
-      viewer.addEventListener('message', (ev) => {
-        got.push(new Uint8Array(ev.data as ArrayBuffer)[0]!);
-        if (got.length === 2) resolve();
-      }),
-    );
-    await withTimeout(both, { timeoutMs: 5_000, what: 'the two frames' });
-    expect(got).toEqual([1, 2]);
+    // The agent sends its two frames as soon as its end is bound, before the viewer's end may be.
+    const agentSide = answered.bind({ ...link, me: 'agent', pc: answerer, sendWhenBound: [[1], [2]] });
+    const viewerSide = offered.bind({ ...link, me: 'viewer', pc: offerer });
+    expect(await agentSide).toBe('bound');
+    expect(await viewerSide).toBe('bound');
+    expect(await offered.boundMessagesUpTo(2, { timeoutMs: 5_000, what: 'the two frames' })).toEqual([[1], [2]]);
   });
 
   it('refuses at both ends when a party in the middle terminates DTLS on each side and relays the proofs untouched', async () => {
-    const keys = await sessionKeys();
+    const link = session();
     const left = await connectedPair(); // viewer (offerer) ↔ middle (answerer)
     const right = await connectedPair(); // middle (offerer) ↔ agent (answerer)
-    const relay = (from: RtcDataChannel, to: RtcDataChannel) => from.addEventListener('message', (ev) => to.send(ev.data as ArrayBuffer));
-    relay(left.answered, right.offered);
-    relay(right.offered, left.answered);
-    const viewer = bind(keys, 'viewer', left.offerer, left.offered);
-    const agent = bind(keys, 'agent', right.answerer, right.answered);
-    const outcome = (p: Promise<unknown>) =>
-      p.then(
-        () => 'bound',
-        (err: unknown) => (err instanceof BindingError && err.refused ? 'refused' : String(err)),
-      );
-    expect(await Promise.all([outcome(viewer), outcome(agent)])).toEqual(['refused', 'refused']);
+    await left.answered.relayTo(right.offered);
+    await right.offered.relayTo(left.answered);
+    const viewer = left.offered.bind({ ...link, me: 'viewer', pc: left.offerer });
+    const agent = right.answered.bind({ ...link, me: 'agent', pc: right.answerer });
+    expect(await Promise.all([viewer, agent])).toEqual(['refused', 'refused']);
   });
 });

@@ -2,28 +2,25 @@
  * A viewer's offer whose video section carries attributes for payload types
  * its m= line does not list (what Firefox leaves when a page narrows the
  * section's codecs): @roamhq/wrtc refuses it as is, and takes it once the
- * agent keeps only the listed types' attributes.
+ * agent keeps only the listed types' attributes. The peer connections live
+ * in a child process (helpers/peer-fixture.ts).
  */
 import { withListedFormatsOnly } from '@wingman/protocol';
-import { createPeerConnection, type RtcPeerConnection } from '../../src/p2p/webrtc';
+import { PeerFixture } from './helpers/peer-fixture';
 
-const pcs: RtcPeerConnection[] = [];
-afterEach(() => {
-  for (const pc of pcs.splice(0)) pc.close();
+let fixture: PeerFixture;
+beforeEach(async () => {
+  fixture = await PeerFixture.start();
 });
-
-function newPc(): RtcPeerConnection {
-  const pc = createPeerConnection({});
-  pcs.push(pc);
-  return pc;
-}
+afterEach(async () => {
+  await fixture.close();
+});
 
 /** An offer with a receive-only video section and a data channel, its video section cut to its first codec with the other codecs' rtcp-fb lines left behind. */
 async function narrowedOffer(): Promise<{ sdp: string; kept: string; dangling: string[] }> {
-  const pc = newPc();
-  // wrtc has it; the agent's narrow type of a peer connection does not (the agent never adds media).
-  (pc as unknown as { addTransceiver(kind: string, init: { direction: string }): unknown }).addTransceiver('video', { direction: 'recvonly' });
-  pc.createDataChannel('wingman');
+  const pc = await fixture.newPc();
+  await pc.addTransceiver('video', { direction: 'recvonly' });
+  await pc.createDataChannel('wingman');
   const sdp = (await pc.createOffer()).sdp;
   const sections = sdp.split(/\r\n(?=m=)/);
   const v = sections.findIndex((s) => s.startsWith('m=video'));
@@ -43,13 +40,13 @@ describe("the agent's copy of a viewer's offer", () => {
   it('keeps only the attributes of the payload types each m= line lists, which wrtc then takes', async () => {
     const { sdp, kept, dangling } = await narrowedOffer();
     expect(dangling.length).toBeGreaterThan(0);
-    await expect(newPc().setRemoteDescription({ type: 'offer', sdp })).rejects.toThrow(/codecs/);
+    await expect((await fixture.newPc()).setRemoteDescription({ type: 'offer', sdp })).rejects.toThrow(/codecs/);
 
     const tidy = withListedFormatsOnly(sdp);
     for (const line of dangling) expect(tidy).not.toContain(line);
     expect(tidy).toContain(`a=rtpmap:${kept} `);
     expect(tidy).toContain('m=application');
-    const pc = newPc();
+    const pc = await fixture.newPc();
     await pc.setRemoteDescription({ type: 'offer', sdp: tidy });
     const answer = await pc.createAnswer();
     expect(answer.sdp).toMatch(/^m=video 9 \S+ \d+/m);
