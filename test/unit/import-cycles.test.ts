@@ -17,7 +17,7 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** The file a relative specifier names: `./x` → x.ts or x/index.ts. */
+/** The file a relative specifier names: the specifier plus `.ts`, or its folder's `index.ts`. */
 function resolveImport(from: string, specifier: string, known: Set<string>): string | undefined {
   const base = resolve(dirname(from), specifier).replace(/\.js$/, '');
   return [`${base}.ts`, join(base, 'index.ts')].find((candidate) => known.has(candidate));
