@@ -30,6 +30,9 @@
 import type { Socket } from 'node:net';
 import { buildConnector } from 'undici';
 
+/** The code of the error a connection is destroyed with after a listener of its socket threw: the agent's fault, not the app's. */
+export const HTTP_CLIENT_FAULT = 'WINGMAN_HTTP_CLIENT_FAULT';
+
 type Emit = (event: string | symbol, ...args: unknown[]) => boolean;
 type Read = (size?: number) => unknown;
 
@@ -101,7 +104,8 @@ export function guardSocket(socket: Socket): void {
     } catch (err) {
       const cause = err instanceof Error ? err : new Error(String(err));
       process.emitWarning(`wingman forwarder: a connection to the app failed in the HTTP client: ${cause.stack ?? cause.message}`);
-      this.destroy(new Error(`the agent's HTTP client failed on this connection (${cause.message.replace(/\s+/g, ' ').trim()})`, { cause }));
+      const message = `the agent's HTTP client failed on this connection (${cause.message.replace(/\s+/g, ' ').trim()})`;
+      this.destroy(Object.assign(new Error(message, { cause }), { code: HTTP_CLIENT_FAULT }));
       return true;
     }
   };
