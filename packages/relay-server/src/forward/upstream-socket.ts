@@ -23,9 +23,11 @@
  *   finishes the parser on ECONNRESET too (the same assertion). The reset
  *   reaches it as an error of another code, which fails the request.
  * - An exception thrown by any listener of the socket (undici's, which run
- *   the parser) destroys this connection with that error instead of going
- *   uncaught: undici fails the one request on it (pipelining 1) and the
- *   forwarder resets that exchange's stream with the error's message.
+ *   the parser) is reported on stderr and destroys this connection with
+ *   that error instead of going uncaught: undici fails the one request on
+ *   it (pipelining 1) and the forwarder fails that exchange with the
+ *   error's message. (On a connection already closed, a throw from its
+ *   'error' or 'close' listener can only be reported.)
  */
 import type { Socket } from 'node:net';
 import { buildConnector } from 'undici';
