@@ -27,3 +27,11 @@ export function runNodeScript(script: string, options: { cwd: string; args?: str
     });
   });
 }
+
+/** The JSON objects a script printed one a line on stdout (other lines skipped). */
+export function jsonLines(stdout: string): Array<Record<string, unknown>> {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}

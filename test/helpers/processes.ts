@@ -161,3 +161,19 @@ export function childPids(pid: number): number[] {
   }
   return out;
 }
+
+/**
+ * What says the agent's P2P host process ended: each of its viewers' peers
+ * closed with "P2P host ended (…)" (a JSON event), and WARN_P2P_HOST_CRASHED
+ * on stderr. Empty while the host lived.
+ */
+export function p2pHostEndings(agent: Proc): string[] {
+  const closed = agent.events
+    .filter((e) => e.event === 'peer' && /P2P host ended/.test(String(e.reason)))
+    .map((e) => `peer ${String(e.viewerId)} closed: ${String(e.reason)}`);
+  const stderr = agent
+    .stderr()
+    .split('\n')
+    .filter((line) => line.includes('WARN_P2P_HOST_CRASHED'));
+  return [...closed, ...stderr];
+}

@@ -31,8 +31,9 @@ export class Emitter<E extends { [K in keyof E]: Listener }> {
 
   /**
    * Calls every listener. A listener that throws is a bug in its owner: the
-   * exception is rethrown outside this call stack (uncaught, so the process or
-   * page reports it) and never corrupts the protocol state of the caller.
+   * exception goes to listenerThrew, outside this call stack (by default
+   * rethrown uncaught, so the process or page reports it), and never corrupts
+   * the protocol state of the caller.
    */
   protected emit<K extends keyof E>(event: K, ...args: Parameters<E[K]>): void {
     const set = this.listeners.get(event);
@@ -41,10 +42,15 @@ export class Emitter<E extends { [K in keyof E]: Listener }> {
       try {
         fn(...args);
       } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
+        this.listenerThrew(err);
       }
     }
+  }
+
+  /** Where a listener's exception goes (from within emit: anything it does waits for a microtask). By default: rethrown uncaught. */
+  protected listenerThrew(err: unknown): void {
+    queueMicrotask(() => {
+      throw err;
+    });
   }
 }

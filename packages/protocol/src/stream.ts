@@ -104,6 +104,8 @@ export class Stream extends Emitter<StreamEvents> {
   responded = false;
   closed = false;
   private cls: PriorityClass = DEFAULT_PRIORITY;
+  /** Takes the exceptions of this stream's listeners (onListenerError). */
+  private listenerErrorHandler: ((err: unknown) => void) | undefined;
 
   constructor(
     private readonly host: StreamHost,
@@ -119,6 +121,21 @@ export class Stream extends Emitter<StreamEvents> {
     this.window = peerWindow;
     this.recvAllowed = host.localWindow;
     this.windowTarget = host.localWindow;
+  }
+
+  /**
+   * Hands the exceptions of this stream's listeners to `handler` (e.g. to
+   * reset the stream) instead of rethrowing them uncaught; like the
+   * rethrow, it runs in a microtask, outside the emitting call.
+   */
+  onListenerError(handler: (err: unknown) => void): void {
+    this.listenerErrorHandler = handler;
+  }
+
+  protected override listenerThrew(err: unknown): void {
+    const handler = this.listenerErrorHandler;
+    if (handler) queueMicrotask(() => handler(err));
+    else super.listenerThrew(err);
   }
 
   // ---- sending ----------------------------------------------------------

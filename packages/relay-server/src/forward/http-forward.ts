@@ -27,6 +27,8 @@ import type { ForwardContext } from './context';
 import { createExchangeTap } from './capture';
 import { channelGzip, compressForChannel, withChannelCoding } from './p2p-compress';
 import { withAgentTime } from './agent-time';
+import type { ExchangeGuard } from './exchange-guard';
+import { HTTP_CLIENT_FAULT } from './upstream-socket';
 
 /**
  * Request headers the HTTP client frames or refuses itself: it writes
@@ -39,7 +41,7 @@ const CLIENT_FRAMED = new Set(['transfer-encoding', 'expect']);
 /** Methods that carry a body by definition; without one they get `content-length: 0`, as browsers send. */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
-export function forwardHttp(stream: Stream, transport: TransportName, ctx: ForwardContext, viewerId?: string): void {
+export function forwardHttp(stream: Stream, transport: TransportName, ctx: ForwardContext, guard: ExchangeGuard, viewerId?: string): void {
   const { head } = stream;
   stream.setPriority(responsePriority(head.headers, transport));
   const tap = createExchangeTap(head, transport, viewerId, ctx.capture);
@@ -85,7 +87,10 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     if (body.complete || stream.closed) return;
     abortUpstream();
     body.discard();
-    drainTimer = setTimeout(() => stream.reset('ERR_CANCEL', 'response complete'), REQUEST_DRAIN_TIMEOUT_MS);
+    drainTimer = setTimeout(
+      guard.wrap(() => stream.reset('ERR_CANCEL', 'response complete')),
+      REQUEST_DRAIN_TIMEOUT_MS,
+    );
   };
 
   const fail = (page: ErrorPage, error: string) => {
@@ -119,6 +124,12 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   stream.once('close', () => {
     downloadHold.release();
     uploadHold.release();
+    // Closed before its answer was complete: this side reset it (the exchange guard's reset after a throw). The app's request stops.
+    if (state === 'done') return;
+    state = 'done';
+    log(0, 'ERR_INTERNAL');
+    tap.finish('ERR_INTERNAL');
+    abortUpstream();
   });
 
   const framing = checkFraming(head.headers);
@@ -137,6 +148,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     },
     onViolation: (reason) => fail(badRequestPage(reason), 'ERR_INVALID_HEAD'),
     hold: uploadHold,
+    guard,
   });
 
   stream.on('reset', (err) => {
@@ -162,37 +174,44 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
       // A failure of the local request ends it (onResponseError); the sink's own error says nothing more.
       bodySink.on('error', () => undefined);
     }
-    headTimer = setTimeout(() => fail(timeoutPage(hostPort, ctx.timeoutMs), 'ERR_UPSTREAM_TIMEOUT'), ctx.timeoutMs);
-    // Headers as a raw list, written in this order, Host included.
+    headTimer = setTimeout(
+      guard.wrap(() => fail(timeoutPage(hostPort, ctx.timeoutMs), 'ERR_UPSTREAM_TIMEOUT')),
+      ctx.timeoutMs,
+    );
+    // Headers as a raw list, written in this order, Host included. The handler's callbacks run under the
+    // exchange guard: a throw in one fails this exchange (its 'close' listener then aborts the request).
     ctx.upstream.dispatch(
       { origin: ctx.origin, path: head.target, method: head.method, headers: toRawHeaders(headers), body: bodySink ?? null },
       {
-        onRequestStart(c) {
+        onRequestStart: guard.wrap((c: Dispatcher.DispatchController) => {
           controller = c;
           if (cancelled) c.abort(new Error('the viewer side ended the request'));
-        },
-        onResponseStart: (c, status) => onResponse(c, status),
-        onResponseData(c, chunk) {
+        }),
+        onResponseStart: guard.wrap((c: Dispatcher.DispatchController, status: number) => onResponse(c, status)),
+        onResponseData: guard.wrap((c: Dispatcher.DispatchController, chunk: Buffer) => {
           if (state !== 'responding' || stream.closed) return;
           if (ctx.capture) tap.responseChunk(chunk);
           const sink = gzipper ?? stream;
           if (!sink.write(chunk)) {
             c.pause();
             downloadHold.set(stream.pendingBytes + (gzipper ? gzipper.writableLength + gzipper.readableLength : 0));
-            sink.once('drain', () => {
-              downloadHold.set(0);
-              c.resume();
-            });
+            sink.once(
+              'drain',
+              guard.wrap(() => {
+                downloadHold.set(0);
+                c.resume();
+              }),
+            );
           }
-        },
-        onResponseEnd() {
+        }),
+        onResponseEnd: guard.wrap(() => {
           if (state !== 'responding') return;
           // Through gzip, pipeBody ends the stream once the last compressed bytes are in.
           if (gzipper) return void gzipper.end();
           stream.end();
           done();
-        },
-        onResponseError: (_c, err) => onUpstreamError(err),
+        }),
+        onResponseError: guard.wrap((_c: Dispatcher.DispatchController, err: Error) => onUpstreamError(err)),
       },
     );
     if (bodySink) body.pipeTo(bodySink);
@@ -200,6 +219,11 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
 
   function onUpstreamError(err: Error & { code?: string }): void {
     if (cancelled && state !== 'responding') return;
+    // The agent's own HTTP client failed (upstream-socket.ts), not the app.
+    if (err.code === HTTP_CLIENT_FAULT) {
+      if (state === 'responding') return brokeOff(err.message, 'ERR_INTERNAL');
+      return fail(badResponsePage(hostPort, err.message), 'ERR_INTERNAL');
+    }
     if (state === 'responding') return brokeOff(`the local app's response broke off: ${err.message}`);
     if (state !== 'waiting') return;
     // undici refuses a path or header value it cannot write before anything is sent.
@@ -245,7 +269,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     if (noBody) return done();
     if (gzip) {
       gzipper = channelGzip();
-      pipeBody(gzipper, stream, { onEnd: done, onAbort: (reason) => brokeOff(reason) });
+      pipeBody(gzipper, stream, { onEnd: done, onAbort: (reason) => brokeOff(reason), guard });
     }
   }
 }

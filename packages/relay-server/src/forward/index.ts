@@ -18,6 +18,7 @@ import { formatHostPort } from './headers';
 import { forwardHttp } from './http-forward';
 import { forwardWebSocket } from './ws-forward';
 import { afterSend } from './after-send';
+import { guardExchange } from './exchange-guard';
 
 export type { RequestLogEntry } from './context';
 export { createBodyTap, DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type Capture, type CapturedBody, type CaptureOptions } from './capture';
@@ -99,13 +100,13 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   return {
     handleStream(stream, transport, viewerId) {
       if (closed) return void stream.reset('ERR_GOING_AWAY', 'agent is shutting down');
+      // A throw while serving it (a bug, not bad input) fails this stream only, and says so on stderr (exchange-guard.ts).
+      const guard = guardExchange(stream);
       try {
-        if (stream.kind === 'ws') forwardWebSocket(stream, transport, ctx, viewerId);
-        else forwardHttp(stream, transport, ctx, viewerId);
+        if (stream.kind === 'ws') forwardWebSocket(stream, transport, ctx, guard, viewerId);
+        else forwardHttp(stream, transport, ctx, guard, viewerId);
       } catch (err) {
-        // A bug, not bad input: fail this stream only, and say so on stderr.
-        stream.reset('ERR_INTERNAL', 'agent error');
-        process.emitWarning(`wingman forwarder: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        guard.fail(err);
       }
     },
     close() {

@@ -7,6 +7,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { BufferHold, Stream } from '@wingman/protocol';
+import type { ExchangeGuard } from './exchange-guard';
 
 export interface RequestBodyOptions {
   /** Declared Content-Length; undefined when the body length is unknown. */
@@ -22,6 +23,8 @@ export interface RequestBodyOptions {
    * HTTP client takes meanwhile is progress.
    */
   hold: BufferHold;
+  /** The exchange's guard: the sink's callbacks run under it (the stream's listeners already do). */
+  guard: ExchangeGuard;
 }
 
 export interface RequestBody {
@@ -73,7 +76,7 @@ export function createRequestBody(stream: Stream, options: RequestBodyOptions): 
   };
   // The HTTP client took a chunk towards the app (a write's callback runs once the
   // client read it): an app that reads, however slowly, is not a stalled one.
-  const progressed = () => options.hold.progressed();
+  const progressed = options.guard.wrap(() => options.hold.progressed());
   const write = (chunk: Uint8Array) => {
     // A chunk is a view into a larger transport message; one that waits behind others is copied, so a stalled upload pins only its own bytes.
     sink!.write(sink!.writableLength + sink!.readableLength > 0 ? Buffer.from(chunk) : chunk, progressed);
@@ -115,10 +118,13 @@ export function createRequestBody(stream: Stream, options: RequestBodyOptions): 
     },
     pipeTo(s) {
       sink = s;
-      sink.on('drain', () => {
-        options.hold.set(0);
-        if (!discarding) stream.resume();
-      });
+      sink.on(
+        'drain',
+        options.guard.wrap(() => {
+          options.hold.set(0);
+          if (!discarding) stream.resume();
+        }),
+      );
       for (const chunk of early.splice(0)) write(chunk);
       if (complete && !discarding) finish();
     },

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { encodeResponseHead, ProtocolError, type HeaderList, type Stream } from '@wingman/protocol';
 import { ROUTE_HEADER, TRANSPORT_HEADER } from './constants';
 import type { ErrorPage } from './error-page';
+import type { ExchangeGuard } from './exchange-guard';
 import type { TransportName } from './headers';
 
 /**
@@ -47,6 +48,8 @@ export interface PipeHandlers {
   onEnd: () => void;
   /** The source failed or closed before its end; the stream is left as is for the caller to reset. */
   onAbort: (reason: string) => void;
+  /** The exchange's guard: the source's listeners run under it. */
+  guard: ExchangeGuard;
 }
 
 /**
@@ -54,26 +57,39 @@ export interface PipeHandlers {
  * the stream's queue is above its high-water mark. The caller sent the head.
  */
 export function pipeBody(source: Readable, stream: Stream, handlers: PipeHandlers): void {
+  const { guard } = handlers;
   let finished = false;
   const finish = (fn: () => void) => {
     if (finished) return;
     finished = true;
     fn();
   };
-  source.on('data', (chunk: Buffer) => {
-    if (stream.closed) return;
-    if (!stream.write(chunk)) {
-      source.pause();
-      stream.once('drain', () => source.resume());
-    }
-  });
-  source.on('end', () =>
-    finish(() => {
-      stream.end();
-      handlers.onEnd();
+  source.on(
+    'data',
+    guard.wrap((chunk: Buffer) => {
+      if (stream.closed) return;
+      if (!stream.write(chunk)) {
+        source.pause();
+        stream.once('drain', () => source.resume());
+      }
     }),
   );
-  source.on('error', (err) => finish(() => handlers.onAbort(err.message)));
+  source.on(
+    'end',
+    guard.wrap(() =>
+      finish(() => {
+        stream.end();
+        handlers.onEnd();
+      }),
+    ),
+  );
+  source.on(
+    'error',
+    guard.wrap((err: Error) => finish(() => handlers.onAbort(err.message))),
+  );
   // 'close' without 'end': the source was destroyed mid-body.
-  source.on('close', () => finish(() => handlers.onAbort('the body broke off mid-response')));
+  source.on(
+    'close',
+    guard.wrap(() => finish(() => handlers.onAbort('the body broke off mid-response'))),
+  );
 }

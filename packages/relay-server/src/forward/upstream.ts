@@ -20,6 +20,7 @@
  */
 import { Pool, type Dispatcher } from 'undici';
 import { UPSTREAM_KEEP_ALIVE_IDLE_MS } from './constants';
+import { guardedConnector } from './upstream-socket';
 
 /**
  * Connections to the app for ordinary requests. 320 requests at once, 10
@@ -54,7 +55,14 @@ export function createUpstream(origin: string, options: UpstreamOptions = {}): U
   const stallMs = options.stallMs ?? UPSTREAM_STALL_MS;
   // One request at a time on each connection; no timeouts of the client's own: the forwarder waits for the
   // head `timeoutMs` and a body (SSE, a slow download) as long as it flows. undici sets TCP_NODELAY.
-  const poolOptions: Pool.Options = { pipelining: 1, keepAliveTimeout: UPSTREAM_KEEP_ALIVE_IDLE_MS, headersTimeout: 0, bodyTimeout: 0 };
+  // Sockets through guardedConnector: an app that closes the connection after a response must not crash the client (upstream-socket.ts).
+  const poolOptions: Pool.Options = {
+    pipelining: 1,
+    keepAliveTimeout: UPSTREAM_KEEP_ALIVE_IDLE_MS,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    connect: guardedConnector(),
+  };
   const shared = new Pool(origin, { ...poolOptions, connections: limit });
   const overflow = new Pool(origin, { ...poolOptions, connections: null });
   const waiting: Waiting[] = [];

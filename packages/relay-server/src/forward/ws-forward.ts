@@ -24,6 +24,7 @@ import { formatHostPort, fromRawHeaders, requestHeaders, toHeaderObject, without
 import { rewriteAppUrls, sessionOrigin } from './app-urls';
 import { headProblem, withTransport } from './respond';
 import { createExchangeTap } from './capture';
+import type { ExchangeGuard } from './exchange-guard';
 
 /** ws's error code for a message over maxPayload (it has already sent close 1009). */
 const WS_ERR_TOO_BIG = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
@@ -36,7 +37,7 @@ class LocalWebSocket extends WebSocket {
   }
 }
 
-export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: ForwardContext, viewerId?: string): void {
+export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: ForwardContext, guard: ExchangeGuard, viewerId?: string): void {
   const { head } = stream;
   // Only the handshake is captured: it ends when the upgrade is answered.
   const tap = createExchangeTap({ ...head, method: 'GET' }, transport, viewerId, ctx.capture, { websocket: true });
@@ -62,7 +63,10 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     log(status, error);
     tap.responseHead(status, sent);
     tap.finish(error);
-    closeTimer = setTimeout(() => stream.reset('ERR_CANCEL', 'no WebSocket close from the viewer'), VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS);
+    closeTimer = setTimeout(
+      guard.wrap(() => stream.reset('ERR_CANCEL', 'no WebSocket close from the viewer')),
+      VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS,
+    );
   };
   // Messages wait (bounded by the stream window) until the local socket is open.
   stream.pause();
@@ -111,78 +115,96 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
 
   let phase: 'connecting' | 'open' | 'closed' = 'connecting';
 
-  ws.on('open', () => {
-    if (stream.closed) return ws.terminate();
-    phase = 'open';
-    const responseHeaders = withTransport(ws.protocol ? [['sec-websocket-protocol', ws.protocol]] : [], transport);
-    stream.respond({ status: 101, headers: responseHeaders });
-    log(101);
-    tap.responseHead(101, responseHeaders);
-    tap.finish();
-    stream.resume();
-  });
+  ws.on(
+    'open',
+    guard.wrap(() => {
+      if (stream.closed) return ws.terminate();
+      phase = 'open';
+      const responseHeaders = withTransport(ws.protocol ? [['sec-websocket-protocol', ws.protocol]] : [], transport);
+      stream.respond({ status: 101, headers: responseHeaders });
+      log(101);
+      tap.responseHead(101, responseHeaders);
+      tap.finish();
+      stream.resume();
+    }),
+  );
 
-  ws.on('unexpected-response', (req, res: IncomingMessage) => {
-    // The app refused the upgrade (e.g. 403 from an origin check): pass its status and headers on.
-    res.on('error', () => undefined);
-    req.destroy();
-    if (phase !== 'connecting') return;
-    phase = 'closed';
-    const status = res.statusCode ?? 502;
-    const headers = rewriteAppUrls(withoutHopByHop(fromRawHeaders(res.rawHeaders)), ctx.appAddress, sessionOrigin(sent));
-    const problem = headProblem(status, withTransport(headers, transport));
-    if (problem) return refuse(502, [], 'ERR_UPSTREAM_ERROR', problem);
-    refuse(status, headers, undefined, `local app answered ${status}`);
-  });
+  ws.on(
+    'unexpected-response',
+    guard.wrap((req, res: IncomingMessage) => {
+      // The app refused the upgrade (e.g. 403 from an origin check): pass its status and headers on.
+      res.on('error', () => undefined);
+      req.destroy();
+      if (phase !== 'connecting') return;
+      phase = 'closed';
+      const status = res.statusCode ?? 502;
+      const headers = rewriteAppUrls(withoutHopByHop(fromRawHeaders(res.rawHeaders)), ctx.appAddress, sessionOrigin(sent));
+      const problem = headProblem(status, withTransport(headers, transport));
+      if (problem) return refuse(502, [], 'ERR_UPSTREAM_ERROR', problem);
+      refuse(status, headers, undefined, `local app answered ${status}`);
+    }),
+  );
 
-  ws.on('error', (err: NodeJS.ErrnoException) => {
-    // The app sent a message over the cap: ws closed its socket with 1009; so does the viewer's leg, now.
-    if (err.code === WS_ERR_TOO_BIG && phase === 'open' && !stream.closed && !stream.localEnded) stream.closeWs(WS_CLOSE_MESSAGE_TOO_BIG, tooBigReason);
-    // After the handshake an error is always followed by 'close' (code 1006), handled there.
-    if (phase !== 'connecting') return;
-    phase = 'closed';
-    const timedOut = /handshake has timed out/i.test(err.message);
-    const detail = `${err.code ?? 'error'}: ${err.message}`;
-    if (timedOut) refuse(504, [], 'ERR_UPSTREAM_TIMEOUT', `no WebSocket handshake from ${hostPort} within ${ctx.timeoutMs} ms`);
-    else
-      refuse(
-        502,
-        [],
-        err.code === 'ECONNREFUSED' ? 'ERR_UPSTREAM_UNREACHABLE' : 'ERR_UPSTREAM_ERROR',
-        `nothing answered on ${hostPort} (${detail})`.slice(0, 120),
+  ws.on(
+    'error',
+    guard.wrap((err: NodeJS.ErrnoException) => {
+      // The app sent a message over the cap: ws closed its socket with 1009; so does the viewer's leg, now.
+      if (err.code === WS_ERR_TOO_BIG && phase === 'open' && !stream.closed && !stream.localEnded) stream.closeWs(WS_CLOSE_MESSAGE_TOO_BIG, tooBigReason);
+      // After the handshake an error is always followed by 'close' (code 1006), handled there.
+      if (phase !== 'connecting') return;
+      phase = 'closed';
+      const timedOut = /handshake has timed out/i.test(err.message);
+      const detail = `${err.code ?? 'error'}: ${err.message}`;
+      if (timedOut) refuse(504, [], 'ERR_UPSTREAM_TIMEOUT', `no WebSocket handshake from ${hostPort} within ${ctx.timeoutMs} ms`);
+      else
+        refuse(
+          502,
+          [],
+          err.code === 'ECONNREFUSED' ? 'ERR_UPSTREAM_UNREACHABLE' : 'ERR_UPSTREAM_ERROR',
+          `nothing answered on ${hostPort} (${detail})`.slice(0, 120),
+        );
+    }),
+  );
+
+  ws.on(
+    'close',
+    guard.wrap((code: number, reason: Buffer) => {
+      if (phase !== 'open') return;
+      phase = 'closed';
+      if (stream.closed) return;
+      if (!stream.localEnded) stream.closeWs(code, reason.toString('utf8'));
+      // The viewer owes its close in answer; do not hold the stream forever.
+      closeTimer = setTimeout(
+        guard.wrap(() => stream.reset('ERR_CANCEL', 'no WebSocket close from the viewer')),
+        VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS,
       );
-  });
-
-  ws.on('close', (code: number, reason: Buffer) => {
-    if (phase !== 'open') return;
-    phase = 'closed';
-    if (stream.closed) return;
-    if (!stream.localEnded) stream.closeWs(code, reason.toString('utf8'));
-    // The viewer owes its close in answer; do not hold the stream forever.
-    closeTimer = setTimeout(() => stream.reset('ERR_CANCEL', 'no WebSocket close from the viewer'), VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS);
-  });
+    }),
+  );
 
   // Local app → viewer.
   let waitingDrain = false;
-  ws.on('message', (data: Buffer, isBinary: boolean) => {
-    if (stream.closed || stream.localEnded) return;
-    let ok: boolean;
-    try {
-      ok = stream.sendMessage(isBinary ? data : data.toString('utf8'));
-    } catch {
-      // Larger than the protocol carries (ws's maxPayload matches it, so this is defensive).
-      ws.close(WS_CLOSE_MESSAGE_TOO_BIG, 'message too big for the tunnel');
-      return;
-    }
-    if (!ok && !waitingDrain) {
-      waitingDrain = true;
-      ws.pause();
-      stream.once('drain', () => {
-        waitingDrain = false;
-        ws.resume();
-      });
-    }
-  });
+  ws.on(
+    'message',
+    guard.wrap((data: Buffer, isBinary: boolean) => {
+      if (stream.closed || stream.localEnded) return;
+      let ok: boolean;
+      try {
+        ok = stream.sendMessage(isBinary ? data : data.toString('utf8'));
+      } catch {
+        // Larger than the protocol carries (ws's maxPayload matches it, so this is defensive).
+        ws.close(WS_CLOSE_MESSAGE_TOO_BIG, 'message too big for the tunnel');
+        return;
+      }
+      if (!ok && !waitingDrain) {
+        waitingDrain = true;
+        ws.pause();
+        stream.once('drain', () => {
+          waitingDrain = false;
+          ws.resume();
+        });
+      }
+    }),
+  );
 
   // Viewer → local app.
   const onSent = () => {
@@ -211,7 +233,15 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     else ws.terminate();
     tap.finish(error.code);
   });
-  stream.on('close', () => clearTimeout(closeTimer));
+  stream.on('close', () => {
+    clearTimeout(closeTimer);
+    // Closed while the local socket is still up: this side reset it (the exchange guard's reset after a throw).
+    if (phase === 'closed') return;
+    phase = 'closed';
+    ws.terminate();
+    log(0, 'ERR_INTERNAL');
+    tap.finish('ERR_INTERNAL');
+  });
 }
 
 /**

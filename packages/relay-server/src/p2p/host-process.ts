@@ -6,6 +6,14 @@
  * channel's teardown) costs the P2P viewers their channels, which fall back
  * to the relay, and never the agent, its relay session or its URL.
  *
+ * No app response ends it: an exception while serving one exchange fails
+ * that exchange only, with the error's message (a stream reset, or a 502
+ * page when the HTTP client failed before the head), and the others go on
+ * (forward/exchange-guard.ts for the forwarder's callbacks,
+ * forward/upstream-socket.ts for the HTTP client's socket listeners). An
+ * exception that belongs to no exchange (the peers, wrtc) is uncaught and
+ * ends the process like a native crash: the agent restarts it.
+ *
  * Talks to the agent over the IPC channel only (host-ipc.ts). Exits when the
  * agent says `close` or the channel to it closes (the agent died).
  */

@@ -7,6 +7,7 @@
 import { PassThrough } from 'node:stream';
 import { createBufferBudget, type Stream } from '@wingman/protocol';
 import { createRequestBody, REQUEST_BODY_HIGH_WATER_BYTES, REQUEST_BODY_READ_AHEAD_BYTES } from '../../src/forward/request-body';
+import { guardExchange } from '../../src/forward/exchange-guard';
 import { connectedPair } from './helpers/pair';
 import { until } from '../../../../test/helpers/wait';
 
@@ -38,7 +39,13 @@ describe('request body: the agent buffer budget', () => {
     const evicted: string[] = [];
     const slowHold = budget.hold(() => evicted.push('slow'));
     const stream = await upload(8 * MiB);
-    const body = createRequestBody(stream, { contentLength: 8 * MiB, onFramingKnown: () => undefined, onViolation: () => undefined, hold: slowHold });
+    const body = createRequestBody(stream, {
+      contentLength: 8 * MiB,
+      onFramingKnown: () => undefined,
+      onViolation: () => undefined,
+      hold: slowHold,
+      guard: guardExchange(stream),
+    });
     // The HTTP client towards the app: it reads only when the test says (an app that reads slowly).
     const sink = new PassThrough({ writableHighWaterMark: REQUEST_BODY_HIGH_WATER_BYTES, readableHighWaterMark: REQUEST_BODY_READ_AHEAD_BYTES });
     body.pipeTo(sink);
