@@ -5,7 +5,15 @@
  * SW restart (cookies) is in IndexedDB; the shell registry is rebuilt by
  * asking the windows (shell-registry.ts).
  */
-import { ABORT_ID_HEADER, BODY_BYTES_HEADER, CLIENT_PATH, RESPONSE_HEAD_TIMEOUT_MS, SHIM_PATH, WINGMAN_PREFIX } from '../shared/constants';
+import {
+  ABORT_ID_HEADER,
+  BODY_BYTES_HEADER,
+  CLIENT_PATH,
+  RESPONSE_HEAD_TIMEOUT_MS,
+  SHIM_PATH,
+  WINGMAN_CACHE_PREFIX,
+  WINGMAN_PREFIX,
+} from '../shared/constants';
 import { SIGNAL_PATH } from '@wingman/protocol';
 import {
   parseEarlyDocumentAnswer,
@@ -24,7 +32,6 @@ import { PathChooser } from './path-choice';
 import { createLossVerdicts } from './loss-verdicts';
 import { createKvStore, type KvStore } from './idb';
 import { createPathMemory } from './path-memory';
-import { createHttpCache } from './http-cache';
 import { answerDiagnostics, createRouteCounter } from './route-counts';
 import { EventStreamIds } from './event-stream-ids';
 import { RedirectFollowUps } from './redirect-follow-ups';
@@ -32,7 +39,7 @@ import { handleRequest, obtain, sameSiteContext, shouldHandle, type Obtained } f
 import { leaveToBrowser } from './route-decision';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
 import { createShellCopy } from './shell-copy';
-import { createShellRoute, shellRouteRule } from './shell-route';
+import { createShellRoute, SHELL_ROUTE_CACHE, shellRouteRule } from './shell-route';
 import { mintWsTicket } from './ws-ticket';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -57,16 +64,7 @@ void pathMemory.restored.then(
 );
 const routes = createRouteCounter();
 answerDiagnostics(routes, () => registry.shellsWithChannel());
-const httpCache = createHttpCache(self.caches, kv);
-// A session that no longer serves this viewer its shell (its agent left, P2P turned off, the viewer's access
-// withdrawn) keeps nothing of its app here: the next agent may serve another.
-const shellCopy = createShellCopy(
-  kv,
-  self.location.origin,
-  () => httpCache.clear(),
-  fetch,
-  () => shellRoute.clear(),
-);
+const shellCopy = createShellCopy(kv, self.location.origin, fetch, () => shellRoute.clear());
 /** Static routing (Chromium ≥ 123): what addStaticRoutes needs, and what reads the shell route's cache. */
 const staticRouting = typeof (self as unknown as { InstallEvent?: { prototype: { addRoutes?: unknown } } }).InstallEvent?.prototype.addRoutes === 'function';
 const shellRoute = createShellRoute(self.caches, staticRouting, shellCopy, self.location.origin);
@@ -79,7 +77,6 @@ const deps = {
   paths,
   pathsRestored: pathMemory.restored,
   routes,
-  httpCache,
   eventStreams: new EventStreamIds(),
   followUps: new RedirectFollowUps(),
 };
@@ -166,10 +163,15 @@ async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
     // Its navigations with the worker stopped start it, as without static routing.
   }
 }
-// A new version starts afresh: its copy of the shell, its path figures and its HTTP cache of P2P responses.
+// A new version starts afresh: its copy of the shell, its path figures, and no Cache Storage of an earlier version.
 self.addEventListener('activate', (event) =>
-  event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear(), pathMemory.forget(), httpCache.clear().catch(() => undefined)])),
+  event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear(), pathMemory.forget(), dropOtherCaches().catch(() => undefined)])),
 );
+
+/** Deletes Cache Storage under Wingman's prefix other than the shell route's (shell-route.ts): an earlier version's. */
+async function dropOtherCaches(): Promise<void> {
+  for (const name of await self.caches.keys()) if (name.startsWith(WINGMAN_CACHE_PREFIX) && name !== SHELL_ROUTE_CACHE) await self.caches.delete(name);
+}
 
 self.addEventListener('message', (event) => {
   const source = event.source;
@@ -326,7 +328,6 @@ self.addEventListener('fetch', (event) => {
     cookiesToAdd: cookiesToAdd(cookies.relayHeaderNow(url, sameSiteContext(request, url))),
     othersInFlight: paths.othersInFlight(false),
     cls: paths.requestClass({ method: request.method.toUpperCase(), target: url.pathname + url.search, hasRange: request.headers.has('range') }),
-    cached: httpCache.holdsNow(request.url),
   });
   if (leave) {
     routes.count('relay', 'to-browser');
