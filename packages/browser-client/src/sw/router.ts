@@ -6,7 +6,6 @@
  * byte where it stopped (Range when possible, else re-fetch and skip).
  * Anything else fails with a readable error page.
  */
-import { PRIORITY_HEADER } from '@wingman/protocol';
 import type { EventStreamIds } from './event-stream-ids';
 import {
   ABORT_ID_HEADER,
@@ -38,7 +37,6 @@ import type { RedirectFollowUps } from './redirect-follow-ups';
 import type { RouteCounter } from './route-counts';
 import { decideRoute, routeHeaderValue, type RouteFacts, type RouteReason } from './route-decision';
 import { fetchViaShell, type ShellOutcome } from './shell-fetch';
-import { requestPriority } from './priority-class';
 import type { ShellRegistry } from './shell-registry';
 import type { ShellTarget } from './shell-target';
 
@@ -278,8 +276,6 @@ export async function obtain(
   // Over P2P the SW writes the whole Cookie header: read back what the app's JS changed first.
   const [cookie, body] = await Promise.all([deps.cookies.headerFor(url, context), prepareBody(request)]);
   const head = p2pHead(request, url, cookie, verdict.reason, contentLengthOf(method, body), deps.followUps?.originOf(request));
-  // The class the agent sends the answer in, among this viewer's streams (priority-class.ts).
-  head.headers.push([PRIORITY_HEADER, requestPriority(request, cls === 'bulk' || upload)]);
   deps.routes?.count('p2p', verdict.reason);
   const alone = paths?.started('p2p') ?? false;
   let outcome: Awaited<ReturnType<typeof fetchViaShell>>;
