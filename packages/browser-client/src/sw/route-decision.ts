@@ -174,7 +174,7 @@ export interface BrowserFacts {
   destination: string;
   /** The shim tagged the request for the SW (its headers must not reach the app). */
   tagged: boolean;
-  /** The SW's state after a start is in: the shell registry synced, the path memory read. */
+  /** The SW's state after a start is in: the shell registry synced. */
   settled: boolean;
   /** Some shell has an open channel (through TURN or not). */
   channel: boolean;

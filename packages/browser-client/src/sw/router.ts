@@ -52,8 +52,6 @@ export interface RouterDeps {
   prefetch?: FramePrefetch;
   /** Picks P2P or the relay per request class from measurements of both (absent: P2P whenever a shell has a channel). */
   paths?: PathChooser;
-  /** Settles once `paths` took over the previous Service Worker's memory (path-memory.ts). */
-  pathsRestored?: Promise<void>;
   /** Counts each request's route for the diagnostics page (route-counts.ts). */
   routes?: RouteCounter;
   /** An EventSource's Last-Event-ID on its reconnection, which Chromium does not show the SW (event-stream-ids.ts). */
@@ -228,8 +226,7 @@ export async function obtain(
 ): Promise<Obtained> {
   const method = request.method.toUpperCase();
   const context = sameSiteContext(request, url);
-  // Both read IndexedDB (a few ms) when the SW starts, and are settled afterwards.
-  await Promise.all([deps.registry.ensureSynced(), deps.pathsRestored]);
+  await deps.registry.ensureSynced();
 
   const target = url.pathname + url.search;
   const paths = deps.paths;

@@ -31,7 +31,6 @@ import { createFramePrefetch } from './frame-prefetch';
 import { PathChooser } from './path-choice';
 import { createLossVerdicts } from './loss-verdicts';
 import { createKvStore, type KvStore } from './idb';
-import { createPathMemory } from './path-memory';
 import { answerDiagnostics, createRouteCounter } from './route-counts';
 import { EventStreamIds } from './event-stream-ids';
 import { RedirectFollowUps } from './redirect-follow-ups';
@@ -52,16 +51,9 @@ const cookieStore = (self as unknown as { cookieStore?: CookieStoreLike }).cooki
 const cookies = createSwCookies(kv, self.location.hostname, cookieStore, writeCookiesInShell, self.location.protocol === 'https:');
 const aborts = createAbortRegistry();
 const prefetch = createFramePrefetch(self.location.origin);
-// One per Service Worker, i.e. per session origin: the paths' figures are this session's,
-// carried over a SW restart by path-memory.ts.
+// One per Service Worker, i.e. per session origin: the paths' figures are this session's.
 const paths = new PathChooser();
-const pathMemory = createPathMemory(kv, paths);
 const lossVerdicts = createLossVerdicts(paths);
-let pathsSettled = false;
-void pathMemory.restored.then(
-  () => (pathsSettled = true),
-  () => (pathsSettled = true),
-);
 const routes = createRouteCounter();
 answerDiagnostics(routes, () => registry.shellsWithChannel());
 const shellCopy = createShellCopy(kv, self.location.origin, fetch, () => shellRoute.clear());
@@ -75,7 +67,6 @@ const deps = {
   aborts,
   prefetch,
   paths,
-  pathsRestored: pathMemory.restored,
   routes,
   eventStreams: new EventStreamIds(),
   followUps: new RedirectFollowUps(),
@@ -163,10 +154,8 @@ async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
     // Its navigations with the worker stopped start it, as without static routing.
   }
 }
-// A new version starts afresh: its copy of the shell, its path figures, and no Cache Storage of an earlier version.
-self.addEventListener('activate', (event) =>
-  event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear(), pathMemory.forget(), dropOtherCaches().catch(() => undefined)])),
-);
+// A new version starts afresh: its copy of the shell, and no Cache Storage of an earlier version.
+self.addEventListener('activate', (event) => event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear(), dropOtherCaches().catch(() => undefined)])));
 
 /** Deletes Cache Storage under Wingman's prefix other than the shell route's (shell-route.ts): an earlier version's. */
 async function dropOtherCaches(): Promise<void> {
@@ -188,13 +177,8 @@ self.addEventListener('message', (event) => {
       // … and under its URL, for the stopped worker's static route (asking for the next copy if its navigation came around this SW).
       if ('frameType' in client && client.frameType === 'top-level') event.waitUntil(shellRoute.announced(client.id, client.url));
       // A shell that just started (a reload, another tab) learns which classes already go over the relay: its badge says so.
-      // (After a restart, once the previous SW's figures are in.)
-      event.waitUntil(
-        pathMemory.restored.then(() => {
-          const { preferred } = deps.paths;
-          if (preferred.small !== 'p2p' || preferred.bulk !== 'p2p') client.postMessage({ type: 'wingman:paths', ...preferred } satisfies PathsUpdate);
-        }),
-      );
+      const { preferred } = deps.paths;
+      if (preferred.small !== 'p2p' || preferred.bulk !== 'p2p') client.postMessage({ type: 'wingman:paths', ...preferred } satisfies PathsUpdate);
       return;
     }
     case 'wingman:frame':
@@ -320,7 +304,7 @@ self.addEventListener('fetch', (event) => {
     navigation: request.mode === 'navigate',
     destination: request.destination,
     tagged: request.headers.has(ABORT_ID_HEADER) || request.headers.has(BODY_BYTES_HEADER),
-    settled: pathsSettled && channel !== undefined,
+    settled: channel !== undefined,
     channel: channel ?? false,
     privateWaiting: registry.privateWithoutChannel(),
     p2pStalls: paths.stalls('p2p'),

@@ -197,7 +197,7 @@ describe('leaveToBrowser', () => {
     ['P2P does not stall (the SW may wait for a coming channel)', { p2pStalls: false }],
     ['a shell has a channel and nothing else is in flight on P2P (lone requests keep P2P)', { channel: true }],
     ["a private session's shell waits for its channel (its relay refuses the app's requests)", { privateWaiting: true }],
-    ['the SW just started (registry or path memory not read yet)', { settled: false }],
+    ['the SW just started (its shell registry not synced yet)', { settled: false }],
     ['the cookie jar is not read yet', { cookiesToAdd: undefined }],
     ['the SW has cookies the browser lacks', { cookiesToAdd: true }],
     ['a request with a body', { method: 'POST' }],
