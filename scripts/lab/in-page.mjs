@@ -226,8 +226,8 @@ export function resourceSummary() {
 }
 
 /**
- * The Service Worker's count of requests by route (`p2p default`, `cache fresh`,
- * `cache revalidated`, …), asked on its diagnostics BroadcastChannel as the
+ * The Service Worker's count of requests by route (`p2p default`,
+ * `relay no-channel`, …), asked on its diagnostics BroadcastChannel as the
  * diagnostics page asks; null when no Service Worker answers within `timeoutMs`
  * (none runs, or it is stopped: a BroadcastChannel message does not start one).
  */

@@ -66,11 +66,6 @@ const FIGURES = [
   ['p2pReadyMs', 0],
   ['warmReload.p2pReadyMs', 0],
   ['swStoppedReload.p2pReadyMs', 0],
-  // Requests the Service Worker's HTTP cache answered during each reload (JSON only).
-  ['warmReload.cache.fresh', 0],
-  ['warmReload.cache.revalidated', 0],
-  ['swStoppedReload.cache.fresh', 0],
-  ['swStoppedReload.cache.revalidated', 0],
   // Stalls, drops and retransmissions per phase (the transport line; the rest of `phases` is the first run's).
   ...TRANSPORT_FIGURES,
   // The bulk floor (relay-only rows of far-server): rates, drops and the machine's load per transfer.

@@ -397,13 +397,12 @@ async function reloadOnce(page, appDocs, p2pWaitMs, meter, phase, floor = false)
 
 /**
  * The Service Worker's requests by route during a reload (`swRoutes`: `after`
- * minus `before`, the routes that moved) and of them the HTTP cache's answers
- * (`cache`); nothing without a Service Worker.
+ * minus `before`, the routes that moved); nothing without a Service Worker.
  */
 function reloadRoutes(before, after) {
   if (!after) return {};
   const swRoutes = Object.fromEntries(Object.entries(after).flatMap(([route, n]) => (n > (before?.[route] ?? 0) ? [[route, n - (before?.[route] ?? 0)]] : [])));
-  return { swRoutes, cache: { fresh: swRoutes['cache fresh'] ?? 0, revalidated: swRoutes['cache revalidated'] ?? 0 } };
+  return { swRoutes };
 }
 
 /** Milestones (absolute ms) as ms from `origin` (the top-level navigation's start), null where absent. */

@@ -31,7 +31,6 @@ const WRTC = '@roamhq/wrtc';
  */
 const PENDING_CHILD_PROCESS = new Set([
   // Real wrtc peers or the Node viewer (src/viewer/p2p-viewer.ts) in process.
-  'test/integration/p2p-priority.test.ts',
   'test/integration/viewer-approval.test.ts',
   'test/integration/p2p-message-size.test.ts',
   'test/integration/p2p-ws-message-cap.test.ts',

@@ -2,7 +2,7 @@
  * A multiplexed connection over any message transport (a WebSocket, an
  * RTCDataChannel, a MessagePort): the HELLO exchange, the send pump (transport
  * backpressure), GOAWAY and close, wiring stream-table.ts (ids, concurrency),
- * frame-packer.ts (send queue, packing by priority class), frame-dispatch.ts (frames
+ * frame-packer.ts (send queue, round-robin packing), frame-dispatch.ts (frames
  * of open streams), ping-tracker.ts and connection-options.ts. docs/PROTOCOL.md.
  */
 import {
@@ -22,7 +22,6 @@ import { decodeFrames, Flag, FrameType, writeFrame, type Frame } from './frame';
 import { FramePacker } from './frame-packer';
 import { CAPABILITIES, decodeCodeReason, decodeHello, encodeCodeReason, encodeHello, type Hello, type RequestHead } from './payload';
 import { PingTracker } from './ping-tracker';
-import type { PriorityClass } from './priority';
 import type { Stream, StreamHost, StreamKind } from './stream';
 import { StreamTable } from './stream-table';
 
@@ -75,7 +74,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
       0,
       encodeHello({
         version: PROTOCOL_VERSION,
-        capabilities: CAPABILITIES.HTTP | CAPABILITIES.WEBSOCKET | CAPABILITIES.PRIORITY,
+        capabilities: CAPABILITIES.HTTP | CAPABILITIES.WEBSOCKET,
         maxConcurrentStreams: this.maxConcurrentStreams,
         initialWindow: this.localWindow,
       }),
@@ -96,11 +95,6 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     return (this.peer ?? PEER_DEFAULT_HELLO).maxConcurrentStreams;
   }
 
-  /** The capability bits of the peer's HELLO (CAPABILITIES); none before it arrived. */
-  get peerCapabilities(): number {
-    return this.peer?.capabilities ?? 0;
-  }
-
   /** Streams currently open (either side). */
   get streamCount(): number {
     return this.streams.size;
@@ -110,13 +104,11 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
    * Opens a stream carrying an HTTP request (kind 'http') or a WebSocket
    * (kind 'ws'). Throws a ProtocolError (ERR_TOO_MANY_STREAMS, ERR_GOING_AWAY,
    * or a head error) when it cannot be opened; nothing is sent then.
-   * `priority`: the class this side sends the stream's frames in (the head's
-   * PRIORITY_HEADER is what asks the peer for a class; see priority.ts).
    */
-  open(kind: StreamKind, head: RequestHead, options: { end?: boolean; priority?: PriorityClass } = {}): Stream {
+  open(kind: StreamKind, head: RequestHead, options: { end?: boolean } = {}): Stream {
     if (this.closedFlag) throw protocolError('ERR_GOING_AWAY', 'connection is closed');
     const peer = this.peer ?? PEER_DEFAULT_HELLO;
-    return this.streams.openLocal(kind, head, options.end === true, peer.maxConcurrentStreams, peer.initialWindow, options.priority);
+    return this.streams.openLocal(kind, head, options.end === true, peer.maxConcurrentStreams, peer.initialWindow);
   }
 
   /** Measures a round trip with PING/PONG; rejects with ERR_TIMEOUT after `timeoutMs`. */

@@ -8,16 +8,6 @@ export { BodyLengthGuard, declaredBodyLength, type BodyChunkVerdict } from './bo
 export { Emitter } from './emitter';
 export { createBufferBudget, type BufferBudget, type BufferHold } from './buffer-budget';
 export { Stream, type StreamEvents, type StreamKind } from './stream';
-export {
-  DEFAULT_PRIORITY,
-  parsePriority,
-  PRIORITY_CLASSES,
-  PRIORITY_HEADER,
-  priorityRank,
-  requestedPriority,
-  withoutPriority,
-  type PriorityClass,
-} from './priority';
 export { Connection, type ConnectionEvents, type ConnectionOptions, type Transport, type WindowGrowthShare } from './connection';
 export * from './control';
 export { parseIceServers, parseP2PSettings, type IceServer, type P2PSettings } from './p2p-settings';

@@ -45,8 +45,6 @@ export interface Hello {
 export const CAPABILITIES = {
   HTTP: 0x1,
   WEBSOCKET: 0x2,
-  /** Takes a request's priority field (priority.ts PRIORITY_HEADER) and removes it before the app: a viewer sends the field only to a peer that announces this. */
-  PRIORITY: 0x4,
 } as const;
 
 const HELLO_BYTES = 4 + 1 + 1 + 2 + 2 + 4;

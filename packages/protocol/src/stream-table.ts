@@ -6,7 +6,6 @@
 import { ERROR_CODES, ProtocolError, protocolError } from './errors';
 import { FrameType, type Frame } from './frame';
 import { decodeRequestHead, encodeCodeReason, encodeRequestHead, type RequestHead } from './payload';
-import type { PriorityClass } from './priority';
 import { Stream, type StreamHost, type StreamKind } from './stream';
 
 /** Largest stream id (2^32 - 2 keeps `id + 2` within 32 bits). */
@@ -42,7 +41,7 @@ export class StreamTable {
    * ProtocolError (ERR_TOO_MANY_STREAMS over `peerLimit`, ERR_INVALID_HEAD,
    * ERR_GOING_AWAY when ids are exhausted); nothing is queued then.
    */
-  openLocal(kind: StreamKind, head: RequestHead, end: boolean, peerLimit: number, peerWindow: number, priority?: PriorityClass): Stream {
+  openLocal(kind: StreamKind, head: RequestHead, end: boolean, peerLimit: number, peerWindow: number): Stream {
     if (this.localOpened >= peerLimit) throw protocolError('ERR_TOO_MANY_STREAMS', `peer accepts ${peerLimit} open streams`);
     if (kind === 'ws' && head.method !== 'GET') throw protocolError('ERR_INVALID_HEAD', 'a WebSocket opens with GET');
     const payload = encodeRequestHead(head);
@@ -50,7 +49,6 @@ export class StreamTable {
     const id = this.nextLocalId;
     this.nextLocalId += 2;
     const stream = new Stream(this.host, id, kind, head, true, peerWindow);
-    if (priority !== undefined) stream.setPriority(priority);
     this.streams.set(id, stream);
     this.localOpened++;
     stream.queueOpen(kind === 'ws' ? FrameType.WS_OPEN : FrameType.REQUEST, payload, kind === 'http' && end);

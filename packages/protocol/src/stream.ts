@@ -1,8 +1,8 @@
 /**
  * One multiplexed stream: an HTTP exchange or a WebSocket. State machine and
  * flow control: docs/PROTOCOL.md §Streams. Frames are queued here and taken
- * by the connection's pump (by the stream's priority class, round-robin
- * within a class, within each stream's send window).
+ * by the connection's pump (round-robin across streams, within each stream's
+ * send window).
  */
 import { MAX_WINDOW_BYTES, MAX_WS_MESSAGE_BYTES, STREAM_SEND_BEYOND_WINDOW_BYTES, STREAM_SEND_HIGH_WATER_BYTES, WINDOW_UPDATE_DIVISOR } from './constants';
 import { concatBytes } from './bytes';
@@ -10,7 +10,6 @@ import { Emitter } from './emitter';
 import { ERROR_CODES, ProtocolError, protocolError, type ErrorCode } from './errors';
 import { EMPTY, Flag, FrameType, writeFrame } from './frame';
 import { encodeCodeReason, encodeResponseHead, type RequestHead, type ResponseHead } from './payload';
-import { DEFAULT_PRIORITY, type PriorityClass } from './priority';
 
 export type StreamKind = 'http' | 'ws';
 
@@ -103,7 +102,6 @@ export class Stream extends Emitter<StreamEvents> {
   /** A response head went out (peer-opened streams) or came in (streams this side opened). */
   responded = false;
   closed = false;
-  private cls: PriorityClass = DEFAULT_PRIORITY;
   /** Takes the exceptions of this stream's listeners (onListenerError). */
   private listenerErrorHandler: ((err: unknown) => void) | undefined;
 
@@ -139,22 +137,6 @@ export class Stream extends Emitter<StreamEvents> {
   }
 
   // ---- sending ----------------------------------------------------------
-
-  /** The priority class this side sends the stream's frames in (docs/PROTOCOL.md §Scheduling). */
-  get priority(): PriorityClass {
-    return this.cls;
-  }
-
-  /**
-   * Sets the class this side sends the stream's frames in; frames already
-   * queued move with it. Only this side's sending is affected: the peer
-   * schedules its own frames.
-   */
-  setPriority(cls: PriorityClass): void {
-    if (cls === this.cls) return;
-    this.cls = cls;
-    if (this.queue.length > 0 && !this.closed) this.host.markReady(this);
-  }
 
   /** Bytes this side may still send before the peer grants more. */
   get sendWindow(): number {

@@ -4,7 +4,7 @@
  * backpressure end to end — port credit ⇄ stream pause/resume for the
  * response, stream 'drain' ⇄ withheld port credit for the request body.
  */
-import { CAPABILITIES, ProtocolError, requestedPriority, withoutPriority, type Connection, type Stream } from '@wingman/protocol';
+import { ProtocolError, type Connection, type Stream } from '@wingman/protocol';
 import { PORT_WINDOW_BYTES } from '../shared/constants';
 import { MAX_BATCH_ITEMS, parseSwToShellPort, type FetchRequest, type PortBatch, type ShellToSwPort } from '../shared/messages';
 import { closeWhenPosted, type ExchangePort } from '../shared/exchange-mux';
@@ -67,11 +67,7 @@ export function createRequestServer(connection: () => Connection | undefined): R
     }
     let stream: Stream;
     try {
-      // The request body (an upload) goes in the class the SW asked for the answer.
-      const priority = requestedPriority(request.headers);
-      // An agent that does not announce the capability would hand the field to the app: it goes only to one that does.
-      const headers = (conn.peerCapabilities & CAPABILITIES.PRIORITY) !== 0 ? request.headers : withoutPriority(request.headers);
-      stream = conn.open('http', { method: request.method, target: request.target, headers }, { end: !request.hasBody, priority });
+      stream = conn.open('http', { method: request.method, target: request.target, headers: request.headers }, { end: !request.hasBody });
     } catch (err) {
       post({ t: 'decline', reason: err instanceof ProtocolError ? err.message : String(err) });
       port.close();

@@ -13,8 +13,8 @@
 export const OWN_SW_WINDOW_KEY = '__wingmanOwnServiceWorker';
 
 /**
- * Prefix of the Cache Storage names Wingman's Service Worker uses (its HTTP
- * cache of P2P responses). Cache Storage is the origin's, so the app sees
+ * Prefix of the Cache Storage names Wingman's Service Worker uses (the shell
+ * route's: sw/shell-route.ts). Cache Storage is the origin's, so the app sees
  * them: stepping aside for an app's own worker removes them.
  */
 export const WINGMAN_CACHE_PREFIX = 'wingman-http-';

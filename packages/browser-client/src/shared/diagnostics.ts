@@ -229,7 +229,7 @@ export function parseDiagChannels(v: unknown, id: string): string[] | undefined 
 
 /** At most this many distinct routes in a reply (there are about a dozen reasons). */
 export const MAX_ROUTE_KINDS = 32;
-const ROUTE_KEY = /^(p2p|relay|cache) [a-z][a-z-]{0,31}$/;
+const ROUTE_KEY = /^(p2p|relay) [a-z][a-z-]{0,31}$/;
 
 /** The reply's counts, or undefined when anything in it is off. */
 export function parseDiagRoutes(v: unknown, id: string): RouteCounts | undefined {

@@ -32,11 +32,7 @@
  * is the default instead (`fallback`): such a channel is no shorter than the
  * relay, and costs a server as much; P2P then has to be measured faster.
  * Over a P2P path that stalls (stalls), a request that would share the
- * channel with others goes over the relay (the router asks). The stall
- * verdict and the bulk figures outlive a Service Worker restart
- * (memory/restore, kept by path-memory.ts): a restarted SW otherwise sends a
- * reload's whole module burst into the stalling channel before it has
- * measured the path again.
+ * channel with others goes over the relay (the router asks).
  */
 
 export type PathName = 'p2p' | 'relay';
@@ -135,16 +131,6 @@ export interface PathFigures {
   rttSamples?: number;
 }
 
-/** What a restarted Service Worker takes over from the previous one (path-memory.ts stores it). */
-export interface PathMemo {
-  /** Whether P2P stalls: seen by this SW's own samples, only taken over from a previous SW, or neither. */
-  p2pStall: 'observed' | 'remembered' | 'none';
-  /** Bulk throughput per path, bytes/s, where measured. */
-  bytesPerS: Partial<Record<PathName, number>>;
-  /** The path bulk requests took. */
-  bulk: PathName;
-}
-
 export interface Decision {
   path: PathName;
   /** Why, for diagnostics and the badge: 'default', 'probe', 'faster'. */
@@ -168,7 +154,7 @@ export class PathChooser {
   private readonly stalling: Record<PathName, boolean> = { p2p: false, relay: false };
   /** Recent small-request times per path: [when (ms, the caller's clock), time to the head (ms)]. */
   private readonly recentRtts: Record<PathName, Array<[number, number]>> = { p2p: [], relay: [] };
-  /** A stall verdict whose samples left the window, or taken over from a previous Service Worker (restore), until samples clear it. */
+  /** A stall verdict whose samples left the window, or the loss probe's (lossSeen), until samples clear it. */
   private readonly remembered: Record<PathName, boolean> = { p2p: false, relay: false };
   /** Lone small requests in a row within the stall limit, per path (clears a remembered verdict). */
   private readonly cleanRun: Record<PathName, number> = { p2p: 0, relay: 0 };
@@ -176,50 +162,6 @@ export class PathChooser {
   private lossHeld = false;
   /** The path each class takes outside probes (what the badge shows). */
   readonly preferred: Preferred = { small: 'p2p', bulk: 'p2p' };
-  /** Called when what memo() returns may have changed: a stall verdict, or a bulk figure. */
-  onChange: ((what: 'stall' | 'bulk') => void) | undefined;
-
-  /**
-   * Back to a fresh chooser's figures (a newly installed SW: its figures are
-   * its own to measure). Requests in flight stay counted.
-   */
-  clear(): void {
-    for (const path of ['p2p', 'relay'] as const) {
-      for (const k of Object.keys(this.figures[path]) as Array<keyof PathFigures>) delete this.figures[path][k];
-      this.stalling[path] = false;
-      this.remembered[path] = false;
-      this.cleanRun[path] = 0;
-      this.recentRtts[path].length = 0;
-    }
-    this.lossHeld = false;
-    this.seen.small = 0;
-    this.seen.bulk = 0;
-    this.sizes.clear();
-    this.preferred.small = 'p2p';
-    this.preferred.bulk = 'p2p';
-  }
-
-  /** The state a restarted Service Worker should start from. */
-  memo(): PathMemo {
-    const bytesPerS: PathMemo['bytesPerS'] = {};
-    for (const path of ['p2p', 'relay'] as const) if (this.figures[path].bytesPerS !== undefined) bytesPerS[path] = this.figures[path].bytesPerS;
-    const p2pStall = this.stalling.p2p ? 'observed' : this.remembered.p2p ? 'remembered' : 'none';
-    return { p2pStall, bytesPerS, bulk: this.preferred.bulk };
-  }
-
-  /**
-   * Takes over a previous Service Worker's memo. What this one measured
-   * already (it may have served requests while the memo was being read) wins.
-   */
-  restore(m: PathMemo): void {
-    if (m.p2pStall !== 'none' && !this.stalling.p2p) this.remembered.p2p = true;
-    let bulkKnown = false;
-    for (const path of ['p2p', 'relay'] as const) {
-      if (this.figures[path].bytesPerS !== undefined) bulkKnown = true;
-      else if (m.bytesPerS[path] !== undefined) this.figures[path].bytesPerS = m.bytesPerS[path];
-    }
-    if (!bulkKnown) this.preferred.bulk = m.bulk;
-  }
 
   /** The class of a request, before it is sent. */
   requestClass(r: RequestFacts): RequestClass {
@@ -329,7 +271,6 @@ export class PathChooser {
     for (const path of ['p2p', 'relay'] as const) if (bytesPerS[path] > 0) this.figures[path].bytesPerS = ewma(this.figures[path].bytesPerS, bytesPerS[path]);
     const changed = this.preferred.bulk !== winner;
     this.preferred.bulk = winner;
-    this.onChange?.('bulk');
     return changed;
   }
 
@@ -390,7 +331,6 @@ export class PathChooser {
     this.remembered.p2p = true;
     this.lossHeld = true;
     this.cleanRun.p2p = 0;
-    this.onChange?.('stall');
   }
 
   /**
@@ -403,7 +343,6 @@ export class PathChooser {
     this.lossHeld = false;
     this.remembered.p2p = false;
     this.cleanRun.p2p = 0;
-    this.onChange?.('stall');
   }
 
   /** The request's head arrived on `path`, or it failed. */
@@ -427,7 +366,6 @@ export class PathChooser {
     f.rttSamples = (f.rttSamples ?? 0) + 1;
     // Decided here, where the samples change, not on every request that asks (stalls()).
     const limit = Math.max(best * STALL_FACTOR, best + STALL_EXTRA_MS);
-    const was = this.stalls(path);
     const observed = recent.filter(([, t]) => t > limit).length >= STALL_MIN_COUNT;
     // A verdict, once seen, outlasts its samples' window (a lossy link stays lossy; the stalls
     // just age out): it is remembered until the path has been measured again without a stall.
@@ -437,7 +375,6 @@ export class PathChooser {
     if (this.cleanRun[path] >= STALL_CLEAR_SAMPLES) this.remembered[path] = false;
     // Lone requests decided it (stalled, or cleared it): no longer the probe's alone.
     if (path === 'p2p' && (observed || !this.remembered.p2p)) this.lossHeld = false;
-    if (this.stalls(path) !== was || this.stalling[path]) this.onChange?.('stall');
   }
 
   /** A response body finished: `bytes` in `ms` (head to end) on `path`. Remembers the URL's size; a bulk body is a throughput sample. */
@@ -446,9 +383,6 @@ export class PathChooser {
     this.sizes.delete(key);
     this.sizes.set(key, bytes);
     if (this.sizes.size > MAX_REMEMBERED_URLS) this.sizes.delete(this.sizes.keys().next().value!);
-    if (bytes >= BULK_MIN_BYTES && ms > 0) {
-      this.figures[path].bytesPerS = ewma(this.figures[path].bytesPerS, (bytes * 1000) / ms);
-      this.onChange?.('bulk');
-    }
+    if (bytes >= BULK_MIN_BYTES && ms > 0) this.figures[path].bytesPerS = ewma(this.figures[path].bytesPerS, (bytes * 1000) / ms);
   }
 }

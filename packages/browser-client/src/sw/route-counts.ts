@@ -7,10 +7,10 @@
  */
 import { DIAGNOSTICS_CHANNEL } from '../shared/constants';
 import { MAX_ROUTE_KINDS, parseDiagRequest, type DiagRoutesReply, type RouteCounts } from '../shared/diagnostics';
-import type { RouteReason, RouteSource } from './route-decision';
+import type { RoutePath, RouteReason } from './route-decision';
 
 export interface RouteCounter {
-  count(path: RouteSource, reason: RouteReason): void;
+  count(path: RoutePath, reason: RouteReason): void;
   snapshot(): RouteCounts;
 }
 

@@ -6,12 +6,6 @@
  * `x-wingman-route: <transport>; reason=<reason>`, so "why did this go over
  * the relay?" is answered by one response header and this file.
  *
- * Before any rule, the Service Worker's HTTP cache of P2P responses
- * (http-cache.ts) may answer a GET itself: `cache; reason=fresh` (a fresh
- * entry, no request at all, whichever path the request would take). After
- * a P2P attempt that revalidated a stale entry and got a 304, the page gets
- * the entry: `cache; reason=revalidated`.
- *
  * The rules, first match wins:
  *   1. excluded        — the path starts with a prefix the developer keeps on the relay → relay
  *   1b. private        — no channel yet, but a private session's shell is there without
@@ -46,7 +40,7 @@
  * Before all of these, in the fetch event itself (leaveToBrowser): a script,
  * style sheet, image or font GET the Service Worker would only relay, because P2P stalls and no shell
  * has a channel or the request would share the stalling channel with others
- * (rule 6) and the SW's HTTP cache holds nothing for it, is not answered by the Service Worker at all: the browser
+ * (rule 6), is not answered by the Service Worker at all: the browser
  * fetches it as without Wingman (`relay to-browser` in the route counts; the
  * response says `reason=no-service-worker`, as the SW's headers never left).
  * The SW's own relay fetch costs each such request its hops through the
@@ -60,12 +54,6 @@
 import type { Decision, RequestClass } from './path-choice';
 
 export type RoutePath = 'p2p' | 'relay';
-
-/** Where a response came from: a path, or the Service Worker's HTTP cache of P2P responses. */
-export type RouteSource = RoutePath | 'cache';
-
-/** Why the HTTP cache answered: `fresh` (no request), `revalidated` (a stale entry confirmed by a 304 over P2P). */
-export type CacheReason = 'fresh' | 'revalidated';
 
 export type RouteReason =
   | 'excluded'
@@ -82,8 +70,7 @@ export type RouteReason =
   | 'race'
   | 'private'
   | 'to-browser'
-  | 'prefetch'
-  | CacheReason;
+  | 'prefetch';
 
 /** Every reason, for validation where a reason arrives from outside (the agent echoes it). */
 export const ROUTE_REASONS: readonly RouteReason[] = [
@@ -102,8 +89,6 @@ export const ROUTE_REASONS: readonly RouteReason[] = [
   'private',
   'to-browser',
   'prefetch',
-  'fresh',
-  'revalidated',
 ];
 
 export type RouteVerdict = { path: RoutePath | 'wait'; reason: RouteReason };
@@ -189,7 +174,7 @@ export interface BrowserFacts {
   destination: string;
   /** The shim tagged the request for the SW (its headers must not reach the app). */
   tagged: boolean;
-  /** The SW's state after a start is in: the shell registry synced, the path memory read. */
+  /** The SW's state after a start is in: the shell registry synced. */
   settled: boolean;
   /** Some shell has an open channel (through TURN or not). */
   channel: boolean;
@@ -205,8 +190,6 @@ export interface BrowserFacts {
   othersInFlight: number;
   /** The request's class (path-choice.ts requestClass). */
   cls: RequestClass;
-  /** The SW's HTTP cache holds an entry for the URL; undefined until its index is read. */
-  cached: boolean | undefined;
 }
 
 /**
@@ -215,21 +198,20 @@ export interface BrowserFacts {
  * not wait for a coming channel, and either no shell has one or this small
  * request would share it with others, rule 6; or, the same, a channel's loss
  * probe has given no verdict yet, rule 6b) and the SW adds nothing to it
- * (no cookie the browser lacks, no body, no document to rewrite, no entry of
- * its HTTP cache to answer from) and its answer should set no cookie (a
- * script, style sheet, image or font). The browser's own request is the
- * relay-only mode's request. A lone request keeps P2P, so the stall verdict
- * can clear.
+ * (no cookie the browser lacks, no body, no document to rewrite) and its
+ * answer should set no cookie (a script, style sheet, image or font). The
+ * browser's own request is the relay-only mode's request. A lone request
+ * keeps P2P, so the stall verdict can clear.
  */
 export function leaveToBrowser(f: BrowserFacts): boolean {
   if (!LEFT_DESTINATIONS.has(f.destination)) return false;
   if (f.navigation || f.tagged || !f.settled || f.privateWaiting || !(f.p2pStalls || (f.probing && f.channel))) return false;
-  if (f.channel && (f.cls !== 'small' || f.othersInFlight === 0 || f.cached !== false)) return false;
+  if (f.channel && (f.cls !== 'small' || f.othersInFlight === 0)) return false;
   if (f.method !== 'GET' && f.method !== 'HEAD') return false;
   return f.cookiesToAdd === false;
 }
 
-/** The response header's value: `p2p; reason=default`, `cache; reason=fresh`. */
-export function routeHeaderValue(path: RouteSource, reason: RouteReason): string {
+/** The response header's value: `p2p; reason=default`. */
+export function routeHeaderValue(path: RoutePath, reason: RouteReason): string {
   return `${path}; reason=${reason}`;
 }

@@ -6,7 +6,6 @@
  * byte where it stopped (Range when possible, else re-fetch and skip).
  * Anything else fails with a readable error page.
  */
-import { PRIORITY_HEADER } from '@wingman/protocol';
 import type { EventStreamIds } from './event-stream-ids';
 import {
   ABORT_ID_HEADER,
@@ -36,11 +35,9 @@ import { BULK_MIN_BYTES, type PathChooser, type RequestClass } from './path-choi
 import { RACE_MIN_BYTES, raceBodies } from './bulk-race';
 import { bodyStream, contentLengthOf, prepareBody, type PreparedBody } from './request-body';
 import type { RedirectFollowUps } from './redirect-follow-ups';
-import type { CacheRequest, HttpCache, Lookup } from './http-cache';
 import type { RouteCounter } from './route-counts';
-import { decideRoute, routeHeaderValue, type CacheReason, type RouteFacts, type RouteReason } from './route-decision';
+import { decideRoute, routeHeaderValue, type RouteFacts, type RouteReason } from './route-decision';
 import { fetchViaShell, type ShellOutcome } from './shell-fetch';
-import { requestPriority } from './priority-class';
 import type { ShellRegistry } from './shell-registry';
 import type { ShellTarget } from './shell-target';
 
@@ -56,12 +53,8 @@ export interface RouterDeps {
   prefetch?: FramePrefetch;
   /** Picks P2P or the relay per request class from measurements of both (absent: P2P whenever a shell has a channel). */
   paths?: PathChooser;
-  /** Settles once `paths` took over the previous Service Worker's memory (path-memory.ts). */
-  pathsRestored?: Promise<void>;
   /** Counts each request's route for the diagnostics page (route-counts.ts). */
   routes?: RouteCounter;
-  /** The HTTP cache of P2P responses (http-cache.ts); absent: none. */
-  httpCache?: HttpCache;
   /** An EventSource's Last-Event-ID on its reconnection, which Chromium does not show the SW (event-stream-ids.ts). */
   eventStreams?: EventStreamIds;
   /** What WebKit leaves off a redirect's follow-up, a 307/308's body and a 303's Origin (redirect-follow-ups.ts). */
@@ -148,11 +141,6 @@ function p2pHead(
   return { method, target: url.pathname + url.search, headers };
 }
 
-/** `headers` with the route header saying `cache; reason=<reason>` (a response the SW answered from its HTTP cache). */
-function fromCache(headers: WireHeaders, reason: CacheReason): WireHeaders {
-  return [...headers.filter(([n]) => n !== ROUTE_HEADER), [ROUTE_HEADER, routeHeaderValue('cache', reason)]];
-}
-
 /** The request body for the relay's fetch: bytes (the relay may be HTTP/1.1, where a browser streams no request body), or null. */
 async function relayBody(request: Request, method: string, source: { kind: 'unread' } | { kind: 'prepared'; body: PreparedBody }): Promise<ArrayBuffer | null> {
   if (method === 'GET' || method === 'HEAD') return null;
@@ -232,8 +220,7 @@ export async function obtain(
 ): Promise<Obtained> {
   const method = request.method.toUpperCase();
   const context = sameSiteContext(request, url);
-  // Both read IndexedDB (a few ms) when the SW starts, and are settled afterwards.
-  await Promise.all([deps.registry.ensureSynced(), deps.pathsRestored]);
+  await deps.registry.ensureSynced();
 
   const target = url.pathname + url.search;
   const paths = deps.paths;
@@ -265,21 +252,6 @@ export async function obtain(
     upload,
     prefetch,
   });
-  // A P2P response still fresh in the SW's HTTP cache answers at once, whichever path the request would take.
-  if (deps.httpCache && method === 'GET' && !excluded) {
-    const hit = await deps.httpCache
-      .fresh(request.url, async (withCookie) => ({
-        url: request.url,
-        method,
-        headers: p2pHead(request, url, withCookie ? await deps.cookies.headerFor(url, context) : '', 'fresh', undefined, undefined).headers,
-        mode: request.cache,
-      }))
-      .catch(() => undefined);
-    if (hit) {
-      deps.routes?.count('cache', 'fresh');
-      return { kind: 'incoming', incoming: { ...hit, headers: fromCache(hit.headers, 'fresh'), transport: 'p2p' } };
-    }
-  }
   const before = paths ? { ...paths.preferred } : undefined;
   let verdict = decideRoute(facts(!shell && !excluded), paths);
   if (verdict.path === 'wait') {
@@ -295,18 +267,6 @@ export async function obtain(
   // Over P2P the SW writes the whole Cookie header: read back what the app's JS changed first.
   const [cookie, body] = await Promise.all([deps.cookies.headerFor(url, context), prepareBody(request)]);
   const head = p2pHead(request, url, cookie, verdict.reason, contentLengthOf(method, body), deps.followUps?.originOf(request));
-  // The class the agent sends the answer in, among this viewer's streams (priority-class.ts).
-  head.headers.push([PRIORITY_HEADER, requestPriority(request, cls === 'bulk' || upload)]);
-  // P2P responses have an HTTP cache of their own (the browser's never sees them).
-  // A copy of the head: the conditional fields below are the cache's, not the app's (which would bypass it).
-  const cacheRequest: CacheRequest = { url: request.url, method, headers: [...head.headers], mode: request.cache };
-  const cached: Lookup = deps.httpCache ? await deps.httpCache.lookup(cacheRequest).catch((): Lookup => ({ kind: 'bypass' })) : { kind: 'bypass' };
-  if (cached.kind === 'fresh') {
-    // Fresh by now (the entry was stored while this request waited for its route).
-    deps.routes?.count('cache', 'fresh');
-    return { kind: 'incoming', incoming: { ...cached.response, headers: fromCache(cached.response.headers, 'fresh'), transport: 'p2p' } };
-  }
-  if (cached.kind === 'stale') head.headers.push(...cached.conditional);
   deps.routes?.count('p2p', verdict.reason);
   const alone = paths?.started('p2p') ?? false;
   let outcome: Awaited<ReturnType<typeof fetchViaShell>>;
@@ -328,17 +288,6 @@ export async function obtain(
   if (outcome.kind === 'response') {
     agentMs = takeAgentTime(outcome.headers);
     keepForFollowUp(outcome.status, outcome.headers.find(([n]) => n === 'location')?.[1], body.kind === 'bytes' ? body.bytes : null);
-    if (cached.kind === 'stale') {
-      const decoded = channelDecoded(outcome);
-      const entry = await deps.httpCache!.revalidated(cacheRequest, cached.entry, decoded.status, decoded.headers).catch(() => undefined);
-      if (entry) {
-        void decoded.body.cancel().catch(() => undefined);
-        paths?.recordHead('p2p', cls!, pathMs(), performance.now(), alone);
-        deps.routes?.count('cache', 'revalidated');
-        return { kind: 'incoming', incoming: { ...entry, headers: fromCache(entry.headers, 'revalidated'), transport: 'p2p' } };
-      }
-      return fromChannel(shell, { ...outcome, ...decoded });
-    }
     return fromChannel(shell, outcome);
   }
   const { error } = outcome;
@@ -406,18 +355,12 @@ export async function obtain(
     const encoded = response.headers.some(([n, v]) => n === 'content-encoding' && v !== 'identity');
     if (method === 'GET' && !encoded)
       body = resumableBody(body, (offset) => resumeViaRelay(request, url, response.status, response.headers, offset, deps.cookies, context));
-    if (deps.httpCache && cached.kind !== 'bypass') body = deps.httpCache.store(cacheRequest, response.status, response.headers, body);
     return { kind: 'incoming', incoming: { status: response.status, headers: response.headers, body, transport: 'p2p' } };
   }
 
-  /**
-   * The whole body of a response declared small that arrived with its head,
-   * when nothing needs it as a stream (the HTTP cache keeps no copy of it).
-   * Undefined otherwise (the body is then untouched).
-   */
+  /** The whole body of a response declared small that arrived with its head; undefined otherwise (the body is then untouched). */
   function inHand(response: Extract<ShellOutcome, { kind: 'response' }>, length: number): Uint8Array | undefined {
     if (!response.headers.some(([n]) => n === 'content-length') || !(length < BULK_MIN_BYTES)) return undefined;
-    if (deps.httpCache && cached.kind !== 'bypass' && deps.httpCache.keeps(cacheRequest, response.status, response.headers)) return undefined;
     return response.whole();
   }
 

@@ -9,9 +9,7 @@
  * Each use asks the server for the current shell (SHELL_PATH) for the next
  * navigation: an answer without SHELL_HEADER (the session no longer offers
  * P2P, the viewer's access was withdrawn, the session is gone) forgets the
- * copy, so that the next navigation goes to the server and gets its answer,
- * and calls `withdrawn` (the SW drops what it kept of the session's app
- * then: its HTTP cache of P2P responses).
+ * copy, so that the next navigation goes to the server and gets its answer.
  * A new SW version starts without a copy (activate): the copy's inline
  * script always matches the bundle of the SW that serves it.
  *
@@ -52,18 +50,8 @@ export interface ShellCopy {
   clear(): Promise<void>;
 }
 
-/**
- * `withdrawn`: the session no longer serves this viewer its shell. `changed`:
- * the copy was replaced by a different one or dropped (what keeps it under
- * other names follows: shell-route.ts).
- */
-export function createShellCopy(
-  kv: KvStore,
-  origin: string,
-  withdrawn: () => Promise<void> = async () => undefined,
-  fetchFn: typeof fetch = fetch,
-  changed: () => Promise<void> = async () => undefined,
-): ShellCopy {
+/** `changed`: the copy was replaced by a different one or dropped (what keeps it under other names follows: shell-route.ts). */
+export function createShellCopy(kv: KvStore, origin: string, fetchFn: typeof fetch = fetch, changed: () => Promise<void> = async () => undefined): ShellCopy {
   let copy: Stored | undefined;
   /** Bumped by every change: a load that finishes after one must not bring back what it replaced. */
   let version = 0;
@@ -96,7 +84,6 @@ export function createShellCopy(
     const contentType = res.headers.get('content-type') ?? '';
     if (res.status !== 200 || res.headers.get(SHELL_HEADER) !== '1' || !contentType.startsWith('text/html')) {
       void res.body?.cancel().catch(() => undefined);
-      await withdrawn().catch(() => undefined);
       return keep(undefined);
     }
     const html = await res.text().catch(() => undefined);

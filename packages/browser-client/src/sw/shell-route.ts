@@ -24,7 +24,7 @@
 import { WINGMAN_CACHE_PREFIX, WINGMAN_PREFIX } from '../shared/constants';
 import type { ShellCopy } from './shell-copy';
 
-/** Under Wingman's prefix: stepping aside for an app's own worker removes it with the HTTP cache's. */
+/** Under Wingman's prefix: stepping aside for an app's own worker removes it (page/own-service-worker.ts). */
 export const SHELL_ROUTE_CACHE = `${WINGMAN_CACHE_PREFIX}shell-v1`;
 
 /** URLs kept (~17 KB each): a reviewer reloads a handful of pages. */

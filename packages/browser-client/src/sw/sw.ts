@@ -5,7 +5,15 @@
  * SW restart (cookies) is in IndexedDB; the shell registry is rebuilt by
  * asking the windows (shell-registry.ts).
  */
-import { ABORT_ID_HEADER, BODY_BYTES_HEADER, CLIENT_PATH, RESPONSE_HEAD_TIMEOUT_MS, SHIM_PATH, WINGMAN_PREFIX } from '../shared/constants';
+import {
+  ABORT_ID_HEADER,
+  BODY_BYTES_HEADER,
+  CLIENT_PATH,
+  RESPONSE_HEAD_TIMEOUT_MS,
+  SHIM_PATH,
+  WINGMAN_CACHE_PREFIX,
+  WINGMAN_PREFIX,
+} from '../shared/constants';
 import { SIGNAL_PATH } from '@wingman/protocol';
 import {
   parseEarlyDocumentAnswer,
@@ -23,8 +31,6 @@ import { createFramePrefetch } from './frame-prefetch';
 import { PathChooser } from './path-choice';
 import { createLossVerdicts } from './loss-verdicts';
 import { createKvStore, type KvStore } from './idb';
-import { createPathMemory } from './path-memory';
-import { createHttpCache } from './http-cache';
 import { answerDiagnostics, createRouteCounter } from './route-counts';
 import { EventStreamIds } from './event-stream-ids';
 import { RedirectFollowUps } from './redirect-follow-ups';
@@ -33,7 +39,7 @@ import { handleRequest, obtain, sameSiteContext, shouldHandle } from './router';
 import { leaveToBrowser } from './route-decision';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
 import { createShellCopy } from './shell-copy';
-import { createShellRoute, shellRouteRule } from './shell-route';
+import { createShellRoute, SHELL_ROUTE_CACHE, shellRouteRule } from './shell-route';
 import { mintWsTicket } from './ws-ticket';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -46,28 +52,12 @@ const cookieStore = (self as unknown as { cookieStore?: CookieStoreLike }).cooki
 const cookies = createSwCookies(kv, self.location.hostname, cookieStore, writeCookiesInShell, self.location.protocol === 'https:');
 const aborts = createAbortRegistry();
 const prefetch = createFramePrefetch(self.location.origin);
-// One per Service Worker, i.e. per session origin: the paths' figures are this session's,
-// carried over a SW restart by path-memory.ts.
+// One per Service Worker, i.e. per session origin: the paths' figures are this session's.
 const paths = new PathChooser();
-const pathMemory = createPathMemory(kv, paths);
 const lossVerdicts = createLossVerdicts(paths);
-let pathsSettled = false;
-void pathMemory.restored.then(
-  () => (pathsSettled = true),
-  () => (pathsSettled = true),
-);
 const routes = createRouteCounter();
 answerDiagnostics(routes, () => registry.shellsWithChannel());
-const httpCache = createHttpCache(self.caches, kv);
-// A session that no longer serves this viewer its shell (its agent left, P2P turned off, the viewer's access
-// withdrawn) keeps nothing of its app here: the next agent may serve another.
-const shellCopy = createShellCopy(
-  kv,
-  self.location.origin,
-  () => httpCache.clear(),
-  fetch,
-  () => shellRoute.clear(),
-);
+const shellCopy = createShellCopy(kv, self.location.origin, fetch, () => shellRoute.clear());
 /** Static routing (Chromium ≥ 123): what addStaticRoutes needs, and what reads the shell route's cache. */
 const staticRouting = typeof (self as unknown as { InstallEvent?: { prototype: { addRoutes?: unknown } } }).InstallEvent?.prototype.addRoutes === 'function';
 const shellRoute = createShellRoute(self.caches, staticRouting, shellCopy, self.location.origin);
@@ -78,9 +68,7 @@ const deps = {
   aborts,
   prefetch,
   paths,
-  pathsRestored: pathMemory.restored,
   routes,
-  httpCache,
   eventStreams: new EventStreamIds(),
   followUps: new RedirectFollowUps(),
 };
@@ -167,10 +155,13 @@ async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
     // Its navigations with the worker stopped start it, as without static routing.
   }
 }
-// A new version starts afresh: its copy of the shell, its path figures and its HTTP cache of P2P responses.
-self.addEventListener('activate', (event) =>
-  event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear(), pathMemory.forget(), httpCache.clear().catch(() => undefined)])),
-);
+// A new version starts afresh: its copy of the shell, and no Cache Storage of an earlier version.
+self.addEventListener('activate', (event) => event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear(), dropOtherCaches().catch(() => undefined)])));
+
+/** Deletes Cache Storage under Wingman's prefix other than the shell route's (shell-route.ts): an earlier version's. */
+async function dropOtherCaches(): Promise<void> {
+  for (const name of await self.caches.keys()) if (name.startsWith(WINGMAN_CACHE_PREFIX) && name !== SHELL_ROUTE_CACHE) await self.caches.delete(name);
+}
 
 self.addEventListener('message', (event) => {
   const source = event.source;
@@ -187,13 +178,8 @@ self.addEventListener('message', (event) => {
       // … and under its URL, for the stopped worker's static route (asking for the next copy if its navigation came around this SW).
       if ('frameType' in client && client.frameType === 'top-level') event.waitUntil(shellRoute.announced(client.id, client.url));
       // A shell that just started (a reload, another tab) learns which classes already go over the relay: its badge says so.
-      // (After a restart, once the previous SW's figures are in.)
-      event.waitUntil(
-        pathMemory.restored.then(() => {
-          const { preferred } = deps.paths;
-          if (preferred.small !== 'p2p' || preferred.bulk !== 'p2p') client.postMessage({ type: 'wingman:paths', ...preferred } satisfies PathsUpdate);
-        }),
-      );
+      const { preferred } = deps.paths;
+      if (preferred.small !== 'p2p' || preferred.bulk !== 'p2p') client.postMessage({ type: 'wingman:paths', ...preferred } satisfies PathsUpdate);
       return;
     }
     case 'wingman:frame':
@@ -319,7 +305,7 @@ self.addEventListener('fetch', (event) => {
     navigation: request.mode === 'navigate',
     destination: request.destination,
     tagged: request.headers.has(ABORT_ID_HEADER) || request.headers.has(BODY_BYTES_HEADER),
-    settled: pathsSettled && channel !== undefined,
+    settled: channel !== undefined,
     channel: channel ?? false,
     privateWaiting: registry.privateWithoutChannel(),
     p2pStalls: paths.stalls('p2p'),
@@ -327,7 +313,6 @@ self.addEventListener('fetch', (event) => {
     cookiesToAdd: cookiesToAdd(cookies.relayHeaderNow(url, sameSiteContext(request, url))),
     othersInFlight: paths.othersInFlight(false),
     cls: paths.requestClass({ method: request.method.toUpperCase(), target: url.pathname + url.search, hasRange: request.headers.has('range') }),
-    cached: httpCache.holdsNow(request.url),
   });
   if (leave) {
     routes.count('relay', 'to-browser');

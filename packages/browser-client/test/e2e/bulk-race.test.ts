@@ -4,15 +4,13 @@
  * test's own, support/throttle-p2p-send.cjs), the Service Worker races the body over
  * both paths and the relay carries it, intact; the badge says bulk goes via
  * the relay, the next large download goes there at once, and small requests
- * stay on P2P. A large upload then follows the bulk downloads to the relay,
- * also after the Service Worker was stopped (its figures kept in IndexedDB).
+ * stay on P2P. A large upload then follows the bulk downloads to the relay.
  */
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { patternSha256 } from './support/app';
-import { download, storedPathMemory, upload } from './support/in-app';
+import { download, upload } from './support/in-app';
 import { fetchInApp, openShell, routeOf, waitForTransport, WAIT_MS } from './support/shell';
 import { startStack, throttledP2PAgentEnv, type Stack } from './support/stack';
-import { until } from '../../../../test/helpers/wait';
 
 jest.setTimeout(120_000);
 
@@ -68,47 +66,5 @@ describe('the first large download races both paths', () => {
     expect(up.transport).toBe('relay');
     expect(up.remote).toEqual({ sha: up.localSha, length: UPLOAD_BYTES });
     expect((await fetchInApp(frame, '/api/hello?after=upload')).transport).toBe('p2p');
-  });
-
-  it('keeps the bulk choice across a Service Worker restart: the first upload after it goes over the relay at once', async () => {
-    const { page, context } = browser;
-    let frame = await openShell(page, `${stack.origin}/one`, 'one');
-    await waitForTransport(page, 'p2p');
-    expect((await download(frame, BODY_BYTES)).transport).toBe('relay');
-    // The SW writes its path memory at once, then at most once a second: wait until IndexedDB has the relay as the bulk path.
-    await until(async () => (await storedPathMemory(page))?.bulk === 'relay', {
-      timeoutMs: WAIT_MS,
-      intervalMs: 100,
-      what: 'the relay as the bulk path in IndexedDB',
-    });
-
-    // The reviewer leaves; what Chromium does to an idle Service Worker after ~30 s; the reviewer comes back.
-    // CDP reports the worker's running status: it must be seen stopped, then running again (a new instance).
-    await page.goto('about:blank');
-    const cdp = await context.newCDPSession(page);
-    const statuses: string[] = [];
-    cdp.on('ServiceWorker.workerVersionUpdated', (e) => statuses.push(...e.versions.map((v) => v.runningStatus)));
-    await cdp.send('ServiceWorker.enable');
-    await cdp.send('ServiceWorker.stopAllWorkers');
-    const observe = () => statuses;
-    await until(() => statuses.includes('stopped'), { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the Service Worker stopped', observe });
-    const seen = statuses.length;
-    frame = await openShell(page, `${stack.origin}/one`, 'one');
-    await until(() => statuses.slice(seen).includes('running'), { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the Service Worker running again', observe });
-    await cdp.detach();
-    await waitForTransport(page, 'p2p');
-    // Before any bulk request of its own, the restarted SW tells the new shell that bulk goes via the relay.
-    let text = '';
-    await until(
-      async () => {
-        text = await page.evaluate(() => document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? '');
-        return /^P2P · .* · bulk via relay$/.test(text);
-      },
-      { timeoutMs: WAIT_MS, intervalMs: 100, what: "the badge's 'bulk via relay'", observe: () => text },
-    );
-    // A fresh chooser sends an upload over P2P until a bulk figure exists; the restarted one remembers the relay.
-    const up = await upload(frame, UPLOAD_BYTES);
-    expect(up.transport).toBe('relay');
-    expect(up.remote).toEqual({ sha: up.localSha, length: UPLOAD_BYTES });
   });
 });

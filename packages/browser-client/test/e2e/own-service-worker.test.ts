@@ -9,9 +9,9 @@
  * without WebRTC).
  */
 import { until } from '../../../../test/helpers/wait';
-import { CACHE_NAME } from '../../src/sw/http-cache';
+import { SHELL_ROUTE_CACHE } from '../../src/sw/shell-route';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
-import { inPage, openShell, waitForTransport, WAIT_MS, type AnyPage } from './support/shell';
+import { inPage, openShell, WAIT_MS, type AnyPage } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 import { useStackWithWebKit } from './support/webkit-stack';
 
@@ -136,22 +136,20 @@ describe('the app’s own Service Worker', () => {
   });
 });
 
-describe('the app’s own Service Worker after Wingman cached P2P responses', () => {
+describe('the app’s own Service Worker after Wingman kept the shell in Cache Storage', () => {
   const env = useChromiumStack();
 
   it('leaves the app only its own caches when Wingman steps aside', async () => {
     const page = env.browser.page;
     const frame = await openShell(page, `${env.stack.origin}/`, 'home');
-    await waitForTransport(page, 'p2p');
-    // A fresh response over P2P: Wingman's HTTP cache keeps it, in the origin's Cache Storage.
-    await inPage(frame, async () => void (await (await fetch('/fresh?n=65536')).arrayBuffer()), undefined);
+    // The shell's static route (shell-route.ts) keeps the shell in the origin's Cache Storage.
     let names: string[] = [];
     await until(
       async () => {
         names = await inPage(frame, () => caches.keys(), undefined);
-        return names.includes(CACHE_NAME);
+        return names.includes(SHELL_ROUTE_CACHE);
       },
-      { timeoutMs: WAIT_MS, intervalMs: 50, what: `Wingman's cache ${CACHE_NAME} in the origin's Cache Storage`, observe: () => names },
+      { timeoutMs: WAIT_MS, intervalMs: 50, what: `Wingman's cache ${SHELL_ROUTE_CACHE} in the origin's Cache Storage`, observe: () => names },
     );
     // The app moves to its page that registers a worker of its own: Wingman steps aside.
     await inPage(frame, () => location.assign('/pwa'), undefined);

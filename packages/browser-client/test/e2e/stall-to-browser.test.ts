@@ -5,17 +5,19 @@
  * to the browser (route-decision.ts leaveToBrowser): Resource Timing then
  * names the protocol of the browser's own request, where a response the SW
  * made names none; a fetch() stays with the SW (`reason=no-channel`). The stall verdict
- * is the one a restarted Service Worker takes over from IndexedDB
- * (path-memory.ts), or the one a new shell gives when the tab's last loss
- * probe found the path lossy (page/loss-probe-memo.ts); the channel is kept
- * down by refusing the shell's signaling socket.
+ * is the Service Worker's own, from lone requests whose answers the shell
+ * delivered late (its main thread held busy), or the one a new shell gives
+ * when the tab's last loss probe found the path lossy
+ * (page/loss-probe-memo.ts); the channel is kept down by refusing the
+ * shell's signaling socket.
  */
 import type { Frame } from 'playwright-core';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
 import { fetchInApp, inPage, openShell, waitForTransport } from './support/shell';
 import { startStack, type Stack } from './support/stack';
-import { delay } from '../../../../test/helpers/wait';
+import { delay, until } from '../../../../test/helpers/wait';
 import { LOSS_PROBE_CLEAN_STORAGE_KEY, LOSS_PROBE_LOSSY_STORAGE_KEY } from '../../src/shared/constants';
+import { STALL_MIN_COUNT } from '../../src/sw/path-choice';
 
 jest.setTimeout(120_000);
 
@@ -26,6 +28,10 @@ const TRY_EVERY_MS = 100;
 const byBrowser = (who: string) => who !== 'sw' && who !== 'no entry';
 /** Requests that must all go through the Service Worker without the verdict (past its start-up: 1 s). */
 const CONTROL_TRIES = 10;
+/** How long the app takes to answer a stalled request (agent time: not counted as the path's). */
+const APP_WAIT_MS = 500;
+/** How long the shell's main thread is held busy from the moment the app has the request: past the answer's arrival. */
+const BUSY_MS = 1200;
 
 describe('a stalling P2P path without a channel', () => {
   let stack: Stack;
@@ -86,7 +92,7 @@ describe('a stalling P2P path without a channel', () => {
     );
   }
 
-  /** Stops the Service Worker (it restarts for the next request and reads what the previous one kept). */
+  /** Stops the Service Worker (it restarts for the next request, its path choice starting afresh). */
   async function stopServiceWorker(): Promise<void> {
     const cdp = await browser.page.context().newCDPSession(browser.page);
     await cdp.send('ServiceWorker.enable');
@@ -94,45 +100,52 @@ describe('a stalling P2P path without a channel', () => {
     await cdp.detach();
   }
 
-  /** Writes the stall verdict a previous Service Worker would have kept (P2P stalled a moment ago). */
-  async function keepStallVerdict(frame: Frame): Promise<void> {
-    await inPage(
-      frame,
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const open = indexedDB.open('wingman', 1);
-          open.onerror = () => reject(new Error(String(open.error)));
-          open.onsuccess = () => {
-            const tx = open.result.transaction('kv', 'readwrite');
-            tx.objectStore('kv').put({ v: 1, stalledAt: Date.now(), bulkAt: null, bytesPerS: {}, bulk: 'p2p' }, 'path-memory');
-            tx.oncomplete = () => resolve();
-            tx.onerror = () => reject(new Error(String(tx.error)));
-          };
-        }),
-      undefined,
-    );
+  /**
+   * Makes the Service Worker see P2P stall (path-choice.ts stalls): after a few quick lone requests
+   * (the path's best time), STALL_MIN_COUNT lone ones whose answers reach the page late, as behind a
+   * lost packet on one ordered channel. Each waits APP_WAIT_MS at the app, and while it waits the
+   * shell's main thread (the app frame's too: same origin) is held busy for BUSY_MS, so the shell
+   * takes the answer off the channel only afterwards.
+   */
+  async function stallP2P(frame: Frame): Promise<void> {
+    for (let i = 0; i < 3; i++) await fetchInApp(frame, `/api/hello?quick=${i}`);
+    for (let i = 0; i < STALL_MIN_COUNT; i++) {
+      const path = `/api/wait?ms=${APP_WAIT_MS}&stall=${i}`;
+      const answered = fetchInApp(frame, path);
+      await until(() => stack.app.requests.some((r) => r.path === path), { timeoutMs: 10_000, intervalMs: 10, what: `the app has ${path}` });
+      await inPage(
+        browser.page,
+        (ms) => {
+          const end = performance.now() + ms;
+          while (performance.now() < end);
+        },
+        BUSY_MS,
+      );
+      await answered;
+    }
   }
 
-  /** What the tab's last loss probe found a moment ago was loss (page/loss-probe-memo.ts): written into the shell's sessionStorage. */
-  async function rememberLossyPath(): Promise<void> {
+  /**
+   * What the tab's last loss probe found a moment ago (page/loss-probe-memo.ts), written into the
+   * shell's sessionStorage: a lossy path, or a clean one (the tab's next channel is not probed again).
+   */
+  async function rememberPath(found: 'lossy' | 'clean'): Promise<void> {
+    const keys = [LOSS_PROBE_LOSSY_STORAGE_KEY, LOSS_PROBE_CLEAN_STORAGE_KEY] as const;
     await inPage(
       browser.page,
-      ([lossy, clean]) => {
-        sessionStorage.removeItem(clean);
-        sessionStorage.setItem(lossy, String(Date.now()));
+      ([set, drop]) => {
+        sessionStorage.removeItem(drop);
+        sessionStorage.setItem(set, String(Date.now()));
       },
-      [LOSS_PROBE_LOSSY_STORAGE_KEY, LOSS_PROBE_CLEAN_STORAGE_KEY] as const,
+      found === 'lossy' ? keys : ([keys[1], keys[0]] as const),
     );
   }
 
   it('with a channel up, leaves image loads that would share the stalling channel to the browser, a burst too; a lone one keeps P2P', async () => {
     const { page } = browser;
-    let frame = await openShell(page, `${stack.origin}/one`, 'one');
+    const frame = await openShell(page, `${stack.origin}/one`, 'one');
     await waitForTransport(page, 'p2p');
-    await keepStallVerdict(frame);
-    await stopServiceWorker();
-    frame = await openShell(page, `${stack.origin}/two`, 'two');
-    await waitForTransport(page, 'p2p');
+    await stallP2P(frame);
     // Alone on P2P: the Service Worker carries it (a lone request is how the verdict clears).
     expect(await imageLoads(frame, 1)).toEqual(['sw']);
     // A burst, as a page's modules come: all but about the first share the channel with those before them.
@@ -155,19 +168,20 @@ describe('a stalling P2P path without a channel', () => {
     let frame = await openShell(page, `${stack.origin}/two`, 'two');
     expect(new Set(await imageLoads(frame, CONTROL_TRIES))).toEqual(new Set(['sw']));
 
-    // The verdict a previous Service Worker kept (P2P stalled a moment ago): the browser fetches it.
-    await keepStallVerdict(frame);
-    await stopServiceWorker();
+    // The tab's last loss probe found the path lossy a moment ago: the new shell says so, and the browser fetches it.
+    await rememberPath('lossy');
     frame = await openShell(page, `${stack.origin}/one`, 'one');
     expect((await imageLoads(frame, MAX_TRIES, byBrowser)).pop()).toMatch(/^(http\/1\.1|h2)$/);
     // A fetch() stays with the Service Worker (its answer could set a cookie the SW's jar must keep).
     const r = await fetchInApp(frame, '/api/hello?via=fetch');
     expect(r.headers['x-wingman-route']).toBe('relay; reason=no-channel');
+    // As the tab's earlier channels found it: the next test's first channel is not probed.
+    await rememberPath('clean');
   });
 
   it("takes the tab's remembered loss before any channel, and lets the new channel's clean probe take it back", async () => {
     const { page } = browser;
-    // A new installation: no stall verdict kept from before (path-memory.ts forgets it on activate).
+    // A new installation: no stall verdict from before.
     await unregisterServiceWorkers(page);
     // The shell's signaling socket refused while `refuse` holds (a route registered later wins over an earlier one).
     let refuse = false;
@@ -176,7 +190,7 @@ describe('a stalling P2P path without a channel', () => {
     await waitForTransport(page, 'p2p');
     // No channel from now on, and a Service Worker without a stall verdict.
     refuse = true;
-    await rememberLossyPath();
+    await rememberPath('lossy');
     await stopServiceWorker();
     let frame = await openShell(page, `${stack.origin}/two`, 'two');
     // The new shell said so before its channel: the browser fetches the image.
@@ -184,7 +198,7 @@ describe('a stalling P2P path without a channel', () => {
 
     // With a channel again: its probe finds loopback clean, and the verdict goes.
     refuse = false;
-    await rememberLossyPath();
+    await rememberPath('lossy');
     await stopServiceWorker();
     frame = await openShell(page, `${stack.origin}/one`, 'one');
     await waitForTransport(page, 'p2p');
@@ -208,7 +222,7 @@ describe('a stalling P2P path without a channel', () => {
     try {
       await openShell(page, `${off.origin}/one`, 'one');
       await waitForTransport(page, 'p2p');
-      await rememberLossyPath();
+      await rememberPath('lossy');
       await stopServiceWorker();
       const frame = await openShell(page, `${off.origin}/two`, 'two');
       await waitForTransport(page, 'p2p');

@@ -166,18 +166,17 @@ describe('leaveToBrowser', () => {
     cookiesToAdd: false,
     othersInFlight: 0,
     cls: 'small',
-    cached: undefined,
   };
   /** A channel is up, P2P stalls and the request would share the channel (rule 6 would relay it). */
-  const sharing: BrowserFacts = { ...stalling, channel: true, othersInFlight: 3, cached: false };
+  const sharing: BrowserFacts = { ...stalling, channel: true, othersInFlight: 3 };
   it('leaves a GET or HEAD to the browser while P2P stalls, no shell has a channel and the SW has no cookie to add', () => {
     expect(leaveToBrowser(stalling)).toBe(true);
     expect(leaveToBrowser({ ...stalling, method: 'HEAD' })).toBe(true);
     for (const destination of ['style', 'image', 'font']) expect(leaveToBrowser({ ...stalling, destination })).toBe(true);
-    // Without a channel, its class, what is in flight and the cache do not matter: the SW would relay it all the same.
-    expect(leaveToBrowser({ ...stalling, cls: 'bulk', othersInFlight: 5, cached: true })).toBe(true);
+    // Without a channel, its class and what is in flight do not matter: the SW would relay it all the same.
+    expect(leaveToBrowser({ ...stalling, cls: 'bulk', othersInFlight: 5 })).toBe(true);
   });
-  it('leaves a small one to the browser with a channel up when it would share the stalling channel with others and the cache holds nothing for it', () => {
+  it('leaves a small one to the browser with a channel up when it would share the stalling channel with others', () => {
     expect(leaveToBrowser(sharing)).toBe(true);
   });
   it("does the same while the channel's loss probe has given no verdict yet, and not for a pending probe without a channel", () => {
@@ -188,8 +187,6 @@ describe('leaveToBrowser', () => {
   const withChannel: Array<[string, Partial<BrowserFacts>]> = [
     ['nothing else is in flight on P2P (a lone request keeps P2P, and can clear the verdict)', { othersInFlight: 0 }],
     ['a bulk request (the path chooser picks its path by throughput)', { cls: 'bulk' }],
-    ["the SW's HTTP cache holds an entry for it", { cached: true }],
-    ["the SW's HTTP cache index is not read yet", { cached: undefined }],
     ['P2P does not stall', { p2pStalls: false }],
     ['the SW has cookies the browser lacks', { cookiesToAdd: true }],
   ];
@@ -200,7 +197,7 @@ describe('leaveToBrowser', () => {
     ['P2P does not stall (the SW may wait for a coming channel)', { p2pStalls: false }],
     ['a shell has a channel and nothing else is in flight on P2P (lone requests keep P2P)', { channel: true }],
     ["a private session's shell waits for its channel (its relay refuses the app's requests)", { privateWaiting: true }],
-    ['the SW just started (registry or path memory not read yet)', { settled: false }],
+    ['the SW just started (its shell registry not synced yet)', { settled: false }],
     ['the cookie jar is not read yet', { cookiesToAdd: undefined }],
     ['the SW has cookies the browser lacks', { cookiesToAdd: true }],
     ['a request with a body', { method: 'POST' }],

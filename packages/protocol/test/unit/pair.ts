@@ -3,8 +3,6 @@ import { Connection, type ConnectionOptions } from '@wingman/protocol';
 export interface PairOptions extends Partial<Omit<ConnectionOptions, 'transport' | 'role'>> {
   /** Sees every message on the wire, before delivery. */
   tap?: (from: 'client' | 'server', message: Uint8Array) => void;
-  /** What each side's transport reports as buffered (default 0): above the high-water mark its pump waits for drain(). */
-  buffered?: (from: 'client' | 'server') => number;
   /** Options for the server side only (merged over the shared ones). */
   server?: Partial<Omit<ConnectionOptions, 'transport' | 'role'>>;
 }
@@ -18,7 +16,7 @@ export interface Pair {
 
 /** Two connections joined by an in-memory transport that delivers asynchronously, as a socket would. */
 export function connectedPair(opts: PairOptions = {}): Pair {
-  const { tap, buffered, server: serverOpts, ...shared } = opts;
+  const { tap, server: serverOpts, ...shared } = opts;
   let client!: Connection;
   let server!: Connection;
   let open = true;
@@ -40,7 +38,7 @@ export function connectedPair(opts: PairOptions = {}): Pair {
       tap?.(from, copy);
       setImmediate(() => open && deliver().receive(copy));
     },
-    bufferedAmount: () => buffered?.(from) ?? 0,
+    bufferedAmount: () => 0,
     close: closeBoth,
   });
   client = new Connection({ ...shared, role: 'client', transport: make('client', () => server) });

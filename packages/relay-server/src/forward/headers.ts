@@ -9,7 +9,6 @@ import {
   HOP_BY_HOP_HEADERS,
   P2P_ACCEPT_CODING_HEADER,
   parseFetchMetadata,
-  PRIORITY_HEADER,
   ROUTE_HEADER,
   VIEWER_HEADER,
   type HeaderList,
@@ -34,7 +33,7 @@ export type HostHeaderMode = 'rewrite' | 'preserve' | (string & {});
 const HOP_BY_HOP = new Set([...HOP_BY_HOP_HEADERS, 'expect']);
 
 /** Request fields addressed to the agent itself, removed before the app. */
-const AGENT_ONLY = new Set([VIEWER_HEADER, P2P_ACCEPT_CODING_HEADER, ROUTE_HEADER, FETCH_METADATA_HEADER, PRIORITY_HEADER, AGENT_TIME_HEADER]);
+const AGENT_ONLY = new Set([VIEWER_HEADER, P2P_ACCEPT_CODING_HEADER, ROUTE_HEADER, FETCH_METADATA_HEADER, AGENT_TIME_HEADER]);
 
 /** Fields that would also describe the WebSocket handshake `ws` performs itself towards the local app. */
 const WS_HANDSHAKE = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'content-length']);
@@ -152,7 +151,7 @@ export interface RequestHeaderOptions {
  */
 export function requestHeaders(headers: HeaderList, options: RequestHeaderOptions): HeaderList {
   const originalHost = headers.find(([n]) => n === 'host')?.[1];
-  // VIEWER_HEADER is the tunnel server's word to the agent (the inspector), P2P_ACCEPT_CODING_HEADER, ROUTE_HEADER, PRIORITY_HEADER and AGENT_TIME_HEADER the SW's: never the app's.
+  // VIEWER_HEADER is the tunnel server's word to the agent (the inspector), P2P_ACCEPT_CODING_HEADER, ROUTE_HEADER and AGENT_TIME_HEADER the SW's: never the app's.
   let out = withoutHopByHop(headers).filter(([name]) => name !== 'host' && !AGENT_ONLY.has(name));
   out = withFetchMetadata(out, headers);
   if (options.websocket) out = out.filter(([name]) => !WS_HANDSHAKE.has(name));

@@ -22,7 +22,6 @@ import { rewriteAppUrls, sessionOrigin } from './app-urls';
 import { createRequestBody, REQUEST_BODY_HIGH_WATER_BYTES, REQUEST_BODY_READ_AHEAD_BYTES } from './request-body';
 import { pipeBody, sendPage, withTransport } from './respond';
 import { routeOf } from './route';
-import { responsePriority } from './priority';
 import type { ForwardContext } from './context';
 import { createExchangeTap } from './capture';
 import { channelGzip, compressForChannel, withChannelCoding } from './p2p-compress';
@@ -43,7 +42,6 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 export function forwardHttp(stream: Stream, transport: TransportName, ctx: ForwardContext, guard: ExchangeGuard, viewerId?: string): void {
   const { head } = stream;
-  stream.setPriority(responsePriority(head.headers, transport));
   const tap = createExchangeTap(head, transport, viewerId, ctx.capture);
   const route = routeOf(head.headers, transport);
   const started = performance.now();

@@ -1,9 +1,7 @@
 /** Pure helpers of the agent: framing checks, header folding, backoff, resume keys, masking choice. */
-import { DEFAULT_PRIORITY, PRIORITY_HEADER } from '@wingman/protocol';
 import { backoffDelay } from '../../src/agent/backoff';
 import { resumeKey } from '../../src/agent/resume-store';
 import { checkFraming, requestHeaders, toHeaderObject, withoutHopByHop } from '../../src/forward/headers';
-import { responsePriority } from '../../src/forward/priority';
 import { maskingOptions } from '../../src/ws-masking';
 
 describe('checkFraming', () => {
@@ -83,20 +81,6 @@ describe('headers', () => {
   it('brackets an IPv6 target in a rewritten Host', () => {
     const h = requestHeaders([['host', 'abc.localhost:8080']], { target: { host: '::1', port: 3000 }, hostHeader: 'rewrite', transport: 'relay' });
     expect(h[0]).toEqual(['host', '[::1]:3000']);
-  });
-
-  it('removes the priority field before the app, and honours it over P2P only (the relay carries every viewer)', () => {
-    const asked: Array<[string, string]> = [
-      ['host', 'abc.localhost:8080'],
-      [PRIORITY_HEADER, 'document'],
-    ];
-    for (const transport of ['relay', 'p2p'] as const) {
-      const h = requestHeaders(asked, { target: { host: '127.0.0.1', port: 3000 }, hostHeader: 'rewrite', transport });
-      expect(h.some(([n]) => n === PRIORITY_HEADER)).toBe(false);
-    }
-    expect(responsePriority(asked, 'p2p')).toBe('document');
-    expect(responsePriority(asked, 'relay')).toBe(DEFAULT_PRIORITY);
-    expect(responsePriority([[PRIORITY_HEADER, 'urgent']], 'p2p')).toBe(DEFAULT_PRIORITY);
   });
 });
 

@@ -178,12 +178,6 @@ export async function startApp(): Promise<FixtureApp> {
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total), 'cache-control': 'no-store' });
     writePattern(res, total);
   });
-  // Fresh for ten minutes: what a browser's HTTP cache (and Wingman's, for P2P responses) keeps.
-  app.get('/fresh', (req, res) => {
-    const total = Number(req.query.n ?? 0);
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total), 'cache-control': 'max-age=600' });
-    writePattern(res, total);
-  });
   // Byte ranges over deterministic bytes (what media elements and resumptions ask for).
   app.get('/ranged', (req, res) => {
     const total = Number(req.query.n ?? 1048576);

@@ -5,11 +5,8 @@
  */
 import type { Frame } from 'playwright-core';
 import { RACE_MIN_BYTES } from '../../../src/sw/bulk-race';
-import type { StoredPathMemory } from '../../../src/sw/path-memory';
-import { P2P_BULK_ENOUGH_BYTES_PER_S } from '../../../src/sw/path-choice';
-import { until } from '../../../../../test/helpers/wait';
 import { patternSha256 } from './app';
-import { inPage, WAIT_MS, type AnyFrame, type AnyPage } from './shell';
+import { inPage, WAIT_MS, type AnyFrame } from './shell';
 
 export interface DownloadResult {
   sha: string;
@@ -50,65 +47,30 @@ export function download(frame: AnyFrame, bytes: number, dropAfterBytes?: number
 
 /**
  * Downloads of the settling body settleBulkFigures makes at most. The first
- * runs on P2P alone and, when P2P is not fast enough, is raced. A race whose relay leg carried nothing (P2P, its head in before
- * the relay's request left, delivered the whole body first) leaves the relay
- * without a figure: the same URL, now known to be bulk, is then raced once
- * more and, the time after, sent over the relay to measure it
- * (sw/path-choice.ts PROBE_AFTER).
+ * (its size not known yet: a small request, over P2P) is raced when P2P alone
+ * is not fast enough. A race whose relay leg carried nothing (P2P, its head in
+ * before the relay's request left, delivered the whole body first) leaves the
+ * relay without a figure: the same URL, now known to be bulk, is then raced
+ * once more and, the time after, sent over the relay to measure it
+ * (sw/path-choice.ts PROBE_AFTER). Past that the relay has a bulk figure, or
+ * P2P one of P2P_BULK_ENOUGH_BYTES_PER_S or more.
  */
 const SETTLE_DOWNLOADS = 3;
 
 /**
- * Large downloads (sw/bulk-race.ts: P2P alone first, raced over both paths
- * when P2P is not fast enough) until the Service Worker has a bulk figure
- * for each path, or one for P2P at P2P_BULK_ENOUGH_BYTES_PER_S or more, as
- * its stored path memory shows: a later large download of a new URL then
+ * Large downloads of one URL (sw/bulk-race.ts: P2P alone first, raced over
+ * both paths when P2P is not fast enough) until the Service Worker has a bulk
+ * figure for the relay (one came over the relay: a race it won, or its probe)
+ * or SETTLE_DOWNLOADS were made: a later large download of a new URL then
  * goes over P2P, as small requests do, without a race. Tests of what P2P
  * itself does with a large body call this first.
  */
 export async function settleBulkFigures(frame: AnyFrame): Promise<void> {
-  let memory: StoredPathMemory | null = null;
-  let seen: StoredPathMemory | null = null;
   for (let n = 1; n <= SETTLE_DOWNLOADS; n++) {
-    const since = await inPage(frame, () => Date.now(), undefined);
     const r = await download(frame, RACE_MIN_BYTES);
     if (r.sha !== patternSha256(RACE_MIN_BYTES)) throw new Error(`the settling download arrived damaged (${r.bytes} bytes over ${r.transport})`);
-    // The SW stores the figures a download measured at once, or within a second of its previous write (sw/path-memory.ts).
-    memory = await until(
-      async () => {
-        seen = await storedPathMemory(frame);
-        return seen && seen.bulkAt !== null && seen.bulkAt >= since ? seen : null;
-      },
-      { timeoutMs: WAIT_MS, intervalMs: 50, what: `the bulk figures of settling download ${n} in the Service Worker's path memory`, observe: () => seen },
-    );
-    const p2p = memory.bytesPerS.p2p;
-    if (p2p !== undefined && (memory.bytesPerS.relay !== undefined || p2p >= P2P_BULK_ENOUGH_BYTES_PER_S)) return;
+    if (r.transport === 'relay') return;
   }
-  throw new Error(`no bulk figure for both paths after ${SETTLE_DOWNLOADS} settling downloads: ${JSON.stringify(memory)}`);
-}
-
-/**
- * The Service Worker's stored path memory (sw/path-memory.ts), or null while
- * it has none. Read in `target`, a document of the session's origin (the
- * same IndexedDB).
- */
-export function storedPathMemory(target: AnyPage | AnyFrame): Promise<StoredPathMemory | null> {
-  return inPage(
-    target,
-    () =>
-      new Promise<StoredPathMemory | null>((resolve) => {
-        const open = indexedDB.open('wingman');
-        open.onerror = () => resolve(null);
-        open.onsuccess = () => {
-          const db = open.result;
-          if (!db.objectStoreNames.contains('kv')) return (db.close(), resolve(null));
-          const get = db.transaction('kv', 'readonly').objectStore('kv').get('path-memory');
-          get.onsuccess = () => (db.close(), resolve((get.result as StoredPathMemory | undefined) ?? null));
-          get.onerror = () => (db.close(), resolve(null));
-        };
-      }),
-    undefined,
-  );
 }
 
 export interface UploadResult {

@@ -148,8 +148,7 @@ function respond(socket: Socket, req: RecordedRequest): void {
     body = `<!doctype html><html><head><meta charset="utf-8"></head><body><h1 id="name">strict</h1><script nonce="${CSP_NONCE}">window.pageName = 'strict'; window.wsIsShim = !/\\[native code\\]/.test(String(WebSocket));</script></body></html>`;
   }
   // Controls for the differential actions: ?status=302&location=… redirects, ?cookie=… sets one,
-  // ?etag=… answers 304 to a matching If-None-Match, ?range=1 honours a Range of the fixed body below,
-  // ?vary=… names the Vary field, ?pad=… lengthens the JSON answer.
+  // ?etag=… answers 304 to a matching If-None-Match, ?range=1 honours a Range of the fixed body below.
   const query = new URLSearchParams(req.target.split('?')[1] ?? '');
   const header = (n: string) => req.headers.find(([k]) => k.toLowerCase() === n)?.[1];
   if (query.get('cookie')) extra.push(`Set-Cookie: ${query.get('cookie')}`);
@@ -175,22 +174,12 @@ function respond(socket: Socket, req: RecordedRequest): void {
       body = body.slice(Number(m[1]), Number(m[2]) + 1);
     }
   }
-  if (query.get('vary')) extra.push(`Vary: ${query.get('vary')}`);
-  // ?pad=N: the JSON answer carries N more bytes (at most 1 MiB), for a body of a given size.
-  const pad = Math.min(Number(query.get('pad') ?? 0) || 0, 1024 * 1024);
-  if (pad > 0 && type === 'application/json' && typeof body === 'string') body = JSON.stringify({ ...(JSON.parse(body) as object), pad: 'x'.repeat(pad) });
-  // ?bare304=1: a 304 with nothing but its status line and Date, as Vite's dev server answers one (no ETag, no Content-Type).
-  if (status === 304 && query.get('bare304')) {
-    socket.write(`HTTP/1.1 304 Not Modified\r\nDate: ${new Date().toUTCString()}\r\n\r\n`);
-    return;
-  }
   const bytes = status === 304 ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(body);
   const head = [
     `HTTP/1.1 ${status} ${REASONS[status] ?? 'OK'}`,
     `Content-Type: ${type}`,
     `Content-Length: ${bytes.length}`,
-    // ?cc=… sets Cache-Control; the differential actions keep no-store: every request must reach the app.
-    `Cache-Control: ${query.get('cc') ?? 'no-store'}`,
+    'Cache-Control: no-store',
     ...extra,
   ].join('\r\n');
   socket.write(`${head}\r\n\r\n`);
