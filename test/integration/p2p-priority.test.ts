@@ -5,13 +5,13 @@
  * asking for `document` on the same channel is sent by the agent ahead of
  * the bulk frames it has queued: its body arrives whole, with no bulk bytes
  * between its first and last frame, and the download is still mid-way when
- * it completes. Node viewer (@roamhq/wrtc) against the real agent and
- * fixture app; runs inside the loopback-only namespace `npm test` creates.
+ * it completes. Node viewer (@roamhq/wrtc, in a child process of its own:
+ * test/helpers/p2p-viewer-process.ts) against the real agent and fixture
+ * app; runs inside the loopback-only namespace `npm test` creates.
  */
-import { decodeFrames, FrameType, PRIORITY_HEADER, type PriorityClass } from '@wingman/protocol';
-import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
-import { requestOver } from '../../packages/relay-server/src/viewer/request';
+import { PRIORITY_HEADER, type PriorityClass } from '@wingman/protocol';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
+import { connectViewerProcess, type ViewerProcess } from '../helpers/p2p-viewer-process';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
 import { until, withTimeout } from '../helpers/wait';
 
@@ -23,74 +23,56 @@ const DOC_BYTES = 48 * 1024;
 const DOC_REQUESTS = 5;
 
 /** What the test started, stopped after it. */
-const started: { app?: FixtureApp; viewer?: P2PViewer } = {};
+const started: { app?: FixtureApp; viewer?: ViewerProcess } = {};
 
 afterEach(async () => {
-  started.viewer?.close();
+  await started.viewer?.close();
   await killAll();
   await started.app?.close();
 });
-
-/** A stream frame as it arrived at the viewer, in wire order. */
-interface Arrived {
-  streamId: number;
-  type: FrameType;
-  bytes: number;
-}
 
 describe('P2P priority', () => {
   it("sends a document response ahead of a bulk download's queued frames on the same channel", async () => {
     const app = (started.app = await startFixtureApp());
     const t: Tunnel = await startTunnel(String(app.port));
-    const viewer = (started.viewer = await connectP2PViewer({ url: t.link, channels: 1, peerConnections: 1, timeoutMs: 20_000 }));
-    expect(viewer.connections.length).toBe(1);
-    const conn = viewer.connections[0]!;
+    const viewer = (started.viewer = await connectViewerProcess({ url: t.link, channels: 1, peerConnections: 1, timeoutMs: 20_000 }));
+    const { connections } = await viewer.state();
+    expect(connections.length).toBe(1);
+    const on = connections[0]!.id;
 
-    // Every frame the viewer's one channel delivers, in order (a listener of its own beside the connection's).
-    const arrived: Arrived[] = [];
-    viewer.channels[0]!.addEventListener('message', (ev: { data: unknown }) => {
-      if (!(ev.data instanceof ArrayBuffer)) return;
-      try {
-        for (const f of decodeFrames(new Uint8Array(ev.data)))
-          if (f.streamId !== 0) arrived.push({ streamId: f.streamId, type: f.type, bytes: f.payload.length });
-      } catch {
-        // Not a frame (the channel binding's proof).
-      }
-    });
-    const get = (target: string, cls: PriorityClass) =>
-      requestOver(conn, {
-        method: 'GET',
-        target,
-        headers: [
-          ['host', t.host],
-          [PRIORITY_HEADER, cls],
-        ],
-      });
+    // Every frame the viewer's one channel delivers, in order (recorded in the viewer's process by a listener of its own beside the connection's).
+    const frames = await viewer.recordFrames();
+    const headers = (cls: PriorityClass): Array<[string, string]> => [
+      ['host', t.host],
+      [PRIORITY_HEADER, cls],
+    ];
 
-    const bulk = await get(`/bytes?n=${BULK_BYTES}`, 'bulk');
+    const bulk = await viewer.requestStreaming({ method: 'GET', target: `/bytes?n=${BULK_BYTES}`, headers: headers('bulk') }, { on });
     expect(bulk.status).toBe(200);
-    let bulkBytes = 0;
-    void (async () => {
-      for await (const c of bulk.chunks()) bulkBytes += c.byteLength;
-    })().catch(() => undefined);
-    await until(() => bulkBytes >= 8 * 1024 * 1024 || undefined, { timeoutMs: 30_000, intervalMs: 5, what: 'the download under way' });
+    // Read in the viewer's process as it comes; reset at the end, which ends this read.
+    bulk.drain({ timeoutMs: 120_000 }).catch(() => undefined);
+    await until(async () => (await bulk.progress()).bytes >= 8 * 1024 * 1024 || undefined, {
+      timeoutMs: 30_000,
+      intervalMs: 5,
+      what: 'the download under way',
+    });
 
     for (let i = 0; i < DOC_REQUESTS; i++) {
-      const doc = await get(`/bytes?n=${DOC_BYTES}&doc=${i}`, 'document');
+      const doc = await withTimeout(viewer.request({ method: 'GET', target: `/bytes?n=${DOC_BYTES}&doc=${i}`, headers: headers('document') }, { on }), {
+        timeoutMs: 30_000,
+        what: `document ${i}`,
+      });
       expect(doc.status).toBe(200);
-      const body = await withTimeout(doc.bytes(), { timeoutMs: 30_000, what: `document ${i}` });
-      expect(body.length).toBe(DOC_BYTES);
+      expect(doc.body.length).toBe(DOC_BYTES);
       // The download is mid-way: the document did not wait for it.
-      expect(bulk.stream.closed).toBe(false);
-      expect(bulkBytes).toBeLessThan(BULK_BYTES);
+      const progress = await bulk.progress();
+      expect(progress.streamClosed).toBe(false);
+      expect(progress.bytes).toBeLessThan(BULK_BYTES);
       // From its first body frame to its END, nothing of the download came between.
-      const id = doc.stream.id;
-      const first = arrived.findIndex((f) => f.streamId === id && f.type === FrameType.DATA);
-      const last = arrived.map((f) => f.streamId).lastIndexOf(id);
-      expect(first).toBeGreaterThanOrEqual(0);
-      const between = arrived.slice(first, last + 1).filter((f) => f.streamId !== id);
-      expect({ document: i, bulkFramesBetween: between.length }).toEqual({ document: i, bulkFramesBetween: 0 });
+      const run = await frames.run(doc.streamId);
+      expect(run.first).toBeGreaterThanOrEqual(0);
+      expect({ document: i, bulkFramesBetween: run.between }).toEqual({ document: i, bulkFramesBetween: 0 });
     }
-    bulk.stream.reset('ERR_CANCEL', 'test over');
+    await bulk.reset('ERR_CANCEL', 'test over');
   });
 });
