@@ -17,9 +17,12 @@ jest.setTimeout(60_000);
 let fixture: FixtureApp | undefined;
 
 afterEach(async () => {
-  await closeViewerProcesses();
-  await killAll();
-  await fixture?.close();
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await fixture?.close();
+  }
 });
 
 /** The viewer's set-up, as the agent's stderr tells it: each event of peer connection 0 with its time. */

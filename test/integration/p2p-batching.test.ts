@@ -9,7 +9,7 @@
  * runs inside the loopback-only namespace `npm test` creates.
  */
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
-import { connectViewerProcess, type ViewerProcess } from '../helpers/p2p-viewer-process';
+import { closeViewerProcesses, connectViewerProcess, type ViewerProcess } from '../helpers/p2p-viewer-process';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
 
 jest.setTimeout(120_000);
@@ -22,10 +22,13 @@ let t: Tunnel;
 let v: ViewerProcess | undefined;
 
 afterEach(async () => {
-  await v?.close();
   v = undefined;
-  await killAll();
-  await app?.close();
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await app?.close();
+  }
 });
 
 describe('P2P host message batching', () => {

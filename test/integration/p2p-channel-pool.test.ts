@@ -20,7 +20,7 @@
  */
 import { TAIL_PROBE_COUNT, TAIL_PROBE_IDLE_MS } from '../../packages/protocol/src/transports/tail-probe';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
-import { connectViewerProcess, type On, type ViewerProcess } from '../helpers/p2p-viewer-process';
+import { closeViewerProcesses, connectViewerProcess, type On, type ViewerProcess } from '../helpers/p2p-viewer-process';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
 import { expectNoEventWithin, until, withTimeout } from '../helpers/wait';
 
@@ -34,10 +34,13 @@ let t: Tunnel;
 let v: ViewerProcess | undefined;
 
 afterEach(async () => {
-  await v?.close();
   v = undefined;
-  await killAll();
-  await app?.close();
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await app?.close();
+  }
 });
 
 /** GET `target` on connection `on` of the viewer: status and body. */

@@ -31,9 +31,12 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await closeViewerProcesses();
-  await killAll();
-  await app.close();
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await app.close();
+  }
 });
 
 describe('a native crash of the P2P host process', () => {

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { DATA_CHANNEL_DEFAULT_MESSAGE_BYTES, maxMessageSizeFromSdp } from '@wingman/protocol';
 import { patternSha256, startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
-import { connectViewerProcess, type ViewerProcess } from '../helpers/p2p-viewer-process';
+import { closeViewerProcesses, connectViewerProcess, type ViewerProcess } from '../helpers/p2p-viewer-process';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
 
 jest.setTimeout(120_000);
@@ -19,10 +19,13 @@ let t: Tunnel;
 let v: ViewerProcess | undefined;
 
 afterEach(async () => {
-  await v?.close();
   v = undefined;
-  await killAll();
-  await app?.close();
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await app?.close();
+  }
 });
 
 /** Largest message seen each way on the viewer's channel while it uploads and downloads `bytes`; checks both bodies arrive whole. */

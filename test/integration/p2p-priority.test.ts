@@ -11,7 +11,7 @@
  */
 import { PRIORITY_HEADER, type PriorityClass } from '@wingman/protocol';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
-import { connectViewerProcess, type ViewerProcess } from '../helpers/p2p-viewer-process';
+import { closeViewerProcesses, connectViewerProcess } from '../helpers/p2p-viewer-process';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
 import { until, withTimeout } from '../helpers/wait';
 
@@ -23,19 +23,22 @@ const DOC_BYTES = 48 * 1024;
 const DOC_REQUESTS = 5;
 
 /** What the test started, stopped after it. */
-const started: { app?: FixtureApp; viewer?: ViewerProcess } = {};
+const started: { app?: FixtureApp } = {};
 
 afterEach(async () => {
-  await started.viewer?.close();
-  await killAll();
-  await started.app?.close();
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await started.app?.close();
+  }
 });
 
 describe('P2P priority', () => {
   it("sends a document response ahead of a bulk download's queued frames on the same channel", async () => {
     const app = (started.app = await startFixtureApp());
     const t: Tunnel = await startTunnel(String(app.port));
-    const viewer = (started.viewer = await connectViewerProcess({ url: t.link, channels: 1, peerConnections: 1, timeoutMs: 20_000 }));
+    const viewer = await connectViewerProcess({ url: t.link, channels: 1, peerConnections: 1, timeoutMs: 20_000 });
     const { connections } = await viewer.state();
     expect(connections.length).toBe(1);
     const on = connections[0]!.id;

@@ -35,9 +35,12 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await closeViewerProcesses();
-  await proxy?.close();
-  proxy = undefined;
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await proxy?.close();
+    proxy = undefined;
+  }
 });
 
 afterAll(async () => {

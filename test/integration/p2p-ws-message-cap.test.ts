@@ -5,7 +5,7 @@
  * channel to the agent's P2P host process, which forwards them to a `ws` app. Runs inside the
  * loopback-only namespace `npm test` creates.
  */
-import { connectViewerProcess, type ViewerProcess, type ViewerStream } from '../helpers/p2p-viewer-process';
+import { closeViewerProcesses, connectViewerProcess, type ViewerProcess, type ViewerStream } from '../helpers/p2p-viewer-process';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
 import { startWsApp, type WsApp } from '../helpers/ws-app';
 import { withTimeout } from '../helpers/wait';
@@ -29,10 +29,13 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await viewer?.close();
   viewer = undefined;
-  await killAll();
-  await app.close();
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await app.close();
+  }
 });
 
 function within<T>(p: Promise<T>, what: string): Promise<T> {

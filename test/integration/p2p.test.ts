@@ -33,9 +33,12 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await closeViewerProcesses();
-  await killAll();
-  await app.close();
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await app.close();
+  }
 });
 
 describe('P2P over a data channel (real wrtc peers, real processes)', () => {

@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import { openAgentSocket } from '../../packages/tunnel-server/test/integration/helpers/test-agent';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
-import { connectViewerProcess } from '../helpers/p2p-viewer-process';
+import { closeViewerProcesses, connectViewerProcess } from '../helpers/p2p-viewer-process';
 import { killAll, startAgent, startServer, type Proc } from '../helpers/processes';
 import { until, withTimeout } from '../helpers/wait';
 import { upgradeStatus } from '../helpers/viewer-client';
@@ -34,9 +34,13 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await killAll();
-  await app.close();
-  rmSync(stateDir, { recursive: true, force: true });
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await app.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 });
 
 /** Registers over a raw agent socket; resolves with the server's messages (text) as they come. */

@@ -67,15 +67,18 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await closeViewerProcesses();
   try {
-    tmux('kill-server');
-  } catch {
-    /* no server left: the test did not start one */
+    await closeViewerProcesses();
+  } finally {
+    try {
+      tmux('kill-server');
+    } catch {
+      /* no server left: the test did not start one */
+    }
+    await killAll();
+    await new Promise<void>((r) => app.close(() => r()));
+    rmSync(stateDir, { recursive: true, force: true });
   }
-  await killAll();
-  await new Promise<void>((r) => app.close(() => r()));
-  rmSync(stateDir, { recursive: true, force: true });
 });
 
 describe('wingman http on a terminal', () => {

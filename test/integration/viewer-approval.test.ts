@@ -24,9 +24,12 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await closeViewerProcesses();
-  await killAll();
-  await app.close();
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await app.close();
+  }
 });
 
 const stateOf = (id: string) => viewerStateOf(inspector, id);

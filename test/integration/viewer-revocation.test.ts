@@ -24,9 +24,12 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await closeViewerProcesses();
-  await killAll();
-  await app.close();
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await app.close();
+  }
 });
 
 /** Resolves when the P2P viewer's connection closes; rejects after 20 s. */
