@@ -318,6 +318,17 @@ const ops = {
     });
   },
 
+  /**
+   * One request and, in the turn its body ends, recordSends() and leave():
+   * the viewer leaving right after a request, its tail-loss probes still due.
+   */
+  async requestThenLeave({ req, on }) {
+    const response = await request({ req, on, read: 'body' });
+    ops.recordSends();
+    await connected().leave();
+    return response;
+  },
+
   closePeerConnection({ pc }) {
     connected().closePeerConnection(pc);
   },

@@ -195,7 +195,7 @@ export async function closeViewerProcesses(): Promise<void> {
 
 export class ViewerProcess {
   readonly pid: number;
-  /** 'update' on each event from the child, 'exit' when it is gone, 'channel-send' on each send recordSends() sees. */
+  /** 'update' on each event from the child, 'exit' when it is gone, 'channel-send' ({ pc, label }) on each send on a channel after requestThenLeave()'s request. */
   readonly events = new EventEmitter();
   /** Set once connect() resolved. */
   facts?: ViewerFacts;
@@ -396,11 +396,23 @@ export class ViewerProcess {
     };
   }
 
-  /** From now on every send on any channel of the viewer is a 'channel-send' event ({ pc, label }) of `events`, and is kept in the list returned. */
-  async recordSends(): Promise<string[]> {
+  /**
+   * One request and, in the turn of the child in which its body ends, the
+   * viewer's leave(): leaving right after a request, with its tail-loss probes
+   * still due. Every send on any channel from that turn on is a
+   * 'channel-send' event of `events`, and is kept in `sent`. Resolves once
+   * the viewer has left.
+   */
+  async requestThenLeave(req: ViewerRequest, options: { on?: On } = {}): Promise<{ response: ViewerResponse; sent: string[] }> {
+    const sent = this.sendsFromNow();
+    const v = await this.call('requestThenLeave', { req, on: options.on }, BODY_TIMEOUT_MS);
+    return { response: { ...responseHead(v), body: buffer(record(v, 'response').body, 'body') }, sent };
+  }
+
+  /** Every 'channel-send' event from now on, as `<pc>/<label>`. */
+  private sendsFromNow(): string[] {
     const sent: string[] = [];
     this.events.on('channel-send', (s: { pc: number; label: string }) => sent.push(`${s.pc}/${s.label}`));
-    await this.call('recordSends', {});
     return sent;
   }
 

@@ -183,14 +183,13 @@ describe("the viewer's leave()", () => {
     v = await connectViewerProcess({ url: t.url, peerConnections: PEER_CONNECTIONS, timeoutMs: 20_000 });
     const viewer = v;
     await viewer.allSettled(20_000);
-    expect(await get('pick', '/hello')).toBe('200 hello GET');
-
-    // Every send on every channel of the viewer from here on, reported by its process.
-    const sent = await viewer.recordSends();
     const connections = (await viewer.state()).connections.map((c) => c.id);
     expect(connections.length).toBeGreaterThan(1);
-    // Right after the request: its tail-loss probes are still due.
-    await viewer.leave();
+
+    // Right after the request, in the same turn of the viewer's process: its tail-loss probes are still due. Every send on
+    // every channel of the viewer from the request's end on is reported by that process.
+    const { response, sent } = await viewer.requestThenLeave({ method: 'GET', target: '/hello', headers: [['host', t.host]] }, { on: 'pick' });
+    expect(`${response.status} ${response.body.toString()}`).toBe('200 hello GET');
     // Long enough for every tail-loss probe of that request to have gone out.
     await expectNoEventWithin(viewer.events, 'channel-send', {
       windowMs: TAIL_PROBE_IDLE_MS + TAIL_PROBE_COUNT * 10,
