@@ -1,26 +1,28 @@
 /**
  * The P2P host's set-up timeline at debug level (`NODE_DEBUG=wingman-ice`,
- * p2p/ice-trace.ts): a real agent answers a Node viewer (@roamhq/wrtc) and
+ * p2p/ice-trace.ts): a real agent answers a Node viewer (@roamhq/wrtc, in a
+ * child process of its own: test/helpers/p2p-viewer-process.ts) and
  * its stderr carries, for the viewer's peer connection, the offer, the
  * answer, its candidates, the connection's states and the first channel's
  * opening, in order and timed from the offer; without the switch, nothing.
  * Runs inside the loopback-only namespace `npm test` creates.
  */
-import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
-import { getOver } from '../helpers/p2p-channels';
+import { closeViewerProcesses, connectViewerProcess, type ViewerProcess } from '../helpers/p2p-viewer-process';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
 import { until } from '../helpers/wait';
 
 jest.setTimeout(60_000);
 
-const viewers: P2PViewer[] = [];
 let fixture: FixtureApp | undefined;
 
 afterEach(async () => {
-  for (const v of viewers.splice(0)) v.close();
-  await killAll();
-  await fixture?.close();
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await fixture?.close();
+  }
 });
 
 /** The viewer's set-up, as the agent's stderr tells it: each event of peer connection 0 with its time. */
@@ -33,12 +35,12 @@ function traced(t: Tunnel, viewerId: string): Array<{ ms: number; event: string 
   return out;
 }
 
-async function tunnelWithViewer(agentEnv: Record<string, string>): Promise<{ t: Tunnel; viewer: P2PViewer }> {
+async function tunnelWithViewer(agentEnv: Record<string, string>): Promise<{ t: Tunnel; viewer: ViewerProcess }> {
   fixture = await startFixtureApp();
   const t = await startTunnel(String(fixture.port), { agentEnv });
-  const viewer = await connectP2PViewer({ url: t.url, timeoutMs: 20_000 });
-  viewers.push(viewer);
-  expect(await getOver(viewer.connection, t.host, '/hello')).toBe('200 hello GET');
+  const viewer = await connectViewerProcess({ url: t.url, timeoutMs: 20_000 });
+  const r = await viewer.request({ method: 'GET', target: '/hello', headers: [['host', t.host]] });
+  expect(`${r.status} ${r.body.toString()}`).toBe('200 hello GET');
   return { t, viewer };
 }
 

@@ -5,12 +5,12 @@
  * keep serving the same URL over the relay, say what happened, and offer P2P
  * again from a restarted host. A viewer still negotiating when the host dies,
  * or offering while it restarts, is answered by the next host. Real processes,
- * real wrtc peers, loopback only.
+ * real wrtc peers (the Node viewer in a child process of its own:
+ * test/helpers/p2p-viewer-process.ts), loopback only.
  */
-import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
-import { requestOver } from '../../packages/relay-server/src/viewer/request';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { metricSum, send } from '../helpers/http-client';
+import { closeViewerProcesses, connectViewerProcess, type ViewerProcess } from '../helpers/p2p-viewer-process';
 import { until } from '../helpers/wait';
 import { childPids, killAll, startTunnel, type Tunnel } from '../helpers/processes';
 
@@ -18,13 +18,11 @@ jest.setTimeout(60_000);
 
 let app: FixtureApp;
 let t: Tunnel;
-const viewers: P2PViewer[] = [];
 
-async function p2pGet(): Promise<{ viewer: P2PViewer; transport: string | undefined; body: string }> {
-  const viewer = await connectP2PViewer({ url: t.url, timeoutMs: 20_000 });
-  viewers.push(viewer);
-  const r = await requestOver(viewer.connection, { method: 'GET', target: '/hello', headers: [['host', t.host]] });
-  return { viewer, transport: r.header('x-wingman-transport'), body: (await r.bytes()).toString() };
+async function p2pGet(): Promise<{ viewer: ViewerProcess; transport: string | undefined; body: string }> {
+  const viewer = await connectViewerProcess({ url: t.url, timeoutMs: 20_000 });
+  const r = await viewer.request({ method: 'GET', target: '/hello', headers: [['host', t.host]] });
+  return { viewer, transport: r.header('x-wingman-transport'), body: r.body.toString() };
 }
 
 beforeEach(async () => {
@@ -33,9 +31,12 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const v of viewers.splice(0)) v.close();
-  await killAll();
-  await app.close();
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await app.close();
+  }
 });
 
 describe('a native crash of the P2P host process', () => {
@@ -98,7 +99,7 @@ describe('a native crash of the P2P host process', () => {
     // Frozen, the host takes the offer into its IPC pipe and never answers it.
     process.kill(host, 'SIGSTOP');
     const before = await metricSum(t.serverPort, 'wingman_signaling_messages_total', 'direction="viewer-to-agent"');
-    const pending = connectP2PViewer({ url: t.url, timeoutMs: 15_000 });
+    const pending = connectViewerProcess({ url: t.url, timeoutMs: 15_000 });
     try {
       await until(async () => (await metricSum(t.serverPort, 'wingman_signaling_messages_total', 'direction="viewer-to-agent"')) > before, {
         timeoutMs: 10_000,
@@ -108,9 +109,8 @@ describe('a native crash of the P2P host process', () => {
       process.kill(host, 'SIGKILL');
     }
     const viewer = await pending;
-    viewers.push(viewer);
-    const r = await requestOver(viewer.connection, { method: 'GET', target: '/hello', headers: [['host', t.host]] });
-    expect({ transport: r.header('x-wingman-transport'), body: (await r.bytes()).toString() }).toEqual({ transport: 'p2p', body: 'hello GET' });
+    const r = await viewer.request({ method: 'GET', target: '/hello', headers: [['host', t.host]] });
+    expect({ transport: r.header('x-wingman-transport'), body: r.body.toString() }).toEqual({ transport: 'p2p', body: 'hello GET' });
     expect(await hostPid(host)).not.toBe(host);
   });
 

@@ -1,15 +1,15 @@
 /**
  * A private session (`wingman http --private`, docs/PROTOCOL.md §Verified
- * channels) with real processes and a Node viewer (@roamhq/wrtc): the
+ * channels) with real processes and a Node viewer (@roamhq/wrtc, in a child
+ * process of its own: test/helpers/p2p-viewer-process.ts): the
  * tunnel server relays nothing of it (its own paths still answer), the agent
  * answers only offers MACed with the link key, a viewer holding the key
  * reaches the app over a verified channel, and through a path that rewrites
  * the signaling the app receives nothing at all.
  */
-import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
-import { requestOver } from '../../packages/relay-server/src/viewer/request';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
+import { closeViewerProcesses, connectViewerProcess } from '../helpers/p2p-viewer-process';
 import { killAll, runWingmanFetch, startTunnel, type Tunnel } from '../helpers/processes';
 import { startTamperingProxy } from '../helpers/tampering-proxy';
 import { upgradeStatus } from '../helpers/viewer-client';
@@ -19,15 +19,14 @@ jest.setTimeout(120_000);
 
 let app: FixtureApp;
 let t: Tunnel;
-const viewers: P2PViewer[] = [];
 
 beforeAll(async () => {
   app = await startFixtureApp();
   t = await startTunnel(String(app.port), { agentArgs: ['--private', '--inspect', '0'] });
 });
 
-afterEach(() => {
-  for (const v of viewers.splice(0)) v.close();
+afterEach(async () => {
+  await closeViewerProcesses();
 });
 
 afterAll(async () => {
@@ -48,7 +47,7 @@ describe('wingman http --private', () => {
   });
 
   it('refuses P2P to a viewer without the link key', async () => {
-    await expect(connectP2PViewer({ url: t.url, timeoutMs: 10_000 })).rejects.toThrow(/ERR_LINK_KEY_REQUIRED/);
+    await expect(connectViewerProcess({ url: t.url, timeoutMs: 10_000 })).rejects.toThrow(/ERR_LINK_KEY_REQUIRED/);
     expect(app.requested).toEqual([]);
   });
 
@@ -56,7 +55,7 @@ describe('wingman http --private', () => {
     for (const tampering of ['fingerprint', 'fingerprint-strip-mac'] as const) {
       const proxy = await startTamperingProxy(t.serverPort, tampering);
       try {
-        await expect(connectP2PViewer({ url: proxy.via(t.link), timeoutMs: 4_000 })).rejects.toThrow();
+        await expect(connectViewerProcess({ url: proxy.via(t.link), timeoutMs: 4_000 })).rejects.toThrow();
         expect((await send(proxy.port, t.host, { path: '/hello' })).status).toBe(403);
       } finally {
         await proxy.close();
@@ -66,11 +65,10 @@ describe('wingman http --private', () => {
   });
 
   it('serves a viewer holding the key over a verified channel, and wingman fetch with the link', async () => {
-    const v = await connectP2PViewer({ url: t.link, timeoutMs: 15_000 });
-    viewers.push(v);
-    expect(v.verified).toBe(true);
-    const r = await requestOver(v.connection, { method: 'GET', target: '/hello', headers: [['host', t.host]] });
-    expect(`${r.status} ${r.header('x-wingman-transport')} ${(await r.bytes()).toString()}`).toBe('200 p2p hello GET');
+    const v = await connectViewerProcess({ url: t.link, timeoutMs: 15_000 });
+    expect(v.facts?.verified).toBe(true);
+    const r = await v.request({ method: 'GET', target: '/hello', headers: [['host', t.host]] });
+    expect(`${r.status} ${r.header('x-wingman-transport')} ${r.body.toString()}`).toBe('200 p2p hello GET');
     const fetched = await runWingmanFetch([t.link.replace('/#', '/hello#')]);
     expect(fetched.out).toBe('hello GET');
     expect(fetched.err).toMatch(/via p2p[\s\S]*verified: the channel ends at the holder of the link key/);

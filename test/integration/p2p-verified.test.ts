@@ -1,14 +1,13 @@
 /**
- * Verified channels between a Node viewer (@roamhq/wrtc) and the agent
- * process, signaled through the real tunnel server process
+ * Verified channels between a Node viewer (@roamhq/wrtc, in a child process
+ * of its own: test/helpers/p2p-viewer-process.ts) and the agent process, signaled through the real tunnel server process
  * (docs/PROTOCOL.md §Verified channels): the link's key makes the channel
  * verified; a link without it still connects, unverified; a tunnel server
  * path that rewrites the DTLS fingerprints in the relayed SDP (with or
  * without the senders' MACs) gets no channel at all, and the agent says so.
  */
-import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
-import { requestOver } from '../../packages/relay-server/src/viewer/request';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
+import { closeViewerProcesses, connectViewerProcess, type ViewerFacts, type ViewerProcess } from '../helpers/p2p-viewer-process';
 import { killAll, runWingmanFetch, startTunnel, type Tunnel } from '../helpers/processes';
 import { startTamperingProxy, type TamperingProxy } from '../helpers/tampering-proxy';
 import { until } from '../helpers/wait';
@@ -18,17 +17,16 @@ jest.setTimeout(120_000);
 let app: FixtureApp;
 let t: Tunnel;
 let proxy: TamperingProxy | undefined;
-const viewers: P2PViewer[] = [];
 
-async function viewer(url: string, timeoutMs = 15_000): Promise<P2PViewer> {
-  const v = await connectP2PViewer({ url, timeoutMs });
-  viewers.push(v);
-  return v;
+/** A connected viewer process and its facts. */
+async function viewer(url: string, timeoutMs = 15_000): Promise<ViewerFacts & { process: ViewerProcess }> {
+  const v = await connectViewerProcess({ url, timeoutMs });
+  return { ...v.facts!, process: v };
 }
 
-async function hello(v: P2PViewer): Promise<string> {
-  const r = await requestOver(v.connection, { method: 'GET', target: '/hello', headers: [['host', t.host]] });
-  return `${r.status} ${r.header('x-wingman-transport')} ${(await r.bytes()).toString()}`;
+async function hello(v: { process: ViewerProcess }): Promise<string> {
+  const r = await v.process.request({ method: 'GET', target: '/hello', headers: [['host', t.host]] });
+  return `${r.status} ${r.header('x-wingman-transport')} ${r.body.toString()}`;
 }
 
 beforeAll(async () => {
@@ -37,9 +35,12 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const v of viewers.splice(0)) v.close();
-  await proxy?.close();
-  proxy = undefined;
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await proxy?.close();
+    proxy = undefined;
+  }
 });
 
 afterAll(async () => {

@@ -1,11 +1,11 @@
 /**
  * The agent's WebSocket message cap on the P2P path: a Node viewer
- * (@roamhq/wrtc) opens WebSocket streams over its data channel to the agent's
- * P2P host process, which forwards them to a `ws` app. Runs inside the
+ * (@roamhq/wrtc, in a child process of its own:
+ * test/helpers/p2p-viewer-process.ts) opens WebSocket streams over its data
+ * channel to the agent's P2P host process, which forwards them to a `ws` app. Runs inside the
  * loopback-only namespace `npm test` creates.
  */
-import type { Stream } from '@wingman/protocol';
-import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
+import { closeViewerProcesses, connectViewerProcess, type ViewerProcess, type ViewerStream } from '../helpers/p2p-viewer-process';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
 import { startWsApp, type WsApp } from '../helpers/ws-app';
 import { withTimeout } from '../helpers/wait';
@@ -20,19 +20,22 @@ const WAIT_MS = 15_000;
 
 let app: WsApp;
 let t: Tunnel;
-let viewer: P2PViewer | undefined;
+let viewer: ViewerProcess | undefined;
 
 beforeEach(async () => {
   app = await startWsApp();
   t = await startTunnel(String(app.port));
-  viewer = await connectP2PViewer({ url: t.url, timeoutMs: 20_000 });
+  viewer = await connectViewerProcess({ url: t.url, timeoutMs: 20_000 });
 });
 
 afterEach(async () => {
-  viewer?.close();
   viewer = undefined;
-  await killAll();
-  await app.close();
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await app.close();
+  }
 });
 
 function within<T>(p: Promise<T>, what: string): Promise<T> {
@@ -40,28 +43,26 @@ function within<T>(p: Promise<T>, what: string): Promise<T> {
 }
 
 /** Opens a WebSocket stream over the data channel; resolves once the app answered 101. */
-async function openWs(target: string): Promise<{ stream: Stream; ended: Promise<string> }> {
-  const stream = viewer!.connection.open('ws', { method: 'GET', target, headers: [['host', t.host]] });
-  const ended = new Promise<string>((resolve) => {
-    stream.on('wsClose', (code, reason) => resolve(`close ${code} ${reason}`));
-    stream.on('reset', (e) => resolve(`reset ${e.code} ${e.message}`));
-  });
-  const status = await within(new Promise<number>((r) => stream.once('response', (h) => r(h.status))), `101 for ${target}`);
+async function openWs(target: string): Promise<{ stream: ViewerStream; ended: Promise<string> }> {
+  const stream = await viewer!.openStream('ws', { method: 'GET', target, headers: [['host', t.host]] });
+  // How the stream ends, `close <code> <reason>` or `reset <code> <message>`, as the viewer's process reports it.
+  const ended = stream.ended(WAIT_MS);
+  ended.catch(() => undefined); // awaited by the test
+  const status = (await within(stream.response(WAIT_MS), `101 for ${target}`)).status;
   expect(status).toBe(101);
   return { stream, ended };
 }
 
-function echoOver(stream: Stream, text: string): Promise<string> {
-  const back = within(new Promise<string>((r) => stream.once('message', (d) => r(new TextDecoder().decode(d)))), 'echo');
-  stream.sendMessage(text);
-  return back;
+async function echoOver(stream: ViewerStream, text: string): Promise<string> {
+  await stream.sendMessage(text);
+  return new TextDecoder().decode((await within(stream.nextMessage(WAIT_MS), 'echo')).data);
 }
 
 describe('P2P WebSocket message cap (agent side)', () => {
   it('resets a viewer message one byte over the cap with ERR_MESSAGE_TOO_LARGE, closes the app with 1009, and keeps the channel serving', async () => {
     const other = await openWs('/echo');
     const { stream, ended } = await openWs(`/sink?n=${CAP + 1}`);
-    stream.sendMessage(new Uint8Array(CAP + 1));
+    await stream.sendMessage(new Uint8Array(CAP + 1));
     expect(await within(ended, 'over-cap end')).toMatch(new RegExp(`^reset ERR_MESSAGE_TOO_LARGE .*message over the ${CAP}-byte limit`));
     expect(await app.closeOf('/sink')).toEqual({ path: '/sink', code: 1009, reason: `message over the ${CAP}-byte limit` });
     expect(await echoOver(other.stream, 'still here')).toBe('still here');

@@ -1,34 +1,30 @@
 /**
- * P2P between a Node viewer (@roamhq/wrtc) and the agent
- * process, signaled through the real tunnel server process, on loopback with
- * no STUN. Runs inside the loopback-only namespace `npm test` creates.
+ * P2P between a Node viewer (@roamhq/wrtc, in a child process of its own:
+ * test/helpers/p2p-viewer-process.ts) and the agent process, signaled
+ * through the real tunnel server process, on loopback with no STUN. Runs
+ * inside the loopback-only namespace `npm test` creates.
  */
 import { createHash } from 'node:crypto';
 
 import WebSocket from 'ws';
-import type { Connection } from '@wingman/protocol';
-import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
-import { requestOver } from '../../packages/relay-server/src/viewer/request';
 import { patternBlock, patternSha256, startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
+import { closeViewerProcesses, connectViewerProcess, type ViewerProcess } from '../helpers/p2p-viewer-process';
 import { killAll, runWingmanFetch, startAgent, startTunnel, type Tunnel } from '../helpers/processes';
-import { delay, until, waitForEvent } from '../helpers/wait';
+import { until, waitForEvent } from '../helpers/wait';
 
 jest.setTimeout(120_000);
 const MiB = 1024 * 1024;
 
 let app: FixtureApp;
 let t: Tunnel;
-const viewers: P2PViewer[] = [];
 
-async function viewer(url = t.url): Promise<P2PViewer> {
-  const v = await connectP2PViewer({ url, timeoutMs: 20_000 });
-  viewers.push(v);
-  return v;
+function viewer(url = t.url): Promise<ViewerProcess> {
+  return connectViewerProcess({ url, timeoutMs: 20_000 });
 }
 
-function get(conn: Connection, target: string) {
-  return requestOver(conn, { method: 'GET', target, headers: [['host', t.host]] });
+function get(v: ViewerProcess, target: string) {
+  return v.request({ method: 'GET', target, headers: [['host', t.host]] });
 }
 
 beforeEach(async () => {
@@ -37,125 +33,105 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const v of viewers.splice(0)) v.close();
-  await killAll();
-  await app.close();
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await app.close();
+  }
 });
 
 describe('P2P over a data channel (real wrtc peers, real processes)', () => {
   it('connects on loopback without STUN and serves GET with x-wingman-transport: p2p', async () => {
     const v = await viewer();
-    expect(v.p2p.enabled).toBe(true);
-    expect(v.p2p.iceServers).toEqual([]);
-    const r = await get(v.connection, '/hello');
+    expect(v.facts?.p2p.enabled).toBe(true);
+    expect(v.facts?.p2p.iceServers).toEqual([]);
+    const r = await get(v, '/hello');
     expect(r.status).toBe(200);
     expect(r.header('x-wingman-transport')).toBe('p2p');
-    expect((await r.bytes()).toString()).toBe('hello GET');
+    expect(r.body.toString()).toBe('hello GET');
     await t.agent.waitFor((e) => e.event === 'peer' && e.state === 'connected');
   });
 
   it('carries a 20 MiB upload and a 50 MiB download with equal SHA-256', async () => {
     const v = await viewer();
-    const h = createHash('sha256');
-    async function* body() {
-      for (let i = 0; i < 320; i++) {
-        const b = patternBlock(i);
-        h.update(b);
-        yield b;
-      }
-    }
-    const up = await requestOver(v.connection, {
+    const body = Buffer.concat(Array.from({ length: 320 }, (_, i) => patternBlock(i)));
+    const up = await v.request({
       method: 'POST',
       target: '/sha',
       headers: [
         ['host', t.host],
         ['content-length', String(20 * MiB)],
       ],
-      body: body(),
+      body,
     });
-    expect(JSON.parse((await up.bytes()).toString())).toEqual({ sha: h.digest('hex'), length: 20 * MiB });
+    expect(JSON.parse(up.body.toString())).toEqual({ sha: createHash('sha256').update(body).digest('hex'), length: 20 * MiB });
 
-    const down = await get(v.connection, `/bytes?n=${50 * MiB}`);
-    const dh = createHash('sha256');
-    let n = 0;
-    for await (const c of down.chunks()) {
-      dh.update(c);
-      n += c.length;
-    }
-    expect(n).toBe(50 * MiB);
-    expect(dh.digest('hex')).toBe(patternSha256(50 * MiB));
+    // Hashed in the viewer's process: the 50 MiB stay there.
+    const down = await v.requestDigest({ method: 'GET', target: `/bytes?n=${50 * MiB}`, headers: [['host', t.host]] });
+    expect(down.length).toBe(50 * MiB);
+    expect(down.sha256).toBe(patternSha256(50 * MiB));
   });
 
   it('delivers an SSE event before the response ends', async () => {
     const v = await viewer();
-    const r = await get(v.connection, '/sse');
-    const it = r.chunks()[Symbol.asyncIterator]();
-    const first = await it.next();
-    expect(Buffer.from(first.value as Uint8Array).toString()).toContain('data: first');
+    const r = await v.requestStreaming({ method: 'GET', target: '/sse', headers: [['host', t.host]] });
+    const first = await r.next();
+    expect(first?.toString()).toContain('data: first');
     app.releaseSse();
-    const rest: Uint8Array[] = [];
-    for (let x = await it.next(); !x.done; x = await it.next()) rest.push(x.value);
-    expect(Buffer.concat(rest).toString()).toContain('data: second');
+    expect((await r.bytes()).toString()).toContain('data: second');
   });
 
   it('echoes WebSocket messages over the channel', async () => {
     const v = await viewer();
-    const s = v.connection.open('ws', { method: 'GET', target: '/ws', headers: [['host', t.host]] });
-    const head = await new Promise<{ status: number }>((r) => s.once('response', r));
+    const s = await v.openStream('ws', { method: 'GET', target: '/ws', headers: [['host', t.host]] });
+    const head = await s.response();
     expect(head.status).toBe(101);
+    await s.sendMessage('over p2p');
+    await s.sendMessage(new Uint8Array(MiB).fill(3));
     const got: Array<[string, boolean]> = [];
-    const done = new Promise<void>((r) =>
-      s.on('message', (d, text) => {
-        got.push([text ? Buffer.from(d).toString() : `${d.length} bytes`, text]);
-        if (got.length === 2) r();
-      }),
-    );
-    s.sendMessage('over p2p');
-    s.sendMessage(new Uint8Array(MiB).fill(3));
-    await done;
+    for (let i = 0; i < 2; i++) {
+      const { data, text } = await s.nextMessage();
+      got.push([text ? data.toString() : `${data.length} bytes`, text]);
+    }
     expect(got).toEqual([
       ['over p2p', true],
       [`${MiB} bytes`, false],
     ]);
-    s.closeWs(1000);
+    await s.closeWs(1000);
   });
 
   it('cancels the local request when the viewer resets the stream', async () => {
     const v = await viewer();
-    const s = v.connection.open('http', { method: 'GET', target: '/hang', headers: [['host', t.host]] }, { end: true });
+    const s = await v.openStream('http', { method: 'GET', target: '/hang', headers: [['host', t.host]] }, { end: true });
     await app.waitForRequest('/hang');
-    s.reset('ERR_CANCEL');
+    await s.reset('ERR_CANCEL');
     await app.waitForAborted('/hang');
     expect(app.aborted).toContain('/hang');
   });
 
   it('completes small requests while a 100 MiB download is in progress on the same connection', async () => {
     const v = await viewer();
-    const big = await get(v.connection, `/bytes?n=${100 * MiB}`);
-    let received = 0;
+    const big = await v.requestStreaming({ method: 'GET', target: `/bytes?n=${100 * MiB}`, headers: [['host', t.host]] });
     let finished = false;
-    const drain = (async () => {
-      for await (const c of big.chunks()) {
-        received += c.length;
-        // A slow reader keeps the download in flight while the small requests run.
-        if (received % (4 * MiB) < c.length) await delay(20);
-      }
+    // A slow reader keeps the download in flight while the small requests run.
+    const drain = big.drain({ pauseEveryBytes: 4 * MiB, pauseMs: 20 }).then((d) => {
       finished = true;
-    })();
+      return d;
+    });
+    drain.catch(() => undefined); // awaited below
     for (let i = 0; i < 20; i++) {
-      const r = await get(v.connection, '/hello');
-      expect((await r.bytes()).toString()).toBe('hello GET');
+      const r = await get(v, '/hello');
+      expect(r.body.toString()).toBe('hello GET');
     }
     expect(finished).toBe(false);
-    await drain;
-    expect(received).toBe(100 * MiB);
+    expect((await drain).length).toBe(100 * MiB);
   });
 
   it('frees the agent peer when the viewer closes', async () => {
     const v = await viewer();
     await t.agent.waitFor((e) => e.event === 'peer' && e.state === 'connected' && e.viewerId === v.viewerId);
-    v.close();
-    viewers.splice(viewers.indexOf(v), 1);
+    await v.close();
     const closed = await t.agent.waitFor((e) => e.event === 'peer' && e.state === 'closed' && e.viewerId === v.viewerId);
     expect(closed.viewerId).toBe(v.viewerId);
   });
@@ -166,8 +142,8 @@ describe('P2P over a data channel (real wrtc peers, real processes)', () => {
       const { url: otherUrl } = await startAgent(`http://localhost:${t.serverPort}`, String(other.port), {}, ['--new-session']);
       const vx = await viewer();
       const vy = await viewer(otherUrl);
-      const rx = await requestOver(vx.connection, { target: '/hello', headers: [['host', t.host]] });
-      const ry = await requestOver(vy.connection, { target: '/hello', headers: [['host', new URL(otherUrl).host]] });
+      const rx = await vx.request({ target: '/hello', headers: [['host', t.host]] });
+      const ry = await vy.request({ target: '/hello', headers: [['host', new URL(otherUrl).host]] });
       expect(rx.header('x-host')).toBe(`localhost:${app.port}`);
       expect(ry.header('x-host')).toBe(`localhost:${other.port}`);
       // A viewer cannot name another session: unknown fields are refused.
@@ -201,9 +177,8 @@ describe('P2P over a data channel (real wrtc peers, real processes)', () => {
     ws.send(JSON.stringify({ type: 'offer', sdp: 'x'.repeat(40_000) }));
     expect(await closed).toBe(1009);
     expect(msgs.filter((m) => m.type === 'error').map((m) => m.code)).toEqual(['ERR_INVALID_SIGNAL', 'ERR_INVALID_SIGNAL', 'ERR_MESSAGE_TOO_LARGE']);
-    const r = await get(good.connection, '/hello');
+    const r = await get(good, '/hello');
     expect(r.header('x-wingman-transport')).toBe('p2p');
-    await r.bytes();
   });
 
   it('counts P2P successes and connect times in /metrics', async () => {
@@ -250,7 +225,7 @@ describe('P2P switched off', () => {
   });
 
   async function expectRelayOnly(tunnel: Tunnel) {
-    await expect(connectP2PViewer({ url: tunnel.url, timeoutMs: 10_000 })).rejects.toThrow(/P2P/);
+    await expect(connectViewerProcess({ url: tunnel.url, timeoutMs: 10_000 })).rejects.toThrow(/P2P/);
     const info = JSON.parse((await send(tunnel.serverPort, tunnel.host, { path: '/__wingman/session' })).body.toString());
     expect(info.p2p.enabled).toBe(false);
     const r = await send(tunnel.serverPort, tunnel.host, { path: '/hello' });

@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROTOCOL_VERSION, parseServerMessage, type ServerToAgentReceived } from '@wingman/protocol';
 import WebSocket from 'ws';
-import { connectP2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
 import { openAgentSocket } from '../../packages/tunnel-server/test/integration/helpers/test-agent';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
+import { closeViewerProcesses, connectViewerProcess } from '../helpers/p2p-viewer-process';
 import { killAll, startAgent, startServer, type Proc } from '../helpers/processes';
-import { until, waitForEvent, withTimeout } from '../helpers/wait';
+import { until, withTimeout } from '../helpers/wait';
 import { upgradeStatus } from '../helpers/viewer-client';
 
 jest.setTimeout(120_000);
@@ -34,9 +34,13 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await killAll();
-  await app.close();
-  rmSync(stateDir, { recursive: true, force: true });
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await app.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 });
 
 /** Registers over a raw agent socket; resolves with the server's messages (text) as they come. */
@@ -91,15 +95,15 @@ describe('session expiry (--expires)', () => {
 
   it("closes a P2P viewer's data channel at the deadline", async () => {
     const { agent, url } = await startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--expires', '4s', '--inspect', 'false']);
-    const viewer = await connectP2PViewer({ url, timeoutMs: 20_000 });
+    const viewer = await connectViewerProcess({ url, timeoutMs: 20_000 });
     try {
-      const closed = waitForEvent(viewer.connection, 'close', { timeoutMs: 20_000, what: 'the P2P connection to close after the expiry' });
+      const closed = viewer.waitForClose(0, 20_000);
       closed.catch(() => undefined); // awaited below, after the agent's fatal line
-      expect(viewer.connection.isClosed).toBe(false);
+      expect((await viewer.state()).connection.isClosed).toBe(false);
       await agent.waitFor((e) => e.event === 'fatal' && e.code === 'ERR_SESSION_EXPIRED', 15_000);
       await closed;
     } finally {
-      viewer.close();
+      await viewer.close();
     }
   });
 

@@ -3,14 +3,16 @@
  * own viewer id on the signaling socket's URL can POST its first signals
  * before the socket's hello, and the real tunnel server relays them to the
  * real agent as if they had come on the socket; what it cannot tie to that
- * socket it refuses with a code and relays nothing.
+ * socket it refuses with a code and relays nothing. The offers come from
+ * @roamhq/wrtc in a Node process of their own (test/helpers/node-script.ts),
+ * never inside jest.
  */
-import { RTCPeerConnection } from '@roamhq/wrtc';
 import { SHELL_PATH } from '@wingman/protocol';
 import WebSocket from 'ws';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { metricSum, send } from '../helpers/http-client';
-import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
+import { runNodeScript } from '../helpers/node-script';
+import { killAll, ROOT, startTunnel, type Tunnel } from '../helpers/processes';
 import { shellDocumentHello } from '../helpers/shell-hello';
 import { until, waitForEvent } from '../helpers/wait';
 
@@ -19,7 +21,6 @@ jest.setTimeout(60_000);
 let app: FixtureApp;
 let t: Tunnel;
 const sockets: WebSocket[] = [];
-const pcs: RTCPeerConnection[] = [];
 
 beforeAll(async () => {
   app = await startFixtureApp();
@@ -28,7 +29,6 @@ beforeAll(async () => {
 
 afterEach(() => {
   for (const ws of sockets.splice(0)) ws.close();
-  for (const pc of pcs.splice(0)) pc.close();
 });
 
 afterAll(async () => {
@@ -60,13 +60,31 @@ function postBatch(body: unknown, headers: Record<string, string> = { 'content-t
   return send(t.serverPort, t.host, { method, path: '/__wingman/signal', headers, body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)) });
 }
 
-/** A real offer with one data channel (what the agent answers). */
+/** Prints the SDP of a real offer with one data channel, as JSON. */
+const OFFER_SCRIPT = `
+const { RTCPeerConnection } = require('@roamhq/wrtc');
+const pc = new RTCPeerConnection();
+pc.createDataChannel('wingman');
+pc.createOffer().then(
+  (o) => {
+    console.log(JSON.stringify({ sdp: o.sdp }));
+    pc.close();
+    process.exit(0);
+  },
+  (e) => {
+    console.error(e);
+    process.exit(2);
+  },
+);
+`;
+
+/** A real offer with one data channel (what the agent answers), made by wrtc in a process of its own. */
 async function offer(): Promise<string> {
-  const pc = new RTCPeerConnection();
-  pcs.push(pc);
-  pc.createDataChannel('wingman');
-  const o = await pc.createOffer();
-  return o.sdp!;
+  const r = await runNodeScript(OFFER_SCRIPT, { cwd: ROOT });
+  expect({ code: r.code, signal: r.signal, stderr: r.stderr.trim() }).toEqual({ code: 0, signal: null, stderr: '' });
+  const { sdp } = JSON.parse(r.stdout) as { sdp?: unknown };
+  if (typeof sdp !== 'string' || !sdp.startsWith('v=0')) throw new Error(`the offer script printed no SDP: ${r.stdout}`);
+  return sdp;
 }
 
 const answered = (messages: Message[]) => messages.some((m) => m.type === 'answer');

@@ -10,8 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { send } from '../helpers/http-client';
-import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
-import { requestOver } from '../../packages/relay-server/src/viewer/request';
+import { closeViewerProcesses, connectViewerProcess } from '../helpers/p2p-viewer-process';
 import { AGENT_BIN, killAll, startServer } from '../helpers/processes';
 import { until } from '../helpers/wait';
 import { inspectorApi, untilTrue, viewerCookieOf } from '../helpers/viewer-client';
@@ -28,7 +27,6 @@ let appPort: number;
 let serverUrl: string;
 let serverPort: number;
 let stateDir: string;
-const viewers: P2PViewer[] = [];
 
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', timeout: 5_000 });
 const screen = () => tmux('capture-pane', '-p', '-t', 'w');
@@ -69,15 +67,18 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const v of viewers.splice(0)) v.close();
   try {
-    tmux('kill-server');
-  } catch {
-    /* no server left: the test did not start one */
+    await closeViewerProcesses();
+  } finally {
+    try {
+      tmux('kill-server');
+    } catch {
+      /* no server left: the test did not start one */
+    }
+    await killAll();
+    await new Promise<void>((r) => app.close(() => r()));
+    rmSync(stateDir, { recursive: true, force: true });
   }
-  await killAll();
-  await new Promise<void>((r) => app.close(() => r()));
-  rmSync(stateDir, { recursive: true, force: true });
 });
 
 describe('wingman http on a terminal', () => {
@@ -158,11 +159,9 @@ describe('wingman http on a terminal', () => {
     startInTmux();
     const first = await waitForScreen((t) => sessionUrlOf(t) !== undefined && /P2P on/.test(t), 'the URL with P2P on');
     const url = new URL(sessionUrlOf(first)!);
-    const v = await connectP2PViewer({ url: url.href, timeoutMs: 20_000 });
-    viewers.push(v);
-    const r = await requestOver(v.connection, { method: 'GET', target: '/over-p2p', headers: [['host', url.host]] });
+    const v = await connectViewerProcess({ url: url.href, timeoutMs: 20_000 });
+    const r = await v.request({ method: 'GET', target: '/over-p2p', headers: [['host', url.host]] });
     expect(r.status).toBe(200);
-    await r.bytes();
     // Listed under the viewer's one id (its visitor id, as the inspector names it), not its P2P channel's.
     const inspector = Number(/inspect requests at http:\/\/127\.0\.0\.1:(\d+)/.exec(first)![1]);
     const { json } = await inspectorApi(inspector, '/api/viewers');

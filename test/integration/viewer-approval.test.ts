@@ -5,9 +5,9 @@
  * inspector API; a refused viewer gets 403 on every path.
  */
 import { createServer } from 'node:net';
-import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
+import { closeViewerProcesses, connectViewerProcess } from '../helpers/p2p-viewer-process';
 import { killAll, startAgent, startTunnel, type Tunnel } from '../helpers/processes';
 import { inspectorApi, inspectorPortOf, NAVIGATION_HEADERS, newViewer, untilTrue, viewerCookieOf, viewerStateOf } from '../helpers/viewer-client';
 
@@ -16,7 +16,6 @@ jest.setTimeout(120_000);
 let app: FixtureApp;
 let t: Tunnel;
 let inspector: number;
-const peers: P2PViewer[] = [];
 
 beforeEach(async () => {
   app = await startFixtureApp();
@@ -25,9 +24,12 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const p of peers.splice(0)) p.close();
-  await killAll();
-  await app.close();
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await app.close();
+  }
 });
 
 const stateOf = (id: string) => viewerStateOf(inspector, id);
@@ -48,7 +50,7 @@ describe('viewer approval (--approve)', () => {
     expect(JSON.parse(json.body.toString())).toMatchObject({ error: 'ERR_VIEWER_WAITING', viewer: a.id, state: 'waiting' });
     expect(await a.upgrade('/ws')).toBe(403);
     expect(await a.upgrade('/__wingman/signal')).toBe(403);
-    await expect(connectP2PViewer({ url: t.url, cookie: a.cookie, timeoutMs: 5_000 })).rejects.toThrow();
+    await expect(connectViewerProcess({ url: t.url, cookie: a.cookie, timeoutMs: 5_000 })).rejects.toThrow();
     expect(JSON.parse((await a.get('/__wingman/viewer')).body.toString())).toEqual({ id: a.id, state: 'waiting' });
     expect(await stateOf(a.id)).toBe('waiting');
 
@@ -56,9 +58,8 @@ describe('viewer approval (--approve)', () => {
     await untilTrue('the admission', async () => (await a.get('/__wingman/viewer')).body.toString().includes('"admitted"'));
     expect((await a.get('/hello')).status).toBe(200);
     expect(await a.upgrade('/ws')).toBe(101);
-    const p = await connectP2PViewer({ url: t.url, cookie: a.cookie, timeoutMs: 20_000 });
-    peers.push(p);
-    expect(p.connection.isClosed).toBe(false);
+    const p = await connectViewerProcess({ url: t.url, cookie: a.cookie, timeoutMs: 20_000 });
+    expect((await p.state()).connection.isClosed).toBe(false);
     // The agent's log names the P2P viewer by the same id as the relay, the cookie and the inspector.
     expect(await t.agent.waitFor((e) => e.event === 'peer' && e.state === 'connected', 10_000)).toMatchObject({ viewer: a.id });
   });

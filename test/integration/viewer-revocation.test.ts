@@ -5,9 +5,9 @@
  * refuses the revoked viewer on every path while the agent closes its P2P
  * channel. Other viewers keep working.
  */
-import { connectP2PViewer, type P2PViewer } from '../../packages/relay-server/src/viewer/p2p-viewer';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
+import { closeViewerProcesses, connectViewerProcess, type ViewerProcess } from '../helpers/p2p-viewer-process';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
 import { inspectorApi, inspectorPortOf, NAVIGATION_HEADERS, newViewer, untilTrue, viewerCookieOf, viewerStateOf } from '../helpers/viewer-client';
 
@@ -16,7 +16,6 @@ jest.setTimeout(120_000);
 let app: FixtureApp;
 let t: Tunnel;
 let inspector: number;
-const peers: P2PViewer[] = [];
 
 beforeEach(async () => {
   app = await startFixtureApp();
@@ -25,21 +24,19 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const p of peers.splice(0)) p.close();
-  await killAll();
-  await app.close();
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await app.close();
+  }
 });
 
 /** Resolves when the P2P viewer's connection closes; rejects after 20 s. */
-function closeOf(p: P2PViewer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (p.connection.isClosed) return resolve();
-    const timer = setTimeout(() => reject(new Error('the P2P connection stayed open')), 20_000);
-    p.connection.on('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+function closeOf(p: ViewerProcess): Promise<void> {
+  const closed = p.waitForClose(0, 20_000).then(() => undefined);
+  closed.catch(() => undefined); // awaited by the test
+  return closed;
 }
 
 const stateOf = (id: string) => viewerStateOf(inspector, id);
@@ -63,15 +60,14 @@ describe('viewer revocation (inspector API)', () => {
     const a = await newViewer(t.serverPort, t.host);
     const b = await newViewer(t.serverPort, t.host);
     expect(a.id).not.toBe(b.id);
-    const pa = await connectP2PViewer({ url: t.url, cookie: a.cookie, timeoutMs: 20_000 });
-    peers.push(pa);
-    const pb = await connectP2PViewer({ url: t.url, cookie: b.cookie, timeoutMs: 20_000 });
-    peers.push(pb);
-    // Why the other viewer's connection closed, if it does: the failure then says it.
-    let bClosedWith: string | undefined;
-    pb.connection.on('close', (err?: { code?: string; message?: string }) => {
-      bClosedWith = err ? `${err.code ?? 'no code'}: ${err.message ?? ''}` : 'closed without an error (its channel or peer connection closed)';
-    });
+    const pa = await connectViewerProcess({ url: t.url, cookie: a.cookie, timeoutMs: 20_000 });
+    const pb = await connectViewerProcess({ url: t.url, cookie: b.cookie, timeoutMs: 20_000 });
+    // Why the other viewer's connection closed, if it did: the failure then says it.
+    const bClosedWith = () => {
+      const err = pb.closeOf(0);
+      if (err === undefined) return undefined;
+      return err ? `${err.code ?? 'no code'}: ${err.message ?? ''}` : 'closed without an error (its channel or peer connection closed)';
+    };
     await untilTrue('both viewers in the inspector', async () => (await stateOf(a.id)) === 'admitted' && (await stateOf(b.id)) === 'admitted');
     const aClosed = closeOf(pa);
 
@@ -91,8 +87,8 @@ describe('viewer revocation (inspector API)', () => {
 
     expect((await b.get('/hello')).status).toBe(200);
     expect(await b.upgrade('/ws')).toBe(101);
-    expect(bClosedWith).toBeUndefined();
-    expect(pb.connection.isClosed).toBe(false);
+    expect(bClosedWith()).toBeUndefined();
+    expect((await pb.state()).connection.isClosed).toBe(false);
   });
 
   it("closes a revoked viewer's relayed WebSocket", async () => {
@@ -117,8 +113,7 @@ describe('viewer revocation (inspector API)', () => {
   it('revoke-all refuses every current viewer; a new viewer on an open link comes in as a new one', async () => {
     const a = await newViewer(t.serverPort, t.host);
     const b = await newViewer(t.serverPort, t.host);
-    const pb = await connectP2PViewer({ url: t.url, cookie: b.cookie, timeoutMs: 20_000 });
-    peers.push(pb);
+    const pb = await connectViewerProcess({ url: t.url, cookie: b.cookie, timeoutMs: 20_000 });
     const bClosed = closeOf(pb);
     await untilTrue('both viewers in the inspector', async () => (await stateOf(a.id)) === 'admitted' && (await stateOf(b.id)) === 'admitted');
 

@@ -30,21 +30,6 @@ const WRTC = '@roamhq/wrtc';
  * until it is removed.
  */
 const PENDING_CHILD_PROCESS = new Set([
-  // Real wrtc peers or the Node viewer (src/viewer/p2p-viewer.ts) in process.
-  'test/integration/viewer-approval.test.ts',
-  'test/integration/p2p-message-size.test.ts',
-  'test/integration/p2p-ws-message-cap.test.ts',
-  'test/integration/ice-trace.test.ts',
-  'test/integration/p2p-batching.test.ts',
-  'test/integration/p2p.test.ts',
-  'test/integration/p2p-verified.test.ts',
-  'test/integration/terminal-view.test.ts',
-  'test/integration/viewer-revocation.test.ts',
-  'test/integration/p2p-private.test.ts',
-  'test/integration/p2p-host-crash.test.ts',
-  'test/integration/p2p-channel-pool.test.ts',
-  'test/integration/session-expiry.test.ts',
-  'test/integration/signal-batch.test.ts',
   // The CLI's main() in process, whose `wingman fetch` is the Node viewer. They never run `fetch`, so
   // wrtc is not loaded at run time today, but nothing keeps a test of theirs from doing so.
   'packages/relay-server/test/integration/cli.test.ts',
