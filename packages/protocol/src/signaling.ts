@@ -70,12 +70,11 @@ export interface PeerTag {
  */
 export type ViewerSignal = PeerTag &
   (
-    | { type: 'offer'; sdp: string; resume?: string; mac?: string }
+    | { type: 'offer'; sdp: string; mac?: string }
     | { type: 'ice-candidate'; candidate: IceCandidateInit; mac?: string }
     | { type: 'end-of-candidates'; mac?: string }
     | { type: 'connection-state'; state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number }
     | { type: 'bye'; reason?: string }
-    | { type: 'prepare'; sdp: string; mac?: string }
   );
 
 /**
@@ -86,7 +85,6 @@ export type ViewerSignal = PeerTag &
 export type HostSignal<Code extends string = SignalingErrorCode> = PeerTag &
   (
     | { type: 'answer'; sdp: string; mac?: string }
-    | { type: 'prepared'; sdp: string; resume: string; mac?: string }
     | { type: 'ice-candidate'; candidate: IceCandidateInit; mac?: string }
     | { type: 'end-of-candidates'; mac?: string }
     | { type: 'connection-state'; state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number }
@@ -123,12 +121,6 @@ export interface ViewerLeft {
   type: 'viewer-left';
   viewerId: string;
 }
-
-/**
- * A prepared peer connection's token (§Resumed peer connections): 22
- * base64url chars, 128 random bits, made by the agent.
- */
-export const RESUME_TOKEN_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
 /** Viewer ids: 16 lower-case hex chars (64 random bits; ids are scoped to one session). */
 export const VIEWER_ID_PATTERN = /^[0-9a-f]{16}$/;
@@ -195,13 +187,6 @@ function withMac<T extends object>(o: Obj, m: T): T & { mac?: string } {
   return mac === undefined ? m : { ...m, mac };
 }
 
-/** A message's `resume` token, checked. */
-function token(o: Obj): string {
-  const v = str(o, 'resume', 22);
-  if (!RESUME_TOKEN_PATTERN.test(v)) fail('"resume" must be a resume token');
-  return v;
-}
-
 function parseText(text: string, max = MAX_SIGNAL_MESSAGE_BYTES): Obj {
   if (text.length > max) throw protocolError('ERR_INVALID_PAYLOAD', `signaling message over ${max} bytes`);
   let v: unknown;
@@ -235,14 +220,9 @@ export function parseViewerSignal(input: string | unknown): ViewerSignal {
 
 function viewerSignalOf(o: Obj): ViewerSignal {
   switch (o.type) {
-    case 'offer': {
-      only(o, ['type', 'sdp', 'resume', 'mac', 'pc']);
-      const resume = o.resume === undefined ? undefined : token(o);
-      return withMac(o, { type: 'offer', sdp: str(o, 'sdp', MAX_SDP_CHARS), ...(resume === undefined ? {} : { resume }) });
-    }
-    case 'prepare':
-      only(o, ['type', 'sdp', 'mac']);
-      return withMac(o, { type: 'prepare', sdp: str(o, 'sdp', MAX_SDP_CHARS) });
+    case 'offer':
+      only(o, ['type', 'sdp', 'mac', 'pc']);
+      return withMac(o, { type: 'offer', sdp: str(o, 'sdp', MAX_SDP_CHARS) });
     case 'ice-candidate':
       only(o, ['type', 'candidate', 'mac', 'pc']);
       return withMac(o, { type: 'ice-candidate', candidate: candidate(o.candidate) });
@@ -286,9 +266,6 @@ export function parseHostSignal(input: string | unknown): HostSignal<string> {
     case 'answer':
       only(o, ['type', 'sdp', 'mac', 'pc']);
       return withPc(o, withMac(o, { type: 'answer', sdp: str(o, 'sdp', MAX_SDP_CHARS) }));
-    case 'prepared':
-      only(o, ['type', 'sdp', 'resume', 'mac']);
-      return withMac(o, { type: 'prepared', sdp: str(o, 'sdp', MAX_SDP_CHARS), resume: token(o) });
     case 'error':
       only(o, ['type', 'code', 'message', 'pc']);
       return withPc(o, { type: 'error', code: str(o, 'code', 64), message: str(o, 'message', 1024) });

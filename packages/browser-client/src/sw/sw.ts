@@ -154,7 +154,7 @@ async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
   try {
     await add.call(event, [
       { condition: { urlPattern: new Pattern({ pathname: CLIENT_PATH }) }, source: 'network' },
-      // A resumed page load's signal batch (page/signal-batch.ts): on its way before the socket's hello, no SW start-up first.
+      // A page load's signal batch (page/signal-batch.ts): on its way before the socket's hello, no SW start-up first.
       { condition: { urlPattern: new Pattern({ pathname: SIGNAL_PATH }) }, source: 'network' },
     ]);
   } catch {

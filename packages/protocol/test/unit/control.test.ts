@@ -12,9 +12,11 @@ import {
   MAX_VIEWER_PASSWORD_CHARS,
   MIN_SESSION_EXPIRY_MS,
   parseAgentMessage,
+  parseHostSignal,
   parseServerMessage,
   parseSignalBatch,
   parseSignalHello,
+  parseViewerSignal,
   ProtocolError,
 } from '@wingman/protocol';
 
@@ -180,5 +182,17 @@ describe('control message validation', () => {
     expect(parseServerMessage(JSON.stringify(ownSw))).toEqual(ownSw);
     expect(parseServerMessage(JSON.stringify({ type: 'viewer-own-sw', script: '/sw.js' }))).toEqual({ type: 'viewer-own-sw', script: '/sw.js' });
     refused(() => parseServerMessage(JSON.stringify({ ...ownSw, visitorId: 'ABC' })), /bad visitor id/);
+  });
+});
+
+describe('signaling validation', () => {
+  it('refuses an unknown message type from either end', () => {
+    refused(() => parseViewerSignal('{"type":"prepare","sdp":"v=0"}'), /unknown signaling message type "prepare"/);
+    refused(() => parseHostSignal('{"type":"prepared","sdp":"v=0","resume":"AAAAAAAAAAAAAAAAAAAAAA"}'), /unknown signaling message type "prepared"/);
+  });
+
+  it('refuses an offer with a field it does not know', () => {
+    expect(parseViewerSignal('{"type":"offer","sdp":"v=0","mac":"m"}')).toEqual({ type: 'offer', sdp: 'v=0', mac: 'm' });
+    refused(() => parseViewerSignal('{"type":"offer","sdp":"v=0","resume":"AAAAAAAAAAAAAAAAAAAAAA"}'), /unknown field "resume"/);
   });
 });

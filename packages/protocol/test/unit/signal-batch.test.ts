@@ -6,7 +6,7 @@
 import { MAX_SIGNAL_BATCH_BYTES, MAX_SIGNAL_BATCH_MESSAGES, parseSignalBatch, ProtocolError } from '../../src';
 
 const ID = '0123456789abcdef';
-const offer = { type: 'offer', sdp: 'v=0', resume: 'q3Jb8XpZ0vW2mK9tR4sLcA' };
+const offer = { type: 'offer', sdp: 'v=0' };
 
 function refused(text: string, detail: RegExp): void {
   let caught: unknown;
@@ -34,7 +34,7 @@ describe('parseSignalBatch', () => {
     refused(JSON.stringify({ viewerId: ID, messages: [] }), /1 to 8/);
     refused(JSON.stringify({ viewerId: ID, messages: Array.from({ length: MAX_SIGNAL_BATCH_MESSAGES + 1 }, () => offer) }), /1 to 8/);
     refused(JSON.stringify({ viewerId: ID, messages: [offer], sessionId: 'x' }), /sessionId/);
-    refused(JSON.stringify({ viewerId: ID, messages: [{ ...offer, resume: 'short' }] }), /resume/);
+    refused(JSON.stringify({ viewerId: ID, messages: [{ ...offer, resume: 'short' }] }), /unknown field "resume"/);
     refused(JSON.stringify({ viewerId: ID, messages: [{ type: 'answer', sdp: 'v=0' }] }), /unknown signaling message type/);
   });
 

@@ -14,7 +14,7 @@ export interface P2PMetrics {
   signalingBytes: Counter<'direction'>;
   /** Signaling bytes (both directions) of one viewer socket, observed when it closes. */
   signalingBytesPerViewer: Histogram;
-  /** Signal batches (a resumed page load's claim before its hello), by outcome: `relayed` or the refusal's code. */
+  /** Signal batches (a page load's first offer before its hello), by outcome: `relayed` or the refusal's code. */
   signalBatches: Counter<'outcome'>;
 }
 

@@ -47,7 +47,6 @@ export function sessionP2P(config: TunnelServerConfig, session: Session, holder:
     ...(config.p2p.peerConnections > 1 ? { peerConnections: config.p2p.peerConnections } : {}),
     // Sent only when off: absent means on, so viewers that parse the hello strictly see nothing new by default.
     ...(config.p2p.lossProbe ? {} : { lossProbe: false }),
-    ...(config.p2p.resume ? {} : { resume: false }),
   };
 }
 

@@ -171,8 +171,6 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
   /** One valid message from `viewer` on its way to the agent; an error code and message when refused. */
   function relay(viewer: Viewer, message: ViewerSignal): { code: 'ERR_P2P_DISABLED' | 'ERR_AGENT_OFFLINE'; message: string } | undefined {
     const { session } = viewer;
-    if (message.type === 'prepare' && (!session.p2pEnabled() || session.p2pSettings(viewer.id).resume === false))
-      return { code: 'ERR_P2P_DISABLED', message: 'resumed peer connections are off for this session (P2P_RESUME)' };
     if (message.type === 'offer') {
       if (!session.p2pEnabled()) return { code: 'ERR_P2P_DISABLED', message: 'P2P is disabled for this session' };
       // One attempt per viewer: a striped viewer's later peer connections (`pc`) are part of it.

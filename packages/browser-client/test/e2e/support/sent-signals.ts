@@ -46,7 +46,6 @@ export function misaddressBatches(): void {
 export interface SentSignal {
   type?: string;
   pc?: number;
-  resume?: string;
   sdp?: string;
   /** Sent in a signal batch, which the server answered with this status. */
   batch?: number;
