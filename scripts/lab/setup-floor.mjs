@@ -19,10 +19,6 @@
  * - offer → answer: reviewer → server → agent → server → reviewer, one
  *   reviewer↔server plus one dev↔server round trip;
  * - answer → channel ready: PEER_ROUND_TRIPS reviewer↔dev round trips.
- * An offer that left before the hello, in a signal batch (docs/PROTOCOL.md
- * §Signal batches: a first visit's, from the hello in its document), waited
- * for no socket: in place of the socket and the offer, its load has `offer
- * made`, with no floor of its own.
  */
 
 /**
@@ -78,13 +74,8 @@ export function setupFloor(wan, load, firstVisit) {
           { name: 'to the attempt', ms: attempt - inline, floorMs: 0 },
         ]
       : [{ name: 'to the attempt', ms: attempt - doc, floorMs: 0 }]),
-    // An offer that left before the hello, in a signal batch, waited for no socket.
-    ...(offer < hello
-      ? [{ name: 'offer made', ms: offer - attempt, floorMs: 0 }]
-      : [
-          { name: 'signaling socket', ms: hello - attempt, floorMs: rs },
-          { name: 'offer', ms: offer - hello, floorMs: 0 },
-        ]),
+    { name: 'signaling socket', ms: hello - attempt, floorMs: rs },
+    { name: 'offer', ms: offer - hello, floorMs: 0 },
     { name: 'offer → answer', ms: arrived - offer, floorMs: rs + ds },
     ...(arrived < answer ? [{ name: 'answer held', ms: answer - arrived, floorMs: 0 }] : []),
     { name: 'answer → ready', ms: ready - answer, floorMs: PEER_ROUND_TRIPS * rd },

@@ -71,21 +71,6 @@ describe('the channel set-up floor', () => {
     expect(f.floorMs).toBe(80 + 160 + 5 * 20);
   });
 
-  it("counts a first visit's offer sent before the hello (a signal batch, from the document's hello) without the socket", () => {
-    const batched = { ...timeline, attempt: 250, offer: 270, hello: 335, 'answer-in': 435, answer: 436, ready: 545 };
-    const f = setupFloor(FAR, { timeline: batched, shellDocument: { responseEnd: 245 } }, true)!;
-    expect(f.floorMs).toBe(3 * 80 + 160 + 5 * 20);
-    expect(f.steps.map((s) => [s.name, s.ms, s.floorMs])).toEqual([
-      ['document', 245, 240],
-      ['to the attempt', 5, 0],
-      ['offer made', 20, 0],
-      ['offer → answer', 165, 160],
-      ['answer held', 1, 0],
-      ['answer → ready', 109, 100],
-    ]);
-    expect(f.steps.reduce((s, x) => s + x.ms, 0)).toBe(f.readyMs);
-  });
-
   it('counts a document its static route answered from Cache Storage, the worker stopped, without a round trip', () => {
     const routed = setupFloor(FAR, { timeline, shellDocument: { responseEnd: 6, workerStart: null, cacheLookupStart: 2 } }, false)!;
     expect(routed.steps[0]).toEqual({ name: 'document', ms: 6, floorMs: 0 });

@@ -17,29 +17,6 @@ export const SIGNAL_PATH = '/__wingman/signal';
 /** Largest signaling message, bytes: an SDP offer with many candidates stays < 16 KiB; 32 KiB is twice that. */
 export const MAX_SIGNAL_MESSAGE_BYTES = 32 * 1024;
 
-/**
- * Query parameter of SIGNAL_PATH with which a viewer names its own viewer id
- * (VIEWER_ID_PATTERN): the server takes it when no viewer of the session
- * holds it, so the viewer can MAC signals before its hello (a signal batch).
- */
-export const SIGNAL_VIEWER_PARAM = 'viewer';
-
-/**
- * Attribute of the shell document's <html> that carries a hello for the
- * page's first visit: the server names a fresh viewer id and its P2P
- * settings in the document, so the page offers at once, names that id on
- * its socket and sends its offer as a signal batch while the socket opens
- * (docs/PROTOCOL.md §Signal batches). Only a document the server made for
- * that navigation carries one; the Service Worker's copies never do.
- */
-export const SHELL_HELLO_ATTRIBUTE = 'data-wingman-hello';
-
-/** Most messages in one signal batch (a POST to SIGNAL_PATH: docs/PROTOCOL.md §Signal batches). */
-export const MAX_SIGNAL_BATCH_MESSAGES = 8;
-
-/** Largest signal batch body, bytes: two offers with their candidates fit many times over. */
-export const MAX_SIGNAL_BATCH_BYTES = 64 * 1024;
-
 /** Largest SDP, chars. */
 export const MAX_SDP_CHARS = 30_000;
 
@@ -187,8 +164,8 @@ function withMac<T extends object>(o: Obj, m: T): T & { mac?: string } {
   return mac === undefined ? m : { ...m, mac };
 }
 
-function parseText(text: string, max = MAX_SIGNAL_MESSAGE_BYTES): Obj {
-  if (text.length > max) throw protocolError('ERR_INVALID_PAYLOAD', `signaling message over ${max} bytes`);
+function parseText(text: string): Obj {
+  if (text.length > MAX_SIGNAL_MESSAGE_BYTES) throw protocolError('ERR_INVALID_PAYLOAD', `signaling message over ${MAX_SIGNAL_MESSAGE_BYTES} bytes`);
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -239,24 +216,6 @@ function viewerSignalOf(o: Obj): ViewerSignal {
     default:
       return fail(`unknown signaling message type ${JSON.stringify(o.type)?.slice(0, 40)}`);
   }
-}
-
-/** A viewer's signals sent outside its socket, for the viewer `viewerId` (docs/PROTOCOL.md §Signal batches). */
-export interface SignalBatch {
-  viewerId: string;
-  messages: ViewerSignal[];
-}
-
-/** Validates a signal batch: `{"viewerId": "<16 hex>", "messages": [1 … MAX_SIGNAL_BATCH_MESSAGES viewer signals]}`. */
-export function parseSignalBatch(text: string): SignalBatch {
-  const o = parseText(text, MAX_SIGNAL_BATCH_BYTES);
-  only(o, ['viewerId', 'messages']);
-  const viewerId = str(o, 'viewerId', 16);
-  if (!VIEWER_ID_PATTERN.test(viewerId)) fail('bad viewerId');
-  const list = o.messages;
-  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_SIGNAL_BATCH_MESSAGES)
-    fail(`"messages" must hold 1 to ${MAX_SIGNAL_BATCH_MESSAGES} signaling messages`);
-  return { viewerId, messages: list.map((m) => parseViewerSignal(m)) };
 }
 
 /** Validates a message from the host side (agent or server) to a viewer. */

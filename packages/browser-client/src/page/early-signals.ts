@@ -59,8 +59,7 @@ export interface EarlySignals {
 export function earlySignals(
   pcs: readonly RTCPeerConnection[],
   keys: Promise<TrustKeys> | undefined,
-  /** The hello's viewer id (the agent's MACs name it), read when a message is checked. */
-  viewerId: () => string,
+  viewerId: string,
   mark: (name: string) => void,
 ): EarlySignals {
   const pending = pcs.map((): RTCIceCandidateInit[] => []);
@@ -70,7 +69,7 @@ export function earlySignals(
     const i = m.pc ?? 0;
     const pc = pcs[i];
     if (!pc) return;
-    if (keys && !(await signalMacValid(await keys, 'agent', viewerId(), m, m.mac))) return;
+    if (keys && !(await signalMacValid(await keys, 'agent', viewerId, m, m.mac))) return;
     if (m.type === 'answer') {
       if (answered[i]) return;
       answered[i] = true;

@@ -14,7 +14,6 @@ import {
   parseAgentMessage,
   parseHostSignal,
   parseServerMessage,
-  parseSignalBatch,
   parseSignalHello,
   parseViewerSignal,
   ProtocolError,
@@ -45,25 +44,15 @@ const AGENT_TYPES = new Set(['register', 'peer-report', 'viewer-decision']);
 describe('docs/PROTOCOL.md examples', () => {
   const examples = jsonExamples();
 
-  /** An example's message type; a signal batch (§Signal batches) has none of its own. */
-  const typeOf = (e: string) => (JSON.parse(e) as { type?: string }).type ?? 'signal-batch';
-
   it('has examples of every control message', () => {
-    const types = examples.map(typeOf);
+    const types = examples.map((e) => (JSON.parse(e) as { type: string }).type);
     expect(new Set(types)).toEqual(
-      new Set(['register', 'registered', 'error', 'signal', 'peer-report', 'hello', 'viewer', 'viewer-gone', 'viewer-decision', 'ice-servers', 'signal-batch']),
+      new Set(['register', 'registered', 'error', 'signal', 'peer-report', 'hello', 'viewer', 'viewer-gone', 'viewer-decision', 'ice-servers']),
     );
   });
 
-  it.each(examples.map((e) => [typeOf(e), e]))('parses the %s example', (type, text) => {
-    const parsed =
-      type === 'hello'
-        ? parseSignalHello(text)
-        : type === 'signal-batch'
-          ? parseSignalBatch(text)
-          : AGENT_TYPES.has(type)
-            ? parseAgentMessage(text)
-            : parseServerMessage(text);
+  it.each(examples.map((e) => [(JSON.parse(e) as { type: string }).type, e]))('parses the %s example', (type, text) => {
+    const parsed = type === 'hello' ? parseSignalHello(text) : AGENT_TYPES.has(type) ? parseAgentMessage(text) : parseServerMessage(text);
     expect(parsed).toEqual(JSON.parse(text));
   });
 });
