@@ -10,20 +10,7 @@ import { FLOOR_FIGURES } from './bulk-floor/figures.mjs';
 import { TRANSPORT_FIGURES } from './transport-report.mjs';
 
 /** The shell's milestones the goal lines read (report.mjs, setup-floor.mjs), ms after each load's navigation start. */
-const TIMELINE_MARKS = [
-  'inline',
-  'script',
-  'attempt',
-  'sw-controls',
-  'hello',
-  'resumed',
-  'offer',
-  'answer-in',
-  'answer',
-  'channel-open',
-  'ready',
-  'frame-load',
-];
+const TIMELINE_MARKS = ['inline', 'script', 'attempt', 'sw-controls', 'hello', 'offer', 'answer-in', 'answer', 'channel-open', 'ready', 'frame-load'];
 
 /**
  * Where each load keeps its timeline and documents: their marks are medians

@@ -238,9 +238,8 @@ export function judgeWanGoals(rows) {
         const wan = WAN_SCENARIOS.find((s) => s.name === name)?.wan;
         const f = setupFloor(wan, load(p2p), load(p2p).firstVisit);
         const cut = raceCut(relay?.setupRace);
-        // Resuming needs the channel of the page before: reloads only, and not one that resumed (its floor counts from its claim).
-        const resumed = num(load(p2p).timeline?.resumed) !== undefined;
-        const resume = load(p2p).firstVisit || resumed ? undefined : resumeCut(relay?.setupRace, wan?.reviewerServer.rttMs);
+        // Resuming needs the channel of the page before: reloads only.
+        const resume = load(p2p).firstVisit ? undefined : resumeCut(relay?.setupRace, wan?.reviewerServer.rttMs);
         const race = [
           cut && a !== undefined && d !== undefined
             ? `; set-up race (bare channels, same run): the agent's offer ahead would take ${cut.ms} ms off the set-up (${cut.viewer} → ${cut.agent} ms from the hello), ${ratio(a - cut.ms, d)}× with it`

@@ -19,16 +19,6 @@
  * - offer → answer: reviewer → server → agent → server → reviewer, one
  *   reviewer↔server plus one dev↔server round trip;
  * - answer → channel ready: PEER_ROUND_TRIPS reviewer↔dev round trips.
- * A load that resumed a prepared peer connection (its `resumed` mark,
- * docs/PROTOCOL.md §Resumed peer connections) applies the kept answer before
- * its offer (the claim) leaves; its unavoidable part from there is the claim
- * reaching the agent (reviewer → server → agent, half of each round trip)
- * and the same PEER_ROUND_TRIPS. An offer that left before the hello, in a
- * signal batch (§Signal batches: a first visit's, from the hello in its
- * document, or a resumed load's claim), waited for no socket: in place of
- * the socket and the offer, its load has `offer made` (or `claim made`: the
- * kept certificate read, the peer connections and the offer made), with no
- * floor of its own.
  */
 
 /**
@@ -74,7 +64,6 @@ export function setupFloor(wan, load, firstVisit) {
   const arrived = Math.min(num(t['answer-in']) ?? answer, answer);
   const inline = num(t.inline);
   const fromWorker = num(load.shellDocument?.workerStart) !== undefined || num(load.shellDocument?.cacheLookupStart) !== undefined;
-  const resumed = num(t.resumed) !== undefined;
   /** @type {SetupStep[]} */
   const steps = [
     { name: 'document', ms: doc, floorMs: fromWorker ? 0 : (firstVisit ? DOCUMENT_ROUND_TRIPS.firstVisit : DOCUMENT_ROUND_TRIPS.reload) * rs },
@@ -85,20 +74,11 @@ export function setupFloor(wan, load, firstVisit) {
           { name: 'to the attempt', ms: attempt - inline, floorMs: 0 },
         ]
       : [{ name: 'to the attempt', ms: attempt - doc, floorMs: 0 }]),
-    // An offer (a resumed load's claim) that left before the hello, in a signal batch, waited for no socket.
-    ...(offer < hello
-      ? [{ name: resumed ? 'claim made' : 'offer made', ms: offer - attempt, floorMs: 0 }]
-      : [
-          { name: 'signaling socket', ms: hello - attempt, floorMs: rs },
-          { name: 'offer', ms: offer - hello, floorMs: 0 },
-        ]),
-    ...(resumed
-      ? [{ name: 'claim → ready', ms: ready - offer, floorMs: (rs + ds) / 2 + PEER_ROUND_TRIPS * rd }]
-      : [
-          { name: 'offer → answer', ms: arrived - offer, floorMs: rs + ds },
-          ...(arrived < answer ? [{ name: 'answer held', ms: answer - arrived, floorMs: 0 }] : []),
-          { name: 'answer → ready', ms: ready - answer, floorMs: PEER_ROUND_TRIPS * rd },
-        ]),
+    { name: 'signaling socket', ms: hello - attempt, floorMs: rs },
+    { name: 'offer', ms: offer - hello, floorMs: 0 },
+    { name: 'offer → answer', ms: arrived - offer, floorMs: rs + ds },
+    ...(arrived < answer ? [{ name: 'answer held', ms: answer - arrived, floorMs: 0 }] : []),
+    { name: 'answer → ready', ms: ready - answer, floorMs: PEER_ROUND_TRIPS * rd },
   ];
   return { floorMs: steps.reduce((s, x) => s + x.floorMs, 0), readyMs: ready, steps };
 }

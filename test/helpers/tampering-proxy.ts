@@ -1,9 +1,8 @@
 /**
  * A tunnel server's path that tampers with signaling: an HTTP proxy in front
  * of a real tunnel server that passes every request and WebSocket through,
- * except that on the signaling socket (SIGNAL_PATH) and in signal batches
- * (POST SIGNAL_PATH) it can rewrite the DTLS fingerprint inside relayed
- * offers and answers (what a server would do to
+ * except that on the signaling socket (SIGNAL_PATH) it can rewrite the DTLS
+ * fingerprint inside relayed offers and answers (what a server would do to
  * put itself in the middle of the "peer-to-peer" channel), keeping or
  * stripping the senders' MACs. Viewers reach it at `http://<id>.localhost:<proxy port>/`.
  */
@@ -28,9 +27,6 @@ export function swapFingerprint(sdp: string): string {
   return sdp.replace(/^(a=fingerprint:sha-256 )([0-9A-F]{2})/gim, (_l, head: string, byte: string) => `${head}${byte.toUpperCase() === 'AA' ? 'BB' : 'AA'}`);
 }
 
-/** A request target's path, without its query. */
-const pathOf = (url: string | undefined): string => (url ?? '/').split('?')[0]!;
-
 export async function startTamperingProxy(serverPort: number, tampering: Tampering): Promise<TamperingProxy> {
   let rewritten = 0;
   const tamper = (text: string): string => {
@@ -48,35 +44,13 @@ export async function startTamperingProxy(serverPort: number, tampering: Tamperi
     return JSON.stringify(out);
   };
 
-  /** A signal batch's body with each of its messages tampered, as on the socket. */
-  const tamperBatch = (body: string): string => {
-    try {
-      const batch = JSON.parse(body) as { messages?: unknown };
-      if (!Array.isArray(batch.messages)) return body;
-      return JSON.stringify({ ...batch, messages: batch.messages.map((m) => JSON.parse(tamper(JSON.stringify(m))) as unknown) });
-    } catch {
-      return body;
-    }
-  };
-
   const server: Server = createServer((req, res) => {
-    const forward = (headers: IncomingMessage['headers'], body?: Buffer) => {
-      const up = request({ host: '127.0.0.1', port: serverPort, method: req.method, path: req.url, headers }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
-      up.on('error', () => res.destroy());
-      if (body) up.end(body);
-      else req.pipe(up);
-    };
-    if (req.method !== 'POST' || pathOf(req.url) !== SIGNAL_PATH) return forward(req.headers);
-    // A signal batch (signals sent before the socket's hello) carries offers too: tampered like the socket's.
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.from(tamperBatch(Buffer.concat(chunks).toString('utf8')), 'utf8');
-      forward({ ...req.headers, 'content-length': String(body.length) }, body);
+    const up = request({ host: '127.0.0.1', port: serverPort, method: req.method, path: req.url, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
     });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
   });
   const wss = new WebSocketServer({ noServer: true });
   const sockets = new Set<Socket>();
@@ -85,7 +59,7 @@ export async function startTamperingProxy(serverPort: number, tampering: Tamperi
     s.on('close', () => sockets.delete(s));
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    if (pathOf(req.url) === SIGNAL_PATH) return signaling(req, socket, head);
+    if (req.url === SIGNAL_PATH) return signaling(req, socket, head);
     // Any other WebSocket (the app's, over the relay): the raw bytes both ways.
     const up = connect(serverPort, '127.0.0.1', () => {
       const lines = [`${req.method} ${req.url} HTTP/1.1`];
@@ -104,8 +78,7 @@ export async function startTamperingProxy(serverPort: number, tampering: Tamperi
       const v = req.headers[name];
       if (typeof v === 'string') headers[name] = v;
     }
-    // With its query: the viewer id a page names for itself there (its signal batch names the same).
-    const upstream = new WebSocket(`ws://127.0.0.1:${serverPort}${req.url ?? SIGNAL_PATH}`, { headers });
+    const upstream = new WebSocket(`ws://127.0.0.1:${serverPort}${SIGNAL_PATH}`, { headers });
     const early: string[] = [];
     let client: WebSocket | undefined;
     upstream.on('message', (d) => {

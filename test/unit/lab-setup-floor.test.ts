@@ -65,56 +65,18 @@ describe('the channel set-up floor', () => {
     expect(applied.steps.map((s) => s.name)).not.toContain('answer held');
   });
 
-  it('counts a load that resumed a prepared peer connection from its claim: one way to the agent, then the peer round trips', () => {
-    const resumed = { ...timeline, resumed: 194, answer: 194, 'answer-in': 370, ready: 380 };
-    const f = setupFloor(FAR, { timeline: resumed, shellDocument: { responseEnd: 90 } }, false)!;
-    expect(f.floorMs).toBe(80 + 80 + 80 + 5 * 20);
-    expect(f.steps.map((s) => [s.name, s.ms, s.floorMs])).toEqual([
-      ['document', 90, 80],
-      ['to the attempt', 10, 0],
-      ['signaling socket', 90, 80],
-      ['offer', 5, 0],
-      ['claim → ready', 185, 180],
-    ]);
-    expect(f.steps.reduce((s, x) => s + x.ms, 0)).toBe(f.readyMs);
-    expect(formatSetupFloor(f)).toContain('claim → ready +5');
-  });
-
-  it('counts a claim sent before the hello (a signal batch) without the socket, and a document from the Service Worker without a round trip', () => {
-    const batched = { ...timeline, attempt: 50, offer: 110, hello: 150, resumed: 105, answer: 105, 'answer-in': 290, ready: 320 };
-    const f = setupFloor(FAR, { timeline: batched, shellDocument: { responseEnd: 13, workerStart: 7 } }, false)!;
-    expect(f.floorMs).toBe(80 + 5 * 20);
-    expect(f.steps.map((s) => [s.name, s.ms, s.floorMs])).toEqual([
-      ['document', 13, 0],
-      ['to the attempt', 37, 0],
-      ['claim made', 60, 0],
-      ['claim → ready', 210, 180],
-    ]);
-    expect(f.steps.reduce((s, x) => s + x.ms, 0)).toBe(f.readyMs);
-  });
-
-  it("counts a first visit's offer sent before the hello (a signal batch, from the document's hello) without the socket", () => {
-    const batched = { ...timeline, attempt: 250, offer: 270, hello: 335, 'answer-in': 435, answer: 436, ready: 545 };
-    const f = setupFloor(FAR, { timeline: batched, shellDocument: { responseEnd: 245 } }, true)!;
-    expect(f.floorMs).toBe(3 * 80 + 160 + 5 * 20);
-    expect(f.steps.map((s) => [s.name, s.ms, s.floorMs])).toEqual([
-      ['document', 245, 240],
-      ['to the attempt', 5, 0],
-      ['offer made', 20, 0],
-      ['offer → answer', 165, 160],
-      ['answer held', 1, 0],
-      ['answer → ready', 109, 100],
-    ]);
-    expect(f.steps.reduce((s, x) => s + x.ms, 0)).toBe(f.readyMs);
+  it('counts a document from the Service Worker without a round trip', () => {
+    const f = setupFloor(FAR, { timeline, shellDocument: { responseEnd: 13, workerStart: 7 } }, false)!;
+    expect(f.steps[0]).toEqual({ name: 'document', ms: 13, floorMs: 0 });
+    expect(f.floorMs).toBe(80 + 160 + 5 * 20);
   });
 
   it('counts a document its static route answered from Cache Storage, the worker stopped, without a round trip', () => {
-    const batched = { ...timeline, attempt: 40, offer: 100, hello: 140, resumed: 95, answer: 95, 'answer-in': 280, ready: 310 };
-    const routed = setupFloor(FAR, { timeline: batched, shellDocument: { responseEnd: 6, workerStart: null, cacheLookupStart: 2 } }, false)!;
+    const routed = setupFloor(FAR, { timeline, shellDocument: { responseEnd: 6, workerStart: null, cacheLookupStart: 2 } }, false)!;
     expect(routed.steps[0]).toEqual({ name: 'document', ms: 6, floorMs: 0 });
-    expect(routed.floorMs).toBe(80 + 5 * 20);
+    expect(routed.floorMs).toBe(80 + 160 + 5 * 20);
     // The same load with its document from the server: one round trip to it.
-    const fetched = setupFloor(FAR, { timeline: batched, shellDocument: { responseEnd: 6, workerStart: null, cacheLookupStart: null } }, false)!;
+    const fetched = setupFloor(FAR, { timeline, shellDocument: { responseEnd: 6, workerStart: null, cacheLookupStart: null } }, false)!;
     expect(fetched.steps[0]).toEqual({ name: 'document', ms: 6, floorMs: 80 });
   });
 

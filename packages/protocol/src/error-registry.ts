@@ -49,8 +49,6 @@ export const SIGNALING_ERROR_CODES = [
   'ERR_BAD_OFFER',
   'ERR_VIEWER_REFUSED',
   'ERR_LINK_KEY_REQUIRED',
-  'ERR_RESUME_UNKNOWN',
-  'ERR_UNKNOWN_VIEWER',
 ] as const;
 export type SignalingErrorCode = (typeof SIGNALING_ERROR_CODES)[number];
 

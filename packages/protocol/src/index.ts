@@ -29,7 +29,6 @@ export {
 } from './transports/data-channel';
 export { channelView } from './transports/channel-view';
 export { TailProbeGroup, type TailProbeMember } from './transports/tail-probe';
-export { PREDICTED_PRIORITY, predictedCandidateLine } from './predicted-candidate';
 export { withListedFormatsOnly } from './offer-formats';
 export { CHANNEL_INBOX_MAX, holdMessages, replayingChannel, type ChannelInbox, type HoldableChannel } from './transports/channel-inbox';
 export {

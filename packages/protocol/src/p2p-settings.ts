@@ -36,12 +36,6 @@ export interface P2PSettings {
    * probe). Absent: true; sent, as false, only when the server turns it off.
    */
   lossProbe?: boolean;
-  /**
-   * Viewers keep a prepared peer connection for their tab's next page load
-   * (docs/PROTOCOL.md §Resumed peer connections). Absent: true; sent, as
-   * false, only when the server turns it off.
-   */
-  resume?: boolean;
 }
 
 export function parseIceServers(v: unknown): IceServer[] {
@@ -67,11 +61,10 @@ export function parseIceServers(v: unknown): IceServer[] {
 }
 
 export function parseP2PSettings(v: Obj): P2PSettings {
-  onlyKeys(v, ['enabled', 'timeoutMs', 'iceServers', 'videoSection', 'peerConnections', 'lossProbe', 'resume']);
+  onlyKeys(v, ['enabled', 'timeoutMs', 'iceServers', 'videoSection', 'peerConnections', 'lossProbe']);
   const settings: P2PSettings = { enabled: bool(v, 'enabled'), timeoutMs: int(v, 'timeoutMs', 0, 600_000), iceServers: parseIceServers(v.iceServers) };
   if (v.videoSection !== undefined) settings.videoSection = bool(v, 'videoSection');
   if (v.peerConnections !== undefined) settings.peerConnections = int(v, 'peerConnections', 1, MAX_P2P_PEER_CONNECTIONS);
   if (v.lossProbe !== undefined) settings.lossProbe = bool(v, 'lossProbe');
-  if (v.resume !== undefined) settings.resume = bool(v, 'resume');
   return settings;
 }

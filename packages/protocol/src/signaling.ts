@@ -17,29 +17,6 @@ export const SIGNAL_PATH = '/__wingman/signal';
 /** Largest signaling message, bytes: an SDP offer with many candidates stays < 16 KiB; 32 KiB is twice that. */
 export const MAX_SIGNAL_MESSAGE_BYTES = 32 * 1024;
 
-/**
- * Query parameter of SIGNAL_PATH with which a viewer names its own viewer id
- * (VIEWER_ID_PATTERN): the server takes it when no viewer of the session
- * holds it, so the viewer can MAC signals before its hello (a signal batch).
- */
-export const SIGNAL_VIEWER_PARAM = 'viewer';
-
-/**
- * Attribute of the shell document's <html> that carries a hello for the
- * page's first visit: the server names a fresh viewer id and its P2P
- * settings in the document, so the page offers at once, names that id on
- * its socket and sends its offer as a signal batch while the socket opens
- * (docs/PROTOCOL.md §Signal batches). Only a document the server made for
- * that navigation carries one; the Service Worker's copies never do.
- */
-export const SHELL_HELLO_ATTRIBUTE = 'data-wingman-hello';
-
-/** Most messages in one signal batch (a POST to SIGNAL_PATH: docs/PROTOCOL.md §Signal batches). */
-export const MAX_SIGNAL_BATCH_MESSAGES = 8;
-
-/** Largest signal batch body, bytes: two offers with their candidates fit many times over. */
-export const MAX_SIGNAL_BATCH_BYTES = 64 * 1024;
-
 /** Largest SDP, chars. */
 export const MAX_SDP_CHARS = 30_000;
 
@@ -70,12 +47,11 @@ export interface PeerTag {
  */
 export type ViewerSignal = PeerTag &
   (
-    | { type: 'offer'; sdp: string; resume?: string; mac?: string }
+    | { type: 'offer'; sdp: string; mac?: string }
     | { type: 'ice-candidate'; candidate: IceCandidateInit; mac?: string }
     | { type: 'end-of-candidates'; mac?: string }
     | { type: 'connection-state'; state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number }
     | { type: 'bye'; reason?: string }
-    | { type: 'prepare'; sdp: string; mac?: string }
   );
 
 /**
@@ -86,7 +62,6 @@ export type ViewerSignal = PeerTag &
 export type HostSignal<Code extends string = SignalingErrorCode> = PeerTag &
   (
     | { type: 'answer'; sdp: string; mac?: string }
-    | { type: 'prepared'; sdp: string; resume: string; mac?: string }
     | { type: 'ice-candidate'; candidate: IceCandidateInit; mac?: string }
     | { type: 'end-of-candidates'; mac?: string }
     | { type: 'connection-state'; state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number }
@@ -123,12 +98,6 @@ export interface ViewerLeft {
   type: 'viewer-left';
   viewerId: string;
 }
-
-/**
- * A prepared peer connection's token (§Resumed peer connections): 22
- * base64url chars, 128 random bits, made by the agent.
- */
-export const RESUME_TOKEN_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
 /** Viewer ids: 16 lower-case hex chars (64 random bits; ids are scoped to one session). */
 export const VIEWER_ID_PATTERN = /^[0-9a-f]{16}$/;
@@ -195,15 +164,8 @@ function withMac<T extends object>(o: Obj, m: T): T & { mac?: string } {
   return mac === undefined ? m : { ...m, mac };
 }
 
-/** A message's `resume` token, checked. */
-function token(o: Obj): string {
-  const v = str(o, 'resume', 22);
-  if (!RESUME_TOKEN_PATTERN.test(v)) fail('"resume" must be a resume token');
-  return v;
-}
-
-function parseText(text: string, max = MAX_SIGNAL_MESSAGE_BYTES): Obj {
-  if (text.length > max) throw protocolError('ERR_INVALID_PAYLOAD', `signaling message over ${max} bytes`);
+function parseText(text: string): Obj {
+  if (text.length > MAX_SIGNAL_MESSAGE_BYTES) throw protocolError('ERR_INVALID_PAYLOAD', `signaling message over ${MAX_SIGNAL_MESSAGE_BYTES} bytes`);
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -235,14 +197,9 @@ export function parseViewerSignal(input: string | unknown): ViewerSignal {
 
 function viewerSignalOf(o: Obj): ViewerSignal {
   switch (o.type) {
-    case 'offer': {
-      only(o, ['type', 'sdp', 'resume', 'mac', 'pc']);
-      const resume = o.resume === undefined ? undefined : token(o);
-      return withMac(o, { type: 'offer', sdp: str(o, 'sdp', MAX_SDP_CHARS), ...(resume === undefined ? {} : { resume }) });
-    }
-    case 'prepare':
-      only(o, ['type', 'sdp', 'mac']);
-      return withMac(o, { type: 'prepare', sdp: str(o, 'sdp', MAX_SDP_CHARS) });
+    case 'offer':
+      only(o, ['type', 'sdp', 'mac', 'pc']);
+      return withMac(o, { type: 'offer', sdp: str(o, 'sdp', MAX_SDP_CHARS) });
     case 'ice-candidate':
       only(o, ['type', 'candidate', 'mac', 'pc']);
       return withMac(o, { type: 'ice-candidate', candidate: candidate(o.candidate) });
@@ -261,24 +218,6 @@ function viewerSignalOf(o: Obj): ViewerSignal {
   }
 }
 
-/** A viewer's signals sent outside its socket, for the viewer `viewerId` (docs/PROTOCOL.md §Signal batches). */
-export interface SignalBatch {
-  viewerId: string;
-  messages: ViewerSignal[];
-}
-
-/** Validates a signal batch: `{"viewerId": "<16 hex>", "messages": [1 … MAX_SIGNAL_BATCH_MESSAGES viewer signals]}`. */
-export function parseSignalBatch(text: string): SignalBatch {
-  const o = parseText(text, MAX_SIGNAL_BATCH_BYTES);
-  only(o, ['viewerId', 'messages']);
-  const viewerId = str(o, 'viewerId', 16);
-  if (!VIEWER_ID_PATTERN.test(viewerId)) fail('bad viewerId');
-  const list = o.messages;
-  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_SIGNAL_BATCH_MESSAGES)
-    fail(`"messages" must hold 1 to ${MAX_SIGNAL_BATCH_MESSAGES} signaling messages`);
-  return { viewerId, messages: list.map((m) => parseViewerSignal(m)) };
-}
-
 /** Validates a message from the host side (agent or server) to a viewer. */
 export function parseHostSignal(input: string | unknown): HostSignal<string> {
   const o = typeof input === 'string' ? parseText(input) : asObject(input, 'signaling message');
@@ -286,9 +225,6 @@ export function parseHostSignal(input: string | unknown): HostSignal<string> {
     case 'answer':
       only(o, ['type', 'sdp', 'mac', 'pc']);
       return withPc(o, withMac(o, { type: 'answer', sdp: str(o, 'sdp', MAX_SDP_CHARS) }));
-    case 'prepared':
-      only(o, ['type', 'sdp', 'resume', 'mac']);
-      return withMac(o, { type: 'prepared', sdp: str(o, 'sdp', MAX_SDP_CHARS), resume: token(o) });
     case 'error':
       only(o, ['type', 'code', 'message', 'pc']);
       return withPc(o, { type: 'error', code: str(o, 'code', 64), message: str(o, 'message', 1024) });

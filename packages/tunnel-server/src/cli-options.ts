@@ -113,7 +113,6 @@ export const OPTION_ROWS: readonly OptionRow[] = [
   { key: 'p2p.turnTtlS', kind: 'int', env: 'TURN_TTL_S' },
   { key: 'p2p.videoSection', kind: 'bool', env: 'P2P_VIDEO_SECTION' },
   { key: 'p2p.lossProbe', kind: 'bool', env: 'P2P_LOSS_PROBE' },
-  { key: 'p2p.resume', kind: 'bool', env: 'P2P_RESUME' },
   { key: 'redisUrl', kind: 'string', env: 'REDIS_URL', help: 'several nodes sharing sessions' },
   { key: 'nodeUrl', kind: 'string', env: 'WINGMAN_NODE_URL', help: 'this node as the others reach it' },
   { key: 'clusterSecret', kind: 'string', env: 'WINGMAN_CLUSTER_SECRET', help: 'the secret every node shares' },

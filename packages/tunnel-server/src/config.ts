@@ -66,8 +66,6 @@ export interface P2POptions {
   videoSection?: boolean;
   /** Viewers measure the peer path's loss as each channel opens (docs/PROTOCOL.md §Loss probe). Default true. */
   lossProbe?: boolean;
-  /** Viewers keep a prepared peer connection for their tab's next page load (docs/PROTOCOL.md §Resumed peer connections). Default true. */
-  resume?: boolean;
 }
 
 export interface TunnelServerOptions {
@@ -192,7 +190,6 @@ const p2pSchema = z
     turnTtlS: z.number().int().min(60).max(86_400).default(DEFAULT_TURN_TTL_S),
     videoSection: z.boolean().default(true),
     lossProbe: z.boolean().default(true),
-    resume: z.boolean().default(true),
   })
   .strict()
   .refine((p) => p.turnUrls.length === 0 || p.turnSecret !== undefined, { message: 'TURN URLs need a TURN secret', path: ['turnSecret'] });

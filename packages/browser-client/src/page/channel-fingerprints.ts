@@ -8,10 +8,9 @@ import { fingerprintOfDigest, sdpFingerprint, type ChannelFingerprints } from '@
 
 /**
  * How long the fingerprints wait for the remote description, ms. A channel
- * can open before `setRemoteDescription`'s promise settles: a resumed peer
- * connection applies its kept answer, and on a busy page ICE, DTLS and SCTP
- * finish (the agent already holds the matching description) before the task
- * that sets `remoteDescription` runs. The channel binding's own deadline
+ * can open before `setRemoteDescription`'s promise settles: on a busy page
+ * ICE, DTLS and SCTP finish (the agent already holds the matching
+ * description) before the task that sets `remoteDescription` runs. The channel binding's own deadline
  * bounds the whole exchange; this only keeps a missing answer from waiting
  * for it.
  */

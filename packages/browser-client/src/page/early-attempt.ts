@@ -15,15 +15,7 @@
  */
 import { LOSS_PROBE_CHANNEL_ID, MAX_P2P_CHANNELS, MAX_P2P_PEER_CONNECTIONS } from '@wingman/protocol';
 import { CHANNEL_INBOX_MAX, type ChannelInbox } from '@wingman/protocol';
-import type { ResumeHandover } from './resume-offer';
-import { validResumeRecord } from './resume-record';
 import type { EarlyPeer, HandoverWindow } from './shell-handover';
-
-/** One of the inline script's peer connections as client.js carries it on. */
-export type AdoptedPeer = EarlyPeer & {
-  /** Whether the inline script resumed it (read from its own object: set before its offer leaves). */
-  resumedNow(): boolean;
-};
 
 /** The inline script's attempt as client.js carries it on: checked, and its messages copied. */
 export interface EarlyAttempt {
@@ -33,9 +25,7 @@ export interface EarlyAttempt {
   readonly messages: readonly unknown[];
   readonly marks: Readonly<Record<string, number>>;
   /** Its peer connections by `pc` (at least one when present). */
-  readonly peers?: ReadonlyArray<Readonly<AdoptedPeer>>;
-  /** The tab's resume record the inline script took (resume-offer.ts): used when client.js makes the peer connections. */
-  readonly resume?: ResumeHandover;
+  readonly peers?: ReadonlyArray<Readonly<EarlyPeer>>;
   /** Settles once the inline script is done applying what it took of `messages` (shell-handover.ts `applied`). */
   readonly applied: Promise<void>;
 }
@@ -69,7 +59,7 @@ export function takeEarlyAttempt(win: Window = window): EarlyAttempt | undefined
   const raw: unknown = holder?.early;
   if (holder) delete holder.early;
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const { ws, messages, marks, peers, sent, applied, resume } = raw as Record<string, unknown>;
+  const { ws, messages, marks, peers, sent, applied } = raw as Record<string, unknown>;
   const sentSoFar: unknown = typeof sent === 'function' ? (sent as () => unknown)() : undefined;
   const appliedSoFar: unknown = typeof applied === 'function' ? (applied as () => unknown)() : undefined;
   if (!(ws instanceof WebSocket) || !Array.isArray(messages)) return undefined;
@@ -96,24 +86,6 @@ export function takeEarlyAttempt(win: Window = window): EarlyAttempt | undefined
     sent: sentSoFar instanceof Promise ? (sentSoFar as Promise<void>) : Promise.resolve(),
     applied: appliedSoFar instanceof Promise ? (appliedSoFar as Promise<void>).catch(() => undefined) : Promise.resolve(),
     ...(valid.length > 0 ? { peers: valid } : {}),
-    ...(validResume(resume) ?? {}),
-  };
-}
-
-/** The handover's resume record and certificate, checked. */
-function validResume(v: unknown): { resume: ResumeHandover } | undefined {
-  const { record, certificate } = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
-  const r = validResumeRecord(record);
-  if (!r || typeof certificate !== 'function') return undefined;
-  return {
-    resume: {
-      record: r,
-      certificate: () =>
-        Promise.resolve((certificate as () => unknown)()).then(
-          (c) => (typeof RTCCertificate === 'function' && c instanceof RTCCertificate ? c : undefined),
-          () => undefined,
-        ),
-    },
   };
 }
 
@@ -128,8 +100,8 @@ function validInbox(v: unknown): ChannelInbox | undefined {
  * One peer connection of the handover, checked: a peer connection, its 1 … MAX_P2P_CHANNELS channels
  * (with what each held, when it did), its loss probe's channel, its offer's promise.
  */
-function validPeer(peer: unknown): AdoptedPeer | undefined {
-  const { pc, dcs, probe, offered, inbox, resuming } = (typeof peer === 'object' && peer !== null ? peer : {}) as Record<string, unknown>;
+function validPeer(peer: unknown): EarlyPeer | undefined {
+  const { pc, dcs, probe, offered, inbox } = (typeof peer === 'object' && peer !== null ? peer : {}) as Record<string, unknown>;
   const hasPc = typeof RTCPeerConnection === 'function' && pc instanceof RTCPeerConnection;
   const hasDc =
     typeof RTCDataChannel === 'function' &&
@@ -142,14 +114,12 @@ function validPeer(peer: unknown): AdoptedPeer | undefined {
   if (inbox !== undefined && (held === undefined || held.length !== dcs.length || held.some((h) => h === undefined))) return undefined;
   // A probe channel of another shape is left out: the measurement is an extra, never a reason to start over.
   const probeOk = probe instanceof RTCDataChannel && probe.negotiated && probe.id === LOSS_PROBE_CHANNEL_ID && !probe.ordered;
-  const adopted: AdoptedPeer = {
+  const adopted: EarlyPeer = {
     pc,
     dcs: dcs.slice(),
     ...(probeOk ? { probe } : {}),
     offered: offered as Promise<void>,
     ...(held ? { inbox: held as ChannelInbox[] } : {}),
-    ...(resuming === true ? { resuming: true } : {}),
-    resumedNow: () => (peer as { resumed?: unknown }).resumed === true,
   };
   return adopted;
 }

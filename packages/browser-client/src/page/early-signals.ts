@@ -55,18 +55,12 @@ export interface EarlySignals {
   applied(): Promise<void>;
 }
 
-/**
- * The inline script's applier for peer connections `pcs` (by `pc`); `mark`
- * records the first one's answer. `resumed`: by `pc`, whether it applied a
- * kept answer already (the agent's own answer then repeats it).
- */
+/** The inline script's applier for peer connections `pcs` (by `pc`); `mark` records the first one's answer. */
 export function earlySignals(
   pcs: readonly RTCPeerConnection[],
   keys: Promise<TrustKeys> | undefined,
-  /** The hello's viewer id (the agent's MACs name it), read when a message is checked. */
-  viewerId: () => string,
+  viewerId: string,
   mark: (name: string) => void,
-  resumed: ReadonlyArray<() => boolean> = [],
 ): EarlySignals {
   const pending = pcs.map((): RTCIceCandidateInit[] => []);
   const answered = pcs.map(() => false);
@@ -75,11 +69,11 @@ export function earlySignals(
     const i = m.pc ?? 0;
     const pc = pcs[i];
     if (!pc) return;
-    if (keys && !(await signalMacValid(await keys, 'agent', viewerId(), m, m.mac))) return;
+    if (keys && !(await signalMacValid(await keys, 'agent', viewerId, m, m.mac))) return;
     if (m.type === 'answer') {
       if (answered[i]) return;
       answered[i] = true;
-      if (resumed[i]?.() !== true) await pc.setRemoteDescription({ type: 'answer', sdp: m.sdp });
+      await pc.setRemoteDescription({ type: 'answer', sdp: m.sdp });
       if (i === 0) mark('answer');
       for (const c of pending[i]!.splice(0)) await pc.addIceCandidate(c).catch(() => undefined);
     } else if (answered[i]) await pc.addIceCandidate(m.candidate).catch(() => undefined);

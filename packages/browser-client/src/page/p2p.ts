@@ -20,7 +20,6 @@ import {
 } from '../shared/constants';
 import { closeEarly, type EarlyAttempt } from './early-attempt';
 import { AttemptError, attemptP2P, type AttemptReason, type PeerSession } from './peer-attempt';
-import { scheduleResume } from './resume-schedule';
 import { linkTrustKeys } from './signal-out';
 import { lossProbeDue, lossProbeMeasured, lossProbeTurnedOff, rememberedLoss } from './loss-probe-memo';
 import { mark } from './timeline';
@@ -179,9 +178,7 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
         void s
           .stats()
           .then((report) => {
-            if (session !== s || !report || status.transport !== 'p2p') return;
-            // Not over TURN: the next page load's peer connection would be prepared for a direct pair (resume-schedule.ts).
-            if (!isTurnPair(report)) return scheduleResume(s, () => session !== s || status.transport !== 'p2p');
+            if (session !== s || !report || !isTurnPair(report) || status.transport !== 'p2p') return;
             setStatus({ ...status, turn: true });
           })
           .catch(() => undefined);

@@ -47,10 +47,7 @@ import { replayingChannel } from '@wingman/protocol';
 import type { EarlyAttempt } from './early-attempt';
 import { channelFingerprints } from './channel-fingerprints';
 import { closeShellPeer } from './close-shell-peer';
-import { createShellPeer, createShellPeers, type ShellPeer } from './peer-connection';
-import { afterClaim } from './claim-first';
-import { certificateWithin, CERTIFICATE_WAIT_MS, predictedPublic, publicAddressOf, resumeLocalOffer } from './resume-offer';
-import { iceCredentials, keepResumeRecord, keptSettings, resumeCertificate, type ResumeRecord } from './resume-record';
+import { createShellPeers, type ShellPeer } from './peer-connection';
 import { candidateSignal, signalSender, signalUrl } from './signal-out';
 import { mark, markAt } from './timeline';
 
@@ -104,17 +101,7 @@ export interface PeerSession {
   readonly lossProbeOff: boolean;
   /** Tells the agent (through the server) how the channel is doing: metrics. */
   report(state: 'connected' | 'failed', extra?: { reason?: string; rttMs?: number }): void;
-  /**
-   * Prepares the tab's next page load's peer connection with the agent
-   * (docs/PROTOCOL.md §Resumed peer connections) and keeps what the next
-   * page needs (resume-record.ts). Fulfilled with whether it was kept; false
-   * when the hello's p2p.resume is off.
-   */
-  prepareNext(): Promise<boolean>;
 }
-
-/** How long a `prepare` waits for the agent's `prepared`, ms (the agent gathers for up to 3 s). */
-export const PREPARE_WAIT_MS = 10_000;
 
 /**
  * A remote candidate this browser refused (e.g. an mDNS name it cannot
@@ -160,10 +147,6 @@ export function attemptP2P(
       pending: RTCIceCandidateInit[];
       /** Its ready connections. */
       own: Connection[];
-      /** It resumed the agent's prepared peer connection: the kept answer is applied (the inline script's). */
-      resumed: () => boolean;
-      /** client.js's own first peer connection, made to resume this record: its candidates get predicted twins. */
-      resuming?: ResumeRecord;
       /** What each of its channels received before this script listened (an adopted attempt's). */
       held?: ReadonlyArray<readonly unknown[]>;
       up: boolean;
@@ -182,12 +165,6 @@ export function attemptP2P(
     let appliedEarly: Promise<boolean[]> | undefined;
     /** The hello's p2p.lossProbe: whether the session runs the loss probe (docs/PROTOCOL.md §Loss probe). */
     let lossProbeOn = true;
-    /** The hello's P2P settings. */
-    let settings: P2PSettings | undefined;
-    /** client.js's own first peer connection resumed the prepared one (resume-offer.ts). */
-    let resumedHere = false;
-    /** The pending `prepare`'s wait for the agent's `prepared` (one at a time). */
-    let onPrepared: ((m: { sdp: string; resume: string }) => void) | undefined;
     let settled = false;
     let closed = false;
     const closeListeners: Array<(reason: string) => void> = [];
@@ -277,7 +254,6 @@ export function attemptP2P(
       mark('hello');
       if (!hello.p2p.enabled) return fail(new AttemptError('disabled', 'P2P disabled by the server or agent', true));
       lossProbeOn = hello.p2p.lossProbe !== false;
-      settings = hello.p2p;
       start(hello.p2p);
     }
 
@@ -297,28 +273,12 @@ export function attemptP2P(
       }, deadline);
       // The inline script made them from this same hello, with this hello's ICE servers.
       const adopted = early?.peers;
-      // Else client.js makes them, the first resuming the prepared peer connection the inline script found kept (resume-offer.ts).
-      const kept = !adopted && p2p.resume !== false ? early?.resume : undefined;
-      if (!kept) return begin(p2p, adopted, undefined);
-      void certificateWithin(kept.certificate(), CERTIFICATE_WAIT_MS).then((c) => {
-        if (!closed) begin(p2p, adopted, c ? { certificate: c, record: kept.record } : undefined);
-      });
-    }
-
-    /** Makes (or adopts) the peer connections and starts each; `resume`: the first one resumes the kept record. */
-    function begin(p2p: P2PSettings, adopted: EarlyAttempt['peers'], resume: { certificate: RTCCertificate; record: ResumeRecord } | undefined): void {
-      const made =
-        adopted ??
-        createShellPeers(p2p.iceServers, p2p.videoSection === true, channelCount, p2pPeerConnectionCount(p2p.peerConnections, 1), resume?.certificate);
+      const made = adopted ?? createShellPeers(p2p.iceServers, p2p.videoSection === true, channelCount, p2pPeerConnectionCount(p2p.peerConnections, 1));
       peers = made.map((m, index) => ({
         pc: m.pc,
         dcs: m.dcs,
         ...(m.probe ? { probe: m.probe } : {}),
         ...('inbox' in m && m.inbox ? { held: m.inbox.map((h) => h.messages) } : {}),
-        resumed: () => ('resumedNow' in m ? m.resumedNow() : resumedHere),
-        ...(!adopted && index === 0 && resume ? { resuming: resume.record } : {}),
-        // The inline script's, made to resume: client.js sends its candidates from here on.
-        ...('resuming' in m && m.resuming === true && early?.resume ? { resuming: early.resume.record } : {}),
         index,
         remoteSet: false,
         pending: [],
@@ -333,13 +293,7 @@ export function attemptP2P(
         adopted.forEach((a, i) => {
           a.offered.then(
             () => {
-              if (i > 0) return;
-              // Its marks made after the take-over: the resumed peer connection's kept answer went in before the offer left.
-              if (a.resumedNow()) {
-                mark('resumed');
-                mark('answer');
-              }
-              mark('offer');
+              if (i === 0) mark('offer');
             },
             (err: unknown) => dropOrFail(peers[i]!, 'ice-failed', `could not create an offer: ${(err as Error).message}`),
           );
@@ -357,25 +311,14 @@ export function attemptP2P(
           return fail(new AttemptError('ice-failed', 'the early peer connection is not usable'));
         return;
       }
-      /** The resuming first peer connection's offer, handed to the sender (or failed): the others' offers go after it (claim-first.ts). */
-      let claimSent: Promise<void> | undefined;
       for (const p of peers) {
         const peer = p.pc;
-        const made = (async () => {
-          const offer = await afterClaim(p.index > 0 ? claimSent : undefined, () => peer.createOffer());
-          if (p.index === 0 && resume) {
-            resumedHere = await resumeLocalOffer(peer, offer, resume.record);
-            if (resumedHere) {
-              mark('resumed');
-              mark('answer');
-            }
-          } else await peer.setLocalDescription(offer);
-          const token = p.index === 0 && resumedHere && resume ? { resume: resume.record.resume } : {};
-          send(tagged({ type: 'offer' as const, sdp: withListedFormatsOnly(peer.localDescription?.sdp ?? offer.sdp ?? ''), ...token }, p.index));
+        void (async () => {
+          const offer = await peer.createOffer();
+          await peer.setLocalDescription(offer);
+          send(tagged({ type: 'offer' as const, sdp: withListedFormatsOnly(peer.localDescription?.sdp ?? offer.sdp ?? '') }, p.index));
           if (p.index === 0) mark('offer');
-        })();
-        if (p.index === 0 && resume) claimSent = made;
-        made.catch((err: unknown) => dropOrFail(p, 'ice-failed', `could not create an offer: ${(err as Error).message}`));
+        })().catch((err: unknown) => dropOrFail(p, 'ice-failed', `could not create an offer: ${(err as Error).message}`));
       }
     }
 
@@ -408,17 +351,7 @@ export function attemptP2P(
       const peer = p.pc;
       peer.onicecandidate = (ev) => {
         const m = candidateSignal(ev.candidate);
-        if (!m || p.dropped) return;
-        // A resumed peer connection's public candidate, predicted ahead of its own (resume-offer.ts).
-        const guess = p.resuming && ev.candidate ? predictedPublic(ev.candidate.toJSON(), p.resuming) : undefined;
-        if (guess)
-          send(
-            tagged(
-              { type: 'ice-candidate', candidate: { candidate: guess.candidate!, sdpMid: guess.sdpMid ?? null, sdpMLineIndex: guess.sdpMLineIndex ?? null } },
-              p.index,
-            ),
-          );
-        send(tagged(m, p.index));
+        if (m && !p.dropped) send(tagged(m, p.index));
       };
       // A STUN/TURN server that did not answer or refused: other candidates
       // may still connect, and the attempt's own deadline covers the rest.
@@ -508,7 +441,7 @@ export function attemptP2P(
       switch (m.type) {
         case 'answer':
           if (p.index === 0) mark('answer');
-          if (applied || p.resumed()) {
+          if (applied) {
             p.remoteSet = true;
             for (const c of p.pending.splice(0)) void pc.addIceCandidate(c).catch(iceCandidateNotAdded);
             return;
@@ -526,12 +459,9 @@ export function attemptP2P(
           if (p.remoteSet) void pc.addIceCandidate(m.candidate).catch(iceCandidateNotAdded);
           else if (p.pending.length < 64) p.pending.push(m.candidate);
           return;
-        case 'prepared':
-          onPrepared?.(m);
-          return;
         case 'error':
-          // The agent refused one peer connection (`pc`; a resumed one's claim, whatever its `pc`): the attempt goes on over the others.
-          if (m.pc !== undefined || m.code === 'ERR_RESUME_UNKNOWN') return dropOrFail(p, 'refused', `${m.code}: ${m.message}`);
+          // The agent refused one peer connection (`pc`): the attempt goes on over the others.
+          if (m.pc !== undefined) return dropOrFail(p, 'refused', `${m.code}: ${m.message}`);
           // After connecting, a signaling complaint (e.g. about a late report) must not kill a working channel.
           if (settled) return;
           return onSignalError(m.code, m.message);
@@ -575,39 +505,6 @@ export function attemptP2P(
         onClosed(fn) {
           if (closed) queueMicrotask(() => fn('closed'));
           else closeListeners.push(fn);
-        },
-        async prepareNext() {
-          const p2p = settings;
-          if (!p2p || p2p.resume === false || closed || onPrepared) return false;
-          const certificate = await resumeCertificate();
-          const made = createShellPeer(p2p.iceServers, p2p.videoSection === true, peers[0]!.dcs.length, certificate);
-          let sdp: string;
-          try {
-            sdp = withListedFormatsOnly((await made.pc.createOffer()).sdp ?? '');
-          } finally {
-            made.pc.close();
-          }
-          const credentials = iceCredentials(sdp);
-          if (!credentials || closed) return false;
-          const prepared = await new Promise<{ sdp: string; resume: string } | undefined>((done) => {
-            const timer = setTimeout(() => done(undefined), PREPARE_WAIT_MS);
-            onPrepared = (m) => {
-              clearTimeout(timer);
-              done(m);
-            };
-            send({ type: 'prepare', sdp });
-          }).finally(() => (onPrepared = undefined));
-          if (!prepared) return false;
-          const publicAddress = primary && !closed ? await publicAddressOf(primary.pc).catch(() => undefined) : undefined;
-          keepResumeRecord({
-            resume: prepared.resume,
-            answer: prepared.sdp,
-            ...credentials,
-            at: Date.now(),
-            ...(publicAddress ? { publicAddress } : {}),
-            settings: keptSettings(p2p),
-          });
-          return true;
         },
         report(state, extra = {}) {
           send({

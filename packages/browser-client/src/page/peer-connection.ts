@@ -56,11 +56,10 @@ function oneCodec(transceiver: RTCRtpTransceiver): void {
 /**
  * Makes the peer connection and its `channels` ordered data channels
  * (DATA_CHANNEL_LABEL), the loss probe's channel, plus the video section
- * when asked; with `certificate`, its DTLS certificate (a resumed peer
- * connection's, resume-record.ts). Throws what the browser throws.
+ * when asked. Throws what the browser throws.
  */
-export function createShellPeer(iceServers: readonly RTCIceServer[], videoSection: boolean, channels: number, certificate?: RTCCertificate): ShellPeer {
-  const pc = new RTCPeerConnection({ ...rtcConfiguration(iceServers), ...(certificate ? { certificates: [certificate] } : {}) });
+export function createShellPeer(iceServers: readonly RTCIceServer[], videoSection: boolean, channels: number): ShellPeer {
+  const pc = new RTCPeerConnection(rtcConfiguration(iceServers));
   try {
     const dcs = Array.from({ length: channels }, () => pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true }));
     const probe = probeChannel(pc);
@@ -74,21 +73,13 @@ export function createShellPeer(iceServers: readonly RTCIceServer[], videoSectio
 
 /**
  * The `peerConnections` peer connections a pool of `channels` data channels
- * is striped over (channelsOfPeerConnection: spread evenly), by their `pc`;
- * `certificate`: the first one's. Throws what the browser throws, having
- * closed any it made.
+ * is striped over (channelsOfPeerConnection: spread evenly), by their `pc`.
+ * Throws what the browser throws, having closed any it made.
  */
-export function createShellPeers(
-  iceServers: readonly RTCIceServer[],
-  videoSection: boolean,
-  channels: number,
-  peerConnections: number,
-  certificate?: RTCCertificate,
-): ShellPeer[] {
+export function createShellPeers(iceServers: readonly RTCIceServer[], videoSection: boolean, channels: number, peerConnections: number): ShellPeer[] {
   const made: ShellPeer[] = [];
   try {
-    for (let i = 0; i < peerConnections; i++)
-      made.push(createShellPeer(iceServers, videoSection, channelsOfPeerConnection(channels, peerConnections, i), i === 0 ? certificate : undefined));
+    for (let i = 0; i < peerConnections; i++) made.push(createShellPeer(iceServers, videoSection, channelsOfPeerConnection(channels, peerConnections, i)));
     return made;
   } catch (err) {
     for (const p of made) p.pc.close();

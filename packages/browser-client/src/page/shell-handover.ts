@@ -6,7 +6,6 @@
  * The app frame shares the origin and can write there too, so readers check
  * what they find.
  */
-import type { ResumeHandover } from './resume-offer';
 import type { ChannelInbox } from '@wingman/protocol';
 
 /** The early P2P attempt, as early-attempt-inline.ts writes it. */
@@ -24,8 +23,6 @@ export interface EarlyAttemptHandover {
    * over, by their `pc` (the first one first).
    */
   peers?: EarlyPeer[];
-  /** The tab's resume record the script took, and its certificate (resume-offer.ts): client.js resumes if it makes the peer connections. */
-  resume?: ResumeHandover;
   /**
    * With `peers`: settles once the answers and candidates among `messages`
    * were applied (early-signals.ts); a peer connection with an answer as its
@@ -45,10 +42,6 @@ export interface EarlyPeer {
   offered: Promise<void>;
   /** What each of `dcs` received before client.js took it (the protocol's transports/channel-inbox.ts), by the same index. */
   inbox?: ChannelInbox[];
-  /** It is made to resume the tab's kept record (its candidates get predicted twins: resume-offer.ts), set as it is made. */
-  resuming?: boolean;
-  /** It resumed the agent's prepared peer connection: the kept answer is applied, set before its offer leaves (resume-record.ts). */
-  resumed?: boolean;
 }
 
 export interface ShellHandover {

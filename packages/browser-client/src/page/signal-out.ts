@@ -10,27 +10,15 @@ import {
   linkKeyBytes,
   sessionIdOfHost,
   SIGNAL_PATH,
-  SIGNAL_VIEWER_PARAM,
   signalMac,
   type MacedSignal,
   type TrustKeys,
   type ViewerSignal,
 } from '@wingman/protocol';
 
-/** The signaling WebSocket's URL on this session origin; `viewerId`: the viewer id this page names for itself (signal-batch.ts). */
-export function signalUrl(viewerId?: string): string {
-  const named = viewerId === undefined ? '' : `?${SIGNAL_VIEWER_PARAM}=${encodeURIComponent(viewerId)}`;
-  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${SIGNAL_PATH}${named}`;
-}
-
-/** `m` with its MAC under the link key's signaling key for `viewerId`, when it is of a MACed type and there is a key. */
-export async function macedSignal(
-  keys: Promise<TrustKeys> | undefined,
-  viewerId: string,
-  m: ViewerSignal,
-): Promise<ViewerSignal | (ViewerSignal & { mac: string })> {
-  const k = keys && isMacedType(m.type) ? await keys : undefined;
-  return k ? { ...m, mac: await signalMac(k, 'viewer', viewerId, m as MacedSignal) } : m;
+/** The signaling WebSocket's URL on this session origin. */
+export function signalUrl(): string {
+  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${SIGNAL_PATH}`;
 }
 
 /** A peer connection's configuration from the hello's ICE servers (only the fields WebRTC knows). */
@@ -68,12 +56,6 @@ export function linkTrustKeys(linkKey: string | undefined): Promise<TrustKeys> |
 export interface SignalSender {
   /** Sends after everything sent before, MACed when the shell holds the link key (offers, candidates, end of candidates). */
   send(m: ViewerSignal): void;
-  /**
-   * A place in the order for messages known later: what `later` fulfils
-   * with is sent there, before anything sent after this call (a signal
-   * batch the server refused goes out on the socket in its place).
-   */
-  slot(later: Promise<readonly ViewerSignal[]>): void;
   /** Settles once everything passed to send so far has left (or failed to). */
   readonly sent: Promise<void>;
 }
@@ -90,17 +72,6 @@ export function signalSender(ws: WebSocket, keys: Promise<TrustKeys> | undefined
     () => void pending--,
     () => void pending--,
   );
-  const sendOne = async (m: ViewerSignal) => {
-    const out = await macedSignal(keys, viewerId(), m);
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(out));
-  };
-  const queue = (step: () => Promise<void>) => {
-    pending++;
-    tail = tail
-      .then(step)
-      .catch(() => undefined)
-      .finally(() => void pending--);
-  };
   return {
     send(m) {
       // Nothing to sign and nothing waiting: at once (a bye right before the socket closes still leaves).
@@ -108,12 +79,15 @@ export function signalSender(ws: WebSocket, keys: Promise<TrustKeys> | undefined
         if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
         return;
       }
-      queue(() => sendOne(m));
-    },
-    slot(later) {
-      queue(async () => {
-        for (const m of await later.catch((): readonly ViewerSignal[] => [])) await sendOne(m).catch(() => undefined);
-      });
+      pending++;
+      tail = tail
+        .then(async () => {
+          const k = keys && isMacedType(m.type) ? await keys : undefined;
+          const out = k ? { ...m, mac: await signalMac(k, 'viewer', viewerId(), m as MacedSignal) } : m;
+          if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(out));
+        })
+        .catch(() => undefined)
+        .finally(() => void pending--);
     },
     get sent() {
       return tail;

@@ -14,7 +14,6 @@ import {
   WINGMAN_CACHE_PREFIX,
   WINGMAN_PREFIX,
 } from '../shared/constants';
-import { SIGNAL_PATH } from '@wingman/protocol';
 import {
   parseEarlyDocumentAnswer,
   parseWindowToSw,
@@ -140,11 +139,7 @@ async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
   const Pattern = (self as unknown as { URLPattern?: new (init: { pathname: string }) => unknown }).URLPattern;
   if (typeof add !== 'function' || !Pattern) return;
   try {
-    await add.call(event, [
-      { condition: { urlPattern: new Pattern({ pathname: CLIENT_PATH }) }, source: 'network' },
-      // A resumed page load's signal batch (page/signal-batch.ts): on its way before the socket's hello, no SW start-up first.
-      { condition: { urlPattern: new Pattern({ pathname: SIGNAL_PATH }) }, source: 'network' },
-    ]);
+    await add.call(event, [{ condition: { urlPattern: new Pattern({ pathname: CLIENT_PATH }) }, source: 'network' }]);
   } catch {
     // A browser that refuses the rule: the SW sees the script's request and leaves it to the network (shouldHandle).
   }

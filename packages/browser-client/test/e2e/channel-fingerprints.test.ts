@@ -1,7 +1,7 @@
 /**
  * The fingerprints a shell binds its channels to, read in Chromium from real
  * peer connections: a channel can open before setRemoteDescription's promise
- * settles (a resumed peer connection on a busy page), so the fingerprints of
+ * settles (on a busy page), so the fingerprints of
  * a peer connection still waiting for its answer wait for it instead of
  * failing the binding.
  */

@@ -5,31 +5,14 @@
  * script applies the agent's answer and candidates itself, so the channel
  * can open, and the agent speak on it, before client.js runs.
  */
-import { SHELL_HELLO_ATTRIBUTE } from '@wingman/protocol';
 import type { BrowserContext } from 'playwright-core';
-import { shellDocumentHello } from '../../../../test/helpers/shell-hello';
 import { until } from '../../../../test/helpers/wait';
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { fetchInApp, inPage, openShell, waitForTransport, WAIT_MS } from './support/shell';
 import { watchEarlyInbox } from './support/early-inbox';
-import { recordSentSignals, sentOnceAnswered } from './support/sent-signals';
 import { startStack, type Stack } from './support/stack';
 
 jest.setTimeout(90_000);
-
-/** The latency the first-visit test adds to each of the page's requests and its socket, ms. */
-const FAR_SERVER_LATENCY_MS = 300;
-
-/** The hello a shell document carries (SHELL_HELLO_ATTRIBUTE on its <html>). */
-function documentHello(html: string): { viewerId: string } {
-  const hello = shellDocumentHello(html);
-  if (!hello) throw new Error(`the shell document has no ${SHELL_HELLO_ATTRIBUTE}`);
-  return hello;
-}
-
-function timeline(page: LaunchedChromium['page']): Promise<Record<string, number>> {
-  return inPage(page, () => (window as unknown as { __wingman: { timeline(): Record<string, number> } }).__wingman.timeline(), undefined);
-}
 
 interface PeerEvent {
   event: string;
@@ -84,28 +67,6 @@ describe('the P2P attempt started by the shell inline script', () => {
     expect(timeline.offer).toBeLessThan(timeline.script!);
     expect(timeline.answer).toBeLessThan(timeline.script!);
     expect(timeline['channel-open']).toBeLessThan(timeline.script!);
-  });
-
-  it("sends a first visit's offer as a signal batch while the socket opens, under the viewer id the shell's document named", async () => {
-    await browser.context.addInitScript(recordSentSignals);
-    // The server a WAN round trip away, as on a real network: the socket's hello comes well after the offer is made.
-    const cdp = await browser.context.newCDPSession(browser.page);
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: FAR_SERVER_LATENCY_MS, downloadThroughput: -1, uploadThroughput: -1 });
-    const shellDocument = browser.page.waitForResponse((r) => r.request().isNavigationRequest() && r.request().frame() === browser.page.mainFrame());
-    await openShell(browser.page, `${stack.origin}/one#k=${stack.linkKey}`, 'one');
-    const named = documentHello(await (await shellDocument).text());
-    const status = await waitForTransport(browser.page, 'p2p');
-    expect(status.verified).toBe(true);
-    expect(status.viewerId).toBe(named.viewerId);
-    const marks = await timeline(browser.page);
-    expect(marks.offer).toBeLessThan(marks.hello!);
-    const offers = (await sentOnceAnswered(browser.page, (all) => all.filter((m) => m.type === 'offer').length >= 2)).filter((m) => m.type === 'offer');
-    expect(offers.map((m) => ({ pc: m.pc ?? 0, batch: m.batch })).sort((a, b) => a.pc - b.pc)).toEqual([
-      { pc: 0, batch: 204 },
-      { pc: 1, batch: undefined },
-    ]);
-    // Read once, then gone from the shell's DOM.
-    expect(await inPage(browser.page, (name) => document.documentElement.hasAttribute(name), SHELL_HELLO_ATTRIBUTE)).toBe(false);
   });
 
   it('carries on an attempt whose offer is still unanswered when client.js runs', async () => {

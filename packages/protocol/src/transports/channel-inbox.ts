@@ -1,11 +1,9 @@
 /**
  * A data channel's first messages, held for a listener that is not there
  * yet: a message with no listener is lost. The shell's inline script holds
- * what its channels receive before client.js has arrived, and the agent what
- * a prepared peer connection's channels receive before its claim (both in
- * docs/PROTOCOL.md: §Verified channels, §Resumed peer connections). The
- * taker carries the channel on with them in front (replayingChannel), in
- * order, before any that arrives later.
+ * what its channels receive before client.js has arrived (docs/PROTOCOL.md
+ * §Verified channels). The taker carries the channel on with them in front
+ * (replayingChannel), in order, before any that arrives later.
  */
 import { channelView } from './channel-view';
 import type { DataChannelLike } from './data-channel';

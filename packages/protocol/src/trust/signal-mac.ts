@@ -39,16 +39,14 @@ export type SignalSender = 'viewer' | 'agent';
 
 /** The signaling messages that carry a MAC, as their content is signed. */
 export type MacedSignal = { pc?: number } & (
-  | { type: 'offer'; sdp: string; resume?: string }
-  | { type: 'answer' | 'prepare'; sdp: string }
-  | { type: 'prepared'; sdp: string; resume: string }
+  | { type: 'offer' | 'answer'; sdp: string }
   | { type: 'ice-candidate'; candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } }
   | { type: 'end-of-candidates' }
 );
 
 /** Whether a message's type is one that carries a MAC. */
 export function isMacedType(type: string): boolean {
-  return type === 'offer' || type === 'answer' || type === 'ice-candidate' || type === 'end-of-candidates' || type === 'prepare' || type === 'prepared';
+  return type === 'offer' || type === 'answer' || type === 'ice-candidate' || type === 'end-of-candidates';
 }
 
 /**
@@ -64,8 +62,6 @@ function signedText(from: SignalSender, viewerId: string, m: MacedSignal): strin
   else if (m.type !== 'end-of-candidates') content = m.sdp;
   let type: string = m.type;
   if (m.pc) type += ` pc=${m.pc}`;
-  // A resume token is signed with its message: it names the agent's prepared peer connection.
-  if ((m.type === 'offer' || m.type === 'prepared') && m.resume !== undefined) type += ` resume=${m.resume}`;
   return `${TRUST_VERSION}\nsignal\n${from}\n${viewerId}\n${type}\n${content}`;
 }
 

@@ -12,9 +12,10 @@ import {
   MAX_VIEWER_PASSWORD_CHARS,
   MIN_SESSION_EXPIRY_MS,
   parseAgentMessage,
+  parseHostSignal,
   parseServerMessage,
-  parseSignalBatch,
   parseSignalHello,
+  parseViewerSignal,
   ProtocolError,
 } from '@wingman/protocol';
 
@@ -43,25 +44,15 @@ const AGENT_TYPES = new Set(['register', 'peer-report', 'viewer-decision']);
 describe('docs/PROTOCOL.md examples', () => {
   const examples = jsonExamples();
 
-  /** An example's message type; a signal batch (§Signal batches) has none of its own. */
-  const typeOf = (e: string) => (JSON.parse(e) as { type?: string }).type ?? 'signal-batch';
-
   it('has examples of every control message', () => {
-    const types = examples.map(typeOf);
+    const types = examples.map((e) => (JSON.parse(e) as { type: string }).type);
     expect(new Set(types)).toEqual(
-      new Set(['register', 'registered', 'error', 'signal', 'peer-report', 'hello', 'viewer', 'viewer-gone', 'viewer-decision', 'ice-servers', 'signal-batch']),
+      new Set(['register', 'registered', 'error', 'signal', 'peer-report', 'hello', 'viewer', 'viewer-gone', 'viewer-decision', 'ice-servers']),
     );
   });
 
-  it.each(examples.map((e) => [typeOf(e), e]))('parses the %s example', (type, text) => {
-    const parsed =
-      type === 'hello'
-        ? parseSignalHello(text)
-        : type === 'signal-batch'
-          ? parseSignalBatch(text)
-          : AGENT_TYPES.has(type)
-            ? parseAgentMessage(text)
-            : parseServerMessage(text);
+  it.each(examples.map((e) => [(JSON.parse(e) as { type: string }).type, e]))('parses the %s example', (type, text) => {
+    const parsed = type === 'hello' ? parseSignalHello(text) : AGENT_TYPES.has(type) ? parseAgentMessage(text) : parseServerMessage(text);
     expect(parsed).toEqual(JSON.parse(text));
   });
 });
@@ -180,5 +171,17 @@ describe('control message validation', () => {
     expect(parseServerMessage(JSON.stringify(ownSw))).toEqual(ownSw);
     expect(parseServerMessage(JSON.stringify({ type: 'viewer-own-sw', script: '/sw.js' }))).toEqual({ type: 'viewer-own-sw', script: '/sw.js' });
     refused(() => parseServerMessage(JSON.stringify({ ...ownSw, visitorId: 'ABC' })), /bad visitor id/);
+  });
+});
+
+describe('signaling validation', () => {
+  it('refuses an unknown message type from either end', () => {
+    refused(() => parseViewerSignal('{"type":"prepare","sdp":"v=0"}'), /unknown signaling message type "prepare"/);
+    refused(() => parseHostSignal('{"type":"prepared","sdp":"v=0","resume":"AAAAAAAAAAAAAAAAAAAAAA"}'), /unknown signaling message type "prepared"/);
+  });
+
+  it('refuses an offer with a field it does not know', () => {
+    expect(parseViewerSignal('{"type":"offer","sdp":"v=0","mac":"m"}')).toEqual({ type: 'offer', sdp: 'v=0', mac: 'm' });
+    refused(() => parseViewerSignal('{"type":"offer","sdp":"v=0","resume":"AAAAAAAAAAAAAAAAAAAAAA"}'), /unknown field "resume"/);
   });
 });

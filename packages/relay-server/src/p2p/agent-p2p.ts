@@ -86,8 +86,8 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
       ...(options.onUntrusted ? { onUntrusted: options.onUntrusted } : {}),
       sendSignal: (viewerId, message) => void agent.sendControl({ type: 'signal', viewerId, message }),
       report: (r) => {
-        // Whether a channel is verified, or resumed, is the agent's and the viewer's business, not the server's.
-        const { verified: _verified, resumed: _resumed, ...toServer } = r;
+        // Whether a channel is verified is the agent's and the viewer's business, not the server's.
+        const { verified: _verified, ...toServer } = r;
         agent.sendControl({ type: 'peer-report', ...toServer });
         // The developer sees the viewer's one id (its visitor id), as on the relay and in the inspector; viewerId stays the channel's.
         const viewer = visitorOf.get(r.viewerId);

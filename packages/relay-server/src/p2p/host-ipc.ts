@@ -103,7 +103,6 @@ const peerReportSchema = z.object({
   connectMs: durationMs().optional(),
   rttMs: durationMs().optional(),
   verified: z.boolean().optional(),
-  resumed: z.literal(true).optional(),
 });
 const linkTrustSchema = z.object({
   linkKey: z.string().regex(LINK_KEY_PATTERN),

@@ -34,8 +34,6 @@ import {
   sdpFingerprint,
   signalMac,
   signalMacValid,
-  replayingChannel,
-  type ChannelInbox,
   type Connection,
   type DataChannelLike,
   type MacedSignal,
@@ -68,7 +66,6 @@ import { HostCandidateHold } from './host-candidate-hold';
 import { PublicAddressMemory } from './predicted-candidate';
 import { answerLossProbes } from './loss-echo';
 import { createPendingCloses } from './graceful-close';
-import { createParkedPeers, gatheredOnce, heldChannels, PREPARE_GATHER_MS, PREPARE_MIN_INTERVAL_MS, type Parked } from './prepared-peers';
 import { createPeerConnection, type RtcDataChannel, type RtcIceCandidateInit, type RtcPeerConnection } from './webrtc';
 
 /** Default cap on concurrent viewer peers per agent (each costs a DTLS/SCTP association and a few threads' work in wrtc). */
@@ -99,8 +96,6 @@ export interface PeerReport {
   rttMs?: number;
   /** On `connected`: the viewer proved it holds the link key, over this very channel (channel binding). */
   verified?: boolean;
-  /** On `connected`: the channel came up on a peer connection prepared ahead for this page load (prepared-peers.ts). */
-  resumed?: true;
 }
 
 /** A signaling message or channel the host refused because it failed a link-key check. */
@@ -200,8 +195,6 @@ interface ViewerShare {
   /** The `connected` report went out (for the first peer connection that connected). */
   reported: boolean;
   lastActivity: number;
-  /** When it last prepared a peer connection for its next page load (prepared-peers.ts). */
-  preparedAt?: number;
 }
 
 interface Peer {
@@ -235,8 +228,6 @@ interface Peer {
   closed: boolean;
   /** Its set-up timeline, at debug level (ice-trace.ts). */
   trace: IceTrace;
-  /** It is a prepared peer connection the viewer claimed (prepared-peers.ts). */
-  resumed?: true;
 }
 
 /** The key of a viewer's peer connection `index` in the host's map. */
@@ -298,10 +289,6 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       /* a reporting failure must not break the host */
     }
   };
-  /** Peer connections prepared for viewers' next page loads (prepared-peers.ts), as many as viewers at most. */
-  const parked = createParkedPeers({ max: maxPeers, closePc: (pc) => closing.close(pc, []) });
-  /** The keys of a viewer's live peer connections (a `prepare` comes from a viewer whose channel is up). */
-  const viewerKeys = (viewerId: string) => [...(viewers.get(viewerId)?.peers ?? [])].find((p) => p.keys)?.keys;
   /** Each viewer's incoming signaling, checked and applied in order. */
   const inbound = createKeyedSerial((viewerId, err) => iceCandidateNotAdded(viewerId)(err));
 
@@ -351,9 +338,8 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     });
   }
 
-  /** A channel of `peer`; `held`: what it received before the peer connection was claimed (prepared-peers.ts). */
-  function onChannel(peer: Peer, dc: RtcDataChannel, held?: ChannelInbox): void {
-    if (dc.label !== DATA_CHANNEL_LABEL || viewerChannels(peer.share) >= MAX_P2P_CHANNELS || peer.closed || held?.overflowed === true) {
+  function onChannel(peer: Peer, dc: RtcDataChannel): void {
+    if (dc.label !== DATA_CHANNEL_LABEL || viewerChannels(peer.share) >= MAX_P2P_CHANNELS || peer.closed) {
       try {
         dc.close();
       } catch {
@@ -366,7 +352,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     const keys = peer.keys;
     // With the link key, each channel is bound before anything else flows on it: the viewer's first message
     // must prove it holds the link key on this very DTLS association.
-    joinPool(held ? replayingChannel(dc, held.messages) : dc, peer.pool, {
+    joinPool(dc, peer.pool, {
       ...(keys ? { bind: (c: DataChannelLike) => bindDataChannel(c, () => channelProofs(peer, keys)) } : {}),
       connect: (bound) => serve(peer, dc, bound),
     }).catch((err: unknown) => {
@@ -416,14 +402,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       peer.connected = true;
       if (!peer.share.reported) {
         peer.share.reported = true;
-        report({
-          viewerId: peer.viewerId,
-          state: 'connected',
-          connectMs: Date.now() - peer.startedAt,
-          verified: peer.keys !== undefined,
-          // The viewer's claim of its prepared peer connection was handled by now, whichever of its peer connections came up first (one handled later goes unsaid: the report is made once).
-          ...([...peer.share.peers].some((p) => p.resumed) ? { resumed: true as const } : {}),
-        });
+        report({ viewerId: peer.viewerId, state: 'connected', connectMs: Date.now() - peer.startedAt, verified: peer.keys !== undefined });
       }
       monitor(peer, conn, dc);
     }
@@ -456,12 +435,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     peer.stops.push(stop, () => clearInterval(idleCheck));
   }
 
-  /**
-   * A viewer's offer. `resumed`: the parked peer connection it claimed
-   * (prepared-peers.ts), which answered the same credentials and fingerprint
-   * before: its answer goes out again, and only the offer's candidates are new.
-   */
-  async function onOffer(viewerId: string, index: number, offered: string, keys: TrustKeys | undefined, resumed?: Parked): Promise<void> {
+  async function onOffer(viewerId: string, index: number, offered: string, keys: TrustKeys | undefined): Promise<void> {
     const existing = peers.get(peerKey(viewerId, index));
     if (existing) closePeerEntry(existing, 'closed', 'replaced by a new offer');
     const known = viewers.get(viewerId);
@@ -494,8 +468,8 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     viewers.set(viewerId, share);
     share.remoteCandidates += inOffer;
     const trace = startIceTrace(viewerId, index);
-    trace(`offer (${inOffer} candidates in it)${resumed ? ', resuming a prepared peer connection' : ''}`);
-    const pc = resumed?.pc ?? createPeerConnection({ iceServers });
+    trace(`offer (${inOffer} candidates in it)`);
+    const pc = createPeerConnection({ iceServers });
     const peer: Peer = {
       trace,
       viewerId,
@@ -519,7 +493,6 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       closed: false,
       out: Promise.resolve(),
       ...(keys ? { keys } : {}),
-      ...(resumed ? { resumed: true as const } : {}),
     };
     peers.set(peerKey(viewerId, index), peer);
     share.peers.add(peer);
@@ -553,7 +526,6 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       } else sendCandidate(peer, c);
     };
     pc.ondatachannel = (ev) => onChannel(peer, ev.channel);
-    for (const { dc, inbox } of resumed?.channels ?? []) onChannel(peer, dc, inbox);
     answerLossProbes(pc);
     pc.oniceconnectionstatechange = () => trace(`ICE ${pc.iceConnectionState}`);
     pc.onconnectionstatechange = () => {
@@ -561,25 +533,8 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       if (pc.connectionState === 'failed') closePeerEntry(peer, 'failed', 'ICE failed');
       else if (pc.connectionState === 'closed') closePeerEntry(peer, 'closed', 'peer connection closed');
     };
-    if (sdpCandidates(sdp).some(isLoopbackCandidate) || resumed?.loopback === true) revealLoopback(peer);
+    if (sdpCandidates(sdp).some(isLoopbackCandidate)) revealLoopback(peer);
     if (sdpCandidates(sdp).some(behindOurAddress)) peer.hostHold.release();
-    if (resumed) {
-      // Answered when prepared, its candidates gathered into that answer: the offer's own candidates are all that is new.
-      peer.remoteDescriptionSet = true;
-      for (const line of sdpCandidates(sdp))
-        await pc.addIceCandidate({ candidate: line.replace(/^a=/, ''), sdpMLineIndex: 0 }).catch(iceCandidateNotAdded(viewerId));
-      for (const c of peer.pendingRemote.splice(0)) await pc.addIceCandidate(c).catch(iceCandidateNotAdded(viewerId));
-      if (peer.closed) return;
-      trace('answer (prepared)');
-      const local = pc.localDescription?.sdp ?? '';
-      signal(peer, { type: 'answer', sdp: preparedAnswer(local, peer.remoteLoopback) });
-      // The host candidates the kept answer left out, behind their public twins (as with a fresh answer).
-      const mid = /^a=mid:(\S+)\r?$/m.exec(local)?.[1] ?? null;
-      for (const line of sdpCandidates(local)) {
-        if (heldInAnswer(line) && !hideHost) peer.hostHold.hold({ candidate: line.replace(/^a=/, ''), sdpMid: mid, sdpMLineIndex: 0 });
-      }
-      return;
-    }
     await pc.setRemoteDescription({ type: 'offer', sdp });
     peer.remoteDescriptionSet = true;
     for (const c of peer.pendingRemote.splice(0)) await pc.addIceCandidate(c).catch(iceCandidateNotAdded(viewerId));
@@ -592,48 +547,6 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       type: 'answer',
       sdp: announceMaxMessageSize(answerCandidates(local, { loopback: peer.remoteLoopback, hideHost, held: heldInAnswer }), ownMaxMessageBytes),
     });
-  }
-
-  /**
-   * A live viewer's offer for its tab's next page load: answered now, its
-   * candidates gathered into the answer, parked under a token the viewer
-   * keeps (prepared-peers.ts). Only from a viewer whose channel is up.
-   */
-  async function onPrepare(viewerId: string, offered: string, keys: TrustKeys | undefined): Promise<void> {
-    const share = viewers.get(viewerId);
-    if (!share || ![...share.peers].some((p) => p.connected && !p.closed)) return;
-    // Each one costs a peer connection and a gathering: a viewer's are spaced (a shell prepares every few minutes).
-    const now = Date.now();
-    if (share.preparedAt !== undefined && now - share.preparedAt < PREPARE_MIN_INTERVAL_MS) return;
-    share.preparedAt = now;
-    if (sdpCandidates(offered).length > 0) throw new Error('a prepared offer carries no candidates');
-    const pc = createPeerConnection({ iceServers });
-    const channels = heldChannels(pc);
-    try {
-      const done = gatheredOnce(pc, PREPARE_GATHER_MS);
-      await pc.setRemoteDescription({ type: 'offer', sdp: withListedFormatsOnly(offered) });
-      await pc.setLocalDescription(await pc.createAnswer());
-      await done;
-    } catch (err) {
-      closing.close(pc, []);
-      throw err;
-    }
-    if (!viewers.has(viewerId)) return closing.close(pc, []);
-    const loopback = [...share.peers].some((p) => p.remoteLoopback);
-    const token = parked.park({ preparer: viewerId, pc, offer: offered, loopback, channels, ...(keys ? { keys } : {}) });
-    const m: HostSignal = { type: 'prepared', sdp: preparedAnswer(pc.localDescription?.sdp ?? '', loopback), resume: token };
-    const mac = keys ? await signalMac(keys, 'agent', viewerId, m) : undefined;
-    options.sendSignal(viewerId, mac === undefined ? m : { ...m, mac });
-  }
-
-  /**
-   * A prepared peer connection's answer as the viewer keeps it: its gathered
-   * candidates in it, but not a host candidate whose public twin is there
-   * (the page would check that pair first, a pacing tick for a pair that
-   * cannot work across NATs); those follow the claim a moment later.
-   */
-  function preparedAnswer(local: string, loopback: boolean): string {
-    return announceMaxMessageSize(answerCandidates(local, { loopback, hideHost, held: heldInAnswer }), ownMaxMessageBytes);
   }
 
   function revealLoopback(peer: Peer): void {
@@ -663,14 +576,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   async function checked(viewerId: string, message: ViewerSignal): Promise<TrustKeys | boolean> {
     if (!isMacedType(message.type)) return true;
     const mac = 'mac' in message ? message.mac : undefined;
-    const keys =
-      message.type === 'offer'
-        ? mac !== undefined
-          ? await trustKeys
-          : undefined
-        : message.type === 'prepare'
-          ? viewerKeys(viewerId)
-          : peers.get(peerKey(viewerId, peerIndex(message)))?.keys;
+    const keys = message.type === 'offer' ? (mac !== undefined ? await trustKeys : undefined) : peers.get(peerKey(viewerId, peerIndex(message)))?.keys;
     if (!keys && message.type === 'offer' && keyRequired) {
       options.sendSignal(
         viewerId,
@@ -700,38 +606,16 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     const index = peerIndex(message);
     const peer = peers.get(peerKey(viewerId, index));
     switch (message.type) {
-      case 'prepare':
-        onPrepare(viewerId, message.sdp, keys).catch((err: unknown) => {
-          options.sendSignal(viewerId, { type: 'error', code: 'ERR_BAD_OFFER', message: `could not prepare a peer connection: ${(err as Error).message}` });
-        });
-        return;
-      case 'offer': {
-        let resumed: Parked | undefined;
-        if (message.resume !== undefined) {
-          resumed = parked.claim(message.resume, message.sdp, keys !== undefined);
-          if (!resumed || index !== 0) {
-            if (resumed) closing.close(resumed.pc, []);
-            options.sendSignal(
-              viewerId,
-              tagged(
-                { type: 'error', code: 'ERR_RESUME_UNKNOWN', message: 'no prepared peer connection for this offer (expired, or the agent restarted)' },
-                index,
-              ),
-            );
-            return;
-          }
-        }
-        onOffer(viewerId, index, message.sdp, keys, resumed).catch((err: unknown) => {
+      case 'offer':
+        onOffer(viewerId, index, message.sdp, keys).catch((err: unknown) => {
           const p = peers.get(peerKey(viewerId, index));
           options.sendSignal(
             viewerId,
             tagged({ type: 'error', code: 'ERR_BAD_OFFER', message: `could not answer the offer: ${(err as Error).message}` }, index),
           );
           if (p) closePeerEntry(p, 'failed', 'bad offer');
-          else if (resumed) closing.close(resumed.pc, []);
         });
         return;
-      }
       case 'ice-candidate':
         if (peer && !peer.closed) onCandidate(peer, message.candidate);
         return;
@@ -755,7 +639,6 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       });
     },
     viewerLeft(viewerId) {
-      parked.preparerLeft(viewerId);
       for (const peer of [...(viewers.get(viewerId)?.peers ?? [])]) if (!peer.connected) closePeerEntry(peer, 'closed', 'viewer left before connecting');
     },
     closePeer(viewerId, reason) {
@@ -780,7 +663,6 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     },
     setTrust,
     close() {
-      parked.close();
       for (const p of [...peers.values()]) closePeerEntry(p, 'closed', 'agent closing');
       closing.flush();
     },

@@ -26,7 +26,6 @@
  * browsers send theirs): it tells a viewer nothing a gathered public
  * candidate would not.
  */
-import { predictedCandidateLine } from '@wingman/protocol';
 
 /** What the last gathering showed: the public IPv4 address, and whether the NAT kept the source port. */
 export interface PublicMapping {
@@ -50,7 +49,13 @@ function isPublicCandidateAddress(address: string): boolean {
   return !(a === 0 || a === 127 || (a === 169 && b === 254) || a >= 224);
 }
 
-export { PREDICTED_PRIORITY } from '@wingman/protocol';
+/**
+ * The ICE priority of a prediction (RFC 8445 §5.1.2.1): the server-reflexive
+ * type preference (100, as libwebrtc and the browsers use), the highest local
+ * preference, component 1. Below every host candidate, so a viewer on the
+ * same LAN still prefers the direct pair; above libwebrtc's own gathered srflx.
+ */
+export const PREDICTED_PRIORITY = 100 * 2 ** 24 + 65535 * 2 ** 8 + 255;
 
 /** Remembers the agent's public mapping from its own gathered candidates, and predicts from it. */
 export class PublicAddressMemory {
@@ -88,7 +93,7 @@ export class PublicAddressMemory {
     const [, foundation, component, , address, port] = m;
     if (component !== '1' || !isPublicCandidateAddress(address!) || address === mapping.address) return undefined;
     return {
-      candidate: predictedCandidateLine(foundation!, mapping.address, port!),
+      candidate: `candidate:p${foundation!.slice(0, 31)} 1 udp ${PREDICTED_PRIORITY} ${mapping.address} ${port} typ srflx raddr 0.0.0.0 rport 0 generation 0`,
       sdpMid: host.sdpMid ?? null,
       sdpMLineIndex: host.sdpMLineIndex ?? null,
     };

@@ -14,7 +14,6 @@ export interface RtcIceCandidateInit {
 
 export interface RtcDataChannel extends DataChannelLike {
   readonly label: string;
-  onmessage: ((ev: { data: unknown }) => void) | null;
   addEventListener(type: 'open' | 'close' | 'bufferedamountlow' | 'error', fn: () => void): void;
   addEventListener(type: 'message', fn: (ev: { data: unknown }) => void): void;
 }

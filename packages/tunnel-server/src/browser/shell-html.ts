@@ -13,7 +13,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { DEFAULT_P2P_CHANNELS, MAX_P2P_CHANNELS, p2pChannelCount, SHELL_HEADER, SHELL_HELLO_ATTRIBUTE, type SignalHello } from '@wingman/protocol';
+import { DEFAULT_P2P_CHANNELS, MAX_P2P_CHANNELS, p2pChannelCount, SHELL_HEADER } from '@wingman/protocol';
 import { acceptsGzip, defaultBrowserDistDir } from './assets';
 
 /** zlib's default level: the shell is made per request (its session's settings), and level 9 gains a few bytes for twice the time. */
@@ -32,12 +32,6 @@ export interface ShellOptions {
   badge?: boolean;
   /** A private session (`wingman http --private`): the shell loads the app only over a verified channel. Default false. */
   private?: boolean;
-  /**
-   * The hello of this document's own viewer (SHELL_HELLO_ATTRIBUTE): only on
-   * a document made for one navigation, never on the Service Worker's copy,
-   * which answers later navigations (each needs its own viewer id).
-   */
-  hello?: SignalHello;
 }
 
 /** What the client reads from the page (validated again on its side). */
@@ -82,11 +76,6 @@ function scriptJson(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-/** Text safe inside a double-quoted HTML attribute. */
-function attributeText(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
 /** The inline script's file among the browser bundles. */
 export const SHELL_INLINE_SCRIPT_FILE = 'shell-inline.js';
 
@@ -125,9 +114,7 @@ export function shellInlineScript(distDir: string = defaultBrowserDistDir()): Sh
 export function renderShell(options: ShellOptions, script: ShellInlineScript = shellInlineScript()): string {
   const config = shellConfig(options);
   return `<!doctype html>
-<html lang="en"${config.p2p ? ` data-wingman-p2p="${config.p2pChannels}"` : ''}${config.private ? ' data-wingman-private' : ''}${
-    config.p2p && options.hello ? ` ${SHELL_HELLO_ATTRIBUTE}="${attributeText(JSON.stringify(options.hello))}"` : ''
-  }>
+<html lang="en"${config.p2p ? ` data-wingman-p2p="${config.p2pChannels}"` : ''}${config.private ? ' data-wingman-private' : ''}>
 <head>
 <meta charset="utf-8">
 <script>${script.text}</script>
@@ -151,10 +138,10 @@ export function renderShell(options: ShellOptions, script: ShellInlineScript = s
  * and asks for a new one each time it answers a navigation with it. A 503
  * saying how to build it when the inline script is not built.
  *
- * Gzipped where the request accepts it (about 17 KB, most of it the inline
- * script, becomes about 7 KB): on a first visit the shell is the first
+ * Gzipped where the request accepts it (about 11 KB, most of it the inline
+ * script, becomes about 5 KB): on a first visit the shell is the first
  * response of a new connection, and after the TLS handshake's flight what is
- * left of TCP's initial window (about 14 KB) does not hold 17 KB of HTML,
+ * left of TCP's initial window (about 14 KB) does not hold 11 KB of HTML,
  * whose TLS record then waits a round trip for the rest.
  */
 export function serveShell(req: Pick<IncomingMessage, 'headers'>, res: ServerResponse, options: ShellOptions, distDir?: string): void {

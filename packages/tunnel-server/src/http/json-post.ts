@@ -1,8 +1,8 @@
 /**
- * A JSON POST to one of the reserved endpoints (the Service Worker's
- * WebSocket tickets, signal batches): POST only, on an existing session,
- * `application/json` only (so a page of another site cannot send one
- * without a CORS preflight, which these endpoints never grant), and the
+ * A JSON POST to a reserved endpoint (the Service Worker's WebSocket
+ * tickets): POST only, on an existing session, `application/json` only (so
+ * a page of another site cannot send one without a CORS preflight, which
+ * the reserved endpoints never grant), and the
  * body read whole, bounded in size and in time, so a client that sends too
  * much or stalls gets its answer and holds nothing.
  */

@@ -62,7 +62,7 @@ export interface RouterOptions {
    * Serves the browser client's shell instead of relaying, for a browser's
    * top-level navigation on a session with P2P on; returns false to relay.
    */
-  bootstrap?: (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string[], visitorId?: string) => boolean;
+  bootstrap?: (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string[]) => boolean;
   /** Checks viewers of password-protected sessions (sessions without `access` are open). */
   accessGate?: ViewerAccessGate;
   /** The viewer's address of a request (trusted proxies, cluster hops): what per-viewer limits count by. Default: the socket's peer. */
@@ -213,7 +213,7 @@ export function createRouter(options: RouterOptions): Router {
       return sendPage(res, agentGonePage(id));
     }
     // A browser whose app runs its own Service Worker gets the app itself, over the relay (browser/own-service-worker.ts).
-    if (!appOwnSw && options.bootstrap?.(req, res, session, setCookie, gate.kind === 'admitted' ? gate.viewer.id : undefined)) return;
+    if (!appOwnSw && options.bootstrap?.(req, res, session, setCookie)) return;
     if (session.private) {
       req.resume();
       return sendPage(res, PRIVATE_SESSION_PAGE);

@@ -6,7 +6,6 @@
  * for a browser's top-level navigation on a P2P session
  * (docs/browser-client.md).
  */
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   CLIENT_PATH,
@@ -18,7 +17,6 @@ import {
   SIGNAL_PATH,
   SW_PATH,
   WS_TICKET_PATH,
-  type SignalHello,
 } from '@wingman/protocol';
 import { createBrowserAssets, createShellCopyRoute, isBootstrapNavigation, serveDiagnostics, serveShell } from '../browser';
 import { createOwnServiceWorkerHandler } from '../browser/own-service-worker';
@@ -26,13 +24,7 @@ import type { TunnelServerConfig } from '../config';
 import { createWsTicketHandler } from '../relay/ws-ticket-endpoint';
 import { createWsTicketStore, type WsTicketStore } from '../relay/ws-tickets';
 import type { Session } from '../sessions/registry';
-import {
-  createSessionInfoHandler,
-  createSignalBatchHandler,
-  createSignalUpgradeHandler,
-  SESSION_INFO_PATH,
-  signalingSession,
-} from '../signaling/signal-endpoint';
+import { createSessionInfoHandler, createSignalUpgradeHandler, SESSION_INFO_PATH, signalingSession } from '../signaling/signal-endpoint';
 import type { SignalingHub } from '../signaling/signaling-hub';
 import type { ViewerGate } from '../viewers/viewer-gate';
 import { createReservedRoutes, type ReservedRequestHandler, type ReservedRoutes, type ReservedRoutesOptions } from './reserved-routes';
@@ -52,8 +44,7 @@ export interface SessionRoutesOptions {
 export interface SessionRoutes {
   reserved: ReservedRoutes;
   /** Serves the shell instead of relaying, for a browser's top-level navigation on a session with P2P on; false to relay. */
-  /** `visitorId`: the viewer of a session with a viewer gate, admitted. */
-  bootstrap: (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string[], visitorId?: string) => boolean;
+  bootstrap: (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string[]) => boolean;
   /** The SW's cookies for the shim's relayed WebSockets (relay/ws-tickets.ts), which the WebSocket relay takes. */
   wsTickets: WsTicketStore;
   close(): void;
@@ -71,7 +62,6 @@ export function createSessionRoutes(options: SessionRoutesOptions): SessionRoute
   const reserved = createReservedRoutes({
     requests: new Map([
       [SESSION_INFO_PATH, createSessionInfoHandler({ config, hub })],
-      [SIGNAL_PATH, createSignalBatchHandler({ hub, viewerAddress: options.viewerAddress })],
       [CLIENT_PATH, serveAsset],
       [SHELL_PATH, createShellCopyRoute(p2pEnabled, config.p2p.channels)],
       [SW_PATH, serveAsset],
@@ -86,13 +76,10 @@ export function createSessionRoutes(options: SessionRoutesOptions): SessionRoute
   });
   return {
     reserved,
-    bootstrap(req, res, session, setCookie, visitorId) {
+    bootstrap(req, res, session, setCookie) {
       if (!p2pEnabled(session) || !isBootstrapNavigation(req)) return false;
       if (setCookie.length > 0) res.setHeader('set-cookie', setCookie);
-      // This document's own viewer: its page offers before its socket's hello (docs/PROTOCOL.md §Signal batches).
-      const viewerId = randomBytes(8).toString('hex');
-      const hello: SignalHello = { type: 'hello', viewerId, p2p: signalingSession(config, session, visitorId).p2pSettings(viewerId) };
-      serveShell(req, res, { sessionId: session.id, p2p: true, p2pChannels: config.p2p.channels, private: session.private === true, hello });
+      serveShell(req, res, { sessionId: session.id, p2p: true, p2pChannels: config.p2p.channels, private: session.private === true });
       return true;
     },
     wsTickets,

@@ -14,8 +14,6 @@ export interface P2PMetrics {
   signalingBytes: Counter<'direction'>;
   /** Signaling bytes (both directions) of one viewer socket, observed when it closes. */
   signalingBytesPerViewer: Histogram;
-  /** Signal batches (a resumed page load's claim before its hello), by outcome: `relayed` or the refusal's code. */
-  signalBatches: Counter<'outcome'>;
 }
 
 export function createP2PMetrics(registry: Registry): P2PMetrics {
@@ -54,12 +52,6 @@ export function createP2PMetrics(registry: Registry): P2PMetrics {
       name: 'wingman_signaling_bytes_per_viewer',
       help: 'Signaling payload bytes (both directions) of one viewer socket, at its close',
       buckets: [1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072],
-      registers,
-    }),
-    signalBatches: new Counter({
-      name: 'wingman_signal_batches_total',
-      help: 'Signal batches (signals before the hello), by outcome: relayed, or the refusal code',
-      labelNames: ['outcome'],
       registers,
     }),
   };

@@ -3,16 +3,8 @@
  * session info endpoint (SESSION_INFO_PATH). Both only ever see the session
  * named by the Host header, so a viewer can signal only that session's agent.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  MAX_SIGNAL_BATCH_BYTES,
-  MAX_SIGNAL_MESSAGE_BYTES,
-  parseSignalBatch,
-  ProtocolError,
-  SIGNAL_VIEWER_PARAM,
-  type P2PSettings,
-  type SignalBatch,
-} from '@wingman/protocol';
+import type { IncomingMessage } from 'node:http';
+import { MAX_SIGNAL_MESSAGE_BYTES, type P2PSettings } from '@wingman/protocol';
 import { WebSocketServer } from 'ws';
 import type { TunnelServerConfig } from '../config';
 import { writeRawText } from '../http/raw-response';
@@ -21,7 +13,6 @@ import { AGENT_TURN_USER, buildIceServers, p2pSettingsFor, turnUser } from '../p
 import type { Session } from '../sessions/registry';
 import type { SignalingHub, SignalingSession } from './signaling-hub';
 import { sendJson } from '../http/json-response';
-import { readJsonPost } from '../http/json-post';
 import type { ViewerGate } from '../viewers/viewer-gate';
 import { ERR_VIEWER_REFUSED } from '../viewers/viewer-pages';
 
@@ -47,7 +38,6 @@ export function sessionP2P(config: TunnelServerConfig, session: Session, holder:
     ...(config.p2p.peerConnections > 1 ? { peerConnections: config.p2p.peerConnections } : {}),
     // Sent only when off: absent means on, so viewers that parse the hello strictly see nothing new by default.
     ...(config.p2p.lossProbe ? {} : { lossProbe: false }),
-    ...(config.p2p.resume ? {} : { resume: false }),
   };
 }
 
@@ -92,7 +82,7 @@ export function createSignalUpgradeHandler(options: {
       const session = ctx.session;
       if (!session) return writeRawText(socket, 404, `No Wingman session ${ctx.sessionId} here`);
       wss.handleUpgrade(req, socket, head, (ws) => {
-        options.hub.acceptViewer(ws, signalingSession(options.config, session, ctx.viewerId), options.viewerAddress(req), proposedViewerId(req.url));
+        options.hub.acceptViewer(ws, signalingSession(options.config, session, ctx.viewerId), options.viewerAddress(req));
         // A refused viewer's signaling ends with it (the agent closes its P2P channels).
         if (ctx.viewerId === undefined || !options.viewerGate) return;
         const release = options.viewerGate.hold(session, ctx.viewerId, () => ws.close(CLOSE_POLICY, ERR_VIEWER_REFUSED));
@@ -103,43 +93,6 @@ export function createSignalUpgradeHandler(options: {
       for (const c of wss.clients) c.terminate();
       wss.close();
     },
-  };
-}
-
-/** The viewer id a signaling socket's URL names (SIGNAL_VIEWER_PARAM), if any; the hub checks it. */
-export function proposedViewerId(url: string | undefined): string | undefined {
-  const q = (url ?? '').indexOf('?');
-  if (q === -1) return undefined;
-  return new URLSearchParams((url ?? '').slice(q + 1)).get(SIGNAL_VIEWER_PARAM) ?? undefined;
-}
-
-/**
- * POST SIGNAL_PATH: a signal batch (docs/PROTOCOL.md §Signal batches), a
- * viewer's signals sent before its socket is open, relayed as if they had
- * come on that socket. `application/json` is required, so a cross-site page
- * cannot post one without a CORS preflight (never granted); the batch names
- * a viewer id only its page and the server know, and must come from that
- * socket's address.
- */
-export function createSignalBatchHandler(options: { hub: SignalingHub; viewerAddress: (req: IncomingMessage) => string }): ReservedRequestHandler {
-  const fail = (res: ServerResponse, status: number, error: string, message: string) => sendJson(res, status, { error, message });
-  return (req, res, ctx) => {
-    const address = options.viewerAddress(req);
-    void readJsonPost(req, res, ctx, MAX_SIGNAL_BATCH_BYTES).then(async (post) => {
-      if (!post) return;
-      const { session, text } = post;
-      let batch: SignalBatch;
-      try {
-        batch = parseSignalBatch(text);
-      } catch (err) {
-        if (!(err instanceof ProtocolError)) throw err;
-        return fail(res, 400, 'ERR_INVALID_SIGNAL', err.message);
-      }
-      const outcome = await options.hub.relayBatch(session.id, batch, address);
-      if (outcome.ok) return void res.writeHead(204).end();
-      const status = { ERR_UNKNOWN_VIEWER: 404, ERR_RATE_LIMITED: 429, ERR_P2P_DISABLED: 409, ERR_AGENT_OFFLINE: 503 }[outcome.code];
-      fail(res, status, outcome.code, outcome.message);
-    });
   };
 }
 

@@ -11,9 +11,6 @@ import {
   MAX_SIGNAL_MESSAGE_BYTES,
   parseViewerSignal,
   ProtocolError,
-  VIEWER_ID_PATTERN,
-  type SignalBatch,
-  type ViewerSignal,
   type HostSignal,
   type P2PSettings,
   type PeerReportMessage,
@@ -35,12 +32,6 @@ export const SIGNAL_BURST = 100;
 export const SIGNAL_PER_SECOND = 20;
 /** Stable code of a signaling socket refused because its address holds its share of them in the session (sessions/fair-share.ts). */
 export const ERR_SIGNALING_QUOTA = 'ERR_SIGNALING_QUOTA' satisfies SignalingErrorCode;
-/**
- * How long a signal batch waits for its viewer's socket, ms: the batch and
- * the socket's upgrade leave the page moments apart, on one connection over
- * HTTP/2 but on two over HTTP/1.1, where the batch may come first.
- */
-export const SIGNAL_BATCH_VIEWER_WAIT_MS = 2_000;
 /** A viewer that sends this many invalid messages is disconnected. */
 export const MAX_INVALID_SIGNALS = 5;
 /** WebSocket close code for policy violations (RFC 6455 §7.4.1). */
@@ -69,26 +60,9 @@ export interface SignalingHubOptions {
   maxPerAddress?: number;
 }
 
-/** What became of a signal batch (relayBatch). */
-export type SignalBatchOutcome =
-  | { ok: true }
-  /** No viewer of the session has that id from that address (not yet, or no more). */
-  | { ok: false; code: 'ERR_UNKNOWN_VIEWER' | 'ERR_RATE_LIMITED' | 'ERR_P2P_DISABLED' | 'ERR_AGENT_OFFLINE'; message: string };
-
 export interface SignalingHub {
-  /**
-   * Takes over a viewer's upgraded WebSocket for `session`; `address` is the
-   * viewer's (per-address quota); `proposedId` the viewer id it named
-   * (SIGNAL_VIEWER_PARAM), taken when well formed and free in the session.
-   */
-  acceptViewer(ws: WebSocket, session: SignalingSession, address?: string, proposedId?: string): void;
-  /**
-   * Relays a viewer's signals that came outside its socket (a signal batch),
-   * in order, as if they had come on it; waits up to
-   * SIGNAL_BATCH_VIEWER_WAIT_MS for the viewer's socket. `address`: the
-   * batch's sender, which must be the socket's.
-   */
-  relayBatch(sessionId: string, batch: SignalBatch, address?: string): Promise<SignalBatchOutcome>;
+  /** Takes over a viewer's upgraded WebSocket for `session`; `address` is the viewer's (per-address quota). */
+  acceptViewer(ws: WebSocket, session: SignalingSession, address?: string): void;
   /** A `signal` envelope from the session's agent, relayed as it is (its error codes too). Unknown viewers are ignored (they left). */
   fromAgent(sessionId: string, viewerId: string, message: HostSignal<string>): void;
   /** A `peer-report` from the session's agent (metrics). */
@@ -103,9 +77,6 @@ export interface SignalingHub {
 interface Viewer {
   id: string;
   ws: WebSocket;
-  session: SignalingSession;
-  /** Its address's fair-share key (sourceKey), or its id without one. */
-  source: string;
   bucket: TokenBucket;
   invalid: number;
   offeredAt?: number;
@@ -138,81 +109,8 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
     if (close) v.ws.close(close, code);
   };
 
-  /** Signal batches waiting for their viewer's socket, by `<session> <viewer>`: at most MAX_VIEWERS_PER_SESSION per session. */
-  const waiting = new Map<string, Set<() => void>>();
-  const waitingIn = new Map<string, number>();
-  const viewerArrived = (sessionId: string, viewerId: string) => {
-    const key = `${sessionId} ${viewerId}`;
-    for (const wake of waiting.get(key) ?? []) wake();
-  };
-  /** The viewer once it is there, or undefined after `ms` (or at once when the session already has its share of waiting batches). */
-  function viewerSoon(sessionId: string, viewerId: string, ms: number): Promise<Viewer | undefined> {
-    const found = sessions.get(sessionId)?.get(viewerId);
-    if (found || (waitingIn.get(sessionId) ?? 0) >= MAX_VIEWERS_PER_SESSION) return Promise.resolve(found);
-    const key = `${sessionId} ${viewerId}`;
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        const set = waiting.get(key)!;
-        set.delete(done);
-        if (set.size === 0) waiting.delete(key);
-        const left = (waitingIn.get(sessionId) ?? 1) - 1;
-        if (left === 0) waitingIn.delete(sessionId);
-        else waitingIn.set(sessionId, left);
-        resolve(sessions.get(sessionId)?.get(viewerId));
-      };
-      const timer = setTimeout(done, ms);
-      if (!waiting.has(key)) waiting.set(key, new Set());
-      waiting.get(key)!.add(done);
-      waitingIn.set(sessionId, (waitingIn.get(sessionId) ?? 0) + 1);
-    });
-  }
-
-  /** One valid message from `viewer` on its way to the agent; an error code and message when refused. */
-  function relay(viewer: Viewer, message: ViewerSignal): { code: 'ERR_P2P_DISABLED' | 'ERR_AGENT_OFFLINE'; message: string } | undefined {
-    const { session } = viewer;
-    if (message.type === 'prepare' && (!session.p2pEnabled() || session.p2pSettings(viewer.id).resume === false))
-      return { code: 'ERR_P2P_DISABLED', message: 'resumed peer connections are off for this session (P2P_RESUME)' };
-    if (message.type === 'offer') {
-      if (!session.p2pEnabled()) return { code: 'ERR_P2P_DISABLED', message: 'P2P is disabled for this session' };
-      // One attempt per viewer: a striped viewer's later peer connections (`pc`) are part of it.
-      if (message.pc === undefined) {
-        viewer.offeredAt = Date.now();
-        metrics.attempts.inc();
-      }
-    }
-    if (message.type === 'connection-state' && message.state === 'failed') {
-      metrics.failures.inc({ reason: 'viewer: ' + (message.reason ?? 'failed').slice(0, 40) });
-      metrics.fallbacks.inc();
-    }
-    metrics.signalingMessages.inc({ direction: 'viewer-to-agent' });
-    if (!session.sendToAgent({ type: 'signal', viewerId: viewer.id, message }))
-      return { code: 'ERR_AGENT_OFFLINE', message: 'the developer agent is not connected' };
-    return undefined;
-  }
-
-  /** relayBatch, before its outcome is counted. */
-  async function relayBatchNow(sessionId: string, batch: SignalBatch, address: string | undefined): Promise<SignalBatchOutcome> {
-    const viewer = await viewerSoon(sessionId, batch.viewerId, SIGNAL_BATCH_VIEWER_WAIT_MS);
-    const source = address === undefined ? batch.viewerId : sourceKey(address);
-    if (!viewer || viewer.source !== source || viewer.ws.readyState !== 1)
-      return { ok: false, code: 'ERR_UNKNOWN_VIEWER', message: `no signaling socket of viewer ${batch.viewerId} from this address` };
-    for (const message of batch.messages) {
-      if (!viewer.bucket.take()) {
-        metrics.signalingRejected.inc({ code: 'ERR_RATE_LIMITED' });
-        return { ok: false, code: 'ERR_RATE_LIMITED', message: `over ${SIGNAL_PER_SECOND} signaling messages per second` };
-      }
-      const refused = relay(viewer, message);
-      if (refused) {
-        metrics.signalingRejected.inc({ code: refused.code });
-        return { ok: false, ...refused };
-      }
-    }
-    return { ok: true };
-  }
-
   return {
-    acceptViewer(ws, session, address, proposedId) {
+    acceptViewer(ws, session, address) {
       let viewers = sessions.get(session.id);
       if (!viewers) sessions.set(session.id, (viewers = new Map()));
       if (!session.p2pEnabled()) {
@@ -220,8 +118,7 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
         ws.close(1000, 'p2p disabled');
         return;
       }
-      const proposed = proposedId !== undefined && VIEWER_ID_PATTERN.test(proposedId) && !viewers.has(proposedId) ? proposedId : undefined;
-      const id = proposed ?? randomBytes(8).toString('hex');
+      const id = randomBytes(8).toString('hex');
       // Without an address (embedders), each socket counts as its own viewer: only MAX_VIEWERS_PER_SESSION applies.
       const source = address === undefined ? id : sourceKey(address);
       if (!shares.acquire(session.id, source, MAX_VIEWERS_PER_SESSION, maxPerAddress)) {
@@ -243,15 +140,12 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
       const viewer: Viewer = {
         id,
         ws,
-        session,
-        source,
         bucket: createTokenBucket(SIGNAL_BURST, SIGNAL_PER_SECOND),
         invalid: 0,
         bytes: 0,
       };
       viewers.set(viewer.id, viewer);
       sendToViewer(viewer, { type: 'hello', viewerId: viewer.id, p2p: session.p2pSettings(viewer.id) });
-      viewerArrived(session.id, viewer.id);
 
       ws.on('message', (data, isBinary) => {
         const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
@@ -269,8 +163,22 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
           viewer.invalid++;
           return reject(viewer, 'ERR_INVALID_SIGNAL', err.message, viewer.invalid >= MAX_INVALID_SIGNALS ? CLOSE_POLICY : undefined);
         }
-        const refused = relay(viewer, message);
-        if (refused) reject(viewer, refused.code, refused.message);
+        if (message.type === 'offer') {
+          if (!session.p2pEnabled()) return reject(viewer, 'ERR_P2P_DISABLED', 'P2P is disabled for this session');
+          // One attempt per viewer: a striped viewer's later peer connections (`pc`) are part of it.
+          if (message.pc === undefined) {
+            viewer.offeredAt = Date.now();
+            metrics.attempts.inc();
+          }
+        }
+        if (message.type === 'connection-state' && message.state === 'failed') {
+          metrics.failures.inc({ reason: 'viewer: ' + (message.reason ?? 'failed').slice(0, 40) });
+          metrics.fallbacks.inc();
+        }
+        metrics.signalingMessages.inc({ direction: 'viewer-to-agent' });
+        if (!session.sendToAgent({ type: 'signal', viewerId: viewer.id, message })) {
+          reject(viewer, 'ERR_AGENT_OFFLINE', 'the developer agent is not connected');
+        }
       });
       ws.on('close', () => {
         metrics.signalingBytesPerViewer.observe(viewer.bytes);
@@ -280,12 +188,6 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
         session.sendToAgent({ type: 'viewer-left', viewerId: viewer.id });
       });
       ws.on('error', () => ws.terminate());
-    },
-
-    async relayBatch(sessionId, batch, address) {
-      const outcome = await relayBatchNow(sessionId, batch, address);
-      metrics.signalBatches.inc({ outcome: outcome.ok ? 'relayed' : outcome.code });
-      return outcome;
     },
 
     fromAgent(sessionId, viewerId, message) {
@@ -317,7 +219,6 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
     },
 
     close() {
-      for (const wakes of [...waiting.values()]) for (const wake of [...wakes]) wake();
       for (const viewers of sessions.values()) for (const v of viewers.values()) v.ws.close(1001, 'server closing');
       sessions.clear();
     },

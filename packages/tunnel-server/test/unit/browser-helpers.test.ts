@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { DEFAULT_P2P_CHANNELS, MAX_P2P_CHANNELS, SHELL_HELLO_ATTRIBUTE, type SignalHello } from '@wingman/protocol';
+import { DEFAULT_P2P_CHANNELS, MAX_P2P_CHANNELS } from '@wingman/protocol';
 import {
   createBrowserAssets,
   isBootstrapNavigation,
@@ -120,27 +120,6 @@ describe('renderShell', () => {
     expect(renderShell({ sessionId: 'abc', p2p: true, p2pChannels: 1 }, script)).toContain('<html lang="en" data-wingman-p2p="1">');
     expect(() => renderShell({ sessionId: 'abc', p2p: true, p2pChannels: MAX_P2P_CHANNELS + 1 }, script)).toThrow(TypeError);
     expect(renderShell({ sessionId: 'abc', p2p: false }, script)).toContain('<html lang="en">');
-  });
-
-  it("carries the document's own hello on <html>, escaped for the attribute, only on a P2P session's shell", () => {
-    const script = inlineScript('window.x=1;');
-    const hello: SignalHello = {
-      type: 'hello',
-      viewerId: '0123456789abcdef',
-      p2p: { enabled: true, timeoutMs: 3000, iceServers: [{ urls: ['turn:x.example:3478'], username: '1<2>"&\'', credential: 'c' }] },
-    };
-    const html = renderShell({ sessionId: 'abc', p2p: true, hello }, script);
-    const m = new RegExp(`<html lang="en" data-wingman-p2p="${DEFAULT_P2P_CHANNELS}" ${SHELL_HELLO_ATTRIBUTE}="([^"]*)">`).exec(html);
-    expect(m).not.toBeNull();
-    expect(m![1]).not.toMatch(/[<>]/);
-    const text = m![1]!
-      .replace(/&quot;/g, '"')
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>')
-      .replace(/&amp;/g, '&');
-    expect(JSON.parse(text)).toEqual(hello);
-    expect(renderShell({ sessionId: 'abc', p2p: false, hello }, script)).not.toContain(SHELL_HELLO_ATTRIBUTE);
-    expect(renderShell({ sessionId: 'abc', p2p: true }, script)).not.toContain(SHELL_HELLO_ATTRIBUTE);
   });
 
   it('inlines the script browser-client built: it creates the app frame and loads client.js', () => {

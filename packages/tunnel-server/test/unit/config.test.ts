@@ -26,7 +26,6 @@ describe('configuration', () => {
       turnTtlS: 300,
       videoSection: true,
       lossProbe: true,
-      resume: true,
     });
   });
 

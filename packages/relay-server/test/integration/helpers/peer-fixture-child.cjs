@@ -1,7 +1,6 @@
 /**
  * The child process of peer-fixture.ts: real @roamhq/wrtc peer connections,
- * P2P hosts (peer-host.ts) and stores of prepared peer connections
- * (prepared-peers.ts), all from the built agent (packages/relay-server/dist),
+ * and P2P hosts (peer-host.ts), all from the built agent (packages/relay-server/dist),
  * driven by the test over Node's IPC channel. Native WebRTC lives here only,
  * so that a crash in it is this process's exit signal, which the test
  * reports, and never the jest process's.
@@ -16,13 +15,12 @@ const { join } = require('node:path');
 const DIST = join(__dirname, '..', '..', '..', 'dist');
 const { createPeerConnection, closePeer } = require(join(DIST, 'p2p/webrtc.js'));
 const { createPeerHost } = require(join(DIST, 'p2p/peer-host.js'));
-const { createParkedPeers } = require(join(DIST, 'p2p/prepared-peers.js'));
 const { bindDataChannel, BindingError, bindingProof, deriveTrustKeys, linkKeyBytes, sdpFingerprint } = require('@wingman/protocol');
 
 /** After `close`, the exit waits this long so that the peers' closes go out. */
 const EXIT_AFTER_CLOSE_MS = 100;
 
-/** Every object the test holds a handle of, by id ("pc1", "dc2", "host3", "store4"). */
+/** Every object the test holds a handle of, by id ("pc1", "dc2", "host3"). */
 const objects = new Map();
 const idOf = new Map();
 let nextId = 1;
@@ -61,7 +59,6 @@ async function dtlsState(pc) {
 
 const peers = new Set();
 const hosts = new Set();
-const stores = new Set();
 
 const ops = {
   /** A peer connection; its candidates and the channels it receives become events. */
@@ -161,29 +158,8 @@ const ops = {
     get(host).close();
     hosts.delete(get(host));
   },
-  /** A store of prepared peer connections; each peer connection it closes becomes a `store-closed` event. */
-  'store.new'(options) {
-    let id;
-    const store = createParkedPeers({ ...options, closePc: (pc) => emit({ event: 'store-closed', of: id, pc: idOf.get(pc) }) });
-    stores.add(store);
-    id = register('store', store);
-    return id;
-  },
-  'store.park': (store, { pc, ...entry }) => get(store).park({ ...entry, pc: get(pc), channels: [] }),
-  'store.claim'(store, token, offer, macked) {
-    const parked = get(store).claim(token, offer, macked);
-    return parked ? idOf.get(parked.pc) : null;
-  },
-  'store.preparerLeft'(store, preparer) {
-    get(store).preparerLeft(preparer);
-  },
-  'store.size': (store) => get(store).size,
-  'store.close'(store) {
-    get(store).close();
-  },
   /** Closes everything, then exits. */
   close() {
-    for (const store of stores) store.close();
     for (const host of hosts) host.close();
     for (const pc of peers) closePeer(pc);
     setTimeout(() => process.exit(0), EXIT_AFTER_CLOSE_MS);

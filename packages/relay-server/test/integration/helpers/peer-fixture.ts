@@ -1,12 +1,11 @@
 /**
- * Real @roamhq/wrtc peer connections, P2P hosts and stores of prepared peer
- * connections for a test, living in a child process (peer-fixture-child.cjs,
+ * Real @roamhq/wrtc peer connections and P2P hosts for a test, living in a child process (peer-fixture-child.cjs,
  * on the built agent under packages/relay-server/dist): wrtc is native code
  * that now and then crashes its process (SIGSEGV), and in the child that is
  * an exit signal this test reports, not a dead jest run. The test holds
- * handles (FixturePc, FixtureDc, FixtureHost, FixtureStore) whose methods
+ * handles (FixturePc, FixtureDc, FixtureHost) whose methods
  * are requests to the child; what the child's objects emit (candidates,
- * channel states, a host's signals and reports, a store's closes) comes back
+ * channel states, a host's signals and reports) comes back
  * as events and is recorded on the handles.
  *
  * Every request and wait is bounded, and fails at once, naming the signal or
@@ -51,8 +50,7 @@ type FixtureEvent =
   | { event: 'dc-state'; of: string; state: string }
   | { event: 'bound-message'; of: string; data: number[] }
   | { event: 'host-signal'; of: string; signal: { viewerId: string; message: HostSignal } }
-  | { event: 'host-report'; of: string; report: PeerReport }
-  | { event: 'store-closed'; of: string; pc: string };
+  | { event: 'host-report'; of: string; report: PeerReport };
 type EventOf<N extends FixtureEvent['event']> = Extract<FixtureEvent, { event: N }>;
 
 interface ChannelInfo {
@@ -159,10 +157,6 @@ export class PeerFixture {
 
   async newHost(options: { acceptLoopbackCandidates?: boolean; hideHostCandidates?: boolean; connectTimeoutMs?: number } = {}): Promise<FixtureHost> {
     return new FixtureHost(this).attach(await this.request<string>('host.new', [options]));
-  }
-
-  async newStore(options: { max: number; ttlMs?: number; afterLeaveMs?: number }): Promise<FixtureStore> {
-    return new FixtureStore(this).attach(await this.request<string>('store.new', [options]));
   }
 
   /** Closes everything in the child and waits for its exit (killing it by pid if that does not come); throws if it died. */
@@ -356,33 +350,5 @@ export class FixtureHost extends Handle {
   /** The first report passing `filter`, made already or to come. */
   report(filter: (r: PeerReport) => boolean, wait: Wait): Promise<PeerReport> {
     return this.entry(this.reports, 'report', filter, wait);
-  }
-}
-
-/** A store of prepared peer connections (prepared-peers.ts createParkedPeers) in the child. */
-export class FixtureStore extends Handle {
-  /** The ids of the peer connections it closed, in order. */
-  readonly closed: string[] = [];
-
-  constructor(fixture: PeerFixture) {
-    super(fixture, 'store');
-    this.record('store-closed', (e) => e.pc, this.closed, 'closed');
-  }
-
-  /** Parks `pc` (with no channels held); resolves with its token. */
-  park(entry: { preparer: string; pc: FixturePc; offer: string; loopback: boolean }): Promise<string> {
-    return this.call('park', { ...entry, pc: entry.pc.id });
-  }
-  /** The id of the peer connection the claim took out, or undefined. */
-  async claim(token: string, offer: string, macked: boolean): Promise<string | undefined> {
-    return (await this.call<string | null>('claim', token, offer, macked)) ?? undefined;
-  }
-  preparerLeft = (preparer: string) => this.call<void>('preparerLeft', preparer);
-  size = () => this.call<number>('size');
-  close = () => this.call<void>('close');
-
-  /** Resolves once it has closed `count` peer connections. */
-  async closedUpTo(count: number, wait: Wait): Promise<void> {
-    await this.entry(this.closed, 'closed', () => this.closed.length >= count, wait);
   }
 }
