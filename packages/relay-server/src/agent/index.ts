@@ -130,6 +130,8 @@ export interface ReadyEvent {
   link?: string;
   /** 'password': viewers need the password; 'link': the URL alone gives access. */
   access: 'password' | 'link';
+  /** `--private`: the server relays nothing; viewers reach the app only over a channel verified with the link key. */
+  private?: true;
   /** When the session ends (server clock, ms since epoch), with `expiresInMs`. */
   expiresAt?: number;
   /** The viewer gate the server applies, when the agent asked for one and the server confirmed it. */
@@ -326,6 +328,7 @@ export function createAgent(options: AgentOptions): Agent {
       ...(message.viewers !== undefined ? { viewers: message.viewers } : {}),
       ...(message.viewersReset ? { viewersReset: message.viewersReset } : {}),
       ...(options.name !== undefined ? { named: true as const } : {}),
+      ...(options.private ? { private: true as const } : {}),
     });
   }
 

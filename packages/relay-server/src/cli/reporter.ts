@@ -14,6 +14,7 @@ import { shortViewerId } from '@wingman/protocol';
 import type { ViewerEntry } from '../viewers/viewer-roster';
 import { renderQr, shouldPrintQr, type QrChoice } from './qr';
 import { coalescedOutput, type Output } from './coalesced-output';
+import { PASSWORD_WORDS, PRIVATE_WORDS } from './access-words';
 import { browserP2P, BROWSER_P2P_WORDS } from './browser-p2p';
 import { printable, terminalSafeJson } from './printable';
 
@@ -100,14 +101,14 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
       readySeen = true;
       if (tunnel !== undefined) {
         stdout.write(
-          `${e.url}  → ${forwardingTo}${e.access === 'password' ? '  (password)' : ''}${e.expiresAt !== undefined ? `  (expires at ${new Date(e.expiresAt).toLocaleString()})` : ''}\n${reset}`,
+          `${e.url}  → ${forwardingTo}${e.private ? '  (private)' : ''}${e.access === 'password' ? '  (password)' : ''}${e.expiresAt !== undefined ? `  (expires at ${new Date(e.expiresAt).toLocaleString()})` : ''}\n${reset}`,
         );
         return;
       }
       const link = e.link ?? e.url;
       const qr = shouldPrintQr(options.qr, link, stdout.isTTY === true) ? `\n${renderQr(link)}\n` : '';
       stdout.write(
-        `\nWingman: share this link\n\n    ${link}\n${qr}${e.access === 'password' ? '    viewers need the password (--password)\n' : ''}${e.viewers === 'approve' ? '    viewers wait until you admit them (--approve)\n' : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}${reset ? `    ${reset}` : ''}\nforwarding to ${forwardingTo} (${BROWSER_P2P_WORDS[browserP2P(e.p2p, e.url)]})\n${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`,
+        `\nWingman: share this link\n\n    ${link}\n${qr}${e.private ? `    ${PRIVATE_WORDS}\n` : ''}${e.access === 'password' ? `    ${PASSWORD_WORDS}\n` : ''}${e.viewers === 'approve' ? '    viewers wait until you admit them (--approve)\n' : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}${reset ? `    ${reset}` : ''}\nforwarding to ${forwardingTo} (${BROWSER_P2P_WORDS[browserP2P(e.p2p, e.url)]})\n${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`,
       );
     },
     request(e) {
@@ -141,8 +142,10 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
     warning(_code, message) {
       stderr.write(`warning: ${message}\n`);
     },
-    fatal(_code, message) {
-      stderr.write(`error: ${message}\n`);
+    fatal(code, message) {
+      // The session reaching its --expires deadline is the end the developer asked for.
+      if (code === 'ERR_SESSION_EXPIRED') stdout.write(`${message}\n`);
+      else stderr.write(`error: ${message}\n`);
     },
     closing() {
       stderr.write('closing the tunnel...\n');

@@ -7,6 +7,7 @@ import type { TransportName } from '../forward';
 import { SELECTABLE_WAITING } from './terminal-keys';
 import type { BrowserP2P } from './browser-p2p';
 import { printable } from './printable';
+import { PASSWORD_WORDS, PRIVATE_WORDS } from './access-words';
 
 export interface ScreenViewer {
   id: string;
@@ -49,6 +50,7 @@ export interface ScreenState {
   url?: string;
   qr?: string;
   access?: 'link' | 'password';
+  private?: boolean;
   expiresAt?: number;
   target: string;
   inspector?: string;
@@ -100,7 +102,8 @@ const P2P_HEADER: Readonly<Record<BrowserP2P, string>> = {
 export function renderScreen(state: ScreenState, size: { columns: number; rows: number }, now: number): string[] {
   const header: string[] = ['Wingman', ''];
   header.push(state.url ? `    ${state.url}` : state.closed ? '    (no session)' : '    connecting to the tunnel server...');
-  if (state.access === 'password') header.push('    viewers need the password (--password)');
+  if (state.private) header.push(`    ${PRIVATE_WORDS}`);
+  if (state.access === 'password') header.push(`    ${PASSWORD_WORDS}`);
   if (state.expiresAt !== undefined) header.push(`    expires at ${new Date(state.expiresAt).toLocaleString()}`);
   header.push('');
   header.push(`forwarding to ${state.target}${state.p2p === undefined ? '' : P2P_HEADER[state.p2p]}`);

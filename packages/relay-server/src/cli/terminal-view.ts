@@ -184,10 +184,13 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
       });
     },
     ready(e, forwardingTo, inspector) {
-      if (state.url !== undefined) problem('warning', e.resumed ? `reconnected: ${e.url} (same URL)` : `reconnected with a NEW URL: ${e.url}`);
+      // The same URL back is good news; a new one is worth a warning (the old link no longer works).
+      if (state.url !== undefined)
+        problem(e.resumed ? 'info' : 'warning', e.resumed ? `reconnected: ${e.url} (same URL)` : `reconnected with a NEW URL: ${e.url}`);
       if (e.viewersReset) problem('warning', viewersResetWords(e.viewersReset));
       state.url = e.link ?? e.url;
       state.access = e.access;
+      state.private = e.private === true;
       if (e.expiresAt !== undefined) state.expiresAt = e.expiresAt;
       state.target = forwardingTo;
       if (inspector) state.inspector = inspector;
@@ -238,7 +241,7 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
       }
       problem('warning', message);
     },
-    fatal: (_code, message) => problem('error', message),
+    fatal: (code, message) => problem(code === 'ERR_SESSION_EXPIRED' ? 'info' : 'error', message),
     closing() {
       state.status = 'closing the tunnel...';
       schedule();

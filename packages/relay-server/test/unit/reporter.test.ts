@@ -23,6 +23,35 @@ function capture(json: boolean) {
   return { reporter, out: () => out };
 }
 
+describe('what the banner says of access, and a session that reached its deadline', () => {
+  function both() {
+    let out = '';
+    let err = '';
+    const reporter = createReporter({ json: false, stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, qr: false });
+    return { reporter, out: () => out, err: () => err };
+  }
+
+  it('says a session is private, and that viewers need the password without naming a flag the developer may not have used', () => {
+    const c = both();
+    c.reporter.ready({ ...ready, private: true, access: 'password' }, 'http://localhost:3000');
+    expect(c.out()).toContain('private: the server relays nothing');
+    expect(c.out()).toContain('viewers need the password\n');
+    expect(c.out()).not.toContain('(--password)');
+    const open = both();
+    open.reporter.ready(ready, 'http://localhost:3000');
+    expect(open.out()).not.toContain('private');
+  });
+
+  it('prints the end at --expires as a normal end, not an error; other fatal errors stay errors', () => {
+    const c = both();
+    c.reporter.fatal('ERR_SESSION_EXPIRED', 'the session expired (--expires): the link no longer works');
+    expect(c.out()).toBe('the session expired (--expires): the link no longer works\n');
+    expect(c.err()).toBe('');
+    c.reporter.fatal('ERR_X', 'stop');
+    expect(c.err()).toBe('error: stop\n');
+  });
+});
+
 describe('ready output', () => {
   it('names the inspector and the expiry in the banner', () => {
     const c = capture(false);

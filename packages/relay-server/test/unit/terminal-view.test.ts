@@ -153,6 +153,20 @@ describe('terminal view', () => {
     expect(screen()).toContain('warning: viewer 01234567: its app registered its own Service Worker (/sw.js)');
   });
 
+  it('files the same URL back as news, a new URL and errors as problems, and the end at --expires as news', () => {
+    const { v, screen } = view();
+    v.ready({ ...ready, private: true }, 'http://localhost:3000');
+    v.ready({ ...ready, private: true, resumed: true }, 'http://localhost:3000');
+    v.fatal('ERR_SESSION_EXPIRED', 'the session expired (--expires): the link no longer works');
+    v.dispose();
+    const s = screen();
+    expect(s).toContain('private: the server relays nothing');
+    expect(s).not.toMatch(/warning: reconnected/);
+    expect(s).toContain('reconnected: http://');
+    expect(s).not.toMatch(/error: the session expired/);
+    expect(s).toContain('the session expired (--expires)');
+  });
+
   it('takes requests from the forwarders when the inspector is off', () => {
     const { v, screen } = view();
     v.ready(ready, 'http://localhost:3000');
