@@ -5,7 +5,7 @@
  * their delay lines) on another, through `taskset`. Without it the
  * reviewer's browser and the developer's side of every mode compete for the
  * same cores, which two real machines never do; with it each side has one
- * core of its own, fewer than a real machine has. docs/lab.md §Shared cores.
+ * core of its own, fewer than a real machine has. docs/lab-log.md §Shared cores.
  */
 
 /** Set (to anything) in the lab's environment: startInNamespace pins what it starts (proc.mjs). */

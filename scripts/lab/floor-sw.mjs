@@ -6,7 +6,7 @@
  * shell, no frame, no channel. The lab registers it on a relay-only
  * session's page after that session's own reloads and reloads again
  * (reviewer.mjs), so a row carries, from the same run, what any Service
- * Worker in a page's path costs a reload (docs/lab.md §Reload floors).
+ * Worker in a page's path costs a reload (docs/lab-log.md §Reload floors).
  *
  * The shell floor adds what a shell costs: the smallest worker that answers
  * a page's navigation with the smallest shell document, a frame with the

@@ -5,7 +5,7 @@
  * (relay-server p2p/loss-echo.ts), in a child process so that a native
  * crash is an exit code, not a dead jest. Loopback loses nothing, so the
  * lossy verdict itself is measured in the network lab's lossy-mobile
- * scenario (docs/lab.md §Lossy link); here: the count on a clean path, an
+ * scenario (docs/lab-log.md §Lossy link); here: the count on a clean path, an
  * agent without the channel, and the echo's bounds against a viewer that
  * sends more, or other things, than probes.
  */

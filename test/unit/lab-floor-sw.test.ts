@@ -2,7 +2,7 @@
  * The workers of the lab's Service Worker floors (scripts/lab/floor-sw.mjs):
  * the lab's Vite app serves each from its public directory, and each is a
  * script a browser can run. What they cost a reload is measured by the lab
- * itself (`npm run lab -- --wan`, docs/lab.md §Reload floors).
+ * itself (`npm run lab -- --wan`, docs/lab-log.md §Reload floors).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -6,7 +6,7 @@
  * SO_RCVBUF request on a UDP socket below the given size is raised to it. So
  * the lab can show what the peer path gives when the agent's
  * @roamhq/wrtc socket (libwebrtc asks 256 KiB) and Chromium's hold more
- * (docs/lab.md §Bulk floor). Sockets nobody sizes keep net.core.rmem_default.
+ * (docs/lab-log.md §Bulk floor). Sockets nobody sizes keep net.core.rmem_default.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';

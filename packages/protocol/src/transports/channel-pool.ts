@@ -18,7 +18,7 @@ import type { DataChannelLike } from './data-channel';
  * Data channels a viewer opens per peer connection by default: a burst of
  * requests spreads over four, so a lost packet holds back about a quarter of
  * them instead of all. The lab's lossy-mobile cold visit measured the same
- * with 4 as with 1 (docs/lab.md §Channel pool: the shared association's
+ * with 4 as with 1 (docs/lab-log.md §Channel pool: the shared association's
  * congestion control and loss recovery bound it), and nothing measured
  * worse, so the default rests on removing the cross-channel blocking, not on
  * a measured gain there.
@@ -34,7 +34,7 @@ export const MAX_P2P_CHANNELS = 8;
  * own SCTP association, so its own congestion window and loss recovery: one
  * association's recovery from a loss holds back only the channels on it. The
  * lab's lossy-mobile cold visit went from 7.4 s over one to 4.4 s over two
- * and 3.9 s over four, far-server's loads and bulk unchanged (docs/lab.md
+ * and 3.9 s over four, far-server's loads and bulk unchanged (docs/lab-log.md
  * §Striping); two takes most of that gain at half the handshakes and agent
  * peer connections of four. docs/PROTOCOL.md §Channel pool.
  */

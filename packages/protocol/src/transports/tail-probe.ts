@@ -46,7 +46,7 @@ export const TAIL_PROBE_COUNT = 5;
  * far-server reloads took 1.04× / 1.09× relay-only against 0.93× / 1.03×
  * without probes (probes all through the module wave); with 30 ms 1.02× /
  * 0.97×, and lossy-mobile's lone-request p99 234 ms instead of 145
- * (relay-only ~520). docs/lab.md §Lossy link.
+ * (relay-only ~520). docs/lab-log.md §Lossy link.
  */
 export const TAIL_PROBE_IDLE_MS = 30;
 

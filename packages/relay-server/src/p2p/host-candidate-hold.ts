@@ -9,7 +9,7 @@
  * work, checked first; the prediction, which can, waited a tick behind it
  * (lab, far-server set-up race: ICE at 265 ms from the hello with the host
  * candidate sent first, 206 ms with it held back, 205 ms with the agent's
- * offer made ahead; docs/lab.md §Set-up race). A viewer on the same LAN needs
+ * offer made ahead; docs/lab-log.md §Set-up race). A viewer on the same LAN needs
  * the host candidate: it is still sent, with its own priority (so its pair
  * wins once it works), and at once when the viewer shows it is behind the
  * same public address as the agent (`release`).

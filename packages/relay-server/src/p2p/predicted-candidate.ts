@@ -7,7 +7,7 @@
  * agent learns its public candidate from its STUN server, one round trip to
  * the server after the viewer's offer arrived: on a far server the answer
  * reached the page ~80 ms before the candidate did, and ICE waited for it
- * (docs/lab.md §Set-up race).
+ * (docs/lab-log.md §Set-up race).
  *
  * Most NATs keep a socket's source port when they map it (Linux's
  * MASQUERADE does; RFC 4787 §4.1 calls it port preservation), and a
