@@ -1,0 +1,89 @@
+/**
+ * What a viewer without the link cookie gets on a session with a link
+ * verifier (link-access.ts). A browser's navigation gets the bootstrap page:
+ * no byte of the app, only an inline script that reads the link key from
+ * `location.hash`, derives the access token (docs/PROTOCOL.md §Link access),
+ * POSTs it to LINK_PATH, and reloads (the fragment stays, for the shell to
+ * take). Without a key in the fragment, or when the server refuses it, the
+ * page says the link is incomplete. Everything else gets that refusal as a
+ * page or, for an upgrade, a raw 403.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { escapeHtml, LINK_ACCESS_LABEL, LINK_PATH, LINK_TOKEN_HEADER, VIA_HEADER } from '@wingman/protocol';
+import { sendPage, type PageOptions } from '../http/pages';
+import { writeRawText } from '../http/raw-response';
+
+export const LINK_INCOMPLETE_PAGE: PageOptions = {
+  status: 403,
+  title: 'This link is incomplete',
+  message:
+    "The developer shares this app with a link that ends in `#k=…`; the address you opened lacks that part (a copied address bar, a link cut short). Ask the developer for the full link. Scripts can present the link's token in the `X-Wingman-Link-Token` header, or use `wingman fetch` with the full link.",
+  code: 'ERR_LINK_INCOMPLETE',
+};
+
+/** A second bootstrap this soon after the last one in the tab means the browser dropped the cookie: give up rather than loop, ms. */
+const RETRY_WINDOW_MS = 3_000;
+
+const script = `(async () => {
+  const say = (t) => { document.getElementById('m').textContent = t; document.getElementById('h').hidden = false; };
+  const m = /^#k=([A-Za-z0-9_-]{22})(?:&|$)/.exec(location.hash);
+  if (!m) return say('The address lacks its #k= part.');
+  let last = 0;
+  try { last = Number(sessionStorage.getItem('wingman-link-tried')) || 0; sessionStorage.setItem('wingman-link-tried', String(Date.now())); } catch {}
+  if (Date.now() - last < ${RETRY_WINDOW_MS}) return say('This browser did not keep the access cookie: allow cookies for this site and open the link again.');
+  try {
+    const b64 = m[1].replace(/-/g, '+').replace(/_/g, '/') + '==';
+    const raw = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const key = await crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(${JSON.stringify(LINK_ACCESS_LABEL)})));
+    const token = btoa(String.fromCharCode(...mac)).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+    const r = await fetch(${JSON.stringify(LINK_PATH)}, { method: 'POST', headers: { ${JSON.stringify(LINK_TOKEN_HEADER)}: token }, credentials: 'same-origin', cache: 'no-store' });
+    if (r.status === 204) return location.reload();
+    say('This link is not (or no longer) valid for this session.');
+  } catch (e) {
+    say(window.isSecureContext ? 'Opening the link failed: ' + e : 'This browser cannot check the link on an insecure (http) page: open it over https.');
+  }
+})();`;
+
+const scriptHash = `sha256-${createHash('sha256').update(script).digest('base64')}`;
+
+const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="referrer" content="no-referrer">
+<title>Opening the link · Wingman</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}.code{color:#777;font-size:.85rem}</style>
+</head><body><h1>Opening the shared app…</h1><p id="m">Checking the link.</p>
+<div id="h" hidden><h2>${escapeHtml(LINK_INCOMPLETE_PAGE.title)}</h2><p>Ask the developer for the full link (it ends in <code>#k=…</code>).</p><p class="code">${LINK_INCOMPLETE_PAGE.code}</p></div>
+<script>${script}</script></body></html>
+`;
+
+/** A browser's document navigation (top-level or a frame), which can run the bootstrap page. */
+function isDocumentNavigation(req: IncomingMessage): boolean {
+  if (req.method !== 'GET' || req.headers[VIA_HEADER] !== undefined) return false;
+  const dest = req.headers['sec-fetch-dest'];
+  if (dest !== undefined) return req.headers['sec-fetch-mode'] === 'navigate' && (dest === 'document' || dest === 'iframe');
+  // Browsers without Fetch Metadata: what asks for HTML.
+  return String(req.headers.accept ?? '').includes('text/html');
+}
+
+/** Answers a request refused for want of the link cookie. */
+export function sendLinkRefusal(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  if (!isDocumentNavigation(req)) return sendPage(res, LINK_INCOMPLETE_PAGE);
+  const body = Buffer.from(html);
+  res.writeHead(403, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': body.length,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'content-security-policy': `default-src 'none'; script-src '${scriptHash}'; connect-src 'self'; style-src 'unsafe-inline'`,
+  });
+  res.end(body);
+}
+
+/** Refuses an upgrade for want of the link cookie. */
+export function writeLinkRefusal(socket: Duplex): void {
+  writeRawText(socket, 403, `${LINK_INCOMPLETE_PAGE.title}: ask the developer for the full link (${LINK_INCOMPLETE_PAGE.code})`);
+}

@@ -1,0 +1,154 @@
+/**
+ * Access by capability (docs/PROTOCOL.md §Link access): a session's host
+ * name gives nothing; the link key does, through the token derived from it.
+ * Each new session gets a new key, a resumed one keeps its own, and
+ * `--public` opts out — through real server and agent processes on loopback.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash, createHmac } from 'node:crypto';
+import { LINK_ACCESS_LABEL, LINK_PATH, LINK_TOKEN_HEADER, linkKeyBytes, SIGNAL_PATH } from '@wingman/protocol';
+import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
+import { send, type Reply } from '../helpers/http-client';
+import { killAll, LINK_ONLY_AGENT_ENV, startAgent, startServer } from '../helpers/processes';
+import { NAVIGATION_HEADERS, upgradeStatus } from '../helpers/viewer-client';
+import { until } from '../helpers/wait';
+
+jest.setTimeout(120_000);
+
+let app: FixtureApp;
+let server: { port: number; url: string };
+let stateDir: string;
+
+beforeEach(async () => {
+  app = await startFixtureApp();
+  const s = await startServer();
+  server = { port: s.port, url: s.url };
+  stateDir = mkdtempSync(join(tmpdir(), 'wingman-link-'));
+});
+
+afterEach(async () => {
+  await killAll();
+  await app.close();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+const keyOf = (link: string) => new URL(link).hash.replace(/^#k=/, '');
+/** The token a viewer derives from the link key (what the bootstrap page computes with WebCrypto). */
+const tokenOf = (link: string) =>
+  createHmac('sha256', linkKeyBytes(keyOf(link))!)
+    .update(LINK_ACCESS_LABEL)
+    .digest('base64url');
+const cookieOf = (reply: Reply) => (reply.headers['set-cookie'] ?? []).find((c) => c.startsWith('wingman_link='));
+const linkOnly = LINK_ONLY_AGENT_ENV;
+
+describe('link keys', () => {
+  it('a session that ended gives way to a new URL with a new key; a resumed session keeps its key', async () => {
+    const env = { ...linkOnly, WINGMAN_STATE_DIR: stateDir };
+    const first = await startAgent(server.url, String(app.port), env, ['--expires', '2s', '--no-p2p', '--inspect', 'false']);
+    await first.agent.waitFor((e) => e.event === 'fatal' && e.code === 'ERR_SESSION_EXPIRED', 15_000);
+    await first.agent.waitForExit();
+
+    const second = await startAgent(server.url, String(app.port), env, ['--no-p2p', '--inspect', 'false']);
+    expect(second.url).not.toBe(first.url);
+    expect(keyOf(second.link)).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(keyOf(second.link)).not.toBe(keyOf(first.link));
+    // The old key opens nothing of the new session.
+    const host = new URL(second.url).host;
+    expect((await send(server.port, host, { path: '/hello', headers: { [LINK_TOKEN_HEADER]: tokenOf(first.link) } })).status).toBe(403);
+
+    // Restarted within the grace period: the same URL and the same key, which still opens it.
+    await second.agent.kill('SIGKILL');
+    const resumed = await startAgent(server.url, String(app.port), env, ['--no-p2p', '--inspect', 'false']);
+    expect(resumed.url).toBe(second.url);
+    expect(resumed.link).toBe(second.link);
+    expect((await send(server.port, host, { path: '/hello', headers: { [LINK_TOKEN_HEADER]: tokenOf(second.link) } })).body.toString()).toBe('hello GET');
+  });
+});
+
+describe('access by capability', () => {
+  it('the host name alone gets no byte of the app, its signaling or its relay; the token earns a cookie the app never sees', async () => {
+    const { url, link } = await startAgent(server.url, String(app.port), { ...linkOnly, WINGMAN_STATE_DIR: stateDir }, ['--inspect', 'false']);
+    const host = new URL(url).host;
+
+    const plain = await send(server.port, host, { path: '/hello' });
+    expect(plain.status).toBe(403);
+    expect(plain.body.toString()).toContain('ERR_LINK_INCOMPLETE');
+    expect(plain.body.toString()).not.toContain('hello');
+    // A browser's navigation gets the bootstrap page: a script that reads #k=, nothing of the app.
+    const nav = await send(server.port, host, { path: '/', headers: NAVIGATION_HEADERS });
+    expect(nav.status).toBe(403);
+    expect(nav.body.toString()).toContain(LINK_PATH);
+    expect(nav.headers['content-security-policy']).toMatch(/script-src 'sha256-/);
+    for (const path of ['/__wingman/client.js', '/__wingman/sw.js', '/__wingman/shell', '/__wingman/session']) {
+      expect((await send(server.port, host, { path })).status).toBe(403);
+    }
+    expect(await upgradeStatus(server.port, host, SIGNAL_PATH)).toBe(403);
+    expect(await upgradeStatus(server.port, host, '/ws')).toBe(403);
+    // A token that is not this link's, or not a token at all.
+    const other = createHmac('sha256', Buffer.alloc(16)).update(LINK_ACCESS_LABEL).digest('base64url');
+    expect((await send(server.port, host, { path: '/hello', headers: { [LINK_TOKEN_HEADER]: other } })).status).toBe(403);
+    expect((await send(server.port, host, { path: '/hello', headers: { [LINK_TOKEN_HEADER]: 'x'.repeat(5000) } })).status).toBe(403);
+    expect((await send(server.port, host, { path: '/hello', headers: { cookie: 'wingman_link=' + 'A'.repeat(43) } })).status).toBe(403);
+
+    // The bootstrap page's exchange: 204 and a host-only, HttpOnly, SameSite=Lax cookie.
+    const exchange = await send(server.port, host, { method: 'POST', path: LINK_PATH, headers: { [LINK_TOKEN_HEADER]: tokenOf(link) } });
+    expect(exchange.status).toBe(204);
+    const setCookie = cookieOf(exchange)!;
+    expect(setCookie).toMatch(/; HttpOnly/i);
+    expect(setCookie).toMatch(/; SameSite=Lax/i);
+    expect(setCookie).not.toMatch(/domain=/i);
+    const cookie = setCookie.split(';')[0]!;
+    expect((await send(server.port, host, { path: '/hello', headers: { cookie } })).body.toString()).toBe('hello GET');
+    expect((await send(server.port, host, { path: '/__wingman/client.js', headers: { cookie } })).status).toBe(200);
+    expect(await upgradeStatus(server.port, host, SIGNAL_PATH, { cookie })).toBe(101);
+
+    // Neither the cookie nor the token reaches the app; the app's own cookies do.
+    const seen = JSON.parse(
+      (await send(server.port, host, { path: '/headers', headers: { cookie: `${cookie}; app=1`, [LINK_TOKEN_HEADER]: tokenOf(link) } })).body.toString(),
+    );
+    expect(seen.cookie).toBe('app=1');
+    expect(seen[LINK_TOKEN_HEADER]).toBeUndefined();
+    // The token in a header is enough for a script (and earns the cookie for its next requests).
+    const scripted = await send(server.port, host, { path: '/hello', headers: { [LINK_TOKEN_HEADER]: tokenOf(link) } });
+    expect(scripted.body.toString()).toBe('hello GET');
+    expect(cookieOf(scripted)).toBeDefined();
+    // The server keeps only SHA-256 of the token: the verifier is not a token.
+    const verifier = createHash('sha256')
+      .update(Buffer.from(tokenOf(link), 'base64url'))
+      .digest('base64url');
+    expect((await send(server.port, host, { path: '/hello', headers: { [LINK_TOKEN_HEADER]: verifier } })).status).toBe(403);
+  });
+
+  it('--password asks for the password only after the link, and both are removed before the app', async () => {
+    const { url, link } = await startAgent(server.url, String(app.port), { ...linkOnly, WINGMAN_STATE_DIR: stateDir }, [
+      '--no-p2p',
+      '--inspect',
+      'false',
+      '--password',
+      'pw',
+    ]);
+    const host = new URL(url).host;
+    expect((await send(server.port, host, { path: '/hello', headers: { authorization: `Basic ${Buffer.from(':pw').toString('base64')}` } })).status).toBe(403);
+    const exchange = await send(server.port, host, { method: 'POST', path: LINK_PATH, headers: { [LINK_TOKEN_HEADER]: tokenOf(link) } });
+    expect(exchange.status).toBe(204);
+    const cookie = cookieOf(exchange)!.split(';')[0]!;
+    expect((await send(server.port, host, { path: '/hello', headers: { cookie } })).status).toBe(401);
+    const both = await send(server.port, host, { path: '/hello', headers: { cookie, authorization: `Basic ${Buffer.from(':pw').toString('base64')}` } });
+    expect(both.body.toString()).toBe('hello GET');
+  });
+
+  it('--public: the host name opens the session, and the agent warns that host names are discoverable', async () => {
+    const { agent, url, link } = await startAgent(server.url, String(app.port), { ...linkOnly, WINGMAN_STATE_DIR: stateDir }, [
+      '--public',
+      '--no-p2p',
+      '--inspect',
+      'false',
+    ]);
+    expect(keyOf(link)).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect((await send(server.port, new URL(url).host, { path: '/hello' })).body.toString()).toBe('hello GET');
+    await until(() => agent.stderr().includes('WARN_PUBLIC_SESSION'), { timeoutMs: 10_000, what: 'the --public warning' });
+    expect(agent.stderr()).toMatch(/"code":"WARN_PUBLIC_SESSION","message":"--public: anyone who knows [^"]+ may open this session[^"]+discoverable/);
+  });
+});
