@@ -11,7 +11,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { LINK_ACCESS_LABEL, LINK_PATH, LINK_TOKEN_HEADER, linkKeyBytes, SIGNAL_PATH } from '@wingman/protocol';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send, type Reply } from '../helpers/http-client';
-import { killAll, LINK_ONLY_AGENT_ENV, startAgent, startServer } from '../helpers/processes';
+import { killAll, LINK_ONLY_AGENT_ENV, runWingmanFetch, startAgent, startServer } from '../helpers/processes';
 import { NAVIGATION_HEADERS, upgradeStatus } from '../helpers/viewer-client';
 import { until } from '../helpers/wait';
 
@@ -121,6 +121,22 @@ describe('access by capability', () => {
     expect((await send(server.port, host, { path: '/hello', headers: { [LINK_TOKEN_HEADER]: verifier } })).status).toBe(403);
   });
 
+  it('wingman fetch with the full link gets the app over P2P and over the relay; the bare URL gets nothing', async () => {
+    const { url, link } = await startAgent(server.url, String(app.port), { ...linkOnly, WINGMAN_STATE_DIR: stateDir }, ['--inspect', 'false']);
+    const full = `${url}hello${new URL(link).hash}`;
+    const p2p = await runWingmanFetch([full]);
+    expect(p2p).toMatchObject({ code: 0, out: 'hello GET' });
+    expect(p2p.err).toMatch(/200 via p2p/);
+    expect(p2p.err).toMatch(/verified: the channel ends at the holder of the link key/);
+    const relay = await runWingmanFetch(['--relay-only', full]);
+    expect(relay).toMatchObject({ code: 0, out: 'hello GET' });
+    expect(relay.err).toMatch(/200 via relay/);
+    const bare = await runWingmanFetch([`${url}hello`]);
+    expect(bare.code).toBe(1);
+    expect(bare.out).not.toContain('hello GET');
+    expect(bare.err).toMatch(/403/);
+  });
+
   it('--password asks for the password only after the link, and both are removed before the app', async () => {
     const { url, link } = await startAgent(server.url, String(app.port), { ...linkOnly, WINGMAN_STATE_DIR: stateDir }, [
       '--no-p2p',
@@ -149,6 +165,6 @@ describe('access by capability', () => {
     expect(keyOf(link)).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect((await send(server.port, new URL(url).host, { path: '/hello' })).body.toString()).toBe('hello GET');
     await until(() => agent.stderr().includes('WARN_PUBLIC_SESSION'), { timeoutMs: 10_000, what: 'the --public warning' });
-    expect(agent.stderr()).toMatch(/"code":"WARN_PUBLIC_SESSION","message":"--public: anyone who knows [^"]+ may open this session[^"]+discoverable/);
+    expect(agent.stderr()).toMatch(/"code":"WARN_PUBLIC_SESSION","message":"--public: anyone who knows the session's host name may open it[^"]+discoverable/);
   });
 });

@@ -127,7 +127,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
       if (config.public && !e.resumed)
         reporter.warning(
           'WARN_PUBLIC_SESSION',
-          `--public: anyone who knows ${new URL(e.url).host} may open this session, without the link's #k= part; session host names are discoverable (certificate transparency logs, DNS)`,
+          "--public: anyone who knows the session's host name may open it, without the link's #k= part; session host names are discoverable (certificate transparency logs, DNS)",
         );
     });
     agent.on('control', (m) => {

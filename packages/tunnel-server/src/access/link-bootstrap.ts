@@ -3,8 +3,11 @@
  * verifier (link-access.ts). A browser's navigation gets the bootstrap page:
  * no byte of the app, only an inline script that reads the link key from
  * `location.hash`, derives the access token (docs/PROTOCOL.md §Link access),
- * POSTs it to LINK_PATH, and reloads (the fragment stays, for the shell to
- * take). Without a key in the fragment, or when the server refuses it, the
+ * POSTs it to LINK_PATH, moves the key from the URL to sessionStorage
+ * (where the shell takes it from, as after its own first load: the app never
+ * gets it in its URL, the shell still verifies P2P with it) and reloads.
+ * A tab whose sessionStorage holds the key already (it opened the link
+ * before) uses that one. Without a key, or when the server refuses it, the
  * page says the link is incomplete. Everything else gets that refusal as a
  * page or, for an upgrade, a raw 403.
  */
@@ -23,25 +26,38 @@ export const LINK_INCOMPLETE_PAGE: PageOptions = {
   code: 'ERR_LINK_INCOMPLETE',
 };
 
+/** The shell's sessionStorage item of the link key (browser-client's page/link-key.ts). */
+const LINK_KEY_STORAGE_ITEM = 'wingman-link-key';
+
 /** A second bootstrap this soon after the last one in the tab means the browser dropped the cookie: give up rather than loop, ms. */
 const RETRY_WINDOW_MS = 3_000;
 
 const script = `(async () => {
   const say = (t) => { document.getElementById('m').textContent = t; document.getElementById('h').hidden = false; };
+  const item = ${JSON.stringify(LINK_KEY_STORAGE_ITEM)};
   const m = /^#k=([A-Za-z0-9_-]{22})(?:&|$)/.exec(location.hash);
-  if (!m) return say('The address lacks its #k= part.');
+  let key = m ? m[1] : null;
+  // A tab that opened the link before (its shell moved the key here) and lost the cookie since.
+  if (!key) try { key = sessionStorage.getItem(item); } catch {}
+  if (!key || !/^[A-Za-z0-9_-]{22}$/.test(key)) return say('The address lacks its #k= part.');
   let last = 0;
   try { last = Number(sessionStorage.getItem('wingman-link-tried')) || 0; sessionStorage.setItem('wingman-link-tried', String(Date.now())); } catch {}
   if (Date.now() - last < ${RETRY_WINDOW_MS}) return say('This browser did not keep the access cookie: allow cookies for this site and open the link again.');
   try {
-    const b64 = m[1].replace(/-/g, '+').replace(/_/g, '/') + '==';
+    const b64 = key.replace(/-/g, '+').replace(/_/g, '/') + '==';
     const raw = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    const key = await crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-    const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(${JSON.stringify(LINK_ACCESS_LABEL)})));
+    const hmac = await crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const mac = new Uint8Array(await crypto.subtle.sign('HMAC', hmac, new TextEncoder().encode(${JSON.stringify(LINK_ACCESS_LABEL)})));
     const token = btoa(String.fromCharCode(...mac)).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
     const r = await fetch(${JSON.stringify(LINK_PATH)}, { method: 'POST', headers: { ${JSON.stringify(LINK_TOKEN_HEADER)}: token }, credentials: 'same-origin', cache: 'no-store' });
-    if (r.status === 204) return location.reload();
-    say('This link is not (or no longer) valid for this session.');
+    if (r.status !== 204) return say('This link is not (or no longer) valid for this session.');
+    if (m) {
+      // The key goes where the shell looks for it (page/link-key.ts), out of the URL the app would see.
+      try { sessionStorage.setItem(item, key); } catch { return location.reload(); }
+      const rest = location.hash.slice(m[0].length);
+      history.replaceState(history.state, '', location.pathname + location.search + (rest ? '#' + rest : ''));
+    }
+    location.reload();
   } catch (e) {
     say(window.isSecureContext ? 'Opening the link failed: ' + e : 'This browser cannot check the link on an insecure (http) page: open it over https.');
   }
