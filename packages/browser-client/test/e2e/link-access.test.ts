@@ -3,14 +3,17 @@
  * the real tunnel server and agent with the default (no `--public`): the
  * full link opens the app — through the bootstrap page that trades the
  * link's key for the cookie — over P2P, the Service Worker's relay and the
- * plain relay; the host name alone, or a wrong key, gets "This link is
- * incomplete" and the app sees no request. The app never sees the cookie.
+ * plain relay, and on a plain-http domain where the page has no WebCrypto;
+ * the host name alone, or a wrong key, gets "This link is incomplete" and
+ * the app sees no request. The app never sees the cookie nor the key.
  */
 import type { Page } from 'playwright-core';
-import { LINK_ONLY_AGENT_ENV } from '../../../../test/helpers/processes';
+import { killAll, LINK_ONLY_AGENT_ENV, startAgent, startServer } from '../../../../test/helpers/processes';
+import { freePort } from '../../../../test/helpers/redis';
 import { until } from '../../../../test/helpers/wait';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
 import { fetchInApp, openShell, waitForTransport, WAIT_MS } from './support/shell';
+import { startApp, type FixtureApp } from './support/app';
 import { startStack, type Stack } from './support/stack';
 
 jest.setTimeout(180_000);
@@ -95,5 +98,38 @@ describe('a session shared by link, relay only (--no-p2p)', () => {
     const transport = await page.evaluate(async () => (await fetch('/api/hello')).headers.get('x-wingman-transport'));
     expect(transport).toBe('relay');
     expect(noLinkCookie(stack)).toEqual([]);
+  });
+});
+
+describe('a session shared by link on a plain-http domain (no WebCrypto in the page)', () => {
+  const DOMAIN = 'wingman.test';
+  let app: FixtureApp;
+  let browser: LaunchedChromium;
+  let link: string;
+  beforeAll(async () => {
+    app = await startApp();
+    // The session domain carries the server's port, so it is chosen before the server starts.
+    const port = await freePort();
+    await startServer({ LOG_LEVEL: 'warn', WINGMAN_DOMAIN_PUBLIC_SUFFIX: '1' }, ['--port', String(port), '--domain', `${DOMAIN}:${port}`]);
+    ({ link } = await startAgent(`http://127.0.0.1:${port}`, String(app.port), { ...LINK_ONLY_AGENT_ENV }, ['--no-p2p']));
+    // A name other than *.localhost over http: not a secure context, so crypto.subtle is missing.
+    browser = await launchChromium({ extraArgs: [`--host-resolver-rules=MAP *.${DOMAIN} 127.0.0.1`] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await killAll();
+    await app?.close();
+  });
+
+  it('the full link opens the app: the bootstrap page derives the token without WebCrypto', async () => {
+    const page = browser.page;
+    await page.goto(link.replace('/#', '/one#'));
+    await page.waitForFunction(() => (window as unknown as { pageName?: string }).pageName === 'one', undefined, { timeout: WAIT_MS });
+    expect(await page.evaluate(() => ({ secure: window.isSecureContext, subtle: globalThis.crypto?.subtle !== undefined, hash: location.hash }))).toEqual({
+      secure: false,
+      subtle: false,
+      hash: '',
+    });
+    expect(app.requests.filter((r) => r.cookie?.includes('wingman_link'))).toEqual([]);
   });
 });

@@ -32,6 +32,57 @@ const LINK_KEY_STORAGE_ITEM = 'wingman-link-key';
 /** A second bootstrap this soon after the last one in the tab means the browser dropped the cookie: give up rather than loop, ms. */
 const RETRY_WINDOW_MS = 3_000;
 
+/**
+ * HMAC-SHA-256 in plain JavaScript, for pages without WebCrypto: `crypto.subtle`
+ * exists only in secure contexts (https, `*.localhost`), and a server on
+ * plain http under a real domain must still open its links. Defines
+ * `hmacSha256(key: Uint8Array, msg: Uint8Array): Uint8Array` (FIPS 180-4,
+ * RFC 2104; the round constants computed from the primes, as the standard
+ * defines them). Checked against node:crypto by a unit test.
+ */
+export const FALLBACK_HMAC_SOURCE = `const ror = (x, n) => (x >>> n) | (x << (32 - n));
+const sha256 = (data) => {
+  const K = [], H = [];
+  for (let c = 2, n = 0; n < 64; c++) {
+    let prime = true;
+    for (let d = 2; d * d <= c; d++) if (c % d === 0) { prime = false; break; }
+    if (!prime) continue;
+    if (n < 8) H[n] = (Math.pow(c, 1 / 2) * 4294967296) | 0;
+    K[n++] = (Math.pow(c, 1 / 3) * 4294967296) | 0;
+  }
+  const blocks = new Uint8Array(((data.length + 72) >> 6) << 6);
+  blocks.set(data);
+  blocks[data.length] = 0x80;
+  const dv = new DataView(blocks.buffer);
+  dv.setUint32(blocks.length - 4, data.length * 8);
+  const h = H.slice(), w = [];
+  for (let off = 0; off < blocks.length; off += 64) {
+    for (let i = 0; i < 64; i++) {
+      if (i < 16) w[i] = dv.getUint32(off + i * 4) | 0;
+      else {
+        const a = w[i - 15], b = w[i - 2];
+        w[i] = (w[i - 16] + (ror(a, 7) ^ ror(a, 18) ^ (a >>> 3)) + w[i - 7] + (ror(b, 17) ^ ror(b, 19) ^ (b >>> 10))) | 0;
+      }
+    }
+    let [a, b, c, d, e, f, g, k] = h;
+    for (let i = 0; i < 64; i++) {
+      const t1 = (k + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i]) | 0;
+      const t2 = ((ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+      k = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    }
+    [a, b, c, d, e, f, g, k].forEach((v, i) => (h[i] = (h[i] + v) | 0));
+  }
+  const out = new DataView(new ArrayBuffer(32));
+  h.forEach((v, i) => out.setUint32(i * 4, v >>> 0));
+  return new Uint8Array(out.buffer);
+};
+const hmacSha256 = (key, msg) => {
+  const pad = (x) => { const p = new Uint8Array(64 + msg.length); p.set(key); for (let i = 0; i < 64; i++) p[i] ^= x; return p; };
+  const inner = pad(0x36); inner.set(msg, 64);
+  const outer = new Uint8Array(96); outer.set(pad(0x5c).subarray(0, 64)); outer.set(sha256(inner), 64);
+  return sha256(outer);
+};`;
+
 const script = `(async () => {
   const say = (t) => { document.getElementById('m').textContent = t; document.getElementById('h').hidden = false; };
   const item = ${JSON.stringify(LINK_KEY_STORAGE_ITEM)};
@@ -46,8 +97,15 @@ const script = `(async () => {
   try {
     const b64 = key.replace(/-/g, '+').replace(/_/g, '/') + '==';
     const raw = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    const hmac = await crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-    const mac = new Uint8Array(await crypto.subtle.sign('HMAC', hmac, new TextEncoder().encode(${JSON.stringify(LINK_ACCESS_LABEL)})));
+    const label = new TextEncoder().encode(${JSON.stringify(LINK_ACCESS_LABEL)});
+    let mac;
+    if (window.crypto && crypto.subtle) {
+      const hmac = await crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+      mac = new Uint8Array(await crypto.subtle.sign('HMAC', hmac, label));
+    } else {
+      ${FALLBACK_HMAC_SOURCE}
+      mac = hmacSha256(raw, label);
+    }
     const token = btoa(String.fromCharCode(...mac)).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
     const r = await fetch(${JSON.stringify(LINK_PATH)}, { method: 'POST', headers: { ${JSON.stringify(LINK_TOKEN_HEADER)}: token }, credentials: 'same-origin', cache: 'no-store' });
     if (r.status !== 204) return say('This link is not (or no longer) valid for this session.');
@@ -59,7 +117,7 @@ const script = `(async () => {
     }
     location.reload();
   } catch (e) {
-    say(window.isSecureContext ? 'Opening the link failed: ' + e : 'This browser cannot check the link on an insecure (http) page: open it over https.');
+    say('Opening the link failed: ' + e);
   }
 })();`;
 
