@@ -214,7 +214,8 @@ export function createAgent(options: AgentOptions): Agent {
     state = 'connecting';
     // A named session is found by its name and the token; a saved session id is for unnamed ones.
     const resume = options.name === undefined ? store.load() : undefined;
-    // A new session gets a new key; a resumed one keeps its own (the server says which it did).
+    // A new session gets a new key; a resumed one keeps its own. The server applies the resume's
+    // verifier when it resumes (`registered.resumed`), the top-level one otherwise: the agent takes the key the same way.
     const keys = { fresh: options.linkKey ?? generateLinkKey(), resumed: options.linkKey ?? resume?.linkKey };
     const verifier = (key: string | undefined) => (options.public || key === undefined ? {} : { linkVerifier: linkVerifierOf(key) });
     const register: RegisterMessage = {
@@ -237,7 +238,7 @@ export function createAgent(options: AgentOptions): Agent {
       register,
       timeoutMs: connectTimeoutMs,
       onRegistered: (socket, message) =>
-        onRegistered(socket, message, resume !== undefined && message.sessionId === resume.sessionId && keys.resumed !== undefined ? keys.resumed : keys.fresh),
+        onRegistered(socket, message, resume !== undefined && message.resumed && keys.resumed !== undefined ? keys.resumed : keys.fresh),
       onFailure: (failure) => onFailure(failure, resume !== undefined || options.name !== undefined),
     });
   };
