@@ -12,7 +12,7 @@ import { LINK_ACCESS_LABEL, LINK_PATH, LINK_TOKEN_HEADER, linkKeyBytes, SIGNAL_P
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send, type Reply } from '../helpers/http-client';
 import { killAll, LINK_ONLY_AGENT_ENV, runWingmanFetch, startAgent, startServer } from '../helpers/processes';
-import { NAVIGATION_HEADERS, upgradeStatus } from '../helpers/viewer-client';
+import { inspectorApi, inspectorPortOf, NAVIGATION_HEADERS, untilTrue, upgradeStatus, viewerStateOf } from '../helpers/viewer-client';
 import { until } from '../helpers/wait';
 
 jest.setTimeout(120_000);
@@ -153,6 +153,31 @@ describe('access by capability', () => {
     expect((await send(server.port, host, { path: '/hello', headers: { cookie } })).status).toBe(401);
     const both = await send(server.port, host, { path: '/hello', headers: { cookie, authorization: `Basic ${Buffer.from(':pw').toString('base64')}` } });
     expect(both.body.toString()).toBe('hello GET');
+  });
+
+  it('--approve: the host alone never reaches the developer as a waiting viewer; a viewer with the link waits, then is admitted', async () => {
+    const { agent, url, link } = await startAgent(server.url, String(app.port), { ...linkOnly, WINGMAN_STATE_DIR: stateDir }, [
+      '--no-p2p',
+      '--inspect',
+      '0',
+      '--approve',
+    ]);
+    const host = new URL(url).host;
+    const inspector = inspectorPortOf(agent);
+    for (let i = 0; i < 3; i++) expect((await send(server.port, host, { path: '/', headers: NAVIGATION_HEADERS })).status).toBe(403);
+    const waiting = await send(server.port, host, { path: '/', headers: { ...NAVIGATION_HEADERS, [LINK_TOKEN_HEADER]: tokenOf(link) } });
+    expect(waiting.status).toBe(403);
+    expect(waiting.body.toString()).toContain('ERR_VIEWER_WAITING');
+    const cookies = (waiting.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!);
+    const viewer = cookies.find((c) => c.startsWith('wingman_viewer='))!;
+    const id = viewer.slice('wingman_viewer='.length).split('.')[0]!;
+    await untilTrue('the viewer with the link waiting in the inspector', async () => (await viewerStateOf(inspector, id)) === 'waiting');
+    // Only that one: the requests without the link were refused before the viewer gate.
+    expect((await inspectorApi(inspector, '/api/viewers')).json.viewers).toHaveLength(1);
+    expect((await inspectorApi(inspector, `/api/viewers/${id}/admit`, 'POST')).status).toBe(202);
+    const cookie = cookies.join('; ');
+    await untilTrue('the admission', async () => (await send(server.port, host, { path: '/hello', headers: { cookie } })).status === 200);
+    expect((await send(server.port, host, { path: '/hello', headers: { cookie: viewer } })).status).toBe(403);
   });
 
   it('--public: the host name opens the session, and the agent warns that host names are discoverable', async () => {
