@@ -42,15 +42,16 @@ const tokenOf = (link: string) =>
     .digest('base64url');
 const cookieOf = (reply: Reply) => (reply.headers['set-cookie'] ?? []).find((c) => c.startsWith('wingman_link='));
 const linkOnly = LINK_ONLY_AGENT_ENV;
+/** `wingman http` on the fixture app with the default (only the full link opens the session), its state in this test's directory. */
+const startLinkAgent = (args: string[]) => startAgent(server.url, String(app.port), { ...linkOnly, WINGMAN_STATE_DIR: stateDir }, args);
 
 describe('link keys', () => {
   it('a session that ended gives way to a new URL with a new key; a resumed session keeps its key', async () => {
-    const env = { ...linkOnly, WINGMAN_STATE_DIR: stateDir };
-    const first = await startAgent(server.url, String(app.port), env, ['--expires', '2s', '--no-p2p', '--inspect', 'false']);
+    const first = await startLinkAgent(['--expires', '2s', '--no-p2p', '--inspect', 'false']);
     await first.agent.waitFor((e) => e.event === 'fatal' && e.code === 'ERR_SESSION_EXPIRED', 15_000);
     await first.agent.waitForExit();
 
-    const second = await startAgent(server.url, String(app.port), env, ['--no-p2p', '--inspect', 'false']);
+    const second = await startLinkAgent(['--no-p2p', '--inspect', 'false']);
     expect(second.url).not.toBe(first.url);
     expect(keyOf(second.link)).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(keyOf(second.link)).not.toBe(keyOf(first.link));
@@ -60,7 +61,7 @@ describe('link keys', () => {
 
     // Restarted within the grace period: the same URL and the same key, which still opens it.
     await second.agent.kill('SIGKILL');
-    const resumed = await startAgent(server.url, String(app.port), env, ['--no-p2p', '--inspect', 'false']);
+    const resumed = await startLinkAgent(['--no-p2p', '--inspect', 'false']);
     expect(resumed.url).toBe(second.url);
     expect(resumed.link).toBe(second.link);
     expect((await send(server.port, host, { path: '/hello', headers: { [LINK_TOKEN_HEADER]: tokenOf(second.link) } })).body.toString()).toBe('hello GET');
@@ -69,7 +70,7 @@ describe('link keys', () => {
 
 describe('access by capability', () => {
   it('the host name alone gets no byte of the app, its signaling or its relay; the token earns a cookie the app never sees', async () => {
-    const { url, link } = await startAgent(server.url, String(app.port), { ...linkOnly, WINGMAN_STATE_DIR: stateDir }, ['--inspect', 'false']);
+    const { url, link } = await startLinkAgent(['--inspect', 'false']);
     const host = new URL(url).host;
 
     const plain = await send(server.port, host, { path: '/hello' });
@@ -122,7 +123,7 @@ describe('access by capability', () => {
   });
 
   it('wingman fetch with the full link gets the app over P2P and over the relay; the bare URL gets nothing', async () => {
-    const { url, link } = await startAgent(server.url, String(app.port), { ...linkOnly, WINGMAN_STATE_DIR: stateDir }, ['--inspect', 'false']);
+    const { url, link } = await startLinkAgent(['--inspect', 'false']);
     const full = `${url}hello${new URL(link).hash}`;
     const p2p = await runWingmanFetch([full]);
     expect(p2p).toMatchObject({ code: 0, out: 'hello GET' });
@@ -138,13 +139,7 @@ describe('access by capability', () => {
   });
 
   it('--password asks for the password only after the link, and both are removed before the app', async () => {
-    const { url, link } = await startAgent(server.url, String(app.port), { ...linkOnly, WINGMAN_STATE_DIR: stateDir }, [
-      '--no-p2p',
-      '--inspect',
-      'false',
-      '--password',
-      'pw',
-    ]);
+    const { url, link } = await startLinkAgent(['--no-p2p', '--inspect', 'false', '--password', 'pw']);
     const host = new URL(url).host;
     expect((await send(server.port, host, { path: '/hello', headers: { authorization: `Basic ${Buffer.from(':pw').toString('base64')}` } })).status).toBe(403);
     const exchange = await send(server.port, host, { method: 'POST', path: LINK_PATH, headers: { [LINK_TOKEN_HEADER]: tokenOf(link) } });
@@ -156,12 +151,7 @@ describe('access by capability', () => {
   });
 
   it('--approve: the host alone never reaches the developer as a waiting viewer; a viewer with the link waits, then is admitted', async () => {
-    const { agent, url, link } = await startAgent(server.url, String(app.port), { ...linkOnly, WINGMAN_STATE_DIR: stateDir }, [
-      '--no-p2p',
-      '--inspect',
-      '0',
-      '--approve',
-    ]);
+    const { agent, url, link } = await startLinkAgent(['--no-p2p', '--inspect', '0', '--approve']);
     const host = new URL(url).host;
     const inspector = inspectorPortOf(agent);
     for (let i = 0; i < 3; i++) expect((await send(server.port, host, { path: '/', headers: NAVIGATION_HEADERS })).status).toBe(403);
@@ -181,12 +171,7 @@ describe('access by capability', () => {
   });
 
   it('--public: the host name opens the session, and the agent warns that host names are discoverable', async () => {
-    const { agent, url, link } = await startAgent(server.url, String(app.port), { ...linkOnly, WINGMAN_STATE_DIR: stateDir }, [
-      '--public',
-      '--no-p2p',
-      '--inspect',
-      'false',
-    ]);
+    const { agent, url, link } = await startLinkAgent(['--public', '--no-p2p', '--inspect', 'false']);
     expect(keyOf(link)).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect((await send(server.port, new URL(url).host, { path: '/hello' })).body.toString()).toBe('hello GET');
     await until(() => agent.stderr().includes('WARN_PUBLIC_SESSION'), { timeoutMs: 10_000, what: 'the --public warning' });
