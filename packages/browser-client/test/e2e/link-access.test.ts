@@ -1,11 +1,12 @@
 /**
- * Access by capability in Chromium (docs/PROTOCOL.md §Link access), against
- * the real tunnel server and agent with the default (no `--public`): the
- * full link opens the app — through the bootstrap page that trades the
- * link's key for the cookie — over P2P, the Service Worker's relay and the
- * plain relay, and on a plain-http domain where the page has no WebCrypto;
- * the host name alone, or a wrong key, gets "This link is incomplete" and
- * the app sees no request. The app never sees the cookie nor the key.
+ * Access by capability in real browsers (docs/PROTOCOL.md §Link access),
+ * against the real tunnel server and agent with the default (no
+ * `--public`): the full link opens the app through the bootstrap page that
+ * trades the link's key for the cookie — in Chromium over P2P, the Service
+ * Worker's relay and the plain relay, and on a plain-http domain where the
+ * page has no WebCrypto; in WebKit on its relay path. The host name alone,
+ * or a wrong key, gets "This link is incomplete" and the app sees no
+ * request. The app never sees the cookie nor the key.
  */
 import type { Page } from 'playwright-core';
 import { killAll, LINK_ONLY_AGENT_ENV, startAgent, startServer } from '../../../../test/helpers/processes';
@@ -15,6 +16,7 @@ import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from 
 import { fetchInApp, openShell, waitForTransport, WAIT_MS } from './support/shell';
 import { startApp, type FixtureApp } from './support/app';
 import { startStack, type Stack } from './support/stack';
+import { useStackWithWebKit } from './support/webkit-stack';
 
 jest.setTimeout(180_000);
 
@@ -98,6 +100,17 @@ describe('a session shared by link, relay only (--no-p2p)', () => {
     const transport = await page.evaluate(async () => (await fetch('/api/hello')).headers.get('x-wingman-transport'));
     expect(transport).toBe('relay');
     expect(noLinkCookie(stack)).toEqual([]);
+  });
+});
+
+describe('a session shared by link in WebKit (no WebRTC: the Service Worker’s relay)', () => {
+  const env = useStackWithWebKit({ agentEnv: { ...LINK_ONLY_AGENT_ENV } });
+
+  it('the full link opens the app, and the app never sees the cookie', async () => {
+    const frame = await openShell(env.webkit.page, `${env.stack.origin}/one#k=${env.stack.linkKey}`, 'one');
+    await waitForTransport(env.webkit.page, 'relay', /WebRTC/);
+    expect((await fetchInApp(frame, '/api/hello')).transport).toBe('relay');
+    expect(noLinkCookie(env.stack)).toEqual([]);
   });
 });
 
