@@ -101,7 +101,8 @@ function exchange(port, host, method, path, body) {
 async function soak() {
   const dir = mkdtempSync(join(tmpdir(), 'wingman-soak-'));
   const app = await startApp();
-  const env = { ...process.env, LOG_LEVEL: 'warn', WINGMAN_SERVER_STATE_DIR: join(dir, 'server'), WINGMAN_STATE_DIR: join(dir, 'agent') };
+  // WINGMAN_PUBLIC: the soak reaches the session by its host name (docs/PROTOCOL.md §Link access is not what it measures).
+  const env = { ...process.env, LOG_LEVEL: 'warn', WINGMAN_SERVER_STATE_DIR: join(dir, 'server'), WINGMAN_STATE_DIR: join(dir, 'agent'), WINGMAN_PUBLIC: '1' };
   const server = spawnProcess({ name: 'server', command: process.execPath, args: [SERVER_BIN, '--port', '0', '--json'], env });
   const listening = await server.waitForEvent('listening', { timeoutMs: 30_000 });
   const agent = spawnProcess({

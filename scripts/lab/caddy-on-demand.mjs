@@ -222,6 +222,8 @@ async function main() {
         DOC_BLOCK: steps.agent.text,
         NODE_EXTRA_CA_CERTS: rootFile,
         WINGMAN_STATE_DIR: join(dir, 'agent-state'),
+        // The reviewer opens the session by its host name (link access is not what this lab measures).
+        WINGMAN_PUBLIC: '1',
       }),
     );
     started.push(agent.proc);

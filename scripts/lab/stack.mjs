@@ -123,8 +123,9 @@ export async function startStack({ topology, dir, tls, app: appKind = 'fixture',
       ns: ns.dev,
       command: process.execPath,
       args: [AGENT_BIN, 'http', `127.0.0.1:${appPort}`, '--server', `https://${publicIp}`, '--token', token, '--json', '--new-session', ...agentArgs],
-      // A private CA: the agent trusts it as docs/deploy.md §3b says.
-      env: { ...process.env, WINGMAN_STATE_DIR: join(dir, 'agent-state'), NODE_EXTRA_CA_CERTS: tls.caFile },
+      // A private CA: the agent trusts it as docs/deploy.md §3b says. WINGMAN_PUBLIC: the lab's reviewers open the
+      // session by its host name (link access is not what the lab measures).
+      env: { ...process.env, WINGMAN_STATE_DIR: join(dir, 'agent-state'), NODE_EXTRA_CA_CERTS: tls.caFile, WINGMAN_PUBLIC: '1' },
     });
     processes.push(agent);
     const ready = await agent.waitFor((e) => e.event === 'ready', START_TIMEOUT_MS, 'ready');

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOfflineRegistry, type OfflineRegistry } from './offline-registry';
-import { ROOT, startCommand, type Proc } from './processes';
+import { PUBLIC_AGENT_ENV, ROOT, startCommand, type Proc } from './processes';
 
 /** pack (esbuild bundle) + install (a 10 MB native package from the cache): about 10 s here; generous for a loaded CI machine. */
 export const INSTALL_TIMEOUT_MS = 120_000;
@@ -120,7 +120,9 @@ export interface InstalledTunnel {
 export async function startInstalledTunnel(pkg: InstalledPackage, appPort: number, agentArgs: string[] = []): Promise<InstalledTunnel> {
   const server = startCommand(pkg.bin('wingman-server'), ['--port', '0', '--json'], { LOG_LEVEL: 'warn' });
   const listening = await server.waitFor((e) => e.event === 'listening');
+  // --public, as processes.ts starts agents: these tests open the session by its host name.
   const agent = startCommand(pkg.bin('wingman'), ['http', String(appPort), '--server', String(listening.url), '--json', ...agentArgs], {
+    ...PUBLIC_AGENT_ENV,
     WINGMAN_STATE_DIR: join(pkg.work, 'state'),
   });
   const ready = await agent.waitFor((e) => e.event === 'ready');

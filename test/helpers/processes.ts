@@ -22,9 +22,19 @@ export interface Proc extends ManagedProcess {
 
 const live = new Set<Proc>();
 
+/**
+ * Agents started here are `--public` (WINGMAN_PUBLIC=1) unless the test says
+ * otherwise (`WINGMAN_PUBLIC: '0'`): most tests open a session by its host
+ * name and are about something else; the link access tests (link-access.test.ts,
+ * the browser client's link-access e2e) start theirs with the default.
+ */
+export const PUBLIC_AGENT_ENV = { WINGMAN_PUBLIC: '1' } as const;
+/** The env that keeps an agent's default: only the full link opens its session. */
+export const LINK_ONLY_AGENT_ENV = { WINGMAN_PUBLIC: '0' } as const;
+
 export function startProcess(bin: string, args: string[], env: Record<string, string> = {}): Proc {
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run build\` first`);
-  return track(bin, process.execPath, [bin, ...args], env);
+  return track(bin, process.execPath, [bin, ...args], bin === AGENT_BIN ? { ...PUBLIC_AGENT_ENV, ...env } : env);
 }
 
 /** Like startProcess, for an executable run as a command (an installed bin: its shebang picks node). */

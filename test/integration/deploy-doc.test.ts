@@ -21,6 +21,8 @@ import { createServer, type Server } from 'node:http';
 import { request } from 'node:https';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LINK_TOKEN_HEADER, splitLinkKey } from '@wingman/protocol';
+import { linkTokenOf } from '../../packages/relay-server/src/agent/link-verifier';
 import { installedPackageForFile } from '../helpers/installed-package';
 import { killAll, ROOT, startCommand, type Proc } from '../helpers/processes';
 import { createTestCa, type TestCa } from '../helpers/test-ca';
@@ -111,11 +113,11 @@ function startBlock(text: string): Proc {
   });
 }
 
-function httpsGet(url: string): Promise<{ status: number; body: string }> {
+function httpsGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: Number(u.port || 443), path: u.pathname, servername: u.hostname, headers: { host: u.host }, ca: ca.caPem },
+      { host: '127.0.0.1', port: Number(u.port || 443), path: u.pathname, servername: u.hostname, headers: { host: u.host, ...headers }, ca: ca.caPem },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));
@@ -153,8 +155,12 @@ describe('docs/deploy.md, run as written', () => {
       stream: 'stdout',
       timeoutMs: START_TIMEOUT_MS,
     });
-    const url = new RegExp(`https://[a-z2-7]{26}\\.${DOMAIN.replace(/\./g, '\\.')}/`).exec(line)![0];
-    const page = await httpsGet(`${url}hello`);
+    const link = new RegExp(`https://[a-z2-7]{26}\\.${DOMAIN.replace(/\./g, '\\.')}/#k=[A-Za-z0-9_-]{22}`).exec(line)![0];
+    const url = link.slice(0, link.indexOf('#'));
+    // The host alone opens nothing; the link's token (what a browser derives from #k=) does.
+    expect((await httpsGet(`${url}hello`)).status).toBe(403);
+    const token = linkTokenOf(splitLinkKey(new URL(link).hash).key!);
+    const page = await httpsGet(`${url}hello`, { [LINK_TOKEN_HEADER]: token });
     expect(page).toEqual({ status: 200, body: `app on ${APP_PORT}: GET /hello` });
   });
 });

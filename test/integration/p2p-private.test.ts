@@ -1,12 +1,15 @@
 /**
  * A private session (`wingman http --private`, docs/PROTOCOL.md §Verified
  * channels) with real processes and a Node viewer (@roamhq/wrtc, in a child
- * process of its own: test/helpers/p2p-viewer-process.ts): the
- * tunnel server relays nothing of it (its own paths still answer), the agent
+ * process of its own: test/helpers/p2p-viewer-process.ts): it opens only to
+ * the link (§Link access), the tunnel server relays nothing of it even then
+ * (its own paths still answer), the agent
  * answers only offers MACed with the link key, a viewer holding the key
  * reaches the app over a verified channel, and through a path that rewrites
  * the signaling the app receives nothing at all.
  */
+import { LINK_PATH, LINK_TOKEN_HEADER, splitLinkKey } from '@wingman/protocol';
+import { linkTokenOf } from '../../packages/relay-server/src/agent/link-verifier';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
 import { closeViewerProcesses, connectViewerProcess } from '../helpers/p2p-viewer-process';
@@ -34,20 +37,29 @@ afterAll(async () => {
   await app.close();
 });
 
+/** The link's access token in its header. */
+const linkToken = () => ({ [LINK_TOKEN_HEADER]: linkTokenOf(splitLinkKey(new URL(t.link).hash).key!) });
+
 describe('wingman http --private', () => {
   it('gets nothing relayed: HTTP and WebSockets are refused with a page that says why; the app sees no request', async () => {
-    const page = await send(t.serverPort, t.host, { path: '/hello', headers: { accept: 'text/html' } });
+    // A private session opens only to the link (docs/PROTOCOL.md §Link access): the host alone gets nothing at all.
+    expect((await send(t.serverPort, t.host, { path: '/__wingman/client.js' })).status).toBe(403);
+    // With the link's token, still nothing of the app over the relay.
+    const page = await send(t.serverPort, t.host, { path: '/hello', headers: { accept: 'text/html', ...linkToken() } });
     expect(page.status).toBe(403);
     expect(page.body.toString()).toContain('ERR_PRIVATE_SESSION');
     expect(page.body.toString()).toContain('This session is private');
-    expect(await upgradeStatus(t.serverPort, t.host, '/ws')).toBe(403);
+    expect(await upgradeStatus(t.serverPort, t.host, '/ws', linkToken())).toBe(403);
     // Wingman's own paths still answer: the browser bundle.
-    expect((await send(t.serverPort, t.host, { path: '/__wingman/client.js' })).status).toBe(200);
+    expect((await send(t.serverPort, t.host, { path: '/__wingman/client.js', headers: linkToken() })).status).toBe(200);
     expect(app.requested).toEqual([]);
   });
 
   it('refuses P2P to a viewer without the link key', async () => {
-    await expect(connectViewerProcess({ url: t.url, timeoutMs: 10_000 })).rejects.toThrow(/ERR_LINK_KEY_REQUIRED/);
+    // Past the server's link check (a cookie the token earned), the agent still wants the key's MACs.
+    const exchange = await send(t.serverPort, t.host, { method: 'POST', path: LINK_PATH, headers: linkToken() });
+    const cookie = (exchange.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!).find((c) => c.startsWith('wingman_link='))!;
+    await expect(connectViewerProcess({ url: t.url, cookie, timeoutMs: 10_000 })).rejects.toThrow(/ERR_LINK_KEY_REQUIRED/);
     expect(app.requested).toEqual([]);
   });
 

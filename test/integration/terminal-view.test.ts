@@ -35,7 +35,8 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** Starts the agent in a fresh tmux pane of `columns` x 40; the shell prints its exit code when it ends. */
 function startInTmux(extraArgs: string[] = [], columns = 120): void {
   const argv = [process.execPath, AGENT_BIN, 'http', String(appPort), '--server', serverUrl, '--inspect', '0', ...extraArgs].map(shellQuote).join(' ');
-  const command = `WINGMAN_STATE_DIR=${shellQuote(stateDir)} ${argv}; echo "wingman exit code: $?"; sleep 60`;
+  // --public (as test/helpers/processes.ts starts agents): the test's requests name the session by its host.
+  const command = `WINGMAN_PUBLIC=1 WINGMAN_STATE_DIR=${shellQuote(stateDir)} ${argv}; echo "wingman exit code: $?"; sleep 60`;
   tmux('new-session', '-d', '-s', 'w', '-x', String(columns), '-y', '40', command);
 }
 

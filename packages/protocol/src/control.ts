@@ -9,6 +9,7 @@ import type { ControlErrorCode } from './error-registry';
 import { protocolError } from './errors';
 import { bool, int, num, obj, onlyKeys, str, type Obj } from './json-fields';
 import { parseIceServers, parseP2PSettings, type IceServer, type P2PSettings } from './p2p-settings';
+import { linkDigestBytes } from './trust/link-access';
 import {
   parseEnvelope,
   parseHostSignal,
@@ -45,8 +46,12 @@ export interface RegisterMessage {
   type: 'register';
   /** Protocol version of the agent (PROTOCOL_VERSION). */
   version: number;
-  /** Present when the agent reconnects and wants its previous session back. */
-  resume?: { sessionId: string; resumeSecret: string };
+  /**
+   * Present when the agent reconnects and wants its previous session back.
+   * `linkVerifier`: the verifier of that session's link key, which the
+   * session keeps when it is resumed (the top-level one is for a new session).
+   */
+  resume?: { sessionId: string; resumeSecret: string; linkVerifier?: string };
   /** Whether the agent offers P2P (false with --no-p2p). */
   p2p: boolean;
   /** Agent software, for logs: "wingman/0.1.0". */
@@ -87,6 +92,17 @@ export interface RegisterMessage {
    * field, so a name is never silently ignored.
    */
   name?: string;
+  /**
+   * Access by capability (docs/PROTOCOL.md §Link access): SHA-256 of the
+   * access token derived from the link key (trust/link-access.ts), base64url.
+   * Every request, upgrade and signaling socket of the session must then
+   * carry the access cookie the token earns, or the token itself. Absent
+   * (`wingman http --public`): the host name alone opens the session. The
+   * verifier of a new session; a resumed one keeps `resume.linkVerifier`
+   * when given. An older server refuses the unknown field, so the gate is
+   * never silently dropped.
+   */
+  linkVerifier?: string;
 }
 
 /** Shortest and longest session expiry, ms: one second (tests, demos) to 30 days (longer is not an expiry). */
@@ -218,11 +234,18 @@ function parseObject(text: string): Obj {
 /** Session ids: 26 chars of RFC 4648 base32 (lower case) = 130 bits, a valid DNS label. */
 export const SESSION_ID_PATTERN = /^[a-z2-7]{26}$/;
 
+/** A link verifier field: 32 bytes as base64url (trust/link-access.ts). */
+function linkVerifierOf(o: Obj, key: string): string {
+  const v = str(o, key, 64);
+  if (!linkDigestBytes(v)) throw protocolError('ERR_INVALID_PAYLOAD', `"${key}" is not a link verifier (32 bytes, base64url)`);
+  return v;
+}
+
 export function parseAgentMessage(text: string): AgentToServerReceived {
   const o = parseObject(text);
   switch (o.type) {
     case 'register': {
-      onlyKeys(o, ['type', 'version', 'resume', 'p2p', 'client', 'viewerPassword', 'expiresInMs', 'viewers', 'private', 'name']);
+      onlyKeys(o, ['type', 'version', 'resume', 'p2p', 'client', 'viewerPassword', 'expiresInMs', 'viewers', 'private', 'name', 'linkVerifier']);
       const m: RegisterMessage = { type: 'register', version: int(o, 'version', 0, 255), p2p: bool(o, 'p2p'), client: str(o, 'client', 100) };
       if (o.viewerPassword !== undefined) {
         const pw = str(o, 'viewerPassword', MAX_VIEWER_PASSWORD_CHARS);
@@ -236,12 +259,14 @@ export function parseAgentMessage(text: string): AgentToServerReceived {
       if (o.name !== undefined) m.name = str(o, 'name', 64);
       if (m.name !== undefined && (o.resume !== undefined || m.expiresInMs !== undefined))
         throw protocolError('ERR_INVALID_PAYLOAD', 'a register with a "name" carries neither "resume" nor "expiresInMs"');
+      if (o.linkVerifier !== undefined) m.linkVerifier = linkVerifierOf(o, 'linkVerifier');
       if (o.resume !== undefined) {
         const r = obj(o, 'resume');
-        onlyKeys(r, ['sessionId', 'resumeSecret']);
+        onlyKeys(r, ['sessionId', 'resumeSecret', 'linkVerifier']);
         const sessionId = str(r, 'sessionId', 64);
         if (!SESSION_ID_PATTERN.test(sessionId)) throw protocolError('ERR_INVALID_PAYLOAD', 'resume.sessionId is not a session id');
         m.resume = { sessionId, resumeSecret: str(r, 'resumeSecret', 128) };
+        if (r.linkVerifier !== undefined) m.resume.linkVerifier = linkVerifierOf(r, 'linkVerifier');
       }
       return m;
     }

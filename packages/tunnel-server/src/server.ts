@@ -5,6 +5,7 @@
  * server's address and a close().
  */
 import type { IncomingMessage } from 'node:http';
+import { createLinkAccessGate } from './access/link-access';
 import { createViewerAccessGate } from './access/viewer-access';
 import { createPasswordThrottle } from './access/password-throttle';
 import { createAgentEndpoint } from './agents/agent-endpoint';
@@ -115,6 +116,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const names = cluster ? cluster.directory.names : loadNameStoreOrWarn(config.stateDir, config.tokens, (name) => registry.get(name) !== undefined, logger);
   const secureCookie = address.scheme === 'https';
   const accessGate = createViewerAccessGate({ key: keys.access, secureCookie });
+  const linkGate = createLinkAccessGate({ key: keys.access, secureCookie });
   const viewerCookies = createViewerCookies({ key: keys.access, secureCookie });
   const viewerGate = createViewerGate({ cookies: viewerCookies, log: (msg, extra) => logger.warn(extra, msg) });
   const viewerAddresses = createViewerAddresses({ trustProxy: config.trustProxy, ...(config.redisUrl ? { hopKey: keys.hop } : {}) });
@@ -129,6 +131,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   });
   const agentEndpoint = createAgentEndpoint({
     accessGate,
+    linkGate,
     viewerGate,
     sessionIds,
     ...(cluster ? { cluster: cluster.node } : {}),
@@ -181,6 +184,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
       logger,
       bootstrap: routes.bootstrap,
       accessGate,
+      linkGate,
       viewerGate,
       viewerAddress: viewerAddresses.of,
       streamQuota: createViewerStreamQuota(config.limits.streamsPerViewer),

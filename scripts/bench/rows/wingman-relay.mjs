@@ -13,7 +13,8 @@ export async function startWingman(appPort, agentEnv = {}) {
   const listening = await server.waitEvent('listening', START_TIMEOUT_MS);
   // --new-session: never resume a session a previous run left behind for this server and port.
   const agent = spawnNode('wingman agent', [AGENT_BIN, 'http', String(appPort), '--server', String(listening.url), '--json', '--new-session'], {
-    env: agentEnv,
+    // WINGMAN_PUBLIC: the bench reaches the session by its host name (link access is not what it measures).
+    env: { WINGMAN_PUBLIC: '1', ...agentEnv },
   });
   const ready = await agent.waitEvent('ready', START_TIMEOUT_MS);
   const url = new URL(String(ready.url));

@@ -3,8 +3,8 @@
  * against the real tunnel server and agent: with the link's key the shell
  * loads the app only once its channel is verified, and every request of the
  * app, its first document included, goes over that channel (the tunnel
- * server would refuse them); without the key the frame shows the server's
- * page saying the session is private, and the app sees no request at all.
+ * server would refuse them); without the key the server's page says the
+ * link is incomplete, and the app sees no request at all.
  */
 import type { Page } from 'playwright-core';
 import type { Page as PuppeteerPage } from 'puppeteer-core';
@@ -17,20 +17,20 @@ import { startStack, type Stack } from './support/stack';
 jest.setTimeout(180_000);
 
 function scenarios(ctx: () => { stack: Stack; newTab(): Promise<AnyPage> }): void {
-  it('without the key: the frame shows why, and the app sees nothing', async () => {
+  it('without the key: the page says the link is incomplete, and the app sees nothing', async () => {
     const { stack } = ctx();
     const tab = await ctx().newTab();
     await (tab as Page).goto(`${stack.origin}/one`);
+    // A private session opens only to the full link (docs/PROTOCOL.md §Link access): no shell, no frame.
     let text = '';
     await until(
       async () => {
-        const frame = (tab as Page).mainFrame().childFrames()[0];
-        text = frame ? await inPage(frame, () => document.body?.innerText ?? '', undefined).catch(() => '') : '';
-        return /This session is private/.test(text) || undefined;
+        text = await inPage(tab, () => document.body?.innerText ?? '', undefined).catch(() => '');
+        return /This link is incomplete/.test(text) || undefined;
       },
-      { timeoutMs: WAIT_MS, what: 'the private-session page in the frame', observe: () => text },
+      { timeoutMs: WAIT_MS, what: 'the incomplete-link page', observe: () => text },
     );
-    expect(text).toContain('ERR_PRIVATE_SESSION');
+    expect(text).toContain('ERR_LINK_INCOMPLETE');
     expect(stack.app.requests).toEqual([]);
     await (tab as Page).close();
   });

@@ -98,6 +98,17 @@ describe('control message validation', () => {
     refused(() => parseServerMessage(JSON.stringify({ ...registered, access: 'open' })), /"access" must be "password"/);
   });
 
+  it('carries link verifiers in register and its resume (32 bytes, base64url), refusing anything else', () => {
+    const verifier = 'A'.repeat(42) + 'E';
+    expect(parseAgentMessage(JSON.stringify({ ...register, linkVerifier: verifier }))).toMatchObject({ linkVerifier: verifier });
+    const resume = { sessionId: 'abcdefghijklmnopqrstuvwxyz', resumeSecret: 's', linkVerifier: verifier };
+    expect(parseAgentMessage(JSON.stringify({ ...register, resume }))).toMatchObject({ resume });
+    refused(() => parseAgentMessage(JSON.stringify({ ...register, linkVerifier: 'A'.repeat(22) })), /"linkVerifier" is not a link verifier/);
+    refused(() => parseAgentMessage(JSON.stringify({ ...register, linkVerifier: '+'.repeat(43) })), /"linkVerifier" is not a link verifier/);
+    refused(() => parseAgentMessage(JSON.stringify({ ...register, linkVerifier: 'A'.repeat(65) })), /"linkVerifier" must be a string of at most 64 chars/);
+    refused(() => parseAgentMessage(JSON.stringify({ ...register, resume: { ...resume, linkVerifier: 7 } })), /"linkVerifier" must be a string/);
+  });
+
   it('carries an expiry in register (1 s to 30 days) and its deadline in registered, refusing anything else', () => {
     expect(parseAgentMessage(JSON.stringify({ ...register, expiresInMs: 7_200_000 }))).toMatchObject({ expiresInMs: 7_200_000 });
     expect(parseAgentMessage(JSON.stringify(register))).not.toHaveProperty('expiresInMs');

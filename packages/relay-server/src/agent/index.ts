@@ -11,6 +11,7 @@ import type WebSocket from 'ws';
 import {
   connectionOverWebSocket,
   DEFAULT_WS_MESSAGE_LIMIT_BYTES,
+  generateLinkKey,
   parseServerMessage,
   PROTOCOL_VERSION,
   startHeartbeat as startConnectionHeartbeat,
@@ -37,11 +38,12 @@ import {
   MAX_BUSY_RESUME_ATTEMPTS,
   STABLE_CONNECTION_MS,
 } from './constants';
+import { linkVerifierOf } from './link-verifier';
 import { createMemoryResumeStore, type ResumeStore } from './resume-store';
 
 export { backoffDelay, type BackoffOptions } from './backoff';
 export { agentUrl, type AttemptFailure } from './connect';
-export { createFileResumeStore, createMemoryResumeStore, defaultStateDir, resumeKey, withLinkKey, type ResumeState, type ResumeStore } from './resume-store';
+export { createFileResumeStore, createMemoryResumeStore, defaultStateDir, resumeKey, type ResumeState, type ResumeStore } from './resume-store';
 
 export interface AgentOptions {
   /** Tunnel server base URL (http:// or https://); the agent endpoint is AGENT_PATH under it. */
@@ -103,6 +105,18 @@ export interface AgentOptions {
    * reached only over verified P2P channels (docs/PROTOCOL.md §Verified channels).
    */
   private?: boolean;
+  /**
+   * The link key of every session this agent registers (a stable name's,
+   * agent/named-link-key.ts). Default: the resumed session's own key (kept
+   * in the resume store), else a new random key for each new session.
+   */
+  linkKey?: string;
+  /**
+   * `wingman http --public`: register no link verifier, so the host name
+   * alone opens the session. Default: only viewers that hold the link key
+   * (docs/PROTOCOL.md §Link access).
+   */
+  public?: boolean;
 }
 
 /** Server refusals of a named register that retrying cannot change. */
@@ -126,7 +140,9 @@ export interface ReadyEvent {
   p2p: boolean;
   /** The server's P2P settings (ICE servers may hold TURN credentials: do not print). */
   p2pSettings: P2PSettings;
-  /** The link to share: `url` with the link key in its fragment (set by the CLI, which holds the key). */
+  /** The session's link key (`#k=`): the resumed session's own, a stable name's, or a new one for a new session. */
+  linkKey: string;
+  /** The link to share: `url` with the link key in its fragment (set by the CLI). */
   link?: string;
   /** 'password': viewers need the password; 'link': the URL alone gives access. */
   access: 'password' | 'link';
@@ -200,13 +216,18 @@ export function createAgent(options: AgentOptions): Agent {
     state = 'connecting';
     // A named session is found by its name and the token; a saved session id is for unnamed ones.
     const resume = options.name === undefined ? store.load() : undefined;
+    // A new session gets a new key; a resumed one keeps its own. The server applies the resume's
+    // verifier when it resumes (`registered.resumed`), the top-level one otherwise: the agent takes the key the same way.
+    const keys = { fresh: options.linkKey ?? generateLinkKey(), resumed: options.linkKey ?? resume?.linkKey };
+    const verifier = (key: string | undefined) => (options.public || key === undefined ? {} : { linkVerifier: linkVerifierOf(key) });
     const register: RegisterMessage = {
       type: 'register',
       version: PROTOCOL_VERSION,
       p2p: options.p2p ?? true,
       client: `wingman/${VERSION}`,
-      // Only what the server issued: the state also holds the link key, which never leaves this machine.
-      ...(resume ? { resume: { sessionId: resume.sessionId, resumeSecret: resume.resumeSecret } } : {}),
+      // The state also holds the link key, which never leaves this machine: only its verifier does.
+      ...(resume ? { resume: { sessionId: resume.sessionId, resumeSecret: resume.resumeSecret, ...verifier(keys.resumed) } } : {}),
+      ...verifier(keys.fresh),
       ...(options.viewerPassword !== undefined ? { viewerPassword: options.viewerPassword } : {}),
       ...(options.expiresInMs !== undefined ? { expiresInMs: options.expiresInMs } : {}),
       ...(options.viewers !== undefined ? { viewers: options.viewers } : {}),
@@ -218,7 +239,8 @@ export function createAgent(options: AgentOptions): Agent {
       token: options.token,
       register,
       timeoutMs: connectTimeoutMs,
-      onRegistered: (socket, message) => onRegistered(socket, message),
+      onRegistered: (socket, message) =>
+        onRegistered(socket, message, resume !== undefined && message.resumed && keys.resumed !== undefined ? keys.resumed : keys.fresh),
       onFailure: (failure) => onFailure(failure, resume !== undefined || options.name !== undefined),
     });
   };
@@ -271,7 +293,7 @@ export function createAgent(options: AgentOptions): Agent {
     scheduleRetry(failure.message);
   }
 
-  function onRegistered(socket: WebSocket, message: RegisteredMessage): void {
+  function onRegistered(socket: WebSocket, message: RegisteredMessage, linkKey: string): void {
     cancelAttempt = undefined;
     if (state === 'stopped') return void socket.terminate();
     if (options.viewerPassword !== undefined && message.access !== 'password') {
@@ -303,7 +325,7 @@ export function createAgent(options: AgentOptions): Agent {
     busyResumes = 0;
     serverError = undefined;
     ws = socket;
-    if (options.name === undefined) store.save({ sessionId: message.sessionId, resumeSecret: message.resumeSecret });
+    if (options.name === undefined) store.save({ sessionId: message.sessionId, resumeSecret: message.resumeSecret, linkKey });
     const c = connectionOverWebSocket(socket, {
       role: 'server',
       onText: onControlText,
@@ -321,6 +343,7 @@ export function createAgent(options: AgentOptions): Agent {
       url: message.url,
       sessionId: message.sessionId,
       resumed: message.resumed,
+      linkKey,
       p2p: message.p2p.enabled,
       p2pSettings: message.p2p,
       access: message.access === 'password' ? 'password' : 'link',

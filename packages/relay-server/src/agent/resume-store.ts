@@ -6,13 +6,13 @@
  */
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { generateLinkKey, LINK_KEY_PATTERN, SESSION_ID_PATTERN } from '@wingman/protocol';
+import { LINK_KEY_PATTERN, SESSION_ID_PATTERN } from '@wingman/protocol';
 import { ensurePrivateDir, readJsonArray, writeFileAtomic } from './state-files';
 
 export interface ResumeState {
   sessionId: string;
   resumeSecret: string;
-  /** The link key of the session's link (docs/PROTOCOL.md §Verified channels): a resumed session keeps its link whole. */
+  /** The link key of the session's link (docs/PROTOCOL.md §Link access): a resumed session keeps its link whole; a new session gets a new one. */
   linkKey?: string;
 }
 
@@ -121,24 +121,6 @@ export function createFileResumeStore(options: FileResumeStoreOptions): ResumeSt
           readEntries(file).filter((x) => x.key !== options.key),
         ),
       );
-    },
-  };
-}
-
-/**
- * The session's link key, kept with its resume state: the one saved with a
- * session to resume, else a new one. Returns a store that saves the key
- * with every state it saves (the agent saves only what the server gave it).
- * `known`: the key to use instead (a stable name's, agent/named-link-key.ts).
- */
-export function withLinkKey(store: ResumeStore, known?: string): { store: ResumeStore; linkKey: string } {
-  const linkKey = known ?? store.load()?.linkKey ?? generateLinkKey();
-  return {
-    linkKey,
-    store: {
-      load: () => store.load(),
-      save: (state) => store.save({ ...state, linkKey }),
-      clear: () => store.clear(),
     },
   };
 }

@@ -8,7 +8,8 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Writable } from 'node:stream';
-import { shortFingerprint, type ChannelFingerprints } from '@wingman/protocol';
+import { LINK_TOKEN_HEADER, shortFingerprint, splitLinkKey, type ChannelFingerprints } from '@wingman/protocol';
+import { linkTokenOf } from '../agent/link-verifier';
 import { basicAuthorization, connectP2PViewer } from '../viewer/p2p-viewer';
 import { localhostLookup } from '../viewer/localhost-lookup';
 import { requestOver } from '../viewer/request';
@@ -61,7 +62,12 @@ export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, 
   const password = flags.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
   url.username = '';
   url.password = '';
-  const auth = password !== undefined ? { authorization: basicAuthorization(password) } : {};
+  const key = splitLinkKey(url.hash).key;
+  // The link's access token (docs/PROTOCOL.md §Link access), for a session that opens only to the full link.
+  const auth = {
+    ...(password !== undefined ? { authorization: basicAuthorization(password) } : {}),
+    ...(key !== undefined ? { [LINK_TOKEN_HEADER]: linkTokenOf(key) } : {}),
+  };
 
   if (!flags.relayOnly) {
     try {

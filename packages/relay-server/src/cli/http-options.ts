@@ -66,6 +66,12 @@ export const HTTP_OPTION_ROWS = [
     help: 'admit each new viewer yourself (terminal keys or the inspector); until then it sees a waiting page',
   },
   {
+    flags: '--public',
+    env: 'WINGMAN_PUBLIC',
+    envShown: 'WINGMAN_PUBLIC=1',
+    help: "anyone who knows the session's host name may open it, without the link's #k= part (host names are discoverable: certificate logs, DNS)",
+  },
+  {
     flags: '--private',
     help: 'no relay for this session: the app is reachable only over a P2P channel verified with the link key (the server never sees its traffic)',
   },

@@ -56,6 +56,8 @@ export interface HttpCommandFlags {
   approve?: boolean;
   /** --private: no relay; only verified P2P channels. */
   private?: boolean;
+  /** --public: the host name alone opens the session (no link access check). */
+  public?: boolean;
   /** --name <name>: a stable link, <name>.<domain>. */
   name?: string;
 }
@@ -93,6 +95,8 @@ export interface HttpConfig {
   approve: boolean;
   /** No relay: the app is served only over P2P channels verified with the link key (--private). */
   private: boolean;
+  /** The host name alone opens the session (--public, WINGMAN_PUBLIC=1); default: only the full link (`#k=`) does. */
+  public: boolean;
   /** A stable link, `<name>.<domain>` on every run (--name); undefined: a random id, resumed while it can be. */
   name: string | undefined;
 }
@@ -247,6 +251,7 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     expiresInMs: flags.expires === undefined ? undefined : parseDuration(flags.expires, '--expires'),
     approve: flags.approve === true || parseApproveEnv(env.WINGMAN_APPROVE),
     private: privateMode(flags, flags.p2p !== false && p2pEnv !== '0'),
+    public: publicMode(flags, env.WINGMAN_PUBLIC),
     name: parseName(flags),
   };
 }
@@ -256,6 +261,19 @@ function privateMode(flags: HttpCommandFlags, p2p: boolean): boolean {
   if (flags.private !== true) return false;
   if (!p2p) throw new UsageError(`--private needs P2P: drop --no-p2p (and ${envOf('--no-p2p')}=0)`);
   return true;
+}
+
+/**
+ * --public or WINGMAN_PUBLIC=1 (0 or empty: off). Not with --private, whose
+ * channels need the key anyway: the flags together are refused, and
+ * --private wins over the variable.
+ */
+function publicMode(flags: HttpCommandFlags, envValue: string | undefined): boolean {
+  if (envValue !== undefined && envValue !== '' && envValue !== '0' && envValue !== '1')
+    throw new UsageError(`invalid WINGMAN_PUBLIC "${envValue}": expected 0 or 1`);
+  if (flags.public === true && flags.private === true)
+    throw new UsageError('--public and --private do not go together: a private session is reached only with the link key');
+  return flags.public === true || (envValue === '1' && flags.private !== true);
 }
 
 /** --name: the rules of @wingman/protocol's session-name.ts, checked before connecting; no --expires with it. */

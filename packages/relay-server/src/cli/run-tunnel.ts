@@ -6,7 +6,7 @@
  * (fatal error, expiry, or `signal`).
  */
 import { linkWithKey } from '@wingman/protocol';
-import { createAgent, defaultStateDir, withLinkKey } from '../agent';
+import { createAgent, defaultStateDir } from '../agent';
 import { namedLinkKey } from '../agent/named-link-key';
 import { openResumeSlot } from './resume-slot';
 import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from '../forward';
@@ -42,8 +42,8 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
   // Each running agent of this server and port owns one saved session (agent/instance-slot.ts).
   const slot = openResumeSlot(config, env, noRestartResume);
   const releaseSlot = slot.release;
-  // The key in the link's fragment (docs/PROTOCOL.md §Verified channels), kept with the session for a resume.
-  // A stable name saves no resume state; its key is kept per server and name.
+  // The key in the link's fragment (docs/PROTOCOL.md §Link access): the agent keeps it with the session for a
+  // resume and makes a new one for each new session. A stable name saves no resume state; its key is kept per server and name.
   const namedKey =
     config.name === undefined
       ? undefined
@@ -53,7 +53,6 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
             `cannot keep the link key of --name ${config.name} (${e.message}); the link's #k= part will change if wingman restarts`,
           ),
         );
-  const { store, linkKey } = withLinkKey(slot.store, namedKey);
   const capture = inspector ? { capture: inspector.tunnel.capture } : {};
   const forward = {
     target: config.target,
@@ -69,7 +68,9 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     p2p: config.p2p,
     forwarder,
     wsMaxMessageBytes: config.wsMaxMessageBytes,
-    resumeStore: store,
+    resumeStore: slot.store,
+    ...(namedKey !== undefined ? { linkKey: namedKey } : {}),
+    ...(config.public ? { public: true } : {}),
     ...(config.password !== undefined ? { viewerPassword: config.password } : {}),
     ...(config.expiresInMs !== undefined ? { expiresInMs: config.expiresInMs } : {}),
     viewers: config.approve ? 'approve' : 'open',
@@ -81,7 +82,6 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
         agent,
         forward,
         acceptLoopbackCandidates: isLoopbackHost(new URL(config.server).hostname),
-        linkKey,
         ...(config.private ? { requireLinkKey: true } : {}),
         onUntrusted: (u) =>
           reporter.warning(
@@ -123,7 +123,12 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     };
     agent.on('ready', (e) => {
       inspector?.tunnel.setTunnel({ publicUrl: e.url, sessionId: e.sessionId, p2p: e.p2p, access: e.access });
-      reporter.ready({ ...e, link: linkWithKey(e.url, linkKey) }, `http://${hostPort}`, inspector?.url);
+      reporter.ready({ ...e, link: linkWithKey(e.url, e.linkKey) }, `http://${hostPort}`, inspector?.url);
+      if (config.public && !e.resumed)
+        reporter.warning(
+          'WARN_PUBLIC_SESSION',
+          "--public: anyone who knows the session's host name may open it, without the link's #k= part; session host names are discoverable (certificate transparency logs, DNS)",
+        );
     });
     agent.on('control', (m) => {
       if (m.type === 'viewer-own-sw')

@@ -29,8 +29,6 @@ export interface AgentP2POptions {
   maxPeers?: number;
   /** Accept viewers' loopback ICE candidates: the tunnel server is on loopback, so its viewers are on this machine. */
   acceptLoopbackCandidates?: boolean;
-  /** The key of the session's link: viewers that hold it get authenticated signaling and a verified channel. */
-  linkKey?: string;
   /** Answer only viewers that hold the link key (`--private`). */
   requireLinkKey?: boolean;
   /** A viewer's signaling message or channel refused by a link-key check. */
@@ -61,8 +59,8 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
       host = undefined;
       return;
     }
-    const trust =
-      options.linkKey !== undefined ? { linkKey: options.linkKey, sessionId: e.sessionId, ...(options.requireLinkKey ? { required: true } : {}) } : undefined;
+    // The session's link key: viewers that hold it get authenticated signaling and a verified channel.
+    const trust = { linkKey: e.linkKey, sessionId: e.sessionId, ...(options.requireLinkKey ? { required: true } : {}) };
     // A relay reconnect (same session) keeps the open data channels: they do
     // not depend on the agent's WebSocket. New peers get the new ICE servers (and a new session's id).
     if (host) {
@@ -81,7 +79,7 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
         ...(options.maxPeers !== undefined ? { maxPeers: options.maxPeers } : {}),
         ...(options.acceptLoopbackCandidates !== undefined ? { acceptLoopbackCandidates: options.acceptLoopbackCandidates } : {}),
         ...(options.capture ? { captureBodyLimitBytes: options.capture.bodyLimitBytes } : {}),
-        ...(trust ? { trust } : {}),
+        trust,
       },
       ...(options.onUntrusted ? { onUntrusted: options.onUntrusted } : {}),
       sendSignal: (viewerId, message) => void agent.sendControl({ type: 'signal', viewerId, message }),

@@ -26,6 +26,7 @@ import {
   tagged,
   deriveTrustKeys,
   isMacedType,
+  LINK_TOKEN_HEADER,
   linkKeyBytes,
   sdpFingerprint,
   sessionIdOfHost,
@@ -48,6 +49,7 @@ import {
   type Connection,
   type P2PSettings,
 } from '@wingman/protocol';
+import { linkTokenOf } from '../agent/link-verifier';
 import { closePeer, createPeerConnection, type RtcDataChannel, type RtcPeerConnection } from '../p2p/webrtc';
 import { iceCandidateNotAdded } from '../p2p/ice-debug';
 import { localhostLookup } from './localhost-lookup';
@@ -180,10 +182,12 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
     };
     let settled = false;
     const headers =
-      options.password !== undefined || options.cookie !== undefined
+      options.password !== undefined || options.cookie !== undefined || keyBytes !== undefined
         ? {
             ...(options.password !== undefined ? { authorization: basicAuthorization(options.password) } : {}),
             ...(options.cookie !== undefined ? { cookie: options.cookie } : {}),
+            // The link's access token (docs/PROTOCOL.md §Link access): a session shared by link opens its signaling only to it.
+            ...(keyText !== undefined && keyBytes !== undefined ? { [LINK_TOKEN_HEADER]: linkTokenOf(keyText) } : {}),
           }
         : undefined;
     const ws = new WebSocket(signalUrl, { lookup: localhostLookup, maxPayload: 64 * 1024, ...(headers ? { headers } : {}) });

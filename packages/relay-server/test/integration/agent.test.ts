@@ -3,6 +3,7 @@
  * server's register/registered exchange, forwarding to a real local app.
  */
 import { createAgent, type Agent, type AgentEvents, type AgentOptions } from '../../src/agent';
+import { linkVerifierOf } from '../../src/agent/link-verifier';
 import { freePort, startLocalApp, type LocalApp } from './helpers/local-app';
 import { startFakeTunnelServer, type FakeTunnelServer } from './helpers/fake-tunnel-server';
 import { header, send } from './helpers/viewer';
@@ -49,7 +50,8 @@ describe('agent', () => {
     const ready = await next(a, 'ready');
     expect(ready).toMatchObject({ resumed: false, p2p: true });
     expect(ready.url).toBe(`http://${ready.sessionId}.localhost:${server.port}/`);
-    expect(server.registers).toEqual([{ type: 'register', version: 1, p2p: true, client: 'wingman/0.1.0' }]);
+    // The verifier of the new session's key (docs/PROTOCOL.md §Link access); the key itself never leaves.
+    expect(server.registers).toEqual([{ type: 'register', version: 1, p2p: true, client: 'wingman/0.1.0', linkVerifier: linkVerifierOf(ready.linkKey) }]);
 
     const logged = next(a, 'request');
     const r = await send(server.connection()!, { method: 'POST', target: '/echo', body: Buffer.from('through the relay') });
@@ -92,8 +94,11 @@ describe('agent', () => {
     server.socket()!.terminate();
     expect((await disconnected).reason).toMatch(/connection to the tunnel server lost/);
     const second = await again;
-    expect(second).toMatchObject({ url: first.url, sessionId: first.sessionId, resumed: true });
+    expect(second).toMatchObject({ url: first.url, sessionId: first.sessionId, resumed: true, linkKey: first.linkKey });
     expect(server.registers[1]!.resume?.sessionId).toBe(first.sessionId);
+    // The resumed session's own key; the top-level verifier is a new key's, for a new session instead.
+    expect(server.registers[1]!.resume?.linkVerifier).toBe(linkVerifierOf(first.linkKey));
+    expect(server.registers[1]!.linkVerifier).not.toBe(linkVerifierOf(first.linkKey));
     expect(server.registers[1]!.resume?.resumeSecret).toEqual(expect.any(String));
     const r = await send(server.connection()!, { target: '/echo' });
     expect(r.status).toBe(200);

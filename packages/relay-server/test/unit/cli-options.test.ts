@@ -1,4 +1,4 @@
-/** `wingman http` options: the relayed WebSocket message cap, viewer approval, the process's buffer budget. */
+/** `wingman http` options: the relayed WebSocket message cap, viewer approval, --public, the process's buffer budget. */
 import { resolveHttpConfig, UsageError } from '../../src/cli/options';
 import { bufferBudgetFromEnv, processBufferBudget } from '../../src/forward/buffer-budget';
 import { AGENT_BUFFER_BUDGET_BYTES } from '../../src/forward/constants';
@@ -27,6 +27,26 @@ describe('resolveHttpConfig: --approve', () => {
 
   it('refuses another WINGMAN_APPROVE value with a usage error', () => {
     expect(() => resolveHttpConfig('3000', {}, { WINGMAN_APPROVE: 'yes' })).toThrow(new UsageError('invalid WINGMAN_APPROVE "yes": expected 0 or 1'));
+  });
+});
+
+describe('resolveHttpConfig: --public', () => {
+  it('is off by default (only the full link opens a session), on with the flag or WINGMAN_PUBLIC=1', () => {
+    expect(resolveHttpConfig('3000', {}, {}).public).toBe(false);
+    expect(resolveHttpConfig('3000', { public: true }, {}).public).toBe(true);
+    expect(resolveHttpConfig('3000', {}, { WINGMAN_PUBLIC: '1' }).public).toBe(true);
+    expect(resolveHttpConfig('3000', {}, { WINGMAN_PUBLIC: '0' }).public).toBe(false);
+  });
+
+  it('never makes a private session public: refused with --private, and WINGMAN_PUBLIC=1 does not apply to one', () => {
+    expect(() => resolveHttpConfig('3000', { public: true, private: true }, {})).toThrow(
+      new UsageError('--public and --private do not go together: a private session is reached only with the link key'),
+    );
+    expect(resolveHttpConfig('3000', { private: true }, { WINGMAN_PUBLIC: '1' }).public).toBe(false);
+  });
+
+  it('refuses another WINGMAN_PUBLIC value with a usage error', () => {
+    expect(() => resolveHttpConfig('3000', {}, { WINGMAN_PUBLIC: 'yes' })).toThrow(new UsageError('invalid WINGMAN_PUBLIC "yes": expected 0 or 1'));
   });
 });
 

@@ -11,6 +11,7 @@ const ready: ReadyEvent = {
   url: 'http://abc.localhost:8080/',
   sessionId: 'abc',
   resumed: false,
+  linkKey: 'AAAAAAAAAAAAAAAAAAAAAA',
   p2p: true,
   p2pSettings: { enabled: true, timeoutMs: 5000, iceServers: [] },
   access: 'link',

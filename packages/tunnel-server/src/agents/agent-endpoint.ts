@@ -4,6 +4,7 @@
  * `register` → `registered` handshake, then hand-over to an agent link that
  * carries protocol frames. Protocol: docs/PROTOCOL.md §Agent control channel.
  */
+import type { LinkAccessGate } from '../access/link-access';
 import type { ViewerAccessGate } from '../access/viewer-access';
 import type { ClusterNode } from '../cluster/cluster-node';
 import type { IncomingMessage } from 'node:http';
@@ -61,6 +62,8 @@ export interface AgentEndpointOptions {
   hub: SignalingHub;
   /** Makes the access state of sessions whose agent registers with a viewer password. */
   accessGate: ViewerAccessGate;
+  /** Makes the link state of sessions whose agent registers a link verifier (access/link-access.ts). */
+  linkGate: LinkAccessGate;
   /** How session ids bind to resume secrets: an agent whose session this server lost claims its id back. */
   sessionIds: SessionIds;
   /** Set when the server is a node of a cluster (REDIS_URL): agents may resume sessions other nodes held. */
@@ -264,6 +267,9 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     const deadline = deadlineOf(session.resumeSecret);
     if (deadline !== undefined) registry.setExpiry(session, deadline);
     const resumed = resumable !== undefined || (adopted !== undefined && !adoptsNew);
+    // A resumed session keeps its own link key (the resume's verifier); a new one gets the register's.
+    const linkVerifier = (resumed ? message.resume?.linkVerifier : undefined) ?? message.linkVerifier;
+    session.link = linkVerifier !== undefined ? options.linkGate.create(session.id, linkVerifier) : undefined;
     // A resumed session whose access changed (password <-> link <-> approve) starts with no viewers:
     // none admitted under the old access stays in, and the agent says so.
     const accessMode = accessLabelOf(session.access !== undefined, message.viewers);

@@ -6,8 +6,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AGENT_PATH, isSessionLabel, RESERVED_PREFIX, TRANSPORT_HEADER, VIA_HEADER, VIA_SW, type Stream } from '@wingman/protocol';
+import { AGENT_PATH, isSessionLabel, LINK_PATH, RESERVED_PREFIX, TRANSPORT_HEADER, VIA_HEADER, VIA_SW, type Stream } from '@wingman/protocol';
 import { sendAccessRefusal, writeAccessRefusal } from '../access/access-denied';
+import type { LinkAccessGate, LinkDecision } from '../access/link-access';
+import { sendLinkRefusal, writeLinkRefusal } from '../access/link-bootstrap';
 import type { ClusterNode } from '../cluster/cluster-node';
 import { isClusterHop, type NodeForwarder } from '../cluster/node-forward';
 import { clientAddress } from '../http/client-address';
@@ -65,6 +67,8 @@ export interface RouterOptions {
   bootstrap?: (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string[]) => boolean;
   /** Checks viewers of password-protected sessions (sessions without `access` are open). */
   accessGate?: ViewerAccessGate;
+  /** Checks that viewers of sessions with a link verifier hold the link (sessions without `link` open to whoever knows the host). */
+  linkGate?: LinkAccessGate;
   /** The viewer's address of a request (trusted proxies, cluster hops): what per-viewer limits count by. Default: the socket's peer. */
   viewerAddress?: (req: IncomingMessage) => string;
   /** A node of a cluster: traffic for sessions another node owns is forwarded there. */
@@ -101,6 +105,22 @@ export function createRouter(options: RouterOptions): Router {
     const decision = options.accessGate.check(req, session.access, { fromServiceWorker: req.headers[VIA_HEADER] === VIA_SW, source });
     if (decision.kind === 'granted') options.accessGate.scrub(req, session.access);
     else logger.debug({ sessionId: session.id, decision: decision.kind, source }, 'viewer refused: no access');
+    return decision;
+  }
+
+  /**
+   * Sessions with a link verifier: everything on the origin, reserved paths
+   * included, needs the link cookie or the token (access/link-access.ts).
+   * The link's credentials are removed from what passes with Wingman's other
+   * cookies (tag-viewer.ts), on every session.
+   */
+  function checkLink(req: IncomingMessage, session: Session | undefined): LinkDecision {
+    const gate = options.linkGate;
+    if (!gate) return { kind: 'granted' };
+    // The bootstrap page's POST earns the cookie whoever sends it; the Service Worker's relay fetches never do.
+    const earnCookie = req.headers[VIA_HEADER] !== VIA_SW || pathnameOf(req.url) === LINK_PATH;
+    const decision = session?.link ? gate.check(req, session.link, { earnCookie }) : ({ kind: 'granted' } as const);
+    if (decision.kind === 'denied') logger.debug({ sessionId: session!.id }, 'viewer refused: no link');
     return decision;
   }
 
@@ -186,6 +206,10 @@ export function createRouter(options: RouterOptions): Router {
   }
 
   function serveLocal(req: IncomingMessage, res: ServerResponse, id: string, session: Session | undefined): void {
+    const link = checkLink(req, session);
+    if (link.kind !== 'granted') return sendLinkRefusal(req, res);
+    // The bootstrap page's exchange: the token earned the cookie (before any password: the next navigation asks for it).
+    if (pathnameOf(req.url) === LINK_PATH) return answerLinkExchange(req, res, link.setCookie);
     const access = checkAccess(req, session);
     if (access.kind !== 'granted') {
       req.resume();
@@ -198,7 +222,7 @@ export function createRouter(options: RouterOptions): Router {
     // before the relay: once any field is set that way, Node applies the
     // header array of writeHead() with setHeader() too, and the last
     // Set-Cookie would replace the app's own; the relay adds it to the head.
-    const setCookie = [access.setCookie, gate.kind === 'open' ? undefined : gate.setCookie].filter((c): c is string => c !== undefined);
+    const setCookie = [link.setCookie, access.setCookie, gate.kind === 'open' ? undefined : gate.setCookie].filter((c): c is string => c !== undefined);
     const own = () => setCookie.length > 0 && res.setHeader('set-cookie', setCookie);
     const path = pathnameOf(req.url);
     if (gate.kind !== 'open' && path === VIEWER_STATUS_PATH) return sendViewerStatus(res, gate.viewer, setCookie);
@@ -260,6 +284,7 @@ export function createRouter(options: RouterOptions): Router {
   }
 
   function upgradeLocal(req: IncomingMessage, socket: Duplex, head: Buffer, id: string, session: Session | undefined): void {
+    if (checkLink(req, session).kind !== 'granted') return writeLinkRefusal(socket);
     const access = checkAccess(req, session);
     if (access.kind !== 'granted') return writeAccessRefusal(socket, access);
     const gate = checkViewer(req, session);
@@ -288,6 +313,13 @@ export function createRouter(options: RouterOptions): Router {
     const stream = options.wsRelay.relay(session.agent.connection, req, socket, head);
     streamQuota?.hold(session, viewer, stream);
     tieToViewer(session, gate, stream, () => socket.destroy());
+  }
+
+  /** LINK_PATH: POST only; 204, with the cookie when the session has a link verifier. */
+  function answerLinkExchange(req: IncomingMessage, res: ServerResponse, setCookie: string | undefined): void {
+    req.resume();
+    if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST', 'content-length': 0 }).end();
+    res.writeHead(204, { 'cache-control': 'no-store', ...(setCookie !== undefined ? { 'set-cookie': setCookie } : {}) }).end();
   }
 
   function writeAgentGone(socket: Duplex, id: string): void {

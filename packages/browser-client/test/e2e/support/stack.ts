@@ -78,9 +78,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(options.agentArgs ?? []),
     ]);
     const status = await probe(port, new URL(url).host, '/__wingman/client.js');
-    // 401: a password-protected session (the probe carries no credentials); the bundle is behind the gate.
-    if (status !== 200 && !(status === 401 && options.agentArgs?.includes('--password')))
-      throw new Error(`the tunnel server answers /__wingman/client.js with ${status}: build the browser bundle (npm run build)`);
+    // 401: a password-protected session (the probe carries no credentials); 403: a session shared by link
+    // (the default, WINGMAN_PUBLIC=0) or a private one: the probe has no link cookie. The bundle is behind the gate.
+    const gated =
+      (status === 401 && options.agentArgs?.includes('--password')) ||
+      (status === 403 && (options.agentEnv?.WINGMAN_PUBLIC === '0' || options.agentArgs?.includes('--private')));
+    if (status !== 200 && !gated) throw new Error(`the tunnel server answers /__wingman/client.js with ${status}: build the browser bundle (npm run build)`);
     return {
       app,
       server,

@@ -30,6 +30,8 @@ const tunnelSchema = z
     passwordFile: z.string().optional(),
     expires: z.string().optional(),
     approve: z.boolean().optional(),
+    /** The host name alone opens the session (as --public). */
+    public: z.boolean().optional(),
     /** A stable link, `<name>.<domain>` (as --name). */
     name: z.string().optional(),
     wsMaxMessageBytes: z.number().int().optional(),
@@ -126,6 +128,7 @@ function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: S
     inspectHistory: str(file.inspectHistory),
     expires: t.expires,
     approve: t.approve,
+    public: t.public,
     name: t.name,
   });
 }

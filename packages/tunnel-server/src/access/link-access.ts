@@ -1,0 +1,96 @@
+/**
+ * Access by capability (docs/PROTOCOL.md §Link access): on a session whose
+ * agent registered a link verifier, every request and upgrade — relay,
+ * shell, bundles, Service Worker, signaling — must carry the session's link
+ * cookie or the access token itself (LINK_TOKEN_HEADER). The server keeps
+ * only the verifier, SHA-256 of the token, so it cannot open the link; a
+ * matching token earns the cookie (HttpOnly, host-only, SameSite=Lax), which
+ * is an HMAC of the session id and the verifier under the server's key.
+ *
+ * Knowing the host name gives nothing: a browser's navigation without either
+ * gets the bootstrap page (link-bootstrap.ts), which derives the token from
+ * the link's `#k=` fragment, POSTs it to LINK_PATH and reloads; anything
+ * else gets a "link incomplete" refusal. The cookie and the header never
+ * reach the developer's app (viewers/tag-viewer.ts removes them).
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { serialize as serializeCookie } from 'cookie';
+import { LINK_TOKEN_HEADER, linkDigestBytes } from '@wingman/protocol';
+import { requestCookie } from '../http/request-cookie';
+import { currentKey, keysOf, type Keys } from '../keys/key-ring';
+
+/** Name of the link cookie on a session origin (removed from every request before the app sees it). */
+export const LINK_COOKIE = 'wingman_link';
+
+/** What the server keeps of a session's link key. */
+export interface SessionLink {
+  /** SHA-256 of the access token. */
+  readonly verifier: Buffer;
+  readonly sessionId: string;
+}
+
+export type LinkDecision =
+  /** Let it through; `setCookie` when a token in the header earned the cookie just now. */
+  | { kind: 'granted'; setCookie?: string }
+  /** Neither a valid cookie nor a valid token. */
+  | { kind: 'denied' };
+
+export interface LinkAccessGate {
+  /** The link state of a session registered with `linkVerifier` (already validated by the protocol parser). */
+  create(sessionId: string, verifier: string): SessionLink;
+  /** Decides one request or upgrade. `earnCookie`: a matching token also earns the cookie (never on the Service Worker's relay fetches, whose Set-Cookie would land in its jar). */
+  check(req: IncomingMessage, link: SessionLink, options: { earnCookie: boolean }): LinkDecision;
+  /** The Set-Cookie of a session's link cookie. */
+  cookie(link: SessionLink): string;
+}
+
+export interface LinkAccessOptions {
+  /** Key of the cookie HMAC (the access cookie's: random per process, or shared by a cluster's nodes). */
+  key: Keys;
+  /** Mark the cookie Secure (the public URL is https). */
+  secureCookie: boolean;
+}
+
+const sha256 = (b: Uint8Array | string): Buffer => createHash('sha256').update(b).digest();
+
+function sameSecret(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The token of LINK_TOKEN_HEADER (one value, bounded), or undefined. */
+function headerToken(req: IncomingMessage): Uint8Array | undefined {
+  const v = req.headers[LINK_TOKEN_HEADER];
+  if (typeof v !== 'string' || v.length > 64) return undefined;
+  return linkDigestBytes(v.trim());
+}
+
+export function createLinkAccessGate(options: LinkAccessOptions): LinkAccessGate {
+  const cookieUnder = (key: Uint8Array, link: SessionLink) =>
+    createHmac('sha256', key).update('link\0').update(link.sessionId).update('\0').update(link.verifier).digest('base64url');
+
+  const cookieMatches = (req: IncomingMessage, link: SessionLink): boolean => {
+    const value = requestCookie(req, LINK_COOKIE);
+    if (value === undefined || value.length > 64) return false;
+    const given = sha256(value);
+    return keysOf(options.key).some((key) => sameSecret(given, sha256(cookieUnder(key, link))));
+  };
+
+  const cookie = (link: SessionLink) =>
+    serializeCookie(LINK_COOKIE, cookieUnder(currentKey(options.key), link), { path: '/', httpOnly: true, sameSite: 'lax', secure: options.secureCookie });
+
+  return {
+    create(sessionId, verifier) {
+      return { sessionId, verifier: Buffer.from(verifier, 'base64url') };
+    },
+
+    check(req, link, { earnCookie }) {
+      if (cookieMatches(req, link)) return { kind: 'granted' };
+      const token = headerToken(req);
+      if (token === undefined || !sameSecret(sha256(token), link.verifier)) return { kind: 'denied' };
+      return earnCookie ? { kind: 'granted', setCookie: cookie(link) } : { kind: 'granted' };
+    },
+
+    cookie,
+  };
+}
