@@ -28,11 +28,11 @@
  * NAT), DTLS 1.2 2 (ClientHello → server flight → client Finished → server
  * Finished; WebRTC sends no HelloVerifyRequest), SCTP 2 (INIT / INIT-ACK,
  * COOKIE-ECHO / COOKIE-ACK, the data channel's OPEN riding with the
- * COOKIE-ECHO; an ordered channel is open without waiting for its ACK).
- * Wingman's protocol HELLO adds none: the page's requests leave with its own
- * HELLO, without waiting for the agent's (docs/PROTOCOL.md §Connection).
+ * COOKIE-ECHO; an ordered channel is open without waiting for its ACK), and
+ * Wingman's protocol HELLO 1 (the page's HELLO and the agent's: the page's
+ * requests wait for the agent's, docs/PROTOCOL.md §Connection).
  */
-export const PEER_ROUND_TRIPS = 5;
+export const PEER_ROUND_TRIPS = 6;
 /** Reviewer↔server round trips of the shell's document: a reload reuses the connection, a first visit opens it. */
 const DOCUMENT_ROUND_TRIPS = { reload: 1, firstVisit: 3 };
 
@@ -92,5 +92,5 @@ export function formatSetupFloor(f) {
   const r = (v) => Math.round(v);
   const parts = f.steps.filter((s) => s.floorMs > 0).map((s) => `${s.name} ${r(s.floorMs)}`);
   const above = f.steps.map((s) => `${s.name} ${s.ms - s.floorMs >= 0 ? '+' : ''}${r(s.ms - s.floorMs)}`);
-  return `unavoidable channel set-up ${r(f.floorMs)} ms (${parts.join(' + ')}: ${PEER_ROUND_TRIPS} peer round trips for ICE, DTLS and SCTP), ready ${r(f.readyMs - f.floorMs)} ms above it: ${above.join(', ')}`;
+  return `unavoidable channel set-up ${r(f.floorMs)} ms (${parts.join(' + ')}: ${PEER_ROUND_TRIPS} peer round trips for ICE, DTLS, SCTP and HELLO), ready ${r(f.readyMs - f.floorMs)} ms above it: ${above.join(', ')}`;
 }

@@ -11,10 +11,10 @@ const FAR = { reviewerServer: { rttMs: 80 }, devServer: { rttMs: 80 }, reviewerD
 const timeline = { attempt: 100, 'signal-open': 189, hello: 190, offer: 195, answer: 360, ready: 500 };
 
 describe('the channel set-up floor', () => {
-  it('counts a reload as 1 server round trip for the document, 1 for the socket, server-agent-server for the answer and 5 peer round trips', () => {
-    expect(PEER_ROUND_TRIPS).toBe(5);
+  it('counts a reload as 1 server round trip for the document, 1 for the socket, server-agent-server for the answer and 6 peer round trips', () => {
+    expect(PEER_ROUND_TRIPS).toBe(6);
     const f = setupFloor(FAR, { timeline, shellDocument: { responseEnd: 90 } }, false)!;
-    expect(f.floorMs).toBe(80 + 80 + 160 + 5 * 20);
+    expect(f.floorMs).toBe(80 + 80 + 160 + 6 * 20);
     expect(f.readyMs).toBe(500);
     expect(f.steps.map((s) => [s.name, s.ms, s.floorMs])).toEqual([
       ['document', 90, 80],
@@ -22,19 +22,19 @@ describe('the channel set-up floor', () => {
       ['signaling socket', 90, 80],
       ['offer', 5, 0],
       ['offer → answer', 165, 160],
-      ['answer → ready', 140, 100],
+      ['answer → ready', 140, 120],
     ]);
     // The steps add up to the ready mark, their floors to the floor.
     expect(f.steps.reduce((s, x) => s + x.ms, 0)).toBe(f.readyMs);
     expect(formatSetupFloor(f)).toBe(
-      'unavoidable channel set-up 420 ms (document 80 + signaling socket 80 + offer → answer 160 + answer → ready 100: 5 peer round trips for ICE, DTLS and SCTP), ' +
-        'ready 80 ms above it: document +10, to the attempt +10, signaling socket +10, offer +5, offer → answer +5, answer → ready +40',
+      'unavoidable channel set-up 440 ms (document 80 + signaling socket 80 + offer → answer 160 + answer → ready 120: 6 peer round trips for ICE, DTLS, SCTP and HELLO), ' +
+        'ready 60 ms above it: document +10, to the attempt +10, signaling socket +10, offer +5, offer → answer +5, answer → ready +20',
     );
   });
 
   it('adds the connection (TCP and TLS: 2 more server round trips) to a first visit, and shows a step under its floor as negative', () => {
     const f = setupFloor(FAR, { timeline: { ...timeline, attempt: 250, hello: 330, offer: 335 }, shellDocument: { responseEnd: 255 } }, true)!;
-    expect(f.floorMs).toBe(3 * 80 + 80 + 160 + 5 * 20);
+    expect(f.floorMs).toBe(3 * 80 + 80 + 160 + 6 * 20);
     expect(f.steps[0]).toEqual({ name: 'document', ms: 255, floorMs: 240 });
     expect(f.steps[1]).toEqual({ name: 'to the attempt', ms: -5, floorMs: 0 });
     expect(formatSetupFloor(f)).toContain('to the attempt -5, signaling socket +0');
@@ -52,7 +52,7 @@ describe('the channel set-up floor', () => {
       ['answer → ready', 140],
     ]);
     expect(f.steps.reduce((s, x) => s + x.ms, 0)).toBe(f.readyMs);
-    expect(formatSetupFloor(f)).toContain('offer → answer -25, answer held +30, answer → ready +40');
+    expect(formatSetupFloor(f)).toContain('offer → answer -25, answer held +30, answer → ready +20');
     // With the inline script's start marked, the wait before it is a step of its own.
     const scripted = setupFloor(FAR, { timeline: { ...timeline, inline: 96 }, shellDocument: { responseEnd: 90 } }, false)!;
     expect(scripted.steps.slice(1, 3).map((s) => [s.name, s.ms])).toEqual([
@@ -68,13 +68,13 @@ describe('the channel set-up floor', () => {
   it('counts a document from the Service Worker without a round trip', () => {
     const f = setupFloor(FAR, { timeline, shellDocument: { responseEnd: 13, workerStart: 7 } }, false)!;
     expect(f.steps[0]).toEqual({ name: 'document', ms: 13, floorMs: 0 });
-    expect(f.floorMs).toBe(80 + 160 + 5 * 20);
+    expect(f.floorMs).toBe(80 + 160 + 6 * 20);
   });
 
   it('counts a document its static route answered from Cache Storage, the worker stopped, without a round trip', () => {
     const routed = setupFloor(FAR, { timeline, shellDocument: { responseEnd: 6, workerStart: null, cacheLookupStart: 2 } }, false)!;
     expect(routed.steps[0]).toEqual({ name: 'document', ms: 6, floorMs: 0 });
-    expect(routed.floorMs).toBe(80 + 160 + 5 * 20);
+    expect(routed.floorMs).toBe(80 + 160 + 6 * 20);
     // The same load with its document from the server: one round trip to it.
     const fetched = setupFloor(FAR, { timeline, shellDocument: { responseEnd: 6, workerStart: null, cacheLookupStart: null } }, false)!;
     expect(fetched.steps[0]).toEqual({ name: 'document', ms: 6, floorMs: 80 });
@@ -100,10 +100,10 @@ describe('the channel set-up floor', () => {
       row('direct', { coldMs: 1200, coldAppDocument: { responseEnd: 100 }, warmReload: { ms: 650, appDocument: { responseEnd: 30 } } }),
     ]);
     const cold = goals.find((g) => g.text.startsWith('cold visit'))!;
-    expect(cold.text).toContain('; unavoidable channel set-up 580 ms (document 240 + ');
-    expect(cold.text).toContain('ready 80 ms above it: document +15, to the attempt +5, signaling socket +10');
+    expect(cold.text).toContain('; unavoidable channel set-up 600 ms (document 240 + ');
+    expect(cold.text).toContain('ready 60 ms above it: document +15, to the attempt +5, signaling socket +10');
     const warm = goals.find((g) => g.text.startsWith('warm reload'))!;
-    expect(warm.text).toContain('; unavoidable channel set-up 420 ms (document 80 + ');
+    expect(warm.text).toContain('; unavoidable channel set-up 440 ms (document 80 + ');
     // No timeline for the reload with the SW stopped: no floor on its line.
     expect(goals.find((g) => g.text.startsWith('reload, SW stopped'))!.text).not.toContain('unavoidable');
   });

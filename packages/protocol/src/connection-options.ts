@@ -67,15 +67,6 @@ export interface ConnectionOptions {
    * fragments pass this, so reassembly never buffers more. Default MAX_WS_MESSAGE_BYTES.
    */
   maxWsMessageBytes?: number;
-  /**
-   * Streams may open and send before the peer's HELLO arrived, under the
-   * protocol defaults (DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_STREAM_WINDOW_BYTES,
-   * no capabilities), as an HTTP/2 client sends requests right after its
-   * preface (RFC 9113 §3.4): a transport both of whose ends are known (a
-   * data channel to the agent that answered the offer) saves the HELLO's
-   * round trip. `isReady` is then true from the start. Default false.
-   */
-  streamsBeforePeerHello?: boolean;
 }
 
 /** A growth budget shared by several connections: each reserves from and releases to `reserved`. */
@@ -85,7 +76,7 @@ export interface WindowGrowthShare {
 }
 
 export interface ConnectionEvents {
-  /** The peer's HELLO arrived; streams may flow (they already may with `streamsBeforePeerHello`). */
+  /** The peer's HELLO arrived; streams may flow. */
   ready: (hello: Hello) => void;
   /** The peer opened a stream. Attach listeners synchronously. */
   stream: (stream: Stream) => void;
@@ -107,7 +98,6 @@ export interface ResolvedOptions {
   allocate: (bytes: number) => Uint8Array;
   maxConcurrentStreams: number;
   maxWsMessageBytes: number;
-  streamsBeforePeerHello: boolean;
   schedule: (run: () => void) => void;
 }
 
@@ -131,7 +121,6 @@ export function resolveOptions(options: ConnectionOptions): ResolvedOptions {
     allocate: options.allocate ?? ((n) => new Uint8Array(n)),
     maxConcurrentStreams: Math.min(0xffff, options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS),
     maxWsMessageBytes,
-    streamsBeforePeerHello: options.streamsBeforePeerHello === true,
     // Wrapped: a browser's queueMicrotask throws when called as a method of another object.
     schedule: options.schedule ?? ((run) => queueMicrotask(run)),
   };

@@ -44,8 +44,6 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   private readonly highWaterBytes: number;
   private readonly packer: FramePacker;
   private readonly schedule: (run: () => void) => void;
-  /** Stream frames may leave before the peer's HELLO (ConnectionOptions.streamsBeforePeerHello). */
-  private readonly eager: boolean;
   private readonly pings = new PingTracker();
   private peer: Hello | undefined;
   private readonly streams: StreamTable;
@@ -61,7 +59,6 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     this.transport = options.transport;
     this.highWaterBytes = o.highWaterBytes;
     this.schedule = o.schedule;
-    this.eager = o.streamsBeforePeerHello;
     this.localWindow = o.localWindow;
     this.maxConcurrentStreams = o.maxConcurrentStreams;
     this.maxStreamWindow = o.maxStreamWindow;
@@ -81,9 +78,8 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     );
   }
 
-  /** Streams may be opened and flow: the peer's HELLO arrived, or need not (streamsBeforePeerHello); not closed. */
   get isReady(): boolean {
-    return (this.peer !== undefined || this.eager) && !this.closedFlag;
+    return this.peer !== undefined && !this.closedFlag;
   }
 
   get isClosed(): boolean {
@@ -208,7 +204,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
 
   private pump(): void {
     while (!this.closedFlag && this.transport.bufferedAmount() < this.highWaterBytes) {
-      const message = this.packer.buildMessage(this.peer !== undefined || this.eager);
+      const message = this.packer.buildMessage(this.peer !== undefined);
       // A listener run while building ('drain', 'close') may have closed the connection.
       if (!message || this.closedFlag) return;
       this.bytesSent += message.length;
@@ -236,9 +232,9 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     if (!this.peer) {
       if (frame.type !== FrameType.HELLO) throw protocolError('ERR_HELLO_EXPECTED', `first frame is type 0x${frame.type.toString(16)}, not HELLO`);
       this.peer = decodeHello(frame.payload);
-      // Streams opened before the HELLO assumed the default window (and, with
-      // streamsBeforePeerHello, may have spent some of it): move them to the
-      // window the peer grants, as SETTINGS_INITIAL_WINDOW_SIZE does (RFC 9113 §6.9.2).
+      // Streams opened before the HELLO assumed the default window and nothing
+      // of theirs has left yet (stream frames wait for the HELLO): move them to
+      // the window the peer grants, as SETTINGS_INITIAL_WINDOW_SIZE does (RFC 9113 §6.9.2).
       const delta = this.peer.initialWindow - PEER_DEFAULT_HELLO.initialWindow;
       if (delta !== 0) for (const s of this.streams.values()) s.shiftSendWindow(delta);
       this.emit('ready', this.peer);

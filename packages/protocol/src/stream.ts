@@ -205,8 +205,6 @@ export class Stream extends Emitter<StreamEvents> {
   /** @internal The peer's HELLO changed the initial window after this stream was opened: shift the send window by the difference (RFC 9113 §6.9.2). */
   shiftSendWindow(delta: number): void {
     this.window += delta;
-    // A stream that spent the default window before the HELLO (streamsBeforePeerHello) left the pump's rotation.
-    if (delta > 0 && this.queue.length > 0 && !this.closed) this.host.markReady(this);
   }
 
   /** Sends the response head (peer-opened streams only). */

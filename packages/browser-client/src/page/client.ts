@@ -15,7 +15,6 @@ import { shellLinkKey } from './link-key';
 import { heldFrameMessages } from './shell-handover';
 import { startDiagnosticsSource } from './diagnostics-source';
 import { OWN_SW_REASON, ownSwRequestedIn, stepAside } from './own-service-worker';
-import { lossyRemembered } from './loss-probe-memo';
 import { createP2PManager, type TransportStatus } from './p2p';
 import { createPathState } from './path-state';
 import { privateAppReady } from './private-start';
@@ -62,10 +61,9 @@ const p2p = createP2PManager({
 });
 const requests = createRequestServer(() => p2p.connection());
 let paths: Paths | undefined;
-const pathState = createPathState(config.p2p && lossyRemembered());
+const pathState = createPathState();
 const sw = createSwLink({
   shellId,
-  initial: pathState.initial(),
   exclude: config.exclude,
   // Only a shell holding the link key can get a private session's channel: a keyless one's requests go to the relay, whose page says why.
   private: config.private && p2p.keyed,

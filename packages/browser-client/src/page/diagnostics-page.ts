@@ -91,12 +91,6 @@ function verification(shell: ShellSnapshot | undefined): string {
   return `no verified channel yet${refused}`;
 }
 
-/** How long ago `at` (ms since the epoch) was, in seconds up to two minutes, then minutes. */
-function ago(at: number): string {
-  const s = Math.max(0, Math.round((Date.now() - at) / 1000));
-  return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
-}
-
 function render(report: DiagReport): void {
   const shell = report.shells.find((s) => s.transport === 'p2p') ?? report.shells[0];
   const session = report.session as { sessionId?: unknown; viewer?: unknown } | undefined;
@@ -119,9 +113,7 @@ function render(report: DiagReport): void {
   field(
     'loss',
     shell?.loss
-      ? `${shell.loss.lost} of ${shell.loss.sent} probes lost${shell.loss.lossy ? ': lossy, so page loads go around the channel (over the relay)' : ''}${
-          shell.loss.at !== undefined ? `, measured ${ago(shell.loss.at)} ago by an earlier channel of this tab (this one ran no probe)` : ''
-        }`
+      ? `${shell.loss.lost} of ${shell.loss.sent} probes lost${shell.loss.lossy ? ': lossy, so page loads go around the channel (over the relay)' : ''}`
       : '—',
   );
   field('bytes', shell?.bytesSent !== undefined ? `${shell.bytesSent} sent, ${shell.bytesReceived ?? 0} received` : '—');

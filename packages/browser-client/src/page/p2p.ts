@@ -21,7 +21,6 @@ import {
 import { closeEarly, type EarlyAttempt } from './early-attempt';
 import { AttemptError, attemptP2P, type AttemptReason, type PeerSession } from './peer-attempt';
 import { linkTrustKeys } from './signal-out';
-import { lossProbeDue, lossProbeMeasured, lossProbeTurnedOff, rememberedLoss } from './loss-probe-memo';
 import { mark } from './timeline';
 
 export type TransportStatus =
@@ -46,14 +45,8 @@ export type TransportStatus =
        * Service Worker routes bursts around the channel meanwhile.
        */
       probing?: boolean;
-      /**
-       * The loss probe's figures once it ended: probes sent, and lost. With
-       * `at`, this channel ran none: the figures are those of the tab's
-       * earlier clean measurement it relies on, made then (ms since the epoch).
-       */
-      loss?: { sent: number; lost: number; at?: number };
-      /** The server runs no loss probe (P2P_LOSS_PROBE=false): what the tab remembered of the path no longer holds. */
-      lossProbeOff?: boolean;
+      /** The loss probe's figures once it ended: probes sent, and lost. */
+      loss?: { sent: number; lost: number };
       /** The channel ends at the holder of the link key (docs/PROTOCOL.md §Verified channels). */
       verified: boolean;
       /** The DTLS fingerprints the binding covered (verified channels). */
@@ -159,10 +152,8 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
         if (stopped) return s.close('shell stopped');
         session = s;
         failures = 0;
-        if (s.lossProbeOff) lossProbeTurnedOff();
-        // Before the first page load's wave shows it (docs/PROTOCOL.md §Loss probe); not again soon after a clean one.
-        const probing = !s.lossProbeOff && lossProbeDue();
-        const earlier = s.lossProbeOff || probing ? undefined : rememberedLoss();
+        // Before the first page load's wave shows it (docs/PROTOCOL.md §Loss probe).
+        const probing = !s.lossProbeOff;
         setStatus({
           transport: 'p2p',
           rttMs: undefined,
@@ -170,9 +161,7 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
           viewerId: s.viewerId,
           channels: s.channels(),
           ...verification(s),
-          ...(s.lossProbeOff ? { lossProbeOff: true } : {}),
           ...(probing ? { probing: true } : {}),
-          ...(earlier ? { loss: earlier } : {}),
         });
         // The pair's candidate types come from getStats(), a moment after the channel opened.
         void s
@@ -199,9 +188,8 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
           }, LOSS_PROBE_HOLD_MS);
           void s
             .lossProbe({
-              onLossy: (r) => {
+              onLossy: () => {
                 mark('lossy');
-                lossProbeMeasured(r);
                 const now = settled();
                 if (now) setStatus({ ...now, lossy: true });
               },
@@ -212,7 +200,6 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
               },
             })
             .then((r) => {
-              if (r) lossProbeMeasured(r);
               const now = settled();
               if (!now) return;
               // The whole measurement is the verdict: probes the gap rule counted lost early that came

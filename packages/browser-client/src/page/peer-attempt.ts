@@ -381,19 +381,11 @@ export function attemptP2P(
         });
       // The Connection is made on open: its HELLO would be dropped on a channel still connecting.
       // What the agent announced (its cap, in its answer): the SCTP transport's negotiated size where the browser has it, else the answer's SDP.
-      // The first channel's requests leave with its HELLO, not a round trip later (docs/PROTOCOL.md §Connection): the other
-      // end answered our offer. The others still join at the agent's HELLO: one it closes before that is one it does not
-      // serve (an agent serving fewer), not a peer connection failing, and no request may have gone on it.
       // One SCTP association per peer connection: its channels share their tail-loss probes.
       const tailProbes = new TailProbeGroup();
-      const connect = (bound: DataChannelLike, first: boolean) => {
+      const connect = (bound: DataChannelLike) => {
         const remoteMax = peer.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(peer.remoteDescription?.sdp ?? '');
-        return connectionOverDataChannel(bound, {
-          role: 'client',
-          maxMessageBytes: dataChannelMessageBytes(remoteMax),
-          streamsBeforePeerHello: first,
-          tailProbes,
-        });
+        return connectionOverDataChannel(bound, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax), tailProbes });
       };
       const bindingFailed = (err: unknown) => {
         if (err instanceof BindingError && err.refused) untrusted('channel-binding', err.message);
@@ -404,7 +396,7 @@ export function attemptP2P(
       p.dcs.forEach((channel, i) => {
         // Held messages first, before any the channel gets from now on (this runs in the task that took the attempt over).
         const held = p.held?.[i];
-        const joined = joinPool(held ? replayingChannel(channel, held) : channel, own, { ...(keys ? { bind } : {}), connect: (c) => connect(c, i === 0) });
+        const joined = joinPool(held ? replayingChannel(channel, held) : channel, own, { ...(keys ? { bind } : {}), connect });
         joined.then(
           (conn) => {
             if (closed || p.dropped) return conn.close();

@@ -19,8 +19,6 @@ export interface SwLinkOptions {
   onPaths?(paths: Omit<PathsUpdate, 'type'>): void;
   /** A private session's shell holding the link key: the SW sends every request over its channel, and waits for one. */
   private?: boolean;
-  /** The path state announced until the first `announce` call (the tab's last loss probe found the path lossy). */
-  initial?: ShellPathState;
 }
 
 /** What a shell tells the SW about its channel and its path (ShellAnnounce's fields of the same names). */
@@ -52,7 +50,7 @@ function writeCookies(lines: string[], port: MessagePort | undefined): void {
 }
 
 export function createSwLink(options: SwLinkOptions): SwLink {
-  let state: ShellPathState = options.initial ?? { p2p: false };
+  let state: ShellPathState = { p2p: false };
   const container = 'serviceWorker' in navigator ? navigator.serviceWorker : undefined;
 
   let requests: MessagePort | undefined;

@@ -169,12 +169,6 @@ export const LOSS_PROBE_HOLD_MS = 1_000;
 export const RELAY_PARALLEL_REQUESTS = 6;
 /** sessionStorage key: this tab had an open channel on this origin (cleared when an attempt fails). */
 export const P2P_SEEN_STORAGE_KEY = 'wingman:p2p-seen';
-/** sessionStorage key: when this tab's last loss probe found the peer path clean (page/loss-probe-memo.ts). */
-export const LOSS_PROBE_CLEAN_STORAGE_KEY = 'wingman:loss-probe-clean';
-/** sessionStorage key: when this tab's last loss probe found the peer path lossy (page/loss-probe-memo.ts). */
-export const LOSS_PROBE_LOSSY_STORAGE_KEY = 'wingman:loss-probe-lossy';
-/** sessionStorage key: the figures of this tab's last clean loss probe, for a channel that skips its own (page/loss-probe-memo.ts). */
-export const LOSS_PROBE_FIGURES_STORAGE_KEY = 'wingman:loss-probe-figures';
 
 /** Longest wait for the app's WebSocket handshake over P2P before the socket fails (error + close 1006). */
 export const P2P_WS_HANDSHAKE_TIMEOUT_MS = 15_000;

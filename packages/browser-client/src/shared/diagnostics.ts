@@ -50,12 +50,8 @@ export interface ShellSnapshot {
   fingerprints?: { agent: string; viewer: string };
   /** Signaling messages and channels the link key's checks refused. */
   untrusted?: number;
-  /**
-   * The open channel's loss probe (docs/PROTOCOL.md §Loss probe): probes sent and lost, and
-   * whether that made the path lossy. With `at`, the channel ran none and these are the tab's
-   * earlier clean measurement it relies on, made then (ms since the epoch).
-   */
-  loss?: { sent: number; lost: number; lossy: boolean; at?: number };
+  /** The open channel's loss probe (docs/PROTOCOL.md §Loss probe): probes sent and lost, and whether that made the path lossy. */
+  loss?: { sent: number; lost: number; lossy: boolean };
   errors: DiagError[];
 }
 
@@ -148,12 +144,11 @@ export function parseDiagReply(v: unknown, id: string): ShellSnapshot | undefine
   return snap;
 }
 
-/** A loss probe's figures: counts no larger than a probe sends, lost ≤ sent; `at`, when given, a time. */
+/** A loss probe's figures: counts no larger than a probe sends, lost ≤ sent. */
 function parseLoss(v: unknown): ShellSnapshot['loss'] {
   if (!isObj(v) || !isCount(v.sent) || !isCount(v.lost) || typeof v.lossy !== 'boolean') return undefined;
   if (!Number.isInteger(v.sent) || !Number.isInteger(v.lost) || v.sent > 0xffff || v.lost > v.sent) return undefined;
-  if (v.at !== undefined && !(typeof v.at === 'number' && Number.isFinite(v.at) && v.at >= 0)) return undefined;
-  return { sent: v.sent, lost: v.lost, lossy: v.lossy, ...(v.at !== undefined ? { at: v.at } : {}) };
+  return { sent: v.sent, lost: v.lost, lossy: v.lossy };
 }
 
 /** A stats entry as getStats() yields it (RTCStats fields read by name). */

@@ -24,10 +24,10 @@ export interface ShellAnnounce {
    */
   turn?: boolean;
   /**
-   * The peer path is lossy (docs/PROTOCOL.md §Loss probe): the loss probe of
-   * the open channel found it so, or, with or without a channel, the tab's
-   * last probe did and this shell's has not ended yet. The SW takes it as a
-   * P2P stall verdict (sw/loss-verdicts.ts). Absent: false.
+   * The peer path is lossy (docs/PROTOCOL.md §Loss probe): this shell's loss
+   * probe found it so, on the open channel or an earlier one, and no later
+   * probe found it clean. The SW takes it as a P2P stall verdict
+   * (sw/loss-verdicts.ts). Absent: false.
    */
   lossy?: boolean;
   /**

@@ -1,12 +1,12 @@
 /**
  * The shells' loss-probe verdicts (docs/PROTOCOL.md §Loss probe) into the
  * path choice. A shell says its path is lossy in each announcement while it
- * holds that verdict: before its channel is up (the tab's last probe found
- * loss), and while its channel lasts (that channel's probe, or the tab's
- * until it ends). The verdict is taken once per shell before its channel and
- * once per channel, so once lone requests have cleared it (path-choice.ts),
- * the shell's next status update does not set it again. A shell whose probe
- * then finds the path clean takes back the verdict it gave.
+ * holds that verdict: from its channel's probe on, between channels too,
+ * until a later probe finds the path clean. The verdict is taken once per
+ * channel and once while the shell is between channels, so once lone
+ * requests have cleared it (path-choice.ts), the shell's next status update
+ * does not set it again. A shell whose probe then finds the path clean takes
+ * back the verdict it gave.
  */
 import type { ShellAnnounce } from '../shared/messages';
 import type { PathChooser } from './path-choice';

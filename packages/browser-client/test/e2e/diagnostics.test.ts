@@ -26,7 +26,7 @@ interface Report {
     shellId: string;
     transport: string;
     rttMs?: number;
-    loss?: { sent: number; lost: number; lossy: boolean; at?: number };
+    loss?: { sent: number; lost: number; lossy: boolean };
     bytesSent?: number;
     bytesReceived?: number;
     ice?: { local: string; remote: string; protocol: string };
@@ -85,7 +85,7 @@ describe('the diagnostics page of a P2P session', () => {
       expect(['host', 'prflx']).toContain(shell.ice?.remote);
       expect(shell.rttMs).toEqual(expect.any(Number));
       // The agent answered every probe: loopback loses nothing.
-      expect(shell.loss).toMatchObject({ sent: 128, lost: 0, lossy: false });
+      expect(shell.loss).toEqual({ sent: 128, lost: 0, lossy: false });
       expect(text).toContain('0 of 128 probes lost');
       expect(shell.bytesSent).toBeGreaterThan(0);
       expect(shell.bytesReceived).toBeGreaterThan(0);
@@ -107,31 +107,6 @@ describe('the diagnostics page of a P2P session', () => {
       expect(html).not.toContain('127.0.0.1');
       // Nothing address-shaped either (a user agent's version such as 120.0.0.0 is not an address).
       expect(html.split(report.userAgent).join('')).not.toMatch(/\b\d{1,3}(\.\d{1,3}){3}\b/);
-      await diag.close();
-    });
-
-    it("shows an earlier channel's loss figures, and how old they are, on a channel that ran no probe", async () => {
-      const { stack, browser } = ctx();
-      // The same tab again: its last probe was clean, so this channel runs none (docs/PROTOCOL.md §Loss probe).
-      await openShell(browser.page, `${stack.origin}/one`, 'one');
-      await waitForTransport(browser.page, 'p2p');
-      let last: ShellStatus | undefined;
-      const lossOf = (s: ShellStatus | undefined) => (s as { loss?: { sent: number; lost: number; at?: number } } | undefined)?.loss;
-      await until(
-        async () => {
-          last = await shellStatus(browser.page);
-          return lossOf(last) !== undefined || undefined;
-        },
-        { timeoutMs: WAIT_MS, what: "the earlier channel's loss figures", observe: () => last },
-      );
-      expect(lossOf(last)).toEqual({ sent: 128, lost: 0, at: expect.any(Number) });
-      expect((last as { probing?: boolean }).probing).toBeUndefined();
-
-      const diag = await browser.context.newPage();
-      await diag.goto(`${stack.origin}/__wingman/diagnostics`);
-      const { report, text } = await readDiagnostics(diag);
-      expect(report.shells[0]?.loss).toEqual({ sent: 128, lost: 0, lossy: false, at: lossOf(last)!.at });
-      expect(text).toMatch(/0 of 128 probes lost, measured \d+ s ago by an earlier channel of this tab \(this one ran no probe\)/);
       await diag.close();
     });
 

@@ -52,7 +52,7 @@ describe('a channel whose loss probe has given no verdict', () => {
     let during: string[] | undefined;
     const tries: string[] = [];
     for (let tab = 0; tab < MAX_TABS && !during; tab++) {
-      // A new tab probes again: the last probe's outcome is kept per tab (sessionStorage).
+      // Another try in a new tab: its channel runs its own probe.
       if (tab > 0) page = await browser.context.newPage();
       const frame = await openShell(page, `${stack.origin}/one`, 'one');
       const before = await waitForTransport(page, 'p2p', undefined, { whileProbing: true });

@@ -6,22 +6,21 @@
  * names the protocol of the browser's own request, where a response the SW
  * made names none; a fetch() stays with the SW (`reason=no-channel`). The stall verdict
  * is the Service Worker's own, from lone requests whose answers the shell
- * delivered late (its main thread held busy), or the one a new shell gives
- * when the tab's last loss probe found the path lossy
- * (page/loss-probe-memo.ts); the channel is kept down by refusing the
- * shell's signaling socket.
+ * delivered late (its main thread held busy); it outlasts the channel it was
+ * formed on, which is kept down afterwards by refusing the shell's signaling
+ * socket. A channel whose loss probe finds the path clean (loopback) gives no
+ * verdict.
  */
 import type { Frame } from 'playwright-core';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
 import { fetchInApp, inPage, openShell, waitForTransport } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 import { delay, until } from '../../../../test/helpers/wait';
-import { LOSS_PROBE_CLEAN_STORAGE_KEY, LOSS_PROBE_LOSSY_STORAGE_KEY } from '../../src/shared/constants';
 import { STALL_MIN_COUNT } from '../../src/sw/path-choice';
 
 jest.setTimeout(120_000);
 
-/** Requests asked until the restarted Service Worker's state is in (it reads IndexedDB, then syncs the shells). */
+/** Image loads tried until one shows the Service Worker's verdict (the new shell's announcement reaches it first). */
 const MAX_TRIES = 40;
 const TRY_EVERY_MS = 100;
 /** The browser's own request answered it (a protocol, not the Service Worker). */
@@ -92,14 +91,6 @@ describe('a stalling P2P path without a channel', () => {
     );
   }
 
-  /** Stops the Service Worker (it restarts for the next request, its path choice starting afresh). */
-  async function stopServiceWorker(): Promise<void> {
-    const cdp = await browser.page.context().newCDPSession(browser.page);
-    await cdp.send('ServiceWorker.enable');
-    await cdp.send('ServiceWorker.stopAllWorkers');
-    await cdp.detach();
-  }
-
   /**
    * Makes the Service Worker see P2P stall (path-choice.ts stalls): after a few quick lone requests
    * (the path's best time), STALL_MIN_COUNT lone ones whose answers reach the page late, as behind a
@@ -125,22 +116,6 @@ describe('a stalling P2P path without a channel', () => {
     }
   }
 
-  /**
-   * What the tab's last loss probe found a moment ago (page/loss-probe-memo.ts), written into the
-   * shell's sessionStorage: a lossy path, or a clean one (the tab's next channel is not probed again).
-   */
-  async function rememberPath(found: 'lossy' | 'clean'): Promise<void> {
-    const keys = [LOSS_PROBE_LOSSY_STORAGE_KEY, LOSS_PROBE_CLEAN_STORAGE_KEY] as const;
-    await inPage(
-      browser.page,
-      ([set, drop]) => {
-        sessionStorage.removeItem(drop);
-        sessionStorage.setItem(set, String(Date.now()));
-      },
-      found === 'lossy' ? keys : ([keys[1], keys[0]] as const),
-    );
-  }
-
   it('with a channel up, leaves image loads that would share the stalling channel to the browser, a burst too; a lone one keeps P2P', async () => {
     const { page } = browser;
     const frame = await openShell(page, `${stack.origin}/one`, 'one');
@@ -158,90 +133,39 @@ describe('a stalling P2P path without a channel', () => {
 
   it('leaves image loads to the browser only while P2P stalls, fetch() to the SW; without the verdict the SW relays them', async () => {
     const { page } = browser;
-    await openShell(page, `${stack.origin}/one`, 'one');
-    await waitForTransport(page, 'p2p');
-    // No channel from now on: the shell's signaling socket is refused.
-    await page.routeWebSocket(/\/__wingman\/signal/, (ws) => ws.close());
-
-    // Without a stall verdict the Service Worker relays the request itself.
-    await stopServiceWorker();
-    let frame = await openShell(page, `${stack.origin}/two`, 'two');
-    expect(new Set(await imageLoads(frame, CONTROL_TRIES))).toEqual(new Set(['sw']));
-
-    // The tab's last loss probe found the path lossy a moment ago: the new shell says so, and the browser fetches it.
-    await rememberPath('lossy');
-    frame = await openShell(page, `${stack.origin}/one`, 'one');
-    expect((await imageLoads(frame, MAX_TRIES, byBrowser)).pop()).toMatch(/^(http\/1\.1|h2)$/);
-    // A fetch() stays with the Service Worker (its answer could set a cookie the SW's jar must keep).
-    const r = await fetchInApp(frame, '/api/hello?via=fetch');
-    expect(r.headers['x-wingman-route']).toBe('relay; reason=no-channel');
-    // As the tab's earlier channels found it: the next test's first channel is not probed.
-    await rememberPath('clean');
-  });
-
-  it("takes the tab's remembered loss before any channel, and lets the new channel's clean probe take it back", async () => {
-    const { page } = browser;
     // A new installation: no stall verdict from before.
     await unregisterServiceWorkers(page);
     // The shell's signaling socket refused while `refuse` holds (a route registered later wins over an earlier one).
     let refuse = false;
     await page.routeWebSocket(/\/__wingman\/signal/, (ws) => (refuse ? ws.close() : ws.connectToServer()));
-    await openShell(page, `${stack.origin}/one`, 'one');
+    let frame = await openShell(page, `${stack.origin}/one`, 'one');
     await waitForTransport(page, 'p2p');
-    // No channel from now on, and a Service Worker without a stall verdict.
-    refuse = true;
-    await rememberPath('lossy');
-    await stopServiceWorker();
-    let frame = await openShell(page, `${stack.origin}/two`, 'two');
-    // The new shell said so before its channel: the browser fetches the image.
-    expect((await imageLoads(frame, MAX_TRIES, byBrowser)).pop()).toMatch(/^(http\/1\.1|h2)$/);
-
-    // With a channel again: its probe finds loopback clean, and the verdict goes.
-    refuse = false;
-    await rememberPath('lossy');
-    await stopServiceWorker();
-    frame = await openShell(page, `${stack.origin}/one`, 'one');
-    await waitForTransport(page, 'p2p');
+    // The channel's own probe finds loopback clean: no verdict, so with a request in flight on P2P the SW still relays image loads.
     let loss: unknown;
     for (let i = 0; i < MAX_TRIES && loss === undefined; i++) {
       loss = await inPage(page, () => (window as unknown as { __wingman: { status(): { loss?: unknown } } }).__wingman.status().loss, undefined);
       if (loss === undefined) await delay(TRY_EVERY_MS);
     }
     expect(loss).toEqual({ sent: 128, lost: 0 });
-    // The SW has heard the shell's word that the probe was clean once it answers a message posted after it.
-    await waitForTransport(page, 'p2p');
-    // A request in flight on P2P: with the verdict, image loads would go to the browser.
     await inPage(frame, () => void fetch('/hang').catch(() => undefined), undefined);
     expect(new Set(await imageLoads(frame, CONTROL_TRIES))).toEqual(new Set(['sw']));
-    await unregisterServiceWorkers(page);
-  });
 
-  it("drops the tab's remembered loss once the channel's hello says the server runs no probe (P2P_LOSS_PROBE=false)", async () => {
-    const { page } = browser;
-    const off = await startStack({ serverEnv: { P2P_LOSS_PROBE: 'false' } });
-    try {
-      await openShell(page, `${off.origin}/one`, 'one');
-      await waitForTransport(page, 'p2p');
-      await rememberPath('lossy');
-      await stopServiceWorker();
-      const frame = await openShell(page, `${off.origin}/two`, 'two');
-      await waitForTransport(page, 'p2p');
-      const seen = await inPage(
-        page,
-        (key) => ({
-          off: (window as unknown as { __wingman: { status(): { lossProbeOff?: boolean } } }).__wingman.status().lossProbeOff,
-          kept: sessionStorage.getItem(key),
-        }),
-        LOSS_PROBE_LOSSY_STORAGE_KEY,
-      );
-      // The tab forgets the loss it will never measure again, and the SW hears the path is not lossy:
-      // with a request in flight on P2P, image loads still go through it (not to the browser).
-      expect(seen).toEqual({ off: true, kept: null });
-      await inPage(frame, () => void fetch('/hang').catch(() => undefined), undefined);
-      expect(new Set(await imageLoads(frame, CONTROL_TRIES))).toEqual(new Set(['sw']));
-    } finally {
-      await unregisterServiceWorkers(page);
-      await off.close();
-    }
+    // No channel, and no stall verdict: the Service Worker relays the request itself.
+    refuse = true;
+    frame = await openShell(page, `${stack.origin}/two`, 'two');
+    expect(new Set(await imageLoads(frame, CONTROL_TRIES))).toEqual(new Set(['sw']));
+
+    // P2P stalls over a new channel; the verdict outlasts it: with no channel the browser fetches the image.
+    refuse = false;
+    frame = await openShell(page, `${stack.origin}/one`, 'one');
+    await waitForTransport(page, 'p2p');
+    await stallP2P(frame);
+    refuse = true;
+    frame = await openShell(page, `${stack.origin}/two`, 'two');
+    expect((await imageLoads(frame, MAX_TRIES, byBrowser)).pop()).toMatch(/^(http\/1\.1|h2)$/);
+    // A fetch() stays with the Service Worker (its answer could set a cookie the SW's jar must keep).
+    const r = await fetchInApp(frame, '/api/hello?via=fetch');
+    expect(r.headers['x-wingman-route']).toBe('relay; reason=no-channel');
+    await unregisterServiceWorkers(page);
   });
 });

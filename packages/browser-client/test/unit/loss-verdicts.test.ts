@@ -47,7 +47,7 @@ describe('loss-probe verdicts in the Service Worker', () => {
     expect(paths.stalls('p2p')).toBe(true);
   });
 
-  it("takes the tab's remembered verdict before the channel is up, and once more when it opens", () => {
+  it("takes a shell's verdict while it is between channels, and once more when the next one opens", () => {
     const paths = new PathChooser();
     const verdicts = createLossVerdicts(paths);
     verdicts.announced(announce('s1', false, true));

@@ -25,7 +25,7 @@ describe('postMessage validation (any same-origin script can post)', () => {
       exclude: [],
     });
     expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, lossy: 1, exclude: [] })).toBeUndefined();
-    // The tab's last probe found loss: said before the channel is up; a clean probe says so instead.
+    // An earlier channel's probe found loss: said between channels too; a clean probe says so instead.
     expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: false, lossy: true, exclude: [] })).toEqual({
       type: 'wingman:shell',
       shellId: 'a1',

@@ -116,9 +116,7 @@ export interface PoolChannelOptions {
 
 /**
  * Runs one channel of a pool: binds it when asked, makes its Connection once
- * it is open, and adds it to `pool` when the other end's HELLO arrives (at
- * once for a Connection whose streams need not wait for it:
- * `streamsBeforePeerHello`).
+ * it is open, and adds it to `pool` when the other end's HELLO arrives.
  * Resolves with that connection; rejects when the channel closes, or fails
  * its binding (the BindingError), before. A channel that is not bound never
  * gets a Connection when `bind` is given.
@@ -138,7 +136,6 @@ export function joinPool(dc: DataChannelLike, pool: ConnectionPool, options: Poo
       if (done || conn) return;
       if (channel.readyState !== 'open') return settle(new Error('the data channel closed before it was ready'));
       conn = options.connect(channel);
-      if (conn.isReady) return settle();
       conn.once('ready', () => settle());
       conn.once('close', () => settle(new Error('the data channel closed before it was ready')));
     };

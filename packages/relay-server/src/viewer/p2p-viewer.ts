@@ -355,18 +355,11 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
         const [own, expected] = await Promise.all([bindingProof(k, 'viewer', { agent, viewer }), bindingProof(k, 'agent', { agent, viewer })]);
         return { own, expected };
       };
-      // The first channel's requests leave with its HELLO, not a round trip later (docs/PROTOCOL.md §Connection); the
-      // others join at the agent's HELLO (one it closes before that is one it does not serve).
       // One SCTP association per peer connection: its channels share their tail-loss probes.
       const tailProbes = new TailProbeGroup();
-      const connect = (bound: DataChannelLike, first: boolean) => {
+      const connect = (bound: DataChannelLike) => {
         const remoteMax = pc.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(pc.remoteDescription?.sdp ?? '');
-        const conn = connectionOverDataChannel(bound, {
-          role: 'client',
-          maxMessageBytes: dataChannelMessageBytes(remoteMax),
-          streamsBeforePeerHello: first,
-          tailProbes,
-        });
+        const conn = connectionOverDataChannel(bound, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax), tailProbes });
         // One channel gone is its peer connection gone: the others of it close too.
         conn.on('close', () => dropPeer(p, protocolError('ERR_CONNECTION_LOST', 'a data channel closed')));
         return conn;
@@ -374,10 +367,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       // Joined into a pool of its own first: the viewer's pool takes them once the peer connection is up.
       const own = new ConnectionPool();
       const joined = p.dcs.map((dc, i) =>
-        joinPool(dc, own, {
-          ...(keys ? { bind: (c: DataChannelLike) => bindDataChannel(c, () => keys.then(proofs)) } : {}),
-          connect: (c) => connect(c, i === 0),
-        }).catch((err: Error) => {
+        joinPool(dc, own, { ...(keys ? { bind: (c: DataChannelLike) => bindDataChannel(c, () => keys.then(proofs)) } : {}), connect }).catch((err: Error) => {
           if (i === 0 || err instanceof BindingError) throw err;
         }),
       );

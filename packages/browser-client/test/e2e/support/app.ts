@@ -98,7 +98,7 @@ export async function startApp(): Promise<FixtureApp> {
 
   for (const name of ['one', 'two', 'nested/three']) app.get(`/${name}`, (_req, res) => res.type('html').send(page(name)));
   app.get('/', (_req, res) => res.type('html').send(page('home')));
-  // Fetches 20 URLs at once while it parses, as a module graph does; window.burst gets each response's transport.
+  // Fetches 20 URLs at once while it parses, as a module graph does; window.burst gets each response's route (x-wingman-route).
   // Answers after ?ms= (at most 2 s): requests that keep their connection busy for a known time.
   app.get('/api/wait', (req, res) => {
     const ms = Math.min(2_000, Math.max(0, Number(req.query.ms) || 0));
@@ -108,7 +108,7 @@ export async function startApp(): Promise<FixtureApp> {
     res
       .type('html')
       .send(
-        `<!doctype html><title>fetch-burst</title><script>window.pageName = 'fetch-burst'; Promise.all(Array.from({ length: 20 }, (_, i) => fetch('/api/wait?ms=500&i=' + i, { cache: 'no-store' }).then((r) => r.headers.get('x-wingman-transport')))).then((t) => { window.burst = t; });</script>`,
+        `<!doctype html><title>fetch-burst</title><script>window.pageName = 'fetch-burst'; Promise.all(Array.from({ length: 20 }, (_, i) => fetch('/api/wait?ms=500&i=' + i, { cache: 'no-store' }).then((r) => r.headers.get('x-wingman-route')))).then((t) => { window.burst = t; });</script>`,
       ),
   );
   // Opens a WebSocket while it parses, as a dev server's HMR client does; window.wsAtLoad gets the app's hello.
