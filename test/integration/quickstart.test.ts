@@ -1,12 +1,14 @@
 /**
  * The README's quick start, `npm start` (scripts/quickstart.mjs, after the
  * build `npm test` has already made): a tunnel server, the demo app and an
- * agent, a printed link that carries its key (`#k=`) and serves the demo app,
+ * agent, a printed link that carries its key (`#k=`) and alone opens the demo app,
  * one human line per request and no raw JSON, and Ctrl-C stopping it all.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { LINK_TOKEN_HEADER, splitLinkKey } from '@wingman/protocol';
+import { linkTokenOf } from '../../packages/relay-server/src/agent/link-verifier';
 import { spawnProcess, type ManagedProcess } from '../../scripts/lib/spawn-ready.mjs';
 import { send } from '../helpers/http-client';
 
@@ -41,7 +43,10 @@ describe('npm start', () => {
     expect(link.hash).toMatch(/^#k=[A-Za-z0-9_-]{22}$/);
     expect(link.hostname).toMatch(/^[a-z0-9]+\.localhost$/);
 
-    const reply = await send(Number(link.port), link.host, { path: '/api/hello' });
+    // The link is the credential: the host alone opens nothing, the link's token does.
+    expect((await send(Number(link.port), link.host, { path: '/api/hello' })).status).toBe(403);
+    const token = linkTokenOf(splitLinkKey(link.hash).key!);
+    const reply = await send(Number(link.port), link.host, { path: '/api/hello', headers: { [LINK_TOKEN_HEADER]: token } });
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.body.toString()).message).toBe('hello from the demo app');
     await quickstart.waitForLine(/^GET +\/api\/hello +200 /, { timeoutMs: 10_000, stream: 'stdout' }, 'the request line');
