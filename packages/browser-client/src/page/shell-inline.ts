@@ -92,9 +92,9 @@ frame.id = 'wingman-frame';
 frame.title = 'app';
 frame.setAttribute('allow', FRAME_ALLOW);
 frame.allowFullscreen = true;
-// The frame's own request for the app's document (one the SW did not fetch ahead: a reload answered from the stopped
-// worker's cache, sw/shell-route.ts) would name the shell, i.e. the app's own URL, as its Referer, and the app's
-// document.referrer would say the same; a document the browser loads at the top level by its address has neither.
+// The frame's own request for the app's document (one the SW did not fetch ahead) would name the shell, i.e. the
+// app's own URL, as its Referer, and the app's document.referrer would say the same; a document the browser loads at
+// the top level by its address has neither.
 frame.referrerPolicy = 'no-referrer';
 
 /** A private session (`wingman http --private`): client.js starts the app once its channel is verified (private-start.ts). */

@@ -4,8 +4,7 @@
  * frame at the same URL; on this VM parsing the shell and creating the frame
  * take 60–150 ms before the frame's navigation even reaches the SW
  * (docs/browser-client.md "Measurements"). When the SW sees the top-level
- * navigation (it is running; a stopped SW is bypassed by a static route), it
- * starts fetching that document at once, over P2P or the relay as any
+ * navigation, it starts fetching that document at once, over P2P or the relay as any
  * request, and the frame's navigation takes the result: the document's
  * fetch overlaps the shell's start-up instead of following it.
  *

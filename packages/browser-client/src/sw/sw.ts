@@ -38,7 +38,6 @@ import { handleRequest, obtain, sameSiteContext, shouldHandle } from './router';
 import { leaveToBrowser } from './route-decision';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
 import { createShellCopy } from './shell-copy';
-import { createShellRoute, SHELL_ROUTE_CACHE, shellRouteRule } from './shell-route';
 import { mintWsTicket } from './ws-ticket';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -56,10 +55,7 @@ const paths = new PathChooser();
 const lossVerdicts = createLossVerdicts(paths);
 const routes = createRouteCounter();
 answerDiagnostics(routes, () => registry.shellsWithChannel());
-const shellCopy = createShellCopy(kv, self.location.origin, fetch, () => shellRoute.clear());
-/** Static routing (Chromium ≥ 123): what addStaticRoutes needs, and what reads the shell route's cache. */
-const staticRouting = typeof (self as unknown as { InstallEvent?: { prototype: { addRoutes?: unknown } } }).InstallEvent?.prototype.addRoutes === 'function';
-const shellRoute = createShellRoute(self.caches, staticRouting, shellCopy, self.location.origin);
+const shellCopy = createShellCopy(kv, self.location.origin, fetch);
 const deps = {
   scope: self,
   registry,
@@ -127,11 +123,10 @@ self.addEventListener('install', (event) => {
 /**
  * The shell's script skips this SW entirely where the browser has static
  * routing (Chromium ≥ 123): no SW start-up or dispatch on the path to a
- * usable channel. Top-level navigations reach a running SW: it answers them
- * with its copy of the shell (shell-copy.ts) and starts the frame's document
- * at once (frame-prefetch.ts); without a copy they go to the network, the
- * tunnel server sending the shell. A stopped SW is not started for them:
- * the copy is served from Cache Storage (shell-route.ts).
+ * usable channel. Top-level navigations reach the SW: it answers them with
+ * its copy of the shell (shell-copy.ts) and starts the frame's document at
+ * once (frame-prefetch.ts); without a copy they go to the network, the
+ * tunnel server sending the shell.
  * @see https://developer.chrome.com/docs/web-platform/service-worker-static-routing
  */
 async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
@@ -143,19 +138,13 @@ async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
   } catch {
     // A browser that refuses the rule: the SW sees the script's request and leaves it to the network (shouldHandle).
   }
-  try {
-    // On its own: a browser without the running-status condition or the cache source refuses only this one.
-    await add.call(event, [shellRouteRule(Pattern)]);
-  } catch {
-    // Its navigations with the worker stopped start it, as without static routing.
-  }
 }
-// A new version starts afresh: its copy of the shell, and no Cache Storage of an earlier version.
+// A new version starts afresh: its copy of the shell, and none of the Cache Storage an earlier version kept.
 self.addEventListener('activate', (event) => event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear(), dropOtherCaches().catch(() => undefined)])));
 
-/** Deletes Cache Storage under Wingman's prefix other than the shell route's (shell-route.ts): an earlier version's. */
+/** Deletes Cache Storage under Wingman's prefix: this version keeps none, an earlier one may have. */
 async function dropOtherCaches(): Promise<void> {
-  for (const name of await self.caches.keys()) if (name.startsWith(WINGMAN_CACHE_PREFIX) && name !== SHELL_ROUTE_CACHE) await self.caches.delete(name);
+  for (const name of await self.caches.keys()) if (name.startsWith(WINGMAN_CACHE_PREFIX)) await self.caches.delete(name);
 }
 
 self.addEventListener('message', (event) => {
@@ -170,8 +159,6 @@ self.addEventListener('message', (event) => {
       registry.shellAnnounced(m, client, event.ports[0]);
       // A shell runs: keep a copy for the session's next navigation, if none is at hand yet.
       if (!shellCopy.response()) event.waitUntil(shellCopy.refresh());
-      // … and under its URL, for the stopped worker's static route (asking for the next copy if its navigation came around this SW).
-      if ('frameType' in client && client.frameType === 'top-level') event.waitUntil(shellRoute.announced(client.id, client.url));
       // A shell that just started (a reload, another tab) learns which classes already go over the relay: its badge says so.
       const { preferred } = deps.paths;
       if (preferred.small !== 'p2p' || preferred.bulk !== 'p2p') client.postMessage({ type: 'wingman:paths', ...preferred } satisfies PathsUpdate);
@@ -283,7 +270,6 @@ self.addEventListener('fetch', (event) => {
     if (work) event.waitUntil(work);
     // and gets the shell from the SW's copy when one is at hand (the network otherwise), a new copy for next time.
     if (isAppNavigation(request, url)) {
-      shellRoute.navigated(event.resultingClientId);
       event.waitUntil(shellCopy.refresh());
       // The frame's document fetched ahead goes over the relay (route-decision.ts rule 3b), never through the
       // page being left: nothing waits for that page, which the copy unloads within milliseconds.
