@@ -59,7 +59,7 @@ export function setupFloor(wan, load, firstVisit) {
   const marks = [num(load.shellDocument?.responseEnd), num(t.attempt), num(t.hello), num(t.offer), num(t.answer), num(t.ready)];
   if (marks.some((m) => m === undefined)) return undefined;
   const [doc, attempt, hello, offer, answer, ready] = /** @type {number[]} */ (marks);
-  // When the answer arrived, if the shell says (`answer-in`): it is applied once its MAC is checked, by the inline script or client.js.
+  // When the answer arrived, if the shell says (`answer-in`): client.js applies it once its MAC is checked.
   const arrived = Math.min(num(t['answer-in']) ?? answer, answer);
   const inline = num(t.inline);
   const fromWorker = num(load.shellDocument?.workerStart) !== undefined;
