@@ -104,10 +104,8 @@ export function documentTiming() {
 
 /**
  * This document's navigation milestones as absolute times (ms since the
- * epoch): when it started, when a Service Worker was reached, when a static
- * route's cache lookup started that answered the navigation (the stopped
- * worker's copy of the shell), the request left, the first and last response
- * byte, and DOMContentLoaded.
+ * epoch): when it started, when a Service Worker was reached, the request
+ * left, the first and last response byte, and DOMContentLoaded.
  */
 export function navigationMilestones() {
   const nav = performance.getEntriesByType('navigation')[0];
@@ -115,7 +113,6 @@ export function navigationMilestones() {
   return {
     start: performance.timeOrigin,
     workerStart: abs(nav?.workerStart ?? 0),
-    cacheLookupStart: nav?.workerFinalSourceType === 'cache' ? abs(nav.workerCacheLookupStart ?? 0) : null,
     requestStart: abs(nav?.requestStart ?? 0),
     responseStart: abs(nav?.responseStart ?? 0),
     responseEnd: abs(nav?.responseEnd ?? 0),

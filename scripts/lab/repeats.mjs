@@ -26,8 +26,6 @@ const LOAD_FIGURES = [
   /** @type {[string, number]} */ ([`${shellDocument}.responseEnd`, 1]),
   // Whether the Service Worker answered the navigation (its copy of the shell): the document's floor (setup-floor.mjs).
   /** @type {[string, number]} */ ([`${shellDocument}.workerStart`, 1]),
-  // … or its static route's cache, the worker stopped.
-  /** @type {[string, number]} */ ([`${shellDocument}.cacheLookupStart`, 1]),
   /** @type {[string, number]} */ ([`${appDocument}.responseEnd`, 1]),
 ]);
 

@@ -71,15 +71,6 @@ describe('the channel set-up floor', () => {
     expect(f.floorMs).toBe(80 + 160 + 6 * 20);
   });
 
-  it('counts a document its static route answered from Cache Storage, the worker stopped, without a round trip', () => {
-    const routed = setupFloor(FAR, { timeline, shellDocument: { responseEnd: 6, workerStart: null, cacheLookupStart: 2 } }, false)!;
-    expect(routed.steps[0]).toEqual({ name: 'document', ms: 6, floorMs: 0 });
-    expect(routed.floorMs).toBe(80 + 160 + 6 * 20);
-    // The same load with its document from the server: one round trip to it.
-    const fetched = setupFloor(FAR, { timeline, shellDocument: { responseEnd: 6, workerStart: null, cacheLookupStart: null } }, false)!;
-    expect(fetched.steps[0]).toEqual({ name: 'document', ms: 6, floorMs: 80 });
-  });
-
   it('gives nothing without delays or with a mark missing', () => {
     expect(setupFloor(undefined, { timeline, shellDocument: { responseEnd: 90 } }, false)).toBeUndefined();
     expect(setupFloor(FAR, { timeline, shellDocument: {} }, false)).toBeUndefined();

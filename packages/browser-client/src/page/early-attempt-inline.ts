@@ -4,15 +4,14 @@
  * RTCPeerConnection, its pool of `channels` data channels and the offer (or
  * the hello's `p2p.peerConnections` the pool is striped over, each offered at
  * once, tagged with its `pc`), with the browser's candidates trickled as they
- * come. It keeps every signaling message that arrives, and applies the
- * agent's answers and candidates as they come (early-signals.ts), holding
- * what the channels receive once they open (the protocol's transports/channel-inbox.ts): client.js
- * takes the attempt over (early-attempt.ts), replays the messages through
- * its own checks and the channels' held messages through its own handlers.
+ * come. It keeps every signaling message that arrives, and holds what the
+ * channels receive once they open (the protocol's transports/channel-inbox.ts):
+ * client.js takes the attempt over (early-attempt.ts), applies the agent's
+ * answers and candidates among the messages through its own checks, and
+ * delivers the channels' held messages to its own handlers.
  * Why it starts before client.js: docs/browser-client.md §Decision.
  */
 import { holdMessages, p2pPeerConnectionCount, tagged, withListedFormatsOnly } from '@wingman/protocol';
-import { earlySignals, type EarlySignals } from './early-signals';
 import { createShellPeers } from './peer-connection';
 import type { EarlyAttemptHandover } from './shell-handover';
 import { candidateSignal, linkTrustKeys, signalSender, signalUrl } from './signal-out';
@@ -61,10 +60,9 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
   let viewerId = '';
   const keys = linkTrustKeys(linkKey);
   const sender = signalSender(ws, keys, () => viewerId);
-  let signals: EarlySignals | undefined;
   const attempt: EarlyAttemptHandover = { ws, messages: [], marks, sent: () => sender.sent };
   ws.onopen = () => mark('signal-open');
-  /** When the first peer connection's answer arrived (applied once its MAC is checked: the `answer` mark). */
+  /** When the first peer connection's answer arrived (client.js applies it: the `answer` mark). */
   const markAnswer = (data: unknown) => {
     if (typeof data !== 'string' || 'answer-in' in marks) return;
     try {
@@ -77,10 +75,7 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
   ws.onmessage = (ev: MessageEvent) => {
     attempt.messages.push(ev.data);
     // Only the first message can be the hello.
-    if (attempt.messages.length > 1) {
-      markAnswer(ev.data);
-      return signals?.take(ev.data);
-    }
+    if (attempt.messages.length > 1) return markAnswer(ev.data);
     const hello = enabledHello(ev.data);
     if (!hello) return;
     viewerId = hello.viewerId;
@@ -111,13 +106,6 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
       if (index === 0) dcs[0]!.addEventListener('open', () => mark('channel-open'));
       return { pc: peer, dcs, ...(probe ? { probe } : {}), offered, inbox: dcs.map(holdMessages) };
     });
-    signals = earlySignals(
-      created.map((c) => c.pc),
-      keys,
-      viewerId,
-      mark,
-    );
-    attempt.applied = signals.applied;
   };
   return attempt;
 }

@@ -8,10 +8,9 @@
  * inline script ran), so the signaling round trips and the browser's
  * candidate gathering overlap that wait. client.js adopts what the inline
  * script started (peer-attempt.ts): the socket, the messages it received
- * meanwhile (the answer and the agent's candidates, which the inline script
- * applied as they came: early-signals.ts), the peer connection and its
- * channels, with what they received before client.js listened
- * (the protocol's transports/channel-inbox.ts). Taken once: later attempts start from scratch.
+ * meanwhile (the answer and the agent's candidates, which client.js
+ * applies), the peer connection and its channels, with what they received
+ * before client.js listened (the protocol's transports/channel-inbox.ts). Taken once: later attempts start from scratch.
  */
 import { LOSS_PROBE_CHANNEL_ID, MAX_P2P_CHANNELS, MAX_P2P_PEER_CONNECTIONS } from '@wingman/protocol';
 import { CHANNEL_INBOX_MAX, type ChannelInbox } from '@wingman/protocol';
@@ -26,8 +25,6 @@ export interface EarlyAttempt {
   readonly marks: Readonly<Record<string, number>>;
   /** Its peer connections by `pc` (at least one when present). */
   readonly peers?: ReadonlyArray<Readonly<EarlyPeer>>;
-  /** Settles once the inline script is done applying what it took of `messages` (shell-handover.ts `applied`). */
-  readonly applied: Promise<void>;
 }
 
 function validMarks(v: unknown): Record<string, number> {
@@ -59,9 +56,8 @@ export function takeEarlyAttempt(win: Window = window): EarlyAttempt | undefined
   const raw: unknown = holder?.early;
   if (holder) delete holder.early;
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const { ws, messages, marks, peers, sent, applied } = raw as Record<string, unknown>;
+  const { ws, messages, marks, peers, sent } = raw as Record<string, unknown>;
   const sentSoFar: unknown = typeof sent === 'function' ? (sent as () => unknown)() : undefined;
-  const appliedSoFar: unknown = typeof applied === 'function' ? (applied as () => unknown)() : undefined;
   if (!(ws instanceof WebSocket) || !Array.isArray(messages)) return undefined;
   const list: unknown[] = Array.isArray(peers) ? peers : [];
   const valid = list.map(validPeer);
@@ -84,7 +80,6 @@ export function takeEarlyAttempt(win: Window = window): EarlyAttempt | undefined
     messages: messages.slice(),
     marks: validMarks(marks),
     sent: sentSoFar instanceof Promise ? (sentSoFar as Promise<void>) : Promise.resolve(),
-    applied: appliedSoFar instanceof Promise ? (appliedSoFar as Promise<void>).catch(() => undefined) : Promise.resolve(),
     ...(valid.length > 0 ? { peers: valid } : {}),
   };
 }

@@ -4,11 +4,10 @@
  * reviewed with its own worker. So Wingman steps aside for this browser:
  * the tunnel server is told (OWN_SW_PATH sets an HttpOnly cookie: from now
  * on this browser's navigations get the app itself, over the relay),
- * Wingman's worker is unregistered and its caches are removed (Cache Storage
- * is the origin's: the app would list them), and the page the app was on is
+ * Wingman's worker is unregistered, and the page the app was on is
  * loaded at the top level, where the app's registration runs natively.
  */
-import { OWN_SW_PATH, OWN_SW_WINDOW_KEY, SW_SCOPE, WINGMAN_CACHE_PREFIX } from '../shared/constants';
+import { OWN_SW_PATH, OWN_SW_WINDOW_KEY, SW_SCOPE } from '../shared/constants';
 
 /** Bound on the POST to OWN_SW_PATH (one round trip to the tunnel server). */
 export const OWN_SW_REQUEST_TIMEOUT_MS = 10_000;
@@ -28,14 +27,7 @@ export async function stepAside(script: string, appUrl: string): Promise<void> {
   if (!res.ok) throw new Error(`the tunnel server answered ${res.status}`);
   const registration = await navigator.serviceWorker?.getRegistration(SW_SCOPE);
   await registration?.unregister();
-  await removeWingmanCaches().catch(() => undefined);
   location.replace(appUrl);
-}
-
-/** Deletes Wingman's Cache Storage entries (the app's own stay). */
-async function removeWingmanCaches(): Promise<void> {
-  if (typeof caches === 'undefined') return;
-  for (const name of await caches.keys()) if (name.startsWith(WINGMAN_CACHE_PREFIX)) await caches.delete(name);
 }
 
 /**

@@ -157,12 +157,6 @@ export function attemptP2P(
     let primary: Striped | undefined;
     const pool = new ConnectionPool();
     let viewerId = '';
-    /**
-     * An adopted attempt's: by `pc`, whether the inline script applied its
-     * answer (and with it every candidate among the early messages), read
-     * once the inline script is done applying.
-     */
-    let appliedEarly: Promise<boolean[]> | undefined;
     /** The hello's p2p.lossProbe: whether the session runs the loss probe (docs/PROTOCOL.md §Loss probe). */
     let lossProbeOn = true;
     let settled = false;
@@ -173,21 +167,17 @@ export function attemptP2P(
     const send = signalSender(ws, keys, () => viewerId, early?.sent).send;
     /**
      * Signaling in, in order: with the link key, a MACed type must carry the
-     * agent's valid MAC, else it is dropped. `early`: one of the inline
-     * script's messages, handled once it is done applying them (it is checked
-     * again here, but not applied twice).
+     * agent's valid MAC, else it is dropped.
      */
     let inbound = Promise.resolve();
-    const receive = (m: HostSignal<string>, early = false) => {
-      const byInline = early ? appliedEarly : undefined;
-      if (!byInline && (!keys || !isMacedType(m.type))) return onSignal(m);
+    const receive = (m: HostSignal<string>) => {
+      if (!keys || !isMacedType(m.type)) return onSignal(m);
+      const trust = keys;
       inbound = inbound
         .then(async () => {
-          const applied = byInline ? (await byInline)[peerIndex(m)] === true : false;
-          const valid =
-            !keys || !isMacedType(m.type) || (await signalMacValid(await keys, 'agent', viewerId, m as MacedSignal, 'mac' in m ? m.mac : undefined));
+          const valid = await signalMacValid(await trust, 'agent', viewerId, m as MacedSignal, 'mac' in m ? m.mac : undefined);
           if (closed) return;
-          if (valid) return onSignal(m, applied);
+          if (valid) return onSignal(m);
           const what = m.type === 'ice-candidate' ? 'a candidate' : `the ${m.type}`;
           untrusted(
             'signal-mac',
@@ -224,13 +214,13 @@ export function attemptP2P(
     ws.onclose = () => {
       if (!settled) fail(new AttemptError('signaling', 'the signaling connection closed'));
     };
-    const onMessage = (data: unknown, early = false) => {
+    const onMessage = (data: unknown) => {
       if (typeof data !== 'string' || closed) return;
       try {
         if (!viewerId) return onHello(data);
         const m = parseHostSignal(data);
         if (m.type === 'answer' && peerIndex(m) === 0) mark('answer-in');
-        receive(m, early);
+        receive(m);
       } catch (err) {
         fail(new AttemptError('signaling', `bad signaling message: ${(err as Error).message}`));
       }
@@ -238,7 +228,7 @@ export function attemptP2P(
     ws.onmessage = (ev) => onMessage(ev.data);
 
     // The inline script's attempt: what its socket received, as if it arrived now (takes the hello and the peer connection over).
-    for (const m of early?.messages ?? []) onMessage(m, true);
+    for (const m of early?.messages ?? []) onMessage(m);
 
     function onHello(text: string): void {
       let hello;
@@ -265,7 +255,7 @@ export function attemptP2P(
     function start(p2p: P2PSettings): void {
       clearTimeout(timer);
       const deadline = p2p.timeoutMs > 0 ? p2p.timeoutMs : ICE_DEADLINE_FALLBACK_MS;
-      // From here, also for an attempt the inline script started (whatever it applied, the channel is only used once bound here).
+      // From here, also for an attempt the inline script started.
       // After the session started, the deadline only drops the peer connections not up by then.
       timer = setTimeout(() => {
         if (!settled) return fail(new AttemptError('ice-timeout', `no data channel within ${deadline} ms`));
@@ -298,7 +288,6 @@ export function attemptP2P(
             (err: unknown) => dropOrFail(peers[i]!, 'ice-failed', `could not create an offer: ${(err as Error).message}`),
           );
         });
-        appliedEarly = early!.applied.then(() => peers.map((p) => p.pc.remoteDescription?.type === 'answer'));
         // The inline script held what its open channels received: a channel with more than it holds, or closed, cannot go on.
         if (
           peers.some(
@@ -425,19 +414,13 @@ export function attemptP2P(
       });
     }
 
-    /** `applied`: the inline script applied it (an answer, a candidate) already. */
-    function onSignal(m: HostSignal<string>, applied = false): void {
+    function onSignal(m: HostSignal<string>): void {
       const p = peers[peerIndex(m)];
       if (!p) return;
       const pc = p.pc;
       switch (m.type) {
         case 'answer':
           if (p.index === 0) mark('answer');
-          if (applied) {
-            p.remoteSet = true;
-            for (const c of p.pending.splice(0)) void pc.addIceCandidate(c).catch(iceCandidateNotAdded);
-            return;
-          }
           pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).then(
             () => {
               p.remoteSet = true;
@@ -447,7 +430,6 @@ export function attemptP2P(
           );
           return;
         case 'ice-candidate':
-          if (applied) return;
           if (p.remoteSet) void pc.addIceCandidate(m.candidate).catch(iceCandidateNotAdded);
           else if (p.pending.length < 64) p.pending.push(m.candidate);
           return;

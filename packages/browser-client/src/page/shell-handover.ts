@@ -13,7 +13,7 @@ export interface EarlyAttemptHandover {
   ws: WebSocket;
   /** Signaling messages received before client.js took over, in order. */
   messages: unknown[];
-  /** Milestones (performance.now()): attempt, signal-open, hello, offer, answer-in, answer, channel-open. */
+  /** Milestones (performance.now()): attempt, signal-open, hello, offer, answer-in. */
   marks: Record<string, number>;
   /** Settles once what the inline script sent so far has left (its MACs are computed asynchronously). */
   sent: () => Promise<void>;
@@ -23,12 +23,6 @@ export interface EarlyAttemptHandover {
    * over, by their `pc` (the first one first).
    */
   peers?: EarlyPeer[];
-  /**
-   * With `peers`: settles once the answers and candidates among `messages`
-   * were applied (early-signals.ts); a peer connection with an answer as its
-   * remote description then has every one of its own applied.
-   */
-  applied?: () => Promise<void>;
 }
 
 /** One peer connection of the early attempt. */

@@ -13,9 +13,9 @@
 export const OWN_SW_WINDOW_KEY = '__wingmanOwnServiceWorker';
 
 /**
- * Prefix of the Cache Storage names Wingman's Service Worker uses (the shell
- * route's: sw/shell-route.ts). Cache Storage is the origin's, so the app sees
- * them: stepping aside for an app's own worker removes them.
+ * Prefix of the Cache Storage names Wingman's Service Worker used in earlier
+ * versions. Cache Storage is the origin's, so the app sees them: the worker
+ * deletes them when it activates.
  */
 export const WINGMAN_CACHE_PREFIX = 'wingman-http-';
 

@@ -4,8 +4,7 @@
  * frame at the same URL; on this VM parsing the shell and creating the frame
  * take 60–150 ms before the frame's navigation even reaches the SW
  * (docs/browser-client.md "Measurements"). When the SW sees the top-level
- * navigation (it is running; a stopped SW is bypassed by a static route), it
- * starts fetching that document at once, over P2P or the relay as any
+ * navigation, it starts fetching that document at once, over P2P or the relay as any
  * request, and the frame's navigation takes the result: the document's
  * fetch overlaps the shell's start-up instead of following it.
  *
@@ -29,8 +28,6 @@ export interface FramePrefetch {
    * the SW alive for (FetchEvent.waitUntil), or undefined.
    */
   start(request: Request, run: (signal: AbortSignal) => Promise<Obtained>): Promise<unknown> | undefined;
-  /** Keeps a frame document obtained elsewhere (the shell's early fetch on a first visit) for `href`'s frame navigation. */
-  adopt(href: string, result: Promise<Obtained>): void;
   /** The prefetched result for a frame navigation, once; undefined when there is none. */
   take(request: Request, url: URL): Promise<Obtained> | undefined;
 }
@@ -38,7 +35,7 @@ export interface FramePrefetch {
 interface Entry {
   result: Promise<Obtained>;
   controller: AbortController;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: ReturnType<typeof setTimeout>;
 }
 
 /** Drops a result nobody will read: aborts the fetch and releases the body. */
@@ -90,15 +87,6 @@ export function createFramePrefetch(origin: string): FramePrefetch {
       const result = run(controller.signal);
       keep(key, result, controller);
       return result.catch(() => undefined);
-    },
-    adopt(href, result) {
-      const previous = pending.get(href);
-      if (previous) {
-        pending.delete(href);
-        discard(previous);
-      }
-      if (pending.size >= MAX_PENDING) return void discard({ result, controller: new AbortController(), timer: undefined });
-      keep(href, result, new AbortController());
     },
     take(request, url) {
       if (request.method !== 'GET' || request.mode !== 'navigate' || (request.destination !== 'iframe' && request.destination !== 'frame')) return undefined;

@@ -50,8 +50,7 @@ export interface ShellCopy {
   clear(): Promise<void>;
 }
 
-/** `changed`: the copy was replaced by a different one or dropped (what keeps it under other names follows: shell-route.ts). */
-export function createShellCopy(kv: KvStore, origin: string, fetchFn: typeof fetch = fetch, changed: () => Promise<void> = async () => undefined): ShellCopy {
+export function createShellCopy(kv: KvStore, origin: string, fetchFn: typeof fetch = fetch): ShellCopy {
   let copy: Stored | undefined;
   /** Bumped by every change: a load that finishes after one must not bring back what it replaced. */
   let version = 0;
@@ -67,10 +66,9 @@ export function createShellCopy(kv: KvStore, origin: string, fetchFn: typeof fet
 
   const keep = async (next: Stored | undefined): Promise<void> => {
     version += 1;
-    const differs = next?.html !== copy?.html || next === undefined;
     copy = next;
     // Lost on a failed write: the copy then lasts as long as this SW instance.
-    await Promise.all([kv.put(KEY, next ?? null).catch(() => undefined), differs ? changed().catch(() => undefined) : undefined]);
+    await kv.put(KEY, next ?? null).catch(() => undefined);
   };
 
   async function fetchShell(): Promise<void> {

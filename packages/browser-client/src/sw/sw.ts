@@ -5,23 +5,8 @@
  * SW restart (cookies) is in IndexedDB; the shell registry is rebuilt by
  * asking the windows (shell-registry.ts).
  */
-import {
-  ABORT_ID_HEADER,
-  BODY_BYTES_HEADER,
-  CLIENT_PATH,
-  RESPONSE_HEAD_TIMEOUT_MS,
-  SHIM_PATH,
-  WINGMAN_CACHE_PREFIX,
-  WINGMAN_PREFIX,
-} from '../shared/constants';
-import {
-  parseEarlyDocumentAnswer,
-  parseWindowToSw,
-  type CookieWrite,
-  type EarlyDocumentAnswer,
-  type WsTicketReply,
-  type PathsUpdate,
-} from '../shared/messages';
+import { ABORT_ID_HEADER, BODY_BYTES_HEADER, CLIENT_PATH, SHIM_PATH, WINGMAN_CACHE_PREFIX, WINGMAN_PREFIX } from '../shared/constants';
+import { parseWindowToSw, type CookieWrite, type WsTicketReply, type PathsUpdate } from '../shared/messages';
 import { createAbortRegistry } from './abort-registry';
 import { createSwCookies } from './cookies';
 import { COOKIE_STORE_TIMEOUT_MS, type CookieStoreLike } from './cookie-store';
@@ -33,12 +18,10 @@ import { createKvStore, type KvStore } from './idb';
 import { answerDiagnostics, createRouteCounter } from './route-counts';
 import { EventStreamIds } from './event-stream-ids';
 import { RedirectFollowUps } from './redirect-follow-ups';
-import type { Obtained } from './obtained';
 import { handleRequest, obtain, sameSiteContext, shouldHandle } from './router';
 import { leaveToBrowser } from './route-decision';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
 import { createShellCopy } from './shell-copy';
-import { createShellRoute, SHELL_ROUTE_CACHE, shellRouteRule } from './shell-route';
 import { mintWsTicket } from './ws-ticket';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -56,10 +39,7 @@ const paths = new PathChooser();
 const lossVerdicts = createLossVerdicts(paths);
 const routes = createRouteCounter();
 answerDiagnostics(routes, () => registry.shellsWithChannel());
-const shellCopy = createShellCopy(kv, self.location.origin, fetch, () => shellRoute.clear());
-/** Static routing (Chromium ≥ 123): what addStaticRoutes needs, and what reads the shell route's cache. */
-const staticRouting = typeof (self as unknown as { InstallEvent?: { prototype: { addRoutes?: unknown } } }).InstallEvent?.prototype.addRoutes === 'function';
-const shellRoute = createShellRoute(self.caches, staticRouting, shellCopy, self.location.origin);
+const shellCopy = createShellCopy(kv, self.location.origin, fetch);
 const deps = {
   scope: self,
   registry,
@@ -127,11 +107,10 @@ self.addEventListener('install', (event) => {
 /**
  * The shell's script skips this SW entirely where the browser has static
  * routing (Chromium ≥ 123): no SW start-up or dispatch on the path to a
- * usable channel. Top-level navigations reach a running SW: it answers them
- * with its copy of the shell (shell-copy.ts) and starts the frame's document
- * at once (frame-prefetch.ts); without a copy they go to the network, the
- * tunnel server sending the shell. A stopped SW is not started for them:
- * the copy is served from Cache Storage (shell-route.ts).
+ * usable channel. Top-level navigations reach the SW: it answers them with
+ * its copy of the shell (shell-copy.ts) and starts the frame's document at
+ * once (frame-prefetch.ts); without a copy they go to the network, the
+ * tunnel server sending the shell.
  * @see https://developer.chrome.com/docs/web-platform/service-worker-static-routing
  */
 async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
@@ -143,19 +122,13 @@ async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
   } catch {
     // A browser that refuses the rule: the SW sees the script's request and leaves it to the network (shouldHandle).
   }
-  try {
-    // On its own: a browser without the running-status condition or the cache source refuses only this one.
-    await add.call(event, [shellRouteRule(Pattern)]);
-  } catch {
-    // Its navigations with the worker stopped start it, as without static routing.
-  }
 }
-// A new version starts afresh: its copy of the shell, and no Cache Storage of an earlier version.
+// A new version starts afresh: its copy of the shell, and none of the Cache Storage an earlier version kept.
 self.addEventListener('activate', (event) => event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear(), dropOtherCaches().catch(() => undefined)])));
 
-/** Deletes Cache Storage under Wingman's prefix other than the shell route's (shell-route.ts): an earlier version's. */
+/** Deletes Cache Storage under Wingman's prefix: this version keeps none, an earlier one may have. */
 async function dropOtherCaches(): Promise<void> {
-  for (const name of await self.caches.keys()) if (name.startsWith(WINGMAN_CACHE_PREFIX) && name !== SHELL_ROUTE_CACHE) await self.caches.delete(name);
+  for (const name of await self.caches.keys()) if (name.startsWith(WINGMAN_CACHE_PREFIX)) await self.caches.delete(name);
 }
 
 self.addEventListener('message', (event) => {
@@ -170,8 +143,6 @@ self.addEventListener('message', (event) => {
       registry.shellAnnounced(m, client, event.ports[0]);
       // A shell runs: keep a copy for the session's next navigation, if none is at hand yet.
       if (!shellCopy.response()) event.waitUntil(shellCopy.refresh());
-      // … and under its URL, for the stopped worker's static route (asking for the next copy if its navigation came around this SW).
-      if ('frameType' in client && client.frameType === 'top-level') event.waitUntil(shellRoute.announced(client.id, client.url));
       // A shell that just started (a reload, another tab) learns which classes already go over the relay: its badge says so.
       const { preferred } = deps.paths;
       if (preferred.small !== 'p2p' || preferred.bulk !== 'p2p') client.postMessage({ type: 'wingman:paths', ...preferred } satisfies PathsUpdate);
@@ -188,14 +159,6 @@ self.addEventListener('message', (event) => {
       if (!port) return;
       const reply = (ticket: string) => port.postMessage({ ticket } satisfies WsTicketReply);
       event.waitUntil(mintWsTicket(m.url, self.location.origin, cookies).then(reply, () => reply('')));
-      return;
-    }
-    case 'wingman:early-doc': {
-      const port = event.ports[0];
-      if (!port) return;
-      prefetch.adopt(new URL(m.url, self.location.origin).href, adoptEarlyDocument(new URL(m.url, self.location.origin), port));
-      // The shell starts the frame on this ack: its navigation then finds the adopted document.
-      port.postMessage('ack');
       return;
     }
     case 'wingman:cookie': {
@@ -218,41 +181,6 @@ self.addEventListener('message', (event) => {
     }
   }
 });
-
-/**
- * A first visit's app document that the shell fetched while this SW
- * installed (page/shell-inline.ts), coming on `port`, as the relay's answer to the
- * frame's navigation. Used only when the jar holds nothing the browser's
- * own jar lacks for that URL: then the shell's fetch carried exactly the
- * cookies the SW's relay fetch would have. Otherwise (a jar kept in
- * IndexedDB from an earlier registration), or when the shell's fetch
- * failed, the frame's navigation is fetched as any other.
- */
-function adoptEarlyDocument(url: URL, port: MessagePort): Promise<Obtained> {
-  const answer = new Promise<EarlyDocumentAnswer>((resolve, reject) => {
-    const timer = setTimeout(() => done(undefined), RESPONSE_HEAD_TIMEOUT_MS);
-    function done(a: EarlyDocumentAnswer | undefined) {
-      clearTimeout(timer);
-      port.close();
-      if (a) resolve(a);
-      else reject(new Error("the shell's early fetch brought no document"));
-    }
-    port.onmessage = (ev: MessageEvent) => done(parseEarlyDocumentAnswer(ev.data));
-  });
-  return answer.then(async (a) => {
-    try {
-      if (url.origin !== self.location.origin || url.pathname.startsWith(WINGMAN_PREFIX)) throw new Error('not an app URL');
-      if ((await cookies.relayHeaderFor(url, { crossSite: false, safeTopLevelNavigation: true })) !== '')
-        throw new Error("the SW's jar has cookies the shell's fetch lacked");
-      const headers = new Headers();
-      for (const [name, value] of a.headers) headers.append(name, value);
-      return { kind: 'relay', res: new Response(a.body, { status: a.status, headers }) };
-    } catch (err) {
-      if (a.body instanceof ReadableStream) void a.body.cancel().catch(() => undefined);
-      throw err;
-    }
-  });
-}
 
 /** A top-level navigation to an app URL of this session: what the tunnel server answers with the shell. */
 function isAppNavigation(request: Request, url: URL): boolean {
@@ -283,7 +211,6 @@ self.addEventListener('fetch', (event) => {
     if (work) event.waitUntil(work);
     // and gets the shell from the SW's copy when one is at hand (the network otherwise), a new copy for next time.
     if (isAppNavigation(request, url)) {
-      shellRoute.navigated(event.resultingClientId);
       event.waitUntil(shellCopy.refresh());
       // The frame's document fetched ahead goes over the relay (route-decision.ts rule 3b), never through the
       // page being left: nothing waits for that page, which the copy unloads within milliseconds.

@@ -1,15 +1,15 @@
 /**
  * The inline script's early P2P attempt in Firefox: with client.js held
- * back, the inline script applies the agent's answer, the channel opens and
- * holds the agent's first messages, and client.js carries that attempt on
- * (Firefox's data channels deliver Blobs unless told otherwise, and its
- * events come in its own order: the same path as Chromium's, checked here).
+ * back, the inline script keeps the agent's answer, and client.js applies it
+ * and carries that attempt on (Firefox's data channels deliver Blobs unless
+ * told otherwise, and its events come in its own order: the same path as
+ * Chromium's, checked here).
  */
 import type { HTTPRequest } from 'puppeteer-core';
 import { until } from '../../../../test/helpers/wait';
 import { launchFirefox, type LaunchedFirefox } from './helpers/firefox';
 import { fetchInApp, inPage, openShell, waitForTransport, WAIT_MS } from './support/shell';
-import { watchEarlyInbox } from './support/early-inbox';
+import { watchEarlyAnswer } from './support/early-answer';
 import { startStack, type Stack } from './support/stack';
 
 jest.setTimeout(120_000);
@@ -23,15 +23,15 @@ describe('the P2P attempt started by the shell inline script, in Firefox', () =>
     await stack?.close();
   });
 
-  it('opens the channel while client.js is held, and client.js carries that attempt on over a verified channel', async () => {
+  it('keeps the answer that came while client.js is held, and client.js carries that attempt on over a verified channel', async () => {
     browser = await launchFirefox();
     const { page } = browser;
-    let spoke = false;
+    let answered = false;
     let held: boolean | undefined;
     await page.setRequestInterception(true);
     page.on('request', (request: HTTPRequest) => {
       if (!request.url().endsWith('/__wingman/client.js')) return void request.continue();
-      void until(() => spoke || undefined, { timeoutMs: WAIT_MS, intervalMs: 20, what: "the agent's first message on the inline script's channel" })
+      void until(() => answered || undefined, { timeoutMs: WAIT_MS, intervalMs: 20, what: "the agent's answer at the inline script" })
         .then(
           () => (held = true),
           () => (held = false),
@@ -39,7 +39,7 @@ describe('the P2P attempt started by the shell inline script, in Firefox', () =>
         .then(() => request.continue());
     });
     const opened = openShell(page, `${stack.origin}/one#k=${stack.linkKey}`, 'one');
-    watchEarlyInbox(page, () => (spoke = true));
+    watchEarlyAnswer(page, () => (answered = true));
     const frame = await opened;
     const status = await waitForTransport(page, 'p2p');
     expect(held).toBe(true);
@@ -47,6 +47,7 @@ describe('the P2P attempt started by the shell inline script, in Firefox', () =>
     const r = await fetchInApp(frame, '/api/hello?via=early-firefox');
     expect(r.transport).toBe('p2p');
     const timeline = await inPage(page, () => (window as unknown as { __wingman: { timeline(): Record<string, number> } }).__wingman.timeline(), undefined);
-    expect(timeline['channel-open']).toBeLessThan(timeline.script!);
+    expect(timeline['answer-in']).toBeLessThan(timeline.script!);
+    expect(timeline['channel-open']).toBeGreaterThan(timeline.script!);
   });
 });

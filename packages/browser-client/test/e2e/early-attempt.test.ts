@@ -1,15 +1,15 @@
 /**
  * The P2P attempt the shell's inline script starts before client.js has
  * arrived: client.js carries it on (the same signaling socket, peer
- * connection and channel), whatever point it reached meanwhile: the inline
- * script applies the agent's answer and candidates itself, so the channel
- * can open, and the agent speak on it, before client.js runs.
+ * connection and channel), whatever point it reached meanwhile: the agent's
+ * answer and candidates that came before client.js ran are kept by the
+ * inline script, and client.js applies them.
  */
 import type { BrowserContext } from 'playwright-core';
 import { until } from '../../../../test/helpers/wait';
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { fetchInApp, inPage, openShell, waitForTransport, WAIT_MS } from './support/shell';
-import { watchEarlyInbox } from './support/early-inbox';
+import { watchEarlyAnswer } from './support/early-answer';
 import { startStack, type Stack } from './support/stack';
 
 jest.setTimeout(90_000);
@@ -41,13 +41,13 @@ describe('the P2P attempt started by the shell inline script', () => {
     return () => reached;
   }
 
-  it('opens the channel while client.js is held, and client.js carries that attempt on with what the channel received: one peer, over P2P', async () => {
+  it('keeps the answer that came while client.js is held, and client.js applies it and carries that attempt on: one peer, over P2P', async () => {
     const from = stack.agent.events.length;
-    let spoke = false;
-    // The agent's answer is applied and its first messages on the channel are in before client.js runs.
-    const held = await holdClientUntil(browser.context, () => spoke, "the agent's first message on the inline script's channel");
+    let answered = false;
+    // The agent's answer reaches the inline script before client.js runs.
+    const held = await holdClientUntil(browser.context, () => answered, "the agent's answer at the inline script");
     const frame = await openShell(browser.page, `${stack.origin}/one#k=${stack.linkKey}`, 'one');
-    watchEarlyInbox(browser.page, () => (spoke = true));
+    watchEarlyAnswer(browser.page, () => (answered = true));
     const status = await waitForTransport(browser.page, 'p2p');
     expect(held()).toBe(true);
     expect(status.verified).toBe(true);
@@ -57,7 +57,7 @@ describe('the P2P attempt started by the shell inline script', () => {
     const peers = peerEvents(from);
     expect(peers.filter((e) => e.state === 'connected')).toEqual([expect.objectContaining({ viewerId: status.viewerId })]);
     expect(peers.filter((e) => e.state !== 'connected')).toEqual([]);
-    // The attempt started before the shell's script ran, and got as far as an open channel.
+    // The attempt started before the shell's script ran and got its answer then; client.js applied it.
     const timeline = await inPage(
       browser.page,
       () => (window as unknown as { __wingman: { timeline(): Record<string, number> } }).__wingman.timeline(),
@@ -65,8 +65,9 @@ describe('the P2P attempt started by the shell inline script', () => {
     );
     expect(timeline.attempt).toBeLessThan(timeline.script!);
     expect(timeline.offer).toBeLessThan(timeline.script!);
-    expect(timeline.answer).toBeLessThan(timeline.script!);
-    expect(timeline['channel-open']).toBeLessThan(timeline.script!);
+    expect(timeline['answer-in']).toBeLessThan(timeline.script!);
+    expect(timeline.answer).toBeGreaterThanOrEqual(timeline.script!);
+    expect(timeline['channel-open']).toBeGreaterThan(timeline.answer!);
   });
 
   it('carries on an attempt whose offer is still unanswered when client.js runs', async () => {

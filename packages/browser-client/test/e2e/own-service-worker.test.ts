@@ -9,9 +9,8 @@
  * without WebRTC).
  */
 import { until } from '../../../../test/helpers/wait';
-import { SHELL_ROUTE_CACHE } from '../../src/sw/shell-route';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
-import { inPage, openShell, WAIT_MS, type AnyPage } from './support/shell';
+import { inPage, WAIT_MS, type AnyPage } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 import { useStackWithWebKit } from './support/webkit-stack';
 
@@ -133,29 +132,6 @@ describe('the app’s own Service Worker', () => {
       { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the app’s page after a reload', observe: () => last },
     );
     expect(last).toMatchObject({ shell: false, controller: `${env.stack.origin}/sw.js` });
-  });
-});
-
-describe('the app’s own Service Worker after Wingman kept the shell in Cache Storage', () => {
-  const env = useChromiumStack();
-
-  it('leaves the app only its own caches when Wingman steps aside', async () => {
-    const page = env.browser.page;
-    const frame = await openShell(page, `${env.stack.origin}/`, 'home');
-    // The shell's static route (shell-route.ts) keeps the shell in the origin's Cache Storage.
-    let names: string[] = [];
-    await until(
-      async () => {
-        names = await inPage(frame, () => caches.keys(), undefined);
-        return names.includes(SHELL_ROUTE_CACHE);
-      },
-      { timeoutMs: WAIT_MS, intervalMs: 50, what: `Wingman's cache ${SHELL_ROUTE_CACHE} in the origin's Cache Storage`, observe: () => names },
-    );
-    // The app moves to its page that registers a worker of its own: Wingman steps aside.
-    await inPage(frame, () => location.assign('/pwa'), undefined);
-    await appAtTopLevel(page);
-    // As direct: only the cache the app's worker made.
-    expect(await inPage(page, () => caches.keys(), undefined)).toEqual(['pwa']);
   });
 });
 
