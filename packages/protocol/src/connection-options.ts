@@ -25,6 +25,12 @@ export interface Transport {
   bufferedAmount(): number;
   /** Closes the transport; the owner then calls connection.transportClosed(). */
   close(): void;
+  /**
+   * False once the transport is closing (a data channel's readyState left
+   * 'open' before its close event): a stream started now could not reach the
+   * peer, so the connection is not `isReady`. Absent: open until closed.
+   */
+  isOpen?(): boolean;
 }
 
 export interface ConnectionOptions {

@@ -78,8 +78,9 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     );
   }
 
+  /** The peer's HELLO arrived and neither the connection nor its transport is closing: a new stream can reach the peer. */
   get isReady(): boolean {
-    return this.peer !== undefined && !this.closedFlag;
+    return this.peer !== undefined && !this.closedFlag && (this.transport.isOpen?.() ?? true);
   }
 
   get isClosed(): boolean {

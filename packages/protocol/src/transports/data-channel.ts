@@ -184,6 +184,8 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: DataChan
         return n;
       },
       close: () => dc.close(),
+      // Read only by those picking a connection for a new stream (a viewer), never per frame.
+      isOpen: () => dc.readyState === 'open',
     },
   });
   if (prober) conn.on('close', () => prober.stop());

@@ -144,6 +144,20 @@ describe('connectionOverDataChannel', () => {
     expect(a.peakBuffered).toBe(0);
   });
 
+  it('is not ready for a new stream once the channel is closing, before its close event', async () => {
+    // A page's request picked in that spell would be sent on a channel that cannot carry it; not ready, it goes elsewhere.
+    const [a, b] = channelPair();
+    const client = connectionOverDataChannel(a, { role: 'client' });
+    connectionOverDataChannel(b, { role: 'server' });
+    await client.ping(1_000);
+    expect(client.isReady).toBe(true);
+    a.setState('closing');
+    expect(client.isReady).toBe(false);
+    expect(client.isClosed).toBe(false);
+    a.setState('closed');
+    a.emit('close');
+  });
+
   it('treats a send between readyState leaving open and the close event as the channel closing, not a send fault', async () => {
     // wrtc and browsers flip readyState first and fire 'close' later; send() throws in between.
     const [a, b] = channelPair();
