@@ -14,7 +14,11 @@
  *  - starts the app in it once the Service Worker controls the shell: at
  *    once on later visits. On a first visit it registers the SW itself and
  *    starts the app at `controllerchange`, so neither waits for client.js
- *    (lab, far-server: client.js ran ~600 ms after navigation start);
+ *    (lab, far-server: client.js ran ~600 ms after navigation start); and
+ *    it fetches the app's document meanwhile the way the SW's relay does
+ *    (VIA_HEADER: the tunnel server bridges its cookies), handing it to the
+ *    SW on a MessagePort as the SW takes control (the frame starts on the
+ *    SW's ack): the document's round trip overlaps the SW's installation;
  *  - loads client.js: at once on later visits, on a first visit once the SW
  *    controls (CLIENT_FIRST_VISIT_DELAY_MAX_MS). The app never loads before
  *    the SW controls (its cookie jar is the only one the app's requests
@@ -29,7 +33,8 @@
  * It imports only constants and small helpers: its whole text is in every
  * shell page.
  */
-import { BADGE_QUERY_PARAM, CLIENT_PATH, SW_PATH, SW_SCOPE } from '../shared/constants';
+import { BADGE_QUERY_PARAM, CLIENT_PATH, SW_COOKIE_MERGE_HEADER, SW_PATH, SW_SCOPE, VIA_HEADER, VIA_SW } from '../shared/constants';
+import type { EarlyDocument, EarlyDocumentAnswer, WireHeaders } from '../shared/messages';
 import { p2pChannelCount } from '@wingman/protocol';
 import { startEarlyAttempt } from './early-attempt-inline';
 import { takeLinkKey } from './link-key';
@@ -44,6 +49,9 @@ import { EARLY_FRAME_MESSAGES_MAX, type HandoverWindow } from './shell-handover'
  */
 const CLIENT_FIRST_VISIT_DELAY_MAX_MS = 1_500;
 
+/** How long the frame waits for the SW's ack of the early document's port (one message each way: ~1 ms). */
+const EARLY_DOC_ACK_WAIT_MS = 500;
+
 /** Bytes of randomness in the shell's name: 96 bits, unique among a browser's windows. */
 const SHELL_ID_BYTES = 12;
 
@@ -53,6 +61,14 @@ const SHELL_ID_BYTES = 12;
  * clipboard, fullscreen) working as they do at the top level.
  */
 const FRAME_ALLOW = 'fullscreen; clipboard-read; clipboard-write; camera; microphone; geolocation; display-capture; autoplay; picture-in-picture; web-share';
+
+/** The early document's request: what the SW's relay fetch sends, so the tunnel server bridges its cookies. */
+const EARLY_FETCH_HEADERS: Record<string, string> = {
+  [VIA_HEADER]: VIA_SW,
+  [SW_COOKIE_MERGE_HEADER]: '1',
+  // What a browser sends for a document: dev servers pick their HTML answer from Accept.
+  accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+};
 
 /** When this script started (the timeline's `inline` mark): what came before it is the browser's. */
 const inlineStart = performance.now();
@@ -127,14 +143,48 @@ function preloadClient(): void {
   document.head.appendChild(link);
 }
 
-/** A first visit: the SW registered here, the frame started once the SW controls. */
+/** Hands the early document's response to the SW on `port` (0: none). */
+function handOver(port: MessagePort, response: Promise<Response>): void {
+  response.then(
+    (r) => {
+      const headers: WireHeaders = [];
+      r.headers.forEach((value, name) => headers.push([name, value]));
+      const answer: EarlyDocumentAnswer = { status: r.status, headers, body: r.body };
+      try {
+        port.postMessage(answer, r.body ? [r.body] : []);
+      } catch {
+        // Where streams do not transfer: the body whole.
+        r.arrayBuffer().then(
+          (bytes) => port.postMessage({ ...answer, body: bytes }, [bytes]),
+          () => port.postMessage(0),
+        );
+      }
+    },
+    () => port.postMessage(0),
+  );
+}
+
+/** A first visit: the SW registered here, the app's document fetched meanwhile, the frame started once the SW controls. */
 function firstVisit(sw: ServiceWorkerContainer): void {
   setTimeout(loadClient, CLIENT_FIRST_VISIT_DELAY_MAX_MS);
+  if (privateSession) {
+    // No early document: the relay would refuse it.
+    sw.addEventListener('controllerchange', loadClient, { once: true });
+    sw.register(SW_PATH, { scope: SW_SCOPE }).catch(loadClient);
+    return;
+  }
+  const early = fetch(appPath, { headers: EARLY_FETCH_HEADERS, cache: 'no-store' });
+  early.catch(() => undefined);
   sw.addEventListener(
     'controllerchange',
     () => {
-      startApp();
+      const channel = new MessageChannel();
+      // The frame starts once the SW has the port (its ack), so its navigation cannot overtake the message.
+      channel.port1.onmessage = startApp;
+      setTimeout(startApp, EARLY_DOC_ACK_WAIT_MS);
+      sw.controller?.postMessage({ type: 'wingman:early-doc', url: appPath } satisfies EarlyDocument, [channel.port2]);
       loadClient();
+      handOver(channel.port1, early);
     },
     { once: true },
   );

@@ -82,7 +82,26 @@ export interface AbortNotice {
   id: string;
 }
 
-export type WindowToSw = ShellAnnounce | FrameAnnounce | CookieQuery | WsTicketQuery | AbortNotice;
+/**
+ * shell (inline script) → SW, on a first visit, as the SW takes control,
+ * with a port: the app's document for `url` (path and query) is coming on
+ * that port (one EarlyDocumentAnswer). The shell fetched it the way the
+ * SW's relay does (VIA_HEADER, the cookie bridge) while the SW was
+ * installing; the frame's navigation takes it (frame-prefetch.ts).
+ */
+export interface EarlyDocument {
+  type: 'wingman:early-doc';
+  url: string;
+}
+
+/** On an EarlyDocument's port: the response (the body as a transferred stream, or whole where streams do not transfer). */
+export interface EarlyDocumentAnswer {
+  status: number;
+  headers: WireHeaders;
+  body: ReadableStream<Uint8Array> | ArrayBuffer | null;
+}
+
+export type WindowToSw = ShellAnnounce | FrameAnnounce | CookieQuery | WsTicketQuery | AbortNotice | EarlyDocument;
 
 /** SW → windows: a restarted SW asks shells and frames to announce themselves again. */
 export interface SyncRequest {
@@ -272,9 +291,22 @@ export function parseWindowToSw(v: unknown): WindowToSw | undefined {
       return str(o.url, MAX_URL_CHARS) ? { type: o.type, url: o.url } : undefined;
     case 'wingman:abort':
       return str(o.id, MAX_ID_CHARS) ? { type: o.type, id: o.id } : undefined;
+    case 'wingman:early-doc':
+      return str(o.url, MAX_URL_CHARS) && o.url.startsWith('/') ? { type: o.type, url: o.url } : undefined;
     default:
       return undefined;
   }
+}
+
+/** The shell's answer on an EarlyDocument port; undefined when it has none (its fetch failed) or for anything malformed. */
+export function parseEarlyDocumentAnswer(v: unknown): EarlyDocumentAnswer | undefined {
+  const o = obj(v);
+  if (!o) return undefined;
+  const { status, headers, body } = o;
+  const streamed = typeof ReadableStream === 'function' && body instanceof ReadableStream;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599 || !isHeaderList(headers)) return undefined;
+  if (!(streamed || isArrayBuffer(body) || body === null)) return undefined;
+  return { status, headers, body: body as EarlyDocumentAnswer['body'] };
 }
 
 /** A ticket as the tunnel server mints it (base64url), or '' (none). */

@@ -28,6 +28,8 @@ export interface FramePrefetch {
    * the SW alive for (FetchEvent.waitUntil), or undefined.
    */
   start(request: Request, run: (signal: AbortSignal) => Promise<Obtained>): Promise<unknown> | undefined;
+  /** Keeps a frame document obtained elsewhere (the shell's early fetch on a first visit) for `href`'s frame navigation. */
+  adopt(href: string, result: Promise<Obtained>): void;
   /** The prefetched result for a frame navigation, once; undefined when there is none. */
   take(request: Request, url: URL): Promise<Obtained> | undefined;
 }
@@ -35,7 +37,7 @@ export interface FramePrefetch {
 interface Entry {
   result: Promise<Obtained>;
   controller: AbortController;
-  timer: ReturnType<typeof setTimeout>;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** Drops a result nobody will read: aborts the fetch and releases the body. */
@@ -87,6 +89,15 @@ export function createFramePrefetch(origin: string): FramePrefetch {
       const result = run(controller.signal);
       keep(key, result, controller);
       return result.catch(() => undefined);
+    },
+    adopt(href, result) {
+      const previous = pending.get(href);
+      if (previous) {
+        pending.delete(href);
+        discard(previous);
+      }
+      if (pending.size >= MAX_PENDING) return void discard({ result, controller: new AbortController(), timer: undefined });
+      keep(href, result, new AbortController());
     },
     take(request, url) {
       if (request.method !== 'GET' || request.mode !== 'navigate' || (request.destination !== 'iframe' && request.destination !== 'frame')) return undefined;

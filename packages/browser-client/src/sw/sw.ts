@@ -5,8 +5,23 @@
  * SW restart (cookies) is in IndexedDB; the shell registry is rebuilt by
  * asking the windows (shell-registry.ts).
  */
-import { ABORT_ID_HEADER, BODY_BYTES_HEADER, CLIENT_PATH, SHIM_PATH, WINGMAN_CACHE_PREFIX, WINGMAN_PREFIX } from '../shared/constants';
-import { parseWindowToSw, type CookieWrite, type WsTicketReply, type PathsUpdate } from '../shared/messages';
+import {
+  ABORT_ID_HEADER,
+  BODY_BYTES_HEADER,
+  CLIENT_PATH,
+  RESPONSE_HEAD_TIMEOUT_MS,
+  SHIM_PATH,
+  WINGMAN_CACHE_PREFIX,
+  WINGMAN_PREFIX,
+} from '../shared/constants';
+import {
+  parseEarlyDocumentAnswer,
+  parseWindowToSw,
+  type CookieWrite,
+  type EarlyDocumentAnswer,
+  type WsTicketReply,
+  type PathsUpdate,
+} from '../shared/messages';
 import { createAbortRegistry } from './abort-registry';
 import { createSwCookies } from './cookies';
 import { COOKIE_STORE_TIMEOUT_MS, type CookieStoreLike } from './cookie-store';
@@ -18,6 +33,7 @@ import { createKvStore, type KvStore } from './idb';
 import { answerDiagnostics, createRouteCounter } from './route-counts';
 import { EventStreamIds } from './event-stream-ids';
 import { RedirectFollowUps } from './redirect-follow-ups';
+import type { Obtained } from './obtained';
 import { handleRequest, obtain, sameSiteContext, shouldHandle } from './router';
 import { leaveToBrowser } from './route-decision';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
@@ -161,6 +177,14 @@ self.addEventListener('message', (event) => {
       event.waitUntil(mintWsTicket(m.url, self.location.origin, cookies).then(reply, () => reply('')));
       return;
     }
+    case 'wingman:early-doc': {
+      const port = event.ports[0];
+      if (!port) return;
+      prefetch.adopt(new URL(m.url, self.location.origin).href, adoptEarlyDocument(new URL(m.url, self.location.origin), port));
+      // The shell starts the frame on this ack: its navigation then finds the adopted document.
+      port.postMessage('ack');
+      return;
+    }
     case 'wingman:cookie': {
       const port = event.ports[0];
       if (!port) return;
@@ -181,6 +205,41 @@ self.addEventListener('message', (event) => {
     }
   }
 });
+
+/**
+ * A first visit's app document that the shell fetched while this SW
+ * installed (page/shell-inline.ts), coming on `port`, as the relay's answer to the
+ * frame's navigation. Used only when the jar holds nothing the browser's
+ * own jar lacks for that URL: then the shell's fetch carried exactly the
+ * cookies the SW's relay fetch would have. Otherwise (a jar kept in
+ * IndexedDB from an earlier registration), or when the shell's fetch
+ * failed, the frame's navigation is fetched as any other.
+ */
+function adoptEarlyDocument(url: URL, port: MessagePort): Promise<Obtained> {
+  const answer = new Promise<EarlyDocumentAnswer>((resolve, reject) => {
+    const timer = setTimeout(() => done(undefined), RESPONSE_HEAD_TIMEOUT_MS);
+    function done(a: EarlyDocumentAnswer | undefined) {
+      clearTimeout(timer);
+      port.close();
+      if (a) resolve(a);
+      else reject(new Error("the shell's early fetch brought no document"));
+    }
+    port.onmessage = (ev: MessageEvent) => done(parseEarlyDocumentAnswer(ev.data));
+  });
+  return answer.then(async (a) => {
+    try {
+      if (url.origin !== self.location.origin || url.pathname.startsWith(WINGMAN_PREFIX)) throw new Error('not an app URL');
+      if ((await cookies.relayHeaderFor(url, { crossSite: false, safeTopLevelNavigation: true })) !== '')
+        throw new Error("the SW's jar has cookies the shell's fetch lacked");
+      const headers = new Headers();
+      for (const [name, value] of a.headers) headers.append(name, value);
+      return { kind: 'relay', res: new Response(a.body, { status: a.status, headers }) };
+    } catch (err) {
+      if (a.body instanceof ReadableStream) void a.body.cancel().catch(() => undefined);
+      throw err;
+    }
+  });
+}
 
 /** A top-level navigation to an app URL of this session: what the tunnel server answers with the shell. */
 function isAppNavigation(request: Request, url: URL): boolean {

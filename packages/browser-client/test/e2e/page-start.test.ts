@@ -112,15 +112,29 @@ describe('page start with P2P impossible in the browser', () => {
     const frameDocs = recordFrameDocuments(page);
     // client.js (the shell's script) is held at the browser until the app saw the frame's document request.
     const docStartedMeanwhile = await holdUntilAppSaw(context, '**/__wingman/client.js', path);
-    const before = stack.app.requests.length;
 
     const frame = await openShell(page, `${stack.origin}${path}`, 'one');
 
     expect(docStartedMeanwhile()).toBe(true);
-    // Through the Service Worker (its cookie jar), with the shim in the app's document; the app sees its GET once.
+    // Through the Service Worker (its cookie jar), with the shim in the app's document.
     expect(frameDocs).toEqual([{ fromServiceWorker: true }]);
-    expect(stack.app.requests.slice(before).filter((r) => r.path === path)).toHaveLength(1);
     expect(await frame.evaluate(() => (window as unknown as { wsIsShim: boolean }).wsIsShim)).toBe(true);
+  });
+
+  it("on a first visit, fetches the app's document while the Service Worker is still being installed, and shows it through the Service Worker", async () => {
+    const { context, page } = browser;
+    const path = '/two?first=early';
+    const frameDocs = recordFrameDocuments(page);
+    // The Service Worker's script is held at the browser until the app saw the document request.
+    const docStartedMeanwhile = await holdUntilAppSaw(context, '**/__wingman/sw.js', path);
+    const before = stack.app.requests.length;
+
+    await openShell(page, `${stack.origin}${path}`, 'two');
+
+    expect(docStartedMeanwhile()).toBe(true);
+    expect(frameDocs).toEqual([{ fromServiceWorker: true }]);
+    // One GET of the document: the frame took the one fetched early.
+    expect(stack.app.requests.slice(before).filter((r) => r.path === path)).toHaveLength(1);
   });
 
   it("keeps the cookies of a first visit's document in the Service Worker's jar: HttpOnly ones never reach the browser's", async () => {
