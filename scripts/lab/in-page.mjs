@@ -132,27 +132,40 @@ export function badgeText() {
   return document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? null;
 }
 
-/** GET /bytes?n=… from the app; time to the last byte; SHA-256 of what arrived. */
+/**
+ * GET /bytes?n=… from the app; time to the last byte; SHA-256 of what arrived.
+ * A transfer that does not finish in `timeoutMs` fails with where it stood:
+ * whether its head came, what carried it, the bytes in and the last byte's age.
+ */
 export async function download({ bytes, timeoutMs }) {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutMs);
+  const started = performance.now();
+  let head = null;
+  let got = 0;
+  let lastByteAt = started;
   try {
-    const started = performance.now();
     const r = await fetch(`/bytes?n=${bytes}`, { cache: 'no-store', signal: ac.signal });
+    head = { status: r.status, at: Math.round(performance.now() - started), transport: r.headers.get('x-wingman-transport'), route: r.headers.get('x-wingman-route') };
     const out = new Uint8Array(bytes);
     const reader = r.body.getReader();
-    let got = 0;
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       if (got + value.length > bytes) throw new Error(`more than ${bytes} bytes`);
       out.set(value, got);
       got += value.length;
+      lastByteAt = performance.now();
     }
     const ms = performance.now() - started;
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', out.subarray(0, got)));
     const sha = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-    return { status: r.status, bytes: got, ms, sha, transport: r.headers.get('x-wingman-transport'), route: r.headers.get('x-wingman-route') };
+    return { status: r.status, bytes: got, ms, sha, transport: head.transport, route: head.route };
+  } catch (err) {
+    const where = head
+      ? `head ${head.status} at ${head.at} ms via ${head.transport} (${head.route}), ${got} of ${bytes} bytes, the last ${Math.round(performance.now() - lastByteAt)} ms ago`
+      : `no head after ${Math.round(performance.now() - started)} ms`;
+    throw new Error(`download: ${err?.name ?? 'Error'}: ${err?.message ?? err} (${where})`);
   } finally {
     clearTimeout(timer);
   }

@@ -245,6 +245,12 @@ async function main() {
     if (config.watchFailureMs > 0) result.iceFailure = await watchIceFailure(page, config.watchFailureMs);
   } catch (err) {
     result.error = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    // Where the shell and its Service Worker stood when it failed: a stall says which side held it.
+    const page = context?.pages()[0];
+    if (page) {
+      result.shellAtError = await page.evaluate(shellState).catch(() => null);
+      result.routesAtError = await page.evaluate(swRouteCounts, { timeoutMs: ROUTES_WAIT_MS }).catch(() => null);
+    }
   } finally {
     await context?.close().catch(() => undefined);
     rmSync(profile, { recursive: true, force: true });

@@ -119,6 +119,8 @@ export function createExchangeMux(options: ExchangeMuxOptions): ExchangeMux {
     },
     closed(id: number) {
       if (!ports.delete(id) || ports.size > 0) return;
+      // What the last exchanges posted leaves before an idle callback may close the port (retirePort).
+      flush();
       const waiting = idle;
       idle = [];
       for (const cb of waiting) cb();
@@ -158,7 +160,10 @@ export function createExchangeMux(options: ExchangeMuxOptions): ExchangeMux {
       return ports.size;
     },
     whenIdle(callback) {
-      if (ports.size === 0) callback();
+      if (ports.size === 0) {
+        flush();
+        callback();
+      }
       else idle.push(callback);
     },
   };
@@ -166,8 +171,9 @@ export function createExchangeMux(options: ExchangeMuxOptions): ExchangeMux {
 
 /**
  * Closes an exchange's port once what this task posted on it has left. An id
- * on a shared port closes in a microtask, after the task's batch (closing only
- * forgets the id); a port of its own a task later. A module wave finishes
+ * on a shared port closes in a microtask, after the task's batch (closing
+ * forgets the id; the last one to close flushes the batch first, as the port
+ * may then retire); a port of its own a task later. A module wave finishes
  * hundreds of exchanges: a timer each was a task each on the shell's thread,
  * which the app in its frame shares.
  */

@@ -12,7 +12,14 @@ import { fetchViaShell } from '../../src/sw/shell-fetch';
 
 jest.setTimeout(10_000);
 
-const tick = () => new Promise((r) => setTimeout(r, 20));
+/** Resolves once `done()` holds, checking after each turn of the event loop (messages land in their own tasks); fails after 5 s. */
+async function until(what: string, done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not seen within 5 s`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
 
 /** The SW's mux and the shell's, over one MessageChannel; every raw message the shell side got is counted. */
 function pair(onOpen: (port: ExchangePort, first: unknown) => void) {
@@ -51,7 +58,7 @@ describe('request exchanges on one port', () => {
     ports[2]!.postMessage('c1');
     ports[0]!.postMessage('a1');
     ports[0]!.postMessage('a2');
-    await tick();
+    await until('the replies', () => got[0]!.length === 2 && got[2]!.length === 1);
     expect(opened).toEqual([{ req: 0 }, { req: 1 }, { req: 2 }]);
     expect(got).toEqual([
       [
@@ -77,7 +84,7 @@ describe('request exchanges on one port', () => {
     // Transferred when the task's messages leave together.
     await Promise.resolve();
     expect(chunk.byteLength).toBe(0);
-    await tick();
+    await until('the chunk', () => received !== undefined);
     expect([...new Uint8Array(received!)]).toEqual([1, 2, 3]);
     p.close();
   });
@@ -90,7 +97,7 @@ describe('request exchanges on one port', () => {
       port.onmessage = (ev) => delivered.push(ev.data);
     });
     const port = p.sw.open({ req: 'x' });
-    await tick();
+    await until('the exchange opening', () => shellSide !== undefined);
     shellSide!.close();
     port.postMessage('after close');
     // Not mux messages, or malformed ones: ignored, never thrown.
@@ -98,7 +105,10 @@ describe('request exchanges on one port', () => {
     expect(p.shell.receive({ type: MUX_TYPE, items: 'no' })).toBe(true);
     expect(p.shell.receive({ type: MUX_TYPE, items: [[-1, 'x', 1], ['1', 'x'], [1.5, 'x'], null] })).toBe(true);
     expect(p.shell.receive({ type: MUX_TYPE, items: new Array(MAX_BATCH_ITEMS + 1).fill([99, 'x', 1]) })).toBe(true);
-    await tick();
+    // The port keeps order: once an exchange opened after 'after close' is seen, that message has landed too.
+    p.sw.open({ req: 'marker' });
+    await until('a later exchange', () => p.shell.size === 1);
+    shellSide!.close();
     expect(delivered).toEqual([]);
     // An item without the open mark for an unknown id starts nothing.
     expect(p.shell.receive({ type: MUX_TYPE, items: [[7, 'stray']] })).toBe(true);
@@ -126,6 +136,27 @@ describe('request exchanges on one port', () => {
     p.sw.whenIdle(() => idle++);
     expect(idle).toBe(2);
     p.close();
+  });
+
+  it('delivers what its last exchange posted before a retired port closes', async () => {
+    // The shell's request server posts an exchange's last items a microtask after its
+    // end (one message per task) and closes the exchange right after: a port retired
+    // while that exchange was open closes once it is gone, and must carry them first.
+    const got: unknown[] = [];
+    let opened!: (port: ExchangePort) => void;
+    const open = new Promise<ExchangePort>((resolve) => (opened = resolve));
+    const p = pair((port) => opened(port));
+    const sw = p.sw.open('download');
+    sw.onmessage = (ev) => got.push(ev.data);
+    const exchange = await open;
+    p.shell.whenIdle(() => p.port2.close());
+    // Node's MessagePort says 'close' once the other end closed, after the messages posted before.
+    const closed = new Promise<void>((resolve) => p.port1.addEventListener('close', () => resolve()));
+    queueMicrotask(() => exchange.postMessage({ t: 'end' }));
+    closeWhenPosted(exchange);
+    await closed;
+    p.close();
+    expect(got).toEqual([{ t: 'end' }]);
   });
 });
 
@@ -170,7 +201,7 @@ describe("fetchViaShell on the shell's port", () => {
     });
     const port = p.sw.open({ req: 1 });
     port.onmessage = (ev) => got.push(ev.data);
-    await tick();
+    await until('the end', () => got.length === 2);
     expect(got).toEqual([{ t: 'head' }, { t: 'end' }]);
     expect(p.shell.size).toBe(0);
 
