@@ -1,6 +1,31 @@
+/**
+ * The race on a virtual clock: each path's pace is a timer of jest's fake
+ * clock and the race reads the same clock, so the rates, the order of events
+ * and so each verdict are the same on every run, whatever the machine's load.
+ */
 import { raceBodies, sameBody, type RaceOptions } from '../../src/sw/bulk-race';
 
 const KiB = 1024;
+
+beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask'] }));
+afterEach(() => jest.useRealTimers());
+
+/** Virtual milliseconds any one test may take before it is a bug (a race that never ends). */
+const VIRTUAL_LIMIT_MS = 60_000;
+
+/** Resolves with `work`'s result, advancing the virtual clock 1 ms at a time until it settles. */
+async function drive<T>(work: Promise<T>): Promise<T> {
+  let settled = false;
+  const done = work.finally(() => (settled = true));
+  for (let ms = 0; !settled; ms++) {
+    if (ms > VIRTUAL_LIMIT_MS) throw new Error(`still running after ${VIRTUAL_LIMIT_MS} virtual ms`);
+    await jest.advanceTimersByTimeAsync(1);
+  }
+  return done;
+}
+
+/** Every race here reads the fake clock. */
+const clock = { now: () => Date.now() };
 
 /** The test body: byte i is i mod 251 (a prime, so chunk boundaries never line up with the pattern). */
 function pattern(from: number, n: number): Uint8Array {
@@ -46,7 +71,7 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
 
 /** Whether `stream` is exactly the test body of `total` bytes (compared as Buffers: jest's deep equality is slow on large arrays). */
 async function intact(stream: ReadableStream<Uint8Array>, total: number): Promise<boolean> {
-  return (await readAll(stream)).equals(pattern(0, total));
+  return (await drive(readAll(stream))).equals(pattern(0, total));
 }
 
 const head = (length: number, extra: Array<[string, string]> = []) => ({
@@ -56,7 +81,9 @@ const head = (length: number, extra: Array<[string, string]> = []) => ({
 
 /** A race of `p2p` against a relay that answers `relay`, both `length` bytes long. */
 function race(p2p: ReadableStream<Uint8Array>, relay: ReadableStream<Uint8Array>, length: number, options: RaceOptions) {
-  return raceBodies(p2p, () => Promise.resolve({ head: head(length), body: relay }), head(length), new AbortController().signal, options);
+  return drive(
+    raceBodies(p2p, () => Promise.resolve({ head: head(length), body: relay }), head(length), new AbortController().signal, { ...clock, ...options }),
+  );
 }
 
 describe('racing a large body over P2P and the relay', () => {
@@ -131,12 +158,11 @@ describe('racing a large body over P2P and the relay', () => {
     for (const other of [head(total - 1), { ...head(total), status: 206 }, head(total, [['content-encoding', 'gzip']]), head(total, [['etag', '"b"']])]) {
       const p2p = source(total, 16 * KiB, 0);
       const relay = source(total, 16 * KiB, 0);
-      const r = await raceBodies(
-        p2p.stream,
-        () => Promise.resolve({ head: other, body: relay.stream }),
-        head(total, [['etag', '"a"']]),
-        new AbortController().signal,
-        options,
+      const r = await drive(
+        raceBodies(p2p.stream, () => Promise.resolve({ head: other, body: relay.stream }), head(total, [['etag', '"a"']]), new AbortController().signal, {
+          ...clock,
+          ...options,
+        }),
       );
       expect(r).toMatchObject({ winner: 'p2p', ended: expect.stringMatching(/failed|bytes|done/) });
       expect(await intact(r.body, total)).toBe(true);
@@ -145,7 +171,9 @@ describe('racing a large body over P2P and the relay', () => {
 
   it('keeps P2P when the relay fetch fails, and moves to the relay when the channel fails mid-race', async () => {
     const p2p = source(total, 16 * KiB, 0);
-    const r = await raceBodies(p2p.stream, () => Promise.reject(new Error('offline')), head(total), new AbortController().signal, options);
+    const r = await drive(
+      raceBodies(p2p.stream, () => Promise.reject(new Error('offline')), head(total), new AbortController().signal, { ...clock, ...options }),
+    );
     expect(r.winner).toBe('p2p');
     expect(await intact(r.body, total)).toBe(true);
 
@@ -161,7 +189,7 @@ describe('racing a large body over P2P and the relay', () => {
     const relay = source(total, 1 * KiB, 10);
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 30);
-    await raceBodies(p2p.stream, () => Promise.resolve({ head: head(total), body: relay.stream }), head(total), ac.signal, options);
+    await drive(raceBodies(p2p.stream, () => Promise.resolve({ head: head(total), body: relay.stream }), head(total), ac.signal, { ...clock, ...options }));
     expect([p2p.cancelled(), relay.cancelled()]).toEqual([true, true]);
   });
 });
@@ -174,15 +202,17 @@ describe('P2P alone first', () => {
   it('keeps a fast enough P2P body without ever asking the relay', async () => {
     const p2p = source(total, 16 * KiB, 1);
     let asked = 0;
-    const r = await raceBodies(
-      p2p.stream,
-      () => {
-        asked++;
-        return Promise.resolve({ head: head(total), body: source(total, 64 * KiB, 0).stream });
-      },
-      head(total),
-      new AbortController().signal,
-      solo,
+    const r = await drive(
+      raceBodies(
+        p2p.stream,
+        () => {
+          asked++;
+          return Promise.resolve({ head: head(total), body: source(total, 64 * KiB, 0).stream });
+        },
+        head(total),
+        new AbortController().signal,
+        { ...clock, ...solo },
+      ),
     );
     expect(r).toMatchObject({ winner: 'p2p', ended: 'fast' });
     expect(asked).toBe(0);
@@ -195,16 +225,18 @@ describe('P2P alone first', () => {
     const p2p = source(total, 1 * KiB, 10);
     const relay = source(total, 64 * KiB, 0);
     let askedAfter = -1;
-    const started = performance.now();
-    const r = await raceBodies(
-      p2p.stream,
-      () => {
-        askedAfter = performance.now() - started;
-        return Promise.resolve({ head: head(total), body: relay.stream });
-      },
-      head(total),
-      new AbortController().signal,
-      solo,
+    const started = Date.now();
+    const r = await drive(
+      raceBodies(
+        p2p.stream,
+        () => {
+          askedAfter = Date.now() - started;
+          return Promise.resolve({ head: head(total), body: relay.stream });
+        },
+        head(total),
+        new AbortController().signal,
+        { ...clock, ...solo },
+      ),
     );
     expect(r.winner).toBe('relay');
     expect(askedAfter).toBeGreaterThanOrEqual(solo.soloMs - 5);
