@@ -2,17 +2,20 @@
 import { HostCandidateHold } from '../../src/p2p/host-candidate-hold';
 
 const host = (port: number) => ({ candidate: `candidate:4060970676 1 udp 2122260223 10.231.113.10 ${port} typ host`, sdpMid: '0', sdpMLineIndex: 0 });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('HostCandidateHold', () => {
-  it('sends what it holds once the delay has passed, in order, not before', async () => {
+  // The delay on jest's fake clock: "not before" holds however loaded the machine is.
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('sends what it holds once the delay has passed, in order, not before', () => {
     const sent: string[] = [];
     const hold = new HostCandidateHold((c) => sent.push(c.candidate), 60);
     hold.hold(host(1));
     hold.hold(host(2));
-    await sleep(20);
+    jest.advanceTimersByTime(59);
     expect(sent).toEqual([]);
-    await sleep(80);
+    jest.advanceTimersByTime(1);
     expect(sent).toEqual([host(1).candidate, host(2).candidate]);
   });
 
@@ -26,12 +29,12 @@ describe('HostCandidateHold', () => {
     expect(sent).toEqual([host(1).candidate, host(2).candidate]);
   });
 
-  it('drops what it holds when stopped (the peer connection closed)', async () => {
+  it('drops what it holds when stopped (the peer connection closed)', () => {
     const sent: string[] = [];
     const hold = new HostCandidateHold((c) => sent.push(c.candidate), 30);
     hold.hold(host(1));
     hold.stop();
-    await sleep(60);
+    jest.runAllTimers();
     expect(sent).toEqual([]);
   });
 });
