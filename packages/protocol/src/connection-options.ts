@@ -68,6 +68,12 @@ export interface ConnectionOptions {
    */
   schedule?: (run: () => void) => void;
   /**
+   * Sends nothing, not even the HELLO, until the peer's HELLO has arrived:
+   * the peer speaks first. Costs no time, as this side's streams wait for the
+   * peer's HELLO anyway. Default false.
+   */
+  speaksSecond?: boolean;
+  /**
    * Largest WebSocket message accepted from the peer, bytes (1 … MAX_WS_MESSAGE_BYTES):
    * a longer one resets its stream with ERR_MESSAGE_TOO_LARGE as soon as its
    * fragments pass this, so reassembly never buffers more. Default MAX_WS_MESSAGE_BYTES.
@@ -105,6 +111,7 @@ export interface ResolvedOptions {
   maxConcurrentStreams: number;
   maxWsMessageBytes: number;
   schedule: (run: () => void) => void;
+  speaksSecond: boolean;
 }
 
 /** Applies the defaults; throws a RangeError for an initialWindow or maxWsMessageBytes out of range. */
@@ -129,5 +136,6 @@ export function resolveOptions(options: ConnectionOptions): ResolvedOptions {
     maxWsMessageBytes,
     // Wrapped: a browser's queueMicrotask throws when called as a method of another object.
     schedule: options.schedule ?? ((run) => queueMicrotask(run)),
+    speaksSecond: options.speaksSecond ?? false,
   };
 }

@@ -46,6 +46,8 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   private readonly schedule: (run: () => void) => void;
   private readonly pings = new PingTracker();
   private peer: Hello | undefined;
+  /** ConnectionOptions.speaksSecond, until the peer's HELLO: nothing leaves. */
+  private silent: boolean;
   private readonly streams: StreamTable;
   private pumpScheduled = false;
   private closedFlag = false;
@@ -59,6 +61,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     this.transport = options.transport;
     this.highWaterBytes = o.highWaterBytes;
     this.schedule = o.schedule;
+    this.silent = o.speaksSecond;
     this.localWindow = o.localWindow;
     this.maxConcurrentStreams = o.maxConcurrentStreams;
     this.maxStreamWindow = o.maxStreamWindow;
@@ -204,6 +207,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   // ---- internals ------------------------------------------------------------
 
   private pump(): void {
+    if (this.silent) return;
     while (!this.closedFlag && this.transport.bufferedAmount() < this.highWaterBytes) {
       const message = this.packer.buildMessage(this.peer !== undefined);
       // A listener run while building ('drain', 'close') may have closed the connection.
@@ -233,6 +237,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     if (!this.peer) {
       if (frame.type !== FrameType.HELLO) throw protocolError('ERR_HELLO_EXPECTED', `first frame is type 0x${frame.type.toString(16)}, not HELLO`);
       this.peer = decodeHello(frame.payload);
+      this.silent = false;
       // Streams opened before the HELLO assumed the default window and nothing
       // of theirs has left yet (stream frames wait for the HELLO): move them to
       // the window the peer grants, as SETTINGS_INITIAL_WINDOW_SIZE does (RFC 9113 §6.9.2).

@@ -166,6 +166,12 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: DataChan
     highWaterBytes: DATA_CHANNEL_HIGH_WATER_BYTES,
     initialWindow: DATA_CHANNEL_STREAM_WINDOW_BYTES,
     ...connectionOptions,
+    // The agent speaks first on every channel. Its WebRTC stack (@roamhq/wrtc) can hand a channel the
+    // viewer opened its first messages before the agent's 'datachannel' handler runs, to no listener:
+    // under load the viewer's HELLO was lost that way and its next frame ended the channel
+    // (ERR_HELLO_EXPECTED). The agent listens before it sends its HELLO, so whatever the viewer sends
+    // after that HELLO finds the listener.
+    speaksSecond: connectionOptions.role === 'client',
     transport: {
       send: (m) => {
         if (dc.readyState !== 'open') return;

@@ -134,6 +134,34 @@ describe('connectionOverDataChannel', () => {
     receiver.close();
   });
 
+  it('lets the agent speak first: a viewer message sent before the agent listens would be lost', async () => {
+    // @roamhq/wrtc can deliver a channel's first messages before the agent's handler
+    // listens, to no one (the fake channel drops them the same way). The viewer (client)
+    // sends nothing until the agent's HELLO, which the agent sends only once it listens.
+    const [viewerEnd, agentEnd] = channelPair();
+    const viewer = connectionOverDataChannel(viewerEnd, { role: 'client' });
+    const stream = viewer.open('http', { method: 'GET', target: '/first', headers: [] }, { end: true });
+    // The viewer's pump runs in a microtask and the fake channel delivers on the next turn:
+    // two turns pass, so anything the viewer sent would have reached (and missed) the agent's end.
+    for (let turn = 0; turn < 2; turn++) await new Promise((r) => setImmediate(r));
+    expect(viewer.bytesSent).toBe(0);
+    const agent = connectionOverDataChannel(agentEnd, { role: 'server' });
+    const errors: string[] = [];
+    agent.on('error', (e) => errors.push(e.code));
+    agent.on('stream', (s: Stream) => {
+      s.respond({ status: 204, headers: [] });
+      s.end();
+    });
+    const status = await new Promise<number>((resolve, reject) => {
+      stream.on('response', (head) => resolve(head.status));
+      stream.on('reset', reject);
+    });
+    expect(status).toBe(204);
+    expect(errors).toEqual([]);
+    viewer.close();
+    agent.close();
+  });
+
   it('stops sending once the channel closed', async () => {
     const [a, b] = channelPair();
     const client = connectionOverDataChannel(a, { role: 'client' });
