@@ -10,25 +10,6 @@ import {
   MAX_TRACKED_SOURCES,
   PASSWORD_ATTEMPT_WINDOW_MS,
 } from '../../src/access/password-throttle';
-import { OVERFLOW_SOURCE, sourceKey } from '../../src/http/source-key';
-
-describe('sourceKey', () => {
-  it('keeps IPv4 addresses, IPv4-mapped IPv6 included, and groups IPv6 addresses by /64', () => {
-    expect(sourceKey('203.0.113.7')).toBe('203.0.113.7');
-    expect(sourceKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
-    expect(sourceKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
-    expect(sourceKey('2001:0db8:0001:0002:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
-    expect(sourceKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
-    expect(sourceKey('::1')).toBe('0:0:0:0::/64');
-    expect(sourceKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
-    expect(sourceKey('2001:DB8:1:2::9')).toBe(sourceKey('2001:db8:1:2::10'));
-  });
-
-  it('puts anything that is not an address into the overflow bucket', () => {
-    for (const junk of ['', 'unknown', 'not:an:address', '300.1.1.1', '1.2.3.4, 5.6.7.8']) expect(sourceKey(junk)).toBe(OVERFLOW_SOURCE);
-  });
-});
-
 describe('createPasswordThrottle', () => {
   const t0 = 5_000_000;
 
