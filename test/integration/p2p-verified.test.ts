@@ -4,7 +4,8 @@
  * (docs/PROTOCOL.md §Verified channels): the link's key makes the channel
  * verified; a link without it still connects, unverified; a tunnel server
  * path that rewrites the DTLS fingerprints in the relayed SDP (with or
- * without the senders' MACs) gets no channel at all, and the agent says so.
+ * without the senders' MACs) gets no channel at all, and the agent says so
+ * (also when only the MACs of the offer went missing and the candidates kept theirs).
  */
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { closeViewerProcesses, connectViewerProcess, type ViewerFacts, type ViewerProcess } from '../helpers/p2p-viewer-process';
@@ -86,10 +87,14 @@ describe('verified P2P channels (real wrtc peers, real processes)', () => {
     await until(() => warning.test(t.agent.stderr()) || undefined, { timeoutMs: 5_000, what: 'the agent to warn about the offer' });
   });
 
-  it('gets no channel when the path rewrites the fingerprints and strips the MACs: the viewer drops the unsigned answer', async () => {
+  it('gets no channel when the path rewrites the fingerprints and strips the MACs: the viewer drops the unsigned answer, and the agent warns', async () => {
     proxy = await startTamperingProxy(t.serverPort, 'fingerprint-strip-mac');
     await expect(viewer(proxy.via(t.link), 5_000)).rejects.toThrow(/signaling message\(s\) dropped for a missing or wrong MAC/);
     expect(proxy.rewritten).toBeGreaterThanOrEqual(2);
+    // The viewer's candidates still carry their MACs: it holds the key, so its offer lost one on the way.
+    const warning =
+      /"code":"WARN_UNTRUSTED_SIGNAL","message":"refused a signaling message \(a MAC on (a candidate|the end-of-candidates) of a viewer whose offer came without one\)/;
+    await until(() => warning.test(t.agent.stderr()) || undefined, { timeoutMs: 5_000, what: 'the agent to warn about the offer without its MAC' });
   });
 
   it('wingman fetch verifies with the link and says so; without the key it says unverified', async () => {

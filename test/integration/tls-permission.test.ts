@@ -4,7 +4,7 @@
  * certificate), against the real tunnel server and agent: yes for the apex
  * and for a session's host while the session lives or waits for its agent,
  * no for every other name, so a scanner's random subdomains never reach the
- * certificate authority.
+ * certificate authority; an address that probes many names is throttled.
  */
 import { randomBytes } from 'node:crypto';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
@@ -58,6 +58,31 @@ describe('the on-demand TLS permission check', () => {
     expect(await ask(host)).toMatchObject({ status: 200 });
     await untilTrue('the grace period to end', async () => (await ask(host)).status === 404, GRACE_MS + 10_000);
     expect(await ask(host)).toEqual({ status: 404, body: { error: 'ERR_NO_SUCH_SESSION' } });
+  });
+
+  it('throttles an address that probes names, not another address nor the terminator on loopback', async () => {
+    // Behind a trusted proxy, as when the apex is reachable from outside: each asker is its own address.
+    const { port, url } = await startServer({ TRUST_PROXY: '1' });
+    const apex = new URL(url).hostname;
+    const ask = async (headers: Record<string, string>) =>
+      (await send(port, `127.0.0.1:${port}`, { path: `/__wingman/tls-ask?domain=${unknownId()}.${apex}`, headers })).status;
+    const prober: number[] = [];
+    const started = Date.now();
+    for (let i = 0; i < 200; i++) prober.push(await ask({ 'x-forwarded-for': '203.0.113.7' }));
+    const elapsedS = (Date.now() - started) / 1000;
+    // 64 at once, then 16 a second (routing/tls-ask-limit.ts): the rest is refused, however long the asks took.
+    expect(prober.slice(0, 64)).toEqual(Array<number>(64).fill(404));
+    expect(prober.filter((s) => s === 404).length).toBeLessThanOrEqual(64 + Math.ceil(16 * elapsedS));
+    expect(prober.filter((s) => s !== 404 && s !== 429)).toEqual([]);
+    const refused = await send(port, `127.0.0.1:${port}`, { path: `/__wingman/tls-ask?domain=x.${apex}`, headers: { 'x-forwarded-for': '203.0.113.7' } });
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(JSON.parse(refused.body.toString())).toMatchObject({ error: 'ERR_TOO_MANY' });
+    // Another address, and the terminator on loopback (no forwarded address), are answered.
+    expect(await ask({ 'x-forwarded-for': '198.51.100.9' })).toBe(404);
+    const terminator: number[] = [];
+    for (let i = 0; i < 200; i++) terminator.push(await ask({}));
+    expect(terminator).toEqual(Array<number>(200).fill(404));
   });
 
   it('is not served on session hosts, where the path belongs to the app', async () => {

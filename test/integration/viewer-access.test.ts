@@ -30,6 +30,9 @@ afterEach(async () => {
 });
 
 const get = (path: string, headers: Record<string, string> = {}): Promise<Reply> => send(t.serverPort, t.host, { path, headers });
+/** GET /hello with `password`, from loopback `address` (another viewer). */
+const from = (address: string, password: string): Promise<Reply> =>
+  send(t.serverPort, t.host, { path: '/hello', headers: { authorization: basic(password) }, localAddress: address });
 
 /** The access cookie's `name=value` from a response. */
 function accessCookie(r: Reply): string {
@@ -170,8 +173,6 @@ describe('a password-protected session', () => {
   });
 
   it('lets a reviewer with the right password in from a new address after 10 addresses sent 10 wrong passwords each', async () => {
-    const from = (address: string, password: string) =>
-      send(t.serverPort, t.host, { path: '/hello', headers: { authorization: basic(password) }, localAddress: address });
     const guesses: number[] = [];
     for (let a = 1; a <= 10; a++) for (let i = 0; i < 10; i++) guesses.push((await from(`127.0.3.${a}`, `guess-${a}-${i}`)).status);
     expect(guesses).toEqual(Array<number>(100).fill(401));
@@ -185,6 +186,20 @@ describe('a password-protected session', () => {
     expect(accessCookie(reviewer)).toMatch(/^wingman_access=/);
     expect((await from('127.0.4.2', 'one-more-guess')).status).toBe(401);
     expect((await from('127.0.4.2', PASSWORD)).status).toBe(429);
+  });
+
+  it("lets a reviewer's right password in on its first try after 1 024 addresses guessed and addresses beyond them were throttled", async () => {
+    // One wrong password from each of 1 024 addresses (five /24s): every source the throttle tracks in a minute.
+    const guesses: number[] = [];
+    for (let i = 0; i < 1024; i++) guesses.push((await from(`127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`, `guess-${i}`)).status);
+    expect(guesses.filter((s) => s !== 401)).toEqual([]);
+    // Addresses beyond them guess too, and wait once their network failed...
+    expect((await from('127.1.9.1', 'beyond-1')).status).toBe(401);
+    expect((await from('127.1.9.2', 'beyond-2')).status).toBe(429);
+    // ... while a reviewer on another network gets its one try.
+    const reviewer = await from('127.2.0.1', PASSWORD);
+    expect(reviewer.status).toBe(200);
+    expect(accessCookie(reviewer)).toMatch(/^wingman_access=/);
   });
 
   it('gates relayed WebSockets: 401 without access, an echo with the cookie', async () => {

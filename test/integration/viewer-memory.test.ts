@@ -29,7 +29,7 @@ const MiB = 1024 * 1024;
  * below which nothing unbounded fits.
  */
 const RSS_GROWTH_BOUND_MB = 300;
-/** Source addresses of the attack (127.0.0.2…): each stays within the per-address quotas. */
+/** Source addresses of the attack (127.0.2.2, 127.0.3.2…, each of its own /24, none the legitimate viewer's): each stays within the per-address and per-network quotas. */
 const ATTACK_ADDRESSES = 4;
 /** WebSockets per attacking address. */
 const SOCKETS_PER_ADDRESS = 250;
@@ -46,9 +46,9 @@ const H2_UPLOAD_BYTES = 2 * MiB;
 const PAUSED_DOWNLOADS = 1000;
 const PAUSED_DOWNLOAD_BYTES = 100 * MiB;
 /**
- * Addresses it may use (127.0.1.1…): each gets the fair share of the
- * session's 1 024 streams that the earlier ones leave (a quarter of the
- * rest), so some 13 are needed for 1 000.
+ * Addresses it may use (127.0.10.1, 127.0.11.1…, each of its own /24): each
+ * gets the fair share of the session's 1 024 streams that the earlier ones
+ * leave (a quarter of the rest), so some 13 are needed for 1 000.
  */
 const DOWNLOAD_ADDRESSES = 24;
 /** Downloads opened at once. */
@@ -139,9 +139,9 @@ async function inBatches<T>(items: T[], concurrency: number, task: (item: T) => 
   for (let i = 0; i < items.length; i += concurrency) await Promise.all(items.slice(i, i + concurrency).map(task));
 }
 
-/** Source addresses 127.0.0.2…, `perAddress` times each. */
+/** Source addresses 127.0.2.2, 127.0.3.2…, `perAddress` times each. */
 function attackSources(perAddress: number): string[] {
-  return Array.from({ length: ATTACK_ADDRESSES * perAddress }, (_, i) => `127.0.0.${2 + (i % ATTACK_ADDRESSES)}`);
+  return Array.from({ length: ATTACK_ADDRESSES * perAddress }, (_, i) => `127.0.${2 + (i % ATTACK_ADDRESSES)}.2`);
 }
 
 /** Writes `bytes` to `socket` in 64 KiB pieces, waiting for drain; stops early (false) when the server closed it. */
@@ -333,7 +333,7 @@ describe('memory an outsider can make the server or the agent hold', () => {
     const legit = h2From('127.0.0.1');
     expect(await h2Exchange(legit, t.host, '/hello', { timeoutMs: PHASE_TIMEOUT_MS })).toMatchObject({ status: 200, body: 'hello' });
     const rss = sampleRss({ server: t.server, agent: t.agent });
-    const attackers = Array.from({ length: 2 * H2_CONNECTIONS_PER_ADDRESS }, (_, i) => h2From(`127.0.0.${2 + (i % 2)}`));
+    const attackers = Array.from({ length: 2 * H2_CONNECTIONS_PER_ADDRESS }, (_, i) => h2From(`127.0.${2 + (i % 2)}.2`));
     const uploads = attackers.flatMap((session) =>
       Array.from({ length: H2_UPLOADS_PER_CONNECTION }, () => stalledUpload(session, '/never-read', H2_UPLOAD_BYTES)),
     );
@@ -376,7 +376,7 @@ describe('memory an outsider can make the server or the agent hold', () => {
     for (let a = 0; a < DOWNLOAD_ADDRESSES && held.length < PAUSED_DOWNLOADS; a++) {
       for (let batch = DOWNLOAD_BATCH; batch === DOWNLOAD_BATCH && held.length < PAUSED_DOWNLOADS;) {
         const n = Math.min(DOWNLOAD_BATCH, PAUSED_DOWNLOADS - held.length);
-        const opened = (await Promise.all(Array.from({ length: n }, () => pausedDownload(`127.0.1.${1 + a}`, PAUSED_DOWNLOAD_BYTES)))).filter(
+        const opened = (await Promise.all(Array.from({ length: n }, () => pausedDownload(`127.0.${10 + a}.1`, PAUSED_DOWNLOAD_BYTES)))).filter(
           (s): s is Socket => s !== undefined,
         );
         held.push(...opened);

@@ -88,6 +88,7 @@ const REASONS: Record<AttemptReason, string> = {
   refused: 'refused by agent',
   unsupported: 'no WebRTC in this browser',
   unverified: 'channel not verified',
+  altered: 'signaling was altered',
 };
 
 function verification(s: PeerSession): { verified: boolean; fingerprints?: ChannelFingerprints } {

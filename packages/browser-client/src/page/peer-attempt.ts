@@ -51,7 +51,8 @@ import { createShellPeers, type ShellPeer } from './peer-connection';
 import { candidateSignal, signalSender, signalUrl } from './signal-out';
 import { mark, markAt } from './timeline';
 
-export type AttemptReason = 'disabled' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported' | 'unverified';
+/** Why an attempt failed. `altered`: it got no channel after the link key's checks dropped signaling (a path that rewrote it). */
+export type AttemptReason = 'disabled' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported' | 'unverified' | 'altered';
 
 export class AttemptError extends Error {
   override readonly name = 'AttemptError';
@@ -160,6 +161,8 @@ export function attemptP2P(
     /** The hello's p2p.lossProbe: whether the session runs the loss probe (docs/PROTOCOL.md §Loss probe). */
     let lossProbeOn = true;
     let settled = false;
+    /** Signaling messages the link key's checks dropped in this attempt. */
+    let droppedSignals = 0;
     let closed = false;
     const closeListeners: Array<(reason: string) => void> = [];
     let timer = setTimeout(() => fail(new AttemptError('signaling', `no signaling hello within ${SIGNAL_HELLO_TIMEOUT_MS} ms`)), SIGNAL_HELLO_TIMEOUT_MS);
@@ -179,6 +182,7 @@ export function attemptP2P(
           if (closed) return;
           if (valid) return onSignal(m);
           const what = m.type === 'ice-candidate' ? 'a candidate' : `the ${m.type}`;
+          droppedSignals++;
           untrusted(
             'signal-mac',
             `dropped ${what}: ${'mac' in m && m.mac !== undefined ? 'wrong' : 'no'} MAC (the tunnel server or its path altered the signaling)`,
@@ -197,9 +201,17 @@ export function attemptP2P(
       ws.close(1000);
       for (const fn of closeListeners.splice(0)) fn(reason);
     };
-    function fail(err: AttemptError): void {
-      if (settled) return teardown(err.message);
+    function fail(given: AttemptError): void {
+      if (settled) return teardown(given.message);
       settled = true;
+      // No channel after dropped signaling: the drops are the cause, not the network (the badge says so).
+      const err =
+        droppedSignals > 0 && (given.reason === 'ice-timeout' || given.reason === 'ice-failed')
+          ? new AttemptError(
+              'altered',
+              `${given.message} (${droppedSignals} signaling message(s) dropped for a missing or wrong MAC: the tunnel server or its path altered them)`,
+            )
+          : given;
       send({ type: 'connection-state', state: 'failed', reason: err.message.slice(0, 200) });
       teardown(err.message);
       reject(err);

@@ -6,7 +6,8 @@
  * the link; a link without it gives `P2P · unverified`; a path to the
  * tunnel server that rewrites the DTLS fingerprints in the relayed SDP and
  * strips the MACs (test/helpers/tampering-proxy.ts) never gets a channel:
- * the shell stays on the relay and its diagnostics page says why.
+ * the shell stays on the relay, its badge says the signaling was altered and
+ * its diagnostics page says how.
  */
 import { DEFAULT_P2P_CHANNELS } from '@wingman/protocol';
 import type { Page } from 'playwright-core';
@@ -102,12 +103,12 @@ function scenarios(ctx: () => { stack: Stack; page: AnyPage; newTab(): Promise<A
       await proxy?.close();
     });
 
-    it('never gets a channel: the app runs over the relay and the diagnostics page names the dropped answer', async () => {
+    it('never gets a channel: the app runs over the relay, the badge says the signaling was altered and the diagnostics page names the dropped answer', async () => {
       const { stack } = ctx();
       const tab = await ctx().newTab();
       const frame = await openShell(tab as Page, proxy.via(`${stack.origin}/one#k=${stack.linkKey}`), 'one');
-      // Two attempts' worth (the ICE deadline is 3 s): each one's answer is dropped, none reaches P2P.
-      await waitForTransport(tab, 'relay', /ICE timeout/);
+      // Two attempts' worth (the ICE deadline is 3 s): each one's answer is dropped, none reaches P2P, and the badge names the cause.
+      await waitForTransport(tab, 'relay', /signaling was altered/);
       const seen = new Set<string>();
       for (const end = Date.now() + 4_000; Date.now() < end; await delay(100)) seen.add((await shellStatus(tab)).transport);
       expect([...seen]).toEqual(['relay']);
@@ -119,6 +120,7 @@ function scenarios(ctx: () => { stack: Stack; page: AnyPage; newTab(): Promise<A
       const text = await inPage(diag, () => document.body.innerText, undefined);
       expect(text).toMatch(/no verified channel yet · \d+ signaling message\(s\) or channel\(s\) refused by the link key's checks/);
       expect(text).toMatch(/signal-mac: dropped the answer: no MAC/);
+      expect(text).toMatch(/altered: no data channel within \d+ ms \(\d+ signaling message\(s\) dropped for a missing or wrong MAC/);
       await (diag as Page).close();
       await (tab as Page).close();
     });

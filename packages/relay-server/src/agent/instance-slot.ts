@@ -5,12 +5,16 @@
  * take numbered slots per resume key: slot 0 first, the next free one when it
  * is held. A slot is held by a lock file naming the holder's pid (and, on
  * Linux, its start time, so a recycled pid does not count); a lock whose
- * holder is gone (Ctrl+C, crash, kill -9) is free. So a restarted agent gets
- * the lowest free slot, and with it the session it had.
+ * holder is gone (Ctrl+C, crash, kill -9) is free, and so is one whose
+ * holder is a zombie (state Z: killed, but its parent, a shell or a test
+ * runner that does not wait, has not reaped it; its pid still answers
+ * kill(pid, 0), and it cost the URL). So a restarted agent gets the lowest
+ * free slot, and with it the session it had.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { procStat } from './proc-stat';
 import { createFileExclusive, ensurePrivateDir } from './state-files';
 
 /** Slots per resume key: more concurrent agents on one port and server than anyone runs; beyond it, no saved session. */
@@ -29,16 +33,8 @@ interface Holder {
   start?: string;
 }
 
-/** Field 22 of /proc/<pid>/stat: the process's start time; undefined off Linux or when the process is gone. */
-function startTimeOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces: count from the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
+/** Z: a zombie (exited, not reaped); X: dead. Neither holds anything. */
+const ENDED_STATES = new Set(['Z', 'X']);
 
 function alive(holder: Holder): boolean {
   try {
@@ -47,7 +43,9 @@ function alive(holder: Holder): boolean {
     // EPERM: the process exists (another user's).
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  return holder.start === undefined || startTimeOf(holder.pid) === undefined || startTimeOf(holder.pid) === holder.start;
+  const stat = procStat(holder.pid);
+  if (stat === undefined) return true;
+  return !ENDED_STATES.has(stat.state) && (holder.start === undefined || stat.start === holder.start);
 }
 
 function readHolder(file: string): Holder | undefined {
@@ -71,7 +69,7 @@ export function acquireInstanceSlot(stateDir: string, key: string): InstanceSlot
   ensurePrivateDir(stateDir);
   ensurePrivateDir(dir);
   const base = createHash('sha256').update(key).digest('hex').slice(0, 32);
-  const start = startTimeOf(process.pid);
+  const start = procStat(process.pid)?.start;
   const me: Holder = { pid: process.pid, ...(start !== undefined ? { start } : {}) };
   const content = JSON.stringify(me);
   for (let slot = 0; slot < MAX_INSTANCE_SLOTS; slot++) {

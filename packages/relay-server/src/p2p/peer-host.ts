@@ -281,6 +281,8 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   };
   setTrust(options.trust);
   let untrustedCount = 0;
+  /** Peers whose offer came without a MAC though their candidates carry one (warned about once). */
+  const strippedOffers = new WeakSet<Peer>();
   const untrusted = (viewerId: string, what: UntrustedEvent['what'], reason: string) => {
     untrustedCount++;
     try {
@@ -572,11 +574,27 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
    * The keys a message was MACed with, true for a message that needs none,
    * false for one to drop. A viewer without the link key sends no MACs and
    * stays unverified; once an offer came MACed, its peer's messages must be.
+   * A MACed candidate of a peer whose offer came without a MAC says the
+   * viewer holds the key and its offer lost the MAC on the way: the agent
+   * warns, once per peer, and drops those messages (the viewer, for its
+   * part, drops the agent's unsigned answer and says so).
    */
   async function checked(viewerId: string, message: ViewerSignal): Promise<TrustKeys | boolean> {
     if (!isMacedType(message.type)) return true;
     const mac = 'mac' in message ? message.mac : undefined;
-    const keys = message.type === 'offer' ? (mac !== undefined ? await trustKeys : undefined) : peers.get(peerKey(viewerId, peerIndex(message)))?.keys;
+    const peer = message.type === 'offer' ? undefined : peers.get(peerKey(viewerId, peerIndex(message)));
+    const keys = message.type === 'offer' ? (mac !== undefined ? await trustKeys : undefined) : peer?.keys;
+    if (peer && !keys && mac !== undefined && trustKeys) {
+      if (!strippedOffers.has(peer)) {
+        strippedOffers.add(peer);
+        untrusted(
+          viewerId,
+          'signal-mac',
+          `a MAC on ${message.type === 'ice-candidate' ? 'a candidate' : `the ${message.type}`} of a viewer whose offer came without one`,
+        );
+      }
+      return false;
+    }
     if (!keys && message.type === 'offer' && keyRequired) {
       options.sendSignal(
         viewerId,

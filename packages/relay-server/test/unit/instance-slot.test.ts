@@ -1,18 +1,54 @@
 /**
  * Agent instance slots on a real temporary directory: concurrent agents of
  * one key get different slots, a dead holder's lock (or one naming a recycled
- * pid) is free, and release only removes a lock that is still ours.
+ * pid, or a zombie) is free, and release only removes a lock that is still ours.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireInstanceSlot, MAX_INSTANCE_SLOTS, slotKey } from '../../src/agent/instance-slot';
+import { procStat } from '../../src/agent/proc-stat';
+import { until, waitForEvent } from '../../../../test/helpers/wait';
 
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'wingman-slot-'));
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+let parent: ChildProcess | undefined;
+afterEach(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  if (parent && parent.exitCode === null) {
+    const exited = waitForEvent(parent, 'exit', { timeoutMs: 5_000, what: "the zombie's parent to exit" });
+    parent.kill('SIGKILL');
+    await exited;
+  }
+  parent = undefined;
+});
+
+/**
+ * A real zombie: a child that exits under a parent that never waits for it
+ * (`exec sleep` replaces the shell that started it). The child (`head`)
+ * exits when it reads the byte we write, once the shell has become `sleep`
+ * (a child that exited earlier, the shell would reap). Resolves with its pid
+ * and start time once /proc shows it in state Z.
+ */
+async function zombie(): Promise<{ pid: number; start: string }> {
+  // fd 3: the shell gives a background job /dev/null as its standard input.
+  parent = spawn('sh', ['-c', 'exec 3<&0; head -c 1 <&3 >/dev/null & echo $!; exec sleep 60 3<&-'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const line = await waitForEvent<Buffer>(parent.stdout!, 'data', { timeoutMs: 5_000, what: "the zombie's pid" });
+  const pid = Number(line.toString().trim());
+  parent.stdin!.write('x');
+  // Nothing announces the child's exit to us (its parent does not wait): poll /proc, bounded.
+  const stat = await until(
+    () => {
+      const s = procStat(pid);
+      return s?.state === 'Z' ? s : undefined;
+    },
+    { timeoutMs: 5_000, intervalMs: 10, what: `pid ${pid} in state Z` },
+  );
+  return { pid, start: stat.start };
+}
 
 const lockFile = () => join(dir, 'locks', readdirSync(join(dir, 'locks'))[0]!);
 
@@ -35,6 +71,15 @@ describe('instance slots', () => {
     writeFileSync(file, JSON.stringify({ pid: process.pid, start: '1' }));
     expect(acquireInstanceSlot(dir, 'k')!.slot).toBe(0);
     a.release();
+  });
+
+  it('takes over a lock whose holder is a zombie (killed, not yet reaped by its parent)', async () => {
+    const a = acquireInstanceSlot(dir, 'k')!;
+    const file = lockFile();
+    a.release();
+    const z = await zombie();
+    writeFileSync(file, JSON.stringify(z));
+    expect(acquireInstanceSlot(dir, 'k')!.slot).toBe(0);
   });
 
   it('does not remove a lock that another holder took since', () => {

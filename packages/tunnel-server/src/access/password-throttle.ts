@@ -10,8 +10,17 @@
  * MAX_PASSWORD_FAILURES_PER_SESSION a window plus one per new address.
  * Viewers that hold the access cookie never reach this code.
  * Sources count by sourceKey (http/source-key.ts): IPv4 address, IPv6 /64.
+ *
+ * Memory is bounded: MAX_TRACKED_SOURCES sources a window; the failures of
+ * sources beyond them count per network (networkKey: IPv4 /24, IPv6 /56), up
+ * to MAX_TRACKED_SOURCES networks, and only beyond those in one shared
+ * bucket. With one shared bucket right after the sources, 1 024 guessing
+ * addresses (one IPv6 /54) and one more guess made every further address
+ * wait, a reviewer with the right password included; now the guessers'
+ * networks wait and a reviewer on another network keeps its one try, unless
+ * guessers also fill the networks (1 024 /24s, or /56s: an IPv6 /46).
  */
-import { OVERFLOW_SOURCE, sourceKey } from '../http/source-key';
+import { networkKey, OVERFLOW_SOURCE, sourceKey } from '../http/source-key';
 
 /** Window over which wrong passwords are counted, ms. */
 export const PASSWORD_ATTEMPT_WINDOW_MS = 60_000;
@@ -24,9 +33,11 @@ export const MAX_PASSWORD_FAILURES_PER_SOURCE = 10;
  */
 export const MAX_PASSWORD_FAILURES_PER_SESSION = 100;
 /**
- * Sources tracked per session and window; failures from sources beyond it
- * share one bucket (OVERFLOW_SOURCE), so memory stays bounded under a flood of addresses (and
- * a new source beyond it counts as one that failed once the bucket has).
+ * Sources tracked per session and window, and networks tracked for the
+ * sources beyond them: failures from a source beyond it count for its
+ * network, from a network beyond it in one bucket (OVERFLOW_SOURCE), so
+ * memory stays bounded under a flood of addresses (and a new source beyond
+ * it counts as one that failed once its bucket has).
  */
 export const MAX_TRACKED_SOURCES = 1_024;
 
@@ -42,7 +53,7 @@ export interface PasswordThrottleLimits {
   perSource: number;
   /** Default MAX_PASSWORD_FAILURES_PER_SESSION. */
   perSession: number;
-  /** Default MAX_TRACKED_SOURCES. */
+  /** Default MAX_TRACKED_SOURCES; networks too. */
   trackedSources: number;
 }
 
@@ -52,31 +63,38 @@ export function createPasswordThrottle(limits: Partial<PasswordThrottleLimits> =
   const trackedSources = limits.trackedSources ?? MAX_TRACKED_SOURCES;
   let windowStart = 0;
   let total = 0;
+  // Failures per tracked source, and per network (or OVERFLOW_SOURCE) for the sources beyond them.
   const bySource = new Map<string, number>();
+  const byNetwork = new Map<string, number>();
 
   const roll = (now: number) => {
     if (now - windowStart < PASSWORD_ATTEMPT_WINDOW_MS) return;
     windowStart = now;
     total = 0;
     bySource.clear();
+    byNetwork.clear();
   };
-  const bucket = (source: string) => {
+  /** Where `source`'s failures count: its own entry, its network's, or the shared bucket. */
+  const bucket = (source: string): { counts: Map<string, number>; key: string } => {
     const key = sourceKey(source);
-    return bySource.has(key) || bySource.size < trackedSources ? key : OVERFLOW_SOURCE;
+    if (bySource.has(key) || bySource.size < trackedSources) return { counts: bySource, key };
+    const network = networkKey(source);
+    return { counts: byNetwork, key: byNetwork.has(network) || byNetwork.size < trackedSources ? network : OVERFLOW_SOURCE };
   };
   const waitS = (now: number) => Math.max(1, Math.ceil((windowStart + PASSWORD_ATTEMPT_WINDOW_MS - now) / 1000));
 
   return {
     retryAfterS(source, now) {
       roll(now);
-      const failures = bySource.get(bucket(source)) ?? 0;
+      const { counts, key } = bucket(source);
+      const failures = counts.get(key) ?? 0;
       // Over the session's budget only a source that has not failed in this window tries (once).
       return failures >= perSource || (total >= perSession && failures > 0) ? waitS(now) : 0;
     },
     failed(source, now) {
       roll(now);
-      const key = bucket(source);
-      bySource.set(key, (bySource.get(key) ?? 0) + 1);
+      const { counts, key } = bucket(source);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
       total++;
     },
   };

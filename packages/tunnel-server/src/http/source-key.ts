@@ -1,10 +1,15 @@
 /**
- * The key per-source limits count an address by: an IPv4 address as is, an
- * IPv6 address by its /64 (one host usually holds a whole /64, so counting
- * single addresses would let it take limits without bound), anything else
- * one overflow bucket. The password throttle, the per-viewer stream quota,
- * the signaling quota, the viewer gate and the connection guard all count by it.
+ * The keys per-source limits count an address by. sourceKey: an IPv4
+ * address as is, an IPv6 address by its /64 (one host usually holds a whole
+ * /64, so counting single addresses would let it take limits without bound).
+ * networkKey: the network around it, an IPv4 /24 or an IPv6 /56 (a site's
+ * usual allocation), for limits that must hold against many addresses of one
+ * network as well (the fair shares of a session's slots, the password
+ * throttle's overflow). Anything that does not parse is one overflow bucket.
+ * The password throttle, the per-viewer stream quota, the signaling quota,
+ * the viewer gate and the connection guard all count by these.
  * @see https://www.rfc-editor.org/rfc/rfc7421 (the /64 boundary)
+ * @see https://www.rfc-editor.org/rfc/rfc6177 (/48 to /56 per site)
  */
 import { isIPv4, isIPv6 } from 'node:net';
 
@@ -13,13 +18,29 @@ export const OVERFLOW_SOURCE = '*';
 
 /** The counting key of an address: IPv4 as is, IPv6 by its /64 prefix, anything else the overflow bucket. */
 export function sourceKey(address: string): string {
+  const a = normalized(address);
+  if (isIPv4(a)) return a;
+  if (!isIPv6(a)) return OVERFLOW_SOURCE;
+  return `${expandIPv6(a).slice(0, 4).join(':')}::/64`;
+}
+
+/** The counting key of an address's network: IPv4 by its /24, IPv6 by its /56, anything else the overflow bucket. */
+export function networkKey(address: string): string {
+  const a = normalized(address);
+  if (isIPv4(a)) return `${a.slice(0, a.lastIndexOf('.'))}.0/24`;
+  if (!isIPv6(a)) return OVERFLOW_SOURCE;
+  const [g0, g1, g2, g3] = expandIPv6(a) as [string, string, string, string];
+  // A /56 keeps the first 8 bits of the fourth group.
+  return `${g0}:${g1}:${g2}:${(parseInt(g3, 16) & 0xff00).toString(16)}::/56`;
+}
+
+/** The address without an IPv6 zone and without the IPv4-mapped prefix. */
+function normalized(address: string): string {
   let a = address.trim();
   const zone = a.indexOf('%');
   if (zone >= 0) a = a.slice(0, zone);
   if (a.toLowerCase().startsWith('::ffff:') && isIPv4(a.slice(7))) return a.slice(7);
-  if (isIPv4(a)) return a;
-  if (!isIPv6(a)) return OVERFLOW_SOURCE;
-  return `${expandIPv6(a).slice(0, 4).join(':')}::/64`;
+  return a;
 }
 
 /** The eight 16-bit groups of an IPv6 address, lower-case hex without leading zeros. */

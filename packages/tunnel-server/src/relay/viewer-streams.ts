@@ -11,11 +11,11 @@
  *
  * Viewers are told apart by the address the server computes for per-viewer
  * limits (viewers/viewer-address.ts: trusted proxies, cluster hops), IPv6 per /64
- * (sourceKey, as the password throttle counts).
+ * (sourceKey, as the password throttle counts), and counted per network too
+ * (an IPv4 /24, an IPv6 /56: the fair-share rule's networks).
  */
 import type { Stream } from '@wingman/protocol';
-import { sourceKey } from '../http/source-key';
-import { createFairShares } from '../sessions/fair-share';
+import { createFairShares, holderOf, type ShareVerdict } from '../sessions/fair-share';
 
 /** Stable code of a request refused because its viewer holds its whole share of streams. */
 export const ERR_VIEWER_STREAMS = 'ERR_VIEWER_STREAMS';
@@ -23,15 +23,29 @@ export const ERR_VIEWER_STREAMS = 'ERR_VIEWER_STREAMS';
 export interface ViewerStreamQuota {
   /**
    * Takes a slot for `viewer` (an address) on `session`, whose agent
-   * connection accepts `connectionLimit` streams; false when the viewer holds
-   * its share already: the configured limit, at most a quarter of the
-   * streams other viewers leave free (fairShare). Give the slot back with hold().
+   * connection accepts `connectionLimit` streams (`taken`), unless the
+   * viewer holds its share already: the configured limit, at most a quarter
+   * of the streams other viewers leave free (fairShare), and its network at
+   * most a quarter of what other networks leave free. Give a taken slot back
+   * with hold(); refusalMessage() words a refusal.
    */
-  acquire(session: object, viewer: string, connectionLimit: number): boolean;
+  acquire(session: object, viewer: string, connectionLimit: number): ShareVerdict;
   /** The slot taken by acquire() goes back when `stream` closes (undefined: at once). */
   hold(session: object, viewer: string, stream: Stream | undefined): void;
   /** Streams `viewer` holds on `session` (tests, logs). */
   count(session: object, viewer: string): number;
+}
+
+/** What a viewer refused a stream reads (with ERR_VIEWER_STREAMS). */
+export function refusalMessage(verdict: Exclude<ShareVerdict, 'taken'>): string {
+  switch (verdict) {
+    case 'source':
+      return 'You have too many requests and WebSockets open on this session at once; others must finish first.';
+    case 'network':
+      return 'Your network (its addresses count together: an IPv4 /24, an IPv6 /56) has too many requests and WebSockets open on this session at once; others must finish first.';
+    case 'full':
+      return "This session has as many requests and WebSockets open as its developer's agent takes; others must finish first.";
+  }
 }
 
 export function createViewerStreamQuota(limit: number): ViewerStreamQuota {
@@ -39,15 +53,15 @@ export function createViewerStreamQuota(limit: number): ViewerStreamQuota {
   const shares = createFairShares<object>();
   return {
     acquire(session, viewer, connectionLimit) {
-      return shares.acquire(session, sourceKey(viewer), connectionLimit, limit);
+      return shares.acquire(session, holderOf(viewer), connectionLimit, limit);
     },
     hold(session, viewer, stream) {
-      const key = sourceKey(viewer);
-      if (!stream || stream.closed) return shares.release(session, key);
-      stream.once('close', () => shares.release(session, key));
+      const holder = holderOf(viewer);
+      if (!stream || stream.closed) return shares.release(session, holder);
+      stream.once('close', () => shares.release(session, holder));
     },
     count(session, viewer) {
-      return shares.count(session, sourceKey(viewer));
+      return shares.count(session, holderOf(viewer));
     },
   };
 }

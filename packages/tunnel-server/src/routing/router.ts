@@ -17,7 +17,7 @@ import type { AccessDecision, ViewerAccessGate } from '../access/viewer-access';
 import type { Logger } from '../logger';
 import { relayHttp, type HttpRelayContext } from '../relay/http-relay';
 import type { WsRelay } from '../relay/ws-relay';
-import { ERR_VIEWER_STREAMS, type ViewerStreamQuota } from '../relay/viewer-streams';
+import { ERR_VIEWER_STREAMS, refusalMessage, type ViewerStreamQuota } from '../relay/viewer-streams';
 import type { AgentEndpoint } from '../agents/agent-endpoint';
 import type { Session, SessionRegistry } from '../sessions/registry';
 import type { ApexApp } from './apex-app';
@@ -92,7 +92,6 @@ function shortLabel(label: string): string {
 export function createRouter(options: RouterOptions): Router {
   const { hostRouter, registry, reserved, logger, streamQuota } = options;
   const viewerOf = options.viewerAddress ?? clientAddress;
-  const quotaMessage = 'You have too many requests and WebSockets open on this session at once; others must finish first.';
 
   /**
    * Password-protected sessions: everything on the origin, reserved paths
@@ -243,14 +242,22 @@ export function createRouter(options: RouterOptions): Router {
       return sendPage(res, PRIVATE_SESSION_PAGE);
     }
     const viewer = viewerOf(req);
-    if (streamQuota && !streamQuota.acquire(session, viewer, session.agent.connection.peerMaxConcurrentStreams)) {
-      logger.debug({ sessionId: id, viewer }, 'viewer over its stream quota');
+    const refused = takeStream(id, session, session.agent.connection.peerMaxConcurrentStreams, viewer);
+    if (refused) {
       req.resume();
-      return sendPage(res, { status: 503, title: 'Too many requests at once', message: quotaMessage, code: ERR_VIEWER_STREAMS, retry: true, relayed: true });
+      return sendPage(res, { status: 503, title: 'Too many requests at once', message: refused, code: ERR_VIEWER_STREAMS, retry: true, relayed: true });
     }
     const stream = relayHttp(session.agent.connection, req, res, options.httpRelay, setCookie);
     streamQuota?.hold(session, viewer, stream);
     tieToViewer(session, gate, stream, () => res.destroy());
+  }
+
+  /** Takes a relay stream slot for `viewer` (viewer-streams.ts); undefined when taken, else what the refusal says. */
+  function takeStream(id: string, session: Session, agentStreams: number, viewer: string): string | undefined {
+    const verdict = streamQuota?.acquire(session, viewer, agentStreams) ?? 'taken';
+    if (verdict === 'taken') return undefined;
+    logger.debug({ sessionId: id, viewer, verdict }, 'viewer over its stream quota');
+    return refusalMessage(verdict);
   }
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -303,9 +310,9 @@ export function createRouter(options: RouterOptions): Router {
     if (!session.agent) return writeAgentGone(socket, id);
     if (session.private) return writeRawText(socket, 403, `${PRIVATE_SESSION_PAGE.message} (${PRIVATE_SESSION_PAGE.code})`);
     const viewer = viewerOf(req);
-    if (streamQuota && !streamQuota.acquire(session, viewer, session.agent.connection.peerMaxConcurrentStreams)) {
-      logger.debug({ sessionId: id, viewer }, 'viewer over its stream quota');
-      return writeRawText(socket, 503, `${quotaMessage} (${ERR_VIEWER_STREAMS})`, [
+    const refused = takeStream(id, session, session.agent.connection.peerMaxConcurrentStreams, viewer);
+    if (refused) {
+      return writeRawText(socket, 503, `${refused} (${ERR_VIEWER_STREAMS})`, [
         ['retry-after', String(RETRY_AFTER_S)],
         [TRANSPORT_HEADER, 'relay'],
       ]);

@@ -9,10 +9,12 @@
  * subdomains must not spend the certificate authority's rate limits
  * (docs/deploy.md). Served on the apex host only, so point `ask` at the
  * server's own address, e.g. http://127.0.0.1:8080/__wingman/tls-ask.
+ * Asks from other addresses are throttled per address (tls-ask-limit.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isSessionLabel, isSessionName } from '@wingman/protocol';
 import { hostnameOf } from '../http/host-route';
+import type { TlsAskLimit } from './tls-ask-limit';
 
 /** The path the TLS terminator asks. Under the reserved prefix: on the apex host it is the server's own. */
 export const TLS_ASK_PATH = '/__wingman/tls-ask';
@@ -27,6 +29,8 @@ export interface TlsPermissionOptions {
   sessionExists(sessionId: string): Promise<boolean>;
   /** Whether an agent token holds this stable session name (sessions/session-names.ts). */
   nameClaimed(name: string): Promise<boolean>;
+  /** Without it, no throttle: the asker's address (viewers/viewer-address.ts) and its allowance. */
+  limit?: { sourceAddress(req: IncomingMessage): string; asks: TlsAskLimit };
 }
 
 export type TlsPermissionAnswer = { allowed: true; reason: 'apex' | 'session' | 'name' } | { allowed: false; status: 400 | 404; error: string };
@@ -54,8 +58,11 @@ export function createTlsPermission(options: TlsPermissionOptions): {
     decide,
     handle(req, res) {
       const domain = new URL(req.url ?? '/', 'http://x').searchParams.get('domain');
-      const reply = (status: number, body: object) =>
-        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+      const reply = (status: number, body: object, headers: Record<string, string> = {}) =>
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
+      const { limit } = options;
+      if (limit && !limit.asks.take(limit.sourceAddress(req)))
+        return reply(429, { error: 'ERR_TOO_MANY', message: 'too many TLS permission checks from this address' }, { 'retry-after': '1' });
       decide(domain).then(
         (answer) => (answer.allowed ? reply(200, { ok: true, reason: answer.reason }) : reply(answer.status, { error: answer.error })),
         // A lookup that fails (Redis down) is a no: the terminator asks again on the next visit.

@@ -13,10 +13,20 @@
  * each holding what it could, share the session; a viewer alone still gets
  * its whole cap.
  *
+ * The same rule holds for networks (an IPv4 /24, an IPv6 /56: networkKey):
+ * the addresses of one network together hold at most a quarter of what
+ * other networks leave free. Counted per address alone, 32 addresses of one
+ * /24 (or 32 /64s of one /56), each taking what it could, held all 1 024
+ * streams of an agent connection and a newcomer got none; counted per
+ * network too, such a network holds what one address could, and it takes
+ * some twenty networks to fill a session.
+ *
  * Viewers are told apart by sourceKey (IPv4 address, IPv6 /64). Counts live
  * per group (a session object or id) and a group is forgotten once it holds
- * nothing.
+ * nothing; each count is of slots held, so a group keeps at most `capacity`
+ * entries per kind.
  */
+import { networkKey, sourceKey } from '../http/source-key';
 
 /** A viewer may hold at most 1/FAIR_SHARE_DIVISOR of the slots others leave free: a quarter keeps three quarters for later viewers. */
 export const FAIR_SHARE_DIVISOR = 4;
@@ -26,17 +36,36 @@ export function fairShare(capacity: number, heldByOthers: number, cap: number): 
   return Math.min(cap, Math.max(1, Math.floor((capacity - heldByOthers) / FAIR_SHARE_DIVISOR)));
 }
 
+/** Who holds a slot: a viewer's source (sourceKey) and the network it belongs to (networkKey). */
+export interface ShareHolder {
+  source: string;
+  network: string;
+}
+
+/** The holder for a viewer address. */
+export function holderOf(address: string): ShareHolder {
+  return { source: sourceKey(address), network: networkKey(address) };
+}
+
+/**
+ * What acquire() decided: `taken` (the slot is the holder's), or why not:
+ * `full` (the group holds `capacity`), `source` (the holder's source holds
+ * its share), `network` (its network does).
+ */
+export type ShareVerdict = 'taken' | 'full' | 'source' | 'network';
+
 export interface FairShares<G> {
   /**
-   * Takes a slot of `group` (with `capacity` slots in all) for `source` (a
-   * sourceKey); false when the group is full or `source` holds its fair
-   * share already (see fairShare; `cap` is its configured limit).
+   * Takes a slot of `group` (with `capacity` slots in all) for `holder`,
+   * unless the group is full, or the holder's source holds its fair share
+   * already (see fairShare; `cap` is its configured limit), or its network
+   * does (the same rule without the cap).
    */
-  acquire(group: G, source: string, capacity: number, cap: number): boolean;
+  acquire(group: G, holder: ShareHolder, capacity: number, cap: number): ShareVerdict;
   /** Gives back a slot taken by acquire(). */
-  release(group: G, source: string): void;
-  /** Slots `source` holds in `group`. */
-  count(group: G, source: string): number;
+  release(group: G, holder: ShareHolder): void;
+  /** Slots `holder`'s source holds in `group`. */
+  count(group: G, holder: ShareHolder): number;
   /** Slots held in `group`, all sources together. */
   total(group: G): number;
 }
@@ -44,30 +73,41 @@ export interface FairShares<G> {
 interface Group {
   total: number;
   bySource: Map<string, number>;
+  byNetwork: Map<string, number>;
+}
+
+/** One count down; the entry goes at zero. */
+function decrement(counts: Map<string, number>, key: string): void {
+  const n = counts.get(key) ?? 0;
+  if (n > 1) counts.set(key, n - 1);
+  else counts.delete(key);
 }
 
 export function createFairShares<G>(): FairShares<G> {
   const groups = new Map<G, Group>();
   return {
-    acquire(group, source, capacity, cap) {
+    acquire(group, { source, network }, capacity, cap) {
       let g = groups.get(group);
-      const held = g?.bySource.get(source) ?? 0;
       const total = g?.total ?? 0;
-      if (total >= capacity || held >= fairShare(capacity, total - held, cap)) return false;
-      if (!g) groups.set(group, (g = { total: 0, bySource: new Map() }));
-      g.bySource.set(source, held + 1);
+      const bySource = g?.bySource.get(source) ?? 0;
+      const byNetwork = g?.byNetwork.get(network) ?? 0;
+      if (total >= capacity) return 'full';
+      if (bySource >= fairShare(capacity, total - bySource, cap)) return 'source';
+      if (byNetwork >= fairShare(capacity, total - byNetwork, capacity)) return 'network';
+      if (!g) groups.set(group, (g = { total: 0, bySource: new Map(), byNetwork: new Map() }));
+      g.bySource.set(source, bySource + 1);
+      g.byNetwork.set(network, byNetwork + 1);
       g.total++;
-      return true;
+      return 'taken';
     },
-    release(group, source) {
+    release(group, { source, network }) {
       const g = groups.get(group);
-      const held = g?.bySource.get(source);
-      if (!g || held === undefined) return;
-      if (held > 1) g.bySource.set(source, held - 1);
-      else g.bySource.delete(source);
+      if (!g || !g.bySource.has(source)) return;
+      decrement(g.bySource, source);
+      decrement(g.byNetwork, network);
       if (--g.total === 0) groups.delete(group);
     },
-    count(group, source) {
+    count(group, { source }) {
       return groups.get(group)?.bySource.get(source) ?? 0;
     },
     total(group) {

@@ -19,9 +19,8 @@ import {
   type SignalingErrorCode,
 } from '@wingman/protocol';
 import { createTokenBucket, type TokenBucket } from './rate-limit';
-import { sourceKey } from '../http/source-key';
 import { DEFAULT_MAX_SIGNALING_PER_VIEWER } from '../limits';
-import { createFairShares } from '../sessions/fair-share';
+import { createFairShares, holderOf } from '../sessions/fair-share';
 import type { P2PMetrics } from './p2p-metrics';
 
 /** Viewers signaling at once per session (each tab is one). */
@@ -120,9 +119,10 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
       }
       const id = randomBytes(8).toString('hex');
       // Without an address (embedders), each socket counts as its own viewer: only MAX_VIEWERS_PER_SESSION applies.
-      const source = address === undefined ? id : sourceKey(address);
-      if (!shares.acquire(session.id, source, MAX_VIEWERS_PER_SESSION, maxPerAddress)) {
-        if (shares.total(session.id) >= MAX_VIEWERS_PER_SESSION) {
+      const holder = address === undefined ? { source: id, network: id } : holderOf(address);
+      const verdict = shares.acquire(session.id, holder, MAX_VIEWERS_PER_SESSION, maxPerAddress);
+      if (verdict !== 'taken') {
+        if (verdict === 'full') {
           metrics.signalingRejected.inc({ code: 'ERR_TOO_MANY_VIEWERS' });
           sendJson(ws, { type: 'error', code: 'ERR_TOO_MANY_VIEWERS', message: `at most ${MAX_VIEWERS_PER_SESSION} viewers signal at once` });
           ws.close(CLOSE_POLICY, 'too many viewers');
@@ -132,9 +132,12 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
         sendJson(ws, {
           type: 'error',
           code: ERR_SIGNALING_QUOTA,
-          message: `this address holds ${shares.count(session.id, source)} signaling sockets: its share of the session now (at most ${maxPerAddress}, and a quarter of what other addresses leave free)`,
+          message:
+            verdict === 'network'
+              ? "this address's network (an IPv4 /24, an IPv6 /56) holds its share of the session's signaling sockets now: a quarter of what other networks leave free"
+              : `this address holds ${shares.count(session.id, holder)} signaling sockets: its share of the session now (at most ${maxPerAddress}, and a quarter of what other addresses leave free)`,
         });
-        ws.close(CLOSE_POLICY, 'too many signaling sockets from this address');
+        ws.close(CLOSE_POLICY, verdict === 'network' ? 'too many signaling sockets from this network' : 'too many signaling sockets from this address');
         return;
       }
       const viewer: Viewer = {
@@ -183,7 +186,7 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
       ws.on('close', () => {
         metrics.signalingBytesPerViewer.observe(viewer.bytes);
         viewers!.delete(viewer.id);
-        shares.release(session.id, source);
+        shares.release(session.id, holder);
         if (viewers!.size === 0) sessions.delete(session.id);
         session.sendToAgent({ type: 'viewer-left', viewerId: viewer.id });
       });

@@ -179,6 +179,14 @@ describe('first request head', () => {
 });
 
 describe('signaling sockets per viewer address', () => {
+  /** Opens a signaling socket from `from` and leaves it open; its first message. */
+  const holdSignaling = async (host: string, from: string) => {
+    const o = await openWs(server.port, host, SIGNAL_PATH, from);
+    if (o.kind !== 'open') throw new Error(`signaling refused: ${o.status}`);
+    await waitForEntry(o.messages, o.ws, 'message', { timeoutMs: 5_000, what: 'a signaling message' });
+    return JSON.parse(o.messages[0]!) as { type: string; code?: string; message?: string };
+  };
+
   it('refuses a signaling socket over MAX_SIGNALING_PER_VIEWER with ERR_SIGNALING_QUOTA while other addresses signal', async () => {
     await start({ limits: { signalingPerViewer: 2 } });
     const agent = await connectTestAgent(server.port, createFixture().handler, { p2p: true });
@@ -195,20 +203,15 @@ describe('signaling sockets per viewer address', () => {
     expect((await open(B)).message.type).toBe('hello');
   });
 
-  it('keeps a signaling socket for a viewer that holds none while eight addresses each hold every socket they can', async () => {
+  it('keeps a signaling socket for a viewer that holds none while eight addresses of separate networks each hold every socket they can', async () => {
     await start({});
     const agent = await connectTestAgent(server.port, createFixture().handler, { p2p: true });
-    /** Opens a signaling socket and leaves it open; its first message. */
-    const hold = async (from: string) => {
-      const o = await openWs(server.port, agent.host, SIGNAL_PATH, from);
-      if (o.kind !== 'open') throw new Error(`signaling refused: ${o.status}`);
-      await waitForEntry(o.messages, o.ws, 'message', { timeoutMs: 5_000, what: 'a signaling message' });
-      return JSON.parse(o.messages[0]!) as { type: string; code?: string };
-    };
+    const hold = (from: string) => holdSignaling(agent.host, from);
     const heldBy: number[] = [];
     for (let a = 1; a <= 8; a++) {
       const replies = [];
-      for (let i = 0; i < 8; i++) replies.push(await hold(`127.0.1.${a}`));
+      // Each address of another network (/24): within one, the network's share would bind first.
+      for (let i = 0; i < 8; i++) replies.push(await hold(`127.0.${10 + a}.1`));
       for (const r of replies) if (r.type !== 'hello') expect(r.code).toBe('ERR_SIGNALING_QUOTA');
       heldBy.push(replies.filter((r) => r.type === 'hello').length);
     }
@@ -216,6 +219,27 @@ describe('signaling sockets per viewer address', () => {
     expect(heldBy).toEqual([8, 8, 8, 8, 8, 6, 4, 3]);
     expect((await hold(B)).type).toBe('hello');
     expect((await hold(B)).type).toBe('hello');
+  });
+
+  it('keeps signaling sockets for a viewer of another network while sixteen addresses of one /24 each hold every socket they can', async () => {
+    await start({});
+    const agent = await connectTestAgent(server.port, createFixture().handler, { p2p: true });
+    const hold = (from: string) => holdSignaling(agent.host, from);
+    let held = 0;
+    let refusal: { code?: string; message?: string } | undefined;
+    // Counted per address alone, these sixteen took all 64 of the session's signaling sockets.
+    for (let a = 1; a <= 16; a++) {
+      for (let i = 0; i < 8; i++) {
+        const r = await hold(`127.0.5.${a}`);
+        if (r.type === 'hello') held++;
+        else refusal = r;
+      }
+    }
+    const newcomer = [await hold(B), await hold(B)];
+    expect(newcomer.map((r) => r.type)).toEqual(['hello', 'hello']);
+    // The /24 together holds a quarter of the 64 sockets, and is told it is its network's share.
+    expect(held).toBe(16);
+    expect(refusal).toMatchObject({ code: 'ERR_SIGNALING_QUOTA', message: expect.stringContaining('network') });
   });
 });
 

@@ -12,7 +12,8 @@ import { delay, until, waitForEvent } from '../../../../test/helpers/wait';
 jest.setTimeout(30_000);
 
 const HOSTILE = '127.0.0.2';
-const OTHER = '127.0.0.3';
+/** On another network (/24) than HOSTILE: addresses of one network share its fair share too. */
+const OTHER = '127.0.3.3';
 /** The agent accepts 16 streams at once: a viewer's quota is a quarter of it, 4. */
 const AGENT_STREAMS = 16;
 
@@ -57,11 +58,12 @@ describe('per-viewer stream quota', () => {
     expect(refusedForQuota(await holdGet(server.port, agent.host, '/hello', HOSTILE))).toBe(true);
   });
 
-  it('keeps serving a viewer that holds nothing while eight addresses each hold every slow request and idle WebSocket they can', async () => {
+  it('keeps serving a viewer that holds nothing while eight addresses of separate networks each hold every slow request and idle WebSocket they can', async () => {
     // 64 streams: a quarter (16) each would let four addresses take them all.
     const streams = 64;
     await start({}, streams);
-    const hostileAddresses = Array.from({ length: 8 }, (_, i) => `127.0.1.${i + 1}`);
+    // Each of another network (/24): within one, the network's share would bind first.
+    const hostileAddresses = Array.from({ length: 8 }, (_, i) => `127.0.${i + 11}.1`);
     const heldBy: number[] = [];
     for (const from of hostileAddresses) {
       let held = 0;

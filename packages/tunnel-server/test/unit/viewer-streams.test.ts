@@ -1,30 +1,39 @@
-import { createViewerStreamQuota } from '../../src/relay/viewer-streams';
+import { createViewerStreamQuota, refusalMessage } from '../../src/relay/viewer-streams';
 
 describe('viewer stream quota', () => {
   it('caps a viewer at the configured limit or a quarter of the agent connection, whichever is lower', () => {
     const quota = createViewerStreamQuota(3);
     const session = {};
-    expect([1, 2, 3, 4].map(() => quota.acquire(session, '10.0.0.1', 1024))).toEqual([true, true, true, false]);
+    expect([1, 2, 3, 4].map(() => quota.acquire(session, '10.0.0.1', 1024))).toEqual(['taken', 'taken', 'taken', 'source']);
     const small = {};
-    expect([1, 2, 3].map(() => quota.acquire(small, '10.0.0.1', 8))).toEqual([true, true, false]);
+    expect([1, 2, 3].map(() => quota.acquire(small, '10.0.0.1', 8))).toEqual(['taken', 'taken', 'source']);
   });
 
   it('counts viewers per session, and IPv6 viewers per /64', () => {
     const quota = createViewerStreamQuota(1);
     const a = {};
     const b = {};
-    expect(quota.acquire(a, '2001:db8:1:2::1', 1024)).toBe(true);
-    expect(quota.acquire(a, '2001:db8:1:2:ffff::9', 1024)).toBe(false);
-    expect(quota.acquire(a, '2001:db8:1:3::1', 1024)).toBe(true);
-    expect(quota.acquire(b, '2001:db8:1:2::1', 1024)).toBe(true);
+    expect(quota.acquire(a, '2001:db8:1:2::1', 1024)).toBe('taken');
+    expect(quota.acquire(a, '2001:db8:1:2:ffff::9', 1024)).toBe('source');
+    expect(quota.acquire(a, '2001:db8:1:3::1', 1024)).toBe('taken');
+    expect(quota.acquire(b, '2001:db8:1:2::1', 1024)).toBe('taken');
   });
 
   it('gives a slot back when no stream was opened for it', () => {
     const quota = createViewerStreamQuota(1);
     const s = {};
-    expect(quota.acquire(s, '10.0.0.1', 1024)).toBe(true);
+    expect(quota.acquire(s, '10.0.0.1', 1024)).toBe('taken');
     quota.hold(s, '10.0.0.1', undefined);
     expect(quota.count(s, '10.0.0.1')).toBe(0);
-    expect(quota.acquire(s, '10.0.0.1', 1024)).toBe(true);
+    expect(quota.acquire(s, '10.0.0.1', 1024)).toBe('taken');
+  });
+
+  it('refuses a viewer whose network holds its share with a message that names the network, not the viewer', () => {
+    const quota = createViewerStreamQuota(256);
+    const s = {};
+    for (let i = 0; i < 16; i++) quota.acquire(s, '10.0.0.1', 64);
+    expect(quota.acquire(s, '10.0.0.2', 64)).toBe('network');
+    expect(refusalMessage('network')).toMatch(/^Your network .*IPv4 \/24, an IPv6 \/56/);
+    expect(refusalMessage('source')).toMatch(/^You have too many requests/);
   });
 });

@@ -1,0 +1,120 @@
+/**
+ * Fair shares per network, real processes (tunnel server, agent, fixture
+ * app): many addresses of one network (an IPv4 /24, an IPv6 /56) that each
+ * hold every WebSocket they can cannot take a session's
+ * agent streams (1 024) away from a viewer on another network. IPv4 viewers
+ * come from their own loopback addresses (127.0.x.y); IPv6 viewers come
+ * through a trusted proxy (TRUST_PROXY=1, X-Forwarded-For), as behind Caddy
+ * or nginx.
+ */
+import { request } from 'node:http';
+import WebSocket from 'ws';
+import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
+import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
+import { withTimeout } from '../helpers/wait';
+
+jest.setTimeout(120_000);
+
+/** Where a viewer's requests come from: its socket's address, or the address a trusted proxy names. */
+type Origin = { localAddress: string } | { forwardedFor: string };
+
+/** Addresses of one network, and streams each tries to hold: the attack that held all 1 024 agent streams. */
+const ADDRESSES = 32;
+const STREAMS_PER_ADDRESS = 64;
+/** Requests a page of the newcomer sends at once. */
+const PAGE_REQUESTS = 48;
+const ANSWER_TIMEOUT_MS = 10_000;
+
+let app: FixtureApp;
+let t: Tunnel;
+const held = new Set<{ close(): void }>();
+
+afterEach(async () => {
+  for (const h of held) h.close();
+  held.clear();
+  await killAll();
+  await app?.close();
+});
+
+const headersOf = (from: Origin): Record<string, string> => ('forwardedFor' in from ? { 'x-forwarded-for': from.forwardedFor } : {});
+const socketOf = (from: Origin) => ('localAddress' in from ? { localAddress: from.localAddress } : {});
+
+/** An open WebSocket (101, kept open) or a refused upgrade: the status. */
+function holdWebSocket(from: Origin): Promise<number> {
+  const answered = new Promise<number>((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${t.serverPort}/ws`, { headers: { host: t.host, ...headersOf(from) }, ...socketOf(from) });
+    held.add({ close: () => ws.terminate() });
+    ws.on('unexpected-response', (_req, res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    ws.on('open', () => resolve(101));
+    ws.on('error', reject);
+  });
+  return withTimeout(answered, { timeoutMs: ANSWER_TIMEOUT_MS, what: 'an answer to a WebSocket upgrade' });
+}
+
+/**
+ * Each address in turn holds WebSockets until refused or at STREAMS_PER_ADDRESS; how many each holds.
+ * (WebSockets, not slow responses: past 32 open responses the agent's upstream pool waits 250 ms for
+ * each further connection, and a relayed WebSocket holds an agent stream just the same.)
+ */
+async function attack(addresses: Origin[]): Promise<number[]> {
+  const heldBy: number[] = [];
+  for (const from of addresses) {
+    let n = 0;
+    for (let i = 0; i < STREAMS_PER_ADDRESS; i++) {
+      const status = await holdWebSocket(from);
+      if (status !== 200 && status !== 101) {
+        expect(status).toBe(503);
+        break;
+      }
+      n++;
+    }
+    heldBy.push(n);
+  }
+  return heldBy;
+}
+
+/** A newcomer's page: PAGE_REQUESTS requests at once and a WebSocket; how many requests were served, and the upgrade's status. */
+async function newcomerPage(from: Origin): Promise<{ served: number; ws: number }> {
+  const get = () =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: t.serverPort, path: '/hello', agent: false, headers: { host: t.host, ...headersOf(from) }, ...socketOf(from) },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  const page = await withTimeout(Promise.all(Array.from({ length: PAGE_REQUESTS }, get)), {
+    timeoutMs: ANSWER_TIMEOUT_MS,
+    what: "the newcomer's page",
+  });
+  return { served: page.filter((status) => status === 200).length, ws: await holdWebSocket(from) };
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+describe('fair shares per network', () => {
+  it('serves a newcomer while 32 addresses of one IPv4 /24 each hold every WebSocket they can', async () => {
+    app = await startFixtureApp();
+    t = await startTunnel(String(app.port));
+    const heldBy = await attack(Array.from({ length: ADDRESSES }, (_, i) => ({ localAddress: `127.0.7.${i + 1}` })));
+    expect(await newcomerPage({ localAddress: '127.0.9.1' })).toEqual({ served: PAGE_REQUESTS, ws: 101 });
+    // The /24 holds a quarter of the agent's 1 024 streams, as one address alone would.
+    expect(sum(heldBy)).toBe(256);
+  });
+
+  it('serves a newcomer while 32 /64s of one IPv6 /56, behind a trusted proxy, each hold every WebSocket they can', async () => {
+    app = await startFixtureApp();
+    t = await startTunnel(String(app.port), { serverEnv: { TRUST_PROXY: '1' } });
+    // 2001:db8:7:40::/64 … 2001:db8:7:5f::/64: one /58, inside 2001:db8:7::/56.
+    const heldBy = await attack(Array.from({ length: ADDRESSES }, (_, i) => ({ forwardedFor: `2001:db8:7:${(0x40 + i).toString(16)}::1` })));
+    expect(await newcomerPage({ forwardedFor: '2001:db8:8::1' })).toEqual({ served: PAGE_REQUESTS, ws: 101 });
+    expect(sum(heldBy)).toBe(256);
+  });
+});
