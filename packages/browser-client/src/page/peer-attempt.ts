@@ -34,6 +34,7 @@ import {
   maxMessageSizeFromSdp,
   parseHostSignal,
   parseSignalHello,
+  peerGone,
   type Connection,
   type HostSignal,
   type LossProbeOptions,
@@ -451,12 +452,15 @@ export function attemptP2P(
           // After connecting, a signaling complaint (e.g. about a late report) must not kill a working channel.
           if (settled) return;
           return onSignalError(m.code, m.message);
-        case 'bye':
-          if (m.pc !== undefined) return dropOrFail(p, 'refused', `the agent ended P2P${m.reason ? `: ${m.reason}` : ''}`);
-          // After connecting, the channel's own close is the word: the server says bye when the agent's relay
-          // link drops (a server restart, a network change), and the agent's channels outlive that link.
-          if (settled) return;
-          return fail(new AttemptError('refused', `the agent ended P2P${m.reason ? `: ${m.reason}` : ''}`));
+        case 'bye': {
+          const why = `the agent ended P2P${m.reason ? `: ${m.reason}` : ''}`;
+          if (m.pc !== undefined) return dropOrFail(p, 'refused', why);
+          // After connecting, the channel is the judge: the server says bye when the agent's relay link drops (a server
+          // restart, a network change) and the channels outlive that link; the agent says it when its P2P host died.
+          const conn = primary?.own[0];
+          if (settled) return void (conn && peerGone(conn).then((gone) => gone && teardown(why)));
+          return fail(new AttemptError('refused', why));
+        }
         default:
           return;
       }

@@ -44,7 +44,7 @@ export interface AppRequest {
   referer: string | undefined;
 }
 
-/** A GET the app holds before answering (FixtureApp.hold). */
+/** A request the app holds before it reads or answers it (FixtureApp.hold). */
 export interface HeldRequest {
   /** Resolves when the request reached the app. */
   readonly reached: Promise<void>;
@@ -56,8 +56,8 @@ export interface HeldRequest {
 
 export interface FixtureApp {
   port: number;
-  /** Holds the app's answer to the next GET of `path` (path and query) until released, at most `maxMs`. */
-  hold(path: string, maxMs: number): HeldRequest;
+  /** Holds the next `method` (default GET) request of `path` (path and query), unread and unanswered, until released, at most `maxMs`. */
+  hold(path: string, maxMs: number, method?: string): HeldRequest;
   /** Every request the app saw, in order. */
   requests: AppRequest[];
   /** Paths whose response was cut off (the client went away). */
@@ -86,9 +86,10 @@ export async function startApp(): Promise<FixtureApp> {
       aborted.push(req.path);
       events.emit('aborted', req.path);
     });
-    const hold = req.method === 'GET' ? holds.get(req.originalUrl) : undefined;
+    const key = `${req.method} ${req.originalUrl}`;
+    const hold = holds.get(key);
     if (!hold) return next();
-    holds.delete(req.originalUrl);
+    holds.delete(key);
     hold(next);
   });
   const sessionUser = (req: { headers: { cookie?: string | undefined } }): string | undefined => {
@@ -317,7 +318,8 @@ self.addEventListener('fetch', (e) => { if (new URL(e.request.url).pathname === 
   });
   return {
     port: (server.address() as AddressInfo).port,
-    hold(path, maxMs) {
+    hold(path, maxMs, method = 'GET') {
+      const key = `${method} ${path}`;
       let state: 'waiting' | 'holding' | 'answered' = 'waiting';
       let answer = () => undefined as void;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -325,12 +327,12 @@ self.addEventListener('fetch', (e) => { if (new URL(e.request.url).pathname === 
       const reached = new Promise<void>((resolve) => (reachedNow = resolve));
       const release = () => {
         if (state === 'answered') return;
-        if (state === 'waiting') holds.delete(path);
+        if (state === 'waiting') holds.delete(key);
         state = 'answered';
         clearTimeout(timer);
         answer();
       };
-      holds.set(path, (next) => {
+      holds.set(key, (next) => {
         state = 'holding';
         answer = next;
         reachedNow();
