@@ -9,6 +9,7 @@
 import { backoffDelay, startHeartbeat, type ChannelFingerprints, type Connection } from '@wingman/protocol';
 import { summarizeStats, type DiagError, type StatsEntry } from '../shared/diagnostics';
 import {
+  AGENT_AWAY_RETRY_MAX_MS,
   DIAGNOSTICS_MAX_ERRORS,
   LOSS_PROBE_HOLD_MS,
   MAX_MISSED_PINGS,
@@ -82,6 +83,7 @@ export interface P2PManager {
 
 const REASONS: Record<AttemptReason, string> = {
   disabled: 'P2P disabled by server/agent',
+  offline: 'agent offline',
   signaling: 'signaling failed',
   'ice-timeout': 'ICE timeout',
   'ice-failed': 'ICE failed',
@@ -108,6 +110,8 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
   const listeners: Array<(s: TransportStatus) => void> = [];
   let session: PeerSession | undefined;
   let failures = 0;
+  /** Attempts in a row the server answered with "agent offline". */
+  let away = 0;
   let stopped = false;
   let running = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -152,7 +156,7 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
         running = false;
         if (stopped) return s.close('shell stopped');
         session = s;
-        failures = 0;
+        failures = away = 0;
         // Before the first page load's wave shows it (docs/PROTOCOL.md §Loss probe).
         const probing = !s.lossProbeOff;
         setStatus({
@@ -227,6 +231,8 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
         logError(e.reason, e.message);
         setStatus({ transport: 'relay', reason: REASONS[e.reason] });
         if (e.permanent) return;
+        // The agent is away (restarting): no failure of P2P, which comes back with it.
+        if (e.reason === 'offline') return schedule(backoffDelay(++away, { initialMs: RETRY_BASE_MS, maxMs: AGENT_AWAY_RETRY_MAX_MS, jitter: false }));
         failures++;
         if (failures >= RETRY_MAX_ATTEMPTS) return setStatus({ transport: 'relay', reason: `${REASONS[e.reason]} · gave up` });
         schedule(backoffDelay(failures, { initialMs: RETRY_BASE_MS, maxMs: RETRY_MAX_MS, jitter: false }));

@@ -52,8 +52,8 @@ import { createShellPeers, type ShellPeer } from './peer-connection';
 import { candidateSignal, signalSender, signalUrl } from './signal-out';
 import { mark, markAt } from './timeline';
 
-/** Why an attempt failed. `altered`: it got no channel after the link key's checks dropped signaling (a path that rewrote it). */
-export type AttemptReason = 'disabled' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported' | 'unverified' | 'altered';
+/** Why an attempt failed. `offline`: the server says the agent is away (restarting). `altered`: it got no channel after the link key's checks dropped signaling (a path that rewrote it). */
+export type AttemptReason = 'disabled' | 'offline' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported' | 'unverified' | 'altered';
 
 export class AttemptError extends Error {
   override readonly name = 'AttemptError';
@@ -261,8 +261,8 @@ export function attemptP2P(
     }
 
     function onSignalError(code: string, message: string): void {
-      const disabled = code === 'ERR_P2P_DISABLED';
-      fail(new AttemptError(disabled ? 'disabled' : 'refused', disabled ? 'P2P disabled by the server or agent' : `${code}: ${message}`, disabled));
+      if (code === 'ERR_P2P_DISABLED') return fail(new AttemptError('disabled', 'P2P disabled by the server or agent', true));
+      fail(new AttemptError(code === 'ERR_AGENT_OFFLINE' ? 'offline' : 'refused', `${code}: ${message}`));
     }
 
     function start(p2p: P2PSettings): void {
