@@ -9,7 +9,7 @@
 import { backoffDelay, startHeartbeat, type ChannelFingerprints, type Connection } from '@wingman/protocol';
 import { summarizeStats, type DiagError, type StatsEntry } from '../shared/diagnostics';
 import {
-  AGENT_AWAY_RETRY_MAX_MS,
+  AGENT_AWAY_RETRY_MS,
   DIAGNOSTICS_MAX_ERRORS,
   LOSS_PROBE_HOLD_MS,
   MAX_MISSED_PINGS,
@@ -101,8 +101,8 @@ function verification(s: PeerSession): { verified: boolean; fingerprints?: Chann
  * `early`: the attempt the shell's inline script started, carried on by the
  * first attempt (early-attempt.ts). Must be started (`start()`) in the task
  * that took it: signaling messages arriving after the take are not kept.
+ * `channels`: the data channels each attempt offers (transports/channel-pool.ts).
  */
-/** `channels`: the data channels each attempt offers (transports/channel-pool.ts). */
 export function createP2PManager(options: { enabled: boolean; early?: EarlyAttempt; linkKey?: string; channels?: number }): P2PManager {
   const keys = linkTrustKeys(options.linkKey);
   let untrusted = 0;
@@ -110,8 +110,6 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
   const listeners: Array<(s: TransportStatus) => void> = [];
   let session: PeerSession | undefined;
   let failures = 0;
-  /** Attempts in a row the server answered with "agent offline". */
-  let away = 0;
   let stopped = false;
   let running = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -156,7 +154,7 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
         running = false;
         if (stopped) return s.close('shell stopped');
         session = s;
-        failures = away = 0;
+        failures = 0;
         // Before the first page load's wave shows it (docs/PROTOCOL.md §Loss probe).
         const probing = !s.lossProbeOff;
         setStatus({
@@ -231,8 +229,7 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
         logError(e.reason, e.message);
         setStatus({ transport: 'relay', reason: REASONS[e.reason] });
         if (e.permanent) return;
-        // The agent is away (restarting): no failure of P2P, which comes back with it.
-        if (e.reason === 'offline') return schedule(backoffDelay(++away, { initialMs: RETRY_BASE_MS, maxMs: AGENT_AWAY_RETRY_MAX_MS, jitter: false }));
+        if (e.reason === 'offline') return schedule(AGENT_AWAY_RETRY_MS);
         failures++;
         if (failures >= RETRY_MAX_ATTEMPTS) return setStatus({ transport: 'relay', reason: `${REASONS[e.reason]} · gave up` });
         schedule(backoffDelay(failures, { initialMs: RETRY_BASE_MS, maxMs: RETRY_MAX_MS, jitter: false }));

@@ -197,14 +197,8 @@ export const RETRY_BASE_MS = 1_000;
 export const RETRY_MAX_MS = 30_000;
 /** Attempts in a row without success after which the shell stops retrying (stays on the relay until reload). */
 export const RETRY_MAX_ATTEMPTS = 8;
-/**
- * Cap of the retry delay while the server says the agent is away, ms: a
- * restarted `wingman http` gets the same URL back, and an open page is back
- * on P2P this long after at most. Not counted against RETRY_MAX_ATTEMPTS: the
- * server keeps an agent's session only for its grace period, after which
- * signaling fails and the ordinary backoff gives up.
- */
-export const AGENT_AWAY_RETRY_MAX_MS = 4_000;
+/** P2P retry delay while the server says the agent is away (restarting: it gets its URL back), ms; such tries count no failure, the session's grace period bounds them. */
+export const AGENT_AWAY_RETRY_MS = 2_000;
 
 /**
  * How long the shim waits for the SW's ticket before opening its relayed
