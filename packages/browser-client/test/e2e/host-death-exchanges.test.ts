@@ -16,7 +16,7 @@ import { launchEngine, WEBRTC_ENGINES, type LaunchedEngine } from './helpers/eng
 import { unregisterServiceWorkers } from './helpers/browser';
 import { patternSha256 } from './support/app';
 import { settleBulkFigures } from './support/in-app';
-import { inPage, openShell, WAIT_MS, waitForTransport, type AnyFrame, type AnyPage } from './support/shell';
+import { fetchInApp, inPage, openShell, WAIT_MS, waitForTransport, type AnyFrame, type AnyPage } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 
 jest.setTimeout(120_000);
@@ -104,13 +104,13 @@ describe.each(WEBRTC_ENGINES)('the P2P host process killed with exchanges in fli
     await stack?.close();
   });
 
-  /** Opens the app over P2P served by a live host; resolves with the frame and that host's pid. */
-  async function onP2P(): Promise<{ frame: AnyFrame; host: number }> {
+  /** Opens the app over P2P served by a live host; resolves with the frame, the shell's viewer id and that host's pid. */
+  async function onP2P(): Promise<{ frame: AnyFrame; viewerId: string | undefined; host: number }> {
     const frame = await openShell<AnyFrame>(page, `${stack.origin}/one`, 'one');
-    await waitForTransport(page, 'p2p');
+    const { viewerId } = await waitForTransport(page, 'p2p');
     const hosts = childPids(stack.agent.child.pid!);
     expect(hosts).toHaveLength(1);
-    return { frame, host: hosts[0]! };
+    return { frame, viewerId, host: hosts[0]! };
   }
 
   /** Kills the host and resolves with the exchange's outcome, which must come within PROMPT_MS. */
@@ -132,8 +132,8 @@ describe.each(WEBRTC_ENGINES)('the P2P host process killed with exchanges in fli
       (errors) => errors.filter((e) => e.code === 'channel-closed').map((e) => e.message),
     );
 
-  it('resumes a download the host was carrying over the relay with a Range request, SHA-256 equal', async () => {
-    const { frame, host } = await onP2P();
+  it('resumes a download the host was carrying over the relay with a Range request, SHA-256 equal, then goes back to P2P', async () => {
+    const { frame, viewerId, host } = await onP2P();
     await settleBulkFigures(frame);
     const n = 8 * MiB;
     // The app sends half the body, then nothing more: only a resumption gets the rest.
@@ -146,6 +146,11 @@ describe.each(WEBRTC_ENGINES)('the P2P host process killed with exchanges in fli
     const ranges = stack.app.requests.filter((r) => r.path.startsWith('/ranged')).map((r) => r.range);
     expect(ranges).toEqual([undefined, `bytes=${n / 2}-`]);
     expect(await closedReasons()).toContainEqual(expect.stringContaining('P2P host ended (SIGKILL)'));
+
+    // The restarted host takes the page back: the badge says P2P over a new channel, and the next request goes there.
+    const back = await waitForTransport(page, 'p2p');
+    expect(back.viewerId).not.toBe(viewerId);
+    expect((await fetchInApp(frame, '/api/hello?after-restart')).transport).toBe('p2p');
   });
 
   it('fails an upload the app had begun to receive with a 502, and does not send it again', async () => {
