@@ -6,29 +6,18 @@
  * that P2P was turned off. In Chromium and Firefox, real processes.
  */
 import { startAgent } from '../../../../test/helpers/processes';
-import { launchEngine, WEBRTC_ENGINES, type LaunchedEngine } from './helpers/engines';
+import { WEBRTC_ENGINES } from './helpers/engines';
+import { useStackAndEngine } from './support/engine-stack';
 import { fetchInApp, inPage, openShell, shellStatus, waitForTransport, WAIT_MS, type AnyFrame, type ShellStatus } from './support/shell';
-import { startStack, type Stack } from './support/stack';
 import { until } from '../../../../test/helpers/wait';
 
 jest.setTimeout(120_000);
 
 describe.each(WEBRTC_ENGINES)('an agent restarted on the same URL, seen from an open page in %s', (engine) => {
-  let stack: Stack;
-  let browser: LaunchedEngine;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    browser = await launchEngine(engine);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
-  });
+  const env = useStackAndEngine(engine);
 
   it('takes the page back to P2P without a reload, the badge saying the agent was away, not that P2P was turned off', async () => {
-    const page = browser.page;
+    const { page, stack } = env;
     const frame = await openShell<AnyFrame>(page, `${stack.origin}/one`, 'one');
     const first = await waitForTransport(page, 'p2p');
     const marker = await inPage(frame, () => ((window as unknown as { marker: number }).marker = Math.random()), undefined);

@@ -120,6 +120,16 @@ export async function startApp(): Promise<FixtureApp> {
         `<!doctype html><title>ws-at-load</title><script>window.pageName = 'ws-at-load'; const ws = new WebSocket('ws://' + location.host + '/ws', ['chat']); ws.onmessage = (e) => { window.wsAtLoad = JSON.parse(String(e.data)); ws.close(1000); };</script>`,
       ),
   );
+  // A page whose script aims at the app's own port, as a dev server's live reload does (Hugo: ws://<page host>:1313/livereload):
+  // a WebSocket on the page's host and a fetch() of localhost; window.portWs / window.portFetch get what each came to.
+  app.get('/port-page', (req, res) => {
+    const port = req.socket.localPort;
+    res.type('html').send(`<!doctype html><title>port-page</title><script>
+window.portFetch = fetch('http://localhost:${port}/api/hello?via=app-port').then((r) => r.json().then((j) => ({ transport: r.headers.get('x-wingman-transport'), query: j.query })), (e) => ({ error: String(e) }));
+window.portWs = new Promise((resolve) => { const ws = new WebSocket('ws://' + location.hostname + ':${port}/ws?from=app-port'); ws.onmessage = () => { resolve({ url: ws.url }); ws.close(1000); }; ws.onerror = () => resolve({ error: 'error' }); });
+window.pageName = 'port-page';
+</script>`);
+  });
   // A page with 20 subresources (10 scripts, 10 images): what "page load" benchmarks load.
   app.get('/gallery', (_req, res) => {
     const items = Array.from({ length: 10 }, (_, i) => `<script src="/asset/s${i}.js"></script><img src="/asset/i${i}.svg" width="8" height="8">`).join('');
