@@ -1,13 +1,8 @@
 /**
- * URLs the app's scripts build from the dev server's own port, carried to the
- * session. Behind Wingman the page's host is the session's, so a live-reload
- * client that connects to `ws://<page host>:1313/livereload` (Hugo's
- * `livereload.js?port=1313`) or a script that fetches
- * `http://localhost:1313/…` aims at a port the reviewer's machine has nothing
- * on. The agent names the app's port on its HTML (APP_PORT_HEADER), the
- * Service Worker puts it on the shim's tag (`data-app-port`), and a WebSocket
- * or fetch() URL of that port, on the page's host or a loopback name, moves
- * to the page's own origin, where it is carried as any other.
+ * URLs the app's scripts build from the dev server's own port (Hugo's live
+ * reload: `ws://<page host>:1313/livereload`), which behind Wingman aim at
+ * nothing, moved to the page's own origin (docs/browser-client.md §Ports in
+ * the page). The port comes on the shim's tag (`data-app-port`).
  */
 const LOOPBACK_NAMES: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -24,10 +19,7 @@ export function patchFetchAppPort(appPort: string): void {
   const nativeFetch = window.fetch;
   if (typeof nativeFetch !== 'function') return;
   window.fetch = function fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    if (!(input instanceof Request) && URL.canParse(String(input), location.href)) {
-      const url = new URL(String(input), location.href);
-      if (moveToSession(url, appPort)) input = url.href;
-    }
-    return nativeFetch.call(this, input, init);
+    const url = input instanceof Request ? null : URL.parse(String(input), location.href);
+    return nativeFetch.call(this, url && moveToSession(url, appPort) ? url.href : input, init);
   };
 }
