@@ -17,7 +17,7 @@ jest.setTimeout(120_000);
 describe.each(WEBRTC_ENGINES)('URLs the page builds from the app’s own port, in %s', (engine) => {
   const env = useStackAndEngine(engine);
 
-  it('carries a WebSocket to <page host>:<app port> and a fetch() of localhost:<app port> to the session', async () => {
+  it('carries a WebSocket to <page host>:<app port> and a fetch() of localhost:<app port> to the session, and leaves other ports alone', async () => {
     // The page's script runs while it parses, before its shell's channel is up: over the relay or P2P, either is the session.
     const frame = await openShell<AnyFrame>(env.page, `${env.stack.origin}/port-page`, 'port-page');
 
@@ -28,5 +28,8 @@ describe.each(WEBRTC_ENGINES)('URLs the page builds from the app’s own port, i
     expect(socket).toEqual({ url: `${env.stack.origin.replace(/^http/, 'ws')}/ws?from=app-port` });
     // Through the agent, not straight to the app's port.
     await env.stack.agent.waitFor((e) => e.event === 'request' && e.target === '/ws?from=app-port', 10_000);
+    // Another port is none of the app's: left to the browser, which refuses the cross-origin answer as without Wingman.
+    const other = await inPage(frame, () => (window as unknown as { otherPortFetch: Promise<unknown> }).otherPortFetch, undefined);
+    expect(other).toEqual({ error: 'TypeError' });
   });
 });
