@@ -124,7 +124,7 @@ export async function startApp(): Promise<FixtureApp> {
   // a WebSocket on the page's host and a fetch() of localhost; window.portWs / window.portFetch get what each came to,
   // window.otherPortFetch what a fetch() of localhost on another port came to.
   app.get('/port-page', (req, res) => {
-    const port = req.socket.localPort;
+    const port = Number(req.socket.localPort);
     res.type('html').send(`<!doctype html><title>port-page</title><script>
 window.portFetch = fetch('http://localhost:${port}/api/hello?via=app-port').then((r) => r.json().then((j) => ({ transport: r.headers.get('x-wingman-transport'), query: j.query })), (e) => ({ error: String(e) }));
 window.otherPortFetch = fetch('http://localhost:${port === 65535 ? 1 : port + 1}/api/hello').then((r) => ({ status: r.status }), (e) => ({ error: e.name }));
