@@ -7,6 +7,10 @@
  * or offering while it restarts, is answered by the next host. Real processes,
  * real wrtc peers (the Node viewer in a child process of its own:
  * test/helpers/p2p-viewer-process.ts), loopback only.
+ *
+ * The other end can vanish too: a viewer whose tab or browser went without a
+ * bye (its process killed here) closes its signaling socket with it, and the
+ * agent reports a departure, not a failure of P2P.
  */
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { metricSum, send } from '../helpers/http-client';
@@ -131,5 +135,20 @@ describe('a native crash of the P2P host process', () => {
     // The host is the agent's child, not ours: no exit event reaches us, so poll its pid.
     await until(() => !alive(), { timeoutMs: 10_000, intervalMs: 100, what: `host process ${hosts[0]} to end` });
     expect(alive()).toBe(false);
+  });
+});
+
+describe('a P2P viewer that vanishes without a bye', () => {
+  it('is reported by the agent as gone ("viewer left"), not as a P2P failure', async () => {
+    const { viewer, transport } = await p2pGet();
+    expect(transport).toBe('p2p');
+    await t.agent.waitFor((e) => e.event === 'peer' && e.state === 'connected' && e.viewerId === viewer.viewerId);
+
+    // The kernel closes its signaling socket: the tunnel server tells the agent the viewer left.
+    process.kill(viewer.pid, 'SIGKILL');
+
+    // Without that word, the agent's heartbeat (three PINGs of 5 s) or ICE ended the peer as 'failed' after ~15 s.
+    const ended = await t.agent.waitFor((e) => e.event === 'peer' && e.state !== 'connected' && e.viewerId === viewer.viewerId, 30_000);
+    expect({ state: ended.state, reason: ended.reason }).toEqual({ state: 'closed', reason: 'viewer left' });
   });
 });

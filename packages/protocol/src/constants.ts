@@ -61,6 +61,15 @@ export const PING_PAYLOAD_BYTES = 8;
 /** Default time to wait for a PONG, ms. */
 export const PING_TIMEOUT_MS = 10_000;
 
+/**
+ * How long peer-gone.ts waits for a PONG before signaling's word that the
+ * peer left ends a channel, ms. A PONG comes back within one round trip
+ * (at most a few hundred ms on the lab's far paths), and one queued behind
+ * a transfer is excused by the transfer's own bytes; the exchanges on a
+ * dead channel hang for this long before they move to the relay.
+ */
+export const GONE_CHECK_TIMEOUT_MS = 1_000;
+
 /** Bytes a stream may queue for sending before write() reports backpressure. */
 export const STREAM_SEND_HIGH_WATER_BYTES = 256 * 1024;
 

@@ -63,6 +63,7 @@ export { concatBytes } from './bytes';
 export { escapeHtml } from './html-escape';
 export { ChannelLiveness, LIVENESS_MIN_DRAIN_BYTES, type LivenessSource } from './liveness';
 export { startHeartbeat, type AbortSignalLike, type HeartbeatOptions, type HeartbeatTarget } from './heartbeat';
+export { peerGone } from './peer-gone';
 export { LINK_ACCESS_LABEL, LINK_DIGEST_PATTERN, LINK_PATH, LINK_TOKEN_HEADER, linkAccessToken, linkDigestBytes } from './trust/link-access';
 export { generateLinkKey, LINK_KEY_BYTES, LINK_KEY_PARAM, LINK_KEY_PATTERN, linkKeyBytes, linkWithKey, sessionIdOfHost, splitLinkKey } from './trust/link-key';
 export {

@@ -12,6 +12,15 @@
 export const TRANSPORT_HEADER = 'x-wingman-transport';
 
 /**
+ * Response, agent → Service Worker, on HTML: the app's own port. The SW gives
+ * it to the shim it injects, which carries a WebSocket or fetch() the page
+ * aims at that port (of the session's host or of localhost: a dev server's
+ * live reload, `livereload.js?port=1313`) to the session instead
+ * (browser-client/src/shim/app-port.ts).
+ */
+export const APP_PORT_HEADER = 'x-wingman-app-port';
+
+/**
  * Connection-scoped fields that are never forwarded (RFC 9110 §7.6.1, RFC 9112
  * §9.6), plus `proxy-connection` (legacy, still sent by some clients). Each
  * hop adds its own extras to these.

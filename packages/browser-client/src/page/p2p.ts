@@ -9,6 +9,7 @@
 import { backoffDelay, startHeartbeat, type ChannelFingerprints, type Connection } from '@wingman/protocol';
 import { summarizeStats, type DiagError, type StatsEntry } from '../shared/diagnostics';
 import {
+  AGENT_AWAY_RETRY_MS,
   DIAGNOSTICS_MAX_ERRORS,
   LOSS_PROBE_HOLD_MS,
   MAX_MISSED_PINGS,
@@ -82,6 +83,7 @@ export interface P2PManager {
 
 const REASONS: Record<AttemptReason, string> = {
   disabled: 'P2P disabled by server/agent',
+  offline: 'agent offline',
   signaling: 'signaling failed',
   'ice-timeout': 'ICE timeout',
   'ice-failed': 'ICE failed',
@@ -99,8 +101,8 @@ function verification(s: PeerSession): { verified: boolean; fingerprints?: Chann
  * `early`: the attempt the shell's inline script started, carried on by the
  * first attempt (early-attempt.ts). Must be started (`start()`) in the task
  * that took it: signaling messages arriving after the take are not kept.
+ * `channels`: the data channels each attempt offers (transports/channel-pool.ts).
  */
-/** `channels`: the data channels each attempt offers (transports/channel-pool.ts). */
 export function createP2PManager(options: { enabled: boolean; early?: EarlyAttempt; linkKey?: string; channels?: number }): P2PManager {
   const keys = linkTrustKeys(options.linkKey);
   let untrusted = 0;
@@ -227,6 +229,7 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
         logError(e.reason, e.message);
         setStatus({ transport: 'relay', reason: REASONS[e.reason] });
         if (e.permanent) return;
+        if (e.reason === 'offline') return schedule(AGENT_AWAY_RETRY_MS);
         failures++;
         if (failures >= RETRY_MAX_ATTEMPTS) return setStatus({ transport: 'relay', reason: `${REASONS[e.reason]} · gave up` });
         schedule(backoffDelay(failures, { initialMs: RETRY_BASE_MS, maxMs: RETRY_MAX_MS, jitter: false }));

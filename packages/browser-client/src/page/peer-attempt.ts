@@ -34,6 +34,7 @@ import {
   maxMessageSizeFromSdp,
   parseHostSignal,
   parseSignalHello,
+  peerGone,
   type Connection,
   type HostSignal,
   type LossProbeOptions,
@@ -51,8 +52,8 @@ import { createShellPeers, type ShellPeer } from './peer-connection';
 import { candidateSignal, signalSender, signalUrl } from './signal-out';
 import { mark, markAt } from './timeline';
 
-/** Why an attempt failed. `altered`: it got no channel after the link key's checks dropped signaling (a path that rewrote it). */
-export type AttemptReason = 'disabled' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported' | 'unverified' | 'altered';
+/** Why an attempt failed. `offline`: the server says the agent is away (restarting). `altered`: it got no channel after the link key's checks dropped signaling (a path that rewrote it). */
+export type AttemptReason = 'disabled' | 'offline' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported' | 'unverified' | 'altered';
 
 export class AttemptError extends Error {
   override readonly name = 'AttemptError';
@@ -260,8 +261,8 @@ export function attemptP2P(
     }
 
     function onSignalError(code: string, message: string): void {
-      const disabled = code === 'ERR_P2P_DISABLED';
-      fail(new AttemptError(disabled ? 'disabled' : 'refused', disabled ? 'P2P disabled by the server or agent' : `${code}: ${message}`, disabled));
+      if (code === 'ERR_P2P_DISABLED') return fail(new AttemptError('disabled', 'P2P disabled by the server or agent', true));
+      fail(new AttemptError(code === 'ERR_AGENT_OFFLINE' ? 'offline' : 'refused', `${code}: ${message}`));
     }
 
     function start(p2p: P2PSettings): void {
@@ -451,12 +452,15 @@ export function attemptP2P(
           // After connecting, a signaling complaint (e.g. about a late report) must not kill a working channel.
           if (settled) return;
           return onSignalError(m.code, m.message);
-        case 'bye':
-          if (m.pc !== undefined) return dropOrFail(p, 'refused', `the agent ended P2P${m.reason ? `: ${m.reason}` : ''}`);
-          // After connecting, the channel's own close is the word: the server says bye when the agent's relay
-          // link drops (a server restart, a network change), and the agent's channels outlive that link.
-          if (settled) return;
-          return fail(new AttemptError('refused', `the agent ended P2P${m.reason ? `: ${m.reason}` : ''}`));
+        case 'bye': {
+          const why = `the agent ended P2P${m.reason ? `: ${m.reason}` : ''}`;
+          if (m.pc !== undefined) return dropOrFail(p, 'refused', why);
+          // After connecting, the channel is the judge: the server says bye when the agent's relay link drops (a server
+          // restart, a network change) and the channels outlive that link; the agent says it when its P2P host died.
+          const conn = primary?.own[0];
+          if (settled) return void (conn && peerGone(conn).then((gone) => gone && teardown(why)));
+          return fail(new AttemptError('refused', why));
+        }
         default:
           return;
       }

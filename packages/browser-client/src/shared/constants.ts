@@ -39,6 +39,7 @@ export {
   SW_PATH,
   SW_SCOPE,
   AGENT_TIME_HEADER,
+  APP_PORT_HEADER,
   AGENT_TIME_MAX_MS,
   ERROR_HEADER,
   FETCH_METADATA_HEADER,
@@ -197,6 +198,8 @@ export const RETRY_BASE_MS = 1_000;
 export const RETRY_MAX_MS = 30_000;
 /** Attempts in a row without success after which the shell stops retrying (stays on the relay until reload). */
 export const RETRY_MAX_ATTEMPTS = 8;
+/** P2P retry delay while the server says the agent is away (restarting: it gets its URL back), ms; such tries count no failure, the session's grace period bounds them. */
+export const AGENT_AWAY_RETRY_MS = 2_000;
 
 /**
  * How long the shim waits for the SW's ticket before opening its relayed

@@ -16,9 +16,10 @@ import { HTML_SNIFF_BYTES, SHIM_PATH } from './constants';
 
 export const SHIM_TAG = `<script src="${SHIM_PATH}"></script>`;
 
-/** The shim's tag, with the nonce the app's CSP admits it by, when it needs one (sw/frame-policy.ts). */
-export function shimTag(nonce?: string): string {
-  return nonce === undefined ? SHIM_TAG : `<script nonce="${nonce.replace(/[^A-Za-z0-9+/_=-]/g, '')}" src="${SHIM_PATH}"></script>`;
+/** The shim's tag, with the nonce the app's CSP admits it by, when it needs one (sw/frame-policy.ts), and the app's port (shim/app-port.ts). */
+export function shimTag(nonce?: string, appPort?: string): string {
+  const port = /^\d{1,5}$/.test(appPort ?? '') ? ` data-app-port="${appPort}"` : '';
+  return `<script${nonce === undefined ? '' : ` nonce="${nonce.replace(/[^A-Za-z0-9+/_=-]/g, '')}"`}${port} src="${SHIM_PATH}"></script>`;
 }
 
 /** Lower-cased byte-per-char string of `bytes` (ASCII tags keep their offsets). */

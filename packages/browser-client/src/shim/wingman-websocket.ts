@@ -32,6 +32,8 @@ export function createWingmanWebSocketClass(options: {
   Native: typeof WebSocket;
   /** Whether `url` (absolute ws:/wss:) should go through the shell. */
   eligible(url: URL): boolean;
+  /** Moves `url` before `eligible` looks at it, and says whether it did (shim/app-port.ts). */
+  translate?(url: URL): boolean;
   /** The shell's window, or undefined when this document has none. */
   shell(): Window | undefined;
   /**
@@ -80,11 +82,12 @@ export function createWingmanWebSocketClass(options: {
       if ((parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') || parsed.hash) {
         throw new DOMException(`Failed to construct 'WebSocket': The URL '${String(url)}' is invalid.`, 'SyntaxError');
       }
+      const moved = options.translate?.(parsed) === true;
       const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
       if (new Set(list).size !== list.length) throw new DOMException("Failed to construct 'WebSocket': duplicate protocol", 'SyntaxError');
       const shell = options.shell();
       // Anything we do not carry is a plain native WebSocket.
-      if (!shell || !options.eligible(parsed)) return new Native(url, protocols) as unknown as WingmanWebSocket;
+      if (!shell || !options.eligible(parsed)) return new Native(moved ? parsed.href : url, protocols) as unknown as WingmanWebSocket;
       this.url = parsed.href;
       this.origin = parsed.origin;
       for (const type of ['open', 'message', 'error', 'close'] as const) {

@@ -1,5 +1,5 @@
-import { HTML_SNIFF_BYTES } from '../../src/shared/constants';
-import { findShimInsertion, isHtml, SHIM_TAG } from '../../src/shared/html-inject';
+import { HTML_SNIFF_BYTES, SHIM_PATH } from '../../src/shared/constants';
+import { findShimInsertion, isHtml, SHIM_TAG, shimTag } from '../../src/shared/html-inject';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 function inject(html: string): string {
@@ -49,5 +49,14 @@ describe('where the shim goes in an HTML document', () => {
     expect(isHtml('text/htmlx')).toBe(false);
     expect(isHtml('application/json')).toBe(false);
     expect(isHtml(null)).toBe(false);
+  });
+});
+
+describe('the shim’s tag', () => {
+  it('names the app’s port the agent gave, and nothing that is not a port', () => {
+    expect(shimTag(undefined, '1313')).toBe(`<script data-app-port="1313" src="${SHIM_PATH}"></script>`);
+    expect(shimTag('n0nce', '1313')).toBe(`<script nonce="n0nce" data-app-port="1313" src="${SHIM_PATH}"></script>`);
+    expect(shimTag(undefined, '1313"><script>alert(1)</script>')).toBe(SHIM_TAG);
+    expect(shimTag()).toBe(SHIM_TAG);
   });
 });

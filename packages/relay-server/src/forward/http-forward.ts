@@ -19,6 +19,7 @@ import { REQUEST_DRAIN_TIMEOUT_MS } from './constants';
 import { badRequestPage, badResponsePage, overloadedPage, timeoutPage, unreachablePage, type ErrorPage } from './error-page';
 import { checkFraming, formatHostPort, fromRawHeaders, requestHeaders, toRawHeaders, withoutHopByHop, type TransportName } from './headers';
 import { rewriteAppUrls, sessionOrigin } from './app-urls';
+import { withAppPort } from './app-port';
 import { createRequestBody, REQUEST_BODY_HIGH_WATER_BYTES, REQUEST_BODY_READ_AHEAD_BYTES } from './request-body';
 import { pipeBody, sendPage, withTransport } from './respond';
 import { routeOf } from './route';
@@ -245,7 +246,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     clearTimeout(headTimer);
     const raw = (c.rawHeaders ?? []) as Array<Buffer | string>;
     const headers = withTransport(
-      rewriteAppUrls(withoutHopByHop(fromRawHeaders(raw.map((h) => h.toString('latin1')))), ctx.appAddress, origin),
+      withAppPort(rewriteAppUrls(withoutHopByHop(fromRawHeaders(raw.map((h) => h.toString('latin1')))), ctx.appAddress, origin), ctx.target.port),
       transport,
       route,
     );

@@ -41,6 +41,7 @@ import {
   type WindowGrowthShare,
   type HostSignal,
   type IceServer,
+  peerGone,
   startHeartbeat,
   type Stream,
   type ViewerSignal,
@@ -657,7 +658,12 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       });
     },
     viewerLeft(viewerId) {
-      for (const peer of [...(viewers.get(viewerId)?.peers ?? [])]) if (!peer.connected) closePeerEntry(peer, 'closed', 'viewer left before connecting');
+      for (const peer of [...(viewers.get(viewerId)?.peers ?? [])]) {
+        if (!peer.connected) closePeerEntry(peer, 'closed', 'viewer left before connecting');
+        // Its signaling socket closed without a bye (a tab or browser gone): a departure once its channel answers nothing,
+        // not the 'ICE failed' that would follow seconds later. A channel that answers (a network blip to the server) lives on.
+        else if (peer.pool.connections[0]) void peerGone(peer.pool.connections[0]).then((gone) => gone && closePeerEntry(peer, 'closed', 'viewer left'));
+      }
     },
     closePeer(viewerId, reason) {
       for (const peer of [...(viewers.get(viewerId)?.peers ?? [])]) closePeerEntry(peer, 'closed', reason);

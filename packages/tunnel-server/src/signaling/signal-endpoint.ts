@@ -60,6 +60,7 @@ export function signalingSession(config: TunnelServerConfig, session: Session, v
   return {
     id: session.id,
     p2pEnabled: () => config.p2p.enabled && session.agent !== undefined && session.agent.p2p,
+    agentAway: () => config.p2p.enabled && session.agent === undefined,
     // Per signaling viewer (one tab); the visitor id, when there is one, names the browser behind it.
     p2pSettings: (viewerId) => sessionP2P(config, session, visitorId === undefined ? viewerId : `${visitorId}.${viewerId}`),
     sendToAgent: (message) => {

@@ -42,6 +42,8 @@ export interface SignalingSession {
   readonly id: string;
   /** P2P allowed now: server flag, agent flag, agent connected. */
   p2pEnabled(): boolean;
+  /** P2P is on at the server and the session waits for its agent to come back (a restart, a dropped network). */
+  agentAway(): boolean;
   /** The ICE configuration for one viewer (TURN credentials are per viewer and short-lived). */
   p2pSettings(viewerId: string): P2PSettings;
   /** Sends a control message to the agent; false when no agent is connected. */
@@ -102,6 +104,17 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
     v.bytes += sendJson(v.ws, m);
   };
 
+  /**
+   * Why P2P is refused now. An agent away is no verdict on P2P: its viewers
+   * are told so (ERR_AGENT_OFFLINE) and try again, while ERR_P2P_DISABLED ends
+   * their attempts for the page's life.
+   */
+  const refusal = (session: SignalingSession): { code: SignalingErrorCode; message: string } | undefined => {
+    if (session.p2pEnabled()) return undefined;
+    if (session.agentAway()) return { code: 'ERR_AGENT_OFFLINE', message: "the session's agent is not connected; P2P comes back with it" };
+    return { code: 'ERR_P2P_DISABLED', message: 'P2P is disabled for this session; the relay serves it' };
+  };
+
   const reject = (v: Viewer, code: SignalingErrorCode, message: string, close?: number) => {
     metrics.signalingRejected.inc({ code });
     sendToViewer(v, { type: 'error', code, message });
@@ -112,9 +125,10 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
     acceptViewer(ws, session, address) {
       let viewers = sessions.get(session.id);
       if (!viewers) sessions.set(session.id, (viewers = new Map()));
-      if (!session.p2pEnabled()) {
-        sendJson(ws, { type: 'error', code: 'ERR_P2P_DISABLED', message: 'P2P is disabled for this session; the relay serves it' });
-        ws.close(1000, 'p2p disabled');
+      const refused = refusal(session);
+      if (refused) {
+        sendJson(ws, { type: 'error', code: refused.code, message: refused.message });
+        ws.close(1000, refused.code);
         return;
       }
       const id = randomBytes(8).toString('hex');
@@ -167,7 +181,8 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
           return reject(viewer, 'ERR_INVALID_SIGNAL', err.message, viewer.invalid >= MAX_INVALID_SIGNALS ? CLOSE_POLICY : undefined);
         }
         if (message.type === 'offer') {
-          if (!session.p2pEnabled()) return reject(viewer, 'ERR_P2P_DISABLED', 'P2P is disabled for this session');
+          const refused = refusal(session);
+          if (refused) return reject(viewer, refused.code, refused.message);
           // One attempt per viewer: a striped viewer's later peer connections (`pc`) are part of it.
           if (message.pc === undefined) {
             viewer.offeredAt = Date.now();

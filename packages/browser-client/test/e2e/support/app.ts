@@ -44,7 +44,7 @@ export interface AppRequest {
   referer: string | undefined;
 }
 
-/** A GET the app holds before answering (FixtureApp.hold). */
+/** A request the app holds before it reads or answers it (FixtureApp.hold). */
 export interface HeldRequest {
   /** Resolves when the request reached the app. */
   readonly reached: Promise<void>;
@@ -56,8 +56,8 @@ export interface HeldRequest {
 
 export interface FixtureApp {
   port: number;
-  /** Holds the app's answer to the next GET of `path` (path and query) until released, at most `maxMs`. */
-  hold(path: string, maxMs: number): HeldRequest;
+  /** Holds the next `method` (default GET) request of `path` (path and query), unread and unanswered, until released, at most `maxMs`. */
+  hold(path: string, maxMs: number, method?: string): HeldRequest;
   /** Every request the app saw, in order. */
   requests: AppRequest[];
   /** Paths whose response was cut off (the client went away). */
@@ -86,9 +86,10 @@ export async function startApp(): Promise<FixtureApp> {
       aborted.push(req.path);
       events.emit('aborted', req.path);
     });
-    const hold = req.method === 'GET' ? holds.get(req.originalUrl) : undefined;
+    const key = `${req.method} ${req.originalUrl}`;
+    const hold = holds.get(key);
     if (!hold) return next();
-    holds.delete(req.originalUrl);
+    holds.delete(key);
     hold(next);
   });
   const sessionUser = (req: { headers: { cookie?: string | undefined } }): string | undefined => {
@@ -119,6 +120,18 @@ export async function startApp(): Promise<FixtureApp> {
         `<!doctype html><title>ws-at-load</title><script>window.pageName = 'ws-at-load'; const ws = new WebSocket('ws://' + location.host + '/ws', ['chat']); ws.onmessage = (e) => { window.wsAtLoad = JSON.parse(String(e.data)); ws.close(1000); };</script>`,
       ),
   );
+  // A page whose script aims at the app's own port, as a dev server's live reload does (Hugo: ws://<page host>:1313/livereload):
+  // a WebSocket on the page's host and a fetch() of localhost; window.portWs / window.portFetch get what each came to,
+  // window.otherPortFetch what a fetch() of localhost on another port came to.
+  app.get('/port-page', (req, res) => {
+    const port = Number(req.socket.localPort);
+    res.type('html').send(`<!doctype html><title>port-page</title><script>
+window.portFetch = fetch('http://localhost:${port}/api/hello?via=app-port').then((r) => r.json().then((j) => ({ transport: r.headers.get('x-wingman-transport'), query: j.query })), (e) => ({ error: String(e) }));
+window.otherPortFetch = fetch('http://localhost:${port === 65535 ? 1 : port + 1}/api/hello').then((r) => ({ status: r.status }), (e) => ({ error: e.name }));
+window.portWs = new Promise((resolve) => { const ws = new WebSocket('ws://' + location.hostname + ':${port}/ws?from=app-port'); ws.onmessage = () => { resolve({ url: ws.url }); ws.close(1000); }; ws.onerror = () => resolve({ error: 'error' }); });
+window.pageName = 'port-page';
+</script>`);
+  });
   // A page with 20 subresources (10 scripts, 10 images): what "page load" benchmarks load.
   app.get('/gallery', (_req, res) => {
     const items = Array.from({ length: 10 }, (_, i) => `<script src="/asset/s${i}.js"></script><img src="/asset/i${i}.svg" width="8" height="8">`).join('');
@@ -317,7 +330,8 @@ self.addEventListener('fetch', (e) => { if (new URL(e.request.url).pathname === 
   });
   return {
     port: (server.address() as AddressInfo).port,
-    hold(path, maxMs) {
+    hold(path, maxMs, method = 'GET') {
+      const key = `${method} ${path}`;
       let state: 'waiting' | 'holding' | 'answered' = 'waiting';
       let answer = () => undefined as void;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -325,12 +339,12 @@ self.addEventListener('fetch', (e) => { if (new URL(e.request.url).pathname === 
       const reached = new Promise<void>((resolve) => (reachedNow = resolve));
       const release = () => {
         if (state === 'answered') return;
-        if (state === 'waiting') holds.delete(path);
+        if (state === 'waiting') holds.delete(key);
         state = 'answered';
         clearTimeout(timer);
         answer();
       };
-      holds.set(path, (next) => {
+      holds.set(key, (next) => {
         state = 'holding';
         answer = next;
         reachedNow();

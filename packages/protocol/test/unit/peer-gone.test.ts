@@ -1,0 +1,48 @@
+import { Connection, peerGone } from '../../src';
+import { connectedPair, tick, waitFor } from './pair';
+
+/**
+ * A client whose messages vanish on the way (its peer is gone) while the
+ * peer's still arrive: `talk()` makes the peer send one (a PING of its own).
+ */
+async function halfDeadPair(): Promise<{ client: Connection; talk(): void }> {
+  let client!: Connection;
+  const server = new Connection({
+    role: 'server',
+    transport: { send: (m) => void setImmediate(() => client.receive(m.slice())), bufferedAmount: () => 0, close: () => undefined },
+  });
+  client = new Connection({ role: 'client', transport: { send: () => undefined, bufferedAmount: () => 0, close: () => undefined } });
+  // The peer's HELLO, before any check starts.
+  await waitFor(() => client.bytesReceived > 0, 'the peer’s HELLO');
+  return { client, talk: () => void server.ping(60_000).catch(() => undefined) };
+}
+
+describe('peerGone', () => {
+  it('says a peer that answers the PING is there', async () => {
+    const pair = connectedPair();
+    await expect(peerGone(pair.client, 1_000)).resolves.toBe(false);
+    pair.close();
+  });
+
+  it('says a peer from which nothing came back within the timeout is gone', async () => {
+    const { client } = await halfDeadPair();
+    const started = Date.now();
+    await expect(peerGone(client, 50)).resolves.toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+  });
+
+  it('keeps a peer whose PONG is late but whose other bytes arrived meanwhile', async () => {
+    const half = await halfDeadPair();
+    const gone = peerGone(half.client, 50);
+    half.talk();
+    await expect(gone).resolves.toBe(false);
+  });
+
+  it('says a connection that closed during the check is gone', async () => {
+    const pair = connectedPair();
+    const gone = peerGone(pair.client, 1_000);
+    pair.close();
+    await tick();
+    await expect(gone).resolves.toBe(true);
+  });
+});
