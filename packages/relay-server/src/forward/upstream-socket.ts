@@ -37,6 +37,15 @@ export const HTTP_CLIENT_FAULT = 'WINGMAN_HTTP_CLIENT_FAULT';
 
 type Emit = (event: string | symbol, ...args: unknown[]) => boolean;
 type Read = (size?: number) => unknown;
+type Write = (...args: unknown[]) => boolean;
+
+/** Set on the error of a connection that closed after carrying a response and before any byte of the next one. */
+const CLOSED_UNANSWERED_ON_REUSE = Symbol('closed unanswered on reuse');
+
+/** Whether `err` ended a request on a reused connection that the app closed before any byte of its answer. */
+export function closedUnansweredOnReuse(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[CLOSED_UNANSWERED_ON_REUSE] === true;
+}
 
 /** undici's own connector (same defaults as a Pool without `connect`), its sockets guarded. */
 export function guardedConnector(): buildConnector.connector {
@@ -61,9 +70,13 @@ function parserPaused(socket: Socket): boolean {
 
 /** Installs the guards on one socket, before the client adds its listeners. */
 export function guardSocket(socket: Socket): void {
-  const target = socket as unknown as { emit: Emit; read: Read };
+  const target = socket as unknown as { emit: Emit; read: Read; write: Write };
   const emit = target.emit;
   const read = target.read;
+  const write = target.write;
+  /** What the socket had read when the current request's first bytes went out (one request at a time: pipelining 1). */
+  let readAtRequest = 0;
+  let readAtLastWrite = -1;
   const allowHalfOpen = socket.allowHalfOpen;
   let endHeld = false;
   let checkQueued = false;
@@ -88,7 +101,17 @@ export function guardSocket(socket: Socket): void {
     return read.call(this, size);
   };
 
+  target.write = function (this: Socket, ...args: unknown[]) {
+    // The first write since bytes last arrived starts a request: the previous response was read whole.
+    if (this.bytesRead !== readAtLastWrite) readAtRequest = readAtLastWrite = this.bytesRead;
+    return write.apply(this, args);
+  };
+
   target.emit = function (this: Socket, event: string | symbol, ...args: unknown[]) {
+    // Whatever ends the connection ('other side closed', ECONNRESET, EPIPE) reaches undici as an 'error' of the socket.
+    if (event === 'error' && readAtRequest > 0 && this.bytesRead === readAtRequest && typeof args[0] === 'object' && args[0] !== null) {
+      Object.defineProperty(args[0], CLOSED_UNANSWERED_ON_REUSE, { value: true });
+    }
     if (event === 'end' && parserPaused(socket)) {
       endHeld = true;
       // Node ends a socket's own side right after its 'end' unless it is half-open: not before the 'end' is out.
