@@ -1,6 +1,6 @@
 /**
  * Responses framed the way servers frame them at HTTP's edges
- * (support/zoo/edge-app.ts: trailers, `103 Early Hints`, uploads, HEAD,
+ * (test/helpers/edge-app.ts: trailers, `103 Early Hints`, uploads, HEAD,
  * 204 and 304 with and without a stray
  * body, a body cut by a closed connection, and a server that closes a
  * keep-alive connection as it is reused), behind `wingman http`: a page in
@@ -12,7 +12,7 @@
 import { killAll } from '../../../../test/helpers/processes';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
 import { ZOO_BODY_BYTES } from './support/zoo/docroot';
-import { startEdgeApp, type EdgeApp } from './support/zoo/edge-app';
+import { startEdgeApp, type EdgeApp } from '../../../../test/helpers/edge-app';
 import { offPath, withoutPath, type PageOutcome, type ZooRequest } from './support/zoo/page-fetches';
 import { directRun, p2pHostFate, shareApp, shellRun, type SharedApp } from './support/zoo/zoo-run';
 

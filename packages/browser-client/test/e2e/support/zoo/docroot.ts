@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { patternBytes } from './edge-app';
+import { patternBytes } from '../../../../../../test/helpers/fixture-app';
 
 /**
  * Body sizes every zoo case downloads: empty, one byte, one protocol frame

@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { patternBlock } from '../../../../../../test/helpers/fixture-app';
+import { patternBytes } from './fixture-app';
 
 export interface EdgeApp {
   port: number;
@@ -29,13 +29,6 @@ export interface EdgeApp {
 
 /** The page the shell's frame shows: `window.pageName = 'edge'`. */
 const INDEX = '<!doctype html><html><head><meta charset="utf-8"><title>edge</title></head><body><script>window.pageName = "edge";</script></body></html>';
-
-/** The first `n` bytes of the fixture pattern (test/helpers/fixture-app.ts), as one buffer. */
-export function patternBytes(n: number): Buffer {
-  const blocks: Buffer[] = [];
-  for (let i = 0, left = n; left > 0; i++, left -= 65536) blocks.push(left >= 65536 ? patternBlock(i) : patternBlock(i).subarray(0, left));
-  return Buffer.concat(blocks, n);
-}
 
 interface Request {
   method: string;
