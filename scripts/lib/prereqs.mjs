@@ -122,6 +122,11 @@ export function checkTestPrerequisites({ root, lab }) {
   if (!hasDebianPythonModule('django')) missingApt.push(['python3 module django', 'python3-django']);
   // Stock Flask (Debian's) is the app of the framework tests.
   if (!hasDebianPythonModule('flask')) missingApt.push(['python3 module flask', 'python3-flask']);
+  // The server zoo's stock servers (packages/browser-client/test/e2e/server-zoo.test.ts).
+  if (!hasCommand('php')) missingApt.push(['php', 'php-cli']);
+  if (!hasCommand('busybox')) missingApt.push(['busybox', 'busybox']);
+  if (!hasCommand('nginx')) missingApt.push(['nginx', 'nginx']);
+  if (!hasCommand('lighttpd')) missingApt.push(['lighttpd', 'lighttpd']);
   if (!hasCommand('unshare')) missingApt.push(['unshare', 'util-linux']);
   if (!hasCommand('ip')) missingApt.push(['ip', 'iproute2']);
   // TLS tests: a throwaway CA (openssl), trusted by Chromium through an NSS database (certutil).
