@@ -9,7 +9,9 @@
  * a route closes.
  *
  * With `closeReused`, every connection serves one request, and the next
- * request that arrives on it closes it unanswered: an idle keep-alive
+ * request that arrives on it closes it unanswered (`'close'`: a FIN;
+ * `'reset'`: an RST, as a request written to a socket its peer has
+ * already closed meets): an idle keep-alive
  * connection the server closes just as a client reuses it (nginx's
  * `keepalive_timeout`, Node's `keepAliveTimeout`), made certain rather than
  * a race the test would have to win.
@@ -127,6 +129,10 @@ function answer(socket: Socket, req: Request): boolean {
         ],
         Buffer.from('stray'),
       );
+    case '/hang-up':
+      // No answer at all: the connection closes on the request.
+      socket.destroy();
+      return false;
     case '/cut':
       // Half the announced body, then the connection closes.
       socket.end(
@@ -166,7 +172,7 @@ function answer(socket: Socket, req: Request): boolean {
 }
 
 /** Reads requests off one connection (Content-Length bodies only: what browsers and the agent send here) and answers them in order. */
-function serveConnection(socket: Socket, requests: string[], closeReused: boolean, onClosedReused: () => void): void {
+function serveConnection(socket: Socket, requests: string[], closeReused: EdgeAppOptions['closeReused'], onClosedReused: () => void): void {
   let buffered = Buffer.alloc(0);
   let served = 0;
   let pending: { req: Request; length: number } | undefined;
@@ -182,9 +188,9 @@ function serveConnection(socket: Socket, requests: string[], closeReused: boolea
         const [method = '', target = ''] = line.split(' ');
         const headers = new Map(fields.map((f) => [f.slice(0, f.indexOf(':')).trim().toLowerCase(), f.slice(f.indexOf(':') + 1).trim()]));
         requests.push(`${method} ${target}`);
-        if (closeReused && served > 0) {
+        if (closeReused !== undefined && served > 0) {
           onClosedReused();
-          return void socket.destroy();
+          return void (closeReused === 'reset' ? socket.resetAndDestroy() : socket.destroy());
         }
         pending = { req: { method, target, headers, body: Buffer.alloc(0) }, length: Number(headers.get('content-length') ?? '0') };
         // RFC 9110 §10.1.1: a client that sent `Expect: 100-continue` waits for this before it sends the body.
@@ -201,14 +207,19 @@ function serveConnection(socket: Socket, requests: string[], closeReused: boolea
   });
 }
 
-export async function startEdgeApp(options: { closeReused?: boolean } = {}): Promise<EdgeApp> {
+export interface EdgeAppOptions {
+  /** Close each connection, unanswered, when its second request arrives: with a FIN or with an RST. Default: keep-alive. */
+  closeReused?: 'close' | 'reset';
+}
+
+export async function startEdgeApp(options: EdgeAppOptions = {}): Promise<EdgeApp> {
   const requests: string[] = [];
   let closedOnReuse = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    serveConnection(socket, requests, options.closeReused === true, () => closedOnReuse++);
+    serveConnection(socket, requests, options.closeReused, () => closedOnReuse++);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

@@ -45,7 +45,8 @@ export function resendOnStaleConnection(
     onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
     onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
     onResponseError(controller, error) {
-      if (!answered && !controller.aborted && resends < STALE_CONNECTION_RESENDS && closedUnansweredOnReuse(error)) {
+      // No controller when the connection never opened (undici errors the request from its connect callback).
+      if (!answered && controller?.aborted !== true && resends < STALE_CONNECTION_RESENDS && closedUnansweredOnReuse(error)) {
         resends++;
         return send(options, resending);
       }
