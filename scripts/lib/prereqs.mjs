@@ -127,6 +127,8 @@ export function checkTestPrerequisites({ root, lab }) {
   if (!hasCommand('busybox')) missingApt.push(['busybox', 'busybox']);
   if (!hasCommand('nginx')) missingApt.push(['nginx', 'nginx']);
   if (!hasCommand('lighttpd')) missingApt.push(['lighttpd', 'lighttpd']);
+  // Debian's MkDocs (its /usr/bin/mkdocs, not a pip one on PATH): live reload over P2P (mkdocs-live-reload.test.ts in the browser client's e2e).
+  if (!existsSync('/usr/bin/mkdocs')) missingApt.push(['/usr/bin/mkdocs', 'mkdocs']);
   if (!hasCommand('unshare')) missingApt.push(['unshare', 'util-linux']);
   if (!hasCommand('ip')) missingApt.push(['ip', 'iproute2']);
   // TLS tests: a throwaway CA (openssl), trusted by Chromium through an NSS database (certutil).
