@@ -24,16 +24,33 @@ const bodies = (route: string) => ZOO_BODY_BYTES.map((n) => get(`${route}?n=${n}
 /** A body after each answer that leaves the connection in doubt: the page's next request must not pay for it. */
 const thenBody = (request: ZooRequest): ZooRequest[] => [request, get('/bytes?n=70000')];
 
-const CASES: ReadonlyArray<readonly [string, EdgeAppOptions, ZooRequest[]]> = [
-  ['a chunked body with trailers', {}, [...bodies('/trailers'), { method: 'HEAD', target: '/trailers?n=5000' }]],
-  ['a 103 Early Hints before the response', {}, bodies('/early-hints')],
-  ['uploads of several sizes', {}, [0, 1, 70_000, 1_000_000].map((n): ZooRequest => ({ method: 'POST', target: '/upload', uploadBytes: n }))],
-  ['HEAD', {}, [{ method: 'HEAD', target: '/bytes?n=1000000' }, ...thenBody({ method: 'HEAD', target: '/bytes?n=0' })]],
-  ['204 and 304 without a body', {}, [...thenBody(get('/204')), ...thenBody(get('/304'))]],
-  ['204 and 304 with a stray body', {}, [...thenBody(get('/204-with-body')), ...thenBody(get('/304-with-body'))]],
-  ['a body cut by the closed connection', {}, [...thenBody(get('/cut?n=1000000')), ...thenBody(get('/cut-chunked?n=1000000'))]],
-  ['a server that closes each keep-alive connection as it is reused', { closeReused: 'close' }, bodies('/bytes')],
-  ['a server that resets each keep-alive connection as it is reused', { closeReused: 'reset' }, bodies('/bytes')],
+interface EdgeCase {
+  app: EdgeAppOptions;
+  requests: ZooRequest[];
+  /** The requests a page straight on the app sees fail (the error the shell's page must see too). Default none. */
+  failDirect?: string[];
+}
+
+const CASES: ReadonlyArray<readonly [string, EdgeCase]> = [
+  ['a chunked body with trailers', { app: {}, requests: [...bodies('/trailers'), { method: 'HEAD', target: '/trailers?n=5000' }] }],
+  ['a 103 Early Hints before the response', { app: {}, requests: bodies('/early-hints') }],
+  [
+    'uploads of several sizes',
+    { app: {}, requests: [0, 1, 70_000, 1_000_000].map((n): ZooRequest => ({ method: 'POST', target: '/upload', uploadBytes: n })) },
+  ],
+  ['HEAD', { app: {}, requests: [{ method: 'HEAD', target: '/bytes?n=1000000' }, ...thenBody({ method: 'HEAD', target: '/bytes?n=0' })] }],
+  ['204 and 304 without a body', { app: {}, requests: [...thenBody(get('/204')), ...thenBody(get('/304'))] }],
+  ['204 and 304 with a stray body', { app: {}, requests: [...thenBody(get('/204-with-body')), ...thenBody(get('/304-with-body'))] }],
+  [
+    'a body cut by the closed connection',
+    {
+      app: {},
+      requests: [...thenBody(get('/cut?n=1000000')), ...thenBody(get('/cut-chunked?n=1000000'))],
+      failDirect: ['GET /cut?n=1000000', 'GET /cut-chunked?n=1000000'],
+    },
+  ],
+  ['a server that closes each keep-alive connection as it is reused', { app: { closeReused: 'close' }, requests: bodies('/bytes') }],
+  ['a server that resets each keep-alive connection as it is reused', { app: { closeReused: 'reset' }, requests: bodies('/bytes') }],
 ];
 
 let browser: LaunchedChromium;
@@ -49,7 +66,7 @@ afterAll(async () => {
   await noRtc?.close();
 });
 
-describe.each(CASES)('%s, behind wingman http', (_name, appOptions, requests) => {
+describe.each(CASES)('%s, behind wingman http', (_name, { app: appOptions, requests, failDirect = [] }) => {
   let app: EdgeApp;
   let shared: SharedApp;
   let direct: PageOutcome[];
@@ -68,6 +85,7 @@ describe.each(CASES)('%s, behind wingman http', (_name, appOptions, requests) =>
   });
 
   it('reaches the page over P2P as it does direct, and the P2P host lives', async () => {
+    expect(direct.filter((o) => o.error !== undefined).map((o) => o.request)).toEqual(failDirect);
     const p2p = await shellRun(browser, shared, '/', 'edge', 'p2p', requests);
     expect(p2pHostFate(shared.agent)).toEqual({ endings: [], hosts: 1 });
     expect(offPath(p2p, 'p2p')).toEqual([]);
