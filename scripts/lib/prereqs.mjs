@@ -32,6 +32,11 @@ function hasDebianPythonModule(module) {
   return spawnSync('/usr/bin/python3', ['-c', `import ${module}`], { stdio: 'ignore', timeout: 10_000 }).status === 0;
 }
 
+/** Whether Debian's Ruby (/usr/bin/ruby) loads `library`. */
+function hasDebianRubyLibrary(library) {
+  return spawnSync('/usr/bin/ruby', ['-e', `require ${JSON.stringify(library)}`], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+}
+
 export function hasCommand(name) {
   const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin', '/usr/bin', '/bin']);
   return dirs.some((dir) => {
@@ -127,6 +132,8 @@ export function checkTestPrerequisites({ root, lab }) {
   if (!hasCommand('busybox')) missingApt.push(['busybox', 'busybox']);
   if (!hasCommand('nginx')) missingApt.push(['nginx', 'nginx']);
   if (!hasCommand('lighttpd')) missingApt.push(['lighttpd', 'lighttpd']);
+  // Ruby's WEBrick (`ruby -run -e httpd`), Debian's ruby with ruby-webrick (Ruby 3 ships it apart).
+  if (!hasDebianRubyLibrary('webrick')) missingApt.push(['ruby library webrick', 'ruby ruby-webrick']);
   // Debian's MkDocs (its /usr/bin/mkdocs, not a pip one on PATH): live reload over P2P (mkdocs-live-reload.test.ts in the browser client's e2e).
   if (!existsSync('/usr/bin/mkdocs')) missingApt.push(['/usr/bin/mkdocs', 'mkdocs']);
   if (!hasCommand('unshare')) missingApt.push(['unshare', 'util-linux']);

@@ -38,9 +38,12 @@ let browser: LaunchedChromium;
 /** How many times MkDocs said it reloads browsers so far. */
 let reloads = 0;
 
+/** The site's one page, `/` (MkDocs' `index`). */
+const PAGE = 'index';
+
 /** The page's Markdown: its script names the version, which the test waits for. */
 const writePage = (version: string) =>
-  writeFileSync(join(dir, 'docs', 'index.md'), `# Zoo\n\n<script>window.pageName = ${JSON.stringify(version)};</script>\n`);
+  writeFileSync(join(dir, 'docs', `${PAGE}.md`), `# Zoo\n\n<script>window.pageName = ${JSON.stringify(version)};</script>\n`);
 
 beforeAll(async () => {
   try {

@@ -1,7 +1,8 @@
 /**
  * Stock HTTP servers a developer shares as they are (support/zoo/stock-servers.ts:
- * `php -S`, `busybox httpd`, nginx with keep-alive and with `Connection:
- * close`, lighttpd), each behind `wingman http`: a page downloads bodies
+ * `python3 -m http.server`, Ruby's WEBrick, `php -S`, `busybox httpd`, and
+ * nginx and lighttpd each with keep-alive and with `Connection: close`),
+ * each behind `wingman http`: a page downloads bodies
  * of several sizes (support/zoo/docroot.ts), a HEAD and a missing file in
  * Chromium, straight from the server and through the session's shell over
  * P2P and over the Service Worker's relay. Through Wingman the page sees
@@ -20,7 +21,7 @@ jest.setTimeout(120_000);
 const REQUESTS: ZooRequest[] = [
   ...ZOO_BODY_BYTES.map((n): ZooRequest => ({ method: 'GET', target: `/body-${n}.bin` })),
   { method: 'HEAD', target: '/body-1000000.bin' },
-  { method: 'GET', target: '/missing.bin' },
+  { method: 'GET', target: '/missing.bin', statusOnly: true },
   // Again after the 404: the server's connection (kept or closed) serves the next body as the first.
   { method: 'GET', target: '/body-65537.bin' },
 ];

@@ -13,6 +13,12 @@ export interface ZooRequest {
   target: string;
   /** POST: a body of this many bytes of the fixture pattern (the page builds it the same way every time). */
   uploadBytes?: number;
+  /**
+   * Only the status counts: the body may name the address the page used (a
+   * server's error page: WEBrick's names the X-Forwarded-Host, the session's
+   * through Wingman), which differs from the direct run by design.
+   */
+  statusOnly?: boolean;
 }
 
 export interface PageOutcome {
@@ -35,7 +41,7 @@ export function pageFetches(target: AnyPage | AnyFrame, requests: ZooRequest[]):
     async (requests) => {
       const hex = (buf: ArrayBuffer) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
       const outcomes: PageOutcome[] = [];
-      for (const { method, target, uploadBytes } of requests) {
+      for (const { method, target, uploadBytes, statusOnly } of requests) {
         const request = `${method} ${target}${uploadBytes === undefined ? '' : ` (${uploadBytes} bytes up)`}`;
         let body: Uint8Array<ArrayBuffer> | undefined;
         if (uploadBytes !== undefined) {
@@ -48,10 +54,12 @@ export function pageFetches(target: AnyPage | AnyFrame, requests: ZooRequest[]):
           const r = await fetch(target, { method, cache: 'no-store', ...(body ? { body } : {}) });
           outcome.status = r.status;
           outcome.transport = r.headers.get('x-wingman-transport');
-          outcome.contentLength = r.headers.get('content-length');
           const bytes = await r.arrayBuffer();
-          outcome.bytes = bytes.byteLength;
-          outcome.sha256 = hex(await crypto.subtle.digest('SHA-256', bytes));
+          if (!statusOnly) {
+            outcome.contentLength = r.headers.get('content-length');
+            outcome.bytes = bytes.byteLength;
+            outcome.sha256 = hex(await crypto.subtle.digest('SHA-256', bytes));
+          }
         } catch (err) {
           outcome.error = `${(err as Error).name}: ${(err as Error).message}`;
         }
