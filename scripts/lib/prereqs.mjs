@@ -134,8 +134,9 @@ export function checkTestPrerequisites({ root, lab }) {
   if (!hasCommand('lighttpd')) missingApt.push(['lighttpd', 'lighttpd']);
   // Ruby's WEBrick (`ruby -run -e httpd`), Debian's ruby with ruby-webrick (Ruby 3 ships it apart).
   if (!hasDebianRubyLibrary('webrick')) missingApt.push(['ruby library webrick', 'ruby ruby-webrick']);
-  // Debian's MkDocs (its /usr/bin/mkdocs, not a pip one on PATH): live reload over P2P (mkdocs-live-reload.test.ts in the browser client's e2e).
+  // Debian's MkDocs and Hugo (their /usr/bin ones, not a pip one on PATH): live reload over P2P (live-reload.test.ts in the browser client's e2e).
   if (!existsSync('/usr/bin/mkdocs')) missingApt.push(['/usr/bin/mkdocs', 'mkdocs']);
+  if (!existsSync('/usr/bin/hugo')) missingApt.push(['/usr/bin/hugo', 'hugo']);
   if (!hasCommand('unshare')) missingApt.push(['unshare', 'util-linux']);
   if (!hasCommand('ip')) missingApt.push(['ip', 'iproute2']);
   // TLS tests: a throwaway CA (openssl), trusted by Chromium through an NSS database (certutil).
