@@ -4,8 +4,9 @@
  * 204 and 304 with and without a stray
  * body, a body cut by a closed connection, and a server that closes a
  * keep-alive connection as it is reused), behind `wingman http`: a page in
- * Chromium makes the same requests straight on the app and through the
- * session's shell over P2P and over the Service Worker's relay, and sees
+ * Chromium makes the same requests straight on the app, through the
+ * session's shell over P2P and over the Service Worker's relay, and on the
+ * plain relay (a `--no-p2p` session: no shell), and sees
  * the same thing (status, length, SHA-256, or the same error), every answer
  * over the path the shell is on; the agent's P2P host never ends.
  */
@@ -14,7 +15,7 @@ import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from 
 import { ZOO_BODY_BYTES } from './support/zoo/docroot';
 import { startEdgeApp, type EdgeApp, type EdgeAppOptions } from '../../../../test/helpers/edge-app';
 import { offPath, withoutPath, type PageOutcome, type ZooRequest } from './support/zoo/page-fetches';
-import { directRun, p2pHostFate, shareApp, shellRun, type SharedApp } from './support/zoo/zoo-run';
+import { p2pHostFate, pageRun, shareApp, shellRun, type SharedApp } from './support/zoo/zoo-run';
 
 jest.setTimeout(120_000);
 
@@ -69,12 +70,14 @@ afterAll(async () => {
 describe.each(CASES)('%s, behind wingman http', (_name, { app: appOptions, requests, failDirect = [] }) => {
   let app: EdgeApp;
   let shared: SharedApp;
+  let plain: SharedApp;
   let direct: PageOutcome[];
 
   beforeAll(async () => {
     app = await startEdgeApp(appOptions);
     shared = await shareApp(app.port);
-    direct = withoutPath(await directRun(browser, app.port, '/', requests));
+    plain = await shareApp(app.port, ['--no-p2p']);
+    direct = withoutPath(await pageRun(browser, `http://127.0.0.1:${app.port}/`, requests));
   });
 
   afterAll(async () => {
@@ -96,6 +99,12 @@ describe.each(CASES)('%s, behind wingman http', (_name, { app: appOptions, reque
 
   it("reaches the page over the Service Worker's relay as it does direct", async () => {
     const relay = await shellRun(noRtc, shared, '/', 'edge', 'relay', requests);
+    expect(offPath(relay, 'relay')).toEqual([]);
+    expect(withoutPath(relay)).toEqual(direct);
+  });
+
+  it('reaches the page over the plain relay (--no-p2p: no shell) as it does direct', async () => {
+    const relay = await pageRun(browser, `${plain.origin}/`, requests);
     expect(offPath(relay, 'relay')).toEqual([]);
     expect(withoutPath(relay)).toEqual(direct);
   });

@@ -4,8 +4,9 @@
  * nginx and lighttpd each with keep-alive and with `Connection: close`),
  * each behind `wingman http`: a page downloads bodies
  * of several sizes (support/zoo/docroot.ts), a HEAD and a missing file in
- * Chromium, straight from the server and through the session's shell over
- * P2P and over the Service Worker's relay. Through Wingman the page sees
+ * Chromium, straight from the server, through the session's shell over
+ * P2P and over the Service Worker's relay, and on the plain relay (a
+ * `--no-p2p` session: no shell). Through Wingman the page sees
  * what it sees direct (status, length, SHA-256, or the same error), every
  * answer over the path the shell is on, and the agent's P2P host never ends.
  */
@@ -14,7 +15,7 @@ import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from 
 import { writeDocroot, ZOO_BODY_BYTES, ZOO_PAGE, type Docroot } from './support/zoo/docroot';
 import { offPath, withoutPath, type PageOutcome, type ZooRequest } from './support/zoo/page-fetches';
 import { STOCK_SERVERS } from './support/zoo/stock-servers';
-import { directRun, p2pHostFate, shareApp, shellRun, type SharedApp } from './support/zoo/zoo-run';
+import { p2pHostFate, pageRun, shareApp, shellRun, type SharedApp } from './support/zoo/zoo-run';
 
 jest.setTimeout(120_000);
 
@@ -44,12 +45,14 @@ afterAll(async () => {
 
 describe.each(STOCK_SERVERS.map((s) => [s.name, s] as const))('%s behind wingman http', (_name, server) => {
   let shared: SharedApp;
+  let plain: SharedApp;
   let direct: PageOutcome[];
 
   beforeAll(async () => {
     const port = await server.start(docroot);
     shared = await shareApp(port);
-    direct = await directRun(browser, port, ZOO_PAGE, REQUESTS);
+    plain = await shareApp(port, ['--no-p2p']);
+    direct = await pageRun(browser, `http://127.0.0.1:${port}${ZOO_PAGE}`, REQUESTS);
   });
 
   afterAll(async () => {
@@ -68,6 +71,12 @@ describe.each(STOCK_SERVERS.map((s) => [s.name, s] as const))('%s behind wingman
 
   it("every body reaches the page over the Service Worker's relay as it does direct", async () => {
     const relay = await shellRun(noRtc, shared, ZOO_PAGE, 'zoo', 'relay', REQUESTS);
+    expect(offPath(relay, 'relay')).toEqual([]);
+    expect(withoutPath(relay)).toEqual(withoutPath(direct));
+  });
+
+  it('every body reaches the page over the plain relay (--no-p2p: no shell) as it does direct', async () => {
+    const relay = await pageRun(browser, `${plain.origin}${ZOO_PAGE}`, REQUESTS);
     expect(offPath(relay, 'relay')).toEqual([]);
     expect(withoutPath(relay)).toEqual(withoutPath(direct));
   });

@@ -16,16 +16,19 @@ export interface SharedApp {
   origin: string;
 }
 
-/** A tunnel server and `wingman http <port>` (public: opened by its host name). */
-export async function shareApp(port: number): Promise<SharedApp> {
+/** A tunnel server and `wingman http <port> [agentArgs]` (public: opened by its host name). */
+export async function shareApp(port: number, agentArgs: string[] = []): Promise<SharedApp> {
   const { port: serverPort } = await startServer({ LOG_LEVEL: 'warn' });
-  const { agent, sessionId } = await startAgent(`http://localhost:${serverPort}`, String(port));
+  const { agent, sessionId } = await startAgent(`http://localhost:${serverPort}`, String(port), {}, agentArgs);
   return { agent, origin: `http://${sessionId}.localhost:${serverPort}` };
 }
 
-/** The requests made by a page opened straight on the app at `page` (a path of the app). */
-export async function directRun(browser: LaunchedChromium, port: number, page: string, requests: ZooRequest[]): Promise<PageOutcome[]> {
-  await browser.page.goto(`http://127.0.0.1:${port}${page}`);
+/**
+ * The requests made by the page at `url`, a document with no shell: straight
+ * on the app, or a session shared with `--no-p2p` (the plain relay).
+ */
+export async function pageRun(browser: LaunchedChromium, url: string, requests: ZooRequest[]): Promise<PageOutcome[]> {
+  await browser.page.goto(url);
   return pageFetches(browser.page, requests);
 }
 
