@@ -3,7 +3,8 @@
  * their edges, written byte for byte on a raw TCP socket (node:http would
  * refuse or repair most of them): chunked bodies with trailers, a `103 Early
  * Hints` before the final response, an upload answered with its SHA-256
- * (after a `100 Continue` when the client sent `Expect: 100-continue`),
+ * (after a `100 Continue` when the client sent `Expect: 100-continue`; on
+ * `/unasked-continue`, after two it sends unasked, as RFC 9110 lets a server),
  * HEAD, 204 and 304 with and without the body a sloppy server sends
  * anyway, and a body cut mid-way by a closed connection. Keep-alive unless
  * a route closes.
@@ -101,7 +102,8 @@ function answer(socket: Socket, req: Request): boolean {
         ],
         patternBytes(n),
       );
-    case '/upload': {
+    case '/upload':
+    case '/unasked-continue': {
       // The app answers with the SHA-256 of what it received.
       const sha = createHash('sha256').update(req.body).digest('hex');
       return send(
@@ -195,6 +197,7 @@ function serveConnection(socket: Socket, requests: string[], closeReused: EdgeAp
         pending = { req: { method, target, headers, body: Buffer.alloc(0) }, length: Number(headers.get('content-length') ?? '0') };
         // RFC 9110 §10.1.1: a client that sent `Expect: 100-continue` waits for this before it sends the body.
         if (headers.get('expect')?.toLowerCase() === '100-continue') socket.write(head('100 Continue', []));
+        else if (target.startsWith('/unasked-continue')) socket.write(Buffer.concat([head('100 Continue', []), head('100 Continue', [])]));
       }
       if (buffered.length < pending.length) return;
       pending.req.body = buffered.subarray(0, pending.length);

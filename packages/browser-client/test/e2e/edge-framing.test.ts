@@ -1,6 +1,7 @@
 /**
  * Responses framed the way servers frame them at HTTP's edges
- * (test/helpers/edge-app.ts: trailers, `103 Early Hints`, uploads, HEAD,
+ * (test/helpers/edge-app.ts: trailers, `103 Early Hints`, a `100 Continue`
+ * nobody asked for, uploads, HEAD,
  * 204 and 304 with and without a stray
  * body, a body cut by a closed connection, and a server that closes a
  * keep-alive connection as it is reused), behind `wingman http`: a page in
@@ -35,6 +36,16 @@ interface EdgeCase {
 const CASES: ReadonlyArray<readonly [string, EdgeCase]> = [
   ['a chunked body with trailers', { app: {}, requests: [...bodies('/trailers'), { method: 'HEAD', target: '/trailers?n=5000' }] }],
   ['a 103 Early Hints before the response', { app: {}, requests: bodies('/early-hints') }],
+  [
+    'a 100 Continue the app sends unasked before its answer',
+    {
+      app: {},
+      requests: [
+        ...[0, 70_000].map((n): ZooRequest => ({ method: 'POST', target: '/unasked-continue', uploadBytes: n })),
+        ...thenBody(get('/unasked-continue')),
+      ],
+    },
+  ],
   [
     'uploads of several sizes',
     { app: {}, requests: [0, 1, 70_000, 1_000_000].map((n): ZooRequest => ({ method: 'POST', target: '/upload', uploadBytes: n })) },

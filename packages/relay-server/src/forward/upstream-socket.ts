@@ -31,6 +31,7 @@
  */
 import type { Socket } from 'node:net';
 import { buildConnector } from 'undici';
+import { createContinueSkipper } from './unasked-continue';
 
 /** The code of the error a connection is destroyed with after a listener of its socket threw: the agent's fault, not the app's. */
 export const HTTP_CLIENT_FAULT = 'WINGMAN_HTTP_CLIENT_FAULT';
@@ -68,6 +69,13 @@ function parserPaused(socket: Socket): boolean {
   return parser?.paused === true;
 }
 
+/** Whether `data`, written to the socket, is a request head: undici writes each as one string from its request line (`GET / HTTP/1.1`). */
+function isRequestHead(data: unknown): boolean {
+  if (typeof data !== 'string') return false;
+  const lineEnd = data.indexOf('\r\n');
+  return lineEnd > 0 && data.slice(0, lineEnd).endsWith(' HTTP/1.1');
+}
+
 /** Installs the guards on one socket, before the client adds its listeners. */
 export function guardSocket(socket: Socket): void {
   const target = socket as unknown as { emit: Emit; read: Read; write: Write };
@@ -77,6 +85,7 @@ export function guardSocket(socket: Socket): void {
   /** What the socket had read when the current request's first bytes went out (one request at a time: pipelining 1). */
   let readAtRequest = 0;
   let readAtLastWrite = -1;
+  const continues = createContinueSkipper();
   const allowHalfOpen = socket.allowHalfOpen;
   let endHeld = false;
   let checkQueued = false;
@@ -98,12 +107,14 @@ export function guardSocket(socket: Socket): void {
       checkQueued = true;
       process.nextTick(releaseEnd);
     }
-    return read.call(this, size);
+    const chunk = read.call(this, size);
+    return Buffer.isBuffer(chunk) ? continues.read(chunk) : chunk;
   };
 
   target.write = function (this: Socket, ...args: unknown[]) {
     // The first write since bytes last arrived starts a request: the previous response was read whole.
     if (this.bytesRead !== readAtLastWrite) readAtRequest = readAtLastWrite = this.bytesRead;
+    if (isRequestHead(args[0])) continues.requestWritten();
     return write.apply(this, args);
   };
 
