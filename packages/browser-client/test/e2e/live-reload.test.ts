@@ -1,19 +1,19 @@
 /**
  * Dev servers' live reload over P2P (support/zoo/dev-servers.ts: `mkdocs
- * serve`, `hugo server`), each behind `wingman http`: after an edit of the
- * site, the shell's frame shows the new page within a second of the server
- * saying it told its pages to reload, the shell stays on P2P, and the
- * agent's P2P host lives through it.
+ * serve`, `hugo server`), each run as it comes and shared with `wingman
+ * http`: after an edit of the site, the shell's frame shows the new page
+ * within a second of the server saying it told its pages to reload, the
+ * shell stays on P2P, and the agent's P2P host lives through it.
  */
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../../../test/helpers/ports';
-import { killAll, startAgent, startCommand, startServer, type Proc } from '../../../../test/helpers/processes';
+import { killAll, startCommand, type Proc } from '../../../../test/helpers/processes';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
 import { waitForApp, waitForTransport, WAIT_MS } from './support/shell';
 import { HUGO, MKDOCS, writeSite, type LiveReloadServer } from './support/zoo/dev-servers';
-import { p2pHostFate } from './support/zoo/zoo-run';
+import { p2pHostFate, shareApp, type SharedApp } from './support/zoo/zoo-run';
 
 jest.setTimeout(120_000);
 
@@ -37,8 +37,7 @@ afterAll(async () => {
 describe.each([MKDOCS, HUGO].map((s) => [s.name, s] as const))('%s behind wingman http', (_name, server: LiveReloadServer) => {
   let dir: string;
   let devServer: Proc;
-  let agent: Proc;
-  let origin: string;
+  let shared: SharedApp;
 
   beforeAll(async () => {
     try {
@@ -48,14 +47,10 @@ describe.each([MKDOCS, HUGO].map((s) => [s.name, s] as const))('%s behind wingma
     }
     dir = mkdtempSync(join(tmpdir(), 'wingman-live-reload-'));
     writeSite(server, dir, 'v1');
-    // The tunnel server first: a page of the session reaches the dev server on its port.
-    const { port: serverPort } = await startServer({ LOG_LEVEL: 'warn' });
     const port = await freePort();
-    devServer = startCommand(server.command, server.args(dir, port, serverPort));
+    devServer = startCommand(server.command, server.args(dir, port));
     await devServer.waitForLine(server.ready, { timeoutMs: 30_000, stream: 'both' });
-    const started = await startAgent(`http://localhost:${serverPort}`, String(port));
-    agent = started.agent;
-    origin = `http://${started.sessionId}.localhost:${serverPort}`;
+    shared = await shareApp(port);
   });
 
   afterAll(async () => {
@@ -65,7 +60,7 @@ describe.each([MKDOCS, HUGO].map((s) => [s.name, s] as const))('%s behind wingma
   });
 
   it("reloads the shell's frame over P2P within a second of the rebuild after an edit, and the P2P host lives", async () => {
-    await browser.page.goto(`${origin}/`);
+    await browser.page.goto(`${shared.origin}/`);
     await waitForApp(browser.page, 'v1');
     await waitForTransport(browser.page, 'p2p');
     // Rebuild lines before the edit do not count.
@@ -83,6 +78,6 @@ describe.each([MKDOCS, HUGO].map((s) => [s.name, s] as const))('%s behind wingma
     ]);
     expect(shown - rebuilt).toBeLessThan(RELOAD_AFTER_REBUILD_MS);
     expect((await waitForTransport(browser.page, 'p2p')).transport).toBe('p2p');
-    expect(p2pHostFate(agent)).toEqual({ endings: [], hosts: 1 });
+    expect(p2pHostFate(shared.agent)).toEqual({ endings: [], hosts: 1 });
   });
 });

@@ -14,8 +14,8 @@ export interface LiveReloadServer {
   pkg: string;
   /** The site's files, its page naming `version`: path in the site → content. */
   site(version: string): Record<string, string>;
-  /** Its arguments to serve the site in `dir` on 127.0.0.1:port, for a page that reaches it at `pagePort`. */
-  args(dir: string, port: number, pagePort: number): string[];
+  /** Its arguments to serve the site in `dir` on 127.0.0.1:port. */
+  args(dir: string, port: number): string[];
   /** The line it prints once it listens. */
   ready: RegExp;
   /** The line it prints once a rebuild is done and the pages are told to reload. */
@@ -55,10 +55,10 @@ export const MKDOCS: LiveReloadServer = {
 };
 
 /**
- * `hugo server`: its pages load `livereload.js`, which opens a WebSocket to
- * the page's host on the port Hugo names, and reload on its message after a
- * rebuild. That port is the app's own unless `--liveReloadPort` names the
- * one the page is reached on: here the session's (the tunnel server's).
+ * `hugo server`, unchanged: its pages load `livereload.js`, which opens a
+ * WebSocket to the page's host on Hugo's own port, and reload on its message
+ * after a rebuild. Behind Wingman the shim carries that socket to the
+ * session (docs/browser-client.md, "Ports in the page").
  */
 export const HUGO: LiveReloadServer = {
   name: 'hugo server',
@@ -68,7 +68,7 @@ export const HUGO: LiveReloadServer = {
     'hugo.toml': 'title = "Zoo"\n',
     'layouts/index.html': `<!doctype html><html><head><title>Zoo</title></head><body>${versionScript(version)}</body></html>\n`,
   }),
-  args: (dir, port, pagePort) => ['server', '--source', dir, '--bind', '127.0.0.1', '--port', String(port), '--liveReloadPort', String(pagePort)],
+  args: (dir, port) => ['server', '--source', dir, '--bind', '127.0.0.1', '--port', String(port)],
   ready: /Web Server is available/,
   rebuilt: /(Total|Rebuilt) in \d+ ms/,
 };
