@@ -32,6 +32,11 @@ function hasDebianPythonModule(module) {
   return spawnSync('/usr/bin/python3', ['-c', `import ${module}`], { stdio: 'ignore', timeout: 10_000 }).status === 0;
 }
 
+/** Whether Debian's Ruby (/usr/bin/ruby) loads `library`. */
+function hasDebianRubyLibrary(library) {
+  return spawnSync('/usr/bin/ruby', ['-e', `require ${JSON.stringify(library)}`], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+}
+
 export function hasCommand(name) {
   const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin', '/usr/bin', '/bin']);
   return dirs.some((dir) => {
@@ -122,6 +127,16 @@ export function checkTestPrerequisites({ root, lab }) {
   if (!hasDebianPythonModule('django')) missingApt.push(['python3 module django', 'python3-django']);
   // Stock Flask (Debian's) is the app of the framework tests.
   if (!hasDebianPythonModule('flask')) missingApt.push(['python3 module flask', 'python3-flask']);
+  // The server zoo's stock servers (packages/browser-client/test/e2e/server-zoo.test.ts).
+  if (!hasCommand('php')) missingApt.push(['php', 'php-cli']);
+  if (!hasCommand('busybox')) missingApt.push(['busybox', 'busybox']);
+  if (!hasCommand('nginx')) missingApt.push(['nginx', 'nginx']);
+  if (!hasCommand('lighttpd')) missingApt.push(['lighttpd', 'lighttpd']);
+  // Ruby's WEBrick (`ruby -run -e httpd`), Debian's ruby with ruby-webrick (Ruby 3 ships it apart).
+  if (!hasDebianRubyLibrary('webrick')) missingApt.push(['ruby library webrick', 'ruby ruby-webrick']);
+  // Debian's MkDocs and Hugo (their /usr/bin ones, not a pip one on PATH): live reload over P2P (live-reload.test.ts in the browser client's e2e).
+  if (!existsSync('/usr/bin/mkdocs')) missingApt.push(['/usr/bin/mkdocs', 'mkdocs']);
+  if (!existsSync('/usr/bin/hugo')) missingApt.push(['/usr/bin/hugo', 'hugo']);
   if (!hasCommand('unshare')) missingApt.push(['unshare', 'util-linux']);
   if (!hasCommand('ip')) missingApt.push(['ip', 'iproute2']);
   // TLS tests: a throwaway CA (openssl), trusted by Chromium through an NSS database (certutil).

@@ -44,6 +44,13 @@ export function writePattern(res: { write(b: Buffer): boolean; once(e: 'drain', 
   pump();
 }
 
+/** The first `n` bytes of the pattern, as one buffer (a file to serve, a body to write at once). */
+export function patternBytes(n: number): Buffer {
+  const blocks: Buffer[] = [];
+  for (let i = 0, left = n; left > 0; i++, left -= 65536) blocks.push(left >= 65536 ? patternBlock(i) : patternBlock(i).subarray(0, left));
+  return Buffer.concat(blocks, n);
+}
+
 export function patternSha256(totalBytes: number): string {
   const h = createHash('sha256');
   for (let i = 0, left = totalBytes; left > 0; i++, left -= 65536) h.update(left >= 65536 ? patternBlock(i) : patternBlock(i).subarray(0, left));

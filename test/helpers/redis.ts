@@ -5,8 +5,10 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { createServer } from 'node:net';
 import { spawnReady } from '../../scripts/lib/spawn-ready.mjs';
+import { freePort } from './ports';
+
+export { freePort };
 
 export const REDIS_BIN = '/usr/bin/redis-server';
 
@@ -14,18 +16,6 @@ export interface RedisProcess {
   url: string;
   child: ChildProcess;
   stop(): Promise<void>;
-}
-
-/** A free loopback port (listened on once, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** A throwaway redis-server on loopback (no persistence; `port` to start one again where a stopped one was); resolves once it accepts connections. */

@@ -242,6 +242,9 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   }
 
   function onResponse(c: Dispatcher.DispatchController, status: number): void {
+    // An informational response (`103 Early Hints`; RFC 9110 §15.2) is not the answer: the final one follows on the connection.
+    // A page cannot see one (fetch() and the Service Worker skip them), so it goes no further. (101 is ws-forward.ts's.)
+    if (status < 200) return;
     if (state !== 'waiting' || stream.closed) return void c.abort(new Error('the viewer side ended the request'));
     clearTimeout(headTimer);
     const raw = (c.rawHeaders ?? []) as Array<Buffer | string>;

@@ -31,12 +31,22 @@
  */
 import type { Socket } from 'node:net';
 import { buildConnector } from 'undici';
+import { createContinueSkipper } from './unasked-continue';
 
 /** The code of the error a connection is destroyed with after a listener of its socket threw: the agent's fault, not the app's. */
 export const HTTP_CLIENT_FAULT = 'WINGMAN_HTTP_CLIENT_FAULT';
 
 type Emit = (event: string | symbol, ...args: unknown[]) => boolean;
 type Read = (size?: number) => unknown;
+type Write = (...args: unknown[]) => boolean;
+
+/** Set on the error of a connection that closed after carrying a response and before any byte of the next one. */
+const CLOSED_UNANSWERED_ON_REUSE = Symbol('closed unanswered on reuse');
+
+/** Whether `err` ended a request on a reused connection that the app closed before any byte of its answer. */
+export function closedUnansweredOnReuse(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[CLOSED_UNANSWERED_ON_REUSE] === true;
+}
 
 /** undici's own connector (same defaults as a Pool without `connect`), its sockets guarded. */
 export function guardedConnector(): buildConnector.connector {
@@ -59,11 +69,23 @@ function parserPaused(socket: Socket): boolean {
   return parser?.paused === true;
 }
 
+/** Whether `data`, written to the socket, is a request head: undici writes each as one string from its request line (`GET / HTTP/1.1`). */
+function isRequestHead(data: unknown): boolean {
+  if (typeof data !== 'string') return false;
+  const lineEnd = data.indexOf('\r\n');
+  return lineEnd > 0 && data.slice(0, lineEnd).endsWith(' HTTP/1.1');
+}
+
 /** Installs the guards on one socket, before the client adds its listeners. */
 export function guardSocket(socket: Socket): void {
-  const target = socket as unknown as { emit: Emit; read: Read };
+  const target = socket as unknown as { emit: Emit; read: Read; write: Write };
   const emit = target.emit;
   const read = target.read;
+  const write = target.write;
+  /** What the socket had read when the current request's first bytes went out (one request at a time: pipelining 1). */
+  let readAtRequest = 0;
+  let readAtLastWrite = -1;
+  const continues = createContinueSkipper();
   const allowHalfOpen = socket.allowHalfOpen;
   let endHeld = false;
   let checkQueued = false;
@@ -85,10 +107,22 @@ export function guardSocket(socket: Socket): void {
       checkQueued = true;
       process.nextTick(releaseEnd);
     }
-    return read.call(this, size);
+    const chunk = read.call(this, size);
+    return Buffer.isBuffer(chunk) ? continues.read(chunk) : chunk;
+  };
+
+  target.write = function (this: Socket, ...args: unknown[]) {
+    // The first write since bytes last arrived starts a request: the previous response was read whole.
+    if (this.bytesRead !== readAtLastWrite) readAtRequest = readAtLastWrite = this.bytesRead;
+    if (isRequestHead(args[0])) continues.requestWritten();
+    return write.apply(this, args);
   };
 
   target.emit = function (this: Socket, event: string | symbol, ...args: unknown[]) {
+    // Whatever ends the connection ('other side closed', ECONNRESET, EPIPE) reaches undici as an 'error' of the socket.
+    if (event === 'error' && readAtRequest > 0 && this.bytesRead === readAtRequest && typeof args[0] === 'object' && args[0] !== null) {
+      Object.defineProperty(args[0], CLOSED_UNANSWERED_ON_REUSE, { value: true });
+    }
     if (event === 'end' && parserPaused(socket)) {
       endHeld = true;
       // Node ends a socket's own side right after its 'end' unless it is half-open: not before the 'end' is out.

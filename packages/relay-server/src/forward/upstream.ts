@@ -17,9 +17,13 @@
  * hold every connection: when requests wait and none has ended for
  * UPSTREAM_STALL_MS, the waiting ones go to connections of their own (the
  * overflow pool, without a limit), as every request did before.
+ *
+ * A request without a body that the app never answered because it closed a
+ * reused connection under it is sent again (stale-connection.ts).
  */
 import { Pool, type Dispatcher } from 'undici';
 import { UPSTREAM_KEEP_ALIVE_IDLE_MS } from './constants';
+import { resendOnStaleConnection } from './stale-connection';
 import { guardedConnector } from './upstream-socket';
 
 /**
@@ -122,17 +126,20 @@ export function createUpstream(origin: string, options: UpstreamOptions = {}): U
     for (const w of waiting.splice(0)) overflow.dispatch(w.options, w.handler);
   };
 
-  return {
-    dispatch(dispatchOptions, handler) {
-      if (closed) return overflow.dispatch(dispatchOptions, handler);
-      if (inFlight < limit) {
-        send(dispatchOptions, handler);
-        return true;
-      }
-      waiting.push({ options: dispatchOptions, handler });
-      stallTimer ??= setTimeout(checkStall, stallMs);
+  const route = (dispatchOptions: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean => {
+    if (closed) return overflow.dispatch(dispatchOptions, handler);
+    if (inFlight < limit) {
+      send(dispatchOptions, handler);
       return true;
-    },
+    }
+    waiting.push({ options: dispatchOptions, handler });
+    stallTimer ??= setTimeout(checkStall, stallMs);
+    return true;
+  };
+
+  return {
+    // A request the app closed a reused connection under, unanswered, goes through here again (stale-connection.ts).
+    dispatch: (dispatchOptions, handler) => route(dispatchOptions, resendOnStaleConnection(dispatchOptions, handler, route)),
     async close() {
       closed = true;
       if (stallTimer !== undefined) clearTimeout(stallTimer);

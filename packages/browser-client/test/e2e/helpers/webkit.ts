@@ -12,14 +12,12 @@
  * child frame, switched into for each call.
  */
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Builder, By, type WebDriver } from 'selenium-webdriver';
 import { startCommand, type Proc } from '../../../../../test/helpers/processes';
 // WebKitWebDriver takes no port 0 and does not print the one it got: a free one is chosen for it.
-import { freePort } from '../../../../../test/helpers/redis';
-import { until } from '../../../../../test/helpers/wait';
+import { freePort, waitForListening } from '../../../../../test/helpers/ports';
 import { assertLoopbackOnly } from './browser';
 
 /** Debian's `webkit2gtk-driver` package installs the driver here. */
@@ -36,15 +34,6 @@ export const WEBKIT_LAUNCH_TIMEOUT_MS = 30_000;
 
 /** Bound on one script run in the page (executeAsyncScript): the shell helpers' own waits are shorter. */
 export const WEBKIT_SCRIPT_TIMEOUT_MS = 30_000;
-
-/** True when something accepts a TCP connection on 127.0.0.1:port. */
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** The outcome of a script in the page, as it crosses WebDriver. */
 type Settled = { ok: true; value: unknown } | { ok: false; error: string };
@@ -220,7 +209,7 @@ export async function launchWebKit(options: LaunchWebKitOptions = {}): Promise<L
     const webDriver = startCommand(WEBKIT_DRIVER_PATH, [`--port=${port}`, '--host=local'], env);
     started.push(webDriver);
     // The driver prints nothing when it listens: poll its port.
-    await until(() => canConnect(port), { timeoutMs: WEBKIT_LAUNCH_TIMEOUT_MS, intervalMs: 50, what: `${WEBKIT_DRIVER_PATH} to listen on port ${port}` });
+    await waitForListening(port, WEBKIT_DRIVER_PATH, WEBKIT_LAUNCH_TIMEOUT_MS);
     driver = await new Builder()
       .usingServer(`http://127.0.0.1:${port}`)
       .withCapabilities({

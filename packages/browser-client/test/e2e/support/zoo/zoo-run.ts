@@ -1,0 +1,53 @@
+/**
+ * One zoo case: an app on a loopback port, shared with `wingman http`, and
+ * the same requests made by a page straight on the app and by the app's
+ * frame in the session's shell (over P2P, or over the Service Worker's
+ * relay in a browser without WebRTC). What the agent's P2P host did
+ * meanwhile is read from the agent (p2pHostEndings, its child processes).
+ */
+import { childPids, p2pHostEndings, startAgent, startServer, type Proc } from '../../../../../../test/helpers/processes';
+import type { LaunchedChromium } from '../../helpers/browser';
+import { waitForApp, waitForTransport } from '../shell';
+import { pageFetches, type PageOutcome, type ZooRequest } from './page-fetches';
+
+export interface SharedApp {
+  agent: Proc;
+  /** The session's origin: http://<id>.localhost:<port> */
+  origin: string;
+}
+
+/** A tunnel server and `wingman http <port> [agentArgs]` (public: opened by its host name). */
+export async function shareApp(port: number, agentArgs: string[] = []): Promise<SharedApp> {
+  const { port: serverPort } = await startServer({ LOG_LEVEL: 'warn' });
+  const { agent, sessionId } = await startAgent(`http://localhost:${serverPort}`, String(port), {}, agentArgs);
+  return { agent, origin: `http://${sessionId}.localhost:${serverPort}` };
+}
+
+/**
+ * The requests made by the page at `url`, a document with no shell: straight
+ * on the app, or a session shared with `--no-p2p` (the plain relay).
+ */
+export async function pageRun(browser: LaunchedChromium, url: string, requests: ZooRequest[]): Promise<PageOutcome[]> {
+  await browser.page.goto(url);
+  return pageFetches(browser.page, requests);
+}
+
+/** The requests made by the app's frame in the session's shell, once the shell is on `transport`. */
+export async function shellRun(
+  browser: LaunchedChromium,
+  shared: SharedApp,
+  page: string,
+  pageName: string,
+  transport: 'p2p' | 'relay',
+  requests: ZooRequest[],
+): Promise<PageOutcome[]> {
+  await browser.page.goto(`${shared.origin}${page}`);
+  const frame = await waitForApp(browser.page, pageName);
+  await waitForTransport(browser.page, transport);
+  return pageFetches(frame, requests);
+}
+
+/** How the agent's P2P host fared: every sign that it ended, and how many host processes run now (1: the first one, alive). */
+export function p2pHostFate(agent: Proc): { endings: string[]; hosts: number } {
+  return { endings: p2pHostEndings(agent), hosts: childPids(agent.child.pid!).length };
+}

@@ -1,0 +1,69 @@
+/**
+ * A `100 Continue` the app sends before its answer although nobody asked
+ * for one (the agent never forwards `Expect`: the viewer's body is already
+ * on its way) is skipped before the HTTP client reads it. RFC 9110 §15.2: a
+ * client must parse 1xx responses it did not expect, and a user agent may
+ * ignore them, as Chromium does; undici (7 and 8) takes any 100 for a broken
+ * response, fails the request ("bad response") and closes the connection, so
+ * the viewer got a 502 page where a browser straight on the app gets the
+ * answer.
+ *
+ * Only at the start of a response, where the bytes are a status line: each
+ * request the client writes starts one (pipelining 1), and the first bytes
+ * that are not a `100` head end the skipping until the next request. A head
+ * split across reads is held until it is whole (at most
+ * MAX_CONTINUE_HEAD_BYTES: a longer one goes to the client as it is).
+ */
+
+/** The longest `100` head held while its end has not arrived: far more than a status line and a few fields. */
+export const MAX_CONTINUE_HEAD_BYTES = 16 * 1024;
+
+/** `HTTP/1.1 100` and the byte after it: enough to tell a 100 head from any other. */
+const STATUS_PREFIX_BYTES = 'HTTP/1.1 100 '.length;
+const CONTINUE_STATUS = /^HTTP\/1\.[01] 100[ \r]/;
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+export interface ContinueSkipper {
+  /** The client wrote a request: the next bytes start its response. */
+  requestWritten(): void;
+  /** What the client reads of `chunk` (null: nothing yet, the bytes so far may still be a 100 head). */
+  read(chunk: Buffer): Buffer | null;
+}
+
+/** Whether `bytes` (shorter than STATUS_PREFIX_BYTES) may still become a 100 status line. */
+function mayBeContinue(bytes: Buffer): boolean {
+  const text = bytes.toString('latin1');
+  return ['HTTP/1.1 100', 'HTTP/1.0 100'].some((status) => status.startsWith(text) || text.startsWith(status));
+}
+
+export function createContinueSkipper(): ContinueSkipper {
+  let atStart = false;
+  let held: Buffer | undefined;
+  return {
+    requestWritten() {
+      atStart = true;
+    },
+    read(chunk) {
+      if (!atStart) return chunk;
+      let bytes = held ? Buffer.concat([held, chunk]) : chunk;
+      held = undefined;
+      for (;;) {
+        if (bytes.length === 0) return null;
+        if (bytes.length < STATUS_PREFIX_BYTES && mayBeContinue(bytes)) {
+          held = bytes;
+          return null;
+        }
+        if (!CONTINUE_STATUS.test(bytes.subarray(0, STATUS_PREFIX_BYTES).toString('latin1'))) break;
+        const end = bytes.indexOf(HEAD_END);
+        if (end < 0) {
+          if (bytes.length > MAX_CONTINUE_HEAD_BYTES) break;
+          held = bytes;
+          return null;
+        }
+        bytes = bytes.subarray(end + HEAD_END.length);
+      }
+      atStart = false;
+      return bytes;
+    },
+  };
+}
