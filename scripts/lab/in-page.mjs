@@ -146,7 +146,12 @@ export async function download({ bytes, timeoutMs }) {
   let lastByteAt = started;
   try {
     const r = await fetch(`/bytes?n=${bytes}`, { cache: 'no-store', signal: ac.signal });
-    head = { status: r.status, at: Math.round(performance.now() - started), transport: r.headers.get('x-wingman-transport'), route: r.headers.get('x-wingman-route') };
+    head = {
+      status: r.status,
+      at: Math.round(performance.now() - started),
+      transport: r.headers.get('x-wingman-transport'),
+      route: r.headers.get('x-wingman-route'),
+    };
     const out = new Uint8Array(bytes);
     const reader = r.body.getReader();
     for (;;) {

@@ -163,8 +163,7 @@ export function createExchangeMux(options: ExchangeMuxOptions): ExchangeMux {
       if (ports.size === 0) {
         flush();
         callback();
-      }
-      else idle.push(callback);
+      } else idle.push(callback);
     },
   };
 }
