@@ -15,6 +15,7 @@ import {
   parseServerMessage,
   PROTOCOL_VERSION,
   startHeartbeat as startConnectionHeartbeat,
+  type AddressRules,
   type AccessLabel,
   type AgentToServer,
   type ControlErrorCode,
@@ -82,6 +83,12 @@ export interface AgentOptions {
   heartbeatIntervalMs?: number;
   /** PONG deadline, ms. Default HEARTBEAT_TIMEOUT_MS. */
   heartbeatTimeoutMs?: number;
+  /**
+   * Viewer addresses the session admits (`wingman http --allow-ip/--deny-ip`),
+   * CIDRs checked by cli/address-rules.ts. A server that does not know them
+   * refuses the register, so they are never silently dropped.
+   */
+  addressRules?: AddressRules;
   /** Viewers must present this password (`wingman http --password`). The agent refuses to serve if the server does not confirm it. */
   viewerPassword?: string;
   /**
@@ -229,6 +236,7 @@ export function createAgent(options: AgentOptions): Agent {
       ...(resume ? { resume: { sessionId: resume.sessionId, resumeSecret: resume.resumeSecret, ...verifier(keys.resumed) } } : {}),
       ...verifier(keys.fresh),
       ...(options.viewerPassword !== undefined ? { viewerPassword: options.viewerPassword } : {}),
+      ...(options.addressRules !== undefined ? { addressRules: options.addressRules } : {}),
       ...(options.expiresInMs !== undefined ? { expiresInMs: options.expiresInMs } : {}),
       ...(options.viewers !== undefined ? { viewers: options.viewers } : {}),
       ...(options.private ? { private: true } : {}),

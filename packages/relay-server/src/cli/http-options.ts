@@ -10,6 +10,7 @@ import { Option } from 'commander';
 import { DEFAULT_WS_MESSAGE_LIMIT_BYTES } from '@wingman/protocol';
 import { DEFAULT_CAPTURE_BODY_LIMIT_BYTES, DEFAULT_RESPONSE_TIMEOUT_MS } from '../forward';
 import { DEFAULT_INSPECT_HISTORY, DEFAULT_INSPECT_PORT } from '../inspector';
+import { collect } from './address-rules';
 
 /** The quick start's local tunnel server (`wingman-server` on its default port). */
 export const DEFAULT_SERVER = 'http://localhost:8080';
@@ -25,6 +26,8 @@ export interface HttpOptionRow {
   envShown?: string;
   /** The default as --help shows it. */
   shownDefault?: string;
+  /** Given several times, each value is kept (commander collects them into a list). */
+  repeatable?: true;
 }
 
 export const HTTP_OPTION_ROWS = [
@@ -72,6 +75,12 @@ export const HTTP_OPTION_ROWS = [
     help: "anyone who knows the session's host name may open it, without the link's #k= part (host names are discoverable: certificate logs, DNS)",
   },
   {
+    flags: '--allow-ip <cidr>',
+    repeatable: true,
+    help: 'only viewers from this network may reach the session (10.0.0.0/8, 2001:db8::/32, or one address); repeatable',
+  },
+  { flags: '--deny-ip <cidr>', repeatable: true, help: 'viewers from this network may not reach the session, even if allowed; repeatable' },
+  {
     flags: '--private',
     help: 'no relay for this session: the app is reachable only over a P2P channel verified with the link key (the server never sees its traffic)',
   },
@@ -117,6 +126,7 @@ export function envOf(flag: string): string {
 export function httpOptions(): Option[] {
   return (HTTP_OPTION_ROWS as readonly HttpOptionRow[]).map((row) => {
     const notes = [row.env && `env ${row.envShown ?? row.env}`, row.shownDefault && `default ${row.shownDefault}`].filter(Boolean);
-    return new Option(row.flags, notes.length > 0 ? `${row.help} (${notes.join('; ')})` : row.help);
+    const option = new Option(row.flags, notes.length > 0 ? `${row.help} (${notes.join('; ')})` : row.help);
+    return row.repeatable ? option.argParser(collect) : option;
   });
 }

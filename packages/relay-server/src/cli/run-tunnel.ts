@@ -72,6 +72,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     ...(namedKey !== undefined ? { linkKey: namedKey } : {}),
     ...(config.public ? { public: true } : {}),
     ...(config.password !== undefined ? { viewerPassword: config.password } : {}),
+    ...(config.addressRules !== undefined ? { addressRules: config.addressRules } : {}),
     ...(config.expiresInMs !== undefined ? { expiresInMs: config.expiresInMs } : {}),
     viewers: config.approve ? 'approve' : 'open',
     ...(config.private ? { private: true } : {}),

@@ -6,6 +6,7 @@
  */
 import type { LinkAccessGate } from '../access/link-access';
 import type { ViewerAccessGate } from '../access/viewer-access';
+import { compileAddressRules } from '../access/address-rules';
 import type { ClusterNode } from '../cluster/cluster-node';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -229,6 +230,9 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     adopt = false,
     adoptsNew = false,
   ): void {
+    // Read before anything changes: a register whose rules cannot be applied is refused whole.
+    const addressRules = message.addressRules ? compileAddressRules(message.addressRules) : undefined;
+    if (addressRules && 'problem' in addressRules) return refuse('ERR_INVALID_PAYLOAD', addressRules.problem);
     const found = message.resume ? registry.findForResume(message.resume.sessionId, message.resume.resumeSecret) : undefined;
     if (found?.kind === 'busy') {
       return refuse('ERR_SESSION_IN_USE', `session ${message.resume!.sessionId} already has a connected agent`);
@@ -262,6 +266,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     options.tokenSessions.add(token, session);
     // The latest register decides: a restarted `wingman` may add, change or drop the password.
     session.access = message.viewerPassword !== undefined ? options.accessGate.create(session.id, message.viewerPassword) : undefined;
+    session.addressRules = addressRules;
     // A session keeps the deadline bound into its secret, new, resumed or adopted (another node, a restart):
     // reconnecting never extends it nor drops it.
     const deadline = deadlineOf(session.resumeSecret);
@@ -310,6 +315,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
         client: message.client,
         url: registered.url,
         access: session.access ? 'password' : 'link',
+        ...(message.addressRules ? { addressRules: message.addressRules } : {}),
         ...(message.name !== undefined ? { name: message.name } : {}),
       },
       'agent connected',

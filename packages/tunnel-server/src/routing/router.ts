@@ -8,6 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AGENT_PATH, isSessionLabel, LINK_PATH, RESERVED_PREFIX, TRANSPORT_HEADER, VIA_HEADER, VIA_SW, type Stream } from '@wingman/protocol';
 import { sendAccessRefusal, writeAccessRefusal } from '../access/access-denied';
+import { sendAddressRefusal, writeAddressRefusal } from '../access/address-refusal';
+import { addressVerdict, type AddressVerdict } from '../access/address-rules';
 import type { LinkAccessGate, LinkDecision } from '../access/link-access';
 import { sendLinkRefusal, writeLinkRefusal } from '../access/link-bootstrap';
 import type { ClusterNode } from '../cluster/cluster-node';
@@ -92,6 +94,18 @@ function shortLabel(label: string): string {
 export function createRouter(options: RouterOptions): Router {
   const { hostRouter, registry, reserved, logger, streamQuota } = options;
   const viewerOf = options.viewerAddress ?? clientAddress;
+
+  /**
+   * Sessions with address rules (access/address-rules.ts): checked first, on
+   * everything of the origin, against the address every per-viewer limit
+   * counts by (trusted proxies, cluster hops).
+   */
+  function checkAddress(req: IncomingMessage, session: Session | undefined): AddressVerdict {
+    if (!session?.addressRules) return { kind: 'allowed' };
+    const verdict = addressVerdict(session.addressRules, viewerOf(req));
+    if (verdict.kind === 'refused') logger.debug({ sessionId: session.id, address: verdict.address, reason: verdict.reason }, 'viewer refused: address rules');
+    return verdict;
+  }
 
   /**
    * Password-protected sessions: everything on the origin, reserved paths
@@ -205,6 +219,11 @@ export function createRouter(options: RouterOptions): Router {
   }
 
   function serveLocal(req: IncomingMessage, res: ServerResponse, id: string, session: Session | undefined): void {
+    const address = checkAddress(req, session);
+    if (address.kind === 'refused') {
+      req.resume();
+      return sendAddressRefusal(res, address);
+    }
     const link = checkLink(req, session);
     if (link.kind !== 'granted') return sendLinkRefusal(req, res);
     // The bootstrap page's exchange: the token earned the cookie (before any password: the next navigation asks for it).
@@ -291,6 +310,8 @@ export function createRouter(options: RouterOptions): Router {
   }
 
   function upgradeLocal(req: IncomingMessage, socket: Duplex, head: Buffer, id: string, session: Session | undefined): void {
+    const address = checkAddress(req, session);
+    if (address.kind === 'refused') return writeAddressRefusal(socket, address);
     if (checkLink(req, session).kind !== 'granted') return writeLinkRefusal(socket);
     const access = checkAccess(req, session);
     if (access.kind !== 'granted') return writeAccessRefusal(socket, access);

@@ -20,6 +20,14 @@ const MAX_CONFIG_FILE_BYTES = 256 * 1024;
 /** A tunnel's name: shown in the banner, the JSON events and the inspector. */
 const TUNNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 
+/** A tunnel's `policy`: who may reach it (as --allow-ip, --deny-ip). */
+const policySchema = z
+  .object({
+    allowIp: z.array(z.string()).optional(),
+    denyIp: z.array(z.string()).optional(),
+  })
+  .strict();
+
 const tunnelSchema = z
   .object({
     target: z.union([z.string(), z.number().int()]),
@@ -35,6 +43,8 @@ const tunnelSchema = z
     /** A stable link, `<name>.<domain>` (as --name). */
     name: z.string().optional(),
     wsMaxMessageBytes: z.number().int().optional(),
+    /** Rules the tunnel server applies to this tunnel's viewers. */
+    policy: policySchema.optional(),
   })
   .strict();
 
@@ -94,6 +104,8 @@ const FLAG_FIELDS: Array<[RegExp, string | ((tunnel: string) => string)]> = [
   // Before --expires: "--name and --expires do not go together" is about the name.
   [/--name\b/, (t) => `tunnels.${t}.name`],
   [/--expires\b/, (t) => `tunnels.${t}.expires`],
+  [/--allow-ip\b/, (t) => `tunnels.${t}.policy.allowIp`],
+  [/--deny-ip\b/, (t) => `tunnels.${t}.policy.denyIp`],
   [/--inspect-body-limit\b/, 'inspectBodyLimit'],
   [/--inspect-history\b/, 'inspectHistory'],
   [/--inspect\b/, 'inspect'],
@@ -130,15 +142,19 @@ function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: S
     approve: t.approve,
     public: t.public,
     name: t.name,
+    allowIp: t.policy?.allowIp,
+    denyIp: t.policy?.denyIp,
   });
 }
 
 /** Edits from an unknown key to a known one that still read as a typo of it (`targt` → `target`: 1). */
 const MAX_TYPO_DISTANCE = 2;
 
-/** The keys allowed where `issue` is: the file's top level, or a tunnel. */
+/** The keys allowed where `issue` is: the file's top level, a tunnel, or a tunnel's policy. */
 function knownKeys(issuePath: Array<string | number>): string[] {
-  return Object.keys(issuePath.length === 0 ? fileSchema.shape : tunnelSchema.shape);
+  if (issuePath.length === 0) return Object.keys(fileSchema.shape);
+  // tunnels.<name> or tunnels.<name>.policy (a tunnel may itself be named "policy").
+  return Object.keys(issuePath.length === 3 ? policySchema.shape : tunnelSchema.shape);
 }
 
 /** One schema rejection in words: unknown keys with the nearest known one, a missing field, the expected type. */
