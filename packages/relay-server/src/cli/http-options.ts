@@ -32,6 +32,11 @@ export interface HttpOptionRow {
 
 export const HTTP_OPTION_ROWS = [
   { flags: '--server <url>', env: 'WINGMAN_SERVER', shownDefault: DEFAULT_SERVER, help: 'tunnel server URL' },
+  {
+    flags: '--proxy <url>',
+    shownDefault: 'HTTPS_PROXY, http_proxy, ALL_PROXY as curl reads them, minus NO_PROXY',
+    help: "reach the tunnel server through this proxy: http://[user:password@]host:port (CONNECT) or socks5://…; '' for none",
+  },
   { flags: '--token <token>', env: 'WINGMAN_TOKEN', shownDefault: 'the local development token', help: 'agent token' },
   { flags: '--host-header <mode>', help: "Host sent to the app: rewrite (its own host:port), preserve (the viewer's) or a value" },
   { flags: '--json', help: 'one JSON object per line; the first is {"event":"ready","url":...}' },
@@ -113,6 +118,12 @@ export const HTTP_ENV_ONLY = [
     env: 'WINGMAN_P2P_PREDICTED_CANDIDATES',
     help: 'false: send viewers only gathered ICE candidates, not the public candidate predicted from an earlier gathering ahead of its own (read by the P2P host process)',
   },
+  {
+    env: 'HTTPS_PROXY',
+    help: 'proxy of the connection to an https:// tunnel server (https_proxy first); an http:// server uses http_proxy, lower case only, as curl (cli/proxy-config.ts)',
+  },
+  { env: 'ALL_PROXY', help: 'proxy of the connection to the tunnel server when no scheme-specific one is set (all_proxy first)' },
+  { env: 'NO_PROXY', help: 'comma-separated hosts, domains, addresses or CIDRs reached directly, * for all (no_proxy first); applies to --proxy too' },
 ] as const;
 
 /** The variable of the row whose flags start with `flag` (`--server`). Throws for a row without one: a programming error. */

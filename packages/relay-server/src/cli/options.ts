@@ -16,6 +16,7 @@ import { bufferBudgetFromEnv, DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY
 import { DEFAULT_INSPECT_HISTORY, DEFAULT_INSPECT_PORT, MAX_INSPECT_HISTORY } from '../inspector';
 import { resolveAddressRules } from './address-rules';
 import { DEFAULT_SERVER, envOf } from './http-options';
+import { resolveProxy, type ProxyConfig } from './proxy-config';
 import { UsageError } from './usage-error';
 
 export { DEFAULT_SERVER } from './http-options';
@@ -65,6 +66,8 @@ export interface HttpCommandFlags {
   allowIp?: string[];
   /** --deny-ip <cidr>, repeatable: these networks may not reach the session. */
   denyIp?: string[];
+  /** --proxy <url>: the connection to the tunnel server goes through it ('' : no proxy, whatever the environment says). */
+  proxy?: string;
 }
 
 /** The local inspector's settings (docs/cli.md "Inspector"). */
@@ -106,6 +109,8 @@ export interface HttpConfig {
   name: string | undefined;
   /** Viewer addresses the tunnel server admits (--allow-ip, --deny-ip; cli/address-rules.ts); undefined: any. */
   addressRules: AddressRules | undefined;
+  /** The proxy of the connection to the tunnel server (--proxy, else HTTPS_PROXY and co. as curl reads them; cli/proxy-config.ts); undefined: direct. */
+  proxy: ProxyConfig | undefined;
 }
 
 /** `3000`, `localhost:3000`, `127.0.0.1:3000`, `[::1]:3000`. Host defaults to localhost. */
@@ -236,9 +241,10 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
   // Read by the forwarder of this process and the P2P host's (buffer-budget.ts): checked here, before either starts.
   const budget = bufferBudgetFromEnv(env);
   if ('problem' in budget) throw new UsageError(budget.problem);
+  const server = parseServer(flags.server ?? (env[envOf('--server')] || DEFAULT_SERVER));
   return {
     target: parseTarget(targetText),
-    server: parseServer(flags.server ?? (env[envOf('--server')] || DEFAULT_SERVER)),
+    server,
     token: parseToken(flags.token ?? (env[envOf('--token')] || DEFAULT_TOKEN)),
     hostHeader: parseHostHeader(flags.hostHeader ?? 'rewrite'),
     json: flags.json === true,
@@ -261,6 +267,7 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     public: publicMode(flags, env.WINGMAN_PUBLIC),
     name: parseName(flags),
     addressRules: resolveAddressRules(flags.allowIp, flags.denyIp),
+    proxy: resolveProxy(server, flags.proxy, env),
   };
 }
 

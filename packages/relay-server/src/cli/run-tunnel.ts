@@ -8,6 +8,7 @@
 import { linkWithKey } from '@wingman/protocol';
 import { createAgent, defaultStateDir } from '../agent';
 import { namedLinkKey } from '../agent/named-link-key';
+import { displayProxy } from './proxy-config';
 import { openResumeSlot } from './resume-slot';
 import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from '../forward';
 import type { InspectorTunnel } from '../inspector';
@@ -60,6 +61,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     timeoutMs: config.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
     wsMaxMessageBytes: config.wsMaxMessageBytes,
   };
+  const proxy = config.proxy !== undefined ? { url: config.proxy.url, shown: displayProxy(config.proxy.url) } : undefined;
   const forwarder = createForwarder({ ...forward, onRequest: (entry) => reporter.request(entry), ...capture });
   const agent = createAgent({
     server: config.server,
@@ -73,6 +75,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     ...(config.public ? { public: true } : {}),
     ...(config.password !== undefined ? { viewerPassword: config.password } : {}),
     ...(config.addressRules !== undefined ? { addressRules: config.addressRules } : {}),
+    ...(proxy ? { proxy } : {}),
     ...(config.expiresInMs !== undefined ? { expiresInMs: config.expiresInMs } : {}),
     viewers: config.approve ? 'approve' : 'open',
     ...(config.private ? { private: true } : {}),
@@ -124,7 +127,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     };
     agent.on('ready', (e) => {
       inspector?.tunnel.setTunnel({ publicUrl: e.url, sessionId: e.sessionId, p2p: e.p2p, access: e.access });
-      reporter.ready({ ...e, link: linkWithKey(e.url, e.linkKey) }, `http://${hostPort}`, inspector?.url);
+      reporter.ready({ ...e, link: linkWithKey(e.url, e.linkKey), ...(proxy ? { proxy: proxy.shown } : {}) }, `http://${hostPort}`, inspector?.url);
       if (config.public && !e.resumed)
         reporter.warning(
           'WARN_PUBLIC_SESSION',

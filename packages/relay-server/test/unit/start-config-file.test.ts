@@ -13,6 +13,18 @@ const write = (name: string, content: unknown) => writeFileSync(join(dir, name),
 const load = (env: NodeJS.ProcessEnv = {}, flags = {}) => loadStartConfig(flags, dir, env);
 
 describe('loadStartConfig', () => {
+  it('takes one proxy for every tunnel, from the file or, without one, the environment', () => {
+    write('wingman.json', { server: 'https://tunnel.example.com', proxy: 'socks5://127.0.0.1:1080', tunnels: { a: { target: 1 }, b: { target: 2 } } });
+    expect(load({ HTTPS_PROXY: 'http://other:3128' }).tunnels.map((t) => t.config.proxy)).toEqual([
+      { url: 'socks5://127.0.0.1:1080', source: '--proxy' },
+      { url: 'socks5://127.0.0.1:1080', source: '--proxy' },
+    ]);
+    write('wingman.json', { server: 'https://tunnel.example.com', tunnels: { a: { target: 1 } } });
+    expect(load({ HTTPS_PROXY: 'http://other:3128' }).tunnels[0]!.config.proxy).toEqual({ url: 'http://other:3128', source: 'HTTPS_PROXY' });
+    write('wingman.json', { proxy: 'ftp://x', tunnels: { a: { target: 1 } } });
+    expect(() => load()).toThrow(/wingman\.json: proxy: invalid --proxy: scheme ftp: is not a proxy scheme/);
+  });
+
   it("reads docs/cli.md's example file, its tunnel's policy as the server will get it", () => {
     const doc = readFileSync(join(__dirname, '../../../../docs/cli.md'), 'utf8');
     const example = /## Several tunnels[\s\S]*?```json\n([\s\S]*?)```/.exec(doc)?.[1];

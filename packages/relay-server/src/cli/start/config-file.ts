@@ -52,6 +52,8 @@ const fileSchema = z
   .object({
     server: z.string().optional(),
     token: z.string().optional(),
+    /** The proxy of every tunnel's connection to the server (as --proxy; '' : none). */
+    proxy: z.string().optional(),
     /** Inspector port, or false: off. */
     inspect: z.union([z.number().int(), z.literal(false)]).optional(),
     inspectBodyLimit: z.number().int().optional(),
@@ -95,6 +97,7 @@ function readConfigFile(flags: StartFlags, cwd: string): { path: string; text: s
 const FLAG_FIELDS: Array<[RegExp, string | ((tunnel: string) => string)]> = [
   [/^invalid (target|port)\b/, (t) => `tunnels.${t}.target`],
   [/--server\b/, 'server'],
+  [/--proxy\b/, 'proxy'],
   [/\btoken\b/, 'token'],
   [/--host-header\b/, (t) => `tunnels.${t}.hostHeader`],
   [/--timeout\b/, (t) => `tunnels.${t}.timeout`],
@@ -124,6 +127,7 @@ function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: S
   return defined({
     server: file.server,
     token: file.token,
+    proxy: file.proxy,
     hostHeader: t.hostHeader,
     json: flags.json,
     p2p: t.p2p,
