@@ -113,8 +113,14 @@ describe('the agent behind a proxy', () => {
     const server = await startLoggingServer();
     const proxy = await startHttpProxy({ connectPort: server.port });
     proxies.push(proxy);
-    const exempt = await startAgent(server.url, String(app.port), { http_proxy: `http://127.0.0.1:${proxy.port}`, NO_PROXY: 'example.com, localhost' });
-    expect(await agentAddressSeenBy(server.server)).toBe('127.0.0.1');
+    // The same variable without NO_PROXY goes through the proxy.
+    const proxied = await startAgent(server.url, String(app.port), { http_proxy: `http://127.0.0.1:${proxy.port}` });
+    expect(await agentAddressSeenBy(server.server)).toBe(HTTP_PROXY_EGRESS);
+    await proxied.agent.kill();
+
+    const direct = await startLoggingServer();
+    const exempt = await startAgent(direct.url, String(app.port), { http_proxy: `http://127.0.0.1:${proxy.port}`, NO_PROXY: 'example.com, localhost' });
+    expect(await agentAddressSeenBy(direct.server)).toBe('127.0.0.1');
     expect(exempt.agent.events.find((e) => e.event === 'ready')!.proxy).toBeUndefined();
     await exempt.agent.kill();
 
