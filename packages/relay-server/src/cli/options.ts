@@ -14,6 +14,7 @@ import {
 import { readFileSync } from 'node:fs';
 import { bufferBudgetFromEnv, DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type HostHeaderMode, type Target } from '../forward';
 import { DEFAULT_INSPECT_HISTORY, DEFAULT_INSPECT_PORT, MAX_INSPECT_HISTORY } from '../inspector';
+import type { HeaderRules } from '../forward/header-rules';
 import { resolveAddressRules } from './address-rules';
 import { DEFAULT_SERVER, envOf } from './http-options';
 import { resolveProxy, type ProxyConfig } from './proxy-config';
@@ -111,6 +112,8 @@ export interface HttpConfig {
   addressRules: AddressRules | undefined;
   /** The proxy of the connection to the tunnel server (--proxy, else HTTPS_PROXY and co. as curl reads them; cli/proxy-config.ts); undefined: direct. */
   proxy: ProxyConfig | undefined;
+  /** Header rules of the forwarder (`wingman start`'s `policy.requestHeaders`/`responseHeaders`, forward/header-rules.ts); undefined: none. */
+  headerRules: HeaderRules | undefined;
 }
 
 /** `3000`, `localhost:3000`, `127.0.0.1:3000`, `[::1]:3000`. Host defaults to localhost. */
@@ -268,6 +271,7 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     name: parseName(flags),
     addressRules: resolveAddressRules(flags.allowIp, flags.denyIp),
     proxy: resolveProxy(server, flags.proxy, env),
+    headerRules: undefined,
   };
 }
 

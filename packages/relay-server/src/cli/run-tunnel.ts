@@ -60,6 +60,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     hostHeader: config.hostHeader,
     timeoutMs: config.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
     wsMaxMessageBytes: config.wsMaxMessageBytes,
+    ...(config.headerRules !== undefined ? { headerRules: config.headerRules } : {}),
   };
   const proxy = config.proxy !== undefined ? { url: config.proxy.url, shown: displayProxy(config.proxy.url) } : undefined;
   const forwarder = createForwarder({ ...forward, onRequest: (entry) => reporter.request(entry), ...capture });
