@@ -88,7 +88,9 @@ function expectAddressPage(r: Reply, address: string, why: RegExp): void {
 
 describe('address rules', () => {
   it('an allow rule admits its network on every path and refuses any other address on every path, before the app sees a byte', async () => {
-    const t = await share(['--allow-ip', `${ALLOWED}/32`, '--allow-ip', '2001:db8::/32']);
+    const t = await share(['--allow-ip', `${ALLOWED}/32`, '--allow-ip', '2001:DB8::/32']);
+    // The ready line carries the rules as sent, normalised.
+    expect(t.agent.events.find((e) => e.event === 'ready')!.addressRules).toEqual({ allow: [`${ALLOWED}/32`, '2001:db8::/32'], deny: [] });
     expect((await t.get(ALLOWED, '/hello')).body.toString()).toBe('hello GET');
     expect((await t.upgrade(ALLOWED, '/ws')).status).toBe(101);
     expect((await t.upgrade(ALLOWED, SIGNAL_PATH)).status).toBe(101);

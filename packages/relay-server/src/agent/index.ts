@@ -160,6 +160,8 @@ export interface ReadyEvent {
   link?: string;
   /** The proxy the agent's connection goes through, without its password (set by the CLI). */
   proxy?: string;
+  /** The viewer addresses the server admits (set by the CLI, as sent in the register). */
+  addressRules?: AddressRules;
   /** 'password': viewers need the password; 'link': the URL alone gives access. */
   access: 'password' | 'link';
   /** `--private`: the server relays nothing; viewers reach the app only over a channel verified with the link key. */

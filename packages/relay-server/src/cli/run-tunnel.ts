@@ -128,7 +128,8 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     };
     agent.on('ready', (e) => {
       inspector?.tunnel.setTunnel({ publicUrl: e.url, sessionId: e.sessionId, p2p: e.p2p, access: e.access });
-      reporter.ready({ ...e, link: linkWithKey(e.url, e.linkKey), ...(proxy ? { proxy: proxy.shown } : {}) }, `http://${hostPort}`, inspector?.url);
+      const extra = { ...(proxy ? { proxy: proxy.shown } : {}), ...(config.addressRules ? { addressRules: config.addressRules } : {}) };
+      reporter.ready({ ...e, link: linkWithKey(e.url, e.linkKey), ...extra }, `http://${hostPort}`, inspector?.url);
       if (config.public && !e.resumed)
         reporter.warning(
           'WARN_PUBLIC_SESSION',
