@@ -156,6 +156,35 @@ describe('address rules', () => {
     expectAddressPage(await t.get(ALLOWED, '/hello'), ALLOWED, /only to certain networks/);
   });
 
+  it('closes the signaling sockets of viewers that rules brought by a restarted agent refuse, so none of them gets P2P from the new agent', async () => {
+    const server = await startServer();
+    const env = { WINGMAN_STATE_DIR: join(dir, 'state') };
+    const first = await startAgent(server.url, String(app.port), env, ['--inspect', 'false']);
+    const host = new URL(first.url).host;
+    const open = (from: string) =>
+      withTimeout(
+        new Promise<WebSocket>((resolve, reject) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${server.port}${SIGNAL_PATH}`, { headers: { host }, localAddress: from });
+          ws.once('open', () => resolve(ws));
+          ws.once('error', reject);
+        }),
+        { timeoutMs: 10_000, what: `a signaling socket from ${from}` },
+      );
+    const kept = await open(ALLOWED);
+    const refused = await open(REFUSED);
+    const closed = withTimeout(new Promise<void>((resolve) => refused.once('close', () => resolve())), {
+      timeoutMs: 15_000,
+      what: "the refused viewer's signaling socket to close",
+    });
+    await first.agent.kill();
+    // The same session (same state directory, within the grace period), now with a rule that refuses 127.0.0.3.
+    const second = await startAgent(server.url, String(app.port), env, ['--inspect', 'false', '--deny-ip', REFUSED]);
+    expect(second.url).toBe(first.url);
+    await closed;
+    expect(kept.readyState).toBe(WebSocket.OPEN);
+    kept.terminate();
+  });
+
   it("applies the rules of a `wingman start` tunnel's policy section", async () => {
     const server = await startServer();
     const file = join(dir, 'wingman.json');

@@ -6,6 +6,7 @@
  */
 import type { LinkAccessGate } from '../access/link-access';
 import type { ViewerAccessGate } from '../access/viewer-access';
+import type { AddressHolds } from '../access/address-holds';
 import { compileAddressRules } from '../access/address-rules';
 import type { ClusterNode } from '../cluster/cluster-node';
 import type { IncomingMessage } from 'node:http';
@@ -79,6 +80,8 @@ export interface AgentEndpointOptions {
   authThrottle: PasswordThrottle;
   /** The source address of a request (trusted proxies): what the auth throttle counts by. Default: the socket's peer. */
   sourceAddress?: (req: IncomingMessage) => string;
+  /** Viewers' upgraded sockets by address (access/address-holds.ts): a register's new rules close those they refuse. */
+  addressHolds?: AddressHolds;
 }
 
 /** Stable code of an agent upgrade refused because its source sent too many wrong tokens (429). */
@@ -267,6 +270,8 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     // The latest register decides: a restarted `wingman` may add, change or drop the password.
     session.access = message.viewerPassword !== undefined ? options.accessGate.create(session.id, message.viewerPassword) : undefined;
     session.addressRules = addressRules;
+    const cut = options.addressHolds?.enforce(session) ?? 0;
+    if (cut > 0) logger.info({ sessionId: session.id, sockets: cut }, 'address rules closed sockets of viewers they refuse');
     // A session keeps the deadline bound into its secret, new, resumed or adopted (another node, a restart):
     // reconnecting never extends it nor drops it.
     const deadline = deadlineOf(session.resumeSecret);

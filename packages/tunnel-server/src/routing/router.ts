@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { AGENT_PATH, isSessionLabel, LINK_PATH, RESERVED_PREFIX, TRANSPORT_HEADER, VIA_HEADER, VIA_SW, type Stream } from '@wingman/protocol';
 import { sendAccessRefusal, writeAccessRefusal } from '../access/access-denied';
 import { sendAddressRefusal, writeAddressRefusal } from '../access/address-refusal';
+import type { AddressHolds } from '../access/address-holds';
 import { addressVerdict, type AddressVerdict } from '../access/address-rules';
 import type { LinkAccessGate, LinkDecision } from '../access/link-access';
 import { sendLinkRefusal, writeLinkRefusal } from '../access/link-bootstrap';
@@ -77,6 +78,8 @@ export interface RouterOptions {
   cluster?: { node: ClusterNode; forward: NodeForwarder };
   /** Ties requests of sessions with a viewer gate to their viewer and holds back those not admitted (viewers/viewer-gate.ts). */
   viewerGate?: ViewerGate;
+  /** Viewers' upgraded sockets by address, so rules a later register brings close them (access/address-holds.ts). */
+  addressHolds?: AddressHolds;
   /** Relay streams one viewer may hold per session (relay/viewer-streams.ts). Default: no per-viewer bound. */
   streamQuota?: ViewerStreamQuota;
 }
@@ -318,6 +321,8 @@ export function createRouter(options: RouterOptions): Router {
     const gate = checkViewer(req, session);
     if (gate.kind === 'waiting' || gate.kind === 'refused') return writeHeld(socket, gate);
     if (pathnameOf(req.url).startsWith(RESERVED_PREFIX)) {
+      // Signaling outlives the agent's connection: rules a new register brings must reach it (address-holds.ts).
+      options.addressHolds?.hold(id, viewerOf(req), socket);
       return reserved.handleUpgrade(req, socket, head, { sessionId: id, session, ...(gate.kind === 'admitted' ? { viewerId: gate.viewer.id } : {}) });
     }
     if (!session) {
