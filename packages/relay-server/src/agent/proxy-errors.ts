@@ -7,13 +7,17 @@
  * behind the proxy included, is the server's problem (server-errors.ts),
  * said to have come through the proxy.
  */
-import type { AttemptFailure } from './connect';
-import { describeServerError, MAX_UNRESOLVED_ATTEMPTS_AT_START } from './server-errors';
+import { describeServerError, MAX_UNRESOLVED_ATTEMPTS_AT_START, type ServerProblem } from './server-errors';
+
+/** What connect.ts makes an AttemptFailure of: a server problem, and whether retrying cannot help. */
+export interface ProxyProblem extends ServerProblem {
+  fatal: boolean;
+}
 
 const SEE = 'check --proxy, or HTTPS_PROXY / http_proxy / ALL_PROXY and NO_PROXY';
 
 /** An HTTP proxy that answered the CONNECT to the tunnel server at `url` with `status`, not 200. */
-export function proxyRefusedConnect(shown: string, status: number, url: string): AttemptFailure {
+export function proxyRefusedConnect(shown: string, status: number, url: string): ProxyProblem {
   // tinyproxy answers wrong credentials with 401, missing ones with 407.
   if (status === 407 || status === 401)
     return {
@@ -32,7 +36,7 @@ export function proxyRefusedConnect(shown: string, status: number, url: string):
 }
 
 /** A network error of an attempt through the proxy `shown` to the tunnel server at `url`. */
-export function describeProxyError(err: NodeJS.ErrnoException, shown: string, url: string): AttemptFailure {
+export function describeProxyError(err: NodeJS.ErrnoException, shown: string, url: string): ProxyProblem {
   const code = err.code ?? '';
   // The proxy itself: connection errors name the proxy's address (https-proxy-agent and socks both connect to it first).
   if (code === 'ECONNREFUSED')
