@@ -13,6 +13,17 @@ const write = (name: string, content: unknown) => writeFileSync(join(dir, name),
 const load = (env: NodeJS.ProcessEnv = {}, flags = {}) => loadStartConfig(flags, dir, env);
 
 describe('loadStartConfig', () => {
+  it("reads docs/cli.md's header rules example into the rules the forwarder applies", () => {
+    const doc = readFileSync(join(__dirname, '../../../../docs/cli.md'), 'utf8');
+    const example = /### Header rules[\s\S]*?```json\n([\s\S]*?)```/.exec(doc)?.[1];
+    if (example === undefined) throw new Error('docs/cli.md has no example under "Header rules"');
+    write('wingman.json', example);
+    expect(load().tunnels[0]!.config.headerRules).toEqual({
+      request: { remove: ['x-debug-token'], set: [['x-team', 'blue']], add: [['x-review', '1']] },
+      response: { remove: ['server'], set: [['cache-control', 'no-store']], add: [] },
+    });
+  });
+
   it('takes one proxy for every tunnel, from the file or, without one, the environment', () => {
     write('wingman.json', { server: 'https://tunnel.example.com', proxy: 'socks5://127.0.0.1:1080', tunnels: { a: { target: 1 }, b: { target: 2 } } });
     expect(load({ HTTPS_PROXY: 'http://other:3128' }).tunnels.map((t) => t.config.proxy)).toEqual([
