@@ -27,9 +27,9 @@ export function viewerCookieOf(reply: Reply): string | undefined {
   return all.map((c) => c.split(';')[0]!).find((c) => c.startsWith('wingman_viewer='));
 }
 
-export function upgradeStatus(port: number, host: string, path: string, headers: Record<string, string> = {}): Promise<number> {
+export function upgradeStatus(port: number, host: string, path: string, headers: Record<string, string> = {}, localAddress?: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers: { host, ...headers } });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers: { host, ...headers }, ...(localAddress ? { localAddress } : {}) });
     ws.on('unexpected-response', (_req, res) => {
       res.resume();
       resolve(res.statusCode ?? 0);

@@ -5,11 +5,13 @@
  * holding node's decisions apply to it through the forwarding node. The
  * holding node also decides link access (docs/PROTOCOL.md §Link access),
  * and a link cookie earned through one node opens the session through every
- * node (an HMAC under the cluster's shared key). Real redis-server, two
- * tunnel-server nodes, agent, app.
+ * node (an HMAC under the cluster's shared key). Address rules are judged by
+ * the holding node on the address the forwarding node saw and vouched for
+ * (the signed hop header). Real redis-server, two tunnel-server nodes, agent,
+ * app; viewers bind 127.0.0.2 or 127.0.0.3 to come from different addresses.
  */
 import { createHmac } from 'node:crypto';
-import { LINK_ACCESS_LABEL, LINK_PATH, LINK_TOKEN_HEADER, linkKeyBytes, splitLinkKey } from '@wingman/protocol';
+import { LINK_ACCESS_LABEL, LINK_PATH, LINK_TOKEN_HEADER, linkKeyBytes, SIGNAL_PATH, splitLinkKey } from '@wingman/protocol';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
 import { killAll, LINK_ONLY_AGENT_ENV, startAgent, startServer } from '../helpers/processes';
@@ -75,5 +77,22 @@ describe('link access across cluster nodes', () => {
     const cookie = (exchange.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!).find((c) => c.startsWith('wingman_link='))!;
     expect((await send(b.port, viaB, { path: '/hello', headers: { cookie } })).body.toString()).toBe('hello GET');
     expect((await send(a.port, viaA, { path: '/hello', headers: { cookie } })).body.toString()).toBe('hello GET');
+  });
+});
+
+describe('address rules across cluster nodes', () => {
+  it('judge a viewer that comes through a forwarding node by the address that node saw, not by one it wrote', async () => {
+    const a = await startServer({ REDIS_URL: redis.url });
+    const b = await startServer({ REDIS_URL: redis.url });
+    const { sessionId } = await startAgent(a.url, String(app.port), {}, ['--new-session', '--inspect', 'false', '--allow-ip', '127.0.0.2']);
+    const viaB = `${sessionId}.localhost:${b.port}`;
+
+    expect((await send(b.port, viaB, { path: '/hello', localAddress: '127.0.0.2' })).body.toString()).toBe('hello GET');
+    const refused = await send(b.port, viaB, { path: '/hello', localAddress: '127.0.0.3', headers: { 'x-forwarded-for': '127.0.0.2' } });
+    expect(refused.status).toBe(403);
+    expect(refused.body.toString()).toContain('coming from 127.0.0.3');
+    expect(refused.body.toString()).toContain('ERR_ADDRESS_REFUSED');
+    expect(await upgradeStatus(b.port, viaB, SIGNAL_PATH, {}, '127.0.0.2')).toBe(101);
+    expect(await upgradeStatus(b.port, viaB, SIGNAL_PATH, {}, '127.0.0.3')).toBe(403);
   });
 });

@@ -7,6 +7,7 @@
  */
 import type { ControlErrorCode } from './error-registry';
 import { protocolError } from './errors';
+import { parseAddressRules, type AddressRules } from './address-rules';
 import { bool, int, num, obj, onlyKeys, str, type Obj } from './json-fields';
 import { parseIceServers, parseP2PSettings, type IceServer, type P2PSettings } from './p2p-settings';
 import { linkDigestBytes } from './trust/link-access';
@@ -103,6 +104,14 @@ export interface RegisterMessage {
    * never silently dropped.
    */
   linkVerifier?: string;
+  /**
+   * Which viewer addresses may reach the session at all (`wingman http
+   * --allow-ip/--deny-ip`, address-rules.ts): the server checks them on every
+   * request, upgrade and signaling socket before any other gate. The latest
+   * register decides. An older server refuses the unknown field, so the rules
+   * are never silently dropped.
+   */
+  addressRules?: AddressRules;
 }
 
 /** Shortest and longest session expiry, ms: one second (tests, demos) to 30 days (longer is not an expiry). */
@@ -245,7 +254,20 @@ export function parseAgentMessage(text: string): AgentToServerReceived {
   const o = parseObject(text);
   switch (o.type) {
     case 'register': {
-      onlyKeys(o, ['type', 'version', 'resume', 'p2p', 'client', 'viewerPassword', 'expiresInMs', 'viewers', 'private', 'name', 'linkVerifier']);
+      onlyKeys(o, [
+        'type',
+        'version',
+        'resume',
+        'p2p',
+        'client',
+        'viewerPassword',
+        'expiresInMs',
+        'viewers',
+        'private',
+        'name',
+        'linkVerifier',
+        'addressRules',
+      ]);
       const m: RegisterMessage = { type: 'register', version: int(o, 'version', 0, 255), p2p: bool(o, 'p2p'), client: str(o, 'client', 100) };
       if (o.viewerPassword !== undefined) {
         const pw = str(o, 'viewerPassword', MAX_VIEWER_PASSWORD_CHARS);
@@ -260,6 +282,7 @@ export function parseAgentMessage(text: string): AgentToServerReceived {
       if (m.name !== undefined && (o.resume !== undefined || m.expiresInMs !== undefined))
         throw protocolError('ERR_INVALID_PAYLOAD', 'a register with a "name" carries neither "resume" nor "expiresInMs"');
       if (o.linkVerifier !== undefined) m.linkVerifier = linkVerifierOf(o, 'linkVerifier');
+      if (o.addressRules !== undefined) m.addressRules = parseAddressRules(o.addressRules);
       if (o.resume !== undefined) {
         const r = obj(o, 'resume');
         onlyKeys(r, ['sessionId', 'resumeSecret', 'linkVerifier']);

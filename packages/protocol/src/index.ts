@@ -10,6 +10,7 @@ export { createBufferBudget, type BufferBudget, type BufferHold } from './buffer
 export { Stream, type StreamEvents, type StreamKind } from './stream';
 export { Connection, type ConnectionEvents, type ConnectionOptions, type Transport, type WindowGrowthShare } from './connection';
 export * from './control';
+export * from './address-rules';
 export { parseIceServers, parseP2PSettings, type IceServer, type P2PSettings } from './p2p-settings';
 export * from './session-name';
 export * from './viewer-control';

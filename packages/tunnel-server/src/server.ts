@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { createLinkAccessGate } from './access/link-access';
 import { createViewerAccessGate } from './access/viewer-access';
 import { createPasswordThrottle } from './access/password-throttle';
+import { createAddressHolds } from './access/address-holds';
 import { createAgentEndpoint } from './agents/agent-endpoint';
 import { joinCluster, type ClusterMembership } from './cluster/join-cluster';
 import { createNodeForwarder } from './cluster/node-forward';
@@ -130,7 +131,10 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     secureCookie: () => secureCookie,
     ...(reservedOptions ? { extra: reservedOptions } : {}),
   });
+  // Viewers' upgraded sockets by address: a register's new address rules close those they refuse.
+  const addressHolds = createAddressHolds();
   const agentEndpoint = createAgentEndpoint({
+    addressHolds,
     accessGate,
     linkGate,
     viewerGate,
@@ -190,6 +194,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
       viewerGate,
       viewerAddress: viewerAddresses.of,
       streamQuota: createViewerStreamQuota(config.limits.streamsPerViewer),
+      addressHolds,
       ...(cluster && nodeForwarder ? { cluster: { node: cluster.node, forward: nodeForwarder } } : {}),
     }),
   );

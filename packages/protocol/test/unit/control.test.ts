@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   accessLabelOf,
+  MAX_ADDRESS_RULES,
   MAX_CONTROL_MESSAGE_BYTES,
   MAX_SESSION_EXPIRY_MS,
   MAX_VIEWER_PASSWORD_CHARS,
@@ -17,6 +18,7 @@ import {
   parseSignalHello,
   parseViewerSignal,
   ProtocolError,
+  type RegisterMessage,
 } from '@wingman/protocol';
 
 const SPEC = readFileSync(join(__dirname, '../../../../docs/PROTOCOL.md'), 'utf8');
@@ -59,6 +61,19 @@ describe('docs/PROTOCOL.md examples', () => {
 
 describe('control message validation', () => {
   const register = { type: 'register', version: 1, p2p: true, client: 'wingman/0.1.0' };
+
+  it("reads a register's address rules and refuses any other shape", () => {
+    const rules = { allow: ['10.0.0.0/8'], deny: ['2001:db8::/32'] };
+    expect((parseAgentMessage(JSON.stringify({ ...register, addressRules: rules })) as RegisterMessage).addressRules).toEqual(rules);
+    const withRules = (addressRules: unknown) => () => parseAgentMessage(JSON.stringify({ ...register, addressRules }));
+    refused(withRules(['10.0.0.0/8']), /"addressRules" must be an object/);
+    refused(withRules({ allow: ['10.0.0.0/8'] }), /"addressRules.deny" must be a list/);
+    refused(withRules({ allow: [], deny: [], extra: [] }), /unknown field "extra"/);
+    refused(withRules({ allow: [], deny: [] }), /names no CIDR/);
+    refused(withRules({ allow: [7], deny: [] }), /not a CIDR of 1-49 chars/);
+    refused(withRules({ allow: ['x'.repeat(50)], deny: [] }), /not a CIDR of 1-49 chars/);
+    refused(withRules({ allow: Array(MAX_ADDRESS_RULES + 1).fill('10.0.0.0/8'), deny: [] }), /at most 64 CIDRs/);
+  });
 
   it('refuses text that is not a JSON object', () => {
     refused(() => parseAgentMessage('not json'), /not JSON/);

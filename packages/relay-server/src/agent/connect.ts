@@ -8,6 +8,9 @@ import WebSocket from 'ws';
 import { AGENT_PATH, parseServerMessage, type RegisteredMessage, type RegisterMessage } from '@wingman/protocol';
 import { SERVER_MAX_MESSAGE_BYTES } from './constants';
 import { maskingOptions } from '../ws-masking';
+import type { ClientRequest } from 'node:http';
+import type { ProxyRoute } from './proxy-agent';
+import { describeProxyError, proxyRefusedConnect } from './proxy-errors';
 import { describeServerError, displayServer, mayBeTlsServer, probeTls } from './server-errors';
 
 export interface AttemptFailure {
@@ -34,6 +37,8 @@ export interface AttemptOptions {
    */
   onRegistered(ws: WebSocket, message: RegisteredMessage): void;
   onFailure(failure: AttemptFailure): void;
+  /** The proxy the connection goes through (agent/proxy-agent.ts), and how errors name it (no password). */
+  proxy?: { route: ProxyRoute; shown: string };
 }
 
 /** `http://host:8080/base` → `ws://host:8080/base/__wingman/agent`. */
@@ -70,6 +75,7 @@ export function connectOnce(options: AttemptOptions): () => void {
     perMessageDeflate: false,
     followRedirects: false,
     ...maskingOptions(options.url),
+    ...(options.proxy ? { agent: options.proxy.route.agent } : {}),
   });
   const timer = setTimeout(
     () => fail({ fatal: false, code: 'ERR_TIMEOUT', message: `no answer from the tunnel server within ${options.timeoutMs / 1000} s` }),
@@ -113,10 +119,12 @@ export function connectOnce(options: AttemptOptions): () => void {
       detach();
     }
   }
-  function onUnexpected(req: { destroy(): void }, res: { statusCode?: number; resume(): void }): void {
+  function onUnexpected(req: ClientRequest, res: { statusCode?: number; resume(): void }): void {
     const status = res.statusCode ?? 0;
     res.resume();
     req.destroy();
+    const connectStatus = options.proxy?.route.connectStatus(req);
+    if (connectStatus !== undefined && connectStatus !== 200) return fail(proxyRefusedConnect(options.proxy!.shown, connectStatus, options.url));
     if (status === 401 || status === 403) return fail({ fatal: true, code: 'ERR_TOKEN_REFUSED', message: 'the tunnel server refused the token' });
     if (status >= 500 || status === 408 || status === 429)
       return fail({ fatal: false, code: 'ERR_SERVER_ERROR', message: `the tunnel server answered HTTP ${status}` });
@@ -136,6 +144,7 @@ export function connectOnce(options: AttemptOptions): () => void {
   ws.on('error', (err: NodeJS.ErrnoException) => {
     if (settled || erred) return;
     erred = true;
+    if (options.proxy) return fail(describeProxyError(err, options.proxy.shown, options.url));
     const report = (speaksTls: boolean) => {
       const problem = describeServerError(err, options.url, speaksTls);
       fail({ fatal: false, code: problem.code, message: problem.message, ...(problem.giveUpAfter !== undefined ? { giveUpAfter: problem.giveUpAfter } : {}) });

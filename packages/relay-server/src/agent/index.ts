@@ -15,6 +15,7 @@ import {
   parseServerMessage,
   PROTOCOL_VERSION,
   startHeartbeat as startConnectionHeartbeat,
+  type AddressRules,
   type AccessLabel,
   type AgentToServer,
   type ControlErrorCode,
@@ -25,6 +26,7 @@ import {
   type ServerToAgentReceived,
   type ViewerGateMode,
 } from '@wingman/protocol';
+import { createProxyRoute } from './proxy-agent';
 import { createForwarder, type Forwarder, type HostHeaderMode, type RequestLogEntry, type Target } from '../forward';
 import { VERSION } from '../version';
 import { backoffDelay, type BackoffOptions } from './backoff';
@@ -82,6 +84,18 @@ export interface AgentOptions {
   heartbeatIntervalMs?: number;
   /** PONG deadline, ms. Default HEARTBEAT_TIMEOUT_MS. */
   heartbeatTimeoutMs?: number;
+  /**
+   * The proxy of the connection to the tunnel server (`--proxy`, HTTPS_PROXY,
+   * …; cli/proxy-config.ts picked it): its URL, credentials included, and how
+   * messages show it (without the password).
+   */
+  proxy?: { url: string; shown: string };
+  /**
+   * Viewer addresses the session admits (`wingman http --allow-ip/--deny-ip`),
+   * CIDRs checked by cli/address-rules.ts. A server that does not know them
+   * refuses the register, so they are never silently dropped.
+   */
+  addressRules?: AddressRules;
   /** Viewers must present this password (`wingman http --password`). The agent refuses to serve if the server does not confirm it. */
   viewerPassword?: string;
   /**
@@ -144,6 +158,10 @@ export interface ReadyEvent {
   linkKey: string;
   /** The link to share: `url` with the link key in its fragment (set by the CLI). */
   link?: string;
+  /** The proxy the agent's connection goes through, without its password (set by the CLI). */
+  proxy?: string;
+  /** The viewer addresses the server admits (set by the CLI, as sent in the register). */
+  addressRules?: AddressRules;
   /** 'password': viewers need the password; 'link': the URL alone gives access. */
   access: 'password' | 'link';
   /** `--private`: the server relays nothing; viewers reach the app only over a channel verified with the link key. */
@@ -181,6 +199,8 @@ export interface Agent extends EventEmitter<AgentEvents> {
 
 export function createAgent(options: AgentOptions): Agent {
   const url = agentUrl(options.server);
+  // One for the agent's life: every attempt goes through the same proxy.
+  const proxy = options.proxy ? { route: createProxyRoute(options.proxy.url), shown: options.proxy.shown } : undefined;
   const emitter = new EventEmitter<AgentEvents>();
   const store = options.resumeStore ?? createMemoryResumeStore();
   const ownForwarder = !options.forwarder;
@@ -229,6 +249,7 @@ export function createAgent(options: AgentOptions): Agent {
       ...(resume ? { resume: { sessionId: resume.sessionId, resumeSecret: resume.resumeSecret, ...verifier(keys.resumed) } } : {}),
       ...verifier(keys.fresh),
       ...(options.viewerPassword !== undefined ? { viewerPassword: options.viewerPassword } : {}),
+      ...(options.addressRules !== undefined ? { addressRules: options.addressRules } : {}),
       ...(options.expiresInMs !== undefined ? { expiresInMs: options.expiresInMs } : {}),
       ...(options.viewers !== undefined ? { viewers: options.viewers } : {}),
       ...(options.private ? { private: true } : {}),
@@ -242,6 +263,7 @@ export function createAgent(options: AgentOptions): Agent {
       onRegistered: (socket, message) =>
         onRegistered(socket, message, resume !== undefined && message.resumed && keys.resumed !== undefined ? keys.resumed : keys.fresh),
       onFailure: (failure) => onFailure(failure, resume !== undefined || options.name !== undefined),
+      ...(proxy ? { proxy } : {}),
     });
   };
 

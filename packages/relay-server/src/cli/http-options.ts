@@ -10,6 +10,7 @@ import { Option } from 'commander';
 import { DEFAULT_WS_MESSAGE_LIMIT_BYTES } from '@wingman/protocol';
 import { DEFAULT_CAPTURE_BODY_LIMIT_BYTES, DEFAULT_RESPONSE_TIMEOUT_MS } from '../forward';
 import { DEFAULT_INSPECT_HISTORY, DEFAULT_INSPECT_PORT } from '../inspector';
+import { collect } from './address-rules';
 
 /** The quick start's local tunnel server (`wingman-server` on its default port). */
 export const DEFAULT_SERVER = 'http://localhost:8080';
@@ -25,10 +26,17 @@ export interface HttpOptionRow {
   envShown?: string;
   /** The default as --help shows it. */
   shownDefault?: string;
+  /** Given several times, each value is kept (commander collects them into a list). */
+  repeatable?: true;
 }
 
 export const HTTP_OPTION_ROWS = [
   { flags: '--server <url>', env: 'WINGMAN_SERVER', shownDefault: DEFAULT_SERVER, help: 'tunnel server URL' },
+  {
+    flags: '--proxy <url>',
+    shownDefault: 'HTTPS_PROXY, http_proxy, ALL_PROXY as curl reads them, minus NO_PROXY',
+    help: "reach the tunnel server through this proxy: http://[user:password@]host:port (CONNECT) or socks5://…; '' for none",
+  },
   { flags: '--token <token>', env: 'WINGMAN_TOKEN', shownDefault: 'the local development token', help: 'agent token' },
   { flags: '--host-header <mode>', help: "Host sent to the app: rewrite (its own host:port), preserve (the viewer's) or a value" },
   { flags: '--json', help: 'one JSON object per line; the first is {"event":"ready","url":...}' },
@@ -72,6 +80,12 @@ export const HTTP_OPTION_ROWS = [
     help: "anyone who knows the session's host name may open it, without the link's #k= part (host names are discoverable: certificate logs, DNS)",
   },
   {
+    flags: '--allow-ip <cidr>',
+    repeatable: true,
+    help: 'only viewers from this network may reach the session (10.0.0.0/8, 2001:db8::/32, or one address); repeatable',
+  },
+  { flags: '--deny-ip <cidr>', repeatable: true, help: 'viewers from this network may not reach the session, even if allowed; repeatable' },
+  {
     flags: '--private',
     help: 'no relay for this session: the app is reachable only over a P2P channel verified with the link key (the server never sees its traffic)',
   },
@@ -104,6 +118,12 @@ export const HTTP_ENV_ONLY = [
     env: 'WINGMAN_P2P_PREDICTED_CANDIDATES',
     help: 'false: send viewers only gathered ICE candidates, not the public candidate predicted from an earlier gathering ahead of its own (read by the P2P host process)',
   },
+  {
+    env: 'HTTPS_PROXY',
+    help: 'proxy of the connection to an https:// tunnel server (https_proxy first); an http:// server uses http_proxy, lower case only, as curl (cli/proxy-config.ts)',
+  },
+  { env: 'ALL_PROXY', help: 'proxy of the connection to the tunnel server when no scheme-specific one is set (all_proxy first)' },
+  { env: 'NO_PROXY', help: 'comma-separated hosts, domains, addresses or CIDRs reached directly, * for all (no_proxy first); applies to --proxy too' },
 ] as const;
 
 /** The variable of the row whose flags start with `flag` (`--server`). Throws for a row without one: a programming error. */
@@ -117,6 +137,7 @@ export function envOf(flag: string): string {
 export function httpOptions(): Option[] {
   return (HTTP_OPTION_ROWS as readonly HttpOptionRow[]).map((row) => {
     const notes = [row.env && `env ${row.envShown ?? row.env}`, row.shownDefault && `default ${row.shownDefault}`].filter(Boolean);
-    return new Option(row.flags, notes.length > 0 ? `${row.help} (${notes.join('; ')})` : row.help);
+    const option = new Option(row.flags, notes.length > 0 ? `${row.help} (${notes.join('; ')})` : row.help);
+    return row.repeatable ? option.argParser(collect) : option;
   });
 }

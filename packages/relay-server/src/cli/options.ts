@@ -9,11 +9,16 @@ import {
   MAX_WS_MESSAGE_BYTES,
   MIN_SESSION_EXPIRY_MS,
   sessionNameProblem,
+  type AddressRules,
 } from '@wingman/protocol';
 import { readFileSync } from 'node:fs';
 import { bufferBudgetFromEnv, DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type HostHeaderMode, type Target } from '../forward';
 import { DEFAULT_INSPECT_HISTORY, DEFAULT_INSPECT_PORT, MAX_INSPECT_HISTORY } from '../inspector';
+import type { HeaderRules } from '../forward/header-rules';
+import { resolveAddressRules } from './address-rules';
 import { DEFAULT_SERVER, envOf } from './http-options';
+import { resolveProxy, type ProxyConfig } from './proxy-config';
+import { UsageError } from './usage-error';
 
 export { DEFAULT_SERVER } from './http-options';
 
@@ -26,9 +31,7 @@ export const DEFAULT_TOKEN = 'wingman-local-dev-token';
 /** Largest `--timeout`: one hour (a longer wait is no longer a timeout). */
 const MAX_TIMEOUT_MS = 3_600_000;
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError } from './usage-error';
 
 export interface HttpCommandFlags {
   server?: string;
@@ -60,6 +63,12 @@ export interface HttpCommandFlags {
   public?: boolean;
   /** --name <name>: a stable link, <name>.<domain>. */
   name?: string;
+  /** --allow-ip <cidr>, repeatable: only these networks may reach the session. */
+  allowIp?: string[];
+  /** --deny-ip <cidr>, repeatable: these networks may not reach the session. */
+  denyIp?: string[];
+  /** --proxy <url>: the connection to the tunnel server goes through it ('' : no proxy, whatever the environment says). */
+  proxy?: string;
 }
 
 /** The local inspector's settings (docs/cli.md "Inspector"). */
@@ -99,6 +108,12 @@ export interface HttpConfig {
   public: boolean;
   /** A stable link, `<name>.<domain>` on every run (--name); undefined: a random id, resumed while it can be. */
   name: string | undefined;
+  /** Viewer addresses the tunnel server admits (--allow-ip, --deny-ip; cli/address-rules.ts); undefined: any. */
+  addressRules: AddressRules | undefined;
+  /** The proxy of the connection to the tunnel server (--proxy, else HTTPS_PROXY and co. as curl reads them; cli/proxy-config.ts); undefined: direct. */
+  proxy: ProxyConfig | undefined;
+  /** Header rules of the forwarder (`wingman start`'s `policy.requestHeaders`/`responseHeaders`, forward/header-rules.ts); undefined: none. */
+  headerRules: HeaderRules | undefined;
 }
 
 /** `3000`, `localhost:3000`, `127.0.0.1:3000`, `[::1]:3000`. Host defaults to localhost. */
@@ -229,9 +244,10 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
   // Read by the forwarder of this process and the P2P host's (buffer-budget.ts): checked here, before either starts.
   const budget = bufferBudgetFromEnv(env);
   if ('problem' in budget) throw new UsageError(budget.problem);
+  const server = parseServer(flags.server ?? (env[envOf('--server')] || DEFAULT_SERVER));
   return {
     target: parseTarget(targetText),
-    server: parseServer(flags.server ?? (env[envOf('--server')] || DEFAULT_SERVER)),
+    server,
     token: parseToken(flags.token ?? (env[envOf('--token')] || DEFAULT_TOKEN)),
     hostHeader: parseHostHeader(flags.hostHeader ?? 'rewrite'),
     json: flags.json === true,
@@ -253,6 +269,9 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     private: privateMode(flags, flags.p2p !== false && p2pEnv !== '0'),
     public: publicMode(flags, env.WINGMAN_PUBLIC),
     name: parseName(flags),
+    addressRules: resolveAddressRules(flags.allowIp, flags.denyIp),
+    proxy: resolveProxy(server, flags.proxy, env),
+    headerRules: undefined,
   };
 }
 

@@ -5,7 +5,7 @@
  * anything before the first ready (retries, warnings) goes to stderr; a
  * fatal error always goes to stdout as the last line.
  */
-import type { WarningCode } from '@wingman/protocol';
+import type { AddressRules, WarningCode } from '@wingman/protocol';
 import type { RequestLogEntry } from '../forward';
 import type { ReadyEvent } from '../agent';
 import type { PeerReport } from '../p2p/peer-host';
@@ -73,6 +73,8 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
             ...(e.viewers !== undefined ? { viewers: e.viewers } : {}),
             ...(e.viewersReset ? { viewersReset: e.viewersReset } : {}),
             target: forwardingTo,
+            ...(e.proxy !== undefined ? { proxy: e.proxy } : {}),
+            ...(e.addressRules !== undefined ? { addressRules: e.addressRules } : {}),
             ...(inspector ? { inspector } : {}),
             ...(e.expiresAt !== undefined ? { expiresAt: new Date(e.expiresAt).toISOString() } : {}),
           }),
@@ -91,6 +93,16 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
     };
   }
 
+  /** Who may reach the session, as the banner says it: the rules' CIDRs themselves (the developer wrote them). */
+  const addressRulesWords = (r: AddressRules) =>
+    [r.allow.length > 0 ? `only from ${r.allow.join(', ')}` : 'from any address', r.deny.length > 0 ? `never from ${r.deny.join(', ')}` : '']
+      .filter(Boolean)
+      .join('; ') + ' (address rules)';
+
+  /** A proxy carries the relay only: WebRTC gathers its own paths, so a network whose only way out is the proxy leaves viewers on the relay. */
+  const proxyWords = (shown: string) =>
+    `connected through the proxy ${shown}: the relay goes through it; P2P only where this network lets WebRTC out, else viewers use the relay`;
+
   return {
     ready(e, forwardingTo, inspector) {
       const reset = e.viewersReset ? `${viewersResetWords(e.viewersReset)}\n` : '';
@@ -108,7 +120,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
       const link = e.link ?? e.url;
       const qr = shouldPrintQr(options.qr, link, stdout.isTTY === true) ? `\n${renderQr(link)}\n` : '';
       stdout.write(
-        `\nWingman: share this link\n\n    ${link}\n${qr}${e.private ? `    ${PRIVATE_WORDS}\n` : ''}${e.access === 'password' ? `    ${PASSWORD_WORDS}\n` : ''}${e.viewers === 'approve' ? '    viewers wait until you admit them (--approve)\n' : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}${reset ? `    ${reset}` : ''}\nforwarding to ${forwardingTo} (${BROWSER_P2P_WORDS[browserP2P(e.p2p, e.url)]})\n${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`,
+        `\nWingman: share this link\n\n    ${link}\n${qr}${e.private ? `    ${PRIVATE_WORDS}\n` : ''}${e.access === 'password' ? `    ${PASSWORD_WORDS}\n` : ''}${e.viewers === 'approve' ? '    viewers wait until you admit them (--approve)\n' : ''}${e.addressRules ? `    ${addressRulesWords(e.addressRules)}\n` : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}${reset ? `    ${reset}` : ''}\nforwarding to ${forwardingTo} (${BROWSER_P2P_WORDS[browserP2P(e.p2p, e.url)]})\n${e.proxy !== undefined ? `${proxyWords(e.proxy)}\n` : ''}${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`,
       );
     },
     request(e) {

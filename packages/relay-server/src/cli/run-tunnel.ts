@@ -8,6 +8,7 @@
 import { linkWithKey } from '@wingman/protocol';
 import { createAgent, defaultStateDir } from '../agent';
 import { namedLinkKey } from '../agent/named-link-key';
+import { displayProxy } from './proxy-config';
 import { openResumeSlot } from './resume-slot';
 import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from '../forward';
 import type { InspectorTunnel } from '../inspector';
@@ -59,7 +60,9 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     hostHeader: config.hostHeader,
     timeoutMs: config.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
     wsMaxMessageBytes: config.wsMaxMessageBytes,
+    ...(config.headerRules !== undefined ? { headerRules: config.headerRules } : {}),
   };
+  const proxy = config.proxy !== undefined ? { url: config.proxy.url, shown: displayProxy(config.proxy.url) } : undefined;
   const forwarder = createForwarder({ ...forward, onRequest: (entry) => reporter.request(entry), ...capture });
   const agent = createAgent({
     server: config.server,
@@ -72,6 +75,8 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     ...(namedKey !== undefined ? { linkKey: namedKey } : {}),
     ...(config.public ? { public: true } : {}),
     ...(config.password !== undefined ? { viewerPassword: config.password } : {}),
+    ...(config.addressRules !== undefined ? { addressRules: config.addressRules } : {}),
+    ...(proxy ? { proxy } : {}),
     ...(config.expiresInMs !== undefined ? { expiresInMs: config.expiresInMs } : {}),
     viewers: config.approve ? 'approve' : 'open',
     ...(config.private ? { private: true } : {}),
@@ -123,7 +128,8 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     };
     agent.on('ready', (e) => {
       inspector?.tunnel.setTunnel({ publicUrl: e.url, sessionId: e.sessionId, p2p: e.p2p, access: e.access });
-      reporter.ready({ ...e, link: linkWithKey(e.url, e.linkKey) }, `http://${hostPort}`, inspector?.url);
+      const extra = { ...(proxy ? { proxy: proxy.shown } : {}), ...(config.addressRules ? { addressRules: config.addressRules } : {}) };
+      reporter.ready({ ...e, link: linkWithKey(e.url, e.linkKey), ...extra }, `http://${hostPort}`, inspector?.url);
       if (config.public && !e.resumed)
         reporter.warning(
           'WARN_PUBLIC_SESSION',

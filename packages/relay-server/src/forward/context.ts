@@ -2,6 +2,7 @@
 import type { BufferBudget } from '@wingman/protocol';
 import type { AppAddress } from './app-urls';
 import type { CaptureOptions } from './capture';
+import type { HeaderRules } from './header-rules';
 import type { HostHeaderMode, Target, TransportName } from './headers';
 import type { Upstream } from './upstream';
 
@@ -26,6 +27,8 @@ export interface ForwardContext {
   origin: string;
   target: Target;
   hostHeader: HostHeaderMode;
+  /** The tunnel's header rules (header-rules.ts); undefined: none. */
+  headerRules: HeaderRules | undefined;
   /** The app's own address in response URLs (rewritten to the session origin); undefined with `preserve`. */
   appAddress: AppAddress | undefined;
   timeoutMs: number;

@@ -17,6 +17,7 @@ import type { Dispatcher } from 'undici';
 import { ProtocolError, type ErrorCode, type HeaderList, type Stream } from '@wingman/protocol';
 import { REQUEST_DRAIN_TIMEOUT_MS } from './constants';
 import { badRequestPage, badResponsePage, overloadedPage, timeoutPage, unreachablePage, type ErrorPage } from './error-page';
+import { applyHeaderEdits } from './header-rules';
 import { checkFraming, formatHostPort, fromRawHeaders, requestHeaders, toRawHeaders, withoutHopByHop, type TransportName } from './headers';
 import { rewriteAppUrls, sessionOrigin } from './app-urls';
 import { withAppPort } from './app-port';
@@ -162,9 +163,10 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   if (framing.contentLength !== undefined) start(framing.contentLength > 0);
 
   function start(hasBody: boolean): void {
-    const headers: HeaderList = requestHeaders(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport }).filter(
-      ([name]) => !CLIENT_FRAMED.has(name),
-    );
+    const headers: HeaderList = applyHeaderEdits(
+      requestHeaders(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport }),
+      ctx.headerRules?.request,
+    ).filter(([name]) => !CLIENT_FRAMED.has(name));
     origin = sessionOrigin(headers);
     // The stream frames the body; towards the app it goes chunked (length unknown: the client frames it) or is absent.
     if (framing.ok && framing.contentLength === undefined && !hasBody && BODY_METHODS.has(head.method)) headers.push(['content-length', '0']);
@@ -249,7 +251,13 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     clearTimeout(headTimer);
     const raw = (c.rawHeaders ?? []) as Array<Buffer | string>;
     const headers = withTransport(
-      withAppPort(rewriteAppUrls(withoutHopByHop(fromRawHeaders(raw.map((h) => h.toString('latin1')))), ctx.appAddress, origin), ctx.target.port),
+      withAppPort(
+        applyHeaderEdits(
+          rewriteAppUrls(withoutHopByHop(fromRawHeaders(raw.map((h) => h.toString('latin1')))), ctx.appAddress, origin),
+          ctx.headerRules?.response,
+        ),
+        ctx.target.port,
+      ),
       transport,
       route,
     );

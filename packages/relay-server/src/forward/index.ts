@@ -6,6 +6,7 @@
  * request target is origin-form and always sent to that host:port, so the
  * agent is never an open proxy.
  */
+import type { HeaderRules } from './header-rules';
 import { createUpstream } from './upstream';
 import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES, type BufferBudget, type Stream } from '@wingman/protocol';
 import { DEFAULT_RESPONSE_TIMEOUT_MS } from './constants';
@@ -45,6 +46,8 @@ export interface ForwarderOptions {
   onRequest?: (entry: RequestLogEntry) => void;
   /** Capture each exchange for the inspector (heads, bodies up to a cap). Default off. */
   capture?: CaptureOptions;
+  /** The tunnel's header rules (header-rules.ts); undefined: none. */
+  headerRules?: HeaderRules;
   /** Budget of bytes held for exchanges that do not move. Default: the process's one (buffer-budget.ts; every forwarder of the process shares it). */
   budget?: BufferBudget;
 }
@@ -82,6 +85,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     target,
     hostHeader,
     appAddress: appAddress(target, hostHeader),
+    headerRules: options.headerRules,
     timeoutMs,
     wsMaxMessageBytes,
     budget,

@@ -20,6 +20,7 @@ import {
 import { VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS, WS_HIGH_WATER_BYTES } from './constants';
 import { maskingOptions } from '../ws-masking';
 import type { ForwardContext } from './context';
+import { applyHeaderEdits } from './header-rules';
 import { formatHostPort, fromRawHeaders, requestHeaders, toHeaderObject, withoutHopByHop, type TransportName } from './headers';
 import { rewriteAppUrls, sessionOrigin } from './app-urls';
 import { headProblem, withTransport } from './respond';
@@ -86,7 +87,10 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     .flatMap((v) => v.split(','))
     .map((p) => p.trim())
     .filter((p) => p.length > 0);
-  const sent = requestHeaders(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport, websocket: true });
+  const sent = applyHeaderEdits(
+    requestHeaders(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport, websocket: true }),
+    ctx.headerRules?.request,
+  );
   const headers = toHeaderObject(sent);
 
   const tooBigReason = messageTooBigReason(ctx.wsMaxMessageBytes);

@@ -6,6 +6,7 @@
  * The peers live in a child process (isolated-peer-host.ts), so a native
  * crash in @roamhq/wrtc never takes the agent and its relay session down.
  */
+import type { HeaderRules } from '../forward/header-rules';
 import type { Agent } from '../agent';
 import type { Capture, HostHeaderMode, RequestLogEntry, Target } from '../forward';
 import { createIsolatedPeerHost, type HostCrash } from './isolated-peer-host';
@@ -14,7 +15,7 @@ import type { PeerHost, PeerReport, UntrustedEvent } from './peer-host';
 export interface AgentP2POptions {
   agent: Agent;
   /** The local app, as the agent's forwarder has it: the host process forwards P2P streams itself. */
-  forward: { target: Target; hostHeader: HostHeaderMode; timeoutMs?: number; wsMaxMessageBytes?: number };
+  forward: { target: Target; hostHeader: HostHeaderMode; timeoutMs?: number; wsMaxMessageBytes?: number; headerRules?: HeaderRules };
   /** One line per P2P request (the host process's forwarder). */
   onRequest?(entry: RequestLogEntry): void;
   /** Inspector capture of P2P exchanges: the host process taps its forwarder and sends each capture here. */
@@ -71,6 +72,7 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
       init: {
         target: options.forward.target,
         hostHeader: options.forward.hostHeader,
+        ...(options.forward.headerRules !== undefined ? { headerRules: options.forward.headerRules } : {}),
         ...(options.forward.timeoutMs !== undefined ? { timeoutMs: options.forward.timeoutMs } : {}),
         ...(options.forward.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: options.forward.wsMaxMessageBytes } : {}),
         iceServers: e.p2pSettings.iceServers,

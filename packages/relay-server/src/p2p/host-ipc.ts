@@ -19,6 +19,7 @@ import {
   type ViewerSignal,
 } from '@wingman/protocol';
 import { z } from 'zod';
+import { MAX_HEADER_EDITS, MAX_HEADER_RULE_VALUE_CHARS, type HeaderRules } from '../forward/header-rules';
 import { MAX_CAPTURE_BODY_LIMIT_BYTES, type Capture, type CapturedBody, type HostHeaderMode, type RequestLogEntry, type Target } from '../forward';
 import type { LinkTrust, PeerReport, UntrustedEvent } from './peer-host';
 
@@ -39,6 +40,8 @@ export interface HostInit {
   acceptLoopbackCandidates?: boolean;
   /** The session's link key and id (peer-host.ts LinkTrust). */
   trust?: LinkTrust;
+  /** The tunnel's header rules, as the agent's own forwarder applies them (forward/header-rules.ts). */
+  headerRules?: HeaderRules;
 }
 
 /**
@@ -125,6 +128,14 @@ const iceServersSchema = z.unknown().transform((v, ctx): IceServer[] => {
     return z.NEVER;
   }
 });
+const headerPair = z.tuple([z.string().min(1).max(256), z.string().max(MAX_HEADER_RULE_VALUE_CHARS)]);
+const headerEditsSchema = z
+  .object({
+    remove: z.array(z.string().min(1).max(256)).max(MAX_HEADER_EDITS),
+    set: z.array(headerPair).max(MAX_HEADER_EDITS),
+    add: z.array(headerPair).max(MAX_HEADER_EDITS),
+  })
+  .strict();
 const hostInitSchema = z.object({
   t: z.literal('init'),
   target: z.object({ host: z.string().min(1).max(255), port: z.number().int().min(0).max(65_535) }),
@@ -137,6 +148,7 @@ const hostInitSchema = z.object({
   captureBodyLimitBytes: z.number().int().min(0).max(MAX_CAPTURE_BODY_LIMIT_BYTES).optional(),
   acceptLoopbackCandidates: z.boolean().optional(),
   trust: linkTrustSchema.optional(),
+  headerRules: z.object({ request: headerEditsSchema.optional(), response: headerEditsSchema.optional() }).strict().optional(),
 }) satisfies z.ZodType<HostInit, z.ZodTypeDef, unknown>;
 const requestEntrySchema = z.object({
   method: z.string().min(1).max(64),

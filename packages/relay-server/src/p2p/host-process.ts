@@ -61,6 +61,7 @@ function start(init: HostInit): void {
   forwarder = createForwarder({
     target: init.target,
     hostHeader: init.hostHeader,
+    ...(init.headerRules !== undefined ? { headerRules: init.headerRules } : {}),
     ...(init.timeoutMs !== undefined ? { timeoutMs: init.timeoutMs } : {}),
     ...(init.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: init.wsMaxMessageBytes } : {}),
     onRequest: (entry) => send({ t: 'request', entry }),

@@ -32,6 +32,20 @@ describe('what the banner says of access, and a session that reached its deadlin
     return { reporter, out: () => out, err: () => err };
   }
 
+  it('names the address rules and the proxy, without its password, in the banner and the ready line', () => {
+    const extra = { addressRules: { allow: ['10.0.0.0/8'], deny: ['10.9.0.0/16'] }, proxy: 'http://alice:***@proxy:3128' };
+    const c = both();
+    c.reporter.ready({ ...ready, ...extra }, 'http://localhost:3000');
+    expect(c.out()).toContain('only from 10.0.0.0/8; never from 10.9.0.0/16 (address rules)\n');
+    expect(c.out()).toContain('connected through the proxy http://alice:***@proxy:3128: the relay goes through it; P2P only where');
+    const denyOnly = both();
+    denyOnly.reporter.ready({ ...ready, addressRules: { allow: [], deny: ['192.0.2.0/24'] } }, 'http://localhost:3000');
+    expect(denyOnly.out()).toContain('from any address; never from 192.0.2.0/24 (address rules)');
+    const json = capture(true);
+    json.reporter.ready({ ...ready, ...extra }, 'http://localhost:3000');
+    expect(JSON.parse(json.out())).toMatchObject(extra);
+  });
+
   it('says a session is private, and that viewers need the password without naming a flag the developer may not have used', () => {
     const c = both();
     c.reporter.ready({ ...ready, private: true, access: 'password' }, 'http://localhost:3000');

@@ -1,5 +1,5 @@
 /** `wingman start`'s config file: found, read, and every value checked as `wingman http` checks its flags. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadStartConfig, MAX_TUNNELS } from '../../src/cli/start/config-file';
@@ -13,6 +13,38 @@ const write = (name: string, content: unknown) => writeFileSync(join(dir, name),
 const load = (env: NodeJS.ProcessEnv = {}, flags = {}) => loadStartConfig(flags, dir, env);
 
 describe('loadStartConfig', () => {
+  it("reads docs/cli.md's header rules example into the rules the forwarder applies", () => {
+    const doc = readFileSync(join(__dirname, '../../../../docs/cli.md'), 'utf8');
+    const example = /### Header rules[\s\S]*?```json\n([\s\S]*?)```/.exec(doc)?.[1];
+    if (example === undefined) throw new Error('docs/cli.md has no example under "Header rules"');
+    write('wingman.json', example);
+    expect(load().tunnels[0]!.config.headerRules).toEqual({
+      request: { remove: ['x-debug-token'], set: [['x-team', 'blue']], add: [['x-review', '1']] },
+      response: { remove: ['server'], set: [['cache-control', 'no-store']], add: [] },
+    });
+  });
+
+  it('takes one proxy for every tunnel, from the file or, without one, the environment', () => {
+    write('wingman.json', { server: 'https://tunnel.example.com', proxy: 'socks5://127.0.0.1:1080', tunnels: { a: { target: 1 }, b: { target: 2 } } });
+    expect(load({ HTTPS_PROXY: 'http://other:3128' }).tunnels.map((t) => t.config.proxy)).toEqual([
+      { url: 'socks5://127.0.0.1:1080', source: '--proxy' },
+      { url: 'socks5://127.0.0.1:1080', source: '--proxy' },
+    ]);
+    write('wingman.json', { server: 'https://tunnel.example.com', tunnels: { a: { target: 1 } } });
+    expect(load({ HTTPS_PROXY: 'http://other:3128' }).tunnels[0]!.config.proxy).toEqual({ url: 'http://other:3128', source: 'HTTPS_PROXY' });
+    write('wingman.json', { proxy: 'ftp://x', tunnels: { a: { target: 1 } } });
+    expect(() => load()).toThrow(/wingman\.json: proxy: invalid --proxy: scheme ftp: is not a proxy scheme/);
+  });
+
+  it("reads docs/cli.md's example file, its tunnel's policy as the server will get it", () => {
+    const doc = readFileSync(join(__dirname, '../../../../docs/cli.md'), 'utf8');
+    const example = /## Several tunnels[\s\S]*?```json\n([\s\S]*?)```/.exec(doc)?.[1];
+    if (example === undefined) throw new Error('docs/cli.md has no example config under "Several tunnels"');
+    write('wingman.json', example);
+    const api = load().tunnels.find((t) => t.name === 'api')!.config;
+    expect(api.addressRules).toEqual({ allow: ['10.0.0.0/8'], deny: [] });
+  });
+
   it('reads ./wingman.json by default and maps each tunnel onto the same config as wingman http', () => {
     write('wingman.json', {
       server: 'https://tunnel.example.com/',

@@ -6,6 +6,8 @@
  */
 import type { LinkAccessGate } from '../access/link-access';
 import type { ViewerAccessGate } from '../access/viewer-access';
+import type { AddressHolds } from '../access/address-holds';
+import { compileAddressRules } from '../access/address-rules';
 import type { ClusterNode } from '../cluster/cluster-node';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -78,6 +80,8 @@ export interface AgentEndpointOptions {
   authThrottle: PasswordThrottle;
   /** The source address of a request (trusted proxies): what the auth throttle counts by. Default: the socket's peer. */
   sourceAddress?: (req: IncomingMessage) => string;
+  /** Viewers' upgraded sockets by address (access/address-holds.ts): a register's new rules close those they refuse. */
+  addressHolds?: AddressHolds;
 }
 
 /** Stable code of an agent upgrade refused because its source sent too many wrong tokens (429). */
@@ -229,6 +233,9 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     adopt = false,
     adoptsNew = false,
   ): void {
+    // Read before anything changes: a register whose rules cannot be applied is refused whole.
+    const addressRules = message.addressRules ? compileAddressRules(message.addressRules) : undefined;
+    if (addressRules && 'problem' in addressRules) return refuse('ERR_INVALID_PAYLOAD', addressRules.problem);
     const found = message.resume ? registry.findForResume(message.resume.sessionId, message.resume.resumeSecret) : undefined;
     if (found?.kind === 'busy') {
       return refuse('ERR_SESSION_IN_USE', `session ${message.resume!.sessionId} already has a connected agent`);
@@ -262,6 +269,9 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     options.tokenSessions.add(token, session);
     // The latest register decides: a restarted `wingman` may add, change or drop the password.
     session.access = message.viewerPassword !== undefined ? options.accessGate.create(session.id, message.viewerPassword) : undefined;
+    session.addressRules = addressRules;
+    const cut = options.addressHolds?.enforce(session) ?? 0;
+    if (cut > 0) logger.info({ sessionId: session.id, sockets: cut }, 'address rules closed sockets of viewers they refuse');
     // A session keeps the deadline bound into its secret, new, resumed or adopted (another node, a restart):
     // reconnecting never extends it nor drops it.
     const deadline = deadlineOf(session.resumeSecret);
@@ -310,6 +320,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
         client: message.client,
         url: registered.url,
         access: session.access ? 'password' : 'link',
+        ...(message.addressRules ? { addressRules: message.addressRules } : {}),
         ...(message.name !== undefined ? { name: message.name } : {}),
       },
       'agent connected',

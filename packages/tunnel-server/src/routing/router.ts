@@ -8,6 +8,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AGENT_PATH, isSessionLabel, LINK_PATH, RESERVED_PREFIX, TRANSPORT_HEADER, VIA_HEADER, VIA_SW, type Stream } from '@wingman/protocol';
 import { sendAccessRefusal, writeAccessRefusal } from '../access/access-denied';
+import { sendAddressRefusal, writeAddressRefusal } from '../access/address-refusal';
+import type { AddressHolds } from '../access/address-holds';
+import { addressVerdict, type AddressVerdict } from '../access/address-rules';
 import type { LinkAccessGate, LinkDecision } from '../access/link-access';
 import { sendLinkRefusal, writeLinkRefusal } from '../access/link-bootstrap';
 import type { ClusterNode } from '../cluster/cluster-node';
@@ -75,6 +78,8 @@ export interface RouterOptions {
   cluster?: { node: ClusterNode; forward: NodeForwarder };
   /** Ties requests of sessions with a viewer gate to their viewer and holds back those not admitted (viewers/viewer-gate.ts). */
   viewerGate?: ViewerGate;
+  /** Viewers' upgraded sockets by address, so rules a later register brings close them (access/address-holds.ts). */
+  addressHolds?: AddressHolds;
   /** Relay streams one viewer may hold per session (relay/viewer-streams.ts). Default: no per-viewer bound. */
   streamQuota?: ViewerStreamQuota;
 }
@@ -92,6 +97,18 @@ function shortLabel(label: string): string {
 export function createRouter(options: RouterOptions): Router {
   const { hostRouter, registry, reserved, logger, streamQuota } = options;
   const viewerOf = options.viewerAddress ?? clientAddress;
+
+  /**
+   * Sessions with address rules (access/address-rules.ts): checked first, on
+   * everything of the origin, against the address every per-viewer limit
+   * counts by (trusted proxies, cluster hops).
+   */
+  function checkAddress(req: IncomingMessage, session: Session | undefined): AddressVerdict {
+    if (!session?.addressRules) return { kind: 'allowed' };
+    const verdict = addressVerdict(session.addressRules, viewerOf(req));
+    if (verdict.kind === 'refused') logger.debug({ sessionId: session.id, address: verdict.address, reason: verdict.reason }, 'viewer refused: address rules');
+    return verdict;
+  }
 
   /**
    * Password-protected sessions: everything on the origin, reserved paths
@@ -205,6 +222,11 @@ export function createRouter(options: RouterOptions): Router {
   }
 
   function serveLocal(req: IncomingMessage, res: ServerResponse, id: string, session: Session | undefined): void {
+    const address = checkAddress(req, session);
+    if (address.kind === 'refused') {
+      req.resume();
+      return sendAddressRefusal(res, address);
+    }
     const link = checkLink(req, session);
     if (link.kind !== 'granted') return sendLinkRefusal(req, res);
     // The bootstrap page's exchange: the token earned the cookie (before any password: the next navigation asks for it).
@@ -291,12 +313,16 @@ export function createRouter(options: RouterOptions): Router {
   }
 
   function upgradeLocal(req: IncomingMessage, socket: Duplex, head: Buffer, id: string, session: Session | undefined): void {
+    const address = checkAddress(req, session);
+    if (address.kind === 'refused') return writeAddressRefusal(socket, address);
     if (checkLink(req, session).kind !== 'granted') return writeLinkRefusal(socket);
     const access = checkAccess(req, session);
     if (access.kind !== 'granted') return writeAccessRefusal(socket, access);
     const gate = checkViewer(req, session);
     if (gate.kind === 'waiting' || gate.kind === 'refused') return writeHeld(socket, gate);
     if (pathnameOf(req.url).startsWith(RESERVED_PREFIX)) {
+      // Signaling outlives the agent's connection: rules a new register brings must reach it (address-holds.ts).
+      options.addressHolds?.hold(id, viewerOf(req), socket);
       return reserved.handleUpgrade(req, socket, head, { sessionId: id, session, ...(gate.kind === 'admitted' ? { viewerId: gate.viewer.id } : {}) });
     }
     if (!session) {

@@ -7,6 +7,7 @@
 import type { AccessLabel, Connection, ServerToAgent } from '@wingman/protocol';
 import type { SessionAccess } from '../access/viewer-access';
 import type { SessionLink } from '../access/link-access';
+import type { SessionAddressRules } from '../access/address-rules';
 import type { SessionViewers } from './session-viewers';
 import { randomBytes } from 'node:crypto';
 import { constantTimeEqual, createResumeSecret } from './session-id';
@@ -38,6 +39,8 @@ export interface Session {
   access?: SessionAccess | undefined;
   /** Set when the agent registered a link verifier (the latest register decides; access/link-access.ts); undefined (`--public`): the host name alone opens it. */
   link?: SessionLink | undefined;
+  /** Set when the agent registered address rules (the latest register decides; access/address-rules.ts); undefined: every address may try. */
+  addressRules?: SessionAddressRules | undefined;
   /** When the session ends (`wingman http --expires`), ms since epoch; undefined: it lives while its agent does. */
   expiresAt?: number | undefined;
   /** Set when the agent registered with `viewers` (viewers/viewer-gate.ts); undefined: no viewer identity, the link alone gives access. */

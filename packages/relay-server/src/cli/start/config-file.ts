@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import leven from 'leven';
 import { z } from 'zod';
+import { readHeaderEdits, type HeaderRules } from '../../forward/header-rules';
 import { resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from '../options';
 
 /** Looked for in the current directory, in this order, when --config is not given. */
@@ -19,6 +20,27 @@ export const MAX_TUNNELS = 16;
 const MAX_CONFIG_FILE_BYTES = 256 * 1024;
 /** A tunnel's name: shown in the banner, the JSON events and the inspector. */
 const TUNNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
+
+/** One direction's header edits, as written: `{ "remove": [name], "set": { name: value }, "add": { name: value } }`. */
+const headerEditsSchema = z
+  .object({
+    remove: z.array(z.string()).optional(),
+    set: z.record(z.string(), z.string()).optional(),
+    add: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+/** A tunnel's `policy`: who may reach it (as --allow-ip, --deny-ip). */
+const policySchema = z
+  .object({
+    allowIp: z.array(z.string()).optional(),
+    denyIp: z.array(z.string()).optional(),
+    /** Fields removed, set and added on each request towards the app (forward/header-rules.ts). */
+    requestHeaders: headerEditsSchema.optional(),
+    /** The same on each response towards the viewer. */
+    responseHeaders: headerEditsSchema.optional(),
+  })
+  .strict();
 
 const tunnelSchema = z
   .object({
@@ -35,6 +57,8 @@ const tunnelSchema = z
     /** A stable link, `<name>.<domain>` (as --name). */
     name: z.string().optional(),
     wsMaxMessageBytes: z.number().int().optional(),
+    /** Rules the tunnel server applies to this tunnel's viewers. */
+    policy: policySchema.optional(),
   })
   .strict();
 
@@ -42,6 +66,8 @@ const fileSchema = z
   .object({
     server: z.string().optional(),
     token: z.string().optional(),
+    /** The proxy of every tunnel's connection to the server (as --proxy; '' : none). */
+    proxy: z.string().optional(),
     /** Inspector port, or false: off. */
     inspect: z.union([z.number().int(), z.literal(false)]).optional(),
     inspectBodyLimit: z.number().int().optional(),
@@ -85,6 +111,7 @@ function readConfigFile(flags: StartFlags, cwd: string): { path: string; text: s
 const FLAG_FIELDS: Array<[RegExp, string | ((tunnel: string) => string)]> = [
   [/^invalid (target|port)\b/, (t) => `tunnels.${t}.target`],
   [/--server\b/, 'server'],
+  [/--proxy\b/, 'proxy'],
   [/\btoken\b/, 'token'],
   [/--host-header\b/, (t) => `tunnels.${t}.hostHeader`],
   [/--timeout\b/, (t) => `tunnels.${t}.timeout`],
@@ -94,6 +121,8 @@ const FLAG_FIELDS: Array<[RegExp, string | ((tunnel: string) => string)]> = [
   // Before --expires: "--name and --expires do not go together" is about the name.
   [/--name\b/, (t) => `tunnels.${t}.name`],
   [/--expires\b/, (t) => `tunnels.${t}.expires`],
+  [/--allow-ip\b/, (t) => `tunnels.${t}.policy.allowIp`],
+  [/--deny-ip\b/, (t) => `tunnels.${t}.policy.denyIp`],
   [/--inspect-body-limit\b/, 'inspectBodyLimit'],
   [/--inspect-history\b/, 'inspectHistory'],
   [/--inspect\b/, 'inspect'],
@@ -112,6 +141,7 @@ function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: S
   return defined({
     server: file.server,
     token: file.token,
+    proxy: file.proxy,
     hostHeader: t.hostHeader,
     json: flags.json,
     p2p: t.p2p,
@@ -130,15 +160,39 @@ function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: S
     approve: t.approve,
     public: t.public,
     name: t.name,
+    allowIp: t.policy?.allowIp,
+    denyIp: t.policy?.denyIp,
   });
 }
+
+/** A tunnel's header rules, each direction checked (forward/header-rules.ts); `where` prefixes a rejection. */
+function headerRulesOf(t: TunnelFields, where: string): HeaderRules | undefined {
+  const rules: HeaderRules = {};
+  for (const [key, direction] of [
+    ['requestHeaders', 'request'],
+    ['responseHeaders', 'response'],
+  ] as const) {
+    const raw = t.policy?.[key];
+    if (raw === undefined) continue;
+    const edits = readHeaderEdits(raw, direction);
+    if ('problem' in edits) throw new RuleError(`${where}.${key}.${edits.problem}`);
+    rules[direction] = edits;
+  }
+  return rules.request || rules.response ? rules : undefined;
+}
+
+/** A rule's rejection, already naming the file and field (not passed through fieldOf). */
+class RuleError extends UsageError {}
 
 /** Edits from an unknown key to a known one that still read as a typo of it (`targt` → `target`: 1). */
 const MAX_TYPO_DISTANCE = 2;
 
-/** The keys allowed where `issue` is: the file's top level, or a tunnel. */
+/** The keys allowed where `issue` is: the file's top level, a tunnel, or a tunnel's policy. */
 function knownKeys(issuePath: Array<string | number>): string[] {
-  return Object.keys(issuePath.length === 0 ? fileSchema.shape : tunnelSchema.shape);
+  if (issuePath.length === 0) return Object.keys(fileSchema.shape);
+  // tunnels.<name>, tunnels.<name>.policy or tunnels.<name>.policy.<direction> (a tunnel may itself be named "policy").
+  if (issuePath.length === 4) return Object.keys(headerEditsSchema.shape);
+  return Object.keys(issuePath.length === 3 ? policySchema.shape : tunnelSchema.shape);
 }
 
 /** One schema rejection in words: unknown keys with the nearest known one, a missing field, the expected type. */
@@ -185,8 +239,10 @@ export function loadStartConfig(flags: StartFlags, cwd: string, env: NodeJS.Proc
       throw new UsageError(`${path}: tunnels.${name}: a tunnel name is 1-32 letters, digits, - or _, starting with a letter or digit`);
     const t = parsed.data.tunnels[name]!;
     try {
-      return { name, config: resolveHttpConfig(String(t.target), tunnelFlags(parsed.data, t, flags, dirname(path)), env) };
+      const config = resolveHttpConfig(String(t.target), tunnelFlags(parsed.data, t, flags, dirname(path)), env);
+      return { name, config: { ...config, headerRules: headerRulesOf(t, `${path}: tunnels.${name}.policy`) } };
     } catch (err) {
+      if (err instanceof RuleError) throw new UsageError(err.message);
       if (err instanceof UsageError) throw new UsageError(`${path}: ${fieldOf(err.message, name)}: ${err.message}`);
       throw err;
     }

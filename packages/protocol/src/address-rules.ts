@@ -1,0 +1,46 @@
+/**
+ * Address rules on the wire (`wingman http --allow-ip/--deny-ip`): the CIDRs
+ * the agent's `register` carries. This package has no runtime dependencies, so
+ * only the shape is checked here (lists of bounded strings); what a CIDR means
+ * is the tunnel server's to check (tunnel-server access/address-rules.ts,
+ * which refuses a register with one it cannot read) and the agent's, before it
+ * connects. Spec: docs/PROTOCOL.md §Agent control channel.
+ */
+import { protocolError } from './errors';
+import type { Obj } from './json-fields';
+import { onlyKeys } from './json-fields';
+
+/** The viewer addresses a session admits: `allow` (empty: every address) minus `deny`. CIDRs such as `10.0.0.0/8`, `2001:db8::/32`. */
+export interface AddressRules {
+  allow: string[];
+  deny: string[];
+}
+
+/**
+ * Most CIDRs in one list. A team's offices and VPNs are a handful; 64 bounds
+ * the work per request (each is a prefix compare) and the register's size.
+ */
+export const MAX_ADDRESS_RULES = 64;
+/** Longest CIDR, characters: an IPv6 address in full with an embedded IPv4 tail (45) and `/128`. */
+export const MAX_CIDR_CHARS = 49;
+
+function cidrList(o: Obj, k: 'allow' | 'deny'): string[] {
+  const v = o[k];
+  if (!Array.isArray(v) || v.length > MAX_ADDRESS_RULES)
+    throw protocolError('ERR_INVALID_PAYLOAD', `"addressRules.${k}" must be a list of at most ${MAX_ADDRESS_RULES} CIDRs`);
+  return v.map((c: unknown) => {
+    if (typeof c !== 'string' || c.length === 0 || c.length > MAX_CIDR_CHARS)
+      throw protocolError('ERR_INVALID_PAYLOAD', `"addressRules.${k}" holds a value that is not a CIDR of 1-${MAX_CIDR_CHARS} chars`);
+    return c;
+  });
+}
+
+/** The register's `addressRules`: `{ allow, deny }`, at least one rule in all. */
+export function parseAddressRules(v: unknown): AddressRules {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw protocolError('ERR_INVALID_PAYLOAD', '"addressRules" must be an object');
+  const o = v as Obj;
+  onlyKeys(o, ['allow', 'deny']);
+  const rules = { allow: cidrList(o, 'allow'), deny: cidrList(o, 'deny') };
+  if (rules.allow.length + rules.deny.length === 0) throw protocolError('ERR_INVALID_PAYLOAD', '"addressRules" names no CIDR: leave it out instead');
+  return rules;
+}

@@ -1,0 +1,147 @@
+/**
+ * An agent behind the office proxy: its connection to the tunnel server goes
+ * through a real HTTP CONNECT proxy (tinyproxy, with Basic credentials) or a
+ * real SOCKS5 proxy (Dante), chosen as curl chooses (`--proxy`, http_proxy,
+ * ALL_PROXY, NO_PROXY). Each proxy connects out from its own loopback address,
+ * so the server's log says where the agent's connection came from; and the
+ * session serves the app over the relay.
+ */
+import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
+import { send } from '../helpers/http-client';
+import { HTTP_PROXY_EGRESS, SOCKS_PROXY_EGRESS, startHttpProxy, startSocksProxy, type ProxyServer } from '../helpers/proxies';
+import { killAll, startAgent, startProcess, AGENT_BIN, startServer, type Proc } from '../helpers/processes';
+import { freePort } from '../helpers/redis';
+
+jest.setTimeout(120_000);
+
+/** A run of `wingman` expected to stop by itself must do so within this. */
+const EXIT_TIMEOUT_MS = 20_000;
+// tinyproxy takes letters, digits, '-', '.' and '_' in BasicAuth credentials.
+const AUTH = { user: 'alice', password: 'op3n-s.esame' };
+/** The credentials as a proxy URL carries them (percent-encoded). */
+const CREDENTIALS = `${AUTH.user}:${encodeURIComponent(AUTH.password)}`;
+
+let app: FixtureApp;
+let proxies: ProxyServer[] = [];
+
+beforeEach(async () => {
+  app = await startFixtureApp();
+});
+
+afterEach(async () => {
+  await killAll();
+  await Promise.all(proxies.map((p) => p.stop()));
+  proxies = [];
+  await app.close();
+});
+
+/** A tunnel server that logs where each agent connected from. */
+const startLoggingServer = () => startServer({ LOG_LEVEL: 'info' });
+
+/** Resolves with the address the server saw the agent connect from. */
+async function agentAddressSeenBy(server: Proc): Promise<string> {
+  const line = await server.waitForLine(/"msg":"agent connected"/, { stream: 'stderr', timeoutMs: 10_000, what: 'the server to log the agent' });
+  return String((JSON.parse(String(line)) as { remoteAddress: string }).remoteAddress);
+}
+
+async function expectServed(port: number, url: string): Promise<void> {
+  const r = await send(port, new URL(url).host, { path: '/hello' });
+  expect(r.body.toString()).toBe('hello GET');
+  expect(r.headers['x-wingman-transport']).toBe('relay');
+}
+
+describe('the agent behind a proxy', () => {
+  it('connects through an HTTP proxy with credentials from http_proxy, says so, and serves the app', async () => {
+    const server = await startLoggingServer();
+    const proxy = await startHttpProxy({ connectPort: server.port, auth: AUTH });
+    proxies.push(proxy);
+    const t = await startAgent(server.url, String(app.port), { http_proxy: `http://${CREDENTIALS}@127.0.0.1:${proxy.port}` });
+    expect(await agentAddressSeenBy(server.server)).toBe(HTTP_PROXY_EGRESS);
+    const ready = t.agent.events.find((e) => e.event === 'ready')!;
+    // The password never shows.
+    expect(ready.proxy).toBe(`http://${AUTH.user}:***@127.0.0.1:${proxy.port}`);
+    await expectServed(server.port, t.url);
+  });
+
+  /** Runs an agent through `proxy` expected to stop by itself: its `fatal` event. */
+  async function fatalThrough(serverUrl: string, proxy: string): Promise<{ code: unknown; message: string; output: string }> {
+    const agent = startProcess(AGENT_BIN, ['http', String(app.port), '--server', serverUrl, '--json', '--proxy', proxy]);
+    const { code } = await agent.waitForExit({ timeoutMs: EXIT_TIMEOUT_MS, what: 'wingman to stop on a refusal by the proxy' });
+    expect(code).toBe(1);
+    const fatal = agent.events.find((e) => e.event === 'fatal')!;
+    return { code: fatal.code, message: String(fatal.message), output: agent.stderr() + JSON.stringify(agent.events) };
+  }
+
+  it('stops with ERR_PROXY_REFUSED when the HTTP proxy refuses its credentials, or wants some', async () => {
+    const server = await startLoggingServer();
+    const proxy = await startHttpProxy({ connectPort: server.port, auth: AUTH });
+    proxies.push(proxy);
+    const wrong = await fatalThrough(server.url, `http://${AUTH.user}:wrong@127.0.0.1:${proxy.port}`);
+    expect(wrong.code).toBe('ERR_PROXY_REFUSED');
+    expect(wrong.message).toContain(`the proxy at http://${AUTH.user}:***@127.0.0.1:${proxy.port} refused its credentials (HTTP 401)`);
+    expect(wrong.output).not.toContain('wrong@');
+    const none = await fatalThrough(server.url, `http://127.0.0.1:${proxy.port}`);
+    expect(none.code).toBe('ERR_PROXY_REFUSED');
+    expect(none.message).toContain('refused its credentials (HTTP 407)');
+  });
+
+  it("stops with ERR_PROXY_REFUSED when the proxy's rules forbid the server's port", async () => {
+    const server = await startLoggingServer();
+    const proxy = await startHttpProxy({ connectPort: 443 });
+    proxies.push(proxy);
+    const refused = await fatalThrough(server.url, `http://127.0.0.1:${proxy.port}`);
+    expect(refused.code).toBe('ERR_PROXY_REFUSED');
+    expect(refused.message).toContain(`refused to connect to the tunnel server at ${new URL(server.url).host} (HTTP 403)`);
+  });
+
+  it('connects through a SOCKS5 proxy given with --proxy, and through one in ALL_PROXY', async () => {
+    const server = await startLoggingServer();
+    const socks = await startSocksProxy();
+    proxies.push(socks);
+    const flagged = await startAgent(server.url, String(app.port), {}, ['--proxy', `socks5://127.0.0.1:${socks.port}`, '--new-session']);
+    expect(await agentAddressSeenBy(server.server)).toBe(SOCKS_PROXY_EGRESS);
+    await expectServed(server.port, flagged.url);
+    await flagged.agent.kill();
+
+    const other = await startLoggingServer();
+    const fromEnv = await startAgent(other.url, String(app.port), { ALL_PROXY: `socks5h://127.0.0.1:${socks.port}` }, ['--new-session']);
+    expect(await agentAddressSeenBy(other.server)).toBe(SOCKS_PROXY_EGRESS);
+    await expectServed(other.port, fromEnv.url);
+  });
+
+  it('goes direct for a server NO_PROXY names, and ignores HTTP_PROXY in capitals for an http:// server, as curl does', async () => {
+    const server = await startLoggingServer();
+    const proxy = await startHttpProxy({ connectPort: server.port });
+    proxies.push(proxy);
+    // The same variable without NO_PROXY goes through the proxy.
+    const proxied = await startAgent(server.url, String(app.port), { http_proxy: `http://127.0.0.1:${proxy.port}` });
+    expect(await agentAddressSeenBy(server.server)).toBe(HTTP_PROXY_EGRESS);
+    await proxied.agent.kill();
+
+    const direct = await startLoggingServer();
+    const exempt = await startAgent(direct.url, String(app.port), { http_proxy: `http://127.0.0.1:${proxy.port}`, NO_PROXY: 'example.com, localhost' });
+    expect(await agentAddressSeenBy(direct.server)).toBe('127.0.0.1');
+    expect(exempt.agent.events.find((e) => e.event === 'ready')!.proxy).toBeUndefined();
+    await exempt.agent.kill();
+
+    const other = await startLoggingServer();
+    const capitals = await startAgent(other.url, String(app.port), { HTTP_PROXY: `http://127.0.0.1:${proxy.port}` });
+    expect(await agentAddressSeenBy(other.server)).toBe('127.0.0.1');
+    await expectServed(other.port, capitals.url);
+  });
+
+  it('says the proxy cannot be reached, naming it, and keeps retrying', async () => {
+    const server = await startLoggingServer();
+    const nothing = await freePort();
+    const agent = startProcess(AGENT_BIN, ['http', String(app.port), '--server', server.url, '--json', '--proxy', `127.0.0.1:${nothing}`]);
+    const line = await agent.waitForLine(/cannot reach the proxy/, { stream: 'stderr', timeoutMs: 10_000, what: 'the agent to name the unreachable proxy' });
+    expect(String(line)).toContain(`cannot reach the proxy at http://127.0.0.1:${nothing}: connection refused`);
+    expect(String(line)).toContain('"event":"reconnecting"');
+  });
+
+  it('refuses a proxy URL it cannot use before connecting (exit 2)', async () => {
+    const agent = startProcess(AGENT_BIN, ['http', String(app.port), '--proxy', 'ftp://proxy:21']);
+    expect((await agent.waitForExit({ timeoutMs: EXIT_TIMEOUT_MS, what: 'wingman to stop on a bad --proxy' })).code).toBe(2);
+    expect(agent.stderr()).toContain('invalid --proxy: scheme ftp: is not a proxy scheme');
+  });
+});
