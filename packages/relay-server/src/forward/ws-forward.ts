@@ -21,8 +21,8 @@ import { VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS, WS_HIGH_WATER_BYTES } from './constan
 import { maskingOptions } from '../ws-masking';
 import type { ForwardContext } from './context';
 import { applyHeaderEdits } from './header-rules';
-import { formatHostPort, fromRawHeaders, requestHeaders, toHeaderObject, withoutHopByHop, type TransportName } from './headers';
-import { rewriteAppUrls, sessionOrigin } from './app-urls';
+import { formatHostPort, forwardedRequest, fromRawHeaders, toHeaderObject, withoutHopByHop, type TransportName } from './headers';
+import { mapResponseAddresses } from './address-map';
 import { headProblem, withTransport } from './respond';
 import { createExchangeTap } from './capture';
 import type { ExchangeGuard } from './exchange-guard';
@@ -87,11 +87,8 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     .flatMap((v) => v.split(','))
     .map((p) => p.trim())
     .filter((p) => p.length > 0);
-  const sent = applyHeaderEdits(
-    requestHeaders(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport, websocket: true }),
-    ctx.headerRules?.request,
-  );
-  const headers = toHeaderObject(sent);
+  const forwarded = forwardedRequest(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport, websocket: true });
+  const headers = toHeaderObject(applyHeaderEdits(forwarded.headers, ctx.headerRules?.request));
 
   const tooBigReason = messageTooBigReason(ctx.wsMaxMessageBytes);
   let ws: LocalWebSocket;
@@ -142,7 +139,7 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
       if (phase !== 'connecting') return;
       phase = 'closed';
       const status = res.statusCode ?? 502;
-      const headers = rewriteAppUrls(withoutHopByHop(fromRawHeaders(res.rawHeaders)), ctx.appAddress, sessionOrigin(sent));
+      const headers = mapResponseAddresses(withoutHopByHop(fromRawHeaders(res.rawHeaders)), ctx.appAddress, forwarded.addresses);
       const problem = headProblem(status, withTransport(headers, transport));
       if (problem) return refuse(502, [], 'ERR_UPSTREAM_ERROR', problem);
       refuse(status, headers, undefined, `local app answered ${status}`);
