@@ -16,7 +16,16 @@ import { PassThrough, type Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { ProtocolError, type ErrorCode, type HeaderList, type Stream } from '@wingman/protocol';
 import { REQUEST_DRAIN_TIMEOUT_MS } from './constants';
-import { badRequestPage, badResponsePage, overloadedPage, timeoutPage, unreachablePage, type ErrorPage } from './error-page';
+import {
+  badRequestPage,
+  badResponsePage,
+  isCertificateError,
+  overloadedPage,
+  timeoutPage,
+  unreachablePage,
+  untrustedCertificatePage,
+  type ErrorPage,
+} from './error-page';
 import { applyHeaderEdits } from './header-rules';
 import { checkFraming, formatHostPort, forwardedRequest, fromRawHeaders, toRawHeaders, withoutHopByHop, type TransportName } from './headers';
 import { mapResponseAddresses, type ExchangeAddresses } from './address-map';
@@ -227,6 +236,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     if (state !== 'waiting') return;
     // undici refuses a path or header value it cannot write before anything is sent.
     if (err.code === 'UND_ERR_INVALID_ARG') return fail(badRequestPage(err.message), 'ERR_INVALID_HEAD');
+    if (isCertificateError(err.code)) return fail(untrustedCertificatePage(ctx.origin, `${err.code}: ${err.message}`), 'ERR_UPSTREAM_ERROR');
     const closedEarly = err.code === 'ECONNRESET' || err.code === 'UND_ERR_SOCKET';
     const detail = closedEarly ? 'the app closed the connection without answering' : `${err.code ?? 'error'}: ${err.message}`;
     fail(unreachablePage(hostPort, detail), err.code === 'ECONNREFUSED' ? 'ERR_UPSTREAM_UNREACHABLE' : 'ERR_UPSTREAM_ERROR');

@@ -15,7 +15,7 @@ import type { CaptureOptions } from './capture';
 import type { ForwardContext, RequestLogEntry } from './context';
 import type { HostHeaderMode, Target, TransportName } from './headers';
 import { appAddress } from './app-urls';
-import { formatHostPort } from './headers';
+import { targetOrigin, targetTlsOptions } from './target';
 import { forwardHttp } from './http-forward';
 import { forwardWebSocket } from './ws-forward';
 import { afterSend } from './after-send';
@@ -25,7 +25,7 @@ export type { RequestLogEntry } from './context';
 export { createBodyTap, DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type Capture, type CapturedBody, type CaptureOptions } from './capture';
 export { requestHeaders } from './headers';
 export type { HostHeaderMode, Target, TransportName } from './headers';
-export { formatHostPort } from './headers';
+export { formatHostPort, targetOrigin, targetTlsOptions } from './target';
 export { TRANSPORT_HEADER, DEFAULT_RESPONSE_TIMEOUT_MS } from './constants';
 export { BUFFER_BUDGET_ENV, bufferBudgetFromEnv } from './buffer-budget';
 
@@ -75,8 +75,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   // Keep-alive to the local app (upstream.ts): a fresh TCP connection per request would
   // cost a handshake on every small request (see UPSTREAM_KEEP_ALIVE_IDLE_MS).
-  const origin = `http://${formatHostPort(target)}`;
-  const upstream = createUpstream(origin);
+  const origin = targetOrigin(target);
+  const upstream = createUpstream(origin, { tls: targetTlsOptions(target) });
   const hostHeader = options.hostHeader ?? 'rewrite';
   const budget = options.budget ?? processBufferBudget();
   const ctx: ForwardContext = {

@@ -5,7 +5,7 @@
  * serves one tunnel (`wingman http`) or several named ones (`wingman start`),
  * each entry tagged with its tunnel's name.
  */
-import { DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort, type Capture, type CaptureOptions, type HostHeaderMode, type Target } from '../forward';
+import { DEFAULT_RESPONSE_TIMEOUT_MS, targetOrigin, type Capture, type CaptureOptions, type HostHeaderMode, type Target } from '../forward';
 import type { ApiContext, TunnelInfo } from './api';
 import { replayRequest } from './replay';
 import { createRequestStore, type RequestStore } from './store';
@@ -73,7 +73,7 @@ export function createInspector(options: InspectorOptions): Inspector {
     return {
       capture: { bodyLimitBytes: options.bodyLimitBytes, onCapture: (c: Capture) => void store.add(c, tag) },
       setTunnel(info) {
-        infos.set(name, { ...(name === UNNAMED ? {} : { name }), ...info, target: `http://${formatHostPort(route.target)}` });
+        infos.set(name, { ...(name === UNNAMED ? {} : { name }), ...info, target: targetOrigin(route.target) });
       },
       addViewers(roster) {
         viewerSources.push({ roster, ...(name === UNNAMED ? {} : { tunnel: name }) });

@@ -138,7 +138,14 @@ const headerEditsSchema = z
   .strict();
 const hostInitSchema = z.object({
   t: z.literal('init'),
-  target: z.object({ host: z.string().min(1).max(255), port: z.number().int().min(0).max(65_535) }),
+  target: z.object({
+    host: z.string().min(1).max(255),
+    port: z.number().int().min(0).max(65_535),
+    scheme: z.enum(['http', 'https']).optional(),
+    // A CA bundle the developer named (--target-ca): PEM text, a few KiB a certificate.
+    ca: z.string().max(1_048_576).optional(),
+    insecure: z.boolean().optional(),
+  }),
   hostHeader: z.string().max(1024),
   timeoutMs: durationMs().optional(),
   wsMaxMessageBytes: z.number().int().positive().optional(),

@@ -110,7 +110,7 @@ describe('loadStartConfig', () => {
     [
       'a misspelt field, naming it and what it meant rather than the field it left missing',
       { tunnels: { web: { targt: 3000 } } },
-      'tunnels.web: unknown key "targt" (did you mean "target"?); known: target, hostHeader, p2p, timeout, password, passwordFile, expires, approve, public, name, wsMaxMessageBytes',
+      'tunnels.web: unknown key "targt" (did you mean "target"?); known: target, hostHeader, targetCa, targetInsecure, p2p, timeout, password, passwordFile, expires, approve, public, name, wsMaxMessageBytes',
     ],
     ['a missing target', { tunnels: { web: {} } }, 'tunnels.web.target: missing: this field is required'],
     ['a target that is neither a string nor a number', { tunnels: { web: { target: true } } }, 'tunnels.web.target: expected string or number'],

@@ -46,6 +46,10 @@ const tunnelSchema = z
   .object({
     target: z.union([z.string(), z.number().int()]),
     hostHeader: z.string().optional(),
+    /** As --target-ca: a PEM file, relative to the config file. */
+    targetCa: z.string().optional(),
+    /** As --target-insecure. */
+    targetInsecure: z.boolean().optional(),
     p2p: z.boolean().optional(),
     timeout: z.number().int().optional(),
     password: z.string().optional(),
@@ -110,6 +114,9 @@ function readConfigFile(flags: StartFlags, cwd: string): { path: string; text: s
 /** resolveHttpConfig's messages name the flag; the file's field for each, longest flag first (--password-file before --password). */
 const FLAG_FIELDS: Array<[RegExp, string | ((tunnel: string) => string)]> = [
   [/^invalid (target|port)\b/, (t) => `tunnels.${t}.target`],
+  // Before --target-ca: "give --target-ca or --target-insecure, not both" is about the flag that turns verification off.
+  [/--target-insecure\b/, (t) => `tunnels.${t}.targetInsecure`],
+  [/--target-ca\b/, (t) => `tunnels.${t}.targetCa`],
   [/--server\b/, 'server'],
   [/--proxy\b/, 'proxy'],
   [/\btoken\b/, 'token'],
@@ -143,6 +150,8 @@ function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: S
     token: file.token,
     proxy: file.proxy,
     hostHeader: t.hostHeader,
+    targetCa: t.targetCa === undefined ? undefined : resolve(dir, t.targetCa),
+    targetInsecure: t.targetInsecure,
     json: flags.json,
     p2p: t.p2p,
     timeout: str(t.timeout),
