@@ -167,6 +167,7 @@ async function startInspector(config: HttpConfig, reporter: Reporter): Promise<(
   const inspector = createInspector({
     ...config.inspect,
     target: config.target,
+    routes: config.routes,
     hostHeader: config.hostHeader,
     timeoutMs: config.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
   });

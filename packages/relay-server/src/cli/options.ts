@@ -12,12 +12,20 @@ import {
   type AddressRules,
 } from '@wingman/protocol';
 import { readFileSync } from 'node:fs';
-import { bufferBudgetFromEnv, DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type HostHeaderMode, type Target } from '../forward';
+import {
+  bufferBudgetFromEnv,
+  DEFAULT_CAPTURE_BODY_LIMIT_BYTES,
+  MAX_CAPTURE_BODY_LIMIT_BYTES,
+  type HostHeaderMode,
+  type RouteSpec,
+  type Target,
+} from '../forward';
 import { DEFAULT_INSPECT_HISTORY, DEFAULT_INSPECT_PORT, MAX_INSPECT_HISTORY } from '../inspector';
 import type { HeaderRules } from '../forward/header-rules';
 import { resolveAddressRules } from './address-rules';
 import { DEFAULT_SERVER, envOf } from './http-options';
 import { resolveProxy, type ProxyConfig } from './proxy-config';
+import { resolveRoutes } from './route-option';
 import { resolveTarget, type TargetFlags } from './target-option';
 import { UsageError } from './usage-error';
 
@@ -36,6 +44,8 @@ export { UsageError } from './usage-error';
 export { parseTarget } from './target-option';
 
 export interface HttpCommandFlags extends TargetFlags {
+  /** --route <prefix=target>, repeatable: path mounts. */
+  route?: string[];
   server?: string;
   token?: string;
   hostHeader?: string;
@@ -83,6 +93,8 @@ export interface InspectConfig {
 
 export interface HttpConfig {
   target: Target;
+  /** Path mounts (--route): requests under a prefix go to that route's target. */
+  routes: RouteSpec[];
   server: string;
   token: string;
   hostHeader: HostHeaderMode;
@@ -239,6 +251,7 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
   const server = parseServer(flags.server ?? (env[envOf('--server')] || DEFAULT_SERVER));
   return {
     target: resolveTarget(targetText, flags),
+    routes: resolveRoutes(flags.route ?? [], flags),
     server,
     token: parseToken(flags.token ?? (env[envOf('--token')] || DEFAULT_TOKEN)),
     hostHeader: parseHostHeader(flags.hostHeader ?? 'rewrite'),

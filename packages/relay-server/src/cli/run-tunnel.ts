@@ -57,6 +57,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
   const capture = inspector ? { capture: inspector.tunnel.capture } : {};
   const forward = {
     target: config.target,
+    routes: config.routes,
     hostHeader: config.hostHeader,
     timeoutMs: config.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
     wsMaxMessageBytes: config.wsMaxMessageBytes,
@@ -131,7 +132,12 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     agent.on('ready', (e) => {
       inspector?.tunnel.setTunnel({ publicUrl: e.url, sessionId: e.sessionId, p2p: e.p2p, access: e.access });
       const extra = { ...(proxy ? { proxy: proxy.shown } : {}), ...(config.addressRules ? { addressRules: config.addressRules } : {}) };
-      reporter.ready({ ...e, link: linkWithKey(e.url, e.linkKey), ...extra }, targetOrigin(config.target), inspector?.url);
+      reporter.ready(
+        { ...e, link: linkWithKey(e.url, e.linkKey), ...extra },
+        targetOrigin(config.target),
+        inspector?.url,
+        config.routes.map((r) => ({ prefix: r.prefix, target: targetOrigin(r.target) })),
+      );
       if (config.target.insecure && !warnedUnverified) {
         warnedUnverified = true;
         reporter.warning(
