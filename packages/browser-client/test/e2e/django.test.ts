@@ -50,13 +50,15 @@ describe('stock Django through Wingman', () => {
       { user: DJANGO_ADMIN_USER, password: DJANGO_ADMIN_PASSWORD },
     );
     let last = '';
-    return until(
+    const after = await until(
       async () => {
         last = await title(target()!).catch(() => last);
         return /Log in/.test(last) || last === '' ? undefined : last;
       },
       { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the page after the login', observe: () => last },
     );
+    // A refusal names Django's reason (runserver logs "Forbidden (<reason>): <path>"), so a failure says which check refused.
+    return after.startsWith('403') ? `${after}: ${django.forbiddenReason() ?? 'no reason logged'}` : after;
   }
 
   describe.each(WEBRTC_ENGINES)('in %s', (engine) => {

@@ -33,7 +33,10 @@ const DJANGO_LISTEN_TIMEOUT_MS = 30_000;
 export const DJANGO_ADMIN_USER = 'admin';
 export const DJANGO_ADMIN_PASSWORD = 'wingman-test-password';
 
-export type DjangoApp = PythonServer;
+export interface DjangoApp extends PythonServer {
+  /** The reason of the last request Django refused (runserver's "Forbidden (<reason>): <path>" line), if any. */
+  forbiddenReason(): string | undefined;
+}
 
 const run = promisify(execFile);
 
@@ -55,7 +58,7 @@ export async function startDjango(): Promise<DjangoApp> {
     );
   }
   const port = await freePort();
-  return startPythonServer({
+  const server = await startPythonServer({
     dir,
     port,
     args: [join(dir, 'manage.py'), 'runserver', `127.0.0.1:${port}`, '--noreload'],
@@ -64,4 +67,13 @@ export async function startDjango(): Promise<DjangoApp> {
     timeoutMs: DJANGO_LISTEN_TIMEOUT_MS,
     hint: "install Debian's Django: apt-get install python3-django",
   });
+  return {
+    ...server,
+    forbiddenReason: () =>
+      server.server
+        .stderr()
+        .split('\n')
+        .filter((line) => /Forbidden \(/.test(line))
+        .at(-1),
+  };
 }
