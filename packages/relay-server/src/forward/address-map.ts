@@ -43,11 +43,20 @@ function hostOf(value: string): URL | undefined {
   }
 }
 
+/** `host` as a URL of `protocol` spells it (`x:443` is `x` for https), or undefined when it is no host. */
+function hostAs(protocol: string, host: string): string | undefined {
+  try {
+    return new URL(`${protocol}//${host}`).host;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `value` (an Origin or a Referer) with its origin replaced by `appOrigin` when its host is `viewerHost`; undefined otherwise. */
 function towardsApp(value: string, viewerHost: string, appOrigin: string, keepPath: boolean): string | undefined {
   const text = value.trim();
   const url = hostOf(text);
-  if (!url || url.host !== viewerHost) return undefined;
+  if (!url || url.host !== hostAs(url.protocol, viewerHost)) return undefined;
   if (!keepPath) return appOrigin;
   // The rest exactly as the browser wrote it (no normalisation): everything after the authority.
   const afterAuthority = text.slice(text.indexOf('//') + 2);

@@ -27,6 +27,14 @@ describe('the request as the app receives it', () => {
     expect(addresses).toEqual({ sessionOrigin: SESSION, viewerOrigin: SESSION });
   });
 
+  it('recognises the session with its scheme’s default port spelt out or left out', () => {
+    const head: HeaderList = [
+      ['host', 'abc.tunnel.example.com:443'],
+      ['origin', 'https://abc.tunnel.example.com'],
+    ];
+    expect(field(forwardedRequest(head, { target, hostHeader: 'rewrite', transport: 'relay' }).headers, 'origin')).toEqual(['http://localhost:3500']);
+  });
+
   it('names the explicit Host value as the app origin, and an https target with https', () => {
     const explicit = forwardedRequest(viewerHead([['origin', SESSION]]), { target, hostHeader: 'app.test:8000', transport: 'relay' });
     expect(field(explicit.headers, 'origin')).toEqual(['http://app.test:8000']);
