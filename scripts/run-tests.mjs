@@ -53,7 +53,7 @@ async function enterNamespace() {
     console.error('[run-tests] cannot run the test suite; missing prerequisites:');
     for (const p of problems) console.error(`  - ${p}`);
     console.error(
-      '[run-tests] on Debian/Ubuntu as root: apt-get install chromium firefox-esr webkit2gtk-driver xvfb python3-django python3-flask iproute2 util-linux coturn iptables gcc redis-server openssl libnss3-tools caddy pebble curl nginx',
+      '[run-tests] on Debian/Ubuntu as root: apt-get install chromium firefox-esr webkit2gtk-driver xvfb python3-django python3-flask python3-tornado iproute2 util-linux coturn iptables gcc redis-server openssl libnss3-tools caddy pebble curl nginx',
     );
     return 1;
   }

@@ -37,6 +37,14 @@ function hasDebianRubyLibrary(library) {
   return spawnSync('/usr/bin/ruby', ['-e', `require ${JSON.stringify(library)}`], { stdio: 'ignore', timeout: 10_000 }).status === 0;
 }
 
+/** Where scripts/debian-django4.sh unpacks Django 4 (the Django tests read the same variable and default). */
+const DJANGO4_DIR = process.env.WINGMAN_DJANGO4_DIR ?? '/opt/wingman-test/django-4.2';
+
+function hasDjango4() {
+  const check = 'import sys, django; sys.exit(0 if django.VERSION >= (4,) else 1)';
+  return spawnSync('/usr/bin/python3', ['-c', check], { stdio: 'ignore', timeout: 10_000, env: { ...process.env, PYTHONPATH: DJANGO4_DIR } }).status === 0;
+}
+
 export function hasCommand(name) {
   const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin', '/usr/bin', '/bin']);
   return dirs.some((dir) => {
@@ -125,6 +133,11 @@ export function checkTestPrerequisites({ root, lab }) {
   if (!hasCommand('Xvfb')) missingApt.push(['Xvfb', 'xvfb']);
   // Stock Django (Debian's, run by /usr/bin/python3) is the app of the WebKit login test.
   if (!hasDebianPythonModule('django')) missingApt.push(['python3 module django', 'python3-django']);
+  // ... in version 4 (CSRF's Origin check): Debian 13's, which scripts/debian-django4.sh unpacks beside Debian 12's 3.2.
+  else if (!hasDjango4())
+    problems.push(`Django 4 is missing (the Django tests): as root, run scripts/debian-django4.sh (unpacks Debian 13's python3-django into ${DJANGO4_DIR})`);
+  // Stock Tornado (Debian's) is the app of the WebSocket check_origin test.
+  if (!hasDebianPythonModule('tornado')) missingApt.push(['python3 module tornado', 'python3-tornado']);
   // Stock Flask (Debian's) is the app of the framework tests.
   if (!hasDebianPythonModule('flask')) missingApt.push(['python3 module flask', 'python3-flask']);
   // The server zoo's stock servers (packages/browser-client/test/e2e/server-zoo.test.ts).

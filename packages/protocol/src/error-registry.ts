@@ -145,6 +145,7 @@ export const WARNING_CODES = [
   'WARN_SW_COOKIE_LOST',
   'WARN_VIEWER_OWN_SW',
   'WARN_PUBLIC_SESSION',
+  'WARN_TARGET_TLS_UNVERIFIED',
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 
@@ -152,7 +153,7 @@ export type WarningCode = (typeof WARNING_CODES)[number];
  * Codes of other software that Wingman reads, never sends: Node.js / OpenSSL
  * error codes the agent recognises to explain a failure.
  */
-export const FOREIGN_ERROR_CODES = ['ERR_SSL_WRONG_VERSION_NUMBER'] as const;
+export const FOREIGN_ERROR_CODES = ['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_TLS_CERT_ALTNAME_INVALID'] as const;
 
 /** Every code of every registry (foreign ones excluded). */
 export const ALL_WINGMAN_CODES: ReadonlySet<string> = new Set<string>([

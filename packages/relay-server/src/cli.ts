@@ -3,7 +3,7 @@
  * wiring: validation lives in cli/options.ts, output in cli/reporter.ts.
  */
 import { Command, CommanderError } from 'commander';
-import { DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from './forward';
+import { DEFAULT_RESPONSE_TIMEOUT_MS, targetOrigin } from './forward';
 import { createInspector, type Inspector } from './inspector';
 import { httpOptions } from './cli/http-options';
 import type { ViewerRoster } from './viewers/viewer-roster';
@@ -48,7 +48,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const http = program
     .command('http')
     .description('expose a local HTTP port (WebSockets included) through the tunnel server')
-    .argument('<target>', 'local port, or host:port (host defaults to localhost)');
+    .argument('<target>', 'local port, host:port (host defaults to localhost), or an http(s) URL such as https://localhost:8443');
   for (const option of httpOptions()) http.addOption(option);
   http.action((target: string, flags: HttpCommandFlags) => {
     const extra = http.args.slice(1);
@@ -124,9 +124,8 @@ function unknownCommandHint(args: string[]): string | undefined {
 }
 
 async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
-  const hostPort = formatHostPort(config.target);
   const view = wantsTerminalView({ json: config.json, tui: config.tui, isTTY: io.stdout.isTTY })
-    ? createTerminalView({ stdout: io.stdout, target: `http://${hostPort}`, qr: config.qr })
+    ? createTerminalView({ stdout: io.stdout, target: targetOrigin(config.target), qr: config.qr })
     : undefined;
   const reporter = view ?? createReporter({ json: config.json, stdout: io.stdout, stderr: io.stderr, qr: config.qr });
   const inspector = await startInspector(config, reporter);
@@ -168,6 +167,7 @@ async function startInspector(config: HttpConfig, reporter: Reporter): Promise<(
   const inspector = createInspector({
     ...config.inspect,
     target: config.target,
+    routes: config.routes,
     hostHeader: config.hostHeader,
     timeoutMs: config.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
   });

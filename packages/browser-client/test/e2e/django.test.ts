@@ -8,7 +8,7 @@
  */
 import { killAll, startAgent, startServer } from '../../../../test/helpers/processes';
 import { until } from '../../../../test/helpers/wait';
-import { launchEngine, WEBRTC_ENGINES, type LaunchedEngine } from './helpers/engines';
+import { useEnginePair, WEBRTC_ENGINES } from './helpers/engines';
 import { DJANGO_ADMIN_PASSWORD, DJANGO_ADMIN_USER, startDjango, type DjangoApp } from './support/django';
 import { inPage, waitForTransport, WAIT_MS, type AnyFrame, type AnyPage } from './support/shell';
 import { shellAppFrame, useWebKit } from './support/webkit-stack';
@@ -50,31 +50,22 @@ describe('stock Django through Wingman', () => {
       { user: DJANGO_ADMIN_USER, password: DJANGO_ADMIN_PASSWORD },
     );
     let last = '';
-    return until(
+    const after = await until(
       async () => {
         last = await title(target()!).catch(() => last);
         return /Log in/.test(last) || last === '' ? undefined : last;
       },
       { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the page after the login', observe: () => last },
     );
+    // A refusal names Django's reason (runserver logs "Forbidden (<reason>): <path>"), so a failure says which check refused.
+    return after.startsWith('403') ? `${after}: ${django.forbiddenReason() ?? 'no reason logged'}` : after;
   }
 
   describe.each(WEBRTC_ENGINES)('in %s', (engine) => {
-    let browser: LaunchedEngine;
-    let noRtc: LaunchedEngine;
-
-    beforeAll(async () => {
-      browser = await launchEngine(engine);
-      noRtc = await launchEngine(engine, { webRtc: false });
-    });
-
-    afterAll(async () => {
-      await browser?.close();
-      await noRtc?.close();
-    });
+    const engines = useEnginePair(engine);
 
     it('logs in to the admin straight against runserver (the reference)', async () => {
-      const page = browser.page;
+      const page = engines.browser.page;
       await page.goto(`http://127.0.0.1:${django.port}/admin/login/?next=/admin/`);
       expect(await adminLogin(() => page)).toMatch(/Site administration/);
     });
@@ -83,7 +74,7 @@ describe('stock Django through Wingman', () => {
       ['P2P', 'p2p'],
       ['the Service Worker relay', 'relay'],
     ] as const)('renders the admin login in the shell and logs in over %s', async (_name, transport) => {
-      const page = transport === 'p2p' ? browser.page : noRtc.page;
+      const page = engines.pageFor(transport);
       await page.goto(`${origin}/admin/login/?next=/admin/`);
       await waitForTransport(page, transport);
       const frame = (): AnyFrame | undefined => (page as { mainFrame(): { childFrames(): AnyFrame[] } }).mainFrame().childFrames()[0];

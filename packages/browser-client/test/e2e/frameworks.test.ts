@@ -21,7 +21,7 @@ import helmet from 'helmet';
 import { killAll, startAgent, startCommand, startServer, type Proc } from '../../../../test/helpers/processes';
 import { freePort } from '../../../../test/helpers/redis';
 import { until } from '../../../../test/helpers/wait';
-import { launchEngine, WEBRTC_ENGINES, type LaunchedEngine } from './helpers/engines';
+import { useEnginePair, WEBRTC_ENGINES } from './helpers/engines';
 import { DJANGO_PYTHON } from './support/django';
 import { inPage, waitForApp, waitForTransport, WAIT_MS, type AnyFrame, type AnyPage } from './support/shell';
 import { shellAppFrame, useWebKit } from './support/webkit-stack';
@@ -130,28 +130,17 @@ describe('framework defaults through Wingman', () => {
   }
 
   describe.each(WEBRTC_ENGINES)('in %s', (engine) => {
-    let browser: LaunchedEngine;
-    let noRtc: LaunchedEngine;
-
-    beforeAll(async () => {
-      browser = await launchEngine(engine);
-      noRtc = await launchEngine(engine, { webRtc: false });
-    });
-
-    afterAll(async () => {
-      await browser?.close();
-      await noRtc?.close();
-    });
+    const engines = useEnginePair(engine);
 
     it("keeps Flask's session cookie straight against the app (the reference)", async () => {
-      expect(await countThrice(browser.page, `http://127.0.0.1:${flaskPort}/count`, false)).toEqual(['1', '2', '3']);
+      expect(await countThrice(engines.browser.page, `http://127.0.0.1:${flaskPort}/count`, false)).toEqual(['1', '2', '3']);
     });
 
     it.each([
       ['P2P', 'p2p'],
       ['the Service Worker relay', 'relay'],
     ] as const)("keeps Flask's session cookie over %s", async (_name, transport) => {
-      const page = transport === 'p2p' ? browser.page : noRtc.page;
+      const page = engines.pageFor(transport);
       await page.goto(`${flaskOrigin}/count`);
       await waitForTransport(page, transport);
       const logged = flaskAgent.events.length;
@@ -168,7 +157,7 @@ describe('framework defaults through Wingman', () => {
       ['P2P', 'p2p'],
       ['the Service Worker relay', 'relay'],
     ] as const)("runs an Express app under helmet()'s defaults and under a nonce-only strict-dynamic CSP over %s", async (_name, transport) => {
-      const page = transport === 'p2p' ? browser.page : noRtc.page;
+      const page = engines.pageFor(transport);
       expect(await expressPage(page, '/helmet/page', 'helmet', transport)).toEqual({ shim: true, status: 200, transport });
       expect(await expressPage(page, '/strict/page', 'strict', transport)).toEqual({ shim: true, status: 200, transport });
     });

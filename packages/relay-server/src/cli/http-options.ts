@@ -39,6 +39,13 @@ export const HTTP_OPTION_ROWS = [
   },
   { flags: '--token <token>', env: 'WINGMAN_TOKEN', shownDefault: 'the local development token', help: 'agent token' },
   { flags: '--host-header <mode>', help: "Host sent to the app: rewrite (its own host:port), preserve (the viewer's) or a value" },
+  { flags: '--target-ca <file>', help: "https target: PEM CA certificate(s) its certificate is verified against, besides Node's store (mkcert's rootCA.pem)" },
+  {
+    flags: '--route <prefix=target>',
+    repeatable: true,
+    help: 'serve requests under <prefix> from another local app under the same link, e.g. /api=8000 (repeatable; the longest matching prefix wins)',
+  },
+  { flags: '--target-insecure', help: 'https target on loopback: accept its certificate unverified (self-signed dev certificates)' },
   { flags: '--json', help: 'one JSON object per line; the first is {"event":"ready","url":...}' },
   { flags: '--no-p2p', env: 'WINGMAN_P2P', envShown: 'WINGMAN_P2P=0', help: 'relay only: never offer peer-to-peer' },
   {

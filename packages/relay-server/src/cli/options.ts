@@ -12,12 +12,21 @@ import {
   type AddressRules,
 } from '@wingman/protocol';
 import { readFileSync } from 'node:fs';
-import { bufferBudgetFromEnv, DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type HostHeaderMode, type Target } from '../forward';
+import {
+  bufferBudgetFromEnv,
+  DEFAULT_CAPTURE_BODY_LIMIT_BYTES,
+  MAX_CAPTURE_BODY_LIMIT_BYTES,
+  type HostHeaderMode,
+  type RouteSpec,
+  type Target,
+} from '../forward';
 import { DEFAULT_INSPECT_HISTORY, DEFAULT_INSPECT_PORT, MAX_INSPECT_HISTORY } from '../inspector';
 import type { HeaderRules } from '../forward/header-rules';
 import { resolveAddressRules } from './address-rules';
 import { DEFAULT_SERVER, envOf } from './http-options';
 import { resolveProxy, type ProxyConfig } from './proxy-config';
+import { resolveRoutes } from './route-option';
+import { resolveTarget, type TargetFlags } from './target-option';
 import { UsageError } from './usage-error';
 
 export { DEFAULT_SERVER } from './http-options';
@@ -32,8 +41,11 @@ export const DEFAULT_TOKEN = 'wingman-local-dev-token';
 const MAX_TIMEOUT_MS = 3_600_000;
 
 export { UsageError } from './usage-error';
+export { parseTarget } from './target-option';
 
-export interface HttpCommandFlags {
+export interface HttpCommandFlags extends TargetFlags {
+  /** --route <prefix=target>, repeatable: path mounts. */
+  route?: string[];
   server?: string;
   token?: string;
   hostHeader?: string;
@@ -81,6 +93,8 @@ export interface InspectConfig {
 
 export interface HttpConfig {
   target: Target;
+  /** Path mounts (--route): requests under a prefix go to that route's target. */
+  routes: RouteSpec[];
   server: string;
   token: string;
   hostHeader: HostHeaderMode;
@@ -114,16 +128,6 @@ export interface HttpConfig {
   proxy: ProxyConfig | undefined;
   /** Header rules of the forwarder (`wingman start`'s `policy.requestHeaders`/`responseHeaders`, forward/header-rules.ts); undefined: none. */
   headerRules: HeaderRules | undefined;
-}
-
-/** `3000`, `localhost:3000`, `127.0.0.1:3000`, `[::1]:3000`. Host defaults to localhost. */
-export function parseTarget(text: string): Target {
-  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?([0-9]{1,5})$/.exec(text.trim());
-  if (!m) throw new UsageError(`invalid target "${text}": expected <port> or <host:port>, e.g. 3000 or localhost:3000`);
-  const port = Number(m[2]);
-  if (port < 1 || port > 65535) throw new UsageError(`invalid port ${m[2]}: expected 1-65535`);
-  const host = m[1] ? m[1].replace(/^\[|\]$/g, '') : 'localhost';
-  return { host, port };
 }
 
 function parseServer(text: string): string {
@@ -246,7 +250,8 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
   if ('problem' in budget) throw new UsageError(budget.problem);
   const server = parseServer(flags.server ?? (env[envOf('--server')] || DEFAULT_SERVER));
   return {
-    target: parseTarget(targetText),
+    target: resolveTarget(targetText, flags),
+    routes: resolveRoutes(flags.route ?? [], flags),
     server,
     token: parseToken(flags.token ?? (env[envOf('--token')] || DEFAULT_TOKEN)),
     hostHeader: parseHostHeader(flags.hostHeader ?? 'rewrite'),

@@ -20,7 +20,8 @@ import { printable, terminalSafeJson } from './printable';
 
 export interface Reporter {
   /** `inspector`: the local inspector's URL, when it runs. */
-  ready(event: ReadyEvent, forwardingTo: string, inspector?: string): void;
+  /** `routes`: the path mounts (--route), each prefix with its target's origin. */
+  ready(event: ReadyEvent, forwardingTo: string, inspector?: string, routes?: ReadonlyArray<{ prefix: string; target: string }>): void;
   request(entry: RequestLogEntry): void;
   /** A viewer's P2P connection changed (connected, failed → relay, closed). */
   peer(report: PeerReport): void;
@@ -59,7 +60,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
     const line = (o: Record<string, unknown>) => JSON.stringify(tunnel !== undefined ? { ...o, tunnel } : o) + '\n';
     const event = (o: Record<string, unknown>) => (readySeen ? stdout : stderr).write(line(o));
     return {
-      ready(e, forwardingTo, inspector) {
+      ready(e, forwardingTo, inspector, routes) {
         stdout.write(
           line({
             event: 'ready',
@@ -75,6 +76,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
             target: forwardingTo,
             ...(e.proxy !== undefined ? { proxy: e.proxy } : {}),
             ...(e.addressRules !== undefined ? { addressRules: e.addressRules } : {}),
+            ...(routes && routes.length > 0 ? { routes: Object.fromEntries(routes.map((r) => [r.prefix, r.target])) } : {}),
             ...(inspector ? { inspector } : {}),
             ...(e.expiresAt !== undefined ? { expiresAt: new Date(e.expiresAt).toISOString() } : {}),
           }),
@@ -104,7 +106,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
     `connected through the proxy ${shown}: the relay goes through it; P2P only where this network lets WebRTC out, else viewers use the relay`;
 
   return {
-    ready(e, forwardingTo, inspector) {
+    ready(e, forwardingTo, inspector, routes) {
       const reset = e.viewersReset ? `${viewersResetWords(e.viewersReset)}\n` : '';
       if (readySeen) {
         stdout.write((e.resumed ? `Reconnected: ${e.url} (same URL)\n` : `Reconnected with a NEW URL: ${e.url}\n`) + reset);
@@ -120,7 +122,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
       const link = e.link ?? e.url;
       const qr = shouldPrintQr(options.qr, link, stdout.isTTY === true) ? `\n${renderQr(link)}\n` : '';
       stdout.write(
-        `\nWingman: share this link\n\n    ${link}\n${qr}${e.private ? `    ${PRIVATE_WORDS}\n` : ''}${e.access === 'password' ? `    ${PASSWORD_WORDS}\n` : ''}${e.viewers === 'approve' ? '    viewers wait until you admit them (--approve)\n' : ''}${e.addressRules ? `    ${addressRulesWords(e.addressRules)}\n` : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}${reset ? `    ${reset}` : ''}\nforwarding to ${forwardingTo} (${BROWSER_P2P_WORDS[browserP2P(e.p2p, e.url)]})\n${e.proxy !== undefined ? `${proxyWords(e.proxy)}\n` : ''}${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`,
+        `\nWingman: share this link\n\n    ${link}\n${qr}${e.private ? `    ${PRIVATE_WORDS}\n` : ''}${e.access === 'password' ? `    ${PASSWORD_WORDS}\n` : ''}${e.viewers === 'approve' ? '    viewers wait until you admit them (--approve)\n' : ''}${e.addressRules ? `    ${addressRulesWords(e.addressRules)}\n` : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}${reset ? `    ${reset}` : ''}\nforwarding to ${forwardingTo} (${BROWSER_P2P_WORDS[browserP2P(e.p2p, e.url)]})\n${(routes ?? []).map((r) => `  ${r.prefix} → ${r.target}\n`).join('')}${e.proxy !== undefined ? `${proxyWords(e.proxy)}\n` : ''}${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`,
       );
     },
     request(e) {

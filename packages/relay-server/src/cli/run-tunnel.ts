@@ -10,7 +10,7 @@ import { createAgent, defaultStateDir } from '../agent';
 import { namedLinkKey } from '../agent/named-link-key';
 import { displayProxy } from './proxy-config';
 import { openResumeSlot } from './resume-slot';
-import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort } from '../forward';
+import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort, targetOrigin } from '../forward';
 import type { InspectorTunnel } from '../inspector';
 import { attachP2P } from '../p2p/agent-p2p';
 import { shortViewerId } from '@wingman/protocol';
@@ -57,6 +57,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
   const capture = inspector ? { capture: inspector.tunnel.capture } : {};
   const forward = {
     target: config.target,
+    routes: config.routes,
     hostHeader: config.hostHeader,
     timeoutMs: config.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
     wsMaxMessageBytes: config.wsMaxMessageBytes,
@@ -126,10 +127,24 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
       reporter.closing();
       finish(0);
     };
+    /** Said once per run, with the first banner (a resumed session's included). */
+    let warnedUnverified = false;
     agent.on('ready', (e) => {
       inspector?.tunnel.setTunnel({ publicUrl: e.url, sessionId: e.sessionId, p2p: e.p2p, access: e.access });
       const extra = { ...(proxy ? { proxy: proxy.shown } : {}), ...(config.addressRules ? { addressRules: config.addressRules } : {}) };
-      reporter.ready({ ...e, link: linkWithKey(e.url, e.linkKey), ...extra }, `http://${hostPort}`, inspector?.url);
+      reporter.ready(
+        { ...e, link: linkWithKey(e.url, e.linkKey), ...extra },
+        targetOrigin(config.target),
+        inspector?.url,
+        config.routes.map((r) => ({ prefix: r.prefix, target: targetOrigin(r.target) })),
+      );
+      if (config.target.insecure && !warnedUnverified) {
+        warnedUnverified = true;
+        reporter.warning(
+          'WARN_TARGET_TLS_UNVERIFIED',
+          `--target-insecure: the certificate of ${targetOrigin(config.target)} is not verified (a loopback target: only a process on this machine can answer there)`,
+        );
+      }
       if (config.public && !e.resumed)
         reporter.warning(
           'WARN_PUBLIC_SESSION',

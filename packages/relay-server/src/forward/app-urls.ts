@@ -12,12 +12,14 @@
  * left alone.
  */
 import type { HeaderList } from '@wingman/protocol';
-import type { HostHeaderMode, Target } from './headers';
+import type { HostHeaderMode, Target } from './target';
 
 /** Recognises the app's own address in a URL. */
 export interface AppAddress {
   /** True when `url` (absolute, http or https) names the app. */
   matches(url: URL): boolean;
+  /** True when a host name (lower case, no port, IPv6 bracketed as in a URL) is one the app answers as (a cookie's Domain). */
+  namesHost(hostname: string): boolean;
 }
 
 /** Host names that reach a loopback target (as URL.hostname spells them). */
@@ -39,9 +41,8 @@ export function appAddress(target: Target, hostHeader: HostHeaderMode): AppAddre
   if (hostHeader === 'rewrite') {
     const name = target.host.includes(':') ? `[${target.host.toLowerCase()}]` : target.host.toLowerCase();
     const loopback = isLoopback(name);
-    return {
-      matches: (url) => portOf(url) === target.port && (url.hostname === name || (loopback && isLoopback(url.hostname))),
-    };
+    const namesHost = (hostname: string) => hostname === name || (loopback && isLoopback(hostname));
+    return { matches: (url) => portOf(url) === target.port && namesHost(url.hostname), namesHost };
   }
   // An explicit Host value (`--host-header app.test:8080`): URLs naming exactly it.
   let given: URL;
@@ -50,7 +51,10 @@ export function appAddress(target: Target, hostHeader: HostHeaderMode): AppAddre
   } catch {
     return undefined;
   }
-  return { matches: (url) => url.hostname === given.hostname && (given.port ? portOf(url) === Number(given.port) : url.port === '') };
+  return {
+    matches: (url) => url.hostname === given.hostname && (given.port ? portOf(url) === Number(given.port) : url.port === ''),
+    namesHost: (hostname) => hostname === given.hostname,
+  };
 }
 
 const HOST_VALUE = /^(?:[a-z0-9.-]{1,253}|\[[0-9a-f:.]{2,45}\])(?::\d{1,5})?$/i;

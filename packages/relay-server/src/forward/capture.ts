@@ -38,6 +38,8 @@ export interface CapturedBody {
 
 /** One exchange as the forwarder saw it, once it ended (response complete, failed or reset). */
 export interface Capture {
+  /** The prefix of the route (path mount, routes.ts) that served it; absent for the main target. */
+  mount?: string;
   method: string;
   /** Origin-form request target (path and query). */
   target: string;

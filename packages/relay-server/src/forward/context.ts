@@ -18,6 +18,8 @@ export interface RequestLogEntry {
   transport: TransportName;
   /** ERR_* code when the request failed (reset, local app unreachable, timeout, bad request). */
   error?: string;
+  /** The prefix of the route (path mount, routes.ts) that served it, `/api`; absent for the main target. */
+  mount?: string;
 }
 
 export interface ForwardContext {

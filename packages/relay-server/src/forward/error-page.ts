@@ -45,6 +45,36 @@ export function unreachablePage(hostPort: string, detail: string): ErrorPage {
   ]);
 }
 
+/**
+ * OpenSSL's verdicts on a certificate (Node's err.code), the ones a dev
+ * server's self-signed or mkcert certificate meets.
+ * @see https://nodejs.org/api/tls.html#x509-certificate-error-codes
+ */
+const CERTIFICATE_ERROR_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** Whether the connection to an https app failed on its certificate (not on the network). */
+export function isCertificateError(code: string | undefined): boolean {
+  return code !== undefined && CERTIFICATE_ERROR_CODES.has(code);
+}
+
+/** 502: the https app's certificate failed verification (forward/target.ts says what is trusted). */
+export function untrustedCertificatePage(origin: string, detail: string): ErrorPage {
+  return page(502, "The local app's certificate is not trusted", [
+    `Wingman reached <code>${escapeHtml(origin)}</code>, but its TLS certificate did not verify. Give the agent its CA (<code>wingman http ${escapeHtml(origin)} --target-ca rootCA.pem</code>), or, for a self-signed certificate on this machine, <code>--target-insecure</code>.`,
+    `<small>${escapeHtml(detail)}</small>`,
+  ]);
+}
+
 /** 504: the local app accepted the request but sent no response head in time. */
 export function timeoutPage(hostPort: string, timeoutMs: number): ErrorPage {
   return page(504, 'The local app took too long to answer', [

@@ -14,16 +14,15 @@ import {
   type HeaderList,
 } from '@wingman/protocol';
 import type { IncomingHttpHeaders } from 'node:http';
+import { mapRequestAddresses, type ExchangeAddresses } from './address-map';
+import { sessionOrigin } from './app-urls';
+import { formatHostPort, type HostHeaderMode, type Target } from './target';
+
+export type { HostHeaderMode, Target } from './target';
+export { formatHostPort } from './target';
 
 /** Transport over which a stream reached the agent. */
 export type TransportName = 'relay' | 'p2p';
-
-/**
- * Host header sent to the local app: 'rewrite' (the target's host:port, what
- * dev servers such as Vite accept), 'preserve' (the viewer's Host, i.e. the
- * session's public host) or an explicit value.
- */
-export type HostHeaderMode = 'rewrite' | 'preserve' | (string & {});
 
 /**
  * Fields never forwarded: the protocol's hop-by-hop set, plus `expect`: the
@@ -59,16 +58,6 @@ const SINGLE_VALUE = new Set([
   'age',
   'expires',
 ]);
-
-export interface Target {
-  host: string;
-  port: number;
-}
-
-/** "localhost:3000", "[::1]:3000". */
-export function formatHostPort(target: Target): string {
-  return target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
-}
 
 /** Names listed in Connection headers (they are hop-by-hop too). */
 function connectionListed(headers: HeaderList): Set<string> {
@@ -140,16 +129,19 @@ export interface RequestHeaderOptions {
 }
 
 /**
- * The header list sent to the local app.
+ * The header list sent to the local app, and what the response's
+ * translation needs to know about it (address-map.ts).
  *
- * Host: per `hostHeader`. X-Forwarded-*: over the relay the tunnel server set
+ * Host: per `hostHeader`; unless `preserve`, Origin and Referer that name the
+ * session move to the app's origin with it (address-map.ts says why).
+ * X-Forwarded-*: over the relay the tunnel server set
  * x-forwarded-for/-proto/-host, so they pass unchanged. Over P2P the viewer
  * itself wrote the head and its address is unknown to the agent, so
  * x-forwarded-for is dropped (it could only be forged) while -proto/-host
  * pass when present. In both cases x-forwarded-host defaults to the Host the
  * viewer used, so an app behind a rewritten Host can still build public URLs.
  */
-export function requestHeaders(headers: HeaderList, options: RequestHeaderOptions): HeaderList {
+export function forwardedRequest(headers: HeaderList, options: RequestHeaderOptions): { headers: HeaderList; addresses: ExchangeAddresses } {
   const originalHost = headers.find(([n]) => n === 'host')?.[1];
   // VIEWER_HEADER is the tunnel server's word to the agent (the inspector), P2P_ACCEPT_CODING_HEADER, ROUTE_HEADER and AGENT_TIME_HEADER the SW's: never the app's.
   let out = withoutHopByHop(headers).filter(([name]) => name !== 'host' && !AGENT_ONLY.has(name));
@@ -157,13 +149,18 @@ export function requestHeaders(headers: HeaderList, options: RequestHeaderOption
   if (options.websocket) out = out.filter(([name]) => !WS_HANDSHAKE.has(name));
   if (options.transport === 'p2p') out = out.filter(([name]) => name !== 'x-forwarded-for');
   if (originalHost !== undefined && !out.some(([n]) => n === 'x-forwarded-host')) out.push(['x-forwarded-host', originalHost]);
+  const preserve = options.hostHeader === 'preserve';
   const host =
-    options.hostHeader === 'rewrite'
-      ? formatHostPort(options.target)
-      : options.hostHeader === 'preserve'
-        ? (originalHost ?? formatHostPort(options.target))
-        : options.hostHeader;
-  return [['host', host], ...out];
+    options.hostHeader === 'rewrite' ? formatHostPort(options.target) : preserve ? (originalHost ?? formatHostPort(options.target)) : options.hostHeader;
+  let viewerOrigin: string | undefined;
+  if (!preserve) ({ headers: out, viewerOrigin } = mapRequestAddresses(out, originalHost, `${options.target.scheme ?? 'http'}://${host.toLowerCase()}`));
+  const sent: HeaderList = [['host', host], ...out];
+  return { headers: sent, addresses: { sessionOrigin: sessionOrigin(sent), viewerOrigin } };
+}
+
+/** The header list sent to the local app (forwardedRequest's). */
+export function requestHeaders(headers: HeaderList, options: RequestHeaderOptions): HeaderList {
+  return forwardedRequest(headers, options).headers;
 }
 
 /**

@@ -16,10 +16,19 @@ import { PassThrough, type Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { ProtocolError, type ErrorCode, type HeaderList, type Stream } from '@wingman/protocol';
 import { REQUEST_DRAIN_TIMEOUT_MS } from './constants';
-import { badRequestPage, badResponsePage, overloadedPage, timeoutPage, unreachablePage, type ErrorPage } from './error-page';
+import {
+  badRequestPage,
+  badResponsePage,
+  isCertificateError,
+  overloadedPage,
+  timeoutPage,
+  unreachablePage,
+  untrustedCertificatePage,
+  type ErrorPage,
+} from './error-page';
 import { applyHeaderEdits } from './header-rules';
-import { checkFraming, formatHostPort, fromRawHeaders, requestHeaders, toRawHeaders, withoutHopByHop, type TransportName } from './headers';
-import { rewriteAppUrls, sessionOrigin } from './app-urls';
+import { checkFraming, formatHostPort, forwardedRequest, fromRawHeaders, toRawHeaders, withoutHopByHop, type TransportName } from './headers';
+import { mapResponseAddresses, type ExchangeAddresses } from './address-map';
 import { withAppPort } from './app-port';
 import { createRequestBody, REQUEST_BODY_HIGH_WATER_BYTES, REQUEST_BODY_READ_AHEAD_BYTES } from './request-body';
 import { pipeBody, sendPage, withTransport } from './respond';
@@ -59,8 +68,8 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   let bodySink: PassThrough | undefined;
   /** Over P2P, a compressible response body passes through gzip on its way to the stream (p2p-compress.ts). */
   let gzipper: Transform | undefined;
-  /** The viewer's origin, from the head sent to the app (for response URLs that name the app). */
-  let origin: string | undefined;
+  /** The viewer's addresses, from the head sent to the app (for response fields that name the app: address-map.ts). */
+  let addresses: ExchangeAddresses = { sessionOrigin: undefined, viewerOrigin: undefined };
 
   const log = (status: number, error?: string) => {
     if (logged) return;
@@ -163,11 +172,9 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   if (framing.contentLength !== undefined) start(framing.contentLength > 0);
 
   function start(hasBody: boolean): void {
-    const headers: HeaderList = applyHeaderEdits(
-      requestHeaders(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport }),
-      ctx.headerRules?.request,
-    ).filter(([name]) => !CLIENT_FRAMED.has(name));
-    origin = sessionOrigin(headers);
+    const forwarded = forwardedRequest(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport });
+    const headers: HeaderList = applyHeaderEdits(forwarded.headers, ctx.headerRules?.request).filter(([name]) => !CLIENT_FRAMED.has(name));
+    addresses = forwarded.addresses;
     // The stream frames the body; towards the app it goes chunked (length unknown: the client frames it) or is absent.
     if (framing.ok && framing.contentLength === undefined && !hasBody && BODY_METHODS.has(head.method)) headers.push(['content-length', '0']);
     if (hasBody) {
@@ -229,6 +236,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     if (state !== 'waiting') return;
     // undici refuses a path or header value it cannot write before anything is sent.
     if (err.code === 'UND_ERR_INVALID_ARG') return fail(badRequestPage(err.message), 'ERR_INVALID_HEAD');
+    if (isCertificateError(err.code)) return fail(untrustedCertificatePage(ctx.origin, `${err.code}: ${err.message}`), 'ERR_UPSTREAM_ERROR');
     const closedEarly = err.code === 'ECONNRESET' || err.code === 'UND_ERR_SOCKET';
     const detail = closedEarly ? 'the app closed the connection without answering' : `${err.code ?? 'error'}: ${err.message}`;
     fail(unreachablePage(hostPort, detail), err.code === 'ECONNREFUSED' ? 'ERR_UPSTREAM_UNREACHABLE' : 'ERR_UPSTREAM_ERROR');
@@ -253,7 +261,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     const headers = withTransport(
       withAppPort(
         applyHeaderEdits(
-          rewriteAppUrls(withoutHopByHop(fromRawHeaders(raw.map((h) => h.toString('latin1')))), ctx.appAddress, origin),
+          mapResponseAddresses(withoutHopByHop(fromRawHeaders(raw.map((h) => h.toString('latin1')))), ctx.appAddress, addresses),
           ctx.headerRules?.response,
         ),
         ctx.target.port,

@@ -15,17 +15,19 @@ import type { CaptureOptions } from './capture';
 import type { ForwardContext, RequestLogEntry } from './context';
 import type { HostHeaderMode, Target, TransportName } from './headers';
 import { appAddress } from './app-urls';
-import { formatHostPort } from './headers';
+import { targetOrigin, targetTlsOptions } from './target';
 import { forwardHttp } from './http-forward';
 import { forwardWebSocket } from './ws-forward';
 import { afterSend } from './after-send';
 import { guardExchange } from './exchange-guard';
+import { MAX_ROUTES, routeFor, routePrefixProblem, type RouteSpec } from './routes';
 
 export type { RequestLogEntry } from './context';
 export { createBodyTap, DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type Capture, type CapturedBody, type CaptureOptions } from './capture';
 export { requestHeaders } from './headers';
 export type { HostHeaderMode, Target, TransportName } from './headers';
-export { formatHostPort } from './headers';
+export { formatHostPort, targetOrigin, targetTlsOptions } from './target';
+export { MAX_ROUTES, routeFor, routePrefixProblem, type RouteSpec } from './routes';
 export { TRANSPORT_HEADER, DEFAULT_RESPONSE_TIMEOUT_MS } from './constants';
 export { BUFFER_BUDGET_ENV, bufferBudgetFromEnv } from './buffer-budget';
 
@@ -48,6 +50,8 @@ export interface ForwarderOptions {
   capture?: CaptureOptions;
   /** The tunnel's header rules (header-rules.ts); undefined: none. */
   headerRules?: HeaderRules;
+  /** Path mounts: requests under a route's prefix go to its target instead (routes.ts). Default none. */
+  routes?: readonly RouteSpec[];
   /** Budget of bytes held for exchanges that do not move. Default: the process's one (buffer-budget.ts; every forwarder of the process shares it). */
   budget?: BufferBudget;
 }
@@ -62,43 +66,57 @@ export interface Forwarder {
   close(): void;
 }
 
-export function createForwarder(options: ForwarderOptions): Forwarder {
-  const { target } = options;
+function checkTarget(target: Target): void {
   if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) throw new RangeError(`target port ${target.port} out of range`);
   if (!target.host) throw new RangeError('target host is empty');
+}
+
+export function createForwarder(options: ForwarderOptions): Forwarder {
+  const routes = options.routes ?? [];
+  for (const t of [options.target, ...routes.map((r) => r.target)]) checkTarget(t);
+  for (const r of routes) {
+    const problem = routePrefixProblem(r.prefix);
+    if (problem) throw new RangeError(`route prefix ${JSON.stringify(r.prefix)}: ${problem}`);
+  }
+  if (routes.length > MAX_ROUTES) throw new RangeError(`${routes.length} routes: at most ${MAX_ROUTES}`);
   const timeoutMs = options.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new RangeError(`timeoutMs ${timeoutMs} must be a positive integer`);
   const wsMaxMessageBytes = options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES;
   if (!Number.isInteger(wsMaxMessageBytes) || wsMaxMessageBytes < 1 || wsMaxMessageBytes > MAX_WS_MESSAGE_BYTES) {
     throw new RangeError(`wsMaxMessageBytes ${wsMaxMessageBytes} out of range (1 … ${MAX_WS_MESSAGE_BYTES})`);
   }
-
-  // Keep-alive to the local app (upstream.ts): a fresh TCP connection per request would
-  // cost a handshake on every small request (see UPSTREAM_KEEP_ALIVE_IDLE_MS).
-  const origin = `http://${formatHostPort(target)}`;
-  const upstream = createUpstream(origin);
   const hostHeader = options.hostHeader ?? 'rewrite';
   const budget = options.budget ?? processBufferBudget();
-  const ctx: ForwardContext = {
-    upstream,
-    origin,
-    target,
-    hostHeader,
-    appAddress: appAddress(target, hostHeader),
-    headerRules: options.headerRules,
-    timeoutMs,
-    wsMaxMessageBytes,
-    budget,
-    // Both run after the response's frames are sent (after-send.ts): neither may delay a response.
-    onRequest: (entry) => {
-      if (options.onRequest) afterSend(() => options.onRequest?.(entry));
-    },
-    capture: options.capture && {
-      bodyLimitBytes: options.capture.bodyLimitBytes,
-      onCapture: (c) => afterSend(() => options.capture?.onCapture(c)),
-      underLoad: () => agentUnderLoad(budget),
-    },
+
+  /** Everything the streams of one target share; `mount`: its route's prefix, named in the request log and the captures. */
+  const contextFor = (target: Target, mount?: string): ForwardContext => {
+    // Keep-alive to the local app (upstream.ts): a fresh TCP connection per request would
+    // cost a handshake on every small request (see UPSTREAM_KEEP_ALIVE_IDLE_MS).
+    const origin = targetOrigin(target);
+    const named = <T extends object>(o: T): T => (mount === undefined ? o : { ...o, mount });
+    return {
+      upstream: createUpstream(origin, { tls: targetTlsOptions(target) }),
+      origin,
+      target,
+      hostHeader,
+      appAddress: appAddress(target, hostHeader),
+      headerRules: options.headerRules,
+      timeoutMs,
+      wsMaxMessageBytes,
+      budget,
+      // Both run after the response's frames are sent (after-send.ts): neither may delay a response.
+      onRequest: (entry) => {
+        if (options.onRequest) afterSend(() => options.onRequest?.(named(entry)));
+      },
+      capture: options.capture && {
+        bodyLimitBytes: options.capture.bodyLimitBytes,
+        onCapture: (c) => afterSend(() => options.capture?.onCapture(named(c))),
+        underLoad: () => agentUnderLoad(budget),
+      },
+    };
   };
+  const main = contextFor(options.target);
+  const mounted = routes.map((r) => ({ prefix: r.prefix, ctx: contextFor(r.target, r.prefix) }));
   let closed = false;
 
   return {
@@ -107,6 +125,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       // A throw while serving it (a bug, not bad input) fails this stream only, and says so on stderr (exchange-guard.ts).
       const guard = guardExchange(stream);
       try {
+        const ctx = routeFor(stream.head.target, mounted)?.ctx ?? main;
         if (stream.kind === 'ws') forwardWebSocket(stream, transport, ctx, guard, viewerId);
         else forwardHttp(stream, transport, ctx, guard, viewerId);
       } catch (err) {
@@ -115,7 +134,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     },
     close() {
       closed = true;
-      void upstream.close().catch(() => undefined);
+      for (const ctx of [main, ...mounted.map((m) => m.ctx)]) void ctx.upstream.close().catch(() => undefined);
     },
   };
 }

@@ -32,6 +32,7 @@
 import type { Socket } from 'node:net';
 import { buildConnector } from 'undici';
 import { createContinueSkipper } from './unasked-continue';
+import type { TargetTlsOptions } from './target';
 
 /** The code of the error a connection is destroyed with after a listener of its socket threw: the agent's fault, not the app's. */
 export const HTTP_CLIENT_FAULT = 'WINGMAN_HTTP_CLIENT_FAULT';
@@ -48,9 +49,9 @@ export function closedUnansweredOnReuse(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[CLOSED_UNANSWERED_ON_REUSE] === true;
 }
 
-/** undici's own connector (same defaults as a Pool without `connect`), its sockets guarded. */
-export function guardedConnector(): buildConnector.connector {
-  const connect = buildConnector({});
+/** undici's own connector (same defaults as a Pool without `connect`, plus `tls` for an https target), its sockets guarded. */
+export function guardedConnector(tls?: TargetTlsOptions): buildConnector.connector {
+  const connect = buildConnector({ ...tls });
   return (options, callback) =>
     connect(options, (...args) => {
       if (args[0] === null) guardSocket(args[1]);

@@ -25,6 +25,7 @@ import { Pool, type Dispatcher } from 'undici';
 import { UPSTREAM_KEEP_ALIVE_IDLE_MS } from './constants';
 import { resendOnStaleConnection } from './stale-connection';
 import { guardedConnector } from './upstream-socket';
+import type { TargetTlsOptions } from './target';
 
 /**
  * Connections to the app for ordinary requests. 320 requests at once, 10
@@ -41,6 +42,8 @@ export const UPSTREAM_STALL_MS = 250;
 export interface UpstreamOptions {
   connections?: number;
   stallMs?: number;
+  /** TLS to an https target (target.ts): the trust decision for its certificate. */
+  tls?: TargetTlsOptions;
 }
 
 /** What the forwarder dispatches on (undici's Dispatcher.dispatch) and closes. */
@@ -65,7 +68,7 @@ export function createUpstream(origin: string, options: UpstreamOptions = {}): U
     keepAliveTimeout: UPSTREAM_KEEP_ALIVE_IDLE_MS,
     headersTimeout: 0,
     bodyTimeout: 0,
-    connect: guardedConnector(),
+    connect: guardedConnector(options.tls),
   };
   const shared = new Pool(origin, { ...poolOptions, connections: limit });
   const overflow = new Pool(origin, { ...poolOptions, connections: null });

@@ -21,8 +21,10 @@ import { VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS, WS_HIGH_WATER_BYTES } from './constan
 import { maskingOptions } from '../ws-masking';
 import type { ForwardContext } from './context';
 import { applyHeaderEdits } from './header-rules';
-import { formatHostPort, fromRawHeaders, requestHeaders, toHeaderObject, withoutHopByHop, type TransportName } from './headers';
-import { rewriteAppUrls, sessionOrigin } from './app-urls';
+import { formatHostPort, forwardedRequest, fromRawHeaders, toHeaderObject, withoutHopByHop, type TransportName } from './headers';
+import { mapResponseAddresses } from './address-map';
+import { targetTlsOptions } from './target';
+import { isCertificateError } from './error-page';
 import { headProblem, withTransport } from './respond';
 import { createExchangeTap } from './capture';
 import type { ExchangeGuard } from './exchange-guard';
@@ -44,6 +46,7 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
   const tap = createExchangeTap({ ...head, method: 'GET' }, transport, viewerId, ctx.capture, { websocket: true });
   const started = performance.now();
   const hostPort = formatHostPort(ctx.target);
+  const wsScheme = ctx.target.scheme === 'https' ? 'wss' : 'ws';
   let logged = false;
   const log = (status: number, error?: string) => {
     if (logged) return;
@@ -76,22 +79,19 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
   // the path, so this can never become an open proxy.
   let url: URL;
   try {
-    url = new URL(`ws://${hostPort}${head.target}`);
+    url = new URL(`${wsScheme}://${hostPort}${head.target}`);
   } catch {
     return refuse(400, [], 'ERR_INVALID_HEAD', 'invalid request target');
   }
-  if (url.host !== new URL(`ws://${hostPort}/`).host) return refuse(400, [], 'ERR_INVALID_HEAD', 'request target leaves the configured host');
+  if (url.host !== new URL(`${wsScheme}://${hostPort}/`).host) return refuse(400, [], 'ERR_INVALID_HEAD', 'request target leaves the configured host');
 
   const offeredLines = head.headers.filter(([n]) => n === 'sec-websocket-protocol').map(([, v]) => v);
   const protocols = offeredLines
     .flatMap((v) => v.split(','))
     .map((p) => p.trim())
     .filter((p) => p.length > 0);
-  const sent = applyHeaderEdits(
-    requestHeaders(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport, websocket: true }),
-    ctx.headerRules?.request,
-  );
-  const headers = toHeaderObject(sent);
+  const forwarded = forwardedRequest(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport, websocket: true });
+  const headers = toHeaderObject(applyHeaderEdits(forwarded.headers, ctx.headerRules?.request));
 
   const tooBigReason = messageTooBigReason(ctx.wsMaxMessageBytes);
   let ws: LocalWebSocket;
@@ -104,6 +104,8 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
       // Loopback hop: compression costs CPU and gains nothing.
       perMessageDeflate: false,
       followRedirects: false,
+      // An https target: TLS with its trust decision (target.ts); ws sends SNI for a host name.
+      ...targetTlsOptions(ctx.target),
       // ws writes the offer as `a,b`; the app sees the browser's own line (`a, b`), as without Wingman.
       finishRequest: (req) => {
         if (protocols.length > 0) req.setHeader('Sec-WebSocket-Protocol', offeredLines.join(', '));
@@ -142,7 +144,7 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
       if (phase !== 'connecting') return;
       phase = 'closed';
       const status = res.statusCode ?? 502;
-      const headers = rewriteAppUrls(withoutHopByHop(fromRawHeaders(res.rawHeaders)), ctx.appAddress, sessionOrigin(sent));
+      const headers = mapResponseAddresses(withoutHopByHop(fromRawHeaders(res.rawHeaders)), ctx.appAddress, forwarded.addresses);
       const problem = headProblem(status, withTransport(headers, transport));
       if (problem) return refuse(502, [], 'ERR_UPSTREAM_ERROR', problem);
       refuse(status, headers, undefined, `local app answered ${status}`);
@@ -160,6 +162,7 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
       const timedOut = /handshake has timed out/i.test(err.message);
       const detail = `${err.code ?? 'error'}: ${err.message}`;
       if (timedOut) refuse(504, [], 'ERR_UPSTREAM_TIMEOUT', `no WebSocket handshake from ${hostPort} within ${ctx.timeoutMs} ms`);
+      else if (isCertificateError(err.code)) refuse(502, [], 'ERR_UPSTREAM_ERROR', `the certificate of ${hostPort} is not trusted (${detail})`.slice(0, 120));
       else
         refuse(
           502,

@@ -5,7 +5,16 @@
  * serves one tunnel (`wingman http`) or several named ones (`wingman start`),
  * each entry tagged with its tunnel's name.
  */
-import { DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort, type Capture, type CaptureOptions, type HostHeaderMode, type Target } from '../forward';
+import {
+  DEFAULT_RESPONSE_TIMEOUT_MS,
+  routeFor,
+  targetOrigin,
+  type RouteSpec,
+  type Capture,
+  type CaptureOptions,
+  type HostHeaderMode,
+  type Target,
+} from '../forward';
 import type { ApiContext, TunnelInfo } from './api';
 import { replayRequest } from './replay';
 import { createRequestStore, type RequestStore } from './store';
@@ -19,6 +28,8 @@ export { DEFAULT_INSPECT_HISTORY, MAX_INSPECT_HISTORY } from './store';
 /** Where one tunnel's replays go: its forwarder's target and Host policy. */
 export interface InspectorRoute {
   target: Target;
+  /** Its path mounts: a replay goes where the forwarder would send its path (forward/routes.ts). */
+  routes?: readonly RouteSpec[];
   hostHeader: HostHeaderMode;
   timeoutMs: number;
 }
@@ -73,7 +84,7 @@ export function createInspector(options: InspectorOptions): Inspector {
     return {
       capture: { bodyLimitBytes: options.bodyLimitBytes, onCapture: (c: Capture) => void store.add(c, tag) },
       setTunnel(info) {
-        infos.set(name, { ...(name === UNNAMED ? {} : { name }), ...info, target: `http://${formatHostPort(route.target)}` });
+        infos.set(name, { ...(name === UNNAMED ? {} : { name }), ...info, target: targetOrigin(route.target) });
       },
       addViewers(roster) {
         viewerSources.push({ roster, ...(name === UNNAMED ? {} : { tunnel: name }) });
@@ -82,7 +93,12 @@ export function createInspector(options: InspectorOptions): Inspector {
   }
   const unnamed =
     options.target !== undefined
-      ? tunnel(UNNAMED, { target: options.target, hostHeader: options.hostHeader ?? 'rewrite', timeoutMs: options.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS })
+      ? tunnel(UNNAMED, {
+          target: options.target,
+          routes: options.routes ?? [],
+          hostHeader: options.hostHeader ?? 'rewrite',
+          timeoutMs: options.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
+        })
       : undefined;
 
   const api: ApiContext = {
@@ -92,16 +108,22 @@ export function createInspector(options: InspectorOptions): Inspector {
     async replay(entry, overrides) {
       const route = routes.get(entry.tunnel ?? UNNAMED);
       if (!route) throw new Error(`no route for tunnel ${entry.tunnel ?? '(unnamed)'}`);
+      const path = overrides.path ?? entry.target;
+      const mounted = routeFor(path, route.routes ?? []);
       const result = await replayRequest(
         {
           method: overrides.method ?? entry.method,
-          path: overrides.path ?? entry.target,
+          path,
           headers: overrides.headers ?? entry.requestHeaders,
           body: overrides.body ?? entry.requestBody.data,
         },
-        { target: route.target, hostHeader: route.hostHeader, timeoutMs: route.timeoutMs, bodyLimitBytes: options.bodyLimitBytes },
+        { target: mounted?.target ?? route.target, hostHeader: route.hostHeader, timeoutMs: route.timeoutMs, bodyLimitBytes: options.bodyLimitBytes },
       );
-      return store.add(result, { transport: 'replay', replayOf: entry.id, ...(entry.tunnel !== undefined ? { tunnel: entry.tunnel } : {}) });
+      return store.add(mounted ? { ...result, mount: mounted.prefix } : result, {
+        transport: 'replay',
+        replayOf: entry.id,
+        ...(entry.tunnel !== undefined ? { tunnel: entry.tunnel } : {}),
+      });
     },
   };
 

@@ -4,9 +4,11 @@
  * exchange. The same header policy as the forwarder applies (Host rewrite,
  * hop-by-hop removal), and the authority is always the configured target.
  */
-import { request, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import type { HeaderList } from '@wingman/protocol';
-import { createBodyTap, requestHeaders, type Capture, type HostHeaderMode, type Target } from '../forward';
+import { createBodyTap, requestHeaders, targetTlsOptions, type Capture, type HostHeaderMode, type Target } from '../forward';
 
 export interface ReplayRequest {
   method: string;
@@ -67,7 +69,12 @@ export function replayRequest(req: ReplayRequest, options: ReplayOptions): Promi
       });
     };
     const flat: string[] = outgoing.flat();
+    const tls = targetTlsOptions(options.target);
+    const request = tls ? httpsRequest : httpRequest;
     const r = request({
+      ...tls,
+      // SNI for a host name, none for an address (RFC 6066 §3).
+      ...(tls && isIP(options.target.host) === 0 ? { servername: options.target.host } : {}),
       host: options.target.host,
       port: options.target.port,
       method: req.method,

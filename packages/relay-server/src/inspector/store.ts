@@ -53,6 +53,8 @@ export interface EntrySummary {
   websocket?: boolean;
   replayOf?: number;
   tunnel?: string;
+  /** The prefix of the route (path mount) that served it. */
+  mount?: string;
 }
 
 export interface EntryFilter {
@@ -159,6 +161,7 @@ export function summarize(e: Entry): EntrySummary {
     ...(e.websocket ? { websocket: true } : {}),
     ...(e.replayOf !== undefined ? { replayOf: e.replayOf } : {}),
     ...(e.tunnel !== undefined ? { tunnel: e.tunnel } : {}),
+    ...(e.mount !== undefined ? { mount: e.mount } : {}),
   };
 }
 

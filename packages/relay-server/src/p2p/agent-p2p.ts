@@ -8,14 +8,21 @@
  */
 import type { HeaderRules } from '../forward/header-rules';
 import type { Agent } from '../agent';
-import type { Capture, HostHeaderMode, RequestLogEntry, Target } from '../forward';
+import type { Capture, HostHeaderMode, RequestLogEntry, RouteSpec, Target } from '../forward';
 import { createIsolatedPeerHost, type HostCrash } from './isolated-peer-host';
 import type { PeerHost, PeerReport, UntrustedEvent } from './peer-host';
 
 export interface AgentP2POptions {
   agent: Agent;
   /** The local app, as the agent's forwarder has it: the host process forwards P2P streams itself. */
-  forward: { target: Target; hostHeader: HostHeaderMode; timeoutMs?: number; wsMaxMessageBytes?: number; headerRules?: HeaderRules };
+  forward: {
+    target: Target;
+    routes?: readonly RouteSpec[];
+    hostHeader: HostHeaderMode;
+    timeoutMs?: number;
+    wsMaxMessageBytes?: number;
+    headerRules?: HeaderRules;
+  };
   /** One line per P2P request (the host process's forwarder). */
   onRequest?(entry: RequestLogEntry): void;
   /** Inspector capture of P2P exchanges: the host process taps its forwarder and sends each capture here. */
@@ -71,6 +78,7 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
     host = createIsolatedPeerHost({
       init: {
         target: options.forward.target,
+        ...(options.forward.routes !== undefined ? { routes: [...options.forward.routes] } : {}),
         hostHeader: options.forward.hostHeader,
         ...(options.forward.headerRules !== undefined ? { headerRules: options.forward.headerRules } : {}),
         ...(options.forward.timeoutMs !== undefined ? { timeoutMs: options.forward.timeoutMs } : {}),

@@ -20,13 +20,25 @@ import {
 } from '@wingman/protocol';
 import { z } from 'zod';
 import { MAX_HEADER_EDITS, MAX_HEADER_RULE_VALUE_CHARS, type HeaderRules } from '../forward/header-rules';
-import { MAX_CAPTURE_BODY_LIMIT_BYTES, type Capture, type CapturedBody, type HostHeaderMode, type RequestLogEntry, type Target } from '../forward';
+import {
+  MAX_CAPTURE_BODY_LIMIT_BYTES,
+  MAX_ROUTES,
+  routePrefixProblem,
+  type RouteSpec,
+  type Capture,
+  type CapturedBody,
+  type HostHeaderMode,
+  type RequestLogEntry,
+  type Target,
+} from '../forward';
 import type { LinkTrust, PeerReport, UntrustedEvent } from './peer-host';
 
 /** What the child needs to serve P2P streams on its own: the forwarder's and the peer host's settings. */
 export interface HostInit {
   t: 'init';
   target: Target;
+  /** Path mounts (forward/routes.ts): requests under a prefix go to that route's target. */
+  routes?: RouteSpec[];
   hostHeader: HostHeaderMode;
   timeoutMs?: number;
   /** Largest WebSocket message relayed either way (the forwarder's and the data channels' cap). */
@@ -136,9 +148,21 @@ const headerEditsSchema = z
     add: z.array(headerPair).max(MAX_HEADER_EDITS),
   })
   .strict();
+const targetSchema = z.object({
+  host: z.string().min(1).max(255),
+  port: z.number().int().min(0).max(65_535),
+  scheme: z.enum(['http', 'https']).optional(),
+  // A CA bundle the developer named (--target-ca): PEM text, a few KiB a certificate.
+  ca: z.string().max(1_048_576).optional(),
+  insecure: z.boolean().optional(),
+});
 const hostInitSchema = z.object({
   t: z.literal('init'),
-  target: z.object({ host: z.string().min(1).max(255), port: z.number().int().min(0).max(65_535) }),
+  target: targetSchema,
+  routes: z
+    .array(z.object({ prefix: z.string().refine((p) => routePrefixProblem(p) === undefined, 'not a route prefix'), target: targetSchema }))
+    .max(MAX_ROUTES)
+    .optional(),
   hostHeader: z.string().max(1024),
   timeoutMs: durationMs().optional(),
   wsMaxMessageBytes: z.number().int().positive().optional(),
@@ -157,6 +181,7 @@ const requestEntrySchema = z.object({
   ms: durationMs(),
   transport: z.enum(['relay', 'p2p']),
   error: z.string().max(64).optional(),
+  mount: z.string().max(256).optional(),
 });
 
 /** Checks a message from the host process; undefined when it is not one we know. */
@@ -270,6 +295,7 @@ const wireBodySchema = z.object({
   underLoad: z.literal(true).optional(),
 });
 const wireCaptureSchema = z.object({
+  mount: z.string().max(256).optional(),
   method: z.string().min(1).max(64),
   target: z.string().max(65_536),
   transport: z.enum(['relay', 'p2p']),

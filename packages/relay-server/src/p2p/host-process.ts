@@ -60,6 +60,7 @@ let forwarder: Forwarder | undefined;
 function start(init: HostInit): void {
   forwarder = createForwarder({
     target: init.target,
+    ...(init.routes !== undefined ? { routes: init.routes } : {}),
     hostHeader: init.hostHeader,
     ...(init.headerRules !== undefined ? { headerRules: init.headerRules } : {}),
     ...(init.timeoutMs !== undefined ? { timeoutMs: init.timeoutMs } : {}),

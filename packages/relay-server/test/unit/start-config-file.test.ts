@@ -45,6 +45,22 @@ describe('loadStartConfig', () => {
     expect(api.addressRules).toEqual({ allow: ['10.0.0.0/8'], deny: [] });
   });
 
+  it("reads a tunnel's routes and https target, the CA path relative to the file, and names the field of a bad route", () => {
+    write('ca.pem', '');
+    write('wingman.json', { tunnels: { web: { target: 'https://localhost:5173', targetInsecure: true, routes: { '/api': '8000', '/ws/': 8001 } } } });
+    expect(load().tunnels[0]!.config).toMatchObject({
+      target: { host: 'localhost', port: 5173, scheme: 'https', insecure: true },
+      routes: [
+        { prefix: '/api', target: { host: 'localhost', port: 8000 } },
+        { prefix: '/ws', target: { host: 'localhost', port: 8001 } },
+      ],
+    });
+    write('wingman.json', { tunnels: { web: { target: 'https://localhost:5173', targetCa: 'ca.pem' } } });
+    expect(() => load()).toThrow(`${join(dir, 'wingman.json')}: tunnels.web.targetCa: invalid --target-ca ${join(dir, 'ca.pem')}: no PEM certificate`);
+    write('wingman.json', { tunnels: { web: { target: 3000, routes: { api: 8000 } } } });
+    expect(() => load()).toThrow(`${join(dir, 'wingman.json')}: tunnels.web.routes: invalid --route "api=8000"`);
+  });
+
   it('reads ./wingman.json by default and maps each tunnel onto the same config as wingman http', () => {
     write('wingman.json', {
       server: 'https://tunnel.example.com/',
@@ -110,7 +126,7 @@ describe('loadStartConfig', () => {
     [
       'a misspelt field, naming it and what it meant rather than the field it left missing',
       { tunnels: { web: { targt: 3000 } } },
-      'tunnels.web: unknown key "targt" (did you mean "target"?); known: target, hostHeader, p2p, timeout, password, passwordFile, expires, approve, public, name, wsMaxMessageBytes',
+      'tunnels.web: unknown key "targt" (did you mean "target"?); known: target, hostHeader, targetCa, targetInsecure, routes, p2p, timeout, password, passwordFile, expires, approve, public, name, wsMaxMessageBytes',
     ],
     ['a missing target', { tunnels: { web: {} } }, 'tunnels.web.target: missing: this field is required'],
     ['a target that is neither a string nor a number', { tunnels: { web: { target: true } } }, 'tunnels.web.target: expected string or number'],

@@ -42,3 +42,38 @@ export async function launchEngine(name: EngineName, options: { webRtc?: boolean
     },
   };
 }
+
+/** One engine with WebRTC launched twice for a describe block: as is (its shell goes P2P) and without WebRTC (the Service Worker's relay). */
+export interface EnginePair {
+  readonly browser: LaunchedEngine;
+  readonly noRtc: LaunchedEngine;
+  /** The page whose shell takes `transport`. */
+  pageFor(transport: 'p2p' | 'relay'): AnyPage;
+}
+
+/** Launches the pair in the enclosing describe's beforeAll and closes it in its afterAll. */
+export function useEnginePair(name: EngineName): EnginePair {
+  let browser: LaunchedEngine | undefined;
+  let noRtc: LaunchedEngine | undefined;
+  beforeAll(async () => {
+    browser = await launchEngine(name);
+    noRtc = await launchEngine(name, { webRtc: false });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await noRtc?.close();
+  });
+  const launched = (engine: LaunchedEngine | undefined) => {
+    if (!engine) throw new Error(`${name} was not launched (use the pair inside its describe block's tests)`);
+    return engine;
+  };
+  return {
+    get browser() {
+      return launched(browser);
+    },
+    get noRtc() {
+      return launched(noRtc);
+    },
+    pageFor: (transport) => launched(transport === 'p2p' ? browser : noRtc).page,
+  };
+}

@@ -46,6 +46,12 @@ const tunnelSchema = z
   .object({
     target: z.union([z.string(), z.number().int()]),
     hostHeader: z.string().optional(),
+    /** As --target-ca: a PEM file, relative to the config file. */
+    targetCa: z.string().optional(),
+    /** As --target-insecure. */
+    targetInsecure: z.boolean().optional(),
+    /** As --route: `{ "/api": "8000" }`, prefix to target. */
+    routes: z.record(z.string(), z.union([z.string(), z.number().int()])).optional(),
     p2p: z.boolean().optional(),
     timeout: z.number().int().optional(),
     password: z.string().optional(),
@@ -110,6 +116,11 @@ function readConfigFile(flags: StartFlags, cwd: string): { path: string; text: s
 /** resolveHttpConfig's messages name the flag; the file's field for each, longest flag first (--password-file before --password). */
 const FLAG_FIELDS: Array<[RegExp, string | ((tunnel: string) => string)]> = [
   [/^invalid (target|port)\b/, (t) => `tunnels.${t}.target`],
+  // A route's own target or TLS problem is still the route's.
+  [/^invalid --route\b/, (t) => `tunnels.${t}.routes`],
+  // Before --target-ca: "give --target-ca or --target-insecure, not both" is about the flag that turns verification off.
+  [/--target-insecure\b/, (t) => `tunnels.${t}.targetInsecure`],
+  [/--target-ca\b/, (t) => `tunnels.${t}.targetCa`],
   [/--server\b/, 'server'],
   [/--proxy\b/, 'proxy'],
   [/\btoken\b/, 'token'],
@@ -143,6 +154,9 @@ function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: S
     token: file.token,
     proxy: file.proxy,
     hostHeader: t.hostHeader,
+    targetCa: t.targetCa === undefined ? undefined : resolve(dir, t.targetCa),
+    targetInsecure: t.targetInsecure,
+    route: t.routes === undefined ? undefined : Object.entries(t.routes).map(([prefix, target]) => `${prefix}=${target}`),
     json: flags.json,
     p2p: t.p2p,
     timeout: str(t.timeout),

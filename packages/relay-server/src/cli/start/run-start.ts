@@ -53,6 +53,7 @@ export async function runStart(file: string, tunnels: NamedTunnelConfig[], io: S
                 url: inspectorUrl,
                 tunnel: inspector.addTunnel(name, {
                   target: config.target,
+                  routes: config.routes,
                   hostHeader: config.hostHeader,
                   timeoutMs: config.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
                 }),

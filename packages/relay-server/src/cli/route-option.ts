@@ -1,0 +1,41 @@
+/**
+ * `--route <prefix=target>` (repeatable) and the config file's `routes`:
+ * path mounts of one tunnel (forward/routes.ts), e.g. `/api=8000`,
+ * `/ws=127.0.0.1:8001`, `/secure=https://localhost:8443`. Each target is
+ * read as the main one is (target-option.ts); the TLS flags apply to the
+ * https ones.
+ */
+import { MAX_ROUTES, routePrefixProblem, type RouteSpec } from '../forward';
+import { parseTarget, resolveTarget, type TargetFlags } from './target-option';
+import { UsageError } from './usage-error';
+
+function parseRoute(text: string, tls: TargetFlags): RouteSpec {
+  const eq = text.indexOf('=');
+  if (eq < 0) throw new UsageError(`invalid --route "${text}": expected <prefix>=<target>, e.g. /api=8000`);
+  // `/api/` and `/api` mount the same thing.
+  const prefix = text
+    .slice(0, eq)
+    .trim()
+    .replace(/(.)\/+$/, '$1');
+  const problem = routePrefixProblem(prefix);
+  if (problem) throw new UsageError(`invalid --route "${text}": prefix ${JSON.stringify(prefix)}: ${problem}`);
+  const targetText = text.slice(eq + 1);
+  try {
+    // The tunnel's TLS flags are about its https targets: an http route beside them takes none.
+    return { prefix, target: resolveTarget(targetText, parseTarget(targetText).scheme === 'https' ? tls : {}) };
+  } catch (err) {
+    throw new UsageError(`invalid --route "${text}": ${(err as Error).message}`);
+  }
+}
+
+/** The routes of `--route` flags, each prefix once. */
+export function resolveRoutes(texts: readonly string[], tls: TargetFlags): RouteSpec[] {
+  if (texts.length > MAX_ROUTES) throw new UsageError(`invalid --route: ${texts.length} routes, at most ${MAX_ROUTES}`);
+  const routes = texts.map((t) => parseRoute(t, tls));
+  const seen = new Set<string>();
+  for (const r of routes) {
+    if (seen.has(r.prefix)) throw new UsageError(`invalid --route: ${r.prefix} is mounted twice`);
+    seen.add(r.prefix);
+  }
+  return routes;
+}

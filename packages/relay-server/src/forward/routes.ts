@@ -1,0 +1,51 @@
+/**
+ * Path mounts: several local apps under one link (`wingman http 5173
+ * --route /api=8000`), as a front end and its API share one origin in
+ * production, so their cookies and same-origin calls work as they do
+ * there, without CORS the app never needed. The route whose prefix is the
+ * longest one the request path starts with (at a `/` boundary: `/api` takes
+ * `/api`, `/api/users`, `/api?q`, never `/apix`) serves it; every other
+ * request goes to the main target. The path reaches the app as the viewer
+ * sent it (the prefix is kept, as a dev server's proxy keeps it by
+ * default), and each route has its own Host and address mapping (its own
+ * target's, address-map.ts). One viewer gate covers them all: it is the
+ * session's, upstream of the agent.
+ */
+import type { Target } from './target';
+
+/** One mount: requests under `prefix` go to `target`. */
+export interface RouteSpec {
+  /** `/api`: starts with `/`, no trailing `/`, no query, fragment, dot segment or percent sign. */
+  prefix: string;
+  target: Target;
+}
+
+/** Most routes in one tunnel: a front end, its API, a socket server or two; past a handful it is a mistake. */
+export const MAX_ROUTES = 16;
+
+const PREFIX = /^(?:\/[A-Za-z0-9_~!$&'()*+,;=:@.-]+)+$/;
+
+/** Why `prefix` cannot be a route's, or undefined when it can. A trailing `/` is the caller's to strip. */
+export function routePrefixProblem(prefix: string): string | undefined {
+  if (prefix.length > 256) return 'longer than 256 characters';
+  if (!PREFIX.test(prefix)) return "expected a path such as /api (letters, digits and -._~!$&'()*+,;=:@ between slashes)";
+  if (prefix.split('/').some((segment) => segment === '.' || segment === '..')) return 'no . or .. segments';
+  return undefined;
+}
+
+/** The request target's path (origin-form, without its query). */
+function pathOf(requestTarget: string): string {
+  const end = requestTarget.search(/[?#]/);
+  return end < 0 ? requestTarget : requestTarget.slice(0, end);
+}
+
+/** The route that serves `requestTarget` (the longest matching prefix), or undefined for the main target. */
+export function routeFor<R extends { prefix: string }>(requestTarget: string, routes: readonly R[]): R | undefined {
+  const path = pathOf(requestTarget);
+  let best: R | undefined;
+  for (const route of routes) {
+    const under = path === route.prefix || path.startsWith(`${route.prefix}/`);
+    if (under && (best === undefined || route.prefix.length > best.prefix.length)) best = route;
+  }
+  return best;
+}
