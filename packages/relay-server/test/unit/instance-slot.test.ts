@@ -4,7 +4,7 @@
  * pid, or a zombie) is free, and release only removes a lock that is still ours.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireInstanceSlot, MAX_INSTANCE_SLOTS, slotKey } from '../../src/agent/instance-slot';
@@ -38,6 +38,13 @@ async function zombie(): Promise<{ pid: number; start: string }> {
   parent = spawn('sh', ['-c', 'exec 3<&0; head -c 1 <&3 >/dev/null & echo $!; exec sleep 60 3<&-'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const line = await waitForEvent<Buffer>(parent.stdout!, 'data', { timeoutMs: 5_000, what: "the zombie's pid" });
   const pid = Number(line.toString().trim());
+  // The byte goes once the shell has become `sleep`: a child that exited before, the shell would reap.
+  const parentPid = parent.pid!;
+  await until(() => (readFileSync(`/proc/${parentPid}/comm`, 'utf8').trim() === 'sleep' ? true : undefined), {
+    timeoutMs: 5_000,
+    intervalMs: 10,
+    what: `pid ${parentPid} to become sleep`,
+  });
   parent.stdin!.write('x');
   // Nothing announces the child's exit to us (its parent does not wait): poll /proc, bounded.
   const stat = await until(
