@@ -24,9 +24,24 @@ describe('the P2P attempt started by the shell inline script', () => {
   let stack: Stack;
   // A fresh browser per test: each is a first visit (no Service Worker, client.js not cached).
   let browser: LaunchedChromium;
+  /** The agent's events from this test on. */
+  let testFrom = 0;
   beforeAll(async () => void (stack = await startStack()));
-  beforeEach(async () => void (browser = await launchChromium()));
-  afterEach(() => browser?.close());
+  beforeEach(async () => {
+    browser = await launchChromium();
+    testFrom = stack.agent.events.length;
+  });
+  afterEach(async () => {
+    await browser?.close();
+    // The agent reports each peer of the closed browser gone (its signaling closed, then one PING unanswered):
+    // that report belongs to this test, not to the next one's events.
+    const viewers = (connected: boolean) => new Set(peerEvents(testFrom).flatMap((e) => ((e.state === 'connected') === connected ? [e.viewerId] : [])));
+    await until(() => [...viewers(true)].every((v) => viewers(false).has(v)) || undefined, {
+      timeoutMs: WAIT_MS,
+      intervalMs: 20,
+      what: "the agent's report that the closed browser's peers are gone",
+    });
+  });
   afterAll(() => stack?.close());
 
   const peerEvents = (from: number): PeerEvent[] => (stack.agent.events.slice(from) as unknown as PeerEvent[]).filter((e) => e.event === 'peer');
