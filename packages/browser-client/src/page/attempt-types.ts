@@ -28,8 +28,6 @@ export interface PeerSession {
   channels(): number;
   /** The primary peer connection's first data channel (tests close it to simulate a network failure: the whole pool then goes). */
   readonly channel: RTCDataChannel;
-  /** How many peer connections carry ready channels. */
-  peerConnections(): number;
   readonly viewerId: string;
   /** Start of the attempt → protocol HELLO received, ms. */
   readonly connectMs: number;

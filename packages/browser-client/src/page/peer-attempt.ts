@@ -37,7 +37,9 @@ import {
   peerGone,
   type Connection,
   type HostSignal,
+  type LossProbeResult,
   type P2PSettings,
+  runLossProbe,
   type ViewerSignal,
   withListedFormatsOnly,
 } from '@wingman/protocol';
@@ -45,7 +47,6 @@ import { ICE_DEADLINE_FALLBACK_MS, SIGNAL_HELLO_TIMEOUT_MS } from '../shared/con
 import { replayingChannel } from '@wingman/protocol';
 import type { EarlyAttempt } from './early-attempt';
 import { AttemptError, type AttemptReason, type PeerSession, type UntrustedReport } from './attempt-types';
-import { peerSession, type SessionSource } from './attempt-session';
 import { channelFingerprints } from './channel-fingerprints';
 import { closeShellPeer } from './close-shell-peer';
 import { createShellPeers, type ShellPeer } from './peer-connection';
@@ -117,7 +118,7 @@ interface AttemptParts {
   reject(err: AttemptError): void;
 }
 
-class Attempt implements SessionSource {
+class Attempt {
   peers: Striped[] = [];
   /** The peer connection the session started on. */
   primary: Striped | undefined;
@@ -141,14 +142,6 @@ class Attempt implements SessionSource {
   constructor(readonly parts: AttemptParts) {
     this.timer = setTimeout(() => this.fail(new AttemptError('signaling', `no signaling hello within ${SIGNAL_HELLO_TIMEOUT_MS} ms`)), SIGNAL_HELLO_TIMEOUT_MS);
     this.send = signalSender(parts.ws, parts.keys, () => this.viewerId, parts.early?.sent).send;
-  }
-
-  get verified(): boolean {
-    return this.parts.keys !== undefined;
-  }
-
-  livePeerConnections(): number {
-    return this.peers.filter((p) => p.up && !p.dropped).length;
   }
 
   onClosed(fn: (reason: string) => void): void {
@@ -409,7 +402,39 @@ class Attempt implements SessionSource {
     const connectMs = Math.round(performance.now() - this.parts.started);
     mark('ready');
     this.send({ type: 'connection-state', state: 'connected', connectMs });
-    this.parts.resolve(peerSession(this, { conn, channel, connectMs, fingerprints, pc: p.pc, probe: p.probe }));
+    this.parts.resolve(this.session(conn, channel, connectMs, fingerprints, p));
+  }
+
+  /** The session over the attempt's pool, started on `primary`'s first channel. */
+  session(conn: Connection, channel: RTCDataChannel, connectMs: number, fingerprints: ChannelFingerprints | undefined, primary: Striped): PeerSession {
+    let measured: Promise<LossProbeResult | undefined> | undefined;
+    const probe = primary.probe;
+    return {
+      connection: conn,
+      pick: () => this.pool.pick(),
+      channels: () => this.pool.connections.length,
+      channel,
+      viewerId: this.viewerId,
+      connectMs,
+      verified: this.parts.keys !== undefined && fingerprints !== undefined,
+      ...(fingerprints ? { fingerprints } : {}),
+      close: (reason) => this.teardown(reason),
+      stats: () => (!this.closed ? primary.pc.getStats() : Promise.resolve(undefined)),
+      lossProbeOff: !this.lossProbeOn,
+      lossProbe: (events = {}) => {
+        measured ??= probe && this.lossProbeOn && !this.closed ? runLossProbe(probe, events) : Promise.resolve(undefined);
+        return measured;
+      },
+      onClosed: (fn) => this.onClosed(fn),
+      report: (state, extra = {}) => {
+        this.send({
+          type: 'connection-state',
+          state,
+          ...(extra.reason ? { reason: extra.reason.slice(0, 200) } : {}),
+          ...(extra.rttMs !== undefined ? { rttMs: extra.rttMs } : {}),
+        });
+      },
+    };
   }
 
   notJoined(p: Striped, err: unknown, i: number): void {
