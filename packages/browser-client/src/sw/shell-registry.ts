@@ -200,14 +200,10 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
         }
       })();
       return synced;
-      async function syncState(): Promise<void> {
-        const [windows, hadChannel] = await Promise.all([scope.clients.matchAll({ type: 'window' }), remembered]);
-        // Every window re-announces (its port, its excludes); only those that had a channel are waited for.
-        for (const w of windows) w.postMessage({ type: 'wingman:sync' }, []);
-        const awaited = windows.filter((w) => hadChannel.has(w.id));
-        if (awaited.length === 0) return;
-        await announcements(
-          awaited,
+      function syncState(): Promise<void> {
+        return resync(
+          scope,
+          remembered,
           () => [...shells.values()].some((s) => s.p2p),
           (fn) => (onAnnounce = fn),
         );
@@ -301,6 +297,20 @@ function channelRemembrance(memory: ChannelMemory | undefined): {
       memory?.save([...withChannel]);
     },
   };
+}
+
+/** After a SW start: every window re-announces (its port, its excludes); only those that had a channel are waited for. */
+async function resync(
+  scope: RegistryScope,
+  remembered: Promise<Set<string>>,
+  hasChannel: () => boolean,
+  listen: (fn: ((clientId: string) => void) | undefined) => void,
+): Promise<void> {
+  const [windows, hadChannel] = await Promise.all([scope.clients.matchAll({ type: 'window' }), remembered]);
+  for (const w of windows) w.postMessage({ type: 'wingman:sync' }, []);
+  const awaited = windows.filter((w) => hadChannel.has(w.id));
+  if (awaited.length === 0) return;
+  await announcements(awaited, hasChannel, listen);
 }
 
 /**

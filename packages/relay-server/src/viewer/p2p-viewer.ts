@@ -158,15 +158,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       for (const c of pool.connections.slice()) c.abandon();
     };
     let settled = false;
-    const headers =
-      options.password !== undefined || options.cookie !== undefined || keyBytes !== undefined
-        ? {
-            ...(options.password !== undefined ? { authorization: basicAuthorization(options.password) } : {}),
-            ...(options.cookie !== undefined ? { cookie: options.cookie } : {}),
-            // The link's access token (docs/PROTOCOL.md §Link access): a session shared by link opens its signaling only to it.
-            ...(keyText !== undefined && keyBytes !== undefined ? { [LINK_TOKEN_HEADER]: linkTokenOf(keyText) } : {}),
-          }
-        : undefined;
+    const headers = signalingHeaders(options, keyText, keyBytes);
     const ws = new WebSocket(signalUrl, { lookup: localhostLookup, maxPayload: 64 * 1024, ...(headers ? { headers } : {}) });
     const fail = (err: Error) => {
       if (settled) return;
@@ -327,6 +319,17 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
         });
     }
   });
+}
+
+/** The signaling upgrade's headers: the viewer password, a cookie, the link's access token; undefined when none. */
+function signalingHeaders(options: P2PViewerOptions, keyText: string | undefined, keyBytes: Uint8Array | undefined): Record<string, string> | undefined {
+  if (options.password === undefined && options.cookie === undefined && keyBytes === undefined) return undefined;
+  return {
+    ...(options.password !== undefined ? { authorization: basicAuthorization(options.password) } : {}),
+    ...(options.cookie !== undefined ? { cookie: options.cookie } : {}),
+    // The link's access token (docs/PROTOCOL.md §Link access): a session shared by link opens its signaling only to it.
+    ...(keyText !== undefined && keyBytes !== undefined ? { [LINK_TOKEN_HEADER]: linkTokenOf(keyText) } : {}),
+  };
 }
 
 /** What the connected viewer keeps of the attempt that connected it. */
