@@ -10,9 +10,10 @@
  * them together, and is split by moving closures into functions or modules of
  * their own.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import ts from 'typescript';
+import { packageSources } from '../helpers/source-files';
 
 const ROOT = resolve(__dirname, '../..');
 const DEFAULT_LIMIT_LINES = 200;
@@ -25,14 +26,6 @@ interface LongFunction {
   name: string;
   lines: number;
   limit: number;
-}
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return name.endsWith('.ts') && !name.endsWith('.d.ts') ? [path] : [];
-  });
 }
 
 function limitFor(path: string): number {
@@ -81,10 +74,7 @@ function longFunctions(path: string, text: string): LongFunction[] {
 
 describe('function size', () => {
   it('no function is longer than the limit of its folder', () => {
-    const files = readdirSync(join(ROOT, 'packages')).flatMap((pkg) => {
-      const src = join(ROOT, 'packages', pkg, 'src');
-      return statSync(src, { throwIfNoEntry: false })?.isDirectory() ? sourceFiles(src) : [];
-    });
+    const files = packageSources(ROOT);
     expect(files.length).toBeGreaterThan(100);
     const offenders = files
       .flatMap((file) => longFunctions(relative(ROOT, file), readFileSync(file, 'utf8')))
