@@ -231,18 +231,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     if (status < 200) return;
     if (state !== 'waiting' || stream.closed) return void c.abort(new Error('the viewer side ended the request'));
     clearTimeout(headTimer);
-    const raw = (c.rawHeaders ?? []) as Array<Buffer | string>;
-    const headers = withTransport(
-      withAppPort(
-        applyHeaderEdits(
-          mapResponseAddresses(withoutHopByHop(fromRawHeaders(raw.map((h) => h.toString('latin1')))), ctx.appAddress, addresses),
-          ctx.headerRules?.response,
-        ),
-        ctx.target.port,
-      ),
-      transport,
-      route,
-    );
+    const headers = withTransport(responseFields(ctx, (c.rawHeaders ?? []) as Array<Buffer | string>, addresses), transport, route);
     // RFC 9110 §6.4.1: HEAD, 204 and 304 responses never carry content.
     const noBody = head.method === 'HEAD' || status === 204 || status === 304;
     // Over P2P a text body may cross the channel gzipped (p2p-compress.ts); the log and the inspector see the app's.
@@ -255,6 +244,12 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     if (noBody) return done();
     if (gzip) responseSink.gzip(done, (reason) => brokeOff(reason));
   }
+}
+
+/** The app's response fields as the viewer gets them: hop-by-hop ones out, the app's addresses and port made the session's (address-map.ts), the header rules applied. */
+function responseFields(ctx: ForwardContext, raw: Array<Buffer | string>, addresses: ExchangeAddresses): HeaderList {
+  const fields = mapResponseAddresses(withoutHopByHop(fromRawHeaders(raw.map((h) => h.toString('latin1')))), ctx.appAddress, addresses);
+  return withAppPort(applyHeaderEdits(fields, ctx.headerRules?.response), ctx.target.port);
 }
 
 /** The request body's way to the HTTP client: a failure of the local request ends it (onResponseError); the sink's own error says nothing more. */

@@ -1,7 +1,6 @@
 /**
  * The router's checks of who may reach a session (routing/router.ts): the
- * address rules,
- * link, the viewer password, the viewer gate, and the tie between an
+ * address rules, the link, the viewer password, the viewer gate, and the tie between an
  * admitted viewer's stream and the developer's decision on that viewer.
  */
 import type { IncomingMessage } from 'node:http';
