@@ -3,19 +3,12 @@
  * needs each other is one concept split badly, or a shared type in the wrong
  * home). Relative imports of every file under packages/<name>/src.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { packageSources } from '../helpers/source-files';
 
 const ROOT = resolve(__dirname, '../..');
 const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s+'(\.{1,2}\/[^']+)'/g;
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return name.endsWith('.ts') && !name.endsWith('.d.ts') ? [path] : [];
-  });
-}
 
 /** The file a relative specifier names: the specifier plus `.ts`, or its folder's `index.ts`. */
 function resolveImport(from: string, specifier: string, known: Set<string>): string | undefined {
@@ -41,10 +34,7 @@ function twoFileCycles(files: string[], readText: (file: string) => string): str
 
 describe('import cycles', () => {
   it('no two source files import each other', () => {
-    const files = readdirSync(join(ROOT, 'packages')).flatMap((pkg) => {
-      const src = join(ROOT, 'packages', pkg, 'src');
-      return statSync(src, { throwIfNoEntry: false })?.isDirectory() ? sourceFiles(src) : [];
-    });
+    const files = packageSources(ROOT);
     expect(files.length).toBeGreaterThan(100);
     const cycles = twoFileCycles(files, (f) => readFileSync(f, 'utf8')).map((pair) => pair.map((f) => relative(ROOT, f)).join(' ↔ '));
     expect(cycles).toEqual([]);

@@ -16,7 +16,6 @@ export interface Paths {
 
 export interface Badge {
   update(status: TransportStatus, paths?: Paths): void;
-  readonly visible: boolean;
 }
 
 function storedHidden(): boolean {
@@ -47,15 +46,13 @@ button{all:unset;cursor:pointer;width:16px;height:16px;line-height:16px;text-ali
 button:hover,button:focus-visible{background:rgba(255,255,255,.18);color:#fff}`;
 
 export function createBadge(show: boolean): Badge {
-  if (!show || storedHidden()) return { update: () => undefined, visible: false };
+  if (!show || storedHidden()) return { update: () => undefined };
   const host = document.createElement('wingman-status');
   const root = host.attachShadow({ mode: 'open' });
   root.innerHTML = `<style>${CSS}</style><div class="b" role="status" aria-live="polite" title="Wingman: how this page reaches the shared app"><span class="d"></span><span class="t">Relay · connecting</span><a href="${DIAGNOSTICS_PATH}" target="_blank" rel="noopener" title="Connection details to send to the developer">diagnostics</a><button type="button" aria-label="Hide the Wingman status">×</button></div>`;
   const box = root.querySelector('.b') as HTMLElement;
   const text = root.querySelector('.t') as HTMLElement;
-  let visible = true;
   (root.querySelector('button') as HTMLButtonElement).addEventListener('click', () => {
-    visible = false;
     host.remove();
     try {
       localStorage.setItem(BADGE_HIDDEN_KEY, '1');
@@ -70,9 +67,6 @@ export function createBadge(show: boolean): Badge {
       text.textContent = badgeText(s, paths);
       host.setAttribute('data-transport', s.transport);
       host.setAttribute('data-verified', s.transport === 'p2p' && s.verified ? '1' : '0');
-    },
-    get visible() {
-      return visible;
     },
   };
 }

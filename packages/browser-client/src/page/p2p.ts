@@ -6,60 +6,15 @@
  * failures in a row). Requests never wait for any of this: while there is
  * no channel they go through the relay.
  */
-import { backoffDelay, startHeartbeat, type ChannelFingerprints, type Connection } from '@wingman/protocol';
-import { summarizeStats, type DiagError, type StatsEntry } from '../shared/diagnostics';
-import {
-  AGENT_AWAY_RETRY_MS,
-  DIAGNOSTICS_MAX_ERRORS,
-  LOSS_PROBE_HOLD_MS,
-  MAX_MISSED_PINGS,
-  RTT_PING_TIMEOUT_MS,
-  RETRY_BASE_MS,
-  RETRY_MAX_ATTEMPTS,
-  RETRY_MAX_MS,
-  RTT_INTERVAL_MS,
-} from '../shared/constants';
+import { backoffDelay, type Connection } from '@wingman/protocol';
+import type { DiagError } from '../shared/diagnostics';
+import { AGENT_AWAY_RETRY_MS, DIAGNOSTICS_MAX_ERRORS, RETRY_BASE_MS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS } from '../shared/constants';
 import { closeEarly, type EarlyAttempt } from './early-attempt';
 import { AttemptError, attemptP2P, type AttemptReason, type PeerSession } from './peer-attempt';
 import { linkTrustKeys } from './signal-out';
-import { mark } from './timeline';
+import { followLossProbe, followTurn, monitorSession, verification, type StatusView, type TransportStatus } from './transport-status';
 
-export type TransportStatus =
-  | {
-      transport: 'p2p';
-      rttMs: number | undefined;
-      connectMs: number;
-      viewerId: string;
-      /** Data channels of the pool that are ready (transports/channel-pool.ts). */
-      channels: number;
-      /** The selected candidate pair has a TURN relay at either end (known shortly after the channel opens). */
-      turn?: boolean;
-      /**
-       * The loss probe found the peer path lossy (docs/PROTOCOL.md §Loss
-       * probe), known a few round trips after the channel opens: the Service
-       * Worker then routes bursts around the channel from the first one on.
-       */
-      lossy?: boolean;
-      /**
-       * The channel's loss probe runs and has not yet called the path lossy
-       * or clean (LOSS_PROBE_EARLY_CLEAN answers with none lost): the
-       * Service Worker routes bursts around the channel meanwhile.
-       */
-      probing?: boolean;
-      /** The loss probe's figures once it ended: probes sent, and lost. */
-      loss?: { sent: number; lost: number };
-      /** The channel ends at the holder of the link key (docs/PROTOCOL.md §Verified channels). */
-      verified: boolean;
-      /** The DTLS fingerprints the binding covered (verified channels). */
-      fingerprints?: ChannelFingerprints;
-    }
-  | { transport: 'relay'; reason: string };
-
-/** Whether a getStats() report's selected pair goes through a TURN server. */
-export function isTurnPair(report: RTCStatsReport): boolean {
-  const ice = summarizeStats(report.values() as Iterable<StatsEntry>).ice;
-  return ice !== undefined && (ice.local === 'relay' || ice.remote === 'relay');
-}
+export type { TransportStatus } from './transport-status';
 
 export interface P2PManager {
   start(): void;
@@ -92,10 +47,6 @@ const REASONS: Record<AttemptReason, string> = {
   unverified: 'channel not verified',
   altered: 'signaling was altered',
 };
-
-function verification(s: PeerSession): { verified: boolean; fingerprints?: ChannelFingerprints } {
-  return { verified: s.verified, ...(s.fingerprints ? { fingerprints: s.fingerprints } : {}) };
-}
 
 /**
  * `early`: the attempt the shell's inline script started, carried on by the
@@ -166,53 +117,11 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
           ...verification(s),
           ...(probing ? { probing: true } : {}),
         });
-        // The pair's candidate types come from getStats(), a moment after the channel opened.
-        void s
-          .stats()
-          .then((report) => {
-            if (session !== s || !report || !isTurnPair(report) || status.transport !== 'p2p') return;
-            setStatus({ ...status, turn: true });
-          })
-          .catch(() => undefined);
-        if (probing) {
-          mark('loss-probe');
-          /** The status without `probing`, when it is still this session's. */
-          const settled = () => {
-            clearTimeout(hold);
-            if (session !== s || status.transport !== 'p2p') return undefined;
-            const { probing: _, ...rest } = status;
-            return rest;
-          };
-          // The page's bursts wait for no verdict longer than this (an agent without the probe channel answers nothing).
-          const hold = setTimeout(() => {
-            if (session !== s || status.transport !== 'p2p' || !status.probing) return;
-            const now = settled();
-            if (now) setStatus(now);
-          }, LOSS_PROBE_HOLD_MS);
-          void s
-            .lossProbe({
-              onLossy: () => {
-                mark('lossy');
-                const now = settled();
-                if (now) setStatus({ ...now, lossy: true });
-              },
-              onEarlyClean: () => {
-                mark('loss-clean');
-                const now = settled();
-                if (now) setStatus(now);
-              },
-            })
-            .then((r) => {
-              const now = settled();
-              if (!now) return;
-              // The whole measurement is the verdict: probes the gap rule counted lost early that came
-              // back after all were reordered, not lost, and take back the early lossy verdict.
-              const { lossy: early, ...rest } = now;
-              const lossy = r ? r.lossy : early === true;
-              setStatus({ ...rest, ...(lossy ? { lossy: true } : {}), ...(r ? { loss: { sent: r.sent, lost: r.lost } } : {}) });
-            });
-        }
-        monitor(s);
+        const view: StatusView = { current: () => session === s, status: () => status, setStatus };
+        followTurn(s, view);
+        if (probing) followLossProbe(s, view);
+        stopMonitor?.();
+        stopMonitor = monitorSession(s, view);
         s.onClosed((reason) => {
           if (session !== s) return;
           session = undefined;
@@ -241,33 +150,6 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
     if (stopped) return;
     clearTimeout(retryTimer);
     retryTimer = setTimeout(attempt, delayMs);
-  }
-
-  function monitor(s: PeerSession): void {
-    let reported = false;
-    stopMonitor?.();
-    // A PING stuck behind a bulk upload on a lossy path is not a dead channel: see ChannelLiveness.
-    stopMonitor = startHeartbeat(s.connection, {
-      intervalMs: RTT_INTERVAL_MS,
-      timeoutMs: RTT_PING_TIMEOUT_MS,
-      maxMissed: MAX_MISSED_PINGS,
-      bufferedAmount: () => s.channel.bufferedAmount,
-      immediate: true,
-      onRtt: (ms) => {
-        if (session !== s) return;
-        const rttMs = Math.round(ms * 10) / 10;
-        // What the channel's status learned since it opened (turn, the loss probe's verdict and figures) stays.
-        const learned = status.transport === 'p2p' ? status : {};
-        setStatus({ ...learned, transport: 'p2p', rttMs, connectMs: s.connectMs, viewerId: s.viewerId, channels: s.channels(), ...verification(s) });
-        if (!reported) {
-          reported = true;
-          s.report('connected', { rttMs });
-        }
-      },
-      onDead: () => {
-        if (session === s) s.close('ping timeout');
-      },
-    });
   }
 
   return {

@@ -28,7 +28,64 @@ interface Backend {
 
 const encoder = new TextEncoder();
 
-export function createWingmanWebSocketClass(options: {
+/** The socket's URL as the WebSocket constructor takes it: http(s) becomes ws(s); anything else, or a fragment, throws. */
+function socketUrl(url: string | URL): URL {
+  const parsed = new URL(String(url), location.href);
+  if (parsed.protocol === 'http:') parsed.protocol = 'ws:';
+  else if (parsed.protocol === 'https:') parsed.protocol = 'wss:';
+  if ((parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') || parsed.hash) {
+    throw new DOMException(`Failed to construct 'WebSocket': The URL '${String(url)}' is invalid.`, 'SyntaxError');
+  }
+  return parsed;
+}
+
+function protocolList(protocols: string | string[] | undefined): string[] {
+  const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
+  if (new Set(list).size !== list.length) throw new DOMException("Failed to construct 'WebSocket': duplicate protocol", 'SyntaxError');
+  return list;
+}
+
+/** What send() queues: the bytes it adds to bufferedAmount, and the payload (a copy, taken now, of a buffer the app may reuse). */
+function outgoing(data: string | ArrayBufferLike | Blob | ArrayBufferView): { bytes: number; payload(): Promise<string | ArrayBuffer> } {
+  if (typeof data === 'string') return { bytes: encoder.encode(data).length, payload: async () => data };
+  if (data instanceof Blob) return { bytes: data.size, payload: () => data.arrayBuffer() };
+  const copy = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer : (data as ArrayBuffer).slice(0);
+  return { bytes: copy.byteLength, payload: async () => copy };
+}
+
+/** close()'s reason, once its code and reason passed the spec's checks (which throw). */
+function checkedClose(code: number | undefined, reason: string | undefined): string {
+  if (code !== undefined && code !== 1000 && (code < 3000 || code > 4999)) {
+    throw new DOMException(
+      `Failed to execute 'close' on 'WebSocket': The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`,
+      'InvalidAccessError',
+    );
+  }
+  const why = reason ?? '';
+  if (encoder.encode(why).length > WS_MAX_CLOSE_REASON_BYTES)
+    throw new DOMException("Failed to execute 'close' on 'WebSocket': The message must not be greater than 123 bytes.", 'SyntaxError');
+  return why;
+}
+
+/** An on* handler behaves as a listener added first (the common case). */
+function callOnHandlers(socket: EventTarget & { [K in 'open' | 'message' | 'error' | 'close' as `on${K}`]: unknown }): void {
+  for (const type of ['open', 'message', 'error', 'close'] as const) {
+    socket.addEventListener(type, (ev) => {
+      const h = socket[`on${type}`] as ((ev: Event) => unknown) | null;
+      if (typeof h === 'function') h.call(socket, ev);
+    });
+  }
+}
+
+/** The shell carries the socket: its bytes go on the port it answered on. */
+function portBackend(port: MessagePort): Backend {
+  return {
+    send: (data) => port.postMessage({ t: 'send', data } satisfies ShimToShellPort, typeof data === 'string' ? [] : [data]),
+    close: (code, reason) => port.postMessage({ t: 'close', code, reason } satisfies ShimToShellPort),
+  };
+}
+
+export interface WingmanWebSocketOptions {
   Native: typeof WebSocket;
   /** Whether `url` (absolute ws:/wss:) should go through the shell. */
   eligible(url: URL): boolean;
@@ -42,7 +99,9 @@ export function createWingmanWebSocketClass(options: {
    * as is. Must resolve, bounded in time.
    */
   relayUrl(url: string): Promise<string>;
-}): typeof WebSocket {
+}
+
+export function createWingmanWebSocketClass(options: WingmanWebSocketOptions): typeof WebSocket {
   const { Native } = options;
 
   class WingmanWebSocket extends EventTarget {
@@ -76,27 +135,15 @@ export function createWingmanWebSocketClass(options: {
 
     constructor(url: string | URL, protocols?: string | string[]) {
       super();
-      const parsed = new URL(String(url), location.href);
-      if (parsed.protocol === 'http:') parsed.protocol = 'ws:';
-      else if (parsed.protocol === 'https:') parsed.protocol = 'wss:';
-      if ((parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') || parsed.hash) {
-        throw new DOMException(`Failed to construct 'WebSocket': The URL '${String(url)}' is invalid.`, 'SyntaxError');
-      }
+      const parsed = socketUrl(url);
       const moved = options.translate?.(parsed) === true;
-      const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
-      if (new Set(list).size !== list.length) throw new DOMException("Failed to construct 'WebSocket': duplicate protocol", 'SyntaxError');
+      const list = protocolList(protocols);
       const shell = options.shell();
       // Anything we do not carry is a plain native WebSocket.
       if (!shell || !options.eligible(parsed)) return new Native(moved ? parsed.href : url, protocols) as unknown as WingmanWebSocket;
       this.url = parsed.href;
       this.origin = parsed.origin;
-      for (const type of ['open', 'message', 'error', 'close'] as const) {
-        // An on* handler behaves as a listener added first (the common case).
-        this.addEventListener(type, (ev) => {
-          const h = this[`on${type}`] as ((ev: Event) => unknown) | null;
-          if (typeof h === 'function') h.call(this, ev);
-        });
-      }
+      callOnHandlers(this);
       this.viaShell(shell, list);
     }
 
@@ -111,30 +158,12 @@ export function createWingmanWebSocketClass(options: {
       if (this.readyState === CONNECTING) throw new DOMException("Failed to execute 'send' on 'WebSocket': Still in CONNECTING state.", 'InvalidStateError');
       if (this.readyState !== OPEN || !this.backend) return;
       const backend = this.backend;
-      if (typeof data === 'string') {
-        const n = encoder.encode(data).length;
-        this.queue(async () => backend.send(data), n);
-      } else if (data instanceof Blob) {
-        this.queue(async () => backend.send(await data.arrayBuffer()), data.size);
-      } else if (ArrayBuffer.isView(data)) {
-        const copy = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
-        this.queue(async () => backend.send(copy), copy.byteLength);
-      } else {
-        const copy = (data as ArrayBuffer).slice(0);
-        this.queue(async () => backend.send(copy), copy.byteLength);
-      }
+      const { bytes, payload } = outgoing(data);
+      this.queue(async () => backend.send(await payload()), bytes);
     }
 
     close(code?: number, reason?: string): void {
-      if (code !== undefined && code !== 1000 && (code < 3000 || code > 4999)) {
-        throw new DOMException(
-          `Failed to execute 'close' on 'WebSocket': The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`,
-          'InvalidAccessError',
-        );
-      }
-      const why = reason ?? '';
-      if (encoder.encode(why).length > WS_MAX_CLOSE_REASON_BYTES)
-        throw new DOMException("Failed to execute 'close' on 'WebSocket': The message must not be greater than 123 bytes.", 'SyntaxError');
+      const why = checkedClose(code, reason);
       if (this.readyState === CLOSING || this.readyState === CLOSED) return;
       const wasConnecting = this.readyState === CONNECTING;
       this.readyState = CLOSING;
@@ -211,10 +240,7 @@ export function createWingmanWebSocketClass(options: {
             port1.close();
             return this.viaNative(protocols);
           }
-          this.backend = {
-            send: (data) => port1.postMessage({ t: 'send', data } satisfies ShimToShellPort, typeof data === 'string' ? [] : [data]),
-            close: (code, reason) => port1.postMessage({ t: 'close', code, reason } satisfies ShimToShellPort),
-          };
+          this.backend = portBackend(port1);
         }
         switch (m.t) {
           case 'open':

@@ -46,12 +46,7 @@ export function createSwCookies(
   secureOrigin = false,
 ): SwCookies {
   const { mirror } = createCookieMirror(cookieStore, writeInPage, secureOrigin);
-  let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = queue.then(fn, fn);
-    queue = next.catch(() => undefined);
-    return next;
-  };
+  const serial = createSerial();
 
   const jarReady: Promise<CookieJar> = kv
     .get<Cookie[]>(STORAGE_KEY)
@@ -97,49 +92,6 @@ export function createSwCookies(
     }
   }
 
-  /** Folds what the app's JS changed, as `items` (the browser's jar at `path`) show it, into ours. */
-  function foldBack(jar: CookieJar, items: BrowserCookie[], path: string, now: number): CookieChange[] {
-    const changes: CookieChange[] = [];
-    const seen = new Set<string>();
-    for (const item of items) {
-      if (typeof item?.name !== 'string' || typeof item.value !== 'string') continue;
-      // A cookie for a parent domain (`Domain=localhost`, set by another
-      // session's script) is visible here but is not this session's: never
-      // fold it into the jar, whose cookies are all host-only. Chromium
-      // reports `domain` (null for host-only cookies); Firefox does not.
-      if (typeof item.domain === 'string' && item.domain.replace(/^\./, '').toLowerCase() !== host) continue;
-      seen.add(item.name);
-      const candidates = jar.matching(path, now).filter((c) => c.name === item.name);
-      if (candidates.some((c) => c.value === item.value)) continue;
-      // Firefox's items carry only name and value: keep the path of the cookie they replace.
-      const itemPath = typeof item.path === 'string' ? item.path : (candidates[0]?.path ?? '/');
-      const ch = jar.putFromScript(
-        { name: item.name, value: item.value, path: itemPath, ...(typeof item.expires === 'number' ? { expires: item.expires } : {}) },
-        now,
-      );
-      if (ch) {
-        jar.markMirrored(item.name, itemPath, item.value);
-        changes.push(ch);
-      }
-    }
-    // A mirrored cookie that is gone from the browser's jar was deleted by the app's JS.
-    for (const c of jar.matching(path, now)) {
-      if (!c.httpOnly && c.mirrored && !seen.has(c.name)) {
-        const ch = jar.delete(c.name, c.path);
-        if (ch) changes.push(ch);
-      }
-    }
-    return changes;
-  }
-
-  /** A request waiting for a read-back: its Cookie header is taken right after its path's answer is folded in. */
-  interface Waiter {
-    url: URL;
-    context: RequestContext;
-    resolve(header: string): void;
-    reject(err: unknown): void;
-  }
-
   /**
    * One read-back of the browser's jar into ours for the waiters' paths
    * (serialised with the other jar operations): the browser is asked for
@@ -159,7 +111,7 @@ export function createSwCookies(
       let changed = jar.purgeExpired(now).length > 0;
       groups.forEach((waiters, i) => {
         const r = read[i];
-        if (r && foldBack(jar, r.items, r.path, now).length > 0) changed = true;
+        if (r && foldBack(jar, host, r.items, r.path, now).length > 0) changed = true;
         for (const w of waiters) w.resolve(jar.header(w.url.pathname, now, w.context));
       });
       if (changed) persist(jar);
@@ -231,6 +183,59 @@ export function createSwCookies(
       });
     },
   };
+}
+
+/** Runs each function after the previous one settled: the jar's operations, one at a time. */
+function createSerial(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let queue: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+}
+
+/** A request waiting for a read-back: its Cookie header is taken right after its path's answer is folded in. */
+interface Waiter {
+  url: URL;
+  context: RequestContext;
+  resolve(header: string): void;
+  reject(err: unknown): void;
+}
+
+/** Folds what the app's JS changed, as `items` (the browser's jar at `path`) show it, into ours. */
+function foldBack(jar: CookieJar, host: string, items: BrowserCookie[], path: string, now: number): CookieChange[] {
+  const changes: CookieChange[] = [];
+  const seen = new Set<string>();
+  for (const item of items) {
+    if (typeof item?.name !== 'string' || typeof item.value !== 'string') continue;
+    // A cookie for a parent domain (`Domain=localhost`, set by another
+    // session's script) is visible here but is not this session's: never
+    // fold it into the jar, whose cookies are all host-only. Chromium
+    // reports `domain` (null for host-only cookies); Firefox does not.
+    if (typeof item.domain === 'string' && item.domain.replace(/^\./, '').toLowerCase() !== host) continue;
+    seen.add(item.name);
+    const candidates = jar.matching(path, now).filter((c) => c.name === item.name);
+    if (candidates.some((c) => c.value === item.value)) continue;
+    // Firefox's items carry only name and value: keep the path of the cookie they replace.
+    const itemPath = typeof item.path === 'string' ? item.path : (candidates[0]?.path ?? '/');
+    const ch = jar.putFromScript(
+      { name: item.name, value: item.value, path: itemPath, ...(typeof item.expires === 'number' ? { expires: item.expires } : {}) },
+      now,
+    );
+    if (ch) {
+      jar.markMirrored(item.name, itemPath, item.value);
+      changes.push(ch);
+    }
+  }
+  // A mirrored cookie that is gone from the browser's jar was deleted by the app's JS.
+  for (const c of jar.matching(path, now)) {
+    if (!c.httpOnly && c.mirrored && !seen.has(c.name)) {
+      const ch = jar.delete(c.name, c.path);
+      if (ch) changes.push(ch);
+    }
+  }
+  return changes;
 }
 
 /** Guards what comes back from IndexedDB (written by an older version, or tampered with). */

@@ -72,25 +72,6 @@ export type RouteReason =
   | 'to-browser'
   | 'prefetch';
 
-/** Every reason, for validation where a reason arrives from outside (the agent echoes it). */
-export const ROUTE_REASONS: readonly RouteReason[] = [
-  'excluded',
-  'wait-for-channel',
-  'no-channel',
-  'default',
-  'faster',
-  'probe',
-  'turn-default',
-  'p2p-stalls',
-  'loss-probe',
-  'declined',
-  'channel-failed',
-  'race',
-  'private',
-  'to-browser',
-  'prefetch',
-];
-
 export type RouteVerdict = { path: RoutePath | 'wait'; reason: RouteReason };
 
 export interface RouteFacts {

@@ -233,7 +233,7 @@ export async function obtain(
     hasRange: request.headers.has('range'),
     ...(declared > 0 ? { bodyBytes: declared } : {}),
   });
-  let started = performance.now();
+  const c: Carry = { request, url, clientId, deps, signal, method, context, target, paths, cls, started: performance.now() };
   const excluded = deps.registry.isExcluded(url.pathname);
   let shell = excluded ? undefined : await deps.registry.pick(clientId, resultingClientId);
   // mayWait: the first verdict may hold the request for a channel; the one after the wait may not.
@@ -257,13 +257,13 @@ export async function obtain(
   if (verdict.path === 'wait') {
     shell = await deps.registry.waitForChannel(clientId, resultingClientId, CHANNEL_COMING_WAIT_MS);
     // The wait is no part of either path's time.
-    started = performance.now();
+    c.started = performance.now();
     verdict = decideRoute(facts(false), paths);
   }
   // The shell's badge shows which classes go over the relay.
   if (shell && paths && cls && before && paths.preferred[cls] !== before[cls])
     shell.post({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate, []);
-  if (verdict.path === 'relay' || !shell) return viaRelay(verdict.reason, { kind: 'unread' });
+  if (verdict.path === 'relay' || !shell) return viaRelay(c, verdict.reason, { kind: 'unread' });
   // Over P2P the SW writes the whole Cookie header: read back what the app's JS changed first.
   const [cookie, body] = await Promise.all([deps.cookies.headerFor(url, context), prepareBody(request)]);
   const head = p2pHead(request, url, cookie, verdict.reason, contentLengthOf(method, body), deps.followUps?.originOf(request));
@@ -281,18 +281,18 @@ export async function obtain(
   } finally {
     paths?.finished('p2p');
   }
-  if (outcome.kind === 'declined') return viaRelay('declined', { kind: 'prepared', body });
+  if (outcome.kind === 'declined') return viaRelay(c, 'declined', { kind: 'prepared', body });
   /** The path's time to the head: the request's, less what the agent and the app took. */
   let agentMs = 0;
-  const pathMs = () => Math.max(0, performance.now() - started - agentMs);
+  const pathMs = () => Math.max(0, performance.now() - c.started - agentMs);
   if (outcome.kind === 'response') {
     agentMs = takeAgentTime(outcome.headers);
-    keepForFollowUp(outcome.status, outcome.headers.find(([n]) => n === 'location')?.[1], body.kind === 'bytes' ? body.bytes : null);
-    return fromChannel(shell, outcome);
+    keepForFollowUp(c, outcome.status, outcome.headers.find(([n]) => n === 'location')?.[1], body.kind === 'bytes' ? body.bytes : null);
+    return fromChannel(c, shell, outcome, pathMs, alone);
   }
   const { error } = outcome;
   if (signal.aborted) return { kind: 'final', response: Response.error() };
-  if (error.channelFailure && IDEMPOTENT.has(method) && !outcome.bodySent) return viaRelay('channel-failed', { kind: 'prepared', body });
+  if (error.channelFailure && IDEMPOTENT.has(method) && !outcome.bodySent) return viaRelay(c, 'channel-failed', { kind: 'prepared', body });
   const response =
     error.code === 'ERR_TIMEOUT'
       ? errorResponse(504, error.code, 'The shared app did not answer in time.')
@@ -303,117 +303,148 @@ export async function obtain(
         );
   response.headers.set(ROUTE_HEADER, routeHeaderValue('p2p', verdict.reason));
   return { kind: 'final', response };
+}
 
-  /** A redirect the page will follow: what WebKit leaves off its follow-up is kept (redirect-follow-ups.ts). */
-  function keepForFollowUp(status: number, location: string | null | undefined, bytes: ArrayBuffer | Uint8Array | null): void {
-    // A navigation's follow-up is left to the browser: a Request rebuilt with its body could not stay a navigation.
-    if (!deps.followUps || location == null || request.mode === 'navigate') return;
-    let target: string;
-    try {
-      target = new URL(location, url).href;
-    } catch {
-      return;
-    }
-    deps.followUps.keep(clientId, request, status, target, bytes);
+/** What the steps of obtain() share about the one request they carry. */
+interface Carry {
+  request: Request;
+  url: URL;
+  clientId: string;
+  deps: RouterDeps;
+  signal: AbortSignal;
+  /** The request's method, upper case. */
+  method: string;
+  context: RequestContext;
+  /** Path and query. */
+  target: string;
+  paths: PathChooser | undefined;
+  cls: RequestClass | undefined;
+  /** When the path's time starts: a wait for a channel is no part of either path's time. */
+  started: number;
+}
+
+/** A redirect the page will follow: what WebKit leaves off its follow-up is kept (redirect-follow-ups.ts). */
+function keepForFollowUp(c: Carry, status: number, location: string | null | undefined, bytes: ArrayBuffer | Uint8Array | null): void {
+  const { deps, request, url, clientId } = c;
+  // A navigation's follow-up is left to the browser: a Request rebuilt with its body could not stay a navigation.
+  if (!deps.followUps || location == null || request.mode === 'navigate') return;
+  let target: string;
+  try {
+    target = new URL(location, url).href;
+  } catch {
+    return;
   }
+  deps.followUps.keep(clientId, request, status, target, bytes);
+}
 
-  /** A response head from the channel: measured, raced for a large GET, resumable from the relay should the channel fail mid-body. */
-  function fromChannel(shell: ShellTarget, outcome: Extract<ShellOutcome, { kind: 'response' }>): Obtained | Promise<Obtained> {
-    // Before anything reads the body: what follows sees the app's bytes and head.
-    const response = channelDecoded(outcome);
-    const length = Number(response.headers.find(([n]) => n === 'content-length')?.[1] ?? '');
-    // A small body that came with its head: the page's Response is built from the bytes, no stream to feed.
-    const whole = inHand(response, length);
-    if (whole) {
-      if (paths) {
-        paths.recordHead('p2p', cls!, pathMs(), performance.now(), alone);
-        paths.recordBody('p2p', method, target, whole.length, 0);
-      }
-      return { kind: 'incoming', incoming: { status: response.status, headers: response.headers, body: null, bytes: whole, transport: 'p2p' } };
-    }
-    let body = response.body;
-    // A large GET while the relay's bulk rate is unknown: both paths carry it until one is clearly faster.
-    if (
-      paths &&
-      body &&
-      method === 'GET' &&
-      response.status === 200 &&
-      length >= RACE_MIN_BYTES &&
-      paths.wantsRace() &&
-      !request.headers.has('range') &&
-      request.mode !== 'navigate'
-    ) {
-      paths.recordHead('p2p', cls!, pathMs(), performance.now(), alone);
-      return race(shell, paths, { status: response.status, headers: response.headers }, body, length);
-    }
+/** A response head from the channel: measured, raced for a large GET, resumable from the relay should the channel fail mid-body. */
+function fromChannel(
+  c: Carry,
+  shell: ShellTarget,
+  outcome: Extract<ShellOutcome, { kind: 'response' }>,
+  /** The path's time to the head so far. */
+  pathMs: () => number,
+  /** The request was the only one on the path when it started (PathChooser.started). */
+  alone: boolean,
+): Obtained | Promise<Obtained> {
+  const { paths, cls, method, target, request, url, deps, context } = c;
+  // Before anything reads the body: what follows sees the app's bytes and head.
+  const response = channelDecoded(outcome);
+  const length = Number(response.headers.find(([n]) => n === 'content-length')?.[1] ?? '');
+  // A small body that came with its head: the page's Response is built from the bytes, no stream to feed.
+  const whole = inHand(response, length);
+  if (whole) {
     if (paths) {
       paths.recordHead('p2p', cls!, pathMs(), performance.now(), alone);
-      // A body declared small is no throughput sample: its length is all there is to keep, without a stream hop.
-      if (length > 0 && length < BULK_MIN_BYTES) paths.recordBody('p2p', method, target, length, 0);
-      else body = measured(body, (bytes, ms) => paths.recordBody('p2p', method, target, bytes, ms))!;
+      paths.recordBody('p2p', method, target, whole.length, 0);
     }
-    const encoded = response.headers.some(([n, v]) => n === 'content-encoding' && v !== 'identity');
-    if (method === 'GET' && !encoded)
-      body = resumableBody(body, (offset) => resumeViaRelay(request, url, response.status, response.headers, offset, deps.cookies, context));
-    return { kind: 'incoming', incoming: { status: response.status, headers: response.headers, body, transport: 'p2p' } };
+    return { kind: 'incoming', incoming: { status: response.status, headers: response.headers, body: null, bytes: whole, transport: 'p2p' } };
   }
+  let body = response.body;
+  // A large GET while the relay's bulk rate is unknown: both paths carry it until one is clearly faster.
+  if (
+    paths &&
+    body &&
+    method === 'GET' &&
+    response.status === 200 &&
+    length >= RACE_MIN_BYTES &&
+    paths.wantsRace() &&
+    !request.headers.has('range') &&
+    request.mode !== 'navigate'
+  ) {
+    paths.recordHead('p2p', cls!, pathMs(), performance.now(), alone);
+    return race(c, shell, paths, { status: response.status, headers: response.headers }, body, length);
+  }
+  if (paths) {
+    paths.recordHead('p2p', cls!, pathMs(), performance.now(), alone);
+    // A body declared small is no throughput sample: its length is all there is to keep, without a stream hop.
+    if (length > 0 && length < BULK_MIN_BYTES) paths.recordBody('p2p', method, target, length, 0);
+    else body = measured(body, (bytes, ms) => paths.recordBody('p2p', method, target, bytes, ms))!;
+  }
+  const encoded = response.headers.some(([n, v]) => n === 'content-encoding' && v !== 'identity');
+  if (method === 'GET' && !encoded)
+    body = resumableBody(body, (offset) => resumeViaRelay(request, url, response.status, response.headers, offset, deps.cookies, context));
+  return { kind: 'incoming', incoming: { status: response.status, headers: response.headers, body, transport: 'p2p' } };
+}
 
-  /** The whole body of a response declared small that arrived with its head; undefined otherwise (the body is then untouched). */
-  function inHand(response: Extract<ShellOutcome, { kind: 'response' }>, length: number): Uint8Array | undefined {
-    if (!response.headers.some(([n]) => n === 'content-length') || !(length < BULK_MIN_BYTES)) return undefined;
-    return response.whole();
-  }
+/** The whole body of a response declared small that arrived with its head; undefined otherwise (the body is then untouched). */
+function inHand(response: Extract<ShellOutcome, { kind: 'response' }>, length: number): Uint8Array | undefined {
+  if (!response.headers.some(([n]) => n === 'content-length') || !(length < BULK_MIN_BYTES)) return undefined;
+  return response.whole();
+}
 
-  /** Races a P2P body against the same GET over the relay (bulk-race.ts); the winner's head and the whole body go to the page. */
-  async function race(
-    shell: ShellTarget,
-    paths: PathChooser,
-    head: Pick<Incoming, 'status' | 'headers'>,
-    body: ReadableStream<Uint8Array>,
-    length: number,
-  ): Promise<Obtained> {
-    let relayRes: Response | undefined;
-    // Fetched only if P2P alone is not fast enough (bulk-race.ts).
-    const relayLeg = async () => {
-      const res = await relayFetch(request, { cookie: await deps.cookies.relayHeaderFor(url, context), body: null, signal, route: 'race' });
-      if (!res.body) return null;
-      relayRes = res;
-      return { head: incomingFromRelay(res), body: res.body };
-    };
-    const r = await raceBodies(body, relayLeg, head, signal);
-    if (paths.recordRace(r.bytesPerS, r.winner)) shell.post({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate, []);
-    paths.recordBody(r.winner, method, target, length, 0);
-    if (r.winner === 'relay') return { kind: 'incoming', incoming: { ...incomingFromRelay(relayRes!), body: r.body } };
-    const resumable = resumableBody(r.body, (offset) => resumeViaRelay(request, url, head.status, head.headers, offset, deps.cookies, context));
-    return { kind: 'incoming', incoming: { ...head, body: resumable, transport: 'p2p' } };
-  }
+/** Races a P2P body against the same GET over the relay (bulk-race.ts); the winner's head and the whole body go to the page. */
+async function race(
+  c: Carry,
+  shell: ShellTarget,
+  paths: PathChooser,
+  head: Pick<Incoming, 'status' | 'headers'>,
+  body: ReadableStream<Uint8Array>,
+  length: number,
+): Promise<Obtained> {
+  const { request, deps, url, context, signal, method, target } = c;
+  let relayRes: Response | undefined;
+  // Fetched only if P2P alone is not fast enough (bulk-race.ts).
+  const relayLeg = async () => {
+    const res = await relayFetch(request, { cookie: await deps.cookies.relayHeaderFor(url, context), body: null, signal, route: 'race' });
+    if (!res.body) return null;
+    relayRes = res;
+    return { head: incomingFromRelay(res), body: res.body };
+  };
+  const r = await raceBodies(body, relayLeg, head, signal);
+  if (paths.recordRace(r.bytesPerS, r.winner)) shell.post({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate, []);
+  paths.recordBody(r.winner, method, target, length, 0);
+  if (r.winner === 'relay') return { kind: 'incoming', incoming: { ...incomingFromRelay(relayRes!), body: r.body } };
+  const resumable = resumableBody(r.body, (offset) => resumeViaRelay(request, url, head.status, head.headers, offset, deps.cookies, context));
+  return { kind: 'incoming', incoming: { ...head, body: resumable, transport: 'p2p' } };
+}
 
-  /** `body`: unread (the request's own), or what the P2P attempt prepared and did not send. */
-  async function viaRelay(reason: RouteReason, source: { kind: 'unread' } | { kind: 'prepared'; body: PreparedBody }): Promise<Obtained> {
-    deps.routes?.count('relay', reason);
-    const body = await relayBody(request, method, source);
-    // Over the relay the browser adds its own jar to the SW's fetch: no read-back to wait for.
-    const cookie = await deps.cookies.relayHeaderFor(url, context);
-    const alone = paths?.started('relay') ?? false;
-    let res: Response;
-    try {
-      res = await relayFetch(request, { cookie, body, signal, route: reason, origin: deps.followUps?.originOf(request) });
-    } finally {
-      paths?.finished('relay');
-    }
-    keepForFollowUp(Number(res.headers.get(SW_STATUS_HEADER)), res.headers.get('location'), body);
-    if (!paths || !cls) return { kind: 'relay', res };
-    paths.recordHead('relay', cls, performance.now() - started, performance.now(), alone);
-    // Only a bulk body is measured (it then goes through buildResponse, not as the relay's Response itself);
-    // a small one tells its size by Content-Length, if at all.
-    if (cls === 'small' || !res.body) {
-      const length = Number(res.headers.get('content-length') ?? '');
-      if (length > 0) paths.recordBody('relay', method, target, length, 0);
-      return { kind: 'relay', res };
-    }
-    const incoming = incomingFromRelay(res);
-    return { kind: 'incoming', incoming: { ...incoming, body: measured(incoming.body, (bytes, ms) => paths.recordBody('relay', method, target, bytes, ms)) } };
+/** `body`: unread (the request's own), or what the P2P attempt prepared and did not send. */
+async function viaRelay(c: Carry, reason: RouteReason, source: { kind: 'unread' } | { kind: 'prepared'; body: PreparedBody }): Promise<Obtained> {
+  const { deps, request, method, url, context, paths, signal, cls, target } = c;
+  deps.routes?.count('relay', reason);
+  const body = await relayBody(request, method, source);
+  // Over the relay the browser adds its own jar to the SW's fetch: no read-back to wait for.
+  const cookie = await deps.cookies.relayHeaderFor(url, context);
+  const alone = paths?.started('relay') ?? false;
+  let res: Response;
+  try {
+    res = await relayFetch(request, { cookie, body, signal, route: reason, origin: deps.followUps?.originOf(request) });
+  } finally {
+    paths?.finished('relay');
   }
+  keepForFollowUp(c, Number(res.headers.get(SW_STATUS_HEADER)), res.headers.get('location'), body);
+  if (!paths || !cls) return { kind: 'relay', res };
+  paths.recordHead('relay', cls, performance.now() - c.started, performance.now(), alone);
+  // Only a bulk body is measured (it then goes through buildResponse, not as the relay's Response itself);
+  // a small one tells its size by Content-Length, if at all.
+  if (cls === 'small' || !res.body) {
+    const length = Number(res.headers.get('content-length') ?? '');
+    if (length > 0) paths.recordBody('relay', method, target, length, 0);
+    return { kind: 'relay', res };
+  }
+  const incoming = incomingFromRelay(res);
+  return { kind: 'incoming', incoming: { ...incoming, body: measured(incoming.body, (bytes, ms) => paths.recordBody('relay', method, target, bytes, ms)) } };
 }
 
 /**

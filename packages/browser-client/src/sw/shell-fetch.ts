@@ -75,6 +75,57 @@ function closeDue(): void {
   if (closing.length > 0) closeTimer = setTimeout(closeDue, Math.max(0, closing[0]![1] - now));
 }
 
+/** What the liveness watch of an accepted exchange sees of it. */
+interface Watched {
+  finished(): boolean;
+  /** The response head came (or the exchange failed before it). */
+  settled(): boolean;
+  fail(error: ChannelError, tellShell: boolean): void;
+  stillThere(): Promise<boolean>;
+}
+
+/**
+ * One timer per exchange from accept on (a module wave has hundreds): the
+ * window's liveness every SHELL_LIVENESS_INTERVAL_MS while the exchange
+ * lasts, and the head's deadline until the head came. `setTimer` holds the
+ * pending timer, for the exchange's cleanup to clear.
+ */
+function watchAccepted(x: Watched, setTimer: (timer: ReturnType<typeof setTimeout> | undefined) => void): void {
+  const headDeadline = Date.now() + RESPONSE_HEAD_TIMEOUT_MS;
+  const watch = () => {
+    setTimer(undefined);
+    if (x.finished()) return;
+    if (!x.settled() && Date.now() >= headDeadline)
+      return x.fail(new ChannelError('ERR_TIMEOUT', `no response head within ${RESPONSE_HEAD_TIMEOUT_MS / 1000} s`, false), true);
+    void x.stillThere().then((there) => {
+      if (!there) x.fail(new ChannelError('ERR_CONNECTION_LOST', 'the page carrying the request went away'), false);
+    });
+    setTimer(setTimeout(watch, x.settled() ? SHELL_LIVENESS_INTERVAL_MS : Math.min(SHELL_LIVENESS_INTERVAL_MS, Math.max(0, headDeadline - Date.now()))));
+  };
+  setTimer(setTimeout(watch, Math.min(SHELL_LIVENESS_INTERVAL_MS, RESPONSE_HEAD_TIMEOUT_MS)));
+}
+
+/** The response a head starts; its body stream is made only when read: a body taken whole never needs one. */
+function responseOutcome(m: Extract<ShellToSwPort, { t: 'head' }>, r: BodyReceiver): ShellOutcome {
+  return {
+    kind: 'response',
+    status: m.status,
+    headers: m.headers,
+    get body() {
+      return r.stream;
+    },
+    whole: r.takeWhole,
+  };
+}
+
+/** Sends the request to the shell: on its port's mux when the SW has its port, else on a MessageChannel of its own. */
+function openExchange(shell: ShellPick, request: FetchRequest): ExchangePort {
+  if (shell.exchange) return shell.exchange(request);
+  const { port1, port2 } = new MessageChannel();
+  shell.post(request, [port2]);
+  return port1;
+}
+
 export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome> {
   const { shell, head, body, signal } = options;
   const request: FetchRequest = { type: 'wingman:fetch', ...head, hasBody: body !== null };
@@ -173,22 +224,7 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
         case 'accept':
           accepted = true;
           for (const t of timers.splice(0)) clearTimeout(t);
-          {
-            // One timer per exchange from here on (a module wave has hundreds): the window's liveness every
-            // SHELL_LIVENESS_INTERVAL_MS while the exchange lasts, and the head's deadline until the head came.
-            const headDeadline = Date.now() + RESPONSE_HEAD_TIMEOUT_MS;
-            const watch = () => {
-              liveness = undefined;
-              if (finished) return;
-              if (!settled && Date.now() >= headDeadline)
-                return fail(new ChannelError('ERR_TIMEOUT', `no response head within ${RESPONSE_HEAD_TIMEOUT_MS / 1000} s`, false), true);
-              void options.stillThere().then((there) => {
-                if (!there) fail(new ChannelError('ERR_CONNECTION_LOST', 'the page carrying the request went away'), false);
-              });
-              liveness = setTimeout(watch, settled ? SHELL_LIVENESS_INTERVAL_MS : Math.min(SHELL_LIVENESS_INTERVAL_MS, Math.max(0, headDeadline - Date.now())));
-            };
-            liveness = setTimeout(watch, Math.min(SHELL_LIVENESS_INTERVAL_MS, RESPONSE_HEAD_TIMEOUT_MS));
-          }
+          watchAccepted({ finished: () => finished, settled: () => settled, fail, stillThere: () => options.stillThere() }, (t) => (liveness = t));
           if (body) {
             bodySent = true;
             pumpToSender(body, sender).catch((err: unknown) => {
@@ -212,19 +248,7 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
               cleanup();
             },
           });
-          {
-            const r = receiver;
-            // The body stream is made only when read: a body taken whole never needs one.
-            settle({
-              kind: 'response',
-              status: m.status,
-              headers: m.headers,
-              get body() {
-                return r.stream;
-              },
-              whole: r.takeWhole,
-            });
-          }
+          settle(responseOutcome(m, receiver));
           return;
         case 'data':
           receiver?.push(m.chunk);
@@ -239,13 +263,7 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
       }
     };
     try {
-      if (shell.exchange) {
-        port = shell.exchange(request);
-      } else {
-        const { port1, port2 } = new MessageChannel();
-        shell.post(request, [port2]);
-        port = port1;
-      }
+      port = openExchange(shell, request);
       port.onmessage = onPortMessage;
     } catch {
       settle({ kind: 'declined', reason: 'the page is gone' });

@@ -131,22 +131,7 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
   let channelSeen = false;
   /** Requests waiting for a shell with a channel (waitForChannel). */
   const channelWaiters = new Set<() => void>();
-  /** Window ids whose shell had an open channel before this SW started (read once, at start). */
-  const remembered: Promise<Set<string>> = memory
-    ? memory.load().then(
-        (ids) => new Set(ids),
-        () => new Set<string>(),
-      )
-    : Promise.resolve(new Set<string>());
-  /** Window ids whose shell announced an open channel in this SW's life (saved as they change). */
-  const withChannel = new Set<string>();
-  function rememberChannel(clientId: string, open: boolean): void {
-    if (withChannel.has(clientId) === open) return;
-    if (open) withChannel.add(clientId);
-    else withChannel.delete(clientId);
-    while (withChannel.size > MAX_REMEMBERED) withChannel.delete(withChannel.values().next().value!);
-    memory?.save([...withChannel]);
-  }
+  const { remembered, rememberChannel } = channelRemembrance(memory);
 
   /** Forgets a shell: what was handed to it and not yet accepted goes to the relay (ShellTarget.channelGone). */
   function drop(entry: ShellEntry): void {
@@ -180,18 +165,10 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
       const old = previous?.port;
       if (old && port && old !== port) retirePort(old, muxes.get(old));
       const via = port ?? previous?.port;
-      const mux = via ? muxOf(via) : undefined;
-      const target: ShellTarget = {
-        id: source.id,
-        // A MessagePort is a direct pipe to the window; Client.postMessage goes through the browser process.
-        post: via ? (msg, transfer) => via.postMessage(msg, transfer) : (msg, transfer) => source.postMessage(msg, transfer),
-        ...(mux ? { exchange: (first: unknown) => mux.open(first) } : {}),
-        channelGone: gone.signal,
-      };
       shells.set(m.shellId, {
         shellId: m.shellId,
         clientId: source.id,
-        target,
+        target: shellTarget(source, via, gone.signal),
         gone,
         port: via,
         p2p: m.p2p,
@@ -223,29 +200,13 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
         }
       })();
       return synced;
-      async function syncState(): Promise<void> {
-        const [windows, hadChannel] = await Promise.all([scope.clients.matchAll({ type: 'window' }), remembered]);
-        // Every window re-announces (its port, its excludes); only those that had a channel are waited for.
-        for (const w of windows) w.postMessage({ type: 'wingman:sync' }, []);
-        const awaited = windows.filter((w) => hadChannel.has(w.id));
-        if (awaited.length === 0) return;
-        await new Promise<void>((resolve) => {
-          const hasChannel = () => [...shells.values()].some((s) => s.p2p);
-          const silent = new Set(awaited.map((w) => w.id));
-          const timer = setTimeout(done, SW_SYNC_TIMEOUT_MS);
-          function done() {
-            clearTimeout(timer);
-            onAnnounce = undefined;
-            resolve();
-          }
-          // Routing needs only one shell with a channel, so stop waiting at the first — or once every
-          // awaited window has answered without one (the relay it is, no reason to hold the request).
-          if (hasChannel()) return done();
-          onAnnounce = (clientId) => {
-            silent.delete(clientId);
-            if (hasChannel() || silent.size === 0) done();
-          };
-        });
+      function syncState(): Promise<void> {
+        return resync(
+          scope,
+          remembered,
+          () => [...shells.values()].some((s) => s.p2p),
+          (fn) => (onAnnounce = fn),
+        );
       }
     },
     async pick(clientId, resultingClientId) {
@@ -279,17 +240,7 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
       return [...shells.values()].some((e) => e.p2p);
     },
     async waitForChannel(clientId, resultingClientId, ms) {
-      if (![...shells.values()].some((e) => e.p2p)) {
-        await new Promise<void>((resolve) => {
-          const wake = () => {
-            clearTimeout(timer);
-            channelWaiters.delete(wake);
-            resolve();
-          };
-          const timer = setTimeout(wake, ms);
-          channelWaiters.add(wake);
-        });
-      }
+      if (![...shells.values()].some((e) => e.p2p)) await woken(channelWaiters, ms);
       return this.pick(clientId, resultingClientId);
     },
     async anyShell() {
@@ -307,4 +258,98 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
     const live = new Set((await scope.clients.matchAll({ type: 'window', includeUncontrolled: true })).map((c) => c.id));
     for (const id of [...frames.keys()]) if (!live.has(id)) forgetClient(id);
   }
+}
+
+/** The target that carries requests to a shell: its port when it sent one (a direct pipe to the window; Client.postMessage goes through the browser process). */
+function shellTarget(source: WindowClient, via: MessagePort | undefined, channelGone: AbortSignal): ShellTarget {
+  const mux = via ? muxOf(via) : undefined;
+  return {
+    id: source.id,
+    post: via ? (msg, transfer) => via.postMessage(msg, transfer) : (msg, transfer) => source.postMessage(msg, transfer),
+    ...(mux ? { exchange: (first: unknown) => mux.open(first) } : {}),
+    channelGone,
+  };
+}
+
+/**
+ * The windows whose shell had an open channel: those of before this SW
+ * started (`remembered`, read once, at start), and those announced in this
+ * SW's life (saved as they change).
+ */
+function channelRemembrance(memory: ChannelMemory | undefined): {
+  remembered: Promise<Set<string>>;
+  rememberChannel(clientId: string, open: boolean): void;
+} {
+  const remembered = memory
+    ? memory.load().then(
+        (ids) => new Set(ids),
+        () => new Set<string>(),
+      )
+    : Promise.resolve(new Set<string>());
+  const withChannel = new Set<string>();
+  return {
+    remembered,
+    rememberChannel(clientId, open) {
+      if (withChannel.has(clientId) === open) return;
+      if (open) withChannel.add(clientId);
+      else withChannel.delete(clientId);
+      while (withChannel.size > MAX_REMEMBERED) withChannel.delete(withChannel.values().next().value!);
+      memory?.save([...withChannel]);
+    },
+  };
+}
+
+/** After a SW start: every window re-announces (its port, its excludes); only those that had a channel are waited for. */
+async function resync(
+  scope: RegistryScope,
+  remembered: Promise<Set<string>>,
+  hasChannel: () => boolean,
+  listen: (fn: ((clientId: string) => void) | undefined) => void,
+): Promise<void> {
+  const [windows, hadChannel] = await Promise.all([scope.clients.matchAll({ type: 'window' }), remembered]);
+  for (const w of windows) w.postMessage({ type: 'wingman:sync' }, []);
+  const awaited = windows.filter((w) => hadChannel.has(w.id));
+  if (awaited.length === 0) return;
+  await announcements(awaited, hasChannel, listen);
+}
+
+/**
+ * Waits, up to SW_SYNC_TIMEOUT_MS, for the `awaited` windows to announce
+ * themselves after a sync. Routing needs only one shell with a channel, so
+ * it stops at the first — or once every awaited window has answered without
+ * one (the relay it is, no reason to hold the request). `listen` installs
+ * (and, with undefined, removes) the registry's announcement hook.
+ */
+function announcements(
+  awaited: readonly WindowClient[],
+  hasChannel: () => boolean,
+  listen: (fn: ((clientId: string) => void) | undefined) => void,
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const silent = new Set(awaited.map((w) => w.id));
+    const timer = setTimeout(done, SW_SYNC_TIMEOUT_MS);
+    function done() {
+      clearTimeout(timer);
+      listen(undefined);
+      resolve();
+    }
+    if (hasChannel()) return done();
+    listen((clientId) => {
+      silent.delete(clientId);
+      if (hasChannel() || silent.size === 0) done();
+    });
+  });
+}
+
+/** Resolves when one of `waiters` is woken, or after `ms`. */
+function woken(waiters: Set<() => void>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const wake = () => {
+      clearTimeout(timer);
+      waiters.delete(wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    waiters.add(wake);
+  });
 }

@@ -204,15 +204,7 @@ export function createAgent(options: AgentOptions): Agent {
   const emitter = new EventEmitter<AgentEvents>();
   const store = options.resumeStore ?? createMemoryResumeStore();
   const ownForwarder = !options.forwarder;
-  const forwarder =
-    options.forwarder ??
-    createForwarder({
-      target: options.target,
-      hostHeader: options.hostHeader,
-      timeoutMs: options.timeoutMs,
-      ...(options.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: options.wsMaxMessageBytes } : {}),
-      onRequest: (entry) => emitter.emit('request', entry),
-    });
+  const forwarder = options.forwarder ?? ownForwarderOf(options, emitter);
   const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
 
   let state: 'idle' | 'connecting' | 'live' | 'waiting' | 'stopped' = 'idle';
@@ -239,22 +231,7 @@ export function createAgent(options: AgentOptions): Agent {
     // A new session gets a new key; a resumed one keeps its own. The server applies the resume's
     // verifier when it resumes (`registered.resumed`), the top-level one otherwise: the agent takes the key the same way.
     const keys = { fresh: options.linkKey ?? generateLinkKey(), resumed: options.linkKey ?? resume?.linkKey };
-    const verifier = (key: string | undefined) => (options.public || key === undefined ? {} : { linkVerifier: linkVerifierOf(key) });
-    const register: RegisterMessage = {
-      type: 'register',
-      version: PROTOCOL_VERSION,
-      p2p: options.p2p ?? true,
-      client: `wingman/${VERSION}`,
-      // The state also holds the link key, which never leaves this machine: only its verifier does.
-      ...(resume ? { resume: { sessionId: resume.sessionId, resumeSecret: resume.resumeSecret, ...verifier(keys.resumed) } } : {}),
-      ...verifier(keys.fresh),
-      ...(options.viewerPassword !== undefined ? { viewerPassword: options.viewerPassword } : {}),
-      ...(options.addressRules !== undefined ? { addressRules: options.addressRules } : {}),
-      ...(options.expiresInMs !== undefined ? { expiresInMs: options.expiresInMs } : {}),
-      ...(options.viewers !== undefined ? { viewers: options.viewers } : {}),
-      ...(options.private ? { private: true } : {}),
-      ...(options.name !== undefined ? { name: options.name } : {}),
-    };
+    const register = registerMessage(options, resume, keys);
     cancelAttempt = connectOnce({
       url,
       token: options.token,
@@ -318,22 +295,10 @@ export function createAgent(options: AgentOptions): Agent {
   function onRegistered(socket: WebSocket, message: RegisteredMessage, linkKey: string): void {
     cancelAttempt = undefined;
     if (state === 'stopped') return void socket.terminate();
-    if (options.viewerPassword !== undefined && message.access !== 'password') {
-      // Never serve an app the developer asked to protect without the protection.
+    const unconfirmed = unconfirmedOption(options, message);
+    if (unconfirmed) {
       ws = socket;
-      return fatal('ERR_ACCESS_UNSUPPORTED', 'the tunnel server did not confirm the viewer password; it may be too old for --password');
-    }
-    if (options.expiresInMs !== undefined && message.expiresAt === undefined) {
-      ws = socket;
-      return fatal('ERR_EXPIRY_UNSUPPORTED', 'the tunnel server did not confirm the expiry; it may be too old for --expires');
-    }
-    if (options.name !== undefined && message.sessionId !== options.name) {
-      ws = socket;
-      return fatal('ERR_NAME_UNSUPPORTED', `the tunnel server did not give this session the name "${options.name}"; it may be too old for --name`);
-    }
-    if (options.viewers === 'approve' && message.viewers !== 'approve') {
-      ws = socket;
-      return fatal('ERR_APPROVAL_UNSUPPORTED', 'the tunnel server did not confirm viewer approval; it may be too old for --approve');
+      return fatal(unconfirmed.code, unconfirmed.message);
     }
     if (options.expiresInMs !== undefined && expiryBackstop === undefined) {
       // Measured on this clock from the first registration, as the server's deadline is on its own.
@@ -361,20 +326,7 @@ export function createAgent(options: AgentOptions): Agent {
     });
     socket.on('close', (code: number, reason: Buffer) => onSocketClose(socket, c, code, reason.toString('utf8')));
     startHeartbeat(socket, c);
-    emitter.emit('ready', {
-      url: message.url,
-      sessionId: message.sessionId,
-      resumed: message.resumed,
-      linkKey,
-      p2p: message.p2p.enabled,
-      p2pSettings: message.p2p,
-      access: message.access === 'password' ? 'password' : 'link',
-      ...(message.expiresAt !== undefined ? { expiresAt: message.expiresAt } : {}),
-      ...(message.viewers !== undefined ? { viewers: message.viewers } : {}),
-      ...(message.viewersReset ? { viewersReset: message.viewersReset } : {}),
-      ...(options.name !== undefined ? { named: true as const } : {}),
-      ...(options.private ? { private: true as const } : {}),
-    });
+    emitter.emit('ready', readyEvent(options, message, linkKey));
   }
 
   function onControlText(text: string): void {
@@ -394,16 +346,7 @@ export function createAgent(options: AgentOptions): Agent {
 
   function startHeartbeat(socket: WebSocket, c: Connection): void {
     stopHeartbeat?.();
-    stopHeartbeat = startConnectionHeartbeat(c, {
-      intervalMs: options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
-      timeoutMs: options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS,
-      maxMissed: HEARTBEAT_MAX_MISSED,
-      bufferedAmount: () => socket.bufferedAmount,
-      // Dead path: drop the socket; its 'close' starts the reconnect.
-      onDead: () => {
-        if (ws === socket) socket.terminate();
-      },
-    });
+    stopHeartbeat = relayHeartbeat(options, socket, c, () => ws === socket);
   }
 
   function onSocketClose(socket: WebSocket, c: Connection, code: number, reason: string): void {
@@ -442,17 +385,7 @@ export function createAgent(options: AgentOptions): Agent {
       const socket = ws;
       const c = conn;
       stop();
-      if (!socket) return;
-      const closed = new Promise<void>((resolve) => {
-        if (socket.readyState === socket.CLOSED) return resolve();
-        socket.once('close', () => resolve());
-      });
-      c?.close('ERR_GOING_AWAY', 'agent shutting down');
-      if (socket.readyState === socket.OPEN) socket.close(1001, 'agent shutting down');
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, CLOSE_TIMEOUT_MS)))]);
-      clearTimeout(timer);
-      socket.terminate();
+      if (socket) await closeGoingAway(socket, c);
     },
     sendControl(message: AgentToServer) {
       if (!ws || ws.readyState !== ws.OPEN) return false;
@@ -463,4 +396,106 @@ export function createAgent(options: AgentOptions): Agent {
   // A getter (Object.assign would copy the value once).
   Object.defineProperty(agent, 'connection', { get: () => conn, enumerable: true });
   return agent as Agent;
+}
+
+/** The agent's own forwarder (when the caller gave none), its request log lines emitted as `request` events. */
+function ownForwarderOf(options: AgentOptions, emitter: EventEmitter<AgentEvents>): Forwarder {
+  return createForwarder({
+    target: options.target,
+    hostHeader: options.hostHeader,
+    timeoutMs: options.timeoutMs,
+    ...(options.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: options.wsMaxMessageBytes } : {}),
+    onRequest: (entry) => emitter.emit('request', entry),
+  });
+}
+
+/**
+ * The `register` message. A new session gets a new key (`keys.fresh`); a
+ * resumed one keeps its own (`keys.resumed`). The saved state also holds the
+ * link key, which never leaves this machine: only its verifier does.
+ */
+function registerMessage(
+  options: AgentOptions,
+  resume: ReturnType<ResumeStore['load']>,
+  keys: { fresh: string; resumed: string | undefined },
+): RegisterMessage {
+  const verifier = (key: string | undefined) => (options.public || key === undefined ? {} : { linkVerifier: linkVerifierOf(key) });
+  return {
+    type: 'register',
+    version: PROTOCOL_VERSION,
+    p2p: options.p2p ?? true,
+    client: `wingman/${VERSION}`,
+    ...(resume ? { resume: { sessionId: resume.sessionId, resumeSecret: resume.resumeSecret, ...verifier(keys.resumed) } } : {}),
+    ...verifier(keys.fresh),
+    ...(options.viewerPassword !== undefined ? { viewerPassword: options.viewerPassword } : {}),
+    ...(options.addressRules !== undefined ? { addressRules: options.addressRules } : {}),
+    ...(options.expiresInMs !== undefined ? { expiresInMs: options.expiresInMs } : {}),
+    ...(options.viewers !== undefined ? { viewers: options.viewers } : {}),
+    ...(options.private ? { private: true } : {}),
+    ...(options.name !== undefined ? { name: options.name } : {}),
+  };
+}
+
+/**
+ * An option the server's registration did not confirm, as the fatal error it
+ * is: never serve an app the developer asked to protect without the
+ * protection (or under another name, or past its deadline).
+ */
+function unconfirmedOption(options: AgentOptions, message: RegisteredMessage): { code: string; message: string } | undefined {
+  if (options.viewerPassword !== undefined && message.access !== 'password')
+    return { code: 'ERR_ACCESS_UNSUPPORTED', message: 'the tunnel server did not confirm the viewer password; it may be too old for --password' };
+  if (options.expiresInMs !== undefined && message.expiresAt === undefined)
+    return { code: 'ERR_EXPIRY_UNSUPPORTED', message: 'the tunnel server did not confirm the expiry; it may be too old for --expires' };
+  if (options.name !== undefined && message.sessionId !== options.name)
+    return {
+      code: 'ERR_NAME_UNSUPPORTED',
+      message: `the tunnel server did not give this session the name "${options.name}"; it may be too old for --name`,
+    };
+  if (options.viewers === 'approve' && message.viewers !== 'approve')
+    return { code: 'ERR_APPROVAL_UNSUPPORTED', message: 'the tunnel server did not confirm viewer approval; it may be too old for --approve' };
+  return undefined;
+}
+
+function readyEvent(options: AgentOptions, message: RegisteredMessage, linkKey: string): ReadyEvent {
+  return {
+    url: message.url,
+    sessionId: message.sessionId,
+    resumed: message.resumed,
+    linkKey,
+    p2p: message.p2p.enabled,
+    p2pSettings: message.p2p,
+    access: message.access === 'password' ? 'password' : 'link',
+    ...(message.expiresAt !== undefined ? { expiresAt: message.expiresAt } : {}),
+    ...(message.viewers !== undefined ? { viewers: message.viewers } : {}),
+    ...(message.viewersReset ? { viewersReset: message.viewersReset } : {}),
+    ...(options.name !== undefined ? { named: true as const } : {}),
+    ...(options.private ? { private: true as const } : {}),
+  };
+}
+
+/** The relay connection's heartbeat; a dead path drops the socket (while it is the agent's `current` one), and its 'close' starts the reconnect. */
+function relayHeartbeat(options: AgentOptions, socket: WebSocket, c: Connection, current: () => boolean): () => void {
+  return startConnectionHeartbeat(c, {
+    intervalMs: options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
+    timeoutMs: options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS,
+    maxMissed: HEARTBEAT_MAX_MISSED,
+    bufferedAmount: () => socket.bufferedAmount,
+    onDead: () => {
+      if (current()) socket.terminate();
+    },
+  });
+}
+
+/** Closes the relay connection (GOAWAY) and its socket; resolves once the socket closed, or after CLOSE_TIMEOUT_MS. */
+async function closeGoingAway(socket: WebSocket, c: Connection | undefined): Promise<void> {
+  const closed = new Promise<void>((resolve) => {
+    if (socket.readyState === socket.CLOSED) return resolve();
+    socket.once('close', () => resolve());
+  });
+  c?.close('ERR_GOING_AWAY', 'agent shutting down');
+  if (socket.readyState === socket.OPEN) socket.close(1001, 'agent shutting down');
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, CLOSE_TIMEOUT_MS)))]);
+  clearTimeout(timer);
+  socket.terminate();
 }

@@ -12,7 +12,7 @@
  * IncomingMessage or Agent bookkeeping per request; measured here it costs
  * about 0.6× the client CPU of `http.request` per small request.
  */
-import { PassThrough, type Transform } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { ProtocolError, type ErrorCode, type HeaderList, type Stream } from '@wingman/protocol';
 import { REQUEST_DRAIN_TIMEOUT_MS } from './constants';
@@ -31,11 +31,13 @@ import { checkFraming, formatHostPort, forwardedRequest, fromRawHeaders, toRawHe
 import { mapResponseAddresses, type ExchangeAddresses } from './address-map';
 import { withAppPort } from './app-port';
 import { createRequestBody, REQUEST_BODY_HIGH_WATER_BYTES, REQUEST_BODY_READ_AHEAD_BYTES } from './request-body';
-import { pipeBody, sendPage, withTransport } from './respond';
+import { sendPage, withTransport } from './respond';
+import { logOnce } from './request-log';
 import { routeOf } from './route';
 import type { ForwardContext } from './context';
 import { createExchangeTap } from './capture';
-import { channelGzip, compressForChannel, withChannelCoding } from './p2p-compress';
+import { compressForChannel, withChannelCoding } from './p2p-compress';
+import { createResponseSink } from './response-sink';
 import { withAgentTime } from './agent-time';
 import type { ExchangeGuard } from './exchange-guard';
 import { HTTP_CLIENT_FAULT } from './upstream-socket';
@@ -58,7 +60,6 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   const started = performance.now();
   const hostPort = formatHostPort(ctx.target);
   let state: 'waiting' | 'responding' | 'done' = 'waiting';
-  let logged = false;
   let headTimer: NodeJS.Timeout | undefined;
   let drainTimer: NodeJS.Timeout | undefined;
   /** The local request's controller, once the client took it; `cancelled` stops it as soon as it does. */
@@ -66,16 +67,10 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   let cancelled = false;
   /** The request body on its way to the client (only for a request with a body). */
   let bodySink: PassThrough | undefined;
-  /** Over P2P, a compressible response body passes through gzip on its way to the stream (p2p-compress.ts). */
-  let gzipper: Transform | undefined;
   /** The viewer's addresses, from the head sent to the app (for response fields that name the app: address-map.ts). */
   let addresses: ExchangeAddresses = { sessionOrigin: undefined, viewerOrigin: undefined };
 
-  const log = (status: number, error?: string) => {
-    if (logged) return;
-    logged = true;
-    ctx.onRequest({ method: head.method, target: head.target, status, ms: Math.round(performance.now() - started), transport, ...(error ? { error } : {}) });
-  };
+  const log = logOnce(ctx, { method: head.method, target: head.target, transport, started });
 
   /** Stops the local request: the app sees its request closed. */
   const abortUpstream = () => {
@@ -83,7 +78,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     if (cancelled) return;
     cancelled = true;
     bodySink?.destroy();
-    gzipper?.destroy();
+    responseSink.destroy();
     if (controller && !controller.aborted) controller.abort(new Error('the viewer side ended the request'));
   };
 
@@ -100,6 +95,14 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
       guard.wrap(() => stream.reset('ERR_CANCEL', 'response complete')),
       REQUEST_DRAIN_TIMEOUT_MS,
     );
+  };
+
+  /** The stream was reset, by either side: the exchange is over, and the app's request stops. */
+  const ended = (code: string) => {
+    log(0, code);
+    tap.finish(code);
+    state = 'done';
+    abortUpstream();
   };
 
   const fail = (page: ErrorPage, error: string) => {
@@ -127,6 +130,8 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   };
   const downloadHold = ctx.budget.hold(overloaded);
   const uploadHold = ctx.budget.hold(overloaded);
+  /** Over P2P, a compressible response body passes through gzip on its way to the stream (p2p-compress.ts). */
+  const responseSink = createResponseSink(stream, downloadHold, guard);
   // A peer that takes the queued body, however slowly, is not a stalled one:
   // each send while the writer waits moves it back in the budget's line.
   stream.on('progress', () => downloadHold.progressed());
@@ -134,11 +139,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     downloadHold.release();
     uploadHold.release();
     // Closed before its answer was complete: this side reset it (the exchange guard's reset after a throw). The app's request stops.
-    if (state === 'done') return;
-    state = 'done';
-    log(0, 'ERR_INTERNAL');
-    tap.finish('ERR_INTERNAL');
-    abortUpstream();
+    if (state !== 'done') ended('ERR_INTERNAL');
   });
 
   const framing = checkFraming(head.headers);
@@ -160,12 +161,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     guard,
   });
 
-  stream.on('reset', (err) => {
-    log(0, err.code);
-    tap.finish(err.code);
-    state = 'done';
-    abortUpstream();
-  });
+  stream.on('reset', (err) => ended(err.code));
   stream.on('close', () => clearTimeout(drainTimer));
 
   if (!framing.ok) return fail(badRequestPage(framing.reason), 'ERR_INVALID_HEAD');
@@ -177,11 +173,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     addresses = forwarded.addresses;
     // The stream frames the body; towards the app it goes chunked (length unknown: the client frames it) or is absent.
     if (framing.ok && framing.contentLength === undefined && !hasBody && BODY_METHODS.has(head.method)) headers.push(['content-length', '0']);
-    if (hasBody) {
-      bodySink = new PassThrough({ writableHighWaterMark: REQUEST_BODY_HIGH_WATER_BYTES, readableHighWaterMark: REQUEST_BODY_READ_AHEAD_BYTES });
-      // A failure of the local request ends it (onResponseError); the sink's own error says nothing more.
-      bodySink.on('error', () => undefined);
-    }
+    if (hasBody) bodySink = requestBodySink();
     headTimer = setTimeout(
       guard.wrap(() => fail(timeoutPage(hostPort, ctx.timeoutMs), 'ERR_UPSTREAM_TIMEOUT')),
       ctx.timeoutMs,
@@ -199,25 +191,11 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
         onResponseData: guard.wrap((c: Dispatcher.DispatchController, chunk: Buffer) => {
           if (state !== 'responding' || stream.closed) return;
           if (ctx.capture) tap.responseChunk(chunk);
-          const sink = gzipper ?? stream;
-          if (!sink.write(chunk)) {
-            c.pause();
-            downloadHold.set(stream.pendingBytes + (gzipper ? gzipper.writableLength + gzipper.readableLength : 0));
-            sink.once(
-              'drain',
-              guard.wrap(() => {
-                downloadHold.set(0);
-                c.resume();
-              }),
-            );
-          }
+          responseSink.write(c, chunk);
         }),
         onResponseEnd: guard.wrap(() => {
           if (state !== 'responding') return;
-          // Through gzip, pipeBody ends the stream once the last compressed bytes are in.
-          if (gzipper) return void gzipper.end();
-          stream.end();
-          done();
+          if (responseSink.end()) done();
         }),
         onResponseError: guard.wrap((_c: Dispatcher.DispatchController, err: Error) => onUpstreamError(err)),
       },
@@ -234,12 +212,8 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     }
     if (state === 'responding') return brokeOff(`the local app's response broke off: ${err.message}`);
     if (state !== 'waiting') return;
-    // undici refuses a path or header value it cannot write before anything is sent.
-    if (err.code === 'UND_ERR_INVALID_ARG') return fail(badRequestPage(err.message), 'ERR_INVALID_HEAD');
-    if (isCertificateError(err.code)) return fail(untrustedCertificatePage(ctx.origin, `${err.code}: ${err.message}`), 'ERR_UPSTREAM_ERROR');
-    const closedEarly = err.code === 'ECONNRESET' || err.code === 'UND_ERR_SOCKET';
-    const detail = closedEarly ? 'the app closed the connection without answering' : `${err.code ?? 'error'}: ${err.message}`;
-    fail(unreachablePage(hostPort, detail), err.code === 'ECONNREFUSED' ? 'ERR_UPSTREAM_UNREACHABLE' : 'ERR_UPSTREAM_ERROR');
+    const failure = failureBeforeHead(err, hostPort, ctx.origin);
+    fail(failure.page, failure.code);
   }
 
   /** Mid-body: the head is out, the stream can only be reset. */
@@ -257,37 +231,56 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     if (status < 200) return;
     if (state !== 'waiting' || stream.closed) return void c.abort(new Error('the viewer side ended the request'));
     clearTimeout(headTimer);
-    const raw = (c.rawHeaders ?? []) as Array<Buffer | string>;
-    const headers = withTransport(
-      withAppPort(
-        applyHeaderEdits(
-          mapResponseAddresses(withoutHopByHop(fromRawHeaders(raw.map((h) => h.toString('latin1')))), ctx.appAddress, addresses),
-          ctx.headerRules?.response,
-        ),
-        ctx.target.port,
-      ),
-      transport,
-      route,
-    );
+    const headers = withTransport(responseFields(ctx, (c.rawHeaders ?? []) as Array<Buffer | string>, addresses), transport, route);
     // RFC 9110 §6.4.1: HEAD, 204 and 304 responses never carry content.
     const noBody = head.method === 'HEAD' || status === 204 || status === 304;
     // Over P2P a text body may cross the channel gzipped (p2p-compress.ts); the log and the inspector see the app's.
     const gzip = transport === 'p2p' && !noBody && compressForChannel(head, status, headers);
-    try {
-      // respond() encodes the head before anything else: one the wire cannot carry throws and leaves the stream free for a 502.
-      stream.respond({ status, headers: withAgentTime(gzip ? withChannelCoding(headers) : headers, head.headers, transport, started) }, { end: noBody });
-    } catch (err) {
-      // Not thrown from a listener: a non-protocol error here would be a bug, and still only this stream's.
-      if (!(err instanceof ProtocolError)) process.emitWarning(`wingman forwarder: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      return fail(badResponsePage(hostPort, err instanceof ProtocolError ? err.message : 'internal error'), 'ERR_UPSTREAM_ERROR');
-    }
+    const unsent = sendHead(stream, status, withAgentTime(gzip ? withChannelCoding(headers) : headers, head.headers, transport, started), noBody);
+    if (unsent !== undefined) return fail(badResponsePage(hostPort, unsent), 'ERR_UPSTREAM_ERROR');
     state = 'responding';
     log(status);
     tap.responseHead(status, headers);
     if (noBody) return done();
-    if (gzip) {
-      gzipper = channelGzip();
-      pipeBody(gzipper, stream, { onEnd: done, onAbort: (reason) => brokeOff(reason), guard });
-    }
+    if (gzip) responseSink.gzip(done, (reason) => brokeOff(reason));
   }
+}
+
+/** The app's response fields as the viewer gets them: hop-by-hop ones out, the app's addresses and port made the session's (address-map.ts), the header rules applied. */
+function responseFields(ctx: ForwardContext, raw: Array<Buffer | string>, addresses: ExchangeAddresses): HeaderList {
+  const fields = mapResponseAddresses(withoutHopByHop(fromRawHeaders(raw.map((h) => h.toString('latin1')))), ctx.appAddress, addresses);
+  return withAppPort(applyHeaderEdits(fields, ctx.headerRules?.response), ctx.target.port);
+}
+
+/** The request body's way to the HTTP client: a failure of the local request ends it (onResponseError); the sink's own error says nothing more. */
+function requestBodySink(): PassThrough {
+  const sink = new PassThrough({ writableHighWaterMark: REQUEST_BODY_HIGH_WATER_BYTES, readableHighWaterMark: REQUEST_BODY_READ_AHEAD_BYTES });
+  sink.on('error', () => undefined);
+  return sink;
+}
+
+/**
+ * Sends the response head; undefined once sent, else why not. respond()
+ * encodes the head before anything else: one the wire cannot carry throws
+ * and leaves the stream free for a 502.
+ */
+function sendHead(stream: Stream, status: number, headers: HeaderList, end: boolean): string | undefined {
+  try {
+    stream.respond({ status, headers }, { end });
+    return undefined;
+  } catch (err) {
+    // Not thrown from a listener: a non-protocol error here would be a bug, and still only this stream's.
+    if (!(err instanceof ProtocolError)) process.emitWarning(`wingman forwarder: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return err instanceof ProtocolError ? err.message : 'internal error';
+  }
+}
+
+/** The answer to a local request that failed before its head. */
+function failureBeforeHead(err: Error & { code?: string }, hostPort: string, origin: string): { page: ErrorPage; code: string } {
+  // undici refuses a path or header value it cannot write before anything is sent.
+  if (err.code === 'UND_ERR_INVALID_ARG') return { page: badRequestPage(err.message), code: 'ERR_INVALID_HEAD' };
+  if (isCertificateError(err.code)) return { page: untrustedCertificatePage(origin, `${err.code}: ${err.message}`), code: 'ERR_UPSTREAM_ERROR' };
+  const closedEarly = err.code === 'ECONNRESET' || err.code === 'UND_ERR_SOCKET';
+  const detail = closedEarly ? 'the app closed the connection without answering' : `${err.code ?? 'error'}: ${err.message}`;
+  return { page: unreachablePage(hostPort, detail), code: err.code === 'ECONNREFUSED' ? 'ERR_UPSTREAM_UNREACHABLE' : 'ERR_UPSTREAM_ERROR' };
 }

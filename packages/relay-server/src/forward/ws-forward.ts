@@ -27,6 +27,7 @@ import { targetTlsOptions } from './target';
 import { isCertificateError } from './error-page';
 import { headProblem, withTransport } from './respond';
 import { createExchangeTap } from './capture';
+import { logOnce } from './request-log';
 import type { ExchangeGuard } from './exchange-guard';
 
 /** ws's error code for a message over maxPayload (it has already sent close 1009). */
@@ -47,12 +48,7 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
   const started = performance.now();
   const hostPort = formatHostPort(ctx.target);
   const wsScheme = ctx.target.scheme === 'https' ? 'wss' : 'ws';
-  let logged = false;
-  const log = (status: number, error?: string) => {
-    if (logged) return;
-    logged = true;
-    ctx.onRequest({ method: 'GET', target: head.target, status, ms: Math.round(performance.now() - started), transport, ...(error ? { error } : {}) });
-  };
+  const log = logOnce(ctx, { method: 'GET', target: head.target, transport, started });
   let closeTimer: NodeJS.Timeout | undefined;
   /** Answers the upgrade with a non-101 head, then closes the stream's WebSocket side. */
   const refuse = (status: number, headers: HeaderList, error: string | undefined, reason: string) => {
@@ -188,42 +184,8 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     }),
   );
 
-  // Local app → viewer.
-  let waitingDrain = false;
-  ws.on(
-    'message',
-    guard.wrap((data: Buffer, isBinary: boolean) => {
-      if (stream.closed || stream.localEnded) return;
-      let ok: boolean;
-      try {
-        ok = stream.sendMessage(isBinary ? data : data.toString('utf8'));
-      } catch {
-        // Larger than the protocol carries (ws's maxPayload matches it, so this is defensive).
-        ws.close(WS_CLOSE_MESSAGE_TOO_BIG, 'message too big for the tunnel');
-        return;
-      }
-      if (!ok && !waitingDrain) {
-        waitingDrain = true;
-        ws.pause();
-        stream.once('drain', () => {
-          waitingDrain = false;
-          ws.resume();
-        });
-      }
-    }),
-  );
-
-  // Viewer → local app.
-  const onSent = () => {
-    if (stream.isPaused && ws.bufferedAmount < WS_HIGH_WATER_BYTES / 2) stream.resume();
-  };
-  stream.on('message', (data, text) => {
-    if (ws.readyState !== WebSocket.OPEN) return;
-    // Bytes go as they came: a text message is sent as a text frame of the
-    // same UTF-8 bytes (no decode and re-encode).
-    ws.send(data, { binary: !text }, onSent);
-    if (ws.bufferedAmount > WS_HIGH_WATER_BYTES) stream.pause();
-  });
+  appToViewer(ws, stream, guard);
+  viewerToApp(stream, ws);
   stream.on('wsClose', (code, reason) => {
     if (ws.readyState === WebSocket.CONNECTING) {
       ws.terminate();
@@ -248,6 +210,47 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     ws.terminate();
     log(0, 'ERR_INTERNAL');
     tap.finish('ERR_INTERNAL');
+  });
+}
+
+/** Local app → viewer: each message of the app's socket, the socket paused while the stream's window is full. */
+function appToViewer(ws: LocalWebSocket, stream: Stream, guard: ExchangeGuard): void {
+  let waitingDrain = false;
+  ws.on(
+    'message',
+    guard.wrap((data: Buffer, isBinary: boolean) => {
+      if (stream.closed || stream.localEnded) return;
+      let ok: boolean;
+      try {
+        ok = stream.sendMessage(isBinary ? data : data.toString('utf8'));
+      } catch {
+        // Larger than the protocol carries (ws's maxPayload matches it, so this is defensive).
+        ws.close(WS_CLOSE_MESSAGE_TOO_BIG, 'message too big for the tunnel');
+        return;
+      }
+      if (!ok && !waitingDrain) {
+        waitingDrain = true;
+        ws.pause();
+        stream.once('drain', () => {
+          waitingDrain = false;
+          ws.resume();
+        });
+      }
+    }),
+  );
+}
+
+/** Viewer → local app: each message of the stream, the stream paused while the app's socket holds too much. */
+function viewerToApp(stream: Stream, ws: LocalWebSocket): void {
+  const onSent = () => {
+    if (stream.isPaused && ws.bufferedAmount < WS_HIGH_WATER_BYTES / 2) stream.resume();
+  };
+  stream.on('message', (data, text) => {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    // Bytes go as they came: a text message is sent as a text frame of the
+    // same UTF-8 bytes (no decode and re-encode).
+    ws.send(data, { binary: !text }, onSent);
+    if (ws.bufferedAmount > WS_HIGH_WATER_BYTES) stream.pause();
   });
 }
 

@@ -11,15 +11,9 @@
  */
 import WebSocket from 'ws';
 import {
-  bindDataChannel,
-  BindingError,
-  bindingProof,
-  connectionOverDataChannel,
   ConnectionPool,
-  TailProbeGroup,
   channelsOfPeerConnection,
   DEFAULT_P2P_CHANNELS,
-  joinPool,
   p2pChannelCount,
   p2pPeerConnectionCount,
   peerIndex,
@@ -28,20 +22,15 @@ import {
   isMacedType,
   LINK_TOKEN_HEADER,
   linkKeyBytes,
-  sdpFingerprint,
   sessionIdOfHost,
   signalMac,
   signalMacValid,
   splitLinkKey,
   type ChannelFingerprints,
-  type DataChannelLike,
   type HostSignal,
   type MacedSignal,
   type TrustKeys,
   type ViewerSignal,
-  dataChannelMessageBytes,
-  maxMessageSizeFromSdp,
-  DATA_CHANNEL_LABEL,
   parseHostSignal,
   parseSignalHello,
   protocolError,
@@ -50,9 +39,10 @@ import {
   type P2PSettings,
 } from '@wingman/protocol';
 import { linkTokenOf } from '../agent/link-verifier';
-import { closePeer, createPeerConnection, type RtcDataChannel, type RtcPeerConnection } from '../p2p/webrtc';
+import { closePeer, type RtcDataChannel, type RtcPeerConnection } from '../p2p/webrtc';
 import { iceCandidateNotAdded } from '../p2p/ice-debug';
 import { localhostLookup } from './localhost-lookup';
+import { startPeer, type PeerAttempt, type Striped } from './viewer-peer';
 
 /** Default deadline for signaling + ICE + channel open, ms. */
 export const VIEWER_CONNECT_TIMEOUT_MS = 15_000;
@@ -151,19 +141,6 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
 
   const channelCount = p2pChannelCount(options.channels ?? DEFAULT_P2P_CHANNELS);
   return new Promise<P2PViewer>((resolve, reject) => {
-    /** One of the viewer's peer connections and its signaling state. */
-    interface Striped {
-      index: number;
-      pc: RtcPeerConnection;
-      dcs: RtcDataChannel[];
-      /** Its ready connections. */
-      own: Connection[];
-      answered: boolean;
-      pendingCandidates: Array<{ candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null }>;
-      closed: boolean;
-      /** Settles once it is up (every channel ready or, all but the first, refused) or failed. */
-      up?: Promise<boolean>;
-    }
     const peers: Striped[] = [];
     const pool = new ConnectionPool();
     const peerOfConnection = new Map<Connection, number>();
@@ -181,15 +158,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       for (const c of pool.connections.slice()) c.abandon();
     };
     let settled = false;
-    const headers =
-      options.password !== undefined || options.cookie !== undefined || keyBytes !== undefined
-        ? {
-            ...(options.password !== undefined ? { authorization: basicAuthorization(options.password) } : {}),
-            ...(options.cookie !== undefined ? { cookie: options.cookie } : {}),
-            // The link's access token (docs/PROTOCOL.md §Link access): a session shared by link opens its signaling only to it.
-            ...(keyText !== undefined && keyBytes !== undefined ? { [LINK_TOKEN_HEADER]: linkTokenOf(keyText) } : {}),
-          }
-        : undefined;
+    const headers = signalingHeaders(options, keyText, keyBytes);
     const ws = new WebSocket(signalUrl, { lookup: localhostLookup, maxPayload: 64 * 1024, ...(headers ? { headers } : {}) });
     const fail = (err: Error) => {
       if (settled) return;
@@ -313,9 +282,30 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       }
     }
 
+    const attempt: ViewerAttempt = {
+      keys,
+      pool,
+      peerOfConnection,
+      fingerprintsOf: new Map<Striped, ChannelFingerprints>(),
+      peers,
+      ws,
+      send,
+      dropPeer,
+      abandonAll,
+      droppedSignals: () => droppedSignals,
+    };
+
+    /** The first peer connection up: the viewer resolves with it. */
+    function opened(first: Striped, p2p: P2PSettings, allSettled: Promise<void>): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(viewerOf(attempt, first, p2p, allSettled, started, hello!.viewerId));
+    }
+
     function start(p2p: P2PSettings): void {
       const count = p2pPeerConnectionCount(options.peerConnections ?? 1, 1);
-      for (let i = 0; i < count; i++) peers.push(startPeer(p2p, i, channelsOfPeerConnection(channelCount, count, i)));
+      for (let i = 0; i < count; i++) peers.push(startPeer(attempt, p2p, i, channelsOfPeerConnection(channelCount, count, i)));
       const ups = peers.map((p) => p.up!);
       // The first peer connection up serves; the others join the pool as they come.
       for (const p of peers)
@@ -328,141 +318,92 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
             );
         });
     }
-
-    /** Makes peer connection `index` with its `channels` data channels and offers it (tagged `pc`). */
-    function startPeer(p2p: P2PSettings, index: number, channels: number): Striped {
-      const pc = createPeerConnection({ iceServers: p2p.iceServers });
-      const p: Striped = { index, pc, dcs: [], own: [], answered: false, pendingCandidates: [], closed: false };
-      for (let i = 0; i < channels; i++) p.dcs.push(pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true }));
-      pc.onicecandidate = (ev) => {
-        if (p.closed) return;
-        if (!ev.candidate) return send(tagged({ type: 'end-of-candidates' }, index));
-        const c = ev.candidate.toJSON ? ev.candidate.toJSON() : ev.candidate;
-        if (c.candidate)
-          send(
-            tagged({ type: 'ice-candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } }, index),
-          );
-      };
-      pc.onconnectionstatechange = () => {
-        if (pc.connectionState === 'failed') dropPeer(p, protocolError('ERR_CONNECTION_LOST', 'ICE failed'));
-      };
-      /** This end's proof and the agent's expected one, from the two descriptions (the agent's came MACed). */
-      const proofs = async (k: TrustKeys) => {
-        const agent = sdpFingerprint(pc.remoteDescription?.sdp ?? '');
-        const viewer = sdpFingerprint(pc.localDescription?.sdp ?? '');
-        if (!agent || !viewer) throw new Error('a description has no sha-256 fingerprint');
-        fingerprintsOf.set(p, { agent, viewer });
-        const [own, expected] = await Promise.all([bindingProof(k, 'viewer', { agent, viewer }), bindingProof(k, 'agent', { agent, viewer })]);
-        return { own, expected };
-      };
-      // One SCTP association per peer connection: its channels share their tail-loss probes.
-      const tailProbes = new TailProbeGroup();
-      const connect = (bound: DataChannelLike) => {
-        const remoteMax = pc.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(pc.remoteDescription?.sdp ?? '');
-        const conn = connectionOverDataChannel(bound, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax), tailProbes });
-        // One channel gone is its peer connection gone: the others of it close too.
-        conn.on('close', () => dropPeer(p, protocolError('ERR_CONNECTION_LOST', 'a data channel closed')));
-        return conn;
-      };
-      // Joined into a pool of its own first: the viewer's pool takes them once the peer connection is up.
-      const own = new ConnectionPool();
-      const joined = p.dcs.map((dc, i) =>
-        joinPool(dc, own, { ...(keys ? { bind: (c: DataChannelLike) => bindDataChannel(c, () => keys.then(proofs)) } : {}), connect }).catch((err: Error) => {
-          if (i === 0 || err instanceof BindingError) throw err;
-        }),
-      );
-      p.up = Promise.all(joined).then(
-        (conns) => {
-          if (p.closed) return false;
-          p.own = conns.filter((c): c is Connection => c !== undefined);
-          for (const c of p.own) {
-            peerOfConnection.set(c, index);
-            pool.add(c);
-          }
-          return true;
-        },
-        (err: Error) => {
-          dropPeer(p, protocolError('ERR_CONNECTION_LOST', err instanceof BindingError ? `channel binding failed: ${err.message}` : err.message));
-          return false;
-        },
-      );
-      void (async () => {
-        const offer = await pc.createOffer();
-        await pc.setLocalDescription(offer);
-        send(tagged({ type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp }, index));
-      })().catch((err: Error) => dropPeer(p, err));
-      return p;
-    }
-
-    const fingerprintsOf = new Map<Striped, ChannelFingerprints>();
-
-    /** The first peer connection up: the viewer resolves with it. */
-    function opened(first: Striped, p2p: P2PSettings, allSettled: Promise<void>): void {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      const connection = first.own[0]!;
-      const channel = first.dcs[0]!;
-      const connectMs = Date.now() - started;
-      send({ type: 'connection-state', state: 'connected', connectMs });
-      const fingerprints = fingerprintsOf.get(first);
-      const closeAll = () => {
-        for (const p of peers) p.closed = true;
-        abandonAll();
-        ws.close();
-      };
-      const bye = () => {
-        for (const p of peers) send(tagged({ type: 'bye', reason: 'viewer closed' }, p.index));
-      };
-      resolve({
-        connection,
-        get connections() {
-          return pool.connections;
-        },
-        pick: () => pool.pick() ?? connection,
-        peerOf: (c) => peerOfConnection.get(c),
-        allSettled,
-        peerConnections: peers.map((p) => p.pc),
-        channelsOf: (i) => peers[i]?.dcs ?? [],
-        closePeerConnection(i) {
-          const p = peers[i];
-          if (!p || p.closed) return;
-          send(tagged({ type: 'bye', reason: 'viewer closed this peer connection' }, i));
-          dropPeer(p, new Error('closed by the viewer'));
-        },
-        viewerId: hello!.viewerId,
-        p2p,
-        connectMs,
-        channel,
-        channels: first.dcs,
-        peerConnection: first.pc,
-        verified: keys !== undefined,
-        ...(fingerprints ? { fingerprints } : {}),
-        get droppedSignals() {
-          return droppedSignals;
-        },
-        close() {
-          bye();
-          const all = peers.slice();
-          closeAll();
-          for (const p of all) closePeer(p.pc, p.dcs);
-        },
-        leave() {
-          const gone = new Promise<void>((resolve) => {
-            if (ws.readyState === WebSocket.CLOSED) return resolve();
-            const timer = setTimeout(resolve, VIEWER_LEAVE_WAIT_MS);
-            ws.once('close', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-          });
-          bye();
-          for (const p of peers) p.closed = true;
-          abandonAll();
-          ws.close();
-          return gone;
-        },
-      });
-    }
   });
+}
+
+/** The signaling upgrade's headers: the viewer password, a cookie, the link's access token; undefined when none. */
+function signalingHeaders(options: P2PViewerOptions, keyText: string | undefined, keyBytes: Uint8Array | undefined): Record<string, string> | undefined {
+  if (options.password === undefined && options.cookie === undefined && keyBytes === undefined) return undefined;
+  return {
+    ...(options.password !== undefined ? { authorization: basicAuthorization(options.password) } : {}),
+    ...(options.cookie !== undefined ? { cookie: options.cookie } : {}),
+    // The link's access token (docs/PROTOCOL.md §Link access): a session shared by link opens its signaling only to it.
+    ...(keyText !== undefined && keyBytes !== undefined ? { [LINK_TOKEN_HEADER]: linkTokenOf(keyText) } : {}),
+  };
+}
+
+/** What the connected viewer keeps of the attempt that connected it. */
+interface ViewerAttempt extends PeerAttempt {
+  peers: Striped[];
+  ws: WebSocket;
+  /** Ends every channel's connection without a GOAWAY (see connectP2PViewer). */
+  abandonAll(): void;
+  droppedSignals(): number;
+}
+
+/** The viewer, once its first peer connection is up (`first`): it tells the agent it connected. */
+function viewerOf(attempt: ViewerAttempt, first: Striped, p2p: P2PSettings, allSettled: Promise<void>, started: number, viewerId: string): P2PViewer {
+  const { send, peers, pool, peerOfConnection, fingerprintsOf, ws, keys, abandonAll, dropPeer } = attempt;
+  const connection = first.own[0]!;
+  const channel = first.dcs[0]!;
+  const connectMs = Date.now() - started;
+  send({ type: 'connection-state', state: 'connected', connectMs });
+  const fingerprints = fingerprintsOf.get(first);
+  const closeAll = () => {
+    for (const p of peers) p.closed = true;
+    abandonAll();
+    ws.close();
+  };
+  const bye = () => {
+    for (const p of peers) send(tagged({ type: 'bye', reason: 'viewer closed' }, p.index));
+  };
+  return {
+    connection,
+    get connections() {
+      return pool.connections;
+    },
+    pick: () => pool.pick() ?? connection,
+    peerOf: (c) => peerOfConnection.get(c),
+    allSettled,
+    peerConnections: peers.map((p) => p.pc),
+    channelsOf: (i) => peers[i]?.dcs ?? [],
+    closePeerConnection(i) {
+      const p = peers[i];
+      if (!p || p.closed) return;
+      send(tagged({ type: 'bye', reason: 'viewer closed this peer connection' }, i));
+      dropPeer(p, new Error('closed by the viewer'));
+    },
+    viewerId,
+    p2p,
+    connectMs,
+    channel,
+    channels: first.dcs,
+    peerConnection: first.pc,
+    verified: keys !== undefined,
+    ...(fingerprints ? { fingerprints } : {}),
+    get droppedSignals() {
+      return attempt.droppedSignals();
+    },
+    close() {
+      bye();
+      const all = peers.slice();
+      closeAll();
+      for (const p of all) closePeer(p.pc, p.dcs);
+    },
+    leave() {
+      const gone = new Promise<void>((resolve) => {
+        if (ws.readyState === WebSocket.CLOSED) return resolve();
+        const timer = setTimeout(resolve, VIEWER_LEAVE_WAIT_MS);
+        ws.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      bye();
+      for (const p of peers) p.closed = true;
+      abandonAll();
+      ws.close();
+      return gone;
+    },
+  };
 }

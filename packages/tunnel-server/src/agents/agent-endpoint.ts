@@ -4,15 +4,10 @@
  * `register` → `registered` handshake, then hand-over to an agent link that
  * carries protocol frames. Protocol: docs/PROTOCOL.md §Agent control channel.
  */
-import type { LinkAccessGate } from '../access/link-access';
-import type { ViewerAccessGate } from '../access/viewer-access';
-import type { AddressHolds } from '../access/address-holds';
-import { compileAddressRules } from '../access/address-rules';
 import type { ClusterNode } from '../cluster/cluster-node';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
-  accessLabelOf,
   CONTROL_ERROR_CODES,
   isCodeOf,
   MAX_CONTROL_MESSAGE_BYTES,
@@ -23,26 +18,18 @@ import {
   WEBSOCKET_ACCEPT_MESSAGE_BYTES,
   type ControlErrorCode,
   type RegisterMessage,
-  type RegisteredMessage,
 } from '@wingman/protocol';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { TunnelServerConfig } from '../config';
 import { clientAddress } from '../http/client-address';
 import { writeRawText } from '../http/raw-response';
-import type { Logger } from '../logger';
-import type { Metrics } from '../metrics';
-import { AGENT_TURN_USER, p2pSettingsFor, turnUser } from '../p2p/ice-config';
-import { attachAgentLink, sendControlError } from './agent-link';
+import { sendControlError } from './agent-link';
+import { registerAgent, type RegisterDeps } from './agent-register';
 import { rawDataToBuffer } from '../http/ws-data';
-import type { SessionRegistry } from '../sessions/registry';
 import type { SessionIds } from '../sessions/session-key';
 import { createResumeSecret, deadlineOf } from '../sessions/session-id';
 import { ownerOf, type NameStore } from '../sessions/session-names';
 import type { TokenCheck } from '../sessions/token-check';
-import { ERR_TOO_MANY_SESSIONS, type TokenSessions } from '../sessions/token-sessions';
 import type { PasswordThrottle } from '../access/password-throttle';
-import type { SignalingHub } from '../signaling/signaling-hub';
-import type { ViewerGate } from '../viewers/viewer-gate';
 
 /** Time an agent has, after the upgrade, to send `register`. */
 export const REGISTER_TIMEOUT_MS = 10_000;
@@ -53,35 +40,19 @@ export const AGENT_CLOSE_TIMEOUT_MS = 2_000;
 /** WebSocket close code for a refused registration (RFC 6455 §7.4.1: policy violation). */
 const WS_POLICY_VIOLATION = 1008;
 
-export interface AgentEndpointOptions {
-  registry: SessionRegistry;
+/** The endpoint's options: what registering uses (agent-register.ts), and these. */
+export interface AgentEndpointOptions extends RegisterDeps {
   tokenCheck: TokenCheck;
-  config: TunnelServerConfig;
-  logger: Logger;
-  metrics: Metrics;
-  /** Public URL of a session, e.g. `http://<id>.localhost:8080/`. */
-  sessionUrl: (sessionId: string) => string;
-  hub: SignalingHub;
-  /** Makes the access state of sessions whose agent registers with a viewer password. */
-  accessGate: ViewerAccessGate;
-  /** Makes the link state of sessions whose agent registers a link verifier (access/link-access.ts). */
-  linkGate: LinkAccessGate;
   /** How session ids bind to resume secrets: an agent whose session this server lost claims its id back. */
   sessionIds: SessionIds;
   /** Set when the server is a node of a cluster (REDIS_URL): agents may resume sessions other nodes held. */
   cluster?: ClusterNode;
-  /** Viewer identity and approval for agents that register with `viewers` (viewers/viewer-gate.ts). */
-  viewerGate: ViewerGate;
-  /** Sessions per token (sessions/token-sessions.ts); the server removes sessions as they expire. */
-  tokenSessions: TokenSessions;
   /** Who holds which stable session name (sessions/session-names.ts). */
   names: NameStore;
   /** Failed authentications per source (access/password-throttle.ts, used per agent source address). */
   authThrottle: PasswordThrottle;
   /** The source address of a request (trusted proxies): what the auth throttle counts by. Default: the socket's peer. */
   sourceAddress?: (req: IncomingMessage) => string;
-  /** Viewers' upgraded sockets by address (access/address-holds.ts): a register's new rules close those they refuse. */
-  addressHolds?: AddressHolds;
 }
 
 /** Stable code of an agent upgrade refused because its source sent too many wrong tokens (429). */
@@ -95,7 +66,7 @@ export interface AgentEndpoint {
 }
 
 export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoint {
-  const { registry, logger, metrics, config } = options;
+  const { registry, logger, metrics } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: AGENT_MAX_MESSAGE_BYTES, perMessageDeflate: false });
   /** Every agent socket with the function that closes it politely. */
   const sockets = new Map<WebSocket, () => void>();
@@ -233,98 +204,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     adopt = false,
     adoptsNew = false,
   ): void {
-    // Read before anything changes: a register whose rules cannot be applied is refused whole.
-    const addressRules = message.addressRules ? compileAddressRules(message.addressRules) : undefined;
-    if (addressRules && 'problem' in addressRules) return refuse('ERR_INVALID_PAYLOAD', addressRules.problem);
-    const found = message.resume ? registry.findForResume(message.resume.sessionId, message.resume.resumeSecret) : undefined;
-    if (found?.kind === 'busy') {
-      return refuse('ERR_SESSION_IN_USE', `session ${message.resume!.sessionId} already has a connected agent`);
-    }
-    const resumable = found?.kind === 'resumable' ? found.session : undefined;
-    const adopted = adopt && !resumable && message.resume && !registry.get(message.resume.sessionId) ? message.resume : undefined;
-    // A resumed session is already counted; a new (or adopted) one needs room under the token's quota.
-    if (!resumable && options.tokenSessions.full(token)) {
-      return refuse(
-        ERR_TOO_MANY_SESSIONS,
-        `this agent token holds ${config.limits.sessionsPerToken} sessions already (MAX_SESSIONS_PER_TOKEN); stop one, or wait for disconnected ones to expire`,
-      );
-    }
-    const newDeadline = !resumable && !adopted && message.expiresInMs !== undefined ? Date.now() + message.expiresInMs : undefined;
-    const { session, link } = attachAgentLink(ws, {
-      registry,
-      resume: resumable,
-      ...(adopted ? { adopt: adopted } : {}),
-      ...(newDeadline !== undefined ? { expiresAt: newDeadline } : {}),
-      remoteAddress,
-      logger,
-      metrics,
-      heartbeatIntervalMs: config.heartbeatIntervalMs,
-      heartbeatTimeoutMs: config.heartbeatTimeoutMs,
-      wsMaxMessageBytes: config.wsMaxMessageBytes,
-      p2p: message.p2p,
-      hub: options.hub,
-      viewerGate: options.viewerGate,
-    });
-    sockets.set(ws, () => link.close('ERR_GOING_AWAY', 'server shutting down'));
-    options.tokenSessions.add(token, session);
-    // The latest register decides: a restarted `wingman` may add, change or drop the password.
-    session.access = message.viewerPassword !== undefined ? options.accessGate.create(session.id, message.viewerPassword) : undefined;
-    session.addressRules = addressRules;
-    const cut = options.addressHolds?.enforce(session) ?? 0;
-    if (cut > 0) logger.info({ sessionId: session.id, sockets: cut }, 'address rules closed sockets of viewers they refuse');
-    // A session keeps the deadline bound into its secret, new, resumed or adopted (another node, a restart):
-    // reconnecting never extends it nor drops it.
-    const deadline = deadlineOf(session.resumeSecret);
-    if (deadline !== undefined) registry.setExpiry(session, deadline);
-    const resumed = resumable !== undefined || (adopted !== undefined && !adoptsNew);
-    // A resumed session keeps its own link key (the resume's verifier); a new one gets the register's.
-    const linkVerifier = (resumed ? message.resume?.linkVerifier : undefined) ?? message.linkVerifier;
-    session.link = linkVerifier !== undefined ? options.linkGate.create(session.id, linkVerifier) : undefined;
-    // A resumed session whose access changed (password <-> link <-> approve) starts with no viewers:
-    // none admitted under the old access stays in, and the agent says so.
-    const accessMode = accessLabelOf(session.access !== undefined, message.viewers);
-    const viewersReset =
-      resumed && session.accessMode !== undefined && session.accessMode !== accessMode ? { from: session.accessMode, to: accessMode } : undefined;
-    const registered: RegisteredMessage = {
-      type: 'registered',
-      sessionId: session.id,
-      url: options.sessionUrl(session.id),
-      resumeSecret: session.resumeSecret,
-      graceMs: config.sessionGraceMs,
-      resumed,
-      p2p: p2pSettingsFor(config.p2p, message.p2p, turnUser(session.id, AGENT_TURN_USER)),
-      ...(session.access ? { access: 'password' as const } : {}),
-      ...(session.expiresAt !== undefined ? { expiresAt: session.expiresAt } : {}),
-      ...(message.viewers !== undefined ? { viewers: message.viewers } : {}),
-      ...(viewersReset ? { viewersReset } : {}),
-    };
-    // Sent before the connection's HELLO, which leaves on a later microtask.
-    ws.send(JSON.stringify(registered));
-    session.agentIceAt = Date.now();
-    if (viewersReset) {
-      options.viewerGate.reset(session);
-      logger.info({ sessionId: session.id, ...viewersReset }, 'session access changed: its viewers start over');
-    }
-    session.accessMode = accessMode;
-    // The latest register decides here too; a resumed session keeps its viewers and their states (announced again, after `registered`).
-    if (message.viewers !== undefined) options.viewerGate.enable(session, message.viewers);
-    else session.viewers = undefined;
-    session.private = message.private === true;
-    metrics.agentConnections.inc({ outcome: 'registered' });
-    (registered.resumed ? metrics.sessionsResumed : metrics.sessionsCreated).inc();
-    logger.info(
-      {
-        sessionId: session.id,
-        remoteAddress,
-        resumed: registered.resumed,
-        client: message.client,
-        url: registered.url,
-        access: session.access ? 'password' : 'link',
-        ...(message.addressRules ? { addressRules: message.addressRules } : {}),
-        ...(message.name !== undefined ? { name: message.name } : {}),
-      },
-      'agent connected',
-    );
+    registerAgent(options, sockets, { ws, message, remoteAddress, token, refuse, adopt, adoptsNew });
   }
 
   return {

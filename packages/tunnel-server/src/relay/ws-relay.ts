@@ -117,6 +117,71 @@ function isWebSocketHandshake(req: IncomingMessage): boolean {
 /** ws's error code for a message over maxPayload (it has already sent close 1009). */
 const WS_ERR_TOO_BIG = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
 
+/** The app declined the upgrade: its status and headers go to the viewer, with an empty body. */
+function refuse(socket: Duplex, head: ResponseHead, host: string): void {
+  const flat = responseHeadersForViewer(hostOnlyCookies(head.headers, host), new Set(['content-length']));
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
+  writeRawResponse(socket, head.status, pairs);
+}
+
+/**
+ * Counts what `ws` holds of an unfinished message against the budget after
+ * every read and whenever it pauses or resumes; evicted, it is closed with
+ * 1013 and its socket cut at once, freeing what it held. Released when it
+ * closes. A paused WebSocket on an HTTP/2 stream (RFC 8441) also holds
+ * what the viewer may still send within the stream's receive window: Node
+ * keeps receiving up to it (an HTTP/1.1 socket leaves it in the kernel).
+ * Returns the measurement, for the pause and resume sites.
+ */
+function budgetHeldBytes(ctx: WsRelayContext, ws: WebSocket, socket: Duplex): () => void {
+  const window = isConnectStreamSocket(socket) ? HTTP2_STREAM_WINDOW_BYTES : 0;
+  const hold = ctx.budget.hold(() => {
+    ctx.logger.info({ budget: ctx.budget.limit }, 'relay: buffer budget spent; closing the viewer WebSocket stalled the longest (1013)');
+    ws.close(WS_CLOSE_TRY_AGAIN_LATER, WS_BUDGET_REASON);
+    ws.terminate();
+  });
+  const measure = () => hold.set(wsHeldBytes(ws) + (ws.isPaused ? window : 0));
+  // Registered after ws's own 'data' listener: ws has parsed the chunk when this runs.
+  socket.on('data', measure);
+  measure();
+  ws.once('close', () => {
+    socket.off('data', measure);
+    hold.release();
+  });
+  return measure;
+}
+
+/**
+ * The request's target without its ticket, and the cookies the ticket
+ * brings; undefined once a refusal was written to the socket (more than one
+ * ticket, or one that cannot be redeemed here).
+ */
+function redeemTicket(
+  ctx: WsRelayContext,
+  req: IncomingMessage,
+  socket: Duplex,
+): { taken: ReturnType<typeof takeWsTicket>; ticketCookie: string | undefined } | undefined {
+  const taken = takeWsTicket(req.url ?? '/', WS_TICKET_PARAM);
+  let ticketCookie: string | undefined;
+  if (taken.tickets.length > 1) {
+    writeRawText(socket, 400, `Wingman refused this WebSocket: more than one ${WS_TICKET_PARAM} (${ERR_WS_TICKET})`, ticketRefusalHeaders);
+    return undefined;
+  }
+  if (taken.tickets.length === 1) {
+    const host = hostnameOf(req.headers.host ?? '');
+    const redeemed = ctx.tickets?.redeem(taken.tickets[0]!, host) ?? { ok: false, reason: 'unknown' as const };
+    if (!redeemed.ok) {
+      const log = redeemed.reason === 'other-session' ? ctx.logger.warn.bind(ctx.logger) : ctx.logger.info.bind(ctx.logger);
+      log({ host, reason: redeemed.reason }, 'relay: WebSocket ticket refused');
+      writeRawText(socket, 403, `Wingman refused this WebSocket: its ticket is ${TICKET_REFUSALS[redeemed.reason]} (${ERR_WS_TICKET})`, ticketRefusalHeaders);
+      return undefined;
+    }
+    ticketCookie = redeemed.grant.cookie;
+  }
+  return { taken, ticketCookie };
+}
+
 export function createWsRelay(ctx: WsRelayContext): WsRelay {
   checkWsReceiverFields();
   /** Per pending upgrade: the subprotocol and extra headers from the agent's 101. */
@@ -145,43 +210,9 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
   });
   const viewers = new Set<WebSocket>();
 
-  function refuse(socket: Duplex, head: ResponseHead, host: string): void {
-    const flat = responseHeadersForViewer(hostOnlyCookies(head.headers, host), new Set(['content-length']));
-    const pairs: Array<[string, string]> = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
-    writeRawResponse(socket, head.status, pairs);
-  }
-
-  /**
-   * Counts what `ws` holds of an unfinished message against the budget after
-   * every read and whenever it pauses or resumes; evicted, it is closed with
-   * 1013 and its socket cut at once, freeing what it held. Released when it
-   * closes. A paused WebSocket on an HTTP/2 stream (RFC 8441) also holds
-   * what the viewer may still send within the stream's receive window: Node
-   * keeps receiving up to it (an HTTP/1.1 socket leaves it in the kernel).
-   * Returns the measurement, for the pause and resume sites.
-   */
-  function budgetHeldBytes(ws: WebSocket, socket: Duplex): () => void {
-    const window = isConnectStreamSocket(socket) ? HTTP2_STREAM_WINDOW_BYTES : 0;
-    const hold = ctx.budget.hold(() => {
-      ctx.logger.info({ budget: ctx.budget.limit }, 'relay: buffer budget spent; closing the viewer WebSocket stalled the longest (1013)');
-      ws.close(WS_CLOSE_TRY_AGAIN_LATER, WS_BUDGET_REASON);
-      ws.terminate();
-    });
-    const measure = () => hold.set(wsHeldBytes(ws) + (ws.isPaused ? window : 0));
-    // Registered after ws's own 'data' listener: ws has parsed the chunk when this runs.
-    socket.on('data', measure);
-    measure();
-    ws.once('close', () => {
-      socket.off('data', measure);
-      hold.release();
-    });
-    return measure;
-  }
-
   function bridge(ws: WebSocket, stream: Stream, socket: Duplex): void {
     viewers.add(ws);
-    const measureHeld = budgetHeldBytes(ws, socket);
+    const measureHeld = budgetHeldBytes(ctx, ws, socket);
     const toAgent = ctx.metrics.relayedBytes.labels('to_agent');
     const toViewer = ctx.metrics.relayedBytes.labels('to_viewer');
     const resumeWhenDrained = () => {
@@ -263,28 +294,9 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
       // going on with the browser's cookies alone would open the socket as
       // someone else (often anonymous) and fail later in app-specific ways;
       // a refusal is loud, and a ticket never lends cookies across sessions.
-      const taken = takeWsTicket(req.url ?? '/', WS_TICKET_PARAM);
-      let ticketCookie: string | undefined;
-      if (taken.tickets.length > 1) {
-        writeRawText(socket, 400, `Wingman refused this WebSocket: more than one ${WS_TICKET_PARAM} (${ERR_WS_TICKET})`, ticketRefusalHeaders);
-        return undefined;
-      }
-      if (taken.tickets.length === 1) {
-        const host = hostnameOf(req.headers.host ?? '');
-        const redeemed = ctx.tickets?.redeem(taken.tickets[0]!, host) ?? { ok: false, reason: 'unknown' as const };
-        if (!redeemed.ok) {
-          const log = redeemed.reason === 'other-session' ? ctx.logger.warn.bind(ctx.logger) : ctx.logger.info.bind(ctx.logger);
-          log({ host, reason: redeemed.reason }, 'relay: WebSocket ticket refused');
-          writeRawText(
-            socket,
-            403,
-            `Wingman refused this WebSocket: its ticket is ${TICKET_REFUSALS[redeemed.reason]} (${ERR_WS_TICKET})`,
-            ticketRefusalHeaders,
-          );
-          return undefined;
-        }
-        ticketCookie = redeemed.grant.cookie;
-      }
+      const ticket = redeemTicket(ctx, req, socket);
+      if (!ticket) return undefined;
+      const { taken, ticketCookie } = ticket;
       let stream: Stream;
       try {
         const headers = applyWsTicketCookies(requestHeadersForAgent(req, { forwardedProto: ctx.forwardedProto, drop: WEBSOCKET_HOP_FIELDS }), ticketCookie);

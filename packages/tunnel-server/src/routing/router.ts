@@ -6,17 +6,16 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AGENT_PATH, isSessionLabel, LINK_PATH, RESERVED_PREFIX, TRANSPORT_HEADER, VIA_HEADER, VIA_SW, type Stream } from '@wingman/protocol';
+import { AGENT_PATH, isSessionLabel, LINK_PATH, RESERVED_PREFIX, TRANSPORT_HEADER } from '@wingman/protocol';
 import { sendAccessRefusal, writeAccessRefusal } from '../access/access-denied';
 import { sendAddressRefusal, writeAddressRefusal } from '../access/address-refusal';
 import type { AddressHolds } from '../access/address-holds';
-import { addressVerdict, type AddressVerdict } from '../access/address-rules';
-import type { LinkAccessGate, LinkDecision } from '../access/link-access';
+import type { LinkAccessGate } from '../access/link-access';
 import { sendLinkRefusal, writeLinkRefusal } from '../access/link-bootstrap';
 import type { ClusterNode } from '../cluster/cluster-node';
 import { isClusterHop, type NodeForwarder } from '../cluster/node-forward';
 import { clientAddress } from '../http/client-address';
-import type { AccessDecision, ViewerAccessGate } from '../access/viewer-access';
+import type { ViewerAccessGate } from '../access/viewer-access';
 import type { Logger } from '../logger';
 import { relayHttp, type HttpRelayContext } from '../relay/http-relay';
 import type { WsRelay } from '../relay/ws-relay';
@@ -38,10 +37,10 @@ import {
 import type { StoppedSessions } from '../sessions/stopped-sessions';
 import { writeRawText } from '../http/raw-response';
 import { pathnameOf, type ReservedRoutes } from './reserved-routes';
-import type { ViewerCheck, ViewerGate } from '../viewers/viewer-gate';
+import type { ViewerGate } from '../viewers/viewer-gate';
 import { sendHeld, sendViewerStatus, VIEWER_STATUS_PATH, writeHeld } from '../viewers/viewer-pages';
-import { tagViewer } from '../viewers/tag-viewer';
 import { appOwnsServiceWorker } from '../browser/own-service-worker';
+import { createViewerChecks } from './viewer-checks';
 
 /** What a private session (`wingman http --private`) answers on the relay: it carries nothing of the app. */
 const PRIVATE_SESSION_PAGE = {
@@ -97,75 +96,7 @@ function shortLabel(label: string): string {
 export function createRouter(options: RouterOptions): Router {
   const { hostRouter, registry, reserved, logger, streamQuota } = options;
   const viewerOf = options.viewerAddress ?? clientAddress;
-
-  /**
-   * Sessions with address rules (access/address-rules.ts): checked first, on
-   * everything of the origin, against the address every per-viewer limit
-   * counts by (trusted proxies, cluster hops).
-   */
-  function checkAddress(req: IncomingMessage, session: Session | undefined): AddressVerdict {
-    if (!session?.addressRules) return { kind: 'allowed' };
-    const verdict = addressVerdict(session.addressRules, viewerOf(req));
-    if (verdict.kind === 'refused') logger.debug({ sessionId: session.id, address: verdict.address, reason: verdict.reason }, 'viewer refused: address rules');
-    return verdict;
-  }
-
-  /**
-   * Password-protected sessions: everything on the origin, reserved paths
-   * included, needs access. Decides, then removes the gate's credentials
-   * from the request. Open sessions and unknown ids pass unchanged.
-   */
-  function checkAccess(req: IncomingMessage, session: Session | undefined): AccessDecision {
-    if (!session?.access || !options.accessGate) return { kind: 'granted' };
-    const source = viewerOf(req);
-    const decision = options.accessGate.check(req, session.access, { fromServiceWorker: req.headers[VIA_HEADER] === VIA_SW, source });
-    if (decision.kind === 'granted') options.accessGate.scrub(req, session.access);
-    else logger.debug({ sessionId: session.id, decision: decision.kind, source }, 'viewer refused: no access');
-    return decision;
-  }
-
-  /**
-   * Sessions with a link verifier: everything on the origin, reserved paths
-   * included, needs the link cookie or the token (access/link-access.ts).
-   * The link's credentials are removed from what passes with Wingman's other
-   * cookies (tag-viewer.ts), on every session.
-   */
-  function checkLink(req: IncomingMessage, session: Session | undefined): LinkDecision {
-    const gate = options.linkGate;
-    if (!gate) return { kind: 'granted' };
-    // The bootstrap page's POST earns the cookie whoever sends it; the Service Worker's relay fetches never do.
-    const earnCookie = req.headers[VIA_HEADER] !== VIA_SW || pathnameOf(req.url) === LINK_PATH;
-    const decision = session?.link ? gate.check(req, session.link, { earnCookie }) : ({ kind: 'granted' } as const);
-    if (decision.kind === 'denied') logger.debug({ sessionId: session!.id }, 'viewer refused: no link');
-    return decision;
-  }
-
-  /** Sessions with a viewer gate: who sent `req`, and whether it may pass. Tags what passes with its viewer (tag-viewer.ts). */
-  function checkViewer(req: IncomingMessage, session: Session | undefined): ViewerCheck {
-    if (!session?.viewers || !options.viewerGate) {
-      tagViewer(req, undefined);
-      return { kind: 'open' };
-    }
-    const check = options.viewerGate.check(req, session, viewerOf(req));
-    tagViewer(req, check.kind === 'open' ? undefined : check.viewer.id);
-    if (check.kind === 'waiting' || check.kind === 'refused')
-      logger.debug({ sessionId: session.id, viewer: check.viewer.id, state: check.kind }, 'viewer held back');
-    return check;
-  }
-
-  /**
-   * A stream of an admitted viewer ends when the developer refuses that
-   * viewer, and so does its connection (`cut`): a local reset alone tells
-   * only the agent.
-   */
-  function tieToViewer(session: Session, check: ViewerCheck, stream: Stream | undefined, cut: () => void): void {
-    if (!stream || stream.closed || check.kind !== 'admitted' || !options.viewerGate) return;
-    const release = options.viewerGate.hold(session, check.viewer.id, () => {
-      stream.reset('ERR_CANCEL', 'viewer refused by the developer');
-      cut();
-    });
-    stream.once('close', release);
-  }
+  const { checkAddress, checkAccess, checkLink, checkViewer, tieToViewer } = createViewerChecks(options, viewerOf);
 
   /** The page for a session this node does not hold: expired, stopped by its developer, moving, or unknown. */
   function missingSessionPage(req: IncomingMessage, id: string): PageOptions {
@@ -186,7 +117,7 @@ export function createRouter(options: RouterOptions): Router {
     if (mayLiveElsewhere(req, session)) {
       options.cluster!.node.ownerElsewhere(id).then(
         (owner) =>
-          guardRequest(req, res, () => {
+          guardRequest(logger, req, res, () => {
             if (owner?.kind === 'node') return options.cluster!.forward.web(req, res, owner.node);
             // Left by this node's run before a restart: its agent is on its way back (as in a grace period).
             if (owner?.kind === 'orphaned' && !registry.get(id)) return sendPage(res, agentGonePage(id));
@@ -195,7 +126,7 @@ export function createRouter(options: RouterOptions): Router {
             serveLocal(req, res, id, registry.get(id));
           }),
         (err: unknown) =>
-          guardRequest(req, res, () => {
+          guardRequest(logger, req, res, () => {
             logger.warn({ err, sessionId: id }, 'session directory unavailable');
             if (registry.get(id)) return serveLocal(req, res, id, registry.get(id));
             sendPage(res, {
@@ -294,14 +225,14 @@ export function createRouter(options: RouterOptions): Router {
     if (mayLiveElsewhere(req, session)) {
       options.cluster!.node.ownerElsewhere(id).then(
         (owner) =>
-          guardUpgrade(req, socket, () => {
+          guardUpgrade(logger, req, socket, () => {
             if (owner?.kind === 'node') return options.cluster!.forward.ws(req, socket, head, owner.node);
             if (owner?.kind === 'orphaned' && !registry.get(id)) return writeAgentGone(socket, id);
             if (owner?.kind === 'ended' && !registry.get(id)) return writeRawText(socket, 410, `Wingman session ${id} has expired`);
             upgradeLocal(req, socket, head, id, registry.get(id));
           }),
         (err: unknown) =>
-          guardUpgrade(req, socket, () => {
+          guardUpgrade(logger, req, socket, () => {
             logger.warn({ err, sessionId: id }, 'session directory unavailable');
             if (registry.get(id)) return upgradeLocal(req, socket, head, id, registry.get(id));
             writeRawText(socket, 503, 'The session directory is unavailable; try again in a few seconds');
@@ -348,46 +279,46 @@ export function createRouter(options: RouterOptions): Router {
     tieToViewer(session, gate, stream, () => socket.destroy());
   }
 
-  /** LINK_PATH: POST only; 204, with the cookie when the session has a link verifier. */
-  function answerLinkExchange(req: IncomingMessage, res: ServerResponse, setCookie: string | undefined): void {
-    req.resume();
-    if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST', 'content-length': 0 }).end();
-    res.writeHead(204, { 'cache-control': 'no-store', ...(setCookie !== undefined ? { 'set-cookie': setCookie } : {}) }).end();
-  }
-
-  function writeAgentGone(socket: Duplex, id: string): void {
-    writeRawText(socket, 502, `The Wingman agent of session ${id} is reconnecting`, [['retry-after', String(RETRY_AFTER_S)]]);
-  }
-
-  /** Runs `fn` for a request; an unexpected error becomes a 500 for that request only (also after an await). */
-  function guardRequest(req: IncomingMessage, res: ServerResponse, fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      logger.error({ err, url: req.url }, 'request handling failed');
-      if (!res.headersSent)
-        sendPage(res, { status: 500, title: 'Internal error', message: 'The Wingman server failed on this request.', code: 'ERR_INTERNAL' });
-      else res.destroy();
-    }
-  }
-
-  function guardUpgrade(req: IncomingMessage, socket: Duplex, fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      logger.error({ err, url: req.url }, 'upgrade handling failed');
-      writeRawText(socket, 500, 'Internal error');
-    }
-  }
-
   return {
     handleRequest(req, res) {
-      guardRequest(req, res, () => request(req, res));
+      guardRequest(logger, req, res, () => request(req, res));
     },
     handleUpgrade(req, socket, head) {
       // An upgrade socket has no error listener until ws takes it; a reset must not crash the server.
       socket.on('error', (err) => logger.debug({ err }, 'upgrade socket error'));
-      guardUpgrade(req, socket, () => upgrade(req, socket, head));
+      guardUpgrade(logger, req, socket, () => upgrade(req, socket, head));
     },
   };
+}
+
+/** LINK_PATH: POST only; 204, with the cookie when the session has a link verifier. */
+function answerLinkExchange(req: IncomingMessage, res: ServerResponse, setCookie: string | undefined): void {
+  req.resume();
+  if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST', 'content-length': 0 }).end();
+  res.writeHead(204, { 'cache-control': 'no-store', ...(setCookie !== undefined ? { 'set-cookie': setCookie } : {}) }).end();
+}
+
+function writeAgentGone(socket: Duplex, id: string): void {
+  writeRawText(socket, 502, `The Wingman agent of session ${id} is reconnecting`, [['retry-after', String(RETRY_AFTER_S)]]);
+}
+
+/** Runs `fn` for a request; an unexpected error becomes a 500 for that request only (also after an await). */
+function guardRequest(logger: Logger, req: IncomingMessage, res: ServerResponse, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    logger.error({ err, url: req.url }, 'request handling failed');
+    if (!res.headersSent) sendPage(res, { status: 500, title: 'Internal error', message: 'The Wingman server failed on this request.', code: 'ERR_INTERNAL' });
+    else res.destroy();
+  }
+}
+
+/** Runs `fn` for an upgrade; an unexpected error becomes a 500 on that socket only. */
+function guardUpgrade(logger: Logger, req: IncomingMessage, socket: Duplex, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    logger.error({ err, url: req.url }, 'upgrade handling failed');
+    writeRawText(socket, 500, 'Internal error');
+  }
 }

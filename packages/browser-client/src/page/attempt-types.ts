@@ -1,0 +1,59 @@
+/**
+ * What a P2P attempt (peer-attempt.ts) gives the page: the live session it
+ * resolves with, or the error naming the reason shown in the badge.
+ */
+import type { ChannelFingerprints, Connection, LossProbeOptions, LossProbeResult } from '@wingman/protocol';
+
+/** Why an attempt failed. `offline`: the server says the agent is away (restarting). `altered`: it got no channel after the link key's checks dropped signaling (a path that rewrote it). */
+export type AttemptReason = 'disabled' | 'offline' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported' | 'unverified' | 'altered';
+
+export class AttemptError extends Error {
+  override readonly name = 'AttemptError';
+  constructor(
+    readonly reason: AttemptReason,
+    message: string,
+    /** Retrying cannot help (P2P disabled, no WebRTC in this browser). */
+    readonly permanent = false,
+  ) {
+    super(message);
+  }
+}
+
+export interface PeerSession {
+  /** The first channel's connection: the heartbeat (RTT, liveness) runs on it. */
+  readonly connection: Connection;
+  /** The connection a new stream goes on: the ready one of the pool with the fewest open streams. */
+  pick(): Connection | undefined;
+  /** How many channels of the pool are ready. */
+  channels(): number;
+  /** The primary peer connection's first data channel (tests close it to simulate a network failure: the whole pool then goes). */
+  readonly channel: RTCDataChannel;
+  readonly viewerId: string;
+  /** Start of the attempt → protocol HELLO received, ms. */
+  readonly connectMs: number;
+  /** The channel ends at the holder of the link key (MACed signaling and channel binding passed). */
+  readonly verified: boolean;
+  /** The fingerprints the binding covered (verified channels). */
+  readonly fingerprints?: ChannelFingerprints;
+  /** Closes everything (bye to the agent). Idempotent. */
+  close(reason: string): void;
+  /** Called once when the channel is gone (closed by either side, or failed). */
+  onClosed(fn: (reason: string) => void): void;
+  /** The primary peer connection's getStats() (the diagnostics page reads the selected pair's types and the byte counts). */
+  stats(): Promise<RTCStatsReport | undefined>;
+  /**
+   * The loss probe on the primary peer connection (docs/PROTOCOL.md §Loss
+   * probe), run once per session: undefined where the browser made no probe
+   * channel or the server turned the probe off (the hello's p2p.lossProbe).
+   * The events come before it ends: `onLossy` as soon as the losses make the
+   * path lossy, `onEarlyClean` once enough probes came back with none lost.
+   */
+  lossProbe(events?: Pick<LossProbeOptions, 'onLossy' | 'onEarlyClean'>): Promise<LossProbeResult | undefined>;
+  /** The server turned the loss probe off for this session (the hello's p2p.lossProbe is false). */
+  readonly lossProbeOff: boolean;
+  /** Tells the agent (through the server) how the channel is doing: metrics. */
+  report(state: 'connected' | 'failed', extra?: { reason?: string; rttMs?: number }): void;
+}
+
+/** What the link key's checks refused: a signaling message ('signal-mac') or a channel ('channel-binding'). */
+export type UntrustedReport = (code: 'signal-mac' | 'channel-binding', message: string) => void;

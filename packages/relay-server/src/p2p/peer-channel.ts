@@ -1,0 +1,123 @@
+/**
+ * A peer connection's data channels on the host: each joins the peer's pool
+ * (bound to the link key first when the viewer holds it), serves protocol
+ * streams within the viewer's bounds, and the first one open carries the
+ * heartbeat and the idle check.
+ */
+import {
+  bindDataChannel,
+  BindingError,
+  bindingProof,
+  connectionOverDataChannel,
+  DATA_CHANNEL_LABEL,
+  dataChannelMessageBytes,
+  DEFAULT_WS_MESSAGE_LIMIT_BYTES,
+  joinPool,
+  MAX_P2P_CHANNELS,
+  maxMessageSizeFromSdp,
+  sdpFingerprint,
+  startHeartbeat,
+  type Connection,
+  type DataChannelLike,
+  type TrustKeys,
+} from '@wingman/protocol';
+import { MAX_STREAMS_PER_VIEWER, MONITOR_INTERVAL_MS, MONITOR_MAX_MISSED, MONITOR_TIMEOUT_MS } from './peer-host-options';
+import { closePeerEntry, report, untrusted, viewerChannels, viewerStreams, type HostState, type Peer } from './peer-state';
+import type { RtcDataChannel } from './webrtc';
+
+export function onChannel(host: HostState, peer: Peer, dc: RtcDataChannel): void {
+  if (dc.label !== DATA_CHANNEL_LABEL || viewerChannels(peer.share) >= MAX_P2P_CHANNELS || peer.closed) {
+    try {
+      dc.close();
+    } catch {
+      /* ignore */
+    }
+    return;
+  }
+  peer.dcs.push(dc);
+  if (peer.dcs.length === 1) dc.addEventListener('open', () => peer.trace('first data channel open'));
+  const keys = peer.keys;
+  // With the link key, each channel is bound before anything else flows on it: the viewer's first message
+  // must prove it holds the link key on this very DTLS association.
+  joinPool(dc, peer.pool, {
+    ...(keys ? { bind: (c: DataChannelLike) => bindDataChannel(c, () => channelProofs(peer, keys)) } : {}),
+    connect: (bound) => serve(host, peer, dc, bound),
+  }).catch((err: unknown) => {
+    if (!(err instanceof BindingError)) return closePeerEntry(host, peer, 'closed', 'data channel closed');
+    if (err.refused) untrusted(host, peer.viewerId, 'channel-binding', err.message);
+    closePeerEntry(host, peer, 'failed', `channel binding failed: ${err.message}`);
+  });
+  dc.addEventListener('close', () => closePeerEntry(host, peer, 'closed', 'data channel closed'));
+}
+
+/** This end's proof and the one expected from the viewer, from the fingerprints of the two descriptions (the viewer's came MACed). */
+async function channelProofs(peer: Peer, keys: TrustKeys): Promise<{ own: string; expected: string }> {
+  const agent = sdpFingerprint(peer.pc.localDescription?.sdp ?? '');
+  const viewer = sdpFingerprint(peer.pc.remoteDescription?.sdp ?? '');
+  if (!agent || !viewer) throw new Error('a description has no sha-256 fingerprint');
+  const fps = { agent, viewer };
+  const [own, expected] = await Promise.all([bindingProof(keys, 'agent', fps), bindingProof(keys, 'viewer', fps)]);
+  return { own, expected };
+}
+
+/** Serves protocol streams over one open channel of the pool (`bound`: the channel past its binding, or the channel itself). */
+function serve(host: HostState, peer: Peer, dc: RtcDataChannel, bound: DataChannelLike): Connection {
+  const remoteMax = peer.pc.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(peer.pc.remoteDescription?.sdp ?? '');
+  const conn = connectionOverDataChannel(bound, {
+    role: 'server',
+    maxWsMessageBytes: host.options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES,
+    maxMessageBytes: dataChannelMessageBytes(remoteMax, host.ownMaxMessageBytes),
+    maxConcurrentStreams: MAX_STREAMS_PER_VIEWER,
+    windowGrowthBudget: peer.share.growth,
+    // Once per event-loop turn, not per I/O callback: every send is a synchronous call into wrtc's
+    // threads, and the answers of a page's burst of requests arrive together (docs/PROTOCOL.md §Scheduling).
+    schedule: setImmediate,
+    // One SCTP association per peer connection: its channels share their tail-loss probes.
+    tailProbes: peer.tailProbes,
+  });
+  peer.share.lastActivity = Date.now();
+  conn.on('stream', (stream) => {
+    peer.share.lastActivity = Date.now();
+    // The new stream is counted: its connection joined the pool at the viewer's HELLO, which came first.
+    if (viewerStreams(peer.share) > MAX_STREAMS_PER_VIEWER) {
+      return stream.reset('ERR_TOO_MANY_STREAMS', `at most ${MAX_STREAMS_PER_VIEWER} open streams per viewer`);
+    }
+    host.options.handleStream(stream, 'p2p', peer.viewerId);
+  });
+  conn.on('close', () => closePeerEntry(host, peer, 'closed', 'data channel closed'));
+  if (!peer.connected && !peer.closed) {
+    peer.connected = true;
+    if (!peer.share.reported) {
+      peer.share.reported = true;
+      report(host, { viewerId: peer.viewerId, state: 'connected', connectMs: Date.now() - peer.startedAt, verified: peer.keys !== undefined });
+    }
+    monitor(host, peer, conn, dc);
+  }
+  return conn;
+}
+
+function monitor(host: HostState, peer: Peer, conn: Connection, dc: RtcDataChannel): void {
+  // A PING stuck behind a bulk transfer on a lossy path is not a dead channel: see ChannelLiveness.
+  const stop = startHeartbeat(conn, {
+    intervalMs: MONITOR_INTERVAL_MS,
+    timeoutMs: MONITOR_TIMEOUT_MS,
+    maxMissed: MONITOR_MAX_MISSED,
+    bufferedAmount: () => dc.bufferedAmount,
+    immediate: true,
+    onRtt: (ms) => {
+      peer.rttMs = ms;
+      try {
+        host.options.onRtt?.(peer.viewerId, ms);
+      } catch {
+        /* a reporting failure must not break the peer */
+      }
+    },
+    onDead: () => closePeerEntry(host, peer, 'failed', 'ping timeout'),
+  });
+  const idleCheck = setInterval(() => {
+    const share = peer.share;
+    if (viewerStreams(share) > 0) share.lastActivity = Date.now();
+    if (Date.now() - share.lastActivity > host.idleTimeoutMs) closePeerEntry(host, peer, 'closed', 'idle');
+  }, MONITOR_INTERVAL_MS);
+  peer.stops.push(stop, () => clearInterval(idleCheck));
+}

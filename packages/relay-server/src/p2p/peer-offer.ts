@@ -1,0 +1,213 @@
+/**
+ * A viewer's offer on the host: admitted within the caps, answered by a new
+ * peer connection, and the candidates both ways (the viewer's checked and
+ * counted, this end's trickled, predicted or held back).
+ */
+import {
+  announceMaxMessageSize,
+  ConnectionPool,
+  DEFAULT_WINDOW_GROWTH_BUDGET_BYTES,
+  TailProbeGroup,
+  tagged,
+  withListedFormatsOnly,
+  type TrustKeys,
+} from '@wingman/protocol';
+import {
+  answerCandidates,
+  candidateAddress,
+  isHostCandidate,
+  isLoopbackCandidate,
+  MAX_REMOTE_CANDIDATES,
+  ownAddresses,
+  sdpCandidates,
+  unreachableReason,
+  withoutCandidates,
+  withoutRelatedAddress,
+} from './candidates';
+import { HostCandidateHold } from './host-candidate-hold';
+import { iceCandidateNotAdded } from './ice-debug';
+import { candidateKind, startIceTrace } from './ice-trace';
+import { answerLossProbes } from './loss-echo';
+import { onChannel } from './peer-channel';
+import { closePeerEntry, peerKey, report, sendCandidate, signal, type HostState, type Peer, type ViewerShare } from './peer-state';
+import { createPeerConnection, type RtcIceCandidateInit } from './webrtc';
+
+/** A host candidate line of the answer that is trickled behind its prediction instead (host-candidate-hold.ts). */
+function heldInAnswer(host: HostState, line: string): boolean {
+  return host.predict && host.publicAddress.predict({ candidate: line.replace(/^a=/, '') }) !== undefined;
+}
+
+/** A viewer's candidate on this agent's own public address: the viewer is behind the same NAT, on its LAN. */
+function behindOurAddress(host: HostState, candidate: string): boolean {
+  const ours = host.publicAddress.current()?.address;
+  return ours !== undefined && candidateAddress(candidate) === ours;
+}
+
+/** A remote candidate the host would send STUN checks to for nothing, or to somewhere it must not: dropped. */
+function unreachable(host: HostState, candidate: string): boolean {
+  return unreachableReason(candidate, host.remotePolicy) !== undefined;
+}
+
+export async function onOffer(host: HostState, viewerId: string, index: number, offered: string, keys: TrustKeys | undefined): Promise<void> {
+  const existing = host.peers.get(peerKey(viewerId, index));
+  if (existing) closePeerEntry(host, existing, 'closed', 'replaced by a new offer');
+  const inOffer = sdpCandidates(offered).length;
+  if (tooManyCandidates(host, viewerId, index, inOffer)) return;
+  // Read again per offer: a laptop's addresses change as it moves between networks.
+  host.remotePolicy.ownAddresses = ownAddresses();
+  const sdp = withListedFormatsOnly(withoutCandidates(offered, (c) => unreachable(host, c)));
+  const share = admit(host, viewerId, index, inOffer);
+  if (!share) return;
+  const peer = newPeer(host, share, index, inOffer, keys);
+  const { pc, trace } = peer;
+  if (sdpCandidates(sdp).some(isLoopbackCandidate)) revealLoopback(host, peer);
+  if (sdpCandidates(sdp).some((c) => behindOurAddress(host, c))) peer.hostHold.release();
+  await pc.setRemoteDescription({ type: 'offer', sdp });
+  peer.remoteDescriptionSet = true;
+  for (const c of peer.pendingRemote.splice(0)) await pc.addIceCandidate(c).catch(iceCandidateNotAdded(viewerId));
+  const answer = await pc.createAnswer();
+  await pc.setLocalDescription(answer);
+  if (peer.closed) return;
+  const local = pc.localDescription?.sdp ?? answer.sdp;
+  trace('answer');
+  signal(host, peer, {
+    type: 'answer',
+    sdp: announceMaxMessageSize(
+      answerCandidates(local, { loopback: peer.remoteLoopback, hideHost: host.hideHost, held: (line) => heldInAnswer(host, line) }),
+      host.ownMaxMessageBytes,
+    ),
+  });
+}
+
+/** The offer's candidates would take the viewer past its cap: the viewer is told so. */
+function tooManyCandidates(host: HostState, viewerId: string, index: number, inOffer: number): boolean {
+  const known = host.viewers.get(viewerId);
+  if (inOffer + (known?.remoteCandidates ?? 0) <= MAX_REMOTE_CANDIDATES) return false;
+  host.options.sendSignal(
+    viewerId,
+    tagged({ type: 'error', code: 'ERR_TOO_MANY_CANDIDATES', message: `more than ${MAX_REMOTE_CANDIDATES} candidates` }, index),
+  );
+  if (!known) report(host, { viewerId, state: 'failed', reason: 'too many candidates' });
+  return true;
+}
+
+/** The viewer's share of the host, with the offer's candidates counted; undefined (and the viewer told why) past the cap on viewers. */
+function admit(host: HostState, viewerId: string, index: number, inOffer: number): ViewerShare | undefined {
+  const known = host.viewers.get(viewerId);
+  // The cap counts viewers: a striped viewer's peer connections are bounded by MAX_P2P_PEER_CONNECTIONS (the `pc` range).
+  if (!known && host.viewers.size >= host.maxPeers) {
+    host.options.sendSignal(
+      viewerId,
+      tagged({ type: 'error', code: 'ERR_TOO_MANY_PEERS', message: `this agent serves at most ${host.maxPeers} P2P viewers; staying on the relay` }, index),
+    );
+    report(host, { viewerId, state: 'failed', reason: 'too many peers' });
+    return undefined;
+  }
+  const share: ViewerShare = known ?? {
+    viewerId,
+    peers: new Set(),
+    growth: { limit: DEFAULT_WINDOW_GROWTH_BUDGET_BYTES, reserved: 0 },
+    remoteCandidates: 0,
+    reported: false,
+    lastActivity: Date.now(),
+  };
+  host.viewers.set(viewerId, share);
+  share.remoteCandidates += inOffer;
+  return share;
+}
+
+/** A new peer connection for the viewer's `index`, registered, with its connect deadline and its event handlers. */
+function newPeer(host: HostState, share: ViewerShare, index: number, inOffer: number, keys: TrustKeys | undefined): Peer {
+  const viewerId = share.viewerId;
+  const trace = startIceTrace(viewerId, index);
+  trace(`offer (${inOffer} candidates in it)`);
+  const pc = createPeerConnection({ iceServers: host.iceServers });
+  const peer: Peer = {
+    trace,
+    viewerId,
+    index,
+    share,
+    pc,
+    dcs: [],
+    pool: new ConnectionPool(),
+    tailProbes: new TailProbeGroup(),
+    startedAt: Date.now(),
+    connected: false,
+    remoteDescriptionSet: false,
+    pendingRemote: [],
+    remoteLoopback: false,
+    heldLoopback: [],
+    hostHold: new HostCandidateHold((c) => {
+      if (!peer.closed) sendCandidate(host, peer, c);
+    }),
+    timers: [],
+    stops: [],
+    closed: false,
+    out: Promise.resolve(),
+    ...(keys ? { keys } : {}),
+  };
+  host.peers.set(peerKey(viewerId, index), peer);
+  share.peers.add(peer);
+  peer.timers.push(
+    setTimeout(() => {
+      if (!peer.connected) closePeerEntry(host, peer, 'failed', `no data channel within ${host.connectTimeoutMs} ms`);
+    }, host.connectTimeoutMs),
+  );
+  pc.onicecandidate = (ev) => {
+    if (peer.closed) return;
+    if (!ev.candidate) {
+      trace('gathering complete');
+      return signal(host, peer, { type: 'end-of-candidates' });
+    }
+    const c = ev.candidate.toJSON ? ev.candidate.toJSON() : ev.candidate;
+    if (c.candidate) onLocalCandidate(host, peer, c);
+  };
+  pc.ondatachannel = (ev) => onChannel(host, peer, ev.channel);
+  answerLossProbes(pc);
+  pc.oniceconnectionstatechange = () => trace(`ICE ${pc.iceConnectionState}`);
+  pc.onconnectionstatechange = () => {
+    trace(`connection ${pc.connectionState}`);
+    if (pc.connectionState === 'failed') closePeerEntry(host, peer, 'failed', 'ICE failed');
+    else if (pc.connectionState === 'closed') closePeerEntry(host, peer, 'closed', 'peer connection closed');
+  };
+  return peer;
+}
+
+/** One candidate this end gathered: sent, sent behind its predicted public twin, or held back (loopback, hidden host). */
+function onLocalCandidate(host: HostState, peer: Peer, c: RtcIceCandidateInit): void {
+  peer.trace(`local candidate ${candidateKind(c.candidate)}`);
+  host.publicAddress.observe(c.candidate);
+  // The page may check the public candidate a round trip to the STUN server before it is gathered.
+  const guess = host.predict ? host.publicAddress.predict(c) : undefined;
+  if (guess) peer.trace(`local candidate ${candidateKind(guess.candidate)} predicted`);
+  if (host.hideHost) {
+    if (!isHostCandidate(c.candidate)) sendCandidate(host, peer, { ...c, candidate: withoutRelatedAddress(c.candidate) });
+    if (guess) sendCandidate(host, peer, guess);
+    return;
+  }
+  if (isLoopbackCandidate(c.candidate) && !peer.remoteLoopback) peer.heldLoopback.push(c);
+  else if (guess) {
+    sendCandidate(host, peer, guess);
+    peer.hostHold.hold(c);
+  } else sendCandidate(host, peer, c);
+}
+
+function revealLoopback(host: HostState, peer: Peer): void {
+  if (peer.remoteLoopback) return;
+  peer.remoteLoopback = true;
+  for (const c of peer.heldLoopback.splice(0)) sendCandidate(host, peer, c);
+}
+
+/** One candidate from the viewer: counted against its cap, dropped when unreachable, applied once the offer is. */
+export function onCandidate(host: HostState, peer: Peer, c: RtcIceCandidateInit): void {
+  if (++peer.share.remoteCandidates > MAX_REMOTE_CANDIDATES) {
+    signal(host, peer, { type: 'error', code: 'ERR_TOO_MANY_CANDIDATES', message: `more than ${MAX_REMOTE_CANDIDATES} candidates` });
+    return closePeerEntry(host, peer, 'failed', 'too many candidates');
+  }
+  if (unreachable(host, c.candidate)) return peer.trace(`remote candidate ${candidateKind(c.candidate)} dropped`);
+  peer.trace(`remote candidate ${candidateKind(c.candidate)}`);
+  if (isLoopbackCandidate(c.candidate)) revealLoopback(host, peer);
+  if (behindOurAddress(host, c.candidate)) peer.hostHold.release();
+  if (!peer.remoteDescriptionSet) peer.pendingRemote.push(c);
+  else void peer.pc.addIceCandidate(c).catch(iceCandidateNotAdded(peer.viewerId));
+}
