@@ -66,8 +66,12 @@ const FRAME_DIFFERENCES = (line: string) => (line === 'sec-fetch-dest: iframe' ?
 const UNKNOWABLE = new Set(['sec-fetch-user']);
 
 /** A request as compared: header lines lower-cased, sorted, without IGNORED; origins replaced by a placeholder. */
-function comparable(r: RecordedRequest, origin: string, tag: string) {
-  const norm = (v: string) => v.split(origin).join('<origin>').split(tag).join('<tag>');
+function comparable(r: RecordedRequest, origins: readonly string[], tag: string) {
+  const norm = (v: string) =>
+    origins
+      .reduce((out, origin) => out.split(origin).join('<origin>'), v)
+      .split(tag)
+      .join('<tag>');
   // A multipart body's boundaries are random, and of random length in Firefox: its length is compared through the masked body.
   const multipart = r.headers.some(([n, v]) => n.toLowerCase() === 'content-type' && v.startsWith('multipart/'));
   const handshake = r.upgrade === true;
@@ -197,7 +201,10 @@ describe('fidelity: the app sees what it would see without Wingman', () => {
           .split(tag)
           .join('<tag>'),
       );
-      const requests = app.requests.filter((r) => r.target.includes(tag)).map((r) => comparable(r, origin, tag));
+      // Through Wingman the app is addressed as itself (--host-header rewrite: Host, Origin and Referer name
+      // http://localhost:<port>), as a browser on that origin would address it; directly, as the page's origin.
+      const origins = mode.endsWith('direct') ? [origin] : [origin, `http://localhost:${app.port}`];
+      const requests = app.requests.filter((r) => r.target.includes(tag)).map((r) => comparable(r, origins, tag));
       const byMode = seen.get(action.name) ?? new Map();
       byMode.set(mode, { requests, result });
       seen.set(action.name, byMode);

@@ -165,11 +165,14 @@ describe('Vite dev server with HMR through the tunnel', () => {
       const direct = await editAndWatch(page, `${engine} direct`);
       expect(direct).toEqual({ msg: text, color, marker: 42, shim: false });
 
+      const firstDocument = vite.events.length;
       await page.goto(`${origin}/`);
       let frame = await waitForApp(page as Parameters<typeof waitForApp>[0], 'vite');
       await waitForTransport(page, transport);
       // The first document may have loaded (and opened its HMR socket) before the channel was
       // up; an open socket stays on its transport, so load the app again now that the shell's transport is settled.
+      // Its socket is counted first, so the one awaited below is the reloaded document's (an edit before that is up reaches no page).
+      await vite.waitFor((e) => vite.events.indexOf(e) >= firstDocument && e.event === 'upgrade' && e.protocol === 'vite-hmr', WAIT_MS);
       const before = vite.events.length;
       await inPage(frame, () => void ((window as unknown as { marker: number }).marker = 1), undefined);
       await inPage(frame, () => void setTimeout(() => location.reload(), 0), undefined);
@@ -201,8 +204,7 @@ describe('Vite dev server with HMR through the tunnel', () => {
       const tunnelled = await editAndWatch(frame, `${engine} through Wingman`);
       expect(tunnelled).toEqual({ ...direct, msg: text, color, shim: true });
 
-      // The hot update above came through the reloaded page's HMR socket, the last one opened: the first
-      // document's socket may have opened (over the relay, before the channel was up) after `before` was taken.
+      // The hot update above came through the reloaded page's HMR socket, the last one opened.
       const hmr = vite.events.filter((e, i) => i >= before && e.event === 'upgrade' && e.protocol === 'vite-hmr').at(-1);
       // Over P2P the agent sets X-Forwarded-Host and never X-Forwarded-For; on the relay the tunnel server adds X-Forwarded-For
       // (Vite's direct fallback socket has neither).
