@@ -38,10 +38,11 @@ if (process.argv[1] && process.argv[1].endsWith('host-process.js')) {
     return chunk;
   };
   const headers = require(${JSON.stringify(join(ROOT, 'packages/relay-server/dist/forward/headers.js'))});
-  const requestHeaders = headers.requestHeaders;
-  headers.requestHeaders = function (list, options) {
+  // What the forwarder calls for each request's head, synchronously in the stream's listener.
+  const forwardedRequest = headers.forwardedRequest;
+  headers.forwardedRequest = function (list, options) {
     if (list.some(([name, value]) => name === 'x-fault' && value === 'listener')) throw new Error('injected fault in a stream listener');
-    return requestHeaders(list, options);
+    return forwardedRequest(list, options);
   };
 }
 `;
