@@ -16,6 +16,7 @@
  *   npm run lab -- --wan --only far-server --repeat 3   each mode 3 times, interleaved; table and goals from medians
  *   npm run lab -- --wan --only far-server --udp-rcvbuf 4194304   every UDP socket's receive buffer request raised (an experiment: udp-rcvbuf/)
  *   npm run lab -- --wan --only far-server --pin-cpus   the reviewer on one CPU, everything else on another (an experiment: cpu-pin.mjs)
+ *   npm run lab -- --wan --modes p2p,p2p-ab,relay-only --ab "P2P_CHANNELS=1" --rows-only --repeat 5   an on/off A/B (ab-mode.mjs)
  *   npm run lab -- --tuning             ICE give-up measurements (minutes; not in CI)
  *   npm run lab -- --cleanup            only remove namespaces left by killed runs
  * Exit code: 0 when every check of every scenario passed, 1 otherwise, 2 when the lab cannot run.
@@ -25,6 +26,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { abMode, parseAbEnv, rowsOnly } from './ab-mode.mjs';
 import { runDelayCheck } from './delay-check.mjs';
 import { createTestCa } from '../lib/test-ca.cjs';
 import { compileDelayLine } from './delay-line.mjs';
@@ -50,6 +52,8 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '1' },
     'udp-rcvbuf': { type: 'string' },
     'pin-cpus': { type: 'boolean', default: false },
+    ab: { type: 'string' },
+    'rows-only': { type: 'boolean', default: false },
   },
 });
 
@@ -120,18 +124,31 @@ async function main() {
     selected = all.filter((s) => names.includes(s.name));
     delayCheck = names.includes(DELAY_CHECK);
   }
+  // --ab: the p2p mode again with other settings, right after p2p (ab-mode.mjs).
+  let wanModes = WAN_MODES;
+  if (values.ab !== undefined) {
+    let env;
+    try {
+      if (!values.wan) throw new Error('--ab needs --wan');
+      env = parseAbEnv(values.ab);
+    } catch (err) {
+      process.stderr.write(`[lab] ${err instanceof Error ? err.message : String(err)}\n`);
+      return 2;
+    }
+    wanModes = [WAN_MODES[0], abMode(env), ...WAN_MODES.slice(1)];
+  }
   // WAN scenarios: every mode with --wan (or those of --modes), P2P only otherwise.
-  let modes = values.wan ? WAN_MODES : WAN_MODES.slice(0, 1);
+  let modes = values.wan ? wanModes : wanModes.slice(0, 1);
   if (values.modes) {
     const names = values.modes.split(',').map((s) => s.trim());
-    const unknown = names.filter((n) => !WAN_MODES.some((m) => m.mode === n));
+    const unknown = names.filter((n) => !wanModes.some((m) => m.mode === n));
     if (unknown.length > 0 || !values.wan) {
       process.stderr.write(
-        `[lab] --modes needs --wan and modes among ${WAN_MODES.map((m) => m.mode).join(', ')}${unknown.length > 0 ? `; unknown: ${unknown.join(', ')}` : ''}\n`,
+        `[lab] --modes needs --wan and modes among ${wanModes.map((m) => m.mode).join(', ')}${unknown.length > 0 ? `; unknown: ${unknown.join(', ')}` : ''}\n`,
       );
       return 2;
     }
-    modes = WAN_MODES.filter((m) => names.includes(m.mode));
+    modes = wanModes.filter((m) => names.includes(m.mode));
   }
   const repeat = Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 9 || (repeat > 1 && !values.wan)) {
@@ -142,7 +159,8 @@ async function main() {
     const index = all.indexOf(scenario);
     if (!scenario.wan) return [{ index, scenario }];
     // The WAN comparison serves the generated Vite React app (HMR measured); the default run keeps the quick fixture app.
-    return modes.map((m) => ({ index, scenario: m.apply(values.wan ? { ...scenario, app: 'vite' } : scenario) }));
+    const base = values['rows-only'] ? rowsOnly(scenario) : scenario;
+    return modes.map((m) => ({ index, scenario: m.apply(values.wan ? { ...base, app: 'vite' } : base) }));
   });
   // Interleaved: every run once, then every run again (a slow spell of the machine hits all modes alike).
   const runs = Array.from({ length: repeat }, () => once).flat();

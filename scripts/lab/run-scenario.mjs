@@ -102,7 +102,7 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, log 
     const slog = (s) => log(`${scenario.name}: ${s}`);
     stack = scenario.baseline
       ? await startBaselineStack({ baseline: scenario.baseline, topology, dir, tls, app, domain: LAB_DOMAIN, log: slog })
-      : await startStack({ topology, dir, tls, app, p2pEnabled, p2pTimeoutMs, agentArgs: scenario.agentArgs, log: slog });
+      : await startStack({ topology, dir, tls, app, p2pEnabled, p2pTimeoutMs, agentArgs: scenario.agentArgs, env: scenario.env, log: slog });
     // A private session is reached through its share link: the key in the fragment verifies the channel.
     if (scenario.private && !stack.link) throw new Error('a private session needs the share link with its key; the agent gave none');
     const openUrl = scenario.private ? stack.link : stack.url;

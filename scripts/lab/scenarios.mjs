@@ -34,6 +34,7 @@ const cone = (host, extra = {}) => ({ nat: 'cone', hosts: [host], ...extra });
  * @property {boolean} [setupRace] WAN scenarios: in relay-only mode, also race the two channel set-up designs (setup-race/index.mjs)
  * @property {boolean} [swFloor] WAN scenarios: in relay-only mode, also reload under the Service Worker floor and the shell floor (floor-sw.mjs)
  * @property {string} [mode] WAN scenarios: the way Wingman is run (WAN_MODES)
+ * @property {Record<string, string>} [env] more environment for the tunnel server and the agent (the `p2p-ab` mode, ab-mode.mjs)
  * @property {string[]} [agentArgs] extra `wingman http` arguments
  * @property {boolean} [blockP2p] hosts reach only the server's HTTP port (topology.mjs allowOnlyServerHttp)
  * @property {boolean} [relayOnly] a relay-only session: the viewer must get no shell

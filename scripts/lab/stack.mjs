@@ -57,11 +57,12 @@ export function issueServerCertificate(ca, { publicIp, index }) {
 }
 
 /**
- * @param {{ topology: import('./topology.mjs').Topology, dir: string, tls: { certFile: string, keyFile: string, caFile: string }, app?: import('./lab-app.mjs').AppKind, p2pEnabled: boolean, p2pTimeoutMs: number, agentArgs?: string[], log: (s: string) => void }} options
+ * @param {{ topology: import('./topology.mjs').Topology, dir: string, tls: { certFile: string, keyFile: string, caFile: string }, app?: import('./lab-app.mjs').AppKind, p2pEnabled: boolean, p2pTimeoutMs: number, agentArgs?: string[], env?: Record<string, string>, log: (s: string) => void }} options
+ *   env: more environment for the tunnel server and the agent (the lab's --ab, ab-mode.mjs)
  *   tls: wingman-server's certificate and key (--tls-cert/--tls-key, docs/deploy.md §3b) and the CA the agent trusts
  * @returns {Promise<Stack>}
  */
-export async function startStack({ topology, dir, tls, app: appKind = 'fixture', p2pEnabled, p2pTimeoutMs, agentArgs = [], log }) {
+export async function startStack({ topology, dir, tls, app: appKind = 'fixture', p2pEnabled, p2pTimeoutMs, agentArgs = [], env = {}, log }) {
   const { publicNs, publicIp, ns } = topology;
   const processes = [];
   const stop = async () => {
@@ -103,6 +104,7 @@ export async function startStack({ topology, dir, tls, app: appKind = 'fixture',
         TURN_URLS: coturn.turnUrls.join(','),
         TURN_SECRET: coturn.secret,
         TURN_TTL_S: String(TURN_TTL_S),
+        ...env,
       },
     });
     processes.push(server);
@@ -125,7 +127,7 @@ export async function startStack({ topology, dir, tls, app: appKind = 'fixture',
       args: [AGENT_BIN, 'http', `127.0.0.1:${appPort}`, '--server', `https://${publicIp}`, '--token', token, '--json', '--new-session', ...agentArgs],
       // A private CA: the agent trusts it as docs/deploy.md §3b says. WINGMAN_PUBLIC: the lab's reviewers open the
       // session by its host name (link access is not what the lab measures).
-      env: { ...process.env, WINGMAN_STATE_DIR: join(dir, 'agent-state'), NODE_EXTRA_CA_CERTS: tls.caFile, WINGMAN_PUBLIC: '1' },
+      env: { ...process.env, WINGMAN_STATE_DIR: join(dir, 'agent-state'), NODE_EXTRA_CA_CERTS: tls.caFile, WINGMAN_PUBLIC: '1', ...env },
     });
     processes.push(agent);
     const ready = await agent.waitFor((e) => e.event === 'ready', START_TIMEOUT_MS, 'ready');
