@@ -2,14 +2,19 @@
  * Fair shares per network, real processes (tunnel server, agent, fixture
  * app): many addresses of one network (an IPv4 /24, an IPv6 /56) that each
  * hold every WebSocket they can cannot take a session's
- * agent streams (1 024) away from a viewer on another network. IPv4 viewers
+ * agent streams (1 024) away from a viewer on another network, and neither
+ * can many networks that each hold all their share lets them: a newcomer's
+ * streams are cut from the network holding the most. IPv4 viewers
  * come from their own loopback addresses (127.0.x.y); IPv6 viewers come
  * through a trusted proxy (TRUST_PROXY=1, X-Forwarded-For), as behind Caddy
  * or nginx.
  */
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
+import { DEFAULT_MAX_CONCURRENT_STREAMS } from '@wingman/protocol';
 import WebSocket from 'ws';
+import { CUT_REASON } from '../../packages/tunnel-server/src/relay/viewer-streams';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
+import { metricSum } from '../helpers/http-client';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
 import { withTimeout } from '../helpers/wait';
 
@@ -21,8 +26,14 @@ type Origin = { localAddress: string } | { forwardedFor: string };
 /** Addresses of one network, and streams each tries to hold: the attack that held all 1 024 agent streams. */
 const ADDRESSES = 32;
 const STREAMS_PER_ADDRESS = 64;
-/** Requests a page of the newcomer sends at once. */
+/** Requests a page of the newcomer sends. */
 const PAGE_REQUESTS = 48;
+/** Networks (/24s) of the crowd that, each holding what its share let it, held every agent stream. */
+const NETWORKS = 32;
+/** Connections a browser opens to one host over HTTP/1.1. */
+const BROWSER_CONNECTIONS = 6;
+/** The close code of a WebSocket cut for a viewer holding fewer (Try Again Later). */
+const WS_TRY_AGAIN_LATER = 1013;
 const ANSWER_TIMEOUT_MS = 10_000;
 
 let app: FixtureApp;
@@ -39,16 +50,33 @@ afterEach(async () => {
 const headersOf = (from: Origin): Record<string, string> => ('forwardedFor' in from ? { 'x-forwarded-for': from.forwardedFor } : {});
 const socketOf = (from: Origin) => ('localAddress' in from ? { localAddress: from.localAddress } : {});
 
-/** An open WebSocket (101, kept open) or a refused upgrade: the status. */
-function holdWebSocket(from: Origin): Promise<number> {
+/** How a held WebSocket was closed by the server. */
+interface Closed {
+  code: number;
+  reason: string;
+}
+
+/** An open WebSocket (101, kept open) or a refused upgrade: the status. `onClosed`: the server closed it later. */
+function holdWebSocket(from: Origin, onClosed: (closed: Closed) => void = () => {}): Promise<number> {
   const answered = new Promise<number>((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${t.serverPort}/ws`, { headers: { host: t.host, ...headersOf(from) }, ...socketOf(from) });
-    held.add({ close: () => ws.terminate() });
+    let ours = false;
+    held.add({
+      close: () => {
+        ours = true;
+        ws.terminate();
+      },
+    });
     ws.on('unexpected-response', (_req, res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
-    ws.on('open', () => resolve(101));
+    ws.on('open', () => {
+      resolve(101);
+      ws.on('close', (code, reason) => {
+        if (!ours) onClosed({ code, reason: reason.toString() });
+      });
+    });
     ws.on('error', reject);
   });
   return withTimeout(answered, { timeoutMs: ANSWER_TIMEOUT_MS, what: 'an answer to a WebSocket upgrade' });
@@ -59,12 +87,12 @@ function holdWebSocket(from: Origin): Promise<number> {
  * (WebSockets, not slow responses: past 32 open responses the agent's upstream pool waits 250 ms for
  * each further connection, and a relayed WebSocket holds an agent stream just the same.)
  */
-async function attack(addresses: Origin[]): Promise<number[]> {
+async function attack(addresses: Origin[], onClosed?: (closed: Closed) => void): Promise<number[]> {
   const heldBy: number[] = [];
   for (const from of addresses) {
     let n = 0;
     for (let i = 0; i < STREAMS_PER_ADDRESS; i++) {
-      const status = await holdWebSocket(from);
+      const status = await holdWebSocket(from, onClosed);
       if (status !== 200 && status !== 101) {
         expect(status).toBe(503);
         break;
@@ -76,12 +104,15 @@ async function attack(addresses: Origin[]): Promise<number[]> {
   return heldBy;
 }
 
-/** A newcomer's page: PAGE_REQUESTS requests at once and a WebSocket; how many requests were served, and the upgrade's status. */
-async function newcomerPage(from: Origin): Promise<{ served: number; ws: number }> {
+/**
+ * A newcomer's page: PAGE_REQUESTS requests and a WebSocket; how many requests were served, and the upgrade's status.
+ * The requests go at once, each on its own connection, or over `browser`'s connections as a browser sends them.
+ */
+async function newcomerPage(from: Origin, browser: Agent | false = false): Promise<{ served: number; ws: number }> {
   const get = () =>
     new Promise<number>((resolve, reject) => {
       const req = request(
-        { host: '127.0.0.1', port: t.serverPort, path: '/hello', agent: false, headers: { host: t.host, ...headersOf(from) }, ...socketOf(from) },
+        { host: '127.0.0.1', port: t.serverPort, path: '/hello', agent: browser, headers: { host: t.host, ...headersOf(from) }, ...socketOf(from) },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
@@ -98,6 +129,25 @@ async function newcomerPage(from: Origin): Promise<{ served: number; ws: number 
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** The WebSockets the server closed, and a wait for the count to reach a number. */
+function closedSockets(): { record: (closed: Closed) => void; reach: (n: number) => Promise<Closed[]> } {
+  const closed: Closed[] = [];
+  let waiter: { n: number; resolve: () => void } | undefined;
+  return {
+    record(c) {
+      closed.push(c);
+      if (waiter && closed.length >= waiter.n) waiter.resolve();
+    },
+    reach(n) {
+      const reached = closed.length >= n ? Promise.resolve() : new Promise<void>((resolve) => (waiter = { n, resolve }));
+      return withTimeout(
+        reached.then(() => [...closed]),
+        { timeoutMs: ANSWER_TIMEOUT_MS, what: `${n} WebSockets closed by the server` },
+      );
+    },
+  };
+}
 
 describe('fair shares per network', () => {
   it('serves a newcomer while 32 addresses of one IPv4 /24 each hold every WebSocket they can', async () => {
@@ -116,5 +166,30 @@ describe('fair shares per network', () => {
     const heldBy = await attack(Array.from({ length: ADDRESSES }, (_, i) => ({ forwardedFor: `2001:db8:7:${(0x40 + i).toString(16)}::1` })));
     expect(await newcomerPage({ forwardedFor: '2001:db8:8::1' })).toEqual({ served: PAGE_REQUESTS, ws: 101 });
     expect(sum(heldBy)).toBe(256);
+  });
+
+  it('serves a newcomer from a 33rd network while 32 networks, each holding what its share lets it, hold every agent stream', async () => {
+    app = await startFixtureApp();
+    t = await startTunnel(String(app.port));
+    const closed = closedSockets();
+    // One address on each of 32 /24s, each holding every WebSocket it can (up to 64: twice the agent's streams in all).
+    const heldBy = await attack(
+      Array.from({ length: NETWORKS }, (_, i) => ({ localAddress: `127.0.${i + 10}.1` })),
+      closed.record,
+    );
+    // The session is full: what the crowd opened beyond the agent's streams was cut again, and each cut one heard why.
+    const cut = await closed.reach(sum(heldBy) - DEFAULT_MAX_CONCURRENT_STREAMS);
+    expect(cut.filter((c) => c.code !== WS_TRY_AGAIN_LATER || c.reason !== CUT_REASON)).toEqual([]);
+    const cutsBefore = await metricSum(t.serverPort, 'wingman_viewer_streams_cut_total');
+    expect(cutsBefore).toBe(cut.length);
+    // A browser on a 33rd network loads a page: its 48 requests over 6 connections, then its WebSocket.
+    const browser = new Agent({ keepAlive: true, maxSockets: BROWSER_CONNECTIONS });
+    try {
+      expect(await newcomerPage({ localAddress: '127.0.99.1' }, browser)).toEqual({ served: PAGE_REQUESTS, ws: 101 });
+    } finally {
+      browser.destroy();
+    }
+    // Its streams were the crowd's newest: the server counted each cut.
+    expect(await metricSum(t.serverPort, 'wingman_viewer_streams_cut_total')).toBeGreaterThan(cutsBefore);
   });
 });

@@ -24,6 +24,8 @@ export interface Metrics {
   readonly relayedBytes: Counter<'direction'>;
   /** WebSocket upgrades handed to a handler (signaling, relay, agents), by HTTP version: `1.1` (Upgrade) or `2` (extended CONNECT). */
   readonly webSocketUpgrades: Counter<'http'>;
+  /** Viewer streams cut for a viewer holding fewer (the newest of the network holding the most; relay/viewer-streams.ts). The log line names the network. */
+  readonly viewerStreamsCut: Counter<string>;
 }
 
 export function createMetrics(options: MetricsOptions): Metrics {
@@ -60,6 +62,11 @@ export function createMetrics(options: MetricsOptions): Metrics {
       name: 'wingman_websocket_upgrades_total',
       help: 'WebSocket upgrades handed to a handler, by HTTP version (2: extended CONNECT, RFC 8441)',
       labelNames: ['http'],
+      registers: [registry],
+    }),
+    viewerStreamsCut: new Counter({
+      name: 'wingman_viewer_streams_cut_total',
+      help: 'Viewer streams of a full session cut for a viewer holding fewer (the newest of the network holding the most)',
       registers: [registry],
     }),
   };

@@ -193,7 +193,13 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
       linkGate,
       viewerGate,
       viewerAddress: viewerAddresses.of,
-      streamQuota: createViewerStreamQuota(config.limits.streamsPerViewer),
+      streamQuota: createViewerStreamQuota(config.limits.streamsPerViewer, ({ sessionId, cut, held, taker, error }) => {
+        metrics.viewerStreamsCut.inc();
+        logger.info(
+          { sessionId, network: cut.network, source: cut.source, held, for: taker.network, ...(error !== undefined ? { err: error } : {}) },
+          'session full: cut the newest stream of the network holding the most, for a viewer holding fewer',
+        );
+      }),
       addressHolds,
       ...(cluster && nodeForwarder ? { cluster: { node: cluster.node, forward: nodeForwarder } } : {}),
     }),

@@ -26,6 +26,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { applyWsTicketCookies } from '../browser';
 import { hostnameOf } from '../http/host-route';
 import { writeRawResponse, writeRawText } from '../http/raw-response';
+import { RETRY_AFTER_S } from '../http/pages';
 import { isConnectStreamSocket } from '../http/h2-websocket';
 import { HTTP2_STREAM_WINDOW_BYTES } from '../http/http2-compat';
 import type { Logger } from '../logger';
@@ -37,6 +38,7 @@ import { requestHeadersForAgent, responseHeadersForViewer, WEBSOCKET_HOP_FIELDS 
 import { takeWsTicket, type WsTicketRefusal, type WsTicketStore } from './ws-tickets';
 import type { BufferBudget } from '@wingman/protocol';
 import { checkWsReceiverFields, wsHeldBytes } from './ws-held-bytes';
+import { CUT_MESSAGE, CUT_REASON, ERR_VIEWER_STREAMS } from './viewer-streams';
 
 /** How long the agent has to answer a WebSocket open (the local app's 101 or refusal). */
 export const AGENT_WS_OPEN_TIMEOUT_MS = 10_000;
@@ -89,6 +91,12 @@ export const WS_IDLE_REASON = 'idle timeout';
 export interface WsRelay {
   /** Relays one upgrade; returns the stream opened for it (undefined when refused before one was). */
   relay(connection: Connection, req: IncomingMessage, socket: Duplex, head: Buffer): Stream | undefined;
+  /**
+   * Ends the viewer's side of a relayed WebSocket whose stream was cut for a
+   * viewer holding fewer (viewer-streams.ts): a 503 that says why while the
+   * upgrade is pending, else a 1013 close (Try Again Later) with CUT_REASON.
+   */
+  preempt(stream: Stream): void;
   /** Cuts every relayed viewer WebSocket (shutdown). */
   close(): void;
 }
@@ -182,10 +190,11 @@ function redeemTicket(
   return { taken, ticketCookie };
 }
 
-export function createWsRelay(ctx: WsRelayContext): WsRelay {
-  checkWsReceiverFields();
-  /** Per pending upgrade: the subprotocol and extra headers from the agent's 101. */
-  const pending = new WeakMap<IncomingMessage, { protocol: string | undefined; headers: string[] }>();
+/** Per pending upgrade: the subprotocol and extra headers from the agent's 101. */
+type PendingUpgrades = WeakMap<IncomingMessage, { protocol: string | undefined; headers: string[] }>;
+
+/** The server viewer WebSockets are completed by: the subprotocol and headers of the app's 101, the message cap. */
+function viewerSocketServer(ctx: WsRelayContext, pending: PendingUpgrades): WebSocketServer {
   const tooBigReason = messageTooBigReason(ctx.maxMessageBytes);
   /** ws closes an over-cap message's socket with a bare 1009; the viewer should read why. */
   class ViewerWebSocket extends WebSocket {
@@ -208,10 +217,21 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
     const extra = pending.get(req)?.headers ?? [];
     for (let i = 0; i + 1 < extra.length; i += 2) headers.push(`${extra[i]}: ${extra[i + 1]}`);
   });
+  return wss;
+}
+
+export function createWsRelay(ctx: WsRelayContext): WsRelay {
+  checkWsReceiverFields();
+  const pending: PendingUpgrades = new WeakMap();
+  const wss = viewerSocketServer(ctx, pending);
+  const tooBigReason = messageTooBigReason(ctx.maxMessageBytes);
+  /** How each relayed WebSocket ends when its stream is cut for another viewer (preempt()). */
+  const preempts = new WeakMap<Stream, () => void>();
   const viewers = new Set<WebSocket>();
 
   function bridge(ws: WebSocket, stream: Stream, socket: Duplex): void {
     viewers.add(ws);
+    preempts.set(stream, () => ws.close(WS_CLOSE_TRY_AGAIN_LATER, CUT_REASON));
     const measureHeld = budgetHeldBytes(ctx, ws, socket);
     const toAgent = ctx.metrics.relayedBytes.labels('to_agent');
     const toViewer = ctx.metrics.relayedBytes.labels('to_viewer');
@@ -333,6 +353,14 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
       stream.once('reset', (error) => {
         if (!settled) fail(error.code);
       });
+      preempts.set(stream, () => {
+        if (settled) return;
+        settle();
+        writeRawText(socket, 503, `${CUT_MESSAGE} (${ERR_VIEWER_STREAMS})`, [
+          [TRANSPORT_HEADER, 'relay'],
+          ['retry-after', String(RETRY_AFTER_S)],
+        ]);
+      });
 
       stream.once('response', (response) => {
         if (settled) return;
@@ -367,6 +395,10 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
         });
       });
       return stream;
+    },
+
+    preempt(stream) {
+      preempts.get(stream)?.();
     },
 
     close() {

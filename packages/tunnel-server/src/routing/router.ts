@@ -19,7 +19,7 @@ import type { ViewerAccessGate } from '../access/viewer-access';
 import type { Logger } from '../logger';
 import { relayHttp, type HttpRelayContext } from '../relay/http-relay';
 import type { WsRelay } from '../relay/ws-relay';
-import { ERR_VIEWER_STREAMS, refusalMessage, type ViewerStreamQuota } from '../relay/viewer-streams';
+import { CUT_PAGE, ERR_VIEWER_STREAMS, refusalMessage, type ViewerStreamQuota } from '../relay/viewer-streams';
 import type { AgentEndpoint } from '../agents/agent-endpoint';
 import type { Session, SessionRegistry } from '../sessions/registry';
 import type { ApexApp } from './apex-app';
@@ -201,7 +201,7 @@ export function createRouter(options: RouterOptions): Router {
       return sendPage(res, { status: 503, title: 'Too many requests at once', message: refused, code: ERR_VIEWER_STREAMS, retry: true, relayed: true });
     }
     const stream = relayHttp(session.agent.connection, req, res, options.httpRelay, setCookie);
-    streamQuota?.hold(session, viewer, stream);
+    streamQuota?.hold(session, viewer, stream, () => sendPage(res, CUT_PAGE));
     tieToViewer(session, gate, stream, () => res.destroy());
   }
 
@@ -275,7 +275,7 @@ export function createRouter(options: RouterOptions): Router {
       ]);
     }
     const stream = options.wsRelay.relay(session.agent.connection, req, socket, head);
-    streamQuota?.hold(session, viewer, stream);
+    streamQuota?.hold(session, viewer, stream, () => stream && options.wsRelay.preempt(stream));
     tieToViewer(session, gate, stream, () => socket.destroy());
   }
 

@@ -19,7 +19,10 @@
  * /24 (or 32 /64s of one /56), each taking what it could, held all 1 024
  * streams of an agent connection and a newcomer got none; counted per
  * network too, such a network holds what one address could, and it takes
- * some twenty networks to fill a session.
+ * some twenty networks to fill a session. Twenty-odd networks still can:
+ * the relay streams' quota (relay/viewer-streams.ts) lets a network within
+ * its floor past its share, cutting the largest holder's newest stream when
+ * none is free.
  *
  * Viewers are told apart by sourceKey (IPv4 address, IPv6 /64). Counts live
  * per group (a session object or id) and a group is forgotten once it holds
@@ -62,10 +65,16 @@ export interface FairShares<G> {
    * does (the same rule without the cap).
    */
   acquire(group: G, holder: ShareHolder, capacity: number, cap: number): ShareVerdict;
-  /** Gives back a slot taken by acquire(). */
+  /** Gives back a slot taken by acquire() or take(). */
   release(group: G, holder: ShareHolder): void;
+  /** Takes a slot for `holder` whatever the shares say (relay/viewer-streams.ts: a network within its floor). */
+  take(group: G, holder: ShareHolder): void;
   /** Slots `holder`'s source holds in `group`. */
   count(group: G, holder: ShareHolder): number;
+  /** Slots `holder`'s network holds in `group`. */
+  networkCount(group: G, holder: ShareHolder): number;
+  /** The network other than `holder`'s that holds the most slots of `group`, and how many; undefined when no other holds any. */
+  largestOtherNetwork(group: G, holder: ShareHolder): { network: string; count: number } | undefined;
   /** Slots held in `group`, all sources together. */
   total(group: G): number;
 }
@@ -85,21 +94,26 @@ function decrement(counts: Map<string, number>, key: string): void {
 
 export function createFairShares<G>(): FairShares<G> {
   const groups = new Map<G, Group>();
+  function take(group: G, { source, network }: ShareHolder): void {
+    let g = groups.get(group);
+    if (!g) groups.set(group, (g = { total: 0, bySource: new Map(), byNetwork: new Map() }));
+    g.bySource.set(source, (g.bySource.get(source) ?? 0) + 1);
+    g.byNetwork.set(network, (g.byNetwork.get(network) ?? 0) + 1);
+    g.total++;
+  }
   return {
     acquire(group, { source, network }, capacity, cap) {
-      let g = groups.get(group);
+      const g = groups.get(group);
       const total = g?.total ?? 0;
       const bySource = g?.bySource.get(source) ?? 0;
       const byNetwork = g?.byNetwork.get(network) ?? 0;
       if (total >= capacity) return 'full';
       if (bySource >= fairShare(capacity, total - bySource, cap)) return 'source';
       if (byNetwork >= fairShare(capacity, total - byNetwork, capacity)) return 'network';
-      if (!g) groups.set(group, (g = { total: 0, bySource: new Map(), byNetwork: new Map() }));
-      g.bySource.set(source, bySource + 1);
-      g.byNetwork.set(network, byNetwork + 1);
-      g.total++;
+      take(group, { source, network });
       return 'taken';
     },
+    take,
     release(group, { source, network }) {
       const g = groups.get(group);
       if (!g || !g.bySource.has(source)) return;
@@ -109,6 +123,17 @@ export function createFairShares<G>(): FairShares<G> {
     },
     count(group, { source }) {
       return groups.get(group)?.bySource.get(source) ?? 0;
+    },
+    networkCount(group, { network }) {
+      return groups.get(group)?.byNetwork.get(network) ?? 0;
+    },
+    largestOtherNetwork(group, { network }) {
+      let largest: { network: string; count: number } | undefined;
+      // At most `capacity` entries, and only on a refusal's path.
+      for (const [other, count] of groups.get(group)?.byNetwork ?? []) {
+        if (other !== network && count > (largest?.count ?? 0)) largest = { network: other, count };
+      }
+      return largest;
     },
     total(group) {
       return groups.get(group)?.total ?? 0;

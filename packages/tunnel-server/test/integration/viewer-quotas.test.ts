@@ -4,7 +4,8 @@
  * from another viewer, and idle relayed WebSockets are closed.
  */
 import { createTunnelServer, type TunnelServer } from '@wingman/tunnel-server';
-import { createFixture } from './helpers/fixture-handler';
+import { CUT_MESSAGE, CUT_REASON } from '../../src/relay/viewer-streams';
+import { createFixture, type Fixture } from './helpers/fixture-handler';
 import { closeAllAgents, connectTestAgent, TEST_TOKEN, type TestAgent } from './helpers/test-agent';
 import { closeAllViewers, holdGet, openWs, type HeldResponse, type WsOutcome } from './helpers/viewer-client';
 import { delay, until, waitForEvent } from '../../../../test/helpers/wait';
@@ -26,9 +27,12 @@ afterEach(async () => {
   await server?.close();
 });
 
+let fixture: Fixture;
+
 async function start(limits: { wsIdleTimeoutMs?: number } = {}, agentStreams = AGENT_STREAMS): Promise<void> {
   server = await createTunnelServer({ port: 0, tokens: [TEST_TOKEN], logLevel: 'silent', limits });
-  agent = await connectTestAgent(server.port, createFixture().handler, { maxConcurrentStreams: agentStreams });
+  fixture = createFixture();
+  agent = await connectTestAgent(server.port, fixture.handler, { maxConcurrentStreams: agentStreams });
 }
 
 const refusedForQuota = (r: HeldResponse | WsOutcome) =>
@@ -81,6 +85,39 @@ describe('per-viewer stream quota', () => {
     expect((await holdGet(server.port, agent.host, '/hello', OTHER)).status).toBe(200);
     expect((await openWs(server.port, agent.host, '/ws', OTHER)).kind).toBe('open');
     expect((await holdGet(server.port, agent.host, '/hello', '127.0.2.1')).status).toBe(200);
+  });
+
+  it('cuts the newest stream of the network holding the most for a viewer holding none once the agent takes no more, and says why', async () => {
+    await start();
+    // HOSTILE's network holds its share (4): three WebSockets, and newest a request the app never answers.
+    const hostileWs: WsOutcome[] = [];
+    for (let i = 0; i < 3; i++) hostileWs.push(await openWs(server.port, agent.host, '/ws', HOSTILE));
+    const stalled = holdGet(server.port, agent.host, '/stall', HOSTILE);
+    await fixture.waitForHead('/stall');
+    // Twelve other networks take one WebSocket each: the agent's 16 streams are all held.
+    for (let i = 0; i < AGENT_STREAMS - 4; i++) expect((await openWs(server.port, agent.host, '/ws', `127.0.${i + 20}.1`)).kind).toBe('open');
+    expect(refusedForQuota(await holdGet(server.port, agent.host, '/hello', '127.0.20.1'))).toBe(true);
+
+    // A viewer holding nothing is served: HOSTILE's newest stream, the unanswered request, goes.
+    expect((await holdGet(server.port, agent.host, '/hello', OTHER)).status).toBe(200);
+    const cut = await stalled;
+    expect({ status: cut.status, retry: cut.headers['retry-after'] !== undefined }).toEqual({ status: 503, retry: true });
+    expect(cut.body).toContain('ERR_VIEWER_STREAMS');
+    expect(cut.body).toContain(CUT_MESSAGE.slice(0, 40));
+    expect((await fixture.waitForReset('/stall')).code).toBe('ERR_CANCEL');
+
+    // The stream OTHER's request freed goes to yet another network: the agent's streams are all held again.
+    expect((await openWs(server.port, agent.host, '/ws', '127.0.40.1')).kind).toBe('open');
+    // OTHER's WebSocket next: HOSTILE's newest WebSocket is closed with 1013 and why.
+    const newest = hostileWs[2]!;
+    if (newest.kind !== 'open') throw new Error(`WebSocket refused: ${newest.status}`);
+    const closing = waitForEvent<[number, Buffer]>(newest.ws, 'close', { timeoutMs: 5_000, what: "HOSTILE's newest WebSocket to be closed" });
+    expect((await openWs(server.port, agent.host, '/ws', OTHER)).kind).toBe('open');
+    const [code, reason] = await closing;
+    expect({ code, reason: reason.toString() }).toEqual({ code: 1013, reason: CUT_REASON });
+    // A network that holds its floor already (1 of the agent's 16 streams) cuts nothing: it waits, as before.
+    expect(refusedForQuota(await holdGet(server.port, agent.host, '/hello', '127.0.20.1'))).toBe(true);
+    expect(hostileWs.slice(0, 2).map((w) => w.kind === 'open' && w.ws.readyState === w.ws.OPEN)).toEqual([true, true]);
   });
 
   it('gives a viewer its slots back when its requests end', async () => {

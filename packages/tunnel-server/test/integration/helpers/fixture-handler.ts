@@ -14,11 +14,13 @@ export interface Fixture {
   resets: Array<{ target: string; code: ErrorCode }>;
   /** Resolves with the reset of the stream for `target`, once the agent saw it (or already had). */
   waitForReset(target: string): Promise<{ target: string; code: ErrorCode }>;
+  /** Resolves once the agent received a request for `target` (or already had). */
+  waitForHead(target: string): Promise<RequestHead>;
   /** Lets the pending /sse response send its last event and end. */
   releaseSse(): void;
 }
 
-/** Bound on waiting for a reset to reach the agent: one loopback hop. */
+/** Bound on waiting for a request or a reset to reach the agent: one loopback hop. */
 const RESET_WAIT_TIMEOUT_MS = 5_000;
 
 const text = (s: string) => new TextEncoder().encode(s);
@@ -108,6 +110,8 @@ export function createFixture(): Fixture {
       stream.write(text('partial'));
       return;
     }
+    // Never answers: the stream stays open, without a response head, until it is cut.
+    if (path === '/stall') return;
     if (path.startsWith('/reset/')) return stream.reset(path.slice('/reset/'.length) as ErrorCode, 'fixture reset');
     if (path === '/bulk') {
       // ?mib=N MiB of zeros, written as fast as flow control allows.
@@ -162,9 +166,16 @@ export function createFixture(): Fixture {
         timeoutMs: RESET_WAIT_TIMEOUT_MS,
         what: `the agent to see the reset of ${target}`,
       }),
+    waitForHead: (target) =>
+      waitForEntry(heads, events, 'head', {
+        filter: (h) => h.target === target,
+        timeoutMs: RESET_WAIT_TIMEOUT_MS,
+        what: `the agent to receive ${target}`,
+      }),
     releaseSse: () => sseRelease?.(),
     handler(stream) {
       heads.push(stream.head);
+      events.emit('head', stream.head);
       stream.on('reset', (error) => {
         const reset = { target: stream.head.target, code: error.code };
         resets.push(reset);
