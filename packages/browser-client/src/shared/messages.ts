@@ -27,18 +27,18 @@ export interface ShellAnnounce {
    * The peer path is lossy (docs/PROTOCOL.md §Loss probe): this shell's loss
    * probe found it so, on the open channel or an earlier one, and no later
    * probe found it clean. The SW takes it as a P2P stall verdict
-   * (sw/loss-verdicts.ts). Absent: false.
+   * (sw/lossy-path.ts). Absent: false.
    */
   lossy?: boolean;
   /**
    * This shell's loss probe found the path clean: the SW drops the verdict
-   * it took from this shell's `lossy` (sw/loss-verdicts.ts). Absent: false.
+   * it took from this shell's `lossy` (sw/lossy-path.ts). Absent: false.
    */
   lossClean?: boolean;
   /**
    * The open channel's loss probe runs and has called the path neither lossy
    * nor clean yet: the SW routes bursts around the channel meanwhile
-   * (route-decision.ts rule 6), as it would around a lossy one, so a first
+   * (route-decision.ts rule 8), as it would around a lossy one, so a first
    * visit's wave does not meet the losses the probe is about to report.
    * Only with `p2p`. Absent: false.
    */
@@ -87,7 +87,7 @@ export interface AbortNotice {
  * with a port: the app's document for `url` (path and query) is coming on
  * that port (one EarlyDocumentAnswer). The shell fetched it the way the
  * SW's relay does (VIA_HEADER, the cookie bridge) while the SW was
- * installing; the frame's navigation takes it (frame-prefetch.ts).
+ * installing; the frame's navigation takes it (sw/navigation.ts).
  */
 export interface EarlyDocument {
   type: 'wingman:early-doc';

@@ -31,14 +31,14 @@
  * (chooseUpload) and is never a probe. Over a channel through TURN the relay
  * is the default instead (`fallback`): such a channel is no shorter than the
  * relay, and costs a server as much; P2P then has to be measured faster.
- * Over a P2P path that stalls (stalls), a request that would share the
- * channel with others goes over the relay (the router asks).
+ * Lone small P2P requests' times also feed the stall verdict (lossy-path.ts).
  */
 
 export type PathName = 'p2p' | 'relay';
 export type RequestClass = 'small' | 'bulk';
 
 import { BULK_MIN_BYTES } from '../shared/constants';
+import type { LossyPath } from './lossy-path';
 
 export { BULK_MIN_BYTES };
 /** Weight of the newest sample in each moving average (0.3: about the last three samples count). */
@@ -80,33 +80,6 @@ export const REPROBE_EVERY = 20;
 export const RTT_WINDOW_MS = 10_000;
 /** Samples kept per path within the window (bounds memory; a page load of ~500 requests fits). */
 export const MAX_RTT_SAMPLES = 512;
-/**
- * A lone small request's time counts as a stall when it is over STALL_FACTOR ×
- * the path's best and STALL_EXTRA_MS above it: a packet lost and sent again,
- * not jitter. With tail-loss probes on the channel (docs/PROTOCOL.md
- * §Tail-loss probes) SCTP repairs a lone exchange's loss in about one more
- * round trip (measured over 2 % loss: five of 50 at 128–141 ms against a
- * 66 ms best, the rest within 1.1× of it; without the probes a loss waited
- * for the retransmission timer, ~470 ms); on clean paths the slowest of 50
- * was within 1.3× the best. A P2P time leaves out what the agent and the
- * app took (agent-time.ts); the 50 ms keep a busy page out of it (the shell's
- * thread also runs the app's frame, and the SW's queue waits on both): over
- * a short path (20 ms) a repaired loss costs too little to count, and there
- * loss-bound SCTP slows a page load less.
- */
-export const STALL_FACTOR = 1.6;
-export const STALL_EXTRA_MS = 50;
-/** Stalls among the recent lone requests that mark a path as stalling. */
-export const STALL_MIN_COUNT = 3;
-
-/**
- * Lone small requests over a path with a remembered stall verdict, all within
- * the stall limit, that clear the verdict: the path has been measured again
- * and does not stall (at 2 % loss, 20 in a row without a stall happen about
- * one time in five; a wrong verdict only sends bursts over the relay).
- */
-export const STALL_CLEAR_SAMPLES = 20;
-
 /** URLs whose body size is remembered (bounded: oldest forgotten). */
 export const MAX_REMEMBERED_URLS = 256;
 
@@ -150,18 +123,13 @@ export class PathChooser {
   private readonly inFlight: Record<PathName, number> = { p2p: 0, relay: 0 };
   /** Requests the Service Worker answers whose head has not come yet, on any path or before their route (take()). */
   private taken = 0;
-  /** Whether each path stalls (stalls()), from its recent small-request times. */
-  private readonly stalling: Record<PathName, boolean> = { p2p: false, relay: false };
   /** Recent small-request times per path: [when (ms, the caller's clock), time to the head (ms)]. */
   private readonly recentRtts: Record<PathName, Array<[number, number]>> = { p2p: [], relay: [] };
-  /** A stall verdict whose samples left the window, or the loss probe's (lossSeen), until samples clear it. */
-  private readonly remembered: Record<PathName, boolean> = { p2p: false, relay: false };
-  /** Lone small requests in a row within the stall limit, per path (clears a remembered verdict). */
-  private readonly cleanRun: Record<PathName, number> = { p2p: 0, relay: 0 };
-  /** P2P's remembered verdict rests on a loss probe alone (lossSeen): a clean probe may take it back (lossCleared). */
-  private lossHeld = false;
   /** The path each class takes outside probes (what the badge shows). */
   readonly preferred: Preferred = { small: 'p2p', bulk: 'p2p' };
+
+  /** `lossy`: told each lone small P2P request's time, for its stall verdict. */
+  constructor(private readonly lossy?: Pick<LossyPath, 'lone'>) {}
 
   /** The class of a request, before it is sent. */
   requestClass(r: RequestFacts): RequestClass {
@@ -310,41 +278,6 @@ export class PathChooser {
     return Math.max(this.inFlight.p2p, this.taken - (selfTaken ? 1 : 0));
   }
 
-  /**
-   * Whether `path` stalls: at least STALL_MIN_COUNT of its recent lone small
-   * requests took far longer than its best (STALL_FACTOR, STALL_EXTRA_MS). On
-   * one ordered data channel a lost packet holds every request behind it
-   * until its retransmission, so a page load's burst over such a path takes
-   * several of those stalls in a row, while a lone request mostly does not.
-   */
-  stalls(path: PathName): boolean {
-    return this.stalling[path] || this.remembered[path];
-  }
-
-  /**
-   * The loss probe found the P2P path lossy (docs/PROTOCOL.md §Loss probe)
-   * before any lone request could: a stall verdict, held as a remembered one
-   * (lone requests without a stall clear it, STALL_CLEAR_SAMPLES in a row).
-   */
-  lossSeen(): void {
-    if (this.stalls('p2p')) return;
-    this.remembered.p2p = true;
-    this.lossHeld = true;
-    this.cleanRun.p2p = 0;
-  }
-
-  /**
-   * A later loss probe found the P2P path clean: the verdict lossSeen() set
-   * goes. One that lone requests formed or confirmed (stalls since) stays:
-   * only they clear it.
-   */
-  lossCleared(): void {
-    if (!this.lossHeld) return;
-    this.lossHeld = false;
-    this.remembered.p2p = false;
-    this.cleanRun.p2p = 0;
-  }
-
   /** The request's head arrived on `path`, or it failed. */
   finished(path: PathName): void {
     this.inFlight[path] = Math.max(0, this.inFlight[path] - 1);
@@ -364,17 +297,7 @@ export class PathChooser {
     const best = Math.min(...recent.map(([, t]) => t));
     f.rttMs = best;
     f.rttSamples = (f.rttSamples ?? 0) + 1;
-    // Decided here, where the samples change, not on every request that asks (stalls()).
-    const limit = Math.max(best * STALL_FACTOR, best + STALL_EXTRA_MS);
-    const observed = recent.filter(([, t]) => t > limit).length >= STALL_MIN_COUNT;
-    // A verdict, once seen, outlasts its samples' window (a lossy link stays lossy; the stalls
-    // just age out): it is remembered until the path has been measured again without a stall.
-    if (this.stalling[path] && !observed) this.remembered[path] = true;
-    this.stalling[path] = observed;
-    this.cleanRun[path] = ms > limit ? 0 : this.cleanRun[path] + 1;
-    if (this.cleanRun[path] >= STALL_CLEAR_SAMPLES) this.remembered[path] = false;
-    // Lone requests decided it (stalled, or cleared it): no longer the probe's alone.
-    if (path === 'p2p' && (observed || !this.remembered.p2p)) this.lossHeld = false;
+    if (path === 'p2p') this.lossy?.lone(ms, recent.map(([, t]) => t));
   }
 
   /** A response body finished: `bytes` in `ms` (head to end) on `path`. Remembers the URL's size; a bulk body is a throughput sample. */

@@ -6,7 +6,12 @@
  * (tunnel-server browser/cookie-bridge.ts is the other half).
  */
 import type { RouteReason } from './route-decision';
+import type { RequestContext } from '../shared/cookie-jar';
+import type { WireHeaders } from '../shared/messages';
+import type { SwCookies } from './cookies';
+import { ChannelError } from './errors';
 import { carriedMetadata } from './fetch-metadata';
+import { skipBytes } from './resumable-body';
 import {
   ABORT_ID_HEADER,
   BODY_BYTES_HEADER,
@@ -60,7 +65,7 @@ export function relayFetch(request: Request, options: RelayOptions): Promise<Res
   }
   for (const [n, v] of options.extraHeaders ?? []) headers.set(n, v);
   const navigation = request.mode === 'navigate';
-  // Only the frame prefetch fetches a top-level navigation's URL (frame-prefetch.ts). Not through the
+  // Only the frame prefetch fetches a top-level navigation's URL (navigation.ts). Not through the
   // HTTP cache: the browser's own request for that navigation (the shell), same URL, would wait on
   // the cache entry's lock until this one's head came back from the app.
   const prefetch = navigation && request.destination === 'document';
@@ -79,4 +84,35 @@ export function relayFetch(request: Request, options: RelayOptions): Promise<Res
   };
   if (request.integrity) init.integrity = request.integrity;
   return fetch(request.url, init);
+}
+
+/**
+ * Fetches the rest of a GET from the relay, `offset` bytes in, after the
+ * channel failed mid-body. Uses Range (with If-Range when the first response
+ * had a strong validator) for a 200 that advertised byte ranges; otherwise
+ * re-fetches and skips `offset` bytes.
+ */
+export async function resumeViaRelay(
+  request: Request,
+  url: URL,
+  first: { status: number; headers: WireHeaders },
+  offset: number,
+  cookies: SwCookies,
+  context: RequestContext,
+): Promise<ReadableStream<Uint8Array>> {
+  const { status, headers } = first;
+  const get = (n: string) => headers.find(([k]) => k === n)?.[1];
+  const etag = get('etag');
+  const validator = etag && !etag.startsWith('W/') ? etag : get('last-modified');
+  const ranged = status === 200 && offset > 0 && get('accept-ranges') === 'bytes' && !request.headers.has('range');
+  const extraHeaders: Array<[string, string]> = ranged
+    ? [['range', `bytes=${offset}-`], ...(validator ? [['if-range', validator] as [string, string]] : [])]
+    : [];
+  const cookie = await cookies.relayHeaderFor(url, context);
+  const res = await relayFetch(request, { cookie, body: null, extraHeaders, route: 'channel-failed' });
+  if (!res.body) throw new ChannelError('ERR_CONNECTION_LOST', 'the relay answered the resumption without a body', false);
+  if (ranged && res.status === 206 && (res.headers.get('content-range') ?? '').startsWith(`bytes ${offset}-`)) return res.body;
+  if (res.status === status) return skipBytes(res.body, offset);
+  void res.body.cancel().catch(() => undefined);
+  throw new ChannelError('ERR_CONNECTION_LOST', `the data channel failed mid-response and the relay answered the resumption with ${res.status}`, false);
 }

@@ -3,106 +3,71 @@
  * place the Service Worker's routing rules live. Pure: facts in, verdict
  * out; router.ts gathers the facts and carries the verdict out. The reason
  * travels with the request (ROUTE_HEADER) and comes back on the response as
- * `x-wingman-route: <transport>; reason=<reason>`, so "why did this go over
- * the relay?" is answered by one response header and this file.
+ * `x-wingman-route: <transport>; reason=<reason>`.
  *
- * The rules, first match wins:
- *   1. excluded        — the path starts with a prefix the developer keeps on the relay → relay
- *   1b. private        — no channel yet, but a private session's shell is there without
- *                        one (its relay refuses the app's requests; the shell's word that
- *                        its channel opened may still be on its way to the SW) → wait (at
- *                        most CHANNEL_COMING_WAIT_MS), then decide again: over the channel,
- *                        or the relay, whose page says why the session cannot be seen
- *   2. wait-for-channel — no channel yet, one is coming (shared/channel-coming.ts), P2P
- *                        is not stalling and the relay already runs as many requests as
- *                        the browser gives it connections: this one would queue there →
- *                        wait (at most CHANNEL_COMING_WAIT_MS), then decide again
- *   3. no-channel      — no shell has an open channel → relay
- *   3b. prefetch       — the frame document the SW fetches ahead of a top-level
- *                        navigation (frame-prefetch.ts) → relay. Over P2P it would go
- *                        through the channel of the page being left (a reload, a
- *                        link followed in the same tab), which unloads while the app
- *                        answers: the SW then sends the request again over the
- *                        relay, and the app would see one navigation twice (a
- *                        counter counted twice, a form shown twice)
- *   4. (no measurements: a Service Worker without a path chooser) → p2p, default
- *   5. the path chooser's verdict (path-choice.ts) for the request's class, an
- *      upload following bulk downloads: relay when measured faster (`faster`)
- *      or sent to measure it (`probe`); through TURN the relay is the default
- *      (`turn-default`) and P2P has to be measured faster
- *   6. p2p-stalls      — P2P stalls (a lossy link) and this small request would share
- *                        the channel with others → relay
- *   6b. loss-probe     — the same while the channel's loss probe has given no verdict
- *                        yet (ShellAnnounce.probing, at most LOSS_PROBE_HOLD_MS after
- *                        the channel opened): a first visit's wave does not meet the
- *                        losses the probe is about to report → relay
- *   7. otherwise → p2p (`default`, `faster` or `probe`)
- * Before all of these, in the fetch event itself (leaveToBrowser): a script,
- * style sheet, image or font GET the Service Worker would only relay, because P2P stalls and no shell
- * has a channel or the request would share the stalling channel with others
- * (rule 6), is not answered by the Service Worker at all: the browser
- * fetches it as without Wingman (`relay to-browser` in the route counts; the
- * response says `reason=no-service-worker`, as the SW's headers never left).
- * The SW's own relay fetch costs each such request its hops through the
- * Service Worker, which a reload's module wave on a lossy link pays ~1.5×.
- * After a P2P attempt the router records how it ended, with the reasons
- * below: `declined` (the shell would not carry it), `channel-failed` (the
- * channel failed before the head; an idempotent request whose body was not
- * sent is retried over the relay), `race` (the relay leg of a large GET
- * raced on both paths, bulk-race.ts).
+ * The rules, first match wins (numbered as in docs/browser-client.md
+ * §Routing rules; a rule's name is the reason it gives, but for 6 and 9):
+ *   1. excluded         — the path starts with a prefix kept on the relay → relay
+ *   2. prefetch         — a channel is up, and this is the frame document fetched ahead of a
+ *                         top-level navigation (navigation.ts): that channel is most likely the
+ *                         page being left's, which unloads while the app answers → relay
+ *   3. private          — a private session's channel → p2p; no channel yet, but a private
+ *                         session's shell is there without one → wait, then decide again
+ *   4. wait-for-channel — no channel, one is coming, P2P does not stall and the relay runs as
+ *                         many requests as the browser gives it connections → wait, then decide again
+ *   5. no-channel       — no shell has an open channel → relay
+ *   6. path-choice      — the path chooser (path-choice.ts) sends the request's class, or an
+ *                         upload, over the relay: `faster`, `probe`, or `turn-default`
+ *   7. p2p-stalls       — P2P stalls (lossy-path.ts) and this small request would share the
+ *                         channel with others → relay
+ *   8. loss-probe       — the same while the channel's loss probe has given no verdict yet → relay
+ *   9. p2p              — otherwise → p2p: `default` (also without a path chooser), `faster`, `probe`
+ * Rules 6–8 apply only with a path chooser and the request's class.
  */
 import type { Decision, RequestClass } from './path-choice';
 
 export type RoutePath = 'p2p' | 'relay';
 
+/** The rules in their order: rule n is RULES[n - 1]. */
+export const RULES = ['excluded', 'prefetch', 'private', 'wait-for-channel', 'no-channel', 'path-choice', 'p2p-stalls', 'loss-probe', 'p2p'] as const;
+export type RuleName = (typeof RULES)[number];
+
 export type RouteReason =
-  | 'excluded'
-  | 'wait-for-channel'
-  | 'no-channel'
-  | 'default'
-  | 'faster'
-  | 'probe'
+  | Exclude<RuleName, 'path-choice' | 'p2p'>
+  | Decision['why']
   | 'turn-default'
-  | 'p2p-stalls'
-  | 'loss-probe'
+  // Not rules: how a P2P attempt ended (router.ts), or the fetch event left the request to the browser.
   | 'declined'
   | 'channel-failed'
   | 'race'
-  | 'private'
-  | 'to-browser'
-  | 'prefetch';
+  | 'to-browser';
 
-export type RouteVerdict = { path: RoutePath | 'wait'; reason: RouteReason };
+export type RouteVerdict = { rule: RuleName; path: RoutePath | 'wait'; reason: RouteReason };
 
 export interface RouteFacts {
   /** The path starts with a prefix the developer excluded from P2P. */
   excluded: boolean;
-  /** The shell that would carry the request has an open channel; `turn`: through a TURN server. Undefined: no channel. */
-  /** The shell's open channel: through TURN; of a private session (nothing may go to the relay). */
+  /** The shell's open channel: through TURN; of a private session (nothing may go to the relay). Undefined: no channel. */
   channel: { turn: boolean; private?: boolean } | undefined;
   /** A channel is coming (shared/channel-coming.ts) and this request has not waited for it yet. */
   channelComing: boolean;
-  /** A private session's shell has announced itself without an open channel (ShellRegistry.privateWithoutChannel). */
+  /** A private session's shell has announced itself without an open channel, and this request has not waited for it yet. */
   privateWaiting: boolean;
   /** Requests in flight on the relay now. */
   relayInFlight: number;
-  /**
-   * Other requests the channel would carry alongside this one: those in
-   * flight on P2P, or taken by the Service Worker and not answered yet
-   * (path-choice.ts take(): a burst's requests before their routes).
-   */
+  /** Other requests the channel would carry alongside this one (path-choice.ts othersInFlight). */
   othersInFlight: number;
   /** The relay's parallel requests (RELAY_PARALLEL_REQUESTS): at this count a new one queues. */
   relayParallel: number;
-  /** P2P's small requests stall (path-choice.ts stalls('p2p')). */
+  /** P2P stalls (lossy-path.ts stalls()). */
   p2pStalls: boolean;
-  /** The channel's loss probe has given no verdict yet (ShellPick.probing). */
+  /** The channel's loss probe has given no verdict yet (lossy-path.ts probing()). */
   probing: boolean;
   /** The request's class; undefined when the SW keeps no measurements. */
   cls: RequestClass | undefined;
   /** A request body of BULK_MIN_BYTES or more. */
   upload: boolean;
-  /** The frame document fetched ahead of a top-level navigation (frame-prefetch.ts). */
+  /** The frame document fetched ahead of a top-level navigation (navigation.ts). */
   prefetch: boolean;
 }
 
@@ -116,26 +81,25 @@ export interface Measurements {
   chooseUpload(fallback: RoutePath): Decision;
 }
 
-export function decideRoute(facts: RouteFacts, measurements: Measurements | undefined): RouteVerdict {
-  if (facts.excluded) return { path: 'relay', reason: 'excluded' };
-  if (!facts.channel) {
-    if (facts.privateWaiting) return { path: 'wait', reason: 'private' };
-    const relayFull = facts.relayInFlight >= facts.relayParallel;
-    if (facts.channelComing && relayFull && !facts.p2pStalls && measurements) return { path: 'wait', reason: 'wait-for-channel' };
-    return { path: 'relay', reason: 'no-channel' };
+const verdict = (rule: RuleName, path: RouteVerdict['path'], reason: RouteReason): RouteVerdict => ({ rule, path, reason });
+
+export function decideRoute(f: RouteFacts, measurements: Measurements | undefined): RouteVerdict {
+  if (f.excluded) return verdict('excluded', 'relay', 'excluded');
+  if (f.channel && f.prefetch) return verdict('prefetch', 'relay', 'prefetch');
+  if (f.channel?.private) return verdict('private', 'p2p', 'private');
+  if (!f.channel) {
+    if (f.privateWaiting) return verdict('private', 'wait', 'private');
+    if (f.channelComing && f.relayInFlight >= f.relayParallel && !f.p2pStalls && measurements) return verdict('wait-for-channel', 'wait', 'wait-for-channel');
+    return verdict('no-channel', 'relay', 'no-channel');
   }
-  if (facts.prefetch) return { path: 'relay', reason: 'prefetch' };
-  // A private session's relay refuses the app's requests: its channel carries everything.
-  if (facts.channel.private) return { path: 'p2p', reason: 'private' };
-  if (!measurements || !facts.cls) return { path: 'p2p', reason: 'default' };
-  const fallback: RoutePath = facts.channel.turn ? 'relay' : 'p2p';
-  const d = facts.upload ? measurements.chooseUpload(fallback) : measurements.choose(facts.cls, fallback);
-  if (d.path === 'relay') return { path: 'relay', reason: d.why === 'default' ? 'turn-default' : d.why };
-  if (facts.cls === 'small' && !facts.upload && facts.othersInFlight > 0) {
-    if (facts.p2pStalls) return { path: 'relay', reason: 'p2p-stalls' };
-    if (facts.probing) return { path: 'relay', reason: 'loss-probe' };
-  }
-  return { path: 'p2p', reason: d.why };
+  if (!measurements || !f.cls) return verdict('p2p', 'p2p', 'default');
+  const fallback: RoutePath = f.channel.turn ? 'relay' : 'p2p';
+  const d = f.upload ? measurements.chooseUpload(fallback) : measurements.choose(f.cls, fallback);
+  if (d.path === 'relay') return verdict('path-choice', 'relay', d.why === 'default' ? 'turn-default' : d.why);
+  const sharing = f.cls === 'small' && !f.upload && f.othersInFlight > 0;
+  if (sharing && f.p2pStalls) return verdict('p2p-stalls', 'relay', 'p2p-stalls');
+  if (sharing && f.probing) return verdict('loss-probe', 'relay', 'loss-probe');
+  return verdict('p2p', 'p2p', d.why);
 }
 
 /**
@@ -159,11 +123,11 @@ export interface BrowserFacts {
   settled: boolean;
   /** Some shell has an open channel (through TURN or not). */
   channel: boolean;
-  /** A private session's shell without a channel: its relay refuses the app's requests (rule 1b waits instead). */
+  /** A private session's shell without a channel: its relay refuses the app's requests (rule 3 waits instead). */
   privateWaiting: boolean;
-  /** P2P's small requests stall (path-choice.ts stalls('p2p'), observed or remembered). */
+  /** P2P stalls (lossy-path.ts stalls()). */
   p2pStalls: boolean;
-  /** A channel's loss probe has given no verdict yet (ShellRegistry.probingNow): its bursts go around it, as with a stall. */
+  /** Some channel's loss probe has given no verdict yet (lossy-path.ts probing()). */
   probing: boolean;
   /** The SW's jar has cookies for this request the browser's jar lacks; undefined until the jar is read. */
   cookiesToAdd: boolean | undefined;
@@ -174,15 +138,15 @@ export interface BrowserFacts {
 }
 
 /**
- * True when the Service Worker leaves the request to the browser (no
- * respondWith): it would go over the relay anyway (P2P stalls, so it would
- * not wait for a coming channel, and either no shell has one or this small
- * request would share it with others, rule 6; or, the same, a channel's loss
- * probe has given no verdict yet, rule 6b) and the SW adds nothing to it
- * (no cookie the browser lacks, no body, no document to rewrite) and its
- * answer should set no cookie (a script, style sheet, image or font). The
- * browser's own request is the relay-only mode's request. A lone request
- * keeps P2P, so the stall verdict can clear.
+ * The pipeline's first step (router.ts): true when the Service Worker
+ * leaves the request to the browser (no respondWith), counted as
+ * `relay to-browser`. It would go over the relay anyway — P2P stalls, so
+ * rule 4 would not wait, and either no shell has a channel (rule 5) or this
+ * small request would share it with others (rule 7; rule 8 the same while
+ * a channel's loss probe is pending) — and the SW adds nothing to it (no
+ * cookie the browser lacks, no body, no document to rewrite) and its answer
+ * should set no cookie (a script, style sheet, image or font). A lone
+ * request keeps P2P, so the stall verdict can clear.
  */
 export function leaveToBrowser(f: BrowserFacts): boolean {
   if (!LEFT_DESTINATIONS.has(f.destination)) return false;

@@ -28,8 +28,6 @@ interface ShellEntry {
   turn: boolean;
   /** A private session's shell: nothing goes to the relay. */
   private: boolean;
-  /** Its channel's loss probe has given no verdict yet. */
-  probing: boolean;
   exclude: string[];
   announcedAt: number;
 }
@@ -67,8 +65,6 @@ export interface ShellRegistry {
   privateWithoutChannel(): boolean;
   /** A private session's shell (holding the link key) has announced itself, with a channel or not. */
   hasPrivateShell(): boolean;
-  /** Some shell with an open channel has a loss probe without a verdict yet (ShellAnnounce.probing). */
-  probingNow(): boolean;
   /** The ids of the shells whose last announcement said their channel is open (the diagnostics page shows them). */
   shellsWithChannel(): string[];
   /** Some shell has an open channel (through TURN or not); undefined until the state after a SW start is rebuilt (ensureSynced). */
@@ -114,7 +110,8 @@ function muxOf(port: MessagePort): ExchangeMux {
   return mux;
 }
 
-export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory): ShellRegistry {
+/** `gone`: told each shell the registry forgets (lossy-path.ts: its pending loss probe goes with it). */
+export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory, gone?: (shellId: string) => void): ShellRegistry {
   const shells = new Map<string, ShellEntry>();
   /** frame client id → shell id */
   const frames = new Map<string, string>();
@@ -137,6 +134,7 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
   function drop(entry: ShellEntry): void {
     shells.delete(entry.shellId);
     entry.gone.abort();
+    gone?.(entry.shellId);
   }
 
   function forgetClient(clientId: string): void {
@@ -174,7 +172,6 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
         p2p: m.p2p,
         turn: m.turn === true,
         private: m.private === true,
-        probing: m.p2p && m.probing === true,
         exclude: m.exclude,
         announcedAt: Date.now(),
       });
@@ -213,18 +210,15 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
       const ownId = frames.get(clientId) ?? frames.get(resultingClientId);
       const own = ownId !== undefined ? shells.get(ownId) : undefined;
       if (own && ownId !== undefined && resultingClientId && !frames.has(resultingClientId)) frames.set(resultingClientId, ownId);
-      if (own?.p2p) return { ...own.target, ownTab: true, turn: own.turn, private: own.private, probing: own.probing };
+      if (own?.p2p) return { ...own.target, ownTab: true, turn: own.turn, private: own.private, shellId: own.shellId };
       const ready = [...shells.values()].filter((s) => s.p2p && s !== own).sort((a, b) => b.announcedAt - a.announcedAt);
       for (const entry of ready)
-        if (await alive(entry)) return { ...entry.target, ownTab: false, turn: entry.turn, private: entry.private, probing: entry.probing };
+        if (await alive(entry)) return { ...entry.target, ownTab: false, turn: entry.turn, private: entry.private, shellId: entry.shellId };
       return undefined;
     },
     channelComing() {
       const connecting = [...shells.values()].filter((e) => !e.p2p).map((e) => Date.now() - e.announcedAt);
       return channelComing({ directChannelSeen: channelSeen, connectingForMs: connecting.length > 0 ? Math.min(...connecting) : undefined });
-    },
-    probingNow() {
-      return [...shells.values()].some((e) => e.probing);
     },
     shellsWithChannel() {
       return [...shells.values()].filter((e) => e.p2p).map((e) => e.shellId);

@@ -28,6 +28,6 @@ export interface ShellPick extends ShellTarget {
   turn: boolean;
   /** A private session's: every request goes over its channel. Absent: false. */
   private?: boolean;
-  /** Its channel's loss probe has given no verdict yet (ShellAnnounce.probing). Absent: false. */
-  probing?: boolean;
+  /** The shell's id (ShellAnnounce.shellId). */
+  shellId: string;
 }

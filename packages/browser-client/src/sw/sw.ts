@@ -5,39 +5,20 @@
  * SW restart (cookies) is in IndexedDB; the shell registry is rebuilt by
  * asking the windows (shell-registry.ts).
  */
-import {
-  ABORT_ID_HEADER,
-  BODY_BYTES_HEADER,
-  CLIENT_PATH,
-  RESPONSE_HEAD_TIMEOUT_MS,
-  SHIM_PATH,
-  WINGMAN_CACHE_PREFIX,
-  WINGMAN_PREFIX,
-} from '../shared/constants';
-import {
-  parseEarlyDocumentAnswer,
-  parseWindowToSw,
-  type CookieWrite,
-  type EarlyDocumentAnswer,
-  type WsTicketReply,
-  type PathsUpdate,
-} from '../shared/messages';
+import { CLIENT_PATH, SHIM_PATH, WINGMAN_CACHE_PREFIX } from '../shared/constants';
+import { parseWindowToSw, type CookieWrite, type WsTicketReply, type PathsUpdate } from '../shared/messages';
 import { createAbortRegistry } from './abort-registry';
 import { createSwCookies } from './cookies';
 import { COOKIE_STORE_TIMEOUT_MS, type CookieStoreLike } from './cookie-store';
-import { errorResponse } from './error-response';
-import { createFramePrefetch } from './frame-prefetch';
+import { LossyPath } from './lossy-path';
+import { createNavigation } from './navigation';
 import { PathChooser } from './path-choice';
-import { createLossVerdicts } from './loss-verdicts';
 import { createKvStore, type KvStore } from './idb';
 import { answerDiagnostics, createRouteCounter } from './route-counts';
 import { EventStreamIds } from './event-stream-ids';
 import { RedirectFollowUps } from './redirect-follow-ups';
-import type { Obtained } from './obtained';
-import { handleRequest, obtain, sameSiteContext, shouldHandle } from './router';
-import { leaveToBrowser } from './route-decision';
+import { onFetch, type RouterDeps } from './router';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
-import { createShellCopy } from './shell-copy';
 import { mintWsTicket } from './ws-ticket';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -45,24 +26,24 @@ declare const self: ServiceWorkerGlobalScope;
 declare const __WINGMAN_SHIM__: string;
 
 const kv = createKvStore();
-const registry = createShellRegistry(self, channelMemory(kv));
+// One per Service Worker, i.e. per session origin: the paths' figures are this session's.
+const lossy = new LossyPath();
+const paths = new PathChooser(lossy);
+const registry = createShellRegistry(self, channelMemory(kv), (shellId) => lossy.gone(shellId));
 const cookieStore = (self as unknown as { cookieStore?: CookieStoreLike }).cookieStore;
 const cookies = createSwCookies(kv, self.location.hostname, cookieStore, writeCookiesInShell, self.location.protocol === 'https:');
 const aborts = createAbortRegistry();
-const prefetch = createFramePrefetch(self.location.origin);
-// One per Service Worker, i.e. per session origin: the paths' figures are this session's.
-const paths = new PathChooser();
-const lossVerdicts = createLossVerdicts(paths);
+const navigation = createNavigation(kv, self.location.origin, cookies);
 const routes = createRouteCounter();
 answerDiagnostics(routes, () => registry.shellsWithChannel());
-const shellCopy = createShellCopy(kv, self.location.origin, fetch);
-const deps = {
+const deps: RouterDeps = {
   scope: self,
   registry,
   cookies,
   aborts,
-  prefetch,
+  navigation,
   paths,
+  lossy,
   routes,
   eventStreams: new EventStreamIds(),
   followUps: new RedirectFollowUps(),
@@ -124,9 +105,9 @@ self.addEventListener('install', (event) => {
  * The shell's script skips this SW entirely where the browser has static
  * routing (Chromium ≥ 123): no SW start-up or dispatch on the path to a
  * usable channel. Top-level navigations reach the SW: it answers them with
- * its copy of the shell (shell-copy.ts) and starts the frame's document at
- * once (frame-prefetch.ts); without a copy they go to the network, the
- * tunnel server sending the shell.
+ * its copy of the shell and starts the frame's document at once
+ * (navigation.ts); without a copy they go to the network, the tunnel server
+ * sending the shell.
  * @see https://developer.chrome.com/docs/web-platform/service-worker-static-routing
  */
 async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
@@ -140,7 +121,7 @@ async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
   }
 }
 // A new version starts afresh: its copy of the shell, and none of the Cache Storage an earlier version kept.
-self.addEventListener('activate', (event) => event.waitUntil(Promise.all([self.clients.claim(), shellCopy.clear(), dropOtherCaches().catch(() => undefined)])));
+self.addEventListener('activate', (event) => event.waitUntil(Promise.all([self.clients.claim(), navigation.clear(), dropOtherCaches().catch(() => undefined)])));
 
 /** Deletes Cache Storage under Wingman's prefix: this version keeps none, an earlier one may have. */
 async function dropOtherCaches(): Promise<void> {
@@ -155,12 +136,13 @@ self.addEventListener('message', (event) => {
   const client = source;
   switch (m.type) {
     case 'wingman:shell': {
-      lossVerdicts.announced(m);
+      lossy.announced(m);
       registry.shellAnnounced(m, client, event.ports[0]);
       // A shell runs: keep a copy for the session's next navigation, if none is at hand yet.
-      if (!shellCopy.response()) event.waitUntil(shellCopy.refresh());
+      const copying = navigation.shellRuns();
+      if (copying) event.waitUntil(copying);
       // A shell that just started (a reload, another tab) learns which classes already go over the relay: its badge says so.
-      const { preferred } = deps.paths;
+      const { preferred } = paths;
       if (preferred.small !== 'p2p' || preferred.bulk !== 'p2p') client.postMessage({ type: 'wingman:paths', ...preferred } satisfies PathsUpdate);
       return;
     }
@@ -180,7 +162,7 @@ self.addEventListener('message', (event) => {
     case 'wingman:early-doc': {
       const port = event.ports[0];
       if (!port) return;
-      prefetch.adopt(new URL(m.url, self.location.origin).href, adoptEarlyDocument(new URL(m.url, self.location.origin), port));
+      navigation.adoptEarly(new URL(m.url, self.location.origin), port);
       // The shell starts the frame on this ack: its navigation then finds the adopted document.
       port.postMessage('ack');
       return;
@@ -206,57 +188,6 @@ self.addEventListener('message', (event) => {
   }
 });
 
-/**
- * A first visit's app document that the shell fetched while this SW
- * installed (page/shell-inline.ts), coming on `port`, as the relay's answer to the
- * frame's navigation. Used only when the jar holds nothing the browser's
- * own jar lacks for that URL: then the shell's fetch carried exactly the
- * cookies the SW's relay fetch would have. Otherwise (a jar kept in
- * IndexedDB from an earlier registration), or when the shell's fetch
- * failed, the frame's navigation is fetched as any other.
- */
-function adoptEarlyDocument(url: URL, port: MessagePort): Promise<Obtained> {
-  const answer = new Promise<EarlyDocumentAnswer>((resolve, reject) => {
-    const timer = setTimeout(() => done(undefined), RESPONSE_HEAD_TIMEOUT_MS);
-    function done(a: EarlyDocumentAnswer | undefined) {
-      clearTimeout(timer);
-      port.close();
-      if (a) resolve(a);
-      else reject(new Error("the shell's early fetch brought no document"));
-    }
-    port.onmessage = (ev: MessageEvent) => done(parseEarlyDocumentAnswer(ev.data));
-  });
-  return answer.then(async (a) => {
-    try {
-      if (url.origin !== self.location.origin || url.pathname.startsWith(WINGMAN_PREFIX)) throw new Error('not an app URL');
-      if ((await cookies.relayHeaderFor(url, { crossSite: false, safeTopLevelNavigation: true })) !== '')
-        throw new Error("the SW's jar has cookies the shell's fetch lacked");
-      const headers = new Headers();
-      for (const [name, value] of a.headers) headers.append(name, value);
-      return { kind: 'relay', res: new Response(a.body, { status: a.status, headers }) };
-    } catch (err) {
-      if (a.body instanceof ReadableStream) void a.body.cancel().catch(() => undefined);
-      throw err;
-    }
-  });
-}
-
-/** A top-level navigation to an app URL of this session: what the tunnel server answers with the shell. */
-function isAppNavigation(request: Request, url: URL): boolean {
-  return (
-    request.method === 'GET' &&
-    request.mode === 'navigate' &&
-    request.destination === 'document' &&
-    url.origin === self.location.origin &&
-    !url.pathname.startsWith(WINGMAN_PREFIX)
-  );
-}
-
-/** The SW jar's header for the relay as "has cookies the browser lacks"; undefined while the jar is not read. */
-function cookiesToAdd(relayHeader: string | undefined): boolean | undefined {
-  return relayHeader === undefined ? undefined : relayHeader !== '';
-}
-
 self.addEventListener('fetch', (event) => {
   const { request } = event;
   const url = new URL(request.url);
@@ -264,58 +195,5 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(new Response(__WINGMAN_SHIM__, { headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' } }));
     return;
   }
-  if (!shouldHandle(request, url, self.location.origin)) {
-    // A top-level navigation starts its frame's document now,
-    const work = prefetch.start(request, (signal) => obtain(request, url, '', event.resultingClientId, deps, signal, true));
-    if (work) event.waitUntil(work);
-    // and gets the shell from the SW's copy when one is at hand (the network otherwise), a new copy for next time.
-    if (isAppNavigation(request, url)) {
-      event.waitUntil(shellCopy.refresh());
-      // The frame's document fetched ahead goes over the relay (route-decision.ts rule 3b), never through the
-      // page being left: nothing waits for that page, which the copy unloads within milliseconds.
-      const copy = shellCopy.response();
-      if (copy) event.respondWith(copy);
-    }
-    return;
-  }
-  // P2P stalls and no channel is up, or this request would share the stalling channel: the relay it is, and the
-  // browser's own request gets there without the SW's hops.
-  const channel = registry.hasChannelNow();
-  const leave = leaveToBrowser({
-    method: request.method.toUpperCase(),
-    navigation: request.mode === 'navigate',
-    destination: request.destination,
-    tagged: request.headers.has(ABORT_ID_HEADER) || request.headers.has(BODY_BYTES_HEADER),
-    settled: channel !== undefined,
-    channel: channel ?? false,
-    privateWaiting: registry.privateWithoutChannel(),
-    p2pStalls: paths.stalls('p2p'),
-    probing: registry.probingNow(),
-    cookiesToAdd: cookiesToAdd(cookies.relayHeaderNow(url, sameSiteContext(request, url))),
-    othersInFlight: paths.othersInFlight(false),
-    cls: paths.requestClass({ method: request.method.toUpperCase(), target: url.pathname + url.search, hasRange: request.headers.has('range') }),
-  });
-  if (leave) {
-    routes.count('relay', 'to-browser');
-    return;
-  }
-  // Counted from here, so the next fetch event of a burst sees this one (route-decision.ts othersInFlight).
-  const release = paths.take();
-  event.respondWith(
-    handleRequest(event, deps).then(
-      (res) => {
-        release();
-        return res;
-      },
-      (err: unknown) => {
-        release();
-        if (request.signal.aborted) return Response.error();
-        return errorResponse(
-          502,
-          'ERR_UPSTREAM_UNREACHABLE',
-          `Neither the peer-to-peer channel nor the relay could serve this request (${(err as Error)?.message ?? String(err)}).`,
-        );
-      },
-    ),
-  );
+  onFetch(event, deps);
 });

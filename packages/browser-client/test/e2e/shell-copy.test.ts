@@ -1,5 +1,5 @@
 /**
- * The Service Worker's copy of the shell (sw/shell-copy.ts): a top-level
+ * The Service Worker's copy of the shell (sw/navigation.ts): a top-level
  * navigation the running SW sees is answered from it, with no round trip to
  * the tunnel server before the frame starts, also while a direct channel is
  * up (the frame's document fetched ahead goes over the relay, not through the

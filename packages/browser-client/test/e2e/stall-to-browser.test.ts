@@ -16,7 +16,7 @@ import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from 
 import { fetchInApp, inPage, openShell, waitForTransport } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 import { delay, until } from '../../../../test/helpers/wait';
-import { STALL_MIN_COUNT } from '../../src/sw/path-choice';
+import { STALL_MIN_COUNT } from '../../src/sw/lossy-path';
 
 jest.setTimeout(120_000);
 

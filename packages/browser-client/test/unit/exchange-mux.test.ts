@@ -179,6 +179,7 @@ describe("fetchViaShell on the shell's port", () => {
         exchange: (first) => p.sw.open(first),
         ownTab: true,
         turn: false,
+        shellId: 's1',
       },
       head: { method: 'GET', target: '/a.js', headers: [] },
       body: null,

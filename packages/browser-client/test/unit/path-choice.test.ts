@@ -5,7 +5,6 @@ import {
   PROBE_AFTER,
   REPROBE_EVERY,
   RTT_WINDOW_MS,
-  STALL_CLEAR_SAMPLES,
   type PathFigures,
   type RequestClass,
 } from '../../src/sw/path-choice';
@@ -223,46 +222,7 @@ describe('a channel through TURN: the relay first', () => {
   });
 });
 
-describe('a path that stalls', () => {
-  const lone = (c: PathChooser, times: number[]) => times.forEach((ms, i) => c.recordHead('p2p', 'small', ms, 1_000 + i));
-
-  it('stalls when several lone requests took a repair of a lost packet longer than the best (2 % loss, measured)', () => {
-    const c = new PathChooser();
-    lone(c, [66, 70, 68, 469, 72, 469, 69, 471, 75]);
-    expect(c.stalls('p2p')).toBe(true);
-    // Repaired by the tail-loss probes: about one round trip more.
-    const probed = new PathChooser();
-    lone(probed, [66, 67, 68, 128, 69, 141, 72, 70, 138, 68]);
-    expect(probed.stalls('p2p')).toBe(true);
-  });
-
-  it('does not stall on jitter, on one slow request, or without a figure', () => {
-    const jitter = new PathChooser();
-    lone(jitter, [25.7, 29, 31, 31, 32, 28, 30]);
-    expect(jitter.stalls('p2p')).toBe(false);
-    // Requests the app took tens of ms more to answer, over a short path.
-    const appTime = new PathChooser();
-    lone(appTime, [28, 29, 65, 70, 72, 30, 74]);
-    expect(appTime.stalls('p2p')).toBe(false);
-    const one = new PathChooser();
-    lone(one, [66, 70, 469, 68, 300]);
-    expect(one.stalls('p2p')).toBe(false);
-    expect(new PathChooser().stalls('p2p')).toBe(false);
-  });
-
-  it("takes the loss probe's verdict before any lone request, and lets lone requests without a stall clear it", () => {
-    const c = new PathChooser();
-    c.lossSeen();
-    expect(c.stalls('p2p')).toBe(true);
-    lone(
-      c,
-      Array.from({ length: STALL_CLEAR_SAMPLES - 1 }, () => 66),
-    );
-    expect(c.stalls('p2p')).toBe(true);
-    lone(c, [67]);
-    expect(c.stalls('p2p')).toBe(false);
-  });
-
+describe('requests a new one would share P2P with', () => {
   it('counts the requests the Service Worker took until each is released, once', () => {
     const c = new PathChooser();
     const first = c.take();
@@ -276,29 +236,5 @@ describe('a path that stalls', () => {
     // Requests already on P2P count as well.
     c.started('p2p');
     expect(c.othersInFlight(true)).toBe(1);
-  });
-
-  it('lets a clean loss probe take back the verdict a probe gave, never one lone requests formed', () => {
-    const probed = new PathChooser();
-    probed.lossSeen();
-    lone(probed, [66, 67]);
-    probed.lossCleared();
-    expect(probed.stalls('p2p')).toBe(false);
-    // Stalls of lone requests confirmed it after the probe: theirs to clear.
-    const confirmed = new PathChooser();
-    confirmed.lossSeen();
-    lone(confirmed, [66, 70, 68, 469, 72, 469, 69, 471, 75]);
-    confirmed.lossCleared();
-    expect(confirmed.stalls('p2p')).toBe(true);
-    // Formed by lone requests before any probe: a clean probe leaves it.
-    const formed = new PathChooser();
-    lone(formed, [66, 70, 68, 469, 72, 469, 69, 471, 75]);
-    formed.lossSeen();
-    formed.lossCleared();
-    expect(formed.stalls('p2p')).toBe(true);
-    // Nothing to take back.
-    const none = new PathChooser();
-    none.lossCleared();
-    expect(none.stalls('p2p')).toBe(false);
   });
 });

@@ -7,6 +7,7 @@ import {
   decideRoute,
   leaveToBrowser,
   routeHeaderValue,
+  RULES,
   type BrowserFacts,
   type Measurements,
   type RouteFacts,
@@ -48,93 +49,67 @@ function chooser(d: Decision): Measurements & { asked: string[] } {
 
 const p2pDefault: Decision = { path: 'p2p', why: 'default' };
 
+type Expected = Omit<RouteVerdict, 'rule'>;
+const relay = (reason: RouteVerdict['reason']): Expected => ({ path: 'relay', reason });
+const p2p = (reason: RouteVerdict['reason']): Expected => ({ path: 'p2p', reason });
+
 describe('decideRoute', () => {
-  const rows: Array<[string, Partial<RouteFacts>, Decision | undefined, RouteVerdict]> = [
-    ['an excluded path goes over the relay, channel or not', { excluded: true }, p2pDefault, { path: 'relay', reason: 'excluded' }],
-    [
-      "no channel, a private session's shell without one: wait for it (the relay refuses the app's requests)",
-      { channel: undefined, privateWaiting: true },
-      p2pDefault,
-      { path: 'wait', reason: 'private' },
-    ],
-    [
-      'no channel, one coming, the relay full: wait for the channel',
-      { channel: undefined, channelComing: true, relayInFlight: 6 },
-      p2pDefault,
-      { path: 'wait', reason: 'wait-for-channel' },
-    ],
-    [
-      'no channel, one coming, but the relay has a free connection: relay',
-      { channel: undefined, channelComing: true, relayInFlight: 5 },
-      p2pDefault,
-      { path: 'relay', reason: 'no-channel' },
-    ],
-    [
-      'no channel, one coming, the relay full, but P2P stalls: relay',
-      { channel: undefined, channelComing: true, relayInFlight: 6, p2pStalls: true },
-      p2pDefault,
-      { path: 'relay', reason: 'no-channel' },
-    ],
-    ['no channel and none coming: relay', { channel: undefined, relayInFlight: 6 }, p2pDefault, { path: 'relay', reason: 'no-channel' }],
-    [
-      "a top-level navigation's frame prefetch goes over the relay, channel or not (the channel may be the page being left's)",
-      { prefetch: true },
-      p2pDefault,
-      { path: 'relay', reason: 'prefetch' },
-    ],
-    [
-      "a private session's frame prefetch too (its relay refuses it; the frame fetches again)",
-      { prefetch: true, channel: { turn: false, private: true } },
-      p2pDefault,
-      { path: 'relay', reason: 'prefetch' },
-    ],
-    ['a frame prefetch without a channel: as any request', { prefetch: true, channel: undefined }, p2pDefault, { path: 'relay', reason: 'no-channel' }],
-    ['a channel and no measurements: P2P', { cls: undefined }, undefined, { path: 'p2p', reason: 'default' }],
-    ['the chooser measured the relay faster', {}, { path: 'relay', why: 'faster' }, { path: 'relay', reason: 'faster' }],
-    ['the chooser probes the relay', { cls: 'bulk' }, { path: 'relay', why: 'probe' }, { path: 'relay', reason: 'probe' }],
-    ['through TURN the relay is the default', { channel: { turn: true } }, { path: 'relay', why: 'default' }, { path: 'relay', reason: 'turn-default' }],
-    ['through TURN, P2P measured faster', { channel: { turn: true } }, { path: 'p2p', why: 'faster' }, { path: 'p2p', reason: 'faster' }],
-    ['P2P stalls and a small request would share the channel', { p2pStalls: true, othersInFlight: 1 }, p2pDefault, { path: 'relay', reason: 'p2p-stalls' }],
-    ['P2P stalls but the channel is idle: P2P', { p2pStalls: true, othersInFlight: 0 }, p2pDefault, { path: 'p2p', reason: 'default' }],
-    ['P2P stalls but the request is bulk: P2P', { p2pStalls: true, othersInFlight: 3, cls: 'bulk' }, p2pDefault, { path: 'p2p', reason: 'default' }],
-    ['P2P stalls but the request is an upload: P2P', { p2pStalls: true, othersInFlight: 3, upload: true }, p2pDefault, { path: 'p2p', reason: 'default' }],
-    [
-      "the channel's loss probe is pending and a small request would share the channel",
-      { probing: true, othersInFlight: 1 },
-      p2pDefault,
-      { path: 'relay', reason: 'loss-probe' },
-    ],
-    [
-      'P2P stalls and the loss probe is pending: the stall says it',
-      { probing: true, p2pStalls: true, othersInFlight: 1 },
-      p2pDefault,
-      { path: 'relay', reason: 'p2p-stalls' },
-    ],
-    ['the loss probe is pending but the channel is idle: P2P', { probing: true, othersInFlight: 0 }, p2pDefault, { path: 'p2p', reason: 'default' }],
-    [
-      'the loss probe is pending but the request is bulk: P2P',
-      { probing: true, othersInFlight: 3, cls: 'bulk' },
-      p2pDefault,
-      { path: 'p2p', reason: 'default' },
-    ],
-    [
-      'the loss probe is pending but the request is an upload: P2P',
-      { probing: true, othersInFlight: 3, upload: true },
-      p2pDefault,
-      { path: 'p2p', reason: 'default' },
-    ],
-    [
-      'the loss probe is pending in a private session: its channel',
-      { probing: true, othersInFlight: 3, channel: { turn: false, private: true } },
-      p2pDefault,
-      { path: 'p2p', reason: 'private' },
-    ],
-    ['otherwise P2P, with the chooser’s reason', {}, { path: 'p2p', why: 'probe' }, { path: 'p2p', reason: 'probe' }],
+  /** Rule number (RULES[n - 1]), the case, the facts over `base`, what the chooser answers (undefined: no chooser), the verdict. */
+  const rows: Array<[number, string, Partial<RouteFacts>, Decision | undefined, Expected]> = [
+    [1, 'an excluded path goes over the relay, channel or not', { excluded: true }, p2pDefault, relay('excluded')],
+    [1, 'an excluded path without a channel', { excluded: true, channel: undefined, channelComing: true, relayInFlight: 6 }, p2pDefault, relay('excluded')],
+    [2, "a top-level navigation's frame prefetch, a channel up (it may be the page being left's)", { prefetch: true }, p2pDefault, relay('prefetch')],
+    [2, "a private session's frame prefetch too (its relay refuses it; the frame fetches again)", { prefetch: true, channel: { turn: false, private: true } }, p2pDefault, relay('prefetch')],
+    [3, "a private session's channel carries everything", { channel: { turn: false, private: true }, p2pStalls: true, othersInFlight: 3 }, p2pDefault, p2p('private')],
+    [3, 'the loss probe is pending in a private session: its channel', { probing: true, othersInFlight: 3, channel: { turn: false, private: true } }, p2pDefault, p2p('private')],
+    [3, "no channel, a private session's shell without one: wait for it (the relay refuses the app's requests)", { channel: undefined, privateWaiting: true }, p2pDefault, { path: 'wait', reason: 'private' }],
+    [4, 'no channel, one coming, the relay full: wait for the channel', { channel: undefined, channelComing: true, relayInFlight: 6 }, p2pDefault, { path: 'wait', reason: 'wait-for-channel' }],
+    [5, 'no channel, one coming, but the relay has a free connection', { channel: undefined, channelComing: true, relayInFlight: 5 }, p2pDefault, relay('no-channel')],
+    [5, 'no channel, one coming, the relay full, but P2P stalls', { channel: undefined, channelComing: true, relayInFlight: 6, p2pStalls: true }, p2pDefault, relay('no-channel')],
+    [5, 'no channel, one coming, the relay full, but no chooser', { channel: undefined, channelComing: true, relayInFlight: 6 }, undefined, relay('no-channel')],
+    [5, 'no channel and none coming', { channel: undefined, relayInFlight: 6 }, p2pDefault, relay('no-channel')],
+    [5, 'a frame prefetch without a channel: as any request', { prefetch: true, channel: undefined }, p2pDefault, relay('no-channel')],
+    [6, 'the chooser measured the relay faster', {}, { path: 'relay', why: 'faster' }, relay('faster')],
+    [6, 'the chooser probes the relay', { cls: 'bulk' }, { path: 'relay', why: 'probe' }, relay('probe')],
+    [6, 'through TURN the relay is the default', { channel: { turn: true } }, { path: 'relay', why: 'default' }, relay('turn-default')],
+    [7, 'P2P stalls and a small request would share the channel', { p2pStalls: true, othersInFlight: 1 }, p2pDefault, relay('p2p-stalls')],
+    [7, 'P2P stalls and the loss probe is pending: the stall says it', { probing: true, p2pStalls: true, othersInFlight: 1 }, p2pDefault, relay('p2p-stalls')],
+    [8, "the channel's loss probe is pending and a small request would share the channel", { probing: true, othersInFlight: 1 }, p2pDefault, relay('loss-probe')],
+    [9, 'a channel and no measurements: P2P', { cls: undefined }, undefined, p2p('default')],
+    [9, 'a channel, no measurements, P2P stalling and a burst: P2P', { cls: undefined, p2pStalls: true, othersInFlight: 3 }, undefined, p2p('default')],
+    [9, 'through TURN, P2P measured faster', { channel: { turn: true } }, { path: 'p2p', why: 'faster' }, p2p('faster')],
+    [9, 'P2P stalls but the channel is idle', { p2pStalls: true, othersInFlight: 0 }, p2pDefault, p2p('default')],
+    [9, 'P2P stalls but the request is bulk', { p2pStalls: true, othersInFlight: 3, cls: 'bulk' }, p2pDefault, p2p('default')],
+    [9, 'P2P stalls but the request is an upload', { p2pStalls: true, othersInFlight: 3, upload: true }, p2pDefault, p2p('default')],
+    [9, 'the loss probe is pending but the channel is idle', { probing: true, othersInFlight: 0 }, p2pDefault, p2p('default')],
+    [9, 'the loss probe is pending but the request is bulk', { probing: true, othersInFlight: 3, cls: 'bulk' }, p2pDefault, p2p('default')],
+    [9, 'the loss probe is pending but the request is an upload', { probing: true, othersInFlight: 3, upload: true }, p2pDefault, p2p('default')],
+    [9, 'otherwise P2P, with the chooser’s reason', {}, { path: 'p2p', why: 'probe' }, p2p('probe')],
   ];
 
-  it.each(rows)('%s', (_name, facts, decision, expected) => {
+  it.each(rows)('rule %i: %s', (rule, _name, facts, decision, expected) => {
     const m = decision ? chooser(decision) : undefined;
-    expect(decideRoute({ ...base, ...facts }, m)).toEqual(expected);
+    expect(decideRoute({ ...base, ...facts }, m)).toEqual({ rule: RULES[rule - 1], ...expected });
+  });
+
+  it('has a row for every rule, numbered 1…N in order', () => {
+    expect([...new Set(rows.map(([rule]) => rule))]).toEqual(RULES.map((_, i) => i + 1));
+  });
+
+  /** Facts that match both rules: the first one wins. */
+  const firstMatch: Array<[number, number, Partial<RouteFacts>, Decision]> = [
+    [1, 2, { excluded: true, prefetch: true }, p2pDefault],
+    [1, 3, { excluded: true, channel: { turn: false, private: true } }, p2pDefault],
+    [2, 3, { prefetch: true, channel: { turn: false, private: true } }, p2pDefault],
+    [3, 4, { channel: undefined, privateWaiting: true, channelComing: true, relayInFlight: 6 }, p2pDefault],
+    [3, 7, { channel: { turn: false, private: true }, p2pStalls: true, othersInFlight: 1 }, p2pDefault],
+    [4, 5, { channel: undefined, channelComing: true, relayInFlight: 6 }, p2pDefault],
+    [6, 7, { p2pStalls: true, othersInFlight: 1 }, { path: 'relay', why: 'faster' }],
+    [7, 8, { p2pStalls: true, probing: true, othersInFlight: 1 }, p2pDefault],
+    [8, 9, { probing: true, othersInFlight: 1 }, p2pDefault],
+  ];
+  it.each(firstMatch)('rule %i comes before rule %i', (first, _later, facts, decision) => {
+    expect(decideRoute({ ...base, ...facts }, chooser(decision)).rule).toBe(RULES[first - 1]);
   });
 
   it('asks the chooser only when a channel is up, with the relay as fallback through TURN and the upload rule for uploads', () => {
@@ -167,7 +142,7 @@ describe('leaveToBrowser', () => {
     othersInFlight: 0,
     cls: 'small',
   };
-  /** A channel is up, P2P stalls and the request would share the channel (rule 6 would relay it). */
+  /** A channel is up, P2P stalls and the request would share the channel (rule 7 would relay it). */
   const sharing: BrowserFacts = { ...stalling, channel: true, othersInFlight: 3 };
   it('leaves a GET or HEAD to the browser while P2P stalls, no shell has a channel and the SW has no cookie to add', () => {
     expect(leaveToBrowser(stalling)).toBe(true);

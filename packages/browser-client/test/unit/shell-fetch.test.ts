@@ -58,7 +58,7 @@ function body(bytes: number): ReadableStream<Uint8Array> {
 async function run(opts: { ownTab: boolean; windowThere: boolean; acceptAfterMs?: number }): Promise<{ outcome: ShellOutcome; shell: FakeShell }> {
   const { target, shell } = fakeShell(opts.acceptAfterMs);
   const outcome = await fetchViaShell({
-    shell: { ...target, ownTab: opts.ownTab, turn: false },
+    shell: { ...target, ownTab: opts.ownTab, turn: false, shellId: 's1' },
     head: HEAD,
     body: body(100_000),
     signal: new AbortController().signal,
@@ -93,7 +93,7 @@ describe('waiting for a shell to accept a request', () => {
     const gone = new AbortController();
     const started = Date.now();
     const pending = fetchViaShell({
-      shell: { ...target, channelGone: gone.signal, ownTab: false, turn: false },
+      shell: { ...target, channelGone: gone.signal, ownTab: false, turn: false, shellId: 's1' },
       head: HEAD,
       body: body(100_000),
       signal: new AbortController().signal,
@@ -114,7 +114,7 @@ describe('waiting for a shell to accept a request', () => {
     const gone = new AbortController();
     gone.abort();
     const outcome = await fetchViaShell({
-      shell: { ...target, channelGone: gone.signal, ownTab: true, turn: false },
+      shell: { ...target, channelGone: gone.signal, ownTab: true, turn: false, shellId: 's1' },
       head: HEAD,
       body: null,
       signal: new AbortController().signal,

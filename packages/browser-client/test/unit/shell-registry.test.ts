@@ -106,20 +106,21 @@ describe("a shell's channelGone signal", () => {
   });
 });
 
-describe("a shell whose channel's loss probe is pending", () => {
-  it('is picked with it and counted as probing until its next announcement says otherwise', async () => {
+describe('a shell the registry forgets', () => {
+  it('is told to the registry\'s owner (its pending loss probe goes with it), when replaced or when its window is gone', async () => {
     const tab = fakeWindow('tab');
-    const registry = createShellRegistry(fakeScope([tab]), memory([]));
-    registry.shellAnnounced({ ...announce('s1', true), probing: true }, tab);
-    registry.frameAnnounced({ type: 'wingman:frame', shellId: 's1' }, fakeWindow('frame'));
-    expect(registry.probingNow()).toBe(true);
-    expect(await registry.pick('frame', '')).toMatchObject({ id: 'tab', probing: true });
+    const windows = [tab];
+    const gone: string[] = [];
+    const registry = createShellRegistry(fakeScope(windows), memory([]), (shellId) => gone.push(shellId));
     registry.shellAnnounced(announce('s1', true), tab);
-    expect(registry.probingNow()).toBe(false);
-    expect(await registry.pick('frame', '')).toMatchObject({ id: 'tab', probing: false });
-    // Without a channel there is no probe to wait for.
-    registry.shellAnnounced({ ...announce('s1', false), probing: true }, tab);
-    expect(registry.probingNow()).toBe(false);
+    registry.shellAnnounced(announce('s1', true), tab);
+    expect(gone).toEqual([]);
+    // The same window's new shell (a reload) replaces it.
+    registry.shellAnnounced(announce('s2', true), tab);
+    expect(gone).toEqual(['s1']);
+    windows.length = 0;
+    expect(await registry.pick('', '')).toBeUndefined();
+    expect(gone).toEqual(['s1', 's2']);
   });
 });
 

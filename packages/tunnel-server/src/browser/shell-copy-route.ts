@@ -1,6 +1,6 @@
 /**
  * SHELL_PATH: the shell document for the Service Worker's own copy
- * (browser-client sw/shell-copy.ts), which answers the session's later
+ * (browser-client sw/navigation.ts), which answers the session's later
  * top-level navigations without a round trip here. Reached like every
  * reserved path, after the session's access and viewer gates: a viewer who
  * may not see the session gets their refusal, never a shell. 404 when the

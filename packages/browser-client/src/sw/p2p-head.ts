@@ -1,0 +1,50 @@
+/**
+ * The request head as it goes over P2P: what the browser would have sent,
+ * as far as a Service Worker can know it (docs/browser-client.md §Service
+ * Worker: routing one request).
+ */
+import { ROUTE_HEADER } from '../shared/constants';
+import { acceptLanguage } from '../shared/accept-language';
+import type { WireHeaders } from '../shared/messages';
+import { AGENT_TIME_ASKED } from './agent-time';
+import { canDecode } from './build-response';
+import { channelGzipAccepted } from './channel-coding';
+import { cacheModeHeaders, fetchMetadata } from './fetch-metadata';
+import type { RouteReason } from './route-decision';
+
+export function p2pHead(
+  request: Request,
+  url: URL,
+  cookie: string,
+  reason: RouteReason,
+  contentLength: number | undefined,
+  followUpOrigin: string | undefined,
+): { method: string; target: string; headers: WireHeaders } {
+  const headers: WireHeaders = [['host', url.host]];
+  request.headers.forEach((value, name) => {
+    if (name === 'host' || name === 'cookie' || name.startsWith('x-wingman-')) return;
+    headers.push([name, value]);
+  });
+  if (cookie) headers.push(['cookie', cookie]);
+  if (request.referrer && request.referrer !== 'about:client') headers.push(['referer', request.referrer]);
+  const method = request.method.toUpperCase();
+  // Browsers send Origin with same-origin requests other than GET/HEAD (Fetch §3.1); CSRF checks rely on it.
+  // Where the browser shows it to the SW (Chromium's form navigations do), it is already in the list above.
+  if (method !== 'GET' && method !== 'HEAD' && !request.headers.has('origin')) headers.push(['origin', url.origin]);
+  // WebKit keeps it on a redirect's follow-up turned into GET (redirect-follow-ups.ts).
+  else if (followUpOrigin && !request.headers.has('origin')) headers.push(['origin', followUpOrigin]);
+  if (contentLength !== undefined) headers.push(['content-length', String(contentLength)]);
+  if (!request.headers.has('user-agent')) headers.push(['user-agent', navigator.userAgent]);
+  const languages = request.headers.has('accept-language') ? undefined : acceptLanguage(navigator.languages ?? []);
+  if (languages) headers.push(['accept-language', languages]);
+  headers.push(...cacheModeHeaders(request));
+  headers.push(['accept-encoding', canDecode('gzip') ? 'gzip, deflate' : 'identity']);
+  // The agent may gzip a text body for the channel alone (channel-coding.ts).
+  const accept = channelGzipAccepted();
+  if (accept) headers.push(accept);
+  headers.push(...fetchMetadata(request));
+  headers.push([ROUTE_HEADER, reason]);
+  // The agent's own time comes back with the head, to leave out of the path's time (agent-time.ts).
+  headers.push(AGENT_TIME_ASKED);
+  return { method, target: url.pathname + url.search, headers };
+}
