@@ -297,7 +297,11 @@ export class PathChooser {
     const best = Math.min(...recent.map(([, t]) => t));
     f.rttMs = best;
     f.rttSamples = (f.rttSamples ?? 0) + 1;
-    if (path === 'p2p') this.lossy?.lone(ms, recent.map(([, t]) => t));
+    if (path === 'p2p')
+      this.lossy?.lone(
+        ms,
+        recent.map(([, t]) => t),
+      );
   }
 
   /** A response body finished: `bytes` in `ms` (head to end) on `path`. Remembers the URL's size; a bulk body is a throughput sample. */

@@ -181,7 +181,12 @@ interface Carry {
 }
 
 /** The route-decision.ts verdict, from the facts; a verdict to wait is decided again after the wait. */
-async function decide(c: Carry, resultingClientId: string, upload: boolean, prefetch: boolean): Promise<{ verdict: RouteVerdict; shell: ShellPick | undefined }> {
+async function decide(
+  c: Carry,
+  resultingClientId: string,
+  upload: boolean,
+  prefetch: boolean,
+): Promise<{ verdict: RouteVerdict; shell: ShellPick | undefined }> {
   const { deps, url, clientId, cls } = c;
   const { registry, paths, lossy } = deps;
   const excluded = registry.isExcluded(url.pathname);
@@ -210,7 +215,8 @@ async function decide(c: Carry, resultingClientId: string, upload: boolean, pref
     verdict = decideRoute(facts(false), paths);
   }
   // The shell's badge shows which classes go over the relay.
-  if (shell && paths && cls && before && paths.preferred[cls] !== before[cls]) shell.post({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate, []);
+  if (shell && paths && cls && before && paths.preferred[cls] !== before[cls])
+    shell.post({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate, []);
   return { verdict, shell };
 }
 

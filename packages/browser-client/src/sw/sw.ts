@@ -121,7 +121,9 @@ async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
   }
 }
 // A new version starts afresh: its copy of the shell, and none of the Cache Storage an earlier version kept.
-self.addEventListener('activate', (event) => event.waitUntil(Promise.all([self.clients.claim(), navigation.clear(), dropOtherCaches().catch(() => undefined)])));
+self.addEventListener('activate', (event) =>
+  event.waitUntil(Promise.all([self.clients.claim(), navigation.clear(), dropOtherCaches().catch(() => undefined)])),
+);
 
 /** Deletes Cache Storage under Wingman's prefix: this version keeps none, an earlier one may have. */
 async function dropOtherCaches(): Promise<void> {

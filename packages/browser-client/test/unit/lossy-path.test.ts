@@ -60,7 +60,11 @@ const rows: Array<[string, Event[], Answers]> = [
   ['…until lone requests without a stall clear it', [{ lone: STALLING }, { later: true }, { clean: true }], { stalls: false, probing: false }],
   // The loss probe's verdicts.
   ["a shell's lossy verdict is a stall before any lone request", [lossyS1], { stalls: true, probing: false }],
-  ['lone requests without a stall clear it', [lossyS1, { lone: Array.from({ length: STALL_CLEAR_SAMPLES - 1 }, () => 66) }, { lone: [67] }], { stalls: false, probing: false }],
+  [
+    'lone requests without a stall clear it',
+    [lossyS1, { lone: Array.from({ length: STALL_CLEAR_SAMPLES - 1 }, () => 66) }, { lone: [67] }],
+    { stalls: false, probing: false },
+  ],
   ['taken once per channel: its re-announcements do not bring it back', [lossyS1, { clean: true }, lossyS1], { stalls: false, probing: false }],
   ["taken again from the shell's next channel", [lossyS1, { clean: true }, { announce: 's1', p2p: false }, lossyS1], { stalls: true, probing: false }],
   ["taken again from another shell's", [lossyS1, { clean: true }, { announce: 's2', p2p: true, lossy: true }], { stalls: true, probing: false }],
@@ -74,16 +78,39 @@ const rows: Array<[string, Event[], Answers]> = [
     [{ announce: 's1', p2p: false, lossy: true }, { clean: true }, { announce: 's1', p2p: false, lossy: true }],
     { stalls: false, probing: false },
   ],
-  ['taken back by the same shell finding the path clean', [lossyS1, { lone: [66, 67] }, { announce: 's1', p2p: true, lossClean: true }], { stalls: false, probing: false }],
+  [
+    'taken back by the same shell finding the path clean',
+    [lossyS1, { lone: [66, 67] }, { announce: 's1', p2p: true, lossClean: true }],
+    { stalls: false, probing: false },
+  ],
   ["not taken back by another shell's clean probe", [lossyS1, { announce: 's2', p2p: true, lossClean: true }], { stalls: true, probing: false }],
-  ['not taken back once lone requests stalled too', [lossyS1, { lone: STALLING }, { announce: 's1', p2p: true, lossClean: true }], { stalls: true, probing: false }],
-  ['a clean probe leaves a verdict lone requests formed', [{ lone: STALLING }, lossyS1, { announce: 's1', p2p: true, lossClean: true }], { stalls: true, probing: false }],
+  [
+    'not taken back once lone requests stalled too',
+    [lossyS1, { lone: STALLING }, { announce: 's1', p2p: true, lossClean: true }],
+    { stalls: true, probing: false },
+  ],
+  [
+    'a clean probe leaves a verdict lone requests formed',
+    [{ lone: STALLING }, lossyS1, { announce: 's1', p2p: true, lossClean: true }],
+    { stalls: true, probing: false },
+  ],
   ['kept when the shell goes away', [lossyS1, { announce: 's1', p2p: false }, { gone: 's1' }], { stalls: true, probing: false }],
   // Pending loss probes.
-  ["a channel's pending loss probe, that shell's and any shell's, no stall", [{ announce: 's1', p2p: true, probing: true }], { stalls: false, probing: true, probingS1: true }],
+  [
+    "a channel's pending loss probe, that shell's and any shell's, no stall",
+    [{ announce: 's1', p2p: true, probing: true }],
+    { stalls: false, probing: true, probingS1: true },
+  ],
   ["another shell's pending probe is not s1's", [{ announce: 's2', p2p: true, probing: true }], { stalls: false, probing: true, probingS1: false }],
   ['no probe without a channel', [{ announce: 's1', p2p: false, probing: true }], { stalls: false, probing: false }],
-  ['pending until the next announcement says otherwise', [{ announce: 's1', p2p: true, probing: true }, { announce: 's1', p2p: true }], { stalls: false, probing: false }],
+  [
+    'pending until the next announcement says otherwise',
+    [
+      { announce: 's1', p2p: true, probing: true },
+      { announce: 's1', p2p: true },
+    ],
+    { stalls: false, probing: false },
+  ],
   ['pending until the shell is gone', [{ announce: 's1', p2p: true, probing: true }, { gone: 's1' }], { stalls: false, probing: false }],
 ];
 

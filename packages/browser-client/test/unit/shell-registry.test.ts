@@ -107,7 +107,7 @@ describe("a shell's channelGone signal", () => {
 });
 
 describe('a shell the registry forgets', () => {
-  it('is told to the registry\'s owner (its pending loss probe goes with it), when replaced or when its window is gone', async () => {
+  it("is told to the registry's owner (its pending loss probe goes with it), when replaced or when its window is gone", async () => {
     const tab = fakeWindow('tab');
     const windows = [tab];
     const gone: string[] = [];
