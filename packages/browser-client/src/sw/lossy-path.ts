@@ -2,32 +2,20 @@
  * Whether the P2P path is lossy, from every input that says so, and the two
  * answers the routing rules (route-decision.ts) take from it: `stalls()`
  * (rules 4 and 7, and leaving a request to the browser) and `probing()`
- * (rule 8). On one ordered data channel a lost packet holds every request
- * behind it until its retransmission, so a page load's burst over a lossy
- * path meets stall after stall, while a lone request mostly does not.
- *
- * Inputs:
- *  - lone small P2P requests' times to the head (`lone`, from path-choice.ts
- *    and its window of them): a stall is a time over STALL_FACTOR × the best
- *    and STALL_EXTRA_MS above it, a packet lost and sent again, not jitter.
- *    With tail-loss probes on the channel (docs/PROTOCOL.md §Tail-loss
- *    probes) SCTP repairs a lone exchange's loss in about one more round trip
- *    (over 2 % loss: five of 50 at 128–141 ms against a 66 ms best; without
- *    the probes ~470 ms); on clean paths the slowest of 50 was within 1.3× the
- *    best. A P2P time leaves out what the agent and the app took
- *    (agent-time.ts); the 50 ms keep a busy page out of it. STALL_MIN_COUNT
- *    stalls in the window make the verdict; it outlasts its samples (a lossy
- *    link stays lossy, its stalls just age out) until STALL_CLEAR_SAMPLES lone
- *    requests in a row came back without one;
- *  - the shells' loss-probe verdicts (`announced`: docs/PROTOCOL.md §Loss
- *    probe): a shell says `lossy` in each announcement while it holds that
- *    verdict, which is taken once per channel and once while the shell is
- *    between channels (so lone requests can clear it), held like a remembered
- *    stall; the same shell's `lossClean` takes back a verdict that rests on
- *    the probe alone;
- *  - the shells whose channel's loss probe has given no verdict yet
- *    (`probing` in their announcements, at most LOSS_PROBE_HOLD_MS), until
- *    they say otherwise or are gone (`gone`).
+ * (rule 8); docs/browser-client.md §Service Worker: routing one request,
+ * "A P2P path that stalls". Inputs:
+ *  - lone small P2P requests' times to the head (`lone`, with path-choice.ts's
+ *    window of them): STALL_MIN_COUNT times over STALL_FACTOR × the best and
+ *    STALL_EXTRA_MS above it (a packet lost and sent again, not jitter: over
+ *    2 % loss with tail-loss probes, five of 50 at 128–141 ms against a 66 ms
+ *    best; on clean paths within 1.3× it) make the verdict, which outlasts its
+ *    samples until STALL_CLEAR_SAMPLES lone requests in a row had no stall;
+ *  - the shells' loss-probe verdicts (`announced`, docs/PROTOCOL.md §Loss
+ *    probe): `lossy`, taken once per channel and once while the shell is
+ *    between channels, held like a remembered stall; the same shell's
+ *    `lossClean` takes back a verdict that rests on the probe alone;
+ *  - the shells whose channel's loss probe is pending (`probing` in their
+ *    announcements), until they say otherwise or are gone (`gone`).
  */
 import type { ShellAnnounce } from '../shared/messages';
 

@@ -1,29 +1,23 @@
 /**
  * What the Service Worker does for navigations, apart from routing one
- * request (router.ts): the shell copy and the frame prefetch.
+ * request (router.ts): docs/browser-client.md §Decision: a long-lived shell,
+ * "Frame prefetch" and "Shell copy".
  *
- * **Frame prefetch.** A full navigation (reload, deep link, new tab) loads the
- * shell, which then creates the app frame at the same URL; parsing the shell
- * and creating the frame take 60–150 ms before the frame's navigation even
- * reaches the SW (docs/browser-client.md "Measurements"). When the SW sees
- * the top-level navigation, it starts fetching that document at once (over
- * the relay while a channel is up, route-decision.ts rule 2), and the frame's
- * navigation takes the result. Only GETs, only the exact URL the shell will
- * load (not one carrying the shell's own query parameter), used once, dropped
- * after FRAME_PREFETCH_TTL_MS. The response rules apply for the frame's
- * request when it takes the result. On a first visit the shell's own early
- * fetch of the document (page/shell-inline.ts) is adopted the same way.
+ * Frame prefetch: when the SW sees a top-level navigation, it starts fetching
+ * the document the shell's frame will load (over the relay while a channel is
+ * up, route-decision.ts rule 2), and the frame's navigation takes the result,
+ * instead of the fetch following the shell's parse and the frame's creation
+ * (60–150 ms). GET only, the exact URL (not one with the shell's own query
+ * parameter), used once, dropped after FRAME_PREFETCH_TTL_MS; the response
+ * rules apply for the frame's request. A first visit's document, which the
+ * shell fetched while the SW installed (page/shell-inline.ts), is adopted the
+ * same way.
  *
- * **Shell copy.** A top-level navigation that the running SW sees is answered
- * with its copy of the shell at once, instead of after a round trip to the
- * tunnel server. The shell is the same document for every path of a session,
- * so one copy serves them all. Each use asks the server for the current
- * shell (SHELL_PATH) for the next navigation: an answer without SHELL_HEADER
- * (the session no longer offers P2P, the viewer's access was withdrawn, the
- * session is gone) forgets the copy. A new SW version starts without one
- * (activate): the copy's inline script always matches the SW's bundle. Kept
- * in IndexedDB (a SW is stopped when idle) and in memory: a fetch event must
- * choose respondWith() synchronously.
+ * Shell copy: a top-level navigation is answered at once with the SW's copy
+ * of the session's shell (one document for every path). Each use asks the
+ * server for the current shell (SHELL_PATH) for the next navigation; an answer
+ * without SHELL_HEADER forgets the copy. A new SW version starts without one.
+ * Kept in IndexedDB and in memory: respondWith() is chosen synchronously.
  */
 import { BADGE_QUERY_PARAM, RESPONSE_HEAD_TIMEOUT_MS, SHELL_HEADER, SHELL_PATH, VIA_HEADER, WINGMAN_PREFIX } from '../shared/constants';
 import { parseEarlyDocumentAnswer, type EarlyDocumentAnswer } from '../shared/messages';
