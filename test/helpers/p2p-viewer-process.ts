@@ -19,7 +19,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChannelFingerprints, HeaderList, P2PSettings } from '@wingman/protocol';
 import type { P2PViewerOptions } from '../../packages/relay-server/src/viewer/p2p-viewer';
-import { ROOT } from './processes';
+import { killAll, ROOT } from './processes';
 import { withTimeout } from './wait';
 
 const CHILD_SCRIPT = join(__dirname, 'p2p-viewer-child.cjs');
@@ -191,6 +191,16 @@ export async function closeViewerProcesses(): Promise<void> {
   const results = await Promise.allSettled([...live].map((v) => v.close()));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+}
+
+/** A test's end: its viewer processes closed, then every process it started killed and its app closed (even when a close failed). */
+export async function closeViewersAndProcesses(app: { close(): Promise<unknown> } | undefined): Promise<void> {
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await app?.close();
+  }
 }
 
 export class ViewerProcess {

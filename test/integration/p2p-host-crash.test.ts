@@ -14,9 +14,9 @@
  */
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { metricSum, send } from '../helpers/http-client';
-import { closeViewerProcesses, connectViewerProcess, type ViewerProcess } from '../helpers/p2p-viewer-process';
+import { closeViewersAndProcesses, connectViewerProcess, type ViewerProcess } from '../helpers/p2p-viewer-process';
 import { until } from '../helpers/wait';
-import { childPids, killAll, startTunnel, type Tunnel } from '../helpers/processes';
+import { childPids, startTunnel, type Tunnel } from '../helpers/processes';
 
 jest.setTimeout(60_000);
 
@@ -34,14 +34,7 @@ beforeEach(async () => {
   t = await startTunnel(String(app.port));
 });
 
-afterEach(async () => {
-  try {
-    await closeViewerProcesses();
-  } finally {
-    await killAll();
-    await app.close();
-  }
-});
+afterEach(() => closeViewersAndProcesses(app));
 
 describe('a native crash of the P2P host process', () => {
   it('leaves the agent serving the same URL over the relay, is reported, and P2P returns from a restarted host', async () => {

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
 import { patternBlock, patternSha256, startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
-import { closeViewerProcesses, connectViewerProcess, type ViewerProcess } from '../helpers/p2p-viewer-process';
+import { closeViewersAndProcesses, connectViewerProcess, type ViewerProcess } from '../helpers/p2p-viewer-process';
 import { killAll, runWingmanFetch, startAgent, startTunnel, type Tunnel } from '../helpers/processes';
 import { until, waitForEvent } from '../helpers/wait';
 
@@ -32,14 +32,7 @@ beforeEach(async () => {
   t = await startTunnel(String(app.port));
 });
 
-afterEach(async () => {
-  try {
-    await closeViewerProcesses();
-  } finally {
-    await killAll();
-    await app.close();
-  }
-});
+afterEach(() => closeViewersAndProcesses(app));
 
 describe('P2P over a data channel (real wrtc peers, real processes)', () => {
   it('connects on loopback without STUN and serves GET with x-wingman-transport: p2p', async () => {

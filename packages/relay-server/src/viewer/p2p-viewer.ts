@@ -33,6 +33,7 @@ import {
   type ViewerSignal,
   parseHostSignal,
   parseSignalHello,
+  peerGone,
   protocolError,
   SIGNAL_PATH,
   type Connection,
@@ -254,6 +255,8 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
     }
 
     function onSignal(m: HostSignal<string>): void {
+      // After connecting, a bye that names no peer connection is about all of them.
+      if (m.type === 'bye' && m.pc === undefined && settled) return byeAfterConnect(pool, peers, dropPeer, new Error(`agent said bye: ${m.reason ?? ''}`));
       const p = peers[peerIndex(m)];
       if (!p || p.closed) return;
       const pc = p.pc;
@@ -274,8 +277,8 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
         case 'error':
           return dropPeer(p, new Error(`${m.code}: ${m.message}`));
         case 'bye':
-          // The server's bye (the agent's relay link dropped) names no peer connection: it ends an attempt still connecting.
-          if (m.pc === undefined && !settled) return fail(new Error(`agent said bye: ${m.reason ?? ''}`));
+          // For one peer connection (`pc`), or before connecting: the server's when the agent's relay link dropped.
+          if (m.pc === undefined) return fail(new Error(`agent said bye: ${m.reason ?? ''}`));
           return dropPeer(p, new Error(`agent said bye: ${m.reason ?? ''}`));
         default:
           return;
@@ -319,6 +322,18 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
         });
     }
   });
+}
+
+/**
+ * The agent or the server said bye, naming no peer connection, after the
+ * viewer connected: the channel is the judge (protocol peer-gone.ts), as in
+ * the browser. The server says it when the agent's relay link drops, and the
+ * channels outlive that link; the agent says it when its P2P host died, with
+ * every peer connection of this viewer.
+ */
+function byeAfterConnect(pool: ConnectionPool, peers: readonly Striped[], dropPeer: (p: Striped, err: Error) => void, err: Error): void {
+  const conn = pool.connections[0];
+  if (conn) void peerGone(conn).then((gone) => gone && peers.forEach((p) => dropPeer(p, err)));
 }
 
 /** The signaling upgrade's headers: the viewer password, a cookie, the link's access token; undefined when none. */
