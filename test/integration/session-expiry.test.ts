@@ -67,6 +67,17 @@ async function rawAgent(register: Record<string, unknown>): Promise<{ ws: WebSoc
   };
 }
 
+/** What an agent's start said of an earlier session's end: reconnecting events, and stderr lines naming ERR_SESSION_EXPIRED. */
+function freshStartNoise(agent: Proc): unknown[] {
+  return [
+    ...agent.events.filter((e) => e.event === 'reconnecting'),
+    ...agent
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('ERR_SESSION_EXPIRED')),
+  ];
+}
+
 /** Stops the server started for this test (its in-memory sessions and ended ids go with it; the session key stays). */
 const killServer = () => server.proc.kill('SIGKILL');
 
@@ -131,6 +142,8 @@ describe('session expiry (--expires)', () => {
     const second = await startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--inspect', 'false']);
     expect(second.sessionId).not.toBe(first.sessionId);
     expect(second.agent.events.find((e) => e.event === 'ready')).not.toHaveProperty('expiresAt');
+    // Nothing failed: the start says nothing of the ended session, and retries nothing.
+    expect(freshStartNoise(second.agent)).toEqual([]);
     expect((await send(server.port, new URL(second.url).host, { path: '/hello' })).status).toBe(200);
   });
 
@@ -155,6 +168,7 @@ describe('session expiry (--expires)', () => {
     const second = await startAgent(restarted.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--inspect', 'false']);
     expect(second.sessionId).not.toBe(first.sessionId);
     expect(second.agent.events.find((e) => e.event === 'ready')).toMatchObject({ resumed: false });
+    expect(freshStartNoise(second.agent)).toEqual([]);
     expect((await send(restarted.port, new URL(first.url).host, { path: '/hello' })).status).not.toBe(200);
   });
 

@@ -257,6 +257,7 @@ export function createAgent(options: AgentOptions): Agent {
     if (state === 'stopped') return;
     const socket = ws;
     stop();
+    if (code === 'ERR_SESSION_EXPIRED' && options.name === undefined) store.clear(); // ended at its --expires deadline: nothing to resume
     socket?.terminate();
     emitter.emit('fatal', { code, message });
   };
@@ -271,8 +272,9 @@ export function createAgent(options: AgentOptions): Agent {
       // Anything else: register a new session at once. (An unknown session is
       // not refused: the server answers with a new one. One that reached its
       // --expires deadline is refused with ERR_SESSION_EXPIRED: this process
-      // stops if that deadline was its own, a restarted one starts afresh.)
+      // stops if that deadline was its own; a restarted one starts afresh, quietly.)
       if (failure.code === 'ERR_SESSION_EXPIRED' && expiryBackstop !== undefined) return fatal(failure.code, failure.message);
+      if (failure.code === 'ERR_SESSION_EXPIRED' && options.name === undefined && !everRegistered) return void (store.clear(), connect());
       if (failure.code === 'ERR_SESSION_IN_USE' && busyResumes++ < MAX_BUSY_RESUME_ATTEMPTS) return scheduleRetry(`${failure.code}: ${failure.message}`);
       // A name cannot fall back to a new session (that would be another link): a refused name
       // or one another agent keeps serving ends this one; anything else (the server's name
@@ -359,9 +361,7 @@ export function createAgent(options: AgentOptions): Agent {
     // Backoff starts over only after a connection that held: one dropped right
     // after registering (e.g. refused again and again) keeps backing off.
     if (Date.now() - liveSince >= STABLE_CONNECTION_MS) attempt = 0;
-    const why = serverError
-      ? `the tunnel server closed the connection (${serverError})`
-      : `connection to the tunnel server lost (code ${code}${reason ? `: ${reason}` : ''})`;
+    const why = closeReason(serverError, code, reason);
     emitter.emit('disconnected', { reason: why });
     scheduleRetry(why);
   }
@@ -396,6 +396,13 @@ export function createAgent(options: AgentOptions): Agent {
   // A getter (Object.assign would copy the value once).
   Object.defineProperty(agent, 'connection', { get: () => conn, enumerable: true });
   return agent as Agent;
+}
+
+/** Why the relay connection closed, as the `disconnected` and `reconnecting` events say it. */
+function closeReason(serverError: string | undefined, code: number, reason: string): string {
+  return serverError
+    ? `the tunnel server closed the connection (${serverError})`
+    : `connection to the tunnel server lost (code ${code}${reason ? `: ${reason}` : ''})`;
 }
 
 /** The agent's own forwarder (when the caller gave none), its request log lines emitted as `request` events. */
