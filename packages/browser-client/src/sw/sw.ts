@@ -143,9 +143,9 @@ self.addEventListener('message', (event) => {
       // A shell runs: keep a copy for the session's next navigation, if none is at hand yet.
       const copying = navigation.shellRuns();
       if (copying) event.waitUntil(copying);
-      // A shell that just started (a reload, another tab) learns which classes already go over the relay: its badge says so.
-      const { preferred } = paths;
-      if (preferred.small !== 'p2p' || preferred.bulk !== 'p2p') client.postMessage({ type: 'wingman:paths', ...preferred } satisfies PathsUpdate);
+      // A shell that just started (a reload, another tab) learns which classes already go over the relay, and one that
+      // outlived this worker (restarted with its figures afresh) that they no longer do: its badge says what is so.
+      client.postMessage({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate);
       return;
     }
     case 'wingman:frame':

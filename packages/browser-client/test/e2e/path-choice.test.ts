@@ -3,7 +3,8 @@
  * (the agent's P2P host throttled to 1 MiB/s by a preload of the test's own,
  * support/throttle-p2p-send.cjs; small responses still leave at once),
  * a repeated large download moves to the relay once both paths were
- * measured, while small requests stay on P2P; the badge shows it.
+ * measured, while small requests stay on P2P; the badge shows it, and
+ * stops saying it once a restarted Service Worker sends bulk over P2P again.
  */
 import type { Page } from 'playwright-core';
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
@@ -60,8 +61,20 @@ describe('path choice per request class', () => {
     expect(small).toEqual(['p2p', 'p2p', 'p2p', 'p2p', 'p2p']);
     await waitForTransport(page, 'p2p');
     // A reload's new shell is told the choice the Service Worker keeps for the session.
-    await openShell(page, `${stack.origin}/two`, 'two');
+    const two = await openShell(page, `${stack.origin}/two`, 'two');
     await waitForTransport(page, 'p2p');
     await badgeSaysBulkViaRelay(page);
+
+    // A restarted Service Worker starts its figures afresh and sends every class over P2P again: the badge says so.
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+    await cdp.detach();
+    expect((await fetchInApp(two, '/api/hello?restarted')).transport).toBe('p2p');
+    await page.waitForFunction(
+      () => /^P2P · [^·]+( · [\d.]+ ms)?$/.test(document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? ''),
+      undefined,
+      { timeout: WAIT_MS },
+    );
   });
 });
