@@ -10,7 +10,8 @@ import { backoffDelay, type Connection } from '@wingman/protocol';
 import type { DiagError } from '../shared/diagnostics';
 import { AGENT_AWAY_RETRY_MS, DIAGNOSTICS_MAX_ERRORS, RETRY_BASE_MS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS } from '../shared/constants';
 import { closeEarly, type EarlyAttempt } from './early-attempt';
-import { AttemptError, attemptP2P, type AttemptReason, type PeerSession } from './peer-attempt';
+import { AttemptError, attemptP2P, type PeerSession } from './peer-attempt';
+import { ATTEMPT_REASON_WORDS } from './relay-reasons';
 import { linkTrustKeys } from './signal-out';
 import { followLossProbe, followTurn, monitorSession, verification, type StatusView, type TransportStatus } from './transport-status';
 
@@ -36,17 +37,7 @@ export interface P2PManager {
   stop(reason: string): void;
 }
 
-const REASONS: Record<AttemptReason, string> = {
-  disabled: 'P2P disabled by server/agent',
-  offline: 'agent offline',
-  signaling: 'signaling failed',
-  'ice-timeout': 'ICE timeout',
-  'ice-failed': 'ICE failed',
-  refused: 'refused by agent',
-  unsupported: 'no WebRTC in this browser',
-  unverified: 'channel not verified',
-  altered: 'signaling was altered',
-};
+const REASONS = ATTEMPT_REASON_WORDS;
 
 /**
  * `early`: the attempt the shell's inline script started, carried on by the

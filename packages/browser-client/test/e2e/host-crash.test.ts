@@ -3,11 +3,13 @@
  * native crash while a reviewer's page is on P2P. The page must move to the
  * relay at once — a dead process closes nothing, so the agent says `bye` for
  * it — keep working there, and be back on P2P once the agent has restarted
- * the host. Real Chromium, real tunnel server and agent processes.
+ * the host; its badge says each of these as it happens, and afterwards the
+ * path the page's requests take. Real Chromium, real tunnel server and agent
+ * processes.
  */
 import { childPids } from '../../../../test/helpers/processes';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
-import { fetchInApp, openShell, waitForTransport, watchStatuses } from './support/shell';
+import { badgeText, fetchInApp, openShell, waitForTransport, watchBadge, watchStatuses } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 
 jest.setTimeout(120_000);
@@ -37,6 +39,12 @@ describe('a crash of the agent P2P host process, seen from the browser', () => {
     // Every status from now until P2P is back with a new channel. The relay
     // spell lasts at least the host's restart delay (0.5 s): the watch sees it.
     const watch = watchStatuses(browser.page, (s) => s.transport === 'p2p' && s.viewerId !== first.viewerId);
+    // What the reviewer reads meanwhile, until it says P2P again.
+    let relayRead = false;
+    const badge = watchBadge(browser.page, (t) => {
+      relayRead ||= t.startsWith('Relay');
+      return relayRead && t.startsWith('P2P');
+    });
 
     process.kill(hosts[0]!, 'SIGSEGV');
     // A request made at once may still go into the dead channel: it must be answered all the same.
@@ -54,6 +62,14 @@ describe('a crash of the agent P2P host process, seen from the browser', () => {
     expect(seen.some((s) => s.transport === 'relay' && /unresponsive/.test(s.reason ?? ''))).toBe(false);
     expect(stack.agent.child.exitCode).toBeNull();
 
+    // The badge said it: the channel closed, P2P was being tried again, then P2P.
+    await badge.finished;
+    const relayTexts = badge.seen.filter((t) => /^Relay/.test(t));
+    expect(relayTexts[0]).toBe('Relay · channel closed');
+    expect(relayTexts.every((t) => /^Relay · channel closed( · reconnecting)?$/.test(t))).toBe(true);
+    // Back on P2P with no class of requests said to go over the relay: the next request goes over P2P.
+    await waitForTransport(browser.page, 'p2p');
+    expect(await badgeText(browser.page)).toMatch(/^P2P · unverified( · [\d.]+ ms)?$/);
     expect((await fetchInApp(frame, '/api/hello?after')).transport).toBe('p2p');
   });
 });

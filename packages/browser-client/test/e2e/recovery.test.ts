@@ -1,12 +1,13 @@
 /**
  * P2P is an upgrade, never a gate: a channel that dies mid-download is
  * recovered over the relay without the app noticing, requests use the relay
- * until P2P is back, and tabs keep their own channels.
+ * until P2P is back, and tabs keep their own channels; a closed tab's peer
+ * is reported to the developer as closed, not as a P2P failure.
  */
 import { patternSha256 } from './support/app';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
 import { download, settleBulkFigures } from './support/in-app';
-import { fetchInApp, openShell, routeOf, waitForTransport, watchStatuses } from './support/shell';
+import { fetchInApp, openShell, routeOf, waitForTransport, watchStatuses, WAIT_MS } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 
 jest.setTimeout(120_000);
@@ -99,5 +100,11 @@ describe('recovery and tabs', () => {
     const after = await waitForTransport(tab1, 'p2p');
     expect(after.viewerId).toBe(s1.viewerId);
     expect(routeOf(await fetchInApp(frame1, '/api/hello?tab=1-again'), after)).toMatch(/^p2p /);
+    // The developer reads that the closed tab's viewer went, not that its P2P failed.
+    const gone = await stack.agent.waitFor((e) => e.event === 'peer' && e.viewerId === s2.viewerId && e.state !== 'connected', {
+      timeoutMs: WAIT_MS,
+      what: "the agent's word on the closed tab's peer",
+    });
+    expect(gone).toMatchObject({ state: 'closed' });
   });
 });

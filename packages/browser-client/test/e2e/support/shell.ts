@@ -186,22 +186,38 @@ function swKnowsChannel({ ms, name }: { ms: number; name: string }): Promise<SwR
   });
 }
 
+/** The text of the shell's badge as the reviewer sees it ("P2P · verified · 3 ms", "Relay · agent offline"); null without a badge. */
+export function badgeText(page: AnyPage): Promise<string | null> {
+  return inPage(page, () => document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? null, undefined);
+}
+
 /**
- * Records every distinct shell status from now until `done(status)` holds
- * (polling every 50 ms), so a short spell — a second on the relay between two
- * channels — is seen even while the test awaits something else meanwhile.
+ * Records every distinct value `read()` gives from now until `done(value)`
+ * holds (polling every 50 ms), so a short spell — a second on the relay
+ * between two channels — is seen even while the test awaits something else
+ * meanwhile.
  */
-export function watchStatuses(page: Page, done: (s: ShellStatus) => boolean): { seen: ShellStatus[]; finished: Promise<void> } {
-  const seen: ShellStatus[] = [];
+function watchPage<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, timeoutMs = WAIT_MS): { seen: T[]; finished: Promise<void> } {
+  const seen: T[] = [];
   const finished = until(
     async () => {
-      const s = await shellStatus(page);
-      if (seen.length === 0 || JSON.stringify(s) !== JSON.stringify(seen[seen.length - 1])) seen.push(s);
-      return done(s);
+      const v = await read();
+      if (seen.length === 0 || JSON.stringify(v) !== JSON.stringify(seen[seen.length - 1])) seen.push(v);
+      return done(v);
     },
-    { timeoutMs: WAIT_MS, intervalMs: PAGE_POLL_MS, what: 'the shell status to reach the awaited state', observe: () => ({ statusesSeen: seen }) },
+    { timeoutMs, intervalMs: PAGE_POLL_MS, what, observe: () => ({ seen }) },
   ).then(() => undefined);
   return { seen, finished };
+}
+
+/** Every distinct shell status from now until `done(status)` holds (watchPage). */
+export function watchStatuses(page: Page, done: (s: ShellStatus) => boolean): { seen: ShellStatus[]; finished: Promise<void> } {
+  return watchPage(() => shellStatus(page), done, 'the shell status to reach the awaited state');
+}
+
+/** Every distinct badge text from now until `done(text)` holds (watchPage), within `timeoutMs`. */
+export function watchBadge(page: AnyPage, done: (text: string) => boolean, timeoutMs = WAIT_MS): { seen: string[]; finished: Promise<void> } {
+  return watchPage(async () => (await badgeText(page)) ?? '(no badge)', done, 'the badge to read the awaited text', timeoutMs);
 }
 
 export interface FetchResult {

@@ -1,0 +1,166 @@
+/**
+ * States of the shell's badge that only a fault produces, each brought about
+ * for real and read as the reviewer reads it (the badge's text), with the
+ * page's requests going where the badge says: a path to the tunnel server
+ * that refuses the signaling WebSocket (a proxy without WebSocket support),
+ * one that rewrites the DTLS fingerprints of a link without its key (test/helpers/tampering-proxy.ts),
+ * and an agent whose P2P host process stops answering (SIGSTOP) and then
+ * comes back. Real Chromium, real tunnel server and agent processes.
+ * test/unit/badge.test.ts lists every state and the test that produces it.
+ */
+import type { Page, WebSocketRoute } from 'playwright-core';
+import { startTamperingProxy, type TamperingProxy } from '../../../../test/helpers/tampering-proxy';
+import { childPids } from '../../../../test/helpers/processes';
+import { until } from '../../../../test/helpers/wait';
+import { MAX_MISSED_PINGS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS, RTT_PING_TIMEOUT_MS } from '../../src/shared/constants';
+import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { badgeText, fetchInApp, openShell, waitForTransport, watchBadge, WAIT_MS } from './support/shell';
+import { startStack, type Stack } from './support/stack';
+
+jest.setTimeout(180_000);
+
+/** How often the page's badge is read where nothing announces its change, ms. */
+const READ_EVERY_MS = 50;
+
+/** Waits until the badge reads `text`. */
+function badgeReads(page: Page, text: string): Promise<string> {
+  let last: string | null = null;
+  return until(
+    async () => {
+      last = await badgeText(page);
+      return last === text ? last : undefined;
+    },
+    { timeoutMs: WAIT_MS, intervalMs: READ_EVERY_MS, what: `the badge to read "${text}"`, observe: () => last },
+  );
+}
+
+describe("the shell's badge after faults", () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  describe('with a path to the server that refuses the signaling WebSocket', () => {
+    let browser: LaunchedChromium;
+
+    beforeAll(async () => {
+      browser = await launchChromium();
+    });
+
+    afterAll(async () => {
+      await unregisterServiceWorkers(browser.page).catch(() => undefined);
+      await browser?.close();
+    });
+
+    it('says it is connecting, then that signaling failed, that it tries again, and at last that it gave up; the app runs over the relay', async () => {
+      const { page } = browser;
+      // The page's retries back off to RETRY_MAX_MS: its clock is run forward rather than waited for.
+      await page.clock.install();
+      const sockets: WebSocketRoute[] = [];
+      let refuseAtOnce = false;
+      // The socket opens (as through a proxy) and closes before the server's hello: what the page sees of a refusal.
+      await page.routeWebSocket(/\/__wingman\/signal/, (ws) => {
+        if (refuseAtOnce) return void ws.close();
+        sockets.push(ws);
+      });
+      const opened = openShell(page, `${stack.origin}/one`, 'one');
+      await until(() => sockets.length === 1 || undefined, { timeoutMs: WAIT_MS, intervalMs: READ_EVERY_MS, what: "the page's first signaling socket" });
+      await badgeReads(page, 'Relay · connecting');
+      await sockets[0]!.close();
+      await badgeReads(page, 'Relay · signaling failed');
+      const frame = await opened;
+
+      // The next try (RETRY_BASE_MS later), while its socket is held open: the badge says it tries again.
+      await until(() => sockets.length === 2 || undefined, { timeoutMs: WAIT_MS, intervalMs: READ_EVERY_MS, what: "the page's second signaling socket" });
+      await badgeReads(page, 'Relay · signaling failed · reconnecting');
+      refuseAtOnce = true;
+      await sockets[1]!.close();
+
+      // Every further try is refused at once, until the page stops trying.
+      let last: string | null = null;
+      await until(
+        async () => {
+          await page.clock.runFor(RETRY_MAX_MS);
+          last = await badgeText(page);
+          return last === 'Relay · signaling failed · gave up' || undefined;
+        },
+        { timeoutMs: WAIT_MS * 2, intervalMs: READ_EVERY_MS, what: `the page to give up after ${RETRY_MAX_ATTEMPTS} failures`, observe: () => last },
+      );
+      const r = await fetchInApp(frame, '/api/hello?gave-up');
+      expect({ status: r.status, transport: r.transport }).toEqual({ status: 200, transport: 'relay' });
+    });
+  });
+
+  describe('with a path to the server that rewrites the DTLS fingerprints, for a link without its key', () => {
+    let browser: LaunchedChromium;
+    let proxy: TamperingProxy;
+
+    beforeAll(async () => {
+      browser = await launchChromium();
+      proxy = await startTamperingProxy(stack.serverPort, 'fingerprint');
+    });
+
+    afterAll(async () => {
+      await unregisterServiceWorkers(browser.page).catch(() => undefined);
+      await browser?.close();
+      await proxy?.close();
+    });
+
+    it('never gets a channel (DTLS refuses the other certificate), says ICE failed, and the app runs over the relay', async () => {
+      const frame = await openShell(browser.page, proxy.via(`${stack.origin}/one`), 'one');
+      const status = await waitForTransport(browser.page, 'relay', /^ICE /);
+      expect(proxy.rewritten).toBeGreaterThan(0);
+      expect(status.reason).toMatch(/^ICE failed( · reconnecting)?$/);
+      expect(await badgeText(browser.page)).toMatch(/^Relay · ICE failed( · reconnecting)?$/);
+      const r = await fetchInApp(frame, '/api/hello?no-channel');
+      expect({ status: r.status, transport: r.transport }).toEqual({ status: 200, transport: 'relay' });
+    });
+  });
+
+  describe('with the P2P host process frozen (SIGSTOP) and thawed', () => {
+    let browser: LaunchedChromium;
+    let frozen: number | undefined;
+
+    beforeAll(async () => {
+      browser = await launchChromium();
+    });
+
+    afterAll(async () => {
+      if (frozen !== undefined) process.kill(frozen, 'SIGCONT');
+      await unregisterServiceWorkers(browser.page).catch(() => undefined);
+      await browser?.close();
+    });
+
+    it('says the channel is unresponsive, then that ICE timed out, and P2P once the host answers again', async () => {
+      const { page } = browser;
+      const frame = await openShell(page, `${stack.origin}/one`, 'one');
+      await waitForTransport(page, 'p2p');
+      const hosts = childPids(stack.agent.child.pid!);
+      expect(hosts).toHaveLength(1);
+
+      // Nothing closes: only the page's heartbeat can tell (MAX_MISSED_PINGS unanswered PINGs), then its next attempt's deadline.
+      const heartbeatMs = (MAX_MISSED_PINGS + 1) * RTT_PING_TIMEOUT_MS;
+      const toTimeout = watchBadge(page, (t) => t === 'Relay · ICE timeout', heartbeatMs + 2 * WAIT_MS);
+      frozen = hosts[0]!;
+      process.kill(frozen, 'SIGSTOP');
+      await toTimeout.finished;
+      const relayTexts = toTimeout.seen.filter((t) => t.startsWith('Relay'));
+      expect(relayTexts[0]).toBe('Relay · channel unresponsive');
+      expect(relayTexts).toContain('Relay · channel unresponsive · reconnecting');
+      expect((await fetchInApp(frame, '/api/hello?frozen')).transport).toBe('relay');
+
+      process.kill(frozen, 'SIGCONT');
+      frozen = undefined;
+      const back = watchBadge(page, (t) => t.startsWith('P2P'), 2 * WAIT_MS);
+      await back.finished;
+      await waitForTransport(page, 'p2p');
+      expect(await badgeText(page)).toMatch(/^P2P · unverified( · [\d.]+ ms)?$/);
+      expect((await fetchInApp(frame, '/api/hello?thawed')).transport).toBe('p2p');
+    });
+  });
+});
