@@ -4,8 +4,8 @@
  * page's requests going where the badge says: a path to the tunnel server
  * that refuses the signaling WebSocket (a proxy without WebSocket support),
  * one that rewrites the DTLS fingerprints of a link without its key (test/helpers/tampering-proxy.ts),
- * and an agent whose P2P host process stops answering (SIGSTOP) and then
- * comes back. Real Chromium, real tunnel server and agent processes.
+ * an agent whose P2P host process keeps crashing, and one whose P2P host
+ * stops answering (SIGSTOP) and then comes back. Real Chromium, real tunnel server and agent processes.
  * test/unit/badge.test.ts lists every state and the test that produces it.
  */
 import type { Page, WebSocketRoute } from 'playwright-core';
@@ -136,7 +136,7 @@ describe("the shell's badge after faults", () => {
       await browser?.close();
     });
 
-    it('says the channel is unresponsive, then that ICE timed out, and P2P once the host answers again', async () => {
+    it('says the channel is unresponsive or closed, then that ICE timed out, and P2P once the host answers again', async () => {
       const { page } = browser;
       const frame = await openShell(page, `${stack.origin}/one`, 'one');
       await waitForTransport(page, 'p2p');
@@ -149,9 +149,10 @@ describe("the shell's badge after faults", () => {
       frozen = hosts[0]!;
       process.kill(frozen, 'SIGSTOP');
       await toTimeout.finished;
+      // Whichever notices first: the page's heartbeat (unresponsive) or the browser's ICE consent checks (closed).
       const relayTexts = toTimeout.seen.filter((t) => t.startsWith('Relay'));
-      expect(relayTexts[0]).toBe('Relay · channel unresponsive');
-      expect(relayTexts).toContain('Relay · channel unresponsive · reconnecting');
+      expect(relayTexts[0]).toMatch(/^Relay · channel (unresponsive|closed)$/);
+      expect(relayTexts).toContain(`${relayTexts[0]!} · reconnecting`);
       expect((await fetchInApp(frame, '/api/hello?frozen')).transport).toBe('relay');
 
       process.kill(frozen, 'SIGCONT');
@@ -161,6 +162,58 @@ describe("the shell's badge after faults", () => {
       await waitForTransport(page, 'p2p');
       expect(await badgeText(page)).toMatch(/^P2P · unverified( · [\d.]+ ms)?$/);
       expect((await fetchInApp(frame, '/api/hello?thawed')).transport).toBe('p2p');
+    });
+  });
+
+  describe('with a P2P host process that keeps crashing', () => {
+    let browser: LaunchedChromium;
+    /** An agent of its own (last: its close ends every process the file started), as the crashes in a row leave its host's restart backing off. */
+    let crashing: Stack;
+
+    beforeAll(async () => {
+      crashing = await startStack();
+      browser = await launchChromium();
+    });
+
+    afterAll(async () => {
+      await unregisterServiceWorkers(browser.page).catch(() => undefined);
+      await browser?.close();
+      await crashing?.close();
+    });
+
+    /** The agent's one P2P host process once it is up, other than `other` (a restart). */
+    const hostPid = (other?: number) =>
+      until(
+        () => {
+          const now = childPids(crashing.agent.child.pid!);
+          return now.length === 1 && now[0] !== other ? now[0] : undefined;
+        },
+        { timeoutMs: WAIT_MS, intervalMs: READ_EVERY_MS, what: 'the P2P host process' },
+      );
+
+    it('says the agent refused P2P while its host is down for longer than the agent holds offers, and P2P once it is back', async () => {
+      const { page } = browser;
+      const frame = await openShell(page, `${crashing.origin}/one`, 'one');
+      await waitForTransport(page, 'p2p');
+      // Each crash in a row doubles the restart delay (0.5, 1, 2 s: offers meanwhile are held for the next host); the fourth, 4 s, is past what the agent holds them for.
+      let relayRead = false;
+      const badge = watchBadge(
+        page,
+        (t) => {
+          relayRead ||= t.startsWith('Relay');
+          return relayRead && t.startsWith('P2P');
+        },
+        3 * WAIT_MS,
+      );
+      let host = await hostPid();
+      for (let crash = 1; crash <= 4; crash++) {
+        process.kill(host, 'SIGKILL');
+        if (crash < 4) host = await hostPid(host);
+      }
+      await badge.finished;
+      expect(badge.seen).toContainEqual(expect.stringMatching(/^Relay · refused by agent( · reconnecting)?$/));
+      await waitForTransport(page, 'p2p');
+      expect((await fetchInApp(frame, '/api/hello?host-back')).transport).toBe('p2p');
     });
   });
 });

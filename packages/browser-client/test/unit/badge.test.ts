@@ -10,7 +10,10 @@
  *   Relay · P2P disabled by server/agent   e2e/agent-restart.test.ts (back with --no-p2p)
  *   Relay · ICE failed                     e2e/badge-states.test.ts (fingerprints rewritten, no key)
  *   Relay · ICE timeout                    e2e/badge-states.test.ts (frozen P2P host)
- *   Relay · channel unresponsive           e2e/badge-states.test.ts (frozen P2P host)
+ *   Relay · channel unresponsive           e2e/badge-states.test.ts (frozen P2P host: it or
+ *                                          `channel closed`, whichever of the page's heartbeat
+ *                                          and the browser's ICE consent checks notices first)
+ *   Relay · refused by agent               e2e/badge-states.test.ts (P2P host crashing in a row)
  *   Relay · channel closed (· reconnecting) e2e/host-crash.test.ts, recovery.test.ts
  *   Relay · signaling was altered          e2e/verified.test.ts
  *   Relay · no WebRTC in this browser      e2e/webkit.test.ts, relay.test.ts
@@ -19,9 +22,7 @@
  *   P2P · unverified · N ms                e2e/p2p.test.ts, agent-restart.test.ts, host-crash.test.ts
  *   P2P · … · bulk via relay               e2e/path-choice.test.ts, bulk-race.test.ts
  *
- * Only here: `refused by agent` (the agent refused the offer: ERR_BAD_OFFER,
- * ERR_TOO_MANY_PEERS, its P2P host down for longer than it holds offers),
- * `channel not verified` (a channel binding that fails after signaling's
+ * Only here: `channel not verified` (a channel binding that fails after signaling's
  * MACs passed: only an attacker holding the link key gets there), and
  * `small via relay` (the relay measured faster than P2P for small requests).
  */
