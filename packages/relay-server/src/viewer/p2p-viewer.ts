@@ -235,7 +235,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve(viewerOf({ peer: p, ws, send, lost, droppedSignals: () => droppedSignals }, hello!, keys !== undefined, started));
+      resolve(viewerOf({ peer: p, ws, send, droppedSignals: () => droppedSignals }, hello!, keys !== undefined, started));
     }
   });
 }
@@ -256,7 +256,6 @@ interface ViewerAttempt {
   peer: ViewerPeer;
   ws: WebSocket;
   send(m: ViewerSignal): void;
-  lost(err: Error): void;
   droppedSignals(): number;
 }
 
