@@ -1,7 +1,7 @@
 /**
  * `--ab "NAME=VALUE …"`: an on/off A/B inside one lab run. The WAN mode
  * `p2p-ab` is the `p2p` mode with these environment variables given to the
- * tunnel server and the agent (e.g. `P2P_CHANNELS=1`), so it runs interleaved
+ * tunnel server and the agent (e.g. `P2P_LOSS_PROBE=false`), so it runs interleaved
  * with `p2p` and `relay-only` under `--repeat`, and its ratios to relay-only
  * come from the same run (docs/lab.md §Speed ledger).
  */
@@ -11,7 +11,7 @@ export const AB_MODE = 'p2p-ab';
 
 /**
  * The assignments of `--ab`, checked: upper-case names, values without spaces.
- * @param {string} text e.g. "P2P_CHANNELS=1 P2P_PEER_CONNECTIONS=1"
+ * @param {string} text e.g. "P2P_LOSS_PROBE=false P2P_VIDEO_SECTION=false"
  * @returns {Record<string, string>}
  */
 export function parseAbEnv(text) {

@@ -369,51 +369,39 @@ export function requestTimes() {
 }
 
 /**
- * The counters of the shell's live peer connections (recordPeerConnections;
- * several when the pool is striped, P2P_PEER_CONNECTIONS; the newest when
- * none is live) from getStats(), summed: each one's selected candidate pair,
- * its transport and its data channels (closed ones included while getStats()
- * lists them) in `counters`; the first one's state and pair RTT now, the open
- * channels of all; `id` names the connections (a reload or a retry makes new
- * ones); null without one.
+ * The counters of the shell's newest peer connection (recordPeerConnections)
+ * from getStats(): its selected candidate pair, its transport and its data
+ * channels (summed; closed ones included while getStats() lists them) in
+ * `counters`; its state, open channels and the pair's RTT now; `id` names
+ * the connection (a reload or a retry makes a new one); null without one.
  */
 export async function transportCounters() {
   const peers = window.__labPeers || [];
   if (peers.length === 0) return null;
-  const live = peers.map((rec, i) => ({ rec, i })).filter(({ rec }) => rec.pc.connectionState !== 'closed');
-  const chosen = live.length > 0 ? live : [{ rec: peers[peers.length - 1], i: peers.length - 1 }];
+  const rec = peers[peers.length - 1];
+  const stats = await rec.pc.getStats();
   const pick = (s, keys) => Object.fromEntries(keys.map((k) => [k, typeof s?.[k] === 'number' ? s[k] : 0]));
-  const add = (into, from) => {
-    for (const k of Object.keys(from)) into[k] = (into[k] ?? 0) + from[k];
-    return into;
-  };
-  const traffic = ['packetsSent', 'packetsReceived', 'bytesSent', 'bytesReceived'];
-  const counters = { pair: {}, transport: {}, dataChannels: {} };
+  let transport;
+  const channels = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0 };
   let open = 0;
-  let rttMs = null;
-  for (const [n, { rec }] of chosen.entries()) {
-    const stats = await rec.pc.getStats();
-    let transport;
-    const channels = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0 };
-    stats.forEach((s) => {
-      if (s.type === 'transport' && (!transport || s.selectedCandidatePairId)) transport = s;
-      if (s.type === 'data-channel') {
-        if (s.state === 'open') open++;
-        for (const k of ['messagesSent', 'messagesReceived', 'bytesSent', 'bytesReceived']) channels[k] += typeof s[k] === 'number' ? s[k] : 0;
-      }
-    });
-    const pair = transport?.selectedCandidatePairId ? stats.get(transport.selectedCandidatePairId) : undefined;
-    if (n === 0 && typeof pair?.currentRoundTripTime === 'number') rttMs = Math.round(pair.currentRoundTripTime * 10000) / 10;
-    add(counters.pair, pick(pair, [...traffic, 'requestsSent', 'responsesReceived']));
-    add(counters.transport, pick(transport, [...traffic, 'selectedCandidatePairChanges']));
-    add(counters.dataChannels, channels);
-  }
+  stats.forEach((s) => {
+    if (s.type === 'transport' && (!transport || s.selectedCandidatePairId)) transport = s;
+    if (s.type === 'data-channel') {
+      if (s.state === 'open') open++;
+      for (const k of ['messagesSent', 'messagesReceived', 'bytesSent', 'bytesReceived']) channels[k] += typeof s[k] === 'number' ? s[k] : 0;
+    }
+  });
+  const pair = transport?.selectedCandidatePairId ? stats.get(transport.selectedCandidatePairId) : undefined;
+  const traffic = ['packetsSent', 'packetsReceived', 'bytesSent', 'bytesReceived'];
   return {
-    id: `${performance.timeOrigin}:${chosen.map(({ i }) => i).join('+')}`,
-    state: chosen[0].rec.pc.connectionState,
-    peerConnections: chosen.length,
+    id: `${performance.timeOrigin}:${peers.length - 1}`,
+    state: rec.pc.connectionState,
     openChannels: open,
-    rttMs,
-    counters,
+    rttMs: typeof pair?.currentRoundTripTime === 'number' ? Math.round(pair.currentRoundTripTime * 10000) / 10 : null,
+    counters: {
+      pair: pick(pair, [...traffic, 'requestsSent', 'responsesReceived']),
+      transport: pick(transport, [...traffic, 'selectedCandidatePairChanges']),
+      dataChannels: channels,
+    },
   };
 }

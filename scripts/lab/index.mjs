@@ -16,7 +16,7 @@
  *   npm run lab -- --wan --only far-server --repeat 3   each mode 3 times, interleaved; table and goals from medians
  *   npm run lab -- --wan --only far-server --udp-rcvbuf 4194304   every UDP socket's receive buffer request raised (an experiment: udp-rcvbuf/)
  *   npm run lab -- --wan --only far-server --pin-cpus   the reviewer on one CPU, everything else on another (an experiment: cpu-pin.mjs)
- *   npm run lab -- --wan --modes p2p,p2p-ab,relay-only --ab "P2P_CHANNELS=1" --rows-only --repeat 5   an on/off A/B (ab-mode.mjs)
+ *   npm run lab -- --wan --modes p2p,p2p-ab,relay-only --ab "P2P_LOSS_PROBE=false" --rows-only --repeat 5   an on/off A/B (ab-mode.mjs)
  *   npm run lab -- --tuning             ICE give-up measurements (minutes; not in CI)
  *   npm run lab -- --cleanup            only remove namespaces left by killed runs
  * Exit code: 0 when every check of every scenario passed, 1 otherwise, 2 when the lab cannot run.

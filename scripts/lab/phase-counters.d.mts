@@ -10,8 +10,6 @@ export interface CounterSources {
 export interface WebrtcCounters {
   id: string;
   state: string;
-  /** The live peer connections summed (more than one when the pool is striped). */
-  peerConnections?: number;
   openChannels: number;
   rttMs: number | null;
   counters: Record<string, Record<string, number>>;

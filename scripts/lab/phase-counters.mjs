@@ -71,14 +71,13 @@ function delayLineFigures(after, before, targets) {
   return { written: d.written, lost: d.lost, queueFull: d.queueFull, to };
 }
 
-/** The peer connections' counters over the phase (all of those made during it), how many, and the first one's RTT at the end. */
+/** The peer connection's counters over the phase (all of a connection made during it), and its RTT at the end. */
 export function webrtcFigures(before, after) {
   if (!after) return null;
   const fresh = !before || before.id !== after.id;
   return {
     newConnection: fresh,
     state: after.state,
-    ...(after.peerConnections !== undefined ? { peerConnections: after.peerConnections } : {}),
     openChannels: after.openChannels,
     rttMs: after.rttMs,
     ...counterDelta(after.counters, fresh ? undefined : before.counters),

@@ -67,7 +67,6 @@ export function describePhase(p) {
   const path = p.peerPath;
   if (path) parts.push(`P2P datagrams missing →reviewer ${path.toReviewer.missing}, →dev ${path.toDev.missing}`);
   if (typeof p.webrtc?.rttMs === 'number') parts.push(`pair RTT ${p.webrtc.rttMs} ms`);
-  if (typeof p.webrtc?.peerConnections === 'number' && p.webrtc.peerConnections > 1) parts.push(`${p.webrtc.peerConnections} peer connections`);
   return parts.join('; ');
 }
 

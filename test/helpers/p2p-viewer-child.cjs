@@ -7,13 +7,12 @@
  * From the parent: { id, op, args }. To it: { id, ok: true, value } or
  * { id, ok: false, error: { name, message, code } } for each request, and
  * unasked events { event, ... } (a connection closed, a stream's head,
- * message or end, a send on a recorded channel). The IPC channel uses the
+ * message or end, a send on the recorded channel). The IPC channel uses the
  * 'advanced' serialization: Buffers cross as they are.
  *
- * Connections are named by ids this process gives them (the viewer's first
- * connection is 0); streams, held channels and responses kept for later reads
- * by refs the parent chooses, so that their events can never arrive before
- * the parent knows them.
+ * The viewer's connection is named 0; streams and responses kept for later
+ * reads by refs the parent chooses, so that their events can never arrive
+ * before the parent knows them.
  */
 'use strict';
 const { createHash } = require('node:crypto');
@@ -34,8 +33,6 @@ const connections = [];
 const responses = new Map();
 /** Streams the parent drives (raw streams and kept responses' streams), by ref. */
 const streams = new Map();
-/** Held-back channels, by ref. */
-const holds = new Map();
 /** What the first channel carried since watchChannel. */
 let watched;
 /** Frames the first channel delivered since recordFrames, in order. */
@@ -67,43 +64,11 @@ function idOf(conn) {
 }
 
 function connectionInfo(conn) {
-  return { id: idOf(conn), peer: viewer.peerOf(conn) ?? null, isClosed: conn.isClosed };
+  return { id: idOf(conn), isClosed: conn.isClosed };
 }
 
-/** The connection a request goes on: 'pick' (the least busy), a connection id, or the viewer's first connection. */
-function connectionOf(on) {
-  const v = connected();
-  if (on === 'pick') return v.pick();
-  if (typeof on === 'number') {
-    const conn = connections[on];
-    if (!conn) throw new Error(`no connection ${on}`);
-    return conn;
-  }
-  return v.connection;
-}
-
-function headOf(conn, r) {
-  return { status: r.status, headers: r.headers, streamId: r.stream.id, connection: idOf(conn), peer: viewer.peerOf(conn) ?? null };
-}
-
-function channelOf(pc, channel) {
-  const dc = connected().channelsOf(pc)[channel];
-  if (!dc) throw new Error(`peer connection ${pc} has no channel ${channel}`);
-  return dc;
-}
-
-/** Every message the channel receives is kept until release(), then delivered in order: an ordered SCTP stream behind a lost packet. */
-function holdChannel(dc) {
-  const dispatch = dc.dispatchEvent.bind(dc);
-  const held = [];
-  dc.dispatchEvent = (ev) => (ev.type === 'message' ? void held.push(ev) : dispatch(ev));
-  return {
-    held: () => held.length,
-    release() {
-      dc.dispatchEvent = dispatch;
-      for (const ev of held.splice(0)) dispatch(ev);
-    },
-  };
+function headOf(r) {
+  return { status: r.status, headers: r.headers, streamId: r.stream.id };
 }
 
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -137,10 +102,9 @@ function streamOf(ref) {
 }
 
 /** One request: its head, and its whole body, its digest, or nothing yet (`keep`: read later by ref). */
-async function request({ req, on, read, ref }) {
-  const conn = connectionOf(on);
-  const r = await requestOver(conn, { method: req.method ?? 'GET', target: req.target, headers: req.headers ?? [], body: req.body });
-  const head = headOf(conn, r);
+async function request({ req, read, ref }) {
+  const r = await requestOver(connected().connection, { method: req.method ?? 'GET', target: req.target, headers: req.headers ?? [], body: req.body });
+  const head = headOf(r);
   if (read === 'keep') {
     responses.set(ref, { response: r, iterator: r.chunks()[Symbol.asyncIterator](), bytes: 0, done: false });
     streams.set(ref, r.stream);
@@ -158,7 +122,6 @@ const ops = {
     if (viewer) throw new Error('already connected');
     viewer = await connectP2PViewer(options);
     idOf(viewer.connection);
-    for (const c of viewer.connections) idOf(c);
     return {
       viewerId: viewer.viewerId,
       verified: viewer.verified,
@@ -170,28 +133,22 @@ const ops = {
 
   state() {
     const v = connected();
-    const peer = (pc, index) => ({
-      index,
-      connectionState: pc.connectionState,
-      remoteSdp: pc.remoteDescription?.sdp ?? '',
-      channels: v.channelsOf(index).map((dc) => dc.readyState),
-    });
-    const pool = v.connections.map(connectionInfo);
     return {
       connection: connectionInfo(v.connection),
-      connections: pool,
-      known: connections.map(connectionInfo),
-      peerConnection: peer(v.peerConnection, v.peerConnections.indexOf(v.peerConnection)),
-      peerConnections: v.peerConnections.map(peer),
+      peerConnection: {
+        connectionState: v.peerConnection.connectionState,
+        remoteSdp: v.peerConnection.remoteDescription?.sdp ?? '',
+        channel: v.channel.readyState,
+      },
       droppedSignals: v.droppedSignals,
     };
   },
 
   request,
 
-  /** Several requests opened in one turn (each on `on`, e.g. 'pick' in turn), as a page's burst. */
-  requests({ reqs, on, read }) {
-    return Promise.all(reqs.map((req) => request({ req, on, read })));
+  /** Several requests opened in one turn, as a page's burst. */
+  requests({ reqs, read }) {
+    return Promise.all(reqs.map((req) => request({ req, read })));
   },
 
   async responseNext({ ref }) {
@@ -226,8 +183,8 @@ const ops = {
   },
 
   /** Opens a raw stream (`http` or `ws`); its head, messages and end come to the parent as events. */
-  openStream({ ref, kind, head, end, on }) {
-    const conn = connectionOf(on);
+  openStream({ ref, kind, head, end }) {
+    const conn = connected().connection;
     const stream = conn.open(kind, head, end === undefined ? {} : { end });
     streams.set(ref, stream);
     stream.on('response', (h) => emit({ event: 'stream', ref, type: 'response', status: h.status, headers: h.headers }));
@@ -249,19 +206,7 @@ const ops = {
     streamOf(ref).reset(code, message);
   },
 
-  hold({ ref, pc, channel }) {
-    holds.set(ref, holdChannel(channelOf(pc, channel)));
-  },
-
-  held({ ref }) {
-    return holds.get(ref).held();
-  },
-
-  release({ ref }) {
-    holds.get(ref).release();
-  },
-
-  /** From now on: the largest message the first channel sends and receives, and how many it receives that are not tail-loss probes. */
+  /** From now on: the largest message the channel sends and receives, and how many it receives that are not tail-loss probes. */
   watchChannel() {
     const dc = connected().channel;
     const probe = Buffer.from(tailProbeMessage());
@@ -282,7 +227,7 @@ const ops = {
     return watched;
   },
 
-  /** From now on: every stream frame the first channel delivers, in order (a listener beside the connection's). */
+  /** From now on: every stream frame the channel delivers, in order (a listener beside the connection's). */
   recordFrames() {
     arrived = [];
     connected().channel.addEventListener('message', (ev) => {
@@ -304,37 +249,25 @@ const ops = {
     return { first, last, between };
   },
 
-  /** From now on, every send on every channel of every peer connection is an event to the parent. */
+  /** From now on, every send on the channel is an event to the parent. */
   recordSends() {
-    const v = connected();
-    v.peerConnections.forEach((_, pc) => {
-      for (const dc of v.channelsOf(pc)) {
-        const send = dc.send.bind(dc);
-        dc.send = (data) => {
-          emit({ event: 'channel-send', pc, label: dc.label });
-          send(data);
-        };
-      }
-    });
+    const dc = connected().channel;
+    const send = dc.send.bind(dc);
+    dc.send = (data) => {
+      emit({ event: 'channel-send', label: dc.label });
+      send(data);
+    };
   },
 
   /**
    * One request and, in the turn its body ends, recordSends() and leave():
    * the viewer leaving right after a request, its tail-loss probes still due.
    */
-  async requestThenLeave({ req, on }) {
-    const response = await request({ req, on, read: 'body' });
+  async requestThenLeave({ req }) {
+    const response = await request({ req, read: 'body' });
     ops.recordSends();
     await connected().leave();
     return response;
-  },
-
-  closePeerConnection({ pc }) {
-    connected().closePeerConnection(pc);
-  },
-
-  async allSettled() {
-    await connected().allSettled;
   },
 
   leave() {

@@ -64,32 +64,23 @@ export interface ViewerFacts {
 }
 
 export interface ConnectionInfo {
-  /** The child's id for it: 0 for the viewer's first connection. */
+  /** The child's id for it: 0 for the viewer's connection. */
   id: number;
-  /** The peer connection it runs on (its `pc`), null if none. */
-  peer: number | null;
   isClosed: boolean;
 }
 
 export interface PeerConnectionInfo {
-  index: number;
   connectionState: string;
   remoteSdp: string;
-  /** readyState of each of its data channels, the first one first. */
-  channels: string[];
+  /** readyState of its data channel. */
+  channel: string;
 }
 
 /** The viewer's state when asked. */
 export interface ViewerState {
-  /** The viewer's first connection. */
+  /** The viewer's connection. */
   connection: ConnectionInfo;
-  /** The pool's ready connections now. */
-  connections: ConnectionInfo[];
-  /** Every connection the child has named, closed ones too. */
-  known: ConnectionInfo[];
-  /** The first peer connection up. */
   peerConnection: PeerConnectionInfo;
-  peerConnections: PeerConnectionInfo[];
   droppedSignals: number;
 }
 
@@ -101,18 +92,11 @@ export interface ViewerRequest {
   body?: Uint8Array;
 }
 
-/** Which connection a request goes on: `'pick'` (the least busy), a ConnectionInfo id; default the viewer's first. */
-export type On = 'pick' | number;
-
 export interface ResponseHead {
   status: number;
   headers: HeaderList;
   header(name: string): string | undefined;
   streamId: number;
-  /** The connection it went on. */
-  connection: number;
-  /** That connection's peer connection. */
-  peer: number | null;
 }
 
 export interface ViewerResponse extends ResponseHead {
@@ -149,12 +133,6 @@ export interface ViewerStream {
   sendMessage(data: string | Uint8Array): Promise<void>;
   closeWs(code?: number, reason?: string): Promise<void>;
   reset(code?: string, message?: string): Promise<void>;
-}
-
-/** A data channel whose received messages the child holds back until release(). */
-export interface ChannelHold {
-  held(): Promise<number>;
-  release(): Promise<void>;
 }
 
 interface Pending {
@@ -205,7 +183,7 @@ export async function closeViewersAndProcesses(app: { close(): Promise<unknown> 
 
 export class ViewerProcess {
   readonly pid: number;
-  /** 'update' on each event from the child, 'exit' when it is gone, 'channel-send' ({ pc, label }) on each send on a channel after requestThenLeave()'s request. */
+  /** 'update' on each event from the child, 'exit' when it is gone, 'channel-send' ({ label }) on each send on the channel after requestThenLeave()'s request. */
   readonly events = new EventEmitter();
   /** Set once connect() resolved. */
   facts?: ViewerFacts;
@@ -293,37 +271,34 @@ export class ViewerProcess {
     const o = record(await this.call('state', {}), 'state');
     return {
       connection: connectionInfo(o.connection),
-      connections: list(o.connections, 'connections').map(connectionInfo),
-      known: list(o.known, 'known').map(connectionInfo),
       peerConnection: peerInfo(o.peerConnection),
-      peerConnections: list(o.peerConnections, 'peerConnections').map(peerInfo),
       droppedSignals: num(o.droppedSignals, 'droppedSignals'),
     };
   }
 
   /** One request; resolves with its head and whole body. */
-  async request(req: ViewerRequest, options: { on?: On; timeoutMs?: number } = {}): Promise<ViewerResponse> {
-    const v = await this.call('request', { req, on: options.on, read: 'body' }, options.timeoutMs ?? BODY_TIMEOUT_MS);
+  async request(req: ViewerRequest, options: { timeoutMs?: number } = {}): Promise<ViewerResponse> {
+    const v = await this.call('request', { req, read: 'body' }, options.timeoutMs ?? BODY_TIMEOUT_MS);
     return { ...responseHead(v), body: buffer(record(v, 'response').body, 'body') };
   }
 
   /** One request whose body the child hashes: its length and SHA-256, not the bytes. */
-  async requestDigest(req: ViewerRequest, options: { on?: On; timeoutMs?: number } = {}): Promise<ViewerDigest> {
-    const v = await this.call('request', { req, on: options.on, read: 'sha256' }, options.timeoutMs ?? BODY_TIMEOUT_MS);
+  async requestDigest(req: ViewerRequest, options: { timeoutMs?: number } = {}): Promise<ViewerDigest> {
+    const v = await this.call('request', { req, read: 'sha256' }, options.timeoutMs ?? BODY_TIMEOUT_MS);
     const o = record(v, 'response');
     return { ...responseHead(v), length: num(o.length, 'length'), sha256: str(o.sha256, 'sha256') };
   }
 
-  /** Several requests opened in one turn of the child (a page's burst), each on `on` (e.g. 'pick', in turn); their whole bodies. */
-  async requestBurst(reqs: ViewerRequest[], options: { on?: On; timeoutMs?: number } = {}): Promise<ViewerResponse[]> {
-    const v = await this.call('requests', { reqs, on: options.on, read: 'body' }, options.timeoutMs ?? BODY_TIMEOUT_MS);
+  /** Several requests opened in one turn of the child (a page's burst); their whole bodies. */
+  async requestBurst(reqs: ViewerRequest[], options: { timeoutMs?: number } = {}): Promise<ViewerResponse[]> {
+    const v = await this.call('requests', { reqs, read: 'body' }, options.timeoutMs ?? BODY_TIMEOUT_MS);
     return list(v, 'responses').map((r) => ({ ...responseHead(r), body: buffer(record(r, 'response').body, 'body') }));
   }
 
   /** One request; resolves with its head, the body read later through the handle. */
-  async requestStreaming(req: ViewerRequest, options: { on?: On; timeoutMs?: number } = {}): Promise<StreamingResponse> {
+  async requestStreaming(req: ViewerRequest, options: { timeoutMs?: number } = {}): Promise<StreamingResponse> {
     const ref = this.nextRef++;
-    const head = responseHead(await this.call('request', { req, on: options.on, read: 'keep', ref }, options.timeoutMs));
+    const head = responseHead(await this.call('request', { req, read: 'keep', ref }, options.timeoutMs));
     return {
       ...head,
       next: async () => {
@@ -344,15 +319,11 @@ export class ViewerProcess {
   }
 
   /** Opens a raw stream: `http` (with `end`: no request body) or `ws`. */
-  async openStream(
-    kind: 'http' | 'ws',
-    head: { method: string; target: string; headers: HeaderList },
-    options: { end?: boolean; on?: On } = {},
-  ): Promise<ViewerStream> {
+  async openStream(kind: 'http' | 'ws', head: { method: string; target: string; headers: HeaderList }, options: { end?: boolean } = {}): Promise<ViewerStream> {
     const ref = this.nextRef++;
     const rec: StreamRecord = { messages: [] };
     this.streams.set(ref, rec);
-    const o = record(await this.call('openStream', { ref, kind, head, end: options.end, on: options.on }), 'stream');
+    const o = record(await this.call('openStream', { ref, kind, head, end: options.end }), 'stream');
     const what = `${kind} stream ${head.target}`;
     return {
       streamId: num(o.streamId, 'streamId'),
@@ -365,17 +336,7 @@ export class ViewerProcess {
     };
   }
 
-  /** Holds back every message channel `channel` of peer connection `pc` receives (as SCTP holds an ordered stream behind a lost packet). */
-  async holdChannel(pc: number, channel: number): Promise<ChannelHold> {
-    const ref = this.nextRef++;
-    await this.call('hold', { ref, pc, channel });
-    return {
-      held: async () => num(await this.call('held', { ref }), 'held'),
-      release: async () => void (await this.call('release', { ref })),
-    };
-  }
-
-  /** From now on the child counts, on the viewer's first channel, the largest message sent and received and the messages received that are not tail-loss probes. */
+  /** From now on the child counts, on the viewer's channel, the largest message sent and received and the messages received that are not tail-loss probes. */
   async watchChannel(): Promise<{ read(): Promise<{ largestSent: number; largestReceived: number; messages: number }> }> {
     await this.call('watchChannel', {});
     return {
@@ -391,7 +352,7 @@ export class ViewerProcess {
   }
 
   /**
-   * From now on the child records every stream frame the first channel
+   * From now on the child records every stream frame the channel
    * delivers, in order; run(streamId) says where that stream's frames are:
    * the index of its first DATA frame (-1: none), of its last frame, and how
    * many frames of other streams came between them.
@@ -409,30 +370,21 @@ export class ViewerProcess {
   /**
    * One request and, in the turn of the child in which its body ends, the
    * viewer's leave(): leaving right after a request, with its tail-loss probes
-   * still due. Every send on any channel from that turn on is a
+   * still due. Every send on the channel from that turn on is a
    * 'channel-send' event of `events`, and is kept in `sent`. Resolves once
    * the viewer has left.
    */
-  async requestThenLeave(req: ViewerRequest, options: { on?: On } = {}): Promise<{ response: ViewerResponse; sent: string[] }> {
+  async requestThenLeave(req: ViewerRequest): Promise<{ response: ViewerResponse; sent: string[] }> {
     const sent = this.sendsFromNow();
-    const v = await this.call('requestThenLeave', { req, on: options.on }, BODY_TIMEOUT_MS);
+    const v = await this.call('requestThenLeave', { req }, BODY_TIMEOUT_MS);
     return { response: { ...responseHead(v), body: buffer(record(v, 'response').body, 'body') }, sent };
   }
 
-  /** Every 'channel-send' event from now on, as `<pc>/<label>`. */
+  /** Every 'channel-send' event from now on, as the channel's label. */
   private sendsFromNow(): string[] {
     const sent: string[] = [];
-    this.events.on('channel-send', (s: { pc: number; label: string }) => sent.push(`${s.pc}/${s.label}`));
+    this.events.on('channel-send', (s: { label: string }) => sent.push(s.label));
     return sent;
-  }
-
-  async closePeerConnection(pc: number): Promise<void> {
-    await this.call('closePeerConnection', { pc });
-  }
-
-  /** Resolves once every peer connection is up or failed. */
-  async allSettled(timeoutMs = CALL_TIMEOUT_MS): Promise<void> {
-    await this.call('allSettled', {}, timeoutMs);
   }
 
   /** How connection `id` closed, once the child reported it (null: without an error); undefined while open. */
@@ -552,7 +504,7 @@ export class ViewerProcess {
         break;
       }
       case 'channel-send':
-        this.events.emit('channel-send', { pc: num(o.pc, 'pc'), label: str(o.label, 'label') });
+        this.events.emit('channel-send', { label: str(o.label, 'label') });
         break;
       default:
         return this.malformed(m);
@@ -626,16 +578,15 @@ function errorInfo(v: unknown): { code?: string; message?: string } {
 
 function connectionInfo(v: unknown): ConnectionInfo {
   const o = record(v, 'connection');
-  return { id: num(o.id, 'connection id'), peer: o.peer === null ? null : num(o.peer, 'peer'), isClosed: bool(o.isClosed, 'isClosed') };
+  return { id: num(o.id, 'connection id'), isClosed: bool(o.isClosed, 'isClosed') };
 }
 
 function peerInfo(v: unknown): PeerConnectionInfo {
   const o = record(v, 'peer connection');
   return {
-    index: num(o.index, 'index'),
     connectionState: str(o.connectionState, 'connectionState'),
     remoteSdp: str(o.remoteSdp, 'remoteSdp'),
-    channels: list(o.channels, 'channels').map((c) => str(c, 'channel state')),
+    channel: str(o.channel, 'channel state'),
   };
 }
 
@@ -647,7 +598,5 @@ function responseHead(v: unknown): ResponseHead {
     headers,
     header: (name) => headers.find(([n]) => n === name.toLowerCase())?.[1],
     streamId: num(o.streamId, 'streamId'),
-    connection: num(o.connection, 'connection'),
-    peer: o.peer === null ? null : num(o.peer, 'peer'),
   };
 }

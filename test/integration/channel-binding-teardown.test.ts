@@ -1,7 +1,7 @@
 /**
  * A data channel whose peer connection is closed while its channel-binding
- * proofs are being computed (a page that navigates while the agent binds the
- * pool's later channels): the binding must fail, not send. With
+ * proofs are being computed (a page that navigates while the agent binds its
+ * channel): the binding must fail, not send. With
  * @roamhq/wrtc a send on such a channel throws out of a promise callback
  * (the process dies of the unhandled rejection) or, once the native channel
  * is gone, crashes it with SIGSEGV in RTCDataChannel::Send: the agent's P2P

@@ -22,7 +22,7 @@ const ECHO = join(ROOT, 'packages/relay-server/dist/p2p/loss-echo.js');
 /**
  * argv[1]: 'echo' (the agent adds its probe channel), 'none' (an agent
  * without one) or 'flood' (the viewer sends twice the count, and odd
- * messages, raw). Prints the viewer's result, the pool channel's state and
+ * messages, raw). Prints the viewer's result, the app channel's state and
  * the agent's data-channel events.
  */
 const SCRIPT = `
@@ -35,8 +35,8 @@ const mode = process.argv[1];
   const agent = new wrtc.RTCPeerConnection({ iceServers: [] });
   viewer.onicecandidate = (e) => e.candidate && agent.addIceCandidate(e.candidate).catch(() => undefined);
   agent.onicecandidate = (e) => e.candidate && viewer.addIceCandidate(e.candidate).catch(() => undefined);
-  const pool = viewer.createDataChannel('wingman');
-  const poolOpen = new Promise((resolve) => (pool.onopen = resolve));
+  const app = viewer.createDataChannel('wingman');
+  const appOpen = new Promise((resolve) => (app.onopen = resolve));
   const probe = viewer.createDataChannel(LOSS_PROBE_LABEL, { ...LOSS_PROBE_INIT });
   probe.binaryType = 'arraybuffer';
   const agentChannels = [];
@@ -46,7 +46,7 @@ const mode = process.argv[1];
   await agent.setRemoteDescription(viewer.localDescription);
   await agent.setLocalDescription(await agent.createAnswer());
   await viewer.setRemoteDescription(agent.localDescription);
-  await poolOpen;
+  await appOpen;
   let result;
   if (mode === 'flood') {
     let back = 0;
@@ -65,7 +65,7 @@ const mode = process.argv[1];
     result.earlyClean = early;
     result.withinDeadline = Date.now() - t0 < 5000;
   }
-  console.log(JSON.stringify({ result, pool: pool.readyState, agentChannels, connection: viewer.connectionState }));
+  console.log(JSON.stringify({ result, app: app.readyState, agentChannels, connection: viewer.connectionState }));
   viewer.close();
   agent.close();
   setTimeout(() => process.exit(0), 300);
@@ -79,28 +79,28 @@ async function run(mode: 'echo' | 'none' | 'flood'): Promise<Record<string, unkn
 }
 
 describe('loss probe on real data channels', () => {
-  it('counts every probe back and none lost on a path that loses nothing, beside the pool channel', async () => {
+  it('counts every probe back and none lost on a path that loses nothing, beside the app channel', async () => {
     expect(await run('echo')).toEqual({
       // Called clean early, once LOSS_PROBE_EARLY_CLEAN probes were back with none lost.
       result: { sent: LOSS_PROBE_COUNT, echoed: LOSS_PROBE_COUNT, lost: 0, lossy: false, withinDeadline: true, earlyClean: LOSS_PROBE_EARLY_CLEAN },
-      pool: 'open',
-      // Negotiated: the agent's pool handler never sees the probe channel.
+      app: 'open',
+      // Negotiated: the agent's channel handler never sees the probe channel.
       agentChannels: ['wingman'],
       connection: 'connected',
     });
   });
 
-  it('gives no verdict, and leaves the pool alone, with an agent that has no probe channel', async () => {
+  it('gives no verdict, and leaves the app channel alone, with an agent that has no probe channel', async () => {
     expect(await run('none')).toEqual({
       // Nothing comes back, so no more than one window leaves; the measurement ends at its deadline.
       result: { sent: LOSS_PROBE_WINDOW, echoed: 0, lost: LOSS_PROBE_WINDOW, lossy: false, withinDeadline: true, earlyClean: null },
-      pool: 'open',
+      app: 'open',
       agentChannels: ['wingman'],
       connection: 'connected',
     });
   });
 
   it('echoes at most one measurement of probes per peer connection, and nothing that is not a probe', async () => {
-    expect(await run('flood')).toEqual({ result: { back: LOSS_PROBE_COUNT }, pool: 'open', agentChannels: ['wingman'], connection: 'connected' });
+    expect(await run('flood')).toEqual({ result: { back: LOSS_PROBE_COUNT }, app: 'open', agentChannels: ['wingman'], connection: 'connected' });
   });
 });

@@ -13,11 +13,11 @@ const LAB = join(__dirname, '../../scripts/lab/index.mjs');
 
 describe('lab --ab', () => {
   it('reads NAME=VALUE words into the environment of the p2p-ab mode', () => {
-    const env = parseAbEnv('  P2P_CHANNELS=1   P2P_PEER_CONNECTIONS=1 ');
-    expect(env).toEqual({ P2P_CHANNELS: '1', P2P_PEER_CONNECTIONS: '1' });
+    const env = parseAbEnv('  P2P_LOSS_PROBE=false   P2P_VIDEO_SECTION=false ');
+    expect(env).toEqual({ P2P_LOSS_PROBE: 'false', P2P_VIDEO_SECTION: 'false' });
     const mode = abMode(env);
     expect(mode.mode).toBe(AB_MODE);
-    expect(mode.title).toBe('Wingman P2P with P2P_CHANNELS=1 P2P_PEER_CONNECTIONS=1');
+    expect(mode.title).toBe('Wingman P2P with P2P_LOSS_PROBE=false P2P_VIDEO_SECTION=false');
     expect(mode.apply({ name: 'far-server', relayOnly: false })).toEqual({ name: 'far-server', relayOnly: false, mode: AB_MODE, env });
   });
 
@@ -38,7 +38,7 @@ describe('lab --ab', () => {
     const bad = spawnSync(process.execPath, [LAB, '--wan', '--ab', 'p2p=1', '--only', 'far-server'], { encoding: 'utf8', timeout: 30_000 });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('"p2p=1" is not NAME=VALUE');
-    const noWan = spawnSync(process.execPath, [LAB, '--ab', 'P2P_CHANNELS=1', '--only', 'far-server'], { encoding: 'utf8', timeout: 30_000 });
+    const noWan = spawnSync(process.execPath, [LAB, '--ab', 'P2P_LOSS_PROBE=false', '--only', 'far-server'], { encoding: 'utf8', timeout: 30_000 });
     expect(noWan.status).toBe(2);
     expect(noWan.stderr).toContain('--ab needs --wan');
   });

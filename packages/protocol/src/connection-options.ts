@@ -45,12 +45,8 @@ export interface ConnectionOptions {
   initialWindow?: number;
   /** Auto-tuning ceiling of a stream's receive window; `initialWindow` turns auto-tuning off. Default DEFAULT_MAX_STREAM_WINDOW_BYTES (never below initialWindow). */
   maxStreamWindow?: number;
-  /**
-   * Connection-wide sum of auto-tuning growth beyond the initial windows, bytes; or a
-   * WindowGrowthShare several connections draw from (one peer's pool of data channels).
-   * Default DEFAULT_WINDOW_GROWTH_BUDGET_BYTES.
-   */
-  windowGrowthBudget?: number | WindowGrowthShare;
+  /** Connection-wide sum of auto-tuning growth beyond the initial windows, bytes. Default DEFAULT_WINDOW_GROWTH_BUDGET_BYTES. */
+  windowGrowthBudget?: number;
   /**
    * Allocates a buffer that messages are built in. Default `new Uint8Array(n)`;
    * in Node pass `Buffer.allocUnsafe` (no zero-fill). A message filling at least
@@ -81,12 +77,6 @@ export interface ConnectionOptions {
   maxWsMessageBytes?: number;
 }
 
-/** A growth budget shared by several connections: each reserves from and releases to `reserved`. */
-export interface WindowGrowthShare {
-  readonly limit: number;
-  reserved: number;
-}
-
 export interface ConnectionEvents {
   /** The peer's HELLO arrived; streams may flow. */
   ready: (hello: Hello) => void;
@@ -106,7 +96,7 @@ export interface ResolvedOptions {
   highWaterBytes: number;
   localWindow: number;
   maxStreamWindow: number;
-  windowGrowthBudget: WindowGrowthShare;
+  windowGrowthBudget: number;
   allocate: (bytes: number) => Uint8Array;
   maxConcurrentStreams: number;
   maxWsMessageBytes: number;
@@ -127,10 +117,7 @@ export function resolveOptions(options: ConnectionOptions): ResolvedOptions {
     highWaterBytes: options.highWaterBytes ?? TRANSPORT_HIGH_WATER_BYTES,
     localWindow,
     maxStreamWindow: Math.min(MAX_WINDOW_BYTES, Math.max(localWindow, options.maxStreamWindow ?? DEFAULT_MAX_STREAM_WINDOW_BYTES)),
-    windowGrowthBudget:
-      typeof options.windowGrowthBudget === 'object'
-        ? options.windowGrowthBudget
-        : { limit: Math.max(0, options.windowGrowthBudget ?? DEFAULT_WINDOW_GROWTH_BUDGET_BYTES), reserved: 0 },
+    windowGrowthBudget: Math.max(0, options.windowGrowthBudget ?? DEFAULT_WINDOW_GROWTH_BUDGET_BYTES),
     allocate: options.allocate ?? ((n) => new Uint8Array(n)),
     maxConcurrentStreams: Math.min(0xffff, options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS),
     maxWsMessageBytes,

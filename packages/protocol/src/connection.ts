@@ -14,7 +14,7 @@ import {
   PING_TIMEOUT_MS,
   PROTOCOL_VERSION,
 } from './constants';
-import { resolveOptions, type ConnectionEvents, type ConnectionOptions, type Transport, type WindowGrowthShare } from './connection-options';
+import { resolveOptions, type ConnectionEvents, type ConnectionOptions, type Transport } from './connection-options';
 import { Emitter } from './emitter';
 import { ERROR_CODES, ProtocolError, protocolError, type ErrorCode } from './errors';
 import { dispatchStreamFrame } from './frame-dispatch';
@@ -25,7 +25,7 @@ import { PingTracker } from './ping-tracker';
 import type { Stream, StreamHost, StreamKind } from './stream';
 import { StreamTable } from './stream-table';
 
-export type { ConnectionEvents, ConnectionOptions, Transport, WindowGrowthShare };
+export type { ConnectionEvents, ConnectionOptions, Transport };
 
 const PEER_DEFAULT_HELLO: Hello = {
   version: PROTOCOL_VERSION,
@@ -38,7 +38,9 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   readonly localWindow: number;
   readonly maxStreamWindow: number;
   readonly maxWsMessageBytes: number;
-  private readonly windowGrowth: WindowGrowthShare;
+  private readonly windowGrowthLimit: number;
+  /** Auto-tuning growth its streams hold now, bytes (at most windowGrowthLimit). */
+  private windowGrowthReserved = 0;
   private readonly maxConcurrentStreams: number;
   private readonly transport: Transport;
   private readonly highWaterBytes: number;
@@ -66,7 +68,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     this.maxConcurrentStreams = o.maxConcurrentStreams;
     this.maxStreamWindow = o.maxStreamWindow;
     this.maxWsMessageBytes = o.maxWsMessageBytes;
-    this.windowGrowth = o.windowGrowthBudget;
+    this.windowGrowthLimit = o.windowGrowthBudget;
     this.packer = new FramePacker(o.maxMessageBytes, o.allocate);
     this.streams = new StreamTable(this, options.role, o.maxConcurrentStreams);
     this.sendControl(
@@ -191,13 +193,13 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   }
 
   reserveWindowGrowth(bytes: number): number {
-    const granted = Math.max(0, Math.min(bytes, this.windowGrowth.limit - this.windowGrowth.reserved));
-    this.windowGrowth.reserved += granted;
+    const granted = Math.max(0, Math.min(bytes, this.windowGrowthLimit - this.windowGrowthReserved));
+    this.windowGrowthReserved += granted;
     return granted;
   }
 
   releaseWindowGrowth(bytes: number): void {
-    this.windowGrowth.reserved = Math.max(0, this.windowGrowth.reserved - bytes);
+    this.windowGrowthReserved = Math.max(0, this.windowGrowthReserved - bytes);
   }
 
   streamFinished(stream: Stream): void {

@@ -8,7 +8,7 @@ export { BodyLengthGuard, declaredBodyLength, type BodyChunkVerdict } from './bo
 export { Emitter } from './emitter';
 export { createBufferBudget, type BufferBudget, type BufferHold } from './buffer-budget';
 export { Stream, type StreamEvents, type StreamKind } from './stream';
-export { Connection, type ConnectionEvents, type ConnectionOptions, type Transport, type WindowGrowthShare } from './connection';
+export { Connection, type ConnectionEvents, type ConnectionOptions, type Transport } from './connection';
 export * from './control';
 export * from './address-rules';
 export { parseIceServers, parseP2PSettings, type IceServer, type P2PSettings } from './p2p-settings';
@@ -29,21 +29,9 @@ export {
   SDP_DEFAULT_MAX_MESSAGE_BYTES,
 } from './transports/data-channel';
 export { channelView } from './transports/channel-view';
-export { TailProbeGroup, type TailProbeMember } from './transports/tail-probe';
 export { withListedFormatsOnly } from './offer-formats';
 export { CHANNEL_INBOX_MAX, holdMessages, replayingChannel, type ChannelInbox, type HoldableChannel } from './transports/channel-inbox';
-export {
-  channelsOfPeerConnection,
-  ConnectionPool,
-  DEFAULT_P2P_CHANNELS,
-  DEFAULT_P2P_PEER_CONNECTIONS,
-  joinPool,
-  MAX_P2P_CHANNELS,
-  MAX_P2P_PEER_CONNECTIONS,
-  p2pChannelCount,
-  p2pPeerConnectionCount,
-  type PoolChannelOptions,
-} from './transports/channel-pool';
+export { readyConnection, type ReadyConnectionOptions } from './transports/ready-connection';
 export {
   echoLossProbes,
   LOSS_PROBE_BYTES,

@@ -5,7 +5,6 @@
  */
 import { protocolError } from './errors';
 import { bool, int, onlyKeys, str, type Obj } from './json-fields';
-import { MAX_P2P_PEER_CONNECTIONS } from './transports/channel-pool';
 
 export interface IceServer {
   urls: string[];
@@ -27,12 +26,7 @@ export interface P2PSettings {
    */
   videoSection?: boolean;
   /**
-   * Peer connections the viewer stripes its pool of data channels over
-   * (1 … MAX_P2P_PEER_CONNECTIONS; docs/PROTOCOL.md §Channel pool). Absent: 1.
-   */
-  peerConnections?: number;
-  /**
-   * Viewers run the loss probe as each channel opens (docs/PROTOCOL.md §Loss
+   * Viewers run the loss probe as their channel opens (docs/PROTOCOL.md §Loss
    * probe). Absent: true; sent, as false, only when the server turns it off.
    */
   lossProbe?: boolean;
@@ -61,10 +55,9 @@ export function parseIceServers(v: unknown): IceServer[] {
 }
 
 export function parseP2PSettings(v: Obj): P2PSettings {
-  onlyKeys(v, ['enabled', 'timeoutMs', 'iceServers', 'videoSection', 'peerConnections', 'lossProbe']);
+  onlyKeys(v, ['enabled', 'timeoutMs', 'iceServers', 'videoSection', 'lossProbe']);
   const settings: P2PSettings = { enabled: bool(v, 'enabled'), timeoutMs: int(v, 'timeoutMs', 0, 600_000), iceServers: parseIceServers(v.iceServers) };
   if (v.videoSection !== undefined) settings.videoSection = bool(v, 'videoSection');
-  if (v.peerConnections !== undefined) settings.peerConnections = int(v, 'peerConnections', 1, MAX_P2P_PEER_CONNECTIONS);
   if (v.lossProbe !== undefined) settings.lossProbe = bool(v, 'lossProbe');
   return settings;
 }

@@ -9,7 +9,6 @@ import type { SignalingErrorCode } from './error-registry';
 import { protocolError } from './errors';
 import { parseP2PSettings, type P2PSettings } from './p2p-settings';
 import { SIGNAL_MAC_CHARS } from './trust/signal-mac';
-import { MAX_P2P_PEER_CONNECTIONS } from './transports/channel-pool';
 
 /** WebSocket path of signaling on every session origin. */
 export const SIGNAL_PATH = '/__wingman/signal';
@@ -32,52 +31,28 @@ export interface IceCandidateInit {
 export type ConnectionStateName = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
 
 /**
- * Which of a viewer's peer connections a message is about (§Channel pool:
- * a viewer may stripe its pool over up to MAX_P2P_PEER_CONNECTIONS): 1 …
- * MAX_P2P_PEER_CONNECTIONS - 1; absent is the first, 0, so a viewer with one
- * peer connection sends exactly what it sent before.
- */
-export interface PeerTag {
-  pc?: number;
-}
-
-/**
  * Messages a viewer sends (and the agent receives, wrapped). `mac`: the
  * sender's MAC under the link key (trust/signal-mac.ts), relayed unchanged.
  */
-export type ViewerSignal = PeerTag &
-  (
-    | { type: 'offer'; sdp: string; mac?: string }
-    | { type: 'ice-candidate'; candidate: IceCandidateInit; mac?: string }
-    | { type: 'end-of-candidates'; mac?: string }
-    | { type: 'connection-state'; state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number }
-    | { type: 'bye'; reason?: string }
-  );
+export type ViewerSignal =
+  | { type: 'offer'; sdp: string; mac?: string }
+  | { type: 'ice-candidate'; candidate: IceCandidateInit; mac?: string }
+  | { type: 'end-of-candidates'; mac?: string }
+  | { type: 'connection-state'; state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number }
+  | { type: 'bye'; reason?: string };
 
 /**
  * Messages the agent sends to a viewer (wrapped), or the server itself sends
  * to a viewer. Senders use SignalingErrorCode; a reader takes any code
  * (`Code` = string: the other end may be newer).
  */
-export type HostSignal<Code extends string = SignalingErrorCode> = PeerTag &
-  (
-    | { type: 'answer'; sdp: string; mac?: string }
-    | { type: 'ice-candidate'; candidate: IceCandidateInit; mac?: string }
-    | { type: 'end-of-candidates'; mac?: string }
-    | { type: 'connection-state'; state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number }
-    | { type: 'bye'; reason?: string }
-    | { type: 'error'; code: Code; message: string }
-  );
-
-/** The peer connection a message is about: its `pc`, else 0. */
-export function peerIndex(m: PeerTag): number {
-  return m.pc ?? 0;
-}
-
-/** `m` tagged for peer connection `pc` (untagged for the first). */
-export function tagged<M extends object>(m: M, pc: number): M & PeerTag {
-  return pc === 0 ? m : { ...m, pc };
-}
+export type HostSignal<Code extends string = SignalingErrorCode> =
+  | { type: 'answer'; sdp: string; mac?: string }
+  | { type: 'ice-candidate'; candidate: IceCandidateInit; mac?: string }
+  | { type: 'end-of-candidates'; mac?: string }
+  | { type: 'connection-state'; state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number }
+  | { type: 'bye'; reason?: string }
+  | { type: 'error'; code: Code; message: string };
 
 /** server → viewer, first message on the signaling socket. */
 export interface SignalHello {
@@ -149,15 +124,6 @@ function candidate(v: unknown): IceCandidateInit {
   return c;
 }
 
-/** A message's `pc` (§Channel pool), checked: 0 is the same as absent. */
-function withPc<T extends object>(o: Obj, m: T): T & PeerTag {
-  const v = o.pc;
-  if (v === undefined) return m;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= MAX_P2P_PEER_CONNECTIONS)
-    fail(`"pc" must be an integer 0 … ${MAX_P2P_PEER_CONNECTIONS - 1}`);
-  return tagged(m, v);
-}
-
 /** A message's `mac`, checked for shape only (its receiver verifies it). */
 function withMac<T extends object>(o: Obj, m: T): T & { mac?: string } {
   const mac = optStr(o, 'mac', SIGNAL_MAC_CHARS);
@@ -176,7 +142,7 @@ function parseText(text: string): Obj {
 }
 
 function state(o: Obj): { state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number } {
-  only(o, ['type', 'state', 'reason', 'connectMs', 'rttMs', 'pc']);
+  only(o, ['type', 'state', 'reason', 'connectMs', 'rttMs']);
   const s = str(o, 'state', 16);
   if (!STATES.has(s)) fail(`unknown connection state "${s}"`);
   const out: { state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number } = { state: s as ConnectionStateName };
@@ -192,24 +158,20 @@ function state(o: Obj): { state: ConnectionStateName; reason?: string; connectMs
 /** Validates a message from a viewer (or an already-parsed object, when unwrapping an envelope). */
 export function parseViewerSignal(input: string | unknown): ViewerSignal {
   const o = typeof input === 'string' ? parseText(input) : asObject(input, 'signaling message');
-  return withPc(o, viewerSignalOf(o));
-}
-
-function viewerSignalOf(o: Obj): ViewerSignal {
   switch (o.type) {
     case 'offer':
-      only(o, ['type', 'sdp', 'mac', 'pc']);
+      only(o, ['type', 'sdp', 'mac']);
       return withMac(o, { type: 'offer', sdp: str(o, 'sdp', MAX_SDP_CHARS) });
     case 'ice-candidate':
-      only(o, ['type', 'candidate', 'mac', 'pc']);
+      only(o, ['type', 'candidate', 'mac']);
       return withMac(o, { type: 'ice-candidate', candidate: candidate(o.candidate) });
     case 'end-of-candidates':
-      only(o, ['type', 'mac', 'pc']);
+      only(o, ['type', 'mac']);
       return withMac(o, { type: 'end-of-candidates' });
     case 'connection-state':
       return { type: 'connection-state', ...state(o) };
     case 'bye': {
-      only(o, ['type', 'reason', 'pc']);
+      only(o, ['type', 'reason']);
       const reason = optStr(o, 'reason', 200);
       return reason === undefined ? { type: 'bye' } : { type: 'bye', reason };
     }
@@ -223,11 +185,11 @@ export function parseHostSignal(input: string | unknown): HostSignal<string> {
   const o = typeof input === 'string' ? parseText(input) : asObject(input, 'signaling message');
   switch (o.type) {
     case 'answer':
-      only(o, ['type', 'sdp', 'mac', 'pc']);
-      return withPc(o, withMac(o, { type: 'answer', sdp: str(o, 'sdp', MAX_SDP_CHARS) }));
+      only(o, ['type', 'sdp', 'mac']);
+      return withMac(o, { type: 'answer', sdp: str(o, 'sdp', MAX_SDP_CHARS) });
     case 'error':
-      only(o, ['type', 'code', 'message', 'pc']);
-      return withPc(o, { type: 'error', code: str(o, 'code', 64), message: str(o, 'message', 1024) });
+      only(o, ['type', 'code', 'message']);
+      return { type: 'error', code: str(o, 'code', 64), message: str(o, 'message', 1024) };
     case 'ice-candidate':
     case 'end-of-candidates':
     case 'connection-state':

@@ -105,8 +105,6 @@ export const OPTION_ROWS: readonly OptionRow[] = [
   { key: 'sessionGraceMs', kind: 'int', env: 'SESSION_GRACE_MS' },
   { key: 'p2p.enabled', kind: 'bool', env: 'P2P_ENABLED' },
   { key: 'p2p.timeoutMs', kind: 'int', env: 'P2P_TIMEOUT_MS' },
-  { key: 'p2p.channels', kind: 'int', env: 'P2P_CHANNELS' },
-  { key: 'p2p.peerConnections', kind: 'int', env: 'P2P_PEER_CONNECTIONS' },
   { key: 'p2p.stunServers', kind: 'list', env: 'STUN_SERVERS' },
   { key: 'p2p.turnUrls', kind: 'list', env: 'TURN_URLS' },
   { key: 'p2p.turnSecret', kind: 'string', env: 'TURN_SECRET' },

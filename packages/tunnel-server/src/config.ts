@@ -8,14 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import {
-  DEFAULT_P2P_CHANNELS,
-  DEFAULT_P2P_PEER_CONNECTIONS,
-  DEFAULT_WS_MESSAGE_LIMIT_BYTES,
-  MAX_P2P_CHANNELS,
-  MAX_P2P_PEER_CONNECTIONS,
-  MAX_WS_MESSAGE_BYTES,
-} from '@wingman/protocol';
+import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES } from '@wingman/protocol';
 import { z } from 'zod';
 import { OPTION_ROWS, CLI_ONLY_FLAGS, sourceName, usageText, type OptionKind, type OptionRow } from './cli-options';
 import { DEFAULT_HOST, DEFAULT_PORT, LOG_LEVELS, type LogLevel } from './config-defaults';
@@ -50,10 +43,6 @@ export interface P2POptions {
   enabled?: boolean;
   /** How long a viewer tries ICE before it stays on the relay, ms. Default 3000. */
   timeoutMs?: number;
-  /** Data channels each browser viewer opens in all, spread over its peer connections (1 … MAX_P2P_CHANNELS; 1 = one ordered channel). Default DEFAULT_P2P_CHANNELS. */
-  channels?: number;
-  /** Peer connections each viewer stripes its channels over (1 … MAX_P2P_PEER_CONNECTIONS). Default DEFAULT_P2P_PEER_CONNECTIONS. */
-  peerConnections?: number;
   /** STUN URLs handed to both peers (`stun:host:port`). Default none (host candidates only). */
   stunServers?: string[];
   /** TURN URLs (`turn:host:3478?transport=udp`); need `turnSecret`. */
@@ -64,7 +53,7 @@ export interface P2POptions {
   turnTtlS?: number;
   /** Viewers' offers carry a receive-only video section (a larger UDP receive buffer in browsers; no media flows). Default true. */
   videoSection?: boolean;
-  /** Viewers measure the peer path's loss as each channel opens (docs/PROTOCOL.md §Loss probe). Default true. */
+  /** Viewers measure the peer path's loss as their channel opens (docs/PROTOCOL.md §Loss probe). Default true. */
   lossProbe?: boolean;
 }
 
@@ -182,8 +171,6 @@ const p2pSchema = z
   .object({
     enabled: z.boolean().default(true),
     timeoutMs: ms(600_000).default(DEFAULT_VIEWER_ICE_TIMEOUT_MS),
-    channels: z.number().int().min(1).max(MAX_P2P_CHANNELS).default(DEFAULT_P2P_CHANNELS),
-    peerConnections: z.number().int().min(1).max(MAX_P2P_PEER_CONNECTIONS).default(DEFAULT_P2P_PEER_CONNECTIONS),
     stunServers: z.array(z.string().regex(ICE_URL, 'must be a stun: URL')).max(16).default([]),
     turnUrls: z.array(z.string().regex(ICE_URL, 'must be a turn: URL')).max(16).default([]),
     turnSecret: z.string().min(1).optional(),

@@ -5,7 +5,7 @@
  * machine was.
  */
 
-/** The peer-connection counts measured (the shell's P2P_PEER_CONNECTIONS range). */
+/** The peer-connection counts measured: the shell makes one; more show what several SCTP associations would carry. */
 export const FLOOR_PEER_COUNTS = [1, 2, 4];
 
 /** The host whose socket receives the data of each direction. */

@@ -20,13 +20,9 @@ export class AttemptError extends Error {
 }
 
 export interface PeerSession {
-  /** The first channel's connection: the heartbeat (RTT, liveness) runs on it. */
+  /** The channel's connection: every stream goes on it, and the heartbeat (RTT, liveness) runs on it. */
   readonly connection: Connection;
-  /** The connection a new stream goes on: the ready one of the pool with the fewest open streams. */
-  pick(): Connection | undefined;
-  /** How many channels of the pool are ready. */
-  channels(): number;
-  /** The primary peer connection's first data channel (tests close it to simulate a network failure: the whole pool then goes). */
+  /** The data channel (tests close it to simulate a network failure). */
   readonly channel: RTCDataChannel;
   readonly viewerId: string;
   /** Start of the attempt → protocol HELLO received, ms. */
@@ -39,10 +35,10 @@ export interface PeerSession {
   close(reason: string): void;
   /** Called once when the channel is gone (closed by either side, or failed). */
   onClosed(fn: (reason: string) => void): void;
-  /** The primary peer connection's getStats() (the diagnostics page reads the selected pair's types and the byte counts). */
+  /** The peer connection's getStats() (the diagnostics page reads the selected pair's types and the byte counts). */
   stats(): Promise<RTCStatsReport | undefined>;
   /**
-   * The loss probe on the primary peer connection (docs/PROTOCOL.md §Loss
+   * The loss probe on the peer connection (docs/PROTOCOL.md §Loss
    * probe), run once per session: undefined where the browser made no probe
    * channel or the server turned the probe off (the hello's p2p.lossProbe).
    * The events come before it ends: `onLossy` as soon as the losses make the

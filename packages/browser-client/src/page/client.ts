@@ -53,12 +53,7 @@ const here = new URL(location.href);
 
 // Taken before window.__wingmanShell is replaced below; adopted by p2p.start() in this same task.
 const linkKey = shellLinkKey(left?.linkKey);
-const p2p = createP2PManager({
-  enabled: config.p2p,
-  early: takeEarlyAttempt(),
-  channels: config.p2pChannels,
-  ...(linkKey !== undefined ? { linkKey } : {}),
-});
+const p2p = createP2PManager({ enabled: config.p2p, early: takeEarlyAttempt(), ...(linkKey !== undefined ? { linkKey } : {}) });
 const requests = createRequestServer(() => p2p.connection());
 let paths: Paths | undefined;
 const pathState = createPathState();

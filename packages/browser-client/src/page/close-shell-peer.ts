@@ -1,6 +1,6 @@
 /**
- * How the shell closes one of its peer connections: its channels first, the
- * peer connection itself SHELL_PEER_CLOSE_GRACE_MS later.
+ * How the shell closes its peer connection: its channels first, the peer
+ * connection itself SHELL_PEER_CLOSE_GRACE_MS later.
  */
 import type { ShellPeer } from './peer-connection';
 
@@ -19,7 +19,7 @@ export const SHELL_PEER_CLOSE_GRACE_MS = 100;
 
 /** Closes a peer connection's channels now and the peer connection a moment later; one already closed is left as it is. */
 export function closeShellPeer(p: ShellPeer): void {
-  for (const dc of [...p.dcs, ...(p.probe ? [p.probe] : [])]) {
+  for (const dc of [p.dc, ...(p.probe ? [p.probe] : [])]) {
     try {
       dc.close();
     } catch {

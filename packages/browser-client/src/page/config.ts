@@ -3,20 +3,16 @@
  * <script type="application/json" id="wingman-config"> (tunnel-server `browser/shell-html.ts`)
  * and validated here again: the page must not trust its own markup blindly.
  */
-import { DEFAULT_P2P_CHANNELS, p2pChannelCount } from '@wingman/protocol';
-
 export interface ShellConfig {
   sessionId: string;
   p2p: boolean;
-  /** Data channels per peer connection (transports/channel-pool.ts). */
-  p2pChannels: number;
   exclude: string[];
   badge: boolean;
   /** A private session: the app is loaded only once the channel is verified (docs/PROTOCOL.md §Verified channels). */
   private: boolean;
 }
 
-const FALLBACK: ShellConfig = { sessionId: 'unknown', p2p: false, p2pChannels: DEFAULT_P2P_CHANNELS, exclude: [], badge: true, private: false };
+const FALLBACK: ShellConfig = { sessionId: 'unknown', p2p: false, exclude: [], badge: true, private: false };
 
 export function readShellConfig(doc: Document): ShellConfig {
   const el = doc.getElementById('wingman-config');
@@ -32,7 +28,6 @@ export function readShellConfig(doc: Document): ShellConfig {
   return {
     sessionId: typeof o.sessionId === 'string' ? o.sessionId.slice(0, 63) : FALLBACK.sessionId,
     p2p: o.p2p === true,
-    p2pChannels: p2pChannelCount(o.p2pChannels),
     exclude,
     badge: o.badge !== false,
     private: o.private === true,

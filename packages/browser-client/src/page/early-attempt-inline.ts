@@ -1,18 +1,17 @@
 /**
  * The early P2P attempt of the shell's inline script (shell-inline.ts): the
  * signaling WebSocket at once, and on the server's hello the
- * RTCPeerConnection, its pool of `channels` data channels and the offer (or
- * the hello's `p2p.peerConnections` the pool is striped over, each offered at
- * once, tagged with its `pc`), with the browser's candidates trickled as they
- * come. It keeps every signaling message that arrives, and holds what the
- * channels receive once they open (the protocol's transports/channel-inbox.ts):
- * client.js takes the attempt over (early-attempt.ts), applies the agent's
- * answers and candidates among the messages through its own checks, and
- * delivers the channels' held messages to its own handlers.
+ * RTCPeerConnection, its data channel and the offer, with the browser's
+ * candidates trickled as they come. It keeps every signaling message that
+ * arrives, and holds what the channel receives once it opens (the protocol's
+ * transports/channel-inbox.ts): client.js takes the attempt over
+ * (early-attempt.ts), applies the agent's answer and candidates among the
+ * messages through its own checks, and delivers the channel's held messages
+ * to its own handlers.
  * Why it starts before client.js: docs/browser-client.md §Decision.
  */
-import { holdMessages, p2pPeerConnectionCount, tagged, withListedFormatsOnly } from '@wingman/protocol';
-import { createShellPeers } from './peer-connection';
+import { holdMessages, withListedFormatsOnly } from '@wingman/protocol';
+import { createShellPeer, type ShellPeer } from './peer-connection';
 import type { EarlyAttemptHandover } from './shell-handover';
 import { candidateSignal, linkTrustKeys, signalSender, signalUrl } from './signal-out';
 
@@ -21,7 +20,7 @@ import { candidateSignal, linkTrustKeys, signalSender, signalUrl } from './signa
  * Only the shape needed to make the peer connection is checked here;
  * client.js validates the hello in full when it replays it.
  */
-function enabledHello(text: unknown): { viewerId: string; iceServers: RTCIceServer[]; videoSection: boolean; peerConnections: number } | undefined {
+function enabledHello(text: unknown): { viewerId: string; iceServers: RTCIceServer[]; videoSection: boolean } | undefined {
   if (typeof text !== 'string') return undefined;
   let hello: unknown;
   try {
@@ -32,24 +31,18 @@ function enabledHello(text: unknown): { viewerId: string; iceServers: RTCIceServ
   if (typeof hello !== 'object' || hello === null) return undefined;
   const { type, p2p, viewerId } = hello as { type?: unknown; p2p?: unknown; viewerId?: unknown };
   if (type !== 'hello' || typeof p2p !== 'object' || p2p === null || typeof viewerId !== 'string') return undefined;
-  const { enabled, iceServers, videoSection, peerConnections } = p2p as {
-    enabled?: unknown;
-    iceServers?: unknown;
-    videoSection?: unknown;
-    peerConnections?: unknown;
-  };
+  const { enabled, iceServers, videoSection } = p2p as { enabled?: unknown; iceServers?: unknown; videoSection?: unknown };
   return enabled === true && Array.isArray(iceServers)
-    ? { viewerId, iceServers: iceServers as RTCIceServer[], videoSection: videoSection === true, peerConnections: p2pPeerConnectionCount(peerConnections, 1) }
+    ? { viewerId, iceServers: iceServers as RTCIceServer[], videoSection: videoSection === true }
     : undefined;
 }
 
 /**
  * Starts the attempt and returns what client.js takes over. `linkKey`: the
- * link's key (MACed signaling), if it had one; `channels`: how many data
- * channels to offer (transports/channel-pool.ts); `scriptStart`: when the
+ * link's key (MACed signaling), if it had one; `scriptStart`: when the
  * shell's inline script started (the `inline` mark).
  */
-export function startEarlyAttempt(linkKey: string | undefined, channels: number, scriptStart?: number): EarlyAttemptHandover {
+export function startEarlyAttempt(linkKey: string | undefined, scriptStart?: number): EarlyAttemptHandover {
   const marks: Record<string, number> = {};
   const mark = (name: string) => {
     if (!(name in marks)) marks[name] = performance.now();
@@ -62,12 +55,12 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
   const sender = signalSender(ws, keys, () => viewerId);
   const attempt: EarlyAttemptHandover = { ws, messages: [], marks, sent: () => sender.sent };
   ws.onopen = () => mark('signal-open');
-  /** When the first peer connection's answer arrived (client.js applies it: the `answer` mark). */
+  /** When the answer arrived (client.js applies it: the `answer` mark). */
   const markAnswer = (data: unknown) => {
     if (typeof data !== 'string' || 'answer-in' in marks) return;
     try {
-      const m = JSON.parse(data) as { type?: unknown; pc?: unknown };
-      if (m.type === 'answer' && (m.pc === undefined || m.pc === 0)) mark('answer-in');
+      const m = JSON.parse(data) as { type?: unknown };
+      if (m.type === 'answer') mark('answer-in');
     } catch {
       /* client.js reports a bad message when it replays it */
     }
@@ -80,32 +73,29 @@ export function startEarlyAttempt(linkKey: string | undefined, channels: number,
     if (!hello) return;
     viewerId = hello.viewerId;
     mark('hello');
-    let created;
+    let peer: ShellPeer;
     try {
-      created = createShellPeers(hello.iceServers, hello.videoSection, channels, hello.peerConnections);
+      peer = createShellPeer(hello.iceServers, hello.videoSection);
     } catch {
       return;
     }
-    attempt.peers = created.map(({ pc: peer, dcs, probe }, index) => {
-      peer.onicecandidate = (e) => {
-        const m = candidateSignal(e.candidate);
-        if (m) sender.send(tagged(m, index));
-      };
-      const offered = peer
-        .createOffer()
-        .then((offer) => peer.setLocalDescription(offer))
-        .then(() => {
-          sender.send(tagged({ type: 'offer' as const, sdp: withListedFormatsOnly(peer.localDescription?.sdp ?? '') }, index));
-          return sender.sent;
-        })
-        .then(() => {
-          if (index === 0) mark('offer');
-        });
-      // client.js reports a failed offer when it takes over; until then nobody awaits it.
-      offered.catch(() => undefined);
-      if (index === 0) dcs[0]!.addEventListener('open', () => mark('channel-open'));
-      return { pc: peer, dcs, ...(probe ? { probe } : {}), offered, inbox: dcs.map(holdMessages) };
-    });
+    const { pc, dc } = peer;
+    pc.onicecandidate = (e) => {
+      const m = candidateSignal(e.candidate);
+      if (m) sender.send(m);
+    };
+    const offered = pc
+      .createOffer()
+      .then((offer) => pc.setLocalDescription(offer))
+      .then(() => {
+        sender.send({ type: 'offer' as const, sdp: withListedFormatsOnly(pc.localDescription?.sdp ?? '') });
+        return sender.sent;
+      })
+      .then(() => mark('offer'));
+    // client.js reports a failed offer when it takes over; until then nobody awaits it.
+    offered.catch(() => undefined);
+    dc.addEventListener('open', () => mark('channel-open'));
+    attempt.peer = { ...peer, offered, inbox: holdMessages(dc) };
   };
   return attempt;
 }

@@ -9,11 +9,10 @@
  * candidate gathering overlap that wait. client.js adopts what the inline
  * script started (peer-attempt.ts): the socket, the messages it received
  * meanwhile (the answer and the agent's candidates, which client.js
- * applies), the peer connection and its channels, with what they received
+ * applies), the peer connection and its channel, with what it received
  * before client.js listened (the protocol's transports/channel-inbox.ts). Taken once: later attempts start from scratch.
  */
-import { LOSS_PROBE_CHANNEL_ID, MAX_P2P_CHANNELS, MAX_P2P_PEER_CONNECTIONS } from '@wingman/protocol';
-import { CHANNEL_INBOX_MAX, type ChannelInbox } from '@wingman/protocol';
+import { CHANNEL_INBOX_MAX, LOSS_PROBE_CHANNEL_ID, type ChannelInbox } from '@wingman/protocol';
 import type { EarlyPeer, HandoverWindow } from './shell-handover';
 
 /** The inline script's attempt as client.js carries it on: checked, and its messages copied. */
@@ -23,8 +22,8 @@ export interface EarlyAttempt {
   readonly sent: Promise<void>;
   readonly messages: readonly unknown[];
   readonly marks: Readonly<Record<string, number>>;
-  /** Its peer connections by `pc` (at least one when present). */
-  readonly peers?: ReadonlyArray<Readonly<EarlyPeer>>;
+  /** Its peer connection, once the hello came. */
+  readonly peer?: Readonly<EarlyPeer>;
 }
 
 function validMarks(v: unknown): Record<string, number> {
@@ -38,7 +37,7 @@ function validMarks(v: unknown): Record<string, number> {
 export function closeEarly(early: EarlyAttempt | undefined): void {
   if (!early) return;
   try {
-    for (const p of early.peers ?? []) p.pc.close();
+    early.peer?.pc.close();
     early.ws.close(1000);
   } catch {
     /* already closed */
@@ -56,19 +55,15 @@ export function takeEarlyAttempt(win: Window = window): EarlyAttempt | undefined
   const raw: unknown = holder?.early;
   if (holder) delete holder.early;
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const { ws, messages, marks, peers, sent } = raw as Record<string, unknown>;
+  const { ws, messages, marks, peer, sent } = raw as Record<string, unknown>;
   const sentSoFar: unknown = typeof sent === 'function' ? (sent as () => unknown)() : undefined;
   if (!(ws instanceof WebSocket) || !Array.isArray(messages)) return undefined;
-  const list: unknown[] = Array.isArray(peers) ? peers : [];
-  const valid = list.map(validPeer);
-  const usable = valid.length <= MAX_P2P_PEER_CONNECTIONS && valid.every((p) => p !== undefined) && (peers === undefined || valid.length >= 1);
-  if (!usable || ws.readyState > WebSocket.OPEN) {
+  const valid = peer === undefined ? undefined : validPeer(peer);
+  if ((peer !== undefined && !valid) || ws.readyState > WebSocket.OPEN) {
     // Half-made or already dead: close it, and the caller starts a fresh attempt.
     try {
-      for (const p of list) {
-        const pc = typeof p === 'object' && p !== null ? (p as Record<string, unknown>).pc : undefined;
-        if (typeof RTCPeerConnection === 'function' && pc instanceof RTCPeerConnection) pc.close();
-      }
+      const pc = typeof peer === 'object' && peer !== null ? (peer as Record<string, unknown>).pc : undefined;
+      if (typeof RTCPeerConnection === 'function' && pc instanceof RTCPeerConnection) pc.close();
       ws.close(1000);
     } catch {
       /* already closed */
@@ -80,7 +75,7 @@ export function takeEarlyAttempt(win: Window = window): EarlyAttempt | undefined
     messages: messages.slice(),
     marks: validMarks(marks),
     sent: sentSoFar instanceof Promise ? (sentSoFar as Promise<void>) : Promise.resolve(),
-    ...(valid.length > 0 ? { peers: valid } : {}),
+    ...(valid ? { peer: valid } : {}),
   };
 }
 
@@ -92,29 +87,17 @@ function validInbox(v: unknown): ChannelInbox | undefined {
 }
 
 /**
- * One peer connection of the handover, checked: a peer connection, its 1 … MAX_P2P_CHANNELS channels
- * (with what each held, when it did), its loss probe's channel, its offer's promise.
+ * The handover's peer connection, checked: a peer connection, its channel
+ * (with what it held, when it did), its loss probe's channel, its offer's promise.
  */
 function validPeer(peer: unknown): EarlyPeer | undefined {
-  const { pc, dcs, probe, offered, inbox } = (typeof peer === 'object' && peer !== null ? peer : {}) as Record<string, unknown>;
+  const { pc, dc, probe, offered, inbox } = (typeof peer === 'object' && peer !== null ? peer : {}) as Record<string, unknown>;
   const hasPc = typeof RTCPeerConnection === 'function' && pc instanceof RTCPeerConnection;
-  const hasDc =
-    typeof RTCDataChannel === 'function' &&
-    Array.isArray(dcs) &&
-    dcs.length >= 1 &&
-    dcs.length <= MAX_P2P_CHANNELS &&
-    dcs.every((dc) => dc instanceof RTCDataChannel);
+  const hasDc = typeof RTCDataChannel === 'function' && dc instanceof RTCDataChannel;
   if (!hasPc || !hasDc || !(offered instanceof Promise)) return undefined;
-  const held = Array.isArray(inbox) ? inbox.map(validInbox) : undefined;
-  if (inbox !== undefined && (held === undefined || held.length !== dcs.length || held.some((h) => h === undefined))) return undefined;
+  const held = inbox === undefined ? undefined : validInbox(inbox);
+  if (inbox !== undefined && !held) return undefined;
   // A probe channel of another shape is left out: the measurement is an extra, never a reason to start over.
   const probeOk = probe instanceof RTCDataChannel && probe.negotiated && probe.id === LOSS_PROBE_CHANNEL_ID && !probe.ordered;
-  const adopted: EarlyPeer = {
-    pc,
-    dcs: dcs.slice(),
-    ...(probeOk ? { probe } : {}),
-    offered: offered as Promise<void>,
-    ...(held ? { inbox: held as ChannelInbox[] } : {}),
-  };
-  return adopted;
+  return { pc, dc, ...(probeOk ? { probe } : {}), offered: offered as Promise<void>, ...(held ? { inbox: held } : {}) };
 }

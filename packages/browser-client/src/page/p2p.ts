@@ -19,7 +19,7 @@ export type { TransportStatus } from './transport-status';
 
 export interface P2PManager {
   start(): void;
-  /** The connection a new stream goes on, if there is a channel: the pool's least busy (the request server and the WebSocket bridge use it). */
+  /** The channel's connection, while it is ready (the request server and the WebSocket bridge use it). */
   connection(): Connection | undefined;
   status(): TransportStatus;
   onStatus(fn: (s: TransportStatus) => void): void;
@@ -31,7 +31,7 @@ export interface P2PManager {
   errors(): readonly DiagError[];
   /** Signaling messages and channels the link key's checks refused, since the shell started. */
   untrusted(): number;
-  /** Whether the shell holds a link key (its channels are verified, or not used). */
+  /** Whether the shell holds a link key (its channel is verified, or not used). */
   readonly keyed: boolean;
   /** Closes the channel and stops retrying (the page is going away). */
   stop(reason: string): void;
@@ -43,9 +43,8 @@ const REASONS = ATTEMPT_REASON_WORDS;
  * `early`: the attempt the shell's inline script started, carried on by the
  * first attempt (early-attempt.ts). Must be started (`start()`) in the task
  * that took it: signaling messages arriving after the take are not kept.
- * `channels`: the data channels each attempt offers (transports/channel-pool.ts).
  */
-export function createP2PManager(options: { enabled: boolean; early?: EarlyAttempt; linkKey?: string; channels?: number }): P2PManager {
+export function createP2PManager(options: { enabled: boolean; early?: EarlyAttempt; linkKey?: string }): P2PManager {
   const keys = linkTrustKeys(options.linkKey);
   let untrusted = 0;
   let status: TransportStatus = options.enabled ? { transport: 'relay', reason: 'connecting' } : { transport: 'relay', reason: REASONS.disabled };
@@ -82,16 +81,11 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
     if (status.transport === 'relay' && status.reason !== 'connecting') setStatus({ transport: 'relay', reason: `${status.reason} · reconnecting` });
     const early = pendingEarly;
     pendingEarly = undefined;
-    attemptP2P(
-      early,
-      keys,
-      (code, message) => {
-        untrusted++;
-        logError(code, message);
-        console.warn(`wingman: ${message}`);
-      },
-      options.channels,
-    ).then(
+    attemptP2P(early, keys, (code, message) => {
+      untrusted++;
+      logError(code, message);
+      console.warn(`wingman: ${message}`);
+    }).then(
       (s) => {
         running = false;
         if (stopped) return s.close('shell stopped');
@@ -104,7 +98,6 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
           rttMs: undefined,
           connectMs: s.connectMs,
           viewerId: s.viewerId,
-          channels: s.channels(),
           ...verification(s),
           ...(probing ? { probing: true } : {}),
         });
@@ -152,7 +145,7 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
       }
       attempt();
     },
-    connection: () => session?.pick(),
+    connection: () => (session?.connection.isReady ? session.connection : undefined),
     status: () => status,
     onStatus(fn) {
       listeners.push(fn);

@@ -1,7 +1,5 @@
 /**
- * The shell's RTCPeerConnection and its pool of data channels
- * (transports/channel-pool.ts), or the several the pool is striped over,
- * made the same way by
+ * The shell's RTCPeerConnection and its data channel, made the same way by
  * the inline script's early attempt (early-attempt-inline.ts) and client.js's
  * attempts (peer-attempt.ts).
  *
@@ -13,13 +11,13 @@
  * bursts over the small one overflow it, and each drop halves SCTP's window
  * (docs/PROTOCOL.md §Receive buffer). It offers one codec (oneCodec).
  */
-import { channelsOfPeerConnection, DATA_CHANNEL_LABEL, LOSS_PROBE_INIT, LOSS_PROBE_LABEL } from '@wingman/protocol';
+import { DATA_CHANNEL_LABEL, LOSS_PROBE_INIT, LOSS_PROBE_LABEL } from '@wingman/protocol';
 import { rtcConfiguration } from './signal-out';
 
 export interface ShellPeer {
   pc: RTCPeerConnection;
-  /** The pool's data channels, the first one first. */
-  dcs: RTCDataChannel[];
+  /** The data channel the protocol runs over. */
+  dc: RTCDataChannel;
   /** The loss probe's negotiated channel (docs/PROTOCOL.md §Loss probe), where the browser makes one. */
   probe?: RTCDataChannel;
 }
@@ -54,35 +52,19 @@ function oneCodec(transceiver: RTCRtpTransceiver): void {
 }
 
 /**
- * Makes the peer connection and its `channels` ordered data channels
+ * Makes the peer connection and its ordered data channel
  * (DATA_CHANNEL_LABEL), the loss probe's channel, plus the video section
  * when asked. Throws what the browser throws.
  */
-export function createShellPeer(iceServers: readonly RTCIceServer[], videoSection: boolean, channels: number): ShellPeer {
+export function createShellPeer(iceServers: readonly RTCIceServer[], videoSection: boolean): ShellPeer {
   const pc = new RTCPeerConnection(rtcConfiguration(iceServers));
   try {
-    const dcs = Array.from({ length: channels }, () => pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true }));
+    const dc = pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true });
     const probe = probeChannel(pc);
     if (videoSection) oneCodec(pc.addTransceiver('video', { direction: 'recvonly' }));
-    return { pc, dcs, ...(probe ? { probe } : {}) };
+    return { pc, dc, ...(probe ? { probe } : {}) };
   } catch (err) {
     pc.close();
-    throw err;
-  }
-}
-
-/**
- * The `peerConnections` peer connections a pool of `channels` data channels
- * is striped over (channelsOfPeerConnection: spread evenly), by their `pc`.
- * Throws what the browser throws, having closed any it made.
- */
-export function createShellPeers(iceServers: readonly RTCIceServer[], videoSection: boolean, channels: number, peerConnections: number): ShellPeer[] {
-  const made: ShellPeer[] = [];
-  try {
-    for (let i = 0; i < peerConnections; i++) made.push(createShellPeer(iceServers, videoSection, channelsOfPeerConnection(channels, peerConnections, i)));
-    return made;
-  } catch (err) {
-    for (const p of made) p.pc.close();
     throw err;
   }
 }

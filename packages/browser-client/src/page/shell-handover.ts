@@ -7,6 +7,7 @@
  * what they find.
  */
 import type { ChannelInbox } from '@wingman/protocol';
+import type { ShellPeer } from './peer-connection';
 
 /** The early P2P attempt, as early-attempt-inline.ts writes it. */
 export interface EarlyAttemptHandover {
@@ -17,25 +18,16 @@ export interface EarlyAttemptHandover {
   marks: Record<string, number>;
   /** Settles once what the inline script sent so far has left (its MACs are computed asynchronously). */
   sent: () => Promise<void>;
-  /**
-   * Made on a hello with P2P enabled, from its ICE servers: one peer
-   * connection, or the hello's `p2p.peerConnections` the pool is striped
-   * over, by their `pc` (the first one first).
-   */
-  peers?: EarlyPeer[];
+  /** Made on a hello with P2P enabled, from its ICE servers. */
+  peer?: EarlyPeer;
 }
 
-/** One peer connection of the early attempt. */
-export interface EarlyPeer {
-  pc: RTCPeerConnection;
-  /** Its share of the pool of data channels (transports/channel-pool.ts), the first one first. */
-  dcs: RTCDataChannel[];
-  /** The loss probe's channel (docs/PROTOCOL.md §Loss probe), where the browser made one. */
-  probe?: RTCDataChannel;
+/** The early attempt's peer connection and channels (peer-connection.ts). */
+export interface EarlyPeer extends ShellPeer {
   /** Fulfilled once its offer was sent; rejected when it could not be made. */
   offered: Promise<void>;
-  /** What each of `dcs` received before client.js took it (the protocol's transports/channel-inbox.ts), by the same index. */
-  inbox?: ChannelInbox[];
+  /** What `dc` received before client.js took it (the protocol's transports/channel-inbox.ts). */
+  inbox?: ChannelInbox;
 }
 
 export interface ShellHandover {

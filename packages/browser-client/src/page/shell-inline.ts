@@ -24,8 +24,8 @@
  *    the SW controls (its cookie jar is the only one the app's requests
  *    use); client.js registers again (the same registration) and loads the
  *    frame without the SW after SW_CONTROL_TIMEOUT_MS;
- *  - in a P2P session (`data-wingman-p2p` on <html>, its value the number of
- *    data channels), starts the P2P attempt (early-attempt-inline.ts), before
+ *  - in a P2P session (`data-wingman-p2p` on <html>), starts the P2P
+ *    attempt (early-attempt-inline.ts), before
  *    the frame: appending the frame costs 15–40 ms here (lab, far-server),
  *    which the signaling socket then no longer waits for. On a first visit the signaling round trips
  *    then overlap the wait for the SW instead of following it (lab,
@@ -35,7 +35,6 @@
  */
 import { BADGE_QUERY_PARAM, CLIENT_PATH, SW_COOKIE_MERGE_HEADER, SW_PATH, SW_SCOPE, VIA_HEADER, VIA_SW } from '../shared/constants';
 import type { EarlyDocument, EarlyDocumentAnswer, WireHeaders } from '../shared/messages';
-import { p2pChannelCount } from '@wingman/protocol';
 import { startEarlyAttempt } from './early-attempt-inline';
 import { takeLinkKey } from './link-key';
 import { EARLY_FRAME_MESSAGES_MAX, type HandoverWindow } from './shell-handover';
@@ -194,7 +193,7 @@ function firstVisit(sw: ServiceWorkerContainer): void {
 // The P2P attempt first: its socket's round trips then overlap the frame's start (appending it starts its navigation at once).
 if (document.documentElement.hasAttribute('data-wingman-p2p') && typeof RTCPeerConnection === 'function' && typeof WebSocket === 'function') {
   try {
-    win.__wingmanShell.early = startEarlyAttempt(linkKey, p2pChannelCount(document.documentElement.getAttribute('data-wingman-p2p')), inlineStart);
+    win.__wingmanShell.early = startEarlyAttempt(linkKey, inlineStart);
   } catch {
     // Any failure here leaves the attempt to client.js.
   }

@@ -15,8 +15,6 @@ export type TransportStatus =
       rttMs: number | undefined;
       connectMs: number;
       viewerId: string;
-      /** Data channels of the pool that are ready (transports/channel-pool.ts). */
-      channels: number;
       /** The selected candidate pair has a TURN relay at either end (known shortly after the channel opens). */
       turn?: boolean;
       /**
@@ -127,7 +125,7 @@ export function monitorSession(s: PeerSession, view: StatusView): () => void {
       // What the channel's status learned since it opened (turn, the loss probe's verdict and figures) stays.
       const status = view.status();
       const learned = status.transport === 'p2p' ? status : {};
-      view.setStatus({ ...learned, transport: 'p2p', rttMs, connectMs: s.connectMs, viewerId: s.viewerId, channels: s.channels(), ...verification(s) });
+      view.setStatus({ ...learned, transport: 'p2p', rttMs, connectMs: s.connectMs, viewerId: s.viewerId, ...verification(s) });
       if (!reported) {
         reported = true;
         s.report('connected', { rttMs });

@@ -4,7 +4,8 @@
  * on the data channel's bundled transport, no RTP flows either way, and
  * Chromium gives the peer connection's UDP socket the larger receive buffer
  * it keeps for video, on the inline script's first attempt and on a
- * reconnect made by client.js alike; it offers one codec. With the setting off the offer has no
+ * reconnect made by client.js alike; it offers one codec. The peer connection carries one data
+ * channel for the app beside the loss probe's. With the setting off the offer has no
  * such section and the socket keeps the small buffer of data-only
  * connections.
  */
@@ -39,6 +40,8 @@ interface Negotiated {
   rtpStats: Array<{ type: string; bytes: number }>;
   /** The UDP port of the selected pair's local candidate. */
   localPort: number | null;
+  /** The labels of its data channels (stats of type data-channel). */
+  channels: string[];
 }
 
 /** Records every RTCPeerConnection the shell makes (window.__peerConnections), before any page script runs. */
@@ -69,9 +72,11 @@ function negotiated(page: Page): Promise<Negotiated> {
       const sections = sdp.split(/\r\n(?=m=)/).slice(1);
       const stats = await pc.getStats();
       const rtpStats: Negotiated['rtpStats'] = [];
+      const channels: string[] = [];
       let localPort: number | null = null;
-      stats.forEach((s: { type: string; bytesReceived?: number; bytesSent?: number; selectedCandidatePairId?: string }) => {
+      stats.forEach((s: { type: string; bytesReceived?: number; bytesSent?: number; selectedCandidatePairId?: string; label?: string }) => {
         if (s.type === 'inbound-rtp' || s.type === 'outbound-rtp') rtpStats.push({ type: s.type, bytes: s.bytesReceived ?? s.bytesSent ?? 0 });
+        if (s.type === 'data-channel') channels.push(s.label ?? '');
         if (s.type === 'transport' && s.selectedCandidatePairId) {
           const pair = stats.get(s.selectedCandidatePairId) as { localCandidateId: string };
           localPort = (stats.get(pair.localCandidateId) as { port: number }).port;
@@ -91,6 +96,7 @@ function negotiated(page: Page): Promise<Negotiated> {
           .flatMap((l) => /^a=rtpmap:\d+ (.*)$/.exec(l)?.[1] ?? []),
         rtpStats,
         localPort,
+        channels,
       };
     },
     undefined,
@@ -139,6 +145,8 @@ describe('the video section of the shell offer', () => {
       expect(n.bundle?.split(' ')).toHaveLength(2);
       // One codec offered: the section's full codec list would be most of the offer's bytes.
       expect(n.offerVideoCodecs).toEqual(['VP8/90000']);
+      // One data channel for the app, beside the loss probe's.
+      expect(n.channels.sort()).toEqual(['wingman', 'wingman-loss']);
       // A bulk body over the channel, then: still no RTP stream on either side.
       const r = await download(frame, 2 * MiB);
       expect(r).toEqual({ sha: patternSha256(2 * MiB), bytes: 2 * MiB, transport: 'p2p' });

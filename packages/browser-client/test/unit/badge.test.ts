@@ -35,7 +35,6 @@ const p2p = (extra: Partial<Extract<TransportStatus, { transport: 'p2p' }>> = {}
   rttMs: undefined,
   connectMs: 300,
   viewerId: 'v1',
-  channels: 4,
   verified: false,
   ...extra,
 });

@@ -11,7 +11,6 @@ const open = (extra: Partial<Extract<TransportStatus, { transport: 'p2p' }>> = {
   rttMs: 60,
   connectMs: 900,
   viewerId: 'v1',
-  channels: 4,
   verified: false,
   ...extra,
 });

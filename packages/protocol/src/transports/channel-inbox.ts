@@ -1,7 +1,7 @@
 /**
  * A data channel's first messages, held for a listener that is not there
  * yet: a message with no listener is lost. The shell's inline script holds
- * what its channels receive before client.js has arrived (docs/PROTOCOL.md
+ * what its channel receives before client.js has arrived (docs/PROTOCOL.md
  * §Verified channels). The taker carries the channel on with them in front
  * (replayingChannel), in order, before any that arrives later.
  */
@@ -10,7 +10,7 @@ import type { DataChannelLike } from './data-channel';
 
 /**
  * Messages held per channel at most. Before its taker listens, the other end
- * sends its channel-binding proof and the protocol's HELLO on each channel
+ * sends its channel-binding proof and the protocol's HELLO on the channel
  * and then waits: a few messages. A channel that gets more is not one its
  * taker can carry on (`overflowed`).
  */

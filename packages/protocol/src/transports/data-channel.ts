@@ -7,7 +7,7 @@
  */
 import { MAX_FRAME_BYTES } from '../constants';
 import { Connection, type ConnectionOptions } from '../connection';
-import { TailProbeGroup, TailProber, type TailProbeMember } from './tail-probe';
+import { TailProber } from './tail-probe';
 
 /**
  * Largest data-channel message any Wingman end sends: what Chromium and
@@ -109,11 +109,8 @@ export const DATA_CHANNEL_DRAIN_POLL_MS = 2;
 export const DATA_CHANNEL_STREAM_WINDOW_BYTES = 1024 * 1024;
 
 export interface DataChannelConnectionOptions extends Omit<ConnectionOptions, 'transport'> {
-  /**
-   * Sends tail-loss probes after each burst (tail-probe.ts): true (the default) for this channel alone, or the
-   * group of its peer connection's channels, which probes once for all of them (one SCTP association).
-   */
-  tailProbes?: boolean | TailProbeGroup;
+  /** Sends tail-loss probes after each burst (tail-probe.ts). Default true. */
+  tailProbes?: boolean;
 }
 
 /**
@@ -153,8 +150,7 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: DataChan
       prober?.stop();
     }
   };
-  const prober: TailProbeMember | undefined =
-    tailProbes instanceof TailProbeGroup ? tailProbes.member(sendProbe) : tailProbes ? new TailProber({ send: sendProbe }) : undefined;
+  const prober = tailProbes ? new TailProber({ send: sendProbe }) : undefined;
   const poll = () => {
     polling = undefined;
     if (dc.readyState !== 'open') return;

@@ -29,10 +29,9 @@ import type { DataChannelLike } from './data-channel';
 export const LOSS_PROBE_LABEL = 'wingman-loss';
 
 /**
- * The probe channel's SCTP stream id: above the pool's channels, whose ids
- * the browser picks from 0 (at most MAX_P2P_CHANNELS per peer connection,
- * so below 16), and below the 256 streams Firefox's SCTP association starts
- * with (it adds streams only by asking the peer to).
+ * The probe channel's SCTP stream id: above the app's channel, whose id the
+ * browser picks from 0, and below the 256 streams Firefox's SCTP association
+ * starts with (it adds streams only by asking the peer to).
  */
 export const LOSS_PROBE_CHANNEL_ID = 64;
 

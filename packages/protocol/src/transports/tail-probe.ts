@@ -1,9 +1,7 @@
 /**
- * Tail-loss probes for a peer connection's data channels (TailProbeGroup: one
- * SCTP association, one prober; a lone channel may have its own TailProber):
- * once an end has sent something and then nothing more for
- * TAIL_PROBE_IDLE_MS, it sends TAIL_PROBE_COUNT small messages the peer
- * ignores, one per timer tick.
+ * Tail-loss probes on a peer connection's data channel: once an end has sent
+ * something and then nothing more for TAIL_PROBE_IDLE_MS, it sends
+ * TAIL_PROBE_COUNT small messages the peer ignores, one per timer tick.
  *
  * Why: SCTP repairs a lost packet fast only when packets after it arrive —
  * each makes the receiver report the gap at once, and the third report makes
@@ -114,71 +112,4 @@ export class TailProber {
     // The next probe on a later tick, so it leaves in a packet of its own.
     if (this.left > 0) this.timer = setTimeout(this.tick, 1);
   };
-}
-
-/** One data channel's part in a TailProbeGroup: what the channel's sender calls. */
-export interface TailProbeMember {
-  /** After each real send on the channel. */
-  sent(): void;
-  /** When the channel closes (or a probe on it failed): the group's probes go on its other channels. */
-  stop(): void;
-}
-
-/**
- * Tail-loss probes for every data channel of one peer connection: one SCTP
- * association carries them all, and its transmission sequence numbers run
- * across its streams, so a probe on any of its channels reports a gap left
- * by any other. One prober per association: a burst ends when the whole
- * peer connection has been quiet for TAIL_PROBE_IDLE_MS (not each channel),
- * and its probes leave on the channel that sent last. A prober per channel
- * sent up to one burst of probes per channel of the pool, each a
- * synchronous call into @roamhq/wrtc's threads on the agent.
- */
-export class TailProbeGroup {
-  /** The channels still open, each with when it last sent (0: never; a channel that never sent has not sent its HELLO). */
-  private readonly members = new Map<{ send: (probe: ArrayBuffer) => void }, number>();
-  private last: { send: (probe: ArrayBuffer) => void } | undefined;
-  private sends = 0;
-  private readonly prober: TailProber;
-  private stopped = false;
-
-  constructor(options: Omit<TailProbeOptions, 'send'> = {}) {
-    this.prober = new TailProber({ ...options, send: (probe) => this.last?.send(probe) });
-  }
-
-  /** Probe messages sent so far, on all its channels. */
-  get probes(): number {
-    return this.prober.probes;
-  }
-
-  /** Adds a channel; `send` sends one probe message on it (the caller checks it is open). */
-  member(send: (probe: ArrayBuffer) => void): TailProbeMember {
-    const m = { send };
-    if (!this.stopped) this.members.set(m, 0);
-    let gone = this.stopped;
-    return {
-      sent: () => {
-        if (gone) return;
-        this.members.set(m, ++this.sends);
-        this.last = m;
-        this.prober.sent();
-      },
-      stop: () => {
-        if (gone) return;
-        gone = true;
-        this.members.delete(m);
-        // The probes move to the channel that sent most recently: never to one that has sent nothing (its
-        // Connection's HELLO must be the first message its peer reads).
-        if (this.last === m) {
-          let next: { send: (probe: ArrayBuffer) => void } | undefined;
-          let at = 0;
-          for (const [other, sentAt] of this.members) if (sentAt > at) [next, at] = [other, sentAt];
-          this.last = next;
-        }
-        if (this.members.size > 0) return;
-        this.stopped = true;
-        this.prober.stop();
-      },
-    };
-  }
 }

@@ -38,11 +38,10 @@ export async function deriveTrustKeys(linkKey: Uint8Array, sessionId: string): P
 export type SignalSender = 'viewer' | 'agent';
 
 /** The signaling messages that carry a MAC, as their content is signed. */
-export type MacedSignal = { pc?: number } & (
+export type MacedSignal =
   | { type: 'offer' | 'answer'; sdp: string }
   | { type: 'ice-candidate'; candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } }
-  | { type: 'end-of-candidates' }
-);
+  | { type: 'end-of-candidates' };
 
 /** Whether a message's type is one that carries a MAC. */
 export function isMacedType(type: string): boolean {
@@ -51,18 +50,13 @@ export function isMacedType(type: string): boolean {
 
 /**
  * The signed text: unambiguous because every field but the last has a fixed
- * shape (no newline in any of them). A message about a viewer's second or
- * later peer connection (`pc`) signs its index after the type, so it cannot
- * be moved to another of the viewer's peer connections; the first's text is
- * unchanged.
+ * shape (no newline in any of them).
  */
 function signedText(from: SignalSender, viewerId: string, m: MacedSignal): string {
   let content = '';
   if (m.type === 'ice-candidate') content = `${m.candidate.sdpMid ?? ''}\n${m.candidate.sdpMLineIndex ?? ''}\n${m.candidate.candidate}`;
   else if (m.type !== 'end-of-candidates') content = m.sdp;
-  let type: string = m.type;
-  if (m.pc) type += ` pc=${m.pc}`;
-  return `${TRUST_VERSION}\nsignal\n${from}\n${viewerId}\n${type}\n${content}`;
+  return `${TRUST_VERSION}\nsignal\n${from}\n${viewerId}\n${m.type}\n${content}`;
 }
 
 /** The MAC of one message, base64url. */

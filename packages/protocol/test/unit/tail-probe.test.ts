@@ -4,7 +4,7 @@
  * test/integration/tail-probe.test.ts.
  */
 import { FrameType, decodeFrames } from '../../src';
-import { TailProbeGroup, TailProber, TAIL_PROBE_COUNT, TAIL_PROBE_IDLE_MS, tailProbeMessage } from '../../src/transports/tail-probe';
+import { TailProber, TAIL_PROBE_COUNT, TAIL_PROBE_IDLE_MS, tailProbeMessage } from '../../src/transports/tail-probe';
 import { delay, until } from '../../../../test/helpers/wait';
 
 function prober(idleMs = TAIL_PROBE_IDLE_MS) {
@@ -71,57 +71,6 @@ describe('tail-loss prober', () => {
     });
     await delay(40);
     expect(at.length).toBe(before + TAIL_PROBE_COUNT);
-  });
-
-  it("probes a peer connection's channels as one: once the whole group is quiet, on the channel that sent last", async () => {
-    const group = new TailProbeGroup({ idleMs: 10 });
-    const on: string[] = [];
-    const a = group.member(() => on.push('a'));
-    const b = group.member(() => on.push('b'));
-    const c = group.member(() => on.push('c'));
-    a.sent();
-    await delay(6);
-    // Another channel's sends keep the association busy: no probes for the first one's burst alone.
-    b.sent();
-    await until(() => (on.length >= TAIL_PROBE_COUNT ? true : undefined), { timeoutMs: 2000, intervalMs: 2, what: "the group's probes" });
-    await delay(40);
-    // One burst of probes for the three channels, on the last sender.
-    expect(on).toEqual(Array(TAIL_PROBE_COUNT).fill('b'));
-    expect(group.probes).toBe(TAIL_PROBE_COUNT);
-    // The last sender gone, the next burst's probes go on a channel still there.
-    b.sent();
-    b.stop();
-    on.length = 0;
-    await until(() => (on.length >= TAIL_PROBE_COUNT ? true : undefined), { timeoutMs: 2000, intervalMs: 2, what: 'probes on another channel' });
-    expect(new Set(on).size).toBe(1);
-    expect(['a', 'c']).toContain(on[0]);
-    // Every channel gone: nothing more.
-    a.stop();
-    c.sent();
-    c.stop();
-    on.length = 0;
-    await delay(60);
-    expect(on).toEqual([]);
-  });
-
-  it('never moves the probes to a channel that has sent nothing (its HELLO must come first)', async () => {
-    const group = new TailProbeGroup({ idleMs: 5 });
-    const on: string[] = [];
-    const a = group.member(() => on.push('a'));
-    group.member(() => on.push('silent'));
-    const c = group.member(() => on.push('c'));
-    c.sent();
-    a.sent();
-    // The last sender gone before its burst's probes: the one that sent before it takes them, not the silent one.
-    a.stop();
-    await until(() => (on.length >= TAIL_PROBE_COUNT ? true : undefined), { timeoutMs: 2000, intervalMs: 2, what: 'the probes' });
-    expect(on).toEqual(Array(TAIL_PROBE_COUNT).fill('c'));
-    // Only the silent one left: no probes at all.
-    c.sent();
-    c.stop();
-    on.length = 0;
-    await delay(40);
-    expect(on).toEqual([]);
   });
 
   it('is one PONG frame with an all-zero payload, which answers no PING', () => {

@@ -1,18 +1,10 @@
 /**
  * Receive-window auto-tuning between two real Connections: a reader that
  * keeps up has its stream window grown to the ceiling, a paused reader does
- * not, growth never exceeds the connection's budget (or the budget several
- * connections share), and it is given back when the stream finishes.
+ * not, growth never exceeds the connection's budget, and it is given back
+ * when the stream finishes.
  */
-import {
-  decodeFrames,
-  DEFAULT_MAX_STREAM_WINDOW_BYTES,
-  DEFAULT_STREAM_WINDOW_BYTES,
-  FrameType,
-  type Connection,
-  type Stream,
-  type WindowGrowthShare,
-} from '@wingman/protocol';
+import { decodeFrames, DEFAULT_MAX_STREAM_WINDOW_BYTES, DEFAULT_STREAM_WINDOW_BYTES, FrameType, type Connection, type Stream } from '@wingman/protocol';
 import { connectedPair, waitFor, type Pair, type PairOptions } from './pair';
 
 const CHUNK_BYTES = 64 * 1024;
@@ -153,46 +145,6 @@ describe('receive-window auto-tuning', () => {
     expect(c.held).toBeLessThanOrEqual(DEFAULT_STREAM_WINDOW_BYTES + budget);
     c.d.stream.resume();
     await c.d.done;
-  });
-
-  it('shares one budget between connections given the same WindowGrowthShare (a pool of data channels)', async () => {
-    const share: WindowGrowthShare = { limit: 128 * 1024, reserved: 0 };
-    const wa = wire();
-    const wb = wire();
-    pair = connectedPair({ tap: wa.tap, windowGrowthBudget: share });
-    const other = connectedPair({ tap: wb.tap, windowGrowthBudget: share });
-    try {
-      serveBytes(pair.server, 16 * 1024 * 1024);
-      serveBytes(other.server, 16 * 1024 * 1024);
-      /** Reads 4 MiB, pauses until the sender stalls, returns what the receiver then holds unread. */
-      const readThenStall = async (client: Connection, w: Wire) => {
-        const d = download(client, '/big');
-        let consumed = 0;
-        let pausedOnce = false;
-        d.stream.on('data', (c) => {
-          consumed += c.length;
-          if (consumed >= 4 * 1024 * 1024 && !pausedOnce) {
-            pausedOnce = true;
-            d.stream.pause();
-          }
-        });
-        await waitForStall(w, d.stream.id, 'the download to stall', () => d.stream.isPaused);
-        return { d, held: (w.sent.get(d.stream.id) ?? 0) - consumed };
-      };
-      // The first connection's stream grew and took the whole shared budget: the second's cannot grow.
-      const a = await readThenStall(pair.client, wa);
-      expect(a.held).toBeGreaterThan(DEFAULT_STREAM_WINDOW_BYTES);
-      expect(share.reserved).toBe(share.limit);
-      const b = await readThenStall(other.client, wb);
-      expect(b.held).toBeLessThanOrEqual(DEFAULT_STREAM_WINDOW_BYTES);
-      expect(share.reserved).toBe(share.limit);
-      a.d.stream.resume();
-      b.d.stream.resume();
-      await Promise.all([a.d.done, b.d.done]);
-      expect(share.reserved).toBe(0);
-    } finally {
-      other.close();
-    }
   });
 
   it('is off when the ceiling equals the initial window', async () => {

@@ -73,7 +73,7 @@ export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, 
     try {
       const viewer = await connectP2PViewer({ url: url.href, timeoutMs, ...(password !== undefined ? { password } : {}) });
       try {
-        const res = await requestOver(viewer.pick(), {
+        const res = await requestOver(viewer.connection, {
           target,
           headers: [
             ['host', url.host],

@@ -22,7 +22,7 @@
 import { BlockList, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 
-/** Remote candidates accepted per viewer across its peer connections, those in its offers' SDP included (a real offer has < 20). */
+/** Remote candidates accepted per viewer's peer connection, those in its offer's SDP included (a real offer has < 20). */
 export const MAX_REMOTE_CANDIDATES = 64;
 
 /** The connection-address field of an SDP candidate line ("candidate:… 1 udp 2122260223 192.0.2.1 54321 typ host"). */

@@ -1,22 +1,22 @@
 /**
- * Closes a viewer's peer connection in two steps: its data channels at once
- * (each one's SCTP stream reset follows the GOAWAY its connection sent), the
- * peer connection itself PEER_CLOSE_GRACE_MS later. The viewer thus sees
- * every channel closed before its DTLS and SCTP transports go away. Closed
+ * Closes a viewer's peer connection in two steps: its data channel at once
+ * (its SCTP stream reset follows the GOAWAY its connection sent), the peer
+ * connection itself PEER_CLOSE_GRACE_MS later. The viewer thus sees the
+ * channel closed before its DTLS and SCTP transports go away. Closed
  * in one step, a Node viewer (@roamhq/wrtc) could still be sending on a
  * channel that read 'open' while its transport was being torn down, which
  * crashes its process (SIGSEGV in RTCDataChannel::Send); a browser hands its
- * requests back either way. Nothing is served in between: the channels'
- * connections are closed before this is called.
+ * requests back either way. Nothing is served in between: the channel's
+ * connection is closed before this is called.
  */
-import { closeChannels, closePeer, type RtcDataChannel, type RtcPeerConnection } from './webrtc';
+import { closeChannel, closePeer, type RtcDataChannel, type RtcPeerConnection } from './webrtc';
 
 /** How long a closed peer's connection outlives its channels (a viewer's own close of it comes first, a round trip later). */
 export const PEER_CLOSE_GRACE_MS = 1_000;
 
 export interface PendingCloses {
-  /** Closes `dcs` now and `pc` after the grace period. */
-  close(pc: RtcPeerConnection, dcs: readonly RtcDataChannel[]): void;
+  /** Closes `dc` now and `pc` after the grace period. */
+  close(pc: RtcPeerConnection, dc: RtcDataChannel | undefined): void;
   /** Closes every peer connection still waiting, now (the host is closing). */
   flush(): void;
 }
@@ -31,8 +31,8 @@ export function createPendingCloses(graceMs = PEER_CLOSE_GRACE_MS): PendingClose
     closePeer(pc);
   };
   return {
-    close(pc, dcs) {
-      closeChannels(dcs);
+    close(pc, dc) {
+      closeChannel(dc);
       if (waiting.has(pc)) return;
       const timer = setTimeout(() => finish(pc), graceMs);
       timer.unref?.();

@@ -16,11 +16,11 @@ export type IceTrace = (event: string) => void;
 
 const NONE: IceTrace = () => undefined;
 
-/** A trace for peer connection `index` of `viewerId`, timed from now; a no-op unless NODE_DEBUG names wingman-ice. */
-export function startIceTrace(viewerId: string, index: number, now: () => number = () => performance.now()): IceTrace {
+/** A trace for the peer connection of `viewerId`, timed from now; a no-op unless NODE_DEBUG names wingman-ice. */
+export function startIceTrace(viewerId: string, now: () => number = () => performance.now()): IceTrace {
   if (!debug.enabled) return NONE;
   const started = now();
-  return (event) => debug('viewer %s pc %d +%d ms %s', viewerId, index, Math.round(now() - started), event);
+  return (event) => debug('viewer %s +%d ms %s', viewerId, Math.round(now() - started), event);
 }
 
 /** `srflx udp`, `host tcp`, … from an ICE candidate line (`candidate:…` or `a=candidate:…`); `?` for a field it lacks. */

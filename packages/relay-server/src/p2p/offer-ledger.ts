@@ -18,7 +18,7 @@ import { MAX_REMOTE_CANDIDATES } from './candidates';
 
 /** Longest restart delay for which signals are held rather than refused, ms (the first three restarts in a row: 0.5, 1 and 2 s). */
 export const HOLD_RESTART_MAX_MS = 2_000;
-/** Negotiation signals kept per viewer: an offer and end-of-candidates per peer connection (at most 8) and the candidates the host accepts. */
+/** Negotiation signals kept per viewer: the candidates the host accepts, and room for its offer and end-of-candidates (a re-offer's too). */
 export const HOLD_SIGNALS_PER_VIEWER = MAX_REMOTE_CANDIDATES + 16;
 /** Viewers whose negotiation is kept at once. */
 export const HOLD_VIEWERS_MAX = 64;

@@ -1,8 +1,8 @@
 /**
- * A peer connection's data channels on the host: each joins the peer's pool
- * (bound to the link key first when the viewer holds it), serves protocol
- * streams within the viewer's bounds, and the first one open carries the
- * heartbeat and the idle check.
+ * The viewer's data channel on the host: bound to the link key first when
+ * the viewer holds it, then serving protocol streams within the viewer's
+ * bounds, with the heartbeat and the idle check on it. A second channel
+ * with the app's label is closed: a viewer has one.
  */
 import {
   bindDataChannel,
@@ -12,9 +12,8 @@ import {
   DATA_CHANNEL_LABEL,
   dataChannelMessageBytes,
   DEFAULT_WS_MESSAGE_LIMIT_BYTES,
-  joinPool,
-  MAX_P2P_CHANNELS,
   maxMessageSizeFromSdp,
+  readyConnection,
   sdpFingerprint,
   startHeartbeat,
   type Connection,
@@ -22,11 +21,11 @@ import {
   type TrustKeys,
 } from '@wingman/protocol';
 import { MAX_STREAMS_PER_VIEWER, MONITOR_INTERVAL_MS, MONITOR_MAX_MISSED, MONITOR_TIMEOUT_MS } from './peer-host-options';
-import { closePeerEntry, report, untrusted, viewerChannels, viewerStreams, type HostState, type Peer } from './peer-state';
+import { closePeerEntry, report, untrusted, type HostState, type Peer } from './peer-state';
 import type { RtcDataChannel } from './webrtc';
 
 export function onChannel(host: HostState, peer: Peer, dc: RtcDataChannel): void {
-  if (dc.label !== DATA_CHANNEL_LABEL || viewerChannels(peer.share) >= MAX_P2P_CHANNELS || peer.closed) {
+  if (dc.label !== DATA_CHANNEL_LABEL || peer.dc || peer.closed) {
     try {
       dc.close();
     } catch {
@@ -34,19 +33,24 @@ export function onChannel(host: HostState, peer: Peer, dc: RtcDataChannel): void
     }
     return;
   }
-  peer.dcs.push(dc);
-  if (peer.dcs.length === 1) dc.addEventListener('open', () => peer.trace('first data channel open'));
+  peer.dc = dc;
+  dc.addEventListener('open', () => peer.trace('data channel open'));
   const keys = peer.keys;
-  // With the link key, each channel is bound before anything else flows on it: the viewer's first message
+  // With the link key, the channel is bound before anything else flows on it: the viewer's first message
   // must prove it holds the link key on this very DTLS association.
-  joinPool(dc, peer.pool, {
+  readyConnection(dc, {
     ...(keys ? { bind: (c: DataChannelLike) => bindDataChannel(c, () => channelProofs(peer, keys)) } : {}),
     connect: (bound) => serve(host, peer, dc, bound),
-  }).catch((err: unknown) => {
-    if (!(err instanceof BindingError)) return closePeerEntry(host, peer, 'closed', 'data channel closed');
-    if (err.refused) untrusted(host, peer.viewerId, 'channel-binding', err.message);
-    closePeerEntry(host, peer, 'failed', `channel binding failed: ${err.message}`);
-  });
+  }).then(
+    (conn) => {
+      if (!peer.closed) peer.connection = conn;
+    },
+    (err: unknown) => {
+      if (!(err instanceof BindingError)) return closePeerEntry(host, peer, 'closed', 'data channel closed');
+      if (err.refused) untrusted(host, peer.viewerId, 'channel-binding', err.message);
+      closePeerEntry(host, peer, 'failed', `channel binding failed: ${err.message}`);
+    },
+  );
   dc.addEventListener('close', () => closePeerEntry(host, peer, 'closed', 'data channel closed'));
 }
 
@@ -60,37 +64,28 @@ async function channelProofs(peer: Peer, keys: TrustKeys): Promise<{ own: string
   return { own, expected };
 }
 
-/** Serves protocol streams over one open channel of the pool (`bound`: the channel past its binding, or the channel itself). */
+/** Serves protocol streams over the open channel (`bound`: the channel past its binding, or the channel itself). */
 function serve(host: HostState, peer: Peer, dc: RtcDataChannel, bound: DataChannelLike): Connection {
   const remoteMax = peer.pc.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(peer.pc.remoteDescription?.sdp ?? '');
   const conn = connectionOverDataChannel(bound, {
     role: 'server',
     maxWsMessageBytes: host.options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES,
     maxMessageBytes: dataChannelMessageBytes(remoteMax, host.ownMaxMessageBytes),
+    // Over it, a new stream is reset with ERR_TOO_MANY_STREAMS (stream-table.ts).
     maxConcurrentStreams: MAX_STREAMS_PER_VIEWER,
-    windowGrowthBudget: peer.share.growth,
     // Once per event-loop turn, not per I/O callback: every send is a synchronous call into wrtc's
     // threads, and the answers of a page's burst of requests arrive together (docs/PROTOCOL.md §Scheduling).
     schedule: setImmediate,
-    // One SCTP association per peer connection: its channels share their tail-loss probes.
-    tailProbes: peer.tailProbes,
   });
-  peer.share.lastActivity = Date.now();
+  peer.lastActivity = Date.now();
   conn.on('stream', (stream) => {
-    peer.share.lastActivity = Date.now();
-    // The new stream is counted: its connection joined the pool at the viewer's HELLO, which came first.
-    if (viewerStreams(peer.share) > MAX_STREAMS_PER_VIEWER) {
-      return stream.reset('ERR_TOO_MANY_STREAMS', `at most ${MAX_STREAMS_PER_VIEWER} open streams per viewer`);
-    }
+    peer.lastActivity = Date.now();
     host.options.handleStream(stream, 'p2p', peer.viewerId);
   });
   conn.on('close', () => closePeerEntry(host, peer, 'closed', 'data channel closed'));
   if (!peer.connected && !peer.closed) {
     peer.connected = true;
-    if (!peer.share.reported) {
-      peer.share.reported = true;
-      report(host, { viewerId: peer.viewerId, state: 'connected', connectMs: Date.now() - peer.startedAt, verified: peer.keys !== undefined });
-    }
+    report(host, { viewerId: peer.viewerId, state: 'connected', connectMs: Date.now() - peer.startedAt, verified: peer.keys !== undefined });
     monitor(host, peer, conn, dc);
   }
   return conn;
@@ -115,9 +110,8 @@ function monitor(host: HostState, peer: Peer, conn: Connection, dc: RtcDataChann
     onDead: () => closePeerEntry(host, peer, 'failed', 'ping timeout'),
   });
   const idleCheck = setInterval(() => {
-    const share = peer.share;
-    if (viewerStreams(share) > 0) share.lastActivity = Date.now();
-    if (Date.now() - share.lastActivity > host.idleTimeoutMs) closePeerEntry(host, peer, 'closed', 'idle');
+    if (conn.streamCount > 0) peer.lastActivity = Date.now();
+    if (Date.now() - peer.lastActivity > host.idleTimeoutMs) closePeerEntry(host, peer, 'closed', 'idle');
   }, MONITOR_INTERVAL_MS);
   peer.stops.push(stop, () => clearInterval(idleCheck));
 }

@@ -118,5 +118,5 @@ export interface PeerHost {
   close(): void;
 }
 
-/** Streams one viewer may have open at once, across its whole pool of channels. */
+/** Streams one viewer may have open at once over its channel. */
 export const MAX_STREAMS_PER_VIEWER = DEFAULT_MAX_CONCURRENT_STREAMS;

@@ -1,16 +1,12 @@
 /**
- * The P2P host: an RTCPeerConnection per viewer (or up to
- * MAX_P2P_PEER_CONNECTIONS when the viewer stripes, each named by the `pc` of
- * its signaling), answering the viewer's offers, serving protocol streams
- * over the viewer's pool of data channels (transports/channel-pool.ts, up to
- * MAX_P2P_CHANNELS across all its peer connections, each bound on its own)
- * exactly as relayed streams (the forwarder marks responses
- * `x-wingman-transport: p2p`). A viewer's streams, window growth and remote
- * candidates are bounded across its whole pool; any channel closing closes
- * its peer connection, and the viewer's others go on.
+ * The P2P host: an RTCPeerConnection per viewer, answering the viewer's
+ * offer, serving protocol streams over the viewer's data channel (bound to
+ * the link key first, when the viewer holds it) exactly as relayed streams
+ * (the forwarder marks responses `x-wingman-transport: p2p`). The channel
+ * closing closes the peer connection.
  *
  * This file answers signaling; peer-offer.ts answers an offer and handles candidates, peer-channel.ts serves
- * the channels, peer-state.ts holds what they share.
+ * the channel, peer-state.ts holds what they share.
  */
 import {
   DATA_CHANNEL_DEFAULT_MESSAGE_BYTES,
@@ -18,9 +14,7 @@ import {
   isMacedType,
   linkKeyBytes,
   peerGone,
-  peerIndex,
   signalMacValid,
-  tagged,
   type MacedSignal,
   type TrustKeys,
   type ViewerSignal,
@@ -38,7 +32,7 @@ import {
   type PeerHost,
   type PeerHostOptions,
 } from './peer-host-options';
-import { closePeerEntry, peerKey, report, untrusted, viewerStreams, type HostState } from './peer-state';
+import { closePeerEntry, report, untrusted, type HostState } from './peer-state';
 import { PublicAddressMemory } from './predicted-candidate';
 
 export * from './peer-host-options';
@@ -47,7 +41,6 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
   const host: HostState = {
     options,
     peers: new Map(),
-    viewers: new Map(),
     closing: createPendingCloses(),
     maxPeers: options.maxPeers ?? DEFAULT_MAX_PEERS,
     connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
@@ -80,29 +73,25 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       });
     },
     viewerLeft(viewerId) {
-      for (const peer of [...(host.viewers.get(viewerId)?.peers ?? [])]) {
-        if (!peer.connected) closePeerEntry(host, peer, 'closed', 'viewer left before connecting');
-        // Its signaling socket closed without a bye (a tab or browser gone): a departure once its channel answers nothing,
-        // not the 'ICE failed' that would follow seconds later. A channel that answers (a network blip to the server) lives on.
-        else if (peer.pool.connections[0]) void peerGone(peer.pool.connections[0]).then((gone) => gone && closePeerEntry(host, peer, 'closed', 'viewer left'));
-      }
+      const peer = host.peers.get(viewerId);
+      if (!peer) return;
+      if (!peer.connected) closePeerEntry(host, peer, 'closed', 'viewer left before connecting');
+      // Its signaling socket closed without a bye (a tab or browser gone): a departure once its channel answers nothing,
+      // not the 'ICE failed' that would follow seconds later. A channel that answers (a network blip to the server) lives on.
+      else if (peer.connection) void peerGone(peer.connection).then((gone) => gone && closePeerEntry(host, peer, 'closed', 'viewer left'));
     },
     closePeer(viewerId, reason) {
-      for (const peer of [...(host.viewers.get(viewerId)?.peers ?? [])]) closePeerEntry(host, peer, 'closed', reason);
+      const peer = host.peers.get(viewerId);
+      if (peer) closePeerEntry(host, peer, 'closed', reason);
     },
     peers() {
-      // One entry per viewer, however many peer connections it stripes over (the first connected one speaks for it).
-      return [...host.viewers.values()].map((share) => {
-        const all = [...share.peers];
-        const p = all.find((x) => x.connected) ?? all[0]!;
-        return {
-          viewerId: share.viewerId,
-          state: p.connected ? 'connected' : 'connecting',
-          verified: p.keys !== undefined,
-          ...(p.rttMs !== undefined ? { rttMs: p.rttMs } : {}),
-          streams: viewerStreams(share),
-        };
-      });
+      return [...host.peers.values()].map((p) => ({
+        viewerId: p.viewerId,
+        state: p.connected ? 'connected' : 'connecting',
+        verified: p.keys !== undefined,
+        ...(p.rttMs !== undefined ? { rttMs: p.rttMs } : {}),
+        streams: p.connection?.streamCount ?? 0,
+      }));
     },
     setIceServers(servers) {
       host.iceServers = servers;
@@ -127,7 +116,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
 async function checked(host: HostState, viewerId: string, message: ViewerSignal): Promise<TrustKeys | boolean> {
   if (!isMacedType(message.type)) return true;
   const mac = 'mac' in message ? message.mac : undefined;
-  const peer = message.type === 'offer' ? undefined : host.peers.get(peerKey(viewerId, peerIndex(message)));
+  const peer = message.type === 'offer' ? undefined : host.peers.get(viewerId);
   const keys = message.type === 'offer' ? (mac !== undefined ? await host.trustKeys : undefined) : peer?.keys;
   if (peer && !keys && mac !== undefined && host.trustKeys) {
     if (!host.strippedOffers.has(peer)) {
@@ -142,17 +131,11 @@ async function checked(host: HostState, viewerId: string, message: ViewerSignal)
     return false;
   }
   if (!keys && message.type === 'offer' && host.keyRequired) {
-    host.options.sendSignal(
-      viewerId,
-      tagged(
-        {
-          type: 'error',
-          code: 'ERR_LINK_KEY_REQUIRED',
-          message: "this session is private: it is served only over a channel verified with the link's key (#k=…)",
-        },
-        peerIndex(message),
-      ),
-    );
+    host.options.sendSignal(viewerId, {
+      type: 'error',
+      code: 'ERR_LINK_KEY_REQUIRED',
+      message: "this session is private: it is served only over a channel verified with the link's key (#k=…)",
+    });
     report(host, { viewerId, state: 'failed', reason: 'no link key (private session)' });
     return false;
   }
@@ -168,16 +151,12 @@ async function checked(host: HostState, viewerId: string, message: ViewerSignal)
 }
 
 function apply(host: HostState, viewerId: string, message: ViewerSignal, keys: TrustKeys | undefined): void {
-  const index = peerIndex(message);
-  const peer = host.peers.get(peerKey(viewerId, index));
+  const peer = host.peers.get(viewerId);
   switch (message.type) {
     case 'offer':
-      onOffer(host, viewerId, index, message.sdp, keys).catch((err: unknown) => {
-        const p = host.peers.get(peerKey(viewerId, index));
-        host.options.sendSignal(
-          viewerId,
-          tagged({ type: 'error', code: 'ERR_BAD_OFFER', message: `could not answer the offer: ${(err as Error).message}` }, index),
-        );
+      onOffer(host, viewerId, message.sdp, keys).catch((err: unknown) => {
+        const p = host.peers.get(viewerId);
+        host.options.sendSignal(viewerId, { type: 'error', code: 'ERR_BAD_OFFER', message: `could not answer the offer: ${(err as Error).message}` });
         if (p) closePeerEntry(host, p, 'failed', 'bad offer');
       });
       return;

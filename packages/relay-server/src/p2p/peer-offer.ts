@@ -3,15 +3,7 @@
  * peer connection, and the candidates both ways (the viewer's checked and
  * counted, this end's trickled, predicted or held back).
  */
-import {
-  announceMaxMessageSize,
-  ConnectionPool,
-  DEFAULT_WINDOW_GROWTH_BUDGET_BYTES,
-  TailProbeGroup,
-  tagged,
-  withListedFormatsOnly,
-  type TrustKeys,
-} from '@wingman/protocol';
+import { announceMaxMessageSize, withListedFormatsOnly, type TrustKeys } from '@wingman/protocol';
 import {
   answerCandidates,
   candidateAddress,
@@ -29,7 +21,7 @@ import { iceCandidateNotAdded } from './ice-debug';
 import { candidateKind, startIceTrace } from './ice-trace';
 import { answerLossProbes } from './loss-echo';
 import { onChannel } from './peer-channel';
-import { closePeerEntry, peerKey, report, sendCandidate, signal, type HostState, type Peer, type ViewerShare } from './peer-state';
+import { closePeerEntry, report, sendCandidate, signal, type HostState, type Peer } from './peer-state';
 import { createPeerConnection, type RtcIceCandidateInit } from './webrtc';
 
 /** A host candidate line of the answer that is trickled behind its prediction instead (host-candidate-hold.ts). */
@@ -48,17 +40,15 @@ function unreachable(host: HostState, candidate: string): boolean {
   return unreachableReason(candidate, host.remotePolicy) !== undefined;
 }
 
-export async function onOffer(host: HostState, viewerId: string, index: number, offered: string, keys: TrustKeys | undefined): Promise<void> {
-  const existing = host.peers.get(peerKey(viewerId, index));
+export async function onOffer(host: HostState, viewerId: string, offered: string, keys: TrustKeys | undefined): Promise<void> {
+  const existing = host.peers.get(viewerId);
   if (existing) closePeerEntry(host, existing, 'closed', 'replaced by a new offer');
   const inOffer = sdpCandidates(offered).length;
-  if (tooManyCandidates(host, viewerId, index, inOffer)) return;
+  if (!admitted(host, viewerId, inOffer)) return;
   // Read again per offer: a laptop's addresses change as it moves between networks.
   host.remotePolicy.ownAddresses = ownAddresses();
   const sdp = withListedFormatsOnly(withoutCandidates(offered, (c) => unreachable(host, c)));
-  const share = admit(host, viewerId, index, inOffer);
-  if (!share) return;
-  const peer = newPeer(host, share, index, inOffer, keys);
+  const peer = newPeer(host, viewerId, inOffer, keys);
   const { pc, trace } = peer;
   if (sdpCandidates(sdp).some(isLoopbackCandidate)) revealLoopback(host, peer);
   if (sdpCandidates(sdp).some((c) => behindOurAddress(host, c))) peer.hostHold.release();
@@ -79,58 +69,30 @@ export async function onOffer(host: HostState, viewerId: string, index: number, 
   });
 }
 
-/** The offer's candidates would take the viewer past its cap: the viewer is told so. */
-function tooManyCandidates(host: HostState, viewerId: string, index: number, inOffer: number): boolean {
-  const known = host.viewers.get(viewerId);
-  if (inOffer + (known?.remoteCandidates ?? 0) <= MAX_REMOTE_CANDIDATES) return false;
-  host.options.sendSignal(
-    viewerId,
-    tagged({ type: 'error', code: 'ERR_TOO_MANY_CANDIDATES', message: `more than ${MAX_REMOTE_CANDIDATES} candidates` }, index),
-  );
-  if (!known) report(host, { viewerId, state: 'failed', reason: 'too many candidates' });
+/** Whether the offer may be answered: within the candidates' cap, and the cap on viewers; else the viewer is told why. */
+function admitted(host: HostState, viewerId: string, inOffer: number): boolean {
+  const refuse = (code: 'ERR_TOO_MANY_CANDIDATES' | 'ERR_TOO_MANY_PEERS', message: string, reason: string) => {
+    host.options.sendSignal(viewerId, { type: 'error', code, message });
+    report(host, { viewerId, state: 'failed', reason });
+    return false;
+  };
+  if (inOffer > MAX_REMOTE_CANDIDATES) return refuse('ERR_TOO_MANY_CANDIDATES', `more than ${MAX_REMOTE_CANDIDATES} candidates`, 'too many candidates');
+  if (host.peers.size >= host.maxPeers)
+    return refuse('ERR_TOO_MANY_PEERS', `this agent serves at most ${host.maxPeers} P2P viewers; staying on the relay`, 'too many peers');
   return true;
 }
 
-/** The viewer's share of the host, with the offer's candidates counted; undefined (and the viewer told why) past the cap on viewers. */
-function admit(host: HostState, viewerId: string, index: number, inOffer: number): ViewerShare | undefined {
-  const known = host.viewers.get(viewerId);
-  // The cap counts viewers: a striped viewer's peer connections are bounded by MAX_P2P_PEER_CONNECTIONS (the `pc` range).
-  if (!known && host.viewers.size >= host.maxPeers) {
-    host.options.sendSignal(
-      viewerId,
-      tagged({ type: 'error', code: 'ERR_TOO_MANY_PEERS', message: `this agent serves at most ${host.maxPeers} P2P viewers; staying on the relay` }, index),
-    );
-    report(host, { viewerId, state: 'failed', reason: 'too many peers' });
-    return undefined;
-  }
-  const share: ViewerShare = known ?? {
-    viewerId,
-    peers: new Set(),
-    growth: { limit: DEFAULT_WINDOW_GROWTH_BUDGET_BYTES, reserved: 0 },
-    remoteCandidates: 0,
-    reported: false,
-    lastActivity: Date.now(),
-  };
-  host.viewers.set(viewerId, share);
-  share.remoteCandidates += inOffer;
-  return share;
-}
-
-/** A new peer connection for the viewer's `index`, registered, with its connect deadline and its event handlers. */
-function newPeer(host: HostState, share: ViewerShare, index: number, inOffer: number, keys: TrustKeys | undefined): Peer {
-  const viewerId = share.viewerId;
-  const trace = startIceTrace(viewerId, index);
+/** A new peer connection for the viewer, registered, with its connect deadline and its event handlers. */
+function newPeer(host: HostState, viewerId: string, inOffer: number, keys: TrustKeys | undefined): Peer {
+  const trace = startIceTrace(viewerId);
   trace(`offer (${inOffer} candidates in it)`);
   const pc = createPeerConnection({ iceServers: host.iceServers });
   const peer: Peer = {
     trace,
     viewerId,
-    index,
-    share,
     pc,
-    dcs: [],
-    pool: new ConnectionPool(),
-    tailProbes: new TailProbeGroup(),
+    remoteCandidates: inOffer,
+    lastActivity: Date.now(),
     startedAt: Date.now(),
     connected: false,
     remoteDescriptionSet: false,
@@ -146,8 +108,7 @@ function newPeer(host: HostState, share: ViewerShare, index: number, inOffer: nu
     out: Promise.resolve(),
     ...(keys ? { keys } : {}),
   };
-  host.peers.set(peerKey(viewerId, index), peer);
-  share.peers.add(peer);
+  host.peers.set(viewerId, peer);
   peer.timers.push(
     setTimeout(() => {
       if (!peer.connected) closePeerEntry(host, peer, 'failed', `no data channel within ${host.connectTimeoutMs} ms`);
@@ -200,7 +161,7 @@ function revealLoopback(host: HostState, peer: Peer): void {
 
 /** One candidate from the viewer: counted against its cap, dropped when unreachable, applied once the offer is. */
 export function onCandidate(host: HostState, peer: Peer, c: RtcIceCandidateInit): void {
-  if (++peer.share.remoteCandidates > MAX_REMOTE_CANDIDATES) {
+  if (++peer.remoteCandidates > MAX_REMOTE_CANDIDATES) {
     signal(host, peer, { type: 'error', code: 'ERR_TOO_MANY_CANDIDATES', message: `more than ${MAX_REMOTE_CANDIDATES} candidates` });
     return closePeerEntry(host, peer, 'failed', 'too many candidates');
   }

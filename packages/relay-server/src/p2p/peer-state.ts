@@ -1,20 +1,9 @@
 /**
- * The P2P host's state: its viewers, each viewer's peer connections, and the
- * few things every part of the host does to them (signal a viewer, report,
- * close a peer connection).
+ * The P2P host's state: its viewers' peer connections, and the few things
+ * every part of the host does to them (signal a viewer, report, close a
+ * peer connection).
  */
-import {
-  isMacedType,
-  signalMac,
-  tagged,
-  type ConnectionPool,
-  type TailProbeGroup,
-  type HostSignal,
-  type IceServer,
-  type MacedSignal,
-  type TrustKeys,
-  type WindowGrowthShare,
-} from '@wingman/protocol';
+import { isMacedType, signalMac, type Connection, type HostSignal, type IceServer, type MacedSignal, type TrustKeys } from '@wingman/protocol';
 import type { RemoteCandidatePolicy } from './candidates';
 import type { PendingCloses } from './graceful-close';
 import type { HostCandidateHold } from './host-candidate-hold';
@@ -23,31 +12,17 @@ import type { PeerHostOptions, PeerReport, UntrustedEvent } from './peer-host-op
 import type { PublicAddressMemory } from './predicted-candidate';
 import type { RtcDataChannel, RtcIceCandidateInit, RtcPeerConnection } from './webrtc';
 
-/** What a viewer's peer connections share: the bounds count across all of them. */
-export interface ViewerShare {
-  viewerId: string;
-  /** Its live peer connections. */
-  peers: Set<Peer>;
-  /** Auto-tuning growth of the viewer's upload windows, shared by all its connections. */
-  growth: WindowGrowthShare;
-  remoteCandidates: number;
-  /** The `connected` report went out (for the first peer connection that connected). */
-  reported: boolean;
-  lastActivity: number;
-}
-
+/** A viewer's peer connection. */
 export interface Peer {
   viewerId: string;
-  /** Which of the viewer's peer connections (the `pc` of its signaling; 0: the first). */
-  index: number;
-  share: ViewerShare;
   pc: RtcPeerConnection;
-  /** The data channels of this peer connection, in the order they arrived (the first carries its heartbeat). */
-  dcs: RtcDataChannel[];
-  /** Their connections once ready. */
-  pool: ConnectionPool;
-  /** Their tail-loss probes: one SCTP association, one prober. */
-  tailProbes: TailProbeGroup;
+  /** The viewer's data channel, once it arrived. */
+  dc?: RtcDataChannel;
+  /** Its connection, once the viewer's HELLO came. */
+  connection?: Connection;
+  /** Remote candidates so far, in the offer and trickled (at most MAX_REMOTE_CANDIDATES). */
+  remoteCandidates: number;
+  lastActivity: number;
   startedAt: number;
   connected: boolean;
   /** The offer carried a valid MAC: everything this peer sends is MACed, all it receives must be, and its channel is bound. */
@@ -69,30 +44,11 @@ export interface Peer {
   trace: IceTrace;
 }
 
-/** The key of a viewer's peer connection `index` in the host's map. */
-export function peerKey(viewerId: string, index: number): string {
-  return index === 0 ? viewerId : `${viewerId}/${index}`;
-}
-
-/** Streams open over all of a viewer's peer connections. */
-export function viewerStreams(share: ViewerShare): number {
-  let n = 0;
-  for (const p of share.peers) n += p.pool.streamCount;
-  return n;
-}
-
-/** Data channels a viewer holds over all of its peer connections. */
-export function viewerChannels(share: ViewerShare): number {
-  let n = 0;
-  for (const p of share.peers) n += p.dcs.length;
-  return n;
-}
-
 /** What the host's parts share; one per host. */
 export interface HostState {
   options: PeerHostOptions;
+  /** By viewer id. */
   peers: Map<string, Peer>;
-  viewers: Map<string, ViewerShare>;
   /** Peer connections closed with their channels, their own close a moment later (graceful-close.ts). */
   closing: PendingCloses;
   maxPeers: number;
@@ -126,10 +82,9 @@ export function signal(host: HostState, peer: Peer, message: HostSignal): void {
   peer.out = peer.out
     .then(async () => {
       if (peer.closed && message.type !== 'error') return;
-      const m = tagged(message, peer.index);
-      const mac = keys && isMacedType(m.type) ? await signalMac(keys, 'agent', peer.viewerId, m as MacedSignal) : undefined;
-      host.options.sendSignal(peer.viewerId, mac === undefined ? m : ({ ...m, mac } as HostSignal));
-      if (m.type === 'answer') peer.trace('answer sent');
+      const mac = keys && isMacedType(message.type) ? await signalMac(keys, 'agent', peer.viewerId, message as MacedSignal) : undefined;
+      host.options.sendSignal(peer.viewerId, mac === undefined ? message : ({ ...message, mac } as HostSignal));
+      if (message.type === 'answer') peer.trace('answer sent');
     })
     .catch(() => undefined);
 }
@@ -148,14 +103,9 @@ export function closePeerEntry(host: HostState, peer: Peer, state: 'failed' | 'c
   for (const t of peer.timers) clearTimeout(t);
   peer.hostHold.stop();
   for (const stop of peer.stops) stop();
-  host.peers.delete(peerKey(peer.viewerId, peer.index));
-  for (const c of peer.pool.connections) c.close('ERR_GOING_AWAY', reason);
-  host.closing.close(peer.pc, peer.dcs);
-  const share = peer.share;
-  share.peers.delete(peer);
-  // The viewer's P2P ends with its last peer connection: one of several going changes nothing it reports.
-  if (share.peers.size > 0) return;
-  host.viewers.delete(share.viewerId);
+  if (host.peers.get(peer.viewerId) === peer) host.peers.delete(peer.viewerId);
+  peer.connection?.close('ERR_GOING_AWAY', reason);
+  host.closing.close(peer.pc, peer.dc);
   report(host, { viewerId: peer.viewerId, state, reason, ...(peer.rttMs !== undefined ? { rttMs: peer.rttMs } : {}) });
 }
 

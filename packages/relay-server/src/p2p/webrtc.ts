@@ -116,20 +116,18 @@ export async function learnPublicAddress(memory: PublicAddressMemory, stunUrls: 
   }
 }
 
-/** Closes data channels, swallowing the errors wrtc throws on double close. */
-export function closeChannels(dcs: readonly RtcDataChannel[]): void {
-  for (const c of dcs) {
-    try {
-      c.close();
-    } catch {
-      /* already closed */
-    }
+/** Closes a data channel, swallowing the error wrtc throws on double close. */
+export function closeChannel(dc: RtcDataChannel | undefined): void {
+  try {
+    dc?.close();
+  } catch {
+    /* already closed */
   }
 }
 
-/** Closes data channels and then their peer connection (once), swallowing the errors wrtc throws on double close. */
-export function closePeer(pc: RtcPeerConnection, dc?: RtcDataChannel | readonly RtcDataChannel[]): void {
-  closeChannels(Array.isArray(dc) ? dc : dc ? [dc as RtcDataChannel] : []);
+/** Closes a data channel and then its peer connection (once), swallowing the errors wrtc throws on double close. */
+export function closePeer(pc: RtcPeerConnection, dc?: RtcDataChannel): void {
+  closeChannel(dc);
   try {
     pc.close();
   } catch {

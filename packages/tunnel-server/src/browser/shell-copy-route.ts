@@ -11,8 +11,7 @@ import { sendJson } from '../http/json-response';
 import type { ReservedRequestHandler } from '../routing/reserved-routes';
 import { serveShell } from './shell-html';
 
-/** `p2pChannels`: the data channels each viewer opens (config `p2p.channels`). */
-export function createShellCopyRoute(p2pEnabled: (session: Session) => boolean, p2pChannels?: number): ReservedRequestHandler {
+export function createShellCopyRoute(p2pEnabled: (session: Session) => boolean): ReservedRequestHandler {
   return (req, res, ctx) => {
     req.resume();
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -21,6 +20,6 @@ export function createShellCopyRoute(p2pEnabled: (session: Session) => boolean, 
     }
     const { session } = ctx;
     if (!session?.agent || !p2pEnabled(session)) return sendJson(res, 404, { error: 'ERR_NOT_FOUND', message: 'this session serves no shell' });
-    serveShell(req, res, { sessionId: session.id, p2p: true, ...(p2pChannels !== undefined ? { p2pChannels } : {}), private: session.private === true });
+    serveShell(req, res, { sessionId: session.id, p2p: true, private: session.private === true });
   };
 }

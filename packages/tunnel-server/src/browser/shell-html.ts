@@ -13,7 +13,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { DEFAULT_P2P_CHANNELS, MAX_P2P_CHANNELS, p2pChannelCount, SHELL_HEADER } from '@wingman/protocol';
+import { SHELL_HEADER } from '@wingman/protocol';
 import { acceptsGzip, defaultBrowserDistDir } from './assets';
 
 /** zlib's default level: the shell is made per request (its session's settings), and level 9 gains a few bytes for twice the time. */
@@ -24,8 +24,6 @@ export interface ShellOptions {
   sessionId: string;
   /** Whether the session allows P2P (server and agent flags). When false the shell shows the app over the relay only. */
   p2p: boolean;
-  /** Data channels the shell opens per peer connection (1 … MAX_P2P_CHANNELS). Default DEFAULT_P2P_CHANNELS. */
-  p2pChannels?: number;
   /** Path prefixes the Service Worker must leave to the relay (developer excludes), e.g. ["/api/upload"]. */
   exclude?: string[];
   /** Show the status badge (the reviewer can still hide it). Default true. */
@@ -38,7 +36,6 @@ export interface ShellOptions {
 export interface ShellConfig {
   sessionId: string;
   p2p: boolean;
-  p2pChannels: number;
   exclude: string[];
   badge: boolean;
   private: boolean;
@@ -54,12 +51,9 @@ export function shellConfig(options: ShellOptions): ShellConfig {
   if (exclude.length > MAX_EXCLUDES || !exclude.every((p) => typeof p === 'string' && p.startsWith('/') && p.length <= 512)) {
     throw new TypeError(`renderShell: exclude must be at most ${MAX_EXCLUDES} path prefixes starting with "/"`);
   }
-  const p2pChannels = options.p2pChannels ?? DEFAULT_P2P_CHANNELS;
-  if (p2pChannelCount(p2pChannels, 0) !== p2pChannels) throw new TypeError(`renderShell: p2pChannels must be 1 … ${MAX_P2P_CHANNELS}, got ${p2pChannels}`);
   return {
     sessionId: options.sessionId,
     p2p: options.p2p === true,
-    p2pChannels,
     exclude,
     badge: options.badge !== false,
     private: options.private === true,
@@ -114,7 +108,7 @@ export function shellInlineScript(distDir: string = defaultBrowserDistDir()): Sh
 export function renderShell(options: ShellOptions, script: ShellInlineScript = shellInlineScript()): string {
   const config = shellConfig(options);
   return `<!doctype html>
-<html lang="en"${config.p2p ? ` data-wingman-p2p="${config.p2pChannels}"` : ''}${config.private ? ' data-wingman-private' : ''}>
+<html lang="en"${config.p2p ? ' data-wingman-p2p' : ''}${config.private ? ' data-wingman-private' : ''}>
 <head>
 <meta charset="utf-8">
 <script>${script.text}</script>

@@ -63,7 +63,7 @@ export function createSessionRoutes(options: SessionRoutesOptions): SessionRoute
     requests: new Map([
       [SESSION_INFO_PATH, createSessionInfoHandler({ config, hub })],
       [CLIENT_PATH, serveAsset],
-      [SHELL_PATH, createShellCopyRoute(p2pEnabled, config.p2p.channels)],
+      [SHELL_PATH, createShellCopyRoute(p2pEnabled)],
       [SW_PATH, serveAsset],
       [SHIM_PATH, serveAsset],
       [DIAGNOSTICS_SCRIPT_PATH, serveAsset],
@@ -79,7 +79,7 @@ export function createSessionRoutes(options: SessionRoutesOptions): SessionRoute
     bootstrap(req, res, session, setCookie) {
       if (!p2pEnabled(session) || !isBootstrapNavigation(req)) return false;
       if (setCookie.length > 0) res.setHeader('set-cookie', setCookie);
-      serveShell(req, res, { sessionId: session.id, p2p: true, p2pChannels: config.p2p.channels, private: session.private === true });
+      serveShell(req, res, { sessionId: session.id, p2p: true, private: session.private === true });
       return true;
     },
     wsTickets,

@@ -25,17 +25,12 @@ export const SESSION_INFO_PATH = '/__wingman/session';
 /**
  * The effective P2P settings of a session for `holder` (a viewer id): server
  * flag AND the agent's offer, with ICE credentials minted for that holder,
- * the peer connections to stripe over, and the loss probe when it is off
- * (docs/PROTOCOL.md §Loss probe). Those go to viewers only,
- * and only when over 1: an agent's `registered.p2p` never carries it (an
- * agent parses those settings strictly, and needs none: it serves whatever
- * `pc` a viewer offers, within its bounds).
+ * and the loss probe when it is off (docs/PROTOCOL.md §Loss probe).
  */
 export function sessionP2P(config: TunnelServerConfig, session: Session, holder: string): P2PSettings {
   const settings = p2pSettingsFor(config.p2p, session.agent?.p2p ?? false, turnUser(session.id, holder));
   return {
     ...settings,
-    ...(config.p2p.peerConnections > 1 ? { peerConnections: config.p2p.peerConnections } : {}),
     // Sent only when off: absent means on, so viewers that parse the hello strictly see nothing new by default.
     ...(config.p2p.lossProbe ? {} : { lossProbe: false }),
   };

@@ -183,11 +183,8 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
         if (message.type === 'offer') {
           const refused = refusal(session);
           if (refused) return reject(viewer, refused.code, refused.message);
-          // One attempt per viewer: a striped viewer's later peer connections (`pc`) are part of it.
-          if (message.pc === undefined) {
-            viewer.offeredAt = Date.now();
-            metrics.attempts.inc();
-          }
+          viewer.offeredAt = Date.now();
+          metrics.attempts.inc();
         }
         if (message.type === 'connection-state' && message.state === 'failed') {
           metrics.failures.inc({ reason: 'viewer: ' + (message.reason ?? 'failed').slice(0, 40) });

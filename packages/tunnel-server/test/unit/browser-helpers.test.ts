@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { DEFAULT_P2P_CHANNELS, MAX_P2P_CHANNELS } from '@wingman/protocol';
 import {
   createBrowserAssets,
   isBootstrapNavigation,
@@ -46,7 +45,6 @@ describe('renderShell', () => {
     expect(JSON.parse(json)).toEqual({
       sessionId: 'abc',
       p2p: true,
-      p2pChannels: DEFAULT_P2P_CHANNELS,
       exclude: ['/api/</script><script>alert(1)</script>'],
       badge: true,
       private: false,
@@ -114,11 +112,9 @@ describe('renderShell', () => {
     }
   });
 
-  it('marks a P2P session on <html> with its data channel count (the inline script starts the P2P attempt only there), and only a P2P session', () => {
+  it('marks a P2P session on <html> (the inline script starts the P2P attempt only there), and only a P2P session', () => {
     const script = inlineScript('window.x=1;');
-    expect(renderShell({ sessionId: 'abc', p2p: true }, script)).toContain(`<html lang="en" data-wingman-p2p="${DEFAULT_P2P_CHANNELS}">`);
-    expect(renderShell({ sessionId: 'abc', p2p: true, p2pChannels: 1 }, script)).toContain('<html lang="en" data-wingman-p2p="1">');
-    expect(() => renderShell({ sessionId: 'abc', p2p: true, p2pChannels: MAX_P2P_CHANNELS + 1 }, script)).toThrow(TypeError);
+    expect(renderShell({ sessionId: 'abc', p2p: true }, script)).toContain('<html lang="en" data-wingman-p2p>');
     expect(renderShell({ sessionId: 'abc', p2p: false }, script)).toContain('<html lang="en">');
   });
 

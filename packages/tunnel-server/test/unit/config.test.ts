@@ -19,8 +19,6 @@ describe('configuration', () => {
     expect(c.p2p).toEqual({
       enabled: true,
       timeoutMs: 3000,
-      channels: 4,
-      peerConnections: 2,
       stunServers: [],
       turnUrls: [],
       turnTtlS: 300,
@@ -40,7 +38,6 @@ describe('configuration', () => {
       LOG_LEVEL: 'warn',
       P2P_ENABLED: 'false',
       P2P_TIMEOUT_MS: '1500',
-      P2P_CHANNELS: '2',
       STUN_SERVERS: 'stun:a.example:3478,stun:b.example:3478',
       TURN_URLS: 'turns:t.example:5349',
       TURN_SECRET: 'shh',
@@ -58,7 +55,6 @@ describe('configuration', () => {
       p2p: {
         enabled: false,
         timeoutMs: 1500,
-        channels: 2,
         stunServers: ['stun:a.example:3478', 'stun:b.example:3478'],
         turnUrls: ['turns:t.example:5349'],
         turnSecret: 'shh',

@@ -44,8 +44,6 @@ export interface ShellStatus {
   rttMs?: number;
   connectMs?: number;
   viewerId?: string;
-  /** On P2P: the data channels of the pool that are ready. */
-  channels?: number;
   /** On P2P: the channel's loss probe has given no verdict yet (the Service Worker sends bursts around the channel). */
   probing?: boolean;
   p2pReadyMs?: number;
