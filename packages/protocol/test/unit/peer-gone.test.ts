@@ -5,7 +5,7 @@ import { connectedPair, tick, waitFor } from './pair';
  * A client whose messages vanish on the way (its peer is gone) while the
  * peer's still arrive: `talk()` makes the peer send one (a PING of its own).
  */
-async function halfDeadPair(): Promise<{ client: Connection; talk(): void }> {
+async function halfDeadPair(): Promise<{ client: Connection; talk(): void; end(): void }> {
   let client!: Connection;
   const server = new Connection({
     role: 'server',
@@ -14,7 +14,15 @@ async function halfDeadPair(): Promise<{ client: Connection; talk(): void }> {
   client = new Connection({ role: 'client', transport: { send: () => undefined, bufferedAmount: () => 0, close: () => undefined } });
   // The peer's HELLO, before any check starts.
   await waitFor(() => client.bytesReceived > 0, 'the peer’s HELLO');
-  return { client, talk: () => void server.ping(60_000).catch(() => undefined) };
+  return {
+    client,
+    talk: () => void server.ping(60_000).catch(() => undefined),
+    // The peer's own PING is never answered: ending it clears that PING's timer.
+    end: () => {
+      server.abandon();
+      client.abandon();
+    },
+  };
 }
 
 describe('peerGone', () => {
@@ -25,10 +33,11 @@ describe('peerGone', () => {
   });
 
   it('says a peer from which nothing came back within the timeout is gone', async () => {
-    const { client } = await halfDeadPair();
+    const half = await halfDeadPair();
     const started = Date.now();
-    await expect(peerGone(client, 50)).resolves.toBe(true);
+    await expect(peerGone(half.client, 50)).resolves.toBe(true);
     expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    half.end();
   });
 
   it('keeps a peer whose PONG is late but whose other bytes arrived meanwhile', async () => {
@@ -36,6 +45,7 @@ describe('peerGone', () => {
     const gone = peerGone(half.client, 50);
     half.talk();
     await expect(gone).resolves.toBe(false);
+    half.end();
   });
 
   it('says a connection that closed during the check is gone', async () => {
