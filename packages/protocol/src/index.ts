@@ -11,7 +11,7 @@ export { Stream, type StreamEvents, type StreamKind } from './stream';
 export { Connection, type ConnectionEvents, type ConnectionOptions, type Transport } from './connection';
 export * from './control';
 export * from './address-rules';
-export { parseIceServers, parseP2PSettings, type IceServer, type P2PSettings } from './p2p-settings';
+export { parseIceServers, parseP2PSettings, SPEED_SWITCHES, type IceServer, type P2PSettings, type SpeedSwitch } from './p2p-settings';
 export * from './session-name';
 export * from './viewer-control';
 export { connectionOverWebSocket, type NodeWebSocketLike, WEBSOCKET_ACCEPT_MESSAGE_BYTES, WEBSOCKET_MAX_MESSAGE_BYTES } from './transports/websocket';

@@ -30,7 +30,25 @@ export interface P2PSettings {
    * probe). Absent: true; sent, as false, only when the server turns it off.
    */
   lossProbe?: boolean;
+  /**
+   * The speed mechanisms a server can switch off for an on/off A/B
+   * (docs/speed-ledger.md), each absent when on and sent, as false, only
+   * when off: the Service Worker offers gzip on the channel (compression),
+   * races a large GET on both paths (bulkRace), sends requests to the relay
+   * where it measured it faster (pathChoice), holds requests for a coming
+   * channel (waitForChannel), fetches the frame's document ahead and answers
+   * navigations with its shell copy (navigationPrefetch).
+   */
+  compression?: boolean;
+  bulkRace?: boolean;
+  pathChoice?: boolean;
+  waitForChannel?: boolean;
+  navigationPrefetch?: boolean;
 }
+
+/** The P2P settings' switches of speed mechanisms (P2PSettings), each absent when on. */
+export const SPEED_SWITCHES = ['compression', 'bulkRace', 'pathChoice', 'waitForChannel', 'navigationPrefetch'] as const;
+export type SpeedSwitch = (typeof SPEED_SWITCHES)[number];
 
 export function parseIceServers(v: unknown): IceServer[] {
   if (!Array.isArray(v) || v.length > 16) throw protocolError('ERR_INVALID_PAYLOAD', '"iceServers" must be an array of at most 16');
@@ -55,9 +73,10 @@ export function parseIceServers(v: unknown): IceServer[] {
 }
 
 export function parseP2PSettings(v: Obj): P2PSettings {
-  onlyKeys(v, ['enabled', 'timeoutMs', 'iceServers', 'videoSection', 'lossProbe']);
+  onlyKeys(v, ['enabled', 'timeoutMs', 'iceServers', 'videoSection', 'lossProbe', ...SPEED_SWITCHES]);
   const settings: P2PSettings = { enabled: bool(v, 'enabled'), timeoutMs: int(v, 'timeoutMs', 0, 600_000), iceServers: parseIceServers(v.iceServers) };
   if (v.videoSection !== undefined) settings.videoSection = bool(v, 'videoSection');
   if (v.lossProbe !== undefined) settings.lossProbe = bool(v, 'lossProbe');
+  for (const name of SPEED_SWITCHES) if (v[name] !== undefined) settings[name] = bool(v, name);
   return settings;
 }

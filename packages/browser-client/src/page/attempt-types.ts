@@ -2,7 +2,7 @@
  * What a P2P attempt (peer-attempt.ts) gives the page: the live session it
  * resolves with, or the error naming the reason shown in the badge.
  */
-import type { ChannelFingerprints, Connection, LossProbeOptions, LossProbeResult } from '@wingman/protocol';
+import type { ChannelFingerprints, Connection, LossProbeOptions, LossProbeResult, SpeedSwitch } from '@wingman/protocol';
 
 /** Why an attempt failed. `offline`: the server says the agent is away (restarting). `altered`: it got no channel after the link key's checks dropped signaling (a path that rewrote it). */
 export type AttemptReason = 'disabled' | 'offline' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported' | 'unverified' | 'altered';
@@ -47,6 +47,8 @@ export interface PeerSession {
   lossProbe(events?: Pick<LossProbeOptions, 'onLossy' | 'onEarlyClean'>): Promise<LossProbeResult | undefined>;
   /** The server turned the loss probe off for this session (the hello's p2p.lossProbe is false). */
   readonly lossProbeOff: boolean;
+  /** The speed mechanisms the server switched off (the hello's p2p settings that are false), for the Service Worker. */
+  readonly switchedOff: SpeedSwitch[];
   /** Tells the agent (through the server) how the channel is doing: metrics. */
   report(state: 'connected' | 'failed', extra?: { reason?: string; rttMs?: number }): void;
 }

@@ -100,6 +100,7 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
           viewerId: s.viewerId,
           ...verification(s),
           ...(probing ? { probing: true } : {}),
+          off: s.switchedOff,
         });
         const view: StatusView = { current: () => session === s, status: () => status, setStatus };
         followTurn(s, view);

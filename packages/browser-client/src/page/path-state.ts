@@ -6,7 +6,9 @@
  * probe run in full finds it clean (`lossClean`: the same measurement's
  * early call taken back, or an earlier channel's). While the channel's probe has
  * called the path neither lossy nor clean, the state says `probing`, and the
- * page's wave goes around the channel until it does. Pure: statuses in,
+ * page's wave goes around the channel until it does. The speed mechanisms
+ * the server switched off (the hello's p2p settings) go with every state once
+ * a channel brought them. Pure: statuses in,
  * states out.
  */
 import { LOSS_PROBE_COUNT } from '@wingman/protocol';
@@ -21,8 +23,11 @@ export interface PathState {
 export function createPathState(): PathState {
   let lossy = false;
   let clean = false;
+  /** The server's switched-off speed mechanisms, from the first channel's status on (a session's setting: kept across channels). */
+  let off: ShellPathState['off'];
   const state = (p2p: boolean, turn: boolean, probing = false): ShellPathState => ({
     p2p,
+    ...(off ? { off } : {}),
     ...(turn ? { turn: true } : {}),
     ...(lossy ? { lossy: true } : clean ? { lossClean: true } : {}),
     ...(probing && !lossy ? { probing: true } : {}),
@@ -39,6 +44,7 @@ export function createPathState(): PathState {
         clean = true;
       }
       const p2p = s.transport === 'p2p';
+      if (p2p && s.off) off = s.off;
       return state(p2p, p2p && s.turn === true, p2p && s.probing === true);
     },
   };

@@ -31,6 +31,8 @@ import {
   type LossProbeResult,
   type P2PSettings,
   runLossProbe,
+  SPEED_SWITCHES,
+  type SpeedSwitch,
   type ViewerSignal,
   withListedFormatsOnly,
 } from '@wingman/protocol';
@@ -97,6 +99,8 @@ class Attempt {
   viewerId = '';
   /** The hello's p2p.lossProbe: whether the session runs the loss probe (docs/PROTOCOL.md §Loss probe). */
   lossProbeOn = true;
+  /** The hello's speed switches that are off (docs/speed-ledger.md): the Service Worker learns them with the channel. */
+  switchedOff: SpeedSwitch[] = [];
   settled = false;
   /** Signaling messages the link key's checks dropped in this attempt. */
   droppedSignals = 0;
@@ -214,6 +218,7 @@ class Attempt {
     mark('hello');
     if (!hello.p2p.enabled) return this.fail(new AttemptError('disabled', 'P2P disabled by the server or agent', true));
     this.lossProbeOn = hello.p2p.lossProbe !== false;
+    this.switchedOff = SPEED_SWITCHES.filter((name) => hello.p2p[name] === false);
     this.start(hello.p2p);
   }
 
@@ -327,6 +332,7 @@ class Attempt {
       close: (reason) => this.teardown(reason),
       stats: () => (!this.closed ? peer.pc.getStats() : Promise.resolve(undefined)),
       lossProbeOff: !this.lossProbeOn,
+      switchedOff: this.switchedOff,
       lossProbe: (events = {}) => {
         measured ??= peer.probe && this.lossProbeOn && !this.closed ? runLossProbe(peer.probe, events) : Promise.resolve(undefined);
         return measured;

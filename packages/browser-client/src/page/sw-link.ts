@@ -22,7 +22,7 @@ export interface SwLinkOptions {
 }
 
 /** What a shell tells the SW about its channel and its path (ShellAnnounce's fields of the same names). */
-export type ShellPathState = Pick<ShellAnnounce, 'p2p' | 'turn' | 'lossy' | 'lossClean' | 'probing'>;
+export type ShellPathState = Pick<ShellAnnounce, 'p2p' | 'turn' | 'lossy' | 'lossClean' | 'probing' | 'off'>;
 
 export interface SwLink {
   /** Resolves true once the SW controls this page, false when it cannot (no SW support, registration failed, timeout). */
@@ -95,6 +95,7 @@ export function createSwLink(options: SwLinkOptions): SwLink {
       ...(state.p2p && state.turn ? { turn: true } : {}),
       ...(state.lossy ? { lossy: true } : state.lossClean ? { lossClean: true } : {}),
       ...(state.probing ? { probing: true } : {}),
+      ...(state.off ? { off: state.off } : {}),
       ...(options.private ? { private: true } : {}),
     };
     if (requests && !freshPort) return controller.postMessage(message);

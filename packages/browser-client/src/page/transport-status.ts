@@ -3,7 +3,7 @@
  * learns: a TURN pair (getStats), the loss probe's verdict, the RTT and
  * liveness of the heartbeat.
  */
-import { startHeartbeat, type ChannelFingerprints } from '@wingman/protocol';
+import { startHeartbeat, type ChannelFingerprints, type SpeedSwitch } from '@wingman/protocol';
 import { LOSS_PROBE_HOLD_MS, MAX_MISSED_PINGS, RTT_INTERVAL_MS, RTT_PING_TIMEOUT_MS } from '../shared/constants';
 import { summarizeStats, type StatsEntry } from '../shared/diagnostics';
 import type { PeerSession } from './attempt-types';
@@ -35,6 +35,8 @@ export type TransportStatus =
       verified: boolean;
       /** The DTLS fingerprints the binding covered (verified channels). */
       fingerprints?: ChannelFingerprints;
+      /** The speed mechanisms the server switched off (the hello's p2p settings), for the Service Worker. */
+      off?: SpeedSwitch[];
     }
   | { transport: 'relay'; reason: string };
 

@@ -5,6 +5,7 @@
  * script can post). Window-level messages carry `type` ("wingman:…"); port
  * messages, which never mix with anyone else's, a short `t`.
  */
+import { SPEED_SWITCHES, type SpeedSwitch } from '@wingman/protocol';
 import { MAX_COOKIE_BYTES, MAX_COOKIES } from './cookie-jar';
 
 export type WireHeaders = Array<[name: string, value: string]>;
@@ -45,6 +46,13 @@ export interface ShellAnnounce {
   probing?: boolean;
   /** A private session: every request goes over the channel, none to the relay (which refuses them). Absent: false. */
   private?: boolean;
+  /**
+   * The speed mechanisms the server switched off (the hello's p2p settings,
+   * docs/speed-ledger.md), for an on/off A/B: the SW keeps the latest list
+   * it was told (sw/switches.ts). Absent: no news (the SW keeps what it has;
+   * every mechanism is on until told otherwise).
+   */
+  off?: SpeedSwitch[];
   /** Path prefixes to leave to the relay. */
   exclude: string[];
 }
@@ -252,6 +260,10 @@ export function isHeaderList(v: unknown): v is WireHeaders {
   );
 }
 
+function isSwitchList(v: unknown): v is SpeedSwitch[] {
+  return Array.isArray(v) && v.length <= SPEED_SWITCHES.length && v.every((n) => (SPEED_SWITCHES as readonly unknown[]).includes(n));
+}
+
 function isExclude(v: unknown): v is string[] {
   return Array.isArray(v) && v.length <= MAX_EXCLUDES && v.every((p) => str(p, 512) && p.startsWith('/'));
 }
@@ -270,7 +282,8 @@ export function parseWindowToSw(v: unknown): WindowToSw | undefined {
         (o.lossClean === undefined || typeof o.lossClean === 'boolean') &&
         !(o.lossy === true && o.lossClean === true) &&
         (o.probing === undefined || typeof o.probing === 'boolean') &&
-        (o.private === undefined || typeof o.private === 'boolean')
+        (o.private === undefined || typeof o.private === 'boolean') &&
+        (o.off === undefined || isSwitchList(o.off))
         ? {
             type: o.type,
             shellId: o.shellId,
@@ -281,6 +294,7 @@ export function parseWindowToSw(v: unknown): WindowToSw | undefined {
             ...(o.lossClean ? { lossClean: true } : {}),
             ...(o.probing && o.p2p ? { probing: true } : {}),
             ...(o.private ? { private: true } : {}),
+            ...(o.off !== undefined ? { off: [...o.off] } : {}),
           }
         : undefined;
     case 'wingman:frame':

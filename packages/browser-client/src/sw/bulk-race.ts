@@ -51,6 +51,27 @@ type Head = { status: number; headers: ReadonlyArray<readonly [string, string]> 
 const get = (h: Head, name: string) => h.headers.find(([n]) => n === name)?.[1];
 
 /** Whether `p2p` and `relay` are the same body, byte for byte, as far as their heads can tell. */
+/** What onHead (router.ts) knows of a P2P response when it asks whether to race it. */
+export interface RaceFacts {
+  method: string;
+  status: number;
+  /** The declared body length (NaN when none). */
+  length: number;
+  /** The request asked for a range. */
+  range: boolean;
+  /** A navigation (its document is never raced). */
+  navigate: boolean;
+  /** The path chooser wants a race (PathChooser.wantsRace: no relay bulk figure, P2P's not enough). */
+  wanted: boolean;
+  /** The race is on (the server's P2P_BULK_RACE, sw/switches.ts); off, the body stays on the path it took. */
+  on: boolean;
+}
+
+/** Whether a P2P response is raced on both paths: a whole 200 to a GET of RACE_MIN_BYTES or more, while the chooser wants it. */
+export function raceThis(f: RaceFacts): boolean {
+  return f.on && f.wanted && f.method === 'GET' && f.status === 200 && f.length >= RACE_MIN_BYTES && !f.range && !f.navigate;
+}
+
 export function sameBody(p2p: Head, relay: Head): boolean {
   if (p2p.status !== 200 || relay.status !== 200) return false;
   const length = get(p2p, 'content-length');

@@ -11,10 +11,15 @@ import { P2P_ACCEPT_CODING_HEADER, P2P_CODING_HEADER } from '../shared/constants
 import type { WireHeaders } from '../shared/messages';
 import { canDecode } from './build-response';
 import type { ShellOutcome } from './shell-fetch';
+import { swSwitches, type Switches } from './switches';
 
-/** The request field that offers gzip on the channel, when this browser can decode it. */
-export function channelGzipAccepted(): [string, string] | undefined {
-  return canDecode('gzip') ? [P2P_ACCEPT_CODING_HEADER, 'gzip'] : undefined;
+/**
+ * The request field that offers gzip on the channel, when this browser can
+ * decode it and compression is on (the server's P2P_COMPRESSION): without the
+ * offer the agent never compresses.
+ */
+export function channelGzipAccepted(switches: Pick<Switches, 'on'> = swSwitches): [string, string] | undefined {
+  return switches.on('compression') && canDecode('gzip') ? [P2P_ACCEPT_CODING_HEADER, 'gzip'] : undefined;
 }
 
 type Response = Extract<ShellOutcome, { kind: 'response' }>;

@@ -18,12 +18,18 @@
  * server for the current shell (SHELL_PATH) for the next navigation; an answer
  * without SHELL_HEADER forgets the copy. A new SW version starts without one.
  * Kept in IndexedDB and in memory: respondWith() is chosen synchronously.
+ *
+ * Both are off while the server's P2P_NAVIGATION_PREFETCH is false
+ * (sw/switches.ts): a top-level navigation then goes to the network as it
+ * is, and a running shell forgets the copy instead of keeping one, so a
+ * restarted SW has none either.
  */
 import { BADGE_QUERY_PARAM, RESPONSE_HEAD_TIMEOUT_MS, SHELL_HEADER, SHELL_PATH, VIA_HEADER, WINGMAN_PREFIX } from '../shared/constants';
 import { parseEarlyDocumentAnswer, type EarlyDocumentAnswer } from '../shared/messages';
 import type { SwCookies } from './cookies';
 import type { KvStore } from './idb';
 import type { Obtained } from './obtained';
+import { swSwitches, type Switches } from './switches';
 
 /** How long an unclaimed prefetch is kept. The frame's navigation follows within ~0.2 s here; 10 s covers a slow machine. */
 const FRAME_PREFETCH_TTL_MS = 10_000;
@@ -33,13 +39,20 @@ const MAX_PENDING = 8;
 const SHELL_COPY_MAX_BYTES = 64 * 1024;
 const COPY_KEY = 'shell-copy';
 
+/** What topLevel uses of a FetchEvent. */
+export interface NavigationEvent {
+  readonly request: Request;
+  waitUntil(work: Promise<unknown>): void;
+  respondWith(response: Response | Promise<Response>): void;
+}
+
 export interface Navigation {
   /**
    * A top-level navigation (router.ts leaves it to the network otherwise):
    * starts its frame's document (`run` carries it) and answers with the shell
    * copy when one is at hand, fetching a new copy for next time.
    */
-  topLevel(event: FetchEvent, url: URL, run: (signal: AbortSignal) => Promise<Obtained>): void;
+  topLevel(event: NavigationEvent, url: URL, run: (signal: AbortSignal) => Promise<Obtained>): void;
   /**
    * A frame navigation's document fetched ahead, once; `again` fetches it
    * anew. Undefined when there is none.
@@ -47,17 +60,25 @@ export interface Navigation {
   frameDocument(request: Request, url: URL, again: () => Promise<Obtained>, privateShell: () => boolean): Promise<Obtained> | undefined;
   /** A first visit's app document that the shell fetched while the SW installed, coming on `port` (`wingman:early-doc`). */
   adoptEarly(url: URL, port: MessagePort): void;
-  /** A shell runs: keep a copy of it if none is at hand. */
+  /** A shell runs: keep a copy of it if none is at hand (forget it while the navigation prefetch is off). */
   shellRuns(): Promise<void> | undefined;
   /** Forgets the copy (a new SW version). Never rejects. */
   clear(): Promise<void>;
 }
 
-export function createNavigation(kv: KvStore, origin: string, cookies: Pick<SwCookies, 'relayHeaderFor'>, fetchFn: typeof fetch = fetch): Navigation {
+export function createNavigation(
+  kv: KvStore,
+  origin: string,
+  cookies: Pick<SwCookies, 'relayHeaderFor'>,
+  fetchFn: typeof fetch = fetch,
+  switches: Pick<Switches, 'on'> = swSwitches,
+): Navigation {
   const copy = createShellCopy(kv, origin, fetchFn);
   const prefetch = createFramePrefetch(origin);
+  const on = () => switches.on('navigationPrefetch');
   return {
     topLevel(event, url, run) {
+      if (!on()) return;
       const { request } = event;
       const work = prefetch.start(request, url, run);
       if (work) event.waitUntil(work);
@@ -80,7 +101,10 @@ export function createNavigation(kv: KvStore, origin: string, cookies: Pick<SwCo
     adoptEarly(url, port) {
       prefetch.adopt(url.href, earlyDocument(url, port, origin, cookies));
     },
-    shellRuns: () => (copy.response() ? undefined : copy.refresh()),
+    shellRuns() {
+      if (!on()) return copy.response() ? copy.clear() : undefined;
+      return copy.response() ? undefined : copy.refresh();
+    },
     clear: () => copy.clear(),
   };
 }

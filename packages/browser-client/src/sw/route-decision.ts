@@ -22,7 +22,10 @@
  *                         channel with others → relay
  *   8. loss-probe       — the same while the channel's loss probe has given no verdict yet → relay
  *   9. p2p              — otherwise → p2p: `default` (also without a path chooser), `faster`, `probe`
- * Rules 6–8 apply only with a path chooser and the request's class.
+ * Rules 6–8 apply only with a path chooser and the request's class. The
+ * server's switches for an on/off A/B (docs/speed-ledger.md) act here alone:
+ * with `waitForChannel` off rule 4 never fires, with `pathChoice` off rule 6
+ * never does and rule 9 gives `default`.
  */
 import type { Decision, RequestClass } from './path-choice';
 
@@ -69,6 +72,10 @@ export interface RouteFacts {
   upload: boolean;
   /** The frame document fetched ahead of a top-level navigation (navigation.ts). */
   prefetch: boolean;
+  /** Rule 4 is on (the server's P2P_WAIT_FOR_CHANNEL, sw/switches.ts). */
+  waitForChannel: boolean;
+  /** The path chooser's verdicts are on: rule 6, and rule 9's reasons (the server's P2P_PATH_CHOICE, sw/switches.ts). */
+  pathChoice: boolean;
 }
 
 /**
@@ -89,12 +96,13 @@ export function decideRoute(f: RouteFacts, measurements: Measurements | undefine
   if (f.channel?.private) return verdict('private', 'p2p', 'private');
   if (!f.channel) {
     if (f.privateWaiting) return verdict('private', 'wait', 'private');
-    if (f.channelComing && f.relayInFlight >= f.relayParallel && !f.p2pStalls && measurements) return verdict('wait-for-channel', 'wait', 'wait-for-channel');
+    if (f.waitForChannel && f.channelComing && f.relayInFlight >= f.relayParallel && !f.p2pStalls && measurements)
+      return verdict('wait-for-channel', 'wait', 'wait-for-channel');
     return verdict('no-channel', 'relay', 'no-channel');
   }
   if (!measurements || !f.cls) return verdict('p2p', 'p2p', 'default');
   const fallback: RoutePath = f.channel.turn ? 'relay' : 'p2p';
-  const d = f.upload ? measurements.chooseUpload(fallback) : measurements.choose(f.cls, fallback);
+  const d: Decision = !f.pathChoice ? { path: 'p2p', why: 'default' } : f.upload ? measurements.chooseUpload(fallback) : measurements.choose(f.cls, fallback);
   if (d.path === 'relay') return verdict('path-choice', 'relay', d.why === 'default' ? 'turn-default' : d.why);
   const sharing = f.cls === 'small' && !f.upload && f.othersInFlight > 0;
   if (sharing && f.p2pStalls) return verdict('p2p-stalls', 'relay', 'p2p-stalls');

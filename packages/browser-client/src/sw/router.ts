@@ -33,7 +33,7 @@ import type { Navigation } from './navigation';
 import type { Obtained } from './obtained';
 import { p2pHead } from './p2p-head';
 import { BULK_MIN_BYTES, type PathChooser, type RequestClass } from './path-choice';
-import { RACE_MIN_BYTES, raceBodies } from './bulk-race';
+import { raceBodies, raceThis } from './bulk-race';
 import { relayFetch, resumeViaRelay } from './relay-fetch';
 import { resumableBody } from './resumable-body';
 import { bodyStream, contentLengthOf, prepareBody, type PreparedBody } from './request-body';
@@ -41,6 +41,7 @@ import type { RedirectFollowUps } from './redirect-follow-ups';
 import type { RouteCounter } from './route-counts';
 import { decideRoute, leaveToBrowser, routeHeaderValue, type RouteFacts, type RouteReason, type RouteVerdict } from './route-decision';
 import { fetchViaShell, type ShellOutcome } from './shell-fetch';
+import { swSwitches } from './switches';
 import type { ShellRegistry } from './shell-registry';
 import type { ShellPick } from './shell-target';
 
@@ -206,6 +207,8 @@ async function decide(
     cls,
     upload,
     prefetch,
+    waitForChannel: swSwitches.on('waitForChannel'),
+    pathChoice: swSwitches.on('pathChoice'),
   });
   const before = paths ? { ...paths.preferred } : undefined;
   let verdict = decideRoute(facts(!shell && !excluded), paths);
@@ -297,8 +300,18 @@ function onHead(
   let body = response.body;
   const head = { status: response.status, headers: response.headers };
   // A large GET while the relay's bulk rate is unknown: both paths carry it until one is clearly faster.
-  const raced = method === 'GET' && response.status === 200 && length >= RACE_MIN_BYTES && !request.headers.has('range') && request.mode !== 'navigate';
-  if (paths && body && raced && paths.wantsRace()) return race(c, shell, paths, head, body, length);
+  const raced =
+    paths !== undefined &&
+    raceThis({
+      method,
+      status: response.status,
+      length,
+      range: request.headers.has('range'),
+      navigate: request.mode === 'navigate',
+      wanted: paths.wantsRace(),
+      on: swSwitches.on('bulkRace'),
+    });
+  if (paths && body && raced) return race(c, shell, paths, head, body, length);
   if (paths) {
     // A body declared small is no throughput sample: its length is all there is to keep, without a stream hop.
     if (length > 0 && length < BULK_MIN_BYTES) paths.recordBody('p2p', method, target, length, 0);

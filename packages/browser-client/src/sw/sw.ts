@@ -20,6 +20,7 @@ import { RedirectFollowUps } from './redirect-follow-ups';
 import { onFetch, type RouterDeps } from './router';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
 import { mintWsTicket } from './ws-ticket';
+import { swSwitches } from './switches';
 
 declare const self: ServiceWorkerGlobalScope;
 /** The shim's code, embedded by build.mjs: served from here, a frame load never waits on the network for it. */
@@ -138,6 +139,8 @@ self.addEventListener('message', (event) => {
   const client = source;
   switch (m.type) {
     case 'wingman:shell': {
+      // First: what follows (the shell copy below, the routing of what comes next) goes by the switches it carries.
+      swSwitches.announced(m);
       lossy.announced(m);
       registry.shellAnnounced(m, client, event.ports[0]);
       // A shell runs: keep a copy for the session's next navigation, if none is at hand yet.

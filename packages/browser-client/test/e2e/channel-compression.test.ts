@@ -69,3 +69,32 @@ describe('compression on the data channel', () => {
     expect(received).toBeGreaterThanOrEqual(2 * 1024);
   });
 });
+
+describe('compression switched off (P2P_COMPRESSION=false)', () => {
+  let stack: Stack;
+  let browser: LaunchedChromium;
+
+  beforeAll(async () => {
+    stack = await startStack({ serverEnv: { P2P_COMPRESSION: 'false' } });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it('carries a large script over P2P as it is: the Service Worker makes no offer, so the agent does not compress', async () => {
+    const frame = await openShell(browser.page, `${stack.origin}/one`, 'one');
+    await waitForTransport(browser.page, 'p2p');
+    const expected = scriptText(512);
+    const before = await channelBytesReceived(browser.page);
+    const r = await fetchInApp(frame, '/script.js?kb=512');
+    const received = (await channelBytesReceived(browser.page)) - before;
+    // Over the channel, so the SW had the shell's announcement of it, which carried the switch.
+    expect(r.transport).toBe('p2p');
+    expect(r.text === expected).toBe(true);
+    expect(before).toBeGreaterThanOrEqual(0);
+    expect(received).toBeGreaterThanOrEqual(expected.length);
+  });
+});

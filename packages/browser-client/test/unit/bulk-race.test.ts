@@ -3,7 +3,7 @@
  * clock and the race reads the same clock, so the rates, the order of events
  * and so each verdict are the same on every run, whatever the machine's load.
  */
-import { raceBodies, sameBody, type RaceOptions } from '../../src/sw/bulk-race';
+import { RACE_MIN_BYTES, raceBodies, raceThis, sameBody, type RaceFacts, type RaceOptions } from '../../src/sw/bulk-race';
 
 const KiB = 1024;
 
@@ -254,5 +254,22 @@ describe('same body on both paths', () => {
     ['identity coding', head(10, [['content-encoding', 'identity']]), head(10), true],
   ] as const)('%s: %p', (_name, a, b, same) => {
     expect(sameBody(a, b)).toBe(same);
+  });
+});
+
+describe('which P2P responses are raced', () => {
+  const large: RaceFacts = { method: 'GET', status: 200, length: RACE_MIN_BYTES, range: false, navigate: false, wanted: true, on: true };
+  it.each([
+    ['a large whole GET while the chooser wants a race', {}, true],
+    ['the race switched off (P2P_BULK_RACE=false): the body stays on its path', { on: false }, false],
+    ['the chooser has figures enough', { wanted: false }, false],
+    ['a body below RACE_MIN_BYTES', { length: RACE_MIN_BYTES - 1 }, false],
+    ['no declared length', { length: NaN }, false],
+    ['a range', { range: true }, false],
+    ['a navigation', { navigate: true }, false],
+    ['not a 200', { status: 206 }, false],
+    ['not a GET', { method: 'POST' }, false],
+  ] as const)('%s: %p', (_name, facts, raced) => {
+    expect(raceThis({ ...large, ...facts })).toBe(raced);
   });
 });

@@ -57,6 +57,17 @@ describe('postMessage validation (any same-origin script can post)', () => {
     });
     expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, probing: 1, exclude: [] })).toBeUndefined();
     expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, lossy: true, lossClean: true, exclude: [] })).toBeUndefined();
+    // The speed mechanisms the server switched off: known names only (an empty list says every one is on).
+    expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, off: ['bulkRace', 'pathChoice'], exclude: [] })).toEqual({
+      type: 'wingman:shell',
+      shellId: 'a1',
+      p2p: true,
+      off: ['bulkRace', 'pathChoice'],
+      exclude: [],
+    });
+    expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, off: [], exclude: [] })).toMatchObject({ off: [] });
+    expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, off: ['lossProbe'], exclude: [] })).toBeUndefined();
+    expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, off: 'bulkRace', exclude: [] })).toBeUndefined();
     expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: 'yes', exclude: [] })).toBeUndefined();
     expect(parseWindowToSw({ type: 'wingman:shell', shellId: 'a1', p2p: true, exclude: ['relative'] })).toBeUndefined();
     expect(parseWindowToSw({ type: 'wingman:frame', shellId: 'x'.repeat(65) })).toBeUndefined();

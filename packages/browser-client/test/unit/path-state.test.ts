@@ -17,6 +17,14 @@ const open = (extra: Partial<Extract<TransportStatus, { transport: 'p2p' }>> = {
 const relay: TransportStatus = { transport: 'relay', reason: 'connecting' };
 
 describe("the shell's path state", () => {
+  it("carries the server's switched-off mechanisms from the first channel's status on, across channels", () => {
+    const s = createPathState();
+    expect(s.next(relay)).toEqual({ p2p: false });
+    expect(s.next(open({ off: ['bulkRace'] }))).toEqual({ p2p: true, off: ['bulkRace'] });
+    expect(s.next(relay)).toEqual({ p2p: false, off: ['bulkRace'] });
+    expect(s.next(open({ off: [] }))).toEqual({ p2p: true, off: [] });
+  });
+
   it('says nothing of loss until its probe finds loss', () => {
     const s = createPathState();
     expect(s.next(open({ turn: true }))).toEqual({ p2p: true, turn: true });

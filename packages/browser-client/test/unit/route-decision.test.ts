@@ -29,6 +29,8 @@ const base: RouteFacts = {
   cls: 'small',
   upload: false,
   prefetch: false,
+  waitForChannel: true,
+  pathChoice: true,
 };
 
 /** A chooser that answers `d` and records what it was asked. */
@@ -115,11 +117,25 @@ describe('decideRoute', () => {
       undefined,
       relay('no-channel'),
     ],
+    [
+      5,
+      'no channel, one coming, the relay full, but waiting is switched off (P2P_WAIT_FOR_CHANNEL=false)',
+      { channel: undefined, channelComing: true, relayInFlight: 6, waitForChannel: false },
+      p2pDefault,
+      relay('no-channel'),
+    ],
     [5, 'no channel and none coming', { channel: undefined, relayInFlight: 6 }, p2pDefault, relay('no-channel')],
     [5, 'a frame prefetch without a channel: as any request', { prefetch: true, channel: undefined }, p2pDefault, relay('no-channel')],
     [6, 'the chooser measured the relay faster', {}, { path: 'relay', why: 'faster' }, relay('faster')],
     [6, 'the chooser probes the relay', { cls: 'bulk' }, { path: 'relay', why: 'probe' }, relay('probe')],
     [6, 'through TURN the relay is the default', { channel: { turn: true } }, { path: 'relay', why: 'default' }, relay('turn-default')],
+    [
+      7,
+      'the path choice switched off, P2P stalls and a small request would share the channel: the stall still says it',
+      { pathChoice: false, p2pStalls: true, othersInFlight: 1 },
+      { path: 'relay', why: 'faster' },
+      relay('p2p-stalls'),
+    ],
     [7, 'P2P stalls and a small request would share the channel', { p2pStalls: true, othersInFlight: 1 }, p2pDefault, relay('p2p-stalls')],
     [7, 'P2P stalls and the loss probe is pending: the stall says it', { probing: true, p2pStalls: true, othersInFlight: 1 }, p2pDefault, relay('p2p-stalls')],
     [
@@ -130,6 +146,20 @@ describe('decideRoute', () => {
       relay('loss-probe'),
     ],
     [9, 'a channel and no measurements: P2P', { cls: undefined }, undefined, p2p('default')],
+    [
+      9,
+      'the chooser measured the relay faster, but the path choice is switched off (P2P_PATH_CHOICE=false)',
+      { pathChoice: false },
+      { path: 'relay', why: 'faster' },
+      p2p('default'),
+    ],
+    [
+      9,
+      'through TURN with the path choice switched off: P2P, not the relay by default',
+      { channel: { turn: true }, pathChoice: false },
+      { path: 'relay', why: 'default' },
+      p2p('default'),
+    ],
     [9, 'a channel, no measurements, P2P stalling and a burst: P2P', { cls: undefined, p2pStalls: true, othersInFlight: 3 }, undefined, p2p('default')],
     [9, 'through TURN, P2P measured faster', { channel: { turn: true } }, { path: 'p2p', why: 'faster' }, p2p('faster')],
     [9, 'P2P stalls but the channel is idle', { p2pStalls: true, othersInFlight: 0 }, p2pDefault, p2p('default')],
@@ -174,6 +204,13 @@ describe('decideRoute', () => {
     decideRoute({ ...base, channel: { turn: true }, cls: 'bulk' }, m);
     decideRoute({ ...base, upload: true }, m);
     expect(m.asked).toEqual(['choose bulk relay', 'upload p2p']);
+  });
+
+  it('does not ask the chooser while the path choice is switched off', () => {
+    const m = chooser({ path: 'relay', why: 'probe' });
+    decideRoute({ ...base, pathChoice: false, cls: 'bulk' }, m);
+    decideRoute({ ...base, pathChoice: false, upload: true }, m);
+    expect(m.asked).toEqual([]);
   });
 
   it('writes the response header value as transport and reason', () => {

@@ -18,6 +18,7 @@ import {
   parseSignalHello,
   parseViewerSignal,
   ProtocolError,
+  SPEED_SWITCHES,
   type RegisterMessage,
 } from '@wingman/protocol';
 
@@ -163,6 +164,15 @@ describe('control message validation', () => {
     expect(parseServerMessage(JSON.stringify(registered))).toMatchObject({ p2p: { lossProbe: false } });
     registered.p2p.lossProbe = 0;
     refused(() => parseServerMessage(JSON.stringify(registered)), /"lossProbe" must be a boolean/);
+  });
+
+  it.each(SPEED_SWITCHES)('carries the %s switch in p2p settings when present, a boolean only', (name) => {
+    const registered = JSON.parse(jsonExamples().find((e) => e.includes('"registered"'))!) as { p2p: Record<string, unknown> };
+    expect(parseServerMessage(JSON.stringify(registered))).not.toHaveProperty(`p2p.${name}`);
+    registered.p2p[name] = false;
+    expect(parseServerMessage(JSON.stringify(registered))).toMatchObject({ p2p: { [name]: false } });
+    registered.p2p[name] = 'false';
+    refused(() => parseServerMessage(JSON.stringify(registered)), new RegExp(`"${name}" must be a boolean`));
   });
 
   it('refuses ICE servers that are not stun:/turn: URLs', () => {

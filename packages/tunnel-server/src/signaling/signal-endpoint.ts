@@ -4,7 +4,7 @@
  * named by the Host header, so a viewer can signal only that session's agent.
  */
 import type { IncomingMessage } from 'node:http';
-import { MAX_SIGNAL_MESSAGE_BYTES, type P2PSettings } from '@wingman/protocol';
+import { MAX_SIGNAL_MESSAGE_BYTES, SPEED_SWITCHES, type P2PSettings } from '@wingman/protocol';
 import { WebSocketServer } from 'ws';
 import type { TunnelServerConfig } from '../config';
 import { writeRawText } from '../http/raw-response';
@@ -25,7 +25,8 @@ export const SESSION_INFO_PATH = '/__wingman/session';
 /**
  * The effective P2P settings of a session for `holder` (a viewer id): server
  * flag AND the agent's offer, with ICE credentials minted for that holder,
- * and the loss probe when it is off (docs/PROTOCOL.md §Loss probe).
+ * and the loss probe and the speed switches when they are off (docs/PROTOCOL.md
+ * §Loss probe, docs/speed-ledger.md).
  */
 export function sessionP2P(config: TunnelServerConfig, session: Session, holder: string): P2PSettings {
   const settings = p2pSettingsFor(config.p2p, session.agent?.p2p ?? false, turnUser(session.id, holder));
@@ -33,6 +34,7 @@ export function sessionP2P(config: TunnelServerConfig, session: Session, holder:
     ...settings,
     // Sent only when off: absent means on, so viewers that parse the hello strictly see nothing new by default.
     ...(config.p2p.lossProbe ? {} : { lossProbe: false }),
+    ...Object.fromEntries(SPEED_SWITCHES.filter((name) => !config.p2p[name]).map((name) => [name, false])),
   };
 }
 

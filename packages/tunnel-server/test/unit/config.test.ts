@@ -24,6 +24,11 @@ describe('configuration', () => {
       turnTtlS: 300,
       videoSection: true,
       lossProbe: true,
+      compression: true,
+      bulkRace: true,
+      pathChoice: true,
+      waitForChannel: true,
+      navigationPrefetch: true,
     });
   });
 
@@ -42,6 +47,13 @@ describe('configuration', () => {
       TURN_URLS: 'turns:t.example:5349',
       TURN_SECRET: 'shh',
       TURN_TTL_S: '120',
+      P2P_VIDEO_SECTION: 'false',
+      P2P_LOSS_PROBE: 'false',
+      P2P_COMPRESSION: 'false',
+      P2P_BULK_RACE: 'false',
+      P2P_PATH_CHOICE: 'false',
+      P2P_WAIT_FOR_CHANNEL: 'false',
+      P2P_NAVIGATION_PREFETCH: 'false',
       WINGMAN_DOMAIN_PUBLIC_SUFFIX: '1',
     });
     expect(config).toMatchObject({
@@ -59,6 +71,13 @@ describe('configuration', () => {
         turnUrls: ['turns:t.example:5349'],
         turnSecret: 'shh',
         turnTtlS: 120,
+        videoSection: false,
+        lossProbe: false,
+        compression: false,
+        bulkRace: false,
+        pathChoice: false,
+        waitForChannel: false,
+        navigationPrefetch: false,
       },
       domainIsPublicSuffix: true,
     });

@@ -1,0 +1,30 @@
+/**
+ * The speed mechanisms the server switched off for an on/off A/B in the
+ * network lab (docs/speed-ledger.md): the hello's p2p settings, carried by
+ * each shell's announcement once its channel brought them (ShellAnnounce
+ * `off`). Every mechanism is on until a shell says otherwise; the latest list
+ * told wins (a server-wide setting, the same for every shell). Held by this
+ * SW instance: a restarted SW has them again from the shells' answers to its
+ * `wingman:sync`.
+ */
+import type { SpeedSwitch } from '@wingman/protocol';
+
+export interface Switches {
+  /** A shell's announcement: its list replaces the one held; absent, no news. */
+  announced(m: { off?: readonly SpeedSwitch[] }): void;
+  /** Whether the mechanism is on. */
+  on(name: SpeedSwitch): boolean;
+}
+
+export function createSwitches(): Switches {
+  let off = new Set<SpeedSwitch>();
+  return {
+    announced(m) {
+      if (m.off) off = new Set(m.off);
+    },
+    on: (name) => !off.has(name),
+  };
+}
+
+/** This Service Worker's switches (sw.ts feeds them; the mechanisms read them). */
+export const swSwitches = createSwitches();
