@@ -76,6 +76,9 @@ describe('header rules', () => {
     const { requests } = await inspectorGet(inspector, '/api/requests?transport=relay');
     const detail = await inspectorGet(inspector, `/api/requests/${requests[0].id}`);
     expect(detail.response.headers).toEqual(expect.arrayContaining([['x-review', 'yes']]));
+    // The request as the app received it: the rules applied.
+    expect(detail.request.headers).toEqual(expect.arrayContaining([['x-team', 'blue']]));
+    expect(detail.request.headers.map(([name]: [string, string]) => name)).not.toContain('x-secret');
   });
 
   it('refuse a rule on a field the tunnel owns, naming the file, tunnel and field (exit 2)', async () => {

@@ -5,6 +5,8 @@
  */
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import WebSocket, { WebSocketServer } from 'ws';
 import { send } from '../helpers/http-client';
 import { killAll, runWingmanFetch, startAgent, startTunnel, type Tunnel } from '../helpers/processes';
 import { withTimeout } from '../helpers/wait';
@@ -18,6 +20,8 @@ interface Hit {
   method: string;
   path: string;
   body: Buffer;
+  /** The head as it arrived: [name, value, …] in wire order and case. */
+  rawHeaders: string[];
 }
 
 let app: { port: number; hits: Hit[]; close(): Promise<void> };
@@ -32,7 +36,7 @@ async function startCountingApp(): Promise<typeof app> {
     req.on('data', (c: Buffer) => parts.push(c));
     req.on('end', () => {
       const body = Buffer.concat(parts);
-      hits.push({ method: req.method ?? '', path: req.url ?? '', body });
+      hits.push({ method: req.method ?? '', path: req.url ?? '', body, rawHeaders: req.rawHeaders });
       if (req.url?.startsWith('/json')) {
         res.writeHead(200, { 'content-type': 'application/json' });
         return res.end(JSON.stringify({ ok: true, got: body.toString() }));
@@ -45,6 +49,11 @@ async function startCountingApp(): Promise<typeof app> {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-app-method': req.method ?? '' });
       res.end(body);
     });
+  });
+  // A socket's handshake is recorded as a hit too.
+  new WebSocketServer({ server, path: '/ws' }).on('connection', (ws, req) => {
+    hits.push({ method: 'GET', path: req.url ?? '', body: Buffer.alloc(0), rawHeaders: req.rawHeaders });
+    ws.on('message', (m) => ws.send(m));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { port: (server.address() as AddressInfo).port, hits, close: () => new Promise<void>((r) => server.close(() => r())) };
@@ -131,7 +140,9 @@ describe('inspector API (relay)', () => {
     });
     const { json: d } = await inspect(`/api/requests/${e.id}`);
     expect(d.request.headers).toContainEqual(['x-trace', 'abc']);
-    expect(d.request.headers).toContainEqual(['host', t.host]);
+    // As the app received it: its own Host, the viewer's in X-Forwarded-Host.
+    expect(d.request.headers).toContainEqual(['host', `localhost:${app.port}`]);
+    expect(d.request.headers).toContainEqual(['x-forwarded-host', t.host]);
     expect(Buffer.from(d.request.body.data, 'base64').toString()).toBe('{"hello":"world"}');
     expect(d.response.headers).toContainEqual(['x-wingman-transport', 'relay']);
     expect(JSON.parse(Buffer.from(d.response.body.data, 'base64').toString())).toEqual({ ok: true, got: '{"hello":"world"}' });
@@ -176,6 +187,53 @@ describe('inspector API (relay)', () => {
     expect(hits[hits.length - 1]!.body.toString()).toBe('payload');
     const { json: d } = await inspect(`/api/requests/${r.json.request.id}`);
     expect(JSON.parse(Buffer.from(d.response.body.data, 'base64').toString())).toEqual({ ok: true, got: 'payload' });
+  });
+
+  it('shows the request as the app received it, Origin and Referer translated, and replays those very bytes', async () => {
+    const session = `http://${t.host}`;
+    await send(t.serverPort, t.host, {
+      method: 'POST',
+      path: '/json/form',
+      body: Buffer.from('a=1'),
+      headers: { origin: session, referer: `${session}/form?step=2`, 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    const original = app.hits[app.hits.length - 1]!;
+    expect(original.path).toBe('/json/form');
+    const { json: d } = await inspect(`/api/requests/${(await entryFor('/json/form')).id}`);
+    const appOrigin = `http://localhost:${app.port}`;
+    expect(d.request.headers).toEqual(
+      expect.arrayContaining([
+        ['host', `localhost:${app.port}`],
+        ['origin', appOrigin],
+        ['referer', `${appOrigin}/form?step=2`],
+      ]),
+    );
+    // The inspector's head is the one the app got, field for field (names lower-cased).
+    const lowered = (raw: string[]) => raw.map((v, i) => (i % 2 === 0 ? v.toLowerCase() : v));
+    // Connection is the HTTP client's own (a replay's connection is not kept open).
+    const withoutConnection = (raw: string[]) => lowered(raw).flatMap((v, i, all) => (i % 2 === 0 ? (v === 'connection' ? [] : [[v, all[i + 1]!]]) : []));
+    expect(d.request.headers).toEqual(withoutConnection(original.rawHeaders));
+    const r = await inspect(`/api/requests/${d.id}/replay`, { method: 'POST' });
+    expect(r.status).toBe(201);
+    const replayed = app.hits[app.hits.length - 1]!;
+    expect(replayed.path).toBe('/json/form');
+    expect(withoutConnection(replayed.rawHeaders)).toEqual(withoutConnection(original.rawHeaders));
+    expect(replayed.body.toString()).toBe('a=1');
+  });
+
+  it("shows a WebSocket's handshake as the app received it, its Origin translated", async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${t.serverPort}/ws`, { headers: { host: t.host, origin: `http://${t.host}` } });
+    await once(ws, 'open');
+    ws.close();
+    const handshake = app.hits[app.hits.length - 1]!;
+    expect(handshake.path).toBe('/ws');
+    const { json: d } = await inspect(`/api/requests/${(await entryFor('/ws')).id}`);
+    expect(d).toMatchObject({ websocket: true, status: 101 });
+    const got = new Map(handshake.rawHeaders.flatMap((v, i, all) => (i % 2 === 0 ? [[v.toLowerCase(), all[i + 1]!] as const] : [])));
+    expect(got.get('origin')).toBe(`http://localhost:${app.port}`);
+    // Every field shown is the app's, value for value (the socket's own Sec-WebSocket-Key and the like are not shown).
+    for (const [name, value] of d.request.headers as Array<[string, string]>) expect([name, got.get(name)]).toEqual([name, value]);
+    expect(d.request.headers).toContainEqual(['origin', `http://localhost:${app.port}`]);
   });
 
   it('edit-and-replay sends the edited method, path, headers and body', async () => {
@@ -279,6 +337,7 @@ describe('inspector API (relay)', () => {
     expect(e.viewer).toMatch(/^[A-Za-z0-9_-]{8,}$/);
     const { json: d } = await inspect(`/api/requests/${e.id}`);
     expect(d.response.headers).toContainEqual(['x-wingman-transport', 'p2p']);
+    expect(d.request.headers).toContainEqual(['host', `localhost:${app.port}`]);
     expect(JSON.parse(Buffer.from(d.response.body.data, 'base64').toString())).toEqual({ ok: true, got: '' });
   });
 });

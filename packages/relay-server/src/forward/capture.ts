@@ -55,7 +55,11 @@ export interface Capture {
   /** Status sent to the viewer; 0 when none was (see `error`). */
   status: number;
   error?: string;
-  /** The head as the viewer sent it (before the Host rewrite and hop-by-hop removal). */
+  /**
+   * The head as the app received it: after the Host rewrite, the address
+   * mapping (address-map.ts), hop-by-hop removal and the request header
+   * rules. A request refused before reaching the app keeps the viewer's.
+   */
   requestHeaders: HeaderList;
   /** The head the viewer got. */
   responseHeaders: HeaderList;
@@ -160,6 +164,8 @@ const OVERLOADED: ErrorCode = 'ERR_OVERLOADED';
 
 /** The tap on one exchange; every method is a no-op after `finish`. */
 export interface ExchangeTap {
+  /** The head sent to the app, in place of the viewer's. */
+  requestHead(headers: HeaderList): void;
   requestChunk(chunk: Uint8Array): void;
   /** The head sent to the viewer (the app's or an error page's). */
   responseHead(status: number, headers: HeaderList): void;
@@ -168,7 +174,7 @@ export interface ExchangeTap {
   finish(error?: string): void;
 }
 
-const NO_TAP: ExchangeTap = { requestChunk() {}, responseHead() {}, responseChunk() {}, finish() {} };
+const NO_TAP: ExchangeTap = { requestHead() {}, requestChunk() {}, responseHead() {}, responseChunk() {}, finish() {} };
 
 export function createExchangeTap(
   head: { method: string; target: string; headers: HeaderList },
@@ -184,9 +190,13 @@ export function createExchangeTap(
   const responseBody = createBodyTap(options.bodyLimitBytes, options.underLoad);
   let status = 0;
   let responseHeaders: HeaderList = [];
+  let requestHeaders = head.headers;
   let finished = false;
   const viewer = viewerOf(head.headers, viewerId);
   return {
+    requestHead(h) {
+      requestHeaders = h;
+    },
     requestChunk: (chunk) => !finished && requestBody.push(chunk),
     responseHead(s, h) {
       status = s;
@@ -210,7 +220,7 @@ export function createExchangeTap(
         durationMs: Math.round(performance.now() - started),
         status,
         ...(error !== undefined ? { error } : {}),
-        requestHeaders: head.headers,
+        requestHeaders,
         responseHeaders,
         requestBody: requestBody.result(),
         responseBody: responseBody.result(),

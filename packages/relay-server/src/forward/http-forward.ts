@@ -169,11 +169,15 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
 
   function start(hasBody: boolean): void {
     const forwarded = forwardedRequest(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport });
-    const headers: HeaderList = applyHeaderEdits(forwarded.headers, ctx.headerRules?.request).filter(([name]) => !CLIENT_FRAMED.has(name));
+    const edited = applyHeaderEdits(forwarded.headers, ctx.headerRules?.request).filter(([name]) => !CLIENT_FRAMED.has(name));
+    // In wire order: the HTTP client writes Content-Length after the other fields.
+    const headers: HeaderList = [...edited.filter(([name]) => name !== 'content-length'), ...edited.filter(([name]) => name === 'content-length')];
     addresses = forwarded.addresses;
     // The stream frames the body; towards the app it goes chunked (length unknown: the client frames it) or is absent.
     if (framing.ok && framing.contentLength === undefined && !hasBody && BODY_METHODS.has(head.method)) headers.push(['content-length', '0']);
     if (hasBody) bodySink = requestBodySink();
+    // The inspector shows (and replays) the request as the app gets it.
+    tap.requestHead(headers);
     headTimer = setTimeout(
       guard.wrap(() => fail(timeoutPage(hostPort, ctx.timeoutMs), 'ERR_UPSTREAM_TIMEOUT')),
       ctx.timeoutMs,

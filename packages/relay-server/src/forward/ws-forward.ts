@@ -87,7 +87,10 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     .map((p) => p.trim())
     .filter((p) => p.length > 0);
   const forwarded = forwardedRequest(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport, websocket: true });
-  const headers = toHeaderObject(applyHeaderEdits(forwarded.headers, ctx.headerRules?.request));
+  const sentHeaders = applyHeaderEdits(forwarded.headers, ctx.headerRules?.request);
+  // The inspector shows the handshake as the app gets it (`ws` adds its own Sec-WebSocket-Key, -Version, Upgrade and Connection).
+  tap.requestHead(offeredLines.length > 0 ? [...sentHeaders, ['sec-websocket-protocol', offeredLines.join(', ')]] : sentHeaders);
+  const headers = toHeaderObject(sentHeaders);
 
   const tooBigReason = messageTooBigReason(ctx.wsMaxMessageBytes);
   let ws: LocalWebSocket;

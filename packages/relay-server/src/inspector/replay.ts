@@ -1,8 +1,10 @@
 /**
  * Replay: sends a captured (or edited) request straight to the local app —
  * never through the tunnel — and captures the answer like any other
- * exchange. The same header policy as the forwarder applies (Host rewrite,
- * hop-by-hop removal), and the authority is always the configured target.
+ * exchange. The captured head is the one the app received (address mapping
+ * and header rules applied): it is sent as it is; the forwarder's Host policy
+ * applies again (a no-op on that head, but an edited Host cannot take the
+ * request elsewhere), and the authority is always the configured target.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -30,6 +32,27 @@ export interface ReplayOptions {
 /** Framing is recomputed from the body that is actually sent. */
 const FRAMING = new Set(['content-length', 'transfer-encoding']);
 
+/**
+ * The captured head (as the app received it) framed for the body sent now:
+ * a Content-Length keeps its place with the body's length, so an unedited
+ * replay reaches the app with the original's head; Transfer-Encoding goes.
+ */
+function withFraming(req: ReplayRequest): HeaderList {
+  const length = String(req.body.length);
+  const needed = req.body.length > 0 || !['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(req.method);
+  let placed = !needed;
+  const out: HeaderList = [];
+  for (const [name, value] of req.headers) {
+    if (!FRAMING.has(name)) out.push([name, value]);
+    else if (name === 'content-length' && !placed) {
+      out.push([name, length]);
+      placed = true;
+    }
+  }
+  if (!placed) out.push(['content-length', length]);
+  return out;
+}
+
 /** Never rejects: a failure is a capture with status 0 and an ERR_* code, as for a forwarded request. */
 export function replayRequest(req: ReplayRequest, options: ReplayOptions): Promise<Capture> {
   const started = performance.now();
@@ -41,11 +64,10 @@ export function replayRequest(req: ReplayRequest, options: ReplayOptions): Promi
   let responseHeaders: HeaderList = [];
 
   const outgoing = requestHeaders(
-    req.headers.filter(([n]) => !FRAMING.has(n)),
+    withFraming(req),
     // X-Forwarded-* as captured: the replay stands for the original viewer's request.
     { target: options.target, hostHeader: options.hostHeader, transport: 'relay' },
   );
-  if (req.body.length > 0 || !['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(req.method)) outgoing.push(['content-length', String(req.body.length)]);
 
   return new Promise<Capture>((resolve) => {
     let settled = false;
