@@ -5,7 +5,14 @@
  * to the open page without a reload (its state is kept), and an edit to a
  * stylesheet applies — as in the same browser straight against Vite. Vite's
  * HMR WebSocket runs through the shim (over the data channel, or over the
- * relay), and its module scripts through the Service Worker.
+ * relay), and its module scripts through the Service Worker. Vite runs with
+ * its defaults, `server.allowedHosts` included: the app is sent its own Host.
+ *
+ * The same over HTTPS: Vite with `@vitejs/plugin-basic-ssl` (a self-signed
+ * certificate, as developers run it for a secure context) is the target
+ * `https://localhost:<port>` with `--target-insecure`; in Chromium over P2P
+ * the page and its hot updates (HMR over `wss:` from the agent) are the same
+ * as straight against Vite.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,22 +20,26 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { killAll, ROOT, startAgent, startProcess, startServer, type Proc } from '../../../../test/helpers/processes';
 import { until } from '../../../../test/helpers/wait';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { ENGINES, launchEngine, type LaunchedEngine } from './helpers/engines';
 import { fetchInApp, inPage, waitForApp, waitForTransport, WAIT_MS, type AnyFrame, type AnyPage } from './support/shell';
 
 jest.setTimeout(180_000);
 
 const VITE_ENTRY = join(ROOT, 'node_modules/vite/dist/node/index.js');
+const BASIC_SSL_ENTRY = join(ROOT, 'node_modules/@vitejs/plugin-basic-ssl/dist/index.mjs');
 
 /**
  * Runs Vite in its own process (it is ESM-only; jest's module system is
  * CommonJS). Prints JSON lines: `listening` with the port, and `upgrade` for
  * every WebSocket handshake Vite receives, with the forwarding headers that
- * tell which path it came by. Closes Vite on SIGTERM.
+ * tell which path it came by. Closes Vite on SIGTERM. With BASIC_SSL set (the
+ * plugin's module URL) Vite serves HTTPS with the plugin's certificate.
  */
 const SERVE_MJS = `
 const { createServer } = await import(process.env.VITE_ENTRY);
 const root = process.argv[2];
+const ssl = process.env.BASIC_SSL ? [(await import(process.env.BASIC_SSL)).default()] : [];
 const server = await createServer({
   root,
   configFile: false,
@@ -36,7 +47,7 @@ const server = await createServer({
   clearScreen: false,
   optimizeDeps: { noDiscovery: true, include: [] },
   server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: true },
-  plugins: [{
+  plugins: [...ssl, {
     name: 'record-upgrades',
     configureServer(s) {
       s.httpServer.on('upgrade', (req) => console.log(JSON.stringify({
@@ -104,52 +115,128 @@ async function waitForView(target: AnyPage | AnyFrame, what: string, ok: (v: Hmr
   );
 }
 
+/** One Vite dev server in a temporary directory, with its module's and stylesheet's contents as last written. */
+interface ViteApp {
+  dir: string;
+  proc: Proc;
+  port: number;
+  text: string;
+  color: string;
+}
+
+async function startVite(options: { basicSsl?: boolean } = {}): Promise<ViteApp> {
+  const dir = mkdtempSync(join(tmpdir(), 'wingman-vite-'));
+  const app = { dir, text: 'first', color: COLORS[0]! };
+  writeFileSync(join(dir, 'index.html'), INDEX_HTML);
+  writeFileSync(join(dir, 'main.js'), MAIN_JS);
+  writeFileSync(join(dir, 'msg.js'), msgJs(app.text));
+  writeFileSync(join(dir, 'style.css'), styleCss(app.color));
+  const serve = join(dir, 'serve.mjs');
+  writeFileSync(serve, SERVE_MJS);
+  let proc: Proc;
+  try {
+    proc = startProcess(serve, [dir], {
+      VITE_ENTRY: pathToFileURL(VITE_ENTRY).href,
+      ...(options.basicSsl ? { BASIC_SSL: pathToFileURL(BASIC_SSL_ENTRY).href } : {}),
+    });
+  } catch (err) {
+    throw new Error(`could not start Vite (${(err as Error).message}); install it with \`npm ci\` at the repository root`);
+  }
+  const port = Number((await proc.waitFor((e) => e.event === 'listening', 30_000)).port);
+  return { ...app, proc, port };
+}
+
+/** Marks the page's state, edits the module and the stylesheet on disk: the hot-applied result, and whether the page kept its state. */
+async function editAndWatch(app: ViteApp, target: AnyPage | AnyFrame, label: string): Promise<HmrView> {
+  const shown = await waitForView(target, 'the page to render the module and the stylesheet', (v) => v.msg === app.text && v.color === app.color);
+  expect(shown.marker).toBeNull();
+  // A full reload would clear this; a hot update keeps it.
+  await inPage(target, () => void ((window as unknown as { marker: number }).marker = 42), undefined);
+  app.text = `${label} edited`;
+  writeFileSync(join(app.dir, 'msg.js'), msgJs(app.text));
+  await waitForView(target, 'the module edit to be hot-applied', (v) => v.msg === app.text);
+  app.color = COLORS[(COLORS.indexOf(app.color) + 1) % COLORS.length]!;
+  writeFileSync(join(app.dir, 'style.css'), styleCss(app.color));
+  return waitForView(target, 'the stylesheet edit to apply', (v) => v.color === app.color);
+}
+
+/**
+ * In `page`: Vite straight (`direct`), then through the session at `origin`
+ * over `transport`; the hot updates must come out the same, over the
+ * transport under test, through the HMR socket of the page.
+ */
+async function hmrAsDirect(page: AnyPage, app: ViteApp, direct: string, origin: string, transport: 'p2p' | 'relay', engine: string): Promise<void> {
+  const vite = app.proc;
+  await page.goto(direct);
+  const straight = await editAndWatch(app, page, `${engine} direct`);
+  expect(straight).toEqual({ msg: app.text, color: app.color, marker: 42, shim: false });
+
+  const firstDocument = vite.events.length;
+  await page.goto(`${origin}/`);
+  let frame = await waitForApp(page as Parameters<typeof waitForApp>[0], 'vite');
+  await waitForTransport(page, transport);
+  // The first document may have loaded (and opened its HMR socket) before the channel was
+  // up; an open socket stays on its transport, so load the app again now that the shell's transport is settled.
+  // Its socket is counted first, so the one awaited below is the reloaded document's (an edit before that is up reaches no page).
+  await vite.waitFor((e) => vite.events.indexOf(e) >= firstDocument && e.event === 'upgrade' && e.protocol === 'vite-hmr', WAIT_MS);
+  const before = vite.events.length;
+  await inPage(frame, () => void ((window as unknown as { marker: number }).marker = 1), undefined);
+  await inPage(frame, () => void setTimeout(() => location.reload(), 0), undefined);
+  let seen: unknown;
+  await until(
+    async () => {
+      seen = await inPage(
+        frame,
+        () => ({ marker: (window as unknown as { marker?: number }).marker ?? null, url: location.href, state: document.readyState }),
+        undefined,
+      ).catch((e: Error) => e.message);
+      return typeof seen === 'object' && (seen as { marker: number | null }).marker === null;
+    },
+    { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the app frame to reload', observe: () => seen },
+  );
+  frame = await waitForApp(page as Parameters<typeof waitForApp>[0], 'vite');
+  // With a channel up, the Service Worker may send one small request over the relay by its path
+  // choice (a loaded machine can make P2P look slower): ask a few times for one over the transport
+  // under test, and print every route seen.
+  const routes: string[] = [];
+  for (let i = 0; i < 5 && !routes.some((r) => r.startsWith(`${transport} `)); i++) {
+    const r = await fetchInApp(frame, '/msg.js');
+    routes.push(`${r.transport} (${r.headers['x-wingman-route'] ?? 'no route header'})`);
+  }
+  expect(routes.find((r) => r.startsWith(`${transport} `)) ?? routes).toEqual(expect.stringMatching(new RegExp(`^${transport} `)));
+  // An edit before the reloaded page's HMR socket is up would reach no page: wait for a socket opened since the mark.
+  await vite.waitFor((e) => vite.events.indexOf(e) >= before && e.event === 'upgrade' && e.protocol === 'vite-hmr', WAIT_MS);
+
+  const tunnelled = await editAndWatch(app, frame, `${engine} through Wingman`);
+  expect(tunnelled).toEqual({ ...straight, msg: app.text, color: app.color, shim: true });
+
+  // The hot update above came through the reloaded page's HMR socket, the last one opened.
+  const hmr = vite.events.filter((e, i) => i >= before && e.event === 'upgrade' && e.protocol === 'vite-hmr').at(-1);
+  // Over P2P the agent sets X-Forwarded-Host and never X-Forwarded-For; on the relay the tunnel server adds X-Forwarded-For
+  // (Vite's direct fallback socket has neither).
+  expect(hmr).toMatchObject(
+    transport === 'p2p'
+      ? { forwardedFor: null, forwardedHost: new URL(origin).host }
+      : { forwardedFor: expect.any(String), forwardedHost: new URL(origin).host },
+  );
+  expect((await waitForTransport(page, transport)).transport).toBe(transport);
+}
+
 describe('Vite dev server with HMR through the tunnel', () => {
-  let dir: string;
-  let vite: Proc;
-  let vitePort: number;
+  let app: ViteApp | undefined;
   let origin: string;
-  /** The module's and the stylesheet's contents as last written. */
-  let text = 'first';
-  let color = COLORS[0]!;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'wingman-vite-'));
-    writeFileSync(join(dir, 'index.html'), INDEX_HTML);
-    writeFileSync(join(dir, 'main.js'), MAIN_JS);
-    writeFileSync(join(dir, 'msg.js'), msgJs(text));
-    writeFileSync(join(dir, 'style.css'), styleCss(color));
-    const serve = join(dir, 'serve.mjs');
-    writeFileSync(serve, SERVE_MJS);
-    try {
-      vite = startProcess(serve, [dir], { VITE_ENTRY: pathToFileURL(VITE_ENTRY).href });
-    } catch (err) {
-      throw new Error(`could not start Vite (${(err as Error).message}); install it with \`npm ci\` at the repository root`);
-    }
-    vitePort = Number((await vite.waitFor((e) => e.event === 'listening', 30_000)).port);
+    app = await startVite();
     const { port } = await startServer({ LOG_LEVEL: 'warn' });
-    const { sessionId } = await startAgent(`http://localhost:${port}`, `127.0.0.1:${vitePort}`);
+    const { sessionId } = await startAgent(`http://localhost:${port}`, `127.0.0.1:${app.port}`);
     origin = `http://${sessionId}.localhost:${port}`;
   });
 
   afterAll(async () => {
     await killAll();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (app) rmSync(app.dir, { recursive: true, force: true });
   });
-
-  /** Marks the page's state, edits the module and the stylesheet on disk: the hot-applied result, and whether the page kept its state. */
-  async function editAndWatch(target: AnyPage | AnyFrame, label: string): Promise<HmrView> {
-    const shown = await waitForView(target, 'the page to render the module and the stylesheet', (v) => v.msg === text && v.color === color);
-    expect(shown.marker).toBeNull();
-    // A full reload would clear this; a hot update keeps it.
-    await inPage(target, () => void ((window as unknown as { marker: number }).marker = 42), undefined);
-    text = `${label} edited`;
-    writeFileSync(join(dir, 'msg.js'), msgJs(text));
-    await waitForView(target, 'the module edit to be hot-applied', (v) => v.msg === text);
-    color = COLORS[(COLORS.indexOf(color) + 1) % COLORS.length]!;
-    writeFileSync(join(dir, 'style.css'), styleCss(color));
-    return waitForView(target, 'the stylesheet edit to apply', (v) => v.color === color);
-  }
 
   describe.each(ENGINES)('in %s', (engine, transport) => {
     let browser: LaunchedEngine | undefined;
@@ -159,61 +246,37 @@ describe('Vite dev server with HMR through the tunnel', () => {
 
     it(`renders, hot-applies a module edit keeping the page's state and applies a stylesheet edit, as direct, over ${transport === 'p2p' ? 'P2P' : 'the relay'}`, async () => {
       browser = await launchEngine(engine);
-      const page = browser.page;
-
-      await page.goto(`http://127.0.0.1:${vitePort}/`);
-      const direct = await editAndWatch(page, `${engine} direct`);
-      expect(direct).toEqual({ msg: text, color, marker: 42, shim: false });
-
-      const firstDocument = vite.events.length;
-      await page.goto(`${origin}/`);
-      let frame = await waitForApp(page as Parameters<typeof waitForApp>[0], 'vite');
-      await waitForTransport(page, transport);
-      // The first document may have loaded (and opened its HMR socket) before the channel was
-      // up; an open socket stays on its transport, so load the app again now that the shell's transport is settled.
-      // Its socket is counted first, so the one awaited below is the reloaded document's (an edit before that is up reaches no page).
-      await vite.waitFor((e) => vite.events.indexOf(e) >= firstDocument && e.event === 'upgrade' && e.protocol === 'vite-hmr', WAIT_MS);
-      const before = vite.events.length;
-      await inPage(frame, () => void ((window as unknown as { marker: number }).marker = 1), undefined);
-      await inPage(frame, () => void setTimeout(() => location.reload(), 0), undefined);
-      let seen: unknown;
-      await until(
-        async () => {
-          seen = await inPage(
-            frame,
-            () => ({ marker: (window as unknown as { marker?: number }).marker ?? null, url: location.href, state: document.readyState }),
-            undefined,
-          ).catch((e: Error) => e.message);
-          return typeof seen === 'object' && (seen as { marker: number | null }).marker === null;
-        },
-        { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the app frame to reload', observe: () => seen },
-      );
-      frame = await waitForApp(page as Parameters<typeof waitForApp>[0], 'vite');
-      // With a channel up, the Service Worker may send one small request over the relay by its path
-      // choice (a loaded machine can make P2P look slower): ask a few times for one over the transport
-      // under test, and print every route seen.
-      const routes: string[] = [];
-      for (let i = 0; i < 5 && !routes.some((r) => r.startsWith(`${transport} `)); i++) {
-        const r = await fetchInApp(frame, '/msg.js');
-        routes.push(`${r.transport} (${r.headers['x-wingman-route'] ?? 'no route header'})`);
-      }
-      expect(routes.find((r) => r.startsWith(`${transport} `)) ?? routes).toEqual(expect.stringMatching(new RegExp(`^${transport} `)));
-      // An edit before the reloaded page's HMR socket is up would reach no page: wait for a socket opened since the mark.
-      await vite.waitFor((e) => vite.events.indexOf(e) >= before && e.event === 'upgrade' && e.protocol === 'vite-hmr', WAIT_MS);
-
-      const tunnelled = await editAndWatch(frame, `${engine} through Wingman`);
-      expect(tunnelled).toEqual({ ...direct, msg: text, color, shim: true });
-
-      // The hot update above came through the reloaded page's HMR socket, the last one opened.
-      const hmr = vite.events.filter((e, i) => i >= before && e.event === 'upgrade' && e.protocol === 'vite-hmr').at(-1);
-      // Over P2P the agent sets X-Forwarded-Host and never X-Forwarded-For; on the relay the tunnel server adds X-Forwarded-For
-      // (Vite's direct fallback socket has neither).
-      expect(hmr).toMatchObject(
-        transport === 'p2p'
-          ? { forwardedFor: null, forwardedHost: new URL(origin).host }
-          : { forwardedFor: expect.any(String), forwardedHost: new URL(origin).host },
-      );
-      expect((await waitForTransport(page, transport)).transport).toBe(transport);
+      await hmrAsDirect(browser.page, app!, `http://127.0.0.1:${app!.port}/`, origin, transport, engine);
     });
+  });
+});
+
+describe('Vite over HTTPS (@vitejs/plugin-basic-ssl) as an https target', () => {
+  let app: ViteApp | undefined;
+  let origin: string;
+  let agent: Proc;
+  let browser: LaunchedChromium | undefined;
+
+  beforeAll(async () => {
+    app = await startVite({ basicSsl: true });
+    const { port } = await startServer({ LOG_LEVEL: 'warn' });
+    const started = await startAgent(`http://localhost:${port}`, `https://localhost:${app.port}`, {}, ['--target-insecure']);
+    agent = started.agent;
+    origin = `http://${started.sessionId}.localhost:${port}`;
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await killAll();
+    if (app) rmSync(app.dir, { recursive: true, force: true });
+  });
+
+  it('renders and hot-applies edits in Chromium over P2P as straight against Vite over HTTPS', async () => {
+    // The plugin's certificate is self-signed: the direct reference accepts it, as the developer clicks through it.
+    browser = await launchChromium({ extraArgs: ['--ignore-certificate-errors'] });
+    const logged = agent.events.length;
+    await hmrAsDirect(browser.page, app!, `https://localhost:${app!.port}/`, origin, 'p2p', 'Chromium');
+    // The agent spoke TLS to Vite: its HMR socket's handshake went as wss and came back 101 over P2P.
+    expect(agent.events.slice(logged).filter((e) => e.event === 'request' && e.status === 101 && e.transport === 'p2p').length).toBeGreaterThan(0);
   });
 });
