@@ -8,12 +8,14 @@
 //   dist/diagnostics.js the viewer diagnostics page's script
 //   dist/shell-inline.js the shell's inline script (no source map: the tunnel
 //                  server inlines its text into the shell page and hashes it
-//                  for the CSP)
+//                  for the CSP); the build fails when it is over its size
+//                  budget (bundle-budget.mjs)
 // The protocol is bundled from its TypeScript sources, so tree shaking sees
 // ES modules. Targets: the browsers with Service Workers, transferable
 // ArrayBuffers and RTCDataChannel that reviewers use (ES2020 covers them).
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
+import { checkBundleBudget } from './bundle-budget.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -54,3 +56,4 @@ await build({
   tsconfig: join(here, 'tsconfig.page.json'),
   sourcemap: false,
 });
+checkBundleBudget('dist/shell-inline.js', readFileSync(join(here, 'dist/shell-inline.js'), 'utf8'));

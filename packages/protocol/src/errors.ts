@@ -36,11 +36,12 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-const BY_NUMBER = new Map<number, ErrorCode>((Object.keys(ERROR_CODES) as ErrorCode[]).map((k) => [ERROR_CODES[k], k]));
-
-/** Maps a wire number to its code; unknown numbers map to ERR_PROTOCOL (never throws: peers may be newer). */
+/**
+ * Maps a wire number to its code; unknown numbers map to ERR_PROTOCOL (never throws: peers may be newer).
+ * A search, not a table built at load: a bundle that only throws errors (the shell's inline script) leaves the codes out.
+ */
 export function errorCodeFromNumber(n: number): ErrorCode {
-  return BY_NUMBER.get(n) ?? 'ERR_PROTOCOL';
+  return (Object.keys(ERROR_CODES) as ErrorCode[]).find((k) => ERROR_CODES[k] === n) ?? 'ERR_PROTOCOL';
 }
 
 /** The one error class of the protocol: every rejection carries a stable `code`. */

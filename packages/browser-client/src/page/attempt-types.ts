@@ -1,5 +1,5 @@
 /**
- * What a P2P attempt (peer-attempt.ts) gives the page: the live session it
+ * What a P2P attempt (attempt.ts, peer-session.ts) gives the page: the live session it
  * resolves with, or the error naming the reason shown in the badge.
  */
 import type { ChannelFingerprints, Connection, LossProbeOptions, LossProbeResult, SpeedSwitch } from '@wingman/protocol';

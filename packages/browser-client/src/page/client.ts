@@ -10,9 +10,8 @@ import { appPath, createAppFrame } from './app-frame';
 import { createBadge, type Paths } from './badge';
 import { createChannelWait } from './channel-wait';
 import { readShellConfig } from './config';
-import { takeEarlyAttempt } from './early-attempt';
 import { shellLinkKey } from './link-key';
-import { heldFrameMessages } from './shell-handover';
+import { heldFrameMessages, type HandoverWindow } from './shell-handover';
 import { startDiagnosticsSource } from './diagnostics-source';
 import { OWN_SW_REASON, ownSwRequestedIn, stepAside } from './own-service-worker';
 import { createP2PManager, type TransportStatus } from './p2p';
@@ -46,14 +45,14 @@ function randomId(): string {
 mark('script');
 const config = readShellConfig(document);
 /** Named by the shell's inline script (an app document that arrives before this script ran finds it there). */
-const left = (window as unknown as { __wingmanShell?: { id?: unknown; linkKey?: unknown; frameMessages?: unknown } }).__wingmanShell;
+const left = (window as HandoverWindow).__wingmanShell;
 const named = left?.id;
 const shellId = typeof named === 'string' && /^[0-9a-f]{24}$/.test(named) ? named : randomId();
 const here = new URL(location.href);
 
-// Taken before window.__wingmanShell is replaced below; adopted by p2p.start() in this same task.
+// Taken before window.__wingmanShell is replaced below.
 const linkKey = shellLinkKey(left?.linkKey);
-const p2p = createP2PManager({ enabled: config.p2p, early: takeEarlyAttempt(), ...(linkKey !== undefined ? { linkKey } : {}) });
+const p2p = createP2PManager({ enabled: config.p2p, adopted: left?.attempt, ...(linkKey !== undefined ? { linkKey } : {}) });
 const requests = createRequestServer(() => p2p.connection());
 let paths: Paths | undefined;
 const pathState = createPathState();

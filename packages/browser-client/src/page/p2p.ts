@@ -9,8 +9,8 @@
 import { backoffDelay, type Connection } from '@wingman/protocol';
 import type { DiagError } from '../shared/diagnostics';
 import { AGENT_AWAY_RETRY_MS, DIAGNOSTICS_MAX_ERRORS, RETRY_BASE_MS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS } from '../shared/constants';
-import { closeEarly, type EarlyAttempt } from './early-attempt';
-import { AttemptError, attemptP2P, type PeerSession } from './peer-attempt';
+import type { P2PAttempt } from './attempt';
+import { AttemptError, attemptP2P, type PeerSession } from './peer-session';
 import { ATTEMPT_REASON_WORDS } from './relay-reasons';
 import { linkTrustKeys } from './signal-out';
 import { followLossProbe, followTurn, monitorSession, verification, type StatusView, type TransportStatus } from './transport-status';
@@ -39,12 +39,8 @@ export interface P2PManager {
 
 const REASONS = ATTEMPT_REASON_WORDS;
 
-/**
- * `early`: the attempt the shell's inline script started, carried on by the
- * first attempt (early-attempt.ts). Must be started (`start()`) in the task
- * that took it: signaling messages arriving after the take are not kept.
- */
-export function createP2PManager(options: { enabled: boolean; early?: EarlyAttempt; linkKey?: string }): P2PManager {
+/** `adopted`: the attempt the shell's inline script started (attempt.ts), carried on as the first one. */
+export function createP2PManager(options: { enabled: boolean; adopted?: P2PAttempt | undefined; linkKey?: string }): P2PManager {
   const keys = linkTrustKeys(options.linkKey);
   let untrusted = 0;
   let status: TransportStatus = options.enabled ? { transport: 'relay', reason: 'connecting' } : { transport: 'relay', reason: REASONS.disabled };
@@ -55,7 +51,7 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
   let running = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let stopMonitor: (() => void) | undefined;
-  let pendingEarly = options.early;
+  let adopted = options.adopted;
   const errors: DiagError[] = [];
   const logError = (code: string, message: string) => {
     errors.push({ at: new Date().toISOString(), code, message });
@@ -79,9 +75,9 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
     if (stopped || running) return;
     running = true;
     if (status.transport === 'relay' && status.reason !== 'connecting') setStatus({ transport: 'relay', reason: `${status.reason} · reconnecting` });
-    const early = pendingEarly;
-    pendingEarly = undefined;
-    attemptP2P(early, keys, (code, message) => {
+    const first = adopted;
+    adopted = undefined;
+    attemptP2P(first, keys, (code, message) => {
       untrusted++;
       logError(code, message);
       console.warn(`wingman: ${message}`);
@@ -139,11 +135,7 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
 
   return {
     start() {
-      if (!options.enabled || stopped) {
-        closeEarly(pendingEarly);
-        pendingEarly = undefined;
-        return;
-      }
+      if (!options.enabled || stopped) return void adopted?.close('P2P off');
       attempt();
     },
     connection: () => (session?.connection.isReady ? session.connection : undefined),
@@ -162,8 +154,8 @@ export function createP2PManager(options: { enabled: boolean; early?: EarlyAttem
     },
     stop(reason) {
       stopped = true;
-      closeEarly(pendingEarly);
-      pendingEarly = undefined;
+      adopted?.close(reason);
+      adopted = undefined;
       clearTimeout(retryTimer);
       stopMonitor?.();
       const s = session;

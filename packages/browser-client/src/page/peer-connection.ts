@@ -1,7 +1,6 @@
 /**
- * The shell's RTCPeerConnection and its data channel, made the same way by
- * the inline script's early attempt (early-attempt-inline.ts) and client.js's
- * attempts (peer-attempt.ts).
+ * The shell's RTCPeerConnection and its data channel, made by each P2P
+ * attempt (attempt.ts).
  *
  * With `videoSection` (the hello's p2p.videoSection), the offer also carries
  * a receive-only video section, bundled on the data channel's transport. The

@@ -1,40 +1,17 @@
 /**
  * What the shell's inline script (shell-inline.ts) leaves on
  * `window.__wingmanShell` for the scripts that come after it: the shell's
- * name, which client.js adopts and the app frame's shim looks up, and the
- * P2P attempt it started, which client.js takes over (early-attempt.ts).
- * The app frame shares the origin and can write there too, so readers check
- * what they find.
+ * name, which client.js adopts and the app frame's shim looks up, the P2P
+ * attempt it started, which client.js carries on as it is (attempt.ts), and
+ * the app frame's messages it held.
  */
-import type { ChannelInbox } from '@wingman/protocol';
-import type { ShellPeer } from './peer-connection';
-
-/** The early P2P attempt, as early-attempt-inline.ts writes it. */
-export interface EarlyAttemptHandover {
-  ws: WebSocket;
-  /** Signaling messages received before client.js took over, in order. */
-  messages: unknown[];
-  /** Milestones (performance.now()): attempt, signal-open, hello, offer, answer-in. */
-  marks: Record<string, number>;
-  /** Settles once what the inline script sent so far has left (its MACs are computed asynchronously). */
-  sent: () => Promise<void>;
-  /** Made on a hello with P2P enabled, from its ICE servers. */
-  peer?: EarlyPeer;
-}
-
-/** The early attempt's peer connection and channels (peer-connection.ts). */
-export interface EarlyPeer extends ShellPeer {
-  /** Fulfilled once its offer was sent; rejected when it could not be made. */
-  offered: Promise<void>;
-  /** What `dc` received before client.js took it (the protocol's transports/channel-inbox.ts). */
-  inbox?: ChannelInbox;
-}
+import type { P2PAttempt } from './attempt';
 
 export interface ShellHandover {
   /** The shell's name: 24 hex digits. */
   id: string;
-  /** Until client.js takes it. */
-  early?: EarlyAttemptHandover;
+  /** The P2P attempt, until client.js takes it. */
+  attempt?: P2PAttempt;
   /** The link key the inline script took from the fragment (link-key.ts). */
   linkKey?: string;
   /**

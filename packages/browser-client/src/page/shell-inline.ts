@@ -1,11 +1,13 @@
 /**
  * The shell's inline script: runs first in <head>, before client.js (the
- * shell's script, ~60 KB) has arrived. Built by build.mjs into
- * dist/shell-inline.js, which the tunnel server inlines into the shell page
- * (tunnel-server `browser/shell-html.ts`, with its CSP hash). It
+ * shell's script) has arrived. Built by build.mjs into dist/shell-inline.js,
+ * which the tunnel server inlines into every shell page (tunnel-server
+ * `browser/shell-html.ts`, with its CSP hash); build.mjs fails the build
+ * when it outgrows its budget (bundle-budget.mjs). It
  *  - names the shell (`window.__wingmanShell.id`, which client.js adopts),
  *    so the shim of an app document that arrives before client.js ran
- *    still finds its shell;
+ *    still finds its shell, and holds what the app frame posts to the shell
+ *    until client.js listens (`frameMessages`);
  *  - creates the app frame, appended to <html> because <body> does not
  *    exist yet (nothing else is rendered beside it). Measured here (bench/,
  *    static pages): a frame created by script with its src already set
@@ -25,22 +27,25 @@
  *    use); client.js registers again (the same registration) and loads the
  *    frame without the SW after SW_CONTROL_TIMEOUT_MS;
  *  - in a P2P session (`data-wingman-p2p` on <html>), starts the P2P
- *    attempt (early-attempt-inline.ts), before
- *    the frame: appending the frame costs 15–40 ms here (lab, far-server),
- *    which the signaling socket then no longer waits for. On a first visit the signaling round trips
+ *    attempt (attempt.ts: signaling, peer connection, offer, the agent's
+ *    answer and candidates, the channel's first messages held) and leaves it
+ *    on `window.__wingmanShell.attempt`, where client.js takes it as it is.
+ *    It starts before the frame: appending the frame costs 15–40 ms here
+ *    (lab, far-server), which the signaling socket then no longer waits
+ *    for. On a first visit the signaling round trips and the channel's set-up
  *    then overlap the wait for the SW instead of following it (lab,
  *    far-server: client.js ran ~0.4 s after this script).
- * It imports only constants and small helpers: its whole text is in every
- * shell page.
  */
 import { BADGE_QUERY_PARAM, CLIENT_PATH, SW_COOKIE_MERGE_HEADER, SW_PATH, SW_SCOPE, VIA_HEADER, VIA_SW } from '../shared/constants';
 import type { EarlyDocument, EarlyDocumentAnswer, WireHeaders } from '../shared/messages';
-import { startEarlyAttempt } from './early-attempt-inline';
+import { P2PAttempt } from './attempt';
 import { takeLinkKey } from './link-key';
 import { EARLY_FRAME_MESSAGES_MAX, type HandoverWindow } from './shell-handover';
+import { linkTrustKeys } from './signal-out';
+import { mark } from './timeline';
 
 /**
- * On a first visit client.js (~22 KB gzipped) is loaded once the SW controls,
+ * On a first visit client.js (~29 KB gzipped) is loaded once the SW controls,
  * or after this long: loaded at once it shares the new connection's first
  * round trips (TCP slow start) with sw.js and the app's document, and the SW
  * took control 150–250 ms later (lab, far-server). P2P is an upgrade; the
@@ -69,8 +74,8 @@ const EARLY_FETCH_HEADERS: Record<string, string> = {
   accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
 };
 
-/** When this script started (the timeline's `inline` mark): what came before it is the browser's. */
-const inlineStart = performance.now();
+// When this script started: what came before it is the browser's.
+mark('inline');
 const win = window as HandoverWindow;
 // First: out of the visible URL (and out of the app's) before anything reads it.
 const linkKey = takeLinkKey();
@@ -193,7 +198,7 @@ function firstVisit(sw: ServiceWorkerContainer): void {
 // The P2P attempt first: its socket's round trips then overlap the frame's start (appending it starts its navigation at once).
 if (document.documentElement.hasAttribute('data-wingman-p2p') && typeof RTCPeerConnection === 'function' && typeof WebSocket === 'function') {
   try {
-    win.__wingmanShell.early = startEarlyAttempt(linkKey, inlineStart);
+    win.__wingmanShell.attempt = new P2PAttempt(linkTrustKeys(linkKey));
   } catch {
     // Any failure here leaves the attempt to client.js.
   }

@@ -1,8 +1,6 @@
 /**
  * What the shell sends on the signaling WebSocket about its own side of the
- * peer connection, shared by the inline script's early attempt
- * (early-attempt-inline.ts) and client.js's attempts (peer-attempt.ts), so
- * both speak the same messages.
+ * peer connection (attempt.ts).
  */
 import {
   deriveTrustKeys,
@@ -53,44 +51,29 @@ export function linkTrustKeys(linkKey: string | undefined): Promise<TrustKeys> |
   return keys;
 }
 
-export interface SignalSender {
-  /** Sends after everything sent before, MACed when the shell holds the link key (offers, candidates, end of candidates). */
-  send(m: ViewerSignal): void;
-  /** Settles once everything passed to send so far has left (or failed to). */
-  readonly sent: Promise<void>;
-}
-
 /**
  * The shell's signaling out on `ws`, in order (a MAC is computed
- * asynchronously, and the offer must leave before its candidates).
- * `viewerId`: the hello's, read when a message is MACed. `after`: what must
- * have left first (the inline script's messages, for client.js).
+ * asynchronously, and the offer must leave before its candidates), MACed when
+ * the shell holds the link key (offers, candidates, end of candidates).
+ * `viewerId`: the hello's, read when a message is MACed.
  */
-export function signalSender(ws: WebSocket, keys: Promise<TrustKeys> | undefined, viewerId: () => string, after?: Promise<unknown>): SignalSender {
-  let pending = after ? 1 : 0;
-  let tail: Promise<void> = (after ?? Promise.resolve()).then(
-    () => void pending--,
-    () => void pending--,
-  );
-  return {
-    send(m) {
-      // Nothing to sign and nothing waiting: at once (a bye right before the socket closes still leaves).
-      if (pending === 0 && !(keys && isMacedType(m.type))) {
-        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
-        return;
-      }
-      pending++;
-      tail = tail
-        .then(async () => {
-          const k = keys && isMacedType(m.type) ? await keys : undefined;
-          const out = k ? { ...m, mac: await signalMac(k, 'viewer', viewerId(), m as MacedSignal) } : m;
-          if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(out));
-        })
-        .catch(() => undefined)
-        .finally(() => void pending--);
-    },
-    get sent() {
-      return tail;
-    },
+export function signalSender(ws: WebSocket, keys: Promise<TrustKeys> | undefined, viewerId: () => string): (m: ViewerSignal) => void {
+  let pending = 0;
+  let tail = Promise.resolve();
+  return (m) => {
+    // Nothing to sign and nothing waiting: at once (a bye right before the socket closes still leaves).
+    if (pending === 0 && !(keys && isMacedType(m.type))) {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+      return;
+    }
+    pending++;
+    tail = tail
+      .then(async () => {
+        const k = keys && isMacedType(m.type) ? await keys : undefined;
+        const out = k ? { ...m, mac: await signalMac(k, 'viewer', viewerId(), m as MacedSignal) } : m;
+        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(out));
+      })
+      .catch(() => undefined)
+      .finally(() => void pending--);
   };
 }

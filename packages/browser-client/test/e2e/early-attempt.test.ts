@@ -1,15 +1,17 @@
 /**
  * The P2P attempt the shell's inline script starts before client.js has
- * arrived: client.js carries it on (the same signaling socket, peer
- * connection and channel), whatever point it reached meanwhile: the agent's
- * answer and candidates that came before client.js ran are kept by the
- * inline script, and client.js applies them.
+ * arrived (src/page/attempt.ts): it applies the agent's answer and
+ * candidates itself, so its channel can open before client.js runs; what the
+ * channel receives meanwhile (the agent's binding proof and HELLO) is held
+ * until client.js's Connection listens. client.js carries that very attempt
+ * on (the same signaling socket, peer connection and channel), whatever
+ * point it reached.
  */
 import type { BrowserContext } from 'playwright-core';
 import { until } from '../../../../test/helpers/wait';
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { fetchInApp, inPage, openShell, waitForTransport, WAIT_MS } from './support/shell';
-import { watchEarlyAnswer } from './support/early-answer';
+import { watchInlineMark } from './support/inline-mark';
 import { startStack, type Stack } from './support/stack';
 
 jest.setTimeout(90_000);
@@ -56,13 +58,13 @@ describe('the P2P attempt started by the shell inline script', () => {
     return () => reached;
   }
 
-  it('keeps the answer that came while client.js is held, and client.js applies it and carries that attempt on: one peer, over P2P', async () => {
+  it('opens the channel while client.js is held, and client.js carries that attempt on with what the channel held: one peer, verified, over P2P', async () => {
     const from = stack.agent.events.length;
-    let answered = false;
-    // The agent's answer reaches the inline script before client.js runs.
-    const held = await holdClientUntil(browser.context, () => answered, "the agent's answer at the inline script");
+    let open = false;
+    // The attempt gets its answer and its channel open before client.js runs.
+    const held = await holdClientUntil(browser.context, () => open, 'the channel open at the inline script');
     const frame = await openShell(browser.page, `${stack.origin}/one#k=${stack.linkKey}`, 'one');
-    watchEarlyAnswer(browser.page, () => (answered = true));
+    watchInlineMark(browser.page, 'channel-open', () => (open = true));
     const status = await waitForTransport(browser.page, 'p2p');
     expect(held()).toBe(true);
     expect(status.verified).toBe(true);
@@ -72,7 +74,7 @@ describe('the P2P attempt started by the shell inline script', () => {
     const peers = peerEvents(from);
     expect(peers.filter((e) => e.state === 'connected')).toEqual([expect.objectContaining({ viewerId: status.viewerId })]);
     expect(peers.filter((e) => e.state !== 'connected')).toEqual([]);
-    // The attempt started before the shell's script ran and got its answer then; client.js applied it.
+    // The attempt started before the shell's script ran and applied its answer then; the channel opened before it too.
     const timeline = await inPage(
       browser.page,
       () => (window as unknown as { __wingman: { timeline(): Record<string, number> } }).__wingman.timeline(),
@@ -81,8 +83,9 @@ describe('the P2P attempt started by the shell inline script', () => {
     expect(timeline.attempt).toBeLessThan(timeline.script!);
     expect(timeline.offer).toBeLessThan(timeline.script!);
     expect(timeline['answer-in']).toBeLessThan(timeline.script!);
-    expect(timeline.answer).toBeGreaterThanOrEqual(timeline.script!);
-    expect(timeline['channel-open']).toBeGreaterThan(timeline.answer!);
+    expect(timeline.answer).toBeLessThan(timeline.script!);
+    expect(timeline['channel-open']).toBeLessThan(timeline.script!);
+    expect(timeline.ready).toBeGreaterThan(timeline.script!);
   });
 
   it('carries on an attempt whose offer is still unanswered when client.js runs', async () => {

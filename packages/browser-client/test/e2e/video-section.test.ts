@@ -154,7 +154,7 @@ describe('the video section of the shell offer', () => {
       expect(n.localPort).not.toBeNull();
       expect(chromiumSocketRcvbuf(n.localPort!)).toBeGreaterThanOrEqual(VIDEO_RCVBUF_REPORTED);
       if (when === 'reconnect') break;
-      // client.js's own attempt (peer-attempt.ts) after the channel drops, not the inline script's.
+      // A retry's attempt, made by client.js after the channel drops, not the inline script's.
       const before = await inPage(page, () => (window as unknown as { __peerConnections: unknown[] }).__peerConnections.length, undefined);
       expect(await inPage(page, () => (window as unknown as { __wingman: { dropChannel(): boolean } }).__wingman.dropChannel(), undefined)).toBe(true);
       // Made after the drop and connected (the session also makes, and closes at once, the one it prepares for the next page load).

@@ -1,0 +1,128 @@
+/**
+ * A P2P attempt (attempt.ts) carried on to a live session: once its peer
+ * connection is made, its data channel bound to the link key first when the
+ * link has one (docs/PROTOCOL.md §Verified channels), then the protocol's
+ * HELLO exchange on it, with what the channel received before this listened
+ * delivered first. Resolves with the session or rejects with the attempt's
+ * AttemptError, naming the reason shown in the badge.
+ */
+import {
+  bindDataChannel,
+  BindingError,
+  bindingProof,
+  connectionOverDataChannel,
+  dataChannelMessageBytes,
+  maxMessageSizeFromSdp,
+  readyConnection,
+  replayingChannel,
+  runLossProbe,
+  type ChannelFingerprints,
+  type ChannelInbox,
+  type Connection,
+  type DataChannelLike,
+  type LossProbeResult,
+  type TrustKeys,
+} from '@wingman/protocol';
+import { P2PAttempt } from './attempt';
+import { AttemptError, type PeerSession, type UntrustedReport } from './attempt-types';
+import { channelFingerprints } from './channel-fingerprints';
+import type { ShellPeer } from './peer-connection';
+import { mark } from './timeline';
+
+export * from './attempt-types';
+
+/**
+ * Carries `adopted` on (the attempt the shell's inline script started), or
+ * starts a new attempt with `keys` (the link key's, when the link had one).
+ */
+export function attemptP2P(adopted: P2PAttempt | undefined, keys?: Promise<TrustKeys>, untrusted: UntrustedReport = () => undefined): Promise<PeerSession> {
+  if (typeof RTCPeerConnection !== 'function') return Promise.reject(new AttemptError('unsupported', 'this browser has no WebRTC', true));
+  let attempt: P2PAttempt;
+  try {
+    attempt = adopted ?? new P2PAttempt(keys);
+  } catch (err) {
+    return Promise.reject(new AttemptError('signaling', `cannot open signaling: ${(err as Error).message}`));
+  }
+  return new Promise<PeerSession>((resolve, reject) =>
+    attempt.listen({ untrusted, failed: reject, peer: (peer, inbox) => void connect(attempt, peer, inbox, untrusted).then(resolve, () => undefined) }),
+  );
+}
+
+/** Runs the attempt's channel up to a ready Connection; rejects (after failing the attempt) when it does not get there. */
+async function connect(attempt: P2PAttempt, peer: ShellPeer, inbox: ChannelInbox, untrusted: UntrustedReport): Promise<PeerSession> {
+  const { pc, dc } = peer;
+  const keys = attempt.keys;
+  let fingerprints: ChannelFingerprints | undefined;
+  // Bound before any frame: the agent's first message on it must prove it holds the link key on this very DTLS association.
+  const bind = (c: DataChannelLike) =>
+    bindDataChannel(c, async () => {
+      const k = await keys!;
+      fingerprints = await channelFingerprints(pc);
+      const [own, expected] = await Promise.all([bindingProof(k, 'viewer', fingerprints), bindingProof(k, 'agent', fingerprints)]);
+      return { own, expected };
+    }).then((bound) => {
+      mark('bound');
+      return bound;
+    });
+  // The Connection is made on open: its HELLO would be dropped on a channel still connecting.
+  // What the agent announced (its cap, in its answer): the SCTP transport's negotiated size where the browser has it, else the answer's SDP.
+  const connectOver = (bound: DataChannelLike) => {
+    const remoteMax = pc.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(pc.remoteDescription?.sdp ?? '');
+    return connectionOverDataChannel(bound, { role: 'client', maxMessageBytes: dataChannelMessageBytes(remoteMax) });
+  };
+  // A channel that got more than its inbox holds before this listened cannot go on.
+  if (inbox.overflowed) {
+    attempt.lost('ice-failed', 'the data channel received more than it holds before client.js listened');
+    throw new Error('overflowed');
+  }
+  let conn: Connection;
+  try {
+    // Held messages first, before any the channel gets from now on.
+    conn = await readyConnection(replayingChannel(dc, inbox.messages), { ...(keys ? { bind } : {}), connect: connectOver });
+  } catch (err) {
+    if (!(err instanceof BindingError)) attempt.lost('ice-failed', attempt.settled ? 'channel closed' : 'the data channel closed while connecting');
+    else {
+      if (err.refused) untrusted('channel-binding', err.message);
+      attempt.lost('unverified', `channel binding failed: ${err.message}`);
+    }
+    throw err;
+  }
+  if (attempt.closed || conn.isClosed) {
+    if (attempt.closed) conn.close();
+    else attempt.lost('ice-failed', 'channel closed');
+    throw new Error('channel closed');
+  }
+  // The channel gone ends the session (p2p.ts falls back to the relay and retries).
+  conn.on('close', (error) => attempt.lost('ice-failed', error ? `channel closed: ${error.message}` : 'channel closed'));
+  return session(attempt, conn, peer, attempt.ready(conn), fingerprints);
+}
+
+/** The session over the ready channel. */
+function session(attempt: P2PAttempt, conn: Connection, peer: ShellPeer, connectMs: number, fingerprints: ChannelFingerprints | undefined): PeerSession {
+  let measured: Promise<LossProbeResult | undefined> | undefined;
+  return {
+    connection: conn,
+    channel: peer.dc,
+    viewerId: attempt.viewerId,
+    connectMs,
+    verified: attempt.keys !== undefined && fingerprints !== undefined,
+    ...(fingerprints ? { fingerprints } : {}),
+    close: (reason) => attempt.close(reason),
+    stats: () => (!attempt.closed ? peer.pc.getStats() : Promise.resolve(undefined)),
+    lossProbeOff: !attempt.lossProbeOn,
+    switchedOff: attempt.switchedOff,
+    lossProbe: (events = {}) => {
+      measured ??= peer.probe && attempt.lossProbeOn && !attempt.closed ? runLossProbe(peer.probe, events) : Promise.resolve(undefined);
+      return measured;
+    },
+    onClosed: (fn) => attempt.onClosed(fn),
+    report: (state, extra = {}) => {
+      attempt.send({
+        type: 'connection-state',
+        state,
+        ...(extra.reason ? { reason: extra.reason.slice(0, 200) } : {}),
+        ...(extra.rttMs !== undefined ? { rttMs: extra.rttMs } : {}),
+      });
+    },
+  };
+}
