@@ -11,7 +11,7 @@ import { createBadge, type Paths } from './badge';
 import { createChannelWait } from './channel-wait';
 import { readShellConfig } from './config';
 import { shellLinkKey } from './link-key';
-import { heldFrameMessages, type HandoverWindow } from './shell-handover';
+import type { HandoverWindow } from './shell-handover';
 import { startDiagnosticsSource } from './diagnostics-source';
 import { OWN_SW_REASON, ownSwRequestedIn, stepAside } from './own-service-worker';
 import { createP2PManager, type TransportStatus } from './p2p';
@@ -110,7 +110,7 @@ function onFrameMessage(ev: MessageEvent): void {
 }
 window.addEventListener('message', onFrameMessage);
 // What the app posted before this script listened (a WebSocket opened while it parsed), held by the inline script.
-for (const ev of heldFrameMessages(left?.frameMessages)) onFrameMessage(ev);
+for (const ev of left?.frameMessages?.take() ?? []) onFrameMessage(ev);
 
 // An app document that ran before this script registered its worker then: the shim left it on its window.
 const pendingOwnSw = ownSwRequestedIn(frame.element.contentWindow);

@@ -3,7 +3,9 @@
  * `window.__wingmanShell` for the scripts that come after it: the shell's
  * name, which client.js adopts and the app frame's shim looks up, the P2P
  * attempt it started, which client.js carries on as it is (attempt.ts), and
- * the app frame's messages it held.
+ * the app frame's messages it held. client.js takes them as they are: the app
+ * frame shares the origin and could replace them, as it can any of the
+ * shell's code, so checking their shape would protect nothing.
  */
 import type { P2PAttempt } from './attempt';
 
@@ -28,20 +30,3 @@ export const EARLY_FRAME_MESSAGES_MAX = 64;
 
 /** The window as the shell's scripts see it. */
 export type HandoverWindow = Window & { __wingmanShell?: Partial<ShellHandover> };
-
-/**
- * Takes the app frame's messages the inline script held (`frameMessages`),
- * checked: the app frame shares the origin and can write the handover too.
- */
-export function heldFrameMessages(found: unknown): MessageEvent[] {
-  const take = (found as { take?: unknown } | null | undefined)?.take;
-  if (typeof take !== 'function') return [];
-  let taken: unknown;
-  try {
-    taken = (take as () => unknown).call(found);
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(taken)) return [];
-  return taken.filter((e): e is MessageEvent => e instanceof MessageEvent).slice(0, EARLY_FRAME_MESSAGES_MAX);
-}
