@@ -8,6 +8,7 @@
 import type { ControlErrorCode } from './error-registry';
 import { protocolError } from './errors';
 import { parseAddressRules, type AddressRules } from './address-rules';
+import { parseAllowedEmails } from './allowed-emails';
 import { bool, int, num, obj, onlyKeys, str, type Obj } from './json-fields';
 import { parseIceServers, parseP2PSettings, type IceServer, type P2PSettings } from './p2p-settings';
 import { linkDigestBytes } from './trust/link-access';
@@ -112,6 +113,14 @@ export interface RegisterMessage {
    * are never silently dropped.
    */
   addressRules?: AddressRules;
+  /**
+   * The sign-in gate (`wingman http --allow-email`, allowed-emails.ts): every
+   * viewer signs in with the server's OpenID Connect issuer, and only these
+   * verified emails reach anything of the session. The latest register
+   * decides. A server without an issuer refuses it (ERR_SIGN_IN_UNAVAILABLE);
+   * an older server refuses the unknown field: the gate is never dropped.
+   */
+  allowEmails?: string[];
 }
 
 /** Shortest and longest session expiry, ms: one second (tests, demos) to 30 days (longer is not an expiry). */
@@ -267,6 +276,7 @@ export function parseAgentMessage(text: string): AgentToServerReceived {
         'name',
         'linkVerifier',
         'addressRules',
+        'allowEmails',
       ]);
       const m: RegisterMessage = { type: 'register', version: int(o, 'version', 0, 255), p2p: bool(o, 'p2p'), client: str(o, 'client', 100) };
       if (o.viewerPassword !== undefined) {
@@ -283,6 +293,7 @@ export function parseAgentMessage(text: string): AgentToServerReceived {
         throw protocolError('ERR_INVALID_PAYLOAD', 'a register with a "name" carries neither "resume" nor "expiresInMs"');
       if (o.linkVerifier !== undefined) m.linkVerifier = linkVerifierOf(o, 'linkVerifier');
       if (o.addressRules !== undefined) m.addressRules = parseAddressRules(o.addressRules);
+      if (o.allowEmails !== undefined) m.allowEmails = parseAllowedEmails(o.allowEmails);
       if (o.resume !== undefined) {
         const r = obj(o, 'resume');
         onlyKeys(r, ['sessionId', 'resumeSecret', 'linkVerifier']);

@@ -26,6 +26,8 @@ export const CONTROL_ERROR_CODES = [
   'ERR_NAME_TAKEN',
   'ERR_NAME_LIMIT',
   'ERR_AUTH_THROTTLED',
+  // `--allow-email` on a server without an OpenID Connect issuer.
+  'ERR_SIGN_IN_UNAVAILABLE',
   'ERR_GOING_AWAY',
   'ERR_TIMEOUT',
   'ERR_INTERNAL',
@@ -68,6 +70,10 @@ export const HTTP_ERROR_CODES = [
   'ERR_PRIVATE_SESSION',
   'ERR_LINK_INCOMPLETE',
   'ERR_ADDRESS_REFUSED',
+  // The sign-in gate (tunnel-server access/sign-in-*.ts).
+  'ERR_SIGN_IN_REQUIRED',
+  'ERR_SIGN_IN_FAILED',
+  'ERR_EMAIL_NOT_ALLOWED',
   'ERR_VIEWER_WAITING',
   'ERR_VIEWER_REFUSED',
   'ERR_OVERLOADED',
@@ -110,6 +116,7 @@ export const CLI_FATAL_CODES = [
   'ERR_ACCESS_UNSUPPORTED',
   'ERR_EXPIRY_UNSUPPORTED',
   'ERR_APPROVAL_UNSUPPORTED',
+  'ERR_SIGN_IN_UNAVAILABLE',
   'ERR_PROTOCOL',
   'ERR_TIMEOUT',
 ] as const;

@@ -11,6 +11,7 @@ export { Stream, type StreamEvents, type StreamKind } from './stream';
 export { Connection, type ConnectionEvents, type ConnectionOptions, type Transport } from './connection';
 export * from './control';
 export * from './address-rules';
+export * from './allowed-emails';
 export { parseIceServers, parseP2PSettings, SPEED_SWITCHES, type IceServer, type P2PSettings, type SpeedSwitch } from './p2p-settings';
 export * from './session-name';
 export * from './viewer-control';

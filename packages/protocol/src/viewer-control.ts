@@ -8,6 +8,7 @@
  * signaling viewer ids and one visitor id).
  * Spec: docs/PROTOCOL.md §Viewer identity.
  */
+import { MAX_EMAIL_CHARS } from './allowed-emails';
 import { protocolError } from './errors';
 
 /** Visitor ids: 32 lower-case hex chars (128 bits, random or keyed by the server). */
@@ -36,6 +37,8 @@ export interface ViewerMessage {
   userAgent: string;
   /** First request of this viewer on the session, ms since epoch (server clock). */
   firstSeenAt: number;
+  /** On a session with a sign-in gate (`--allow-email`): the email the viewer signed in with, as its identity provider verified it. */
+  email?: string;
 }
 
 /**
@@ -80,7 +83,7 @@ export function parseViewerGateMode(v: unknown): ViewerGateMode {
 }
 
 export function parseViewerMessage(o: Obj): ViewerMessage {
-  only(o, ['type', 'id', 'state', 'address', 'userAgent', 'firstSeenAt']);
+  only(o, ['type', 'id', 'state', 'address', 'userAgent', 'firstSeenAt', 'email']);
   const { state, address, userAgent, firstSeenAt } = o;
   if (state !== 'waiting' && state !== 'admitted' && state !== 'refused') throw bad('bad viewer state');
   if (typeof address !== 'string' || address.length > 64) throw bad('"address" must be a string of at most 64 chars');
@@ -88,7 +91,9 @@ export function parseViewerMessage(o: Obj): ViewerMessage {
     throw bad(`"userAgent" must be a string of at most ${MAX_VIEWER_USER_AGENT_CHARS} chars`);
   // Epoch ms, up to year 2286: bounds a garbled value.
   if (typeof firstSeenAt !== 'number' || !Number.isInteger(firstSeenAt) || firstSeenAt < 0 || firstSeenAt > 9_999_999_999_999) throw bad('bad "firstSeenAt"');
-  return { type: 'viewer', id: parseVisitorId(o.id), state, address, userAgent, firstSeenAt };
+  if (o.email !== undefined && (typeof o.email !== 'string' || o.email.length === 0 || o.email.length > MAX_EMAIL_CHARS))
+    throw bad(`"email" must be a string of 1-${MAX_EMAIL_CHARS} chars`);
+  return { type: 'viewer', id: parseVisitorId(o.id), state, address, userAgent, firstSeenAt, ...(o.email !== undefined ? { email: o.email } : {}) };
 }
 
 export function parseViewerGone(o: Obj): ViewerGoneMessage {

@@ -120,6 +120,23 @@ export const OPTION_ROWS: readonly OptionRow[] = [
   { key: 'nodeUrl', kind: 'string', env: 'WINGMAN_NODE_URL', help: 'this node as the others reach it' },
   { key: 'clusterSecret', kind: 'string', env: 'WINGMAN_CLUSTER_SECRET', help: 'the secret every node shares' },
   { key: 'metricsToken', kind: 'string', env: 'METRICS_TOKEN', help: 'bearer token /metrics requires' },
+  {
+    key: 'oidc.issuer',
+    kind: 'string',
+    flag: 'oidc-issuer',
+    env: 'OIDC_ISSUER',
+    value: '<url>',
+    help: 'OpenID Connect issuer viewers sign in with on sessions shared with --allow-email (its redirect URI: <public URL>/__wingman/sign-in/callback); needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET',
+  },
+  {
+    key: 'oidc.clientId',
+    kind: 'string',
+    flag: 'oidc-client-id',
+    env: 'OIDC_CLIENT_ID',
+    value: '<id>',
+    help: 'client id of this server at the OpenID Connect issuer',
+  },
+  { key: 'oidc.clientSecret', kind: 'string', env: 'OIDC_CLIENT_SECRET', help: 'client secret of this server at the OpenID Connect issuer' },
   // Quotas: tuning knobs, variables only (docs/operations.md "Limits").
   ...Object.entries(LIMIT_ENV).map(([key, env]): OptionRow => ({ key: `limits.${key}`, kind: 'int', env })),
 ];

@@ -148,6 +148,20 @@ export interface TunnelServerOptions {
    * HTTP/1.1. Default true; ignored without TLS and on a cluster node (`redisUrl`).
    */
   http2?: boolean;
+  /**
+   * The OpenID Connect issuer viewers sign in with on sessions shared with
+   * `--allow-email` (access/sign-in-*.ts). Unset: such sessions are refused
+   * (ERR_SIGN_IN_UNAVAILABLE). The redirect URI to register at the issuer is
+   * `<publicUrl>/__wingman/sign-in/callback`.
+   */
+  oidc?: OidcOptions;
+}
+
+export interface OidcOptions {
+  /** Issuer URL (its discovery document is `<issuer>/.well-known/openid-configuration`). https, or http on a loopback host. */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
 }
 
 /** The server's default state directory: $XDG_STATE_HOME/wingman-server, else ~/.local/state/wingman-server. */
@@ -196,6 +210,24 @@ const p2pSchema = z
   .strict()
   .refine((p) => p.turnUrls.length === 0 || p.turnSecret !== undefined, { message: 'TURN URLs need a TURN secret', path: ['turnSecret'] });
 
+/** An issuer: https, or http on a loopback host only (a local test provider; tokens would cross the network in clear otherwise). */
+const issuerUrl = z
+  .string()
+  .url()
+  .refine((u) => {
+    const url = new URL(u);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname.replace(/^\[|\]$/g, '')));
+  }, 'must be an https:// URL (http:// only on a loopback host)')
+  .refine((u) => !new URL(u).search && !new URL(u).hash, 'must have no query or fragment');
+
+const oidcSchema = z
+  .object({
+    issuer: issuerUrl,
+    clientId: z.string().min(1).max(512),
+    clientSecret: z.string().min(1).max(1024),
+  })
+  .strict();
+
 export const optionsSchema = z
   .object({
     port: z.number().int().min(0).max(65_535).default(DEFAULT_PORT),
@@ -232,6 +264,7 @@ export const optionsSchema = z
     tlsCertFile: z.string().min(1).max(4096).optional(),
     tlsKeyFile: z.string().min(1).max(4096).optional(),
     http2: z.boolean().default(true),
+    oidc: oidcSchema.optional(),
   })
   .strict()
   // The embedded token is public: on an address others can reach, anyone could register agents.

@@ -6,6 +6,9 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { createLinkAccessGate } from './access/link-access';
+import { createSignInFlow, withSignIn } from './access/sign-in-flow';
+import { createSignInGate, SIGN_IN_CALLBACK_PATH } from './access/sign-in-gate';
+import { createSignedValues } from './access/sign-in-tokens';
 import { createViewerAccessGate } from './access/viewer-access';
 import { createPasswordThrottle } from './access/password-throttle';
 import { createAddressHolds } from './access/address-holds';
@@ -120,6 +123,11 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const accessGate = createViewerAccessGate({ key: keys.access, secureCookie });
   const linkGate = createLinkAccessGate({ key: keys.access, secureCookie });
   const viewerCookies = createViewerCookies({ key: keys.access, secureCookie });
+  const signed = createSignedValues(keys.access);
+  const signInGate = config.oidc ? createSignInGate({ signed, publicUrl: address.publicUrl, secureCookie }) : undefined;
+  const signInFlow = config.oidc
+    ? createSignInFlow({ oidc: config.oidc, signed, publicUrl: address.publicUrl, sessionUrl: address.sessionUrl, secureCookie, logger })
+    : undefined;
   const viewerGate = createViewerGate({ cookies: viewerCookies, log: (msg, extra) => logger.warn(extra, msg) });
   const viewerAddresses = createViewerAddresses({ trustProxy: config.trustProxy, ...(config.redisUrl ? { hopKey: keys.hop } : {}) });
   const nodeForwarder = cluster ? createNodeForwarder(logger, viewerAddresses.hopValue) : undefined;
@@ -170,19 +178,23 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
       stopped,
       hostRouter,
       registry,
-      apexApp: createApexApp({
-        registry,
-        metrics,
-        logger,
-        publicUrl: address.publicUrl,
-        ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
-        tlsPermission: createTlsPermission({
-          domain: address.domain,
-          sessionExists: async (id) => registry.get(id) !== undefined || (clusterDirectory !== undefined && (await clusterDirectory.lookup(id)) !== undefined),
-          nameClaimed: (name) => names.claimed(name),
-          limit: { sourceAddress: viewerAddresses.of, asks: createTlsAskLimit() },
-        }).handle,
-      }),
+      apexApp: withSignIn(
+        signInFlow,
+        createApexApp({
+          registry,
+          metrics,
+          logger,
+          publicUrl: address.publicUrl,
+          ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
+          tlsPermission: createTlsPermission({
+            domain: address.domain,
+            sessionExists: async (id) =>
+              registry.get(id) !== undefined || (clusterDirectory !== undefined && (await clusterDirectory.lookup(id)) !== undefined),
+            nameClaimed: (name) => names.claimed(name),
+            limit: { sourceAddress: viewerAddresses.of, asks: createTlsAskLimit() },
+          }).handle,
+        }),
+      ),
       reserved: routes.reserved,
       agentEndpoint,
       httpRelay: { forwardedProto: address.scheme, metrics, logger, budget: viewerBuffers },
@@ -192,6 +204,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
       accessGate,
       linkGate,
       viewerGate,
+      ...(signInGate ? { signInGate } : {}),
       viewerAddress: viewerAddresses.of,
       streamQuota: createViewerStreamQuota(config.limits.streamsPerViewer, ({ sessionId, cut, held, taker, error }) => {
         metrics.viewerStreamsCut.inc();
@@ -205,6 +218,8 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     }),
   );
   logger.info({ host: config.host, port, url: address.publicUrl, domain: address.domain }, 'tunnel server listening');
+  if (config.oidc)
+    logger.info({ issuer: config.oidc.issuer, redirectUri: `${address.publicUrl.replace(/\/$/, '')}${SIGN_IN_CALLBACK_PATH}` }, 'viewer sign-in on');
 
   let closing: Promise<void> | undefined;
   const close = async () => {

@@ -96,6 +96,12 @@ export interface AgentOptions {
    * refuses the register, so they are never silently dropped.
    */
   addressRules?: AddressRules;
+  /**
+   * Viewers sign in with the server's identity provider, and only these
+   * emails get in (`wingman http --allow-email`, cli/allowed-emails.ts). A
+   * server without sign-in refuses the register (ERR_SIGN_IN_UNAVAILABLE).
+   */
+  allowEmails?: string[];
   /** Viewers must present this password (`wingman http --password`). The agent refuses to serve if the server does not confirm it. */
   viewerPassword?: string;
   /**
@@ -162,6 +168,8 @@ export interface ReadyEvent {
   proxy?: string;
   /** The viewer addresses the server admits (set by the CLI, as sent in the register). */
   addressRules?: AddressRules;
+  /** The emails the server admits after sign-in (set by the CLI, as sent in the register). */
+  allowEmails?: string[];
   /** 'password': viewers need the password; 'link': the URL alone gives access. */
   access: 'password' | 'link';
   /** `--private`: the server relays nothing; viewers reach the app only over a channel verified with the link key. */
@@ -436,6 +444,7 @@ function registerMessage(
     ...verifier(keys.fresh),
     ...(options.viewerPassword !== undefined ? { viewerPassword: options.viewerPassword } : {}),
     ...(options.addressRules !== undefined ? { addressRules: options.addressRules } : {}),
+    ...(options.allowEmails !== undefined ? { allowEmails: options.allowEmails } : {}),
     ...(options.expiresInMs !== undefined ? { expiresInMs: options.expiresInMs } : {}),
     ...(options.viewers !== undefined ? { viewers: options.viewers } : {}),
     ...(options.private ? { private: true } : {}),

@@ -93,6 +93,11 @@ export const HTTP_OPTION_ROWS = [
   },
   { flags: '--deny-ip <cidr>', repeatable: true, help: 'viewers from this network may not reach the session, even if allowed; repeatable' },
   {
+    flags: '--allow-email <pattern>',
+    repeatable: true,
+    help: "viewers sign in with the tunnel server's identity provider, and only this email (alice@example.com) or domain ('*@example.com') gets in; repeatable; the server must have sign-in configured",
+  },
+  {
     flags: '--private',
     help: 'no relay for this session: the app is reachable only over a P2P channel verified with the link key (the server never sees its traffic)',
   },

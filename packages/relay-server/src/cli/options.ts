@@ -22,6 +22,7 @@ import {
 } from '../forward';
 import { DEFAULT_INSPECT_HISTORY, DEFAULT_INSPECT_PORT, MAX_INSPECT_HISTORY } from '../inspector';
 import type { HeaderRules } from '../forward/header-rules';
+import { resolveAllowedEmails } from './allowed-emails';
 import { resolveAddressRules } from './address-rules';
 import { DEFAULT_SERVER, envOf } from './http-options';
 import { resolveProxy, type ProxyConfig } from './proxy-config';
@@ -79,6 +80,8 @@ export interface HttpCommandFlags extends TargetFlags {
   allowIp?: string[];
   /** --deny-ip <cidr>, repeatable: these networks may not reach the session. */
   denyIp?: string[];
+  /** --allow-email <pattern>, repeatable: viewers sign in, and only these emails get in. */
+  allowEmail?: string[];
   /** --proxy <url>: the connection to the tunnel server goes through it ('' : no proxy, whatever the environment says). */
   proxy?: string;
 }
@@ -124,6 +127,8 @@ export interface HttpConfig {
   name: string | undefined;
   /** Viewer addresses the tunnel server admits (--allow-ip, --deny-ip; cli/address-rules.ts); undefined: any. */
   addressRules: AddressRules | undefined;
+  /** Emails whose viewers may open the session after signing in with the server's identity provider (--allow-email; cli/allowed-emails.ts); undefined: no sign-in. */
+  allowEmails: string[] | undefined;
   /** The proxy of the connection to the tunnel server (--proxy, else HTTPS_PROXY and co. as curl reads them; cli/proxy-config.ts); undefined: direct. */
   proxy: ProxyConfig | undefined;
   /** Header rules of the forwarder (`wingman start`'s `policy.requestHeaders`/`responseHeaders`, forward/header-rules.ts); undefined: none. */
@@ -275,6 +280,7 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     public: publicMode(flags, env.WINGMAN_PUBLIC),
     name: parseName(flags),
     addressRules: resolveAddressRules(flags.allowIp, flags.denyIp),
+    allowEmails: resolveAllowedEmails(flags.allowEmail),
     proxy: resolveProxy(server, flags.proxy, env),
     headerRules: undefined,
   };

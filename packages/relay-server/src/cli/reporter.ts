@@ -76,6 +76,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
             target: forwardingTo,
             ...(e.proxy !== undefined ? { proxy: e.proxy } : {}),
             ...(e.addressRules !== undefined ? { addressRules: e.addressRules } : {}),
+            ...(e.allowEmails !== undefined ? { allowEmails: e.allowEmails } : {}),
             ...(routes && routes.length > 0 ? { routes: Object.fromEntries(routes.map((r) => [r.prefix, r.target])) } : {}),
             ...(inspector ? { inspector } : {}),
             ...(e.expiresAt !== undefined ? { expiresAt: new Date(e.expiresAt).toISOString() } : {}),
@@ -85,7 +86,8 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
       },
       request: (e) => (readySeen ? stdout.writeLater(line({ event: 'request', ...e })) : stderr.write(line({ event: 'request', ...e }))),
       peer: (r) => event({ event: 'peer', ...r }),
-      viewer: (v) => event({ event: 'viewer', id: v.id, state: v.state, address: v.address, userAgent: v.userAgent }),
+      viewer: (v) =>
+        event({ event: 'viewer', id: v.id, state: v.state, address: v.address, userAgent: v.userAgent, ...(v.email !== undefined ? { email: v.email } : {}) }),
       reconnecting: (e) => event({ event: 'reconnecting', ...e }),
       disconnected: (e) => event({ event: 'disconnected', ...e }),
       warning: (code, message, about) =>
@@ -122,7 +124,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
       const link = e.link ?? e.url;
       const qr = shouldPrintQr(options.qr, link, stdout.isTTY === true) ? `\n${renderQr(link)}\n` : '';
       stdout.write(
-        `\nWingman: share this link\n\n    ${link}\n${qr}${e.private ? `    ${PRIVATE_WORDS}\n` : ''}${e.access === 'password' ? `    ${PASSWORD_WORDS}\n` : ''}${e.viewers === 'approve' ? '    viewers wait until you admit them (--approve)\n' : ''}${e.addressRules ? `    ${addressRulesWords(e.addressRules)}\n` : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}${reset ? `    ${reset}` : ''}\nforwarding to ${forwardingTo} (${BROWSER_P2P_WORDS[browserP2P(e.p2p, e.url)]})\n${(routes ?? []).map((r) => `  ${r.prefix} → ${r.target}\n`).join('')}${e.proxy !== undefined ? `${proxyWords(e.proxy)}\n` : ''}${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`,
+        `\nWingman: share this link\n\n    ${link}\n${qr}${e.private ? `    ${PRIVATE_WORDS}\n` : ''}${e.access === 'password' ? `    ${PASSWORD_WORDS}\n` : ''}${e.viewers === 'approve' ? '    viewers wait until you admit them (--approve)\n' : ''}${e.addressRules ? `    ${addressRulesWords(e.addressRules)}\n` : ''}${e.allowEmails ? `    viewers sign in; only ${e.allowEmails.join(', ')} get in\n` : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}${reset ? `    ${reset}` : ''}\nforwarding to ${forwardingTo} (${BROWSER_P2P_WORDS[browserP2P(e.p2p, e.url)]})\n${(routes ?? []).map((r) => `  ${r.prefix} → ${r.target}\n`).join('')}${e.proxy !== undefined ? `${proxyWords(e.proxy)}\n` : ''}${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`,
       );
     },
     request(e) {
@@ -140,11 +142,17 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
       stdout.write(`viewer ${shortViewerId(r.viewer ?? r.viewerId)}  ${what}\n`);
     },
     viewer(v, mode) {
-      // With a link alone every viewer is admitted at once: nothing to say.
-      if (mode !== 'approve') return;
       const id = shortViewerId(v.id);
+      const who = v.email !== undefined ? ` (signed in as ${v.email})` : '';
+      // With a link alone every viewer is admitted at once: nothing to say, unless it signed in (--allow-email): who it is.
+      if (mode !== 'approve') {
+        if (v.email !== undefined && v.state === 'admitted') stdout.write(`viewer ${id} from ${v.address} signed in as ${v.email}\n`);
+        return;
+      }
       stdout.write(
-        v.state === 'waiting' ? `viewer ${id} from ${v.address} waits to be let in (${v.userAgent || 'no User-Agent'})\n` : `viewer ${id} ${v.state}\n`,
+        v.state === 'waiting'
+          ? `viewer ${id}${who} from ${v.address} waits to be let in (${v.userAgent || 'no User-Agent'})\n`
+          : `viewer ${id}${who} ${v.state}\n`,
       );
     },
     reconnecting(e) {

@@ -77,6 +77,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     ...(config.public ? { public: true } : {}),
     ...(config.password !== undefined ? { viewerPassword: config.password } : {}),
     ...(config.addressRules !== undefined ? { addressRules: config.addressRules } : {}),
+    ...(config.allowEmails !== undefined ? { allowEmails: config.allowEmails } : {}),
     ...(proxy ? { proxy } : {}),
     ...(config.expiresInMs !== undefined ? { expiresInMs: config.expiresInMs } : {}),
     viewers: config.approve ? 'approve' : 'open',
@@ -131,7 +132,11 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     let warnedUnverified = false;
     agent.on('ready', (e) => {
       inspector?.tunnel.setTunnel({ publicUrl: e.url, sessionId: e.sessionId, p2p: e.p2p, access: e.access });
-      const extra = { ...(proxy ? { proxy: proxy.shown } : {}), ...(config.addressRules ? { addressRules: config.addressRules } : {}) };
+      const extra = {
+        ...(proxy ? { proxy: proxy.shown } : {}),
+        ...(config.addressRules ? { addressRules: config.addressRules } : {}),
+        ...(config.allowEmails ? { allowEmails: config.allowEmails } : {}),
+      };
       reporter.ready(
         { ...e, link: linkWithKey(e.url, e.linkKey), ...extra },
         targetOrigin(config.target),

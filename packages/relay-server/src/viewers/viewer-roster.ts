@@ -19,6 +19,8 @@ export interface ViewerEntry {
   address: string;
   userAgent: string;
   firstSeenAt: number;
+  /** The email it signed in with (`--allow-email`), as the server's identity provider verified it. */
+  email?: string;
 }
 
 /** `viewer`: a viewer is new or changed state; `gone`: the server forgot a waiting viewer (its id). */
@@ -59,7 +61,14 @@ export function attachViewerRoster(agent: Agent, p2p: () => AgentP2P | undefined
       return;
     }
     if (m.type !== 'viewer') return;
-    const entry: ViewerEntry = { id: m.id, state: m.state, address: m.address, userAgent: m.userAgent, firstSeenAt: m.firstSeenAt };
+    const entry: ViewerEntry = {
+      id: m.id,
+      state: m.state,
+      address: m.address,
+      userAgent: m.userAgent,
+      firstSeenAt: m.firstSeenAt,
+      ...(m.email !== undefined ? { email: m.email } : {}),
+    };
     viewers.delete(m.id);
     viewers.set(m.id, entry);
     if (viewers.size > MAX_ROSTER_VIEWERS) viewers.delete(viewers.keys().next().value as string);

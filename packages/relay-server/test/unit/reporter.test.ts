@@ -128,6 +128,44 @@ describe('viewers of an --approve session', () => {
   });
 });
 
+describe('signed-in viewers in what the developer sees', () => {
+  const signInReady: ReadyEvent = { ...ready, viewers: 'open', allowEmails: ['alice@example.com', '*@team.example.com'] };
+  const viewer = {
+    id: 'abcdefgh12345678',
+    state: 'admitted' as const,
+    address: '192.0.2.7',
+    userAgent: 'Reviewer/1.0',
+    firstSeenAt: 0,
+    email: 'alice@example.com',
+  };
+
+  it('the banner names who may sign in; the log names each signed-in viewer, and the approve lines carry the email', () => {
+    const c = capture(false);
+    c.reporter.ready(signInReady, 'http://localhost:3000');
+    expect(c.out()).toContain('    viewers sign in; only alice@example.com, *@team.example.com get in\n');
+    const before = c.out().length;
+    c.reporter.viewer!(viewer, 'open');
+    c.reporter.viewer!({ ...viewer, email: undefined }, 'open');
+    c.reporter.viewer!({ ...viewer, state: 'waiting' }, 'approve');
+    expect(c.out().slice(before)).toBe(
+      'viewer abcdefgh from 192.0.2.7 signed in as alice@example.com\nviewer abcdefgh (signed in as alice@example.com) from 192.0.2.7 waits to be let in (Reviewer/1.0)\n',
+    );
+  });
+
+  it('--json carries allowEmails in ready and the email in viewer events', () => {
+    const c = capture(true);
+    c.reporter.ready(signInReady, 'http://localhost:3000');
+    c.reporter.viewer!(viewer, 'open');
+    const [first, second] = c
+      .out()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(first).toMatchObject({ event: 'ready', allowEmails: ['alice@example.com', '*@team.example.com'] });
+    expect(second).toEqual({ event: 'viewer', id: viewer.id, state: 'admitted', address: '192.0.2.7', userAgent: 'Reviewer/1.0', email: 'alice@example.com' });
+  });
+});
+
 describe('request lines', () => {
   const entry = (target: string) => ({ method: 'GET', target, status: 200, ms: 1, transport: 'relay' as const });
 

@@ -4,7 +4,7 @@
  * after too many wrong passwords. Upgrades get the same status as a raw
  * response.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { sendPage, type PageOptions } from '../http/pages';
 import { writeRawText } from '../http/raw-response';
@@ -34,7 +34,9 @@ function page(decision: Refusal): PageOptions {
   };
 }
 
-export function sendAccessRefusal(res: ServerResponse, decision: Refusal): void {
+/** Answers `req` (its body, if any, is read and dropped). */
+export function sendAccessRefusal(req: IncomingMessage, res: ServerResponse, decision: Refusal): void {
+  req.resume();
   if (decision.kind === 'throttled') res.setHeader('retry-after', String(decision.retryAfterS));
   else res.setHeader(CHALLENGE[0], CHALLENGE[1]);
   sendPage(res, page(decision));

@@ -65,6 +65,11 @@ export function registerAgent(options: RegisterDeps, sockets: Map<WebSocket, () 
   // Read before anything changes: a register whose rules cannot be applied is refused whole.
   const addressRules = message.addressRules ? compileAddressRules(message.addressRules) : undefined;
   if (addressRules && 'problem' in addressRules) return refuse('ERR_INVALID_PAYLOAD', addressRules.problem);
+  if (message.allowEmails && !config.oidc)
+    return refuse(
+      'ERR_SIGN_IN_UNAVAILABLE',
+      'this Wingman server has no sign-in configured (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET), so --allow-email cannot be applied; ask its operator, or share without --allow-email',
+    );
   const found = message.resume ? registry.findForResume(message.resume.sessionId, message.resume.resumeSecret) : undefined;
   if (found?.kind === 'busy') {
     return refuse('ERR_SESSION_IN_USE', `session ${message.resume!.sessionId} already has a connected agent`);
@@ -99,6 +104,7 @@ export function registerAgent(options: RegisterDeps, sockets: Map<WebSocket, () 
   // The latest register decides: a restarted `wingman` may add, change or drop the password.
   session.access = message.viewerPassword !== undefined ? options.accessGate.create(session.id, message.viewerPassword) : undefined;
   session.addressRules = addressRules;
+  session.allowEmails = message.allowEmails;
   const cut = options.addressHolds?.enforce(session) ?? 0;
   if (cut > 0) logger.info({ sessionId: session.id, sockets: cut }, 'address rules closed sockets of viewers they refuse');
   // A session keeps the deadline bound into its secret, new, resumed or adopted (another node, a restart):

@@ -20,6 +20,8 @@ export interface PageOptions {
   retry?: boolean;
   /** Mark the page as produced on the relay path (X-Wingman-Transport: relay). */
   relayed?: boolean;
+  /** One link under the message (an absolute http(s) URL or a path), e.g. "sign in with another account". */
+  link?: { href: string; text: string };
 }
 
 /** Minimal inline markup: `code` spans written as `…` in messages. */
@@ -30,12 +32,13 @@ function renderMessage(message: string): string {
 export function renderPage(options: PageOptions): string {
   const refresh = options.retry ? `<meta http-equiv="refresh" content="${RETRY_AFTER_S}">` : '';
   const code = options.code ? `<p class="code">${escapeHtml(options.code)}</p>` : '';
+  const link = options.link ? `<p><a href="${escapeHtml(options.link.href)}">${escapeHtml(options.link.text)}</a></p>` : '';
   const retry = options.retry ? `<p class="retry">This page retries every ${RETRY_AFTER_S} seconds.</p>` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">${refresh}
 <title>${escapeHtml(options.title)} · Wingman</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}code{background:#f2f2f2;padding:0 .25em;border-radius:3px}.code,.retry{color:#777;font-size:.85rem}</style>
-</head><body><h1>${escapeHtml(options.title)}</h1><p>${renderMessage(options.message)}</p>${retry}${code}<p class="code">Wingman · ${options.status}</p></body></html>
+</head><body><h1>${escapeHtml(options.title)}</h1><p>${renderMessage(options.message)}</p>${link}${retry}${code}<p class="code">Wingman · ${options.status}</p></body></html>
 `;
 }
 

@@ -8,6 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AGENT_PATH, isSessionLabel, LINK_PATH, RESERVED_PREFIX, TRANSPORT_HEADER } from '@wingman/protocol';
 import { sendAccessRefusal, writeAccessRefusal } from '../access/access-denied';
+import type { SignInGate } from '../access/sign-in-gate';
+import { sendSignInAnswer, writeSignInRefusal } from '../access/sign-in-answers';
 import { sendAddressRefusal, writeAddressRefusal } from '../access/address-refusal';
 import type { AddressHolds } from '../access/address-holds';
 import type { LinkAccessGate } from '../access/link-access';
@@ -79,6 +81,8 @@ export interface RouterOptions {
   viewerGate?: ViewerGate;
   /** Viewers' upgraded sockets by address, so rules a later register brings close them (access/address-holds.ts). */
   addressHolds?: AddressHolds;
+  /** The sign-in gate of sessions shared with `--allow-email` (access/sign-in-gate.ts). */
+  signInGate?: SignInGate;
   /** Relay streams one viewer may hold per session (relay/viewer-streams.ts). Default: no per-viewer bound. */
   streamQuota?: ViewerStreamQuota;
 }
@@ -96,7 +100,7 @@ function shortLabel(label: string): string {
 export function createRouter(options: RouterOptions): Router {
   const { hostRouter, registry, reserved, logger, streamQuota } = options;
   const viewerOf = options.viewerAddress ?? clientAddress;
-  const { checkAddress, checkAccess, checkLink, checkViewer, tieToViewer } = createViewerChecks(options, viewerOf);
+  const { checkAddress, checkAccess, checkLink, checkSignIn, checkViewer, tieToViewer } = createViewerChecks(options, viewerOf);
 
   /** The page for a session this node does not hold: expired, stopped by its developer, moving, or unknown. */
   function missingSessionPage(req: IncomingMessage, id: string): PageOptions {
@@ -163,13 +167,12 @@ export function createRouter(options: RouterOptions): Router {
     // The bootstrap page's exchange: the token earned the cookie (before any password: the next navigation asks for it).
     if (pathnameOf(req.url) === LINK_PATH) return answerLinkExchange(req, res, link.setCookie);
     const access = checkAccess(req, session);
-    if (access.kind !== 'granted') {
-      req.resume();
-      return sendAccessRefusal(res, access);
-    }
+    if (access.kind !== 'granted') return sendAccessRefusal(req, res, access);
+    const signIn = checkSignIn(req, id, session);
+    if (signIn.kind !== 'granted') return sendSignInAnswer(req, res, signIn);
     // Read before checkViewer removes Wingman's cookies from the request.
     const appOwnSw = appOwnsServiceWorker(req);
-    const gate = checkViewer(req, session);
+    const gate = checkViewer(req, session, signIn.email);
     // An earned access cookie, and a viewer cookie, go on whatever answers. Not with setHeader()
     // before the relay: once any field is set that way, Node applies the
     // header array of writeHead() with setHeader() too, and the last
@@ -249,7 +252,9 @@ export function createRouter(options: RouterOptions): Router {
     if (checkLink(req, session).kind !== 'granted') return writeLinkRefusal(socket);
     const access = checkAccess(req, session);
     if (access.kind !== 'granted') return writeAccessRefusal(socket, access);
-    const gate = checkViewer(req, session);
+    const signIn = checkSignIn(req, id, session);
+    if (signIn.kind !== 'granted') return writeSignInRefusal(socket, signIn);
+    const gate = checkViewer(req, session, signIn.email);
     if (gate.kind === 'waiting' || gate.kind === 'refused') return writeHeld(socket, gate);
     if (pathnameOf(req.url).startsWith(RESERVED_PREFIX)) {
       // Signaling outlives the agent's connection: rules a new register brings must reach it (address-holds.ts).

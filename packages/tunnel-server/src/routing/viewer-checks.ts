@@ -1,6 +1,6 @@
 /**
  * The router's checks of who may reach a session (routing/router.ts): the
- * address rules, the link, the viewer password, the viewer gate, and the tie between an
+ * address rules, the link, the viewer password, the sign-in, the viewer gate, and the tie between an
  * admitted viewer's stream and the developer's decision on that viewer.
  */
 import type { IncomingMessage } from 'node:http';
@@ -8,6 +8,7 @@ import { LINK_PATH, VIA_HEADER, VIA_SW, type Stream } from '@wingman/protocol';
 import { addressVerdict, type AddressVerdict } from '../access/address-rules';
 import type { LinkAccessGate, LinkDecision } from '../access/link-access';
 import type { AccessDecision, ViewerAccessGate } from '../access/viewer-access';
+import type { SignInDecision, SignInGate } from '../access/sign-in-gate';
 import type { Logger } from '../logger';
 import type { Session } from '../sessions/registry';
 import type { ViewerCheck, ViewerGate } from '../viewers/viewer-gate';
@@ -20,13 +21,15 @@ export interface ViewerCheckOptions {
   accessGate?: ViewerAccessGate;
   linkGate?: LinkAccessGate;
   viewerGate?: ViewerGate;
+  signInGate?: SignInGate;
 }
 
 export interface ViewerChecks {
   checkAddress(req: IncomingMessage, session: Session | undefined): AddressVerdict;
   checkAccess(req: IncomingMessage, session: Session | undefined): AccessDecision;
   checkLink(req: IncomingMessage, session: Session | undefined): LinkDecision;
-  checkViewer(req: IncomingMessage, session: Session | undefined): ViewerCheck;
+  checkSignIn(req: IncomingMessage, sessionId: string, session: Session | undefined): SignInDecision;
+  checkViewer(req: IncomingMessage, session: Session | undefined, email?: string): ViewerCheck;
   tieToViewer(session: Session, check: ViewerCheck, stream: Stream | undefined, cut: () => void): void;
 }
 
@@ -75,13 +78,25 @@ export function createViewerChecks(options: ViewerCheckOptions, viewerOf: (req: 
     return decision;
   }
 
-  /** Sessions with a viewer gate: who sent `req`, and whether it may pass. Tags what passes with its viewer (tag-viewer.ts). */
-  function checkViewer(req: IncomingMessage, session: Session | undefined): ViewerCheck {
+  /**
+   * Sessions with a sign-in gate (`--allow-email`, access/sign-in-gate.ts):
+   * everything on the origin needs a sign-in whose email the session allows.
+   * Its cookie is removed with Wingman's other cookies (tag-viewer.ts).
+   */
+  function checkSignIn(req: IncomingMessage, sessionId: string, session: Session | undefined): SignInDecision {
+    if (!session?.allowEmails || !options.signInGate) return { kind: 'granted' };
+    const decision = options.signInGate.check(req, sessionId, session);
+    if (decision.kind === 'forbidden') logger.debug({ sessionId, email: decision.email }, 'viewer refused: email not allowed');
+    return decision;
+  }
+
+  /** Sessions with a viewer gate: who sent `req` (signed in as `email`), and whether it may pass. Tags what passes with its viewer (tag-viewer.ts). */
+  function checkViewer(req: IncomingMessage, session: Session | undefined, email?: string): ViewerCheck {
     if (!session?.viewers || !options.viewerGate) {
       tagViewer(req, undefined);
       return { kind: 'open' };
     }
-    const check = options.viewerGate.check(req, session, viewerOf(req));
+    const check = options.viewerGate.check(req, session, viewerOf(req), email);
     tagViewer(req, check.kind === 'open' ? undefined : check.viewer.id);
     if (check.kind === 'waiting' || check.kind === 'refused')
       logger.debug({ sessionId: session.id, viewer: check.viewer.id, state: check.kind }, 'viewer held back');
@@ -102,5 +117,5 @@ export function createViewerChecks(options: ViewerCheckOptions, viewerOf: (req: 
     stream.once('close', release);
   }
 
-  return { checkAddress, checkAccess, checkLink, checkViewer, tieToViewer };
+  return { checkAddress, checkAccess, checkLink, checkSignIn, checkViewer, tieToViewer };
 }

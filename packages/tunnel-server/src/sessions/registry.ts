@@ -41,6 +41,8 @@ export interface Session {
   link?: SessionLink | undefined;
   /** Set when the agent registered address rules (the latest register decides; access/address-rules.ts); undefined: every address may try. */
   addressRules?: SessionAddressRules | undefined;
+  /** Email patterns of the sign-in gate (`--allow-email`, access/sign-in-gate.ts); undefined: no sign-in. */
+  allowEmails?: readonly string[] | undefined;
   /** When the session ends (`wingman http --expires`), ms since epoch; undefined: it lives while its agent does. */
   expiresAt?: number | undefined;
   /** Set when the agent registered with `viewers` (viewers/viewer-gate.ts); undefined: no viewer identity, the link alone gives access. */

@@ -10,6 +10,8 @@ export interface ViewerRecord {
   readonly address: string;
   readonly userAgent: string;
   readonly firstSeenAt: number;
+  /** The email it signed in with, on a session with a sign-in gate. */
+  email?: string;
 }
 
 /** A session's viewers. */

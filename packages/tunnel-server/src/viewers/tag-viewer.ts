@@ -1,6 +1,6 @@
 /**
  * Before a request is relayed: Wingman's cookies (the viewer cookie, the
- * link cookie, OWN_SW_COOKIE) and the link token header never reach the
+ * link cookie, the sign-in cookie, OWN_SW_COOKIE) and the link token header never reach the
  * developer's app (removed), and VIEWER_HEADER says which
  * viewer sent it (the agent's inspector shows it; the agent removes it
  * before the app). Any VIEWER_HEADER the viewer sent itself is dropped.
@@ -9,11 +9,12 @@
 import type { IncomingMessage } from 'node:http';
 import { LINK_TOKEN_HEADER, OWN_SW_COOKIE, VIEWER_HEADER } from '@wingman/protocol';
 import { LINK_COOKIE } from '../access/link-access';
+import { SIGN_IN_COOKIE } from '../access/sign-in-tokens';
 import { withoutCookie } from '../access/viewer-access';
 import { VIEWER_COOKIE } from './viewer-cookie';
 
 /** Cookies the tunnel server sets for itself on session origins. */
-const WINGMAN_COOKIES = [VIEWER_COOKIE, LINK_COOKIE, OWN_SW_COOKIE];
+const WINGMAN_COOKIES = [VIEWER_COOKIE, LINK_COOKIE, SIGN_IN_COOKIE, OWN_SW_COOKIE];
 
 /** `visitorId`: the viewer of a session with a viewer gate; undefined: only drop a forged header. */
 export function tagViewer(req: IncomingMessage, visitorId: string | undefined): void {

@@ -58,8 +58,8 @@ export interface ViewerGate {
    * one do not carry over). Their next request makes them new viewers.
    */
   reset(session: Session): void;
-  /** Ties `req` to its viewer, creating (and announcing) it when new. */
-  check(req: IncomingMessage, session: Session, address: string): ViewerCheck;
+  /** Ties `req` to its viewer, creating (and announcing) it when new; `email`: what it signed in as (sign-in gate), announced with it. */
+  check(req: IncomingMessage, session: Session, address: string, email?: string): ViewerCheck;
   /** Applies an agent's decision. */
   decide(session: Session, decision: ViewerDecisionMessage): void;
   /** Registers something viewer `id` holds open; `close` runs if it is refused. Returns the release function. */
@@ -67,7 +67,15 @@ export interface ViewerGate {
 }
 
 export function viewerMessage(v: ViewerRecord): ViewerMessage {
-  return { type: 'viewer', id: v.id, state: v.state, address: v.address, userAgent: v.userAgent, firstSeenAt: v.firstSeenAt };
+  return {
+    type: 'viewer',
+    id: v.id,
+    state: v.state,
+    address: v.address,
+    userAgent: v.userAgent,
+    firstSeenAt: v.firstSeenAt,
+    ...(v.email !== undefined ? { email: v.email } : {}),
+  };
 }
 
 export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: string, extra: object) => void }): ViewerGate {
@@ -160,7 +168,7 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
       for (const v of session.viewers.records.values()) announce(session, v);
     },
 
-    check(req, session, address) {
+    check(req, session, address, email) {
       const viewers = session.viewers;
       if (!viewers) return { kind: 'open' };
       const { id, setCookie } = options.cookies.identify(req, session.id, address);
@@ -175,11 +183,17 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
           address,
           userAgent: String(req.headers['user-agent'] ?? '').slice(0, MAX_VIEWER_USER_AGENT_CHARS),
           firstSeenAt: Date.now(),
+          ...(email !== undefined ? { email } : {}),
         };
         remember(session, v);
         announce(session, v);
       } else {
         remember(session, v);
+        // Signed in (again, or as someone else) since it was announced: the developer sees who it is now.
+        if (email !== undefined && v.email !== email) {
+          v.email = email;
+          announce(session, v);
+        }
       }
       return { kind: v.state, viewer: v, ...(setCookie ? { setCookie } : {}) };
     },

@@ -220,4 +220,18 @@ describe('configuration', () => {
     expect(address.sessionUrl('abc')).toBe('https://abc.localhost:8443/');
     expect(problems([], { TLS_KEY_FILE: '/env/key.pem' })).toBe('--tls-cert / TLS_CERT_FILE: a TLS certificate and its key go together: give both or neither');
   });
+  it('reads the OpenID Connect issuer (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET; all or none), https or a loopback http', () => {
+    const env = { OIDC_ISSUER: 'https://idp.example.com/realms/team', OIDC_CLIENT_ID: 'wingman', OIDC_CLIENT_SECRET: 's3cret' };
+    expect(configFromCli([], env).config.oidc).toEqual({ issuer: 'https://idp.example.com/realms/team', clientId: 'wingman', clientSecret: 's3cret' });
+    expect(configFromCli(['--oidc-issuer', 'http://127.0.0.1:9000', '--oidc-client-id', 'w2'], env).config.oidc).toMatchObject({
+      issuer: 'http://127.0.0.1:9000',
+      clientId: 'w2',
+    });
+    expect(configFromCli([], {}).config.oidc).toBeUndefined();
+    expect(problems([], { OIDC_ISSUER: env.OIDC_ISSUER, OIDC_CLIENT_ID: 'wingman' })).toContain('OIDC_CLIENT_SECRET');
+    expect(problems([], { ...env, OIDC_ISSUER: 'http://idp.example.com' })).toContain(
+      '--oidc-issuer / OIDC_ISSUER: must be an https:// URL (http:// only on a loopback host)',
+    );
+    expect(problems([], { ...env, OIDC_ISSUER: 'https://idp.example.com/?x=1' })).toContain('must have no query or fragment');
+  });
 });

@@ -30,11 +30,13 @@ const headerEditsSchema = z
   })
   .strict();
 
-/** A tunnel's `policy`: who may reach it (as --allow-ip, --deny-ip). */
+/** A tunnel's `policy`: who may reach it (as --allow-ip, --deny-ip, --allow-email). */
 const policySchema = z
   .object({
     allowIp: z.array(z.string()).optional(),
     denyIp: z.array(z.string()).optional(),
+    /** As --allow-email: viewers sign in, and only these emails (or `*@domain`) get in. */
+    allowEmail: z.array(z.string()).optional(),
     /** Fields removed, set and added on each request towards the app (forward/header-rules.ts). */
     requestHeaders: headerEditsSchema.optional(),
     /** The same on each response towards the viewer. */
@@ -134,6 +136,7 @@ const FLAG_FIELDS: Array<[RegExp, string | ((tunnel: string) => string)]> = [
   [/--expires\b/, (t) => `tunnels.${t}.expires`],
   [/--allow-ip\b/, (t) => `tunnels.${t}.policy.allowIp`],
   [/--deny-ip\b/, (t) => `tunnels.${t}.policy.denyIp`],
+  [/--allow-email\b/, (t) => `tunnels.${t}.policy.allowEmail`],
   [/--inspect-body-limit\b/, 'inspectBodyLimit'],
   [/--inspect-history\b/, 'inspectHistory'],
   [/--inspect\b/, 'inspect'],
@@ -176,6 +179,7 @@ function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: S
     name: t.name,
     allowIp: t.policy?.allowIp,
     denyIp: t.policy?.denyIp,
+    allowEmail: t.policy?.allowEmail,
   });
 }
 

@@ -1,0 +1,245 @@
+/**
+ * The server's sign-in with its OpenID Connect issuer, on the apex (the
+ * sign-in gate's other half: access/sign-in-gate.ts). openid-client does the
+ * protocol: discovery, the authorization code flow with PKCE (S256), state
+ * and nonce, and the ID token's checks (signature against the issuer's JWKS,
+ * asked for explicitly with enableNonRepudiationChecks; issuer, audience,
+ * expiry, nonce); the email comes from the ID token, or
+ * from the userinfo endpoint for the same subject when the ID token has none.
+ * Nothing of the issuer's tokens is kept:
+ * only the verified email, in the apex's identity cookie (host-only, so
+ * session hosts never receive it), from which each session origin gets its
+ * own cookie through a one-time hand-off.
+ *
+ * - SIGN_IN_PATH `?session=<id>&return=<path>`: with a valid identity cookie,
+ *   straight to the session's hand-off; otherwise to the issuer. `switch=1`
+ *   ignores the cookie and asks the issuer to sign in again (another account).
+ * - SIGN_IN_CALLBACK_PATH: the issuer's answer. Each `state` is used once, by
+ *   the browser that started it (STATE_COOKIE), within PENDING_TTL_MS.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#CodeFlowAuth
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serialize as serializeCookie } from 'cookie';
+import { LRUCache } from 'lru-cache';
+import { isSessionLabel } from '@wingman/protocol';
+import type { OidcOptions } from '../config';
+import { requestCookie } from '../http/request-cookie';
+import { sendPage, type PageOptions } from '../http/pages';
+import type { Logger } from '../logger';
+import { safeReturnPath, SIGN_IN_CALLBACK_PATH, SIGN_IN_PATH } from './sign-in-gate';
+import { HANDOFF_MAX_AGE_S, IDENTITY_COOKIE, SIGN_IN_MAX_AGE_S, STATE_COOKIE, type SignedValues } from './sign-in-tokens';
+
+/** How long a viewer has at the issuer before its sign-in must start over, ms. */
+export const PENDING_TTL_MS = 10 * 60_000;
+/** Sign-ins in progress remembered (each ~300 bytes): bounds what unfinished ones can hold. */
+const MAX_PENDING = 20_000;
+
+type OpenIdClient = typeof import('openid-client');
+
+interface Pending {
+  sessionId: string;
+  returnPath: string;
+  codeVerifier: string;
+  nonce: string;
+}
+
+export interface SignInFlow {
+  /** Answers SIGN_IN_PATH and SIGN_IN_CALLBACK_PATH on the apex; false for any other path. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+}
+
+export interface SignInFlowOptions {
+  oidc: OidcOptions;
+  signed: SignedValues;
+  /** The server's public URL (the apex). */
+  publicUrl: string;
+  /** A session's public URL, `http://<id>.<domain>/`. */
+  sessionUrl: (sessionId: string) => string;
+  secureCookie: boolean;
+  logger: Logger;
+}
+
+/** The innermost message of an error and its causes (openid-client wraps oauth4webapi's, which names the claim or check that failed). */
+export function mostSpecific(err: unknown): string {
+  let message = String(err);
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) message = e.message;
+  return message;
+}
+
+const failed = (message: string): PageOptions => ({ status: 400, title: 'Sign-in failed', message, code: 'ERR_SIGN_IN_FAILED' });
+
+export function createSignInFlow(options: SignInFlowOptions): SignInFlow {
+  const { oidc, signed, logger } = options;
+  const apex = options.publicUrl.replace(/\/$/, '');
+  const redirectUri = `${apex}${SIGN_IN_CALLBACK_PATH}`;
+  const pending = new LRUCache<string, Pending>({ max: MAX_PENDING, ttl: PENDING_TTL_MS });
+  // Loaded and discovered on the first sign-in (the issuer need not be up when the server starts); a failure is retried next time.
+  let configuration: Promise<{ lib: OpenIdClient; config: import('openid-client').Configuration }> | undefined;
+  const discover = () =>
+    (configuration ??= (async () => {
+      const lib = await import('openid-client');
+      const insecure = new URL(oidc.issuer).protocol === 'http:';
+      const config = await lib.discovery(
+        new URL(oidc.issuer),
+        oidc.clientId,
+        oidc.clientSecret,
+        undefined,
+        // http:// only for an issuer on a loopback host (config.ts refuses any other): a local test or development provider.
+        // eslint-disable-next-line @typescript-eslint/no-deprecated
+        insecure ? { execute: [lib.allowInsecureRequests] } : {},
+      );
+      // Check every ID token's signature against the issuer's JWKS too (openid-client skips it by default for
+      // tokens straight from the token endpoint over TLS): a forged or substituted token is refused whatever the transport.
+      lib.enableNonRepudiationChecks(config);
+      return { lib, config };
+    })().catch((err: unknown) => {
+      configuration = undefined;
+      throw err;
+    }));
+
+  const cookie = (name: string, value: string, maxAgeS: number, path = '/') =>
+    serializeCookie(name, value, { path, httpOnly: true, sameSite: 'lax', secure: options.secureCookie, maxAge: maxAgeS });
+
+  /** 302 to the session origin's hand-off, which earns that origin its cookie. */
+  const handOff = (res: ServerResponse, sessionId: string, email: string, returnPath: string, setCookie: string[] = []) => {
+    const token = signed.sign('handoff', {
+      e: email,
+      s: sessionId,
+      r: returnPath,
+      n: randomBytes(16).toString('base64url'),
+      x: Math.floor(Date.now() / 1000) + HANDOFF_MAX_AGE_S,
+    });
+    const location = `${options.sessionUrl(sessionId).replace(/\/$/, '')}${SIGN_IN_PATH}?t=${encodeURIComponent(token)}`;
+    res.writeHead(302, { location, 'cache-control': 'no-store', 'content-length': 0, ...(setCookie.length > 0 ? { 'set-cookie': setCookie } : {}) }).end();
+  };
+
+  const unavailable = (res: ServerResponse, err: unknown) => {
+    logger.warn({ err, issuer: oidc.issuer }, 'OpenID Connect discovery failed');
+    sendPage(res, {
+      status: 502,
+      title: 'Sign-in unavailable',
+      message: `This Wingman server cannot reach its identity provider (${oidc.issuer}) right now. Try again in a minute; if it lasts, tell the server's operator.`,
+      code: 'ERR_SIGN_IN_FAILED',
+    });
+  };
+
+  async function start(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+    const sessionId = query.get('session') ?? '';
+    if (!isSessionLabel(sessionId)) return sendPage(res, failed('This sign-in link names no session. Open the link the developer shared.'));
+    const returnPath = safeReturnPath(query.get('return'));
+    const switchAccount = query.get('switch') === '1';
+    const identity = switchAccount ? undefined : signed.verify('identity', requestCookie(req, IDENTITY_COOKIE));
+    if (identity) return handOff(res, sessionId, identity.e, returnPath);
+    let found: Awaited<ReturnType<typeof discover>>;
+    try {
+      found = await discover();
+    } catch (err) {
+      return unavailable(res, err);
+    }
+    const { lib, config } = found;
+    const state = lib.randomState();
+    const nonce = lib.randomNonce();
+    const codeVerifier = lib.randomPKCECodeVerifier();
+    pending.set(state, { sessionId, returnPath, codeVerifier, nonce });
+    const url = lib.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri,
+      scope: 'openid email',
+      code_challenge: await lib.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+      // Another account: the provider asks again instead of reusing its own session (OIDC Core's prompt=login).
+      ...(switchAccount ? { prompt: 'login' } : {}),
+    });
+    res
+      .writeHead(302, {
+        location: url.href,
+        'cache-control': 'no-store',
+        'content-length': 0,
+        'set-cookie': cookie(STATE_COOKIE, state, PENDING_TTL_MS / 1000, SIGN_IN_PATH),
+      })
+      .end();
+  }
+
+  async function callback(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+    const state = query.get('state') ?? '';
+    const started = pending.get(state);
+    // Used once: a replayed callback (or one older than PENDING_TTL_MS) finds nothing.
+    pending.delete(state);
+    if (!started)
+      return sendPage(res, failed('This sign-in answer was already used, or is older than 10 minutes. Open the link the developer shared to sign in again.'));
+    if (requestCookie(req, STATE_COOKIE) !== state)
+      return sendPage(
+        res,
+        failed('This sign-in was started in another browser (or its cookie was blocked). Open the link the developer shared in this browser.'),
+      );
+    const issuerError = query.get('error');
+    if (issuerError !== null)
+      return sendPage(
+        res,
+        failed(`The identity provider refused the sign-in: ${issuerError}${query.get('error_description') ? ` (${query.get('error_description')})` : ''}.`),
+      );
+    let found: Awaited<ReturnType<typeof discover>>;
+    try {
+      found = await discover();
+    } catch (err) {
+      return unavailable(res, err);
+    }
+    let claims: Record<string, unknown> | undefined;
+    try {
+      const tokens = await found.lib.authorizationCodeGrant(found.config, new URL(req.url ?? '/', `${apex}/`), {
+        pkceCodeVerifier: started.codeVerifier,
+        expectedState: state,
+        expectedNonce: started.nonce,
+        idTokenExpected: true,
+      });
+      claims = tokens.claims();
+      // Providers that keep the ID token lean (oidc-provider's default, some Entra set-ups) give the email at the userinfo endpoint, for the same subject.
+      if (claims && typeof claims.email !== 'string') claims = await found.lib.fetchUserInfo(found.config, tokens.access_token, String(claims.sub));
+    } catch (err) {
+      logger.info({ err, sessionId: started.sessionId }, 'sign-in refused: the identity provider answer did not verify');
+      return sendPage(res, failed(`The identity provider's answer did not verify, so nobody was signed in: ${mostSpecific(err)}.`));
+    }
+    const email = typeof claims?.email === 'string' ? claims.email.toLowerCase() : undefined;
+    if (!email) return sendPage(res, failed('The identity provider sent no email for this account (the server asks for the `email` scope).'));
+    if (claims!.email_verified !== true)
+      return sendPage(res, failed(`The identity provider does not say that ${email} is verified, so it cannot be used to sign in here.`));
+    logger.info({ sessionId: started.sessionId, email }, 'viewer signed in');
+    const identity = signed.sign('identity', { e: email, x: Math.floor(Date.now() / 1000) + SIGN_IN_MAX_AGE_S });
+    handOff(res, started.sessionId, email, started.returnPath, [
+      cookie(IDENTITY_COOKIE, identity, SIGN_IN_MAX_AGE_S),
+      cookie(STATE_COOKIE, '', 0, SIGN_IN_PATH),
+    ]);
+  }
+
+  return {
+    handle(req, res) {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const run = url.pathname === SIGN_IN_PATH ? start : url.pathname === SIGN_IN_CALLBACK_PATH ? callback : undefined;
+      if (!run) return false;
+      if (req.method !== 'GET') {
+        res.writeHead(405, { allow: 'GET', 'content-length': 0 }).end();
+        return true;
+      }
+      run(req, res, url.searchParams).catch((err: unknown) => {
+        logger.error({ err }, 'sign-in failed');
+        if (!res.headersSent)
+          sendPage(res, { status: 500, title: 'Internal error', message: 'The Wingman server failed on this sign-in.', code: 'ERR_INTERNAL' });
+        else res.destroy();
+      });
+      return true;
+    },
+  };
+}
+
+/** The apex's handler with the sign-in's two paths in front (none without a flow: the server has no issuer). */
+export function withSignIn(
+  flow: SignInFlow | undefined,
+  apex: (req: IncomingMessage, res: ServerResponse) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  if (!flow) return apex;
+  return (req, res) => {
+    if (!flow.handle(req, res)) apex(req, res);
+  };
+}

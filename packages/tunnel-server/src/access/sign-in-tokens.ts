@@ -1,0 +1,77 @@
+/**
+ * The sign-in gate's signed values (access/sign-in-gate.ts, sign-in-flow.ts):
+ * `<base64url JSON>.<MAC>`, an HMAC-SHA256 under the server's access-cookie
+ * key (shared by a cluster's nodes) bound to a purpose, so a value made for
+ * one use (the apex's identity cookie) is never accepted for another (a
+ * session's cookie, a hand-off). Each carries its own expiry. Nothing here
+ * is secret from the viewer (the email is its own); it only cannot be forged.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { currentKey, keysOf, type Keys } from '../keys/key-ring';
+
+/** The apex's cookie: who signed in on this server (host-only for the apex: never sent to session hosts). */
+export const IDENTITY_COOKIE = 'wingman_identity';
+/** A session origin's cookie: who signed in, for this session only (removed before anything reaches the app). */
+export const SIGN_IN_COOKIE = 'wingman_signin';
+/** The apex's cookie binding a sign-in in progress to the browser that started it (its `state`). */
+export const STATE_COOKIE = 'wingman_signin_state';
+
+/** How long one sign-in lasts, seconds: a working day; then the viewer signs in again (usually without typing anything at the issuer). */
+export const SIGN_IN_MAX_AGE_S = 12 * 3600;
+/** How long a hand-off from the apex to a session origin is valid, seconds: one redirect. */
+export const HANDOFF_MAX_AGE_S = 60;
+/** Longest signed value read, characters: an email of 254 and a few fields. */
+const MAX_SIGNED_CHARS = 1024;
+
+export type SignedPurpose = 'identity' | 'session' | 'handoff';
+
+export interface SignedClaims {
+  /** The verified email. */
+  e: string;
+  /** Expiry, seconds since the epoch. */
+  x: number;
+  /** The session (session cookies and hand-offs). */
+  s?: string;
+  /** A hand-off's one-time id. */
+  n?: string;
+  /** A hand-off's path to go back to on the session origin. */
+  r?: string;
+}
+
+const macOf = (key: Uint8Array, purpose: SignedPurpose, body: string) =>
+  createHmac('sha256', key).update('sign-in\0').update(purpose).update('\0').update(body).digest('base64url');
+
+export interface SignedValues {
+  sign(purpose: SignedPurpose, claims: SignedClaims): string;
+  /** The claims of a value signed for `purpose`, unexpired at `nowS`; undefined otherwise. */
+  verify(purpose: SignedPurpose, value: string | undefined, nowS?: number): SignedClaims | undefined;
+}
+
+export function createSignedValues(key: Keys): SignedValues {
+  return {
+    sign(purpose, claims) {
+      const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
+      return `${body}.${macOf(currentKey(key), purpose, body)}`;
+    },
+    verify(purpose, value, nowS = Math.floor(Date.now() / 1000)) {
+      if (value === undefined || value.length > MAX_SIGNED_CHARS) return undefined;
+      const dot = value.indexOf('.');
+      if (dot < 0) return undefined;
+      const body = value.slice(0, dot);
+      const given = Buffer.from(value.slice(dot + 1));
+      const valid = keysOf(key).some((k) => {
+        const expected = Buffer.from(macOf(k, purpose, body));
+        return expected.length === given.length && timingSafeEqual(expected, given);
+      });
+      if (!valid) return undefined;
+      let claims: SignedClaims;
+      try {
+        claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as SignedClaims;
+      } catch {
+        return undefined;
+      }
+      if (typeof claims.e !== 'string' || typeof claims.x !== 'number' || claims.x <= nowS) return undefined;
+      return claims;
+    },
+  };
+}

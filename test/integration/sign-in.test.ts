@@ -1,0 +1,240 @@
+/**
+ * The sign-in gate (`wingman http --allow-email`) against a real OpenID
+ * Provider (npm oidc-provider in a child process, test/helpers/oidc-provider-child.mjs),
+ * through real server and agent processes on loopback, with a cookie jar in
+ * place of a browser (test/helpers/cookie-browser.ts). A viewer signs in once
+ * on the apex; the session's origin gets its own cookie through a one-time
+ * hand-off; the app never sees either. A disallowed email, an ID token for
+ * another audience, with a bad signature or expired, and a replayed answer
+ * are each refused with a page that says so.
+ */
+import { createHash } from 'node:crypto';
+import WebSocket from 'ws';
+import { SIGNAL_PATH } from '@wingman/protocol';
+import { CookieBrowser, type Page } from '../helpers/cookie-browser';
+import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
+import { freePort } from '../helpers/ports';
+import { AGENT_BIN, killAll, startAgent, startCommand, startProcess, startServer, type Proc } from '../helpers/processes';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+
+jest.setTimeout(120_000);
+
+const PROVIDER_CHILD = join(__dirname, '..', 'helpers', 'oidc-provider-child.mjs');
+/** A body large enough to span many relay frames. */
+const BODY_BYTES = 300_000;
+
+let app: FixtureApp;
+
+beforeEach(async () => {
+  app = await startFixtureApp();
+});
+
+afterEach(async () => {
+  await killAll();
+  await app.close();
+});
+
+interface Provider {
+  proc: Proc;
+  issuer: string;
+  /** The account the next sign-in at the provider is. */
+  nextLogin(email: string): Promise<void>;
+  /** How the token endpoint's ID tokens are changed from now on ('' : not at all). */
+  tamper(how: '' | 'aud' | 'signature' | 'expired'): Promise<void>;
+}
+
+async function startProvider(redirectUri: string): Promise<Provider & { clientId: string; clientSecret: string }> {
+  const proc = startCommand(process.execPath, [PROVIDER_CHILD, redirectUri]);
+  const ev = await proc.waitForEvent('listening');
+  const issuer = String(ev.issuer);
+  const post = async (path: string, body: string) => {
+    const res = await fetch(`${issuer}${path}`, { method: 'POST', body });
+    if (res.status !== 204) throw new Error(`${path}: ${res.status}`);
+  };
+  return {
+    proc,
+    issuer,
+    clientId: String(ev.clientId),
+    clientSecret: String(ev.clientSecret),
+    nextLogin: (email) => post('/__test/next-login', email),
+    tamper: (how) => post('/__test/tamper', how),
+  };
+}
+
+/** A provider, a server configured with it, and an agent on the fixture app with `agentArgs`. */
+async function share(agentArgs: string[]) {
+  const port = await freePort();
+  const provider = await startProvider(`http://localhost:${port}/__wingman/sign-in/callback`);
+  const server = await startServer({ OIDC_ISSUER: provider.issuer, OIDC_CLIENT_ID: provider.clientId, OIDC_CLIENT_SECRET: provider.clientSecret }, [
+    '--port',
+    String(port),
+  ]);
+  const agent = await startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: join(tmpdir(), `wingman-sign-in-${process.pid}`) }, [
+    '--inspect',
+    'false',
+    ...agentArgs,
+  ]);
+  const origin = new URL(agent.url).origin;
+  return { provider, server, ...agent, origin };
+}
+
+const text = (p: Page) => p.body.toString('utf8');
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+async function direct(path: string): Promise<Buffer> {
+  const res = await fetch(`http://127.0.0.1:${app.port}${path}`);
+  return Buffer.from(await res.arrayBuffer());
+}
+
+/** The status of an upgrade to `path` on `origin` with the jar's cookies (101 when it opened). */
+function upgradeStatus(browser: CookieBrowser, origin: string, path: string): Promise<number> {
+  const url = new URL(path, origin);
+  const cookie = browser.cookieHeader(url);
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${url.port}${path}`, { headers: { host: url.host, ...(cookie ? { cookie } : {}) } });
+    ws.on('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    ws.on('error', reject);
+  });
+}
+
+test('an allowed email signs in once and gets the app, byte-equal to the app itself; the app sees none of the gate', async () => {
+  const s = await share(['--allow-email', 'alice@example.com', '--allow-email', '*@team.example.com']);
+  const browser = new CookieBrowser();
+  // Before signing in: nothing of the session, by any path.
+  expect((await browser.fetch(`${s.origin}/bytes?n=10`)).status).toBe(401);
+  expect(await upgradeStatus(browser, s.origin, SIGNAL_PATH)).toBe(401);
+  expect(app.requested).not.toContain('/bytes');
+
+  await s.provider.nextLogin('alice@example.com');
+  const pages = await browser.navigate(`${s.origin}/hello?x=1`);
+  const hops = pages.map((p) => `${p.status} ${new URL(p.url).host}${new URL(p.url).pathname}`);
+  // Session → apex sign-in → provider → apex callback → session hand-off → back where the viewer was going.
+  expect(hops[0]).toBe(`302 ${new URL(s.origin).host}/hello`);
+  expect(hops[1]).toBe(`302 ${new URL(s.server.url).host}/__wingman/sign-in`);
+  expect(hops).toContain(`302 ${new URL(s.server.url).host}/__wingman/sign-in/callback`);
+  expect(hops).toContain(`302 ${new URL(s.origin).host}/__wingman/sign-in`);
+  expect(new URL(pages.at(-1)!.url).pathname + new URL(pages.at(-1)!.url).search).toBe('/hello?x=1');
+  expect(pages.at(-1)!.status).toBe(200);
+
+  const body = await browser.fetch(`${s.origin}/bytes?n=${BODY_BYTES}`);
+  expect(body.status).toBe(200);
+  expect(sha(body.body)).toBe(sha(await direct(`/bytes?n=${BODY_BYTES}`)));
+  expect(await upgradeStatus(browser, s.origin, SIGNAL_PATH)).toBe(101);
+
+  const seen = JSON.parse(
+    text(await browser.fetch(`${s.origin}/headers`, { headers: { cookie: `${browser.cookieHeader(new URL(s.origin))}; mine=1` } })),
+  ) as Record<string, string>;
+  expect(seen.cookie).toBe('mine=1');
+  expect(JSON.stringify(seen)).not.toMatch(/wingman_|alice@example\.com/);
+
+  // The apex remembers the sign-in: a second session of the same server needs no visit to the provider.
+  const other = await startAgent(s.server.url, String(app.port), { WINGMAN_STATE_DIR: join(tmpdir(), `wingman-sign-in-2-${process.pid}`) }, [
+    '--inspect',
+    'false',
+    '--allow-email',
+    '*@example.com',
+  ]);
+  await s.provider.nextLogin('mallory@example.com');
+  const again = await browser.navigate(`${new URL(other.url).origin}/hello`);
+  expect(again.map((p) => new URL(p.url).host)).not.toContain(new URL(s.provider.issuer).host);
+  expect(again.at(-1)!.status).toBe(200);
+});
+
+test('the developer sees the signed-in email in the viewer event', async () => {
+  const s = await share(['--allow-email', 'alice@example.com']);
+  await s.provider.nextLogin('alice@example.com');
+  await new CookieBrowser().navigate(`${s.origin}/hello`);
+  const ev = await s.agent.waitFor((e) => e.event === 'viewer' && e.email !== undefined);
+  expect(ev).toMatchObject({ event: 'viewer', state: 'admitted', email: 'alice@example.com' });
+});
+
+test('a domain the developer did not allow gets a 403 page that names the signed-in email', async () => {
+  const s = await share(['--allow-email', '*@example.com']);
+  const browser = new CookieBrowser();
+  await s.provider.nextLogin('carol@elsewhere.org');
+  const pages = await browser.navigate(`${s.origin}/hello`);
+  const last = pages.at(-1)!;
+  expect(last.status).toBe(403);
+  expect(text(last)).toContain('carol@elsewhere.org');
+  expect(text(last)).toContain('ERR_EMAIL_NOT_ALLOWED');
+  // No cookie for the session, so nothing else of it either.
+  expect(browser.cookie(new URL(s.origin).hostname, 'wingman_signin')).toBeUndefined();
+  expect((await browser.fetch(`${s.origin}/bytes?n=10`)).status).toBe(401);
+  expect(app.requested).not.toContain('/hello');
+
+  // Its link starts a sign-in with another account (the apex's remembered one is not reused).
+  const again = /<a href="([^"]+)">Sign in with another account<\/a>/.exec(text(last))?.[1]?.replaceAll('&#38;', '&');
+  expect(again).toBe(`${s.server.url}/__wingman/sign-in?session=${s.sessionId}&return=%2Fhello&switch=1`);
+});
+
+test.each([
+  ['aud', 'another audience', 'unexpected JWT &#34;aud&#34; (audience) claim value'],
+  ['signature', 'a signature by another key', 'JWT signature verification failed'],
+  ['expired', 'an expiry in the past', 'unexpected JWT &#34;exp&#34; (expiration time) claim value'],
+] as const)('an ID token with %s (%s) signs nobody in', async (how, _what, reason) => {
+  const s = await share(['--allow-email', 'alice@example.com']);
+  const browser = new CookieBrowser();
+  await s.provider.nextLogin('alice@example.com');
+  await s.provider.tamper(how);
+  const pages = await browser.navigate(`${s.origin}/hello`);
+  const last = pages.at(-1)!;
+  expect(new URL(last.url).pathname).toBe('/__wingman/sign-in/callback');
+  expect(last.status).toBe(400);
+  expect(text(last)).toContain(`answer did not verify, so nobody was signed in: ${reason}`);
+  expect(text(last)).toContain('ERR_SIGN_IN_FAILED');
+  expect(browser.cookie(new URL(s.server.url).hostname, 'wingman_identity')).toBeUndefined();
+  expect((await browser.fetch(`${s.origin}/bytes?n=10`)).status).toBe(401);
+  expect(app.requested).not.toContain('/hello');
+});
+
+test('a replayed answer of the provider is refused, and so is a replayed hand-off', async () => {
+  const s = await share(['--allow-email', 'alice@example.com']);
+  const browser = new CookieBrowser();
+  await s.provider.nextLogin('alice@example.com');
+  const pages = await browser.navigate(`${s.origin}/hello`);
+  const callback = pages.find((p) => new URL(p.url).pathname === '/__wingman/sign-in/callback')!;
+  const handOff = pages.find((p) => new URL(p.url).host === new URL(s.origin).host && new URL(p.url).pathname === '/__wingman/sign-in')!;
+
+  const replay = await browser.fetch(callback.url);
+  expect(replay.status).toBe(400);
+  expect(text(replay)).toContain('already used');
+  expect(replay.headers['set-cookie']).toBeUndefined();
+
+  // Another browser with the hand-off link: used once already.
+  const stranger = new CookieBrowser();
+  const stolen = await stranger.fetch(handOff.url);
+  expect(stolen.status).toBe(400);
+  expect(text(stolen)).toContain('ERR_SIGN_IN_FAILED');
+  expect((await stranger.fetch(`${s.origin}/bytes?n=10`)).status).toBe(401);
+});
+
+test('a session without --allow-email on the same server is not gated', async () => {
+  const s = await share([]);
+  const browser = new CookieBrowser();
+  const body = await browser.fetch(`${s.origin}/bytes?n=1000`);
+  expect(body.status).toBe(200);
+  expect(sha(body.body)).toBe(sha(await direct('/bytes?n=1000')));
+});
+
+test('a server without sign-in refuses a session with --allow-email, and says why', async () => {
+  const server = await startServer();
+  const agent = startProcess(
+    AGENT_BIN,
+    ['http', String(app.port), '--server', server.url, '--json', '--inspect', 'false', '--allow-email', 'alice@example.com'],
+    {
+      WINGMAN_STATE_DIR: join(tmpdir(), `wingman-sign-in-none-${process.pid}`),
+    },
+  );
+  const fatal = await agent.waitForEvent('fatal');
+  expect(fatal.code).toBe('ERR_SIGN_IN_UNAVAILABLE');
+  expect(String(fatal.message)).toContain('no sign-in configured');
+  expect((await agent.waitForExit()).code).not.toBe(0);
+});
