@@ -33,13 +33,12 @@ export interface P2PSettings {
   /**
    * The speed mechanisms a server can switch off for an on/off A/B
    * (docs/speed-ledger.md), each absent when on and sent, as false, only
-   * when off: the Service Worker offers gzip on the channel (compression),
-   * races a large GET on both paths (bulkRace), sends requests to the relay
-   * where it measured it faster (pathChoice), holds requests for a coming
-   * channel (waitForChannel), fetches the frame's document ahead and answers
-   * navigations with its shell copy (navigationPrefetch).
+   * when off: the Service Worker races a large GET on both paths
+   * (bulkRace), sends requests to the relay where it measured it faster
+   * (pathChoice), holds requests for a coming channel (waitForChannel),
+   * fetches the frame's document ahead and answers navigations with its
+   * shell copy (navigationPrefetch).
    */
-  compression?: boolean;
   bulkRace?: boolean;
   pathChoice?: boolean;
   waitForChannel?: boolean;
@@ -47,7 +46,7 @@ export interface P2PSettings {
 }
 
 /** The P2P settings' switches of speed mechanisms (P2PSettings), each absent when on. */
-export const SPEED_SWITCHES = ['compression', 'bulkRace', 'pathChoice', 'waitForChannel', 'navigationPrefetch'] as const;
+export const SPEED_SWITCHES = ['bulkRace', 'pathChoice', 'waitForChannel', 'navigationPrefetch'] as const;
 export type SpeedSwitch = (typeof SPEED_SWITCHES)[number];
 
 export function parseIceServers(v: unknown): IceServer[] {

@@ -83,19 +83,6 @@ export const SW_STATUS_HEADER = 'x-wingman-status';
  */
 export const VIEWER_HEADER = 'x-wingman-viewer';
 /**
- * Request, Service Worker → agent over P2P only: the codings the SW decodes
- * on the data channel (`gzip`). The agent may then compress a response body
- * for the channel alone; it removes this field before the app.
- */
-export const P2P_ACCEPT_CODING_HEADER = 'x-wingman-accept-coding';
-/**
- * Response, agent → Service Worker over P2P only: the body on the channel is
- * compressed with this coding (`gzip`), which the SW removes before anything
- * else reads the body. Every other field describes the body as the app sent
- * it (Content-Length included): the page gets the app's bytes and head.
- */
-export const P2P_CODING_HEADER = 'x-wingman-coding';
-/**
  * Both ways over P2P only. In a request (Service Worker → agent, value `?1`):
  * state your own time. In the response (agent → Service Worker): the agent's
  * own time for the exchange, whole ms from the request's head reaching its

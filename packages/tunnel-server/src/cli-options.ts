@@ -111,7 +111,6 @@ export const OPTION_ROWS: readonly OptionRow[] = [
   { key: 'p2p.turnTtlS', kind: 'int', env: 'TURN_TTL_S' },
   { key: 'p2p.videoSection', kind: 'bool', env: 'P2P_VIDEO_SECTION' },
   { key: 'p2p.lossProbe', kind: 'bool', env: 'P2P_LOSS_PROBE' },
-  { key: 'p2p.compression', kind: 'bool', env: 'P2P_COMPRESSION' },
   { key: 'p2p.bulkRace', kind: 'bool', env: 'P2P_BULK_RACE' },
   { key: 'p2p.pathChoice', kind: 'bool', env: 'P2P_PATH_CHOICE' },
   { key: 'p2p.waitForChannel', kind: 'bool', env: 'P2P_WAIT_FOR_CHANNEL' },

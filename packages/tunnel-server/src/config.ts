@@ -55,8 +55,6 @@ export interface P2POptions {
   videoSection?: boolean;
   /** Viewers measure the peer path's loss as their channel opens (docs/PROTOCOL.md §Loss probe). Default true. */
   lossProbe?: boolean;
-  /** The Service Worker offers gzip on the data channel, so the agent compresses text bodies for it (P2P_COMPRESSION). Default true. */
-  compression?: boolean;
   /** The Service Worker races a large GET on both paths (P2P_BULK_RACE). Default true. */
   bulkRace?: boolean;
   /** The Service Worker's path chooser sends requests to the relay where it measured faster (P2P_PATH_CHOICE). Default true. */
@@ -201,7 +199,6 @@ const p2pSchema = z
     turnTtlS: z.number().int().min(60).max(86_400).default(DEFAULT_TURN_TTL_S),
     videoSection: z.boolean().default(true),
     lossProbe: z.boolean().default(true),
-    compression: z.boolean().default(true),
     bulkRace: z.boolean().default(true),
     pathChoice: z.boolean().default(true),
     waitForChannel: z.boolean().default(true),

@@ -8,7 +8,6 @@ import { acceptLanguage } from '../shared/accept-language';
 import type { WireHeaders } from '../shared/messages';
 import { AGENT_TIME_ASKED } from './agent-time';
 import { canDecode } from './build-response';
-import { channelGzipAccepted } from './channel-coding';
 import { cacheModeHeaders, fetchMetadata } from './fetch-metadata';
 import type { RouteReason } from './route-decision';
 
@@ -39,9 +38,6 @@ export function p2pHead(
   if (languages) headers.push(['accept-language', languages]);
   headers.push(...cacheModeHeaders(request));
   headers.push(['accept-encoding', canDecode('gzip') ? 'gzip, deflate' : 'identity']);
-  // The agent may gzip a text body for the channel alone (channel-coding.ts).
-  const accept = channelGzipAccepted();
-  if (accept) headers.push(accept);
   headers.push(...fetchMetadata(request));
   headers.push([ROUTE_HEADER, reason]);
   // The agent's own time comes back with the head, to leave out of the path's time (agent-time.ts).

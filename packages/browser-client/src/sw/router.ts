@@ -20,7 +20,6 @@ import {
   SW_STATUS_HEADER,
   WINGMAN_PREFIX,
 } from '../shared/constants';
-import { channelDecoded } from './channel-coding';
 import { takeAgentTime } from './agent-time';
 import type { RequestContext } from '../shared/cookie-jar';
 import type { AbortRegistry } from './abort-registry';
@@ -279,7 +278,7 @@ function unreachable(request: Request, err: unknown): Response {
 function onHead(
   c: Carry,
   shell: ShellPick,
-  outcome: Extract<ShellOutcome, { kind: 'response' }>,
+  response: Extract<ShellOutcome, { kind: 'response' }>,
   /** The path's time to the head. */
   pathMs: number,
   /** The request was the only one on the path when it started (PathChooser.started). */
@@ -287,8 +286,6 @@ function onHead(
 ): Obtained | Promise<Obtained> {
   const { cls, method, target, request, url, deps, context } = c;
   const paths = deps.paths;
-  // Before anything reads the body: what follows sees the app's bytes and head.
-  const response = channelDecoded(outcome);
   const length = Number(response.headers.find(([n]) => n === 'content-length')?.[1] ?? '');
   if (paths) paths.recordHead('p2p', cls!, pathMs, performance.now(), alone);
   // A small body that came with its head: the page's Response is built from the bytes, no stream to feed.

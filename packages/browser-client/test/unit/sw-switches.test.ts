@@ -2,12 +2,10 @@
  * The server's switches of the Service Worker's speed mechanisms
  * (sw/switches.ts), as shells announce them, and the mechanisms that read
  * them outside the routing rules (route-decision.test.ts, bulk-race.test.ts):
- * the gzip offer on the channel (sw/channel-coding.ts) and the frame
- * prefetch with the shell copy (sw/navigation.ts).
+ * the frame prefetch with the shell copy (sw/navigation.ts).
  */
 import type { SpeedSwitch } from '@wingman/protocol';
 import { SHELL_HEADER } from '../../src/shared/constants';
-import { channelGzipAccepted } from '../../src/sw/channel-coding';
 import type { KvStore } from '../../src/sw/idb';
 import { createNavigation, type NavigationEvent } from '../../src/sw/navigation';
 import type { Obtained } from '../../src/sw/obtained';
@@ -19,21 +17,12 @@ describe("the SW's switches", () => {
   it('are all on until a shell says otherwise; the latest list told wins, an announcement without one is no news', () => {
     const s = createSwitches();
     expect(s.on('bulkRace')).toBe(true);
-    s.announced({ off: ['bulkRace', 'compression'] });
-    expect([s.on('bulkRace'), s.on('compression'), s.on('pathChoice')]).toEqual([false, false, true]);
+    s.announced({ off: ['bulkRace', 'navigationPrefetch'] });
+    expect([s.on('bulkRace'), s.on('navigationPrefetch'), s.on('pathChoice')]).toEqual([false, false, true]);
     s.announced({});
     expect(s.on('bulkRace')).toBe(false);
     s.announced({ off: [] });
     expect(s.on('bulkRace')).toBe(true);
-  });
-});
-
-describe('compression on the channel', () => {
-  it('is offered to the agent unless switched off (P2P_COMPRESSION=false): without the offer the agent never compresses', () => {
-    const s = createSwitches();
-    expect(channelGzipAccepted(s)).toEqual(['x-wingman-accept-coding', 'gzip']);
-    s.announced({ off: ['compression'] });
-    expect(channelGzipAccepted(s)).toBeUndefined();
   });
 });
 

@@ -9,9 +9,8 @@
  * the inspector shows what the app and the viewer really got.
  *
  * Fields the tunnel itself owns are refused: hop-by-hop ones and the body's
- * framing (a rule could desynchronise a stream), Host (`hostHeader` sets it),
- * Wingman's own `x-wingman-*`, and on responses Content-Encoding (the P2P
- * channel's gzip is decided from it).
+ * framing (a rule could desynchronise a stream), Host on requests
+ * (`hostHeader` sets it) and Wingman's own `x-wingman-*`.
  * @see https://www.rfc-editor.org/rfc/rfc9110#section-5.1 (field names are tokens)
  * @see https://www.rfc-editor.org/rfc/rfc9110#section-5.5 (field values)
  */
@@ -43,7 +42,6 @@ function ownedBy(name: string, direction: 'request' | 'response'): string | unde
   if (TUNNEL_OWNED.has(name)) return 'it belongs to the connection, which the tunnel frames itself';
   if (name.startsWith('x-wingman-')) return "it is Wingman's own";
   if (direction === 'request' && name === 'host') return 'the tunnel sets it: use hostHeader';
-  if (direction === 'response' && name === 'content-encoding') return "the tunnel's P2P compression depends on it";
   return undefined;
 }
 

@@ -36,7 +36,6 @@ import { logOnce } from './request-log';
 import { routeOf } from './route';
 import type { ForwardContext } from './context';
 import { createExchangeTap } from './capture';
-import { compressForChannel, withChannelCoding } from './p2p-compress';
 import { createResponseSink } from './response-sink';
 import { withAgentTime } from './agent-time';
 import type { ExchangeGuard } from './exchange-guard';
@@ -78,7 +77,6 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     if (cancelled) return;
     cancelled = true;
     bodySink?.destroy();
-    responseSink.destroy();
     if (controller && !controller.aborted) controller.abort(new Error('the viewer side ended the request'));
   };
 
@@ -130,7 +128,6 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   };
   const downloadHold = ctx.budget.hold(overloaded);
   const uploadHold = ctx.budget.hold(overloaded);
-  /** Over P2P, a compressible response body passes through gzip on its way to the stream (p2p-compress.ts). */
   const responseSink = createResponseSink(stream, downloadHold, guard);
   // A peer that takes the queued body, however slowly, is not a stalled one:
   // each send while the writer waits moves it back in the budget's line.
@@ -199,7 +196,8 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
         }),
         onResponseEnd: guard.wrap(() => {
           if (state !== 'responding') return;
-          if (responseSink.end()) done();
+          responseSink.end();
+          done();
         }),
         onResponseError: guard.wrap((_c: Dispatcher.DispatchController, err: Error) => onUpstreamError(err)),
       },
@@ -238,15 +236,12 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     const headers = withTransport(responseFields(ctx, (c.rawHeaders ?? []) as Array<Buffer | string>, addresses), transport, route);
     // RFC 9110 §6.4.1: HEAD, 204 and 304 responses never carry content.
     const noBody = head.method === 'HEAD' || status === 204 || status === 304;
-    // Over P2P a text body may cross the channel gzipped (p2p-compress.ts); the log and the inspector see the app's.
-    const gzip = transport === 'p2p' && !noBody && compressForChannel(head, status, headers);
-    const unsent = sendHead(stream, status, withAgentTime(gzip ? withChannelCoding(headers) : headers, head.headers, transport, started), noBody);
+    const unsent = sendHead(stream, status, withAgentTime(headers, head.headers, transport, started), noBody);
     if (unsent !== undefined) return fail(badResponsePage(hostPort, unsent), 'ERR_UPSTREAM_ERROR');
     state = 'responding';
     log(status);
     tap.responseHead(status, headers);
-    if (noBody) return done();
-    if (gzip) responseSink.gzip(done, (reason) => brokeOff(reason));
+    if (noBody) done();
   }
 }
 

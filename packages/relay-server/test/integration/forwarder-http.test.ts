@@ -128,15 +128,11 @@ describe('forwarder: HTTP', () => {
     await rest;
   });
 
-  it.each([
-    ['over the relay', 'relay' as const, []],
-    ['over P2P, gzipped for the channel', 'p2p' as const, [['x-wingman-accept-coding', 'gzip']] as Array<[string, string]>],
-  ])('resets the stream when the app breaks off mid-body (%s), after passing on the head', async (_name, transport, extra) => {
+  it.each(['relay' as const, 'p2p' as const])('resets the stream when the app breaks off mid-body (over %s), after passing on the head', async (transport) => {
     const conn = tunnel({}, transport);
-    const stream = conn.open('http', { method: 'GET', target: '/break', headers: [['host', 'abc.localhost:8080'], ...extra] }, { end: true });
+    const stream = conn.open('http', { method: 'GET', target: '/break', headers: [['host', 'abc.localhost:8080']] }, { end: true });
     const head = await responseOf(stream);
     expect(head.status).toBe(200);
-    expect(header(head.headers, 'x-wingman-coding')).toBe(transport === 'p2p' ? 'gzip' : undefined);
     await expect(bodyOf(stream)).rejects.toMatchObject({ code: 'ERR_UPSTREAM_ERROR' });
   });
 

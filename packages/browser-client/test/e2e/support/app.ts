@@ -28,13 +28,6 @@ function page(name: string): string {
 </body></html>`;
 }
 
-/** The body of `/script.js?kb=N`: N KiB of JavaScript, the same every time. */
-export function scriptText(kb: number): string {
-  let out = '';
-  for (let i = 0; out.length < kb * 1024; i++) out += `export const value${i} = ${i} * 31; // line ${i}\n`;
-  return out.slice(0, kb * 1024);
-}
-
 export interface AppRequest {
   method: string;
   path: string;
@@ -156,13 +149,6 @@ window.pageName = 'port-page';
     if (name.endsWith('.js')) return res.type('text/javascript').send(`window.loaded = (window.loaded || 0) + 1; // ${'x'.repeat(2000)}`);
     res.type('image/svg+xml').send('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="#3a7"/></svg>');
   });
-  // A module of `kb` KiB (deterministic, compressible: scriptText), saying which P2P codings the app was offered (none, ever).
-  app.get('/script.js', (req, res) =>
-    res
-      .type('text/javascript')
-      .set('x-offered-channel-coding', String(req.headers['x-wingman-accept-coding'] ?? 'none'))
-      .send(scriptText(Math.min(4096, Number(req.query.kb) || 1))),
-  );
   // HEAD first: express's GET route would answer HEAD too.
   app.head('/api/hello', (_req, res) => res.set('x-head', 'yes').end());
   app.get('/api/hello', (req, res) =>
