@@ -10,12 +10,8 @@ export const BENCH_DIR = resolve(ROOT, 'scripts', 'bench');
 export const SERVER_BIN = resolve(ROOT, 'packages/tunnel-server/dist/bin/wingman-server.js');
 export const AGENT_BIN = resolve(ROOT, 'packages/relay-server/dist/bin/wingman.js');
 export const VIEWER_MODULE = resolve(ROOT, 'packages/relay-server/dist/viewer/p2p-viewer.js');
-/** The P2P host's public-candidate prediction (the lab's set-up race uses it as the agent does). */
-export const PREDICTED_CANDIDATE_MODULE = resolve(ROOT, 'packages/relay-server/dist/p2p/predicted-candidate.js');
 /** Which candidates the P2P host shows a viewer (the lab's set-up race shows the same). */
 export const CANDIDATES_MODULE = resolve(ROOT, 'packages/relay-server/dist/p2p/candidates.js');
-/** The P2P host's order of candidates: a host candidate held behind its prediction. */
-export const HOST_CANDIDATE_HOLD_MODULE = resolve(ROOT, 'packages/relay-server/dist/p2p/host-candidate-hold.js');
 export const REQUEST_MODULE = resolve(ROOT, 'packages/relay-server/dist/viewer/request.js');
 export const WEBRTC_MODULE = resolve(ROOT, 'packages/relay-server/dist/p2p/webrtc.js');
 export const PROTOCOL_MODULE = resolve(ROOT, 'packages/protocol/dist/index.js');

@@ -15,7 +15,7 @@ import { runOnBlankPage } from '../chromium.mjs';
 import { raceDeliver, raceStart, resumePrepare } from './in-page.mjs';
 import { messageReader, writeJsonFile, writeMessage } from './signal-files.mjs';
 
-export const DESIGNS = ['viewer-offers', 'agent-offers', 'gathered-only', 'resume'];
+export const DESIGNS = ['viewer-offers', 'agent-offers', 'resume'];
 /** The host's offer with its candidates gathered (its STUN server one far-server round trip away). */
 const PREPARE_TIMEOUT_MS = 10_000;
 /** ICE, DTLS and SCTP over a few round trips. */

@@ -6,12 +6,8 @@
  * that echoes what it receives. Per trial k the browser side writes
  * `prepare-<k>.json` ({ design }); this closes trial k-1's peer connection and
  *  - design `viewer-offers` (Wingman today): answers `ready`, then answers the
- *    viewer's offer and trickles its candidates as they come, each host
- *    candidate's predicted public one first and the host candidate a moment
- *    later, as the P2P host sends them (packages/relay-server's
- *    predicted-candidate and host-candidate-hold modules, the memory taught
- *    at this host's start as the P2P host's is);
- *  - design `gathered-only`: the same without the predictions;
+ *    viewer's offer and trickles its candidates as they come, as the P2P host
+ *    sends them;
  *  - design `agent-offers`: makes the peer connection, its channel and the
  *    offer now and waits for its candidates (raw-serve.mjs gathered()), before the
  *    trial's clock starts, and hands that offer over in `offer-<k>.json`;
@@ -27,15 +23,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { CANDIDATES_MODULE, HOST_CANDIDATE_HOLD_MODULE, PREDICTED_CANDIDATE_MODULE, WEBRTC_MODULE } from '../../bench/lib/config.mjs';
+import { CANDIDATES_MODULE, WEBRTC_MODULE } from '../../bench/lib/config.mjs';
 import { gathered } from '../../bench/lib/raw-serve.mjs';
 import { messageReader, writeJsonFile, writeMessage } from './signal-files.mjs';
 
 const require = createRequire(import.meta.url);
-const { createPeerConnection, learnPublicAddress } = require(WEBRTC_MODULE);
-const { PublicAddressMemory, stunOnly } = require(PREDICTED_CANDIDATE_MODULE);
+const { createPeerConnection } = require(WEBRTC_MODULE);
 const { answerCandidates, isLoopbackCandidate } = require(CANDIDATES_MODULE);
-const { HostCandidateHold } = require(HOST_CANDIDATE_HOLD_MODULE);
 
 const POLL_MS = 2;
 /** The host ends itself after this long without a new trial. */
@@ -45,12 +39,10 @@ const [dir, stun = '', delay = '0'] = process.argv.slice(2);
 if (!dir) throw new Error('usage: host.mjs <dir> <stun url,…> <delay ms>');
 const iceServers = stun ? [{ urls: stun.split(',') }] : [];
 const delayMs = Number(delay);
-const publicAddress = new PublicAddressMemory();
 
 /** @type {any} */
 let pc;
 let trial = -1;
-let trialDesign = '';
 /** @type {ReturnType<typeof messageReader> | undefined} */
 let reader;
 let seq = 0;
@@ -67,7 +59,6 @@ async function prepare(k) {
   const { design, sdp: resumeOffer } = JSON.parse(readFileSync(join(dir, `prepare-${k}.json`), 'utf8'));
   pc?.close();
   trial = k;
-  trialDesign = design;
   seq = 0;
   remoteSet = false;
   pending = [];
@@ -89,33 +80,25 @@ async function prepare(k) {
     await pc.setLocalDescription(await pc.createAnswer());
     await gathered(pc);
     remoteSet = true;
-    out = { sdp: answerCandidates(pc.localDescription.sdp, { loopback: false, hideHost: false, held: () => false }) };
+    out = { sdp: answerCandidates(pc.localDescription.sdp, { loopback: false, hideHost: false }) };
   }
   writeJsonFile(join(dir, `offer-${k}.json`), out);
 }
 
-async function onMessage(k, msg, design) {
+async function onMessage(k, msg) {
   if (msg.type === 'offer') {
     // As the agent does: the peer connection is made when the offer arrives.
     const own = createPeerConnection({ iceServers });
     pc = own;
-    const hold = new HostCandidateHold((c) => pc === own && send(k, { type: 'candidate', candidate: c }));
-    const predicts = design === 'viewer-offers';
     pc.ondatachannel = (ev) => echo(ev.channel);
     pc.onicecandidate = (ev) => {
       if (!ev.candidate || pc !== own) return;
       const c = ev.candidate.toJSON ? ev.candidate.toJSON() : ev.candidate;
-      publicAddress.observe(c.candidate);
-      if (isLoopbackCandidate(c.candidate)) return;
-      const guess = predicts ? publicAddress.predict(c) : undefined;
-      if (!guess) return send(k, { type: 'candidate', candidate: c });
-      send(k, { type: 'candidate', candidate: guess });
-      hold.hold(c);
+      if (!isLoopbackCandidate(c.candidate)) send(k, { type: 'candidate', candidate: c });
     };
     await pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
     await pc.setLocalDescription(await pc.createAnswer());
-    const held = (line) => predicts && publicAddress.predict({ candidate: line.replace(/^a=/, '') }) !== undefined;
-    send(k, { type: 'answer', sdp: answerCandidates(pc.localDescription.sdp, { loopback: false, hideHost: false, held }) });
+    send(k, { type: 'answer', sdp: answerCandidates(pc.localDescription.sdp, { loopback: false, hideHost: false }) });
   } else if (msg.type === 'answer') {
     await pc.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
   } else if (msg.type === 'candidate') {
@@ -135,7 +118,7 @@ const tick = async () => {
   } else if (Date.now() - idleSince > IDLE_LIMIT_MS) {
     process.exit(0);
   }
-  for (let msg = reader?.next(); msg !== undefined; msg = reader?.next()) await onMessage(trial, msg, trialDesign);
+  for (let msg = reader?.next(); msg !== undefined; msg = reader?.next()) await onMessage(trial, msg);
   setTimeout(() => tick().catch(fail), POLL_MS);
 };
 const fail = (err) => {
@@ -146,10 +129,5 @@ process.on('SIGTERM', () => {
   pc?.close();
   process.exit(0);
 });
-// As the P2P host does at its start: one gathering teaches the memory the public address.
-learnPublicAddress(publicAddress, stunOnly(iceServers))
-  .then(() => {
-    process.stdout.write(`${JSON.stringify({ event: 'ready', publicAddress: publicAddress.current() ?? null })}\n`);
-    return tick();
-  })
-  .catch(fail);
+process.stdout.write(`${JSON.stringify({ event: 'ready' })}\n`);
+tick().catch(fail);

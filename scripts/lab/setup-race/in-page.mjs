@@ -10,9 +10,9 @@
  * (the agent's first public, server-reflexive candidate in: 0 when its offer
  * carried one), `ice` (ICE connected), `dtls` (connection connected), `open`
  * (the channel open at this end) and `echo` (a first message's echo back: the
- * channel usable both ways, as Wingman's HELLO needs). `viewer-offers` and
- * `gathered-only`: a peer connection made as the shell makes it (ordered channel, receive-only video
- * section), its offer and candidates sent; `agent-offers`: the agent's offer
+ * channel usable both ways, as Wingman's HELLO needs). `viewer-offers`: a
+ * peer connection made as the shell makes it (ordered channel, receive-only
+ * video section), its offer and candidates sent; `agent-offers`: the agent's offer
  * `sdp` (its candidates in it) applied, the answer and candidates sent.
  * @param {{ design: string, sdp?: string, stunUrls: string[], timeoutMs: number }} args
  */
@@ -35,9 +35,9 @@ export function raceStart({ design, sdp, stunUrls, timeoutMs }) {
   pc.onicecandidate = (e) => {
     if (!e.candidate) return;
     const c = e.candidate.toJSON();
-    // `resume`: each host candidate's public twin first (the NATs keep the source port), as the
-    // agent predicts its own (docs/PROTOCOL.md §Predicted public candidates): the agent's NAT
-    // lets the agent's checks out to it without waiting for the page's STUN round trip.
+    // `resume`: each host candidate's public twin first (the NATs keep the source port, and the
+    // page knows its public address from before the reload): the agent's NAT lets the agent's
+    // checks out to it without waiting for the page's STUN round trip.
     const host = / 1 udp \d+ (\S+) (\d+) typ host/.exec(c.candidate ?? '');
     if (design === 'resume' && host && w.racePublicIp && host[1] !== w.racePublicIp)
       w.raceOut({

@@ -2,14 +2,11 @@
  * The set-up race of a WAN scenario (`setupRace` in scenarios.mjs): how long
  * a data channel between the reviewer's Chromium and the agent's
  * @roamhq/wrtc takes to become usable, from the moment the shell could
- * start (the signaling hello), under four designs over the scenario's real
+ * start (the signaling hello), under three designs over the scenario's real
  * peer path and STUN server, with signaling delayed by the scenario's
  * one-way reviewer → server → dev time:
  *  - `viewer-offers`: Wingman today — the page offers, the agent answers,
- *    candidates trickle both ways, the agent's gathered after the offer came,
- *    each host candidate followed at once by its predicted public one
- *    (docs/PROTOCOL.md §Predicted public candidates);
- *  - `gathered-only`: the same, the agent sending only gathered candidates;
+ *    candidates trickle both ways, the agent's gathered after the offer came;
  *  - `agent-offers`: the agent made its peer connection, channel and offer
  *    ahead, candidates gathered, and the page has it with the hello; the
  *    page answers and trickles;
@@ -22,7 +19,7 @@
  *    needs before the agent's checks get through.
  * No Wingman protocol, Service Worker or page plumbing: the differences are
  * what moving the offer to the agent or resuming would take off every page
- * load's channel set-up, and what the predictions take off it. Runs in the relay-only mode's namespaces once its reviewer
+ * load's channel set-up. Runs in the relay-only mode's namespaces once its reviewer
  * is done (the agent runs --no-p2p there: nothing else uses the peer path).
  *
  *   host.mjs          dev namespace: bare wrtc peer connections
@@ -38,7 +35,7 @@ import { median } from '../repeats.mjs';
 const HERE = new URL('.', import.meta.url).pathname;
 /** Trials per design. */
 export const SETUP_RACE_TRIALS = 7;
-/** Chromium's start and 4 designs × SETUP_RACE_TRIALS trials of at most ~20 s each (prepare + connect). */
+/** Chromium's start and 3 designs × SETUP_RACE_TRIALS trials of at most ~20 s each (prepare + connect). */
 const RACE_TIMEOUT_MS = 600_000;
 const START_TIMEOUT_MS = 15_000;
 /** The marks of a trial, in the order they come (`answer` only where the page offers). */
@@ -112,10 +109,8 @@ export function formatSetupRace(race) {
   );
   const v = race.designs['viewer-offers']?.medians.echo;
   const a = race.designs['agent-offers']?.medians.echo;
-  const g = race.designs['gathered-only']?.medians.echo;
   const r = race.designs.resume?.medians.echo;
   const diff = [
-    typeof v === 'number' && typeof g === 'number' ? `; the predicted candidates take ${g - v} ms off` : '',
     typeof v === 'number' && typeof a === 'number' ? `; the agent's offer would take ${v - a} ms off` : '',
     typeof v === 'number' && typeof r === 'number' ? `; resuming would take ${v - r} ms off, and the signaling socket's round trip before the hello` : '',
   ].join('');

@@ -127,10 +127,6 @@ export const HTTP_ENV_ONLY = [
     help: "false: send viewers no host ICE candidate, so they never learn this machine's addresses (read by the P2P host process)",
   },
   {
-    env: 'WINGMAN_P2P_PREDICTED_CANDIDATES',
-    help: 'false: send viewers only gathered ICE candidates, not the public candidate predicted from an earlier gathering ahead of its own (read by the P2P host process)',
-  },
-  {
     env: 'HTTPS_PROXY',
     help: 'proxy of the connection to an https:// tunnel server (https_proxy first); an http:// server uses http_proxy, lower case only, as curl (cli/proxy-config.ts)',
   },

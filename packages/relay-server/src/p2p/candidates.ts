@@ -117,13 +117,10 @@ export function sdpWithoutRelatedAddresses(sdp: string): string {
  * rules hold. A loopback candidate goes only to a viewer on this machine
  * (`loopback`; else by trickle once the viewer shows one): in the answer of
  * a remote viewer it is a pair the browser checks, one pacing tick, before
- * the one that can work. `held`: lines trickled later instead (a host
- * candidate behind its prediction, host-candidate-hold.ts). `hideHost`: no
- * host candidate, no related address.
+ * the one that can work. `hideHost`: no host candidate, no related address.
  */
-export function answerCandidates(sdp: string, rules: { loopback: boolean; hideHost: boolean; held?: (line: string) => boolean }): string {
-  const held = rules.held;
-  const shown = withoutCandidates(sdp, (l) => (!rules.loopback && isLoopbackCandidate(l)) || (held !== undefined && held(l)));
+export function answerCandidates(sdp: string, rules: { loopback: boolean; hideHost: boolean }): string {
+  const shown = withoutCandidates(sdp, (l) => !rules.loopback && isLoopbackCandidate(l));
   return rules.hideHost ? sdpWithoutRelatedAddresses(withoutCandidates(shown, isHostCandidate)) : shown;
 }
 

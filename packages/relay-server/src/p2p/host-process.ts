@@ -21,8 +21,7 @@ import { DATA_CHANNEL_MAX_MESSAGE_BYTES, MAX_FRAME_BYTES } from '@wingman/protoc
 import { createForwarder, type Forwarder } from '../forward';
 import { captureToWire, MAX_HOST_BATCH, parseToHost, type FromHost, type HostBatch, type HostInit, type PerExchange } from './host-ipc';
 import { createPeerHost, type PeerHost } from './peer-host';
-import { PublicAddressMemory, stunOnly } from './predicted-candidate';
-import { learnPublicAddress, warmUpWebRtc } from './webrtc';
+import { warmUpWebRtc } from './webrtc';
 
 /** After `close`, the process exits this long later at the latest (peer teardown is quick). */
 const EXIT_AFTER_CLOSE_MS = 2_000;
@@ -72,12 +71,7 @@ function start(init: HostInit): void {
       : {}),
   });
   const fwd = forwarder;
-  // WINGMAN_P2P_PREDICTED_CANDIDATES=false: only gathered candidates go to viewers (predicted-candidate.ts).
-  const predict = process.env.WINGMAN_P2P_PREDICTED_CANDIDATES !== 'false';
-  const publicAddress = new PublicAddressMemory();
   host = createPeerHost({
-    publicAddress,
-    predictPublicCandidates: predict,
     handleStream: (stream, transport, viewerId) => fwd.handleStream(stream, transport, viewerId),
     sendSignal: (viewerId, message) => send({ t: 'signal', viewerId, message }),
     report: (report) => send({ t: 'report', report }),
@@ -95,7 +89,7 @@ function start(init: HostInit): void {
   });
   send({ t: 'ready' });
   // Before any viewer offers: the first answer is then as quick as later ones (webrtc.ts).
-  void warmUpWebRtc().then(() => (predict ? learnPublicAddress(publicAddress, stunOnly(init.iceServers)) : undefined));
+  void warmUpWebRtc();
 }
 
 /**

@@ -3,7 +3,6 @@
  * and its interface, with the defaults and limits that go with them.
  */
 import { DEFAULT_MAX_CONCURRENT_STREAMS, type HostSignal, type IceServer, type Stream, type ViewerSignal } from '@wingman/protocol';
-import type { PublicAddressMemory } from './predicted-candidate';
 
 /** Default cap on concurrent viewer peers per agent (each costs a DTLS/SCTP association and a few threads' work in wrtc). */
 export const DEFAULT_MAX_PEERS = 32;
@@ -89,14 +88,6 @@ export interface PeerHostOptions {
   acceptLoopbackCandidates?: boolean;
   /** Send no host candidate (viewers never learn this machine's addresses; P2P then needs STUN or TURN). Default false. */
   hideHostCandidates?: boolean;
-  /**
-   * Where the host remembers its public address from its gathered candidates
-   * and, unless `predictPublicCandidates` is false, predicts each new peer's
-   * public candidate from it (predicted-candidate.ts). Default: a memory of its own.
-   */
-  publicAddress?: PublicAddressMemory;
-  /** Send each host candidate's predicted public candidate right behind it. Default true. */
-  predictPublicCandidates?: boolean;
   /** The link key of the session (docs/PROTOCOL.md §Verified channels); without it every viewer is unverified. */
   trust?: LinkTrust;
   /** A message with a wrong MAC was dropped, or a channel failed its binding (the CLI warns). */

@@ -33,7 +33,6 @@ import {
   type PeerHostOptions,
 } from './peer-host-options';
 import { closePeerEntry, report, untrusted, type HostState } from './peer-state';
-import { PublicAddressMemory } from './predicted-candidate';
 
 export * from './peer-host-options';
 
@@ -47,8 +46,6 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     iceServers: options.iceServers ?? [],
     hideHost: options.hideHostCandidates === true,
-    publicAddress: options.publicAddress ?? new PublicAddressMemory(),
-    predict: options.predictPublicCandidates !== false,
     remotePolicy: { acceptLoopback: options.acceptLoopbackCandidates === true, ownAddresses: ownAddresses() },
     ownMaxMessageBytes: options.maxMessageBytes ?? DATA_CHANNEL_DEFAULT_MESSAGE_BYTES,
     trustKeys: undefined,

@@ -4,7 +4,6 @@
  * the relay-only path never load it.
  */
 import type { DataChannelLike } from '@wingman/protocol';
-import type { PublicAddressMemory } from './predicted-candidate';
 
 export interface RtcIceCandidateInit {
   candidate: string;
@@ -79,40 +78,6 @@ export async function warmUpWebRtc(): Promise<void> {
   } finally {
     if (a) closePeer(a);
     if (b) closePeer(b);
-  }
-}
-
-/** How long the start-up gathering waits for its public candidate, ms (a STUN round trip; the server may be far). */
-export const LEARN_TIMEOUT_MS = 5_000;
-
-/**
- * Gathers once with the STUN servers before any viewer offers, so the first
- * viewer's answer already carries a prediction (predicted-candidate.ts): the
- * memory learns the public mapping (or that there is none to learn). Sends
- * nothing to any viewer. Resolves once a public candidate came, gathering
- * ended or LEARN_TIMEOUT_MS passed; never rejects.
- */
-export async function learnPublicAddress(memory: PublicAddressMemory, stunUrls: string[], timeoutMs = LEARN_TIMEOUT_MS): Promise<void> {
-  if (stunUrls.length === 0) return;
-  let pc: RtcPeerConnection | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const own = createPeerConnection({ iceServers: [{ urls: stunUrls }] });
-    pc = own;
-    const done = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-      own.onicecandidate = (ev) => {
-        if (!ev.candidate || memory.observe(ev.candidate.candidate)) resolve();
-      };
-    });
-    own.createDataChannel('learn');
-    await own.setLocalDescription(await own.createOffer());
-    await done;
-  } catch {
-    /* no public address learned: the first viewer's candidates go as they are gathered */
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-    if (pc) closePeer(pc);
   }
 }
 
