@@ -35,18 +35,16 @@ export interface P2PSettings {
    * (docs/speed-ledger.md), each absent when on and sent, as false, only
    * when off: the Service Worker races a large GET on both paths
    * (bulkRace), sends requests to the relay where it measured it faster
-   * (pathChoice), holds requests for a coming channel (waitForChannel),
-   * fetches the frame's document ahead and answers navigations with its
-   * shell copy (navigationPrefetch).
+   * (pathChoice), fetches the frame's document ahead and answers
+   * navigations with its shell copy (navigationPrefetch).
    */
   bulkRace?: boolean;
   pathChoice?: boolean;
-  waitForChannel?: boolean;
   navigationPrefetch?: boolean;
 }
 
 /** The P2P settings' switches of speed mechanisms (P2PSettings), each absent when on. */
-export const SPEED_SWITCHES = ['bulkRace', 'pathChoice', 'waitForChannel', 'navigationPrefetch'] as const;
+export const SPEED_SWITCHES = ['bulkRace', 'pathChoice', 'navigationPrefetch'] as const;
 export type SpeedSwitch = (typeof SPEED_SWITCHES)[number];
 
 export function parseIceServers(v: unknown): IceServer[] {

@@ -1,18 +1,35 @@
 /**
  * Whether to wait for the data channel, for a request that keeps its path
- * for long (an app WebSocket): when a channel is coming (shared/channel-coming.ts,
- * the same rule the Service Worker applies to HTTP requests). The facts of a
- * page: a direct channel was open in this tab on this origin before (a
- * reload, a full navigation: sessionStorage survives both), and this page's
- * first attempt, started with the page, is still connecting. A failed attempt
- * forgets the tab's P2P (the network may have changed), so a tab where P2P
- * does not work never waits; so does a channel through TURN (no shorter than
- * the relay).
+ * for long (an app WebSocket): when a channel is coming (channelComing). The
+ * facts of a page: a direct channel was open in this tab on this origin
+ * before (a reload, a full navigation: sessionStorage survives both), and
+ * this page's first attempt, started with the page, is still connecting. A
+ * failed attempt forgets the tab's P2P (the network may have changed), so a
+ * tab where P2P does not work never waits; so does a channel through TURN
+ * (no shorter than the relay).
  */
 import type { Connection } from '@wingman/protocol';
-import { channelComing } from '../shared/channel-coming';
 import { P2P_SEEN_STORAGE_KEY, CHANNEL_COMING_WAIT_MS } from '../shared/constants';
 import type { P2PManager, TransportStatus } from './p2p';
+
+export interface ChannelComingFacts {
+  /** A direct channel was open on this origin before (this tab's session storage). */
+  directChannelSeen: boolean;
+  /** Age of the attempt that is still connecting, ms; undefined when none is. */
+  connectingForMs: number | undefined;
+}
+
+/**
+ * "A data channel is coming": worth holding a WebSocket for (at most
+ * CHANNEL_COMING_WAIT_MS) instead of opening it over the relay. True when a
+ * direct channel (not through TURN) was open on this origin before — so P2P
+ * works from this browser — and an attempt started within
+ * CHANNEL_COMING_WAIT_MS is still connecting. A failed attempt, or one
+ * through TURN, is nothing to wait for.
+ */
+export function channelComing(facts: ChannelComingFacts): boolean {
+  return facts.directChannelSeen && facts.connectingForMs !== undefined && facts.connectingForMs < CHANNEL_COMING_WAIT_MS;
+}
 
 export interface ChannelWait {
   /** A promise of the connection (undefined if it does not come within CHANNEL_COMING_WAIT_MS) when waiting is worth it; else undefined. */

@@ -139,8 +139,8 @@ export const WS_SHELL_TIMEOUT_MS = 1_000;
 /**
  * How long a channel that is coming up is waited for. The shell holds an app
  * WebSocket this long, in a tab that had P2P on this origin before (a
- * reload, a full navigation), and the SW holds the requests the relay cannot
- * start at once (RELAY_PARALLEL_REQUESTS):
+ * reload, a full navigation), and the SW a private session's requests (its
+ * relay refuses them) until it hears the channel open:
  * a WebSocket stays on the path it opened on for its life (Vite's HMR socket
  * opens within ~0.5 s of the navigation, the channel within ~1 s at 20 ms
  * peer RTT in the lab), so a short wait buys a P2P socket instead of a
@@ -158,14 +158,6 @@ export const CHANNEL_COMING_WAIT_MS = 2_000;
  * (LOSS_PROBE_DEADLINE_MS) is too long to hold the page's requests off it.
  */
 export const LOSS_PROBE_HOLD_MS = 1_000;
-/**
- * Relayed requests that run at once before the SW holds more for a channel
- * that is coming: Chromium opens at most 6 HTTP/1.1 connections per host, so
- * a 7th relayed request would wait for one of them anyway (measured in the
- * lab: a Vite reload's ~330 module requests queued for seconds on the relay
- * at 160 ms RTT while the new shell's channel came up after ~1 s).
- */
-export const RELAY_PARALLEL_REQUESTS = 6;
 /** sessionStorage key: this tab had an open channel on this origin (cleared when an attempt fails). */
 export const P2P_SEEN_STORAGE_KEY = 'wingman:p2p-seen';
 

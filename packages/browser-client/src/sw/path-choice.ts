@@ -247,11 +247,6 @@ export class PathChooser {
     return this.inFlight[path]++ === 0;
   }
 
-  /** Requests on `path` still waiting for their head. */
-  inFlightOn(path: PathName): number {
-    return this.inFlight[path];
-  }
-
   /**
    * A request the Service Worker answers, from its fetch event on (before
    * its route is decided, which takes a few awaits) until its head: returns

@@ -13,8 +13,6 @@
  *                         page being left's, which unloads while the app answers → relay
  *   3. private          — a private session's channel → p2p; no channel yet, but a private
  *                         session's shell is there without one → wait, then decide again
- *   4. wait-for-channel — no channel, one is coming, P2P does not stall and the relay runs as
- *                         many requests as the browser gives it connections → wait, then decide again
  *   5. no-channel       — no shell has an open channel → relay
  *   6. path-choice      — the path chooser (path-choice.ts) sends the request's class, or an
  *                         upload, over the relay: `faster`, `probe`, or `turn-default`
@@ -24,15 +22,14 @@
  *   9. p2p              — otherwise → p2p: `default` (also without a path chooser), `faster`, `probe`
  * Rules 6–8 apply only with a path chooser and the request's class. The
  * server's switches for an on/off A/B (docs/speed-ledger.md) act here alone:
- * with `waitForChannel` off rule 4 never fires, with `pathChoice` off rule 6
- * never does and rule 9 gives `default`.
+ * with `pathChoice` off rule 6 never fires and rule 9 gives `default`.
  */
 import type { Decision, RequestClass } from './path-choice';
 
 export type RoutePath = 'p2p' | 'relay';
 
 /** The rules in their order: rule n is RULES[n - 1]. */
-export const RULES = ['excluded', 'prefetch', 'private', 'wait-for-channel', 'no-channel', 'path-choice', 'p2p-stalls', 'loss-probe', 'p2p'] as const;
+export const RULES = ['excluded', 'prefetch', 'private', 'no-channel', 'path-choice', 'p2p-stalls', 'loss-probe', 'p2p'] as const;
 export type RuleName = (typeof RULES)[number];
 
 export type RouteReason =
@@ -52,16 +49,10 @@ export interface RouteFacts {
   excluded: boolean;
   /** The shell's open channel: through TURN; of a private session (nothing may go to the relay). Undefined: no channel. */
   channel: { turn: boolean; private?: boolean } | undefined;
-  /** A channel is coming (shared/channel-coming.ts) and this request has not waited for it yet. */
-  channelComing: boolean;
   /** A private session's shell has announced itself without an open channel, and this request has not waited for it yet. */
   privateWaiting: boolean;
-  /** Requests in flight on the relay now. */
-  relayInFlight: number;
   /** Other requests the channel would carry alongside this one (path-choice.ts othersInFlight). */
   othersInFlight: number;
-  /** The relay's parallel requests (RELAY_PARALLEL_REQUESTS): at this count a new one queues. */
-  relayParallel: number;
   /** P2P stalls (lossy-path.ts stalls()). */
   p2pStalls: boolean;
   /** The channel's loss probe has given no verdict yet (lossy-path.ts probing()). */
@@ -72,8 +63,6 @@ export interface RouteFacts {
   upload: boolean;
   /** The frame document fetched ahead of a top-level navigation (navigation.ts). */
   prefetch: boolean;
-  /** Rule 4 is on (the server's P2P_WAIT_FOR_CHANNEL, sw/switches.ts). */
-  waitForChannel: boolean;
   /** The path chooser's verdicts are on: rule 6, and rule 9's reasons (the server's P2P_PATH_CHOICE, sw/switches.ts). */
   pathChoice: boolean;
 }
@@ -96,8 +85,6 @@ export function decideRoute(f: RouteFacts, measurements: Measurements | undefine
   if (f.channel?.private) return verdict('private', 'p2p', 'private');
   if (!f.channel) {
     if (f.privateWaiting) return verdict('private', 'wait', 'private');
-    if (f.waitForChannel && f.channelComing && f.relayInFlight >= f.relayParallel && !f.p2pStalls && measurements)
-      return verdict('wait-for-channel', 'wait', 'wait-for-channel');
     return verdict('no-channel', 'relay', 'no-channel');
   }
   if (!measurements || !f.cls) return verdict('p2p', 'p2p', 'default');
@@ -148,8 +135,8 @@ export interface BrowserFacts {
 /**
  * The pipeline's first step (router.ts): true when the Service Worker
  * leaves the request to the browser (no respondWith), counted as
- * `relay to-browser`. It would go over the relay anyway — P2P stalls, so
- * rule 4 would not wait, and either no shell has a channel (rule 5) or this
+ * `relay to-browser`. It would go over the relay anyway — P2P stalls, and
+ * either no shell has a channel (rule 5) or this
  * small request would share it with others (rule 7; rule 8 the same while
  * a channel's loss probe is pending) — and the SW adds nothing to it (no
  * cookie the browser lacks, no body, no document to rewrite) and its answer

@@ -4,7 +4,7 @@
  * request), each step a function below, in this order:
  *   onFetch        — a top-level navigation goes to navigation.ts; else
  *   leftToBrowser  — the browser fetches it itself, no respondWith (route-decision.ts leaveToBrowser); else
- *   decide         — the facts, then route-decision.ts rules 1–9 (waiting for a channel when rule 3 or 4 says so)
+ *   decide         — the facts, then route-decision.ts rules 1–9 (waiting for a channel when rule 3 says so)
  *   carry          — over P2P through a shell with an open channel (overP2p), or the relay (overRelay)
  *   onHead         — measured for the path choice, raced on both paths (a large GET), resumable from the relay
  *   onFailure      — before the head: the relay for a request that can be sent again, else a readable error page
@@ -15,7 +15,6 @@ import {
   ABORT_ID_HEADER,
   BODY_BYTES_HEADER,
   CHANNEL_COMING_WAIT_MS,
-  RELAY_PARALLEL_REQUESTS,
   ROUTE_HEADER,
   SW_STATUS_HEADER,
   WINGMAN_PREFIX,
@@ -195,18 +194,14 @@ async function decide(
   const facts = (mayWait: boolean): RouteFacts => ({
     excluded,
     channel: shell ? { turn: shell.turn, private: shell.private } : undefined,
-    channelComing: mayWait && registry.channelComing(),
     privateWaiting: mayWait && registry.privateWithoutChannel(),
-    relayInFlight: paths?.inFlightOn('relay') ?? 0,
     // This request is one of those taken (onFetch).
     othersInFlight: paths?.othersInFlight(true) ?? 0,
-    relayParallel: RELAY_PARALLEL_REQUESTS,
     p2pStalls: lossy?.stalls() ?? false,
     probing: shell !== undefined && (lossy?.probing(shell.shellId) ?? false),
     cls,
     upload,
     prefetch,
-    waitForChannel: swSwitches.on('waitForChannel'),
     pathChoice: swSwitches.on('pathChoice'),
   });
   const before = paths ? { ...paths.preferred } : undefined;

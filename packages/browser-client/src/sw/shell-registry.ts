@@ -10,7 +10,6 @@
  * IndexedDB). A window that had none (a reload's new shell, a first visit,
  * P2P blocked) could not carry the request, so it is not waited for.
  */
-import { channelComing } from '../shared/channel-coming';
 import { SW_SYNC_TIMEOUT_MS } from '../shared/constants';
 import { createExchangeMux, retirePort, type ExchangeMux } from '../shared/exchange-mux';
 import type { FrameAnnounce, ShellAnnounce } from '../shared/messages';
@@ -49,13 +48,6 @@ export interface ShellRegistry {
   isExcluded(path: string): boolean;
   /** A live shell window, channel or not, the most recently announced first (undefined: none). */
   anyShell(): Promise<ShellTarget | undefined>;
-  /**
-   * A channel is coming (shared/channel-coming.ts): one was open in this SW's
-   * life, not through TURN, and a shell announced itself without one within
-   * CHANNEL_COMING_WAIT_MS (a page whose channel is connecting, e.g. after a
-   * reload).
-   */
-  channelComing(): boolean;
   /**
    * A private session's shell has announced itself without an open channel:
    * its requests cannot go to the relay (which refuses them), and the word
@@ -120,12 +112,6 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
   let syncSettled = false;
   /** Set while a sync waits: told which window just announced itself. */
   let onAnnounce: ((clientId: string) => void) | undefined;
-  /**
-   * Some shell had an open channel since this SW started, and the latest one
-   * announced did not go through TURN (one through TURN is not worth waiting
-   * for: the relay is the default over it anyway, path-choice.ts).
-   */
-  let channelSeen = false;
   /** Requests waiting for a shell with a channel (waitForChannel). */
   const channelWaiters = new Set<() => void>();
   const { remembered, rememberChannel } = channelRemembrance(memory);
@@ -177,10 +163,7 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
       });
       onAnnounce?.(source.id);
       rememberChannel(source.id, m.p2p);
-      if (m.p2p) {
-        channelSeen = m.turn !== true;
-        for (const wake of [...channelWaiters]) wake();
-      }
+      if (m.p2p) for (const wake of [...channelWaiters]) wake();
     },
     frameAnnounced(m, source) {
       frames.set(source.id, m.shellId);
@@ -215,10 +198,6 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
       for (const entry of ready)
         if (await alive(entry)) return { ...entry.target, ownTab: false, turn: entry.turn, private: entry.private, shellId: entry.shellId };
       return undefined;
-    },
-    channelComing() {
-      const connecting = [...shells.values()].filter((e) => !e.p2p).map((e) => Date.now() - e.announcedAt);
-      return channelComing({ directChannelSeen: channelSeen, connectingForMs: connecting.length > 0 ? Math.min(...connecting) : undefined });
     },
     shellsWithChannel() {
       return [...shells.values()].filter((e) => e.p2p).map((e) => e.shellId);

@@ -186,29 +186,6 @@ describe('P2P through the shell', () => {
     expect(Number(seen.timeline.find((m) => m.startsWith('script '))?.split(' ')[1])).toBeGreaterThan(CLIENT_HOLD_MS);
   });
 
-  it('holds the requests the relay cannot start at once for the channel that comes back after a full navigation', async () => {
-    await p2pApp();
-    await holdSignaling();
-    const frame = await openShell(browser.page, `${stack.origin}/fetch-burst`, 'fetch-burst');
-    const routes = await inPage(
-      frame,
-      async (timeoutMs) => {
-        const deadline = Date.now() + timeoutMs;
-        while (!(window as { burst?: unknown }).burst && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        return (window as { burst?: string[] }).burst ?? [];
-      },
-      WAIT_MS,
-    );
-    await browser.page.unrouteAll();
-    expect(routes).toHaveLength(20);
-    // At most what the browser's six relay connections started before the channel came (each answer takes 500 ms,
-    // so none of the six frees up while the burst is being dispatched); the rest waited for it, then took it or,
-    // while its loss probe had given no verdict, went around it (docs/PROTOCOL.md §Loss probe).
-    const waited = routes.filter((r) => /^p2p; /.test(r) || r === 'relay; reason=loss-probe');
-    expect(routes.filter((r) => !waited.includes(r))).toEqual(routes.filter((r) => r === 'relay; reason=no-channel'));
-    expect(waited.length).toBeGreaterThanOrEqual(20 - 6);
-  });
-
   it("closes a shimmed WebSocket with 1009 and the reason when the app sends a message over the agent's cap over P2P, and the next WebSocket works", async () => {
     const frame = await p2pApp();
     expect(await websocketSendAndClose(frame, MiB + 1)).toEqual({ code: 1009, reason: `message over the ${MiB}-byte limit`, wasClean: true });

@@ -13,23 +13,17 @@ import {
   type RouteFacts,
   type RouteVerdict,
 } from '../../src/sw/route-decision';
-import { channelComing } from '../../src/shared/channel-coming';
-import { CHANNEL_COMING_WAIT_MS } from '../../src/shared/constants';
 
 const base: RouteFacts = {
   excluded: false,
   channel: { turn: false },
-  channelComing: false,
   privateWaiting: false,
-  relayInFlight: 0,
   othersInFlight: 0,
-  relayParallel: 6,
   p2pStalls: false,
   probing: false,
   cls: 'small',
   upload: false,
   prefetch: false,
-  waitForChannel: true,
   pathChoice: true,
 };
 
@@ -59,7 +53,7 @@ describe('decideRoute', () => {
   /** Rule number (RULES[n - 1]), the case, the facts over `base`, what the chooser answers (undefined: no chooser), the verdict. */
   const rows: Array<[number, string, Partial<RouteFacts>, Decision | undefined, Expected]> = [
     [1, 'an excluded path goes over the relay, channel or not', { excluded: true }, p2pDefault, relay('excluded')],
-    [1, 'an excluded path without a channel', { excluded: true, channel: undefined, channelComing: true, relayInFlight: 6 }, p2pDefault, relay('excluded')],
+    [1, 'an excluded path without a channel', { excluded: true, channel: undefined }, p2pDefault, relay('excluded')],
     [2, "a top-level navigation's frame prefetch, a channel up (it may be the page being left's)", { prefetch: true }, p2pDefault, relay('prefetch')],
     [
       2,
@@ -89,86 +83,52 @@ describe('decideRoute', () => {
       p2pDefault,
       { path: 'wait', reason: 'private' },
     ],
+    [4, 'no channel', { channel: undefined }, p2pDefault, relay('no-channel')],
+    [4, 'no channel, and no chooser', { channel: undefined }, undefined, relay('no-channel')],
+    [4, 'a frame prefetch without a channel: as any request', { prefetch: true, channel: undefined }, p2pDefault, relay('no-channel')],
+    [5, 'the chooser measured the relay faster', {}, { path: 'relay', why: 'faster' }, relay('faster')],
+    [5, 'the chooser probes the relay', { cls: 'bulk' }, { path: 'relay', why: 'probe' }, relay('probe')],
+    [5, 'through TURN the relay is the default', { channel: { turn: true } }, { path: 'relay', why: 'default' }, relay('turn-default')],
     [
-      4,
-      'no channel, one coming, the relay full: wait for the channel',
-      { channel: undefined, channelComing: true, relayInFlight: 6 },
-      p2pDefault,
-      { path: 'wait', reason: 'wait-for-channel' },
-    ],
-    [
-      5,
-      'no channel, one coming, but the relay has a free connection',
-      { channel: undefined, channelComing: true, relayInFlight: 5 },
-      p2pDefault,
-      relay('no-channel'),
-    ],
-    [
-      5,
-      'no channel, one coming, the relay full, but P2P stalls',
-      { channel: undefined, channelComing: true, relayInFlight: 6, p2pStalls: true },
-      p2pDefault,
-      relay('no-channel'),
-    ],
-    [
-      5,
-      'no channel, one coming, the relay full, but no chooser',
-      { channel: undefined, channelComing: true, relayInFlight: 6 },
-      undefined,
-      relay('no-channel'),
-    ],
-    [
-      5,
-      'no channel, one coming, the relay full, but waiting is switched off (P2P_WAIT_FOR_CHANNEL=false)',
-      { channel: undefined, channelComing: true, relayInFlight: 6, waitForChannel: false },
-      p2pDefault,
-      relay('no-channel'),
-    ],
-    [5, 'no channel and none coming', { channel: undefined, relayInFlight: 6 }, p2pDefault, relay('no-channel')],
-    [5, 'a frame prefetch without a channel: as any request', { prefetch: true, channel: undefined }, p2pDefault, relay('no-channel')],
-    [6, 'the chooser measured the relay faster', {}, { path: 'relay', why: 'faster' }, relay('faster')],
-    [6, 'the chooser probes the relay', { cls: 'bulk' }, { path: 'relay', why: 'probe' }, relay('probe')],
-    [6, 'through TURN the relay is the default', { channel: { turn: true } }, { path: 'relay', why: 'default' }, relay('turn-default')],
-    [
-      7,
+      6,
       'the path choice switched off, P2P stalls and a small request would share the channel: the stall still says it',
       { pathChoice: false, p2pStalls: true, othersInFlight: 1 },
       { path: 'relay', why: 'faster' },
       relay('p2p-stalls'),
     ],
-    [7, 'P2P stalls and a small request would share the channel', { p2pStalls: true, othersInFlight: 1 }, p2pDefault, relay('p2p-stalls')],
-    [7, 'P2P stalls and the loss probe is pending: the stall says it', { probing: true, p2pStalls: true, othersInFlight: 1 }, p2pDefault, relay('p2p-stalls')],
+    [6, 'P2P stalls and a small request would share the channel', { p2pStalls: true, othersInFlight: 1 }, p2pDefault, relay('p2p-stalls')],
+    [6, 'P2P stalls and the loss probe is pending: the stall says it', { probing: true, p2pStalls: true, othersInFlight: 1 }, p2pDefault, relay('p2p-stalls')],
     [
-      8,
+      7,
       "the channel's loss probe is pending and a small request would share the channel",
       { probing: true, othersInFlight: 1 },
       p2pDefault,
       relay('loss-probe'),
     ],
-    [9, 'a channel and no measurements: P2P', { cls: undefined }, undefined, p2p('default')],
+    [8, 'a channel and no measurements: P2P', { cls: undefined }, undefined, p2p('default')],
     [
-      9,
+      8,
       'the chooser measured the relay faster, but the path choice is switched off (P2P_PATH_CHOICE=false)',
       { pathChoice: false },
       { path: 'relay', why: 'faster' },
       p2p('default'),
     ],
     [
-      9,
+      8,
       'through TURN with the path choice switched off: P2P, not the relay by default',
       { channel: { turn: true }, pathChoice: false },
       { path: 'relay', why: 'default' },
       p2p('default'),
     ],
-    [9, 'a channel, no measurements, P2P stalling and a burst: P2P', { cls: undefined, p2pStalls: true, othersInFlight: 3 }, undefined, p2p('default')],
-    [9, 'through TURN, P2P measured faster', { channel: { turn: true } }, { path: 'p2p', why: 'faster' }, p2p('faster')],
-    [9, 'P2P stalls but the channel is idle', { p2pStalls: true, othersInFlight: 0 }, p2pDefault, p2p('default')],
-    [9, 'P2P stalls but the request is bulk', { p2pStalls: true, othersInFlight: 3, cls: 'bulk' }, p2pDefault, p2p('default')],
-    [9, 'P2P stalls but the request is an upload', { p2pStalls: true, othersInFlight: 3, upload: true }, p2pDefault, p2p('default')],
-    [9, 'the loss probe is pending but the channel is idle', { probing: true, othersInFlight: 0 }, p2pDefault, p2p('default')],
-    [9, 'the loss probe is pending but the request is bulk', { probing: true, othersInFlight: 3, cls: 'bulk' }, p2pDefault, p2p('default')],
-    [9, 'the loss probe is pending but the request is an upload', { probing: true, othersInFlight: 3, upload: true }, p2pDefault, p2p('default')],
-    [9, 'otherwise P2P, with the chooser’s reason', {}, { path: 'p2p', why: 'probe' }, p2p('probe')],
+    [8, 'a channel, no measurements, P2P stalling and a burst: P2P', { cls: undefined, p2pStalls: true, othersInFlight: 3 }, undefined, p2p('default')],
+    [8, 'through TURN, P2P measured faster', { channel: { turn: true } }, { path: 'p2p', why: 'faster' }, p2p('faster')],
+    [8, 'P2P stalls but the channel is idle', { p2pStalls: true, othersInFlight: 0 }, p2pDefault, p2p('default')],
+    [8, 'P2P stalls but the request is bulk', { p2pStalls: true, othersInFlight: 3, cls: 'bulk' }, p2pDefault, p2p('default')],
+    [8, 'P2P stalls but the request is an upload', { p2pStalls: true, othersInFlight: 3, upload: true }, p2pDefault, p2p('default')],
+    [8, 'the loss probe is pending but the channel is idle', { probing: true, othersInFlight: 0 }, p2pDefault, p2p('default')],
+    [8, 'the loss probe is pending but the request is bulk', { probing: true, othersInFlight: 3, cls: 'bulk' }, p2pDefault, p2p('default')],
+    [8, 'the loss probe is pending but the request is an upload', { probing: true, othersInFlight: 3, upload: true }, p2pDefault, p2p('default')],
+    [8, 'otherwise P2P, with the chooser’s reason', {}, { path: 'p2p', why: 'probe' }, p2p('probe')],
   ];
 
   it.each(rows)('rule %i: %s', (rule, _name, facts, decision, expected) => {
@@ -185,12 +145,11 @@ describe('decideRoute', () => {
     [1, 2, { excluded: true, prefetch: true }, p2pDefault],
     [1, 3, { excluded: true, channel: { turn: false, private: true } }, p2pDefault],
     [2, 3, { prefetch: true, channel: { turn: false, private: true } }, p2pDefault],
-    [3, 4, { channel: undefined, privateWaiting: true, channelComing: true, relayInFlight: 6 }, p2pDefault],
-    [3, 7, { channel: { turn: false, private: true }, p2pStalls: true, othersInFlight: 1 }, p2pDefault],
-    [4, 5, { channel: undefined, channelComing: true, relayInFlight: 6 }, p2pDefault],
-    [6, 7, { p2pStalls: true, othersInFlight: 1 }, { path: 'relay', why: 'faster' }],
-    [7, 8, { p2pStalls: true, probing: true, othersInFlight: 1 }, p2pDefault],
-    [8, 9, { probing: true, othersInFlight: 1 }, p2pDefault],
+    [3, 4, { channel: undefined, privateWaiting: true }, p2pDefault],
+    [3, 6, { channel: { turn: false, private: true }, p2pStalls: true, othersInFlight: 1 }, p2pDefault],
+    [5, 6, { p2pStalls: true, othersInFlight: 1 }, { path: 'relay', why: 'faster' }],
+    [6, 7, { p2pStalls: true, probing: true, othersInFlight: 1 }, p2pDefault],
+    [7, 8, { probing: true, othersInFlight: 1 }, p2pDefault],
   ];
   it.each(firstMatch)('rule %i comes before rule %i', (first, _later, facts, decision) => {
     expect(decideRoute({ ...base, ...facts }, chooser(decision)).rule).toBe(RULES[first - 1]);
@@ -260,7 +219,7 @@ describe('leaveToBrowser', () => {
     expect(leaveToBrowser({ ...sharing, ...facts })).toBe(false);
   });
   const rows: Array<[string, Partial<BrowserFacts>]> = [
-    ['P2P does not stall (the SW may wait for a coming channel)', { p2pStalls: false }],
+    ['P2P does not stall', { p2pStalls: false }],
     ['a shell has a channel and nothing else is in flight on P2P (lone requests keep P2P)', { channel: true }],
     ["a private session's shell waits for its channel (its relay refuses the app's requests)", { privateWaiting: true }],
     ['the SW just started (its shell registry not synced yet)', { settled: false }],
@@ -273,15 +232,5 @@ describe('leaveToBrowser', () => {
   ];
   it.each(rows)('keeps it in the SW when %s', (_name, facts) => {
     expect(leaveToBrowser({ ...stalling, ...facts })).toBe(false);
-  });
-});
-
-describe('channelComing', () => {
-  it('is true only after a direct channel, while a young attempt connects', () => {
-    expect(channelComing({ directChannelSeen: true, connectingForMs: 0 })).toBe(true);
-    expect(channelComing({ directChannelSeen: true, connectingForMs: CHANNEL_COMING_WAIT_MS - 1 })).toBe(true);
-    expect(channelComing({ directChannelSeen: true, connectingForMs: CHANNEL_COMING_WAIT_MS })).toBe(false);
-    expect(channelComing({ directChannelSeen: true, connectingForMs: undefined })).toBe(false);
-    expect(channelComing({ directChannelSeen: false, connectingForMs: 0 })).toBe(false);
   });
 });

@@ -26,7 +26,6 @@ describe('configuration', () => {
       lossProbe: true,
       bulkRace: true,
       pathChoice: true,
-      waitForChannel: true,
       navigationPrefetch: true,
     });
   });
@@ -50,7 +49,6 @@ describe('configuration', () => {
       P2P_LOSS_PROBE: 'false',
       P2P_BULK_RACE: 'false',
       P2P_PATH_CHOICE: 'false',
-      P2P_WAIT_FOR_CHANNEL: 'false',
       P2P_NAVIGATION_PREFETCH: 'false',
       WINGMAN_DOMAIN_PUBLIC_SUFFIX: '1',
     });
@@ -73,7 +71,6 @@ describe('configuration', () => {
         lossProbe: false,
         bulkRace: false,
         pathChoice: false,
-        waitForChannel: false,
         navigationPrefetch: false,
       },
       domainIsPublicSuffix: true,

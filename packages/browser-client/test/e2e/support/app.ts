@@ -98,13 +98,6 @@ export async function startApp(): Promise<FixtureApp> {
     const ms = Math.min(2_000, Math.max(0, Number(req.query.ms) || 0));
     setTimeout(() => res.json({ waited: ms }), ms);
   });
-  app.get('/fetch-burst', (_req, res) =>
-    res
-      .type('html')
-      .send(
-        `<!doctype html><title>fetch-burst</title><script>window.pageName = 'fetch-burst'; Promise.all(Array.from({ length: 20 }, (_, i) => fetch('/api/wait?ms=500&i=' + i, { cache: 'no-store' }).then((r) => r.headers.get('x-wingman-route')))).then((t) => { window.burst = t; });</script>`,
-      ),
-  );
   // Opens a WebSocket while it parses, as a dev server's HMR client does; window.wsAtLoad gets the app's hello.
   app.get('/ws-at-load', (_req, res) =>
     res
