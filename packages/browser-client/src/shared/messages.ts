@@ -39,7 +39,7 @@ export interface ShellAnnounce {
   /**
    * The open channel's loss probe runs and has called the path neither lossy
    * nor clean yet: the SW routes bursts around the channel meanwhile
-   * (route-decision.ts rule 8), as it would around a lossy one, so a first
+   * (route-decision.ts rule 7), as it would around a lossy one, so a first
    * visit's wave does not meet the losses the probe is about to report.
    * Only with `p2p`. Absent: false.
    */

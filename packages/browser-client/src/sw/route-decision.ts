@@ -6,23 +6,23 @@
  * `x-wingman-route: <transport>; reason=<reason>`.
  *
  * The rules, first match wins (numbered as in docs/browser-client.md
- * §Routing rules; a rule's name is the reason it gives, but for 6 and 9):
+ * §Routing rules; a rule's name is the reason it gives, but for 5 and 8):
  *   1. excluded         — the path starts with a prefix kept on the relay → relay
  *   2. prefetch         — a channel is up, and this is the frame document fetched ahead of a
  *                         top-level navigation (navigation.ts): that channel is most likely the
  *                         page being left's, which unloads while the app answers → relay
  *   3. private          — a private session's channel → p2p; no channel yet, but a private
  *                         session's shell is there without one → wait, then decide again
- *   5. no-channel       — no shell has an open channel → relay
- *   6. path-choice      — the path chooser (path-choice.ts) sends the request's class, or an
+ *   4. no-channel       — no shell has an open channel → relay
+ *   5. path-choice      — the path chooser (path-choice.ts) sends the request's class, or an
  *                         upload, over the relay: `faster`, `probe`, or `turn-default`
- *   7. p2p-stalls       — P2P stalls (lossy-path.ts) and this small request would share the
+ *   6. p2p-stalls       — P2P stalls (lossy-path.ts) and this small request would share the
  *                         channel with others → relay
- *   8. loss-probe       — the same while the channel's loss probe has given no verdict yet → relay
- *   9. p2p              — otherwise → p2p: `default` (also without a path chooser), `faster`, `probe`
- * Rules 6–8 apply only with a path chooser and the request's class. The
+ *   7. loss-probe       — the same while the channel's loss probe has given no verdict yet → relay
+ *   8. p2p              — otherwise → p2p: `default` (also without a path chooser), `faster`, `probe`
+ * Rules 5–7 apply only with a path chooser and the request's class. The
  * server's switches for an on/off A/B (docs/speed-ledger.md) act here alone:
- * with `pathChoice` off rule 6 never fires and rule 9 gives `default`.
+ * with `pathChoice` off rule 5 never fires and rule 8 gives `default`.
  */
 import type { Decision, RequestClass } from './path-choice';
 
@@ -63,7 +63,7 @@ export interface RouteFacts {
   upload: boolean;
   /** The frame document fetched ahead of a top-level navigation (navigation.ts). */
   prefetch: boolean;
-  /** The path chooser's verdicts are on: rule 6, and rule 9's reasons (the server's P2P_PATH_CHOICE, sw/switches.ts). */
+  /** The path chooser's verdicts are on: rule 5, and rule 8's reasons (the server's P2P_PATH_CHOICE, sw/switches.ts). */
   pathChoice: boolean;
 }
 
@@ -136,8 +136,8 @@ export interface BrowserFacts {
  * The pipeline's first step (router.ts): true when the Service Worker
  * leaves the request to the browser (no respondWith), counted as
  * `relay to-browser`. It would go over the relay anyway — P2P stalls, and
- * either no shell has a channel (rule 5) or this
- * small request would share it with others (rule 7; rule 8 the same while
+ * either no shell has a channel (rule 4) or this
+ * small request would share it with others (rule 6; rule 7 the same while
  * a channel's loss probe is pending) — and the SW adds nothing to it (no
  * cookie the browser lacks, no body, no document to rewrite) and its answer
  * should set no cookie (a script, style sheet, image or font). A lone

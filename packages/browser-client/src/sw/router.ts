@@ -4,21 +4,14 @@
  * request), each step a function below, in this order:
  *   onFetch        — a top-level navigation goes to navigation.ts; else
  *   leftToBrowser  — the browser fetches it itself, no respondWith (route-decision.ts leaveToBrowser); else
- *   decide         — the facts, then route-decision.ts rules 1–9 (waiting for a channel when rule 3 says so)
+ *   decide         — the facts, then route-decision.ts rules 1–8 (waiting for a channel when rule 3 says so)
  *   carry          — over P2P through a shell with an open channel (overP2p), or the relay (overRelay)
  *   onHead         — measured for the path choice, raced on both paths (a large GET), resumable from the relay
  *   onFailure      — before the head: the relay for a request that can be sent again, else a readable error page
  * then the response rules for the requesting document (finish, build-response.ts).
  */
 import type { EventStreamIds } from './event-stream-ids';
-import {
-  ABORT_ID_HEADER,
-  BODY_BYTES_HEADER,
-  CHANNEL_COMING_WAIT_MS,
-  ROUTE_HEADER,
-  SW_STATUS_HEADER,
-  WINGMAN_PREFIX,
-} from '../shared/constants';
+import { ABORT_ID_HEADER, BODY_BYTES_HEADER, CHANNEL_COMING_WAIT_MS, ROUTE_HEADER, SW_STATUS_HEADER, WINGMAN_PREFIX } from '../shared/constants';
 import { takeAgentTime } from './agent-time';
 import type { RequestContext } from '../shared/cookie-jar';
 import type { AbortRegistry } from './abort-registry';

@@ -192,7 +192,7 @@ describe('leaveToBrowser', () => {
     othersInFlight: 0,
     cls: 'small',
   };
-  /** A channel is up, P2P stalls and the request would share the channel (rule 7 would relay it). */
+  /** A channel is up, P2P stalls and the request would share the channel (rule 6 would relay it). */
   const sharing: BrowserFacts = { ...stalling, channel: true, othersInFlight: 3 };
   it('leaves a GET or HEAD to the browser while P2P stalls, no shell has a channel and the SW has no cookie to add', () => {
     expect(leaveToBrowser(stalling)).toBe(true);

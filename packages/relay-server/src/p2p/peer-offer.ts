@@ -48,10 +48,7 @@ export async function onOffer(host: HostState, viewerId: string, offered: string
   trace('answer');
   signal(host, peer, {
     type: 'answer',
-    sdp: announceMaxMessageSize(
-      answerCandidates(local, { loopback: peer.remoteLoopback, hideHost: host.hideHost }),
-      host.ownMaxMessageBytes,
-    ),
+    sdp: announceMaxMessageSize(answerCandidates(local, { loopback: peer.remoteLoopback, hideHost: host.hideHost }), host.ownMaxMessageBytes),
   });
 }
 

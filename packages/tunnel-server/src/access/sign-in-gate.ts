@@ -20,7 +20,7 @@ import { LRUCache } from 'lru-cache';
 import { emailAllowed, RESERVED_PREFIX, VIA_HEADER, VIA_SW } from '@wingman/protocol';
 import { requestCookie } from '../http/request-cookie';
 import type { Session } from '../sessions/registry';
-import { isNavigation } from '../viewers/viewer-cookie';
+import { isNavigation } from '../http/is-navigation';
 import { HANDOFF_MAX_AGE_S, SIGN_IN_COOKIE, SIGN_IN_MAX_AGE_S, type SignedValues } from './sign-in-tokens';
 
 /** On the apex: where a sign-in starts (`?session=<id>&return=<path>`); on a session origin: where the hand-off lands (`?t=<hand-off>`). */

@@ -13,6 +13,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { isNavigation } from '../http/is-navigation';
 import { VIA_HEADER, VIA_SW } from '@wingman/protocol';
 import { serialize as serializeCookie } from 'cookie';
 import { LRUCache } from 'lru-cache';
@@ -52,11 +53,6 @@ export interface ViewerCookies {
 
 const macOf = (key: Uint8Array, sessionId: string, id: string) =>
   createHmac('sha256', key).update('viewer\0').update(sessionId).update('\0').update(id).digest('base64url').slice(0, MAC_CHARS);
-
-/** A top-level or frame navigation of a browser (Fetch Metadata): the one request kind that starts a new browser viewer. */
-export function isNavigation(req: IncomingMessage): boolean {
-  return req.headers['sec-fetch-mode'] === 'navigate';
-}
 
 export function createViewerCookies(options: { key: Keys; secureCookie: boolean }): ViewerCookies {
   /** Cookie value or anonymous source (prefixed by the session id) → the identity it stands for. */

@@ -13,7 +13,7 @@ import { escapeHtml } from '@wingman/protocol';
 import { sendPage } from '../http/pages';
 import { sendJson } from '../http/json-response';
 import { writeRawText } from '../http/raw-response';
-import { isNavigation } from './viewer-cookie';
+import { isNavigation } from '../http/is-navigation';
 import type { ViewerRecord } from '../sessions/session-viewers';
 
 /** A viewer's own state, as JSON (`{ id, state }`), on every session origin with a gate. */
