@@ -10,8 +10,7 @@ import { appPath, createAppFrame } from './app-frame';
 import { createBadge, type Paths } from './badge';
 import { createChannelWait } from './channel-wait';
 import { readShellConfig } from './config';
-import { shellLinkKey } from './link-key';
-import type { HandoverWindow } from './shell-handover';
+import type { HandoverWindow, ShellHandover } from './shell-handover';
 import { startDiagnosticsSource } from './diagnostics-source';
 import { OWN_SW_REASON, ownSwRequestedIn, stepAside } from './own-service-worker';
 import { createP2PManager, type TransportStatus } from './p2p';
@@ -36,23 +35,19 @@ export interface WingmanDebug {
   errors(): ReadonlyArray<{ at: string; code: string; message: string }>;
 }
 
-function randomId(): string {
-  const b = new Uint8Array(12);
-  crypto.getRandomValues(b);
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
-
 mark('script');
 const config = readShellConfig(document);
-/** Named by the shell's inline script (an app document that arrives before this script ran finds it there). */
-const left = (window as HandoverWindow).__wingmanShell;
-const named = left?.id;
-const shellId = typeof named === 'string' && /^[0-9a-f]{24}$/.test(named) ? named : randomId();
+/**
+ * What the shell's inline script left (shell-handover.ts), taken as it is: the shell's name
+ * (an app document that arrives before this script ran finds it there), the link key and the
+ * P2P attempt it started.
+ */
+const left = (window as HandoverWindow).__wingmanShell as ShellHandover;
+const shellId = left.id;
 const here = new URL(location.href);
 
-// Taken before window.__wingmanShell is replaced below.
-const linkKey = shellLinkKey(left?.linkKey);
-const p2p = createP2PManager({ enabled: config.p2p, adopted: left?.attempt, ...(linkKey !== undefined ? { linkKey } : {}) });
+const linkKey = left.linkKey;
+const p2p = createP2PManager({ enabled: config.p2p, adopted: left.attempt, ...(linkKey !== undefined ? { linkKey } : {}) });
 const requests = createRequestServer(() => p2p.connection());
 let paths: Paths | undefined;
 const pathState = createPathState();
@@ -110,7 +105,7 @@ function onFrameMessage(ev: MessageEvent): void {
 }
 window.addEventListener('message', onFrameMessage);
 // What the app posted before this script listened (a WebSocket opened while it parsed), held by the inline script.
-for (const ev of left?.frameMessages?.take() ?? []) onFrameMessage(ev);
+for (const ev of left.frameMessages.take()) onFrameMessage(ev);
 
 // An app document that ran before this script registered its worker then: the shim left it on its window.
 const pendingOwnSw = ownSwRequestedIn(frame.element.contentWindow);

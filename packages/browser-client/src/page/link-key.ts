@@ -35,8 +35,3 @@ export function takeLinkKey(): string | undefined {
   history.replaceState(history.state, '', location.pathname + location.search + rest);
   return key;
 }
-
-/** The key client.js uses: the one the inline script left on the window (storage may be disabled), else the stored one. */
-export function shellLinkKey(left: unknown): string | undefined {
-  return typeof left === 'string' && linkKeyBytes(left) ? left : stored();
-}

@@ -22,7 +22,7 @@ export interface ShellHandover {
    * `take()` once its own listener is in place, which stops the holding and
    * returns them in order. At most EARLY_FRAME_MESSAGES_MAX.
    */
-  frameMessages?: { take(): MessageEvent[] };
+  frameMessages: { take(): MessageEvent[] };
 }
 
 /** Messages from the app frame the inline script holds for client.js. */
