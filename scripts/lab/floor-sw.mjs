@@ -10,8 +10,9 @@
  *
  * The shell floor adds what a shell costs: the smallest worker that answers
  * a page's navigation with the smallest shell document, a frame with the
- * app in it (whose own navigation the worker does not answer), as
- * Wingman's worker answers a reload with its copy of the shell.
+ * app in it (whose own navigation the worker does not answer): the least a
+ * shell can cost, with no round trip for its document (Wingman's own shell
+ * comes from the tunnel server).
  *
  * Their fetch handlers are not empty: Chromium skips dispatching to a worker
  * whose fetch handler does nothing, which would measure no worker at all.

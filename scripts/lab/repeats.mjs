@@ -24,8 +24,6 @@ const LOAD_FIGURES = [
 ].flatMap(([timeline, shellDocument, appDocument]) => [
   ...TIMELINE_MARKS.map((m) => /** @type {[string, number]} */ ([`${timeline}.${m}`, 1])),
   /** @type {[string, number]} */ ([`${shellDocument}.responseEnd`, 1]),
-  // Whether the Service Worker answered the navigation (its copy of the shell): the document's floor (setup-floor.mjs).
-  /** @type {[string, number]} */ ([`${shellDocument}.workerStart`, 1]),
   /** @type {[string, number]} */ ([`${appDocument}.responseEnd`, 1]),
 ]);
 

@@ -80,7 +80,7 @@ function parseConfig(text) {
 
 /**
  * A relay route the Service Worker chose while P2P was up (route-decision.ts
- * rules 6–8, and the relay leg of a raced download): its path choice, not a
+ * rules 4–6, and the relay leg of a raced download): its path choice, not a
  * channel missing.
  */
 const RELAY_CHOICE_ROUTE = /^relay; reason=(faster|probe|turn-default|p2p-stalls|loss-probe|race)$/;
@@ -167,7 +167,7 @@ async function main() {
     // "small via relay", "bulk via relay" or both, and the relay is an expected transport for that class.
     const readBadge = async () => (top.shell ? await page.evaluate(badgeText).catch(() => null) : null);
     const viaRelay = (badge, cls) => expectHeader === 'p2p' && new RegExp(`\\b${cls}\\b.* via relay$`).test(badge ?? '');
-    // Or the response's own route header names the Service Worker's path choice (route-decision.ts rules 6–8):
+    // Or the response's own route header names the Service Worker's path choice (route-decision.ts rules 4–6):
     // the badge hears of a choice by a message of its own, which may come after the transfer ended.
     const relayChosen = (route) => expectHeader === 'p2p' && RELAY_CHOICE_ROUTE.test(route ?? '');
     // HMR on the page as first opened (its WebSocket was opened while P2P was still coming up).

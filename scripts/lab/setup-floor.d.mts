@@ -17,7 +17,7 @@ export interface SetupFloor {
 }
 export declare function setupFloor(
   wan: WanDelays | undefined,
-  load: { timeline?: Record<string, number>; shellDocument?: { responseEnd?: number | null; workerStart?: number | null } },
+  load: { timeline?: Record<string, number>; shellDocument?: { responseEnd?: number | null } },
   firstVisit: boolean,
 ): SetupFloor | undefined;
 export declare function formatSetupFloor(f: SetupFloor): string;

@@ -7,9 +7,7 @@
  *
  * - the shell's document: 1 reviewer↔server round trip for the request on a
  *   kept-alive connection (the reloads); 3 on a first visit, which also
- *   opens the connection (TCP, then TLS 1.3: one round trip each); none
- *   when the Service Worker answered the navigation with its copy of the
- *   shell (the document's `workerStart`);
+ *   opens the connection (TCP, then TLS 1.3: one round trip each);
  * - the inline script starting the attempt: 0 after the document's end;
  * - the signaling socket up and its hello in: 1 reviewer↔server round trip
  *   (a WebSocket over the page's HTTP/2 connection, extended CONNECT; the
@@ -46,7 +44,7 @@ const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined)
  * The unavoidable channel-ready time of one load and the measured steps next
  * to theirs; undefined when the scenario has no delays or a mark is missing.
  * @param {WanDelays | undefined} wan the scenario's configured delays
- * @param {{ timeline?: Record<string, number>, shellDocument?: { responseEnd?: number | null, workerStart?: number | null } }} load
+ * @param {{ timeline?: Record<string, number>, shellDocument?: { responseEnd?: number | null } }} load
  * @param {boolean} firstVisit
  * @returns {{ floorMs: number, readyMs: number, steps: SetupStep[] } | undefined}
  */
@@ -62,10 +60,9 @@ export function setupFloor(wan, load, firstVisit) {
   // When the answer arrived, if the shell says (`answer-in`): client.js applies it once its MAC is checked.
   const arrived = Math.min(num(t['answer-in']) ?? answer, answer);
   const inline = num(t.inline);
-  const fromWorker = num(load.shellDocument?.workerStart) !== undefined;
   /** @type {SetupStep[]} */
   const steps = [
-    { name: 'document', ms: doc, floorMs: fromWorker ? 0 : (firstVisit ? DOCUMENT_ROUND_TRIPS.firstVisit : DOCUMENT_ROUND_TRIPS.reload) * rs },
+    { name: 'document', ms: doc, floorMs: (firstVisit ? DOCUMENT_ROUND_TRIPS.firstVisit : DOCUMENT_ROUND_TRIPS.reload) * rs },
     // The shell's inline script starting (`inline`, when marked): before it, the time is the browser's.
     ...(inline !== undefined && inline <= attempt
       ? [

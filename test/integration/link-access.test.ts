@@ -82,7 +82,7 @@ describe('access by capability', () => {
     expect(nav.status).toBe(403);
     expect(nav.body.toString()).toContain(LINK_PATH);
     expect(nav.headers['content-security-policy']).toMatch(/script-src 'sha256-/);
-    for (const path of ['/__wingman/client.js', '/__wingman/sw.js', '/__wingman/shell', '/__wingman/session']) {
+    for (const path of ['/__wingman/client.js', '/__wingman/sw.js', '/__wingman/session']) {
       expect((await send(server.port, host, { path })).status).toBe(403);
     }
     expect(await upgradeStatus(server.port, host, SIGNAL_PATH)).toBe(403);

@@ -73,7 +73,6 @@ describe('a password-protected session', () => {
     // Reserved paths too: the shell's session info, the bundles and the diagnostics page.
     expect((await get('/__wingman/session')).status).toBe(401);
     expect((await get('/__wingman/client.js')).status).toBe(401);
-    expect((await get('/__wingman/shell')).status).toBe(401);
     expect((await get('/__wingman/diagnostics')).status).toBe(401);
     expect((await get('/__wingman/diagnostics.js')).status).toBe(401);
   });

@@ -79,7 +79,6 @@ describe('viewer approval (--approve)', () => {
     expect(refusedPage.status).toBe(403);
     expect(refusedPage.body.toString()).toContain('ERR_VIEWER_REFUSED');
     expect((await a.get('/__wingman/sw.js')).status).toBe(403);
-    expect((await a.get('/__wingman/shell')).status).toBe(403);
     expect(await a.upgrade('/ws')).toBe(403);
     expect(await a.upgrade('/__wingman/signal')).toBe(403);
 

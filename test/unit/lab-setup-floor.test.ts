@@ -65,12 +65,6 @@ describe('the channel set-up floor', () => {
     expect(applied.steps.map((s) => s.name)).not.toContain('answer held');
   });
 
-  it('counts a document from the Service Worker without a round trip', () => {
-    const f = setupFloor(FAR, { timeline, shellDocument: { responseEnd: 13, workerStart: 7 } }, false)!;
-    expect(f.steps[0]).toEqual({ name: 'document', ms: 13, floorMs: 0 });
-    expect(f.floorMs).toBe(80 + 160 + 6 * 20);
-  });
-
   it('gives nothing without delays or with a mark missing', () => {
     expect(setupFloor(undefined, { timeline, shellDocument: { responseEnd: 90 } }, false)).toBeUndefined();
     expect(setupFloor(FAR, { timeline, shellDocument: {} }, false)).toBeUndefined();

@@ -34,17 +34,15 @@ export interface P2PSettings {
    * The speed mechanisms a server can switch off for an on/off A/B
    * (docs/speed-ledger.md), each absent when on and sent, as false, only
    * when off: the Service Worker races a large GET on both paths
-   * (bulkRace), sends requests to the relay where it measured it faster
-   * (pathChoice), fetches the frame's document ahead and answers
-   * navigations with its shell copy (navigationPrefetch).
+   * (bulkRace) and sends requests to the relay where it measured it faster
+   * (pathChoice).
    */
   bulkRace?: boolean;
   pathChoice?: boolean;
-  navigationPrefetch?: boolean;
 }
 
 /** The P2P settings' switches of speed mechanisms (P2PSettings), each absent when on. */
-export const SPEED_SWITCHES = ['bulkRace', 'pathChoice', 'navigationPrefetch'] as const;
+export const SPEED_SWITCHES = ['bulkRace', 'pathChoice'] as const;
 export type SpeedSwitch = (typeof SPEED_SWITCHES)[number];
 
 export function parseIceServers(v: unknown): IceServer[] {

@@ -166,14 +166,6 @@ export const WS_TICKET_PARAM = 'wingman-ws-ticket';
 
 /** The shell page's script (DOM). */
 export const CLIENT_PATH = '/__wingman/client.js';
-/**
- * The session's shell document, for the Service Worker's copy (GET): 200 with
- * SHELL_HEADER when the session offers P2P, 404 otherwise. The SW answers
- * later top-level navigations with that copy (docs/browser-client.md, "Shell copy").
- */
-export const SHELL_PATH = '/__wingman/shell';
-/** Response: present (value `1`) on the shell document, whichever route served it. */
-export const SHELL_HEADER = 'x-wingman-shell';
 /** The Service Worker script; served with `Service-Worker-Allowed: /` so its scope can be the whole origin. */
 export const SW_PATH = '/__wingman/sw.js';
 /** The WebSocket shim injected into the app's HTML. */

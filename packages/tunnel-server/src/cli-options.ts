@@ -113,7 +113,6 @@ export const OPTION_ROWS: readonly OptionRow[] = [
   { key: 'p2p.lossProbe', kind: 'bool', env: 'P2P_LOSS_PROBE' },
   { key: 'p2p.bulkRace', kind: 'bool', env: 'P2P_BULK_RACE' },
   { key: 'p2p.pathChoice', kind: 'bool', env: 'P2P_PATH_CHOICE' },
-  { key: 'p2p.navigationPrefetch', kind: 'bool', env: 'P2P_NAVIGATION_PREFETCH' },
   { key: 'redisUrl', kind: 'string', env: 'REDIS_URL', help: 'several nodes sharing sessions' },
   { key: 'nodeUrl', kind: 'string', env: 'WINGMAN_NODE_URL', help: 'this node as the others reach it' },
   { key: 'clusterSecret', kind: 'string', env: 'WINGMAN_CLUSTER_SECRET', help: 'the secret every node shares' },

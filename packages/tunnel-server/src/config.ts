@@ -59,8 +59,6 @@ export interface P2POptions {
   bulkRace?: boolean;
   /** The Service Worker's path chooser sends requests to the relay where it measured faster (P2P_PATH_CHOICE). Default true. */
   pathChoice?: boolean;
-  /** The Service Worker's frame prefetch and shell copy (P2P_NAVIGATION_PREFETCH). Default true. */
-  navigationPrefetch?: boolean;
 }
 
 export interface TunnelServerOptions {
@@ -199,7 +197,6 @@ const p2pSchema = z
     lossProbe: z.boolean().default(true),
     bulkRace: z.boolean().default(true),
     pathChoice: z.boolean().default(true),
-    navigationPrefetch: z.boolean().default(true),
   })
   .strict()
   .refine((p) => p.turnUrls.length === 0 || p.turnSecret !== undefined, { message: 'TURN URLs need a TURN secret', path: ['turnSecret'] });

@@ -39,7 +39,7 @@ export interface ShellAnnounce {
   /**
    * The open channel's loss probe runs and has called the path neither lossy
    * nor clean yet: the SW routes bursts around the channel meanwhile
-   * (route-decision.ts rule 7), as it would around a lossy one, so a first
+   * (route-decision.ts rule 6), as it would around a lossy one, so a first
    * visit's wave does not meet the losses the probe is about to report.
    * Only with `p2p`. Absent: false.
    */
@@ -95,7 +95,7 @@ export interface AbortNotice {
  * with a port: the app's document for `url` (path and query) is coming on
  * that port (one EarlyDocumentAnswer). The shell fetched it the way the
  * SW's relay does (VIA_HEADER, the cookie bridge) while the SW was
- * installing; the frame's navigation takes it (sw/navigation.ts).
+ * installing; the frame's navigation takes it (sw/early-document.ts).
  */
 export interface EarlyDocument {
   type: 'wingman:early-doc';

@@ -1,8 +1,8 @@
 /**
  * Whether the P2P path is lossy, from every input that says so, and the two
  * answers the routing rules (route-decision.ts) take from it: `stalls()`
- * (rules 4 and 7, and leaving a request to the browser) and `probing()`
- * (rule 7); docs/browser-client.md §Service Worker: routing one request,
+ * (rule 5, and leaving a request to the browser) and `probing()`
+ * (rule 6); docs/browser-client.md §Service Worker: routing one request,
  * "A P2P path that stalls". Inputs:
  *  - lone small P2P requests' times to the head (`lone`, with path-choice.ts's
  *    window of them): STALL_MIN_COUNT times over STALL_FACTOR × the best and

@@ -65,10 +65,6 @@ export function relayFetch(request: Request, options: RelayOptions): Promise<Res
   }
   for (const [n, v] of options.extraHeaders ?? []) headers.set(n, v);
   const navigation = request.mode === 'navigate';
-  // Only the frame prefetch fetches a top-level navigation's URL (navigation.ts). Not through the
-  // HTTP cache: the browser's own request for that navigation (the shell), same URL, would wait on
-  // the cache entry's lock until this one's head came back from the app.
-  const prefetch = navigation && request.destination === 'document';
   const init: RequestInit = {
     method: request.method,
     headers,
@@ -77,7 +73,7 @@ export function relayFetch(request: Request, options: RelayOptions): Promise<Res
     redirect: navigation ? 'manual' : request.redirect,
     credentials: 'same-origin',
     mode: 'same-origin',
-    cache: prefetch ? 'no-store' : request.cache === 'only-if-cached' ? 'default' : request.cache,
+    cache: request.cache === 'only-if-cached' ? 'default' : request.cache,
     referrer: request.referrer,
     referrerPolicy: request.referrerPolicy,
     signal: options.signal ?? request.signal,

@@ -6,30 +6,27 @@
  * `x-wingman-route: <transport>; reason=<reason>`.
  *
  * The rules, first match wins (numbered as in docs/browser-client.md
- * §Routing rules; a rule's name is the reason it gives, but for 5 and 8):
+ * §Routing rules; a rule's name is the reason it gives, but for 4 and 7):
  *   1. excluded         — the path starts with a prefix kept on the relay → relay
- *   2. prefetch         — a channel is up, and this is the frame document fetched ahead of a
- *                         top-level navigation (navigation.ts): that channel is most likely the
- *                         page being left's, which unloads while the app answers → relay
- *   3. private          — a private session's channel → p2p; no channel yet, but a private
+ *   2. private          — a private session's channel → p2p; no channel yet, but a private
  *                         session's shell is there without one → wait, then decide again
- *   4. no-channel       — no shell has an open channel → relay
- *   5. path-choice      — the path chooser (path-choice.ts) sends the request's class, or an
+ *   3. no-channel       — no shell has an open channel → relay
+ *   4. path-choice      — the path chooser (path-choice.ts) sends the request's class, or an
  *                         upload, over the relay: `faster`, `probe`, or `turn-default`
- *   6. p2p-stalls       — P2P stalls (lossy-path.ts) and this small request would share the
+ *   5. p2p-stalls       — P2P stalls (lossy-path.ts) and this small request would share the
  *                         channel with others → relay
- *   7. loss-probe       — the same while the channel's loss probe has given no verdict yet → relay
- *   8. p2p              — otherwise → p2p: `default` (also without a path chooser), `faster`, `probe`
- * Rules 5–7 apply only with a path chooser and the request's class. The
+ *   6. loss-probe       — the same while the channel's loss probe has given no verdict yet → relay
+ *   7. p2p              — otherwise → p2p: `default` (also without a path chooser), `faster`, `probe`
+ * Rules 4–6 apply only with a path chooser and the request's class. The
  * server's switches for an on/off A/B (docs/speed-ledger.md) act here alone:
- * with `pathChoice` off rule 5 never fires and rule 8 gives `default`.
+ * with `pathChoice` off rule 4 never fires and rule 7 gives `default`.
  */
 import type { Decision, RequestClass } from './path-choice';
 
 export type RoutePath = 'p2p' | 'relay';
 
 /** The rules in their order: rule n is RULES[n - 1]. */
-export const RULES = ['excluded', 'prefetch', 'private', 'no-channel', 'path-choice', 'p2p-stalls', 'loss-probe', 'p2p'] as const;
+export const RULES = ['excluded', 'private', 'no-channel', 'path-choice', 'p2p-stalls', 'loss-probe', 'p2p'] as const;
 export type RuleName = (typeof RULES)[number];
 
 export type RouteReason =
@@ -61,9 +58,7 @@ export interface RouteFacts {
   cls: RequestClass | undefined;
   /** A request body of BULK_MIN_BYTES or more. */
   upload: boolean;
-  /** The frame document fetched ahead of a top-level navigation (navigation.ts). */
-  prefetch: boolean;
-  /** The path chooser's verdicts are on: rule 5, and rule 8's reasons (the server's P2P_PATH_CHOICE, sw/switches.ts). */
+  /** The path chooser's verdicts are on: rule 4, and rule 7's reasons (the server's P2P_PATH_CHOICE, sw/switches.ts). */
   pathChoice: boolean;
 }
 
@@ -81,7 +76,6 @@ const verdict = (rule: RuleName, path: RouteVerdict['path'], reason: RouteReason
 
 export function decideRoute(f: RouteFacts, measurements: Measurements | undefined): RouteVerdict {
   if (f.excluded) return verdict('excluded', 'relay', 'excluded');
-  if (f.channel && f.prefetch) return verdict('prefetch', 'relay', 'prefetch');
   if (f.channel?.private) return verdict('private', 'p2p', 'private');
   if (!f.channel) {
     if (f.privateWaiting) return verdict('private', 'wait', 'private');
@@ -118,7 +112,7 @@ export interface BrowserFacts {
   settled: boolean;
   /** Some shell has an open channel (through TURN or not). */
   channel: boolean;
-  /** A private session's shell without a channel: its relay refuses the app's requests (rule 3 waits instead). */
+  /** A private session's shell without a channel: its relay refuses the app's requests (rule 2 waits instead). */
   privateWaiting: boolean;
   /** P2P stalls (lossy-path.ts stalls()). */
   p2pStalls: boolean;
@@ -136,8 +130,8 @@ export interface BrowserFacts {
  * The pipeline's first step (router.ts): true when the Service Worker
  * leaves the request to the browser (no respondWith), counted as
  * `relay to-browser`. It would go over the relay anyway — P2P stalls, and
- * either no shell has a channel (rule 4) or this
- * small request would share it with others (rule 6; rule 7 the same while
+ * either no shell has a channel (rule 3) or this
+ * small request would share it with others (rule 5; rule 6 the same while
  * a channel's loss probe is pending) — and the SW adds nothing to it (no
  * cookie the browser lacks, no body, no document to rewrite) and its answer
  * should set no cookie (a script, style sheet, image or font). A lone

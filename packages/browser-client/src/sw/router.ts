@@ -2,9 +2,9 @@
  * One intercepted request, from its fetch event to its Response, as one
  * ordered pipeline (docs/browser-client.md §Service Worker: routing one
  * request), each step a function below, in this order:
- *   onFetch        — a top-level navigation goes to navigation.ts; else
+ *   onFetch        — a top-level navigation goes to the network (the tunnel server sends the shell); else
  *   leftToBrowser  — the browser fetches it itself, no respondWith (route-decision.ts leaveToBrowser); else
- *   decide         — the facts, then route-decision.ts rules 1–8 (waiting for a channel when rule 3 says so)
+ *   decide         — the facts, then route-decision.ts rules 1–7 (waiting for a channel when rule 2 says so)
  *   carry          — over P2P through a shell with an open channel (overP2p), or the relay (overRelay)
  *   onHead         — measured for the path choice, raced on both paths (a large GET), resumable from the relay
  *   onFailure      — before the head: the relay for a request that can be sent again, else a readable error page
@@ -18,9 +18,9 @@ import type { AbortRegistry } from './abort-registry';
 import type { PathsUpdate } from '../shared/messages';
 import { buildResponse, incomingFromRelay, NULL_BODY_STATUSES, relayPassThrough, type BuildContext, type Incoming } from './build-response';
 import type { SwCookies } from './cookies';
+import type { EarlyDocuments } from './early-document';
 import { errorResponse } from './error-response';
 import type { LossyPath } from './lossy-path';
-import type { Navigation } from './navigation';
 import type { Obtained } from './obtained';
 import { p2pHead } from './p2p-head';
 import { BULK_MIN_BYTES, type PathChooser, type RequestClass } from './path-choice';
@@ -44,8 +44,8 @@ export interface RouterDeps {
   registry: ShellRegistry;
   cookies: SwCookies;
   aborts: AbortRegistry;
-  /** The shell copy and the frame prefetch (absent: navigations go to the network, every request is fetched when it arrives). */
-  navigation?: Navigation;
+  /** A first visit's app document the shell fetched while the SW installed (absent: every request is fetched when it arrives). */
+  earlyDocuments?: EarlyDocuments;
   /** Picks P2P or the relay per request class from measurements of both (absent: P2P whenever a shell has a channel). */
   paths?: PathChooser;
   /** Whether P2P is lossy (absent: it never is). */
@@ -62,11 +62,7 @@ export interface RouterDeps {
 export function onFetch(event: FetchEvent, deps: RouterDeps): void {
   const { request } = event;
   const url = new URL(request.url);
-  if (!shouldHandle(request, url, deps.scope.location.origin)) {
-    // A top-level navigation: its frame's document is fetched ahead, over the relay (route-decision.ts rule 2).
-    deps.navigation?.topLevel(event, url, (signal) => obtain(request, url, '', event.resultingClientId, deps, signal, true));
-    return;
-  }
+  if (!shouldHandle(request, url, deps.scope.location.origin)) return;
   if (leftToBrowser(request, url, deps)) return;
   // Counted from here, so the next fetch event of a burst sees this one (route-decision.ts RouteFacts.othersInFlight).
   const release = deps.paths?.take();
@@ -116,7 +112,7 @@ function leftToBrowser(request: Request, url: URL, deps: RouterDeps): boolean {
   return leave;
 }
 
-/** The request's Response: its frame document fetched ahead, or obtained now; then the response rules. */
+/** The request's Response: a first visit's early document, or obtained now; then the response rules. */
 async function answer(event: FetchEvent, deps: RouterDeps): Promise<Response> {
   const { signal, done } = deps.aborts.track(event.request, event.request.headers.get(ABORT_ID_HEADER));
   try {
@@ -124,7 +120,7 @@ async function answer(event: FetchEvent, deps: RouterDeps): Promise<Response> {
     const request = (await deps.followUps?.restore(arrived, event.clientId)) ?? arrived;
     const url = new URL(request.url);
     const fetchNow = () => obtain(request, url, event.clientId, event.resultingClientId, deps, signal);
-    const early = deps.navigation?.frameDocument(request, url, fetchNow, () => deps.registry.hasPrivateShell());
+    const early = deps.earlyDocuments?.take(request, url)?.catch(fetchNow);
     const response = await finish(await (early ?? fetchNow()), { request, url, cookies: deps.cookies });
     return deps.eventStreams?.track(request, event.clientId, response) ?? response;
   } finally {
@@ -133,16 +129,8 @@ async function answer(event: FetchEvent, deps: RouterDeps): Promise<Response> {
   }
 }
 
-/** Carries one request: decided, then over P2P or the relay. `prefetch`: the frame document fetched ahead of a top-level navigation. */
-export async function obtain(
-  request: Request,
-  url: URL,
-  clientId: string,
-  resultingClientId: string,
-  deps: RouterDeps,
-  signal: AbortSignal,
-  prefetch = false,
-): Promise<Obtained> {
+/** Carries one request: decided, then over P2P or the relay. */
+async function obtain(request: Request, url: URL, clientId: string, resultingClientId: string, deps: RouterDeps, signal: AbortSignal): Promise<Obtained> {
   await deps.registry.ensureSynced();
   const method = request.method.toUpperCase();
   const target = url.pathname + url.search;
@@ -150,7 +138,7 @@ export async function obtain(
   const declared = Number(request.headers.get('content-length') ?? request.headers.get(BODY_BYTES_HEADER) ?? '');
   const cls = deps.paths?.requestClass({ method, target, hasRange: request.headers.has('range'), ...(declared > 0 ? { bodyBytes: declared } : {}) });
   const c: Carry = { request, url, clientId, deps, signal, method, target, cls, context: sameSiteContext(request, url), started: performance.now() };
-  const { verdict, shell } = await decide(c, resultingClientId, declared >= BULK_MIN_BYTES, prefetch);
+  const { verdict, shell } = await decide(c, resultingClientId, declared >= BULK_MIN_BYTES);
   if (verdict.path === 'relay' || !shell) return overRelay(c, verdict.reason, { kind: 'unread' });
   return overP2p(c, shell, verdict.reason);
 }
@@ -173,12 +161,7 @@ interface Carry {
 }
 
 /** The route-decision.ts verdict, from the facts; a verdict to wait is decided again after the wait. */
-async function decide(
-  c: Carry,
-  resultingClientId: string,
-  upload: boolean,
-  prefetch: boolean,
-): Promise<{ verdict: RouteVerdict; shell: ShellPick | undefined }> {
+async function decide(c: Carry, resultingClientId: string, upload: boolean): Promise<{ verdict: RouteVerdict; shell: ShellPick | undefined }> {
   const { deps, url, clientId, cls } = c;
   const { registry, paths, lossy } = deps;
   const excluded = registry.isExcluded(url.pathname);
@@ -194,7 +177,6 @@ async function decide(
     probing: shell !== undefined && (lossy?.probing(shell.shellId) ?? false),
     cls,
     upload,
-    prefetch,
     pathChoice: swSwitches.on('pathChoice'),
   });
   const before = paths ? { ...paths.preferred } : undefined;
@@ -441,7 +423,7 @@ function pageResponse(res: Response, request: Request): Response {
   return new Response(nullBody ? null : res.body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
 
-/** Applies the response rules for the request that will receive it (which may differ from the one that fetched: prefetch). */
+/** Applies the response rules for the request that will receive it (which may differ from the one that fetched: an early document). */
 export function finish(obtained: Obtained, ctx: BuildContext): Promise<Response> {
   switch (obtained.kind) {
     case 'final':

@@ -202,9 +202,8 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
     timers.push(setTimeout(() => void unanswered(), SHELL_ACCEPT_TIMEOUT_MS));
     /**
      * The shell's channel ended before it took the request: a page leaving
-     * (a reload answered at once from the shell copy unloads the old page
-     * within milliseconds) never reads what was posted to it, so the request
-     * goes to the relay now. Once accepted, the shell itself aborts what it
+     * never reads what was posted to it, so the request goes to the relay
+     * now. Once accepted, the shell itself aborts what it
      * carries when it leaves (page/client.ts, pagehide).
      */
     function onChannelGone(): void {

@@ -55,8 +55,6 @@ export interface ShellRegistry {
    * right after posting it).
    */
   privateWithoutChannel(): boolean;
-  /** A private session's shell (holding the link key) has announced itself, with a channel or not. */
-  hasPrivateShell(): boolean;
   /** The ids of the shells whose last announcement said their channel is open (the diagnostics page shows them). */
   shellsWithChannel(): string[];
   /** Some shell has an open channel (through TURN or not); undefined until the state after a SW start is rebuilt (ensureSynced). */
@@ -204,9 +202,6 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
     },
     privateWithoutChannel() {
       return [...shells.values()].some((e) => e.private && !e.p2p);
-    },
-    hasPrivateShell() {
-      return [...shells.values()].some((e) => e.private);
     },
     hasChannelNow() {
       if (!syncSettled) return undefined;

@@ -8,10 +8,10 @@
 import { CLIENT_PATH, SHIM_PATH, WINGMAN_CACHE_PREFIX } from '../shared/constants';
 import { parseWindowToSw, type CookieWrite, type WsTicketReply, type PathsUpdate } from '../shared/messages';
 import { createAbortRegistry } from './abort-registry';
+import { createEarlyDocuments } from './early-document';
 import { createSwCookies } from './cookies';
 import { COOKIE_STORE_TIMEOUT_MS, type CookieStoreLike } from './cookie-store';
 import { LossyPath } from './lossy-path';
-import { createNavigation } from './navigation';
 import { PathChooser } from './path-choice';
 import { createKvStore, type KvStore } from './idb';
 import { answerDiagnostics, createRouteCounter } from './route-counts';
@@ -34,7 +34,7 @@ const registry = createShellRegistry(self, channelMemory(kv), (shellId) => lossy
 const cookieStore = (self as unknown as { cookieStore?: CookieStoreLike }).cookieStore;
 const cookies = createSwCookies(kv, self.location.hostname, cookieStore, writeCookiesInShell, self.location.protocol === 'https:');
 const aborts = createAbortRegistry();
-const navigation = createNavigation(kv, self.location.origin, cookies);
+const earlyDocuments = createEarlyDocuments(self.location.origin, cookies);
 const routes = createRouteCounter();
 answerDiagnostics(routes, () => registry.shellsWithChannel());
 const deps: RouterDeps = {
@@ -42,7 +42,7 @@ const deps: RouterDeps = {
   registry,
   cookies,
   aborts,
-  navigation,
+  earlyDocuments,
   paths,
   lossy,
   routes,
@@ -105,10 +105,8 @@ self.addEventListener('install', (event) => {
 /**
  * The shell's script skips this SW entirely where the browser has static
  * routing (Chromium ≥ 123): no SW start-up or dispatch on the path to a
- * usable channel. Top-level navigations reach the SW: it answers them with
- * its copy of the shell and starts the frame's document at once
- * (navigation.ts); without a copy they go to the network, the tunnel server
- * sending the shell.
+ * usable channel. Top-level navigations reach the SW, which leaves them to
+ * the network: the tunnel server sends the shell.
  * @see https://developer.chrome.com/docs/web-platform/service-worker-static-routing
  */
 async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
@@ -121,9 +119,12 @@ async function addStaticRoutes(event: ExtendableEvent): Promise<void> {
     // A browser that refuses the rule: the SW sees the script's request and leaves it to the network (shouldHandle).
   }
 }
-// A new version starts afresh: its copy of the shell, and none of the Cache Storage an earlier version kept.
+/** Where an earlier version kept its copy of the shell, which this version neither keeps nor answers with. */
+const OLD_SHELL_COPY_KEY = 'shell-copy';
+
+// A new version starts afresh: none of the Cache Storage, nor the copy of the shell, an earlier version kept.
 self.addEventListener('activate', (event) =>
-  event.waitUntil(Promise.all([self.clients.claim(), navigation.clear(), dropOtherCaches().catch(() => undefined)])),
+  event.waitUntil(Promise.all([self.clients.claim(), dropOtherCaches().catch(() => undefined), kv.put(OLD_SHELL_COPY_KEY, null).catch(() => undefined)])),
 );
 
 /** Deletes Cache Storage under Wingman's prefix: this version keeps none, an earlier one may have. */
@@ -139,13 +140,10 @@ self.addEventListener('message', (event) => {
   const client = source;
   switch (m.type) {
     case 'wingman:shell': {
-      // First: what follows (the shell copy below, the routing of what comes next) goes by the switches it carries.
+      // First: the routing of what comes next goes by the switches it carries.
       swSwitches.announced(m);
       lossy.announced(m);
       registry.shellAnnounced(m, client, event.ports[0]);
-      // A shell runs: keep a copy for the session's next navigation, if none is at hand yet.
-      const copying = navigation.shellRuns();
-      if (copying) event.waitUntil(copying);
       // A shell that just started (a reload, another tab) learns which classes already go over the relay, and one that
       // outlived this worker (restarted with its figures afresh) that they no longer do: its badge says what is so.
       client.postMessage({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate);
@@ -167,7 +165,7 @@ self.addEventListener('message', (event) => {
     case 'wingman:early-doc': {
       const port = event.ports[0];
       if (!port) return;
-      navigation.adoptEarly(new URL(m.url, self.location.origin), port);
+      earlyDocuments.adopt(new URL(m.url, self.location.origin), port);
       // The shell starts the frame on this ack: its navigation then finds the adopted document.
       port.postMessage('ack');
       return;

@@ -1,9 +1,10 @@
 /**
  * A page load with P2P impossible in the browser (no RTCPeerConnection, as
  * when UDP is blocked): Wingman's own start-up work — the shell, the
- * Service Worker, the frame document fetched ahead — must never hold the
- * app's documents or the shell itself. Each case holds one request at the
- * app or at the browser and checks what was already under way meanwhile.
+ * Service Worker, a first visit's early document — must never hold the
+ * app's documents, and the app sees each document's GET once. The first
+ * visits hold one request at the app or at the browser and check what was
+ * already under way meanwhile.
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { until } from '../../../../test/helpers/wait';
@@ -67,43 +68,30 @@ describe('page start with P2P impossible in the browser', () => {
     await stack?.close();
   });
 
-  it("serves a reload's shell while the app still holds the document the Service Worker fetched ahead for the frame", async () => {
-    const { page } = browser;
-    const path = '/two?reload=held';
-    await openShell(page, `${stack.origin}${path}`, 'two');
-    const before = stack.app.requests.filter((r) => r.path === path).length;
-
-    const held = stack.app.hold(path, HOLD_MS);
-    const reload = page.reload({ waitUntil: 'commit', timeout: WAIT_MS });
-    // The running Service Worker starts the frame's document as soon as it sees the reload.
-    await held.reached;
-    await reload;
-    const holdingWhenShellCommitted = held.holding;
-    held.release();
-    await waitForApp(page, 'two');
-
-    expect(holdingWhenShellCommitted).toBe(true);
-    // The frame took the document fetched ahead: the app saw the reload's GET once.
-    expect(stack.app.requests.filter((r) => r.path === path).length).toBe(before + 1);
-  });
-
-  it("starts the frame's document from a reload's navigation also when the Service Worker was stopped", async () => {
+  it.each([
+    ['running', false],
+    ['stopped', true],
+  ])('reloads with the Service Worker %s: the frame fetches its document through it, and the app sees that GET once', async (_state, stop) => {
     const { context, page } = browser;
-    const path = '/two?reload=stopped';
+    const path = `/two?reload=${stop ? 'stopped' : 'running'}`;
     await openShell(page, `${stack.origin}${path}`, 'two');
     const before = stack.app.requests.length;
-    // What Chromium does to an idle Service Worker after ~30 s.
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('ServiceWorker.enable');
-    await cdp.send('ServiceWorker.stopAllWorkers');
-    await cdp.detach();
+    if (stop) {
+      // What Chromium does to an idle Service Worker after ~30 s.
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('ServiceWorker.enable');
+      await cdp.send('ServiceWorker.stopAllWorkers');
+      await cdp.detach();
+    }
+    const frameDocs = recordFrameDocuments(page);
 
-    await page.reload({ waitUntil: 'commit', timeout: WAIT_MS });
+    const shell = await page.reload({ waitUntil: 'commit', timeout: WAIT_MS });
     await waitForApp(page, 'two');
 
-    // One GET of the document, with the top-level navigation's headers: the SW, started by the navigation,
-    // fetched it ahead (the frame's own request would name the shell as its Referer).
-    expect(stack.app.requests.slice(before).filter((r) => r.path === path)).toEqual([expect.objectContaining({ referer: undefined })]);
+    // The tunnel server sent the shell; the frame's own request names it as its Referer.
+    expect(shell?.fromServiceWorker()).toBe(false);
+    expect(frameDocs).toEqual([{ fromServiceWorker: true }]);
+    expect(stack.app.requests.slice(before).filter((r) => r.path === path)).toEqual([expect.objectContaining({ referer: `${stack.origin}${path}` })]);
   });
 
   it("on a first visit, registers the Service Worker and starts the app's document through it while the shell's script is still loading", async () => {

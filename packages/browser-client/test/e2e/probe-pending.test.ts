@@ -1,6 +1,6 @@
 /**
  * While a channel's loss probe has given no verdict, the Service Worker
- * sends the page's bursts around the channel (route-decision.ts rule 7,
+ * sends the page's bursts around the channel (route-decision.ts rule 6,
  * `relay; reason=loss-probe`), so a first visit's module wave does not meet
  * the losses the probe is about to report; once the shell stops announcing
  * the probe (its verdict, or LOSS_PROBE_HOLD_MS), bursts take the channel

@@ -23,7 +23,6 @@ const base: RouteFacts = {
   probing: false,
   cls: 'small',
   upload: false,
-  prefetch: false,
   pathChoice: true,
 };
 
@@ -54,81 +53,72 @@ describe('decideRoute', () => {
   const rows: Array<[number, string, Partial<RouteFacts>, Decision | undefined, Expected]> = [
     [1, 'an excluded path goes over the relay, channel or not', { excluded: true }, p2pDefault, relay('excluded')],
     [1, 'an excluded path without a channel', { excluded: true, channel: undefined }, p2pDefault, relay('excluded')],
-    [2, "a top-level navigation's frame prefetch, a channel up (it may be the page being left's)", { prefetch: true }, p2pDefault, relay('prefetch')],
     [
       2,
-      "a private session's frame prefetch too (its relay refuses it; the frame fetches again)",
-      { prefetch: true, channel: { turn: false, private: true } },
-      p2pDefault,
-      relay('prefetch'),
-    ],
-    [
-      3,
       "a private session's channel carries everything",
       { channel: { turn: false, private: true }, p2pStalls: true, othersInFlight: 3 },
       p2pDefault,
       p2p('private'),
     ],
     [
-      3,
+      2,
       'the loss probe is pending in a private session: its channel',
       { probing: true, othersInFlight: 3, channel: { turn: false, private: true } },
       p2pDefault,
       p2p('private'),
     ],
     [
-      3,
+      2,
       "no channel, a private session's shell without one: wait for it (the relay refuses the app's requests)",
       { channel: undefined, privateWaiting: true },
       p2pDefault,
       { path: 'wait', reason: 'private' },
     ],
-    [4, 'no channel', { channel: undefined }, p2pDefault, relay('no-channel')],
-    [4, 'no channel, and no chooser', { channel: undefined }, undefined, relay('no-channel')],
-    [4, 'a frame prefetch without a channel: as any request', { prefetch: true, channel: undefined }, p2pDefault, relay('no-channel')],
-    [5, 'the chooser measured the relay faster', {}, { path: 'relay', why: 'faster' }, relay('faster')],
-    [5, 'the chooser probes the relay', { cls: 'bulk' }, { path: 'relay', why: 'probe' }, relay('probe')],
-    [5, 'through TURN the relay is the default', { channel: { turn: true } }, { path: 'relay', why: 'default' }, relay('turn-default')],
+    [3, 'no channel', { channel: undefined }, p2pDefault, relay('no-channel')],
+    [3, 'no channel, and no chooser', { channel: undefined }, undefined, relay('no-channel')],
+    [4, 'the chooser measured the relay faster', {}, { path: 'relay', why: 'faster' }, relay('faster')],
+    [4, 'the chooser probes the relay', { cls: 'bulk' }, { path: 'relay', why: 'probe' }, relay('probe')],
+    [4, 'through TURN the relay is the default', { channel: { turn: true } }, { path: 'relay', why: 'default' }, relay('turn-default')],
     [
-      6,
+      5,
       'the path choice switched off, P2P stalls and a small request would share the channel: the stall still says it',
       { pathChoice: false, p2pStalls: true, othersInFlight: 1 },
       { path: 'relay', why: 'faster' },
       relay('p2p-stalls'),
     ],
-    [6, 'P2P stalls and a small request would share the channel', { p2pStalls: true, othersInFlight: 1 }, p2pDefault, relay('p2p-stalls')],
-    [6, 'P2P stalls and the loss probe is pending: the stall says it', { probing: true, p2pStalls: true, othersInFlight: 1 }, p2pDefault, relay('p2p-stalls')],
+    [5, 'P2P stalls and a small request would share the channel', { p2pStalls: true, othersInFlight: 1 }, p2pDefault, relay('p2p-stalls')],
+    [5, 'P2P stalls and the loss probe is pending: the stall says it', { probing: true, p2pStalls: true, othersInFlight: 1 }, p2pDefault, relay('p2p-stalls')],
     [
-      7,
+      6,
       "the channel's loss probe is pending and a small request would share the channel",
       { probing: true, othersInFlight: 1 },
       p2pDefault,
       relay('loss-probe'),
     ],
-    [8, 'a channel and no measurements: P2P', { cls: undefined }, undefined, p2p('default')],
+    [7, 'a channel and no measurements: P2P', { cls: undefined }, undefined, p2p('default')],
     [
-      8,
+      7,
       'the chooser measured the relay faster, but the path choice is switched off (P2P_PATH_CHOICE=false)',
       { pathChoice: false },
       { path: 'relay', why: 'faster' },
       p2p('default'),
     ],
     [
-      8,
+      7,
       'through TURN with the path choice switched off: P2P, not the relay by default',
       { channel: { turn: true }, pathChoice: false },
       { path: 'relay', why: 'default' },
       p2p('default'),
     ],
-    [8, 'a channel, no measurements, P2P stalling and a burst: P2P', { cls: undefined, p2pStalls: true, othersInFlight: 3 }, undefined, p2p('default')],
-    [8, 'through TURN, P2P measured faster', { channel: { turn: true } }, { path: 'p2p', why: 'faster' }, p2p('faster')],
-    [8, 'P2P stalls but the channel is idle', { p2pStalls: true, othersInFlight: 0 }, p2pDefault, p2p('default')],
-    [8, 'P2P stalls but the request is bulk', { p2pStalls: true, othersInFlight: 3, cls: 'bulk' }, p2pDefault, p2p('default')],
-    [8, 'P2P stalls but the request is an upload', { p2pStalls: true, othersInFlight: 3, upload: true }, p2pDefault, p2p('default')],
-    [8, 'the loss probe is pending but the channel is idle', { probing: true, othersInFlight: 0 }, p2pDefault, p2p('default')],
-    [8, 'the loss probe is pending but the request is bulk', { probing: true, othersInFlight: 3, cls: 'bulk' }, p2pDefault, p2p('default')],
-    [8, 'the loss probe is pending but the request is an upload', { probing: true, othersInFlight: 3, upload: true }, p2pDefault, p2p('default')],
-    [8, 'otherwise P2P, with the chooser’s reason', {}, { path: 'p2p', why: 'probe' }, p2p('probe')],
+    [7, 'a channel, no measurements, P2P stalling and a burst: P2P', { cls: undefined, p2pStalls: true, othersInFlight: 3 }, undefined, p2p('default')],
+    [7, 'through TURN, P2P measured faster', { channel: { turn: true } }, { path: 'p2p', why: 'faster' }, p2p('faster')],
+    [7, 'P2P stalls but the channel is idle', { p2pStalls: true, othersInFlight: 0 }, p2pDefault, p2p('default')],
+    [7, 'P2P stalls but the request is bulk', { p2pStalls: true, othersInFlight: 3, cls: 'bulk' }, p2pDefault, p2p('default')],
+    [7, 'P2P stalls but the request is an upload', { p2pStalls: true, othersInFlight: 3, upload: true }, p2pDefault, p2p('default')],
+    [7, 'the loss probe is pending but the channel is idle', { probing: true, othersInFlight: 0 }, p2pDefault, p2p('default')],
+    [7, 'the loss probe is pending but the request is bulk', { probing: true, othersInFlight: 3, cls: 'bulk' }, p2pDefault, p2p('default')],
+    [7, 'the loss probe is pending but the request is an upload', { probing: true, othersInFlight: 3, upload: true }, p2pDefault, p2p('default')],
+    [7, 'otherwise P2P, with the chooser’s reason', {}, { path: 'p2p', why: 'probe' }, p2p('probe')],
   ];
 
   it.each(rows)('rule %i: %s', (rule, _name, facts, decision, expected) => {
@@ -142,14 +132,12 @@ describe('decideRoute', () => {
 
   /** Facts that match both rules: the first one wins. */
   const firstMatch: Array<[number, number, Partial<RouteFacts>, Decision]> = [
-    [1, 2, { excluded: true, prefetch: true }, p2pDefault],
-    [1, 3, { excluded: true, channel: { turn: false, private: true } }, p2pDefault],
-    [2, 3, { prefetch: true, channel: { turn: false, private: true } }, p2pDefault],
-    [3, 4, { channel: undefined, privateWaiting: true }, p2pDefault],
-    [3, 6, { channel: { turn: false, private: true }, p2pStalls: true, othersInFlight: 1 }, p2pDefault],
-    [5, 6, { p2pStalls: true, othersInFlight: 1 }, { path: 'relay', why: 'faster' }],
-    [6, 7, { p2pStalls: true, probing: true, othersInFlight: 1 }, p2pDefault],
-    [7, 8, { probing: true, othersInFlight: 1 }, p2pDefault],
+    [1, 2, { excluded: true, channel: { turn: false, private: true } }, p2pDefault],
+    [2, 3, { channel: undefined, privateWaiting: true }, p2pDefault],
+    [2, 5, { channel: { turn: false, private: true }, p2pStalls: true, othersInFlight: 1 }, p2pDefault],
+    [4, 5, { p2pStalls: true, othersInFlight: 1 }, { path: 'relay', why: 'faster' }],
+    [5, 6, { p2pStalls: true, probing: true, othersInFlight: 1 }, p2pDefault],
+    [6, 7, { probing: true, othersInFlight: 1 }, p2pDefault],
   ];
   it.each(firstMatch)('rule %i comes before rule %i', (first, _later, facts, decision) => {
     expect(decideRoute({ ...base, ...facts }, chooser(decision)).rule).toBe(RULES[first - 1]);
@@ -192,7 +180,7 @@ describe('leaveToBrowser', () => {
     othersInFlight: 0,
     cls: 'small',
   };
-  /** A channel is up, P2P stalls and the request would share the channel (rule 6 would relay it). */
+  /** A channel is up, P2P stalls and the request would share the channel (rule 5 would relay it). */
   const sharing: BrowserFacts = { ...stalling, channel: true, othersInFlight: 3 };
   it('leaves a GET or HEAD to the browser while P2P stalls, no shell has a channel and the SW has no cookie to add', () => {
     expect(leaveToBrowser(stalling)).toBe(true);

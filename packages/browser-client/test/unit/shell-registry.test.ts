@@ -136,14 +136,12 @@ describe("a private session's shell without a channel", () => {
     registry.shellAnnounced({ ...announce('s1', true), private: true }, tab);
     expect(await picked).toMatchObject({ id: 'private-tab', private: true });
     expect(registry.privateWithoutChannel()).toBe(false);
-    expect(registry.hasPrivateShell()).toBe(true);
   });
 
-  it('is no private shell when the session is not private', () => {
+  it('is none when the session is not private', () => {
     const tab = fakeWindow('tab');
     const registry = createShellRegistry(fakeScope([tab]), memory([]));
     registry.shellAnnounced(announce('s1', false), tab);
     expect(registry.privateWithoutChannel()).toBe(false);
-    expect(registry.hasPrivateShell()).toBe(false);
   });
 });

@@ -17,6 +17,5 @@ export {
   type ShellInlineScript,
   type ShellOptions,
 } from './shell-html';
-export { createShellCopyRoute } from './shell-copy-route';
 export { DIAGNOSTICS_HTML, serveDiagnostics } from './diagnostics-html';
 export { applySwCookieBridge, applyWsTicketCookies, bridgeSetCookie, bridgeSwResponse, isSwRelayRequest } from './cookie-bridge';

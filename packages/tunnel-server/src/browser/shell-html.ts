@@ -13,7 +13,6 @@ import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { SHELL_HEADER } from '@wingman/protocol';
 import { acceptsGzip, defaultBrowserDistDir } from './assets';
 
 /** zlib's default level: the shell is made per request (its session's settings), and level 9 gains a few bytes for twice the time. */
@@ -126,11 +125,9 @@ export function renderShell(options: ShellOptions, script: ShellInlineScript = s
 }
 
 /**
- * Answers a bootstrap navigation, or the Service Worker's SHELL_PATH, with the
- * shell. Never in the HTTP cache: it must reflect the session's current P2P
- * setting. The SW keeps its own copy (SHELL_HEADER marks what it may keep)
- * and asks for a new one each time it answers a navigation with it. A 503
- * saying how to build it when the inline script is not built.
+ * Answers a bootstrap navigation with the shell. Never in the HTTP cache: it
+ * must reflect the session's current P2P setting. A 503 saying how to build
+ * it when the inline script is not built.
  *
  * Gzipped where the request accepts it (about 11 KB, most of it the inline
  * script, becomes about 5 KB): on a first visit the shell is the first
@@ -157,7 +154,6 @@ export function serveShell(req: Pick<IncomingMessage, 'headers'>, res: ServerRes
     vary: 'accept-encoding',
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
-    [SHELL_HEADER]: '1',
   });
   res.end(body);
 }

@@ -1,24 +1,13 @@
 /**
  * What Wingman itself serves on a session origin: the reserved paths
- * (reserved-routes.ts) with the browser client's bundles, the shell's copy,
- * the diagnostics page, the session info and signaling endpoints, the
+ * (reserved-routes.ts) with the browser client's bundles, the diagnostics page, the session info and signaling endpoints, the
  * WebSocket tickets and the app's-own-Service-Worker switch; and the shell
  * for a browser's top-level navigation on a P2P session
  * (docs/browser-client.md).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  CLIENT_PATH,
-  DIAGNOSTICS_PATH,
-  DIAGNOSTICS_SCRIPT_PATH,
-  OWN_SW_PATH,
-  SHELL_PATH,
-  SHIM_PATH,
-  SIGNAL_PATH,
-  SW_PATH,
-  WS_TICKET_PATH,
-} from '@wingman/protocol';
-import { createBrowserAssets, createShellCopyRoute, isBootstrapNavigation, serveDiagnostics, serveShell } from '../browser';
+import { CLIENT_PATH, DIAGNOSTICS_PATH, DIAGNOSTICS_SCRIPT_PATH, OWN_SW_PATH, SHIM_PATH, SIGNAL_PATH, SW_PATH, WS_TICKET_PATH } from '@wingman/protocol';
+import { createBrowserAssets, isBootstrapNavigation, serveDiagnostics, serveShell } from '../browser';
 import { createOwnServiceWorkerHandler } from '../browser/own-service-worker';
 import type { TunnelServerConfig } from '../config';
 import { createWsTicketHandler } from '../relay/ws-ticket-endpoint';
@@ -63,7 +52,6 @@ export function createSessionRoutes(options: SessionRoutesOptions): SessionRoute
     requests: new Map([
       [SESSION_INFO_PATH, createSessionInfoHandler({ config, hub })],
       [CLIENT_PATH, serveAsset],
-      [SHELL_PATH, createShellCopyRoute(p2pEnabled)],
       [SW_PATH, serveAsset],
       [SHIM_PATH, serveAsset],
       [DIAGNOSTICS_SCRIPT_PATH, serveAsset],

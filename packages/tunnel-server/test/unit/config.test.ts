@@ -26,7 +26,6 @@ describe('configuration', () => {
       lossProbe: true,
       bulkRace: true,
       pathChoice: true,
-      navigationPrefetch: true,
     });
   });
 
@@ -49,7 +48,6 @@ describe('configuration', () => {
       P2P_LOSS_PROBE: 'false',
       P2P_BULK_RACE: 'false',
       P2P_PATH_CHOICE: 'false',
-      P2P_NAVIGATION_PREFETCH: 'false',
       WINGMAN_DOMAIN_PUBLIC_SUFFIX: '1',
     });
     expect(config).toMatchObject({
@@ -71,7 +69,6 @@ describe('configuration', () => {
         lossProbe: false,
         bulkRace: false,
         pathChoice: false,
-        navigationPrefetch: false,
       },
       domainIsPublicSuffix: true,
     });

@@ -33,7 +33,7 @@ export interface AppRequest {
   path: string;
   cookie: string | undefined;
   range: string | undefined;
-  /** The Referer header: a frame's own document request names its shell's URL; one fetched ahead from a top-level navigation carries that navigation's. */
+  /** The Referer header: a frame's own document request names its shell's URL. */
   referer: string | undefined;
 }
 

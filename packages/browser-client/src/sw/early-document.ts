@@ -1,0 +1,104 @@
+/**
+ * A first visit's app document, which the shell fetched while the Service
+ * Worker installed (page/shell-inline.ts), taken by the frame's navigation
+ * instead of a second GET of the same URL: docs/browser-client.md §Decision:
+ * a long-lived shell. Used once, dropped after EARLY_DOCUMENT_TTL_MS; the
+ * response rules apply for the frame's request.
+ */
+import { RESPONSE_HEAD_TIMEOUT_MS, WINGMAN_PREFIX } from '../shared/constants';
+import { parseEarlyDocumentAnswer, type EarlyDocumentAnswer } from '../shared/messages';
+import type { SwCookies } from './cookies';
+import type { Obtained } from './obtained';
+
+/** How long an unclaimed document is kept. The frame's navigation follows the SW's ack at once; 10 s covers a slow machine. */
+const EARLY_DOCUMENT_TTL_MS = 10_000;
+/** Documents kept at once (one per tab on its first visit at the same moment is the normal case). */
+const MAX_PENDING = 8;
+
+export interface EarlyDocuments {
+  /** A first visit's app document that the shell fetched while the SW installed, coming on `port` (`wingman:early-doc`). */
+  adopt(url: URL, port: MessagePort): void;
+  /** A frame navigation's early document, once; undefined when there is none. */
+  take(request: Request, url: URL): Promise<Obtained> | undefined;
+}
+
+export function createEarlyDocuments(origin: string, cookies: Pick<SwCookies, 'relayHeaderFor'>): EarlyDocuments {
+  const pending = new Map<string, Entry>();
+  return {
+    adopt(url, port) {
+      const result = earlyDocument(url, port, origin, cookies);
+      const previous = pending.get(url.href);
+      if (previous) {
+        pending.delete(url.href);
+        discard(previous);
+      }
+      if (pending.size >= MAX_PENDING) return discard({ result, timer: undefined });
+      const entry: Entry = {
+        result,
+        timer: setTimeout(() => {
+          if (pending.get(url.href) === entry) pending.delete(url.href);
+          discard(entry);
+        }, EARLY_DOCUMENT_TTL_MS),
+      };
+      pending.set(url.href, entry);
+    },
+    take(request, url) {
+      if (request.method !== 'GET' || request.mode !== 'navigate' || (request.destination !== 'iframe' && request.destination !== 'frame')) return undefined;
+      const entry = pending.get(url.href);
+      if (!entry) return undefined;
+      pending.delete(url.href);
+      clearTimeout(entry.timer);
+      return entry.result;
+    },
+  };
+}
+
+/**
+ * The shell's early fetch as the relay's answer to the frame's navigation.
+ * Used only when the jar holds nothing the browser's own jar lacks for that
+ * URL: then the shell's fetch carried exactly the cookies the SW's relay
+ * fetch would have. Otherwise, or when the shell's fetch failed, the frame's
+ * navigation is fetched as any other.
+ */
+function earlyDocument(url: URL, port: MessagePort, origin: string, cookies: Pick<SwCookies, 'relayHeaderFor'>): Promise<Obtained> {
+  const answer = new Promise<EarlyDocumentAnswer>((resolve, reject) => {
+    const timer = setTimeout(() => done(undefined), RESPONSE_HEAD_TIMEOUT_MS);
+    function done(a: EarlyDocumentAnswer | undefined) {
+      clearTimeout(timer);
+      port.close();
+      if (a) resolve(a);
+      else reject(new Error("the shell's early fetch brought no document"));
+    }
+    port.onmessage = (ev: MessageEvent) => done(parseEarlyDocumentAnswer(ev.data));
+  });
+  return answer.then(async (a) => {
+    try {
+      if (url.origin !== origin || url.pathname.startsWith(WINGMAN_PREFIX)) throw new Error('not an app URL');
+      if ((await cookies.relayHeaderFor(url, { crossSite: false, safeTopLevelNavigation: true })) !== '')
+        throw new Error("the SW's jar has cookies the shell's fetch lacked");
+      const headers = new Headers();
+      for (const [name, value] of a.headers) headers.append(name, value);
+      return { kind: 'relay', res: new Response(a.body, { status: a.status, headers }) };
+    } catch (err) {
+      if (a.body instanceof ReadableStream) void a.body.cancel().catch(() => undefined);
+      throw err;
+    }
+  });
+}
+
+interface Entry {
+  result: Promise<Obtained>;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** Drops a document nobody will read: releases its body. */
+function discard(entry: Entry): void {
+  clearTimeout(entry.timer);
+  void entry.result.then(
+    (o) => {
+      const body = o.kind === 'incoming' ? o.incoming.body : o.kind === 'relay' ? o.res.body : null;
+      void body?.cancel().catch(() => undefined);
+    },
+    () => undefined,
+  );
+}
