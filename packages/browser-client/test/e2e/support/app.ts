@@ -33,8 +33,6 @@ export interface AppRequest {
   path: string;
   cookie: string | undefined;
   range: string | undefined;
-  /** The Referer header: a frame's own document request names its shell's URL. */
-  referer: string | undefined;
 }
 
 /** A request the app holds before it reads or answers it (FixtureApp.hold). */
@@ -73,7 +71,7 @@ export async function startApp(): Promise<FixtureApp> {
   const app = express();
 
   app.use((req, res, next) => {
-    requests.push({ method: req.method, path: req.originalUrl, cookie: req.headers.cookie, range: req.headers.range, referer: req.headers.referer });
+    requests.push({ method: req.method, path: req.originalUrl, cookie: req.headers.cookie, range: req.headers.range });
     res.on('close', () => {
       if (res.writableFinished) return;
       aborted.push(req.path);
