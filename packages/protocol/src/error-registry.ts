@@ -156,23 +156,6 @@ export const WARNING_CODES = [
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 
-/**
- * Codes of other software that Wingman reads, never sends: Node.js / OpenSSL
- * error codes the agent recognises to explain a failure.
- */
-export const FOREIGN_ERROR_CODES = ['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_TLS_CERT_ALTNAME_INVALID'] as const;
-
-/** Every code of every registry (foreign ones excluded). */
-export const ALL_WINGMAN_CODES: ReadonlySet<string> = new Set<string>([
-  ...PROTOCOL_ERROR_CODES,
-  ...CONTROL_ERROR_CODES,
-  ...SIGNALING_ERROR_CODES,
-  ...HTTP_ERROR_CODES,
-  ...CLI_FATAL_CODES,
-  ...INSPECTOR_ERROR_CODES,
-  ...WARNING_CODES,
-]);
-
 /** Whether `code` is one of `registry`'s codes: narrows a code read from elsewhere to that layer's type. */
 export function isCodeOf<const Codes extends readonly string[]>(registry: Codes, code: string): code is Codes[number] {
   return registry.includes(code);

@@ -143,11 +143,6 @@ export class Stream extends Emitter<StreamEvents> {
     return this.window;
   }
 
-  /** The END_STREAM / WS_CLOSE of this side left through the pump. */
-  get localEndSent(): boolean {
-    return this.endSent;
-  }
-
   /** @internal Queues the opening frame (REQUEST / WS_OPEN) of a stream this side opened. */
   queueOpen(type: typeof FrameType.REQUEST | typeof FrameType.WS_OPEN, payload: Uint8Array, end: boolean): void {
     this.enqueue({ type, flags: end ? Flag.END_STREAM : 0, payload, flow: false });

@@ -189,3 +189,18 @@ export const BADGE_QUERY_PARAM = 'wingman-badge';
 export const OWN_SW_PATH = '/__wingman/own-sw';
 /** HttpOnly, host-only cookie marking a browser whose app runs its own Service Worker. Removed from every request before the app. */
 export const OWN_SW_COOKIE = 'wingman_own_sw';
+
+/**
+ * The shell's configuration: the tunnel server writes it into the shell page's
+ * <script type="application/json" id="wingman-config"> (tunnel-server
+ * browser/shell-html.ts); the page validates it again (browser-client
+ * page/config.ts): it must not trust its own markup blindly.
+ */
+export interface ShellConfig {
+  sessionId: string;
+  p2p: boolean;
+  exclude: string[];
+  badge: boolean;
+  /** A private session: the app is loaded only once the channel is verified (docs/PROTOCOL.md §Verified channels). */
+  private: boolean;
+}

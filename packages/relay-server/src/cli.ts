@@ -11,6 +11,7 @@ import { runTunnel } from './cli/run-tunnel';
 import type { KeyInput } from './cli/terminal-keys';
 import { PASSWORD_ARGV_WARNING, resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from './cli/options';
 import { runFetch, type FetchFlags } from './cli/fetch';
+import { EXIT_USAGE } from './cli/exit-codes';
 import { loadStartConfig, type StartFlags } from './cli/start/config-file';
 import { runStart } from './cli/start/run-start';
 import { createReporter, type Reporter } from './cli/reporter';
@@ -83,7 +84,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         .catch((err: unknown) => {
           if (!(err instanceof UsageError)) throw err;
           io.stderr.write(`error: ${err.message}\n`);
-          return 2;
+          return EXIT_USAGE;
         })
         .then((code) => {
           io.exitNow?.(code);
@@ -101,7 +102,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     if (err instanceof UsageError) {
       io.stderr.write(`error: ${err.message}\n`);
-      return 2;
+      return EXIT_USAGE;
     }
     throw err;
   }

@@ -1,4 +1,4 @@
-export { createTunnelServer, KEEP_ALIVE_TIMEOUT_MS, type CreateTunnelServerOptions, type TunnelServer } from './server';
+export { createTunnelServer, type CreateTunnelServerOptions, type TunnelServer } from './server';
 export {
   ConfigError,
   configFromCli,
@@ -13,5 +13,3 @@ export {
 } from './config';
 export * from './limits';
 export type { ReservedContext, ReservedRequestHandler, ReservedRoutesOptions, ReservedUpgradeHandler } from './routing/reserved-routes';
-export { TRANSPORT_HEADER } from '@wingman/protocol';
-export { turnCredentials, buildIceServers } from './p2p/ice-config';

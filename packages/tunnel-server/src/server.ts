@@ -42,8 +42,6 @@ import { createViewerAddresses } from './viewers/viewer-address';
 import { createViewerCookies } from './viewers/viewer-cookie';
 import { createViewerGate } from './viewers/viewer-gate';
 
-export { KEEP_ALIVE_TIMEOUT_MS } from './listener/listener';
-
 export interface CreateTunnelServerOptions extends TunnelServerOptions {
   /** A pino logger to use instead of one built from `logLevel`. */
   logger?: Logger;

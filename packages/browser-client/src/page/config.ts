@@ -1,16 +1,8 @@
 /**
- * The shell's configuration, written by the tunnel server into
- * <script type="application/json" id="wingman-config"> (tunnel-server `browser/shell-html.ts`)
- * and validated here again: the page must not trust its own markup blindly.
+ * The shell's configuration (ShellConfig, @wingman/protocol), written by the
+ * tunnel server into the page and validated here again.
  */
-export interface ShellConfig {
-  sessionId: string;
-  p2p: boolean;
-  exclude: string[];
-  badge: boolean;
-  /** A private session: the app is loaded only once the channel is verified (docs/PROTOCOL.md §Verified channels). */
-  private: boolean;
-}
+import type { ShellConfig } from '@wingman/protocol';
 
 const FALLBACK: ShellConfig = { sessionId: 'unknown', p2p: false, exclude: [], badge: true, private: false };
 

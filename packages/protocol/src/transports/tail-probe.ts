@@ -24,7 +24,7 @@
  * at two round trips, against 5 of 50 with one frame; one batch each).
  * docs/PROTOCOL.md §Tail-loss probes.
  */
-import { FRAME_HEADER_BYTES, PING_PAYLOAD_BYTES } from '../constants';
+import { PING_PAYLOAD_BYTES } from '../constants';
 import { FrameType, encodeFrame } from '../frame';
 
 /**
@@ -47,9 +47,6 @@ export const TAIL_PROBE_COUNT = 5;
  * (relay-only ~520). docs/lab-log.md §Lossy link.
  */
 export const TAIL_PROBE_IDLE_MS = 30;
-
-/** Size of one probe message, bytes: one PONG frame. */
-export const TAIL_PROBE_BYTES = FRAME_HEADER_BYTES + PING_PAYLOAD_BYTES;
 
 /** One probe message: a PONG frame with an all-zero payload. */
 export function tailProbeMessage(): ArrayBuffer {

@@ -13,9 +13,7 @@
  * token cannot be turned back into the key (which also keys signaling and
  * channel binding, signal-mac.ts). Spec: docs/PROTOCOL.md §Link access.
  */
-import { fromBase64url, toBase64url } from './base64url';
-import { linkKeyBytes } from './link-key';
-import { utf8, webCrypto } from './webcrypto';
+import { fromBase64url } from './base64url';
 
 /** The HMAC's message: domain-separated from the other uses of the link key. */
 export const LINK_ACCESS_LABEL = 'wingman-v1\nlink-access';
@@ -31,13 +29,4 @@ export function linkDigestBytes(text: string): Uint8Array | undefined {
   if (!LINK_DIGEST_PATTERN.test(text)) return undefined;
   const bytes = fromBase64url(text);
   return bytes?.length === 32 ? bytes : undefined;
-}
-
-/** The access token of a link key (base64url); throws when `key` is not a link key. */
-export async function linkAccessToken(key: string): Promise<string> {
-  const bytes = linkKeyBytes(key);
-  if (!bytes) throw new TypeError('not a link key');
-  const { subtle } = webCrypto();
-  const hmac = await subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return toBase64url(new Uint8Array(await subtle.sign('HMAC', hmac, utf8(LINK_ACCESS_LABEL))));
 }

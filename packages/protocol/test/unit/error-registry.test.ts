@@ -7,11 +7,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import {
-  ALL_WINGMAN_CODES,
   CLI_FATAL_CODES,
   CONTROL_ERROR_CODES,
   ERROR_CODES,
-  FOREIGN_ERROR_CODES,
   HTTP_ERROR_CODES,
   INSPECTOR_ERROR_CODES,
   PROTOCOL_ERROR_CODES,
@@ -19,6 +17,21 @@ import {
   WARNING_CODES,
 } from '../../src';
 
+/**
+ * Codes of other software that Wingman reads, never sends: Node.js / OpenSSL
+ * error codes the agent recognises to explain a failure.
+ */
+const FOREIGN_ERROR_CODES = ['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_TLS_CERT_ALTNAME_INVALID'];
+/** Every code of every registry (foreign ones excluded). */
+const ALL_WINGMAN_CODES: ReadonlySet<string> = new Set<string>([
+  ...PROTOCOL_ERROR_CODES,
+  ...CONTROL_ERROR_CODES,
+  ...SIGNALING_ERROR_CODES,
+  ...HTTP_ERROR_CODES,
+  ...CLI_FATAL_CODES,
+  ...INSPECTOR_ERROR_CODES,
+  ...WARNING_CODES,
+]);
 const ROOT = resolve(__dirname, '../../../..');
 const SOURCE_DIRS = ['protocol', 'tunnel-server', 'relay-server', 'browser-client'].map((p) => join(ROOT, 'packages', p, 'src'));
 const DOCS = ['docs/PROTOCOL.md', 'docs/operations.md', 'docs/cli.md', 'README.md'].map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');

@@ -43,8 +43,6 @@ import {
 import { linkVerifierOf } from './link-verifier';
 import { createMemoryResumeStore, type ResumeStore } from './resume-store';
 
-export { backoffDelay, type BackoffOptions } from './backoff';
-export { agentUrl, type AttemptFailure } from './connect';
 export { createFileResumeStore, createMemoryResumeStore, defaultStateDir, resumeKey, type ResumeState, type ResumeStore } from './resume-store';
 
 export interface AgentOptions {

@@ -114,26 +114,6 @@ export const HTTP_OPTION_ROWS = [
   { flags: '--inspect-history <n>', shownDefault: String(DEFAULT_INSPECT_HISTORY), help: 'requests the inspector keeps, oldest dropped first' },
 ] as const satisfies readonly HttpOptionRow[];
 
-/** Environment variables of `wingman http` that stand in for no flag. */
-export const HTTP_ENV_ONLY = [
-  { env: 'WINGMAN_STATE_DIR', help: "where each session's resume secret is kept (agent/resume-store.ts)" },
-  { env: 'WINGMAN_P2P_MAX_MESSAGE_BYTES', help: 'largest P2P data-channel message, bytes (read by the P2P host process, p2p/host-process.ts)' },
-  {
-    env: 'WINGMAN_BUFFER_BUDGET_BYTES',
-    help: 'bytes the agent process holds, all exchanges together, for those that do not move (a viewer that stopped reading, an app that does not read an upload), 1048576-1073741824 (forward/buffer-budget.ts)',
-  },
-  {
-    env: 'WINGMAN_P2P_HOST_CANDIDATES',
-    help: "false: send viewers no host ICE candidate, so they never learn this machine's addresses (read by the P2P host process)",
-  },
-  {
-    env: 'HTTPS_PROXY',
-    help: 'proxy of the connection to an https:// tunnel server (https_proxy first); an http:// server uses http_proxy, lower case only, as curl (cli/proxy-config.ts)',
-  },
-  { env: 'ALL_PROXY', help: 'proxy of the connection to the tunnel server when no scheme-specific one is set (all_proxy first)' },
-  { env: 'NO_PROXY', help: 'comma-separated hosts, domains, addresses or CIDRs reached directly, * for all (no_proxy first); applies to --proxy too' },
-] as const;
-
 /** The variable of the row whose flags start with `flag` (`--server`). Throws for a row without one: a programming error. */
 export function envOf(flag: string): string {
   const row = (HTTP_OPTION_ROWS as readonly HttpOptionRow[]).find((r) => r.flags === flag || r.flags.startsWith(`${flag} `));

@@ -42,7 +42,6 @@ export const DEFAULT_TOKEN = 'wingman-local-dev-token';
 const MAX_TIMEOUT_MS = 3_600_000;
 
 export { UsageError } from './usage-error';
-export { parseTarget } from './target-option';
 
 export interface HttpCommandFlags extends TargetFlags {
   /** --route <prefix=target>, repeatable: path mounts. */

@@ -28,8 +28,8 @@ export { requestHeaders } from './headers';
 export type { HostHeaderMode, Target, TransportName } from './headers';
 export { formatHostPort, targetOrigin, targetTlsOptions } from './target';
 export { MAX_ROUTES, routeFor, routePrefixProblem, type RouteSpec } from './routes';
-export { TRANSPORT_HEADER, DEFAULT_RESPONSE_TIMEOUT_MS } from './constants';
-export { BUFFER_BUDGET_ENV, bufferBudgetFromEnv } from './buffer-budget';
+export { DEFAULT_RESPONSE_TIMEOUT_MS } from './constants';
+export { bufferBudgetFromEnv } from './buffer-budget';
 
 export interface ForwarderOptions {
   /** The local app. Every request goes here, whatever its head says. */

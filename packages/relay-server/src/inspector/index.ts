@@ -22,7 +22,7 @@ import { startInspectorServer } from './server';
 import type { ViewerSource } from './viewers-api';
 import type { ViewerRoster } from '../viewers/viewer-roster';
 
-export { DEFAULT_INSPECT_PORT, INSPECT_PORT_TRIES } from './server';
+export { DEFAULT_INSPECT_PORT } from './server';
 export { DEFAULT_INSPECT_HISTORY, MAX_INSPECT_HISTORY } from './store';
 
 /** Where one tunnel's replays go: its forwarder's target and Host policy. */

@@ -6,22 +6,15 @@
  * P2P channels are closed here, since they never cross the server.
  */
 import { EventEmitter } from 'node:events';
-import type { ViewerDecision, ViewerGateMode, ViewerState } from '@wingman/protocol';
+import type { ViewerDecision, ViewerGateMode, ViewerMessage } from '@wingman/protocol';
 import type { Agent } from '../agent';
 import type { AgentP2P } from '../p2p/agent-p2p';
 
 /** Viewers kept, least recently changed dropped first: the server's MAX_TRACKED_VIEWERS. */
 export const MAX_ROSTER_VIEWERS = 1_000;
 
-export interface ViewerEntry {
-  id: string;
-  state: ViewerState;
-  address: string;
-  userAgent: string;
-  firstSeenAt: number;
-  /** The email it signed in with (`--allow-email`), as the server's identity provider verified it. */
-  email?: string;
-}
+/** A viewer as the server announced it (`viewer` control message). */
+export type ViewerEntry = Omit<ViewerMessage, 'type'>;
 
 /** `viewer`: a viewer is new or changed state; `gone`: the server forgot a waiting viewer (its id). */
 export type ViewerRosterEvents = { viewer: [ViewerEntry]; gone: [string] };

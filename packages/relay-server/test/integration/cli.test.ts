@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli';
-import { parseTarget } from '../../src/cli/options';
+import { parseTarget } from '../../src/cli/target-option';
 import { freePort, startLocalApp, type LocalApp } from './helpers/local-app';
 import { startFakeTunnelServer, type FakeTunnelServer } from './helpers/fake-tunnel-server';
 import { send } from './helpers/viewer';

@@ -23,8 +23,6 @@ import { currentKey, keysOf, type Keys } from '../keys/key-ring';
 /** Name of the access cookie on a session origin (removed from every request before the app sees it). */
 export const ACCESS_COOKIE = 'wingman_access';
 
-export { MAX_PASSWORD_FAILURES_PER_SESSION, MAX_PASSWORD_FAILURES_PER_SOURCE, PASSWORD_ATTEMPT_WINDOW_MS } from './password-throttle';
-
 /** Realm of the Basic challenge (browsers show it in their prompt and key cached credentials on it). */
 export const ACCESS_REALM = 'Wingman session';
 

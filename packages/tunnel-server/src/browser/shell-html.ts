@@ -13,6 +13,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import type { ShellConfig } from '@wingman/protocol';
 import { acceptsGzip, defaultBrowserDistDir } from './assets';
 
 /** zlib's default level: the shell is made per request (its session's settings), and level 9 gains a few bytes for twice the time. */
@@ -29,15 +30,6 @@ export interface ShellOptions {
   badge?: boolean;
   /** A private session (`wingman http --private`): the shell loads the app only over a verified channel. Default false. */
   private?: boolean;
-}
-
-/** What the client reads from the page (validated again on its side). */
-export interface ShellConfig {
-  sessionId: string;
-  p2p: boolean;
-  exclude: string[];
-  badge: boolean;
-  private: boolean;
 }
 
 const SESSION_ID = /^[a-z0-9-]{1,63}$/;

@@ -5,15 +5,8 @@
  * app would receive.
  */
 import type { IncomingMessage } from 'node:http';
-import {
-  ACCESS_COOKIE,
-  basicPassword,
-  createViewerAccessGate,
-  MAX_PASSWORD_FAILURES_PER_SESSION,
-  MAX_PASSWORD_FAILURES_PER_SOURCE,
-  PASSWORD_ATTEMPT_WINDOW_MS,
-  withoutAccessCookie,
-} from '../../src/access/viewer-access';
+import { ACCESS_COOKIE, basicPassword, createViewerAccessGate, withoutAccessCookie } from '../../src/access/viewer-access';
+import { MAX_PASSWORD_FAILURES_PER_SESSION, MAX_PASSWORD_FAILURES_PER_SOURCE, PASSWORD_ATTEMPT_WINDOW_MS } from '../../src/access/password-throttle';
 import { createKeyRing } from '../../src/keys/key-ring';
 
 const gate = createViewerAccessGate({ key: Buffer.alloc(32, 7), secureCookie: false });
