@@ -4,7 +4,7 @@
  * from here. Isomorphic (no timers of its own).
  */
 
-export interface BackoffPolicy {
+interface BackoffPolicy {
   /** Delay of the first retry, ms. */
   initialMs: number;
   /** Cap, ms. */

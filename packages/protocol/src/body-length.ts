@@ -34,7 +34,7 @@ export function declaredBodyLength(headers: HeaderList): number | undefined | nu
 }
 
 /** What to do with one body chunk under a declared length. */
-export interface BodyChunkVerdict {
+interface BodyChunkVerdict {
   /** The part of the chunk within the declared length (the whole chunk when none was declared). */
   accepted: Uint8Array;
   /** The chunk went past the declared length: deliver `accepted`, then end the message and close the connection. */

@@ -91,7 +91,7 @@ export interface ConnectionEvents {
 }
 
 /** ConnectionOptions with every default applied and every range checked. */
-export interface ResolvedOptions {
+interface ResolvedOptions {
   maxMessageBytes: number;
   highWaterBytes: number;
   localWindow: number;

@@ -1,6 +1,6 @@
 /** A tiny typed event emitter (the protocol package has no `node:events`). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Listener = (...args: any[]) => void;
+type Listener = (...args: any[]) => void;
 
 export class Emitter<E extends { [K in keyof E]: Listener }> {
   private readonly listeners = new Map<keyof E, Set<Listener>>();

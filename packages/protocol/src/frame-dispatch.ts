@@ -22,7 +22,7 @@ function decodeOr<T>(stream: Stream, decode: () => T): T | undefined {
 }
 
 /** What dispatching needs from the connection. */
-export interface DispatchHost {
+interface DispatchHost {
   /** Largest WebSocket message this side reassembles (for the reason of ERR_MESSAGE_TOO_LARGE). */
   readonly maxWsMessageBytes: number;
   /** Runs the send pump soon (a WINDOW_UPDATE may unblock frames). */

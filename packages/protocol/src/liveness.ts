@@ -18,10 +18,10 @@ import { FRAME_HEADER_BYTES, PING_PAYLOAD_BYTES } from './constants';
  * SCTP's) takes in whether or not the peer is there. 1 KiB is 64 PINGs; a
  * transfer that moves at all drains far more in a PING interval.
  */
-export const LIVENESS_MIN_DRAIN_BYTES = 64 * (FRAME_HEADER_BYTES + PING_PAYLOAD_BYTES);
+const LIVENESS_MIN_DRAIN_BYTES = 64 * (FRAME_HEADER_BYTES + PING_PAYLOAD_BYTES);
 
 /** What the rule reads from the channel: the Connection's byte counters and the transport's send buffer. */
-export interface LivenessSource {
+interface LivenessSource {
   /** Bytes received from the peer so far (Connection.bytesReceived). */
   readonly bytesReceived: number;
   /** Bytes handed to the transport so far (Connection.bytesSent). */

@@ -13,7 +13,7 @@ import { encodeCodeReason, encodeResponseHead, type RequestHead, type ResponseHe
 
 export type StreamKind = 'http' | 'ws';
 
-export interface StreamEvents {
+interface StreamEvents {
   /** The peer's response head (streams this side opened). */
   response: (head: ResponseHead) => void;
   /** A body chunk (HTTP streams). The view is valid for as long as you keep it. */
@@ -53,7 +53,7 @@ export interface StreamHost {
 }
 
 /** A frame waiting in a stream's send queue. */
-export interface QueuedFrame {
+interface QueuedFrame {
   type: FrameType;
   flags: number;
   payload: Uint8Array;

@@ -19,7 +19,7 @@ import type { Output } from './cli/coalesced-output';
 import { createTerminalView, wantsTerminalView } from './cli/terminal-view';
 import { VERSION } from './version';
 
-export interface CliIo {
+interface CliIo {
   stdout: Output;
   stderr: Output;
   env: NodeJS.ProcessEnv;

@@ -14,7 +14,7 @@ import { OPTION_ROWS, CLI_ONLY_FLAGS, sourceName, usageText, type OptionKind, ty
 import { DEFAULT_HOST, DEFAULT_PORT, LOG_LEVELS, type LogLevel } from './config-defaults';
 import { limitsSchema, type LimitOptions } from './limits';
 
-export { DEFAULT_HOST, DEFAULT_PORT, LOG_LEVELS, type LogLevel } from './config-defaults';
+export { DEFAULT_HOST, DEFAULT_PORT, type LogLevel } from './config-defaults';
 
 /**
  * The embedded agent token, for local use only: anyone who reads this source
@@ -24,7 +24,7 @@ export const DEFAULT_AGENT_TOKEN = 'wingman-local-dev-token';
 /** How long a session outlives its agent's disconnect, so a reconnecting agent gets the same URL back. */
 export const DEFAULT_SESSION_GRACE_MS = 30_000;
 /** How long a viewer tries ICE before it stays on the relay. */
-export const DEFAULT_VIEWER_ICE_TIMEOUT_MS = 3_000;
+const DEFAULT_VIEWER_ICE_TIMEOUT_MS = 3_000;
 /**
  * Lifetime of TURN credentials (TURN REST API), seconds. A TURN server checks
  * them when an allocation is made (coturn: not on its refreshes), and every
@@ -32,11 +32,11 @@ export const DEFAULT_VIEWER_ICE_TIMEOUT_MS = 3_000;
  * offer once they are half this old): 5 min covers any ICE gathering while
  * a leaked credential stops working soon.
  */
-export const DEFAULT_TURN_TTL_S = 300;
+const DEFAULT_TURN_TTL_S = 300;
 /** Interval of protocol PINGs to each agent; a missed PONG (with nothing moving on the connection meanwhile) closes the agent. */
-export const DEFAULT_HEARTBEAT_INTERVAL_MS = 15_000;
+const DEFAULT_HEARTBEAT_INTERVAL_MS = 15_000;
 /** How long an agent has to answer a PING. */
-export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
+const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
 
 export interface P2POptions {
   /** Offer P2P to agents that support it. Default true. */
@@ -159,12 +159,12 @@ export interface OidcOptions {
 }
 
 /** The server's default state directory: $XDG_STATE_HOME/wingman-server, else ~/.local/state/wingman-server. */
-export function defaultServerStateDir(env: Record<string, string | undefined> = process.env): string {
+function defaultServerStateDir(env: Record<string, string | undefined> = process.env): string {
   return env.XDG_STATE_HOME ? join(env.XDG_STATE_HOME, 'wingman-server') : join(homedir(), '.local', 'state', 'wingman-server');
 }
 
 /** Most trusted proxy hops `trustProxy` accepts: more than any real chain, few enough to catch a typo. */
-export const MAX_TRUST_PROXY = 10;
+const MAX_TRUST_PROXY = 10;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -288,7 +288,7 @@ function isLocalName(hostname: string): boolean {
  * (document.cookie) that every session's app receives. The operator must
  * say the domain is on the Public Suffix List, or accept that.
  */
-export function domainIsolationProblem(domain: string | undefined, confirmed: boolean): string | undefined {
+function domainIsolationProblem(domain: string | undefined, confirmed: boolean): string | undefined {
   if (domain === undefined || confirmed) return undefined;
   const hostname = domain.toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
   if (isLocalName(hostname)) return undefined;
@@ -366,7 +366,7 @@ const SOURCE_NAMES: Record<string, string> = Object.fromEntries(OPTION_ROWS.map(
 
 export const CLI_USAGE = usageText();
 
-export interface CliConfig {
+interface CliConfig {
   config: TunnelServerConfig;
   json: boolean;
   help: boolean;

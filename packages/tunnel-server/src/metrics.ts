@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 
-export interface MetricsOptions {
+interface MetricsOptions {
   /** Current session counts, read at scrape time. */
   sessionStats: () => { live: number; grace: number };
 }

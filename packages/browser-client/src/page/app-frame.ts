@@ -7,7 +7,7 @@
  * at the mirrored URL, which loads the frame there.
  */
 
-export interface AppFrame {
+interface AppFrame {
   /** Loads the app at a same-origin path (first load). */
   load(path: string): void;
   /** Mirrors the frame's current URL and title into the shell (after loads and SPA navigations). */

@@ -39,7 +39,7 @@ import { candidateSignal, signalSender, signalUrl } from './signal-out';
 import { mark } from './timeline';
 
 /** What an attempt tells whoever carries it on (peer-session.ts): what happened before it listened first, in order. */
-export interface AttemptListener {
+interface AttemptListener {
   /** The peer connection is made; `inbox` holds what its channel received so far. */
   peer(peer: ShellPeer, inbox: ChannelInbox): void;
   /** The attempt ended before its session was ready. */

@@ -14,7 +14,7 @@ export interface Paths {
   bulk: 'p2p' | 'relay';
 }
 
-export interface Badge {
+interface Badge {
   update(status: TransportStatus, paths?: Paths): void;
 }
 

@@ -14,7 +14,7 @@ import { fingerprintOfDigest, sdpFingerprint, type ChannelFingerprints } from '@
  * bounds the whole exchange; this only keeps a missing answer from waiting
  * for it.
  */
-export const REMOTE_DESCRIPTION_WAIT_MS = 5_000;
+const REMOTE_DESCRIPTION_WAIT_MS = 5_000;
 
 /** Fulfilled once `pc` has a remote description (at once if it has), or it closed, or `ms` passed. */
 function remoteDescriptionSet(pc: RTCPeerConnection, ms: number): Promise<void> {

@@ -12,7 +12,7 @@ import type { Connection } from '@wingman/protocol';
 import { P2P_SEEN_STORAGE_KEY, CHANNEL_COMING_WAIT_MS } from '../shared/constants';
 import type { P2PManager, TransportStatus } from './p2p';
 
-export interface ChannelComingFacts {
+interface ChannelComingFacts {
   /** A direct channel was open on this origin before (this tab's session storage). */
   directChannelSeen: boolean;
   /** Age of the attempt that is still connecting, ms; undefined when none is. */
@@ -31,7 +31,7 @@ export function channelComing(facts: ChannelComingFacts): boolean {
   return facts.directChannelSeen && facts.connectingForMs !== undefined && facts.connectingForMs < CHANNEL_COMING_WAIT_MS;
 }
 
-export interface ChannelWait {
+interface ChannelWait {
   /** A promise of the connection (undefined if it does not come within CHANNEL_COMING_WAIT_MS) when waiting is worth it; else undefined. */
   soon(): Promise<Connection | undefined> | undefined;
 }

@@ -15,7 +15,7 @@ import type { ShellPeer } from './peer-connection';
  * timer: the browser closes its peer connections as it discards the
  * document, after the resets went.
  */
-export const SHELL_PEER_CLOSE_GRACE_MS = 100;
+const SHELL_PEER_CLOSE_GRACE_MS = 100;
 
 /** Closes a peer connection's channels now and the peer connection a moment later; one already closed is left as it is. */
 export function closeShellPeer(p: ShellPeer): void {

@@ -9,11 +9,11 @@
  */
 
 /** Bytes of a body passed through unmerged (small responses, the start of SSE). */
-export const COALESCE_AFTER_BYTES = 256 * 1024;
+const COALESCE_AFTER_BYTES = 256 * 1024;
 /** Size of a merged piece (PORT_CHUNK_BYTES: the largest the port sends in one message). */
-export const COALESCE_BYTES = 64 * 1024;
+const COALESCE_BYTES = 64 * 1024;
 
-export interface Coalescer {
+interface Coalescer {
   push(chunk: Uint8Array): void;
   /** Sends what is held now (before end / abort). */
   flush(): void;

@@ -9,13 +9,13 @@ import { parseDiagRequest, scrubText, summarizeStats, type DiagReply, type Shell
 import { shortFingerprint } from '@wingman/protocol';
 import type { P2PManager } from './p2p';
 
-export interface DiagnosticsSourceOptions {
+interface DiagnosticsSourceOptions {
   sessionId: string;
   shellId: string;
   p2p: Pick<P2PManager, 'status' | 'stats' | 'errors' | 'untrusted' | 'keyed'>;
 }
 
-export async function shellSnapshot(options: DiagnosticsSourceOptions): Promise<ShellSnapshot> {
+async function shellSnapshot(options: DiagnosticsSourceOptions): Promise<ShellSnapshot> {
   const status = options.p2p.status();
   const snap: ShellSnapshot = {
     sessionId: options.sessionId,

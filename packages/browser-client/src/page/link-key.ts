@@ -9,7 +9,7 @@
 import { linkKeyBytes, splitLinkKey } from '@wingman/protocol';
 
 /** sessionStorage item of the link key. */
-export const LINK_KEY_STORAGE_ITEM = 'wingman-link-key';
+const LINK_KEY_STORAGE_ITEM = 'wingman-link-key';
 
 function stored(): string | undefined {
   try {

@@ -10,7 +10,7 @@
 import { OWN_SW_PATH, OWN_SW_WINDOW_KEY, SW_SCOPE } from '../shared/constants';
 
 /** Bound on the POST to OWN_SW_PATH (one round trip to the tunnel server). */
-export const OWN_SW_REQUEST_TIMEOUT_MS = 10_000;
+const OWN_SW_REQUEST_TIMEOUT_MS = 10_000;
 
 /** Why this browser goes over the relay from now on (the badge, until the page is replaced). */
 export const OWN_SW_REASON = 'the app runs its own Service Worker';

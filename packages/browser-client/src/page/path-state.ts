@@ -15,7 +15,7 @@ import { LOSS_PROBE_COUNT } from '@wingman/protocol';
 import type { TransportStatus } from './p2p';
 import type { ShellPathState } from './sw-link';
 
-export interface PathState {
+interface PathState {
   /** What to announce on a new status. */
   next(s: TransportStatus): ShellPathState;
 }

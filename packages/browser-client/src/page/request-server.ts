@@ -14,7 +14,7 @@ import { createCoalescer } from './coalesce';
 /** What a response body's pending writes see once the exchange is over (one instance: an Error per request costs its stack trace). */
 const FINISHED = new Error('exchange finished');
 
-export interface RequestServer {
+interface RequestServer {
   /** Serves one `wingman:fetch` from the SW on its port. Never throws. */
   serve(request: FetchRequest, port: ExchangePort): void;
   /** Fails every open exchange (the page is going away): the SW retries or resumes them over the relay. */

@@ -10,7 +10,7 @@ import { COOKIE_QUERY_TIMEOUT_MS, SW_CONTROL_TIMEOUT_MS, SW_PATH, SW_SCOPE } fro
 import { createExchangeMux, retirePort, type ExchangeMux, type ExchangePort } from '../shared/exchange-mux';
 import { parseSwToWindow, type FetchRequest, type PathsUpdate, type ShellAnnounce } from '../shared/messages';
 
-export interface SwLinkOptions {
+interface SwLinkOptions {
   shellId: string;
   exclude: string[];
   /** A request the SW wants carried over the data channel; the rest of the exchange on `port`. */
@@ -24,7 +24,7 @@ export interface SwLinkOptions {
 /** What a shell tells the SW about its channel and its path (ShellAnnounce's fields of the same names). */
 export type ShellPathState = Pick<ShellAnnounce, 'p2p' | 'turn' | 'lossy' | 'lossClean' | 'probing' | 'off'>;
 
-export interface SwLink {
+interface SwLink {
   /** Resolves true once the SW controls this page, false when it cannot (no SW support, registration failed, timeout). */
   readonly controlled: Promise<boolean>;
   /**

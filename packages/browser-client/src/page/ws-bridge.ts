@@ -18,7 +18,7 @@ import {
 import { WINGMAN_PREFIX, P2P_WS_CLOSE_REPLY_TIMEOUT_MS, P2P_WS_HANDSHAKE_TIMEOUT_MS } from '../shared/constants';
 import { parseShimToShellPort, type ShellToShimPort, type WsOpenRequest } from '../shared/messages';
 
-export interface WsBridgeOptions {
+interface WsBridgeOptions {
   connection(): Connection | undefined;
   /** Without a connection: a promise of one when a channel is coming up and worth waiting for (channel-wait.ts), else undefined. */
   channelSoon(): Promise<Connection | undefined> | undefined;

@@ -7,7 +7,7 @@
  */
 import { DIAGNOSTICS_MAX_ERRORS } from './constants';
 
-export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
+type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
 const CANDIDATE_TYPES: readonly string[] = ['host', 'srflx', 'prflx', 'relay'];
 const PROTOCOLS: readonly string[] = ['udp', 'tcp', 'tls'];
 
@@ -70,7 +70,7 @@ export interface DiagReply {
 
 const MAX_ID_CHARS = 64;
 /** Longest free text kept (reasons, error messages): a sentence, not a log. */
-export const MAX_DIAG_TEXT_CHARS = 200;
+const MAX_DIAG_TEXT_CHARS = 200;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_CHARS && /^[A-Za-z0-9-]+$/.test(v);

@@ -39,7 +39,7 @@ export interface ExchangeMux {
   whenIdle(callback: () => void): void;
 }
 
-export interface ExchangeMuxOptions {
+interface ExchangeMuxOptions {
   /** Posts on the shared port. */
   post(message: MuxMessage, transfer: Transferable[]): void;
   /** The other side opened an exchange with `first`; `port` receives its later messages. */
@@ -48,7 +48,7 @@ export interface ExchangeMuxOptions {
 
 export const MUX_TYPE = 'wingman:x';
 type Item = [id: number, payload: unknown, open?: 1];
-export interface MuxMessage {
+interface MuxMessage {
   type: typeof MUX_TYPE;
   items: Item[];
 }

@@ -44,7 +44,7 @@ function findTag(s: string, name: string, from = 0): number {
   return m ? m.index : -1;
 }
 
-export type InsertionPoint = { kind: 'insert'; offset: number } | { kind: 'skip' } | { kind: 'need-more' };
+type InsertionPoint = { kind: 'insert'; offset: number } | { kind: 'skip' } | { kind: 'need-more' };
 
 /**
  * Decides where the shim goes in an HTML body that starts with `prefix`.

@@ -64,7 +64,7 @@ export interface FrameAnnounce {
 }
 
 /** shell → SW, with a reply port: the Cookie header the SW's jar holds for `url` (for P2P WebSockets). */
-export interface CookieQuery {
+interface CookieQuery {
   type: 'wingman:cookie';
   url: string;
 }
@@ -109,10 +109,10 @@ export interface EarlyDocumentAnswer {
   body: ReadableStream<Uint8Array> | ArrayBuffer | null;
 }
 
-export type WindowToSw = ShellAnnounce | FrameAnnounce | CookieQuery | WsTicketQuery | AbortNotice | EarlyDocument;
+type WindowToSw = ShellAnnounce | FrameAnnounce | CookieQuery | WsTicketQuery | AbortNotice | EarlyDocument;
 
 /** SW → windows: a restarted SW asks shells and frames to announce themselves again. */
-export interface SyncRequest {
+interface SyncRequest {
   type: 'wingman:sync';
 }
 
@@ -144,7 +144,7 @@ export interface CookieWrite {
   lines: string[];
 }
 
-export type SwToWindow = SyncRequest | FetchRequest | PathsUpdate | CookieWrite;
+type SwToWindow = SyncRequest | FetchRequest | PathsUpdate | CookieWrite;
 
 // ---- per-request port -------------------------------------------------------
 
@@ -210,7 +210,7 @@ export interface OwnServiceWorker {
   script: string;
 }
 
-export type ShimToShell = WsOpenRequest | LocationUpdate | OwnServiceWorker;
+type ShimToShell = WsOpenRequest | LocationUpdate | OwnServiceWorker;
 
 export type ShellToShimPort =
   /** No channel: open a real WebSocket (the tunnel server relays it). */
@@ -244,7 +244,7 @@ function obj(v: unknown): Obj | undefined {
 }
 
 /** Realm-independent (a value posted from another realm is not `instanceof` this realm's ArrayBuffer in every runtime). */
-export function isArrayBuffer(v: unknown): v is ArrayBuffer {
+function isArrayBuffer(v: unknown): v is ArrayBuffer {
   return Object.prototype.toString.call(v) === '[object ArrayBuffer]';
 }
 
@@ -252,7 +252,7 @@ function str(v: unknown, max: number): v is string {
   return typeof v === 'string' && v.length <= max;
 }
 
-export function isHeaderList(v: unknown): v is WireHeaders {
+function isHeaderList(v: unknown): v is WireHeaders {
   return (
     Array.isArray(v) &&
     v.length <= MAX_HEADERS &&

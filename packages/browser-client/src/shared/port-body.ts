@@ -10,7 +10,7 @@ import { PORT_CHUNK_BYTES, PORT_WINDOW_BYTES } from './constants';
 import type { BodyCredit, BodyData, BodyEnd } from './messages';
 
 /** Posts one message on the port, transferring the listed buffers. */
-export type Post = (message: BodyData | BodyEnd | BodyCredit, transfer?: Transferable[]) => void;
+type Post = (message: BodyData | BodyEnd | BodyCredit, transfer?: Transferable[]) => void;
 
 /** Sending half. Feed it `credit` messages from the peer. */
 export interface BodySender {
@@ -102,7 +102,7 @@ export interface BodyReceiver {
   takeWhole(): Uint8Array | undefined;
 }
 
-export interface BodyReceiverOptions {
+interface BodyReceiverOptions {
   /** Sends a credit message to the sender. */
   credit(bytes: number): void;
   /** The consumer cancelled the stream (e.g. fetch aborted): tell the sender. */

@@ -85,7 +85,7 @@ function portBackend(port: MessagePort): Backend {
   };
 }
 
-export interface WingmanWebSocketOptions {
+interface WingmanWebSocketOptions {
   Native: typeof WebSocket;
   /** Whether `url` (absolute ws:/wss:) should go through the shell. */
   eligible(url: URL): boolean;

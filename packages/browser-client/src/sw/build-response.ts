@@ -25,7 +25,7 @@ import { errorResponse } from './error-response';
 import { framePolicy, needsFramePolicy } from './frame-policy';
 import { injectShim } from './inject-stream';
 
-export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 /** Statuses whose Response has no body (Fetch "null body status"). */
 export const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
 /** Never copied onto the page's Response: ours, or meaningless on a built response. */

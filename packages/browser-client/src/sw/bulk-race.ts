@@ -27,9 +27,9 @@ export const RACE_MIN_BYTES = 4 * 1024 * 1024;
  * enough for a relay 160 ms away to leave TCP slow start (~1 s) and show its
  * rate, and the most the Service Worker queues before the page reads.
  */
-export const RACE_DECIDE_BYTES = 8 * 1024 * 1024;
+const RACE_DECIDE_BYTES = 8 * 1024 * 1024;
 /** …or after this long, on what each path carried so far (two slow paths: the choice must not wait for the whole body). */
-export const RACE_MAX_MS = 4_000;
+const RACE_MAX_MS = 4_000;
 /**
  * …or as soon as the relay has carried RACE_CLEAR_MIN_BYTES and this many
  * times P2P's bytes: despite P2P's head start, the answer cannot turn, and
@@ -37,14 +37,14 @@ export const RACE_MAX_MS = 4_000;
  * with the winner. Only the relay ends it early: P2P ahead early says
  * little, the relay is still in its slow start.
  */
-export const RACE_CLEAR_RATIO = 4;
+const RACE_CLEAR_RATIO = 4;
 /** See RACE_CLEAR_RATIO: 1 MiB, past the relay's first round trips. */
-export const RACE_CLEAR_MIN_BYTES = 1024 * 1024;
+const RACE_CLEAR_MIN_BYTES = 1024 * 1024;
 
 /** P2P carries the body alone until it has carried this many bytes… */
-export const RACE_SOLO_BYTES = 2 * 1024 * 1024;
+const RACE_SOLO_BYTES = 2 * 1024 * 1024;
 /** …or for this long, ms (a slow P2P must not delay the relay's start for long); then its rate decides whether the relay races it. */
-export const RACE_SOLO_MS = 1_000;
+const RACE_SOLO_MS = 1_000;
 
 type Head = { status: number; headers: ReadonlyArray<readonly [string, string]> };
 
@@ -87,7 +87,7 @@ export function sameBody(p2p: Head, relay: Head): boolean {
   return true;
 }
 
-export interface RaceResult {
+interface RaceResult {
   winner: PathName;
   /** The whole body, from byte 0: what was queued during the race, then the winner's stream. */
   body: ReadableStream<Uint8Array>;

@@ -24,7 +24,7 @@ export function cookieLine(c: Cookie, kind: CookieChange['kind'], secureOrigin: 
   return `${c.name}=${c.value}; path=${c.path}${expires}; samesite=${c.sameSite}${secure}`;
 }
 
-export interface CookieMirror {
+interface CookieMirror {
   /** Mirrors the script-visible part of `changes`; marks in `jar` what landed. */
   mirror(jar: CookieJar, changes: CookieChange[]): Promise<void>;
 }

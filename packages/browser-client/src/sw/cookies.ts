@@ -256,4 +256,3 @@ function validStored(c: unknown): c is Cookie {
 }
 
 export type { CookieStoreLike };
-export type { PageCookieWriter };

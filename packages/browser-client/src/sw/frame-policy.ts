@@ -17,7 +17,7 @@
  */
 import type { WireHeaders } from '../shared/messages';
 
-export interface FramePolicy {
+interface FramePolicy {
   headers: WireHeaders;
   /** The nonce the shim's <script> must carry; undefined when none is needed. */
   shimNonce: string | undefined;

@@ -7,7 +7,7 @@
  */
 
 /** Bound on one IndexedDB operation, ms. Normal ones take < 5 ms; a blocked upgrade or a wedged disk must not hold requests. */
-export const IDB_TIMEOUT_MS = 2_000;
+const IDB_TIMEOUT_MS = 2_000;
 
 const DB_NAME = 'wingman';
 const STORE = 'kv';

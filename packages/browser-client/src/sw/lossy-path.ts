@@ -19,8 +19,8 @@
  */
 import type { ShellAnnounce } from '../shared/messages';
 
-export const STALL_FACTOR = 1.6;
-export const STALL_EXTRA_MS = 50;
+const STALL_FACTOR = 1.6;
+const STALL_EXTRA_MS = 50;
 /** Stalls among the recent lone requests that make the verdict. */
 export const STALL_MIN_COUNT = 3;
 /** Lone requests in a row within the stall limit that clear a remembered verdict (at 2 % loss, 20 without a stall happen about one time in five). */

@@ -42,7 +42,7 @@ import type { LossyPath } from './lossy-path';
 
 export { BULK_MIN_BYTES };
 /** Weight of the newest sample in each moving average (0.3: about the last three samples count). */
-export const EWMA_WEIGHT = 0.3;
+const EWMA_WEIGHT = 0.3;
 /** The relay is chosen only when this much better than P2P (×1.25 throughput, or RTT / 1.25): measurement noise must not flip paths. */
 export const SWITCH_MARGIN = 1.25;
 /**
@@ -63,9 +63,9 @@ export const P2P_BULK_ENOUGH_BYTES_PER_S = 4_000_000;
  * P2P by 20 ms or more (P2P through a distant TURN server, a near tunnel
  * server) is worth it.
  */
-export const SMALL_SWITCH_MIN_MS = 20;
+const SMALL_SWITCH_MIN_MS = 20;
 /** Samples each path needs before small requests may leave P2P (one slow or fast request decides nothing). */
-export const SMALL_MIN_SAMPLES = 5;
+const SMALL_MIN_SAMPLES = 5;
 /** The other path's first sample of a class is taken on this request of the class (the first ones go the default way). */
 export const PROBE_AFTER = 2;
 /** Once both paths have a figure, every REPROBE_EVERY-th request of the class goes the other way to refresh it. */
@@ -79,14 +79,14 @@ export const REPROBE_EVERY = 20;
  */
 export const RTT_WINDOW_MS = 10_000;
 /** Samples kept per path within the window (bounds memory; a page load of ~500 requests fits). */
-export const MAX_RTT_SAMPLES = 512;
+const MAX_RTT_SAMPLES = 512;
 /** URLs whose body size is remembered (bounded: oldest forgotten). */
-export const MAX_REMEMBERED_URLS = 256;
+const MAX_REMEMBERED_URLS = 256;
 
 /** Path suffixes whose responses are usually large (media, archives, disk images). */
 const BULK_SUFFIX = /\.(mp4|m4v|webm|mov|mkv|avi|mp3|flac|wav|ogg|zip|tar|tgz|gz|bz2|xz|7z|rar|iso|dmg|img|bin|pdf|wasm)$/i;
 
-export interface RequestFacts {
+interface RequestFacts {
   method: string;
   /** Path and query. */
   target: string;
@@ -111,7 +111,7 @@ export interface Decision {
 }
 
 /** The path each class takes outside probes. */
-export type Preferred = Record<RequestClass, PathName>;
+type Preferred = Record<RequestClass, PathName>;
 
 const ewma = (old: number | undefined, sample: number) => (old === undefined ? sample : old + EWMA_WEIGHT * (sample - old));
 

@@ -23,7 +23,7 @@ import {
   VIA_SW,
 } from '../shared/constants';
 
-export interface RelayOptions {
+interface RelayOptions {
   /**
    * The SW jar's cookies the browser's own jar lacks ('' for none;
    * SwCookies.relayHeaderFor): merged by the tunnel server with the Cookie

@@ -14,13 +14,13 @@
 import { concatBytes } from '@wingman/protocol';
 
 /** Bodies up to this size are held whole to learn their length, bytes (an upload form's files; beyond, it streams). */
-export const BUFFERED_BODY_MAX_BYTES = 64 * 1024 * 1024;
+const BUFFERED_BODY_MAX_BYTES = 64 * 1024 * 1024;
 /**
  * A wait this long for a body's next chunk means the page produces the body
  * as it goes (a streaming upload), ms. A Blob or form body is read from
  * memory or disk in well under this.
  */
-export const BODY_IDLE_MS = 250;
+const BODY_IDLE_MS = 250;
 
 export type PreparedBody =
   /** No body (GET, HEAD, or a request without one). */

@@ -81,7 +81,7 @@ export function onFetch(event: FetchEvent, deps: RouterDeps): void {
 }
 
 /** Which fetch events this SW answers. Top-level navigations go to the network: the tunnel server answers them with the shell. */
-export function shouldHandle(request: Request, url: URL, origin: string): boolean {
+function shouldHandle(request: Request, url: URL, origin: string): boolean {
   if (url.origin !== origin) return false;
   if (url.pathname.startsWith(WINGMAN_PREFIX)) return false;
   if (request.mode === 'navigate' && request.destination === 'document') return false;
@@ -396,7 +396,7 @@ function measured(body: ReadableStream<Uint8Array> | null, done: (bytes: number,
   );
 }
 
-export function sameSiteContext(request: Request, url: URL): RequestContext {
+function sameSiteContext(request: Request, url: URL): RequestContext {
   let crossSite = false;
   if (request.referrer && request.referrer !== 'about:client') {
     try {
@@ -424,7 +424,7 @@ function pageResponse(res: Response, request: Request): Response {
 }
 
 /** Applies the response rules for the request that will receive it (which may differ from the one that fetched: an early document). */
-export function finish(obtained: Obtained, ctx: BuildContext): Promise<Response> {
+function finish(obtained: Obtained, ctx: BuildContext): Promise<Response> {
   switch (obtained.kind) {
     case 'final':
       return Promise.resolve(obtained.response);

@@ -47,7 +47,7 @@ export type ShellOutcome =
       whole(): Uint8Array | undefined;
     };
 
-export interface ShellFetchOptions {
+interface ShellFetchOptions {
   shell: ShellPick;
   head: Omit<FetchRequest, 'type' | 'hasBody'>;
   /** Request body (already checked non-empty), or null. */

@@ -14,7 +14,7 @@ import type { DataChannelLike } from './data-channel';
  * and then waits: a few messages. A channel that gets more is not one its
  * taker can carry on (`overflowed`).
  */
-export const CHANNEL_INBOX_MAX = 32;
+const CHANNEL_INBOX_MAX = 32;
 
 /** What is held of one channel. */
 export interface ChannelInbox {
@@ -24,7 +24,7 @@ export interface ChannelInbox {
 }
 
 /** A data channel whose `onmessage` can be set (browsers' and @roamhq/wrtc's; typed by each as its own event). */
-export type HoldableChannel = DataChannelLike & { onmessage: unknown };
+type HoldableChannel = DataChannelLike & { onmessage: unknown };
 
 /** Sets `dc`'s onmessage handler (null: none). */
 function setOnMessage(dc: HoldableChannel, fn: ((ev: { data: unknown }) => void) | null): void {

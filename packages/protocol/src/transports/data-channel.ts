@@ -106,9 +106,9 @@ export const DATA_CHANNEL_DRAIN_POLL_MS = 2;
  * relay's 256 KiB window capped a single stream below the channel's rate;
  * 1 MiB keeps one stream at the channel's rate while bounding buffering.
  */
-export const DATA_CHANNEL_STREAM_WINDOW_BYTES = 1024 * 1024;
+const DATA_CHANNEL_STREAM_WINDOW_BYTES = 1024 * 1024;
 
-export interface DataChannelConnectionOptions extends Omit<ConnectionOptions, 'transport'> {
+interface DataChannelConnectionOptions extends Omit<ConnectionOptions, 'transport'> {
   /** Sends tail-loss probes after each burst (tail-probe.ts). Default true. */
   tailProbes?: boolean;
 }

@@ -33,7 +33,7 @@ export const LOSS_PROBE_LABEL = 'wingman-loss';
  * browser picks from 0, and below the 256 streams Firefox's SCTP association
  * starts with (it adds streams only by asking the peer to).
  */
-export const LOSS_PROBE_CHANNEL_ID = 64;
+const LOSS_PROBE_CHANNEL_ID = 64;
 
 /** How both ends create the probe channel (RTCDataChannelInit). */
 export const LOSS_PROBE_INIT = { negotiated: true, id: LOSS_PROBE_CHANNEL_ID, ordered: false, maxRetransmits: 0 } as const;
@@ -71,10 +71,10 @@ export const LOSS_PROBE_LOSSY_MIN = 2;
 export const LOSS_PROBE_EARLY_CLEAN = 32;
 
 /** The measurement ends at the latest this long after it started, ms. */
-export const LOSS_PROBE_DEADLINE_MS = 4000;
+const LOSS_PROBE_DEADLINE_MS = 4000;
 
 /** With every probe sent, how long to wait for the last answers, ms. */
-export const LOSS_PROBE_SETTLE_MS = 500;
+const LOSS_PROBE_SETTLE_MS = 500;
 
 export interface LossProbeResult {
   /** Probes sent. */

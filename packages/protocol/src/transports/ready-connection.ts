@@ -7,7 +7,7 @@
 import type { Connection } from '../connection';
 import type { DataChannelLike } from './data-channel';
 
-export interface ReadyConnectionOptions {
+interface ReadyConnectionOptions {
   /** Binds the channel (channel-binding.ts) before any frame; absent: the channel is used as it is. */
   bind?: (dc: DataChannelLike) => Promise<DataChannelLike>;
   /** Makes the channel's Connection over the (bound) open channel; attach its handlers here. */

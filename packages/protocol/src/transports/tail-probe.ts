@@ -53,7 +53,7 @@ export function tailProbeMessage(): ArrayBuffer {
   return encodeFrame(FrameType.PONG, 0, 0, new Uint8Array(PING_PAYLOAD_BYTES)).buffer as ArrayBuffer;
 }
 
-export interface TailProbeOptions {
+interface TailProbeOptions {
   /** Sends one probe message (the caller checks the channel is open). */
   send: (probe: ArrayBuffer) => void;
   idleMs?: number;

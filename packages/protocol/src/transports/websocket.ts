@@ -8,7 +8,7 @@ import { Connection, type ConnectionOptions } from '../connection';
 import { TRANSPORT_HIGH_WATER_BYTES } from '../constants';
 
 /** The part of `ws`'s WebSocket this adapter uses. */
-export interface NodeWebSocketLike {
+interface NodeWebSocketLike {
   readonly readyState: number;
   readonly bufferedAmount: number;
   send(data: Uint8Array | string, cb?: (err?: Error) => void): void;

@@ -17,7 +17,7 @@ import { SIGNAL_MAC_CHARS, TRUST_VERSION, type SignalSender, type TrustKeys } fr
 import { utf8, webCrypto } from './webcrypto';
 
 /** How long an end waits for the other's proof once the channel is open, ms (it is the other end's first message). */
-export const BINDING_TIMEOUT_MS = 10_000;
+const BINDING_TIMEOUT_MS = 10_000;
 
 /** Largest first message accepted as a proof, chars. */
 const MAX_BIND_MESSAGE_CHARS = 256;
@@ -62,7 +62,7 @@ export class BindingError extends Error {
 }
 
 /** The channel's first message: the sender's proof. */
-export function bindMessage(proof: string): string {
+function bindMessage(proof: string): string {
   return JSON.stringify({ type: 'bind', proof });
 }
 

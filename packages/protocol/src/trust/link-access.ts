@@ -22,7 +22,7 @@ export const LINK_TOKEN_HEADER = 'x-wingman-link-token';
 /** Tunnel-server endpoint the bootstrap page POSTs the token to (in LINK_TOKEN_HEADER): 204 with the access cookie. */
 export const LINK_PATH = '/__wingman/link';
 /** A token or a verifier: 32 bytes as base64url, 43 characters. */
-export const LINK_DIGEST_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const LINK_DIGEST_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 /** The bytes of a token or verifier text, or undefined when it is not one. */
 export function linkDigestBytes(text: string): Uint8Array | undefined {

@@ -9,9 +9,9 @@ import { fromBase64url, toBase64url } from './base64url';
 import { webCrypto } from './webcrypto';
 
 /** The fragment parameter that carries the key. */
-export const LINK_KEY_PARAM = 'k';
+const LINK_KEY_PARAM = 'k';
 /** Bytes of a link key: 128 bits. */
-export const LINK_KEY_BYTES = 16;
+const LINK_KEY_BYTES = 16;
 /** Its base64url text: 22 characters. */
 export const LINK_KEY_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 

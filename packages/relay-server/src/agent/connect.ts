@@ -25,7 +25,7 @@ export interface AttemptFailure {
   serverError?: boolean;
 }
 
-export interface AttemptOptions {
+interface AttemptOptions {
   url: string;
   token: string;
   register: RegisterMessage;

@@ -43,7 +43,7 @@ import {
 import { linkVerifierOf } from './link-verifier';
 import { createMemoryResumeStore, type ResumeStore } from './resume-store';
 
-export { createFileResumeStore, createMemoryResumeStore, defaultStateDir, resumeKey, type ResumeState, type ResumeStore } from './resume-store';
+export { createFileResumeStore, createMemoryResumeStore, defaultStateDir, resumeKey, type ResumeStore } from './resume-store';
 
 export interface AgentOptions {
   /** Tunnel server base URL (http:// or https://); the agent endpoint is AGENT_PATH under it. */
@@ -147,7 +147,7 @@ const NAME_REFUSALS: readonly string[] = [
 ] satisfies ControlErrorCode[];
 
 /** After its own reckoning of the deadline, how long the agent waits for the server's ERR_SESSION_EXPIRED before stopping anyway, ms. */
-export const EXPIRY_BACKSTOP_MS = 5_000;
+const EXPIRY_BACKSTOP_MS = 5_000;
 
 export interface ReadyEvent {
   url: string;

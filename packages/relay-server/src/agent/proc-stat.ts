@@ -1,7 +1,7 @@
 /** What /proc/<pid>/stat says of a process (Linux): its state letter and start time. */
 import { readFileSync } from 'node:fs';
 
-export interface ProcStat {
+interface ProcStat {
   /** Field 3: R, S, D, … ; Z a zombie (exited, not reaped by its parent), X dead. */
   state: string;
   /** Field 22: start time in clock ticks since boot; with the pid, names one process. */

@@ -10,7 +10,7 @@
 import { describeServerError, MAX_UNRESOLVED_ATTEMPTS_AT_START, type ServerProblem } from './server-errors';
 
 /** What connect.ts makes an AttemptFailure of: a server problem, and whether retrying cannot help. */
-export interface ProxyProblem extends ServerProblem {
+interface ProxyProblem extends ServerProblem {
   fatal: boolean;
 }
 

@@ -81,7 +81,7 @@ function writeEntries(file: string, entries: Entry[]): void {
   writeFileAtomic(file, JSON.stringify(entries.slice(0, MAX_ENTRIES), null, 1));
 }
 
-export interface FileResumeStoreOptions {
+interface FileResumeStoreOptions {
   /** The state file. Default `<defaultStateDir()>/sessions.json`. */
   file?: string;
   /** Entry key (resumeKey()). */

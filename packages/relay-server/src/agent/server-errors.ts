@@ -11,7 +11,7 @@ import { connect as tlsConnect } from 'node:tls';
 /** Attempts in a row that fail to resolve the server's name, before the agent ever registered, after which it gives up (a typo stays a typo; a short DNS hiccup at start is forgiven). */
 export const MAX_UNRESOLVED_ATTEMPTS_AT_START = 4;
 /** Deadline of the TLS probe that tells an https server from a dropped connection, ms: a TLS server answers a ClientHello at once. */
-export const TLS_PROBE_TIMEOUT_MS = 2_000;
+const TLS_PROBE_TIMEOUT_MS = 2_000;
 
 export interface ServerProblem {
   /** Stable code: ERR_SERVER_REFUSED, ERR_SERVER_NOT_FOUND, ERR_WRONG_SCHEME, ERR_TLS_CERTIFICATE, ERR_SERVER_UNREACHABLE. */

@@ -16,11 +16,11 @@ export interface Output {
 }
 
 /** Longest a request line waits before it is written, ms: below what a person notices, long enough to gather a busy second's lines. */
-export const REQUEST_LOG_FLUSH_MS = 20;
+const REQUEST_LOG_FLUSH_MS = 20;
 /** Characters waiting that trigger a write at once (~200 request lines): bounds the memory and the size of one write. */
 export const REQUEST_LOG_MAX_PENDING_CHARS = 16 * 1024;
 
-export interface CoalescedOutput extends Output {
+interface CoalescedOutput extends Output {
   /** Writes `text` with the next batch. */
   writeLater(text: string): void;
   /** Writes what waits now. */

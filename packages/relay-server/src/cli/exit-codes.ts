@@ -6,15 +6,15 @@
 /** Closed on purpose (Ctrl+C, SIGTERM), or `wingman fetch` got a 2xx/3xx. */
 export const EXIT_OK = 0;
 /** Any other failure (the server refused the session, a protocol error, `wingman fetch` got a 4xx/5xx). */
-export const EXIT_FAILURE = 1;
+const EXIT_FAILURE = 1;
 /** Bad arguments or environment. */
 export const EXIT_USAGE = 2;
 /** The tunnel server's host name does not resolve (ERR_SERVER_NOT_FOUND). */
-export const EXIT_SERVER_NOT_FOUND = 3;
+const EXIT_SERVER_NOT_FOUND = 3;
 /** Something answers at --server, but not a Wingman tunnel server with that scheme (ERR_WRONG_SCHEME, ERR_TLS_CERTIFICATE, ERR_NOT_A_TUNNEL_SERVER). */
-export const EXIT_WRONG_SERVER = 4;
+const EXIT_WRONG_SERVER = 4;
 /** The tunnel server refused the agent token (ERR_TOKEN_REFUSED). */
-export const EXIT_TOKEN_REFUSED = 5;
+const EXIT_TOKEN_REFUSED = 5;
 
 /** The exit code for a fatal error's code. */
 export function exitCodeFor(code: string): number {

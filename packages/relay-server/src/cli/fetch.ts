@@ -28,7 +28,7 @@ export interface FetchFlags {
   password?: string;
 }
 
-export interface FetchIo {
+interface FetchIo {
   stdout: Writable;
   stderr: { write(s: string): unknown };
 }
@@ -36,7 +36,7 @@ export interface FetchIo {
 /** Default P2P deadline before falling back, ms (a LAN connects in < 1 s). */
 const DEFAULT_FETCH_P2P_TIMEOUT_MS = 5_000;
 
-export interface FetchOptions {
+interface FetchOptions {
   /** Leave the P2P viewer's peer connection open: the caller ends the process right after (see CliIo.exitNow). */
   keepPeer?: boolean;
 }

@@ -15,7 +15,7 @@ import { collect } from './address-rules';
 /** The quick start's local tunnel server (`wingman-server` on its default port). */
 export const DEFAULT_SERVER = 'http://localhost:8080';
 
-export interface HttpOptionRow {
+interface HttpOptionRow {
   /** commander's flag syntax: `--server <url>`, `--json`, `--no-p2p`. */
   flags: string;
   /** What it does (--help). */

@@ -30,13 +30,11 @@ import { resolveRoutes } from './route-option';
 import { resolveTarget, type TargetFlags } from './target-option';
 import { UsageError } from './usage-error';
 
-export { DEFAULT_SERVER } from './http-options';
-
 /**
  * The token embedded in `wingman-server` for local use (its DEFAULT_AGENT_TOKEN).
  * Public by design; a deployed server is configured with its own tokens.
  */
-export const DEFAULT_TOKEN = 'wingman-local-dev-token';
+const DEFAULT_TOKEN = 'wingman-local-dev-token';
 
 /** Largest `--timeout`: one hour (a longer wait is no longer a timeout). */
 const MAX_TIMEOUT_MS = 3_600_000;
@@ -229,7 +227,7 @@ function parseInspect(flags: HttpCommandFlags): InspectConfig | undefined {
 const DURATION_UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** `90s`, `30m`, `2h`, `1d` (one number, one unit). */
-export function parseDuration(text: string, flag: string): number {
+function parseDuration(text: string, flag: string): number {
   const m = /^([0-9]{1,7})([smhd])$/.exec(text.trim());
   const ms = m ? Number(m[1]) * DURATION_UNIT_MS[m[2]!]! : NaN;
   if (!(ms >= MIN_SESSION_EXPIRY_MS && ms <= MAX_SESSION_EXPIRY_MS))

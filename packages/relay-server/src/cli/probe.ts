@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import type { Target } from '../forward';
 
 /** A refused or silent port answers within this on loopback; a remote host gets the same bound, ms. */
-export const PROBE_TIMEOUT_MS = 2_000;
+const PROBE_TIMEOUT_MS = 2_000;
 
 /** Resolves true when a TCP connection to the target opens (it is closed at once). */
 export function probeTarget(target: Target, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {

@@ -19,7 +19,7 @@ import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { UsageError } from './usage-error';
 
-export const PROXY_SCHEMES = ['http:', 'https:', 'socks4:', 'socks4a:', 'socks5:', 'socks5h:'];
+const PROXY_SCHEMES = ['http:', 'https:', 'socks4:', 'socks4a:', 'socks5:', 'socks5h:'];
 
 /** The proxy of the agent's connection, and where it was set (for the banner and errors). */
 export interface ProxyConfig {

@@ -8,7 +8,7 @@ import { createFileResumeStore, createMemoryResumeStore, defaultStateDir, resume
 import { acquireInstanceSlot, MAX_INSTANCE_SLOTS, slotKey, type InstanceSlot } from '../agent/instance-slot';
 import type { HttpConfig } from './options';
 
-export interface ResumeSlot {
+interface ResumeSlot {
   store: ResumeStore;
   /** Frees the slot for the next agent of this server and target. */
   release(): void;

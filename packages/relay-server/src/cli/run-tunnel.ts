@@ -21,7 +21,7 @@ import { probeTarget } from './probe';
 import type { Reporter } from './reporter';
 import { isLoopbackHost } from '../loopback-host';
 
-export interface TunnelRunOptions {
+interface TunnelRunOptions {
   config: HttpConfig;
   reporter: Reporter;
   env: NodeJS.ProcessEnv;

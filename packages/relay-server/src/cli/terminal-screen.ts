@@ -86,7 +86,7 @@ function ago(ms: number): string {
 }
 
 /** `text` cut to `width` columns (code points; the QR's half blocks are one column each). */
-export function fit(text: string, width: number): string {
+function fit(text: string, width: number): string {
   const chars = Array.from(text);
   if (chars.length <= width) return text;
   return width <= 1 ? chars.slice(0, width).join('') : `${chars.slice(0, width - 1).join('')}…`;

@@ -16,7 +16,7 @@ import { shortViewerId } from '@wingman/protocol';
 import { MAX_ROSTER_VIEWERS, type ViewerRoster } from '../viewers/viewer-roster';
 
 /** Shortest time between two redraws, ms: at most 5 screens a second, whatever the request rate (a redraw per request would flood a slow terminal). */
-export const TERMINAL_REDRAW_MIN_INTERVAL_MS = 200;
+const TERMINAL_REDRAW_MIN_INTERVAL_MS = 200;
 /** Redraw this often even without events, ms, so "since" ages move. */
 const TERMINAL_REFRESH_MS = 1_000;
 /** A viewer's note once its app registered its own Service Worker (WARN_VIEWER_OWN_SW). */
@@ -29,7 +29,7 @@ const TERMINAL_PROBLEMS_KEPT = 20;
 const RELAY_VIEWER_IDLE_MS = 5 * 60_000;
 
 /** What the view draws on: process.stdout on a terminal. */
-export interface TerminalOutput {
+interface TerminalOutput {
   write(text: string): unknown;
   columns?: number;
   rows?: number;
@@ -37,7 +37,7 @@ export interface TerminalOutput {
   off?(event: 'resize', fn: () => void): unknown;
 }
 
-export interface TerminalView extends Reporter {
+interface TerminalView extends Reporter {
   /** Take requests (and relay viewers) from the inspector's store rather than from `request()`. */
   attachStore(store: RequestStore): void;
   /**

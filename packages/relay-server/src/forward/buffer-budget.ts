@@ -9,13 +9,13 @@ import { createBufferBudget, type BufferBudget } from '@wingman/protocol';
 import { AGENT_BUFFER_BUDGET_BYTES } from './constants';
 
 /** The variable that sets the process's budget, bytes. */
-export const BUFFER_BUDGET_ENV = 'WINGMAN_BUFFER_BUDGET_BYTES';
+const BUFFER_BUDGET_ENV = 'WINGMAN_BUFFER_BUDGET_BYTES';
 
 /** Smallest budget: one stalled download's queue (a read beyond its window plus a frame), so one exchange may always be held. */
-export const MIN_AGENT_BUFFER_BUDGET_BYTES = 1024 * 1024;
+const MIN_AGENT_BUFFER_BUDGET_BYTES = 1024 * 1024;
 
 /** Largest budget: 1 GiB (more is no bound on a developer's machine). */
-export const MAX_AGENT_BUFFER_BUDGET_BYTES = 1024 * 1024 * 1024;
+const MAX_AGENT_BUFFER_BUDGET_BYTES = 1024 * 1024 * 1024;
 
 /** The budget the variable sets (the default when unset or empty), or the reason it is refused. */
 export function bufferBudgetFromEnv(env: NodeJS.ProcessEnv): { bytes: number } | { problem: string } {

@@ -17,7 +17,7 @@ export const DEFAULT_CAPTURE_BODY_LIMIT_BYTES = 1024 * 1024;
  * truncated): a thousand downloads a viewer stopped reading each kept 1 MiB
  * here, and took the agent past 1 GB.
  */
-export const CAPTURE_IN_FLIGHT_BUDGET_BYTES = 8 * 1024 * 1024;
+const CAPTURE_IN_FLIGHT_BUDGET_BYTES = 8 * 1024 * 1024;
 
 /** Bytes kept now by unfinished body taps of this process. */
 let keptInFlight = 0;
@@ -82,7 +82,7 @@ export interface CaptureOptions {
 }
 
 /** An empty body (no body, or one not captured). */
-export const EMPTY_BODY: CapturedBody = Object.freeze({ data: Buffer.alloc(0), size: 0, truncated: false });
+const EMPTY_BODY: CapturedBody = Object.freeze({ data: Buffer.alloc(0), size: 0, truncated: false });
 
 /**
  * Copies the first `limit` bytes of a body as it passes (within
@@ -93,7 +93,7 @@ export const EMPTY_BODY: CapturedBody = Object.freeze({ data: Buffer.alloc(0), s
  * store, churn that took the agent's RSS past 200 MB; its buffer budget being
  * spent is the sign of that load.
  */
-export interface BodyTap {
+interface BodyTap {
   push(chunk: Uint8Array): void;
   /** Keeps nothing more and drops what it kept, as under load: the body shows as not kept (`underLoad`). */
   drop(): void;
@@ -146,7 +146,7 @@ export function createBodyTap(limit: number, underLoad: () => boolean = () => fa
 }
 
 /** The viewer of a stream: the P2P viewer id when known, else the visitor id or the first X-Forwarded-For address (both set by the tunnel server). */
-export function viewerOf(headers: HeaderList, viewerId: string | undefined): string | undefined {
+function viewerOf(headers: HeaderList, viewerId: string | undefined): string | undefined {
   if (viewerId) return viewerId;
   const visitor = headers.find(([n]) => n === VIEWER_HEADER)?.[1];
   if (visitor) return visitor;
@@ -163,7 +163,7 @@ export function viewerOf(headers: HeaderList, viewerId: string | undefined): str
 const OVERLOADED: ErrorCode = 'ERR_OVERLOADED';
 
 /** The tap on one exchange; every method is a no-op after `finish`. */
-export interface ExchangeTap {
+interface ExchangeTap {
   /** The head sent to the app, in place of the viewer's. */
   requestHead(headers: HeaderList): void;
   requestChunk(chunk: Uint8Array): void;

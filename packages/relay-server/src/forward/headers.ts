@@ -84,7 +84,7 @@ export function fromRawHeaders(raw: string[]): HeaderList {
   return out;
 }
 
-export type Framing = { ok: true; contentLength: number | undefined } | { ok: false; reason: string };
+type Framing = { ok: true; contentLength: number | undefined } | { ok: false; reason: string };
 
 /**
  * Request framing checks against request smuggling (RFC 9112 §6.3): a head
@@ -119,7 +119,7 @@ function withFetchMetadata(out: HeaderList, original: HeaderList): HeaderList {
   return [...out.filter(([n]) => !names.has(n)), ...fields];
 }
 
-export interface RequestHeaderOptions {
+interface RequestHeaderOptions {
   target: Target;
   hostHeader: HostHeaderMode;
   transport: TransportName;

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { BufferHold, Stream } from '@wingman/protocol';
 import type { ExchangeGuard } from './exchange-guard';
 
-export interface RequestBodyOptions {
+interface RequestBodyOptions {
   /** Declared Content-Length; undefined when the body length is unknown. */
   contentLength: number | undefined;
   /** The first body event arrived: true for data, false for end without data. */
@@ -27,7 +27,7 @@ export interface RequestBodyOptions {
   guard: ExchangeGuard;
 }
 
-export interface RequestBody {
+interface RequestBody {
   /** The stream delivered its end (the whole body went to the local request). */
   readonly complete: boolean;
   /** Starts writing the body into the local request (a PassThrough the HTTP client reads); what arrived before is written first. */

@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 import type { BufferHold, Stream } from '@wingman/protocol';
 import type { ExchangeGuard } from './exchange-guard';
 
-export interface ResponseSink {
+interface ResponseSink {
   /** Passes one chunk of the app's body on; pauses the app (`c`) until the stream drains. */
   write(c: Dispatcher.DispatchController, chunk: Buffer): void;
   /** The app's body ended: so does the stream. */

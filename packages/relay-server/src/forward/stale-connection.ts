@@ -21,7 +21,7 @@ import type { Dispatcher } from 'undici';
 import { closedUnansweredOnReuse } from './upstream-socket';
 
 /** Resends of one request at most: one per stale idle connection it may meet, with room for a burst of them closing at once. */
-export const STALE_CONNECTION_RESENDS = 4;
+const STALE_CONNECTION_RESENDS = 4;
 
 /**
  * `handler`, with a failure on a stale connection before any response

@@ -23,7 +23,7 @@ const STATUS_PREFIX_BYTES = 'HTTP/1.1 100 '.length;
 const CONTINUE_STATUS = /^HTTP\/1\.[01] 100[ \r]/;
 const HEAD_END = Buffer.from('\r\n\r\n');
 
-export interface ContinueSkipper {
+interface ContinueSkipper {
   /** The client wrote a request: the next bytes start its response. */
   requestWritten(): void;
   /** What the client reads of `chunk` (null: nothing yet, the bytes so far may still be a 100 head). */

@@ -78,7 +78,7 @@ function isRequestHead(data: unknown): boolean {
 }
 
 /** Installs the guards on one socket, before the client adds its listeners. */
-export function guardSocket(socket: Socket): void {
+function guardSocket(socket: Socket): void {
   const target = socket as unknown as { emit: Emit; read: Read; write: Write };
   const emit = target.emit;
   const read = target.read;

@@ -37,9 +37,9 @@ import type { TargetTlsOptions } from './target';
 export const UPSTREAM_CONNECTIONS = 32;
 
 /** Waiting requests go to connections of their own once none in flight has ended for this long, ms. */
-export const UPSTREAM_STALL_MS = 250;
+const UPSTREAM_STALL_MS = 250;
 
-export interface UpstreamOptions {
+interface UpstreamOptions {
   connections?: number;
   stallMs?: number;
   /** TLS to an https target (target.ts): the trust decision for its certificate. */

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export interface Asset {
+interface Asset {
   contentType: string;
   body: Buffer;
 }

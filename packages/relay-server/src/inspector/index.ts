@@ -34,7 +34,7 @@ export interface InspectorRoute {
   timeoutMs: number;
 }
 
-export interface InspectorOptions extends Partial<InspectorRoute> {
+interface InspectorOptions extends Partial<InspectorRoute> {
   /** First port tried (then the next ones); 0: any free port. */
   port: number;
   /** Bytes kept per body. */

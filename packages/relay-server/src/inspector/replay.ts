@@ -12,7 +12,7 @@ import { isIP } from 'node:net';
 import type { HeaderList } from '@wingman/protocol';
 import { createBodyTap, requestHeaders, targetTlsOptions, type Capture, type HostHeaderMode, type Target } from '../forward';
 
-export interface ReplayRequest {
+interface ReplayRequest {
   method: string;
   /** Origin-form: starts with "/". */
   path: string;
@@ -21,7 +21,7 @@ export interface ReplayRequest {
   body: Buffer;
 }
 
-export interface ReplayOptions {
+interface ReplayOptions {
   target: Target;
   hostHeader: HostHeaderMode;
   /** The whole exchange (head and body) must end within this, ms; then what came is kept and the request is cut. */

@@ -17,9 +17,9 @@ import { inspectorAssets } from './assets';
 /** The inspector's default port (ngrok's, so it is where people look). */
 export const DEFAULT_INSPECT_PORT = 4040;
 /** Ports tried after the requested one is taken (4040, 4041, …): two agents side by side each get one, without scanning far. */
-export const INSPECT_PORT_TRIES = 10;
+const INSPECT_PORT_TRIES = 10;
 
-export interface InspectorServer {
+interface InspectorServer {
   port: number;
   url: string;
   close(): Promise<void>;

@@ -19,7 +19,7 @@ export const MAX_INSPECT_HISTORY = 10_000;
  * the agent's memory must stay within (~200 MB beside
  * AGENT_BUFFER_BUDGET_BYTES and CAPTURE_IN_FLIGHT_BUDGET_BYTES).
  */
-export const INSPECT_STORE_MAX_BYTES = 32 * 1024 * 1024;
+const INSPECT_STORE_MAX_BYTES = 32 * 1024 * 1024;
 
 export type EntryTransport = TransportName | 'replay';
 
@@ -33,7 +33,7 @@ export interface Entry extends Omit<Capture, 'transport'> {
 }
 
 /** The list view of an entry (no headers, no bodies). */
-export interface EntrySummary {
+interface EntrySummary {
   id: number;
   method: string;
   path: string;
@@ -165,7 +165,7 @@ export function summarize(e: Entry): EntrySummary {
   };
 }
 
-export interface BodyJson {
+interface BodyJson {
   /** Base64 of the kept bytes (bodies may be binary). */
   data: string;
   encoding: 'base64';
@@ -197,7 +197,7 @@ export function detail(e: Entry) {
   };
 }
 
-export function headerValue(headers: HeaderList, name: string): string | undefined {
+function headerValue(headers: HeaderList, name: string): string | undefined {
   return headers.find(([n]) => n === name)?.[1];
 }
 

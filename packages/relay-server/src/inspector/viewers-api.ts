@@ -17,7 +17,7 @@ import { shortViewerId } from '@wingman/protocol';
 import type { ViewerEntry, ViewerRoster } from '../viewers/viewer-roster';
 
 /** Shortest id prefix taken for a viewer: the short form shown (8 hex chars = 32 bits, unique among a session's viewers in practice). */
-export const VIEWER_ID_PREFIX_MIN = 8;
+const VIEWER_ID_PREFIX_MIN = 8;
 
 /** One tunnel's viewers; `tunnel` is its name under `wingman start`. */
 export interface ViewerSource {
@@ -25,7 +25,7 @@ export interface ViewerSource {
   roster: ViewerRoster;
 }
 
-export type ViewerJson = ViewerEntry & { shortId: string; tunnel?: string };
+type ViewerJson = ViewerEntry & { shortId: string; tunnel?: string };
 
 export const viewerJson = (v: ViewerEntry, tunnel: string | undefined): ViewerJson => ({
   ...v,

@@ -12,7 +12,7 @@ import type { Capture, HostHeaderMode, RequestLogEntry, RouteSpec, Target } from
 import { createIsolatedPeerHost, type HostCrash } from './isolated-peer-host';
 import type { PeerHost, PeerReport, UntrustedEvent } from './peer-host';
 
-export interface AgentP2POptions {
+interface AgentP2POptions {
   agent: Agent;
   /** The local app, as the agent's forwarder has it: the host process forwards P2P streams itself. */
   forward: {

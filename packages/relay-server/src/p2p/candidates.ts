@@ -26,7 +26,7 @@ import { networkInterfaces } from 'node:os';
 export const MAX_REMOTE_CANDIDATES = 64;
 
 /** The connection-address field of an SDP candidate line ("candidate:… 1 udp 2122260223 192.0.2.1 54321 typ host"). */
-export function candidateAddress(candidate: string): string | undefined {
+function candidateAddress(candidate: string): string | undefined {
   const parts = candidate.replace(/^a=/, '').split(/\s+/);
   // foundation component transport priority address port "typ" type …
   return parts.length >= 8 ? parts[4] : undefined;
@@ -39,7 +39,7 @@ export function isLoopbackCandidate(candidate: string): boolean {
 }
 
 /** Counts candidate types in an SDP or candidate list (host / srflx / relay / prflx), for reports. */
-export function candidateType(candidate: string): string | undefined {
+function candidateType(candidate: string): string | undefined {
   const m = / typ (\w+)/.exec(candidate);
   return m?.[1];
 }

@@ -21,11 +21,11 @@ import type { LinkTrust, PeerHost, PeerInfo, PeerReport, UntrustedEvent } from '
 /** First restart delay after a crash, ms; doubles per crash in a row. */
 export const HOST_RESTART_BASE_MS = 500;
 /** Longest restart delay, ms. */
-export const HOST_RESTART_MAX_MS = 30_000;
+const HOST_RESTART_MAX_MS = 30_000;
 /** A host that ran this long before crashing restarts at the base delay again, ms. */
-export const HOST_STABLE_AFTER_MS = 60_000;
+const HOST_STABLE_AFTER_MS = 60_000;
 /** A host that does not exit this long after `close` is killed, ms. */
-export const HOST_CLOSE_GRACE_MS = 3_000;
+const HOST_CLOSE_GRACE_MS = 3_000;
 
 export interface HostCrash {
   pid: number | undefined;

@@ -7,9 +7,9 @@
  */
 
 /** Tasks waiting per key. */
-export const MAX_QUEUED_PER_KEY = 256;
+const MAX_QUEUED_PER_KEY = 256;
 
-export interface KeyedSerial {
+interface KeyedSerial {
   /** Queues `task` behind the key's earlier ones; false when the key's queue is full (the task is dropped). */
   run(key: string, task: () => Promise<void> | void): boolean;
 }

@@ -32,7 +32,7 @@ interface Negotiation {
 }
 
 /** What to do for each viewer when the host died. */
-export interface CrashOutcome {
+interface CrashOutcome {
   /** Viewers whose signals are kept and go to the next host as it starts. */
   replay: string[];
   /** Viewers to tell that the host is gone (their attempt cannot go on). */

@@ -38,7 +38,7 @@ export interface RtcPeerConnection {
   oniceconnectionstatechange: (() => void) | null;
 }
 
-export interface RtcConfiguration {
+interface RtcConfiguration {
   iceServers?: Array<{ urls: string[]; username?: string; credential?: string }>;
 }
 

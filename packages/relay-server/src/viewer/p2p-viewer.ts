@@ -36,7 +36,7 @@ import { localhostLookup } from './localhost-lookup';
 import { startPeer, type ViewerPeer } from './viewer-peer';
 
 /** Default deadline for signaling + ICE + channel open, ms. */
-export const VIEWER_CONNECT_TIMEOUT_MS = 15_000;
+const VIEWER_CONNECT_TIMEOUT_MS = 15_000;
 
 /** How long `leave()` waits for the signaling socket to close after the viewer's bye, ms (a loopback close takes a few ms). */
 const VIEWER_LEAVE_WAIT_MS = 1_000;
@@ -59,7 +59,7 @@ export function basicAuthorization(password: string): string {
   return `Basic ${Buffer.from(`:${password}`, 'utf8').toString('base64')}`;
 }
 
-export interface P2PViewer {
+interface P2PViewer {
   /** The channel's connection: every stream goes on it. */
   readonly connection: Connection;
   readonly viewerId: string;

@@ -7,7 +7,7 @@ import { BodyLengthGuard, declaredBodyLength, ProtocolError, type Connection, ty
 /** Statuses that never carry a body whatever their Content-Length says (RFC 9110 §6.4.1). */
 const NO_BODY_STATUS = new Set([204, 304]);
 
-export interface ProtocolRequest {
+interface ProtocolRequest {
   method?: string;
   /** Origin-form target: "/path?query". */
   target: string;
@@ -17,7 +17,7 @@ export interface ProtocolRequest {
   signal?: AbortSignal;
 }
 
-export interface ProtocolResponse {
+interface ProtocolResponse {
   status: number;
   headers: HeaderList;
   header(name: string): string | undefined;

@@ -38,7 +38,7 @@ export interface ViewerPeer {
 }
 
 /** What the peer connection tells the viewer it belongs to. */
-export interface PeerEvents {
+interface PeerEvents {
   send(m: ViewerSignal): void;
   /** The channel's connection is ready (`peer.connection`). */
   ready(peer: ViewerPeer): void;

@@ -19,7 +19,7 @@ const WHY: Record<Refusal['reason'], string> = {
   unreadable: 'it is not an IP address, so the developer’s address rules cannot be applied to it',
 };
 
-export function addressRefusalPage(verdict: Refusal): PageOptions {
+function addressRefusalPage(verdict: Refusal): PageOptions {
   return {
     status: 403,
     title: 'Your address may not open this link',

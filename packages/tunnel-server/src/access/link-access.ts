@@ -45,7 +45,7 @@ export interface LinkAccessGate {
   cookie(link: SessionLink): string;
 }
 
-export interface LinkAccessOptions {
+interface LinkAccessOptions {
   /** Key of the cookie HMAC (the access cookie's: random per process, or shared by a cluster's nodes). */
   key: Keys;
   /** Mark the cookie Secure (the public URL is https). */

@@ -18,7 +18,7 @@ import { escapeHtml, LINK_ACCESS_LABEL, LINK_PATH, LINK_TOKEN_HEADER, VIA_HEADER
 import { sendPage, type PageOptions } from '../http/pages';
 import { writeRawText } from '../http/raw-response';
 
-export const LINK_INCOMPLETE_PAGE: PageOptions = {
+const LINK_INCOMPLETE_PAGE: PageOptions = {
   status: 403,
   title: 'This link is incomplete',
   message:

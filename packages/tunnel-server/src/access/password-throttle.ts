@@ -48,7 +48,7 @@ export interface PasswordThrottle {
   failed(source: string, now: number): void;
 }
 
-export interface PasswordThrottleLimits {
+interface PasswordThrottleLimits {
   /** Default MAX_PASSWORD_FAILURES_PER_SOURCE. */
   perSource: number;
   /** Default MAX_PASSWORD_FAILURES_PER_SESSION. */

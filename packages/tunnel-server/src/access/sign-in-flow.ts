@@ -31,7 +31,7 @@ import { safeReturnPath, SIGN_IN_CALLBACK_PATH, SIGN_IN_PATH } from './sign-in-g
 import { HANDOFF_MAX_AGE_S, IDENTITY_COOKIE, SIGN_IN_MAX_AGE_S, STATE_COOKIE, type SignedValues } from './sign-in-tokens';
 
 /** How long a viewer has at the issuer before its sign-in must start over, ms. */
-export const PENDING_TTL_MS = 10 * 60_000;
+const PENDING_TTL_MS = 10 * 60_000;
 /** Sign-ins in progress remembered (each ~300 bytes): bounds what unfinished ones can hold. */
 const MAX_PENDING = 20_000;
 
@@ -44,12 +44,12 @@ interface Pending {
   nonce: string;
 }
 
-export interface SignInFlow {
+interface SignInFlow {
   /** Answers SIGN_IN_PATH and SIGN_IN_CALLBACK_PATH on the apex; false for any other path. */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
 }
 
-export interface SignInFlowOptions {
+interface SignInFlowOptions {
   oidc: OidcOptions;
   signed: SignedValues;
   /** The server's public URL (the apex). */
@@ -61,7 +61,7 @@ export interface SignInFlowOptions {
 }
 
 /** The innermost message of an error and its causes (openid-client wraps oauth4webapi's, which names the claim or check that failed). */
-export function mostSpecific(err: unknown): string {
+function mostSpecific(err: unknown): string {
   let message = String(err);
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) message = e.message;
   return message;

@@ -59,7 +59,7 @@ export interface ViewerAccessGate {
   scrub(req: IncomingMessage, access: SessionAccess): void;
 }
 
-export interface ViewerAccessOptions {
+interface ViewerAccessOptions {
   /** Key of the cookie HMAC: random per server process, or shared by the nodes of a cluster (server.ts); a ring signs with its current key and accepts the one before. */
   key: Keys;
   /** Mark the cookie Secure (the public URL is https). */

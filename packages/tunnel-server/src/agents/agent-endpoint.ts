@@ -32,16 +32,16 @@ import type { TokenCheck } from '../sessions/token-check';
 import type { PasswordThrottle } from '../access/password-throttle';
 
 /** Time an agent has, after the upgrade, to send `register`. */
-export const REGISTER_TIMEOUT_MS = 10_000;
+const REGISTER_TIMEOUT_MS = 10_000;
 /** Largest message an agent may send: a frame batch (WEBSOCKET_ACCEPT_MESSAGE_BYTES, 256 KiB) or a control message (64 KiB). */
-export const AGENT_MAX_MESSAGE_BYTES = Math.max(WEBSOCKET_ACCEPT_MESSAGE_BYTES, MAX_CONTROL_MESSAGE_BYTES);
+const AGENT_MAX_MESSAGE_BYTES = Math.max(WEBSOCKET_ACCEPT_MESSAGE_BYTES, MAX_CONTROL_MESSAGE_BYTES);
 /** How long close() waits for agents to finish the close handshake before cutting them off. */
-export const AGENT_CLOSE_TIMEOUT_MS = 2_000;
+const AGENT_CLOSE_TIMEOUT_MS = 2_000;
 /** WebSocket close code for a refused registration (RFC 6455 §7.4.1: policy violation). */
 const WS_POLICY_VIOLATION = 1008;
 
 /** The endpoint's options: what registering uses (agent-register.ts), and these. */
-export interface AgentEndpointOptions extends RegisterDeps {
+interface AgentEndpointOptions extends RegisterDeps {
   tokenCheck: TokenCheck;
   /** How session ids bind to resume secrets: an agent whose session this server lost claims its id back. */
   sessionIds: SessionIds;
@@ -56,7 +56,7 @@ export interface AgentEndpointOptions extends RegisterDeps {
 }
 
 /** Stable code of an agent upgrade refused because its source sent too many wrong tokens (429). */
-export const ERR_AUTH_THROTTLED = 'ERR_AUTH_THROTTLED';
+const ERR_AUTH_THROTTLED = 'ERR_AUTH_THROTTLED';
 
 export interface AgentEndpoint {
   /** Handles an upgrade request for AGENT_PATH. */

@@ -28,9 +28,9 @@ import type { AgentLink, Session, SessionRegistry } from '../sessions/registry';
  * (DEFAULT_HEARTBEAT_TIMEOUT_MS), a busy one shows as bytes moving, and a dead
  * agent should lose its socket soon enough to resume within the grace period.
  */
-export const AGENT_HEARTBEAT_MAX_MISSED = 1;
+const AGENT_HEARTBEAT_MAX_MISSED = 1;
 
-export interface AgentLinkOptions {
+interface AgentLinkOptions {
   registry: SessionRegistry;
   /** The session to re-attach (a resume within grace); a new session is created when undefined. */
   resume: Session | undefined;

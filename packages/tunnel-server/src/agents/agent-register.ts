@@ -42,7 +42,7 @@ export interface RegisterDeps {
   addressHolds?: AddressHolds;
 }
 
-export interface RegisterRequest {
+interface RegisterRequest {
   ws: WebSocket;
   message: RegisterMessage;
   remoteAddress: string;

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CLIENT_PATH, DIAGNOSTICS_SCRIPT_PATH, SHIM_PATH, SW_PATH, SW_SCOPE } from '@wingman/protocol';
 
-export interface BrowserAssetsOptions {
+interface BrowserAssetsOptions {
   /** Directory holding client.js, sw.js and shim.js. Default: defaultBrowserDistDir(). */
   distDir?: string;
 }
@@ -35,7 +35,7 @@ export function defaultBrowserDistDir(): string {
   return join(__dirname, '..', '..', '..', 'browser-client', 'dist');
 }
 
-export interface BrowserAssets {
+interface BrowserAssets {
   /**
    * Answers a request for one of the bundles (GET/HEAD; other methods get
    * 405) and returns true; returns false, without touching `res`, for any

@@ -10,7 +10,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { RESERVED_PREFIX, VIA_HEADER } from '@wingman/protocol';
 
 /** The part of a Node IncomingMessage (or express Request) this looks at. */
-export interface RequestLike {
+interface RequestLike {
   method?: string | undefined;
   url?: string | undefined;
   headers: IncomingHttpHeaders;

@@ -23,7 +23,7 @@ const ROWS: Array<[field: string, label: string]> = [
   ['ua', 'Browser'],
 ];
 
-export const DIAGNOSTICS_HTML = `<!doctype html>
+const DIAGNOSTICS_HTML = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">

@@ -19,7 +19,7 @@ import { acceptsGzip, defaultBrowserDistDir } from './assets';
 /** zlib's default level: the shell is made per request (its session's settings), and level 9 gains a few bytes for twice the time. */
 const SHELL_GZIP_LEVEL = 6;
 
-export interface ShellOptions {
+interface ShellOptions {
   /** The session id (a DNS label); shown nowhere, passed to the client for logs. */
   sessionId: string;
   /** Whether the session allows P2P (server and agent flags). When false the shell shows the app over the relay only. */
@@ -64,7 +64,7 @@ function scriptJson(value: unknown): string {
 /** The inline script's file among the browser bundles. */
 export const SHELL_INLINE_SCRIPT_FILE = 'shell-inline.js';
 
-export interface ShellInlineScript {
+interface ShellInlineScript {
   /** The script's text, as it goes between <script> and </script>. */
   text: string;
   /** Its CSP source: `script-src 'self' '<sha256>'` allows it. */

@@ -19,9 +19,9 @@ import { DIRECTORY_REFRESH_MS, resumeDigest, type SessionDirectory } from './ses
  * never forwarded again) with a page that retries: agent-gone while it still
  * holds the session in its grace period, ERR_SESSION_MOVING once it dropped it.
  */
-export const OWNER_CACHE_TTL_MS = 1_000;
+const OWNER_CACHE_TTL_MS = 1_000;
 /** Sessions whose owner a node remembers at once; the oldest entry goes first. */
-export const OWNER_CACHE_MAX_ENTRIES = 10_000;
+const OWNER_CACHE_MAX_ENTRIES = 10_000;
 
 /** `ended`: held nowhere, and a node recorded that it reached its deadline (410 on every node). */
 export type Owner = { kind: 'node'; node: string } | { kind: 'orphaned' } | { kind: 'ended' } | undefined;
@@ -59,7 +59,7 @@ export interface ClusterNode {
   close(): Promise<void>;
 }
 
-export interface ClusterNodeOptions {
+interface ClusterNodeOptions {
   directory: SessionDirectory;
   registry: SessionRegistry;
   logger: Logger;

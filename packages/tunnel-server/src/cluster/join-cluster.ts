@@ -14,7 +14,7 @@ import { createClusterNode, type ClusterNode } from './cluster-node';
 import { createRedisSessionDirectory, type SessionDirectory } from './session-directory';
 import { shareKeys, type SharedKeys } from './shared-keys';
 
-export interface JoinClusterOptions {
+interface JoinClusterOptions {
   config: TunnelServerConfig & { redisUrl: string };
   /** The port this node listens on: part of its default node URL. */
   port: number;

@@ -16,8 +16,6 @@ import { writeRawText } from '../http/raw-response';
 import type { Logger } from '../logger';
 import { CLUSTER_HOP_HEADER } from '../http/hop-header';
 
-export { CLUSTER_HOP_HEADER };
-
 export interface NodeForwarder {
   web(req: IncomingMessage, res: ServerResponse, node: string): void;
   ws(req: IncomingMessage, socket: Duplex, head: Buffer, node: string): void;

@@ -14,15 +14,15 @@ import Redis from 'ioredis';
 import type { NameStore } from '../sessions/session-names';
 
 /** Lifetime of a directory entry without a refresh, ms: three refresh periods. */
-export const DIRECTORY_TTL_MS = 15_000;
+const DIRECTORY_TTL_MS = 15_000;
 /** How often a node refreshes its sessions' entries, ms. */
 export const DIRECTORY_REFRESH_MS = 5_000;
 /** Longest wait for one Redis command before the caller treats the directory as unavailable, ms. */
-export const DIRECTORY_COMMAND_TIMEOUT_MS = 2_000;
+const DIRECTORY_COMMAND_TIMEOUT_MS = 2_000;
 /** Key prefix; one key per session id. */
-export const DIRECTORY_KEY_PREFIX = 'wingman:session:';
+const DIRECTORY_KEY_PREFIX = 'wingman:session:';
 /** Key prefix of secrets every node of the cluster must share (no TTL). */
-export const SHARED_SECRET_KEY_PREFIX = 'wingman:secret:';
+const SHARED_SECRET_KEY_PREFIX = 'wingman:secret:';
 
 export interface DirectoryEntry {
   /** Base URL of the owning node, as other nodes reach it (`WINGMAN_NODE_URL`). */
@@ -74,11 +74,11 @@ export interface SessionDirectory {
 }
 
 /** Key prefix of a session that reached its deadline (`--expires`): every node answers its URL with 410. */
-export const ENDED_KEY_PREFIX = 'wingman:ended:';
+const ENDED_KEY_PREFIX = 'wingman:ended:';
 
 /** Key prefixes of stable names: name → owner (a token's digest), and owner → its name. No expiry. */
-export const NAME_KEY_PREFIX = 'wingman:name:';
-export const NAME_OWNER_KEY_PREFIX = 'wingman:name-owner:';
+const NAME_KEY_PREFIX = 'wingman:name:';
+const NAME_OWNER_KEY_PREFIX = 'wingman:name-owner:';
 /**
  * Key prefix marking a name claimed in the last NAME_CLAIM_HOLD_MS: its
  * agent's session may not be in the directory yet (a node writes the entry
@@ -86,9 +86,9 @@ export const NAME_OWNER_KEY_PREFIX = 'wingman:name-owner:';
  * agents of one token starting at once on two nodes cannot move the name
  * from under each other.
  */
-export const NAME_HELD_KEY_PREFIX = 'wingman:name-held:';
+const NAME_HELD_KEY_PREFIX = 'wingman:name-held:';
 /** How long a claim holds its name without a directory entry, ms: the directory's own lifetime. */
-export const NAME_CLAIM_HOLD_MS = DIRECTORY_TTL_MS;
+const NAME_CLAIM_HOLD_MS = DIRECTORY_TTL_MS;
 
 /** SHA-256 hex of a resume secret: what the directory keeps instead of the secret. */
 export function resumeDigest(secret: string): string {
@@ -169,7 +169,7 @@ function bounded<T>(p: Promise<T>, what: string): Promise<T> {
   });
 }
 
-export interface SessionDirectoryOptions {
+interface SessionDirectoryOptions {
   /** redis:// or rediss:// URL. */
   redisUrl: string;
   /** This node's base URL for other nodes. */

@@ -18,7 +18,7 @@ import { DIRECTORY_REFRESH_MS, type SessionDirectory } from './session-directory
  * directory, so that after a Redis restart keys are back as soon as
  * sessions are (a reconnect usually brings them back sooner).
  */
-export const SHARED_KEY_SYNC_MS = DIRECTORY_REFRESH_MS;
+const SHARED_KEY_SYNC_MS = DIRECTORY_REFRESH_MS;
 
 export interface SharedKeys {
   /** Offers every key and adopts the stored ones; rejects when Redis does not answer. */

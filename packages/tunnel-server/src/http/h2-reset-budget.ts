@@ -29,7 +29,7 @@ export const NGHTTP2_STREAM_RESET_BURST = 1000;
 /** nghttp2's stream-reset bucket: tokens added per whole second (NGHTTP2_DEFAULT_STREAM_RESET_RATE). */
 export const NGHTTP2_STREAM_RESET_RATE = 33;
 
-export interface ResetBudget {
+interface ResetBudget {
   /** A stream the client opened: one token, as its reset would take. */
   take(nowMs: number): void;
   /** Tokens left at `nowMs`: resets nghttp2 still accepts at least. */

@@ -23,14 +23,14 @@ import { Duplex } from 'node:stream';
 import { asHttp1Request } from './http2-compat';
 
 /** The protocol an extended CONNECT must name for this server to take it (RFC 8441 §4). */
-export const WEBSOCKET_PROTOCOL = 'websocket';
+const WEBSOCKET_PROTOCOL = 'websocket';
 
 /**
  * Longest response head an upgrade handler may write before it is given up
  * as malformed, bytes. The server writes these heads itself (a `ws` 101 or a
  * short refusal), far below this.
  */
-export const UPGRADE_RESPONSE_HEAD_MAX_BYTES = 16 * 1024;
+const UPGRADE_RESPONSE_HEAD_MAX_BYTES = 16 * 1024;
 
 /** Header fields of an HTTP/1.1 response that HTTP/2 forbids or that an extended CONNECT answers without (RFC 9113 §8.2.2, RFC 8441 §5). */
 const DROPPED_RESPONSE_FIELDS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'sec-websocket-accept']);
@@ -41,7 +41,7 @@ export function isWebSocketConnect(req: Http2ServerRequest): boolean {
 }
 
 /** An HTTP/1.1 response head as written to an upgrade socket: status and header fields. */
-export interface ParsedHead {
+interface ParsedHead {
   status: number;
   headers: Array<[name: string, value: string]>;
 }

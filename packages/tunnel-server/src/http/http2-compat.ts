@@ -45,7 +45,7 @@ export const HTTP2_STREAM_WINDOW_BYTES = 2 * 1024 * 1024;
  * uploads at once, and the bound on what one connection's uploads may buffer
  * in the server.
  */
-export const HTTP2_CONNECTION_WINDOW_BYTES = 8 * 1024 * 1024;
+const HTTP2_CONNECTION_WINDOW_BYTES = 8 * 1024 * 1024;
 
 /**
  * An HTTP/2 connection with no open stream for this long is closed (GOAWAY),
@@ -53,7 +53,7 @@ export const HTTP2_CONNECTION_WINDOW_BYTES = 8 * 1024 * 1024;
  * reasoning: above the 60 s idle timeout of common proxies). A stream that
  * stays open (server-sent events, a long poll) keeps its connection.
  */
-export const HTTP2_IDLE_TIMEOUT_MS = 65_000;
+const HTTP2_IDLE_TIMEOUT_MS = 65_000;
 
 /** Was this request made over HTTP/2? */
 export function isHttp2Request(req: IncomingMessage | Http2ServerRequest): req is Http2ServerRequest {
@@ -170,7 +170,7 @@ export function closeAfterResponse(res: ServerResponse): void {
  * HTTP2_RETIRE_QUIET_MS. Half the library's burst: about two reloads of a
  * 300-module page.
  */
-export const HTTP2_RETIRE_WHEN_QUIET_BELOW = 500;
+const HTTP2_RETIRE_WHEN_QUIET_BELOW = 500;
 
 /**
  * How long a connection must carry no request to count as between page
@@ -188,12 +188,12 @@ export const HTTP2_RETIRE_QUIET_MS = 1_000;
  * more. The margin covers the refill's rounding to whole seconds (at most
  * one second's 33 tokens).
  */
-export const HTTP2_RETIRE_AT = 100;
+const HTTP2_RETIRE_AT = 100;
 
 /** Why a connection was retired before its client or its idle timer closed it. */
-export type Http2RetireReason = 'resets-navigation' | 'resets-quiet' | 'resets-limit';
+type Http2RetireReason = 'resets-navigation' | 'resets-quiet' | 'resets-limit';
 
-export interface Http2SessionOptions {
+interface Http2SessionOptions {
   /** Idle time before GOAWAY (HTTP2_IDLE_TIMEOUT_MS). */
   idleMs?: number;
   /** Told when a connection is retired for its stream-reset budget (logs). */

@@ -13,7 +13,7 @@ import { closeAfterResponse } from './http2-compat';
 import { sendJson } from './json-response';
 
 /** Longest wait for a request body, ms. The shell and the SW send a few KiB at once; this only cuts a client that stalls. */
-export const BODY_TIMEOUT_MS = 5_000;
+const BODY_TIMEOUT_MS = 5_000;
 
 /** Reads the whole body up to `max` bytes; undefined when it is larger, stalls or errors (the response is then sent). */
 function readBody(req: IncomingMessage, res: ServerResponse, max: number): Promise<string | undefined> {

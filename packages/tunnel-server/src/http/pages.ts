@@ -29,7 +29,7 @@ function renderMessage(message: string): string {
   return escapeHtml(message).replace(/`([^`]+)`/g, '<code>$1</code>');
 }
 
-export function renderPage(options: PageOptions): string {
+function renderPage(options: PageOptions): string {
   const refresh = options.retry ? `<meta http-equiv="refresh" content="${RETRY_AFTER_S}">` : '';
   const code = options.code ? `<p class="code">${escapeHtml(options.code)}</p>` : '';
   const link = options.link ? `<p><a href="${escapeHtml(options.link.href)}">${escapeHtml(options.link.text)}</a></p>` : '';

@@ -8,9 +8,9 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /** How long a socket may stay open after a raw response, waiting for the client to close first. */
-export const RAW_RESPONSE_LINGER_MS = 1_000;
+const RAW_RESPONSE_LINGER_MS = 1_000;
 
-export type RawHeaders = ReadonlyArray<readonly [name: string, value: string]>;
+type RawHeaders = ReadonlyArray<readonly [name: string, value: string]>;
 
 /** Writes status line, headers, `content-length`, `connection: close` and body, then closes the socket. Header values must be CR/LF-free (callers pass validated values). */
 export function writeRawResponse(socket: Duplex, status: number, headers: RawHeaders, body: string | Uint8Array = ''): void {

@@ -27,7 +27,7 @@ export function currentKey(keys: Keys): Uint8Array {
   return keys instanceof Uint8Array ? keys : keys.current();
 }
 
-export function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 

@@ -31,13 +31,13 @@ import { sourceKey } from '../http/source-key';
  * one (libuv's EMFILE fallback), so do Node's internals (DNS, timers' fds)
  * and the log stream.
  */
-export const HARD_FD_RESERVE = 16;
+const HARD_FD_RESERVE = 16;
 /** A /healthz-only connection that sends nothing for this long is closed: it holds a descriptor of the reserve. */
-export const HEALTH_ONLY_IDLE_MS = 10_000;
+const HEALTH_ONLY_IDLE_MS = 10_000;
 /** Stable code of a request refused because the server is at its descriptor limit. */
 export const ERR_OVERLOADED = 'ERR_OVERLOADED';
 
-export interface ConnectionGuardOptions {
+interface ConnectionGuardOptions {
   /** Open connections per source address (IPv6: /64); 0 for no limit. */
   perAddress: number;
   /** Descriptors kept for health checks below the limit. */
@@ -50,7 +50,7 @@ export interface ConnectionGuardOptions {
   onRefused?: (reason: 'per-address' | 'fd-limit' | 'header-timeout', address: string) => void;
 }
 
-export interface ConnectionGuard {
+interface ConnectionGuard {
   /**
    * Call first for every request: false when it was answered here (a
    * connection admitted for /healthz only asking for something else).
@@ -63,7 +63,7 @@ export interface ConnectionGuard {
 }
 
 /** The soft RLIMIT_NOFILE of this process, from /proc (Linux); undefined when unknown or unlimited. */
-export function readFdLimit(): number | undefined {
+function readFdLimit(): number | undefined {
   try {
     const line = readFileSync('/proc/self/limits', 'utf8')
       .split('\n')

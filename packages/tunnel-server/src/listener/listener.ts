@@ -27,15 +27,15 @@ import { loadTlsPair, watchTlsPair, type TlsReloader } from './tls-files';
  * of common reverse proxies (nginx, AWS ALB), so the proxy closes first and
  * never reuses a socket this server is closing.
  */
-export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /** Where admitted requests and upgrades go (the router). */
-export interface RequestHandlers {
+interface RequestHandlers {
   handleRequest(req: IncomingMessage, res: ServerResponse): void;
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
-export interface ListenerOptions {
+interface ListenerOptions {
   config: TunnelServerConfig;
   logger: Logger;
   /** A request the guard admits even at the descriptor limit (the apex's health check). */
@@ -46,7 +46,7 @@ export interface ListenerOptions {
   countUpgrade?: (http: '1.1' | '2') => void;
 }
 
-export interface Listener {
+interface Listener {
   /** Listens on the configured host and port; resolves with the port (the real one when 0 was asked for). */
   listen(): Promise<number>;
   /** Sends admitted requests and upgrades to `handlers` from now on. */

@@ -21,9 +21,9 @@ import type { Logger } from '../logger';
  * enough to see a certificate and its key replaced one after the other, short
  * enough that a renewal is live at once.
  */
-export const TLS_RELOAD_DEBOUNCE_MS = 200;
+const TLS_RELOAD_DEBOUNCE_MS = 200;
 
-export interface TlsPair {
+interface TlsPair {
   cert: Buffer;
   key: Buffer;
 }

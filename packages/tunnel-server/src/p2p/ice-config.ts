@@ -14,7 +14,7 @@ import { createHmac } from 'node:crypto';
 import type { IceServer, P2PSettings } from '@wingman/protocol';
 import type { TunnelServerConfig } from '../config';
 
-export type P2PConfig = TunnelServerConfig['p2p'];
+type P2PConfig = TunnelServerConfig['p2p'];
 
 /** The TURN user of a session's agent (its viewers are `<sessionId>.<viewerId>`). */
 export const AGENT_TURN_USER = 'agent';
@@ -24,7 +24,7 @@ export function turnUser(sessionId: string, holder: string): string {
   return `${sessionId}.${holder}`;
 }
 
-export interface TurnCredentials {
+interface TurnCredentials {
   /** `<expiry unix seconds>:<user>` (user: turnUser()). */
   username: string;
   /** base64(HMAC-SHA1(secret, username)). */

@@ -14,7 +14,7 @@ import { clientAddress } from '../http/client-address';
  * plus `trailers`, and `proxy-authorization`/`-authenticate`, which belong to
  * a proxy hop, not to the developer's app.
  */
-export const HOP_BY_HOP = new Set([...HOP_BY_HOP_HEADERS, 'trailers', 'proxy-authorization', 'proxy-authenticate']);
+const HOP_BY_HOP = new Set([...HOP_BY_HOP_HEADERS, 'trailers', 'proxy-authorization', 'proxy-authenticate']);
 
 /**
  * Fields this server replaces towards the agent (a viewer must not choose
@@ -45,7 +45,7 @@ function pairsOf(raw: readonly string[]): Array<[string, string]> {
   return out;
 }
 
-export interface RequestHeaderOptions {
+interface RequestHeaderOptions {
   /** `http` or `https`: the scheme viewers use (the public URL's), sent as X-Forwarded-Proto. */
   forwardedProto: string;
   /** More fields to drop (WEBSOCKET_HOP_FIELDS for upgrades). */

@@ -33,7 +33,7 @@ import { hostOnlyCookies } from './host-only-cookies';
  * covers an agent that never answers. Long polls rarely hold headers for
  * minutes; 5 min matches Node's default requestTimeout.
  */
-export const RESPONSE_HEAD_TIMEOUT_MS = 300_000;
+const RESPONSE_HEAD_TIMEOUT_MS = 300_000;
 
 export interface HttpRelayContext {
   /** Scheme viewers use, sent as X-Forwarded-Proto. */
@@ -65,9 +65,9 @@ const NO_BODY_STATUS = new Set([204, 304]);
  * the pause on): a thousand such downloads at 1 MiB each took the server
  * past 200 MB while they filled.
  */
-export const VIEWER_WRITE_HIGH_WATER_BYTES = 256 * 1024;
+const VIEWER_WRITE_HIGH_WATER_BYTES = 256 * 1024;
 
-export function originFormTarget(url: string | undefined): string | undefined {
+function originFormTarget(url: string | undefined): string | undefined {
   if (!url) return undefined;
   if (url.startsWith('/')) return url;
   if (/^https?:\/\//i.test(url)) {

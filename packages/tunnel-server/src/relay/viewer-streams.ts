@@ -36,7 +36,7 @@ import { createFairShares, holderOf, type ShareHolder, type ShareVerdict } from 
 export const ERR_VIEWER_STREAMS = 'ERR_VIEWER_STREAMS';
 
 /** A network may always hold 1/FLOOR_DIVISOR of the agent connection's streams, whatever its share (streamFloor). */
-export const FLOOR_DIVISOR = 32;
+const FLOOR_DIVISOR = 32;
 
 /**
  * Streams a network may hold whatever its fair share: 32 of an agent
@@ -70,7 +70,7 @@ export interface QuotaSession {
 }
 
 /** A stream cut for a viewer holding fewer: whose it was, and for whom. */
-export interface StreamCut {
+interface StreamCut {
   sessionId: string;
   /** The network that held the most, and the source (address, IPv6 /64) of the stream cut. */
   cut: ShareHolder;

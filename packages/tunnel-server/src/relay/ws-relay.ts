@@ -41,16 +41,16 @@ import { checkWsReceiverFields, wsHeldBytes } from './ws-held-bytes';
 import { CUT_MESSAGE, CUT_REASON, ERR_VIEWER_STREAMS } from './viewer-streams';
 
 /** How long the agent has to answer a WebSocket open (the local app's 101 or refusal). */
-export const AGENT_WS_OPEN_TIMEOUT_MS = 10_000;
+const AGENT_WS_OPEN_TIMEOUT_MS = 10_000;
 /** Viewer send buffer above which the stream stops delivering agent messages. */
-export const VIEWER_HIGH_WATER_BYTES = 1024 * 1024;
+const VIEWER_HIGH_WATER_BYTES = 1024 * 1024;
 /** Viewer send buffer below which delivery resumes. */
-export const VIEWER_LOW_WATER_BYTES = 256 * 1024;
+const VIEWER_LOW_WATER_BYTES = 256 * 1024;
 
 /** Fields of the agent's 101 that ws writes itself or that belong to the agent's hop. */
 const UPGRADE_RESPONSE_DROP = new Set([...WEBSOCKET_HOP_FIELDS, 'sec-websocket-protocol', 'content-length']);
 
-export interface WsRelayContext {
+interface WsRelayContext {
   forwardedProto: string;
   metrics: Metrics;
   logger: Logger;
@@ -78,15 +78,15 @@ export interface WsRelayContext {
 }
 
 /** Stable code of a refused WebSocket ticket (answer 403, or 400 for several tickets). */
-export const ERR_WS_TICKET = 'ERR_WS_TICKET';
+const ERR_WS_TICKET = 'ERR_WS_TICKET';
 
 /** Close code of a viewer WebSocket closed because the server's buffer budget is spent (RFC 6455 §7.4.1: Try Again Later). */
-export const WS_CLOSE_TRY_AGAIN_LATER = 1013;
+const WS_CLOSE_TRY_AGAIN_LATER = 1013;
 /** Its reason: the viewer's unfinished message had been held the longest when the server's budget ran out. */
-export const WS_BUDGET_REASON = 'server buffer budget spent (ERR_OVERLOADED)';
+const WS_BUDGET_REASON = 'server buffer budget spent (ERR_OVERLOADED)';
 
 /** Close reason of a relayed WebSocket closed for idleness (code 1001, going away). */
-export const WS_IDLE_REASON = 'idle timeout';
+const WS_IDLE_REASON = 'idle timeout';
 
 export interface WsRelay {
   /** Relays one upgrade; returns the stream opened for it (undefined when refused before one was). */

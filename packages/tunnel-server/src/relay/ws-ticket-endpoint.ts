@@ -15,7 +15,7 @@ import type { ReservedRequestHandler } from '../routing/reserved-routes';
 import { MAX_WS_TICKET_COOKIE_BYTES, type WsTicketStore } from './ws-tickets';
 
 /** Largest request body, bytes: the cookie string and its JSON framing (escapes may double it). */
-export const MAX_WS_TICKET_BODY_BYTES = 2 * MAX_WS_TICKET_COOKIE_BYTES + 1024;
+const MAX_WS_TICKET_BODY_BYTES = 2 * MAX_WS_TICKET_COOKIE_BYTES + 1024;
 
 const fail = (res: ServerResponse, status: number, error: string, message: string) => sendJson(res, status, { error, message });
 

@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
  * Random bytes per ticket: 192 bits (base64url, 32 characters). Guessing a
  * live ticket among MAX_WS_TICKETS within its TTL is out of reach.
  */
-export const WS_TICKET_BYTES = 24;
+const WS_TICKET_BYTES = 24;
 /**
  * Lifetime of a ticket, ms. The shim opens its WebSocket right after the SW
  * answered (a few ms on loopback); 10 s covers a slow, loaded browser while
@@ -38,7 +38,7 @@ export const MAX_WS_TICKETS_PER_HOST = 32;
  * quota within one WS_TICKET_TTL_MS, more than five agent tokens' worth
  * of sessions (MAX_SESSIONS_PER_TOKEN).
  */
-export const MAX_WS_TICKETS = 16 * 1024;
+const MAX_WS_TICKETS = 16 * 1024;
 /**
  * Largest cookie string a ticket carries, bytes. 8 KiB is the request-line /
  * header-field limit of common servers (nginx's large_client_header_buffers),
@@ -47,7 +47,7 @@ export const MAX_WS_TICKETS = 16 * 1024;
 export const MAX_WS_TICKET_COOKIE_BYTES = 8 * 1024;
 
 /** What a redeemed ticket carried. */
-export interface WsTicketGrant {
+interface WsTicketGrant {
   /** `name=value; …` pairs from the SW's jar. */
   cookie: string;
   sessionId: string;
@@ -59,7 +59,7 @@ export type WsTicketRefusal = 'unknown' | 'expired' | 'other-session';
 export type MintResult = { ok: true; ticket: string; expiresInMs: number } | { ok: false; reason: 'too-large' | 'too-many' };
 export type RedeemResult = { ok: true; grant: WsTicketGrant } | { ok: false; reason: WsTicketRefusal };
 
-export interface WsTicketStoreOptions {
+interface WsTicketStoreOptions {
   /** Clock, ms (tests pass a fake one). Default Date.now. */
   now?: () => number;
   /** Overrides WS_TICKET_TTL_MS (tests). */
@@ -150,7 +150,7 @@ export function createWsTicketStore(options: WsTicketStoreOptions = {}): WsTicke
 }
 
 /** An upgrade's request target with WS_TICKET_PARAM taken out, and the ticket values found. */
-export interface TakenTicket {
+interface TakenTicket {
   /** The target the app gets: the viewer's, minus every `<param>=…` pair (other pairs byte for byte). */
   target: string;
   tickets: string[];

@@ -14,7 +14,7 @@ import { landingPage } from '../http/pages';
 import { pathnameOf } from './reserved-routes';
 import { TLS_ASK_PATH } from './tls-permission';
 
-export interface ApexAppOptions {
+interface ApexAppOptions {
   registry: SessionRegistry;
   metrics: Metrics;
   logger: Logger;
@@ -33,7 +33,7 @@ export interface ApexAppOptions {
 export const HEALTH_PATH = '/healthz';
 
 /** Stable code of a /metrics request without the metrics token. */
-export const ERR_METRICS_TOKEN = 'ERR_METRICS_TOKEN';
+const ERR_METRICS_TOKEN = 'ERR_METRICS_TOKEN';
 
 /** The apex's request handler: plain Node request/response calls only, so it serves HTTP/1.1 and HTTP/2 (http/http2-compat.ts) alike. */
 export type ApexApp = (req: IncomingMessage, res: ServerResponse) => void;

@@ -53,7 +53,7 @@ const PRIVATE_SESSION_PAGE = {
   code: 'ERR_PRIVATE_SESSION',
 } as const;
 
-export interface RouterOptions {
+interface RouterOptions {
   hostRouter: HostRouter;
   registry: SessionRegistry;
   /** Sessions whose developer stopped sharing (their viewers get a page that says so and retries). */
@@ -87,7 +87,7 @@ export interface RouterOptions {
   streamQuota?: ViewerStreamQuota;
 }
 
-export interface Router {
+interface Router {
   handleRequest(req: IncomingMessage, res: ServerResponse): void;
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }

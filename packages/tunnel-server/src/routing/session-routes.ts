@@ -18,7 +18,7 @@ import type { SignalingHub } from '../signaling/signaling-hub';
 import type { ViewerGate } from '../viewers/viewer-gate';
 import { createReservedRoutes, type ReservedRequestHandler, type ReservedRoutes, type ReservedRoutesOptions } from './reserved-routes';
 
-export interface SessionRoutesOptions {
+interface SessionRoutesOptions {
   config: TunnelServerConfig;
   hub: SignalingHub;
   viewerGate: ViewerGate;
@@ -30,7 +30,7 @@ export interface SessionRoutesOptions {
   extra?: ReservedRoutesOptions;
 }
 
-export interface SessionRoutes {
+interface SessionRoutes {
   reserved: ReservedRoutes;
   /** Serves the shell instead of relaying, for a browser's top-level navigation on a session with P2P on; false to relay. */
   bootstrap: (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string[]) => boolean;

@@ -22,7 +22,7 @@ export const TLS_ASK_PATH = '/__wingman/tls-ask';
 /** Longest DNS name (RFC 1035 §2.3.4): anything longer is no host of ours. */
 const MAX_DOMAIN_CHARS = 253;
 
-export interface TlsPermissionOptions {
+interface TlsPermissionOptions {
   /** The session domain (may carry a port); sessions are `<id>.<domain>`. */
   domain: string;
   /** Whether a session with this id exists now (live or in grace), here or on another node. */
@@ -33,7 +33,7 @@ export interface TlsPermissionOptions {
   limit?: { sourceAddress(req: IncomingMessage): string; asks: TlsAskLimit };
 }
 
-export type TlsPermissionAnswer = { allowed: true; reason: 'apex' | 'session' | 'name' } | { allowed: false; status: 400 | 404; error: string };
+type TlsPermissionAnswer = { allowed: true; reason: 'apex' | 'session' | 'name' } | { allowed: false; status: 400 | 404; error: string };
 
 export function createTlsPermission(options: TlsPermissionOptions): {
   decide(domainParam: string | null): Promise<TlsPermissionAnswer>;

@@ -16,7 +16,7 @@ import { tagViewer } from '../viewers/tag-viewer';
 import { pathnameOf } from './reserved-routes';
 
 /** The gates the checks use (RouterOptions). */
-export interface ViewerCheckOptions {
+interface ViewerCheckOptions {
   logger: Logger;
   accessGate?: ViewerAccessGate;
   linkGate?: LinkAccessGate;
@@ -24,7 +24,7 @@ export interface ViewerCheckOptions {
   signInGate?: SignInGate;
 }
 
-export interface ViewerChecks {
+interface ViewerChecks {
   checkAddress(req: IncomingMessage, session: Session | undefined): AddressVerdict;
   checkAccess(req: IncomingMessage, session: Session | undefined): AccessDecision;
   checkLink(req: IncomingMessage, session: Session | undefined): LinkDecision;

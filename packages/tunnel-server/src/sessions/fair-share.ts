@@ -32,7 +32,7 @@
 import { networkKey, sourceKey } from '../http/source-key';
 
 /** A viewer may hold at most 1/FAIR_SHARE_DIVISOR of the slots others leave free: a quarter keeps three quarters for later viewers. */
-export const FAIR_SHARE_DIVISOR = 4;
+const FAIR_SHARE_DIVISOR = 4;
 
 /** Slots a viewer may hold when others hold `heldByOthers` of `capacity`: a quarter of the rest, at most `cap`, at least 1. */
 export function fairShare(capacity: number, heldByOthers: number, cap: number): number {
@@ -57,7 +57,7 @@ export function holderOf(address: string): ShareHolder {
  */
 export type ShareVerdict = 'taken' | 'full' | 'source' | 'network';
 
-export interface FairShares<G> {
+interface FairShares<G> {
   /**
    * Takes a slot of `group` (with `capacity` slots in all) for `holder`,
    * unless the group is full, or the holder's source holds its fair share

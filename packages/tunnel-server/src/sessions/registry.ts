@@ -60,11 +60,11 @@ export interface Session {
  * expired" page rather than "no such session". Bounded in count and age: an
  * id is 26 bytes, so 10 000 cost well under a megabyte.
  */
-export const ENDED_SESSIONS_KEPT = 10_000;
+const ENDED_SESSIONS_KEPT = 10_000;
 /** How long an ended session's id is remembered, ms (a day: reviewers open old links the next morning). */
 export const ENDED_SESSION_MEMORY_MS = 86_400_000;
 
-export interface SessionRegistryOptions {
+interface SessionRegistryOptions {
   /** How long a session without an agent is kept, ms. */
   graceMs: number;
   /** Called when a session is dropped after its grace period. */

@@ -18,9 +18,9 @@ import type { Logger } from '../logger';
 import { deriveKey, loadSessionKey } from './session-key';
 
 /** HMAC-SHA256 key of the viewer access cookie: 256 bits, the hash's own size (RFC 2104 §3). */
-export const ACCESS_KEY_BYTES = 32;
+const ACCESS_KEY_BYTES = 32;
 
-export interface ServerKeys {
+interface ServerKeys {
   /** Session ids' key (session-key.ts). */
   session: KeyRing;
   /** Access and viewer cookies' key. */

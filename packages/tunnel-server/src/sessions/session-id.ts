@@ -10,7 +10,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 /** Characters in a session id. */
 export const SESSION_ID_CHARS = 26;
 /** Random bytes in a resume secret (256 bits). */
-export const RESUME_SECRET_BYTES = 32;
+const RESUME_SECRET_BYTES = 32;
 
 const BASE32_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 

@@ -19,7 +19,7 @@ import { base32, SESSION_ID_CHARS } from './session-id';
 /** Size of the session key: 256 bits, the size of HMAC-SHA256's output (RFC 2104 §3). */
 export const SESSION_KEY_BYTES = 32;
 /** The key's file name in the server's state directory. */
-export const SESSION_KEY_FILE = 'session-key';
+const SESSION_KEY_FILE = 'session-key';
 /** Domain separation: this HMAC computes session ids and nothing else. */
 const LABEL = 'wingman-session-id\0';
 
@@ -48,7 +48,7 @@ export function createSessionIds(keys: Keys): SessionIds {
   };
 }
 
-export type LoadedKey = { key: Buffer; file: string } | { key: Buffer; error: Error };
+type LoadedKey = { key: Buffer; file: string } | { key: Buffer; error: Error };
 
 /**
  * The session key stored in `dir`, created (random, mode 0600 in a 0700

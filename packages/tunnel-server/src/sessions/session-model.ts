@@ -12,13 +12,13 @@ import { createStoppedSessions, type StoppedSessions } from './stopped-sessions'
 import { createTokenSessions, type TokenSessions } from './token-sessions';
 
 /** Listeners of session events beyond the model itself, read at each event (one may be set after the model is made). */
-export interface SessionEvents {
+interface SessionEvents {
   expired?: (session: Session) => void;
   attached?: (session: Session) => void;
   detached?: (session: Session) => void;
 }
 
-export interface SessionModelOptions {
+interface SessionModelOptions {
   sessionIds: SessionIds;
   /** How long a session waits for its agent to come back, ms. */
   graceMs: number;
@@ -27,7 +27,7 @@ export interface SessionModelOptions {
   logger: Logger;
 }
 
-export interface SessionModel {
+interface SessionModel {
   registry: SessionRegistry;
   tokenSessions: TokenSessions;
   stopped: StoppedSessions;

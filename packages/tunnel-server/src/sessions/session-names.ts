@@ -51,7 +51,7 @@ export function claimIn(names: Map<string, string>, name: string, owner: string,
   return { kind: 'claimed' };
 }
 
-export type LoadedNames = { store: NameStore; file: string; forgotten: number } | { store: NameStore; error: Error };
+type LoadedNames = { store: NameStore; file: string; forgotten: number } | { store: NameStore; error: Error };
 
 /**
  * The names kept in `dir` (NAMES_FILE), for one node. `owners`: the digests

@@ -10,9 +10,9 @@
  */
 
 /** Stopped session ids remembered (26 bytes each: well under a megabyte). */
-export const STOPPED_SESSIONS_KEPT = 10_000;
+const STOPPED_SESSIONS_KEPT = 10_000;
 /** How long a stopped session's id is remembered, ms (a week: a review can pause over a weekend). */
-export const STOPPED_SESSION_MEMORY_MS = 7 * 86_400_000;
+const STOPPED_SESSION_MEMORY_MS = 7 * 86_400_000;
 
 export interface StoppedSessions {
   add(sessionId: string): void;

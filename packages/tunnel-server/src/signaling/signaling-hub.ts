@@ -24,15 +24,15 @@ import { createFairShares, holderOf } from '../sessions/fair-share';
 import type { P2PMetrics } from './p2p-metrics';
 
 /** Viewers signaling at once per session (each tab is one). */
-export const MAX_VIEWERS_PER_SESSION = 64;
+const MAX_VIEWERS_PER_SESSION = 64;
 /** Burst of signaling messages per viewer (an offer plus ~20 candidates plus state). */
-export const SIGNAL_BURST = 100;
+const SIGNAL_BURST = 100;
 /** Sustained signaling messages per second per viewer. */
-export const SIGNAL_PER_SECOND = 20;
+const SIGNAL_PER_SECOND = 20;
 /** Stable code of a signaling socket refused because its address holds its share of them in the session (sessions/fair-share.ts). */
-export const ERR_SIGNALING_QUOTA = 'ERR_SIGNALING_QUOTA' satisfies SignalingErrorCode;
+const ERR_SIGNALING_QUOTA = 'ERR_SIGNALING_QUOTA' satisfies SignalingErrorCode;
 /** A viewer that sends this many invalid messages is disconnected. */
-export const MAX_INVALID_SIGNALS = 5;
+const MAX_INVALID_SIGNALS = 5;
 /** WebSocket close code for policy violations (RFC 6455 §7.4.1). */
 const CLOSE_POLICY = 1008;
 const CLOSE_TOO_BIG = 1009;
@@ -50,7 +50,7 @@ export interface SignalingSession {
   sendToAgent(message: ServerToAgent): boolean;
 }
 
-export interface SignalingHubOptions {
+interface SignalingHubOptions {
   metrics: P2PMetrics;
   log?: (msg: string, extra?: object) => void;
   /**

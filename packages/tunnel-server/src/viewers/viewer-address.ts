@@ -26,14 +26,14 @@ const HOP_ADDRESS = `[^;\\s]{1,${MAX_ADDRESS_CHARS}}`;
 const HOP_VALUE = new RegExp(`^1;for=(${HOP_ADDRESS});sig=([A-Za-z0-9_-]{43})$`);
 const HOP_ADDRESS_ONLY = new RegExp(`^${HOP_ADDRESS}$`);
 
-export interface ViewerAddressOptions {
+interface ViewerAddressOptions {
   /** Reverse proxies in front of this server whose X-Forwarded-For entry is trusted (0: none). */
   trustProxy: number;
   /** Cluster only: key of the hop header's signature, the same on every node (a ring: signs with the current key, accepts the one before). */
   hopKey?: Keys;
 }
 
-export interface ViewerAddresses {
+interface ViewerAddresses {
   /** The viewer's address for this request. */
   of(req: IncomingMessage): string;
   /** Value of the cluster hop header when forwarding `req` to another node: its viewer's address, signed. */

@@ -40,7 +40,7 @@ export const MAX_WAITING_VIEWERS_PER_ADDRESS = 4;
  */
 export const MAX_WAITING_VIEWERS = 32;
 /** Refused viewer ids remembered per session after their record was forgotten (33 bytes each). */
-export const MAX_REFUSED_VIEWER_IDS = 10_000;
+const MAX_REFUSED_VIEWER_IDS = 10_000;
 
 export type ViewerCheck =
   /** The session has no gate. */
@@ -66,7 +66,7 @@ export interface ViewerGate {
   hold(session: Session, id: string, close: () => void): () => void;
 }
 
-export function viewerMessage(v: ViewerRecord): ViewerMessage {
+function viewerMessage(v: ViewerRecord): ViewerMessage {
   return {
     type: 'viewer',
     id: v.id,

@@ -19,10 +19,10 @@ import type { ViewerRecord } from '../sessions/session-viewers';
 /** A viewer's own state, as JSON (`{ id, state }`), on every session origin with a gate. */
 export const VIEWER_STATUS_PATH = `${RESERVED_PREFIX}viewer`;
 /** How often the waiting page asks whether it was admitted, ms: quick enough to feel immediate, 1 request per 2 s per waiting tab. */
-export const WAITING_POLL_INTERVAL_MS = 2_000;
+const WAITING_POLL_INTERVAL_MS = 2_000;
 
 /** Stable codes: held until the developer admits the viewer; refused (or revoked) by the developer. */
-export const ERR_VIEWER_WAITING = 'ERR_VIEWER_WAITING';
+const ERR_VIEWER_WAITING = 'ERR_VIEWER_WAITING';
 export const ERR_VIEWER_REFUSED = 'ERR_VIEWER_REFUSED';
 
 type Held = { kind: 'waiting' | 'refused'; viewer: ViewerRecord };

@@ -13,7 +13,7 @@ import { readHeaderEdits, type HeaderRules } from '../../forward/header-rules';
 import { resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from '../options';
 
 /** Looked for in the current directory, in this order, when --config is not given. */
-export const DEFAULT_CONFIG_FILES = ['wingman.json'];
+const DEFAULT_CONFIG_FILES = ['wingman.json'];
 /** Most tunnels in one file: each is an agent connection (and a P2P host process); past a handful it is a mistake, not a setup. */
 export const MAX_TUNNELS = 16;
 /** Largest config file read, bytes: a hand-written file of a few tunnels is a few KiB. */

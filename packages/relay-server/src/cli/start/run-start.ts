@@ -13,7 +13,7 @@ import { EXIT_OK } from '../exit-codes';
 import type { NamedTunnelConfig } from './config-file';
 import { runTunnel } from '../run-tunnel';
 
-export interface StartIo {
+interface StartIo {
   stdout: Output;
   stderr: Output;
   env: NodeJS.ProcessEnv;
