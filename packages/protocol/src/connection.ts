@@ -25,7 +25,7 @@ import { PingTracker } from './ping-tracker';
 import type { Stream, StreamHost, StreamKind } from './stream';
 import { StreamTable } from './stream-table';
 
-export type { ConnectionEvents, ConnectionOptions };
+export type { ConnectionOptions };
 
 const PEER_DEFAULT_HELLO: Hello = {
   version: PROTOCOL_VERSION,

@@ -6,6 +6,7 @@
  * 110–230 MiB/s vs 88–145 MiB/s for transferable streams), and one that
  * needs no transferable-stream support (Safari).
  */
+import { concatBytes } from '@wingman/protocol';
 import { PORT_CHUNK_BYTES, PORT_WINDOW_BYTES } from './constants';
 import type { BodyCredit, BodyData, BodyEnd } from './messages';
 
@@ -180,7 +181,7 @@ export function createBodyReceiver(options: BodyReceiverOptions): BodyReceiver {
     takeWhole() {
       if (!ended || failed || done || bytesRead > 0) return undefined;
       done = true;
-      const whole = queue.length === 1 ? queue[0] : concat(queue);
+      const whole = queue.length === 1 ? queue[0] : concatBytes(queue);
       queue.length = 0;
       return whole;
     },
@@ -191,16 +192,6 @@ export function createBodyReceiver(options: BodyReceiverOptions): BodyReceiver {
       notify();
     },
   };
-}
-
-function concat(pieces: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of pieces) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**
