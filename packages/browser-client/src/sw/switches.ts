@@ -9,7 +9,7 @@
  */
 import type { SpeedSwitch } from '@wingman/protocol';
 
-export interface Switches {
+interface Switches {
   /** A shell's announcement: its list replaces the one held; absent, no news. */
   announced(m: { off?: readonly SpeedSwitch[] }): void;
   /** Whether the mechanism is on. */
