@@ -91,14 +91,24 @@ export class CookieBrowser {
 
   /** A top-level navigation: follows redirects; returns every response in order (the last is the page shown). */
   async navigate(url: string): Promise<Page[]> {
+    return (await this.navigateUntil(url, () => false)).pages;
+  }
+
+  /**
+   * A top-level navigation that stops before the first redirect target `stop`
+   * matches (a link taken out of a sign-in half way): the responses so far, and
+   * that target (undefined when the navigation ended first).
+   */
+  async navigateUntil(url: string, stop: (next: URL) => boolean): Promise<{ pages: Page[]; next?: string }> {
     const pages: Page[] = [];
     let next = url;
     for (let i = 0; i <= MAX_REDIRECTS; i++) {
       const page = await this.fetch(next, { headers: NAVIGATION_HEADERS });
       pages.push(page);
       const location = page.headers.location;
-      if (page.status < 300 || page.status >= 400 || location === undefined) return pages;
+      if (page.status < 300 || page.status >= 400 || location === undefined) return { pages };
       next = new URL(location, next).href;
+      if (stop(new URL(next))) return { pages, next };
     }
     throw new Error(`more than ${MAX_REDIRECTS} redirects from ${url}`);
   }

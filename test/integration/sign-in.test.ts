@@ -6,7 +6,9 @@
  * on the apex; the session's origin gets its own cookie through a one-time
  * hand-off; the app never sees either. A disallowed email, an ID token for
  * another audience, with a bad signature or expired, and a replayed answer
- * are each refused with a page that says so.
+ * are each refused with a page that says so. Every step is bound to the
+ * browser that started the sign-in: an answer or hand-off taken to another
+ * browser signs nobody in, and the server keeps nothing per sign-in started.
  */
 import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
@@ -66,17 +68,17 @@ async function startProvider(redirectUri: string): Promise<Provider & { clientId
 async function share(agentArgs: string[]) {
   const port = await freePort();
   const provider = await startProvider(`http://localhost:${port}/__wingman/sign-in/callback`);
-  const server = await startServer({ OIDC_ISSUER: provider.issuer, OIDC_CLIENT_ID: provider.clientId, OIDC_CLIENT_SECRET: provider.clientSecret }, [
-    '--port',
-    String(port),
-  ]);
+  const startOidcServer = () =>
+    startServer({ OIDC_ISSUER: provider.issuer, OIDC_CLIENT_ID: provider.clientId, OIDC_CLIENT_SECRET: provider.clientSecret }, ['--port', String(port)]);
+  const server = await startOidcServer();
   const agent = await startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: join(tmpdir(), `wingman-sign-in-${process.pid}`) }, [
     '--inspect',
     'false',
     ...agentArgs,
   ]);
   const origin = new URL(agent.url).origin;
-  return { provider, server, ...agent, origin };
+  // Another server process on the same port and state directory (so the same keys).
+  return { provider, server, ...agent, origin, restartServer: startOidcServer };
 }
 
 const text = (p: Page) => p.body.toString('utf8');
@@ -116,9 +118,10 @@ test('an allowed email signs in once and gets the app, byte-equal to the app its
   await s.provider.nextLogin('alice@example.com');
   const pages = await browser.navigate(`${s.origin}/hello?x=1`);
   const hops = pages.map((p) => `${p.status} ${new URL(p.url).host}${new URL(p.url).pathname}`);
-  // Session → apex sign-in → provider → apex callback → session hand-off → back where the viewer was going.
+  // Session → its sign-in start (binds this browser) → apex sign-in → provider → apex callback → session hand-off → back where the viewer was going.
   expect(hops[0]).toBe(`302 ${new URL(s.origin).host}/hello`);
-  expect(hops[1]).toBe(`302 ${new URL(s.server.url).host}/__wingman/sign-in`);
+  expect(hops[1]).toBe(`302 ${new URL(s.origin).host}/__wingman/sign-in`);
+  expect(hops[2]).toBe(`302 ${new URL(s.server.url).host}/__wingman/sign-in`);
   expect(hops).toContain(`302 ${new URL(s.server.url).host}/__wingman/sign-in/callback`);
   expect(hops).toContain(`302 ${new URL(s.origin).host}/__wingman/sign-in`);
   expect(new URL(pages.at(-1)!.url).pathname + new URL(pages.at(-1)!.url).search).toBe('/hello?x=1');
@@ -172,7 +175,11 @@ test('a domain the developer did not allow gets a 403 page that names the signed
 
   // Its link starts a sign-in with another account (the apex's remembered one is not reused).
   const again = /<a href="([^"]+)">Sign in with another account<\/a>/.exec(text(last))?.[1]?.replaceAll('&#38;', '&');
-  expect(again).toBe(`${s.server.url}/__wingman/sign-in?session=${s.sessionId}&return=%2Fhello&switch=1`);
+  expect(again).toBe('/__wingman/sign-in?return=%2Fhello&switch=1');
+  await s.provider.nextLogin('alice@example.com');
+  const switched = await browser.navigate(new URL(again!, s.origin).href);
+  expect(switched.map((p) => new URL(p.url).host)).toContain(new URL(s.provider.issuer).host);
+  expect(switched.at(-1)!.status).toBe(200);
 });
 
 test.each([
@@ -201,19 +208,81 @@ test('a replayed answer of the provider is refused, and so is a replayed hand-of
   await s.provider.nextLogin('alice@example.com');
   const pages = await browser.navigate(`${s.origin}/hello`);
   const callback = pages.find((p) => new URL(p.url).pathname === '/__wingman/sign-in/callback')!;
-  const handOff = pages.find((p) => new URL(p.url).host === new URL(s.origin).host && new URL(p.url).pathname === '/__wingman/sign-in')!;
+  const handOff = pages.find((p) => new URL(p.url).host === new URL(s.origin).host && new URL(p.url).searchParams.has('t'))!;
 
   const replay = await browser.fetch(callback.url);
   expect(replay.status).toBe(400);
   expect(text(replay)).toContain('already used');
   expect(replay.headers['set-cookie']).toBeUndefined();
 
-  // Another browser with the hand-off link: used once already.
+  // The same browser again: used once already.
+  const again = await browser.fetch(handOff.url);
+  expect(again.status).toBe(400);
+  expect(text(again)).toContain('already used');
+  // Another browser with the hand-off link (one not yet used: the login CSRF test below).
   const stranger = new CookieBrowser();
   const stolen = await stranger.fetch(handOff.url);
   expect(stolen.status).toBe(400);
   expect(text(stolen)).toContain('ERR_SIGN_IN_FAILED');
   expect((await stranger.fetch(`${s.origin}/bytes?n=10`)).status).toBe(401);
+});
+
+test("an attacker's own sign-in taken to another browser signs nobody in there (login CSRF), and still signs in the browser that started it", async () => {
+  const s = await share(['--allow-email', '*@example.com']);
+  const sessionHost = new URL(s.origin).host;
+  const apexHost = new URL(s.server.url).host;
+  const isHandOff = (u: URL) => u.host === sessionHost && u.pathname === '/__wingman/sign-in' && u.searchParams.has('t');
+  const isCallback = (u: URL) => u.host === apexHost && u.pathname === '/__wingman/sign-in/callback';
+
+  // The attacker signs in as themselves and keeps the hand-off link instead of following it.
+  const attacker = new CookieBrowser();
+  await s.provider.nextLogin('mallory@example.com');
+  const handOff = (await attacker.navigateUntil(`${s.origin}/hello`, isHandOff)).next!;
+  expect(handOff).toBeDefined();
+
+  // The victim: a browser that has started a sign-in of its own (so it holds every sign-in cookie, its own).
+  const victim = new CookieBrowser();
+  await victim.navigateUntil(`${s.origin}/hello`, (u) => u.host === new URL(s.provider.issuer).host);
+  const planted = await victim.navigate(handOff);
+  expect(planted.at(-1)!.status).toBe(400);
+  expect(text(planted.at(-1)!)).toContain('started in another browser');
+  expect(text(planted.at(-1)!)).toContain('ERR_SIGN_IN_FAILED');
+  expect(victim.cookie(new URL(s.origin).hostname, 'wingman_signin')).toBeUndefined();
+  expect((await victim.fetch(`${s.origin}/bytes?n=10`)).status).toBe(401);
+
+  // The provider's answer to the attacker's sign-in, taken to the victim: refused at the apex too.
+  const second = new CookieBrowser();
+  await s.provider.nextLogin('mallory@example.com');
+  const answer = (await second.navigateUntil(`${s.origin}/hello`, isCallback)).next!;
+  const refused = await victim.navigate(answer);
+  expect(refused.at(-1)!.status).toBe(400);
+  expect(text(refused.at(-1)!)).toContain('not for the sign-in this browser started');
+  expect(victim.cookie(new URL(s.server.url).hostname, 'wingman_identity')).toBeUndefined();
+  expect((await victim.fetch(`${s.origin}/bytes?n=10`)).status).toBe(401);
+  expect(app.requested).not.toContain('/hello');
+
+  // The attacker's own browser still finishes its sign-in with the same hand-off.
+  const own = await attacker.navigate(handOff);
+  expect(own.at(-1)!.status).toBe(200);
+  expect(new URL(own.at(-1)!.url).pathname).toBe('/hello');
+});
+
+test('the server keeps nothing per sign-in started: one part way through at the provider finishes across a restart of the server', async () => {
+  const s = await share(['--allow-email', 'alice@example.com']);
+  const browser = new CookieBrowser();
+  await s.provider.nextLogin('alice@example.com');
+  const { next: atProvider } = await browser.navigateUntil(`${s.origin}/hello`, (u) => u.host === new URL(s.provider.issuer).host);
+  expect(atProvider).toBeDefined();
+
+  await s.server.server.kill();
+  await s.restartServer();
+  const sessionHost = new URL(s.origin).host;
+  const { pages, next } = await browser.navigateUntil(atProvider!, (u) => u.host === sessionHost);
+  expect(new URL(pages.at(-1)!.url).pathname).toBe('/__wingman/sign-in/callback');
+  expect(pages.at(-1)!.status).toBe(302);
+  expect(new URL(next!).pathname).toBe('/__wingman/sign-in');
+  expect(new URL(next!).searchParams.has('t')).toBe(true);
+  expect(browser.cookie(new URL(s.server.url).hostname, 'wingman_identity')).toBeDefined();
 });
 
 test('a session without --allow-email on the same server is not gated', async () => {

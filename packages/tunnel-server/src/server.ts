@@ -7,6 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import { createLinkAccessGate } from './access/link-access';
 import { createSignInFlow, withSignIn } from './access/sign-in-flow';
+import { createFlowSeal } from './access/sign-in-flow-state';
 import { createSignInGate, SIGN_IN_CALLBACK_PATH } from './access/sign-in-gate';
 import { createSignedValues } from './access/sign-in-tokens';
 import { createViewerAccessGate } from './access/viewer-access';
@@ -124,7 +125,15 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const signed = createSignedValues(keys.access);
   const signInGate = config.oidc ? createSignInGate({ signed, publicUrl: address.publicUrl, secureCookie }) : undefined;
   const signInFlow = config.oidc
-    ? createSignInFlow({ oidc: config.oidc, signed, publicUrl: address.publicUrl, sessionUrl: address.sessionUrl, secureCookie, logger })
+    ? createSignInFlow({
+        oidc: config.oidc,
+        signed,
+        flows: createFlowSeal(keys.access),
+        publicUrl: address.publicUrl,
+        sessionUrl: address.sessionUrl,
+        secureCookie,
+        logger,
+      })
     : undefined;
   const viewerGate = createViewerGate({ cookies: viewerCookies, log: (msg, extra) => logger.warn(extra, msg) });
   const viewerAddresses = createViewerAddresses({ trustProxy: config.trustProxy, ...(config.redisUrl ? { hopKey: keys.hop } : {}) });

@@ -35,8 +35,9 @@ function page(decision: Exclude<Refusal, { kind: 'sign-in' } | { kind: 'handed-o
       return {
         status: 400,
         title: 'Sign-in failed',
-        message:
-          'This sign-in hand-off is not valid: it was already used, is more than a minute old, or is for another app. Open the link the developer shared to sign in again.',
+        message: decision.otherBrowser
+          ? 'This sign-in was started in another browser (or this browser did not keep its cookie), so nobody was signed in here. Open the link the developer shared in this browser to sign in.'
+          : 'This sign-in hand-off is not valid: it was already used, is more than a minute old, or is for another app. Open the link the developer shared to sign in again.',
         code: 'ERR_SIGN_IN_FAILED',
       };
   }
@@ -45,7 +46,15 @@ function page(decision: Exclude<Refusal, { kind: 'sign-in' } | { kind: 'handed-o
 /** Answers `req` (its body, if any, is read and dropped). */
 export function sendSignInAnswer(req: IncomingMessage, res: ServerResponse, decision: Refusal): void {
   req.resume();
-  if (decision.kind === 'sign-in') return void res.writeHead(302, { location: decision.location, 'cache-control': 'no-store', 'content-length': 0 }).end();
+  if (decision.kind === 'sign-in')
+    return void res
+      .writeHead(302, {
+        location: decision.location,
+        'cache-control': 'no-store',
+        'content-length': 0,
+        ...(decision.setCookie !== undefined ? { 'set-cookie': decision.setCookie } : {}),
+      })
+      .end();
   if (decision.kind === 'handed-off')
     return void res.writeHead(302, { location: decision.location, 'cache-control': 'no-store', 'content-length': 0, 'set-cookie': decision.setCookie }).end();
   sendPage(res, page(decision));

@@ -11,40 +11,38 @@
  * session hosts never receive it), from which each session origin gets its
  * own cookie through a one-time hand-off.
  *
- * - SIGN_IN_PATH `?session=<id>&return=<path>`: with a valid identity cookie,
- *   straight to the session's hand-off; otherwise to the issuer. `switch=1`
- *   ignores the cookie and asks the issuer to sign in again (another account).
- * - SIGN_IN_CALLBACK_PATH: the issuer's answer. Each `state` is used once, by
- *   the browser that started it (STATE_COOKIE), within PENDING_TTL_MS.
+ * Every step is bound to the browser that started the sign-in on the
+ * session's origin: the session host's binding digest (sign-in-binding.ts)
+ * rides the flow and the hand-off, and the flow itself (state, nonce, PKCE
+ * verifier) lives sealed in that browser's FLOW_COOKIE (sign-in-flow-state.ts),
+ * so the server keeps nothing per sign-in started.
+ *
+ * - SIGN_IN_PATH `?session=<id>&return=<path>&bind=<digest>`: with a valid
+ *   identity cookie, straight to the session's hand-off; otherwise to the
+ *   issuer. `switch=1` ignores the cookie and asks the issuer to sign in
+ *   again (another account). Without `bind` (a link to the apex from
+ *   elsewhere): first to the session's own SIGN_IN_PATH, which adds it.
+ * - SIGN_IN_CALLBACK_PATH: the issuer's answer, accepted only with the
+ *   FLOW_COOKIE whose `state` it names, within FLOW_MAX_AGE_S, once.
  * @see https://openid.net/specs/openid-connect-core-1_0.html#CodeFlowAuth
+ * @see https://datatracker.ietf.org/doc/html/rfc9700#section-4.7 (CSRF: state bound to the user agent)
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serialize as serializeCookie } from 'cookie';
-import { LRUCache } from 'lru-cache';
 import { isSessionLabel } from '@wingman/protocol';
 import type { OidcOptions } from '../config';
 import { requestCookie } from '../http/request-cookie';
 import { sendPage, type PageOptions } from '../http/pages';
 import type { Logger } from '../logger';
 import { safeReturnPath, SIGN_IN_CALLBACK_PATH, SIGN_IN_PATH } from './sign-in-gate';
-import { HANDOFF_MAX_AGE_S, IDENTITY_COOKIE, SIGN_IN_MAX_AGE_S, STATE_COOKIE, type SignedValues } from './sign-in-tokens';
-
-/** How long a viewer has at the issuer before its sign-in must start over, ms. */
-const PENDING_TTL_MS = 10 * 60_000;
-/** Sign-ins in progress remembered (each ~300 bytes): bounds what unfinished ones can hold. */
-const MAX_PENDING = 20_000;
+import { isBindDigest } from './sign-in-binding';
+import { FLOW_COOKIE, FLOW_MAX_AGE_S, type FlowSeal } from './sign-in-flow-state';
+import { HANDOFF_MAX_AGE_S, IDENTITY_COOKIE, SIGN_IN_MAX_AGE_S, type SignedValues } from './sign-in-tokens';
 
 type OpenIdClient = typeof import('openid-client');
 
-interface Pending {
-  sessionId: string;
-  returnPath: string;
-  codeVerifier: string;
-  nonce: string;
-}
-
-interface SignInFlow {
+export interface SignInFlow {
   /** Answers SIGN_IN_PATH and SIGN_IN_CALLBACK_PATH on the apex; false for any other path. */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
 }
@@ -52,6 +50,8 @@ interface SignInFlow {
 interface SignInFlowOptions {
   oidc: OidcOptions;
   signed: SignedValues;
+  /** Seals each sign-in in progress into its browser's cookie. */
+  flows: FlowSeal;
   /** The server's public URL (the apex). */
   publicUrl: string;
   /** A session's public URL, `http://<id>.<domain>/`. */
@@ -73,7 +73,6 @@ export function createSignInFlow(options: SignInFlowOptions): SignInFlow {
   const { oidc, signed, logger } = options;
   const apex = options.publicUrl.replace(/\/$/, '');
   const redirectUri = `${apex}${SIGN_IN_CALLBACK_PATH}`;
-  const pending = new LRUCache<string, Pending>({ max: MAX_PENDING, ttl: PENDING_TTL_MS });
   // Loaded and discovered on the first sign-in (the issuer need not be up when the server starts); a failure is retried next time.
   let configuration: Promise<{ lib: OpenIdClient; config: import('openid-client').Configuration }> | undefined;
   const discover = () =>
@@ -101,12 +100,14 @@ export function createSignInFlow(options: SignInFlowOptions): SignInFlow {
   const cookie = (name: string, value: string, maxAgeS: number, path = '/') =>
     serializeCookie(name, value, { path, httpOnly: true, sameSite: 'lax', secure: options.secureCookie, maxAge: maxAgeS });
 
-  /** 302 to the session origin's hand-off, which earns that origin its cookie. */
-  const handOff = (res: ServerResponse, sessionId: string, email: string, returnPath: string, setCookie: string[] = []) => {
+  /** 302 to the session origin's hand-off, which earns that origin its cookie in the browser bound by `bind`. */
+  const handOff = (res: ServerResponse, to: { sessionId: string; returnPath: string; bind: string }, email: string, setCookie: string[] = []) => {
+    const { sessionId, returnPath, bind } = to;
     const token = signed.sign('handoff', {
       e: email,
       s: sessionId,
       r: returnPath,
+      b: bind,
       n: randomBytes(16).toString('base64url'),
       x: Math.floor(Date.now() / 1000) + HANDOFF_MAX_AGE_S,
     });
@@ -129,8 +130,14 @@ export function createSignInFlow(options: SignInFlowOptions): SignInFlow {
     if (!isSessionLabel(sessionId)) return sendPage(res, failed('This sign-in link names no session. Open the link the developer shared.'));
     const returnPath = safeReturnPath(query.get('return'));
     const switchAccount = query.get('switch') === '1';
+    const bind = query.get('bind');
+    // Not started on the session's origin: go there first, so that the sign-in is bound to this browser.
+    if (!isBindDigest(bind)) {
+      const location = `${options.sessionUrl(sessionId).replace(/\/$/, '')}${SIGN_IN_PATH}?return=${encodeURIComponent(returnPath)}${switchAccount ? '&switch=1' : ''}`;
+      return void res.writeHead(302, { location, 'cache-control': 'no-store', 'content-length': 0 }).end();
+    }
     const identity = switchAccount ? undefined : signed.verify('identity', requestCookie(req, IDENTITY_COOKIE));
-    if (identity) return handOff(res, sessionId, identity.e, returnPath);
+    if (identity) return handOff(res, { sessionId, returnPath, bind }, identity.e);
     let found: Awaited<ReturnType<typeof discover>>;
     try {
       found = await discover();
@@ -141,7 +148,6 @@ export function createSignInFlow(options: SignInFlowOptions): SignInFlow {
     const state = lib.randomState();
     const nonce = lib.randomNonce();
     const codeVerifier = lib.randomPKCECodeVerifier();
-    pending.set(state, { sessionId, returnPath, codeVerifier, nonce });
     const url = lib.buildAuthorizationUrl(config, {
       redirect_uri: redirectUri,
       scope: 'openid email',
@@ -157,22 +163,31 @@ export function createSignInFlow(options: SignInFlowOptions): SignInFlow {
         location: url.href,
         'cache-control': 'no-store',
         'content-length': 0,
-        'set-cookie': cookie(STATE_COOKIE, state, PENDING_TTL_MS / 1000, SIGN_IN_PATH),
+        'set-cookie': cookie(FLOW_COOKIE, options.flows.seal({ state, nonce, codeVerifier, sessionId, returnPath, bind }), FLOW_MAX_AGE_S, SIGN_IN_PATH),
       })
       .end();
   }
 
   async function callback(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
     const state = query.get('state') ?? '';
-    const started = pending.get(state);
-    // Used once: a replayed callback (or one older than PENDING_TTL_MS) finds nothing.
-    pending.delete(state);
+    const held = requestCookie(req, FLOW_COOKIE);
+    // Used once: every answer to this callback clears the flow, so a replayed callback finds none.
+    if (held !== undefined) res.setHeader('set-cookie', cookie(FLOW_COOKIE, '', 0, SIGN_IN_PATH));
+    const started = options.flows.open(held);
     if (!started)
-      return sendPage(res, failed('This sign-in answer was already used, or is older than 10 minutes. Open the link the developer shared to sign in again.'));
-    if (requestCookie(req, STATE_COOKIE) !== state)
       return sendPage(
         res,
-        failed('This sign-in was started in another browser (or its cookie was blocked). Open the link the developer shared in this browser.'),
+        failed(
+          'This sign-in answer was already used, is older than 10 minutes, or was started in another browser (or this browser did not keep its cookie), so nobody was signed in. Open the link the developer shared, in this browser, to sign in again.',
+        ),
+      );
+    // Another sign-in's answer (an attacker's own, sent to this browser; or one this browser started before its latest).
+    if (started.state !== state)
+      return sendPage(
+        res,
+        failed(
+          'This sign-in answer is not for the sign-in this browser started, so nobody was signed in. Open the link the developer shared, in this browser, to sign in again.',
+        ),
       );
     const issuerError = query.get('error');
     if (issuerError !== null)
@@ -207,10 +222,7 @@ export function createSignInFlow(options: SignInFlowOptions): SignInFlow {
       return sendPage(res, failed(`The identity provider does not say that ${email} is verified, so it cannot be used to sign in here.`));
     logger.info({ sessionId: started.sessionId, email }, 'viewer signed in');
     const identity = signed.sign('identity', { e: email, x: Math.floor(Date.now() / 1000) + SIGN_IN_MAX_AGE_S });
-    handOff(res, started.sessionId, email, started.returnPath, [
-      cookie(IDENTITY_COOKIE, identity, SIGN_IN_MAX_AGE_S),
-      cookie(STATE_COOKIE, '', 0, SIGN_IN_PATH),
-    ]);
+    handOff(res, started, email, [cookie(IDENTITY_COOKIE, identity, SIGN_IN_MAX_AGE_S), cookie(FLOW_COOKIE, '', 0, SIGN_IN_PATH)]);
   }
 
   return {

@@ -4,10 +4,12 @@
  * the Service Worker, signaling (so P2P), WebSockets — must carry the
  * session's sign-in cookie, whose email one of the developer's patterns
  * allows (@wingman/protocol's allowed-emails.ts). A browser's navigation
- * without one goes to the server's sign-in on the apex (sign-in-flow.ts),
- * which sends it back through SIGN_IN_PATH on this origin with a one-time
- * hand-off that earns the cookie; anything else gets a 401. A signed-in
- * email the session does not allow gets a 403 that names it.
+ * without one starts a sign-in at SIGN_IN_PATH on this origin, which binds
+ * it to that browser (sign-in-binding.ts) and sends it to the server's
+ * sign-in on the apex (sign-in-flow.ts); the apex sends it back through
+ * SIGN_IN_PATH with a one-time hand-off, bound to the same browser, that
+ * earns the cookie. Anything else gets a 401. A signed-in email the session
+ * does not allow gets a 403 that names it.
  *
  * The cookie is host-only, HttpOnly, SameSite=Lax, bound to the session id
  * and signed under the server's key (sign-in-tokens.ts); it never reaches
@@ -21,9 +23,14 @@ import { emailAllowed, RESERVED_PREFIX, VIA_HEADER, VIA_SW } from '@wingman/prot
 import { requestCookie } from '../http/request-cookie';
 import type { Session } from '../sessions/registry';
 import { isNavigation } from '../http/is-navigation';
+import { boundTo, startBinding } from './sign-in-binding';
 import { HANDOFF_MAX_AGE_S, SIGN_IN_COOKIE, SIGN_IN_MAX_AGE_S, type SignedValues } from './sign-in-tokens';
 
-/** On the apex: where a sign-in starts (`?session=<id>&return=<path>`); on a session origin: where the hand-off lands (`?t=<hand-off>`). */
+/**
+ * On a session origin: where a sign-in starts (`?return=<path>`, `&switch=1`
+ * for another account) and where its hand-off lands (`?t=<hand-off>`); on
+ * the apex: the sign-in itself (`?session=<id>&return=<path>&bind=<digest>`).
+ */
 export const SIGN_IN_PATH = `${RESERVED_PREFIX}sign-in`;
 /** On the apex: the redirect URI registered at the issuer. */
 export const SIGN_IN_CALLBACK_PATH = `${RESERVED_PREFIX}sign-in/callback`;
@@ -35,16 +42,16 @@ const MAX_USED_HANDOFFS = 100_000;
 export type SignInDecision =
   /** Let it through; `email` when the session has a sign-in gate. */
   | { kind: 'granted'; email?: string }
-  /** A navigation without a sign-in: 302 to the apex's sign-in. */
-  | { kind: 'sign-in'; location: string }
+  /** A navigation without a sign-in, or SIGN_IN_PATH without a hand-off: 302 to where the sign-in goes on (with the binding's cookie). */
+  | { kind: 'sign-in'; location: string; setCookie?: string }
   /** Anything else without a sign-in: 401. */
   | { kind: 'required'; signInUrl: string }
   /** Signed in with an email the session does not allow: 403. */
   | { kind: 'forbidden'; email: string; switchUrl: string }
   /** SIGN_IN_PATH with a valid hand-off: set the cookie and go back to `location`. */
   | { kind: 'handed-off'; setCookie: string; location: string }
-  /** SIGN_IN_PATH with a hand-off that is not valid (forged, expired, used, another session's). */
-  | { kind: 'bad-handoff' };
+  /** SIGN_IN_PATH with a hand-off that is not valid (forged, expired, used, another session's) or was minted for another browser. */
+  | { kind: 'bad-handoff'; otherBrowser: boolean };
 
 export interface SignInGate {
   /** Decides one request or upgrade of `session` (sessions without `allowEmails` pass). */
@@ -66,15 +73,25 @@ export function createSignInGate(options: {
   const used = new LRUCache<string, true>({ max: MAX_USED_HANDOFFS, ttl: HANDOFF_MAX_AGE_S * 1000 });
   const apex = options.publicUrl.replace(/\/$/, '');
 
-  const signInUrl = (sessionId: string, returnPath: string, switchAccount = false) =>
-    `${apex}${SIGN_IN_PATH}?session=${sessionId}&return=${encodeURIComponent(safeReturnPath(returnPath))}${switchAccount ? '&switch=1' : ''}`;
+  /** Where a sign-in starts on the session's own origin (a path: the pages that link to it are served there). */
+  const signInUrl = (returnPath: string, switchAccount = false) =>
+    `${SIGN_IN_PATH}?return=${encodeURIComponent(safeReturnPath(returnPath))}${switchAccount ? '&switch=1' : ''}`;
 
-  const handOff = (req: IncomingMessage, sessionId: string, patterns: readonly string[]): SignInDecision => {
-    const token = new URL(req.url ?? '/', 'http://x').searchParams.get('t') ?? undefined;
+  /** SIGN_IN_PATH without a hand-off: binds the sign-in to this browser, then the apex's sign-in. */
+  const start = (req: IncomingMessage, sessionId: string, query: URLSearchParams): SignInDecision => {
+    const { digest, setCookie } = startBinding(req, { path: SIGN_IN_PATH, secureCookie: options.secureCookie });
+    const returnPath = encodeURIComponent(safeReturnPath(query.get('return')));
+    const location = `${apex}${SIGN_IN_PATH}?session=${sessionId}&return=${returnPath}&bind=${digest}${query.get('switch') === '1' ? '&switch=1' : ''}`;
+    return { kind: 'sign-in', location, setCookie };
+  };
+
+  const handOff = (req: IncomingMessage, sessionId: string, patterns: readonly string[], token: string): SignInDecision => {
     const claims = options.signed.verify('handoff', token);
-    if (!claims || claims.s !== sessionId || typeof claims.n !== 'string' || used.has(claims.n)) return { kind: 'bad-handoff' };
+    if (!claims || claims.s !== sessionId || typeof claims.n !== 'string' || used.has(claims.n)) return { kind: 'bad-handoff', otherBrowser: false };
+    // Minted for the browser that started the sign-in: any other (a stolen link, an attacker's own sign-in sent to a victim) gets nothing.
+    if (!boundTo(req, claims.b)) return { kind: 'bad-handoff', otherBrowser: true };
     used.set(claims.n, true);
-    if (!emailAllowed(patterns, claims.e)) return { kind: 'forbidden', email: claims.e, switchUrl: signInUrl(sessionId, claims.r ?? '/', true) };
+    if (!emailAllowed(patterns, claims.e)) return { kind: 'forbidden', email: claims.e, switchUrl: signInUrl(claims.r ?? '/', true) };
     const value = options.signed.sign('session', { e: claims.e, s: sessionId, x: Math.floor(Date.now() / 1000) + SIGN_IN_MAX_AGE_S });
     const setCookie = serializeCookie(SIGN_IN_COOKIE, value, {
       path: '/',
@@ -90,18 +107,20 @@ export function createSignInGate(options: {
     check(req, sessionId, session) {
       const patterns = session?.allowEmails;
       if (!patterns) return { kind: 'granted' };
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
-      if (path === SIGN_IN_PATH) return handOff(req, sessionId, patterns);
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname === SIGN_IN_PATH) {
+        const token = url.searchParams.get('t');
+        return token === null ? start(req, sessionId, url.searchParams) : handOff(req, sessionId, patterns, token);
+      }
       const claims = options.signed.verify('session', requestCookie(req, SIGN_IN_COOKIE));
       const returnPath = req.url ?? '/';
       if (claims && claims.s === sessionId) {
         if (emailAllowed(patterns, claims.e)) return { kind: 'granted', email: claims.e };
-        return { kind: 'forbidden', email: claims.e, switchUrl: signInUrl(sessionId, returnPath, true) };
+        return { kind: 'forbidden', email: claims.e, switchUrl: signInUrl(returnPath, true) };
       }
       // The Service Worker's fetches are not navigations of the browser: they get the 401 (the shell reloads).
-      if (req.method === 'GET' && isNavigation(req) && req.headers[VIA_HEADER] !== VIA_SW)
-        return { kind: 'sign-in', location: signInUrl(sessionId, returnPath) };
-      return { kind: 'required', signInUrl: signInUrl(sessionId, '/') };
+      if (req.method === 'GET' && isNavigation(req) && req.headers[VIA_HEADER] !== VIA_SW) return { kind: 'sign-in', location: signInUrl(returnPath) };
+      return { kind: 'required', signInUrl: signInUrl('/') };
     },
   };
 }

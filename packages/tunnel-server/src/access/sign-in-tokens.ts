@@ -13,8 +13,6 @@ import { currentKey, keysOf, type Keys } from '../keys/key-ring';
 export const IDENTITY_COOKIE = 'wingman_identity';
 /** A session origin's cookie: who signed in, for this session only (removed before anything reaches the app). */
 export const SIGN_IN_COOKIE = 'wingman_signin';
-/** The apex's cookie binding a sign-in in progress to the browser that started it (its `state`). */
-export const STATE_COOKIE = 'wingman_signin_state';
 
 /** How long one sign-in lasts, seconds: a working day; then the viewer signs in again (usually without typing anything at the issuer). */
 export const SIGN_IN_MAX_AGE_S = 12 * 3600;
@@ -36,6 +34,8 @@ export interface SignedClaims {
   n?: string;
   /** A hand-off's path to go back to on the session origin. */
   r?: string;
+  /** A hand-off's binding: the digest of the secret the browser that started the sign-in holds (sign-in-binding.ts). */
+  b?: string;
 }
 
 const macOf = (key: Uint8Array, purpose: SignedPurpose, body: string) =>

@@ -1,0 +1,50 @@
+/**
+ * Binds a sign-in to the browser that starts it on a session's origin. The
+ * apex's own cookies never reach a session host (host-only), so the session
+ * host sets its own: BIND_COOKIE, a random secret (host-only, HttpOnly,
+ * SameSite=Lax, Secure on HTTPS, for the span of one sign-in), when it sends
+ * the browser to the apex's sign-in, and passes only the secret's SHA-256
+ * digest along. The apex seals that digest into its flow (sign-in-flow-state.ts)
+ * and into the hand-off it mints; the session host accepts a hand-off only
+ * from a browser whose cookie hashes to it. A hand-off link someone else
+ * obtained, or an attacker's own finished sign-in sent to a victim (login
+ * CSRF), signs in nobody: that browser lacks the secret, and no URL shows it.
+ *
+ * A browser keeps its secret while it lasts (its max-age renewed at each
+ * start), so two tabs signing in at once both finish.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { serialize as serializeCookie } from 'cookie';
+import { requestCookie } from '../http/request-cookie';
+import { FLOW_MAX_AGE_S } from './sign-in-flow-state';
+
+/** A session origin's cookie holding its sign-in binding secret (path SIGN_IN_PATH). */
+export const BIND_COOKIE = 'wingman_signin_bind';
+/** A secret or a digest: 32 bytes, base64url. */
+const BIND_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+export const isBindDigest = (v: string | null | undefined): v is string => typeof v === 'string' && BIND_PATTERN.test(v);
+
+const digestOf = (secret: string) => createHash('sha256').update(secret).digest('base64url');
+
+/** The browser's binding for a sign-in it starts now: the digest to pass on, and the cookie that keeps the secret. */
+export function startBinding(req: IncomingMessage, options: { path: string; secureCookie: boolean }): { digest: string; setCookie: string } {
+  const held = requestCookie(req, BIND_COOKIE);
+  const secret = held !== undefined && BIND_PATTERN.test(held) ? held : randomBytes(32).toString('base64url');
+  const setCookie = serializeCookie(BIND_COOKIE, secret, {
+    path: options.path,
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: options.secureCookie,
+    maxAge: FLOW_MAX_AGE_S,
+  });
+  return { digest: digestOf(secret), setCookie };
+}
+
+/** Whether `req` comes from the browser whose binding's digest is `digest`. */
+export function boundTo(req: IncomingMessage, digest: string | undefined): boolean {
+  const held = requestCookie(req, BIND_COOKIE);
+  if (held === undefined || !BIND_PATTERN.test(held) || !isBindDigest(digest)) return false;
+  return timingSafeEqual(Buffer.from(digestOf(held)), Buffer.from(digest));
+}
