@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
 import { SIGNAL_PATH } from '@wingman/protocol';
 import { CookieBrowser, type Page } from '../helpers/cookie-browser';
+import { closeViewerProcesses, connectViewerProcess } from '../helpers/p2p-viewer-process';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { freePort } from '../helpers/ports';
 import { AGENT_BIN, killAll, startAgent, startCommand, startProcess, startServer, type Proc } from '../helpers/processes';
@@ -33,8 +34,12 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await killAll();
-  await app.close();
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll();
+    await app.close();
+  }
 });
 
 interface Provider {
@@ -64,12 +69,15 @@ async function startProvider(redirectUri: string): Promise<Provider & { clientId
   };
 }
 
-/** A provider, a server configured with it, and an agent on the fixture app with `agentArgs`. */
-async function share(agentArgs: string[]) {
+/** A provider, a server configured with it (and `serverEnv`), and an agent on the fixture app with `agentArgs`. */
+async function share(agentArgs: string[], serverEnv: Record<string, string> = {}) {
   const port = await freePort();
   const provider = await startProvider(`http://localhost:${port}/__wingman/sign-in/callback`);
   const startOidcServer = () =>
-    startServer({ OIDC_ISSUER: provider.issuer, OIDC_CLIENT_ID: provider.clientId, OIDC_CLIENT_SECRET: provider.clientSecret }, ['--port', String(port)]);
+    startServer({ OIDC_ISSUER: provider.issuer, OIDC_CLIENT_ID: provider.clientId, OIDC_CLIENT_SECRET: provider.clientSecret, ...serverEnv }, [
+      '--port',
+      String(port),
+    ]);
   const server = await startOidcServer();
   const agent = await startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: join(tmpdir(), `wingman-sign-in-${process.pid}`) }, [
     '--inspect',
@@ -283,6 +291,30 @@ test('the server keeps nothing per sign-in started: one part way through at the 
   expect(new URL(next!).pathname).toBe('/__wingman/sign-in');
   expect(new URL(next!).searchParams.has('t')).toBe(true);
   expect(browser.cookie(new URL(s.server.url).hostname, 'wingman_identity')).toBeDefined();
+});
+
+test("a viewer's P2P channel ends when its sign-in ends, as its relayed requests do", async () => {
+  const TTL_S = 20;
+  const s = await share(['--allow-email', 'alice@example.com'], { SIGN_IN_TTL_S: String(TTL_S) });
+  const browser = new CookieBrowser();
+  await s.provider.nextLogin('alice@example.com');
+  const signedInBy = Date.now();
+  const pages = await browser.navigate(`${s.origin}/hello`);
+  expect(pages.at(-1)!.status).toBe(200);
+  const viewer = await connectViewerProcess({ url: s.url, cookie: browser.cookieHeader(new URL(s.origin))!, timeoutMs: 20_000 });
+  const closed = viewer.waitForClose(0, (TTL_S + 20) * 1000);
+  closed.catch(() => undefined); // awaited below
+  const before = await viewer.request({ target: '/bytes?n=1000' });
+  expect(before.status).toBe(200);
+  expect((await viewer.state()).connection.isClosed).toBe(false);
+
+  // No request of the viewer's needed: the channel ends when the sign-in does, and the agent says why.
+  await closed;
+  expect(Date.now()).toBeGreaterThanOrEqual(signedInBy + (TTL_S - 1) * 1000);
+  const report = await s.agent.waitFor((e) => e.event === 'peer' && e.state === 'closed');
+  expect(report).toMatchObject({ reason: 'viewer sign-in ended' });
+  expect((await browser.fetch(`${s.origin}/bytes?n=10`)).status).toBe(401);
+  expect(await upgradeStatus(browser, s.origin, SIGNAL_PATH)).toBe(401);
 });
 
 test('a session without --allow-email on the same server is not gated', async () => {

@@ -51,6 +51,19 @@ export interface ViewerGoneMessage {
   id: string;
 }
 
+/**
+ * server → agent: the sign-in of a viewer of a session with a sign-in gate
+ * (`--allow-email`) ended (it expired and the viewer did not sign in again).
+ * The server has closed what the viewer held open on it (signaling, relayed
+ * WebSockets) and refuses its requests until it signs in again; the agent
+ * closes the viewer's P2P channels, which never cross the server. The
+ * viewer's state does not change: signed in again, it offers again.
+ */
+export interface ViewerSignedOutMessage {
+  type: 'viewer-signed-out';
+  id: string;
+}
+
 /** What the agent decides about viewers. `refuse` of an admitted viewer revokes it; `refuse-all` refuses every viewer the server knows now. */
 export type ViewerDecision = 'admit' | 'refuse' | 'refuse-all';
 
@@ -99,6 +112,11 @@ export function parseViewerMessage(o: Obj): ViewerMessage {
 export function parseViewerGone(o: Obj): ViewerGoneMessage {
   only(o, ['type', 'id']);
   return { type: 'viewer-gone', id: parseVisitorId(o.id) };
+}
+
+export function parseViewerSignedOut(o: Obj): ViewerSignedOutMessage {
+  only(o, ['type', 'id']);
+  return { type: 'viewer-signed-out', id: parseVisitorId(o.id) };
 }
 
 export function parseViewerDecision(o: Obj): ViewerDecisionMessage {

@@ -23,6 +23,8 @@ export { DEFAULT_HOST, DEFAULT_PORT, type LogLevel } from './config-defaults';
 export const DEFAULT_AGENT_TOKEN = 'wingman-local-dev-token';
 /** How long a session outlives its agent's disconnect, so a reconnecting agent gets the same URL back. */
 export const DEFAULT_SESSION_GRACE_MS = 30_000;
+/** How long a viewer sign-in lasts by default, seconds: a working day; then the viewer signs in again (usually without typing anything at the issuer). */
+export const DEFAULT_SIGN_IN_TTL_S = 12 * 3600;
 /** How long a viewer tries ICE before it stays on the relay. */
 const DEFAULT_VIEWER_ICE_TIMEOUT_MS = 3_000;
 /**
@@ -149,6 +151,12 @@ export interface TunnelServerOptions {
    * `<publicUrl>/__wingman/sign-in/callback`.
    */
   oidc?: OidcOptions;
+  /**
+   * How long one viewer sign-in lasts, seconds (the apex's identity cookie and
+   * each session's sign-in cookie); when it ends, the viewer's sockets and P2P
+   * channels on that session end too, until it signs in again. Default 43200 (12 hours).
+   */
+  signInTtlS?: number;
 }
 
 export interface OidcOptions {
@@ -256,6 +264,12 @@ export const optionsSchema = z
     tlsKeyFile: z.string().min(1).max(4096).optional(),
     http2: z.boolean().default(true),
     oidc: oidcSchema.optional(),
+    signInTtlS: z
+      .number()
+      .int()
+      .min(10)
+      .max(7 * 86_400)
+      .default(DEFAULT_SIGN_IN_TTL_S),
   })
   .strict()
   // The embedded token is public: on an address others can reach, anyone could register agents.

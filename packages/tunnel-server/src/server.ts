@@ -123,7 +123,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const linkGate = createLinkAccessGate({ key: keys.access, secureCookie });
   const viewerCookies = createViewerCookies({ key: keys.access, secureCookie });
   const signed = createSignedValues(keys.access);
-  const signInGate = config.oidc ? createSignInGate({ signed, publicUrl: address.publicUrl, secureCookie }) : undefined;
+  const signInGate = config.oidc ? createSignInGate({ signed, publicUrl: address.publicUrl, secureCookie, signInTtlS: config.signInTtlS }) : undefined;
   const signInFlow = config.oidc
     ? createSignInFlow({
         oidc: config.oidc,
@@ -132,6 +132,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
         publicUrl: address.publicUrl,
         sessionUrl: address.sessionUrl,
         secureCookie,
+        signInTtlS: config.signInTtlS,
         logger,
       })
     : undefined;

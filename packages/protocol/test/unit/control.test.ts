@@ -50,7 +50,19 @@ describe('docs/PROTOCOL.md examples', () => {
   it('has examples of every control message', () => {
     const types = examples.map((e) => (JSON.parse(e) as { type: string }).type);
     expect(new Set(types)).toEqual(
-      new Set(['register', 'registered', 'error', 'signal', 'peer-report', 'hello', 'viewer', 'viewer-gone', 'viewer-decision', 'ice-servers']),
+      new Set([
+        'register',
+        'registered',
+        'error',
+        'signal',
+        'peer-report',
+        'hello',
+        'viewer',
+        'viewer-gone',
+        'viewer-signed-out',
+        'viewer-decision',
+        'ice-servers',
+      ]),
     );
   });
 
@@ -97,6 +109,8 @@ describe('control message validation', () => {
     refused(() => parseServerMessage(JSON.stringify({ type: 'viewer-gone', id: 'xyz' })), /bad visitor id/);
     refused(() => parseServerMessage(JSON.stringify({ type: 'viewer-gone', id: 'a'.repeat(32), state: 'waiting' })), /unknown field "state"/);
     expect(parseServerMessage(JSON.stringify({ type: 'viewer-gone', id: 'a'.repeat(32) }))).toEqual({ type: 'viewer-gone', id: 'a'.repeat(32) });
+    refused(() => parseServerMessage(JSON.stringify({ type: 'viewer-signed-out', id: 'xyz' })), /bad visitor id/);
+    refused(() => parseServerMessage(JSON.stringify({ type: 'viewer-signed-out', id: 'a'.repeat(32), email: 'a@b.c' })), /unknown field "email"/);
   });
 
   it('carries a viewer password in register (1-256 chars) and "access":"password" in registered, refusing anything else', () => {

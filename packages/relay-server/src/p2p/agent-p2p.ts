@@ -137,6 +137,11 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
         });
     }
     if (!host) return;
+    // The server ended the viewer's sign-in (and its signaling): its channels end too; signed in again, it offers again.
+    if (message.type === 'viewer-signed-out') {
+      for (const [viewerId, v] of visitorOf) if (v === message.id) host.closePeer(viewerId, 'viewer sign-in ended');
+      return;
+    }
     // Fresh TURN credentials (the server's expire): for the peers opened from now on.
     if (message.type === 'ice-servers') return host.setIceServers(message.iceServers);
     if (message.type === 'signal') host.handleSignal(message.viewerId, message.message);

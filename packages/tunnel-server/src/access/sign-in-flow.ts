@@ -38,7 +38,7 @@ import type { Logger } from '../logger';
 import { safeReturnPath, SIGN_IN_CALLBACK_PATH, SIGN_IN_PATH } from './sign-in-gate';
 import { isBindDigest } from './sign-in-binding';
 import { FLOW_COOKIE, FLOW_MAX_AGE_S, type FlowSeal } from './sign-in-flow-state';
-import { HANDOFF_MAX_AGE_S, IDENTITY_COOKIE, SIGN_IN_MAX_AGE_S, type SignedValues } from './sign-in-tokens';
+import { HANDOFF_MAX_AGE_S, IDENTITY_COOKIE, type SignedValues } from './sign-in-tokens';
 
 type OpenIdClient = typeof import('openid-client');
 
@@ -57,6 +57,8 @@ interface SignInFlowOptions {
   /** A session's public URL, `http://<id>.<domain>/`. */
   sessionUrl: (sessionId: string) => string;
   secureCookie: boolean;
+  /** How long one sign-in lasts, seconds. */
+  signInTtlS: number;
   logger: Logger;
 }
 
@@ -221,8 +223,8 @@ export function createSignInFlow(options: SignInFlowOptions): SignInFlow {
     if (claims!.email_verified !== true)
       return sendPage(res, failed(`The identity provider does not say that ${email} is verified, so it cannot be used to sign in here.`));
     logger.info({ sessionId: started.sessionId, email }, 'viewer signed in');
-    const identity = signed.sign('identity', { e: email, x: Math.floor(Date.now() / 1000) + SIGN_IN_MAX_AGE_S });
-    handOff(res, started, email, [cookie(IDENTITY_COOKIE, identity, SIGN_IN_MAX_AGE_S), cookie(FLOW_COOKIE, '', 0, SIGN_IN_PATH)]);
+    const identity = signed.sign('identity', { e: email, x: Math.floor(Date.now() / 1000) + options.signInTtlS });
+    handOff(res, started, email, [cookie(IDENTITY_COOKIE, identity, options.signInTtlS), cookie(FLOW_COOKIE, '', 0, SIGN_IN_PATH)]);
   }
 
   return {

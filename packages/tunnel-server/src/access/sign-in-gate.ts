@@ -24,7 +24,7 @@ import { requestCookie } from '../http/request-cookie';
 import type { Session } from '../sessions/registry';
 import { isNavigation } from '../http/is-navigation';
 import { boundTo, startBinding } from './sign-in-binding';
-import { HANDOFF_MAX_AGE_S, SIGN_IN_COOKIE, SIGN_IN_MAX_AGE_S, type SignedValues } from './sign-in-tokens';
+import { HANDOFF_MAX_AGE_S, SIGN_IN_COOKIE, type SignedValues } from './sign-in-tokens';
 
 /**
  * On a session origin: where a sign-in starts (`?return=<path>`, `&switch=1`
@@ -40,8 +40,8 @@ const MAX_RETURN_CHARS = 2048;
 const MAX_USED_HANDOFFS = 100_000;
 
 export type SignInDecision =
-  /** Let it through; `email` when the session has a sign-in gate. */
-  | { kind: 'granted'; email?: string }
+  /** Let it through; `email` when the session has a sign-in gate, and `until` when that sign-in ends (ms since the epoch). */
+  | { kind: 'granted'; email?: string; until?: number }
   /** A navigation without a sign-in, or SIGN_IN_PATH without a hand-off: 302 to where the sign-in goes on (with the binding's cookie). */
   | { kind: 'sign-in'; location: string; setCookie?: string }
   /** Anything else without a sign-in: 401. */
@@ -69,6 +69,8 @@ export function createSignInGate(options: {
   /** The server's public URL (the apex), without a trailing slash. */
   publicUrl: string;
   secureCookie: boolean;
+  /** How long one sign-in lasts, seconds. */
+  signInTtlS: number;
 }): SignInGate {
   const used = new LRUCache<string, true>({ max: MAX_USED_HANDOFFS, ttl: HANDOFF_MAX_AGE_S * 1000 });
   const apex = options.publicUrl.replace(/\/$/, '');
@@ -92,13 +94,13 @@ export function createSignInGate(options: {
     if (!boundTo(req, claims.b)) return { kind: 'bad-handoff', otherBrowser: true };
     used.set(claims.n, true);
     if (!emailAllowed(patterns, claims.e)) return { kind: 'forbidden', email: claims.e, switchUrl: signInUrl(claims.r ?? '/', true) };
-    const value = options.signed.sign('session', { e: claims.e, s: sessionId, x: Math.floor(Date.now() / 1000) + SIGN_IN_MAX_AGE_S });
+    const value = options.signed.sign('session', { e: claims.e, s: sessionId, x: Math.floor(Date.now() / 1000) + options.signInTtlS });
     const setCookie = serializeCookie(SIGN_IN_COOKIE, value, {
       path: '/',
       httpOnly: true,
       sameSite: 'lax',
       secure: options.secureCookie,
-      maxAge: SIGN_IN_MAX_AGE_S,
+      maxAge: options.signInTtlS,
     });
     return { kind: 'handed-off', setCookie, location: safeReturnPath(claims.r) };
   };
@@ -115,7 +117,7 @@ export function createSignInGate(options: {
       const claims = options.signed.verify('session', requestCookie(req, SIGN_IN_COOKIE));
       const returnPath = req.url ?? '/';
       if (claims && claims.s === sessionId) {
-        if (emailAllowed(patterns, claims.e)) return { kind: 'granted', email: claims.e };
+        if (emailAllowed(patterns, claims.e)) return { kind: 'granted', email: claims.e, until: claims.x * 1000 };
         return { kind: 'forbidden', email: claims.e, switchUrl: signInUrl(returnPath, true) };
       }
       // The Service Worker's fetches are not navigations of the browser: they get the 401 (the shell reloads).

@@ -14,8 +14,6 @@ export const IDENTITY_COOKIE = 'wingman_identity';
 /** A session origin's cookie: who signed in, for this session only (removed before anything reaches the app). */
 export const SIGN_IN_COOKIE = 'wingman_signin';
 
-/** How long one sign-in lasts, seconds: a working day; then the viewer signs in again (usually without typing anything at the issuer). */
-export const SIGN_IN_MAX_AGE_S = 12 * 3600;
 /** How long a hand-off from the apex to a session origin is valid, seconds: one redirect. */
 export const HANDOFF_MAX_AGE_S = 60;
 /** Longest signed value read, characters: an email of 254 and a few fields. */

@@ -172,7 +172,7 @@ export function createRouter(options: RouterOptions): Router {
     if (signIn.kind !== 'granted') return sendSignInAnswer(req, res, signIn);
     // Read before checkViewer removes Wingman's cookies from the request.
     const appOwnSw = appOwnsServiceWorker(req);
-    const gate = checkViewer(req, session, signIn.email);
+    const gate = checkViewer(req, session, signIn);
     // An earned access cookie, and a viewer cookie, go on whatever answers. Not with setHeader()
     // before the relay: once any field is set that way, Node applies the
     // header array of writeHead() with setHeader() too, and the last
@@ -254,7 +254,7 @@ export function createRouter(options: RouterOptions): Router {
     if (access.kind !== 'granted') return writeAccessRefusal(socket, access);
     const signIn = checkSignIn(req, id, session);
     if (signIn.kind !== 'granted') return writeSignInRefusal(socket, signIn);
-    const gate = checkViewer(req, session, signIn.email);
+    const gate = checkViewer(req, session, signIn);
     if (gate.kind === 'waiting' || gate.kind === 'refused') return writeHeld(socket, gate);
     if (pathnameOf(req.url).startsWith(RESERVED_PREFIX)) {
       // Signaling outlives the agent's connection: rules a new register brings must reach it (address-holds.ts).

@@ -11,6 +11,7 @@ import type { AccessDecision, ViewerAccessGate } from '../access/viewer-access';
 import type { SignInDecision, SignInGate } from '../access/sign-in-gate';
 import type { Logger } from '../logger';
 import type { Session } from '../sessions/registry';
+import type { SignedIn } from '../sessions/session-viewers';
 import type { ViewerCheck, ViewerGate } from '../viewers/viewer-gate';
 import { tagViewer } from '../viewers/tag-viewer';
 import { pathnameOf } from './reserved-routes';
@@ -29,7 +30,7 @@ interface ViewerChecks {
   checkAccess(req: IncomingMessage, session: Session | undefined): AccessDecision;
   checkLink(req: IncomingMessage, session: Session | undefined): LinkDecision;
   checkSignIn(req: IncomingMessage, sessionId: string, session: Session | undefined): SignInDecision;
-  checkViewer(req: IncomingMessage, session: Session | undefined, email?: string): ViewerCheck;
+  checkViewer(req: IncomingMessage, session: Session | undefined, signIn?: SignedIn): ViewerCheck;
   tieToViewer(session: Session, check: ViewerCheck, stream: Stream | undefined, cut: () => void): void;
 }
 
@@ -90,13 +91,13 @@ export function createViewerChecks(options: ViewerCheckOptions, viewerOf: (req: 
     return decision;
   }
 
-  /** Sessions with a viewer gate: who sent `req` (signed in as `email`), and whether it may pass. Tags what passes with its viewer (tag-viewer.ts). */
-  function checkViewer(req: IncomingMessage, session: Session | undefined, email?: string): ViewerCheck {
+  /** Sessions with a viewer gate: who sent `req` (and its sign-in, if any), and whether it may pass. Tags what passes with its viewer (tag-viewer.ts). */
+  function checkViewer(req: IncomingMessage, session: Session | undefined, signIn?: SignedIn): ViewerCheck {
     if (!session?.viewers || !options.viewerGate) {
       tagViewer(req, undefined);
       return { kind: 'open' };
     }
-    const check = options.viewerGate.check(req, session, viewerOf(req), email);
+    const check = options.viewerGate.check(req, session, viewerOf(req), signIn);
     tagViewer(req, check.kind === 'open' ? undefined : check.viewer.id);
     if (check.kind === 'waiting' || check.kind === 'refused')
       logger.debug({ sessionId: session.id, viewer: check.viewer.id, state: check.kind }, 'viewer held back');

@@ -12,6 +12,14 @@ export interface ViewerRecord {
   readonly firstSeenAt: number;
   /** The email it signed in with, on a session with a sign-in gate. */
   email?: string;
+  /** When its latest sign-in ends, ms since the epoch; cleared once ended (viewers/viewer-gate.ts ends what it holds then). */
+  signInUntil?: number;
+}
+
+/** A request's sign-in on a session with a sign-in gate (access/sign-in-gate.ts): the email, and when that sign-in ends (ms since the epoch). */
+export interface SignedIn {
+  email?: string;
+  until?: number;
 }
 
 /** A session's viewers. */
@@ -22,4 +30,6 @@ export interface SessionViewers {
   readonly refusedIds: Set<string>;
   /** What each viewer holds open here, to close when it is refused. */
   readonly live: Map<string, Set<() => void>>;
+  /** The timer for the next sign-in of a viewer to end, and when. */
+  signInEnds?: { at: number; timer: NodeJS.Timeout };
 }

@@ -5,7 +5,10 @@
  * the agent, admitted at once (`open`) or held waiting (`approve`); the
  * agent's decisions are applied here, and refusing a viewer also closes what
  * it holds open on this server (relayed WebSockets, signaling sockets). The
- * agent closes its P2P channels itself when it hears of the refusal.
+ * agent closes its P2P channels itself when it hears of the refusal. On a
+ * session with a sign-in gate the same happens when a viewer's sign-in ends
+ * (`viewer-signed-out`), so that a P2P channel follows the decision the relay
+ * applies to each request.
  *
  * State lives with the session on the node that holds its agent; a node that
  * forwards (cluster) relays to that node, which decides.
@@ -14,8 +17,9 @@ import type { IncomingMessage } from 'node:http';
 import { MAX_VIEWER_USER_AGENT_CHARS, type ViewerDecisionMessage, type ViewerGateMode, type ViewerMessage, type ViewerState } from '@wingman/protocol';
 import { sourceKey } from '../http/source-key';
 import type { Session } from '../sessions/registry';
+import { createSignInEnds } from './sign-in-ends';
 import type { ViewerCookies } from './viewer-cookie';
-import type { ViewerRecord } from '../sessions/session-viewers';
+import type { SignedIn, ViewerRecord } from '../sessions/session-viewers';
 
 /**
  * Viewers remembered per session. Each is ~200 bytes; a thousand fit any
@@ -58,8 +62,12 @@ export interface ViewerGate {
    * one do not carry over). Their next request makes them new viewers.
    */
   reset(session: Session): void;
-  /** Ties `req` to its viewer, creating (and announcing) it when new; `email`: what it signed in as (sign-in gate), announced with it. */
-  check(req: IncomingMessage, session: Session, address: string, email?: string): ViewerCheck;
+  /**
+   * Ties `req` to its viewer, creating (and announcing) it when new;
+   * `signIn`: what it signed in as (sign-in gate), announced with it, and
+   * when that sign-in ends (what the viewer holds then ends too).
+   */
+  check(req: IncomingMessage, session: Session, address: string, signIn?: SignedIn): ViewerCheck;
   /** Applies an agent's decision. */
   decide(session: Session, decision: ViewerDecisionMessage): void;
   /** Registers something viewer `id` holds open; `close` runs if it is refused. Returns the release function. */
@@ -109,21 +117,31 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
     forgetWaiting(session, largest[0]!);
   };
 
-  const setState = (session: Session, v: ViewerRecord, state: ViewerState) => {
-    if (v.state === state) return;
-    v.state = state;
-    announce(session, v);
-    if (state !== 'refused') return;
-    const closers = session.viewers!.live.get(v.id);
-    session.viewers!.live.delete(v.id);
+  /** Closes what viewer `id` holds open on this server. */
+  const closeHeld = (session: Session, id: string, why: string) => {
+    const closers = session.viewers!.live.get(id);
+    session.viewers!.live.delete(id);
     for (const close of closers ?? []) {
       try {
         close();
       } catch (err) {
-        options.log?.("closing a refused viewer's socket failed", { err });
+        options.log?.(`closing the socket of a viewer ${why} failed`, { err });
       }
     }
   };
+
+  const setState = (session: Session, v: ViewerRecord, state: ViewerState) => {
+    if (v.state === state) return;
+    v.state = state;
+    announce(session, v);
+    if (state === 'refused') closeHeld(session, v.id, 'refused');
+  };
+
+  // A viewer whose sign-in ended: what it holds here closes, and the agent closes its P2P channels.
+  const signInEnds = createSignInEnds((session, v) => {
+    closeHeld(session, v.id, 'whose sign-in ended');
+    session.agent?.sendControl({ type: 'viewer-signed-out', id: v.id });
+  });
 
   const remember = (session: Session, v: ViewerRecord) => {
     const viewers = session.viewers!;
@@ -153,6 +171,7 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
       viewers.records.clear();
       viewers.refusedIds.clear();
       viewers.live.clear();
+      signInEnds.clear(session);
       for (const close of held.flatMap((closers) => [...closers])) {
         try {
           close();
@@ -168,7 +187,8 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
       for (const v of session.viewers.records.values()) announce(session, v);
     },
 
-    check(req, session, address, email) {
+    check(req, session, address, signIn) {
+      const email = signIn?.email;
       const viewers = session.viewers;
       if (!viewers) return { kind: 'open' };
       const { id, setCookie } = options.cookies.identify(req, session.id, address);
@@ -195,6 +215,7 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
           announce(session, v);
         }
       }
+      if (signIn?.until !== undefined) signInEnds.note(session, v, signIn.until);
       return { kind: v.state, viewer: v, ...(setCookie ? { setCookie } : {}) };
     },
 

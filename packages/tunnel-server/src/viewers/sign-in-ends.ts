@@ -1,0 +1,61 @@
+/**
+ * When the sign-ins of a session's viewers end (sessions shared with
+ * `--allow-email`; access/sign-in-gate.ts). Each request of a viewer whose
+ * sign-in ended is refused by the gate itself; what the viewer holds open
+ * (its signaling and relayed WebSockets here, its P2P channels at the agent)
+ * ends through `end`, at the moment its latest sign-in ends. A viewer that
+ * signed in again meanwhile keeps everything. One timer per session, armed
+ * for the earliest sign-in to end.
+ */
+import type { Session } from '../sessions/registry';
+import type { ViewerRecord } from '../sessions/session-viewers';
+
+export interface SignInEnds {
+  /** Viewer `v` presented a sign-in that ends at `until` (ms since the epoch). */
+  note(session: Session, v: ViewerRecord, until: number): void;
+  /** Forgets the session's timer (its viewers were forgotten). */
+  clear(session: Session): void;
+}
+
+export function createSignInEnds(end: (session: Session, v: ViewerRecord) => void): SignInEnds {
+  /** Arms the session's timer for `at` unless it fires earlier already. */
+  const armAt = (session: Session, at: number) => {
+    const viewers = session.viewers!;
+    if (viewers.signInEnds && viewers.signInEnds.at <= at) return;
+    if (viewers.signInEnds) clearTimeout(viewers.signInEnds.timer);
+    const timer = setTimeout(() => fire(session), Math.max(0, at - Date.now()));
+    timer.unref();
+    viewers.signInEnds = { at, timer };
+  };
+
+  const fire = (session: Session) => {
+    const viewers = session.viewers;
+    if (!viewers) return;
+    viewers.signInEnds = undefined;
+    const now = Date.now();
+    let next = Infinity;
+    for (const v of [...viewers.records.values()]) {
+      if (v.signInUntil === undefined) continue;
+      if (v.signInUntil > now) {
+        next = Math.min(next, v.signInUntil);
+        continue;
+      }
+      v.signInUntil = undefined;
+      end(session, v);
+    }
+    if (next !== Infinity) armAt(session, next);
+  };
+
+  return {
+    note(session, v, until) {
+      if (v.signInUntil !== undefined && v.signInUntil >= until) return;
+      v.signInUntil = until;
+      armAt(session, until);
+    },
+    clear(session) {
+      const viewers = session.viewers;
+      if (viewers?.signInEnds) clearTimeout(viewers.signInEnds.timer);
+      if (viewers) viewers.signInEnds = undefined;
+    },
+  };
+}
