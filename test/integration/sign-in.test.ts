@@ -16,14 +16,14 @@ import { SIGNAL_PATH } from '@wingman/protocol';
 import { CookieBrowser, type Page } from '../helpers/cookie-browser';
 import { closeViewerProcesses, connectViewerProcess } from '../helpers/p2p-viewer-process';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
+import { startProvider } from '../helpers/oidc-provider';
 import { freePort } from '../helpers/ports';
-import { AGENT_BIN, killAll, startAgent, startCommand, startProcess, startServer, type Proc } from '../helpers/processes';
+import { AGENT_BIN, killAll, startAgent, startProcess, startServer } from '../helpers/processes';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
 jest.setTimeout(120_000);
 
-const PROVIDER_CHILD = join(__dirname, '..', 'helpers', 'oidc-provider-child.mjs');
 /** A body large enough to span many relay frames. */
 const BODY_BYTES = 300_000;
 
@@ -41,33 +41,6 @@ afterEach(async () => {
     await app.close();
   }
 });
-
-interface Provider {
-  proc: Proc;
-  issuer: string;
-  /** The account the next sign-in at the provider is. */
-  nextLogin(email: string): Promise<void>;
-  /** How the token endpoint's ID tokens are changed from now on ('' : not at all). */
-  tamper(how: '' | 'aud' | 'signature' | 'expired'): Promise<void>;
-}
-
-async function startProvider(redirectUri: string): Promise<Provider & { clientId: string; clientSecret: string }> {
-  const proc = startCommand(process.execPath, [PROVIDER_CHILD, redirectUri]);
-  const ev = await proc.waitForEvent('listening');
-  const issuer = String(ev.issuer);
-  const post = async (path: string, body: string) => {
-    const res = await fetch(`${issuer}${path}`, { method: 'POST', body });
-    if (res.status !== 204) throw new Error(`${path}: ${res.status}`);
-  };
-  return {
-    proc,
-    issuer,
-    clientId: String(ev.clientId),
-    clientSecret: String(ev.clientSecret),
-    nextLogin: (email) => post('/__test/next-login', email),
-    tamper: (how) => post('/__test/tamper', how),
-  };
-}
 
 /** A provider, a server configured with it (and `serverEnv`), and an agent on the fixture app with `agentArgs`. */
 async function share(agentArgs: string[], serverEnv: Record<string, string> = {}) {

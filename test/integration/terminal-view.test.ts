@@ -9,8 +9,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CookieBrowser } from '../helpers/cookie-browser';
 import { send } from '../helpers/http-client';
+import { startProvider } from '../helpers/oidc-provider';
 import { closeViewerProcesses, connectViewerProcess } from '../helpers/p2p-viewer-process';
+import { freePort } from '../helpers/ports';
 import { AGENT_BIN, killAll, startServer } from '../helpers/processes';
 import { until } from '../helpers/wait';
 import { inspectorApi, untilTrue, viewerCookieOf } from '../helpers/viewer-client';
@@ -104,6 +107,29 @@ describe('wingman http on a terminal', () => {
     expect(last).toContain(url.host);
     expect(last).toMatch(/GET\s+\/through-the-relay\s+200/);
     expect(tmux('display-message', '-p', '-t', 'w', '#{cursor_flag}').trim()).toBe('1');
+  });
+
+  it('names a signed-in viewer by its email on its line, on the relay and then P2P (--allow-email)', async () => {
+    const port = await freePort();
+    const provider = await startProvider(`http://localhost:${port}/__wingman/sign-in/callback`);
+    const withSignIn = await startServer({ OIDC_ISSUER: provider.issuer, OIDC_CLIENT_ID: provider.clientId, OIDC_CLIENT_SECRET: provider.clientSecret }, [
+      '--port',
+      String(port),
+    ]);
+    serverUrl = withSignIn.url;
+    startInTmux(['--allow-email', 'alice@example.com']);
+    const first = await waitForScreen((t) => sessionUrlOf(t) !== undefined && /Viewers \(0\)/.test(t), 'the URL and the viewers section');
+    const origin = new URL(sessionUrlOf(first)!).origin;
+
+    const browser = new CookieBrowser();
+    await provider.nextLogin('alice@example.com');
+    expect((await browser.navigate(`${origin}/hello`)).at(-1)!.status).toBe(200);
+    // A navigation gets the shell; a relayed request makes the viewer one the screen lists.
+    expect((await browser.fetch(`${origin}/relayed`)).status).toBe(200);
+    await waitForScreen((t) => /Viewers \(1\)\n\s+127\.0\.0\.1\s+relay .*alice@example\.com/.test(t), 'the relay viewer with its email');
+
+    await connectViewerProcess({ url: `${origin}/`, cookie: browser.cookieHeader(new URL(origin))!, timeoutMs: 20_000 });
+    await waitForScreen((t) => /Viewers \(1\)\n\s+[0-9a-f]{15}\s+p2p .*alice@example\.com/.test(t), 'the P2P viewer with its email');
   });
 
   it('lists viewers waiting under --approve by number, admits the one selected with its number and the a key, and still stops on Ctrl+C', async () => {

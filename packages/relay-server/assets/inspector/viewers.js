@@ -49,6 +49,7 @@
         cell(v.shortId, 'mono'),
         cell(v.state),
         cell(v.address),
+        cell(v.email || '—', 'viewer-email'),
         cell(v.userAgent || '—', 'ua'),
         cell(new Date(v.firstSeenAt).toLocaleTimeString([], { hour12: false })),
         cell(v.tunnel || '', 'viewer-tunnel'),
@@ -57,6 +58,11 @@
       tr.querySelector('.ua').title = v.userAgent;
       body.append(tr);
     }
+    // The column of who signed in shows only on tunnels shared with --allow-email.
+    $('#viewers').classList.toggle(
+      'signed-in',
+      list.some((v) => v.email !== undefined),
+    );
     const waiting = list.filter((v) => v.state === 'waiting').length;
     $('#viewers-count').textContent = `${list.length} viewer(s)${waiting ? `, ${waiting} waiting` : ''}`;
     $('#viewers').classList.toggle('attention', waiting > 0);

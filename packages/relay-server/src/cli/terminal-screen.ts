@@ -19,6 +19,8 @@ export interface ScreenViewer {
   label?: string;
   /** Why this viewer is where it is (e.g. its app runs its own Service Worker), at the end of its line. */
   note?: string;
+  /** The email it signed in with (`--allow-email`), after its address or id. */
+  email?: string;
 }
 
 /** A viewer waiting to be let in (`--approve`). */
@@ -27,6 +29,8 @@ export interface ScreenWaiting {
   address: string;
   userAgent: string;
   since: number;
+  /** The email it signed in with (`--allow-email`), shown before its User-Agent. */
+  email?: string;
 }
 
 export interface ScreenRequest {
@@ -114,7 +118,7 @@ export function renderScreen(state: ScreenState, size: { columns: number; rows: 
   const viewers = [`Viewers (${state.viewers.length})`];
   for (const v of state.viewers.slice(0, 8)) {
     viewers.push(
-      `  ${(v.label ?? v.id).slice(0, 15).padEnd(15)} ${v.transport.padEnd(5)} ${(v.rttMs === undefined ? '-' : `${v.rttMs} ms`).padStart(8)}   since ${clock(v.since)} (${ago(now - v.since)})${v.label ? `  ${v.id.slice(0, 8)}` : ''}${v.note ? `  (${v.note})` : ''}`,
+      `  ${(v.label ?? v.id).slice(0, 15).padEnd(15)} ${v.transport.padEnd(5)} ${(v.rttMs === undefined ? '-' : `${v.rttMs} ms`).padStart(8)}   since ${clock(v.since)} (${ago(now - v.since)})${v.label ? `  ${v.id.slice(0, 8)}` : ''}${v.email ? `  ${v.email}` : ''}${v.note ? `  (${v.note})` : ''}`,
     );
   }
   if (state.viewers.length > 8) viewers.push(`  ... and ${state.viewers.length - 8} more`);
@@ -126,7 +130,7 @@ export function renderScreen(state: ScreenState, size: { columns: number; rows: 
       .slice(0, SELECTABLE_WAITING)
       .forEach((w, i) =>
         viewers.push(
-          `${w.id === state.selectedWaiting ? '>' : ' '}${i + 1} ${w.id.slice(0, 8)} ${w.address.padEnd(15)} waiting since ${clock(w.since)} (${ago(now - w.since)})  ${w.userAgent || 'no User-Agent'}`,
+          `${w.id === state.selectedWaiting ? '>' : ' '}${i + 1} ${w.id.slice(0, 8)} ${w.address.padEnd(15)} waiting since ${clock(w.since)} (${ago(now - w.since)})  ${w.email ? `${w.email}  ` : ''}${w.userAgent || 'no User-Agent'}`,
         ),
       );
     if (waiting.length > SELECTABLE_WAITING) viewers.push(`  ... and ${waiting.length - SELECTABLE_WAITING} more`);

@@ -85,8 +85,15 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     pruneRelayViewers();
     for (const v of state.viewers) if (ownSw.has(v.id)) v.note = OWN_SW_NOTE;
     if (roster) {
-      for (const v of state.viewers) if (v.transport === 'relay') v.label = roster.get(v.id)?.address ?? v.label;
-      state.waiting = roster.waiting().map((v) => ({ id: v.id, address: v.address, userAgent: v.userAgent, since: v.firstSeenAt }));
+      for (const v of state.viewers) {
+        const known = roster.get(v.id);
+        if (v.transport === 'relay') v.label = known?.address ?? v.label;
+        // Who it signed in as (--allow-email), on the relay and P2P alike.
+        if (known?.email !== undefined) v.email = known.email;
+      }
+      state.waiting = roster
+        .waiting()
+        .map((v) => ({ id: v.id, address: v.address, userAgent: v.userAgent, since: v.firstSeenAt, ...(v.email !== undefined ? { email: v.email } : {}) }));
       state.selectedWaiting = selectedWaiting(roster, selectedId)?.id;
     }
     const lines = renderScreen(state, { columns: stdout.columns ?? 80, rows: stdout.rows ?? 24 }, lastDraw);
