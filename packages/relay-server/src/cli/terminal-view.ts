@@ -58,6 +58,20 @@ const HOME = '\x1b[H';
 const CLEAR_LINE_END = '\x1b[K';
 const CLEAR_BELOW = '\x1b[J';
 
+/** What the roster adds to the screen: relay viewers' addresses, each viewer's email (`--allow-email`), the waiting viewers. */
+function fromRoster(state: ScreenState, roster: ViewerRoster, selectedId: string | undefined): void {
+  for (const v of state.viewers) {
+    const known = roster.get(v.id);
+    if (v.transport === 'relay') v.label = known?.address ?? v.label;
+    // Who it signed in as (--allow-email), on the relay and P2P alike.
+    if (known?.email !== undefined) v.email = known.email;
+  }
+  state.waiting = roster
+    .waiting()
+    .map((v) => ({ id: v.id, address: v.address, userAgent: v.userAgent, since: v.firstSeenAt, ...(v.email !== undefined ? { email: v.email } : {}) }));
+  state.selectedWaiting = selectedWaiting(roster, selectedId)?.id;
+}
+
 /** Whether `wingman http` draws the terminal view: a TTY, not --json, not --no-tui. */
 export function wantsTerminalView(options: { json: boolean; tui: boolean; isTTY: boolean | undefined }): boolean {
   return options.isTTY === true && !options.json && options.tui;
@@ -84,18 +98,7 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     lastDraw = now();
     pruneRelayViewers();
     for (const v of state.viewers) if (ownSw.has(v.id)) v.note = OWN_SW_NOTE;
-    if (roster) {
-      for (const v of state.viewers) {
-        const known = roster.get(v.id);
-        if (v.transport === 'relay') v.label = known?.address ?? v.label;
-        // Who it signed in as (--allow-email), on the relay and P2P alike.
-        if (known?.email !== undefined) v.email = known.email;
-      }
-      state.waiting = roster
-        .waiting()
-        .map((v) => ({ id: v.id, address: v.address, userAgent: v.userAgent, since: v.firstSeenAt, ...(v.email !== undefined ? { email: v.email } : {}) }));
-      state.selectedWaiting = selectedWaiting(roster, selectedId)?.id;
-    }
+    if (roster) fromRoster(state, roster, selectedId);
     const lines = renderScreen(state, { columns: stdout.columns ?? 80, rows: stdout.rows ?? 24 }, lastDraw);
     stdout.write(HOME + lines.map((l) => l + CLEAR_LINE_END).join('\n') + '\n' + CLEAR_BELOW);
   };
