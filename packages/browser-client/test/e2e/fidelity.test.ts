@@ -136,15 +136,17 @@ describe('fidelity: the app sees what it would see without Wingman', () => {
   beforeAll(async () => {
     app = await startRecordingApp();
     const { port } = await startServer({ LOG_LEVEL: 'warn' });
-    const p2p = await startAgent(`http://localhost:${port}`, String(app.port), {}, []);
-    const plain = await startAgent(`http://localhost:${port}`, String(app.port), {}, ['--no-p2p']);
-    p2pOrigin = `http://${p2p.sessionId}.localhost:${port}`;
-    relayOrigin = `http://${plain.sessionId}.localhost:${port}`;
     downloadDir = mkdtempSync(join(tmpdir(), 'wingman-fidelity-downloads-'));
-    browser = await launchChromium();
-    noRtc = await launchChromium({ webRtc: false });
-    firefox = await launchFirefox({ downloadDir });
-    webkit = await launchWebKit({ downloadDir });
+    // Independent of each other: started at once, each kept as it comes (afterAll closes what started, whatever failed).
+    const started = await Promise.allSettled([
+      startAgent(`http://localhost:${port}`, String(app.port), {}, []).then((p2p) => (p2pOrigin = `http://${p2p.sessionId}.localhost:${port}`)),
+      startAgent(`http://localhost:${port}`, String(app.port), {}, ['--no-p2p']).then((plain) => (relayOrigin = `http://${plain.sessionId}.localhost:${port}`)),
+      launchChromium().then((b) => (browser = b)),
+      launchChromium({ webRtc: false }).then((b) => (noRtc = b)),
+      launchFirefox({ downloadDir }).then((b) => (firefox = b)),
+      launchWebKit({ downloadDir }).then((b) => (webkit = b)),
+    ]);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
     downloads.set('chromium', playwrightDownloads(browser.page));
     downloads.set('no-rtc', playwrightDownloads(noRtc.page));
     downloads.set('firefox', directoryDownloads(downloadDir));
@@ -166,6 +168,35 @@ describe('fidelity: the app sees what it would see without Wingman', () => {
     mode.startsWith('firefox') ? 'firefox' : mode.startsWith('webkit') ? 'webkit' : mode === 'sw-relay' ? 'no-rtc' : 'chromium';
   const pageOf = (mode: Mode): AnyPage => ({ firefox: firefox.page, webkit: webkit.page, 'no-rtc': noRtc.page, chromium: browser.page })[engineOf(mode)];
 
+  /**
+   * The app's document for `mode`'s next action: the one the last action ran
+   * in if it is still there (that action stayed on the page: a fetch, a
+   * download, EventSource, a WebSocket) and the shell is on the mode's path,
+   * else `/page` opened afresh (after a form post or a navigation). Every
+   * mode runs the same actions in the same order, so each action meets the
+   * same document history in every mode.
+   */
+  let opened: { mode: Mode; frame: AnyFrame | AnyPage; origin: string; mark: string } | undefined;
+  async function appFor(mode: Mode): Promise<{ frame: AnyFrame | AnyPage; origin: string }> {
+    if (opened?.mode === mode) {
+      const { frame, mark } = opened;
+      const stayed = await inPage(frame, (m) => (window as unknown as { fidelityMark?: string }).fidelityMark === m, mark).catch(() => false);
+      if (stayed) {
+        if (transportOf(mode)) await waitForTransport(pageOf(mode), transportOf(mode)!);
+        return opened;
+      }
+    }
+    const { frame, origin } = await openApp(mode);
+    const mark = Math.random().toString(36).slice(2);
+    await inPage(frame, (m) => void ((window as unknown as { fidelityMark?: string }).fidelityMark = m), mark);
+    opened = { mode, frame, origin, mark };
+    return opened;
+  }
+
+  /** The path the shell must be on for `mode`; none for a document straight on the app or on the plain relay. */
+  const transportOf = (mode: Mode): 'p2p' | 'relay' | undefined =>
+    mode === 'p2p' || mode === 'firefox-p2p' ? 'p2p' : mode === 'sw-relay' || mode === 'webkit-sw-relay' ? 'relay' : undefined;
+
   /** Opens `/page` for `mode` and returns the app's document (a frame of the shell, or the top-level page). */
   async function openApp(mode: Mode): Promise<{ frame: AnyFrame | AnyPage; origin: string }> {
     const page = pageOf(mode);
@@ -186,7 +217,7 @@ describe('fidelity: the app sees what it would see without Wingman', () => {
     }
     await page.goto(`${p2pOrigin}/page`);
     const frame = await waitForApp(page as Parameters<typeof waitForApp>[0], 'page');
-    await waitForTransport(page, mode === 'p2p' || mode === 'firefox-p2p' ? 'p2p' : 'relay');
+    await waitForTransport(page, transportOf(mode)!);
     return { frame, origin: p2pOrigin };
   }
 
@@ -194,7 +225,7 @@ describe('fidelity: the app sees what it would see without Wingman', () => {
 
   it.each(MODES)('runs every action %s and records what the app received', async (mode) => {
     for (const action of ACTIONS) {
-      const { frame, origin } = await openApp(mode);
+      const { frame, origin } = await appFor(mode);
       const tag = `tag-${mode}-${Math.random().toString(36).slice(2, 8)}`;
       const result: unknown = JSON.parse(
         JSON.stringify(await action.run({ frame, tag, downloads: downloads.get(engineOf(mode))! }))
