@@ -290,6 +290,28 @@ test("a viewer's P2P channel ends when its sign-in ends, as its relayed requests
   expect(await upgradeStatus(browser, s.origin, SIGNAL_PATH)).toBe(401);
 });
 
+test("a viewer's P2P channel ends when its sign-in ends while the server that signed it in is gone", async () => {
+  const TTL_S = 20;
+  const s = await share(['--allow-email', 'alice@example.com'], { SIGN_IN_TTL_S: String(TTL_S) });
+  const browser = new CookieBrowser();
+  await s.provider.nextLogin('alice@example.com');
+  const signedInBy = Date.now();
+  expect((await browser.navigate(`${s.origin}/hello`)).at(-1)!.status).toBe(200);
+  const viewer = await connectViewerProcess({ url: s.url, cookie: browser.cookieHeader(new URL(s.origin))!, timeoutMs: 20_000 });
+  const closed = viewer.waitForClose(0, (TTL_S + 20) * 1000);
+  closed.catch(() => undefined); // awaited below
+  expect((await viewer.request({ target: '/bytes?n=1000' })).status).toBe(200);
+
+  // The server goes (and a new process takes its place): it no longer knows the viewer, the channel never crossed it.
+  await s.server.server.kill();
+  await s.restartServer();
+  expect((await viewer.request({ target: '/bytes?n=1000' })).status).toBe(200);
+
+  await closed;
+  expect(Date.now()).toBeGreaterThanOrEqual(signedInBy + (TTL_S - 1) * 1000);
+  expect(await s.agent.waitFor((e) => e.event === 'peer' && e.state === 'closed')).toMatchObject({ reason: 'viewer sign-in ended' });
+});
+
 test('a session without --allow-email on the same server is not gated', async () => {
   const s = await share([]);
   const browser = new CookieBrowser();

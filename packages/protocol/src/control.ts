@@ -27,13 +27,11 @@ import {
   parseViewerGateMode,
   parseViewerGone,
   parseViewerMessage,
-  parseViewerSignedOut,
   parseVisitorId,
   type ViewerDecisionMessage,
   type ViewerGateMode,
   type ViewerGoneMessage,
   type ViewerMessage,
-  type ViewerSignedOutMessage,
 } from './viewer-control';
 
 /** Path of the agent's WebSocket endpoint on the tunnel server's apex host. The token travels as `Authorization: Bearer <token>`. */
@@ -233,15 +231,7 @@ export const MAX_OWN_SW_SCRIPT_CHARS = 2048;
 export type AgentToServerReceived = Exclude<AgentToServer, SignalEnvelope<HostSignal>> | SignalEnvelope<HostSignal<string>>;
 /** What a server sends: its error codes typed (ControlErrorCode). */
 export type ServerToAgent =
-  | RegisteredMessage
-  | ErrorMessage
-  | ViewerSignalEnvelope
-  | ViewerLeft
-  | ViewerMessage
-  | ViewerGoneMessage
-  | ViewerSignedOutMessage
-  | IceServersMessage
-  | ViewerOwnServiceWorker;
+  RegisteredMessage | ErrorMessage | ViewerSignalEnvelope | ViewerLeft | ViewerMessage | ViewerGoneMessage | IceServersMessage | ViewerOwnServiceWorker;
 /** What an agent reads from a server: an error's code as any string. */
 export type ServerToAgentReceived = Exclude<ServerToAgent, ErrorMessage> | ErrorMessage<string>;
 
@@ -385,8 +375,6 @@ export function parseServerMessage(text: string): ServerToAgentReceived {
     }
     case 'viewer-gone':
       return parseViewerGone(o);
-    case 'viewer-signed-out':
-      return parseViewerSignedOut(o);
     case 'ice-servers':
       onlyKeys(o, ['type', 'iceServers']);
       return { type: 'ice-servers', iceServers: parseIceServers(o.iceServers) };

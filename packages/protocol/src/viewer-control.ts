@@ -39,6 +39,12 @@ export interface ViewerMessage {
   firstSeenAt: number;
   /** On a session with a sign-in gate (`--allow-email`): the email the viewer signed in with, as its identity provider verified it. */
   email?: string;
+  /**
+   * On a session with a sign-in gate: ms from now (as the server sends it) until the viewer's
+   * latest sign-in ends. The agent ends the viewer's P2P channels then by its own clock, so
+   * the end holds while its link to the server is down or the server restarted.
+   */
+  signInEndsInMs?: number;
 }
 
 /**
@@ -51,19 +57,6 @@ export interface ViewerGoneMessage {
   id: string;
 }
 
-/**
- * server → agent: the sign-in of a viewer of a session with a sign-in gate
- * (`--allow-email`) ended (it expired and the viewer did not sign in again).
- * The server has closed what the viewer held open on it (signaling, relayed
- * WebSockets) and refuses its requests until it signs in again; the agent
- * closes the viewer's P2P channels, which never cross the server. The
- * viewer's state does not change: signed in again, it offers again.
- */
-export interface ViewerSignedOutMessage {
-  type: 'viewer-signed-out';
-  id: string;
-}
-
 /** What the agent decides about viewers. `refuse` of an admitted viewer revokes it; `refuse-all` refuses every viewer the server knows now. */
 export type ViewerDecision = 'admit' | 'refuse' | 'refuse-all';
 
@@ -73,6 +66,9 @@ export interface ViewerDecisionMessage {
   decision: ViewerDecision;
   id?: string;
 }
+
+/** Longest time until a sign-in ends that a viewer message may carry, ms: 7 days, the longest SIGN_IN_TTL_S (and within a timer's range). */
+export const MAX_SIGN_IN_ENDS_IN_MS = 7 * 86_400 * 1000;
 
 /** Longest User-Agent kept for a viewer, characters (real ones are < 300). */
 export const MAX_VIEWER_USER_AGENT_CHARS = 512;
@@ -96,7 +92,7 @@ export function parseViewerGateMode(v: unknown): ViewerGateMode {
 }
 
 export function parseViewerMessage(o: Obj): ViewerMessage {
-  only(o, ['type', 'id', 'state', 'address', 'userAgent', 'firstSeenAt', 'email']);
+  only(o, ['type', 'id', 'state', 'address', 'userAgent', 'firstSeenAt', 'email', 'signInEndsInMs']);
   const { state, address, userAgent, firstSeenAt } = o;
   if (state !== 'waiting' && state !== 'admitted' && state !== 'refused') throw bad('bad viewer state');
   if (typeof address !== 'string' || address.length > 64) throw bad('"address" must be a string of at most 64 chars');
@@ -106,17 +102,24 @@ export function parseViewerMessage(o: Obj): ViewerMessage {
   if (typeof firstSeenAt !== 'number' || !Number.isInteger(firstSeenAt) || firstSeenAt < 0 || firstSeenAt > 9_999_999_999_999) throw bad('bad "firstSeenAt"');
   if (o.email !== undefined && (typeof o.email !== 'string' || o.email.length === 0 || o.email.length > MAX_EMAIL_CHARS))
     throw bad(`"email" must be a string of 1-${MAX_EMAIL_CHARS} chars`);
-  return { type: 'viewer', id: parseVisitorId(o.id), state, address, userAgent, firstSeenAt, ...(o.email !== undefined ? { email: o.email } : {}) };
+  const ends = o.signInEndsInMs;
+  if (ends !== undefined && (typeof ends !== 'number' || !Number.isInteger(ends) || ends < 0 || ends > MAX_SIGN_IN_ENDS_IN_MS))
+    throw bad(`"signInEndsInMs" must be an integer of 0-${MAX_SIGN_IN_ENDS_IN_MS}`);
+  return {
+    type: 'viewer',
+    id: parseVisitorId(o.id),
+    state,
+    address,
+    userAgent,
+    firstSeenAt,
+    ...(o.email !== undefined ? { email: o.email } : {}),
+    ...(ends !== undefined ? { signInEndsInMs: ends } : {}),
+  };
 }
 
 export function parseViewerGone(o: Obj): ViewerGoneMessage {
   only(o, ['type', 'id']);
   return { type: 'viewer-gone', id: parseVisitorId(o.id) };
-}
-
-export function parseViewerSignedOut(o: Obj): ViewerSignedOutMessage {
-  only(o, ['type', 'id']);
-  return { type: 'viewer-signed-out', id: parseVisitorId(o.id) };
 }
 
 export function parseViewerDecision(o: Obj): ViewerDecisionMessage {

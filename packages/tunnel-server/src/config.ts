@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES } from '@wingman/protocol';
+import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_SIGN_IN_ENDS_IN_MS, MAX_WS_MESSAGE_BYTES } from '@wingman/protocol';
 import { z } from 'zod';
 import { OPTION_ROWS, CLI_ONLY_FLAGS, sourceName, usageText, type OptionKind, type OptionRow } from './cli-options';
 import { DEFAULT_HOST, DEFAULT_PORT, LOG_LEVELS, type LogLevel } from './config-defaults';
@@ -268,7 +268,7 @@ export const optionsSchema = z
       .number()
       .int()
       .min(10)
-      .max(7 * 86_400)
+      .max(MAX_SIGN_IN_ENDS_IN_MS / 1000)
       .default(DEFAULT_SIGN_IN_TTL_S),
   })
   .strict()

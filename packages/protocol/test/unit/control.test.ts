@@ -50,19 +50,7 @@ describe('docs/PROTOCOL.md examples', () => {
   it('has examples of every control message', () => {
     const types = examples.map((e) => (JSON.parse(e) as { type: string }).type);
     expect(new Set(types)).toEqual(
-      new Set([
-        'register',
-        'registered',
-        'error',
-        'signal',
-        'peer-report',
-        'hello',
-        'viewer',
-        'viewer-gone',
-        'viewer-signed-out',
-        'viewer-decision',
-        'ice-servers',
-      ]),
+      new Set(['register', 'registered', 'error', 'signal', 'peer-report', 'hello', 'viewer', 'viewer-gone', 'viewer-decision', 'ice-servers']),
     );
   });
 
@@ -109,8 +97,12 @@ describe('control message validation', () => {
     refused(() => parseServerMessage(JSON.stringify({ type: 'viewer-gone', id: 'xyz' })), /bad visitor id/);
     refused(() => parseServerMessage(JSON.stringify({ type: 'viewer-gone', id: 'a'.repeat(32), state: 'waiting' })), /unknown field "state"/);
     expect(parseServerMessage(JSON.stringify({ type: 'viewer-gone', id: 'a'.repeat(32) }))).toEqual({ type: 'viewer-gone', id: 'a'.repeat(32) });
-    refused(() => parseServerMessage(JSON.stringify({ type: 'viewer-signed-out', id: 'xyz' })), /bad visitor id/);
-    refused(() => parseServerMessage(JSON.stringify({ type: 'viewer-signed-out', id: 'a'.repeat(32), email: 'a@b.c' })), /unknown field "email"/);
+    refused(() => parseServerMessage(JSON.stringify({ type: 'viewer-signed-out', id: 'a'.repeat(32) })), /unknown control message type/);
+    const viewer = { type: 'viewer', id: 'a'.repeat(32), state: 'admitted', address: '127.0.0.1', userAgent: '', firstSeenAt: 1 };
+    expect(parseServerMessage(JSON.stringify({ ...viewer, signInEndsInMs: 5_000 }))).toEqual({ ...viewer, signInEndsInMs: 5_000 });
+    refused(() => parseServerMessage(JSON.stringify({ ...viewer, signInEndsInMs: -1 })), /"signInEndsInMs" must be an integer/);
+    refused(() => parseServerMessage(JSON.stringify({ ...viewer, signInEndsInMs: 8 * 86_400_000 })), /"signInEndsInMs" must be an integer/);
+    refused(() => parseServerMessage(JSON.stringify({ ...viewer, signInEndsInMs: 1.5 })), /"signInEndsInMs" must be an integer/);
   });
 
   it('carries a viewer password in register (1-256 chars) and "access":"password" in registered, refusing anything else', () => {

@@ -11,6 +11,7 @@ import type { Agent } from '../agent';
 import type { Capture, HostHeaderMode, RequestLogEntry, RouteSpec, Target } from '../forward';
 import { createIsolatedPeerHost, type HostCrash } from './isolated-peer-host';
 import type { PeerHost, PeerReport, UntrustedEvent } from './peer-host';
+import { createSignInDeadlines } from './sign-in-deadlines';
 
 interface AgentP2POptions {
   agent: Agent;
@@ -122,6 +123,10 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
   const visitorOf = new Map<string, string>();
   const visitorOr = (viewerId: string) => visitorOf.get(viewerId) ?? viewerId;
   const refused = new Set<string>();
+  // A viewer's sign-in ended: its channels end too (the server refuses its signaling); signed in again, it offers again.
+  const signInDeadlines = createSignInDeadlines((visitorId) => {
+    for (const [viewerId, v] of visitorOf) if (v === visitorId) host?.closePeer(viewerId, 'viewer sign-in ended');
+  });
 
   agent.on('control', (message) => {
     if (message.type === 'signal' && message.visitorId !== undefined) {
@@ -136,12 +141,8 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
           message: { type: 'error', code: 'ERR_VIEWER_REFUSED', message: 'the developer refused this viewer' },
         });
     }
+    if (message.type === 'viewer' && message.signInEndsInMs !== undefined) return signInDeadlines.set(message.id, message.signInEndsInMs);
     if (!host) return;
-    // The server ended the viewer's sign-in (and its signaling): its channels end too; signed in again, it offers again.
-    if (message.type === 'viewer-signed-out') {
-      for (const [viewerId, v] of visitorOf) if (v === message.id) host.closePeer(viewerId, 'viewer sign-in ended');
-      return;
-    }
     // Fresh TURN credentials (the server's expire): for the peers opened from now on.
     if (message.type === 'ice-servers') return host.setIceServers(message.iceServers);
     if (message.type === 'signal') host.handleSignal(message.viewerId, message.message);
@@ -160,6 +161,7 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
       refused.delete(visitorId);
     },
     close() {
+      signInDeadlines.close();
       host?.close();
       host = undefined;
     },

@@ -2,8 +2,9 @@
  * When the sign-ins of a session's viewers end (sessions shared with
  * `--allow-email`; access/sign-in-gate.ts). Each request of a viewer whose
  * sign-in ended is refused by the gate itself; what the viewer holds open
- * (its signaling and relayed WebSockets here, its P2P channels at the agent)
- * ends through `end`, at the moment its latest sign-in ends. A viewer that
+ * here (its signaling and relayed WebSockets) ends through `end`, at the
+ * moment its latest sign-in ends (its P2P channels end at the agent, which
+ * was told when). A viewer that
  * signed in again meanwhile keeps everything. One timer per session, armed
  * for the earliest sign-in to end.
  */
@@ -11,8 +12,8 @@ import type { Session } from '../sessions/registry';
 import type { ViewerRecord } from '../sessions/session-viewers';
 
 export interface SignInEnds {
-  /** Viewer `v` presented a sign-in that ends at `until` (ms since the epoch). */
-  note(session: Session, v: ViewerRecord, until: number): void;
+  /** Viewer `v` presented a sign-in that ends at `until` (ms since the epoch). True when that is later than what was known (announce it). */
+  note(session: Session, v: ViewerRecord, until: number): boolean;
   /** Forgets the session's timer (its viewers were forgotten). */
   clear(session: Session): void;
 }
@@ -48,9 +49,10 @@ export function createSignInEnds(end: (session: Session, v: ViewerRecord) => voi
 
   return {
     note(session, v, until) {
-      if (v.signInUntil !== undefined && v.signInUntil >= until) return;
+      if (v.signInUntil !== undefined && v.signInUntil >= until) return false;
       v.signInUntil = until;
       armAt(session, until);
+      return true;
     },
     clear(session) {
       const viewers = session.viewers;

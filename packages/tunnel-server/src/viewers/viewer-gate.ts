@@ -6,9 +6,11 @@
  * agent's decisions are applied here, and refusing a viewer also closes what
  * it holds open on this server (relayed WebSockets, signaling sockets). The
  * agent closes its P2P channels itself when it hears of the refusal. On a
- * session with a sign-in gate the same happens when a viewer's sign-in ends
- * (`viewer-signed-out`), so that a P2P channel follows the decision the relay
- * applies to each request.
+ * session with a sign-in gate the same happens when a viewer's sign-in ends:
+ * the viewer's announcement carries when (`signInEndsInMs`, announced again
+ * when it signs in anew), and the agent ends its P2P channels then by its own
+ * clock, so that a P2P channel follows the decision the relay applies to each
+ * request even while the agent's link is down or after this server restarted.
  *
  * State lives with the session on the node that holds its agent; a node that
  * forwards (cluster) relays to that node, which decides.
@@ -83,6 +85,7 @@ function viewerMessage(v: ViewerRecord): ViewerMessage {
     userAgent: v.userAgent,
     firstSeenAt: v.firstSeenAt,
     ...(v.email !== undefined ? { email: v.email } : {}),
+    ...(v.signInUntil !== undefined ? { signInEndsInMs: Math.max(0, Math.round(v.signInUntil - Date.now())) } : {}),
   };
 }
 
@@ -137,11 +140,8 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
     if (state === 'refused') closeHeld(session, v.id, 'refused');
   };
 
-  // A viewer whose sign-in ended: what it holds here closes, and the agent closes its P2P channels.
-  const signInEnds = createSignInEnds((session, v) => {
-    closeHeld(session, v.id, 'whose sign-in ended');
-    session.agent?.sendControl({ type: 'viewer-signed-out', id: v.id });
-  });
+  // A viewer whose sign-in ended: what it holds here closes (the agent ends its P2P channels at the time it was told).
+  const signInEnds = createSignInEnds((session, v) => closeHeld(session, v.id, 'whose sign-in ended'));
 
   const remember = (session: Session, v: ViewerRecord) => {
     const viewers = session.viewers!;
@@ -206,16 +206,16 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
           ...(email !== undefined ? { email } : {}),
         };
         remember(session, v);
+        if (signIn?.until !== undefined) signInEnds.note(session, v, signIn.until);
         announce(session, v);
       } else {
         remember(session, v);
-        // Signed in (again, or as someone else) since it was announced: the developer sees who it is now.
-        if (email !== undefined && v.email !== email) {
-          v.email = email;
-          announce(session, v);
-        }
+        // Signed in (again, or as someone else) since it was announced: the developer sees who it is now, the agent until when.
+        const later = signIn?.until !== undefined && signInEnds.note(session, v, signIn.until);
+        const other = email !== undefined && v.email !== email;
+        if (other) v.email = email;
+        if (later || other) announce(session, v);
       }
-      if (signIn?.until !== undefined) signInEnds.note(session, v, signIn.until);
       return { kind: v.state, viewer: v, ...(setCookie ? { setCookie } : {}) };
     },
 
