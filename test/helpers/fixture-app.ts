@@ -138,7 +138,16 @@ export async function startFixtureApp(): Promise<FixtureApp> {
         res.end('not found');
     }
   });
-  const wss = new WebSocketServer({ server });
+  // An upgrade to /hang is never answered either (no 101, no refusal): a WebSocket open that stays pending.
+  const wss = new WebSocketServer({
+    server,
+    verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean) => void) => {
+      const path = new URL(info.req.url ?? '/', 'http://x').pathname;
+      if (path !== '/hang') return done(true);
+      requested.push(path);
+      events.emit('request', path);
+    },
+  });
   wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {

@@ -12,7 +12,8 @@
 import { Agent, request } from 'node:http';
 import { DEFAULT_MAX_CONCURRENT_STREAMS } from '@wingman/protocol';
 import WebSocket from 'ws';
-import { CUT_REASON } from '../../packages/tunnel-server/src/relay/viewer-streams';
+import { RETRY_AFTER_S } from '../../packages/tunnel-server/src/http/pages';
+import { CUT_MESSAGE, CUT_REASON, ERR_VIEWER_STREAMS, streamFloor } from '../../packages/tunnel-server/src/relay/viewer-streams';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { metricSum } from '../helpers/http-client';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
@@ -130,6 +131,54 @@ async function newcomerPage(from: Origin, browser: Agent | false = false): Promi
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
+/** `count` WebSockets from `from` opened at once; each must open (101). */
+async function openAll(from: Origin, count: number, onClosed?: (closed: Closed) => void): Promise<void> {
+  const statuses = await Promise.all(Array.from({ length: count }, () => holdWebSocket(from, onClosed)));
+  expect(statuses.filter((s) => s !== 101)).toEqual([]);
+}
+
+/** What answered an upgrade that the app leaves pending (GET /hang): the server's response, whenever it comes. */
+interface PendingAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** Sends a WebSocket upgrade for /hang from `from` on its own connection; resolves with the HTTP response that ends it (a reset rejects). */
+function pendingUpgrade(from: Origin): Promise<PendingAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: '127.0.0.1',
+      port: t.serverPort,
+      path: '/hang',
+      agent: false,
+      headers: {
+        host: t.host,
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        ...headersOf(from),
+      },
+      ...socketOf(from),
+    });
+    held.add({ close: () => req.destroy() });
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy();
+      reject(new Error('the pending upgrade was completed (101)'));
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** The WebSockets the server closed, and a wait for the count to reach a number. */
 function closedSockets(): { record: (closed: Closed) => void; reach: (n: number) => Promise<Closed[]> } {
   const closed: Closed[] = [];
@@ -166,6 +215,32 @@ describe('fair shares per network', () => {
     const heldBy = await attack(Array.from({ length: ADDRESSES }, (_, i) => ({ forwardedFor: `2001:db8:7:${(0x40 + i).toString(16)}::1` })));
     expect(await newcomerPage({ forwardedFor: '2001:db8:8::1' })).toEqual({ served: PAGE_REQUESTS, ws: 101 });
     expect(sum(heldBy)).toBe(256);
+  });
+
+  it("answers a WebSocket cut while its upgrade is still pending with a 503 that says why, and Retry-After", async () => {
+    app = await startFixtureApp();
+    t = await startTunnel(String(app.port));
+    const floor = streamFloor(DEFAULT_MAX_CONCURRENT_STREAMS);
+    const closedByServer: Closed[] = [];
+    const record = (c: Closed) => closedByServer.push(c);
+    // 24 networks hold their floor each (768 streams); then one address of another holds what its share allows now (a
+    // quarter of the 256 left: 64), its newest an upgrade the app leaves pending; 6 more networks fill the session.
+    for (let i = 0; i < 24; i++) await openAll({ localAddress: `127.0.${40 + i}.1` }, floor, record);
+    const largest = { localAddress: '127.0.30.1' };
+    await openAll(largest, 63, record);
+    const pending = pendingUpgrade(largest);
+    await app.waitForRequest('/hang');
+    for (let i = 0; i < 6; i++) await openAll({ localAddress: `127.0.${70 + i}.1` }, floor, record);
+    // A newcomer's WebSocket on the full session: the network holding the most (64) gives up its newest, the pending upgrade.
+    expect(await holdWebSocket({ localAddress: '127.0.99.1' })).toBe(101);
+    const answer = await withTimeout(pending, { timeoutMs: ANSWER_TIMEOUT_MS, what: 'an answer to the cut upgrade' });
+    expect(answer.status).toBe(503);
+    expect(answer.headers['retry-after']).toBe(String(RETRY_AFTER_S));
+    expect(answer.body).toContain(CUT_MESSAGE);
+    expect(answer.body).toContain(ERR_VIEWER_STREAMS);
+    expect(await metricSum(t.serverPort, 'wingman_viewer_streams_cut_total')).toBe(1);
+    // Only the pending upgrade was cut: every open WebSocket is still open.
+    expect(closedByServer).toEqual([]);
   });
 
   it('serves a newcomer from a 33rd network while 32 networks, each holding what its share lets it, hold every agent stream', async () => {
