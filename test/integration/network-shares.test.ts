@@ -13,7 +13,9 @@ import { Agent, request } from 'node:http';
 import { DEFAULT_MAX_CONCURRENT_STREAMS } from '@wingman/protocol';
 import WebSocket from 'ws';
 import { RETRY_AFTER_S } from '../../packages/tunnel-server/src/http/pages';
-import { CUT_MESSAGE, CUT_REASON, ERR_VIEWER_STREAMS, streamFloor } from '../../packages/tunnel-server/src/relay/viewer-streams';
+import { CUT_MESSAGE, CUT_REASON, ERR_VIEWER_STREAMS } from '../../packages/tunnel-server/src/relay/viewer-streams';
+import { shareFloor } from '../../packages/tunnel-server/src/sessions/push-out';
+import { LOG_LIMIT_MAX_KEYS } from '../../packages/tunnel-server/src/log-limit';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { metricSum } from '../helpers/http-client';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
@@ -179,6 +181,14 @@ function pendingUpgrade(from: Origin): Promise<PendingAnswer> {
   });
 }
 
+/** The server's log lines about stream cuts (pino JSON): each cut written as it came, or a summary of `suppressed` more. */
+function cutLines(stderr: string[]): Array<{ msg: string; suppressed?: number }> {
+  return stderr
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { msg: string; suppressed?: number })
+    .filter((l) => /^session full: .*\bstream\b/.test(l.msg));
+}
+
 /** The WebSockets the server closed, and a wait for the count to reach a number. */
 function closedSockets(): { record: (closed: Closed) => void; reach: (n: number) => Promise<Closed[]> } {
   const closed: Closed[] = [];
@@ -217,10 +227,10 @@ describe('fair shares per network', () => {
     expect(sum(heldBy)).toBe(256);
   });
 
-  it("answers a WebSocket cut while its upgrade is still pending with a 503 that says why, and Retry-After", async () => {
+  it('answers a WebSocket cut while its upgrade is still pending with a 503 that says why, and Retry-After', async () => {
     app = await startFixtureApp();
     t = await startTunnel(String(app.port));
-    const floor = streamFloor(DEFAULT_MAX_CONCURRENT_STREAMS);
+    const floor = shareFloor(DEFAULT_MAX_CONCURRENT_STREAMS);
     const closedByServer: Closed[] = [];
     const record = (c: Closed) => closedByServer.push(c);
     // 24 networks hold their floor each (768 streams); then one address of another holds what its share allows now (a
@@ -238,6 +248,8 @@ describe('fair shares per network', () => {
     expect(answer.headers['retry-after']).toBe(String(RETRY_AFTER_S));
     expect(answer.body).toContain(CUT_MESSAGE);
     expect(answer.body).toContain(ERR_VIEWER_STREAMS);
+    // The app's side of the cut upgrade is given up too, not left waiting.
+    await app.waitForAborted('/hang');
     expect(await metricSum(t.serverPort, 'wingman_viewer_streams_cut_total')).toBe(1);
     // Only the pending upgrade was cut: every open WebSocket is still open.
     expect(closedByServer).toEqual([]);
@@ -245,7 +257,7 @@ describe('fair shares per network', () => {
 
   it('serves a newcomer from a 33rd network while 32 networks, each holding what its share lets it, hold every agent stream', async () => {
     app = await startFixtureApp();
-    t = await startTunnel(String(app.port));
+    t = await startTunnel(String(app.port), { serverEnv: { LOG_LEVEL: 'info' } });
     const closed = closedSockets();
     // One address on each of 32 /24s, each holding every WebSocket it can (up to 64: twice the agent's streams in all).
     const heldBy = await attack(
@@ -265,6 +277,13 @@ describe('fair shares per network', () => {
       browser.destroy();
     }
     // Its streams were the crowd's newest: the server counted each cut.
-    expect(await metricSum(t.serverPort, 'wingman_viewer_streams_cut_total')).toBeGreaterThan(cutsBefore);
+    const cuts = await metricSum(t.serverPort, 'wingman_viewer_streams_cut_total');
+    expect(cuts).toBeGreaterThan(cutsBefore);
+    // Logged within bounds: per pair of networks one line and one summary per interval, pairs past 32 in one
+    // summary; the summaries come out at the latest when the server stops, and together they count every cut.
+    await t.server.kill();
+    const lines = cutLines(t.server.stderrLines());
+    expect(lines.length).toBeLessThanOrEqual(2 * LOG_LIMIT_MAX_KEYS + 1);
+    expect(sum(lines.map((l) => l.suppressed ?? 1))).toBe(cuts);
   });
 });
