@@ -51,6 +51,8 @@ export interface ManagedProcess {
   /** How the process ended; rejects if it is still running after timeoutMs. */
   waitForExit(options?: ProcWaitOptions): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stdoutLines(): string[];
+  /** Stderr lines seen so far (the first 100 000 lines of both streams). */
+  stderrLines(): string[];
   /** Last lines of output, both streams. */
   tail(): string;
   stderrTail(lines?: number): string;

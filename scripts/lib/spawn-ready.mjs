@@ -283,6 +283,10 @@ export function spawnProcess(options) {
       pumpFile();
       return history.filter((h) => h.stream === 'stdout').map((h) => h.line);
     },
+    /** Stderr lines seen so far (the first HISTORY_LINES lines of both streams). */
+    stderrLines() {
+      return history.filter((h) => h.stream === 'stderr').map((h) => h.line);
+    },
     tail: () => tailLines.join('\n'),
     stderrTail,
     stderr: () => stderrText,

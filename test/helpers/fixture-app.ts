@@ -138,7 +138,27 @@ export async function startFixtureApp(): Promise<FixtureApp> {
         res.end('not found');
     }
   });
-  const wss = new WebSocketServer({ server });
+  // An upgrade to /hang is never answered either (no 101, no refusal): a WebSocket open that stays pending.
+  const pendingUpgrades = new Set<IncomingMessage>();
+  const wss = new WebSocketServer({
+    server,
+    verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean) => void) => {
+      const path = new URL(info.req.url ?? '/', 'http://x').pathname;
+      if (path !== '/hang') return done(true);
+      pendingUpgrades.add(info.req);
+      // Read (and drop) what comes, so the client's end of the connection is seen; the HTTP server's
+      // sockets are half-open by default, and once upgraded no parser ends them.
+      info.req.socket.resume();
+      info.req.socket.once('end', () => info.req.socket.destroy());
+      info.req.socket.once('close', () => {
+        pendingUpgrades.delete(info.req);
+        aborted.push(path);
+        events.emit('aborted', path);
+      });
+      requested.push(path);
+      events.emit('request', path);
+    },
+  });
   wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
@@ -155,6 +175,8 @@ export async function startFixtureApp(): Promise<FixtureApp> {
     close: () =>
       new Promise<void>((r) => {
         for (const c of wss.clients) c.terminate();
+        // Upgraded sockets are the app's own: closeAllConnections() does not see them.
+        for (const req of pendingUpgrades) req.socket.destroy();
         wss.close();
         server.closeAllConnections();
         server.close(() => r());

@@ -12,7 +12,10 @@
 import { Agent, request } from 'node:http';
 import { DEFAULT_MAX_CONCURRENT_STREAMS } from '@wingman/protocol';
 import WebSocket from 'ws';
-import { CUT_REASON } from '../../packages/tunnel-server/src/relay/viewer-streams';
+import { RETRY_AFTER_S } from '../../packages/tunnel-server/src/http/pages';
+import { CUT_MESSAGE, CUT_REASON, ERR_VIEWER_STREAMS } from '../../packages/tunnel-server/src/relay/viewer-streams';
+import { shareFloor } from '../../packages/tunnel-server/src/sessions/push-out';
+import { LOG_LIMIT_MAX_KEYS } from '../../packages/tunnel-server/src/log-limit';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { metricSum } from '../helpers/http-client';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
@@ -130,6 +133,62 @@ async function newcomerPage(from: Origin, browser: Agent | false = false): Promi
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
+/** `count` WebSockets from `from` opened at once; each must open (101). */
+async function openAll(from: Origin, count: number, onClosed?: (closed: Closed) => void): Promise<void> {
+  const statuses = await Promise.all(Array.from({ length: count }, () => holdWebSocket(from, onClosed)));
+  expect(statuses.filter((s) => s !== 101)).toEqual([]);
+}
+
+/** What answered an upgrade that the app leaves pending (GET /hang): the server's response, whenever it comes. */
+interface PendingAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** Sends a WebSocket upgrade for /hang from `from` on its own connection; resolves with the HTTP response that ends it (a reset rejects). */
+function pendingUpgrade(from: Origin): Promise<PendingAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: '127.0.0.1',
+      port: t.serverPort,
+      path: '/hang',
+      agent: false,
+      headers: {
+        host: t.host,
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        ...headersOf(from),
+      },
+      ...socketOf(from),
+    });
+    held.add({ close: () => req.destroy() });
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy();
+      reject(new Error('the pending upgrade was completed (101)'));
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The server's log lines about stream cuts (pino JSON): each cut written as it came, or a summary of `suppressed` more. */
+function cutLines(stderr: string[]): Array<{ msg: string; suppressed?: number }> {
+  return stderr
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { msg: string; suppressed?: number })
+    .filter((l) => /^session full: .*\bstream\b/.test(l.msg));
+}
+
 /** The WebSockets the server closed, and a wait for the count to reach a number. */
 function closedSockets(): { record: (closed: Closed) => void; reach: (n: number) => Promise<Closed[]> } {
   const closed: Closed[] = [];
@@ -168,9 +227,37 @@ describe('fair shares per network', () => {
     expect(sum(heldBy)).toBe(256);
   });
 
-  it('serves a newcomer from a 33rd network while 32 networks, each holding what its share lets it, hold every agent stream', async () => {
+  it('answers a WebSocket cut while its upgrade is still pending with a 503 that says why, and Retry-After', async () => {
     app = await startFixtureApp();
     t = await startTunnel(String(app.port));
+    const floor = shareFloor(DEFAULT_MAX_CONCURRENT_STREAMS);
+    const closedByServer: Closed[] = [];
+    const record = (c: Closed) => closedByServer.push(c);
+    // 24 networks hold their floor each (768 streams); then one address of another holds what its share allows now (a
+    // quarter of the 256 left: 64), its newest an upgrade the app leaves pending; 6 more networks fill the session.
+    for (let i = 0; i < 24; i++) await openAll({ localAddress: `127.0.${40 + i}.1` }, floor, record);
+    const largest = { localAddress: '127.0.30.1' };
+    await openAll(largest, 63, record);
+    const pending = pendingUpgrade(largest);
+    await app.waitForRequest('/hang');
+    for (let i = 0; i < 6; i++) await openAll({ localAddress: `127.0.${70 + i}.1` }, floor, record);
+    // A newcomer's WebSocket on the full session: the network holding the most (64) gives up its newest, the pending upgrade.
+    expect(await holdWebSocket({ localAddress: '127.0.99.1' })).toBe(101);
+    const answer = await withTimeout(pending, { timeoutMs: ANSWER_TIMEOUT_MS, what: 'an answer to the cut upgrade' });
+    expect(answer.status).toBe(503);
+    expect(answer.headers['retry-after']).toBe(String(RETRY_AFTER_S));
+    expect(answer.body).toContain(CUT_MESSAGE);
+    expect(answer.body).toContain(ERR_VIEWER_STREAMS);
+    // The app's side of the cut upgrade is given up too, not left waiting.
+    await app.waitForAborted('/hang');
+    expect(await metricSum(t.serverPort, 'wingman_viewer_streams_cut_total')).toBe(1);
+    // Only the pending upgrade was cut: every open WebSocket is still open.
+    expect(closedByServer).toEqual([]);
+  });
+
+  it('serves a newcomer from a 33rd network while 32 networks, each holding what its share lets it, hold every agent stream', async () => {
+    app = await startFixtureApp();
+    t = await startTunnel(String(app.port), { serverEnv: { LOG_LEVEL: 'info' } });
     const closed = closedSockets();
     // One address on each of 32 /24s, each holding every WebSocket it can (up to 64: twice the agent's streams in all).
     const heldBy = await attack(
@@ -190,6 +277,13 @@ describe('fair shares per network', () => {
       browser.destroy();
     }
     // Its streams were the crowd's newest: the server counted each cut.
-    expect(await metricSum(t.serverPort, 'wingman_viewer_streams_cut_total')).toBeGreaterThan(cutsBefore);
+    const cuts = await metricSum(t.serverPort, 'wingman_viewer_streams_cut_total');
+    expect(cuts).toBeGreaterThan(cutsBefore);
+    // Logged within bounds: per pair of networks one line and one summary per interval, pairs past 32 in one
+    // summary; the summaries come out at the latest when the server stops, and together they count every cut.
+    await t.server.kill();
+    const lines = cutLines(t.server.stderrLines());
+    expect(lines.length).toBeLessThanOrEqual(2 * LOG_LIMIT_MAX_KEYS + 1);
+    expect(sum(lines.map((l) => l.suppressed ?? 1))).toBe(cuts);
   });
 });

@@ -38,6 +38,7 @@ import { createSessionModel } from './sessions/session-model';
 import { loadNameStoreOrWarn } from './sessions/session-names';
 import { createTokenCheck } from './sessions/token-check';
 import { createP2PMetrics } from './signaling/p2p-metrics';
+import { createCutLog } from './sessions/cut-log';
 import { createSignalingHub } from './signaling/signaling-hub';
 import { createViewerAddresses } from './viewers/viewer-address';
 import { createViewerCookies } from './viewers/viewer-cookie';
@@ -80,7 +81,13 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     logger,
   });
   const metrics = createMetrics({ sessionStats: () => registry.stats() });
-  const hub = createSignalingHub({ metrics: createP2PMetrics(metrics.registry), maxPerAddress: config.limits.signalingPerViewer });
+  const streamCuts = createCutLog(logger, 'stream');
+  const signalingCuts = createCutLog(logger, 'signaling socket');
+  const hub = createSignalingHub({
+    metrics: createP2PMetrics(metrics.registry),
+    maxPerAddress: config.limits.signalingPerViewer,
+    onCut: (cut) => signalingCuts.record(cut.group, cut),
+  });
 
   // Known after listen(): is this request for the apex host (where /healthz lives)?
   let onApex: (req: IncomingMessage) => boolean = () => false;
@@ -214,12 +221,9 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
       viewerGate,
       ...(signInGate ? { signInGate } : {}),
       viewerAddress: viewerAddresses.of,
-      streamQuota: createViewerStreamQuota(config.limits.streamsPerViewer, ({ sessionId, cut, held, taker, error }) => {
+      streamQuota: createViewerStreamQuota(config.limits.streamsPerViewer, (cut) => {
         metrics.viewerStreamsCut.inc();
-        logger.info(
-          { sessionId, network: cut.network, source: cut.source, held, for: taker.network, ...(error !== undefined ? { err: error } : {}) },
-          'session full: cut the newest stream of the network holding the most, for a viewer holding fewer',
-        );
+        streamCuts.record(cut.group.id, cut);
       }),
       addressHolds,
       ...(cluster && nodeForwarder ? { cluster: { node: cluster.node, forward: nodeForwarder } } : {}),
@@ -232,6 +236,9 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   let closing: Promise<void> | undefined;
   const close = async () => {
     const stoppedListening = listener.stop();
+    // The cut summaries first: a shutdown that overruns its bound exits without the rest.
+    streamCuts.flush();
+    signalingCuts.flush();
     // Agents first: their GOAWAY fails in-flight streams, so viewers get answers.
     await agentEndpoint.close();
     wsRelay.close();

@@ -20,9 +20,9 @@
  * streams of an agent connection and a newcomer got none; counted per
  * network too, such a network holds what one address could, and it takes
  * some twenty networks to fill a session. Twenty-odd networks still can:
- * the relay streams' quota (relay/viewer-streams.ts) lets a network within
- * its floor past its share, cutting the largest holder's newest stream when
- * none is free.
+ * push-out.ts lets a network within its floor past its share, cutting the
+ * largest holder's newest slot when none is free (relay streams and
+ * signaling sockets alike).
  *
  * Viewers are told apart by sourceKey (IPv4 address, IPv6 /64). Counts live
  * per group (a session object or id) and a group is forgotten once it holds
@@ -67,7 +67,7 @@ interface FairShares<G> {
   acquire(group: G, holder: ShareHolder, capacity: number, cap: number): ShareVerdict;
   /** Gives back a slot taken by acquire() or take(). */
   release(group: G, holder: ShareHolder): void;
-  /** Takes a slot for `holder` whatever the shares say (relay/viewer-streams.ts: a network within its floor). */
+  /** Takes a slot for `holder` whatever the shares say (push-out.ts: a network within its floor). */
   take(group: G, holder: ShareHolder): void;
   /** Slots `holder`'s source holds in `group`. */
   count(group: G, holder: ShareHolder): number;

@@ -20,17 +20,15 @@ import {
 } from '@wingman/protocol';
 import { createTokenBucket, type TokenBucket } from './rate-limit';
 import { DEFAULT_MAX_SIGNALING_PER_VIEWER } from '../limits';
-import { createFairShares, holderOf } from '../sessions/fair-share';
+import { holderOf } from '../sessions/fair-share';
+import type { SlotCut } from '../sessions/push-out';
 import type { P2PMetrics } from './p2p-metrics';
+import { createSignalingShares } from './signaling-shares';
 
-/** Viewers signaling at once per session (each tab is one). */
-const MAX_VIEWERS_PER_SESSION = 64;
 /** Burst of signaling messages per viewer (an offer plus ~20 candidates plus state). */
 const SIGNAL_BURST = 100;
 /** Sustained signaling messages per second per viewer. */
 const SIGNAL_PER_SECOND = 20;
-/** Stable code of a signaling socket refused because its address holds its share of them in the session (sessions/fair-share.ts). */
-const ERR_SIGNALING_QUOTA = 'ERR_SIGNALING_QUOTA' satisfies SignalingErrorCode;
 /** A viewer that sends this many invalid messages is disconnected. */
 const MAX_INVALID_SIGNALS = 5;
 /** WebSocket close code for policy violations (RFC 6455 §7.4.1). */
@@ -56,9 +54,13 @@ interface SignalingHubOptions {
   /**
    * Signaling sockets one viewer address (IPv6: /64) may hold per session:
    * at most this, and at most a quarter of the sockets other addresses leave
-   * free (fairShare). Default DEFAULT_MAX_SIGNALING_PER_VIEWER.
+   * free (fairShare); within its network's floor it is let past that share,
+   * and a full session's network holding the most gives up its newest socket
+   * for it (signaling-shares.ts). Default DEFAULT_MAX_SIGNALING_PER_VIEWER.
    */
   maxPerAddress?: number;
+  /** Each signaling socket cut for a viewer holding fewer (server.ts logs it). */
+  onCut?: (cut: SlotCut<string>) => void;
 }
 
 export interface SignalingHub {
@@ -88,8 +90,6 @@ interface Viewer {
 export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
   const sessions = new Map<string, Map<string, Viewer>>();
   const { metrics } = options;
-  const maxPerAddress = options.maxPerAddress ?? DEFAULT_MAX_SIGNALING_PER_VIEWER;
-  const shares = createFairShares<string>();
 
   /** Sends one JSON message; returns its size in bytes (0 when the socket is not open). The server's own errors are SignalingErrorCodes; an agent's are relayed as they came. */
   const sendJson = (ws: WebSocket, m: SignalHello | HostSignal | HostSignal<string>): number => {
@@ -100,6 +100,15 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
     metrics.signalingBytes.inc({ direction: 'server-to-viewer' }, n);
     return n;
   };
+  /** Who holds the session's signaling sockets; refusals and cuts are counted as rejected with their code. */
+  const shares = createSignalingShares({
+    maxPerAddress: options.maxPerAddress ?? DEFAULT_MAX_SIGNALING_PER_VIEWER,
+    sendError: (ws, message) => {
+      metrics.signalingRejected.inc({ code: message.code });
+      sendJson(ws, message);
+    },
+    onCut: (cut) => options.onCut?.(cut),
+  });
   const sendToViewer = (v: Viewer, m: SignalHello | HostSignal | HostSignal<string>) => {
     v.bytes += sendJson(v.ws, m);
   };
@@ -132,28 +141,10 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
         return;
       }
       const id = randomBytes(8).toString('hex');
-      // Without an address (embedders), each socket counts as its own viewer: only MAX_VIEWERS_PER_SESSION applies.
+      // Without an address (embedders), each socket counts as its own viewer: only the session's bound applies (signaling-shares.ts).
       const holder = address === undefined ? { source: id, network: id } : holderOf(address);
-      const verdict = shares.acquire(session.id, holder, MAX_VIEWERS_PER_SESSION, maxPerAddress);
-      if (verdict !== 'taken') {
-        if (verdict === 'full') {
-          metrics.signalingRejected.inc({ code: 'ERR_TOO_MANY_VIEWERS' });
-          sendJson(ws, { type: 'error', code: 'ERR_TOO_MANY_VIEWERS', message: `at most ${MAX_VIEWERS_PER_SESSION} viewers signal at once` });
-          ws.close(CLOSE_POLICY, 'too many viewers');
-          return;
-        }
-        metrics.signalingRejected.inc({ code: ERR_SIGNALING_QUOTA });
-        sendJson(ws, {
-          type: 'error',
-          code: ERR_SIGNALING_QUOTA,
-          message:
-            verdict === 'network'
-              ? "this address's network (an IPv4 /24, an IPv6 /56) holds its share of the session's signaling sockets now: a quarter of what other networks leave free"
-              : `this address holds ${shares.count(session.id, holder)} signaling sockets: its share of the session now (at most ${maxPerAddress}, and a quarter of what other addresses leave free)`,
-        });
-        ws.close(CLOSE_POLICY, verdict === 'network' ? 'too many signaling sockets from this network' : 'too many signaling sockets from this address');
-        return;
-      }
+      const release = shares.admit(ws, session.id, holder);
+      if (!release) return;
       const viewer: Viewer = {
         id,
         ws,
@@ -198,7 +189,7 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
       ws.on('close', () => {
         metrics.signalingBytesPerViewer.observe(viewer.bytes);
         viewers!.delete(viewer.id);
-        shares.release(session.id, holder);
+        release();
         if (viewers!.size === 0) sessions.delete(session.id);
         session.sendToAgent({ type: 'viewer-left', viewerId: viewer.id });
       });

@@ -12,7 +12,8 @@ import { createFixture } from './helpers/fixture-handler';
 import { send } from './helpers/http-client';
 import { closeAllAgents, connectTestAgent, openAgentSocket, register, TEST_TOKEN } from './helpers/test-agent';
 import { closeAllViewers, holdGet, openWs, type WsOutcome } from './helpers/viewer-client';
-import { expectNoEventWithin, until, waitForEntry, waitForEvent } from '../../../../test/helpers/wait';
+import { expectNoEventWithin, until, waitForEntry, waitForEvent, withTimeout } from '../../../../test/helpers/wait';
+import { MAX_VIEWERS_PER_SESSION, SIGNALING_CUT_MESSAGE, SIGNALING_CUT_REASON } from '../../src/signaling/signaling-shares';
 
 jest.setTimeout(30_000);
 
@@ -240,6 +241,52 @@ describe('signaling sockets per viewer address', () => {
     // The /24 together holds a quarter of the 64 sockets, and is told it is its network's share.
     expect(held).toBe(16);
     expect(refusal).toMatchObject({ code: 'ERR_SIGNALING_QUOTA', message: expect.stringContaining('network') });
+  });
+});
+
+describe('signaling sockets per network', () => {
+  /** Networks (/24s) of the crowd: more than the 17 whose shares together took all 64 signaling sockets. */
+  const CROWD_NETWORKS = 24;
+
+  it("keeps P2P set-up for a newcomer's network while 24 networks each hold every signaling socket they can: the newest of the network holding the most is cut for it", async () => {
+    await start({});
+    const agent = await connectTestAgent(server.port, createFixture().handler, { p2p: true });
+    /** Sockets that got a hello and were closed by the server later: how, and the last message they read. */
+    const cut: Array<{ code: number; reason: string; last: { type: string; code?: string; message?: string } }> = [];
+    let expected = Number.POSITIVE_INFINITY;
+    let allCut!: () => void;
+    const reached = new Promise<void>((resolve) => (allCut = resolve));
+    const hold = async (from: string) => {
+      const o = await openWs(server.port, agent.host, SIGNAL_PATH, from);
+      if (o.kind !== 'open') throw new Error(`signaling refused: ${o.status}`);
+      await waitForEntry(o.messages, o.ws, 'message', { timeoutMs: 5_000, what: 'a signaling message' });
+      const first = JSON.parse(o.messages[0]!) as { type: string; code?: string };
+      if (first.type !== 'hello') return first;
+      o.ws.once('close', (code, reason) => {
+        cut.push({ code, reason: reason.toString(), last: JSON.parse(o.messages.at(-1)!) as { type: string } });
+        if (cut.length >= expected) allCut();
+      });
+      return first;
+    };
+    let hellos = 0;
+    for (let n = 0; n < CROWD_NETWORKS; n++) {
+      for (let i = 0; i < 8; i++) {
+        if ((await hold(`127.0.${30 + n}.1`)).type !== 'hello') break;
+        hellos++;
+      }
+    }
+    // Every socket was taken before the crowd's end (by 17 networks): counted by shares alone, a newcomer got ERR_TOO_MANY_VIEWERS.
+    const newcomer = [await hold(B), await hold(B)];
+    expect(newcomer).toEqual([expect.objectContaining({ type: 'hello' }), expect.objectContaining({ type: 'hello' })]);
+    expect(hellos).toBeGreaterThan(MAX_VIEWERS_PER_SESSION);
+    // What was opened beyond the session's 64 was cut again, each socket told why.
+    expected = hellos + newcomer.length - MAX_VIEWERS_PER_SESSION;
+    if (cut.length >= expected) allCut();
+    await withTimeout(reached, { timeoutMs: 5_000, what: `${expected} signaling sockets cut` });
+    expect(cut).toHaveLength(expected);
+    for (const c of cut) {
+      expect(c).toEqual({ code: 1013, reason: SIGNALING_CUT_REASON, last: { type: 'error', code: 'ERR_SIGNALING_QUOTA', message: SIGNALING_CUT_MESSAGE } });
+    }
   });
 });
 

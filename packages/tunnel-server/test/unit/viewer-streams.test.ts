@@ -1,4 +1,5 @@
-import { createViewerStreamQuota, refusalMessage, streamFloor } from '../../src/relay/viewer-streams';
+import { createViewerStreamQuota, refusalMessage } from '../../src/relay/viewer-streams';
+import { shareFloor } from '../../src/sessions/push-out';
 
 describe('viewer stream quota', () => {
   it('caps a viewer at the configured limit or a quarter of the agent connection, whichever is lower', () => {
@@ -35,8 +36,8 @@ describe('viewer stream quota', () => {
     for (let i = 0; i < 62; i++) expect(quota.acquire(s, `10.${i}.0.1`, 64)).toBe('taken');
     // The floor of 64 streams is 2: a newcomer gets both, then waits like everyone else.
     expect([1, 2, 3].map(() => quota.acquire(s, '10.200.0.1', 64))).toEqual(['taken', 'taken', 'full']);
-    expect(streamFloor(1024)).toBe(32);
-    expect(streamFloor(16)).toBe(1);
+    expect(shareFloor(1024)).toBe(32);
+    expect(shareFloor(16)).toBe(1);
   });
 
   it('refuses a viewer whose network holds its share with a message that names the network, not the viewer', () => {

@@ -1,0 +1,82 @@
+/**
+ * Who may hold a session's signaling sockets (the WebSockets that set up
+ * P2P): MAX_VIEWERS_PER_SESSION in all, shared as the relay streams are
+ * (sessions/push-out.ts). An address holds at most its cap and a quarter of
+ * what other addresses leave free, a network (IPv4 /24, IPv6 /56) at most a
+ * quarter of what other networks leave free; yet some 17 networks, each
+ * within its share, held all 64 and every other viewer's P2P set-up was
+ * refused. So a network within its floor (2 of 64) is let past the shares,
+ * and on a full session the newest socket of the network holding the most
+ * (when it holds two more) is cut for it: that socket hears why
+ * (ERR_SIGNALING_QUOTA, close 1013) and its viewer stays on the relay.
+ */
+import type WebSocket from 'ws';
+import type { HostSignal, SignalingErrorCode } from '@wingman/protocol';
+import type { ShareHolder } from '../sessions/fair-share';
+import { createPushOutShares, type SlotCut } from '../sessions/push-out';
+
+/** Viewers signaling at once per session (each tab is one). */
+export const MAX_VIEWERS_PER_SESSION = 64;
+/** Stable code of a signaling socket refused, or cut, because its address or network holds its share of them in the session. */
+const ERR_SIGNALING_QUOTA = 'ERR_SIGNALING_QUOTA' satisfies SignalingErrorCode;
+/** WebSocket close code for policy violations (RFC 6455 §7.4.1). */
+const CLOSE_POLICY = 1008;
+/** Close code of a socket cut for a viewer holding fewer (RFC 6455 §7.4.1: Try Again Later). */
+const CLOSE_TRY_AGAIN_LATER = 1013;
+
+/** What a signaling socket cut for another viewer reads, before its close. */
+export const SIGNALING_CUT_MESSAGE =
+  "this address's network (an IPv4 /24, an IPv6 /56) held the most of this session's signaling sockets, which are all taken: this one, its newest, was ended so that a viewer holding fewer can set up P2P; the relay goes on serving this page";
+/** Its close reason (at most 123 bytes). */
+export const SIGNALING_CUT_REASON = `your network held the most signaling sockets (${ERR_SIGNALING_QUOTA})`;
+
+type ErrorMessage = Extract<HostSignal, { type: 'error' }>;
+
+export interface SignalingShares {
+  /**
+   * Takes a signaling slot of `sessionId` for `holder`, or refuses `ws`
+   * (an error message, then close 1008) and returns undefined. Taken, it
+   * returns the release to call when `ws` closes; the slot may be cut for a
+   * viewer holding fewer (its error message, then close 1013).
+   */
+  admit(ws: WebSocket, sessionId: string, holder: ShareHolder): (() => void) | undefined;
+}
+
+interface SignalingSharesOptions {
+  /** Signaling sockets one address may hold per session, at most (fair-share.ts's cap). */
+  maxPerAddress: number;
+  /** Sends one error message on `ws` (and counts it). */
+  sendError(ws: WebSocket, message: ErrorMessage): void;
+  /** Each socket cut for a viewer holding fewer (server.ts logs it). */
+  onCut(cut: SlotCut<string>): void;
+}
+
+export function createSignalingShares({ maxPerAddress, sendError, onCut }: SignalingSharesOptions): SignalingShares {
+  const shares = createPushOutShares<string>(onCut);
+  return {
+    admit(ws, sessionId, holder) {
+      const verdict = shares.acquire(sessionId, holder, MAX_VIEWERS_PER_SESSION, maxPerAddress);
+      if (verdict === 'taken') {
+        return shares.hold(sessionId, holder, () => {
+          sendError(ws, { type: 'error', code: ERR_SIGNALING_QUOTA, message: SIGNALING_CUT_MESSAGE });
+          ws.close(CLOSE_TRY_AGAIN_LATER, SIGNALING_CUT_REASON);
+        });
+      }
+      if (verdict === 'full') {
+        sendError(ws, { type: 'error', code: 'ERR_TOO_MANY_VIEWERS', message: `at most ${MAX_VIEWERS_PER_SESSION} viewers signal at once` });
+        ws.close(CLOSE_POLICY, 'too many viewers');
+        return undefined;
+      }
+      sendError(ws, {
+        type: 'error',
+        code: ERR_SIGNALING_QUOTA,
+        message:
+          verdict === 'network'
+            ? "this address's network (an IPv4 /24, an IPv6 /56) holds its share of the session's signaling sockets now: a quarter of what other networks leave free"
+            : `this address holds ${shares.count(sessionId, holder)} signaling sockets: its share of the session now (at most ${maxPerAddress}, and a quarter of what other addresses leave free)`,
+      });
+      ws.close(CLOSE_POLICY, verdict === 'network' ? 'too many signaling sockets from this network' : 'too many signaling sockets from this address');
+      return undefined;
+    },
+  };
+}
