@@ -183,49 +183,82 @@ export function createExchangeTap(
   options: CaptureOptions | undefined,
   extra: { websocket?: boolean } = {},
 ): ExchangeTap {
-  if (!options) return NO_TAP;
-  const started = performance.now();
-  const startedAt = Date.now();
-  const requestBody = createBodyTap(options.bodyLimitBytes, options.underLoad);
-  const responseBody = createBodyTap(options.bodyLimitBytes, options.underLoad);
-  let status = 0;
-  let responseHeaders: HeaderList = [];
-  let requestHeaders = head.headers;
-  let finished = false;
-  const viewer = viewerOf(head.headers, viewerId);
-  return {
-    requestHead(h) {
-      requestHeaders = h;
-    },
-    requestChunk: (chunk) => !finished && requestBody.push(chunk),
-    responseHead(s, h) {
-      status = s;
-      responseHeaders = h;
-    },
-    responseChunk: (chunk) => !finished && responseBody.push(chunk),
-    finish(error) {
-      if (finished) return;
-      finished = true;
-      // Refused for the load (a budget, the agent's or the server's, evicted it): its bodies go as under load.
-      if (error === OVERLOADED) {
-        requestBody.drop();
-        responseBody.drop();
-      }
-      options.onCapture({
-        method: head.method,
-        target: head.target,
-        transport,
-        ...(viewer !== undefined ? { viewer } : {}),
-        startedAt,
-        durationMs: Math.round(performance.now() - started),
-        status,
-        ...(error !== undefined ? { error } : {}),
-        requestHeaders,
-        responseHeaders,
-        requestBody: requestBody.result(),
-        responseBody: responseBody.result(),
-        ...(extra.websocket ? { websocket: true } : {}),
-      });
-    },
-  };
+  return options ? new Tap(head, transport, viewerId, options, extra.websocket === true) : NO_TAP;
+}
+
+/**
+ * The tap of one exchange: what it saw, kept as references until `finish`
+ * builds the capture. A body tap is made on a body's first chunk (most
+ * requests have none), and the viewer is read from the head only then.
+ */
+class Tap implements ExchangeTap {
+  private readonly started = performance.now();
+  private readonly startedAt = Date.now();
+  private status = 0;
+  private requestHeaders: HeaderList;
+  private responseHeaders: HeaderList = [];
+  private requestBody: BodyTap | undefined;
+  private responseBody: BodyTap | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly head: { method: string; target: string; headers: HeaderList },
+    private readonly transport: TransportName,
+    private readonly viewerId: string | undefined,
+    private readonly options: CaptureOptions,
+    private readonly websocket: boolean,
+  ) {
+    this.requestHeaders = head.headers;
+  }
+
+  requestHead(headers: HeaderList): void {
+    this.requestHeaders = headers;
+  }
+
+  requestChunk(chunk: Uint8Array): void {
+    if (this.finished) return;
+    (this.requestBody ??= createBodyTap(this.options.bodyLimitBytes, this.options.underLoad)).push(chunk);
+  }
+
+  responseHead(status: number, headers: HeaderList): void {
+    this.status = status;
+    this.responseHeaders = headers;
+  }
+
+  responseChunk(chunk: Uint8Array): void {
+    if (this.finished) return;
+    (this.responseBody ??= createBodyTap(this.options.bodyLimitBytes, this.options.underLoad)).push(chunk);
+  }
+
+  finish(error?: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    // Refused for the load (a budget, the agent's or the server's, evicted it): its bodies go as under load.
+    if (error === OVERLOADED) {
+      (this.requestBody ??= createBodyTap(0)).drop();
+      (this.responseBody ??= createBodyTap(0)).drop();
+    }
+    const { head } = this;
+    const viewer = viewerOf(head.headers, this.viewerId);
+    this.options.onCapture({
+      method: head.method,
+      target: head.target,
+      transport: this.transport,
+      ...(viewer !== undefined ? { viewer } : {}),
+      startedAt: this.startedAt,
+      durationMs: Math.round(performance.now() - this.started),
+      status: this.status,
+      ...(error !== undefined ? { error } : {}),
+      requestHeaders: this.requestHeaders,
+      responseHeaders: this.responseHeaders,
+      requestBody: bodyOf(this.requestBody),
+      responseBody: bodyOf(this.responseBody),
+      ...(this.websocket ? { websocket: true } : {}),
+    });
+  }
+}
+
+/** What a body tap kept; no tap (no chunk came): an empty body. */
+function bodyOf(tap: BodyTap | undefined): CapturedBody {
+  return tap ? tap.result() : { data: EMPTY_BODY.data, size: 0, truncated: false };
 }

@@ -140,12 +140,12 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   });
 
   const framing = checkFraming(head.headers);
-  // Before the body's own listener, so the tap sees every chunk the app does.
-  if (ctx.capture) stream.on('data', (chunk) => tap.requestChunk(chunk));
+  // Before the body's own listener, so the tap sees every chunk the app does (without the inspector the tap keeps nothing).
   // The app reads the request body before it answers: while the body still
   // arrives (a large upload over a slow path can take minutes), the wait for
   // the head counts from the latest chunk, not from the start of the request.
-  stream.on('data', () => {
+  stream.on('data', (chunk) => {
+    tap.requestChunk(chunk);
     if (state === 'waiting') headTimer?.refresh();
   });
   const body = createRequestBody(stream, {

@@ -82,7 +82,7 @@ export function createInspector(options: InspectorOptions): Inspector {
     routes.set(name, route);
     const tag = name === UNNAMED ? {} : { tunnel: name };
     return {
-      capture: { bodyLimitBytes: options.bodyLimitBytes, onCapture: (c: Capture) => void store.add(c, tag) },
+      capture: { bodyLimitBytes: options.bodyLimitBytes, onCapture: (c: Capture) => store.record(c, tag) },
       setTunnel(info) {
         infos.set(name, { ...(name === UNNAMED ? {} : { name }), ...info, target: targetOrigin(route.target) });
       },
@@ -129,7 +129,7 @@ export function createInspector(options: InspectorOptions): Inspector {
 
   return {
     store,
-    capture: unnamed?.capture ?? { bodyLimitBytes: options.bodyLimitBytes, onCapture: (c: Capture) => void store.add(c) },
+    capture: unnamed?.capture ?? { bodyLimitBytes: options.bodyLimitBytes, onCapture: (c: Capture) => store.record(c) },
     async start() {
       server = await startInspectorServer(options.port, api);
       return server.url;

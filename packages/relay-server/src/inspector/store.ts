@@ -70,8 +70,15 @@ export interface EntryFilter {
   tunnel?: string;
 }
 
+type EntryExtra = { transport?: EntryTransport; replayOf?: number; tunnel?: string };
+
 export interface RequestStore {
-  add(capture: Capture, extra?: { transport?: EntryTransport; replayOf?: number; tunnel?: string }): Entry;
+  add(capture: Capture, extra?: EntryExtra): Entry;
+  /**
+   * As add, for the forwarders' captures: nothing is returned, so the entry
+   * itself is only built when something reads it (a listener, get, list).
+   */
+  record(capture: Capture, extra?: EntryExtra): void;
   get(id: number): Entry | undefined;
   /** Oldest first. */
   list(filter?: EntryFilter): Entry[];
@@ -80,25 +87,51 @@ export interface RequestStore {
   subscribe(fn: (event: { type: 'added'; entry: Entry } | { type: 'cleared' }) => void): () => void;
 }
 
-const bodyBytes = (e: Entry) => e.requestBody.data.length + e.responseBody.data.length;
+/**
+ * One exchange as kept: the capture as the forwarder handed it over, and its
+ * entry once something asked for it. Most exchanges are never looked at; the
+ * agent pays for building their entries only when the inspector reads them.
+ */
+interface Kept {
+  id: number;
+  capture: Capture;
+  extra: EntryExtra;
+  entry?: Entry;
+}
+
+const bodyBytes = (c: Capture) => c.requestBody.data.length + c.responseBody.data.length;
+
+function entryOf(k: Kept): Entry {
+  if (k.entry) return k.entry;
+  const { capture, extra } = k;
+  return (k.entry = {
+    ...capture,
+    id: k.id,
+    transport: extra.transport ?? capture.transport,
+    ...(extra.replayOf !== undefined ? { replayOf: extra.replayOf } : {}),
+    ...(extra.tunnel !== undefined ? { tunnel: extra.tunnel } : {}),
+  });
+}
+
+const NO_EXTRA: EntryExtra = Object.freeze({});
 
 export function createRequestStore(capacity = DEFAULT_INSPECT_HISTORY, maxBytes = INSPECT_STORE_MAX_BYTES): RequestStore {
   if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity ${capacity} must be a positive integer`);
   /** Oldest first from `first` on; evicted entries before it are cut off in batches (Array.shift moves every entry). */
-  let entries: Entry[] = [];
+  let entries: Kept[] = [];
   let first = 0;
   let nextId = 1;
   let bytes = 0;
   const live = () => entries.length - first;
   const evictOldest = () => {
-    bytes -= bodyBytes(entries[first]!);
-    entries[first++] = undefined as unknown as Entry;
+    bytes -= bodyBytes(entries[first]!.capture);
+    entries[first++] = undefined as unknown as Kept;
     if (first >= capacity || first * 2 >= entries.length) {
       entries = entries.slice(first);
       first = 0;
     }
   };
-  const current = () => (first === 0 ? entries : entries.slice(first));
+  const current = () => (first === 0 ? entries : entries.slice(first)).map(entryOf);
   const listeners = new Set<(e: { type: 'added'; entry: Entry } | { type: 'cleared' }) => void>();
   const emit = (e: { type: 'added'; entry: Entry } | { type: 'cleared' }) => {
     for (const fn of listeners) {
@@ -109,24 +142,25 @@ export function createRequestStore(capacity = DEFAULT_INSPECT_HISTORY, maxBytes 
       }
     }
   };
+  const record = (capture: Capture, extra: EntryExtra): Kept => {
+    const kept: Kept = { id: nextId++, capture, extra };
+    entries.push(kept);
+    bytes += bodyBytes(capture);
+    // The newest entry always stays, even alone over the budget (a body is at most the capture cap).
+    while (live() > 1 && (live() > capacity || bytes > maxBytes)) evictOldest();
+    if (listeners.size > 0) emit({ type: 'added', entry: entryOf(kept) });
+    return kept;
+  };
   return {
-    add(capture, extra = {}) {
-      const entry: Entry = {
-        ...capture,
-        id: nextId++,
-        transport: extra.transport ?? capture.transport,
-        ...(extra.replayOf !== undefined ? { replayOf: extra.replayOf } : {}),
-        ...(extra.tunnel !== undefined ? { tunnel: extra.tunnel } : {}),
-      };
-      entries.push(entry);
-      bytes += bodyBytes(entry);
-      // The newest entry always stays, even alone over the budget (a body is at most the capture cap).
-      while (live() > 1 && (live() > capacity || bytes > maxBytes)) evictOldest();
-      emit({ type: 'added', entry });
-      return entry;
+    add: (capture, extra = NO_EXTRA) => entryOf(record(capture, extra)),
+    record(capture, extra = NO_EXTRA) {
+      record(capture, extra);
     },
-    get: (id) => current().find((x) => x.id === id),
-    list: (filter) => (filter ? current().filter((e) => matches(e, filter)) : [...current()]),
+    get(id) {
+      for (let i = first; i < entries.length; i++) if (entries[i]!.id === id) return entryOf(entries[i]!);
+      return undefined;
+    },
+    list: (filter) => (filter ? current().filter((e) => matches(e, filter)) : current()),
     clear() {
       entries = [];
       first = 0;

@@ -177,6 +177,22 @@ describe('request store', () => {
     expect(paths({ header: 'x-k:beta' })).toEqual([]);
   });
 
+  it('shows a recorded capture as an entry once read, the same entry every time, and tells subscribers', () => {
+    const store = createRequestStore(2);
+    const added: number[] = [];
+    store.record(capture({ target: '/a' }));
+    store.subscribe((e) => e.type === 'added' && added.push(e.entry.id));
+    store.record(capture({ target: '/b' }), { tunnel: 'web' });
+    store.record(capture({ target: '/c', status: 404 }));
+    expect(store.list().map((e) => [e.id, e.target, e.tunnel])).toEqual([
+      [2, '/b', 'web'],
+      [3, '/c', undefined],
+    ]);
+    expect(store.get(3)).toBe(store.list({ status: '404' })[0]);
+    expect(store.get(1)).toBeUndefined();
+    expect(added).toEqual([2, 3]);
+  });
+
   it('tells subscribers about every add and clear, and survives a throwing one', () => {
     const store = createRequestStore();
     const seen: string[] = [];
