@@ -5,6 +5,7 @@
 //   node packages/browser-client/bench/run.mjs [--out results.json]
 //   node packages/browser-client/bench/run.mjs --bench message-size   (bench/message-size-bench.ts)
 //   node packages/browser-client/bench/run.mjs --bench upload-path    (bench/upload-path-bench.ts)
+//   node packages/browser-client/bench/run.mjs --bench live-reload    (bench/live-reload-bench.ts; scripts/bench/live-reload.mjs)
 // Needs `npm run build` (the tunnel server, agent and browser bundles).
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';

@@ -15,14 +15,11 @@ import { killAll, startAgent, startServer, type Proc } from '../../../../test/he
 import { until } from '../../../../test/helpers/wait';
 import { ENGINES, launchEngine, type LaunchedEngine } from './helpers/engines';
 import { inPage, WAIT_MS, type AnyPage } from './support/shell';
-import { PWA_API_CACHE, PWA_API_PATH, startVitePwa, type PwaRequest, type VitePwaApp } from './support/vite-pwa';
+import { DEV_SW_PATH, PWA_API_CACHE, PWA_API_PATH, startVitePwa, type PwaRequest, type VitePwaApp } from './support/vite-pwa';
 
 jest.setTimeout(180_000);
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** The app's worker as vite-plugin-pwa registers it in dev (its script URL, relative to the origin). */
-const DEV_SW = '/dev-sw.js?dev-sw';
 
 /** What the top-level page shows once the app's worker controls it; URLs relative to the page's origin. */
 interface PwaView {
@@ -158,7 +155,7 @@ describe('a Vite PWA (vite-plugin-pwa, dev server) through Wingman', () => {
   /** Runs the PWA direct, then through Wingman, in `page`; asserts the two agree and what Wingman did. */
   async function directThenWingman(page: AnyPage): Promise<void> {
     const direct = await usePwa(page, app, `http://127.0.0.1:${app.port}`);
-    expect(direct.view).toMatchObject({ msg: 'hello from the PWA', controller: DEV_SW, ready: DEV_SW, scope: '/', registrations: [DEV_SW] });
+    expect(direct.view).toMatchObject({ msg: 'hello from the PWA', controller: DEV_SW_PATH, ready: DEV_SW_PATH, scope: '/', registrations: [DEV_SW_PATH] });
     expect(direct.api).toEqual({ sameAnswer: true, cached: true });
     expect(direct.apiReached).toHaveLength(1);
     expect(direct.revisitReached).toEqual([]);
@@ -179,7 +176,7 @@ describe('a Vite PWA (vite-plugin-pwa, dev server) through Wingman', () => {
     const warning = ownSwWarnings().at(-1)!;
     expect(warning).toMatchObject({ event: 'warning', code: 'WARN_VIEWER_OWN_SW', viewer: expect.stringMatching(/^[0-9a-f]{32}$/) });
     expect(warning.message).toMatch(
-      new RegExp(`^viewer ${warning.viewer!.slice(0, 8)}: its app registered its own Service Worker \\(${escapeRegExp(DEV_SW)}\\)`),
+      new RegExp(`^viewer ${warning.viewer!.slice(0, 8)}: its app registered its own Service Worker \\(${escapeRegExp(DEV_SW_PATH)}\\)`),
     );
   }
 

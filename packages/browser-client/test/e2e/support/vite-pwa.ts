@@ -15,8 +15,11 @@ import { startInTempDir } from './temp-dir-app';
 const VITE_ENTRY = join(ROOT, 'node_modules/vite/dist/node/index.js');
 const PWA_ENTRY = join(ROOT, 'node_modules/vite-plugin-pwa/dist/index.js');
 
-/** Vite and the plugin's first Service Worker build (workbox-build) take ~3–8 s here; 60 s covers a loaded CI machine. */
+/** Vite and the plugin's first Service Worker build (workbox-build, done before `listening`) take ~3–8 s here; 60 s covers a loaded CI machine. */
 const VITE_PWA_START_TIMEOUT_MS = 60_000;
+
+/** The app's worker as vite-plugin-pwa registers it in dev (its script URL, relative to the origin). */
+export const DEV_SW_PATH = '/dev-sw.js?dev-sw';
 
 /** The runtime-cached API route, and the Workbox cache it lives in. */
 export const PWA_API_PATH = '/api/time';
@@ -69,7 +72,13 @@ const server = await createServer({
   ],
 });
 await server.listen();
-console.log(JSON.stringify({ event: 'listening', port: server.httpServer.address().port }));
+const port = server.httpServer.address().port;
+// The plugin builds its dev worker (workbox-build) on the first request for it: seconds of CPU, more on a
+// loaded machine. Built here, it is part of the start-up, not of a page's wait for its worker to take control.
+const sw = await fetch('http://127.0.0.1:' + port + '${DEV_SW_PATH}');
+if (!sw.ok) throw new Error('the dev worker did not build: ' + sw.status + ' ' + (await sw.text()));
+await sw.arrayBuffer();
+console.log(JSON.stringify({ event: 'listening', port }));
 process.on('SIGTERM', () => { server.close().finally(() => process.exit(0)); setTimeout(() => process.exit(0), 3000).unref(); });
 `;
 
