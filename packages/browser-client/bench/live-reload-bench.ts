@@ -22,7 +22,7 @@ import { killAll, startCommand, type Proc } from '../../../test/helpers/processe
 import { until } from '../../../test/helpers/wait';
 import { launchChromium, type LaunchedChromium } from '../test/e2e/helpers/browser';
 import { waitForApp, waitForTransport, WAIT_MS } from '../test/e2e/support/shell';
-import { HUGO, MKDOCS, writeSite, type LiveReloadServer } from '../test/e2e/support/zoo/dev-servers';
+import { HUGO, MKDOCS, waitForReloadClient, writeSite, type LiveReloadServer } from '../test/e2e/support/zoo/dev-servers';
 import { shareApp, type SharedApp } from '../test/e2e/support/zoo/zoo-run';
 import { median } from './measure-page';
 
@@ -84,7 +84,7 @@ function shownAt(doc: Page | Frame): Promise<number> {
 async function oneReload(page: Page, s: Served, path: PathName): Promise<number> {
   const current = `v${s.version}`;
   await page.goto(path === 'direct' ? `http://127.0.0.1:${s.port}/` : `${s.shared.origin}/`);
-  await documentShowing(page, s, path, current);
+  await waitForReloadClient(await documentShowing(page, s, path, current), s.server);
   if (path === 'wingman p2p') await waitForTransport(page, 'p2p');
   const next = `v${++s.version}`;
   // waitForMatch offers the lines already seen first, synchronously: they set `before`, and only a later reload line counts.

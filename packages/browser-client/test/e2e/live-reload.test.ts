@@ -16,7 +16,7 @@ import { killAll, startCommand, type Proc } from '../../../../test/helpers/proce
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
 import { fetchInApp, waitForApp, waitForTransport, watchStatuses, WAIT_MS } from './support/shell';
 import { recordFrameDocuments } from './support/frame-documents';
-import { HUGO, MKDOCS, writeSite, type LiveReloadServer } from './support/zoo/dev-servers';
+import { HUGO, MKDOCS, waitForReloadClient, writeSite, type LiveReloadServer } from './support/zoo/dev-servers';
 import { p2pHostFate, shareApp, type SharedApp } from './support/zoo/zoo-run';
 
 jest.setTimeout(120_000);
@@ -62,7 +62,7 @@ describe.each([MKDOCS, HUGO].map((s) => [s.name, s] as const))('%s behind wingma
   it("reloads the shell's frame after an edit with a document carried over P2P and fetched once, the shell on P2P and its P2P host alive", async () => {
     const { page } = browser;
     await page.goto(`${shared.origin}/`);
-    await waitForApp(page, 'v1');
+    await waitForReloadClient(await waitForApp(page, 'v1'), server);
     await waitForTransport(page, 'p2p');
 
     const frameDocuments = recordFrameDocuments(page);

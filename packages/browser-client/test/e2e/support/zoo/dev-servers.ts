@@ -6,6 +6,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { until } from '../../../../../../test/helpers/wait';
+import { inPage, WAIT_MS, type AnyFrame, type AnyPage } from '../shell';
 
 export interface LiveReloadServer {
   name: string;
@@ -20,6 +22,8 @@ export interface LiveReloadServer {
   ready: RegExp;
   /** The line it prints once a rebuild is done and the pages are told to reload. */
   rebuilt: RegExp;
+  /** Run in its page: whether the page's live reload client would hear of a rebuild from now on (before that, an edit may pass unseen). */
+  reloadClientReady(): boolean;
 }
 
 /** Writes `server`'s site into `dir`, its page naming `version`; again for an edit. */
@@ -28,6 +32,15 @@ export function writeSite(server: LiveReloadServer, dir: string, version: string
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), content);
   }
+}
+
+/** Waits until the live reload client of `server`'s page in `target` (the page, or the shell's app frame) would hear of a rebuild. */
+export async function waitForReloadClient(target: AnyPage | AnyFrame, server: LiveReloadServer): Promise<void> {
+  await until(() => inPage(target, server.reloadClientReady, undefined).catch(() => false), {
+    timeoutMs: WAIT_MS,
+    intervalMs: 20,
+    what: `the live reload client of ${server.name}'s page to connect`,
+  });
 }
 
 /** The page's script, which names its version. */
@@ -52,6 +65,8 @@ export const MKDOCS: LiveReloadServer = {
   args: (dir, port) => ['serve', '-a', `127.0.0.1:${port}`, '-f', join(dir, 'mkdocs.yml')],
   ready: /Serving on/,
   rebuilt: /Reloading browsers/,
+  // The page polls with the build it came from: a rebuild before its first poll is answered at once.
+  reloadClientReady: () => true,
 };
 
 /**
@@ -71,4 +86,6 @@ export const HUGO: LiveReloadServer = {
   args: (dir, port) => ['server', '--source', dir, '--bind', '127.0.0.1', '--port', String(port)],
   ready: /Web Server is available/,
   rebuilt: /(Total|Rebuilt) in \d+ ms/,
+  // livereload.js (deferred) connects its WebSocket after the page shows, and hears of rebuilds once its handshake is done.
+  reloadClientReady: () => ((window as unknown as { LiveReload?: { connector?: { protocol?: number } } }).LiveReload?.connector?.protocol ?? 0) > 0,
 };
