@@ -58,11 +58,18 @@ async function serve(server: LiveReloadServer): Promise<Served> {
 /** The document showing version `v` on `path`: the top-level page straight on the server, or the shell's app frame once the shell is on P2P. */
 async function documentShowing(page: Page, s: Served, path: PathName, v: string): Promise<Page | Frame> {
   if (path === 'wingman p2p') return waitForApp(page, v);
-  await until(() => page.evaluate(() => (window as unknown as { pageName?: string }).pageName).catch(() => undefined).then((name) => name === v || undefined), {
-    timeoutMs: WAIT_MS,
-    intervalMs: 20,
-    what: `the page straight on ${s.server.name} to show ${v}`,
-  });
+  await until(
+    () =>
+      page
+        .evaluate(() => (window as unknown as { pageName?: string }).pageName)
+        .catch(() => undefined)
+        .then((name) => name === v || undefined),
+    {
+      timeoutMs: WAIT_MS,
+      intervalMs: 20,
+      what: `the page straight on ${s.server.name} to show ${v}`,
+    },
+  );
   return page;
 }
 
@@ -90,10 +97,10 @@ async function oneReload(page: Page, s: Served, path: PathName): Promise<number>
   // waitForMatch offers the lines already seen first, synchronously: they set `before`, and only a later reload line counts.
   let seen = 0;
   let before: number | undefined;
-  const said = s.devServer.waitForMatch(
-    (line: string) => (s.server.rebuilt.test(line) && ++seen > (before ?? Infinity) ? Date.now() : undefined),
-    { timeoutMs: WAIT_MS, what: `${s.server.name} to say it told its pages to reload` },
-  );
+  const said = s.devServer.waitForMatch((line: string) => (s.server.rebuilt.test(line) && ++seen > (before ?? Infinity) ? Date.now() : undefined), {
+    timeoutMs: WAIT_MS,
+    what: `${s.server.name} to say it told its pages to reload`,
+  });
   before = seen;
   writeSite(s.server, s.dir, next);
   const [saidAt, shown] = await Promise.all([said, documentShowing(page, s, path, next).then(shownAt)]);
@@ -106,7 +113,8 @@ function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
 }
 
-const spread = (xs: number[]) => `median ${median(xs).toFixed(0)} ms (min ${quantile(xs, 0).toFixed(0)}, p25 ${quantile(xs, 0.25).toFixed(0)}, p75 ${quantile(xs, 0.75).toFixed(0)}, max ${quantile(xs, 1).toFixed(0)})`;
+const spread = (xs: number[]) =>
+  `median ${median(xs).toFixed(0)} ms (min ${quantile(xs, 0).toFixed(0)}, p25 ${quantile(xs, 0.25).toFixed(0)}, p75 ${quantile(xs, 0.75).toFixed(0)}, max ${quantile(xs, 1).toFixed(0)})`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, servers: { type: 'string', default: 'mkdocs,hugo' } } });

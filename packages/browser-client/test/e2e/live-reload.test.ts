@@ -79,7 +79,10 @@ describe.each([MKDOCS, HUGO].map((s) => [s.name, s] as const))('%s behind wingma
     // The dev server got the reload's GET once, over P2P: no second try on either path.
     const after = await fetchInApp(frame, AFTER_RELOAD);
     expect(after.transport).toBe('p2p');
-    await shared.agent.waitFor((e) => e.event === 'request' && e.target === AFTER_RELOAD, { timeoutMs: WAIT_MS, what: `the agent's log line for ${AFTER_RELOAD}` });
+    await shared.agent.waitFor((e) => e.event === 'request' && e.target === AFTER_RELOAD, {
+      timeoutMs: WAIT_MS,
+      what: `the agent's log line for ${AFTER_RELOAD}`,
+    });
     const pageGets = shared.agent.events.slice(logged).filter((e) => e.event === 'request' && e.method === 'GET' && e.target === '/');
     expect(pageGets.map((e) => ({ status: e.status, transport: e.transport }))).toEqual([{ status: 200, transport: 'p2p' }]);
     // The shell never left P2P, and the agent's first P2P host carried it all.

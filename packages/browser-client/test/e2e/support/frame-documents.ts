@@ -21,7 +21,12 @@ export function recordFrameDocuments(page: Page): FrameDocument[] {
   page.on('response', (res) => {
     if (!res.request().isNavigationRequest() || res.frame() === page.mainFrame()) return;
     const headers = res.headers();
-    docs.push({ url: res.url(), fromServiceWorker: res.fromServiceWorker(), transport: headers[TRANSPORT_HEADER] ?? null, route: headers[ROUTE_HEADER] ?? null });
+    docs.push({
+      url: res.url(),
+      fromServiceWorker: res.fromServiceWorker(),
+      transport: headers[TRANSPORT_HEADER] ?? null,
+      route: headers[ROUTE_HEADER] ?? null,
+    });
   });
   return docs;
 }
