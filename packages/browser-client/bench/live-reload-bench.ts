@@ -58,17 +58,14 @@ async function serve(server: LiveReloadServer): Promise<Served> {
 /** The document showing version `v` on `path`: the top-level page straight on the server, or the shell's app frame once the shell is on P2P. */
 async function documentShowing(page: Page, s: Served, path: PathName, v: string): Promise<Page | Frame> {
   if (path === 'wingman p2p') return waitForApp(page, v);
+  let last: string | undefined;
   await until(
     () =>
       page
         .evaluate(() => (window as unknown as { pageName?: string }).pageName)
         .catch(() => undefined)
-        .then((name) => name === v || undefined),
-    {
-      timeoutMs: WAIT_MS,
-      intervalMs: 20,
-      what: `the page straight on ${s.server.name} to show ${v}`,
-    },
+        .then((name) => ((last = `${page.url()} shows ${name}`), name === v || undefined)),
+    { timeoutMs: WAIT_MS, intervalMs: 20, what: `the page straight on ${s.server.name} to show ${v}`, observe: () => `${last}; ${s.devServer.tail()}` },
   );
   return page;
 }

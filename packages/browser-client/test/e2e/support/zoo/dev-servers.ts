@@ -4,7 +4,7 @@
  * `mkdocs serve` and `hugo server`. Each says on its output when a rebuild
  * after an edit is done and the pages are told to reload.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { until } from '../../../../../../test/helpers/wait';
 import { inPage, WAIT_MS, type AnyFrame, type AnyPage } from '../shell';
@@ -26,11 +26,18 @@ export interface LiveReloadServer {
   reloadClientReady(): boolean;
 }
 
-/** Writes `server`'s site into `dir`, its page naming `version`; again for an edit. */
+/**
+ * Writes `server`'s site into `dir`, its page naming `version`; again for an
+ * edit, which writes only the files that change: a config file written again
+ * as it was is still a change to Hugo, whose config rebuild then races the
+ * page's and may tell the pages nothing.
+ */
 export function writeSite(server: LiveReloadServer, dir: string, version: string): void {
   for (const [path, content] of Object.entries(server.site(version))) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), content);
+    const file = join(dir, path);
+    if (existsSync(file) && readFileSync(file, 'utf8') === content) continue;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, content);
   }
 }
 
