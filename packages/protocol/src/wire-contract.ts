@@ -147,6 +147,23 @@ export function parseFetchMetadata(value: string): Array<[string, string]> | und
   }
   return out;
 }
+/**
+ * Request, Service Worker → agent: the identity of one exchange whose body the
+ * Service Worker holds (a request other than GET and HEAD). In the P2P head
+ * it names the exchange; the agent remembers, for a short while, the ones it
+ * began to forward to the app. When the channel fails before the response
+ * head, the Service Worker sends the request again over the relay with the
+ * same field: the agent forwards it only if the P2P exchange never reached
+ * the app, and answers 502 ALREADY_RECEIVED_ERROR otherwise, so the app never
+ * gets the request twice. The agent removes it before the app. A value that
+ * does not match EXCHANGE_ID_PATTERN is ignored.
+ */
+export const EXCHANGE_HEADER = 'x-wingman-exchange';
+/** An exchange id: 16 random bytes in base64url (22 characters), unguessable, so no one else can name another viewer's exchange. */
+export const EXCHANGE_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+/** The ERROR_HEADER code of the agent's answer to a request sent again over the relay whose P2P exchange had reached the app. */
+export const ALREADY_RECEIVED_ERROR = 'ERR_ALREADY_RECEIVED';
+
 /** Response: stable error code on an error page the tunnel server, the Service Worker or the shell produced itself. */
 export const ERROR_HEADER = 'x-wingman-error';
 

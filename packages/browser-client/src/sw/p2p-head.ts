@@ -3,7 +3,7 @@
  * as far as a Service Worker can know it (docs/browser-client.md §Service
  * Worker: routing one request).
  */
-import { ROUTE_HEADER } from '../shared/constants';
+import { EXCHANGE_HEADER, ROUTE_HEADER } from '../shared/constants';
 import { acceptLanguage } from '../shared/accept-language';
 import type { WireHeaders } from '../shared/messages';
 import { AGENT_TIME_ASKED } from './agent-time';
@@ -18,6 +18,8 @@ export function p2pHead(
   reason: RouteReason,
   contentLength: number | undefined,
   followUpOrigin: string | undefined,
+  /** The exchange's id, for a request the SW may send again over the relay (exchange-id.ts). */
+  exchange?: string,
 ): { method: string; target: string; headers: WireHeaders } {
   const headers: WireHeaders = [['host', url.host]];
   request.headers.forEach((value, name) => {
@@ -40,6 +42,7 @@ export function p2pHead(
   headers.push(['accept-encoding', canDecode('gzip') ? 'gzip, deflate' : 'identity']);
   headers.push(...fetchMetadata(request));
   headers.push([ROUTE_HEADER, reason]);
+  if (exchange !== undefined) headers.push([EXCHANGE_HEADER, exchange]);
   // The agent's own time comes back with the head, to leave out of the path's time (agent-time.ts).
   headers.push(AGENT_TIME_ASKED);
   return { method, target: url.pathname + url.search, headers };

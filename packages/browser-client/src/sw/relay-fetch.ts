@@ -15,6 +15,7 @@ import { skipBytes } from './resumable-body';
 import {
   ABORT_ID_HEADER,
   BODY_BYTES_HEADER,
+  EXCHANGE_HEADER,
   FETCH_METADATA_HEADER,
   ROUTE_HEADER,
   SW_COOKIE_HEADER,
@@ -40,6 +41,8 @@ interface RelayOptions {
   route: RouteReason;
   /** The Origin the browser would have written and the SW's fetch cannot (a WebKit redirect's follow-up, redirect-follow-ups.ts). */
   origin?: string;
+  /** The P2P exchange this request is sent again for (exchange-id.ts): the agent forwards it only if that exchange never reached the app. */
+  exchange?: string;
   /** Aborts the fetch (request.signal combined with the shim's abort). Default request.signal. */
   signal?: AbortSignal;
 }
@@ -54,6 +57,8 @@ export function relayFetch(request: Request, options: RelayOptions): Promise<Res
   headers.set(VIA_HEADER, VIA_SW);
   headers.delete(ABORT_ID_HEADER);
   headers.delete(BODY_BYTES_HEADER);
+  headers.delete(EXCHANGE_HEADER);
+  if (options.exchange !== undefined) headers.set(EXCHANGE_HEADER, options.exchange);
   headers.set(SW_COOKIE_MERGE_HEADER, '1');
   headers.set(ROUTE_HEADER, options.route);
   // The forbidden fields this fetch loses (fetch-metadata.ts); the agent restores them.

@@ -12,6 +12,7 @@
  * relay can still send a body that a declined P2P attempt never took.
  */
 import { concatBytes } from '@wingman/protocol';
+import { PORT_CHUNK_BYTES } from '../shared/constants';
 
 /** Bodies up to this size are held whole to learn their length, bytes (an upload form's files; beyond, it streams). */
 const BUFFERED_BODY_MAX_BYTES = 64 * 1024 * 1024;
@@ -80,16 +81,35 @@ function rest(
   });
 }
 
-/** The body as a stream (P2P sends it in chunks either way), or null. */
-export function bodyStream(body: PreparedBody): ReadableStream<Uint8Array> | null {
+/**
+ * The body as a stream (P2P sends it in chunks either way), or null.
+ * `keep`: the bytes must stay whole for a second sending over the relay
+ * (exchange-id.ts); the port to the shell transfers the buffers it sends,
+ * so the stream then yields copies, one PORT_CHUNK_BYTES piece at a time.
+ */
+export function bodyStream(body: PreparedBody, keep = false): ReadableStream<Uint8Array> | null {
   if (body.kind === 'none') return null;
   if (body.kind === 'stream') return body.stream;
   const bytes = body.bytes;
   if (bytes.byteLength === 0) return null;
+  if (keep) return copiesOf(bytes);
   return new ReadableStream({
     start(controller) {
       controller.enqueue(bytes);
       controller.close();
+    },
+  });
+}
+
+/** `bytes` as a stream of copies of PORT_CHUNK_BYTES at most, made as they are read. */
+function copiesOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const end = Math.min(bytes.byteLength, at + PORT_CHUNK_BYTES);
+      controller.enqueue(bytes.slice(at, end));
+      at = end;
+      if (at >= bytes.byteLength) controller.close();
     },
   });
 }

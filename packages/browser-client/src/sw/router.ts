@@ -7,7 +7,7 @@
  *   decide         — the facts, then route-decision.ts rules 1–7 (waiting for a channel when rule 2 says so)
  *   carry          — over P2P through a shell with an open channel (overP2p), or the relay (overRelay)
  *   onHead         — measured for the path choice, raced on both paths (a large GET), resumable from the relay
- *   onFailure      — before the head: the relay for a request that can be sent again, else a readable error page
+ *   onFailure      — before the head: the relay for a request that can be sent again (an exchange id's: if the app never saw it), else an error page
  * then the response rules for the requesting document (finish, build-response.ts).
  */
 import type { EventStreamIds } from './event-stream-ids';
@@ -23,6 +23,7 @@ import { errorResponse } from './error-response';
 import type { LossyPath } from './lossy-path';
 import type { Obtained } from './obtained';
 import { p2pHead } from './p2p-head';
+import { exchangeIdFor } from './exchange-id';
 import { BULK_MIN_BYTES, type PathChooser, type RequestClass } from './path-choice';
 import { raceBodies, raceThis } from './bulk-race';
 import { relayFetch, resumeViaRelay } from './relay-fetch';
@@ -36,7 +37,10 @@ import { swSwitches } from './switches';
 import type { ShellRegistry } from './shell-registry';
 import type { ShellPick } from './shell-target';
 
-/** RFC 9110 §9.2.2 (TRACE aside). Retried over the relay only when no body bytes left for the failed channel. */
+/**
+ * RFC 9110 §9.2.2 (TRACE aside). Without an exchange id (exchange-id.ts),
+ * retried over the relay only when no body bytes left for the failed channel.
+ */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 export interface RouterDeps {
@@ -198,18 +202,19 @@ async function overP2p(c: Carry, shell: ShellPick, reason: RouteReason): Promise
   const paths = deps.paths;
   // Over P2P the SW writes the whole Cookie header: read back what the app's JS changed first.
   const [cookie, body] = await Promise.all([deps.cookies.headerFor(url, context), prepareBody(request)]);
-  const head = p2pHead(request, url, cookie, reason, contentLengthOf(method, body), deps.followUps?.originOf(request));
+  const exchange = exchangeIdFor(method, body);
+  const head = p2pHead(request, url, cookie, reason, contentLengthOf(method, body), deps.followUps?.originOf(request), exchange);
   deps.routes?.count('p2p', reason);
   const alone = paths?.started('p2p') ?? false;
   let outcome: ShellOutcome;
   try {
     const stillThere = async () => (await deps.scope.clients.get(shell.id)) !== undefined;
-    outcome = await fetchViaShell({ shell, head, body: bodyStream(body), signal, stillThere });
+    outcome = await fetchViaShell({ shell, head, body: bodyStream(body, exchange !== undefined), signal, stillThere });
   } finally {
     paths?.finished('p2p');
   }
   if (outcome.kind === 'declined') return overRelay(c, 'declined', { kind: 'prepared', body });
-  if (outcome.kind === 'failed') return onFailure(c, outcome, body, reason);
+  if (outcome.kind === 'failed') return onFailure(c, outcome, body, reason, exchange);
   // The path's time to the head: the request's, less what the agent and the app took.
   const agentMs = takeAgentTime(outcome.headers);
   const pathMs = Math.max(0, performance.now() - c.started - agentMs);
@@ -217,10 +222,22 @@ async function overP2p(c: Carry, shell: ShellPick, reason: RouteReason): Promise
   return onHead(c, shell, outcome, pathMs, alone);
 }
 
-/** The channel failed before the head: the relay for a request that can be sent again, else a readable error page. */
-function onFailure(c: Carry, outcome: Extract<ShellOutcome, { kind: 'failed' }>, body: PreparedBody, reason: RouteReason): Obtained | Promise<Obtained> {
+/**
+ * The channel failed before the head: the relay for a request that can be
+ * sent again, else a readable error page. One with an exchange id goes
+ * whatever left: the agent forwards it only if that exchange never reached
+ * the app, and else answers with a 502 saying so (forward/exchange-record.ts).
+ */
+function onFailure(
+  c: Carry,
+  outcome: Extract<ShellOutcome, { kind: 'failed' }>,
+  body: PreparedBody,
+  reason: RouteReason,
+  exchange: string | undefined,
+): Obtained | Promise<Obtained> {
   const { error } = outcome;
   if (c.signal.aborted) return { kind: 'final', response: Response.error() };
+  if (error.channelFailure && exchange !== undefined) return overRelay(c, 'channel-failed', { kind: 'prepared', body }, exchange);
   if (error.channelFailure && IDEMPOTENT.has(c.method) && !outcome.bodySent) return overRelay(c, 'channel-failed', { kind: 'prepared', body });
   const response =
     error.code === 'ERR_TIMEOUT'
@@ -228,7 +245,7 @@ function onFailure(c: Carry, outcome: Extract<ShellOutcome, { kind: 'failed' }>,
       : errorResponse(
           502,
           error.code,
-          `The peer-to-peer connection failed during this ${c.method} request (${error.message}). It was not retried over the relay because its body was already sent or the method is not idempotent; try again.`,
+          `The peer-to-peer connection failed during this ${c.method} request (${error.message}). ${error.channelFailure ? 'It was not sent again over the relay: part of its body had left while the rest still streamed, and the rest alone cannot be sent; try again.' : 'Try again.'}`,
         );
   response.headers.set(ROUTE_HEADER, routeHeaderValue('p2p', reason));
   return { kind: 'final', response };
@@ -321,8 +338,17 @@ async function race(
   return { kind: 'incoming', incoming: { ...head, body: resumable, transport: 'p2p' } };
 }
 
-/** Carries the request over the relay. `source`: its body unread, or what the P2P attempt prepared and did not send. */
-async function overRelay(c: Carry, reason: RouteReason, source: { kind: 'unread' } | { kind: 'prepared'; body: PreparedBody }): Promise<Obtained> {
+/**
+ * Carries the request over the relay. `source`: its body unread, or what the
+ * P2P attempt prepared. `exchange`: the id of the failed P2P exchange it is
+ * sent again for (onFailure).
+ */
+async function overRelay(
+  c: Carry,
+  reason: RouteReason,
+  source: { kind: 'unread' } | { kind: 'prepared'; body: PreparedBody },
+  exchange?: string,
+): Promise<Obtained> {
   const { deps, request, method, url, context, signal, cls, target } = c;
   const paths = deps.paths;
   deps.routes?.count('relay', reason);
@@ -332,7 +358,7 @@ async function overRelay(c: Carry, reason: RouteReason, source: { kind: 'unread'
   const alone = paths?.started('relay') ?? false;
   let res: Response;
   try {
-    res = await relayFetch(request, { cookie, body, signal, route: reason, origin: deps.followUps?.originOf(request) });
+    res = await relayFetch(request, { cookie, body, signal, route: reason, origin: deps.followUps?.originOf(request), exchange });
   } finally {
     paths?.finished('relay');
   }

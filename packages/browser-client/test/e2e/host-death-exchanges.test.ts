@@ -4,7 +4,9 @@
  * upload the app has not read yet. Each must end at once and visibly, or carry
  * on over the relay with the same bytes: the download resumes with a Range
  * request (SHA-256 equal), the upload, which the app had begun to receive,
- * fails with a 502 and is not sent again. The agent says `bye` for each of
+ * fails with the agent's 502 ERR_ALREADY_RECEIVED: the Service Worker sends
+ * it again over the relay, and the agent, which knows the exchange reached
+ * the app, does not forward it. The agent says `bye` for each of
  * the dead host's viewers; the page checks its channel against that word
  * (protocol peer-gone.ts) instead of waiting for its heartbeat or ICE to
  * notice, 10–25 s later. In Chromium and Firefox; real processes.
@@ -153,7 +155,7 @@ describe.each(WEBRTC_ENGINES)('the P2P host process killed with exchanges in fli
     expect((await fetchInApp(frame, '/api/hello?after-restart')).transport).toBe('p2p');
   });
 
-  it('fails an upload the app had begun to receive with a 502, and does not send it again', async () => {
+  it('fails an upload the app had begun to receive with a 502 saying so, and the app does not get it again', async () => {
     const held = stack.app.hold('/sha', WAIT_MS, 'POST');
     try {
       const { frame, host } = await onP2P();
@@ -162,7 +164,7 @@ describe.each(WEBRTC_ENGINES)('the P2P host process killed with exchanges in fli
 
       const outcome = await killHost(frame, host);
 
-      expect(outcome).toMatchObject({ status: 502, route: expect.stringMatching(/^p2p;/), error: expect.stringMatching(/^ERR_/) });
+      expect(outcome).toMatchObject({ status: 502, route: 'relay; reason=channel-failed', error: 'ERR_ALREADY_RECEIVED' });
       expect(stack.app.requests.filter((r) => r.method === 'POST' && r.path === '/sha')).toHaveLength(1);
       expect(await closedReasons()).toContainEqual(expect.stringContaining('P2P host ended (SIGKILL)'));
     } finally {

@@ -10,7 +10,7 @@ import { createAgent, defaultStateDir } from '../agent';
 import { namedLinkKey } from '../agent/named-link-key';
 import { displayProxy } from './proxy-config';
 import { openResumeSlot } from './resume-slot';
-import { createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort, targetOrigin } from '../forward';
+import { createExchangeRecord, createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort, targetOrigin } from '../forward';
 import type { InspectorTunnel } from '../inspector';
 import { attachP2P } from '../p2p/agent-p2p';
 import { shortViewerId } from '@wingman/protocol';
@@ -64,7 +64,9 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     ...(config.headerRules !== undefined ? { headerRules: config.headerRules } : {}),
   };
   const proxy = config.proxy !== undefined ? { url: config.proxy.url, shown: displayProxy(config.proxy.url) } : undefined;
-  const forwarder = createForwarder({ ...forward, onRequest: (entry) => reporter.request(entry), ...capture });
+  // P2P exchanges that reached the app: a request sent again over the relay after its channel failed is refused, not sent twice.
+  const exchanges = createExchangeRecord();
+  const forwarder = createForwarder({ ...forward, onRequest: (entry) => reporter.request(entry), ...capture, exchanges });
   const agent = createAgent({
     server: config.server,
     token: config.token,
@@ -88,6 +90,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     ? attachP2P({
         agent,
         forward,
+        exchanges,
         acceptLoopbackCandidates: isLoopbackHost(new URL(config.server).hostname),
         ...(config.private ? { requireLinkKey: true } : {}),
         onUntrusted: (u) =>

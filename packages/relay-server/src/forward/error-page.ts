@@ -3,7 +3,7 @@
  * Plain HTML, no external resources, with a reload hint: the developer
  * usually just has to start (or restart) the app.
  */
-import { escapeHtml, type HeaderList } from '@wingman/protocol';
+import { ALREADY_RECEIVED_ERROR, ERROR_HEADER, escapeHtml, type HeaderList } from '@wingman/protocol';
 
 export interface ErrorPage {
   status: number;
@@ -99,4 +99,16 @@ export function overloadedPage(): ErrorPage {
   return page(503, 'Wingman is holding too much unread data', [
     'The developer’s Wingman agent holds as much data as it allows for requests that are not moving (an app that does not read an upload, a viewer that does not read a download), and this request had waited the longest. Try again in a moment.',
   ]);
+}
+
+/**
+ * 502: a request the viewer's Service Worker sent again over the relay after
+ * the P2P channel failed, whose P2P exchange had already reached the app
+ * (exchange-record.ts). It is not forwarded: the app would get it twice.
+ */
+export function alreadyReceivedPage(): ErrorPage {
+  const p = page(502, 'The app received this request; it was not sent twice', [
+    'The peer-to-peer connection failed while this request was on its way, after the local app had received it. Wingman did not send it again over the relay, so the app has it once: it may have acted on it. Check the result before trying again.',
+  ]);
+  return { ...p, headers: [...p.headers, [ERROR_HEADER, ALREADY_RECEIVED_ERROR]] };
 }

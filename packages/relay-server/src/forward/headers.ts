@@ -5,6 +5,7 @@
  */
 import {
   AGENT_TIME_HEADER,
+  EXCHANGE_HEADER,
   FETCH_METADATA_HEADER,
   HOP_BY_HOP_HEADERS,
   parseFetchMetadata,
@@ -31,7 +32,7 @@ export type TransportName = 'relay' | 'p2p';
 const HOP_BY_HOP = new Set([...HOP_BY_HOP_HEADERS, 'expect']);
 
 /** Request fields addressed to the agent itself, removed before the app. */
-const AGENT_ONLY = new Set([VIEWER_HEADER, ROUTE_HEADER, FETCH_METADATA_HEADER, AGENT_TIME_HEADER]);
+const AGENT_ONLY = new Set([VIEWER_HEADER, ROUTE_HEADER, FETCH_METADATA_HEADER, AGENT_TIME_HEADER, EXCHANGE_HEADER]);
 
 /** Fields that would also describe the WebSocket handshake `ws` performs itself towards the local app. */
 const WS_HANDSHAKE = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'content-length']);
@@ -142,7 +143,7 @@ interface RequestHeaderOptions {
  */
 export function forwardedRequest(headers: HeaderList, options: RequestHeaderOptions): { headers: HeaderList; addresses: ExchangeAddresses } {
   const originalHost = headers.find(([n]) => n === 'host')?.[1];
-  // VIEWER_HEADER is the tunnel server's word to the agent (the inspector), ROUTE_HEADER and AGENT_TIME_HEADER the SW's: never the app's.
+  // VIEWER_HEADER is the tunnel server's word to the agent (the inspector), ROUTE_HEADER, AGENT_TIME_HEADER and EXCHANGE_HEADER the SW's: never the app's.
   let out = withoutHopByHop(headers).filter(([name]) => name !== 'host' && !AGENT_ONLY.has(name));
   out = withFetchMetadata(out, headers);
   if (options.websocket) out = out.filter(([name]) => !WS_HANDSHAKE.has(name));

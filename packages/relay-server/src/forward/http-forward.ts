@@ -14,9 +14,10 @@
  */
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { ProtocolError, type ErrorCode, type HeaderList, type Stream } from '@wingman/protocol';
+import { ALREADY_RECEIVED_ERROR, ProtocolError, type ErrorCode, type HeaderList, type Stream } from '@wingman/protocol';
 import { REQUEST_DRAIN_TIMEOUT_MS } from './constants';
 import {
+  alreadyReceivedPage,
   badRequestPage,
   badResponsePage,
   isCertificateError,
@@ -40,6 +41,7 @@ import { createResponseSink } from './response-sink';
 import { withAgentTime } from './agent-time';
 import type { ExchangeGuard } from './exchange-guard';
 import { HTTP_CLIENT_FAULT } from './upstream-socket';
+import { noteForwarding, resentAfterReaching } from './exchange-record';
 
 /**
  * Request headers the HTTP client frames or refuses itself: it writes
@@ -140,6 +142,8 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   });
 
   const framing = checkFraming(head.headers);
+  // Sent again over the relay after its P2P exchange reached the app: the app does not get it twice.
+  const refused = resentAfterReaching(head.headers, transport, ctx.exchanges);
   // Before the body's own listener, so the tap sees every chunk the app does (without the inspector the tap keeps nothing).
   // The app reads the request body before it answers: while the body still
   // arrives (a large upload over a slow path can take minutes), the wait for
@@ -151,7 +155,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   const body = createRequestBody(stream, {
     contentLength: framing.ok ? framing.contentLength : undefined,
     onFramingKnown: (hasBody) => {
-      if (framing.ok && framing.contentLength === undefined && state === 'waiting') start(hasBody);
+      if (framing.ok && framing.contentLength === undefined && state === 'waiting' && !refused) start(hasBody);
     },
     onViolation: (reason) => fail(badRequestPage(reason), 'ERR_INVALID_HEAD'),
     hold: uploadHold,
@@ -162,7 +166,17 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   stream.on('close', () => clearTimeout(drainTimer));
 
   if (!framing.ok) return fail(badRequestPage(framing.reason), 'ERR_INVALID_HEAD');
+  if (refused) return refuse();
   if (framing.contentLength !== undefined) start(framing.contentLength > 0);
+
+  /** The 502 saying the app has the request, once the body is all in (a browser may fail a fetch answered mid-upload), or REQUEST_DRAIN_TIMEOUT_MS on. */
+  function refuse(): void {
+    body.discard();
+    const answer = guard.wrap(() => fail(alreadyReceivedPage(), ALREADY_RECEIVED_ERROR));
+    if (body.complete) return answer();
+    stream.once('end', answer);
+    headTimer = setTimeout(answer, REQUEST_DRAIN_TIMEOUT_MS);
+  }
 
   function start(hasBody: boolean): void {
     const forwarded = forwardedRequest(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport });
@@ -173,6 +187,8 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     // The stream frames the body; towards the app it goes chunked (length unknown: the client frames it) or is absent.
     if (framing.ok && framing.contentLength === undefined && !hasBody && BODY_METHODS.has(head.method)) headers.push(['content-length', '0']);
     if (hasBody) bodySink = requestBodySink();
+    // Before the app can see it: a request sent again over the relay is then refused (exchange-record.ts).
+    noteForwarding(stream, transport, viewerId, ctx.exchanges);
     // The inspector shows (and replays) the request as the app gets it.
     tap.requestHead(headers);
     headTimer = setTimeout(

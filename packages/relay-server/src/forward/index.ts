@@ -13,6 +13,7 @@ import { DEFAULT_RESPONSE_TIMEOUT_MS } from './constants';
 import { agentUnderLoad, processBufferBudget } from './buffer-budget';
 import type { CaptureOptions } from './capture';
 import type { ForwardContext, RequestLogEntry } from './context';
+import type { ExchangeHooks } from './exchange-record';
 import type { HostHeaderMode, Target, TransportName } from './headers';
 import { appAddress } from './app-urls';
 import { targetOrigin, targetTlsOptions } from './target';
@@ -29,6 +30,7 @@ export type { HostHeaderMode, Target, TransportName } from './headers';
 export { formatHostPort, targetOrigin, targetTlsOptions } from './target';
 export { MAX_ROUTES, routeFor, routePrefixProblem, type RouteSpec } from './routes';
 export { DEFAULT_RESPONSE_TIMEOUT_MS } from './constants';
+export { createExchangeRecord, type ExchangeLog, type ExchangeRecord } from './exchange-record';
 export { bufferBudgetFromEnv } from './buffer-budget';
 
 export interface ForwarderOptions {
@@ -52,6 +54,12 @@ export interface ForwarderOptions {
   headerRules?: HeaderRules;
   /** Path mounts: requests under a route's prefix go to its target instead (routes.ts). Default none. */
   routes?: readonly RouteSpec[];
+  /**
+   * The record of P2P exchanges that reached the app (exchange-record.ts):
+   * a P2P host's forwarder logs its exchanges into it, the agent's relay
+   * forwarder refuses a request sent again whose exchange is in it. Default none.
+   */
+  exchanges?: ExchangeHooks;
   /** Budget of bytes held for exchanges that do not move. Default: the process's one (buffer-budget.ts; every forwarder of the process shares it). */
   budget?: BufferBudget;
 }
@@ -104,6 +112,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       timeoutMs,
       wsMaxMessageBytes,
       budget,
+      exchanges: options.exchanges,
       // Both run after the response's frames are sent (after-send.ts): neither may delay a response.
       onRequest: (entry) => {
         if (options.onRequest) afterSend(() => options.onRequest?.(named(entry)));

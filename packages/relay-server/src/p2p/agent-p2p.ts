@@ -8,7 +8,7 @@
  */
 import type { HeaderRules } from '../forward/header-rules';
 import type { Agent } from '../agent';
-import type { Capture, HostHeaderMode, RequestLogEntry, RouteSpec, Target } from '../forward';
+import type { Capture, ExchangeRecord, HostHeaderMode, RequestLogEntry, RouteSpec, Target } from '../forward';
 import { createIsolatedPeerHost, type HostCrash } from './isolated-peer-host';
 import type { PeerHost, PeerReport, UntrustedEvent } from './peer-host';
 import { createSignInDeadlines } from './sign-in-deadlines';
@@ -26,6 +26,8 @@ interface AgentP2POptions {
   };
   /** One line per P2P request (the host process's forwarder). */
   onRequest?(entry: RequestLogEntry): void;
+  /** The record of P2P exchanges that reached the app, which the agent's relay forwarder consults (forward/exchange-record.ts). */
+  exchanges?: ExchangeRecord;
   /** Inspector capture of P2P exchanges: the host process taps its forwarder and sends each capture here. */
   capture?: { bodyLimitBytes: number; onCapture(capture: Capture): void };
   /** Peer lifecycle, for the CLI (viewers and their transport). */
@@ -104,6 +106,7 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
       },
       ...(options.onRtt ? { onRtt: (viewerId: string, rttMs: number) => options.onRtt!(visitorOr(viewerId), rttMs) } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      ...(options.exchanges ? { exchanges: options.exchanges } : {}),
       // The inspector names a P2P request's viewer by its visitor id when the server told it (sessions with viewer identity).
       ...(options.capture
         ? {

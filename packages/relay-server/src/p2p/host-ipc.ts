@@ -6,6 +6,7 @@
  * payloads and ICE servers with the protocol package's own parsers. No casts.
  */
 import {
+  EXCHANGE_ID_PATTERN,
   isCodeOf,
   LINK_KEY_PATTERN,
   isSessionLabel,
@@ -88,7 +89,9 @@ export type FromHost =
   | { t: 'rtt'; viewerId: string; rttMs: number }
   | { t: 'untrusted'; event: UntrustedEvent }
   | { t: 'request'; entry: RequestLogEntry }
-  | { t: 'capture'; capture: WireCapture };
+  | { t: 'capture'; capture: WireCapture }
+  /** An exchange with an id (EXCHANGE_HEADER) began forwarding to the app, or ended: sent at once, before the app can see it (forward/exchange-record.ts). */
+  | { t: 'exchange'; viewerId: string; id: string; state: 'began' | 'ended' };
 
 /** What the host process sends per exchange: batched (HostBatch), since a module wave is hundreds of exchanges. */
 export type PerExchange = Extract<FromHost, { t: 'request' | 'capture' }>;
@@ -210,6 +213,8 @@ export function parseFromHost(m: unknown): FromHost | undefined {
       const e = requestEntrySchema.safeParse(m.entry);
       return e.success ? { t: 'request', entry: e.data } : undefined;
     }
+    case 'exchange':
+      return exchangeMessage(m);
     case 'untrusted': {
       const e = untrustedSchema.safeParse(m.event);
       return e.success ? { t: 'untrusted', event: e.data } : undefined;
@@ -217,6 +222,13 @@ export function parseFromHost(m: unknown): FromHost | undefined {
     default:
       return undefined;
   }
+}
+
+/** An `exchange` message from the host process, checked. */
+function exchangeMessage(m: Record<string, unknown>): FromHost | undefined {
+  const { viewerId, id, state } = m;
+  if (!isString(viewerId) || viewerId.length > MAX_WIRE_VIEWER_ID_CHARS || !isString(id) || !EXCHANGE_ID_PATTERN.test(id)) return undefined;
+  return state === 'began' || state === 'ended' ? { t: 'exchange', viewerId, id, state } : undefined;
 }
 
 /** Checks what the host process sent: a message, or a batch of per-exchange ones (each checked; those that fail are dropped). */

@@ -65,6 +65,11 @@ function start(init: HostInit): void {
     ...(init.timeoutMs !== undefined ? { timeoutMs: init.timeoutMs } : {}),
     ...(init.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: init.wsMaxMessageBytes } : {}),
     onRequest: (entry) => send({ t: 'request', entry }),
+    // The agent's record of exchanges that reached the app (forward/exchange-record.ts): it outlives this process.
+    exchanges: {
+      began: (viewerId, id) => send({ t: 'exchange', viewerId, id, state: 'began' }),
+      ended: (viewerId, id) => send({ t: 'exchange', viewerId, id, state: 'ended' }),
+    },
     // Bodies are already cut to the cap by the tap, so each message stays bounded.
     ...(init.captureBodyLimitBytes !== undefined
       ? { capture: { bodyLimitBytes: init.captureBodyLimitBytes, onCapture: (c) => send({ t: 'capture', capture: captureToWire(c) }) } }

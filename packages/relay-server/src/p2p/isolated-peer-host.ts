@@ -13,7 +13,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { backoffDelay, type HostSignal, type IceServer, type ViewerSignal } from '@wingman/protocol';
-import type { Capture, RequestLogEntry } from '../forward';
+import type { Capture, ExchangeRecord, RequestLogEntry } from '../forward';
 import { captureFromWire, parseFromHostMessages, type HostInit, type ToHost } from './host-ipc';
 import { OfferLedger } from './offer-ledger';
 import type { LinkTrust, PeerHost, PeerInfo, PeerReport, UntrustedEvent } from './peer-host';
@@ -49,6 +49,8 @@ export interface IsolatedPeerHostOptions {
   onRtt?(viewerId: string, rttMs: number): void;
   /** One line per P2P request (the child's forwarder). */
   onRequest?(entry: RequestLogEntry): void;
+  /** The agent's record of P2P exchanges that reached the app (forward/exchange-record.ts): the host's forwarder logs into it. */
+  exchanges?: ExchangeRecord;
   /** One capture per P2P exchange, for the inspector (when `init.captureBodyLimitBytes` is set). */
   onCapture?(capture: Capture): void;
   /** A message or channel refused by a link-key check (peer-host.ts). */
@@ -126,6 +128,7 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
         else if (m.t === 'request') options.onRequest?.(m.entry);
         else if (m.t === 'capture') options.onCapture?.(captureFromWire(m.capture));
         else if (m.t === 'untrusted') options.onUntrusted?.(m.event);
+        else if (m.t === 'exchange') options.exchanges?.[m.state](m.viewerId, m.id);
       }
     });
     // A process that could not be spawned (no pid) emits 'error' and never
@@ -147,6 +150,7 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
     // Its channels died with it: say so for each viewer (CLI, server metrics).
     const lost = [...connected.keys()];
     connected.clear();
+    options.exchanges?.endAll();
     const why = spawnError !== undefined ? `P2P host failed to start (${spawnError})` : `P2P host ended (${signal ?? `exit code ${code}`})`;
     for (const viewerId of lost) {
       options.report?.({ viewerId, state: 'closed', reason: why });

@@ -72,6 +72,9 @@ describe('parseFromHost (host process → agent)', () => {
     expect(parseFromHost({ t: 'request', entry: failed })).toEqual({ t: 'request', entry: failed });
     const refusal = { type: 'error', code: 'ERR_TOO_MANY_PEERS', message: 'full' };
     expect(parseFromHost({ t: 'signal', viewerId: 'a', message: refusal })).toEqual({ t: 'signal', viewerId: 'a', message: refusal });
+    const exchange = { t: 'exchange', viewerId: 'a', id: 'AAAAAAAAAAAAAAAAAAAAAA', state: 'began' };
+    expect(parseFromHost(exchange)).toEqual(exchange);
+    expect(parseFromHost({ ...exchange, state: 'ended' })).toEqual({ ...exchange, state: 'ended' });
   });
 
   it.each([
@@ -99,6 +102,9 @@ describe('parseFromHost (host process → agent)', () => {
     ['a request entry with an empty method', { t: 'request', entry: { method: '', target: '/', status: 200, ms: 1, transport: 'p2p' } }],
     ['a request entry whose error is not text', { t: 'request', entry: { method: 'GET', target: '/', status: 0, ms: 1, transport: 'p2p', error: {} } }],
     ['a request entry whose target is not text', { t: 'request', entry: { method: 'GET', target: ['/'], status: 200, ms: 1, transport: 'p2p' } }],
+    ['an exchange whose id is not one', { t: 'exchange', viewerId: 'a', id: 'short', state: 'began' }],
+    ['an exchange of an unknown state', { t: 'exchange', viewerId: 'a', id: 'AAAAAAAAAAAAAAAAAAAAAA', state: 'forgotten' }],
+    ['an exchange for an over-long viewer id', { t: 'exchange', viewerId: 'v'.repeat(257), id: 'AAAAAAAAAAAAAAAAAAAAAA', state: 'began' }],
   ])('drops %s', (_what, m) => {
     expect(parseFromHost(m)).toBeUndefined();
   });
