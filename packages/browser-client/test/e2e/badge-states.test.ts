@@ -4,8 +4,9 @@
  * page's requests going where the badge says: a path to the tunnel server
  * that refuses the signaling WebSocket (a proxy without WebSocket support),
  * one that rewrites the DTLS fingerprints of a link without its key (test/helpers/tampering-proxy.ts),
- * an agent whose P2P host process keeps crashing, and one whose P2P host
- * stops answering (SIGSTOP) and then comes back. Real Chromium, real tunnel server and agent processes.
+ * an agent whose P2P host process keeps crashing, one whose P2P host
+ * stops answering (SIGSTOP) and then comes back, and one whose channel-binding
+ * proof does not match (support/wrong-bind-proof.cjs) for a link with its key. Real Chromium, real tunnel server and agent processes.
  * test/unit/badge.test.ts lists every state and the test that produces it.
  */
 import type { Page, WebSocketRoute } from 'playwright-core';
@@ -15,7 +16,7 @@ import { until } from '../../../../test/helpers/wait';
 import { MAX_MISSED_PINGS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS, RTT_PING_TIMEOUT_MS } from '../../src/shared/constants';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
 import { badgeText, fetchInApp, openShell, waitForTransport, watchBadge, WAIT_MS } from './support/shell';
-import { startStack, type Stack } from './support/stack';
+import { startStack, wrongBindProofAgentEnv, type Stack } from './support/stack';
 
 jest.setTimeout(180_000);
 
@@ -167,7 +168,7 @@ describe("the shell's badge after faults", () => {
 
   describe('with a P2P host process that keeps crashing', () => {
     let browser: LaunchedChromium;
-    /** An agent of its own (last: its close ends every process the file started), as the crashes in a row leave its host's restart backing off. */
+    /** An agent of its own (its close ends every process the file started: only blocks with a stack of their own follow), as the crashes in a row leave its host's restart backing off. */
     let crashing: Stack;
 
     beforeAll(async () => {
@@ -214,6 +215,31 @@ describe("the shell's badge after faults", () => {
       expect(badge.seen).toContainEqual(expect.stringMatching(/^Relay · refused by agent( · reconnecting)?$/));
       await waitForTransport(page, 'p2p');
       expect((await fetchInApp(frame, '/api/hello?host-back')).transport).toBe('p2p');
+    });
+  });
+  describe('with an agent whose channel-binding proof does not match, for a link with its key', () => {
+    let browser: LaunchedChromium;
+    /** An agent of its own that sends a wrong proof (support/wrong-bind-proof.cjs). */
+    let wrongProof: Stack;
+
+    beforeAll(async () => {
+      wrongProof = await startStack({ agentEnv: wrongBindProofAgentEnv() });
+      browser = await launchChromium();
+    });
+
+    afterAll(async () => {
+      await unregisterServiceWorkers(browser.page).catch(() => undefined);
+      await browser?.close();
+      await wrongProof?.close();
+    });
+
+    it("says the channel is not verified (signaling's MACs passed, the binding did not), and the app runs over the relay", async () => {
+      const frame = await openShell(browser.page, `${wrongProof.origin}/one#k=${wrongProof.linkKey}`, 'one');
+      const status = await waitForTransport(browser.page, 'relay', /^channel not verified/);
+      expect(status.reason).toMatch(/^channel not verified( · reconnecting| · gave up)?$/);
+      expect(await badgeText(browser.page)).toMatch(/^Relay · channel not verified( · reconnecting| · gave up)?$/);
+      const r = await fetchInApp(frame, '/api/hello?not-verified');
+      expect({ status: r.status, transport: r.transport }).toEqual({ status: 200, transport: 'relay' });
     });
   });
 });

@@ -20,11 +20,11 @@
  *   Relay · the app runs its own Service Worker  e2e/own-service-worker.test.ts
  *   P2P · verified · N ms                  e2e/verified.test.ts
  *   P2P · unverified · N ms                e2e/p2p.test.ts, agent-restart.test.ts, host-crash.test.ts
+ *   Relay · channel not verified           e2e/badge-states.test.ts (an agent sending a wrong
+ *                                          binding proof: signaling's MACs pass, the binding does not)
  *   P2P · … · bulk via relay               e2e/path-choice.test.ts, bulk-race.test.ts
- *
- * Only here: `channel not verified` (a channel binding that fails after signaling's
- * MACs passed: only an attacker holding the link key gets there), and
- * `small via relay` (the relay measured faster than P2P for small requests).
+ *   P2P · … · small via relay              e2e/badge-paths.test.ts (P2P sends delayed)
+ *   P2P · … · small + bulk via relay       e2e/badge-paths.test.ts (P2P sends delayed and throttled)
  */
 import { badgeText } from '../../src/page/badge';
 import type { TransportStatus } from '../../src/page/p2p';

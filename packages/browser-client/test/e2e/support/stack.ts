@@ -8,11 +8,14 @@ import { join } from 'node:path';
 import { killAll, startAgent, startServer, type Proc } from '../../../../../test/helpers/processes';
 import { startApp, type FixtureApp } from './app';
 
-/** NODE_OPTIONS that load `file` (a preload beside this module) into the agent and the P2P host it forks. */
-function preloadEnv(file: string): Record<string, string> {
-  const preload = join(__dirname, file);
-  if (preload.includes(' ')) throw new Error(`NODE_OPTIONS cannot name ${preload}: its path has a space`);
-  return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`.trim() };
+/** NODE_OPTIONS that load `files` (preloads beside this module, in order) into the agent and the P2P host it forks. */
+function preloadEnv(...files: string[]): Record<string, string> {
+  const requires = files.map((file) => {
+    const preload = join(__dirname, file);
+    if (preload.includes(' ')) throw new Error(`NODE_OPTIONS cannot name ${preload}: its path has a space`);
+    return `--require ${preload}`;
+  });
+  return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${requires.join(' ')}`.trim() };
 }
 
 /**
@@ -25,8 +28,23 @@ export function throttledP2PAgentEnv(bytesPerS: number): Record<string, string> 
   return { ...preloadEnv('throttle-p2p-send.cjs'), THROTTLE_P2P_SEND_BYTES_PER_S: String(bytesPerS) };
 }
 
+/**
+ * Agent environment whose P2P host holds every message it sends for `ms`
+ * (delay-p2p-send.cjs): P2P then takes longer than the relay to a small
+ * response. With `throttleBytesPerS`, also throttled as throttledP2PAgentEnv.
+ */
+export function delayedP2PAgentEnv(ms: number, throttleBytesPerS?: number): Record<string, string> {
+  const delay = { DELAY_P2P_SEND_MS: String(ms) };
+  if (throttleBytesPerS === undefined) return { ...preloadEnv('delay-p2p-send.cjs'), ...delay };
+  const throttle = { THROTTLE_P2P_SEND_BYTES_PER_S: String(throttleBytesPerS) };
+  return { ...preloadEnv('throttle-p2p-send.cjs', 'delay-p2p-send.cjs'), ...throttle, ...delay };
+}
+
 /** Agent environment whose P2P host makes no loss-probe channel (support/no-loss-echo.cjs): the shell's probe gets no answer. */
 export const noLossEchoAgentEnv = (): Record<string, string> => preloadEnv('no-loss-echo.cjs');
+
+/** Agent environment whose P2P host sends a wrong channel-binding proof (support/wrong-bind-proof.cjs): a keyed viewer's binding fails after signaling's MACs passed. */
+export const wrongBindProofAgentEnv = (): Record<string, string> => preloadEnv('wrong-bind-proof.cjs');
 
 /** Agent environment whose P2P host echoes probes 1 and 2 late, after probe 8 (support/reordered-loss-echo.cjs): none lost, two out of order. */
 export const reorderedLossEchoAgentEnv = (): Record<string, string> => preloadEnv('reordered-loss-echo.cjs');
