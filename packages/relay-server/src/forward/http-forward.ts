@@ -31,7 +31,7 @@ import { applyHeaderEdits } from './header-rules';
 import { checkFraming, formatHostPort, forwardedRequest, fromRawHeaders, toRawHeaders, withoutHopByHop, type TransportName } from './headers';
 import { mapResponseAddresses, type ExchangeAddresses } from './address-map';
 import { withAppPort } from './app-port';
-import { createRequestBody, REQUEST_BODY_HIGH_WATER_BYTES, REQUEST_BODY_READ_AHEAD_BYTES } from './request-body';
+import { createRequestBody, REQUEST_BODY_HIGH_WATER_BYTES, REQUEST_BODY_READ_AHEAD_BYTES, type RequestBody } from './request-body';
 import { sendPage, withTransport } from './respond';
 import { logOnce } from './request-log';
 import { routeOf } from './route';
@@ -166,17 +166,8 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   stream.on('close', () => clearTimeout(drainTimer));
 
   if (!framing.ok) return fail(badRequestPage(framing.reason), 'ERR_INVALID_HEAD');
-  if (refused) return refuse();
+  if (refused) return void (headTimer = afterBody(stream, body, guard, () => fail(alreadyReceivedPage(), ALREADY_RECEIVED_ERROR)));
   if (framing.contentLength !== undefined) start(framing.contentLength > 0);
-
-  /** The 502 saying the app has the request, once the body is all in (a browser may fail a fetch answered mid-upload), or REQUEST_DRAIN_TIMEOUT_MS on. */
-  function refuse(): void {
-    body.discard();
-    const answer = guard.wrap(() => fail(alreadyReceivedPage(), ALREADY_RECEIVED_ERROR));
-    if (body.complete) return answer();
-    stream.once('end', answer);
-    headTimer = setTimeout(answer, REQUEST_DRAIN_TIMEOUT_MS);
-  }
 
   function start(hasBody: boolean): void {
     const forwarded = forwardedRequest(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport });
@@ -259,6 +250,19 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     tap.responseHead(status, headers);
     if (noBody) done();
   }
+}
+
+/**
+ * Runs `answer` once the request body is all in (a browser may fail a fetch
+ * answered mid-upload), or REQUEST_DRAIN_TIMEOUT_MS on; the body is dropped.
+ * Returns that timer.
+ */
+function afterBody(stream: Stream, body: RequestBody, guard: ExchangeGuard, then: () => void): NodeJS.Timeout | undefined {
+  const answer = guard.wrap(then);
+  body.discard();
+  if (body.complete) return void answer();
+  stream.once('end', answer);
+  return setTimeout(answer, REQUEST_DRAIN_TIMEOUT_MS);
 }
 
 /** The app's response fields as the viewer gets them: hop-by-hop ones out, the app's addresses and port made the session's (address-map.ts), the header rules applied. */

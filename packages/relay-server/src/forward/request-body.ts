@@ -27,7 +27,7 @@ interface RequestBodyOptions {
   guard: ExchangeGuard;
 }
 
-interface RequestBody {
+export interface RequestBody {
   /** The stream delivered its end (the whole body went to the local request). */
   readonly complete: boolean;
   /** Starts writing the body into the local request (a PassThrough the HTTP client reads); what arrived before is written first. */
