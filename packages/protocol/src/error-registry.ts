@@ -67,6 +67,8 @@ export const HTTP_ERROR_CODES = [
   'ERR_ACCESS_DENIED',
   'ERR_ACCESS_THROTTLED',
   'ERR_VIEWER_STREAMS',
+  // The agent: a request sent again over the relay after its channel failed had reached the app already.
+  'ERR_ALREADY_RECEIVED',
   'ERR_PRIVATE_SESSION',
   'ERR_LINK_INCOMPLETE',
   'ERR_ADDRESS_REFUSED',
