@@ -225,6 +225,9 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
           else if (p.pendingCandidates.length < 64) p.pendingCandidates.push(m.candidate);
           return;
         case 'error':
+          // After connecting, an error says no more signaling (its socket cut for another network: ERR_SIGNALING_QUOTA),
+          // not that the channel is gone: the channel goes on, as in the browser; what ends it ends it on the channel.
+          if (settled) return;
           return lost(new Error(`${m.code}: ${m.message}`));
         case 'bye':
           // Before connecting: the server's, when the agent's relay link dropped, or the agent's.

@@ -9,7 +9,10 @@ export interface P2PMetrics {
   connectSeconds: Histogram;
   rttSeconds: Histogram;
   signalingMessages: Counter<'direction'>;
+  /** Signaling sockets or messages refused, by code. */
   signalingRejected: Counter<'code'>;
+  /** Signaling sockets of a full session cut for a viewer holding fewer (push-out); not refusals. */
+  signalingCut: Counter;
   /** Payload bytes on viewers' signaling WebSockets (docs/architecture.md §Scale: a P2P session costs the server signaling only). */
   signalingBytes: Counter<'direction'>;
   /** Signaling bytes (both directions) of one viewer socket, observed when it closes. */
@@ -40,6 +43,11 @@ export function createP2PMetrics(registry: Registry): P2PMetrics {
       name: 'wingman_signaling_rejected_total',
       help: 'Signaling messages rejected, by error code',
       labelNames: ['code'],
+      registers,
+    }),
+    signalingCut: new Counter({
+      name: 'wingman_signaling_cut_total',
+      help: 'Signaling sockets of a full session cut for a viewer holding fewer (the newest of the network holding the most)',
       registers,
     }),
     signalingBytes: new Counter({

@@ -100,14 +100,17 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
     metrics.signalingBytes.inc({ direction: 'server-to-viewer' }, n);
     return n;
   };
-  /** Who holds the session's signaling sockets; refusals and cuts are counted as rejected with their code. */
+  /** Who holds the session's signaling sockets; refusals are counted as rejected with their code, cuts on their own. */
   const shares = createSignalingShares({
     maxPerAddress: options.maxPerAddress ?? DEFAULT_MAX_SIGNALING_PER_VIEWER,
-    sendError: (ws, message) => {
-      metrics.signalingRejected.inc({ code: message.code });
+    sendError: (ws, message, why) => {
+      if (why === 'refused') metrics.signalingRejected.inc({ code: message.code });
       sendJson(ws, message);
     },
-    onCut: (cut) => options.onCut?.(cut),
+    onCut: (cut) => {
+      metrics.signalingCut.inc();
+      options.onCut?.(cut);
+    },
   });
   const sendToViewer = (v: Viewer, m: SignalHello | HostSignal | HostSignal<string>) => {
     v.bytes += sendJson(v.ws, m);

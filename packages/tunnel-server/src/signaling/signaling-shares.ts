@@ -8,7 +8,9 @@
  * refused. So a network within its floor (2 of 64) is let past the shares,
  * and on a full session the newest socket of the network holding the most
  * (when it holds two more) is cut for it: that socket hears why
- * (ERR_SIGNALING_QUOTA, close 1013) and its viewer stays on the relay.
+ * (ERR_SIGNALING_QUOTA, close 1013). A cut ends the viewer's signaling, not
+ * its P2P channel: one that is open goes on serving (the agent hears
+ * viewer-left and checks the channel), else the viewer stays on the relay.
  */
 import type WebSocket from 'ws';
 import type { HostSignal, SignalingErrorCode } from '@wingman/protocol';
@@ -45,9 +47,9 @@ export interface SignalingShares {
 interface SignalingSharesOptions {
   /** Signaling sockets one address may hold per session, at most (fair-share.ts's cap). */
   maxPerAddress: number;
-  /** Sends one error message on `ws` (and counts it). */
-  sendError(ws: WebSocket, message: ErrorMessage): void;
-  /** Each socket cut for a viewer holding fewer (server.ts logs it). */
+  /** Sends one error message on `ws`: `refused` when the socket is refused (counted as a refusal), `cut` when it is cut for another (counted in onCut). */
+  sendError(ws: WebSocket, message: ErrorMessage, why: 'refused' | 'cut'): void;
+  /** Each socket cut for a viewer holding fewer (the hub counts it, server.ts logs it). */
   onCut(cut: SlotCut<string>): void;
 }
 
@@ -58,23 +60,27 @@ export function createSignalingShares({ maxPerAddress, sendError, onCut }: Signa
       const verdict = shares.acquire(sessionId, holder, MAX_VIEWERS_PER_SESSION, maxPerAddress);
       if (verdict === 'taken') {
         return shares.hold(sessionId, holder, () => {
-          sendError(ws, { type: 'error', code: ERR_SIGNALING_QUOTA, message: SIGNALING_CUT_MESSAGE });
+          sendError(ws, { type: 'error', code: ERR_SIGNALING_QUOTA, message: SIGNALING_CUT_MESSAGE }, 'cut');
           ws.close(CLOSE_TRY_AGAIN_LATER, SIGNALING_CUT_REASON);
         });
       }
       if (verdict === 'full') {
-        sendError(ws, { type: 'error', code: 'ERR_TOO_MANY_VIEWERS', message: `at most ${MAX_VIEWERS_PER_SESSION} viewers signal at once` });
+        sendError(ws, { type: 'error', code: 'ERR_TOO_MANY_VIEWERS', message: `at most ${MAX_VIEWERS_PER_SESSION} viewers signal at once` }, 'refused');
         ws.close(CLOSE_POLICY, 'too many viewers');
         return undefined;
       }
-      sendError(ws, {
-        type: 'error',
-        code: ERR_SIGNALING_QUOTA,
-        message:
-          verdict === 'network'
-            ? "this address's network (an IPv4 /24, an IPv6 /56) holds its share of the session's signaling sockets now: a quarter of what other networks leave free"
-            : `this address holds ${shares.count(sessionId, holder)} signaling sockets: its share of the session now (at most ${maxPerAddress}, and a quarter of what other addresses leave free)`,
-      });
+      sendError(
+        ws,
+        {
+          type: 'error',
+          code: ERR_SIGNALING_QUOTA,
+          message:
+            verdict === 'network'
+              ? "this address's network (an IPv4 /24, an IPv6 /56) holds its share of the session's signaling sockets now: a quarter of what other networks leave free"
+              : `this address holds ${shares.count(sessionId, holder)} signaling sockets: its share of the session now (at most ${maxPerAddress}, and a quarter of what other addresses leave free)`,
+        },
+        'refused',
+      );
       ws.close(CLOSE_POLICY, verdict === 'network' ? 'too many signaling sockets from this network' : 'too many signaling sockets from this address');
       return undefined;
     },
