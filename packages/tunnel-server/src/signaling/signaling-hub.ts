@@ -74,6 +74,8 @@ export interface SignalingHub {
   agentGone(sessionId: string): void;
   /** Viewers currently signaling in a session. */
   viewerCount(sessionId: string): number;
+  /** Sessions the hub keeps state for: those with a viewer signaling now. */
+  sessionCount(): number;
   close(): void;
 }
 
@@ -135,8 +137,6 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
 
   return {
     acceptViewer(ws, session, address) {
-      let viewers = sessions.get(session.id);
-      if (!viewers) sessions.set(session.id, (viewers = new Map()));
       const refused = refusal(session);
       if (refused) {
         sendJson(ws, { type: 'error', code: refused.code, message: refused.message });
@@ -155,6 +155,9 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
         invalid: 0,
         bytes: 0,
       };
+      // A session's entry exists only while one of its viewers signals: a refused socket leaves nothing behind.
+      const viewers = sessions.get(session.id) ?? new Map<string, Viewer>();
+      sessions.set(session.id, viewers);
       viewers.set(viewer.id, viewer);
       sendToViewer(viewer, { type: 'hello', viewerId: viewer.id, p2p: session.p2pSettings(viewer.id) });
 
@@ -191,9 +194,9 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
       });
       ws.on('close', () => {
         metrics.signalingBytesPerViewer.observe(viewer.bytes);
-        viewers!.delete(viewer.id);
+        viewers.delete(viewer.id);
         release();
-        if (viewers!.size === 0) sessions.delete(session.id);
+        if (viewers.size === 0 && sessions.get(session.id) === viewers) sessions.delete(session.id);
         session.sendToAgent({ type: 'viewer-left', viewerId: viewer.id });
       });
       ws.on('error', () => ws.terminate());
@@ -225,6 +228,10 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
 
     viewerCount(sessionId) {
       return sessions.get(sessionId)?.size ?? 0;
+    },
+
+    sessionCount() {
+      return sessions.size;
     },
 
     close() {
