@@ -1,7 +1,8 @@
 /**
  * A viewer whose signaling socket is cut to make room for another network
  * (push-out: ERR_SIGNALING_QUOTA, close 1013) keeps its P2P channel: the cut
- * stops its new signaling, not the channel it already set up. Real
+ * stops its new signaling, not the channel it already set up; the cut is
+ * counted as one (wingman_signaling_cut_total), not as a refusal. Real
  * processes (tunnel server, agent, fixture app) and a Node viewer
  * (@roamhq/wrtc, in a child process of its own: test/helpers/p2p-viewer-process.ts);
  * signaling sockets of other networks come from their own loopback
@@ -10,6 +11,7 @@
  */
 import { GONE_CHECK_TIMEOUT_MS, SIGNAL_PATH } from '@wingman/protocol';
 import WebSocket from 'ws';
+import { DEFAULT_MAX_SIGNALING_PER_VIEWER } from '../../packages/tunnel-server/src/limits';
 import { MAX_VIEWERS_PER_SESSION } from '../../packages/tunnel-server/src/signaling/signaling-shares';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { metricSum } from '../helpers/http-client';
@@ -19,8 +21,8 @@ import { expectUnchangedWithin, withTimeout } from '../helpers/wait';
 
 jest.setTimeout(120_000);
 
-/** Signaling sockets one address may hold per session (MAX_SIGNALING_PER_VIEWER's default). */
-const PER_ADDRESS = 8;
+/** Signaling sockets one address may hold per session (MAX_SIGNALING_PER_VIEWER's default: 8). */
+const PER_ADDRESS = DEFAULT_MAX_SIGNALING_PER_VIEWER;
 /** Sockets each network of the crowd holds: its floor, which shares never refuse. */
 const PER_CROWD_NETWORK = 2;
 const ANSWER_TIMEOUT_MS = 10_000;
