@@ -19,6 +19,14 @@ export const TRANSPORT_HEADER = 'x-wingman-transport';
  * (browser-client/src/shim/app-port.ts).
  */
 export const APP_PORT_HEADER = 'x-wingman-app-port';
+/**
+ * Response, agent → Service Worker, beside APP_PORT_HEADER: the tunnel's
+ * routes whose app listens on loopback, as `<prefix>=<port>` separated by
+ * spaces (`/api=5001 /ws=5002`). The shim carries a request the page aims
+ * at such a port, on a path that route serves (a front end calling
+ * `http://localhost:5001/api/items`), to the session as well.
+ */
+export const APP_ROUTES_HEADER = 'x-wingman-app-routes';
 
 /**
  * Connection-scoped fields that are never forwarded (RFC 9110 §7.6.1, RFC 9112

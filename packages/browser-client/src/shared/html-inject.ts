@@ -16,10 +16,15 @@ import { HTML_SNIFF_BYTES, SHIM_PATH } from './constants';
 
 export const SHIM_TAG = `<script src="${SHIM_PATH}"></script>`;
 
-/** The shim's tag, with the nonce the app's CSP admits it by, when it needs one (sw/frame-policy.ts), and the app's port (shim/app-port.ts). */
-export function shimTag(nonce?: string, appPort?: string): string {
+/** `<prefix>=<port>` pairs separated by spaces (APP_ROUTES_HEADER), prefixes as routes allow them: no `"`, `<`, `>` or `%`. */
+const ROUTE = String.raw`/[A-Za-z0-9_~!$&'()*+,;=:@./-]{0,256}=\d{1,5}`;
+const APP_ROUTES = new RegExp(`^${ROUTE}(?: ${ROUTE}){0,15}$`);
+
+/** The shim's tag, with the nonce the app's CSP admits it by, when it needs one (sw/frame-policy.ts), and the app's port and routes (shim/app-port.ts). */
+export function shimTag(nonce?: string, appPort?: string, appRoutes?: string): string {
   const port = /^\d{1,5}$/.test(appPort ?? '') ? ` data-app-port="${appPort}"` : '';
-  return `<script${nonce === undefined ? '' : ` nonce="${nonce.replace(/[^A-Za-z0-9+/_=-]/g, '')}"`}${port} src="${SHIM_PATH}"></script>`;
+  const routes = APP_ROUTES.test(appRoutes ?? '') ? ` data-app-routes="${appRoutes!.replace(/&/g, '&amp;')}"` : '';
+  return `<script${nonce === undefined ? '' : ` nonce="${nonce.replace(/[^A-Za-z0-9+/_=-]/g, '')}"`}${port}${routes} src="${SHIM_PATH}"></script>`;
 }
 
 /** Lower-cased byte-per-char string of `bytes` (ASCII tags keep their offsets). */

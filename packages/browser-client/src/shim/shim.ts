@@ -5,7 +5,7 @@
  * Does nothing in a document without a Wingman shell above it.
  */
 import { WINGMAN_PREFIX } from '../shared/constants';
-import { moveToSession, patchFetchAppPort } from './app-port';
+import { moveToSession, patchAppPorts, portTable } from './app-port';
 import { patchFetchAbort } from './fetch-abort';
 import { patchBinaryBodies } from './binary-body';
 import { patchStreamUploads } from './stream-upload';
@@ -25,8 +25,8 @@ function findShell(): { window: Window; id: string } | undefined {
   }
 }
 
-/** The app's port, from the shim's own tag (shim/app-port.ts); read now, while this script runs. */
-const appPort = document.currentScript?.getAttribute('data-app-port') ?? undefined;
+/** The app's port and its routes', from the shim's own tag (shim/app-port.ts); read now, while this script runs. */
+const ports = portTable(document.currentScript?.getAttribute('data-app-port') ?? undefined, document.currentScript?.getAttribute('data-app-routes'));
 const shell = findShell();
 if (shell && !(window as unknown as { __wingmanShim?: boolean }).__wingmanShim) {
   Object.defineProperty(window, '__wingmanShim', { value: true });
@@ -34,7 +34,7 @@ if (shell && !(window as unknown as { __wingmanShim?: boolean }).__wingmanShim) 
   window.WebSocket = createWingmanWebSocketClass({
     Native,
     eligible: (url) => url.host === location.host && !url.pathname.startsWith(WINGMAN_PREFIX),
-    ...(appPort ? { translate: (url: URL) => moveToSession(url, appPort) } : {}),
+    translate: (url: URL) => moveToSession(url, ports),
     shell: () => (findShell() ? shell.window : undefined),
     relayUrl: async (url) => withWsTicket(url, await requestWsTicket(url)),
   });
@@ -42,6 +42,6 @@ if (shell && !(window as unknown as { __wingmanShim?: boolean }).__wingmanShim) 
   patchStreamUploads();
   patchFetchAbort();
   // Outside the abort tagging, which then sees the moved URL as the page's own.
-  if (appPort) patchFetchAppPort(appPort);
+  patchAppPorts(ports);
   linkFrame(shell.window, shell.id, window.parent === shell.window);
 }

@@ -16,7 +16,7 @@
  *    frame it and run the shim, nothing more (frame-policy.ts).
  */
 import { declaredBodyLength } from '@wingman/protocol';
-import { APP_PORT_HEADER, SHIM_PATH, SW_SET_COOKIE_HEADER, SW_STATUS_HEADER } from '../shared/constants';
+import { APP_PORT_HEADER, APP_ROUTES_HEADER, SHIM_PATH, SW_SET_COOKIE_HEADER, SW_STATUS_HEADER } from '../shared/constants';
 import { isHtml, shimTag } from '../shared/html-inject';
 import type { WireHeaders } from '../shared/messages';
 import type { SwCookies } from './cookies';
@@ -181,7 +181,7 @@ export async function buildResponse(incoming: Incoming, ctx: BuildContext): Prom
     const policy = framePolicy(headers, new URL(SHIM_PATH, url).href, injecting);
     headers = policy.headers;
     if (body && injecting) {
-      body = injectShim(body, shimTag(policy.shimNonce, header(headers, APP_PORT_HEADER)));
+      body = injectShim(body, shimTag(policy.shimNonce, header(headers, APP_PORT_HEADER), header(headers, APP_ROUTES_HEADER)));
       dropLength = true;
     }
   }

@@ -59,4 +59,12 @@ describe('the shim’s tag', () => {
     expect(shimTag(undefined, '1313"><script>alert(1)</script>')).toBe(SHIM_TAG);
     expect(shimTag()).toBe(SHIM_TAG);
   });
+
+  it("carries the tunnel's loopback routes on the tag, & escaped, and nothing that is not `<prefix>=<port>` pairs", () => {
+    expect(shimTag(undefined, '5173', '/api=8000 /a&b=8001')).toBe(
+      `<script data-app-port="5173" data-app-routes="/api=8000 /a&amp;b=8001" src="${SHIM_PATH}"></script>`,
+    );
+    for (const bad of ['/api=8000"><script>', 'api=8000', '/api=', '/api=8000  /ws=8001', '/a b=80'])
+      expect(shimTag(undefined, '5173', bad)).toBe(`<script data-app-port="5173" src="${SHIM_PATH}"></script>`);
+  });
 });

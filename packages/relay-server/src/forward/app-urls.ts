@@ -25,7 +25,7 @@ export interface AppAddress {
 /** Host names that reach a loopback target (as URL.hostname spells them). */
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
-function isLoopback(hostname: string): boolean {
+export function isLoopback(hostname: string): boolean {
   return LOOPBACK_NAMES.includes(hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 

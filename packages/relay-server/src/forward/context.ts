@@ -32,6 +32,8 @@ export interface ForwardContext {
   hostHeader: HostHeaderMode;
   /** The tunnel's header rules (header-rules.ts); undefined: none. */
   headerRules: HeaderRules | undefined;
+  /** The tunnel's loopback routes for the page's shim (app-port.ts appRoutesValue); undefined: none. */
+  appRoutes?: string;
   /** The app's own address in response URLs (rewritten to the session origin); undefined with `preserve`. */
   appAddress: AppAddress | undefined;
   timeoutMs: number;

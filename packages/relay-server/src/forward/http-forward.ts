@@ -268,7 +268,7 @@ function afterBody(stream: Stream, body: RequestBody, guard: ExchangeGuard, then
 /** The app's response fields as the viewer gets them: hop-by-hop ones out, the app's addresses and port made the session's (address-map.ts), the header rules applied. */
 function responseFields(ctx: ForwardContext, raw: Array<Buffer | string>, addresses: ExchangeAddresses): HeaderList {
   const fields = mapResponseAddresses(withoutHopByHop(fromRawHeaders(raw.map((h) => h.toString('latin1')))), ctx.appAddress, addresses);
-  return withAppPort(applyHeaderEdits(fields, ctx.headerRules?.response), ctx.target.port);
+  return withAppPort(applyHeaderEdits(fields, ctx.headerRules?.response), ctx.target.port, ctx.appRoutes);
 }
 
 /** The request body's way to the HTTP client: a failure of the local request ends it (onResponseError); the sink's own error says nothing more. */

@@ -16,6 +16,7 @@ import type { ForwardContext, RequestLogEntry } from './context';
 import type { ExchangeHooks } from './exchange-record';
 import type { HostHeaderMode, Target, TransportName } from './headers';
 import { appAddress } from './app-urls';
+import { appRoutesValue } from './app-port';
 import { targetOrigin, targetTlsOptions } from './target';
 import { forwardHttp } from './http-forward';
 import { forwardWebSocket } from './ws-forward';
@@ -95,6 +96,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   }
   const hostHeader = options.hostHeader ?? 'rewrite';
   const budget = options.budget ?? processBufferBudget();
+  const appRoutes = appRoutesValue(routes);
 
   /** Everything the streams of one target share; `mount`: its route's prefix, named in the request log and the captures. */
   const contextFor = (target: Target, mount?: string): ForwardContext => {
@@ -108,6 +110,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       target,
       hostHeader,
       appAddress: appAddress(target, hostHeader),
+      ...(appRoutes === undefined ? {} : { appRoutes }),
       headerRules: options.headerRules,
       timeoutMs,
       wsMaxMessageBytes,

@@ -1,4 +1,5 @@
 import { routeFor, routePrefixProblem } from '../../src/forward/routes';
+import { appRoutesValue, withAppPort } from '../../src/forward/app-port';
 import { resolveRoutes } from '../../src/cli/route-option';
 import { UsageError } from '../../src/cli/usage-error';
 
@@ -12,6 +13,31 @@ describe('path mounts', () => {
     expect(routeFor('/api/admin/users', routes)?.prefix).toBe('/api/admin');
     expect(routeFor('/ws', routes)?.prefix).toBe('/ws');
     for (const main of ['/', '/apix', '/index.html', '/wsx/y', '/API/users']) expect(routeFor(main, routes)).toBeUndefined();
+  });
+
+  it("names the loopback routes on HTML responses for the page's shim, beside the app's port, and no other host's", () => {
+    const value = appRoutesValue([
+      { prefix: '/api', target: { host: 'localhost', port: 5001 } },
+      { prefix: '/ws', target: { host: '::1', port: 5002 } },
+      { prefix: '/v4', target: { host: '127.0.0.1', port: 5003, scheme: 'https' } },
+      { prefix: '/lan', target: { host: '192.168.1.5', port: 5004 } },
+    ]);
+    expect(value).toBe('/api=5001 /ws=5002 /v4=5003');
+    expect(appRoutesValue([{ prefix: '/lan', target: { host: 'db.internal', port: 5004 } }])).toBeUndefined();
+    const app: Array<[string, string]> = [
+      ['content-type', 'text/html'],
+      ['x-wingman-app-routes', '/evil=1'],
+    ];
+    expect(withAppPort(app, 5173, value)).toEqual([
+      ['content-type', 'text/html'],
+      ['x-wingman-app-port', '5173'],
+      ['x-wingman-app-routes', value],
+    ]);
+    expect(withAppPort(app, 5173)).toEqual([
+      ['content-type', 'text/html'],
+      ['x-wingman-app-port', '5173'],
+    ]);
+    expect(withAppPort([['content-type', 'application/json']], 5173, value)).toEqual([['content-type', 'application/json']]);
   });
 
   it('refuses prefixes that are not one plain path', () => {
