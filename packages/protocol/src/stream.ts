@@ -300,11 +300,16 @@ export class Stream extends Emitter<StreamEvents> {
     return off;
   }
 
-  /** Stops delivery of data and messages (and withholds window credit) until resume(). */
-  pause(): void {
+  /**
+   * Stops delivery of data and messages (and withholds window credit) until
+   * resume(). `waiting`: the consumer waits for something else before it
+   * reads at all (an answer to a question of its own), which says nothing of
+   * its speed: the window's auto-tuning goes on after resume().
+   */
+  pause(options: { waiting?: boolean } = {}): void {
     this.paused = true;
     // The consumer is the bottleneck, not the window: stop auto-tuning for good.
-    this.windowSettled = true;
+    if (!options.waiting) this.windowSettled = true;
   }
 
   resume(): void {

@@ -110,6 +110,19 @@ describe('receive-window auto-tuning', () => {
     expect(await d.done).toBe(8 * 1024 * 1024);
   });
 
+  it('grows the window of a reader paused only while it waited for something else, once it reads', async () => {
+    const w = wire();
+    pair = connectedPair({ tap: w.tap });
+    serveBytes(pair.server, 32 * 1024 * 1024);
+    const d = download(pair.client, '/big');
+    d.stream.pause({ waiting: true });
+    await waitForStall(w, d.stream.id, 'the waiting download to stall');
+    expect(w.sent.get(d.stream.id)).toBe(DEFAULT_STREAM_WINDOW_BYTES);
+    d.stream.resume();
+    expect(await d.done).toBe(32 * 1024 * 1024);
+    expect(finalWindow(w, d.stream.id)).toBeGreaterThan(DEFAULT_STREAM_WINDOW_BYTES);
+  });
+
   it('keeps the sum of growth within the connection budget and returns it when streams finish', async () => {
     // Smaller than one doubling (256 KiB): the first stream to grow takes all of it.
     const budget = 128 * 1024;
