@@ -64,7 +64,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     ...(config.headerRules !== undefined ? { headerRules: config.headerRules } : {}),
   };
   const proxy = config.proxy !== undefined ? { url: config.proxy.url, shown: displayProxy(config.proxy.url) } : undefined;
-  // P2P exchanges that reached the app: a request sent again over the relay after its channel failed is refused, not sent twice.
+  // Exchanges that reached the app: of a request sent both over P2P and again over the relay, the copy whose claim came second is refused, not sent twice.
   const exchanges = createExchangeRecord();
   const forwarder = createForwarder({ ...forward, onRequest: (entry) => reporter.request(entry), ...capture, exchanges });
   const agent = createAgent({

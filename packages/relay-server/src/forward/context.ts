@@ -2,7 +2,7 @@
 import type { BufferBudget } from '@wingman/protocol';
 import type { AppAddress } from './app-urls';
 import type { CaptureOptions } from './capture';
-import type { ExchangeHooks } from './exchange-record';
+import type { ExchangeClaims } from './exchange-record';
 import type { HeaderRules } from './header-rules';
 import type { HostHeaderMode, Target, TransportName } from './headers';
 import type { Upstream } from './upstream';
@@ -44,6 +44,6 @@ export interface ForwardContext {
   budget: BufferBudget;
   /** The inspector's tap; undefined when the inspector is off. */
   capture: CaptureOptions | undefined;
-  /** The record of P2P exchanges that reached the app (exchange-record.ts); undefined: none kept. */
-  exchanges: ExchangeHooks | undefined;
+  /** Claims on exchanges with an id (exchange-record.ts); undefined: none kept. */
+  exchanges: ExchangeClaims | undefined;
 }

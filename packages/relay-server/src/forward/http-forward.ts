@@ -41,7 +41,8 @@ import { createResponseSink } from './response-sink';
 import { withAgentTime } from './agent-time';
 import type { ExchangeGuard } from './exchange-guard';
 import { HTTP_CLIENT_FAULT } from './upstream-socket';
-import { noteForwarding, resentAfterReaching } from './exchange-record';
+import { claimExchange, whenClaimed, type ClaimOutcome } from './exchange-record';
+import { createStartGate } from './start-gate';
 
 /**
  * Request headers the HTTP client frames or refuses itself: it writes
@@ -142,8 +143,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   });
 
   const framing = checkFraming(head.headers);
-  // Sent again over the relay after its P2P exchange reached the app: the app does not get it twice.
-  const refused = resentAfterReaching(head.headers, transport, ctx.exchanges);
+  const gate = createStartGate(framing.ok ? framing.contentLength : undefined, start, () => state === 'waiting' && !stream.closed);
   // Before the body's own listener, so the tap sees every chunk the app does (without the inspector the tap keeps nothing).
   // The app reads the request body before it answers: while the body still
   // arrives (a large upload over a slow path can take minutes), the wait for
@@ -154,9 +154,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   });
   const body = createRequestBody(stream, {
     contentLength: framing.ok ? framing.contentLength : undefined,
-    onFramingKnown: (hasBody) => {
-      if (framing.ok && framing.contentLength === undefined && state === 'waiting' && !refused) start(hasBody);
-    },
+    onFramingKnown: (hasBody) => gate.framingKnown(hasBody),
     onViolation: (reason) => fail(badRequestPage(reason), 'ERR_INVALID_HEAD'),
     hold: uploadHold,
     guard,
@@ -166,8 +164,15 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   stream.on('close', () => clearTimeout(drainTimer));
 
   if (!framing.ok) return fail(badRequestPage(framing.reason), 'ERR_INVALID_HEAD');
-  if (refused) return void (headTimer = afterBody(stream, body, guard, () => fail(alreadyReceivedPage(), ALREADY_RECEIVED_ERROR)));
-  if (framing.contentLength !== undefined) start(framing.contentLength > 0);
+  // A copy of a request the Service Worker sent twice (P2P, then again over the relay) reaches the app only if its claim wins.
+  whenClaimed(claimExchange(stream, transport, viewerId, ctx.exchanges), guard.wrap(settle));
+
+  function settle(outcome: ClaimOutcome): void {
+    // The other copy reached the app: this one is answered once its body is in, and not sent twice.
+    if (outcome === 'refuse') headTimer = afterBody(stream, body, guard, () => fail(alreadyReceivedPage(), ALREADY_RECEIVED_ERROR));
+    else if (outcome === 'unanswered') brokeOff('the agent did not answer whether the app had already received this request', 'ERR_INTERNAL');
+    else gate.claimWon();
+  }
 
   function start(hasBody: boolean): void {
     const forwarded = forwardedRequest(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport });
@@ -178,8 +183,6 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     // The stream frames the body; towards the app it goes chunked (length unknown: the client frames it) or is absent.
     if (framing.ok && framing.contentLength === undefined && !hasBody && BODY_METHODS.has(head.method)) headers.push(['content-length', '0']);
     if (hasBody) bodySink = requestBodySink();
-    // Before the app can see it: a request sent again over the relay is then refused (exchange-record.ts).
-    noteForwarding(stream, transport, viewerId, ctx.exchanges);
     // The inspector shows (and replays) the request as the app gets it.
     tap.requestHead(headers);
     headTimer = setTimeout(

@@ -13,7 +13,7 @@ import { DEFAULT_RESPONSE_TIMEOUT_MS } from './constants';
 import { agentUnderLoad, processBufferBudget } from './buffer-budget';
 import type { CaptureOptions } from './capture';
 import type { ForwardContext, RequestLogEntry } from './context';
-import type { ExchangeHooks } from './exchange-record';
+import type { ExchangeClaims } from './exchange-record';
 import type { HostHeaderMode, Target, TransportName } from './headers';
 import { appAddress } from './app-urls';
 import { appRoutesValue } from './app-port';
@@ -31,7 +31,7 @@ export type { HostHeaderMode, Target, TransportName } from './headers';
 export { formatHostPort, targetOrigin, targetTlsOptions } from './target';
 export { MAX_ROUTES, routeFor, routePrefixProblem, type RouteSpec } from './routes';
 export { DEFAULT_RESPONSE_TIMEOUT_MS } from './constants';
-export { createExchangeRecord, type ExchangeLog, type ExchangeRecord } from './exchange-record';
+export { createExchangeRecord, type ExchangeClaims, type ExchangeRecord } from './exchange-record';
 export { bufferBudgetFromEnv } from './buffer-budget';
 
 export interface ForwarderOptions {
@@ -56,11 +56,11 @@ export interface ForwarderOptions {
   /** Path mounts: requests under a route's prefix go to its target instead (routes.ts). Default none. */
   routes?: readonly RouteSpec[];
   /**
-   * The record of P2P exchanges that reached the app (exchange-record.ts):
-   * a P2P host's forwarder logs its exchanges into it, the agent's relay
-   * forwarder refuses a request sent again whose exchange is in it. Default none.
+   * Claims on exchanges with an id (exchange-record.ts): the agent's record,
+   * or the P2P host's way to it; a request whose claim another copy of it
+   * won is refused, not forwarded. Default none: every request is forwarded.
    */
-  exchanges?: ExchangeHooks;
+  exchanges?: ExchangeClaims;
   /** Budget of bytes held for exchanges that do not move. Default: the process's one (buffer-budget.ts; every forwarder of the process shares it). */
   budget?: BufferBudget;
 }

@@ -26,7 +26,7 @@ interface AgentP2POptions {
   };
   /** One line per P2P request (the host process's forwarder). */
   onRequest?(entry: RequestLogEntry): void;
-  /** The record of P2P exchanges that reached the app, which the agent's relay forwarder consults (forward/exchange-record.ts). */
+  /** The agent's record of exchanges that reached the app, which the P2P host's claims and the relay forwarder's share (forward/exchange-record.ts). */
   exchanges?: ExchangeRecord;
   /** Inspector capture of P2P exchanges: the host process taps its forwarder and sends each capture here. */
   capture?: { bodyLimitBytes: number; onCapture(capture: Capture): void };

@@ -80,6 +80,8 @@ export type ToHost =
   | { t: 'close-peer'; viewerId: string; reason: string }
   | { t: 'ice-servers'; iceServers: IceServer[] }
   | { t: 'trust'; trust?: LinkTrust }
+  /** The agent's answer to the host's claim `seq` (forward/exchange-record.ts): won, the host forwards that exchange. */
+  | { t: 'claimed'; seq: number; won: boolean }
   | { t: 'close' };
 
 export type FromHost =
@@ -90,8 +92,10 @@ export type FromHost =
   | { t: 'untrusted'; event: UntrustedEvent }
   | { t: 'request'; entry: RequestLogEntry }
   | { t: 'capture'; capture: WireCapture }
-  /** An exchange with an id (EXCHANGE_HEADER) began forwarding to the app, or ended: sent at once, before the app can see it (forward/exchange-record.ts). */
-  | { t: 'exchange'; viewerId: string; id: string; state: 'began' | 'ended' };
+  /** A claim on an exchange with an id (EXCHANGE_HEADER), before it is forwarded to the app: the agent answers `claimed` (forward/exchange-record.ts). */
+  | { t: 'claim'; seq: number; viewerId: string; id: string }
+  /** A won claim's exchange ended. */
+  | { t: 'claim-ended'; viewerId: string; id: string };
 
 /** What the host process sends per exchange: batched (HostBatch), since a module wave is hundreds of exchanges. */
 export type PerExchange = Extract<FromHost, { t: 'request' | 'capture' }>;
@@ -213,8 +217,9 @@ export function parseFromHost(m: unknown): FromHost | undefined {
       const e = requestEntrySchema.safeParse(m.entry);
       return e.success ? { t: 'request', entry: e.data } : undefined;
     }
-    case 'exchange':
-      return exchangeMessage(m);
+    case 'claim':
+    case 'claim-ended':
+      return claimMessage(m);
     case 'untrusted': {
       const e = untrustedSchema.safeParse(m.event);
       return e.success ? { t: 'untrusted', event: e.data } : undefined;
@@ -224,11 +229,15 @@ export function parseFromHost(m: unknown): FromHost | undefined {
   }
 }
 
-/** An `exchange` message from the host process, checked. */
-function exchangeMessage(m: Record<string, unknown>): FromHost | undefined {
-  const { viewerId, id, state } = m;
+/** A claim sequence number: the host counts them from 0. */
+const isSeq = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** A `claim` or `claim-ended` message from the host process, checked. */
+function claimMessage(m: Record<string, unknown>): FromHost | undefined {
+  const { viewerId, id, seq } = m;
   if (!isString(viewerId) || viewerId.length > MAX_WIRE_VIEWER_ID_CHARS || !isString(id) || !EXCHANGE_ID_PATTERN.test(id)) return undefined;
-  return state === 'began' || state === 'ended' ? { t: 'exchange', viewerId, id, state } : undefined;
+  if (m.t === 'claim-ended') return { t: 'claim-ended', viewerId, id };
+  return isSeq(seq) ? { t: 'claim', seq, viewerId, id } : undefined;
 }
 
 /** Checks what the host process sent: a message, or a batch of per-exchange ones (each checked; those that fail are dropped). */
@@ -271,6 +280,8 @@ export function parseToHost(m: unknown): ToHost | undefined {
       const r = linkTrustSchema.safeParse(m.trust);
       return r.success ? { t: 'trust', trust: r.data } : undefined;
     }
+    case 'claimed':
+      return isSeq(m.seq) && typeof m.won === 'boolean' ? { t: 'claimed', seq: m.seq, won: m.won } : undefined;
     case 'close':
       return { t: 'close' };
     default:

@@ -19,6 +19,7 @@
  */
 import { DATA_CHANNEL_MAX_MESSAGE_BYTES, MAX_FRAME_BYTES } from '@wingman/protocol';
 import { createForwarder, type Forwarder } from '../forward';
+import { createClaimClient } from './claim-client';
 import { captureToWire, MAX_HOST_BATCH, parseToHost, type FromHost, type HostBatch, type HostInit, type PerExchange } from './host-ipc';
 import { createPeerHost, type PeerHost } from './peer-host';
 import { warmUpWebRtc } from './webrtc';
@@ -55,6 +56,8 @@ function send(m: FromHost): void {
 
 let host: PeerHost | undefined;
 let forwarder: Forwarder | undefined;
+/** Claims on exchanges with an id, answered by the agent's record (forward/exchange-record.ts): it outlives this process. */
+const claims = createClaimClient(send);
 
 function start(init: HostInit): void {
   forwarder = createForwarder({
@@ -65,11 +68,7 @@ function start(init: HostInit): void {
     ...(init.timeoutMs !== undefined ? { timeoutMs: init.timeoutMs } : {}),
     ...(init.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: init.wsMaxMessageBytes } : {}),
     onRequest: (entry) => send({ t: 'request', entry }),
-    // The agent's record of exchanges that reached the app (forward/exchange-record.ts): it outlives this process.
-    exchanges: {
-      began: (viewerId, id) => send({ t: 'exchange', viewerId, id, state: 'began' }),
-      ended: (viewerId, id) => send({ t: 'exchange', viewerId, id, state: 'ended' }),
-    },
+    exchanges: claims,
     // Bodies are already cut to the cap by the tap, so each message stays bounded.
     ...(init.captureBodyLimitBytes !== undefined
       ? { capture: { bodyLimitBytes: init.captureBodyLimitBytes, onCapture: (c) => send({ t: 'capture', capture: captureToWire(c) }) } }
@@ -112,6 +111,7 @@ function maxMessageBytesFromEnv(raw: string | undefined): { maxMessageBytes?: nu
 
 /** Closes the peers (viewers see their channels close and use the relay) and ends the process soon. */
 function stop(): void {
+  claims.closeAll();
   host?.close();
   forwarder?.close();
   host = undefined;
@@ -140,6 +140,9 @@ process.on('message', (raw) => {
       return;
     case 'trust':
       host?.setTrust(m.trust);
+      return;
+    case 'claimed':
+      claims.answered(m.seq, m.won);
       return;
     case 'close':
       stop();

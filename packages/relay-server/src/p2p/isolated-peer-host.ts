@@ -49,7 +49,7 @@ export interface IsolatedPeerHostOptions {
   onRtt?(viewerId: string, rttMs: number): void;
   /** One line per P2P request (the child's forwarder). */
   onRequest?(entry: RequestLogEntry): void;
-  /** The agent's record of P2P exchanges that reached the app (forward/exchange-record.ts): the host's forwarder logs into it. */
+  /** The agent's record of exchanges that reached the app (forward/exchange-record.ts): it answers the host's claims. */
   exchanges?: ExchangeRecord;
   /** One capture per P2P exchange, for the inspector (when `init.captureBodyLimitBytes` is set). */
   onCapture?(capture: Capture): void;
@@ -128,7 +128,8 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
         else if (m.t === 'request') options.onRequest?.(m.entry);
         else if (m.t === 'capture') options.onCapture?.(captureFromWire(m.capture));
         else if (m.t === 'untrusted') options.onUntrusted?.(m.event);
-        else if (m.t === 'exchange') options.exchanges?.[m.state](m.viewerId, m.id);
+        else if (m.t === 'claim') post({ t: 'claimed', seq: m.seq, won: options.exchanges?.claim(m.viewerId, m.id) ?? true });
+        else if (m.t === 'claim-ended') options.exchanges?.ended(m.viewerId, m.id);
       }
     });
     // A process that could not be spawned (no pid) emits 'error' and never

@@ -1,10 +1,11 @@
 /**
  * A request the Service Worker sends again over the relay after its P2P
- * channel failed reaches the app at most once: the P2P forwarder notes each
- * exchange with an id (x-wingman-exchange) as it begins forwarding it, and the
- * relay forwarder, sharing that record, refuses the same id with a 502
- * ERR_ALREADY_RECEIVED, and forwards an id it never saw. The field never
- * reaches the app. Real forwarders, in-memory connections, a real app.
+ * channel failed reaches the app at most once: each forwarder claims an
+ * exchange's id (x-wingman-exchange) in the shared record before forwarding
+ * it, and the copy whose claim comes second — relayed or P2P — is answered
+ * with a 502 ERR_ALREADY_RECEIVED; an id never claimed is forwarded. The
+ * field never reaches the app. Real forwarders, in-memory connections, a
+ * real app.
  */
 import { EXCHANGE_HEADER, type Connection } from '@wingman/protocol';
 import { createExchangeRecord, createForwarder, type ExchangeRecord, type Forwarder } from '../../src/forward';
@@ -51,11 +52,13 @@ const post = (id: string) => ({
   body: Buffer.from('order=1'),
 });
 
-describe('forwarder: a request sent again over the relay', () => {
-  it('is refused with a 502 ERR_ALREADY_RECEIVED when its P2P exchange reached the app', async () => {
-    const first = await send(tunnel('p2p'), post(ID));
-    expect(first.status).toBe(200);
-    const again = await send(tunnel('relay'), post(ID));
+describe('forwarder: a request sent both over P2P and again over the relay', () => {
+  it.each([
+    ['relayed copy, when its P2P exchange reached the app', 'p2p', 'relay'],
+    ['P2P copy, when the relayed one claimed the id first', 'relay', 'p2p'],
+  ] as const)('refuses the %s, with a 502 ERR_ALREADY_RECEIVED', async (_what, first, second) => {
+    expect((await send(tunnel(first), post(ID))).status).toBe(200);
+    const again = await send(tunnel(second), post(ID));
     expect(again.status).toBe(502);
     expect(header(again.headers, 'x-wingman-error')).toBe('ERR_ALREADY_RECEIVED');
     expect(again.body.toString()).toContain('it was not sent twice');
@@ -72,12 +75,11 @@ describe('forwarder: a request sent again over the relay', () => {
     for (const seen of app.seen) expect(seen.headers[EXCHANGE_HEADER]).toBeUndefined();
   });
 
-  it('is forwarded when its id is malformed, and a relayed request never adds to the record', async () => {
+  it('is forwarded when its id is malformed: only a valid id is claimed', async () => {
     const relay = tunnel('relay');
-    expect((await send(relay, post(ID))).status).toBe(200);
-    expect((await send(relay, post(ID))).status).toBe(200);
     expect((await send(relay, post('short'))).status).toBe(200);
-    expect(record.reached(ID)).toBe(false);
-    expect(app.seen).toHaveLength(3);
+    expect((await send(relay, post('short'))).status).toBe(200);
+    expect(record.claim(undefined, ID)).toBe(true);
+    expect(app.seen).toHaveLength(2);
   });
 });

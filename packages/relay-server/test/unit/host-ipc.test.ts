@@ -29,6 +29,7 @@ describe('parseToHost (agent → host process)', () => {
       iceServers: [{ urls: ['stun:127.0.0.1:3478'] }],
     });
     expect(parseToHost({ t: 'close' })).toEqual({ t: 'close' });
+    expect(parseToHost({ t: 'claimed', seq: 7, won: false })).toEqual({ t: 'claimed', seq: 7, won: false });
   });
 
   it.each([
@@ -48,6 +49,8 @@ describe('parseToHost (agent → host process)', () => {
     ['viewer-left without a viewer', { t: 'viewer-left' }],
     ['close-peer without a reason', { t: 'close-peer', viewerId: 'a' }],
     ['close-peer with an overlong reason', { t: 'close-peer', viewerId: 'a', reason: 'x'.repeat(201) }],
+    ['a claim answer without its outcome', { t: 'claimed', seq: 7 }],
+    ['a claim answer with a negative sequence number', { t: 'claimed', seq: -1, won: true }],
   ])('drops %s', (_what, m) => {
     expect(parseToHost(m)).toBeUndefined();
   });
@@ -72,9 +75,10 @@ describe('parseFromHost (host process → agent)', () => {
     expect(parseFromHost({ t: 'request', entry: failed })).toEqual({ t: 'request', entry: failed });
     const refusal = { type: 'error', code: 'ERR_TOO_MANY_PEERS', message: 'full' };
     expect(parseFromHost({ t: 'signal', viewerId: 'a', message: refusal })).toEqual({ t: 'signal', viewerId: 'a', message: refusal });
-    const exchange = { t: 'exchange', viewerId: 'a', id: 'AAAAAAAAAAAAAAAAAAAAAA', state: 'began' };
-    expect(parseFromHost(exchange)).toEqual(exchange);
-    expect(parseFromHost({ ...exchange, state: 'ended' })).toEqual({ ...exchange, state: 'ended' });
+    const claim = { t: 'claim', seq: 0, viewerId: 'a', id: 'AAAAAAAAAAAAAAAAAAAAAA' };
+    expect(parseFromHost(claim)).toEqual(claim);
+    const ended = { t: 'claim-ended', viewerId: 'a', id: 'AAAAAAAAAAAAAAAAAAAAAA' };
+    expect(parseFromHost(ended)).toEqual(ended);
   });
 
   it.each([
@@ -102,9 +106,11 @@ describe('parseFromHost (host process → agent)', () => {
     ['a request entry with an empty method', { t: 'request', entry: { method: '', target: '/', status: 200, ms: 1, transport: 'p2p' } }],
     ['a request entry whose error is not text', { t: 'request', entry: { method: 'GET', target: '/', status: 0, ms: 1, transport: 'p2p', error: {} } }],
     ['a request entry whose target is not text', { t: 'request', entry: { method: 'GET', target: ['/'], status: 200, ms: 1, transport: 'p2p' } }],
-    ['an exchange whose id is not one', { t: 'exchange', viewerId: 'a', id: 'short', state: 'began' }],
-    ['an exchange of an unknown state', { t: 'exchange', viewerId: 'a', id: 'AAAAAAAAAAAAAAAAAAAAAA', state: 'forgotten' }],
-    ['an exchange for an over-long viewer id', { t: 'exchange', viewerId: 'v'.repeat(257), id: 'AAAAAAAAAAAAAAAAAAAAAA', state: 'began' }],
+    ['a claim whose id is not one', { t: 'claim', seq: 0, viewerId: 'a', id: 'short' }],
+    ['a claim without a sequence number', { t: 'claim', viewerId: 'a', id: 'AAAAAAAAAAAAAAAAAAAAAA' }],
+    ['a claim with a fractional sequence number', { t: 'claim', seq: 0.5, viewerId: 'a', id: 'AAAAAAAAAAAAAAAAAAAAAA' }],
+    ['a claim for an over-long viewer id', { t: 'claim', seq: 0, viewerId: 'v'.repeat(257), id: 'AAAAAAAAAAAAAAAAAAAAAA' }],
+    ['a claim end whose id is not one', { t: 'claim-ended', viewerId: 'a', id: 'short' }],
   ])('drops %s', (_what, m) => {
     expect(parseFromHost(m)).toBeUndefined();
   });

@@ -1,0 +1,57 @@
+/**
+ * The P2P host process's side of the agent's exchange record
+ * (forward/exchange-record.ts): a claim on an exchange's id goes to the
+ * agent as a `claim` message and resolves with its `claimed` answer, so the
+ * agent alone decides which copy of a request sent twice reaches the app.
+ * Only requests that carry an id pay this round trip.
+ *
+ * Bounded: at most MAX_PENDING_CLAIMS claims wait for an answer (one more
+ * is unanswered at once), each at most CLAIM_ANSWER_TIMEOUT_MS; unanswered,
+ * its exchange fails (the app never sees it). When the channel to the agent
+ * closes, every waiting claim is unanswered.
+ */
+import type { ExchangeClaims } from '../forward';
+import type { FromHost } from './host-ipc';
+
+/** Claims waiting for the agent at once: far more than the host's peers have requests with a body in flight. */
+export const MAX_PENDING_CLAIMS = 4_096;
+/** Longest wait for the agent's answer, ms: it answers within a turn of its event loop. */
+export const CLAIM_ANSWER_TIMEOUT_MS = 10_000;
+
+export interface ClaimClient extends ExchangeClaims {
+  /** Resolves with the agent's answer; undefined when it gave none. */
+  claim(viewer: string | undefined, id: string): Promise<boolean | undefined>;
+  /** The agent's answer to claim `seq`. */
+  answered(seq: number, won: boolean): void;
+  /** The channel to the agent closed: no claim will be answered. */
+  closeAll(): void;
+}
+
+export function createClaimClient(send: (m: Extract<FromHost, { t: 'claim' | 'claim-ended' }>) => void): ClaimClient {
+  const waiting = new Map<number, { resolve(won: boolean | undefined): void; timer: NodeJS.Timeout }>();
+  let next = 0;
+  const settle = (seq: number, won: boolean | undefined) => {
+    const claim = waiting.get(seq);
+    if (!claim) return;
+    waiting.delete(seq);
+    clearTimeout(claim.timer);
+    claim.resolve(won);
+  };
+  return {
+    claim(viewer, id) {
+      if (waiting.size >= MAX_PENDING_CLAIMS) return Promise.resolve(undefined);
+      const seq = next++;
+      return new Promise((resolve) => {
+        waiting.set(seq, { resolve, timer: setTimeout(() => settle(seq, undefined), CLAIM_ANSWER_TIMEOUT_MS) });
+        send({ t: 'claim', seq, viewerId: viewer ?? '', id });
+      });
+    },
+    ended(viewer, id) {
+      send({ t: 'claim-ended', viewerId: viewer ?? '', id });
+    },
+    answered: settle,
+    closeAll() {
+      for (const seq of [...waiting.keys()]) settle(seq, undefined);
+    },
+  };
+}
