@@ -26,6 +26,7 @@ import {
 import type { BufferBudget, BufferHold } from '@wingman/protocol';
 import { requestHeadersForAgent, responseHeadersForViewer } from './headers';
 import { hostOnlyCookies } from './host-only-cookies';
+import { lingerOnRestOfBody } from '../http/lingering-close';
 
 /**
  * Longest wait for the agent's response head. The agent answers with
@@ -150,8 +151,19 @@ export function relayHttp(
   if (upload) pipeRequestBody(req, stream, ctx.metrics, upload);
   else req.resume();
 
+  // An answer before the whole upload came (the app's 413, or its 200 once it
+  // had seen enough; an error page): over HTTP/1.1 the connection closes
+  // after it, so the viewer is told now, and not before the browser is done
+  // sending, or a reset fails its fetch (lingering-close.ts).
+  const answeringEarly = () => {
+    if (!upload || req.complete) return;
+    closeAfterResponse(res);
+    lingerOnRestOfBody(req, res);
+  };
+
   const headTimer = setTimeout(() => {
     stream.reset('ERR_UPSTREAM_TIMEOUT', 'no response head in time');
+    answeringEarly();
     sendPage(res, relayErrorPage('ERR_UPSTREAM_TIMEOUT'));
   }, ctx.responseHeadTimeoutMs ?? RESPONSE_HEAD_TIMEOUT_MS);
 
@@ -179,10 +191,8 @@ export function relayHttp(
       sendPage(res, relayErrorPage('ERR_INVALID_HEADER'));
       return;
     }
-    // The app answers before the whole upload came (a 413, a refusal, the
-    // agent's own 503): over HTTP/1.1 the connection closes after this
-    // response (end below), so the viewer is told now.
-    if (upload && !req.complete) closeAfterResponse(res);
+    // The app answers before the whole upload came (a 413, a refusal, the agent's own 503).
+    answeringEarly();
     try {
       const headers = responseHeadersForViewer(head.headers);
       for (const c of setCookie) headers.push('set-cookie', c);
@@ -247,10 +257,10 @@ export function relayHttp(
     else if (length.short) cutResponse(res);
     else {
       res.end();
-      // The app answered before the whole upload came: the rest is refused
-      // rather than read to its end, however long it is (HTTP/2: RST_STREAM
-      // NO_ERROR; HTTP/1.1: the connection closes once the response is
-      // flushed), so the upload stops holding the server's buffers and time.
+      // The app answered before the whole upload came: the rest is not relayed
+      // (HTTP/2: RST_STREAM NO_ERROR; HTTP/1.1: the connection closes once the
+      // response is flushed, after a bounded linger on the rest of the body),
+      // so the upload stops holding the server's buffers and time.
       if (upload && !req.complete) {
         upload.release();
         refuseRestOfBody(res);
@@ -262,8 +272,9 @@ export function relayHttp(
     clearTimeout(headTimer);
     // A reset after the response completed changes nothing for the viewer.
     if (res.writableEnded || res.destroyed) return;
-    if (!res.headersSent) sendPage(res, relayErrorPage(error.code));
-    else res.destroy();
+    if (res.headersSent) return void res.destroy();
+    answeringEarly();
+    sendPage(res, relayErrorPage(error.code));
   });
 
   res.on('close', () => {

@@ -203,6 +203,11 @@ window.pageName = 'port-page';
     const head = 'head' in req.query ? { contentType: req.headers['content-type'] ?? null } : {};
     req.on('end', () => res.json({ sha: h.digest('hex'), length, ...head }));
   });
+  // Answers ?status= (default 200) at once, without reading the request body: an app refusing an upload (413) or done with it early.
+  app.post('/early', (req, res) => {
+    const status = Number(req.query.status) || 200;
+    res.status(status).type('text').send(`early ${status}`);
+  });
   app.get('/sse', (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     res.write('data: first\n\n');
