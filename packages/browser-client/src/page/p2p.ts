@@ -15,6 +15,16 @@ import { ATTEMPT_REASON_WORDS } from './relay-reasons';
 import { linkTrustKeys } from './signal-out';
 import { followLossProbe, followTurn, monitorSession, verification, type StatusView, type TransportStatus } from './transport-status';
 
+/**
+ * Session ends that mean the other end stopped answering, nothing closed:
+ * the page's heartbeat ('ping timeout', transport-status.ts) and the
+ * browser's ICE checks of an open channel ('ICE failed', attempt.ts), which
+ * notice a frozen or vanished peer within a second of each other. Both are
+ * `channel unresponsive`, whichever notices first; any other end is
+ * `channel closed`.
+ */
+const UNANSWERED: ReadonlySet<string> = new Set(['ping timeout', 'ICE failed']);
+
 export type { TransportStatus } from './transport-status';
 
 export interface P2PManager {
@@ -107,7 +117,7 @@ export function createP2PManager(options: { enabled: boolean; adopted?: P2PAttem
           if (session !== s) return;
           session = undefined;
           stopMonitor?.();
-          const unresponsive = reason === 'ping timeout';
+          const unresponsive = UNANSWERED.has(reason);
           logError(unresponsive ? 'channel-unresponsive' : 'channel-closed', reason);
           setStatus({ transport: 'relay', reason: unresponsive ? 'channel unresponsive' : 'channel closed' });
           schedule(RETRY_BASE_MS);

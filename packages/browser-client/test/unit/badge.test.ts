@@ -10,9 +10,9 @@
  *   Relay · P2P disabled by server/agent   e2e/agent-restart.test.ts (back with --no-p2p)
  *   Relay · ICE failed                     e2e/badge-states.test.ts (fingerprints rewritten, no key)
  *   Relay · ICE timeout                    e2e/badge-states.test.ts (frozen P2P host)
- *   Relay · channel unresponsive           e2e/badge-states.test.ts (frozen P2P host: it or
- *                                          `channel closed`, whichever of the page's heartbeat
- *                                          and the browser's ICE consent checks notices first)
+ *   Relay · channel unresponsive           e2e/badge-states.test.ts (frozen P2P host: the page's
+ *                                          heartbeat or the browser's ICE checks, whichever
+ *                                          notices first)
  *   Relay · refused by agent               e2e/badge-states.test.ts (P2P host crashing in a row)
  *   Relay · channel closed (· reconnecting) e2e/host-crash.test.ts, recovery.test.ts
  *   Relay · signaling was altered          e2e/verified.test.ts
