@@ -1,40 +1,17 @@
 /**
  * The shell's inline script: runs first in <head>, before client.js (the
- * shell's script) has arrived. Built by build.mjs into dist/shell-inline.js,
- * which the tunnel server inlines into every shell page (tunnel-server
- * `browser/shell-html.ts`, with its CSP hash); build.mjs fails the build
- * when it outgrows its budget (bundle-budget.mjs). It
- *  - names the shell (`window.__wingmanShell.id`, which client.js adopts),
- *    so the shim of an app document that arrives before client.js ran
- *    still finds its shell, and holds what the app frame posts to the shell
- *    until client.js listens (`frameMessages`);
- *  - creates the app frame, appended to <html> because <body> does not
- *    exist yet (nothing else is rendered beside it). Measured here (bench/,
- *    static pages): a frame created by script with its src already set
- *    starts its navigation 30–40 ms earlier than a parser-inserted <iframe>
- *    whose src a later script sets (that one first loads about:blank);
- *  - starts the app in it once the Service Worker controls the shell: at
- *    once on later visits. On a first visit it registers the SW itself and
- *    starts the app at `controllerchange`, so neither waits for client.js
- *    (lab, far-server: client.js ran ~600 ms after navigation start); and
- *    it fetches the app's document meanwhile the way the SW's relay does
- *    (VIA_HEADER: the tunnel server bridges its cookies), handing it to the
- *    SW on a MessagePort as the SW takes control (the frame starts on the
- *    SW's ack): the document's round trip overlaps the SW's installation;
- *  - loads client.js: at once on later visits, on a first visit once the SW
- *    controls (CLIENT_FIRST_VISIT_DELAY_MAX_MS). The app never loads before
- *    the SW controls (its cookie jar is the only one the app's requests
- *    use); client.js registers again (the same registration) and loads the
- *    frame without the SW after SW_CONTROL_TIMEOUT_MS;
- *  - in a P2P session (`data-wingman-p2p` on <html>), starts the P2P
- *    attempt (attempt.ts: signaling, peer connection, offer, the agent's
- *    answer and candidates, the channel's first messages held) and leaves it
- *    on `window.__wingmanShell.attempt`, where client.js takes it as it is.
- *    It starts before the frame: appending the frame costs 15–40 ms here
- *    (lab, far-server), which the signaling socket then no longer waits
- *    for. On a first visit the signaling round trips and the channel's set-up
- *    then overlap the wait for the SW instead of following it (lab,
- *    far-server: client.js ran ~0.4 s after this script).
+ * shell's script) has arrived, and does what must not wait for it. Built by
+ * build.mjs into dist/shell-inline.js, which the tunnel server inlines into
+ * every shell page (tunnel-server `browser/shell-html.ts`, with its CSP hash);
+ * build.mjs fails the build when it outgrows its budget (bundle-budget.mjs).
+ * It names the shell and holds what the app frame posts until client.js
+ * listens; starts the P2P attempt (attempt.ts) before the frame, whose
+ * appending costs 15–40 ms the socket then no longer waits for; creates the
+ * frame with its src already set (30–40 ms earlier than a parser-inserted
+ * one) once the Service Worker controls; on a first visit registers the SW
+ * and fetches the app's document meanwhile, handed to the SW as it takes
+ * control; and loads client.js. What each step measured:
+ * docs/browser-client.md §Decision: a long-lived shell.
  */
 import { BADGE_QUERY_PARAM, CLIENT_PATH, SW_COOKIE_MERGE_HEADER, SW_PATH, SW_SCOPE, VIA_HEADER, VIA_SW } from '../shared/constants';
 import type { EarlyDocument, EarlyDocumentAnswer, WireHeaders } from '../shared/messages';

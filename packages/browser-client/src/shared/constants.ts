@@ -54,20 +54,13 @@ export {
 } from '@wingman/protocol';
 
 /**
- * Request: the size of the body, in bytes at least, that the shim puts on the
- * app's same-origin fetch() and XHR uploads of BULK_MIN_BYTES or more whose
- * body it can size (Blob, File, ArrayBuffer, typed array, string). A Service
- * Worker sees no Content-Length on an intercepted request; with this it
- * knows an upload is bulk before it picks a path. Never leaves the browser.
+ * Request: the body's size, which the shim puts on the app's same-origin
+ * uploads of BULK_MIN_BYTES or more it can size: a Service Worker sees no
+ * Content-Length, and with this it knows an upload is bulk. Never leaves the browser.
  */
 export const BODY_BYTES_HEADER = 'x-wingman-body-bytes';
 
-/**
- * A body at least this large is bulk: a download's transfer is a throughput
- * sample, and an upload follows the path bulk downloads take
- * (sw/path-choice.ts). 1 MiB: well past the first round trips, so bytes /
- * time measures the path's rate.
- */
+/** A body at least this large is bulk (sw/path-choice.ts): well past the first round trips, so bytes / time measures the path's rate. */
 export const BULK_MIN_BYTES = 1024 * 1024;
 
 /**
@@ -78,30 +71,18 @@ export const BULK_MIN_BYTES = 1024 * 1024;
  */
 export const ABORT_ID_HEADER = 'x-wingman-abort-id';
 
-/**
- * How long the Service Worker waits for a shell to accept or decline a
- * request before using the relay. A shell answers from its message handler
- * (well under 10 ms); 1.5 s only trips when its main thread is stuck (the
- * app frame shares that thread) or it is being torn down.
- */
+/** How long the Service Worker waits for a shell to accept or decline a request before using the relay: trips only on a stuck or closing shell. */
 export const SHELL_ACCEPT_TIMEOUT_MS = 1_500;
 
 /**
- * How long the Service Worker keeps waiting past SHELL_ACCEPT_TIMEOUT_MS
- * when the silent shell is the requesting frame's own (same tab, hence the
- * same main thread) and its window still exists: that thread is busy (the
- * app itself, or a loaded machine), and the app could not use an answer
- * sooner anyway. Going to the relay then would only move the bytes onto the
- * tunnel server. 15 s: a thread busy longer than that is hung (Chromium
- * offers to kill an unresponsive page after about as long).
+ * How long the Service Worker keeps waiting past SHELL_ACCEPT_TIMEOUT_MS when
+ * the silent shell is the requesting frame's own and its window exists: their
+ * shared main thread is busy, and the relay would only move the bytes onto
+ * the tunnel server. Busy longer, it is hung (Chromium offers to kill it).
  */
 export const SHELL_BUSY_ACCEPT_TIMEOUT_MS = 15_000;
 
-/**
- * Longest wait for a response head over P2P. The agent answers 504 itself
- * when the local app hangs; this only covers an agent or shell that never
- * answers. Same bound as the tunnel server's relay (Node's requestTimeout).
- */
+/** Longest wait for a response head over P2P (the agent answers 504 for a hung app), as the relay's (Node's requestTimeout). */
 export const RESPONSE_HEAD_TIMEOUT_MS = 300_000;
 
 /** How long a restarted Service Worker waits for open shells to re-announce themselves. One message hop each; 250 ms is generous. */
@@ -110,19 +91,10 @@ export const SW_SYNC_TIMEOUT_MS = 250;
 /** While a P2P response body is open, the Service Worker checks this often that the shell carrying it still exists. */
 export const SHELL_LIVENESS_INTERVAL_MS = 2_000;
 
-/**
- * Credit window of a body travelling over a MessagePort (SW ⇄ shell), bytes.
- * 1 MiB covers the data channel's bandwidth-delay product on any link we
- * expect (30 MB/s × 30 ms) while bounding what a stalled consumer buffers.
- */
+/** Credit window of a body over a MessagePort (SW ⇄ shell), bytes: the channel's bandwidth-delay product (30 MB/s × 30 ms), bounded. */
 export const PORT_WINDOW_BYTES = 1024 * 1024;
 
-/**
- * Smallest ArrayBuffer / typed-array request body (fetch, XHR) the shim
- * hands over as a Blob (shim/binary-body.ts): Chromium copies a BufferSource
- * body on the main thread at about 1.3 s per 16 MiB here, so 256 KiB is a
- * ~20 ms stall; below it the Blob would cost more than it saves.
- */
+/** Smallest BufferSource request body the shim hands over as a Blob (shim/binary-body.ts): below it (a ~20 ms copy) the Blob costs more. */
 export const BLOB_BODY_MIN_BYTES = 256 * 1024;
 
 /** Largest chunk posted over a MessagePort, bytes (bigger reads are split so credit stays fine-grained). */
@@ -135,25 +107,17 @@ export const SW_CONTROL_TIMEOUT_MS = 5_000;
 export const WS_SHELL_TIMEOUT_MS = 1_000;
 
 /**
- * How long a channel that is coming up is waited for. The shell holds an app
- * WebSocket this long, in a tab that had P2P on this origin before (a
- * reload, a full navigation), and the SW a private session's requests (its
- * relay refuses them) until it hears the channel open:
- * a WebSocket stays on the path it opened on for its life (Vite's HMR socket
- * opens within ~0.5 s of the navigation, the channel within ~1 s at 20 ms
- * peer RTT in the lab), so a short wait buys a P2P socket instead of a
- * relayed one. Below P2P_TIMEOUT_MS's default (3 s): a channel that does not
- * come costs the socket at most this.
+ * How long a channel that is coming up is waited for: by an app WebSocket in
+ * a tab that had P2P on this origin before (it stays on the path it opened
+ * on for its life; Vite's HMR socket opens ~0.5 s before the channel), and
+ * by a private session's requests (its relay refuses them).
  */
 export const CHANNEL_COMING_WAIT_MS = 2_000;
 
 /**
- * The longest a channel's pending loss probe keeps a page's bursts around
- * the channel (the shell's `probing`, docs/PROTOCOL.md §Loss probe). Its
- * verdict comes within a few round trips when it has the channel to itself
- * (under 0.5 s at 60 ms RTT with 2 % loss each way); an agent without the
- * probe channel answers nothing, and the measurement's own deadline
- * (LOSS_PROBE_DEADLINE_MS) is too long to hold the page's requests off it.
+ * The longest a channel's pending loss probe keeps a page's bursts around the
+ * channel (the shell's `probing`, docs/PROTOCOL.md §Loss probe): its verdict
+ * takes a few round trips, and an agent without the probe answers nothing.
  */
 export const LOSS_PROBE_HOLD_MS = 1_000;
 /** sessionStorage key: this tab had an open channel on this origin (cleared when an attempt fails). */
@@ -191,11 +155,8 @@ export const AGENT_AWAY_RETRY_MS = 2_000;
 
 /**
  * How long the shim waits for the SW's ticket before opening its relayed
- * WebSocket without one (the browser's cookies only, as before tickets).
- * Above WS_TICKET_FETCH_TIMEOUT_MS so the SW's own answer normally lands.
- * Generous on purpose: giving up means a socket the app may refuse (no
- * session cookie), a worse outcome than a slow connect on a loaded machine
- * (a stopped SW must start, then POST).
+ * WebSocket without one; above WS_TICKET_FETCH_TIMEOUT_MS, and generous: a
+ * socket without the session cookie may be refused, worse than a slow connect.
  */
 export const WS_TICKET_QUERY_TIMEOUT_MS = 5_000;
 /** Bound on the SW's POST to WS_TICKET_PATH (one round trip to the tunnel server; well under 100 ms normally). */
@@ -204,31 +165,22 @@ export const WS_TICKET_FETCH_TIMEOUT_MS = 4_000;
 /** How long the shell waits for the SW's cookie header before opening a P2P WebSocket without cookies. */
 export const COOKIE_QUERY_TIMEOUT_MS = 500;
 
-/**
- * Bytes of an HTML response read before deciding where the shim goes. The
- * `<head>` tag sits in the first few hundred bytes of real pages; 64 KiB
- * bounds the buffering for pages that have none.
- */
+/** Bytes of an HTML response read before deciding where the shim goes: bounds the buffering for pages without `<head>`. */
 export const HTML_SNIFF_BYTES = 64 * 1024;
 
 /** localStorage key remembering that the reviewer closed the status badge. */
 export const BADGE_HIDDEN_KEY = 'wingman-badge-hidden';
 
 /**
- * How long a replaced shell↔SW MessagePort stays open, ms: messages already
- * posted on it (a request, a reply) still arrive. Replacements are rare (SW
- * restart, new controller), so the extra open port costs nothing. A port
- * carrying exchanges stays open until none is left (exchange-mux.ts retirePort).
+ * How long a replaced shell↔SW MessagePort stays open, ms, so messages
+ * already posted on it still arrive; one carrying exchanges stays open until
+ * none is left (exchange-mux.ts retirePort).
  */
 export const PORT_RETIRE_MS = 10_000;
 
 /** BroadcastChannel name on the session origin: the diagnostics page asks, every open shell answers with a snapshot. */
 export const DIAGNOSTICS_CHANNEL = 'wingman-diagnostics';
-/**
- * How long the diagnostics page waits for shells to answer. A shell answers
- * after one getStats() call (a few ms); 1 s also covers a shell whose main
- * thread is busy with the app for a moment.
- */
+/** How long the diagnostics page waits for shells to answer (one getStats() call; 1 s covers a busy main thread). */
 export const DIAGNOSTICS_REPLY_TIMEOUT_MS = 1_000;
 /** Recent errors a shell keeps for the diagnostics page (oldest dropped first): enough for a retry cycle, small enough to read. */
 export const DIAGNOSTICS_MAX_ERRORS = 20;

@@ -18,40 +18,22 @@ export interface ShellAnnounce {
   shellId: string;
   /** A channel is open: requests may be handed over. */
   p2p: boolean;
-  /**
-   * The open channel goes through a TURN server (a relay candidate at either
-   * end): it is then no shorter than the tunnel server's relay, so the relay
-   * is each request class's default (sw/path-choice.ts). Absent: false.
-   */
+  // The flags below are false when absent.
+  /** The open channel goes through TURN: no shorter than the relay, which is then each request class's default (sw/path-choice.ts). */
   turn?: boolean;
-  /**
-   * The peer path is lossy (docs/PROTOCOL.md §Loss probe): this shell's loss
-   * probe found it so, on the open channel or an earlier one, and no later
-   * probe found it clean. The SW takes it as a P2P stall verdict
-   * (sw/lossy-path.ts). Absent: false.
-   */
+  /** This shell's loss probe found the peer path lossy, on this channel or an earlier one, and none since found it clean (sw/lossy-path.ts). */
   lossy?: boolean;
-  /**
-   * This shell's loss probe found the path clean: the SW drops the verdict
-   * it took from this shell's `lossy` (sw/lossy-path.ts). Absent: false.
-   */
+  /** This shell's loss probe found the path clean: the SW drops the verdict it took from this shell's `lossy`. */
   lossClean?: boolean;
   /**
-   * The open channel's loss probe runs and has called the path neither lossy
-   * nor clean yet: the SW routes bursts around the channel meanwhile
-   * (route-decision.ts rule 6), as it would around a lossy one, so a first
-   * visit's wave does not meet the losses the probe is about to report.
-   * Only with `p2p`. Absent: false.
+   * With `p2p`: the open channel's loss probe has no verdict yet, and the SW
+   * routes bursts around the channel meanwhile (route-decision.ts rule 6), so
+   * a first visit's wave does not meet the losses the probe is about to report.
    */
   probing?: boolean;
-  /** A private session: every request goes over the channel, none to the relay (which refuses them). Absent: false. */
+  /** A private session: every request goes over the channel, none to the relay (which refuses them). */
   private?: boolean;
-  /**
-   * The speed mechanisms the server switched off (the hello's p2p settings,
-   * docs/speed-ledger.md), for an on/off A/B: the SW keeps the latest list
-   * it was told (sw/switches.ts). Absent: no news (the SW keeps what it has;
-   * every mechanism is on until told otherwise).
-   */
+  /** The speed mechanisms the server switched off, for an on/off A/B (sw/switches.ts). Absent: no news, the SW keeps what it has. */
   off?: SpeedSwitch[];
   /** Path prefixes to leave to the relay. */
   exclude: string[];
@@ -69,11 +51,7 @@ interface CookieQuery {
   url: string;
 }
 
-/**
- * shim → SW, with a reply port: a one-time ticket for a relayed WebSocket to
- * `url` (WS_TICKET_PATH). The reply is a WsTicketReply; the cookies never
- * leave the SW (the ticket is what the app's realm sees).
- */
+/** shim → SW, with a reply port: a one-time ticket for a relayed WebSocket to `url` (WS_TICKET_PATH); the cookies never leave the SW. */
 export interface WsTicketQuery {
   type: 'wingman:ws-ticket';
   url: string;
@@ -91,11 +69,9 @@ export interface AbortNotice {
 }
 
 /**
- * shell (inline script) → SW, on a first visit, as the SW takes control,
- * with a port: the app's document for `url` (path and query) is coming on
- * that port (one EarlyDocumentAnswer). The shell fetched it the way the
- * SW's relay does (VIA_HEADER, the cookie bridge) while the SW was
- * installing; the frame's navigation takes it (sw/early-document.ts).
+ * shell (inline script) → SW, on a first visit, as the SW takes control, with
+ * a port: the app's document for `url` (path and query), which the shell
+ * fetched while the SW installed, is coming on it (sw/early-document.ts).
  */
 export interface EarlyDocument {
   type: 'wingman:early-doc';
@@ -134,11 +110,7 @@ export interface PathsUpdate {
   bulk: 'p2p' | 'relay';
 }
 
-/**
- * SW → shell, with a reply port: write these `document.cookie` assignments
- * (the mirror of the SW jar's script-visible cookies where the Cookie Store
- * API does not write: sw/cookie-mirror.ts). The shell replies `{ done: true }`.
- */
+/** SW → shell, with a reply port: write these `document.cookie` assignments (sw/cookie-mirror.ts); the shell replies `{ done: true }`. */
 export interface CookieWrite {
   type: 'wingman:cookie-write';
   lines: string[];
@@ -268,6 +240,8 @@ function isExclude(v: unknown): v is string[] {
   return Array.isArray(v) && v.length <= MAX_EXCLUDES && v.every((p) => str(p, 512) && p.startsWith('/'));
 }
 
+const optionalFlags = (o: Obj, names: readonly string[]) => names.every((n) => o[n] === undefined || typeof o[n] === 'boolean');
+
 /** Messages a window may send the SW; undefined for anything else (ignored). */
 export function parseWindowToSw(v: unknown): WindowToSw | undefined {
   const o = obj(v);
@@ -277,12 +251,8 @@ export function parseWindowToSw(v: unknown): WindowToSw | undefined {
       return str(o.shellId, MAX_ID_CHARS) &&
         typeof o.p2p === 'boolean' &&
         isExclude(o.exclude) &&
-        (o.turn === undefined || typeof o.turn === 'boolean') &&
-        (o.lossy === undefined || typeof o.lossy === 'boolean') &&
-        (o.lossClean === undefined || typeof o.lossClean === 'boolean') &&
+        optionalFlags(o, ['turn', 'lossy', 'lossClean', 'probing', 'private']) &&
         !(o.lossy === true && o.lossClean === true) &&
-        (o.probing === undefined || typeof o.probing === 'boolean') &&
-        (o.private === undefined || typeof o.private === 'boolean') &&
         (o.off === undefined || isSwitchList(o.off))
         ? {
             type: o.type,

@@ -1,41 +1,25 @@
 /**
  * A large GET whose bulk rate is not known yet on both paths first runs on
- * P2P alone (RACE_SOLO_BYTES or RACE_SOLO_MS): at P2P_BULK_ENOUGH_BYTES_PER_S
- * or more it stays there, and the relay is never asked (the tunnel server
- * carries no bulk bytes to learn what it need not know). Slower, it runs on
- * both at once: the body already coming over P2P and the same GET fetched
- * from the relay. Both feed one byte stream (whichever is ahead supplies the next
- * bytes; the other's copies of bytes already queued are dropped), until one
- * of them has carried RACE_DECIDE_BYTES, RACE_MAX_MS have passed, the relay
- * is far ahead (RACE_CLEAR_RATIO), or one fails. Then the loser is cancelled, the winner's head goes to the page and
- * its stream carries the rest. The relay wins only when it carried
- * SWITCH_MARGIN× the bytes P2P did: P2P also had a head start (its head was
- * in when the relay's request left). Both paths' rates over the race are the
- * chooser's first bulk figures, so later bulk requests are decided without
- * a race.
- *
- * Only bodies that are the same bytes both ways are raced (same status and
- * length, no content coding, the same validators when both send one) — the
- * same assumption the mid-body resumption over the relay makes (router.ts).
+ * P2P alone: fast enough, it stays there and the relay is never asked.
+ * Slower, the same GET is fetched from the relay too, both feed one byte
+ * stream, and once one is clearly ahead (or a bound is hit) the loser is
+ * cancelled and the winner carries the rest. Only bodies that are the same
+ * bytes both ways are raced, as the mid-body resumption over the relay
+ * assumes. The bounds, the margin and why: docs/browser-client.md §Routing
+ * rules, "The first large download may be raced".
  */
 import { P2P_BULK_ENOUGH_BYTES_PER_S, SWITCH_MARGIN, type PathName } from './path-choice';
 
 /** A body at least this large may be raced: it takes seconds on a slow path, and the race costs at most RACE_DECIDE_BYTES on the losing path. */
 export const RACE_MIN_BYTES = 4 * 1024 * 1024;
-/**
- * The race ends when either path has carried this many bytes. 8 MiB: long
- * enough for a relay 160 ms away to leave TCP slow start (~1 s) and show its
- * rate, and the most the Service Worker queues before the page reads.
- */
+/** The race ends when either path has carried this many bytes: long enough for a relay 160 ms away to leave TCP slow start. */
 const RACE_DECIDE_BYTES = 8 * 1024 * 1024;
 /** …or after this long, on what each path carried so far (two slow paths: the choice must not wait for the whole body). */
 const RACE_MAX_MS = 4_000;
 /**
  * …or as soon as the relay has carried RACE_CLEAR_MIN_BYTES and this many
- * times P2P's bytes: despite P2P's head start, the answer cannot turn, and
- * the losing leg's traffic (through TURN, the same server) stops competing
- * with the winner. Only the relay ends it early: P2P ahead early says
- * little, the relay is still in its slow start.
+ * times P2P's bytes: the answer cannot turn. Only the relay ends it early:
+ * P2P ahead early says little, the relay is still in its slow start.
  */
 const RACE_CLEAR_RATIO = 4;
 /** See RACE_CLEAR_RATIO: 1 MiB, past the relay's first round trips. */
@@ -50,14 +34,12 @@ type Head = { status: number; headers: ReadonlyArray<readonly [string, string]> 
 
 const get = (h: Head, name: string) => h.headers.find(([n]) => n === name)?.[1];
 
-/** Whether `p2p` and `relay` are the same body, byte for byte, as far as their heads can tell. */
 /** What onHead (router.ts) knows of a P2P response when it asks whether to race it. */
 export interface RaceFacts {
   method: string;
   status: number;
   /** The declared body length (NaN when none). */
   length: number;
-  /** The request asked for a range. */
   range: boolean;
   /** A navigation (its document is never raced). */
   navigate: boolean;
@@ -72,6 +54,7 @@ export function raceThis(f: RaceFacts): boolean {
   return f.on && f.wanted && f.method === 'GET' && f.status === 200 && f.length >= RACE_MIN_BYTES && !f.range && !f.navigate;
 }
 
+/** Whether `p2p` and `relay` are the same body, byte for byte, as far as their heads can tell. */
 export function sameBody(p2p: Head, relay: Head): boolean {
   if (p2p.status !== 200 || relay.status !== 200) return false;
   const length = get(p2p, 'content-length');

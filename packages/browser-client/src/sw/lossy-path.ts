@@ -1,24 +1,18 @@
 /**
  * Whether the P2P path is lossy, from every input that says so, and the two
  * answers the routing rules (route-decision.ts) take from it: `stalls()`
- * (rule 5, and leaving a request to the browser) and `probing()`
- * (rule 6); docs/browser-client.md §Service Worker: routing one request,
- * "A P2P path that stalls". Inputs:
- *  - lone small P2P requests' times to the head (`lone`, with path-choice.ts's
- *    window of them): STALL_MIN_COUNT times over STALL_FACTOR × the best and
- *    STALL_EXTRA_MS above it (a packet lost and sent again, not jitter: over
- *    2 % loss with tail-loss probes, five of 50 at 128–141 ms against a 66 ms
- *    best; on clean paths within 1.3× it) make the verdict, which outlasts its
- *    samples until STALL_CLEAR_SAMPLES lone requests in a row had no stall;
- *  - the shells' loss-probe verdicts (`announced`, docs/PROTOCOL.md §Loss
- *    probe): `lossy`, taken once per channel and once while the shell is
- *    between channels, held like a remembered stall; the same shell's
- *    `lossClean` takes back a verdict that rests on the probe alone;
- *  - the shells whose channel's loss probe is pending (`probing` in their
- *    announcements), until they say otherwise or are gone (`gone`).
+ * (rule 5, and leaving a request to the browser) and `probing()` (rule 6).
+ * Inputs: lone small P2P requests' times (`lone`), whose verdict outlasts
+ * its samples until STALL_CLEAR_SAMPLES lone requests in a row had no stall;
+ * the shells' loss-probe verdicts (`announced`: `lossy`, held like a
+ * remembered stall, taken back by the same shell's `lossClean` when it rests
+ * on the probe alone); their pending probes (until they say otherwise or are
+ * `gone`). Thresholds and what measured them: docs/browser-client.md
+ * §Service Worker: routing one request, "A P2P path that stalls".
  */
 import type { ShellAnnounce } from '../shared/messages';
 
+/** A lone time over STALL_FACTOR × the best and STALL_EXTRA_MS above it is a stall: a packet sent again, not jitter (clean paths stay within 1.3×). */
 const STALL_FACTOR = 1.6;
 const STALL_EXTRA_MS = 50;
 /** Stalls among the recent lone requests that make the verdict. */

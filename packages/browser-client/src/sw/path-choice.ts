@@ -1,37 +1,12 @@
 /**
  * Which path carries a request when both are up: P2P or the relay. Pure
  * (no DOM, no clock of its own): the router feeds it measurements of the
- * requests that went each way and asks it per request.
- *
- * Requests fall in two classes (requestClass): `bulk` — a large request
- * body, a Range request, a media/archive path, or a URL that answered with a
- * large body before — and `small`, the rest. Small requests take the path
- * with the lower time to the response head, bulk the one with the higher
- * throughput (EWMA of bytes / time over bulk bodies). A time to the head
- * counts only for a request that was alone on its path (nothing else in
- * flight there when it left: `started`/`finished`), and the figure is the
- * lowest over the last RTT_WINDOW_MS, as BBR keeps its min_rtt: a page load's
- * burst of requests queues in the browser, the SW, the shell and the app, and
- * its times measure the queue, not the path (measured: after a 324-module
- * cold visit over P2P, the burst's times sent every later small request over
- * the relay, 6 connections at the server's RTT). P2P stays the
- * default while a comparison is missing or inside SWITCH_MARGIN (and, for
- * small requests, SMALL_SWITCH_MIN_MS with SMALL_MIN_SAMPLES on each
- * path). For bulk the relay is tried once to
- * get its figure (PROBE_AFTER), unless P2P's bulk figure is
- * P2P_BULK_ENOUGH_BYTES_PER_S or more; small requests use the relay figures of
- * requests it carried anyway (page load before the channel, fallbacks). Once
- * both have figures, every REPROBE_EVERY-th request of the class goes the
- * other way so a change is noticed — small requests only towards P2P.
- * A large GET that arrives over P2P while the relay has no bulk figure yet
- * (and P2P none that is enough) is raced on both paths (bulk-race.ts) unless
- * P2P alone turns out fast enough: the winner carries it, and the race gives
- * the paths that ran their first bulk figure (recordRace). An upload (a
- * request body of BULK_MIN_BYTES or more) takes the path bulk downloads take
- * (chooseUpload) and is never a probe. Over a channel through TURN the relay
- * is the default instead (`fallback`): such a channel is no shorter than the
- * relay, and costs a server as much; P2P then has to be measured faster.
- * Lone small P2P requests' times also feed the stall verdict (lossy-path.ts).
+ * requests that went each way and asks it per request. Small requests take
+ * the path with the lower time to the head, measured only on requests alone
+ * on their path and kept as a windowed minimum, as BBR keeps its min_rtt (a
+ * burst's times measure the queue, not the path); bulk ones the path with
+ * the higher throughput. The rules, their margins and what measured them:
+ * docs/browser-client.md §Routing rules, "Path choice".
  */
 
 export type PathName = 'p2p' | 'relay';
@@ -47,22 +22,12 @@ const EWMA_WEIGHT = 0.3;
 export const SWITCH_MARGIN = 1.25;
 /**
  * A P2P bulk rate this high is enough, bytes/s: bulk stays on P2P without
- * measuring the relay against it (no race, no probe, no re-probe towards
- * the relay), so the tunnel server carries no bulk bytes to learn what need
- * not be known. 4 MB/s moves a 20 MiB body in 5 s. Between peers the lab
- * measures 5–15 MB/s over a bare data channel; when the relay is faster
- * still, its gain (a few seconds per 20 MiB at most) is not worth the
- * server carrying a race's 8 MiB and every probe, which is what Wingman is
- * for. A P2P path slower than this is raced as before.
+ * measuring the relay against it (no race, no probe, no re-probe), so the
+ * tunnel server carries no bulk bytes to learn what need not be known. 4 MB/s
+ * moves 20 MiB in 5 s; a faster relay would gain a few seconds at most.
  */
 export const P2P_BULK_ENOUGH_BYTES_PER_S = 4_000_000;
-/**
- * …and, for small requests, at least this much lower RTT, ms. Where both
- * paths are near (loopback, LAN) they differ by a few ms, up and down with
- * the machine's load, and flipping on that gains nothing; a relay that beats
- * P2P by 20 ms or more (P2P through a distant TURN server, a near tunnel
- * server) is worth it.
- */
+/** …and, for small requests, at least this much lower RTT, ms: near paths (loopback, LAN) differ by a few ms that move with load. */
 const SMALL_SWITCH_MIN_MS = 20;
 /** Samples each path needs before small requests may leave P2P (one slow or fast request decides nothing). */
 const SMALL_MIN_SAMPLES = 5;
@@ -70,13 +35,7 @@ const SMALL_MIN_SAMPLES = 5;
 export const PROBE_AFTER = 2;
 /** Once both paths have a figure, every REPROBE_EVERY-th request of the class goes the other way to refresh it. */
 export const REPROBE_EVERY = 20;
-/**
- * How long a small request's time counts towards its path's RTT figure (the
- * minimum over this window), ms. A page load sends hundreds of requests at
- * once, each waiting behind the others, for seconds: only the first of the
- * burst shows the path itself. 10 s outlasts such a burst (BBR keeps its
- * min_rtt as long) and still notices within seconds a path that got slower.
- */
+/** How long a small request's time counts towards its path's RTT figure (the minimum over this window), ms: it outlasts a page load's burst. */
 export const RTT_WINDOW_MS = 10_000;
 /** Samples kept per path within the window (bounds memory; a page load of ~500 requests fits). */
 const MAX_RTT_SAMPLES = 512;
@@ -110,10 +69,8 @@ export interface Decision {
   why: 'default' | 'probe' | 'faster';
 }
 
-/** The path each class takes outside probes. */
-type Preferred = Record<RequestClass, PathName>;
-
 const ewma = (old: number | undefined, sample: number) => (old === undefined ? sample : old + EWMA_WEIGHT * (sample - old));
+const enough = (f: PathFigures) => (f.rttSamples ?? 0) >= SMALL_MIN_SAMPLES;
 
 export class PathChooser {
   readonly figures: Record<PathName, PathFigures> = { p2p: {}, relay: {} };
@@ -126,7 +83,7 @@ export class PathChooser {
   /** Recent small-request times per path: [when (ms, the caller's clock), time to the head (ms)]. */
   private readonly recentRtts: Record<PathName, Array<[number, number]>> = { p2p: [], relay: [] };
   /** The path each class takes outside probes (what the badge shows). */
-  readonly preferred: Preferred = { small: 'p2p', bulk: 'p2p' };
+  readonly preferred: Record<RequestClass, PathName> = { small: 'p2p', bulk: 'p2p' };
 
   /** `lossy`: told each lone small P2P request's time, for its stall verdict. */
   constructor(private readonly lossy?: Pick<LossyPath, 'lone'>) {}
@@ -159,7 +116,6 @@ export class PathChooser {
     const n = ++this.seen[cls];
     if (cls === 'bulk') return this.p2pBulkBetter() ? { path: 'p2p', why: 'faster' } : { path: 'relay', why: 'default' };
     const { p2p, relay } = this.figures;
-    const enough = (f: PathFigures) => (f.rttSamples ?? 0) >= SMALL_MIN_SAMPLES;
     const p2pBetter =
       p2p.rttMs !== undefined &&
       relay.rttMs !== undefined &&
@@ -181,38 +137,27 @@ export class PathChooser {
 
   private decide(cls: RequestClass): Decision {
     const n = ++this.seen[cls];
-    const p2p = this.figures.p2p;
-    const relay = this.figures.relay;
+    const { p2p, relay } = this.figures;
     const [mine, theirs] = cls === 'bulk' ? [p2p.bytesPerS, relay.bytesPerS] : [p2p.rttMs, relay.rttMs];
-    // Small requests are never sent the other way to measure it: their relay
-    // figure comes from the requests the relay carries anyway (before the
-    // channel is up, fallbacks), so a page's small requests never leave P2P
-    // on a guess.
+    // Small requests are never sent to the relay to measure it: their relay figure comes from requests it carries anyway.
     if (theirs === undefined)
       return cls === 'bulk' && mine !== undefined && n >= PROBE_AFTER && !this.p2pBulkEnough()
         ? { path: 'relay', why: 'probe' }
         : { path: 'p2p', why: 'default' };
     if (mine === undefined) return { path: 'p2p', why: n >= PROBE_AFTER ? 'probe' : 'default' };
-    const enough = (f: PathFigures) => (f.rttSamples ?? 0) >= SMALL_MIN_SAMPLES;
     const relayBetter =
       cls === 'bulk' ? theirs > mine * SWITCH_MARGIN : enough(p2p) && enough(relay) && theirs * SWITCH_MARGIN < mine && mine - theirs >= SMALL_SWITCH_MIN_MS;
     const best: PathName = relayBetter ? 'relay' : 'p2p';
-    // Refresh the losing path's figure now and then; for small requests only
-    // P2P's (a small request is never sent over the relay to measure it).
-    // Bulk is not re-measured on the relay while P2P's rate is enough.
+    // Refresh the losing path's figure now and then: for small requests only P2P's; bulk's not while P2P's rate is enough.
     if (n % REPROBE_EVERY === 0 && (best === 'relay' || (cls === 'bulk' && !this.p2pBulkEnough())))
       return { path: best === 'p2p' ? 'relay' : 'p2p', why: 'probe' };
     return { path: best, why: relayBetter ? 'faster' : 'default' };
   }
 
   /**
-   * The path for an upload: the one bulk downloads take. An upload is never
-   * sent the other way to measure it (a probe over the slower path holds a
-   * large body there: 20 MiB at the 0.2 MB/s of P2P over a lossy link is
-   * 100 s), nor counted as a download sample; the downloads' figures stand for
-   * the path, as they do in the badge. Until a bulk figure exists, P2P;
-   * with the relay as `fallback` (a channel through TURN), the relay unless
-   * P2P's bulk figure is the higher one.
+   * The path for an upload: the one bulk downloads take, never a probe (20 MiB
+   * over a lossy P2P at 0.2 MB/s is 100 s). With the relay as `fallback` (a
+   * channel through TURN), the relay unless P2P's bulk figure is the higher one.
    */
   chooseUpload(fallback: PathName = 'p2p'): Decision {
     if (fallback === 'relay') return this.p2pBulkBetter() ? { path: 'p2p', why: 'faster' } : { path: 'relay', why: 'default' };
@@ -225,7 +170,6 @@ export class PathChooser {
     return this.figures.relay.bytesPerS === undefined && !this.p2pBulkEnough();
   }
 
-  /** P2P's bulk figure is P2P_BULK_ENOUGH_BYTES_PER_S or more. */
   private p2pBulkEnough(): boolean {
     return (this.figures.p2p.bytesPerS ?? 0) >= P2P_BULK_ENOUGH_BYTES_PER_S;
   }

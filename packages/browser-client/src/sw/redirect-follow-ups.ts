@@ -1,30 +1,15 @@
 /**
  * What WebKit leaves off the follow-up of a redirect a Service Worker
- * answered, given back by the SW. A SW hands the page a relayed or P2P
- * redirect as a real one (build-response.ts) and the browser follows it
- * through the SW again. Chromium and Firefox send that follow-up as they
- * would without a SW; WebKit (checked with WebKitGTK) sends it:
- *  - for a 307/308, without the body (`Content-Length: 0`), though a 307/308
- *    keeps the method and the body (Fetch "HTTP-redirect fetch") and WebKit
- *    re-sends it without a SW: the app would get an empty POST;
- *  - for a redirect that turns the method into GET (303; 301/302 of a POST),
- *    without the `Origin` WebKit keeps on that follow-up without a SW.
- * So the SW keeps, for each such redirect it answers, the request's body
- * (any engine: a follow-up that brought its body only drops the copy) and,
- * in WebKit, the Origin, and gives them back when the same document's
- * follow-up (same method, the redirect's target) arrives: the body as the
- * request's own (the app gets the bytes and the Content-Length it gets
- * without Wingman), the Origin through originOf() (a SW cannot set a
- * forbidden field: P2P writes it into the head, the relay carries it in
- * FETCH_METADATA_HEADER). The page's Response still says
- * `redirected: false` in WebKit: a SW cannot set that flag. Only a
- * `fetch()`'s redirects are kept (the router skips a navigation's: a
- * Request rebuilt with a body cannot stay a navigation).
- *
- * Bounded: a body of at most REDIRECT_BODY_MAX_BYTES (a larger one is not
- * kept: its follow-up arrives empty in WebKit), at most MAX_REDIRECT_FOLLOW_UPS
- * entries (the oldest goes first), each for REDIRECT_FOLLOW_UP_MEMORY_MS,
- * taken once.
+ * answered, given back by the SW (docs/browser-client.md §Fidelity): the
+ * body of a 307/308 (WebKit sends `Content-Length: 0`, though the method and
+ * body are kept, Fetch "HTTP-redirect fetch"), and the Origin it writes
+ * without a SW on a follow-up turned into GET. The SW keeps them per
+ * redirect it answers (the body in any engine: a follow-up that brought its
+ * own only drops the copy) and gives them back when the same document's
+ * follow-up arrives: the body as the request's own, the Origin through
+ * originOf() (a SW cannot set a forbidden field). Only a `fetch()`'s
+ * redirects are kept: a Request rebuilt with a body cannot stay a navigation.
+ * Bounded by the constants below; each entry is taken once.
  */
 
 /** The largest request body kept for a 307/308 follow-up, bytes (docs/operations.md, Limits). */

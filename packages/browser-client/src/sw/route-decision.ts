@@ -1,25 +1,13 @@
 /**
  * The route of one intercepted request, P2P or the relay, and why: the only
  * place the Service Worker's routing rules live. Pure: facts in, verdict
- * out; router.ts gathers the facts and carries the verdict out. The reason
- * travels with the request (ROUTE_HEADER) and comes back on the response as
- * `x-wingman-route: <transport>; reason=<reason>`.
- *
- * The rules, first match wins (numbered as in docs/browser-client.md
- * §Routing rules; a rule's name is the reason it gives, but for 4 and 7):
- *   1. excluded         — the path starts with a prefix kept on the relay → relay
- *   2. private          — a private session's channel → p2p; no channel yet, but a private
- *                         session's shell is there without one → wait, then decide again
- *   3. no-channel       — no shell has an open channel → relay
- *   4. path-choice      — the path chooser (path-choice.ts) sends the request's class, or an
- *                         upload, over the relay: `faster`, `probe`, or `turn-default`
- *   5. p2p-stalls       — P2P stalls (lossy-path.ts) and this small request would share the
- *                         channel with others → relay
- *   6. loss-probe       — the same while the channel's loss probe has given no verdict yet → relay
- *   7. p2p              — otherwise → p2p: `default` (also without a path chooser), `faster`, `probe`
- * Rules 4–6 apply only with a path chooser and the request's class. The
- * server's switches for an on/off A/B (docs/speed-ledger.md) act here alone:
- * with `pathChoice` off rule 4 never fires and rule 7 gives `default`.
+ * out; router.ts gathers the facts and carries the verdict out. The rules,
+ * first match wins, are RULES in order, numbered and explained as in
+ * docs/browser-client.md §Routing rules (a rule's name is the reason it
+ * gives, but for 4 and 7). Rules 4–6 apply only with a path chooser and the
+ * request's class. The server's switches for an on/off A/B
+ * (docs/speed-ledger.md) act here alone: with `pathChoice` off rule 4 never
+ * fires and rule 7 gives `default`.
  */
 import type { Decision, RequestClass } from './path-choice';
 
@@ -110,7 +98,7 @@ export interface BrowserFacts {
   tagged: boolean;
   /** The SW's state after a start is in: the shell registry synced. */
   settled: boolean;
-  /** Some shell has an open channel (through TURN or not). */
+  /** Some shell has an open channel. */
   channel: boolean;
   /** A private session's shell without a channel: its relay refuses the app's requests (rule 2 waits instead). */
   privateWaiting: boolean;
@@ -122,20 +110,16 @@ export interface BrowserFacts {
   cookiesToAdd: boolean | undefined;
   /** Requests in flight on P2P, or taken by the Service Worker and not answered yet (RouteFacts.othersInFlight). */
   othersInFlight: number;
-  /** The request's class (path-choice.ts requestClass). */
   cls: RequestClass;
 }
 
 /**
  * The pipeline's first step (router.ts): true when the Service Worker
  * leaves the request to the browser (no respondWith), counted as
- * `relay to-browser`. It would go over the relay anyway — P2P stalls, and
- * either no shell has a channel (rule 3) or this
- * small request would share it with others (rule 5; rule 6 the same while
- * a channel's loss probe is pending) — and the SW adds nothing to it (no
- * cookie the browser lacks, no body, no document to rewrite) and its answer
- * should set no cookie (a script, style sheet, image or font). A lone
- * request keeps P2P, so the stall verdict can clear.
+ * `relay to-browser`. It would go over the relay anyway (rules 3, 5, 6), the
+ * SW adds nothing to it (no cookie the browser lacks, no body, no document
+ * to rewrite) and its answer should set no cookie. A lone request keeps
+ * P2P, so the stall verdict can clear.
  */
 export function leaveToBrowser(f: BrowserFacts): boolean {
   if (!LEFT_DESTINATIONS.has(f.destination)) return false;
