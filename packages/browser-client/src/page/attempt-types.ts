@@ -7,6 +7,25 @@ import type { ChannelFingerprints, Connection, LossProbeOptions, LossProbeResult
 /** Why an attempt failed. `offline`: the server says the agent is away (restarting). `altered`: it got no channel after the link key's checks dropped signaling (a path that rewrote it). */
 export type AttemptReason = 'disabled' | 'offline' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported' | 'unverified' | 'altered';
 
+/**
+ * What the badge says after `Relay · ` when a P2P attempt failed, by the
+ * attempt's reason (AttemptReason). The P2P manager (p2p.ts)
+ * adds its own: `connecting` before the first attempt ends, `channel closed`
+ * and `channel unresponsive` when a channel ends, and ` · reconnecting` / ` ·
+ * gave up` after any of them while it tries again or once it stopped trying.
+ */
+export const ATTEMPT_REASON_WORDS: Readonly<Record<AttemptReason, string>> = {
+  disabled: 'P2P disabled by server/agent',
+  offline: 'agent offline',
+  signaling: 'signaling failed',
+  'ice-timeout': 'ICE timeout',
+  'ice-failed': 'ICE failed',
+  refused: 'refused by agent',
+  unsupported: 'no WebRTC in this browser',
+  unverified: 'channel not verified',
+  altered: 'signaling was altered',
+};
+
 export class AttemptError extends Error {
   override readonly name = 'AttemptError';
   constructor(

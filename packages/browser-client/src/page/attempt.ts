@@ -1,17 +1,13 @@
 /**
- * One P2P attempt: the signaling WebSocket on the session origin
- * (SIGNAL_PATH); on the server's hello, the RTCPeerConnection with its data
- * channel (peer-connection.ts) and the offer; the browser's candidates out,
- * the agent's answer and candidates in (with the link key, each MAC checked
- * first); what the channel receives held until the Connection listens (the
- * protocol's transports/channel-inbox.ts). The shell's inline script makes
- * the first one before client.js has arrived and leaves it on
- * `window.__wingmanShell.attempt`; client.js carries that very object on
- * (peer-session.ts: the channel bound and connected), and every retry is a
- * new one. Deadlines: the server's hello (SIGNAL_HELLO_TIMEOUT_MS), then ICE
- * + HELLO (the hello's p2p.timeoutMs): ICE failure alone can take minutes to
- * surface. Its code is in every shell page (the inline bundle's budget,
- * build.mjs); the Connection and what runs on it are client.js's.
+ * One P2P attempt: the signaling WebSocket (SIGNAL_PATH); on the server's
+ * hello, the peer connection (peer-connection.ts) and the offer; candidates
+ * out, the agent's answer and candidates in (with the link key, each MAC
+ * checked first); what the channel receives held until the Connection
+ * listens. The inline script makes the first one and client.js carries that
+ * very object on (peer-session.ts); each retry is a new one
+ * (docs/browser-client.md §Decision). Deadlines: the server's hello, then
+ * ICE + HELLO (ICE failure alone can take minutes to surface). Its code is in
+ * every shell page (the inline bundle's budget).
  */
 import {
   holdMessages,

@@ -19,14 +19,7 @@ interface ChannelComingFacts {
   connectingForMs: number | undefined;
 }
 
-/**
- * "A data channel is coming": worth holding a WebSocket for (at most
- * CHANNEL_COMING_WAIT_MS) instead of opening it over the relay. True when a
- * direct channel (not through TURN) was open on this origin before — so P2P
- * works from this browser — and an attempt started within
- * CHANNEL_COMING_WAIT_MS is still connecting. A failed attempt, or one
- * through TURN, is nothing to wait for.
- */
+/** "A data channel is coming": worth holding a WebSocket for (at most CHANNEL_COMING_WAIT_MS) instead of opening it over the relay. */
 export function channelComing(facts: ChannelComingFacts): boolean {
   return facts.directChannelSeen && facts.connectingForMs !== undefined && facts.connectingForMs < CHANNEL_COMING_WAIT_MS;
 }

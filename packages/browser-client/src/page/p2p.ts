@@ -11,7 +11,7 @@ import type { DiagError } from '../shared/diagnostics';
 import { AGENT_AWAY_RETRY_MS, DIAGNOSTICS_MAX_ERRORS, RETRY_BASE_MS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS } from '../shared/constants';
 import type { P2PAttempt } from './attempt';
 import { AttemptError, attemptP2P, type PeerSession } from './peer-session';
-import { ATTEMPT_REASON_WORDS } from './relay-reasons';
+import { ATTEMPT_REASON_WORDS } from './attempt-types';
 import { linkTrustKeys } from './signal-out';
 import { followLossProbe, followTurn, monitorSession, verification, type StatusView, type TransportStatus } from './transport-status';
 
@@ -47,13 +47,11 @@ export interface P2PManager {
   stop(reason: string): void;
 }
 
-const REASONS = ATTEMPT_REASON_WORDS;
-
 /** `adopted`: the attempt the shell's inline script started (attempt.ts), carried on as the first one. */
 export function createP2PManager(options: { enabled: boolean; adopted?: P2PAttempt | undefined; linkKey?: string }): P2PManager {
   const keys = linkTrustKeys(options.linkKey);
   let untrusted = 0;
-  let status: TransportStatus = options.enabled ? { transport: 'relay', reason: 'connecting' } : { transport: 'relay', reason: REASONS.disabled };
+  let status: TransportStatus = options.enabled ? { transport: 'relay', reason: 'connecting' } : { transport: 'relay', reason: ATTEMPT_REASON_WORDS.disabled };
   const listeners: Array<(s: TransportStatus) => void> = [];
   let session: PeerSession | undefined;
   let failures = 0;
@@ -127,11 +125,11 @@ export function createP2PManager(options: { enabled: boolean; adopted?: P2PAttem
         running = false;
         const e = err instanceof AttemptError ? err : new AttemptError('signaling', String(err));
         logError(e.reason, e.message);
-        setStatus({ transport: 'relay', reason: REASONS[e.reason] });
+        setStatus({ transport: 'relay', reason: ATTEMPT_REASON_WORDS[e.reason] });
         if (e.permanent) return;
         if (e.reason === 'offline') return schedule(AGENT_AWAY_RETRY_MS);
         failures++;
-        if (failures >= RETRY_MAX_ATTEMPTS) return setStatus({ transport: 'relay', reason: `${REASONS[e.reason]} · gave up` });
+        if (failures >= RETRY_MAX_ATTEMPTS) return setStatus({ transport: 'relay', reason: `${ATTEMPT_REASON_WORDS[e.reason]} · gave up` });
         schedule(backoffDelay(failures, { initialMs: RETRY_BASE_MS, maxMs: RETRY_MAX_MS, jitter: false }));
       },
     );

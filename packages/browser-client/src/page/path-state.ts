@@ -1,15 +1,11 @@
 /**
  * What the shell tells the Service Worker about its channel and its path
- * (sw-link.ts ShellPathState), from the P2P manager's statuses
- * (docs/PROTOCOL.md §Loss probe). A path this shell's loss probe found lossy
- * is announced lossy from then on, its later channels included, until a
- * probe run in full finds it clean (`lossClean`: the same measurement's
- * early call taken back, or an earlier channel's). While the channel's probe has
- * called the path neither lossy nor clean, the state says `probing`, and the
- * page's wave goes around the channel until it does. The speed mechanisms
- * the server switched off (the hello's p2p settings) go with every state once
- * a channel brought them. Pure: statuses in,
- * states out.
+ * (sw-link.ts ShellPathState), from the P2P manager's statuses. A path this
+ * shell's loss probe found lossy is announced lossy from then on, its later
+ * channels included, until a probe run in full finds it clean (`lossClean`);
+ * while the channel's probe has no verdict, the state says `probing`. The
+ * switched-off speed mechanisms go with every state once a channel brought
+ * them. Pure: statuses in, states out.
  */
 import { LOSS_PROBE_COUNT } from '@wingman/protocol';
 import type { TransportStatus } from './p2p';

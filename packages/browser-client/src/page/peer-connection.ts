@@ -1,21 +1,16 @@
 /**
  * The shell's RTCPeerConnection and its data channel, made by each P2P
- * attempt (attempt.ts).
- *
- * With `videoSection` (the hello's p2p.videoSection), the offer also carries
- * a receive-only video section, bundled on the data channel's transport. The
- * agent answers it inactive and no media ever flows; it is there because
- * Chromium gives a data-only peer connection's UDP socket a small receive
- * buffer and raises it once a video channel exists on the transport. Bulk
- * bursts over the small one overflow it, and each drop halves SCTP's window
- * (docs/PROTOCOL.md §Receive buffer). It offers one codec (oneCodec).
+ * attempt (attempt.ts). With `videoSection` (the hello's p2p.videoSection),
+ * the offer also carries a receive-only video section that no media ever
+ * uses: Chromium raises a peer connection's UDP receive buffer once a video
+ * channel exists on the transport, and bulk bursts overflow the small one
+ * (docs/PROTOCOL.md §Receive buffer).
  */
 import { DATA_CHANNEL_LABEL, LOSS_PROBE_INIT, LOSS_PROBE_LABEL } from '@wingman/protocol';
 import { rtcConfiguration } from './signal-out';
 
 export interface ShellPeer {
   pc: RTCPeerConnection;
-  /** The data channel the protocol runs over. */
   dc: RTCDataChannel;
   /** The loss probe's negotiated channel (docs/PROTOCOL.md §Loss probe), where the browser makes one. */
   probe?: RTCDataChannel;
@@ -33,13 +28,9 @@ function probeChannel(pc: RTCPeerConnection): RTCDataChannel | undefined {
 }
 
 /**
- * Narrows the video section to one codec (VP8, which every WebRTC browser
- * has): no media ever flows on it, and the browser's full list is most of an
- * offer's bytes (Chromium: 5.4 KB of SDP with it, 1.7 KB without). A reload
- * sends its offers together with its first requests, on connections that sat
- * idle while P2P carried everything, where TCP restarts from its initial
- * window (about 14 KB); what does not fit waits a round trip to the server.
- * Where the browser refuses, the offer keeps its full list.
+ * Narrows the video section to one codec (VP8, in every WebRTC browser): the
+ * full list is most of an offer's bytes (5.4 KB of SDP against 1.7 KB), sent
+ * on connections whose TCP restarted from its ~14 KB initial window.
  */
 function oneCodec(transceiver: RTCRtpTransceiver): void {
   try {

@@ -6,8 +6,8 @@
  */
 import { ProtocolError, type Connection, type Stream } from '@wingman/protocol';
 import { PORT_WINDOW_BYTES } from '../shared/constants';
-import { MAX_BATCH_ITEMS, parseSwToShellPort, type FetchRequest, type PortBatch, type ShellToSwPort } from '../shared/messages';
-import { closeWhenPosted, type ExchangePort } from '../shared/exchange-mux';
+import { parseSwToShellPort, type FetchRequest, type PortBatch, type ShellToSwPort } from '../shared/messages';
+import { closeWhenPosted, taskBatch, type ExchangePort } from '../shared/exchange-mux';
 import { createBodySender } from '../shared/port-body';
 import { createCoalescer } from './coalesce';
 
@@ -29,29 +29,13 @@ interface RequestServer {
  * end together, and every postMessage to the SW is a cross-thread hop.
  */
 function createBatchingPost(port: ExchangePort): (m: ShellToSwPort, transfer?: Transferable[]) => void {
-  let items: ShellToSwPort[] = [];
-  let transfers: Transferable[] = [];
-  const flush = () => {
-    const batch = items;
-    const t = transfers;
-    if (batch.length === 0) return;
-    items = [];
-    transfers = [];
+  return taskBatch<ShellToSwPort>((items, transfer) => {
     try {
-      port.postMessage(batch.length === 1 ? batch[0] : ({ t: 'batch', items: batch } satisfies PortBatch<ShellToSwPort>), t);
+      port.postMessage(items.length === 1 ? items[0] : ({ t: 'batch', items } satisfies PortBatch<ShellToSwPort>), transfer);
     } catch {
       // The SW side is gone; the stream is reset on cleanup.
     }
-  };
-  return (m, transfer = []) => {
-    if (items.length === 0) queueMicrotask(flush);
-    items.push(m);
-    transfers.push(...transfer);
-    if (items.length >= MAX_BATCH_ITEMS) {
-      flush();
-      // A microtask is already queued; it finds an empty batch and posts nothing.
-    }
-  };
+  }).queue;
 }
 
 export function createRequestServer(connection: () => Connection | undefined): RequestServer {

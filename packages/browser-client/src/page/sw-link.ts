@@ -27,22 +27,13 @@ export type ShellPathState = Pick<ShellAnnounce, 'p2p' | 'turn' | 'lossy' | 'los
 interface SwLink {
   /** Resolves true once the SW controls this page, false when it cannot (no SW support, registration failed, timeout). */
   readonly controlled: Promise<boolean>;
-  /**
-   * Tells the SW whether this shell has an open channel, whether it goes
-   * through TURN, and what the loss probe found of its path (sent now and
-   * again whenever the SW asks).
-   */
+  /** Tells the SW about this shell's channel and its path (now, and again whenever the SW asks). */
   announce(state: ShellPathState): void;
   /** The SW jar's Cookie header for `url` ('' on any failure or after COOKIE_QUERY_TIMEOUT_MS). */
   cookieHeader(url: string): Promise<string>;
 }
 
-/**
- * Writes the SW jar's script-visible cookies into the browser's jar with
- * document.cookie (same origin as the app's frame, so its scripts see them),
- * where the SW's Cookie Store API does not write (WebKitGTK: its set()
- * resolves and stores nothing). Replies on `port` once written.
- */
+/** Writes the SW jar's script-visible cookies with document.cookie, where the SW's Cookie Store API does not write (sw/cookie-mirror.ts). */
 function writeCookies(lines: string[], port: MessagePort | undefined): void {
   for (const line of lines) document.cookie = line;
   port?.postMessage({ done: true });
@@ -76,13 +67,9 @@ export function createSwLink(options: SwLinkOptions): SwLink {
   };
   /**
    * An announcement carries a fresh MessagePort for the SW's requests (a
-   * direct pipe; Client.postMessage from a SW goes through the browser
-   * process) when there is none yet or the SW may have lost it (a new
-   * controller, or its `wingman:sync` after a restart). Status updates (channel
-   * open/closed) reuse the port: replacing it on every update lost requests the
-   * SW had just posted on the closed one, which then waited
-   * SHELL_ACCEPT_TIMEOUT_MS (found by the network lab: ~1.5 s first-byte stalls).
-   * A replaced port is closed only after PORT_RETIRE_MS, so messages in flight land, and once no exchange on it is open (retirePort).
+   * direct pipe) when there is none yet or the SW may have lost it (a new
+   * controller, a `wingman:sync`). Status updates reuse it: a port replaced on
+   * every update lost the requests just posted on it (the lab's ~1.5 s stalls).
    */
   const announce = (freshPort = false) => {
     const controller = container?.controller;

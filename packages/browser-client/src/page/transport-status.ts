@@ -17,17 +17,9 @@ export type TransportStatus =
       viewerId: string;
       /** The selected candidate pair has a TURN relay at either end (known shortly after the channel opens). */
       turn?: boolean;
-      /**
-       * The loss probe found the peer path lossy (docs/PROTOCOL.md §Loss
-       * probe), known a few round trips after the channel opens: the Service
-       * Worker then routes bursts around the channel from the first one on.
-       */
+      /** The loss probe found the peer path lossy (docs/PROTOCOL.md §Loss probe): ShellAnnounce.lossy. */
       lossy?: boolean;
-      /**
-       * The channel's loss probe runs and has not yet called the path lossy
-       * or clean (LOSS_PROBE_EARLY_CLEAN answers with none lost): the
-       * Service Worker routes bursts around the channel meanwhile.
-       */
+      /** The channel's loss probe has called the path neither lossy nor clean yet: ShellAnnounce.probing. */
       probing?: boolean;
       /** The loss probe's figures once it ended: probes sent, and lost. */
       loss?: { sent: number; lost: number };

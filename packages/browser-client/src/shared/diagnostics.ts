@@ -15,7 +15,6 @@ const PROTOCOLS: readonly string[] = ['udp', 'tcp', 'tls'];
 export interface IcePair {
   local: CandidateType;
   remote: CandidateType;
-  /** Transport of the pair: 'udp' or 'tcp'. */
   protocol: string;
   /** How a relay candidate reaches its TURN server ('udp', 'tcp', 'tls'), when the local candidate is a relay. */
   relayProtocol?: string;
@@ -29,7 +28,6 @@ export interface DiagError {
   message: string;
 }
 
-/** What a shell knows about its transport. */
 export interface ShellSnapshot {
   sessionId: string;
   shellId: string;
@@ -203,12 +201,7 @@ export interface DiagRoutesReply {
   type: 'wingman:diag-routes';
   id: string;
   routes: RouteCounts;
-  /**
-   * The shells the Service Worker would send a request over now: those
-   * whose last word to it was an open channel. A shell whose snapshot says
-   * `p2p` and is missing here has not been heard yet, and the app's requests
-   * go over the relay until it is.
-   */
+  /** The shells the Service Worker would send a request over now: whose last word to it was an open channel. */
   channels: string[];
 }
 

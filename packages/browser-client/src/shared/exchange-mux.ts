@@ -1,14 +1,9 @@
 /**
  * Many request exchanges between the Service Worker and one shell window
  * over the one MessagePort the shell sent with its announcement, instead of
- * a MessageChannel of their own each.
- *
- * A port per exchange costs the renderer a Mojo pipe made, transferred,
- * watched and closed per request, and one cross-thread message per item
- * posted; a module wave posts several items per request. Here every
- * exchange is an id on the shared port, and what all exchanges post within
- * one task leaves as one message: a data-channel message that answers many
- * requests at once reaches the Service Worker as one task.
+ * a MessageChannel of their own each (a Mojo pipe per request, and a message
+ * per item posted): what all exchanges post within one task leaves as one
+ * message. What it saved: docs/browser-client.md §Routing rules, "P2P".
  *
  * Wire: `{ type: 'wingman:x', items: [[id, payload, open?], …] }`. The
  * opening side (the SW) allocates ids; an item with `open` set starts an
@@ -90,29 +85,14 @@ class MuxPort implements ExchangePort {
 export function createExchangeMux(options: ExchangeMuxOptions): ExchangeMux {
   const ports = new Map<number, MuxPort>();
   let nextId = 1;
-  let items: Item[] = [];
-  let transfers: Transferable[] = [];
   let idle: Array<() => void> = [];
-
-  const flush = () => {
-    if (items.length === 0) return;
-    const batch = items;
-    const t = transfers;
-    items = [];
-    transfers = [];
+  const { queue, flush } = taskBatch<Item>((items, transfer) => {
     try {
-      options.post({ type: MUX_TYPE, items: batch }, t);
+      options.post({ type: MUX_TYPE, items }, transfer);
     } catch {
       // The other side is gone: its exchanges end by their own timeouts and liveness checks, as with a closed port.
     }
-  };
-  const queue = (item: Item, transfer: Transferable[]) => {
-    if (items.length === 0) queueMicrotask(flush);
-    items.push(item);
-    if (transfer.length > 0) transfers.push(...transfer);
-    // A microtask is already queued; it finds an empty batch and posts nothing.
-    if (items.length >= MAX_BATCH_ITEMS) flush();
-  };
+  });
   const core = {
     send(id: number, payload: unknown, transfer: Transferable[]) {
       queue([id, payload], transfer);
@@ -168,13 +148,32 @@ export function createExchangeMux(options: ExchangeMuxOptions): ExchangeMux {
   };
 }
 
+/** Gathers what is posted within one task (at most MAX_BATCH_ITEMS) and hands it to `send` as one message, a microtask later. */
+export function taskBatch<T>(send: (items: T[], transfer: Transferable[]) => void): { queue(item: T, transfer?: Transferable[]): void; flush(): void } {
+  let items: T[] = [];
+  let transfers: Transferable[] = [];
+  const flush = () => {
+    if (items.length === 0) return;
+    const batch = items;
+    const transfer = transfers;
+    items = [];
+    transfers = [];
+    send(batch, transfer);
+  };
+  const queue = (item: T, transfer: Transferable[] = []) => {
+    if (items.length === 0) queueMicrotask(flush);
+    items.push(item);
+    if (transfer.length > 0) transfers.push(...transfer);
+    // A microtask is already queued; it finds an empty batch and posts nothing.
+    if (items.length >= MAX_BATCH_ITEMS) flush();
+  };
+  return { queue, flush };
+}
+
 /**
- * Closes an exchange's port once what this task posted on it has left. An id
- * on a shared port closes in a microtask, after the task's batch (closing
- * forgets the id; the last one to close flushes the batch first, as the port
- * may then retire); a port of its own a task later. A module wave finishes
- * hundreds of exchanges: a timer each was a task each on the shell's thread,
- * which the app in its frame shares.
+ * Closes an exchange's port once what this task posted on it has left: an id
+ * on a shared port in a microtask, after the task's batch; a port of its own
+ * a task later (a timer per exchange was a task each on the shell's thread).
  */
 export function closeWhenPosted(port: ExchangePort): void {
   if (port instanceof MuxPort) queueMicrotask(() => port.close());

@@ -84,7 +84,7 @@ export function createBodySender(post: Post, windowBytes = PORT_WINDOW_BYTES): B
 }
 
 /** SharedArrayBuffer is absent without cross-origin isolation; a stand-in class keeps `instanceof` safe. */
-const SharedArrayBufferCtor: { new (n: number): object } = typeof SharedArrayBuffer === 'function' ? SharedArrayBuffer : class {};
+export const SharedArrayBufferCtor: { new (n: number): object } = typeof SharedArrayBuffer === 'function' ? SharedArrayBuffer : class {};
 
 /** Receiving half: a ReadableStream fed by data/end/abort from the port. */
 export interface BodyReceiver {

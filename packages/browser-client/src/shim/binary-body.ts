@@ -2,22 +2,14 @@
  * Hands a large ArrayBuffer / typed-array request body — fetch() or
  * XMLHttpRequest.send() — to the browser as a Blob. Chromium copies a
  * BufferSource body of a request its Service Worker intercepts on the
- * renderer's main thread — measured here for 16 MiB: the call itself blocks
- * 110–520 ms, then the thread stalls another 0.5–1.2 s — and that thread is
- * the shell's too, which then cannot accept the request (the SW waits,
- * docs/browser-client.md) nor feed the data channel. A Blob of the same
- * bytes costs one copy (15–65 ms) and the browser moves it off the main
- * thread. The request is the same: same bytes, no Content-Type unless the
- * app set one, the body taken at the call.
- *
- * A body of BULK_MIN_BYTES or more whose size is known here also gets
- * BODY_BYTES_HEADER: the Service Worker sees no Content-Length, and with it
- * sends the upload the way bulk transfers go (sw/path-choice.ts).
+ * renderer's main thread (16 MiB: a 110–520 ms call, then a 0.5–1.2 s stall),
+ * which is the shell's too; a Blob costs one copy (15–65 ms) and leaves the
+ * main thread. Same bytes, no Content-Type unless the app set one. A body of
+ * BULK_MIN_BYTES or more whose size is known here also gets
+ * BODY_BYTES_HEADER, so the Service Worker sends it as bulk (sw/path-choice.ts).
  */
 import { BLOB_BODY_MIN_BYTES, BODY_BYTES_HEADER, BULK_MIN_BYTES, WINGMAN_PREFIX } from '../shared/constants';
-
-/** SharedArrayBuffer is absent without cross-origin isolation; a stand-in class keeps `instanceof` safe. */
-const SharedArrayBufferCtor: { new (n: number): object } = typeof SharedArrayBuffer === 'function' ? SharedArrayBuffer : class {};
+import { SharedArrayBufferCtor } from '../shared/port-body';
 
 /** The body as a Blob when it is a large BufferSource (not over shared memory, which the browser refuses itself); else undefined. */
 function asBlob(body: unknown): Blob | undefined {

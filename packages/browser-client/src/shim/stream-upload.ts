@@ -1,15 +1,11 @@
 /**
  * A streaming upload (`fetch(url, { body: ReadableStream, duplex: 'half' })`)
- * on an `http:` origin fails as it would without Wingman. Chromium streams a
- * request body only over HTTP/2 or HTTP/3, and a browser speaks HTTP/1.1 to
- * every `http:` origin (no cleartext HTTP/2), so its fetch rejects with a
- * TypeError — directly against the app, and through the tunnel server's
- * relay. Only the Service Worker, reading the stream itself, could carry it
- * (over P2P, or read whole for the relay), and the app would get a request
- * the page never could have sent. On `https:` the browser may stream (HTTP/2)
- * and the SW carries the stream. Engines without streaming uploads (the
- * feature test of the Fetch standard's `duplex` option) are left alone:
- * Firefox sends the stream's string form, WebKit refuses it itself.
+ * on an `http:` origin fails as it would without Wingman: Chromium streams a
+ * request body only over HTTP/2+, which no `http:` origin gets, and only the
+ * Service Worker, reading the stream itself, could carry it — a request the
+ * page never could have sent (docs/browser-client.md §Fidelity). Engines
+ * without streaming uploads (the Fetch standard's `duplex` feature test) are
+ * left alone.
  */
 import { carriedBySw } from './binary-body';
 

@@ -1,19 +1,10 @@
 /**
  * Turns what came back — a P2P response head + body from the shell, or a
- * relay fetch's Response — into the Response the page gets. The same rules
- * for both paths, so the app cannot tell them apart (except by
- * x-wingman-transport):
- *  - Set-Cookie (P2P head) / SW_SET_COOKIE_HEADER (relay) go into the SW jar;
- *  - a redirect becomes a real redirect (Response.redirect): the browser
- *    follows it as it would a network one, through this SW again;
- *  - no body for HEAD and for 204/205/304;
- *  - P2P bodies with Content-Encoding gzip/deflate are decoded (a SW-built
- *    response is never decoded by the browser);
- *  - P2P bodies end at their Content-Length (declared-length.ts); an
- *    unusable or conflicting one is a 502;
- *  - HTML for a frame navigation gets the shim (Content-Length dropped);
- *  - a frame navigation's X-Frame-Options and CSP let the session's shell
- *    frame it and run the shim, nothing more (frame-policy.ts).
+ * relay fetch's Response — into the Response the page gets, by the same
+ * rules for both paths, so the app cannot tell them apart (except by
+ * x-wingman-transport): the rules are listed in docs/browser-client.md
+ * §Routing rules, "Response rules"; a frame navigation's framing policy is
+ * frame-policy.ts's.
  */
 import { declaredBodyLength } from '@wingman/protocol';
 import { APP_PORT_HEADER, APP_ROUTES_HEADER, SHIM_PATH, SW_SET_COOKIE_HEADER, SW_STATUS_HEADER } from '../shared/constants';
@@ -54,6 +45,14 @@ export interface Incoming {
   transport: 'p2p' | 'relay';
 }
 
+/** What carrying one request gives (router.ts `obtain`), before a Response is built from it. */
+export type Obtained =
+  /** A response to build (P2P, or a relayed one whose body is measured). */
+  | { kind: 'incoming'; incoming: Incoming }
+  | { kind: 'relay'; res: Response }
+  /** A final answer (an error page, an aborted request). */
+  | { kind: 'final'; response: Response };
+
 export interface BuildContext {
   request: Request;
   url: URL;
@@ -66,14 +65,12 @@ const decodable = new Map<string, boolean>();
 export function canDecode(encoding: string): boolean {
   let ok = decodable.get(encoding);
   if (ok !== undefined) return ok;
-  ok = false;
-  if (typeof DecompressionStream === 'function') {
-    try {
-      new DecompressionStream(encoding as CompressionFormat);
-      ok = true;
-    } catch {
-      ok = false;
-    }
+  try {
+    new DecompressionStream(encoding as CompressionFormat);
+    ok = true;
+  } catch {
+    // No DecompressionStream here (a ReferenceError), or not for this encoding.
+    ok = false;
   }
   decodable.set(encoding, ok);
   return ok;

@@ -93,14 +93,10 @@ export function createSwCookies(
   }
 
   /**
-   * One read-back of the browser's jar into ours for the waiters' paths
-   * (serialised with the other jar operations): the browser is asked for
-   * every path at once (each is a round trip to the browser process), then
-   * each answer is folded in and its waiters' headers taken, one path after
-   * the other — where the browser's items carry no path (Firefox) a script
-   * cookie lands at `/` for one path and leaves again for another, so each
-   * request's header reflects its own path's answer, as one read-back per
-   * request would.
+   * One read-back of the browser's jar into ours for the waiters' paths: the
+   * browser is asked for every path at once, then each answer is folded in and
+   * its waiters' headers taken before the next (Firefox's items carry no path,
+   * so each request's header must reflect its own path's answer).
    */
   const readBackFor = (byPath: Map<string, Waiter[]>): Promise<void> =>
     serial(async () => {
@@ -120,13 +116,9 @@ export function createSwCookies(
     });
 
   /**
-   * Coalesced read-backs: a request joins the read-back queued to start
-   * after the one in flight (never the one in flight: it may have read the
-   * browser's jar before this request's page wrote a cookie), which reads
-   * each distinct path of its requests once (one read of the whole scope
-   * where the browser answers only that way). A module wave's hundreds of
-   * concurrent requests cost two rounds of reads instead of hundreds of
-   * serialised ones.
+   * Coalesced read-backs: a request joins the read-back queued after the one
+   * in flight (which may have read the browser's jar before this request's
+   * page wrote a cookie). A module wave costs two rounds of reads, not hundreds.
    */
   let inFlight: Promise<void> | undefined;
   let queued: Map<string, Waiter[]> | undefined;
@@ -209,10 +201,8 @@ function foldBack(jar: CookieJar, host: string, items: BrowserCookie[], path: st
   const seen = new Set<string>();
   for (const item of items) {
     if (typeof item?.name !== 'string' || typeof item.value !== 'string') continue;
-    // A cookie for a parent domain (`Domain=localhost`, set by another
-    // session's script) is visible here but is not this session's: never
-    // fold it into the jar, whose cookies are all host-only. Chromium
-    // reports `domain` (null for host-only cookies); Firefox does not.
+    // A parent domain's cookie (another session's `Domain=localhost`) is not this session's: the jar is host-only.
+    // Chromium reports `domain` (null for host-only cookies); Firefox does not.
     if (typeof item.domain === 'string' && item.domain.replace(/^\./, '').toLowerCase() !== host) continue;
     seen.add(item.name);
     const candidates = jar.matching(path, now).filter((c) => c.name === item.name);

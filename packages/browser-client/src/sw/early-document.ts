@@ -8,7 +8,7 @@
 import { RESPONSE_HEAD_TIMEOUT_MS, WINGMAN_PREFIX } from '../shared/constants';
 import { parseEarlyDocumentAnswer, type EarlyDocumentAnswer } from '../shared/messages';
 import type { SwCookies } from './cookies';
-import type { Obtained } from './obtained';
+import type { Obtained } from './build-response';
 
 /** How long an unclaimed document is kept. The frame's navigation follows the SW's ack at once; 10 s covers a slow machine. */
 const EARLY_DOCUMENT_TTL_MS = 10_000;

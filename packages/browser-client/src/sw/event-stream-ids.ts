@@ -1,18 +1,12 @@
 /**
- * `Last-Event-ID` for an EventSource's reconnection. When an event stream
- * ends, the browser reconnects and tells the server the last event id it
- * saw, so the server resumes instead of replaying. Chromium adds that header
- * below the Service Worker: the reconnection's FetchEvent carries none, and
- * over P2P or the relay the app would replay the stream from the start on
- * every reconnection (checked in test/e2e/fidelity.test.ts). So the SW
- * reads the ids of each event stream it hands a page (the event stream
- * format of the HTML standard, §9.2.6) and, when that stream ended by itself
- * (the server closed it or the path failed — not the page's `close()`),
- * puts the id on the same document's next event-stream request for the same
- * URL, where the browser did not already.
- *
- * An EventSource keeps its last event id across reconnections, so a stream
- * without ids passes on the one it started with.
+ * `Last-Event-ID` for an EventSource's reconnection. Chromium adds that
+ * header below the Service Worker, so the reconnection's FetchEvent carries
+ * none and the app would replay the stream from its start on every
+ * reconnection (docs/browser-client.md §Fidelity). So the SW reads the ids of
+ * each event stream it hands a page (HTML standard §9.2.6) and, when that
+ * stream ended by itself (not the page's `close()`), puts the id on the same
+ * document's next event-stream request for that URL, where the browser did
+ * not already. A stream without ids passes on the one it started with.
  */
 
 /** Streams remembered at once (one per document and URL whose stream ended); the oldest goes first. */

@@ -1,16 +1,11 @@
 /**
  * Request fields the browser's network layer adds, which a Service Worker
  * never sees on an intercepted request and cannot set on a fetch of its own
- * (forbidden names): Sec-Fetch-*, the client hints (`Sec-CH-UA*`, visible
- * on the request but dropped from the SW's fetch), the cache mode's
- * `Cache-Control`/`Pragma`, and `Accept-Language` (written from
- * navigator.languages: shared/accept-language.ts). Over P2P the SW writes
+ * (forbidden names): Sec-Fetch-*, the client hints, the cache mode's
+ * `Cache-Control`/`Pragma`, and `Accept-Language`. Over P2P the SW writes
  * them into the head itself; over the relay it carries the forbidden ones in
- * FETCH_METADATA_HEADER and the agent puts them back (relay-server
- * forward/headers.ts), so the app sees them either way. What a SW cannot
- * know — `Sec-Fetch-User` (user activation), a navigation's
- * `Sec-Fetch-Dest: document` (the app is in the shell's frame, so `iframe`)
- * — is listed in docs/browser-client.md's fidelity table.
+ * FETCH_METADATA_HEADER and the agent puts them back. What a SW cannot know
+ * is listed in docs/browser-client.md §Fidelity.
  */
 import type { WireHeaders } from '../shared/messages';
 

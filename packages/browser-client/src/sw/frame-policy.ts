@@ -1,17 +1,12 @@
 /**
  * What the app's own framing and script policies must allow for the
- * session's shell to show the app in its frame and run the shim there —
- * and nothing more. The shell is the session's origin, the same as the app's,
- * so:
- *  - `X-Frame-Options: DENY` becomes `SAMEORIGIN`, and a CSP
- *    `frame-ancestors` list gains `'self'` (`'none'` becomes `'self'`): the
- *    shell may frame the app, every other origin stays refused;
- *  - a CSP that restricts scripts gets the shim admitted: by the policy's
- *    own nonce when it has one (the shim's tag carries it), by a nonce of
- *    ours under `'strict-dynamic'` (which ignores 'self' and host sources
- *    anyway), else by the shim's exact URL (a host source with a path, so
- *    no other script is allowed and an `'unsafe-inline'` keeps working).
- * Report-only policies are left alone: they block nothing.
+ * session's shell (the app's own origin) to show the app in its frame and
+ * run the shim there — and nothing more: `X-Frame-Options: DENY` becomes
+ * `SAMEORIGIN` and `frame-ancestors` gains `'self'`; a CSP that restricts
+ * scripts admits the shim by its own nonce, by one of ours under
+ * `'strict-dynamic'` (which ignores host sources), else by the shim's exact
+ * URL (no other script allowed, `'unsafe-inline'` kept working). Report-only
+ * policies are left alone: they block nothing.
  * @see https://www.w3.org/TR/CSP3/#directive-frame-ancestors
  * @see https://www.w3.org/TR/CSP3/#strict-dynamic-usage
  */

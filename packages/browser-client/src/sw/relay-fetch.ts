@@ -25,18 +25,12 @@ import {
 } from '../shared/constants';
 
 interface RelayOptions {
-  /**
-   * The SW jar's cookies the browser's own jar lacks ('' for none;
-   * SwCookies.relayHeaderFor): merged by the tunnel server with the Cookie
-   * header the browser puts on this fetch (SW_COOKIE_MERGE_HEADER).
-   */
+  /** The SW jar's cookies the browser's own jar lacks ('' for none), merged by the tunnel server with the browser's (SW_COOKIE_MERGE_HEADER). */
   cookie: string;
   /** Request body bytes (read before the request went anywhere), or null. */
   body: ArrayBuffer | null;
   /** Extra request headers (resumption: Range, If-Range). */
   extraHeaders?: Array<[string, string]>;
-  /** Fetch without the original request's Range header (resumption sets its own). */
-  dropRange?: boolean;
   /** Why the request goes over the relay (route-decision.ts); the agent echoes it on the response. */
   route: RouteReason;
   /** The Origin the browser would have written and the SW's fetch cannot (a WebKit redirect's follow-up, redirect-follow-ups.ts). */
@@ -64,10 +58,6 @@ export function relayFetch(request: Request, options: RelayOptions): Promise<Res
   // The forbidden fields this fetch loses (fetch-metadata.ts); the agent restores them.
   headers.set(FETCH_METADATA_HEADER, JSON.stringify([...carriedMetadata(request), ...(options.origin ? [['origin', options.origin]] : [])]));
   if (options.cookie) headers.set(SW_COOKIE_HEADER, options.cookie);
-  if (options.dropRange) {
-    headers.delete('range');
-    headers.delete('if-range');
-  }
   for (const [n, v] of options.extraHeaders ?? []) headers.set(n, v);
   const navigation = request.mode === 'navigate';
   const init: RequestInit = {

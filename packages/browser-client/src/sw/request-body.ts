@@ -1,15 +1,11 @@
 /**
- * An intercepted request's body, made ready to travel. A browser sends
- * `Content-Length` with every body but a streaming upload (a ReadableStream
- * body, `duplex: 'half'`), and many servers (Django's runserver, most WSGI
- * servers) read a body without one as empty. A Service Worker sees no
- * Content-Length and gets every body as a stream, so it reads the body
- * first: one that ends within BUFFERED_BODY_MAX_BYTES and without a pause of
- * BODY_IDLE_MS between chunks is sent whole, with its length. Anything else
- * is a stream the app is producing as it goes (or larger than is worth
- * holding), and goes on as a stream, length unknown (chunked towards the
- * app), as the browser would send it. The bytes read so far are kept, so the
- * relay can still send a body that a declined P2P attempt never took.
+ * An intercepted request's body, made ready to travel. A Service Worker sees
+ * no Content-Length and gets every body as a stream, and many servers
+ * (Django's runserver, most WSGI servers) read a body without one as empty:
+ * so a body that ends within BUFFERED_BODY_MAX_BYTES and without a pause of
+ * BODY_IDLE_MS is sent whole, with its length, as the browser would; any
+ * other goes on as a stream (a streaming upload). The bytes read so far are
+ * kept, so the relay can still send a body a declined P2P attempt never took.
  */
 import { concatBytes } from '@wingman/protocol';
 import { PORT_CHUNK_BYTES } from '../shared/constants';

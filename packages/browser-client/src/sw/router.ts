@@ -16,12 +16,11 @@ import { takeAgentTime } from './agent-time';
 import type { RequestContext } from '../shared/cookie-jar';
 import type { AbortRegistry } from './abort-registry';
 import type { PathsUpdate } from '../shared/messages';
-import { buildResponse, incomingFromRelay, NULL_BODY_STATUSES, relayPassThrough, type BuildContext, type Incoming } from './build-response';
+import { buildResponse, incomingFromRelay, NULL_BODY_STATUSES, relayPassThrough, type BuildContext, type Incoming, type Obtained } from './build-response';
 import type { SwCookies } from './cookies';
 import type { EarlyDocuments } from './early-document';
 import { errorResponse } from './error-response';
 import type { LossyPath } from './lossy-path';
-import type { Obtained } from './obtained';
 import { p2pHead } from './p2p-head';
 import { exchangeIdFor } from './exchange-id';
 import { BULK_MIN_BYTES, type PathChooser, type RequestClass } from './path-choice';
@@ -37,10 +36,7 @@ import { swSwitches } from './switches';
 import type { ShellRegistry } from './shell-registry';
 import type { ShellPick } from './shell-target';
 
-/**
- * RFC 9110 §9.2.2 (TRACE aside). Without an exchange id (exchange-id.ts),
- * retried over the relay only when no body bytes left for the failed channel.
- */
+/** RFC 9110 §9.2.2 (TRACE aside): without an exchange id, sent again over the relay when no body byte left. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 export interface RouterDeps {
@@ -154,7 +150,6 @@ interface Carry {
   clientId: string;
   deps: RouterDeps;
   signal: AbortSignal;
-  /** The request's method, upper case. */
   method: string;
   /** Path and query. */
   target: string;
@@ -266,9 +261,8 @@ function onHead(
   c: Carry,
   shell: ShellPick,
   response: Extract<ShellOutcome, { kind: 'response' }>,
-  /** The path's time to the head. */
   pathMs: number,
-  /** The request was the only one on the path when it started (PathChooser.started). */
+  /** The request was alone on the path when it started (PathChooser.started). */
   alone: boolean,
 ): Obtained | Promise<Obtained> {
   const { cls, method, target, request, url, deps, context } = c;
@@ -338,11 +332,7 @@ async function race(
   return { kind: 'incoming', incoming: { ...head, body: resumable, transport: 'p2p' } };
 }
 
-/**
- * Carries the request over the relay. `source`: its body unread, or what the
- * P2P attempt prepared. `exchange`: the id of the failed P2P exchange it is
- * sent again for (onFailure).
- */
+/** Carries the request over the relay; `exchange`: the id of the failed P2P exchange it is sent again for (onFailure). */
 async function overRelay(
   c: Carry,
   reason: RouteReason,
@@ -400,10 +390,7 @@ function keepForFollowUp(c: Carry, status: number, location: string | null | und
   deps.followUps.keep(clientId, request, status, target, bytes);
 }
 
-/**
- * Counts a body's bytes as it is read and reports them with the time from
- * the first read to the end (the transfer, not the wait for the app).
- */
+/** Counts a body's bytes as it is read, reported with the time from the first read to the end (the transfer, not the wait for the app). */
 function measured(body: ReadableStream<Uint8Array> | null, done: (bytes: number, ms: number) => void): ReadableStream<Uint8Array> | null {
   if (!body) return body;
   let bytes = 0;
@@ -435,12 +422,9 @@ function sameSiteContext(request: Request, url: URL): RequestContext {
 }
 
 /**
- * The relay's Response as the page gets it. A fetched Response carries its
- * own URL list, and the page's fetch would take it over: after a redirect the
- * SW turned back into a real one (build-response.ts), the follow-up's
- * response would say `redirected: false`. A Response built here has none, so
- * the page's own URL list (with the redirect) stands, as over P2P and as
- * without Wingman. Navigations and opaque redirects go as they are.
+ * The relay's Response as the page gets it: rebuilt without the fetch's own
+ * URL list, which the page's fetch would take over (a redirect's follow-up
+ * would say `redirected: false`). Navigations and opaque redirects go as they are.
  */
 function pageResponse(res: Response, request: Request): Response {
   if (request.mode === 'navigate' || res.type === 'opaqueredirect') return res;

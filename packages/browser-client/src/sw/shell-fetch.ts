@@ -10,12 +10,8 @@
  *               leaves the body unread and the relay can still send it)
  *   shell → SW  head, data… end | abort          SW ⇄ shell  credit, cancel
  *
- * Every wait is bounded: accept (SHELL_ACCEPT_TIMEOUT_MS; for the
- * requester's own shell whose window still exists, up to
- * SHELL_BUSY_ACCEPT_TIMEOUT_MS: its main thread is busy, not gone), head
- * (RESPONSE_HEAD_TIMEOUT_MS), and while a body is open the shell's window
- * must still exist (checked every SHELL_LIVENESS_INTERVAL_MS: a closed tab
- * posts nothing more).
+ * Every wait is bounded (docs/browser-client.md §Failures): accept, head, and
+ * while a body is open the shell's window must exist (a closed tab posts nothing more).
  */
 import { RESPONSE_HEAD_TIMEOUT_MS, SHELL_ACCEPT_TIMEOUT_MS, SHELL_BUSY_ACCEPT_TIMEOUT_MS, SHELL_LIVENESS_INTERVAL_MS } from '../shared/constants';
 import { parseShellToSwPort, unbatch, type FetchRequest, type ShellToSwPort, type SwToShellPort, type WireHeaders } from '../shared/messages';
@@ -86,9 +82,8 @@ interface Watched {
 
 /**
  * One timer per exchange from accept on (a module wave has hundreds): the
- * window's liveness every SHELL_LIVENESS_INTERVAL_MS while the exchange
- * lasts, and the head's deadline until the head came. `setTimer` holds the
- * pending timer, for the exchange's cleanup to clear.
+ * window's liveness while the exchange lasts, and the head's deadline until
+ * the head came. `setTimer` holds the pending timer, for the cleanup to clear.
  */
 function watchAccepted(x: Watched, setTimer: (timer: ReturnType<typeof setTimeout> | undefined) => void): void {
   const headDeadline = Date.now() + RESPONSE_HEAD_TIMEOUT_MS;
@@ -183,12 +178,7 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
       settle({ kind: 'declined', reason });
       cleanup();
     };
-    /**
-     * No answer yet. Another tab's shell, or one whose window is gone, loses
-     * the request to the relay now. The requester's own shell shares its main
-     * thread: while its window exists, it is busy (the app, or a loaded
-     * machine), and keeps the request until SHELL_BUSY_ACCEPT_TIMEOUT_MS.
-     */
+    /** No answer yet: the relay, unless the shell is the requester's own and its window exists (busy: SHELL_BUSY_ACCEPT_TIMEOUT_MS). */
     const unanswered = async (): Promise<void> => {
       const waited = Date.now() - started;
       if (!shell.ownTab) return noAnswer(`the page did not answer within ${waited} ms`);
@@ -202,9 +192,8 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
     timers.push(setTimeout(() => void unanswered(), SHELL_ACCEPT_TIMEOUT_MS));
     /**
      * The shell's channel ended before it took the request: a page leaving
-     * never reads what was posted to it, so the request goes to the relay
-     * now. Once accepted, the shell itself aborts what it
-     * carries when it leaves (page/client.ts, pagehide).
+     * never reads what was posted to it, so the relay now. Once accepted, the
+     * shell aborts what it carries when it leaves (page/client.ts, pagehide).
      */
     function onChannelGone(): void {
       if (!accepted && !settled) noAnswer('the page carrying the channel lost it or is leaving');

@@ -1,14 +1,11 @@
 /**
  * Which windows can carry a request over P2P. Shells announce themselves
  * (`wingman:shell`, with whether their channel is open); app frames say
- * which shell they belong to (`wingman:frame`), because the Clients API does
- * not tell a frame's parent (ambiguous with two tabs; docs/architecture.md
- * §Browser platform facts). All of it is in memory and therefore lost when the browser stops
- * the idle SW: the first request after a restart broadcasts `wingman:sync`
- * and waits briefly for the announcements to come back — only from the
- * windows that had an open channel when the SW last heard (remembered in
- * IndexedDB). A window that had none (a reload's new shell, a first visit,
- * P2P blocked) could not carry the request, so it is not waited for.
+ * which shell they belong to (`wingman:frame`): the Clients API does not tell
+ * a frame's parent. All of it is in memory, lost when the browser stops the
+ * idle SW: after a restart it is asked for again, waiting only for the
+ * windows that had an open channel (docs/browser-client.md §Routing rules,
+ * "Sync after a start").
  */
 import { SW_SYNC_TIMEOUT_MS } from '../shared/constants';
 import { createExchangeMux, retirePort, type ExchangeMux } from '../shared/exchange-mux';
@@ -23,7 +20,6 @@ interface ShellEntry {
   gone: AbortController;
   port: MessagePort | undefined;
   p2p: boolean;
-  /** The channel goes through TURN. */
   turn: boolean;
   /** A private session's shell: nothing goes to the relay. */
   private: boolean;
@@ -48,12 +44,7 @@ export interface ShellRegistry {
   isExcluded(path: string): boolean;
   /** A live shell window, channel or not, the most recently announced first (undefined: none). */
   anyShell(): Promise<ShellTarget | undefined>;
-  /**
-   * A private session's shell has announced itself without an open channel:
-   * its requests cannot go to the relay (which refuses them), and the word
-   * that its channel opened may still be on its way (the shell loads the app
-   * right after posting it).
-   */
+  /** A private session's shell has announced itself without an open channel (the word that it opened may be on its way). */
   privateWithoutChannel(): boolean;
   /** The ids of the shells whose last announcement said their channel is open (the diagnostics page shows them). */
   shellsWithChannel(): string[];
@@ -113,6 +104,7 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
   /** Requests waiting for a shell with a channel (waitForChannel). */
   const channelWaiters = new Set<() => void>();
   const { remembered, rememberChannel } = channelRemembrance(memory);
+  const anyChannel = () => [...shells.values()].some((e) => e.p2p);
 
   /** Forgets a shell: what was handed to it and not yet accepted goes to the relay (ShellTarget.channelGone). */
   function drop(entry: ShellEntry): void {
@@ -170,22 +162,10 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
       onAnnounce?.(source.id);
     },
     ensureSynced() {
-      synced ??= (async () => {
-        try {
-          await syncState();
-        } finally {
-          syncSettled = true;
-        }
-      })();
+      synced ??= resync(scope, remembered, anyChannel, (fn) => (onAnnounce = fn)).finally(() => {
+        syncSettled = true;
+      });
       return synced;
-      function syncState(): Promise<void> {
-        return resync(
-          scope,
-          remembered,
-          () => [...shells.values()].some((s) => s.p2p),
-          (fn) => (onAnnounce = fn),
-        );
-      }
     },
     async pick(clientId, resultingClientId) {
       const ownId = frames.get(clientId) ?? frames.get(resultingClientId);
@@ -204,11 +184,10 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
       return [...shells.values()].some((e) => e.private && !e.p2p);
     },
     hasChannelNow() {
-      if (!syncSettled) return undefined;
-      return [...shells.values()].some((e) => e.p2p);
+      return syncSettled ? anyChannel() : undefined;
     },
     async waitForChannel(clientId, resultingClientId, ms) {
-      if (![...shells.values()].some((e) => e.p2p)) await woken(channelWaiters, ms);
+      if (!anyChannel()) await woken(channelWaiters, ms);
       return this.pick(clientId, resultingClientId);
     },
     async anyShell() {
@@ -283,10 +262,8 @@ async function resync(
 
 /**
  * Waits, up to SW_SYNC_TIMEOUT_MS, for the `awaited` windows to announce
- * themselves after a sync. Routing needs only one shell with a channel, so
- * it stops at the first — or once every awaited window has answered without
- * one (the relay it is, no reason to hold the request). `listen` installs
- * (and, with undefined, removes) the registry's announcement hook.
+ * themselves after a sync, until one has a channel (routing needs only one)
+ * or all answered without. `listen` installs (undefined: removes) the hook.
  */
 function announcements(
   awaited: readonly WindowClient[],

@@ -1,6 +1,6 @@
 /**
  * The badge's words for every state the shell can be in (page/badge.ts
- * badgeText, the reasons of page/relay-reasons.ts and page/p2p.ts). Each
+ * badgeText, the reasons of page/attempt-types.ts and page/p2p.ts). Each
  * state is also produced for real, in a browser against the real stack:
  *
  *   Relay · connecting                     e2e/badge-states.test.ts (signaling held)
@@ -28,7 +28,7 @@
  */
 import { badgeText } from '../../src/page/badge';
 import type { TransportStatus } from '../../src/page/p2p';
-import { ATTEMPT_REASON_WORDS } from '../../src/page/relay-reasons';
+import { ATTEMPT_REASON_WORDS } from '../../src/page/attempt-types';
 
 const p2p = (extra: Partial<Extract<TransportStatus, { transport: 'p2p' }>> = {}): TransportStatus => ({
   transport: 'p2p',
