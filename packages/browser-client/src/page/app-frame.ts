@@ -1,10 +1,7 @@
 /**
- * The app in a full-viewport same-origin frame, with the shell's address bar
- * and title kept in step. Navigations inside the frame are entries of the
- * tab's joint session history, so Back/Forward move the frame; the shell
- * only mirrors the frame's URL with history.replaceState (never pushState,
- * which would add entries of its own). Reload and deep links load the shell
- * at the mirrored URL, which loads the frame there.
+ * The app in a full-viewport same-origin frame, with the shell's address bar and title kept in step. The
+ * frame's navigations are entries of the tab's joint session history (Back/Forward move the frame); the shell
+ * only mirrors its URL with history.replaceState, so reloads and deep links load the shell at that URL.
  */
 
 interface AppFrame {

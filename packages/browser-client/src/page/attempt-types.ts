@@ -1,18 +1,12 @@
-/**
- * What a P2P attempt (attempt.ts, peer-session.ts) gives the page: the live session it
- * resolves with, or the error naming the reason shown in the badge.
- */
+/** What a P2P attempt (attempt.ts, peer-session.ts) gives the page: the live session, or the error naming the badge's reason. */
 import type { ChannelFingerprints, Connection, LossProbeOptions, LossProbeResult, SpeedSwitch } from '@wingman/protocol';
 
 /** Why an attempt failed. `offline`: the server says the agent is away (restarting). `altered`: it got no channel after the link key's checks dropped signaling (a path that rewrote it). */
 export type AttemptReason = 'disabled' | 'offline' | 'signaling' | 'ice-timeout' | 'ice-failed' | 'refused' | 'unsupported' | 'unverified' | 'altered';
 
 /**
- * What the badge says after `Relay · ` when a P2P attempt failed, by the
- * attempt's reason (AttemptReason). The P2P manager (p2p.ts)
- * adds its own: `connecting` before the first attempt ends, `channel closed`
- * and `channel unresponsive` when a channel ends, and ` · reconnecting` / ` ·
- * gave up` after any of them while it tries again or once it stopped trying.
+ * What the badge says after `Relay · ` when a P2P attempt failed, by its reason. The P2P manager
+ * (p2p.ts) adds its own (`connecting`, `channel closed`, ` · reconnecting`, ` · gave up`, …).
  */
 export const ATTEMPT_REASON_WORDS: Readonly<Record<AttemptReason, string>> = {
   disabled: 'P2P disabled by server/agent',
@@ -57,11 +51,8 @@ export interface PeerSession {
   /** The peer connection's getStats() (the diagnostics page reads the selected pair's types and the byte counts). */
   stats(): Promise<RTCStatsReport | undefined>;
   /**
-   * The loss probe on the peer connection (docs/PROTOCOL.md §Loss
-   * probe), run once per session: undefined where the browser made no probe
-   * channel or the server turned the probe off (the hello's p2p.lossProbe).
-   * The events come before it ends: `onLossy` as soon as the losses make the
-   * path lossy, `onEarlyClean` once enough probes came back with none lost.
+   * The loss probe (docs/PROTOCOL.md §Loss probe), run once per session: undefined without a probe channel or
+   * with the probe off. Its events come before it ends: `onLossy` at once, `onEarlyClean` once enough came back.
    */
   lossProbe(events?: Pick<LossProbeOptions, 'onLossy' | 'onEarlyClean'>): Promise<LossProbeResult | undefined>;
   /** The server turned the loss probe off for this session (the hello's p2p.lossProbe is false). */

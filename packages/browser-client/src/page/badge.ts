@@ -6,13 +6,11 @@
  * "diagnostics" link opens DIAGNOSTICS_PATH in a new tab.
  */
 import { BADGE_HIDDEN_KEY, DIAGNOSTICS_PATH } from '../shared/constants';
+import type { PathsUpdate } from '../shared/messages';
 import type { TransportStatus } from './p2p';
 
 /** Which path each request class takes while P2P is up (the SW's path choice). */
-export interface Paths {
-  small: 'p2p' | 'relay';
-  bulk: 'p2p' | 'relay';
-}
+export type Paths = Omit<PathsUpdate, 'type'>;
 
 interface Badge {
   update(status: TransportStatus, paths?: Paths): void;

@@ -7,12 +7,8 @@
 import { fingerprintOfDigest, sdpFingerprint, type ChannelFingerprints } from '@wingman/protocol';
 
 /**
- * How long the fingerprints wait for the remote description, ms. A channel
- * can open before `setRemoteDescription`'s promise settles: on a busy page
- * ICE, DTLS and SCTP finish (the agent already holds the matching
- * description) before the task that sets `remoteDescription` runs. The channel binding's own deadline
- * bounds the whole exchange; this only keeps a missing answer from waiting
- * for it.
+ * How long the fingerprints wait for the remote description, ms: on a busy page the channel can open
+ * before the task that sets `remoteDescription` runs. The channel binding's deadline bounds the rest.
  */
 const REMOTE_DESCRIPTION_WAIT_MS = 5_000;
 

@@ -1,10 +1,7 @@
 /**
- * The link key on the shell's side (docs/PROTOCOL.md §Verified channels).
- * The shell's inline script takes it out of the link's fragment (`#k=…`)
- * before anything else runs: it keeps it in this origin's sessionStorage,
- * so a reload of the tab keeps it, and removes it from the visible URL
- * (history.replaceState), so it is neither in the address bar nor handed to
- * the app in its frame. A link without a key leaves the shell unverified.
+ * The link key on the shell's side (docs/PROTOCOL.md §Verified channels), taken out of the link's fragment
+ * (`#k=…`) before anything else runs: kept in sessionStorage (a reload keeps it), removed from the visible URL,
+ * so neither the address bar nor the app's frame has it. A link without a key leaves the shell unverified.
  */
 import { linkKeyBytes, splitLinkKey } from '@wingman/protocol';
 
@@ -20,10 +17,7 @@ function stored(): string | undefined {
   }
 }
 
-/**
- * Takes the key from the fragment (stored, and stripped from the URL), else
- * the one this tab stored earlier. The shell's inline script calls it first.
- */
+/** Takes the key from the fragment (stored, and stripped from the URL), else the one this tab stored earlier. */
 export function takeLinkKey(): string | undefined {
   const { key, rest } = splitLinkKey(location.hash);
   if (key === undefined) return stored();

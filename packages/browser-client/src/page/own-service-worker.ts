@@ -1,11 +1,8 @@
 /**
- * The app registered a Service Worker of its own (the shim reports it): it
- * would replace Wingman's, which has the same scope, and a PWA must be
- * reviewed with its own worker. So Wingman steps aside for this browser:
- * the tunnel server is told (OWN_SW_PATH sets an HttpOnly cookie: from now
- * on this browser's navigations get the app itself, over the relay),
- * Wingman's worker is unregistered, and the page the app was on is
- * loaded at the top level, where the app's registration runs natively.
+ * The app registered a Service Worker of its own (the shim reports it): it would replace Wingman's (same
+ * scope), and a PWA must be reviewed with its own worker. So Wingman steps aside for this browser: the tunnel
+ * server is told (OWN_SW_PATH: from now on its navigations get the app itself, over the relay), Wingman's
+ * worker is unregistered, and the app's page is loaded at the top level, where its registration runs natively.
  */
 import { OWN_SW_PATH, OWN_SW_WINDOW_KEY, SW_SCOPE } from '../shared/constants';
 
@@ -30,11 +27,7 @@ export async function stepAside(script: string, appUrl: string): Promise<void> {
   location.replace(appUrl);
 }
 
-/**
- * The worker URL an app document registered before the shell's script ran
- * (its message found no listener; the shim also leaves it on the document's
- * window, OWN_SW_WINDOW_KEY). Undefined when none, or the frame is not ours.
- */
+/** The worker URL an app document registered before the shell's script listened (OWN_SW_WINDOW_KEY on its window), if any. */
 export function ownSwRequestedIn(win: Window | null | undefined): string | undefined {
   try {
     const v = (win as unknown as Record<string, unknown> | null | undefined)?.[OWN_SW_WINDOW_KEY];

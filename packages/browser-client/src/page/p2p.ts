@@ -1,10 +1,7 @@
 /**
- * Keeps a P2P channel up for as long as the shell lives: attempts, monitors
- * (protocol PINGs: RTT for the badge, liveness), and after a failure or a
- * closed channel retries with capped exponential backoff — but not after a
- * permanent refusal (P2P disabled) and not forever (RETRY_MAX_ATTEMPTS
- * failures in a row). Requests never wait for any of this: while there is
- * no channel they go through the relay.
+ * Keeps a P2P channel up for as long as the shell lives: attempts, monitors (PINGs: RTT for the badge,
+ * liveness), and after a failure or a closed channel retries with capped exponential backoff, but not after
+ * a permanent refusal nor past RETRY_MAX_ATTEMPTS failures in a row. Requests never wait for any of this.
  */
 import { backoffDelay, type Connection } from '@wingman/protocol';
 import type { DiagError } from '../shared/diagnostics';

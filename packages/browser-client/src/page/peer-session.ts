@@ -1,10 +1,7 @@
 /**
- * A P2P attempt (attempt.ts) carried on to a live session: once its peer
- * connection is made, its data channel bound to the link key first when the
- * link has one (docs/PROTOCOL.md §Verified channels), then the protocol's
- * HELLO exchange on it, with what the channel received before this listened
- * delivered first. Resolves with the session or rejects with the attempt's
- * AttemptError, naming the reason shown in the badge.
+ * A P2P attempt (attempt.ts) carried on to a live session: its data channel bound to the link key first
+ * when the link has one (docs/PROTOCOL.md §Verified channels), then the protocol's HELLO on it, with what
+ * the channel received before this listened delivered first. Rejects with the attempt's AttemptError.
  */
 import {
   bindDataChannel,

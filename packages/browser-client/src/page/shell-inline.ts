@@ -22,11 +22,8 @@ import { linkTrustKeys } from './signal-out';
 import { mark } from './timeline';
 
 /**
- * On a first visit client.js (~29 KB gzipped) is loaded once the SW controls,
- * or after this long: loaded at once it shares the new connection's first
- * round trips (TCP slow start) with sw.js and the app's document, and the SW
- * took control 150–250 ms later (lab, far-server). P2P is an upgrade; the
- * app's first requests go over the relay either way.
+ * On a first visit client.js is loaded once the SW controls, or after this long: loaded at once, it shared
+ * the connection's first round trips with sw.js and the app's document, and the SW took control 150–250 ms later.
  */
 const CLIENT_FIRST_VISIT_DELAY_MAX_MS = 1_500;
 
@@ -36,11 +33,7 @@ const EARLY_DOC_ACK_WAIT_MS = 500;
 /** Bytes of randomness in the shell's name: 96 bits, unique among a browser's windows. */
 const SHELL_ID_BYTES = 12;
 
-/**
- * Features the app in the frame may use. A same-origin frame already gets
- * most of them by default; listing them keeps apps that need them (camera,
- * clipboard, fullscreen) working as they do at the top level.
- */
+/** Features the app in the frame may use, as at the top level (a same-origin frame gets most by default). */
 const FRAME_ALLOW = 'fullscreen; clipboard-read; clipboard-write; camera; microphone; geolocation; display-capture; autoplay; picture-in-picture; web-share';
 
 /** The early document's request: what the SW's relay fetch sends, so the tunnel server bridges its cookies. */
@@ -81,12 +74,7 @@ frame.referrerPolicy = 'no-referrer';
 /** A private session (`wingman http --private`): client.js starts the app once its channel is verified (private-start.ts). */
 const privateSession = document.documentElement.hasAttribute('data-wingman-private');
 
-/**
- * The frame starts before client.js runs: a message the app posts to the
- * shell meanwhile (a WebSocket opened while it parses) would find no
- * listener and be lost, and the app's socket would wait for an answer, then
- * go over the relay. Held here for client.js, same-origin only, bounded.
- */
+/** What the app posts to the shell before client.js listens (a WebSocket opened while it parses), held for it, bounded. */
 function holdFrameMessages(): { take(): MessageEvent[] } {
   const held: MessageEvent[] = [];
   const hold = (ev: MessageEvent) => {

@@ -30,11 +30,7 @@ export function rtcConfiguration(iceServers: readonly RTCIceServer[]): RTCConfig
   };
 }
 
-/**
- * The message for one of the browser's own ICE candidates (`icecandidate`):
- * the candidate, or the end of candidates for null; undefined for an empty
- * candidate (nothing to send).
- */
+/** The message for one of the browser's own ICE candidates: end of candidates for null, nothing for an empty one. */
 export function candidateSignal(candidate: RTCIceCandidate | null): ViewerSignal | undefined {
   if (!candidate) return { type: 'end-of-candidates' };
   const c = candidate.toJSON();
@@ -52,10 +48,8 @@ export function linkTrustKeys(linkKey: string | undefined): Promise<TrustKeys> |
 }
 
 /**
- * The shell's signaling out on `ws`, in order (a MAC is computed
- * asynchronously, and the offer must leave before its candidates), MACed when
- * the shell holds the link key (offers, candidates, end of candidates).
- * `viewerId`: the hello's, read when a message is MACed.
+ * The shell's signaling out on `ws`, in order (a MAC takes a promise, and the offer must leave before its
+ * candidates), MACed when the shell holds the link key. `viewerId`: the hello's, read when a message is MACed.
  */
 export function signalSender(ws: WebSocket, keys: Promise<TrustKeys> | undefined, viewerId: () => string): (m: ViewerSignal) => void {
   let pending = 0;

@@ -183,11 +183,7 @@ export class CookieJar {
     return this.store(cookie);
   }
 
-  /**
-   * A cookie the app's own JavaScript set (document.cookie / cookieStore), as
-   * read back from the browser's jar. It never replaces an HttpOnly cookie,
-   * exactly as document.cookie cannot (RFC 6265 §5.3 step 11).
-   */
+  /** A cookie the app's own JavaScript set, read back from the browser's jar; never over an HttpOnly one (RFC 6265 §5.3 step 11). */
   putFromScript(item: { name: string; value: string; path?: string; expires?: number }, now: number): CookieChange | undefined {
     const path = item.path && item.path.startsWith('/') ? item.path : '/';
     const existing = this.cookies.get(keyOf(item.name, path));
@@ -219,7 +215,6 @@ export class CookieJar {
     return { kind: 'delete', cookie: existing };
   }
 
-  /** Drops expired cookies; returns them. */
   purgeExpired(now: number): CookieChange[] {
     const out: CookieChange[] = [];
     for (const [k, c] of this.cookies) {
@@ -246,11 +241,7 @@ export class CookieJar {
       .join('; ');
   }
 
-  /**
-   * The part of the Cookie header the browser's own jar cannot supply:
-   * HttpOnly cookies, and script-visible ones whose mirror into the
-   * browser's jar did not (yet) succeed. The browser adds the rest itself.
-   */
+  /** The part of the Cookie header the browser's own jar cannot supply: HttpOnly cookies, and those whose mirror did not land. */
   unmirroredHeader(requestPath: string, now: number, context?: RequestContext): string {
     return this.matching(requestPath, now, context)
       .filter((c) => c.httpOnly || !c.mirrored)

@@ -1,9 +1,6 @@
 /**
- * The viewer diagnostics page's data: the messages between the page and the
- * shells on a `BroadcastChannel(DIAGNOSTICS_CHANNEL)`, their validators (any
- * same-origin script can post on that channel), the ICE summary taken from
- * `getStats()`, and the report a reviewer copies for the developer. Types
- * only (candidate types, protocol), never an address.
+ * The viewer diagnostics page's data: its messages with the shells on a BroadcastChannel, validated (any
+ * same-origin script can post there), the ICE summary from getStats() (types only, never an address) and the report.
  */
 import { DIAGNOSTICS_MAX_ERRORS } from './constants';
 
@@ -152,11 +149,7 @@ function parseLoss(v: unknown): ShellSnapshot['loss'] {
 /** A stats entry as getStats() yields it (RTCStats fields read by name). */
 export type StatsEntry = Record<string, unknown> & { id: string; type: string };
 
-/**
- * The selected pair and the data channel's byte counts from a getStats()
- * report: the transport's selectedCandidatePairId (Chromium), else the
- * pair marked `selected` (Firefox) or nominated and succeeded.
- */
+/** The selected pair (Chromium's selectedCandidatePairId, Firefox's `selected`, else nominated) and byte counts from getStats(). */
 export function summarizeStats(entries: Iterable<StatsEntry>): { ice?: IcePair; bytesSent?: number; bytesReceived?: number } {
   const byId = new Map<string, StatsEntry>();
   for (const e of entries) byId.set(e.id, e);
@@ -190,10 +183,7 @@ export function summarizeStats(entries: Iterable<StatsEntry>): { ice?: IcePair; 
   return out;
 }
 
-/**
- * How many requests the Service Worker sent each way and why, since it
- * started: `"<path> <reason>"` (route-decision.ts) → count.
- */
+/** How many requests the Service Worker sent each way and why since it started: `"<path> <reason>"` → count. */
 export type RouteCounts = Record<string, number>;
 
 /** Service Worker → page, in answer to request `id`. */

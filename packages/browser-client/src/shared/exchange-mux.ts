@@ -5,11 +5,9 @@
  * per item posted): what all exchanges post within one task leaves as one
  * message. What it saved: docs/browser-client.md §Routing rules, "P2P".
  *
- * Wire: `{ type: 'wingman:x', items: [[id, payload, open?], …] }`. The
- * opening side (the SW) allocates ids; an item with `open` set starts an
- * exchange at the other side (`onOpen`). Items for an id that is not open
- * (closed here, never opened) are dropped, as a closed MessagePort drops
- * what arrives. Per exchange, order is the port's order.
+ * Wire: `{ type: 'wingman:x', items: [[id, payload, open?], …] }`. The SW
+ * allocates ids; an item with `open` set starts an exchange at the other side
+ * (`onOpen`); items for an id not open are dropped, as a closed port drops them.
  */
 import { PORT_RETIRE_MS } from './constants';
 import { MAX_BATCH_ITEMS } from './messages';
@@ -180,11 +178,7 @@ export function closeWhenPosted(port: ExchangePort): void {
   else setTimeout(() => port.close(), 0);
 }
 
-/**
- * Closes a replaced shared port once PORT_RETIRE_MS have passed (messages
- * posted on it just before still land) and none of `mux`'s exchanges is open
- * (a download may outlast the replacement by minutes).
- */
+/** Closes a replaced shared port once PORT_RETIRE_MS have passed and none of `mux`'s exchanges is open (a download may last minutes). */
 export function retirePort(port: MessagePort, mux: ExchangeMux | undefined): void {
   setTimeout(() => {
     if (mux) mux.whenIdle(() => port.close());

@@ -1,16 +1,9 @@
 /**
- * Where the shim's <script> goes in an HTML response, decided on the first
- * bytes only (the body keeps streaming). Measured here: a `<script src>`
- * inserted right after `<head>` runs before the app's inline and module
- * scripts; without a `<head>` it works too (the parser opens one). Rules:
- *  - never before the doctype (that would switch the page to quirks mode);
- *  - after a `<meta charset>` that precedes every script, so the inserted
- *    bytes never push it out of the first 1024 bytes the encoding sniffer
- *    reads (HTML §13.2.3.2);
- *  - UTF-16 documents (BOM FE FF / FF FE) are left alone: an ASCII tag would
- *    corrupt them.
- * Works on bytes: tags are ASCII, so a byte-per-char view finds them in any
- * ASCII-compatible encoding.
+ * Where the shim's <script> goes in an HTML response, decided on the first bytes only (the body keeps
+ * streaming): right after `<head>` it runs before the app's scripts (measured here). Never before the doctype
+ * (quirks mode); after a `<meta charset>` that precedes every script, so it stays in the first 1024 bytes the
+ * encoding sniffer reads (HTML §13.2.3.2); UTF-16 documents are left alone (an ASCII tag would corrupt them).
+ * Works on bytes: tags are ASCII, so a byte-per-char view finds them in any ASCII-compatible encoding.
  */
 import { HTML_SNIFF_BYTES, SHIM_PATH } from './constants';
 

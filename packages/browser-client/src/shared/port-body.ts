@@ -1,10 +1,7 @@
 /**
- * A byte stream over a MessagePort with credit-based flow control: the
- * sender may have at most `windowBytes` unacknowledged; the receiver returns
- * credit as its consumer reads. Chunks are transferred ArrayBuffers — the
- * faster of the two page⇄SW paths measured here (docs/browser-client.md §Service Worker:
- * 110–230 MiB/s vs 88–145 MiB/s for transferable streams), and one that
- * needs no transferable-stream support (Safari).
+ * A byte stream over a MessagePort with credit-based flow control: the sender may have at most `windowBytes`
+ * unacknowledged; the receiver returns credit as its consumer reads. Chunks are transferred ArrayBuffers:
+ * faster than transferable streams here, and needing none (Safari); docs/browser-client.md §Routing rules.
  */
 import { concatBytes } from '@wingman/protocol';
 import { PORT_CHUNK_BYTES, PORT_WINDOW_BYTES } from './constants';
@@ -95,11 +92,7 @@ export interface BodyReceiver {
   abort(error: Error): void;
   /** Bytes handed to the consumer so far. */
   readonly bytesRead: number;
-  /**
-   * The whole body at once, when it has all arrived and nothing read the
-   * stream yet (which is then spent: its reader would see it end at once);
-   * undefined otherwise.
-   */
+  /** The whole body at once, when it has all arrived and nothing read the stream yet (which is then spent); else undefined. */
   takeWhole(): Uint8Array | undefined;
 }
 
@@ -195,12 +188,9 @@ export function createBodyReceiver(options: BodyReceiverOptions): BodyReceiver {
 }
 
 /**
- * Pumps a ReadableStream into a sender, waiting for room between chunks —
- * and between the PORT_CHUNK_BYTES pieces of a large one: a request body may
- * come as one chunk of the whole upload (Chromium's BufferSource bodies,
- * Firefox's read-whole fallback), which must not go out past the window.
- * Resolves when the source ended (and `end` was sent); rejects when reading
- * failed or the sender was closed.
+ * Pumps a ReadableStream into a sender, waiting for room between chunks and
+ * between the pieces of a large one (a whole upload may come as one chunk).
+ * Resolves once `end` was sent; rejects when reading failed or the sender closed.
  */
 export async function pumpToSender(source: ReadableStream<Uint8Array>, sender: BodySender): Promise<void> {
   const reader = source.getReader();

@@ -1,10 +1,8 @@
 /**
- * Makes the app's fetch() aborts reach the Service Worker before a response
- * exists: Chromium never aborts FetchEvent.request.signal when the page
- * aborts (w3c/ServiceWorker#1544), so a request the app gave up on would go
- * on to the app server. Same-origin fetches that carry an AbortSignal get an
- * ABORT_ID_HEADER; on abort the id goes to the SW (`wingman:abort`). After
- * the response head an abort cancels the response body, which the SW sees.
+ * Makes the app's fetch() aborts reach the Service Worker before a response exists: Chromium never aborts
+ * FetchEvent.request.signal (w3c/ServiceWorker#1544), so a request the app gave up on would go on to the app
+ * server. Same-origin fetches with an AbortSignal get ABORT_ID_HEADER; on abort the id goes to the SW
+ * (`wingman:abort`). After the head, an abort cancels the response body, which the SW sees.
  */
 import { ABORT_ID_HEADER, WINGMAN_PREFIX } from '../shared/constants';
 import type { AbortNotice } from '../shared/messages';

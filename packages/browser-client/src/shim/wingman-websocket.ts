@@ -1,12 +1,9 @@
 /**
  * A WebSocket for the app's same-origin sockets that travels over the P2P
  * channel (a 'ws' stream, opened by the shell) and, when there is no channel,
- * is a real WebSocket to the tunnel server (which relays it; a one-time
- * ticket in its URL brings the Service Worker jar's cookies). It implements
- * the WebSocket interface as far as dev-server clients use it (Vite's and
- * webpack's HMR clients): readyState and its constants, url, protocol,
- * extensions, binaryType, bufferedAmount, on* handlers and addEventListener,
- * send(string | ArrayBuffer | view | Blob), close(code, reason).
+ * is a real WebSocket to the tunnel server (with a one-time ticket that
+ * brings the Service Worker jar's cookies). It implements the WebSocket
+ * interface as far as dev-server clients use it (Vite's and webpack's HMR).
  * @see https://websockets.spec.whatwg.org/#the-websocket-interface
  */
 import { WS_MAX_CLOSE_REASON_BYTES } from '@wingman/protocol';
@@ -93,11 +90,7 @@ interface WingmanWebSocketOptions {
   translate?(url: URL): boolean;
   /** The shell's window, or undefined when this document has none. */
   shell(): Window | undefined;
-  /**
-   * The URL a relayed (native) socket opens: `url` with a one-time ticket
-   * that brings the Service Worker jar's cookies (ws-ticket.ts), or `url`
-   * as is. Must resolve, bounded in time.
-   */
+  /** The URL a relayed socket opens: with a ticket for the SW jar's cookies (ws-ticket.ts), or as is; resolves, bounded in time. */
   relayUrl(url: string): Promise<string>;
 }
 

@@ -1,10 +1,8 @@
 /**
- * The shim's side of WebSocket tickets (docs/browser-client.md §Cookies): before
- * a relayed (native) WebSocket opens, ask the Service Worker for a one-time
- * ticket that makes the tunnel server add the SW jar's cookies to the
- * upgrade. Resolves '' (no ticket: the browser's cookies alone) when this
- * document has no controlling SW, the SW has nothing to add or fails, or
- * after WS_TICKET_QUERY_TIMEOUT_MS — never hangs.
+ * The shim's side of WebSocket tickets (docs/browser-client.md §Cookies): before a relayed (native) WebSocket
+ * opens, ask the Service Worker for a one-time ticket that makes the tunnel server add the SW jar's cookies.
+ * '' (the browser's cookies alone) without a controlling SW, when the SW has none, or after
+ * WS_TICKET_QUERY_TIMEOUT_MS: never hangs.
  */
 import { WS_TICKET_PARAM, WS_TICKET_QUERY_TIMEOUT_MS } from '../shared/constants';
 import { parseWsTicketReply, type WsTicketQuery } from '../shared/messages';
@@ -37,10 +35,8 @@ export function requestWsTicket(url: string): Promise<string> {
 }
 
 /**
- * `url` with the ticket appended as WS_TICKET_PARAM. Appended as text, not
- * through URLSearchParams (which would re-serialise the app's own query:
- * `%20` → `+`, `?flag` → `?flag=`); the tunnel server removes exactly this
- * pair, so the app sees its query byte for byte.
+ * `url` with the ticket appended as WS_TICKET_PARAM, as text: URLSearchParams would re-serialise the app's
+ * query (`%20` → `+`); the tunnel server removes exactly this pair, so the app sees its query byte for byte.
  */
 export function withWsTicket(url: string, ticket: string): string {
   if (!ticket) return url;

@@ -1,9 +1,7 @@
 /**
- * Aborts the app signals through the shim (`wingman:abort` + ABORT_ID_HEADER),
- * because Chromium never aborts FetchEvent.request.signal when the page
- * aborts its fetch (w3c/ServiceWorker#1544). One AbortController per
- * request that carries an id, combined with request.signal (which other
- * browsers do abort). Entries live only while their request is handled.
+ * Aborts the app signals through the shim (`wingman:abort` + ABORT_ID_HEADER): Chromium never aborts
+ * FetchEvent.request.signal when the page aborts its fetch (w3c/ServiceWorker#1544). One AbortController per
+ * request that carries an id, combined with request.signal; entries live only while their request is handled.
  */
 export interface AbortRegistry {
   /** The signal to use for `request`: its own, plus the shim's abort when it carries an id. `done()` forgets the id. */

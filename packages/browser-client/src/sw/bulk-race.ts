@@ -76,11 +76,7 @@ interface RaceResult {
   body: ReadableStream<Uint8Array>;
   /** Bytes per second each path carried during the race (0: nothing, or it failed). */
   bytesPerS: Record<PathName, number>;
-  /**
-   * Why the race ended: 'fast' (P2P alone was fast enough: no relay leg),
-   * 'bytes', 'time', 'clear' (RACE_CLEAR_RATIO), 'done' (a path finished the
-   * body), 'failed' (a path failed or its head did not match).
-   */
+  /** Why the race ended: 'fast' (no relay leg), a bound ('bytes', 'time', 'clear'), 'done' (a path finished), 'failed'. */
   ended: 'fast' | 'bytes' | 'time' | 'clear' | 'done' | 'failed';
 }
 
@@ -105,10 +101,8 @@ interface Leg {
 }
 
 /**
- * Races `p2p` (a body already flowing) against the relay, once `startRelay`
- * fetched it (its response, with the head to compare, or null when it could
- * not be had; called only if P2P alone is not fast enough). Resolves once
- * the winner is known; `signal` cancels both.
+ * Races `p2p` (a body already flowing) against the relay's, which `startRelay` fetches (null when it cannot) only if
+ * P2P alone is not fast enough. Resolves once the winner is known; `signal` cancels both.
  */
 export async function raceBodies(
   p2p: ReadableStream<Uint8Array>,

@@ -1,13 +1,9 @@
 /**
- * The mirror of the SW jar's script-visible cookies into the browser's own
- * jar, so the app's scripts see them in document.cookie and relayed
- * requests carry them. Written with the Cookie Store API where it writes;
- * its first writes are checked by reading the browser's jar back, because
- * WebKitGTK's cookieStore.set() resolves and stores nothing. Where it does
- * not write (or is absent), a shell window writes them with document.cookie
- * (PageCookieWriter). A cookie is marked mirrored only once it is seen in
- * the browser's jar (or cannot be checked: a path other than "/"), so what
- * did not land keeps going with relayed requests (SW_COOKIE_HEADER).
+ * The mirror of the SW jar's script-visible cookies into the browser's own jar, so the app's scripts see
+ * them in document.cookie and relayed requests carry them: with the Cookie Store API, its first writes read
+ * back (WebKitGTK's set() resolves and stores nothing), else by a shell window's document.cookie
+ * (PageCookieWriter). A cookie is marked mirrored only once seen in the browser's jar (or when that cannot
+ * be checked: a path other than "/"), so what did not land keeps going with relayed requests.
  */
 import type { Cookie, CookieChange, CookieJar } from '../shared/cookie-jar';
 import { bounded, lost, type CookieStoreLike } from './cookie-store';

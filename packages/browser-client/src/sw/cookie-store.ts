@@ -10,11 +10,7 @@ export interface CookieStoreLike {
   delete(init: { name: string; path?: string }): Promise<void>;
 }
 
-/**
- * Bound on one Cookie Store call, ms. They take well under 5 ms; a stuck
- * one must not hold every request (the jar then goes on without that read
- * or mirror).
- */
+/** Bound on one Cookie Store call, ms (they take under 5 ms): a stuck one must not hold every request. */
 export const COOKIE_STORE_TIMEOUT_MS = 1_000;
 
 export function bounded<T>(p: Promise<T>): Promise<T> {

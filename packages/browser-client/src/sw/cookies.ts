@@ -33,11 +33,7 @@ export interface SwCookies {
   store(fields: string[], url: URL): Promise<void>;
 }
 
-/**
- * `writeInPage`: where the Cookie Store API does not write, a shell window
- * writes the mirror with document.cookie (cookie-mirror.ts).
- * `secureOrigin`: the session origin is https (cookies keep Secure there).
- */
+/** `writeInPage`: a shell window's document.cookie, where the Cookie Store API does not write; `secureOrigin`: https. */
 export function createSwCookies(
   kv: KvStore,
   host: string,
@@ -244,5 +240,3 @@ function validStored(c: unknown): c is Cookie {
     (o.expires === undefined || typeof o.expires === 'number')
   );
 }
-
-export type { CookieStoreLike };

@@ -54,11 +54,9 @@ export function createEarlyDocuments(origin: string, cookies: Pick<SwCookies, 'r
 }
 
 /**
- * The shell's early fetch as the relay's answer to the frame's navigation.
- * Used only when the jar holds nothing the browser's own jar lacks for that
- * URL: then the shell's fetch carried exactly the cookies the SW's relay
- * fetch would have. Otherwise, or when the shell's fetch failed, the frame's
- * navigation is fetched as any other.
+ * The shell's early fetch as the relay's answer to the frame's navigation,
+ * only when the jar holds nothing the browser's lacks for that URL (the fetch
+ * then carried the cookies the SW's relay fetch would have).
  */
 function earlyDocument(url: URL, port: MessagePort, origin: string, cookies: Pick<SwCookies, 'relayHeaderFor'>): Promise<Obtained> {
   const answer = new Promise<EarlyDocumentAnswer>((resolve, reject) => {

@@ -1,9 +1,7 @@
 /**
- * A one-store key-value wrapper over IndexedDB for the Service Worker's
- * durable state (the cookie jar). A SW is stopped when idle (within 30 s
- * here) and anything only in its globals is gone; IndexedDB survives. Every
- * operation has a timeout, after which the caller carries on without
- * persistence rather than hang a request.
+ * A one-store key-value wrapper over IndexedDB for the Service Worker's durable state (the cookie jar): a SW
+ * stopped when idle loses its globals, IndexedDB survives. Every operation has a timeout, after which the
+ * caller carries on without persistence rather than hang a request.
  */
 
 /** Bound on one IndexedDB operation, ms. Normal ones take < 5 ms; a blocked upgrade or a wedged disk must not hold requests. */

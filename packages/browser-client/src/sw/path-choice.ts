@@ -96,11 +96,7 @@ export class PathChooser {
     return (this.sizes.get(`${r.method} ${r.target}`) ?? 0) >= BULK_MIN_BYTES ? 'bulk' : 'small';
   }
 
-  /**
-   * Picks the path for a request of class `cls`; counts it; keeps `preferred`
-   * up to date. `fallback`: the path while the figures decide nothing, P2P
-   * unless the channel goes through TURN.
-   */
+  /** Picks the path for a request of class `cls`, counts it, keeps `preferred`; `fallback`: the path while the figures decide nothing. */
   choose(cls: RequestClass, fallback: PathName = 'p2p'): Decision {
     const d = fallback === 'relay' ? this.decideRelayFirst(cls) : this.decide(cls);
     if (d.why !== 'probe') this.preferred[cls] = d.path;
@@ -174,11 +170,7 @@ export class PathChooser {
     return (this.figures.p2p.bytesPerS ?? 0) >= P2P_BULK_ENOUGH_BYTES_PER_S;
   }
 
-  /**
-   * A race's outcome: each path's rate during it (0: it carried nothing, no
-   * sample) becomes a bulk figure, and bulk requests take the winner's path
-   * from now on. Returns whether that changed the preferred bulk path.
-   */
+  /** A race's outcome: each path's rate (0: no sample) becomes a bulk figure, and bulk takes the winner's path; says if that changed it. */
   recordRace(bytesPerS: Record<PathName, number>, winner: PathName): boolean {
     for (const path of ['p2p', 'relay'] as const) if (bytesPerS[path] > 0) this.figures[path].bytesPerS = ewma(this.figures[path].bytesPerS, bytesPerS[path]);
     const changed = this.preferred.bulk !== winner;
@@ -192,11 +184,9 @@ export class PathChooser {
   }
 
   /**
-   * A request the Service Worker answers, from its fetch event on (before
-   * its route is decided, which takes a few awaits) until its head: returns
-   * the release, to call once (more calls do nothing). A page load's burst
-   * reaches the worker as one fetch event after another before any of them
-   * has left on a path, so a count from the route on would see each one alone.
+   * A request the Service Worker answers, from its fetch event on until its
+   * head (a burst's fetch events all come before any leaves on a path): returns
+   * the release, to call once (more calls do nothing).
    */
   take(): () => void {
     this.taken++;
@@ -208,11 +198,7 @@ export class PathChooser {
     };
   }
 
-  /**
-   * Requests a new one would share P2P with (route-decision.ts
-   * othersInFlight): those in flight on P2P, or taken and not released.
-   * `selfTaken`: the asking request is itself one of those taken.
-   */
+  /** Requests a new one would share P2P with: in flight on P2P, or taken; `selfTaken`: the asking one is among those taken. */
   othersInFlight(selfTaken: boolean): number {
     return Math.max(this.inFlight.p2p, this.taken - (selfTaken ? 1 : 0));
   }
@@ -222,11 +208,7 @@ export class PathChooser {
     this.inFlight[path] = Math.max(0, this.inFlight[path] - 1);
   }
 
-  /**
-   * A small request's time to its response head on `path`; `at`: when it
-   * ended (ms, any steady clock); `alone`: what `started` said (a request that
-   * waited behind others is no sample).
-   */
+  /** A small request's time to its head on `path`; `at`: when it ended (any steady clock); `alone`: what `started` said. */
   recordHead(path: PathName, cls: RequestClass, ms: number, at: number, alone = true): void {
     if (cls !== 'small' || !alone || !Number.isFinite(ms) || ms < 0) return;
     const recent = this.recentRtts[path];

@@ -47,10 +47,7 @@ export class RedirectFollowUps {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /**
-   * Called when the SW answers `request` from `clientId` with `status` to
-   * `target` (absolute URL); `bytes`: the request's body as it was sent.
-   */
+  /** The SW answers `request` from `clientId` with `status` to `target` (absolute URL); `bytes`: the body as it was sent. */
   keep(clientId: string, request: { method: string; url: string }, status: number, target: string, bytes: ArrayBuffer | Uint8Array | null): void {
     const method = request.method.toUpperCase();
     let entry: { key: string; kept: Kept } | undefined;
@@ -66,11 +63,7 @@ export class RedirectFollowUps {
     while (this.kept.size > MAX_REDIRECT_FOLLOW_UPS) this.kept.delete(this.kept.keys().next().value as string);
   }
 
-  /**
-   * The request with what its engine left off given back when it is the
-   * follow-up of a kept redirect: its body (when it arrived without one) as
-   * its own, its Origin for originOf(). Any other request as it is.
-   */
+  /** The follow-up of a kept redirect with what its engine left off: its body as its own, its Origin for originOf(). */
   async restore(request: Request, clientId: string): Promise<Request> {
     if (this.kept.size === 0) return request;
     const key = keyOf(clientId, request.method, request.url);

@@ -41,11 +41,7 @@ interface RelayOptions {
   signal?: AbortSignal;
 }
 
-/**
- * Fetches `request` through the tunnel server. A navigation is fetched with
- * redirect "manual" (its opaque redirect may be returned as is, should the
- * server not bridge redirects); other requests keep their redirect mode.
- */
+/** Fetches `request` through the tunnel server; a navigation with redirect "manual" (its opaque redirect may go back as is). */
 export function relayFetch(request: Request, options: RelayOptions): Promise<Response> {
   const headers = new Headers(request.headers);
   headers.set(VIA_HEADER, VIA_SW);
@@ -78,10 +74,8 @@ export function relayFetch(request: Request, options: RelayOptions): Promise<Res
 }
 
 /**
- * Fetches the rest of a GET from the relay, `offset` bytes in, after the
- * channel failed mid-body. Uses Range (with If-Range when the first response
- * had a strong validator) for a 200 that advertised byte ranges; otherwise
- * re-fetches and skips `offset` bytes.
+ * Fetches the rest of a GET from the relay, `offset` bytes in, after the channel failed mid-body:
+ * Range (If-Range with a strong validator) where the 200 advertised byte ranges, else all, skipped.
  */
 export async function resumeViaRelay(
   request: Request,

@@ -12,11 +12,7 @@ import { PORT_CHUNK_BYTES } from '../shared/constants';
 
 /** Bodies up to this size are held whole to learn their length, bytes (an upload form's files; beyond, it streams). */
 const BUFFERED_BODY_MAX_BYTES = 64 * 1024 * 1024;
-/**
- * A wait this long for a body's next chunk means the page produces the body
- * as it goes (a streaming upload), ms. A Blob or form body is read from
- * memory or disk in well under this.
- */
+/** A wait this long for a body's next chunk means the page produces it as it goes (a Blob or form body reads far faster), ms. */
 const BODY_IDLE_MS = 250;
 
 export type PreparedBody =
@@ -78,10 +74,8 @@ function rest(
 }
 
 /**
- * The body as a stream (P2P sends it in chunks either way), or null.
- * `keep`: the bytes must stay whole for a second sending over the relay
- * (exchange-id.ts); the port to the shell transfers the buffers it sends,
- * so the stream then yields copies, one PORT_CHUNK_BYTES piece at a time.
+ * The body as a stream, or null. `keep`: the bytes must stay whole for a second sending over the
+ * relay (exchange-id.ts), and the port transfers what it sends: the stream yields copies then.
  */
 export function bodyStream(body: PreparedBody, keep = false): ReadableStream<Uint8Array> | null {
   if (body.kind === 'none') return null;
@@ -110,11 +104,7 @@ function copiesOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
   });
 }
 
-/**
- * The Content-Length the browser would have sent: the whole body's length;
- * 0 for a POST or PUT without a body (Fetch: "If body is null and method is
- * POST or PUT, Content-Length is 0"); none for a stream.
- */
+/** The Content-Length the browser would have sent: the body's length; 0 for a POST or PUT without one (Fetch); none for a stream. */
 export function contentLengthOf(method: string, body: PreparedBody): number | undefined {
   if (body.kind === 'bytes') return body.bytes.byteLength;
   if (body.kind === 'none' && (method === 'POST' || method === 'PUT')) return 0;

@@ -1,9 +1,7 @@
 /**
- * How many requests this Service Worker sent each way and why
- * (route-decision.ts), for the diagnostics page: it asks on
- * BroadcastChannel(DIAGNOSTICS_CHANNEL) and the SW answers with the counts
- * and the shells it knows to have an open channel. In memory only: a
- * restarted SW counts from zero.
+ * How many requests this Service Worker sent each way and why (route-decision.ts), and the shells it knows
+ * to have an open channel, for the diagnostics page, which asks on BroadcastChannel(DIAGNOSTICS_CHANNEL).
+ * In memory only: a restarted SW counts from zero.
  */
 import { DIAGNOSTICS_CHANNEL } from '../shared/constants';
 import { MAX_ROUTE_KINDS, parseDiagRequest, type DiagRoutesReply, type RouteCounts } from '../shared/diagnostics';

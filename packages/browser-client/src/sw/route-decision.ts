@@ -9,7 +9,7 @@
  * (docs/speed-ledger.md) act here alone: with `pathChoice` off rule 4 never
  * fires and rule 7 gives `default`.
  */
-import type { Decision, RequestClass } from './path-choice';
+import type { Decision, PathChooser, RequestClass } from './path-choice';
 
 export type RoutePath = 'p2p' | 'relay';
 
@@ -50,15 +50,8 @@ export interface RouteFacts {
   pathChoice: boolean;
 }
 
-/**
- * The chooser, asked only when its verdict matters (it counts the requests
- * it is asked about, for its probes). `fallback`: the path while the
- * figures decide nothing.
- */
-export interface Measurements {
-  choose(cls: RequestClass, fallback: RoutePath): Decision;
-  chooseUpload(fallback: RoutePath): Decision;
-}
+/** The chooser, asked only when its verdict matters (it counts the requests it is asked about, for its probes). */
+export type Measurements = Pick<PathChooser, 'choose' | 'chooseUpload'>;
 
 const verdict = (rule: RuleName, path: RouteVerdict['path'], reason: RouteReason): RouteVerdict => ({ rule, path, reason });
 

@@ -58,7 +58,6 @@ export interface RouterDeps {
   followUps?: RedirectFollowUps;
 }
 
-/** The fetch event: the pipeline's entry. */
 export function onFetch(event: FetchEvent, deps: RouterDeps): void {
   const { request } = event;
   const url = new URL(request.url);
@@ -129,7 +128,6 @@ async function answer(event: FetchEvent, deps: RouterDeps): Promise<Response> {
   }
 }
 
-/** Carries one request: decided, then over P2P or the relay. */
 async function obtain(request: Request, url: URL, clientId: string, resultingClientId: string, deps: RouterDeps, signal: AbortSignal): Promise<Obtained> {
   await deps.registry.ensureSynced();
   const method = request.method.toUpperCase();
@@ -218,10 +216,8 @@ async function overP2p(c: Carry, shell: ShellPick, reason: RouteReason): Promise
 }
 
 /**
- * The channel failed before the head: the relay for a request that can be
- * sent again, else a readable error page. One with an exchange id goes
- * whatever left: the agent forwards it only if that exchange never reached
- * the app, and else answers with a 502 saying so (forward/exchange-record.ts).
+ * The channel failed before the head: the relay for a request that can be sent again (one with an
+ * exchange id whatever left: the agent forwards it only if the app never saw it), else an error page.
  */
 function onFailure(
   c: Carry,
@@ -355,8 +351,7 @@ async function overRelay(
   keepForFollowUp(c, Number(res.headers.get(SW_STATUS_HEADER)), res.headers.get('location'), body);
   if (!paths || !cls) return { kind: 'relay', res };
   paths.recordHead('relay', cls, performance.now() - c.started, performance.now(), alone);
-  // Only a bulk body is measured (it then goes through buildResponse, not as the relay's Response itself);
-  // a small one tells its size by Content-Length, if at all.
+  // Only a bulk body is measured (through buildResponse); a small one tells its size by Content-Length, if at all.
   if (cls === 'small' || !res.body) {
     const length = Number(res.headers.get('content-length') ?? '');
     if (length > 0) paths.recordBody('relay', method, target, length, 0);

@@ -35,11 +35,7 @@ export type ShellOutcome =
       status: number;
       headers: WireHeaders;
       body: ReadableStream<Uint8Array>;
-      /**
-       * The whole body when it came with the head (a small response often
-       * does: one message carries head, body and end), leaving `body` spent;
-       * undefined when it has not all arrived or something read `body`.
-       */
+      /** The whole body when it came with the head (then `body` is spent); undefined when not all arrived or `body` was read. */
       whole(): Uint8Array | undefined;
     };
 
@@ -80,11 +76,7 @@ interface Watched {
   stillThere(): Promise<boolean>;
 }
 
-/**
- * One timer per exchange from accept on (a module wave has hundreds): the
- * window's liveness while the exchange lasts, and the head's deadline until
- * the head came. `setTimer` holds the pending timer, for the cleanup to clear.
- */
+/** One timer per exchange from accept on (a wave has hundreds): the window's liveness, and the head's deadline until the head came. */
 function watchAccepted(x: Watched, setTimer: (timer: ReturnType<typeof setTimeout> | undefined) => void): void {
   const headDeadline = Date.now() + RESPONSE_HEAD_TIMEOUT_MS;
   const watch = () => {

@@ -33,12 +33,7 @@ export interface ShellRegistry {
   frameAnnounced(message: FrameAnnounce, source: WindowClient): void;
   /** Restores the state after a SW restart (no-op after the first call). */
   ensureSynced(): Promise<void>;
-  /**
-   * The shell to carry a request from `clientId` (the requesting document)
-   * or, for a navigation, `resultingClientId`: its own shell when that one
-   * has a channel, else any shell with a channel (every tab reaches the same
-   * agent), else undefined (relay).
-   */
+  /** The shell to carry a request from `clientId` (or a navigation's `resultingClientId`): its own with a channel, else any with one. */
   pick(clientId: string, resultingClientId: string): Promise<ShellPick | undefined>;
   /** True when `path` starts with a developer-excluded prefix. */
   isExcluded(path: string): boolean;
@@ -218,11 +213,7 @@ function shellTarget(source: WindowClient, via: MessagePort | undefined, channel
   };
 }
 
-/**
- * The windows whose shell had an open channel: those of before this SW
- * started (`remembered`, read once, at start), and those announced in this
- * SW's life (saved as they change).
- */
+/** The windows whose shell had an open channel: before this SW started (`remembered`), and since (saved as they change). */
 function channelRemembrance(memory: ChannelMemory | undefined): {
   remembered: Promise<Set<string>>;
   rememberChannel(clientId: string, open: boolean): void;

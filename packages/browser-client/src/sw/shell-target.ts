@@ -6,17 +6,9 @@ export interface ShellTarget {
   id: string;
   /** Posts to the shell: over the MessagePort it sent with its announcement (a direct pipe), else through Client.postMessage. */
   post(message: unknown, transfer: Transferable[]): void;
-  /**
-   * Opens a request exchange on the shell's port, `first` its first message
-   * (shared/exchange-mux.ts); absent without a port (the exchange then gets
-   * a MessageChannel of its own, sent through `post`).
-   */
+  /** Opens a request exchange on the shell's port (shared/exchange-mux.ts); absent without a port. */
   exchange?(first: unknown): ExchangePort;
-  /**
-   * Aborted when this shell's channel ends: it announced it has none (lost,
-   * or its page is leaving: `pagehide`), or its window is gone. A request
-   * handed to it and not yet accepted then goes to the relay at once.
-   */
+  /** Aborted when this shell's channel ends (announced gone, page leaving, window gone): what it has not accepted goes to the relay. */
   channelGone?: AbortSignal;
 }
 

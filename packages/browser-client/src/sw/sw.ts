@@ -51,13 +51,10 @@ const deps: RouterDeps = {
 };
 
 /**
- * Has a shell window write `document.cookie` assignments (the cookie mirror
- * where the Cookie Store API does not write: cookie-mirror.ts). Only shells:
- * the app's own documents must never see Wingman's messages. A shell that
- * announced itself is asked first; otherwise every top-level window of the
- * origin (each is a shell: the app's documents are their frames), which
- * covers a new shell whose frame's request comes before its announcement.
- * Resolves false when none answered within COOKIE_STORE_TIMEOUT_MS.
+ * Has a shell window write `document.cookie` assignments (cookie-mirror.ts):
+ * an announced shell, else every top-level window of the origin (each is a
+ * shell; a new one's frame may ask before it announced). Never the app's own
+ * documents. Resolves false when none answered within COOKIE_STORE_TIMEOUT_MS.
  */
 async function writeCookiesInShell(lines: string[]): Promise<boolean> {
   const message: CookieWrite = { type: 'wingman:cookie-write', lines };
@@ -104,9 +101,7 @@ self.addEventListener('install', (event) => {
 
 /**
  * The shell's script skips this SW entirely where the browser has static
- * routing (Chromium ≥ 123): no SW start-up or dispatch on the path to a
- * usable channel. Top-level navigations reach the SW, which leaves them to
- * the network: the tunnel server sends the shell.
+ * routing (Chromium ≥ 123): no SW start-up or dispatch on the path to a channel.
  * @see https://developer.chrome.com/docs/web-platform/service-worker-static-routing
  */
 async function addStaticRoutes(event: ExtendableEvent): Promise<void> {

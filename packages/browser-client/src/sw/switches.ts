@@ -1,11 +1,8 @@
 /**
- * The speed mechanisms the server switched off for an on/off A/B in the
- * network lab (docs/speed-ledger.md): the hello's p2p settings, carried by
- * each shell's announcement once its channel brought them (ShellAnnounce
- * `off`). Every mechanism is on until a shell says otherwise; the latest list
- * told wins (a server-wide setting, the same for every shell). Held by this
- * SW instance: a restarted SW has them again from the shells' answers to its
- * `wingman:sync`.
+ * The speed mechanisms the server switched off for an on/off A/B in the network lab (docs/speed-ledger.md):
+ * the hello's p2p settings, carried by each shell's announcement (`off`). All are on until a shell says
+ * otherwise; the latest list told wins (a server-wide setting). A restarted SW has them again from the
+ * shells' answers to its `wingman:sync`.
  */
 import type { SpeedSwitch } from '@wingman/protocol';
 

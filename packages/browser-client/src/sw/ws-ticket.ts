@@ -1,20 +1,14 @@
 /**
- * Tickets for the shim's relayed WebSockets (docs/browser-client.md §Cookies).
- * A native WebSocket carries the browser's jar, which lacks the app's
- * HttpOnly cookies (they live here, in the SW's jar). The SW deposits those
- * cookies at the tunnel server (WS_TICKET_PATH) and hands the shim only the
- * one-time ticket, so the cookies never enter the app's realm. Nothing to add
- * → no request, '' (the socket goes as before). Any failure → '' as well:
- * the socket then opens with the browser's cookies alone, never hangs.
+ * Tickets for the shim's relayed WebSockets (docs/browser-client.md §Cookies): a native WebSocket lacks the
+ * app's HttpOnly cookies, which live in the SW's jar. The SW deposits them at the tunnel server
+ * (WS_TICKET_PATH) and hands the shim only a one-time ticket, so they never enter the app's realm. Nothing to
+ * add, or any failure: '' (the socket opens with the browser's cookies alone, never hangs).
  */
 import { WS_TICKET_FETCH_TIMEOUT_MS, WS_TICKET_PATH } from '../shared/constants';
 import { parseWsTicketReply } from '../shared/messages';
 import type { SwCookies } from './cookies';
 
-/**
- * The ticket for a WebSocket to `wsUrl` (ws:/wss: on this origin), or ''.
- * `origin` is the SW's own origin.
- */
+/** The ticket for a WebSocket to `wsUrl` (ws:/wss: on the SW's own `origin`), or ''. */
 export async function mintWsTicket(wsUrl: string, origin: string, cookies: SwCookies): Promise<string> {
   let url: URL;
   try {

@@ -3,7 +3,8 @@
  * the Cookie Store refuses it), but says so on the console with a stable
  * code, so a lost login or a stale document.cookie can be traced.
  */
-import { createSwCookies, type CookieStoreLike } from '../../src/sw/cookies';
+import { createSwCookies } from '../../src/sw/cookies';
+import type { CookieStoreLike } from '../../src/sw/cookie-store';
 import type { KvStore } from '../../src/sw/idb';
 
 const HOST = 'abc.localhost';
