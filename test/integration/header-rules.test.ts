@@ -6,7 +6,10 @@
  * viewer gets the response as they edit it, and the inspector shows both.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { once } from 'node:events';
+import { createServer, request, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
@@ -79,6 +82,49 @@ describe('header rules', () => {
     // The request as the app received it: the rules applied.
     expect(detail.request.headers).toEqual(expect.arrayContaining([['x-team', 'blue']]));
     expect(detail.request.headers.map(([name]: [string, string]) => name)).not.toContain('x-secret');
+  });
+
+  it('add a field to a WebSocket handshake as to an HTTP request: its own line after the viewer’s, as the inspector shows', async () => {
+    // An app that keeps the raw head of each request and handshake.
+    const heads = new Map<string, string[]>();
+    const keep = (req: IncomingMessage) => heads.set(req.url ?? '', req.rawHeaders);
+    const local = createServer((req, res) => {
+      keep(req);
+      res.end('ok');
+    });
+    new WebSocketServer({ server: local, path: '/ws' }).on('connection', (_ws, req) => keep(req));
+    local.listen(0, '127.0.0.1');
+    await once(local, 'listening');
+    try {
+      const server = await startServer();
+      const policy = { requestHeaders: { add: { 'X-Added': 'one' } } };
+      const agent = startWith({ server: server.url, inspect: 0, tunnels: { web: { target: String((local.address() as AddressInfo).port), policy } } });
+      const ready = await agent.waitFor((e) => e.event === 'ready' && e.tunnel === 'web');
+      const host = new URL(String(ready.url)).host;
+
+      await send(server.port, host, { path: '/http', headers: { 'x-added': 'zero' } });
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, { headers: { host, 'x-added': 'zero' } });
+      await once(ws, 'open');
+      ws.close();
+
+      const fields = (raw: string[]) => raw.flatMap((v, i, all) => (i % 2 === 0 ? [[v.toLowerCase(), all[i + 1]!]] : []));
+      const added = (list: string[][]) => list.filter(([name]) => name === 'x-added');
+      expect(added(fields(heads.get('/http')!))).toEqual([
+        ['x-added', 'zero'],
+        ['x-added', 'one'],
+      ]);
+      expect(added(fields(heads.get('/ws')!))).toEqual(added(fields(heads.get('/http')!)));
+
+      const inspector = Number(new URL(String(ready.inspector)).port);
+      for (const path of ['/http', '/ws']) {
+        const { requests } = await inspectorGet(inspector, `/api/requests?path=${path}`);
+        const detail = await inspectorGet(inspector, `/api/requests/${requests[0].id}`);
+        expect(added(detail.request.headers)).toEqual(added(fields(heads.get(path)!)));
+      }
+    } finally {
+      local.closeAllConnections();
+      await new Promise((resolve) => local.close(resolve));
+    }
   });
 
   it('refuse a rule on a field the tunnel owns, naming the file, tunnel and field (exit 2)', async () => {

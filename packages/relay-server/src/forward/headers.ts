@@ -13,7 +13,6 @@ import {
   VIEWER_HEADER,
   type HeaderList,
 } from '@wingman/protocol';
-import type { IncomingHttpHeaders } from 'node:http';
 import { mapRequestAddresses, type ExchangeAddresses } from './address-map';
 import { sessionOrigin } from './app-urls';
 import { formatHostPort, type HostHeaderMode, type Target } from './target';
@@ -36,28 +35,6 @@ const AGENT_ONLY = new Set([VIEWER_HEADER, ROUTE_HEADER, FETCH_METADATA_HEADER, 
 
 /** Fields that would also describe the WebSocket handshake `ws` performs itself towards the local app. */
 const WS_HANDSHAKE = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'content-length']);
-
-/** Node keeps only the first of these when repeated (node/lib/_http_incoming.js, matchKnownFields). */
-const SINGLE_VALUE = new Set([
-  'content-type',
-  'content-length',
-  'user-agent',
-  'referer',
-  'host',
-  'authorization',
-  'proxy-authorization',
-  'if-modified-since',
-  'if-unmodified-since',
-  'from',
-  'location',
-  'max-forwards',
-  'retry-after',
-  'etag',
-  'last-modified',
-  'server',
-  'age',
-  'expires',
-]);
 
 /** Names listed in Connection headers (they are hop-by-hop too). */
 function connectionListed(headers: HeaderList): Set<string> {
@@ -161,28 +138,6 @@ export function forwardedRequest(headers: HeaderList, options: RequestHeaderOpti
 /** The header list sent to the local app (forwardedRequest's). */
 export function requestHeaders(headers: HeaderList, options: RequestHeaderOptions): HeaderList {
   return forwardedRequest(headers, options).headers;
-}
-
-/**
- * A header list as the object Node's IncomingMessage.headers would hold:
- * repeated names joined with ", ", Cookie with "; ", Set-Cookie kept as an
- * array, and single-value fields keeping their first occurrence.
- */
-export function toHeaderObject(headers: HeaderList): IncomingHttpHeaders {
-  const out: Record<string, string | string[]> = Object.create(null);
-  for (const [name, value] of headers) {
-    const prev = out[name];
-    if (prev === undefined) {
-      out[name] = name === 'set-cookie' ? [value] : value;
-    } else if (name === 'set-cookie') {
-      (prev as string[]).push(value);
-    } else if (name === 'cookie') {
-      out[name] = `${prev}; ${value}`;
-    } else if (!SINGLE_VALUE.has(name)) {
-      out[name] = `${prev}, ${value}`;
-    }
-  }
-  return out;
 }
 
 /** Node's rawHeaders form of a header list. */

@@ -21,12 +21,13 @@ import { VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS, WS_HIGH_WATER_BYTES } from './constan
 import { maskingOptions } from '../ws-masking';
 import type { ForwardContext } from './context';
 import { applyHeaderEdits } from './header-rules';
-import { formatHostPort, forwardedRequest, fromRawHeaders, toHeaderObject, withoutHopByHop, type TransportName } from './headers';
+import { formatHostPort, forwardedRequest, fromRawHeaders, withoutHopByHop, type TransportName } from './headers';
 import { mapResponseAddresses } from './address-map';
 import { targetTlsOptions } from './target';
 import { isCertificateError } from './error-page';
 import { headProblem, withTransport } from './respond';
 import { createExchangeTap } from './capture';
+import { toOutgoingHeaders, writtenHead } from './handshake-head';
 import { logOnce } from './request-log';
 import type { ExchangeGuard } from './exchange-guard';
 
@@ -88,9 +89,7 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     .filter((p) => p.length > 0);
   const forwarded = forwardedRequest(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport, websocket: true });
   const sentHeaders = applyHeaderEdits(forwarded.headers, ctx.headerRules?.request);
-  // The inspector shows the handshake as the app gets it (`ws` adds its own Sec-WebSocket-Key, -Version, Upgrade and Connection).
-  tap.requestHead(offeredLines.length > 0 ? [...sentHeaders, ['sec-websocket-protocol', offeredLines.join(', ')]] : sentHeaders);
-  const headers = toHeaderObject(sentHeaders);
+  const headers = toOutgoingHeaders(sentHeaders);
 
   const tooBigReason = messageTooBigReason(ctx.wsMaxMessageBytes);
   let ws: LocalWebSocket;
@@ -108,6 +107,8 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
       // ws writes the offer as `a,b`; the app sees the browser's own line (`a, b`), as without Wingman.
       finishRequest: (req) => {
         if (protocols.length > 0) req.setHeader('Sec-WebSocket-Protocol', offeredLines.join(', '));
+        // The inspector shows the handshake as the app gets it, with the fields `ws` writes itself.
+        tap.requestHead(writtenHead(req));
         req.end();
       },
       ...maskingOptions(url),

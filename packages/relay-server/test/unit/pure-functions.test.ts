@@ -1,7 +1,8 @@
 /** Pure helpers of the agent: framing checks, header folding, backoff, resume keys, masking choice. */
 import { backoffDelay } from '../../src/agent/backoff';
 import { resumeKey } from '../../src/agent/resume-store';
-import { checkFraming, requestHeaders, toHeaderObject, withoutHopByHop } from '../../src/forward/headers';
+import { toOutgoingHeaders } from '../../src/forward/handshake-head';
+import { checkFraming, requestHeaders, withoutHopByHop } from '../../src/forward/headers';
 import { maskingOptions } from '../../src/ws-masking';
 
 describe('checkFraming', () => {
@@ -58,24 +59,16 @@ describe('headers', () => {
     ).toEqual([['x-b', '2']]);
   });
 
-  it('folds repeated names as Node does', () => {
+  it('keeps a repeated name as an array of its values, in order, for Node to write one line each', () => {
     expect(
-      toHeaderObject([
+      toOutgoingHeaders([
         ['accept', 'a'],
+        ['x-added', 'zero'],
         ['accept', 'b'],
-        ['cookie', 'x=1'],
-        ['cookie', 'y=2'],
-        ['set-cookie', 'p'],
-        ['set-cookie', 'q'],
+        ['x-added', 'one'],
         ['user-agent', 'first'],
-        ['user-agent', 'second'],
       ]),
-    ).toEqual({
-      accept: 'a, b',
-      cookie: 'x=1; y=2',
-      'set-cookie': ['p', 'q'],
-      'user-agent': 'first',
-    });
+    ).toEqual({ accept: ['a', 'b'], 'x-added': ['zero', 'one'], 'user-agent': 'first' });
   });
 
   it('brackets an IPv6 target in a rewritten Host', () => {
