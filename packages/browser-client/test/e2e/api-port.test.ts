@@ -8,8 +8,9 @@
  * --route /api=<api> --route /ws=<socket>`), the reviewer's browser has none
  * of those ports: the shim carries each call to the session, whose routes
  * serve it (shim/app-port.ts). The page must get what it gets locally, in
- * Chromium and Firefox over P2P and over the Service Worker's relay; the
- * reference is the same browser on the local setup. On this bench the API
+ * Chromium and Firefox over P2P and over the Service Worker's relay, and in
+ * WebKit over the relay (it has no WebRTC here); the reference is the same
+ * browser on the local setup. On this bench the API
  * listens beside the browser, so each call is also checked to have passed
  * through the agent, on its route.
  */
@@ -21,6 +22,7 @@ import { killAll, startAgent, startServer, type Proc } from '../../../../test/he
 import { until } from '../../../../test/helpers/wait';
 import { useEnginePair, WEBRTC_ENGINES } from './helpers/engines';
 import { inPage, waitForApp, waitForTransport, WAIT_MS, type AnyFrame, type AnyPage } from './support/shell';
+import { shellAppFrame, useWebKit } from './support/webkit-stack';
 
 jest.setTimeout(180_000);
 
@@ -167,6 +169,24 @@ describe('a front end calling its API and socket server on their own local ports
       const logged = agent.events.length;
       expect(await runCalls(frame)).toEqual(EXPECTED);
       expect(await routedLog(logged)).toEqual(TARGETS.map((target) => ({ target, transport, mount: target.startsWith('/ws') ? '/ws' : '/api' })));
+    });
+  });
+
+  describe('in WebKit (no WebRTC: the Service Worker relay)', () => {
+    const env = useWebKit();
+
+    it('gets the local answers through the shell over the relay, each call on its route', async () => {
+      const page = env.webkit.page;
+      await page.goto(`http://localhost:${frontPort}/`);
+      const direct = await runCalls(page);
+      expect(direct).toEqual(EXPECTED);
+
+      await page.goto(`${origin}/`);
+      await waitForTransport(page, 'relay', /WebRTC/i);
+      const frame = await shellAppFrame(page);
+      const logged = agent.events.length;
+      expect(await runCalls(frame)).toEqual(direct);
+      expect(await routedLog(logged)).toEqual(TARGETS.map((target) => ({ target, transport: 'relay', mount: target.startsWith('/ws') ? '/ws' : '/api' })));
     });
   });
 });
