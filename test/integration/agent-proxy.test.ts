@@ -1,7 +1,7 @@
 /**
  * An agent behind the office proxy: its connection to the tunnel server goes
  * through a real HTTP CONNECT proxy (tinyproxy, with Basic credentials) or a
- * real SOCKS5 proxy (Dante), chosen as curl chooses (`--proxy`, http_proxy,
+ * real SOCKS5 proxy (Dante, with or without a user name and password), chosen as curl chooses (`--proxy`, http_proxy,
  * ALL_PROXY, NO_PROXY). Each proxy connects out from its own loopback address,
  * so the server's log says where the agent's connection came from; and the
  * session serves the app over the relay.
@@ -20,6 +20,9 @@ const EXIT_TIMEOUT_MS = 20_000;
 const AUTH = { user: 'alice', password: 'op3n-s.esame' };
 /** The credentials as a proxy URL carries them (percent-encoded). */
 const CREDENTIALS = `${AUTH.user}:${encodeURIComponent(AUTH.password)}`;
+/** Dante's RFC 1929 credentials: a password with characters a URL must percent-encode. */
+const SOCKS_AUTH = { user: 'carol', password: 'p@ss:w0rd%/x' };
+const SOCKS_CREDENTIALS = `${SOCKS_AUTH.user}:${encodeURIComponent(SOCKS_AUTH.password)}`;
 
 let app: FixtureApp;
 let proxies: ProxyServer[] = [];
@@ -107,6 +110,29 @@ describe('the agent behind a proxy', () => {
     const fromEnv = await startAgent(other.url, String(app.port), { ALL_PROXY: `socks5h://127.0.0.1:${socks.port}` }, ['--new-session']);
     expect(await agentAddressSeenBy(other.server)).toBe(SOCKS_PROXY_EGRESS);
     await expectServed(other.port, fromEnv.url);
+  });
+
+  it('connects through a SOCKS5 proxy that wants a user name and password (RFC 1929), given in ALL_PROXY', async () => {
+    const server = await startLoggingServer();
+    const socks = await startSocksProxy({ auth: SOCKS_AUTH });
+    proxies.push(socks);
+    const t = await startAgent(server.url, String(app.port), { ALL_PROXY: `socks5://${SOCKS_CREDENTIALS}@127.0.0.1:${socks.port}` });
+    expect(await agentAddressSeenBy(server.server)).toBe(SOCKS_PROXY_EGRESS);
+    expect(t.agent.events.find((e) => e.event === 'ready')!.proxy).toBe(`socks5://${SOCKS_AUTH.user}:***@127.0.0.1:${socks.port}`);
+    await expectServed(server.port, t.url);
+  });
+
+  it('stops with ERR_PROXY_REFUSED when the SOCKS5 proxy refuses its credentials, or wants some', async () => {
+    const server = await startLoggingServer();
+    const socks = await startSocksProxy({ auth: SOCKS_AUTH });
+    proxies.push(socks);
+    const wrong = await fatalThrough(server.url, `socks5://${SOCKS_AUTH.user}:wrong@127.0.0.1:${socks.port}`);
+    expect(wrong.code).toBe('ERR_PROXY_REFUSED');
+    expect(wrong.message).toContain(`the SOCKS proxy at socks5://${SOCKS_AUTH.user}:***@127.0.0.1:${socks.port} refused its credentials`);
+    expect(wrong.output).not.toContain('wrong@');
+    const none = await fatalThrough(server.url, `socks5://127.0.0.1:${socks.port}`);
+    expect(none.code).toBe('ERR_PROXY_REFUSED');
+    expect(none.message).toContain(`the SOCKS proxy at socks5://127.0.0.1:${socks.port} wants a user name and password`);
   });
 
   it('goes direct for a server NO_PROXY names, and ignores HTTP_PROXY in capitals for an http:// server, as curl does', async () => {

@@ -55,6 +55,15 @@ export function describeProxyError(err: NodeJS.ErrnoException, shown: string, ur
       code: 'ERR_PROXY_REFUSED',
       message: `the SOCKS proxy at ${shown} refused its credentials — give them in the proxy URL, socks5://user:password@host:port (${SEE})`,
     };
+  // The proxy took none of the methods offered: no authentication, and a user name and password when the URL has one.
+  if (/socks5.*no accepted authentication type/i.test(err.message))
+    return {
+      fatal: true,
+      code: 'ERR_PROXY_REFUSED',
+      message: new URL(shown).username
+        ? `the SOCKS proxy at ${shown} accepts neither no authentication nor a user name and password (RFC 1929), the only methods the agent has (${SEE})`
+        : `the SOCKS proxy at ${shown} wants a user name and password — give them in the proxy URL, socks5://user:password@host:port (${SEE})`,
+    };
   if (/socks/i.test(err.message))
     return { fatal: false, code: 'ERR_SERVER_UNREACHABLE', message: `the SOCKS proxy at ${shown} did not connect to the tunnel server: ${err.message}` };
   const problem = describeServerError(err, url, false);
