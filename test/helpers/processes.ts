@@ -138,10 +138,10 @@ export async function startTunnel(
   return { server, agent, serverPort: port, url, link, sessionId, host: new URL(url).host };
 }
 
-/** Runs `wingman fetch <args>` to completion (killed after 30 s): exit code, stdout (the body, as text and bytes) and stderr (which path served it). */
-export function runWingmanFetch(args: string[]): Promise<{ code: number; out: string; body: Buffer; err: string }> {
+/** Runs `wingman fetch <args>` (with `env` added to this process's) to completion (killed after 30 s): exit code, stdout (the body, as text and bytes) and stderr (which path served it). */
+export function runWingmanFetch(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; body: Buffer; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [AGENT_BIN, 'fetch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [AGENT_BIN, 'fetch', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const chunks: Buffer[] = [];
     let err = '';
     child.stdout!.on('data', (d: Buffer) => chunks.push(d));

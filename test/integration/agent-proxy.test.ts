@@ -4,12 +4,14 @@
  * real SOCKS5 proxy (Dante, with or without a user name and password), chosen as curl chooses (`--proxy`, http_proxy,
  * ALL_PROXY, NO_PROXY). Each proxy connects out from its own loopback address,
  * so the server's log says where the agent's connection came from; and the
- * session serves the app over the relay.
+ * session serves the app over the relay. `wingman fetch` takes the same
+ * decision: a session whose address rules let in only the proxy's address
+ * answers it through the proxy, and refuses it direct.
  */
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
 import { HTTP_PROXY_EGRESS, SOCKS_PROXY_EGRESS, startHttpProxy, startSocksProxy, type ProxyServer } from '../helpers/proxies';
-import { killAll, startAgent, startProcess, AGENT_BIN, startServer, type Proc } from '../helpers/processes';
+import { killAll, runWingmanFetch, startAgent, startProcess, AGENT_BIN, startServer, type Proc } from '../helpers/processes';
 import { freePort } from '../helpers/redis';
 
 jest.setTimeout(120_000);
@@ -169,5 +171,39 @@ describe('the agent behind a proxy', () => {
     const agent = startProcess(AGENT_BIN, ['http', String(app.port), '--proxy', 'ftp://proxy:21']);
     expect((await agent.waitForExit({ timeoutMs: EXIT_TIMEOUT_MS, what: 'wingman to stop on a bad --proxy' })).code).toBe(2);
     expect(agent.stderr()).toContain('invalid --proxy: scheme ftp: is not a proxy scheme');
+  });
+});
+
+describe('wingman fetch behind a proxy', () => {
+  it("takes the agent's decision: signaling and the relay through the SOCKS5 proxy in ALL_PROXY, direct when NO_PROXY names the server", async () => {
+    const server = await startServer();
+    const socks = await startSocksProxy({ auth: SOCKS_AUTH });
+    proxies.push(socks);
+    // Only the proxy's address gets into the session: a fetch that did not go through it gets a 403.
+    const t = await startAgent(server.url, String(app.port), {}, ['--allow-ip', `${SOCKS_PROXY_EGRESS}/32`]);
+    const link = new URL(t.link);
+    link.pathname = '/hello';
+    const proxied = { ALL_PROXY: `socks5://${SOCKS_CREDENTIALS}@127.0.0.1:${socks.port}` };
+
+    const relayed = await runWingmanFetch(['--relay-only', link.href], proxied);
+    expect(relayed.err).toContain(`through the proxy socks5://${SOCKS_AUTH.user}:***@127.0.0.1:${socks.port} (ALL_PROXY)`);
+    expect(relayed.err).toContain('200 via relay');
+    expect(relayed.out).toBe('hello GET');
+    expect(relayed.code).toBe(0);
+    // Signaling goes through the proxy too, so P2P works from behind it.
+    const p2p = await runWingmanFetch([link.href], proxied);
+    expect(p2p.err).toContain('200 via p2p');
+    expect(p2p.out).toBe('hello GET');
+
+    for (const env of [{}, { ...proxied, NO_PROXY: 'localhost' }]) {
+      const direct = await runWingmanFetch(['--relay-only', link.href], env);
+      expect(direct.err).not.toContain('through the proxy');
+      expect(direct.err).toContain('403 via');
+      expect(direct.code).toBe(1);
+    }
+
+    const wrong = await runWingmanFetch(['--relay-only', '--proxy', `socks5://${SOCKS_AUTH.user}:wrong@127.0.0.1:${socks.port}`, link.href]);
+    expect(wrong.err).toContain(`the SOCKS proxy at socks5://${SOCKS_AUTH.user}:***@127.0.0.1:${socks.port} refused its credentials`);
+    expect(wrong.code).toBe(1);
   });
 });

@@ -79,8 +79,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--relay-only', 'skip P2P')
     .option('--timeout <ms>', 'P2P connect deadline before falling back (default 5000)')
     .option('--password <password>', "the session's viewer password (or put it in the URL: http://:PASSWORD@<id>.…)")
+    .option(
+      '--proxy <url>',
+      "reach the server through this proxy, as `wingman http --proxy` (default: HTTPS_PROXY, http_proxy, ALL_PROXY minus NO_PROXY); '' for none",
+    )
     .action((url: string, flags: FetchFlags) => {
-      run = runFetch(url, flags, { stdout: io.stdout as never, stderr: io.stderr }, { keepPeer: io.exitNow !== undefined })
+      run = runFetch(url, flags, { stdout: io.stdout as never, stderr: io.stderr, env: io.env }, { keepPeer: io.exitNow !== undefined })
         .catch((err: unknown) => {
           if (!(err instanceof UsageError)) throw err;
           io.stderr.write(`error: ${err.message}\n`);

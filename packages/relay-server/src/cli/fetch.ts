@@ -15,7 +15,10 @@ import { localhostLookup } from '../viewer/localhost-lookup';
 import { requestOver } from '../viewer/request';
 import { UsageError } from './options';
 import { describeServerError, mayBeTlsServer, probeTls } from '../agent/server-errors';
+import { createProxyRoute, type ProxyRoute } from '../agent/proxy-agent';
+import { describeProxyError, proxyRefusedConnect } from '../agent/proxy-errors';
 import { exitCodeFor } from './exit-codes';
+import { displayProxy, resolveProxy } from './proxy-config';
 
 export interface FetchFlags {
   /** Fail instead of falling back to the relay. */
@@ -26,11 +29,15 @@ export interface FetchFlags {
   timeout?: string;
   /** The session's viewer password (also accepted as the URL's user info: http://:PASSWORD@<id>.…). */
   password?: string;
+  /** The proxy to the server, as `wingman http --proxy` ('' : none, whatever the environment says). */
+  proxy?: string;
 }
 
 interface FetchIo {
   stdout: Writable;
   stderr: { write(s: string): unknown };
+  /** Where HTTPS_PROXY, http_proxy, ALL_PROXY and NO_PROXY are read, as for the agent's connection. */
+  env: NodeJS.ProcessEnv;
 }
 
 /** Default P2P deadline before falling back, ms (a LAN connects in < 1 s). */
@@ -63,6 +70,10 @@ export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, 
   url.username = '';
   url.password = '';
   const key = splitLinkKey(url.hash).key;
+  // The agent's own decision (cli/proxy-config.ts): signaling and the relay go through the proxy; a P2P channel does not.
+  const proxyConfig = resolveProxy(url.href, flags.proxy, io.env);
+  const proxy = proxyConfig ? { route: createProxyRoute(proxyConfig.url), shown: displayProxy(proxyConfig.url) } : undefined;
+  if (proxy && proxyConfig) io.stderr.write(`wingman fetch: through the proxy ${proxy.shown} (${proxyConfig.source})\n`);
   // The link's access token (docs/PROTOCOL.md §Link access), for a session that opens only to the full link.
   const auth = {
     ...(password !== undefined ? { authorization: basicAuthorization(password) } : {}),
@@ -71,7 +82,12 @@ export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, 
 
   if (!flags.relayOnly) {
     try {
-      const viewer = await connectP2PViewer({ url: url.href, timeoutMs, ...(password !== undefined ? { password } : {}) });
+      const viewer = await connectP2PViewer({
+        url: url.href,
+        timeoutMs,
+        ...(password !== undefined ? { password } : {}),
+        ...(proxy ? { agent: proxy.route.agent } : {}),
+      });
       try {
         const res = await requestOver(viewer.connection, {
           target,
@@ -97,11 +113,26 @@ export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, 
       io.stderr.write(`wingman fetch: P2P unavailable (${(err as Error).message}); using the relay\n`);
     }
   }
+  return relayFetch(url, { 'user-agent': 'wingman-fetch', ...auth }, io, started, proxy);
+}
+
+/** The fetch over the tunnel server's relay (through `proxy` when there is one): its exit code. */
+function relayFetch(url: URL, headers: Record<string, string>, io: FetchIo, started: number, proxy?: { route: ProxyRoute; shown: string }): Promise<number> {
   return new Promise<number>((resolve) => {
+    const fail = (problem: { code: string; message: string }) => {
+      io.stderr.write(`wingman fetch: ${problem.message.replaceAll('the tunnel server', 'the server')}\n`);
+      resolve(exitCodeFor(problem.code));
+    };
     const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
       url,
-      { lookup: localhostLookup, headers: { 'user-agent': 'wingman-fetch', ...auth } },
+      { lookup: localhostLookup, headers, ...(proxy ? { agent: proxy.route.agent } : {}) },
       (res) => {
+        // A refused CONNECT reaches the request as the server's answer (proxy-agent.ts).
+        const connectStatus = proxy?.route.connectStatus(req);
+        if (connectStatus !== undefined && connectStatus !== 200) {
+          res.resume();
+          return fail(proxyRefusedConnect(proxy!.shown, connectStatus, url.href));
+        }
         res.pipe(io.stdout, { end: false });
         res.on('end', () => {
           io.stderr.write(`wingman fetch: ${res.statusCode} via ${res.headers['x-wingman-transport'] ?? 'unknown'} (total ${Date.now() - started} ms)\n`);
@@ -110,11 +141,8 @@ export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, 
       },
     );
     req.on('error', (err: NodeJS.ErrnoException) => {
-      const answer = (speaksTls: boolean) => {
-        const problem = describeServerError(err, url.href, speaksTls);
-        io.stderr.write(`wingman fetch: ${problem.message.replace('the tunnel server', 'the server')}\n`);
-        resolve(exitCodeFor(problem.code));
-      };
+      if (proxy) return fail(describeProxyError(err, proxy.shown, url.href));
+      const answer = (speaksTls: boolean) => fail(describeServerError(err, url.href, speaksTls));
       if (mayBeTlsServer(err, url.href)) void probeTls(url.href, { lookup: localhostLookup }).then(answer);
       else answer(false);
     });

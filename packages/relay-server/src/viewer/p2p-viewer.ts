@@ -6,6 +6,7 @@
  * browser shell does (docs/PROTOCOL.md §Verified channels): MACed signaling
  * both ways, then the channel binding before any protocol frame.
  */
+import type { Agent } from 'node:http';
 import WebSocket from 'ws';
 import {
   deriveTrustKeys,
@@ -52,6 +53,8 @@ export interface P2PViewerOptions {
   cookie?: string;
   /** The link key; default: the one in `url`'s fragment (`#k=…`), if any. Without one the channel is unverified. */
   linkKey?: string;
+  /** The signaling connection's `http.Agent`: a proxy's (`wingman fetch` behind one). */
+  agent?: Agent;
 }
 
 /** `Authorization` value for a session's viewer password (RFC 7617; the user name is ignored). */
@@ -115,7 +118,12 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
     const abandon = () => peer?.connection?.abandon();
     let settled = false;
     const headers = signalingHeaders(options, keyText, keyBytes);
-    const ws = new WebSocket(signalUrl, { lookup: localhostLookup, maxPayload: 64 * 1024, ...(headers ? { headers } : {}) });
+    const ws = new WebSocket(signalUrl, {
+      lookup: localhostLookup,
+      maxPayload: 64 * 1024,
+      ...(headers ? { headers } : {}),
+      ...(options.agent ? { agent: options.agent } : {}),
+    });
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;
