@@ -35,6 +35,11 @@ export class CookieBrowser {
     return pairs.length > 0 ? pairs.map(([name, c]) => `${name}=${c.value}`).join('; ') : undefined;
   }
 
+  /** Drops every cookie of `hostname` (as a viewer clearing a site's data does). */
+  forget(hostname: string): void {
+    this.jar.delete(hostname);
+  }
+
   /** One cookie's value on a host, or undefined. */
   cookie(hostname: string, name: string): string | undefined {
     return this.jar.get(hostname)?.get(name)?.value;
