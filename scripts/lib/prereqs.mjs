@@ -151,6 +151,11 @@ export function checkTestPrerequisites({ root, lab }) {
   if (!existsSync('/usr/bin/mkdocs')) missingApt.push(['/usr/bin/mkdocs', 'mkdocs']);
   if (!existsSync('/usr/bin/hugo')) missingApt.push(['/usr/bin/hugo', 'hugo']);
   if (!hasCommand('unshare')) missingApt.push(['unshare', 'util-linux']);
+  // The agent behind a proxy (agent-proxy.test.ts): tinyproxy (HTTP CONNECT) and Dante (SOCKS5); Dante's password
+  // check reads /etc/passwd and /etc/shadow, which the test gives it in a mount namespace of its own (unshare, mount).
+  if (!existsSync('/usr/bin/tinyproxy')) missingApt.push(['/usr/bin/tinyproxy', 'tinyproxy']);
+  if (!existsSync('/usr/sbin/danted')) missingApt.push(['/usr/sbin/danted', 'dante-server']);
+  if (!hasCommand('mount')) missingApt.push(['mount', 'mount']);
   if (!hasCommand('ip')) missingApt.push(['ip', 'iproute2']);
   // TLS tests: a throwaway CA (openssl), trusted by Chromium through an NSS database (certutil).
   if (!hasCommand('openssl')) missingApt.push(['openssl', 'openssl']);
