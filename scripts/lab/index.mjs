@@ -10,6 +10,7 @@
  *   npm run lab                         the six scenarios, the delay-line check, far-server (P2P), as a table
  *   npm run lab -- --json               one JSON array on stdout (progress on stderr)
  *   npm run lab -- --only lan,cone-nat  a subset
+ *   npm run lab -- --download-mib 20    each scenario's bulk download that size instead of 50 MiB (the CI suite's run)
  *   npm run lab -- --wan                the WAN comparison: every WAN scenario in every mode (minutes; not in CI)
  *   npm run lab -- --wan --only far-server   one WAN scenario in every mode
  *   npm run lab -- --wan --only far-server --modes p2p,relay-only   some of its modes
@@ -38,8 +39,9 @@ import { formatDetails, formatTable, formatWanGoals, formatWanTable, judgeWanGoa
 import { medianRows } from './repeats.mjs';
 import { formatTransportLines } from './transport-report.mjs';
 import { runScenario } from './run-scenario.mjs';
-import { SCENARIOS, TUNING_SCENARIOS, WAN_MODES, WAN_SCENARIOS } from './scenarios.mjs';
+import { DOWNLOAD_BYTES, SCENARIOS, TUNING_SCENARIOS, WAN_MODES, WAN_SCENARIOS } from './scenarios.mjs';
 
+const MiB = 1024 * 1024;
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
@@ -54,6 +56,7 @@ const { values } = parseArgs({
     'pin-cpus': { type: 'boolean', default: false },
     ab: { type: 'string' },
     'rows-only': { type: 'boolean', default: false },
+    'download-mib': { type: 'string', default: String(DOWNLOAD_BYTES / MiB) },
   },
 });
 
@@ -155,6 +158,12 @@ async function main() {
     process.stderr.write(`[lab] --repeat needs --wan and a whole number from 1 to 9, got "${values.repeat}"\n`);
     return 2;
   }
+  const downloadMiB = Number(values['download-mib']);
+  if (!Number.isInteger(downloadMiB) || downloadMiB < 1 || downloadMiB > DOWNLOAD_BYTES / MiB) {
+    process.stderr.write(`[lab] --download-mib needs a whole number from 1 to ${DOWNLOAD_BYTES / MiB}, got "${values['download-mib']}"\n`);
+    return 2;
+  }
+  const downloadBytes = downloadMiB * MiB;
   const once = selected.flatMap((scenario) => {
     const index = all.indexOf(scenario);
     if (!scenario.wan) return [{ index, scenario }];
@@ -198,7 +207,7 @@ async function main() {
   for (const { index, scenario } of runs) {
     const name = scenario.mode ? `${scenario.name} [${scenario.mode}]` : scenario.name;
     log(`${name}: ${scenario.title}`);
-    const row = await runScenario({ prefix, index, scenario, ca, delayLine, log });
+    const row = await runScenario({ prefix, index, scenario, ca, delayLine, downloadBytes, log });
     log(
       `${name}: ${row.ok ? 'ok' : `FAILED (${row.failed.join(', ')})`} — transport ${row.transport}, first byte ${row.firstByteMs} ms, P2P ${row.p2pReadyMs ?? '—'} ms${row.p2pHostCrashes ? `, the agent's P2P host crashed ${row.p2pHostCrashes}×` : ''}, ${(row.durationMs / 1000).toFixed(1)} s${row.error ? `; ${row.error.split('\n')[0]}` : ''}`,
     );
@@ -217,7 +226,7 @@ async function main() {
     const out = values.wan ? [...reported, { kind: 'goals', scenario: 'goals', ok: true, goals }] : reported;
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } else {
-    const out = scenarioRows.length > 0 ? [formatTable(scenarioRows)] : [];
+    const out = scenarioRows.length > 0 ? [formatTable(scenarioRows, downloadMiB)] : [];
     if (repeat > 1) out.push(`WAN rows below: medians of ${repeat} interleaved runs each (every run's figures in --json as \`samples\`)`);
     if (wanRows.length > 0) out.push(formatWanTable(wanRows), formatTransportLines(wanRows), formatWanGoals(goals));
     out.push(formatDetails(rows));

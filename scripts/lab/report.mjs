@@ -12,10 +12,21 @@ const fmt = (v, digits = 0) => (typeof v === 'number' ? v.toFixed(digits) : '—
 
 /**
  * @param {import('./run-scenario.mjs').ScenarioResult[]} rows
+ * @param {number} [downloadMiB] the size of the scenarios' bulk download (--download-mib)
  * @returns {string} a Markdown table (readable in a terminal, pasteable into docs/lab.md)
  */
-export function formatTable(rows) {
-  const head = ['scenario', 'path selected', 'expected', 'first app byte ms', 'app doc via', 'P2P usable ms', '50 MiB MB/s', 'small p50 ms', 'checks'];
+export function formatTable(rows, downloadMiB = 50) {
+  const head = [
+    'scenario',
+    'path selected',
+    'expected',
+    'first app byte ms',
+    'app doc via',
+    'P2P usable ms',
+    `${downloadMiB} MiB MB/s`,
+    'small p50 ms',
+    'checks',
+  ];
   const body = rows.map((r) => [
     r.mode ? `${r.scenario} [${r.mode}]` : r.scenario,
     r.transport ?? '—',

@@ -22,7 +22,7 @@ const REVIEWER = join(ROOT, 'scripts/lab/reviewer.mjs');
 /** After the P2P deadline, time for the shell to report its verdict (and, for TURN over TCP, to finish). */
 const VERDICT_GRACE_MS = 5_000;
 /**
- * Chromium start + page + 50 MiB over the slowest path + 55 requests (WAN: 20 MiB each way
+ * Chromium start + page + up to 50 MiB over the slowest path + 55 requests (WAN: 20 MiB each way
  * at 160 ms RTT, 55 requests at ≥ 160 ms, two reloads). The slowest path is the data channel
  * under 2 % loss (lossy-mobile): 0.1–0.3 MB/s, so its two 20 MiB transfers alone take ~4 min.
  */
@@ -48,12 +48,13 @@ const SETTLE_MS = 500;
  */
 
 /**
- * @param {{ prefix: string, index: number, scenario: import('./scenarios.mjs').Scenario, ca: import('../lib/test-ca.cjs').TestCa, delayLine?: string, log: (s: string) => void }} options
+ * @param {{ prefix: string, index: number, scenario: import('./scenarios.mjs').Scenario, ca: import('../lib/test-ca.cjs').TestCa, delayLine?: string, downloadBytes?: number, log: (s: string) => void }} options
  *   ca: the run's lab CA (signs the server's certificate; the reviewer's Chromium trusts it through its NSS database)
  *   delayLine: the compiled delay line (WAN scenarios)
+ *   downloadBytes: the bulk download of a scenario that is not a WAN one (default DOWNLOAD_BYTES)
  * @returns {Promise<ScenarioResult>}
  */
-export async function runScenario({ prefix, index, scenario, ca, delayLine, log }) {
+export async function runScenario({ prefix, index, scenario, ca, delayLine, downloadBytes = DOWNLOAD_BYTES, log }) {
   const started = Date.now();
   const p2pTimeoutMs = scenario.p2pTimeoutMs ?? LAB_P2P_TIMEOUT_MS;
   const p2pEnabled = scenario.p2pEnabled ?? true;
@@ -127,7 +128,7 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, log 
       nssHome: ca.nssHome(),
       p2pWaitMs: (scenario.watchFailureMs ? LAB_P2P_TIMEOUT_MS : p2pTimeoutMs) + VERDICT_GRACE_MS,
       settleMs: SETTLE_MS,
-      downloadBytes: measure ? (wan ? WAN_TRANSFER_BYTES : DOWNLOAD_BYTES) : 0,
+      downloadBytes: measure ? (wan ? WAN_TRANSFER_BYTES : downloadBytes) : 0,
       uploadBytes: measure && wan ? WAN_TRANSFER_BYTES : 0,
       smallCount: measure ? SMALL_REQUESTS : 0,
       reloads: Boolean(wan),
