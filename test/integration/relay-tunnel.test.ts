@@ -16,17 +16,21 @@ const MiB = 1024 * 1024;
 let app: FixtureApp;
 let t: Tunnel;
 
-beforeEach(async () => {
+async function startAll(): Promise<void> {
   app = await startFixtureApp();
   t = await startTunnel(String(app.port));
-});
+}
 
-afterEach(async () => {
+async function stopAll(): Promise<void> {
   await killAll();
   await app.close();
-});
+}
 
+/** Tests that leave the app, the server and the agent as they found them share one of each. */
 describe('relay tunnel (real processes)', () => {
+  beforeAll(startAll);
+  afterAll(stopAll);
+
   it('prints a session URL on localhost with a DNS-label session id of 130 bits', () => {
     expect(t.sessionId).toMatch(/^[a-z2-7]{26}$/);
     expect(t.url).toBe(`http://${t.sessionId}.localhost:${t.serverPort}/`);
@@ -140,6 +144,18 @@ describe('relay tunnel (real processes)', () => {
     expect(app.aborted).toContain('/hang');
   });
 
+  it('answers a readable 404 for an unknown session', async () => {
+    const r = await send(t.serverPort, `aaaaaaaaaaaaaaaaaaaaaaaaaa.localhost:${t.serverPort}`, { path: '/' });
+    expect(r.status).toBe(404);
+    expect(r.headers['content-type']).toMatch(/text\/html/);
+  });
+});
+
+/** Tests that stop the app or the agent, or measure the processes' memory: each on its own. */
+describe('relay tunnel (real processes), fresh processes per test', () => {
+  beforeEach(startAll);
+  afterEach(stopAll);
+
   it('answers a readable 502 when the local app is down', async () => {
     await app.close();
     const r = await send(t.serverPort, t.host, { path: '/hello' });
@@ -147,12 +163,6 @@ describe('relay tunnel (real processes)', () => {
     expect(r.headers['content-type']).toMatch(/text\/html/);
     expect(r.body.toString()).toMatch(/localhost:\d+/);
     app = await startFixtureApp(); // for afterEach
-  });
-
-  it('answers a readable 404 for an unknown session', async () => {
-    const r = await send(t.serverPort, `aaaaaaaaaaaaaaaaaaaaaaaaaa.localhost:${t.serverPort}`, { path: '/' });
-    expect(r.status).toBe(404);
-    expect(r.headers['content-type']).toMatch(/text\/html/);
   });
 
   it('serves the same URL again after the agent process restarts', async () => {
