@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { patternBlock, patternSha256, startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
 import { closeViewersAndProcesses, connectViewerProcess, type ViewerProcess } from '../helpers/p2p-viewer-process';
-import { killAll, runWingmanFetch, startAgent, startTunnel, type Tunnel } from '../helpers/processes';
+import { runWingmanFetch, startAgent, startTunnel, type Tunnel } from '../helpers/processes';
 import { until, waitForEvent } from '../helpers/wait';
 
 jest.setTimeout(120_000);
@@ -27,14 +27,17 @@ function get(v: ViewerProcess, target: string) {
   return v.request({ method: 'GET', target, headers: [['host', t.host]] });
 }
 
-beforeEach(async () => {
+/** The app and a tunnel to it, fresh for each test that uses the default tunnel. */
+async function startAppAndTunnel(): Promise<void> {
   app = await startFixtureApp();
   t = await startTunnel(String(app.port));
-});
+}
 
 afterEach(() => closeViewersAndProcesses(app));
 
 describe('P2P over a data channel (real wrtc peers, real processes)', () => {
+  beforeEach(startAppAndTunnel);
+
   it('connects on loopback without STUN and serves GET with x-wingman-transport: p2p', async () => {
     const v = await viewer();
     expect(v.facts?.p2p.enabled).toBe(true);
@@ -201,6 +204,8 @@ describe('P2P over a data channel (real wrtc peers, real processes)', () => {
 });
 
 describe('wingman fetch', () => {
+  beforeEach(startAppAndTunnel);
+
   it('fetches a session URL peer-to-peer and says so, then over the relay with --relay-only', async () => {
     const run = runWingmanFetch;
     const p2p = await run([`${t.url}hello`]);
@@ -212,9 +217,10 @@ describe('wingman fetch', () => {
   });
 });
 
+/** Each test starts the tunnel it needs (the default one would go unused). */
 describe('P2P switched off', () => {
-  afterEach(async () => {
-    await killAll();
+  beforeEach(async () => {
+    app = await startFixtureApp();
   });
 
   async function expectRelayOnly(tunnel: Tunnel) {
@@ -227,21 +233,18 @@ describe('P2P switched off', () => {
   }
 
   it('by the server flag P2P_ENABLED=false', async () => {
-    await killAll();
     const tunnel = await startTunnel(String(app.port), { serverEnv: { P2P_ENABLED: 'false' } });
     expect(tunnel.agent.events[0]!.p2p).toBe(false);
     await expectRelayOnly(tunnel);
   });
 
   it('by the agent flag --no-p2p', async () => {
-    await killAll();
     const tunnel = await startTunnel(String(app.port), { agentArgs: ['--no-p2p'] });
     expect(tunnel.agent.events[0]!.p2p).toBe(false);
     await expectRelayOnly(tunnel);
   });
 
   it('by the agent environment WINGMAN_P2P=0', async () => {
-    await killAll();
     const tunnel = await startTunnel(String(app.port), { agentEnv: { WINGMAN_P2P: '0' } });
     await expectRelayOnly(tunnel);
   });
