@@ -1,25 +1,19 @@
 /**
- * WebRTC signaling messages (JSON text). A viewer talks to the tunnel server
- * on its session's origin at SIGNAL_PATH; the server forwards to the session's
- * agent on the agent control channel, wrapped as `{type:'signal', viewerId,
- * message}`. The viewer offers (it creates the data channel); the agent
- * answers. Spec: docs/PROTOCOL.md §Signaling.
+ * WebRTC signaling messages (JSON text): a viewer's at SIGNAL_PATH, forwarded to the agent wrapped as
+ * `{type:'signal', viewerId, message}`. The viewer offers, the agent answers. docs/PROTOCOL.md §Signaling.
  */
 import type { SignalingErrorCode } from './error-registry';
 import { protocolError } from './errors';
 import { parseP2PSettings, type P2PSettings } from './p2p-settings';
 import { SIGNAL_MAC_CHARS } from './trust/signal-mac';
 
-/** WebSocket path of signaling on every session origin. */
 export const SIGNAL_PATH = '/__wingman/signal';
 
-/** Largest signaling message, bytes: an SDP offer with many candidates stays < 16 KiB; 32 KiB is twice that. */
+/** An SDP offer with many candidates stays < 16 KiB. */
 export const MAX_SIGNAL_MESSAGE_BYTES = 32 * 1024;
 
-/** Largest SDP, chars. */
 export const MAX_SDP_CHARS = 30_000;
 
-/** Label of the data channel that carries protocol frames. */
 export const DATA_CHANNEL_LABEL = 'wingman';
 
 export interface IceCandidateInit {
@@ -30,10 +24,7 @@ export interface IceCandidateInit {
 
 export type ConnectionStateName = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
 
-/**
- * Messages a viewer sends (and the agent receives, wrapped). `mac`: the
- * sender's MAC under the link key (trust/signal-mac.ts), relayed unchanged.
- */
+/** `mac`: the sender's MAC under the link key (trust/signal-mac.ts), relayed unchanged. */
 export type ViewerSignal =
   | { type: 'offer'; sdp: string; mac?: string }
   | { type: 'ice-candidate'; candidate: IceCandidateInit; mac?: string }
@@ -41,11 +32,7 @@ export type ViewerSignal =
   | { type: 'connection-state'; state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number }
   | { type: 'bye'; reason?: string };
 
-/**
- * Messages the agent sends to a viewer (wrapped), or the server itself sends
- * to a viewer. Senders use SignalingErrorCode; a reader takes any code
- * (`Code` = string: the other end may be newer).
- */
+/** From the agent (wrapped) or the server to a viewer. A reader takes any code (`Code` = string): the other end may be newer. */
 export type HostSignal<Code extends string = SignalingErrorCode> =
   | { type: 'answer'; sdp: string; mac?: string }
   | { type: 'ice-candidate'; candidate: IceCandidateInit; mac?: string }
@@ -74,7 +61,7 @@ export interface ViewerLeft {
   viewerId: string;
 }
 
-/** Viewer ids: 16 lower-case hex chars (64 random bits; ids are scoped to one session). */
+/** 64 random bits, scoped to one session. */
 export const VIEWER_ID_PATTERN = /^[0-9a-f]{16}$/;
 
 const STATES: ReadonlySet<string> = new Set(['new', 'connecting', 'connected', 'disconnected', 'failed', 'closed']);
