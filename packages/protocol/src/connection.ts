@@ -13,7 +13,7 @@ import {
 } from './constants';
 import { resolveOptions, type ConnectionEvents, type ConnectionOptions, type Transport } from './connection-options';
 import { Emitter } from './emitter';
-import { ERROR_CODES, ProtocolError, protocolError, type ErrorCode } from './errors';
+import { ERROR_CODES, errorCodeFromNumber, ProtocolError, protocolError, type ErrorCode } from './errors';
 import { dispatchStreamFrame } from './frame-dispatch';
 import { decodeFrames, Flag, FrameType, writeFrame, type Frame } from './frame';
 import { FramePacker } from './frame-packer';
@@ -244,9 +244,9 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
         return;
       case FrameType.GOAWAY: {
         const { code, reason } = decodeCodeReason(frame.payload);
-        const c = codeFromNumber(code);
+        const c = errorCodeFromNumber(code);
         this.emit('goaway', c, reason);
-        this.destroy(protocolError(c === 'ERR_GOING_AWAY' ? 'ERR_GOING_AWAY' : c, `peer said GOAWAY: ${reason}`));
+        this.destroy(protocolError(c, `peer said GOAWAY: ${reason}`));
         this.transport.close();
         return;
       }
@@ -302,9 +302,4 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     this.pings.rejectAll(streamError);
     this.emit('close', error);
   }
-}
-
-function codeFromNumber(n: number): ErrorCode {
-  for (const [k, v] of Object.entries(ERROR_CODES)) if (v === n) return k as ErrorCode;
-  return 'ERR_PROTOCOL';
 }

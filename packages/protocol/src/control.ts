@@ -14,7 +14,7 @@ import {
   parseEnvelope,
   parseHostSignal,
   parseViewerSignal,
-  VIEWER_ID_PATTERN,
+  viewerIdOf,
   type HostSignal,
   type SignalEnvelope,
   type ViewerLeft,
@@ -227,8 +227,7 @@ export function parseAgentMessage(text: string): AgentToServerReceived {
     }
     case 'peer-report': {
       onlyKeys(o, ['type', 'viewerId', 'state', 'reason', 'connectMs', 'rttMs']);
-      const viewerId = str(o, 'viewerId', 16);
-      if (!VIEWER_ID_PATTERN.test(viewerId)) throw protocolError('ERR_INVALID_PAYLOAD', 'bad viewerId');
+      const viewerId = viewerIdOf(o);
       const state = str(o, 'state', 16);
       if (state !== 'connected' && state !== 'failed' && state !== 'closed') throw protocolError('ERR_INVALID_PAYLOAD', `bad state "${state}"`);
       const m: PeerReportMessage = { type: 'peer-report', viewerId, state };
@@ -297,9 +296,7 @@ export function parseServerMessage(text: string): ServerToAgentReceived {
       return { type: 'ice-servers', iceServers: parseIceServers(o.iceServers) };
     case 'viewer-left': {
       onlyKeys(o, ['type', 'viewerId']);
-      const viewerId = str(o, 'viewerId', 16);
-      if (!VIEWER_ID_PATTERN.test(viewerId)) throw protocolError('ERR_INVALID_PAYLOAD', 'bad viewerId');
-      return { type: 'viewer-left', viewerId };
+      return { type: 'viewer-left', viewerId: viewerIdOf(o) };
     }
     default:
       throw protocolError('ERR_INVALID_PAYLOAD', `unknown control message type ${JSON.stringify(o.type)?.slice(0, 40)}`);

@@ -4,6 +4,7 @@
  */
 import type { SignalingErrorCode } from './error-registry';
 import { protocolError } from './errors';
+import { asObject, num, onlyKeys, str, type Obj } from './json-fields';
 import { parseP2PSettings, type P2PSettings } from './p2p-settings';
 import { SIGNAL_MAC_CHARS } from './trust/signal-mac';
 
@@ -66,25 +67,15 @@ export const VIEWER_ID_PATTERN = /^[0-9a-f]{16}$/;
 
 const STATES: ReadonlySet<string> = new Set(['new', 'connecting', 'connected', 'disconnected', 'failed', 'closed']);
 
-type Obj = Record<string, unknown>;
-
 function fail(msg: string): never {
   throw protocolError('ERR_INVALID_PAYLOAD', msg);
 }
 
-function asObject(v: unknown, what: string): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(`${what} must be an object`);
-  return v as Obj;
-}
-
-function only(o: Obj, keys: readonly string[]): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) fail(`unknown field "${k}"`);
-}
-
-function str(o: Obj, k: string, max: number): string {
-  const v = o[k];
-  if (typeof v !== 'string' || v.length > max) fail(`"${k}" must be a string of at most ${max} chars`);
-  return v;
+/** A message's `viewerId`, checked. */
+export function viewerIdOf(o: Obj): string {
+  const viewerId = str(o, 'viewerId', 16);
+  if (!VIEWER_ID_PATTERN.test(viewerId)) fail('bad viewerId');
+  return viewerId;
 }
 
 function optStr(o: Obj, k: string, max: number): string | undefined {
@@ -92,15 +83,12 @@ function optStr(o: Obj, k: string, max: number): string | undefined {
 }
 
 function optNum(o: Obj, k: string): number | undefined {
-  const v = o[k];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 3_600_000) fail(`"${k}" must be a non-negative number`);
-  return v;
+  return o[k] === undefined ? undefined : num(o, k);
 }
 
 function candidate(v: unknown): IceCandidateInit {
   const o = asObject(v, '"candidate"');
-  only(o, ['candidate', 'sdpMid', 'sdpMLineIndex', 'usernameFragment']);
+  onlyKeys(o, ['candidate', 'sdpMid', 'sdpMLineIndex', 'usernameFragment']);
   const c: IceCandidateInit = { candidate: str(o, 'candidate', 1024) };
   if (o.sdpMid !== undefined && o.sdpMid !== null) c.sdpMid = str(o, 'sdpMid', 64);
   if (o.sdpMLineIndex !== undefined && o.sdpMLineIndex !== null) {
@@ -129,7 +117,7 @@ function parseText(text: string): Obj {
 }
 
 function state(o: Obj): { state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number } {
-  only(o, ['type', 'state', 'reason', 'connectMs', 'rttMs']);
+  onlyKeys(o, ['type', 'state', 'reason', 'connectMs', 'rttMs']);
   const s = str(o, 'state', 16);
   if (!STATES.has(s)) fail(`unknown connection state "${s}"`);
   const out: { state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number } = { state: s as ConnectionStateName };
@@ -147,18 +135,18 @@ export function parseViewerSignal(input: string | unknown): ViewerSignal {
   const o = typeof input === 'string' ? parseText(input) : asObject(input, 'signaling message');
   switch (o.type) {
     case 'offer':
-      only(o, ['type', 'sdp', 'mac']);
+      onlyKeys(o, ['type', 'sdp', 'mac']);
       return withMac(o, { type: 'offer', sdp: str(o, 'sdp', MAX_SDP_CHARS) });
     case 'ice-candidate':
-      only(o, ['type', 'candidate', 'mac']);
+      onlyKeys(o, ['type', 'candidate', 'mac']);
       return withMac(o, { type: 'ice-candidate', candidate: candidate(o.candidate) });
     case 'end-of-candidates':
-      only(o, ['type', 'mac']);
+      onlyKeys(o, ['type', 'mac']);
       return withMac(o, { type: 'end-of-candidates' });
     case 'connection-state':
       return { type: 'connection-state', ...state(o) };
     case 'bye': {
-      only(o, ['type', 'reason']);
+      onlyKeys(o, ['type', 'reason']);
       const reason = optStr(o, 'reason', 200);
       return reason === undefined ? { type: 'bye' } : { type: 'bye', reason };
     }
@@ -172,10 +160,10 @@ export function parseHostSignal(input: string | unknown): HostSignal<string> {
   const o = typeof input === 'string' ? parseText(input) : asObject(input, 'signaling message');
   switch (o.type) {
     case 'answer':
-      only(o, ['type', 'sdp', 'mac']);
+      onlyKeys(o, ['type', 'sdp', 'mac']);
       return withMac(o, { type: 'answer', sdp: str(o, 'sdp', MAX_SDP_CHARS) });
     case 'error':
-      only(o, ['type', 'code', 'message']);
+      onlyKeys(o, ['type', 'code', 'message']);
       return { type: 'error', code: str(o, 'code', 64), message: str(o, 'message', 1024) };
     case 'ice-candidate':
     case 'end-of-candidates':
@@ -191,16 +179,12 @@ export function parseHostSignal(input: string | unknown): HostSignal<string> {
 export function parseSignalHello(text: string): SignalHello {
   const o = parseText(text);
   if (o.type !== 'hello') fail('expected a hello message');
-  only(o, ['type', 'viewerId', 'p2p']);
-  const viewerId = str(o, 'viewerId', 16);
-  if (!VIEWER_ID_PATTERN.test(viewerId)) fail('bad viewerId');
-  return { type: 'hello', viewerId, p2p: parseP2PSettings(asObject(o.p2p, '"p2p"')) };
+  onlyKeys(o, ['type', 'viewerId', 'p2p']);
+  return { type: 'hello', viewerId: viewerIdOf(o), p2p: parseP2PSettings(asObject(o.p2p, '"p2p"')) };
 }
 
 /** Validates the envelope fields of a `signal` control message; the inner message is parsed by the caller's side. */
 export function parseEnvelope(o: Obj): { viewerId: string; message: unknown } {
-  only(o, ['type', 'viewerId', 'message']);
-  const viewerId = str(o, 'viewerId', 16);
-  if (!VIEWER_ID_PATTERN.test(viewerId)) fail('bad viewerId');
-  return { viewerId, message: o.message };
+  onlyKeys(o, ['type', 'viewerId', 'message']);
+  return { viewerId: viewerIdOf(o), message: o.message };
 }

@@ -229,7 +229,7 @@ export class Stream extends Emitter<StreamEvents> {
   reset(code: ErrorCode = 'ERR_CANCEL', reason = ''): void {
     if (this.closed) return;
     // Not if its REQUEST / WS_OPEN never left: a RESET of an idle stream is a connection error there.
-    if (!this.local || this.openSent) this.host.sendControl(FrameType.RESET, this.id, encodeCodeReason(codeNumber(code), reason));
+    if (!this.local || this.openSent) this.host.sendControl(FrameType.RESET, this.id, encodeCodeReason(ERROR_CODES[code], reason));
     this.finish();
   }
 
@@ -362,7 +362,7 @@ export class Stream extends Emitter<StreamEvents> {
   /** @internal A protocol violation on this stream: reset it towards the peer and fail it locally. */
   violate(code: ErrorCode, message: string): void {
     if (this.closed) return;
-    this.host.sendControl(FrameType.RESET, this.id, encodeCodeReason(codeNumber(code), message));
+    this.host.sendControl(FrameType.RESET, this.id, encodeCodeReason(ERROR_CODES[code], message));
     this.finish(protocolError(code, message));
   }
 
@@ -448,10 +448,6 @@ export class Stream extends Emitter<StreamEvents> {
     if (error) this.emit('reset', error);
     this.emit('close');
   }
-}
-
-function codeNumber(code: ErrorCode): number {
-  return ERROR_CODES[code];
 }
 
 /** A copy that owns its memory, of the same type (in Node a Buffer's own slice() is a view, not a copy). */

@@ -5,6 +5,7 @@
  */
 import { MAX_EMAIL_CHARS } from './allowed-emails';
 import { protocolError } from './errors';
+import { onlyKeys, type Obj } from './json-fields';
 
 /** 128 bits, random or keyed by the server. */
 export const VISITOR_ID_PATTERN = /^[0-9a-f]{32}$/;
@@ -57,13 +58,7 @@ export const MAX_SIGN_IN_ENDS_IN_MS = 7 * 86_400 * 1000;
 /** Real ones are < 300. */
 export const MAX_VIEWER_USER_AGENT_CHARS = 512;
 
-type Obj = Record<string, unknown>;
-
 const bad = (message: string) => protocolError('ERR_INVALID_PAYLOAD', message);
-
-function only(o: Obj, keys: string[]): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) throw bad(`unknown field "${k}"`);
-}
 
 export function parseVisitorId(v: unknown): string {
   if (typeof v !== 'string' || !VISITOR_ID_PATTERN.test(v)) throw bad('bad visitor id');
@@ -76,7 +71,7 @@ export function parseViewerGateMode(v: unknown): ViewerGateMode {
 }
 
 export function parseViewerMessage(o: Obj): ViewerMessage {
-  only(o, ['type', 'id', 'state', 'address', 'userAgent', 'firstSeenAt', 'email', 'signInEndsInMs']);
+  onlyKeys(o, ['type', 'id', 'state', 'address', 'userAgent', 'firstSeenAt', 'email', 'signInEndsInMs']);
   const { state, address, userAgent, firstSeenAt } = o;
   if (state !== 'waiting' && state !== 'admitted' && state !== 'refused') throw bad('bad viewer state');
   if (typeof address !== 'string' || address.length > 64) throw bad('"address" must be a string of at most 64 chars');
@@ -102,12 +97,12 @@ export function parseViewerMessage(o: Obj): ViewerMessage {
 }
 
 export function parseViewerGone(o: Obj): ViewerGoneMessage {
-  only(o, ['type', 'id']);
+  onlyKeys(o, ['type', 'id']);
   return { type: 'viewer-gone', id: parseVisitorId(o.id) };
 }
 
 export function parseViewerDecision(o: Obj): ViewerDecisionMessage {
-  only(o, ['type', 'decision', 'id']);
+  onlyKeys(o, ['type', 'decision', 'id']);
   const { decision } = o;
   if (decision !== 'admit' && decision !== 'refuse' && decision !== 'refuse-all') throw bad('bad viewer decision');
   if (decision === 'refuse-all') {
