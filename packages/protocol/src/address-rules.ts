@@ -1,10 +1,6 @@
 /**
- * Address rules on the wire (`wingman http --allow-ip/--deny-ip`): the CIDRs
- * the agent's `register` carries. This package has no runtime dependencies, so
- * only the shape is checked here (lists of bounded strings); what a CIDR means
- * is the tunnel server's to check (tunnel-server access/address-rules.ts,
- * which refuses a register with one it cannot read) and the agent's, before it
- * connects. Spec: docs/PROTOCOL.md §Agent control channel.
+ * Address rules on the wire (`--allow-ip/--deny-ip`): only their shape here; what a CIDR means is the
+ * tunnel server's and the agent's to check. docs/PROTOCOL.md §Agent control channel.
  */
 import { protocolError } from './errors';
 import type { Obj } from './json-fields';
@@ -16,12 +12,9 @@ export interface AddressRules {
   deny: string[];
 }
 
-/**
- * Most CIDRs in one list. A team's offices and VPNs are a handful; 64 bounds
- * the work per request (each is a prefix compare) and the register's size.
- */
+/** A team's offices and VPNs are a handful; bounds the work per request and the register's size. */
 export const MAX_ADDRESS_RULES = 64;
-/** Longest CIDR, characters: an IPv6 address in full with an embedded IPv4 tail (45) and `/128`. */
+/** An IPv6 address in full with an embedded IPv4 tail (45) and `/128`. */
 export const MAX_CIDR_CHARS = 49;
 
 function cidrList(o: Obj, k: 'allow' | 'deny'): string[] {

@@ -1,18 +1,12 @@
 /**
- * The sign-in gate on the wire (`wingman http --allow-email`): the email
- * patterns the agent's `register` carries, and how the tunnel server matches a
- * signed-in viewer's verified email against them. A pattern is one address
- * (`alice@example.com`) or every address of one domain (`*@example.com`: that
- * domain only, not its subdomains). Matching ignores case. The tunnel server
- * refuses the field when it has no OpenID Connect issuer configured, so a
- * sign-in gate is never silently dropped. Spec: docs/PROTOCOL.md §Agent control
- * channel.
+ * The sign-in gate on the wire (`--allow-email`): patterns `alice@example.com` or `*@example.com` (that
+ * domain only, not subdomains), matched ignoring case. docs/PROTOCOL.md §Agent control channel.
  */
 import { protocolError } from './errors';
 
-/** Most patterns one session carries: a team's addresses and domains, bounding the register and each check. */
+/** A team's addresses and domains; bounds the register and each check. */
 export const MAX_ALLOWED_EMAILS = 64;
-/** Longest pattern or email, characters (RFC 5321's path limit). */
+/** RFC 5321's path limit. */
 export const MAX_EMAIL_CHARS = 254;
 
 /** `local@domain` or `*@domain`: no spaces, one `@`, a domain of DNS labels. */

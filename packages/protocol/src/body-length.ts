@@ -1,23 +1,12 @@
 /**
- * A response's declared Content-Length, enforced on the body that follows.
- * The wire carries the body as a stream ended by END_STREAM, independent of
- * any Content-Length in the head; whoever turns the stream back into an
- * HTTP/1.1 message (the tunnel server's relay, the Service Worker, the Node
- * viewer) must keep the two consistent, or a hostile agent's extra bytes
- * become the answer to the viewer's next request on a keep-alive connection
- * (response splitting). Isomorphic: no node:*, no DOM.
+ * A response's declared Content-Length, enforced on the body (ended by END_STREAM on the wire): whoever
+ * turns a stream back into HTTP/1.1 must, or a hostile agent's extra bytes answer the next request.
  */
 import type { HeaderList } from './payload';
 
-/** Largest Content-Length accepted: the largest integer a JS number holds exactly. */
 const MAX_CONTENT_LENGTH = Number.MAX_SAFE_INTEGER;
 
-/**
- * The body length `headers` declare: a number, `undefined` when there is no
- * Content-Length, `null` when it is unusable — not digits, too large, or
- * several different values (RFC 9110 §8.6 allows a list of identical values,
- * "42, 42", which counts as one).
- */
+/** `undefined` without Content-Length, `null` when unusable (not digits, too large, different values; RFC 9110 §8.6). */
 export function declaredBodyLength(headers: HeaderList): number | undefined | null {
   let found: number | undefined;
   for (const [name, value] of headers) {
@@ -33,26 +22,22 @@ export function declaredBodyLength(headers: HeaderList): number | undefined | nu
   return found;
 }
 
-/** What to do with one body chunk under a declared length. */
 interface BodyChunkVerdict {
-  /** The part of the chunk within the declared length (the whole chunk when none was declared). */
   accepted: Uint8Array;
-  /** The chunk went past the declared length: deliver `accepted`, then end the message and close the connection. */
+  /** Past the declared length: deliver `accepted`, then end the message and close the connection. */
   excess: boolean;
 }
 
-/** Counts body bytes against a declared length (undefined: no limit). */
+/** `declared` undefined: no limit. */
 export class BodyLengthGuard {
   private received = 0;
 
   constructor(readonly declared: number | undefined) {}
 
-  /** Bytes taken so far (never more than the declared length). */
   get bytes(): number {
     return this.received;
   }
 
-  /** Cuts a chunk to what the declared length still allows. */
   take(chunk: Uint8Array): BodyChunkVerdict {
     if (this.declared === undefined) {
       this.received += chunk.length;
@@ -67,7 +52,7 @@ export class BodyLengthGuard {
     return { accepted: chunk.subarray(0, room), excess: true };
   }
 
-  /** At the body's end: true when fewer bytes came than were declared (the message must not look complete). */
+  /** At the body's end: fewer bytes came than declared (the message must not look complete). */
   get short(): boolean {
     return this.declared !== undefined && this.received < this.declared;
   }

@@ -1,7 +1,4 @@
-/**
- * The options and events of a Connection, and the validation of the options
- * (a value out of range throws a RangeError at construction).
- */
+/** The options and events of a Connection; an option out of range throws a RangeError at construction. */
 import {
   DEFAULT_MAX_CONCURRENT_STREAMS,
   DEFAULT_MAX_STREAM_WINDOW_BYTES,
@@ -17,19 +14,14 @@ import type { ErrorCode, ProtocolError } from './errors';
 import type { Hello } from './payload';
 import type { Stream } from './stream';
 
-/** The message transport under a connection. Adapters live with each runtime (ws, RTCDataChannel, MessagePort). */
+/** The message transport under a connection (ws, RTCDataChannel, MessagePort). */
 export interface Transport {
-  /** Sends one message holding one or more whole frames. */
+  /** One message of one or more whole frames. */
   send(message: Uint8Array): void;
-  /** Bytes accepted by send() but not yet handed to the network. */
   bufferedAmount(): number;
-  /** Closes the transport; the owner then calls connection.transportClosed(). */
+  /** The owner then calls connection.transportClosed(). */
   close(): void;
-  /**
-   * False once the transport is closing (a data channel's readyState left
-   * 'open' before its close event): a stream started now could not reach the
-   * peer, so the connection is not `isReady`. Absent: open until closed.
-   */
+  /** False once closing (a data channel's readyState left 'open' before its close event), so not `isReady`. */
   isOpen?(): boolean;
 }
 
@@ -37,56 +29,39 @@ export interface ConnectionOptions {
   /** 'client' opens odd stream ids, 'server' even ones (as HTTP/2). Both sides may open streams. */
   role: 'client' | 'server';
   transport: Transport;
-  /** Largest message handed to transport.send(): several small frames share one message up to this size. Default MAX_FRAME_BYTES (16 KiB, safe for every data channel). */
+  /** Largest message handed to transport.send(), frames packed up to it. Default MAX_FRAME_BYTES (safe for every data channel). */
   maxMessageBytes?: number;
-  /** The pump pauses while transport.bufferedAmount() is above this. Default TRANSPORT_HIGH_WATER_BYTES. */
+  /** The pump pauses while transport.bufferedAmount() is above this. */
   highWaterBytes?: number;
-  /** Receive window granted to each stream. Default DEFAULT_STREAM_WINDOW_BYTES. */
+  /** Receive window granted to each stream. */
   initialWindow?: number;
-  /** Auto-tuning ceiling of a stream's receive window; `initialWindow` turns auto-tuning off. Default DEFAULT_MAX_STREAM_WINDOW_BYTES (never below initialWindow). */
+  /** Auto-tuning ceiling of a stream's receive window (never below initialWindow, which turns auto-tuning off). */
   maxStreamWindow?: number;
-  /** Connection-wide sum of auto-tuning growth beyond the initial windows, bytes. Default DEFAULT_WINDOW_GROWTH_BUDGET_BYTES. */
+  /** Connection-wide sum of auto-tuning growth beyond the initial windows, bytes. */
   windowGrowthBudget?: number;
-  /**
-   * Allocates a buffer that messages are built in. Default `new Uint8Array(n)`;
-   * in Node pass `Buffer.allocUnsafe` (no zero-fill). A message filling at least
-   * half of its buffer is handed to the transport as a view of it, without a copy.
-   */
+  /** Buffers messages are built in (Node: `Buffer.allocUnsafe`); a message filling half of one is sent as a view, uncopied. */
   allocate?: (bytes: number) => Uint8Array;
-  /** Streams the peer may have open towards us at once. Default DEFAULT_MAX_CONCURRENT_STREAMS. */
+  /** Streams the peer may have open towards us at once. */
   maxConcurrentStreams?: number;
   /**
-   * Runs the send pump once frames are queued. Default `queueMicrotask`: what
-   * one task queues shares a message. A transport whose every send is costly
-   * passes a later point (Node's `setImmediate`: after every I/O callback of
-   * the event-loop turn), so frames queued by many callbacks of one turn
-   * (responses arriving together) share messages too.
+   * Runs the send pump once frames are queued. Default `queueMicrotask`; a transport whose sends are costly passes
+   * Node's `setImmediate`, so frames queued by many I/O callbacks of one turn share messages too.
    */
   schedule?: (run: () => void) => void;
-  /**
-   * Sends nothing, not even the HELLO, until the peer's HELLO has arrived:
-   * the peer speaks first. Costs no time, as this side's streams wait for the
-   * peer's HELLO anyway. Default false.
-   */
+  /** Sends nothing, not even the HELLO, until the peer's HELLO arrived (free: streams wait for it anyway). */
   speaksSecond?: boolean;
-  /**
-   * Largest WebSocket message accepted from the peer, bytes (1 … MAX_WS_MESSAGE_BYTES):
-   * a longer one resets its stream with ERR_MESSAGE_TOO_LARGE as soon as its
-   * fragments pass this, so reassembly never buffers more. Default MAX_WS_MESSAGE_BYTES.
-   */
+  /** Largest WebSocket message accepted (1 … MAX_WS_MESSAGE_BYTES): reassembly resets with ERR_MESSAGE_TOO_LARGE past it. */
   maxWsMessageBytes?: number;
 }
 
 export interface ConnectionEvents {
-  /** The peer's HELLO arrived; streams may flow. */
   ready: (hello: Hello) => void;
   /** The peer opened a stream. Attach listeners synchronously. */
   stream: (stream: Stream) => void;
   /** A connection-level protocol error (this side sends GOAWAY and closes). */
   error: (error: ProtocolError) => void;
-  /** The peer said GOAWAY. */
   goaway: (code: ErrorCode, reason: string) => void;
-  /** The connection is over; every stream has been failed. Final. */
+  /** Final; every stream has been failed. */
   close: (error?: ProtocolError) => void;
 }
 

@@ -1,9 +1,6 @@
 /**
- * A multiplexed connection over any message transport (a WebSocket, an
- * RTCDataChannel, a MessagePort): the HELLO exchange, the send pump (transport
- * backpressure), GOAWAY and close, wiring stream-table.ts (ids, concurrency),
- * frame-packer.ts (send queue, round-robin packing), frame-dispatch.ts (frames
- * of open streams), ping-tracker.ts and connection-options.ts. docs/PROTOCOL.md.
+ * A multiplexed connection over any message transport: the HELLO exchange, the send pump, GOAWAY and
+ * close, wiring stream-table.ts, frame-packer.ts and frame-dispatch.ts. docs/PROTOCOL.md §Connection.
  */
 import {
   DEFAULT_MAX_CONCURRENT_STREAMS,
@@ -16,7 +13,7 @@ import {
 } from './constants';
 import { resolveOptions, type ConnectionEvents, type ConnectionOptions, type Transport } from './connection-options';
 import { Emitter } from './emitter';
-import { ERROR_CODES, ProtocolError, protocolError, type ErrorCode } from './errors';
+import { ERROR_CODES, errorCodeFromNumber, ProtocolError, protocolError, type ErrorCode } from './errors';
 import { dispatchStreamFrame } from './frame-dispatch';
 import { decodeFrames, Flag, FrameType, writeFrame, type Frame } from './frame';
 import { FramePacker } from './frame-packer';
@@ -39,7 +36,6 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   readonly maxStreamWindow: number;
   readonly maxWsMessageBytes: number;
   private readonly windowGrowthLimit: number;
-  /** Auto-tuning growth its streams hold now, bytes (at most windowGrowthLimit). */
   private windowGrowthReserved = 0;
   private readonly maxConcurrentStreams: number;
   private readonly transport: Transport;
@@ -53,7 +49,6 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   private readonly streams: StreamTable;
   private pumpScheduled = false;
   private closedFlag = false;
-  /** Bytes sent and received on the transport (frames, headers included). */
   bytesSent = 0;
   bytesReceived = 0;
 
@@ -97,23 +92,18 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     return (this.peer ?? PEER_DEFAULT_HELLO).maxConcurrentStreams;
   }
 
-  /** Streams currently open (either side). */
   get streamCount(): number {
     return this.streams.size;
   }
 
-  /**
-   * Opens a stream carrying an HTTP request (kind 'http') or a WebSocket
-   * (kind 'ws'). Throws a ProtocolError (ERR_TOO_MANY_STREAMS, ERR_GOING_AWAY,
-   * or a head error) when it cannot be opened; nothing is sent then.
-   */
+  /** Throws a ProtocolError (ERR_TOO_MANY_STREAMS, ERR_GOING_AWAY, a head error) when it cannot open; nothing is sent then. */
   open(kind: StreamKind, head: RequestHead, options: { end?: boolean } = {}): Stream {
     if (this.closedFlag) throw protocolError('ERR_GOING_AWAY', 'connection is closed');
     const peer = this.peer ?? PEER_DEFAULT_HELLO;
     return this.streams.openLocal(kind, head, options.end === true, peer.maxConcurrentStreams, peer.initialWindow);
   }
 
-  /** Measures a round trip with PING/PONG; rejects with ERR_TIMEOUT after `timeoutMs`. */
+  /** A round trip with PING/PONG, ms; rejects with ERR_TIMEOUT. */
   ping(timeoutMs = PING_TIMEOUT_MS): Promise<number> {
     if (this.closedFlag) return Promise.reject(protocolError('ERR_GOING_AWAY', 'connection is closed'));
     return this.pings.start(timeoutMs, (payload) => this.sendControl(FrameType.PING, 0, payload));
@@ -127,8 +117,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
       for (const frame of decodeFrames(message)) {
         this.handle(frame);
         if (this.closedFlag) return;
-        // Only the peer's frames can grow the queue without bound (each PING
-        // wants a PONG, each violation a RESET) while it does not read.
+        // Only the peer's frames grow the queue without bound (PING → PONG, violation → RESET) while it does not read.
         const queued = this.packer.control.length;
         if (queued > MAX_QUEUED_CONTROL_FRAMES) {
           throw protocolError('ERR_FLOOD', `${queued} control frames queued: the peer provokes answers it does not read`);
@@ -149,17 +138,14 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   }
 
   /**
-   * Ends the connection without sending a frame (no GOAWAY) and leaves the
-   * transport as it is: for an end whose peer was told by other means and
-   * may be closing the transport at this moment (a data channel's teardown
-   * racing a send inside @roamhq/wrtc crashes the process). Open streams
-   * fail with ERR_GOING_AWAY.
+   * Ends without a frame and leaves the transport alone: the peer was told by other means and may be
+   * closing it now (a send racing a data channel's teardown crashes @roamhq/wrtc). Streams fail ERR_GOING_AWAY.
    */
   abandon(): void {
     this.destroy();
   }
 
-  /** The transport closed under us: fail every stream with ERR_CONNECTION_LOST. */
+  /** Every stream fails with ERR_CONNECTION_LOST. */
   transportClosed(): void {
     this.destroy(protocolError('ERR_CONNECTION_LOST', 'transport closed'));
   }
@@ -217,13 +203,11 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
       this.bytesSent += message.length;
       try {
         this.transport.send(message);
-        // Only once the frames are handed over: 'drain', and a stream whose
-        // END just left may finish (a failed send fails it instead).
+        // Once handed over: 'drain', and a stream whose END just left may finish.
         this.packer.sent();
       } catch (err) {
         this.packer.sendFailed();
-        // The pump runs on its own (microtask or immediate): an exception here would be uncaught. A
-        // transport that refuses to send is gone (e.g. a data channel closing).
+        // Thrown here it would be uncaught (the pump runs on its own); a transport that refuses to send is gone.
         this.destroy(protocolError('ERR_CONNECTION_LOST', `transport send failed: ${err instanceof Error ? err.message : String(err)}`));
         try {
           this.transport.close();
@@ -240,9 +224,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
       if (frame.type !== FrameType.HELLO) throw protocolError('ERR_HELLO_EXPECTED', `first frame is type 0x${frame.type.toString(16)}, not HELLO`);
       this.peer = decodeHello(frame.payload);
       this.silent = false;
-      // Streams opened before the HELLO assumed the default window and nothing
-      // of theirs has left yet (stream frames wait for the HELLO): move them to
-      // the window the peer grants, as SETTINGS_INITIAL_WINDOW_SIZE does (RFC 9113 §6.9.2).
+      // Streams opened before it assumed the default window (as SETTINGS_INITIAL_WINDOW_SIZE, RFC 9113 §6.9.2).
       const delta = this.peer.initialWindow - PEER_DEFAULT_HELLO.initialWindow;
       if (delta !== 0) for (const s of this.streams.values()) s.shiftSendWindow(delta);
       this.emit('ready', this.peer);
@@ -262,9 +244,9 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
         return;
       case FrameType.GOAWAY: {
         const { code, reason } = decodeCodeReason(frame.payload);
-        const c = codeFromNumber(code);
+        const c = errorCodeFromNumber(code);
         this.emit('goaway', c, reason);
-        this.destroy(protocolError(c === 'ERR_GOING_AWAY' ? 'ERR_GOING_AWAY' : c, `peer said GOAWAY: ${reason}`));
+        this.destroy(protocolError(c, `peer said GOAWAY: ${reason}`));
         this.transport.close();
         return;
       }
@@ -320,9 +302,4 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
     this.pings.rejectAll(streamError);
     this.emit('close', error);
   }
-}
-
-function codeFromNumber(n: number): ErrorCode {
-  for (const [k, v] of Object.entries(ERROR_CODES)) if (v === n) return k as ErrorCode;
-  return 'ERR_PROTOCOL';
 }

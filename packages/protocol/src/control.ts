@@ -1,9 +1,7 @@
 /**
- * Control messages between an agent and the tunnel server: JSON text
- * messages on the agent's WebSocket (binary messages on the same socket are
- * protocol frames). camelCase, discriminated by `type`. Validated by hand
- * here (this package has no runtime deps): every field checked, unknown
- * `type`s rejected. Spec: docs/PROTOCOL.md §Agent control channel.
+ * Control messages between an agent and the tunnel server: JSON text messages on the agent's WebSocket
+ * (its binary messages are frames), every field checked, unknown `type`s and keys rejected, so an older
+ * server refuses a field it does not know rather than dropping a gate. docs/PROTOCOL.md §Agent control channel.
  */
 import type { ControlErrorCode } from './error-registry';
 import { protocolError } from './errors';
@@ -16,7 +14,7 @@ import {
   parseEnvelope,
   parseHostSignal,
   parseViewerSignal,
-  VIEWER_ID_PATTERN,
+  viewerIdOf,
   type HostSignal,
   type SignalEnvelope,
   type ViewerLeft,
@@ -34,125 +32,64 @@ import {
   type ViewerMessage,
 } from './viewer-control';
 
-/** Path of the agent's WebSocket endpoint on the tunnel server's apex host. The token travels as `Authorization: Bearer <token>`. */
+/** The agent's WebSocket endpoint on the apex host (`Authorization: Bearer <token>`). */
 export const AGENT_PATH = '/__wingman/agent';
 
 /** Prefix reserved on every session origin for Wingman's own endpoints (bundle, signaling). */
 export const RESERVED_PREFIX = '/__wingman/';
 
-/** Largest control message, bytes. SDP offers are ≈ 1–10 KiB; 64 KiB leaves room and bounds parsing cost. */
+/** SDP offers are ≈ 1–10 KiB; 64 KiB leaves room and bounds parsing cost. */
 export const MAX_CONTROL_MESSAGE_BYTES = 64 * 1024;
 
-/** agent → server, first message after the upgrade. */
+/** agent → server, first message after the upgrade; each optional field is a `wingman http` flag. */
 export interface RegisterMessage {
   type: 'register';
-  /** Protocol version of the agent (PROTOCOL_VERSION). */
   version: number;
-  /**
-   * Present when the agent reconnects and wants its previous session back.
-   * `linkVerifier`: the verifier of that session's link key, which the
-   * session keeps when it is resumed (the top-level one is for a new session).
-   */
+  /** A reconnect asking for its session back; `linkVerifier`: that session's, which it keeps. */
   resume?: { sessionId: string; resumeSecret: string; linkVerifier?: string };
-  /** Whether the agent offers P2P (false with --no-p2p). */
   p2p: boolean;
-  /** Agent software, for logs: "wingman/0.1.0". */
+  /** "wingman/0.1.0", for logs. */
   client: string;
-  /**
-   * Viewers must present this password (HTTP Basic, any user name) before
-   * anything of the session reaches them: relay, shell, signaling
-   * (`wingman http --password`). Absent: the link alone gives access.
-   * An older server refuses the unknown field, so a password is never
-   * silently ignored.
-   */
+  /** `--password`: HTTP Basic before anything of the session (relay, shell, signaling). */
   viewerPassword?: string;
-  /**
-   * End the session this long after it was created (`wingman http --expires`):
-   * the server then closes the agent (`ERR_SESSION_EXPIRED`) and viewers get
-   * a "link expired" page. A resumed session keeps its first deadline. An
-   * older server refuses the unknown field, so an expiry is never ignored.
-   */
+  /** `--expires`: a resumed session keeps its first deadline. */
   expiresInMs?: number;
-  /**
-   * Viewer identity (docs/PROTOCOL.md §Viewer identity): the server announces
-   * viewers (`viewer` messages) and enforces the agent's `viewer-decision`s.
-   * `approve`: every new viewer waits until the agent admits it
-   * (`wingman http --approve`). An older server refuses the unknown field.
-   */
+  /** `--approve` (docs/PROTOCOL.md §Viewer identity). */
   viewers?: ViewerGateMode;
-  /**
-   * `wingman http --private`: the server relays nothing of the session (it
-   * serves only the shell, the bundles and signaling); the app is reached
-   * over verified P2P channels only (docs/PROTOCOL.md §Verified channels).
-   */
+  /** `--private`: nothing relayed; the app only over verified P2P channels (docs/PROTOCOL.md §Verified channels). */
   private?: boolean;
-  /**
-   * A stable name (`wingman http --name shop`): the session's host is
-   * `<name>.<domain>` on every run, bound to the agent's token
-   * (session-name.ts has the rules). The agent sends no `resume` with it: the
-   * name and the token find the session. An older server refuses the unknown
-   * field, so a name is never silently ignored.
-   */
+  /** `--name`: a stable host bound to the agent's token, which finds the session (so no `resume`). */
   name?: string;
-  /**
-   * Access by capability (docs/PROTOCOL.md §Link access): SHA-256 of the
-   * access token derived from the link key (trust/link-access.ts), base64url.
-   * Every request, upgrade and signaling socket of the session must then
-   * carry the access cookie the token earns, or the token itself. Absent
-   * (`wingman http --public`): the host name alone opens the session. The
-   * verifier of a new session; a resumed one keeps `resume.linkVerifier`
-   * when given. An older server refuses the unknown field, so the gate is
-   * never silently dropped.
-   */
+  /** SHA-256 of the link's access token, base64url (docs/PROTOCOL.md §Link access); absent with `--public`. */
   linkVerifier?: string;
-  /**
-   * Which viewer addresses may reach the session at all (`wingman http
-   * --allow-ip/--deny-ip`, address-rules.ts): the server checks them on every
-   * request, upgrade and signaling socket before any other gate. The latest
-   * register decides. An older server refuses the unknown field, so the rules
-   * are never silently dropped.
-   */
+  /** `--allow-ip/--deny-ip`, checked before any other gate; the latest register decides. */
   addressRules?: AddressRules;
-  /**
-   * The sign-in gate (`wingman http --allow-email`, allowed-emails.ts): every
-   * viewer signs in with the server's OpenID Connect issuer, and only these
-   * verified emails reach anything of the session. The latest register
-   * decides. A server without an issuer refuses it (ERR_SIGN_IN_UNAVAILABLE);
-   * an older server refuses the unknown field: the gate is never dropped.
-   */
+  /** `--allow-email`: the sign-in gate; a server without an OpenID issuer refuses it (ERR_SIGN_IN_UNAVAILABLE). */
   allowEmails?: string[];
 }
 
-/** Shortest and longest session expiry, ms: one second (tests, demos) to 30 days (longer is not an expiry). */
+/** One second (tests, demos) to 30 days (longer is not an expiry). */
 export const MIN_SESSION_EXPIRY_MS = 1_000;
 export const MAX_SESSION_EXPIRY_MS = 30 * 86_400_000;
 
-/** Longest viewer password, characters (a passphrase fits; bounds hashing and header size). */
+/** Characters: a passphrase fits; bounds hashing and header size. */
 export const MAX_VIEWER_PASSWORD_CHARS = 256;
 
-/** server → agent, answer to register. */
+/** server → agent, answer to register. Optional fields only when the register asked (older agents reject unknown ones). */
 export interface RegisteredMessage {
   type: 'registered';
   sessionId: string;
   url: string;
-  /** Secret to present in `resume` after a reconnect. */
   resumeSecret: string;
   /** How long the server keeps the session after the agent drops, ms. */
   graceMs: number;
-  /** True when the session was resumed (same URL as before). */
   resumed: boolean;
   p2p: P2PSettings;
-  /** 'password' when the server applied the register's viewerPassword; sent only then (older agents reject unknown fields). */
   access?: 'password';
-  /** When the session ends (ms since the epoch); sent only when the register asked for an expiry. */
+  /** Epoch ms. */
   expiresAt?: number;
-  /** The viewer gate the server applied; sent only when the register asked for one. */
   viewers?: ViewerGateMode;
-  /**
-   * Sent only on a resumed session whose access changed since its previous
-   * register (password ↔ link ↔ approve): the server forgot every viewer it
-   * had admitted under the old access, and the agent says so.
-   */
+  /** A resumed session whose access changed: the server forgot the viewers it had admitted. */
   viewersReset?: { from: AccessLabel; to: AccessLabel };
 }
 
@@ -160,7 +97,6 @@ export interface RegisteredMessage {
 export type AccessLabel = 'link' | 'password' | 'approve' | 'password+approve';
 const ACCESS_LABELS: readonly string[] = ['link', 'password', 'approve', 'password+approve'];
 
-/** The access label of a register: its password, and its viewer gate. */
 export function accessLabelOf(password: boolean, viewers: ViewerGateMode | undefined): AccessLabel {
   if (viewers === 'approve') return password ? 'password+approve' : 'approve';
   return password ? 'password' : 'link';
@@ -171,11 +107,7 @@ function parseAccessLabel(v: unknown, k: string): AccessLabel {
   return v as AccessLabel;
 }
 
-/**
- * server → agent: a refusal or failure, then the server closes the socket.
- * A server sends a ControlErrorCode; an agent reads any code (`Code` =
- * string: a newer server may send one this agent does not know).
- */
+/** server → agent, then it closes the socket. An agent reads any code (`Code` = string): a newer server may send new ones. */
 export interface ErrorMessage<Code extends string = ControlErrorCode> {
   type: 'error';
   code: Code;
@@ -186,23 +118,17 @@ export interface ErrorMessage<Code extends string = ControlErrorCode> {
 export interface PeerReportMessage {
   type: 'peer-report';
   viewerId: string;
-  /** connected: P2P usable; failed: gave up (reason says why); closed: peer gone. */
   state: 'connected' | 'failed' | 'closed';
   reason?: string;
-  /** Time from offer received to data channel open, ms. */
+  /** From offer received to data channel open. */
   connectMs?: number;
-  /** Latest protocol PING round trip over the channel, ms. */
   rttMs?: number;
 }
 
 /** server → agent signaling: `visitorId` names the viewer identity behind the signaling socket (sessions with a viewer gate). */
 export type ViewerSignalEnvelope = SignalEnvelope<ViewerSignal> & { visitorId?: string };
 
-/**
- * server → agent: fresh ICE servers (TURN credentials expire) for the peers
- * the agent opens from now on; sent before a viewer's offer once the
- * agent's credentials are half their lifetime old. Open peers keep theirs.
- */
+/** server → agent, before an offer once its TURN credentials are half their lifetime old: for the peers opened from now on. */
 export interface IceServersMessage {
   type: 'ice-servers';
   iceServers: IceServer[];
@@ -210,21 +136,13 @@ export interface IceServersMessage {
 
 /** What an agent sends: its signaling errors typed (SignalingErrorCode). */
 export type AgentToServer = RegisterMessage | SignalEnvelope<HostSignal> | PeerReportMessage | ViewerDecisionMessage;
-/**
- * server → agent: a viewer's app registered a Service Worker of its own, so
- * Wingman stepped aside for that browser (OWN_SW_PATH): it is served the app
- * over the relay from now on. `script` is the worker's URL as the app gave it
- * (cut to MAX_OWN_SW_SCRIPT_CHARS); `visitorId`, that browser's viewer
- * identity (as in `viewer`), when the session tracks viewers. An agent that does not know
- * this message ignores it.
- */
+/** server → agent: a viewer's app registered its own Service Worker (OWN_SW_PATH); `script` is its URL. */
 export interface ViewerOwnServiceWorker {
   type: 'viewer-own-sw';
   script: string;
   visitorId?: string;
 }
 
-/** Longest worker URL carried in ViewerOwnServiceWorker, characters. */
 export const MAX_OWN_SW_SCRIPT_CHARS = 2048;
 
 /** What a server reads from an agent: signaling error codes as any string (relayed to the viewer as they are). */
@@ -252,7 +170,6 @@ function parseObject(text: string): Obj {
 /** Session ids: 26 chars of RFC 4648 base32 (lower case) = 130 bits, a valid DNS label. */
 export const SESSION_ID_PATTERN = /^[a-z2-7]{26}$/;
 
-/** A link verifier field: 32 bytes as base64url (trust/link-access.ts). */
 function linkVerifierOf(o: Obj, key: string): string {
   const v = str(o, key, 64);
   if (!linkDigestBytes(v)) throw protocolError('ERR_INVALID_PAYLOAD', `"${key}" is not a link verifier (32 bytes, base64url)`);
@@ -310,8 +227,7 @@ export function parseAgentMessage(text: string): AgentToServerReceived {
     }
     case 'peer-report': {
       onlyKeys(o, ['type', 'viewerId', 'state', 'reason', 'connectMs', 'rttMs']);
-      const viewerId = str(o, 'viewerId', 16);
-      if (!VIEWER_ID_PATTERN.test(viewerId)) throw protocolError('ERR_INVALID_PAYLOAD', 'bad viewerId');
+      const viewerId = viewerIdOf(o);
       const state = str(o, 'state', 16);
       if (state !== 'connected' && state !== 'failed' && state !== 'closed') throw protocolError('ERR_INVALID_PAYLOAD', `bad state "${state}"`);
       const m: PeerReportMessage = { type: 'peer-report', viewerId, state };
@@ -380,9 +296,7 @@ export function parseServerMessage(text: string): ServerToAgentReceived {
       return { type: 'ice-servers', iceServers: parseIceServers(o.iceServers) };
     case 'viewer-left': {
       onlyKeys(o, ['type', 'viewerId']);
-      const viewerId = str(o, 'viewerId', 16);
-      if (!VIEWER_ID_PATTERN.test(viewerId)) throw protocolError('ERR_INVALID_PAYLOAD', 'bad viewerId');
-      return { type: 'viewer-left', viewerId };
+      return { type: 'viewer-left', viewerId: viewerIdOf(o) };
     }
     default:
       throw protocolError('ERR_INVALID_PAYLOAD', `unknown control message type ${JSON.stringify(o.type)?.slice(0, 40)}`);

@@ -29,12 +29,7 @@ export class Emitter<E extends { [K in keyof E]: Listener }> {
     return this.listeners.get(event)?.size ?? 0;
   }
 
-  /**
-   * Calls every listener. A listener that throws is a bug in its owner: the
-   * exception goes to listenerThrew, outside this call stack (by default
-   * rethrown uncaught, so the process or page reports it), and never corrupts
-   * the protocol state of the caller.
-   */
+  /** A listener's exception goes to listenerThrew, never into the caller's protocol state. */
   protected emit<K extends keyof E>(event: K, ...args: Parameters<E[K]>): void {
     const set = this.listeners.get(event);
     if (!set) return;

@@ -1,12 +1,7 @@
 /**
- * Every stable code Wingman sends, prints or answers with, one registry per
- * layer. A code may belong to several layers (ERR_INTERNAL is both an HTTP
- * answer and a protocol RESET). Code compares codes with `===` against these
- * types, never with patterns. What sends a code takes its layer's type (the
- * control channel's ErrorMessage, signaling's HostSignal, …), so the
- * compiler refuses a code of another layer; a unit test fails on an
- * `ERR_…`/`WARN_…` literal in the sources that no registry lists. Meanings: docs/PROTOCOL.md
- * §"Error code registries".
+ * Every stable code Wingman sends, prints or answers with, one registry per layer (a code may be in
+ * several); a sender takes its layer's type, so the compiler refuses another layer's code. Meanings:
+ * docs/PROTOCOL.md §Error code registries.
  */
 import { ERROR_CODES, type ErrorCode } from './errors';
 

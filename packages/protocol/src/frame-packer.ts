@@ -1,21 +1,16 @@
-/**
- * The send side of a connection: control frames waiting to go, the streams
- * with frames queued (round-robin order), and the packing of both into
- * transport messages of at most `maxMessageBytes`. docs/PROTOCOL.md §Streams.
- */
+/** The send side of a connection: control frames first, then one frame per ready stream in turn. docs/PROTOCOL.md §Scheduling. */
 import { FRAME_HEADER_BYTES, MAX_PAYLOAD_BYTES } from './constants';
 import { FrameType, writeFrame } from './frame';
 import type { Stream } from './stream';
 
-/** A message at least this fraction of its build buffer is sent as a view of it (no copy); smaller ones are copied out. */
+/** A message filling 1/2 of its build buffer is sent as a view of it; smaller ones are copied out. */
 const HANDOFF_FRACTION = 2;
 
 export class FramePacker {
-  /** Encoded control frames (HELLO, PING, PONG, RESET, WINDOW_UPDATE), sent before any stream frame. */
   readonly control: Uint8Array[] = [];
-  /** Streams with frames queued, in round-robin order. */
+  /** In round-robin order. */
   private readonly ready = new Set<Stream>();
-  /** Streams that contributed frames to the message being built. */
+  /** Streams with frames in the message being built. */
   private readonly touched = new Set<Stream>();
   /** Within one message being built: an opening frame did not fit, so later (higher) ids must wait too. */
   private opensBlocked = false;
@@ -26,14 +21,13 @@ export class FramePacker {
     private readonly allocate: (bytes: number) => Uint8Array,
   ) {}
 
-  /** Queues an encoded control frame. */
   pushControl(type: FrameType, streamId: number, payload: Uint8Array, flags: number): void {
     const frame = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
     writeFrame(frame, 0, type, flags, streamId, payload);
     this.control.push(frame);
   }
 
-  /** Puts a stream with frames queued in the rotation (kept in place when already there). */
+  /** Kept in place when already there. */
   addReady(stream: Stream): void {
     this.ready.add(stream);
   }
@@ -42,7 +36,6 @@ export class FramePacker {
     this.ready.delete(stream);
   }
 
-  /** Forgets everything queued (the connection is over). */
   clear(): void {
     this.ready.clear();
     this.control.length = 0;
@@ -60,20 +53,13 @@ export class FramePacker {
     this.touched.clear();
   }
 
-  /** The message last built could not be sent. */
   sendFailed(): void {
     this.touched.clear();
   }
 
-  /**
-   * Packs control frames first, then (once `streamsMayFlow`, i.e. after the
-   * peer's HELLO) one frame per ready stream in turn, up to maxMessageBytes.
-   * Undefined when nothing can go.
-   */
+  /** `streamsMayFlow`: after the peer's HELLO. Undefined when nothing can go. */
   buildMessage(streamsMayFlow: boolean): Uint8Array | undefined {
-    // Built in a buffer reused across messages. A large message (bulk data)
-    // leaves as a view of it and the next one gets a fresh buffer: one copy of
-    // each payload byte, not two. A small one (control frames, heads) is
+    // A large message leaves as a view of the buffer (one copy of each byte, not two); a small one is
     // copied out at its size, as transports keep what they are given.
     const out = (this.scratch ??= this.allocate(this.maxMessageBytes));
     let offset = 0;
@@ -84,8 +70,7 @@ export class FramePacker {
       offset += f.length;
     }
     if (streamsMayFlow) {
-      // Round-robin: each pass gives every ready stream one frame, so a bulk
-      // download cannot starve a small request (fairness, not priority).
+      // Each pass gives every ready stream one frame: a bulk download cannot starve a small request.
       let progressed = true;
       while (progressed && out.length - offset > FRAME_HEADER_BYTES) {
         progressed = false;
@@ -96,7 +81,6 @@ export class FramePacker {
           if (next === offset) continue;
           offset = next;
           progressed = true;
-          // Move to the back of the round-robin order.
           this.ready.delete(stream);
           if (stream.nextQueued !== undefined && !stream.closed) this.ready.add(stream);
           this.touched.add(stream);
@@ -122,8 +106,7 @@ export class FramePacker {
     }
     if (!item.flow) {
       const opening = item.type === FrameType.REQUEST || item.type === FrameType.WS_OPEN;
-      // The peer requires new stream ids in increasing order: once an opening
-      // frame waits for the next message, so do the openings of later streams.
+      // New stream ids must arrive in increasing order: once an opening waits, later ones do too.
       if (opening && this.opensBlocked) return offset;
       if (item.payload.length > space) {
         if (opening) this.opensBlocked = true;

@@ -76,12 +76,7 @@ export function writeFrame(out: Uint8Array, offset: number, type: FrameType, fla
   return offset + FRAME_HEADER_BYTES + payload.length;
 }
 
-/**
- * Decodes one transport message into its frames. A message holds one or more
- * whole frames; a frame never spans messages. Any malformed input raises a
- * ProtocolError with a stable code and nothing else. Payloads are views into
- * `message` (no copy).
- */
+/** A message holds whole frames; malformed input raises a coded ProtocolError. Payloads are views into `message`. */
 export function decodeFrames(message: Uint8Array): Frame[] {
   const frames: Frame[] = [];
   let offset = 0;

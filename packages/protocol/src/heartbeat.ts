@@ -1,17 +1,10 @@
 /**
- * The one heartbeat of Wingman: a PING every `intervalMs` over a Connection,
- * each waited `timeoutMs`, and the liveness rule (liveness.ts) to judge the
- * ones that time out: the channel is dead after `maxMissed` timed-out PINGs
- * in a row with nothing moving on it. The tunnel server (per agent), the
- * agent (its control connection), the P2P host (per viewer) and the page
- * (its P2P channel) each run one, with their own numbers. Isomorphic: only
- * setTimeout. One PING at a time; a closed connection ends the loop quietly
- * (its owner handles the close).
+ * The one heartbeat of Wingman (server, agent, P2P host and page each run one): a PING at a time every
+ * `intervalMs`, judged by liveness.ts when it times out. A closed connection ends the loop quietly.
  */
 import { protocolError, type ProtocolError } from './errors';
 import { ChannelLiveness } from './liveness';
 
-/** What the heartbeat reads and calls: a Connection. */
 export interface HeartbeatTarget {
   ping(timeoutMs: number): Promise<number>;
   readonly isClosed: boolean;
@@ -19,32 +12,28 @@ export interface HeartbeatTarget {
   readonly bytesSent: number;
 }
 
-/** The part of an AbortSignal the heartbeat uses (the protocol compiles without DOM or Node types). */
+/** The protocol compiles without DOM or Node types. */
 export interface AbortSignalLike {
   readonly aborted: boolean;
   addEventListener(type: 'abort', listener: () => void): void;
 }
 
 export interface HeartbeatOptions {
-  /** From one PING to the next, ms. */
   intervalMs: number;
-  /** Wait for each PONG, ms. */
   timeoutMs: number;
   /** Timed-out PINGs in a row, each with no progress on the channel, after which it is dead (≥ 1). */
   maxMissed: number;
-  /** Bytes waiting in the transport's send buffer: the exact value (ws.bufferedAmount, RTCDataChannel.bufferedAmount). */
+  /** The transport's exact value (ws.bufferedAmount, RTCDataChannel.bufferedAmount). */
   bufferedAmount(): number;
-  /** Sends the first PING at once (a round trip to show right away) rather than after one interval. */
+  /** The first PING at once rather than after one interval. */
   immediate?: boolean;
-  /** Stops the heartbeat, as the returned function does. */
   signal?: AbortSignalLike;
-  /** A PONG came back after `rttMs`. */
   onRtt?(rttMs: number): void;
-  /** Called once when the channel is declared dead (never after it closed or the heartbeat stopped); the heartbeat has stopped. */
+  /** Once, never after a close or a stop; the heartbeat has stopped. */
   onDead(error: ProtocolError): void;
 }
 
-/** Starts the heartbeat; returns a function that stops it. */
+/** Returns a function that stops it. */
 export function startHeartbeat(connection: HeartbeatTarget, options: HeartbeatOptions): () => void {
   const { intervalMs, timeoutMs, maxMissed } = options;
   if (!(intervalMs > 0 && timeoutMs > 0 && Number.isInteger(maxMissed) && maxMissed >= 1)) {

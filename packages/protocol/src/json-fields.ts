@@ -25,14 +25,18 @@ export function bool(o: Obj, k: string): boolean {
   return v;
 }
 
-export function onlyKeys(o: Obj, keys: string[]): void {
+export function onlyKeys(o: Obj, keys: readonly string[]): void {
   for (const k of Object.keys(o)) if (!keys.includes(k)) throw protocolError('ERR_INVALID_PAYLOAD', `unknown field "${k}"`);
 }
 
-export function obj(o: Obj, k: string): Obj {
-  const v = o[k];
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be an object`);
+/** `what` names the value in the error. */
+export function asObject(v: unknown, what: string): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw protocolError('ERR_INVALID_PAYLOAD', `${what} must be an object`);
   return v as Obj;
+}
+
+export function obj(o: Obj, k: string): Obj {
+  return asObject(o[k], `"${k}"`);
 }
 
 export function num(o: Obj, k: string): number {

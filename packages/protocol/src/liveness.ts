@@ -1,32 +1,17 @@
 /**
- * The liveness rule for a channel monitored with PINGs: a PING that times out
- * counts as missed only if the channel also made no progress since the last
- * verdict — no byte received from the peer, and no more than
- * LIVENESS_MIN_DRAIN_BYTES of ours drained from the transport's send buffer.
- * On a lossy but working path, a PING (or the peer's PONG) queues behind
- * megabytes of a bulk transfer and can take longer than the PING timeout,
- * while the transfer itself keeps moving; such a channel is alive. A channel
- * that is really gone moves nothing, and is declared dead after `maxMissed`
- * such PINGs in a row.
+ * The liveness rule: a PING that times out is missed only if nothing moved since the last verdict (no byte
+ * received, at most LIVENESS_MIN_DRAIN_BYTES of ours drained), as a PING queued behind a bulk transfer
+ * on a lossy path may time out while the channel is alive. Dead after `maxMissed` in a row.
  */
 import { FRAME_HEADER_BYTES, PING_PAYLOAD_BYTES } from './constants';
 
-/**
- * Bytes of ours that may leave the send buffer between two verdicts without
- * counting as progress: our own PINGs (FRAME_HEADER_BYTES + PING_PAYLOAD_BYTES
- * each) and the odd small control frame, which the kernel's TCP buffer (or
- * SCTP's) takes in whether or not the peer is there. 1 KiB is 64 PINGs; a
- * transfer that moves at all drains far more in a PING interval.
- */
+/** Our own PINGs and small control frames, which the kernel's buffer takes whether or not the peer is there. */
 const LIVENESS_MIN_DRAIN_BYTES = 64 * (FRAME_HEADER_BYTES + PING_PAYLOAD_BYTES);
 
-/** What the rule reads from the channel: the Connection's byte counters and the transport's send buffer. */
+/** The Connection's byte counters and the transport's send buffer. */
 interface LivenessSource {
-  /** Bytes received from the peer so far (Connection.bytesReceived). */
   readonly bytesReceived: number;
-  /** Bytes handed to the transport so far (Connection.bytesSent). */
   readonly bytesSent: number;
-  /** Bytes still waiting in the transport's send buffer (RTCDataChannel.bufferedAmount, ws.bufferedAmount). */
   bufferedAmount(): number;
 }
 
@@ -47,18 +32,16 @@ export class ChannelLiveness {
     this.last = this.snapshot();
   }
 
-  /** Missed PINGs in a row (each without progress). */
   get missedPings(): number {
     return this.missed;
   }
 
-  /** A PONG came back: the peer is alive. */
   answered(): void {
     this.missed = 0;
     this.last = this.snapshot();
   }
 
-  /** A PING timed out. Returns true when the channel is to be declared dead. */
+  /** True when the channel is to be declared dead. */
   timedOut(): boolean {
     const now = this.snapshot();
     const moved = now.received !== this.last.received || now.drained - this.last.drained > LIVENESS_MIN_DRAIN_BYTES;

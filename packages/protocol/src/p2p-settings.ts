@@ -1,8 +1,4 @@
-/**
- * The P2P settings a viewer or an agent is given (the server's `registered`
- * and the signaling socket's `hello`, docs/PROTOCOL.md §Signaling), and their
- * validation.
- */
+/** The P2P settings in the server's `registered` and signaling `hello` (docs/PROTOCOL.md §Signaling). */
 import { protocolError } from './errors';
 import { bool, int, onlyKeys, str, type Obj } from './json-fields';
 
@@ -13,35 +9,19 @@ export interface IceServer {
 }
 
 export interface P2PSettings {
-  /** P2P allowed by both server and agent. */
   enabled: boolean;
   /** Give up on ICE after this long and stay on the relay, ms. */
   timeoutMs: number;
   iceServers: IceServer[];
-  /**
-   * The viewer's offer carries a receive-only video section next to the data
-   * channel (no media flows): browsers then give the peer connection's UDP
-   * socket a larger receive buffer, so bulk bursts are not dropped at the
-   * socket (docs/PROTOCOL.md §Receive buffer). Absent: false.
-   */
+  /** A receive-only video section in the offer, for a larger UDP receive buffer (docs/PROTOCOL.md §Receive buffer). */
   videoSection?: boolean;
-  /**
-   * Viewers run the loss probe as their channel opens (docs/PROTOCOL.md §Loss
-   * probe). Absent: true; sent, as false, only when the server turns it off.
-   */
+  /** Absent: true. */
   lossProbe?: boolean;
-  /**
-   * The speed mechanisms a server can switch off for an on/off A/B
-   * (docs/speed-ledger.md), each absent when on and sent, as false, only
-   * when off: the Service Worker races a large GET on both paths
-   * (bulkRace) and sends requests to the relay where it measured it faster
-   * (pathChoice).
-   */
+  /** SPEED_SWITCHES (docs/speed-ledger.md): each absent when on. */
   bulkRace?: boolean;
   pathChoice?: boolean;
 }
 
-/** The P2P settings' switches of speed mechanisms (P2PSettings), each absent when on. */
 export const SPEED_SWITCHES = ['bulkRace', 'pathChoice'] as const;
 export type SpeedSwitch = (typeof SPEED_SWITCHES)[number];
 

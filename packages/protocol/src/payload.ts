@@ -1,8 +1,4 @@
-/**
- * Payload codecs for every frame type that carries structure: HELLO, heads
- * (REQUEST / WS_OPEN / RESPONSE), WINDOW_UPDATE, and code + reason payloads
- * (RESET, WS_CLOSE, GOAWAY). Layouts: docs/PROTOCOL.md §Payloads.
- */
+/** Payload codecs of HELLO, heads (REQUEST / WS_OPEN / RESPONSE), WINDOW_UPDATE and code + reason. docs/PROTOCOL.md §Payloads. */
 import {
   MAGIC,
   MAX_HEADER_COUNT,
@@ -35,13 +31,10 @@ export interface Hello {
   version: number;
   /** Capability bits (CAPABILITIES). Unknown bits are ignored: they announce optional features. */
   capabilities: number;
-  /** Streams the sender accepts open at once from its peer. */
   maxConcurrentStreams: number;
-  /** Receive window, bytes, the sender grants each new stream. */
   initialWindow: number;
 }
 
-/** Capability bits announced in HELLO. */
 export const CAPABILITIES = {
   HTTP: 0x1,
   WEBSOCKET: 0x2,
@@ -250,9 +243,7 @@ export function latin1Encode(s: string): Uint8Array {
 const LATIN1_CHUNK_BYTES = 4096;
 
 export function latin1Decode(b: Uint8Array): string {
-  // apply() takes the typed array as the argument list directly; a spread
-  // (`...b`) runs the iterator protocol per byte and made header decoding
-  // ~5× slower (measured: 0.94 vs 0.18 µs per header-sized field).
+  // apply(), not a spread, which runs the iterator per byte (header decoding ~5× slower).
   if (b.length <= LATIN1_CHUNK_BYTES) return String.fromCharCode.apply(null, b as unknown as number[]);
   let s = '';
   for (let i = 0; i < b.length; i += LATIN1_CHUNK_BYTES) {

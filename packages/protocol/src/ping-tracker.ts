@@ -1,8 +1,4 @@
-/**
- * Round-trip measurement with PING/PONG: each PING carries a unique payload,
- * the matching PONG resolves its promise with the elapsed milliseconds, and a
- * PING unanswered within its timeout rejects with ERR_TIMEOUT.
- */
+/** Round trips with PING/PONG: a unique payload per PING; unanswered within its timeout, ERR_TIMEOUT. */
 import { PING_PAYLOAD_BYTES } from './constants';
 import { protocolError, type ProtocolError } from './errors';
 

@@ -1,26 +1,14 @@
-/**
- * Stable session names (`wingman http 3000 --name shop` → `shop.<domain>`):
- * the rules a name follows, checked by the agent before it connects and by
- * the tunnel server at every register. A name is a DNS label that can never
- * be a random session id (those are exactly 26 base32 characters,
- * SESSION_ID_PATTERN; a name has at most 25), nor one of the names an
- * operator's domain commonly uses for something else (RESERVED_SESSION_NAMES).
- * docs/cli.md §Stable names lists the rules.
- */
+/** Stable session names (`--name shop` → `shop.<domain>`), checked by agent and server. docs/cli.md §Stable names. */
 import { SESSION_ID_PATTERN } from './control';
 
-/** Shortest and longest name, characters. Shorter than a session id (26), so the two never meet. */
+/** Shorter than a session id (26), so the two never meet. */
 export const MIN_SESSION_NAME_CHARS = 3;
 export const MAX_SESSION_NAME_CHARS = 25;
 
 /** Lower-case letters, digits and inner hyphens; starts with a letter. */
 export const SESSION_NAME_PATTERN = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/;
 
-/**
- * Names no agent may take: the hosts an operator's domain (or its DNS, mail,
- * TLS and TURN set-up) may need beside the sessions, and names that would
- * pass for Wingman's own.
- */
+/** Hosts an operator's domain may need beside the sessions, and names that would pass for Wingman's own. */
 export const RESERVED_SESSION_NAMES: ReadonlySet<string> = new Set([
   'www',
   'api',
@@ -76,7 +64,6 @@ export function sessionNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** True for a valid session name. */
 export const isSessionName = (label: string): boolean => sessionNameProblem(label) === undefined;
 
 /** A label that can name a session on its host: a random session id or a stable name. */

@@ -1,25 +1,20 @@
 /**
- * WebRTC signaling messages (JSON text). A viewer talks to the tunnel server
- * on its session's origin at SIGNAL_PATH; the server forwards to the session's
- * agent on the agent control channel, wrapped as `{type:'signal', viewerId,
- * message}`. The viewer offers (it creates the data channel); the agent
- * answers. Spec: docs/PROTOCOL.md §Signaling.
+ * WebRTC signaling messages (JSON text): a viewer's at SIGNAL_PATH, forwarded to the agent wrapped as
+ * `{type:'signal', viewerId, message}`. The viewer offers, the agent answers. docs/PROTOCOL.md §Signaling.
  */
 import type { SignalingErrorCode } from './error-registry';
 import { protocolError } from './errors';
+import { asObject, num, onlyKeys, str, type Obj } from './json-fields';
 import { parseP2PSettings, type P2PSettings } from './p2p-settings';
 import { SIGNAL_MAC_CHARS } from './trust/signal-mac';
 
-/** WebSocket path of signaling on every session origin. */
 export const SIGNAL_PATH = '/__wingman/signal';
 
-/** Largest signaling message, bytes: an SDP offer with many candidates stays < 16 KiB; 32 KiB is twice that. */
+/** An SDP offer with many candidates stays < 16 KiB. */
 export const MAX_SIGNAL_MESSAGE_BYTES = 32 * 1024;
 
-/** Largest SDP, chars. */
 export const MAX_SDP_CHARS = 30_000;
 
-/** Label of the data channel that carries protocol frames. */
 export const DATA_CHANNEL_LABEL = 'wingman';
 
 export interface IceCandidateInit {
@@ -30,10 +25,7 @@ export interface IceCandidateInit {
 
 export type ConnectionStateName = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
 
-/**
- * Messages a viewer sends (and the agent receives, wrapped). `mac`: the
- * sender's MAC under the link key (trust/signal-mac.ts), relayed unchanged.
- */
+/** `mac`: the sender's MAC under the link key (trust/signal-mac.ts), relayed unchanged. */
 export type ViewerSignal =
   | { type: 'offer'; sdp: string; mac?: string }
   | { type: 'ice-candidate'; candidate: IceCandidateInit; mac?: string }
@@ -41,11 +33,7 @@ export type ViewerSignal =
   | { type: 'connection-state'; state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number }
   | { type: 'bye'; reason?: string };
 
-/**
- * Messages the agent sends to a viewer (wrapped), or the server itself sends
- * to a viewer. Senders use SignalingErrorCode; a reader takes any code
- * (`Code` = string: the other end may be newer).
- */
+/** From the agent (wrapped) or the server to a viewer. A reader takes any code (`Code` = string): the other end may be newer. */
 export type HostSignal<Code extends string = SignalingErrorCode> =
   | { type: 'answer'; sdp: string; mac?: string }
   | { type: 'ice-candidate'; candidate: IceCandidateInit; mac?: string }
@@ -74,30 +62,20 @@ export interface ViewerLeft {
   viewerId: string;
 }
 
-/** Viewer ids: 16 lower-case hex chars (64 random bits; ids are scoped to one session). */
+/** 64 random bits, scoped to one session. */
 export const VIEWER_ID_PATTERN = /^[0-9a-f]{16}$/;
 
 const STATES: ReadonlySet<string> = new Set(['new', 'connecting', 'connected', 'disconnected', 'failed', 'closed']);
-
-type Obj = Record<string, unknown>;
 
 function fail(msg: string): never {
   throw protocolError('ERR_INVALID_PAYLOAD', msg);
 }
 
-function asObject(v: unknown, what: string): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(`${what} must be an object`);
-  return v as Obj;
-}
-
-function only(o: Obj, keys: readonly string[]): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) fail(`unknown field "${k}"`);
-}
-
-function str(o: Obj, k: string, max: number): string {
-  const v = o[k];
-  if (typeof v !== 'string' || v.length > max) fail(`"${k}" must be a string of at most ${max} chars`);
-  return v;
+/** A message's `viewerId`, checked. */
+export function viewerIdOf(o: Obj): string {
+  const viewerId = str(o, 'viewerId', 16);
+  if (!VIEWER_ID_PATTERN.test(viewerId)) fail('bad viewerId');
+  return viewerId;
 }
 
 function optStr(o: Obj, k: string, max: number): string | undefined {
@@ -105,15 +83,12 @@ function optStr(o: Obj, k: string, max: number): string | undefined {
 }
 
 function optNum(o: Obj, k: string): number | undefined {
-  const v = o[k];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 3_600_000) fail(`"${k}" must be a non-negative number`);
-  return v;
+  return o[k] === undefined ? undefined : num(o, k);
 }
 
 function candidate(v: unknown): IceCandidateInit {
   const o = asObject(v, '"candidate"');
-  only(o, ['candidate', 'sdpMid', 'sdpMLineIndex', 'usernameFragment']);
+  onlyKeys(o, ['candidate', 'sdpMid', 'sdpMLineIndex', 'usernameFragment']);
   const c: IceCandidateInit = { candidate: str(o, 'candidate', 1024) };
   if (o.sdpMid !== undefined && o.sdpMid !== null) c.sdpMid = str(o, 'sdpMid', 64);
   if (o.sdpMLineIndex !== undefined && o.sdpMLineIndex !== null) {
@@ -142,7 +117,7 @@ function parseText(text: string): Obj {
 }
 
 function state(o: Obj): { state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number } {
-  only(o, ['type', 'state', 'reason', 'connectMs', 'rttMs']);
+  onlyKeys(o, ['type', 'state', 'reason', 'connectMs', 'rttMs']);
   const s = str(o, 'state', 16);
   if (!STATES.has(s)) fail(`unknown connection state "${s}"`);
   const out: { state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number } = { state: s as ConnectionStateName };
@@ -160,18 +135,18 @@ export function parseViewerSignal(input: string | unknown): ViewerSignal {
   const o = typeof input === 'string' ? parseText(input) : asObject(input, 'signaling message');
   switch (o.type) {
     case 'offer':
-      only(o, ['type', 'sdp', 'mac']);
+      onlyKeys(o, ['type', 'sdp', 'mac']);
       return withMac(o, { type: 'offer', sdp: str(o, 'sdp', MAX_SDP_CHARS) });
     case 'ice-candidate':
-      only(o, ['type', 'candidate', 'mac']);
+      onlyKeys(o, ['type', 'candidate', 'mac']);
       return withMac(o, { type: 'ice-candidate', candidate: candidate(o.candidate) });
     case 'end-of-candidates':
-      only(o, ['type', 'mac']);
+      onlyKeys(o, ['type', 'mac']);
       return withMac(o, { type: 'end-of-candidates' });
     case 'connection-state':
       return { type: 'connection-state', ...state(o) };
     case 'bye': {
-      only(o, ['type', 'reason']);
+      onlyKeys(o, ['type', 'reason']);
       const reason = optStr(o, 'reason', 200);
       return reason === undefined ? { type: 'bye' } : { type: 'bye', reason };
     }
@@ -185,10 +160,10 @@ export function parseHostSignal(input: string | unknown): HostSignal<string> {
   const o = typeof input === 'string' ? parseText(input) : asObject(input, 'signaling message');
   switch (o.type) {
     case 'answer':
-      only(o, ['type', 'sdp', 'mac']);
+      onlyKeys(o, ['type', 'sdp', 'mac']);
       return withMac(o, { type: 'answer', sdp: str(o, 'sdp', MAX_SDP_CHARS) });
     case 'error':
-      only(o, ['type', 'code', 'message']);
+      onlyKeys(o, ['type', 'code', 'message']);
       return { type: 'error', code: str(o, 'code', 64), message: str(o, 'message', 1024) };
     case 'ice-candidate':
     case 'end-of-candidates':
@@ -204,16 +179,12 @@ export function parseHostSignal(input: string | unknown): HostSignal<string> {
 export function parseSignalHello(text: string): SignalHello {
   const o = parseText(text);
   if (o.type !== 'hello') fail('expected a hello message');
-  only(o, ['type', 'viewerId', 'p2p']);
-  const viewerId = str(o, 'viewerId', 16);
-  if (!VIEWER_ID_PATTERN.test(viewerId)) fail('bad viewerId');
-  return { type: 'hello', viewerId, p2p: parseP2PSettings(asObject(o.p2p, '"p2p"')) };
+  onlyKeys(o, ['type', 'viewerId', 'p2p']);
+  return { type: 'hello', viewerId: viewerIdOf(o), p2p: parseP2PSettings(asObject(o.p2p, '"p2p"')) };
 }
 
 /** Validates the envelope fields of a `signal` control message; the inner message is parsed by the caller's side. */
 export function parseEnvelope(o: Obj): { viewerId: string; message: unknown } {
-  only(o, ['type', 'viewerId', 'message']);
-  const viewerId = str(o, 'viewerId', 16);
-  if (!VIEWER_ID_PATTERN.test(viewerId)) fail('bad viewerId');
-  return { viewerId, message: o.message };
+  onlyKeys(o, ['type', 'viewerId', 'message']);
+  return { viewerId: viewerIdOf(o), message: o.message };
 }

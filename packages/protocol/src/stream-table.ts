@@ -1,14 +1,10 @@
-/**
- * The streams of one connection: id allocation (odd for the client, even for
- * the server, increasing), the concurrency limits both ways, and the checks on
- * the ids the peer uses. docs/PROTOCOL.md §Streams.
- */
+/** The streams of one connection: ids (odd for the client, even for the server, increasing), limits, the peer's ids checked. */
 import { ERROR_CODES, ProtocolError, protocolError } from './errors';
 import { FrameType, type Frame } from './frame';
 import { decodeRequestHead, encodeCodeReason, encodeRequestHead, type RequestHead } from './payload';
 import { Stream, type StreamHost, type StreamKind } from './stream';
 
-/** Largest stream id (2^32 - 2 keeps `id + 2` within 32 bits). */
+/** 2^32 - 2 keeps `id + 2` within 32 bits. */
 const LAST_STREAM_ID = 0xfffffffe;
 
 export class StreamTable {
@@ -21,13 +17,11 @@ export class StreamTable {
   constructor(
     private readonly host: StreamHost,
     role: 'client' | 'server',
-    /** Streams the peer may have open towards us at once. */
     private readonly maxConcurrentStreams: number,
   ) {
     this.nextLocalId = role === 'client' ? 1 : 2;
   }
 
-  /** Streams currently open (either side). */
   get size(): number {
     return this.streams.size;
   }
@@ -36,11 +30,7 @@ export class StreamTable {
     return this.streams.values();
   }
 
-  /**
-   * Opens a stream from this side and queues its opening frame. Throws a
-   * ProtocolError (ERR_TOO_MANY_STREAMS over `peerLimit`, ERR_INVALID_HEAD,
-   * ERR_GOING_AWAY when ids are exhausted); nothing is queued then.
-   */
+  /** Throws ERR_TOO_MANY_STREAMS, ERR_INVALID_HEAD, or ERR_GOING_AWAY when ids are exhausted; nothing is queued then. */
   openLocal(kind: StreamKind, head: RequestHead, end: boolean, peerLimit: number, peerWindow: number): Stream {
     if (this.localOpened >= peerLimit) throw protocolError('ERR_TOO_MANY_STREAMS', `peer accepts ${peerLimit} open streams`);
     if (kind === 'ws' && head.method !== 'GET') throw protocolError('ERR_INVALID_HEAD', 'a WebSocket opens with GET');
@@ -55,11 +45,7 @@ export class StreamTable {
     return stream;
   }
 
-  /**
-   * The peer's REQUEST / WS_OPEN. Throws ERR_INVALID_STREAM_ID for a wrong or
-   * reused id (a connection error); resets the stream (and returns undefined)
-   * over the concurrency limit or for a bad head.
-   */
+  /** Throws ERR_INVALID_STREAM_ID for a wrong or reused id; resets the stream over the limit or for a bad head. */
   acceptPeer(frame: Frame, peerWindow: number): Stream | undefined {
     const id = frame.streamId;
     const peerParity = this.nextLocalId % 2 === 1 ? 0 : 1;
@@ -87,11 +73,7 @@ export class StreamTable {
     return stream;
   }
 
-  /**
-   * The open stream a frame is for; undefined for a stream that closed (its
-   * frames cross in flight and are ignored, RFC 9113 §5.1). Throws
-   * ERR_INVALID_STREAM_ID for an id never opened.
-   */
+  /** Undefined for a closed stream (frames cross in flight, RFC 9113 §5.1); throws ERR_INVALID_STREAM_ID for one never opened. */
   lookup(frame: Frame): Stream | undefined {
     const stream = this.streams.get(frame.streamId);
     if (stream) return stream;
@@ -102,7 +84,7 @@ export class StreamTable {
     throw protocolError('ERR_INVALID_STREAM_ID', `frame type 0x${frame.type.toString(16)} for idle stream ${id}`);
   }
 
-  /** Forgets a finished stream and frees its concurrency slot; false when it was already forgotten. */
+  /** False when it was already forgotten. */
   forget(stream: Stream): boolean {
     if (this.streams.get(stream.id) !== stream) return false;
     this.streams.delete(stream.id);

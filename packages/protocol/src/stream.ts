@@ -1,8 +1,6 @@
 /**
- * One multiplexed stream: an HTTP exchange or a WebSocket. State machine and
- * flow control: docs/PROTOCOL.md §Streams. Frames are queued here and taken
- * by the connection's pump (round-robin across streams, within each stream's
- * send window).
+ * One multiplexed stream: an HTTP exchange or a WebSocket, its frames queued for the connection's pump.
+ * States and flow control: docs/PROTOCOL.md §Streams, §Flow control.
  */
 import { MAX_WINDOW_BYTES, MAX_WS_MESSAGE_BYTES, STREAM_SEND_BEYOND_WINDOW_BYTES, STREAM_SEND_HIGH_WATER_BYTES, WINDOW_UPDATE_DIVISOR } from './constants';
 import { concatBytes } from './bytes';
@@ -14,23 +12,19 @@ import { encodeCodeReason, encodeResponseHead, type RequestHead, type ResponseHe
 export type StreamKind = 'http' | 'ws';
 
 interface StreamEvents {
-  /** The peer's response head (streams this side opened). */
   response: (head: ResponseHead) => void;
-  /** A body chunk (HTTP streams). The view is valid for as long as you keep it. */
+  /** The view is valid for as long as you keep it. */
   data: (chunk: Uint8Array) => void;
-  /** The peer finished its body (END_STREAM). */
   end: () => void;
-  /** A whole WebSocket message (WebSocket streams). */
   message: (data: Uint8Array, text: boolean) => void;
-  /** The peer closed its side of the WebSocket. */
   wsClose: (code: number, reason: string) => void;
-  /** The stream failed: peer RESET, protocol violation, or connection lost. Final. */
+  /** Peer RESET, protocol violation, or connection lost. Final. */
   reset: (error: ProtocolError) => void;
   /** Queued bytes fell below the high-water mark after write() returned false. */
   drain: () => void;
-  /** While the writer waits for 'drain': the pump sent some of the queued bytes (the peer is taking them, however slowly). */
+  /** While the writer waits for 'drain': the pump sent some of the queued bytes (the peer takes them, however slowly). */
   progress: () => void;
-  /** The stream is finished and forgotten by the connection (after end both ways, or any reset). Final. */
+  /** Final: after end both ways, or any reset. */
   close: () => void;
 }
 
@@ -40,19 +34,14 @@ export interface StreamHost {
   markReady(stream: Stream): void;
   sendControl(type: FrameType, streamId: number, payload: Uint8Array, flags?: number): void;
   streamFinished(stream: Stream): void;
-  /** The receive window this side grants each stream at first. */
   readonly localWindow: number;
-  /** Auto-tuning ceiling of one stream's receive window (≥ localWindow; equal turns auto-tuning off). */
   readonly maxStreamWindow: number;
-  /** Largest WebSocket message this side reassembles (≤ MAX_WS_MESSAGE_BYTES). */
   readonly maxWsMessageBytes: number;
   /** Takes up to `bytes` of the connection's growth budget; returns what it granted. */
   reserveWindowGrowth(bytes: number): number;
-  /** Gives growth back (the stream is finished). */
   releaseWindowGrowth(bytes: number): void;
 }
 
-/** A frame waiting in a stream's send queue. */
 interface QueuedFrame {
   type: FrameType;
   flags: number;
@@ -72,7 +61,6 @@ const textEncoder = new TextEncoder();
 export class Stream extends Emitter<StreamEvents> {
   /** Bytes this side may still send before the peer grants more. */
   private window: number;
-  /** Frames waiting for the pump. */
   private readonly queue: QueuedFrame[] = [];
   private queuedBytes = 0;
 
@@ -93,25 +81,23 @@ export class Stream extends Emitter<StreamEvents> {
 
   /** This side queued its END_STREAM / WS_CLOSE. */
   localEnded = false;
-  /** The END_STREAM / WS_CLOSE of this side left through the pump. */
+  /** ... and it left through the pump. */
   private endSent = false;
-  /** The opening frame (REQUEST / WS_OPEN) of a stream this side opened left through the pump. */
+  /** The REQUEST / WS_OPEN of a stream this side opened left through the pump. */
   private openSent = false;
   /** The peer sent END_STREAM / WS_CLOSE. */
   remoteEnded = false;
   /** A response head went out (peer-opened streams) or came in (streams this side opened). */
   responded = false;
   closed = false;
-  /** Takes the exceptions of this stream's listeners (onListenerError). */
   private listenerErrorHandler: ((err: unknown) => void) | undefined;
 
   constructor(
     private readonly host: StreamHost,
     readonly id: number,
     readonly kind: StreamKind,
-    /** The request head that opened the stream. */
     readonly head: RequestHead,
-    /** True when this side opened the stream. */
+    /** This side opened the stream. */
     readonly local: boolean,
     peerWindow: number,
   ) {
@@ -121,11 +107,7 @@ export class Stream extends Emitter<StreamEvents> {
     this.windowTarget = host.localWindow;
   }
 
-  /**
-   * Hands the exceptions of this stream's listeners to `handler` (e.g. to
-   * reset the stream) instead of rethrowing them uncaught; like the
-   * rethrow, it runs in a microtask, outside the emitting call.
-   */
+  /** Hands the exceptions of this stream's listeners to `handler` (in a microtask) instead of rethrowing them uncaught. */
   onListenerError(handler: (err: unknown) => void): void {
     this.listenerErrorHandler = handler;
   }
@@ -138,7 +120,6 @@ export class Stream extends Emitter<StreamEvents> {
 
   // ---- sending ----------------------------------------------------------
 
-  /** Bytes this side may still send before the peer grants more. */
   get sendWindow(): number {
     return this.window;
   }
@@ -155,10 +136,9 @@ export class Stream extends Emitter<StreamEvents> {
   }
 
   /**
-   * @internal Takes the next queued frame into `out` at `offset` and returns
-   * the new offset. A flow-controlled frame gives at most `max` payload bytes
-   * (never more than the send window, which it spends): a split WS message
-   * marks every piece but the last MORE, and END_STREAM rides the last piece.
+   * @internal Writes the next queued frame into `out` at `offset`; returns the new offset. A flow-controlled
+   * frame gives at most `max` bytes, within the send window: a split WS message is MORE but for its last
+   * piece, which END_STREAM rides.
    */
   writeNextFrame(out: Uint8Array, offset: number, max: number): number {
     const item = this.queue[0]!;
@@ -185,11 +165,7 @@ export class Stream extends Emitter<StreamEvents> {
     return writeFrame(out, offset, item.type, flags, this.id, payload);
   }
 
-  /**
-   * @internal The peer's WINDOW_UPDATE: grows the send window by `increment`
-   * and puts the stream back in the pump's rotation if frames wait. False (and
-   * no change) when the window would pass MAX_WINDOW_BYTES.
-   */
+  /** @internal The peer's WINDOW_UPDATE. False (and no change) when the window would pass MAX_WINDOW_BYTES. */
   grantWindow(increment: number): boolean {
     if (this.window + increment > MAX_WINDOW_BYTES) return false;
     this.window += increment;
@@ -197,12 +173,12 @@ export class Stream extends Emitter<StreamEvents> {
     return true;
   }
 
-  /** @internal The peer's HELLO changed the initial window after this stream was opened: shift the send window by the difference (RFC 9113 §6.9.2). */
+  /** @internal The peer's HELLO changed the initial window after this stream was opened (RFC 9113 §6.9.2). */
   shiftSendWindow(delta: number): void {
     this.window += delta;
   }
 
-  /** Sends the response head (peer-opened streams only). */
+  /** Peer-opened streams only. */
   respond(head: ResponseHead, options: { end?: boolean } = {}): void {
     if (this.local) throw new Error('respond() on a stream this side opened');
     if (this.responded) throw new Error('response head already sent');
@@ -224,7 +200,6 @@ export class Stream extends Emitter<StreamEvents> {
     return this.checkHighWater();
   }
 
-  /** Ends this side's body. */
   end(): void {
     if (this.kind !== 'http') throw new Error('end() on a WebSocket stream; use closeWs()');
     if (this.localEnded || this.closed) return;
@@ -243,7 +218,6 @@ export class Stream extends Emitter<StreamEvents> {
     return this.checkHighWater();
   }
 
-  /** Closes this side of the WebSocket with a close code (1000 normal). */
   closeWs(code = 1000, reason = ''): void {
     if (this.kind !== 'ws') throw new Error('closeWs() on an HTTP stream');
     if (this.localEnded || this.closed) return;
@@ -251,16 +225,14 @@ export class Stream extends Emitter<StreamEvents> {
     this.enqueue({ type: FrameType.WS_CLOSE, flags: 0, payload: encodeCodeReason(code, reason), flow: false });
   }
 
-  /** Aborts the stream: tells the peer (RESET with `code`), drops queued frames. Emits 'close' only. */
+  /** Tells the peer (RESET), drops queued frames. Emits 'close' only. */
   reset(code: ErrorCode = 'ERR_CANCEL', reason = ''): void {
     if (this.closed) return;
-    // A stream whose REQUEST / WS_OPEN never left is unknown to the peer: a RESET
-    // would name an idle stream there (a connection error). Dropping the queue suffices.
-    if (!this.local || this.openSent) this.host.sendControl(FrameType.RESET, this.id, encodeCodeReason(codeNumber(code), reason));
+    // Not if its REQUEST / WS_OPEN never left: a RESET of an idle stream is a connection error there.
+    if (!this.local || this.openSent) this.host.sendControl(FrameType.RESET, this.id, encodeCodeReason(ERROR_CODES[code], reason));
     this.finish();
   }
 
-  /** Bytes queued but not yet sent. */
   get pendingBytes(): number {
     return this.queuedBytes;
   }
@@ -280,7 +252,6 @@ export class Stream extends Emitter<StreamEvents> {
     return true;
   }
 
-  /** Called by the pump after it took frames from this stream. */
   afterSend(): void {
     if (this.needDrain && this.queuedBytes < STREAM_SEND_HIGH_WATER_BYTES / 2) {
       this.needDrain = false;
@@ -291,7 +262,7 @@ export class Stream extends Emitter<StreamEvents> {
 
   // ---- receiving --------------------------------------------------------
 
-  /** Adds a listener; body items received before the first listener are delivered to it (nothing is lost). */
+  /** Body items received before the first listener are delivered to it. */
   override on<K extends keyof StreamEvents>(event: K, fn: StreamEvents[K]): () => void {
     const off = super.on(event, fn);
     if (this.inbox.length > 0 && (event === 'data' || event === 'message' || event === 'end' || event === 'wsClose')) {
@@ -301,14 +272,11 @@ export class Stream extends Emitter<StreamEvents> {
   }
 
   /**
-   * Stops delivery of data and messages (and withholds window credit) until
-   * resume(). `waiting`: the consumer waits for something else before it
-   * reads at all (an answer to a question of its own), which says nothing of
-   * its speed: the window's auto-tuning goes on after resume().
+   * Stops delivery (and window credit) until resume(). `waiting`: the consumer waits for something else
+   * before it reads at all, which says nothing of its speed, so auto-tuning goes on after resume().
    */
   pause(options: { waiting?: boolean } = {}): void {
     this.paused = true;
-    // The consumer is the bottleneck, not the window: stop auto-tuning for good.
     if (!options.waiting) this.windowSettled = true;
   }
 
@@ -322,11 +290,7 @@ export class Stream extends Emitter<StreamEvents> {
     return this.paused;
   }
 
-  /**
-   * What this stream can be made to hold of the peer's body while its
-   * consumer does not take it: bytes received and not yet delivered, plus the
-   * credit the peer may still spend. 0 once the peer ended its side.
-   */
+  /** What the peer can make this stream hold while its consumer does not read: undelivered bytes plus open credit. */
   get receiveExposure(): number {
     if (this.closed) return 0;
     let undelivered = 0;
@@ -342,9 +306,7 @@ export class Stream extends Emitter<StreamEvents> {
 
   /** @internal */
   receiveData(chunk: Uint8Array): void {
-    // The chunk is a view into the transport's message (often into a larger
-    // socket read): one that waits for a paused consumer is copied, so what a
-    // stalled stream pins is its own bytes, not up to 4× that.
+    // A view into the transport's message: copied when it waits, so a stalled stream pins only its own bytes.
     this.push({ kind: 'data', chunk: this.paused ? copyOf(chunk) : chunk });
   }
 
@@ -355,10 +317,8 @@ export class Stream extends Emitter<StreamEvents> {
     this.fragmentBytes += payload.length;
     if (this.fragmentBytes > this.host.maxWsMessageBytes) return 'ERR_MESSAGE_TOO_LARGE';
     if (more) {
-      // Fragments are buffered (bounded above), so their credit returns at once:
-      // a message larger than the window must not deadlock. While whole messages
-      // wait undelivered (paused, or no listener yet) it is held back until they
-      // are taken, or a slow reader would buffer one message per final fragment.
+      // Credit returns at once (a message larger than the window must not deadlock), unless whole
+      // messages wait undelivered: a slow reader would buffer one message per final fragment.
       this.fragments.push(payload);
       if (this.inbox.length === 0) this.credit(payload.length);
       else this.deferredCredit += payload.length;
@@ -393,7 +353,7 @@ export class Stream extends Emitter<StreamEvents> {
     this.emit('response', head);
   }
 
-  /** @internal The stream failed (peer RESET, violation, connection gone). */
+  /** @internal Peer RESET, violation, connection gone. */
   fail(error: ProtocolError): void {
     if (this.closed) return;
     this.finish(error);
@@ -402,7 +362,7 @@ export class Stream extends Emitter<StreamEvents> {
   /** @internal A protocol violation on this stream: reset it towards the peer and fail it locally. */
   violate(code: ErrorCode, message: string): void {
     if (this.closed) return;
-    this.host.sendControl(FrameType.RESET, this.id, encodeCodeReason(codeNumber(code), message));
+    this.host.sendControl(FrameType.RESET, this.id, encodeCodeReason(ERROR_CODES[code], message));
     this.finish(protocolError(code, message));
   }
 
@@ -447,11 +407,8 @@ export class Stream extends Emitter<StreamEvents> {
     if (this.pendingCredit < this.windowTarget / WINDOW_UPDATE_DIVISOR) return;
     let inc = this.pendingCredit;
     this.pendingCredit = 0;
-    // Auto-tuning (as TCP's and HTTP/2 stacks' receive windows): a consumer
-    // that keeps up — never paused, nothing waiting undelivered — is limited
-    // by window / RTT, not by itself, so its window doubles, within the
-    // connection's budget. A consumer that ever paused is the bottleneck
-    // itself: a larger window would only buffer more.
+    // Auto-tuning: a consumer that keeps up (never paused, nothing undelivered) is limited by window / RTT,
+    // so its window doubles within the connection's budget; one that paused would only buffer more.
     if (!this.windowSettled && this.inbox.length === 0 && this.windowTarget < this.host.maxStreamWindow) {
       const grow = this.host.reserveWindowGrowth(Math.min(this.windowTarget, this.host.maxStreamWindow - this.windowTarget));
       this.windowTarget += grow;
@@ -465,10 +422,8 @@ export class Stream extends Emitter<StreamEvents> {
 
   private maybeFinish(): void {
     if (this.closed || !this.endSent || !this.remoteEnded) return;
-    // Both directions are over on the wire: the connection forgets the stream
-    // now (its concurrency slot is free) even if items still wait for a
-    // listener ('end' of a body nobody reads must not leak the slot); the
-    // object keeps delivering them to late listeners and closes when empty.
+    // Over on the wire: the connection frees the slot now (a body nobody reads must not leak it); items
+    // still waiting go to late listeners, and the stream closes when empty.
     if (!this.detached) {
       this.detached = true;
       this.host.streamFinished(this);
@@ -493,10 +448,6 @@ export class Stream extends Emitter<StreamEvents> {
     if (error) this.emit('reset', error);
     this.emit('close');
   }
-}
-
-function codeNumber(code: ErrorCode): number {
-  return ERROR_CODES[code];
 }
 
 /** A copy that owns its memory, of the same type (in Node a Buffer's own slice() is a view, not a copy). */

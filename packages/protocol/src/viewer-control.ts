@@ -1,29 +1,22 @@
 /**
- * Viewer identity on the agent control channel. The tunnel server gives each
- * viewer (one browser, one cookie jar; or one cookie-less client per address
- * and user agent) a visitor id, announces it to the agent, and enforces the
- * agent's decisions: admit, refuse (also "revoke" an admitted viewer),
- * refuse every current viewer. `visitorId` tells the identity apart from
- * signaling's per-socket `viewerId` (one browser with two tabs has two
- * signaling viewer ids and one visitor id).
- * Spec: docs/PROTOCOL.md §Viewer identity.
+ * Viewer identity on the agent control channel: the server's visitor id per browser (one browser with two
+ * tabs has one, and two signaling `viewerId`s), announced to the agent, whose decisions the server
+ * enforces. docs/PROTOCOL.md §Viewer identity.
  */
 import { MAX_EMAIL_CHARS } from './allowed-emails';
 import { protocolError } from './errors';
+import { onlyKeys, type Obj } from './json-fields';
 
-/** Visitor ids: 32 lower-case hex chars (128 bits, random or keyed by the server). */
+/** 128 bits, random or keyed by the server. */
 export const VISITOR_ID_PATTERN = /^[0-9a-f]{32}$/;
 
-/** Characters of a visitor id shown where one line names a viewer: the agent's log, terminal view and inspector, the server's waiting page, the viewer's diagnostics page. */
 export const SHORT_VIEWER_ID_CHARS = 8;
 
-/** The one short form of a visitor id, everywhere a developer or a reviewer sees one. */
+/** The one short form of a visitor id, everywhere a person sees one (log, inspector, waiting and diagnostics pages). */
 export const shortViewerId = (id: string): string => id.slice(0, SHORT_VIEWER_ID_CHARS);
 
-/** How the session admits new viewers: `open` (the link is enough) or `approve` (the developer admits each one). */
 export type ViewerGateMode = 'open' | 'approve';
 
-/** Where one viewer stands. */
 export type ViewerState = 'waiting' | 'admitted' | 'refused';
 
 /** server → agent: a viewer seen for the first time, or its state changed. */
@@ -31,33 +24,25 @@ export interface ViewerMessage {
   type: 'viewer';
   id: string;
   state: ViewerState;
-  /** The viewer's address as the server counts it (trusted proxies applied). */
+  /** As the server counts it (trusted proxies applied). */
   address: string;
-  /** Its User-Agent, cut to MAX_VIEWER_USER_AGENT_CHARS; empty when it sent none. */
+  /** Empty when it sent none. */
   userAgent: string;
-  /** First request of this viewer on the session, ms since epoch (server clock). */
+  /** Epoch ms, server clock. */
   firstSeenAt: number;
-  /** On a session with a sign-in gate (`--allow-email`): the email the viewer signed in with, as its identity provider verified it. */
+  /** With `--allow-email`: the verified email the viewer signed in with. */
   email?: string;
-  /**
-   * On a session with a sign-in gate: ms from now (as the server sends it) until the viewer's
-   * latest sign-in ends. The agent ends the viewer's P2P channels then by its own clock, so
-   * the end holds while its link to the server is down or the server restarted.
-   */
+  /** With `--allow-email`: relative, so the agent ends the viewer's channels by its own clock even without the server. */
   signInEndsInMs?: number;
 }
 
-/**
- * server → agent: a waiting viewer the server forgot to make room for
- * another (waiting viewers are capped per address and per session); it
- * comes back as a new viewer with its next request.
- */
+/** server → agent: a waiting viewer forgotten to make room (waiting ones are capped); its next request makes it new again. */
 export interface ViewerGoneMessage {
   type: 'viewer-gone';
   id: string;
 }
 
-/** What the agent decides about viewers. `refuse` of an admitted viewer revokes it; `refuse-all` refuses every viewer the server knows now. */
+/** `refuse` of an admitted viewer revokes it; `refuse-all`, every viewer the server knows now. */
 export type ViewerDecision = 'admit' | 'refuse' | 'refuse-all';
 
 /** agent → server. `id` is required except for `refuse-all`. */
@@ -67,19 +52,13 @@ export interface ViewerDecisionMessage {
   id?: string;
 }
 
-/** Longest time until a sign-in ends that a viewer message may carry, ms: 7 days, the longest SIGN_IN_TTL_S (and within a timer's range). */
+/** 7 days: the longest SIGN_IN_TTL_S, within a timer's range. */
 export const MAX_SIGN_IN_ENDS_IN_MS = 7 * 86_400 * 1000;
 
-/** Longest User-Agent kept for a viewer, characters (real ones are < 300). */
+/** Real ones are < 300. */
 export const MAX_VIEWER_USER_AGENT_CHARS = 512;
 
-type Obj = Record<string, unknown>;
-
 const bad = (message: string) => protocolError('ERR_INVALID_PAYLOAD', message);
-
-function only(o: Obj, keys: string[]): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) throw bad(`unknown field "${k}"`);
-}
 
 export function parseVisitorId(v: unknown): string {
   if (typeof v !== 'string' || !VISITOR_ID_PATTERN.test(v)) throw bad('bad visitor id');
@@ -92,7 +71,7 @@ export function parseViewerGateMode(v: unknown): ViewerGateMode {
 }
 
 export function parseViewerMessage(o: Obj): ViewerMessage {
-  only(o, ['type', 'id', 'state', 'address', 'userAgent', 'firstSeenAt', 'email', 'signInEndsInMs']);
+  onlyKeys(o, ['type', 'id', 'state', 'address', 'userAgent', 'firstSeenAt', 'email', 'signInEndsInMs']);
   const { state, address, userAgent, firstSeenAt } = o;
   if (state !== 'waiting' && state !== 'admitted' && state !== 'refused') throw bad('bad viewer state');
   if (typeof address !== 'string' || address.length > 64) throw bad('"address" must be a string of at most 64 chars');
@@ -118,12 +97,12 @@ export function parseViewerMessage(o: Obj): ViewerMessage {
 }
 
 export function parseViewerGone(o: Obj): ViewerGoneMessage {
-  only(o, ['type', 'id']);
+  onlyKeys(o, ['type', 'id']);
   return { type: 'viewer-gone', id: parseVisitorId(o.id) };
 }
 
 export function parseViewerDecision(o: Obj): ViewerDecisionMessage {
-  only(o, ['type', 'decision', 'id']);
+  onlyKeys(o, ['type', 'decision', 'id']);
   const { decision } = o;
   if (decision !== 'admit' && decision !== 'refuse' && decision !== 'refuse-all') throw bad('bad viewer decision');
   if (decision === 'refuse-all') {

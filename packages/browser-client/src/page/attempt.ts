@@ -1,13 +1,7 @@
 /**
- * One P2P attempt: the signaling WebSocket (SIGNAL_PATH); on the server's
- * hello, the peer connection (peer-connection.ts) and the offer; candidates
- * out, the agent's answer and candidates in (with the link key, each MAC
- * checked first); what the channel receives held until the Connection
- * listens. The inline script makes the first one and client.js carries that
- * very object on (peer-session.ts); each retry is a new one
- * (docs/browser-client.md §Decision). Deadlines: the server's hello, then
- * ICE + HELLO (ICE failure alone can take minutes to surface). Its code is in
- * every shell page (the inline bundle's budget).
+ * One P2P attempt: signaling, the peer connection and offer, candidates both ways (MACs checked with the
+ * link key), the channel's first messages held. The inline script makes the first and client.js carries it
+ * on; each retry is a new one (docs/browser-client.md §Decision). In every shell page: the inline budget.
  */
 import {
   holdMessages,

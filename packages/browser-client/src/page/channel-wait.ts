@@ -1,12 +1,7 @@
 /**
- * Whether to wait for the data channel, for a request that keeps its path
- * for long (an app WebSocket): when a channel is coming (channelComing). The
- * facts of a page: a direct channel was open in this tab on this origin
- * before (a reload, a full navigation: sessionStorage survives both), and
- * this page's first attempt, started with the page, is still connecting. A
- * failed attempt forgets the tab's P2P (the network may have changed), so a
- * tab where P2P does not work never waits; so does a channel through TURN
- * (no shorter than the relay).
+ * Whether a long-lived request (an app WebSocket) waits for a coming channel: this tab had a direct channel
+ * on this origin (sessionStorage) and the page's first attempt is still connecting. A failed attempt
+ * forgets it, and a TURN channel is no shorter than the relay.
  */
 import type { Connection } from '@wingman/protocol';
 import { P2P_SEEN_STORAGE_KEY, CHANNEL_COMING_WAIT_MS } from '../shared/constants';

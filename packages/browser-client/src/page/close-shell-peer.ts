@@ -1,19 +1,10 @@
-/**
- * How the shell closes its peer connection: its channels first, the peer
- * connection itself SHELL_PEER_CLOSE_GRACE_MS later.
- */
+/** How the shell closes its peer connection: its channels first, the peer connection SHELL_PEER_CLOSE_GRACE_MS later. */
 import type { ShellPeer } from './peer-connection';
 
 /**
- * How long a closed peer connection outlives its channels, ms. Each channel's
- * close leaves as an SCTP stream reset, so the agent sees its channels go
- * `closing` before the transport goes away. Closed together, the transport's
- * ABORT could come first, and the agent's @roamhq/wrtc tears a channel down
- * from 'open' straight to 'closed' on its signaling thread, racing a send its
- * main thread has begun on that channel: that crashes its P2P host process
- * (SIGSEGV in RTCDataChannel::Send). A page that is leaving never runs the
- * timer: the browser closes its peer connections as it discards the
- * document, after the resets went.
+ * So the agent sees its channels go `closing` (SCTP stream resets) before the transport: closed together,
+ * the transport's ABORT could come first, and @roamhq/wrtc tearing a channel from 'open' to 'closed' races
+ * a send on it (SIGSEGV in RTCDataChannel::Send). A leaving page never runs the timer.
  */
 const SHELL_PEER_CLOSE_GRACE_MS = 100;
 

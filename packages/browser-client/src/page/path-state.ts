@@ -1,11 +1,7 @@
 /**
- * What the shell tells the Service Worker about its channel and its path
- * (sw-link.ts ShellPathState), from the P2P manager's statuses. A path this
- * shell's loss probe found lossy is announced lossy from then on, its later
- * channels included, until a probe run in full finds it clean (`lossClean`);
- * while the channel's probe has no verdict, the state says `probing`. The
- * switched-off speed mechanisms go with every state once a channel brought
- * them. Pure: statuses in, states out.
+ * What the shell tells the Service Worker of its channel and path (pure): lossy from its loss probe's verdict
+ * on, later channels included, until a full probe finds it clean; `probing` while the probe has no verdict;
+ * the switched-off speed mechanisms once a channel brought them.
  */
 import { LOSS_PROBE_COUNT } from '@wingman/protocol';
 import type { TransportStatus } from './p2p';

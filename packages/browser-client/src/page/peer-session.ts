@@ -28,10 +28,7 @@ import { mark } from './timeline';
 
 export * from './attempt-types';
 
-/**
- * Carries `adopted` on (the attempt the shell's inline script started), or
- * starts a new attempt with `keys` (the link key's, when the link had one).
- */
+/** Carries `adopted` on (the attempt the shell's inline script started), or starts a new attempt with `keys` (the link key's, when the link had one). */
 export function attemptP2P(adopted: P2PAttempt | undefined, keys?: Promise<TrustKeys>, untrusted: UntrustedReport = () => undefined): Promise<PeerSession> {
   if (typeof RTCPeerConnection !== 'function') return Promise.reject(new AttemptError('unsupported', 'this browser has no WebRTC', true));
   let attempt: P2PAttempt;

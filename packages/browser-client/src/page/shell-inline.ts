@@ -1,17 +1,8 @@
 /**
- * The shell's inline script: runs first in <head>, before client.js (the
- * shell's script) has arrived, and does what must not wait for it. Built by
- * build.mjs into dist/shell-inline.js, which the tunnel server inlines into
- * every shell page (tunnel-server `browser/shell-html.ts`, with its CSP hash);
- * build.mjs fails the build when it outgrows its budget (bundle-budget.mjs).
- * It names the shell and holds what the app frame posts until client.js
- * listens; starts the P2P attempt (attempt.ts) before the frame, whose
- * appending costs 15–40 ms the socket then no longer waits for; creates the
- * frame with its src already set (30–40 ms earlier than a parser-inserted
- * one) once the Service Worker controls; on a first visit registers the SW
- * and fetches the app's document meanwhile, handed to the SW as it takes
- * control; and loads client.js. What each step measured:
- * docs/browser-client.md §Decision: a long-lived shell.
+ * The shell's inline script (dist/shell-inline.js, inlined in every shell page, within bundle-budget.mjs):
+ * what must not wait for client.js. It names the shell and holds the frame's messages, starts the P2P attempt
+ * before the frame, creates the frame with its src set, on a first visit registers the SW and fetches the app's
+ * document meanwhile, and loads client.js. What each measured: docs/browser-client.md §Decision: a long-lived shell.
  */
 import { BADGE_QUERY_PARAM, CLIENT_PATH, SW_COOKIE_MERGE_HEADER, SW_PATH, SW_SCOPE, VIA_HEADER, VIA_SW } from '../shared/constants';
 import type { EarlyDocument, EarlyDocumentAnswer, WireHeaders } from '../shared/messages';

@@ -1,13 +1,7 @@
 /**
- * The session origin's cookie jar as the Service Worker keeps it (pure
- * logic; persistence and the Cookie Store mirror live in sw/cookies.ts).
- * One jar per origin, so every cookie is host-only to it. Implements the
- * parts of RFC 6265 a dev app relies on: Set-Cookie parsing (§5.2),
- * default-path and path-match (§5.1.4), Expires / Max-Age, HttpOnly,
- * SameSite (default Lax, as browsers), the __Secure- / __Host- prefixes.
- * Secure is recorded but never withholds a cookie: session origins are
- * https:// or http://*.localhost, both potentially trustworthy.
- * @see https://www.rfc-editor.org/rfc/rfc6265#section-5
+ * The session origin's cookie jar as the Service Worker keeps it (pure; persistence in sw/cookies.ts): the
+ * parts of RFC 6265 §5 a dev app relies on. Every cookie is host-only; Secure never withholds one, as
+ * session origins are all potentially trustworthy.
  */
 
 export type SameSite = 'strict' | 'lax' | 'none';

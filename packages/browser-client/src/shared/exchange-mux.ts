@@ -1,13 +1,7 @@
 /**
- * Many request exchanges between the Service Worker and one shell window
- * over the one MessagePort the shell sent with its announcement, instead of
- * a MessageChannel of their own each (a Mojo pipe per request, and a message
- * per item posted): what all exchanges post within one task leaves as one
- * message. What it saved: docs/browser-client.md §Routing rules, "P2P".
- *
- * Wire: `{ type: 'wingman:x', items: [[id, payload, open?], …] }`. The SW
- * allocates ids; an item with `open` set starts an exchange at the other side
- * (`onOpen`); items for an id not open are dropped, as a closed port drops them.
+ * Many request exchanges over the shell's one MessagePort rather than a MessageChannel each: what all
+ * exchanges post within one task leaves as one message `{ type: 'wingman:x', items: [[id, payload, open?]] }`.
+ * Items for an id not open are dropped. docs/browser-client.md §Routing rules, "P2P".
  */
 import { PORT_RETIRE_MS } from './constants';
 import { MAX_BATCH_ITEMS } from './messages';

@@ -44,10 +44,7 @@ function findTag(s: string, name: string, from = 0): number {
 
 type InsertionPoint = { kind: 'insert'; offset: number } | { kind: 'skip' } | { kind: 'need-more' };
 
-/**
- * Decides where the shim goes in an HTML body that starts with `prefix`.
- * `complete`: the whole body is in `prefix` (or HTML_SNIFF_BYTES were read).
- */
+/** Decides where the shim goes in an HTML body that starts with `prefix`. `complete`: the whole body is in `prefix` (or HTML_SNIFF_BYTES were read). */
 export function findShimInsertion(prefix: Uint8Array, complete: boolean): InsertionPoint {
   if ((prefix[0] === 0xfe && prefix[1] === 0xff) || (prefix[0] === 0xff && prefix[1] === 0xfe)) return { kind: 'skip' };
   const final = complete || prefix.length >= HTML_SNIFF_BYTES;

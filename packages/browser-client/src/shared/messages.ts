@@ -1,9 +1,6 @@
 /**
- * Every message between the shell page, the Service Worker, the app frame's
- * shim and their request exchanges, as discriminated unions, with run-
- * time validators (postMessage data is a trust boundary: any same-origin
- * script can post). Window-level messages carry `type` ("wingman:…"); port
- * messages, which never mix with anyone else's, a short `t`.
+ * Every message between the shell, the Service Worker, the shim and their exchanges, with validators:
+ * any same-origin script can post. Window messages carry `type` ("wingman:…"); port messages, a short `t`.
  */
 import { SPEED_SWITCHES, type SpeedSwitch } from '@wingman/protocol';
 import { MAX_COOKIE_BYTES, MAX_COOKIES } from './cookie-jar';
@@ -25,17 +22,12 @@ export interface ShellAnnounce {
   lossy?: boolean;
   /** This shell's loss probe found the path clean: the SW drops the verdict it took from this shell's `lossy`. */
   lossClean?: boolean;
-  /**
-   * With `p2p`: the open channel's loss probe has no verdict yet, and the SW
-   * routes bursts around the channel meanwhile (route-decision.ts rule 6), so
-   * a first visit's wave does not meet the losses the probe is about to report.
-   */
+  /** With `p2p`: the loss probe has no verdict yet; the SW routes bursts around the channel (route-decision.ts rule 6). */
   probing?: boolean;
   /** A private session: every request goes over the channel, none to the relay (which refuses them). */
   private?: boolean;
   /** The speed mechanisms the server switched off, for an on/off A/B (sw/switches.ts). Absent: no news, the SW keeps what it has. */
   off?: SpeedSwitch[];
-  /** Path prefixes to leave to the relay. */
   exclude: string[];
 }
 
@@ -68,11 +60,7 @@ export interface AbortNotice {
   id: string;
 }
 
-/**
- * shell (inline script) → SW, on a first visit, as the SW takes control, with
- * a port: the app's document for `url` (path and query), which the shell
- * fetched while the SW installed, is coming on it (sw/early-document.ts).
- */
+/** shell (inline script) → SW, on a first visit, with a port: the app's document it fetched while the SW installed comes on it. */
 export interface EarlyDocument {
   type: 'wingman:early-doc';
   url: string;
@@ -96,7 +84,6 @@ interface SyncRequest {
 export interface FetchRequest {
   type: 'wingman:fetch';
   method: string;
-  /** Origin-form target: path and query. */
   target: string;
   headers: WireHeaders;
   /** A body follows as `data` / `end` messages on the port, after `accept`. */

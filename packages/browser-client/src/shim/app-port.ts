@@ -1,12 +1,7 @@
 /**
- * URLs the app's scripts aim at a local port of this link's apps, which
- * behind Wingman is nothing on the reviewer's machine, moved to the page's
- * own origin (docs/browser-client.md §Ports in the page): the dev server's
- * own port (Hugo's live reload: `ws://<page host>:1313/livereload`) and a
- * route's (`--route /api=5001`: a front end calling
- * `http://localhost:5001/api/items`, its VITE_API_URL). One table, for
- * fetch(), XMLHttpRequest, EventSource and WebSocket. The ports come on the
- * shim's tag (`data-app-port`, `data-app-routes`).
+ * URLs the app's scripts aim at a local port of this link's apps (a dev server's live reload, a route's
+ * `http://localhost:5001/api`), moved to the page's own origin for fetch, XHR, EventSource and WebSocket.
+ * docs/browser-client.md §Ports in the page.
  */
 const LOOPBACK_NAMES: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 

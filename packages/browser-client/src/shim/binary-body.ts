@@ -1,12 +1,7 @@
 /**
- * Hands a large ArrayBuffer / typed-array request body — fetch() or
- * XMLHttpRequest.send() — to the browser as a Blob. Chromium copies a
- * BufferSource body of a request its Service Worker intercepts on the
- * renderer's main thread (16 MiB: a 110–520 ms call, then a 0.5–1.2 s stall),
- * which is the shell's too; a Blob costs one copy (15–65 ms) and leaves the
- * main thread. Same bytes, no Content-Type unless the app set one. A body of
- * BULK_MIN_BYTES or more whose size is known here also gets
- * BODY_BYTES_HEADER, so the Service Worker sends it as bulk (sw/path-choice.ts).
+ * A large BufferSource request body handed to the browser as a Blob: Chromium copies one on the renderer's
+ * main thread (16 MiB: up to 1.7 s of stall), a Blob costs one copy off it. A known bulk size also gets
+ * BODY_BYTES_HEADER, so the Service Worker sends it as bulk.
  */
 import { BLOB_BODY_MIN_BYTES, BODY_BYTES_HEADER, BULK_MIN_BYTES, WINGMAN_PREFIX } from '../shared/constants';
 import { SharedArrayBufferCtor } from '../shared/port-body';
@@ -18,10 +13,7 @@ function asBlob(body: unknown): Blob | undefined {
   return new Blob([view as ArrayBufferView<ArrayBuffer>]);
 }
 
-/**
- * The body's size in bytes, at least, when it can be told without reading it
- * (a string's UTF-16 length: its UTF-8 bytes are as many or more); else 0.
- */
+/** The body's size in bytes, at least, when it can be told without reading it (a string's UTF-16 length: its UTF-8 bytes are as many or more); else 0. */
 function sizeOf(body: unknown): number {
   if (typeof body === 'string') return body.length;
   if (body instanceof Blob) return body.size;

@@ -1,11 +1,7 @@
 /**
- * A streaming upload (`fetch(url, { body: ReadableStream, duplex: 'half' })`)
- * on an `http:` origin fails as it would without Wingman: Chromium streams a
- * request body only over HTTP/2+, which no `http:` origin gets, and only the
- * Service Worker, reading the stream itself, could carry it — a request the
- * page never could have sent (docs/browser-client.md §Fidelity). Engines
- * without streaming uploads (the Fetch standard's `duplex` feature test) are
- * left alone.
+ * A streaming upload on an `http:` origin fails as it would without Wingman: Chromium streams request
+ * bodies only over HTTP/2+, so only the SW could carry it, which the page never could have sent
+ * (docs/browser-client.md §Fidelity). Engines without streaming uploads are left alone.
  */
 import { carriedBySw } from './binary-body';
 

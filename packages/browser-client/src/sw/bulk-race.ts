@@ -1,12 +1,7 @@
 /**
- * A large GET whose bulk rate is not known yet on both paths first runs on
- * P2P alone: fast enough, it stays there and the relay is never asked.
- * Slower, the same GET is fetched from the relay too, both feed one byte
- * stream, and once one is clearly ahead (or a bound is hit) the loser is
- * cancelled and the winner carries the rest. Only bodies that are the same
- * bytes both ways are raced, as the mid-body resumption over the relay
- * assumes. The bounds, the margin and why: docs/browser-client.md §Routing
- * rules, "The first large download may be raced".
+ * A large GET with no bulk rate known on both paths runs on P2P first; too slow, the relay fetches it too,
+ * both feeding one stream, until one is clearly ahead. Only same-bytes bodies are raced (resumption assumes
+ * it). docs/browser-client.md §Routing rules, "The first large download may be raced".
  */
 import { P2P_BULK_ENOUGH_BYTES_PER_S, SWITCH_MARGIN, type PathName } from './path-choice';
 

@@ -1,12 +1,7 @@
 /**
- * The Service Worker's cookie jar: the single truth for the app's requests
- * (docs/browser-client.md §Cookies). Kept in IndexedDB (a SW restart keeps
- * the login). Non-HttpOnly cookies are mirrored into the browser's jar
- * (cookie-mirror.ts: the Cookie Store API, or document.cookie in a shell
- * where that does not write) so the app's JS sees them in document.cookie, and
- * whatever that JS set or deleted is read back before every request. All
- * jar operations run one at a time (a queue), so a read-back never races a
- * mirror write.
+ * The Service Worker's cookie jar, the single truth for the app's requests, kept in IndexedDB; non-HttpOnly
+ * cookies mirrored into the browser's jar and read back before every request, one operation at a time so
+ * a read-back never races a mirror write. docs/browser-client.md §Cookies.
  */
 import { CookieJar, type Cookie, type CookieChange, type RequestContext } from '../shared/cookie-jar';
 import { createCookieMirror, type PageCookieWriter } from './cookie-mirror';

@@ -1,10 +1,6 @@
 /**
- * A P2P response body cut to its declared Content-Length. A Response the
- * Service Worker builds has no connection to smuggle a next response onto,
- * but the page must still get the message the head describes, as a browser
- * reading HTTP/1.1 would: bytes past the length are dropped (the body ends
- * there and the rest of the stream is cancelled), and a body that ends short
- * errors, so the page's read fails as on a cut connection.
+ * A P2P response body cut to its declared Content-Length, as a browser reading HTTP/1.1 would: bytes past it
+ * are dropped, and a body that ends short errors, as on a cut connection.
  */
 import { BodyLengthGuard } from '@wingman/protocol';
 

@@ -1,12 +1,7 @@
 /**
- * `Last-Event-ID` for an EventSource's reconnection. Chromium adds that
- * header below the Service Worker, so the reconnection's FetchEvent carries
- * none and the app would replay the stream from its start on every
- * reconnection (docs/browser-client.md §Fidelity). So the SW reads the ids of
- * each event stream it hands a page (HTML standard §9.2.6) and, when that
- * stream ended by itself (not the page's `close()`), puts the id on the same
- * document's next event-stream request for that URL, where the browser did
- * not already. A stream without ids passes on the one it started with.
+ * `Last-Event-ID` for an EventSource's reconnection, which Chromium adds below the Service Worker (the app
+ * would replay from the start): the SW reads each stream's ids and, when it ended by itself, puts the last
+ * on the same document's next request for that URL. docs/browser-client.md §Fidelity.
  */
 
 /** Streams remembered at once (one per document and URL whose stream ended); the oldest goes first. */

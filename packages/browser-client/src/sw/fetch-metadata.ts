@@ -1,11 +1,7 @@
 /**
- * Request fields the browser's network layer adds, which a Service Worker
- * never sees on an intercepted request and cannot set on a fetch of its own
- * (forbidden names): Sec-Fetch-*, the client hints, the cache mode's
- * `Cache-Control`/`Pragma`, and `Accept-Language`. Over P2P the SW writes
- * them into the head itself; over the relay it carries the forbidden ones in
- * FETCH_METADATA_HEADER and the agent puts them back. What a SW cannot know
- * is listed in docs/browser-client.md §Fidelity.
+ * Request fields the browser's network layer adds, which a Service Worker never sees nor sets (Sec-Fetch-*,
+ * client hints, the cache mode's, Accept-Language): written into the P2P head, or carried in
+ * FETCH_METADATA_HEADER over the relay. docs/browser-client.md §Fidelity.
  */
 import type { WireHeaders } from '../shared/messages';
 

@@ -43,10 +43,7 @@ function allowShellAncestor(directives: Directive[]): void {
   else if (!has(d.sources, "'self'") && !d.sources.includes('*')) d.sources.push("'self'");
 }
 
-/**
- * Admits the shim under one policy; `nonce` is the one the tag will carry
- * (the first policy's own, else ours). Returns whether the tag needs it.
- */
+/** Admits the shim under one policy; `nonce` is the one the tag will carry (the first policy's own, else ours). Returns whether the tag needs it. */
 function admitShim(directives: Directive[], shimUrl: string, nonce: string): boolean {
   // The list that governs a <script src> (CSP3 §6.8.1: script-src-elem, then script-src, then default-src).
   const governing = ['script-src-elem', 'script-src', 'default-src'].map((n) => directives.find((d) => d.name === n)).find(Boolean);
@@ -74,10 +71,7 @@ function freshNonce(): string {
   return btoa(String.fromCharCode(...bytes));
 }
 
-/**
- * The headers of a document for the shell's frame. `shimUrl`: the shim's
- * absolute URL; `injecting`: the shim goes into this document (HTML).
- */
+/** The headers of a document for the shell's frame. `shimUrl`: the shim's absolute URL; `injecting`: the shim goes into this document (HTML). */
 export function framePolicy(headers: WireHeaders, shimUrl: string, injecting: boolean): FramePolicy {
   const policies = headers.filter(([n]) => n === 'content-security-policy').flatMap(([, v]) => v.split(','));
   const ownNonce = policies

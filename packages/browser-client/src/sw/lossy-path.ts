@@ -1,14 +1,7 @@
 /**
- * Whether the P2P path is lossy, from every input that says so, and the two
- * answers the routing rules (route-decision.ts) take from it: `stalls()`
- * (rule 5, and leaving a request to the browser) and `probing()` (rule 6).
- * Inputs: lone small P2P requests' times (`lone`), whose verdict outlasts
- * its samples until STALL_CLEAR_SAMPLES lone requests in a row had no stall;
- * the shells' loss-probe verdicts (`announced`: `lossy`, held like a
- * remembered stall, taken back by the same shell's `lossClean` when it rests
- * on the probe alone); their pending probes (until they say otherwise or are
- * `gone`). Thresholds and what measured them: docs/browser-client.md
- * §Service Worker: routing one request, "A P2P path that stalls".
+ * Whether the P2P path is lossy, for route-decision.ts's `stalls()` (rule 5) and `probing()` (rule 6):
+ * from lone small requests' times, held until STALL_CLEAR_SAMPLES lone ones in a row had no stall, and
+ * from the shells' loss-probe verdicts and pending probes. docs/browser-client.md §Routing rules.
  */
 import type { ShellAnnounce } from '../shared/messages';
 

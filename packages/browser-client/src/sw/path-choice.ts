@@ -1,12 +1,7 @@
 /**
- * Which path carries a request when both are up: P2P or the relay. Pure
- * (no DOM, no clock of its own): the router feeds it measurements of the
- * requests that went each way and asks it per request. Small requests take
- * the path with the lower time to the head, measured only on requests alone
- * on their path and kept as a windowed minimum, as BBR keeps its min_rtt (a
- * burst's times measure the queue, not the path); bulk ones the path with
- * the higher throughput. The rules, their margins and what measured them:
- * docs/browser-client.md §Routing rules, "Path choice".
+ * Which path carries a request when both are up (pure; the router feeds it measurements): small requests
+ * the lower windowed-minimum time to the head of lone requests (as BBR's min_rtt: a burst measures the
+ * queue), bulk ones the higher throughput. docs/browser-client.md §Routing rules, "Path choice".
  */
 
 export type PathName = 'p2p' | 'relay';

@@ -1,15 +1,7 @@
 /**
- * What WebKit leaves off the follow-up of a redirect a Service Worker
- * answered, given back by the SW (docs/browser-client.md §Fidelity): the
- * body of a 307/308 (WebKit sends `Content-Length: 0`, though the method and
- * body are kept, Fetch "HTTP-redirect fetch"), and the Origin it writes
- * without a SW on a follow-up turned into GET. The SW keeps them per
- * redirect it answers (the body in any engine: a follow-up that brought its
- * own only drops the copy) and gives them back when the same document's
- * follow-up arrives: the body as the request's own, the Origin through
- * originOf() (a SW cannot set a forbidden field). Only a `fetch()`'s
- * redirects are kept: a Request rebuilt with a body cannot stay a navigation.
- * Bounded by the constants below; each entry is taken once.
+ * What WebKit leaves off the follow-up of a redirect a Service Worker answered, given back by the SW:
+ * a 307/308's body (WebKit sends `Content-Length: 0`) and the Origin of a follow-up turned into GET.
+ * Kept per redirect of a `fetch()`, bounded, each taken once. docs/browser-client.md §Fidelity.
  */
 
 /** The largest request body kept for a 307/308 follow-up, bytes (docs/operations.md, Limits). */

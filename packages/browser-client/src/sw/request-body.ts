@@ -1,11 +1,7 @@
 /**
- * An intercepted request's body, made ready to travel. A Service Worker sees
- * no Content-Length and gets every body as a stream, and many servers
- * (Django's runserver, most WSGI servers) read a body without one as empty:
- * so a body that ends within BUFFERED_BODY_MAX_BYTES and without a pause of
- * BODY_IDLE_MS is sent whole, with its length, as the browser would; any
- * other goes on as a stream (a streaming upload). The bytes read so far are
- * kept, so the relay can still send a body a declined P2P attempt never took.
+ * An intercepted request's body made ready to travel: many servers read a body without Content-Length as
+ * empty, so one that ends within BUFFERED_BODY_MAX_BYTES without a BODY_IDLE_MS pause goes whole with its
+ * length; others stream. What was read is kept, so the relay can still send what a declined attempt never took.
  */
 import { concatBytes } from '@wingman/protocol';
 import { PORT_CHUNK_BYTES } from '../shared/constants';

@@ -1,13 +1,7 @@
 /**
- * The route of one intercepted request, P2P or the relay, and why: the only
- * place the Service Worker's routing rules live. Pure: facts in, verdict
- * out; router.ts gathers the facts and carries the verdict out. The rules,
- * first match wins, are RULES in order, numbered and explained as in
- * docs/browser-client.md §Routing rules (a rule's name is the reason it
- * gives, but for 4 and 7). Rules 4–6 apply only with a path chooser and the
- * request's class. The server's switches for an on/off A/B
- * (docs/speed-ledger.md) act here alone: with `pathChoice` off rule 4 never
- * fires and rule 7 gives `default`.
+ * The route of one intercepted request and why: the Service Worker's routing rules, pure (router.ts
+ * gathers the facts). RULES in order, first match wins, as numbered in docs/browser-client.md §Routing
+ * rules. With `pathChoice` off (docs/speed-ledger.md) rule 4 never fires and rule 7 gives `default`.
  */
 import type { Decision, PathChooser, RequestClass } from './path-choice';
 
@@ -30,7 +24,6 @@ export type RouteReason =
 export type RouteVerdict = { rule: RuleName; path: RoutePath | 'wait'; reason: RouteReason };
 
 export interface RouteFacts {
-  /** The path starts with a prefix the developer excluded from P2P. */
   excluded: boolean;
   /** The shell's open channel: through TURN; of a private session (nothing may go to the relay). Undefined: no channel. */
   channel: { turn: boolean; private?: boolean } | undefined;
@@ -38,13 +31,11 @@ export interface RouteFacts {
   privateWaiting: boolean;
   /** Other requests the channel would carry alongside this one (path-choice.ts othersInFlight). */
   othersInFlight: number;
-  /** P2P stalls (lossy-path.ts stalls()). */
   p2pStalls: boolean;
   /** The channel's loss probe has given no verdict yet (lossy-path.ts probing()). */
   probing: boolean;
-  /** The request's class; undefined when the SW keeps no measurements. */
+  /** Undefined when the SW keeps no measurements. */
   cls: RequestClass | undefined;
-  /** A request body of BULK_MIN_BYTES or more. */
   upload: boolean;
   /** The path chooser's verdicts are on: rule 4, and rule 7's reasons (the server's P2P_PATH_CHOICE, sw/switches.ts). */
   pathChoice: boolean;
@@ -95,7 +86,6 @@ export interface BrowserFacts {
   channel: boolean;
   /** A private session's shell without a channel: its relay refuses the app's requests (rule 2 waits instead). */
   privateWaiting: boolean;
-  /** P2P stalls (lossy-path.ts stalls()). */
   p2pStalls: boolean;
   /** Some channel's loss probe has given no verdict yet (lossy-path.ts probing()). */
   probing: boolean;

@@ -1,11 +1,7 @@
 /**
- * Which windows can carry a request over P2P. Shells announce themselves
- * (`wingman:shell`, with whether their channel is open); app frames say
- * which shell they belong to (`wingman:frame`): the Clients API does not tell
- * a frame's parent. All of it is in memory, lost when the browser stops the
- * idle SW: after a restart it is asked for again, waiting only for the
- * windows that had an open channel (docs/browser-client.md §Routing rules,
- * "Sync after a start").
+ * Which windows can carry a request over P2P: shells announce themselves, app frames name their shell (the
+ * Clients API does not tell a frame's parent). In memory: a restarted SW asks again, waiting only for the
+ * windows that had an open channel (docs/browser-client.md §Routing rules, "Sync after a start").
  */
 import { SW_SYNC_TIMEOUT_MS } from '../shared/constants';
 import { createExchangeMux, retirePort, type ExchangeMux } from '../shared/exchange-mux';

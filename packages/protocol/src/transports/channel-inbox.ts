@@ -1,32 +1,22 @@
 /**
- * A data channel's first messages, held for a listener that is not there
- * yet: a message with no listener is lost. The shell's inline script holds
- * what its channel receives before client.js has arrived (docs/PROTOCOL.md
- * §Verified channels). The taker carries the channel on with them in front
- * (replayingChannel), in order, before any that arrives later.
+ * A data channel's first messages held until its taker listens (a message with no listener is lost): the
+ * shell's inline script holds them before client.js arrives, which then replays them in front.
  */
 import { channelView } from './channel-view';
 import type { DataChannelLike } from './data-channel';
 
-/**
- * Messages held per channel at most. Before its taker listens, the other end
- * sends its channel-binding proof and the protocol's HELLO on the channel
- * and then waits: a few messages. A channel that gets more is not one its
- * taker can carry on (`overflowed`).
- */
+/** Before its taker listens the other end sends a proof and a HELLO, then waits: more is a channel not to carry on. */
 const CHANNEL_INBOX_MAX = 32;
 
-/** What is held of one channel. */
 export interface ChannelInbox {
   readonly messages: unknown[];
-  /** More than CHANNEL_INBOX_MAX arrived: some were dropped. */
+  /** Some were dropped. */
   overflowed: boolean;
 }
 
 /** A data channel whose `onmessage` can be set (browsers' and @roamhq/wrtc's; typed by each as its own event). */
 type HoldableChannel = DataChannelLike & { onmessage: unknown };
 
-/** Sets `dc`'s onmessage handler (null: none). */
 function setOnMessage(dc: HoldableChannel, fn: ((ev: { data: unknown }) => void) | null): void {
   (dc as { onmessage: unknown }).onmessage = fn;
 }
@@ -42,16 +32,10 @@ export function holdMessages(dc: HoldableChannel): ChannelInbox {
   return inbox;
 }
 
-/**
- * `dc` as its taker uses it, its held messages first: the holding stops
- * now, and the first `message` listener added gets the held ones on a
- * microtask (after the caller's synchronous set-up, before any message event
- * of the channel, which comes as a task).
- */
+/** `dc` with its held messages first: the first `message` listener gets them on a microtask, before the channel's next task. */
 export function replayingChannel(dc: HoldableChannel, held: readonly unknown[]): DataChannelLike {
   setOnMessage(dc, null);
   const queued = held.slice();
-  /** Listeners added before the held messages went out: they get them, then the channel's own. */
   const waiting: Array<(ev: { data: unknown }) => void> = [];
   let live = queued.length === 0;
   return channelView(dc, (fn) => {

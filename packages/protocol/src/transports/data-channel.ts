@@ -1,29 +1,17 @@
 /**
- * Runs a Connection over an RTCDataChannel (browser or @roamhq/wrtc). One
- * message carries whole frames (each ≤ 16 KiB), packed up to the message size
- * both ends announced (dataChannelMessageBytes); backpressure from
- * bufferedAmount + bufferedamountlow.
- * @see https://developer.mozilla.org/en-US/docs/Web/API/RTCDataChannel/bufferedamountlow_event
+ * Runs a Connection over an RTCDataChannel (browser or @roamhq/wrtc): whole frames packed into messages
+ * up to the size both ends announced; backpressure from bufferedAmount. docs/PROTOCOL.md §Data channel.
  */
 import { MAX_FRAME_BYTES } from '../constants';
 import { Connection, type ConnectionOptions } from '../connection';
 import { TailProber } from './tail-probe';
 
-/**
- * Largest data-channel message any Wingman end sends: what Chromium and
- * @roamhq/wrtc both announce (SDP a=max-message-size). A viewer sends up to
- * what the agent announces, capped by this.
- */
+/** Largest message any Wingman end sends: what Chromium and @roamhq/wrtc both announce (a=max-message-size). */
 export const DATA_CHANNEL_MAX_MESSAGE_BYTES = 256 * 1024;
 
 /**
- * The message size the agent uses and announces by default. Each message
- * costs a send() into SCTP and a 'message' event, so 16 KiB messages held
- * P2P bulk down: 64 KiB took a 50 MiB download through the Service Worker
- * from 7.0 to 11.3 MiB/s (medians of 6). 256 KiB measured the same there and
- * no worse elsewhere on a loaded machine, but every message is the most a
- * small response can wait behind once it is queued, so the smaller of the
- * two (docs/benchmarks.md §P2P message size).
+ * The agent's default message size: 16 KiB held bulk down (a send() and an event per message); 256 KiB was
+ * no faster, and a small response waits behind a whole message (docs/benchmarks.md §P2P message size).
  */
 export const DATA_CHANNEL_DEFAULT_MESSAGE_BYTES = 64 * 1024;
 
@@ -32,10 +20,7 @@ export const SDP_DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
 
 const MAX_MESSAGE_SIZE_LINE = /^a=max-message-size:(\d+)\s*$/m;
 
-/**
- * The a=max-message-size a session description announces, bytes: 0 means
- * "no limit" (RFC 8841 §6); absent, the RFC's default of 64 KiB.
- */
+/** The a=max-message-size a description announces, bytes: 0 is "no limit" (RFC 8841 §6). */
 export function maxMessageSizeFromSdp(sdp: string): number {
   const m = MAX_MESSAGE_SIZE_LINE.exec(sdp);
   if (!m) return SDP_DEFAULT_MAX_MESSAGE_BYTES;
@@ -43,11 +28,7 @@ export function maxMessageSizeFromSdp(sdp: string): number {
   return Number.isSafeInteger(n) ? n : SDP_DEFAULT_MAX_MESSAGE_BYTES;
 }
 
-/**
- * Rewrites every a=max-message-size of `sdp` down to `bytes` (lines already
- * lower stay). An end that sends this description then receives messages of
- * at most `bytes` from a peer that honours it, as the browsers do.
- */
+/** Rewrites every a=max-message-size of `sdp` down to `bytes` (lower ones stay), which the browsers honour. */
 export function announceMaxMessageSize(sdp: string, bytes: number): string {
   return sdp.replace(/^a=max-message-size:(\d+)(\s*)$/gm, (line, n: string, eol: string) => {
     const announced = Number(n);
@@ -56,11 +37,8 @@ export function announceMaxMessageSize(sdp: string, bytes: number): string {
 }
 
 /**
- * Size of the messages to send on a data channel: the smaller of what the
- * remote end accepts (`remoteMaxBytes`: RTCSctpTransport.maxMessageSize or
- * the remote SDP's a=max-message-size; 0 = no limit) and this end's own cap.
- * Never below one whole frame: frames do not span messages, and every stack
- * in use accepts ≥ 64 KiB.
+ * The smaller of what the remote end accepts (RTCSctpTransport.maxMessageSize or its SDP's; 0 = no limit)
+ * and this end's cap; never below one whole frame, as frames do not span messages.
  */
 export function dataChannelMessageBytes(remoteMaxBytes: number | undefined, ownMaxBytes = DATA_CHANNEL_MAX_MESSAGE_BYTES): number {
   const remote =
@@ -72,7 +50,7 @@ export function dataChannelMessageBytes(remoteMaxBytes: number | undefined, ownM
   return Math.max(MAX_FRAME_BYTES, Math.floor(Math.min(remote, ownMaxBytes)));
 }
 
-/** The part of RTCDataChannel this adapter uses (structural: works with the DOM type and wrtc's). */
+/** The part of RTCDataChannel used here (the DOM type and wrtc's both fit). */
 export interface DataChannelLike {
   binaryType: string;
   readonly bufferedAmount: number;
@@ -84,28 +62,13 @@ export interface DataChannelLike {
   addEventListener(type: 'open' | 'close' | 'bufferedamountlow' | 'error', fn: () => void): void;
 }
 
-/**
- * The pump stops above this many buffered bytes; bufferedamountlow fires at a
- * quarter of it. 1 MiB keeps a LAN/loopback channel busy (Chromium's SCTP send
- * buffer is larger; its send() fails past 16 MiB buffered).
- */
+/** The pump stops above this many buffered bytes (Chromium's send() fails past 16 MiB); the low mark is a quarter. */
 export const DATA_CHANNEL_HIGH_WATER_BYTES = 1024 * 1024;
 
-/**
- * While the pump is stopped by a full buffer, bufferedAmount is also polled at
- * this interval: @roamhq/wrtc never fires `bufferedamountlow` (measured here;
- * node-webrtc/node-webrtc#305), and without the poll a Node sender resumed
- * only when the peer happened to send something. Browsers fire the event; the
- * poll then just finds the buffer drained first.
- */
+/** While the buffer is full, bufferedAmount is polled too: @roamhq/wrtc never fires `bufferedamountlow` (node-webrtc/node-webrtc#305). */
 export const DATA_CHANNEL_DRAIN_POLL_MS = 2;
 
-/**
- * Receive window per stream on a data channel. A data channel's round trip
- * (SCTP in usrsctp threads, DTLS) is several ms even on loopback, so the
- * relay's 256 KiB window capped a single stream below the channel's rate;
- * 1 MiB keeps one stream at the channel's rate while bounding buffering.
- */
+/** A data channel's round trip is several ms even on loopback: the relay's 256 KiB window capped one stream below its rate. */
 const DATA_CHANNEL_STREAM_WINDOW_BYTES = 1024 * 1024;
 
 interface DataChannelConnectionOptions extends Omit<ConnectionOptions, 'transport'> {
@@ -113,26 +76,17 @@ interface DataChannelConnectionOptions extends Omit<ConnectionOptions, 'transpor
   tailProbes?: boolean;
 }
 
-/**
- * `options.maxMessageBytes` is the negotiated message size
- * (dataChannelMessageBytes); without it, MAX_FRAME_BYTES, which any stack accepts.
- */
+/** `options.maxMessageBytes`: the negotiated size (dataChannelMessageBytes); MAX_FRAME_BYTES, which any stack accepts, without. */
 export function connectionOverDataChannel(dc: DataChannelLike, options: DataChannelConnectionOptions): Connection {
   const { tailProbes = true, ...connectionOptions } = options;
   dc.binaryType = 'arraybuffer';
   const highWater = connectionOptions.highWaterBytes ?? DATA_CHANNEL_HIGH_WATER_BYTES;
   const lowWater = highWater / 4;
   dc.bufferedAmountLowThreshold = lowWater;
-  // In @roamhq/wrtc every read of readyState or bufferedAmount is a
-  // synchronous call into WebRTC's signaling thread: ~85-90 µs each here
-  // (measured), and the pump read bufferedAmount twice per message it sent.
-  // So bufferedAmount is read only when an upper bound (the last value read +
-  // every byte sent since) could reach the high-water mark: about once per
-  // highWater bytes sent, never on small exchanges.
-  // readyState IS still read before every send: without that read, wrtc agents
-  // died of SIGSEGV in 3 of 5 runs of the browser P2P e2e files (0 of 4 with
-  // it), apparently a send racing the channel's teardown on the signaling
-  // thread, which the synchronous read serializes.
+  // In @roamhq/wrtc each read of bufferedAmount or readyState is a synchronous call into the signaling
+  // thread (~90 µs), so bufferedAmount is read only when an upper bound (last read + bytes sent since)
+  // could reach the high-water mark. readyState is still read before every send: without it wrtc agents
+  // died of SIGSEGV (a send racing the channel's teardown, which the synchronous read serializes).
   let lastRead = 0;
   let sentSinceRead = 0;
   const readBuffered = () => {
@@ -162,11 +116,8 @@ export function connectionOverDataChannel(dc: DataChannelLike, options: DataChan
     highWaterBytes: DATA_CHANNEL_HIGH_WATER_BYTES,
     initialWindow: DATA_CHANNEL_STREAM_WINDOW_BYTES,
     ...connectionOptions,
-    // The agent speaks first on every channel. Its WebRTC stack (@roamhq/wrtc) can hand a channel the
-    // viewer opened its first messages before the agent's 'datachannel' handler runs, to no listener:
-    // under load the viewer's HELLO was lost that way and its next frame ended the channel
-    // (ERR_HELLO_EXPECTED). The agent listens before it sends its HELLO, so whatever the viewer sends
-    // after that HELLO finds the listener.
+    // The agent speaks first: @roamhq/wrtc can deliver a viewer's first messages before the agent's
+    // 'datachannel' handler listens (a lost HELLO, then ERR_HELLO_EXPECTED); after the agent's HELLO it listens.
     speaksSecond: connectionOptions.role === 'client',
     transport: {
       send: (m) => {

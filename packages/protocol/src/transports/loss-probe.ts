@@ -1,98 +1,49 @@
 /**
- * The loss probe: right after a viewer's channel opens, it measures how
- * many packets the peer path loses, before the page's first wave of
- * requests has shown it. docs/PROTOCOL.md §Loss probe.
- *
- * Why: SCTP halves its congestion window on each loss and repairs by round
- * trips, so on a lossy link (2 % each way in the lab) a page load's
- * hundreds of responses over the data channel take far longer than over the
- * relay's TCP. The Service Worker routes bursts around a channel that
- * stalls, but its verdict comes from lone requests, which a first visit has
- * not made yet when its module wave leaves.
- *
- * How: every peer connection carries one more data channel, negotiated
- * out of band (LOSS_PROBE_INIT: the same id at both ends, no DCEP),
- * unordered and never retransmitted, so a packet lost on it stays lost.
- * The viewer sends LOSS_PROBE_COUNT numbered messages of LOSS_PROBE_BYTES
- * (too large for two to share a packet), at most LOSS_PROBE_WINDOW
- * unanswered at once; the agent sends each back as it came. A probe counts
- * as lost once LOSS_PROBE_GAP later probes came back without it (the path
- * does not reorder in practice), or when the probe ends without it. Each
- * lost probe is a packet lost one way or the other.
- *
- * An agent without the channel answers nothing: no echo at all is no
- * verdict, never a lossy one.
+ * The loss probe: numbered probes on an unordered, never-retransmitted channel right after a viewer's
+ * channel opens, echoed by the agent; a probe not back once LOSS_PROBE_GAP later ones are counts as a
+ * lost packet. It finds a lossy path before a first visit's module wave meets SCTP's loss recovery.
+ * An agent without the channel answers nothing: no echo is no verdict. docs/PROTOCOL.md §Loss probe.
  */
 import type { DataChannelLike } from './data-channel';
 
-/** The probe channel's label at both ends. */
 export const LOSS_PROBE_LABEL = 'wingman-loss';
 
-/**
- * The probe channel's SCTP stream id: above the app's channel, whose id the
- * browser picks from 0, and below the 256 streams Firefox's SCTP association
- * starts with (it adds streams only by asking the peer to).
- */
+/** Above the app's channel (its id picked from 0), below the 256 streams Firefox's association starts with. */
 const LOSS_PROBE_CHANNEL_ID = 64;
 
-/** How both ends create the probe channel (RTCDataChannelInit). */
+/** RTCDataChannelInit of the probe channel at both ends: negotiated out of band, so no DCEP. */
 export const LOSS_PROBE_INIT = { negotiated: true, id: LOSS_PROBE_CHANNEL_ID, ordered: false, maxRetransmits: 0 } as const;
 
-/**
- * Probes per measurement. At 2 % loss each way a round trip loses
- * 1 − 0.98² ≈ 4 %; over 128 the chance of fewer than LOSS_PROBE_LOSSY_MIN
- * losses is about 3.5 %. On a path without loss, none is lost.
- */
+/** At 2 % loss each way (4 % a round trip), 128 show fewer than LOSS_PROBE_LOSSY_MIN losses about 3.5 % of the time. */
 export const LOSS_PROBE_COUNT = 128;
 
-/** Bytes per probe: one packet each (two do not fit in one SCTP packet of WebRTC's ~1200 bytes). */
+/** One packet each: two do not fit in an SCTP packet of WebRTC's ~1200 bytes. */
 export const LOSS_PROBE_BYTES = 1000;
 
-/**
- * Probes in flight at most: the probe shares the association's congestion
- * window with the page's first requests, so it must not fill it.
- */
+/** In flight at most: the probe shares the congestion window with the page's first requests. */
 export const LOSS_PROBE_WINDOW = 16;
 
-/** Later probes back that mark an unanswered one lost. */
 export const LOSS_PROBE_GAP = 3;
 
-/** Lost probes that make the path lossy. */
 export const LOSS_PROBE_LOSSY_MIN = 2;
 
-/**
- * Probes back with none lost that call the path clean for now
- * (LossProbeOptions.onEarlyClean), before the measurement ends: a page's
- * wave held off the channel while its probe is pending may take the channel
- * from then on. At 2 % loss each way (4 % a round trip) 32 come back with
- * none lost about one time in four; the measurement goes on, and a lossy
- * verdict after it still counts.
- */
+/** Probes back with none lost that call the path clean for now (onEarlyClean); a lossy verdict after it still counts. */
 export const LOSS_PROBE_EARLY_CLEAN = 32;
 
-/** The measurement ends at the latest this long after it started, ms. */
 const LOSS_PROBE_DEADLINE_MS = 4000;
-
 /** With every probe sent, how long to wait for the last answers, ms. */
 const LOSS_PROBE_SETTLE_MS = 500;
 
 export interface LossProbeResult {
-  /** Probes sent. */
   sent: number;
-  /** Probes that came back. */
   echoed: number;
-  /** Probes counted lost. */
   lost: number;
   /** `lost` ≥ LOSS_PROBE_LOSSY_MIN, with at least one answer (an agent that answers none has no probe channel). */
   lossy: boolean;
-  /** Start → end of the measurement, ms. */
   ms: number;
 }
 
-/**
- * The count of one measurement, without I/O: which probes went and which
- * came back. Pure, so the rules are tested alone.
- */
+/** The count of one measurement, without I/O, so the rules are tested alone. */
 export class LossTally {
   private readonly back: boolean[] = [];
   private highest = -1;
@@ -107,13 +58,11 @@ export class LossTally {
     return this.sent < limit && this.inFlight() < window;
   }
 
-  /** The number of the next probe, counted as sent. */
   next(): number {
     this.back.push(false);
     return this.sent++;
   }
 
-  /** Probes neither back nor counted lost. */
   inFlight(): number {
     return this.sent - this.echoed - this.gapLost;
   }
@@ -144,7 +93,6 @@ export class LossTally {
     return ended ? this.sent - this.echoed : this.gapLost;
   }
 
-  /** Whether the losses so far make the path lossy. */
   lossy(ended = false): boolean {
     return this.echoed > 0 && this.lost(ended) >= LOSS_PROBE_LOSSY_MIN;
   }
@@ -166,22 +114,15 @@ export function lossProbeSeq(data: unknown): number | undefined {
 }
 
 export interface LossProbeOptions {
-  /** Called once, as soon as the losses make the path lossy (before the measurement ends). */
+  /** Once, as soon as the losses make the path lossy (before the measurement ends). */
   onLossy?: (r: LossProbeResult) => void;
-  /** Called once, when LOSS_PROBE_EARLY_CLEAN probes came back with none lost and no lossy verdict came before. */
+  /** Once, when LOSS_PROBE_EARLY_CLEAN probes came back with none lost and no lossy verdict came before. */
   onEarlyClean?: (r: LossProbeResult) => void;
-  /** Probes to send (tests); LOSS_PROBE_COUNT. */
   count?: number;
   now?: () => number;
 }
 
-/**
- * Runs one measurement on the viewer's probe channel (created with
- * LOSS_PROBE_INIT, binaryType 'arraybuffer'), once it is open. Resolves
- * when every probe is decided, LOSS_PROBE_SETTLE_MS after the last was
- * sent, at LOSS_PROBE_DEADLINE_MS, or when the channel closes; never
- * rejects.
- */
+/** Runs one measurement on the viewer's probe channel (binaryType 'arraybuffer'); never rejects. */
 export function runLossProbe(dc: DataChannelLike, options: LossProbeOptions = {}): Promise<LossProbeResult> {
   const now = options.now ?? (() => Date.now());
   const count = Math.min(options.count ?? LOSS_PROBE_COUNT, 0xffff);
@@ -237,11 +178,7 @@ export function runLossProbe(dc: DataChannelLike, options: LossProbeOptions = {}
   });
 }
 
-/**
- * The agent's end: sends back every probe message as it came, at most
- * LOSS_PROBE_COUNT per channel (what one measurement sends); anything
- * else, or more, is dropped. Per peer connection, so bounded per viewer.
- */
+/** The agent's end: echoes at most LOSS_PROBE_COUNT probe messages per channel (one measurement); drops the rest. */
 export function echoLossProbes(dc: DataChannelLike, limit = LOSS_PROBE_COUNT): void {
   let answered = 0;
   dc.addEventListener('message', (ev) => {

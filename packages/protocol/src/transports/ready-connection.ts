@@ -1,9 +1,4 @@
-/**
- * A data channel run up to a ready Connection: bound to the link key first
- * when the session has one (trust/channel-binding.ts), its Connection made
- * once it is open, ready at the other end's HELLO. The browser shell, the
- * Node viewer and the agent each run their one channel this way.
- */
+/** A data channel run up to a ready Connection (bound first when the session has a link key), at the shell, Node viewer and agent. */
 import type { Connection } from '../connection';
 import type { DataChannelLike } from './data-channel';
 
@@ -14,12 +9,7 @@ interface ReadyConnectionOptions {
   connect: (channel: DataChannelLike) => Connection;
 }
 
-/**
- * Resolves with the channel's Connection once the other end's HELLO
- * arrived; rejects when the channel closes, or fails its binding (the
- * BindingError), before. A channel that is not bound never gets a
- * Connection when `bind` is given.
- */
+/** Resolves at the other end's HELLO; rejects when the channel closes or fails its binding (BindingError) first. */
 export function readyConnection(dc: DataChannelLike, options: ReadyConnectionOptions): Promise<Connection> {
   return new Promise<Connection>((resolve, reject) => {
     let conn: Connection | undefined;

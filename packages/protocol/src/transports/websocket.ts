@@ -1,13 +1,8 @@
-/**
- * Runs a Connection over a WebSocket: binary messages are frames, text
- * messages go to `onText` (the agent control channel). Typed structurally so
- * it serves Node's `ws` (send callback → drain) without importing it.
- */
+/** Runs a Connection over Node's `ws` (typed structurally): binary messages are frames, text goes to `onText`. */
 import { concatBytes } from '../bytes';
 import { Connection, type ConnectionOptions } from '../connection';
 import { TRANSPORT_HIGH_WATER_BYTES } from '../constants';
 
-/** The part of `ws`'s WebSocket this adapter uses. */
 interface NodeWebSocketLike {
   readonly readyState: number;
   readonly bufferedAmount: number;
@@ -20,35 +15,19 @@ interface NodeWebSocketLike {
 const OPEN = 1;
 
 /**
- * Frames per WebSocket message: up to 32 KiB (two 16 KiB frames). Larger
- * messages cost fewer ws headers and 'message' events, but the receiving ws
- * must join every message that spans two socket reads into a new buffer (a
- * copy and an allocation per message); a message well under a read is often
- * handed over as a view of it. Measured on the relay (CPU per transfer,
- * scripts/bench, alternated builds): 32 KiB against 256 KiB cut the tunnel
- * server's and the agent's CPU by 18-30 % for a 100 MiB download and a
- * 20 MiB upload; 64 and 16 KiB landed in between.
+ * Two frames: ws joins a message spanning two socket reads into a new buffer, while one well under a read
+ * goes as a view; against 256 KiB, 32 KiB cut the relay's CPU by 18–30 % (scripts/bench).
  */
 export const WEBSOCKET_MAX_MESSAGE_BYTES = 32 * 1024;
 
-/**
- * Largest frame batch a receiver accepts in one WebSocket message (its ws
- * maxPayload): above what this side sends, so that a peer packing up to
- * 256 KiB per message (a build with another WEBSOCKET_MAX_MESSAGE_BYTES)
- * still connects.
- */
+/** A receiver's ws maxPayload: above what it sends, so a build packing up to 256 KiB still connects. */
 export const WEBSOCKET_ACCEPT_MESSAGE_BYTES = 256 * 1024;
 
-/** Node's Buffer.allocUnsafe when there is one (no zero-fill of each message buffer); feature-detected, not imported. */
+/** Node's Buffer.allocUnsafe (no zero-fill), feature-detected, not imported. */
 const nodeBuffer = (globalThis as { Buffer?: { allocUnsafe(bytes: number): Uint8Array } }).Buffer;
 const allocateFresh = (n: number): Uint8Array => (nodeBuffer ? nodeBuffer.allocUnsafe(n) : new Uint8Array(n));
 
-/**
- * Message buffers kept for reuse per connection: as many as the pump can have
- * in flight (TRANSPORT_HIGH_WATER_BYTES / WEBSOCKET_MAX_MESSAGE_BYTES) plus
- * one. It saves an allocation per bulk message (V8 frees large ones only
- * after tens of MiB pile up).
- */
+/** Buffers reused per connection, as many as the pump has in flight (V8 frees large ones only after tens of MiB). */
 const MESSAGE_POOL_SIZE = TRANSPORT_HIGH_WATER_BYTES / WEBSOCKET_MAX_MESSAGE_BYTES + 1;
 
 export function connectionOverWebSocket(
@@ -58,8 +37,7 @@ export function connectionOverWebSocket(
   let conn: Connection;
   const maxMessageBytes = options.maxMessageBytes ?? WEBSOCKET_MAX_MESSAGE_BYTES;
   const pool: Uint8Array[] = [];
-  // A buffer the connection allocated (its whole size, from offset 0) is free
-  // again once ws has written the message: the kernel has the bytes.
+  // A whole buffer the connection allocated is free again once ws wrote the message.
   const recycle = (m: Uint8Array) => {
     if (m.byteOffset === 0 && m.buffer.byteLength === maxMessageBytes && pool.length < MESSAGE_POOL_SIZE) pool.push(new Uint8Array(m.buffer));
   };
@@ -70,8 +48,7 @@ export function connectionOverWebSocket(
     transport: {
       send: (m) => {
         if (ws.readyState !== OPEN) return;
-        // ws's bufferedAmount counts bytes not yet written to the socket; the
-        // send callback fires once a message is written: our drain signal.
+        // The send callback fires once the message is written: the drain signal.
         ws.send(m, (err) => {
           if (err) return;
           recycle(m);

@@ -1,14 +1,7 @@
 /**
- * Channel binding: once the data channel is open, and before any protocol
- * frame, each end that holds the link key sends a proof
- * `HMAC(bind key, "wingman-v1" ‖ "bind" ‖ sender ‖ fp_agent ‖ fp_viewer ‖ sessionId)`
- * as the channel's first message, and checks the other end's. The
- * fingerprints are those of the DTLS certificates each end actually
- * uses (its own from its local description, the other's from what DTLS
- * verified), so a party that terminated DTLS in the middle (a tampering
- * tunnel server answering offers itself) cannot produce a matching proof
- * without the link key. The sender is in the proof so one end's proof
- * cannot be reflected back to it. Spec: docs/PROTOCOL.md §Verified channels.
+ * Channel binding: each end's first message on the data channel is an HMAC under the link key over both
+ * DTLS fingerprints it actually sees and the sender (so it cannot be reflected back), so a party that
+ * terminated DTLS in the middle cannot match it. docs/PROTOCOL.md §Verified channels.
  */
 import { channelView } from '../transports/channel-view';
 import type { DataChannelLike } from '../transports/data-channel';
@@ -16,13 +9,12 @@ import { fromBase64url, toBase64url } from './base64url';
 import { SIGNAL_MAC_CHARS, TRUST_VERSION, type SignalSender, type TrustKeys } from './signal-mac';
 import { utf8, webCrypto } from './webcrypto';
 
-/** How long an end waits for the other's proof once the channel is open, ms (it is the other end's first message). */
+/** The other end's proof is its first message. */
 const BINDING_TIMEOUT_MS = 10_000;
 
-/** Largest first message accepted as a proof, chars. */
 const MAX_BIND_MESSAGE_CHARS = 256;
 
-/** The DTLS fingerprints of one channel, each `sha-256 AB:CD:…` (upper-case hex). */
+/** Each `sha-256 AB:CD:…` (upper-case hex). */
 export interface ChannelFingerprints {
   agent: string;
   viewer: string;
@@ -44,7 +36,6 @@ export function shortFingerprint(fp: string): string {
   return fp.replace(/^sha-256 /, '').slice(0, 23);
 }
 
-/** The proof one end sends. */
 export async function bindingProof(keys: TrustKeys, from: SignalSender, fps: ChannelFingerprints): Promise<string> {
   const text = `${TRUST_VERSION}\nbind\n${from}\n${fps.agent}\n${fps.viewer}\n${keys.sessionId}`;
   return toBase64url(new Uint8Array(await webCrypto().subtle.sign('HMAC', keys.bind, utf8(text))));
@@ -61,7 +52,6 @@ export class BindingError extends Error {
   }
 }
 
-/** The channel's first message: the sender's proof. */
 function bindMessage(proof: string): string {
   return JSON.stringify({ type: 'bind', proof });
 }
@@ -76,7 +66,7 @@ function proofOf(data: unknown): string | undefined {
   }
 }
 
-/** Constant-time equality of two proofs' bytes. */
+/** Constant-time. */
 function sameProof(a: string, b: string): boolean {
   const x = fromBase64url(a);
   const y = fromBase64url(b);
@@ -87,14 +77,9 @@ function sameProof(a: string, b: string): boolean {
 }
 
 /**
- * Runs the binding on an open (or opening) channel: once it is open, computes
- * the proofs (`proofs`: both descriptions are set by then), sends its own as
- * the first message, and resolves once the other end's first message is the
- * expected one, with a channel to run the Connection over (messages
- * that followed the proof are handed to its first message listener, in
- * order). A wrong, missing or late proof closes the channel and rejects with
- * a BindingError. Call before the channel can have received anything (at
- * `open` at the latest).
+ * Resolves, once the other end's first message is the expected proof, with a channel for the Connection
+ * (later messages go to its first listener, in order); a wrong, missing or late proof closes the channel
+ * and rejects with a BindingError. Call by `open` at the latest, before anything can arrive.
  */
 export function bindDataChannel(
   dc: DataChannelLike,
@@ -137,10 +122,8 @@ export function bindDataChannel(
       proofs().then(
         (p) => {
           if (state === 'failed') return;
-          // The proofs took a while: the peer connection may have been closed meanwhile, and a close
-          // event may never come for it. @roamhq/wrtc crashes its process (SIGSEGV in
-          // RTCDataChannel::Send) on a send to a channel torn down under it; reading readyState first
-          // is what tells.
+          // The channel may have been torn down meanwhile, without a close event; @roamhq/wrtc crashes
+          // (SIGSEGV in RTCDataChannel::Send) on a send to it, and readyState tells.
           if (dc.readyState !== 'open') return fail('the channel closed during channel binding');
           computed = p;
           dc.send(bindMessage(p.own) as unknown as ArrayBuffer);

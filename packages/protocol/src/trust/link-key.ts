@@ -1,21 +1,11 @@
-/**
- * The link key: 128 random bits the agent puts in the share link's fragment
- * (`https://<id>.<domain>/#k=<base64url>`). Browsers never send a fragment to
- * a server, so the tunnel server relays the signaling of a session without
- * knowing the key that authenticates it (signal-mac.ts, channel-binding.ts).
- * Spec: docs/PROTOCOL.md §Verified channels.
- */
+/** The link key: 128 random bits in the share link's fragment (`#k=…`), which browsers never send to a server. docs/PROTOCOL.md §Verified channels. */
 import { fromBase64url, toBase64url } from './base64url';
 import { webCrypto } from './webcrypto';
 
-/** The fragment parameter that carries the key. */
 const LINK_KEY_PARAM = 'k';
-/** Bytes of a link key: 128 bits. */
 const LINK_KEY_BYTES = 16;
-/** Its base64url text: 22 characters. */
 export const LINK_KEY_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
-/** A new random link key, as base64url text. */
 export function generateLinkKey(): string {
   return toBase64url(webCrypto().getRandomValues(new Uint8Array(LINK_KEY_BYTES)));
 }
@@ -33,11 +23,7 @@ export function linkWithKey(url: string, key: string): string {
   return `${hash < 0 ? url : url.slice(0, hash)}#${LINK_KEY_PARAM}=${key}`;
 }
 
-/**
- * Splits a fragment (`location.hash`) into the link key it carries and what
- * is left for the app: `#k=KEY` → the key and "", `#k=KEY&rest` → the key
- * and "#rest". A fragment without a valid key comes back whole.
- */
+/** `#k=KEY&rest` → the key and "#rest" for the app; a fragment without a valid key comes back whole. */
 export function splitLinkKey(hash: string): { key?: string; rest: string } {
   const m = /^#k=([^&]*)(?:&(.*))?$/s.exec(hash);
   if (!m || !linkKeyBytes(m[1]!)) return { rest: hash };
