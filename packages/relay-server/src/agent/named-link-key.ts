@@ -1,8 +1,6 @@
 /**
- * The link key of a stable name (`--name`): a named session does not save a
- * resume state (the name itself brings the link back), so its key is kept
- * here, per server and name, for the link to stay whole across runs. The
- * file holds secrets: mode 0600 in a 0700 directory, written atomically.
+ * The link key of a stable name (`--name`), kept per server and name (named
+ * sessions save no resume state) so the link stays whole across runs.
  */
 import { join } from 'node:path';
 import { generateLinkKey, LINK_KEY_PATTERN } from '@wingman/protocol';

@@ -1,8 +1,7 @@
 /**
- * Where the agent keeps the session it may resume: in memory for one
- * process, or in a small state file so that `wingman http 3000` run again
- * (after a crash or Ctrl+C) gets the same URL back within the server's grace
- * period. The file holds resume secrets: mode 0600 in a 0700 directory.
+ * Where the agent keeps the session it may resume: memory, or a state file so
+ * a rerun gets the same URL back within the server's grace period (0600 in a
+ * 0700 directory: it holds resume secrets).
  */
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';

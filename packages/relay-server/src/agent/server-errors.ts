@@ -1,9 +1,7 @@
 /**
- * What went wrong when the tunnel server could not be reached, in words that
- * say what to do, and whether waiting can help: a refused or reset
- * connection heals when the server (re)starts, a name that does not resolve
- * or the wrong scheme (https:// against a plain HTTP server, or the reverse)
- * does not. Shared by the agent (connect.ts) and `wingman fetch`.
+ * Why the tunnel server could not be reached, in words that say what to do,
+ * and whether waiting can help (a refused connection heals; an unresolvable
+ * name or the wrong scheme does not). Shared with `wingman fetch`.
  */
 import type { LookupFunction } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';

@@ -1,9 +1,7 @@
 /**
- * The process's budget of bytes held for exchanges that do not move
- * (AGENT_BUFFER_BUDGET_BYTES), or WINGMAN_BUFFER_BUDGET_BYTES from the
- * environment: one budget per process, so one variable that the P2P host
- * process inherits as it is. `wingman http` and `wingman start` check the
- * value before anything starts (options.ts); the forwarder reads it here.
+ * The process's budget of bytes held for exchanges that do not move:
+ * AGENT_BUFFER_BUDGET_BYTES, or WINGMAN_BUFFER_BUDGET_BYTES (one per process,
+ * inherited by the P2P host; checked by options.ts before anything starts).
  */
 import { createBufferBudget, type BufferBudget } from '@wingman/protocol';
 import { AGENT_BUFFER_BUDGET_BYTES } from './constants';

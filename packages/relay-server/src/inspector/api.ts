@@ -1,13 +1,7 @@
 /**
- * The inspector's JSON API (docs/cli.md "Inspector"):
- *   GET    /api/tunnels                 the sessions this agent serves (one, or one per named tunnel)
- *   GET    /api/requests[?filters]      summaries, newest first
- *   GET    /api/requests/:id            one exchange: heads and bodies (base64)
- *   POST   /api/requests/:id/replay     replay to the local app, optionally edited
- *   DELETE /api/requests                clear
- *   GET    /api/events                  Server-Sent Events: `request` (a summary), `cleared`, `viewer` (a viewer seen or changed)
- *          /api/viewers…                viewers and decisions (viewers-api.ts)
- * Errors are `{"error":{"code":"ERR_*","message":...}}`.
+ * The inspector's JSON API (docs/cli.md "Inspector"): /api/tunnels,
+ * /api/requests (list, one, replay, clear), /api/events (Server-Sent Events),
+ * /api/viewers (viewers-api.ts). Errors are `{"error":{"code":"ERR_*","message":...}}`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';

@@ -1,9 +1,7 @@
 /**
- * The inspector: what the agent's forwarders captured (relay streams here,
- * P2P streams from the host process over IPC), kept in memory and served on
- * 127.0.0.1 only. Nothing captured ever leaves this machine. One inspector
- * serves one tunnel (`wingman http`) or several named ones (`wingman start`),
- * each entry tagged with its tunnel's name.
+ * The inspector: what the agent's forwarders captured (P2P ones over IPC),
+ * kept in memory and served on 127.0.0.1 only, for one tunnel or several named
+ * ones (`wingman start`).
  */
 import {
   DEFAULT_RESPONSE_TIMEOUT_MS,

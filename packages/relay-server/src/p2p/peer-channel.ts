@@ -1,8 +1,7 @@
 /**
- * The viewer's data channel on the host: bound to the link key first when
- * the viewer holds it, then serving protocol streams within the viewer's
- * bounds, with the heartbeat and the idle check on it. A second channel
- * with the app's label is closed: a viewer has one.
+ * The viewer's data channel on the host: bound to the link key first, then
+ * serving protocol streams with heartbeat and idle check. A second channel
+ * with the app's label is closed.
  */
 import {
   bindDataChannel,

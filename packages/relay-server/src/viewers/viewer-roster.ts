@@ -1,9 +1,7 @@
 /**
  * The agent's view of its session's viewers (docs/PROTOCOL.md §Viewer
- * identity): the tunnel server announces each viewer and every change of its
- * state; the developer's decisions (inspector API, terminal keys) go back
- * over the control channel and the server enforces them. A refused viewer's
- * P2P channels are closed here, since they never cross the server.
+ * identity): the server announces them, the developer's decisions go back and
+ * the server enforces them; a refused viewer's P2P channels are closed here.
  */
 import { EventEmitter } from 'node:events';
 import type { ViewerDecision, ViewerGateMode, ViewerMessage } from '@wingman/protocol';
