@@ -15,8 +15,7 @@ import {
   withoutCandidates,
   withoutRelatedAddress,
 } from './candidates';
-import { iceCandidateNotAdded } from './ice-debug';
-import { candidateKind, startIceTrace } from './ice-trace';
+import { candidateKind, iceCandidateNotAdded, startIceTrace } from './ice-trace';
 import { answerLossProbes } from './loss-echo';
 import { onChannel } from './peer-channel';
 import { closePeerEntry, report, sendCandidate, signal, type HostState, type Peer } from './peer-state';
