@@ -9,7 +9,7 @@
 import type { Dispatcher } from 'undici';
 import { closedUnansweredOnReuse } from './upstream-socket';
 
-/** Resends of one request at most: one per stale idle connection it may meet, with room for a burst of them closing at once. */
+/** One per stale idle connection it may meet, with room for a burst of them closing at once. */
 const STALE_CONNECTION_RESENDS = 4;
 
 /**
