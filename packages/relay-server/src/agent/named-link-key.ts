@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { generateLinkKey, LINK_KEY_PATTERN } from '@wingman/protocol';
-import { ensurePrivateDir, readJsonArray, writeFileAtomic } from './state-files';
+import { ensurePrivateDir, readKeyedEntries, writeFileAtomic } from './state-files';
 
 /** Names kept (most recent first): a developer has a handful of stable links, not hundreds. */
 const MAX_NAMED_KEYS = 50;
@@ -15,17 +15,9 @@ interface Entry {
   linkKey: string;
 }
 
+/** Missing or unreadable: a new key. */
 function readEntries(file: string): Entry[] {
-  // Missing or unreadable: a new key.
-  return readJsonArray(file).filter(
-    (e): e is Entry =>
-      typeof e === 'object' &&
-      e !== null &&
-      typeof e.key === 'string' &&
-      e.key.length < 2048 &&
-      typeof e.linkKey === 'string' &&
-      LINK_KEY_PATTERN.test(e.linkKey),
-  );
+  return readKeyedEntries(file, (e) => typeof e.linkKey === 'string' && LINK_KEY_PATTERN.test(e.linkKey));
 }
 
 /**

@@ -66,14 +66,15 @@ export function createFileExclusive(file: string, content: string): boolean {
   }
 }
 
-/** A state file's JSON array; `[]` when the file is missing, unreadable or not an array (each caller then checks every element). */
-// The element type is left to each caller's type guard (Array.isArray's any[]).
-export function readJsonArray(file: string) {
+/** A state file's entries, each an object with a `key` and `valid`; `[]` when the file is missing, unreadable or not an array. */
+export function readKeyedEntries<T extends { key: string }>(file: string, valid: (e: Record<string, unknown>) => boolean): T[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     return [];
   }
-  return Array.isArray(parsed) ? parsed : [];
+  return Array.isArray(parsed)
+    ? parsed.filter((e): e is T => typeof e === 'object' && e !== null && typeof e.key === 'string' && e.key.length < 2048 && valid(e))
+    : [];
 }

@@ -8,7 +8,7 @@ import type { Entry, RequestStore } from '../inspector/store';
 import { viewersResetWords, type Reporter } from './reporter';
 import { renderQr, shouldPrintQr, type QrChoice } from './qr';
 import { browserP2P } from './browser-p2p';
-import { renderScreen, type ScreenProblem, type ScreenRequest, type ScreenState, type ScreenViewer } from './terminal-screen';
+import { renderScreen, type ScreenProblem, type ScreenState, type ScreenViewer } from './terminal-screen';
 import { attachViewerKeys, selectedWaiting, VIEWER_KEY_HELP, type KeyInput } from './terminal-keys';
 import { shortViewerId } from '@wingman/protocol';
 import { MAX_ROSTER_VIEWERS, type ViewerRoster } from '../viewers/viewer-roster';
@@ -116,8 +116,9 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     push(state.problems, { at: now(), level, message }, TERMINAL_PROBLEMS_KEPT);
     schedule();
   };
-  const addRequest = (r: ScreenRequest) => {
-    push(state.requests, r, TERMINAL_REQUESTS_KEPT);
+  const addRequest = (at: number, e: { method: string; target: string; status: number; error?: string; transport: string }, ms: number) => {
+    const { method, target: path, status, error, transport } = e;
+    push(state.requests, { at, method, path, status, ...(error ? { error } : {}), ms, transport }, TERMINAL_REQUESTS_KEPT);
     schedule();
   };
   const setViewer = (v: ScreenViewer) => {
@@ -137,15 +138,7 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     }
   }
   const fromEntry = (e: Entry) => {
-    addRequest({
-      at: e.startedAt,
-      method: e.method,
-      path: e.target,
-      status: e.status,
-      ...(e.error ? { error: e.error } : {}),
-      ms: e.durationMs,
-      transport: e.transport,
-    });
+    addRequest(e.startedAt, e, e.durationMs);
     if (e.viewer && e.transport === 'relay') seenOnRelay(e.viewer, e.startedAt);
   };
 
@@ -201,15 +194,7 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     },
     request(e: RequestLogEntry) {
       if (store) return; // the store's subscription has it, with its time and viewer
-      addRequest({
-        at: now() - e.ms,
-        method: e.method,
-        path: e.target,
-        status: e.status,
-        ...(e.error ? { error: e.error } : {}),
-        ms: e.ms,
-        transport: e.transport,
-      });
+      addRequest(now() - e.ms, e, e.ms);
     },
     peer(r) {
       const id = r.viewer ?? r.viewerId;

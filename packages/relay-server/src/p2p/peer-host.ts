@@ -106,15 +106,11 @@ async function checked(host: HostState, viewerId: string, message: ViewerSignal)
   const mac = 'mac' in message ? message.mac : undefined;
   const peer = message.type === 'offer' ? undefined : host.peers.get(viewerId);
   const keys = message.type === 'offer' ? (mac !== undefined ? await host.trustKeys : undefined) : peer?.keys;
+  const what = message.type === 'ice-candidate' ? 'a candidate' : `the ${message.type}`;
   if (peer && !keys && mac !== undefined && host.trustKeys) {
     if (!host.strippedOffers.has(peer)) {
       host.strippedOffers.add(peer);
-      untrusted(
-        host,
-        viewerId,
-        'signal-mac',
-        `a MAC on ${message.type === 'ice-candidate' ? 'a candidate' : `the ${message.type}`} of a viewer whose offer came without one`,
-      );
+      untrusted(host, viewerId, 'signal-mac', `a MAC on ${what} of a viewer whose offer came without one`);
     }
     return false;
   }
@@ -129,12 +125,7 @@ async function checked(host: HostState, viewerId: string, message: ViewerSignal)
   }
   if (!keys) return true;
   if (await signalMacValid(keys, 'viewer', viewerId, message as MacedSignal, mac)) return keys;
-  untrusted(
-    host,
-    viewerId,
-    'signal-mac',
-    `${mac === undefined ? 'no MAC on' : 'a wrong MAC on'} ${message.type === 'ice-candidate' ? 'a candidate' : `the ${message.type}`}`,
-  );
+  untrusted(host, viewerId, 'signal-mac', `${mac === undefined ? 'no MAC on' : 'a wrong MAC on'} ${what}`);
   return false;
 }
 
