@@ -4,11 +4,12 @@
  * with its exit code.
  */
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { linkWithKey, shortViewerId } from '@wingman/protocol';
-import { createAgent, defaultStateDir } from '../agent';
+import { createAgent, createFileResumeStore, createMemoryResumeStore, defaultStateDir, resumeKey, type ResumeStore } from '../agent';
+import { acquireInstanceSlot, MAX_INSTANCE_SLOTS, slotKey, type InstanceSlot } from '../agent/instance-slot';
 import { namedLinkKey } from '../agent/named-link-key';
 import { displayProxy } from './proxy-config';
-import { openResumeSlot } from './resume-slot';
 import { createExchangeRecord, createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort, targetOrigin, type Target } from '../forward';
 import type { InspectorTunnel } from '../inspector';
 import { attachP2P } from '../p2p/agent-p2p';
@@ -198,4 +199,32 @@ function probeTarget(target: Target, timeoutMs = PROBE_TIMEOUT_MS): Promise<bool
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
+}
+
+interface ResumeSlot {
+  store: ResumeStore;
+  /** Frees the slot for the next agent of this server and target. */
+  release(): void;
+}
+
+/**
+ * The saved session of one running agent of a server and target: a numbered
+ * slot (agent/instance-slot.ts) and the resume store kept under it; none to
+ * be had, the session is kept in memory and `warn` says why.
+ */
+function openResumeSlot(config: Pick<HttpConfig, 'server' | 'target' | 'newSession'>, env: NodeJS.ProcessEnv, warn: (why: string) => void): ResumeSlot {
+  const stateDir = defaultStateDir(env);
+  const key = resumeKey(config.server, config.target);
+  let slot: InstanceSlot | undefined;
+  try {
+    slot = acquireInstanceSlot(stateDir, key);
+    if (!slot) warn(`${MAX_INSTANCE_SLOTS} agents already run for this server and port`);
+  } catch (err) {
+    warn((err as Error).message);
+  }
+  const store = slot
+    ? createFileResumeStore({ file: join(stateDir, 'sessions.json'), key: slotKey(key, slot.slot), onError: (e) => warn(e.message) })
+    : createMemoryResumeStore();
+  if (config.newSession) store.clear();
+  return { store, release: () => slot?.release() };
 }
