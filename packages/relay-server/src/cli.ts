@@ -23,20 +23,15 @@ interface CliIo {
   stdout: Output;
   stderr: Output;
   env: NodeJS.ProcessEnv;
-  /** Aborted on SIGINT/SIGTERM: close the tunnel gracefully and return 0. */
+  /** SIGINT/SIGTERM: close gracefully and return 0. */
   signal?: AbortSignal;
-  /** The terminal's keys, for the terminal view's viewer keys (only read when it is a TTY and the view is on). */
+  /** Only read on a TTY with the view on. */
   stdin?: KeyInput;
-  /**
-   * Ends the process at once with this code, native handles left to the OS.
-   * `wingman fetch` uses it instead of closing its peer connection: tearing a
-   * @roamhq/wrtc connection down crashed the process (SIGSEGV) after a
-   * successful fetch in about 1 run of 25 here. Absent (tests): nothing ends.
-   */
+  /** Ends the process at once, native handles left to the OS: tearing down a wrtc connection crashed `wingman fetch` 1 run in 25. Absent (tests): nothing ends. */
   exitNow?: (code: number) => void;
 }
 
-/** Runs the CLI; resolves with the process exit code (cli/exit-codes.ts: 0 after a graceful close, 2 on a usage error, 1 or 3-5 on a fatal error). */
+/** Resolves with the exit code (cli/exit-codes.ts). */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let run: Promise<number> | undefined;
   const program = new Command()
@@ -113,13 +108,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   return run ?? 0;
 }
 
-/** What `wingman http 3000 4000` and `wingman 3000 4000` point to: one tunnel per port is `wingman start`'s job. */
+/** `wingman http 3000 4000`: one tunnel per port is `wingman start`'s job. */
 const SEVERAL_TUNNELS_HINT = 'to share several ports, name each in a wingman.json and run `wingman start` (`wingman start --help`)';
 
 /** A port or host:port where a command was expected: `wingman 3000` meant `wingman http 3000`. */
 const TARGET_LIKE = /^([A-Za-z0-9.-]+:)?[0-9]{1,5}$/;
 
-/** The line after commander's "unknown command" for a target given without `http`; undefined for anything else. */
+/** After commander's "unknown command" for a target given without `http`. */
 function unknownCommandHint(args: string[]): string | undefined {
   const first = args.find((a) => !a.startsWith('-'));
   if (first === undefined || !TARGET_LIKE.test(first)) return undefined;
@@ -166,7 +161,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
   return code;
 }
 
-/** The inspector, started before the tunnel so its URL is in the banner; undefined when off or when no port was free (a warning says so). */
+/** Started before the tunnel so its URL is in the banner; undefined when off or no port was free (a warning says so). */
 async function startInspector(config: HttpConfig, reporter: Reporter): Promise<(Inspector & { url: string }) | undefined> {
   if (!config.inspect) return undefined;
   const inspector = createInspector({

@@ -1,12 +1,8 @@
 /**
- * WebSocket client masking (RFC 6455 §5.3) protects intermediaries that do
- * not understand WebSocket from payloads crafted to look like HTTP (cache
- * poisoning, §10.3). It protects nothing where no intermediary can read the
- * bytes: over TLS (wss:) or on loopback. There the agent uses an all-zero mask,
- * which `ws` recognizes and skips (no XOR pass over every byte, no copy):
- * masking was the largest CPU cost of a relayed download in a profile
- * (~40 % of the agent's busy time without the native bufferutil addon).
- * @see https://www.rfc-editor.org/rfc/rfc6455#section-10.3
+ * WebSocket client masking (RFC 6455 §10.3) protects intermediaries that can
+ * read the bytes, so none over wss: or loopback: there an all-zero mask, which
+ * `ws` skips. Masking was ~40 % of the agent's busy time in a relayed download
+ * without bufferutil.
  * @see https://github.com/websockets/ws/blob/master/doc/ws.md (option generateMask)
  */
 

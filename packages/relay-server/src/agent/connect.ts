@@ -1,8 +1,7 @@
 /**
- * One connection attempt to the tunnel server: WebSocket upgrade with the
- * token, `register`, and the validated answer. Classifies every failure as
- * fatal (retrying cannot help: refused token, not a tunnel server) or
- * retryable (unreachable, timeout, server error), within one deadline.
+ * One connection attempt to the tunnel server: upgrade with the token,
+ * `register`, the validated answer; every failure fatal (refused token, not
+ * a tunnel server) or retryable, within one deadline.
  */
 import WebSocket from 'ws';
 import { AGENT_PATH, parseServerMessage, type RegisteredMessage, type RegisterMessage } from '@wingman/protocol';
@@ -16,12 +15,12 @@ import { describeServerError, displayServer, mayBeTlsServer, probeTls } from './
 export interface AttemptFailure {
   /** Retrying cannot help. */
   fatal: boolean;
-  /** Attempts in a row with this code, before the agent ever registered, after which retrying cannot help (a name that does not resolve, the wrong scheme). */
+  /** Before the agent ever registered, give up after this many attempts in a row with this code (unresolvable name, wrong scheme). */
   giveUpAfter?: number;
-  /** Stable code: ERR_TOKEN_REFUSED, ERR_NOT_A_TUNNEL_SERVER, ERR_SERVER_REFUSED, ERR_SERVER_NOT_FOUND, ERR_WRONG_SCHEME, ERR_TLS_CERTIFICATE, ERR_SERVER_UNREACHABLE, ERR_SERVER_ERROR, ERR_TIMEOUT, ERR_PROTOCOL, or the code of the server's `error` message. */
+  /** ERR_TOKEN_REFUSED, ERR_NOT_A_TUNNEL_SERVER, ERR_SERVER_…, ERR_WRONG_SCHEME, ERR_TLS_CERTIFICATE, ERR_TIMEOUT, ERR_PROTOCOL, or the server's `error` code. */
   code: string;
   message: string;
-  /** The server answered with an `error` control message (code and message are the server's). */
+  /** Code and message are the server's `error` message's. */
   serverError?: boolean;
 }
 
@@ -30,14 +29,10 @@ interface AttemptOptions {
   token: string;
   register: RegisterMessage;
   timeoutMs: number;
-  /**
-   * Called synchronously on `registered`, so the caller attaches its frame
-   * handling before ws delivers the next message (ws may emit several
-   * messages in one tick). The attempt's own listeners are removed after it returns.
-   */
+  /** Synchronous, so the caller attaches its frame handling before ws delivers the next message (several may come in one tick). */
   onRegistered(ws: WebSocket, message: RegisteredMessage): void;
   onFailure(failure: AttemptFailure): void;
-  /** The proxy the connection goes through (agent/proxy-agent.ts), and how errors name it (no password). */
+  /** Errors name the proxy by `shown` (no password). */
   proxy?: { route: ProxyRoute; shown: string };
 }
 
@@ -52,11 +47,7 @@ export function agentUrl(server: string): string {
   return u.toString();
 }
 
-/**
- * What a non-upgrade answer to the agent's connection says. A 404 under a
- * path (`--server https://host/tunnel`) is most often a wrong path in front
- * of a real tunnel server, which answers at its root unless a proxy maps it.
- */
+/** A 404 under a path is most often a wrong path in front of a real tunnel server, which answers at its root. */
 function notATunnelServer(url: string, status: number): string {
   const server = displayServer(url);
   const base = new URL(url).pathname.slice(0, -AGENT_PATH.length);

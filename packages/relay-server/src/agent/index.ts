@@ -1,10 +1,8 @@
 /**
- * The agent: keeps one registered connection to the tunnel server, serves
- * the relay streams it carries with the forwarder, and reconnects with
- * capped exponential backoff, resuming its session so the URL stays the same
- * within the server's grace period. Refused tokens are fatal: no retry;
- * so are, before the first registration, a server name that does not
- * resolve and the wrong scheme (agent/server-errors.ts).
+ * The agent: one registered connection to the tunnel server, its relay
+ * streams served by the forwarder, reconnects with capped backoff that resume
+ * the session (same URL within the server's grace period). What is fatal:
+ * agent/server-errors.ts.
  */
 import { EventEmitter } from 'node:events';
 import type WebSocket from 'ws';
@@ -14,6 +12,7 @@ import {
   generateLinkKey,
   parseServerMessage,
   PROTOCOL_VERSION,
+  backoffDelay as sharedBackoffDelay,
   startHeartbeat as startConnectionHeartbeat,
   type AddressRules,
   type AccessLabel,
@@ -29,9 +28,10 @@ import {
 import { createProxyRoute } from './proxy-agent';
 import { createForwarder, type Forwarder, type HostHeaderMode, type RequestLogEntry, type Target } from '../forward';
 import { VERSION } from '../version';
-import { backoffDelay, type BackoffOptions } from './backoff';
 import { agentUrl, connectOnce, type AttemptFailure } from './connect';
 import {
+  BACKOFF_INITIAL_MS,
+  BACKOFF_MAX_MS,
   CLOSE_TIMEOUT_MS,
   CONNECT_TIMEOUT_MS,
   HEARTBEAT_INTERVAL_MS,
@@ -46,94 +46,46 @@ import { createMemoryResumeStore, type ResumeStore } from './resume-store';
 export { createFileResumeStore, createMemoryResumeStore, defaultStateDir, resumeKey, type ResumeStore } from './resume-store';
 
 export interface AgentOptions {
-  /** Tunnel server base URL (http:// or https://); the agent endpoint is AGENT_PATH under it. */
+  /** Tunnel server base URL (http:// or https://). */
   server: string;
   /** Sent as `Authorization: Bearer <token>`. */
   token: string;
-  /** The local app. */
   target: Target;
-  /** Offer P2P to viewers (false with --no-p2p). Default true. */
+  /** Offer P2P to viewers. Default true. */
   p2p?: boolean;
-  /** Host header policy of the forwarder. Default 'rewrite'. */
   hostHeader?: HostHeaderMode;
   /** Response-head timeout of the forwarder, ms. */
   timeoutMs?: number;
-  /**
-   * Largest WebSocket message relayed either way, bytes: viewers' messages
-   * (the relay connection's reassembly) and, for the forwarder created here,
-   * the app's. Default DEFAULT_WS_MESSAGE_LIMIT_BYTES (1 MiB).
-   */
+  /** Largest WebSocket message relayed either way (viewers' and, for a forwarder created here, the app's). Default 1 MiB. */
   wsMaxMessageBytes?: number;
-  /** Serve streams with this forwarder (e.g. one shared with the P2P host). Default: one created from the options above, closed with the agent. */
+  /** Serve streams with this forwarder (one shared with the P2P host). Default: one created here, closed with the agent. */
   forwarder?: Forwarder;
-  /** Where the resumable session is kept. Default: memory (resume across reconnects of this process only). */
+  /** Default: memory (resume across reconnects of this process only). */
   resumeStore?: ResumeStore;
-  /**
-   * A stable name (`wingman http --name`): the session is `<name>.<domain>`
-   * on every run, found by the name and the token (the resume store is not
-   * used). The agent stops if the server refuses the name or does not confirm it.
-   */
+  /** `--name`: the session is `<name>.<domain>` on every run, found by name and token (no resume store). */
   name?: string;
-  /** Deadline of one connection attempt (upgrade + registration), ms. Default CONNECT_TIMEOUT_MS. */
+  /** Deadline of one attempt (upgrade + registration), ms. */
   connectTimeoutMs?: number;
-  /** Reconnect backoff. Defaults: BACKOFF_INITIAL_MS doubling to BACKOFF_MAX_MS. */
   backoff?: BackoffOptions;
-  /** PING interval on a live connection, ms. Default HEARTBEAT_INTERVAL_MS. */
   heartbeatIntervalMs?: number;
-  /** PONG deadline, ms. Default HEARTBEAT_TIMEOUT_MS. */
   heartbeatTimeoutMs?: number;
-  /**
-   * The proxy of the connection to the tunnel server (`--proxy`, HTTPS_PROXY,
-   * …; cli/proxy-config.ts picked it): its URL, credentials included, and how
-   * messages show it (without the password).
-   */
+  /** The proxy picked by cli/proxy-config.ts: its URL with credentials, and how messages show it (no password). */
   proxy?: { url: string; shown: string };
-  /**
-   * Viewer addresses the session admits (`wingman http --allow-ip/--deny-ip`),
-   * CIDRs checked by cli/address-rules.ts. A server that does not know them
-   * refuses the register, so they are never silently dropped.
-   */
+  /** `--allow-ip/--deny-ip`; a server that does not know them refuses the register, so they are never silently dropped. */
   addressRules?: AddressRules;
-  /**
-   * Viewers sign in with the server's identity provider, and only these
-   * emails get in (`wingman http --allow-email`, cli/allowed-emails.ts). A
-   * server without sign-in refuses the register (ERR_SIGN_IN_UNAVAILABLE).
-   */
+  /** `--allow-email`: viewers sign in; a server without sign-in refuses the register (ERR_SIGN_IN_UNAVAILABLE). */
   allowEmails?: string[];
-  /** Viewers must present this password (`wingman http --password`). The agent refuses to serve if the server does not confirm it. */
+  /** `--password`, `--expires`, `--approve` (`viewers`): the agent refuses to serve if the server does not confirm them. */
   viewerPassword?: string;
-  /**
-   * End the session this long after it was registered (`wingman http --expires`).
-   * The tunnel server enforces it (viewers then get a "link expired" page) and
-   * the agent stops with a `fatal` ERR_SESSION_EXPIRED; if the server cannot
-   * say so, the agent stops by itself EXPIRY_BACKSTOP_MS later.
-   */
+  /** The server enforces it; if it cannot say so, the agent stops by itself EXPIRY_BACKSTOP_MS later. */
   expiresInMs?: number;
-  /**
-   * Viewer identity (docs/PROTOCOL.md §Viewer identity): the server announces
-   * viewers as `control` events and applies decisions sent with
-   * sendControl(). `approve` (`wingman http --approve`): new viewers wait to
-   * be admitted; the agent refuses to serve if the server does not confirm it.
-   * Default: none (the server tracks no viewers).
-   */
+  /** Viewer identity (docs/PROTOCOL.md §Viewer identity): viewers announced as `control` events, decisions via sendControl(). */
   viewers?: ViewerGateMode;
-  /**
-   * `wingman http --private`: the server is asked to relay nothing, and
-   * whatever it sends over the relay anyway is refused here: the app is
-   * reached only over verified P2P channels (docs/PROTOCOL.md §Verified channels).
-   */
+  /** `--private`: the server relays nothing, and what it relays anyway is refused (docs/PROTOCOL.md §Verified channels). */
   private?: boolean;
-  /**
-   * The link key of every session this agent registers (a stable name's,
-   * agent/named-link-key.ts). Default: the resumed session's own key (kept
-   * in the resume store), else a new random key for each new session.
-   */
+  /** The link key of every session (a stable name's). Default: the resumed session's own, else a new one per session. */
   linkKey?: string;
-  /**
-   * `wingman http --public`: register no link verifier, so the host name
-   * alone opens the session. Default: only viewers that hold the link key
-   * (docs/PROTOCOL.md §Link access).
-   */
+  /** `--public`: no link verifier, the host name alone opens the session (docs/PROTOCOL.md §Link access). */
   public?: boolean;
 }
 
@@ -146,7 +98,7 @@ const NAME_REFUSALS: readonly string[] = [
   'ERR_INVALID_PAYLOAD',
 ] satisfies ControlErrorCode[];
 
-/** After its own reckoning of the deadline, how long the agent waits for the server's ERR_SESSION_EXPIRED before stopping anyway, ms. */
+/** After its own reckoning of the deadline, how long the agent waits for the server's ERR_SESSION_EXPIRED, ms. */
 const EXPIRY_BACKSTOP_MS = 5_000;
 
 export interface ReadyEvent {
@@ -154,31 +106,23 @@ export interface ReadyEvent {
   sessionId: string;
   /** Same session (and URL) as before a reconnect or restart. */
   resumed: boolean;
-  /** P2P enabled by both sides. */
   p2p: boolean;
-  /** The server's P2P settings (ICE servers may hold TURN credentials: do not print). */
+  /** ICE servers may hold TURN credentials: do not print. */
   p2pSettings: P2PSettings;
-  /** The session's link key (`#k=`): the resumed session's own, a stable name's, or a new one for a new session. */
   linkKey: string;
-  /** The link to share: `url` with the link key in its fragment (set by the CLI). */
+  /** Set by the CLI: the link to share (`url#k=`), the proxy without its password, the address and email rules as sent. */
   link?: string;
-  /** The proxy the agent's connection goes through, without its password (set by the CLI). */
   proxy?: string;
-  /** The viewer addresses the server admits (set by the CLI, as sent in the register). */
   addressRules?: AddressRules;
-  /** The emails the server admits after sign-in (set by the CLI, as sent in the register). */
   allowEmails?: string[];
-  /** 'password': viewers need the password; 'link': the URL alone gives access. */
   access: 'password' | 'link';
-  /** `--private`: the server relays nothing; viewers reach the app only over a channel verified with the link key. */
   private?: true;
-  /** When the session ends (server clock, ms since epoch), with `expiresInMs`. */
+  /** Server clock, ms since epoch. */
   expiresAt?: number;
-  /** The viewer gate the server applies, when the agent asked for one and the server confirmed it. */
   viewers?: ViewerGateMode;
-  /** The session is a stable name (`--name`): sessionId is that name. */
+  /** `--name`: sessionId is that name. */
   named?: true;
-  /** A resumed URL whose access changed: the server forgot the viewers it had admitted under the old access. */
+  /** A resumed URL whose access changed: the server forgot the viewers admitted under the old one. */
   viewersReset?: { from: AccessLabel; to: AccessLabel };
 }
 
@@ -193,13 +137,12 @@ export interface AgentEvents {
 }
 
 export interface Agent extends EventEmitter<AgentEvents> {
-  /** Starts connecting. Call once. */
+  /** Call once. */
   start(): void;
-  /** Closes the connection (GOAWAY), stops reconnecting. Resolves when the socket is closed (bounded by CLOSE_TIMEOUT_MS). */
+  /** GOAWAY, no more reconnects; resolves when the socket closed (at most CLOSE_TIMEOUT_MS). */
   close(): Promise<void>;
-  /** Sends a control message (signaling, peer reports). False when not connected. */
+  /** False when not connected. */
   sendControl(message: AgentToServer): boolean;
-  /** The live relay connection, if registered. */
   readonly connection: Connection | undefined;
 }
 
@@ -217,11 +160,9 @@ export function createAgent(options: AgentOptions): Agent {
   let attempt = 0;
   let busyResumes = 0;
   let everRegistered = false;
-  /** The latest failure's code and how many attempts in a row failed with it. */
   let lastFailureCode: string | undefined;
   let sameFailures = 0;
   let liveSince = 0;
-  /** The server's `error` message on a live connection, reported with the close that follows. */
   let serverError: string | undefined;
   let cancelAttempt: (() => void) | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
@@ -272,28 +213,21 @@ export function createAgent(options: AgentOptions): Agent {
     cancelAttempt = undefined;
     if (state === 'stopped') return;
     if (failure.serverError && resuming) {
-      // A refused resume is not fatal. In use (the tunnel server's
-      // ERR_SESSION_IN_USE): the previous agent's socket is not seen closed
-      // yet (a restart seconds after a crash) — try again, a few times.
-      // Anything else: register a new session at once. (An unknown session is
-      // not refused: the server answers with a new one. One that reached its
-      // --expires deadline is refused with ERR_SESSION_EXPIRED: this process
-      // stops if that deadline was its own; a restarted one starts afresh, quietly.)
+      // A refused resume is not fatal. ERR_SESSION_IN_USE: the previous agent's socket is not seen
+      // closed yet (a restart right after a crash): retry a few times. ERR_SESSION_EXPIRED: this process
+      // stops if the deadline was its own; a restarted one starts afresh. Else: a new session at once.
       if (failure.code === 'ERR_SESSION_EXPIRED' && expiryBackstop !== undefined) return fatal(failure.code, failure.message);
       if (failure.code === 'ERR_SESSION_EXPIRED' && options.name === undefined && !everRegistered) return void (store.clear(), connect());
       if (failure.code === 'ERR_SESSION_IN_USE' && busyResumes++ < MAX_BUSY_RESUME_ATTEMPTS) return scheduleRetry(`${failure.code}: ${failure.message}`);
-      // A name cannot fall back to a new session (that would be another link): a refused name
-      // or one another agent keeps serving ends this one; anything else (the server's name
-      // store did not answer) is tried again.
+      // A name cannot fall back to a new session (another link): refused ends the agent; else retry.
       if (options.name !== undefined)
         return NAME_REFUSALS.includes(failure.code) ? fatal(failure.code, failure.message) : scheduleRetry(`${failure.code}: ${failure.message}`);
       store.clear();
       return scheduleRetry(`${failure.code}: ${failure.message}; registering a new session`, 0);
     }
     if (failure.fatal) return fatal(failure.code, failure.message);
-    // Before the first registration, a failure that cannot heal (a name that
-    // does not resolve, the wrong scheme) ends the agent after a few attempts.
-    // Once it has served, it keeps trying: the network may come back.
+    // Before the first registration, a failure that cannot heal (unresolvable name, wrong scheme)
+    // ends the agent after a few attempts; once it has served, it keeps trying.
     sameFailures = failure.code === lastFailureCode ? sameFailures + 1 : 1;
     lastFailureCode = failure.code;
     if (!everRegistered && failure.giveUpAfter !== undefined && sameFailures >= failure.giveUpAfter) return fatal(failure.code, failure.message);
@@ -344,9 +278,7 @@ export function createAgent(options: AgentOptions): Agent {
     } catch {
       return; // Unknown or malformed control text (a newer server?): ignored, the relay keeps working.
     }
-    // The server refuses something this agent sent and closes the connection;
-    // the reconnect (same URL) is the "reset the connection, keep running" answer.
-    // Except an expiry: the session is gone for good, and a reconnect would only make a new URL.
+    // A refused message closes the connection; the reconnect keeps the URL. An expiry cannot be undone.
     if (message.type === 'error' && message.code === 'ERR_SESSION_EXPIRED') return fatal(message.code, message.message);
     if (message.type === 'error') return void (serverError = `${message.code}: ${message.message}`);
     if (message.type !== 'registered') emitter.emit('control', message);
@@ -364,8 +296,7 @@ export function createAgent(options: AgentOptions): Agent {
     conn = undefined;
     c.transportClosed();
     if (state === 'stopped') return;
-    // Backoff starts over only after a connection that held: one dropped right
-    // after registering (e.g. refused again and again) keeps backing off.
+    // Backoff starts over only after a connection that held.
     if (Date.now() - liveSince >= STABLE_CONNECTION_MS) attempt = 0;
     const why = closeReason(serverError, code, reason);
     emitter.emit('disconnected', { reason: why });
@@ -411,7 +342,6 @@ function closeReason(serverError: string | undefined, code: number, reason: stri
     : `connection to the tunnel server lost (code ${code}${reason ? `: ${reason}` : ''})`;
 }
 
-/** The agent's own forwarder (when the caller gave none), its request log lines emitted as `request` events. */
 function ownForwarderOf(options: AgentOptions, emitter: EventEmitter<AgentEvents>): Forwarder {
   return createForwarder({
     target: options.target,
@@ -422,11 +352,7 @@ function ownForwarderOf(options: AgentOptions, emitter: EventEmitter<AgentEvents
   });
 }
 
-/**
- * The `register` message. A new session gets a new key (`keys.fresh`); a
- * resumed one keeps its own (`keys.resumed`). The saved state also holds the
- * link key, which never leaves this machine: only its verifier does.
- */
+/** A new session gets `keys.fresh`, a resumed one keeps `keys.resumed`; only the key's verifier leaves this machine. */
 function registerMessage(
   options: AgentOptions,
   resume: ReturnType<ResumeStore['load']>,
@@ -450,11 +376,7 @@ function registerMessage(
   };
 }
 
-/**
- * An option the server's registration did not confirm, as the fatal error it
- * is: never serve an app the developer asked to protect without the
- * protection (or under another name, or past its deadline).
- */
+/** An option the server did not confirm, as a fatal error: never serve without the protection asked for. */
 function unconfirmedOption(options: AgentOptions, message: RegisteredMessage): { code: string; message: string } | undefined {
   if (options.viewerPassword !== undefined && message.access !== 'password')
     return { code: 'ERR_ACCESS_UNSUPPORTED', message: 'the tunnel server did not confirm the viewer password; it may be too old for --password' };
@@ -487,7 +409,7 @@ function readyEvent(options: AgentOptions, message: RegisteredMessage, linkKey: 
   };
 }
 
-/** The relay connection's heartbeat; a dead path drops the socket (while it is the agent's `current` one), and its 'close' starts the reconnect. */
+/** A dead path drops the socket (while it is the current one); its 'close' starts the reconnect. */
 function relayHeartbeat(options: AgentOptions, socket: WebSocket, c: Connection, current: () => boolean): () => void {
   return startConnectionHeartbeat(c, {
     intervalMs: options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
@@ -500,7 +422,6 @@ function relayHeartbeat(options: AgentOptions, socket: WebSocket, c: Connection,
   });
 }
 
-/** Closes the relay connection (GOAWAY) and its socket; resolves once the socket closed, or after CLOSE_TIMEOUT_MS. */
 async function closeGoingAway(socket: WebSocket, c: Connection | undefined): Promise<void> {
   const closed = new Promise<void>((resolve) => {
     if (socket.readyState === socket.CLOSED) return resolve();
@@ -512,4 +433,16 @@ async function closeGoingAway(socket: WebSocket, c: Connection | undefined): Pro
   await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, CLOSE_TIMEOUT_MS)))]);
   clearTimeout(timer);
   socket.terminate();
+}
+
+export interface BackoffOptions {
+  /** First delay, ms. Default BACKOFF_INITIAL_MS. */
+  initialMs?: number;
+  /** Cap, ms. Default BACKOFF_MAX_MS. */
+  maxMs?: number;
+}
+
+/** Delay before reconnect attempt `attempt` (1-based), with equal jitter: many agents dropped by one server restart do not return in lockstep. */
+export function backoffDelay(attempt: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
+  return sharedBackoffDelay(attempt, { initialMs: options.initialMs ?? BACKOFF_INITIAL_MS, maxMs: options.maxMs ?? BACKOFF_MAX_MS, jitter: true }, random);
 }

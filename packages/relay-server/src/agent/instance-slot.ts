@@ -1,21 +1,35 @@
 /**
- * Which saved session a running `wingman http` owns. Several agents may
- * expose the same port through the same server at once (two terminals); each
- * must keep its own session across restarts, never resume another's. Agents
- * take numbered slots per resume key: slot 0 first, the next free one when it
- * is held. A slot is held by a lock file naming the holder's pid (and, on
- * Linux, its start time, so a recycled pid does not count); a lock whose
- * holder is gone (Ctrl+C, crash, kill -9) is free, and so is one whose
- * holder is a zombie (state Z: killed, but its parent, a shell or a test
- * runner that does not wait, has not reaped it; its pid still answers
- * kill(pid, 0), and it cost the URL). So a restarted agent gets the lowest
- * free slot, and with it the session it had.
+ * Which saved session a running `wingman http` owns: agents exposing the same
+ * port through the same server (two terminals) each keep their own. They take
+ * numbered slots per resume key, the lowest free first, each held by a lock
+ * file naming the holder's pid and start time (a recycled pid does not count).
+ * A lock whose holder is gone or a zombie (state Z: not reaped by a parent
+ * that does not wait, yet it answers kill(pid, 0)) is free.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { procStat } from './proc-stat';
 import { createFileExclusive, ensurePrivateDir } from './state-files';
+
+/** What /proc/<pid>/stat (Linux) says of a process. */
+interface ProcStat {
+  /** Field 3: R, S, D, … ; Z a zombie (exited, not reaped by its parent), X dead. */
+  state: string;
+  /** Field 22: start time in clock ticks since boot; with the pid, names one process. */
+  start: string;
+}
+
+/** The process's stat fields; undefined off Linux or when the process is gone. */
+export function procStat(pid: number): ProcStat | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0]!, start: fields[19]! };
+  } catch {
+    return undefined;
+  }
+}
 
 /** Slots per resume key: more concurrent agents on one port and server than anyone runs; beyond it, no saved session. */
 export const MAX_INSTANCE_SLOTS = 16;
@@ -23,13 +37,12 @@ export const MAX_INSTANCE_SLOTS = 16;
 export interface InstanceSlot {
   /** 0 for the first agent of this key, 1 for a second one running at the same time, … */
   readonly slot: number;
-  /** Frees the slot (removes the lock if it is still ours). */
   release(): void;
 }
 
 interface Holder {
   pid: number;
-  /** /proc/<pid>/stat start time (clock ticks since boot), when known. */
+  /** /proc/<pid>/stat start time, when known. */
   start?: string;
 }
 
@@ -59,11 +72,7 @@ function readHolder(file: string): Holder | undefined {
   }
 }
 
-/**
- * Takes the lowest free slot of `key` in `<stateDir>/locks`; undefined when
- * all MAX_INSTANCE_SLOTS are held. Throws when the directory cannot be
- * written (a failed write leaves no lock behind) or others may write to it.
- */
+/** The lowest free slot of `key`; undefined when all are held. Throws when the directory cannot be written or others may write to it. */
 export function acquireInstanceSlot(stateDir: string, key: string): InstanceSlot | undefined {
   const dir = join(stateDir, 'locks');
   ensurePrivateDir(stateDir);
@@ -79,7 +88,6 @@ export function acquireInstanceSlot(stateDir: string, key: string): InstanceSlot
       const holder = readHolder(file);
       // A lock is linked into place whole (state-files.ts): one that does not read as a holder is not ours to take.
       if (holder && !alive(holder)) {
-        // Still the same stale lock (not one another agent just re-took)?
         const again = readHolder(file);
         if (again && again.pid === holder.pid && again.start === holder.start) {
           try {

@@ -1,8 +1,7 @@
 /**
- * The verifier of a link key the agent registers (docs/PROTOCOL.md §Link
- * access): SHA-256 of the access token HMAC-SHA-256(key, LINK_ACCESS_LABEL),
- * base64url. The same derivation as the bootstrap page's script (tunnel-server's access/link-bootstrap.ts), done
- * synchronously with node:crypto so a register is built at once.
+ * The link key's verifier (docs/PROTOCOL.md §Link access): SHA-256 of the
+ * access token HMAC-SHA-256(key, LINK_ACCESS_LABEL), base64url, synchronous
+ * with node:crypto (the bootstrap page derives the same).
  */
 import { createHash, createHmac } from 'node:crypto';
 import { LINK_ACCESS_LABEL, linkKeyBytes } from '@wingman/protocol';

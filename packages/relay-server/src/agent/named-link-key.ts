@@ -1,12 +1,10 @@
 /**
- * The link key of a stable name (`--name`): a named session does not save a
- * resume state (the name itself brings the link back), so its key is kept
- * here, per server and name, for the link to stay whole across runs. The
- * file holds secrets: mode 0600 in a 0700 directory, written atomically.
+ * The link key of a stable name (`--name`), kept per server and name (named
+ * sessions save no resume state) so the link stays whole across runs.
  */
 import { join } from 'node:path';
 import { generateLinkKey, LINK_KEY_PATTERN } from '@wingman/protocol';
-import { ensurePrivateDir, readJsonArray, writeFileAtomic } from './state-files';
+import { ensurePrivateDir, readKeyedEntries, writeFileAtomic } from './state-files';
 
 /** Names kept (most recent first): a developer has a handful of stable links, not hundreds. */
 const MAX_NAMED_KEYS = 50;
@@ -17,17 +15,9 @@ interface Entry {
   linkKey: string;
 }
 
+/** Missing or unreadable: a new key. */
 function readEntries(file: string): Entry[] {
-  // Missing or unreadable: a new key.
-  return readJsonArray(file).filter(
-    (e): e is Entry =>
-      typeof e === 'object' &&
-      e !== null &&
-      typeof e.key === 'string' &&
-      e.key.length < 2048 &&
-      typeof e.linkKey === 'string' &&
-      LINK_KEY_PATTERN.test(e.linkKey),
-  );
+  return readKeyedEntries(file, (e) => typeof e.linkKey === 'string' && LINK_KEY_PATTERN.test(e.linkKey));
 }
 
 /**

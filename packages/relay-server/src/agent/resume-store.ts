@@ -1,18 +1,17 @@
 /**
- * Where the agent keeps the session it may resume: in memory for one
- * process, or in a small state file so that `wingman http 3000` run again
- * (after a crash or Ctrl+C) gets the same URL back within the server's grace
- * period. The file holds resume secrets: mode 0600 in a 0700 directory.
+ * Where the agent keeps the session it may resume: memory, or a state file so
+ * a rerun gets the same URL back within the server's grace period (0600 in a
+ * 0700 directory: it holds resume secrets).
  */
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { LINK_KEY_PATTERN, SESSION_ID_PATTERN } from '@wingman/protocol';
-import { ensurePrivateDir, readJsonArray, writeFileAtomic } from './state-files';
+import { ensurePrivateDir, readKeyedEntries, writeFileAtomic } from './state-files';
 
 export interface ResumeState {
   sessionId: string;
   resumeSecret: string;
-  /** The link key of the session's link (docs/PROTOCOL.md §Link access): a resumed session keeps its link whole; a new session gets a new one. */
+  /** docs/PROTOCOL.md §Link access: a resumed session keeps its link whole. */
   linkKey?: string;
 }
 
@@ -22,7 +21,7 @@ export interface ResumeStore {
   clear(): void;
 }
 
-/** Entries kept in the state file (most recent first); older ones are long expired on any server. */
+/** Most recent first; older ones are long expired on any server. */
 const MAX_ENTRIES = 50;
 
 export function createMemoryResumeStore(initial?: ResumeState): ResumeStore {
@@ -41,10 +40,7 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(homedir(), '.local', 'state', 'wingman');
 }
 
-/**
- * One key per (server, target). Loopback names are equivalent (the same
- * server reached as localhost or 127.0.0.1 is the same server).
- */
+/** One key per (server, target); loopback spellings are the same server. */
 export function resumeKey(server: string, target: { host: string; port: number }): string {
   const loopback = (h: string) => (/^(localhost|127(\.\d+){3}|\[::1\]|::1)$/i.test(h) ? 'localhost' : h.toLowerCase());
   const u = new URL(server);
@@ -57,14 +53,11 @@ interface Entry extends ResumeState {
   savedAt: number;
 }
 
+/** Missing or unreadable: no session to resume. */
 function readEntries(file: string): Entry[] {
-  // Missing or unreadable: no session to resume.
-  return readJsonArray(file).filter(
-    (e): e is Entry =>
-      typeof e === 'object' &&
-      e !== null &&
-      typeof e.key === 'string' &&
-      e.key.length < 2048 &&
+  return readKeyedEntries(
+    file,
+    (e) =>
       typeof e.sessionId === 'string' &&
       SESSION_ID_PATTERN.test(e.sessionId) &&
       typeof e.resumeSecret === 'string' &&

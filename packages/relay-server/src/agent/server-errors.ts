@@ -1,28 +1,25 @@
 /**
- * What went wrong when the tunnel server could not be reached, in words that
- * say what to do, and whether waiting can help: a refused or reset
- * connection heals when the server (re)starts, a name that does not resolve
- * or the wrong scheme (https:// against a plain HTTP server, or the reverse)
- * does not. Shared by the agent (connect.ts) and `wingman fetch`.
+ * Why the tunnel server could not be reached, in words that say what to do,
+ * and whether waiting can help (a refused connection heals; an unresolvable
+ * name or the wrong scheme does not). Shared with `wingman fetch`.
  */
 import type { LookupFunction } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
 /** Attempts in a row that fail to resolve the server's name, before the agent ever registered, after which it gives up (a typo stays a typo; a short DNS hiccup at start is forgiven). */
 export const MAX_UNRESOLVED_ATTEMPTS_AT_START = 4;
-/** Deadline of the TLS probe that tells an https server from a dropped connection, ms: a TLS server answers a ClientHello at once. */
+/** A TLS server answers a ClientHello at once, ms. */
 const TLS_PROBE_TIMEOUT_MS = 2_000;
 
 export interface ServerProblem {
   /** Stable code: ERR_SERVER_REFUSED, ERR_SERVER_NOT_FOUND, ERR_WRONG_SCHEME, ERR_TLS_CERTIFICATE, ERR_SERVER_UNREACHABLE. */
   code: string;
-  /** One line: what is wrong and what to do. */
   message: string;
-  /** Attempts in a row, before the first registration, after which waiting is pointless; undefined: it may heal, keep trying. */
+  /** Attempts in a row before the first registration after which waiting is pointless; undefined: it may heal. */
   giveUpAfter?: number;
 }
 
-/** `wss://h:1/base/__wingman/agent` → `https://h:1`: the server as the user named it. */
+/** `wss://h:1/base/__wingman/agent` → `https://h:1`, as the user named it. */
 export function displayServer(url: string): string {
   const u = new URL(url);
   const scheme = u.protocol === 'wss:' || u.protocol === 'https:' ? 'https' : 'http';
@@ -80,7 +77,6 @@ export function describeServerError(err: NodeJS.ErrnoException, url: string, spe
   return { code: 'ERR_SERVER_UNREACHABLE', message: `cannot reach the tunnel server at ${server} (${code || err.message})` };
 }
 
-/** True when a reset from a plain-HTTP URL is worth a TLS probe (the server may be an https one). */
 export function mayBeTlsServer(err: NodeJS.ErrnoException, url: string): boolean {
   const u = new URL(url);
   return (u.protocol === 'ws:' || u.protocol === 'http:') && (err.code === 'ECONNRESET' || /socket hang up/i.test(err.message));
@@ -93,7 +89,6 @@ export function probeTls(url: string, options: { timeoutMs?: number; lookup?: Lo
   const host = u.hostname.replace(/^\[|\]$/g, '');
   const port = Number(u.port || 80);
   return new Promise((resolve) => {
-    // Only asks whether the peer speaks TLS; nothing is sent after the handshake.
     const socket = tlsConnect({
       host,
       port,

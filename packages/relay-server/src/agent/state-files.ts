@@ -1,11 +1,8 @@
 /**
- * Writes to the agent's state directory that either complete or leave what
- * was there as it was: a full disk, a crash mid-write or a name planted by
- * another user never leaves a half-written state file or lock, nor writes
- * through a symlink. Temporary files get unpredictable names and are created
- * exclusively (O_CREAT | O_EXCL, which also refuses an existing symlink), and
- * a state directory other users may write to is refused outright: whoever
- * can write there could swap the files between our checks.
+ * Writes to the agent's state directory that complete or leave what was
+ * there: temporary files with unpredictable names created exclusively
+ * (O_EXCL refuses a symlink), linked into place whole; a directory others can
+ * write to is refused (they could swap files between our checks).
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
@@ -69,14 +66,15 @@ export function createFileExclusive(file: string, content: string): boolean {
   }
 }
 
-/** A state file's JSON array; `[]` when the file is missing, unreadable or not an array (each caller then checks every element). */
-// The element type is left to each caller's type guard (Array.isArray's any[]).
-export function readJsonArray(file: string) {
+/** A state file's entries, each an object with a `key` and `valid`; `[]` when the file is missing, unreadable or not an array. */
+export function readKeyedEntries<T extends { key: string }>(file: string, valid: (e: Record<string, unknown>) => boolean): T[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     return [];
   }
-  return Array.isArray(parsed) ? parsed : [];
+  return Array.isArray(parsed)
+    ? parsed.filter((e): e is T => typeof e === 'object' && e !== null && typeof e.key === 'string' && e.key.length < 2048 && valid(e))
+    : [];
 }

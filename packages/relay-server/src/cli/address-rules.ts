@@ -1,16 +1,9 @@
 /**
- * `--allow-ip <cidr>` / `--deny-ip <cidr>` (repeatable; `policy.allowIp` and
- * `policy.denyIp` in `wingman start`'s file): read with ipaddr.js into the
- * normalised CIDRs the register carries (protocol's address-rules.ts). The
- * tunnel server applies them (docs/cli.md); here each value is checked so a
- * typo stops `wingman` before it connects, with a line that says what to
- * write instead:
- * - a bare address is that one host (`/32`, `/128`);
- * - addresses are written as node:net reads them (dotted quads, RFC 4291
- *   IPv6, no zone), and the CIDR sent is ipaddr.js's canonical form, the only
- *   one the server takes;
- * - a prefix with host bits set (`10.1.2.3/8`) is refused with the network it
- *   most likely meant (`10.0.0.0/8`): it is a mistake more often than not.
+ * `--allow-ip` / `--deny-ip` (and `policy.allowIp` / `denyIp`) checked into the
+ * normalised CIDRs the register carries, so a typo stops `wingman` before it
+ * connects: a bare address is one host; addresses as node:net reads them; a
+ * prefix with host bits set (`10.1.2.3/8`) is refused with the network it
+ * most likely meant.
  */
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';

@@ -1,10 +1,7 @@
 /**
- * `--allow-email <pattern>` (repeatable; `policy.allowEmail` in `wingman
- * start`'s file): the emails whose viewers may open the session once they
- * signed in with the tunnel server's identity provider — one address
- * (`alice@example.com`) or a whole domain (`*@example.com`). Checked and
- * lower-cased here (@wingman/protocol's allowed-emails.ts) so a typo stops
- * `wingman` before it connects; the tunnel server applies them (docs/cli.md).
+ * `--allow-email` (and `policy.allowEmail`): one address or `*@domain`,
+ * checked and lower-cased so a typo stops `wingman` before it connects; the
+ * tunnel server applies them (docs/cli.md).
  */
 import { MAX_ALLOWED_EMAILS, normaliseEmailPattern } from '@wingman/protocol';
 import { UsageError } from './usage-error';

@@ -1,10 +1,7 @@
 /**
- * Whether a reviewer's browser can go peer-to-peer on a session link. The
- * browser's side of P2P lives in a Service Worker, and browsers give Service
- * Workers only to secure contexts: https:// pages, and http:// ones on
- * localhost, *.localhost or a loopback address. A plain-http public link is
- * served by the relay alone, whatever the agent offers (`wingman fetch`
- * still connects peer-to-peer: it is no browser).
+ * Whether a reviewer's browser can go peer-to-peer on a session link: Service
+ * Workers need a secure context (https, or http on localhost, *.localhost,
+ * loopback), so a plain-http public link is relay only.
  */
 
 /** What the banner says about the path a session's viewers take. */

@@ -1,12 +1,8 @@
 /**
- * The request log's writes, gathered. Each log line written on its own costs
- * a `write` system call per request on the agent's request path (stdout is a
- * pipe or a terminal: Node writes to it synchronously), ~7 % of the agent's
- * CPU per small request in a profile. Lines given to `writeLater` leave
- * together at most REQUEST_LOG_FLUSH_MS later, or at once when
- * REQUEST_LOG_MAX_PENDING_CHARS are waiting; anything written with `write`
- * (the banner, a warning, a fatal error) first flushes what waits, so the
- * order of lines never changes. What waits is written when the process exits.
+ * The request log's writes, gathered: a synchronous write per line was ~7 %
+ * of the agent's CPU per small request. Lines leave together at most
+ * REQUEST_LOG_FLUSH_MS later; `write` (banner, warnings) flushes first, so the
+ * order never changes. What waits is written at exit.
  */
 /** Where the CLI writes: stdout or stderr, or a test's capture. */
 export interface Output {

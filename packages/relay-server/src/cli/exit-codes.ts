@@ -16,7 +16,6 @@ const EXIT_WRONG_SERVER = 4;
 /** The tunnel server refused the agent token (ERR_TOKEN_REFUSED). */
 const EXIT_TOKEN_REFUSED = 5;
 
-/** The exit code for a fatal error's code. */
 export function exitCodeFor(code: string): number {
   switch (code) {
     case 'ERR_SERVER_NOT_FOUND':

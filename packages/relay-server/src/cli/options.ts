@@ -30,56 +30,43 @@ import { resolveRoutes } from './route-option';
 import { resolveTarget, type TargetFlags } from './target-option';
 import { UsageError } from './usage-error';
 
-/**
- * The token embedded in `wingman-server` for local use (its DEFAULT_AGENT_TOKEN).
- * Public by design; a deployed server is configured with its own tokens.
- */
+/** The token embedded in `wingman-server` for local use (its DEFAULT_AGENT_TOKEN); public by design. */
 const DEFAULT_TOKEN = 'wingman-local-dev-token';
 
-/** Largest `--timeout`: one hour (a longer wait is no longer a timeout). */
+/** One hour: a longer wait is no longer a timeout. */
 const MAX_TIMEOUT_MS = 3_600_000;
 
 export { UsageError } from './usage-error';
 
+/** What commander parsed (docs/cli.md); `p2p` and `tui` are false with --no-p2p, --no-tui; `qr` is --qr/--no-qr. */
 export interface HttpCommandFlags extends TargetFlags {
-  /** --route <prefix=target>, repeatable: path mounts. */
   route?: string[];
   server?: string;
   token?: string;
   hostHeader?: string;
   json?: boolean;
-  /** commander's --no-p2p: false when given. */
   p2p?: boolean;
   timeout?: string;
   newSession?: boolean;
-  /** --qr (true) / --no-qr (false). */
   qr?: boolean;
-  /** commander's --no-tui: false when given. */
   tui?: boolean;
   password?: string;
   wsMaxMessageBytes?: string;
   passwordFile?: string;
-  /** --inspect <port|false>. */
+  /** <port|false> */
   inspect?: string;
   inspectBodyLimit?: string;
   inspectHistory?: string;
-  /** --expires <duration>: 90s, 30m, 2h, 1d. */
+  /** 90s, 30m, 2h, 1d. */
   expires?: string;
-  /** --approve: the developer admits each new viewer. */
   approve?: boolean;
-  /** --private: no relay; only verified P2P channels. */
   private?: boolean;
-  /** --public: the host name alone opens the session (no link access check). */
   public?: boolean;
-  /** --name <name>: a stable link, <name>.<domain>. */
   name?: string;
-  /** --allow-ip <cidr>, repeatable: only these networks may reach the session. */
   allowIp?: string[];
-  /** --deny-ip <cidr>, repeatable: these networks may not reach the session. */
   denyIp?: string[];
-  /** --allow-email <pattern>, repeatable: viewers sign in, and only these emails get in. */
   allowEmail?: string[];
-  /** --proxy <url>: the connection to the tunnel server goes through it ('' : no proxy, whatever the environment says). */
+  /** '' : no proxy, whatever the environment says. */
   proxy?: string;
 }
 
@@ -91,9 +78,9 @@ export interface InspectConfig {
   history: number;
 }
 
+/** The validated options; undefined is the option's absence (no password, no expiry, no rules, a direct connection…). */
 export interface HttpConfig {
   target: Target;
-  /** Path mounts (--route): requests under a prefix go to that route's target. */
   routes: RouteSpec[];
   server: string;
   token: string;
@@ -102,33 +89,21 @@ export interface HttpConfig {
   p2p: boolean;
   timeoutMs: number | undefined;
   newSession: boolean;
-  /** Print the URL's QR code: forced on/off, or undefined to decide (terminal, public URL). */
+  /** Forced on/off, or undefined to decide (terminal, public URL). */
   qr: boolean | undefined;
-  /** Redraw one screen on a terminal (cli/terminal-view.ts); false with --no-tui: plain lines. */
   tui: boolean;
-  /** Viewers must enter this password (HTTP Basic, any user name); undefined: the link alone gives access. */
   password: string | undefined;
-  /** Largest WebSocket message relayed either way, bytes. */
   wsMaxMessageBytes: number;
-  /** The local inspector; undefined with --inspect false. */
   inspect: InspectConfig | undefined;
-  /** End the session this long after it starts (--expires); undefined: no expiry. */
   expiresInMs: number | undefined;
-  /** The developer admits each new viewer (--approve, WINGMAN_APPROVE=1). */
   approve: boolean;
-  /** No relay: the app is served only over P2P channels verified with the link key (--private). */
   private: boolean;
-  /** The host name alone opens the session (--public, WINGMAN_PUBLIC=1); default: only the full link (`#k=`) does. */
   public: boolean;
-  /** A stable link, `<name>.<domain>` on every run (--name); undefined: a random id, resumed while it can be. */
   name: string | undefined;
-  /** Viewer addresses the tunnel server admits (--allow-ip, --deny-ip; cli/address-rules.ts); undefined: any. */
   addressRules: AddressRules | undefined;
-  /** Emails whose viewers may open the session after signing in with the server's identity provider (--allow-email; cli/allowed-emails.ts); undefined: no sign-in. */
   allowEmails: string[] | undefined;
-  /** The proxy of the connection to the tunnel server (--proxy, else HTTPS_PROXY and co. as curl reads them; cli/proxy-config.ts); undefined: direct. */
   proxy: ProxyConfig | undefined;
-  /** Header rules of the forwarder (`wingman start`'s `policy.requestHeaders`/`responseHeaders`, forward/header-rules.ts); undefined: none. */
+  /** Only from `wingman start`'s `policy.requestHeaders`/`responseHeaders`. */
   headerRules: HeaderRules | undefined;
 }
 
@@ -167,11 +142,7 @@ function parsePassword(text: string, source: string): string {
   return text;
 }
 
-/**
- * The viewer password from a file (`--password-file`), so it appears neither
- * in `ps` nor in the shell's history: the whole file, minus one trailing
- * newline (what `echo secret > file` writes).
- */
+/** `--password-file`, kept out of `ps` and shell history: the whole file minus one trailing newline (`echo secret > file`). */
 function readPasswordFile(path: string): string {
   let text: string;
   try {
@@ -192,16 +163,9 @@ function resolvePassword(flags: HttpCommandFlags, env: NodeJS.ProcessEnv): strin
   return fromEnv ? parsePassword(fromEnv, envOf('--password')) : undefined;
 }
 
-/** Printed (stderr) when the password is on the command line, where every local user can read it. */
+/** Every local user can read the command line. */
 export const PASSWORD_ARGV_WARNING =
   'warning: --password is visible to other users of this machine (ps, /proc); prefer WINGMAN_PASSWORD or --password-file <path>';
-
-function parseTimeout(text: string): number {
-  if (!/^[0-9]{1,9}$/.test(text) || Number(text) < 1 || Number(text) > MAX_TIMEOUT_MS) {
-    throw new UsageError(`invalid --timeout "${text}": expected milliseconds, 1-${MAX_TIMEOUT_MS}`);
-  }
-  return Number(text);
-}
 
 function parseWsMaxMessageBytes(text: string, source: string): number {
   if (!/^[0-9]{1,9}$/.test(text.trim()) || Number(text) < 1 || Number(text) > MAX_WS_MESSAGE_BYTES) {
@@ -235,19 +199,17 @@ function parseDuration(text: string, flag: string): number {
   return ms;
 }
 
-function parseInteger(flag: string, text: string, min: number, max: number): number {
+function parseInteger(flag: string, text: string, min: number, max: number, what = 'an integer'): number {
   if (!/^[0-9]{1,9}$/.test(text) || Number(text) < min || Number(text) > max)
-    throw new UsageError(`invalid ${flag} "${text}": expected an integer, ${min}-${max}`);
+    throw new UsageError(`invalid ${flag} "${text}": expected ${what}, ${min}-${max}`);
   return Number(text);
 }
 
 /** Flags win over the environment (the variables of HTTP_OPTION_ROWS), which wins over defaults. Reads --password-file. */
 export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, env: NodeJS.ProcessEnv): HttpConfig {
-  const p2pEnv = env[envOf('--no-p2p')];
-  if (p2pEnv !== undefined && p2pEnv !== '' && p2pEnv !== '0' && p2pEnv !== '1')
-    throw new UsageError(`invalid ${envOf('--no-p2p')} "${p2pEnv}": expected 0 or 1`);
+  const p2pEnv = zeroOrOne(envOf('--no-p2p'), env[envOf('--no-p2p')]);
   const wsMaxEnv = env[envOf('--ws-max-message-bytes')];
-  // Read by the forwarder of this process and the P2P host's (buffer-budget.ts): checked here, before either starts.
+  // Read by the forwarder of this process and the P2P host's (buffer-budget.ts): checked before either starts.
   const budget = bufferBudgetFromEnv(env);
   if ('problem' in budget) throw new UsageError(budget.problem);
   const server = parseServer(flags.server ?? (env[envOf('--server')] || DEFAULT_SERVER));
@@ -259,7 +221,7 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     hostHeader: parseHostHeader(flags.hostHeader ?? 'rewrite'),
     json: flags.json === true,
     p2p: flags.p2p !== false && p2pEnv !== '0',
-    timeoutMs: flags.timeout === undefined ? undefined : parseTimeout(flags.timeout),
+    timeoutMs: flags.timeout === undefined ? undefined : parseInteger('--timeout', flags.timeout, 1, MAX_TIMEOUT_MS, 'milliseconds'),
     newSession: flags.newSession === true,
     qr: flags.qr,
     tui: flags.tui !== false,
@@ -272,9 +234,9 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     password: resolvePassword(flags, env),
     inspect: parseInspect(flags),
     expiresInMs: flags.expires === undefined ? undefined : parseDuration(flags.expires, '--expires'),
-    approve: flags.approve === true || parseApproveEnv(env.WINGMAN_APPROVE),
+    approve: flags.approve === true || zeroOrOne('WINGMAN_APPROVE', env.WINGMAN_APPROVE) === '1',
     private: privateMode(flags, flags.p2p !== false && p2pEnv !== '0'),
-    public: publicMode(flags, env.WINGMAN_PUBLIC),
+    public: publicMode(flags, zeroOrOne('WINGMAN_PUBLIC', env.WINGMAN_PUBLIC)),
     name: parseName(flags),
     addressRules: resolveAddressRules(flags.allowIp, flags.denyIp),
     allowEmails: resolveAllowedEmails(flags.allowEmail),
@@ -290,14 +252,8 @@ function privateMode(flags: HttpCommandFlags, p2p: boolean): boolean {
   return true;
 }
 
-/**
- * --public or WINGMAN_PUBLIC=1 (0 or empty: off). Not with --private, whose
- * channels need the key anyway: the flags together are refused, and
- * --private wins over the variable.
- */
+/** --public or WINGMAN_PUBLIC=1; refused with --private (its channels need the key anyway), which wins over the variable. */
 function publicMode(flags: HttpCommandFlags, envValue: string | undefined): boolean {
-  if (envValue !== undefined && envValue !== '' && envValue !== '0' && envValue !== '1')
-    throw new UsageError(`invalid WINGMAN_PUBLIC "${envValue}": expected 0 or 1`);
   if (flags.public === true && flags.private === true)
     throw new UsageError('--public and --private do not go together: a private session is reached only with the link key');
   return flags.public === true || (envValue === '1' && flags.private !== true);
@@ -312,9 +268,8 @@ function parseName(flags: HttpCommandFlags): string | undefined {
   return flags.name;
 }
 
-/** WINGMAN_APPROVE: 1 turns --approve on; 0 or empty leaves it off. */
-function parseApproveEnv(value: string | undefined): boolean {
-  if (value === undefined || value === '' || value === '0') return false;
-  if (value === '1') return true;
-  throw new UsageError(`invalid WINGMAN_APPROVE "${value}": expected 0 or 1`);
+/** A 0/1 variable (empty: unset), as given. */
+function zeroOrOne(name: string, value: string | undefined): string | undefined {
+  if (value === undefined || value === '' || value === '0' || value === '1') return value;
+  throw new UsageError(`invalid ${name} "${value}": expected 0 or 1`);
 }

@@ -1,9 +1,7 @@
 /**
- * What the agent prints to a terminal carries text from outsiders (a
- * viewer's User-Agent, request targets, reasons): control characters in it
- * could move the cursor, recolour or retitle the developer's terminal (C1
- * CSI U+009B and OSC U+009D act like ESC [ and ESC ] on many terminals), and
- * bidirectional overrides could reorder what it shows. They never reach it.
+ * Outsiders' text (User-Agent, request targets, reasons) without control
+ * characters (C1 CSI/OSC act like ESC [ and ESC ] on many terminals) or
+ * bidirectional overrides before it reaches the developer's terminal.
  */
 
 /** C0 controls but tab and newline, DEL, C1 controls, and the bidirectional embeddings, overrides and isolates. */

@@ -1,9 +1,6 @@
 /**
- * The session URL as a QR code under the banner, so a reviewer on a phone can
- * open it without typing a 26-character session id. Rendered with `uqr`
- * (zero dependencies) in Unicode half blocks: two modules per character
- * row, light modules drawn as blocks — right for the usual light-on-dark
- * terminal; `--qr` / `--no-qr` override the automatic choice.
+ * The session URL as a QR code under the banner, for a phone (`uqr`, Unicode
+ * half blocks, light modules as blocks for light-on-dark terminals).
  */
 import { renderUnicodeCompact } from 'uqr';
 import { isLoopbackHost } from '../loopback-host';

@@ -1,9 +1,8 @@
 /**
- * What `wingman http` prints. Human mode: a banner, one line per request,
- * one-line problems on stderr. `--json`: one JSON object per line on stdout,
- * the first being `{"event":"ready",...}` (scripts read the URL from it), so
- * anything before the first ready (retries, warnings) goes to stderr; a
- * fatal error always goes to stdout as the last line.
+ * What `wingman http` prints: a banner, request lines and one-line problems,
+ * or with `--json` one object per line on stdout, the first `ready` (scripts
+ * read the URL from it), so earlier output goes to stderr; a fatal error is
+ * always stdout's last line.
  */
 import type { AddressRules, WarningCode } from '@wingman/protocol';
 import type { RequestLogEntry } from '../forward';
@@ -14,36 +13,35 @@ import { shortViewerId } from '@wingman/protocol';
 import type { ViewerEntry } from '../viewers/viewer-roster';
 import { renderQr, shouldPrintQr, type QrChoice } from './qr';
 import { coalescedOutput, type Output } from './coalesced-output';
-import { PASSWORD_WORDS, PRIVATE_WORDS } from './access-words';
+import { PASSWORD_WORDS, PRIVATE_WORDS } from './terminal-screen';
 import { browserP2P, BROWSER_P2P_WORDS } from './browser-p2p';
 import { printable, terminalSafeJson } from './printable';
 
 export interface Reporter {
-  /** `inspector`: the local inspector's URL, when it runs. */
-  /** `routes`: the path mounts (--route), each prefix with its target's origin. */
+  /** `inspector`: its URL when it runs; `routes`: each prefix with its target's origin. */
   ready(event: ReadyEvent, forwardingTo: string, inspector?: string, routes?: ReadonlyArray<{ prefix: string; target: string }>): void;
   request(entry: RequestLogEntry): void;
-  /** A viewer's P2P connection changed (connected, failed → relay, closed). */
+  /** Connected, failed → relay, closed. */
   peer(report: PeerReport): void;
-  /** The tunnel server announced a viewer or a change of its state (waiting, admitted, refused). */
+  /** Waiting, admitted, refused. */
   viewer?(entry: ViewerEntry, mode: ViewerGateMode | undefined): void;
   reconnecting(event: { attempt: number; delayMs: number; reason: string }): void;
   disconnected(event: { reason: string }): void;
-  /** `viewer`: the viewer it concerns (its full id), when one does; `--json` carries it, the message names it. */
+  /** `viewer`: its full id, when one is concerned; `--json` carries it, the message names it. */
   warning(code: WarningCode, message: string, about?: { viewer?: string }): void;
   fatal(code: string, message: string): void;
   closing(): void;
 }
 
-/** What the agent says when the server forgot a resumed URL's viewers because its access changed (ReadyEvent.viewersReset). */
+/** The server forgot a resumed URL's viewers because its access changed (ReadyEvent.viewersReset). */
 export function viewersResetWords(reset: NonNullable<ReadyEvent['viewersReset']>): string {
   return `access changed since this link's last run (${reset.from} → ${reset.to}): every viewer let in before must get in again`;
 }
 
-/** `tunnel`: a named tunnel of `wingman start`: JSON lines carry `"tunnel":name`, human lines start with the name (padded to `tunnelWidth`, so the tunnels' lines align). */
+/** `tunnel` (`wingman start`): JSON lines carry `"tunnel":name`, human lines start with it padded to `tunnelWidth`. */
 export function createReporter(options: { json: boolean; stdout: Output; stderr: Output; qr?: QrChoice; tunnel?: string; tunnelWidth?: number }): Reporter {
   const { tunnel } = options;
-  // Outsiders' text (User-Agents, request targets) never reaches the terminal with its control characters (printable.ts).
+  // Outsiders' text loses its control characters (printable.ts).
   const clean = (o: Output): Output => ({ isTTY: o.isTTY, write: (text) => o.write(options.json ? terminalSafeJson(text) : printable(text)) });
   const out = clean(options.stdout);
   const err = clean(options.stderr);
@@ -51,7 +49,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
     isTTY: o.isTTY,
     write: (text) => o.write(text.replace(/^(?=.)/gm, `${tunnel?.padEnd(options.tunnelWidth ?? 0)}  `)),
   });
-  // Request lines leave in batches (coalesced-output.ts says why); every other line flushes them first.
+  // Request lines leave in batches (coalesced-output.ts); every other line flushes them first.
   const stdout = coalescedOutput(tunnel !== undefined && !options.json ? named(out) : out);
   const stderr = tunnel !== undefined && !options.json ? named(err) : err;
   let readySeen = false;
@@ -97,13 +95,13 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
     };
   }
 
-  /** Who may reach the session, as the banner says it: the rules' CIDRs themselves (the developer wrote them). */
+  /** The rules' CIDRs themselves (the developer wrote them). */
   const addressRulesWords = (r: AddressRules) =>
     [r.allow.length > 0 ? `only from ${r.allow.join(', ')}` : 'from any address', r.deny.length > 0 ? `never from ${r.deny.join(', ')}` : '']
       .filter(Boolean)
       .join('; ') + ' (address rules)';
 
-  /** A proxy carries the relay only: WebRTC gathers its own paths, so a network whose only way out is the proxy leaves viewers on the relay. */
+  /** WebRTC gathers its own paths: a network whose only way out is the proxy leaves viewers on the relay. */
   const proxyWords = (shown: string) =>
     `connected through the proxy ${shown}: the relay goes through it; P2P only where this network lets WebRTC out, else viewers use the relay`;
 
@@ -144,7 +142,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
     viewer(v, mode) {
       const id = shortViewerId(v.id);
       const who = v.email !== undefined ? ` (signed in as ${v.email})` : '';
-      // With a link alone every viewer is admitted at once: nothing to say, unless it signed in (--allow-email): who it is.
+      // With a link alone every viewer is admitted at once: said only when it signed in (who it is).
       if (mode !== 'approve') {
         if (v.email !== undefined && v.state === 'admitted') stdout.write(`viewer ${id} from ${v.address} signed in as ${v.email}\n`);
         return;
@@ -165,7 +163,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
       stderr.write(`warning: ${message}\n`);
     },
     fatal(code, message) {
-      // The session reaching its --expires deadline is the end the developer asked for.
+      // --expires is the end the developer asked for.
       if (code === 'ERR_SESSION_EXPIRED') stdout.write(`${message}\n`);
       else stderr.write(`error: ${message}\n`);
     },

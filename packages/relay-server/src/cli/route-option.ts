@@ -1,9 +1,6 @@
 /**
- * `--route <prefix=target>` (repeatable) and the config file's `routes`:
- * path mounts of one tunnel (forward/routes.ts), e.g. `/api=8000`,
- * `/ws=127.0.0.1:8001`, `/secure=https://localhost:8443`. Each target is
- * read as the main one is (target-option.ts); the TLS flags apply to the
- * https ones.
+ * `--route <prefix=target>` and the config file's `routes` (forward/routes.ts),
+ * each target read as the main one is (target-option.ts).
  */
 import { MAX_ROUTES, routePrefixProblem, type RouteSpec } from '../forward';
 import { parseTarget, resolveTarget, type TargetFlags } from './target-option';

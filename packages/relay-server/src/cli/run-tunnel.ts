@@ -1,23 +1,21 @@
 /**
- * One tunnel: its own resume slot, forwarder, agent connection and P2P host,
- * reporting through `reporter` and capturing into the inspector when there is
- * one. `wingman http` runs one (with the terminal view's hooks); `wingman
- * start` runs one per named tunnel. Resolves with its exit code when it ends
- * (fatal error, expiry, or `signal`).
+ * One tunnel: its resume slot, forwarder, agent connection and P2P host.
+ * `wingman http` runs one, `wingman start` one per named tunnel; resolves
+ * with its exit code.
  */
-import { linkWithKey } from '@wingman/protocol';
-import { createAgent, defaultStateDir } from '../agent';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { linkWithKey, shortViewerId } from '@wingman/protocol';
+import { createAgent, createFileResumeStore, createMemoryResumeStore, defaultStateDir, resumeKey, type ResumeStore } from '../agent';
+import { acquireInstanceSlot, MAX_INSTANCE_SLOTS, slotKey, type InstanceSlot } from '../agent/instance-slot';
 import { namedLinkKey } from '../agent/named-link-key';
 import { displayProxy } from './proxy-config';
-import { openResumeSlot } from './resume-slot';
-import { createExchangeRecord, createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort, targetOrigin } from '../forward';
+import { createExchangeRecord, createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort, targetOrigin, type Target } from '../forward';
 import type { InspectorTunnel } from '../inspector';
 import { attachP2P } from '../p2p/agent-p2p';
-import { shortViewerId } from '@wingman/protocol';
 import { attachViewerRoster, type ViewerRoster } from '../viewers/viewer-roster';
 import { exitCodeFor } from './exit-codes';
 import type { HttpConfig } from './options';
-import { probeTarget } from './probe';
 import type { Reporter } from './reporter';
 import { isLoopbackHost } from '../loopback-host';
 
@@ -25,14 +23,13 @@ interface TunnelRunOptions {
   config: HttpConfig;
   reporter: Reporter;
   env: NodeJS.ProcessEnv;
-  /** Aborted on SIGINT/SIGTERM: close gracefully, resolve 0. */
+  /** SIGINT/SIGTERM: close gracefully, resolve 0. */
   signal: AbortSignal;
   inspector?: { tunnel: InspectorTunnel; url: string };
-  /** Live RTT of each P2P viewer (the terminal view). */
   onRtt?(viewerId: string, rttMs: number): void;
-  /** The tunnel's viewers, once known (the terminal view's admit/revoke keys). */
+  /** The terminal view's admit/revoke keys. */
   onViewers?(roster: ViewerRoster): void;
-  /** Appended to a fatal error's message: a hint for the developer (human output only). */
+  /** A hint appended to a fatal error's message (human output only). */
   fatalHint?(error: { code: string; message: string }): string;
 }
 
@@ -40,11 +37,10 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
   const hostPort = formatHostPort(config.target);
   const noRestartResume = (why: string) =>
     reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${why}); the URL will change if wingman restarts`);
-  // Each running agent of this server and port owns one saved session (agent/instance-slot.ts).
+  // agent/instance-slot.ts.
   const slot = openResumeSlot(config, env, noRestartResume);
   const releaseSlot = slot.release;
-  // The key in the link's fragment (docs/PROTOCOL.md §Link access): the agent keeps it with the session for a
-  // resume and makes a new one for each new session. A stable name saves no resume state; its key is kept per server and name.
+  // docs/PROTOCOL.md §Link access: kept with the session for a resume; a stable name's per server and name.
   const namedKey =
     config.name === undefined
       ? undefined
@@ -64,7 +60,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     ...(config.headerRules !== undefined ? { headerRules: config.headerRules } : {}),
   };
   const proxy = config.proxy !== undefined ? { url: config.proxy.url, shown: displayProxy(config.proxy.url) } : undefined;
-  // Exchanges that reached the app: of a request sent both over P2P and again over the relay, the copy whose claim came second is refused, not sent twice.
+  // Of a request sent both over P2P and the relay, the copy whose claim came second is refused.
   const exchanges = createExchangeRecord();
   const forwarder = createForwarder({ ...forward, onRequest: (entry) => reporter.request(entry), ...capture, exchanges });
   const agent = createAgent({
@@ -131,7 +127,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
       reporter.closing();
       finish(0);
     };
-    /** Said once per run, with the first banner (a resumed session's included). */
+    /** Once per run, with the first banner. */
     let warnedUnverified = false;
     agent.on('ready', (e) => {
       inspector?.tunnel.setTunnel({ publicUrl: e.url, sessionId: e.sessionId, p2p: e.p2p, access: e.access });
@@ -184,4 +180,51 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     });
     agent.start();
   });
+}
+
+/** A one-time check that something listens on the target, so the developer hears about a stopped app before a viewer does. */
+/** A refused or silent port answers within this on loopback; a remote host gets the same bound, ms. */
+const PROBE_TIMEOUT_MS = 2_000;
+
+/** Resolves true when a TCP connection to the target opens (it is closed at once). */
+function probeTarget(target: Target, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: target.host, port: target.port });
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+interface ResumeSlot {
+  store: ResumeStore;
+  /** Frees the slot for the next agent of this server and target. */
+  release(): void;
+}
+
+/**
+ * The saved session of one running agent of a server and target: a numbered
+ * slot (agent/instance-slot.ts) and the resume store kept under it; none to
+ * be had, the session is kept in memory and `warn` says why.
+ */
+function openResumeSlot(config: Pick<HttpConfig, 'server' | 'target' | 'newSession'>, env: NodeJS.ProcessEnv, warn: (why: string) => void): ResumeSlot {
+  const stateDir = defaultStateDir(env);
+  const key = resumeKey(config.server, config.target);
+  let slot: InstanceSlot | undefined;
+  try {
+    slot = acquireInstanceSlot(stateDir, key);
+    if (!slot) warn(`${MAX_INSTANCE_SLOTS} agents already run for this server and port`);
+  } catch (err) {
+    warn((err as Error).message);
+  }
+  const store = slot
+    ? createFileResumeStore({ file: join(stateDir, 'sessions.json'), key: slotKey(key, slot.slot), onError: (e) => warn(e.message) })
+    : createMemoryResumeStore();
+  if (config.newSession) store.clear();
+  return { store, release: () => slot?.release() };
 }

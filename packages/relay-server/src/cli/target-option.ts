@@ -1,11 +1,7 @@
 /**
- * The local app `wingman http` shares, from its command line: `3000`,
- * `localhost:3000`, `[::1]:8000`, or a URL, `http://localhost:3000` or
- * `https://localhost:8443` (a dev server that runs TLS). For https, the
- * trust decision for the app's certificate (forward/target.ts): verified by
- * default, against Node's store and `--target-ca <file>`; `--target-insecure`
- * accepts it unverified, and only where nothing but this machine can answer:
- * a loopback target.
+ * The local app `wingman http` shares (`3000`, `localhost:3000`, `[::1]:8000`,
+ * an http(s) URL) and, for https, the trust decision for its certificate
+ * (forward/target.ts).
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';

@@ -1,12 +1,8 @@
 /**
  * Keys of the terminal view for the session's viewers (docs/cli.md "Terminal
- * view"): `1`–`9` select the waiting viewer with that number on the screen
- * (the first is selected until another is), `a` admits the selected one,
- * `d` refuses it, `r` revokes the most recently seen admitted viewer, `R`
- * revokes every viewer. Selecting is a key of its own so that the developer
- * admits the viewer whose address and browser they recognise, not whoever
- * arrived first. The terminal is in raw mode only while the view is on and stdin is
- * a TTY; raw mode turns Ctrl+C into a byte, so it is passed on as SIGINT.
+ * view"): selecting is a key of its own so the developer admits the viewer
+ * they recognise, not whoever came first. Raw mode turns Ctrl+C into a byte,
+ * passed on as SIGINT.
  */
 import type { ViewerEntry, ViewerRoster } from '../viewers/viewer-roster';
 

@@ -1,35 +1,33 @@
-/**
- * The terminal view's screen as lines: a pure function of what the view
- * knows, so the layout is the same whatever drew it. Every line is cut to
- * the terminal's width; sections shrink (requests first) to fit its height.
- */
+/** The terminal view's screen as lines: a pure function, each line cut to the width, sections shrinking (requests first) to the height. */
 import type { TransportName } from '../forward';
 import { SELECTABLE_WAITING } from './terminal-keys';
 import type { BrowserP2P } from './browser-p2p';
 import { printable } from './printable';
-import { PASSWORD_WORDS, PRIVATE_WORDS } from './access-words';
 
 export interface ScreenViewer {
   id: string;
   transport: TransportName;
   rttMs?: number;
-  /** First seen (relay) or connected (P2P), epoch ms. */
+  /** Epoch ms. */
   since: number;
-  /** Shown instead of the id (a relay viewer's address, when the tunnel server named it); the short id then follows the line. */
+  /** Instead of the id (a relay viewer's address); the short id then follows. */
   label?: string;
-  /** Why this viewer is where it is (e.g. its app runs its own Service Worker), at the end of its line. */
+  /** Why this viewer is where it is (e.g. its app runs its own Service Worker). */
   note?: string;
-  /** The email it signed in with (`--allow-email`), after its address or id. */
+  /** `--allow-email`. */
   email?: string;
 }
 
+/** How the banner (here and reporter.ts) says who may open a session: a `--private` one, one with a viewer password. */
+export const PRIVATE_WORDS = 'private: the server relays nothing; viewers need the full link (P2P, verified with its key)';
+export const PASSWORD_WORDS = 'viewers need the password';
 /** A viewer waiting to be let in (`--approve`). */
 export interface ScreenWaiting {
   id: string;
   address: string;
   userAgent: string;
   since: number;
-  /** The email it signed in with (`--allow-email`), shown before its User-Agent. */
+  /** `--allow-email`. */
   email?: string;
 }
 
@@ -37,7 +35,7 @@ export interface ScreenRequest {
   at: number;
   method: string;
   path: string;
-  /** 0 when the stream failed before a response head (see `error`). */
+  /** 0 when the stream failed before a head (see `error`). */
   status: number;
   error?: string;
   ms: number;
@@ -58,26 +56,24 @@ export interface ScreenState {
   expiresAt?: number;
   target: string;
   inspector?: string;
-  /** Whether reviewers' browsers can go P2P (browser-p2p.ts); undefined before the first ready. */
+  /** browser-p2p.ts; undefined before the first ready. */
   p2p?: BrowserP2P;
-  /** A line under the header when not connected ("reconnecting ..."). */
+  /** Under the header when not connected ("reconnecting ..."). */
   status?: string;
   viewers: ScreenViewer[];
-  /** Viewers waiting to be let in, numbered in this order (ViewerRoster.waiting()). */
+  /** Numbered in this order. */
   waiting?: ScreenWaiting[];
-  /** The id of the waiting viewer the `a` and `d` keys act on. */
+  /** The one `a` and `d` act on. */
   selectedWaiting?: string | undefined;
-  /** The key help line (viewer keys on a TTY); default: the Ctrl+C hint. */
+  /** Default: the Ctrl+C hint. */
   keys?: string;
-  /** Oldest first. */
   requests: ScreenRequest[];
-  /** Oldest first. */
   problems: ScreenProblem[];
-  /** The tunnel is closed: the last screen stays, without the Ctrl+C hint. */
+  /** The last screen stays, without the Ctrl+C hint. */
   closed?: boolean;
 }
 
-/** Lines the screen keeps for the sections other than requests, so a short terminal still shows some. */
+/** Lines kept for the sections other than requests, so a short terminal still shows some. */
 const MIN_REQUEST_ROWS = 3;
 
 const clock = (at: number) => new Date(at).toTimeString().slice(0, 8);
@@ -89,7 +85,7 @@ function ago(ms: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`;
 }
 
-/** `text` cut to `width` columns (code points; the QR's half blocks are one column each). */
+/** Code points; the QR's half blocks are one column each. */
 function fit(text: string, width: number): string {
   const chars = Array.from(text);
   if (chars.length <= width) return text;
@@ -157,6 +153,6 @@ export function renderScreen(state: ScreenState, size: { columns: number; rows: 
   requests.push('');
 
   const lines = [...header, ...(withQr ? qr : []), ...viewers, ...requests, ...problems, ...footer];
-  // Outsiders' text (a waiting viewer's User-Agent, request paths) loses its control characters (printable.ts).
+  // Outsiders' text loses its control characters (printable.ts).
   return lines.slice(0, Math.max(1, size.rows - 1)).map((l) => fit(printable(l), Math.max(1, size.columns)));
 }

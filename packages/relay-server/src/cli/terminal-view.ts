@@ -1,34 +1,30 @@
 /**
- * `wingman http` on a terminal: one screen redrawn in place (URL and QR,
- * viewers with transport and RTT, the last requests, the last problems)
- * instead of a scrolling log. Same Reporter interface as the plain lines
- * (reporter.ts); chosen only when stdout is a TTY, without --json and
- * without --no-tui. On close the cursor comes back and the last screen stays.
+ * `wingman http` on a terminal: one screen redrawn in place instead of a
+ * scrolling log, behind the same Reporter interface; only on a TTY, without
+ * --json or --no-tui. On close the last screen stays.
  */
 import type { RequestLogEntry } from '../forward';
 import type { Entry, RequestStore } from '../inspector/store';
 import { viewersResetWords, type Reporter } from './reporter';
 import { renderQr, shouldPrintQr, type QrChoice } from './qr';
 import { browserP2P } from './browser-p2p';
-import { renderScreen, type ScreenProblem, type ScreenRequest, type ScreenState, type ScreenViewer } from './terminal-screen';
+import { renderScreen, type ScreenProblem, type ScreenState, type ScreenViewer } from './terminal-screen';
 import { attachViewerKeys, selectedWaiting, VIEWER_KEY_HELP, type KeyInput } from './terminal-keys';
 import { shortViewerId } from '@wingman/protocol';
 import { MAX_ROSTER_VIEWERS, type ViewerRoster } from '../viewers/viewer-roster';
 
-/** Shortest time between two redraws, ms: at most 5 screens a second, whatever the request rate (a redraw per request would flood a slow terminal). */
+/** At most 5 screens a second, whatever the request rate (a redraw per request floods a slow terminal), ms. */
 const TERMINAL_REDRAW_MIN_INTERVAL_MS = 200;
-/** Redraw this often even without events, ms, so "since" ages move. */
+/** Redraw this often even without events, so "since" ages move, ms. */
 const TERMINAL_REFRESH_MS = 1_000;
-/** A viewer's note once its app registered its own Service Worker (WARN_VIEWER_OWN_SW). */
 const OWN_SW_NOTE = 'own Service Worker';
-/** Requests kept for the screen: more than any terminal shows. */
+/** More than any terminal shows. */
 const TERMINAL_REQUESTS_KEPT = 200;
-/** Problems kept; the screen shows the last 3. */
+/** The screen shows the last 3. */
 const TERMINAL_PROBLEMS_KEPT = 20;
 /** A relay viewer (known only from its requests) leaves the list after this long without one, ms. */
 const RELAY_VIEWER_IDLE_MS = 5 * 60_000;
 
-/** What the view draws on: process.stdout on a terminal. */
 interface TerminalOutput {
   write(text: string): unknown;
   columns?: number;
@@ -38,15 +34,10 @@ interface TerminalOutput {
 }
 
 interface TerminalView extends Reporter {
-  /** Take requests (and relay viewers) from the inspector's store rather than from `request()`. */
+  /** Requests (and relay viewers) from the inspector's store rather than `request()`. */
   attachStore(store: RequestStore): void;
-  /**
-   * The session's viewers (viewer identity): waiting viewers get their own
-   * section, relay viewers their address; with `keys` (stdin, a TTY) the
-   * viewer keys work (terminal-keys.ts) and their help is the bottom line.
-   */
+  /** Viewer identity: waiting viewers get a section; with `keys` (a TTY) the viewer keys work (terminal-keys.ts). */
   attachViewers(roster: ViewerRoster, keys?: KeyInput): void;
-  /** A P2P viewer's round-trip time (the P2P host's pings). */
   rtt(viewerId: string, rttMs: number): void;
   /** Last redraw, cursor back, timers and listeners off. Idempotent. */
   dispose(): void;
@@ -58,12 +49,11 @@ const HOME = '\x1b[H';
 const CLEAR_LINE_END = '\x1b[K';
 const CLEAR_BELOW = '\x1b[J';
 
-/** What the roster adds to the screen: relay viewers' addresses, each viewer's email (`--allow-email`), the waiting viewers. */
+/** Relay viewers' addresses, each viewer's email, the waiting viewers. */
 function fromRoster(state: ScreenState, roster: ViewerRoster, selectedId: string | undefined): void {
   for (const v of state.viewers) {
     const known = roster.get(v.id);
     if (v.transport === 'relay') v.label = known?.address ?? v.label;
-    // Who it signed in as (--allow-email), on the relay and P2P alike.
     if (known?.email !== undefined) v.email = known.email;
   }
   state.waiting = roster
@@ -72,7 +62,6 @@ function fromRoster(state: ScreenState, roster: ViewerRoster, selectedId: string
   state.selectedWaiting = selectedWaiting(roster, selectedId)?.id;
 }
 
-/** Whether `wingman http` draws the terminal view: a TTY, not --json, not --no-tui. */
 export function wantsTerminalView(options: { json: boolean; tui: boolean; isTTY: boolean | undefined }): boolean {
   return options.isTTY === true && !options.json && options.tui;
 }
@@ -82,7 +71,7 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
   const now = options.now ?? Date.now;
   const state: ScreenState = { target: options.target, viewers: [], requests: [], problems: [] };
   const relaySeen = new Map<string, number>();
-  /** Viewers whose app runs its own Service Worker (served over the relay from then on), oldest first. */
+  /** Viewers whose app runs its own Service Worker (relay from then on), oldest first. */
   const ownSw = new Set<string>();
   let lastDraw = 0;
   let pending: NodeJS.Timeout | undefined;
@@ -127,14 +116,15 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     push(state.problems, { at: now(), level, message }, TERMINAL_PROBLEMS_KEPT);
     schedule();
   };
-  const addRequest = (r: ScreenRequest) => {
-    push(state.requests, r, TERMINAL_REQUESTS_KEPT);
+  const addRequest = (at: number, e: { method: string; target: string; status: number; error?: string; transport: string }, ms: number) => {
+    const { method, target: path, status, error, transport } = e;
+    push(state.requests, { at, method, path, status, ...(error ? { error } : {}), ms, transport }, TERMINAL_REQUESTS_KEPT);
     schedule();
   };
   const setViewer = (v: ScreenViewer) => {
     state.viewers = [...state.viewers.filter((o) => o.id !== v.id), v];
   };
-  /** A relay viewer is only known from its requests (the X-Forwarded-For address). */
+  /** Known only from its requests (the X-Forwarded-For address). */
   const seenOnRelay = (id: string, at: number) => {
     if (!relaySeen.has(id) && !state.viewers.some((v) => v.id === id)) setViewer({ id, transport: 'relay', since: at });
     relaySeen.set(id, at);
@@ -148,15 +138,7 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     }
   }
   const fromEntry = (e: Entry) => {
-    addRequest({
-      at: e.startedAt,
-      method: e.method,
-      path: e.target,
-      status: e.status,
-      ...(e.error ? { error: e.error } : {}),
-      ms: e.durationMs,
-      transport: e.transport,
-    });
+    addRequest(e.startedAt, e, e.durationMs);
     if (e.viewer && e.transport === 'relay') seenOnRelay(e.viewer, e.startedAt);
   };
 
@@ -164,7 +146,7 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     attachViewers(r, keys) {
       roster = r;
       r.on('viewer', (v) => {
-        // A refused viewer leaves the list at once; its next request would be refused anyway.
+        // A refused viewer leaves the list at once.
         if (v.state === 'refused') state.viewers = state.viewers.filter((o) => o.id !== v.id);
         schedule();
       });
@@ -194,7 +176,7 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
       });
     },
     ready(e, forwardingTo, inspector) {
-      // The same URL back is good news; a new one is worth a warning (the old link no longer works).
+      // A new URL is worth a warning: the old link no longer works.
       if (state.url !== undefined)
         problem(e.resumed ? 'info' : 'warning', e.resumed ? `reconnected: ${e.url} (same URL)` : `reconnected with a NEW URL: ${e.url}`);
       if (e.viewersReset) problem('warning', viewersResetWords(e.viewersReset));
@@ -212,15 +194,7 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     },
     request(e: RequestLogEntry) {
       if (store) return; // the store's subscription has it, with its time and viewer
-      addRequest({
-        at: now() - e.ms,
-        method: e.method,
-        path: e.target,
-        status: e.status,
-        ...(e.error ? { error: e.error } : {}),
-        ms: e.ms,
-        transport: e.transport,
-      });
+      addRequest(now() - e.ms, e, e.ms);
     },
     peer(r) {
       const id = r.viewer ?? r.viewerId;

@@ -1,34 +1,20 @@
 /**
- * One address mapping per tunnel: the session's origin (`http://<id>.<domain>`)
- * ↔ the app's origin (`http://localhost:3000`, what the app is told it is
- * through the Host header). With the Host rewritten (`rewrite`, the default,
- * or an explicit value) the app must see one address, not two: an app that
- * compares `Origin` or `Referer` with `Host` (Django ≥ 4's CSRF origin check,
- * Tornado's `WebSocketHandler.check_origin`, Phoenix's `check_origin`) would
- * otherwise refuse every reviewer. So, in the forwarder, on every path
- * (relay, Service Worker relay, P2P, WebSocket handshakes, the inspector's
- * replay):
- *
- * | towards the app (request)         | towards the viewer (response)                                   |
- * |-----------------------------------|-----------------------------------------------------------------|
- * | `Host` → the app's (headers.ts)   | `Location`, `Content-Location`, `Refresh` → the session's (app-urls.ts) |
- * | `Origin` naming the session → the app's origin | `Access-Control-Allow-Origin` naming the app → the viewer's `Origin` |
- * | `Referer` naming the session → the app's origin, same path | `Set-Cookie` `Domain` naming the app's host → removed (host-only) |
- *
- * "Naming the session" means: the URL's host (name and port) is the `Host`
- * the viewer used. Any other origin (another site, another session) passes
- * unchanged, so an app's cross-origin checks still refuse what they refused.
- * With `preserve` nothing here applies: the app sees the viewer's addresses.
+ * One address mapping per tunnel, the session's origin ↔ the app's, so an app
+ * that compares `Origin` or `Referer` with `Host` (Django's CSRF check,
+ * `check_origin`s) sees one address, on every path: request `Origin` and
+ * `Referer` naming the session move with the rewritten `Host`; response
+ * `Location` & co. (app-urls.ts), `Access-Control-Allow-Origin` and cookie
+ * `Domain` naming the app move back. Other origins pass unchanged; with
+ * `preserve` nothing applies. docs/cli.md "One address: what the app sees".
  */
 import type { HeaderList } from '@wingman/protocol';
 import type { AppAddress } from './app-urls';
 import { rewriteAppUrls } from './app-urls';
 
-/** What one exchange's response translation needs to know about its request. */
 export interface ExchangeAddresses {
-  /** The viewer's origin from X-Forwarded-Proto/-Host, when known (app-urls.ts `sessionOrigin`). */
+  /** From X-Forwarded-Proto/-Host, when known (app-urls.ts `sessionOrigin`). */
   sessionOrigin: string | undefined;
-  /** The viewer's own `Origin` field, when it named the session and was translated for the app. */
+  /** The viewer's `Origin`, when it named the session and was translated. */
   viewerOrigin: string | undefined;
 }
 
@@ -43,7 +29,7 @@ function hostOf(value: string): URL | undefined {
   }
 }
 
-/** `host` as a URL of `protocol` spells it (`x:443` is `x` for https), or undefined when it is no host. */
+/** `host` as a URL of `protocol` spells it (`x:443` is `x` for https); undefined when it is no host. */
 function hostAs(protocol: string, host: string): string | undefined {
   try {
     return new URL(`${protocol}//${host}`).host;
@@ -58,19 +44,14 @@ function towardsApp(value: string, viewerHost: string, appOrigin: string, keepPa
   const url = hostOf(text);
   if (!url || url.host !== hostAs(url.protocol, viewerHost)) return undefined;
   if (!keepPath) return appOrigin;
-  // The rest exactly as the browser wrote it (no normalisation): everything after the authority.
+  // The rest exactly as the browser wrote it.
   const afterAuthority = text.slice(text.indexOf('//') + 2);
   const cut = afterAuthority.search(/[/?#]/);
   const rest = cut < 0 ? '/' : afterAuthority.slice(cut);
   return `${appOrigin}${rest.startsWith('/') ? rest : `/${rest}`}`;
 }
 
-/**
- * The request's `Origin` and `Referer` that name the session (`viewerHost`,
- * the Host the viewer used) moved to `appOrigin`. Returns the new list and
- * the viewer's Origin when it was translated (for the response's
- * Access-Control-Allow-Origin).
- */
+/** Origin and Referer naming the session moved to `appOrigin`; also the viewer's Origin when translated (for Access-Control-Allow-Origin). */
 export function mapRequestAddresses(
   headers: HeaderList,
   viewerHost: string | undefined,
@@ -101,10 +82,9 @@ function cookieDomain(attr: string): string | undefined {
 }
 
 /**
- * A Set-Cookie whose `Domain` names the app's host (`Domain=localhost`) made
- * host-only: on the session's host that Domain would not match, so the
- * browser (and the tunnel server's cookie isolation) would drop the cookie
- * the app meant to set. Attributes are split on every `;`, as browsers do.
+ * `Domain` naming the app's host (`Domain=localhost`) removed: on the
+ * session's host it would not match, and the browser would drop the cookie.
+ * Attributes are split on every `;`, as browsers do.
  */
 function mapSetCookie(field: string, app: AppAddress): string {
   const parts = field.split(';');
@@ -116,12 +96,7 @@ function mapSetCookie(field: string, app: AppAddress): string {
   return kept.length === parts.length ? field : kept.join(';');
 }
 
-/**
- * A response header list with every field that names the app's address
- * moved to the session's: Location, Content-Location and Refresh
- * (app-urls.ts), Access-Control-Allow-Origin (to the viewer's own Origin,
- * which CORS compares byte for byte) and Set-Cookie's Domain.
- */
+/** Every response field naming the app's address moved to the session's (Access-Control-Allow-Origin: the viewer's own Origin, compared byte for byte). */
 export function mapResponseAddresses(headers: HeaderList, app: AppAddress | undefined, exchange: ExchangeAddresses): HeaderList {
   if (!app) return headers;
   return rewriteAppUrls(headers, app, exchange.sessionOrigin).map(([name, value]): [string, string] => {

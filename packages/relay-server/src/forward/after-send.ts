@@ -1,12 +1,12 @@
 /**
- * Work that must not delay a response: the request log line and the
- * inspector's capture of an exchange. Called where the response's frames
- * are queued, it would run before the connection sends them (the send is a
- * microtask; in the P2P host an immediate, queued by those frames before this
- * one), on the request's critical path; queued here it runs after the send.
- * One setImmediate per turn for all that is queued; the order of the calls is
- * kept.
+ * Work that must not delay a response (the request log line, the capture):
+ * run where the frames are queued, it would come before their send. One
+ * setImmediate per turn for all that is queued, in order. And the request
+ * log line itself, written once per exchange.
  */
+import type { ForwardContext } from './context';
+import type { TransportName } from './headers';
+
 const queue: Array<() => void> = [];
 let scheduled = false;
 
@@ -29,4 +29,18 @@ export function afterSend(fn: () => void): void {
   if (scheduled) return;
   scheduled = true;
   setImmediate(runQueued);
+}
+
+/** Logs the exchange the first time it is called; later calls do nothing. */
+export function logOnce(
+  ctx: ForwardContext,
+  exchange: { method: string; target: string; transport: TransportName; started: number },
+): (status: number, error?: string) => void {
+  let logged = false;
+  return (status, error) => {
+    if (logged) return;
+    logged = true;
+    const { method, target, transport, started } = exchange;
+    ctx.onRequest({ method, target, status, ms: Math.round(performance.now() - started), transport, ...(error ? { error } : {}) });
+  };
 }

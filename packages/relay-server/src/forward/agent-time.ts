@@ -1,9 +1,7 @@
 /**
- * The agent's own time for an exchange, told to the Service Worker that asked
- * (AGENT_TIME_HEADER, P2P only): whole ms from the request's head reaching
- * the forwarder to the response head leaving it, so the SW's measure of the
- * path leaves out what the app took. docs/PROTOCOL.md §Route and fetch
- * metadata headers.
+ * The agent's own time for an exchange, told to the Service Worker that
+ * asked (AGENT_TIME_HEADER, P2P only), so its measure of the path leaves out
+ * the app's (docs/PROTOCOL.md §Route and fetch metadata headers).
  */
 import { AGENT_TIME_HEADER, AGENT_TIME_MAX_MS, type HeaderList } from '@wingman/protocol';
 import type { TransportName } from './headers';

@@ -1,10 +1,7 @@
 /**
- * The app's own port on its HTML responses (APP_PORT_HEADER), and the
- * tunnel's loopback routes (APP_ROUTES_HEADER), for the page's shim: a dev
- * server's scripts build URLs from its port (Hugo's live reload asks for
- * `ws://<page host>:1313/livereload`), a front end calls its API on the
- * API's (`http://localhost:5001/api/items`); the reviewer's browser can
- * reach neither, so the shim carries them to the session instead.
+ * The app's own port and the tunnel's loopback routes on its HTML responses,
+ * for the page's shim: dev servers' scripts build URLs from their port (Hugo's
+ * `ws://<host>:1313/livereload`), which the reviewer's browser cannot reach.
  */
 import { APP_PORT_HEADER, APP_ROUTES_HEADER, type HeaderList } from '@wingman/protocol';
 import { isLoopback } from './app-urls';

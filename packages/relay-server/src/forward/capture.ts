@@ -1,8 +1,7 @@
 /**
- * The inspector's tap on the forwarder: request and response heads, and
- * bodies copied up to a cap, for both transports. Off (no tap, no copy)
- * unless the forwarder is given `capture` options. Bodies beyond the cap are
- * counted, not kept; the data path never waits for the tap.
+ * The inspector's tap on the forwarder: heads, and bodies copied up to a cap
+ * (the rest counted), for both transports. Off unless the forwarder is given
+ * `capture` options; the data path never waits for the tap.
  */
 import { VIEWER_HEADER, type ErrorCode, type HeaderList } from '@wingman/protocol';
 import type { TransportName } from './headers';
@@ -11,101 +10,81 @@ import type { TransportName } from './headers';
 export const DEFAULT_CAPTURE_BODY_LIMIT_BYTES = 1024 * 1024;
 
 /**
- * Body bytes the process keeps for exchanges still in flight, all of them
- * together (the inspector's store bounds the finished ones: its
- * INSPECT_STORE_MAX_BYTES). Past it, bodies are counted, not kept (shown
- * truncated): a thousand downloads a viewer stopped reading each kept 1 MiB
- * here, and took the agent past 1 GB.
+ * Body bytes kept for exchanges still in flight, process-wide (the store
+ * bounds finished ones: INSPECT_STORE_MAX_BYTES); past it bodies are counted,
+ * not kept. A thousand stalled downloads each kept 1 MiB here: past 1 GB.
  */
 const CAPTURE_IN_FLIGHT_BUDGET_BYTES = 8 * 1024 * 1024;
 
-/** Bytes kept now by unfinished body taps of this process. */
 let keptInFlight = 0;
 
 /** Largest `--inspect-body-limit`: a captured body crosses the P2P host's IPC channel as one message. */
 export const MAX_CAPTURE_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
 export interface CapturedBody {
-  /** The first `limit` bytes of the body. */
   data: Buffer;
-  /** Bytes the body had in all (what went through, not what was kept). */
+  /** Bytes the body had in all. */
   size: number;
-  /** `size` > `data.length`: the rest was not kept. */
   truncated: boolean;
-  /** Nothing of it was kept because the agent was under load: its buffer budget was over half spent while it passed (`agentUnderLoad`), or a buffer budget refused the exchange (ERR_OVERLOADED). */
+  /** Nothing kept: the buffer budget was over half spent while it passed (`agentUnderLoad`), or refused the exchange (ERR_OVERLOADED). */
   underLoad?: true;
 }
 
 /** One exchange as the forwarder saw it, once it ended (response complete, failed or reset). */
 export interface Capture {
-  /** The prefix of the route (path mount, routes.ts) that served it; absent for the main target. */
+  /** The route prefix (routes.ts) that served it; absent for the main target. */
   mount?: string;
   method: string;
-  /** Origin-form request target (path and query). */
   target: string;
   transport: TransportName;
-  /** Who sent it: the P2P viewer's id, or the relay's X-Forwarded-For address. */
+  /** The P2P viewer's id, or the relay's X-Forwarded-For address. */
   viewer?: string;
-  /** P2P: the channel it came over is verified with the link key (docs/PROTOCOL.md §Verified channels). */
+  /** P2P: a channel verified with the link key (docs/PROTOCOL.md §Verified channels). */
   verified?: boolean;
   /** Wall-clock arrival, ms since the epoch. */
   startedAt: number;
-  /** Arrival to the end of the response (or the failure), ms. */
   durationMs: number;
-  /** Status sent to the viewer; 0 when none was (see `error`). */
+  /** 0 when no status was sent (see `error`). */
   status: number;
   error?: string;
-  /**
-   * The head as the app received it: after the Host rewrite, the address
-   * mapping (address-map.ts), hop-by-hop removal and the request header
-   * rules. A request refused before reaching the app keeps the viewer's.
-   */
+  /** The head as the app received it (Host rewrite, address map, hop-by-hop removal, header rules); a refused request keeps the viewer's. */
   requestHeaders: HeaderList;
-  /** The head the viewer got. */
   responseHeaders: HeaderList;
   requestBody: CapturedBody;
   responseBody: CapturedBody;
-  /** A WebSocket upgrade: only the handshake is captured. */
+  /** Only the handshake is captured. */
   websocket?: boolean;
 }
 
 export interface CaptureOptions {
-  /** Bytes kept per body (request and response each); 0 keeps heads only. */
+  /** Per body; 0 keeps heads only. */
   bodyLimitBytes: number;
-  /** One call per exchange, when it ended. Must not throw. */
+  /** Once per exchange, when it ended. Must not throw. */
   onCapture(capture: Capture): void;
-  /**
-   * True while the process is under load (the forwarder sets it from its
-   * buffer budget: `agentUnderLoad`): bodies are then not kept, only counted.
-   */
+  /** `agentUnderLoad` of the buffer budget: bodies are then counted only. */
   underLoad?: () => boolean;
 }
 
-/** An empty body (no body, or one not captured). */
 const EMPTY_BODY: CapturedBody = Object.freeze({ data: Buffer.alloc(0), size: 0, truncated: false });
 
 /**
  * Copies the first `limit` bytes of a body as it passes (within
- * CAPTURE_IN_FLIGHT_BUDGET_BYTES); counts the rest. While `underLoad()` says
- * so, it keeps nothing: what it had kept is dropped at once and the body is
- * shown as not kept (`underLoad`). Under an attack of stalled downloads every
- * refused exchange had its body copied here and again into the inspector's
- * store, churn that took the agent's RSS past 200 MB; its buffer budget being
- * spent is the sign of that load.
+ * CAPTURE_IN_FLIGHT_BUDGET_BYTES). While `underLoad()`, it keeps nothing and
+ * drops what it kept: under stalled downloads every refused body was copied
+ * here and again into the store, churn that took RSS past 200 MB.
  */
 interface BodyTap {
   push(chunk: Uint8Array): void;
-  /** Keeps nothing more and drops what it kept, as under load: the body shows as not kept (`underLoad`). */
+  /** Drops what it kept: the body shows as not kept (`underLoad`). */
   drop(): void;
-  /** The body as kept; its bytes leave the in-flight budget (the caller hands them on). */
+  /** Its bytes leave the in-flight budget (the caller hands them on). */
   result(): CapturedBody;
 }
 
 export function createBodyTap(limit: number, underLoad: () => boolean = () => false): BodyTap {
-  /** Bytes this body may still keep up to: `limit`, or what it had kept when the budget ran out. */
+  /** `limit`, or what it had kept when the budget ran out. */
   let cap = limit;
   let done = false;
-  /** Nothing is kept: the process was under load while the body passed. */
   let dropped = false;
   let parts: Buffer[] = [];
   let kept = 0;
@@ -123,7 +102,7 @@ export function createBodyTap(limit: number, underLoad: () => boolean = () => fa
       if (kept >= cap || done || dropped) return;
       if (underLoad()) return drop();
       const take = Math.min(chunk.byteLength, cap - kept, CAPTURE_IN_FLIGHT_BUDGET_BYTES - keptInFlight);
-      // The process's budget is spent: from here on this body is counted only (no gap in what is kept).
+      // The budget is spent: counted only from here (no gap in what is kept).
       if (take <= 0) return void (cap = kept);
       // A copy: the chunk's memory belongs to the transport and is reused.
       parts.push(Buffer.from(chunk.subarray(0, take)));
@@ -145,7 +124,7 @@ export function createBodyTap(limit: number, underLoad: () => boolean = () => fa
   };
 }
 
-/** The viewer of a stream: the P2P viewer id when known, else the visitor id or the first X-Forwarded-For address (both set by the tunnel server). */
+/** The P2P viewer id, else the visitor id or the first X-Forwarded-For address (both set by the tunnel server). */
 function viewerOf(headers: HeaderList, viewerId: string | undefined): string | undefined {
   if (viewerId) return viewerId;
   const visitor = headers.find(([n]) => n === VIEWER_HEADER)?.[1];
@@ -154,23 +133,17 @@ function viewerOf(headers: HeaderList, viewerId: string | undefined): string | u
   return xff?.split(',')[0]?.trim() || undefined;
 }
 
-/**
- * The failure of an exchange a buffer budget refused (the agent's, or the
- * tunnel server's, which resets the stream with it). Under an attack of
- * stalled downloads nearly every exchange ends so: keeping their bodies filled
- * the inspector's history with the attack's bytes.
- */
+/** A buffer budget (the agent's or the server's) refused the exchange: under stalled downloads nearly all end so, and their bodies would fill the history. */
 const OVERLOADED: ErrorCode = 'ERR_OVERLOADED';
 
-/** The tap on one exchange; every method is a no-op after `finish`. */
 interface ExchangeTap {
-  /** The head sent to the app, in place of the viewer's. */
+  /** Replaces the viewer's head. */
   requestHead(headers: HeaderList): void;
   requestChunk(chunk: Uint8Array): void;
-  /** The head sent to the viewer (the app's or an error page's). */
+  /** The app's or an error page's. */
   responseHead(status: number, headers: HeaderList): void;
   responseChunk(chunk: Uint8Array): void;
-  /** The exchange ended: hands the capture over (once). `error`: the ERR_* code of a failure. */
+  /** Once; `error`: the ERR_* code of a failure. Everything after is a no-op. */
   finish(error?: string): void;
 }
 
@@ -186,11 +159,7 @@ export function createExchangeTap(
   return options ? new Tap(head, transport, viewerId, options, extra.websocket === true) : NO_TAP;
 }
 
-/**
- * The tap of one exchange: what it saw, kept as references until `finish`
- * builds the capture. A body tap is made on a body's first chunk (most
- * requests have none), and the viewer is read from the head only then.
- */
+/** Kept as references until `finish`; a body tap is made on its first chunk (most requests have none). */
 class Tap implements ExchangeTap {
   private readonly started = performance.now();
   private readonly startedAt = Date.now();
@@ -233,7 +202,7 @@ class Tap implements ExchangeTap {
   finish(error?: string): void {
     if (this.finished) return;
     this.finished = true;
-    // Refused for the load (a budget, the agent's or the server's, evicted it): its bodies go as under load.
+    // Refused for the load: its bodies go as under load.
     if (error === OVERLOADED) {
       (this.requestBody ??= createBodyTap(0)).drop();
       (this.responseBody ??= createBodyTap(0)).drop();
@@ -258,7 +227,6 @@ class Tap implements ExchangeTap {
   }
 }
 
-/** What a body tap kept; no tap (no chunk came): an empty body. */
 function bodyOf(tap: BodyTap | undefined): CapturedBody {
   return tap ? tap.result() : { data: EMPTY_BODY.data, size: 0, truncated: false };
 }

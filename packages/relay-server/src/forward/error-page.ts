@@ -1,8 +1,4 @@
-/**
- * Readable pages the viewer gets when the agent cannot reach the local app.
- * Plain HTML, no external resources, with a reload hint: the developer
- * usually just has to start (or restart) the app.
- */
+/** Readable pages (plain HTML, a reload hint) the viewer gets when the agent cannot reach the local app. */
 import { ALREADY_RECEIVED_ERROR, ERROR_HEADER, escapeHtml, type HeaderList } from '@wingman/protocol';
 
 export interface ErrorPage {
@@ -45,11 +41,7 @@ export function unreachablePage(hostPort: string, detail: string): ErrorPage {
   ]);
 }
 
-/**
- * OpenSSL's verdicts on a certificate (Node's err.code), the ones a dev
- * server's self-signed or mkcert certificate meets.
- * @see https://nodejs.org/api/tls.html#x509-certificate-error-codes
- */
+/** OpenSSL's verdicts a self-signed or mkcert certificate meets (https://nodejs.org/api/tls.html#x509-certificate-error-codes). */
 const CERTIFICATE_ERROR_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',
@@ -62,12 +54,11 @@ const CERTIFICATE_ERROR_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-/** Whether the connection to an https app failed on its certificate (not on the network). */
 export function isCertificateError(code: string | undefined): boolean {
   return code !== undefined && CERTIFICATE_ERROR_CODES.has(code);
 }
 
-/** 502: the https app's certificate failed verification (forward/target.ts says what is trusted). */
+/** 502: the https app's certificate failed verification (forward/target.ts). */
 export function untrustedCertificatePage(origin: string, detail: string): ErrorPage {
   return page(502, "The local app's certificate is not trusted", [
     `Wingman reached <code>${escapeHtml(origin)}</code>, but its TLS certificate did not verify. Give the agent its CA (<code>wingman http ${escapeHtml(origin)} --target-ca rootCA.pem</code>), or, for a self-signed certificate on this machine, <code>--target-insecure</code>.`,
@@ -75,37 +66,33 @@ export function untrustedCertificatePage(origin: string, detail: string): ErrorP
   ]);
 }
 
-/** 504: the local app accepted the request but sent no response head in time. */
+/** 504: no response head in time. */
 export function timeoutPage(hostPort: string, timeoutMs: number): ErrorPage {
   return page(504, 'The local app took too long to answer', [
     `Wingman forwarded the request to <code>${escapeHtml(hostPort)}</code>, but no response came within ${Math.round(timeoutMs / 1000)} s. The app may still be compiling: reload in a moment. (<code>wingman http --timeout</code> changes this limit.)`,
   ]);
 }
 
-/** 502: the local app answered with something the tunnel cannot carry (e.g. a response head too large). */
+/** 502: a head the tunnel cannot carry (e.g. too large). */
 export function badResponsePage(hostPort: string, detail: string): ErrorPage {
   return page(502, 'The local app sent a response Wingman cannot forward', [
     `The answer from <code>${escapeHtml(hostPort)}</code> could not be forwarded: ${escapeHtml(detail)}.`,
   ]);
 }
 
-/** 400: the request itself is malformed (framing, smuggling attempts). */
+/** 400: framing, smuggling attempts. */
 export function badRequestPage(detail: string): ErrorPage {
   return page(400, 'Bad request', [`Wingman refused to forward this request: ${escapeHtml(detail)}.`]);
 }
 
-/** 503: the agent holds as much unread data as it allows, and this request had held its share the longest. */
+/** 503: the buffer budget is spent and this request had held its share the longest. */
 export function overloadedPage(): ErrorPage {
   return page(503, 'Wingman is holding too much unread data', [
     'The developer’s Wingman agent holds as much data as it allows for requests that are not moving (an app that does not read an upload, a viewer that does not read a download), and this request had waited the longest. Try again in a moment.',
   ]);
 }
 
-/**
- * 502: a request the viewer's Service Worker sent again over the relay after
- * the P2P channel failed, whose P2P exchange had already reached the app
- * (exchange-record.ts). It is not forwarded: the app would get it twice.
- */
+/** 502: a request resent over the relay whose P2P copy already reached the app (exchange-record.ts). */
 export function alreadyReceivedPage(): ErrorPage {
   const p = page(502, 'The app received this request; it was not sent twice', [
     'The peer-to-peer connection failed while this request was on its way, after the local app had received it. Wingman did not send it again over the relay, so the app has it once: it may have acted on it. Check the result before trying again.',

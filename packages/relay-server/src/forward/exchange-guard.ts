@@ -1,15 +1,9 @@
 /**
- * One exchange's failures stay its own. The forwarder serves a stream in
- * callbacks: the stream's events, its timers, the HTTP client's handler, the
- * local WebSocket's events. An exception thrown in one of them (a bug, here
- * or in a library under it) would be uncaught — the protocol's emitter
- * rethrows a listener's exception outside its call, and a timer's or a
- * library event's has no caller to catch it — and end the process: in the
- * P2P host process, every viewer's channel with it. The guard takes it
- * instead: the stream is reset with ERR_INTERNAL and the error's message
- * (the exchange's 'close' listeners then stop its local request or socket),
- * and the stack goes to stderr as a warning. Exceptions thrown by the HTTP
- * client's own socket listeners are taken by upstream-socket.ts.
+ * One exchange's failures stay its own: an exception in one of the
+ * forwarder's callbacks (stream events, timers, the HTTP client's handler)
+ * would be uncaught and end the process (in the P2P host, every viewer's
+ * channel). The guard resets the stream with ERR_INTERNAL and the message,
+ * and warns with the stack on stderr.
  */
 import type { Stream } from '@wingman/protocol';
 

@@ -1,21 +1,10 @@
 /**
- * Which exchanges with an id reached the app, so a request the Service
- * Worker sends again over the relay after its channel failed
- * (EXCHANGE_HEADER) reaches the app at most once. The agent's record is the
- * one arbiter: each copy of the request claims its id before it is
- * forwarded — the relayed one in the agent itself, the P2P one from the P2P
- * host process over IPC (a request and its answer) — and only the copy whose
- * claim came first is forwarded. The other is answered, once its body is
- * in, with a 502 ALREADY_RECEIVED_ERROR. Whichever order the two copies reach
- * the agent in, the app gets one.
- *
- * Bounded in count and time: per viewer (the P2P viewer whose channel carried
- * the exchange) at most EXCHANGES_PER_VIEWER ids, the oldest forgotten
- * first; at most EXCHANGE_VIEWERS viewers, the one quiet the longest
- * forgotten first; relayed claims, at most EXCHANGES_PER_VIEWER, the oldest
- * forgotten first; an id is kept while its exchange lasts and
- * EXCHANGE_KEEP_MS after it ended (the Service Worker sends the request
- * again within seconds of the failure).
+ * Which exchanges with an id (EXCHANGE_HEADER) reached the app, so a request
+ * the Service Worker sends again over the relay after its channel failed
+ * reaches it at most once: each copy claims its id before it is forwarded
+ * (the P2P one from the host process over IPC); the first claim wins, the
+ * other gets 502 ALREADY_RECEIVED_ERROR once its body is in. Bounded per
+ * viewer, in viewers and in time (the SW resends within seconds).
  */
 import { EXCHANGE_HEADER, EXCHANGE_ID_PATTERN, type HeaderList, type Stream } from '@wingman/protocol';
 import type { TransportName } from './headers';
@@ -24,26 +13,22 @@ import type { TransportName } from './headers';
 export const EXCHANGES_PER_VIEWER = 512;
 /** Viewers whose ids are kept: twice the agent's default cap on P2P peers, so the viewers of a host that just died are among them. */
 export const EXCHANGE_VIEWERS = 64;
-/** How long an id is kept after its exchange ended, ms. */
 export const EXCHANGE_KEEP_MS = 60_000;
 
 /**
- * What a forwarder is given: a claim on an exchange's id before it forwards
- * it, and the exchange's end. `viewer` is the P2P viewer whose channel
- * carried it, undefined for a relayed request. A claim is answered at once
- * in the agent, after a round trip to it in the P2P host process (undefined:
- * the agent did not answer).
+ * A claim on an exchange's id before it is forwarded, and the exchange's end;
+ * `viewer`: the P2P viewer, undefined for a relayed request. Answered at once
+ * in the agent, after a round trip from the P2P host (undefined: no answer).
  */
 export interface ExchangeClaims {
-  /** Whether this copy of exchange `id` is the one to forward: no copy claimed it before (that is still remembered). */
+  /** Whether this copy is the one to forward: no copy claimed it before (still remembered). */
   claim(viewer: string | undefined, id: string): boolean | Promise<boolean | undefined>;
   ended(viewer: string | undefined, id: string): void;
 }
 
-/** The agent's record: the arbiter of every claim. */
 export interface ExchangeRecord extends ExchangeClaims {
   claim(viewer: string | undefined, id: string): boolean;
-  /** Every P2P exchange in flight ended now (the P2P host process died with them). */
+  /** The P2P host process died with every P2P exchange in flight. */
   endAll(): void;
 }
 
@@ -95,21 +80,14 @@ export function createExchangeRecord(now: () => number = Date.now): ExchangeReco
   };
 }
 
-/** The request's exchange id, when it carries a valid one. */
 export function exchangeIdOf(headers: HeaderList): string | undefined {
   const value = headers.find(([n]) => n === EXCHANGE_HEADER)?.[1];
   return value !== undefined && EXCHANGE_ID_PATTERN.test(value) ? value : undefined;
 }
 
-/** What a stream's claim came to: forward it to the app, refuse it (another copy was), or no answer from the agent. */
 export type ClaimOutcome = 'forward' | 'refuse' | 'unanswered';
 
-/**
- * Claims the stream's exchange when it carries an id: at once when `claims`
- * answers at once, else a promise (the stream paused meanwhile). A won
- * claim ends when the stream closes.
- * A request without an id is forwarded without a claim.
- */
+/** At once when `claims` answers at once, else a promise (the stream paused meanwhile); no id, no claim. A won claim ends with the stream. */
 export function claimExchange(
   stream: Stream,
   transport: TransportName,

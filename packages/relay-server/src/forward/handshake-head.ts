@@ -1,8 +1,7 @@
 /**
- * The head of a WebSocket handshake to the local app, field for field as
- * an HTTP request's: a repeated field (a viewer's, or one an `add` header
- * rule appends) goes as repeated lines, not joined into one, and the
- * inspector shows the head `ws` wrote, its own fields included.
+ * The head of a WebSocket handshake to the app, as an HTTP request's: a
+ * repeated field goes as repeated lines, and the inspector shows what `ws`
+ * wrote, its own fields included.
  */
 import type { ClientRequest, OutgoingHttpHeaders } from 'node:http';
 import type { HeaderList } from '@wingman/protocol';

@@ -1,18 +1,10 @@
 /**
- * Header rules of a tunnel (`policy.requestHeaders` / `policy.responseHeaders`
- * in `wingman start`'s file): fields the forwarder removes, sets (replacing
- * every field of that name) and adds, in that order, on each request towards
- * the app and each response towards the viewer, over the relay and P2P alike
- * (the P2P host process gets the same rules). Requests are edited after the
- * forwarder's own rules (Host, X-Forwarded-*), responses after the app's
- * URLs are moved to the session's and before Wingman's transport fields, so
- * the inspector shows what the app and the viewer really got.
- *
- * Fields the tunnel itself owns are refused: hop-by-hop ones and the body's
- * framing (a rule could desynchronise a stream), Host on requests
- * (`hostHeader` sets it) and Wingman's own `x-wingman-*`.
+ * A tunnel's header rules (`policy.requestHeaders` / `responseHeaders`):
+ * fields removed, set and added, in that order, on requests after the
+ * forwarder's own rules and on responses before Wingman's transport fields,
+ * over the relay and P2P, so the inspector shows what each side got. Fields the
+ * tunnel owns are refused: hop-by-hop, framing, Host on requests, `x-wingman-*`.
  * @see https://www.rfc-editor.org/rfc/rfc9110#section-5.1 (field names are tokens)
- * @see https://www.rfc-editor.org/rfc/rfc9110#section-5.5 (field values)
  */
 import { HOP_BY_HOP_HEADERS, type HeaderList } from '@wingman/protocol';
 

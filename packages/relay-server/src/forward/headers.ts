@@ -1,8 +1,4 @@
-/**
- * Header rules of the forwarder: hop-by-hop removal, request framing checks
- * (request smuggling), the Host policy and X-Forwarded-*. Pure functions over
- * the protocol's header lists (lower-case names, wire order).
- */
+/** Hop-by-hop removal, request framing checks (smuggling), the Host policy and X-Forwarded-*: pure functions over header lists. */
 import {
   AGENT_TIME_HEADER,
   EXCHANGE_HEADER,
@@ -23,20 +19,15 @@ export { formatHostPort } from './target';
 /** Transport over which a stream reached the agent. */
 export type TransportName = 'relay' | 'p2p';
 
-/**
- * Fields never forwarded: the protocol's hop-by-hop set, plus `expect`: the
- * tunnel has already accepted the body, so the local app must not be asked
- * for a 100 Continue.
- */
+/** The protocol's hop-by-hop set, plus `expect`: the tunnel already accepted the body. */
 const HOP_BY_HOP = new Set([...HOP_BY_HOP_HEADERS, 'expect']);
 
 /** Request fields addressed to the agent itself, removed before the app. */
 const AGENT_ONLY = new Set([VIEWER_HEADER, ROUTE_HEADER, FETCH_METADATA_HEADER, AGENT_TIME_HEADER, EXCHANGE_HEADER]);
 
-/** Fields that would also describe the WebSocket handshake `ws` performs itself towards the local app. */
+/** Fields `ws` writes itself for its handshake towards the app. */
 const WS_HANDSHAKE = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'content-length']);
 
-/** Names listed in Connection headers (they are hop-by-hop too). */
 function connectionListed(headers: HeaderList): Set<string> {
   const out = new Set<string>();
   for (const [name, value] of headers) {
@@ -49,7 +40,7 @@ function connectionListed(headers: HeaderList): Set<string> {
   return out;
 }
 
-/** Drops hop-by-hop fields (fixed ones and those named by Connection). Used on responses too. */
+/** Fixed ones and those named by Connection. Used on responses too. */
 export function withoutHopByHop(headers: HeaderList): HeaderList {
   const listed = connectionListed(headers);
   return headers.filter(([name]) => !HOP_BY_HOP.has(name) && !listed.has(name));
@@ -65,11 +56,9 @@ export function fromRawHeaders(raw: string[]): HeaderList {
 type Framing = { ok: true; contentLength: number | undefined } | { ok: false; reason: string };
 
 /**
- * Request framing checks against request smuggling (RFC 9112 §6.3): a head
- * with both Transfer-Encoding and Content-Length, or a Content-Length that
- * is not one non-negative integer, is refused; a repeated Host too
- * (RFC 9112 §3.2). Transfer-Encoding alone is dropped: the stream frames the
- * body, and the forwarder chooses the framing towards the local app.
+ * Against request smuggling (RFC 9112 §6.3, §3.2): both Transfer-Encoding and
+ * Content-Length, a Content-Length that is not one integer, or a repeated Host
+ * is refused. Transfer-Encoding alone is dropped: the forwarder frames the body.
  */
 export function checkFraming(headers: HeaderList): Framing {
   const lengths = headers.filter(([n]) => n === 'content-length').map(([, v]) => v.trim());
@@ -84,11 +73,7 @@ export function checkFraming(headers: HeaderList): Framing {
   return { ok: true, contentLength: Number(value) };
 }
 
-/**
- * The forbidden fields a Service Worker's relayed fetch carried in
- * FETCH_METADATA_HEADER, in place of the ones its browser wrote for the
- * SW's own fetch (e.g. `sec-fetch-mode: same-origin` → `navigate`).
- */
+/** The forbidden fields a Service Worker's relayed fetch carried in FETCH_METADATA_HEADER (e.g. `sec-fetch-mode: navigate`), in place of its own fetch's. */
 function withFetchMetadata(out: HeaderList, original: HeaderList): HeaderList {
   const raw = original.find(([n]) => n === FETCH_METADATA_HEADER)?.[1];
   const fields = raw === undefined ? undefined : parseFetchMetadata(raw);
@@ -101,26 +86,19 @@ interface RequestHeaderOptions {
   target: Target;
   hostHeader: HostHeaderMode;
   transport: TransportName;
-  /** Drop the fields of a WebSocket handshake (`ws` writes its own). */
   websocket?: boolean;
 }
 
 /**
- * The header list sent to the local app, and what the response's
- * translation needs to know about it (address-map.ts).
- *
- * Host: per `hostHeader`; unless `preserve`, Origin and Referer that name the
- * session move to the app's origin with it (address-map.ts says why).
- * X-Forwarded-*: over the relay the tunnel server set
- * x-forwarded-for/-proto/-host, so they pass unchanged. Over P2P the viewer
- * itself wrote the head and its address is unknown to the agent, so
- * x-forwarded-for is dropped (it could only be forged) while -proto/-host
- * pass when present. In both cases x-forwarded-host defaults to the Host the
- * viewer used, so an app behind a rewritten Host can still build public URLs.
+ * The head sent to the app, and what the response's translation needs
+ * (address-map.ts). Host per `hostHeader`. X-Forwarded-*: the relay's pass
+ * unchanged; over P2P x-forwarded-for is dropped (it could only be forged).
+ * x-forwarded-host defaults to the Host the viewer used, so an app behind a
+ * rewritten Host can still build public URLs.
  */
 export function forwardedRequest(headers: HeaderList, options: RequestHeaderOptions): { headers: HeaderList; addresses: ExchangeAddresses } {
   const originalHost = headers.find(([n]) => n === 'host')?.[1];
-  // VIEWER_HEADER is the tunnel server's word to the agent (the inspector), ROUTE_HEADER, AGENT_TIME_HEADER and EXCHANGE_HEADER the SW's: never the app's.
+  // The tunnel server's and the SW's words to the agent, never the app's.
   let out = withoutHopByHop(headers).filter(([name]) => name !== 'host' && !AGENT_ONLY.has(name));
   out = withFetchMetadata(out, headers);
   if (options.websocket) out = out.filter(([name]) => !WS_HANDSHAKE.has(name));
@@ -135,12 +113,10 @@ export function forwardedRequest(headers: HeaderList, options: RequestHeaderOpti
   return { headers: sent, addresses: { sessionOrigin: sessionOrigin(sent), viewerOrigin } };
 }
 
-/** The header list sent to the local app (forwardedRequest's). */
 export function requestHeaders(headers: HeaderList, options: RequestHeaderOptions): HeaderList {
   return forwardedRequest(headers, options).headers;
 }
 
-/** Node's rawHeaders form of a header list. */
 export function toRawHeaders(headers: HeaderList): string[] {
   const out: string[] = [];
   for (const [name, value] of headers) out.push(name, value);

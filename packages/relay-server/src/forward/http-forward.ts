@@ -1,16 +1,10 @@
 /**
  * One HTTP stream → one request to the local app through the forwarder's
- * keep-alive undici Pool, its response written into the stream. Every
- * stream gets an answer: the app's response, a 400/502/504 page, or a reset
- * once a head has gone out.
- *
- * Why not http-proxy: it proxies a Node server's req/res pair, and here the
- * request arrives as frames on a multiplexed stream and the response leaves
- * as frames; there is no req/res to hand it. Why undici's dispatch rather
- * than `http.request` (which http-proxy calls underneath): its handler gets
- * the head and each body chunk as callbacks, with no ClientRequest,
- * IncomingMessage or Agent bookkeeping per request; measured here it costs
- * about 0.6× the client CPU of `http.request` per small request.
+ * keep-alive undici Pool; every stream gets an answer (the app's response, a
+ * 400/502/504 page, or a reset once a head has gone out). Not http-proxy: the
+ * request arrives as frames, there is no req/res pair to hand it. undici's
+ * dispatch rather than `http.request`: head and chunks as callbacks, about
+ * 0.6× the client CPU per small request as measured here.
  */
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
@@ -32,9 +26,8 @@ import { checkFraming, formatHostPort, forwardedRequest, fromRawHeaders, toRawHe
 import { mapResponseAddresses, type ExchangeAddresses } from './address-map';
 import { withAppPort } from './app-port';
 import { createRequestBody, REQUEST_BODY_HIGH_WATER_BYTES, REQUEST_BODY_READ_AHEAD_BYTES, type RequestBody } from './request-body';
-import { sendPage, withTransport } from './respond';
-import { logOnce } from './request-log';
-import { routeOf } from './route';
+import { routeOf, sendPage, withTransport } from './respond';
+import { logOnce } from './after-send';
 import type { ForwardContext } from './context';
 import { createExchangeTap } from './capture';
 import { createResponseSink } from './response-sink';
@@ -44,12 +37,7 @@ import { HTTP_CLIENT_FAULT } from './upstream-socket';
 import { claimExchange, whenClaimed, type ClaimOutcome } from './exchange-record';
 import { createStartGate } from './start-gate';
 
-/**
- * Request headers the HTTP client frames or refuses itself: it writes
- * chunked framing for a body of unknown length, and an `Expect:
- * 100-continue` was already answered by whoever received the viewer's
- * request (the tunnel server's HTTP server, or nobody over P2P).
- */
+/** Framed or refused by the HTTP client itself: chunked framing, and `Expect: 100-continue` (already answered upstream, or by nobody over P2P). */
 const CLIENT_FRAMED = new Set(['transfer-encoding', 'expect']);
 
 /** Methods that carry a body by definition; without one they get `content-length: 0`, as browsers send. */
@@ -64,17 +52,15 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   let state: 'waiting' | 'responding' | 'done' = 'waiting';
   let headTimer: NodeJS.Timeout | undefined;
   let drainTimer: NodeJS.Timeout | undefined;
-  /** The local request's controller, once the client took it; `cancelled` stops it as soon as it does. */
+  /** Once the client took the request; `cancelled` stops it as soon as it does. */
   let controller: Dispatcher.DispatchController | undefined;
   let cancelled = false;
-  /** The request body on its way to the client (only for a request with a body). */
   let bodySink: PassThrough | undefined;
-  /** The viewer's addresses, from the head sent to the app (for response fields that name the app: address-map.ts). */
+  /** The viewer's addresses, for response fields that name the app (address-map.ts). */
   let addresses: ExchangeAddresses = { sessionOrigin: undefined, viewerOrigin: undefined };
 
   const log = logOnce(ctx, { method: head.method, target: head.target, transport, started });
 
-  /** Stops the local request: the app sees its request closed. */
   const abortUpstream = () => {
     clearTimeout(headTimer);
     if (cancelled) return;
@@ -83,7 +69,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     if (controller && !controller.aborted) controller.abort(new Error('the viewer side ended the request'));
   };
 
-  /** The answer is complete. Reads and drops an unfinished request body for a while, then resets. */
+  /** Reads and drops an unfinished request body for a while, then resets. */
   const done = () => {
     if (state === 'done') return;
     state = 'done';
@@ -98,7 +84,6 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     );
   };
 
-  /** The stream was reset, by either side: the exchange is over, and the app's request stops. */
   const ended = (code: string) => {
     log(0, code);
     tap.finish(code);
@@ -120,11 +105,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     done();
   };
 
-  // What this exchange holds while it does not move counts against the
-  // process's budget (ctx.budget): the response body queued for a peer that
-  // grants no credit, the request body queued for an app that does not read
-  // it. Evicted (it had held the longest without progress when the budget ran out): a 503
-  // before the head, a reset after it.
+  // Bytes held while the exchange does not move count against ctx.budget; evicted: a 503 before the head, a reset after it.
   const overloaded = () => {
     if (state === 'waiting') fail(overloadedPage(), 'ERR_OVERLOADED');
     else brokeOff('the agent buffer budget is spent and this exchange had stalled the longest', 'ERR_OVERLOADED');
@@ -132,22 +113,19 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   const downloadHold = ctx.budget.hold(overloaded);
   const uploadHold = ctx.budget.hold(overloaded);
   const responseSink = createResponseSink(stream, downloadHold, guard);
-  // A peer that takes the queued body, however slowly, is not a stalled one:
-  // each send while the writer waits moves it back in the budget's line.
+  // A peer that takes the queued body, however slowly, is not stalled: back of the budget's line.
   stream.on('progress', () => downloadHold.progressed());
   stream.once('close', () => {
     downloadHold.release();
     uploadHold.release();
-    // Closed before its answer was complete: this side reset it (the exchange guard's reset after a throw). The app's request stops.
+    // Closed before its answer was complete: this side reset it (the guard, after a throw).
     if (state !== 'done') ended('ERR_INTERNAL');
   });
 
   const framing = checkFraming(head.headers);
   const gate = createStartGate(framing.ok ? framing.contentLength : undefined, start, () => state === 'waiting' && !stream.closed);
-  // Before the body's own listener, so the tap sees every chunk the app does (without the inspector the tap keeps nothing).
-  // The app reads the request body before it answers: while the body still
-  // arrives (a large upload over a slow path can take minutes), the wait for
-  // the head counts from the latest chunk, not from the start of the request.
+  // Before the body's own listener, so the tap sees every chunk the app does. While an upload
+  // arrives (minutes, on a slow path), the wait for the head counts from the latest chunk.
   stream.on('data', (chunk) => {
     tap.requestChunk(chunk);
     if (state === 'waiting') headTimer?.refresh();
@@ -164,11 +142,11 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   stream.on('close', () => clearTimeout(drainTimer));
 
   if (!framing.ok) return fail(badRequestPage(framing.reason), 'ERR_INVALID_HEAD');
-  // A copy of a request the Service Worker sent twice (P2P, then again over the relay) reaches the app only if its claim wins.
+  // A request the Service Worker sent twice (P2P, then the relay) reaches the app only if its claim wins.
   whenClaimed(claimExchange(stream, transport, viewerId, ctx.exchanges), guard.wrap(settle));
 
   function settle(outcome: ClaimOutcome): void {
-    // The other copy reached the app: this one is answered once its body is in, and not sent twice.
+    // The other copy reached the app: answered once its body is in.
     if (outcome === 'refuse') headTimer = afterBody(stream, body, guard, () => fail(alreadyReceivedPage(), ALREADY_RECEIVED_ERROR));
     else if (outcome === 'unanswered') brokeOff('the agent did not answer whether the app had already received this request', 'ERR_INTERNAL');
     else gate.claimWon();
@@ -177,20 +155,18 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   function start(hasBody: boolean): void {
     const forwarded = forwardedRequest(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport });
     const edited = applyHeaderEdits(forwarded.headers, ctx.headerRules?.request).filter(([name]) => !CLIENT_FRAMED.has(name));
-    // In wire order: the HTTP client writes Content-Length after the other fields.
+    // Wire order: the HTTP client writes Content-Length after the other fields.
     const headers: HeaderList = [...edited.filter(([name]) => name !== 'content-length'), ...edited.filter(([name]) => name === 'content-length')];
     addresses = forwarded.addresses;
-    // The stream frames the body; towards the app it goes chunked (length unknown: the client frames it) or is absent.
+    // Towards the app the body goes chunked (the client frames it) or is absent.
     if (framing.ok && framing.contentLength === undefined && !hasBody && BODY_METHODS.has(head.method)) headers.push(['content-length', '0']);
     if (hasBody) bodySink = requestBodySink();
-    // The inspector shows (and replays) the request as the app gets it.
     tap.requestHead(headers);
     headTimer = setTimeout(
       guard.wrap(() => fail(timeoutPage(hostPort, ctx.timeoutMs), 'ERR_UPSTREAM_TIMEOUT')),
       ctx.timeoutMs,
     );
-    // Headers as a raw list, written in this order, Host included. The handler's callbacks run under the
-    // exchange guard: a throw in one fails this exchange (its 'close' listener then aborts the request).
+    // Raw list, in this order, Host included. A throw in a callback fails this exchange only.
     ctx.upstream.dispatch(
       { origin: ctx.origin, path: head.target, method: head.method, headers: toRawHeaders(headers), body: bodySink ?? null },
       {
@@ -228,7 +204,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     fail(failure.page, failure.code);
   }
 
-  /** Mid-body: the head is out, the stream can only be reset. */
+  /** The head is out: the stream can only be reset. */
   function brokeOff(reason: string, code: ErrorCode = 'ERR_UPSTREAM_ERROR'): void {
     if (state === 'done') return;
     tap.finish(code);
@@ -238,13 +214,12 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   }
 
   function onResponse(c: Dispatcher.DispatchController, status: number): void {
-    // An informational response (`103 Early Hints`; RFC 9110 §15.2) is not the answer: the final one follows on the connection.
-    // A page cannot see one (fetch() and the Service Worker skip them), so it goes no further. (101 is ws-forward.ts's.)
+    // Informational (`103 Early Hints`) is not the answer, and a page cannot see one. (101: ws-forward.ts.)
     if (status < 200) return;
     if (state !== 'waiting' || stream.closed) return void c.abort(new Error('the viewer side ended the request'));
     clearTimeout(headTimer);
     const headers = withTransport(responseFields(ctx, (c.rawHeaders ?? []) as Array<Buffer | string>, addresses), transport, route);
-    // RFC 9110 §6.4.1: HEAD, 204 and 304 responses never carry content.
+    // RFC 9110 §6.4.1.
     const noBody = head.method === 'HEAD' || status === 204 || status === 304;
     const unsent = sendHead(stream, status, withAgentTime(headers, head.headers, transport, started), noBody);
     if (unsent !== undefined) return fail(badResponsePage(hostPort, unsent), 'ERR_UPSTREAM_ERROR');
@@ -255,11 +230,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   }
 }
 
-/**
- * Runs `answer` once the request body is all in (a browser may fail a fetch
- * answered mid-upload), or REQUEST_DRAIN_TIMEOUT_MS on; the body is dropped.
- * Returns that timer.
- */
+/** Runs `answer` once the request body is in (a browser may fail a fetch answered mid-upload), or after REQUEST_DRAIN_TIMEOUT_MS. */
 function afterBody(stream: Stream, body: RequestBody, guard: ExchangeGuard, then: () => void): NodeJS.Timeout | undefined {
   const answer = guard.wrap(then);
   body.discard();
@@ -268,38 +239,31 @@ function afterBody(stream: Stream, body: RequestBody, guard: ExchangeGuard, then
   return setTimeout(answer, REQUEST_DRAIN_TIMEOUT_MS);
 }
 
-/** The app's response fields as the viewer gets them: hop-by-hop ones out, the app's addresses and port made the session's (address-map.ts), the header rules applied. */
+/** Hop-by-hop out, the app's addresses and port made the session's (address-map.ts), header rules applied. */
 function responseFields(ctx: ForwardContext, raw: Array<Buffer | string>, addresses: ExchangeAddresses): HeaderList {
   const fields = mapResponseAddresses(withoutHopByHop(fromRawHeaders(raw.map((h) => h.toString('latin1')))), ctx.appAddress, addresses);
   return withAppPort(applyHeaderEdits(fields, ctx.headerRules?.response), ctx.target.port, ctx.appRoutes);
 }
 
-/** The request body's way to the HTTP client: a failure of the local request ends it (onResponseError); the sink's own error says nothing more. */
+/** A failure of the local request ends it (onResponseError); the sink's own error says nothing more. */
 function requestBodySink(): PassThrough {
   const sink = new PassThrough({ writableHighWaterMark: REQUEST_BODY_HIGH_WATER_BYTES, readableHighWaterMark: REQUEST_BODY_READ_AHEAD_BYTES });
   sink.on('error', () => undefined);
   return sink;
 }
 
-/**
- * Sends the response head; undefined once sent, else why not. respond()
- * encodes the head before anything else: one the wire cannot carry throws
- * and leaves the stream free for a 502.
- */
+/** Undefined once sent, else why not: a head the wire cannot carry throws first and leaves the stream free for a 502. */
 function sendHead(stream: Stream, status: number, headers: HeaderList, end: boolean): string | undefined {
   try {
     stream.respond({ status, headers }, { end });
     return undefined;
   } catch (err) {
-    // Not thrown from a listener: a non-protocol error here would be a bug, and still only this stream's.
     if (!(err instanceof ProtocolError)) process.emitWarning(`wingman forwarder: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return err instanceof ProtocolError ? err.message : 'internal error';
   }
 }
 
-/** The answer to a local request that failed before its head. */
 function failureBeforeHead(err: Error & { code?: string }, hostPort: string, origin: string): { page: ErrorPage; code: string } {
-  // undici refuses a path or header value it cannot write before anything is sent.
   if (err.code === 'UND_ERR_INVALID_ARG') return { page: badRequestPage(err.message), code: 'ERR_INVALID_HEAD' };
   if (isCertificateError(err.code)) return { page: untrustedCertificatePage(origin, `${err.code}: ${err.message}`), code: 'ERR_UPSTREAM_ERROR' };
   const closedEarly = err.code === 'ECONNRESET' || err.code === 'UND_ERR_SOCKET';

@@ -1,10 +1,8 @@
 /**
- * The forwarder: serves protocol streams (from the relay or a P2P data
- * channel alike) by forwarding them to the one configured local target.
- * HTTP goes through an undici Pool (http-forward.ts says why not
- * http-proxy), WebSockets through a `ws` client. The
- * request target is origin-form and always sent to that host:port, so the
- * agent is never an open proxy.
+ * The forwarder: serves protocol streams (relay or P2P alike) by forwarding
+ * them to the one configured local target (HTTP: http-forward.ts, WebSocket:
+ * ws-forward.ts). The request target is origin-form and always sent to that
+ * host:port: never an open proxy.
  */
 import type { HeaderRules } from './header-rules';
 import { createUpstream } from './upstream';
@@ -35,43 +33,31 @@ export { createExchangeRecord, type ExchangeClaims, type ExchangeRecord } from '
 export { bufferBudgetFromEnv } from './buffer-budget';
 
 export interface ForwarderOptions {
-  /** The local app. Every request goes here, whatever its head says. */
+  /** Every request goes here, whatever its head says. */
   target: Target;
-  /** Host header towards the app: 'rewrite' (default: the target's host:port), 'preserve' (the viewer's), or an explicit value. */
+  /** 'rewrite' (default: the target's host:port), 'preserve' (the viewer's), or an explicit value. */
   hostHeader?: HostHeaderMode;
-  /** Wait for the app's response head or WebSocket handshake before a 504, ms. Default DEFAULT_RESPONSE_TIMEOUT_MS. */
+  /** Before a 504, ms. */
   timeoutMs?: number;
-  /**
-   * Largest WebSocket message taken from the local app, bytes (1 … MAX_WS_MESSAGE_BYTES).
-   * Default DEFAULT_WS_MESSAGE_LIMIT_BYTES (1 MiB). The viewers' direction is
-   * capped by the Connection's maxWsMessageBytes (agent, P2P host).
-   */
+  /** Largest WebSocket message taken from the app (the viewers' way: the Connection's maxWsMessageBytes). Default 1 MiB. */
   wsMaxMessageBytes?: number;
-  /** Called once per stream when its status is known (for the request log). Must not throw. */
+  /** Once per stream when its status is known. Must not throw. */
   onRequest?: (entry: RequestLogEntry) => void;
-  /** Capture each exchange for the inspector (heads, bodies up to a cap). Default off. */
+  /** Default off. */
   capture?: CaptureOptions;
-  /** The tunnel's header rules (header-rules.ts); undefined: none. */
   headerRules?: HeaderRules;
-  /** Path mounts: requests under a route's prefix go to its target instead (routes.ts). Default none. */
+  /** Path mounts (routes.ts). */
   routes?: readonly RouteSpec[];
-  /**
-   * Claims on exchanges with an id (exchange-record.ts): the agent's record,
-   * or the P2P host's way to it; a request whose claim another copy of it
-   * won is refused, not forwarded. Default none: every request is forwarded.
-   */
+  /** The agent's record of exchange claims, or the P2P host's way to it (exchange-record.ts). Default: every request is forwarded. */
   exchanges?: ExchangeClaims;
-  /** Budget of bytes held for exchanges that do not move. Default: the process's one (buffer-budget.ts; every forwarder of the process shares it). */
+  /** Default: the process's one (buffer-budget.ts). */
   budget?: BufferBudget;
 }
 
 export interface Forwarder {
-  /**
-   * Serves one stream a peer opened. Attaches its listeners synchronously; never throws for a bad stream.
-   * `viewerId`: the P2P viewer that opened it, for the inspector.
-   */
+  /** Attaches its listeners synchronously; never throws for a bad stream. `viewerId`: the P2P viewer, for the inspector. */
   handleStream(stream: Stream, transport: TransportName, viewerId?: string): void;
-  /** Drops idle upstream sockets. Streams in flight end with their connections. */
+  /** Drops idle upstream sockets; streams in flight end with their connections. */
   close(): void;
 }
 
@@ -98,10 +84,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const budget = options.budget ?? processBufferBudget();
   const appRoutes = appRoutesValue(routes);
 
-  /** Everything the streams of one target share; `mount`: its route's prefix, named in the request log and the captures. */
+  /** What the streams of one target share; `mount`: its route's prefix. */
   const contextFor = (target: Target, mount?: string): ForwardContext => {
-    // Keep-alive to the local app (upstream.ts): a fresh TCP connection per request would
-    // cost a handshake on every small request (see UPSTREAM_KEEP_ALIVE_IDLE_MS).
+    // Keep-alive: a TCP handshake per small request costs (upstream.ts).
     const origin = targetOrigin(target);
     const named = <T extends object>(o: T): T => (mount === undefined ? o : { ...o, mount });
     return {
@@ -134,7 +119,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   return {
     handleStream(stream, transport, viewerId) {
       if (closed) return void stream.reset('ERR_GOING_AWAY', 'agent is shutting down');
-      // A throw while serving it (a bug, not bad input) fails this stream only, and says so on stderr (exchange-guard.ts).
+      // A throw while serving it (a bug) fails this stream only (exchange-guard.ts).
       const guard = guardExchange(stream);
       try {
         const ctx = routeFor(stream.head.target, mounted)?.ctx ?? main;

@@ -1,56 +1,42 @@
 /**
  * The request side of an HTTP stream, written into the request to the local
- * app with backpressure both ways (the stream pauses, and withholds window
- * credit, while the local socket is full). It also enforces a declared
- * Content-Length exactly, so a peer cannot append bytes the local app would
- * parse as another request.
+ * app with backpressure both ways (the stream pauses and withholds window
+ * credit while the local socket is full); a declared Content-Length is
+ * enforced exactly, so a peer cannot append another request.
  */
 import type { Duplex } from 'node:stream';
 import type { BufferHold, Stream } from '@wingman/protocol';
 import type { ExchangeGuard } from './exchange-guard';
 
 interface RequestBodyOptions {
-  /** Declared Content-Length; undefined when the body length is unknown. */
+  /** Undefined when the body length is unknown. */
   contentLength: number | undefined;
-  /** The first body event arrived: true for data, false for end without data. */
+  /** The first body event: true for data, false for end without data. */
   onFramingKnown: (hasBody: boolean) => void;
-  /** The body disagrees with Content-Length (longer or shorter). Called at most once. */
+  /** Longer or shorter than Content-Length. At most once. */
   onViolation: (reason: string) => void;
-  /**
-   * While the stream is paused for a full local socket, what the body holds
-   * here (the queue towards the app, and what the peer may still send into
-   * the stream) is reported to it; 0 once it drains. Each chunk the app's
-   * HTTP client takes meanwhile is progress.
-   */
+  /** What the body holds while paused for a full local socket (0 once it drains); each chunk the client takes is progress. */
   hold: BufferHold;
-  /** The exchange's guard: the sink's callbacks run under it (the stream's listeners already do). */
+  /** The sink's callbacks run under it (the stream's listeners already do). */
   guard: ExchangeGuard;
 }
 
 export interface RequestBody {
-  /** The stream delivered its end (the whole body went to the local request). */
+  /** The whole body went to the local request. */
   readonly complete: boolean;
-  /** Starts writing the body into the local request (a PassThrough the HTTP client reads); what arrived before is written first. */
+  /** What arrived before is written first. */
   pipeTo(sink: Duplex): void;
-  /** Stop writing; from now on read and drop the rest of the body. */
+  /** From now on read and drop the rest. */
   discard(): void;
 }
 
 /**
- * Bytes of request body queued towards the local app before the stream
- * pauses (and withholds window credit). Node's 16 KiB default would pause
- * after every frame of an upload, and a stream that paused stops growing its
- * window; 1 MiB keeps the local socket busy while bounding memory per request.
+ * Queued towards the app before the stream pauses: Node's 16 KiB pauses after
+ * every frame, and a paused stream stops growing its window.
  */
 export const REQUEST_BODY_HIGH_WATER_BYTES = 1024 * 1024;
 
-/**
- * Bytes of request body the HTTP client may have waiting to be read (the
- * readable side of the body's PassThrough) on top of the above: without a
- * bound of its own it filled to the high-water mark too, before the client
- * had even connected, and an upload that stalls held twice what the stream
- * pauses for, uncounted.
- */
+/** On top of the above, what the client may have waiting to be read: unbounded, a stalled upload held twice as much, uncounted. */
 export const REQUEST_BODY_READ_AHEAD_BYTES = 64 * 1024;
 
 export function createRequestBody(stream: Stream, options: RequestBodyOptions): RequestBody {
@@ -60,7 +46,7 @@ export function createRequestBody(stream: Stream, options: RequestBodyOptions): 
   let discarding = false;
   let violated = false;
   let sink: Duplex | undefined;
-  /** Body events before pipeTo(): in practice none (the request starts before or on the first chunk). */
+  /** Body events before pipeTo(): in practice none. */
   const early: Uint8Array[] = [];
 
   const known = (hasBody: boolean) => {
@@ -74,13 +60,11 @@ export function createRequestBody(stream: Stream, options: RequestBodyOptions): 
     discarding = true;
     options.onViolation(reason);
   };
-  // The HTTP client took a chunk towards the app (a write's callback runs once the
-  // client read it): an app that reads, however slowly, is not a stalled one.
+  // A write's callback runs once the client read it: an app that reads, however slowly, is not stalled.
   const progressed = options.guard.wrap(() => options.hold.progressed());
   const write = (chunk: Uint8Array) => {
-    // A chunk is a view into a larger transport message; one that waits behind others is copied, so a stalled upload pins only its own bytes.
+    // A chunk is a view into a larger message; one that waits is copied, so a stalled upload pins only its bytes.
     sink!.write(sink!.writableLength + sink!.readableLength > 0 ? Buffer.from(chunk) : chunk, progressed);
-    // Enough is queued for the local socket: stop delivery (and window credit) until it drains.
     if (sink!.writableLength > REQUEST_BODY_HIGH_WATER_BYTES && !stream.isPaused) {
       stream.pause();
       options.hold.set(sink!.writableLength + sink!.readableLength + stream.receiveExposure);

@@ -1,27 +1,17 @@
-/**
- * Writing responses into a stream: the transport header and a complete error
- * page.
- */
-import { encodeResponseHead, ProtocolError, type HeaderList, type Stream } from '@wingman/protocol';
+/** Writing responses into a stream: the transport and route headers, and a complete error page. */
+import { encodeResponseHead, ProtocolError, ROUTE_REASON_PATTERN, type HeaderList, type Stream } from '@wingman/protocol';
 import { ROUTE_HEADER, TRANSPORT_HEADER } from './constants';
 import type { ErrorPage } from './error-page';
 import type { TransportName } from './headers';
 
-/**
- * Adds the transport header and, for an HTTP response, the route header
- * (route.ts), replacing any the app may have set.
- */
+/** The transport header and, for HTTP, the route header (routeOf), replacing any the app set. */
 export function withTransport(headers: HeaderList, transport: TransportName, route?: string): HeaderList {
   const out: HeaderList = [...headers.filter(([n]) => n !== TRANSPORT_HEADER && n !== ROUTE_HEADER), [TRANSPORT_HEADER, transport]];
   if (route !== undefined) out.push([ROUTE_HEADER, route]);
   return out;
 }
 
-/**
- * Checks that a head can travel (header count and size limits of the
- * protocol); returns the reason when it cannot. Stream.respond() would
- * throw after marking itself responded, so this runs first.
- */
+/** Why a head cannot travel (the protocol's header limits): Stream.respond() would throw after marking itself responded. */
 export function headProblem(status: number, headers: HeaderList): string | undefined {
   try {
     encodeResponseHead({ status, headers });
@@ -32,11 +22,22 @@ export function headProblem(status: number, headers: HeaderList): string | undef
   }
 }
 
-/** Sends a whole error page, unless the stream already answered or closed. Returns whether it was sent. */
+/** Unless the stream already answered or closed; whether it was sent. */
 export function sendPage(stream: Stream, page: ErrorPage, transport: TransportName, route?: string): boolean {
   if (stream.responded || stream.closed) return false;
   stream.respond({ status: page.status, headers: withTransport(page.headers, transport, route) });
   stream.write(page.body);
   stream.end();
   return true;
+}
+
+/**
+ * The route header (ROUTE_HEADER): the transport and the reason the Service
+ * Worker gave; unrouted requests say `relay; reason=no-service-worker` or
+ * `p2p; reason=direct-client`. A reason that is not a plain token is not echoed.
+ */
+export function routeOf(requestHeaders: HeaderList, transport: TransportName): string {
+  const sent = requestHeaders.find(([n]) => n === ROUTE_HEADER)?.[1]?.trim();
+  const reason = sent !== undefined && ROUTE_REASON_PATTERN.test(sent) ? sent : transport === 'relay' ? 'no-service-worker' : 'direct-client';
+  return `${transport}; reason=${reason}`;
 }

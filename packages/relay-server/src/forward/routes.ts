@@ -1,15 +1,9 @@
 /**
- * Path mounts: several local apps under one link (`wingman http 5173
- * --route /api=8000`), as a front end and its API share one origin in
- * production, so their cookies and same-origin calls work as they do
- * there, without CORS the app never needed. The route whose prefix is the
- * longest one the request path starts with (at a `/` boundary: `/api` takes
- * `/api`, `/api/users`, `/api?q`, never `/apix`) serves it; every other
- * request goes to the main target. The path reaches the app as the viewer
- * sent it (the prefix is kept, as a dev server's proxy keeps it by
- * default), and each route has its own Host and address mapping (its own
- * target's, address-map.ts). One viewer gate covers them all: it is the
- * session's, upstream of the agent.
+ * Path mounts (`--route /api=8000`): several local apps under one link, as a
+ * front end and its API share one origin in production. The longest prefix
+ * the path starts with at a `/` boundary serves it, else the main target; the
+ * path reaches the app unchanged, and each route has its own Host and address
+ * mapping.
  */
 import type { Target } from './target';
 

@@ -1,9 +1,7 @@
 /**
- * When a forwarded request may start towards the app: once its exchange's
- * claim is won (exchange-record.ts; at once for a request without an id)
- * and its framing says whether it has a body (at once with a
- * Content-Length, else with its first frames). It starts once at most, and
- * only while `open()` holds (its stream still waits for an answer).
+ * When a forwarded request may start towards the app: its claim won
+ * (exchange-record.ts) and its framing known (Content-Length, else its first
+ * frames). Once at most, and only while `open()` holds.
  */
 export interface StartGate {
   framingKnown(hasBody: boolean): void;

@@ -1,14 +1,8 @@
 /**
- * The one local app a forwarder serves, and the Host policy towards it.
- *
- * An `https` target (`wingman http https://localhost:8443`: Vite with
- * basic-ssl, `next dev --experimental-https`, mkcert certificates) is reached
- * over TLS, its certificate verified like any other: against Node's trust
- * store (Mozilla's roots, plus NODE_EXTRA_CA_CERTS) and the target's own CA
- * (`--target-ca`, e.g. mkcert's `rootCA.pem`). `--target-insecure` accepts
- * any certificate, and only on a loopback target (options.ts checks it): the
- * bytes never leave the machine there, so nothing on the path can present a
- * certificate but a process on this machine.
+ * The one local app a forwarder serves, and the Host policy towards it. An
+ * https target is verified against Node's store and `--target-ca`;
+ * `--target-insecure` only on a loopback target, where nothing but this
+ * machine can present a certificate.
  */
 import { rootCertificates } from 'node:tls';
 

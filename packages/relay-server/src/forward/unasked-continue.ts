@@ -1,18 +1,9 @@
 /**
- * A `100 Continue` the app sends before its answer although nobody asked
- * for one (the agent never forwards `Expect`: the viewer's body is already
- * on its way) is skipped before the HTTP client reads it. RFC 9110 §15.2: a
- * client must parse 1xx responses it did not expect, and a user agent may
- * ignore them, as Chromium does; undici (7 and 8) takes any 100 for a broken
- * response, fails the request ("bad response") and closes the connection, so
- * the viewer got a 502 page where a browser straight on the app gets the
- * answer.
- *
- * Only at the start of a response, where the bytes are a status line: each
- * request the client writes starts one (pipelining 1), and the first bytes
- * that are not a `100` head end the skipping until the next request. A head
- * split across reads is held until it is whole (at most
- * MAX_CONTINUE_HEAD_BYTES: a longer one goes to the client as it is).
+ * A `100 Continue` nobody asked for (the agent never forwards `Expect`) is
+ * skipped before the HTTP client reads it: undici takes any 100 for a broken
+ * response (a 502), where browsers ignore it (RFC 9110 §15.2). Only at the
+ * start of a response (pipelining 1); a head split across reads is held until
+ * whole, up to MAX_CONTINUE_HEAD_BYTES.
  */
 
 /** The longest `100` head held while its end has not arrived: far more than a status line and a few fields. */

@@ -1,40 +1,23 @@
 /**
- * The sockets of the forwarder's connections to the local app (upstream.ts's
- * Pools connect through guardedConnector), with guards around undici 7's
- * HTTP/1 client:
- *
- * - The app closes the connection while undici's parser is paused. The
- *   forwarder pauses the parser while a viewer's stream is full
- *   (http-forward.ts). An app that closes the connection after each
- *   response (HTTP/1.0 servers: Python's `http.server`, `wsgiref`, `mkdocs
- *   serve`; `Connection: close`) often has its FIN read along with the last
- *   bytes of the body, or while the parser is paused on them. Node then
- *   emits the socket's 'end', and undici 7's 'end' listener calls
- *   Parser.finish() on the paused parser, whose `assert(!this.paused)`
- *   throws out of the listener: uncaught, it ended the process. undici
- *   fixed it in 8.6.0 (finish() resumes a paused parser and drains the
- *   socket first), but undici 8 needs Node >= 22.19 and Wingman runs on
- *   Node 20. So the socket holds back 'end' while the parser is paused
- *   (undici keeps it on the socket) and emits it once the parser runs
- *   again: after the forwarder resumed it, undici reads from the socket,
- *   and on the tick after such a read 'end' goes out if the parser did not
- *   pause again. The response then completes as the app sent it.
- * - The app resets the connection while the parser is paused: undici 7
- *   finishes the parser on ECONNRESET too (the same assertion). The reset
- *   reaches it as an error of another code, which fails the request.
- * - An exception thrown by any listener of the socket (undici's, which run
- *   the parser) is reported on stderr and destroys this connection with
- *   that error instead of going uncaught: undici fails the one request on
- *   it (pipelining 1) and the forwarder fails that exchange with the
- *   error's message. (On a connection already closed, a throw from its
- *   'error' or 'close' listener can only be reported.)
+ * The sockets of the forwarder's connections to the local app, guarded
+ * against undici 7's HTTP/1 client (fixed in undici 8.6, which needs Node >=
+ * 22.19; Wingman runs on Node 20):
+ * - An app that closes after each response (HTTP/1.0 servers, `Connection:
+ *   close`) often has its FIN read while the parser is paused (the forwarder
+ *   pauses it while a viewer's stream is full); undici's 'end' listener then
+ *   finishes the paused parser and its `assert(!this.paused)` ended the
+ *   process. The socket holds 'end' back until the parser runs again.
+ * - ECONNRESET while paused hits the same assertion: it goes on as an error of
+ *   another code, which fails the request.
+ * - A throw from any listener of the socket destroys that connection with
+ *   HTTP_CLIENT_FAULT instead of going uncaught: one exchange fails.
  */
 import type { Socket } from 'node:net';
 import { buildConnector } from 'undici';
 import { createContinueSkipper } from './unasked-continue';
 import type { TargetTlsOptions } from './target';
 
-/** The code of the error a connection is destroyed with after a listener of its socket threw: the agent's fault, not the app's. */
+/** The agent's fault, not the app's: a listener of the connection's socket threw. */
 export const HTTP_CLIENT_FAULT = 'WINGMAN_HTTP_CLIENT_FAULT';
 
 type Emit = (event: string | symbol, ...args: unknown[]) => boolean;
@@ -44,12 +27,12 @@ type Write = (...args: unknown[]) => boolean;
 /** Set on the error of a connection that closed after carrying a response and before any byte of the next one. */
 const CLOSED_UNANSWERED_ON_REUSE = Symbol('closed unanswered on reuse');
 
-/** Whether `err` ended a request on a reused connection that the app closed before any byte of its answer. */
+/** A request on a reused connection that the app closed before any byte of its answer. */
 export function closedUnansweredOnReuse(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[CLOSED_UNANSWERED_ON_REUSE] === true;
 }
 
-/** undici's own connector (same defaults as a Pool without `connect`, plus `tls` for an https target), its sockets guarded. */
+/** undici's own connector (a Pool's defaults, plus `tls` for an https target), its sockets guarded. */
 export function guardedConnector(tls?: TargetTlsOptions): buildConnector.connector {
   const connect = buildConnector({ ...tls });
   return (options, callback) =>
@@ -59,10 +42,9 @@ export function guardedConnector(tls?: TargetTlsOptions): buildConnector.connect
     });
 }
 
-/** undici 7 keeps a connection's HTTP/1 parser on its socket under a symbol described 'parser'. */
+/** undici 7 keeps the parser on its socket under a symbol described 'parser'. */
 let parserKey: symbol | undefined;
 
-/** Whether the client's parser of `socket` is paused (false when there is none, or undici keeps it elsewhere). */
 function parserPaused(socket: Socket): boolean {
   parserKey ??= Object.getOwnPropertySymbols(socket).find((key) => key.description === 'parser');
   if (parserKey === undefined) return false;
@@ -70,20 +52,20 @@ function parserPaused(socket: Socket): boolean {
   return parser?.paused === true;
 }
 
-/** Whether `data`, written to the socket, is a request head: undici writes each as one string from its request line (`GET / HTTP/1.1`). */
+/** undici writes each request head as one string from its request line. */
 function isRequestHead(data: unknown): boolean {
   if (typeof data !== 'string') return false;
   const lineEnd = data.indexOf('\r\n');
   return lineEnd > 0 && data.slice(0, lineEnd).endsWith(' HTTP/1.1');
 }
 
-/** Installs the guards on one socket, before the client adds its listeners. */
+/** Before the client adds its listeners. */
 function guardSocket(socket: Socket): void {
   const target = socket as unknown as { emit: Emit; read: Read; write: Write };
   const emit = target.emit;
   const read = target.read;
   const write = target.write;
-  /** What the socket had read when the current request's first bytes went out (one request at a time: pipelining 1). */
+  /** bytesRead when the current request's first bytes went out (pipelining 1). */
   let readAtRequest = 0;
   let readAtLastWrite = -1;
   const continues = createContinueSkipper();
@@ -91,7 +73,7 @@ function guardSocket(socket: Socket): void {
   let endHeld = false;
   let checkQueued = false;
 
-  /** A held 'end' goes out once the parser runs: checked after each of its reads, which it makes as it resumes. */
+  /** A held 'end' goes out once the parser runs: checked after each of its reads. */
   const releaseEnd = () => {
     checkQueued = false;
     if (!endHeld || parserPaused(socket)) return;
@@ -99,7 +81,7 @@ function guardSocket(socket: Socket): void {
     socket.allowHalfOpen = allowHalfOpen;
     if (socket.destroyed) return;
     target.emit.call(socket, 'end');
-    // What Node does after an 'end': a socket that is not half-open ends its own side too.
+    // As Node does after an 'end': a socket that is not half-open ends its own side.
     if (!allowHalfOpen && socket.writable && !socket.writableEnded && !socket.destroyed) socket.end();
   };
 
@@ -113,26 +95,25 @@ function guardSocket(socket: Socket): void {
   };
 
   target.write = function (this: Socket, ...args: unknown[]) {
-    // The first write since bytes last arrived starts a request: the previous response was read whole.
+    // The first write since bytes last arrived starts a request.
     if (this.bytesRead !== readAtLastWrite) readAtRequest = readAtLastWrite = this.bytesRead;
     if (isRequestHead(args[0])) continues.requestWritten();
     return write.apply(this, args);
   };
 
   target.emit = function (this: Socket, event: string | symbol, ...args: unknown[]) {
-    // Whatever ends the connection ('other side closed', ECONNRESET, EPIPE) reaches undici as an 'error' of the socket.
+    // Whatever ends the connection reaches undici as an 'error' of the socket.
     if (event === 'error' && readAtRequest > 0 && this.bytesRead === readAtRequest && typeof args[0] === 'object' && args[0] !== null) {
       Object.defineProperty(args[0], CLOSED_UNANSWERED_ON_REUSE, { value: true });
     }
     if (event === 'end' && parserPaused(socket)) {
       endHeld = true;
-      // Node ends a socket's own side right after its 'end' unless it is half-open: not before the 'end' is out.
+      // Node ends the own side right after 'end' unless half-open: not before the 'end' is out.
       socket.allowHalfOpen = true;
       return true;
     }
     if (event === 'error' && parserPaused(socket) && (args[0] as { code?: unknown } | undefined)?.code === 'ECONNRESET') {
-      // undici 7 also finishes the parser on ECONNRESET after a response without keep-alive, the same assertion when it is
-      // paused. As an error of another code it fails the request; the rest of the body went with the connection anyway.
+      // The same assertion on ECONNRESET; the rest of the body went with the connection anyway.
       const reset = args[0] as Error;
       args = [Object.assign(new Error(`the app reset the connection (${reset.message})`, { cause: reset }), { code: 'UND_ERR_SOCKET' })];
     }

@@ -1,25 +1,13 @@
 /**
  * The agent's keep-alive connections to the local app: at most
- * UPSTREAM_CONNECTIONS at once for the requests that come and go, and more
- * only when those are all held by responses that do not end.
- *
- * A page load over P2P sends its whole module wave at once (hundreds of
- * requests: no browser limit of six per host applies to the channel). With
- * one connection per request in flight, every wave opened hundreds of TCP
- * connections to the app and the app's server accepted them — again on the
- * next reload, since idle ones close after UPSTREAM_KEEP_ALIVE_IDLE_MS. On a
- * dev machine the agent, the app and the reviewer's browser share the same
- * cores. Measured with undici and a Node http server, 320 requests at once
- * (constants below).
- *
- * Requests beyond the limit wait here, in order, for one in flight to end.
- * Long-lived responses (Server-Sent Events, long polls, slow downloads) could
- * hold every connection: when requests wait and none has ended for
- * UPSTREAM_STALL_MS, the waiting ones go to connections of their own (the
- * overflow pool, without a limit), as every request did before.
- *
- * A request without a body that the app never answered because it closed a
- * reused connection under it is sent again (stale-connection.ts).
+ * UPSTREAM_CONNECTIONS for the requests that come and go. A P2P page load
+ * sends its whole module wave at once (no six-per-host limit on the channel):
+ * a connection per request opened hundreds on every reload, on the cores the
+ * app and the browser share. Requests beyond the limit wait in order; when
+ * none in flight has ended for UPSTREAM_STALL_MS (SSE, long polls hold them),
+ * the waiting ones get connections of their own (the overflow pool). A request
+ * without a body on a reused connection the app closed is sent again
+ * (stale-connection.ts).
  */
 import { Pool, type Dispatcher } from 'undici';
 import { UPSTREAM_KEEP_ALIVE_IDLE_MS } from './constants';
@@ -28,11 +16,9 @@ import { guardedConnector } from './upstream-socket';
 import type { TargetTlsOptions } from './target';
 
 /**
- * Connections to the app for ordinary requests. 320 requests at once, 10
- * rounds each, CPU of the client / the app's Node server per round:
- * unlimited 123–149 / 59–69 ms, 64 connections 29–51 / 24–33 ms, 16
- * connections 19–22 / 9–10 ms; 32 keeps most of that saving with room for an
- * app's parallel slow requests.
+ * 320 requests at once, 10 rounds, CPU of the client / the app's Node server
+ * per round: unlimited 123–149 / 59–69 ms, 64 connections 29–51 / 24–33 ms,
+ * 16: 19–22 / 9–10 ms; 32 keeps most of that with room for parallel slow requests.
  */
 export const UPSTREAM_CONNECTIONS = 32;
 
@@ -42,11 +28,9 @@ const UPSTREAM_STALL_MS = 250;
 interface UpstreamOptions {
   connections?: number;
   stallMs?: number;
-  /** TLS to an https target (target.ts): the trust decision for its certificate. */
   tls?: TargetTlsOptions;
 }
 
-/** What the forwarder dispatches on (undici's Dispatcher.dispatch) and closes. */
 export interface Upstream {
   dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
   close(): Promise<void>;
@@ -60,9 +44,8 @@ interface Waiting {
 export function createUpstream(origin: string, options: UpstreamOptions = {}): Upstream {
   const limit = options.connections ?? UPSTREAM_CONNECTIONS;
   const stallMs = options.stallMs ?? UPSTREAM_STALL_MS;
-  // One request at a time on each connection; no timeouts of the client's own: the forwarder waits for the
-  // head `timeoutMs` and a body (SSE, a slow download) as long as it flows. undici sets TCP_NODELAY.
-  // Sockets through guardedConnector: an app that closes the connection after a response must not crash the client (upstream-socket.ts).
+  // One request at a time per connection; no client timeouts (the forwarder has its own).
+  // guardedConnector: an app that closes after a response must not crash the client (upstream-socket.ts).
   const poolOptions: Pool.Options = {
     pipelining: 1,
     keepAliveTimeout: UPSTREAM_KEEP_ALIVE_IDLE_MS,
@@ -74,7 +57,7 @@ export function createUpstream(origin: string, options: UpstreamOptions = {}): U
   const overflow = new Pool(origin, { ...poolOptions, connections: null });
   const waiting: Waiting[] = [];
   let inFlight = 0;
-  /** When a shared request last ended: none ended for stallMs while requests wait means the connections are held. */
+  /** None ended for stallMs while requests wait: the connections are held. */
   let lastEnd = Date.now();
   let stallTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
@@ -88,7 +71,7 @@ export function createUpstream(origin: string, options: UpstreamOptions = {}): U
     }
   };
 
-  /** The handler with its end and error counted (each request ends once: one or the other). */
+  /** Each request ends once: end or error. */
   const counted = (handler: Dispatcher.DispatchHandler): Dispatcher.DispatchHandler => {
     let done = false;
     const once = () => {
@@ -96,7 +79,6 @@ export function createUpstream(origin: string, options: UpstreamOptions = {}): U
       done = true;
       ended();
     };
-    // undici takes a handler with onRequestStart for one of its current API (the forwarder's).
     return {
       onRequestStart: (controller, context) => handler.onRequestStart?.(controller, context),
       onResponseStart: (controller, status, headers, message) => handler.onResponseStart?.(controller, status, headers, message),
@@ -141,7 +123,7 @@ export function createUpstream(origin: string, options: UpstreamOptions = {}): U
   };
 
   return {
-    // A request the app closed a reused connection under, unanswered, goes through here again (stale-connection.ts).
+    // Unanswered on a reused connection the app closed: again (stale-connection.ts).
     dispatch: (dispatchOptions, handler) => route(dispatchOptions, resendOnStaleConnection(dispatchOptions, handler, route)),
     async close() {
       closed = true;

@@ -1,10 +1,7 @@
 /**
  * One WebSocket stream → one `ws` client connection to the local app,
- * bridged message by message (text stays text, binary stays binary), close
- * codes both ways, backpressure both ways. When the local handshake fails the
- * stream gets a non-101 head (the app's status, or 400/502/504) followed by
- * WS_CLOSE: a WebSocket stream carries no HTTP body, so the viewer's side
- * answers the upgrade with that status and no content.
+ * bridged message by message, close codes and backpressure both ways. A
+ * failed local handshake gets a non-101 head then WS_CLOSE (no HTTP body).
  */
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
@@ -28,13 +25,13 @@ import { isCertificateError } from './error-page';
 import { headProblem, withTransport } from './respond';
 import { createExchangeTap } from './capture';
 import { toOutgoingHeaders, writtenHead } from './handshake-head';
-import { logOnce } from './request-log';
+import { logOnce } from './after-send';
 import type { ExchangeGuard } from './exchange-guard';
 
-/** ws's error code for a message over maxPayload (it has already sent close 1009). */
+/** ws's error code for a message over maxPayload (it has already sent 1009). */
 const WS_ERR_TOO_BIG = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
 
-/** A `ws` client whose bare 1009 (sent by ws itself for a message over maxPayload) carries a reason the app can read. */
+/** ws's own bare 1009 gets a reason the app can read. */
 class LocalWebSocket extends WebSocket {
   tooBigReason = 'message too big';
   override close(code?: number, data?: string | Buffer): void {
@@ -44,14 +41,12 @@ class LocalWebSocket extends WebSocket {
 
 export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: ForwardContext, guard: ExchangeGuard, viewerId?: string): void {
   const { head } = stream;
-  // Only the handshake is captured: it ends when the upgrade is answered.
   const tap = createExchangeTap({ ...head, method: 'GET' }, transport, viewerId, ctx.capture, { websocket: true });
   const started = performance.now();
   const hostPort = formatHostPort(ctx.target);
   const wsScheme = ctx.target.scheme === 'https' ? 'wss' : 'ws';
   const log = logOnce(ctx, { method: 'GET', target: head.target, transport, started });
   let closeTimer: NodeJS.Timeout | undefined;
-  /** Answers the upgrade with a non-101 head, then closes the stream's WebSocket side. */
   const refuse = (status: number, headers: HeaderList, error: string | undefined, reason: string) => {
     stream.resume();
     if (stream.responded || stream.closed) return;
@@ -69,11 +64,10 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
       VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS,
     );
   };
-  // Messages wait (bounded by the stream window) until the local socket is open.
+  // Messages wait (bounded by the stream window) until the local socket opens.
   stream.pause();
 
-  // The authority is always the configured target; the head only supplies
-  // the path, so this can never become an open proxy.
+  // The authority is always the configured target, never the head's: no open proxy.
   let url: URL;
   try {
     url = new URL(`${wsScheme}://${hostPort}${head.target}`);
@@ -97,24 +91,20 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     ws = new LocalWebSocket(url, protocols, {
       headers,
       handshakeTimeout: ctx.timeoutMs,
-      // ws refuses a larger message from its frame header, before reading its payload.
       maxPayload: ctx.wsMaxMessageBytes,
-      // Loopback hop: compression costs CPU and gains nothing.
       perMessageDeflate: false,
       followRedirects: false,
-      // An https target: TLS with its trust decision (target.ts); ws sends SNI for a host name.
       ...targetTlsOptions(ctx.target),
-      // ws writes the offer as `a,b`; the app sees the browser's own line (`a, b`), as without Wingman.
+      // ws writes the offer as `a,b`; the app sees the browser's own line (`a, b`).
       finishRequest: (req) => {
         if (protocols.length > 0) req.setHeader('Sec-WebSocket-Protocol', offeredLines.join(', '));
-        // The inspector shows the handshake as the app gets it, with the fields `ws` writes itself.
         tap.requestHead(writtenHead(req));
         req.end();
       },
       ...maskingOptions(url),
     });
   } catch (err) {
-    // ws throws synchronously on invalid subprotocols (not tokens, duplicates).
+    // Invalid subprotocols (not tokens, duplicates).
     return refuse(400, [], 'ERR_INVALID_HEAD', (err as Error).message);
   }
   ws.tooBigReason = tooBigReason;
@@ -138,7 +128,7 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
   ws.on(
     'unexpected-response',
     guard.wrap((req, res: IncomingMessage) => {
-      // The app refused the upgrade (e.g. 403 from an origin check): pass its status and headers on.
+      // The app refused the upgrade (e.g. 403 from an origin check): its status and headers go on.
       res.on('error', () => undefined);
       req.destroy();
       if (phase !== 'connecting') return;
@@ -154,9 +144,9 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
   ws.on(
     'error',
     guard.wrap((err: NodeJS.ErrnoException) => {
-      // The app sent a message over the cap: ws closed its socket with 1009; so does the viewer's leg, now.
+      // The app sent a message over the cap: ws closed with 1009; so does the viewer's leg.
       if (err.code === WS_ERR_TOO_BIG && phase === 'open' && !stream.closed && !stream.localEnded) stream.closeWs(WS_CLOSE_MESSAGE_TOO_BIG, tooBigReason);
-      // After the handshake an error is always followed by 'close' (code 1006), handled there.
+      // After the handshake 'close' (1006) follows.
       if (phase !== 'connecting') return;
       phase = 'closed';
       const timedOut = /handshake has timed out/i.test(err.message);
@@ -180,7 +170,6 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
       phase = 'closed';
       if (stream.closed) return;
       if (!stream.localEnded) stream.closeWs(code, reason.toString('utf8'));
-      // The viewer owes its close in answer; do not hold the stream forever.
       closeTimer = setTimeout(
         guard.wrap(() => stream.reset('ERR_CANCEL', 'no WebSocket close from the viewer')),
         VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS,
@@ -200,15 +189,14 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
   });
   stream.on('reset', (error) => {
     phase = 'closed';
-    // A viewer's message over a cap (the tunnel server's or this agent's
-    // reassembly): the app gets 1009, as from a viewer's own WebSocket.
+    // A viewer's message over a cap (the server's or this reassembly's): the app gets 1009.
     if (error.code === 'ERR_MESSAGE_TOO_LARGE' && ws.readyState === WebSocket.OPEN) ws.close(WS_CLOSE_MESSAGE_TOO_BIG, messageTooBigReasonFrom(error.message));
     else ws.terminate();
     tap.finish(error.code);
   });
   stream.on('close', () => {
     clearTimeout(closeTimer);
-    // Closed while the local socket is still up: this side reset it (the exchange guard's reset after a throw).
+    // Closed while the local socket is still up: this side reset it (the guard, after a throw).
     if (phase === 'closed') return;
     phase = 'closed';
     ws.terminate();
@@ -217,7 +205,7 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
   });
 }
 
-/** Local app → viewer: each message of the app's socket, the socket paused while the stream's window is full. */
+/** The app's socket paused while the stream's window is full. */
 function appToViewer(ws: LocalWebSocket, stream: Stream, guard: ExchangeGuard): void {
   let waitingDrain = false;
   ws.on(
@@ -228,7 +216,7 @@ function appToViewer(ws: LocalWebSocket, stream: Stream, guard: ExchangeGuard): 
       try {
         ok = stream.sendMessage(isBinary ? data : data.toString('utf8'));
       } catch {
-        // Larger than the protocol carries (ws's maxPayload matches it, so this is defensive).
+        // Larger than the protocol carries (defensive: maxPayload matches it).
         ws.close(WS_CLOSE_MESSAGE_TOO_BIG, 'message too big for the tunnel');
         return;
       }
@@ -244,30 +232,25 @@ function appToViewer(ws: LocalWebSocket, stream: Stream, guard: ExchangeGuard): 
   );
 }
 
-/** Viewer → local app: each message of the stream, the stream paused while the app's socket holds too much. */
+/** The stream paused while the app's socket holds too much. */
 function viewerToApp(stream: Stream, ws: LocalWebSocket): void {
   const onSent = () => {
     if (stream.isPaused && ws.bufferedAmount < WS_HIGH_WATER_BYTES / 2) stream.resume();
   };
   stream.on('message', (data, text) => {
     if (ws.readyState !== WebSocket.OPEN) return;
-    // Bytes go as they came: a text message is sent as a text frame of the
-    // same UTF-8 bytes (no decode and re-encode).
+    // A text message goes as a text frame of the same UTF-8 bytes.
     ws.send(data, { binary: !text }, onSent);
     if (ws.bufferedAmount > WS_HIGH_WATER_BYTES) stream.pause();
   });
 }
 
-/**
- * Close codes a WebSocket endpoint may send (RFC 6455 §7.4): 1005 and 1006
- * only describe what was received, 1004 and 1015 are reserved. Anything else
- * becomes 1000 (normal).
- */
+/** RFC 6455 §7.4: 1005 and 1006 only describe what was received, 1004 and 1015 are reserved; anything else becomes 1000. */
 export function sendableCloseCode(code: number): number {
   return isSendableCloseCode(code) ? code : 1000;
 }
 
-/** Cuts a close reason to 123 bytes on a UTF-8 character boundary. */
+/** To 123 bytes on a UTF-8 character boundary. */
 function truncateReason(reason: string): string {
   let r = reason;
   while (Buffer.byteLength(r, 'utf8') > WS_MAX_CLOSE_REASON_BYTES) r = r.slice(0, -1);

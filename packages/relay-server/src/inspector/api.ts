@@ -1,13 +1,7 @@
 /**
- * The inspector's JSON API (docs/cli.md "Inspector"):
- *   GET    /api/tunnels                 the sessions this agent serves (one, or one per named tunnel)
- *   GET    /api/requests[?filters]      summaries, newest first
- *   GET    /api/requests/:id            one exchange: heads and bodies (base64)
- *   POST   /api/requests/:id/replay     replay to the local app, optionally edited
- *   DELETE /api/requests                clear
- *   GET    /api/events                  Server-Sent Events: `request` (a summary), `cleared`, `viewer` (a viewer seen or changed)
- *          /api/viewers…                viewers and decisions (viewers-api.ts)
- * Errors are `{"error":{"code":"ERR_*","message":...}}`.
+ * The inspector's JSON API (docs/cli.md "Inspector"): /api/tunnels,
+ * /api/requests (list, one, replay, clear), /api/events (Server-Sent Events),
+ * /api/viewers (viewers-api.ts). Errors are `{"error":{"code":"ERR_*","message":...}}`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -16,15 +10,15 @@ import { MAX_CAPTURE_BODY_LIMIT_BYTES } from '../forward';
 import { detail, summarize, type Entry, type RequestStore } from './store';
 import { handleViewersApi, viewerJson, type ViewerSource } from './viewers-api';
 
-/** Keeps SSE connections from being cut as idle by anything in between, and notices a gone page. */
+/** SSE connections are not cut as idle in between, and a gone page is noticed. */
 const SSE_KEEPALIVE_MS = 15_000;
-/** Largest replay request body: an edited body up to the capture cap, as base64, plus its headers. */
+/** An edited body up to the capture cap, as base64, plus its headers. */
 const MAX_REPLAY_JSON_BYTES = Math.ceil(MAX_CAPTURE_BODY_LIMIT_BYTES / 3) * 4 + 1024 * 1024;
-/** A replay request body must arrive within this, ms (it comes from this machine). */
+/** It comes from this machine, ms. */
 const REPLAY_READ_TIMEOUT_MS = 10_000;
 
 export interface TunnelInfo {
-  /** The tunnel's name in `wingman start`'s config file; absent for `wingman http`. */
+  /** Absent for `wingman http`. */
   name?: string;
   publicUrl: string;
   sessionId: string;
@@ -33,7 +27,7 @@ export interface TunnelInfo {
   access: string;
 }
 
-/** The edits of an edit-and-replay; what is absent is taken from the captured request. */
+/** What is absent is taken from the captured request. */
 export interface ReplayOverrides {
   method?: string;
   path?: string;
@@ -44,9 +38,8 @@ export interface ReplayOverrides {
 export interface ApiContext {
   store: RequestStore;
   tunnels(): TunnelInfo[];
-  /** Replays an entry (with edits) to the local app; resolves with the new entry. */
+  /** Resolves with the new entry. */
   replay(entry: Entry, overrides: ReplayOverrides): Promise<Entry>;
-  /** The tunnels' viewers (sessions with viewer tracking). */
   viewers(): readonly ViewerSource[];
 }
 

@@ -1,10 +1,4 @@
-/**
- * The inspector: what the agent's forwarders captured (relay streams here,
- * P2P streams from the host process over IPC), kept in memory and served on
- * 127.0.0.1 only. Nothing captured ever leaves this machine. One inspector
- * serves one tunnel (`wingman http`) or several named ones (`wingman start`),
- * each entry tagged with its tunnel's name.
- */
+/** The inspector: what the agent's forwarders captured, in memory, on 127.0.0.1 only, for one tunnel or several (`wingman start`). */
 import {
   DEFAULT_RESPONSE_TIMEOUT_MS,
   routeFor,
@@ -25,50 +19,44 @@ import type { ViewerRoster } from '../viewers/viewer-roster';
 export { DEFAULT_INSPECT_PORT } from './server';
 export { DEFAULT_INSPECT_HISTORY, MAX_INSPECT_HISTORY } from './store';
 
-/** Where one tunnel's replays go: its forwarder's target and Host policy. */
+/** Its forwarder's target and Host policy. */
 export interface InspectorRoute {
   target: Target;
-  /** Its path mounts: a replay goes where the forwarder would send its path (forward/routes.ts). */
+  /** A replay goes where the forwarder would send its path (forward/routes.ts). */
   routes?: readonly RouteSpec[];
   hostHeader: HostHeaderMode;
   timeoutMs: number;
 }
 
 interface InspectorOptions extends Partial<InspectorRoute> {
-  /** First port tried (then the next ones); 0: any free port. */
+  /** Then the next ones; 0: any free port. */
   port: number;
-  /** Bytes kept per body. */
   bodyLimitBytes: number;
-  /** Exchanges kept. */
   history: number;
 }
 
-/** One named tunnel's side of the inspector. */
 export interface InspectorTunnel {
-  /** Give these to this tunnel's forwarders; captures are tagged with the tunnel's name. */
+  /** Captures are tagged with the tunnel's name. */
   readonly capture: CaptureOptions;
-  /** The session, once the tunnel server registered it (for /api/tunnels). */
+  /** Once registered (for /api/tunnels). */
   setTunnel(info: Omit<TunnelInfo, 'target' | 'name'>): void;
-  /** Serves this tunnel's viewers on /api/viewers. */
   addViewers(roster: ViewerRoster): void;
 }
 
 export interface Inspector {
   readonly store: RequestStore;
-  /** Give these to the forwarders (the agent's and, with its limit, the P2P host's) of the unnamed tunnel (options.target). */
+  /** For the unnamed tunnel's forwarders (the P2P host's with its limit). */
   readonly capture: CaptureOptions;
-  /** Starts the server; resolves with its URL. Rejects when no port in range is free. */
+  /** Rejects when no port in range is free. */
   start(): Promise<string>;
-  /** The unnamed tunnel's session, once the tunnel server registered it (for /api/tunnels). */
   setTunnel(info: Omit<TunnelInfo, 'target' | 'name'>): void;
-  /** Adds a named tunnel (`wingman start`), listed in /api/tunnels once its session is set. */
+  /** Listed in /api/tunnels once its session is set. */
   addTunnel(name: string, route: InspectorRoute): InspectorTunnel;
-  /** Serves the unnamed tunnel's viewers on /api/viewers. */
   addViewers(roster: ViewerRoster): void;
   close(): Promise<void>;
 }
 
-/** The unnamed tunnel's key: no config-file name can be empty. */
+/** No config-file name can be empty. */
 const UNNAMED = '';
 
 export function createInspector(options: InspectorOptions): Inspector {

@@ -1,10 +1,8 @@
 /**
- * Replay: sends a captured (or edited) request straight to the local app —
- * never through the tunnel — and captures the answer like any other
- * exchange. The captured head is the one the app received (address mapping
- * and header rules applied): it is sent as it is; the forwarder's Host policy
- * applies again (a no-op on that head, but an edited Host cannot take the
- * request elsewhere), and the authority is always the configured target.
+ * Replay: a captured (or edited) request sent straight to the local app,
+ * never through the tunnel, and captured like any exchange. The captured head
+ * is the app's; the Host policy applies again, so an edited Host cannot take
+ * the request elsewhere.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';

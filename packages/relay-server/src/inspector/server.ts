@@ -1,13 +1,8 @@
 /**
- * The inspector's HTTP server: the page, its script, and the JSON API
- * (api.ts), on 127.0.0.1 only. Captured requests hold the developer's
- * cookies and tokens, so beyond binding to loopback it refuses:
- * - peers that are not loopback addresses;
- * - a Host other than `127.0.0.1:<port>` / `localhost:<port>` (DNS
- *   rebinding: a web page whose name resolves to 127.0.0.1 would otherwise
- *   read the API as same-origin);
- * - state-changing requests whose Origin is another site (a page may POST to
- *   127.0.0.1 without reading the answer; a replay must not be triggered so).
+ * The inspector's HTTP server on 127.0.0.1 (captures hold the developer's
+ * cookies and tokens). It also refuses non-loopback peers, a Host other than
+ * `127.0.0.1:<port>` / `localhost:<port>` (DNS rebinding), and state-changing
+ * requests from another site's Origin.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,23 +1,18 @@
 /**
- * The inspector's memory: the last N captured exchanges in a ring, with ids
- * that only ever grow (a cleared or evicted id is never reused, so a page
- * holding an old id gets a 404, not another request).
+ * The inspector's memory: the last N captured exchanges in a ring; ids only
+ * grow, so a page holding an evicted id gets a 404, not another request.
  */
 import { ROUTE_HEADER, type HeaderList } from '@wingman/protocol';
 import type { Capture, CapturedBody, TransportName } from '../forward';
 
-/** Default number of exchanges kept (the oldest goes first). */
 export const DEFAULT_INSPECT_HISTORY = 500;
 /** Largest `--inspect-history`: with 1 MiB bodies, 10 000 entries could hold ~20 GiB; past that it is a leak, not a history. */
 export const MAX_INSPECT_HISTORY = 10_000;
 
 /**
- * Body bytes the ring may hold in all; past it the oldest entries go first,
- * whatever --inspect-history says. 500 entries of two 1 MiB bodies would
- * otherwise pin 1 GiB in a process that normally needs ~50 MiB; and a
- * viewer can fill it (a stream of 1 MiB downloads), so it is part of what
- * the agent's memory must stay within (~200 MB beside
- * AGENT_BUFFER_BUDGET_BYTES and CAPTURE_IN_FLIGHT_BUDGET_BYTES).
+ * Body bytes the ring may hold in all, whatever --inspect-history says: a
+ * viewer can fill it (a stream of 1 MiB downloads), so it counts in the
+ * agent's ~200 MB beside AGENT_BUFFER_BUDGET_BYTES and CAPTURE_IN_FLIGHT_BUDGET_BYTES.
  */
 const INSPECT_STORE_MAX_BYTES = 32 * 1024 * 1024;
 
@@ -26,47 +21,26 @@ export type EntryTransport = TransportName | 'replay';
 export interface Entry extends Omit<Capture, 'transport'> {
   id: number;
   transport: EntryTransport;
-  /** For a replay: the id of the entry it replayed. */
+  /** A replay's: the id of the entry it replayed. */
   replayOf?: number;
-  /** The named tunnel it came through (`wingman start`); absent for `wingman http`'s one tunnel. */
+  /** `wingman start`'s tunnel name. */
   tunnel?: string;
 }
 
-/** The list view of an entry (no headers, no bodies). */
-interface EntrySummary {
-  id: number;
-  method: string;
-  path: string;
-  status: number;
-  error?: string;
-  startedAt: number;
-  durationMs: number;
-  transport: EntryTransport;
-  /** Why the request took its transport: the reason of the response's route header (x-wingman-route), when it has one. */
-  route?: string;
-  viewer?: string;
-  /** P2P over a channel verified with the link key. */
-  verified?: boolean;
-  requestSize: number;
-  responseSize: number;
-  contentType?: string;
-  websocket?: boolean;
-  replayOf?: number;
-  tunnel?: string;
-  /** The prefix of the route (path mount) that served it. */
-  mount?: string;
-}
+/** The list view (no heads, no bodies); `route`: the reason of the route header. */
+type EntrySummary = Pick<
+  Entry,
+  'id' | 'method' | 'status' | 'error' | 'startedAt' | 'durationMs' | 'transport' | 'viewer' | 'verified' | 'websocket' | 'replayOf' | 'tunnel' | 'mount'
+> & { path: string; route?: string; requestSize: number; responseSize: number; contentType?: string };
 
 export interface EntryFilter {
   method?: string;
   /** Exact status ("404") or a class ("4xx"). */
   status?: string;
   transport?: string;
-  /** Substring of the path. */
   path?: string;
   /** "name" (present) or "name:value" (value substring), request or response headers. */
   header?: string;
-  /** Exact tunnel name. */
   tunnel?: string;
 }
 
@@ -74,24 +48,17 @@ type EntryExtra = { transport?: EntryTransport; replayOf?: number; tunnel?: stri
 
 export interface RequestStore {
   add(capture: Capture, extra?: EntryExtra): Entry;
-  /**
-   * As add, for the forwarders' captures: nothing is returned, so the entry
-   * itself is only built when something reads it (a listener, get, list).
-   */
+  /** As add, without building the entry until something reads it. */
   record(capture: Capture, extra?: EntryExtra): void;
   get(id: number): Entry | undefined;
   /** Oldest first. */
   list(filter?: EntryFilter): Entry[];
   clear(): void;
-  /** Called on every add and clear; returns the unsubscribe function. */
+  /** Returns the unsubscribe function. */
   subscribe(fn: (event: { type: 'added'; entry: Entry } | { type: 'cleared' }) => void): () => void;
 }
 
-/**
- * One exchange as kept: the capture as the forwarder handed it over, and its
- * entry once something asked for it. Most exchanges are never looked at; the
- * agent pays for building their entries only when the inspector reads them.
- */
+/** The capture as handed over; its entry built only when something reads it (most are never looked at). */
 interface Kept {
   id: number;
   capture: Capture;
@@ -117,7 +84,7 @@ const NO_EXTRA: EntryExtra = Object.freeze({});
 
 export function createRequestStore(capacity = DEFAULT_INSPECT_HISTORY, maxBytes = INSPECT_STORE_MAX_BYTES): RequestStore {
   if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity ${capacity} must be a positive integer`);
-  /** Oldest first from `first` on; evicted entries before it are cut off in batches (Array.shift moves every entry). */
+  /** Oldest first from `first` on; evicted ones cut off in batches (Array.shift moves every entry). */
   let entries: Kept[] = [];
   let first = 0;
   let nextId = 1;
@@ -146,7 +113,7 @@ export function createRequestStore(capacity = DEFAULT_INSPECT_HISTORY, maxBytes 
     const kept: Kept = { id: nextId++, capture, extra };
     entries.push(kept);
     bytes += bodyBytes(capture);
-    // The newest entry always stays, even alone over the budget (a body is at most the capture cap).
+    // The newest entry always stays, even alone over the budget.
     while (live() > 1 && (live() > capacity || bytes > maxBytes)) evictOldest();
     if (listeners.size > 0) emit({ type: 'added', entry: entryOf(kept) });
     return kept;
@@ -199,22 +166,11 @@ export function summarize(e: Entry): EntrySummary {
   };
 }
 
-interface BodyJson {
-  /** Base64 of the kept bytes (bodies may be binary). */
-  data: string;
-  encoding: 'base64';
-  size: number;
-  truncated: boolean;
-  /** Not kept: the agent was under load (CapturedBody.underLoad). */
-  underLoad?: true;
-  contentType?: string;
-}
-
-function bodyJson(b: CapturedBody, headers: HeaderList): BodyJson {
+function bodyJson(b: CapturedBody, headers: HeaderList) {
   const contentType = headerValue(headers, 'content-type');
   return {
     data: b.data.toString('base64'),
-    encoding: 'base64',
+    encoding: 'base64' as const,
     size: b.size,
     truncated: b.truncated,
     ...(b.underLoad ? { underLoad: true as const } : {}),

@@ -1,15 +1,8 @@
 /**
- * The inspector's viewer endpoints (docs/cli.md "Inspector"; docs/PROTOCOL.md
- * §Viewer identity):
- *   GET  /api/viewers                   every viewer of the tunnels, oldest first
- *   POST /api/viewers/:id/admit         let a waiting (or refused) viewer in
- *   POST /api/viewers/:id/refuse        keep a waiting viewer out
- *   POST /api/viewers/:id/revoke        end an admitted viewer's access (relay, WebSockets, P2P)
- *   POST /api/viewers/revoke-all        end every current viewer's access
- * `:id` is a visitor id or a unique prefix of at least VIEWER_ID_PREFIX_MIN
- * characters (the short form the page shows). Decisions are applied by the
- * tunnel server: the answer (202) says the decision was sent; the `viewer`
- * Server-Sent Event follows once the server applied it.
+ * The inspector's viewer endpoints (docs/cli.md "Inspector"): GET /api/viewers,
+ * POST /api/viewers/:id/{admit,refuse,revoke}, POST /api/viewers/revoke-all.
+ * `:id`: a visitor id or a unique prefix of VIEWER_ID_PREFIX_MIN characters.
+ * The server applies decisions: 202 says it was sent, the `viewer` event follows.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InspectorErrorCode } from '@wingman/protocol';

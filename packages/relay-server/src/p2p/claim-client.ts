@@ -1,14 +1,8 @@
 /**
- * The P2P host process's side of the agent's exchange record
- * (forward/exchange-record.ts): a claim on an exchange's id goes to the
- * agent as a `claim` message and resolves with its `claimed` answer, so the
- * agent alone decides which copy of a request sent twice reaches the app.
- * Only requests that carry an id pay this round trip.
- *
- * Bounded: at most MAX_PENDING_CLAIMS claims wait for an answer (one more
- * is unanswered at once), each at most CLAIM_ANSWER_TIMEOUT_MS; unanswered,
- * its exchange fails (the app never sees it). When the channel to the agent
- * closes, every waiting claim is unanswered.
+ * The P2P host's side of the agent's exchange record: a claim goes to the
+ * agent as `claim` and resolves with its `claimed` answer. Bounded in waiting
+ * claims and time (MAX_PENDING_CLAIMS, CLAIM_ANSWER_TIMEOUT_MS); unanswered,
+ * its exchange fails, as all do when the channel to the agent closes.
  */
 import type { ExchangeClaims } from '../forward';
 import type { FromHost } from './host-ipc';

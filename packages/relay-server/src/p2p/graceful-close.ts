@@ -1,13 +1,8 @@
 /**
- * Closes a viewer's peer connection in two steps: its data channel at once
- * (its SCTP stream reset follows the GOAWAY its connection sent), the peer
- * connection itself PEER_CLOSE_GRACE_MS later. The viewer thus sees the
- * channel closed before its DTLS and SCTP transports go away. Closed
- * in one step, a Node viewer (@roamhq/wrtc) could still be sending on a
- * channel that read 'open' while its transport was being torn down, which
- * crashes its process (SIGSEGV in RTCDataChannel::Send); a browser hands its
- * requests back either way. Nothing is served in between: the channel's
- * connection is closed before this is called.
+ * Closes a viewer's peer connection in two steps: the data channel at once,
+ * the peer connection PEER_CLOSE_GRACE_MS later. In one step a Node viewer
+ * (@roamhq/wrtc) could send on a channel still reading 'open' while its
+ * transport went away, a SIGSEGV in RTCDataChannel::Send.
  */
 import { closeChannel, closePeer, type RtcDataChannel, type RtcPeerConnection } from './webrtc';
 

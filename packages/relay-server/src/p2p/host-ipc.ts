@@ -1,9 +1,7 @@
 /**
- * Messages between the agent and its P2P host process (host-process.ts,
- * isolated-peer-host.ts), over Node's IPC channel. The child is our own
- * code, but its messages still cross a process boundary that a native crash
- * can cut mid-way: each one is checked before use, with zod, and signaling
- * payloads and ICE servers with the protocol package's own parsers. No casts.
+ * Messages between the agent and its P2P host process over Node's IPC
+ * channel. A native crash can cut one mid-way: each is checked before use
+ * (zod, and the protocol's own parsers for signaling and ICE servers).
  */
 import {
   EXCHANGE_ID_PATTERN,
@@ -38,38 +36,27 @@ import type { LinkTrust, PeerReport, UntrustedEvent } from './peer-host';
 export interface HostInit {
   t: 'init';
   target: Target;
-  /** Path mounts (forward/routes.ts): requests under a prefix go to that route's target. */
   routes?: RouteSpec[];
   hostHeader: HostHeaderMode;
   timeoutMs?: number;
-  /** Largest WebSocket message relayed either way (the forwarder's and the data channels' cap). */
   wsMaxMessageBytes?: number;
   iceServers: IceServer[];
   connectTimeoutMs: number;
   maxPeers?: number;
   /** Capture P2P exchanges for the inspector, keeping this many bytes per body; undefined: no capture. */
   captureBodyLimitBytes?: number;
-  /** Accept viewers' loopback ICE candidates (the tunnel server is on loopback, so viewers are on this machine). */
+  /** The tunnel server is on loopback, so viewers are on this machine. */
   acceptLoopbackCandidates?: boolean;
-  /** The session's link key and id (peer-host.ts LinkTrust). */
   trust?: LinkTrust;
-  /** The tunnel's header rules, as the agent's own forwarder applies them (forward/header-rules.ts). */
   headerRules?: HeaderRules;
 }
 
 /**
- * A captured body on the IPC channel: the kept bytes as bytes (the channel
- * uses Node's `advanced` serialization, V8's structured clone). With JSON
- * they went as base64: turning every P2P exchange's bodies into base64 and
- * JSON was ~14 % of the P2P host's CPU in a Vite cold visit (lab, CPU
- * profile), and the agent ran a pattern check over every base64 string.
+ * A captured body as bytes (`advanced` serialization, V8's structured
+ * clone): as base64 in JSON it cost ~14 % of the P2P host's CPU in a Vite
+ * cold visit (lab, CPU profile).
  */
-export interface WireBody {
-  data: Uint8Array;
-  size: number;
-  truncated: boolean;
-  underLoad?: true;
-}
+export type WireBody = Omit<CapturedBody, 'data'> & { data: Uint8Array };
 
 export type WireCapture = Omit<Capture, 'requestBody' | 'responseBody'> & { requestBody: WireBody; responseBody: WireBody };
 
@@ -80,7 +67,7 @@ export type ToHost =
   | { t: 'close-peer'; viewerId: string; reason: string }
   | { t: 'ice-servers'; iceServers: IceServer[] }
   | { t: 'trust'; trust?: LinkTrust }
-  /** The agent's answer to the host's claim `seq` (forward/exchange-record.ts): won, the host forwards that exchange. */
+  /** The agent's answer to the host's claim `seq` (forward/exchange-record.ts). */
   | { t: 'claimed'; seq: number; won: boolean }
   | { t: 'close' };
 
@@ -92,7 +79,7 @@ export type FromHost =
   | { t: 'untrusted'; event: UntrustedEvent }
   | { t: 'request'; entry: RequestLogEntry }
   | { t: 'capture'; capture: WireCapture }
-  /** A claim on an exchange with an id (EXCHANGE_HEADER), before it is forwarded to the app: the agent answers `claimed` (forward/exchange-record.ts). */
+  /** A claim on an exchange with an id, before it is forwarded: the agent answers `claimed`. */
   | { t: 'claim'; seq: number; viewerId: string; id: string }
   /** A won claim's exchange ended. */
   | { t: 'claim-ended'; viewerId: string; id: string };
@@ -100,14 +87,10 @@ export type FromHost =
 /** What the host process sends per exchange: batched (HostBatch), since a module wave is hundreds of exchanges. */
 export type PerExchange = Extract<FromHost, { t: 'request' | 'capture' }>;
 
-/**
- * Per-exchange messages of one turn of the host process in one IPC message:
- * each IPC message costs a write to the pipe and a read on the agent's
- * side, per request of a burst, on the same CPUs as the browser and the app.
- */
+/** Per-exchange messages of one turn of the host in one IPC message: each costs a pipe write and read, per request of a burst. */
 export type HostBatch = { t: 'batch'; messages: PerExchange[] };
 
-/** Messages in one HostBatch at most (the host sends a batch when it is full; the agent drops a longer one). */
+/** The host sends a batch when it is full; the agent drops a longer one. */
 export const MAX_HOST_BATCH = 64;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -138,7 +121,6 @@ const untrustedSchema = z.object({
   reason: z.string().max(1024),
   count: z.number().int().nonnegative(),
 });
-/** ICE servers as the protocol's parser takes them (the agent got them from the server's `registered`). */
 const iceServersSchema = z.unknown().transform((v, ctx): IceServer[] => {
   try {
     return parseIceServers(v);
@@ -232,7 +214,6 @@ export function parseFromHost(m: unknown): FromHost | undefined {
 /** A claim sequence number: the host counts them from 0. */
 const isSeq = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
-/** A `claim` or `claim-ended` message from the host process, checked. */
 function claimMessage(m: Record<string, unknown>): FromHost | undefined {
   const { viewerId, id, seq } = m;
   if (!isString(viewerId) || viewerId.length > MAX_WIRE_VIEWER_ID_CHARS || !isString(id) || !EXCHANGE_ID_PATTERN.test(id)) return undefined;
@@ -334,17 +315,12 @@ const wireCaptureSchema = z.object({
   websocket: z.boolean().optional(),
 });
 
-const bodyToWire = (b: CapturedBody): WireBody => ({ data: b.data, size: b.size, truncated: b.truncated, ...(b.underLoad ? { underLoad: true } : {}) });
 const bodyFromWire = (b: WireBody): CapturedBody => ({
   data: Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength),
   size: b.size,
   truncated: b.truncated,
   ...(b.underLoad ? { underLoad: true } : {}),
 });
-
-export function captureToWire(c: Capture): WireCapture {
-  return { ...c, requestBody: bodyToWire(c.requestBody), responseBody: bodyToWire(c.responseBody) };
-}
 
 export function captureFromWire(c: WireCapture): Capture {
   return { ...c, requestBody: bodyFromWire(c.requestBody), responseBody: bodyFromWire(c.responseBody) };

@@ -1,30 +1,20 @@
 /**
- * The P2P host's own process, forked by isolated-peer-host.ts. It holds
- * everything @roamhq/wrtc touches — the peer connections, their data
- * channels' Connections — and serves P2P streams to the local app with its
- * own forwarder, so a native crash in wrtc (seen: SIGSEGV on a send racing a
- * channel's teardown) costs the P2P viewers their channels, which fall back
- * to the relay, and never the agent, its relay session or its URL.
- *
- * No app response ends it: an exception while serving one exchange fails
- * that exchange only, with the error's message (a stream reset, or a 502
- * page when the HTTP client failed before the head), and the others go on
- * (forward/exchange-guard.ts for the forwarder's callbacks,
- * forward/upstream-socket.ts for the HTTP client's socket listeners). An
- * exception that belongs to no exchange (the peers, wrtc) is uncaught and
- * ends the process like a native crash: the agent restarts it.
- *
- * Talks to the agent over the IPC channel only (host-ipc.ts). Exits when the
- * agent says `close` or the channel to it closes (the agent died).
+ * The P2P host's own process, forked by isolated-peer-host.ts: it holds all
+ * @roamhq/wrtc touches and serves P2P streams with its own forwarder, so a
+ * native crash costs P2P viewers their channels, never the agent. An
+ * exception in one exchange fails that exchange only (exchange-guard.ts,
+ * upstream-socket.ts); one that belongs to no exchange ends the process, and
+ * the agent restarts it. Talks over IPC only (host-ipc.ts); exits on `close`
+ * or when the channel to the agent closes.
  */
 import { DATA_CHANNEL_MAX_MESSAGE_BYTES, MAX_FRAME_BYTES } from '@wingman/protocol';
 import { createForwarder, type Forwarder } from '../forward';
 import { createClaimClient } from './claim-client';
-import { captureToWire, MAX_HOST_BATCH, parseToHost, type FromHost, type HostBatch, type HostInit, type PerExchange } from './host-ipc';
+import { MAX_HOST_BATCH, parseToHost, type FromHost, type HostBatch, type HostInit, type PerExchange } from './host-ipc';
 import { createPeerHost, type PeerHost } from './peer-host';
 import { warmUpWebRtc } from './webrtc';
 
-/** After `close`, the process exits this long later at the latest (peer teardown is quick). */
+/** After `close`, the exit comes this long later at the latest. */
 const EXIT_AFTER_CLOSE_MS = 2_000;
 
 function post(m: FromHost | HostBatch): void {
@@ -32,7 +22,7 @@ function post(m: FromHost | HostBatch): void {
   if (process.connected) process.send?.(m, undefined, {}, () => undefined);
 }
 
-/** This turn's per-exchange messages, sent together at its end (or once MAX_HOST_BATCH are waiting). */
+/** This turn's per-exchange messages, sent at its end (or once MAX_HOST_BATCH wait). */
 let pending: PerExchange[] = [];
 
 function flush(): void {
@@ -42,7 +32,7 @@ function flush(): void {
   post(messages.length === 1 ? messages[0]! : { t: 'batch', messages });
 }
 
-/** Sends `m`; per-exchange messages wait for the end of the turn, others go at once (after those waiting: the order is kept). */
+/** Per-exchange messages wait for the end of the turn; others go at once, after those (order kept). */
 function send(m: FromHost): void {
   if (m.t === 'request' || m.t === 'capture') {
     if (pending.length === 0) setImmediate(flush);
@@ -56,7 +46,7 @@ function send(m: FromHost): void {
 
 let host: PeerHost | undefined;
 let forwarder: Forwarder | undefined;
-/** Claims on exchanges with an id, answered by the agent's record (forward/exchange-record.ts): it outlives this process. */
+/** Answered by the agent's record (forward/exchange-record.ts), which outlives this process. */
 const claims = createClaimClient(send);
 
 function start(init: HostInit): void {
@@ -69,9 +59,8 @@ function start(init: HostInit): void {
     ...(init.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: init.wsMaxMessageBytes } : {}),
     onRequest: (entry) => send({ t: 'request', entry }),
     exchanges: claims,
-    // Bodies are already cut to the cap by the tap, so each message stays bounded.
     ...(init.captureBodyLimitBytes !== undefined
-      ? { capture: { bodyLimitBytes: init.captureBodyLimitBytes, onCapture: (c) => send({ t: 'capture', capture: captureToWire(c) }) } }
+      ? { capture: { bodyLimitBytes: init.captureBodyLimitBytes, onCapture: (c) => send({ t: 'capture', capture: c }) } }
       : {}),
   });
   const fwd = forwarder;
@@ -92,15 +81,11 @@ function start(init: HostInit): void {
     ...maxMessageBytesFromEnv(process.env.WINGMAN_P2P_MAX_MESSAGE_BYTES),
   });
   send({ t: 'ready' });
-  // Before any viewer offers: the first answer is then as quick as later ones (webrtc.ts).
+  // Before any viewer offers: the first answer is as quick as later ones (webrtc.ts).
   void warmUpWebRtc();
 }
 
-/**
- * WINGMAN_P2P_MAX_MESSAGE_BYTES (this process inherits the agent's
- * environment): the data-channel message size cap, 16 KiB … 256 KiB. Tuning
- * and benchmarks; a bad value is reported and ignored, never fatal.
- */
+/** WINGMAN_P2P_MAX_MESSAGE_BYTES (inherited): the data-channel message cap, 16–256 KiB, for tuning; a bad value is reported and ignored. */
 function maxMessageBytesFromEnv(raw: string | undefined): { maxMessageBytes?: number } {
   if (raw === undefined || raw === '') return {};
   const n = Number(raw);
@@ -109,7 +94,7 @@ function maxMessageBytesFromEnv(raw: string | undefined): { maxMessageBytes?: nu
   return {};
 }
 
-/** Closes the peers (viewers see their channels close and use the relay) and ends the process soon. */
+/** Viewers see their channels close and use the relay. */
 function stop(): void {
   claims.closeAll();
   host?.close();
@@ -151,6 +136,6 @@ process.on('message', (raw) => {
       return;
   }
 });
-// The agent is gone (exit, crash, kill): so is the reason to serve.
+// The agent is gone (exit, crash, kill).
 process.on('disconnect', stop);
 // wrtc keeps native handles alive; the exit above is what ends the process.

@@ -1,15 +1,14 @@
 /**
- * The set-up timeline of each peer connection the P2P host answers, at debug
- * level only: `NODE_DEBUG=wingman-ice` (the P2P host process inherits the
- * agent's environment and stderr). One line per event, in ms since the
- * viewer's offer reached the host: the answer, each local and remote
- * candidate (its type and protocol), the end of gathering, and the ICE and
- * connection states. Where a slow channel set-up spends its time
- * (docs/operations.md §Slow peer-to-peer set-up).
+ * ICE at debug level. The set-up timeline of each peer connection, with
+ * `NODE_DEBUG=wingman-ice`: one line per event in ms since the offer
+ * (docs/operations.md §Slow peer-to-peer set-up). ICE trouble that does not
+ * end a connection (a remote candidate the stack refused) is no warning:
+ * printed only with `NODE_DEBUG=wingman`.
  */
 import { debuglog } from 'node:util';
 
 const debug = debuglog('wingman-ice');
+const debugIce = debuglog('wingman');
 
 /** Records one event of a peer connection's set-up. */
 export type IceTrace = (event: string) => void;
@@ -28,4 +27,9 @@ export function candidateKind(candidate: string): string {
   const fields = candidate.trim().split(/\s+/);
   const typ = fields.indexOf('typ');
   return `${typ >= 0 && fields[typ + 1] ? fields[typ + 1] : '?'} ${fields[2]?.toLowerCase() ?? '?'}`;
+}
+
+/** A rejection handler for addIceCandidate that logs at debug level instead of dropping the error silently. */
+export function iceCandidateNotAdded(viewerId: string): (err: unknown) => void {
+  return (err) => debugIce('viewer %s: ICE candidate not added: %s', viewerId, err instanceof Error ? err.message : String(err));
 }

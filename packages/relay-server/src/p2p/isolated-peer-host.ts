@@ -1,26 +1,21 @@
 /**
- * The agent's side of the P2P host process (host-process.ts): a PeerHost
- * whose peers live in a child process. @roamhq/wrtc is native code and can
- * crash its whole process (seen in tests: SIGSEGV on a data-channel
- * send racing the channel's teardown); in a child, such a crash costs the P2P
- * viewers their channels — their pages carry on over the relay and offer
- * again — and the agent restarts the host with a capped backoff. The relay
- * session, its URL and every relayed request are untouched. Viewers still
- * negotiating keep their place (offer-ledger.ts): an offer that comes while
- * the host restarts, or that the dead host had not answered, goes to the
- * next host as it starts.
+ * A PeerHost whose peers live in a child process (host-process.ts):
+ * @roamhq/wrtc is native and can crash its process (SIGSEGV on a send racing
+ * a channel's teardown). Such a crash costs P2P viewers their channels (their
+ * pages carry on over the relay and offer again), never the relay session;
+ * the host restarts with a capped backoff, and offers it had not answered go
+ * to the next one (offer-ledger.ts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { backoffDelay, type HostSignal, type IceServer, type ViewerSignal } from '@wingman/protocol';
+import { backoffDelay, type IceServer, type ViewerSignal } from '@wingman/protocol';
 import type { Capture, ExchangeRecord, RequestLogEntry } from '../forward';
 import { captureFromWire, parseFromHostMessages, type HostInit, type ToHost } from './host-ipc';
 import { OfferLedger } from './offer-ledger';
-import type { LinkTrust, PeerHost, PeerInfo, PeerReport, UntrustedEvent } from './peer-host';
+import type { LinkTrust, PeerHost, PeerHostOptions, PeerInfo, PeerReport } from './peer-host';
 
-/** First restart delay after a crash, ms; doubles per crash in a row. */
+/** First restart delay after a crash, ms; doubles per crash in a row up to HOST_RESTART_MAX_MS. */
 export const HOST_RESTART_BASE_MS = 500;
-/** Longest restart delay, ms. */
 const HOST_RESTART_MAX_MS = 30_000;
 /** A host that ran this long before crashing restarts at the base delay again, ms. */
 const HOST_STABLE_AFTER_MS = 60_000;
@@ -31,37 +26,27 @@ export interface HostCrash {
   pid: number | undefined;
   code: number | null;
   signal: NodeJS.Signals | null;
-  /** Set when the process could not be started at all (e.g. `spawn /path/to/node ENOENT`): it never ran. */
+  /** The process could not be started at all (e.g. `spawn /path/to/node ENOENT`). */
   spawnError?: string;
   /** Viewers whose channels ended with it. */
   viewers: number;
   restartInMs: number;
 }
 
-export interface IsolatedPeerHostOptions {
-  /** Forwarder and peer-host settings for the child. */
+export interface IsolatedPeerHostOptions extends Pick<PeerHostOptions, 'sendSignal' | 'report' | 'onRtt' | 'onUntrusted'> {
   init: Omit<HostInit, 't'>;
-  /** Sends a signaling message to one viewer (through the tunnel server). */
-  sendSignal(viewerId: string, message: HostSignal): void;
-  /** Peer lifecycle reports, as PeerHostOptions.report. */
-  report?(report: PeerReport): void;
-  /** A connected viewer's round-trip time, as PeerHostOptions.onRtt. */
-  onRtt?(viewerId: string, rttMs: number): void;
   /** One line per P2P request (the child's forwarder). */
   onRequest?(entry: RequestLogEntry): void;
-  /** The agent's record of exchanges that reached the app (forward/exchange-record.ts): it answers the host's claims. */
+  /** Answers the host's claims (forward/exchange-record.ts). */
   exchanges?: ExchangeRecord;
-  /** One capture per P2P exchange, for the inspector (when `init.captureBodyLimitBytes` is set). */
+  /** When `init.captureBodyLimitBytes` is set. */
   onCapture?(capture: Capture): void;
-  /** A message or channel refused by a link-key check (peer-host.ts). */
-  onUntrusted?(event: UntrustedEvent): void;
-  /** The host process started (pid), e.g. for the CLI's log. */
   onStart?(pid: number | undefined): void;
   /** The host process ended without being asked to. */
   onCrash?(crash: HostCrash): void;
-  /** Child entry point. Default: host-process.js beside this file. */
+  /** Default: host-process.js beside this file. */
   entry?: string;
-  /** Node executable for the child. Default: the agent's own (process.execPath). */
+  /** Default: process.execPath. */
   execPath?: string;
 }
 
@@ -74,9 +59,9 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
   let crashesInARow = 0;
   let restartTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
-  /** Viewers with an open channel in the current child (from its reports). */
+  /** From the current child's reports. */
   const connected = new Map<string, PeerInfo>();
-  /** Viewers whose offer the host has not answered yet: replayed to the next host after a crash. */
+  /** Offers the host has not answered yet: replayed to the next host after a crash. */
   const ledger = new OfferLedger();
   const unavailable = (viewerId: string, why: string) =>
     options.sendSignal(viewerId, { type: 'error', code: 'ERR_P2P_UNAVAILABLE', message: `the agent's P2P host ${why}; staying on the relay` });
@@ -132,9 +117,7 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
         else if (m.t === 'claim-ended') options.exchanges?.ended(m.viewerId, m.id);
       }
     });
-    // A process that could not be spawned (no pid) emits 'error' and never
-    // 'exit': it is a crash like any other (reported, restarted with the
-    // backoff). Other errors (an IPC send to a dying child) end in 'exit'.
+    // A process that could not be spawned (no pid) emits 'error' and never 'exit': a crash like any other.
     c.on('error', (err) => {
       if (c.pid === undefined) onExit(c, null, null, err.message);
     });
@@ -155,8 +138,7 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
     const why = spawnError !== undefined ? `P2P host failed to start (${spawnError})` : `P2P host ended (${signal ?? `exit code ${code}`})`;
     for (const viewerId of lost) {
       options.report?.({ viewerId, state: 'closed', reason: why });
-      // A dead process sends no SCTP/DTLS close: without this the page would
-      // learn only from ICE consent checks, ~30 s on, and send into the void meanwhile.
+      // A dead process sends no SCTP/DTLS close: else the page learns only from ICE consent checks, ~30 s on.
       options.sendSignal(viewerId, { type: 'bye', reason: `${why}; the relay carries on` });
     }
     if (closed) {
@@ -165,8 +147,7 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
     }
     crashesInARow = Date.now() - startedAt >= HOST_STABLE_AFTER_MS ? 1 : crashesInARow + 1;
     const restartInMs = backoffDelay(crashesInARow, { initialMs: HOST_RESTART_BASE_MS, maxMs: HOST_RESTART_MAX_MS, jitter: false });
-    // Answered but not connected (that peer died with the host), or not to be held for a restart this far off:
-    // the viewer is told now and offers again, instead of waiting for its ICE deadline.
+    // Answered but not connected, or not to be held for a restart this far off: told now, it offers again.
     for (const viewerId of ledger.crashed(restartInMs).refuse) unavailable(viewerId, `ended (${signal ?? `exit code ${code}`}) before the channel opened`);
     options.onCrash?.({ pid: c.pid, code, signal, ...(spawnError !== undefined ? { spawnError } : {}), viewers: lost.length, restartInMs });
     restartTimer = setTimeout(start, restartInMs);
@@ -180,8 +161,7 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
         ledger.note(viewerId, message);
         return post({ t: 'signal', viewerId, message });
       }
-      // Down between a crash and its restart: kept for the next host when it starts soon;
-      // else the viewer stays on the relay and offers again later.
+      // Between a crash and its restart: kept for the next host if it starts soon; else the viewer stays on the relay.
       if (ledger.hold(viewerId, message)) return;
       if (message.type === 'offer') unavailable(viewerId, 'is restarting');
     },

@@ -1,9 +1,7 @@
 /**
- * Runs async tasks one after another per key (a viewer's signaling: its
- * messages are checked asynchronously, their MACs with WebCrypto, and must
- * still be applied in the order they came: the offer before its
- * candidates). A key holds at most MAX_QUEUED_PER_KEY tasks; more are
- * dropped (the tunnel server rate-limits each viewer far below that).
+ * Async tasks one after another per key: a viewer's signaling is checked
+ * asynchronously (WebCrypto MACs) yet applied in order. At most
+ * MAX_QUEUED_PER_KEY per key (the server rate-limits far below).
  */
 
 /** Tasks waiting per key. */

@@ -1,8 +1,6 @@
 /**
- * The agent's end of the loss probe (docs/PROTOCOL.md §Loss probe): every
- * viewer peer connection gets the negotiated probe channel before its
- * answer, and sends back the viewer's probes as they come. It carries no
- * frame of the protocol and nothing of the app, so it needs no binding.
+ * The agent's end of the loss probe (docs/PROTOCOL.md §Loss probe): probes
+ * echoed as they come; no protocol frame or app byte, so no binding.
  */
 import { echoLossProbes, LOSS_PROBE_INIT, LOSS_PROBE_LABEL } from '@wingman/protocol';
 import type { RtcPeerConnection } from './webrtc';

@@ -1,8 +1,7 @@
 /**
- * The viewer's data channel on the host: bound to the link key first when
- * the viewer holds it, then serving protocol streams within the viewer's
- * bounds, with the heartbeat and the idle check on it. A second channel
- * with the app's label is closed: a viewer has one.
+ * The viewer's data channel on the host: bound to the link key first, then
+ * serving protocol streams with heartbeat and idle check. A second channel
+ * with the app's label is closed.
  */
 import {
   bindDataChannel,
@@ -36,8 +35,7 @@ export function onChannel(host: HostState, peer: Peer, dc: RtcDataChannel): void
   peer.dc = dc;
   dc.addEventListener('open', () => peer.trace('data channel open'));
   const keys = peer.keys;
-  // With the link key, the channel is bound before anything else flows on it: the viewer's first message
-  // must prove it holds the link key on this very DTLS association.
+  // With the link key, the viewer's first message must prove it holds the key on this very DTLS association.
   readyConnection(dc, {
     ...(keys ? { bind: (c: DataChannelLike) => bindDataChannel(c, () => channelProofs(peer, keys)) } : {}),
     connect: (bound) => serve(host, peer, dc, bound),
@@ -54,7 +52,7 @@ export function onChannel(host: HostState, peer: Peer, dc: RtcDataChannel): void
   dc.addEventListener('close', () => closePeerEntry(host, peer, 'closed', 'data channel closed'));
 }
 
-/** This end's proof and the one expected from the viewer, from the fingerprints of the two descriptions (the viewer's came MACed). */
+/** Both ends' proofs from the two descriptions' fingerprints (the viewer's came MACed). */
 async function channelProofs(peer: Peer, keys: TrustKeys): Promise<{ own: string; expected: string }> {
   const agent = sdpFingerprint(peer.pc.localDescription?.sdp ?? '');
   const viewer = sdpFingerprint(peer.pc.remoteDescription?.sdp ?? '');
@@ -64,7 +62,7 @@ async function channelProofs(peer: Peer, keys: TrustKeys): Promise<{ own: string
   return { own, expected };
 }
 
-/** Serves protocol streams over the open channel (`bound`: the channel past its binding, or the channel itself). */
+/** `bound`: the channel past its binding, or the channel itself. */
 function serve(host: HostState, peer: Peer, dc: RtcDataChannel, bound: DataChannelLike): Connection {
   const remoteMax = peer.pc.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(peer.pc.remoteDescription?.sdp ?? '');
   const conn = connectionOverDataChannel(bound, {
@@ -73,8 +71,7 @@ function serve(host: HostState, peer: Peer, dc: RtcDataChannel, bound: DataChann
     maxMessageBytes: dataChannelMessageBytes(remoteMax, host.ownMaxMessageBytes),
     // Over it, a new stream is reset with ERR_TOO_MANY_STREAMS (stream-table.ts).
     maxConcurrentStreams: MAX_STREAMS_PER_VIEWER,
-    // Once per event-loop turn, not per I/O callback: every send is a synchronous call into wrtc's
-    // threads, and the answers of a page's burst of requests arrive together (docs/PROTOCOL.md §Scheduling).
+    // Once per event-loop turn: every send is a synchronous call into wrtc's threads (docs/PROTOCOL.md §Scheduling).
     schedule: setImmediate,
   });
   peer.lastActivity = Date.now();

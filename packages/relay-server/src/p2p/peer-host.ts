@@ -1,12 +1,8 @@
 /**
- * The P2P host: an RTCPeerConnection per viewer, answering the viewer's
- * offer, serving protocol streams over the viewer's data channel (bound to
- * the link key first, when the viewer holds it) exactly as relayed streams
- * (the forwarder marks responses `x-wingman-transport: p2p`). The channel
- * closing closes the peer connection.
- *
- * This file answers signaling; peer-offer.ts answers an offer and handles candidates, peer-channel.ts serves
- * the channel, peer-state.ts holds what they share.
+ * The P2P host: an RTCPeerConnection per viewer, serving protocol streams over
+ * its data channel (bound to the link key first) exactly as relayed ones. This
+ * file answers signaling; peer-offer.ts the offer and candidates,
+ * peer-channel.ts the channel, peer-state.ts what they share.
  */
 import {
   DATA_CHANNEL_DEFAULT_MESSAGE_BYTES,
@@ -21,7 +17,7 @@ import {
 } from '@wingman/protocol';
 import { ownAddresses } from './candidates';
 import { createPendingCloses } from './graceful-close';
-import { iceCandidateNotAdded } from './ice-debug';
+import { iceCandidateNotAdded } from './ice-trace';
 import { createKeyedSerial } from './keyed-serial';
 import { onCandidate, onOffer } from './peer-offer';
 import {
@@ -59,7 +55,6 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     host.keyRequired = trust?.required === true;
   };
   setTrust(options.trust);
-  /** Each viewer's incoming signaling, checked and applied in order. */
   const inbound = createKeyedSerial((viewerId, err) => iceCandidateNotAdded(viewerId)(err));
 
   return {
@@ -73,8 +68,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
       const peer = host.peers.get(viewerId);
       if (!peer) return;
       if (!peer.connected) closePeerEntry(host, peer, 'closed', 'viewer left before connecting');
-      // Its signaling socket closed without a bye (a tab or browser gone): a departure once its channel answers nothing,
-      // not the 'ICE failed' that would follow seconds later. A channel that answers (a network blip to the server) lives on.
+      // Signaling closed without a bye (a tab gone): a departure once its channel answers nothing; one that answers lives on.
       else if (peer.connection) void peerGone(peer.connection).then((gone) => gone && closePeerEntry(host, peer, 'closed', 'viewer left'));
     },
     closePeer(viewerId, reason) {
@@ -102,28 +96,21 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
 }
 
 /**
- * The keys a message was MACed with, true for a message that needs none,
- * false for one to drop. A viewer without the link key sends no MACs and
- * stays unverified; once an offer came MACed, its peer's messages must be.
- * A MACed candidate of a peer whose offer came without a MAC says the
- * viewer holds the key and its offer lost the MAC on the way: the agent
- * warns, once per peer, and drops those messages (the viewer, for its
- * part, drops the agent's unsigned answer and says so).
+ * The keys a message was MACed with; true: it needs none; false: drop it.
+ * Once an offer came MACed, its peer's messages must be. A MACed candidate
+ * after an unMACed offer means the offer lost its MAC on the way: warned
+ * once per peer, and dropped.
  */
 async function checked(host: HostState, viewerId: string, message: ViewerSignal): Promise<TrustKeys | boolean> {
   if (!isMacedType(message.type)) return true;
   const mac = 'mac' in message ? message.mac : undefined;
   const peer = message.type === 'offer' ? undefined : host.peers.get(viewerId);
   const keys = message.type === 'offer' ? (mac !== undefined ? await host.trustKeys : undefined) : peer?.keys;
+  const what = message.type === 'ice-candidate' ? 'a candidate' : `the ${message.type}`;
   if (peer && !keys && mac !== undefined && host.trustKeys) {
     if (!host.strippedOffers.has(peer)) {
       host.strippedOffers.add(peer);
-      untrusted(
-        host,
-        viewerId,
-        'signal-mac',
-        `a MAC on ${message.type === 'ice-candidate' ? 'a candidate' : `the ${message.type}`} of a viewer whose offer came without one`,
-      );
+      untrusted(host, viewerId, 'signal-mac', `a MAC on ${what} of a viewer whose offer came without one`);
     }
     return false;
   }
@@ -138,12 +125,7 @@ async function checked(host: HostState, viewerId: string, message: ViewerSignal)
   }
   if (!keys) return true;
   if (await signalMacValid(keys, 'viewer', viewerId, message as MacedSignal, mac)) return keys;
-  untrusted(
-    host,
-    viewerId,
-    'signal-mac',
-    `${mac === undefined ? 'no MAC on' : 'a wrong MAC on'} ${message.type === 'ice-candidate' ? 'a candidate' : `the ${message.type}`}`,
-  );
+  untrusted(host, viewerId, 'signal-mac', `${mac === undefined ? 'no MAC on' : 'a wrong MAC on'} ${what}`);
   return false;
 }
 

@@ -1,8 +1,4 @@
-/**
- * A viewer's offer on the host: admitted within the caps, answered by a new
- * peer connection, and the candidates both ways (the viewer's checked and
- * counted, this end's trickled or held back).
- */
+/** A viewer's offer on the host: admitted within the caps, answered by a new peer connection, candidates both ways. */
 import { announceMaxMessageSize, withListedFormatsOnly, type TrustKeys } from '@wingman/protocol';
 import {
   answerCandidates,
@@ -15,14 +11,12 @@ import {
   withoutCandidates,
   withoutRelatedAddress,
 } from './candidates';
-import { iceCandidateNotAdded } from './ice-debug';
-import { candidateKind, startIceTrace } from './ice-trace';
+import { candidateKind, iceCandidateNotAdded, startIceTrace } from './ice-trace';
 import { answerLossProbes } from './loss-echo';
 import { onChannel } from './peer-channel';
 import { closePeerEntry, report, sendCandidate, signal, type HostState, type Peer } from './peer-state';
 import { createPeerConnection, type RtcIceCandidateInit } from './webrtc';
 
-/** A remote candidate the host would send STUN checks to for nothing, or to somewhere it must not: dropped. */
 function unreachable(host: HostState, candidate: string): boolean {
   return unreachableReason(candidate, host.remotePolicy) !== undefined;
 }
@@ -52,7 +46,7 @@ export async function onOffer(host: HostState, viewerId: string, offered: string
   });
 }
 
-/** Whether the offer may be answered: within the candidates' cap, and the cap on viewers; else the viewer is told why. */
+/** Within the candidates' cap and the cap on viewers; else the viewer is told why. */
 function admitted(host: HostState, viewerId: string, inOffer: number): boolean {
   const refuse = (code: 'ERR_TOO_MANY_CANDIDATES' | 'ERR_TOO_MANY_PEERS', message: string, reason: string) => {
     host.options.sendSignal(viewerId, { type: 'error', code, message });
@@ -65,7 +59,6 @@ function admitted(host: HostState, viewerId: string, inOffer: number): boolean {
   return true;
 }
 
-/** A new peer connection for the viewer, registered, with its connect deadline and its event handlers. */
 function newPeer(host: HostState, viewerId: string, inOffer: number, keys: TrustKeys | undefined): Peer {
   const trace = startIceTrace(viewerId);
   trace(`offer (${inOffer} candidates in it)`);
@@ -114,7 +107,7 @@ function newPeer(host: HostState, viewerId: string, inOffer: number, keys: Trust
   return peer;
 }
 
-/** One candidate this end gathered: sent, or held back (loopback, hidden host). */
+/** Sent, or held back (loopback, hidden host). */
 function onLocalCandidate(host: HostState, peer: Peer, c: RtcIceCandidateInit): void {
   peer.trace(`local candidate ${candidateKind(c.candidate)}`);
   if (host.hideHost) {
@@ -131,7 +124,7 @@ function revealLoopback(host: HostState, peer: Peer): void {
   for (const c of peer.heldLoopback.splice(0)) sendCandidate(host, peer, c);
 }
 
-/** One candidate from the viewer: counted against its cap, dropped when unreachable, applied once the offer is. */
+/** Counted against its cap, dropped when unreachable, applied once the offer is. */
 export function onCandidate(host: HostState, peer: Peer, c: RtcIceCandidateInit): void {
   if (++peer.remoteCandidates > MAX_REMOTE_CANDIDATES) {
     signal(host, peer, { type: 'error', code: 'ERR_TOO_MANY_CANDIDATES', message: `more than ${MAX_REMOTE_CANDIDATES} candidates` });

@@ -1,8 +1,4 @@
-/**
- * The P2P host's state: its viewers' peer connections, and the few things
- * every part of the host does to them (signal a viewer, report, close a
- * peer connection).
- */
+/** The P2P host's state: its viewers' peer connections, and what every part of the host does to them. */
 import { isMacedType, signalMac, type Connection, type HostSignal, type IceServer, type MacedSignal, type TrustKeys } from '@wingman/protocol';
 import type { RemoteCandidatePolicy } from './candidates';
 import type { PendingCloses } from './graceful-close';
@@ -10,22 +6,20 @@ import type { IceTrace } from './ice-trace';
 import type { PeerHostOptions, PeerReport, UntrustedEvent } from './peer-host-options';
 import type { RtcDataChannel, RtcIceCandidateInit, RtcPeerConnection } from './webrtc';
 
-/** A viewer's peer connection. */
 export interface Peer {
   viewerId: string;
   pc: RtcPeerConnection;
-  /** The viewer's data channel, once it arrived. */
   dc?: RtcDataChannel;
-  /** Its connection, once the viewer's HELLO came. */
+  /** Once the viewer's HELLO came. */
   connection?: Connection;
-  /** Remote candidates so far, in the offer and trickled (at most MAX_REMOTE_CANDIDATES). */
+  /** In the offer and trickled (at most MAX_REMOTE_CANDIDATES). */
   remoteCandidates: number;
   lastActivity: number;
   startedAt: number;
   connected: boolean;
-  /** The offer carried a valid MAC: everything this peer sends is MACed, all it receives must be, and its channel is bound. */
+  /** The offer carried a valid MAC: all it sends and receives is MACed, and its channel is bound. */
   keys?: TrustKeys;
-  /** Signaling to the viewer, in order (MACs are computed asynchronously). */
+  /** In order (MACs are computed asynchronously). */
   out: Promise<void>;
   remoteDescriptionSet: boolean;
   pendingRemote: RtcIceCandidateInit[];
@@ -33,19 +27,16 @@ export interface Peer {
   heldLoopback: RtcIceCandidateInit[];
   rttMs?: number;
   timers: Array<ReturnType<typeof setTimeout>>;
-  /** Stops the heartbeat and the idle check (once the channel is open). */
+  /** The heartbeat and the idle check, once the channel is open. */
   stops: Array<() => void>;
   closed: boolean;
-  /** Its set-up timeline, at debug level (ice-trace.ts). */
   trace: IceTrace;
 }
 
-/** What the host's parts share; one per host. */
 export interface HostState {
   options: PeerHostOptions;
-  /** By viewer id. */
   peers: Map<string, Peer>;
-  /** Peer connections closed with their channels, their own close a moment later (graceful-close.ts). */
+  /** Closed with their channels, their own close a moment later (graceful-close.ts). */
   closing: PendingCloses;
   maxPeers: number;
   connectTimeoutMs: number;
@@ -57,7 +48,7 @@ export interface HostState {
   trustKeys: Promise<TrustKeys> | undefined;
   keyRequired: boolean;
   untrustedCount: number;
-  /** Peers whose offer came without a MAC though their candidates carry one (warned about once). */
+  /** Offer without a MAC though their candidates carry one (warned about once). */
   strippedOffers: WeakSet<Peer>;
 }
 
@@ -70,7 +61,7 @@ export function untrusted(host: HostState, viewerId: string, what: UntrustedEven
   }
 }
 
-/** Sends to a peer's viewer after what it sent before; MACed when the viewer holds the link key. */
+/** After what it sent before; MACed when the viewer holds the link key. */
 export function signal(host: HostState, peer: Peer, message: HostSignal): void {
   const keys = peer.keys;
   peer.out = peer.out

@@ -1,11 +1,7 @@
 /**
- * When each viewer's sign-in ends, by the agent's own clock (sessions with a
- * sign-in gate): the server announces a viewer with the time left of its
- * latest sign-in (`signInEndsInMs`, again when it signs in anew), and at that
- * moment the viewer's P2P channels end, as its relayed requests do at the
- * server. Kept here rather than waited for from the server, because a P2P
- * channel never crosses it: the end holds while the agent's link to the
- * server is down and after the server restarted.
+ * When each viewer's sign-in ends, by the agent's own clock: its P2P channels
+ * end then, as its relayed requests do at the server. Kept here because a P2P
+ * channel never crosses the server: the end holds while it is unreachable.
  */
 
 /** Viewers whose sign-in end is kept, the oldest announced forgotten first: the server tracks at most 1,000 viewers per session. */

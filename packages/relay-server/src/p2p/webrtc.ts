@@ -1,8 +1,4 @@
-/**
- * The ONLY module that imports @roamhq/wrtc (native, heavy, known to keep
- * handles open): everything else uses the structural types below, so tests and
- * the relay-only path never load it.
- */
+/** The only importer of @roamhq/wrtc (native, heavy, keeps handles open): the rest uses the structural types below. */
 import type { DataChannelLike } from '@wingman/protocol';
 
 export interface RtcIceCandidateInit {
@@ -22,7 +18,7 @@ export interface RtcPeerConnection {
   readonly iceConnectionState: string;
   readonly localDescription: { type: string; sdp: string } | null;
   readonly remoteDescription: { type: string; sdp: string } | null;
-  /** wrtc has it once connected; maxMessageSize is the smaller of both ends' a=max-message-size. */
+  /** Once connected: the smaller of both ends' a=max-message-size. */
   readonly sctp?: { readonly maxMessageSize?: number } | null;
   createDataChannel(label: string, init?: { ordered?: boolean; negotiated?: boolean; id?: number; maxRetransmits?: number }): RtcDataChannel;
   createOffer(): Promise<{ type: string; sdp: string }>;
@@ -45,7 +41,7 @@ interface RtcConfiguration {
 type Ctor = new (config?: RtcConfiguration) => RtcPeerConnection;
 let ctor: Ctor | undefined;
 
-/** Creates a peer connection with @roamhq/wrtc (loaded on first use). */
+/** Loaded on first use. */
 export function createPeerConnection(config: RtcConfiguration): RtcPeerConnection {
   if (!ctor) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -55,12 +51,9 @@ export function createPeerConnection(config: RtcConfiguration): RtcPeerConnectio
 }
 
 /**
- * Loads wrtc and takes two local peer connections through one offer/answer,
- * then closes them: the first viewer's answer then does not pay for loading
- * the native module and starting its threads. Measured in the lab
- * (far-server, a loaded 2-CPU machine): the P2P host's first answer took
- * 262 ms from the offer, a later one 6 ms. Nothing leaves the machine: no
- * ICE servers, no remote candidates. Never rejects.
+ * Takes two local peer connections through one offer/answer, so the first
+ * viewer's answer does not pay for loading wrtc (lab, loaded 2 CPUs: 262 ms
+ * first, 6 ms later). Nothing leaves the machine. Never rejects.
  */
 export async function warmUpWebRtc(): Promise<void> {
   let a: RtcPeerConnection | undefined;
@@ -81,7 +74,7 @@ export async function warmUpWebRtc(): Promise<void> {
   }
 }
 
-/** Closes a data channel, swallowing the error wrtc throws on double close. */
+/** Swallows the error wrtc throws on double close. */
 export function closeChannel(dc: RtcDataChannel | undefined): void {
   try {
     dc?.close();
@@ -90,7 +83,7 @@ export function closeChannel(dc: RtcDataChannel | undefined): void {
   }
 }
 
-/** Closes a data channel and then its peer connection (once), swallowing the errors wrtc throws on double close. */
+/** The channel, then its peer connection (once). */
 export function closePeer(pc: RtcPeerConnection, dc?: RtcDataChannel): void {
   closeChannel(dc);
   try {

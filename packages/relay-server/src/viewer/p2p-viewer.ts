@@ -1,10 +1,7 @@
 /**
- * A Node viewer that reaches a session's agent peer-to-peer: signaling over
- * the session origin's SIGNAL_PATH, a wrtc peer connection that offers one
- * data channel, then protocol streams over it. Used by tests, benchmarks and
- * `wingman fetch`. With the link key (the link's `#k=`), it verifies as the
- * browser shell does (docs/PROTOCOL.md §Verified channels): MACed signaling
- * both ways, then the channel binding before any protocol frame.
+ * A Node viewer that reaches a session's agent peer-to-peer (tests,
+ * benchmarks, `wingman fetch`). With the link key it verifies as the browser
+ * shell does: MACed signaling, then the channel binding (docs/PROTOCOL.md §Verified channels).
  */
 import type { Agent } from 'node:http';
 import WebSocket from 'ws';
@@ -32,67 +29,59 @@ import {
 } from '@wingman/protocol';
 import { linkTokenOf } from '../agent/link-verifier';
 import { closePeer, type RtcDataChannel, type RtcPeerConnection } from '../p2p/webrtc';
-import { iceCandidateNotAdded } from '../p2p/ice-debug';
+import { iceCandidateNotAdded } from '../p2p/ice-trace';
 import { localhostLookup } from './localhost-lookup';
 import { startPeer, type ViewerPeer } from './viewer-peer';
 
-/** Default deadline for signaling + ICE + channel open, ms. */
 const VIEWER_CONNECT_TIMEOUT_MS = 15_000;
 
-/** How long `leave()` waits for the signaling socket to close after the viewer's bye, ms (a loopback close takes a few ms). */
+/** How long `leave()` waits for the signaling socket to close after the bye (a loopback close takes a few ms). */
 const VIEWER_LEAVE_WAIT_MS = 1_000;
 
 export interface P2PViewerOptions {
   /** The session URL, e.g. http://<id>.localhost:8080/ */
   url: string;
-  /** Deadline for the channel to open, ms. Default VIEWER_CONNECT_TIMEOUT_MS. */
+  /** Deadline for the channel to open, ms. */
   timeoutMs?: number;
-  /** The session's viewer password (`wingman http --password`), sent as HTTP Basic credentials when signaling. */
+  /** The viewer password, sent as HTTP Basic credentials when signaling. */
   password?: string;
-  /** A `Cookie` header for the signaling request (the session's viewer cookie: who this viewer is). */
+  /** A `Cookie` header for signaling (the viewer cookie). */
   cookie?: string;
-  /** The link key; default: the one in `url`'s fragment (`#k=…`), if any. Without one the channel is unverified. */
+  /** Default: the one in `url`'s fragment (`#k=…`); without one the channel is unverified. */
   linkKey?: string;
   /** The signaling connection's `http.Agent`: a proxy's (`wingman fetch` behind one). */
   agent?: Agent;
 }
 
-/** `Authorization` value for a session's viewer password (RFC 7617; the user name is ignored). */
+/** RFC 7617; the user name is ignored. */
 export function basicAuthorization(password: string): string {
   return `Basic ${Buffer.from(`:${password}`, 'utf8').toString('base64')}`;
 }
 
 interface P2PViewer {
-  /** The channel's connection: every stream goes on it. */
   readonly connection: Connection;
   readonly viewerId: string;
   readonly p2p: P2PSettings;
-  /** Time from start to open data channel, ms. */
   readonly connectMs: number;
-  /** The raw data channel (tests watch what it carries). */
+  /** Tests watch what it carries, and read the peer connection's descriptions and stats. */
   readonly channel: RtcDataChannel;
-  /** The peer connection (stats: the selected candidate pair; tests read its descriptions). */
   readonly peerConnection: RtcPeerConnection;
-  /** The channel ends at the holder of the link key (signaling MACs and channel binding passed). */
+  /** Signaling MACs and channel binding passed. */
   readonly verified: boolean;
-  /** The DTLS fingerprints the binding covered (verified channels only). */
   readonly fingerprints?: ChannelFingerprints;
   /** Signaling messages dropped for a missing or wrong MAC. */
   readonly droppedSignals: number;
   close(): void;
   /**
-   * Says goodbye (the agent closes its side) and ends the protocol
-   * connection (without a frame on the channel) and signaling, but leaves the wrtc peer connection to the
-   * process's exit: for a process that ends right after (`wingman fetch`),
-   * where tearing it down could crash it. Resolves once the signaling socket
-   * has closed (the bye went out before its close frame), or after
-   * VIEWER_LEAVE_WAIT_MS: not on the agent's closing of the data channel, whose
-   * handling inside @roamhq/wrtc is itself a teardown that can crash.
+   * Bye, then the protocol connection ended without a frame and signaling
+   * closed, but the wrtc peer connection left to the process's exit (`wingman
+   * fetch`), where tearing it down could crash it. Resolves when the signaling
+   * socket closed, or after VIEWER_LEAVE_WAIT_MS.
    */
   leave(): Promise<void>;
 }
 
-/** Connects P2P; rejects with a coded error (ERR_P2P_DISABLED, ERR_TIMEOUT, …) when it cannot. */
+/** Rejects with a coded error (ERR_P2P_DISABLED, ERR_TIMEOUT, …). */
 export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> {
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? VIEWER_CONNECT_TIMEOUT_MS;
@@ -106,14 +95,10 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
   return new Promise<P2PViewer>((resolve, reject) => {
     let peer: ViewerPeer | undefined;
     /**
-     * Ends the channel's connection without a GOAWAY. The viewer never sends
-     * on a channel it is closing: the agent learns of the close from the bye
-     * on signaling or from the peer connection's own close, and may be
-     * tearing the channel down already (a revocation, its own exit), when a
-     * send that races the teardown crashes the process inside @roamhq/wrtc
-     * (SIGSEGV in RTCDataChannel::Send; the channel still reads 'open'). Seen
-     * in about 1 run in 8 of a test closing a revoked viewer, and 1 in 25 of a
-     * viewer leaving on a loaded machine.
+     * Ends the channel's connection without a GOAWAY: the agent may be tearing
+     * the channel down already, and a send racing that crashes the process
+     * inside @roamhq/wrtc (SIGSEGV in RTCDataChannel::Send while it still
+     * reads 'open'; 1 run in 8 of a test closing a revoked viewer).
      */
     const abandon = () => peer?.connection?.abandon();
     let settled = false;
@@ -147,7 +132,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
     const sendNow = (m: unknown) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
     };
-    /** Signaling out in order, MACed with the link key (computing a MAC is asynchronous). */
+    /** Out in order, MACed with the link key (a MAC is asynchronous). */
     let outbound = Promise.resolve();
     const send = (m: ViewerSignal) => {
       outbound = outbound
@@ -157,7 +142,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
         })
         .catch(fail);
     };
-    /** Signaling in, in order; with the link key, a maced type without a valid MAC is dropped. */
+    /** In, in order; with the link key, a maced type without a valid MAC is dropped. */
     let inbound = Promise.resolve();
     const receive = (m: HostSignal<string>, apply: (m: HostSignal<string>) => void) => {
       inbound = inbound
@@ -200,12 +185,11 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       }
     });
 
-    /** The peer connection failed or closed, or its channel did: before the viewer connected it fails, after it ends. */
+    /** Before the viewer connected it fails, after it ends. */
     function lost(err: Error): void {
       if (!peer || peer.closed) return;
       peer.closed = true;
-      // No GOAWAY: the channel closed or failed, so the agent is tearing the peer connection
-      // down, and a send racing that teardown crashes the process (@roamhq/wrtc, abandon).
+      // No GOAWAY: see abandon.
       abandon();
       closePeer(peer.pc, peer.dc);
       if (!settled) return fail(err);
@@ -213,7 +197,6 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
     }
 
     function onSignal(m: HostSignal<string>): void {
-      // After connecting, a bye is the channel's to judge (byeAfterConnect).
       if (m.type === 'bye' && settled && peer) return byeAfterConnect(peer, () => lost(new Error(`agent said bye: ${m.reason ?? ''}`)));
       const p = peer;
       if (!p || p.closed) return;
@@ -233,19 +216,17 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
           else if (p.pendingCandidates.length < 64) p.pendingCandidates.push(m.candidate);
           return;
         case 'error':
-          // After connecting, an error says no more signaling (its socket cut for another network: ERR_SIGNALING_QUOTA),
-          // not that the channel is gone: the channel goes on, as in the browser; what ends it ends it on the channel.
+          // After connecting, an error says no more signaling (ERR_SIGNALING_QUOTA), not that the channel is gone.
           if (settled) return;
           return lost(new Error(`${m.code}: ${m.message}`));
         case 'bye':
-          // Before connecting: the server's, when the agent's relay link dropped, or the agent's.
+          // Before connecting: the server's (the agent's relay link dropped) or the agent's.
           return lost(new Error(`agent said bye: ${m.reason ?? ''}`));
         default:
           return;
       }
     }
 
-    /** The channel is ready: the viewer resolves. */
     function opened(p: ViewerPeer): void {
       if (settled) return;
       settled = true;
@@ -256,28 +237,25 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
 }
 
 /**
- * The agent or the server said bye after the viewer connected: the channel is
- * the judge (protocol peer-gone.ts), as in the browser. The server says it
- * when the agent's relay link drops, and the channel outlives that link; the
- * agent says it when its P2P host died, with the channel.
+ * A bye after connecting: the channel is the judge (peer-gone.ts), as in the
+ * browser. The server says it when the agent's relay link drops (the channel
+ * outlives it); the agent when its P2P host died.
  */
 function byeAfterConnect(peer: ViewerPeer, end: () => void): void {
   const conn = peer.connection;
   if (conn) void peerGone(conn).then((gone) => gone && end());
 }
 
-/** The signaling upgrade's headers: the viewer password, a cookie, the link's access token; undefined when none. */
 function signalingHeaders(options: P2PViewerOptions, keyText: string | undefined, keyBytes: Uint8Array | undefined): Record<string, string> | undefined {
   if (options.password === undefined && options.cookie === undefined && keyBytes === undefined) return undefined;
   return {
     ...(options.password !== undefined ? { authorization: basicAuthorization(options.password) } : {}),
     ...(options.cookie !== undefined ? { cookie: options.cookie } : {}),
-    // The link's access token (docs/PROTOCOL.md §Link access): a session shared by link opens its signaling only to it.
+    // docs/PROTOCOL.md §Link access.
     ...(keyText !== undefined && keyBytes !== undefined ? { [LINK_TOKEN_HEADER]: linkTokenOf(keyText) } : {}),
   };
 }
 
-/** What the connected viewer keeps of the attempt that connected it. */
 interface ViewerAttempt {
   peer: ViewerPeer;
   ws: WebSocket;
@@ -285,13 +263,12 @@ interface ViewerAttempt {
   droppedSignals(): number;
 }
 
-/** The viewer, once its channel is ready: it tells the agent it connected. */
+/** Once the channel is ready: it tells the agent it connected. */
 function viewerOf(attempt: ViewerAttempt, hello: { viewerId: string; p2p: P2PSettings }, verified: boolean, started: number): P2PViewer {
   const { peer, ws, send } = attempt;
   const connectMs = Date.now() - started;
   send({ type: 'connection-state', state: 'connected', connectMs });
   const { fingerprints } = peer;
-  /** Bye to the agent, the connection ended without a frame on the channel (see connectP2PViewer's abandon), signaling closed. */
   const bye = () => {
     send({ type: 'bye', reason: 'viewer closed' });
     peer.closed = true;

@@ -1,15 +1,12 @@
-/**
- * One HTTP exchange over a protocol Connection (P2P or any other transport):
- * a small client used by `wingman fetch`, tests and benchmarks.
- */
+/** One HTTP exchange over a protocol Connection: a small client for `wingman fetch`, tests and benchmarks. */
 import { BodyLengthGuard, declaredBodyLength, ProtocolError, type Connection, type HeaderList, type ResponseHead, type Stream } from '@wingman/protocol';
 
-/** Statuses that never carry a body whatever their Content-Length says (RFC 9110 §6.4.1). */
+/** RFC 9110 §6.4.1. */
 const NO_BODY_STATUS = new Set([204, 304]);
 
 interface ProtocolRequest {
   method?: string;
-  /** Origin-form target: "/path?query". */
+  /** Origin-form: "/path?query". */
   target: string;
   headers?: HeaderList;
   /** Whole body, or chunks written with backpressure. */
@@ -22,17 +19,13 @@ interface ProtocolResponse {
   headers: HeaderList;
   header(name: string): string | undefined;
   stream: Stream;
-  /** Body chunks as they arrive (the stream's flow control applies). */
+  /** The stream's flow control applies. */
   chunks(): AsyncIterable<Uint8Array>;
-  /**
-   * The whole body. The body honours the response's Content-Length: bytes
-   * past it are dropped (the stream is reset), and a body that ends short of
-   * it fails with ERR_PROTOCOL, as over an HTTP/1.1 connection.
-   */
+  /** Bytes past Content-Length are dropped (reset); a short body fails with ERR_PROTOCOL, as over HTTP/1.1. */
   bytes(): Promise<Buffer>;
 }
 
-/** Sends a request; resolves with the response head (the body streams after). */
+/** Resolves with the response head (the body streams after). */
 export function requestOver(conn: Connection, req: ProtocolRequest, timeoutMs = 30_000): Promise<ProtocolResponse> {
   const body = req.body;
   const stream = conn.open('http', { method: req.method ?? 'GET', target: req.target, headers: req.headers ?? [] }, { end: body === undefined });

@@ -1,8 +1,4 @@
-/**
- * The Node viewer's peer connection (p2p-viewer.ts): made with its data
- * channel and offered, the channel bound when the viewer holds the link key,
- * and its protocol connection once the agent's HELLO came.
- */
+/** The Node viewer's peer connection (p2p-viewer.ts): offered with its data channel, bound with the link key, its connection once HELLO came. */
 import {
   bindDataChannel,
   BindingError,
@@ -24,29 +20,26 @@ import {
 } from '@wingman/protocol';
 import { createPeerConnection, type RtcDataChannel, type RtcPeerConnection } from '../p2p/webrtc';
 
-/** The viewer's peer connection and its signaling state. */
 export interface ViewerPeer {
   pc: RtcPeerConnection;
   dc: RtcDataChannel;
   answered: boolean;
   pendingCandidates: IceCandidateInit[];
   closed: boolean;
-  /** The channel's connection, once the agent's HELLO came. */
+  /** Once the agent's HELLO came. */
   connection?: Connection;
-  /** What the channel binding covered (verified channels). */
+  /** Verified channels. */
   fingerprints?: ChannelFingerprints;
 }
 
-/** What the peer connection tells the viewer it belongs to. */
 interface PeerEvents {
   send(m: ViewerSignal): void;
-  /** The channel's connection is ready (`peer.connection`). */
+  /** `peer.connection` is ready. */
   ready(peer: ViewerPeer): void;
-  /** The peer connection failed, or its channel closed or failed its binding. */
+  /** Failed, or its channel closed or failed its binding. */
   lost(err: Error): void;
 }
 
-/** Makes the peer connection with its data channel and offers it. */
 export function startPeer(p2p: P2PSettings, keys: Promise<TrustKeys> | undefined, events: PeerEvents): ViewerPeer {
   const { send, lost } = events;
   const pc = createPeerConnection({ iceServers: p2p.iceServers });
@@ -61,7 +54,7 @@ export function startPeer(p2p: P2PSettings, keys: Promise<TrustKeys> | undefined
   pc.onconnectionstatechange = () => {
     if (pc.connectionState === 'failed') lost(protocolError('ERR_CONNECTION_LOST', 'ICE failed'));
   };
-  /** This end's proof and the agent's expected one, from the two descriptions (the agent's came MACed). */
+  /** Both ends' proofs from the two descriptions (the agent's came MACed). */
   const proofs = async (k: TrustKeys) => {
     const agent = sdpFingerprint(pc.remoteDescription?.sdp ?? '');
     const viewer = sdpFingerprint(pc.localDescription?.sdp ?? '');

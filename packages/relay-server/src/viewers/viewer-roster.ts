@@ -1,39 +1,32 @@
 /**
  * The agent's view of its session's viewers (docs/PROTOCOL.md §Viewer
- * identity): the tunnel server announces each viewer and every change of its
- * state; the developer's decisions (inspector API, terminal keys) go back
- * over the control channel and the server enforces them. A refused viewer's
- * P2P channels are closed here, since they never cross the server.
+ * identity): the server announces them, the developer's decisions go back and
+ * the server enforces them; a refused viewer's P2P channels are closed here.
  */
 import { EventEmitter } from 'node:events';
 import type { ViewerDecision, ViewerGateMode, ViewerMessage } from '@wingman/protocol';
 import type { Agent } from '../agent';
 import type { AgentP2P } from '../p2p/agent-p2p';
 
-/** Viewers kept, least recently changed dropped first: the server's MAX_TRACKED_VIEWERS. */
+/** Least recently changed dropped first: the server's MAX_TRACKED_VIEWERS. */
 export const MAX_ROSTER_VIEWERS = 1_000;
 
-/** A viewer as the server announced it (`viewer` control message). */
 export type ViewerEntry = Omit<ViewerMessage, 'type'>;
 
-/** `viewer`: a viewer is new or changed state; `gone`: the server forgot a waiting viewer (its id). */
+/** `gone`: the server forgot a waiting viewer. */
 export type ViewerRosterEvents = { viewer: [ViewerEntry]; gone: [string] };
 
 export interface ViewerRoster extends EventEmitter<ViewerRosterEvents> {
-  /** The gate the server applies; undefined until registered (or with a server that tracks no viewers). */
+  /** Undefined until registered (or with a server that tracks no viewers). */
   readonly mode: ViewerGateMode | undefined;
-  /** Every viewer known, oldest first. */
+  /** Oldest first. */
   list(): ViewerEntry[];
   get(id: string): ViewerEntry | undefined;
-  /**
-   * Waiting viewers in the order the developer is shown them: each
-   * address's longest waiting first, then each address's second, and so on,
-   * so one address with many waiting viewers cannot push others down.
-   */
+  /** Each address's longest waiting first, then each one's second…: one address cannot push others down. */
   waiting(): ViewerEntry[];
-  /** The most recently seen admitted viewer, if any (the terminal's revoke key). */
+  /** The terminal's revoke key. */
   newestAdmitted(): ViewerEntry | undefined;
-  /** Sends a decision to the server; false when the agent is not connected (or the id is unknown). */
+  /** False when not connected (or the id is unknown). */
   decide(decision: Exclude<ViewerDecision, 'refuse-all'>, id: string): boolean;
   refuseAll(): boolean;
 }
@@ -89,7 +82,6 @@ export function attachViewerRoster(agent: Agent, p2p: () => AgentP2P | undefined
   return roster as ViewerRoster;
 }
 
-/** `list` (oldest first) reordered: the first of each address, then the second of each, and so on. */
 function interleaveByAddress(list: ViewerEntry[]): ViewerEntry[] {
   const rank = new Map<string, number>();
   const ranked = list.map((v, i) => {

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const built = join(__dirname, '..', '..', 'dist', 'p2p', 'ice-debug.js');
+const built = join(__dirname, '..', '..', 'dist', 'p2p', 'ice-trace.js');
 const script = `require(${JSON.stringify(built)}).iceCandidateNotAdded('viewer-1')(new Error('unresolvable mDNS candidate'))`;
 
 function stderrWith(env: NodeJS.ProcessEnv): string {

@@ -4,7 +4,7 @@
  * of a newer/older shape, is dropped — never acted on half-parsed.
  */
 import { MAX_CAPTURE_BODY_LIMIT_BYTES } from '../../src/forward';
-import { captureFromWire, captureToWire, MAX_HOST_BATCH, parseFromHost, parseFromHostMessages, parseToHost, type WireCapture } from '../../src/p2p/host-ipc';
+import { captureFromWire, MAX_HOST_BATCH, parseFromHost, parseFromHostMessages, parseToHost, type WireCapture } from '../../src/p2p/host-ipc';
 
 const init = {
   t: 'init',
@@ -165,7 +165,6 @@ describe('inspector captures from the host process', () => {
     const wire = { ...capture, responseBody: { data: new Uint8Array(0), size: 9, truncated: true, underLoad: true } };
     const c = captureFromWire((parseFromHost({ t: 'capture', capture: wire }) as { capture: WireCapture }).capture);
     expect(c.responseBody).toEqual({ data: Buffer.alloc(0), size: 9, truncated: true, underLoad: true });
-    expect(captureToWire(c).responseBody).toEqual({ data: Buffer.alloc(0), size: 9, truncated: true, underLoad: true });
   });
 
   it('accepts a capture and keeps its bodies as bytes', () => {
@@ -173,7 +172,6 @@ describe('inspector captures from the host process', () => {
     expect(m).toEqual({ t: 'capture', capture });
     const c = captureFromWire((m as { capture: WireCapture }).capture);
     expect(c.requestBody.data.toString()).toBe('{"a":1}');
-    expect(captureToWire(c)).toEqual(capture);
   });
 
   it('turns a body that crossed as a plain Uint8Array (structured clone) into a Buffer', () => {

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireInstanceSlot, MAX_INSTANCE_SLOTS, slotKey } from '../../src/agent/instance-slot';
-import { procStat } from '../../src/agent/proc-stat';
+import { procStat } from '../../src/agent/instance-slot';
 import { until, waitForEvent } from '../../../../test/helpers/wait';
 
 let dir: string;

@@ -1,5 +1,5 @@
 /** Pure helpers of the agent: framing checks, header folding, backoff, resume keys, masking choice. */
-import { backoffDelay } from '../../src/agent/backoff';
+import { backoffDelay } from '../../src/agent';
 import { resumeKey } from '../../src/agent/resume-store';
 import { toOutgoingHeaders } from '../../src/forward/handshake-head';
 import { checkFraming, requestHeaders, withoutHopByHop } from '../../src/forward/headers';

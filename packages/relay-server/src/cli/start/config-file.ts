@@ -1,9 +1,7 @@
 /**
- * `wingman start`'s config file (docs/cli.md "Several tunnels"): the tunnel
- * server, and several named tunnels with their options. The file's shape is
- * checked here (unknown keys, wrong types); each tunnel's values go through
- * the same validation as `wingman http`'s flags (resolveHttpConfig), so a
- * rejection reads the same, prefixed by the file, the tunnel and the field.
+ * `wingman start`'s config file (docs/cli.md "Several tunnels"): its shape is
+ * checked here; each tunnel's values go through resolveHttpConfig, so a
+ * rejection reads as for `wingman http`, prefixed by file, tunnel and field.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -12,16 +10,16 @@ import { z } from 'zod';
 import { readHeaderEdits, type HeaderRules } from '../../forward/header-rules';
 import { resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from '../options';
 
-/** Looked for in the current directory, in this order, when --config is not given. */
+/** In the current directory, in this order, without --config. */
 const DEFAULT_CONFIG_FILES = ['wingman.json'];
-/** Most tunnels in one file: each is an agent connection (and a P2P host process); past a handful it is a mistake, not a setup. */
+/** Each is an agent connection and a P2P host process: past a handful it is a mistake, not a setup. */
 export const MAX_TUNNELS = 16;
-/** Largest config file read, bytes: a hand-written file of a few tunnels is a few KiB. */
+/** A hand-written file of a few tunnels is a few KiB. */
 const MAX_CONFIG_FILE_BYTES = 256 * 1024;
-/** A tunnel's name: shown in the banner, the JSON events and the inspector. */
+/** Shown in the banner, the JSON events and the inspector. */
 const TUNNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 
-/** One direction's header edits, as written: `{ "remove": [name], "set": { name: value }, "add": { name: value } }`. */
+/** `{ "remove": [name], "set": { name: value }, "add": { name: value } }`. */
 const headerEditsSchema = z
   .object({
     remove: z.array(z.string()).optional(),
@@ -30,16 +28,14 @@ const headerEditsSchema = z
   })
   .strict();
 
-/** A tunnel's `policy`: who may reach it (as --allow-ip, --deny-ip, --allow-email). */
+/** As --allow-ip, --deny-ip, --allow-email. */
 const policySchema = z
   .object({
     allowIp: z.array(z.string()).optional(),
     denyIp: z.array(z.string()).optional(),
-    /** As --allow-email: viewers sign in, and only these emails (or `*@domain`) get in. */
     allowEmail: z.array(z.string()).optional(),
-    /** Fields removed, set and added on each request towards the app (forward/header-rules.ts). */
+    /** forward/header-rules.ts. */
     requestHeaders: headerEditsSchema.optional(),
-    /** The same on each response towards the viewer. */
     responseHeaders: headerEditsSchema.optional(),
   })
   .strict();
@@ -48,11 +44,10 @@ const tunnelSchema = z
   .object({
     target: z.union([z.string(), z.number().int()]),
     hostHeader: z.string().optional(),
-    /** As --target-ca: a PEM file, relative to the config file. */
+    /** Relative to the config file. */
     targetCa: z.string().optional(),
-    /** As --target-insecure. */
     targetInsecure: z.boolean().optional(),
-    /** As --route: `{ "/api": "8000" }`, prefix to target. */
+    /** `{ "/api": "8000" }`, prefix to target. */
     routes: z.record(z.string(), z.union([z.string(), z.number().int()])).optional(),
     p2p: z.boolean().optional(),
     timeout: z.number().int().optional(),
@@ -60,12 +55,9 @@ const tunnelSchema = z
     passwordFile: z.string().optional(),
     expires: z.string().optional(),
     approve: z.boolean().optional(),
-    /** The host name alone opens the session (as --public). */
     public: z.boolean().optional(),
-    /** A stable link, `<name>.<domain>` (as --name). */
     name: z.string().optional(),
     wsMaxMessageBytes: z.number().int().optional(),
-    /** Rules the tunnel server applies to this tunnel's viewers. */
     policy: policySchema.optional(),
   })
   .strict();
@@ -74,9 +66,9 @@ const fileSchema = z
   .object({
     server: z.string().optional(),
     token: z.string().optional(),
-    /** The proxy of every tunnel's connection to the server (as --proxy; '' : none). */
+    /** '' : none. */
     proxy: z.string().optional(),
-    /** Inspector port, or false: off. */
+    /** Port, or false: off. */
     inspect: z.union([z.number().int(), z.literal(false)]).optional(),
     inspectBodyLimit: z.number().int().optional(),
     inspectHistory: z.number().int().optional(),
@@ -97,7 +89,6 @@ export interface StartFlags {
   newSession?: boolean;
 }
 
-/** The file to read: --config, else the first of DEFAULT_CONFIG_FILES that exists in `cwd`. */
 function readConfigFile(flags: StartFlags, cwd: string): { path: string; text: string } {
   const candidates = flags.config !== undefined ? [resolve(cwd, flags.config)] : DEFAULT_CONFIG_FILES.map((f) => resolve(cwd, f));
   for (const path of candidates) {
@@ -115,12 +106,12 @@ function readConfigFile(flags: StartFlags, cwd: string): { path: string; text: s
   throw new UsageError(`no ${DEFAULT_CONFIG_FILES.join(' or ')} in ${cwd}; give --config <file>`);
 }
 
-/** resolveHttpConfig's messages name the flag; the file's field for each, longest flag first (--password-file before --password). */
+/** resolveHttpConfig's messages name the flag; the file's field for each, longest flag first. */
 const FLAG_FIELDS: Array<[RegExp, string | ((tunnel: string) => string)]> = [
   [/^invalid (target|port)\b/, (t) => `tunnels.${t}.target`],
   // A route's own target or TLS problem is still the route's.
   [/^invalid --route\b/, (t) => `tunnels.${t}.routes`],
-  // Before --target-ca: "give --target-ca or --target-insecure, not both" is about the flag that turns verification off.
+  // Before --target-ca: "not both" is about the flag that turns verification off.
   [/--target-insecure\b/, (t) => `tunnels.${t}.targetInsecure`],
   [/--target-ca\b/, (t) => `tunnels.${t}.targetCa`],
   [/--server\b/, 'server'],
@@ -131,7 +122,7 @@ const FLAG_FIELDS: Array<[RegExp, string | ((tunnel: string) => string)]> = [
   [/--password-file\b/, (t) => `tunnels.${t}.passwordFile`],
   [/--password\b/, (t) => `tunnels.${t}.password`],
   [/--ws-max-message-bytes\b/, (t) => `tunnels.${t}.wsMaxMessageBytes`],
-  // Before --expires: "--name and --expires do not go together" is about the name.
+  // Before --expires: "do not go together" is about the name.
   [/--name\b/, (t) => `tunnels.${t}.name`],
   [/--expires\b/, (t) => `tunnels.${t}.expires`],
   [/--allow-ip\b/, (t) => `tunnels.${t}.policy.allowIp`],
@@ -148,7 +139,6 @@ function fieldOf(message: string, tunnel: string): string {
   return typeof hit[1] === 'string' ? hit[1] : hit[1](tunnel);
 }
 
-/** The flags `wingman http` would get for this tunnel. */
 function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: StartFlags, dir: string): HttpCommandFlags {
   const str = (n: number | undefined) => (n === undefined ? undefined : String(n));
   const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
@@ -164,10 +154,9 @@ function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: S
     p2p: t.p2p,
     timeout: str(t.timeout),
     newSession: flags.newSession,
-    // Several URLs at once: a QR code each would fill the terminal.
+    // A QR code per URL would fill the terminal.
     qr: false,
     password: t.password,
-    // Relative to the config file, which is where the developer wrote it.
     passwordFile: t.passwordFile === undefined ? undefined : resolve(dir, t.passwordFile),
     wsMaxMessageBytes: str(t.wsMaxMessageBytes),
     inspect: file.inspect === false ? 'false' : str(file.inspect),
@@ -183,7 +172,7 @@ function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: S
   });
 }
 
-/** A tunnel's header rules, each direction checked (forward/header-rules.ts); `where` prefixes a rejection. */
+/** Each direction checked (forward/header-rules.ts); `where` prefixes a rejection. */
 function headerRulesOf(t: TunnelFields, where: string): HeaderRules | undefined {
   const rules: HeaderRules = {};
   for (const [key, direction] of [
@@ -199,21 +188,20 @@ function headerRulesOf(t: TunnelFields, where: string): HeaderRules | undefined 
   return rules.request || rules.response ? rules : undefined;
 }
 
-/** A rule's rejection, already naming the file and field (not passed through fieldOf). */
+/** Already naming the file and field (not passed through fieldOf). */
 class RuleError extends UsageError {}
 
-/** Edits from an unknown key to a known one that still read as a typo of it (`targt` → `target`: 1). */
+/** Edits from an unknown key to a known one that still read as a typo (`targt` → `target`: 1). */
 const MAX_TYPO_DISTANCE = 2;
 
-/** The keys allowed where `issue` is: the file's top level, a tunnel, or a tunnel's policy. */
 function knownKeys(issuePath: Array<string | number>): string[] {
   if (issuePath.length === 0) return Object.keys(fileSchema.shape);
-  // tunnels.<name>, tunnels.<name>.policy or tunnels.<name>.policy.<direction> (a tunnel may itself be named "policy").
+  // A tunnel may itself be named "policy".
   if (issuePath.length === 4) return Object.keys(headerEditsSchema.shape);
   return Object.keys(issuePath.length === 3 ? policySchema.shape : tunnelSchema.shape);
 }
 
-/** One schema rejection in words: unknown keys with the nearest known one, a missing field, the expected type. */
+/** Unknown keys with the nearest known one, a missing field, the expected type. */
 function describeIssue(issue: z.ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeys(issue.path);
@@ -233,7 +221,7 @@ function describeIssue(issue: z.ZodIssue): string {
   return issue.message;
 }
 
-/** Reads and validates the config file; every rejection is a UsageError naming the file (and the tunnel and field when there is one). */
+/** Every rejection is a UsageError naming the file (and the tunnel and field). */
 export function loadStartConfig(flags: StartFlags, cwd: string, env: NodeJS.ProcessEnv): { path: string; tunnels: NamedTunnelConfig[] } {
   const { path, text } = readConfigFile(flags, cwd);
   let json: unknown;
@@ -244,7 +232,7 @@ export function loadStartConfig(flags: StartFlags, cwd: string, env: NodeJS.Proc
   }
   const parsed = fileSchema.safeParse(json);
   if (!parsed.success) {
-    // A misspelt key also leaves the key it meant missing: the unknown key is the one to name.
+    // A misspelt key also leaves the key it meant missing: name the unknown one.
     const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys') ?? parsed.error.issues[0]!;
     const where = issue.path.join('.');
     throw new UsageError(`${path}: ${where ? `${where}: ` : ''}${describeIssue(issue)}`);

@@ -1,9 +1,7 @@
 /**
- * `wingman start`: every tunnel of the config file in one process, each with
- * its own agent connection and URL, one inspector for all. A tunnel that
- * ends (a fatal error) is reported and the others go on; the process exits
- * when all have ended: 0 when each ended on purpose (Ctrl+C, expiry), else
- * the first failing tunnel's exit code.
+ * `wingman start`: every tunnel of the config file in one process, one
+ * inspector for all. A tunnel that ends is reported and the others go on; the
+ * exit code is 0 when each ended on purpose, else the first failing one's.
  */
 import { DEFAULT_RESPONSE_TIMEOUT_MS } from '../../forward';
 import { createInspector } from '../../inspector';
