@@ -1,30 +1,28 @@
 /**
- * Every option `wingman-server` reads from its command line or environment,
- * one row each. The env schema, the flag parser, the names in error messages
- * and the `--help` text all derive from this table (config.ts): adding an
- * option is one row here plus its field in optionsSchema. A unit test checks
- * the table against .env.example both ways.
+ * Every option `wingman-server` reads from its command line or environment, one row each: the env schema, the
+ * flag parser, the names in error messages and `--help` derive from this table (config.ts). Adding an option is
+ * one row here plus its field in optionsSchema; a unit test checks the table against .env.example both ways.
  */
 import { DEFAULT_WS_MESSAGE_LIMIT_BYTES } from '@wingman/protocol';
-import { DEFAULT_HOST, DEFAULT_PORT, LOG_LEVELS } from './config-defaults';
 import { LIMIT_ENV } from './limits';
+
+export const DEFAULT_PORT = 8080;
+/** Loopback by default: a tunnel server is only exposed on purpose (`--host 0.0.0.0`). */
+export const DEFAULT_HOST = '127.0.0.1';
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** How a flag's or variable's text becomes a value: int (non-negative), string, list (comma-separated), bool (true/false/1/0/yes/no). */
 export type OptionKind = 'int' | 'string' | 'list' | 'bool';
 
+/** `key`: where the value goes in TunnelServerOptions (`p2p.timeoutMs`); `flag` (without dashes) wins over `env`; `value`, `help` and `shownDefault` are for --help. */
 export interface OptionRow {
-  /** Where the value goes in TunnelServerOptions: `port`, `p2p.timeoutMs`, `limits.fdReserve`. */
   key: string;
   kind: OptionKind;
-  /** Command-line flag, without the dashes. Wins over the variable. */
   flag?: string;
-  /** Environment variable. */
   env?: string;
-  /** Placeholder of the flag's value in --help (`<n>`); none for a bool flag. */
   value?: string;
-  /** What it does, for --help (flags) or the Environment paragraph (variables only). */
   help?: string;
-  /** The default as --help shows it. */
   shownDefault?: string;
 }
 

@@ -1,8 +1,6 @@
 /**
- * Tunnel server configuration: programmatic options (createTunnelServer), and
- * the same options read from CLI flags and environment variables (the
- * wingman-server bin). Everything is validated with zod at run time; a bad
- * value is a ConfigError that names the flag or variable.
+ * Tunnel server configuration: the options of createTunnelServer, and the same options read from CLI flags and
+ * environment variables (the bin). One zod schema validates both; its fields' comments are the options' docs.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -10,163 +8,23 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_SIGN_IN_ENDS_IN_MS, MAX_WS_MESSAGE_BYTES } from '@wingman/protocol';
 import { z } from 'zod';
-import { OPTION_ROWS, CLI_ONLY_FLAGS, sourceName, usageText, type OptionKind, type OptionRow } from './cli-options';
-import { DEFAULT_HOST, DEFAULT_PORT, LOG_LEVELS, type LogLevel } from './config-defaults';
-import { limitsSchema, type LimitOptions } from './limits';
+import { OPTION_ROWS, CLI_ONLY_FLAGS, DEFAULT_HOST, DEFAULT_PORT, LOG_LEVELS, sourceName, usageText, type OptionKind, type OptionRow } from './cli-options';
+import { limitsSchema } from './limits';
 
-export { DEFAULT_HOST, DEFAULT_PORT, type LogLevel } from './config-defaults';
+export { DEFAULT_HOST, DEFAULT_PORT, type LogLevel } from './cli-options';
 
-/**
- * The embedded agent token, for local use only: anyone who reads this source
- * knows it. A server on a non-loopback host refuses to start with it.
- */
+/** The embedded agent token, for local use only: anyone who reads this source knows it; a non-loopback host refuses it. */
 export const DEFAULT_AGENT_TOKEN = 'wingman-local-dev-token';
 /** How long a session outlives its agent's disconnect, so a reconnecting agent gets the same URL back. */
 export const DEFAULT_SESSION_GRACE_MS = 30_000;
-/** How long a viewer sign-in lasts by default, seconds: a working day; then the viewer signs in again (usually without typing anything at the issuer). */
-export const DEFAULT_SIGN_IN_TTL_S = 12 * 3600;
-/** How long a viewer tries ICE before it stays on the relay. */
-const DEFAULT_VIEWER_ICE_TIMEOUT_MS = 3_000;
+/** A viewer sign-in lasts a working day by default, seconds; then the viewer signs in again (usually without typing anything). */
+const DEFAULT_SIGN_IN_TTL_S = 12 * 3600;
 /**
- * Lifetime of TURN credentials (TURN REST API), seconds. A TURN server checks
- * them when an allocation is made (coturn: not on its refreshes), and every
- * viewer gets its own with each P2P attempt (the agent fresh ones before an
- * offer once they are half this old): 5 min covers any ICE gathering while
- * a leaked credential stops working soon.
+ * Lifetime of TURN credentials (TURN REST API), seconds: checked when an allocation is made (coturn: not on
+ * refreshes) and minted per P2P attempt, so 5 min covers any ICE gathering while a leaked one soon stops working.
  */
 const DEFAULT_TURN_TTL_S = 300;
-/** Interval of protocol PINGs to each agent; a missed PONG (with nothing moving on the connection meanwhile) closes the agent. */
-const DEFAULT_HEARTBEAT_INTERVAL_MS = 15_000;
-/** How long an agent has to answer a PING. */
-const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
 
-export interface P2POptions {
-  /** Offer P2P to agents that support it. Default true. */
-  enabled?: boolean;
-  /** How long a viewer tries ICE before it stays on the relay, ms. Default 3000. */
-  timeoutMs?: number;
-  /** STUN URLs handed to both peers (`stun:host:port`). Default none (host candidates only). */
-  stunServers?: string[];
-  /** TURN URLs (`turn:host:3478?transport=udp`); need `turnSecret`. */
-  turnUrls?: string[];
-  /** Shared secret of the TURN server (coturn `static-auth-secret`), used to mint short-lived credentials. */
-  turnSecret?: string;
-  /** Lifetime of minted TURN credentials, seconds. Default 300. */
-  turnTtlS?: number;
-  /** Viewers' offers carry a receive-only video section (a larger UDP receive buffer in browsers; no media flows). Default true. */
-  videoSection?: boolean;
-  /** Viewers measure the peer path's loss as their channel opens (docs/PROTOCOL.md §Loss probe). Default true. */
-  lossProbe?: boolean;
-  /** The Service Worker races a large GET on both paths (P2P_BULK_RACE). Default true. */
-  bulkRace?: boolean;
-  /** The Service Worker's path chooser sends requests to the relay where it measured faster (P2P_PATH_CHOICE). Default true. */
-  pathChoice?: boolean;
-}
-
-export interface TunnelServerOptions {
-  /** TCP port; 0 picks a free one (tests). Default 8080. */
-  port?: number;
-  /** Address to bind. Default 127.0.0.1 (loopback only). */
-  host?: string;
-  /** Apex domain of session hosts (`<id>.<domain>`), optionally with a port. Default: the host of `publicUrl`, else `localhost:<port>`. */
-  domain?: string;
-  /** Scheme and host that viewers use (`https://example.com` behind a TLS proxy). Default `http://<domain>`, `https://<domain>` with `tlsCertFile`. */
-  publicUrl?: string;
-  /** Agent tokens accepted as `Authorization: Bearer <token>`. Default: the embedded local token. */
-  tokens?: string[];
-  /** How long a session survives its agent's disconnect, ms. Default 30000. */
-  sessionGraceMs?: number;
-  /** Interval of PINGs to agents, ms. Default 15000. */
-  heartbeatIntervalMs?: number;
-  /** Time an agent has to answer a PING, ms. Default 10000. */
-  heartbeatTimeoutMs?: number;
-  /** pino level. Default 'info'. */
-  logLevel?: LogLevel;
-  /** P2P settings sent to agents in `registered.p2p`. */
-  p2p?: P2POptions;
-  /**
-   * Redis of a cluster's shared session directory (`redis://host:6379`).
-   * Unset: a single node, sessions in memory only.
-   */
-  redisUrl?: string;
-  /** This node's base URL as the other nodes reach it (cluster only). Default `http://<host>:<port>`. */
-  nodeUrl?: string;
-  /**
-   * Reverse proxies in front of this server (a TLS terminator, a load
-   * balancer) whose X-Forwarded-For entry is trusted for the viewer's
-   * address (per-viewer limits). Default 0: the socket's peer is the viewer.
-   */
-  trustProxy?: number;
-  /**
-   * Largest WebSocket message relayed, bytes, either way (1 … 64 MiB). A
-   * viewer's or the agent's message over it closes that WebSocket with 1009.
-   * Default DEFAULT_WS_MESSAGE_LIMIT_BYTES (1 MiB).
-   */
-  wsMaxMessageBytes?: number;
-  /** Quotas per viewer, source address and token (limits.ts). */
-  limits?: LimitOptions;
-  /**
-   * Bearer token that `/metrics` (and the landing page's session count)
-   * require. Unset: both are public on the apex host.
-   */
-  metricsToken?: string;
-  /**
-   * Directory of what the server keeps across restarts: the session key that
-   * lets agents claim their URL back (sessions/session-key.ts). Default
-   * `$XDG_STATE_HOME/wingman-server`, else `~/.local/state/wingman-server`.
-   */
-  stateDir?: string;
-  /**
-   * A secret every node of a cluster is configured with: the keys they share
-   * (access cookies, hop header, session ids) derive from it instead of
-   * being agreed on through Redis, and the session key is not read from the
-   * state directory. At least 32 characters.
-   */
-  clusterSecret?: string;
-  /**
-   * The operator confirms that the session domain (`domain`, else the host of
-   * `publicUrl`) is on the Public Suffix List, or accepts what sessions share
-   * until it is (docs/deploy.md, "Session isolation"). Without it, a domain
-   * other than `localhost`, `*.localhost` or an IP address is refused.
-   */
-  domainIsPublicSuffix?: boolean;
-  /**
-   * PEM certificate chain file: the server speaks HTTPS (and WSS) itself, and
-   * the default public URL is `https://`. Needs `tlsKeyFile`. Re-read when it
-   * changes on disk (certificate renewal), without dropping connections.
-   */
-  tlsCertFile?: string;
-  /** PEM private key file of `tlsCertFile`. */
-  tlsKeyFile?: string;
-  /**
-   * With `tlsCertFile`: serve HTTP/2 (ALPN `h2`) next to HTTP/1.1 on the same
-   * port, so a relayed page is not held to six connections. WebSockets stay
-   * HTTP/1.1. Default true; ignored without TLS and on a cluster node (`redisUrl`).
-   */
-  http2?: boolean;
-  /**
-   * The OpenID Connect issuer viewers sign in with on sessions shared with
-   * `--allow-email` (access/sign-in-*.ts). Unset: such sessions are refused
-   * (ERR_SIGN_IN_UNAVAILABLE). The redirect URI to register at the issuer is
-   * `<publicUrl>/__wingman/sign-in/callback`.
-   */
-  oidc?: OidcOptions;
-  /**
-   * How long one viewer sign-in lasts, seconds (the apex's identity cookie and
-   * each session's sign-in cookie); when it ends, the viewer's sockets and P2P
-   * channels on that session end too, until it signs in again. Default 43200 (12 hours).
-   */
-  signInTtlS?: number;
-}
-
-export interface OidcOptions {
-  /** Issuer URL (its discovery document is `<issuer>/.well-known/openid-configuration`). https, or http on a loopback host. */
-  issuer: string;
-  clientId: string;
-  clientSecret: string;
-}
-
-/** The server's default state directory: $XDG_STATE_HOME/wingman-server, else ~/.local/state/wingman-server. */
 function defaultServerStateDir(env: Record<string, string | undefined> = process.env): string {
   return env.XDG_STATE_HOME ? join(env.XDG_STATE_HOME, 'wingman-server') : join(homedir(), '.local', 'state', 'wingman-server');
 }
@@ -195,15 +53,23 @@ const baseUrl = z
 
 const p2pSchema = z
   .object({
+    /** Offer P2P to agents that support it. */
     enabled: z.boolean().default(true),
-    timeoutMs: ms(600_000).default(DEFAULT_VIEWER_ICE_TIMEOUT_MS),
+    /** How long a viewer tries ICE before it stays on the relay, ms. */
+    timeoutMs: ms(600_000).default(3_000),
+    /** STUN URLs handed to both peers (`stun:host:port`). Default none (host candidates only). */
     stunServers: z.array(z.string().regex(ICE_URL, 'must be a stun: URL')).max(16).default([]),
+    /** TURN URLs (`turn:host:3478?transport=udp`); need `turnSecret` (coturn `static-auth-secret`) to mint credentials. */
     turnUrls: z.array(z.string().regex(ICE_URL, 'must be a turn: URL')).max(16).default([]),
     turnSecret: z.string().min(1).optional(),
     turnTtlS: z.number().int().min(60).max(86_400).default(DEFAULT_TURN_TTL_S),
+    /** Viewers' offers carry a receive-only video section (a larger UDP receive buffer in browsers; no media flows). */
     videoSection: z.boolean().default(true),
+    /** Viewers measure the peer path's loss as their channel opens (docs/PROTOCOL.md §Loss probe). */
     lossProbe: z.boolean().default(true),
+    /** The Service Worker races a large GET on both paths (P2P_BULK_RACE). */
     bulkRace: z.boolean().default(true),
+    /** The Service Worker's path chooser sends requests to the relay where it measured faster (P2P_PATH_CHOICE). */
     pathChoice: z.boolean().default(true),
   })
   .strict()
@@ -221,49 +87,73 @@ const issuerUrl = z
 
 const oidcSchema = z
   .object({
+    /** Its discovery document is `<issuer>/.well-known/openid-configuration`. */
     issuer: issuerUrl,
     clientId: z.string().min(1).max(512),
     clientSecret: z.string().min(1).max(1024),
   })
   .strict();
 
+/** The options of createTunnelServer; the bin's flags and variables (cli-options.ts) fill the same fields. */
 export const optionsSchema = z
   .object({
+    /** TCP port; 0 picks a free one (tests). */
     port: z.number().int().min(0).max(65_535).default(DEFAULT_PORT),
+    /** Address to bind; loopback only by default. */
     host: z.string().min(1).max(255).default(DEFAULT_HOST),
+    /** Apex domain of session hosts (`<id>.<domain>`), optionally with a port. Default: the host of `publicUrl`, else `localhost:<port>`. */
     domain: z
       .string()
       .transform((s) => s.toLowerCase())
       .pipe(z.string().regex(DOMAIN, 'must be a domain name, optionally with :port'))
       .optional(),
+    /** Scheme and host that viewers use (`https://example.com` behind a TLS proxy). Default `http://<domain>`, `https://` with `tlsCertFile`. */
     publicUrl: baseUrl.optional(),
+    /** Agent tokens accepted as `Authorization: Bearer <token>`. Default: the embedded local token. */
     tokens: z.array(z.string().regex(TOKEN, 'tokens are 8-512 visible ASCII characters')).min(1).max(1000).default([DEFAULT_AGENT_TOKEN]),
+    /** How long a session survives its agent's disconnect, ms. */
     sessionGraceMs: ms(86_400_000).default(DEFAULT_SESSION_GRACE_MS),
-    heartbeatIntervalMs: z.number().int().min(10).max(3_600_000).default(DEFAULT_HEARTBEAT_INTERVAL_MS),
-    heartbeatTimeoutMs: z.number().int().min(10).max(600_000).default(DEFAULT_HEARTBEAT_TIMEOUT_MS),
+    /** Interval of protocol PINGs to agents, ms; a missed PONG (with nothing moving meanwhile) closes the agent. */
+    heartbeatIntervalMs: z.number().int().min(10).max(3_600_000).default(15_000),
+    /** Time an agent has to answer a PING, ms. */
+    heartbeatTimeoutMs: z.number().int().min(10).max(600_000).default(10_000),
     logLevel: z.enum(LOG_LEVELS).default('info'),
+    /** P2P settings sent to agents in `registered.p2p`. */
     p2p: p2pSchema.default({}),
+    /** Redis of a cluster's shared session directory (`redis://host:6379`). Unset: a single node, sessions in memory. */
     redisUrl: z
       .string()
       .url()
       .refine((u) => /^rediss?:$/.test(new URL(u).protocol), 'must be a redis:// or rediss:// URL')
       .optional(),
+    /** This node's base URL as the other nodes reach it (cluster only). Default `http://<host>:<port>`. */
     nodeUrl: baseUrl.optional(),
+    /** Reverse proxies in front (TLS terminator, load balancer) whose X-Forwarded-For entry names the viewer. 0: the socket's peer. */
     trustProxy: z.number().int().min(0).max(MAX_TRUST_PROXY).default(0),
+    /** Largest WebSocket message relayed either way, bytes; a larger one closes that WebSocket with 1009. */
     wsMaxMessageBytes: z.number().int().min(1).max(MAX_WS_MESSAGE_BYTES).default(DEFAULT_WS_MESSAGE_LIMIT_BYTES),
+    /** Quotas per viewer, source address and token (limits.ts). */
     limits: limitsSchema.default({}),
+    /** Bearer token that `/metrics` (and the landing page's session count) require. Unset: both public. */
     metricsToken: z.string().regex(TOKEN, 'tokens are 8-512 visible ASCII characters').optional(),
+    /** Where the session key lives (sessions/session-key.ts). Default `$XDG_STATE_HOME/wingman-server`, else `~/.local/state/wingman-server`. */
     stateDir: z
       .string()
       .min(1)
       .max(4096)
       .default(() => defaultServerStateDir()),
+    /** A secret every node of a cluster shares: the shared keys derive from it instead of being agreed through Redis. */
     clusterSecret: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)').max(1024).optional(),
+    /** The operator confirms the session domain is on the Public Suffix List, or accepts what sessions share until it is (docs/deploy.md). */
     domainIsPublicSuffix: z.boolean().default(false),
+    /** PEM certificate chain: the server speaks HTTPS/WSS itself; re-read when it changes on disk. Needs `tlsKeyFile`. */
     tlsCertFile: z.string().min(1).max(4096).optional(),
     tlsKeyFile: z.string().min(1).max(4096).optional(),
+    /** With TLS: HTTP/2 (ALPN `h2`) next to HTTP/1.1, so a page is not held to six connections. Not on a cluster node. */
     http2: z.boolean().default(true),
+    /** The OpenID Connect issuer for `--allow-email` sessions (redirect URI `<publicUrl>/__wingman/sign-in/callback`). Unset: refused. */
     oidc: oidcSchema.optional(),
+    /** How long one viewer sign-in lasts, seconds; when it ends, the viewer's sockets and P2P channels on that session end too. */
     signInTtlS: z
       .number()
       .int()
@@ -289,23 +179,12 @@ export const optionsSchema = z
     if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['domainIsPublicSuffix'], message: problem });
   });
 
-/** Host names that are their own site in every browser: sessions under them need no Public Suffix List entry. */
-function isLocalName(hostname: string): boolean {
-  return hostname === 'localhost' || hostname.endsWith('.localhost') || isIP(hostname.replace(/^\[|\]$/g, '')) !== 0;
-}
-
-/**
- * Why a session domain must not be used as configured (undefined: fine).
- * Browsers treat `<a>.<domain>` and `<b>.<domain>` as one site unless
- * `<domain>` is a public suffix: a page of one session then sends another's
- * SameSite=Strict cookies, and its script can set a cookie for `<domain>`
- * (document.cookie) that every session's app receives. The operator must
- * say the domain is on the Public Suffix List, or accept that.
- */
+/** Why a session domain must not be used as configured (undefined: fine); the message says why. */
 function domainIsolationProblem(domain: string | undefined, confirmed: boolean): string | undefined {
   if (domain === undefined || confirmed) return undefined;
   const hostname = domain.toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
-  if (isLocalName(hostname)) return undefined;
+  // Their own site in every browser: no Public Suffix List entry needed.
+  if (hostname === 'localhost' || hostname.endsWith('.localhost') || isIP(hostname.replace(/^\[|\]$/g, '')) !== 0) return undefined;
   return (
     `sessions would live at <id>.${hostname}, which browsers treat as one site unless ${hostname} is on the Public Suffix List: ` +
     `one session's pages could send another's SameSite cookies and set cookies every session receives. ` +
@@ -314,6 +193,9 @@ function domainIsolationProblem(domain: string | undefined, confirmed: boolean):
   );
 }
 
+export type TunnelServerOptions = z.input<typeof optionsSchema>;
+export type P2POptions = z.input<typeof p2pSchema>;
+export type OidcOptions = z.input<typeof oidcSchema>;
 export type TunnelServerConfig = z.output<typeof optionsSchema>;
 
 /** Validates options and fills defaults. Throws ConfigError naming each bad field. */
@@ -323,12 +205,11 @@ export function resolveConfig(options: TunnelServerOptions = {}): TunnelServerCo
   return result.data;
 }
 
-/** True when the server speaks HTTP/2 next to HTTP/1.1: its own TLS, `http2`, and not a cluster node (whose forwarding between nodes is HTTP/1.1). */
+/** HTTP/2 next to HTTP/1.1: with its own TLS, and not on a cluster node (whose forwarding between nodes is HTTP/1.1). */
 export function usesHttp2(config: TunnelServerConfig): boolean {
   return usesTls(config) && config.http2 && config.redisUrl === undefined;
 }
 
-/** True when the server speaks TLS itself (`--tls-cert` / `--tls-key`). */
 export function usesTls(config: TunnelServerConfig): boolean {
   return config.tlsCertFile !== undefined;
 }
