@@ -1,7 +1,7 @@
 /**
- * Every option `wingman-server` reads from its command line or environment, one row each: the env schema, the
- * flag parser, the names in error messages and `--help` derive from this table (config.ts). Adding an option is
- * one row here plus its field in optionsSchema; a unit test checks the table against .env.example both ways.
+ * Every option `wingman-server` reads from its command line or environment, one row each: the env schema, the flag
+ * parser, the names in error messages and `--help` derive from this table (config.ts). Adding an option is one row
+ * here plus its field in optionsSchema; a unit test checks the table against .env.example both ways.
  */
 import { DEFAULT_WS_MESSAGE_LIMIT_BYTES } from '@wingman/protocol';
 import { LIMIT_ENV } from './limits';

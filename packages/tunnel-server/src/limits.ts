@@ -1,14 +1,14 @@
 /**
- * Per-viewer, per-source and per-token quotas: what keeps one viewer, address or agent token from taking a
- * session, or the server, offline for everyone else. docs/operations.md §Limits lists each with what happens
- * when it is reached; each has an option (`limits`) and a variable (LIMIT_ENV).
+ * Per-viewer, per-source and per-token quotas: what keeps one viewer, address or agent token from taking a session,
+ * or the server, offline for everyone else. docs/operations.md §Limits lists each with what happens when it is
+ * reached; each has an option (`limits`) and a variable (LIMIT_ENV).
  */
 import { DEFAULT_MAX_CONCURRENT_STREAMS } from '@wingman/protocol';
 import { z } from 'zod';
 
 /**
- * Relay streams one viewer may have open at once on one session: a quarter of an agent connection's, less once
- * other viewers hold streams (sessions/fair-share.ts). A browser's 6 connections per host are far below it.
+ * Relay streams one viewer may have open at once on one session: a quarter of an agent connection's, less once other
+ * viewers hold streams (sessions/fair-share.ts). A browser's 6 connections per host are far below it.
  */
 export const DEFAULT_MAX_STREAMS_PER_VIEWER = DEFAULT_MAX_CONCURRENT_STREAMS / 4;
 /** A relayed WebSocket quiet either way this long is closed (1001): an HMR socket is quiet while nobody edits, and browsers reconnect it. */
@@ -26,13 +26,13 @@ export const DEFAULT_MAX_AGENT_AUTH_FAILURES = 10;
 /** File descriptors kept free below RLIMIT_NOFILE: past `limit − reserve`, new connections may only ask for /healthz. */
 export const DEFAULT_FD_RESERVE = 64;
 /**
- * A connection whose first request head has not arrived this long after accept (TLS included) is closed: Node's
- * own header timeout starts only with a request's first byte. A speculative preconnect waits ~10 s at most.
+ * A connection whose first request head has not arrived this long after accept (TLS included) is closed: Node's own
+ * header timeout starts only with a request's first byte. A speculative preconnect waits ~10 s at most.
  */
 export const DEFAULT_HEADER_TIMEOUT_MS = 30_000;
 /**
- * Bytes held for viewers across all connections (unfinished WebSocket messages, unread uploads and downloads):
- * 64 messages at the default 1 MiB cap, while a flood cannot take the process past it (protocol's buffer-budget.ts).
+ * Bytes held for viewers across all connections (unfinished WebSocket messages, unread uploads and downloads): 64
+ * messages at the default 1 MiB cap, while a flood cannot take the process past it (protocol's buffer-budget.ts).
  */
 export const DEFAULT_VIEWER_BUFFER_BUDGET_BYTES = 64 * 1024 * 1024;
 

@@ -1,7 +1,6 @@
 /**
- * Prometheus metrics, served at /metrics on the apex host. One registry per
- * server instance (not prom-client's global one), so several servers can run
- * in one process (tests).
+ * Prometheus metrics, served at /metrics on the apex host. One registry per server instance (not prom-client's global
+ * one), so several servers can run in one process (tests).
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 

@@ -1,7 +1,6 @@
 /**
- * createTunnelServer(): wires the layers (README §Layers) into one server:
- * the session model, the cluster when REDIS_URL is set, the agent endpoint,
- * the relays and the router behind the listener; listens, and returns the
+ * createTunnelServer(): wires the layers (README §Layers) into one server: the session model, the cluster when
+ * REDIS_URL is set, the agent endpoint, the relays and the router behind the listener; listens, and returns the
  * server's address and a close().
  */
 import type { IncomingMessage } from 'node:http';

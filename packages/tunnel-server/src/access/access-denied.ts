@@ -1,8 +1,6 @@
 /**
- * What a viewer without access gets: a 401 with a Basic challenge (the
- * browser asks for the password and retries) and a readable page, or a 429
- * after too many wrong passwords. Upgrades get the same status as a raw
- * response.
+ * What a viewer without access gets: a 401 with a Basic challenge (the browser asks for the password and retries) and
+ * a readable page, or a 429 after too many wrong passwords. Upgrades get the same status as a raw response.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';

@@ -1,11 +1,9 @@
 /**
- * Upgraded sockets of each session with the viewer address they were
- * admitted from, so that address rules that change apply to those already
- * open. A session's rules change only with a new register, that is a new
- * agent connection: every relayed stream of the old one has ended with it,
- * but a viewer's signaling socket has not (the hub keeps it through the
- * agent's reconnect), and through it a viewer the new rules refuse could
- * still offer to the new agent and get a P2P channel. `enforce` closes those.
+ * Upgraded sockets of each session with the viewer address they were admitted from, so that address rules that change
+ * apply to those already open. A session's rules change only with a new register, that is a new agent connection:
+ * every relayed stream of the old one has ended with it, but a viewer's signaling socket has not (the hub keeps it
+ * through the agent's reconnect), and through it a viewer the new rules refuse could still offer to the new agent and
+ * get a P2P channel. `enforce` closes those.
  */
 import type { Duplex } from 'node:stream';
 import type { Session } from '../sessions/registry';

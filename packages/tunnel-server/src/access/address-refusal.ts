@@ -1,9 +1,7 @@
 /**
- * What a viewer whose address the session's rules refuse gets
- * (address-rules.ts): a 403 page that says why and shows the address the
- * server saw (behind a proxy, the one it resolved), or for an upgrade the
- * same as raw text. The session's CIDRs are not shown: they describe the
- * developer's networks.
+ * What a viewer whose address the session's rules refuse gets (address-rules.ts): a 403 page that says why and shows
+ * the address the server saw (behind a proxy, the one it resolved), or for an upgrade the same as raw text. The
+ * session's CIDRs are not shown: they describe the developer's networks.
  */
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';

@@ -1,15 +1,11 @@
 /**
- * What a viewer without the link cookie gets on a session with a link
- * verifier (link-access.ts). A browser's navigation gets the bootstrap page:
- * no byte of the app, only an inline script that reads the link key from
- * `location.hash`, derives the access token (docs/PROTOCOL.md §Link access),
- * POSTs it to LINK_PATH, moves the key from the URL to sessionStorage
- * (where the shell takes it from, as after its own first load: the app never
- * gets it in its URL, the shell still verifies P2P with it) and reloads.
- * A tab whose sessionStorage holds the key already (it opened the link
- * before) uses that one. Without a key, or when the server refuses it, the
- * page says the link is incomplete. Everything else gets that refusal as a
- * page or, for an upgrade, a raw 403.
+ * What a viewer without the link cookie gets on a session with a link verifier (link-access.ts). A browser's
+ * navigation gets the bootstrap page: no byte of the app, only an inline script that reads the link key from
+ * `location.hash`, derives the access token (docs/PROTOCOL.md §Link access), POSTs it to LINK_PATH, moves the key
+ * from the URL to sessionStorage (where the shell takes it from, as after its own first load: the app never gets it
+ * in its URL, the shell still verifies P2P with it) and reloads. A tab whose sessionStorage holds the key already (it
+ * opened the link before) uses that one. Without a key, or when the server refuses it, the page says the link is
+ * incomplete. Everything else gets that refusal as a page or, for an upgrade, a raw 403.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -33,12 +29,10 @@ const LINK_KEY_STORAGE_ITEM = 'wingman-link-key';
 const RETRY_WINDOW_MS = 3_000;
 
 /**
- * HMAC-SHA-256 in plain JavaScript, for pages without WebCrypto: `crypto.subtle`
- * exists only in secure contexts (https, `*.localhost`), and a server on
- * plain http under a real domain must still open its links. Defines
- * `hmacSha256(key: Uint8Array, msg: Uint8Array): Uint8Array` (FIPS 180-4,
- * RFC 2104; the round constants computed from the primes, as the standard
- * defines them). Checked against node:crypto by a unit test.
+ * HMAC-SHA-256 in plain JavaScript, for pages without WebCrypto: `crypto.subtle` exists only in secure contexts
+ * (https, `*.localhost`), and a server on plain http under a real domain must still open its links. Defines
+ * `hmacSha256(key: Uint8Array, msg: Uint8Array): Uint8Array` (FIPS 180-4, RFC 2104; the round constants computed from
+ * the primes, as the standard defines them). Checked against node:crypto by a unit test.
  */
 export const FALLBACK_HMAC_SOURCE = `const ror = (x, n) => (x >>> n) | (x << (32 - n));
 const sha256 = (data) => {

@@ -1,24 +1,18 @@
 /**
- * Online password guessing on one password-protected session, bounded per
- * source address and per session, throttling guessers and never the
- * session. A source that fails MAX_PASSWORD_FAILURES_PER_SOURCE times waits
- * for the window to end (even with the right password: it learns nothing).
- * Once the session took MAX_PASSWORD_FAILURES_PER_SESSION wrong passwords in
- * a window, every source that failed in it waits too, while a source that
- * has not failed yet keeps one try: a reviewer arriving with the right
- * password gets in whatever strangers sent, and guessing stays bounded at
- * MAX_PASSWORD_FAILURES_PER_SESSION a window plus one per new address.
- * Viewers that hold the access cookie never reach this code.
- * Sources count by sourceKey (http/source-key.ts): IPv4 address, IPv6 /64.
+ * Online password guessing on one password-protected session, bounded per source address and per session, throttling
+ * guessers and never the session. A source that fails MAX_PASSWORD_FAILURES_PER_SOURCE times waits for the window to
+ * end (even with the right password: it learns nothing). Once the session took MAX_PASSWORD_FAILURES_PER_SESSION
+ * wrong passwords in a window, every source that failed in it waits too, while a source that has not failed yet keeps
+ * one try: a reviewer arriving with the right password gets in whatever strangers sent, and guessing stays bounded at
+ * MAX_PASSWORD_FAILURES_PER_SESSION a window plus one per new address. Viewers that hold the access cookie never
+ * reach this code. Sources count by sourceKey (http/source-key.ts): IPv4 address, IPv6 /64.
  *
- * Memory is bounded: MAX_TRACKED_SOURCES sources a window; the failures of
- * sources beyond them count per network (networkKey: IPv4 /24, IPv6 /56), up
- * to MAX_TRACKED_SOURCES networks, and only beyond those in one shared
- * bucket. With one shared bucket right after the sources, 1 024 guessing
- * addresses (one IPv6 /54) and one more guess made every further address
- * wait, a reviewer with the right password included; now the guessers'
- * networks wait and a reviewer on another network keeps its one try, unless
- * guessers also fill the networks (1 024 /24s, or /56s: an IPv6 /46).
+ * Memory is bounded: MAX_TRACKED_SOURCES sources a window; the failures of sources beyond them count per network
+ * (networkKey: IPv4 /24, IPv6 /56), up to MAX_TRACKED_SOURCES networks, and only beyond those in one shared bucket.
+ * With one shared bucket right after the sources, 1 024 guessing addresses (one IPv6 /54) and one more guess made
+ * every further address wait, a reviewer with the right password included; now the guessers' networks wait and a
+ * reviewer on another network keeps its one try, unless guessers also fill the networks (1 024 /24s, or /56s: an IPv6
+ * /46).
  */
 import { networkKey, OVERFLOW_SOURCE, sourceKey } from '../http/source-key';
 
@@ -27,17 +21,14 @@ export const PASSWORD_ATTEMPT_WINDOW_MS = 60_000;
 /** Wrong passwords one source (IPv4 address, IPv6 /64) may send per window before it waits. */
 export const MAX_PASSWORD_FAILURES_PER_SOURCE = 10;
 /**
- * Wrong passwords per session per window, all sources together, after which
- * only sources without a failure in the window may try (once each): online
- * guessing stays near 100 a minute however many addresses guess.
+ * Wrong passwords per session per window, all sources together, after which only sources without a failure in the
+ * window may try (once each): online guessing stays near 100 a minute however many addresses guess.
  */
 export const MAX_PASSWORD_FAILURES_PER_SESSION = 100;
 /**
- * Sources tracked per session and window, and networks tracked for the
- * sources beyond them: failures from a source beyond it count for its
- * network, from a network beyond it in one bucket (OVERFLOW_SOURCE), so
- * memory stays bounded under a flood of addresses (and a new source beyond
- * it counts as one that failed once its bucket has).
+ * Sources tracked per session and window, and networks tracked for the sources beyond them: failures from a source
+ * beyond it count for its network, from a network beyond it in one bucket (OVERFLOW_SOURCE), so memory stays bounded
+ * under a flood of addresses (and a new source beyond it counts as one that failed once its bucket has).
  */
 export const MAX_TRACKED_SOURCES = 1_024;
 

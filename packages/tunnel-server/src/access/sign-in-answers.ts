@@ -1,9 +1,7 @@
 /**
- * What the sign-in gate answers a viewer (access/sign-in-gate.ts): a redirect
- * to the server's sign-in, a 401 for what is not a navigation, a 403 that
- * names the signed-in email the session does not allow, the hand-off's
- * redirect with the session's cookie. Upgrades get the same status as a raw
- * response.
+ * What the sign-in gate answers a viewer (access/sign-in-gate.ts): a redirect to the server's sign-in, a 401 for what
+ * is not a navigation, a 403 that names the signed-in email the session does not allow, the hand-off's redirect with
+ * the session's cookie. Upgrades get the same status as a raw response.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';

@@ -1,19 +1,14 @@
 /**
- * The sign-in gate of a session shared with `wingman http --allow-email`, on
- * the session's origin: every request and upgrade — relay, shell, bundles,
- * the Service Worker, signaling (so P2P), WebSockets — must carry the
- * session's sign-in cookie, whose email one of the developer's patterns
- * allows (@wingman/protocol's allowed-emails.ts). A browser's navigation
- * without one starts a sign-in at SIGN_IN_PATH on this origin, which binds
- * it to that browser (sign-in-binding.ts) and sends it to the server's
- * sign-in on the apex (sign-in-flow.ts); the apex sends it back through
- * SIGN_IN_PATH with a one-time hand-off, bound to the same browser, that
- * earns the cookie. Anything else gets a 401. A signed-in email the session
- * does not allow gets a 403 that names it.
+ * The sign-in gate of a session shared with `wingman http --allow-email`, on the session's origin: every request and
+ * upgrade — relay, shell, bundles, the Service Worker, signaling (so P2P), WebSockets — must carry the session's
+ * sign-in cookie, whose email one of the developer's patterns allows (@wingman/protocol's allowed-emails.ts). A
+ * browser's navigation without one starts a sign-in at SIGN_IN_PATH on this origin, which binds it to that browser
+ * (sign-in-binding.ts) and sends it to the server's sign-in on the apex (sign-in-flow.ts); the apex sends it back
+ * through SIGN_IN_PATH with a one-time hand-off, bound to the same browser, that earns the cookie. Anything else gets
+ * a 401. A signed-in email the session does not allow gets a 403 that names it.
  *
- * The cookie is host-only, HttpOnly, SameSite=Lax, bound to the session id
- * and signed under the server's key (sign-in-tokens.ts); it never reaches
- * the developer's app (viewers/tag-viewer.ts removes it with Wingman's other
+ * The cookie is host-only, HttpOnly, SameSite=Lax, bound to the session id and signed under the server's key
+ * (sign-in-tokens.ts); it never reaches the developer's app (viewers/tag-viewer.ts removes it with Wingman's other
  * cookies), and neither does anything of the identity provider's.
  */
 import type { IncomingMessage } from 'node:http';
@@ -27,9 +22,8 @@ import { boundTo, startBinding } from './sign-in-binding';
 import { HANDOFF_MAX_AGE_S, SIGN_IN_COOKIE, type SignedValues } from './sign-in-tokens';
 
 /**
- * On a session origin: where a sign-in starts (`?return=<path>`, `&switch=1`
- * for another account) and where its hand-off lands (`?t=<hand-off>`); on
- * the apex: the sign-in itself (`?session=<id>&return=<path>&bind=<digest>`).
+ * On a session origin: where a sign-in starts (`?return=<path>`, `&switch=1` for another account) and where its
+ * hand-off lands (`?t=<hand-off>`); on the apex: the sign-in itself (`?session=<id>&return=<path>&bind=<digest>`).
  */
 export const SIGN_IN_PATH = `${RESERVED_PREFIX}sign-in`;
 /** On the apex: the redirect URI registered at the issuer. */

@@ -1,10 +1,8 @@
 /**
- * The sign-in gate's signed values (access/sign-in-gate.ts, sign-in-flow.ts):
- * `<base64url JSON>.<MAC>`, an HMAC-SHA256 under the server's access-cookie
- * key (shared by a cluster's nodes) bound to a purpose, so a value made for
- * one use (the apex's identity cookie) is never accepted for another (a
- * session's cookie, a hand-off). Each carries its own expiry. Nothing here
- * is secret from the viewer (the email is its own); it only cannot be forged.
+ * The sign-in gate's signed values (access/sign-in-gate.ts, sign-in-flow.ts): `<base64url JSON>.<MAC>`, an
+ * HMAC-SHA256 under the server's access-cookie key (shared by a cluster's nodes) bound to a purpose, so a value made
+ * for one use (the apex's identity cookie) is never accepted for another (a session's cookie, a hand-off). Each
+ * carries its own expiry. Nothing here is secret from the viewer (the email is its own); it only cannot be forged.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { currentKey, keysOf, type Keys } from '../keys/key-ring';

@@ -1,8 +1,7 @@
 /**
- * The agents' WebSocket endpoint (AGENT_PATH on the apex host): token check
- * before the upgrade (so the agent can print the 401 body), then the
- * `register` → `registered` handshake, then hand-over to an agent link that
- * carries protocol frames. Protocol: docs/PROTOCOL.md §Agent control channel.
+ * The agents' WebSocket endpoint (AGENT_PATH on the apex host): token check before the upgrade (so the agent can
+ * print the 401 body), then the `register` → `registered` handshake, then hand-over to an agent link that carries
+ * protocol frames. Protocol: docs/PROTOCOL.md §Agent control channel.
  */
 import type { ClusterNode } from '../cluster/cluster-node';
 import type { IncomingMessage } from 'node:http';
@@ -99,8 +98,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       if (message.version !== PROTOCOL_VERSION) {
         return refuse('ERR_UNSUPPORTED_VERSION', `agent speaks protocol version ${message.version}, this server ${PROTOCOL_VERSION}; update one of them`);
       }
-      // Registration is synchronous from here on: a frame the agent pipelines
-      // right behind `register` must find the connection's listener in place.
+      // Registration is synchronous from here on: a frame the agent pipelines right behind `register` must find the connection's listener in place.
       clearTimeout(timer);
       ws.off('message', onMessage);
       if (message.name !== undefined) return registerNamed(ws, message, message.name, remoteAddress, token, refuse);
@@ -117,12 +115,10 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       if (!resume || registry.findForResume(resume.sessionId, resume.resumeSecret).kind !== 'unknown') {
         return register(ws, message, remoteAddress, token, refuse);
       }
-      // Not held here. Its id bound to the secret (a session of this server
-      // before a restart, session-key.ts): the agent claims it back.
+      // Not held here. Its id bound to the secret (a session of this server before a restart, session-key.ts): the agent claims it back.
       const bound = options.sessionIds.owns(resume.sessionId, resume.resumeSecret);
       if (!options.cluster) return register(ws, message, remoteAddress, token, refuse, bound);
-      // A cluster: another node may hold it. An agent sends nothing before
-      // `registered`, so nothing can arrive while we ask.
+      // A cluster: another node may hold it. An agent sends nothing before `registered`, so nothing can arrive while we ask.
       const early = () => refuse('ERR_PROTOCOL', 'message before registered');
       ws.once('message', early);
       options.cluster.remoteResume(resume.sessionId, resume.resumeSecret, bound).then(
@@ -143,10 +139,9 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
   }
 
   /**
-   * A register with a stable name: the token must hold the name (claimed
-   * now if no token does, session-names.ts); then the session of that name
-   * is resumed here (in its grace period), taken over from another node, or
-   * created, and refused while another agent serves it.
+   * A register with a stable name: the token must hold the name (claimed now if no token does, session-names.ts);
+   * then the session of that name is resumed here (in its grace period), taken over from another node, or created,
+   * and refused while another agent serves it.
    */
   function registerNamed(
     ws: WebSocket,
@@ -192,8 +187,8 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
   }
 
   /**
-   * `adopt`: the agent may take the session over — from another node (the
-   * directory allowed it), or back after this server lost it (its id is bound to the secret).
+   * `adopt`: the agent may take the session over — from another node (the directory allowed it), or back after this
+   * server lost it (its id is bound to the secret).
    */
   function register(
     ws: WebSocket,

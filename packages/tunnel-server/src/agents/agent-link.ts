@@ -1,9 +1,7 @@
 /**
- * A registered agent: its WebSocket becomes a protocol Connection (binary
- * messages = frames, text = control JSON) on which the relay opens streams.
- * Owns the heartbeat and the control messages that follow registration, and
- * puts the session into its grace period when the connection ends. A
- * misbehaving agent only ever closes its own connection.
+ * A registered agent: its WebSocket becomes a protocol Connection (binary messages = frames, text = control JSON) on
+ * which the relay opens streams. Owns the heartbeat and the control messages that follow registration, and puts the
+ * session into its grace period when the connection ends. A misbehaving agent only ever closes its own connection.
  */
 import {
   connectionOverWebSocket,
@@ -23,9 +21,8 @@ import type { ViewerGate } from '../viewers/viewer-gate';
 import type { AgentLink, Session, SessionRegistry } from '../sessions/registry';
 
 /**
- * Timed-out PINGs in a row (each with nothing moving on the connection) after
- * which the agent is dropped. One: the timeout already allows for a slow path
- * (DEFAULT_HEARTBEAT_TIMEOUT_MS), a busy one shows as bytes moving, and a dead
+ * Timed-out PINGs in a row (each with nothing moving on the connection) after which the agent is dropped. One: the
+ * timeout already allows for a slow path (DEFAULT_HEARTBEAT_TIMEOUT_MS), a busy one shows as bytes moving, and a dead
  * agent should lose its socket soon enough to resume within the grace period.
  */
 const AGENT_HEARTBEAT_MAX_MISSED = 1;
@@ -107,9 +104,8 @@ export function attachAgentLink(ws: WebSocket, options: AgentLinkOptions): { ses
     }
   }
 
-  // Liveness: a PONG that does not come back in time means the agent (or the
-  // path to it) is dead, even when TCP has not noticed yet (a laptop that went
-  // to sleep, a dropped NAT binding).
+  // Liveness: a PONG that does not come back in time means the agent (or the path to it) is dead, even when TCP has
+  // not noticed yet (a laptop that went to sleep, a dropped NAT binding).
   const stopHeartbeat = startHeartbeat(connection, {
     intervalMs: options.heartbeatIntervalMs,
     timeoutMs: options.heartbeatTimeoutMs,

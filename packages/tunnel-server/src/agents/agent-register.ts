@@ -1,8 +1,7 @@
 /**
- * Registers an agent whose `register` message passed the endpoint's checks
- * (agent-endpoint.ts): resumes, adopts or creates its session, attaches its
- * agent link, and answers `registered`. Protocol: docs/PROTOCOL.md §Agent
- * control channel.
+ * Registers an agent whose `register` message passed the endpoint's checks (agent-endpoint.ts): resumes, adopts or
+ * creates its session, attaches its agent link, and answers `registered`. Protocol: docs/PROTOCOL.md §Agent control
+ * channel.
  */
 import { accessLabelOf, type ControlErrorCode, type RegisterMessage, type RegisteredMessage } from '@wingman/protocol';
 import type { WebSocket } from 'ws';
@@ -56,8 +55,8 @@ interface RegisterRequest {
 }
 
 /**
- * `adopt`: the agent may take the session over — from another node (the
- * directory allowed it), or back after this server lost it (its id is bound to the secret).
+ * `adopt`: the agent may take the session over — from another node (the directory allowed it), or back after this
+ * server lost it (its id is bound to the secret).
  */
 export function registerAgent(options: RegisterDeps, sockets: Map<WebSocket, () => void>, request: RegisterRequest): void {
   const { registry, logger, metrics, config } = options;
@@ -107,16 +106,15 @@ export function registerAgent(options: RegisterDeps, sockets: Map<WebSocket, () 
   session.allowEmails = message.allowEmails;
   const cut = options.addressHolds?.enforce(session) ?? 0;
   if (cut > 0) logger.info({ sessionId: session.id, sockets: cut }, 'address rules closed sockets of viewers they refuse');
-  // A session keeps the deadline bound into its secret, new, resumed or adopted (another node, a restart):
-  // reconnecting never extends it nor drops it.
+  // A session keeps the deadline bound into its secret, new, resumed or adopted (another node, a restart): reconnecting never extends it nor drops it.
   const deadline = deadlineOf(session.resumeSecret);
   if (deadline !== undefined) registry.setExpiry(session, deadline);
   const resumed = resumable !== undefined || (adopted !== undefined && !adoptsNew);
   // A resumed session keeps its own link key (the resume's verifier); a new one gets the register's.
   const linkVerifier = (resumed ? message.resume?.linkVerifier : undefined) ?? message.linkVerifier;
   session.link = linkVerifier !== undefined ? options.linkGate.create(session.id, linkVerifier) : undefined;
-  // A resumed session whose access changed (password <-> link <-> approve) starts with no viewers:
-  // none admitted under the old access stays in, and the agent says so.
+  // A resumed session whose access changed (password <-> link <-> approve) starts with no viewers: none admitted
+  // under the old access stays in, and the agent says so.
   const accessMode = accessLabelOf(session.access !== undefined, message.viewers);
   const viewersReset =
     resumed && session.accessMode !== undefined && session.accessMode !== accessMode ? { from: session.accessMode, to: accessMode } : undefined;

@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 /**
- * wingman-server: runs a tunnel server. Prints one line on stdout once
- * listening (the URL, or `{"event":"listening",...}` with --json); logs go to
- * stderr. Warnings about links that cannot work go to stderr as text, or with
- * --json to stdout as `{"event":"warning",...}` lines after the listening line.
- * SIGINT / SIGTERM close it gracefully (bounded).
+ * wingman-server: runs a tunnel server. Prints one line on stdout once listening (the URL, or
+ * `{"event":"listening",...}` with --json); logs go to stderr. Warnings about links that cannot work go to stderr as
+ * text, or with --json to stdout as `{"event":"warning",...}` lines after the listening line. SIGINT / SIGTERM close
+ * it gracefully (bounded).
  */
 import { CLI_USAGE, ConfigError, configFromCli } from '../config';
 import { createTunnelServer } from '../server';
@@ -58,9 +57,8 @@ async function main(): Promise<void> {
       },
     );
   };
-  // Handlers before the ready line: whoever reads it may signal at once, and
-  // until a listener exists SIGINT / SIGTERM kill the process (exit by signal,
-  // not 0) — seen once in CI as a race.
+  // Handlers before the ready line: whoever reads it may signal at once, and until a listener exists SIGINT / SIGTERM
+  // kill the process (exit by signal, not 0) — seen once in CI as a race.
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.stdout.write(

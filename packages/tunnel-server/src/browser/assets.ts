@@ -1,14 +1,11 @@
 /**
- * Serves the browser bundles (built by packages/browser-client/build.mjs
- * into that package's dist/; read as files, never imported) under the
- * reserved prefix of every session origin. Files are re-read when they
- * change on disk, so a rebuilt bundle is served without restarting the
- * tunnel server; `Cache-Control: no-cache` + ETag make browsers revalidate
- * (a Service Worker script must never be served stale). Gzipped for
- * browsers that accept it: a first visit loads client.js and sw.js (~110 KB
- * as built, ~39 KB gzipped) on a fresh connection still in TCP slow start,
- * where every ~14 KB beyond the first window costs a round trip while the
- * app waits for the Service Worker (docs/browser-client.md).
+ * Serves the browser bundles (built by packages/browser-client/build.mjs into that package's dist/; read as files,
+ * never imported) under the reserved prefix of every session origin. Files are re-read when they change on disk, so a
+ * rebuilt bundle is served without restarting the tunnel server; `Cache-Control: no-cache` + ETag make browsers
+ * revalidate (a Service Worker script must never be served stale). Gzipped for browsers that accept it: a first visit
+ * loads client.js and sw.js (~110 KB as built, ~39 KB gzipped) on a fresh connection still in TCP slow start, where
+ * every ~14 KB beyond the first window costs a round trip while the app waits for the Service Worker
+ * (docs/browser-client.md).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -23,11 +20,9 @@ interface BrowserAssetsOptions {
 }
 
 /**
- * Where the bundles are: beside bin/ in the single-file build of the
- * published package (wingman-tunnel copies them to dist/, its server is
- * dist/bin/wingman-server.js), otherwise browser-client's dist/ in the
- * workspace (this file is in tunnel-server/src/browser under jest,
- * tunnel-server/dist/browser when built).
+ * Where the bundles are: beside bin/ in the single-file build of the published package (wingman-tunnel copies them to
+ * dist/, its server is dist/bin/wingman-server.js), otherwise browser-client's dist/ in the workspace (this file is
+ * in tunnel-server/src/browser under jest, tunnel-server/dist/browser when built).
  */
 export function defaultBrowserDistDir(): string {
   const published = join(__dirname, '..');
@@ -38,8 +33,7 @@ export function defaultBrowserDistDir(): string {
 interface BrowserAssets {
   /**
    * Answers a request for one of the bundles (GET/HEAD; other methods get
-   * 405) and returns true; returns false, without touching `res`, for any
-   * other path.
+   * 405) and returns true; returns false, without touching `res`, for any other path.
    */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
 }

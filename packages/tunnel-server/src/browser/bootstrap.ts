@@ -1,9 +1,8 @@
 /**
- * Which requests get the shell page instead of the app. Only a browser's own
- * top-level navigation does (Fetch Metadata: mode `navigate`, destination
- * `document`); curl and scripts send no Sec-Fetch-* headers, frame
- * navigations say `iframe`, and the Service Worker's relay fetches carry
- * VIA_HEADER — all of those get the app, relayed unchanged.
+ * Which requests get the shell page instead of the app. Only a browser's own top-level navigation does (Fetch
+ * Metadata: mode `navigate`, destination `document`); curl and scripts send no Sec-Fetch-* headers, frame navigations
+ * say `iframe`, and the Service Worker's relay fetches carry VIA_HEADER — all of those get the app, relayed
+ * unchanged.
  * @see https://www.w3.org/TR/fetch-metadata/
  */
 import type { IncomingHttpHeaders } from 'node:http';
@@ -22,9 +21,8 @@ function header(req: RequestLike, name: string): string | undefined {
 }
 
 /**
- * True for a browser's top-level navigation to an app path: answer it with
- * renderShell() when the session has P2P enabled. Browsers without Fetch
- * Metadata (Safari < 16.4) never get the shell and simply use the relay.
+ * True for a browser's top-level navigation to an app path: answer it with renderShell() when the session has P2P
+ * enabled. Browsers without Fetch Metadata (Safari < 16.4) never get the shell and simply use the relay.
  */
 export function isBootstrapNavigation(req: RequestLike): boolean {
   if (req.method !== 'GET') return false;

@@ -1,22 +1,16 @@
 /**
- * The tunnel server's half of the cookie design (docs/browser-client.md
- * §Cookies). The Service Worker keeps the session's cookie jar: it cannot
- * read `Set-Cookie` of a response it fetched, nor set `Cookie` on a request.
- * So for requests it relays (VIA_HEADER: sw):
- *  - request: with SW_COOKIE_MERGE_HEADER, SW_COOKIE_HEADER carries only
- *    what the browser's own jar lacks (HttpOnly cookies) and is merged with
- *    the request's `Cookie` (script-visible cookies, which the browser keeps
- *    current); a browser cookie named like one of the SW's is dropped (a
- *    script cannot replace an HttpOnly cookie). Without it (older SWs) the
- *    SW's whole jar replaces `Cookie`;
- *  - response: `Set-Cookie` fields move into SW_SET_COOKIE_HEADER (a JSON
- *    array), so the browser does not apply them and the SW can; a redirect
- *    becomes a 200 carrying SW_STATUS_HEADER (a SW sees fetched redirects
- *    only as opaque or already followed, losing their Set-Cookie), and the
- *    SW turns it back into the redirect.
- * And for a relayed WebSocket that redeemed a ticket (the SW's cookies,
- * deposited at WS_TICKET_PATH), the same merge into the upgrade's `Cookie`.
- * Every function is pure over the protocol's header lists.
+ * The tunnel server's half of the cookie design (docs/browser-client.md §Cookies). The Service Worker keeps the
+ * session's cookie jar: it cannot read `Set-Cookie` of a response it fetched, nor set `Cookie` on a request. So for
+ * requests it relays (VIA_HEADER: sw):
+ * - request: with SW_COOKIE_MERGE_HEADER, SW_COOKIE_HEADER carries only what the browser's own jar lacks (HttpOnly
+ *   cookies) and is merged with the request's `Cookie` (script-visible cookies, which the browser keeps current); a
+ *   browser cookie named like one of the SW's is dropped (a script cannot replace an HttpOnly cookie). Without it
+ *   (older SWs) the SW's whole jar replaces `Cookie`;
+ * - response: `Set-Cookie` fields move into SW_SET_COOKIE_HEADER (a JSON array), so the browser does not apply them
+ *   and the SW can; a redirect becomes a 200 carrying SW_STATUS_HEADER (a SW sees fetched redirects only as opaque or
+ *   already followed, losing their Set-Cookie), and the SW turns it back into the redirect. And for a relayed
+ *   WebSocket that redeemed a ticket (the SW's cookies, deposited at WS_TICKET_PATH), the same merge into the
+ *   upgrade's `Cookie`. Every function is pure over the protocol's header lists.
  */
 import type { HeaderList, ResponseHead } from '@wingman/protocol';
 import { SW_COOKIE_HEADER, SW_COOKIE_MERGE_HEADER, SW_SET_COOKIE_HEADER, SW_STATUS_HEADER, VIA_HEADER, VIA_SW } from '@wingman/protocol';
@@ -46,11 +40,9 @@ function pairName(pair: string): string {
 }
 
 /**
- * Request side: for a SW relay request, `Cookie` := SW_COOKIE_HEADER merged
- * with the browser's `Cookie` (SW_COOKIE_MERGE_HEADER) or replacing it; the
- * bridge headers never reach the app. Any other request is returned
- * unchanged except that stray bridge headers are dropped (only the SW may
- * choose cookies this way).
+ * Request side: for a SW relay request, `Cookie` := SW_COOKIE_HEADER merged with the browser's `Cookie`
+ * (SW_COOKIE_MERGE_HEADER) or replacing it; the bridge headers never reach the app. Any other request is returned
+ * unchanged except that stray bridge headers are dropped (only the SW may choose cookies this way).
  */
 export function applySwCookieBridge(headers: HeaderList): HeaderList {
   if (!isSwRelayRequest(headers)) return headers.some(([n]) => SW_REQUEST_HEADERS.has(n)) ? headers.filter(([n]) => !SW_REQUEST_HEADERS.has(n)) : headers;
@@ -80,11 +72,10 @@ function mergePairs(sw: string[], headers: HeaderList): string[] {
 }
 
 /**
- * A relayed WebSocket upgrade (request header list): the cookies of a
- * redeemed WebSocket ticket (the SW's jar minus what the browser's holds,
- * as SW_COOKIE_HEADER with SW_COOKIE_MERGE_HEADER) merged into `Cookie` the
- * same way. Without a ticket (`ticketCookie` undefined) only stray bridge
- * headers are dropped: a WebSocket never chooses its cookies with them.
+ * A relayed WebSocket upgrade (request header list): the cookies of a redeemed WebSocket ticket (the SW's jar minus
+ * what the browser's holds, as SW_COOKIE_HEADER with SW_COOKIE_MERGE_HEADER) merged into `Cookie` the same way.
+ * Without a ticket (`ticketCookie` undefined) only stray bridge headers are dropped: a WebSocket never chooses its
+ * cookies with them.
  */
 export function applyWsTicketCookies(headers: HeaderList, ticketCookie: string | undefined): HeaderList {
   const out: HeaderList = headers.filter(([n]) => !SW_REQUEST_HEADERS.has(n));
@@ -93,9 +84,8 @@ export function applyWsTicketCookies(headers: HeaderList, ticketCookie: string |
 }
 
 /**
- * Response headers side: moves every `Set-Cookie` into SW_SET_COOKIE_HEADER
- * (JSON array, in order). Headers of the same name the app might have sent
- * are dropped first, so only the tunnel server speaks this channel.
+ * Response headers side: moves every `Set-Cookie` into SW_SET_COOKIE_HEADER (JSON array, in order). Headers of the
+ * same name the app might have sent are dropped first, so only the tunnel server speaks this channel.
  */
 export function bridgeSetCookie(headers: HeaderList): HeaderList {
   const cookies: string[] = [];
@@ -109,10 +99,9 @@ export function bridgeSetCookie(headers: HeaderList): HeaderList {
 }
 
 /**
- * The whole response-side bridge for a SW relay request: bridgeSetCookie,
- * plus a redirect (301/302/303/307/308 with Location) answered as 200 with
- * SW_STATUS_HEADER = the original status. Call it only when
- * isSwRelayRequest() held for the request.
+ * The whole response-side bridge for a SW relay request: bridgeSetCookie, plus a redirect (301/302/303/307/308 with
+ * Location) answered as 200 with SW_STATUS_HEADER = the original status. Call it only when isSwRelayRequest() held
+ * for the request.
  */
 export function bridgeSwResponse(head: ResponseHead): ResponseHead {
   const headers = bridgeSetCookie(head.headers);

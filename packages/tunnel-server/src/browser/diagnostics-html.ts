@@ -1,8 +1,7 @@
 /**
- * The viewer diagnostics page (DIAGNOSTICS_PATH on a session origin): static
- * HTML; its script (DIAGNOSTICS_SCRIPT_PATH) fills it from the open shells
- * and `/__wingman/session`. No inline script, nothing session-specific in
- * the HTML, so it is the same for every session and never cached stale.
+ * The viewer diagnostics page (DIAGNOSTICS_PATH on a session origin): static HTML; its script
+ * (DIAGNOSTICS_SCRIPT_PATH) fills it from the open shells and `/__wingman/session`. No inline script, nothing
+ * session-specific in the HTML, so it is the same for every session and never cached stale.
  */
 import type { ServerResponse } from 'node:http';
 import { DIAGNOSTICS_SCRIPT_PATH } from '@wingman/protocol';

@@ -1,12 +1,10 @@
 /**
- * The shell document: a full-viewport same-origin frame for the app and the
- * client script that owns the peer connection. It is served for top-level
- * navigations of P2P sessions (isBootstrapNavigation) at the app's own URL;
- * the client then loads that same URL in the frame. One inline script, built
- * by browser-client (`src/page/shell-inline.ts` → `dist/shell-inline.js`)
- * and read here as a file like the other bundles; its CSP hash
- * (`shellInlineScript().sha256`) is computed from that text, so a strict CSP
- * on the tunnel server's own pages stays possible.
+ * The shell document: a full-viewport same-origin frame for the app and the client script that owns the peer
+ * connection. It is served for top-level navigations of P2P sessions (isBootstrapNavigation) at the app's own URL;
+ * the client then loads that same URL in the frame. One inline script, built by browser-client
+ * (`src/page/shell-inline.ts` → `dist/shell-inline.js`) and read here as a file like the other bundles; its CSP hash
+ * (`shellInlineScript().sha256`) is computed from that text, so a strict CSP on the tunnel server's own pages stays
+ * possible.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
@@ -74,10 +72,8 @@ interface ShellInlineScript {
 let cached: { path: string; mtimeMs: number; size: number; script: ShellInlineScript } | undefined;
 
 /**
- * The shell's inline script from the browser bundles' directory, re-read
- * when the file changes (a rebuilt bundle is served without a restart).
- * Throws when it is not built, or when its text could not stay inside a
- * <script> element.
+ * The shell's inline script from the browser bundles' directory, re-read when the file changes (a rebuilt bundle is
+ * served without a restart). Throws when it is not built, or when its text could not stay inside a <script> element.
  */
 export function shellInlineScript(distDir: string = defaultBrowserDistDir()): ShellInlineScript {
   const path = join(distDir, SHELL_INLINE_SCRIPT_FILE);
@@ -117,15 +113,13 @@ export function renderShell(options: ShellOptions, script: ShellInlineScript = s
 }
 
 /**
- * Answers a bootstrap navigation with the shell. Never in the HTTP cache: it
- * must reflect the session's current P2P setting. A 503 saying how to build
- * it when the inline script is not built.
+ * Answers a bootstrap navigation with the shell. Never in the HTTP cache: it must reflect the session's current P2P
+ * setting. A 503 saying how to build it when the inline script is not built.
  *
- * Gzipped where the request accepts it (about 11 KB, most of it the inline
- * script, becomes about 5 KB): on a first visit the shell is the first
- * response of a new connection, and after the TLS handshake's flight what is
- * left of TCP's initial window (about 14 KB) does not hold 11 KB of HTML,
- * whose TLS record then waits a round trip for the rest.
+ * Gzipped where the request accepts it (about 11 KB, most of it the inline script, becomes about 5 KB): on a first
+ * visit the shell is the first response of a new connection, and after the TLS handshake's flight what is left of
+ * TCP's initial window (about 14 KB) does not hold 11 KB of HTML, whose TLS record then waits a round trip for the
+ * rest.
  */
 export function serveShell(req: Pick<IncomingMessage, 'headers'>, res: ServerResponse, options: ShellOptions, distDir?: string): void {
   if (res.headersSent) return;

@@ -1,23 +1,19 @@
 /**
- * This node's part in a cluster: keeps the shared session directory in step
- * with the local registry (claim on create or adopt, live flag on attach and
- * detach, release on expiry, refresh every DIRECTORY_REFRESH_MS), and answers
- * the two questions routing and registration ask: who owns a session the
- * local registry does not hold, and may an agent resume here a session
- * another node held. Redis trouble never fails a local session: writes are
- * retried by the next refresh, and a lookup that fails is reported as such.
+ * This node's part in a cluster: keeps the shared session directory in step with the local registry (claim on create
+ * or adopt, live flag on attach and detach, release on expiry, refresh every DIRECTORY_REFRESH_MS), and answers the
+ * two questions routing and registration ask: who owns a session the local registry does not hold, and may an agent
+ * resume here a session another node held. Redis trouble never fails a local session: writes are retried by the next
+ * refresh, and a lookup that fails is reported as such.
  */
 import type { Logger } from '../logger';
 import { ENDED_SESSION_MEMORY_MS, type Session, type SessionRegistry } from '../sessions/registry';
 import { DIRECTORY_REFRESH_MS, resumeDigest, type SessionDirectory } from './session-directory';
 
 /**
- * How long a node remembers that another node owns a session, ms. Without
- * it every forwarded request costs a Redis round trip before the hop. A
- * session that moves is found at its new node within this time; until then
- * its requests reach the old node, which answers them itself (a hop is
- * never forwarded again) with a page that retries: agent-gone while it still
- * holds the session in its grace period, ERR_SESSION_MOVING once it dropped it.
+ * How long a node remembers that another node owns a session, ms. Without it every forwarded request costs a Redis
+ * round trip before the hop. A session that moves is found at its new node within this time; until then its requests
+ * reach the old node, which answers them itself (a hop is never forwarded again) with a page that retries: agent-gone
+ * while it still holds the session in its grace period, ERR_SESSION_MOVING once it dropped it.
  */
 const OWNER_CACHE_TTL_MS = 1_000;
 /** Sessions whose owner a node remembers at once; the oldest entry goes first. */
@@ -37,23 +33,21 @@ export interface ClusterNode {
   /** The session ended here (grace over, or taken over elsewhere). */
   expired(session: Session): void;
   /**
-   * Where a session the local registry does not serve lives: another node
-   * (its base URL), `orphaned` (the directory names this node, left by its
-   * previous run before a restart: the agent is expected back), or undefined
-   * (nowhere). Rejects when the directory is unavailable.
+   * Where a session the local registry does not serve lives: another node (its base URL), `orphaned` (the directory
+   * names this node, left by its previous run before a restart: the agent is expected back), or undefined (nowhere).
+   * Rejects when the directory is unavailable.
    */
   ownerElsewhere(sessionId: string): Promise<Owner>;
   /**
-   * Whether an agent presenting this resume secret may take over a session the
-   * local registry does not hold: from the node that holds it, from this node's
-   * previous run, or, held nowhere, when `bound` (its id is bound to the secret).
+   * Whether an agent presenting this resume secret may take over a session the local registry does not hold: from the
+   * node that holds it, from this node's previous run, or, held nowhere, when `bound` (its id is bound to the
+   * secret).
    */
   remoteResume(sessionId: string, resumeSecret: string, bound: boolean): Promise<RemoteResume>;
   /**
-   * Whether the agent of a stable name (its token holds the name, checked by
-   * the caller) may take the session over here: `busy` while another node's
-   * agent serves it; `adopt` with `existed` when some node keeps it in its
-   * grace period (or this node's previous run held it), without when it is held nowhere.
+   * Whether the agent of a stable name (its token holds the name, checked by the caller) may take the session over
+   * here: `busy` while another node's agent serves it; `adopt` with `existed` when some node keeps it in its grace
+   * period (or this node's previous run held it), without when it is held nowhere.
    */
   namedResume(name: string): Promise<{ kind: 'adopt'; existed: boolean } | { kind: 'busy'; node: string }>;
   close(): Promise<void>;
@@ -129,8 +123,7 @@ export function createClusterNode(options: ClusterNodeOptions): ClusterNode {
       // Held nowhere: an id bound to its secret is claimed back (session-key.ts).
       if (!entry) return bound ? { kind: 'adopt' } : { kind: 'unknown' };
       if (entry.resume !== resumeDigest(resumeSecret)) return { kind: 'unknown' };
-      // Named as this node's, yet the registry does not hold it (only then is
-      // the directory asked): left by this node's previous run, before a restart.
+      // Named as this node's, yet the registry does not hold it (only then is the directory asked): left by this node's previous run, before a restart.
       if (entry.node === directory.node) return { kind: 'adopt' };
       return entry.live ? { kind: 'busy', node: entry.node } : { kind: 'adopt' };
     },
@@ -142,8 +135,8 @@ export function createClusterNode(options: ClusterNodeOptions): ClusterNode {
     async close() {
       clearInterval(timer);
       owners.clear();
-      // Not released: marked agent-less, the entries live on for DIRECTORY_TTL_MS,
-      // so an agent that reconnects to another node resumes its session (same URL) there.
+      // Not released: marked agent-less, the entries live on for DIRECTORY_TTL_MS, so an agent that reconnects to
+      // another node resumes its session (same URL) there.
       await Promise.allSettled(registry.all().map((s) => directory.touch(s.id, false)));
       await directory.close();
     },

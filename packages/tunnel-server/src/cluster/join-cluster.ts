@@ -1,10 +1,8 @@
 /**
- * Joining a cluster (REDIS_URL): the session directory, ready before the
- * first viewer arrives (a Redis that is down only degrades routing,
- * docs/operations.md); the keys every node must share, unless the cluster
- * secret derives them all; the sessions this node's previous run held,
- * marked agent-less so their agents may resume on any node; and this node's
- * part (cluster-node.ts).
+ * Joining a cluster (REDIS_URL): the session directory, ready before the first viewer arrives (a Redis that is down
+ * only degrades routing, docs/operations.md); the keys every node must share, unless the cluster secret derives them
+ * all; the sessions this node's previous run held, marked agent-less so their agents may resume on any node; and this
+ * node's part (cluster-node.ts).
  */
 import type { TunnelServerConfig } from '../config';
 import type { KeyRing } from '../keys/key-ring';

@@ -1,10 +1,8 @@
 /**
- * Viewer traffic for a session another node owns goes to that node, HTTP and
- * WebSocket upgrades alike (http-proxy), with the Host header unchanged (all
- * nodes serve the same domain) and the viewer's address appended to
- * X-Forwarded-For. CLUSTER_HOP_HEADER marks the hop: a node never forwards a
- * request that already made one (no loops while the directory changes). Its
- * value carries the viewer's address as this node resolved it, signed
+ * Viewer traffic for a session another node owns goes to that node, HTTP and WebSocket upgrades alike (http-proxy),
+ * with the Host header unchanged (all nodes serve the same domain) and the viewer's address appended to
+ * X-Forwarded-For. CLUSTER_HOP_HEADER marks the hop: a node never forwards a request that already made one (no loops
+ * while the directory changes). Its value carries the viewer's address as this node resolved it, signed
  * (viewers/viewer-address.ts), so the owner node counts per-viewer limits by it.
  */
 import { Agent, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -50,10 +48,9 @@ export function createNodeForwarder(logger: Logger, hopValue: (req: IncomingMess
       writeRawText(target, 502, 'The Wingman node that holds this session did not answer');
     }
   });
-  // The owner node cut its response short (a body shorter than its
-  // Content-Length, an agent lost mid-body): http-proxy's pipe would leave
-  // the viewer's response open forever. Close the viewer's connection once
-  // what arrived is flushed, as the owner did with ours.
+  // The owner node cut its response short (a body shorter than its Content-Length, an agent lost mid-body):
+  // http-proxy's pipe would leave the viewer's response open forever. Close the viewer's connection once what arrived
+  // is flushed, as the owner did with ours.
   proxy.on('proxyRes', (proxyRes, _req, res) => {
     const cut = () => {
       if (proxyRes.complete || res.writableEnded || res.destroyed) return;

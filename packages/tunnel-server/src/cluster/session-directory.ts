@@ -1,12 +1,9 @@
 /**
- * The session directory shared by the nodes of a cluster (docs/architecture.md
- * §Scale): in Redis, one key per session naming the node that owns it
- * (holds its agent or its grace period), whether an agent is attached, and
- * the SHA-256 of its resume secret, so an agent may resume on any node.
- * Keys expire (DIRECTORY_TTL_MS) unless their owner refreshes them: a node
- * that dies loses its sessions within that time. Every write that assumes
- * ownership checks it in one Lua script, so a node never overwrites a
- * session another node has taken over.
+ * The session directory shared by the nodes of a cluster (docs/architecture.md §Scale): in Redis, one key per session
+ * naming the node that owns it (holds its agent or its grace period), whether an agent is attached, and the SHA-256
+ * of its resume secret, so an agent may resume on any node. Keys expire (DIRECTORY_TTL_MS) unless their owner
+ * refreshes them: a node that dies loses its sessions within that time. Every write that assumes ownership checks it
+ * in one Lua script, so a node never overwrites a session another node has taken over.
  * @see https://redis.io/docs/latest/develop/interact/programmability/eval-intro/
  */
 import { createHash } from 'node:crypto';
@@ -37,17 +34,15 @@ export interface SessionDirectory {
   /** This node's URL. */
   readonly node: string;
   /**
-   * Records this node as the owner (a new session, or one adopted from another
-   * node). `ifAbsent`: only when no node owns it (re-claiming an entry that
-   * vanished, e.g. Redis restarted: an agent that moved meanwhile wins).
+   * Records this node as the owner (a new session, or one adopted from another node). `ifAbsent`: only when no node
+   * owns it (re-claiming an entry that vanished, e.g. Redis restarted: an agent that moved meanwhile wins).
    */
   claim(sessionId: string, live: boolean, resumeSecret: string, ifAbsent?: boolean): Promise<void>;
   /** Refreshes an entry this node owns: 'owned', 'gone' (expired or flushed: claim it again) or 'elsewhere' (another node took it over). */
   touch(sessionId: string, live: boolean): Promise<'owned' | 'gone' | 'elsewhere'>;
   /**
-   * After a restart: marks the entries that still name this node as live
-   * agent-less (their agents were connected to the previous run), so those
-   * agents may resume on any node at once. Resolves with how many it marked.
+   * After a restart: marks the entries that still name this node as live agent-less (their agents were connected to
+   * the previous run), so those agents may resume on any node at once. Resolves with how many it marked.
    */
   markOrphans(): Promise<number>;
   /** Deletes the entry if this node still owns it. */
@@ -59,9 +54,8 @@ export interface SessionDirectory {
   /** Whether a node recorded the session as ended (markEnded). Rejects when Redis does not answer in time. */
   isEnded(sessionId: string): Promise<boolean>;
   /**
-   * The cluster-wide secret named `name`: the one stored in Redis, or
-   * `candidate` if none was (the first node to ask sets it, SET NX, so all
-   * nodes agree). Rejects when Redis does not answer in time.
+   * The cluster-wide secret named `name`: the one stored in Redis, or `candidate` if none was (the first node to ask
+   * sets it, SET NX, so all nodes agree). Rejects when Redis does not answer in time.
    */
   sharedSecret(name: string, candidate: Uint8Array): Promise<Buffer>;
   /** Stable session names (sessions/session-names.ts), kept in Redis without expiry: the same on every node, after any restart. */
@@ -80,11 +74,9 @@ const ENDED_KEY_PREFIX = 'wingman:ended:';
 const NAME_KEY_PREFIX = 'wingman:name:';
 const NAME_OWNER_KEY_PREFIX = 'wingman:name-owner:';
 /**
- * Key prefix marking a name claimed in the last NAME_CLAIM_HOLD_MS: its
- * agent's session may not be in the directory yet (a node writes the entry
- * after registering), and until then the name counts as in use, so two
- * agents of one token starting at once on two nodes cannot move the name
- * from under each other.
+ * Key prefix marking a name claimed in the last NAME_CLAIM_HOLD_MS: its agent's session may not be in the directory
+ * yet (a node writes the entry after registering), and until then the name counts as in use, so two agents of one
+ * token starting at once on two nodes cannot move the name from under each other.
  */
 const NAME_HELD_KEY_PREFIX = 'wingman:name-held:';
 /** How long a claim holds its name without a directory entry, ms: the directory's own lifetime. */
@@ -120,11 +112,10 @@ const ORPHAN_SCAN_COUNT = 1_000;
 /** SCAN steps at most: 10 000 × 1 000 keys, far more sessions than one Redis holds for Wingman; bounds start-up. */
 const MAX_ORPHAN_SCAN_STEPS = 10_000;
 
-// The claim rule of sessions/session-names.ts (claimIn) in one step. KEYS[1] = the name's key,
-// KEYS[2] = the owner's key; ARGV = owner, name, DIRECTORY_KEY_PREFIX, NAME_KEY_PREFIX,
-// NAME_HELD_KEY_PREFIX, NAME_CLAIM_HOLD_MS. The owner's previous name is in use while a directory
-// entry (live or grace) has it or a claim holds it; those keys are built here, which a single
-// Redis (not Redis Cluster) allows.
+// The claim rule of sessions/session-names.ts (claimIn) in one step. KEYS[1] = the name's key, KEYS[2] = the owner's
+// key; ARGV = owner, name, DIRECTORY_KEY_PREFIX, NAME_KEY_PREFIX, NAME_HELD_KEY_PREFIX, NAME_CLAIM_HOLD_MS. The
+// owner's previous name is in use while a directory entry (live or grace) has it or a claim holds it; those keys are
+// built here, which a single Redis (not Redis Cluster) allows.
 const CLAIM_NAME = `
 local holder = redis.call('GET', KEYS[1])
 if holder and holder ~= ARGV[1] then return {'taken'} end
@@ -180,9 +171,8 @@ interface SessionDirectoryOptions {
 
 export function createRedisSessionDirectory(options: SessionDirectoryOptions): SessionDirectory {
   const redis = new Redis(options.redisUrl, {
-    // Commands wait for a (re)connection, but each is flushed with an error
-    // after one failed reconnection and callers stop waiting after
-    // DIRECTORY_COMMAND_TIMEOUT_MS: no unbounded queue while Redis is away.
+    // Commands wait for a (re)connection, but each is flushed with an error after one failed reconnection and callers
+    // stop waiting after DIRECTORY_COMMAND_TIMEOUT_MS: no unbounded queue while Redis is away.
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
     retryStrategy: (times) => Math.min(times * 200, 2_000),

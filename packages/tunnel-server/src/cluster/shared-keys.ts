@@ -1,22 +1,18 @@
 /**
- * Keys every node of a cluster must share (the access cookie's, the hop
- * header's, the session ids'), kept in step through Redis. Each is stored
- * under `wingman:secret:<name>` without a TTL; a node offers the key it holds
- * (SET NX) and adopts the stored one: at start, every SHARED_KEY_SYNC_MS and
- * whenever the connection to Redis comes back. So a Redis restart without
- * persistence, which drops the keys, ends with the nodes writing their key
- * back, and a node that started meanwhile with a fresh key adopts the first
- * one written. Each key ring keeps the key it replaced (keys/key-ring.ts): what
- * was signed just before a switch still verifies.
+ * Keys every node of a cluster must share (the access cookie's, the hop header's, the session ids'), kept in step
+ * through Redis. Each is stored under `wingman:secret:<name>` without a TTL; a node offers the key it holds (SET NX)
+ * and adopts the stored one: at start, every SHARED_KEY_SYNC_MS and whenever the connection to Redis comes back. So a
+ * Redis restart without persistence, which drops the keys, ends with the nodes writing their key back, and a node
+ * that started meanwhile with a fresh key adopts the first one written. Each key ring keeps the key it replaced
+ * (keys/key-ring.ts): what was signed just before a switch still verifies.
  */
 import type { Logger } from '../logger';
 import type { KeyRing } from '../keys/key-ring';
 import { DIRECTORY_REFRESH_MS, type SessionDirectory } from './session-directory';
 
 /**
- * How often a node offers its keys again, ms: the refresh period of the
- * directory, so that after a Redis restart keys are back as soon as
- * sessions are (a reconnect usually brings them back sooner).
+ * How often a node offers its keys again, ms: the refresh period of the directory, so that after a Redis restart keys
+ * are back as soon as sessions are (a reconnect usually brings them back sooner).
  */
 const SHARED_KEY_SYNC_MS = DIRECTORY_REFRESH_MS;
 

@@ -1,27 +1,21 @@
 /**
- * What is left of the HTTP/2 library's stream-reset allowance on one
- * connection, so the server can retire the connection before the library
- * cuts it.
+ * What is left of the HTTP/2 library's stream-reset allowance on one connection, so the server can retire the
+ * connection before the library cuts it.
  *
- * nghttp2 (under Node's HTTP/2) limits the RST_STREAM frames a client may
- * send, as its defence against "rapid reset" floods: a token bucket of 1000
- * that refills 33 per whole second. Each reset takes one token. When the
- * bucket is empty, the library sends GOAWAY with INTERNAL_ERROR. Chromium
- * then fails every request it had sent after the last one the server
- * processed (net::ERR_HTTP2_PROTOCOL_ERROR), and does not retry them.
+ * nghttp2 (under Node's HTTP/2) limits the RST_STREAM frames a client may send, as its defence against "rapid reset"
+ * floods: a token bucket of 1000 that refills 33 per whole second. Each reset takes one token. When the bucket is
+ * empty, the library sends GOAWAY with INTERNAL_ERROR. Chromium then fails every request it had sent after the last
+ * one the server processed (net::ERR_HTTP2_PROTOCOL_ERROR), and does not retry them.
  *
- * Browsers reset streams in normal use. Chromium sends RST_STREAM(CANCEL)
- * for every 304 it gets when it revalidates its cache, even when the 304
- * ended the stream. So a few quick reloads of a dev server's page with
- * hundreds of modules empty the bucket, and a reload fails halfway.
+ * Browsers reset streams in normal use. Chromium sends RST_STREAM(CANCEL) for every 304 it gets when it revalidates
+ * its cache, even when the 304 ended the stream. So a few quick reloads of a dev server's page with hundreds of
+ * modules empty the bucket, and a reload fails halfway.
  *
- * A reset of a stream that has already closed never reaches JavaScript, so
- * the resets themselves cannot be counted. This budget counts the streams
- * the client opened instead: each can draw at most one reset. It mirrors
- * nghttp2's bucket (size, refill, whole seconds), so `left()` is never
- * more than what nghttp2 still allows. The Node options that change the
- * library's limit (`streamResetBurst`, `streamResetRate`) are left at
- * their defaults, which these constants restate.
+ * A reset of a stream that has already closed never reaches JavaScript, so the resets themselves cannot be counted.
+ * This budget counts the streams the client opened instead: each can draw at most one reset. It mirrors nghttp2's
+ * bucket (size, refill, whole seconds), so `left()` is never more than what nghttp2 still allows. The Node options
+ * that change the library's limit (`streamResetBurst`, `streamResetRate`) are left at their defaults, which these
+ * constants restate.
  */
 
 /** nghttp2's stream-reset bucket: its size (NGHTTP2_DEFAULT_STREAM_RESET_BURST). */

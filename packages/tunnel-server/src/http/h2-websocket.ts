@@ -1,20 +1,15 @@
 /**
- * WebSockets over HTTP/2 (RFC 8441): the server's HTTP/2 connections announce
- * SETTINGS_ENABLE_CONNECT_PROTOCOL, so a browser opens its WebSockets as an
- * extended CONNECT stream on the connection it already has, instead of a new
- * TCP + TLS connection and an HTTP/1.1 Upgrade. Across an 80 ms round trip
- * that is two or three round trips less before the shell's signaling socket
- * (and the app's own WebSockets) can carry anything (docs/lab.md).
+ * WebSockets over HTTP/2 (RFC 8441): the server's HTTP/2 connections announce SETTINGS_ENABLE_CONNECT_PROTOCOL, so a
+ * browser opens its WebSockets as an extended CONNECT stream on the connection it already has, instead of a new TCP +
+ * TLS connection and an HTTP/1.1 Upgrade. Across an 80 ms round trip that is two or three round trips less before the
+ * shell's signaling socket (and the app's own WebSockets) can carry anything (docs/lab.md).
  *
- * Every upgrade handler of the server (signaling, the relay, the agent
- * endpoint) speaks HTTP/1.1 Upgrade to a socket: `ws`'s handleUpgrade, or a
- * raw response for a refusal. So the stream is given to them in that shape:
- * the request as a `GET` with `Upgrade: websocket` and a key of our own, and
- * a socket whose first bytes written (an HTTP/1.1 response head) become the
- * stream's HTTP/2 response: `101` → `200` (RFC 8441 §5), anything else that
- * status with its headers and body, hop-by-hop fields dropped. What follows
- * a `101` is the WebSocket's frames, carried as the stream's DATA, with the
- * stream's flow control as backpressure both ways.
+ * Every upgrade handler of the server (signaling, the relay, the agent endpoint) speaks HTTP/1.1 Upgrade to a socket:
+ * `ws`'s handleUpgrade, or a raw response for a refusal. So the stream is given to them in that shape: the request as
+ * a `GET` with `Upgrade: websocket` and a key of our own, and a socket whose first bytes written (an HTTP/1.1
+ * response head) become the stream's HTTP/2 response: `101` → `200` (RFC 8441 §5), anything else that status with its
+ * headers and body, hop-by-hop fields dropped. What follows a `101` is the WebSocket's frames, carried as the
+ * stream's DATA, with the stream's flow control as backpressure both ways.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -26,9 +21,8 @@ import { asHttp1Request } from './http2-compat';
 const WEBSOCKET_PROTOCOL = 'websocket';
 
 /**
- * Longest response head an upgrade handler may write before it is given up
- * as malformed, bytes. The server writes these heads itself (a `ws` 101 or a
- * short refusal), far below this.
+ * Longest response head an upgrade handler may write before it is given up as malformed, bytes. The server writes
+ * these heads itself (a `ws` 101 or a short refusal), far below this.
  */
 const UPGRADE_RESPONSE_HEAD_MAX_BYTES = 16 * 1024;
 
@@ -71,10 +65,7 @@ export function http2ResponseFor(head: ParsedHead): { status: number; headers: O
   return { status: head.status === 101 ? 200 : head.status, headers };
 }
 
-/**
- * The socket an upgrade handler writes to, over one extended CONNECT stream.
- * Reads come from the request (the stream's DATA), writes go to the response.
- */
+/** The socket an upgrade handler writes to, over one extended CONNECT stream. Reads come from the request (the stream's DATA), writes go to the response. */
 class ConnectStreamSocket extends Duplex {
   private head: Buffer | undefined = Buffer.alloc(0);
   private readonly session;
@@ -160,9 +151,8 @@ export function isConnectStreamSocket(socket: Duplex): boolean {
 }
 
 /**
- * An extended CONNECT made to look like an HTTP/1.1 WebSocket upgrade: the
- * request (`GET`, `Upgrade: websocket`, `Connection: Upgrade`, a fresh
- * `Sec-WebSocket-Key`, the stream's own fields), and the socket to answer on.
+ * An extended CONNECT made to look like an HTTP/1.1 WebSocket upgrade: the request (`GET`, `Upgrade: websocket`,
+ * `Connection: Upgrade`, a fresh `Sec-WebSocket-Key`, the stream's own fields), and the socket to answer on.
  */
 export function asHttp1Upgrade(req: Http2ServerRequest, res: Http2ServerResponse): { req: IncomingMessage; socket: Duplex; head: Buffer } {
   const path = req.headers[':path'];

@@ -1,9 +1,7 @@
 /**
- * Host-based routing. `<id>.<domain>` (any case, any port) is a session
- * host; everything else (the apex domain, an IP address, a missing Host) is
- * served as the apex, so agents and health checks may use any address.
- * Ports are ignored: one server listens on one port, and behind a proxy the
- * public port differs from the listening one anyway.
+ * Host-based routing. `<id>.<domain>` (any case, any port) is a session host; everything else (the apex domain, an IP
+ * address, a missing Host) is served as the apex, so agents and health checks may use any address. Ports are ignored:
+ * one server listens on one port, and behind a proxy the public port differs from the listening one anyway.
  */
 
 export type HostRoute = { kind: 'apex' } | { kind: 'session'; label: string };

@@ -1,12 +1,9 @@
 /**
- * HTTP/2 next to HTTP/1.1 on the server's own TLS port (`--http2`). Node's
- * compat objects (Http2ServerRequest/-Response) are made to look like an
- * HTTP/1.1 request at the door, so routing, access, the relay and the apex
- * read one shape: the `:authority` pseudo-header becomes `host`, and no
- * pseudo-header (`:method`, `:path`, `:scheme`, `:authority`) stays in
- * `headers`/`rawHeaders` to be relayed to the agent. Ending a response
- * abnormally closes only its stream: the connection carries the browser's
- * other requests.
+ * HTTP/2 next to HTTP/1.1 on the server's own TLS port (`--http2`). Node's compat objects
+ * (Http2ServerRequest/-Response) are made to look like an HTTP/1.1 request at the door, so routing, access, the relay
+ * and the apex read one shape: the `:authority` pseudo-header becomes `host`, and no pseudo-header (`:method`,
+ * `:path`, `:scheme`, `:authority`) stays in `headers`/`rawHeaders` to be relayed to the agent. Ending a response
+ * abnormally closes only its stream: the connection carries the browser's other requests.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -21,37 +18,32 @@ import {
 import { createResetBudget } from './h2-reset-budget';
 
 /**
- * Concurrent streams one HTTP/2 connection may open (SETTINGS_MAX_CONCURRENT_STREAMS):
- * nginx's default (`http2_max_concurrent_streams 128`), plenty for a page's
- * hundreds of modules (the browser queues the rest), while one connection
- * cannot hold thousands of streams' buffers. Relay streams are bounded per
- * viewer and session as well (STREAMS_PER_VIEWER).
+ * Concurrent streams one HTTP/2 connection may open (SETTINGS_MAX_CONCURRENT_STREAMS): nginx's default
+ * (`http2_max_concurrent_streams 128`), plenty for a page's hundreds of modules (the browser queues the rest), while
+ * one connection cannot hold thousands of streams' buffers. Relay streams are bounded per viewer and session as well
+ * (STREAMS_PER_VIEWER).
  */
 export const HTTP2_MAX_CONCURRENT_STREAMS = 128;
 
 /**
- * Receive window of each HTTP/2 stream, bytes (SETTINGS_INITIAL_WINDOW_SIZE):
- * how much of an upload the browser may send before the server's WINDOW_UPDATE.
- * With the protocol's 64 KiB default an upload runs at one window per round
- * trip: measured 0.5 MB/s at 80 ms RTT (the network lab), against 7 MB/s over
- * HTTP/1.1 (TCP's own window). 2 MiB carries 25 MB/s at 80 ms. The relay
- * pauses a request whose agent stream is full, and the window is not
- * re-opened until the relay reads, so this bounds what one upload may buffer.
+ * Receive window of each HTTP/2 stream, bytes (SETTINGS_INITIAL_WINDOW_SIZE): how much of an upload the browser may
+ * send before the server's WINDOW_UPDATE. With the protocol's 64 KiB default an upload runs at one window per round
+ * trip: measured 0.5 MB/s at 80 ms RTT (the network lab), against 7 MB/s over HTTP/1.1 (TCP's own window). 2 MiB
+ * carries 25 MB/s at 80 ms. The relay pauses a request whose agent stream is full, and the window is not re-opened
+ * until the relay reads, so this bounds what one upload may buffer.
  */
 export const HTTP2_STREAM_WINDOW_BYTES = 2 * 1024 * 1024;
 
 /**
- * Receive window of a whole HTTP/2 connection, bytes: a few full-speed
- * uploads at once, and the bound on what one connection's uploads may buffer
- * in the server.
+ * Receive window of a whole HTTP/2 connection, bytes: a few full-speed uploads at once, and the bound on what one
+ * connection's uploads may buffer in the server.
  */
 const HTTP2_CONNECTION_WINDOW_BYTES = 8 * 1024 * 1024;
 
 /**
- * An HTTP/2 connection with no open stream for this long is closed (GOAWAY),
- * as HTTP/1.1 keep-alive connections are (KEEP_ALIVE_TIMEOUT_MS, same
- * reasoning: above the 60 s idle timeout of common proxies). A stream that
- * stays open (server-sent events, a long poll) keeps its connection.
+ * An HTTP/2 connection with no open stream for this long is closed (GOAWAY), as HTTP/1.1 keep-alive connections are
+ * (KEEP_ALIVE_TIMEOUT_MS, same reasoning: above the 60 s idle timeout of common proxies). A stream that stays open
+ * (server-sent events, a long poll) keeps its connection.
  */
 const HTTP2_IDLE_TIMEOUT_MS = 65_000;
 
@@ -61,9 +53,8 @@ export function isHttp2Request(req: IncomingMessage | Http2ServerRequest): req i
 }
 
 /**
- * HTTP/2 has no Transfer-Encoding and a Content-Length is optional: a request
- * has a body unless its HEADERS frame ended the stream. Undefined for
- * HTTP/1.1 (its fields tell).
+ * HTTP/2 has no Transfer-Encoding and a Content-Length is optional: a request has a body unless its HEADERS frame
+ * ended the stream. Undefined for HTTP/1.1 (its fields tell).
  */
 export function http2RequestHasBody(req: IncomingMessage): boolean | undefined {
   const r = req as unknown as IncomingMessage | Http2ServerRequest;
@@ -76,10 +67,9 @@ export function isHttp2Response(res: ServerResponse): boolean {
 }
 
 /**
- * Rewrites an HTTP/2 request in place into the HTTP/1.1 shape and returns it
- * typed so: `host` from `:authority` (RFC 9113 §8.3.1: it wins over a Host
- * field), pseudo-headers out of `headers` and `rawHeaders`. `method` and
- * `url` (getters over the pseudo-headers) are kept as plain properties.
+ * Rewrites an HTTP/2 request in place into the HTTP/1.1 shape and returns it typed so: `host` from `:authority` (RFC
+ * 9113 §8.3.1: it wins over a Host field), pseudo-headers out of `headers` and `rawHeaders`. `method` and `url`
+ * (getters over the pseudo-headers) are kept as plain properties.
  */
 export function asHttp1Request(req: Http2ServerRequest): IncomingMessage {
   const headers = req.headers;
@@ -102,11 +92,9 @@ export function asHttp1Request(req: Http2ServerRequest): IncomingMessage {
 }
 
 /**
- * Ends a response that cannot complete as a whole message (a body shorter
- * than its Content-Length). HTTP/1.1: the connection closes once what was
- * written is flushed. HTTP/2: only this stream is reset, so the browser's
- * other requests on the connection carry on (closing the socket would end
- * them all).
+ * Ends a response that cannot complete as a whole message (a body shorter than its Content-Length). HTTP/1.1: the
+ * connection closes once what was written is flushed. HTTP/2: only this stream is reset, so the browser's other
+ * requests on the connection carry on (closing the socket would end them all).
  */
 export function cutResponse(res: ServerResponse): void {
   if (isHttp2Response(res)) {
@@ -118,9 +106,8 @@ export function cutResponse(res: ServerResponse): void {
 }
 
 /**
- * Writes what is left and ends the response, then closes its HTTP/1.1
- * connection (whose message boundary can no longer be trusted). HTTP/2
- * frames each message: ending the stream is enough.
+ * Writes what is left and ends the response, then closes its HTTP/1.1 connection (whose message boundary can no
+ * longer be trusted). HTTP/2 frames each message: ending the stream is enough.
  */
 export function endAndClose(res: ServerResponse): void {
   if (isHttp2Response(res)) {
@@ -132,21 +119,18 @@ export function endAndClose(res: ServerResponse): void {
 }
 
 /**
- * Did the response end before its 'close' (rather than the viewer going
- * away)? HTTP/1.1: all of it was flushed (`writableFinished`). HTTP/2: the
- * compat response reports `writableFinished` once its stream closes, also
- * when the browser cancelled the stream, so what counts is whether the
- * server ended it (`writableEnded`).
+ * Did the response end before its 'close' (rather than the viewer going away)? HTTP/1.1: all of it was flushed
+ * (`writableFinished`). HTTP/2: the compat response reports `writableFinished` once its stream closes, also when the
+ * browser cancelled the stream, so what counts is whether the server ended it (`writableEnded`).
  */
 export function responseCompleted(res: ServerResponse): boolean {
   return isHttp2Response(res) ? res.writableEnded : res.writableFinished;
 }
 
 /**
- * After a complete response, refuses the rest of the request's body rather
- * than reading and discarding it: HTTP/2 resets the stream with NO_ERROR once
- * the response is flushed (RFC 9113 §8.1), HTTP/1.1 closes the connection
- * once it is (set `connection: close` first: closeAfterResponse()).
+ * After a complete response, refuses the rest of the request's body rather than reading and discarding it: HTTP/2
+ * resets the stream with NO_ERROR once the response is flushed (RFC 9113 §8.1), HTTP/1.1 closes the connection once
+ * it is (set `connection: close` first: closeAfterResponse()).
  */
 export function refuseRestOfBody(res: ServerResponse): void {
   if (isHttp2Response(res)) {
@@ -163,30 +147,25 @@ export function closeAfterResponse(res: ServerResponse): void {
 }
 
 /**
- * Stream-reset tokens (h2-reset-budget.ts) below which a connection is
- * retired between two page loads: when a document is requested on it (the
- * navigation's own stream is taken; what the new page asks for goes on a new
- * connection), or once it has had no request open for
- * HTTP2_RETIRE_QUIET_MS. Half the library's burst: about two reloads of a
- * 300-module page.
+ * Stream-reset tokens (h2-reset-budget.ts) below which a connection is retired between two page loads: when a
+ * document is requested on it (the navigation's own stream is taken; what the new page asks for goes on a new
+ * connection), or once it has had no request open for HTTP2_RETIRE_QUIET_MS. Half the library's burst: about two
+ * reloads of a 300-module page.
  */
 const HTTP2_RETIRE_WHEN_QUIET_BELOW = 500;
 
 /**
- * How long a connection must carry no request to count as between page
- * loads: longer than the pauses inside one load, where the browser parses
- * what arrived before it asks for the modules it imports.
+ * How long a connection must carry no request to count as between page loads: longer than the pauses inside one load,
+ * where the browser parses what arrived before it asks for the modules it imports.
  */
 export const HTTP2_RETIRE_QUIET_MS = 1_000;
 
 /**
- * Stream-reset tokens below which a connection is retired at once, in the
- * middle of a load if need be. Chromium sends again what the server refused
- * (streams sent after the last one taken), but fails the requests it holds
- * back for a free stream (beyond the 128 at once) when any GOAWAY comes:
- * this is the last resort before the library's own GOAWAY, which fails
- * more. The margin covers the refill's rounding to whole seconds (at most
- * one second's 33 tokens).
+ * Stream-reset tokens below which a connection is retired at once, in the middle of a load if need be. Chromium sends
+ * again what the server refused (streams sent after the last one taken), but fails the requests it holds back for a
+ * free stream (beyond the 128 at once) when any GOAWAY comes: this is the last resort before the library's own
+ * GOAWAY, which fails more. The margin covers the refill's rounding to whole seconds (at most one second's 33
+ * tokens).
  */
 const HTTP2_RETIRE_AT = 100;
 
@@ -220,15 +199,12 @@ function isLongLived(rawHeaders: readonly string[]): boolean {
 }
 
 /**
- * Each HTTP/2 connection: its receive window (HTTP2_CONNECTION_WINDOW_BYTES;
- * the streams' come from the server's settings), a GOAWAY after
- * HTTP2_IDLE_TIMEOUT_MS without an open stream, so the browser opens a new
- * connection for its next request, and a GOAWAY (NO_ERROR) before the
- * client's stream resets could exhaust the HTTP/2 library's allowance
- * (h2-reset-budget.ts): below HTTP2_RETIRE_WHEN_QUIET_BELOW tokens at the
- * next document request or once no request has been open for
- * HTTP2_RETIRE_QUIET_MS, below HTTP2_RETIRE_AT at once. A retired
- * connection finishes the streams it took (a WebSocket's too) and closes.
+ * Each HTTP/2 connection: its receive window (HTTP2_CONNECTION_WINDOW_BYTES; the streams' come from the server's
+ * settings), a GOAWAY after HTTP2_IDLE_TIMEOUT_MS without an open stream, so the browser opens a new connection for
+ * its next request, and a GOAWAY (NO_ERROR) before the client's stream resets could exhaust the HTTP/2 library's
+ * allowance (h2-reset-budget.ts): below HTTP2_RETIRE_WHEN_QUIET_BELOW tokens at the next document request or once no
+ * request has been open for HTTP2_RETIRE_QUIET_MS, below HTTP2_RETIRE_AT at once. A retired connection finishes the
+ * streams it took (a WebSocket's too) and closes.
  */
 export function manageHttp2Sessions(server: Http2SecureServer, options: Http2SessionOptions = {}): void {
   const idleMs = options.idleMs ?? HTTP2_IDLE_TIMEOUT_MS;

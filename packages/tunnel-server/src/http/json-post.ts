@@ -1,10 +1,8 @@
 /**
- * A JSON POST to a reserved endpoint (the Service Worker's WebSocket
- * tickets): POST only, on an existing session, `application/json` only (so
- * a page of another site cannot send one without a CORS preflight, which
- * the reserved endpoints never grant), and the
- * body read whole, bounded in size and in time, so a client that sends too
- * much or stalls gets its answer and holds nothing.
+ * A JSON POST to a reserved endpoint (the Service Worker's WebSocket tickets): POST only, on an existing session,
+ * `application/json` only (so a page of another site cannot send one without a CORS preflight, which the reserved
+ * endpoints never grant), and the body read whole, bounded in size and in time, so a client that sends too much or
+ * stalls gets its answer and holds nothing.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ReservedContext } from '../routing/reserved-routes';
@@ -47,10 +45,7 @@ function readBody(req: IncomingMessage, res: ServerResponse, max: number): Promi
   });
 }
 
-/**
- * The session and the body of a JSON POST, or undefined when the request is
- * not one (the refusal is then sent: 405, 404, 415, 413, 408).
- */
+/** The session and the body of a JSON POST, or undefined when the request is not one (the refusal is then sent: 405, 404, 415, 413, 408). */
 export async function readJsonPost(
   req: IncomingMessage,
   res: ServerResponse,

@@ -1,7 +1,6 @@
 /**
- * The server's own HTML pages: readable 404 / 502 / 5xx pages on session
- * hosts and the apex landing page. Self-contained (inline CSS, no scripts),
- * served with a CSP that allows nothing else, never cached.
+ * The server's own HTML pages: readable 404 / 502 / 5xx pages on session hosts and the apex landing page.
+ * Self-contained (inline CSS, no scripts), served with a CSP that allows nothing else, never cached.
  */
 import type { ServerResponse } from 'node:http';
 import { escapeHtml, TRANSPORT_HEADER, type ErrorCode, type HttpErrorCode } from '@wingman/protocol';
@@ -82,9 +81,8 @@ export function expiredSessionPage(sessionId: string): PageOptions {
 }
 
 /**
- * Another node of the cluster forwarded a request for a session this node
- * does not hold (any more): the sender's view of the owner is stale (it
- * remembers owners for a second). Not a 404: the session exists elsewhere.
+ * Another node of the cluster forwarded a request for a session this node does not hold (any more): the sender's view
+ * of the owner is stale (it remembers owners for a second). Not a 404: the session exists elsewhere.
  */
 export function sessionMovingPage(sessionId: string): PageOptions {
   return {

@@ -1,8 +1,6 @@
 /**
- * A whole HTTP/1.1 response written straight to a socket, for upgrade
- * requests that end without an upgrade (refused token, unknown session, a
- * WebSocket the local app declined). Node's ServerResponse does not exist on
- * that path.
+ * A whole HTTP/1.1 response written straight to a socket, for upgrade requests that end without an upgrade (refused
+ * token, unknown session, a WebSocket the local app declined). Node's ServerResponse does not exist on that path.
  */
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -23,9 +21,8 @@ export function writeRawResponse(socket: Duplex, status: number, headers: RawHea
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
   for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
   head += `content-length: ${payload.length}\r\nconnection: close\r\n\r\n`;
-  // Closing at once could reset the connection before the client read the
-  // response (an RST discards its receive buffer); give it a moment, bounded,
-  // so a client that never closes its side cannot hold the socket.
+  // Closing at once could reset the connection before the client read the response (an RST discards its receive
+  // buffer); give it a moment, bounded, so a client that never closes its side cannot hold the socket.
   const linger = setTimeout(() => socket.destroy(), RAW_RESPONSE_LINGER_MS);
   socket.once('close', () => clearTimeout(linger));
   socket.end(Buffer.concat([Buffer.from(head, 'latin1'), payload]));

@@ -1,7 +1,6 @@
 /**
- * One cookie of a request, by name: undefined when the request has no Cookie
- * header, the header does not parse, or the cookie is not in it. A malformed
- * header is the client's problem, never an exception here.
+ * One cookie of a request, by name: undefined when the request has no Cookie header, the header does not parse, or
+ * the cookie is not in it. A malformed header is the client's problem, never an exception here.
  */
 import type { IncomingMessage } from 'node:http';
 import { parse as parseCookie } from 'cookie';

@@ -1,9 +1,7 @@
 /**
- * A secret key that may change while the server runs (a cluster's nodes
- * agree on the one stored in Redis; cluster/shared-keys.ts), with the key it replaced
- * kept for verification: whatever was signed just before a switch (an access
- * cookie, a hop header, a session id) still verifies after it. New signatures
- * always use the current key.
+ * A secret key that may change while the server runs (a cluster's nodes agree on the one stored in Redis;
+ * cluster/shared-keys.ts), with the key it replaced kept for verification: whatever was signed just before a switch
+ * (an access cookie, a hop header, a session id) still verifies after it. New signatures always use the current key.
  */
 import { timingSafeEqual } from 'node:crypto';
 

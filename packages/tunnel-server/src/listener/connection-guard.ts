@@ -1,24 +1,19 @@
 /**
  * Admission of TCP connections, before any request is read:
  *
- * - per source address (IPv6: per /64, as the password throttle counts): at
- *   most `perAddress` open connections; the next is closed at once. Counted
- *   on the socket's peer, so it is off behind trusted proxies (TRUST_PROXY),
- *   where every connection comes from the proxy (limit there: nginx
- *   `limit_conn`).
- * - file descriptors: past `fdLimit − fdReserve` (the process's
- *   RLIMIT_NOFILE), a new connection may only ask for `/healthz`: anything
- *   else gets 503 ERR_OVERLOADED. Past `fdLimit − HARD_FD_RESERVE` the oldest
- *   such connection that has not sent a request yet is closed to make room,
- *   so a flood of idle connections cannot keep health checks out.
+ * - per source address (IPv6: per /64, as the password throttle counts): at most `perAddress` open connections; the
+ *   next is closed at once. Counted on the socket's peer, so it is off behind trusted proxies (TRUST_PROXY), where
+ *   every connection comes from the proxy (limit there: nginx `limit_conn`).
+ * - file descriptors: past `fdLimit − fdReserve` (the process's RLIMIT_NOFILE), a new connection may only ask for
+ *   `/healthz`: anything else gets 503 ERR_OVERLOADED. Past `fdLimit − HARD_FD_RESERVE` the oldest such connection
+ *   that has not sent a request yet is closed to make room, so a flood of idle connections cannot keep health checks
+ *   out.
  *
- * - first request: a connection whose first request head (or upgrade) has
- *   not arrived `headerTimeoutMs` after it was accepted is closed, so
- *   connections that never send a byte do not hold descriptors.
+ * - first request: a connection whose first request head (or upgrade) has not arrived `headerTimeoutMs` after it was
+ *   accepted is closed, so connections that never send a byte do not hold descriptors.
  *
- * Open descriptors are estimated as those open when the guard started plus
- * the connections open now; the reserve covers the rest (log files, Redis,
- * cluster hops).
+ * Open descriptors are estimated as those open when the guard started plus the connections open now; the reserve
+ * covers the rest (log files, Redis, cluster hops).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -27,9 +22,8 @@ import { closeAfterResponse } from '../http/http2-compat';
 import { sourceKey } from '../http/source-key';
 
 /**
- * Descriptors never handed to connections: the flood's own accept() needs
- * one (libuv's EMFILE fallback), so do Node's internals (DNS, timers' fds)
- * and the log stream.
+ * Descriptors never handed to connections: the flood's own accept() needs one (libuv's EMFILE fallback), so do Node's
+ * internals (DNS, timers' fds) and the log stream.
  */
 const HARD_FD_RESERVE = 16;
 /** A /healthz-only connection that sends nothing for this long is closed: it holds a descriptor of the reserve. */
@@ -51,10 +45,7 @@ interface ConnectionGuardOptions {
 }
 
 interface ConnectionGuard {
-  /**
-   * Call first for every request: false when it was answered here (a
-   * connection admitted for /healthz only asking for something else).
-   */
+  /** Call first for every request: false when it was answered here (a connection admitted for /healthz only asking for something else). */
   admitRequest(req: IncomingMessage, res: ServerResponse, isHealthCheck: boolean): boolean;
   /** The same for upgrades: false when the socket was answered and closed. */
   admitUpgrade(req: IncomingMessage): boolean;
@@ -84,9 +75,8 @@ function openFds(): number {
 }
 
 /**
- * The TCP socket a request came on, as the 'connection' event saw it: over
- * TLS `req.socket` is the TLSSocket wrapped around it (over HTTP/2 a proxy of
- * that), whose `_parent` is the TCP socket.
+ * The TCP socket a request came on, as the 'connection' event saw it: over TLS `req.socket` is the TLSSocket wrapped
+ * around it (over HTTP/2 a proxy of that), whose `_parent` is the TCP socket.
  */
 function tcpSocketOf(req: IncomingMessage): Socket {
   const socket = req.socket as Socket & { _parent?: Socket | null };

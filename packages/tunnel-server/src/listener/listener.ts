@@ -1,12 +1,9 @@
 /**
- * The server's socket: plain HTTP, or HTTPS with `--tls-cert`/`--tls-key`
- * (tls-files.ts), with `--http2` too HTTP/2 and HTTP/1.1 on one port
- * (http/http2-compat.ts), WebSockets over HTTP/2 included (http/h2-websocket.ts);
- * the connection guard in front of every request
- * and upgrade; and every TCP connection tracked, so close() can cut them
- * (the HTTP/2 server has no closeAllConnections()). Requests go to the
- * handlers given to route(); before that (routing needs the listening port)
- * a request gets 503 and an upgrade is dropped.
+ * The server's socket: plain HTTP, or HTTPS with `--tls-cert`/`--tls-key` (tls-files.ts), with `--http2` too HTTP/2
+ * and HTTP/1.1 on one port (http/http2-compat.ts), WebSockets over HTTP/2 included (http/h2-websocket.ts); the
+ * connection guard in front of every request and upgrade; and every TCP connection tracked, so close() can cut them
+ * (the HTTP/2 server has no closeAllConnections()). Requests go to the handlers given to route(); before that
+ * (routing needs the listening port) a request gets 503 and an upgrade is dropped.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -23,9 +20,8 @@ import { ERR_OVERLOADED, guardConnections } from './connection-guard';
 import { loadTlsPair, watchTlsPair, type TlsReloader } from './tls-files';
 
 /**
- * Idle keep-alive time of viewer connections, ms. Above the 60 s idle timeout
- * of common reverse proxies (nginx, AWS ALB), so the proxy closes first and
- * never reuses a socket this server is closing.
+ * Idle keep-alive time of viewer connections, ms. Above the 60 s idle timeout of common reverse proxies (nginx, AWS
+ * ALB), so the proxy closes first and never reuses a socket this server is closing.
  */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
@@ -92,8 +88,8 @@ export function createListener(options: ListenerOptions): Listener {
       (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) =>
         onRequest(isHttp2Request(req) ? asHttp1Request(req) : req, res as ServerResponse),
     );
-    // Node's compat layer gives every CONNECT here: an HTTP/2 stream as (request, response), an
-    // HTTP/1.1 one (a proxy request; this server is no proxy) as (request, socket, head).
+    // Node's compat layer gives every CONNECT here: an HTTP/2 stream as (request, response), an HTTP/1.1 one (a proxy
+    // request; this server is no proxy) as (request, socket, head).
     h2.on('connect', (req: IncomingMessage | Http2ServerRequest, res: Http2ServerResponse | Duplex) => {
       if (!isHttp2Request(req)) return (res as Duplex).destroy();
       const response = res as Http2ServerResponse;
@@ -126,9 +122,8 @@ export function createListener(options: ListenerOptions): Listener {
     handlers.handleUpgrade(req, socket, head);
   }
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(req, socket, head, '1.1'));
-  // Per-address connection quota and the descriptor reserve. The quota is off
-  // behind trusted proxies and in a cluster: every connection of a proxy, and
-  // every forward of another node, comes from one address.
+  // Per-address connection quota and the descriptor reserve. The quota is off behind trusted proxies and in a
+  // cluster: every connection of a proxy, and every forward of another node, comes from one address.
   const guard = guardConnections(server, {
     perAddress: config.trustProxy > 0 || config.redisUrl ? 0 : config.limits.connectionsPerAddress,
     fdReserve: config.limits.fdReserve,

@@ -1,7 +1,6 @@
 /**
- * Where viewers reach the server: the routing domain and the public URL
- * from which session URLs are built. Resolved after listen(), because the
- * default domain `localhost:<port>` needs the real port (port 0 in tests).
+ * Where viewers reach the server: the routing domain and the public URL from which session URLs are built. Resolved
+ * after listen(), because the default domain `localhost:<port>` needs the real port (port 0 in tests).
  */
 import { usesTls, type TunnelServerConfig } from '../config';
 

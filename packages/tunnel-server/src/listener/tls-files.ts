@@ -1,14 +1,12 @@
 /**
- * The server's own TLS (`--tls-cert` / `--tls-key`): reads the PEM files, and
- * re-reads them when they change on disk, so a renewed certificate (certbot,
- * acme.sh, a Kubernetes secret) is served to new connections without a
- * restart. `server.setSecureContext()` applies to new handshakes only:
- * connections already open (agents, viewers, WebSockets) keep going.
+ * The server's own TLS (`--tls-cert` / `--tls-key`): reads the PEM files, and re-reads them when they change on disk,
+ * so a renewed certificate (certbot, acme.sh, a Kubernetes secret) is served to new connections without a restart.
+ * `server.setSecureContext()` applies to new handshakes only: connections already open (agents, viewers, WebSockets)
+ * keep going.
  *
- * Renewal tools replace files in more than one step (write the chain, then
- * the key; or swap a symlink), so changes are read after a short quiet time,
- * and a pair that does not load (mismatched, half written) is logged and
- * skipped: the previous certificate stays in force until a good pair appears.
+ * Renewal tools replace files in more than one step (write the chain, then the key; or swap a symlink), so changes
+ * are read after a short quiet time, and a pair that does not load (mismatched, half written) is logged and skipped:
+ * the previous certificate stays in force until a good pair appears.
  */
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -17,9 +15,8 @@ import { ConfigError } from '../config';
 import type { Logger } from '../logger';
 
 /**
- * Quiet time after the last change before the files are re-read, ms: long
- * enough to see a certificate and its key replaced one after the other, short
- * enough that a renewal is live at once.
+ * Quiet time after the last change before the files are re-read, ms: long enough to see a certificate and its key
+ * replaced one after the other, short enough that a renewal is live at once.
  */
 const TLS_RELOAD_DEBOUNCE_MS = 200;
 
@@ -53,9 +50,8 @@ export interface TlsReloader {
 }
 
 /**
- * Watches the directories of both files (a file watch would lose a file that
- * is replaced by rename or by a symlink swap), re-reads the pair on any
- * change there, and installs each new, valid pair on `server`.
+ * Watches the directories of both files (a file watch would lose a file that is replaced by rename or by a symlink
+ * swap), re-reads the pair on any change there, and installs each new, valid pair on `server`.
  */
 export function watchTlsPair(options: { server: TlsServer; certFile: string; keyFile: string; current: TlsPair; logger: Logger }): TlsReloader {
   const { server, certFile, keyFile, logger } = options;
@@ -78,9 +74,8 @@ export function watchTlsPair(options: { server: TlsServer; certFile: string; key
   const watchers: FSWatcher[] = [];
   for (const dir of new Set([dirname(resolve(certFile)), dirname(resolve(keyFile))])) {
     try {
-      // Any change in the directory, not only to the files' names: a Kubernetes
-      // secret volume swaps its `..data` symlink while tls.crt (a link through
-      // it) never changes itself. reload() skips a pair that did not change.
+      // Any change in the directory, not only to the files' names: a Kubernetes secret volume swaps its `..data`
+      // symlink while tls.crt (a link through it) never changes itself. reload() skips a pair that did not change.
       const w = watch(dir, { persistent: false }, () => {
         if (timer) clearTimeout(timer);
         timer = setTimeout(reload, TLS_RELOAD_DEBOUNCE_MS);

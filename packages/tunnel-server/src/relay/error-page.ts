@@ -1,7 +1,4 @@
-/**
- * What a viewer sees when a relayed exchange fails before the response head:
- * a status chosen from the stream's error code, and a readable page.
- */
+/** What a viewer sees when a relayed exchange fails before the response head: a status chosen from the stream's error code, and a readable page. */
 import type { ErrorCode } from '@wingman/protocol';
 import type { PageOptions } from '../http/pages';
 

@@ -1,7 +1,6 @@
 /**
- * Header lists between a viewer's HTTP message and the wire heads: names
- * lower-cased, hop-by-hop fields dropped in both directions (RFC 9110 §7.6.1),
- * X-Forwarded-* added towards the agent, X-Wingman-Transport set towards the
+ * Header lists between a viewer's HTTP message and the wire heads: names lower-cased, hop-by-hop fields dropped in
+ * both directions (RFC 9110 §7.6.1), X-Forwarded-* added towards the agent, X-Wingman-Transport set towards the
  * viewer.
  */
 import type { IncomingMessage } from 'node:http';
@@ -10,16 +9,14 @@ import { CLUSTER_HOP_HEADER } from '../http/hop-header';
 import { clientAddress } from '../http/client-address';
 
 /**
- * Connection-scoped fields, never forwarded: the protocol's hop-by-hop set
- * plus `trailers`, and `proxy-authorization`/`-authenticate`, which belong to
- * a proxy hop, not to the developer's app.
+ * Connection-scoped fields, never forwarded: the protocol's hop-by-hop set plus `trailers`, and
+ * `proxy-authorization`/`-authenticate`, which belong to a proxy hop, not to the developer's app.
  */
 const HOP_BY_HOP = new Set([...HOP_BY_HOP_HEADERS, 'trailers', 'proxy-authorization', 'proxy-authenticate']);
 
 /**
- * Fields this server replaces towards the agent (a viewer must not choose
- * them), and the cluster's hop marker (cluster/node-forward.ts), which is
- * between nodes only.
+ * Fields this server replaces towards the agent (a viewer must not choose them), and the cluster's hop marker
+ * (cluster/node-forward.ts), which is between nodes only.
  */
 const FORWARDED_REPLACED = new Set(['x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-for', CLUSTER_HOP_HEADER]);
 
@@ -74,9 +71,8 @@ export function requestHeadersForAgent(req: IncomingMessage, options: RequestHea
 }
 
 /**
- * The response head's headers as a flat [name, value, ...] array for
- * `res.writeHead` (keeps repeated fields such as Set-Cookie), minus
- * hop-by-hop fields, with X-Wingman-Transport: relay (replacing any value).
+ * The response head's headers as a flat [name, value, ...] array for `res.writeHead` (keeps repeated fields such as
+ * Set-Cookie), minus hop-by-hop fields, with X-Wingman-Transport: relay (replacing any value).
  */
 export function responseHeadersForViewer(headers: HeaderList, drop?: ReadonlySet<string>): string[] {
   const listed = connectionListed(headers);

@@ -1,21 +1,16 @@
 /**
- * Keeps every cookie an app sets on its own session host. Sessions are
- * sibling subdomains of one domain (`<id>.<domain>`), and an agent is run by
- * whoever shares a link, so a `Set-Cookie: …; Domain=<domain>` from one app
- * would reach every other session's app (cookie tossing). The tunnel server,
- * which no agent controls, rewrites each relayed `Set-Cookie` before the
- * browser (or the Service Worker's jar, through the cookie bridge) sees it:
- *  - a Domain that covers the session host is removed: the cookie becomes
- *    host-only, exactly the session host (RFC 6265 §5.3 step 6);
- *  - a Domain that does not cover it is refused by browsers anyway
- *    (§5.3 step 6), so the field is dropped rather than made host-only;
- *  - `__Host-` cookies with a Domain are refused by browsers
- *    (RFC 6265bis §4.1.3.2); dropped too, so removing Domain never turns a
- *    cookie the browser would refuse into one it accepts.
- * Attributes are split on every `;`, as browsers do (Chromium's
- * ParsedCookie, RFC 6265 §5.2), so no spelling hides a Domain from this
- * check that a browser would honour. The rest of the field is kept byte for
- * byte.
+ * Keeps every cookie an app sets on its own session host. Sessions are sibling subdomains of one domain
+ * (`<id>.<domain>`), and an agent is run by whoever shares a link, so a `Set-Cookie: …; Domain=<domain>` from one app
+ * would reach every other session's app (cookie tossing). The tunnel server, which no agent controls, rewrites each
+ * relayed `Set-Cookie` before the browser (or the Service Worker's jar, through the cookie bridge) sees it:
+ * - a Domain that covers the session host is removed: the cookie becomes host-only, exactly the session host (RFC
+ *   6265 §5.3 step 6);
+ * - a Domain that does not cover it is refused by browsers anyway (§5.3 step 6), so the field is dropped rather than
+ *   made host-only;
+ * - `__Host-` cookies with a Domain are refused by browsers (RFC 6265bis §4.1.3.2); dropped too, so removing Domain
+ *   never turns a cookie the browser would refuse into one it accepts. Attributes are split on every `;`, as browsers
+ *   do (Chromium's ParsedCookie, RFC 6265 §5.2), so no spelling hides a Domain from this check that a browser would
+ *   honour. The rest of the field is kept byte for byte.
  * @see https://www.rfc-editor.org/rfc/rfc6265#section-5.3
  * @see docs/deploy.md "Session isolation" for what a domain outside the Public Suffix List still shares
  */
@@ -27,9 +22,8 @@ function domainCovers(host: string, domain: string): boolean {
 }
 
 /**
- * One Set-Cookie field made host-only for `host` (the session's host name,
- * lower case, no port); undefined when a browser would refuse it on that
- * host, so it must not be sent at all.
+ * One Set-Cookie field made host-only for `host` (the session's host name, lower case, no port); undefined when a
+ * browser would refuse it on that host, so it must not be sent at all.
  */
 export function hostOnlySetCookie(field: string, host: string): string | undefined {
   const parts = field.split(';');

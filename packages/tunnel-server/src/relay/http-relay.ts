@@ -1,10 +1,8 @@
 /**
- * Relays one viewer HTTP request over the session's agent connection as an
- * 'http' stream: head and body out, response head and body back, with
- * backpressure both ways (a slow viewer pauses the stream, which withholds
- * window credit from the agent; a slow agent pauses the viewer's upload).
- * Every request gets an answer: the response, or an error page chosen from
- * the stream's error code, or a cut connection once a response has started.
+ * Relays one viewer HTTP request over the session's agent connection as an 'http' stream: head and body out, response
+ * head and body back, with backpressure both ways (a slow viewer pauses the stream, which withholds window credit
+ * from the agent; a slow agent pauses the viewer's upload). Every request gets an answer: the response, or an error
+ * page chosen from the stream's error code, or a cut connection once a response has started.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyLengthGuard, declaredBodyLength, ProtocolError, type Connection, type Stream } from '@wingman/protocol';
@@ -29,10 +27,9 @@ import { hostOnlyCookies } from './host-only-cookies';
 import { lingerOnRestOfBody } from '../http/lingering-close';
 
 /**
- * Longest wait for the agent's response head. The agent answers with
- * ERR_UPSTREAM_TIMEOUT itself when the local app hangs; this bound only
- * covers an agent that never answers. Long polls rarely hold headers for
- * minutes; 5 min matches Node's default requestTimeout.
+ * Longest wait for the agent's response head. The agent answers with ERR_UPSTREAM_TIMEOUT itself when the local app
+ * hangs; this bound only covers an agent that never answers. Long polls rarely hold headers for minutes; 5 min
+ * matches Node's default requestTimeout.
  */
 const RESPONSE_HEAD_TIMEOUT_MS = 300_000;
 
@@ -44,11 +41,9 @@ export interface HttpRelayContext {
   /** Override of RESPONSE_HEAD_TIMEOUT_MS. */
   responseHeadTimeoutMs?: number;
   /**
-   * The server's budget of bytes held for viewers (@wingman/protocol's buffer-budget.ts): while
-   * the relay waits on an app that does not read an upload, what the
-   * upload can make the server hold counts against it; the longest stalled
-   * are answered 503 ERR_OVERLOADED (or cut, once the response started)
-   * when it is spent.
+   * The server's budget of bytes held for viewers (@wingman/protocol's buffer-budget.ts): while the relay waits on an
+   * app that does not read an upload, what the upload can make the server hold counts against it; the longest stalled
+   * are answered 503 ERR_OVERLOADED (or cut, once the response started) when it is spent.
    */
   budget: BufferBudget;
 }
@@ -58,13 +53,11 @@ const NO_BODY_STATUS = new Set([204, 304]);
 
 /** Origin-form target (`/path?q`); absolute-form is reduced to it; anything else is undefined. */
 /**
- * Bytes the relay lets queue on a viewer's socket before pausing the stream
- * (which withholds window credit from the agent). Measured: with Node's
- * default 16 KiB the relay paused on every frame and carried 30–50 MB/s on
- * loopback; 256 KiB keeps the socket busy while bounding what a viewer that
- * stops reading holds before the buffer budget counts it (it counts from
- * the pause on): a thousand such downloads at 1 MiB each took the server
- * past 200 MB while they filled.
+ * Bytes the relay lets queue on a viewer's socket before pausing the stream (which withholds window credit from the
+ * agent). Measured: with Node's default 16 KiB the relay paused on every frame and carried 30–50 MB/s on loopback;
+ * 256 KiB keeps the socket busy while bounding what a viewer that stops reading holds before the buffer budget counts
+ * it (it counts from the pause on): a thousand such downloads at 1 MiB each took the server past 200 MB while they
+ * filled.
  */
 const VIEWER_WRITE_HIGH_WATER_BYTES = 256 * 1024;
 
@@ -118,8 +111,7 @@ export function relayHttp(
   let stream: Stream;
   let fromServiceWorker = false;
   try {
-    // Requests the browser client's Service Worker relays carry its cookie jar
-    // in a header (a SW cannot send Cookie) and get Set-Cookie back readable.
+    // Requests the browser client's Service Worker relays carry its cookie jar in a header (a SW cannot send Cookie) and get Set-Cookie back readable.
     const viewerHeaders = requestHeadersForAgent(req, { forwardedProto: ctx.forwardedProto });
     fromServiceWorker = isSwRelayRequest(viewerHeaders);
     const headers = applySwCookieBridge(viewerHeaders);
@@ -132,10 +124,9 @@ export function relayHttp(
   }
   ctx.metrics.relayedRequests.inc({ kind: 'http' });
 
-  // Evicted by the budget (an upload the app does not read, a download the
-  // viewer does not read): a 503 when no head went out yet (the rest of the
-  // upload refused, not read), else the response is cut at once (not after a
-  // flush the viewer may never take: what it holds must go now).
+  // Evicted by the budget (an upload the app does not read, a download the viewer does not read): a 503 when no head
+  // went out yet (the rest of the upload refused, not read), else the response is cut at once (not after a flush the
+  // viewer may never take: what it holds must go now).
   const overloaded = () => {
     ctx.logger.info({ budget: ctx.budget.limit, target }, 'relay: buffer budget spent; refusing the exchange stalled the longest');
     if (!res.headersSent && !res.destroyed) {
@@ -151,10 +142,9 @@ export function relayHttp(
   if (upload) pipeRequestBody(req, stream, ctx.metrics, upload);
   else req.resume();
 
-  // An answer before the whole upload came (the app's 413, or its 200 once it
-  // had seen enough; an error page): over HTTP/1.1 the connection closes
-  // after it, so the viewer is told now, and not before the browser is done
-  // sending, or a reset fails its fetch (lingering-close.ts).
+  // An answer before the whole upload came (the app's 413, or its 200 once it had seen enough; an error page): over
+  // HTTP/1.1 the connection closes after it, so the viewer is told now, and not before the browser is done sending,
+  // or a reset fails its fetch (lingering-close.ts).
   const answeringEarly = () => {
     if (!upload || req.complete) return;
     closeAfterResponse(res);
@@ -206,15 +196,13 @@ export function relayHttp(
     }
     bodyAllowed = req.method !== 'HEAD' && !NO_BODY_STATUS.has(head.status);
     if (bodyAllowed) length = new BodyLengthGuard(declared);
-    // Server-sent events and long polls must see the head now; when body
-    // bytes arrived with the head (same agent message) they carry it instead.
+    // Server-sent events and long polls must see the head now; when body bytes arrived with the head (same agent message) they carry it instead.
     queueMicrotask(() => {
       if (!wroteBody && !res.writableEnded && !res.destroyed) res.flushHeaders();
     });
   });
 
-  // Each chunk the viewer's socket takes is progress: a viewer that reads,
-  // however slowly, goes back in the budget's line; one that stopped does not.
+  // Each chunk the viewer's socket takes is progress: a viewer that reads, however slowly, goes back in the budget's line; one that stopped does not.
   const onFlushed = () => download.progressed();
   stream.on('data', (chunk) => {
     if (!bodyAllowed || res.destroyed || !res.headersSent || res.writableEnded) return;
@@ -228,15 +216,12 @@ export function relayHttp(
       stream.reset('ERR_PROTOCOL', 'body longer than content-length');
       return;
     }
-    // A chunk is a view into the agent's socket read (up to 4× its size);
-    // one that will wait in the socket's queue is copied, so a viewer that
-    // does not read pins only what it was sent.
+    // A chunk is a view into the agent's socket read (up to 4× its size); one that will wait in the socket's queue is
+    // copied, so a viewer that does not read pins only what it was sent.
     res.write(res.writableLength > 0 ? Buffer.from(chunk) : chunk, onFlushed);
-    // Node's 16 KiB default high-water mark would pause after every frame and
-    // serialize the download on 'drain' round trips; keep up to
-    // VIEWER_WRITE_HIGH_WATER_BYTES queued for the viewer's socket instead.
-    // While paused, that queue and what the agent may still send into the
-    // stream count against the budget.
+    // Node's 16 KiB default high-water mark would pause after every frame and serialize the download on 'drain' round
+    // trips; keep up to VIEWER_WRITE_HIGH_WATER_BYTES queued for the viewer's socket instead. While paused, that
+    // queue and what the agent may still send into the stream count against the budget.
     if (res.writableLength > VIEWER_WRITE_HIGH_WATER_BYTES && !stream.isPaused) {
       stream.pause();
       download.set(res.writableLength + stream.receiveExposure);
@@ -250,17 +235,15 @@ export function relayHttp(
   stream.on('end', () => {
     if (res.writableEnded || res.destroyed) return;
     if (!res.headersSent) sendPage(res, relayErrorPage('ERR_PROTOCOL'));
-    // A body shorter than its content-length cannot end as a complete
-    // message: cut it (HTTP/1.1: the connection once what was written is
-    // flushed; HTTP/2: this stream only), so the viewer sees it fail rather
-    // than wait for bytes that never come.
+    // A body shorter than its content-length cannot end as a complete message: cut it (HTTP/1.1: the connection once
+    // what was written is flushed; HTTP/2: this stream only), so the viewer sees it fail rather than wait for bytes
+    // that never come.
     else if (length.short) cutResponse(res);
     else {
       res.end();
-      // The app answered before the whole upload came: the rest is not relayed
-      // (HTTP/2: RST_STREAM NO_ERROR; HTTP/1.1: the connection closes once the
-      // response is flushed, after a bounded linger on the rest of the body),
-      // so the upload stops holding the server's buffers and time.
+      // The app answered before the whole upload came: the rest is not relayed (HTTP/2: RST_STREAM NO_ERROR;
+      // HTTP/1.1: the connection closes once the response is flushed, after a bounded linger on the rest of the
+      // body), so the upload stops holding the server's buffers and time.
       if (upload && !req.complete) {
         upload.release();
         refuseRestOfBody(res);
@@ -293,11 +276,9 @@ export function relayHttp(
 }
 
 /**
- * Streams the viewer's body into the stream: a full stream pauses the
- * request; 'drain' resumes it. While paused, what the upload holds counts
- * against `hold`: the stream's queue, the request's buffer and, over HTTP/2,
- * the stream's receive window (Node keeps receiving up to it; HTTP/1.1
- * leaves the rest in the kernel's socket buffer).
+ * Streams the viewer's body into the stream: a full stream pauses the request; 'drain' resumes it. While paused, what
+ * the upload holds counts against `hold`: the stream's queue, the request's buffer and, over HTTP/2, the stream's
+ * receive window (Node keeps receiving up to it; HTTP/1.1 leaves the rest in the kernel's socket buffer).
  */
 function pipeRequestBody(req: IncomingMessage, stream: Stream, metrics: Metrics, hold: BufferHold): void {
   const toAgent = metrics.relayedBytes.labels('to_agent');

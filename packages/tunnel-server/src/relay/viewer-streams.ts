@@ -1,26 +1,20 @@
 /**
- * Per-viewer stream quota: how many relay streams (HTTP requests and
- * WebSockets) one viewer may have open at once on one session. An agent
- * connection carries at most DEFAULT_MAX_CONCURRENT_STREAMS streams; the
- * session's fair-share rule (sessions/fair-share.ts) lets a viewer hold at
- * most a quarter of the streams the other viewers leave free, and at most
- * the configured limit, so one viewer, or a handful of addresses, holding
- * slow requests or idle WebSockets cannot make every other viewer's request
- * fail. A viewer over its share is refused (503, Retry-After) on its own new
+ * Per-viewer stream quota: how many relay streams (HTTP requests and WebSockets) one viewer may have open at once on
+ * one session. An agent connection carries at most DEFAULT_MAX_CONCURRENT_STREAMS streams; the session's fair-share
+ * rule (sessions/fair-share.ts) lets a viewer hold at most a quarter of the streams the other viewers leave free, and
+ * at most the configured limit, so one viewer, or a handful of addresses, holding slow requests or idle WebSockets
+ * cannot make every other viewer's request fail. A viewer over its share is refused (503, Retry-After) on its own new
  * requests only.
  *
- * Shares alone still let some 25 to 32 networks, each within its share, hold
- * every stream (32 × 64 held requests, 64 × 32 idle WebSockets), and a
- * newcomer then got none. So each network has a floor (sessions/push-out.ts:
- * 1/32 of the agent connection's streams, 32 of 1 024) within which the
- * shares do not stop it, and on a full connection the newest stream of the
- * network holding the most is cut for it (a 503 or a 1013 close that says
- * why, a log line and wingman_viewer_streams_cut_total naming that network).
+ * Shares alone still let some 25 to 32 networks, each within its share, hold every stream (32 × 64 held requests, 64
+ * × 32 idle WebSockets), and a newcomer then got none. So each network has a floor (sessions/push-out.ts: 1/32 of the
+ * agent connection's streams, 32 of 1 024) within which the shares do not stop it, and on a full connection the
+ * newest stream of the network holding the most is cut for it (a 503 or a 1013 close that says why, a log line and
+ * wingman_viewer_streams_cut_total naming that network).
  *
- * Viewers are told apart by the address the server computes for per-viewer
- * limits (viewers/viewer-address.ts: trusted proxies, cluster hops), IPv6 per /64
- * (sourceKey, as the password throttle counts), and counted per network too
- * (an IPv4 /24, an IPv6 /56: the fair-share rule's networks).
+ * Viewers are told apart by the address the server computes for per-viewer limits (viewers/viewer-address.ts: trusted
+ * proxies, cluster hops), IPv6 per /64 (sourceKey, as the password throttle counts), and counted per network too (an
+ * IPv4 /24, an IPv6 /56: the fair-share rule's networks).
  */
 import type { Stream } from '@wingman/protocol';
 import type { PageOptions } from '../http/pages';
@@ -52,21 +46,17 @@ export interface QuotaSession {
 
 export interface ViewerStreamQuota {
   /**
-   * Takes a slot for `viewer` (an address) on `session`, whose agent
-   * connection accepts `connectionLimit` streams (`taken`), unless the
-   * viewer holds its share already: the configured limit, at most a quarter
-   * of the streams other viewers leave free (fairShare), and its network at
-   * most a quarter of what other networks leave free. Within its network's
-   * floor (shareFloor) a viewer is let past its share (not past the
-   * configured limit): a free stream, or on a full connection the newest
-   * stream of the network holding the most, when that holds two more. Give a
-   * taken slot back with hold(); refusalMessage() words a refusal.
+   * Takes a slot for `viewer` (an address) on `session`, whose agent connection accepts `connectionLimit` streams
+   * (`taken`), unless the viewer holds its share already: the configured limit, at most a quarter of the streams
+   * other viewers leave free (fairShare), and its network at most a quarter of what other networks leave free. Within
+   * its network's floor (shareFloor) a viewer is let past its share (not past the configured limit): a free stream,
+   * or on a full connection the newest stream of the network holding the most, when that holds two more. Give a taken
+   * slot back with hold(); refusalMessage() words a refusal.
    */
   acquire(session: QuotaSession, viewer: string, connectionLimit: number): ShareVerdict;
   /**
-   * The slot taken by acquire() goes back when `stream` closes (undefined: at
-   * once). `cut` tells the viewer when its stream is cut for another: the
-   * stream is reset first, then `cut` runs (a 503, a 1013 close).
+   * The slot taken by acquire() goes back when `stream` closes (undefined: at once). `cut` tells the viewer when its
+   * stream is cut for another: the stream is reset first, then `cut` runs (a 503, a 1013 close).
    */
   hold(session: QuotaSession, viewer: string, stream: Stream | undefined, cut: () => void): void;
   /** Streams `viewer` holds on `session` (tests, logs). */

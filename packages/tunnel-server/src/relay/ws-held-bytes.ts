@@ -1,10 +1,8 @@
 /**
- * Bytes a `ws` WebSocket holds of what its peer sent and it has not
- * delivered yet: the unparsed input (an unfinished frame) plus the frames of
- * an unfinished fragmented message. `ws` has no public figure for this; its
- * Receiver's fields are read here, in one place, and checked once when the
- * relay starts (checkWsReceiverFields) so a `ws` upgrade that renames them
- * fails loudly at startup rather than silently unbounded.
+ * Bytes a `ws` WebSocket holds of what its peer sent and it has not delivered yet: the unparsed input (an unfinished
+ * frame) plus the frames of an unfinished fragmented message. `ws` has no public figure for this; its Receiver's
+ * fields are read here, in one place, and checked once when the relay starts (checkWsReceiverFields) so a `ws`
+ * upgrade that renames them fails loudly at startup rather than silently unbounded.
  */
 import { WebSocket } from 'ws';
 

@@ -1,10 +1,8 @@
 /**
- * Relays a viewer's WebSocket over the session's agent connection as a 'ws'
- * stream. The viewer's upgrade is held until the agent's local app answered:
- * 101 completes it (with the subprotocol the app chose), anything else goes
- * back to the viewer as a plain HTTP response. Then messages flow both ways
- * with backpressure, and closes carry their codes. A shim's socket may carry
- * a one-time ticket (ws-tickets.ts) whose cookies join the upgrade's Cookie.
+ * Relays a viewer's WebSocket over the session's agent connection as a 'ws' stream. The viewer's upgrade is held
+ * until the agent's local app answered: 101 completes it (with the subprotocol the app chose), anything else goes
+ * back to the viewer as a plain HTTP response. Then messages flow both ways with backpressure, and closes carry their
+ * codes. A shim's socket may carry a one-time ticket (ws-tickets.ts) whose cookies join the upgrade's Cookie.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -56,23 +54,18 @@ interface WsRelayContext {
   logger: Logger;
   /** A relayed WebSocket with no message either way for this long is closed (1001); 0: never. */
   idleTimeoutMs: number;
-  /**
-   * One-time tickets minted at WS_TICKET_PATH (the Service Worker's cookies
-   * for a shim's relayed WebSocket). Without a store every ticket is refused.
-   */
+  /** One-time tickets minted at WS_TICKET_PATH (the Service Worker's cookies for a shim's relayed WebSocket). Without a store every ticket is refused. */
   tickets?: WsTicketStore;
   /**
-   * Largest message a viewer may send (ws's maxPayload: a larger one is
-   * refused from its frame header, before its payload is read, and closes
-   * the WebSocket with 1009). The agent's direction is capped by the agent
-   * connection's maxWsMessageBytes (agents/agent-link.ts).
+   * Largest message a viewer may send (ws's maxPayload: a larger one is refused from its frame header, before its
+   * payload is read, and closes the WebSocket with 1009). The agent's direction is capped by the agent connection's
+   * maxWsMessageBytes (agents/agent-link.ts).
    */
   maxMessageBytes: number;
   /**
-   * The server's budget of bytes held for viewers (@wingman/protocol's buffer-budget.ts): what a
-   * viewer WebSocket holds of an unfinished message counts against it, and
-   * the WebSockets that have held theirs the longest are closed (1013) when
-   * it is spent.
+   * The server's budget of bytes held for viewers (@wingman/protocol's buffer-budget.ts): what a viewer WebSocket
+   * holds of an unfinished message counts against it, and the WebSockets that have held theirs the longest are closed
+   * (1013) when it is spent.
    */
   budget: BufferBudget;
 }
@@ -92,9 +85,9 @@ export interface WsRelay {
   /** Relays one upgrade; returns the stream opened for it (undefined when refused before one was). */
   relay(connection: Connection, req: IncomingMessage, socket: Duplex, head: Buffer): Stream | undefined;
   /**
-   * Ends the viewer's side of a relayed WebSocket whose stream was cut for a
-   * viewer holding fewer (viewer-streams.ts): a 503 that says why while the
-   * upgrade is pending, else a 1013 close (Try Again Later) with CUT_REASON.
+   * Ends the viewer's side of a relayed WebSocket whose stream was cut for a viewer holding fewer
+   * (viewer-streams.ts): a 503 that says why while the upgrade is pending, else a 1013 close (Try Again Later) with
+   * CUT_REASON.
    */
   preempt(stream: Stream): void;
   /** Cuts every relayed viewer WebSocket (shutdown). */
@@ -134,13 +127,11 @@ function refuse(socket: Duplex, head: ResponseHead, host: string): void {
 }
 
 /**
- * Counts what `ws` holds of an unfinished message against the budget after
- * every read and whenever it pauses or resumes; evicted, it is closed with
- * 1013 and its socket cut at once, freeing what it held. Released when it
- * closes. A paused WebSocket on an HTTP/2 stream (RFC 8441) also holds
- * what the viewer may still send within the stream's receive window: Node
- * keeps receiving up to it (an HTTP/1.1 socket leaves it in the kernel).
- * Returns the measurement, for the pause and resume sites.
+ * Counts what `ws` holds of an unfinished message against the budget after every read and whenever it pauses or
+ * resumes; evicted, it is closed with 1013 and its socket cut at once, freeing what it held. Released when it closes.
+ * A paused WebSocket on an HTTP/2 stream (RFC 8441) also holds what the viewer may still send within the stream's
+ * receive window: Node keeps receiving up to it (an HTTP/1.1 socket leaves it in the kernel). Returns the
+ * measurement, for the pause and resume sites.
  */
 function budgetHeldBytes(ctx: WsRelayContext, ws: WebSocket, socket: Duplex): () => void {
   const window = isConnectStreamSocket(socket) ? HTTP2_STREAM_WINDOW_BYTES : 0;
@@ -161,9 +152,8 @@ function budgetHeldBytes(ctx: WsRelayContext, ws: WebSocket, socket: Duplex): ()
 }
 
 /**
- * The request's target without its ticket, and the cookies the ticket
- * brings; undefined once a refusal was written to the socket (more than one
- * ticket, or one that cannot be redeemed here).
+ * The request's target without its ticket, and the cookies the ticket brings; undefined once a refusal was written to
+ * the socket (more than one ticket, or one that cannot be redeemed here).
  */
 function redeemTicket(
   ctx: WsRelayContext,
@@ -238,8 +228,7 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
     const resumeWhenDrained = () => {
       if (stream.isPaused && ws.bufferedAmount < VIEWER_LOW_WATER_BYTES) stream.resume();
     };
-    // Idle: no message either way for idleTimeoutMs. Both ends hear a 1001
-    // close (the app through the stream when the viewer's close completes).
+    // Idle: no message either way for idleTimeoutMs. Both ends hear a 1001 close (the app through the stream when the viewer's close completes).
     const idle =
       ctx.idleTimeoutMs > 0
         ? setTimeout(() => {
@@ -282,8 +271,7 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
       else ws.close();
     });
     stream.on('reset', (error) => {
-      // A message over a cap on the agent's side (or this side's reassembly of
-      // one from the agent): the viewer gets 1009 as from the app itself.
+      // A message over a cap on the agent's side (or this side's reassembly of one from the agent): the viewer gets 1009 as from the app itself.
       if (error.code === 'ERR_MESSAGE_TOO_LARGE' && ws.readyState === ws.OPEN) ws.close(WS_CLOSE_MESSAGE_TOO_BIG, messageTooBigReasonFrom(error.message));
       else ws.terminate();
     });
@@ -309,11 +297,10 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
         writeRawText(socket, 400, 'Bad WebSocket handshake');
         return undefined;
       }
-      // A ticket (WS_TICKET_PARAM, appended by the shim) brings the SW jar's
-      // cookies. One that is present but not redeemable refuses the upgrade:
-      // going on with the browser's cookies alone would open the socket as
-      // someone else (often anonymous) and fail later in app-specific ways;
-      // a refusal is loud, and a ticket never lends cookies across sessions.
+      // A ticket (WS_TICKET_PARAM, appended by the shim) brings the SW jar's cookies. One that is present but not
+      // redeemable refuses the upgrade: going on with the browser's cookies alone would open the socket as someone
+      // else (often anonymous) and fail later in app-specific ways; a refusal is loud, and a ticket never lends
+      // cookies across sessions.
       const ticket = redeemTicket(ctx, req, socket);
       if (!ticket) return undefined;
       const { taken, ticketCookie } = ticket;
@@ -369,9 +356,8 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
           return fail('ERR_PROTOCOL');
         }
         if (response.status !== 101) {
-          // The app declined the upgrade (404, 401…): pass its status and
-          // headers on. A ws stream carries no body (DATA is HTTP-only on the
-          // wire), so the refusal goes out with an empty one.
+          // The app declined the upgrade (404, 401…): pass its status and headers on. A ws stream carries no body
+          // (DATA is HTTP-only on the wire), so the refusal goes out with an empty one.
           settle();
           stream.reset('ERR_CANCEL', 'WebSocket upgrade declined');
           refuse(socket, response, hostnameOf(req.headers.host ?? ''));

@@ -1,11 +1,9 @@
 /**
- * WS_TICKET_PATH on a session host: the Service Worker POSTs the cookies of
- * its jar that the browser's own jar lacks (`{"cookie": "a=1; b=2"}`) and
- * gets a one-time ticket for a relayed WebSocket (ws-tickets.ts). Minting
- * reveals nothing: a ticket only ever carries what its minter sent, and only
- * the minter learns it. `application/json` is required so that a cross-site
- * page cannot mint with a plain form POST (cross-site fetches with that type
- * need a CORS preflight, which this endpoint never grants).
+ * WS_TICKET_PATH on a session host: the Service Worker POSTs the cookies of its jar that the browser's own jar lacks
+ * (`{"cookie": "a=1; b=2"}`) and gets a one-time ticket for a relayed WebSocket (ws-tickets.ts). Minting reveals
+ * nothing: a ticket only ever carries what its minter sent, and only the minter learns it. `application/json` is
+ * required so that a cross-site page cannot mint with a plain form POST (cross-site fetches with that type need a
+ * CORS preflight, which this endpoint never grants).
  */
 import type { ServerResponse } from 'node:http';
 import { hostnameOf } from '../http/host-route';

@@ -1,48 +1,37 @@
 /**
- * One-time WebSocket tickets (docs/browser-client.md §Cookies, "WebSockets
- * over the relay"). A browser's native WebSocket carries the browser's own
- * cookie jar, but the app's HttpOnly cookies live only in the Service
- * Worker's jar, and neither the SW nor the page can put them on a WebSocket
- * handshake. So the SW deposits those cookies here (WS_TICKET_PATH) and gets
- * a ticket back; the shim opens the relayed WebSocket with the ticket in
- * WS_TICKET_PARAM, and the WebSocket relay redeems it for the cookies.
+ * One-time WebSocket tickets (docs/browser-client.md §Cookies, "WebSockets over the relay"). A browser's native
+ * WebSocket carries the browser's own cookie jar, but the app's HttpOnly cookies live only in the Service Worker's
+ * jar, and neither the SW nor the page can put them on a WebSocket handshake. So the SW deposits those cookies here
+ * (WS_TICKET_PATH) and gets a ticket back; the shim opens the relayed WebSocket with the ticket in WS_TICKET_PARAM,
+ * and the WebSocket relay redeems it for the cookies.
  *
- * A ticket is random (WS_TICKET_BYTES), redeemable once, for WS_TICKET_TTL_MS,
- * and only on the session host it was minted on. The store is bounded in
- * count (overall and per session) and swept lazily on every call — no timers,
- * so nothing outlives the server.
+ * A ticket is random (WS_TICKET_BYTES), redeemable once, for WS_TICKET_TTL_MS, and only on the session host it was
+ * minted on. The store is bounded in count (overall and per session) and swept lazily on every call — no timers, so
+ * nothing outlives the server.
  */
 import { randomBytes } from 'node:crypto';
 
-/**
- * Random bytes per ticket: 192 bits (base64url, 32 characters). Guessing a
- * live ticket among MAX_WS_TICKETS within its TTL is out of reach.
- */
+/** Random bytes per ticket: 192 bits (base64url, 32 characters). Guessing a live ticket among MAX_WS_TICKETS within its TTL is out of reach. */
 const WS_TICKET_BYTES = 24;
 /**
- * Lifetime of a ticket, ms. The shim opens its WebSocket right after the SW
- * answered (a few ms on loopback); 10 s covers a slow, loaded browser while
- * keeping a leaked ticket useless soon.
+ * Lifetime of a ticket, ms. The shim opens its WebSocket right after the SW answered (a few ms on loopback); 10 s
+ * covers a slow, loaded browser while keeping a leaked ticket useless soon.
  */
 export const WS_TICKET_TTL_MS = 10_000;
 /**
- * Live tickets per session host (MAX_WS_TICKETS_PER_SESSION overrides it):
- * a page opens a few WebSockets at once (HMR, an app socket). Each session
- * has its own share; no session can use up another's.
+ * Live tickets per session host (MAX_WS_TICKETS_PER_SESSION overrides it): a page opens a few WebSockets at once
+ * (HMR, an app socket). Each session has its own share; no session can use up another's.
  */
 export const MAX_WS_TICKETS_PER_HOST = 32;
 /**
- * Live tickets kept at most, all sessions together: only a memory bound
- * (× MAX_WS_TICKET_COOKIE_BYTES = 128 MiB), far above what sessions use, so
- * it is not a pool sessions share: filling it takes 512 sessions at their
- * quota within one WS_TICKET_TTL_MS, more than five agent tokens' worth
- * of sessions (MAX_SESSIONS_PER_TOKEN).
+ * Live tickets kept at most, all sessions together: only a memory bound (× MAX_WS_TICKET_COOKIE_BYTES = 128 MiB), far
+ * above what sessions use, so it is not a pool sessions share: filling it takes 512 sessions at their quota within
+ * one WS_TICKET_TTL_MS, more than five agent tokens' worth of sessions (MAX_SESSIONS_PER_TOKEN).
  */
 const MAX_WS_TICKETS = 16 * 1024;
 /**
- * Largest cookie string a ticket carries, bytes. 8 KiB is the request-line /
- * header-field limit of common servers (nginx's large_client_header_buffers),
- * so a bigger Cookie would not reach most apps anyway.
+ * Largest cookie string a ticket carries, bytes. 8 KiB is the request-line / header-field limit of common servers
+ * (nginx's large_client_header_buffers), so a bigger Cookie would not reach most apps anyway.
  */
 export const MAX_WS_TICKET_COOKIE_BYTES = 8 * 1024;
 
@@ -72,9 +61,8 @@ interface WsTicketStoreOptions {
 
 export interface WsTicketStore {
   /**
-   * A ticket for `cookie`, redeemable on `host` (a session host name, lower
-   * case, no port: hostnameOf()) only. Refused when the cookie is too large
-   * or the store (or this host's share) is full.
+   * A ticket for `cookie`, redeemable on `host` (a session host name, lower case, no port: hostnameOf()) only.
+   * Refused when the cookie is too large or the store (or this host's share) is full.
    */
   mint(host: string, sessionId: string, cookie: string): MintResult;
   /** Consumes the ticket (whatever the outcome: a ticket is tried once) and returns its cookies if it is live and for `host`. */
@@ -157,9 +145,8 @@ interface TakenTicket {
 }
 
 /**
- * Splits `param` out of an origin-form target. Text surgery, not URL
- * parsing: the app must see the rest of its query exactly as its client sent
- * it (the shim appends the pair as text for the same reason).
+ * Splits `param` out of an origin-form target. Text surgery, not URL parsing: the app must see the rest of its query
+ * exactly as its client sent it (the shim appends the pair as text for the same reason).
  */
 export function takeWsTicket(target: string, param: string): TakenTicket {
   const q = target.indexOf('?');

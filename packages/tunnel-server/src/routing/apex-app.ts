@@ -1,7 +1,6 @@
 /**
- * The apex host (and any host that is not a session host): health check,
- * landing page, metrics, and a hint for plain HTTP requests to the agent
- * endpoint. Agents themselves arrive as upgrades (see router).
+ * The apex host (and any host that is not a session host): health check, landing page, metrics, and a hint for plain
+ * HTTP requests to the agent endpoint. Agents themselves arrive as upgrades (see router).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AGENT_PATH } from '@wingman/protocol';
@@ -20,10 +19,7 @@ interface ApexAppOptions {
   logger: Logger;
   /** Public URL of the server, for the landing page. */
   publicUrl: string;
-  /**
-   * When set, `/metrics` answers 401 without `Authorization: Bearer <token>`,
-   * and the landing page and /healthz leave the session count out.
-   */
+  /** When set, `/metrics` answers 401 without `Authorization: Bearer <token>`, and the landing page and /healthz leave the session count out. */
   metricsToken?: string;
   /** Answers the on-demand TLS permission check at TLS_ASK_PATH (routing/tls-permission.ts). */
   tlsPermission?: (req: IncomingMessage, res: ServerResponse) => void;

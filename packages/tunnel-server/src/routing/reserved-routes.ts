@@ -1,7 +1,6 @@
 /**
- * Paths under RESERVED_PREFIX (`/__wingman/`) on session hosts belong to
- * Wingman, never to the developer's app. The server registers its handlers here
- * (the browser bundle, signaling at SIGNAL_PATH, …); unknown paths answer 404.
+ * Paths under RESERVED_PREFIX (`/__wingman/`) on session hosts belong to Wingman, never to the developer's app. The
+ * server registers its handlers here (the browser bundle, signaling at SIGNAL_PATH, …); unknown paths answer 404.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';

@@ -1,8 +1,7 @@
 /**
- * Dispatch of every HTTP request and upgrade by Host header: session hosts
- * go to the relay (or to Wingman's reserved paths), everything else to the
- * apex app and the agent endpoint. Never throws: an unexpected error becomes
- * a 500 for that one request.
+ * Dispatch of every HTTP request and upgrade by Host header: session hosts go to the relay (or to Wingman's reserved
+ * paths), everything else to the apex app and the agent endpoint. Never throws: an unexpected error becomes a 500 for
+ * that one request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -64,10 +63,7 @@ interface RouterOptions {
   httpRelay: HttpRelayContext;
   wsRelay: WsRelay;
   logger: Logger;
-  /**
-   * Serves the browser client's shell instead of relaying, for a browser's
-   * top-level navigation on a session with P2P on; returns false to relay.
-   */
+  /** Serves the browser client's shell instead of relaying, for a browser's top-level navigation on a session with P2P on; returns false to relay. */
   bootstrap?: (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string[]) => boolean;
   /** Checks viewers of password-protected sessions (sessions without `access` are open). */
   accessGate?: ViewerAccessGate;
@@ -148,9 +144,8 @@ export function createRouter(options: RouterOptions): Router {
   }
 
   /**
-   * In a cluster, a session this node does not hold, or holds only in its
-   * grace period (its agent may have resumed on another node), may be served
-   * elsewhere. A request that already hopped is served here whatever happens.
+   * In a cluster, a session this node does not hold, or holds only in its grace period (its agent may have resumed on
+   * another node), may be served elsewhere. A request that already hopped is served here whatever happens.
    */
   function mayLiveElsewhere(req: IncomingMessage, session: Session | undefined): boolean {
     return options.cluster !== undefined && (!session || !session.agent) && !isClusterHop(req);
@@ -173,9 +168,8 @@ export function createRouter(options: RouterOptions): Router {
     // Read before checkViewer removes Wingman's cookies from the request.
     const appOwnSw = appOwnsServiceWorker(req);
     const gate = checkViewer(req, session, signIn);
-    // An earned access cookie, and a viewer cookie, go on whatever answers. Not with setHeader()
-    // before the relay: once any field is set that way, Node applies the
-    // header array of writeHead() with setHeader() too, and the last
+    // An earned access cookie, and a viewer cookie, go on whatever answers. Not with setHeader() before the relay:
+    // once any field is set that way, Node applies the header array of writeHead() with setHeader() too, and the last
     // Set-Cookie would replace the app's own; the relay adds it to the head.
     const setCookie = [link.setCookie, access.setCookie, gate.kind === 'open' ? undefined : gate.setCookie].filter((c): c is string => c !== undefined);
     const own = () => setCookie.length > 0 && res.setHeader('set-cookie', setCookie);

@@ -1,8 +1,7 @@
 /**
- * What Wingman itself serves on a session origin: the reserved paths
- * (reserved-routes.ts) with the browser client's bundles, the diagnostics page, the session info and signaling endpoints, the
- * WebSocket tickets and the app's-own-Service-Worker switch; and the shell
- * for a browser's top-level navigation on a P2P session
+ * What Wingman itself serves on a session origin: the reserved paths (reserved-routes.ts) with the browser client's
+ * bundles, the diagnostics page, the session info and signaling endpoints, the WebSocket tickets and the
+ * app's-own-Service-Worker switch; and the shell for a browser's top-level navigation on a P2P session
  * (docs/browser-client.md).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,7 +1,7 @@
 /**
- * The router's checks of who may reach a session (routing/router.ts): the
- * address rules, the link, the viewer password, the sign-in, the viewer gate, and the tie between an
- * admitted viewer's stream and the developer's decision on that viewer.
+ * The router's checks of who may reach a session (routing/router.ts): the address rules, the link, the viewer
+ * password, the sign-in, the viewer gate, and the tie between an admitted viewer's stream and the developer's
+ * decision on that viewer.
  */
 import type { IncomingMessage } from 'node:http';
 import { LINK_PATH, VIA_HEADER, VIA_SW, type Stream } from '@wingman/protocol';
@@ -39,9 +39,8 @@ export function createViewerChecks(options: ViewerCheckOptions, viewerOf: (req: 
   const { logger } = options;
 
   /**
-   * Sessions with address rules (access/address-rules.ts): checked first, on
-   * everything of the origin, against the address every per-viewer limit
-   * counts by (trusted proxies, cluster hops).
+   * Sessions with address rules (access/address-rules.ts): checked first, on everything of the origin, against the
+   * address every per-viewer limit counts by (trusted proxies, cluster hops).
    */
   function checkAddress(req: IncomingMessage, session: Session | undefined): AddressVerdict {
     if (!session?.addressRules) return { kind: 'allowed' };
@@ -50,9 +49,8 @@ export function createViewerChecks(options: ViewerCheckOptions, viewerOf: (req: 
     return verdict;
   }
   /**
-   * Password-protected sessions: everything on the origin, reserved paths
-   * included, needs access. Decides, then removes the gate's credentials
-   * from the request. Open sessions and unknown ids pass unchanged.
+   * Password-protected sessions: everything on the origin, reserved paths included, needs access. Decides, then
+   * removes the gate's credentials from the request. Open sessions and unknown ids pass unchanged.
    */
   function checkAccess(req: IncomingMessage, session: Session | undefined): AccessDecision {
     if (!session?.access || !options.accessGate) return { kind: 'granted' };
@@ -64,10 +62,9 @@ export function createViewerChecks(options: ViewerCheckOptions, viewerOf: (req: 
   }
 
   /**
-   * Sessions with a link verifier: everything on the origin, reserved paths
-   * included, needs the link cookie or the token (access/link-access.ts).
-   * The link's credentials are removed from what passes with Wingman's other
-   * cookies (tag-viewer.ts), on every session.
+   * Sessions with a link verifier: everything on the origin, reserved paths included, needs the link cookie or the
+   * token (access/link-access.ts). The link's credentials are removed from what passes with Wingman's other cookies
+   * (tag-viewer.ts), on every session.
    */
   function checkLink(req: IncomingMessage, session: Session | undefined): LinkDecision {
     const gate = options.linkGate;
@@ -80,9 +77,8 @@ export function createViewerChecks(options: ViewerCheckOptions, viewerOf: (req: 
   }
 
   /**
-   * Sessions with a sign-in gate (`--allow-email`, access/sign-in-gate.ts):
-   * everything on the origin needs a sign-in whose email the session allows.
-   * Its cookie is removed with Wingman's other cookies (tag-viewer.ts).
+   * Sessions with a sign-in gate (`--allow-email`, access/sign-in-gate.ts): everything on the origin needs a sign-in
+   * whose email the session allows. Its cookie is removed with Wingman's other cookies (tag-viewer.ts).
    */
   function checkSignIn(req: IncomingMessage, sessionId: string, session: Session | undefined): SignInDecision {
     if (!session?.allowEmails || !options.signInGate) return { kind: 'granted' };
@@ -105,9 +101,8 @@ export function createViewerChecks(options: ViewerCheckOptions, viewerOf: (req: 
   }
 
   /**
-   * A stream of an admitted viewer ends when the developer refuses that
-   * viewer, and so does its connection (`cut`): a local reset alone tells
-   * only the agent.
+   * A stream of an admitted viewer ends when the developer refuses that viewer, and so does its connection (`cut`): a
+   * local reset alone tells only the agent.
    */
   function tieToViewer(session: Session, check: ViewerCheck, stream: Stream | undefined, cut: () => void): void {
     if (!stream || stream.closed || check.kind !== 'admitted' || !options.viewerGate) return;

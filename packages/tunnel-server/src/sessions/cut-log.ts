@@ -1,10 +1,8 @@
 /**
- * The `info` lines about slots cut for a viewer holding fewer (push-out.ts):
- * relay streams, signaling sockets. Whoever holds many networks decides how
- * often cuts happen, so the lines are bounded (log-limit.ts): per pair of
- * networks (the one cut, the one served) one line as it comes and one
- * summary of the rest per interval, and pairs past the first few of an
- * interval in one summary.
+ * The `info` lines about slots cut for a viewer holding fewer (push-out.ts): relay streams, signaling sockets.
+ * Whoever holds many networks decides how often cuts happen, so the lines are bounded (log-limit.ts): per pair of
+ * networks (the one cut, the one served) one line as it comes and one summary of the rest per interval, and pairs
+ * past the first few of an interval in one summary.
  */
 import { createLogLimit, LOG_LIMIT_INTERVAL_MS, type LimitedLine } from '../log-limit';
 import type { Logger } from '../logger';

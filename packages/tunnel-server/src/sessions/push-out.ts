@@ -1,18 +1,13 @@
 /**
- * Fair shares with a floor per network and push-out, for a session's
- * bounded slots (the relay streams of its agent connection, its signaling
- * sockets): the fair-share rule (fair-share.ts) bounds what an address and
- * a network may hold, yet some networks, each within its share, can still
- * hold every slot, and a newcomer then gets none. So each network has a
- * floor (shareFloor: 1/32 of the slots, at least one) within which the
- * shares do not stop it: it takes a free slot, and when none is free, the
- * newest slot of the network holding the most is cut for it, provided that
- * network holds at least two more. This is push-out, as a switch's shared
- * buffer drops from its longest queue and Envoy's overload manager resets
- * the streams holding the most: a newcomer is served while any network
- * holds two slots or more, what many networks hold converges to equal
- * shares, and no two trade slots back and forth (a cut needs a difference
- * of two).
+ * Fair shares with a floor per network and push-out, for a session's bounded slots (the relay streams of its agent
+ * connection, its signaling sockets): the fair-share rule (fair-share.ts) bounds what an address and a network may
+ * hold, yet some networks, each within its share, can still hold every slot, and a newcomer then gets none. So each
+ * network has a floor (shareFloor: 1/32 of the slots, at least one) within which the shares do not stop it: it takes
+ * a free slot, and when none is free, the newest slot of the network holding the most is cut for it, provided that
+ * network holds at least two more. This is push-out, as a switch's shared buffer drops from its longest queue and
+ * Envoy's overload manager resets the streams holding the most: a newcomer is served while any network holds two
+ * slots or more, what many networks hold converges to equal shares, and no two trade slots back and forth (a cut
+ * needs a difference of two).
  */
 import { createFairShares, type ShareHolder, type ShareVerdict } from './fair-share';
 
@@ -20,11 +15,9 @@ import { createFairShares, type ShareHolder, type ShareVerdict } from './fair-sh
 const FLOOR_DIVISOR = 32;
 
 /**
- * Slots a network may hold whatever its fair share: 1/32 of `capacity`, at
- * least one (32 of an agent connection's 1 024 streams: a page's worth; 2 of
- * a session's 64 signaling sockets). It is each one's equal share when 32
- * networks hold every slot: with more, push-out keeps their shares equal and
- * below it.
+ * Slots a network may hold whatever its fair share: 1/32 of `capacity`, at least one (32 of an agent connection's 1
+ * 024 streams: a page's worth; 2 of a session's 64 signaling sockets). It is each one's equal share when 32 networks
+ * hold every slot: with more, push-out keeps their shares equal and below it.
  */
 export function shareFloor(capacity: number): number {
   return Math.max(1, Math.floor(capacity / FLOOR_DIVISOR));
@@ -45,18 +38,15 @@ export interface SlotCut<G> {
 
 export interface PushOutShares<G> {
   /**
-   * Takes a slot of `group` (`capacity` in all) for `holder`, unless it
-   * holds its share already (fair-share.ts; `cap` per source). Within its
-   * network's floor (shareFloor) a holder is let past its share (not past
-   * `cap`): a free slot, or on a full group the newest slot of the network
-   * holding the most, when that holds two more. Give a taken slot back with
-   * release(), or register it with hold().
+   * Takes a slot of `group` (`capacity` in all) for `holder`, unless it holds its share already (fair-share.ts; `cap`
+   * per source). Within its network's floor (shareFloor) a holder is let past its share (not past `cap`): a free
+   * slot, or on a full group the newest slot of the network holding the most, when that holds two more. Give a taken
+   * slot back with release(), or register it with hold().
    */
   acquire(group: G, holder: ShareHolder, capacity: number, cap: number): ShareVerdict;
   /**
-   * Registers the slot taken by acquire() as `holder`'s newest; `end` ends it
-   * when it is cut for another. Returns its release, to call when the slot's
-   * holder lets go (idempotent: a cut slot is released already).
+   * Registers the slot taken by acquire() as `holder`'s newest; `end` ends it when it is cut for another. Returns its
+   * release, to call when the slot's holder lets go (idempotent: a cut slot is released already).
    */
   hold(group: G, holder: ShareHolder, end: () => void): () => void;
   /** Gives back a slot taken by acquire() and never held. */

@@ -1,8 +1,7 @@
 /**
- * In-memory session registry. A session is born when an agent registers,
- * serves while that agent is attached, and waits `graceMs` after the agent
- * drops so a reconnecting agent (with the resume secret) keeps the same URL.
- * Keyed by a Map with ids checked against SESSION_ID_PATTERN before lookup.
+ * In-memory session registry. A session is born when an agent registers, serves while that agent is attached, and
+ * waits `graceMs` after the agent drops so a reconnecting agent (with the resume secret) keeps the same URL. Keyed by
+ * a Map with ids checked against SESSION_ID_PATTERN before lookup.
  */
 import type { AccessLabel, Connection, ServerToAgent } from '@wingman/protocol';
 import type { SessionAccess } from '../access/viewer-access';
@@ -56,9 +55,8 @@ export interface Session {
 }
 
 /**
- * Ended (expired) session ids remembered, so their viewers get a "link
- * expired" page rather than "no such session". Bounded in count and age: an
- * id is 26 bytes, so 10 000 cost well under a megabyte.
+ * Ended (expired) session ids remembered, so their viewers get a "link expired" page rather than "no such session".
+ * Bounded in count and age: an id is 26 bytes, so 10 000 cost well under a megabyte.
  */
 const ENDED_SESSIONS_KEPT = 10_000;
 /** How long an ended session's id is remembered, ms (a day: reviewers open old links the next morning). */
@@ -83,18 +81,16 @@ export interface SessionRegistry {
   /** Creates a session for a newly registered agent; `expiresAt` (ms since epoch) is bound into its resume secret (session-id.ts). */
   create(agent: AgentLink, expiresAt?: number): Session;
   /**
-   * Finds the session an agent asks to resume, without changing it. A session
-   * in its grace period with a matching secret is 'resumable'; a live one with
-   * the right secret is 'busy'; a wrong secret or an expired session is
+   * Finds the session an agent asks to resume, without changing it. A session in its grace period with a matching
+   * secret is 'resumable'; a live one with the right secret is 'busy'; a wrong secret or an expired session is
    * 'unknown' (indistinguishable to the caller).
    */
   findForResume(sessionId: string, resumeSecret: string): ResumeResult;
   /** Re-attaches an agent to a session found by findForResume (ends its grace period). */
   attach(session: Session, agent: AgentLink): void;
   /**
-   * Creates a session with the id and resume secret it had on another node
-   * of the cluster (the agent resumed here); the caller has checked the
-   * secret against the shared directory. Throws if the id is held here.
+   * Creates a session with the id and resume secret it had on another node of the cluster (the agent resumed here);
+   * the caller has checked the secret against the shared directory. Throws if the id is held here.
    */
   adopt(sessionId: string, resumeSecret: string, agent: AgentLink): Session;
   /** Forgets a session at once (another node took it over); no onExpire. */
@@ -106,9 +102,8 @@ export interface SessionRegistry {
   /** Every session, for shutdown. */
   all(): Session[];
   /**
-   * Ends the session at `expiresAt` (ms since epoch): the agent gets
-   * ERR_SESSION_EXPIRED and is closed, the session is forgotten (onExpire)
-   * and its id is remembered as ended. A session that has a deadline keeps it.
+   * Ends the session at `expiresAt` (ms since epoch): the agent gets ERR_SESSION_EXPIRED and is closed, the session
+   * is forgotten (onExpire) and its id is remembered as ended. A session that has a deadline keeps it.
    */
   setExpiry(session: Session, expiresAt: number): void;
   /** The id belonged to a session that reached its deadline (within ENDED_SESSION_MEMORY_MS). */

@@ -1,9 +1,7 @@
 /**
- * Session ids and resume secrets. A session id is the DNS label of the
- * session's origin (`<id>.<domain>`), so it must be unguessable and a valid
- * label: 130 bits in lower-case RFC 4648 base32, 26 characters
- * (SESSION_ID_PATTERN in @wingman/protocol), derived from the session's
- * resume secret (session-key.ts).
+ * Session ids and resume secrets. A session id is the DNS label of the session's origin (`<id>.<domain>`), so it must
+ * be unguessable and a valid label: 130 bits in lower-case RFC 4648 base32, 26 characters (SESSION_ID_PATTERN in
+ * @wingman/protocol), derived from the session's resume secret (session-key.ts).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -33,12 +31,10 @@ export function base32(bytes: Uint8Array): string {
 }
 
 /**
- * A new resume secret: RESUME_SECRET_BYTES random bytes in base64url, and,
- * for a session with a deadline (`wingman http --expires`), `.` and that
- * deadline in ms since the epoch. The id derives from the whole secret
- * (session-key.ts), so the deadline cannot be dropped or moved by whoever
- * holds the secret: any node, after any restart, reads it back from the
- * secret an agent resumes with.
+ * A new resume secret: RESUME_SECRET_BYTES random bytes in base64url, and, for a session with a deadline (`wingman
+ * http --expires`), `.` and that deadline in ms since the epoch. The id derives from the whole secret
+ * (session-key.ts), so the deadline cannot be dropped or moved by whoever holds the secret: any node, after any
+ * restart, reads it back from the secret an agent resumes with.
  */
 export function createResumeSecret(expiresAt?: number): string {
   const random = randomBytes(RESUME_SECRET_BYTES).toString('base64url');
@@ -55,8 +51,8 @@ export function deadlineOf(resumeSecret: string): number | undefined {
 }
 
 /**
- * Constant-time string comparison. Both sides are hashed first so inputs of
- * different lengths compare in the same time (timingSafeEqual needs equal lengths).
+ * Constant-time string comparison. Both sides are hashed first so inputs of different lengths compare in the same
+ * time (timingSafeEqual needs equal lengths).
  */
 export function constantTimeEqual(a: string, b: string): boolean {
   const ha = createHash('sha256').update(a).digest();

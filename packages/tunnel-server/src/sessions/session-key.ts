@@ -1,14 +1,10 @@
 /**
- * Session ids bound to their resume secret: id = the first 130 bits of
- * HMAC-SHA256(session key, secret), base32. A server that lost its sessions
- * (a restart) can then verify an agent's `resume` without having stored
- * anything about the session, and give the agent its URL back when the id is
- * free. Claiming an id needs a secret that maps to it: a preimage of
- * truncated HMAC-SHA256, 2^130 work even for someone who knows the key; the
- * key binds ids to this server (or cluster) and deleting it revokes every
- * claim. The key lives in a file (SESSION_KEY_FILE under the state
- * directory, mode 0600), so it survives restarts. docs/operations.md
- * §Restarts explains the argument.
+ * Session ids bound to their resume secret: id = the first 130 bits of HMAC-SHA256(session key, secret), base32. A
+ * server that lost its sessions (a restart) can then verify an agent's `resume` without having stored anything about
+ * the session, and give the agent its URL back when the id is free. Claiming an id needs a secret that maps to it: a
+ * preimage of truncated HMAC-SHA256, 2^130 work even for someone who knows the key; the key binds ids to this server
+ * (or cluster) and deleting it revokes every claim. The key lives in a file (SESSION_KEY_FILE under the state
+ * directory, mode 0600), so it survives restarts. docs/operations.md §Restarts explains the argument.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -51,18 +47,17 @@ export function createSessionIds(keys: Keys): SessionIds {
 type LoadedKey = { key: Buffer; file: string } | { key: Buffer; error: Error };
 
 /**
- * The session key stored in `dir`, created (random, mode 0600 in a 0700
- * directory) when there is none. A file that cannot be read or written gives
- * a key for this process only, with the error to report: URLs then change
- * when the server restarts.
+ * The session key stored in `dir`, created (random, mode 0600 in a 0700 directory) when there is none. A file that
+ * cannot be read or written gives a key for this process only, with the error to report: URLs then change when the
+ * server restarts.
  */
 export function loadSessionKey(dir: string): LoadedKey {
   const file = join(dir, SESSION_KEY_FILE);
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (!existsSync(file)) {
-      // Written whole, then linked into place (fails if the file exists): two
-      // servers starting at once never see half a key, and the loser reads the winner's.
+      // Written whole, then linked into place (fails if the file exists): two servers starting at once never see half
+      // a key, and the loser reads the winner's.
       const tmp = `${file}.${process.pid}.tmp`;
       writeFileSync(tmp, randomBytes(SESSION_KEY_BYTES).toString('base64') + '\n', { mode: 0o600 });
       chmodSync(tmp, 0o600);

@@ -1,9 +1,7 @@
 /**
- * The server's sessions: the registry (registry.ts), the sessions held per
- * agent token (token-sessions.ts) and the ids whose developer stopped sharing
- * (stopped-sessions.ts), kept consistent as sessions expire, end and come
- * back. What else must hear of these events (a cluster node) subscribes
- * through `events`.
+ * The server's sessions: the registry (registry.ts), the sessions held per agent token (token-sessions.ts) and the
+ * ids whose developer stopped sharing (stopped-sessions.ts), kept consistent as sessions expire, end and come back.
+ * What else must hear of these events (a cluster node) subscribes through `events`.
  */
 import type { Logger } from '../logger';
 import { createSessionRegistry, type Session, type SessionRegistry } from './registry';

@@ -1,17 +1,14 @@
 /**
  * Who holds which stable session name (`wingman http --name shop`,
  * @wingman/protocol session-name.ts): a name belongs to the agent token that
- * first claimed it, and a token holds one name at a time. Claiming another
- * name moves the token's name, unless its current one is in use (a session,
- * live or in its grace period, has it): then the claim is refused, so a
- * running link never loses its name. Another token's name is refused.
+ * first claimed it, and a token holds one name at a time. Claiming another name moves the token's name, unless its
+ * current one is in use (a session, live or in its grace period, has it): then the claim is refused, so a running
+ * link never loses its name. Another token's name is refused.
  *
- * Kept by the server's session directory so it outlasts restarts and is the
- * same every day: one node keeps it in a file of its state directory
- * (NAMES_FILE, written whole and renamed into place); a cluster in Redis
- * (cluster/session-directory.ts). Only a digest of each token is stored, and
- * one node forgets the names of tokens no longer in WINGMAN_TOKENS when it
- * starts, so the file holds at most one name per configured token.
+ * Kept by the server's session directory so it outlasts restarts and is the same every day: one node keeps it in a
+ * file of its state directory (NAMES_FILE, written whole and renamed into place); a cluster in Redis
+ * (cluster/session-directory.ts). Only a digest of each token is stored, and one node forgets the names of tokens no
+ * longer in WINGMAN_TOKENS when it starts, so the file holds at most one name per configured token.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -54,10 +51,9 @@ export function claimIn(names: Map<string, string>, name: string, owner: string,
 type LoadedNames = { store: NameStore; file: string; forgotten: number } | { store: NameStore; error: Error };
 
 /**
- * The names kept in `dir` (NAMES_FILE), for one node. `owners`: the digests
- * of the configured tokens (the names of others are forgotten). A file that
- * cannot be read or written gives a store in memory, with the error to
- * report: names then last as long as this process.
+ * The names kept in `dir` (NAMES_FILE), for one node. `owners`: the digests of the configured tokens (the names of
+ * others are forgotten). A file that cannot be read or written gives a store in memory, with the error to report:
+ * names then last as long as this process.
  */
 export function loadNameStore(dir: string, owners: ReadonlySet<string>, inUse: (name: string) => boolean): LoadedNames {
   const file = join(dir, NAMES_FILE);

@@ -1,6 +1,6 @@
 /**
- * What a session keeps of its viewers (the viewer gate's state, viewers/viewer-gate.ts),
- * on its own so that the session registry can hold it without importing the gate.
+ * What a session keeps of its viewers (the viewer gate's state, viewers/viewer-gate.ts), on its own so that the
+ * session registry can hold it without importing the gate.
  */
 import type { ViewerGateMode, ViewerState } from '@wingman/protocol';
 

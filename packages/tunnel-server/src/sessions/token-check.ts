@@ -12,8 +12,7 @@ export function createTokenCheck(tokens: readonly string[]): TokenCheck {
     const match = /^Bearer +([\x21-\x7e]{1,512}) *$/i.exec(header);
     if (!match) return undefined;
     const presented = match[1]!;
-    // Compare against every token, without stopping early, so the time taken
-    // says nothing about which token (or how much of one) matched.
+    // Compare against every token, without stopping early, so the time taken says nothing about which token (or how much of one) matched.
     let found: string | undefined;
     for (const token of tokens) if (constantTimeEqual(presented, token)) found ??= token;
     return found;

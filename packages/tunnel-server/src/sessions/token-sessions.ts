@@ -1,8 +1,7 @@
 /**
- * Sessions held per agent token (live ones and those in their grace
- * period): one token cannot fill the server's memory with sessions (a
- * token once registered 19 582 sessions in 22 s). A session counts against
- * the token that created it until it expires or leaves this node.
+ * Sessions held per agent token (live ones and those in their grace period): one token cannot fill the server's
+ * memory with sessions (a token once registered 19 582 sessions in 22 s). A session counts against the token that
+ * created it until it expires or leaves this node.
  */
 import type { Session } from './registry';
 

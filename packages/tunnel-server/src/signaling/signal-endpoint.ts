@@ -1,7 +1,7 @@
 /**
- * The viewers' signaling WebSocket (SIGNAL_PATH on a session origin) and the
- * session info endpoint (SESSION_INFO_PATH). Both only ever see the session
- * named by the Host header, so a viewer can signal only that session's agent.
+ * The viewers' signaling WebSocket (SIGNAL_PATH on a session origin) and the session info endpoint
+ * (SESSION_INFO_PATH). Both only ever see the session named by the Host header, so a viewer can signal only that
+ * session's agent.
  */
 import type { IncomingMessage } from 'node:http';
 import { MAX_SIGNAL_MESSAGE_BYTES, SPEED_SWITCHES, type P2PSettings } from '@wingman/protocol';
@@ -23,9 +23,8 @@ const CLOSE_POLICY = 1008;
 export const SESSION_INFO_PATH = '/__wingman/session';
 
 /**
- * The effective P2P settings of a session for `holder` (a viewer id): server
- * flag AND the agent's offer, with ICE credentials minted for that holder,
- * and the loss probe and the speed switches when they are off (docs/PROTOCOL.md
+ * The effective P2P settings of a session for `holder` (a viewer id): server flag AND the agent's offer, with ICE
+ * credentials minted for that holder, and the loss probe and the speed switches when they are off (docs/PROTOCOL.md
  * §Loss probe, docs/speed-ledger.md).
  */
 export function sessionP2P(config: TunnelServerConfig, session: Session, holder: string): P2PSettings {
@@ -39,10 +38,9 @@ export function sessionP2P(config: TunnelServerConfig, session: Session, holder:
 }
 
 /**
- * Before a viewer's offer reaches the agent, the agent gets fresh TURN
- * credentials (`ice-servers`) once the ones it holds are half their
- * lifetime old: it gathers candidates for each viewer it answers, and an
- * allocation needs credentials that have not expired.
+ * Before a viewer's offer reaches the agent, the agent gets fresh TURN credentials (`ice-servers`) once the ones it
+ * holds are half their lifetime old: it gathers candidates for each viewer it answers, and an allocation needs
+ * credentials that have not expired.
  */
 function refreshAgentIce(config: TunnelServerConfig, session: Session): void {
   const agent = session.agent;

@@ -1,9 +1,8 @@
 /**
- * Signaling between viewers (WebSocket at SIGNAL_PATH on a session origin)
- * and the session's agent (its control channel). The hub validates every
- * message, rate-limits each viewer, and routes strictly within one session:
- * a viewer reaches only the agent of the origin it connected to, and an agent
- * reaches only its own session's viewers. SDP is forwarded, never stored.
+ * Signaling between viewers (WebSocket at SIGNAL_PATH on a session origin) and the session's agent (its control
+ * channel). The hub validates every message, rate-limits each viewer, and routes strictly within one session: a
+ * viewer reaches only the agent of the origin it connected to, and an agent reaches only its own session's viewers.
+ * SDP is forwarded, never stored.
  */
 import { randomBytes } from 'node:crypto';
 import type WebSocket from 'ws';
@@ -52,11 +51,10 @@ interface SignalingHubOptions {
   metrics: P2PMetrics;
   log?: (msg: string, extra?: object) => void;
   /**
-   * Signaling sockets one viewer address (IPv6: /64) may hold per session:
-   * at most this, and at most a quarter of the sockets other addresses leave
-   * free (fairShare); within its network's floor it is let past that share,
-   * and a full session's network holding the most gives up its newest socket
-   * for it (signaling-shares.ts). Default DEFAULT_MAX_SIGNALING_PER_VIEWER.
+   * Signaling sockets one viewer address (IPv6: /64) may hold per session: at most this, and at most a quarter of the
+   * sockets other addresses leave free (fairShare); within its network's floor it is let past that share, and a full
+   * session's network holding the most gives up its newest socket for it (signaling-shares.ts). Default
+   * DEFAULT_MAX_SIGNALING_PER_VIEWER.
    */
   maxPerAddress?: number;
   /** Each signaling socket cut for a viewer holding fewer (server.ts logs it). */
@@ -119,9 +117,8 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
   };
 
   /**
-   * Why P2P is refused now. An agent away is no verdict on P2P: its viewers
-   * are told so (ERR_AGENT_OFFLINE) and try again, while ERR_P2P_DISABLED ends
-   * their attempts for the page's life.
+   * Why P2P is refused now. An agent away is no verdict on P2P: its viewers are told so (ERR_AGENT_OFFLINE) and try
+   * again, while ERR_P2P_DISABLED ends their attempts for the page's life.
    */
   const refusal = (session: SignalingSession): { code: SignalingErrorCode; message: string } | undefined => {
     if (session.p2pEnabled()) return undefined;

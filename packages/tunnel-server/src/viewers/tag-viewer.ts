@@ -1,10 +1,8 @@
 /**
- * Before a request is relayed: Wingman's cookies (the viewer cookie, the
- * link cookie, the sign-in cookie, OWN_SW_COOKIE) and the link token header never reach the
- * developer's app (removed), and VIEWER_HEADER says which
- * viewer sent it (the agent's inspector shows it; the agent removes it
- * before the app). Any VIEWER_HEADER the viewer sent itself is dropped.
- * Edits the request in place.
+ * Before a request is relayed: Wingman's cookies (the viewer cookie, the link cookie, the sign-in cookie,
+ * OWN_SW_COOKIE) and the link token header never reach the developer's app (removed), and VIEWER_HEADER says which
+ * viewer sent it (the agent's inspector shows it; the agent removes it before the app). Any VIEWER_HEADER the viewer
+ * sent itself is dropped. Edits the request in place.
  */
 import type { IncomingMessage } from 'node:http';
 import { LINK_TOKEN_HEADER, OWN_SW_COOKIE, VIEWER_HEADER } from '@wingman/protocol';

@@ -1,15 +1,11 @@
 /**
- * Whose request is this: the viewer's address, for per-source limits (the
- * password throttle). Without trusted proxies it is the socket's peer.
- * Behind `TRUST_PROXY` = N reverse proxies (a TLS terminator, a load
- * balancer) it is the entry N places from the right of the chain
- * X-Forwarded-For + peer: each trusted proxy appended the address it saw,
- * anything further left may be made up by the client (as express's
- * `trust proxy` = N).
+ * Whose request is this: the viewer's address, for per-source limits (the password throttle). Without trusted proxies
+ * it is the socket's peer. Behind `TRUST_PROXY` = N reverse proxies (a TLS terminator, a load balancer) it is the
+ * entry N places from the right of the chain X-Forwarded-For + peer: each trusted proxy appended the address it saw,
+ * anything further left may be made up by the client (as express's `trust proxy` = N).
  *
- * In a cluster, the node that forwards a viewer (cluster/node-forward.ts) sends the
- * address it resolved in the hop header, signed with the cluster's hop key
- * (HMAC-SHA256): the owner node takes a signed address and ignores an
+ * In a cluster, the node that forwards a viewer (cluster/node-forward.ts) sends the address it resolved in the hop
+ * header, signed with the cluster's hop key (HMAC-SHA256): the owner node takes a signed address and ignores an
  * unsigned or forged one (it then counts the request against the sender).
  * @see https://www.rfc-editor.org/rfc/rfc7239#section-5.2 (forwarded-for chains)
  */

@@ -1,15 +1,11 @@
 /**
- * The viewer cookie: who a viewer is, on sessions with a viewer gate
- * (docs/PROTOCOL.md §Viewer identity). Its value is `<visitor id>.<MAC>`:
- * 128 random bits, and an HMAC of them bound to the session id under the
- * server's access-cookie key, so a value cannot be made up nor carried to
- * another session (and it is host-only, HttpOnly, SameSite=Lax besides).
- * A cluster shares the key (cluster/shared-keys.ts): the cookie is valid on
- * every node. A client without one (curl, a cross-site subresource) is one
- * viewer per address and User-Agent: its id is an HMAC of both, so it can
- * be admitted or refused like a browser, and the same curl stays the same
- * viewer; a browser's first navigation gets a fresh random id instead, so
- * two browsers behind one NAT are never one viewer.
+ * The viewer cookie: who a viewer is, on sessions with a viewer gate (docs/PROTOCOL.md §Viewer identity). Its value
+ * is `<visitor id>.<MAC>`: 128 random bits, and an HMAC of them bound to the session id under the server's
+ * access-cookie key, so a value cannot be made up nor carried to another session (and it is host-only, HttpOnly,
+ * SameSite=Lax besides). A cluster shares the key (cluster/shared-keys.ts): the cookie is valid on every node. A
+ * client without one (curl, a cross-site subresource) is one viewer per address and User-Agent: its id is an HMAC of
+ * both, so it can be admitted or refused like a browser, and the same curl stays the same viewer; a browser's first
+ * navigation gets a fresh random id instead, so two browsers behind one NAT are never one viewer.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -31,11 +27,10 @@ const MAC_CHARS = 22;
 /** The viewer cookie lasts as long as the longest session (MAX_SESSION_EXPIRY_MS: 30 days), seconds. */
 const VIEWER_COOKIE_MAX_AGE_S = 30 * 86_400;
 /**
- * Identities remembered, so that a viewer's next request costs a map lookup
- * instead of one or two HMACs and a cookie serialization (~10 % of the
- * server's CPU per small relayed request in a profile). Bounded in entries and
- * in key characters (the User-Agent is the client's to choose), least recently
- * used out first; emptied when the signing key changes.
+ * Identities remembered, so that a viewer's next request costs a map lookup instead of one or two HMACs and a cookie
+ * serialization (~10 % of the server's CPU per small relayed request in a profile). Bounded in entries and in key
+ * characters (the User-Agent is the client's to choose), least recently used out first; emptied when the signing key
+ * changes.
  */
 const IDENTITY_CACHE_ENTRIES = 10_000;
 const IDENTITY_CACHE_KEY_CHARS = 4 * 1024 * 1024;

@@ -1,19 +1,15 @@
 /**
- * The viewer gate of a session whose agent registered with `viewers`
- * (docs/PROTOCOL.md §Viewer identity): every request, upgrade and signaling
- * socket is tied to a viewer (viewer-cookie.ts); new viewers are announced to
- * the agent, admitted at once (`open`) or held waiting (`approve`); the
- * agent's decisions are applied here, and refusing a viewer also closes what
- * it holds open on this server (relayed WebSockets, signaling sockets). The
- * agent closes its P2P channels itself when it hears of the refusal. On a
- * session with a sign-in gate the same happens when a viewer's sign-in ends:
- * the viewer's announcement carries when (`signInEndsInMs`, announced again
- * when it signs in anew), and the agent ends its P2P channels then by its own
- * clock, so that a P2P channel follows the decision the relay applies to each
- * request even while the agent's link is down or after this server restarted.
+ * The viewer gate of a session whose agent registered with `viewers` (docs/PROTOCOL.md §Viewer identity): every
+ * request, upgrade and signaling socket is tied to a viewer (viewer-cookie.ts); new viewers are announced to the
+ * agent, admitted at once (`open`) or held waiting (`approve`); the agent's decisions are applied here, and refusing
+ * a viewer also closes what it holds open on this server (relayed WebSockets, signaling sockets). The agent closes
+ * its P2P channels itself when it hears of the refusal. On a session with a sign-in gate the same happens when a
+ * viewer's sign-in ends: the viewer's announcement carries when (`signInEndsInMs`, announced again when it signs in
+ * anew), and the agent ends its P2P channels then by its own clock, so that a P2P channel follows the decision the
+ * relay applies to each request even while the agent's link is down or after this server restarted.
  *
- * State lives with the session on the node that holds its agent; a node that
- * forwards (cluster) relays to that node, which decides.
+ * State lives with the session on the node that holds its agent; a node that forwards (cluster) relays to that node,
+ * which decides.
  */
 import type { IncomingMessage } from 'node:http';
 import { MAX_VIEWER_USER_AGENT_CHARS, type ViewerDecisionMessage, type ViewerGateMode, type ViewerMessage, type ViewerState } from '@wingman/protocol';
@@ -24,25 +20,21 @@ import type { ViewerCookies } from './viewer-cookie';
 import type { SignedIn, ViewerRecord } from '../sessions/session-viewers';
 
 /**
- * Viewers remembered per session. Each is ~200 bytes; a thousand fit any
- * review. Beyond it the least recently seen is forgotten (it comes back as a
- * new viewer), except that refused ids are kept in their own list, and that
- * on an `approve` session an admitted viewer is never forgotten for a
- * newcomer (only the developer admits, so they stay few).
+ * Viewers remembered per session. Each is ~200 bytes; a thousand fit any review. Beyond it the least recently seen is
+ * forgotten (it comes back as a new viewer), except that refused ids are kept in their own list, and that on an
+ * `approve` session an admitted viewer is never forgotten for a newcomer (only the developer admits, so they stay
+ * few).
  */
 export const MAX_TRACKED_VIEWERS = 1_000;
 /**
- * Waiting viewers one address (IPv6: /64) may have on an `approve` session:
- * a reviewer's browsers, a few colleagues behind one NAT. A further one from
- * that address replaces its own least recently seen waiting viewer, so a
- * flood from one address never grows the developer's list nor pushes out
- * anyone else's.
+ * Waiting viewers one address (IPv6: /64) may have on an `approve` session: a reviewer's browsers, a few colleagues
+ * behind one NAT. A further one from that address replaces its own least recently seen waiting viewer, so a flood
+ * from one address never grows the developer's list nor pushes out anyone else's.
  */
 export const MAX_WAITING_VIEWERS_PER_ADDRESS = 4;
 /**
- * Waiting viewers per session, all addresses: more than a developer reads in
- * a terminal. A newcomer beyond it replaces the least recently seen waiting
- * viewer of the address that has the most waiting.
+ * Waiting viewers per session, all addresses: more than a developer reads in a terminal. A newcomer beyond it
+ * replaces the least recently seen waiting viewer of the address that has the most waiting.
  */
 export const MAX_WAITING_VIEWERS = 32;
 /** Refused viewer ids remembered per session after their record was forgotten (33 bytes each). */
@@ -59,15 +51,13 @@ export interface ViewerGate {
   /** Turns the gate on for a session (at register; a resume keeps the viewers and their states) and announces every known viewer to the agent. */
   enable(session: Session, mode: ViewerGateMode): void;
   /**
-   * Forgets every viewer of the session and closes what they hold open (the
-   * access mode of a resumed session changed: admissions made under the old
-   * one do not carry over). Their next request makes them new viewers.
+   * Forgets every viewer of the session and closes what they hold open (the access mode of a resumed session changed:
+   * admissions made under the old one do not carry over). Their next request makes them new viewers.
    */
   reset(session: Session): void;
   /**
-   * Ties `req` to its viewer, creating (and announcing) it when new;
-   * `signIn`: what it signed in as (sign-in gate), announced with it, and
-   * when that sign-in ends (what the viewer holds then ends too).
+   * Ties `req` to its viewer, creating (and announcing) it when new; `signIn`: what it signed in as (sign-in gate),
+   * announced with it, and when that sign-in ends (what the viewer holds then ends too).
    */
   check(req: IncomingMessage, session: Session, address: string, signIn?: SignedIn): ViewerCheck;
   /** Applies an agent's decision. */

@@ -1,10 +1,8 @@
 /**
- * What a viewer the gate holds back gets (viewer-gate.ts): a waiting viewer's
- * browser a "waiting for the developer" page that polls VIEWER_STATUS_PATH
- * and reloads itself once admitted; a refused viewer a 403 page. Requests
- * that are not navigations get the same 403 as JSON, upgrades as raw text.
- * The status endpoint answers every viewer of a gated session, whatever its
- * state: it is how the waiting page learns it may come in.
+ * What a viewer the gate holds back gets (viewer-gate.ts): a waiting viewer's browser a "waiting for the developer"
+ * page that polls VIEWER_STATUS_PATH and reloads itself once admitted; a refused viewer a 403 page. Requests that are
+ * not navigations get the same 403 as JSON, upgrades as raw text. The status endpoint answers every viewer of a gated
+ * session, whatever its state: it is how the waiting page learns it may come in.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
