@@ -15,7 +15,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** How a flag's or variable's text becomes a value: int (non-negative), string, list (comma-separated), bool (true/false/1/0/yes/no). */
 export type OptionKind = 'int' | 'string' | 'list' | 'bool';
 
-/** `key`: where the value goes in TunnelServerOptions (`p2p.timeoutMs`); `flag` (without dashes) wins over `env`; `value`, `help` and `shownDefault` are for --help. */
+/** `key`: the field in TunnelServerOptions (`p2p.timeoutMs`); `flag` (no dashes) wins over `env`; `value`, `help`, `shownDefault`: --help. */
 export interface OptionRow {
   key: string;
   kind: OptionKind;

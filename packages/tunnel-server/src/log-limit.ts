@@ -1,11 +1,7 @@
 /**
- * Log lines that outsiders can cause, bounded: at most one line per key (a pair of networks, say) per interval, and
- * what was left out summed up.
- *
- * The first occurrence of a key in an interval is written as it comes; the rest are counted, and when the interval
- * ends each key that had more is written once more with how many were left out. Past `maxKeys` keys in one interval,
- * occurrences of further keys are only counted, in one summary of their own. So an interval writes at most 2 ×
- * maxKeys + 1 lines however many occurrences it sees, and keeps at most maxKeys + 1 entries.
+ * Log lines that outsiders can cause, bounded: per interval, a key's first occurrence is written, the rest counted and
+ * summed up in one line when the interval ends; past `maxKeys` keys, further ones share one summary. So an interval
+ * writes at most 2 × maxKeys + 1 lines and keeps at most maxKeys + 1 entries.
  */
 
 /** The interval over which one key writes at most one line and one summary. */

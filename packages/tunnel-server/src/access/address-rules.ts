@@ -1,18 +1,9 @@
 /**
- * Address rules of a session (`wingman http --allow-ip/--deny-ip`): which viewer addresses may reach anything of it.
- * One pure verdict per request, with its reason, checked by the router before every other gate (link, password,
- * viewer), on every request and upgrade of the session's origin: relayed HTTP, the shell and the Service Worker's
- * fetches, relayed WebSockets and signaling, so P2P cannot start for a refused address.
- *
- * The rules: an address matched by a `deny` CIDR is refused; with any `allow` CIDR, an address matched by none of
- * them is refused; everything else passes. An address that does not parse as IPv4 or IPv6 (a made-up X-Forwarded-For
- * entry behind `TRUST_PROXY`) is refused whenever there are rules: they cannot be applied to it. IPv4-mapped IPv6
- * addresses (`::ffff:10.1.2.3`) are their IPv4 address, both ways.
- *
- * The address is the one the server resolves for every per-viewer limit (viewers/viewer-address.ts: the socket's
- * peer, or the `TRUST_PROXY`-th X-Forwarded-For entry from the right, or a cluster node's signed hop). CIDRs are read
- * with ipaddr.js (also what express's `trust proxy` uses).
- * @see https://www.rfc-editor.org/rfc/rfc4632#section-3.1 (CIDR prefixes)
+ * Address rules of a session (`wingman http --allow-ip/--deny-ip`, docs/operations.md §Address rules): one pure verdict
+ * per request, with its reason, checked by the router before every other gate on every request and upgrade of the
+ * session's origin, so P2P cannot start for a refused address. A `deny` match is refused; with any `allow`, an address
+ * matching none is refused; an address that does not parse (a made-up X-Forwarded-For entry) is refused whenever there
+ * are rules. IPv4-mapped IPv6 is its IPv4 address. CIDRs are read with ipaddr.js.
  */
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';

@@ -1,14 +1,9 @@
 /**
- * Access by capability (docs/PROTOCOL.md §Link access): on a session whose agent registered a link verifier, every
- * request and upgrade — relay, shell, bundles, Service Worker, signaling — must carry the session's link cookie or
- * the access token itself (LINK_TOKEN_HEADER). The server keeps only the verifier, SHA-256 of the token, so it cannot
- * open the link; a matching token earns the cookie (HttpOnly, host-only, SameSite=Lax), which is an HMAC of the
- * session id and the verifier under the server's key.
- *
- * Knowing the host name gives nothing: a browser's navigation without either gets the bootstrap page
- * (link-bootstrap.ts), which derives the token from the link's `#k=` fragment, POSTs it to LINK_PATH and reloads;
- * anything else gets a "link incomplete" refusal. The cookie and the header never reach the developer's app
- * (viewers/tag-viewer.ts removes them).
+ * Access by capability (docs/PROTOCOL.md §Link access): on a session with a link verifier, every request and upgrade
+ * must carry the link cookie or the token itself (LINK_TOKEN_HEADER). The server keeps only the verifier (SHA-256 of
+ * the token), so it cannot open the link; a matching token earns the cookie (an HMAC of session id and verifier).
+ * A navigation without either gets the bootstrap page (link-bootstrap.ts), anything else "link incomplete"; neither
+ * the cookie nor the header reaches the app (viewers/tag-viewer.ts).
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';

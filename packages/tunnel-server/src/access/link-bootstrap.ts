@@ -1,11 +1,8 @@
 /**
- * What a viewer without the link cookie gets on a session with a link verifier (link-access.ts). A browser's
- * navigation gets the bootstrap page: no byte of the app, only an inline script that reads the link key from
- * `location.hash`, derives the access token (docs/PROTOCOL.md §Link access), POSTs it to LINK_PATH, moves the key
- * from the URL to sessionStorage (where the shell takes it from, as after its own first load: the app never gets it
- * in its URL, the shell still verifies P2P with it) and reloads. A tab whose sessionStorage holds the key already (it
- * opened the link before) uses that one. Without a key, or when the server refuses it, the page says the link is
- * incomplete. Everything else gets that refusal as a page or, for an upgrade, a raw 403.
+ * What a viewer without the link cookie gets (link-access.ts). A navigation gets the bootstrap page, no byte of the app:
+ * an inline script derives the access token from the `#k=` key (or the key already in sessionStorage), POSTs it to
+ * LINK_PATH, moves the key into sessionStorage (for the shell, never the app's URL) and reloads; without a key, or
+ * refused, it says the link is incomplete. Anything else gets that refusal, an upgrade a raw 403.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,18 +1,9 @@
 /**
  * Online password guessing on one password-protected session, bounded per source address and per session, throttling
- * guessers and never the session. A source that fails MAX_PASSWORD_FAILURES_PER_SOURCE times waits for the window to
- * end (even with the right password: it learns nothing). Once the session took MAX_PASSWORD_FAILURES_PER_SESSION
- * wrong passwords in a window, every source that failed in it waits too, while a source that has not failed yet keeps
- * one try: a reviewer arriving with the right password gets in whatever strangers sent, and guessing stays bounded at
- * MAX_PASSWORD_FAILURES_PER_SESSION a window plus one per new address. Viewers that hold the access cookie never
- * reach this code. Sources count by sourceKey (http/source-key.ts): IPv4 address, IPv6 /64.
- *
- * Memory is bounded: MAX_TRACKED_SOURCES sources a window; the failures of sources beyond them count per network
- * (networkKey: IPv4 /24, IPv6 /56), up to MAX_TRACKED_SOURCES networks, and only beyond those in one shared bucket.
- * With one shared bucket right after the sources, 1 024 guessing addresses (one IPv6 /54) and one more guess made
- * every further address wait, a reviewer with the right password included; now the guessers' networks wait and a
- * reviewer on another network keeps its one try, unless guessers also fill the networks (1 024 /24s, or /56s: an IPv6
- * /46).
+ * guessers and never the session (docs/operations.md §Viewer passwords): a source at MAX_PASSWORD_FAILURES_PER_SOURCE
+ * waits for the window to end (even with the right password); once the session took MAX_PASSWORD_FAILURES_PER_SESSION,
+ * every source that failed waits while a new one keeps one try. Memory: MAX_TRACKED_SOURCES sources a window, then
+ * per network (networkKey), then one shared bucket, so 1 024 guessing /64s make their networks wait, not a reviewer.
  */
 import { networkKey, OVERFLOW_SOURCE, sourceKey } from '../http/source-key';
 

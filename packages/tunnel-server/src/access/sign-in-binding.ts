@@ -1,14 +1,8 @@
 /**
- * Binds a sign-in to the browser that starts it on a session's origin. The apex's own cookies never reach a session
- * host (host-only), so the session host sets its own: BIND_COOKIE, a random secret (host-only, HttpOnly,
- * SameSite=Lax, Secure on HTTPS, for the span of one sign-in), when it sends the browser to the apex's sign-in, and
- * passes only the secret's SHA-256 digest along. The apex seals that digest into its flow (sign-in-flow-state.ts) and
- * into the hand-off it mints; the session host accepts a hand-off only from a browser whose cookie hashes to it. A
- * hand-off link someone else obtained, or an attacker's own finished sign-in sent to a victim (login CSRF), signs in
- * nobody: that browser lacks the secret, and no URL shows it.
- *
- * A browser keeps its secret while it lasts (its max-age renewed at each start), so two tabs signing in at once both
- * finish.
+ * Binds a sign-in to the browser that starts it on a session's origin: BIND_COOKIE, a random secret there (the apex's
+ * cookies never reach a session host), whose SHA-256 digest the apex seals into its flow and the hand-off; the session
+ * host accepts a hand-off only from a browser whose cookie hashes to it, so a leaked hand-off link or an attacker's own
+ * sign-in sent to a victim (login CSRF) signs in nobody. Its max-age is renewed at each start, so two tabs both finish.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';

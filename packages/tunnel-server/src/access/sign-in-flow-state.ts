@@ -1,11 +1,8 @@
 /**
- * One sign-in in progress, kept by the browser that started it and not by the server: the apex's FLOW_COOKIE holds
- * the flow's `state`, `nonce` and PKCE code verifier with what to do after (session, return path, the session host's
- * binding), sealed with AES-256-GCM under a key derived from the server's access-cookie key (shared by a cluster's
- * nodes, so any node reads what another started). The viewer can neither read the verifier nor change a field; the
- * cookie's expiry is inside the sealed value too. The server thus holds nothing per sign-in started, however many an
- * outsider starts, and the provider's answer is accepted only in the browser that carries the cookie whose `state` it
- * names (sign-in-flow.ts).
+ * One sign-in in progress, kept by the browser and not by the server: the apex's FLOW_COOKIE holds `state`, `nonce`, the
+ * PKCE verifier and where to go after, sealed with AES-256-GCM (key derived from the access-cookie key, so any node of
+ * a cluster reads it; expiry inside). The server holds nothing per sign-in however many an outsider starts, and the
+ * provider's answer is accepted only in the browser whose cookie names its `state`.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { currentKey, keysOf, type Keys } from '../keys/key-ring';

@@ -1,15 +1,10 @@
 /**
- * The sign-in gate of a session shared with `wingman http --allow-email`, on the session's origin: every request and
- * upgrade — relay, shell, bundles, the Service Worker, signaling (so P2P), WebSockets — must carry the session's
- * sign-in cookie, whose email one of the developer's patterns allows (@wingman/protocol's allowed-emails.ts). A
- * browser's navigation without one starts a sign-in at SIGN_IN_PATH on this origin, which binds it to that browser
- * (sign-in-binding.ts) and sends it to the server's sign-in on the apex (sign-in-flow.ts); the apex sends it back
- * through SIGN_IN_PATH with a one-time hand-off, bound to the same browser, that earns the cookie. Anything else gets
- * a 401. A signed-in email the session does not allow gets a 403 that names it.
- *
- * The cookie is host-only, HttpOnly, SameSite=Lax, bound to the session id and signed under the server's key
- * (sign-in-tokens.ts); it never reaches the developer's app (viewers/tag-viewer.ts removes it with Wingman's other
- * cookies), and neither does anything of the identity provider's.
+ * The sign-in gate of a session shared with `wingman http --allow-email` (docs/operations.md §Sign-in gate): every
+ * request and upgrade of the session's origin must carry its sign-in cookie, for an email the developer's patterns
+ * allow. A navigation without one goes through SIGN_IN_PATH (bound to the browser: sign-in-binding.ts) to the apex's
+ * sign-in (sign-in-flow.ts), which sends back a one-time hand-off that earns the cookie; anything else gets a 401, an
+ * email not allowed a 403 naming it. The cookie (host-only, HttpOnly, SameSite=Lax, signed: sign-in-tokens.ts) never
+ * reaches the app (viewers/tag-viewer.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import { serialize as serializeCookie } from 'cookie';

@@ -1,11 +1,7 @@
 /**
- * Serves the browser bundles (built by packages/browser-client/build.mjs into that package's dist/; read as files,
- * never imported) under the reserved prefix of every session origin. Files are re-read when they change on disk, so a
- * rebuilt bundle is served without restarting the tunnel server; `Cache-Control: no-cache` + ETag make browsers
- * revalidate (a Service Worker script must never be served stale). Gzipped for browsers that accept it: a first visit
- * loads client.js and sw.js (~110 KB as built, ~39 KB gzipped) on a fresh connection still in TCP slow start, where
- * every ~14 KB beyond the first window costs a round trip while the app waits for the Service Worker
- * (docs/browser-client.md).
+ * Serves the browser bundles (packages/browser-client/dist, read as files, never imported) under the reserved prefix of
+ * every session origin; re-read when they change on disk, `no-cache` + ETag (a Service Worker script must never be
+ * stale), gzipped for browsers that accept it: ~39 KB instead of ~110 on a first visit's connection in slow start.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';

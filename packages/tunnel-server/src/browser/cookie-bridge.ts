@@ -1,16 +1,9 @@
 /**
- * The tunnel server's half of the cookie design (docs/browser-client.md §Cookies). The Service Worker keeps the
- * session's cookie jar: it cannot read `Set-Cookie` of a response it fetched, nor set `Cookie` on a request. So for
- * requests it relays (VIA_HEADER: sw):
- * - request: with SW_COOKIE_MERGE_HEADER, SW_COOKIE_HEADER carries only what the browser's own jar lacks (HttpOnly
- *   cookies) and is merged with the request's `Cookie` (script-visible cookies, which the browser keeps current); a
- *   browser cookie named like one of the SW's is dropped (a script cannot replace an HttpOnly cookie). Without it
- *   (older SWs) the SW's whole jar replaces `Cookie`;
- * - response: `Set-Cookie` fields move into SW_SET_COOKIE_HEADER (a JSON array), so the browser does not apply them
- *   and the SW can; a redirect becomes a 200 carrying SW_STATUS_HEADER (a SW sees fetched redirects only as opaque or
- *   already followed, losing their Set-Cookie), and the SW turns it back into the redirect. And for a relayed
- *   WebSocket that redeemed a ticket (the SW's cookies, deposited at WS_TICKET_PATH), the same merge into the
- *   upgrade's `Cookie`. Every function is pure over the protocol's header lists.
+ * The tunnel server's half of the cookie design (docs/browser-client.md §Cookies): for requests the Service Worker
+ * relays (VIA_HEADER: sw), its jar's cookies (SW_COOKIE_HEADER, merged with the browser's `Cookie` under
+ * SW_COOKIE_MERGE_HEADER, else replacing it) go into `Cookie`; `Set-Cookie` moves into SW_SET_COOKIE_HEADER and a
+ * redirect becomes a 200 with SW_STATUS_HEADER, which a SW could not read otherwise. A relayed WebSocket's ticket
+ * cookies are merged the same way. Pure over the protocol's header lists.
  */
 import type { HeaderList, ResponseHead } from '@wingman/protocol';
 import { SW_COOKIE_HEADER, SW_COOKIE_MERGE_HEADER, SW_SET_COOKIE_HEADER, SW_STATUS_HEADER, VIA_HEADER, VIA_SW } from '@wingman/protocol';

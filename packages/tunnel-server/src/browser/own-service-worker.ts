@@ -1,11 +1,8 @@
 /**
  * An app with a Service Worker of its own: Wingman steps aside for that browser. The shell POSTs OWN_SW_PATH when the
- * app's page registers one; the answer sets OWN_SW_COOKIE (HttpOnly: the app's scripts never see it; tag-viewer.ts
- * removes it from requests before the app), and while it is set the browser's top-level navigations get the app over
- * the relay, not the shell (routing/router.ts), so the app's worker is the one that controls its pages.
- * `application/json` is required so that a cross-site page cannot set it with a plain form POST (that needs a CORS
- * preflight, never granted here). The agent is told (`viewer-own-sw`, with the worker's URL from the `script` query
- * parameter), so the developer sees why that browser left P2P (and which viewer, when the session tracks viewers).
+ * app registers one; the answer sets OWN_SW_COOKIE (HttpOnly, removed before the app: tag-viewer.ts), and while it is
+ * set the browser's navigations get the app over the relay, not the shell, so the app's worker controls its pages.
+ * `application/json` is required, so a cross-site form POST cannot set it. The agent is told (`viewer-own-sw`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_OWN_SW_SCRIPT_CHARS, OWN_SW_COOKIE } from '@wingman/protocol';

@@ -1,10 +1,7 @@
 /**
- * The shell document: a full-viewport same-origin frame for the app and the client script that owns the peer
- * connection. It is served for top-level navigations of P2P sessions (isBootstrapNavigation) at the app's own URL;
- * the client then loads that same URL in the frame. One inline script, built by browser-client
- * (`src/page/shell-inline.ts` → `dist/shell-inline.js`) and read here as a file like the other bundles; its CSP hash
- * (`shellInlineScript().sha256`) is computed from that text, so a strict CSP on the tunnel server's own pages stays
- * possible.
+ * The shell document, served for top-level navigations of P2P sessions at the app's own URL: a full-viewport frame for
+ * the app and the client script that owns the peer connection. Its one inline script is browser-client's
+ * `dist/shell-inline.js`, read as a file; its CSP hash is computed from that text, so a strict CSP stays possible.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';

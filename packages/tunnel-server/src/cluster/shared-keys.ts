@@ -1,10 +1,8 @@
 /**
- * Keys every node of a cluster must share (the access cookie's, the hop header's, the session ids'), kept in step
- * through Redis. Each is stored under `wingman:secret:<name>` without a TTL; a node offers the key it holds (SET NX)
- * and adopts the stored one: at start, every SHARED_KEY_SYNC_MS and whenever the connection to Redis comes back. So a
- * Redis restart without persistence, which drops the keys, ends with the nodes writing their key back, and a node
- * that started meanwhile with a fresh key adopts the first one written. Each key ring keeps the key it replaced
- * (keys/key-ring.ts): what was signed just before a switch still verifies.
+ * Keys every node of a cluster must share (access cookie, hop header, session ids), kept in step through Redis under
+ * `wingman:secret:<name>`: a node offers its key (SET NX) and adopts the stored one at start, every SHARED_KEY_SYNC_MS
+ * and on each reconnect, so after a Redis restart the nodes write theirs back and agree on the first. A key ring keeps
+ * the key it replaced (keys/key-ring.ts), so what was signed just before a switch still verifies.
  */
 import type { Logger } from '../logger';
 import type { KeyRing } from '../keys/key-ring';

@@ -1,15 +1,9 @@
 /**
- * WebSockets over HTTP/2 (RFC 8441): the server's HTTP/2 connections announce SETTINGS_ENABLE_CONNECT_PROTOCOL, so a
- * browser opens its WebSockets as an extended CONNECT stream on the connection it already has, instead of a new TCP +
- * TLS connection and an HTTP/1.1 Upgrade. Across an 80 ms round trip that is two or three round trips less before the
- * shell's signaling socket (and the app's own WebSockets) can carry anything (docs/lab.md).
- *
- * Every upgrade handler of the server (signaling, the relay, the agent endpoint) speaks HTTP/1.1 Upgrade to a socket:
- * `ws`'s handleUpgrade, or a raw response for a refusal. So the stream is given to them in that shape: the request as
- * a `GET` with `Upgrade: websocket` and a key of our own, and a socket whose first bytes written (an HTTP/1.1
- * response head) become the stream's HTTP/2 response: `101` → `200` (RFC 8441 §5), anything else that status with its
- * headers and body, hop-by-hop fields dropped. What follows a `101` is the WebSocket's frames, carried as the
- * stream's DATA, with the stream's flow control as backpressure both ways.
+ * WebSockets over HTTP/2 (RFC 8441): a browser opens them as an extended CONNECT stream on the connection it has,
+ * two or three round trips sooner than a new TLS connection (docs/lab.md). Every upgrade handler speaks HTTP/1.1
+ * Upgrade to a socket, so the stream is handed to them in that shape: a `GET` with `Upgrade: websocket` and a key of
+ * our own, and a socket whose first bytes written (an HTTP/1.1 head) become the stream's response (`101` → `200`, RFC
+ * 8441 §5; anything else with its headers and body, hop-by-hop fields dropped); then the frames go as DATA.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';

@@ -1,12 +1,7 @@
 /**
- * The keys per-source limits count an address by. sourceKey: an IPv4 address as is, an IPv6 address by its /64 (one
- * host usually holds a whole /64, so counting single addresses would let it take limits without bound). networkKey:
- * the network around it, an IPv4 /24 or an IPv6 /56 (a site's usual allocation), for limits that must hold against
- * many addresses of one network as well (the fair shares of a session's slots, the password throttle's overflow).
- * Anything that does not parse is one overflow bucket. The password throttle, the per-viewer stream quota, the
- * signaling quota, the viewer gate and the connection guard all count by these.
- * @see https://www.rfc-editor.org/rfc/rfc7421 (the /64 boundary)
- * @see https://www.rfc-editor.org/rfc/rfc6177 (/48 to /56 per site)
+ * The keys per-source limits count an address by. sourceKey: IPv4 as is, IPv6 by its /64 (one host usually holds a
+ * whole /64, RFC 7421). networkKey: an IPv4 /24 or an IPv6 /56 (a site's usual allocation, RFC 6177), for limits that
+ * must hold against many addresses of one network too. Anything that does not parse is one overflow bucket.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 

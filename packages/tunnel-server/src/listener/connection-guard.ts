@@ -1,19 +1,11 @@
 /**
- * Admission of TCP connections, before any request is read:
- *
- * - per source address (IPv6: per /64, as the password throttle counts): at most `perAddress` open connections; the
- *   next is closed at once. Counted on the socket's peer, so it is off behind trusted proxies (TRUST_PROXY), where
- *   every connection comes from the proxy (limit there: nginx `limit_conn`).
- * - file descriptors: past `fdLimit − fdReserve` (the process's RLIMIT_NOFILE), a new connection may only ask for
- *   `/healthz`: anything else gets 503 ERR_OVERLOADED. Past `fdLimit − HARD_FD_RESERVE` the oldest such connection
- *   that has not sent a request yet is closed to make room, so a flood of idle connections cannot keep health checks
- *   out.
- *
- * - first request: a connection whose first request head (or upgrade) has not arrived `headerTimeoutMs` after it was
- *   accepted is closed, so connections that never send a byte do not hold descriptors.
- *
- * Open descriptors are estimated as those open when the guard started plus the connections open now; the reserve
- * covers the rest (log files, Redis, cluster hops).
+ * Admission of TCP connections, before any request is read (docs/operations.md §Limits):
+ * - per source address (sourceKey): at most `perAddress` open; the next is closed at once. Off behind trusted proxies,
+ *   where every connection comes from the proxy.
+ * - file descriptors: past `fdLimit − fdReserve` a new connection may only ask for `/healthz` (else 503
+ *   ERR_OVERLOADED); past `fdLimit − HARD_FD_RESERVE` the oldest connection yet to send a request is closed for it.
+ * - first request: a connection without a request head `headerTimeoutMs` after accept is closed.
+ * Open descriptors are estimated as those open at start plus the connections open now; the reserve covers the rest.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';

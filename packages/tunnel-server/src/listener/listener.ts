@@ -1,9 +1,7 @@
 /**
- * The server's socket: plain HTTP, or HTTPS with `--tls-cert`/`--tls-key` (tls-files.ts), with `--http2` too HTTP/2
- * and HTTP/1.1 on one port (http/http2-compat.ts), WebSockets over HTTP/2 included (http/h2-websocket.ts); the
- * connection guard in front of every request and upgrade; and every TCP connection tracked, so close() can cut them
- * (the HTTP/2 server has no closeAllConnections()). Requests go to the handlers given to route(); before that
- * (routing needs the listening port) a request gets 503 and an upgrade is dropped.
+ * The server's socket: HTTP, or HTTPS (tls-files.ts) with HTTP/2 beside HTTP/1.1 (http/http2-compat.ts,
+ * http/h2-websocket.ts); the connection guard before every request; every connection tracked so close() can cut them
+ * (the HTTP/2 server has no closeAllConnections()). Until route() (which needs the port) requests get 503.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';

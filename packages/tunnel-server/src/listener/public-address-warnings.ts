@@ -1,13 +1,8 @@
 /**
- * Configurations that start fine but hand out links that cannot work, or work without P2P. Found once at start from
- * the bind address and the public address; the bin prints them (stderr, or `{"event":"warning"}` with --json).
- *
- * Codes (stable, listed in docs/operations.md):
- * - WARN_DOMAIN_IS_IP: sessions live at `<id>.<domain>`, and there is no such name under an IP address.
- * - WARN_INSECURE_PUBLIC_URL: `http://` on a name other than localhost is not a secure context, so browsers give its
- *   pages no Service Worker: no P2P and no cookie bridge (the relay still serves them).
- * - WARN_LOCALHOST_LINKS: bound to a non-loopback address, but the links say `localhost`, which on any other machine
- *   is that machine.
+ * Configurations that start fine but hand out links that cannot work, or work without P2P; found once at start, the
+ * bin prints them. Codes (docs/operations.md §Start warnings): WARN_DOMAIN_IS_IP (no `<id>.<ip>` names),
+ * WARN_INSECURE_PUBLIC_URL (plain http off localhost: no Service Worker, so no P2P nor cookie bridge),
+ * WARN_LOCALHOST_LINKS (bound beyond loopback, but links say `localhost`).
  */
 import { isLoopbackHost, type TunnelServerConfig } from '../config';
 import { hostnameOf } from '../http/host-route';

@@ -1,12 +1,8 @@
 /**
- * The server's own TLS (`--tls-cert` / `--tls-key`): reads the PEM files, and re-reads them when they change on disk,
- * so a renewed certificate (certbot, acme.sh, a Kubernetes secret) is served to new connections without a restart.
- * `server.setSecureContext()` applies to new handshakes only: connections already open (agents, viewers, WebSockets)
- * keep going.
- *
- * Renewal tools replace files in more than one step (write the chain, then the key; or swap a symlink), so changes
- * are read after a short quiet time, and a pair that does not load (mismatched, half written) is logged and skipped:
- * the previous certificate stays in force until a good pair appears.
+ * The server's own TLS (`--tls-cert` / `--tls-key`): reads the PEM files and re-reads them when they change, so a
+ * renewed certificate serves new handshakes without a restart (open connections keep going). Renewal tools write in
+ * more than one step, so changes are read after a short quiet time, and a pair that does not load is logged and
+ * skipped: the previous certificate stays in force.
  */
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, resolve } from 'node:path';

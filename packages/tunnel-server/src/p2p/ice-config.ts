@@ -1,10 +1,8 @@
 /**
- * ICE configuration handed to the agent (in `registered.p2p`, and again in `ice-servers` when its credentials age)
- * and to each viewer (its signaling `hello`). TURN credentials follow the TURN REST API (coturn `use-auth-secret`)
- * and are minted per holder: the user part names the session and the viewer (`<expiry>:<sessionId>.<viewerId>`, the
- * agent's `.agent`), so the TURN server's logs and quotas tell holders apart. They expire by themselves after
- * TURN_TTL_S; a TURN server checks them when an allocation is made (coturn: not on refreshes), so they only need to
- * last through ICE gathering. A refused viewer gets no signaling, so no new ones.
+ * ICE configuration for the agent (`registered.p2p`, again in `ice-servers` as its credentials age) and each viewer
+ * (its signaling `hello`). TURN credentials follow the TURN REST API (coturn `use-auth-secret`), minted per holder
+ * (`<expiry>:<sessionId>.<viewerId>`, the agent's `.agent`) so the TURN server's logs and quotas tell them apart; they
+ * are checked when an allocation is made, so they need only last through ICE gathering (TURN_TTL_S).
  * @see https://datatracker.ietf.org/doc/html/draft-uberti-behave-turn-rest-00#section-2.2
  */
 import { createHmac } from 'node:crypto';

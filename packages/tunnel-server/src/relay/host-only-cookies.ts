@@ -1,18 +1,10 @@
 /**
- * Keeps every cookie an app sets on its own session host. Sessions are sibling subdomains of one domain
- * (`<id>.<domain>`), and an agent is run by whoever shares a link, so a `Set-Cookie: …; Domain=<domain>` from one app
- * would reach every other session's app (cookie tossing). The tunnel server, which no agent controls, rewrites each
- * relayed `Set-Cookie` before the browser (or the Service Worker's jar, through the cookie bridge) sees it:
- * - a Domain that covers the session host is removed: the cookie becomes host-only, exactly the session host (RFC
- *   6265 §5.3 step 6);
- * - a Domain that does not cover it is refused by browsers anyway (§5.3 step 6), so the field is dropped rather than
- *   made host-only;
- * - `__Host-` cookies with a Domain are refused by browsers (RFC 6265bis §4.1.3.2); dropped too, so removing Domain
- *   never turns a cookie the browser would refuse into one it accepts. Attributes are split on every `;`, as browsers
- *   do (Chromium's ParsedCookie, RFC 6265 §5.2), so no spelling hides a Domain from this check that a browser would
- *   honour. The rest of the field is kept byte for byte.
- * @see https://www.rfc-editor.org/rfc/rfc6265#section-5.3
- * @see docs/deploy.md "Session isolation" for what a domain outside the Public Suffix List still shares
+ * Keeps every cookie an app sets on its own session host: sessions are sibling subdomains, and an agent is run by
+ * whoever shares a link, so a `Set-Cookie: …; Domain=<domain>` would reach every other session's app (cookie tossing).
+ * A Domain that covers the host is removed (host-only, RFC 6265 §5.3 step 6); one that does not is dropped (browsers
+ * refuse it anyway); a `__Host-` cookie with a Domain is dropped too (RFC 6265bis §4.1.3.2), so removing Domain never
+ * makes a refused cookie accepted. Attributes split on every `;` as browsers do, so no spelling hides a Domain; the
+ * rest of the field is kept byte for byte. docs/deploy.md "Session isolation": what a non-public-suffix domain still shares.
  */
 import type { HeaderList } from '@wingman/protocol';
 

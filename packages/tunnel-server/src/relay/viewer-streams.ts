@@ -1,20 +1,8 @@
 /**
- * Per-viewer stream quota: how many relay streams (HTTP requests and WebSockets) one viewer may have open at once on
- * one session. An agent connection carries at most DEFAULT_MAX_CONCURRENT_STREAMS streams; the session's fair-share
- * rule (sessions/fair-share.ts) lets a viewer hold at most a quarter of the streams the other viewers leave free, and
- * at most the configured limit, so one viewer, or a handful of addresses, holding slow requests or idle WebSockets
- * cannot make every other viewer's request fail. A viewer over its share is refused (503, Retry-After) on its own new
- * requests only.
- *
- * Shares alone still let some 25 to 32 networks, each within its share, hold every stream (32 × 64 held requests, 64
- * × 32 idle WebSockets), and a newcomer then got none. So each network has a floor (sessions/push-out.ts: 1/32 of the
- * agent connection's streams, 32 of 1 024) within which the shares do not stop it, and on a full connection the
- * newest stream of the network holding the most is cut for it (a 503 or a 1013 close that says why, a log line and
- * wingman_viewer_streams_cut_total naming that network).
- *
- * Viewers are told apart by the address the server computes for per-viewer limits (viewers/viewer-address.ts: trusted
- * proxies, cluster hops), IPv6 per /64 (sourceKey, as the password throttle counts), and counted per network too (an
- * IPv4 /24, an IPv6 /56: the fair-share rule's networks).
+ * Per-viewer stream quota: the relay streams (HTTP requests and WebSockets) one viewer may have open at once on one
+ * session, by the fair-share rule (sessions/fair-share.ts) and each network's floor with push-out (sessions/push-out.ts),
+ * so a handful of addresses holding slow requests or idle WebSockets cannot fail every other viewer's request
+ * (docs/operations.md §Limits). Viewers are told apart by viewers/viewer-address.ts's address, IPv6 per /64.
  */
 import type { Stream } from '@wingman/protocol';
 import type { PageOptions } from '../http/pages';

@@ -1,9 +1,7 @@
 /**
- * WS_TICKET_PATH on a session host: the Service Worker POSTs the cookies of its jar that the browser's own jar lacks
- * (`{"cookie": "a=1; b=2"}`) and gets a one-time ticket for a relayed WebSocket (ws-tickets.ts). Minting reveals
- * nothing: a ticket only ever carries what its minter sent, and only the minter learns it. `application/json` is
- * required so that a cross-site page cannot mint with a plain form POST (cross-site fetches with that type need a
- * CORS preflight, which this endpoint never grants).
+ * WS_TICKET_PATH on a session host: the Service Worker POSTs the cookies the browser's jar lacks (`{"cookie": "a=1"}`)
+ * for a one-time ticket (ws-tickets.ts); a ticket only carries what its minter sent. `application/json` is required,
+ * so a cross-site form POST cannot mint (that type needs a CORS preflight, never granted here).
  */
 import type { ServerResponse } from 'node:http';
 import { hostnameOf } from '../http/host-route';

@@ -1,41 +1,25 @@
 /**
- * One-time WebSocket tickets (docs/browser-client.md §Cookies, "WebSockets over the relay"). A browser's native
- * WebSocket carries the browser's own cookie jar, but the app's HttpOnly cookies live only in the Service Worker's
- * jar, and neither the SW nor the page can put them on a WebSocket handshake. So the SW deposits those cookies here
- * (WS_TICKET_PATH) and gets a ticket back; the shim opens the relayed WebSocket with the ticket in WS_TICKET_PARAM,
- * and the WebSocket relay redeems it for the cookies.
- *
- * A ticket is random (WS_TICKET_BYTES), redeemable once, for WS_TICKET_TTL_MS, and only on the session host it was
- * minted on. The store is bounded in count (overall and per session) and swept lazily on every call — no timers, so
- * nothing outlives the server.
+ * One-time WebSocket tickets (docs/browser-client.md §Cookies, "WebSockets over the relay"): the app's HttpOnly
+ * cookies live only in the Service Worker's jar, which cannot put them on a WebSocket handshake, so the SW deposits
+ * them here (WS_TICKET_PATH) for a ticket the shim's relayed WebSocket carries in WS_TICKET_PARAM. A ticket is random,
+ * redeemable once, for WS_TICKET_TTL_MS, on the session host it was minted on. The store is bounded in count (overall
+ * and per session) and swept lazily on every call: no timers, so nothing outlives the server.
  */
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_MAX_WS_TICKETS_PER_SESSION } from '../limits';
 
-/** Random bytes per ticket: 192 bits (base64url, 32 characters). Guessing a live ticket among MAX_WS_TICKETS within its TTL is out of reach. */
+/** Random bytes per ticket: 192 bits (base64url, 32 characters), out of reach of guessing among MAX_WS_TICKETS within the TTL. */
 const WS_TICKET_BYTES = 24;
-/**
- * Lifetime of a ticket, ms. The shim opens its WebSocket right after the SW answered (a few ms on loopback); 10 s
- * covers a slow, loaded browser while keeping a leaked ticket useless soon.
- */
+/** Lifetime of a ticket, ms: the shim opens its WebSocket right after the SW's answer; 10 s covers a loaded browser, and a leaked ticket soon expires. */
 export const WS_TICKET_TTL_MS = 10_000;
 /**
- * Live tickets per session host (MAX_WS_TICKETS_PER_SESSION overrides it): a page opens a few WebSockets at once
- * (HMR, an app socket). Each session has its own share; no session can use up another's.
- */
-export const MAX_WS_TICKETS_PER_HOST = 32;
-/**
- * Live tickets kept at most, all sessions together: only a memory bound (× MAX_WS_TICKET_COOKIE_BYTES = 128 MiB), far
- * above what sessions use, so it is not a pool sessions share: filling it takes 512 sessions at their quota within
- * one WS_TICKET_TTL_MS, more than five agent tokens' worth of sessions (MAX_SESSIONS_PER_TOKEN).
+ * Live tickets kept at most, all sessions together: only a memory bound (× MAX_WS_TICKET_COOKIE_BYTES = 128 MiB), not
+ * a pool sessions share: filling it takes 512 sessions at their quota within one TTL, five agent tokens' worth.
  */
 const MAX_WS_TICKETS = 16 * 1024;
-/**
- * Largest cookie string a ticket carries, bytes. 8 KiB is the request-line / header-field limit of common servers
- * (nginx's large_client_header_buffers), so a bigger Cookie would not reach most apps anyway.
- */
+/** Largest cookie string a ticket carries, bytes: nginx's header field limit, so a bigger Cookie would not reach most apps anyway. */
 export const MAX_WS_TICKET_COOKIE_BYTES = 8 * 1024;
 
-/** What a redeemed ticket carried. */
 interface WsTicketGrant {
   /** `name=value; …` pairs from the SW's jar. */
   cookie: string;
@@ -49,13 +33,11 @@ export type MintResult = { ok: true; ticket: string; expiresInMs: number } | { o
 export type RedeemResult = { ok: true; grant: WsTicketGrant } | { ok: false; reason: WsTicketRefusal };
 
 interface WsTicketStoreOptions {
-  /** Clock, ms (tests pass a fake one). Default Date.now. */
+  /** Tests: the clock, the TTL and MAX_WS_TICKETS. */
   now?: () => number;
-  /** Overrides WS_TICKET_TTL_MS (tests). */
   ttlMs?: number;
-  /** Overrides MAX_WS_TICKETS (tests). */
   maxTickets?: number;
-  /** Overrides MAX_WS_TICKETS_PER_HOST (MAX_WS_TICKETS_PER_SESSION). */
+  /** Live tickets per session host (MAX_WS_TICKETS_PER_SESSION): no session can use up another's. */
   maxPerHost?: number;
 }
 
@@ -82,7 +64,7 @@ export function createWsTicketStore(options: WsTicketStoreOptions = {}): WsTicke
   const now = options.now ?? Date.now;
   const ttlMs = options.ttlMs ?? WS_TICKET_TTL_MS;
   const maxTickets = options.maxTickets ?? MAX_WS_TICKETS;
-  const maxPerHost = options.maxPerHost ?? MAX_WS_TICKETS_PER_HOST;
+  const maxPerHost = options.maxPerHost ?? DEFAULT_MAX_WS_TICKETS_PER_SESSION;
   // Insertion order = expiry order (one TTL for all), so a sweep stops at the first live entry.
   const tickets = new Map<string, Entry>();
   const perHost = new Map<string, number>();

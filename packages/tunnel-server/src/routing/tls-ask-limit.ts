@@ -1,16 +1,9 @@
 /**
- * How often one address may ask the on-demand TLS permission check (routing/tls-permission.ts): a token bucket per
- * source (sourceKey: IPv4 address, IPv6 /64) of TLS_ASK_BURST asks, refilled at TLS_ASK_PER_SECOND. Unthrottled,
- * anyone who reached the apex could probe ~4 400 names a second, each a registry (or, in a cluster, Redis) lookup,
- * and learn which stable names are held.
- *
- * A loopback address is not counted: that is the TLS terminator beside the server (`ask
- * http://127.0.0.1:8080/__wingman/tls-ask`, docs/deploy.md), which asks once per new host name on behalf of every
- * visitor; throttling it would let a scanner's random names keep real sessions from their certificates. An outsider
- * behind a trusted proxy resolves to its own address (TRUST_PROXY), not to the proxy's.
- *
- * Memory is bounded: buckets that refilled (idle for TLS_ASK_BURST / TLS_ASK_PER_SECOND seconds) are forgotten, least
- * recently used first, and beyond MAX_TLS_ASK_SOURCES sources the rest share one bucket.
+ * How often one address may ask the on-demand TLS permission check (docs/operations.md §On-demand TLS permission): a
+ * token bucket per source (sourceKey) of TLS_ASK_BURST, refilled at TLS_ASK_PER_SECOND; unthrottled, one could probe
+ * ~4 400 names a second and learn which stable names are held. Loopback (the TLS terminator, asking for every visitor)
+ * is not counted. Buckets that refilled are forgotten, least recently used first; past MAX_TLS_ASK_SOURCES the rest
+ * share one bucket.
  */
 import { isIPv4 } from 'node:net';
 import { OVERFLOW_SOURCE, sourceKey } from '../http/source-key';

@@ -1,12 +1,8 @@
 /**
- * The on-demand TLS permission check: a TLS terminator that issues certificates on first use (Caddy's `on_demand_tls
- * { ask <url> }`) asks `GET <TLS_ASK_PATH>?domain=<host>` before it requests one, and issues only on a 200. Yes for
- * the apex, for the host of a session this server knows (live, or waiting for its agent in its grace period; in a
- * cluster, known to any node) and for a stable name a token holds (`--name`: its certificate serves it every day,
- * agent connected or not), no (404) for any other name: a scanner probing random subdomains must not spend the
- * certificate authority's rate limits (docs/deploy.md). Served on the apex host only, so point `ask` at the server's
- * own address, e.g. http://127.0.0.1:8080/__wingman/tls-ask. Asks from other addresses are throttled per address
- * (tls-ask-limit.ts).
+ * The on-demand TLS permission check (docs/operations.md §On-demand TLS permission): a terminator that issues
+ * certificates on first use asks `GET <TLS_ASK_PATH>?domain=<host>` and issues only on a 200: for the apex, a session
+ * this server (or cluster) knows, or a stable name a token holds; 404 otherwise, so a scanner cannot spend the CA's
+ * rate limits. Apex host only; asks are throttled per address (tls-ask-limit.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isSessionLabel, isSessionName } from '@wingman/protocol';

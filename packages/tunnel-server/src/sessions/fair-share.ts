@@ -1,24 +1,10 @@
 /**
- * One fair-share rule for a session's bounded slots (the relay streams its agent connection carries, its signaling
- * sockets): a viewer address may hold at most a quarter of the slots the session's other viewers leave free, never
- * more than its configured cap, and always at least one.
- *
- * A fixed per-viewer cap let a few addresses take every slot (four addresses at a quarter each filled an agent
- * connection, and everyone else got ERR_TOO_MANY_STREAMS). With the share taken from what others leave, each newcomer
- * can take at most a quarter of the free slots: a hostile address leaves three quarters for the next one, so a viewer
- * that holds nothing gets a slot until some twenty addresses (default stream limits), each holding what it could,
- * share the session; a viewer alone still gets its whole cap.
- *
- * The same rule holds for networks (an IPv4 /24, an IPv6 /56: networkKey): the addresses of one network together hold
- * at most a quarter of what other networks leave free. Counted per address alone, 32 addresses of one /24 (or 32 /64s
- * of one /56), each taking what it could, held all 1 024 streams of an agent connection and a newcomer got none;
- * counted per network too, such a network holds what one address could, and it takes some twenty networks to fill a
- * session. Twenty-odd networks still can: push-out.ts lets a network within its floor past its share, cutting the
- * largest holder's newest slot when none is free (relay streams and signaling sockets alike).
- *
- * Viewers are told apart by sourceKey (IPv4 address, IPv6 /64). Counts live per group (a session object or id) and a
- * group is forgotten once it holds nothing; each count is of slots held, so a group keeps at most `capacity` entries
- * per kind.
+ * One fair-share rule for a session's bounded slots (relay streams, signaling sockets; docs/operations.md §Limits): a
+ * viewer address may hold at most a quarter of the slots the other viewers leave free, never more than its cap, and
+ * always at least one; the addresses of one network (networkKey: IPv4 /24, IPv6 /56) together likewise. A fixed
+ * per-viewer cap let four addresses fill an agent connection, and per address alone 32 addresses of one /24 did;
+ * push-out.ts lets a network within its floor past its share. Counts live per group (a session object or id), which
+ * is forgotten once it holds nothing.
  */
 import { networkKey, sourceKey } from '../http/source-key';
 

@@ -1,13 +1,9 @@
 /**
- * Fair shares with a floor per network and push-out, for a session's bounded slots (the relay streams of its agent
- * connection, its signaling sockets): the fair-share rule (fair-share.ts) bounds what an address and a network may
- * hold, yet some networks, each within its share, can still hold every slot, and a newcomer then gets none. So each
- * network has a floor (shareFloor: 1/32 of the slots, at least one) within which the shares do not stop it: it takes
- * a free slot, and when none is free, the newest slot of the network holding the most is cut for it, provided that
- * network holds at least two more. This is push-out, as a switch's shared buffer drops from its longest queue and
- * Envoy's overload manager resets the streams holding the most: a newcomer is served while any network holds two
- * slots or more, what many networks hold converges to equal shares, and no two trade slots back and forth (a cut
- * needs a difference of two).
+ * A floor per network and push-out, for a session's bounded slots (docs/operations.md §Limits): the fair shares
+ * (fair-share.ts) still let some networks, each within its share, hold every slot. So a network within its floor
+ * (shareFloor: 1/32 of the slots) takes a free slot, or when none is free the newest slot of the network holding the
+ * most, if that holds two more: as a switch's shared buffer drops from its longest queue. Holdings converge to equal
+ * shares, and no two networks trade slots back and forth.
  */
 import { createFairShares, type ShareHolder, type ShareVerdict } from './fair-share';
 

@@ -1,7 +1,6 @@
 /**
- * In-memory session registry. A session is born when an agent registers, serves while that agent is attached, and
- * waits `graceMs` after the agent drops so a reconnecting agent (with the resume secret) keeps the same URL. Keyed by
- * a Map with ids checked against SESSION_ID_PATTERN before lookup.
+ * In-memory session registry: a session lives while its agent is attached and `graceMs` after it drops, so a
+ * reconnecting agent (with the resume secret) keeps its URL.
  */
 import type { AccessLabel, Connection, ServerToAgent } from '@wingman/protocol';
 import type { SessionAccess } from '../access/viewer-access';
@@ -14,15 +13,14 @@ import { createSessionIds, SESSION_KEY_BYTES, type SessionIds } from './session-
 
 /** What the registry knows about an attached agent. */
 export interface AgentLink {
-  /** The multiplexed connection the relay opens streams on. */
   readonly connection: Connection;
-  /** Address of the agent, for logs. */
+  /** For logs. */
   readonly remoteAddress: string;
   /** Closes the agent's socket (GOAWAY with `code`). */
   close(code: 'ERR_GOING_AWAY' | 'ERR_PROTOCOL', reason: string): void;
   /** The agent offered P2P in its `register` (false with `wingman --no-p2p`). */
   readonly p2p: boolean;
-  /** Sends a control message (JSON text) to the agent; false when its socket is not open. */
+  /** False when its socket is not open. */
   sendControl(message: ServerToAgent): boolean;
 }
 
@@ -30,34 +28,27 @@ export interface Session {
   readonly id: string;
   readonly resumeSecret: string;
   readonly createdAt: number;
-  /** The attached agent; undefined while the session is in its grace period. */
+  /** Undefined while the session is in its grace period. */
   agent: AgentLink | undefined;
   /** When the agent dropped (grace started), ms since epoch. */
   detachedAt: number | undefined;
-  /** Set when the agent registered with a viewer password (the latest register decides); undefined: the link alone gives access. */
+  // What the latest register set up; undefined: not asked for (the link alone gives access).
   access?: SessionAccess | undefined;
-  /** Set when the agent registered a link verifier (the latest register decides; access/link-access.ts); undefined (`--public`): the host name alone opens it. */
   link?: SessionLink | undefined;
-  /** Set when the agent registered address rules (the latest register decides; access/address-rules.ts); undefined: every address may try. */
   addressRules?: SessionAddressRules | undefined;
-  /** Email patterns of the sign-in gate (`--allow-email`, access/sign-in-gate.ts); undefined: no sign-in. */
   allowEmails?: readonly string[] | undefined;
   /** When the session ends (`wingman http --expires`), ms since epoch; undefined: it lives while its agent does. */
   expiresAt?: number | undefined;
-  /** Set when the agent registered with `viewers` (viewers/viewer-gate.ts); undefined: no viewer identity, the link alone gives access. */
   viewers?: SessionViewers | undefined;
-  /** The agent registered with `private` (`wingman http --private`): nothing of the session is relayed, only Wingman's own paths are served. */
+  /** `wingman http --private`: nothing of the session is relayed, only Wingman's own paths are served. */
   private?: boolean | undefined;
   /** When the agent's TURN credentials were minted (registered, ice-servers), ms since epoch. */
   agentIceAt?: number | undefined;
-  /** How viewers got in under the latest register (password or link, and the viewer gate); a resume that changes it resets the viewers. */
+  /** How viewers got in under the latest register; a resume that changes it resets the viewers. */
   accessMode?: AccessLabel | undefined;
 }
 
-/**
- * Ended (expired) session ids remembered, so their viewers get a "link expired" page rather than "no such session".
- * Bounded in count and age: an id is 26 bytes, so 10 000 cost well under a megabyte.
- */
+/** Ended (expired) ids remembered, so viewers get "link expired" rather than "no such session": 10 000 cost under a megabyte. */
 const ENDED_SESSIONS_KEPT = 10_000;
 /** How long an ended session's id is remembered, ms (a day: reviewers open old links the next morning). */
 export const ENDED_SESSION_MEMORY_MS = 86_400_000;
@@ -65,11 +56,11 @@ export const ENDED_SESSION_MEMORY_MS = 86_400_000;
 interface SessionRegistryOptions {
   /** How long a session without an agent is kept, ms. */
   graceMs: number;
-  /** Called when a session is dropped after its grace period. */
+  /** A session dropped after its grace period. */
   onExpire?: (session: Session) => void;
-  /** Called when an agent is attached to a session (created, adopted or resumed). */
+  /** An agent was attached (created, adopted or resumed). */
   onAttach?: (session: Session) => void;
-  /** Called when a session's agent dropped and its grace period began. */
+  /** An agent dropped and its grace period began. */
   onDetach?: (session: Session) => void;
   /** How ids derive from resume secrets (session-key.ts). Default: a key for this registry only. */
   sessionIds?: SessionIds;

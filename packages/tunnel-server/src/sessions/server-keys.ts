@@ -1,11 +1,8 @@
 /**
- * The server's secret keys. Session ids are bound to resume secrets under the session key (session-key.ts), kept on
- * disk in the state directory or derived from the configured cluster secret, so an agent claims its URL back after a
- * restart. Access cookies of password-protected sessions (and viewer cookies) are HMACs under the access key: on one
- * node derived from the session key, so cookies outlive a restart as the URLs do; in a cluster kept in step through
- * Redis (cluster/shared-keys.ts), so a cookie earned on one node is valid on every node a session may move to. The
- * hop key signs the viewer address a node vouches for when it forwards to another (viewers/viewer-address.ts). With
- * WINGMAN_CLUSTER_SECRET every key derives from it: nothing to agree on.
+ * The server's secret keys: the session key binds ids to resume secrets (session-key.ts; on disk, or derived from the
+ * cluster secret) so agents claim their URL back after a restart; the access key signs access and viewer cookies
+ * (derived from the session key on one node, kept in step through Redis in a cluster: cluster/shared-keys.ts); the hop
+ * key signs the viewer address a forwarding node vouches for. With WINGMAN_CLUSTER_SECRET every key derives from it.
  */
 import { randomBytes } from 'node:crypto';
 import type { TunnelServerConfig } from '../config';

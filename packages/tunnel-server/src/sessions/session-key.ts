@@ -1,10 +1,8 @@
 /**
- * Session ids bound to their resume secret: id = the first 130 bits of HMAC-SHA256(session key, secret), base32. A
- * server that lost its sessions (a restart) can then verify an agent's `resume` without having stored anything about
- * the session, and give the agent its URL back when the id is free. Claiming an id needs a secret that maps to it: a
- * preimage of truncated HMAC-SHA256, 2^130 work even for someone who knows the key; the key binds ids to this server
- * (or cluster) and deleting it revokes every claim. The key lives in a file (SESSION_KEY_FILE under the state
- * directory, mode 0600), so it survives restarts. docs/operations.md §Restarts explains the argument.
+ * Session ids bound to their resume secret: id = the first 130 bits of HMAC-SHA256(session key, secret), base32, so a
+ * server that lost its sessions can verify a `resume` without having stored anything, and claiming an id takes a
+ * preimage (2^130 work). The key (SESSION_KEY_FILE in the state directory, mode 0600) binds ids to this server;
+ * deleting it revokes every claim. docs/operations.md §Restarts.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';

@@ -1,14 +1,9 @@
 /**
- * Who holds which stable session name (`wingman http --name shop`,
- * @wingman/protocol session-name.ts): a name belongs to the agent token that
- * first claimed it, and a token holds one name at a time. Claiming another name moves the token's name, unless its
- * current one is in use (a session, live or in its grace period, has it): then the claim is refused, so a running
- * link never loses its name. Another token's name is refused.
- *
- * Kept by the server's session directory so it outlasts restarts and is the same every day: one node keeps it in a
- * file of its state directory (NAMES_FILE, written whole and renamed into place); a cluster in Redis
- * (cluster/session-directory.ts). Only a digest of each token is stored, and one node forgets the names of tokens no
- * longer in WINGMAN_TOKENS when it starts, so the file holds at most one name per configured token.
+ * Who holds which stable session name (`wingman http --name shop`): a name belongs to the agent token that first
+ * claimed it, and a token holds one at a time; claiming another moves it, unless the current one is in use (then the
+ * claim is refused, so a running link never loses its name). Kept in a file of the state directory (NAMES_FILE,
+ * written whole and renamed into place) or, in a cluster, in Redis; only a digest of each token is stored, and a node
+ * forgets the names of tokens no longer configured when it starts.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';

@@ -1,9 +1,7 @@
 /**
- * Ids of sessions whose developer stopped sharing: the agent went away and did not come back within the grace period
- * (Ctrl-C, a closed laptop). A reviewer who opens such a link is told the truth — the developer stopped sharing, and
- * the link works again when they run `wingman http` again (agents keep their URL) — on a page that keeps retrying,
- * rather than "no such session". Bounded in count and age; forgotten when the session comes back, and with the
- * process (after a restart the server cannot tell a stopped id from a mistyped one).
+ * Ids of sessions whose developer stopped sharing (no agent back within the grace period), so a reviewer is told so on
+ * a page that keeps retrying, rather than "no such session". Bounded in count and age; forgotten when the session
+ * comes back, and with the process.
  */
 
 /** Stopped session ids remembered (26 bytes each: well under a megabyte). */

@@ -1,12 +1,7 @@
 /**
- * Who may hold a session's signaling sockets (the WebSockets that set up P2P): MAX_VIEWERS_PER_SESSION in all, shared
- * as the relay streams are (sessions/push-out.ts). An address holds at most its cap and a quarter of what other
- * addresses leave free, a network (IPv4 /24, IPv6 /56) at most a quarter of what other networks leave free; yet some
- * 17 networks, each within its share, held all 64 and every other viewer's P2P set-up was refused. So a network
- * within its floor (2 of 64) is let past the shares, and on a full session the newest socket of the network holding
- * the most (when it holds two more) is cut for it: that socket hears why (ERR_SIGNALING_QUOTA, close 1013). A cut
- * ends the viewer's signaling, not its P2P channel: one that is open goes on serving (the agent hears viewer-left and
- * checks the channel), else the viewer stays on the relay.
+ * Who may hold a session's signaling sockets: MAX_VIEWERS_PER_SESSION in all, shared as the relay streams are (fair
+ * shares, a floor per network and push-out: sessions/push-out.ts), since 17 networks each within its share held all 64.
+ * A cut socket hears why (ERR_SIGNALING_QUOTA, close 1013); it ends the viewer's signaling, not an open P2P channel.
  */
 import type WebSocket from 'ws';
 import type { HostSignal, SignalingErrorCode } from '@wingman/protocol';

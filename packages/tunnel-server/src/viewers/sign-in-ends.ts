@@ -1,9 +1,7 @@
 /**
- * When the sign-ins of a session's viewers end (sessions shared with `--allow-email`; access/sign-in-gate.ts). Each
- * request of a viewer whose sign-in ended is refused by the gate itself; what the viewer holds open here (its
- * signaling and relayed WebSockets) ends through `end`, at the moment its latest sign-in ends (its P2P channels end
- * at the agent, which was told when). A viewer that signed in again meanwhile keeps everything. One timer per
- * session, armed for the earliest sign-in to end.
+ * When the sign-ins of a session's viewers end (`--allow-email`): the gate refuses each later request itself; what a
+ * viewer holds open here (signaling, relayed WebSockets) ends through `end` when its latest sign-in ends, unless it
+ * signed in again. One timer per session, armed for the earliest.
  */
 import type { Session } from '../sessions/registry';
 import type { ViewerRecord } from '../sessions/session-viewers';

@@ -1,13 +1,8 @@
 /**
- * Whose request is this: the viewer's address, for per-source limits (the password throttle). Without trusted proxies
- * it is the socket's peer. Behind `TRUST_PROXY` = N reverse proxies (a TLS terminator, a load balancer) it is the
- * entry N places from the right of the chain X-Forwarded-For + peer: each trusted proxy appended the address it saw,
- * anything further left may be made up by the client (as express's `trust proxy` = N).
- *
- * In a cluster, the node that forwards a viewer (cluster/node-forward.ts) sends the address it resolved in the hop
- * header, signed with the cluster's hop key (HMAC-SHA256): the owner node takes a signed address and ignores an
- * unsigned or forged one (it then counts the request against the sender).
- * @see https://www.rfc-editor.org/rfc/rfc7239#section-5.2 (forwarded-for chains)
+ * The viewer's address, for per-source limits: the socket's peer, or behind `TRUST_PROXY` = N proxies the entry N
+ * places from the right of X-Forwarded-For + peer (as express's `trust proxy` = N). In a cluster the forwarding node
+ * sends the address it resolved in the hop header, signed with the hop key (HMAC-SHA256); an unsigned or forged one
+ * is ignored (the request counts against the sender).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';

@@ -1,11 +1,9 @@
 /**
- * The viewer cookie: who a viewer is, on sessions with a viewer gate (docs/PROTOCOL.md §Viewer identity). Its value
- * is `<visitor id>.<MAC>`: 128 random bits, and an HMAC of them bound to the session id under the server's
- * access-cookie key, so a value cannot be made up nor carried to another session (and it is host-only, HttpOnly,
- * SameSite=Lax besides). A cluster shares the key (cluster/shared-keys.ts): the cookie is valid on every node. A
- * client without one (curl, a cross-site subresource) is one viewer per address and User-Agent: its id is an HMAC of
- * both, so it can be admitted or refused like a browser, and the same curl stays the same viewer; a browser's first
- * navigation gets a fresh random id instead, so two browsers behind one NAT are never one viewer.
+ * The viewer cookie: who a viewer is on sessions with a viewer gate (docs/PROTOCOL.md §Viewer identity). Its value is
+ * `<visitor id>.<MAC>`: 128 random bits and their HMAC bound to the session id under the access-cookie key (shared by
+ * a cluster), so it cannot be made up nor carried to another session. A client without one (curl) is one viewer per
+ * address and User-Agent (its id an HMAC of both); a browser's first navigation gets a fresh random id, so two
+ * browsers behind one NAT are never one viewer.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';

@@ -1,15 +1,8 @@
 /**
  * The viewer gate of a session whose agent registered with `viewers` (docs/PROTOCOL.md §Viewer identity): every
- * request, upgrade and signaling socket is tied to a viewer (viewer-cookie.ts); new viewers are announced to the
- * agent, admitted at once (`open`) or held waiting (`approve`); the agent's decisions are applied here, and refusing
- * a viewer also closes what it holds open on this server (relayed WebSockets, signaling sockets). The agent closes
- * its P2P channels itself when it hears of the refusal. On a session with a sign-in gate the same happens when a
- * viewer's sign-in ends: the viewer's announcement carries when (`signInEndsInMs`, announced again when it signs in
- * anew), and the agent ends its P2P channels then by its own clock, so that a P2P channel follows the decision the
- * relay applies to each request even while the agent's link is down or after this server restarted.
- *
- * State lives with the session on the node that holds its agent; a node that forwards (cluster) relays to that node,
- * which decides.
+ * request, upgrade and signaling socket is tied to a viewer (viewer-cookie.ts); new viewers are announced to the agent,
+ * admitted (`open`) or held (`approve`), and a refusal, or the end of a viewer's sign-in, closes what it holds here (the
+ * agent ends its P2P channels by its own clock). State lives on the node that holds the agent.
  */
 import type { IncomingMessage } from 'node:http';
 import { MAX_VIEWER_USER_AGENT_CHARS, type ViewerDecisionMessage, type ViewerGateMode, type ViewerMessage, type ViewerState } from '@wingman/protocol';

@@ -7,7 +7,7 @@
 import WebSocket from 'ws';
 import { WS_TICKET_PARAM, WS_TICKET_PATH } from '@wingman/protocol';
 import { createTunnelServer, type TunnelServer } from '@wingman/tunnel-server';
-import { MAX_WS_TICKETS_PER_HOST } from '../../src/relay/ws-tickets';
+import { DEFAULT_MAX_WS_TICKETS_PER_SESSION as MAX_WS_TICKETS_PER_HOST } from '../../src/limits';
 import { createFixture, type Fixture } from './helpers/fixture-handler';
 import { send } from './helpers/http-client';
 import { closeAllAgents, connectTestAgent, TEST_TOKEN, type TestAgent } from './helpers/test-agent';

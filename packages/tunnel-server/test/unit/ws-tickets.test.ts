@@ -1,4 +1,5 @@
-import { createWsTicketStore, MAX_WS_TICKET_COOKIE_BYTES, MAX_WS_TICKETS_PER_HOST, takeWsTicket, WS_TICKET_TTL_MS } from '../../src/relay/ws-tickets';
+import { DEFAULT_MAX_WS_TICKETS_PER_SESSION as MAX_WS_TICKETS_PER_HOST } from '../../src/limits';
+import { createWsTicketStore, MAX_WS_TICKET_COOKIE_BYTES, takeWsTicket, WS_TICKET_TTL_MS } from '../../src/relay/ws-tickets';
 
 const A = 'aaaaaaaaaaaaaaaaaaaaaaaaaa.localhost';
 const B = 'bbbbbbbbbbbbbbbbbbbbbbbbbb.localhost';
