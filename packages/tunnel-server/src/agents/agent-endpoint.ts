@@ -19,7 +19,6 @@ import {
   type RegisterMessage,
 } from '@wingman/protocol';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { clientAddress } from '../http/client-address';
 import { writeRawText } from '../http/raw-response';
 import { sendControlError } from './agent-link';
 import { registerAgent, type RegisterDeps } from './agent-register';
@@ -29,6 +28,7 @@ import { createResumeSecret, deadlineOf } from '../sessions/session-id';
 import { ownerOf, type NameStore } from '../sessions/session-names';
 import type { TokenCheck } from '../sessions/token-check';
 import type { PasswordThrottle } from '../access/password-throttle';
+import { clientAddress } from '../viewers/viewer-address';
 
 /** Time an agent has, after the upgrade, to send `register`. */
 const REGISTER_TIMEOUT_MS = 10_000;

@@ -8,11 +8,10 @@
 import { Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
-import { clientAddress } from '../http/client-address';
 import { sendPage } from '../http/pages';
 import { writeRawText } from '../http/raw-response';
 import type { Logger } from '../logger';
-import { CLUSTER_HOP_HEADER } from '../http/hop-header';
+import { clientAddress, CLUSTER_HOP_HEADER } from '../viewers/viewer-address';
 
 export interface NodeForwarder {
   web(req: IncomingMessage, res: ServerResponse, node: string): void;

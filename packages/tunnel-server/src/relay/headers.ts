@@ -5,8 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { HOP_BY_HOP_HEADERS, TRANSPORT_HEADER, type HeaderList } from '@wingman/protocol';
-import { CLUSTER_HOP_HEADER } from '../http/hop-header';
-import { clientAddress } from '../http/client-address';
+import { clientAddress, CLUSTER_HOP_HEADER } from '../viewers/viewer-address';
 
 /**
  * Connection-scoped fields, never forwarded: the protocol's hop-by-hop set plus `trailers`, and

@@ -15,7 +15,6 @@ import type { LinkAccessGate } from '../access/link-access';
 import { sendLinkRefusal, writeLinkRefusal } from '../access/link-bootstrap';
 import type { ClusterNode } from '../cluster/cluster-node';
 import { isClusterHop, type NodeForwarder } from '../cluster/node-forward';
-import { clientAddress } from '../http/client-address';
 import type { ViewerAccessGate } from '../access/viewer-access';
 import type { Logger } from '../logger';
 import { relayHttp, type HttpRelayContext } from '../relay/http-relay';
@@ -42,6 +41,7 @@ import type { ViewerGate } from '../viewers/viewer-gate';
 import { sendHeld, sendViewerStatus, VIEWER_STATUS_PATH, writeHeld } from '../viewers/viewer-pages';
 import { appOwnsServiceWorker } from '../browser/own-service-worker';
 import { createViewerChecks } from './viewer-checks';
+import { clientAddress } from '../viewers/viewer-address';
 
 /** What a private session (`wingman http --private`) answers on the relay: it carries nothing of the app. */
 const PRIVATE_SESSION_PAGE = {

@@ -17,7 +17,6 @@ import {
   type SignalHello,
   type SignalingErrorCode,
 } from '@wingman/protocol';
-import { createTokenBucket, type TokenBucket } from './rate-limit';
 import { DEFAULT_MAX_SIGNALING_PER_VIEWER } from '../limits';
 import { holderOf } from '../sessions/fair-share';
 import type { SlotCut } from '../sessions/push-out';
@@ -80,7 +79,7 @@ export interface SignalingHub {
 interface Viewer {
   id: string;
   ws: WebSocket;
-  bucket: TokenBucket;
+  bucket: { take(): boolean };
   invalid: number;
   offeredAt?: number;
   /** Signaling payload bytes in and out on this socket. */
@@ -234,6 +233,22 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
     close() {
       for (const viewers of sessions.values()) for (const v of viewers.values()) v.ws.close(1001, 'server closing');
       sessions.clear();
+    },
+  };
+}
+
+/** A token bucket: `capacity` messages at once, refilled at `perSecond`. */
+function createTokenBucket(capacity: number, perSecond: number, now: () => number = Date.now): { take(): boolean } {
+  let tokens = capacity;
+  let last = now();
+  return {
+    take() {
+      const t = now();
+      tokens = Math.min(capacity, tokens + ((t - last) / 1000) * perSecond);
+      last = t;
+      if (tokens < 1) return false;
+      tokens -= 1;
+      return true;
     },
   };
 }

@@ -6,9 +6,19 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { CLUSTER_HOP_HEADER } from '../http/hop-header';
-import { clientAddress } from '../http/client-address';
 import { currentKey, keysOf, type Keys } from '../keys/key-ring';
+
+/**
+ * Marks a request one node of a cluster forwarded to another (cluster/node-forward.ts), with the viewer's address it
+ * vouches for. A node never forwards a marked request again, and the relay drops the field (relay/headers.ts).
+ */
+export const CLUSTER_HOP_HEADER = 'x-wingman-cluster-hop';
+
+/** The peer address of a request, without the IPv4-mapped IPv6 prefix (`::ffff:127.0.0.1` → `127.0.0.1`). */
+export function clientAddress(req: IncomingMessage): string {
+  const a = req.socket.remoteAddress ?? '';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
 
 /** Longest address kept from a header (an IPv6 address with a zone fits well within it). */
 const MAX_ADDRESS_CHARS = 64;

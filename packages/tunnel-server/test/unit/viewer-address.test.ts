@@ -4,8 +4,7 @@
  * with a valid signature.
  */
 import type { IncomingMessage } from 'node:http';
-import { createViewerAddresses, forwardedAddress } from '../../src/viewers/viewer-address';
-import { CLUSTER_HOP_HEADER } from '../../src/http/hop-header';
+import { CLUSTER_HOP_HEADER, createViewerAddresses, forwardedAddress } from '../../src/viewers/viewer-address';
 
 function req(peer: string, headers: Record<string, string | string[]> = {}): IncomingMessage {
   return { socket: { remoteAddress: peer }, headers } as unknown as IncomingMessage;
