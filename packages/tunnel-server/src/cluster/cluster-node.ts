@@ -26,11 +26,9 @@ export type RemoteResume = { kind: 'adopt' } | { kind: 'busy'; node: string } | 
 
 export interface ClusterNode {
   readonly node: string;
-  /** The registry created, adopted or re-attached a session here. */
+  // The registry's events: a session created, adopted or re-attached here; its agent dropped; it ended here.
   attached(session: Session): void;
-  /** The session's agent dropped (grace period). */
   detached(session: Session): void;
-  /** The session ended here (grace over, or taken over elsewhere). */
   expired(session: Session): void;
   /**
    * Where a session the local registry does not serve lives: another node (its base URL), `orphaned` (the directory

@@ -12,14 +12,16 @@ import type { NameStore } from '../sessions/session-names';
 
 /** Lifetime of a directory entry without a refresh, ms: three refresh periods. */
 const DIRECTORY_TTL_MS = 15_000;
-/** How often a node refreshes its sessions' entries, ms. */
 export const DIRECTORY_REFRESH_MS = 5_000;
 /** Longest wait for one Redis command before the caller treats the directory as unavailable, ms. */
 const DIRECTORY_COMMAND_TIMEOUT_MS = 2_000;
-/** Key prefix; one key per session id. */
+// Key prefixes: a session's entry; a secret every node shares (no TTL); a session that reached its deadline
+// (`--expires`: 410 on every node); a stable name → its owner (a token's digest), and owner → name (no expiry).
 const DIRECTORY_KEY_PREFIX = 'wingman:session:';
-/** Key prefix of secrets every node of the cluster must share (no TTL). */
 const SHARED_SECRET_KEY_PREFIX = 'wingman:secret:';
+const ENDED_KEY_PREFIX = 'wingman:ended:';
+const NAME_KEY_PREFIX = 'wingman:name:';
+const NAME_OWNER_KEY_PREFIX = 'wingman:name-owner:';
 
 export interface DirectoryEntry {
   /** Base URL of the owning node, as other nodes reach it (`WINGMAN_NODE_URL`). */
@@ -30,6 +32,7 @@ export interface DirectoryEntry {
   resume: string;
 }
 
+/** Every call that reads Redis rejects when it does not answer within DIRECTORY_COMMAND_TIMEOUT_MS. */
 export interface SessionDirectory {
   /** This node's URL. */
   readonly node: string;
@@ -38,41 +41,27 @@ export interface SessionDirectory {
    * owns it (re-claiming an entry that vanished, e.g. Redis restarted: an agent that moved meanwhile wins).
    */
   claim(sessionId: string, live: boolean, resumeSecret: string, ifAbsent?: boolean): Promise<void>;
-  /** Refreshes an entry this node owns: 'owned', 'gone' (expired or flushed: claim it again) or 'elsewhere' (another node took it over). */
+  /** Refreshes an entry this node owns: 'gone' (expired or flushed: claim it again), 'elsewhere' (another node took it over). */
   touch(sessionId: string, live: boolean): Promise<'owned' | 'gone' | 'elsewhere'>;
-  /**
-   * After a restart: marks the entries that still name this node as live agent-less (their agents were connected to
-   * the previous run), so those agents may resume on any node at once. Resolves with how many it marked.
-   */
+  /** After a restart: marks the entries that still name this node agent-less, so their agents may resume on any node at once. */
   markOrphans(): Promise<number>;
   /** Deletes the entry if this node still owns it. */
   release(sessionId: string): Promise<void>;
-  /** The owner of a session, or undefined. Rejects when Redis does not answer in time. */
   lookup(sessionId: string): Promise<DirectoryEntry | undefined>;
   /** Records that the session reached its deadline, for `ttlMs`: every node then answers its URL with 410. */
   markEnded(sessionId: string, ttlMs: number): Promise<void>;
-  /** Whether a node recorded the session as ended (markEnded). Rejects when Redis does not answer in time. */
   isEnded(sessionId: string): Promise<boolean>;
-  /**
-   * The cluster-wide secret named `name`: the one stored in Redis, or `candidate` if none was (the first node to ask
-   * sets it, SET NX, so all nodes agree). Rejects when Redis does not answer in time.
-   */
+  /** The cluster-wide secret named `name`: the one stored, or `candidate` if none was (SET NX: the first node's). */
   sharedSecret(name: string, candidate: Uint8Array): Promise<Buffer>;
-  /** Stable session names (sessions/session-names.ts), kept in Redis without expiry: the same on every node, after any restart. */
+  /** Stable session names (sessions/session-names.ts), kept without expiry: the same on every node, after any restart. */
   readonly names: NameStore;
   /** Calls `listener` each time the connection to Redis is (re)established. */
   onReconnect(listener: () => void): void;
-  /** Resolves once Redis answers a PING; rejects after DIRECTORY_COMMAND_TIMEOUT_MS. */
+  /** Resolves once Redis answers a PING. */
   ready(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Key prefix of a session that reached its deadline (`--expires`): every node answers its URL with 410. */
-const ENDED_KEY_PREFIX = 'wingman:ended:';
-
-/** Key prefixes of stable names: name → owner (a token's digest), and owner → its name. No expiry. */
-const NAME_KEY_PREFIX = 'wingman:name:';
-const NAME_OWNER_KEY_PREFIX = 'wingman:name-owner:';
 /**
  * Key prefix marking a name claimed in the last NAME_CLAIM_HOLD_MS: its agent's session may not be in the directory
  * yet (a node writes the entry after registering), and until then the name counts as in use, so two agents of one
@@ -161,9 +150,7 @@ function bounded<T>(p: Promise<T>, what: string): Promise<T> {
 }
 
 interface SessionDirectoryOptions {
-  /** redis:// or rediss:// URL. */
   redisUrl: string;
-  /** This node's base URL for other nodes. */
   node: string;
   /** Connection problems, for the log (ioredis reconnects by itself). */
   onError?: (err: Error) => void;

@@ -1,21 +1,11 @@
 /**
  * What is left of the HTTP/2 library's stream-reset allowance on one connection, so the server can retire the
- * connection before the library cuts it.
- *
- * nghttp2 (under Node's HTTP/2) limits the RST_STREAM frames a client may send, as its defence against "rapid reset"
- * floods: a token bucket of 1000 that refills 33 per whole second. Each reset takes one token. When the bucket is
- * empty, the library sends GOAWAY with INTERNAL_ERROR. Chromium then fails every request it had sent after the last
- * one the server processed (net::ERR_HTTP2_PROTOCOL_ERROR), and does not retry them.
- *
- * Browsers reset streams in normal use. Chromium sends RST_STREAM(CANCEL) for every 304 it gets when it revalidates
- * its cache, even when the 304 ended the stream. So a few quick reloads of a dev server's page with hundreds of
- * modules empty the bucket, and a reload fails halfway.
- *
- * A reset of a stream that has already closed never reaches JavaScript, so the resets themselves cannot be counted.
- * This budget counts the streams the client opened instead: each can draw at most one reset. It mirrors nghttp2's
- * bucket (size, refill, whole seconds), so `left()` is never more than what nghttp2 still allows. The Node options
- * that change the library's limit (`streamResetBurst`, `streamResetRate`) are left at their defaults, which these
- * constants restate.
+ * connection before the library cuts it. nghttp2 limits the RST_STREAM frames a client may send ("rapid reset"
+ * defence: a bucket of 1000, refilled 33 per whole second) and then sends GOAWAY INTERNAL_ERROR, and Chromium fails
+ * every request sent after the last one processed. Yet Chromium resets a stream for every 304 it revalidates, so a few
+ * quick reloads of a dev server's page with hundreds of modules empty the bucket. Resets of closed streams never reach
+ * JavaScript, so this counts the streams the client opened (each can draw at most one reset) in a mirror of nghttp2's
+ * bucket: `left()` is never more than nghttp2 still allows. Node's `streamResetBurst`/`streamResetRate` stay default.
  */
 
 /** nghttp2's stream-reset bucket: its size (NGHTTP2_DEFAULT_STREAM_RESET_BURST). */

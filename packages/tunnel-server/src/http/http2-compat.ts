@@ -18,10 +18,8 @@ import {
 import { createResetBudget } from './h2-reset-budget';
 
 /**
- * Concurrent streams one HTTP/2 connection may open (SETTINGS_MAX_CONCURRENT_STREAMS): nginx's default
- * (`http2_max_concurrent_streams 128`), plenty for a page's hundreds of modules (the browser queues the rest), while
- * one connection cannot hold thousands of streams' buffers. Relay streams are bounded per viewer and session as well
- * (STREAMS_PER_VIEWER).
+ * Concurrent streams per HTTP/2 connection: nginx's default, plenty for a page's hundreds of modules (the browser
+ * queues the rest), while one connection cannot hold thousands of streams' buffers.
  */
 export const HTTP2_MAX_CONCURRENT_STREAMS = 128;
 
@@ -34,16 +32,12 @@ export const HTTP2_MAX_CONCURRENT_STREAMS = 128;
  */
 export const HTTP2_STREAM_WINDOW_BYTES = 2 * 1024 * 1024;
 
-/**
- * Receive window of a whole HTTP/2 connection, bytes: a few full-speed uploads at once, and the bound on what one
- * connection's uploads may buffer in the server.
- */
+/** Receive window of a whole HTTP/2 connection, bytes: a few full-speed uploads at once, and what they may buffer here. */
 const HTTP2_CONNECTION_WINDOW_BYTES = 8 * 1024 * 1024;
 
 /**
- * An HTTP/2 connection with no open stream for this long is closed (GOAWAY), as HTTP/1.1 keep-alive connections are
- * (KEEP_ALIVE_TIMEOUT_MS, same reasoning: above the 60 s idle timeout of common proxies). A stream that stays open
- * (server-sent events, a long poll) keeps its connection.
+ * An HTTP/2 connection with no open stream this long is closed (GOAWAY), as HTTP/1.1 keep-alive ones are (above the
+ * 60 s idle timeout of common proxies); an open stream (server-sent events, a long poll) keeps it.
  */
 const HTTP2_IDLE_TIMEOUT_MS = 65_000;
 
@@ -52,10 +46,7 @@ export function isHttp2Request(req: IncomingMessage | Http2ServerRequest): req i
   return req instanceof Http2ServerRequest;
 }
 
-/**
- * HTTP/2 has no Transfer-Encoding and a Content-Length is optional: a request has a body unless its HEADERS frame
- * ended the stream. Undefined for HTTP/1.1 (its fields tell).
- */
+/** HTTP/2 has no Transfer-Encoding and Content-Length is optional: a body unless HEADERS ended the stream. Undefined for HTTP/1.1. */
 export function http2RequestHasBody(req: IncomingMessage): boolean | undefined {
   const r = req as unknown as IncomingMessage | Http2ServerRequest;
   return isHttp2Request(r) ? !r.stream.endAfterHeaders : undefined;
@@ -92,9 +83,8 @@ export function asHttp1Request(req: Http2ServerRequest): IncomingMessage {
 }
 
 /**
- * Ends a response that cannot complete as a whole message (a body shorter than its Content-Length). HTTP/1.1: the
- * connection closes once what was written is flushed. HTTP/2: only this stream is reset, so the browser's other
- * requests on the connection carry on (closing the socket would end them all).
+ * Ends a response that cannot complete as a whole message (a body shorter than its Content-Length): HTTP/1.1 closes
+ * the connection once what was written is flushed; HTTP/2 resets only this stream, so the connection's others go on.
  */
 export function cutResponse(res: ServerResponse): void {
   if (isHttp2Response(res)) {
@@ -119,9 +109,8 @@ export function endAndClose(res: ServerResponse): void {
 }
 
 /**
- * Did the response end before its 'close' (rather than the viewer going away)? HTTP/1.1: all of it was flushed
- * (`writableFinished`). HTTP/2: the compat response reports `writableFinished` once its stream closes, also when the
- * browser cancelled the stream, so what counts is whether the server ended it (`writableEnded`).
+ * Did the response end before its 'close' (rather than the viewer going away)? HTTP/1.1: all of it was flushed. HTTP/2:
+ * the server ended it (the compat response is `writableFinished` on any stream close, a cancelled one too).
  */
 export function responseCompleted(res: ServerResponse): boolean {
   return isHttp2Response(res) ? res.writableEnded : res.writableFinished;
@@ -147,25 +136,19 @@ export function closeAfterResponse(res: ServerResponse): void {
 }
 
 /**
- * Stream-reset tokens (h2-reset-budget.ts) below which a connection is retired between two page loads: when a
- * document is requested on it (the navigation's own stream is taken; what the new page asks for goes on a new
- * connection), or once it has had no request open for HTTP2_RETIRE_QUIET_MS. Half the library's burst: about two
- * reloads of a 300-module page.
+ * Stream-reset tokens (h2-reset-budget.ts) below which a connection is retired between two page loads: at a document
+ * request, or after HTTP2_RETIRE_QUIET_MS without a request. Half the library's burst: about two reloads of a
+ * 300-module page.
  */
 const HTTP2_RETIRE_WHEN_QUIET_BELOW = 500;
 
-/**
- * How long a connection must carry no request to count as between page loads: longer than the pauses inside one load,
- * where the browser parses what arrived before it asks for the modules it imports.
- */
+/** No request for this long counts as between page loads: longer than a load's pauses while the browser parses what came. */
 export const HTTP2_RETIRE_QUIET_MS = 1_000;
 
 /**
- * Stream-reset tokens below which a connection is retired at once, in the middle of a load if need be. Chromium sends
- * again what the server refused (streams sent after the last one taken), but fails the requests it holds back for a
- * free stream (beyond the 128 at once) when any GOAWAY comes: this is the last resort before the library's own
- * GOAWAY, which fails more. The margin covers the refill's rounding to whole seconds (at most one second's 33
- * tokens).
+ * Stream-reset tokens below which a connection is retired at once, mid-load if need be: Chromium fails the requests
+ * it holds back for a free stream when any GOAWAY comes, but the library's own GOAWAY fails more. The margin covers
+ * the refill's rounding to whole seconds.
  */
 const HTTP2_RETIRE_AT = 100;
 
@@ -173,11 +156,9 @@ const HTTP2_RETIRE_AT = 100;
 type Http2RetireReason = 'resets-navigation' | 'resets-quiet' | 'resets-limit';
 
 interface Http2SessionOptions {
-  /** Idle time before GOAWAY (HTTP2_IDLE_TIMEOUT_MS). */
   idleMs?: number;
-  /** Told when a connection is retired for its stream-reset budget (logs). */
+  /** A connection was retired for its stream-reset budget (logs). */
   onRetire?: (reason: Http2RetireReason, streams: number) => void;
-  /** The clock, ms (tests). */
   now?: () => number;
 }
 
@@ -199,12 +180,9 @@ function isLongLived(rawHeaders: readonly string[]): boolean {
 }
 
 /**
- * Each HTTP/2 connection: its receive window (HTTP2_CONNECTION_WINDOW_BYTES; the streams' come from the server's
- * settings), a GOAWAY after HTTP2_IDLE_TIMEOUT_MS without an open stream, so the browser opens a new connection for
- * its next request, and a GOAWAY (NO_ERROR) before the client's stream resets could exhaust the HTTP/2 library's
- * allowance (h2-reset-budget.ts): below HTTP2_RETIRE_WHEN_QUIET_BELOW tokens at the next document request or once no
- * request has been open for HTTP2_RETIRE_QUIET_MS, below HTTP2_RETIRE_AT at once. A retired connection finishes the
- * streams it took (a WebSocket's too) and closes.
+ * Each HTTP/2 connection: its receive window, a GOAWAY after HTTP2_IDLE_TIMEOUT_MS without an open stream, and a
+ * GOAWAY (NO_ERROR) before the client's stream resets could exhaust the library's allowance (the thresholds above). A
+ * retired connection finishes the streams it took (a WebSocket's too) and closes.
  */
 export function manageHttp2Sessions(server: Http2SecureServer, options: Http2SessionOptions = {}): void {
   const idleMs = options.idleMs ?? HTTP2_IDLE_TIMEOUT_MS;

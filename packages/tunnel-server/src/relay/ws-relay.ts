@@ -40,9 +40,8 @@ import { CUT_MESSAGE, CUT_REASON, ERR_VIEWER_STREAMS } from './viewer-streams';
 
 /** How long the agent has to answer a WebSocket open (the local app's 101 or refusal). */
 const AGENT_WS_OPEN_TIMEOUT_MS = 10_000;
-/** Viewer send buffer above which the stream stops delivering agent messages. */
+// The viewer's send buffer above which the stream stops delivering the agent's messages, and below which it resumes.
 const VIEWER_HIGH_WATER_BYTES = 1024 * 1024;
-/** Viewer send buffer below which delivery resumes. */
 const VIEWER_LOW_WATER_BYTES = 256 * 1024;
 
 /** Fields of the agent's 101 that ws writes itself or that belong to the agent's hop. */
@@ -57,38 +56,26 @@ interface WsRelayContext {
   /** One-time tickets minted at WS_TICKET_PATH (the Service Worker's cookies for a shim's relayed WebSocket). Without a store every ticket is refused. */
   tickets?: WsTicketStore;
   /**
-   * Largest message a viewer may send (ws's maxPayload: a larger one is refused from its frame header, before its
-   * payload is read, and closes the WebSocket with 1009). The agent's direction is capped by the agent connection's
-   * maxWsMessageBytes (agents/agent-link.ts).
+   * Largest message a viewer may send (ws's maxPayload: refused from its frame header, before its payload is read,
+   * with 1009). The agent's direction is capped by the agent connection (agents/agent-link.ts).
    */
   maxMessageBytes: number;
-  /**
-   * The server's budget of bytes held for viewers (@wingman/protocol's buffer-budget.ts): what a viewer WebSocket
-   * holds of an unfinished message counts against it, and the WebSockets that have held theirs the longest are closed
-   * (1013) when it is spent.
-   */
+  /** The server's budget of bytes held for viewers: the WebSockets that held an unfinished message the longest are closed (1013) when it is spent. */
   budget: BufferBudget;
 }
 
 /** Stable code of a refused WebSocket ticket (answer 403, or 400 for several tickets). */
 const ERR_WS_TICKET = 'ERR_WS_TICKET';
-
-/** Close code of a viewer WebSocket closed because the server's buffer budget is spent (RFC 6455 §7.4.1: Try Again Later). */
+/** RFC 6455 §7.4.1: Try Again Later. */
 const WS_CLOSE_TRY_AGAIN_LATER = 1013;
-/** Its reason: the viewer's unfinished message had been held the longest when the server's budget ran out. */
 const WS_BUDGET_REASON = 'server buffer budget spent (ERR_OVERLOADED)';
-
 /** Close reason of a relayed WebSocket closed for idleness (code 1001, going away). */
 const WS_IDLE_REASON = 'idle timeout';
 
 export interface WsRelay {
   /** Relays one upgrade; returns the stream opened for it (undefined when refused before one was). */
   relay(connection: Connection, req: IncomingMessage, socket: Duplex, head: Buffer): Stream | undefined;
-  /**
-   * Ends the viewer's side of a relayed WebSocket whose stream was cut for a viewer holding fewer
-   * (viewer-streams.ts): a 503 that says why while the upgrade is pending, else a 1013 close (Try Again Later) with
-   * CUT_REASON.
-   */
+  /** Ends the viewer's side of a WebSocket whose stream was cut for a viewer holding fewer: a 503 while pending, else 1013 with CUT_REASON. */
   preempt(stream: Stream): void;
   /** Cuts every relayed viewer WebSocket (shutdown). */
   close(): void;
