@@ -22,7 +22,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { writeRawText } from '../http/raw-response';
 import { sendControlError } from './agent-link';
 import { registerAgent, type RegisterDeps } from './agent-register';
-import { rawDataToBuffer } from '../http/ws-data';
+import { rawDataToBuffer, WS_CLOSE_POLICY_VIOLATION } from '../http/ws-data';
 import type { SessionIds } from '../sessions/session-key';
 import { createResumeSecret, deadlineOf } from '../sessions/session-id';
 import { ownerOf, type NameStore } from '../sessions/session-names';
@@ -36,8 +36,6 @@ const REGISTER_TIMEOUT_MS = 10_000;
 const AGENT_MAX_MESSAGE_BYTES = Math.max(WEBSOCKET_ACCEPT_MESSAGE_BYTES, MAX_CONTROL_MESSAGE_BYTES);
 /** How long close() waits for agents to finish the close handshake before cutting them off. */
 const AGENT_CLOSE_TIMEOUT_MS = 2_000;
-/** WebSocket close code for a refused registration (RFC 6455 §7.4.1: policy violation). */
-const WS_POLICY_VIOLATION = 1008;
 
 /** The endpoint's options: what registering uses (agent-register.ts), and these. */
 interface AgentEndpointOptions extends RegisterDeps {
@@ -58,7 +56,6 @@ interface AgentEndpointOptions extends RegisterDeps {
 const ERR_AUTH_THROTTLED = 'ERR_AUTH_THROTTLED';
 
 export interface AgentEndpoint {
-  /** Handles an upgrade request for AGENT_PATH. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Sends GOAWAY to every agent and waits (bounded) for their sockets to close. */
   close(): Promise<void>;
@@ -81,7 +78,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       metrics.agentConnections.inc({ outcome: 'failed' });
       logger.info({ remoteAddress, code, reason: message }, 'agent registration refused');
       sendControlError(ws, code, message);
-      ws.close(WS_POLICY_VIOLATION, code);
+      ws.close(WS_CLOSE_POLICY_VIOLATION, code);
     };
     const timer = setTimeout(() => refuse('ERR_TIMEOUT', `no register message within ${REGISTER_TIMEOUT_MS} ms`), REGISTER_TIMEOUT_MS);
     ws.once('close', () => clearTimeout(timer));

@@ -29,7 +29,7 @@ import { isConnectStreamSocket } from '../http/h2-websocket';
 import { HTTP2_STREAM_WINDOW_BYTES } from '../http/http2-compat';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { rawDataToBuffer } from '../http/ws-data';
+import { rawDataToBuffer, WS_CLOSE_TRY_AGAIN_LATER } from '../http/ws-data';
 import { statusForCode } from './error-page';
 import { hostOnlyCookies } from './host-only-cookies';
 import { requestHeadersForAgent, responseHeadersForViewer, WEBSOCKET_HOP_FIELDS } from './headers';
@@ -66,8 +66,6 @@ interface WsRelayContext {
 
 /** Stable code of a refused WebSocket ticket (answer 403, or 400 for several tickets). */
 const ERR_WS_TICKET = 'ERR_WS_TICKET';
-/** RFC 6455 §7.4.1: Try Again Later. */
-const WS_CLOSE_TRY_AGAIN_LATER = 1013;
 const WS_BUDGET_REASON = 'server buffer budget spent (ERR_OVERLOADED)';
 /** Close reason of a relayed WebSocket closed for idleness (code 1001, going away). */
 const WS_IDLE_REASON = 'idle timeout';
@@ -77,7 +75,6 @@ export interface WsRelay {
   relay(connection: Connection, req: IncomingMessage, socket: Duplex, head: Buffer): Stream | undefined;
   /** Ends the viewer's side of a WebSocket whose stream was cut for a viewer holding fewer: a 503 while pending, else 1013 with CUT_REASON. */
   preempt(stream: Stream): void;
-  /** Cuts every relayed viewer WebSocket (shutdown). */
   close(): void;
 }
 

@@ -15,9 +15,7 @@ import type { SignalingHub, SignalingSession } from './signaling-hub';
 import { sendJson } from '../http/json-response';
 import type { ViewerGate } from '../viewers/viewer-gate';
 import { ERR_VIEWER_REFUSED } from '../viewers/viewer-pages';
-
-/** WebSocket close code of a refused viewer's signaling socket (RFC 6455 §7.4.1: policy violation). */
-const CLOSE_POLICY = 1008;
+import { WS_CLOSE_POLICY_VIOLATION } from '../http/ws-data';
 
 /** Session info (JSON) on every session origin: agent presence, effective P2P setting, viewers. */
 export const SESSION_INFO_PATH = '/__wingman/session';
@@ -81,7 +79,7 @@ export function createSignalUpgradeHandler(options: {
         options.hub.acceptViewer(ws, signalingSession(options.config, session, ctx.viewerId), options.viewerAddress(req));
         // A refused viewer's signaling ends with it (the agent closes its P2P channels).
         if (ctx.viewerId === undefined || !options.viewerGate) return;
-        const release = options.viewerGate.hold(session, ctx.viewerId, () => ws.close(CLOSE_POLICY, ERR_VIEWER_REFUSED));
+        const release = options.viewerGate.hold(session, ctx.viewerId, () => ws.close(WS_CLOSE_POLICY_VIOLATION, ERR_VIEWER_REFUSED));
         ws.once('close', release);
       });
     },

@@ -22,6 +22,7 @@ import { holderOf } from '../sessions/fair-share';
 import type { SlotCut } from '../sessions/push-out';
 import type { P2PMetrics } from './p2p-metrics';
 import { createSignalingShares } from './signaling-shares';
+import { WS_CLOSE_POLICY_VIOLATION } from '../http/ws-data';
 
 /** Burst of signaling messages per viewer (an offer plus ~20 candidates plus state). */
 const SIGNAL_BURST = 100;
@@ -29,11 +30,8 @@ const SIGNAL_BURST = 100;
 const SIGNAL_PER_SECOND = 20;
 /** A viewer that sends this many invalid messages is disconnected. */
 const MAX_INVALID_SIGNALS = 5;
-/** WebSocket close code for policy violations (RFC 6455 §7.4.1). */
-const CLOSE_POLICY = 1008;
 const CLOSE_TOO_BIG = 1009;
 
-/** What the hub needs of a session. */
 export interface SignalingSession {
   readonly id: string;
   /** P2P allowed now: server flag, agent flag, agent connected. */
@@ -69,7 +67,6 @@ export interface SignalingHub {
   peerReport(sessionId: string, report: PeerReportMessage): void;
   /** The session's agent went away: tell its viewers (they stay on the relay). */
   agentGone(sessionId: string): void;
-  /** Viewers currently signaling in a session. */
   viewerCount(sessionId: string): number;
   /** Sessions the hub keeps state for: those with a viewer signaling now. */
   sessionCount(): number;
@@ -164,14 +161,15 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
         if (isBinary) return reject(viewer, 'ERR_INVALID_SIGNAL', 'signaling messages are JSON text');
         if (size > MAX_SIGNAL_MESSAGE_BYTES)
           return reject(viewer, 'ERR_MESSAGE_TOO_LARGE', `signaling message over ${MAX_SIGNAL_MESSAGE_BYTES} bytes`, CLOSE_TOO_BIG);
-        if (!viewer.bucket.take()) return reject(viewer, 'ERR_RATE_LIMITED', `over ${SIGNAL_PER_SECOND} signaling messages per second`, CLOSE_POLICY);
+        if (!viewer.bucket.take())
+          return reject(viewer, 'ERR_RATE_LIMITED', `over ${SIGNAL_PER_SECOND} signaling messages per second`, WS_CLOSE_POLICY_VIOLATION);
         let message;
         try {
           message = parseViewerSignal(data.toString());
         } catch (err) {
           if (!(err instanceof ProtocolError)) throw err;
           viewer.invalid++;
-          return reject(viewer, 'ERR_INVALID_SIGNAL', err.message, viewer.invalid >= MAX_INVALID_SIGNALS ? CLOSE_POLICY : undefined);
+          return reject(viewer, 'ERR_INVALID_SIGNAL', err.message, viewer.invalid >= MAX_INVALID_SIGNALS ? WS_CLOSE_POLICY_VIOLATION : undefined);
         }
         if (message.type === 'offer') {
           const refused = refusal(session);

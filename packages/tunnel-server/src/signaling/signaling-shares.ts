@@ -7,15 +7,12 @@ import type WebSocket from 'ws';
 import type { HostSignal, SignalingErrorCode } from '@wingman/protocol';
 import type { ShareHolder } from '../sessions/fair-share';
 import { createPushOutShares, type SlotCut } from '../sessions/push-out';
+import { WS_CLOSE_POLICY_VIOLATION, WS_CLOSE_TRY_AGAIN_LATER } from '../http/ws-data';
 
 /** Viewers signaling at once per session (each tab is one). */
 export const MAX_VIEWERS_PER_SESSION = 64;
 /** Stable code of a signaling socket refused, or cut, because its address or network holds its share of them in the session. */
 const ERR_SIGNALING_QUOTA = 'ERR_SIGNALING_QUOTA' satisfies SignalingErrorCode;
-/** WebSocket close code for policy violations (RFC 6455 §7.4.1). */
-const CLOSE_POLICY = 1008;
-/** Close code of a socket cut for a viewer holding fewer (RFC 6455 §7.4.1: Try Again Later). */
-const CLOSE_TRY_AGAIN_LATER = 1013;
 
 /** What a signaling socket cut for another viewer reads, before its close. */
 export const SIGNALING_CUT_MESSAGE =
@@ -51,12 +48,12 @@ export function createSignalingShares({ maxPerAddress, sendError, onCut }: Signa
       if (verdict === 'taken') {
         return shares.hold(sessionId, holder, () => {
           sendError(ws, { type: 'error', code: ERR_SIGNALING_QUOTA, message: SIGNALING_CUT_MESSAGE }, 'cut');
-          ws.close(CLOSE_TRY_AGAIN_LATER, SIGNALING_CUT_REASON);
+          ws.close(WS_CLOSE_TRY_AGAIN_LATER, SIGNALING_CUT_REASON);
         });
       }
       if (verdict === 'full') {
         sendError(ws, { type: 'error', code: 'ERR_TOO_MANY_VIEWERS', message: `at most ${MAX_VIEWERS_PER_SESSION} viewers signal at once` }, 'refused');
-        ws.close(CLOSE_POLICY, 'too many viewers');
+        ws.close(WS_CLOSE_POLICY_VIOLATION, 'too many viewers');
         return undefined;
       }
       sendError(
@@ -71,7 +68,10 @@ export function createSignalingShares({ maxPerAddress, sendError, onCut }: Signa
         },
         'refused',
       );
-      ws.close(CLOSE_POLICY, verdict === 'network' ? 'too many signaling sockets from this network' : 'too many signaling sockets from this address');
+      ws.close(
+        WS_CLOSE_POLICY_VIOLATION,
+        verdict === 'network' ? 'too many signaling sockets from this network' : 'too many signaling sockets from this address',
+      );
       return undefined;
     },
   };
