@@ -151,7 +151,6 @@ export function sourceName(row: OptionRow): string {
 const HELP_WIDTH = 88;
 const HELP_COLUMN = 22;
 
-/** The --help text. */
 export function usageText(): string {
   const lines = [
     'Usage: wingman-server [options]',

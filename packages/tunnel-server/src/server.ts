@@ -55,9 +55,7 @@ export interface CreateTunnelServerOptions extends TunnelServerOptions {
 export interface TunnelServer {
   /** Public URL of the server (what agents pass as --server), e.g. `http://localhost:8080`. */
   readonly url: string;
-  /** The port listened on (the real one when 0 was asked for). */
   readonly port: number;
-  /** The validated configuration in force. */
   readonly config: TunnelServerConfig;
   /** Configurations whose links cannot work, or work without P2P (the bin prints them). */
   readonly warnings: readonly AddressWarning[];

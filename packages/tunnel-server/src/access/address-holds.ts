@@ -10,7 +10,6 @@ import type { Session } from '../sessions/registry';
 import { addressVerdict } from './address-rules';
 
 export interface AddressHolds {
-  /** Remembers an upgraded socket of `sessionId` until it closes. */
   hold(sessionId: string, address: string, socket: Duplex): void;
   /** Closes the session's held sockets whose address its current rules refuse; returns how many. */
   enforce(session: Session): number;

@@ -33,7 +33,6 @@ export interface LinkAccessGate {
   create(sessionId: string, verifier: string): SessionLink;
   /** Decides one request or upgrade. `earnCookie`: a matching token also earns the cookie (never on the Service Worker's relay fetches, whose Set-Cookie would land in its jar). */
   check(req: IncomingMessage, link: SessionLink, options: { earnCookie: boolean }): LinkDecision;
-  /** The Set-Cookie of a session's link cookie. */
   cookie(link: SessionLink): string;
 }
 

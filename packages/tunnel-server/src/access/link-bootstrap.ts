@@ -132,7 +132,6 @@ function isDocumentNavigation(req: IncomingMessage): boolean {
   return String(req.headers.accept ?? '').includes('text/html');
 }
 
-/** Answers a request refused for want of the link cookie. */
 export function sendLinkRefusal(req: IncomingMessage, res: ServerResponse): void {
   req.resume();
   if (!isDocumentNavigation(req)) return sendPage(res, LINK_INCOMPLETE_PAGE);
@@ -148,7 +147,6 @@ export function sendLinkRefusal(req: IncomingMessage, res: ServerResponse): void
   res.end(body);
 }
 
-/** Refuses an upgrade for want of the link cookie. */
 export function writeLinkRefusal(socket: Duplex): void {
   writeRawText(socket, 403, `${LINK_INCOMPLETE_PAGE.title}: ask the developer for the full link (${LINK_INCOMPLETE_PAGE.code})`);
 }

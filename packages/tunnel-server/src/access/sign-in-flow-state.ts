@@ -17,7 +17,6 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 export interface FlowState {
-  /** The `state` sent to the issuer. */
   state: string;
   nonce: string;
   codeVerifier: string;

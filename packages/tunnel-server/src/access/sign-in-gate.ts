@@ -53,14 +53,7 @@ export function safeReturnPath(path: string | null | undefined): string {
   return path;
 }
 
-export function createSignInGate(options: {
-  signed: SignedValues;
-  /** The server's public URL (the apex), without a trailing slash. */
-  publicUrl: string;
-  secureCookie: boolean;
-  /** How long one sign-in lasts, seconds. */
-  signInTtlS: number;
-}): SignInGate {
+export function createSignInGate(options: { signed: SignedValues; publicUrl: string; secureCookie: boolean; signInTtlS: number }): SignInGate {
   const used = new LRUCache<string, true>({ max: MAX_USED_HANDOFFS, ttl: HANDOFF_MAX_AGE_S * 1000 });
   const apex = options.publicUrl.replace(/\/$/, '');
 

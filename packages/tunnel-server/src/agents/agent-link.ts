@@ -38,7 +38,6 @@ interface AgentLinkOptions {
   heartbeatTimeoutMs: number;
   /** The agent offered P2P in its `register`. */
   p2p: boolean;
-  /** Routes the agent's signaling to its session's viewers. */
   hub: SignalingHub;
   /** Largest WebSocket message the agent may send a viewer (reassembly beyond it resets the stream with ERR_MESSAGE_TOO_LARGE). */
   wsMaxMessageBytes: number;

@@ -64,12 +64,7 @@ function mergePairs(sw: string[], headers: HeaderList): string[] {
   return [...sw, ...cookiePairs(valuesOf(headers, 'cookie')).filter((p) => !swNames.has(pairName(p)))];
 }
 
-/**
- * A relayed WebSocket upgrade (request header list): the cookies of a redeemed WebSocket ticket (the SW's jar minus
- * what the browser's holds, as SW_COOKIE_HEADER with SW_COOKIE_MERGE_HEADER) merged into `Cookie` the same way.
- * Without a ticket (`ticketCookie` undefined) only stray bridge headers are dropped: a WebSocket never chooses its
- * cookies with them.
- */
+/** A relayed WebSocket upgrade: a redeemed ticket's cookies merged into `Cookie` the same way; without one, only stray bridge headers are dropped. */
 export function applyWsTicketCookies(headers: HeaderList, ticketCookie: string | undefined): HeaderList {
   const out: HeaderList = headers.filter(([n]) => !SW_REQUEST_HEADERS.has(n));
   if (ticketCookie === undefined) return out.length === headers.length ? headers : out;
@@ -92,9 +87,8 @@ export function bridgeSetCookie(headers: HeaderList): HeaderList {
 }
 
 /**
- * The whole response-side bridge for a SW relay request: bridgeSetCookie, plus a redirect (301/302/303/307/308 with
- * Location) answered as 200 with SW_STATUS_HEADER = the original status. Call it only when isSwRelayRequest() held
- * for the request.
+ * The whole response-side bridge for a SW relay request (isSwRelayRequest()): bridgeSetCookie, plus a redirect with
+ * Location answered as 200 with SW_STATUS_HEADER = the original status.
  */
 export function bridgeSwResponse(head: ResponseHead): ResponseHead {
   const headers = bridgeSetCookie(head.headers);

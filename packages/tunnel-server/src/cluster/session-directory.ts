@@ -34,7 +34,6 @@ export interface DirectoryEntry {
 
 /** Every call that reads Redis rejects when it does not answer within DIRECTORY_COMMAND_TIMEOUT_MS. */
 export interface SessionDirectory {
-  /** This node's URL. */
   readonly node: string;
   /**
    * Records this node as the owner (a new session, or one adopted from another node). `ifAbsent`: only when no node
@@ -57,7 +56,6 @@ export interface SessionDirectory {
   readonly names: NameStore;
   /** Calls `listener` each time the connection to Redis is (re)established. */
   onReconnect(listener: () => void): void;
-  /** Resolves once Redis answers a PING. */
   ready(): Promise<void>;
   close(): Promise<void>;
 }

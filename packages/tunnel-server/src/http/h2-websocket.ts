@@ -23,7 +23,6 @@ const UPGRADE_RESPONSE_HEAD_MAX_BYTES = 16 * 1024;
 /** Header fields of an HTTP/1.1 response that HTTP/2 forbids or that an extended CONNECT answers without (RFC 9113 §8.2.2, RFC 8441 §5). */
 const DROPPED_RESPONSE_FIELDS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'sec-websocket-accept']);
 
-/** Is this HTTP/2 request an extended CONNECT for a WebSocket? */
 export function isWebSocketConnect(req: Http2ServerRequest): boolean {
   return req.method === 'CONNECT' && req.headers[':protocol'] === WEBSOCKET_PROTOCOL;
 }

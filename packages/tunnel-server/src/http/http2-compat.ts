@@ -41,7 +41,6 @@ const HTTP2_CONNECTION_WINDOW_BYTES = 8 * 1024 * 1024;
  */
 const HTTP2_IDLE_TIMEOUT_MS = 65_000;
 
-/** Was this request made over HTTP/2? */
 export function isHttp2Request(req: IncomingMessage | Http2ServerRequest): req is Http2ServerRequest {
   return req instanceof Http2ServerRequest;
 }
@@ -52,7 +51,6 @@ export function http2RequestHasBody(req: IncomingMessage): boolean | undefined {
   return isHttp2Request(r) ? !r.stream.endAfterHeaders : undefined;
 }
 
-/** Is this response on an HTTP/2 stream? */
 export function isHttp2Response(res: ServerResponse): boolean {
   return (res as unknown) instanceof Http2ServerResponse;
 }

@@ -28,7 +28,6 @@ export function writeRawResponse(socket: Duplex, status: number, headers: RawHea
   socket.end(Buffer.concat([Buffer.from(head, 'latin1'), payload]));
 }
 
-/** A short plain-text raw response. */
 export function writeRawText(socket: Duplex, status: number, text: string, headers: RawHeaders = []): void {
   writeRawResponse(socket, status, [['content-type', 'text/plain; charset=utf-8'], ...headers], `${text}\n`);
 }

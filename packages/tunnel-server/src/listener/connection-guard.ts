@@ -26,7 +26,6 @@ export const ERR_OVERLOADED = 'ERR_OVERLOADED';
 interface ConnectionGuardOptions {
   /** Open connections per source address (IPv6: /64); 0 for no limit. */
   perAddress: number;
-  /** Descriptors kept for health checks below the limit. */
   fdReserve: number;
   /** The process's descriptor limit; default: read from /proc/self/limits (undefined elsewhere: no descriptor guard). */
   fdLimit?: number;

@@ -47,7 +47,6 @@ interface Listener {
   route(handlers: RequestHandlers): void;
   /** Stops accepting connections and watching the TLS files; resolves once every connection has ended (see cutConnections). */
   stop(): Promise<void>;
-  /** Destroys every open connection. */
   cutConnections(): void;
 }
 

@@ -11,7 +11,6 @@ export interface PublicAddress {
   publicUrl: string;
   /** `http` or `https`: what viewers speak (sent to agents as X-Forwarded-Proto). */
   scheme: 'http' | 'https';
-  /** `http://<id>.localhost:8080/`. */
   sessionUrl(sessionId: string): string;
 }
 

@@ -27,40 +27,31 @@ import { hostOnlyCookies } from './host-only-cookies';
 import { lingerOnRestOfBody } from '../http/lingering-close';
 
 /**
- * Longest wait for the agent's response head. The agent answers with ERR_UPSTREAM_TIMEOUT itself when the local app
- * hangs; this bound only covers an agent that never answers. Long polls rarely hold headers for minutes; 5 min
- * matches Node's default requestTimeout.
+ * Longest wait for the agent's response head: the agent answers ERR_UPSTREAM_TIMEOUT itself when the local app hangs,
+ * so this only covers an agent that never answers. 5 min: Node's default requestTimeout.
  */
 const RESPONSE_HEAD_TIMEOUT_MS = 300_000;
 
 export interface HttpRelayContext {
-  /** Scheme viewers use, sent as X-Forwarded-Proto. */
   forwardedProto: string;
   metrics: Metrics;
   logger: Logger;
-  /** Override of RESPONSE_HEAD_TIMEOUT_MS. */
   responseHeadTimeoutMs?: number;
-  /**
-   * The server's budget of bytes held for viewers (@wingman/protocol's buffer-budget.ts): while the relay waits on an
-   * app that does not read an upload, what the upload can make the server hold counts against it; the longest stalled
-   * are answered 503 ERR_OVERLOADED (or cut, once the response started) when it is spent.
-   */
+  /** The server's budget of bytes held for viewers: the exchanges stalled the longest get 503 ERR_OVERLOADED (or are cut) when it is spent. */
   budget: BufferBudget;
 }
 
 /** Statuses that never carry a body (RFC 9110 §6.4.1). */
 const NO_BODY_STATUS = new Set([204, 304]);
 
-/** Origin-form target (`/path?q`); absolute-form is reduced to it; anything else is undefined. */
 /**
- * Bytes the relay lets queue on a viewer's socket before pausing the stream (which withholds window credit from the
- * agent). Measured: with Node's default 16 KiB the relay paused on every frame and carried 30–50 MB/s on loopback;
- * 256 KiB keeps the socket busy while bounding what a viewer that stops reading holds before the buffer budget counts
- * it (it counts from the pause on): a thousand such downloads at 1 MiB each took the server past 200 MB while they
- * filled.
+ * Bytes the relay lets queue on a viewer's socket before pausing the stream. Measured: Node's default 16 KiB paused on
+ * every frame (30–50 MB/s on loopback); 256 KiB keeps the socket busy while bounding what a viewer that stops reading
+ * holds before the buffer budget counts it (from the pause on).
  */
 const VIEWER_WRITE_HIGH_WATER_BYTES = 256 * 1024;
 
+/** Origin-form target (`/path?q`); absolute-form is reduced to it; anything else is undefined. */
 function originFormTarget(url: string | undefined): string | undefined {
   if (!url) return undefined;
   if (url.startsWith('/')) return url;
@@ -85,9 +76,7 @@ function hasBody(req: IncomingMessage): boolean {
 }
 
 /**
- * @param setCookie the access cookie a password-protected session's viewer
- *   earned with this request (viewer-access.ts) and the viewer cookie
- *   (viewers/viewer-cookie.ts), added to the app's response head.
+ * @param setCookie an earned access cookie and the viewer cookie, added to the app's response head.
  * @returns the stream opened for the request; undefined when none was (answered here).
  */
 export function relayHttp(

@@ -49,9 +49,7 @@ export interface WsTicketStore {
   mint(host: string, sessionId: string, cookie: string): MintResult;
   /** Consumes the ticket (whatever the outcome: a ticket is tried once) and returns its cookies if it is live and for `host`. */
   redeem(ticket: string, host: string): RedeemResult;
-  /** Live tickets (after a sweep). */
   size(): number;
-  /** Forgets every ticket (server shutdown). */
   clear(): void;
 }
 

@@ -17,7 +17,6 @@ interface ApexAppOptions {
   registry: SessionRegistry;
   metrics: Metrics;
   logger: Logger;
-  /** Public URL of the server, for the landing page. */
   publicUrl: string;
   /** When set, `/metrics` answers 401 without `Authorization: Bearer <token>`, and the landing page and /healthz leave the session count out. */
   metricsToken?: string;

@@ -11,7 +11,6 @@ import { sendJson } from '../http/json-response';
 export interface ReservedContext {
   /** The session id from the Host header (already checked against SESSION_ID_PATTERN). */
   sessionId: string;
-  /** The session, when it exists. */
   session: Session | undefined;
   /** The admitted viewer's visitor id, on sessions with a viewer gate (viewers/viewer-gate.ts). */
   viewerId?: string;

@@ -16,7 +16,6 @@ import type { ViewerCheck, ViewerGate } from '../viewers/viewer-gate';
 import { tagViewer } from '../viewers/tag-viewer';
 import { pathnameOf } from './reserved-routes';
 
-/** The gates the checks use (RouterOptions). */
 interface ViewerCheckOptions {
   logger: Logger;
   accessGate?: ViewerAccessGate;

@@ -17,7 +17,6 @@ interface LoggedCut {
 export interface CutLog {
   /** One cut in `sessionId`: logged now, or counted into its pair's summary. */
   record(sessionId: string, cut: SlotCut<unknown>): void;
-  /** Writes the summaries now (shutdown). */
   flush(): void;
 }
 

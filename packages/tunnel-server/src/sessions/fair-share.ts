@@ -22,7 +22,6 @@ export interface ShareHolder {
   network: string;
 }
 
-/** The holder for a viewer address. */
 export function holderOf(address: string): ShareHolder {
   return { source: sourceKey(address), network: networkKey(address) };
 }
@@ -44,13 +43,10 @@ interface FairShares<G> {
   release(group: G, holder: ShareHolder): void;
   /** Takes a slot for `holder` whatever the shares say (push-out.ts: a network within its floor). */
   take(group: G, holder: ShareHolder): void;
-  /** Slots `holder`'s source holds in `group`. */
   count(group: G, holder: ShareHolder): number;
-  /** Slots `holder`'s network holds in `group`. */
   networkCount(group: G, holder: ShareHolder): number;
   /** The network other than `holder`'s that holds the most slots of `group`, and how many; undefined when no other holds any. */
   largestOtherNetwork(group: G, holder: ShareHolder): { network: string; count: number } | undefined;
-  /** Slots held in `group`, all sources together. */
   total(group: G): number;
 }
 
@@ -60,7 +56,6 @@ interface Group {
   byNetwork: Map<string, number>;
 }
 
-/** One count down; the entry goes at zero. */
 function decrement(counts: Map<string, number>, key: string): void {
   const n = counts.get(key) ?? 0;
   if (n > 1) counts.set(key, n - 1);

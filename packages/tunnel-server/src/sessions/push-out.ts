@@ -47,7 +47,6 @@ export interface PushOutShares<G> {
   hold(group: G, holder: ShareHolder, end: () => void): () => void;
   /** Gives back a slot taken by acquire() and never held. */
   release(group: G, holder: ShareHolder): void;
-  /** Slots `holder`'s source holds in `group`. */
   count(group: G, holder: ShareHolder): number;
 }
 

@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import { constantTimeEqual, createResumeSecret } from './session-id';
 import { createSessionIds, SESSION_KEY_BYTES, type SessionIds } from './session-key';
 
-/** What the registry knows about an attached agent. */
 export interface AgentLink {
   readonly connection: Connection;
   /** For logs. */
@@ -54,7 +53,6 @@ const ENDED_SESSIONS_KEPT = 10_000;
 export const ENDED_SESSION_MEMORY_MS = 86_400_000;
 
 interface SessionRegistryOptions {
-  /** How long a session without an agent is kept, ms. */
   graceMs: number;
   /** A session dropped after its grace period. */
   onExpire?: (session: Session) => void;
@@ -90,7 +88,6 @@ export interface SessionRegistry {
   /** The agent dropped: start the grace period (only if `agent` is still the session's agent). */
   detach(session: Session, agent: AgentLink): void;
   stats(): { live: number; grace: number };
-  /** Every session, for shutdown. */
   all(): Session[];
   /**
    * Ends the session at `expiresAt` (ms since epoch): the agent gets ERR_SESSION_EXPIRED and is closed, the session

@@ -14,11 +14,8 @@ import { deriveKey, loadSessionKey } from './session-key';
 const ACCESS_KEY_BYTES = 32;
 
 interface ServerKeys {
-  /** Session ids' key (session-key.ts). */
   session: KeyRing;
-  /** Access and viewer cookies' key. */
   access: KeyRing;
-  /** The cluster hop's key. */
   hop: KeyRing;
   /** True when every key derives from the configured cluster secret (no key needs sharing). */
   derived: boolean;

@@ -5,7 +5,6 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** Characters in a session id. */
 export const SESSION_ID_CHARS = 26;
 /** Random bytes in a resume secret (256 bits). */
 const RESUME_SECRET_BYTES = 32;

@@ -12,7 +12,6 @@ import { base32, SESSION_ID_CHARS } from './session-id';
 
 /** Size of the session key: 256 bits, the size of HMAC-SHA256's output (RFC 2104 §3). */
 export const SESSION_KEY_BYTES = 32;
-/** The key's file name in the server's state directory. */
 const SESSION_KEY_FILE = 'session-key';
 /** Domain separation: this HMAC computes session ids and nothing else. */
 const LABEL = 'wingman-session-id\0';
@@ -28,7 +27,6 @@ export function deriveKey(sessionKey: Uint8Array, name: string): Buffer {
 }
 
 export interface SessionIds {
-  /** The id of a new session with this secret (the current key). */
   idFor(resumeSecret: string): string;
   /** Whether `sessionId` is bound to `resumeSecret` under any key of the ring. */
   owns(sessionId: string, resumeSecret: string): boolean;

@@ -18,9 +18,7 @@ interface SessionEvents {
 
 interface SessionModelOptions {
   sessionIds: SessionIds;
-  /** How long a session waits for its agent to come back, ms. */
   graceMs: number;
-  /** Sessions one agent token may hold. */
   sessionsPerToken: number;
   logger: Logger;
 }

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { isSessionName } from '@wingman/protocol';
 import type { Logger } from '../logger';
 
-/** The names' file in the server's state directory. */
 export const NAMES_FILE = 'session-names.json';
 
 /** What a claim came to. `limit`: the token holds `held`, which a session uses now. */

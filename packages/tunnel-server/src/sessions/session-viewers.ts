@@ -22,7 +22,6 @@ export interface SignedIn {
   until?: number;
 }
 
-/** A session's viewers. */
 export interface SessionViewers {
   mode: ViewerGateMode;
   /** Least recently seen first. */

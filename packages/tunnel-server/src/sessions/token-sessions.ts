@@ -13,7 +13,6 @@ export interface TokenSessions {
   full(token: string): boolean;
   /** Counts `session` against `token` (a session counts once, against its first token). */
   add(token: string, session: Session): void;
-  /** The session is gone (expired, evicted). */
   remove(session: Session): void;
 }
 

@@ -9,7 +9,6 @@ import type { ViewerRecord } from '../sessions/session-viewers';
 export interface SignInEnds {
   /** Viewer `v` presented a sign-in that ends at `until` (ms since the epoch). True when that is later than what was known (announce it). */
   note(session: Session, v: ViewerRecord, until: number): boolean;
-  /** Forgets the session's timer (its viewers were forgotten). */
   clear(session: Session): void;
 }
 

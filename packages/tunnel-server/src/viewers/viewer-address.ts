@@ -35,7 +35,6 @@ interface ViewerAddressOptions {
 }
 
 interface ViewerAddresses {
-  /** The viewer's address for this request. */
   of(req: IncomingMessage): string;
   /** Value of the cluster hop header when forwarding `req` to another node: its viewer's address, signed. */
   hopValue(req: IncomingMessage): string;

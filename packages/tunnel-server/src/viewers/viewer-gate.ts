@@ -53,7 +53,6 @@ export interface ViewerGate {
    * announced with it, and when that sign-in ends (what the viewer holds then ends too).
    */
   check(req: IncomingMessage, session: Session, address: string, signIn?: SignedIn): ViewerCheck;
-  /** Applies an agent's decision. */
   decide(session: Session, decision: ViewerDecisionMessage): void;
   /** Registers something viewer `id` holds open; `close` runs if it is refused. Returns the release function. */
   hold(session: Session, id: string, close: () => void): () => void;
