@@ -19,6 +19,7 @@ export const DEFAULT_AGENT_TOKEN = 'wingman-local-dev-token';
 export const DEFAULT_SESSION_GRACE_MS = 30_000;
 /** A viewer sign-in lasts a working day by default, seconds; then the viewer signs in again (usually without typing anything). */
 const DEFAULT_SIGN_IN_TTL_S = 12 * 3600;
+const MAX_SIGN_IN_TTL_S = MAX_SIGN_IN_ENDS_IN_MS / 1000;
 /**
  * Lifetime of TURN credentials (TURN REST API), seconds: checked when an allocation is made (coturn: not on
  * refreshes) and minted per P2P attempt, so 5 min covers any ICE gathering while a leaked one soon stops working.
@@ -137,11 +138,7 @@ export const optionsSchema = z
     /** Bearer token that `/metrics` (and the landing page's session count) require. Unset: both public. */
     metricsToken: z.string().regex(TOKEN, 'tokens are 8-512 visible ASCII characters').optional(),
     /** Where the session key lives (sessions/session-key.ts). Default `$XDG_STATE_HOME/wingman-server`, else `~/.local/state/wingman-server`. */
-    stateDir: z
-      .string()
-      .min(1)
-      .max(4096)
-      .default(() => defaultServerStateDir()),
+    stateDir: z.string().min(1).max(4096).default(defaultServerStateDir),
     /** A secret every node of a cluster shares: the shared keys derive from it instead of being agreed through Redis. */
     clusterSecret: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)').max(1024).optional(),
     /** The operator confirms the session domain is on the Public Suffix List, or accepts what sessions share until it is (docs/deploy.md). */
@@ -154,12 +151,7 @@ export const optionsSchema = z
     /** The OpenID Connect issuer for `--allow-email` sessions (redirect URI `<publicUrl>/__wingman/sign-in/callback`). Unset: refused. */
     oidc: oidcSchema.optional(),
     /** How long one viewer sign-in lasts, seconds; when it ends, the viewer's sockets and P2P channels on that session end too. */
-    signInTtlS: z
-      .number()
-      .int()
-      .min(10)
-      .max(MAX_SIGN_IN_ENDS_IN_MS / 1000)
-      .default(DEFAULT_SIGN_IN_TTL_S),
+    signInTtlS: z.number().int().min(10).max(MAX_SIGN_IN_TTL_S).default(DEFAULT_SIGN_IN_TTL_S),
   })
   .strict()
   // The embedded token is public: on an address others can reach, anyone could register agents.
@@ -221,35 +213,21 @@ export function isLoopbackHost(host: string): boolean {
 // ---- CLI flags and environment ---------------------------------------------
 
 const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
-const intVar = z.preprocess(
-  unsetIfEmpty,
-  z
-    .string()
-    .trim()
-    .regex(/^\d{1,10}$/, 'must be a non-negative integer')
-    .transform(Number)
-    .optional(),
-);
-const listVar = z.preprocess(
-  unsetIfEmpty,
-  z
-    .string()
-    .transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter((x) => x.length > 0),
-    )
-    .optional(),
-);
-const boolVar = z.preprocess(
-  (v) => (typeof v === 'string' ? unsetIfEmpty(v.trim().toLowerCase()) : v),
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .transform((v) => v === 'true' || v === '1' || v === 'yes')
-    .optional(),
-);
+const INT = /^\d{1,10}$/;
+const BOOL_WORDS = ['true', 'false', '1', '0', 'yes', 'no'] as const;
+const intVar = z.preprocess(unsetIfEmpty, z.string().trim().regex(INT, 'must be a non-negative integer').transform(Number).optional());
+const listVar = z.preprocess(unsetIfEmpty, z.string().transform(splitList).optional());
+const boolVar = z.preprocess((v) => (typeof v === 'string' ? unsetIfEmpty(v.trim().toLowerCase()) : v), z.enum(BOOL_WORDS).transform(isYes).optional());
 const strVar = z.preprocess(unsetIfEmpty, z.string().optional());
+
+/** A comma-separated list, items trimmed, empty ones dropped. */
+function splitList(s: string): string[] {
+  return s.split(',').flatMap((x) => (x.trim() ? [x.trim()] : []));
+}
+
+function isYes(word: (typeof BOOL_WORDS)[number]): boolean {
+  return word === 'true' || word === '1' || word === 'yes';
+}
 
 const KIND_PARSERS: Record<OptionKind, z.ZodTypeAny> = { int: intVar, string: strVar, list: listVar, bool: boolVar };
 

@@ -79,11 +79,7 @@ export interface WsRelay {
 }
 
 /** Why a ticket was refused, as the viewer reads it. */
-const TICKET_REFUSALS: Record<WsTicketRefusal, string> = {
-  unknown: 'unknown or already used',
-  expired: 'expired',
-  'other-session': 'for another session',
-};
+const TICKET_REFUSALS: Record<WsTicketRefusal, string> = { unknown: 'unknown or already used', expired: 'expired', 'other-session': 'for another session' };
 const ticketRefusalHeaders: Array<[string, string]> = [
   [TRANSPORT_HEADER, 'relay'],
   [ERROR_HEADER, ERR_WS_TICKET],

@@ -141,13 +141,7 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
       const holder = address === undefined ? { source: id, network: id } : holderOf(address);
       const release = shares.admit(ws, session.id, holder);
       if (!release) return;
-      const viewer: Viewer = {
-        id,
-        ws,
-        bucket: createTokenBucket(SIGNAL_BURST, SIGNAL_PER_SECOND),
-        invalid: 0,
-        bytes: 0,
-      };
+      const viewer: Viewer = { id, ws, bucket: createTokenBucket(SIGNAL_BURST, SIGNAL_PER_SECOND), invalid: 0, bytes: 0 };
       // A session's entry exists only while one of its viewers signals: a refused socket leaves nothing behind.
       const viewers = sessions.get(session.id) ?? new Map<string, Viewer>();
       sessions.set(session.id, viewers);
