@@ -110,13 +110,9 @@ export function renderShell(options: ShellOptions, script: ShellInlineScript = s
 }
 
 /**
- * Answers a bootstrap navigation with the shell. Never in the HTTP cache: it must reflect the session's current P2P
- * setting. A 503 saying how to build it when the inline script is not built.
- *
- * Gzipped where the request accepts it (about 11 KB, most of it the inline script, becomes about 5 KB): on a first
- * visit the shell is the first response of a new connection, and after the TLS handshake's flight what is left of
- * TCP's initial window (about 14 KB) does not hold 11 KB of HTML, whose TLS record then waits a round trip for the
- * rest.
+ * Answers a bootstrap navigation with the shell, never cached (it reflects the session's P2P setting); a 503 when the
+ * inline script is not built. Gzipped where accepted (11 KB → 5 KB): on a first visit what is left of TCP's initial
+ * window after the TLS handshake does not hold 11 KB, which would wait a round trip.
  */
 export function serveShell(req: Pick<IncomingMessage, 'headers'>, res: ServerResponse, options: ShellOptions, distDir?: string): void {
   if (res.headersSent) return;

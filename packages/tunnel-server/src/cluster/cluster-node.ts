@@ -10,10 +10,8 @@ import { ENDED_SESSION_MEMORY_MS, type Session, type SessionRegistry } from '../
 import { DIRECTORY_REFRESH_MS, resumeDigest, type SessionDirectory } from './session-directory';
 
 /**
- * How long a node remembers that another node owns a session, ms. Without it every forwarded request costs a Redis
- * round trip before the hop. A session that moves is found at its new node within this time; until then its requests
- * reach the old node, which answers them itself (a hop is never forwarded again) with a page that retries: agent-gone
- * while it still holds the session in its grace period, ERR_SESSION_MOVING once it dropped it.
+ * How long a node remembers that another node owns a session, ms, sparing a Redis round trip per forwarded request. A
+ * moved session is found at its new node within it; meanwhile the old node answers with a page that retries.
  */
 const OWNER_CACHE_TTL_MS = 1_000;
 /** Sessions whose owner a node remembers at once; the oldest entry goes first. */

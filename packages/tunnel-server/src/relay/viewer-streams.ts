@@ -34,12 +34,8 @@ export interface QuotaSession {
 
 export interface ViewerStreamQuota {
   /**
-   * Takes a slot for `viewer` (an address) on `session`, whose agent connection accepts `connectionLimit` streams
-   * (`taken`), unless the viewer holds its share already: the configured limit, at most a quarter of the streams
-   * other viewers leave free (fairShare), and its network at most a quarter of what other networks leave free. Within
-   * its network's floor (shareFloor) a viewer is let past its share (not past the configured limit): a free stream,
-   * or on a full connection the newest stream of the network holding the most, when that holds two more. Give a taken
-   * slot back with hold(); refusalMessage() words a refusal.
+   * Takes a slot for `viewer` on `session`, whose agent connection accepts `connectionLimit` streams, by the fair
+   * share with its network's floor and push-out (sessions/push-out.ts). Give a taken slot back with hold().
    */
   acquire(session: QuotaSession, viewer: string, connectionLimit: number): ShareVerdict;
   /**

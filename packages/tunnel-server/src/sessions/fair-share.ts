@@ -33,11 +33,7 @@ export function holderOf(address: string): ShareHolder {
 export type ShareVerdict = 'taken' | 'full' | 'source' | 'network';
 
 interface FairShares<G> {
-  /**
-   * Takes a slot of `group` (with `capacity` slots in all) for `holder`, unless the group is full, or the holder's
-   * source holds its fair share already (see fairShare; `cap` is its configured limit), or its network does (the same
-   * rule without the cap).
-   */
+  /** Takes a slot of `group` (`capacity` in all) for `holder`, unless the group is full or its source (`cap` at most) or its network holds its share. */
   acquire(group: G, holder: ShareHolder, capacity: number, cap: number): ShareVerdict;
   /** Gives back a slot taken by acquire() or take(). */
   release(group: G, holder: ShareHolder): void;

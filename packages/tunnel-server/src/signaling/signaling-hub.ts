@@ -47,12 +47,7 @@ export interface SignalingSession {
 interface SignalingHubOptions {
   metrics: P2PMetrics;
   log?: (msg: string, extra?: object) => void;
-  /**
-   * Signaling sockets one viewer address (IPv6: /64) may hold per session: at most this, and at most a quarter of the
-   * sockets other addresses leave free (fairShare); within its network's floor it is let past that share, and a full
-   * session's network holding the most gives up its newest socket for it (signaling-shares.ts). Default
-   * DEFAULT_MAX_SIGNALING_PER_VIEWER.
-   */
+  /** Signaling sockets one viewer address may hold per session, at most (fair shares: signaling-shares.ts). Default DEFAULT_MAX_SIGNALING_PER_VIEWER. */
   maxPerAddress?: number;
   /** Each signaling socket cut for a viewer holding fewer (server.ts logs it). */
   onCut?: (cut: SlotCut<string>) => void;

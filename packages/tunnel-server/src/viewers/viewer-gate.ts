@@ -13,10 +13,8 @@ import type { ViewerCookies } from './viewer-cookie';
 import type { SignedIn, ViewerRecord } from '../sessions/session-viewers';
 
 /**
- * Viewers remembered per session. Each is ~200 bytes; a thousand fit any review. Beyond it the least recently seen is
- * forgotten (it comes back as a new viewer), except that refused ids are kept in their own list, and that on an
- * `approve` session an admitted viewer is never forgotten for a newcomer (only the developer admits, so they stay
- * few).
+ * Viewers remembered per session (~200 bytes each). Beyond it the least recently seen is forgotten (it comes back as a
+ * new viewer), but refused ids are kept in their own list, and on an `approve` session admitted viewers stay.
  */
 export const MAX_TRACKED_VIEWERS = 1_000;
 /**
