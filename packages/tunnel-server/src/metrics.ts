@@ -4,31 +4,16 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 
-interface MetricsOptions {
-  /** Current session counts, read at scrape time. */
-  sessionStats: () => { live: number; grace: number };
+/** A counter registered on `registry`; `labelNames` types the labels its inc() takes. */
+export function counterOn(registry: Registry) {
+  return <T extends string = string>(name: string, help: string, labelNames: readonly T[] = []) =>
+    new Counter<T>({ name, help, labelNames, registers: [registry] });
 }
 
-export interface Metrics {
-  readonly registry: Registry;
-  /** Sessions created (new registrations, not resumes). */
-  readonly sessionsCreated: Counter<string>;
-  /** Sessions resumed by a reconnecting agent within the grace period. */
-  readonly sessionsResumed: Counter<string>;
-  /** Agent WebSocket connections by outcome: registered, refused (bad token), failed (bad control message or timeout). */
-  readonly agentConnections: Counter<'outcome'>;
-  /** Requests relayed to agents by kind: http or ws. */
-  readonly relayedRequests: Counter<'kind'>;
-  /** Body and WebSocket message bytes relayed, by direction: to_agent or to_viewer. */
-  readonly relayedBytes: Counter<'direction'>;
-  /** WebSocket upgrades handed to a handler (signaling, relay, agents), by HTTP version: `1.1` (Upgrade) or `2` (extended CONNECT). */
-  readonly webSocketUpgrades: Counter<'http'>;
-  /** Viewer streams cut for a viewer holding fewer (the newest of the network holding the most; relay/viewer-streams.ts). The log line names the network. */
-  readonly viewerStreamsCut: Counter<string>;
-}
-
-export function createMetrics(options: MetricsOptions): Metrics {
+/** `sessionStats`: the current session counts, read at scrape time. */
+export function createMetrics(options: { sessionStats: () => { live: number; grace: number } }) {
   const registry = new Registry();
+  const counter = counterOn(registry);
   new Gauge({
     name: 'wingman_sessions',
     help: 'Sessions held in memory, by state (live: agent connected; grace: waiting for the agent to reconnect)',
@@ -42,31 +27,25 @@ export function createMetrics(options: MetricsOptions): Metrics {
   });
   return {
     registry,
-    sessionsCreated: new Counter({ name: 'wingman_sessions_created_total', help: 'Sessions created', registers: [registry] }),
-    sessionsResumed: new Counter({ name: 'wingman_sessions_resumed_total', help: 'Sessions resumed by a reconnecting agent', registers: [registry] }),
-    agentConnections: new Counter({
-      name: 'wingman_agent_connections_total',
-      help: 'Agent WebSocket connections by outcome',
-      labelNames: ['outcome'],
-      registers: [registry],
-    }),
-    relayedRequests: new Counter({ name: 'wingman_relay_requests_total', help: 'Requests relayed to agents', labelNames: ['kind'], registers: [registry] }),
-    relayedBytes: new Counter({
-      name: 'wingman_relay_bytes_total',
-      help: 'Body and WebSocket message bytes relayed',
-      labelNames: ['direction'],
-      registers: [registry],
-    }),
-    webSocketUpgrades: new Counter({
-      name: 'wingman_websocket_upgrades_total',
-      help: 'WebSocket upgrades handed to a handler, by HTTP version (2: extended CONNECT, RFC 8441)',
-      labelNames: ['http'],
-      registers: [registry],
-    }),
-    viewerStreamsCut: new Counter({
-      name: 'wingman_viewer_streams_cut_total',
-      help: 'Viewer streams of a full session cut for a viewer holding fewer (the newest of the network holding the most)',
-      registers: [registry],
-    }),
+    /** New registrations, not resumes. */
+    sessionsCreated: counter('wingman_sessions_created_total', 'Sessions created'),
+    sessionsResumed: counter('wingman_sessions_resumed_total', 'Sessions resumed by a reconnecting agent'),
+    /** registered, refused (bad token), failed (bad control message or timeout). */
+    agentConnections: counter('wingman_agent_connections_total', 'Agent WebSocket connections by outcome', ['outcome']),
+    /** http or ws. */
+    relayedRequests: counter('wingman_relay_requests_total', 'Requests relayed to agents', ['kind']),
+    /** to_agent or to_viewer. */
+    relayedBytes: counter('wingman_relay_bytes_total', 'Body and WebSocket message bytes relayed', ['direction']),
+    /** Handed to a handler (signaling, relay, agents): `1.1` (Upgrade) or `2` (extended CONNECT). */
+    webSocketUpgrades: counter('wingman_websocket_upgrades_total', 'WebSocket upgrades handed to a handler, by HTTP version (2: extended CONNECT, RFC 8441)', [
+      'http',
+    ]),
+    /** The log line names the network (relay/viewer-streams.ts). */
+    viewerStreamsCut: counter(
+      'wingman_viewer_streams_cut_total',
+      'Viewer streams of a full session cut for a viewer holding fewer (the newest of the network holding the most)',
+    ),
   };
 }
+
+export type Metrics = ReturnType<typeof createMetrics>;

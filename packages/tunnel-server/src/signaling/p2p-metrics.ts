@@ -1,31 +1,15 @@
 /** P2P and signaling metrics (Prometheus, prom-client), registered on the server's registry. */
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Histogram, type Registry } from 'prom-client';
+import { counterOn } from '../metrics';
 
-export interface P2PMetrics {
-  attempts: Counter;
-  successes: Counter;
-  failures: Counter<'reason'>;
-  fallbacks: Counter;
-  connectSeconds: Histogram;
-  rttSeconds: Histogram;
-  signalingMessages: Counter<'direction'>;
-  /** Signaling sockets or messages refused, by code. */
-  signalingRejected: Counter<'code'>;
-  /** Signaling sockets of a full session cut for a viewer holding fewer (push-out); not refusals. */
-  signalingCut: Counter;
-  /** Payload bytes on viewers' signaling WebSockets (docs/architecture.md §Scale: a P2P session costs the server signaling only). */
-  signalingBytes: Counter<'direction'>;
-  /** Signaling bytes (both directions) of one viewer socket, observed when it closes. */
-  signalingBytesPerViewer: Histogram;
-}
-
-export function createP2PMetrics(registry: Registry): P2PMetrics {
+export function createP2PMetrics(registry: Registry) {
   const registers = [registry];
+  const counter = counterOn(registry);
   return {
-    attempts: new Counter({ name: 'wingman_p2p_attempts_total', help: 'P2P offers forwarded to agents', registers }),
-    successes: new Counter({ name: 'wingman_p2p_successes_total', help: 'P2P data channels opened (agent reports)', registers }),
-    failures: new Counter({ name: 'wingman_p2p_failures_total', help: 'P2P attempts that failed, by reason', labelNames: ['reason'], registers }),
-    fallbacks: new Counter({ name: 'wingman_p2p_fallbacks_total', help: 'Viewers that fell back to the relay after a P2P failure', registers }),
+    attempts: counter('wingman_p2p_attempts_total', 'P2P offers forwarded to agents'),
+    successes: counter('wingman_p2p_successes_total', 'P2P data channels opened (agent reports)'),
+    failures: counter('wingman_p2p_failures_total', 'P2P attempts that failed, by reason', ['reason']),
+    fallbacks: counter('wingman_p2p_fallbacks_total', 'Viewers that fell back to the relay after a P2P failure'),
     connectSeconds: new Histogram({
       name: 'wingman_p2p_connect_seconds',
       help: 'Offer to open data channel, seconds',
@@ -38,24 +22,16 @@ export function createP2PMetrics(registry: Registry): P2PMetrics {
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     }),
-    signalingMessages: new Counter({ name: 'wingman_signaling_messages_total', help: 'Signaling messages forwarded', labelNames: ['direction'], registers }),
-    signalingRejected: new Counter({
-      name: 'wingman_signaling_rejected_total',
-      help: 'Signaling messages rejected, by error code',
-      labelNames: ['code'],
-      registers,
-    }),
-    signalingCut: new Counter({
-      name: 'wingman_signaling_cut_total',
-      help: 'Signaling sockets of a full session cut for a viewer holding fewer (the newest of the network holding the most)',
-      registers,
-    }),
-    signalingBytes: new Counter({
-      name: 'wingman_signaling_bytes_total',
-      help: 'Payload bytes on viewer signaling WebSockets',
-      labelNames: ['direction'],
-      registers,
-    }),
+    signalingMessages: counter('wingman_signaling_messages_total', 'Signaling messages forwarded', ['direction']),
+    /** Signaling sockets or messages refused, by code. */
+    signalingRejected: counter('wingman_signaling_rejected_total', 'Signaling messages rejected, by error code', ['code']),
+    /** Push-out, not refusals. */
+    signalingCut: counter(
+      'wingman_signaling_cut_total',
+      'Signaling sockets of a full session cut for a viewer holding fewer (the newest of the network holding the most)',
+    ),
+    /** docs/architecture.md §Scale: a P2P session costs the server signaling only. */
+    signalingBytes: counter('wingman_signaling_bytes_total', 'Payload bytes on viewer signaling WebSockets', ['direction']),
     signalingBytesPerViewer: new Histogram({
       name: 'wingman_signaling_bytes_per_viewer',
       help: 'Signaling payload bytes (both directions) of one viewer socket, at its close',
@@ -64,3 +40,5 @@ export function createP2PMetrics(registry: Registry): P2PMetrics {
     }),
   };
 }
+
+export type P2PMetrics = ReturnType<typeof createP2PMetrics>;
