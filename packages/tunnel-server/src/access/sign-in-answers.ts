@@ -44,17 +44,10 @@ function page(decision: Exclude<Refusal, { kind: 'sign-in' } | { kind: 'handed-o
 /** Answers `req` (its body, if any, is read and dropped). */
 export function sendSignInAnswer(req: IncomingMessage, res: ServerResponse, decision: Refusal): void {
   req.resume();
-  if (decision.kind === 'sign-in')
-    return void res
-      .writeHead(302, {
-        location: decision.location,
-        'cache-control': 'no-store',
-        'content-length': 0,
-        ...(decision.setCookie !== undefined ? { 'set-cookie': decision.setCookie } : {}),
-      })
-      .end();
-  if (decision.kind === 'handed-off')
-    return void res.writeHead(302, { location: decision.location, 'cache-control': 'no-store', 'content-length': 0, 'set-cookie': decision.setCookie }).end();
+  if (decision.kind === 'sign-in' || decision.kind === 'handed-off') {
+    const cookie = decision.setCookie === undefined ? {} : { 'set-cookie': decision.setCookie };
+    return void res.writeHead(302, { location: decision.location, 'cache-control': 'no-store', 'content-length': 0, ...cookie }).end();
+  }
   sendPage(res, page(decision));
 }
 
