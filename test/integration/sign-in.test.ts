@@ -163,28 +163,34 @@ test('a domain the developer did not allow gets a 403 page that names the signed
   expect(switched.at(-1)!.status).toBe(200);
 });
 
-test("a viewer who signs in again after signing out is asked to authenticate at the provider, not signed in by the provider's own session", async () => {
-  const s = await share(['--allow-email', 'alice@example.com']);
-  const browser = new CookieBrowser();
-  const provider = new URL(s.provider.issuer);
-  /** The provider's login pages among `pages` (its interaction: where a person types their password). */
-  const loginPages = (pages: Page[]) => pages.filter((p) => new URL(p.url).host === provider.host && new URL(p.url).pathname.startsWith('/interaction/'));
-  await s.provider.nextLogin('alice@example.com');
-  const first = await browser.navigate(`${s.origin}/hello`);
-  expect(loginPages(first)).toHaveLength(1);
-  expect(first.at(-1)!.status).toBe(200);
+test.each([
+  ['OIDC_PROMPT=login', { OIDC_PROMPT: 'login' }, 1],
+  ['no OIDC_PROMPT (the default)', {}, 0],
+])(
+  "with %s, a viewer who signs in again after its Wingman cookies are gone meets the provider's login page that many times",
+  async (_name, serverEnv, logins) => {
+    const s = await share(['--allow-email', 'alice@example.com'], serverEnv);
+    const browser = new CookieBrowser();
+    const provider = new URL(s.provider.issuer);
+    /** The provider's login pages among `pages` (its interaction: where a person types their password). */
+    const loginPages = (pages: Page[]) => pages.filter((p) => new URL(p.url).host === provider.host && new URL(p.url).pathname.startsWith('/interaction/'));
+    await s.provider.nextLogin('alice@example.com');
+    const first = await browser.navigate(`${s.origin}/hello`);
+    expect(loginPages(first)).toHaveLength(1);
+    expect(first.at(-1)!.status).toBe(200);
 
-  // Signed out of Wingman (the apex's and the session's cookies gone); the provider's own session is still in this browser.
-  browser.forget(new URL(s.server.url).hostname);
-  browser.forget(new URL(s.origin).hostname);
-  expect(browser.cookieHeader(provider)).toBeDefined();
-  // Signing in again means authenticating again (the same account: another one makes oidc-provider end its session first, by a page that posts a form).
-  await s.provider.nextLogin('alice@example.com');
-  const again = await browser.navigate(`${s.origin}/hello`);
-  expect(loginPages(again)).toHaveLength(1);
-  expect(again.at(-1)!.status).toBe(200);
-  expect(new URL(again.at(-1)!.url).pathname).toBe('/hello');
-});
+    // Signed out of Wingman (the apex's and the session's cookies gone); the provider's own session is still in this browser.
+    browser.forget(new URL(s.server.url).hostname);
+    browser.forget(new URL(s.origin).hostname);
+    expect(browser.cookieHeader(provider)).toBeDefined();
+    // The same account: another one makes oidc-provider end its session first, by a page that posts a form.
+    await s.provider.nextLogin('alice@example.com');
+    const again = await browser.navigate(`${s.origin}/hello`);
+    expect(loginPages(again)).toHaveLength(logins);
+    expect(again.at(-1)!.status).toBe(200);
+    expect(new URL(again.at(-1)!.url).pathname).toBe('/hello');
+  },
+);
 
 test.each([
   ['aud', 'another audience', 'unexpected JWT &#34;aud&#34; (audience) claim value'],

@@ -132,6 +132,12 @@ export const OPTION_ROWS: readonly OptionRow[] = [
     help: 'client id of this server at the OpenID Connect issuer',
   },
   { key: 'oidc.clientSecret', kind: 'string', env: 'OIDC_CLIENT_SECRET', help: 'client secret of this server at the OpenID Connect issuer' },
+  {
+    key: 'oidc.prompt',
+    kind: 'string',
+    env: 'OIDC_PROMPT',
+    help: 'prompt sent to the issuer on each sign-in: login, consent or select_account (default: none)',
+  },
   { key: 'signInTtlS', kind: 'int', env: 'SIGN_IN_TTL_S' },
   // Quotas: tuning knobs, variables only (docs/operations.md "Limits").
   ...Object.entries(LIMIT_ENV).map(([key, env]): OptionRow => ({ key: `limits.${key}`, kind: 'int', env })),

@@ -92,6 +92,11 @@ const oidcSchema = z
     issuer: issuerUrl,
     clientId: z.string().min(1).max(512),
     clientSecret: z.string().min(1).max(1024),
+    /**
+     * OIDC Core's `prompt` on every trip to the provider; absent, none is sent. `login` makes the provider authenticate
+     * whoever is at the browser even when its own session lives on; Google refuses it (docs/operations.md, Sign-in gate).
+     */
+    prompt: z.enum(['login', 'consent', 'select_account']).optional(),
   })
   .strict();
 

@@ -19,8 +19,8 @@
  *
  * - SIGN_IN_PATH `?session=<id>&return=<path>&bind=<digest>`: with a valid
  *   identity cookie, straight to the session's hand-off; otherwise to the
- *   issuer, which is asked to authenticate the viewer (prompt=login).
- *   `switch=1` ignores the cookie (another account). Without `bind` (a link to the apex from
+ *   issuer (with OIDC_PROMPT's prompt, if set). `switch=1` ignores the cookie and
+ *   asks the issuer to sign in again (prompt=login: another account). Without `bind` (a link to the apex from
  *   elsewhere): first to the session's own SIGN_IN_PATH, which adds it.
  * - SIGN_IN_CALLBACK_PATH: the issuer's answer, accepted only with the
  *   FLOW_COOKIE whose `state` it names, within FLOW_MAX_AGE_S, once.
@@ -157,9 +157,8 @@ export function createSignInFlow(options: SignInFlowOptions): SignInFlow {
       code_challenge_method: 'S256',
       state,
       nonce,
-      // Always (OIDC Core's prompt=login): the provider authenticates whoever is at the browser now instead of reusing its
-      // own session, which outlives a sign-out, a revocation or the end of this one (docs/operations.md, Sign-in gate).
-      prompt: 'login',
+      // Another account: the provider asks again instead of reusing its own session; otherwise the operator's OIDC_PROMPT.
+      ...(switchAccount ? { prompt: 'login' } : oidc.prompt ? { prompt: oidc.prompt } : {}),
     });
     res
       .writeHead(302, {
