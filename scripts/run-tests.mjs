@@ -4,21 +4,24 @@
  * formatting (lib/static-checks.mjs; only without extra arguments, so running
  * one test file stays quick), then re-runs itself inside a loopback-only
  * network namespace and runs every jest project there:
- *   1. unit                      (parallel workers)
- *   2. integration, e2e [, lab]  (--runInBand: real processes, ports, a browser)
+ *   1. unit                      (jest's default workers)
+ *   2. integration, e2e          (in band, or WINGMAN_TEST_WORKERS files at a time)
+ *   3. lab                       (in band: it measures, so it has the machine to itself)
  * A phase whose jest process dies of a native crash (SIGSEGV…) fails; it resumes
  * with the test files not yet run only to report them, and counts the file it
  * died in as failed, naming it in the log and the summary.
  * Extra arguments go to jest: `npm test -- packages/protocol`, `npm test -- -t "reset"`.
- * With `--selectProjects` among them, jest runs once, in band, with exactly those arguments.
+ * With `--selectProjects` among them, jest runs once with exactly those arguments (in band
+ * when the lab is among the projects).
  *
  * Why a network namespace: tests, the browser and WebRTC may only ever reach
  * loopback. In a namespace whose only interface is `lo`, nothing else exists to
  * reach, whatever a library or Chromium tries (docs/testing.md).
  *
  * Environment: WINGMAN_TEST_TIMEOUT_S — deadline for the whole run (default 4200 s,
- * so install + build + tests stay inside CI's 90 minutes); WINGMAN_TEST_RESULTS_DIR —
- * keep jest's results there (the census reads them).
+ * so install + build + tests stay inside CI's 90 minutes); WINGMAN_TEST_WORKERS — test
+ * files of integration and e2e run at once (default 1: in band; docs/testing.md says why);
+ * WINGMAN_TEST_RESULTS_DIR — keep jest's results there (the census reads them).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +39,8 @@ const INSIDE_ENV = 'WINGMAN_TEST_NETNS';
 const DEFAULT_TIMEOUT_S = 4200;
 /** A folder to keep jest's results in (`<phase>.json`, `phases.json`) instead of a temporary one. */
 const RESULTS_DIR_ENV = 'WINGMAN_TEST_RESULTS_DIR';
+const WORKERS_ENV = 'WINGMAN_TEST_WORKERS';
+const DEFAULT_WORKERS = 1;
 
 const jestArgs = process.argv.slice(2);
 const lab = hasTestDir(ROOT, 'lab');
@@ -96,17 +101,24 @@ async function runInside() {
   const keptDir = process.env[RESULTS_DIR_ENV];
   const outputDir = keptDir ? (mkdirSync(keptDir, { recursive: true }), keptDir) : mkdtempSync(join(tmpdir(), 'wingman-jest-'));
   const ci = process.env.CI === 'true' || process.env.CI === '1' ? ['--ci'] : [];
+  const workers = Number(process.env[WORKERS_ENV] ?? DEFAULT_WORKERS);
+  if (!Number.isInteger(workers) || workers < 1) {
+    console.error(`[run-tests] ${WORKERS_ENV} must be a whole number of workers, 1 or more, got "${process.env[WORKERS_ENV]}"`);
+    return 1;
+  }
+  // jest runs in band by itself when a phase has a single test file.
+  const parallel = workers === 1 ? ['--runInBand'] : [`--maxWorkers=${workers}`];
+  const inBand = ['--runInBand'];
 
   // The user's arguments go first: `--selectProjects` takes every following
   // word as a project name, so a path after it would be swallowed.
-  const phases = jestArgs.some((a) => a === '--selectProjects' || a.startsWith('--selectProjects='))
-    ? [{ name: 'selected', args: [...jestArgs, ...ci, '--runInBand'] }]
+  const selected = selectedProjects(jestArgs);
+  const phases = selected
+    ? [{ name: 'selected', args: [...jestArgs, ...ci, ...(selected.includes('lab') ? inBand : parallel)] }]
     : [
         { name: 'unit', args: [...jestArgs, ...ci, '--selectProjects', 'unit'] },
-        {
-          name: lab ? 'integration+e2e+lab' : 'integration+e2e',
-          args: [...jestArgs, ...ci, '--runInBand', '--selectProjects', 'integration', 'e2e', ...(lab ? ['lab'] : [])],
-        },
+        { name: 'integration+e2e', args: [...jestArgs, ...ci, ...parallel, '--selectProjects', 'integration', 'e2e'] },
+        ...(lab ? [{ name: 'lab', args: [...jestArgs, ...ci, ...inBand, '--selectProjects', 'lab'] }] : []),
       ];
 
   // Ctrl-C / SIGTERM: the running phase is stopped by runJestPhase; later phases are not started.
@@ -134,6 +146,19 @@ async function runInside() {
     else rmSync(outputDir, { recursive: true, force: true });
   }
   return summarize(results);
+}
+
+/**
+ * The projects named after `--selectProjects` (up to the next option), or null without it.
+ * @param {string[]} args
+ */
+function selectedProjects(args) {
+  const at = args.findIndex((a) => a === '--selectProjects' || a.startsWith('--selectProjects='));
+  if (at < 0) return null;
+  if (args[at].includes('=')) return args[at].slice(args[at].indexOf('=') + 1).split(',');
+  const rest = args.slice(at + 1);
+  const end = rest.findIndex((a) => a.startsWith('-'));
+  return end < 0 ? rest : rest.slice(0, end);
 }
 
 /**
