@@ -182,11 +182,13 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
   });
 }
 
-/** A one-time check that something listens on the target, so the developer hears about a stopped app before a viewer does. */
 /** A refused or silent port answers within this on loopback; a remote host gets the same bound, ms. */
 const PROBE_TIMEOUT_MS = 2_000;
 
-/** Resolves true when a TCP connection to the target opens (it is closed at once). */
+/**
+ * A one-time check that something listens on the target, so the developer hears about a stopped app before a viewer
+ * does: true when a TCP connection to the target opens (it is closed at once).
+ */
 function probeTarget(target: Target, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: target.host, port: target.port });
