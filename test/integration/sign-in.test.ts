@@ -18,6 +18,7 @@ import { closeViewerProcesses, connectViewerProcess } from '../helpers/p2p-viewe
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { startProvider } from '../helpers/oidc-provider';
 import { freePort } from '../helpers/ports';
+import { inspectorApi, inspectorPortOf, untilTrue } from '../helpers/viewer-client';
 import { AGENT_BIN, killAll, startAgent, startProcess, startServer } from '../helpers/processes';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -130,6 +131,29 @@ test('an allowed email signs in once and gets the app, byte-equal to the app its
   const again = await browser.navigate(`${new URL(other.url).origin}/hello`);
   expect(again.map((p) => new URL(p.url).host)).not.toContain(new URL(s.provider.issuer).host);
   expect(again.at(-1)!.status).toBe(200);
+});
+
+test('a signed-in viewer the developer revokes is refused when the same person signs in from another browser', async () => {
+  const s = await share(['--allow-email', '*@example.com', '--inspect', '0']);
+  const inspector = inspectorPortOf(s.agent);
+  const first = new CookieBrowser();
+  await s.provider.nextLogin('alice@example.com');
+  expect((await first.navigate(`${s.origin}/hello`)).at(-1)!.status).toBe(200);
+  const alice = () => inspectorApi(inspector, '/api/viewers').then(({ json }) => json.viewers.find((v: { email?: string }) => v.email === 'alice@example.com'));
+  await untilTrue('alice in the inspector', async () => (await alice()) !== undefined);
+  expect((await inspectorApi(inspector, `/api/viewers/${(await alice()).id}/revoke`, 'POST')).status).toBe(202);
+  await untilTrue('the revocation in the inspector', async () => (await alice()).state === 'refused');
+
+  // A browser without any of the first one's cookies, signing in at the provider as the same person.
+  const second = new CookieBrowser();
+  await s.provider.nextLogin('alice@example.com');
+  const refused = (await second.navigate(`${s.origin}/hello`)).at(-1)!;
+  expect(refused.status).toBe(403);
+  expect(text(refused)).toContain('ERR_VIEWER_REFUSED');
+  // Someone else still gets in.
+  const third = new CookieBrowser();
+  await s.provider.nextLogin('bob@example.com');
+  expect((await third.navigate(`${s.origin}/hello`)).at(-1)!.status).toBe(200);
 });
 
 test('the developer sees the signed-in email in the viewer event', async () => {

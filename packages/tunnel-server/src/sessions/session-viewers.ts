@@ -27,6 +27,8 @@ export interface SessionViewers {
   /** Least recently seen first. */
   readonly records: Map<string, ViewerRecord>;
   readonly refusedIds: Set<string>;
+  /** Emails of signed-in viewers the developer refused: the same person signing in from a new browser is refused too. */
+  readonly refusedEmails: Set<string>;
   /** What each viewer holds open here, to close when it is refused. */
   readonly live: Map<string, Set<() => void>>;
   /** The timer for the next sign-in of a viewer to end, and when. */

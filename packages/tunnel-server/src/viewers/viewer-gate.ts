@@ -10,7 +10,7 @@ import { sourceKey } from '../http/source-key';
 import type { Session } from '../sessions/registry';
 import { createSignInEnds } from './sign-in-ends';
 import type { ViewerCookies } from './viewer-cookie';
-import type { SignedIn, ViewerRecord } from '../sessions/session-viewers';
+import type { SessionViewers, SignedIn, ViewerRecord } from '../sessions/session-viewers';
 
 /**
  * Viewers remembered per session (~200 bytes each). Beyond it the least recently seen is forgotten (it comes back as a
@@ -114,6 +114,7 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
   };
 
   const setState = (session: Session, v: ViewerRecord, state: ViewerState) => {
+    if (v.email !== undefined) noteEmail(session.viewers!, v.email, state);
     if (v.state === state) return;
     v.state = state;
     announce(session, v);
@@ -122,6 +123,14 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
 
   // A viewer whose sign-in ended: what it holds here closes (the agent ends its P2P channels at the time it was told).
   const signInEnds = createSignInEnds((session, v) => closeHeld(session, v.id, 'whose sign-in ended'));
+
+  /** A refused email stays refused for new browsers until the developer admits one of its viewers. */
+  const noteEmail = (viewers: SessionViewers, email: string, state: ViewerState) => {
+    if (state === 'admitted') viewers.refusedEmails.delete(email);
+    if (state !== 'refused') return;
+    viewers.refusedEmails.add(email);
+    if (viewers.refusedEmails.size > MAX_REFUSED_VIEWER_IDS) viewers.refusedEmails.delete(viewers.refusedEmails.values().next().value as string);
+  };
 
   const remember = (session: Session, v: ViewerRecord) => {
     const viewers = session.viewers!;
@@ -150,6 +159,7 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
       const held = [...viewers.live.values()];
       viewers.records.clear();
       viewers.refusedIds.clear();
+      viewers.refusedEmails.clear();
       viewers.live.clear();
       signInEnds.clear(session);
       for (const close of held.flatMap((closers) => [...closers])) {
@@ -162,7 +172,7 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
     },
 
     enable(session, mode) {
-      if (!session.viewers) session.viewers = { mode, records: new Map(), refusedIds: new Set(), live: new Map() };
+      if (!session.viewers) session.viewers = { mode, records: new Map(), refusedIds: new Set(), refusedEmails: new Set(), live: new Map() };
       session.viewers.mode = mode;
       for (const v of session.viewers.records.values()) announce(session, v);
     },
@@ -174,7 +184,7 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
       const { id, setCookie } = options.cookies.identify(req, session.id, address);
       let v = viewers.records.get(id);
       if (!v) {
-        const refused = viewers.refusedIds.delete(id);
+        const refused = viewers.refusedIds.delete(id) || (email !== undefined && viewers.refusedEmails.has(email));
         const state = refused ? 'refused' : viewers.mode === 'approve' ? 'waiting' : 'admitted';
         if (state === 'waiting') roomForWaiting(session, address);
         v = {
@@ -194,7 +204,8 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
         const later = signIn?.until !== undefined && signInEnds.note(session, v, signIn.until);
         const other = email !== undefined && v.email !== email;
         if (other) v.email = email;
-        if (later || other) announce(session, v);
+        if (email !== undefined && other && viewers.refusedEmails.has(email)) setState(session, v, 'refused');
+        else if (later || other) announce(session, v);
       }
       return { kind: v.state, viewer: v, ...(setCookie ? { setCookie } : {}) };
     },
