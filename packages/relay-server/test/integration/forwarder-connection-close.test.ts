@@ -7,10 +7,14 @@
  * the HTTP client (in the P2P host process that ended every viewer's
  * channel). A real forwarder on an in-memory connection pair, a real TCP
  * app on 127.0.0.1 that writes its responses by hand.
+ *
+ * The pair's stream windows do not auto-tune (maxStreamWindow = the initial
+ * window): a window grown towards 2 MiB would let the forwarder read the
+ * whole body without ever pausing, and the cases would test nothing.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { Connection, ProtocolError, Stream } from '@wingman/protocol';
+import { DEFAULT_STREAM_WINDOW_BYTES, STREAM_SEND_BEYOND_WINDOW_BYTES, type Connection, type ProtocolError, type Stream } from '@wingman/protocol';
 import { createForwarder, type Forwarder } from '../../src/forward';
 import { connectedPair } from './helpers/pair';
 import { bodyOf, header, responseOf, send } from './helpers/viewer';
@@ -18,8 +22,17 @@ import { waitForEvent } from '../../../../test/helpers/wait';
 
 jest.setTimeout(60_000);
 
+/** Every stream's window, fixed: no auto-tuning. */
+const WINDOW = DEFAULT_STREAM_WINDOW_BYTES;
 /** Larger than a stream's window and the bytes queued beyond it: the forwarder pauses before the app is done. */
 const BODY = randomBytes(1_000_000);
+/**
+ * What the resetting app writes of its BODY.length-byte response: more than the forwarder takes before it
+ * pauses, so the reset comes while it is paused. Never the whole body: once written, bytes may already sit
+ * in the agent's receive queue when the reset comes, and Linux still delivers those (then reports a plain
+ * end), so a body written whole could arrive whole, whenever the app's kernel had sent it all in time.
+ */
+const RESET_PREFIX = 600_000;
 const BODY_SHA = createHash('sha256').update(BODY).digest('hex');
 
 type Framing = 'content-length' | 'close-delimited' | 'reset';
@@ -29,6 +42,8 @@ let port: number;
 const sockets = new Set<Socket>();
 let forwarder: Forwarder | undefined;
 let pair: ReturnType<typeof connectedPair> | undefined;
+/** The agent's end of the last stream the forwarder took. */
+let agentStream: Stream | undefined;
 
 beforeAll(async () => {
   server = createServer((socket) => {
@@ -45,8 +60,8 @@ beforeAll(async () => {
       const length = framing === 'close-delimited' ? '' : `Content-Length: ${BODY.length}\r\n`;
       socket.write(`HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n${length}\r\n`);
       if (framing === 'reset') {
-        // The whole body goes to the kernel; the test resets the connection once the viewer has part of it.
-        socket.write(BODY, () => server.emit('written', socket));
+        // Part of the body goes to the kernel; the test resets the connection once the viewer has part of that.
+        socket.write(BODY.subarray(0, RESET_PREFIX), () => server.emit('written', socket));
       } else {
         socket.end(BODY, () => server.emit('written'));
       }
@@ -71,8 +86,11 @@ afterEach(() => {
 function tunnel(): Connection {
   const f = createForwarder({ target: { host: '127.0.0.1', port } });
   forwarder = f;
-  pair = connectedPair();
-  pair.server.on('stream', (s) => f.handleStream(s, 'p2p'));
+  pair = connectedPair({ initialWindow: WINDOW, maxStreamWindow: WINDOW });
+  pair.server.on('stream', (s) => {
+    agentStream = s;
+    f.handleStream(s, 'p2p');
+  });
   return pair.client;
 }
 
@@ -115,15 +133,21 @@ describe('forwarder: apps that end the connection with the response, to a slow v
     expect((await responseOf(stream)).status).toBe(200);
     const body = bodyOf(stream, true);
     let received = 0;
+    let atReset = { held: 0, window: 0 };
     stream.on('data', (chunk) => {
       received += chunk.length;
-      if (received >= BODY.length / 4 && !appSocket.destroyed) appSocket.resetAndDestroy();
+      if (received >= BODY.length / 4 && !appSocket.destroyed) {
+        atReset = { held: agentStream?.pendingBytes ?? 0, window: agentStream?.sendWindow ?? 0 };
+        appSocket.resetAndDestroy();
+      }
     });
     slowReader(stream);
     const err = await body.then<undefined, ProtocolError>(
       () => undefined,
       (e: ProtocolError) => e,
     );
+    // The forwarder held more than the window lets out plus one read: it had paused the app when the reset came.
+    expect(atReset.held).toBeGreaterThan(Math.max(0, atReset.window) + STREAM_SEND_BEYOND_WINDOW_BYTES);
     expect(err?.code).toBe('ERR_UPSTREAM_ERROR');
     expect(err?.message).toMatch(/the local app's response broke off/);
     const next = await send(conn, { target: '/small' });
