@@ -3,8 +3,8 @@
  * owns the P2P channel and shows the app in a same-origin frame; the
  * Service Worker hands it the app's requests (docs/browser-client.md).
  */
+import { BADGE_QUERY_PARAM } from '@wingman/protocol';
 import type { Connection } from '@wingman/protocol';
-import { BADGE_QUERY_PARAM } from '../shared/constants';
 import { parseShimToShell } from '../shared/messages';
 import { appPath, createAppFrame } from './app-frame';
 import { createBadge, type Paths } from './badge';
@@ -20,6 +20,7 @@ import { createRequestServer } from './request-server';
 import { createSwLink } from './sw-link';
 import { mark, timeline } from './timeline';
 import { createWsBridge } from './ws-bridge';
+import { quietly } from '../shared/quietly';
 
 /** What tests, benchmarks and a curious reviewer's devtools can read (window.__wingman). */
 export interface WingmanDebug {
@@ -123,7 +124,7 @@ Object.assign(window, { __wingman: debug, __wingmanShell: { id: shellId } });
 
 window.addEventListener('pagehide', () => {
   // Hand everything in flight back to the SW (it retries or resumes over the relay) and free the agent's peer.
-  requests.abortAll('page closing');
+  requests.abortAll();
   sw.announce({ p2p: false });
   p2p.stop('page closed');
   stopDiagnostics();
@@ -139,13 +140,9 @@ void sw.controlled.then(async (controlled) => {
   frame.load(appPath(here, [BADGE_QUERY_PARAM]));
 });
 // The inline script may have started the app already; its initial about:blank "loads" too and does not count.
-const appLoaded = () => {
-  try {
-    return frame.element.contentWindow?.location.protocol !== 'about:' && frame.element.contentDocument?.readyState === 'complete';
-  } catch {
-    return false; // a cross-origin document in the frame
-  }
-};
+// A cross-origin document in the frame throws: not loaded.
+const appLoaded = () =>
+  quietly(() => frame.element.contentWindow?.location.protocol !== 'about:' && frame.element.contentDocument?.readyState === 'complete') === true;
 if (appLoaded()) mark('frame-load');
 else frame.element.addEventListener('load', () => appLoaded() && mark('frame-load'));
 p2p.start();

@@ -257,7 +257,6 @@ export function parseWindowToSw(v: unknown): WindowToSw | undefined {
     case 'wingman:frame':
       return str(o.shellId, MAX_ID_CHARS) ? { type: o.type, shellId: o.shellId } : undefined;
     case 'wingman:cookie':
-      return str(o.url, MAX_URL_CHARS) ? { type: o.type, url: o.url } : undefined;
     case 'wingman:ws-ticket':
       return str(o.url, MAX_URL_CHARS) ? { type: o.type, url: o.url } : undefined;
     case 'wingman:abort':
@@ -297,9 +296,8 @@ export function parseSwToWindow(v: unknown): SwToWindow | undefined {
   const isPath = (x: unknown): x is 'p2p' | 'relay' => x === 'p2p' || x === 'relay';
   if (o.type === 'wingman:paths') return isPath(o.small) && isPath(o.bulk) ? { type: o.type, small: o.small, bulk: o.bulk } : undefined;
   if (o.type === 'wingman:cookie-write') {
-    const lines: unknown = o.lines;
-    const valid = (v: unknown): v is string[] => Array.isArray(v) && v.length <= MAX_COOKIE_WRITES && v.every((l) => str(l, MAX_COOKIE_LINE_CHARS));
-    return valid(lines) ? { type: o.type, lines } : undefined;
+    const valid = Array.isArray(o.lines) && o.lines.length <= MAX_COOKIE_WRITES && o.lines.every((l) => str(l, MAX_COOKIE_LINE_CHARS));
+    return valid ? { type: o.type, lines: o.lines as string[] } : undefined;
   }
   if (
     o.type === 'wingman:fetch' &&

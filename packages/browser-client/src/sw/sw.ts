@@ -5,7 +5,8 @@
  * SW restart (cookies) is in IndexedDB; the shell registry is rebuilt by
  * asking the windows (shell-registry.ts).
  */
-import { CLIENT_PATH, SHIM_PATH, WINGMAN_CACHE_PREFIX } from '../shared/constants';
+import { CLIENT_PATH, SHIM_PATH } from '@wingman/protocol';
+import { WINGMAN_CACHE_PREFIX } from '../shared/constants';
 import { parseWindowToSw, type CookieWrite, type WsTicketReply, type PathsUpdate } from '../shared/messages';
 import { createAbortRegistry } from './abort-registry';
 import { createEarlyDocuments } from './early-document';
@@ -168,13 +169,8 @@ self.addEventListener('message', (event) => {
     case 'wingman:cookie': {
       const port = event.ports[0];
       if (!port) return;
-      let url: URL;
-      try {
-        url = new URL(m.url, self.location.origin);
-      } catch {
-        return port.postMessage({ header: '' });
-      }
-      if (url.origin !== self.location.origin) return port.postMessage({ header: '' });
+      const url = URL.parse(m.url, self.location.origin);
+      if (url?.origin !== self.location.origin) return port.postMessage({ header: '' });
       event.waitUntil(
         cookies.headerFor(url, { crossSite: false, safeTopLevelNavigation: false }).then(
           (header) => port.postMessage({ header }),
