@@ -39,16 +39,12 @@ export class BodyLengthGuard {
   }
 
   take(chunk: Uint8Array): BodyChunkVerdict {
-    if (this.declared === undefined) {
-      this.received += chunk.length;
-      return { accepted: chunk, excess: false };
-    }
-    const room = this.declared - this.received;
+    const room = this.declared === undefined ? Infinity : this.declared - this.received;
     if (chunk.length <= room) {
       this.received += chunk.length;
       return { accepted: chunk, excess: false };
     }
-    this.received = this.declared;
+    this.received = this.declared!;
     return { accepted: chunk.subarray(0, room), excess: true };
   }
 

@@ -5,30 +5,15 @@
  * stays at the front.
  */
 
-export interface BufferHold {
-  /** May evict this holder, or others, synchronously. */
-  set(bytes: number): void;
-  /** Its reader took some (a write flushed, credit spent): to the back of the eviction line. */
-  progressed(): void;
-  /** Idempotent. */
-  release(): void;
-  /** Evicted or released. */
-  readonly released: boolean;
-}
-
-export interface BufferBudget {
-  readonly limit: number;
-  total(): number;
-  /** `onEvict` is called once, when the budget evicts it. */
-  hold(onEvict: () => void): BufferHold;
-}
+export type BufferBudget = ReturnType<typeof createBufferBudget>;
+export type BufferHold = ReturnType<BufferBudget['hold']>;
 
 interface Holder {
   bytes: number;
   onEvict: () => void;
 }
 
-export function createBufferBudget(limit: number): BufferBudget {
+export function createBufferBudget(limit: number) {
   const holders = new Set<Holder>();
   /** Holders holding bytes, in eviction order: since they started holding or last made progress. */
   const holding = new Set<Holder>();
@@ -48,12 +33,14 @@ export function createBufferBudget(limit: number): BufferBudget {
 
   return {
     limit,
-    total: () => held,
-    hold(onEvict) {
+    total: (): number => held,
+    /** `onEvict` is called once, when the budget evicts it. */
+    hold(onEvict: () => void) {
       const holder: Holder = { bytes: 0, onEvict };
       holders.add(holder);
       return {
-        set(bytes) {
+        /** May evict this holder, or others, synchronously. */
+        set(bytes: number): void {
           if (!holders.has(holder)) return;
           if (bytes === 0) holding.delete(holder);
           else if (holder.bytes === 0) holding.add(holder);
@@ -61,17 +48,20 @@ export function createBufferBudget(limit: number): BufferBudget {
           holder.bytes = bytes;
           if (held > limit) enforce();
         },
-        progressed() {
+        /** Its reader took some (a write flushed, credit spent): to the back of the eviction line. */
+        progressed(): void {
           if (!holding.delete(holder)) return;
           holding.add(holder);
         },
-        release() {
+        /** Idempotent. */
+        release(): void {
           if (!holders.delete(holder)) return;
           holding.delete(holder);
           held -= holder.bytes;
           holder.bytes = 0;
         },
-        get released() {
+        /** Evicted or released. */
+        get released(): boolean {
           return !holders.has(holder);
         },
       };

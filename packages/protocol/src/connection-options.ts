@@ -65,22 +65,8 @@ export interface ConnectionEvents {
   close: (error?: ProtocolError) => void;
 }
 
-/** ConnectionOptions with every default applied and every range checked. */
-interface ResolvedOptions {
-  maxMessageBytes: number;
-  highWaterBytes: number;
-  localWindow: number;
-  maxStreamWindow: number;
-  windowGrowthBudget: number;
-  allocate: (bytes: number) => Uint8Array;
-  maxConcurrentStreams: number;
-  maxWsMessageBytes: number;
-  schedule: (run: () => void) => void;
-  speaksSecond: boolean;
-}
-
-/** Applies the defaults; throws a RangeError for an initialWindow or maxWsMessageBytes out of range. */
-export function resolveOptions(options: ConnectionOptions): ResolvedOptions {
+/** ConnectionOptions with every default applied; throws a RangeError for an initialWindow or maxWsMessageBytes out of range. */
+export function resolveOptions(options: ConnectionOptions) {
   const localWindow = options.initialWindow ?? DEFAULT_STREAM_WINDOW_BYTES;
   if (localWindow < MAX_PAYLOAD_BYTES || localWindow > MAX_WINDOW_BYTES) throw new RangeError(`initialWindow ${localWindow} out of range`);
   const maxWsMessageBytes = options.maxWsMessageBytes ?? MAX_WS_MESSAGE_BYTES;

@@ -5,7 +5,6 @@
 import {
   DEFAULT_MAX_CONCURRENT_STREAMS,
   DEFAULT_STREAM_WINDOW_BYTES,
-  FRAME_HEADER_BYTES,
   MAX_QUEUED_CONTROL_FRAMES,
   PING_PAYLOAD_BYTES,
   PING_TIMEOUT_MS,
@@ -13,11 +12,11 @@ import {
 } from './constants';
 import { resolveOptions, type ConnectionEvents, type ConnectionOptions, type Transport } from './connection-options';
 import { Emitter } from './emitter';
-import { ERROR_CODES, errorCodeFromNumber, ProtocolError, protocolError, type ErrorCode } from './errors';
+import { ProtocolError, protocolError, type ErrorCode } from './errors';
 import { dispatchStreamFrame } from './frame-dispatch';
-import { decodeFrames, Flag, FrameType, writeFrame, type Frame } from './frame';
+import { decodeFrames, encodeFrame, Flag, FrameType, type Frame } from './frame';
 import { FramePacker } from './frame-packer';
-import { CAPABILITIES, decodeCodeReason, decodeHello, encodeCodeReason, encodeHello, type Hello, type RequestHead } from './payload';
+import { CAPABILITIES, decodeHello, decodeReset, encodeHello, encodeReset, type Hello, type RequestHead } from './payload';
 import { PingTracker } from './ping-tracker';
 import type { Stream, StreamHost, StreamKind } from './stream';
 import { StreamTable } from './stream-table';
@@ -35,13 +34,10 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   readonly localWindow: number;
   readonly maxStreamWindow: number;
   readonly maxWsMessageBytes: number;
-  private readonly windowGrowthLimit: number;
+  private readonly o: ReturnType<typeof resolveOptions>;
   private windowGrowthReserved = 0;
-  private readonly maxConcurrentStreams: number;
   private readonly transport: Transport;
-  private readonly highWaterBytes: number;
   private readonly packer: FramePacker;
-  private readonly schedule: (run: () => void) => void;
   private readonly pings = new PingTracker();
   private peer: Hello | undefined;
   /** ConnectionOptions.speaksSecond, until the peer's HELLO: nothing leaves. */
@@ -54,16 +50,10 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
 
   constructor(options: ConnectionOptions) {
     super();
-    const o = resolveOptions(options);
+    const o = (this.o = resolveOptions(options));
     this.transport = options.transport;
-    this.highWaterBytes = o.highWaterBytes;
-    this.schedule = o.schedule;
     this.silent = o.speaksSecond;
-    this.localWindow = o.localWindow;
-    this.maxConcurrentStreams = o.maxConcurrentStreams;
-    this.maxStreamWindow = o.maxStreamWindow;
-    this.maxWsMessageBytes = o.maxWsMessageBytes;
-    this.windowGrowthLimit = o.windowGrowthBudget;
+    ({ localWindow: this.localWindow, maxStreamWindow: this.maxStreamWindow, maxWsMessageBytes: this.maxWsMessageBytes } = o);
     this.packer = new FramePacker(o.maxMessageBytes, o.allocate);
     this.streams = new StreamTable(this, options.role, o.maxConcurrentStreams);
     this.sendControl(
@@ -72,7 +62,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
       encodeHello({
         version: PROTOCOL_VERSION,
         capabilities: CAPABILITIES.HTTP | CAPABILITIES.WEBSOCKET,
-        maxConcurrentStreams: this.maxConcurrentStreams,
+        maxConcurrentStreams: o.maxConcurrentStreams,
         initialWindow: this.localWindow,
       }),
     );
@@ -132,7 +122,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   /** Sends GOAWAY and closes. Open streams fail with `code`. */
   close(code: ErrorCode = 'ERR_GOING_AWAY', reason = ''): void {
     if (this.closedFlag) return;
-    this.sendNow(FrameType.GOAWAY, encodeCodeReason(ERROR_CODES[code], reason));
+    this.sendNow(FrameType.GOAWAY, encodeReset(code, reason));
     this.destroy(code === 'ERR_GOING_AWAY' ? undefined : protocolError(code, reason || 'closed'));
     this.transport.close();
   }
@@ -160,7 +150,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   schedulePump(): void {
     if (this.pumpScheduled || this.closedFlag) return;
     this.pumpScheduled = true;
-    this.schedule(() => {
+    this.o.schedule(() => {
       this.pumpScheduled = false;
       this.pump();
     });
@@ -179,7 +169,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   }
 
   reserveWindowGrowth(bytes: number): number {
-    const granted = Math.max(0, Math.min(bytes, this.windowGrowthLimit - this.windowGrowthReserved));
+    const granted = Math.max(0, Math.min(bytes, this.o.windowGrowthBudget - this.windowGrowthReserved));
     this.windowGrowthReserved += granted;
     return granted;
   }
@@ -196,7 +186,7 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
 
   private pump(): void {
     if (this.silent) return;
-    while (!this.closedFlag && this.transport.bufferedAmount() < this.highWaterBytes) {
+    while (!this.closedFlag && this.transport.bufferedAmount() < this.o.highWaterBytes) {
       const message = this.packer.buildMessage(this.peer !== undefined);
       // A listener run while building ('drain', 'close') may have closed the connection.
       if (!message || this.closedFlag) return;
@@ -243,10 +233,9 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
         this.pings.pong(frame.payload);
         return;
       case FrameType.GOAWAY: {
-        const { code, reason } = decodeCodeReason(frame.payload);
-        const c = errorCodeFromNumber(code);
-        this.emit('goaway', c, reason);
-        this.destroy(protocolError(c, `peer said GOAWAY: ${reason}`));
+        const { code, reason } = decodeReset(frame.payload);
+        this.emit('goaway', code, reason);
+        this.destroy(protocolError(code, `peer said GOAWAY: ${reason}`));
         this.transport.close();
         return;
       }
@@ -274,14 +263,13 @@ export class Connection extends Emitter<ConnectionEvents> implements StreamHost 
   private fail(error: ProtocolError): void {
     if (this.closedFlag) return;
     this.emit('error', error);
-    this.sendNow(FrameType.GOAWAY, encodeCodeReason(ERROR_CODES[error.code], error.message));
+    this.sendNow(FrameType.GOAWAY, encodeReset(error.code, error.message));
     this.destroy(error);
     this.transport.close();
   }
 
   private sendNow(type: FrameType, payload: Uint8Array): void {
-    const frame = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
-    writeFrame(frame, 0, type, 0, 0, payload);
+    const frame = encodeFrame(type, 0, 0, payload);
     try {
       // Closed before the first pump ran: the peer must still see our HELLO first.
       const hello = this.packer.takeUnsentHello();

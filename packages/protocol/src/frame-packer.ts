@@ -1,6 +1,6 @@
 /** The send side of a connection: control frames first, then one frame per ready stream in turn. docs/PROTOCOL.md §Scheduling. */
 import { FRAME_HEADER_BYTES, MAX_PAYLOAD_BYTES } from './constants';
-import { FrameType, writeFrame } from './frame';
+import { encodeFrame, FrameType } from './frame';
 import type { Stream } from './stream';
 
 /** A message filling 1/2 of its build buffer is sent as a view of it; smaller ones are copied out. */
@@ -22,9 +22,7 @@ export class FramePacker {
   ) {}
 
   pushControl(type: FrameType, streamId: number, payload: Uint8Array, flags: number): void {
-    const frame = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
-    writeFrame(frame, 0, type, flags, streamId, payload);
-    this.control.push(frame);
+    this.control.push(encodeFrame(type, flags, streamId, payload));
   }
 
   /** Kept in place when already there. */

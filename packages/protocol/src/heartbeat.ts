@@ -1,9 +1,9 @@
 /**
  * The one heartbeat of Wingman (server, agent, P2P host and page each run one): a PING at a time every
- * `intervalMs`, judged by liveness.ts when it times out. A closed connection ends the loop quietly.
+ * `intervalMs`, judged by the liveness rule below when it times out. A closed connection ends the loop quietly.
  */
+import { FRAME_HEADER_BYTES, PING_PAYLOAD_BYTES } from './constants';
 import { protocolError, type ProtocolError } from './errors';
-import { ChannelLiveness } from './liveness';
 
 export interface HeartbeatTarget {
   ping(timeoutMs: number): Promise<number>;
@@ -39,18 +39,7 @@ export function startHeartbeat(connection: HeartbeatTarget, options: HeartbeatOp
   if (!(intervalMs > 0 && timeoutMs > 0 && Number.isInteger(maxMissed) && maxMissed >= 1)) {
     throw new RangeError(`heartbeat needs intervalMs > 0, timeoutMs > 0 and an integer maxMissed ≥ 1 (got ${intervalMs}, ${timeoutMs}, ${maxMissed})`);
   }
-  const liveness = new ChannelLiveness(
-    {
-      get bytesReceived() {
-        return connection.bytesReceived;
-      },
-      get bytesSent() {
-        return connection.bytesSent;
-      },
-      bufferedAmount: options.bufferedAmount,
-    },
-    maxMissed,
-  );
+  const liveness = new ChannelLiveness(connection, options.bufferedAmount, maxMissed);
   let stopped = false;
   let timer: unknown;
   const stop = () => {
@@ -92,6 +81,61 @@ export function startHeartbeat(connection: HeartbeatTarget, options: HeartbeatOp
   return stop;
 }
 
-function now(): number {
+export function now(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
+/**
+ * The liveness rule: a PING that times out is missed only if nothing moved since the last verdict (no byte
+ * received, at most LIVENESS_MIN_DRAIN_BYTES of ours drained), as a PING queued behind a bulk transfer
+ * on a lossy path may time out while the channel is alive. Dead after `maxMissed` in a row.
+ */
+
+/** Our own PINGs and small control frames, which the kernel's buffer takes whether or not the peer is there. */
+const LIVENESS_MIN_DRAIN_BYTES = 64 * (FRAME_HEADER_BYTES + PING_PAYLOAD_BYTES);
+
+interface Snapshot {
+  received: number;
+  /** Bytes that left our send buffer. */
+  drained: number;
+}
+
+export class ChannelLiveness {
+  private missed = 0;
+  private last: Snapshot;
+
+  /** `counters`: the Connection's; `bufferedAmount`: the transport's send buffer. */
+  constructor(
+    private readonly counters: Pick<HeartbeatTarget, 'bytesReceived' | 'bytesSent'>,
+    private readonly bufferedAmount: () => number,
+    private readonly maxMissed: number,
+  ) {
+    this.last = this.snapshot();
+  }
+
+  get missedPings(): number {
+    return this.missed;
+  }
+
+  answered(): void {
+    this.missed = 0;
+    this.last = this.snapshot();
+  }
+
+  /** True when the channel is to be declared dead. */
+  timedOut(): boolean {
+    const now = this.snapshot();
+    const moved = now.received !== this.last.received || now.drained - this.last.drained > LIVENESS_MIN_DRAIN_BYTES;
+    this.last = now;
+    if (moved) {
+      this.missed = 0;
+      return false;
+    }
+    return ++this.missed >= this.maxMissed;
+  }
+
+  private snapshot(): Snapshot {
+    const buffered = Math.max(0, this.bufferedAmount());
+    return { received: this.counters.bytesReceived, drained: Math.max(0, this.counters.bytesSent - buffered) };
+  }
 }

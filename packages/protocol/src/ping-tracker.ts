@@ -1,6 +1,7 @@
 /** Round trips with PING/PONG: a unique payload per PING; unanswered within its timeout, ERR_TIMEOUT. */
 import { PING_PAYLOAD_BYTES } from './constants';
 import { protocolError, type ProtocolError } from './errors';
+import { now } from './heartbeat';
 
 interface PendingPing {
   start: number;
@@ -55,8 +56,4 @@ function hex(b: Uint8Array): string {
   let s = '';
   for (const x of b) s += x.toString(16).padStart(2, '0');
   return s;
-}
-
-function now(): number {
-  return typeof performance !== 'undefined' ? performance.now() : Date.now();
 }

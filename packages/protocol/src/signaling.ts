@@ -82,10 +82,6 @@ function optStr(o: Obj, k: string, max: number): string | undefined {
   return o[k] === undefined ? undefined : str(o, k, max);
 }
 
-function optNum(o: Obj, k: string): number | undefined {
-  return o[k] === undefined ? undefined : num(o, k);
-}
-
 function candidate(v: unknown): IceCandidateInit {
   const o = asObject(v, '"candidate"');
   onlyKeys(o, ['candidate', 'sdpMid', 'sdpMLineIndex', 'usernameFragment']);
@@ -116,17 +112,14 @@ function parseText(text: string): Obj {
   return asObject(v, 'signaling message');
 }
 
-function state(o: Obj): { state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number } {
+function state(o: Obj): Extract<ViewerSignal, { type: 'connection-state' }> {
   onlyKeys(o, ['type', 'state', 'reason', 'connectMs', 'rttMs']);
   const s = str(o, 'state', 16);
   if (!STATES.has(s)) fail(`unknown connection state "${s}"`);
-  const out: { state: ConnectionStateName; reason?: string; connectMs?: number; rttMs?: number } = { state: s as ConnectionStateName };
-  const reason = optStr(o, 'reason', 200);
-  if (reason !== undefined) out.reason = reason;
-  const c = optNum(o, 'connectMs');
-  if (c !== undefined) out.connectMs = c;
-  const r = optNum(o, 'rttMs');
-  if (r !== undefined) out.rttMs = r;
+  const out: Extract<ViewerSignal, { type: 'connection-state' }> = { type: 'connection-state', state: s as ConnectionStateName };
+  if (o.reason !== undefined) out.reason = str(o, 'reason', 200);
+  if (o.connectMs !== undefined) out.connectMs = num(o, 'connectMs');
+  if (o.rttMs !== undefined) out.rttMs = num(o, 'rttMs');
   return out;
 }
 
@@ -144,7 +137,7 @@ export function parseViewerSignal(input: string | unknown): ViewerSignal {
       onlyKeys(o, ['type', 'mac']);
       return withMac(o, { type: 'end-of-candidates' });
     case 'connection-state':
-      return { type: 'connection-state', ...state(o) };
+      return state(o);
     case 'bye': {
       onlyKeys(o, ['type', 'reason']);
       const reason = optStr(o, 'reason', 200);

@@ -1,7 +1,7 @@
 /** The streams of one connection: ids (odd for the client, even for the server, increasing), limits, the peer's ids checked. */
-import { ERROR_CODES, ProtocolError, protocolError } from './errors';
+import { ProtocolError, protocolError } from './errors';
 import { FrameType, type Frame } from './frame';
-import { decodeRequestHead, encodeCodeReason, encodeRequestHead, type RequestHead } from './payload';
+import { decodeRequestHead, encodeRequestHead, encodeReset, type RequestHead } from './payload';
 import { Stream, type StreamHost, type StreamKind } from './stream';
 
 /** 2^32 - 2 keeps `id + 2` within 32 bits. */
@@ -55,7 +55,7 @@ export class StreamTable {
     this.lastPeerId = id;
     const kind: StreamKind = frame.type === FrameType.WS_OPEN ? 'ws' : 'http';
     if (this.peerOpened >= this.maxConcurrentStreams) {
-      this.host.sendControl(FrameType.RESET, id, encodeCodeReason(ERROR_CODES.ERR_TOO_MANY_STREAMS, `at most ${this.maxConcurrentStreams} open streams`));
+      this.host.sendControl(FrameType.RESET, id, encodeReset('ERR_TOO_MANY_STREAMS', `at most ${this.maxConcurrentStreams} open streams`));
       return undefined;
     }
     let head: RequestHead;
@@ -64,7 +64,7 @@ export class StreamTable {
       if (kind === 'ws' && head.method !== 'GET') throw protocolError('ERR_INVALID_HEAD', 'a WebSocket opens with GET');
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      this.host.sendControl(FrameType.RESET, id, encodeCodeReason(ERROR_CODES[err.code], err.message));
+      this.host.sendControl(FrameType.RESET, id, encodeReset(err.code, err.message));
       return undefined;
     }
     const stream = new Stream(this.host, id, kind, head, false, peerWindow);

@@ -5,9 +5,9 @@
 import { MAX_WINDOW_BYTES, MAX_WS_MESSAGE_BYTES, STREAM_SEND_BEYOND_WINDOW_BYTES, STREAM_SEND_HIGH_WATER_BYTES, WINDOW_UPDATE_DIVISOR } from './constants';
 import { concatBytes } from './bytes';
 import { Emitter } from './emitter';
-import { ERROR_CODES, ProtocolError, protocolError, type ErrorCode } from './errors';
+import { ProtocolError, protocolError, type ErrorCode } from './errors';
 import { EMPTY, Flag, FrameType, writeFrame } from './frame';
-import { encodeCodeReason, encodeResponseHead, type RequestHead, type ResponseHead } from './payload';
+import { encodeCodeReason, encodeReset, encodeResponseHead, encodeWindowUpdate, type RequestHead, type ResponseHead } from './payload';
 
 export type StreamKind = 'http' | 'ws';
 
@@ -229,7 +229,7 @@ export class Stream extends Emitter<StreamEvents> {
   reset(code: ErrorCode = 'ERR_CANCEL', reason = ''): void {
     if (this.closed) return;
     // Not if its REQUEST / WS_OPEN never left: a RESET of an idle stream is a connection error there.
-    if (!this.local || this.openSent) this.host.sendControl(FrameType.RESET, this.id, encodeCodeReason(ERROR_CODES[code], reason));
+    if (!this.local || this.openSent) this.host.sendControl(FrameType.RESET, this.id, encodeReset(code, reason));
     this.finish();
   }
 
@@ -362,7 +362,7 @@ export class Stream extends Emitter<StreamEvents> {
   /** @internal A protocol violation on this stream: reset it towards the peer and fail it locally. */
   violate(code: ErrorCode, message: string): void {
     if (this.closed) return;
-    this.host.sendControl(FrameType.RESET, this.id, encodeCodeReason(ERROR_CODES[code], message));
+    this.host.sendControl(FrameType.RESET, this.id, encodeReset(code, message));
     this.finish(protocolError(code, message));
   }
 
@@ -415,9 +415,7 @@ export class Stream extends Emitter<StreamEvents> {
       inc += grow;
     }
     this.recvAllowed += inc;
-    const p = new Uint8Array(4);
-    new DataView(p.buffer).setUint32(0, inc);
-    this.host.sendControl(FrameType.WINDOW_UPDATE, this.id, p);
+    this.host.sendControl(FrameType.WINDOW_UPDATE, this.id, encodeWindowUpdate(inc));
   }
 
   private maybeFinish(): void {

@@ -3,14 +3,7 @@
  * frame's navigations are entries of the tab's joint session history (Back/Forward move the frame); the shell
  * only mirrors its URL with history.replaceState, so reloads and deep links load the shell at that URL.
  */
-
-interface AppFrame {
-  /** Loads the app at a same-origin path (first load). */
-  load(path: string): void;
-  /** Mirrors the frame's current URL and title into the shell (after loads and SPA navigations). */
-  sync(): void;
-  readonly element: HTMLIFrameElement;
-}
+import { quietly } from '../shared/quietly';
 
 /** The shell's own query parameters, removed from the URL the app sees. */
 export function appPath(url: URL, ownParams: readonly string[]): string {
@@ -19,7 +12,7 @@ export function appPath(url: URL, ownParams: readonly string[]): string {
   return `${u.pathname}${u.search}${u.hash}`;
 }
 
-export function createAppFrame(iframe: HTMLIFrameElement): AppFrame {
+export function createAppFrame(iframe: HTMLIFrameElement) {
   let lastTitle = '';
   const sync = () => {
     let loc: Location;
@@ -33,13 +26,8 @@ export function createAppFrame(iframe: HTMLIFrameElement): AppFrame {
       return;
     }
     const path = `${loc.pathname}${loc.search}${loc.hash}`;
-    if (path !== `${location.pathname}${location.search}${location.hash}`) {
-      try {
-        history.replaceState(history.state, '', path);
-      } catch {
-        /* a URL replaceState refuses: leave the bar as it is */
-      }
-    }
+    // A URL replaceState refuses leaves the bar as it is.
+    if (path !== `${location.pathname}${location.search}${location.hash}`) quietly(() => history.replaceState(history.state, '', path));
     const title = doc?.title ?? '';
     if (title !== lastTitle) {
       lastTitle = title;
@@ -51,12 +39,14 @@ export function createAppFrame(iframe: HTMLIFrameElement): AppFrame {
   if (iframe.contentDocument?.readyState === 'complete') sync();
   return {
     element: iframe,
-    load(path) {
+    /** Loads the app at a same-origin path (first load). */
+    load(path: string): void {
       // The shell's inline script already started it (SW in control at parse time).
       if (iframe.getAttribute('src')) return;
       // Setting src on a fresh frame replaces its initial about:blank: no history entry.
       iframe.src = path;
     },
+    /** Mirrors the frame's current URL and title into the shell (after loads and SPA navigations). */
     sync,
   };
 }

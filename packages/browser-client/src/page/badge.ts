@@ -5,23 +5,17 @@
  * in localStorage); `?wingman-badge=0` hides it for this visit. Its
  * "diagnostics" link opens DIAGNOSTICS_PATH in a new tab.
  */
-import { BADGE_HIDDEN_KEY, DIAGNOSTICS_PATH } from '../shared/constants';
+import { DIAGNOSTICS_PATH } from '@wingman/protocol';
+import { BADGE_HIDDEN_KEY } from '../shared/constants';
 import type { PathsUpdate } from '../shared/messages';
 import type { TransportStatus } from './p2p';
+import { quietly } from '../shared/quietly';
 
 /** Which path each request class takes while P2P is up (the SW's path choice). */
 export type Paths = Omit<PathsUpdate, 'type'>;
 
-interface Badge {
-  update(status: TransportStatus, paths?: Paths): void;
-}
-
 function storedHidden(): boolean {
-  try {
-    return localStorage.getItem(BADGE_HIDDEN_KEY) === '1';
-  } catch {
-    return false;
-  }
+  return quietly(() => localStorage.getItem(BADGE_HIDDEN_KEY)) === '1';
 }
 
 export function badgeText(s: TransportStatus, paths?: Paths): string {
@@ -43,7 +37,7 @@ a:hover,a:focus-visible{color:#fff;text-decoration:underline}
 button{all:unset;cursor:pointer;width:16px;height:16px;line-height:16px;text-align:center;border-radius:8px;color:#d4d4d8;font-size:13px}
 button:hover,button:focus-visible{background:rgba(255,255,255,.18);color:#fff}`;
 
-export function createBadge(show: boolean): Badge {
+export function createBadge(show: boolean): { update(status: TransportStatus, paths?: Paths): void } {
   if (!show || storedHidden()) return { update: () => undefined };
   const host = document.createElement('wingman-status');
   const root = host.attachShadow({ mode: 'open' });
@@ -52,11 +46,8 @@ export function createBadge(show: boolean): Badge {
   const text = root.querySelector('.t') as HTMLElement;
   (root.querySelector('button') as HTMLButtonElement).addEventListener('click', () => {
     host.remove();
-    try {
-      localStorage.setItem(BADGE_HIDDEN_KEY, '1');
-    } catch {
-      /* storage disabled: hidden for this page only */
-    }
+    // Storage disabled: hidden for this page only.
+    quietly(() => localStorage.setItem(BADGE_HIDDEN_KEY, '1'));
   });
   document.body.appendChild(host);
   return {

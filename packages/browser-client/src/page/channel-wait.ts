@@ -6,6 +6,7 @@
 import type { Connection } from '@wingman/protocol';
 import { P2P_SEEN_STORAGE_KEY, CHANNEL_COMING_WAIT_MS } from '../shared/constants';
 import type { P2PManager, TransportStatus } from './p2p';
+import { quietly } from '../shared/quietly';
 
 interface ChannelComingFacts {
   /** A direct channel was open on this origin before (this tab's session storage). */
@@ -19,34 +20,19 @@ export function channelComing(facts: ChannelComingFacts): boolean {
   return facts.directChannelSeen && facts.connectingForMs !== undefined && facts.connectingForMs < CHANNEL_COMING_WAIT_MS;
 }
 
-interface ChannelWait {
-  /** A promise of the connection (undefined if it does not come within CHANNEL_COMING_WAIT_MS) when waiting is worth it; else undefined. */
-  soon(): Promise<Connection | undefined> | undefined;
-}
-
-/** sessionStorage, or nothing where storage is disabled. */
-function storage(): Storage | undefined {
-  try {
-    return window.sessionStorage;
-  } catch {
-    return undefined;
-  }
-}
-
-export function createChannelWait(p2p: Pick<P2PManager, 'connection' | 'status' | 'onStatus'>, waitMs = CHANNEL_COMING_WAIT_MS): ChannelWait {
-  const store = storage();
+export function createChannelWait(p2p: Pick<P2PManager, 'connection' | 'status' | 'onStatus'>, waitMs = CHANNEL_COMING_WAIT_MS) {
+  // sessionStorage, or nothing where storage is disabled.
+  const store = quietly(() => window.sessionStorage);
   const waiting = new Set<(s: TransportStatus) => void>();
   p2p.onStatus((s) => {
-    try {
-      if (s.transport === 'p2p' && !s.turn) store?.setItem(P2P_SEEN_STORAGE_KEY, '1');
-      else if (s.transport === 'p2p' || s.reason !== 'connecting') store?.removeItem(P2P_SEEN_STORAGE_KEY);
-    } catch {
-      /* storage full or disabled: no wait next time */
-    }
+    // Storage full or disabled: no wait next time.
+    if (s.transport === 'p2p' && !s.turn) quietly(() => store?.setItem(P2P_SEEN_STORAGE_KEY, '1'));
+    else if (s.transport === 'p2p' || s.reason !== 'connecting') quietly(() => store?.removeItem(P2P_SEEN_STORAGE_KEY));
     for (const fn of [...waiting]) fn(s);
   });
   return {
-    soon() {
+    /** A promise of the connection (undefined if it does not come within CHANNEL_COMING_WAIT_MS) when waiting is worth it; else undefined. */
+    soon(): Promise<Connection | undefined> | undefined {
       const s = p2p.status();
       const connecting = s.transport === 'relay' && s.reason === 'connecting';
       // The first attempt starts with the page: its age is the page's.

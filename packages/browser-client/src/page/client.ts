@@ -3,8 +3,7 @@
  * owns the P2P channel and shows the app in a same-origin frame; the
  * Service Worker hands it the app's requests (docs/browser-client.md).
  */
-import type { Connection } from '@wingman/protocol';
-import { BADGE_QUERY_PARAM } from '../shared/constants';
+import { BADGE_QUERY_PARAM } from '@wingman/protocol';
 import { parseShimToShell } from '../shared/messages';
 import { appPath, createAppFrame } from './app-frame';
 import { createBadge, type Paths } from './badge';
@@ -13,27 +12,14 @@ import { readShellConfig } from './config';
 import type { HandoverWindow, ShellHandover } from './shell-handover';
 import { startDiagnosticsSource } from './diagnostics-source';
 import { OWN_SW_REASON, ownSwRequestedIn, stepAside } from './own-service-worker';
-import { createP2PManager, type TransportStatus } from './p2p';
+import { createP2PManager } from './p2p';
 import { createPathState } from './path-state';
 import { privateAppReady } from './private-start';
 import { createRequestServer } from './request-server';
 import { createSwLink } from './sw-link';
 import { mark, timeline } from './timeline';
 import { createWsBridge } from './ws-bridge';
-
-/** What tests, benchmarks and a curious reviewer's devtools can read (window.__wingman). */
-export interface WingmanDebug {
-  shellId: string;
-  status(): TransportStatus & { p2pReadyMs: number | undefined; activeRequests: number };
-  /** Closes the data channel as a network failure would; the shell falls back to the relay and reconnects. */
-  dropChannel(): boolean;
-  /** The protocol connection over the channel (benchmarks measure it without the SW hop). */
-  connection(): Connection | undefined;
-  /** Start-up milestones, ms since the navigation started. */
-  timeline(): Record<string, number>;
-  /** The P2P attempts' errors, oldest first (what the diagnostics page lists). */
-  errors(): ReadonlyArray<{ at: string; code: string; message: string }>;
-}
+import { quietly } from '../shared/quietly';
 
 mark('script');
 const config = readShellConfig(document);
@@ -111,19 +97,24 @@ for (const ev of left.frameMessages.take()) onFrameMessage(ev);
 const pendingOwnSw = ownSwRequestedIn(frame.element.contentWindow);
 if (pendingOwnSw !== undefined) ownServiceWorker(pendingOwnSw);
 
-const debug: WingmanDebug = {
+/** What tests, benchmarks and a curious reviewer's devtools can read (window.__wingman). */
+const debug = {
   shellId,
   status: () => ({ ...p2p.status(), p2pReadyMs, activeRequests: requests.active }),
+  /** Closes the data channel as a network failure would; the shell falls back to the relay and reconnects. */
   dropChannel: () => p2p.dropChannel(),
+  /** The protocol connection over the channel (benchmarks measure it without the SW hop). */
   connection: () => p2p.connection(),
+  /** Start-up milestones, ms since the navigation started. */
   timeline,
+  /** The P2P attempts' errors, oldest first (what the diagnostics page lists). */
   errors: () => p2p.errors(),
 };
 Object.assign(window, { __wingman: debug, __wingmanShell: { id: shellId } });
 
 window.addEventListener('pagehide', () => {
   // Hand everything in flight back to the SW (it retries or resumes over the relay) and free the agent's peer.
-  requests.abortAll('page closing');
+  requests.abortAll();
   sw.announce({ p2p: false });
   p2p.stop('page closed');
   stopDiagnostics();
@@ -139,13 +130,9 @@ void sw.controlled.then(async (controlled) => {
   frame.load(appPath(here, [BADGE_QUERY_PARAM]));
 });
 // The inline script may have started the app already; its initial about:blank "loads" too and does not count.
-const appLoaded = () => {
-  try {
-    return frame.element.contentWindow?.location.protocol !== 'about:' && frame.element.contentDocument?.readyState === 'complete';
-  } catch {
-    return false; // a cross-origin document in the frame
-  }
-};
+// A cross-origin document in the frame throws: not loaded.
+const appLoaded = () =>
+  quietly(() => frame.element.contentWindow?.location.protocol !== 'about:' && frame.element.contentDocument?.readyState === 'complete') === true;
 if (appLoaded()) mark('frame-load');
 else frame.element.addEventListener('load', () => appLoaded() && mark('frame-load'));
 p2p.start();

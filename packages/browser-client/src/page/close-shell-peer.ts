@@ -1,5 +1,6 @@
 /** How the shell closes its peer connection: its channels first, the peer connection SHELL_PEER_CLOSE_GRACE_MS later. */
 import type { ShellPeer } from './peer-connection';
+import { quietly } from '../shared/quietly';
 
 /**
  * So the agent sees its channels go `closing` (SCTP stream resets) before the transport: closed together,
@@ -10,18 +11,7 @@ const SHELL_PEER_CLOSE_GRACE_MS = 100;
 
 /** Closes a peer connection's channels now and the peer connection a moment later; one already closed is left as it is. */
 export function closeShellPeer(p: ShellPeer): void {
-  for (const dc of [p.dc, ...(p.probe ? [p.probe] : [])]) {
-    try {
-      dc.close();
-    } catch {
-      /* already closed */
-    }
-  }
-  setTimeout(() => {
-    try {
-      p.pc.close();
-    } catch {
-      /* already closed */
-    }
-  }, SHELL_PEER_CLOSE_GRACE_MS);
+  // One that throws is already closed.
+  for (const dc of [p.dc, ...(p.probe ? [p.probe] : [])]) quietly(() => dc.close());
+  setTimeout(() => quietly(() => p.pc.close()), SHELL_PEER_CLOSE_GRACE_MS);
 }

@@ -10,15 +10,8 @@ const COALESCE_AFTER_BYTES = 256 * 1024;
 /** Size of a merged piece (PORT_CHUNK_BYTES: the largest the port sends in one message). */
 const COALESCE_BYTES = 64 * 1024;
 
-interface Coalescer {
-  push(chunk: Uint8Array): void;
-  /** Sends what is held now (before end / abort). */
-  flush(): void;
-  close(): void;
-}
-
 /** `emit(piece, owned)`: owned pieces are fresh buffers the receiver may take over (transfer). */
-export function createCoalescer(emit: (piece: Uint8Array, owned: boolean) => void): Coalescer {
+export function createCoalescer(emit: (piece: Uint8Array, owned: boolean) => void) {
   let seen = 0;
   let held: Uint8Array | undefined;
   let used = 0;
@@ -33,7 +26,7 @@ export function createCoalescer(emit: (piece: Uint8Array, owned: boolean) => voi
     emit(piece, true);
   };
   return {
-    push(chunk) {
+    push(chunk: Uint8Array): void {
       seen += chunk.length;
       if (seen <= COALESCE_AFTER_BYTES) return emit(chunk, false);
       let o = 0;
@@ -47,8 +40,9 @@ export function createCoalescer(emit: (piece: Uint8Array, owned: boolean) => voi
       }
       if (used > 0 && timer === undefined) timer = setTimeout(flush, 0);
     },
+    /** Sends what is held now (before end / abort). */
     flush,
-    close() {
+    close(): void {
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       held = undefined;

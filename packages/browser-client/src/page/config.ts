@@ -3,18 +3,15 @@
  * tunnel server into the page and validated here again.
  */
 import type { ShellConfig } from '@wingman/protocol';
+import { quietly } from '../shared/quietly';
 
 const FALLBACK: ShellConfig = { sessionId: 'unknown', p2p: false, exclude: [], badge: true, private: false };
 
 export function readShellConfig(doc: Document): ShellConfig {
   const el = doc.getElementById('wingman-config');
   if (!el?.textContent) return FALLBACK;
-  let v: unknown;
-  try {
-    v = JSON.parse(el.textContent);
-  } catch {
-    return FALLBACK;
-  }
+  const v: unknown = quietly(() => JSON.parse(el.textContent!));
+  if (v === undefined) return FALLBACK;
   const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
   const exclude = Array.isArray(o.exclude) ? o.exclude.filter((p): p is string => typeof p === 'string' && p.startsWith('/')).slice(0, 64) : [];
   return {

@@ -8,6 +8,7 @@ import { DIAGNOSTICS_CHANNEL } from '../shared/constants';
 import { parseDiagRequest, scrubText, summarizeStats, type DiagReply, type ShellSnapshot, type StatsEntry } from '../shared/diagnostics';
 import { shortFingerprint } from '@wingman/protocol';
 import type { P2PManager } from './p2p';
+import { quietly } from '../shared/quietly';
 
 interface DiagnosticsSourceOptions {
   sessionId: string;
@@ -48,11 +49,8 @@ export function startDiagnosticsSource(options: DiagnosticsSourceOptions): () =>
     if (!req) return;
     void shellSnapshot(options).then((snapshot) => {
       const reply: DiagReply = { type: 'wingman:diag-reply', id: req.id, snapshot };
-      try {
-        channel.postMessage(reply);
-      } catch {
-        /* channel closed while the stats were read */
-      }
+      // The channel may have closed while the stats were read.
+      quietly(() => channel.postMessage(reply));
     });
   };
   return () => channel.close();

@@ -4,7 +4,9 @@
  * server is told (OWN_SW_PATH: from now on its navigations get the app itself, over the relay), Wingman's
  * worker is unregistered, and the app's page is loaded at the top level, where its registration runs natively.
  */
-import { OWN_SW_PATH, OWN_SW_WINDOW_KEY, SW_SCOPE } from '../shared/constants';
+import { OWN_SW_PATH, SW_SCOPE } from '@wingman/protocol';
+import { OWN_SW_WINDOW_KEY } from '../shared/constants';
+import { quietly } from '../shared/quietly';
 
 /** Bound on the POST to OWN_SW_PATH (one round trip to the tunnel server). */
 const OWN_SW_REQUEST_TIMEOUT_MS = 10_000;
@@ -29,10 +31,7 @@ export async function stepAside(script: string, appUrl: string): Promise<void> {
 
 /** The worker URL an app document registered before the shell's script listened (OWN_SW_WINDOW_KEY on its window), if any. */
 export function ownSwRequestedIn(win: Window | null | undefined): string | undefined {
-  try {
-    const v = (win as unknown as Record<string, unknown> | null | undefined)?.[OWN_SW_WINDOW_KEY];
-    return typeof v === 'string' ? v : undefined;
-  } catch {
-    return undefined; // a cross-origin document in the frame
-  }
+  // Reading a cross-origin document in the frame throws.
+  const v = quietly(() => (win as unknown as Record<string, unknown> | null | undefined)?.[OWN_SW_WINDOW_KEY]);
+  return typeof v === 'string' ? v : undefined;
 }

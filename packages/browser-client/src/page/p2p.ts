@@ -24,28 +24,10 @@ const UNANSWERED: ReadonlySet<string> = new Set(['ping timeout', 'ICE failed']);
 
 export type { TransportStatus } from './transport-status';
 
-export interface P2PManager {
-  start(): void;
-  /** The channel's connection, while it is ready (the request server and the WebSocket bridge use it). */
-  connection(): Connection | undefined;
-  status(): TransportStatus;
-  onStatus(fn: (s: TransportStatus) => void): void;
-  /** Debugging and tests: close the data channel as a network failure would (the manager then reconnects). */
-  dropChannel(): boolean;
-  /** The channel's getStats(), when there is a channel. */
-  stats(): Promise<RTCStatsReport | undefined>;
-  /** Recent failures, oldest first (at most DIAGNOSTICS_MAX_ERRORS). */
-  errors(): readonly DiagError[];
-  /** Signaling messages and channels the link key's checks refused, since the shell started. */
-  untrusted(): number;
-  /** Whether the shell holds a link key (its channel is verified, or not used). */
-  readonly keyed: boolean;
-  /** Closes the channel and stops retrying (the page is going away). */
-  stop(reason: string): void;
-}
+export type P2PManager = ReturnType<typeof createP2PManager>;
 
 /** `adopted`: the attempt the shell's inline script started (attempt.ts), carried on as the first one. */
-export function createP2PManager(options: { enabled: boolean; adopted?: P2PAttempt | undefined; linkKey?: string }): P2PManager {
+export function createP2PManager(options: { enabled: boolean; adopted?: P2PAttempt | undefined; linkKey?: string }) {
   const keys = linkTrustKeys(options.linkKey);
   let untrusted = 0;
   let status: TransportStatus = options.enabled ? { transport: 'relay', reason: 'connecting' } : { transport: 'relay', reason: ATTEMPT_REASON_WORDS.disabled };
@@ -139,25 +121,32 @@ export function createP2PManager(options: { enabled: boolean; adopted?: P2PAttem
   }
 
   return {
-    start() {
+    start(): void {
       if (!options.enabled || stopped) return void adopted?.close('P2P off');
       attempt();
     },
-    connection: () => (session?.connection.isReady ? session.connection : undefined),
-    status: () => status,
-    onStatus(fn) {
+    /** The channel's connection, while it is ready (the request server and the WebSocket bridge use it). */
+    connection: (): Connection | undefined => (session?.connection.isReady ? session.connection : undefined),
+    status: (): TransportStatus => status,
+    onStatus(fn: (s: TransportStatus) => void): void {
       listeners.push(fn);
     },
-    stats: () => session?.stats() ?? Promise.resolve(undefined),
-    errors: () => errors,
+    /** The channel's getStats(), when there is a channel. */
+    stats: (): Promise<RTCStatsReport | undefined> => session?.stats() ?? Promise.resolve(undefined),
+    /** Recent failures, oldest first (at most DIAGNOSTICS_MAX_ERRORS). */
+    errors: (): readonly DiagError[] => errors,
+    /** Signaling messages and channels the link key's checks refused, since the shell started. */
     untrusted: () => untrusted,
+    /** Whether the shell holds a link key (its channel is verified, or not used). */
     keyed: keys !== undefined,
-    dropChannel() {
+    /** Debugging and tests: close the data channel as a network failure would (the manager then reconnects). */
+    dropChannel(): boolean {
       if (!session) return false;
       session.channel.close();
       return true;
     },
-    stop(reason) {
+    /** Closes the channel and stops retrying (the page is going away). */
+    stop(reason: string): void {
       stopped = true;
       adopted?.close(reason);
       adopted = undefined;

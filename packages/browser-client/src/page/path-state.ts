@@ -7,12 +7,7 @@ import { LOSS_PROBE_COUNT } from '@wingman/protocol';
 import type { TransportStatus } from './p2p';
 import type { ShellPathState } from './sw-link';
 
-interface PathState {
-  /** What to announce on a new status. */
-  next(s: TransportStatus): ShellPathState;
-}
-
-export function createPathState(): PathState {
+export function createPathState() {
   let lossy = false;
   let clean = false;
   /** The server's switched-off speed mechanisms, from the first channel's status on (a session's setting: kept across channels). */
@@ -25,7 +20,8 @@ export function createPathState(): PathState {
     ...(probing && !lossy ? { probing: true } : {}),
   });
   return {
-    next(s) {
+    /** What to announce on a new status. */
+    next(s: TransportStatus): ShellPathState {
       if (s.transport === 'p2p' && s.lossy) {
         lossy = true;
         clean = false;

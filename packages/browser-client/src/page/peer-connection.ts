@@ -8,6 +8,7 @@
  */
 import { DATA_CHANNEL_LABEL, LOSS_PROBE_INIT, LOSS_PROBE_LABEL } from '@wingman/protocol';
 import { rtcConfiguration } from './signal-out';
+import { quietly } from '../shared/quietly';
 
 export interface ShellPeer {
   pc: RTCPeerConnection;
@@ -18,13 +19,9 @@ export interface ShellPeer {
 
 /** The loss probe's channel on `pc`, or undefined where the browser refuses a negotiated one. */
 function probeChannel(pc: RTCPeerConnection): RTCDataChannel | undefined {
-  try {
-    const dc = pc.createDataChannel(LOSS_PROBE_LABEL, { ...LOSS_PROBE_INIT });
-    dc.binaryType = 'arraybuffer';
-    return dc;
-  } catch {
-    return undefined;
-  }
+  const dc = quietly(() => pc.createDataChannel(LOSS_PROBE_LABEL, { ...LOSS_PROBE_INIT }));
+  if (dc) dc.binaryType = 'arraybuffer';
+  return dc;
 }
 
 /**
@@ -33,12 +30,9 @@ function probeChannel(pc: RTCPeerConnection): RTCDataChannel | undefined {
  * on connections whose TCP restarted from its ~14 KB initial window.
  */
 function oneCodec(transceiver: RTCRtpTransceiver): void {
-  try {
-    const vp8 = RTCRtpReceiver.getCapabilities('video')?.codecs.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
-    if (vp8 && typeof transceiver.setCodecPreferences === 'function') transceiver.setCodecPreferences([vp8]);
-  } catch {
-    // The full list: a bigger offer, nothing else.
-  }
+  // Refused: the full list, a bigger offer, nothing else.
+  const vp8 = quietly(() => RTCRtpReceiver.getCapabilities('video')?.codecs.find((c) => c.mimeType.toLowerCase() === 'video/vp8'));
+  if (vp8 && typeof transceiver.setCodecPreferences === 'function') quietly(() => transceiver.setCodecPreferences([vp8]));
 }
 
 /**

@@ -17,11 +17,12 @@ import {
   type ChannelInbox,
   type Connection,
   type DataChannelLike,
+  type LossProbeOptions,
   type LossProbeResult,
   type TrustKeys,
 } from '@wingman/protocol';
 import { P2PAttempt } from './attempt';
-import { AttemptError, type PeerSession, type UntrustedReport } from './attempt-types';
+import { AttemptError, type UntrustedReport } from './attempt-types';
 import { channelFingerprints } from './channel-fingerprints';
 import type { ShellPeer } from './peer-connection';
 import { mark } from './timeline';
@@ -91,26 +92,42 @@ async function connect(attempt: P2PAttempt, peer: ShellPeer, inbox: ChannelInbox
   return session(attempt, conn, peer, attempt.ready(conn), fingerprints);
 }
 
-/** The session over the ready channel. */
-function session(attempt: P2PAttempt, conn: Connection, peer: ShellPeer, connectMs: number, fingerprints: ChannelFingerprints | undefined): PeerSession {
+export type PeerSession = ReturnType<typeof session>;
+
+/** The session over the ready channel (`connectMs`: from the start of the attempt to the protocol HELLO received). */
+function session(attempt: P2PAttempt, conn: Connection, peer: ShellPeer, connectMs: number, fingerprints: ChannelFingerprints | undefined) {
   let measured: Promise<LossProbeResult | undefined> | undefined;
   return {
+    /** The channel's connection: every stream goes on it, and the heartbeat (RTT, liveness) runs on it. */
     connection: conn,
+    /** The data channel (tests close it to simulate a network failure). */
     channel: peer.dc,
     viewerId: attempt.viewerId,
     connectMs,
+    /** The channel ends at the holder of the link key (MACed signaling and channel binding passed). */
     verified: attempt.keys !== undefined && fingerprints !== undefined,
+    /** The fingerprints the binding covered (verified channels). */
     ...(fingerprints ? { fingerprints } : {}),
-    close: (reason) => attempt.close(reason),
-    stats: () => (!attempt.closed ? peer.pc.getStats() : Promise.resolve(undefined)),
+    /** Closes everything (bye to the agent). Idempotent. */
+    close: (reason: string) => attempt.close(reason),
+    /** The peer connection's getStats() (the diagnostics page reads the selected pair's types and the byte counts). */
+    stats: (): Promise<RTCStatsReport | undefined> => (!attempt.closed ? peer.pc.getStats() : Promise.resolve(undefined)),
+    /** The server turned the loss probe off for this session (the hello's p2p.lossProbe is false). */
     lossProbeOff: !attempt.lossProbeOn,
+    /** The speed mechanisms the server switched off (the hello's p2p settings that are false), for the Service Worker. */
     switchedOff: attempt.switchedOff,
-    lossProbe: (events = {}) => {
+    /**
+     * The loss probe (docs/PROTOCOL.md §Loss probe), run once per session: undefined without a probe channel or
+     * with the probe off. Its events come before it ends: `onLossy` at once, `onEarlyClean` once enough came back.
+     */
+    lossProbe: (events: Pick<LossProbeOptions, 'onLossy' | 'onEarlyClean'> = {}) => {
       measured ??= peer.probe && attempt.lossProbeOn && !attempt.closed ? runLossProbe(peer.probe, events) : Promise.resolve(undefined);
       return measured;
     },
-    onClosed: (fn) => attempt.onClosed(fn),
-    report: (state, extra = {}) => {
+    /** Called once when the channel is gone (closed by either side, or failed). */
+    onClosed: (fn: (reason: string) => void) => attempt.onClosed(fn),
+    /** Tells the agent (through the server) how the channel is doing: metrics. */
+    report: (state: 'connected' | 'failed', extra: { reason?: string; rttMs?: number } = {}) => {
       attempt.send({
         type: 'connection-state',
         state,

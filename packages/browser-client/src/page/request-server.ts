@@ -10,18 +10,10 @@ import { parseSwToShellPort, type FetchRequest, type PortBatch, type ShellToSwPo
 import { closeWhenPosted, taskBatch, type ExchangePort } from '../shared/exchange-mux';
 import { createBodySender } from '../shared/port-body';
 import { createCoalescer } from './coalesce';
+import { quietly } from '../shared/quietly';
 
 /** What a response body's pending writes see once the exchange is over (one instance: an Error per request costs its stack trace). */
 const FINISHED = new Error('exchange finished');
-
-interface RequestServer {
-  /** Serves one `wingman:fetch` from the SW on its port. Never throws. */
-  serve(request: FetchRequest, port: ExchangePort): void;
-  /** Fails every open exchange (the page is going away): the SW retries or resumes them over the relay. */
-  abortAll(reason: string): void;
-  /** Exchanges in flight. */
-  readonly active: number;
-}
 
 /**
  * Posts on `port`, coalescing what is posted within one task into one
@@ -30,15 +22,12 @@ interface RequestServer {
  */
 function createBatchingPost(port: ExchangePort): (m: ShellToSwPort, transfer?: Transferable[]) => void {
   return taskBatch<ShellToSwPort>((items, transfer) => {
-    try {
-      port.postMessage(items.length === 1 ? items[0] : ({ t: 'batch', items } satisfies PortBatch<ShellToSwPort>), transfer);
-    } catch {
-      // The SW side is gone; the stream is reset on cleanup.
-    }
+    // It throws when the SW side is gone; the stream is reset on cleanup.
+    quietly(() => port.postMessage(items.length === 1 ? items[0] : ({ t: 'batch', items } satisfies PortBatch<ShellToSwPort>), transfer));
   }).queue;
 }
 
-export function createRequestServer(connection: () => Connection | undefined): RequestServer {
+export function createRequestServer(connection: () => Connection | undefined) {
   const open = new Set<() => void>();
 
   function serve(request: FetchRequest, port: ExchangePort): void {
@@ -157,22 +146,21 @@ export function createRequestServer(connection: () => Connection | undefined): R
   }
 
   return {
-    serve(request, port) {
+    /** Serves one `wingman:fetch` from the SW on its port. Never throws. */
+    serve(request: FetchRequest, port: ExchangePort): void {
       try {
         serve(request, port);
       } catch (err) {
-        // A bug here must cost one request, not the shell.
-        try {
-          port.postMessage({ t: 'abort', code: 'ERR_INTERNAL', message: String(err) } satisfies ShellToSwPort);
-        } catch {
-          /* port gone */
-        }
+        // A bug here must cost one request, not the shell (the port may be gone too).
+        quietly(() => port.postMessage({ t: 'abort', code: 'ERR_INTERNAL', message: String(err) } satisfies ShellToSwPort));
       }
     },
-    abortAll() {
+    /** Fails every open exchange (the page is going away): the SW retries or resumes them over the relay. */
+    abortAll(): void {
       for (const a of [...open]) a();
     },
-    get active() {
+    /** Exchanges in flight. */
+    get active(): number {
       return open.size;
     },
   };

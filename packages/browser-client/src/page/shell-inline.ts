@@ -4,13 +4,14 @@
  * before the frame, creates the frame with its src set, on a first visit registers the SW and fetches the app's
  * document meanwhile, and loads client.js. What each measured: docs/browser-client.md §Decision: a long-lived shell.
  */
-import { BADGE_QUERY_PARAM, CLIENT_PATH, SW_COOKIE_MERGE_HEADER, SW_PATH, SW_SCOPE, VIA_HEADER, VIA_SW } from '../shared/constants';
+import { BADGE_QUERY_PARAM, CLIENT_PATH, SW_COOKIE_MERGE_HEADER, SW_PATH, SW_SCOPE, VIA_HEADER, VIA_SW } from '@wingman/protocol';
 import type { EarlyDocument, EarlyDocumentAnswer, WireHeaders } from '../shared/messages';
 import { P2PAttempt } from './attempt';
 import { takeLinkKey } from './link-key';
 import { EARLY_FRAME_MESSAGES_MAX, type HandoverWindow } from './shell-handover';
 import { linkTrustKeys } from './signal-out';
 import { mark } from './timeline';
+import { quietly } from '../shared/quietly';
 
 /**
  * On a first visit client.js is loaded once the SW controls, or after this long: loaded at once, it shared
@@ -153,11 +154,8 @@ function firstVisit(sw: ServiceWorkerContainer): void {
 
 // The P2P attempt first: its socket's round trips then overlap the frame's start (appending it starts its navigation at once).
 if (document.documentElement.hasAttribute('data-wingman-p2p') && typeof RTCPeerConnection === 'function' && typeof WebSocket === 'function') {
-  try {
-    win.__wingmanShell.attempt = new P2PAttempt(linkTrustKeys(linkKey));
-  } catch {
-    // Any failure here leaves the attempt to client.js.
-  }
+  // Any failure here leaves the attempt to client.js.
+  win.__wingmanShell.attempt = quietly(() => new P2PAttempt(linkTrustKeys(linkKey)));
 }
 if (!container || container.controller) {
   preloadClient();

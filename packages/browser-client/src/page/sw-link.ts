@@ -5,8 +5,9 @@
  * message listener is installed before registration (as workbox-window advises) so
  * nothing the SW sends early is lost.
  */
+import { SW_PATH, SW_SCOPE } from '@wingman/protocol';
 import { Workbox } from 'workbox-window';
-import { COOKIE_QUERY_TIMEOUT_MS, SW_CONTROL_TIMEOUT_MS, SW_PATH, SW_SCOPE } from '../shared/constants';
+import { COOKIE_QUERY_TIMEOUT_MS, SW_CONTROL_TIMEOUT_MS } from '../shared/constants';
 import { createExchangeMux, retirePort, type ExchangeMux, type ExchangePort } from '../shared/exchange-mux';
 import { parseSwToWindow, type FetchRequest, type PathsUpdate, type ShellAnnounce } from '../shared/messages';
 
@@ -24,15 +25,6 @@ interface SwLinkOptions {
 /** What a shell tells the SW about its channel and its path (ShellAnnounce's fields of the same names). */
 export type ShellPathState = Pick<ShellAnnounce, 'p2p' | 'turn' | 'lossy' | 'lossClean' | 'probing' | 'off'>;
 
-interface SwLink {
-  /** Resolves true once the SW controls this page, false when it cannot (no SW support, registration failed, timeout). */
-  readonly controlled: Promise<boolean>;
-  /** Tells the SW about this shell's channel and its path (now, and again whenever the SW asks). */
-  announce(state: ShellPathState): void;
-  /** The SW jar's Cookie header for `url` ('' on any failure or after COOKIE_QUERY_TIMEOUT_MS). */
-  cookieHeader(url: string): Promise<string>;
-}
-
 /** Writes the SW jar's script-visible cookies with document.cookie, where the SW's Cookie Store API does not write (sw/cookie-mirror.ts). */
 function writeCookies(lines: string[], port: MessagePort | undefined): void {
   for (const line of lines) document.cookie = line;
@@ -40,7 +32,7 @@ function writeCookies(lines: string[], port: MessagePort | undefined): void {
   port?.close();
 }
 
-export function createSwLink(options: SwLinkOptions): SwLink {
+export function createSwLink(options: SwLinkOptions) {
   let state: ShellPathState = { p2p: false };
   const container = 'serviceWorker' in navigator ? navigator.serviceWorker : undefined;
 
@@ -99,7 +91,7 @@ export function createSwLink(options: SwLinkOptions): SwLink {
   };
 
   if (!container) {
-    return { controlled: Promise.resolve(false), announce: () => undefined, cookieHeader: () => Promise.resolve('') };
+    return { controlled: Promise.resolve(false), announce: (_: ShellPathState) => undefined, cookieHeader: (_: string) => Promise.resolve('') };
   }
 
   container.addEventListener('message', onMessage);
@@ -127,12 +119,15 @@ export function createSwLink(options: SwLinkOptions): SwLink {
   if (container.controller) announce(true);
 
   return {
+    /** Resolves true once the SW controls this page, false when it cannot (no SW support, registration failed, timeout). */
     controlled,
-    announce(next) {
+    /** Tells the SW about this shell's channel and its path (now, and again whenever the SW asks). */
+    announce(next: ShellPathState): void {
       state = next;
       announce();
     },
-    cookieHeader(url) {
+    /** The SW jar's Cookie header for `url` ('' on any failure or after COOKIE_QUERY_TIMEOUT_MS). */
+    cookieHeader(url: string): Promise<string> {
       const controller = container.controller;
       if (!controller) return Promise.resolve('');
       return new Promise<string>((resolve) => {

@@ -6,7 +6,7 @@
 import { startHeartbeat, type ChannelFingerprints, type SpeedSwitch } from '@wingman/protocol';
 import { LOSS_PROBE_HOLD_MS, MAX_MISSED_PINGS, RTT_INTERVAL_MS, RTT_PING_TIMEOUT_MS } from '../shared/constants';
 import { summarizeStats, type StatsEntry } from '../shared/diagnostics';
-import type { PeerSession } from './attempt-types';
+import type { PeerSession } from './peer-session';
 import { mark } from './timeline';
 
 export type TransportStatus =

@@ -17,6 +17,7 @@ import {
 } from '@wingman/protocol';
 import { WINGMAN_PREFIX, P2P_WS_CLOSE_REPLY_TIMEOUT_MS, P2P_WS_HANDSHAKE_TIMEOUT_MS } from '../shared/constants';
 import { parseShimToShellPort, type ShellToShimPort, type WsOpenRequest } from '../shared/messages';
+import { quietly } from '../shared/quietly';
 
 interface WsBridgeOptions {
   connection(): Connection | undefined;
@@ -35,19 +36,10 @@ function sendable(code: number): number {
 
 export function createWsBridge(options: WsBridgeOptions): { open(request: WsOpenRequest, port: MessagePort): void } {
   function open(request: WsOpenRequest, port: MessagePort): void {
-    const post = (m: ShellToShimPort, transfer: Transferable[] = []) => {
-      try {
-        port.postMessage(m, transfer);
-      } catch {
-        /* the frame is gone */
-      }
-    };
-    let url: URL;
-    try {
-      url = new URL(request.url);
-    } catch {
-      return post({ t: 'fallback', reason: 'invalid URL' });
-    }
+    // It throws when the frame is gone.
+    const post = (m: ShellToShimPort, transfer: Transferable[] = []) => void quietly(() => port.postMessage(m, transfer));
+    const url = URL.parse(request.url);
+    if (!url) return post({ t: 'fallback', reason: 'invalid URL' });
     if (url.host !== location.host || (url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.pathname.startsWith(WINGMAN_PREFIX)) {
       return post({ t: 'fallback', reason: 'not an app WebSocket of this origin' });
     }

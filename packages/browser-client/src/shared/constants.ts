@@ -9,33 +9,6 @@ export const WINGMAN_CACHE_PREFIX = 'wingman-http-';
 /** The protocol's RESERVED_PREFIX. */
 export const WINGMAN_PREFIX = '/__wingman/';
 
-/** The wire contract with the tunnel server, defined in the protocol. */
-export {
-  BADGE_QUERY_PARAM,
-  CLIENT_PATH,
-  DIAGNOSTICS_PATH,
-  OWN_SW_PATH,
-  SHIM_PATH,
-  SW_PATH,
-  SW_SCOPE,
-  AGENT_TIME_HEADER,
-  APP_PORT_HEADER,
-  APP_ROUTES_HEADER,
-  AGENT_TIME_MAX_MS,
-  ERROR_HEADER,
-  EXCHANGE_HEADER,
-  FETCH_METADATA_HEADER,
-  SW_COOKIE_HEADER,
-  SW_COOKIE_MERGE_HEADER,
-  SW_SET_COOKIE_HEADER,
-  SW_STATUS_HEADER,
-  ROUTE_HEADER,
-  VIA_HEADER,
-  VIA_SW,
-  WS_TICKET_PARAM,
-  WS_TICKET_PATH,
-} from '@wingman/protocol';
-
 /** Request: the size the shim puts on a bulk upload, as a Service Worker sees no Content-Length. Never leaves the browser. */
 export const BODY_BYTES_HEADER = 'x-wingman-body-bytes';
 

@@ -5,6 +5,7 @@
  */
 import { PORT_RETIRE_MS } from './constants';
 import { MAX_BATCH_ITEMS } from './messages';
+import { quietly } from './quietly';
 
 /** The part of a MessagePort an exchange uses: a real one (the per-request fallback) or an id on a shared port. */
 export interface ExchangePort {
@@ -15,16 +16,7 @@ export interface ExchangePort {
   close(): void;
 }
 
-export interface ExchangeMux {
-  /** A new exchange, its first message `first` (opens it at the other side). */
-  open(first: unknown, transfer?: Transferable[]): ExchangePort;
-  /** Handles one message of the shared port; false when it is not the mux's. */
-  receive(data: unknown): boolean;
-  /** Exchanges open at this end. */
-  readonly size: number;
-  /** Called once `size` is 0 (now, if it is): the port may then be retired. */
-  whenIdle(callback: () => void): void;
-}
+export type ExchangeMux = ReturnType<typeof createExchangeMux>;
 
 interface ExchangeMuxOptions {
   /** Posts on the shared port. */
@@ -74,17 +66,12 @@ class MuxPort implements ExchangePort {
   }
 }
 
-export function createExchangeMux(options: ExchangeMuxOptions): ExchangeMux {
+export function createExchangeMux(options: ExchangeMuxOptions) {
   const ports = new Map<number, MuxPort>();
   let nextId = 1;
   let idle: Array<() => void> = [];
-  const { queue, flush } = taskBatch<Item>((items, transfer) => {
-    try {
-      options.post({ type: MUX_TYPE, items }, transfer);
-    } catch {
-      // The other side is gone: its exchanges end by their own timeouts and liveness checks, as with a closed port.
-    }
-  });
+  // It throws when the other side is gone: its exchanges end by their own timeouts and liveness checks, as with a closed port.
+  const { queue, flush } = taskBatch<Item>((items, transfer) => quietly(() => options.post({ type: MUX_TYPE, items }, transfer)));
   const core = {
     send(id: number, payload: unknown, transfer: Transferable[]) {
       queue([id, payload], transfer);
@@ -100,7 +87,8 @@ export function createExchangeMux(options: ExchangeMuxOptions): ExchangeMux {
   };
 
   return {
-    open(first, transfer = []) {
+    /** A new exchange, its first message `first` (opens it at the other side). */
+    open(first: unknown, transfer: Transferable[] = []): ExchangePort {
       const id = nextId;
       nextId = nextId >= MAX_ID ? 1 : nextId + 1;
       const port = new MuxPort(core, id);
@@ -108,7 +96,8 @@ export function createExchangeMux(options: ExchangeMuxOptions): ExchangeMux {
       queue([id, first, 1], transfer);
       return port;
     },
-    receive(data) {
+    /** Handles one message of the shared port; false when it is not the mux's. */
+    receive(data: unknown): boolean {
       const o = data as { type?: unknown; items?: unknown } | null;
       if (typeof o !== 'object' || o === null || o.type !== MUX_TYPE) return false;
       if (!Array.isArray(o.items) || o.items.length > MAX_BATCH_ITEMS) return true;
@@ -128,10 +117,12 @@ export function createExchangeMux(options: ExchangeMuxOptions): ExchangeMux {
       }
       return true;
     },
-    get size() {
+    /** Exchanges open at this end. */
+    get size(): number {
       return ports.size;
     },
-    whenIdle(callback) {
+    /** Called once `size` is 0 (now, if it is): the port may then be retired. */
+    whenIdle(callback: () => void): void {
       if (ports.size === 0) {
         flush();
         callback();

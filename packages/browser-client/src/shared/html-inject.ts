@@ -5,7 +5,8 @@
  * encoding sniffer reads (HTML §13.2.3.2); UTF-16 documents are left alone (an ASCII tag would corrupt them).
  * Works on bytes: tags are ASCII, so a byte-per-char view finds them in any ASCII-compatible encoding.
  */
-import { HTML_SNIFF_BYTES, SHIM_PATH } from './constants';
+import { latin1Decode, SHIM_PATH } from '@wingman/protocol';
+import { HTML_SNIFF_BYTES } from './constants';
 
 export const SHIM_TAG = `<script src="${SHIM_PATH}"></script>`;
 
@@ -18,14 +19,6 @@ export function shimTag(nonce?: string, appPort?: string, appRoutes?: string): s
   const port = /^\d{1,5}$/.test(appPort ?? '') ? ` data-app-port="${appPort}"` : '';
   const routes = APP_ROUTES.test(appRoutes ?? '') ? ` data-app-routes="${appRoutes!.replace(/&/g, '&amp;')}"` : '';
   return `<script${nonce === undefined ? '' : ` nonce="${nonce.replace(/[^A-Za-z0-9+/_=-]/g, '')}"`}${port}${routes} src="${SHIM_PATH}"></script>`;
-}
-
-/** Lower-cased byte-per-char string of `bytes` (ASCII tags keep their offsets). */
-function latin1Lower(bytes: Uint8Array): string {
-  let s = '';
-  const CHUNK = 8192;
-  for (let i = 0; i < bytes.length; i += CHUNK) s += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
-  return s.toLowerCase();
 }
 
 /** Index just past the `>` closing the tag that starts at `start`, or -1 when not yet seen. */
@@ -48,7 +41,8 @@ type InsertionPoint = { kind: 'insert'; offset: number } | { kind: 'skip' } | { 
 export function findShimInsertion(prefix: Uint8Array, complete: boolean): InsertionPoint {
   if ((prefix[0] === 0xfe && prefix[1] === 0xff) || (prefix[0] === 0xff && prefix[1] === 0xfe)) return { kind: 'skip' };
   const final = complete || prefix.length >= HTML_SNIFF_BYTES;
-  const s = latin1Lower(prefix);
+  // Byte per char, lower-cased: ASCII tags keep their offsets.
+  const s = latin1Decode(prefix).toLowerCase();
   const head = findTag(s, 'head');
   if (head >= 0) {
     const end = tagEnd(s, head);

@@ -229,44 +229,46 @@ function isExclude(v: unknown): v is string[] {
 
 const optionalFlags = (o: Obj, names: readonly string[]) => names.every((n) => o[n] === undefined || typeof o[n] === 'boolean');
 
+type Shapes = Readonly<Record<string, (o: Obj) => boolean>>;
+
+/** `v` itself when its `key` names one of `shapes` and passes that shape's check (posted data is a structured clone: plain data). */
+function checked<M>(v: unknown, key: 't' | 'type', shapes: Shapes): M | undefined {
+  const o = obj(v);
+  const kind = o?.[key];
+  return typeof kind === 'string' && Object.hasOwn(shapes, kind) && shapes[kind]!(o!) ? (o as M) : undefined;
+}
+
+const WINDOW_TO_SW: Shapes = {
+  'wingman:frame': (o) => str(o.shellId, MAX_ID_CHARS),
+  'wingman:cookie': (o) => str(o.url, MAX_URL_CHARS),
+  'wingman:ws-ticket': (o) => str(o.url, MAX_URL_CHARS),
+  'wingman:abort': (o) => str(o.id, MAX_ID_CHARS),
+  'wingman:early-doc': (o) => str(o.url, MAX_URL_CHARS) && o.url.startsWith('/'),
+};
+
 /** Messages a window may send the SW; undefined for anything else (ignored). */
 export function parseWindowToSw(v: unknown): WindowToSw | undefined {
   const o = obj(v);
-  if (!o) return undefined;
-  switch (o.type) {
-    case 'wingman:shell':
-      return str(o.shellId, MAX_ID_CHARS) &&
-        typeof o.p2p === 'boolean' &&
-        isExclude(o.exclude) &&
-        optionalFlags(o, ['turn', 'lossy', 'lossClean', 'probing', 'private']) &&
-        !(o.lossy === true && o.lossClean === true) &&
-        (o.off === undefined || isSwitchList(o.off))
-        ? {
-            type: o.type,
-            shellId: o.shellId,
-            p2p: o.p2p,
-            exclude: o.exclude,
-            ...(o.turn ? { turn: true } : {}),
-            ...(o.lossy ? { lossy: true } : {}),
-            ...(o.lossClean ? { lossClean: true } : {}),
-            ...(o.probing && o.p2p ? { probing: true } : {}),
-            ...(o.private ? { private: true } : {}),
-            ...(o.off !== undefined ? { off: [...o.off] } : {}),
-          }
-        : undefined;
-    case 'wingman:frame':
-      return str(o.shellId, MAX_ID_CHARS) ? { type: o.type, shellId: o.shellId } : undefined;
-    case 'wingman:cookie':
-      return str(o.url, MAX_URL_CHARS) ? { type: o.type, url: o.url } : undefined;
-    case 'wingman:ws-ticket':
-      return str(o.url, MAX_URL_CHARS) ? { type: o.type, url: o.url } : undefined;
-    case 'wingman:abort':
-      return str(o.id, MAX_ID_CHARS) ? { type: o.type, id: o.id } : undefined;
-    case 'wingman:early-doc':
-      return str(o.url, MAX_URL_CHARS) && o.url.startsWith('/') ? { type: o.type, url: o.url } : undefined;
-    default:
-      return undefined;
-  }
+  if (o?.type !== 'wingman:shell') return checked(v, 'type', WINDOW_TO_SW);
+  return str(o.shellId, MAX_ID_CHARS) &&
+    typeof o.p2p === 'boolean' &&
+    isExclude(o.exclude) &&
+    optionalFlags(o, ['turn', 'lossy', 'lossClean', 'probing', 'private']) &&
+    !(o.lossy === true && o.lossClean === true) &&
+    (o.off === undefined || isSwitchList(o.off))
+    ? {
+        type: o.type,
+        shellId: o.shellId,
+        p2p: o.p2p,
+        exclude: o.exclude,
+        ...(o.turn ? { turn: true } : {}),
+        ...(o.lossy ? { lossy: true } : {}),
+        ...(o.lossClean ? { lossClean: true } : {}),
+        ...(o.probing && o.p2p ? { probing: true } : {}),
+        ...(o.private ? { private: true } : {}),
+        ...(o.off !== undefined ? { off: [...o.off] } : {}),
+      }
+    : undefined;
 }
 
 /** The shell's answer on an EarlyDocument port; undefined when it has none (its fetch failed) or for anything malformed. */
@@ -289,37 +291,23 @@ export function parseWsTicketReply(v: unknown): string {
   return typeof t === 'string' && WS_TICKET_PATTERN.test(t) ? t : '';
 }
 
-/** Messages the SW sends a window. */
-export function parseSwToWindow(v: unknown): SwToWindow | undefined {
-  const o = obj(v);
-  if (!o) return undefined;
-  if (o.type === 'wingman:sync') return { type: 'wingman:sync' };
-  const isPath = (x: unknown): x is 'p2p' | 'relay' => x === 'p2p' || x === 'relay';
-  if (o.type === 'wingman:paths') return isPath(o.small) && isPath(o.bulk) ? { type: o.type, small: o.small, bulk: o.bulk } : undefined;
-  if (o.type === 'wingman:cookie-write') {
-    const lines: unknown = o.lines;
-    const valid = (v: unknown): v is string[] => Array.isArray(v) && v.length <= MAX_COOKIE_WRITES && v.every((l) => str(l, MAX_COOKIE_LINE_CHARS));
-    return valid(lines) ? { type: o.type, lines } : undefined;
-  }
-  if (
-    o.type === 'wingman:fetch' &&
-    str(o.method, 32) &&
-    str(o.target, MAX_URL_CHARS) &&
-    o.target.startsWith('/') &&
-    isHeaderList(o.headers) &&
-    typeof o.hasBody === 'boolean'
-  ) {
-    return { type: o.type, method: o.method, target: o.target, headers: o.headers, hasBody: o.hasBody };
-  }
-  return undefined;
-}
+const isPath = (x: unknown) => x === 'p2p' || x === 'relay';
+const SW_TO_WINDOW: Shapes = {
+  'wingman:sync': () => true,
+  'wingman:paths': (o) => isPath(o.small) && isPath(o.bulk),
+  'wingman:cookie-write': (o) => Array.isArray(o.lines) && o.lines.length <= MAX_COOKIE_WRITES && o.lines.every((l) => str(l, MAX_COOKIE_LINE_CHARS)),
+  'wingman:fetch': (o) =>
+    str(o.method, 32) && str(o.target, MAX_URL_CHARS) && o.target.startsWith('/') && isHeaderList(o.headers) && typeof o.hasBody === 'boolean',
+};
 
-function bodyMessage(o: Obj): BodyData | BodyEnd | BodyCredit | undefined {
-  if (o.t === 'data' && isArrayBuffer(o.chunk)) return { t: 'data', chunk: o.chunk };
-  if (o.t === 'end') return { t: 'end' };
-  if (o.t === 'credit' && typeof o.bytes === 'number' && Number.isSafeInteger(o.bytes) && o.bytes > 0) return { t: 'credit', bytes: o.bytes };
-  return undefined;
-}
+/** Messages the SW sends a window. */
+export const parseSwToWindow = (v: unknown) => checked<SwToWindow>(v, 'type', SW_TO_WINDOW);
+
+const BODY: Shapes = {
+  data: (o) => isArrayBuffer(o.chunk),
+  end: () => true,
+  credit: (o) => typeof o.bytes === 'number' && Number.isSafeInteger(o.bytes) && o.bytes > 0,
+};
 
 /** Unpacks a port message that may be a batch; invalid items are dropped, an invalid batch yields nothing. */
 export function unbatch<M>(v: unknown, parse: (item: unknown) => M | undefined): M[] {
@@ -337,76 +325,40 @@ export function unbatch<M>(v: unknown, parse: (item: unknown) => M | undefined):
   return out;
 }
 
-export function parseShellToSwPort(v: unknown): ShellToSwPort | undefined {
-  const o = obj(v);
-  if (!o) return undefined;
-  switch (o.t) {
-    case 'accept':
-      return { t: 'accept' };
-    case 'decline':
-      return str(o.reason, MAX_REASON_CHARS) ? { t: 'decline', reason: o.reason } : undefined;
-    case 'head':
-      return typeof o.status === 'number' && Number.isInteger(o.status) && o.status >= 100 && o.status <= 999 && isHeaderList(o.headers)
-        ? { t: 'head', status: o.status, headers: o.headers }
-        : undefined;
-    case 'abort':
-      return str(o.code, 64) && str(o.message, MAX_REASON_CHARS) ? { t: 'abort', code: o.code, message: o.message } : undefined;
-    default:
-      return bodyMessage(o);
-  }
-}
+const SHELL_TO_SW_PORT: Shapes = {
+  ...BODY,
+  accept: () => true,
+  decline: (o) => str(o.reason, MAX_REASON_CHARS),
+  head: (o) => typeof o.status === 'number' && Number.isInteger(o.status) && o.status >= 100 && o.status <= 999 && isHeaderList(o.headers),
+  abort: (o) => str(o.code, 64) && str(o.message, MAX_REASON_CHARS),
+};
+export const parseShellToSwPort = (v: unknown) => checked<ShellToSwPort>(v, 't', SHELL_TO_SW_PORT);
 
 export function parseSwToShellPort(v: unknown): SwToShellPort | undefined {
   const o = obj(v);
-  if (!o) return undefined;
-  if (o.t === 'cancel') return { t: 'cancel', reason: str(o.reason, MAX_REASON_CHARS) ? o.reason : '' };
-  return bodyMessage(o);
+  if (o?.t === 'cancel') return { t: 'cancel', reason: str(o.reason, MAX_REASON_CHARS) ? o.reason : '' };
+  return checked(v, 't', BODY);
 }
 
-export function parseShimToShell(v: unknown): ShimToShell | undefined {
-  const o = obj(v);
-  if (!o) return undefined;
-  if (o.type === 'wingman:own-sw') return str(o.script, MAX_URL_CHARS) ? { type: o.type, script: o.script } : undefined;
-  if (
-    o.type === 'wingman:ws-open' &&
-    str(o.url, MAX_URL_CHARS) &&
-    Array.isArray(o.protocols) &&
-    o.protocols.length <= 32 &&
-    o.protocols.every((p) => str(p, 256))
-  ) {
-    return { type: o.type, url: o.url, protocols: o.protocols };
-  }
-  if (o.type === 'wingman:location' && str(o.href, MAX_URL_CHARS) && str(o.title, 1024)) return { type: o.type, href: o.href, title: o.title };
-  return undefined;
-}
+const SHIM_TO_SHELL: Shapes = {
+  'wingman:own-sw': (o) => str(o.script, MAX_URL_CHARS),
+  'wingman:ws-open': (o) => str(o.url, MAX_URL_CHARS) && Array.isArray(o.protocols) && o.protocols.length <= 32 && o.protocols.every((p) => str(p, 256)),
+  'wingman:location': (o) => str(o.href, MAX_URL_CHARS) && str(o.title, 1024),
+};
+export const parseShimToShell = (v: unknown) => checked<ShimToShell>(v, 'type', SHIM_TO_SHELL);
 
-export function parseShimToShellPort(v: unknown): ShimToShellPort | undefined {
-  const o = obj(v);
-  if (!o) return undefined;
-  if (o.t === 'send' && (typeof o.data === 'string' || isArrayBuffer(o.data))) return { t: 'send', data: o.data };
-  if (o.t === 'close' && typeof o.code === 'number' && Number.isInteger(o.code) && str(o.reason, 256)) return { t: 'close', code: o.code, reason: o.reason };
-  return undefined;
-}
+const SHIM_TO_SHELL_PORT: Shapes = {
+  send: (o) => typeof o.data === 'string' || isArrayBuffer(o.data),
+  close: (o) => typeof o.code === 'number' && Number.isInteger(o.code) && str(o.reason, 256),
+};
+export const parseShimToShellPort = (v: unknown) => checked<ShimToShellPort>(v, 't', SHIM_TO_SHELL_PORT);
 
-export function parseShellToShimPort(v: unknown): ShellToShimPort | undefined {
-  const o = obj(v);
-  if (!o) return undefined;
-  switch (o.t) {
-    case 'fallback':
-      return str(o.reason, MAX_REASON_CHARS) ? { t: 'fallback', reason: o.reason } : undefined;
-    case 'wait':
-      return { t: 'wait' };
-    case 'open':
-      return str(o.protocol, 256) ? { t: 'open', protocol: o.protocol } : undefined;
-    case 'message':
-      return typeof o.data === 'string' || isArrayBuffer(o.data) ? { t: 'message', data: o.data } : undefined;
-    case 'close':
-      return typeof o.code === 'number' && str(o.reason, 1024) && typeof o.wasClean === 'boolean'
-        ? { t: 'close', code: o.code, reason: o.reason, wasClean: o.wasClean }
-        : undefined;
-    case 'error':
-      return str(o.message, MAX_REASON_CHARS) ? { t: 'error', message: o.message } : undefined;
-    default:
-      return undefined;
-  }
-}
+const SHELL_TO_SHIM_PORT: Shapes = {
+  fallback: (o) => str(o.reason, MAX_REASON_CHARS),
+  wait: () => true,
+  open: (o) => str(o.protocol, 256),
+  message: (o) => typeof o.data === 'string' || isArrayBuffer(o.data),
+  close: (o) => typeof o.code === 'number' && str(o.reason, 1024) && typeof o.wasClean === 'boolean',
+  error: (o) => str(o.message, MAX_REASON_CHARS),
+};
+export const parseShellToShimPort = (v: unknown) => checked<ShellToShimPort>(v, 't', SHELL_TO_SHIM_PORT);

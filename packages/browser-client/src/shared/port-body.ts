@@ -11,20 +11,9 @@ import type { BodyCredit, BodyData, BodyEnd } from './messages';
 type Post = (message: BodyData | BodyEnd | BodyCredit, transfer?: Transferable[]) => void;
 
 /** Sending half. Feed it `credit` messages from the peer. */
-export interface BodySender {
-  /** Queues a chunk (split into PORT_CHUNK_BYTES pieces). Returns false when the window is full: wait for room. */
-  send(chunk: Uint8Array, owned?: boolean): boolean;
-  end(): void;
-  /** Resolves once the window has room again; rejects when the sender is closed. */
-  room(): Promise<void>;
-  /** The peer returned credit. */
-  credit(bytes: number): void;
-  /** Stops: pending room() waits reject with `reason`. */
-  close(reason: Error): void;
-  readonly bytesSent: number;
-}
+export type BodySender = ReturnType<typeof createBodySender>;
 
-export function createBodySender(post: Post, windowBytes = PORT_WINDOW_BYTES): BodySender {
+export function createBodySender(post: Post, windowBytes = PORT_WINDOW_BYTES) {
   let inflight = 0;
   let sent = 0;
   let closed: Error | undefined;
@@ -38,10 +27,11 @@ export function createBodySender(post: Post, windowBytes = PORT_WINDOW_BYTES): B
   };
 
   return {
-    get bytesSent() {
+    get bytesSent(): number {
       return sent;
     },
-    send(chunk, owned = false) {
+    /** Queues a chunk (split into PORT_CHUNK_BYTES pieces). Returns false when the window is full: wait for room. */
+    send(chunk: Uint8Array, owned = false): boolean {
       if (closed) return false;
       const total = chunk.length;
       for (let o = 0; o < total; o += PORT_CHUNK_BYTES) {
@@ -58,19 +48,22 @@ export function createBodySender(post: Post, windowBytes = PORT_WINDOW_BYTES): B
       }
       return hasRoom();
     },
-    end() {
+    end(): void {
       if (!closed) post({ t: 'end' });
     },
-    room() {
+    /** Resolves once the window has room again; rejects when the sender is closed. */
+    room(): Promise<void> {
       if (closed) return Promise.reject(closed);
       if (hasRoom()) return Promise.resolve();
       return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
     },
-    credit(bytes) {
+    /** The peer returned credit. */
+    credit(bytes: number): void {
       inflight = Math.max(0, inflight - bytes);
       if (hasRoom()) wake();
     },
-    close(reason) {
+    /** Stops: pending room() waits reject with `reason`. */
+    close(reason: Error): void {
       if (closed) return;
       closed = reason;
       const w = waiters;
@@ -84,17 +77,7 @@ export function createBodySender(post: Post, windowBytes = PORT_WINDOW_BYTES): B
 export const SharedArrayBufferCtor: { new (n: number): object } = typeof SharedArrayBuffer === 'function' ? SharedArrayBuffer : class {};
 
 /** Receiving half: a ReadableStream fed by data/end/abort from the port. */
-export interface BodyReceiver {
-  readonly stream: ReadableStream<Uint8Array>;
-  push(chunk: ArrayBuffer): void;
-  end(): void;
-  /** Fails the stream (the consumer's next read rejects with `error`). */
-  abort(error: Error): void;
-  /** Bytes handed to the consumer so far. */
-  readonly bytesRead: number;
-  /** The whole body at once, when it has all arrived and nothing read the stream yet (which is then spent); else undefined. */
-  takeWhole(): Uint8Array | undefined;
-}
+export type BodyReceiver = ReturnType<typeof createBodyReceiver>;
 
 interface BodyReceiverOptions {
   /** Sends a credit message to the sender. */
@@ -104,7 +87,7 @@ interface BodyReceiverOptions {
   windowBytes?: number;
 }
 
-export function createBodyReceiver(options: BodyReceiverOptions): BodyReceiver {
+export function createBodyReceiver(options: BodyReceiverOptions) {
   const windowBytes = options.windowBytes ?? PORT_WINDOW_BYTES;
   const queue: Uint8Array[] = [];
   let ended = false;
@@ -155,30 +138,33 @@ export function createBodyReceiver(options: BodyReceiverOptions): BodyReceiver {
     );
 
   return {
-    get stream() {
+    get stream(): ReadableStream<Uint8Array> {
       return (stream ??= makeStream());
     },
-    get bytesRead() {
+    /** Bytes handed to the consumer so far. */
+    get bytesRead(): number {
       return bytesRead;
     },
-    push(chunk) {
+    push(chunk: ArrayBuffer): void {
       if (done || ended || failed) return;
       queue.push(new Uint8Array(chunk));
       notify();
     },
-    end() {
+    end(): void {
       if (done || failed) return;
       ended = true;
       notify();
     },
-    takeWhole() {
+    /** The whole body at once, when it has all arrived and nothing read the stream yet (which is then spent); else undefined. */
+    takeWhole(): Uint8Array | undefined {
       if (!ended || failed || done || bytesRead > 0) return undefined;
       done = true;
       const whole = queue.length === 1 ? queue[0] : concatBytes(queue);
       queue.length = 0;
       return whole;
     },
-    abort(error) {
+    /** Fails the stream (the consumer's next read rejects with `error`). */
+    abort(error: Error): void {
       if (done || ended) return;
       failed = error;
       queue.length = 0;

@@ -23,12 +23,8 @@ function sizeOf(body: unknown): number {
 
 /** Only what the Service Worker carries: other requests never meet the shell. */
 export function carriedBySw(url: string | URL): boolean {
-  try {
-    const u = new URL(url, location.href);
-    return u.origin === location.origin && !u.pathname.startsWith(WINGMAN_PREFIX);
-  } catch {
-    return false;
-  }
+  const u = URL.parse(url, location.href);
+  return u !== null && u.origin === location.origin && !u.pathname.startsWith(WINGMAN_PREFIX);
 }
 
 export function patchBinaryBodies(): void {

@@ -4,8 +4,9 @@
  * server. Same-origin fetches with an AbortSignal get ABORT_ID_HEADER; on abort the id goes to the SW
  * (`wingman:abort`). After the head, an abort cancels the response body, which the SW sees.
  */
-import { ABORT_ID_HEADER, WINGMAN_PREFIX } from '../shared/constants';
+import { ABORT_ID_HEADER } from '../shared/constants';
 import type { AbortNotice } from '../shared/messages';
+import { carriedBySw } from './binary-body';
 
 let counter = 0;
 const prefix = Math.random().toString(36).slice(2, 10);
@@ -16,15 +17,7 @@ export function patchFetchAbort(): void {
   if (typeof nativeFetch !== 'function' || !sw) return;
   window.fetch = function fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
-    let url: URL;
-    try {
-      url = new URL(input instanceof Request ? input.url : String(input), location.href);
-    } catch {
-      return nativeFetch.call(this, input, init);
-    }
-    if (!signal || signal.aborted || url.origin !== location.origin || url.pathname.startsWith(WINGMAN_PREFIX) || !sw.controller) {
-      return nativeFetch.call(this, input, init);
-    }
+    if (!signal || signal.aborted || !sw.controller || !carriedBySw(input instanceof Request ? input.url : input)) return nativeFetch.call(this, input, init);
     const id = `${prefix}-${++counter}`;
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
     headers.set(ABORT_ID_HEADER, id);

@@ -65,11 +65,8 @@ export function linkFrame(shell: Window, shellId: string, isAppRoot: boolean): v
     (ev) => {
       const a = (ev.target as Element | null)?.closest?.('a[href]') as HTMLAnchorElement | null;
       if (!a || ev.defaultPrevented || (a.target && a.target !== '_self')) return;
-      try {
-        if (new URL(a.href).origin !== location.origin) a.target = '_top';
-      } catch {
-        /* not a URL */
-      }
+      const url = URL.parse(a.href);
+      if (url && url.origin !== location.origin) a.target = '_top';
     },
     true,
   );

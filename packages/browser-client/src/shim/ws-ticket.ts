@@ -4,7 +4,8 @@
  * '' (the browser's cookies alone) without a controlling SW, when the SW has none, or after
  * WS_TICKET_QUERY_TIMEOUT_MS: never hangs.
  */
-import { WS_TICKET_PARAM, WS_TICKET_QUERY_TIMEOUT_MS } from '../shared/constants';
+import { WS_TICKET_PARAM } from '@wingman/protocol';
+import { WS_TICKET_QUERY_TIMEOUT_MS } from '../shared/constants';
 import { parseWsTicketReply, type WsTicketQuery } from '../shared/messages';
 
 export function requestWsTicket(url: string): Promise<string> {

@@ -3,7 +3,7 @@
  * response head, and left out of the path's time to the head, which is then the path's and not the app's (a
  * module the dev server transforms for 60 ms is no stall). docs/PROTOCOL.md §Route and fetch metadata headers.
  */
-import { AGENT_TIME_HEADER, AGENT_TIME_MAX_MS } from '../shared/constants';
+import { AGENT_TIME_HEADER, AGENT_TIME_MAX_MS } from '@wingman/protocol';
 import type { WireHeaders } from '../shared/messages';
 
 /** The request field that asks the agent for its time. */

@@ -6,8 +6,7 @@
  * §Routing rules, "Response rules"; a frame navigation's framing policy is
  * frame-policy.ts's.
  */
-import { declaredBodyLength } from '@wingman/protocol';
-import { APP_PORT_HEADER, APP_ROUTES_HEADER, SHIM_PATH, SW_SET_COOKIE_HEADER, SW_STATUS_HEADER } from '../shared/constants';
+import { declaredBodyLength, APP_PORT_HEADER, APP_ROUTES_HEADER, SHIM_PATH, SW_SET_COOKIE_HEADER, SW_STATUS_HEADER } from '@wingman/protocol';
 import { isHtml, shimTag } from '../shared/html-inject';
 import type { WireHeaders } from '../shared/messages';
 import type { SwCookies } from './cookies';
@@ -15,6 +14,8 @@ import { declaredLengthStream } from './declared-length';
 import { errorResponse } from './error-response';
 import { framePolicy, needsFramePolicy } from './frame-policy';
 import { injectShim } from './inject-stream';
+import { streamOf } from './request-body';
+import { quietly } from '../shared/quietly';
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 /** Statuses whose Response has no body (Fetch "null body status"). */
@@ -65,13 +66,8 @@ const decodable = new Map<string, boolean>();
 export function canDecode(encoding: string): boolean {
   let ok = decodable.get(encoding);
   if (ok !== undefined) return ok;
-  try {
-    new DecompressionStream(encoding as CompressionFormat);
-    ok = true;
-  } catch {
-    // No DecompressionStream here (a ReferenceError), or not for this encoding.
-    ok = false;
-  }
+  // It throws without DecompressionStream here (a ReferenceError), or not for this encoding.
+  ok = quietly(() => new DecompressionStream(encoding as CompressionFormat)) !== undefined;
   decodable.set(encoding, ok);
   return ok;
 }
@@ -83,22 +79,8 @@ function header(headers: WireHeaders, name: string): string | undefined {
 function bridgedSetCookies(headers: WireHeaders): string[] {
   const raw = header(headers, SW_SET_COOKIE_HEADER);
   if (raw === undefined) return [];
-  try {
-    const v: unknown = JSON.parse(raw);
-    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
-/** A stream of `bytes`, for the rules that work on one. */
-function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (bytes.length > 0) controller.enqueue(bytes);
-      controller.close();
-    },
-  });
+  const v: unknown = quietly(() => JSON.parse(raw));
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
 export async function buildResponse(incoming: Incoming, ctx: BuildContext): Promise<Response> {
@@ -206,13 +188,7 @@ function pageHeaders(list: Array<[string, string]>): Headers {
     return new Headers(list);
   } catch {
     const out = new Headers();
-    for (const [name, value] of list) {
-      try {
-        out.append(name, value);
-      } catch {
-        // Refused: dropped.
-      }
-    }
+    for (const [name, value] of list) quietly(() => out.append(name, value));
     return out;
   }
 }

@@ -20,15 +20,15 @@ export function cookieLine(c: Cookie, kind: CookieChange['kind'], secureOrigin: 
   return `${c.name}=${c.value}; path=${c.path}${expires}; samesite=${c.sameSite}${secure}`;
 }
 
-interface CookieMirror {
-  /** Mirrors the script-visible part of `changes`; marks in `jar` what landed. */
-  mirror(jar: CookieJar, changes: CookieChange[]): Promise<void>;
-}
-
 /** Whether the Cookie Store API's writes land: learnt from the first write whose result can be read back. */
 type StoreWrites = 'unknown' | 'works' | 'broken';
 
-export function createCookieMirror(cookieStore: CookieStoreLike | undefined, writeInPage: PageCookieWriter | undefined, secureOrigin: boolean): CookieMirror {
+/** Returns the mirror: it mirrors the script-visible part of `changes` and marks in `jar` what landed. */
+export function createCookieMirror(
+  cookieStore: CookieStoreLike | undefined,
+  writeInPage: PageCookieWriter | undefined,
+  secureOrigin: boolean,
+): (jar: CookieJar, changes: CookieChange[]) => Promise<void> {
   let storeWrites: StoreWrites = cookieStore ? 'unknown' : 'broken';
 
   /**
@@ -86,35 +86,33 @@ export function createCookieMirror(cookieStore: CookieStoreLike | undefined, wri
     return missing;
   }
 
-  return {
-    async mirror(jar, changes) {
-      // HttpOnly cookies never reach the browser's jar (JS must not see them).
-      const visible = changes.filter((ch) => !ch.cookie.httpOnly);
-      if (visible.length === 0) return;
-      if (storeWrites !== 'broken') {
-        const written = await viaStore(visible);
-        if (storeWrites === 'works') {
-          for (const ch of written) if (ch.kind === 'set') jar.markMirrored(ch.cookie.name, ch.cookie.path, ch.cookie.value);
-          return;
-        }
-        const sets = written.filter((ch) => ch.kind === 'set').map((ch) => ch.cookie);
-        const seen = await landed(sets);
-        if ([...seen.values()].includes(false)) storeWrites = 'broken';
-        else {
-          if ([...seen.values()].includes(true)) storeWrites = 'works';
-          for (const c of sets) jar.markMirrored(c.name, c.path, c.value);
-          return;
-        }
-      }
-      // The Cookie Store does not write here: a shell writes them with document.cookie.
-      const ok = writeInPage ? await writeInPage(visible.map((ch) => cookieLine(ch.cookie, ch.kind, secureOrigin))) : false;
-      if (!ok) {
-        lost("no shell window wrote the app's cookies into the browser's jar; the app's scripts see a stale document.cookie", 'no shell answered');
+  return async (jar, changes) => {
+    // HttpOnly cookies never reach the browser's jar (JS must not see them).
+    const visible = changes.filter((ch) => !ch.cookie.httpOnly);
+    if (visible.length === 0) return;
+    if (storeWrites !== 'broken') {
+      const written = await viaStore(visible);
+      if (storeWrites === 'works') {
+        for (const ch of written) if (ch.kind === 'set') jar.markMirrored(ch.cookie.name, ch.cookie.path, ch.cookie.value);
         return;
       }
-      const missing = await markLanded(jar, visible);
-      for (const c of missing)
-        lost(`cookie ${c.name} (path ${c.path}) was not kept by the browser's jar; the app's scripts do not see it`, 'document.cookie refused it');
-    },
+      const sets = written.filter((ch) => ch.kind === 'set').map((ch) => ch.cookie);
+      const seen = await landed(sets);
+      if ([...seen.values()].includes(false)) storeWrites = 'broken';
+      else {
+        if ([...seen.values()].includes(true)) storeWrites = 'works';
+        for (const c of sets) jar.markMirrored(c.name, c.path, c.value);
+        return;
+      }
+    }
+    // The Cookie Store does not write here: a shell writes them with document.cookie.
+    const ok = writeInPage ? await writeInPage(visible.map((ch) => cookieLine(ch.cookie, ch.kind, secureOrigin))) : false;
+    if (!ok) {
+      lost("no shell window wrote the app's cookies into the browser's jar; the app's scripts see a stale document.cookie", 'no shell answered');
+      return;
+    }
+    const missing = await markLanded(jar, visible);
+    for (const c of missing)
+      lost(`cookie ${c.name} (path ${c.path}) was not kept by the browser's jar; the app's scripts do not see it`, 'document.cookie refused it');
   };
 }

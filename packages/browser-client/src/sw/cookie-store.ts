@@ -3,6 +3,7 @@
  * absent in some browsers), with a bound on every call, and the console
  * warning for a cookie write that was lost.
  */
+import { withTimeout } from './idb';
 
 export interface CookieStoreLike {
   getAll(options?: { url?: string }): Promise<Array<{ name: string; value: string; path?: string; domain?: string | null; expires?: number | null }>>;
@@ -13,15 +14,7 @@ export interface CookieStoreLike {
 /** Bound on one Cookie Store call, ms (they take under 5 ms): a stuck one must not hold every request. */
 export const COOKIE_STORE_TIMEOUT_MS = 1_000;
 
-export function bounded<T>(p: Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Cookie Store call took over ${COOKIE_STORE_TIMEOUT_MS} ms`)), COOKIE_STORE_TIMEOUT_MS);
-    p.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e: unknown) => (clearTimeout(timer), reject(e)),
-    );
-  });
-}
+export const bounded = <T>(p: Promise<T>): Promise<T> => withTimeout(p, 'Cookie Store call', COOKIE_STORE_TIMEOUT_MS);
 
 /** Why a cookie write was lost, for the console (the jar goes on without it). */
 export function lost(what: string, err: unknown): void {

@@ -13,30 +13,11 @@ const STORAGE_KEY = 'cookies';
 /** One cookie of the browser's jar, as the Cookie Store API lists it. */
 type BrowserCookie = Awaited<ReturnType<CookieStoreLike['getAll']>>[number];
 
-export interface SwCookies {
-  /** The Cookie header for a request (after reading back script-set cookies). */
-  headerFor(url: URL, context: RequestContext): Promise<string>;
-  /**
-   * What a relayed request adds to the browser's own Cookie header
-   * (SW_COOKIE_MERGE_HEADER): no read-back of the browser's jar, which the
-   * browser reads itself for that request.
-   */
-  relayHeaderFor(url: URL, context: RequestContext): Promise<string>;
-  /** relayHeaderFor's answer at once, or undefined while the jar is not read yet (a SW just started). */
-  relayHeaderNow(url: URL, context: RequestContext): string | undefined;
-  /** Applies Set-Cookie fields of a response to `url`, and mirrors them, before resolving. */
-  store(fields: string[], url: URL): Promise<void>;
-}
+export type SwCookies = ReturnType<typeof createSwCookies>;
 
 /** `writeInPage`: a shell window's document.cookie, where the Cookie Store API does not write; `secureOrigin`: https. */
-export function createSwCookies(
-  kv: KvStore,
-  host: string,
-  cookieStore: CookieStoreLike | undefined,
-  writeInPage?: PageCookieWriter,
-  secureOrigin = false,
-): SwCookies {
-  const { mirror } = createCookieMirror(cookieStore, writeInPage, secureOrigin);
+export function createSwCookies(kv: KvStore, host: string, cookieStore: CookieStoreLike | undefined, writeInPage?: PageCookieWriter, secureOrigin = false) {
+  const mirror = createCookieMirror(cookieStore, writeInPage, secureOrigin);
   const serial = createSerial();
 
   const jarReady: Promise<CookieJar> = kv
@@ -140,17 +121,21 @@ export function createSwCookies(
   }
 
   return {
-    headerFor(url, context) {
+    /** The Cookie header for a request (after reading back script-set cookies). */
+    headerFor(url: URL, context: RequestContext): Promise<string> {
       return headerAfterReadBack(url, context);
     },
-    async relayHeaderFor(url, context) {
+    /** What a relayed request adds to the browser's own Cookie header (SW_COOKIE_MERGE_HEADER): no read-back of the browser's jar, which the browser reads itself for that request. */
+    async relayHeaderFor(url: URL, context: RequestContext): Promise<string> {
       const jar = await jarReady;
       return jar.unmirroredHeader(url.pathname, Date.now(), context);
     },
-    relayHeaderNow(url, context) {
+    /** relayHeaderFor's answer at once, or undefined while the jar is not read yet (a SW just started). */
+    relayHeaderNow(url: URL, context: RequestContext): string | undefined {
       return jarNow?.unmirroredHeader(url.pathname, Date.now(), context);
     },
-    store(fields, url) {
+    /** Applies Set-Cookie fields of a response to `url`, and mirrors them, before resolving. */
+    store(fields: string[], url: URL): Promise<void> {
       if (fields.length === 0) return Promise.resolve();
       return serial(async () => {
         const jar = await jarReady;

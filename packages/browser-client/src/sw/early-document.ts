@@ -15,17 +15,13 @@ const EARLY_DOCUMENT_TTL_MS = 10_000;
 /** Documents kept at once (one per tab on its first visit at the same moment is the normal case). */
 const MAX_PENDING = 8;
 
-export interface EarlyDocuments {
-  /** A first visit's app document that the shell fetched while the SW installed, coming on `port` (`wingman:early-doc`). */
-  adopt(url: URL, port: MessagePort): void;
-  /** A frame navigation's early document, once; undefined when there is none. */
-  take(request: Request, url: URL): Promise<Obtained> | undefined;
-}
+export type EarlyDocuments = ReturnType<typeof createEarlyDocuments>;
 
-export function createEarlyDocuments(origin: string, cookies: Pick<SwCookies, 'relayHeaderFor'>): EarlyDocuments {
+export function createEarlyDocuments(origin: string, cookies: Pick<SwCookies, 'relayHeaderFor'>) {
   const pending = new Map<string, Entry>();
   return {
-    adopt(url, port) {
+    /** A first visit's app document that the shell fetched while the SW installed, coming on `port` (`wingman:early-doc`). */
+    adopt(url: URL, port: MessagePort): void {
       const result = earlyDocument(url, port, origin, cookies);
       const previous = pending.get(url.href);
       if (previous) {
@@ -42,7 +38,8 @@ export function createEarlyDocuments(origin: string, cookies: Pick<SwCookies, 'r
       };
       pending.set(url.href, entry);
     },
-    take(request, url) {
+    /** A frame navigation's early document, once; undefined when there is none. */
+    take(request: Request, url: URL): Promise<Obtained> | undefined {
       if (request.method !== 'GET' || request.mode !== 'navigate' || (request.destination !== 'iframe' && request.destination !== 'frame')) return undefined;
       const entry = pending.get(url.href);
       if (!entry) return undefined;

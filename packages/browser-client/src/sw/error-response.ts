@@ -3,8 +3,7 @@
  * a short readable page plus a stable code in ERROR_HEADER (what tests and
  * devtools look at).
  */
-import { escapeHtml } from '@wingman/protocol';
-import { ERROR_HEADER } from '../shared/constants';
+import { escapeHtml, ERROR_HEADER } from '@wingman/protocol';
 
 export function errorResponse(status: number, code: string, message: string): Response {
   const body = `<!doctype html><meta charset="utf-8"><title>Wingman: ${status}</title>

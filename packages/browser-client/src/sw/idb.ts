@@ -10,14 +10,12 @@ const IDB_TIMEOUT_MS = 2_000;
 const DB_NAME = 'wingman';
 const STORE = 'kv';
 
-export interface KvStore {
-  get<T>(key: string): Promise<T | undefined>;
-  put(key: string, value: unknown): Promise<void>;
-}
+export type KvStore = ReturnType<typeof createKvStore>;
 
-function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+/** `p`, or a rejection once it took over `ms` (`what` names it in the error). */
+export function withTimeout<T>(p: Promise<T>, what: string, ms = IDB_TIMEOUT_MS): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`IndexedDB ${what} took over ${IDB_TIMEOUT_MS} ms`)), IDB_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms);
     p.then(
       (v) => (clearTimeout(timer), resolve(v)),
       (e: unknown) => (clearTimeout(timer), reject(e instanceof Error ? e : new Error(String(e)))),
@@ -32,7 +30,7 @@ function request<T>(r: IDBRequest<T>): Promise<T> {
   });
 }
 
-export function createKvStore(idb: IDBFactory | undefined = self.indexedDB): KvStore {
+export function createKvStore(idb: IDBFactory | undefined = self.indexedDB) {
   let db: Promise<IDBDatabase> | undefined;
   const open = (): Promise<IDBDatabase> => {
     if (!idb) return Promise.reject(new Error('IndexedDB is not available'));
@@ -44,7 +42,7 @@ export function createKvStore(idb: IDBFactory | undefined = self.indexedDB): KvS
         r.onerror = () => reject(r.error ?? new Error('IndexedDB open failed'));
         r.onblocked = () => reject(new Error('IndexedDB open blocked'));
       }),
-      'open',
+      'IndexedDB open',
     ).catch((err: Error) => {
       db = undefined; // try again next time
       throw err;
@@ -52,13 +50,13 @@ export function createKvStore(idb: IDBFactory | undefined = self.indexedDB): KvS
     return db;
   };
   return {
-    async get<T>(key: string) {
+    async get<T>(key: string): Promise<T | undefined> {
       const d = await open();
-      return withTimeout(request(d.transaction(STORE, 'readonly').objectStore(STORE).get(key)) as Promise<T | undefined>, 'get');
+      return withTimeout(request(d.transaction(STORE, 'readonly').objectStore(STORE).get(key)) as Promise<T | undefined>, 'IndexedDB get');
     },
-    async put(key, value) {
+    async put(key: string, value: unknown): Promise<void> {
       const d = await open();
-      await withTimeout(request(d.transaction(STORE, 'readwrite').objectStore(STORE).put(value, key)), 'put');
+      await withTimeout(request(d.transaction(STORE, 'readwrite').objectStore(STORE).put(value, key)), 'IndexedDB put');
     },
   };
 }

@@ -3,7 +3,7 @@
  * as far as a Service Worker can know it (docs/browser-client.md §Service
  * Worker: routing one request).
  */
-import { EXCHANGE_HEADER, ROUTE_HEADER } from '../shared/constants';
+import { EXCHANGE_HEADER, ROUTE_HEADER } from '@wingman/protocol';
 import { acceptLanguage } from '../shared/accept-language';
 import type { WireHeaders } from '../shared/messages';
 import { AGENT_TIME_ASKED } from './agent-time';

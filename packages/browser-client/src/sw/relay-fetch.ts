@@ -5,6 +5,7 @@
  * comes back in SW_SET_COOKIE_HEADER and redirects as 200 + SW_STATUS_HEADER
  * (tunnel-server browser/cookie-bridge.ts is the other half).
  */
+import { EXCHANGE_HEADER, FETCH_METADATA_HEADER, ROUTE_HEADER, SW_COOKIE_HEADER, SW_COOKIE_MERGE_HEADER, VIA_HEADER, VIA_SW } from '@wingman/protocol';
 import type { RouteReason } from './route-decision';
 import type { RequestContext } from '../shared/cookie-jar';
 import type { WireHeaders } from '../shared/messages';
@@ -12,17 +13,7 @@ import type { SwCookies } from './cookies';
 import { ChannelError } from './errors';
 import { carriedMetadata } from './fetch-metadata';
 import { skipBytes } from './resumable-body';
-import {
-  ABORT_ID_HEADER,
-  BODY_BYTES_HEADER,
-  EXCHANGE_HEADER,
-  FETCH_METADATA_HEADER,
-  ROUTE_HEADER,
-  SW_COOKIE_HEADER,
-  SW_COOKIE_MERGE_HEADER,
-  VIA_HEADER,
-  VIA_SW,
-} from '../shared/constants';
+import { ABORT_ID_HEADER, BODY_BYTES_HEADER } from '../shared/constants';
 
 interface RelayOptions {
   /** The SW jar's cookies the browser's own jar lacks ('' for none), merged by the tunnel server with the browser's (SW_COOKIE_MERGE_HEADER). */

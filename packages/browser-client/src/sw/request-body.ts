@@ -78,10 +78,14 @@ export function bodyStream(body: PreparedBody, keep = false): ReadableStream<Uin
   if (body.kind === 'stream') return body.stream;
   const bytes = body.bytes;
   if (bytes.byteLength === 0) return null;
-  if (keep) return copiesOf(bytes);
-  return new ReadableStream({
+  return keep ? copiesOf(bytes) : streamOf(bytes);
+}
+
+/** A stream of `bytes`, in one chunk. */
+export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
     start(controller) {
-      controller.enqueue(bytes);
+      if (bytes.length > 0) controller.enqueue(bytes);
       controller.close();
     },
   });

@@ -7,20 +7,17 @@ import { DIAGNOSTICS_CHANNEL } from '../shared/constants';
 import { MAX_ROUTE_KINDS, parseDiagRequest, type DiagRoutesReply, type RouteCounts } from '../shared/diagnostics';
 import type { RoutePath, RouteReason } from './route-decision';
 
-export interface RouteCounter {
-  count(path: RoutePath, reason: RouteReason): void;
-  snapshot(): RouteCounts;
-}
+export type RouteCounter = ReturnType<typeof createRouteCounter>;
 
-export function createRouteCounter(): RouteCounter {
+export function createRouteCounter() {
   const counts = new Map<string, number>();
   return {
-    count(path, reason) {
+    count(path: RoutePath, reason: RouteReason): void {
       const key = `${path} ${reason}`;
       if (!counts.has(key) && counts.size >= MAX_ROUTE_KINDS) return;
       counts.set(key, (counts.get(key) ?? 0) + 1);
     },
-    snapshot: () => Object.fromEntries(counts),
+    snapshot: (): RouteCounts => Object.fromEntries(counts),
   };
 }
 

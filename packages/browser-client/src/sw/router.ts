@@ -10,8 +10,9 @@
  *   onFailure      — before the head: the relay for a request that can be sent again (an exchange id's: if the app never saw it), else an error page
  * then the response rules for the requesting document (finish, build-response.ts).
  */
+import { ROUTE_HEADER, SW_STATUS_HEADER } from '@wingman/protocol';
 import type { EventStreamIds } from './event-stream-ids';
-import { ABORT_ID_HEADER, BODY_BYTES_HEADER, CHANNEL_COMING_WAIT_MS, ROUTE_HEADER, SW_STATUS_HEADER, WINGMAN_PREFIX } from '../shared/constants';
+import { ABORT_ID_HEADER, BODY_BYTES_HEADER, CHANNEL_COMING_WAIT_MS, WINGMAN_PREFIX } from '../shared/constants';
 import { takeAgentTime } from './agent-time';
 import type { RequestContext } from '../shared/cookie-jar';
 import type { AbortRegistry } from './abort-registry';
@@ -44,18 +45,17 @@ export interface RouterDeps {
   registry: ShellRegistry;
   cookies: SwCookies;
   aborts: AbortRegistry;
-  /** A first visit's app document the shell fetched while the SW installed (absent: every request is fetched when it arrives). */
-  earlyDocuments?: EarlyDocuments;
-  /** Picks P2P or the relay per request class from measurements of both (absent: P2P whenever a shell has a channel). */
-  paths?: PathChooser;
-  /** Whether P2P is lossy (absent: it never is). */
-  lossy?: LossyPath;
+  /** A first visit's app document the shell fetched while the SW installed. */
+  earlyDocuments: EarlyDocuments;
+  /** Picks P2P or the relay per request class from measurements of both. */
+  paths: PathChooser;
+  lossy: LossyPath;
   /** Counts each request's route for the diagnostics page (route-counts.ts). */
-  routes?: RouteCounter;
+  routes: RouteCounter;
   /** An EventSource's Last-Event-ID on its reconnection, which Chromium does not show the SW (event-stream-ids.ts). */
-  eventStreams?: EventStreamIds;
+  eventStreams: EventStreamIds;
   /** What WebKit leaves off a redirect's follow-up, a 307/308's body and a 303's Origin (redirect-follow-ups.ts). */
-  followUps?: RedirectFollowUps;
+  followUps: RedirectFollowUps;
 }
 
 export function onFetch(event: FetchEvent, deps: RouterDeps): void {
@@ -64,18 +64,11 @@ export function onFetch(event: FetchEvent, deps: RouterDeps): void {
   if (!shouldHandle(request, url, deps.scope.location.origin)) return;
   if (leftToBrowser(request, url, deps)) return;
   // Counted from here, so the next fetch event of a burst sees this one (route-decision.ts RouteFacts.othersInFlight).
-  const release = deps.paths?.take();
+  const release = deps.paths.take();
   event.respondWith(
-    answer(event, deps).then(
-      (res) => {
-        release?.();
-        return res;
-      },
-      (err: unknown) => {
-        release?.();
-        return unreachable(request, err);
-      },
-    ),
+    answer(event, deps)
+      .catch((err: unknown) => unreachable(request, err))
+      .finally(release),
   );
 }
 
@@ -101,13 +94,13 @@ function leftToBrowser(request: Request, url: URL, deps: RouterDeps): boolean {
     settled: channel !== undefined,
     channel: channel ?? false,
     privateWaiting: registry.privateWithoutChannel(),
-    p2pStalls: lossy?.stalls() ?? false,
-    probing: lossy?.probing() ?? false,
+    p2pStalls: lossy.stalls(),
+    probing: lossy.probing(),
     cookiesToAdd: relayHeader === undefined ? undefined : relayHeader !== '',
-    othersInFlight: paths?.othersInFlight(false) ?? 0,
-    cls: paths?.requestClass({ method, target: url.pathname + url.search, hasRange: request.headers.has('range') }) ?? 'small',
+    othersInFlight: paths.othersInFlight(false),
+    cls: paths.requestClass({ method, target: url.pathname + url.search, hasRange: request.headers.has('range') }),
   });
-  if (leave) deps.routes?.count('relay', 'to-browser');
+  if (leave) deps.routes.count('relay', 'to-browser');
   return leave;
 }
 
@@ -115,13 +108,13 @@ function leftToBrowser(request: Request, url: URL, deps: RouterDeps): boolean {
 async function answer(event: FetchEvent, deps: RouterDeps): Promise<Response> {
   const { signal, done } = deps.aborts.track(event.request, event.request.headers.get(ABORT_ID_HEADER));
   try {
-    const arrived = deps.eventStreams?.withLastEventId(event.request, event.clientId) ?? event.request;
-    const request = (await deps.followUps?.restore(arrived, event.clientId)) ?? arrived;
+    const arrived = deps.eventStreams.withLastEventId(event.request, event.clientId);
+    const request = await deps.followUps.restore(arrived, event.clientId);
     const url = new URL(request.url);
     const fetchNow = () => obtain(request, url, event.clientId, event.resultingClientId, deps, signal);
-    const early = deps.earlyDocuments?.take(request, url)?.catch(fetchNow);
+    const early = deps.earlyDocuments.take(request, url)?.catch(fetchNow);
     const response = await finish(await (early ?? fetchNow()), { request, url, cookies: deps.cookies });
-    return deps.eventStreams?.track(request, event.clientId, response) ?? response;
+    return deps.eventStreams.track(request, event.clientId, response);
   } finally {
     // Past the head, an abort cancels the response body, which both paths handle.
     done();
@@ -134,7 +127,7 @@ async function obtain(request: Request, url: URL, clientId: string, resultingCli
   const target = url.pathname + url.search;
   // A SW sees no Content-Length on an intercepted request; the shim declares a large body's size.
   const declared = Number(request.headers.get('content-length') ?? request.headers.get(BODY_BYTES_HEADER) ?? '');
-  const cls = deps.paths?.requestClass({ method, target, hasRange: request.headers.has('range'), ...(declared > 0 ? { bodyBytes: declared } : {}) });
+  const cls = deps.paths.requestClass({ method, target, hasRange: request.headers.has('range'), ...(declared > 0 ? { bodyBytes: declared } : {}) });
   const c: Carry = { request, url, clientId, deps, signal, method, target, cls, context: sameSiteContext(request, url), started: performance.now() };
   const { verdict, shell } = await decide(c, resultingClientId, declared >= BULK_MIN_BYTES);
   if (verdict.path === 'relay' || !shell) return overRelay(c, verdict.reason, { kind: 'unread' });
@@ -151,7 +144,7 @@ interface Carry {
   method: string;
   /** Path and query. */
   target: string;
-  cls: RequestClass | undefined;
+  cls: RequestClass;
   context: RequestContext;
   /** When the path's time starts: a wait for a channel is no part of either path's time. */
   started: number;
@@ -169,14 +162,14 @@ async function decide(c: Carry, resultingClientId: string, upload: boolean): Pro
     channel: shell ? { turn: shell.turn, private: shell.private } : undefined,
     privateWaiting: mayWait && registry.privateWithoutChannel(),
     // This request is one of those taken (onFetch).
-    othersInFlight: paths?.othersInFlight(true) ?? 0,
-    p2pStalls: lossy?.stalls() ?? false,
-    probing: shell !== undefined && (lossy?.probing(shell.shellId) ?? false),
+    othersInFlight: paths.othersInFlight(true),
+    p2pStalls: lossy.stalls(),
+    probing: shell !== undefined && lossy.probing(shell.shellId),
     cls,
     upload,
     pathChoice: swSwitches.on('pathChoice'),
   });
-  const before = paths ? { ...paths.preferred } : undefined;
+  const before = { ...paths.preferred };
   let verdict = decideRoute(facts(!shell && !excluded), paths);
   if (verdict.path === 'wait') {
     shell = await registry.waitForChannel(clientId, resultingClientId, CHANNEL_COMING_WAIT_MS);
@@ -184,27 +177,25 @@ async function decide(c: Carry, resultingClientId: string, upload: boolean): Pro
     verdict = decideRoute(facts(false), paths);
   }
   // The shell's badge shows which classes go over the relay.
-  if (shell && paths && cls && before && paths.preferred[cls] !== before[cls])
-    shell.post({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate, []);
+  if (shell && paths.preferred[cls] !== before[cls]) shell.post({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate, []);
   return { verdict, shell };
 }
 
 /** Carries the request through a shell's channel; its head goes to onHead, a decline to the relay, a failure to onFailure. */
 async function overP2p(c: Carry, shell: ShellPick, reason: RouteReason): Promise<Obtained> {
   const { deps, request, url, method, context, signal } = c;
-  const paths = deps.paths;
   // Over P2P the SW writes the whole Cookie header: read back what the app's JS changed first.
   const [cookie, body] = await Promise.all([deps.cookies.headerFor(url, context), prepareBody(request)]);
   const exchange = exchangeIdFor(method, body);
-  const head = p2pHead(request, url, cookie, reason, contentLengthOf(method, body), deps.followUps?.originOf(request), exchange);
-  deps.routes?.count('p2p', reason);
-  const alone = paths?.started('p2p') ?? false;
+  const head = p2pHead(request, url, cookie, reason, contentLengthOf(method, body), deps.followUps.originOf(request), exchange);
+  deps.routes.count('p2p', reason);
+  const alone = deps.paths.started('p2p');
   let outcome: ShellOutcome;
   try {
     const stillThere = async () => (await deps.scope.clients.get(shell.id)) !== undefined;
     outcome = await fetchViaShell({ shell, head, body: bodyStream(body, exchange !== undefined), signal, stillThere });
   } finally {
-    paths?.finished('p2p');
+    deps.paths.finished('p2p');
   }
   if (outcome.kind === 'declined') return overRelay(c, 'declined', { kind: 'prepared', body });
   if (outcome.kind === 'failed') return onFailure(c, outcome, body, reason, exchange);
@@ -264,33 +255,29 @@ function onHead(
   const { cls, method, target, request, url, deps, context } = c;
   const paths = deps.paths;
   const length = Number(response.headers.find(([n]) => n === 'content-length')?.[1] ?? '');
-  if (paths) paths.recordHead('p2p', cls!, pathMs, performance.now(), alone);
+  paths.recordHead('p2p', cls, pathMs, performance.now(), alone);
   // A small body that came with its head: the page's Response is built from the bytes, no stream to feed.
   const whole = inHand(response, length);
   if (whole) {
-    paths?.recordBody('p2p', method, target, whole.length, 0);
+    paths.recordBody('p2p', method, target, whole.length, 0);
     return { kind: 'incoming', incoming: { status: response.status, headers: response.headers, body: null, bytes: whole, transport: 'p2p' } };
   }
   let body = response.body;
   const head = { status: response.status, headers: response.headers };
   // A large GET while the relay's bulk rate is unknown: both paths carry it until one is clearly faster.
-  const raced =
-    paths !== undefined &&
-    raceThis({
-      method,
-      status: response.status,
-      length,
-      range: request.headers.has('range'),
-      navigate: request.mode === 'navigate',
-      wanted: paths.wantsRace(),
-      on: swSwitches.on('bulkRace'),
-    });
-  if (paths && body && raced) return race(c, shell, paths, head, body, length);
-  if (paths) {
-    // A body declared small is no throughput sample: its length is all there is to keep, without a stream hop.
-    if (length > 0 && length < BULK_MIN_BYTES) paths.recordBody('p2p', method, target, length, 0);
-    else body = measured(body, (bytes, ms) => paths.recordBody('p2p', method, target, bytes, ms))!;
-  }
+  const raced = raceThis({
+    method,
+    status: response.status,
+    length,
+    range: request.headers.has('range'),
+    navigate: request.mode === 'navigate',
+    wanted: paths.wantsRace(),
+    on: swSwitches.on('bulkRace'),
+  });
+  if (body && raced) return race(c, shell, head, body, length);
+  // A body declared small is no throughput sample: its length is all there is to keep, without a stream hop.
+  if (length > 0 && length < BULK_MIN_BYTES) paths.recordBody('p2p', method, target, length, 0);
+  else body = measured(body, (bytes, ms) => paths.recordBody('p2p', method, target, bytes, ms))!;
   const encoded = response.headers.some(([n, v]) => n === 'content-encoding' && v !== 'identity');
   if (method === 'GET' && !encoded) body = resumableBody(body, (offset) => resumeViaRelay(request, url, head, offset, deps.cookies, context));
   return { kind: 'incoming', incoming: { ...head, body, transport: 'p2p' } };
@@ -306,12 +293,12 @@ function inHand(response: Extract<ShellOutcome, { kind: 'response' }>, length: n
 async function race(
   c: Carry,
   shell: ShellPick,
-  paths: PathChooser,
   head: Pick<Incoming, 'status' | 'headers'>,
   body: ReadableStream<Uint8Array>,
   length: number,
 ): Promise<Obtained> {
   const { request, deps, url, context, signal, method, target } = c;
+  const paths = deps.paths;
   let relayRes: Response | undefined;
   // Fetched only if P2P alone is not fast enough (bulk-race.ts).
   const relayLeg = async () => {
@@ -337,19 +324,18 @@ async function overRelay(
 ): Promise<Obtained> {
   const { deps, request, method, url, context, signal, cls, target } = c;
   const paths = deps.paths;
-  deps.routes?.count('relay', reason);
+  deps.routes.count('relay', reason);
   const body = await relayBody(request, method, source);
   // Over the relay the browser adds its own jar to the SW's fetch: no read-back to wait for.
   const cookie = await deps.cookies.relayHeaderFor(url, context);
-  const alone = paths?.started('relay') ?? false;
+  const alone = paths.started('relay');
   let res: Response;
   try {
-    res = await relayFetch(request, { cookie, body, signal, route: reason, origin: deps.followUps?.originOf(request), exchange });
+    res = await relayFetch(request, { cookie, body, signal, route: reason, origin: deps.followUps.originOf(request), exchange });
   } finally {
-    paths?.finished('relay');
+    paths.finished('relay');
   }
   keepForFollowUp(c, Number(res.headers.get(SW_STATUS_HEADER)), res.headers.get('location'), body);
-  if (!paths || !cls) return { kind: 'relay', res };
   paths.recordHead('relay', cls, performance.now() - c.started, performance.now(), alone);
   // Only a bulk body is measured (through buildResponse); a small one tells its size by Content-Length, if at all.
   if (cls === 'small' || !res.body) {
@@ -375,14 +361,9 @@ async function relayBody(request: Request, method: string, source: { kind: 'unre
 function keepForFollowUp(c: Carry, status: number, location: string | null | undefined, bytes: ArrayBuffer | Uint8Array | null): void {
   const { deps, request, url, clientId } = c;
   // A navigation's follow-up is left to the browser: a Request rebuilt with its body could not stay a navigation.
-  if (!deps.followUps || location == null || request.mode === 'navigate') return;
-  let target: string;
-  try {
-    target = new URL(location, url).href;
-  } catch {
-    return;
-  }
-  deps.followUps.keep(clientId, request, status, target, bytes);
+  if (location == null || request.mode === 'navigate') return;
+  const target = URL.parse(location, url)?.href;
+  if (target !== undefined) deps.followUps.keep(clientId, request, status, target, bytes);
 }
 
 /** Counts a body's bytes as it is read, reported with the time from the first read to the end (the transfer, not the wait for the app). */
@@ -405,15 +386,8 @@ function measured(body: ReadableStream<Uint8Array> | null, done: (bytes: number,
 }
 
 function sameSiteContext(request: Request, url: URL): RequestContext {
-  let crossSite = false;
-  if (request.referrer && request.referrer !== 'about:client') {
-    try {
-      crossSite = new URL(request.referrer).origin !== url.origin;
-    } catch {
-      crossSite = false;
-    }
-  }
-  return { crossSite, safeTopLevelNavigation: request.mode === 'navigate' && request.method === 'GET' };
+  const referrer = request.referrer && request.referrer !== 'about:client' ? URL.parse(request.referrer) : null;
+  return { crossSite: referrer !== null && referrer.origin !== url.origin, safeTopLevelNavigation: request.mode === 'navigate' && request.method === 'GET' };
 }
 
 /**

@@ -23,27 +23,7 @@ interface ShellEntry {
   announcedAt: number;
 }
 
-export interface ShellRegistry {
-  /** `port`: the shell's end of a channel for requests, when it sent one. */
-  shellAnnounced(message: ShellAnnounce, source: WindowClient, port?: MessagePort): void;
-  frameAnnounced(message: FrameAnnounce, source: WindowClient): void;
-  /** Restores the state after a SW restart (no-op after the first call). */
-  ensureSynced(): Promise<void>;
-  /** The shell to carry a request from `clientId` (or a navigation's `resultingClientId`): its own with a channel, else any with one. */
-  pick(clientId: string, resultingClientId: string): Promise<ShellPick | undefined>;
-  /** True when `path` starts with a developer-excluded prefix. */
-  isExcluded(path: string): boolean;
-  /** A live shell window, channel or not, the most recently announced first (undefined: none). */
-  anyShell(): Promise<ShellTarget | undefined>;
-  /** A private session's shell has announced itself without an open channel (the word that it opened may be on its way). */
-  privateWithoutChannel(): boolean;
-  /** The ids of the shells whose last announcement said their channel is open (the diagnostics page shows them). */
-  shellsWithChannel(): string[];
-  /** Some shell has an open channel (through TURN or not); undefined until the state after a SW start is rebuilt (ensureSynced). */
-  hasChannelNow(): boolean | undefined;
-  /** Waits up to `ms` for a shell to announce an open channel; then pick()'s answer. */
-  waitForChannel(clientId: string, resultingClientId: string, ms: number): Promise<ShellPick | undefined>;
-}
+export type ShellRegistry = ReturnType<typeof createShellRegistry>;
 
 /** What the registry uses of a window (a Client in the SW; the shape, so that it runs outside a SW too). */
 export interface WindowClient {
@@ -83,7 +63,7 @@ function muxOf(port: MessagePort): ExchangeMux {
 }
 
 /** `gone`: told each shell the registry forgets (lossy-path.ts: its pending loss probe goes with it). */
-export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory, gone?: (shellId: string) => void): ShellRegistry {
+export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory, gone?: (shellId: string) => void) {
   const shells = new Map<string, ShellEntry>();
   /** frame client id → shell id */
   const frames = new Map<string, string>();
@@ -119,7 +99,8 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
   }
 
   return {
-    shellAnnounced(m, source, port) {
+    /** `port`: the shell's end of a channel for requests, when it sent one. */
+    shellAnnounced(m: ShellAnnounce, source: WindowClient, port?: MessagePort): void {
       // One entry per window: a reloaded window is a new client, but be safe.
       for (const e of [...shells.values()]) if (e.clientId === source.id && e.shellId !== m.shellId) drop(e);
       const previous = shells.get(m.shellId);
@@ -146,19 +127,21 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
       rememberChannel(source.id, m.p2p);
       if (m.p2p) for (const wake of [...channelWaiters]) wake();
     },
-    frameAnnounced(m, source) {
+    frameAnnounced(m: FrameAnnounce, source: WindowClient): void {
       frames.set(source.id, m.shellId);
       // Bounded: entries of gone frames are pruned when the map grows.
       if (frames.size > 256) void prune();
       onAnnounce?.(source.id);
     },
-    ensureSynced() {
+    /** Restores the state after a SW restart (no-op after the first call). */
+    ensureSynced(): Promise<void> {
       synced ??= resync(scope, remembered, anyChannel, (fn) => (onAnnounce = fn)).finally(() => {
         syncSettled = true;
       });
       return synced;
     },
-    async pick(clientId, resultingClientId) {
+    /** The shell to carry a request from `clientId` (or a navigation's `resultingClientId`): its own with a channel, else any with one. */
+    async pick(clientId: string, resultingClientId: string): Promise<ShellPick | undefined> {
       const ownId = frames.get(clientId) ?? frames.get(resultingClientId);
       const own = ownId !== undefined ? shells.get(ownId) : undefined;
       if (own && ownId !== undefined && resultingClientId && !frames.has(resultingClientId)) frames.set(resultingClientId, ownId);
@@ -168,25 +151,31 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
         if (await alive(entry)) return { ...entry.target, ownTab: false, turn: entry.turn, private: entry.private, shellId: entry.shellId };
       return undefined;
     },
-    shellsWithChannel() {
+    /** The ids of the shells whose last announcement said their channel is open (the diagnostics page shows them). */
+    shellsWithChannel(): string[] {
       return [...shells.values()].filter((e) => e.p2p).map((e) => e.shellId);
     },
-    privateWithoutChannel() {
+    /** A private session's shell has announced itself without an open channel (the word that it opened may be on its way). */
+    privateWithoutChannel(): boolean {
       return [...shells.values()].some((e) => e.private && !e.p2p);
     },
-    hasChannelNow() {
+    /** Some shell has an open channel (through TURN or not); undefined until the state after a SW start is rebuilt (ensureSynced). */
+    hasChannelNow(): boolean | undefined {
       return syncSettled ? anyChannel() : undefined;
     },
-    async waitForChannel(clientId, resultingClientId, ms) {
+    /** Waits up to `ms` for a shell to announce an open channel; then pick()'s answer. */
+    async waitForChannel(clientId: string, resultingClientId: string, ms: number): Promise<ShellPick | undefined> {
       if (!anyChannel()) await woken(channelWaiters, ms);
       return this.pick(clientId, resultingClientId);
     },
-    async anyShell() {
+    /** A live shell window, channel or not, the most recently announced first (undefined: none). */
+    async anyShell(): Promise<ShellTarget | undefined> {
       const all = [...shells.values()].sort((a, b) => b.announcedAt - a.announcedAt);
       for (const entry of all) if (await alive(entry)) return entry.target;
       return undefined;
     },
-    isExcluded(path) {
+    /** True when `path` starts with a developer-excluded prefix. */
+    isExcluded(path: string): boolean {
       for (const s of shells.values()) for (const prefix of s.exclude) if (path.startsWith(prefix)) return true;
       return false;
     },

@@ -5,7 +5,8 @@
  * SW restart (cookies) is in IndexedDB; the shell registry is rebuilt by
  * asking the windows (shell-registry.ts).
  */
-import { CLIENT_PATH, SHIM_PATH, WINGMAN_CACHE_PREFIX } from '../shared/constants';
+import { CLIENT_PATH, SHIM_PATH } from '@wingman/protocol';
+import { WINGMAN_CACHE_PREFIX } from '../shared/constants';
 import { parseWindowToSw, type CookieWrite, type WsTicketReply, type PathsUpdate } from '../shared/messages';
 import { createAbortRegistry } from './abort-registry';
 import { createEarlyDocuments } from './early-document';
@@ -133,12 +134,13 @@ self.addEventListener('message', (event) => {
   const m = parseWindowToSw(event.data);
   if (!m) return;
   const client = source;
+  const port = event.ports[0];
   switch (m.type) {
     case 'wingman:shell': {
       // First: the routing of what comes next goes by the switches it carries.
       swSwitches.announced(m);
       lossy.announced(m);
-      registry.shellAnnounced(m, client, event.ports[0]);
+      registry.shellAnnounced(m, client, port);
       // A shell that just started (a reload, another tab) learns which classes already go over the relay, and one that
       // outlived this worker (restarted with its figures afresh) that they no longer do: its badge says what is so.
       client.postMessage({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate);
@@ -151,30 +153,21 @@ self.addEventListener('message', (event) => {
       aborts.abort(m.id);
       return;
     case 'wingman:ws-ticket': {
-      const port = event.ports[0];
       if (!port) return;
       const reply = (ticket: string) => port.postMessage({ ticket } satisfies WsTicketReply);
       event.waitUntil(mintWsTicket(m.url, self.location.origin, cookies).then(reply, () => reply('')));
       return;
     }
-    case 'wingman:early-doc': {
-      const port = event.ports[0];
+    case 'wingman:early-doc':
       if (!port) return;
       earlyDocuments.adopt(new URL(m.url, self.location.origin), port);
       // The shell starts the frame on this ack: its navigation then finds the adopted document.
       port.postMessage('ack');
       return;
-    }
     case 'wingman:cookie': {
-      const port = event.ports[0];
       if (!port) return;
-      let url: URL;
-      try {
-        url = new URL(m.url, self.location.origin);
-      } catch {
-        return port.postMessage({ header: '' });
-      }
-      if (url.origin !== self.location.origin) return port.postMessage({ header: '' });
+      const url = URL.parse(m.url, self.location.origin);
+      if (url?.origin !== self.location.origin) return port.postMessage({ header: '' });
       event.waitUntil(
         cookies.headerFor(url, { crossSite: false, safeTopLevelNavigation: false }).then(
           (header) => port.postMessage({ header }),

@@ -6,20 +6,15 @@
  */
 import type { SpeedSwitch } from '@wingman/protocol';
 
-interface Switches {
-  /** A shell's announcement: its list replaces the one held; absent, no news. */
-  announced(m: { off?: readonly SpeedSwitch[] }): void;
-  /** Whether the mechanism is on. */
-  on(name: SpeedSwitch): boolean;
-}
-
-export function createSwitches(): Switches {
+export function createSwitches() {
   let off = new Set<SpeedSwitch>();
   return {
-    announced(m) {
+    /** A shell's announcement: its list replaces the one held; absent, no news. */
+    announced(m: { off?: readonly SpeedSwitch[] }): void {
       if (m.off) off = new Set(m.off);
     },
-    on: (name) => !off.has(name),
+    /** Whether the mechanism is on. */
+    on: (name: SpeedSwitch): boolean => !off.has(name),
   };
 }
 

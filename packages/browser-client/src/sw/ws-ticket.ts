@@ -4,18 +4,15 @@
  * (WS_TICKET_PATH) and hands the shim only a one-time ticket, so they never enter the app's realm. Nothing to
  * add, or any failure: '' (the socket opens with the browser's cookies alone, never hangs).
  */
-import { WS_TICKET_FETCH_TIMEOUT_MS, WS_TICKET_PATH } from '../shared/constants';
+import { WS_TICKET_PATH } from '@wingman/protocol';
+import { WS_TICKET_FETCH_TIMEOUT_MS } from '../shared/constants';
 import { parseWsTicketReply } from '../shared/messages';
 import type { SwCookies } from './cookies';
 
 /** The ticket for a WebSocket to `wsUrl` (ws:/wss: on the SW's own `origin`), or ''. */
 export async function mintWsTicket(wsUrl: string, origin: string, cookies: SwCookies): Promise<string> {
-  let url: URL;
-  try {
-    url = new URL(wsUrl, origin);
-  } catch {
-    return '';
-  }
+  const url = URL.parse(wsUrl, origin);
+  if (!url) return '';
   // Cookies are chosen for the http(s) form of the URL (RFC 6455 §4.1: the handshake sends the cookies of that URI).
   if (url.protocol === 'ws:') url.protocol = 'http:';
   else if (url.protocol === 'wss:') url.protocol = 'https:';

@@ -40,7 +40,7 @@ describe('the cookie mirror', () => {
   it('writes through the shell when the Cookie Store stores nothing, and marks only what landed', async () => {
     const b = browserJar(false);
     const jar = new CookieJar(HOST);
-    const { mirror } = createCookieMirror(b.store, b.page, false);
+    const mirror = createCookieMirror(b.store, b.page, false);
     await mirror(jar, applied(jar, ['theme=dark; Path=/; Max-Age=60', 'sid=1; Path=/; HttpOnly']));
     expect(b.page).toHaveBeenCalledWith([`theme=dark; path=/; expires=${new Date(NOW + 60_000).toUTCString()}; samesite=lax`]);
     expect([...b.jar]).toEqual([['theme', 'dark']]);
@@ -56,7 +56,7 @@ describe('the cookie mirror', () => {
     const jar = new CookieJar(HOST);
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
-      await createCookieMirror(b.store, () => Promise.resolve(false), false).mirror(jar, applied(jar, ['csrftoken=abc; Path=/']));
+      await createCookieMirror(b.store, () => Promise.resolve(false), false)(jar, applied(jar, ['csrftoken=abc; Path=/']));
     } finally {
       warn.mockRestore();
     }
@@ -66,7 +66,7 @@ describe('the cookie mirror', () => {
   it('uses a Cookie Store whose writes land and never asks the shell', async () => {
     const b = browserJar(true);
     const jar = new CookieJar(HOST);
-    await createCookieMirror(b.store, b.page, false).mirror(jar, applied(jar, ['theme=dark; Path=/']));
+    await createCookieMirror(b.store, b.page, false)(jar, applied(jar, ['theme=dark; Path=/']));
     expect(b.page).not.toHaveBeenCalled();
     expect([...b.jar]).toEqual([['theme', 'dark']]);
     expect(jar.unmirroredHeader('/', NOW)).toBe('');

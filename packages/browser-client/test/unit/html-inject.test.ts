@@ -1,4 +1,5 @@
-import { HTML_SNIFF_BYTES, SHIM_PATH } from '../../src/shared/constants';
+import { HTML_SNIFF_BYTES } from '../../src/shared/constants';
+import { SHIM_PATH } from '@wingman/protocol';
 import { findShimInsertion, isHtml, SHIM_TAG, shimTag } from '../../src/shared/html-inject';
 
 const bytes = (s: string) => new TextEncoder().encode(s);

@@ -60,11 +60,8 @@ export function connectionOverWebSocket(
     },
   });
   ws.on('message', (data, isBinary) => {
-    if (isBinary) {
-      conn.receive(toBytes(data));
-    } else {
-      options.onText?.(decoder.decode(toBytes(data)));
-    }
+    if (isBinary) conn.receive(toBytes(data));
+    else options.onText?.(decoder.decode(toBytes(data)));
   });
   ws.on('close', () => conn.transportClosed());
   return conn;

@@ -23,7 +23,7 @@ const MAX_MISSED = 2;
 describe('ChannelLiveness', () => {
   it('keeps a channel alive while an upload drains its send buffer, although every PING times out', () => {
     const ch = new FakeChannel();
-    const liveness = new ChannelLiveness(ch, MAX_MISSED);
+    const liveness = new ChannelLiveness(ch, ch.bufferedAmount, MAX_MISSED);
     ch.write(16 * 1024 * 1024);
     // Each PING interval the lossy path carries 300 KB of the upload while the PING waits behind it.
     const verdicts: boolean[] = [];
@@ -38,7 +38,7 @@ describe('ChannelLiveness', () => {
 
   it('keeps a channel alive while the peer keeps sending, although its PONGs are late', () => {
     const ch = new FakeChannel();
-    const liveness = new ChannelLiveness(ch, MAX_MISSED);
+    const liveness = new ChannelLiveness(ch, ch.bufferedAmount, MAX_MISSED);
     const verdicts: boolean[] = [];
     for (let i = 0; i < 5; i++) {
       ch.bytesReceived += 64 * 1024;
@@ -50,21 +50,21 @@ describe('ChannelLiveness', () => {
   it('declares a channel dead after MAX_MISSED timed-out PINGs in a row with nothing moving', () => {
     const ch = new FakeChannel();
     ch.write(4 * 1024 * 1024);
-    const liveness = new ChannelLiveness(ch, MAX_MISSED);
+    const liveness = new ChannelLiveness(ch, ch.bufferedAmount, MAX_MISSED);
     ch.write(1024 * 1024); // still written into a buffer that no longer drains
     expect(liveness.timedOut()).toBe(false);
     expect(liveness.timedOut()).toBe(true);
   });
 
   it('declares an idle channel dead after MAX_MISSED timed-out PINGs', () => {
-    const liveness = new ChannelLiveness(new FakeChannel(), MAX_MISSED);
+    const liveness = new ChannelLiveness(new FakeChannel(), () => 0, MAX_MISSED);
     expect(liveness.timedOut()).toBe(false);
     expect(liveness.timedOut()).toBe(true);
   });
 
   it('counts missed PINGs only in a row: progress or a PONG starts the count again', () => {
     const ch = new FakeChannel();
-    const liveness = new ChannelLiveness(ch, MAX_MISSED);
+    const liveness = new ChannelLiveness(ch, ch.bufferedAmount, MAX_MISSED);
     expect(liveness.timedOut()).toBe(false);
     liveness.answered();
     expect(liveness.timedOut()).toBe(false);
@@ -121,18 +121,7 @@ describe('ChannelLiveness over real Connections', () => {
     for (let i = 0; i < 64; i++) upload.write(chunk);
     await waitFor(() => bufferedAmount() >= HIGH_WATER_BYTES, 'the send buffer filling');
 
-    const liveness = new ChannelLiveness(
-      {
-        get bytesReceived() {
-          return client.bytesReceived;
-        },
-        get bytesSent() {
-          return client.bytesSent;
-        },
-        bufferedAmount,
-      },
-      2,
-    );
+    const liveness = new ChannelLiveness(client, bufferedAmount, 2);
     const verdict = async (carryBytes: number): Promise<boolean | 'answered'> => {
       const pong = client.ping(5);
       deliver(carryBytes);
@@ -154,7 +143,7 @@ describe('ChannelLiveness with no backlog', () => {
   it('declares an idle channel dead although its own PINGs leave the send buffer', () => {
     // The kernel's TCP (or SCTP's) buffer takes the PINGs in whether or not the peer is there.
     const ch = new FakeChannel();
-    const liveness = new ChannelLiveness(ch, MAX_MISSED);
+    const liveness = new ChannelLiveness(ch, ch.bufferedAmount, MAX_MISSED);
     const verdicts: boolean[] = [];
     for (let i = 0; i < MAX_MISSED; i++) {
       ch.write(17);
