@@ -4,6 +4,7 @@
  * `capture` options; the data path never waits for the tap.
  */
 import { VIEWER_HEADER, type ErrorCode, type HeaderList } from '@wingman/protocol';
+import { z } from 'zod';
 import type { TransportName } from './headers';
 
 /** Default per-body capture cap: enough for any JSON API payload, small enough that 500 entries stay well under 1 GiB worst case. */
@@ -21,40 +22,55 @@ let keptInFlight = 0;
 /** Largest `--inspect-body-limit`: a captured body crosses the P2P host's IPC channel as one message. */
 export const MAX_CAPTURE_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
-export interface CapturedBody {
-  data: Buffer;
-  /** Bytes the body had in all. */
-  size: number;
-  truncated: boolean;
-  /** Nothing kept: the buffer budget was over half spent while it passed (`agentUnderLoad`), or refused the exchange (ERR_OVERLOADED). */
-  underLoad?: true;
-}
+/** Same bounds as the protocol's heads: far more than a real head carries. */
+const MAX_CAPTURED_HEADERS = 1024;
 
-/** One exchange as the forwarder saw it, once it ended (response complete, failed or reset). */
-export interface Capture {
+const headerListSchema = z.array(z.tuple([z.string().max(65_536), z.string().max(65_536)])).max(MAX_CAPTURED_HEADERS);
+/**
+ * A captured body, its data as bytes across the P2P host's IPC channel
+ * (`advanced` serialization, V8's structured clone): as base64 in JSON it
+ * cost ~14 % of the P2P host's CPU in a Vite cold visit (lab, CPU profile).
+ */
+const wireBodySchema = z.object({
+  data: z.custom<Uint8Array>((d) => d instanceof Uint8Array && d.byteLength <= MAX_CAPTURE_BODY_LIMIT_BYTES),
+  /** Bytes the body had in all. */
+  size: z.number().int().nonnegative(),
+  truncated: z.boolean(),
+  /** Nothing kept: the buffer budget was over half spent while it passed (`agentUnderLoad`), or refused the exchange (ERR_OVERLOADED). */
+  underLoad: z.literal(true).optional(),
+});
+/** One exchange as the forwarder saw it, once it ended (response complete, failed or reset); as it crosses the IPC channel. */
+export const wireCaptureSchema = z.object({
   /** The route prefix (routes.ts) that served it; absent for the main target. */
-  mount?: string;
-  method: string;
-  target: string;
-  transport: TransportName;
+  mount: z.string().max(256).optional(),
+  method: z.string().min(1).max(64),
+  target: z.string().max(65_536),
+  transport: z.enum(['relay', 'p2p']),
   /** The P2P viewer's id, or the relay's X-Forwarded-For address. */
-  viewer?: string;
-  /** P2P: a channel verified with the link key (docs/PROTOCOL.md §Verified channels). */
-  verified?: boolean;
+  viewer: z.string().max(256).optional(),
   /** Wall-clock arrival, ms since the epoch. */
-  startedAt: number;
-  durationMs: number;
+  startedAt: z.number().finite(),
+  durationMs: z.number().finite().nonnegative(),
   /** 0 when no status was sent (see `error`). */
-  status: number;
-  error?: string;
+  status: z.number().int().min(0).max(999),
+  error: z.string().max(64).optional(),
   /** The head as the app received it (Host rewrite, address map, hop-by-hop removal, header rules); a refused request keeps the viewer's. */
-  requestHeaders: HeaderList;
-  responseHeaders: HeaderList;
+  requestHeaders: headerListSchema,
+  responseHeaders: headerListSchema,
+  requestBody: wireBodySchema,
+  responseBody: wireBodySchema,
+  /** Only the handshake is captured. */
+  websocket: z.boolean().optional(),
+});
+
+export type WireCapture = z.infer<typeof wireCaptureSchema>;
+export type CapturedBody = Omit<WireCapture['requestBody'], 'data'> & { data: Buffer };
+export type Capture = Omit<WireCapture, 'requestBody' | 'responseBody'> & {
   requestBody: CapturedBody;
   responseBody: CapturedBody;
-  /** Only the handshake is captured. */
-  websocket?: boolean;
-}
+  /** P2P: a channel verified with the link key (docs/PROTOCOL.md §Verified channels). */
+  verified?: boolean;
+};
 
 export interface CaptureOptions {
   /** Per body; 0 keeps heads only. */

@@ -22,7 +22,8 @@ import {
   type ErrorPage,
 } from './error-page';
 import { applyHeaderEdits } from './header-rules';
-import { checkFraming, formatHostPort, forwardedRequest, fromRawHeaders, toRawHeaders, withoutHopByHop, type TransportName } from './headers';
+import { checkFraming, forwardedRequest, fromRawHeaders, toRawHeaders, withoutHopByHop, type TransportName } from './headers';
+import { formatHostPort } from './target';
 import { mapResponseAddresses, type ExchangeAddresses } from './address-map';
 import { withAppPort } from './app-port';
 import { createRequestBody, REQUEST_BODY_HIGH_WATER_BYTES, REQUEST_BODY_READ_AHEAD_BYTES, type RequestBody } from './request-body';

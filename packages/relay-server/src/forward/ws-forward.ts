@@ -18,9 +18,9 @@ import { VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS, WS_HIGH_WATER_BYTES } from './constan
 import { maskingOptions } from '../ws-masking';
 import type { ForwardContext } from './context';
 import { applyHeaderEdits } from './header-rules';
-import { formatHostPort, forwardedRequest, fromRawHeaders, withoutHopByHop, type TransportName } from './headers';
+import { forwardedRequest, fromRawHeaders, withoutHopByHop, type TransportName } from './headers';
 import { mapResponseAddresses } from './address-map';
-import { targetTlsOptions } from './target';
+import { formatHostPort, targetTlsOptions } from './target';
 import { isCertificateError } from './error-page';
 import { headProblem, withTransport } from './respond';
 import { createExchangeTap } from './capture';

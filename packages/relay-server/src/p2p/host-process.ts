@@ -51,12 +51,7 @@ const claims = createClaimClient(send);
 
 function start(init: HostInit): void {
   forwarder = createForwarder({
-    target: init.target,
-    ...(init.routes !== undefined ? { routes: init.routes } : {}),
-    hostHeader: init.hostHeader,
-    ...(init.headerRules !== undefined ? { headerRules: init.headerRules } : {}),
-    ...(init.timeoutMs !== undefined ? { timeoutMs: init.timeoutMs } : {}),
-    ...(init.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: init.wsMaxMessageBytes } : {}),
+    ...init.forward,
     onRequest: (entry) => send({ t: 'request', entry }),
     exchanges: claims,
     ...(init.captureBodyLimitBytes !== undefined
@@ -73,7 +68,7 @@ function start(init: HostInit): void {
     ...(init.trust ? { trust: init.trust } : {}),
     iceServers: init.iceServers,
     connectTimeoutMs: init.connectTimeoutMs,
-    ...(init.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: init.wsMaxMessageBytes } : {}),
+    wsMaxMessageBytes: init.forward.wsMaxMessageBytes,
     ...(init.maxPeers !== undefined ? { maxPeers: init.maxPeers } : {}),
     ...(init.acceptLoopbackCandidates !== undefined ? { acceptLoopbackCandidates: init.acceptLoopbackCandidates } : {}),
     // WINGMAN_P2P_HOST_CANDIDATES=false: viewers never learn this machine's addresses (candidates.ts).
