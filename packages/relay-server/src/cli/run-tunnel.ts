@@ -9,6 +9,7 @@ import { linkWithKey, shortViewerId } from '@wingman/protocol';
 import { createAgent, createFileResumeStore, createMemoryResumeStore, defaultStateDir, resumeKey, type ResumeStore } from '../agent';
 import { acquireInstanceSlot, MAX_INSTANCE_SLOTS, slotKey, type InstanceSlot } from '../agent/instance-slot';
 import { namedLinkKey } from '../agent/named-link-key';
+import { reaches } from '../agent/server-errors';
 import { displayProxy } from './proxy-config';
 import {
   createExchangeRecord,
@@ -203,17 +204,7 @@ const PROBE_TIMEOUT_MS = 2_000;
  * does: true when a TCP connection to the target opens (it is closed at once).
  */
 function probeTarget(target: Target, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: target.host, port: target.port });
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return reaches(connect({ host: target.host, port: target.port }), 'connect', timeoutMs);
 }
 
 interface ResumeSlot {
