@@ -54,12 +54,8 @@ function verification(viewer: { verified: boolean; fingerprints?: ChannelFingerp
 }
 
 export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, options: FetchOptions = {}): Promise<number> {
-  let url: URL;
-  try {
-    url = new URL(urlText);
-  } catch {
-    throw new UsageError(`invalid URL "${urlText}"`);
-  }
+  if (!URL.canParse(urlText)) throw new UsageError(`invalid URL "${urlText}"`);
+  const url = new URL(urlText);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('the URL must be http: or https:');
   const timeoutMs = flags.timeout === undefined ? DEFAULT_FETCH_P2P_TIMEOUT_MS : Number(flags.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) throw new UsageError('--timeout must be 1..600000 ms');

@@ -66,12 +66,8 @@ export interface HttpCommandFlags extends TargetFlags {
 export type HttpConfig = ReturnType<typeof resolveHttpConfig>;
 
 function parseServer(text: string): string {
-  let u: URL;
-  try {
-    u = new URL(text);
-  } catch {
-    throw new UsageError(`invalid --server "${text}": expected a URL such as http://localhost:8080`);
-  }
+  if (!URL.canParse(text)) throw new UsageError(`invalid --server "${text}": expected a URL such as http://localhost:8080`);
+  const u = new URL(text);
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`invalid --server "${text}": use http:// or https://`);
   if (u.username || u.password) throw new UsageError('--server must not carry credentials; use --token');
   return u.toString().replace(/\/$/, '');

@@ -165,6 +165,7 @@ interface ExchangeTap {
 
 const NO_TAP: ExchangeTap = { requestHead() {}, requestChunk() {}, responseHead() {}, responseChunk() {}, finish() {} };
 
+/** Kept as references until `finish`; a body tap is made on its first chunk (most requests have none). */
 export function createExchangeTap(
   head: { method: string; target: string; headers: HeaderList },
   transport: TransportName,
@@ -172,75 +173,55 @@ export function createExchangeTap(
   options: CaptureOptions | undefined,
   extra: { websocket?: boolean } = {},
 ): ExchangeTap {
-  return options ? new Tap(head, transport, viewerId, options, extra.websocket === true) : NO_TAP;
-}
-
-/** Kept as references until `finish`; a body tap is made on its first chunk (most requests have none). */
-class Tap implements ExchangeTap {
-  private readonly started = performance.now();
-  private readonly startedAt = Date.now();
-  private status = 0;
-  private requestHeaders: HeaderList;
-  private responseHeaders: HeaderList = [];
-  private requestBody: BodyTap | undefined;
-  private responseBody: BodyTap | undefined;
-  private finished = false;
-
-  constructor(
-    private readonly head: { method: string; target: string; headers: HeaderList },
-    private readonly transport: TransportName,
-    private readonly viewerId: string | undefined,
-    private readonly options: CaptureOptions,
-    private readonly websocket: boolean,
-  ) {
-    this.requestHeaders = head.headers;
-  }
-
-  requestHead(headers: HeaderList): void {
-    this.requestHeaders = headers;
-  }
-
-  requestChunk(chunk: Uint8Array): void {
-    if (this.finished) return;
-    (this.requestBody ??= createBodyTap(this.options.bodyLimitBytes, this.options.underLoad)).push(chunk);
-  }
-
-  responseHead(status: number, headers: HeaderList): void {
-    this.status = status;
-    this.responseHeaders = headers;
-  }
-
-  responseChunk(chunk: Uint8Array): void {
-    if (this.finished) return;
-    (this.responseBody ??= createBodyTap(this.options.bodyLimitBytes, this.options.underLoad)).push(chunk);
-  }
-
-  finish(error?: string): void {
-    if (this.finished) return;
-    this.finished = true;
-    // Refused for the load: its bodies go as under load.
-    if (error === OVERLOADED) {
-      (this.requestBody ??= createBodyTap(0)).drop();
-      (this.responseBody ??= createBodyTap(0)).drop();
-    }
-    const { head } = this;
-    const viewer = viewerOf(head.headers, this.viewerId);
-    this.options.onCapture({
-      method: head.method,
-      target: head.target,
-      transport: this.transport,
-      ...(viewer !== undefined ? { viewer } : {}),
-      startedAt: this.startedAt,
-      durationMs: Math.round(performance.now() - this.started),
-      status: this.status,
-      ...(error !== undefined ? { error } : {}),
-      requestHeaders: this.requestHeaders,
-      responseHeaders: this.responseHeaders,
-      requestBody: bodyOf(this.requestBody),
-      responseBody: bodyOf(this.responseBody),
-      ...(this.websocket ? { websocket: true } : {}),
-    });
-  }
+  if (!options) return NO_TAP;
+  const started = performance.now();
+  const startedAt = Date.now();
+  let status = 0;
+  let requestHeaders = head.headers;
+  let responseHeaders: HeaderList = [];
+  let requestBody: BodyTap | undefined;
+  let responseBody: BodyTap | undefined;
+  let finished = false;
+  return {
+    requestHead(headers) {
+      requestHeaders = headers;
+    },
+    requestChunk(chunk) {
+      if (!finished) (requestBody ??= createBodyTap(options.bodyLimitBytes, options.underLoad)).push(chunk);
+    },
+    responseHead(s, headers) {
+      status = s;
+      responseHeaders = headers;
+    },
+    responseChunk(chunk) {
+      if (!finished) (responseBody ??= createBodyTap(options.bodyLimitBytes, options.underLoad)).push(chunk);
+    },
+    finish(error) {
+      if (finished) return;
+      finished = true;
+      // Refused for the load: its bodies go as under load.
+      if (error === OVERLOADED) {
+        (requestBody ??= createBodyTap(0)).drop();
+        (responseBody ??= createBodyTap(0)).drop();
+      }
+      const viewer = viewerOf(head.headers, viewerId);
+      options.onCapture({
+        method: head.method,
+        target: head.target,
+        transport,
+        ...(viewer !== undefined ? { viewer } : {}),
+        startedAt,
+        durationMs: Math.round(performance.now() - started),
+        status,
+        ...(error !== undefined ? { error } : {}),
+        requestHeaders,
+        responseHeaders,
+        requestBody: bodyOf(requestBody),
+        responseBody: bodyOf(responseBody),
+        ...(extra.websocket === true ? { websocket: true } : {}),
+      });
+    },
+  };
 }
 
 function bodyOf(tap: BodyTap | undefined): CapturedBody {
