@@ -5,11 +5,11 @@
 import { Command, CommanderError } from 'commander';
 import { targetOrigin } from './forward';
 import { createInspector, type Inspector } from './inspector';
-import { httpOptions } from './cli/http-options';
+import { httpOptions, type HttpCommandFlags } from './cli/http-options';
 import type { ViewerRoster } from './viewers/viewer-roster';
 import { forwardSettings, runTunnel } from './cli/run-tunnel';
 import type { KeyInput } from './cli/terminal-keys';
-import { PASSWORD_ARGV_WARNING, resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from './cli/options';
+import { PASSWORD_ARGV_WARNING, resolveHttpConfig, UsageError, type HttpConfig } from './cli/options';
 import { runFetch, type FetchFlags } from './cli/fetch';
 import { EXIT_USAGE } from './cli/exit-codes';
 import { loadStartConfig, type StartFlags } from './cli/start/config-file';

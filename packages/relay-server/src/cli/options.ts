@@ -16,10 +16,10 @@ import { DEFAULT_INSPECT_HISTORY, DEFAULT_INSPECT_PORT, MAX_INSPECT_HISTORY } fr
 import type { HeaderRules } from '../forward/header-rules';
 import { resolveAllowedEmails } from './allowed-emails';
 import { resolveAddressRules } from './address-rules';
-import { DEFAULT_SERVER, envOf } from './http-options';
+import { DEFAULT_SERVER, envOf, type HttpCommandFlags } from './http-options';
 import { resolveProxy } from './proxy-config';
 import { resolveRoutes } from './route-option';
-import { resolveTarget, type TargetFlags } from './target-option';
+import { resolveTarget } from './target-option';
 import { UsageError } from './usage-error';
 
 /** The token embedded in `wingman-server` for local use (its DEFAULT_AGENT_TOKEN); public by design. */
@@ -29,38 +29,6 @@ const DEFAULT_TOKEN = 'wingman-local-dev-token';
 const MAX_TIMEOUT_MS = 3_600_000;
 
 export { UsageError } from './usage-error';
-
-/** What commander parsed (docs/cli.md); `p2p` and `tui` are false with --no-p2p, --no-tui; `qr` is --qr/--no-qr. */
-export interface HttpCommandFlags extends TargetFlags {
-  route?: string[];
-  server?: string;
-  token?: string;
-  hostHeader?: string;
-  json?: boolean;
-  p2p?: boolean;
-  timeout?: string;
-  newSession?: boolean;
-  qr?: boolean;
-  tui?: boolean;
-  password?: string;
-  wsMaxMessageBytes?: string;
-  passwordFile?: string;
-  /** <port|false> */
-  inspect?: string;
-  inspectBodyLimit?: string;
-  inspectHistory?: string;
-  /** 90s, 30m, 2h, 1d. */
-  expires?: string;
-  approve?: boolean;
-  private?: boolean;
-  public?: boolean;
-  name?: string;
-  allowIp?: string[];
-  denyIp?: string[];
-  allowEmail?: string[];
-  /** '' : no proxy, whatever the environment says. */
-  proxy?: string;
-}
 
 /** The validated options; undefined is the option's absence (no password, no expiry, no rules, a direct connection…). */
 export type HttpConfig = ReturnType<typeof resolveHttpConfig>;

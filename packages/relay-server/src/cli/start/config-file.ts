@@ -8,7 +8,8 @@ import { dirname, resolve } from 'node:path';
 import leven from 'leven';
 import { z } from 'zod';
 import { readHeaderEdits, type HeaderRules } from '../../forward/header-rules';
-import { resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from '../options';
+import type { HttpCommandFlags } from '../http-options';
+import { resolveHttpConfig, UsageError, type HttpConfig } from '../options';
 
 /** In the current directory, in this order, without --config. */
 const DEFAULT_CONFIG_FILES = ['wingman.json'];
