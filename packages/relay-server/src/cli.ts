@@ -3,13 +3,13 @@
  * wiring: validation lives in cli/options.ts, output in cli/reporter.ts.
  */
 import { Command, CommanderError } from 'commander';
-import { DEFAULT_RESPONSE_TIMEOUT_MS, targetOrigin } from './forward';
+import { targetOrigin } from './forward';
 import { createInspector, type Inspector } from './inspector';
-import { httpOptions } from './cli/http-options';
+import { httpOptions, type HttpCommandFlags } from './cli/http-options';
 import type { ViewerRoster } from './viewers/viewer-roster';
-import { runTunnel } from './cli/run-tunnel';
+import { forwardSettings, runTunnel } from './cli/run-tunnel';
 import type { KeyInput } from './cli/terminal-keys';
-import { PASSWORD_ARGV_WARNING, resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from './cli/options';
+import { PASSWORD_ARGV_WARNING, resolveHttpConfig, UsageError, type HttpConfig } from './cli/options';
 import { runFetch, type FetchFlags } from './cli/fetch';
 import { EXIT_USAGE } from './cli/exit-codes';
 import { loadStartConfig, type StartFlags } from './cli/start/config-file';
@@ -143,7 +143,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     reporter,
     env: io.env,
     signal: io.signal ?? new AbortController().signal,
-    ...(inspector ? { inspector: { tunnel: inspector, url: inspector.url } } : {}),
+    ...(inspector ? { inspector: { tunnel: inspector.addTunnel(undefined, forwardSettings(config)), url: inspector.url } } : {}),
     ...(view ? { onRtt: view.rtt, onViewers: (roster: ViewerRoster) => view.attachViewers(roster, io.stdin) } : {}),
     fatalHint: (e) =>
       e.code === 'ERR_TOKEN_REFUSED'
@@ -164,13 +164,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
 /** Started before the tunnel so its URL is in the banner; undefined when off or no port was free (a warning says so). */
 async function startInspector(config: HttpConfig, reporter: Reporter): Promise<(Inspector & { url: string }) | undefined> {
   if (!config.inspect) return undefined;
-  const inspector = createInspector({
-    ...config.inspect,
-    target: config.target,
-    routes: config.routes,
-    hostHeader: config.hostHeader,
-    timeoutMs: config.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
-  });
+  const inspector = createInspector(config.inspect);
   try {
     return Object.assign(inspector, { url: await inspector.start() });
   } catch (err) {

@@ -5,8 +5,7 @@
  * without bufferutil.
  * @see https://github.com/websockets/ws/blob/master/doc/ws.md (option generateMask)
  */
-
-const LOOPBACK_HOST = /^(localhost|[a-z0-9-]+\.localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
+import { isLoopbackHost } from './loopback-host';
 
 function zeroMask(mask: Buffer): void {
   mask.fill(0);
@@ -15,5 +14,5 @@ function zeroMask(mask: Buffer): void {
 /** `ws` client options for a connection to `url`: a zero mask when masking protects nothing. */
 export function maskingOptions(url: URL | string): { generateMask?: (mask: Buffer) => void } {
   const u = typeof url === 'string' ? new URL(url) : url;
-  return u.protocol === 'wss:' || LOOPBACK_HOST.test(u.hostname) ? { generateMask: zeroMask } : {};
+  return u.protocol === 'wss:' || isLoopbackHost(u.hostname) ? { generateMask: zeroMask } : {};
 }

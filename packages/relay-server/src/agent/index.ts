@@ -15,11 +15,9 @@ import {
   backoffDelay as sharedBackoffDelay,
   startHeartbeat as startConnectionHeartbeat,
   type AddressRules,
-  type AccessLabel,
   type AgentToServer,
   type ControlErrorCode,
   type Connection,
-  type P2PSettings,
   type RegisteredMessage,
   type RegisterMessage,
   type ServerToAgentReceived,
@@ -101,30 +99,8 @@ const NAME_REFUSALS: readonly string[] = [
 /** After its own reckoning of the deadline, how long the agent waits for the server's ERR_SESSION_EXPIRED, ms. */
 const EXPIRY_BACKSTOP_MS = 5_000;
 
-export interface ReadyEvent {
-  url: string;
-  sessionId: string;
-  /** Same session (and URL) as before a reconnect or restart. */
-  resumed: boolean;
-  p2p: boolean;
-  /** ICE servers may hold TURN credentials: do not print. */
-  p2pSettings: P2PSettings;
-  linkKey: string;
-  /** Set by the CLI: the link to share (`url#k=`), the proxy without its password, the address and email rules as sent. */
-  link?: string;
-  proxy?: string;
-  addressRules?: AddressRules;
-  allowEmails?: string[];
-  access: 'password' | 'link';
-  private?: true;
-  /** Server clock, ms since epoch. */
-  expiresAt?: number;
-  viewers?: ViewerGateMode;
-  /** `--name`: sessionId is that name. */
-  named?: true;
-  /** A resumed URL whose access changed: the server forgot the viewers admitted under the old one. */
-  viewersReset?: { from: AccessLabel; to: AccessLabel };
-}
+/** Set by the CLI: the link to share (`url#k=`), the proxy without its password, the address and email rules as sent. */
+export type ReadyEvent = ReturnType<typeof readyEvent> & { link?: string; proxy?: string; addressRules?: AddressRules; allowEmails?: string[] };
 
 export interface AgentEvents {
   ready: [ReadyEvent];
@@ -392,18 +368,23 @@ function unconfirmedOption(options: AgentOptions, message: RegisteredMessage): {
   return undefined;
 }
 
-function readyEvent(options: AgentOptions, message: RegisteredMessage, linkKey: string): ReadyEvent {
+function readyEvent(options: AgentOptions, message: RegisteredMessage, linkKey: string) {
   return {
     url: message.url,
     sessionId: message.sessionId,
+    // Same session (and URL) as before a reconnect or restart.
     resumed: message.resumed,
     linkKey,
     p2p: message.p2p.enabled,
+    // ICE servers may hold TURN credentials: do not print.
     p2pSettings: message.p2p,
-    access: message.access === 'password' ? 'password' : 'link',
+    access: message.access === 'password' ? ('password' as const) : ('link' as const),
+    // Server clock, ms since epoch.
     ...(message.expiresAt !== undefined ? { expiresAt: message.expiresAt } : {}),
     ...(message.viewers !== undefined ? { viewers: message.viewers } : {}),
+    // A resumed URL whose access changed: the server forgot the viewers admitted under the old one.
     ...(message.viewersReset ? { viewersReset: message.viewersReset } : {}),
+    // `--name`: sessionId is that name.
     ...(options.name !== undefined ? { named: true as const } : {}),
     ...(options.private ? { private: true as const } : {}),
   };

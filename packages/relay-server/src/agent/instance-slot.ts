@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { createFileExclusive, ensurePrivateDir } from './state-files';
 
 /** What /proc/<pid>/stat (Linux) says of a process. */
@@ -40,11 +41,12 @@ export interface InstanceSlot {
   release(): void;
 }
 
-interface Holder {
-  pid: number;
+const holderSchema = z.object({
+  pid: z.number().int().positive(),
   /** /proc/<pid>/stat start time, when known. */
-  start?: string;
-}
+  start: z.string().optional().catch(undefined),
+});
+type Holder = z.infer<typeof holderSchema>;
 
 /** Z: a zombie (exited, not reaped); X: dead. Neither holds anything. */
 const ENDED_STATES = new Set(['Z', 'X']);
@@ -63,10 +65,7 @@ function alive(holder: Holder): boolean {
 
 function readHolder(file: string): Holder | undefined {
   try {
-    const v = JSON.parse(readFileSync(file, 'utf8')) as Partial<Holder>;
-    return typeof v.pid === 'number' && Number.isInteger(v.pid) && v.pid > 0
-      ? { pid: v.pid, ...(typeof v.start === 'string' ? { start: v.start } : {}) }
-      : undefined;
+    return holderSchema.safeParse(JSON.parse(readFileSync(file, 'utf8'))).data;
   } catch {
     return undefined;
   }

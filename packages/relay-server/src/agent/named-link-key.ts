@@ -4,21 +4,14 @@
  */
 import { join } from 'node:path';
 import { generateLinkKey, LINK_KEY_PATTERN } from '@wingman/protocol';
-import { ensurePrivateDir, readKeyedEntries, writeFileAtomic } from './state-files';
+import { z } from 'zod';
+import { ensurePrivateDir, keyedEntry, readKeyedEntries, writeFileAtomic } from './state-files';
 
 /** Names kept (most recent first): a developer has a handful of stable links, not hundreds. */
 const MAX_NAMED_KEYS = 50;
 const FILE = 'link-keys.json';
 
-interface Entry {
-  key: string;
-  linkKey: string;
-}
-
-/** Missing or unreadable: a new key. */
-function readEntries(file: string): Entry[] {
-  return readKeyedEntries(file, (e) => typeof e.linkKey === 'string' && LINK_KEY_PATTERN.test(e.linkKey));
-}
+const entrySchema = keyedEntry({ linkKey: z.string().regex(LINK_KEY_PATTERN) });
 
 /**
  * The key saved for this server and name, else a new one, saved at once.
@@ -27,7 +20,8 @@ function readEntries(file: string): Entry[] {
 export function namedLinkKey(stateDir: string, server: string, name: string, onError: (error: Error) => void): string {
   const file = join(stateDir, FILE);
   const key = `${server}#${name}`;
-  const entries = readEntries(file);
+  // Missing or unreadable: a new key.
+  const entries = readKeyedEntries(file, entrySchema);
   const found = entries.find((e) => e.key === key);
   if (found) return found.linkKey;
   const linkKey = generateLinkKey();

@@ -6,14 +6,19 @@
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { LINK_KEY_PATTERN, SESSION_ID_PATTERN } from '@wingman/protocol';
-import { ensurePrivateDir, readKeyedEntries, writeFileAtomic } from './state-files';
+import { z } from 'zod';
+import { ensurePrivateDir, keyedEntry, readKeyedEntries, writeFileAtomic } from './state-files';
 
-export interface ResumeState {
-  sessionId: string;
-  resumeSecret: string;
+const entrySchema = keyedEntry({
+  sessionId: z.string().regex(SESSION_ID_PATTERN),
+  resumeSecret: z.string().min(1).max(128),
   /** docs/PROTOCOL.md §Link access: a resumed session keeps its link whole. */
-  linkKey?: string;
-}
+  linkKey: z.string().regex(LINK_KEY_PATTERN).optional(),
+  savedAt: z.number(),
+});
+
+type Entry = z.infer<typeof entrySchema>;
+export type ResumeState = Pick<Entry, 'sessionId' | 'resumeSecret' | 'linkKey'>;
 
 export interface ResumeStore {
   load(): ResumeState | undefined;
@@ -48,25 +53,8 @@ export function resumeKey(server: string, target: { host: string; port: number }
   return `${u.protocol}//${loopback(u.hostname)}:${u.port || (u.protocol === 'https:' ? 443 : 80)}${path} ${loopback(target.host)}:${target.port}`;
 }
 
-interface Entry extends ResumeState {
-  key: string;
-  savedAt: number;
-}
-
 /** Missing or unreadable: no session to resume. */
-function readEntries(file: string): Entry[] {
-  return readKeyedEntries(
-    file,
-    (e) =>
-      typeof e.sessionId === 'string' &&
-      SESSION_ID_PATTERN.test(e.sessionId) &&
-      typeof e.resumeSecret === 'string' &&
-      e.resumeSecret.length > 0 &&
-      e.resumeSecret.length <= 128 &&
-      (e.linkKey === undefined || (typeof e.linkKey === 'string' && LINK_KEY_PATTERN.test(e.linkKey))) &&
-      typeof e.savedAt === 'number',
-  );
-}
+const readEntries = (file: string): Entry[] => readKeyedEntries(file, entrySchema);
 
 function writeEntries(file: string, entries: Entry[]): void {
   ensurePrivateDir(dirname(file));

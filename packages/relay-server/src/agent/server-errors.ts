@@ -3,7 +3,7 @@
  * and whether waiting can help (a refused connection heals; an unresolvable
  * name or the wrong scheme does not). Shared with `wingman fetch`.
  */
-import type { LookupFunction } from 'node:net';
+import type { LookupFunction, Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
 /** Attempts in a row that fail to resolve the server's name, before the agent ever registered, after which it gives up (a typo stays a typo; a short DNS hiccup at start is forgiven). */
@@ -88,21 +88,26 @@ export function probeTls(url: string, options: { timeoutMs?: number; lookup?: Lo
   const u = new URL(url);
   const host = u.hostname.replace(/^\[|\]$/g, '');
   const port = Number(u.port || 80);
+  const socket = tlsConnect({
+    host,
+    port,
+    rejectUnauthorized: false,
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+    ...(/^[\d.:]+$/.test(host) ? {} : { servername: host }),
+  });
+  return reaches(socket, 'secureConnect', timeoutMs);
+}
+
+/** Whether `socket` gets to `event` ('connect', 'secureConnect') within `timeoutMs`; destroyed either way. Never rejects. */
+export function reaches(socket: Socket, event: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = tlsConnect({
-      host,
-      port,
-      rejectUnauthorized: false,
-      ...(options.lookup ? { lookup: options.lookup } : {}),
-      ...(/^[\d.:]+$/.test(host) ? {} : { servername: host }),
-    });
-    const done = (tls: boolean) => {
+    const done = (ok: boolean) => {
       clearTimeout(timer);
       socket.destroy();
-      resolve(tls);
+      resolve(ok);
     };
     const timer = setTimeout(() => done(false), timeoutMs);
-    socket.once('secureConnect', () => done(true));
+    socket.once(event, () => done(true));
     socket.once('error', () => done(false));
   });
 }

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { z } from 'zod';
 
 /** Bits of a directory's mode that let users other than its owner create or replace files in it. */
 const OTHERS_WRITE = 0o022;
@@ -66,15 +67,18 @@ export function createFileExclusive(file: string, content: string): boolean {
   }
 }
 
-/** A state file's entries, each an object with a `key` and `valid`; `[]` when the file is missing, unreadable or not an array. */
-export function readKeyedEntries<T extends { key: string }>(file: string, valid: (e: Record<string, unknown>) => boolean): T[] {
+/** An entry of a state file: its `key` and the fields of `shape`, other fields kept as they are. */
+export function keyedEntry<S extends z.ZodRawShape>(shape: S) {
+  return z.object({ key: z.string().max(2047), ...shape }).passthrough();
+}
+
+/** A state file's entries that `schema` accepts; `[]` when the file is missing, unreadable or not an array. */
+export function readKeyedEntries<T>(file: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>): T[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     return [];
   }
-  return Array.isArray(parsed)
-    ? parsed.filter((e): e is T => typeof e === 'object' && e !== null && typeof e.key === 'string' && e.key.length < 2048 && valid(e))
-    : [];
+  return Array.isArray(parsed) ? parsed.flatMap((e) => schema.safeParse(e).data ?? []) : [];
 }

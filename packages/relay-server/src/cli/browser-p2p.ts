@@ -3,19 +3,16 @@
  * Workers need a secure context (https, or http on localhost, *.localhost,
  * loopback), so a plain-http public link is relay only.
  */
+import { isLoopbackHost } from '../loopback-host';
 
 /** What the banner says about the path a session's viewers take. */
 export type BrowserP2P = 'on' | 'off' | 'insecure-link';
 
-/** `localhost`, `*.localhost` (RFC 6761 §6.3), 127.0.0.0/8 and [::1]: secure contexts even over http. */
-function isLoopbackName(hostname: string): boolean {
-  return hostname === 'localhost' || hostname.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(hostname) || hostname === '[::1]';
-}
-
 export function browserP2P(p2p: boolean, sessionUrl: string): BrowserP2P {
   if (!p2p) return 'off';
   const u = new URL(sessionUrl);
-  return u.protocol === 'https:' || isLoopbackName(u.hostname) ? 'on' : 'insecure-link';
+  // `localhost`, `*.localhost` (RFC 6761 §6.3), 127.0.0.0/8 and [::1]: secure contexts even over http.
+  return u.protocol === 'https:' || isLoopbackHost(u.hostname) ? 'on' : 'insecure-link';
 }
 
 /** The banner's words for each, after "forwarding to <target>". */

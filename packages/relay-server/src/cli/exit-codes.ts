@@ -16,17 +16,15 @@ const EXIT_WRONG_SERVER = 4;
 /** The tunnel server refused the agent token (ERR_TOKEN_REFUSED). */
 const EXIT_TOKEN_REFUSED = 5;
 
+/** The ERR_* codes with an exit code of their own; any other failure is EXIT_FAILURE. */
+const EXIT_CODES = new Map([
+  ['ERR_SERVER_NOT_FOUND', EXIT_SERVER_NOT_FOUND],
+  ['ERR_WRONG_SCHEME', EXIT_WRONG_SERVER],
+  ['ERR_TLS_CERTIFICATE', EXIT_WRONG_SERVER],
+  ['ERR_NOT_A_TUNNEL_SERVER', EXIT_WRONG_SERVER],
+  ['ERR_TOKEN_REFUSED', EXIT_TOKEN_REFUSED],
+]);
+
 export function exitCodeFor(code: string): number {
-  switch (code) {
-    case 'ERR_SERVER_NOT_FOUND':
-      return EXIT_SERVER_NOT_FOUND;
-    case 'ERR_WRONG_SCHEME':
-    case 'ERR_TLS_CERTIFICATE':
-    case 'ERR_NOT_A_TUNNEL_SERVER':
-      return EXIT_WRONG_SERVER;
-    case 'ERR_TOKEN_REFUSED':
-      return EXIT_TOKEN_REFUSED;
-    default:
-      return EXIT_FAILURE;
-  }
+  return EXIT_CODES.get(code) ?? EXIT_FAILURE;
 }

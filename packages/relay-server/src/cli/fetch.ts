@@ -8,9 +8,8 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Writable } from 'node:stream';
-import { LINK_TOKEN_HEADER, shortFingerprint, splitLinkKey, type ChannelFingerprints } from '@wingman/protocol';
-import { linkTokenOf } from '../agent/link-verifier';
-import { basicAuthorization, connectP2PViewer } from '../viewer/p2p-viewer';
+import { shortFingerprint, splitLinkKey, type ChannelFingerprints } from '@wingman/protocol';
+import { connectP2PViewer, viewerHeaders } from '../viewer/p2p-viewer';
 import { localhostLookup } from '../viewer/localhost-lookup';
 import { requestOver } from '../viewer/request';
 import { UsageError } from './options';
@@ -55,12 +54,8 @@ function verification(viewer: { verified: boolean; fingerprints?: ChannelFingerp
 }
 
 export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, options: FetchOptions = {}): Promise<number> {
-  let url: URL;
-  try {
-    url = new URL(urlText);
-  } catch {
-    throw new UsageError(`invalid URL "${urlText}"`);
-  }
+  if (!URL.canParse(urlText)) throw new UsageError(`invalid URL "${urlText}"`);
+  const url = new URL(urlText);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('the URL must be http: or https:');
   const timeoutMs = flags.timeout === undefined ? DEFAULT_FETCH_P2P_TIMEOUT_MS : Number(flags.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) throw new UsageError('--timeout must be 1..600000 ms');
@@ -69,16 +64,12 @@ export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, 
   const password = flags.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
   url.username = '';
   url.password = '';
-  const key = splitLinkKey(url.hash).key;
   // The agent's own decision (cli/proxy-config.ts): signaling and the relay go through the proxy; a P2P channel does not.
   const proxyConfig = resolveProxy(url.href, flags.proxy, io.env);
   const proxy = proxyConfig ? { route: createProxyRoute(proxyConfig.url), shown: displayProxy(proxyConfig.url) } : undefined;
   if (proxy && proxyConfig) io.stderr.write(`wingman fetch: through the proxy ${proxy.shown} (${proxyConfig.source})\n`);
-  // The link's access token (docs/PROTOCOL.md §Link access), for a session that opens only to the full link.
-  const auth = {
-    ...(password !== undefined ? { authorization: basicAuthorization(password) } : {}),
-    ...(key !== undefined ? { [LINK_TOKEN_HEADER]: linkTokenOf(key) } : {}),
-  };
+  // With the link's access token, for a session that opens only to the full link.
+  const auth = viewerHeaders(password, splitLinkKey(url.hash).key);
 
   if (!flags.relayOnly) {
     try {

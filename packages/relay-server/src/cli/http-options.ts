@@ -4,7 +4,7 @@
  * does. cli.ts registers the commander options from this table (so --help
  * derives from it) and options.ts reads each variable by the row's name; a unit
  * test checks the table against .env.example both ways. Adding an option: one
- * row here, its field in HttpCommandFlags and its parse in resolveHttpConfig.
+ * row here and its parse in resolveHttpConfig.
  */
 import { Option } from 'commander';
 import { DEFAULT_WS_MESSAGE_LIMIT_BYTES } from '@wingman/protocol';
@@ -113,6 +113,20 @@ export const HTTP_OPTION_ROWS = [
   },
   { flags: '--inspect-history <n>', shownDefault: String(DEFAULT_INSPECT_HISTORY), help: 'requests the inspector keeps, oldest dropped first' },
 ] as const satisfies readonly HttpOptionRow[];
+
+/** `ws-max-message-bytes` → `wsMaxMessageBytes`, as commander names an option's value. */
+type Camel<S extends string> = S extends `${infer A}-${infer B}` ? `${A}${Capitalize<Camel<B>>}` : S;
+type FlagKey<F extends string> = F extends `--no-${infer N}`
+  ? Camel<N>
+  : F extends `--${infer N} ${string}`
+    ? Camel<N>
+    : F extends `--${infer N}`
+      ? Camel<N>
+      : never;
+type FlagValue<R extends HttpOptionRow> = R extends { repeatable: true } ? string[] : R['flags'] extends `${string} <${string}` ? string : boolean;
+
+/** What commander parsed, one field per row: `p2p` and `tui` are false with --no-p2p, --no-tui; `qr` is --qr/--no-qr. */
+export type HttpCommandFlags = { [R in (typeof HTTP_OPTION_ROWS)[number] as FlagKey<R['flags']>]?: FlagValue<R> };
 
 /** The variable of the row whose flags start with `flag` (`--server`). Throws for a row without one: a programming error. */
 export function envOf(flag: string): string {

@@ -9,25 +9,17 @@ import {
   MAX_WS_MESSAGE_BYTES,
   MIN_SESSION_EXPIRY_MS,
   sessionNameProblem,
-  type AddressRules,
 } from '@wingman/protocol';
 import { readFileSync } from 'node:fs';
-import {
-  bufferBudgetFromEnv,
-  DEFAULT_CAPTURE_BODY_LIMIT_BYTES,
-  MAX_CAPTURE_BODY_LIMIT_BYTES,
-  type HostHeaderMode,
-  type RouteSpec,
-  type Target,
-} from '../forward';
+import { bufferBudgetFromEnv, DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type HostHeaderMode } from '../forward';
 import { DEFAULT_INSPECT_HISTORY, DEFAULT_INSPECT_PORT, MAX_INSPECT_HISTORY } from '../inspector';
 import type { HeaderRules } from '../forward/header-rules';
 import { resolveAllowedEmails } from './allowed-emails';
 import { resolveAddressRules } from './address-rules';
-import { DEFAULT_SERVER, envOf } from './http-options';
-import { resolveProxy, type ProxyConfig } from './proxy-config';
+import { DEFAULT_SERVER, envOf, type HttpCommandFlags } from './http-options';
+import { resolveProxy } from './proxy-config';
 import { resolveRoutes } from './route-option';
-import { resolveTarget, type TargetFlags } from './target-option';
+import { resolveTarget } from './target-option';
 import { UsageError } from './usage-error';
 
 /** The token embedded in `wingman-server` for local use (its DEFAULT_AGENT_TOKEN); public by design. */
@@ -38,82 +30,12 @@ const MAX_TIMEOUT_MS = 3_600_000;
 
 export { UsageError } from './usage-error';
 
-/** What commander parsed (docs/cli.md); `p2p` and `tui` are false with --no-p2p, --no-tui; `qr` is --qr/--no-qr. */
-export interface HttpCommandFlags extends TargetFlags {
-  route?: string[];
-  server?: string;
-  token?: string;
-  hostHeader?: string;
-  json?: boolean;
-  p2p?: boolean;
-  timeout?: string;
-  newSession?: boolean;
-  qr?: boolean;
-  tui?: boolean;
-  password?: string;
-  wsMaxMessageBytes?: string;
-  passwordFile?: string;
-  /** <port|false> */
-  inspect?: string;
-  inspectBodyLimit?: string;
-  inspectHistory?: string;
-  /** 90s, 30m, 2h, 1d. */
-  expires?: string;
-  approve?: boolean;
-  private?: boolean;
-  public?: boolean;
-  name?: string;
-  allowIp?: string[];
-  denyIp?: string[];
-  allowEmail?: string[];
-  /** '' : no proxy, whatever the environment says. */
-  proxy?: string;
-}
-
-/** The local inspector's settings (docs/cli.md "Inspector"). */
-export interface InspectConfig {
-  /** First port tried; the next ones follow when it is taken. */
-  port: number;
-  bodyLimitBytes: number;
-  history: number;
-}
-
 /** The validated options; undefined is the option's absence (no password, no expiry, no rules, a direct connection…). */
-export interface HttpConfig {
-  target: Target;
-  routes: RouteSpec[];
-  server: string;
-  token: string;
-  hostHeader: HostHeaderMode;
-  json: boolean;
-  p2p: boolean;
-  timeoutMs: number | undefined;
-  newSession: boolean;
-  /** Forced on/off, or undefined to decide (terminal, public URL). */
-  qr: boolean | undefined;
-  tui: boolean;
-  password: string | undefined;
-  wsMaxMessageBytes: number;
-  inspect: InspectConfig | undefined;
-  expiresInMs: number | undefined;
-  approve: boolean;
-  private: boolean;
-  public: boolean;
-  name: string | undefined;
-  addressRules: AddressRules | undefined;
-  allowEmails: string[] | undefined;
-  proxy: ProxyConfig | undefined;
-  /** Only from `wingman start`'s `policy.requestHeaders`/`responseHeaders`. */
-  headerRules: HeaderRules | undefined;
-}
+export type HttpConfig = ReturnType<typeof resolveHttpConfig>;
 
 function parseServer(text: string): string {
-  let u: URL;
-  try {
-    u = new URL(text);
-  } catch {
-    throw new UsageError(`invalid --server "${text}": expected a URL such as http://localhost:8080`);
-  }
+  if (!URL.canParse(text)) throw new UsageError(`invalid --server "${text}": expected a URL such as http://localhost:8080`);
+  const u = new URL(text);
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`invalid --server "${text}": use http:// or https://`);
   if (u.username || u.password) throw new UsageError('--server must not carry credentials; use --token');
   return u.toString().replace(/\/$/, '');
@@ -174,7 +96,8 @@ function parseWsMaxMessageBytes(text: string, source: string): number {
   return Number(text);
 }
 
-function parseInspect(flags: HttpCommandFlags): InspectConfig | undefined {
+/** The local inspector's settings (docs/cli.md "Inspector"); `port`: the first tried, the next ones follow when it is taken. */
+function parseInspect(flags: HttpCommandFlags): { port: number; bodyLimitBytes: number; history: number } | undefined {
   const text = flags.inspect ?? String(DEFAULT_INSPECT_PORT);
   if (text === 'false' || text === 'off') return undefined;
   if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`invalid --inspect "${text}": expected a port (0 for any free one) or false`);
@@ -206,7 +129,7 @@ function parseInteger(flag: string, text: string, min: number, max: number, what
 }
 
 /** Flags win over the environment (the variables of HTTP_OPTION_ROWS), which wins over defaults. Reads --password-file. */
-export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, env: NodeJS.ProcessEnv): HttpConfig {
+export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, env: NodeJS.ProcessEnv) {
   const p2pEnv = zeroOrOne(envOf('--no-p2p'), env[envOf('--no-p2p')]);
   const wsMaxEnv = env[envOf('--ws-max-message-bytes')];
   // Read by the forwarder of this process and the P2P host's (buffer-budget.ts): checked before either starts.
@@ -223,6 +146,7 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     p2p: flags.p2p !== false && p2pEnv !== '0',
     timeoutMs: flags.timeout === undefined ? undefined : parseInteger('--timeout', flags.timeout, 1, MAX_TIMEOUT_MS, 'milliseconds'),
     newSession: flags.newSession === true,
+    // Forced on/off, or undefined to decide (terminal, public URL).
     qr: flags.qr,
     tui: flags.tui !== false,
     wsMaxMessageBytes:
@@ -241,7 +165,8 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     addressRules: resolveAddressRules(flags.allowIp, flags.denyIp),
     allowEmails: resolveAllowedEmails(flags.allowEmail),
     proxy: resolveProxy(server, flags.proxy, env),
-    headerRules: undefined,
+    // Only from `wingman start`'s `policy.requestHeaders`/`responseHeaders`.
+    headerRules: undefined as HeaderRules | undefined,
   };
 }
 

@@ -38,12 +38,9 @@ function firstSet(env: NodeJS.ProcessEnv, names: string[]): { name: string; valu
 }
 
 function parseProxyUrl(text: string, source: string): string {
-  let u: URL;
-  try {
-    u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`);
-  } catch {
-    throw new UsageError(`invalid ${source} "${text}": expected a proxy URL such as http://proxy:3128 or socks5://proxy:1080`);
-  }
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
+  if (!URL.canParse(withScheme)) throw new UsageError(`invalid ${source} "${text}": expected a proxy URL such as http://proxy:3128 or socks5://proxy:1080`);
+  const u = new URL(withScheme);
   if (!PROXY_SCHEMES.includes(u.protocol))
     throw new UsageError(`invalid ${source}: scheme ${u.protocol} is not a proxy scheme; use ${PROXY_SCHEMES.map((s) => s.slice(0, -1)).join(', ')}`);
   if (!u.hostname) throw new UsageError(`invalid ${source}: no proxy host`);

@@ -15,12 +15,7 @@ export type QrChoice = boolean | undefined;
  */
 export function shouldPrintQr(choice: QrChoice, url: string, isTTY: boolean): boolean {
   if (choice !== undefined) return choice;
-  if (!isTTY) return false;
-  try {
-    return !isLoopbackHost(new URL(url).hostname);
-  } catch {
-    return false;
-  }
+  return isTTY && URL.canParse(url) && !isLoopbackHost(new URL(url).hostname);
 }
 
 /** The QR code of `url`, lines indented to sit under the banner's URL. */

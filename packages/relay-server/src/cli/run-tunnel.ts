@@ -9,8 +9,17 @@ import { linkWithKey, shortViewerId } from '@wingman/protocol';
 import { createAgent, createFileResumeStore, createMemoryResumeStore, defaultStateDir, resumeKey, type ResumeStore } from '../agent';
 import { acquireInstanceSlot, MAX_INSTANCE_SLOTS, slotKey, type InstanceSlot } from '../agent/instance-slot';
 import { namedLinkKey } from '../agent/named-link-key';
+import { reaches } from '../agent/server-errors';
 import { displayProxy } from './proxy-config';
-import { createExchangeRecord, createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort, targetOrigin, type Target } from '../forward';
+import {
+  createExchangeRecord,
+  createForwarder,
+  DEFAULT_RESPONSE_TIMEOUT_MS,
+  formatHostPort,
+  targetOrigin,
+  type ForwardSettings,
+  type Target,
+} from '../forward';
 import type { InspectorTunnel } from '../inspector';
 import { attachP2P } from '../p2p/agent-p2p';
 import { attachViewerRoster, type ViewerRoster } from '../viewers/viewer-roster';
@@ -51,14 +60,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
           ),
         );
   const capture = inspector ? { capture: inspector.tunnel.capture } : {};
-  const forward = {
-    target: config.target,
-    routes: config.routes,
-    hostHeader: config.hostHeader,
-    timeoutMs: config.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
-    wsMaxMessageBytes: config.wsMaxMessageBytes,
-    ...(config.headerRules !== undefined ? { headerRules: config.headerRules } : {}),
-  };
+  const forward = forwardSettings(config);
   const proxy = config.proxy !== undefined ? { url: config.proxy.url, shown: displayProxy(config.proxy.url) } : undefined;
   // Of a request sent both over P2P and the relay, the copy whose claim came second is refused.
   const exchanges = createExchangeRecord();
@@ -182,6 +184,18 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
   });
 }
 
+/** What the tunnel's forwarders, the P2P host's and the inspector's replays are told of its app. */
+export function forwardSettings(config: HttpConfig): ForwardSettings {
+  return {
+    target: config.target,
+    routes: config.routes,
+    hostHeader: config.hostHeader,
+    timeoutMs: config.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
+    wsMaxMessageBytes: config.wsMaxMessageBytes,
+    ...(config.headerRules !== undefined ? { headerRules: config.headerRules } : {}),
+  };
+}
+
 /** A refused or silent port answers within this on loopback; a remote host gets the same bound, ms. */
 const PROBE_TIMEOUT_MS = 2_000;
 
@@ -190,17 +204,7 @@ const PROBE_TIMEOUT_MS = 2_000;
  * does: true when a TCP connection to the target opens (it is closed at once).
  */
 function probeTarget(target: Target, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: target.host, port: target.port });
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return reaches(connect({ host: target.host, port: target.port }), 'connect', timeoutMs);
 }
 
 interface ResumeSlot {

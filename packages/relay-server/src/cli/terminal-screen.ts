@@ -3,6 +3,7 @@ import type { TransportName } from '../forward';
 import { SELECTABLE_WAITING } from './terminal-keys';
 import type { BrowserP2P } from './browser-p2p';
 import { printable } from './printable';
+import type { ViewerEntry } from '../viewers/viewer-roster';
 
 export interface ScreenViewer {
   id: string;
@@ -21,16 +22,6 @@ export interface ScreenViewer {
 /** How the banner (here and reporter.ts) says who may open a session: a `--private` one, one with a viewer password. */
 export const PRIVATE_WORDS = 'private: the server relays nothing; viewers need the full link (P2P, verified with its key)';
 export const PASSWORD_WORDS = 'viewers need the password';
-/** A viewer waiting to be let in (`--approve`). */
-export interface ScreenWaiting {
-  id: string;
-  address: string;
-  userAgent: string;
-  since: number;
-  /** `--allow-email`. */
-  email?: string;
-}
-
 export interface ScreenRequest {
   at: number;
   method: string;
@@ -61,8 +52,8 @@ export interface ScreenState {
   /** Under the header when not connected ("reconnecting ..."). */
   status?: string;
   viewers: ScreenViewer[];
-  /** Numbered in this order. */
-  waiting?: ScreenWaiting[];
+  /** Viewers waiting to be let in (`--approve`), numbered in this order. */
+  waiting?: ViewerEntry[];
   /** The one `a` and `d` act on. */
   selectedWaiting?: string | undefined;
   /** Default: the Ctrl+C hint. */
@@ -126,7 +117,7 @@ export function renderScreen(state: ScreenState, size: { columns: number; rows: 
       .slice(0, SELECTABLE_WAITING)
       .forEach((w, i) =>
         viewers.push(
-          `${w.id === state.selectedWaiting ? '>' : ' '}${i + 1} ${w.id.slice(0, 8)} ${w.address.padEnd(15)} waiting since ${clock(w.since)} (${ago(now - w.since)})  ${w.email ? `${w.email}  ` : ''}${w.userAgent || 'no User-Agent'}`,
+          `${w.id === state.selectedWaiting ? '>' : ' '}${i + 1} ${w.id.slice(0, 8)} ${w.address.padEnd(15)} waiting since ${clock(w.firstSeenAt)} (${ago(now - w.firstSeenAt)})  ${w.email ? `${w.email}  ` : ''}${w.userAgent || 'no User-Agent'}`,
         ),
       );
     if (waiting.length > SELECTABLE_WAITING) viewers.push(`  ... and ${waiting.length - SELECTABLE_WAITING} more`);

@@ -56,9 +56,7 @@ function fromRoster(state: ScreenState, roster: ViewerRoster, selectedId: string
     if (v.transport === 'relay') v.label = known?.address ?? v.label;
     if (known?.email !== undefined) v.email = known.email;
   }
-  state.waiting = roster
-    .waiting()
-    .map((v) => ({ id: v.id, address: v.address, userAgent: v.userAgent, since: v.firstSeenAt, ...(v.email !== undefined ? { email: v.email } : {}) }));
+  state.waiting = roster.waiting();
   state.selectedWaiting = selectedWaiting(roster, selectedId)?.id;
 }
 

@@ -4,6 +4,7 @@
  * `capture` options; the data path never waits for the tap.
  */
 import { VIEWER_HEADER, type ErrorCode, type HeaderList } from '@wingman/protocol';
+import { z } from 'zod';
 import type { TransportName } from './headers';
 
 /** Default per-body capture cap: enough for any JSON API payload, small enough that 500 entries stay well under 1 GiB worst case. */
@@ -21,40 +22,55 @@ let keptInFlight = 0;
 /** Largest `--inspect-body-limit`: a captured body crosses the P2P host's IPC channel as one message. */
 export const MAX_CAPTURE_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
-export interface CapturedBody {
-  data: Buffer;
-  /** Bytes the body had in all. */
-  size: number;
-  truncated: boolean;
-  /** Nothing kept: the buffer budget was over half spent while it passed (`agentUnderLoad`), or refused the exchange (ERR_OVERLOADED). */
-  underLoad?: true;
-}
+/** Same bounds as the protocol's heads: far more than a real head carries. */
+const MAX_CAPTURED_HEADERS = 1024;
 
-/** One exchange as the forwarder saw it, once it ended (response complete, failed or reset). */
-export interface Capture {
+const headerListSchema = z.array(z.tuple([z.string().max(65_536), z.string().max(65_536)])).max(MAX_CAPTURED_HEADERS);
+/**
+ * A captured body, its data as bytes across the P2P host's IPC channel
+ * (`advanced` serialization, V8's structured clone): as base64 in JSON it
+ * cost ~14 % of the P2P host's CPU in a Vite cold visit (lab, CPU profile).
+ */
+const wireBodySchema = z.object({
+  data: z.custom<Uint8Array>((d) => d instanceof Uint8Array && d.byteLength <= MAX_CAPTURE_BODY_LIMIT_BYTES),
+  /** Bytes the body had in all. */
+  size: z.number().int().nonnegative(),
+  truncated: z.boolean(),
+  /** Nothing kept: the buffer budget was over half spent while it passed (`agentUnderLoad`), or refused the exchange (ERR_OVERLOADED). */
+  underLoad: z.literal(true).optional(),
+});
+/** One exchange as the forwarder saw it, once it ended (response complete, failed or reset); as it crosses the IPC channel. */
+export const wireCaptureSchema = z.object({
   /** The route prefix (routes.ts) that served it; absent for the main target. */
-  mount?: string;
-  method: string;
-  target: string;
-  transport: TransportName;
+  mount: z.string().max(256).optional(),
+  method: z.string().min(1).max(64),
+  target: z.string().max(65_536),
+  transport: z.enum(['relay', 'p2p']),
   /** The P2P viewer's id, or the relay's X-Forwarded-For address. */
-  viewer?: string;
-  /** P2P: a channel verified with the link key (docs/PROTOCOL.md §Verified channels). */
-  verified?: boolean;
+  viewer: z.string().max(256).optional(),
   /** Wall-clock arrival, ms since the epoch. */
-  startedAt: number;
-  durationMs: number;
+  startedAt: z.number().finite(),
+  durationMs: z.number().finite().nonnegative(),
   /** 0 when no status was sent (see `error`). */
-  status: number;
-  error?: string;
+  status: z.number().int().min(0).max(999),
+  error: z.string().max(64).optional(),
   /** The head as the app received it (Host rewrite, address map, hop-by-hop removal, header rules); a refused request keeps the viewer's. */
-  requestHeaders: HeaderList;
-  responseHeaders: HeaderList;
+  requestHeaders: headerListSchema,
+  responseHeaders: headerListSchema,
+  requestBody: wireBodySchema,
+  responseBody: wireBodySchema,
+  /** Only the handshake is captured. */
+  websocket: z.boolean().optional(),
+});
+
+export type WireCapture = z.infer<typeof wireCaptureSchema>;
+export type CapturedBody = Omit<WireCapture['requestBody'], 'data'> & { data: Buffer };
+export type Capture = Omit<WireCapture, 'requestBody' | 'responseBody'> & {
   requestBody: CapturedBody;
   responseBody: CapturedBody;
-  /** Only the handshake is captured. */
-  websocket?: boolean;
-}
+  /** P2P: a channel verified with the link key (docs/PROTOCOL.md §Verified channels). */
+  verified?: boolean;
+};
 
 export interface CaptureOptions {
   /** Per body; 0 keeps heads only. */
@@ -149,6 +165,7 @@ interface ExchangeTap {
 
 const NO_TAP: ExchangeTap = { requestHead() {}, requestChunk() {}, responseHead() {}, responseChunk() {}, finish() {} };
 
+/** Kept as references until `finish`; a body tap is made on its first chunk (most requests have none). */
 export function createExchangeTap(
   head: { method: string; target: string; headers: HeaderList },
   transport: TransportName,
@@ -156,75 +173,55 @@ export function createExchangeTap(
   options: CaptureOptions | undefined,
   extra: { websocket?: boolean } = {},
 ): ExchangeTap {
-  return options ? new Tap(head, transport, viewerId, options, extra.websocket === true) : NO_TAP;
-}
-
-/** Kept as references until `finish`; a body tap is made on its first chunk (most requests have none). */
-class Tap implements ExchangeTap {
-  private readonly started = performance.now();
-  private readonly startedAt = Date.now();
-  private status = 0;
-  private requestHeaders: HeaderList;
-  private responseHeaders: HeaderList = [];
-  private requestBody: BodyTap | undefined;
-  private responseBody: BodyTap | undefined;
-  private finished = false;
-
-  constructor(
-    private readonly head: { method: string; target: string; headers: HeaderList },
-    private readonly transport: TransportName,
-    private readonly viewerId: string | undefined,
-    private readonly options: CaptureOptions,
-    private readonly websocket: boolean,
-  ) {
-    this.requestHeaders = head.headers;
-  }
-
-  requestHead(headers: HeaderList): void {
-    this.requestHeaders = headers;
-  }
-
-  requestChunk(chunk: Uint8Array): void {
-    if (this.finished) return;
-    (this.requestBody ??= createBodyTap(this.options.bodyLimitBytes, this.options.underLoad)).push(chunk);
-  }
-
-  responseHead(status: number, headers: HeaderList): void {
-    this.status = status;
-    this.responseHeaders = headers;
-  }
-
-  responseChunk(chunk: Uint8Array): void {
-    if (this.finished) return;
-    (this.responseBody ??= createBodyTap(this.options.bodyLimitBytes, this.options.underLoad)).push(chunk);
-  }
-
-  finish(error?: string): void {
-    if (this.finished) return;
-    this.finished = true;
-    // Refused for the load: its bodies go as under load.
-    if (error === OVERLOADED) {
-      (this.requestBody ??= createBodyTap(0)).drop();
-      (this.responseBody ??= createBodyTap(0)).drop();
-    }
-    const { head } = this;
-    const viewer = viewerOf(head.headers, this.viewerId);
-    this.options.onCapture({
-      method: head.method,
-      target: head.target,
-      transport: this.transport,
-      ...(viewer !== undefined ? { viewer } : {}),
-      startedAt: this.startedAt,
-      durationMs: Math.round(performance.now() - this.started),
-      status: this.status,
-      ...(error !== undefined ? { error } : {}),
-      requestHeaders: this.requestHeaders,
-      responseHeaders: this.responseHeaders,
-      requestBody: bodyOf(this.requestBody),
-      responseBody: bodyOf(this.responseBody),
-      ...(this.websocket ? { websocket: true } : {}),
-    });
-  }
+  if (!options) return NO_TAP;
+  const started = performance.now();
+  const startedAt = Date.now();
+  let status = 0;
+  let requestHeaders = head.headers;
+  let responseHeaders: HeaderList = [];
+  let requestBody: BodyTap | undefined;
+  let responseBody: BodyTap | undefined;
+  let finished = false;
+  return {
+    requestHead(headers) {
+      requestHeaders = headers;
+    },
+    requestChunk(chunk) {
+      if (!finished) (requestBody ??= createBodyTap(options.bodyLimitBytes, options.underLoad)).push(chunk);
+    },
+    responseHead(s, headers) {
+      status = s;
+      responseHeaders = headers;
+    },
+    responseChunk(chunk) {
+      if (!finished) (responseBody ??= createBodyTap(options.bodyLimitBytes, options.underLoad)).push(chunk);
+    },
+    finish(error) {
+      if (finished) return;
+      finished = true;
+      // Refused for the load: its bodies go as under load.
+      if (error === OVERLOADED) {
+        (requestBody ??= createBodyTap(0)).drop();
+        (responseBody ??= createBodyTap(0)).drop();
+      }
+      const viewer = viewerOf(head.headers, viewerId);
+      options.onCapture({
+        method: head.method,
+        target: head.target,
+        transport,
+        ...(viewer !== undefined ? { viewer } : {}),
+        startedAt,
+        durationMs: Math.round(performance.now() - started),
+        status,
+        ...(error !== undefined ? { error } : {}),
+        requestHeaders,
+        responseHeaders,
+        requestBody: bodyOf(requestBody),
+        responseBody: bodyOf(responseBody),
+        ...(extra.websocket === true ? { websocket: true } : {}),
+      });
+    },
+  };
 }
 
 function bodyOf(tap: BodyTap | undefined): CapturedBody {

@@ -31,7 +31,5 @@ export const UPSTREAM_KEEP_ALIVE_IDLE_MS = 4_000;
 /** The viewer's WebSocket stream pauses while the local socket buffers more than this, resumes below half. */
 export const WS_HIGH_WATER_BYTES = 1024 * 1024;
 
-export { ROUTE_HEADER, TRANSPORT_HEADER } from '@wingman/protocol';
-
 /** After the local close went to the viewer, how long it gets to answer with its own close before a reset. */
 export const VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS = 10_000;

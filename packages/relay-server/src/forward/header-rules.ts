@@ -7,23 +7,26 @@
  * @see https://www.rfc-editor.org/rfc/rfc9110#section-5.1 (field names are tokens)
  */
 import { HOP_BY_HOP_HEADERS, type HeaderList } from '@wingman/protocol';
-
-/** One direction's edits, names in lower case. */
-export interface HeaderEdits {
-  remove: string[];
-  set: Array<[string, string]>;
-  add: Array<[string, string]>;
-}
-
-export interface HeaderRules {
-  request?: HeaderEdits;
-  response?: HeaderEdits;
-}
+import { z } from 'zod';
 
 /** Most edits in one direction: a handful is a setup, hundreds are a mistake (and cost on every request). */
 export const MAX_HEADER_EDITS = 64;
 /** Longest value a rule sets, characters: 8 KiB, well within every server's header limit. */
 export const MAX_HEADER_RULE_VALUE_CHARS = 8192;
+
+const headerPair = z.tuple([z.string().min(1).max(256), z.string().max(MAX_HEADER_RULE_VALUE_CHARS)]);
+/** One direction's edits, names in lower case. */
+const headerEditsSchema = z
+  .object({
+    remove: z.array(z.string().min(1).max(256)).max(MAX_HEADER_EDITS),
+    set: z.array(headerPair).max(MAX_HEADER_EDITS),
+    add: z.array(headerPair).max(MAX_HEADER_EDITS),
+  })
+  .strict();
+export const headerRulesSchema = z.object({ request: headerEditsSchema.optional(), response: headerEditsSchema.optional() }).strict();
+
+export type HeaderEdits = z.infer<typeof headerEditsSchema>;
+export type HeaderRules = z.infer<typeof headerRulesSchema>;
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]{1,256}$/;
 /** Visible ASCII, spaces and tabs inside, as a field value (no CR, LF or NUL: no header injection). */

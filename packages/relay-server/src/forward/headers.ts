@@ -13,9 +13,6 @@ import { mapRequestAddresses, type ExchangeAddresses } from './address-map';
 import { sessionOrigin } from './app-urls';
 import { formatHostPort, type HostHeaderMode, type Target } from './target';
 
-export type { HostHeaderMode, Target } from './target';
-export { formatHostPort } from './target';
-
 /** Transport over which a stream reached the agent. */
 export type TransportName = 'relay' | 'p2p';
 

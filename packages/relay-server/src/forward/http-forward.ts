@@ -8,7 +8,7 @@
  */
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { ALREADY_RECEIVED_ERROR, ProtocolError, type ErrorCode, type HeaderList, type Stream } from '@wingman/protocol';
+import { ALREADY_RECEIVED_ERROR, ProtocolError, type BufferHold, type ErrorCode, type HeaderList, type Stream } from '@wingman/protocol';
 import { REQUEST_DRAIN_TIMEOUT_MS } from './constants';
 import {
   alreadyReceivedPage,
@@ -22,7 +22,8 @@ import {
   type ErrorPage,
 } from './error-page';
 import { applyHeaderEdits } from './header-rules';
-import { checkFraming, formatHostPort, forwardedRequest, fromRawHeaders, toRawHeaders, withoutHopByHop, type TransportName } from './headers';
+import { checkFraming, forwardedRequest, fromRawHeaders, toRawHeaders, withoutHopByHop, type TransportName } from './headers';
+import { formatHostPort } from './target';
 import { mapResponseAddresses, type ExchangeAddresses } from './address-map';
 import { withAppPort } from './app-port';
 import { createRequestBody, REQUEST_BODY_HIGH_WATER_BYTES, REQUEST_BODY_READ_AHEAD_BYTES, type RequestBody } from './request-body';
@@ -30,7 +31,6 @@ import { routeOf, sendPage, withTransport } from './respond';
 import { logOnce } from './after-send';
 import type { ForwardContext } from './context';
 import { createExchangeTap } from './capture';
-import { createResponseSink } from './response-sink';
 import { withAgentTime } from './agent-time';
 import type { ExchangeGuard } from './exchange-guard';
 import { HTTP_CLIENT_FAULT } from './upstream-socket';
@@ -112,7 +112,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   };
   const downloadHold = ctx.budget.hold(overloaded);
   const uploadHold = ctx.budget.hold(overloaded);
-  const responseSink = createResponseSink(stream, downloadHold, guard);
+  const toViewer = responseWriter(stream, downloadHold, guard);
   // A peer that takes the queued body, however slowly, is not stalled: back of the budget's line.
   stream.on('progress', () => downloadHold.progressed());
   stream.once('close', () => {
@@ -178,11 +178,11 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
         onResponseData: guard.wrap((c: Dispatcher.DispatchController, chunk: Buffer) => {
           if (state !== 'responding' || stream.closed) return;
           if (ctx.capture) tap.responseChunk(chunk);
-          responseSink.write(c, chunk);
+          toViewer(c, chunk);
         }),
         onResponseEnd: guard.wrap(() => {
           if (state !== 'responding') return;
-          responseSink.end();
+          stream.end();
           done();
         }),
         onResponseError: guard.wrap((_c: Dispatcher.DispatchController, err: Error) => onUpstreamError(err)),
@@ -228,6 +228,26 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     tap.responseHead(status, headers);
     if (noBody) done();
   }
+}
+
+/**
+ * Writes a chunk of the app's body to the viewer's stream; while the stream is
+ * full the app is paused (`c`), and what waits counts against the process's
+ * buffer budget (`hold`).
+ */
+function responseWriter(stream: Stream, hold: BufferHold, guard: ExchangeGuard): (c: Dispatcher.DispatchController, chunk: Buffer) => void {
+  return (c, chunk) => {
+    if (stream.write(chunk)) return;
+    c.pause();
+    hold.set(stream.pendingBytes);
+    stream.once(
+      'drain',
+      guard.wrap(() => {
+        hold.set(0);
+        c.resume();
+      }),
+    );
+  };
 }
 
 /** Runs `answer` once the request body is in (a browser may fail a fetch answered mid-upload), or after REQUEST_DRAIN_TIMEOUT_MS. */

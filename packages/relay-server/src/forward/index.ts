@@ -4,7 +4,8 @@
  * ws-forward.ts). The request target is origin-form and always sent to that
  * host:port: never an open proxy.
  */
-import type { HeaderRules } from './header-rules';
+import { z } from 'zod';
+import { headerRulesSchema } from './header-rules';
 import { createUpstream } from './upstream';
 import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES, type BufferBudget, type Stream } from '@wingman/protocol';
 import { DEFAULT_RESPONSE_TIMEOUT_MS } from './constants';
@@ -12,42 +13,59 @@ import { agentUnderLoad, processBufferBudget } from './buffer-budget';
 import type { CaptureOptions } from './capture';
 import type { ForwardContext, RequestLogEntry } from './context';
 import type { ExchangeClaims } from './exchange-record';
-import type { HostHeaderMode, Target, TransportName } from './headers';
+import type { TransportName } from './headers';
 import { appAddress } from './app-urls';
 import { appRoutesValue } from './app-port';
-import { targetOrigin, targetTlsOptions } from './target';
+import { targetOrigin, targetSchema, targetTlsOptions, type HostHeaderMode, type Target } from './target';
 import { forwardHttp } from './http-forward';
 import { forwardWebSocket } from './ws-forward';
 import { afterSend } from './after-send';
 import { guardExchange } from './exchange-guard';
-import { MAX_ROUTES, routeFor, routePrefixProblem, type RouteSpec } from './routes';
+import { MAX_ROUTES, routeFor, routeSpecSchema } from './routes';
 
-export type { RequestLogEntry } from './context';
-export { createBodyTap, DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type Capture, type CapturedBody, type CaptureOptions } from './capture';
-export { requestHeaders } from './headers';
-export type { HostHeaderMode, Target, TransportName } from './headers';
-export { formatHostPort, targetOrigin, targetTlsOptions } from './target';
+export { requestLogEntrySchema, type RequestLogEntry } from './context';
+export {
+  createBodyTap,
+  DEFAULT_CAPTURE_BODY_LIMIT_BYTES,
+  MAX_CAPTURE_BODY_LIMIT_BYTES,
+  wireCaptureSchema,
+  type Capture,
+  type CapturedBody,
+  type CaptureOptions,
+  type WireCapture,
+} from './capture';
+export { fromRawHeaders, requestHeaders } from './headers';
+export type { TransportName } from './headers';
+export { formatHostPort, targetOrigin, targetTlsOptions, type HostHeaderMode, type Target } from './target';
 export { MAX_ROUTES, routeFor, routePrefixProblem, type RouteSpec } from './routes';
 export { DEFAULT_RESPONSE_TIMEOUT_MS } from './constants';
 export { createExchangeRecord, type ExchangeClaims, type ExchangeRecord } from './exchange-record';
 export { bufferBudgetFromEnv } from './buffer-budget';
 
-export interface ForwarderOptions {
+/** A tunnel's app and how it is reached: its forwarders' (the P2P host's over IPC, host-ipc.ts) and the inspector's replays'. */
+export const forwardSettingsSchema = z.object({
   /** Every request goes here, whatever its head says. */
-  target: Target;
-  /** 'rewrite' (default: the target's host:port), 'preserve' (the viewer's), or an explicit value. */
-  hostHeader?: HostHeaderMode;
+  target: targetSchema,
+  /** Path mounts (routes.ts). */
+  routes: z.array(routeSpecSchema).max(MAX_ROUTES).optional(),
+  /** 'rewrite' (the target's host:port), 'preserve' (the viewer's), or an explicit value. */
+  hostHeader: z.string().max(1024),
   /** Before a 504, ms. */
-  timeoutMs?: number;
+  timeoutMs: z.number().int().positive().optional(),
   /** Largest WebSocket message taken from the app (the viewers' way: the Connection's maxWsMessageBytes). Default 1 MiB. */
-  wsMaxMessageBytes?: number;
+  wsMaxMessageBytes: z.number().int().min(1).max(MAX_WS_MESSAGE_BYTES).optional(),
+  headerRules: headerRulesSchema.optional(),
+});
+
+export type ForwardSettings = z.infer<typeof forwardSettingsSchema>;
+
+export interface ForwarderOptions extends Omit<ForwardSettings, 'hostHeader'> {
+  /** Default 'rewrite'. */
+  hostHeader?: HostHeaderMode;
   /** Once per stream when its status is known. Must not throw. */
   onRequest?: (entry: RequestLogEntry) => void;
   /** Default off. */
   capture?: CaptureOptions;
-  headerRules?: HeaderRules;
-  /** Path mounts (routes.ts). */
-  routes?: readonly RouteSpec[];
   /** The agent's record of exchange claims, or the P2P host's way to it (exchange-record.ts). Default: every request is forwarded. */
   exchanges?: ExchangeClaims;
   /** Default: the process's one (buffer-budget.ts). */
@@ -61,26 +79,14 @@ export interface Forwarder {
   close(): void;
 }
 
-function checkTarget(target: Target): void {
-  if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) throw new RangeError(`target port ${target.port} out of range`);
-  if (!target.host) throw new RangeError('target host is empty');
-}
-
 export function createForwarder(options: ForwarderOptions): Forwarder {
-  const routes = options.routes ?? [];
-  for (const t of [options.target, ...routes.map((r) => r.target)]) checkTarget(t);
-  for (const r of routes) {
-    const problem = routePrefixProblem(r.prefix);
-    if (problem) throw new RangeError(`route prefix ${JSON.stringify(r.prefix)}: ${problem}`);
-  }
-  if (routes.length > MAX_ROUTES) throw new RangeError(`${routes.length} routes: at most ${MAX_ROUTES}`);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new RangeError(`timeoutMs ${timeoutMs} must be a positive integer`);
-  const wsMaxMessageBytes = options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES;
-  if (!Number.isInteger(wsMaxMessageBytes) || wsMaxMessageBytes < 1 || wsMaxMessageBytes > MAX_WS_MESSAGE_BYTES) {
-    throw new RangeError(`wsMaxMessageBytes ${wsMaxMessageBytes} out of range (1 … ${MAX_WS_MESSAGE_BYTES})`);
-  }
   const hostHeader = options.hostHeader ?? 'rewrite';
+  // Settings neither the CLI nor the IPC channel checked (an embedder's) fail here, with a ZodError.
+  const {
+    routes = [],
+    timeoutMs = DEFAULT_RESPONSE_TIMEOUT_MS,
+    wsMaxMessageBytes = DEFAULT_WS_MESSAGE_LIMIT_BYTES,
+  } = forwardSettingsSchema.parse({ ...options, hostHeader });
   const budget = options.budget ?? processBufferBudget();
   const appRoutes = appRoutesValue(routes);
 

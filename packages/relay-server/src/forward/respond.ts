@@ -1,6 +1,5 @@
 /** Writing responses into a stream: the transport and route headers, and a complete error page. */
-import { encodeResponseHead, ProtocolError, ROUTE_REASON_PATTERN, type HeaderList, type Stream } from '@wingman/protocol';
-import { ROUTE_HEADER, TRANSPORT_HEADER } from './constants';
+import { encodeResponseHead, ProtocolError, ROUTE_HEADER, ROUTE_REASON_PATTERN, TRANSPORT_HEADER, type HeaderList, type Stream } from '@wingman/protocol';
 import type { ErrorPage } from './error-page';
 import type { TransportName } from './headers';
 

@@ -5,14 +5,13 @@
  * path reaches the app unchanged, and each route has its own Host and address
  * mapping.
  */
-import type { Target } from './target';
+import { z } from 'zod';
+import { targetSchema } from './target';
 
-/** One mount: requests under `prefix` go to `target`. */
-export interface RouteSpec {
-  /** `/api`: starts with `/`, no trailing `/`, no query, fragment, dot segment or percent sign. */
-  prefix: string;
-  target: Target;
-}
+/** One mount: requests under `prefix` (`/api`: no trailing `/`, query, fragment, dot segment or percent sign) go to `target`. */
+export const routeSpecSchema = z.object({ prefix: z.string().refine((p) => routePrefixProblem(p) === undefined, 'not a route prefix'), target: targetSchema });
+
+export type RouteSpec = z.infer<typeof routeSpecSchema>;
 
 /** Most routes in one tunnel: a front end, its API, a socket server or two; past a handful it is a mistake. */
 export const MAX_ROUTES = 16;

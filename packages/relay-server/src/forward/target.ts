@@ -5,6 +5,7 @@
  * machine can present a certificate.
  */
 import { rootCertificates } from 'node:tls';
+import { z } from 'zod';
 
 /**
  * Host header sent to the local app: 'rewrite' (the target's host:port, what
@@ -13,16 +14,18 @@ import { rootCertificates } from 'node:tls';
  */
 export type HostHeaderMode = 'rewrite' | 'preserve' | (string & {});
 
-export interface Target {
-  host: string;
-  port: number;
+export const targetSchema = z.object({
+  host: z.string().min(1).max(255),
+  port: z.number().int().min(1).max(65_535),
   /** The app's scheme: `https` for a TLS target (`wingman http https://localhost:8443`). Default `http`. */
-  scheme?: 'http' | 'https';
-  /** https: PEM certificates trusted besides Node's store for this target (`--target-ca`). */
-  ca?: string;
+  scheme: z.enum(['http', 'https']).optional(),
+  /** https: PEM certificates trusted besides Node's store for this target (`--target-ca`): a few KiB a certificate. */
+  ca: z.string().max(1_048_576).optional(),
   /** https: accept the app's certificate unverified (`--target-insecure`; loopback targets only). */
-  insecure?: boolean;
-}
+  insecure: z.boolean().optional(),
+});
+
+export type Target = z.infer<typeof targetSchema>;
 
 /** "localhost:3000", "[::1]:3000". */
 export function formatHostPort(target: Target): string {

@@ -18,9 +18,9 @@ import { VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS, WS_HIGH_WATER_BYTES } from './constan
 import { maskingOptions } from '../ws-masking';
 import type { ForwardContext } from './context';
 import { applyHeaderEdits } from './header-rules';
-import { formatHostPort, forwardedRequest, fromRawHeaders, withoutHopByHop, type TransportName } from './headers';
+import { forwardedRequest, fromRawHeaders, withoutHopByHop, type TransportName } from './headers';
 import { mapResponseAddresses } from './address-map';
-import { targetTlsOptions } from './target';
+import { formatHostPort, targetTlsOptions } from './target';
 import { isCertificateError } from './error-page';
 import { headProblem, withTransport } from './respond';
 import { createExchangeTap } from './capture';
@@ -47,6 +47,13 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
   const wsScheme = ctx.target.scheme === 'https' ? 'wss' : 'ws';
   const log = logOnce(ctx, { method: 'GET', target: head.target, transport, started });
   let closeTimer: NodeJS.Timeout | undefined;
+  /** After the local close went to the viewer. */
+  const awaitViewerClose = () => {
+    closeTimer = setTimeout(
+      guard.wrap(() => stream.reset('ERR_CANCEL', 'no WebSocket close from the viewer')),
+      VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS,
+    );
+  };
   const refuse = (status: number, headers: HeaderList, error: string | undefined, reason: string) => {
     stream.resume();
     if (stream.responded || stream.closed) return;
@@ -59,10 +66,7 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
     log(status, error);
     tap.responseHead(status, sent);
     tap.finish(error);
-    closeTimer = setTimeout(
-      guard.wrap(() => stream.reset('ERR_CANCEL', 'no WebSocket close from the viewer')),
-      VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS,
-    );
+    awaitViewerClose();
   };
   // Messages wait (bounded by the stream window) until the local socket opens.
   stream.pause();
@@ -170,10 +174,7 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
       phase = 'closed';
       if (stream.closed) return;
       if (!stream.localEnded) stream.closeWs(code, reason.toString('utf8'));
-      closeTimer = setTimeout(
-        guard.wrap(() => stream.reset('ERR_CANCEL', 'no WebSocket close from the viewer')),
-        VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS,
-      );
+      awaitViewerClose();
     }),
   );
 

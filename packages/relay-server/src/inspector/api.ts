@@ -167,32 +167,20 @@ async function replay(req: IncomingMessage, res: ServerResponse, entry: Entry, a
   sendJson(res, 201, { request: summarize(created) });
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
+async function readBody(req: IncomingMessage): Promise<string> {
+  const timer = setTimeout(() => req.destroy(new Error('the body did not arrive in time')), REPLAY_READ_TIMEOUT_MS);
+  try {
     const parts: Buffer[] = [];
     let size = 0;
-    const timer = setTimeout(() => {
-      req.destroy();
-      reject(new Error('the body did not arrive in time'));
-    }, REPLAY_READ_TIMEOUT_MS);
-    req.on('data', (c: Buffer) => {
+    for await (const c of req as AsyncIterable<Buffer>) {
       size += c.length;
-      if (size > MAX_REPLAY_JSON_BYTES) {
-        clearTimeout(timer);
-        req.destroy();
-        return reject(new Error(`body too large (more than ${MAX_REPLAY_JSON_BYTES} bytes)`));
-      }
+      if (size > MAX_REPLAY_JSON_BYTES) throw new Error(`body too large (more than ${MAX_REPLAY_JSON_BYTES} bytes)`);
       parts.push(c);
-    });
-    req.on('end', () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(parts).toString('utf8'));
-    });
-    req.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
+    }
+    return Buffer.concat(parts).toString('utf8');
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function openEvents(req: IncomingMessage, res: ServerResponse, api: ApiContext): void {

@@ -1,14 +1,5 @@
 /** The inspector: what the agent's forwarders captured, in memory, on 127.0.0.1 only, for one tunnel or several (`wingman start`). */
-import {
-  DEFAULT_RESPONSE_TIMEOUT_MS,
-  routeFor,
-  targetOrigin,
-  type RouteSpec,
-  type Capture,
-  type CaptureOptions,
-  type HostHeaderMode,
-  type Target,
-} from '../forward';
+import { DEFAULT_RESPONSE_TIMEOUT_MS, routeFor, targetOrigin, type Capture, type CaptureOptions, type ForwardSettings } from '../forward';
 import type { ApiContext, TunnelInfo } from './api';
 import { replayRequest } from './replay';
 import { createRequestStore, type RequestStore } from './store';
@@ -19,16 +10,7 @@ import type { ViewerRoster } from '../viewers/viewer-roster';
 export { DEFAULT_INSPECT_PORT } from './server';
 export { DEFAULT_INSPECT_HISTORY, MAX_INSPECT_HISTORY } from './store';
 
-/** Its forwarder's target and Host policy. */
-export interface InspectorRoute {
-  target: Target;
-  /** A replay goes where the forwarder would send its path (forward/routes.ts). */
-  routes?: readonly RouteSpec[];
-  hostHeader: HostHeaderMode;
-  timeoutMs: number;
-}
-
-interface InspectorOptions extends Partial<InspectorRoute> {
+interface InspectorOptions {
   /** Then the next ones; 0: any free port. */
   port: number;
   bodyLimitBytes: number;
@@ -45,49 +27,40 @@ export interface InspectorTunnel {
 
 export interface Inspector {
   readonly store: RequestStore;
-  /** For the unnamed tunnel's forwarders (the P2P host's with its limit). */
-  readonly capture: CaptureOptions;
   /** Rejects when no port in range is free. */
   start(): Promise<string>;
-  setTunnel(info: Omit<TunnelInfo, 'target' | 'name'>): void;
-  /** Listed in /api/tunnels once its session is set. */
-  addTunnel(name: string, route: InspectorRoute): InspectorTunnel;
-  addViewers(roster: ViewerRoster): void;
+  /**
+   * Listed in /api/tunnels once its session is set; `name` undefined for
+   * `wingman http`'s tunnel. A replay goes where its forwarder would send the
+   * path (forward/routes.ts).
+   */
+  addTunnel(name: string | undefined, route: ForwardSettings): InspectorTunnel;
   close(): Promise<void>;
 }
 
-/** No config-file name can be empty. */
+/** `wingman http`'s tunnel: no config-file name can be empty. */
 const UNNAMED = '';
 
 export function createInspector(options: InspectorOptions): Inspector {
   const store = createRequestStore(options.history);
-  const routes = new Map<string, InspectorRoute>();
+  const routes = new Map<string, ForwardSettings>();
   const infos = new Map<string, TunnelInfo>();
   const viewerSources: ViewerSource[] = [];
   let server: Awaited<ReturnType<typeof startInspectorServer>> | undefined;
 
-  function tunnel(name: string, route: InspectorRoute): InspectorTunnel {
-    routes.set(name, route);
-    const tag = name === UNNAMED ? {} : { tunnel: name };
+  function addTunnel(name: string | undefined, route: ForwardSettings): InspectorTunnel {
+    routes.set(name ?? UNNAMED, route);
+    const tag = name === undefined ? {} : { tunnel: name };
     return {
       capture: { bodyLimitBytes: options.bodyLimitBytes, onCapture: (c: Capture) => store.record(c, tag) },
       setTunnel(info) {
-        infos.set(name, { ...(name === UNNAMED ? {} : { name }), ...info, target: targetOrigin(route.target) });
+        infos.set(name ?? UNNAMED, { ...(name === undefined ? {} : { name }), ...info, target: targetOrigin(route.target) });
       },
       addViewers(roster) {
-        viewerSources.push({ roster, ...(name === UNNAMED ? {} : { tunnel: name }) });
+        viewerSources.push({ roster, ...tag });
       },
     };
   }
-  const unnamed =
-    options.target !== undefined
-      ? tunnel(UNNAMED, {
-          target: options.target,
-          routes: options.routes ?? [],
-          hostHeader: options.hostHeader ?? 'rewrite',
-          timeoutMs: options.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
-        })
-      : undefined;
 
   const api: ApiContext = {
     store,
@@ -105,7 +78,12 @@ export function createInspector(options: InspectorOptions): Inspector {
           headers: overrides.headers ?? entry.requestHeaders,
           body: overrides.body ?? entry.requestBody.data,
         },
-        { target: mounted?.target ?? route.target, hostHeader: route.hostHeader, timeoutMs: route.timeoutMs, bodyLimitBytes: options.bodyLimitBytes },
+        {
+          target: mounted?.target ?? route.target,
+          hostHeader: route.hostHeader,
+          timeoutMs: route.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
+          bodyLimitBytes: options.bodyLimitBytes,
+        },
       );
       return store.add(mounted ? { ...result, mount: mounted.prefix } : result, {
         transport: 'replay',
@@ -117,14 +95,11 @@ export function createInspector(options: InspectorOptions): Inspector {
 
   return {
     store,
-    capture: unnamed?.capture ?? { bodyLimitBytes: options.bodyLimitBytes, onCapture: (c: Capture) => store.record(c) },
     async start() {
       server = await startInspectorServer(options.port, api);
       return server.url;
     },
-    setTunnel: (info) => unnamed?.setTunnel(info),
-    addTunnel: tunnel,
-    addViewers: (roster) => void viewerSources.push({ roster }),
+    addTunnel,
     async close() {
       await server?.close();
       server = undefined;

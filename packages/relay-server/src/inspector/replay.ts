@@ -8,7 +8,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { HeaderList } from '@wingman/protocol';
-import { createBodyTap, requestHeaders, targetTlsOptions, type Capture, type HostHeaderMode, type Target } from '../forward';
+import { createBodyTap, fromRawHeaders, requestHeaders, targetTlsOptions, type Capture, type HostHeaderMode, type Target } from '../forward';
 
 interface ReplayRequest {
   method: string;
@@ -112,9 +112,7 @@ export function replayRequest(req: ReplayRequest, options: ReplayOptions): Promi
     );
     r.on('response', (res: IncomingMessage) => {
       status = res.statusCode ?? 0;
-      const raw = res.rawHeaders;
-      responseHeaders = [];
-      for (let i = 0; i + 1 < raw.length; i += 2) responseHeaders.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
+      responseHeaders = fromRawHeaders(res.rawHeaders);
       res.on('data', (chunk: Buffer) => responseBody.push(chunk));
       res.on('end', () => finish());
       res.on('error', () => finish('ERR_UPSTREAM_ERROR'));

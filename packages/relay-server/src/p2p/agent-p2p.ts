@@ -3,9 +3,8 @@
  * events, answers and peer reports out through `agent.sendControl`; the host
  * is reconfigured on every `ready` (ICE servers may change per session).
  */
-import type { HeaderRules } from '../forward/header-rules';
 import type { Agent } from '../agent';
-import type { Capture, ExchangeRecord, HostHeaderMode, RequestLogEntry, RouteSpec, Target } from '../forward';
+import type { Capture, ExchangeRecord, ForwardSettings, RequestLogEntry } from '../forward';
 import { createIsolatedPeerHost, type HostCrash } from './isolated-peer-host';
 import type { PeerHost, PeerReport, UntrustedEvent } from './peer-host';
 import { createSignInDeadlines } from './sign-in-deadlines';
@@ -13,14 +12,7 @@ import { createSignInDeadlines } from './sign-in-deadlines';
 interface AgentP2POptions {
   agent: Agent;
   /** The host process forwards P2P streams itself. */
-  forward: {
-    target: Target;
-    routes?: readonly RouteSpec[];
-    hostHeader: HostHeaderMode;
-    timeoutMs?: number;
-    wsMaxMessageBytes?: number;
-    headerRules?: HeaderRules;
-  };
+  forward: ForwardSettings;
   onRequest?(entry: RequestLogEntry): void;
   /** Shared by the P2P host's claims and the relay forwarder's (forward/exchange-record.ts). */
   exchanges?: ExchangeRecord;
@@ -70,12 +62,7 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
     }
     host = createIsolatedPeerHost({
       init: {
-        target: options.forward.target,
-        ...(options.forward.routes !== undefined ? { routes: [...options.forward.routes] } : {}),
-        hostHeader: options.forward.hostHeader,
-        ...(options.forward.headerRules !== undefined ? { headerRules: options.forward.headerRules } : {}),
-        ...(options.forward.timeoutMs !== undefined ? { timeoutMs: options.forward.timeoutMs } : {}),
-        ...(options.forward.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: options.forward.wsMaxMessageBytes } : {}),
+        forward: options.forward,
         iceServers: e.p2pSettings.iceServers,
         // The viewer gives up at timeoutMs; the host waits a little longer so a late success is not torn down.
         connectTimeoutMs: Math.max(5_000, e.p2pSettings.timeoutMs * 2),

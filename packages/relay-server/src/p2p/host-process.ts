@@ -51,12 +51,7 @@ const claims = createClaimClient(send);
 
 function start(init: HostInit): void {
   forwarder = createForwarder({
-    target: init.target,
-    ...(init.routes !== undefined ? { routes: init.routes } : {}),
-    hostHeader: init.hostHeader,
-    ...(init.headerRules !== undefined ? { headerRules: init.headerRules } : {}),
-    ...(init.timeoutMs !== undefined ? { timeoutMs: init.timeoutMs } : {}),
-    ...(init.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: init.wsMaxMessageBytes } : {}),
+    ...init.forward,
     onRequest: (entry) => send({ t: 'request', entry }),
     exchanges: claims,
     ...(init.captureBodyLimitBytes !== undefined
@@ -73,7 +68,7 @@ function start(init: HostInit): void {
     ...(init.trust ? { trust: init.trust } : {}),
     iceServers: init.iceServers,
     connectTimeoutMs: init.connectTimeoutMs,
-    ...(init.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: init.wsMaxMessageBytes } : {}),
+    wsMaxMessageBytes: init.forward.wsMaxMessageBytes,
     ...(init.maxPeers !== undefined ? { maxPeers: init.maxPeers } : {}),
     ...(init.acceptLoopbackCandidates !== undefined ? { acceptLoopbackCandidates: init.acceptLoopbackCandidates } : {}),
     // WINGMAN_P2P_HOST_CANDIDATES=false: viewers never learn this machine's addresses (candidates.ts).
@@ -106,34 +101,17 @@ function stop(): void {
 
 process.on('message', (raw) => {
   const m = parseToHost(raw);
-  if (!m) return;
-  switch (m.t) {
-    case 'init':
-      if (!host) start(m);
-      return;
-    case 'signal':
-      host?.handleSignal(m.viewerId, m.message);
-      return;
-    case 'viewer-left':
-      host?.viewerLeft(m.viewerId);
-      return;
-    case 'close-peer':
-      host?.closePeer(m.viewerId, m.reason);
-      return;
-    case 'ice-servers':
-      host?.setIceServers(m.iceServers);
-      return;
-    case 'trust':
-      host?.setTrust(m.trust);
-      return;
-    case 'claimed':
-      claims.answered(m.seq, m.won);
-      return;
-    case 'close':
-      stop();
-      flush();
-      process.disconnect?.();
-      return;
+  if (m?.t === 'init' && !host) start(m);
+  else if (m?.t === 'signal') host?.handleSignal(m.viewerId, m.message);
+  else if (m?.t === 'viewer-left') host?.viewerLeft(m.viewerId);
+  else if (m?.t === 'close-peer') host?.closePeer(m.viewerId, m.reason);
+  else if (m?.t === 'ice-servers') host?.setIceServers(m.iceServers);
+  else if (m?.t === 'trust') host?.setTrust(m.trust);
+  else if (m?.t === 'claimed') claims.answered(m.seq, m.won);
+  else if (m?.t === 'close') {
+    stop();
+    flush();
+    process.disconnect?.();
   }
 });
 // The agent is gone (exit, crash, kill).

@@ -95,7 +95,7 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
     if (closed) return;
     const c = fork(entry, [], {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      // Structured clone: captured bodies cross as bytes, not base64 in JSON (host-ipc.ts WireBody).
+      // Structured clone: captured bodies cross as bytes, not base64 in JSON (forward/capture.ts).
       serialization: 'advanced',
       ...(options.execPath !== undefined ? { execPath: options.execPath } : {}),
     });

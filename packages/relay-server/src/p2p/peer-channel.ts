@@ -6,38 +6,30 @@
 import {
   bindDataChannel,
   BindingError,
-  bindingProof,
   connectionOverDataChannel,
   DATA_CHANNEL_LABEL,
   dataChannelMessageBytes,
   DEFAULT_WS_MESSAGE_LIMIT_BYTES,
   maxMessageSizeFromSdp,
   readyConnection,
-  sdpFingerprint,
   startHeartbeat,
   type Connection,
   type DataChannelLike,
-  type TrustKeys,
 } from '@wingman/protocol';
 import { MAX_STREAMS_PER_VIEWER, MONITOR_INTERVAL_MS, MONITOR_MAX_MISSED, MONITOR_TIMEOUT_MS } from './peer-host-options';
-import { closePeerEntry, report, untrusted, type HostState, type Peer } from './peer-state';
-import type { RtcDataChannel } from './webrtc';
+import { closePeerEntry, report, tell, untrusted, type HostState, type Peer } from './peer-state';
+import { channelProofs, closeChannel, type RtcDataChannel } from './webrtc';
 
 export function onChannel(host: HostState, peer: Peer, dc: RtcDataChannel): void {
   if (dc.label !== DATA_CHANNEL_LABEL || peer.dc || peer.closed) {
-    try {
-      dc.close();
-    } catch {
-      /* ignore */
-    }
-    return;
+    return closeChannel(dc);
   }
   peer.dc = dc;
   dc.addEventListener('open', () => peer.trace('data channel open'));
   const keys = peer.keys;
   // With the link key, the viewer's first message must prove it holds the key on this very DTLS association.
   readyConnection(dc, {
-    ...(keys ? { bind: (c: DataChannelLike) => bindDataChannel(c, () => channelProofs(peer, keys)) } : {}),
+    ...(keys ? { bind: (c: DataChannelLike) => bindDataChannel(c, () => channelProofs(peer.pc, keys, 'agent')) } : {}),
     connect: (bound) => serve(host, peer, dc, bound),
   }).then(
     (conn) => {
@@ -50,16 +42,6 @@ export function onChannel(host: HostState, peer: Peer, dc: RtcDataChannel): void
     },
   );
   dc.addEventListener('close', () => closePeerEntry(host, peer, 'closed', 'data channel closed'));
-}
-
-/** Both ends' proofs from the two descriptions' fingerprints (the viewer's came MACed). */
-async function channelProofs(peer: Peer, keys: TrustKeys): Promise<{ own: string; expected: string }> {
-  const agent = sdpFingerprint(peer.pc.localDescription?.sdp ?? '');
-  const viewer = sdpFingerprint(peer.pc.remoteDescription?.sdp ?? '');
-  if (!agent || !viewer) throw new Error('a description has no sha-256 fingerprint');
-  const fps = { agent, viewer };
-  const [own, expected] = await Promise.all([bindingProof(keys, 'agent', fps), bindingProof(keys, 'viewer', fps)]);
-  return { own, expected };
 }
 
 /** `bound`: the channel past its binding, or the channel itself. */
@@ -98,11 +80,7 @@ function monitor(host: HostState, peer: Peer, conn: Connection, dc: RtcDataChann
     immediate: true,
     onRtt: (ms) => {
       peer.rttMs = ms;
-      try {
-        host.options.onRtt?.(peer.viewerId, ms);
-      } catch {
-        /* a reporting failure must not break the peer */
-      }
+      tell(() => host.options.onRtt?.(peer.viewerId, ms));
     },
     onDead: () => closePeerEntry(host, peer, 'failed', 'ping timeout'),
   });

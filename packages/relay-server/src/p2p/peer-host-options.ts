@@ -1,5 +1,14 @@
 /** The P2P host's options, reports and interface, with their defaults and limits. */
-import { DEFAULT_MAX_CONCURRENT_STREAMS, type HostSignal, type IceServer, type Stream, type ViewerSignal } from '@wingman/protocol';
+import {
+  DEFAULT_MAX_CONCURRENT_STREAMS,
+  isSessionLabel,
+  LINK_KEY_PATTERN,
+  type HostSignal,
+  type IceServer,
+  type Stream,
+  type ViewerSignal,
+} from '@wingman/protocol';
+import { z } from 'zod';
 
 /** Each peer costs a DTLS/SCTP association and a few threads' work in wrtc. */
 export const DEFAULT_MAX_PEERS = 32;
@@ -17,35 +26,43 @@ export const MONITOR_MAX_MISSED = 3;
 /** Close a peer that carried no stream this long, ms (the viewer reconnects on demand). */
 export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
 
-export interface PeerReport {
+/** Longest viewer id taken from the host process: the server's ids are far shorter. */
+export const MAX_WIRE_VIEWER_ID_CHARS = 256;
+export const viewerIdSchema = z.string().min(1).max(MAX_WIRE_VIEWER_ID_CHARS);
+export const durationMs = () => z.number().finite().nonnegative();
+
+export const peerReportSchema = z.object({
   /** The signaling viewer: one per P2P channel. */
-  viewerId: string;
-  /** The viewer's visitor id, when the server named it; added by agent-p2p for display. */
-  viewer?: string;
-  state: 'connected' | 'failed' | 'closed';
-  reason?: string;
-  connectMs?: number;
-  rttMs?: number;
+  viewerId: viewerIdSchema,
+  state: z.enum(['connected', 'failed', 'closed']),
+  reason: z.string().max(1024).optional(),
+  connectMs: durationMs().optional(),
+  rttMs: durationMs().optional(),
   /** The viewer proved it holds the link key over this very channel. */
-  verified?: boolean;
-}
+  verified: z.boolean().optional(),
+});
+/** `viewer`: the viewer's visitor id, when the server named it; added by agent-p2p for display. */
+export type PeerReport = z.infer<typeof peerReportSchema> & { viewer?: string };
 
 /** A signaling message or channel refused for failing a link-key check. */
-export interface UntrustedEvent {
-  viewerId: string;
-  what: 'signal-mac' | 'channel-binding';
-  reason: string;
+export const untrustedSchema = z.object({
+  viewerId: viewerIdSchema,
+  what: z.enum(['signal-mac', 'channel-binding']),
+  reason: z.string().max(1024),
   /** Since the host started (both kinds). */
-  count: number;
-}
+  count: z.number().int().nonnegative(),
+});
+export type UntrustedEvent = z.infer<typeof untrustedSchema>;
 
 /** Viewers holding the session's link key get authenticated signaling and a verified channel. */
-export interface LinkTrust {
-  linkKey: string;
-  sessionId: string;
+export const linkTrustSchema = z.object({
+  linkKey: z.string().regex(LINK_KEY_PATTERN),
+  /** A random id or a stable name (--name). */
+  sessionId: z.string().refine(isSessionLabel, 'not a session id or name'),
   /** `--private`: refuse offers without a valid MAC. */
-  required?: boolean;
-}
+  required: z.boolean().optional(),
+});
+export type LinkTrust = z.infer<typeof linkTrustSchema>;
 
 export interface PeerInfo {
   viewerId: string;

@@ -52,13 +52,18 @@ export interface HostState {
   strippedOffers: WeakSet<Peer>;
 }
 
+/** Tells the host's owner (the CLI, the IPC channel): a reporting failure must not break the host or the peer. */
+export function tell(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    /* ignored */
+  }
+}
+
 export function untrusted(host: HostState, viewerId: string, what: UntrustedEvent['what'], reason: string): void {
   host.untrustedCount++;
-  try {
-    host.options.onUntrusted?.({ viewerId, what, reason, count: host.untrustedCount });
-  } catch {
-    /* a reporting failure must not break the host */
-  }
+  tell(() => host.options.onUntrusted?.({ viewerId, what, reason, count: host.untrustedCount }));
 }
 
 /** After what it sent before; MACed when the viewer holds the link key. */
@@ -75,11 +80,7 @@ export function signal(host: HostState, peer: Peer, message: HostSignal): void {
 }
 
 export function report(host: HostState, r: PeerReport): void {
-  try {
-    host.options.report?.(r);
-  } catch {
-    /* a reporting failure must not break the peer */
-  }
+  tell(() => host.options.report?.(r));
 }
 
 export function closePeerEntry(host: HostState, peer: Peer, state: 'failed' | 'closed', reason: string): void {

@@ -1,5 +1,5 @@
 /** The only importer of @roamhq/wrtc (native, heavy, keeps handles open): the rest uses the structural types below. */
-import type { DataChannelLike } from '@wingman/protocol';
+import { bindingProof, sdpFingerprint, type ChannelFingerprints, type DataChannelLike, type TrustKeys } from '@wingman/protocol';
 
 export interface RtcIceCandidateInit {
   candidate: string;
@@ -91,4 +91,15 @@ export function closePeer(pc: RtcPeerConnection, dc?: RtcDataChannel): void {
   } catch {
     /* already closed */
   }
+}
+
+/** This end's (`role`) channel-binding proof and the other end's expected one, from both descriptions' fingerprints (the remote one came MACed). */
+export async function channelProofs(pc: RtcPeerConnection, keys: TrustKeys, role: 'agent' | 'viewer') {
+  const local = sdpFingerprint(pc.localDescription?.sdp ?? '');
+  const remote = sdpFingerprint(pc.remoteDescription?.sdp ?? '');
+  if (!local || !remote) throw new Error('a description has no sha-256 fingerprint');
+  const fingerprints: ChannelFingerprints = role === 'agent' ? { agent: local, viewer: remote } : { agent: remote, viewer: local };
+  const other = role === 'agent' ? 'viewer' : 'agent';
+  const [own, expected] = await Promise.all([bindingProof(keys, role, fingerprints), bindingProof(keys, other, fingerprints)]);
+  return { own, expected, fingerprints };
 }

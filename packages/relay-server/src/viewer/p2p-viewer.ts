@@ -14,7 +14,6 @@ import {
   signalMac,
   signalMacValid,
   splitLinkKey,
-  type ChannelFingerprints,
   type HostSignal,
   type MacedSignal,
   type TrustKeys,
@@ -24,11 +23,10 @@ import {
   peerGone,
   protocolError,
   SIGNAL_PATH,
-  type Connection,
   type P2PSettings,
 } from '@wingman/protocol';
 import { linkTokenOf } from '../agent/link-verifier';
-import { closePeer, type RtcDataChannel, type RtcPeerConnection } from '../p2p/webrtc';
+import { closePeer } from '../p2p/webrtc';
 import { iceCandidateNotAdded } from '../p2p/ice-trace';
 import { localhostLookup } from './localhost-lookup';
 import { startPeer, type ViewerPeer } from './viewer-peer';
@@ -53,33 +51,16 @@ export interface P2PViewerOptions {
   agent?: Agent;
 }
 
-/** RFC 7617; the user name is ignored. */
-export function basicAuthorization(password: string): string {
-  return `Basic ${Buffer.from(`:${password}`, 'utf8').toString('base64')}`;
+/** A viewer's credentials: the password as HTTP Basic (RFC 7617, any user name), the viewer cookie, the link's access token (docs/PROTOCOL.md §Link access). */
+export function viewerHeaders(password: string | undefined, linkKey: string | undefined, cookie?: string): Record<string, string> {
+  return {
+    ...(password !== undefined ? { authorization: `Basic ${Buffer.from(`:${password}`, 'utf8').toString('base64')}` } : {}),
+    ...(cookie !== undefined ? { cookie } : {}),
+    ...(linkKey !== undefined ? { [LINK_TOKEN_HEADER]: linkTokenOf(linkKey) } : {}),
+  };
 }
 
-interface P2PViewer {
-  readonly connection: Connection;
-  readonly viewerId: string;
-  readonly p2p: P2PSettings;
-  readonly connectMs: number;
-  /** Tests watch what it carries, and read the peer connection's descriptions and stats. */
-  readonly channel: RtcDataChannel;
-  readonly peerConnection: RtcPeerConnection;
-  /** Signaling MACs and channel binding passed. */
-  readonly verified: boolean;
-  readonly fingerprints?: ChannelFingerprints;
-  /** Signaling messages dropped for a missing or wrong MAC. */
-  readonly droppedSignals: number;
-  close(): void;
-  /**
-   * Bye, then the protocol connection ended without a frame and signaling
-   * closed, but the wrtc peer connection left to the process's exit (`wingman
-   * fetch`), where tearing it down could crash it. Resolves when the signaling
-   * socket closed, or after VIEWER_LEAVE_WAIT_MS.
-   */
-  leave(): Promise<void>;
-}
+type P2PViewer = ReturnType<typeof viewerOf>;
 
 /** Rejects with a coded error (ERR_P2P_DISABLED, ERR_TIMEOUT, …). */
 export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> {
@@ -102,11 +83,10 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
      */
     const abandon = () => peer?.connection?.abandon();
     let settled = false;
-    const headers = signalingHeaders(options, keyText, keyBytes);
     const ws = new WebSocket(signalUrl, {
       lookup: localhostLookup,
       maxPayload: 64 * 1024,
-      ...(headers ? { headers } : {}),
+      headers: viewerHeaders(options.password, keyText, options.cookie),
       ...(options.agent ? { agent: options.agent } : {}),
     });
     const fail = (err: Error) => {
@@ -246,16 +226,6 @@ function byeAfterConnect(peer: ViewerPeer, end: () => void): void {
   if (conn) void peerGone(conn).then((gone) => gone && end());
 }
 
-function signalingHeaders(options: P2PViewerOptions, keyText: string | undefined, keyBytes: Uint8Array | undefined): Record<string, string> | undefined {
-  if (options.password === undefined && options.cookie === undefined && keyBytes === undefined) return undefined;
-  return {
-    ...(options.password !== undefined ? { authorization: basicAuthorization(options.password) } : {}),
-    ...(options.cookie !== undefined ? { cookie: options.cookie } : {}),
-    // docs/PROTOCOL.md §Link access.
-    ...(keyText !== undefined && keyBytes !== undefined ? { [LINK_TOKEN_HEADER]: linkTokenOf(keyText) } : {}),
-  };
-}
-
 interface ViewerAttempt {
   peer: ViewerPeer;
   ws: WebSocket;
@@ -264,7 +234,7 @@ interface ViewerAttempt {
 }
 
 /** Once the channel is ready: it tells the agent it connected. */
-function viewerOf(attempt: ViewerAttempt, hello: { viewerId: string; p2p: P2PSettings }, verified: boolean, started: number): P2PViewer {
+function viewerOf(attempt: ViewerAttempt, hello: { viewerId: string; p2p: P2PSettings }, verified: boolean, started: number) {
   const { peer, ws, send } = attempt;
   const connectMs = Date.now() - started;
   send({ type: 'connection-state', state: 'connected', connectMs });
@@ -280,10 +250,13 @@ function viewerOf(attempt: ViewerAttempt, hello: { viewerId: string; p2p: P2PSet
     viewerId: hello.viewerId,
     p2p: hello.p2p,
     connectMs,
+    // Tests watch what it carries, and read the peer connection's descriptions and stats.
     channel: peer.dc,
     peerConnection: peer.pc,
+    /** Signaling MACs and channel binding passed. */
     verified,
     ...(fingerprints ? { fingerprints } : {}),
+    /** Signaling messages dropped for a missing or wrong MAC. */
     get droppedSignals() {
       return attempt.droppedSignals();
     },
@@ -291,6 +264,12 @@ function viewerOf(attempt: ViewerAttempt, hello: { viewerId: string; p2p: P2PSet
       bye();
       closePeer(peer.pc, peer.dc);
     },
+    /**
+     * Bye, then the protocol connection ended without a frame and signaling
+     * closed, but the wrtc peer connection left to the process's exit (`wingman
+     * fetch`), where tearing it down could crash it. Resolves when the signaling
+     * socket closed, or after VIEWER_LEAVE_WAIT_MS.
+     */
     leave() {
       const gone = new Promise<void>((resolve) => {
         if (ws.readyState === WebSocket.CLOSED) return resolve();

@@ -2,14 +2,12 @@
 import {
   bindDataChannel,
   BindingError,
-  bindingProof,
   connectionOverDataChannel,
   DATA_CHANNEL_LABEL,
   dataChannelMessageBytes,
   maxMessageSizeFromSdp,
   protocolError,
   readyConnection,
-  sdpFingerprint,
   type ChannelFingerprints,
   type Connection,
   type DataChannelLike,
@@ -18,7 +16,7 @@ import {
   type TrustKeys,
   type ViewerSignal,
 } from '@wingman/protocol';
-import { createPeerConnection, type RtcDataChannel, type RtcPeerConnection } from '../p2p/webrtc';
+import { channelProofs, createPeerConnection, type RtcDataChannel, type RtcPeerConnection } from '../p2p/webrtc';
 
 export interface ViewerPeer {
   pc: RtcPeerConnection;
@@ -54,14 +52,10 @@ export function startPeer(p2p: P2PSettings, keys: Promise<TrustKeys> | undefined
   pc.onconnectionstatechange = () => {
     if (pc.connectionState === 'failed') lost(protocolError('ERR_CONNECTION_LOST', 'ICE failed'));
   };
-  /** Both ends' proofs from the two descriptions (the agent's came MACed). */
   const proofs = async (k: TrustKeys) => {
-    const agent = sdpFingerprint(pc.remoteDescription?.sdp ?? '');
-    const viewer = sdpFingerprint(pc.localDescription?.sdp ?? '');
-    if (!agent || !viewer) throw new Error('a description has no sha-256 fingerprint');
-    p.fingerprints = { agent, viewer };
-    const [own, expected] = await Promise.all([bindingProof(k, 'viewer', { agent, viewer }), bindingProof(k, 'agent', { agent, viewer })]);
-    return { own, expected };
+    const proof = await channelProofs(pc, k, 'viewer');
+    p.fingerprints = proof.fingerprints;
+    return proof;
   };
   const connect = (bound: DataChannelLike) => {
     const remoteMax = pc.sctp?.maxMessageSize ?? maxMessageSizeFromSdp(pc.remoteDescription?.sdp ?? '');

@@ -3,13 +3,12 @@
  * both sides (host-ipc.ts): a message cut short or garbled by a crash, or one
  * of a newer/older shape, is dropped — never acted on half-parsed.
  */
-import { MAX_CAPTURE_BODY_LIMIT_BYTES } from '../../src/forward';
-import { captureFromWire, MAX_HOST_BATCH, parseFromHost, parseFromHostMessages, parseToHost, type WireCapture } from '../../src/p2p/host-ipc';
+import { MAX_CAPTURE_BODY_LIMIT_BYTES, type WireCapture } from '../../src/forward';
+import { captureFromWire, MAX_HOST_BATCH, parseFromHost, parseFromHostMessages, parseToHost } from '../../src/p2p/host-ipc';
 
 const init = {
   t: 'init',
-  target: { host: 'localhost', port: 3000 },
-  hostHeader: 'rewrite',
+  forward: { target: { host: 'localhost', port: 3000 }, hostHeader: 'rewrite' },
   iceServers: [],
   connectTimeoutMs: 5000,
 };
@@ -37,11 +36,11 @@ describe('parseToHost (agent → host process)', () => {
     ['null', null],
     ['an array', [init]],
     ['an unknown type', { t: 'reboot' }],
-    ['init without a target', { ...init, target: undefined }],
-    ['init with a string port', { ...init, target: { host: 'localhost', port: '3000' } }],
+    ['init without a target', { ...init, forward: { hostHeader: 'rewrite' } }],
+    ['init with a string port', { ...init, forward: { ...init.forward, target: { host: 'localhost', port: '3000' } } }],
     ['init without ICE servers', { ...init, iceServers: undefined }],
     ['init whose ICE servers the protocol rejects', { ...init, iceServers: [{ urls: 'stun:127.0.0.1:3478' }] }],
-    ['init with a fractional port', { ...init, target: { host: 'localhost', port: 30.5 } }],
+    ['init with a fractional port', { ...init, forward: { ...init.forward, target: { host: 'localhost', port: 30.5 } } }],
     ['ICE servers that are not a list', { t: 'ice-servers', iceServers: { urls: ['stun:127.0.0.1:3478'] } }],
     ['a signal without a viewer', { t: 'signal', message: { type: 'offer', sdp: 'v=0' } }],
     ['a signal the protocol rejects', { t: 'signal', viewerId: 'a', message: { type: 'offer', sdp: 5 } }],

@@ -9,7 +9,11 @@ import { HOLD_RESTART_MAX_MS } from '../../src/p2p/offer-ledger';
 import type { PeerHost } from '../../src/p2p/peer-host';
 import { until } from '../../../../test/helpers/wait';
 
-const init: IsolatedPeerHostOptions['init'] = { target: { host: '127.0.0.1', port: 1 }, hostHeader: 'rewrite', iceServers: [], connectTimeoutMs: 1_000 };
+const init: IsolatedPeerHostOptions['init'] = {
+  forward: { target: { host: '127.0.0.1', port: 1 }, hostHeader: 'rewrite' },
+  iceServers: [],
+  connectTimeoutMs: 1_000,
+};
 
 let host: PeerHost | undefined;
 afterEach(() => host?.close());

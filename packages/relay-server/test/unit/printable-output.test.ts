@@ -26,7 +26,7 @@ describe('printable terminal output', () => {
         viewers: [],
         requests: [{ at: 0, method: 'GET', path: `/x${HOSTILE}`, status: 200, ms: 1, transport: 'relay' }],
         problems: [],
-        waiting: [{ id: 'viewer-1234', address: '203.0.113.7', userAgent: HOSTILE, since: 0 }],
+        waiting: [{ id: 'viewer-1234', state: 'waiting', address: '203.0.113.7', userAgent: HOSTILE, firstSeenAt: 0 }],
       },
       { columns: 200, rows: 40 },
       0,

@@ -8,7 +8,8 @@ import { dirname, resolve } from 'node:path';
 import leven from 'leven';
 import { z } from 'zod';
 import { readHeaderEdits, type HeaderRules } from '../../forward/header-rules';
-import { resolveHttpConfig, UsageError, type HttpCommandFlags, type HttpConfig } from '../options';
+import type { HttpCommandFlags } from '../http-options';
+import { resolveHttpConfig, UsageError, type HttpConfig } from '../options';
 
 /** In the current directory, in this order, without --config. */
 const DEFAULT_CONFIG_FILES = ['wingman.json'];
@@ -141,8 +142,7 @@ function fieldOf(message: string, tunnel: string): string {
 
 function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: StartFlags, dir: string): HttpCommandFlags {
   const str = (n: number | undefined) => (n === undefined ? undefined : String(n));
-  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-  return defined({
+  return {
     server: file.server,
     token: file.token,
     proxy: file.proxy,
@@ -169,7 +169,7 @@ function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: S
     allowIp: t.policy?.allowIp,
     denyIp: t.policy?.denyIp,
     allowEmail: t.policy?.allowEmail,
-  });
+  };
 }
 
 /** Each direction checked (forward/header-rules.ts); `where` prefixes a rejection. */

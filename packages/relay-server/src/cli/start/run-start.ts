@@ -3,13 +3,12 @@
  * inspector for all. A tunnel that ends is reported and the others go on; the
  * exit code is 0 when each ended on purpose, else the first failing one's.
  */
-import { DEFAULT_RESPONSE_TIMEOUT_MS } from '../../forward';
 import { createInspector } from '../../inspector';
 import type { Output } from '../coalesced-output';
 import { createReporter } from '../reporter';
 import { EXIT_OK } from '../exit-codes';
 import type { NamedTunnelConfig } from './config-file';
-import { runTunnel } from '../run-tunnel';
+import { forwardSettings, runTunnel } from '../run-tunnel';
 
 interface StartIo {
   stdout: Output;
@@ -49,12 +48,7 @@ export async function runStart(file: string, tunnels: NamedTunnelConfig[], io: S
           ? {
               inspector: {
                 url: inspectorUrl,
-                tunnel: inspector.addTunnel(name, {
-                  target: config.target,
-                  routes: config.routes,
-                  hostHeader: config.hostHeader,
-                  timeoutMs: config.timeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
-                }),
+                tunnel: inspector.addTunnel(name, forwardSettings(config)),
               },
             }
           : {}),
