@@ -31,10 +31,11 @@ const BASIC_SSL_ENTRY = join(ROOT, 'node_modules/@vitejs/plugin-basic-ssl/dist/i
 
 /**
  * Runs Vite in its own process (it is ESM-only; jest's module system is
- * CommonJS). Prints JSON lines: `listening` with the port, and `upgrade` for
- * every WebSocket handshake Vite receives, with the forwarding headers that
- * tell which path it came by. Closes Vite on SIGTERM. With BASIC_SSL set (the
- * plugin's module URL) Vite serves HTTPS with the plugin's certificate.
+ * CommonJS). Prints JSON lines: `listening` with the port, and `hmr-socket`
+ * for every HMR WebSocket Vite takes (from then on it sends it the hot
+ * updates), with the forwarding headers that tell which path it came by.
+ * Closes Vite on SIGTERM. With BASIC_SSL set (the plugin's module URL) Vite
+ * serves HTTPS with the plugin's certificate.
  */
 const SERVE_MJS = `
 const { createServer } = await import(process.env.VITE_ENTRY);
@@ -48,10 +49,10 @@ const server = await createServer({
   optimizeDeps: { noDiscovery: true, include: [] },
   server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: true },
   plugins: [...ssl, {
-    name: 'record-upgrades',
+    name: 'record-hmr-sockets',
     configureServer(s) {
-      s.httpServer.on('upgrade', (req) => console.log(JSON.stringify({
-        event: 'upgrade', url: req.url, protocol: req.headers['sec-websocket-protocol'] ?? null,
+      s.ws.on('connection', (_socket, req) => console.log(JSON.stringify({
+        event: 'hmr-socket', url: req.url,
         forwardedFor: req.headers['x-forwarded-for'] ?? null, forwardedHost: req.headers['x-forwarded-host'] ?? null,
       })));
     },
@@ -150,11 +151,10 @@ async function startVite(options: { basicSsl?: boolean } = {}): Promise<ViteApp>
  * Waits for an HMR socket that Vite took after `mark` (an index into its
  * events). Vite sends a hot update only to the sockets it holds when it sees
  * the edit: one made before the page's socket is up reaches no page, which
- * keeps the old module. The plugin's `upgrade` line comes after Vite's own
- * upgrade listener (added first) has taken the socket.
+ * keeps the old module.
  */
 function hmrSocketSince(vite: Proc, mark: number): Promise<unknown> {
-  return vite.waitFor((e) => vite.events.indexOf(e) >= mark && e.event === 'upgrade' && e.protocol === 'vite-hmr', WAIT_MS);
+  return vite.waitFor((e) => vite.events.indexOf(e) >= mark && e.event === 'hmr-socket', WAIT_MS);
 }
 
 /** Marks the page's state, edits the module and the stylesheet on disk: the hot-applied result, and whether the page kept its state. */
@@ -225,7 +225,7 @@ async function hmrAsDirect(page: AnyPage, app: ViteApp, direct: string, origin: 
   expect(tunnelled).toEqual({ ...straight, msg: app.text, color: app.color, shim: true });
 
   // The hot update above came through the reloaded page's HMR socket, the last one opened.
-  const hmr = vite.events.filter((e, i) => i >= before && e.event === 'upgrade' && e.protocol === 'vite-hmr').at(-1);
+  const hmr = vite.events.filter((e, i) => i >= before && e.event === 'hmr-socket').at(-1);
   // Over P2P the agent sets X-Forwarded-Host and never X-Forwarded-For; on the relay the tunnel server adds X-Forwarded-For
   // (Vite's direct fallback socket has neither).
   expect(hmr).toMatchObject(
