@@ -31,10 +31,11 @@ const BASIC_SSL_ENTRY = join(ROOT, 'node_modules/@vitejs/plugin-basic-ssl/dist/i
 
 /**
  * Runs Vite in its own process (it is ESM-only; jest's module system is
- * CommonJS). Prints JSON lines: `listening` with the port, and `upgrade` for
- * every WebSocket handshake Vite receives, with the forwarding headers that
- * tell which path it came by. Closes Vite on SIGTERM. With BASIC_SSL set (the
- * plugin's module URL) Vite serves HTTPS with the plugin's certificate.
+ * CommonJS). Prints JSON lines: `listening` with the port, and `hmr-socket`
+ * for every HMR WebSocket Vite takes (from then on it sends it the hot
+ * updates), with the forwarding headers that tell which path it came by.
+ * Closes Vite on SIGTERM. With BASIC_SSL set (the plugin's module URL) Vite
+ * serves HTTPS with the plugin's certificate.
  */
 const SERVE_MJS = `
 const { createServer } = await import(process.env.VITE_ENTRY);
@@ -48,10 +49,10 @@ const server = await createServer({
   optimizeDeps: { noDiscovery: true, include: [] },
   server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: true },
   plugins: [...ssl, {
-    name: 'record-upgrades',
+    name: 'record-hmr-sockets',
     configureServer(s) {
-      s.httpServer.on('upgrade', (req) => console.log(JSON.stringify({
-        event: 'upgrade', url: req.url, protocol: req.headers['sec-websocket-protocol'] ?? null,
+      s.ws.on('connection', (_socket, req) => console.log(JSON.stringify({
+        event: 'hmr-socket', url: req.url,
         forwardedFor: req.headers['x-forwarded-for'] ?? null, forwardedHost: req.headers['x-forwarded-host'] ?? null,
       })));
     },
@@ -146,6 +147,16 @@ async function startVite(options: { basicSsl?: boolean } = {}): Promise<ViteApp>
   return { ...app, proc, port };
 }
 
+/**
+ * Waits for an HMR socket that Vite took after `mark` (an index into its
+ * events). Vite sends a hot update only to the sockets it holds when it sees
+ * the edit: one made before the page's socket is up reaches no page, which
+ * keeps the old module.
+ */
+function hmrSocketSince(vite: Proc, mark: number): Promise<unknown> {
+  return vite.waitFor((e) => vite.events.indexOf(e) >= mark && e.event === 'hmr-socket', WAIT_MS);
+}
+
 /** Marks the page's state, edits the module and the stylesheet on disk: the hot-applied result, and whether the page kept its state. */
 async function editAndWatch(app: ViteApp, target: AnyPage | AnyFrame, label: string): Promise<HmrView> {
   const shown = await waitForView(target, 'the page to render the module and the stylesheet', (v) => v.msg === app.text && v.color === app.color);
@@ -167,7 +178,10 @@ async function editAndWatch(app: ViteApp, target: AnyPage | AnyFrame, label: str
  */
 async function hmrAsDirect(page: AnyPage, app: ViteApp, direct: string, origin: string, transport: 'p2p' | 'relay', engine: string): Promise<void> {
   const vite = app.proc;
+  const directDocument = vite.events.length;
   await page.goto(direct);
+  // The page's HMR socket may be up only after its load event, which is all goto waits for.
+  await hmrSocketSince(vite, directDocument);
   const straight = await editAndWatch(app, page, `${engine} direct`);
   expect(straight).toEqual({ msg: app.text, color: app.color, marker: 42, shim: false });
 
@@ -178,7 +192,7 @@ async function hmrAsDirect(page: AnyPage, app: ViteApp, direct: string, origin: 
   // The first document may have loaded (and opened its HMR socket) before the channel was
   // up; an open socket stays on its transport, so load the app again now that the shell's transport is settled.
   // Its socket is counted first, so the one awaited below is the reloaded document's (an edit before that is up reaches no page).
-  await vite.waitFor((e) => vite.events.indexOf(e) >= firstDocument && e.event === 'upgrade' && e.protocol === 'vite-hmr', WAIT_MS);
+  await hmrSocketSince(vite, firstDocument);
   const before = vite.events.length;
   await inPage(frame, () => void ((window as unknown as { marker: number }).marker = 1), undefined);
   await inPage(frame, () => void setTimeout(() => location.reload(), 0), undefined);
@@ -205,13 +219,13 @@ async function hmrAsDirect(page: AnyPage, app: ViteApp, direct: string, origin: 
   }
   expect(routes.find((r) => r.startsWith(`${transport} `)) ?? routes).toEqual(expect.stringMatching(new RegExp(`^${transport} `)));
   // An edit before the reloaded page's HMR socket is up would reach no page: wait for a socket opened since the mark.
-  await vite.waitFor((e) => vite.events.indexOf(e) >= before && e.event === 'upgrade' && e.protocol === 'vite-hmr', WAIT_MS);
+  await hmrSocketSince(vite, before);
 
   const tunnelled = await editAndWatch(app, frame, `${engine} through Wingman`);
   expect(tunnelled).toEqual({ ...straight, msg: app.text, color: app.color, shim: true });
 
   // The hot update above came through the reloaded page's HMR socket, the last one opened.
-  const hmr = vite.events.filter((e, i) => i >= before && e.event === 'upgrade' && e.protocol === 'vite-hmr').at(-1);
+  const hmr = vite.events.filter((e, i) => i >= before && e.event === 'hmr-socket').at(-1);
   // Over P2P the agent sets X-Forwarded-Host and never X-Forwarded-For; on the relay the tunnel server adds X-Forwarded-For
   // (Vite's direct fallback socket has neither).
   expect(hmr).toMatchObject(
