@@ -2,8 +2,11 @@
  * A browser's HTTP for system tests, without a browser: a cookie jar (host-only
  * cookies by host name, Path and Max-Age honoured) and navigations that follow
  * redirects across origins, sending what a browser's top-level navigation
- * sends (Fetch Metadata). Every host it is given (localhost, *.localhost,
- * 127.0.0.1) is reached on 127.0.0.1 with the URL's port and Host header.
+ * sends (Fetch Metadata). A page whose script posts its form as it loads (an
+ * OpenID provider's form_post page, as oidc-provider answers an account
+ * switch) is posted, as a browser running it does. Every host it is given
+ * (localhost, *.localhost, 127.0.0.1) is reached on 127.0.0.1 with the URL's
+ * port and Host header.
  */
 import { request, type IncomingMessage } from 'node:http';
 import { NAVIGATION_HEADERS } from './viewer-client';
@@ -22,6 +25,24 @@ interface StoredCookie {
 
 /** Most redirects one navigation follows (browsers: 20). */
 const MAX_REDIRECTS = 20;
+
+const HTML_ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'", '&#x27;': "'" };
+const unescapeHtml = (s: string) => s.replace(/&(amp|lt|gt|quot|#39|#x27);/g, (e) => HTML_ENTITIES[e]!);
+
+/**
+ * The form a page posts as it loads (a script that submits `document.forms[0]`
+ * on load, as oidc-provider's form_post pages have): its action and hidden
+ * fields; undefined for any other page.
+ */
+function autoPostedForm(page: Page): { action: string; body: string } | undefined {
+  if (page.status !== 200 || !String(page.headers['content-type'] ?? '').startsWith('text/html')) return undefined;
+  const html = page.body.toString('utf8');
+  const form = /<form method="post" action="([^"]*)">/i.exec(html);
+  if (!html.includes('document.forms[0].submit()') || !form) return undefined;
+  const fields = new URLSearchParams();
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)"\s*\/?>/g)) fields.append(unescapeHtml(m[1]!), unescapeHtml(m[2]!));
+  return { action: new URL(unescapeHtml(form[1]!), page.url).href, body: fields.toString() };
+}
 
 export class CookieBrowser {
   /** Host name → cookie name → cookie. */
@@ -67,7 +88,7 @@ export class CookieBrowser {
   }
 
   /** One request, no redirect followed; its cookies are stored. */
-  fetch(url: string, opts: { method?: string; headers?: Record<string, string> } = {}): Promise<Page> {
+  fetch(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Page> {
     const u = new URL(url);
     const cookie = this.cookieHeader(u);
     return new Promise((resolve, reject) => {
@@ -90,7 +111,7 @@ export class CookieBrowser {
         },
       );
       req.on('error', reject);
-      req.end();
+      req.end(opts.body);
     });
   }
 
@@ -102,14 +123,26 @@ export class CookieBrowser {
   /**
    * A top-level navigation that stops before the first redirect target `stop`
    * matches (a link taken out of a sign-in half way): the responses so far, and
-   * that target (undefined when the navigation ended first).
+   * that target (undefined when the navigation ended first). A page that posts
+   * its form as it loads is posted (a redirect's turn, `stop` not asked).
    */
   async navigateUntil(url: string, stop: (next: URL) => boolean): Promise<{ pages: Page[]; next?: string }> {
     const pages: Page[] = [];
     let next = url;
+    let post: { action: string; body: string } | undefined;
     for (let i = 0; i <= MAX_REDIRECTS; i++) {
-      const page = await this.fetch(next, { headers: NAVIGATION_HEADERS });
+      const form = post;
+      const page = form
+        ? await this.fetch(form.action, {
+            method: 'POST',
+            body: form.body,
+            headers: { ...NAVIGATION_HEADERS, 'content-type': 'application/x-www-form-urlencoded', origin: new URL(next).origin },
+          })
+        : await this.fetch(next, { headers: NAVIGATION_HEADERS });
       pages.push(page);
+      if (form) next = form.action;
+      post = autoPostedForm(page);
+      if (post) continue;
       const location = page.headers.location;
       if (page.status < 300 || page.status >= 400 || location === undefined) return { pages };
       next = new URL(location, next).href;

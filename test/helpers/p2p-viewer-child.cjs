@@ -120,7 +120,10 @@ async function request({ req, read, ref }) {
 const ops = {
   async connect({ options }) {
     if (viewer) throw new Error('already connected');
-    viewer = await connectP2PViewer(options);
+    // A proxy for signaling, as `wingman fetch --proxy` has one: its http.Agent is made here (IPC carries no Agent).
+    const { proxy, ...rest } = options;
+    if (proxy) rest.agent = require(join(ROOT, 'packages/relay-server/dist/agent/proxy-agent.js')).createProxyRoute(proxy).agent;
+    viewer = await connectP2PViewer(rest);
     idOf(viewer.connection);
     return {
       viewerId: viewer.viewerId,
@@ -142,6 +145,22 @@ const ops = {
       },
       droppedSignals: v.droppedSignals,
     };
+  },
+
+  /** The selected candidate pair from getStats(): its transport's, else the nominated pair that succeeded; null when none yet. */
+  async selectedPair() {
+    const stats = await connected().peerConnection.getStats();
+    const all = [...stats.values()];
+    const transport = all.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
+    const pair = transport
+      ? stats.get(transport.selectedCandidatePairId)
+      : all.find((s) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded');
+    if (!pair) return null;
+    const end = (id) => {
+      const c = stats.get(id);
+      return { type: c.candidateType, protocol: c.protocol, address: c.address ?? c.ip };
+    };
+    return { local: end(pair.localCandidateId), remote: end(pair.remoteCandidateId) };
   },
 
   request,

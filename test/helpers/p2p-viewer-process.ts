@@ -4,7 +4,8 @@
  * natively (SIGSEGV), and it must never be jest's. The child
  * (p2p-viewer-child.cjs) loads the built viewer from
  * packages/relay-server/dist and is driven over IPC; this module loads
- * neither the viewer nor wrtc.
+ * neither the viewer nor wrtc. Given a network namespace, the child runs
+ * there (`ip netns exec`); given a proxy URL, its signaling goes through it.
  *
  * Every call is bounded and says what it waited for. If the child dies, every
  * pending call and wait rejects with a ViewerProcessExit naming its signal or
@@ -13,7 +14,7 @@
  * close() kills the child by its pid; closeViewerProcesses() closes every live
  * one (afterEach), and any left are SIGKILLed when jest exits.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,6 +51,17 @@ export class ViewerProcessExit extends Error {
     super(message);
     this.name = 'ViewerProcessExit';
   }
+}
+
+/** connectP2PViewer's options, with a proxy URL for its signaling (`wingman fetch --proxy`'s) in place of an http.Agent, which IPC cannot carry. */
+export type ViewerConnectOptions = Omit<P2PViewerOptions, 'agent'> & { proxy?: string };
+
+/** One end of the selected ICE candidate pair, from the viewer's getStats(). */
+export interface PairEnd {
+  /** host, srflx, prflx, relay */
+  type: string;
+  protocol: string;
+  address: string;
 }
 
 /** What connect() resolves with: the viewer's facts fixed at connection. */
@@ -146,15 +158,21 @@ process.once('exit', () => {
   for (const v of live) v.killNow();
 });
 
+/** Where a viewer process runs: in network namespace `netns` (`ip netns exec`, root), with `env` added to ours. */
+export interface ViewerPlace {
+  netns?: string;
+  env?: Record<string, string>;
+}
+
 /** Starts a child viewer process, not connected yet. */
-export function startViewerProcess(): ViewerProcess {
+export function startViewerProcess(where: ViewerPlace = {}): ViewerProcess {
   if (!existsSync(BUILT_VIEWER)) throw new Error(`${BUILT_VIEWER} is missing: run \`npm run build\` first`);
-  return new ViewerProcess();
+  return new ViewerProcess(where);
 }
 
 /** A child process with a viewer connected as connectP2PViewer(options) would; rejects (the child gone) with the viewer's error when it cannot connect. */
-export async function connectViewerProcess(options: P2PViewerOptions): Promise<ViewerProcess> {
-  const v = startViewerProcess();
+export async function connectViewerProcess(options: ViewerConnectOptions, where: ViewerPlace = {}): Promise<ViewerProcess> {
+  const v = startViewerProcess(where);
   try {
     await v.connect(options);
     return v;
@@ -198,9 +216,11 @@ export class ViewerProcess {
   private readonly closes = new Map<number, { code?: string; message?: string } | null>();
   private readonly streams = new Map<number, StreamRecord>();
 
-  constructor() {
+  constructor({ netns, env }: ViewerPlace = {}) {
     // Own execArgv: nothing of jest's; same process group as jest, so scripts/run-tests.mjs stopping a hung run reaches it.
-    this.child = fork(CHILD_SCRIPT, [], { cwd: ROOT, execArgv: [], serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    // In a namespace, `ip netns exec` execs node with the IPC channel's descriptor inherited: the pid is node's.
+    const io: SpawnOptions = { cwd: ROOT, env: { ...process.env, ...env }, serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'] };
+    this.child = netns ? spawn('ip', ['netns', 'exec', netns, process.execPath, CHILD_SCRIPT], io) : fork(CHILD_SCRIPT, [], { ...io, execArgv: [] });
     if (this.child.pid === undefined) throw new Error('the viewer process did not start');
     this.pid = this.child.pid;
     this.events.setMaxListeners(0);
@@ -242,7 +262,7 @@ export class ViewerProcess {
     return this.exitError;
   }
 
-  async connect(options: P2PViewerOptions): Promise<ViewerFacts> {
+  async connect(options: ViewerConnectOptions): Promise<ViewerFacts> {
     const timeoutMs = (options.timeoutMs ?? VIEWER_CONNECT_TIMEOUT_MS) + START_MARGIN_MS;
     const v = await this.call('connect', { options }, timeoutMs);
     const o = record(v, 'connect');
@@ -274,6 +294,18 @@ export class ViewerProcess {
       peerConnection: peerInfo(o.peerConnection),
       droppedSignals: num(o.droppedSignals, 'droppedSignals'),
     };
+  }
+
+  /** The selected ICE candidate pair of the viewer's peer connection (getStats()); null while there is none. */
+  async selectedPair(): Promise<{ local: PairEnd; remote: PairEnd } | null> {
+    const v = await this.call('selectedPair', {});
+    if (v === null) return null;
+    const o = record(v, 'selected pair');
+    const end = (x: unknown, what: string): PairEnd => {
+      const e = record(x, what);
+      return { type: str(e.type, `${what} type`), protocol: str(e.protocol, `${what} protocol`), address: str(e.address, `${what} address`) };
+    };
+    return { local: end(o.local, 'local candidate'), remote: end(o.remote, 'remote candidate') };
   }
 
   /** One request; resolves with its head and whole body. */

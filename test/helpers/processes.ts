@@ -37,6 +37,12 @@ export function startProcess(bin: string, args: string[], env: Record<string, st
   return track(bin, process.execPath, [bin, ...args], bin === AGENT_BIN ? { ...PUBLIC_AGENT_ENV, ...env } : env);
 }
 
+/** startProcess inside the network namespace `netns` (`ip netns exec`, which execs: the pid is the bin's own; root only). */
+export function startProcessIn(netns: string, bin: string, args: string[], env: Record<string, string> = {}): Proc {
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run build\` first`);
+  return track(`${bin} in ${netns}`, 'ip', ['netns', 'exec', netns, process.execPath, bin, ...args], bin === AGENT_BIN ? { ...PUBLIC_AGENT_ENV, ...env } : env);
+}
+
 /** Like startProcess, for an executable run as a command (an installed bin: its shebang picks node). */
 export function startCommand(command: string, args: string[], env: Record<string, string> = {}): Proc {
   return track(command, command, args, env);
@@ -138,10 +144,19 @@ export async function startTunnel(
   return { server, agent, serverPort: port, url, link, sessionId, host: new URL(url).host };
 }
 
-/** Runs `wingman fetch <args>` (with `env` added to this process's) to completion (killed after 30 s): exit code, stdout (the body, as text and bytes) and stderr (which path served it). */
-export function runWingmanFetch(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; body: Buffer; err: string }> {
+/**
+ * Runs `wingman fetch <args>` (with `env` added to this process's; in network namespace `netns` when given) to completion
+ * (killed after 30 s): exit code, stdout (the body, as text and bytes) and stderr (which path served it).
+ */
+export function runWingmanFetch(
+  args: string[],
+  env: Record<string, string> = {},
+  netns?: string,
+): Promise<{ code: number; out: string; body: Buffer; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [AGENT_BIN, 'fetch', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const line = [process.execPath, AGENT_BIN, 'fetch', ...args];
+    const [command, ...rest] = netns ? ['ip', 'netns', 'exec', netns, ...line] : line;
+    const child = spawn(command!, rest, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const chunks: Buffer[] = [];
     let err = '';
     child.stdout!.on('data', (d: Buffer) => chunks.push(d));

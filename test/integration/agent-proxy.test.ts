@@ -6,7 +6,10 @@
  * so the server's log says where the agent's connection came from; and the
  * session serves the app over the relay. `wingman fetch` takes the same
  * decision: a session whose address rules let in only the proxy's address
- * answers it through the proxy, and refuses it direct.
+ * answers it through the proxy, and refuses it direct; through an HTTP proxy
+ * (CONNECT) and through socks5h:// the proxy is given the session's
+ * *.localhost name, and resolves it itself (its own /etc/hosts names it).
+ * The office behind a proxy, in network namespaces: agent-proxy-office.test.ts.
  */
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
@@ -205,5 +208,53 @@ describe('wingman fetch behind a proxy', () => {
     const wrong = await runWingmanFetch(['--relay-only', '--proxy', `socks5://${SOCKS_AUTH.user}:wrong@127.0.0.1:${socks.port}`, link.href]);
     expect(wrong.err).toContain(`the SOCKS proxy at socks5://${SOCKS_AUTH.user}:***@127.0.0.1:${socks.port} refused its credentials`);
     expect(wrong.code).toBe(1);
+  });
+
+  /** A session only `egress` gets into, and its /hello on the session's *.localhost name. */
+  async function sessionFor(egress: string): Promise<URL> {
+    const server = await startServer();
+    const t = await startAgent(server.url, String(app.port), {}, ['--allow-ip', `${egress}/32`, '--new-session']);
+    const link = new URL(t.link);
+    link.pathname = '/hello';
+    expect(link.hostname).toMatch(/^[a-z2-7]+\.localhost$/);
+    return link;
+  }
+
+  /** `wingman fetch` of `link` with `env`, over the relay and then P2P: both served through the proxy. */
+  async function fetchBothWays(link: URL, env: Record<string, string>, shown: string): Promise<void> {
+    const relayed = await runWingmanFetch(['--relay-only', link.href], env);
+    expect(relayed.err).toContain(`through the proxy ${shown}`);
+    expect(relayed.err).toContain('200 via relay');
+    expect(relayed.out).toBe('hello GET');
+    const p2p = await runWingmanFetch([link.href], env);
+    expect(p2p.err).toContain('200 via p2p');
+    expect(p2p.out).toBe('hello GET');
+  }
+
+  it("goes through an HTTP proxy by CONNECT to the session's *.localhost name, which the proxy resolves", async () => {
+    const link = await sessionFor(HTTP_PROXY_EGRESS);
+    const proxy = await startHttpProxy({ connectPort: Number(link.port), auth: AUTH, hosts: { [link.hostname]: '127.0.0.1' } });
+    proxies.push(proxy);
+    const env = { http_proxy: `http://${CREDENTIALS}@127.0.0.1:${proxy.port}` };
+    await fetchBothWays(link, env, `http://${AUTH.user}:***@127.0.0.1:${proxy.port} (http_proxy)`);
+    expect(proxy.log()).toContain(`CONNECT ${link.host}`);
+  });
+
+  it("gives a socks5h:// proxy the session's *.localhost name to resolve, not an address", async () => {
+    const link = await sessionFor(SOCKS_PROXY_EGRESS);
+    // A proxy that cannot resolve the name: socks5h:// fails there, socks5:// (resolved here) does not.
+    const blind = await startSocksProxy();
+    proxies.push(blind);
+    const unresolved = await runWingmanFetch(['--relay-only', link.href], { ALL_PROXY: `socks5h://127.0.0.1:${blind.port}` });
+    expect(unresolved.err).toContain(
+      `the SOCKS proxy at socks5h://127.0.0.1:${blind.port} did not connect to the server: Socks5 proxy rejected connection - HostUnreachable`,
+    );
+    expect(unresolved.code).toBe(1);
+    const resolvedHere = await runWingmanFetch(['--relay-only', link.href], { ALL_PROXY: `socks5://127.0.0.1:${blind.port}` });
+    expect(resolvedHere.err).toContain('200 via relay');
+
+    const socks = await startSocksProxy({ hosts: { [link.hostname]: '127.0.0.1' } });
+    proxies.push(socks);
+    await fetchBothWays(link, { ALL_PROXY: `socks5h://127.0.0.1:${socks.port}` }, `socks5h://127.0.0.1:${socks.port} (ALL_PROXY)`);
   });
 });

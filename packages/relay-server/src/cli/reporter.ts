@@ -101,9 +101,15 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
       .filter(Boolean)
       .join('; ') + ' (address rules)';
 
-  /** WebRTC gathers its own paths: a network whose only way out is the proxy leaves viewers on the relay. */
-  const proxyWords = (shown: string) =>
-    `connected through the proxy ${shown}: the relay goes through it; P2P only where this network lets WebRTC out, else viewers use the relay`;
+  /**
+   * Only the agent's WebSocket takes the proxy: wrtc has no proxy setting, so neither P2P nor TURN
+   * (over TCP or TLS) goes through it, and a network whose only way out is the proxy leaves remote
+   * viewers on the relay, while a viewer on this LAN still reaches this machine directly.
+   */
+  const proxyWords = (shown: string, p2p: boolean) =>
+    p2p
+      ? `connected through the proxy ${shown}: signaling and the relay go through it, WebRTC does not (no TURN through a proxy): P2P only where WebRTC finds a way of its own (a viewer on this LAN, a network that lets UDP out), else viewers use the relay`
+      : `connected through the proxy ${shown}: the relay goes through it`;
 
   return {
     ready(e, forwardingTo, inspector, routes) {
@@ -122,7 +128,7 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
       const link = e.link ?? e.url;
       const qr = shouldPrintQr(options.qr, link, stdout.isTTY === true) ? `\n${renderQr(link)}\n` : '';
       stdout.write(
-        `\nWingman: share this link\n\n    ${link}\n${qr}${e.private ? `    ${PRIVATE_WORDS}\n` : ''}${e.access === 'password' ? `    ${PASSWORD_WORDS}\n` : ''}${e.viewers === 'approve' ? '    viewers wait until you admit them (--approve)\n' : ''}${e.addressRules ? `    ${addressRulesWords(e.addressRules)}\n` : ''}${e.allowEmails ? `    viewers sign in; only ${e.allowEmails.join(', ')} get in\n` : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}${reset ? `    ${reset}` : ''}\nforwarding to ${forwardingTo} (${BROWSER_P2P_WORDS[browserP2P(e.p2p, e.url)]})\n${(routes ?? []).map((r) => `  ${r.prefix} → ${r.target}\n`).join('')}${e.proxy !== undefined ? `${proxyWords(e.proxy)}\n` : ''}${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`,
+        `\nWingman: share this link\n\n    ${link}\n${qr}${e.private ? `    ${PRIVATE_WORDS}\n` : ''}${e.access === 'password' ? `    ${PASSWORD_WORDS}\n` : ''}${e.viewers === 'approve' ? '    viewers wait until you admit them (--approve)\n' : ''}${e.addressRules ? `    ${addressRulesWords(e.addressRules)}\n` : ''}${e.allowEmails ? `    viewers sign in; only ${e.allowEmails.join(', ')} get in\n` : ''}${e.expiresAt !== undefined ? `    expires at ${new Date(e.expiresAt).toLocaleString()}\n` : ''}${reset ? `    ${reset}` : ''}\nforwarding to ${forwardingTo} (${BROWSER_P2P_WORDS[browserP2P(e.p2p, e.url)]})\n${(routes ?? []).map((r) => `  ${r.prefix} → ${r.target}\n`).join('')}${e.proxy !== undefined ? `${proxyWords(e.proxy, e.p2p)}\n` : ''}${inspector ? `inspect requests at ${inspector}\n` : ''}Ctrl+C to stop.\n\n`,
       );
     },
     request(e) {

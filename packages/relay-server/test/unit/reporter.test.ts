@@ -37,7 +37,12 @@ describe('what the banner says of access, and a session that reached its deadlin
     const c = both();
     c.reporter.ready({ ...ready, ...extra }, 'http://localhost:3000');
     expect(c.out()).toContain('only from 10.0.0.0/8; never from 10.9.0.0/16 (address rules)\n');
-    expect(c.out()).toContain('connected through the proxy http://alice:***@proxy:3128: the relay goes through it; P2P only where');
+    expect(c.out()).toContain(
+      'connected through the proxy http://alice:***@proxy:3128: signaling and the relay go through it, WebRTC does not (no TURN through a proxy): P2P only where WebRTC finds a way of its own (a viewer on this LAN, a network that lets UDP out), else viewers use the relay\n',
+    );
+    const relayOnly = both();
+    relayOnly.reporter.ready({ ...ready, ...extra, p2p: false }, 'http://localhost:3000');
+    expect(relayOnly.out()).toContain('connected through the proxy http://alice:***@proxy:3128: the relay goes through it\n');
     const denyOnly = both();
     denyOnly.reporter.ready({ ...ready, addressRules: { allow: [], deny: ['192.0.2.0/24'] } }, 'http://localhost:3000');
     expect(denyOnly.out()).toContain('from any address; never from 192.0.2.0/24 (address rules)');
