@@ -94,7 +94,7 @@ export function sessionMovingPage(sessionId: string): PageOptions {
   };
 }
 
-/** A session whose agent stopped and did not come back within the grace period: the developer stopped sharing (stopped-sessions.ts). */
+/** A session whose agent stopped and did not come back within the grace period: the developer stopped sharing (sessions/session-model.ts). */
 export function stoppedSharingPage(sessionId: string): PageOptions {
   return {
     status: 503,

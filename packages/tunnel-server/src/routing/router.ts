@@ -34,7 +34,7 @@ import {
   unknownSessionPage,
   type PageOptions,
 } from '../http/pages';
-import type { StoppedSessions } from '../sessions/stopped-sessions';
+import type { StoppedSessions } from '../sessions/session-model';
 import { writeRawText } from '../http/raw-response';
 import { pathnameOf, type ReservedRoutes } from './reserved-routes';
 import type { ViewerGate } from '../viewers/viewer-gate';
