@@ -244,12 +244,6 @@ const SOURCE_NAMES: Record<string, string> = Object.fromEntries(OPTION_ROWS.map(
 
 export const CLI_USAGE = usageText();
 
-interface CliConfig {
-  config: TunnelServerConfig;
-  json: boolean;
-  help: boolean;
-}
-
 /** One row's value: its flag's (which wins) else its variable's, parsed by the row's kind. */
 function rowValue(row: OptionRow, flags: Record<string, string | boolean | undefined>, env: Record<string, unknown>): unknown {
   const flag = row.flag === undefined ? undefined : flags[row.flag];
@@ -262,7 +256,7 @@ function rowValue(row: OptionRow, flags: Record<string, string | boolean | undef
 }
 
 /** Reads flags (which win) and environment variables. Throws ConfigError with one line per problem. */
-export function configFromCli(argv: string[], env: Record<string, string | undefined>): CliConfig {
+export function configFromCli(argv: string[], env: Record<string, string | undefined>): { config: TunnelServerConfig; json: boolean; help: boolean } {
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({

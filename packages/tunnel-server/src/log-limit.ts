@@ -17,22 +17,12 @@ export interface LimitedLine<T> {
   overflow: boolean;
 }
 
-export interface LogLimit<T> {
-  /** One occurrence of `key`: written now when its key has had none this interval, else counted. */
-  record(key: string, entry: T): void;
-  /** Ends the interval now: writes its summaries and stops its timer (the timer calls it; so does the server's close). */
-  flush(): void;
-}
-
 interface Counted<T> {
   latest: T;
   suppressed: number;
 }
 
-export function createLogLimit<T>(
-  write: (line: LimitedLine<T>) => void,
-  { intervalMs = LOG_LIMIT_INTERVAL_MS, maxKeys = LOG_LIMIT_MAX_KEYS } = {},
-): LogLimit<T> {
+export function createLogLimit<T>(write: (line: LimitedLine<T>) => void, { intervalMs = LOG_LIMIT_INTERVAL_MS, maxKeys = LOG_LIMIT_MAX_KEYS } = {}) {
   /** This interval's keys, each with what it left out so far. */
   const keys = new Map<string, Counted<T>>();
   /** Occurrences of keys past maxKeys this interval. */
@@ -49,7 +39,8 @@ export function createLogLimit<T>(
   }
 
   return {
-    record(key, entry) {
+    /** One occurrence of `key`: written now when its key has had none this interval, else counted. */
+    record(key: string, entry: T): void {
       if (!timer) {
         timer = setTimeout(flush, intervalMs);
         // Summaries wait for the interval, never the process's exit (the server's close flushes them).
@@ -67,6 +58,7 @@ export function createLogLimit<T>(
         overflow.suppressed++;
       } else overflow = { latest: entry, suppressed: 1 };
     },
+    /** Ends the interval now: writes its summaries and stops its timer (the timer calls it; so does the server's close). */
     flush,
   };
 }

@@ -2,12 +2,17 @@
  * Prometheus metrics, served at /metrics on the apex host. One registry per server instance (not prom-client's global
  * one), so several servers can run in one process (tests).
  */
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** A counter registered on `registry`; `labelNames` types the labels its inc() takes. */
 export function counterOn(registry: Registry) {
   return <T extends string = string>(name: string, help: string, labelNames: readonly T[] = []) =>
     new Counter<T>({ name, help, labelNames, registers: [registry] });
+}
+
+/** A histogram registered on `registry`, without labels. */
+export function histogramOn(registry: Registry) {
+  return (name: string, help: string, buckets: number[]) => new Histogram({ name, help, buckets, registers: [registry] });
 }
 
 /** `sessionStats`: the current session counts, read at scrape time. */

@@ -174,12 +174,9 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     hub,
   });
   // Bytes held for viewers across all their connections (@wingman/protocol's buffer-budget.ts).
-  const viewerBuffers = createBufferBudget(config.limits.viewerBufferBudgetBytes);
+  const relay = { forwardedProto: address.scheme, metrics, logger, budget: createBufferBudget(config.limits.viewerBufferBudgetBytes) };
   const wsRelay = createWsRelay({
-    budget: viewerBuffers,
-    forwardedProto: address.scheme,
-    metrics,
-    logger,
+    ...relay,
     tickets: routes.wsTickets,
     maxMessageBytes: config.wsMaxMessageBytes,
     idleTimeoutMs: config.limits.wsIdleTimeoutMs,
@@ -204,12 +201,12 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
               registry.get(id) !== undefined || (clusterDirectory !== undefined && (await clusterDirectory.lookup(id)) !== undefined),
             nameClaimed: (name) => names.claimed(name),
             limit: { sourceAddress: viewerAddresses.of, asks: createTlsAskLimit() },
-          }).handle,
+          }),
         }),
       ),
       reserved: routes.reserved,
       agentEndpoint,
-      httpRelay: { forwardedProto: address.scheme, metrics, logger, budget: viewerBuffers },
+      httpRelay: relay,
       wsRelay,
       logger,
       bootstrap: routes.bootstrap,

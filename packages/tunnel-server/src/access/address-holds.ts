@@ -9,16 +9,12 @@ import type { Duplex } from 'node:stream';
 import type { Session } from '../sessions/registry';
 import { addressVerdict } from './address-rules';
 
-export interface AddressHolds {
-  hold(sessionId: string, address: string, socket: Duplex): void;
-  /** Closes the session's held sockets whose address its current rules refuse; returns how many. */
-  enforce(session: Session): number;
-}
+export type AddressHolds = ReturnType<typeof createAddressHolds>;
 
-export function createAddressHolds(): AddressHolds {
+export function createAddressHolds() {
   const bySession = new Map<string, Map<Duplex, string>>();
   return {
-    hold(sessionId, address, socket) {
+    hold(sessionId: string, address: string, socket: Duplex): void {
       if (socket.destroyed) return;
       let held = bySession.get(sessionId);
       if (!held) bySession.set(sessionId, (held = new Map()));
@@ -28,7 +24,8 @@ export function createAddressHolds(): AddressHolds {
         if (held.size === 0 && bySession.get(sessionId) === held) bySession.delete(sessionId);
       });
     },
-    enforce(session) {
+    /** Closes the session's held sockets whose address its current rules refuse; returns how many. */
+    enforce(session: Session): number {
       let closed = 0;
       for (const [socket, address] of bySession.get(session.id) ?? []) {
         if (addressVerdict(session.addressRules, address).kind === 'allowed') continue;

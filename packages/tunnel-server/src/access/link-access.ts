@@ -7,10 +7,9 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { serialize as serializeCookie } from 'cookie';
 import { LINK_TOKEN_HEADER, linkDigestBytes } from '@wingman/protocol';
-import { requestCookie } from '../http/request-cookie';
-import { currentKey, keysOf, type Keys } from '../keys/key-ring';
+import { ownCookie, requestCookie } from '../http/request-cookie';
+import { currentKey, signedUnder, type Keys } from '../keys/key-ring';
 
 /** Name of the link cookie on a session origin (removed from every request before the app sees it). */
 export const LINK_COOKIE = 'wingman_link';
@@ -28,13 +27,7 @@ export type LinkDecision =
   /** Neither a valid cookie nor a valid token. */
   | { kind: 'denied' };
 
-export interface LinkAccessGate {
-  /** The link state of a session registered with `linkVerifier` (already validated by the protocol parser). */
-  create(sessionId: string, verifier: string): SessionLink;
-  /** Decides one request or upgrade. `earnCookie`: a matching token also earns the cookie (never on the Service Worker's relay fetches, whose Set-Cookie would land in its jar). */
-  check(req: IncomingMessage, link: SessionLink, options: { earnCookie: boolean }): LinkDecision;
-  cookie(link: SessionLink): string;
-}
+export type LinkAccessGate = ReturnType<typeof createLinkAccessGate>;
 
 interface LinkAccessOptions {
   /** Key of the cookie HMAC (the access cookie's: random per process, or shared by a cluster's nodes). */
@@ -56,26 +49,25 @@ function headerToken(req: IncomingMessage): Uint8Array | undefined {
   return linkDigestBytes(v.trim());
 }
 
-export function createLinkAccessGate(options: LinkAccessOptions): LinkAccessGate {
+export function createLinkAccessGate(options: LinkAccessOptions) {
   const cookieUnder = (key: Uint8Array, link: SessionLink) =>
     createHmac('sha256', key).update('link\0').update(link.sessionId).update('\0').update(link.verifier).digest('base64url');
 
   const cookieMatches = (req: IncomingMessage, link: SessionLink): boolean => {
     const value = requestCookie(req, LINK_COOKIE);
-    if (value === undefined || value.length > 64) return false;
-    const given = sha256(value);
-    return keysOf(options.key).some((key) => sameSecret(given, sha256(cookieUnder(key, link))));
+    return value !== undefined && value.length <= 64 && signedUnder(options.key, value, (key) => cookieUnder(key, link));
   };
 
-  const cookie = (link: SessionLink) =>
-    serializeCookie(LINK_COOKIE, cookieUnder(currentKey(options.key), link), { path: '/', httpOnly: true, sameSite: 'lax', secure: options.secureCookie });
+  const cookie = (link: SessionLink) => ownCookie(LINK_COOKIE, cookieUnder(currentKey(options.key), link), options.secureCookie);
 
   return {
-    create(sessionId, verifier) {
+    /** The link state of a session registered with `linkVerifier` (already validated by the protocol parser). */
+    create(sessionId: string, verifier: string): SessionLink {
       return { sessionId, verifier: Buffer.from(verifier, 'base64url') };
     },
 
-    check(req, link, { earnCookie }) {
+    /** Decides one request or upgrade. `earnCookie`: a matching token also earns the cookie (never on the Service Worker's relay fetches, whose Set-Cookie would land in its jar). */
+    check(req: IncomingMessage, link: SessionLink, { earnCookie }: { earnCookie: boolean }): LinkDecision {
       if (cookieMatches(req, link)) return { kind: 'granted' };
       const token = headerToken(req);
       if (token === undefined || !sameSecret(sha256(token), link.verifier)) return { kind: 'denied' };

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { escapeHtml, LINK_ACCESS_LABEL, LINK_PATH, LINK_TOKEN_HEADER, VIA_HEADER } from '@wingman/protocol';
-import { sendPage, type PageOptions } from '../http/pages';
+import { sendHtml, sendPage, type PageOptions } from '../http/pages';
 import { writeRawText } from '../http/raw-response';
 
 const LINK_INCOMPLETE_PAGE: PageOptions = {
@@ -135,16 +135,10 @@ function isDocumentNavigation(req: IncomingMessage): boolean {
 export function sendLinkRefusal(req: IncomingMessage, res: ServerResponse): void {
   req.resume();
   if (!isDocumentNavigation(req)) return sendPage(res, LINK_INCOMPLETE_PAGE);
-  const body = Buffer.from(html);
-  res.writeHead(403, {
-    'content-type': 'text/html; charset=utf-8',
-    'content-length': body.length,
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
+  sendHtml(res, 403, html, {
     'referrer-policy': 'no-referrer',
     'content-security-policy': `default-src 'none'; script-src '${scriptHash}'; connect-src 'self'; style-src 'unsafe-inline'`,
   });
-  res.end(body);
 }
 
 export function writeLinkRefusal(socket: Duplex): void {

@@ -23,12 +23,7 @@ export const MAX_PASSWORD_FAILURES_PER_SESSION = 100;
  */
 export const MAX_TRACKED_SOURCES = 1_024;
 
-export interface PasswordThrottle {
-  /** Seconds until `source` may try again, or 0 when it may try now. */
-  retryAfterS(source: string, now: number): number;
-  /** Records a wrong password from `source`. */
-  failed(source: string, now: number): void;
-}
+export type PasswordThrottle = ReturnType<typeof createPasswordThrottle>;
 
 interface PasswordThrottleLimits {
   /** Default MAX_PASSWORD_FAILURES_PER_SOURCE. */
@@ -39,7 +34,7 @@ interface PasswordThrottleLimits {
   trackedSources: number;
 }
 
-export function createPasswordThrottle(limits: Partial<PasswordThrottleLimits> = {}): PasswordThrottle {
+export function createPasswordThrottle(limits: Partial<PasswordThrottleLimits> = {}) {
   const perSource = limits.perSource ?? MAX_PASSWORD_FAILURES_PER_SOURCE;
   const perSession = limits.perSession ?? MAX_PASSWORD_FAILURES_PER_SESSION;
   const trackedSources = limits.trackedSources ?? MAX_TRACKED_SOURCES;
@@ -66,14 +61,16 @@ export function createPasswordThrottle(limits: Partial<PasswordThrottleLimits> =
   const waitS = (now: number) => Math.max(1, Math.ceil((windowStart + PASSWORD_ATTEMPT_WINDOW_MS - now) / 1000));
 
   return {
-    retryAfterS(source, now) {
+    /** Seconds until `source` may try again, or 0 when it may try now. */
+    retryAfterS(source: string, now: number): number {
       roll(now);
       const { counts, key } = bucket(source);
       const failures = counts.get(key) ?? 0;
       // Over the session's budget only a source that has not failed in this window tries (once).
       return failures >= perSource || (total >= perSession && failures > 0) ? waitS(now) : 0;
     },
-    failed(source, now) {
+    /** Records a wrong password from `source`. */
+    failed(source: string, now: number): void {
       roll(now);
       const { counts, key } = bucket(source);
       counts.set(key, (counts.get(key) ?? 0) + 1);

@@ -6,8 +6,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { serialize as serializeCookie } from 'cookie';
-import { requestCookie } from '../http/request-cookie';
+import { ownCookie, requestCookie } from '../http/request-cookie';
 import { FLOW_MAX_AGE_S } from './sign-in-flow-state';
 
 /** A session origin's cookie holding its sign-in binding secret (path SIGN_IN_PATH). */
@@ -23,14 +22,7 @@ const digestOf = (secret: string) => createHash('sha256').update(secret).digest(
 export function startBinding(req: IncomingMessage, options: { path: string; secureCookie: boolean }): { digest: string; setCookie: string } {
   const held = requestCookie(req, BIND_COOKIE);
   const secret = held !== undefined && BIND_PATTERN.test(held) ? held : randomBytes(32).toString('base64url');
-  const setCookie = serializeCookie(BIND_COOKIE, secret, {
-    path: options.path,
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: options.secureCookie,
-    maxAge: FLOW_MAX_AGE_S,
-  });
-  return { digest: digestOf(secret), setCookie };
+  return { digest: digestOf(secret), setCookie: ownCookie(BIND_COOKIE, secret, options.secureCookie, FLOW_MAX_AGE_S, options.path) };
 }
 
 /** Whether `req` comes from the browser whose binding's digest is `digest`. */

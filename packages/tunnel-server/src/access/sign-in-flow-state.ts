@@ -28,11 +28,7 @@ export interface FlowState {
   x: number;
 }
 
-export interface FlowSeal {
-  seal(flow: Omit<FlowState, 'x'>): string;
-  /** The flow sealed in `value` under a current key, unexpired; undefined otherwise. */
-  open(value: string | undefined): FlowState | undefined;
-}
+export type FlowSeal = ReturnType<typeof createFlowSeal>;
 
 const derived = new WeakMap<Uint8Array, Buffer>();
 function sealKey(key: Uint8Array): Buffer {
@@ -47,15 +43,16 @@ const isFlow = (v: unknown): v is FlowState => {
   return ['state', 'nonce', 'codeVerifier', 'sessionId', 'returnPath', 'bind'].every((k) => typeof o[k] === 'string') && typeof o.x === 'number';
 };
 
-export function createFlowSeal(keys: Keys): FlowSeal {
+export function createFlowSeal(keys: Keys) {
   return {
-    seal(flow) {
+    seal(flow: Omit<FlowState, 'x'>): string {
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', sealKey(currentKey(keys)), iv);
       const body = Buffer.from(JSON.stringify({ ...flow, x: Math.floor(Date.now() / 1000) + FLOW_MAX_AGE_S }));
       return Buffer.concat([iv, cipher.update(body), cipher.final(), cipher.getAuthTag()]).toString('base64url');
     },
-    open(value) {
+    /** The flow sealed in `value` under a current key, unexpired; undefined otherwise. */
+    open(value: string | undefined): FlowState | undefined {
       if (value === undefined || value.length > MAX_SEALED_CHARS) return undefined;
       const raw = Buffer.from(value, 'base64url');
       if (raw.length <= IV_BYTES + TAG_BYTES) return undefined;

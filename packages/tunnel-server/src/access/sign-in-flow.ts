@@ -29,10 +29,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { serialize as serializeCookie } from 'cookie';
 import { isSessionLabel } from '@wingman/protocol';
 import type { OidcOptions } from '../config';
-import { requestCookie } from '../http/request-cookie';
+import { ownCookie, requestCookie } from '../http/request-cookie';
 import { sendPage, type PageOptions } from '../http/pages';
 import type { Logger } from '../logger';
 import { safeReturnPath, SIGN_IN_CALLBACK_PATH, SIGN_IN_PATH } from './sign-in-gate';
@@ -42,10 +41,7 @@ import { HANDOFF_MAX_AGE_S, IDENTITY_COOKIE, type SignedValues } from './sign-in
 
 type OpenIdClient = typeof import('openid-client');
 
-export interface SignInFlow {
-  /** Answers SIGN_IN_PATH and SIGN_IN_CALLBACK_PATH on the apex; false for any other path. */
-  handle(req: IncomingMessage, res: ServerResponse): boolean;
-}
+export type SignInFlow = ReturnType<typeof createSignInFlow>;
 
 interface SignInFlowOptions {
   oidc: OidcOptions;
@@ -71,7 +67,7 @@ function mostSpecific(err: unknown): string {
 
 const failed = (message: string): PageOptions => ({ status: 400, title: 'Sign-in failed', message, code: 'ERR_SIGN_IN_FAILED' });
 
-export function createSignInFlow(options: SignInFlowOptions): SignInFlow {
+export function createSignInFlow(options: SignInFlowOptions) {
   const { oidc, signed, logger } = options;
   const apex = options.publicUrl.replace(/\/$/, '');
   const redirectUri = `${apex}${SIGN_IN_CALLBACK_PATH}`;
@@ -99,8 +95,7 @@ export function createSignInFlow(options: SignInFlowOptions): SignInFlow {
       throw err;
     }));
 
-  const cookie = (name: string, value: string, maxAgeS: number, path = '/') =>
-    serializeCookie(name, value, { path, httpOnly: true, sameSite: 'lax', secure: options.secureCookie, maxAge: maxAgeS });
+  const cookie = (name: string, value: string, maxAgeS: number, path?: string) => ownCookie(name, value, options.secureCookie, maxAgeS, path);
 
   /** 302 to the session origin's hand-off, which earns that origin its cookie in the browser bound by `bind`. */
   const handOff = (res: ServerResponse, to: { sessionId: string; returnPath: string; bind: string }, email: string, setCookie: string[] = []) => {
@@ -117,15 +112,18 @@ export function createSignInFlow(options: SignInFlowOptions): SignInFlow {
     res.writeHead(302, { location, 'cache-control': 'no-store', 'content-length': 0, ...(setCookie.length > 0 ? { 'set-cookie': setCookie } : {}) }).end();
   };
 
-  const unavailable = (res: ServerResponse, err: unknown) => {
-    logger.warn({ err, issuer: oidc.issuer }, 'OpenID Connect discovery failed');
-    sendPage(res, {
-      status: 502,
-      title: 'Sign-in unavailable',
-      message: `This Wingman server cannot reach its identity provider (${oidc.issuer}) right now. Try again in a minute; if it lasts, tell the server's operator.`,
-      code: 'ERR_SIGN_IN_FAILED',
+  /** The issuer's configuration; undefined once a discovery that failed was answered. */
+  const discovered = (res: ServerResponse) =>
+    discover().catch((err: unknown) => {
+      logger.warn({ err, issuer: oidc.issuer }, 'OpenID Connect discovery failed');
+      sendPage(res, {
+        status: 502,
+        title: 'Sign-in unavailable',
+        message: `This Wingman server cannot reach its identity provider (${oidc.issuer}) right now. Try again in a minute; if it lasts, tell the server's operator.`,
+        code: 'ERR_SIGN_IN_FAILED',
+      });
+      return undefined;
     });
-  };
 
   async function start(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
     const sessionId = query.get('session') ?? '';
@@ -140,12 +138,8 @@ export function createSignInFlow(options: SignInFlowOptions): SignInFlow {
     }
     const identity = switchAccount ? undefined : signed.verify('identity', requestCookie(req, IDENTITY_COOKIE));
     if (identity) return handOff(res, { sessionId, returnPath, bind }, identity.e);
-    let found: Awaited<ReturnType<typeof discover>>;
-    try {
-      found = await discover();
-    } catch (err) {
-      return unavailable(res, err);
-    }
+    const found = await discovered(res);
+    if (!found) return;
     const { lib, config } = found;
     const state = lib.randomState();
     const nonce = lib.randomNonce();
@@ -197,12 +191,8 @@ export function createSignInFlow(options: SignInFlowOptions): SignInFlow {
         res,
         failed(`The identity provider refused the sign-in: ${issuerError}${query.get('error_description') ? ` (${query.get('error_description')})` : ''}.`),
       );
-    let found: Awaited<ReturnType<typeof discover>>;
-    try {
-      found = await discover();
-    } catch (err) {
-      return unavailable(res, err);
-    }
+    const found = await discovered(res);
+    if (!found) return;
     let claims: Record<string, unknown> | undefined;
     try {
       const tokens = await found.lib.authorizationCodeGrant(found.config, new URL(req.url ?? '/', `${apex}/`), {
@@ -228,7 +218,8 @@ export function createSignInFlow(options: SignInFlowOptions): SignInFlow {
   }
 
   return {
-    handle(req, res) {
+    /** Answers SIGN_IN_PATH and SIGN_IN_CALLBACK_PATH on the apex; false for any other path. */
+    handle(req: IncomingMessage, res: ServerResponse): boolean {
       const url = new URL(req.url ?? '/', 'http://x');
       const run = url.pathname === SIGN_IN_PATH ? start : url.pathname === SIGN_IN_CALLBACK_PATH ? callback : undefined;
       if (!run) return false;

@@ -7,10 +7,9 @@
  * reaches the app (viewers/tag-viewer.ts).
  */
 import type { IncomingMessage } from 'node:http';
-import { serialize as serializeCookie } from 'cookie';
 import { LRUCache } from 'lru-cache';
 import { emailAllowed, RESERVED_PREFIX, VIA_HEADER, VIA_SW } from '@wingman/protocol';
-import { requestCookie } from '../http/request-cookie';
+import { ownCookie, requestCookie } from '../http/request-cookie';
 import type { Session } from '../sessions/registry';
 import { isNavigation } from '../http/is-navigation';
 import { boundTo, startBinding } from './sign-in-binding';
@@ -42,10 +41,7 @@ export type SignInDecision =
   /** SIGN_IN_PATH with a hand-off that is not valid (forged, expired, used, another session's) or was minted for another browser. */
   | { kind: 'bad-handoff'; otherBrowser: boolean };
 
-export interface SignInGate {
-  /** Decides one request or upgrade of `session` (sessions without `allowEmails` pass). */
-  check(req: IncomingMessage, sessionId: string, session: Session | undefined): SignInDecision;
-}
+export type SignInGate = ReturnType<typeof createSignInGate>;
 
 /** A path to go back to: absolute on this origin (`/…`, never `//host` nor `/\host`), bounded. */
 export function safeReturnPath(path: string | null | undefined): string {
@@ -53,7 +49,7 @@ export function safeReturnPath(path: string | null | undefined): string {
   return path;
 }
 
-export function createSignInGate(options: { signed: SignedValues; publicUrl: string; secureCookie: boolean; signInTtlS: number }): SignInGate {
+export function createSignInGate(options: { signed: SignedValues; publicUrl: string; secureCookie: boolean; signInTtlS: number }) {
   const used = new LRUCache<string, true>({ max: MAX_USED_HANDOFFS, ttl: HANDOFF_MAX_AGE_S * 1000 });
   const apex = options.publicUrl.replace(/\/$/, '');
 
@@ -77,18 +73,12 @@ export function createSignInGate(options: { signed: SignedValues; publicUrl: str
     used.set(claims.n, true);
     if (!emailAllowed(patterns, claims.e)) return { kind: 'forbidden', email: claims.e, switchUrl: signInUrl(claims.r ?? '/', true) };
     const value = options.signed.sign('session', { e: claims.e, s: sessionId, x: Math.floor(Date.now() / 1000) + options.signInTtlS });
-    const setCookie = serializeCookie(SIGN_IN_COOKIE, value, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: options.secureCookie,
-      maxAge: options.signInTtlS,
-    });
-    return { kind: 'handed-off', setCookie, location: safeReturnPath(claims.r) };
+    return { kind: 'handed-off', setCookie: ownCookie(SIGN_IN_COOKIE, value, options.secureCookie, options.signInTtlS), location: safeReturnPath(claims.r) };
   };
 
   return {
-    check(req, sessionId, session) {
+    /** Decides one request or upgrade of `session` (sessions without `allowEmails` pass). */
+    check(req: IncomingMessage, sessionId: string, session: Session | undefined): SignInDecision {
       const patterns = session?.allowEmails;
       if (!patterns) return { kind: 'granted' };
       const url = new URL(req.url ?? '/', 'http://x');

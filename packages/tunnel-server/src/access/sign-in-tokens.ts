@@ -4,8 +4,8 @@
  * for one use (the apex's identity cookie) is never accepted for another (a session's cookie, a hand-off). Each
  * carries its own expiry. Nothing here is secret from the viewer (the email is its own); it only cannot be forged.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { currentKey, keysOf, type Keys } from '../keys/key-ring';
+import { createHmac } from 'node:crypto';
+import { currentKey, signedUnder, type Keys } from '../keys/key-ring';
 
 /** The apex's cookie: who signed in on this server (host-only for the apex: never sent to session hosts). */
 export const IDENTITY_COOKIE = 'wingman_identity';
@@ -37,29 +37,21 @@ export interface SignedClaims {
 const macOf = (key: Uint8Array, purpose: SignedPurpose, body: string) =>
   createHmac('sha256', key).update('sign-in\0').update(purpose).update('\0').update(body).digest('base64url');
 
-export interface SignedValues {
-  sign(purpose: SignedPurpose, claims: SignedClaims): string;
-  /** The claims of a value signed for `purpose`, unexpired at `nowS`; undefined otherwise. */
-  verify(purpose: SignedPurpose, value: string | undefined, nowS?: number): SignedClaims | undefined;
-}
+export type SignedValues = ReturnType<typeof createSignedValues>;
 
-export function createSignedValues(key: Keys): SignedValues {
+export function createSignedValues(key: Keys) {
   return {
-    sign(purpose, claims) {
+    sign(purpose: SignedPurpose, claims: SignedClaims): string {
       const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
       return `${body}.${macOf(currentKey(key), purpose, body)}`;
     },
-    verify(purpose, value, nowS = Math.floor(Date.now() / 1000)) {
+    /** The claims of a value signed for `purpose`, unexpired at `nowS`; undefined otherwise. */
+    verify(purpose: SignedPurpose, value: string | undefined, nowS = Math.floor(Date.now() / 1000)): SignedClaims | undefined {
       if (value === undefined || value.length > MAX_SIGNED_CHARS) return undefined;
       const dot = value.indexOf('.');
       if (dot < 0) return undefined;
       const body = value.slice(0, dot);
-      const given = Buffer.from(value.slice(dot + 1));
-      const valid = keysOf(key).some((k) => {
-        const expected = Buffer.from(macOf(k, purpose, body));
-        return expected.length === given.length && timingSafeEqual(expected, given);
-      });
-      if (!valid) return undefined;
+      if (!signedUnder(key, value.slice(dot + 1), (k) => macOf(k, purpose, body))) return undefined;
       let claims: SignedClaims;
       try {
         claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as SignedClaims;

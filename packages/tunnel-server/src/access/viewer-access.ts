@@ -15,10 +15,10 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { serialize as serializeCookie } from 'cookie';
-import { requestCookie } from '../http/request-cookie';
+import { ownCookie, requestCookie } from '../http/request-cookie';
+import { rewriteHeaders } from '../http/rewrite-headers';
 import { createPasswordThrottle, type PasswordThrottle } from './password-throttle';
-import { currentKey, keysOf, type Keys } from '../keys/key-ring';
+import { currentKey, signedUnder, type Keys } from '../keys/key-ring';
 
 /** Name of the access cookie on a session origin (removed from every request before the app sees it). */
 export const ACCESS_COOKIE = 'wingman_access';
@@ -46,18 +46,7 @@ export type AccessDecision =
   /** Too many wrong passwords from this source lately (once the session took its budget: any): 429. */
   | { kind: 'throttled'; retryAfterS: number };
 
-export interface ViewerAccessGate {
-  /** The access state for a session registered with `password`. */
-  create(sessionId: string, password: string): SessionAccess;
-  /**
-   * Decides one request or upgrade. `fromServiceWorker`: never earns a cookie
-   * (its Set-Cookie would land in the SW's jar). `source`: the viewer's
-   * address (viewers/viewer-address.ts), what wrong passwords are counted by.
-   */
-  check(req: IncomingMessage, access: SessionAccess, options: { fromServiceWorker: boolean; source: string; now?: number }): AccessDecision;
-  /** Removes the gate's credentials from the request's headers (in place), before anything relays it. */
-  scrub(req: IncomingMessage, access: SessionAccess): void;
-}
+export type ViewerAccessGate = ReturnType<typeof createViewerAccessGate>;
 
 interface ViewerAccessOptions {
   /** Key of the cookie HMAC: random per server process, or shared by the nodes of a cluster (server.ts); a ring signs with its current key and accepts the one before. */
@@ -96,15 +85,13 @@ function sameSecret(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export function createViewerAccessGate(options: ViewerAccessOptions): ViewerAccessGate {
-  const tokenUnder = (key: Uint8Array, access: SessionAccess) =>
-    createHmac('sha256', key).update(access.sessionId).update('\0').update(access.digest).digest('base64url');
+export function createViewerAccessGate({ key, secureCookie }: ViewerAccessOptions) {
+  const tokenUnder = (k: Uint8Array, access: SessionAccess) =>
+    createHmac('sha256', k).update(access.sessionId).update('\0').update(access.digest).digest('base64url');
 
   const cookieMatches = (req: IncomingMessage, access: SessionAccess): boolean => {
     const value = requestCookie(req, ACCESS_COOKIE);
-    if (value === undefined) return false;
-    const given = sha256(value);
-    return keysOf(options.key).some((key) => sameSecret(given, sha256(tokenUnder(key, access))));
+    return value !== undefined && signedUnder(key, value, (k) => tokenUnder(k, access));
   };
 
   const passwordMatches = (req: IncomingMessage, access: SessionAccess): boolean | undefined => {
@@ -113,21 +100,28 @@ export function createViewerAccessGate(options: ViewerAccessOptions): ViewerAcce
   };
 
   return {
-    create(sessionId, password) {
+    /** The access state for a session registered with `password`. */
+    create(sessionId: string, password: string): SessionAccess {
       const digest = sha256(password);
       const access: SessionAccess = {
         digest,
         sessionId,
         // Computed when asked: in a cluster the current key may change (cluster/shared-keys.ts).
         get token() {
-          return tokenUnder(currentKey(options.key), access);
+          return tokenUnder(currentKey(key), access);
         },
         throttle: createPasswordThrottle(),
       };
       return access;
     },
 
-    check(req, access, { fromServiceWorker, source, now = Date.now() }) {
+    /**
+     * Decides one request or upgrade. `fromServiceWorker`: never earns a cookie
+     * (its Set-Cookie would land in the SW's jar). `source`: the viewer's
+     * address (viewers/viewer-address.ts), what wrong passwords are counted by.
+     */
+    check(req: IncomingMessage, access: SessionAccess, options: { fromServiceWorker: boolean; source: string; now?: number }): AccessDecision {
+      const { fromServiceWorker, source, now = Date.now() } = options;
       if (cookieMatches(req, access)) return { kind: 'granted' };
       const retryAfterS = access.throttle.retryAfterS(source, now);
       if (retryAfterS > 0) return { kind: 'throttled', retryAfterS };
@@ -137,40 +131,16 @@ export function createViewerAccessGate(options: ViewerAccessOptions): ViewerAcce
         access.throttle.failed(source, now);
         return { kind: 'denied', reason: 'wrong' };
       }
-      if (fromServiceWorker) return { kind: 'granted' };
-      const setCookie = serializeCookie(ACCESS_COOKIE, access.token, { path: '/', httpOnly: true, sameSite: 'lax', secure: options.secureCookie });
-      return { kind: 'granted', setCookie };
+      return fromServiceWorker ? { kind: 'granted' } : { kind: 'granted', setCookie: ownCookie(ACCESS_COOKIE, access.token, secureCookie) };
     },
 
-    scrub(req, access) {
-      const raw = req.rawHeaders;
-      const out: string[] = [];
-      const cookies: string[] = [];
-      let authorization: string | undefined;
-      for (let i = 0; i + 1 < raw.length; i += 2) {
-        const name = raw[i]!;
-        const value = raw[i + 1]!;
-        const lower = name.toLowerCase();
-        if (lower === 'cookie') {
-          const rest = withoutAccessCookie(value);
-          if (rest === undefined) continue;
-          cookies.push(rest);
-          out.push(name, rest);
-          continue;
-        }
-        if (lower === 'authorization') {
-          const password = basicPassword(value);
-          if (password !== undefined && sameSecret(sha256(password), access.digest)) continue;
-          authorization ??= value;
-        }
-        out.push(name, value);
-      }
-      req.rawHeaders = out;
-      // req.headers was derived from rawHeaders once already: keep it in step.
-      if (cookies.length > 0) req.headers.cookie = cookies.join('; ');
-      else delete req.headers.cookie;
-      if (authorization !== undefined) req.headers.authorization = authorization;
-      else delete req.headers.authorization;
+    /** Removes the gate's credentials from the request's headers (in place), before anything relays it. */
+    scrub(req: IncomingMessage, access: SessionAccess): void {
+      rewriteHeaders(req, ['cookie', 'authorization'], (name, value) => {
+        if (name === 'cookie') return withoutAccessCookie(value);
+        const password = name === 'authorization' ? basicPassword(value) : undefined;
+        return password !== undefined && sameSecret(sha256(password), access.digest) ? undefined : value;
+      });
     },
   };
 }

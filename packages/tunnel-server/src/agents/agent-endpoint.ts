@@ -48,20 +48,16 @@ interface AgentEndpointOptions extends RegisterDeps {
   names: NameStore;
   /** Failed authentications per source (access/password-throttle.ts, used per agent source address). */
   authThrottle: PasswordThrottle;
-  /** The source address of a request (trusted proxies): what the auth throttle counts by. Default: the socket's peer. */
-  sourceAddress?: (req: IncomingMessage) => string;
+  /** The source address of a request (trusted proxies): what the auth throttle counts by. */
+  sourceAddress: (req: IncomingMessage) => string;
 }
 
 /** Stable code of an agent upgrade refused because its source sent too many wrong tokens (429). */
 const ERR_AUTH_THROTTLED = 'ERR_AUTH_THROTTLED';
 
-export interface AgentEndpoint {
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  /** Sends GOAWAY to every agent and waits (bounded) for their sockets to close. */
-  close(): Promise<void>;
-}
+export type AgentEndpoint = ReturnType<typeof createAgentEndpoint>;
 
-export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoint {
+export function createAgentEndpoint(options: AgentEndpointOptions) {
   const { registry, logger, metrics } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: AGENT_MAX_MESSAGE_BYTES, perMessageDeflate: false });
   /** Every agent socket with the function that closes it politely. */
@@ -82,6 +78,12 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
     };
     const timer = setTimeout(() => refuse('ERR_TIMEOUT', `no register message within ${REGISTER_TIMEOUT_MS} ms`), REGISTER_TIMEOUT_MS);
     ws.once('close', () => clearTimeout(timer));
+    /**
+     * `adopt`: the agent may take the session over — from another node (the directory allowed it), or back after this
+     * server lost it (its id is bound to the secret).
+     */
+    const register = (message: RegisterMessage, adopt = false, adoptsNew = false) =>
+      registerAgent(options, sockets, { ws, message, remoteAddress, token, refuse, adopt, adoptsNew });
 
     const onMessage = (data: RawData, isBinary: boolean) => {
       if (isBinary) return refuse('ERR_PROTOCOL', 'expected a register message before any frame');
@@ -98,7 +100,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       // Registration is synchronous from here on: a frame the agent pipelines right behind `register` must find the connection's listener in place.
       clearTimeout(timer);
       ws.off('message', onMessage);
-      if (message.name !== undefined) return registerNamed(ws, message, message.name, remoteAddress, token, refuse);
+      if (message.name !== undefined) return registerNamed(message, message.name);
       const { resume } = message;
       const deadline = resume && deadlineOf(resume.resumeSecret);
       if (resume && ((deadline !== undefined && deadline <= Date.now()) || registry.ended(resume.sessionId))) {
@@ -107,14 +109,14 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       }
       if (resume && deadline === undefined && message.expiresInMs !== undefined) {
         // A deadline lives only in a new session's secret (any node, any restart reads it there): asking for one gets a new session.
-        return register(ws, { ...message, resume: undefined }, remoteAddress, token, refuse);
+        return register({ ...message, resume: undefined });
       }
       if (!resume || registry.findForResume(resume.sessionId, resume.resumeSecret).kind !== 'unknown') {
-        return register(ws, message, remoteAddress, token, refuse);
+        return register(message);
       }
       // Not held here. Its id bound to the secret (a session of this server before a restart, session-key.ts): the agent claims it back.
       const bound = options.sessionIds.owns(resume.sessionId, resume.resumeSecret);
-      if (!options.cluster) return register(ws, message, remoteAddress, token, refuse, bound);
+      if (!options.cluster) return register(message, bound);
       // A cluster: another node may hold it. An agent sends nothing before `registered`, so nothing can arrive while we ask.
       const early = () => refuse('ERR_PROTOCOL', 'message before registered');
       ws.once('message', early);
@@ -123,86 +125,63 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
           ws.off('message', early);
           if (ws.readyState !== ws.OPEN) return;
           if (r.kind === 'busy') return refuse('ERR_SESSION_IN_USE', `session ${resume.sessionId} already has a connected agent (on another node)`);
-          register(ws, message, remoteAddress, token, refuse, r.kind === 'adopt');
+          register(message, r.kind === 'adopt');
         },
         (err: unknown) => {
           ws.off('message', early);
           logger.warn({ err, sessionId: resume.sessionId }, 'session directory unavailable: resuming as a new session');
-          if (ws.readyState === ws.OPEN) register(ws, { ...message, resume: undefined }, remoteAddress, token, refuse);
+          if (ws.readyState === ws.OPEN) register({ ...message, resume: undefined });
         },
       );
     };
     ws.on('message', onMessage);
-  }
 
-  /**
-   * A register with a stable name: the token must hold the name (claimed now if no token does, session-names.ts);
-   * then the session of that name is resumed here (in its grace period), taken over from another node, or created,
-   * and refused while another agent serves it.
-   */
-  function registerNamed(
-    ws: WebSocket,
-    message: RegisterMessage,
-    name: string,
-    remoteAddress: string,
-    token: string,
-    refuse: (code: ControlErrorCode, msg: string) => void,
-  ): void {
-    const problem = sessionNameProblem(name);
-    if (problem) return refuse('ERR_NAME_INVALID', problem);
-    // Nothing may arrive before `registered` while the name and the directory are asked.
-    const early = () => refuse('ERR_PROTOCOL', 'message before registered');
-    ws.once('message', early);
-    const settle = async (): Promise<void> => {
-      const claim = await options.names.claim(name, ownerOf(token));
-      if (ws.readyState !== ws.OPEN) return;
-      if (claim.kind === 'taken') return refuse('ERR_NAME_TAKEN', `the name "${name}" belongs to another agent token on this server; choose another --name`);
-      if (claim.kind === 'limit')
-        return refuse(
-          'ERR_NAME_LIMIT',
-          `this agent token holds the name "${claim.held}", which a session uses now: a token holds one name; stop that tunnel first, or use --name ${claim.held}`,
-        );
-      const held = options.cluster && !registry.get(name) ? await options.cluster.namedResume(name) : { kind: 'adopt' as const, existed: false };
-      if (ws.readyState !== ws.OPEN) return;
-      if (held.kind === 'busy') return refuse('ERR_SESSION_IN_USE', `the name "${name}" already has a connected agent (on another node)`);
-      // From here on synchronous: the registry cannot change under the decision.
-      ws.off('message', early);
-      const local = registry.get(name);
-      if (local?.agent) return refuse('ERR_SESSION_IN_USE', `the name "${name}" already has a connected agent`);
-      if (local) return register(ws, { ...message, resume: { sessionId: name, resumeSecret: local.resumeSecret } }, remoteAddress, token, refuse);
-      // The session of this name, new or taken over, with a secret of its own: the name and the token find it, not the secret.
-      register(ws, { ...message, resume: { sessionId: name, resumeSecret: createResumeSecret() } }, remoteAddress, token, refuse, true, !held.existed);
-    };
-    settle().then(
-      () => ws.off('message', early),
-      (err: unknown) => {
+    /**
+     * A register with a stable name: the token must hold the name (claimed now if no token does, session-names.ts);
+     * then the session of that name is resumed here (in its grace period), taken over from another node, or created,
+     * and refused while another agent serves it.
+     */
+    function registerNamed(message: RegisterMessage, name: string): void {
+      const problem = sessionNameProblem(name);
+      if (problem) return refuse('ERR_NAME_INVALID', problem);
+      // Nothing may arrive before `registered` while the name and the directory are asked.
+      const early = () => refuse('ERR_PROTOCOL', 'message before registered');
+      ws.once('message', early);
+      const settle = async (): Promise<void> => {
+        const claim = await options.names.claim(name, ownerOf(token));
+        if (ws.readyState !== ws.OPEN) return;
+        if (claim.kind === 'taken') return refuse('ERR_NAME_TAKEN', `the name "${name}" belongs to another agent token on this server; choose another --name`);
+        if (claim.kind === 'limit')
+          return refuse(
+            'ERR_NAME_LIMIT',
+            `this agent token holds the name "${claim.held}", which a session uses now: a token holds one name; stop that tunnel first, or use --name ${claim.held}`,
+          );
+        const held = options.cluster && !registry.get(name) ? await options.cluster.namedResume(name) : { kind: 'adopt' as const, existed: false };
+        if (ws.readyState !== ws.OPEN) return;
+        if (held.kind === 'busy') return refuse('ERR_SESSION_IN_USE', `the name "${name}" already has a connected agent (on another node)`);
+        // From here on synchronous: the registry cannot change under the decision.
         ws.off('message', early);
-        logger.warn({ err, name }, 'session names unavailable: refusing a named session');
-        refuse('ERR_INTERNAL', `the server cannot check the name "${name}" now (its session directory does not answer); try again`);
-      },
-    );
-  }
-
-  /**
-   * `adopt`: the agent may take the session over — from another node (the directory allowed it), or back after this
-   * server lost it (its id is bound to the secret).
-   */
-  function register(
-    ws: WebSocket,
-    message: RegisterMessage,
-    remoteAddress: string,
-    token: string,
-    refuse: (code: ControlErrorCode, msg: string) => void,
-    adopt = false,
-    adoptsNew = false,
-  ): void {
-    registerAgent(options, sockets, { ws, message, remoteAddress, token, refuse, adopt, adoptsNew });
+        const local = registry.get(name);
+        if (local?.agent) return refuse('ERR_SESSION_IN_USE', `the name "${name}" already has a connected agent`);
+        if (local) return register({ ...message, resume: { sessionId: name, resumeSecret: local.resumeSecret } });
+        // The session of this name, new or taken over, with a secret of its own: the name and the token find it, not the secret.
+        register({ ...message, resume: { sessionId: name, resumeSecret: createResumeSecret() } }, true, !held.existed);
+      };
+      settle().then(
+        () => ws.off('message', early),
+        (err: unknown) => {
+          ws.off('message', early);
+          logger.warn({ err, name }, 'session names unavailable: refusing a named session');
+          refuse('ERR_INTERNAL', `the server cannot check the name "${name}" now (its session directory does not answer); try again`);
+        },
+      );
+    }
   }
 
   return {
-    handleUpgrade(req, socket, head) {
+    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
       const remoteAddress = clientAddress(req);
-      const source = (options.sourceAddress ?? clientAddress)(req);
+      const source = options.sourceAddress(req);
       // Checked before the token, so a throttled guesser learns nothing, right or wrong.
       const waitS = options.authThrottle.retryAfterS(source, Date.now());
       if (waitS > 0) {
@@ -229,7 +208,8 @@ export function createAgentEndpoint(options: AgentEndpointOptions): AgentEndpoin
       wss.handleUpgrade(req, socket, head, (ws) => onSocket(ws, remoteAddress, token));
     },
 
-    async close() {
+    /** Sends GOAWAY to every agent and waits (bounded) for their sockets to close. */
+    async close(): Promise<void> {
       const open = [...sockets.entries()];
       await Promise.all(
         open.map(

@@ -15,7 +15,7 @@ import {
 } from '@wingman/protocol';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../logger';
-import type { Metrics } from '../metrics';
+import type { TunnelServerConfig } from '../config';
 import type { SignalingHub } from '../signaling/signaling-hub';
 import type { ViewerGate } from '../viewers/viewer-gate';
 import type { AgentLink, Session, SessionRegistry } from '../sessions/registry';
@@ -27,33 +27,33 @@ import type { AgentLink, Session, SessionRegistry } from '../sessions/registry';
  */
 const AGENT_HEARTBEAT_MAX_MISSED = 1;
 
-interface AgentLinkOptions {
+/** What an agent link uses of the server's parts (agent-register.ts passes its own). */
+export interface AgentLinkDeps {
   registry: SessionRegistry;
+  config: TunnelServerConfig;
+  logger: Logger;
+  hub: SignalingHub;
+  /** Applies the agent's viewer decisions (sessions registered with `viewers`). */
+  viewerGate: ViewerGate;
+}
+
+interface AgentLinkOptions {
   /** The session to re-attach (a resume within grace); a new session is created when undefined. */
   resume: Session | undefined;
   remoteAddress: string;
-  logger: Logger;
-  metrics: Metrics;
-  heartbeatIntervalMs: number;
-  heartbeatTimeoutMs: number;
   /** The agent offered P2P in its `register`. */
   p2p: boolean;
-  hub: SignalingHub;
-  /** Largest WebSocket message the agent may send a viewer (reassembly beyond it resets the stream with ERR_MESSAGE_TOO_LARGE). */
-  wsMaxMessageBytes: number;
-  /** Applies the agent's viewer decisions (sessions registered with `viewers`). */
-  viewerGate?: ViewerGate;
   /** A session another node of the cluster held, resumed here (cluster/cluster-node.ts). */
-  adopt?: { sessionId: string; resumeSecret: string };
+  adopt?: { sessionId: string; resumeSecret: string } | undefined;
   /** The deadline of a new session (`wingman http --expires`), bound into its resume secret. */
-  expiresAt?: number;
+  expiresAt?: number | undefined;
 }
 
 /** Builds the relay connection over `ws` and attaches it to a session. Synchronous (see agent-endpoint). */
-export function attachAgentLink(ws: WebSocket, options: AgentLinkOptions): { session: Session; link: AgentLink } {
-  const { registry, logger } = options;
-  // The tunnel server opens streams (odd ids); the agent answers them.
-  const connection = connectionOverWebSocket(ws, { role: 'client', onText: (text) => onControl(text), maxWsMessageBytes: options.wsMaxMessageBytes });
+export function attachAgentLink(ws: WebSocket, deps: AgentLinkDeps, options: AgentLinkOptions): { session: Session; link: AgentLink } {
+  const { registry, logger, config, hub } = deps;
+  // The tunnel server opens streams (odd ids); the agent answers them. Its WebSocket messages to viewers are capped (beyond: ERR_MESSAGE_TOO_LARGE).
+  const connection = connectionOverWebSocket(ws, { role: 'client', onText: (text) => onControl(text), maxWsMessageBytes: config.wsMaxMessageBytes });
   const link: AgentLink = {
     connection,
     remoteAddress: options.remoteAddress,
@@ -93,21 +93,21 @@ export function attachAgentLink(ws: WebSocket, options: AgentLinkOptions): { ses
       case 'register':
         return fail('ERR_PROTOCOL', 'already registered');
       case 'signal':
-        return options.hub.fromAgent(session.id, message.viewerId, message.message);
+        return hub.fromAgent(session.id, message.viewerId, message.message);
       case 'peer-report':
         log.debug({ viewerId: message.viewerId, state: message.state, reason: message.reason, connectMs: message.connectMs }, 'peer report');
-        return options.hub.peerReport(session.id, message);
+        return hub.peerReport(message);
       case 'viewer-decision':
         log.info({ decision: message.decision, viewer: message.id }, 'viewer decision');
-        return options.viewerGate?.decide(session, message);
+        return deps.viewerGate.decide(session, message);
     }
   }
 
   // Liveness: a PONG that does not come back in time means the agent (or the path to it) is dead, even when TCP has
   // not noticed yet (a laptop that went to sleep, a dropped NAT binding).
   const stopHeartbeat = startHeartbeat(connection, {
-    intervalMs: options.heartbeatIntervalMs,
-    timeoutMs: options.heartbeatTimeoutMs,
+    intervalMs: config.heartbeatIntervalMs,
+    timeoutMs: config.heartbeatTimeoutMs,
     maxMissed: AGENT_HEARTBEAT_MAX_MISSED,
     bufferedAmount: () => ws.bufferedAmount,
     onDead: (error) => {
@@ -120,7 +120,7 @@ export function attachAgentLink(ws: WebSocket, options: AgentLinkOptions): { ses
   connection.on('close', (error) => {
     stopHeartbeat();
     registry.detach(session, link);
-    options.hub.agentGone(session.id);
+    hub.agentGone(session.id);
     log.info({ code: error?.code, reason: error?.message, remoteAddress: options.remoteAddress }, 'agent disconnected');
     // The close handshake may not finish (a dead peer); ws cuts the socket after its own timeout.
     if (ws.readyState === ws.OPEN) ws.close(1000);

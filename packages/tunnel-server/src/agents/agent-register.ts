@@ -9,36 +9,25 @@ import type { AddressHolds } from '../access/address-holds';
 import { compileAddressRules } from '../access/address-rules';
 import type { LinkAccessGate } from '../access/link-access';
 import type { ViewerAccessGate } from '../access/viewer-access';
-import type { TunnelServerConfig } from '../config';
-import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { AGENT_TURN_USER, p2pSettingsFor, turnUser } from '../p2p/ice-config';
-import type { SessionRegistry } from '../sessions/registry';
 import { deadlineOf } from '../sessions/session-id';
 import { ERR_TOO_MANY_SESSIONS, type TokenSessions } from '../sessions/token-sessions';
-import type { SignalingHub } from '../signaling/signaling-hub';
-import type { ViewerGate } from '../viewers/viewer-gate';
-import { attachAgentLink } from './agent-link';
+import { attachAgentLink, type AgentLinkDeps } from './agent-link';
 
 /** What registering uses of the endpoint's options (AgentEndpointOptions). */
-export interface RegisterDeps {
-  registry: SessionRegistry;
-  config: TunnelServerConfig;
-  logger: Logger;
+export interface RegisterDeps extends AgentLinkDeps {
   metrics: Metrics;
   /** Public URL of a session, e.g. `http://<id>.localhost:8080/`. */
   sessionUrl: (sessionId: string) => string;
-  hub: SignalingHub;
   /** Makes the access state of sessions whose agent registers with a viewer password. */
   accessGate: ViewerAccessGate;
   /** Makes the link state of sessions whose agent registers a link verifier (access/link-access.ts). */
   linkGate: LinkAccessGate;
-  /** Viewer identity and approval for agents that register with `viewers` (viewers/viewer-gate.ts). */
-  viewerGate: ViewerGate;
   /** Sessions per token (sessions/token-sessions.ts); the server removes sessions as they expire. */
   tokenSessions: TokenSessions;
   /** Viewers' upgraded sockets by address (access/address-holds.ts): a register's new rules close those they refuse. */
-  addressHolds?: AddressHolds;
+  addressHolds: AddressHolds;
 }
 
 interface RegisterRequest {
@@ -83,28 +72,14 @@ export function registerAgent(options: RegisterDeps, sockets: Map<WebSocket, () 
     );
   }
   const newDeadline = !resumable && !adopted && message.expiresInMs !== undefined ? Date.now() + message.expiresInMs : undefined;
-  const { session, link } = attachAgentLink(ws, {
-    registry,
-    resume: resumable,
-    ...(adopted ? { adopt: adopted } : {}),
-    ...(newDeadline !== undefined ? { expiresAt: newDeadline } : {}),
-    remoteAddress,
-    logger,
-    metrics,
-    heartbeatIntervalMs: config.heartbeatIntervalMs,
-    heartbeatTimeoutMs: config.heartbeatTimeoutMs,
-    wsMaxMessageBytes: config.wsMaxMessageBytes,
-    p2p: message.p2p,
-    hub: options.hub,
-    viewerGate: options.viewerGate,
-  });
+  const { session, link } = attachAgentLink(ws, options, { resume: resumable, adopt: adopted, expiresAt: newDeadline, remoteAddress, p2p: message.p2p });
   sockets.set(ws, () => link.close('ERR_GOING_AWAY', 'server shutting down'));
   options.tokenSessions.add(token, session);
   // The latest register decides: a restarted `wingman` may add, change or drop the password.
   session.access = message.viewerPassword !== undefined ? options.accessGate.create(session.id, message.viewerPassword) : undefined;
   session.addressRules = addressRules;
   session.allowEmails = message.allowEmails;
-  const cut = options.addressHolds?.enforce(session) ?? 0;
+  const cut = options.addressHolds.enforce(session);
   if (cut > 0) logger.info({ sessionId: session.id, sockets: cut }, 'address rules closed sockets of viewers they refuse');
   // A session keeps the deadline bound into its secret, new, resumed or adopted (another node, a restart): reconnecting never extends it nor drops it.
   const deadline = deadlineOf(session.resumeSecret);

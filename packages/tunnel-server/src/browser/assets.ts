@@ -26,14 +26,6 @@ export function defaultBrowserDistDir(): string {
   return join(__dirname, '..', '..', '..', 'browser-client', 'dist');
 }
 
-interface BrowserAssets {
-  /**
-   * Answers a request for one of the bundles (GET/HEAD; other methods get
-   * 405) and returns true; returns false, without touching `res`, for any other path.
-   */
-  handle(req: IncomingMessage, res: ServerResponse): boolean;
-}
-
 const JS_TYPE = 'text/javascript; charset=utf-8';
 
 /** URL path → file name in distDir. Source maps are served too, for debugging a reviewer's session. */
@@ -69,7 +61,7 @@ export function acceptsGzip(acceptEncoding: string | undefined): boolean {
   return false;
 }
 
-export function createBrowserAssets(options: BrowserAssetsOptions = {}): BrowserAssets {
+export function createBrowserAssets(options: BrowserAssetsOptions = {}) {
   const distDir = options.distDir ?? defaultBrowserDistDir();
   const cache = new Map<string, Cached>();
 
@@ -91,7 +83,11 @@ export function createBrowserAssets(options: BrowserAssetsOptions = {}): Browser
   }
 
   return {
-    handle(req, res) {
+    /**
+     * Answers a request for one of the bundles (GET/HEAD; other methods get
+     * 405) and returns true; returns false, without touching `res`, for any other path.
+     */
+    handle(req: IncomingMessage, res: ServerResponse): boolean {
       const path = (req.url ?? '/').split('?')[0]!;
       const file = FILES.get(path);
       if (file === undefined) return false;

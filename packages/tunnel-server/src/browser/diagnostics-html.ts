@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { DIAGNOSTICS_SCRIPT_PATH } from '@wingman/protocol';
+import { sendHtml } from '../http/pages';
 
 const ROWS: Array<[field: string, label: string]> = [
   ['session', 'Session'],
@@ -54,13 +55,6 @@ export function serveDiagnostics(method: string | undefined, res: ServerResponse
     res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
     return;
   }
-  const body = Buffer.from(DIAGNOSTICS_HTML, 'utf8');
-  res.writeHead(200, {
-    'content-type': 'text/html; charset=utf-8',
-    'content-length': String(body.length),
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'content-security-policy': "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
-  });
-  res.end(method === 'HEAD' ? undefined : body);
+  const csp = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'";
+  sendHtml(res, 200, DIAGNOSTICS_HTML, { 'content-security-policy': csp }, method === 'HEAD');
 }

@@ -6,9 +6,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_OWN_SW_SCRIPT_CHARS, OWN_SW_COOKIE } from '@wingman/protocol';
-import { serialize as serializeCookie } from 'cookie';
 import { sendJson } from '../http/json-response';
-import { requestCookie } from '../http/request-cookie';
+import { ownCookie, requestCookie } from '../http/request-cookie';
 import type { ReservedContext } from '../routing/reserved-routes';
 
 /** True when this browser's app runs its own Service Worker (OWN_SW_COOKIE): serve it the app, never the shell. */
@@ -23,7 +22,7 @@ export function createOwnServiceWorkerHandler(options: { secureCookie: () => boo
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'ERR_METHOD', message: 'POST only' });
     if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
       return sendJson(res, 415, { error: 'ERR_CONTENT_TYPE', message: 'content-type must be application/json' });
-    res.setHeader('set-cookie', serializeCookie(OWN_SW_COOKIE, '1', { path: '/', httpOnly: true, sameSite: 'lax', secure: options.secureCookie() }));
+    res.setHeader('set-cookie', ownCookie(OWN_SW_COOKIE, '1', options.secureCookie()));
     const script = new URL(req.url ?? '/', 'http://session').searchParams.get('script') ?? '';
     ctx.session?.agent?.sendControl({
       type: 'viewer-own-sw',

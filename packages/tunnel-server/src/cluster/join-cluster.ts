@@ -8,8 +8,8 @@ import type { TunnelServerConfig } from '../config';
 import type { KeyRing } from '../keys/key-ring';
 import type { Logger } from '../logger';
 import type { Session, SessionRegistry } from '../sessions/registry';
-import { createClusterNode, type ClusterNode } from './cluster-node';
-import { createRedisSessionDirectory, type SessionDirectory } from './session-directory';
+import { createClusterNode } from './cluster-node';
+import { createRedisSessionDirectory } from './session-directory';
 import { shareKeys, type SharedKeys } from './shared-keys';
 
 interface JoinClusterOptions {
@@ -24,13 +24,9 @@ interface JoinClusterOptions {
   onTakenOver: (session: Session) => void;
 }
 
-export interface ClusterMembership {
-  directory: SessionDirectory;
-  node: ClusterNode;
-  sharedKeys: SharedKeys | undefined;
-}
+export type ClusterMembership = Awaited<ReturnType<typeof joinCluster>>;
 
-export async function joinCluster(options: JoinClusterOptions): Promise<ClusterMembership> {
+export async function joinCluster(options: JoinClusterOptions) {
   const { config, port, logger, registry } = options;
   const nodeUrl = config.nodeUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const directory = createRedisSessionDirectory({

@@ -13,18 +13,14 @@ import { writeRawText } from '../http/raw-response';
 import type { Logger } from '../logger';
 import { clientAddress, CLUSTER_HOP_HEADER } from '../viewers/viewer-address';
 
-export interface NodeForwarder {
-  web(req: IncomingMessage, res: ServerResponse, node: string): void;
-  ws(req: IncomingMessage, socket: Duplex, head: Buffer, node: string): void;
-  close(): void;
-}
+export type NodeForwarder = ReturnType<typeof createNodeForwarder>;
 
 /** True when the request already crossed from another node. */
 export function isClusterHop(req: IncomingMessage): boolean {
   return req.headers[CLUSTER_HOP_HEADER] !== undefined;
 }
 
-export function createNodeForwarder(logger: Logger, hopValue: (req: IncomingMessage) => string): NodeForwarder {
+export function createNodeForwarder(logger: Logger, hopValue: (req: IncomingMessage) => string) {
   const hopHeaders = (req: IncomingMessage): Record<string, string> => {
     const prior = req.headers['x-forwarded-for'];
     const chain = [...(Array.isArray(prior) ? prior : prior ? [prior] : []), clientAddress(req)].join(', ');
@@ -60,13 +56,13 @@ export function createNodeForwarder(logger: Logger, hopValue: (req: IncomingMess
     proxyRes.once('close', cut);
   });
   return {
-    web(req, res, node) {
+    web(req: IncomingMessage, res: ServerResponse, node: string): void {
       proxy.web(req, res, { target: node, headers: hopHeaders(req) });
     },
-    ws(req, socket, head, node) {
+    ws(req: IncomingMessage, socket: Duplex, head: Buffer, node: string): void {
       proxy.ws(req, socket, head, { target: node, headers: hopHeaders(req) });
     },
-    close() {
+    close(): void {
       proxy.close();
     },
   };

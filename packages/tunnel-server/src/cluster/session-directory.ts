@@ -8,12 +8,13 @@
  */
 import { createHash } from 'node:crypto';
 import Redis from 'ioredis';
+import { z } from 'zod';
 import type { NameStore } from '../sessions/session-names';
 
 /** Lifetime of a directory entry without a refresh, ms: three refresh periods. */
 const DIRECTORY_TTL_MS = 15_000;
 export const DIRECTORY_REFRESH_MS = 5_000;
-/** Longest wait for one Redis command before the caller treats the directory as unavailable, ms. */
+/** Longest wait for one Redis command (ioredis's commandTimeout) before the caller treats the directory as unavailable, ms. */
 const DIRECTORY_COMMAND_TIMEOUT_MS = 2_000;
 // Key prefixes: a session's entry; a secret every node shares (no TTL); a session that reached its deadline
 // (`--expires`: 410 on every node); a stable name → its owner (a token's digest), and owner → name (no expiry).
@@ -23,42 +24,18 @@ const ENDED_KEY_PREFIX = 'wingman:ended:';
 const NAME_KEY_PREFIX = 'wingman:name:';
 const NAME_OWNER_KEY_PREFIX = 'wingman:name-owner:';
 
-export interface DirectoryEntry {
+const entrySchema = z.object({
   /** Base URL of the owning node, as other nodes reach it (`WINGMAN_NODE_URL`). */
-  node: string;
+  node: z.string(),
   /** An agent is attached (false: the session is in its grace period). */
-  live: boolean;
+  live: z.boolean(),
   /** SHA-256 (hex) of the session's resume secret. */
-  resume: string;
-}
+  resume: z.string(),
+});
 
-/** Every call that reads Redis rejects when it does not answer within DIRECTORY_COMMAND_TIMEOUT_MS. */
-export interface SessionDirectory {
-  readonly node: string;
-  /**
-   * Records this node as the owner (a new session, or one adopted from another node). `ifAbsent`: only when no node
-   * owns it (re-claiming an entry that vanished, e.g. Redis restarted: an agent that moved meanwhile wins).
-   */
-  claim(sessionId: string, live: boolean, resumeSecret: string, ifAbsent?: boolean): Promise<void>;
-  /** Refreshes an entry this node owns: 'gone' (expired or flushed: claim it again), 'elsewhere' (another node took it over). */
-  touch(sessionId: string, live: boolean): Promise<'owned' | 'gone' | 'elsewhere'>;
-  /** After a restart: marks the entries that still name this node agent-less, so their agents may resume on any node at once. */
-  markOrphans(): Promise<number>;
-  /** Deletes the entry if this node still owns it. */
-  release(sessionId: string): Promise<void>;
-  lookup(sessionId: string): Promise<DirectoryEntry | undefined>;
-  /** Records that the session reached its deadline, for `ttlMs`: every node then answers its URL with 410. */
-  markEnded(sessionId: string, ttlMs: number): Promise<void>;
-  isEnded(sessionId: string): Promise<boolean>;
-  /** The cluster-wide secret named `name`: the one stored, or `candidate` if none was (SET NX: the first node's). */
-  sharedSecret(name: string, candidate: Uint8Array): Promise<Buffer>;
-  /** Stable session names (sessions/session-names.ts), kept without expiry: the same on every node, after any restart. */
-  readonly names: NameStore;
-  /** Calls `listener` each time the connection to Redis is (re)established. */
-  onReconnect(listener: () => void): void;
-  ready(): Promise<void>;
-  close(): Promise<void>;
-}
+export type DirectoryEntry = z.infer<typeof entrySchema>;
+
+export type SessionDirectory = ReturnType<typeof createRedisSessionDirectory>;
 
 /**
  * Key prefix marking a name claimed in the last NAME_CLAIM_HOLD_MS: its agent's session may not be in the directory
@@ -126,25 +103,12 @@ return 0`;
 
 function parseEntry(text: string | null): DirectoryEntry | undefined {
   if (text === null) return undefined;
-  let v: unknown;
   try {
-    v = JSON.parse(text);
+    const parsed = entrySchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }
-  const e = v as Record<string, unknown>;
-  if (typeof e !== 'object' || e === null || typeof e.node !== 'string' || typeof e.live !== 'boolean' || typeof e.resume !== 'string') return undefined;
-  return { node: e.node, live: e.live, resume: e.resume };
-}
-
-function bounded<T>(p: Promise<T>, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`session directory: ${what} took over ${DIRECTORY_COMMAND_TIMEOUT_MS} ms`)), DIRECTORY_COMMAND_TIMEOUT_MS);
-    p.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e: unknown) => (clearTimeout(timer), reject(e)),
-    );
-  });
 }
 
 interface SessionDirectoryOptions {
@@ -154,12 +118,14 @@ interface SessionDirectoryOptions {
   onError?: (err: Error) => void;
 }
 
-export function createRedisSessionDirectory(options: SessionDirectoryOptions): SessionDirectory {
+/** Every call that reads Redis rejects when it does not answer within DIRECTORY_COMMAND_TIMEOUT_MS. */
+export function createRedisSessionDirectory(options: SessionDirectoryOptions) {
   const redis = new Redis(options.redisUrl, {
-    // Commands wait for a (re)connection, but each is flushed with an error after one failed reconnection and callers
-    // stop waiting after DIRECTORY_COMMAND_TIMEOUT_MS: no unbounded queue while Redis is away.
+    // Commands wait for a (re)connection, but each is flushed with an error after one failed reconnection, and fails
+    // after DIRECTORY_COMMAND_TIMEOUT_MS: no unbounded queue while Redis is away.
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
+    commandTimeout: DIRECTORY_COMMAND_TIMEOUT_MS,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   });
   redis.on('error', (err: Error) => options.onError?.(err));
@@ -168,81 +134,86 @@ export function createRedisSessionDirectory(options: SessionDirectoryOptions): S
 
   return {
     node,
-    async claim(sessionId, live, resumeSecret, ifAbsent = false) {
-      const entry: DirectoryEntry = { node, live, resume: resumeDigest(resumeSecret) };
-      const value = JSON.stringify(entry);
-      await bounded(
-        ifAbsent ? redis.set(key(sessionId), value, 'PX', DIRECTORY_TTL_MS, 'NX') : redis.set(key(sessionId), value, 'PX', DIRECTORY_TTL_MS),
-        'claim',
-      );
+    /**
+     * Records this node as the owner (a new session, or one adopted from another node). `ifAbsent`: only when no node
+     * owns it (re-claiming an entry that vanished, e.g. Redis restarted: an agent that moved meanwhile wins).
+     */
+    async claim(sessionId: string, live: boolean, resumeSecret: string, ifAbsent = false): Promise<void> {
+      const value = JSON.stringify({ node, live, resume: resumeDigest(resumeSecret) } satisfies DirectoryEntry);
+      if (ifAbsent) await redis.set(key(sessionId), value, 'PX', DIRECTORY_TTL_MS, 'NX');
+      else await redis.set(key(sessionId), value, 'PX', DIRECTORY_TTL_MS);
     },
-    async touch(sessionId, live) {
-      const r = await bounded(redis.eval(TOUCH, 1, key(sessionId), node, live ? '1' : '0', String(DIRECTORY_TTL_MS)), 'touch');
+    /** Refreshes an entry this node owns: 'gone' (expired or flushed: claim it again), 'elsewhere' (another node took it over). */
+    async touch(sessionId: string, live: boolean): Promise<'owned' | 'gone' | 'elsewhere'> {
+      const r = await redis.eval(TOUCH, 1, key(sessionId), node, live ? '1' : '0', String(DIRECTORY_TTL_MS));
       return r === 1 ? 'owned' : r === 2 ? 'elsewhere' : 'gone';
     },
-    async markOrphans() {
+    /** After a restart: marks the entries that still name this node agent-less, so their agents may resume on any node at once. */
+    async markOrphans(): Promise<number> {
       let cursor = '0';
       let marked = 0;
       for (let step = 0; step < MAX_ORPHAN_SCAN_STEPS; step++) {
-        const [next, keys] = await bounded(redis.scan(cursor, 'MATCH', `${DIRECTORY_KEY_PREFIX}*`, 'COUNT', ORPHAN_SCAN_COUNT), 'scan');
-        for (const k of keys) marked += Number(await bounded(redis.eval(ORPHAN, 1, k, node), 'mark orphan'));
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${DIRECTORY_KEY_PREFIX}*`, 'COUNT', ORPHAN_SCAN_COUNT);
+        for (const k of keys) marked += Number(await redis.eval(ORPHAN, 1, k, node));
         cursor = next;
         if (cursor === '0') break;
       }
       return marked;
     },
-    async release(sessionId) {
-      await bounded(redis.eval(RELEASE, 1, key(sessionId), node), 'release');
+    /** Deletes the entry if this node still owns it. */
+    async release(sessionId: string): Promise<void> {
+      await redis.eval(RELEASE, 1, key(sessionId), node);
     },
-    async lookup(sessionId) {
-      return parseEntry(await bounded(redis.get(key(sessionId)), 'lookup'));
+    async lookup(sessionId: string): Promise<DirectoryEntry | undefined> {
+      return parseEntry(await redis.get(key(sessionId)));
     },
-    async markEnded(sessionId, ttlMs) {
-      await bounded(redis.set(`${ENDED_KEY_PREFIX}${sessionId}`, '1', 'PX', ttlMs), 'mark ended');
+    /** Records that the session reached its deadline, for `ttlMs`: every node then answers its URL with 410. */
+    async markEnded(sessionId: string, ttlMs: number): Promise<void> {
+      await redis.set(`${ENDED_KEY_PREFIX}${sessionId}`, '1', 'PX', ttlMs);
     },
-    async isEnded(sessionId) {
-      return (await bounded(redis.exists(`${ENDED_KEY_PREFIX}${sessionId}`), 'is ended')) === 1;
+    async isEnded(sessionId: string): Promise<boolean> {
+      return (await redis.exists(`${ENDED_KEY_PREFIX}${sessionId}`)) === 1;
     },
-    async sharedSecret(name, candidate) {
+    /** The cluster-wide secret named `name`: the one stored, or `candidate` if none was (SET NX: the first node's). */
+    async sharedSecret(name: string, candidate: Uint8Array): Promise<Buffer> {
       const k = `${SHARED_SECRET_KEY_PREFIX}${name}`;
-      await bounded(redis.set(k, Buffer.from(candidate).toString('base64'), 'NX'), 'shared secret');
-      const stored = await bounded(redis.get(k), 'shared secret');
+      await redis.set(k, Buffer.from(candidate).toString('base64'), 'NX');
+      const stored = await redis.get(k);
       const secret = stored === null ? undefined : Buffer.from(stored, 'base64');
       // Deleted between the two commands, or not a secret we wrote: refuse rather than guess.
       if (!secret || secret.length !== candidate.length) throw new Error(`session directory: shared secret ${k} is missing or malformed`);
       return secret;
     },
+    /** Stable session names (sessions/session-names.ts), kept without expiry: the same on every node, after any restart. */
     names: {
       async claim(name, owner) {
-        const r = (await bounded(
-          redis.eval(
-            CLAIM_NAME,
-            2,
-            `${NAME_KEY_PREFIX}${name}`,
-            `${NAME_OWNER_KEY_PREFIX}${owner}`,
-            owner,
-            name,
-            DIRECTORY_KEY_PREFIX,
-            NAME_KEY_PREFIX,
-            NAME_HELD_KEY_PREFIX,
-            String(NAME_CLAIM_HOLD_MS),
-          ),
-          'claim name',
+        const r = (await redis.eval(
+          CLAIM_NAME,
+          2,
+          `${NAME_KEY_PREFIX}${name}`,
+          `${NAME_OWNER_KEY_PREFIX}${owner}`,
+          owner,
+          name,
+          DIRECTORY_KEY_PREFIX,
+          NAME_KEY_PREFIX,
+          NAME_HELD_KEY_PREFIX,
+          String(NAME_CLAIM_HOLD_MS),
         )) as [string, string?];
         if (r[0] === 'limit' && typeof r[1] === 'string') return { kind: 'limit', held: r[1] };
         return r[0] === 'taken' ? { kind: 'taken' } : { kind: 'claimed' };
       },
       async claimed(name) {
-        return (await bounded(redis.exists(`${NAME_KEY_PREFIX}${name}`), 'name claimed')) === 1;
+        return (await redis.exists(`${NAME_KEY_PREFIX}${name}`)) === 1;
       },
-    },
-    onReconnect(listener) {
+    } satisfies NameStore,
+    /** Calls `listener` each time the connection to Redis is (re)established. */
+    onReconnect(listener: () => void): void {
       redis.on('ready', listener);
     },
-    async ready() {
-      await bounded(redis.ping(), 'ping');
+    async ready(): Promise<void> {
+      await redis.ping();
     },
-    async close() {
+    async close(): Promise<void> {
       redis.disconnect();
     },
   };

@@ -14,16 +14,13 @@ import { DIRECTORY_REFRESH_MS, type SessionDirectory } from './session-directory
  */
 const SHARED_KEY_SYNC_MS = DIRECTORY_REFRESH_MS;
 
-export interface SharedKeys {
-  /** Offers every key and adopts the stored ones; rejects when Redis does not answer. */
-  sync(): Promise<void>;
-  stop(): void;
-}
+export type SharedKeys = ReturnType<typeof shareKeys>;
 
-export function shareKeys(directory: SessionDirectory, rings: Record<string, KeyRing>, logger: Logger): SharedKeys {
+export function shareKeys(directory: SessionDirectory, rings: Record<string, KeyRing>, logger: Logger) {
   let failing = false;
   let stopped = false;
-  const sync = async () => {
+  /** Offers every key and adopts the stored ones; rejects when Redis does not answer. */
+  const sync = async (): Promise<void> => {
     for (const [name, ring] of Object.entries(rings)) {
       const stored = await directory.sharedSecret(name, ring.current());
       if (ring.adopt(stored)) logger.info({ key: name }, "shared key: adopted the cluster's (the previous one stays valid for verification)");
@@ -48,7 +45,7 @@ export function shareKeys(directory: SessionDirectory, rings: Record<string, Key
   directory.onReconnect(background);
   return {
     sync,
-    stop() {
+    stop(): void {
       stopped = true;
       clearInterval(timer);
     },

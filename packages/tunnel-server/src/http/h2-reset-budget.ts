@@ -13,14 +13,7 @@ export const NGHTTP2_STREAM_RESET_BURST = 1000;
 /** nghttp2's stream-reset bucket: tokens added per whole second (NGHTTP2_DEFAULT_STREAM_RESET_RATE). */
 export const NGHTTP2_STREAM_RESET_RATE = 33;
 
-interface ResetBudget {
-  /** A stream the client opened: one token, as its reset would take. */
-  take(nowMs: number): void;
-  /** Tokens left at `nowMs`: resets nghttp2 still accepts at least. */
-  left(nowMs: number): number;
-}
-
-export function createResetBudget(burst: number = NGHTTP2_STREAM_RESET_BURST, ratePerSecond: number = NGHTTP2_STREAM_RESET_RATE): ResetBudget {
+export function createResetBudget(burst: number = NGHTTP2_STREAM_RESET_BURST, ratePerSecond: number = NGHTTP2_STREAM_RESET_RATE) {
   let tokens = burst;
   let stampS: number | undefined;
   // nghttp2_ratelim_update: refills by whole seconds elapsed since the last update.
@@ -30,11 +23,13 @@ export function createResetBudget(burst: number = NGHTTP2_STREAM_RESET_BURST, ra
     stampS = nowS;
   };
   return {
-    take(nowMs) {
+    /** A stream the client opened: one token, as its reset would take. */
+    take(nowMs: number): void {
       refill(nowMs);
       tokens = Math.max(0, tokens - 1);
     },
-    left(nowMs) {
+    /** Tokens left at `nowMs`: resets nghttp2 still accepts at least. */
+    left(nowMs: number): number {
       refill(nowMs);
       return tokens;
     },

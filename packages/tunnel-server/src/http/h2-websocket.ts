@@ -27,14 +27,8 @@ export function isWebSocketConnect(req: Http2ServerRequest): boolean {
   return req.method === 'CONNECT' && req.headers[':protocol'] === WEBSOCKET_PROTOCOL;
 }
 
-/** An HTTP/1.1 response head as written to an upgrade socket: status and header fields. */
-interface ParsedHead {
-  status: number;
-  headers: Array<[name: string, value: string]>;
-}
-
-/** Parses `HTTP/1.1 <status> <reason>\r\n<name>: <value>\r\n…` (the text before the blank line). */
-export function parseResponseHead(text: string): ParsedHead | undefined {
+/** Parses `HTTP/1.1 <status> <reason>\r\n<name>: <value>\r\n…` (the text before the blank line): status and header fields. */
+export function parseResponseHead(text: string): { status: number; headers: Array<[name: string, value: string]> } | undefined {
   const lines = text.split('\r\n');
   const m = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0] ?? '');
   if (!m) return undefined;
@@ -48,7 +42,7 @@ export function parseResponseHead(text: string): ParsedHead | undefined {
 }
 
 /** The HTTP/2 response for a parsed HTTP/1.1 head: `101` becomes `200`; hop-by-hop fields and the accept key go. */
-export function http2ResponseFor(head: ParsedHead): { status: number; headers: OutgoingHttpHeaders } {
+export function http2ResponseFor(head: NonNullable<ReturnType<typeof parseResponseHead>>): { status: number; headers: OutgoingHttpHeaders } {
   const headers: OutgoingHttpHeaders = {};
   for (const [name, value] of head.headers) {
     if (DROPPED_RESPONSE_FIELDS.has(name)) continue;

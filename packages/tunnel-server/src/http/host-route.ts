@@ -15,15 +15,13 @@ export function hostnameOf(host: string): string {
   return h.endsWith('.') ? h.slice(0, -1) : h;
 }
 
-export interface HostRouter {
-  route(hostHeader: string | undefined): HostRoute;
-}
+export type HostRouter = ReturnType<typeof createHostRouter>;
 
 /** `domain` may carry a port (`localhost:8080`); only its host name matters for routing. */
-export function createHostRouter(domain: string): HostRouter {
+export function createHostRouter(domain: string) {
   const suffix = `.${hostnameOf(domain)}`;
   return {
-    route(hostHeader) {
+    route(hostHeader: string | undefined): HostRoute {
       if (!hostHeader) return { kind: 'apex' };
       const hostname = hostnameOf(hostHeader);
       if (hostname.length > suffix.length && hostname.endsWith(suffix)) {

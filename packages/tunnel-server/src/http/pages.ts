@@ -47,18 +47,24 @@ export function sendPage(res: ServerResponse, options: PageOptions): void {
     res.destroy();
     return;
   }
-  const body = renderPage(options);
-  const headers: Record<string, string | number> = {
+  sendHtml(res, options.status, renderPage(options), {
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+    ...(options.retry ? { 'retry-after': RETRY_AFTER_S } : {}),
+    ...(options.relayed ? { [TRANSPORT_HEADER]: 'relay' } : {}),
+  });
+}
+
+/** Sends one of the server's own HTML documents: sized, never cached, not sniffed; `headers` follow (its CSP among them). */
+export function sendHtml(res: ServerResponse, status: number, body: string, headers: Record<string, string | number>, head = false): void {
+  const bytes = Buffer.from(body, 'utf8');
+  res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
+    'content-length': bytes.length,
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
-  };
-  if (options.retry) headers['retry-after'] = RETRY_AFTER_S;
-  if (options.relayed) headers[TRANSPORT_HEADER] = 'relay';
-  res.writeHead(options.status, headers);
-  res.end(body);
+    ...headers,
+  });
+  res.end(head ? undefined : bytes);
 }
 
 export function unknownSessionPage(label: string): PageOptions {
@@ -94,7 +100,7 @@ export function sessionMovingPage(sessionId: string): PageOptions {
   };
 }
 
-/** A session whose agent stopped and did not come back within the grace period: the developer stopped sharing (stopped-sessions.ts). */
+/** A session whose agent stopped and did not come back within the grace period: the developer stopped sharing (sessions/session-model.ts). */
 export function stoppedSharingPage(sessionId: string): PageOptions {
   return {
     status: 503,

@@ -10,8 +10,11 @@ const RAW_RESPONSE_LINGER_MS = 1_000;
 
 type RawHeaders = ReadonlyArray<readonly [name: string, value: string]>;
 
-/** Writes status line, headers, `content-length`, `connection: close` and body, then closes the socket. Header values must be CR/LF-free (callers pass validated values). */
-export function writeRawResponse(socket: Duplex, status: number, headers: RawHeaders, body: string | Uint8Array = ''): void {
+/**
+ * Writes status line, headers (a flat [name, value, …] list, as res.writeHead takes), `content-length`,
+ * `connection: close` and body, then closes the socket. Header values must be CR/LF-free (callers pass validated values).
+ */
+export function writeRawResponse(socket: Duplex, status: number, headers: readonly string[], body: string | Uint8Array = ''): void {
   if (socket.destroyed) return;
   if (!socket.writable) {
     socket.destroy();
@@ -19,7 +22,7 @@ export function writeRawResponse(socket: Duplex, status: number, headers: RawHea
   }
   const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
-  for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
+  for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
   head += `content-length: ${payload.length}\r\nconnection: close\r\n\r\n`;
   // Closing at once could reset the connection before the client read the response (an RST discards its receive
   // buffer); give it a moment, bounded, so a client that never closes its side cannot hold the socket.
@@ -29,5 +32,5 @@ export function writeRawResponse(socket: Duplex, status: number, headers: RawHea
 }
 
 export function writeRawText(socket: Duplex, status: number, text: string, headers: RawHeaders = []): void {
-  writeRawResponse(socket, status, [['content-type', 'text/plain; charset=utf-8'], ...headers], `${text}\n`);
+  writeRawResponse(socket, status, ['content-type', 'text/plain; charset=utf-8', ...headers.flat()], `${text}\n`);
 }

@@ -1,9 +1,10 @@
 /**
- * One cookie of a request, by name: undefined when the request has no Cookie header, the header does not parse, or
- * the cookie is not in it. A malformed header is the client's problem, never an exception here.
+ * Cookies on a session origin or the apex: one of a request, by name (undefined when the request has no Cookie header,
+ * the header does not parse, or the cookie is not in it: a malformed header is the client's problem, never an
+ * exception here), and the Set-Cookie of one the server sets for itself.
  */
 import type { IncomingMessage } from 'node:http';
-import { parse as parseCookie } from 'cookie';
+import { parse as parseCookie, serialize as serializeCookie } from 'cookie';
 
 export function requestCookie(req: IncomingMessage, name: string): string | undefined {
   const header = req.headers.cookie;
@@ -13,4 +14,9 @@ export function requestCookie(req: IncomingMessage, name: string): string | unde
   } catch {
     return undefined;
   }
+}
+
+/** A cookie of the server's own: HttpOnly, SameSite=Lax, Secure when the public URL is https; a session cookie without `maxAgeS`. */
+export function ownCookie(name: string, value: string, secure: boolean, maxAgeS?: number, path = '/'): string {
+  return serializeCookie(name, value, { path, httpOnly: true, sameSite: 'lax', secure, ...(maxAgeS !== undefined ? { maxAge: maxAgeS } : {}) });
 }

@@ -35,15 +35,6 @@ interface ConnectionGuardOptions {
   onRefused?: (reason: 'per-address' | 'fd-limit' | 'header-timeout', address: string) => void;
 }
 
-interface ConnectionGuard {
-  /** Call first for every request: false when it was answered here (a connection admitted for /healthz only asking for something else). */
-  admitRequest(req: IncomingMessage, res: ServerResponse, isHealthCheck: boolean): boolean;
-  /** The same for upgrades: false when the socket was answered and closed. */
-  admitUpgrade(req: IncomingMessage): boolean;
-  /** Open connections (tests, logs). */
-  open(): number;
-}
-
 /** The soft RLIMIT_NOFILE of this process, from /proc (Linux); undefined when unknown or unlimited. */
 function readFdLimit(): number | undefined {
   try {
@@ -74,7 +65,7 @@ function tcpSocketOf(req: IncomingMessage): Socket {
   return socket._parent ?? socket;
 }
 
-export function guardConnections(server: Server, options: ConnectionGuardOptions): ConnectionGuard {
+export function guardConnections(server: Server, options: ConnectionGuardOptions) {
   const fdLimit = options.fdLimit ?? readFdLimit();
   const baseline = fdLimit === undefined ? 0 : openFds();
   const byAddress = new Map<string, number>();
@@ -135,7 +126,8 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
   });
 
   return {
-    admitRequest(req, res, isHealthCheck) {
+    /** Call first for every request: false when it was answered here (a connection admitted for /healthz only asking for something else). */
+    admitRequest(req: IncomingMessage, res: ServerResponse, isHealthCheck: boolean): boolean {
       const socket = tcpSocketOf(req);
       headArrived(socket);
       if (!healthOnly.has(socket)) return true;
@@ -150,11 +142,13 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
       res.end(`The server is at its connection limit; try again shortly (${ERR_OVERLOADED})\n`);
       return false;
     },
-    admitUpgrade(req) {
+    /** The same for upgrades: false when the socket was answered and closed. */
+    admitUpgrade(req: IncomingMessage): boolean {
       const socket = tcpSocketOf(req);
       headArrived(socket);
       return !healthOnly.has(socket);
     },
-    open: () => open,
+    /** Open connections (tests, logs). */
+    open: (): number => open,
   };
 }

@@ -6,7 +6,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
-import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import { once } from 'node:events';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Server as TlsServer } from 'node:tls';
 import { usesHttp2, type TunnelServerConfig } from '../config';
@@ -14,20 +15,15 @@ import { asHttp1Upgrade, isWebSocketConnect } from '../http/h2-websocket';
 import { asHttp1Request, HTTP2_MAX_CONCURRENT_STREAMS, HTTP2_STREAM_WINDOW_BYTES, isHttp2Request, manageHttp2Sessions } from '../http/http2-compat';
 import { writeRawText } from '../http/raw-response';
 import type { Logger } from '../logger';
+import type { Router } from '../routing/router';
 import { ERR_OVERLOADED, guardConnections } from './connection-guard';
-import { loadTlsPair, watchTlsPair, type TlsReloader } from './tls-files';
+import { loadTlsPair, watchTlsPair } from './tls-files';
 
 /**
  * Idle keep-alive time of viewer connections, ms. Above the 60 s idle timeout of common reverse proxies (nginx, AWS
  * ALB), so the proxy closes first and never reuses a socket this server is closing.
  */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-
-/** Where admitted requests and upgrades go (the router). */
-interface RequestHandlers {
-  handleRequest(req: IncomingMessage, res: ServerResponse): void;
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-}
 
 interface ListenerOptions {
   config: TunnelServerConfig;
@@ -40,30 +36,10 @@ interface ListenerOptions {
   countUpgrade?: (http: '1.1' | '2') => void;
 }
 
-interface Listener {
-  /** Listens on the configured host and port; resolves with the port (the real one when 0 was asked for). */
-  listen(): Promise<number>;
-  /** Sends admitted requests and upgrades to `handlers` from now on. */
-  route(handlers: RequestHandlers): void;
-  /** Stops accepting connections and watching the TLS files; resolves once every connection has ended (see cutConnections). */
-  stop(): Promise<void>;
-  cutConnections(): void;
-}
-
-function listenOn(server: NetServer, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-}
-
-export function createListener(options: ListenerOptions): Listener {
+export function createListener(options: ListenerOptions) {
   const { config, logger, isHealthCheck, fdLimit, countUpgrade } = options;
-  let handlers: RequestHandlers | undefined;
+  /** Where admitted requests and upgrades go. */
+  let handlers: Router | undefined;
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (!guard.admitRequest(req, res, isHealthCheck(req))) return;
     if (handlers) return handlers.handleRequest(req, res);
@@ -129,23 +105,29 @@ export function createListener(options: ListenerOptions): Listener {
     onRefused: (reason, address) => logger.debug({ reason, address }, 'connection refused'),
   });
   // clientError keeps Node's default handler: 431 for oversized headers, 400 for malformed requests.
-  let tlsReloader: TlsReloader | undefined;
+  let tlsReloader: ReturnType<typeof watchTlsPair> | undefined;
 
   return {
-    async listen() {
-      await listenOn(server, config.port, config.host);
+    /** Listens on the configured host and port; resolves with the port (the real one when 0 was asked for). */
+    async listen(): Promise<number> {
+      // Rejects with the 'error' that comes instead (EADDRINUSE, EACCES).
+      const listening = once(server, 'listening');
+      server.listen(config.port, config.host);
+      await listening;
       if (tls && tlsServer && tlsPair) tlsReloader = watchTlsPair({ server: tlsServer, ...tls, current: tlsPair, logger });
       return (server.address() as AddressInfo).port;
     },
-    route(given) {
+    /** Sends admitted requests and upgrades to `given` from now on. */
+    route(given: Router): void {
       handlers = given;
     },
-    stop() {
+    /** Stops accepting connections and watching the TLS files; resolves once every connection has ended (see cutConnections). */
+    stop(): Promise<void> {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       tlsReloader?.close();
       return stopped;
     },
-    cutConnections() {
+    cutConnections(): void {
       for (const socket of sockets) socket.destroy();
     },
   };

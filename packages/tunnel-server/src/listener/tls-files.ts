@@ -41,15 +41,11 @@ export function loadTlsPair(certFile: string, keyFile: string): TlsPair {
   return pair;
 }
 
-export interface TlsReloader {
-  close(): void;
-}
-
 /**
  * Watches the directories of both files (a file watch would lose a file that is replaced by rename or by a symlink
  * swap), re-reads the pair on any change there, and installs each new, valid pair on `server`.
  */
-export function watchTlsPair(options: { server: TlsServer; certFile: string; keyFile: string; current: TlsPair; logger: Logger }): TlsReloader {
+export function watchTlsPair(options: { server: TlsServer; certFile: string; keyFile: string; current: TlsPair; logger: Logger }): { close(): void } {
   const { server, certFile, keyFile, logger } = options;
   let current = options.current;
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -19,27 +19,16 @@ export function turnUser(sessionId: string, holder: string): string {
   return `${sessionId}.${holder}`;
 }
 
-interface TurnCredentials {
-  /** `<expiry unix seconds>:<user>` (user: turnUser()). */
-  username: string;
-  /** base64(HMAC-SHA1(secret, username)). */
-  credential: string;
-}
-
-/** Mints TURN credentials for `user` valid for `ttlS` seconds from `nowMs`. */
-export function turnCredentials(secret: string, user: string, ttlS: number, nowMs = Date.now()): TurnCredentials {
-  const expiry = Math.floor(nowMs / 1000) + ttlS;
-  const username = `${expiry}:${user}`;
-  const credential = createHmac('sha1', secret).update(username).digest('base64');
-  return { username, credential };
-}
-
-/** STUN servers as one entry; TURN servers with fresh credentials for `user` (turnUser()) as another. */
+/**
+ * STUN servers as one entry; TURN servers with fresh credentials for `user` (turnUser()) as another: the username
+ * `<expiry unix seconds>:<user>`, valid for TURN_TTL_S from `nowMs`, and the credential base64(HMAC-SHA1(secret, username)).
+ */
 export function buildIceServers(p2p: P2PConfig, user: string, nowMs = Date.now()): IceServer[] {
   const servers: IceServer[] = [];
   if (p2p.stunServers.length > 0) servers.push({ urls: [...p2p.stunServers] });
   if (p2p.turnUrls.length > 0 && p2p.turnSecret !== undefined) {
-    servers.push({ urls: [...p2p.turnUrls], ...turnCredentials(p2p.turnSecret, user, p2p.turnTtlS, nowMs) });
+    const username = `${Math.floor(nowMs / 1000) + p2p.turnTtlS}:${user}`;
+    servers.push({ urls: [...p2p.turnUrls], username, credential: createHmac('sha1', p2p.turnSecret).update(username).digest('base64') });
   }
   return servers;
 }

@@ -2,20 +2,17 @@
 import type { ErrorCode } from '@wingman/protocol';
 import type { PageOptions } from '../http/pages';
 
-/** HTTP status for a stream or open() failure, by protocol error code. */
+/** HTTP status for a stream or open() failure, by protocol error code; any other code is a 502. */
+const STATUS_BY_CODE: Partial<Record<ErrorCode | 'ERR_OVERLOADED', number>> = {
+  ERR_TOO_MANY_STREAMS: 503,
+  ERR_OVERLOADED: 503,
+  ERR_UPSTREAM_TIMEOUT: 504,
+  ERR_HEADER_TOO_LARGE: 431,
+  ERR_TOO_MANY_HEADERS: 431,
+};
+
 export function statusForCode(code: ErrorCode | string): number {
-  switch (code) {
-    case 'ERR_TOO_MANY_STREAMS':
-    case 'ERR_OVERLOADED':
-      return 503;
-    case 'ERR_UPSTREAM_TIMEOUT':
-      return 504;
-    case 'ERR_HEADER_TOO_LARGE':
-    case 'ERR_TOO_MANY_HEADERS':
-      return 431;
-    default:
-      return 502;
-  }
+  return STATUS_BY_CODE[code as ErrorCode] ?? 502;
 }
 
 const EXPLANATIONS: Partial<Record<ErrorCode | 'ERR_OVERLOADED', string>> = {

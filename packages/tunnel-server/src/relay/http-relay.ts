@@ -10,7 +10,7 @@ import { sendPage } from '../http/pages';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { relayErrorPage } from './error-page';
-import { applySwCookieBridge, bridgeSwResponse, isSwRelayRequest } from '../browser';
+import { applySwCookieBridge, bridgeSwResponse, isSwRelayRequest } from '../browser/cookie-bridge';
 import { hostnameOf } from '../http/host-route';
 import {
   closeAfterResponse,
@@ -32,12 +32,13 @@ import { lingerOnRestOfBody } from '../http/lingering-close';
  */
 const RESPONSE_HEAD_TIMEOUT_MS = 300_000;
 
+/** What the relays use (the WebSocket relay's context adds its own: ws-relay.ts). */
 export interface HttpRelayContext {
+  /** `http` or `https`: what viewers speak, sent as X-Forwarded-Proto. */
   forwardedProto: string;
   metrics: Metrics;
   logger: Logger;
-  responseHeadTimeoutMs?: number;
-  /** The server's budget of bytes held for viewers: the exchanges stalled the longest get 503 ERR_OVERLOADED (or are cut) when it is spent. */
+  /** The server's budget of bytes held for viewers: the exchanges stalled the longest get 503 ERR_OVERLOADED (or are cut; a WebSocket closes with 1013) when it is spent. */
   budget: BufferBudget;
 }
 
@@ -144,7 +145,7 @@ export function relayHttp(
     stream.reset('ERR_UPSTREAM_TIMEOUT', 'no response head in time');
     answeringEarly();
     sendPage(res, relayErrorPage('ERR_UPSTREAM_TIMEOUT'));
-  }, ctx.responseHeadTimeoutMs ?? RESPONSE_HEAD_TIMEOUT_MS);
+  }, RESPONSE_HEAD_TIMEOUT_MS);
 
   const toViewer = ctx.metrics.relayedBytes.labels('to_viewer');
   let bodyAllowed = true;

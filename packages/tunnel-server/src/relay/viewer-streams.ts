@@ -32,42 +32,33 @@ export interface QuotaSession {
   readonly id: string;
 }
 
-export interface ViewerStreamQuota {
-  /**
-   * Takes a slot for `viewer` on `session`, whose agent connection accepts `connectionLimit` streams, by the fair
-   * share with its network's floor and push-out (sessions/push-out.ts). Give a taken slot back with hold().
-   */
-  acquire(session: QuotaSession, viewer: string, connectionLimit: number): ShareVerdict;
-  /**
-   * The slot taken by acquire() goes back when `stream` closes (undefined: at once). `cut` tells the viewer when its
-   * stream is cut for another: the stream is reset first, then `cut` runs (a 503, a 1013 close).
-   */
-  hold(session: QuotaSession, viewer: string, stream: Stream | undefined, cut: () => void): void;
-  /** Streams `viewer` holds on `session` (tests, logs). */
-  count(session: QuotaSession, viewer: string): number;
-}
+export type ViewerStreamQuota = ReturnType<typeof createViewerStreamQuota>;
 
 /** What a viewer refused a stream reads (with ERR_VIEWER_STREAMS). */
-export function refusalMessage(verdict: Exclude<ShareVerdict, 'taken'>): string {
-  switch (verdict) {
-    case 'source':
-      return 'You have too many requests and WebSockets open on this session at once; others must finish first.';
-    case 'network':
-      return 'Your network (its addresses count together: an IPv4 /24, an IPv6 /56) has too many requests and WebSockets open on this session at once; others must finish first.';
-    case 'full':
-      return "This session has as many requests and WebSockets open as its developer's agent takes; others must finish first.";
-  }
-}
+export const REFUSAL_MESSAGES: Record<Exclude<ShareVerdict, 'taken'>, string> = {
+  source: 'You have too many requests and WebSockets open on this session at once; others must finish first.',
+  network:
+    'Your network (its addresses count together: an IPv4 /24, an IPv6 /56) has too many requests and WebSockets open on this session at once; others must finish first.',
+  full: "This session has as many requests and WebSockets open as its developer's agent takes; others must finish first.",
+};
 
 /** `onCut`: each stream cut for a viewer holding fewer (server.ts logs it and counts it). */
-export function createViewerStreamQuota(limit: number, onCut: (cut: SlotCut<QuotaSession>) => void = () => {}): ViewerStreamQuota {
+export function createViewerStreamQuota(limit: number, onCut: (cut: SlotCut<QuotaSession>) => void = () => {}) {
   // A session's entry goes once it holds no stream: forgotten with the session's last stream.
   const shares = createPushOutShares<QuotaSession>(onCut);
   return {
-    acquire(session, viewer, connectionLimit) {
+    /**
+     * Takes a slot for `viewer` on `session`, whose agent connection accepts `connectionLimit` streams, by the fair
+     * share with its network's floor and push-out (sessions/push-out.ts). Give a taken slot back with hold().
+     */
+    acquire(session: QuotaSession, viewer: string, connectionLimit: number): ShareVerdict {
       return shares.acquire(session, holderOf(viewer), connectionLimit, limit);
     },
-    hold(session, viewer, stream, cut) {
+    /**
+     * The slot taken by acquire() goes back when `stream` closes (undefined: at once). `cut` tells the viewer when its
+     * stream is cut for another: the stream is reset first, then `cut` runs (a 503, a 1013 close).
+     */
+    hold(session: QuotaSession, viewer: string, stream: Stream | undefined, cut: () => void): void {
       const holder = holderOf(viewer);
       if (!stream || stream.closed) return shares.release(session, holder);
       const release = shares.hold(session, holder, () => {
@@ -76,7 +67,8 @@ export function createViewerStreamQuota(limit: number, onCut: (cut: SlotCut<Quot
       });
       stream.once('close', release);
     },
-    count(session, viewer) {
+    /** Streams `viewer` holds on `session` (tests, logs). */
+    count(session: QuotaSession, viewer: string): number {
       return shares.count(session, holderOf(viewer));
     },
   };

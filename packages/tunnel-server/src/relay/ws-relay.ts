@@ -21,21 +21,19 @@ import {
   type Stream,
 } from '@wingman/protocol';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { applyWsTicketCookies } from '../browser';
+import { applyWsTicketCookies } from '../browser/cookie-bridge';
 import { hostnameOf } from '../http/host-route';
 import { writeRawResponse, writeRawText } from '../http/raw-response';
 import { RETRY_AFTER_S } from '../http/pages';
 import { isConnectStreamSocket } from '../http/h2-websocket';
 import { HTTP2_STREAM_WINDOW_BYTES } from '../http/http2-compat';
-import type { Logger } from '../logger';
-import type { Metrics } from '../metrics';
 import { rawDataToBuffer, WS_CLOSE_TRY_AGAIN_LATER } from '../http/ws-data';
 import { statusForCode } from './error-page';
 import { hostOnlyCookies } from './host-only-cookies';
 import { requestHeadersForAgent, responseHeadersForViewer, WEBSOCKET_HOP_FIELDS } from './headers';
 import { takeWsTicket, type WsTicketRefusal, type WsTicketStore } from './ws-tickets';
-import type { BufferBudget } from '@wingman/protocol';
 import { checkWsReceiverFields, wsHeldBytes } from './ws-held-bytes';
+import type { HttpRelayContext } from './http-relay';
 import { CUT_MESSAGE, CUT_REASON, ERR_VIEWER_STREAMS } from './viewer-streams';
 
 /** How long the agent has to answer a WebSocket open (the local app's 101 or refusal). */
@@ -47,21 +45,16 @@ const VIEWER_LOW_WATER_BYTES = 256 * 1024;
 /** Fields of the agent's 101 that ws writes itself or that belong to the agent's hop. */
 const UPGRADE_RESPONSE_DROP = new Set([...WEBSOCKET_HOP_FIELDS, 'sec-websocket-protocol', 'content-length']);
 
-interface WsRelayContext {
-  forwardedProto: string;
-  metrics: Metrics;
-  logger: Logger;
+interface WsRelayContext extends HttpRelayContext {
   /** A relayed WebSocket with no message either way for this long is closed (1001); 0: never. */
   idleTimeoutMs: number;
-  /** One-time tickets minted at WS_TICKET_PATH (the Service Worker's cookies for a shim's relayed WebSocket). Without a store every ticket is refused. */
-  tickets?: WsTicketStore;
+  /** One-time tickets minted at WS_TICKET_PATH (the Service Worker's cookies for a shim's relayed WebSocket). */
+  tickets: WsTicketStore;
   /**
    * Largest message a viewer may send (ws's maxPayload: refused from its frame header, before its payload is read,
    * with 1009). The agent's direction is capped by the agent connection (agents/agent-link.ts).
    */
   maxMessageBytes: number;
-  /** The server's budget of bytes held for viewers: the WebSockets that held an unfinished message the longest are closed (1013) when it is spent. */
-  budget: BufferBudget;
 }
 
 /** Stable code of a refused WebSocket ticket (answer 403, or 400 for several tickets). */
@@ -70,13 +63,7 @@ const WS_BUDGET_REASON = 'server buffer budget spent (ERR_OVERLOADED)';
 /** Close reason of a relayed WebSocket closed for idleness (code 1001, going away). */
 const WS_IDLE_REASON = 'idle timeout';
 
-export interface WsRelay {
-  /** Relays one upgrade; returns the stream opened for it (undefined when refused before one was). */
-  relay(connection: Connection, req: IncomingMessage, socket: Duplex, head: Buffer): Stream | undefined;
-  /** Ends the viewer's side of a WebSocket whose stream was cut for a viewer holding fewer: a 503 while pending, else 1013 with CUT_REASON. */
-  preempt(stream: Stream): void;
-  close(): void;
-}
+export type WsRelay = ReturnType<typeof createWsRelay>;
 
 /** Why a ticket was refused, as the viewer reads it. */
 const TICKET_REFUSALS: Record<WsTicketRefusal, string> = { unknown: 'unknown or already used', expired: 'expired', 'other-session': 'for another session' };
@@ -100,10 +87,7 @@ const WS_ERR_TOO_BIG = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
 
 /** The app declined the upgrade: its status and headers go to the viewer, with an empty body. */
 function refuse(socket: Duplex, head: ResponseHead, host: string): void {
-  const flat = responseHeadersForViewer(hostOnlyCookies(head.headers, host), new Set(['content-length']));
-  const pairs: Array<[string, string]> = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
-  writeRawResponse(socket, head.status, pairs);
+  writeRawResponse(socket, head.status, responseHeadersForViewer(hostOnlyCookies(head.headers, host), new Set(['content-length'])));
 }
 
 /**
@@ -148,7 +132,7 @@ function redeemTicket(
   }
   if (taken.tickets.length === 1) {
     const host = hostnameOf(req.headers.host ?? '');
-    const redeemed = ctx.tickets?.redeem(taken.tickets[0]!, host) ?? { ok: false, reason: 'unknown' as const };
+    const redeemed = ctx.tickets.redeem(taken.tickets[0]!, host);
     if (!redeemed.ok) {
       const log = redeemed.reason === 'other-session' ? ctx.logger.warn.bind(ctx.logger) : ctx.logger.info.bind(ctx.logger);
       log({ host, reason: redeemed.reason }, 'relay: WebSocket ticket refused');
@@ -190,7 +174,7 @@ function viewerSocketServer(ctx: WsRelayContext, pending: PendingUpgrades): WebS
   return wss;
 }
 
-export function createWsRelay(ctx: WsRelayContext): WsRelay {
+export function createWsRelay(ctx: WsRelayContext) {
   checkWsReceiverFields();
   const pending: PendingUpgrades = new WeakMap();
   const wss = viewerSocketServer(ctx, pending);
@@ -272,7 +256,8 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
   }
 
   return {
-    relay(connection, req, socket, head) {
+    /** Relays one upgrade; returns the stream opened for it (undefined when refused before one was). */
+    relay(connection: Connection, req: IncomingMessage, socket: Duplex, head: Buffer): Stream | undefined {
       if (!isWebSocketHandshake(req)) {
         writeRawText(socket, 400, 'Bad WebSocket handshake');
         return undefined;
@@ -284,14 +269,15 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
       const ticket = redeemTicket(ctx, req, socket);
       if (!ticket) return undefined;
       const { taken, ticketCookie } = ticket;
+      const cannotRelay = (code: string) =>
+        writeRawText(socket, statusForCode(code), `Wingman could not relay this WebSocket (${code})`, [[TRANSPORT_HEADER, 'relay']]);
       let stream: Stream;
       try {
         const headers = applyWsTicketCookies(requestHeadersForAgent(req, { forwardedProto: ctx.forwardedProto, drop: WEBSOCKET_HOP_FIELDS }), ticketCookie);
         stream = connection.open('ws', { method: 'GET', target: taken.target, headers });
       } catch (err) {
-        const code = err instanceof ProtocolError ? err.code : 'ERR_INTERNAL';
         if (!(err instanceof ProtocolError)) ctx.logger.error({ err }, 'relay: opening a WebSocket stream failed');
-        writeRawText(socket, statusForCode(code), `Wingman could not relay this WebSocket (${code})`, [[TRANSPORT_HEADER, 'relay']]);
+        cannotRelay(err instanceof ProtocolError ? err.code : 'ERR_INTERNAL');
         return undefined;
       }
       ctx.metrics.relayedRequests.inc({ kind: 'ws' });
@@ -304,7 +290,7 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
       };
       const fail = (code: string) => {
         settle();
-        writeRawText(socket, statusForCode(code), `Wingman could not relay this WebSocket (${code})`, [[TRANSPORT_HEADER, 'relay']]);
+        cannotRelay(code);
       };
       const timer = setTimeout(() => {
         stream.reset('ERR_UPSTREAM_TIMEOUT', 'no answer to the WebSocket open in time');
@@ -363,11 +349,12 @@ export function createWsRelay(ctx: WsRelayContext): WsRelay {
       return stream;
     },
 
-    preempt(stream) {
+    /** Ends the viewer's side of a WebSocket whose stream was cut for a viewer holding fewer: a 503 while pending, else 1013 with CUT_REASON. */
+    preempt(stream: Stream): void {
       preempts.get(stream)?.();
     },
 
-    close() {
+    close(): void {
       for (const ws of viewers) ws.terminate();
       viewers.clear();
       wss.close();

@@ -41,24 +41,14 @@ interface WsTicketStoreOptions {
   maxPerHost?: number;
 }
 
-export interface WsTicketStore {
-  /**
-   * A ticket for `cookie`, redeemable on `host` (a session host name, lower case, no port: hostnameOf()) only.
-   * Refused when the cookie is too large or the store (or this host's share) is full.
-   */
-  mint(host: string, sessionId: string, cookie: string): MintResult;
-  /** Consumes the ticket (whatever the outcome: a ticket is tried once) and returns its cookies if it is live and for `host`. */
-  redeem(ticket: string, host: string): RedeemResult;
-  size(): number;
-  clear(): void;
-}
+export type WsTicketStore = ReturnType<typeof createWsTicketStore>;
 
 interface Entry extends WsTicketGrant {
   host: string;
   expiresAt: number;
 }
 
-export function createWsTicketStore(options: WsTicketStoreOptions = {}): WsTicketStore {
+export function createWsTicketStore(options: WsTicketStoreOptions = {}) {
   const now = options.now ?? Date.now;
   const ttlMs = options.ttlMs ?? WS_TICKET_TTL_MS;
   const maxTickets = options.maxTickets ?? MAX_WS_TICKETS;
@@ -82,7 +72,11 @@ export function createWsTicketStore(options: WsTicketStoreOptions = {}): WsTicke
   };
 
   return {
-    mint(host, sessionId, cookie) {
+    /**
+     * A ticket for `cookie`, redeemable on `host` (a session host name, lower case, no port: hostnameOf()) only.
+     * Refused when the cookie is too large or the store (or this host's share) is full.
+     */
+    mint(host: string, sessionId: string, cookie: string): MintResult {
       const at = now();
       sweep(at);
       if (Buffer.byteLength(cookie) > MAX_WS_TICKET_COOKIE_BYTES) return { ok: false, reason: 'too-large' };
@@ -93,7 +87,8 @@ export function createWsTicketStore(options: WsTicketStoreOptions = {}): WsTicke
       return { ok: true, ticket, expiresInMs: ttlMs };
     },
 
-    redeem(ticket, host) {
+    /** Consumes the ticket (whatever the outcome: a ticket is tried once) and returns its cookies if it is live and for `host`. */
+    redeem(ticket: string, host: string): RedeemResult {
       const at = now();
       const entry = tickets.get(ticket);
       // Removed before any check: a ticket presented on the wrong host is burnt too (it leaked).
@@ -105,12 +100,12 @@ export function createWsTicketStore(options: WsTicketStoreOptions = {}): WsTicke
       return { ok: true, grant: { cookie: entry.cookie, sessionId: entry.sessionId } };
     },
 
-    size() {
+    size(): number {
       sweep(now());
       return tickets.size;
     },
 
-    clear() {
+    clear(): void {
       tickets.clear();
       perHost.clear();
     },

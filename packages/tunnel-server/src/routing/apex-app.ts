@@ -7,7 +7,7 @@ import { AGENT_PATH } from '@wingman/protocol';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { SessionRegistry } from '../sessions/registry';
-import { constantTimeEqual } from '../sessions/session-id';
+import { createTokenCheck } from '../sessions/token-check';
 import { isHttp2Response } from '../http/http2-compat';
 import { landingPage } from '../http/pages';
 import { pathnameOf } from './reserved-routes';
@@ -43,12 +43,9 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 export function createApexApp(options: ApexAppOptions): ApexApp {
   const { registry, metrics, metricsToken } = options;
 
+  const metricsCheck = metricsToken === undefined ? undefined : createTokenCheck([metricsToken]);
   /** May this request see counts (sessions, metrics)? Always, unless a metrics token is configured. */
-  const mayCount = (req: IncomingMessage): boolean => {
-    if (metricsToken === undefined) return true;
-    const m = /^Bearer +([\x21-\x7e]{1,512}) *$/i.exec(req.headers.authorization ?? '');
-    return m !== null && constantTimeEqual(m[1]!, metricsToken);
-  };
+  const mayCount = (req: IncomingMessage): boolean => metricsCheck === undefined || metricsCheck(req) !== undefined;
 
   const fail = (res: ServerResponse, err: unknown) => {
     options.logger.error({ err }, 'apex request failed');

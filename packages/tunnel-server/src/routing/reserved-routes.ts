@@ -26,10 +26,7 @@ export interface ReservedRoutesOptions {
   upgrades?: ReadonlyMap<string, ReservedUpgradeHandler>;
 }
 
-export interface ReservedRoutes {
-  handleRequest(req: IncomingMessage, res: ServerResponse, ctx: ReservedContext): void;
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: ReservedContext): void;
-}
+export type ReservedRoutes = ReturnType<typeof createReservedRoutes>;
 
 export function pathnameOf(url: string | undefined): string {
   const u = url ?? '/';
@@ -37,16 +34,14 @@ export function pathnameOf(url: string | undefined): string {
   return q === -1 ? u : u.slice(0, q);
 }
 
-export function createReservedRoutes(options: ReservedRoutesOptions = {}): ReservedRoutes {
-  const requests = options.requests ?? new Map();
-  const upgrades = options.upgrades ?? new Map();
+export function createReservedRoutes({ requests, upgrades }: Required<ReservedRoutesOptions>) {
   return {
-    handleRequest(req, res, ctx) {
+    handleRequest(req: IncomingMessage, res: ServerResponse, ctx: ReservedContext): void {
       const handler = requests.get(pathnameOf(req.url));
       if (handler) return handler(req, res, ctx);
       sendJson(res, 404, { error: 'ERR_NOT_FOUND', message: 'no such Wingman endpoint' });
     },
-    handleUpgrade(req, socket, head, ctx) {
+    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: ReservedContext): void {
       const handler = upgrades.get(pathnameOf(req.url));
       if (handler) return handler(req, socket, head, ctx);
       writeRawText(socket, 404, 'no such Wingman endpoint');

@@ -13,13 +13,13 @@ import { sendAddressRefusal, writeAddressRefusal } from '../access/address-refus
 import type { AddressHolds } from '../access/address-holds';
 import type { LinkAccessGate } from '../access/link-access';
 import { sendLinkRefusal, writeLinkRefusal } from '../access/link-bootstrap';
-import type { ClusterNode } from '../cluster/cluster-node';
+import type { ClusterNode, Owner } from '../cluster/cluster-node';
 import { isClusterHop, type NodeForwarder } from '../cluster/node-forward';
 import type { ViewerAccessGate } from '../access/viewer-access';
 import type { Logger } from '../logger';
 import { relayHttp, type HttpRelayContext } from '../relay/http-relay';
 import type { WsRelay } from '../relay/ws-relay';
-import { CUT_PAGE, ERR_VIEWER_STREAMS, refusalMessage, type ViewerStreamQuota } from '../relay/viewer-streams';
+import { CUT_PAGE, ERR_VIEWER_STREAMS, REFUSAL_MESSAGES, type ViewerStreamQuota } from '../relay/viewer-streams';
 import type { AgentEndpoint } from '../agents/agent-endpoint';
 import type { Session, SessionRegistry } from '../sessions/registry';
 import type { ApexApp } from './apex-app';
@@ -34,14 +34,13 @@ import {
   unknownSessionPage,
   type PageOptions,
 } from '../http/pages';
-import type { StoppedSessions } from '../sessions/stopped-sessions';
+import type { StoppedSessions } from '../sessions/session-model';
 import { writeRawText } from '../http/raw-response';
 import { pathnameOf, type ReservedRoutes } from './reserved-routes';
 import type { ViewerGate } from '../viewers/viewer-gate';
 import { sendHeld, sendViewerStatus, VIEWER_STATUS_PATH, writeHeld } from '../viewers/viewer-pages';
 import { appOwnsServiceWorker } from '../browser/own-service-worker';
 import { createViewerChecks } from './viewer-checks';
-import { clientAddress } from '../viewers/viewer-address';
 
 /** What a private session (`wingman http --private`) answers on the relay: it carries nothing of the app. */
 const PRIVATE_SESSION_PAGE = {
@@ -52,11 +51,19 @@ const PRIVATE_SESSION_PAGE = {
   code: 'ERR_PRIVATE_SESSION',
 } as const;
 
+const DIRECTORY_UNAVAILABLE_PAGE: PageOptions = {
+  status: 503,
+  title: 'Session directory unavailable',
+  message: 'This Wingman server cannot tell right now which of its nodes holds the session. Try again in a few seconds.',
+  code: 'ERR_DIRECTORY_UNAVAILABLE',
+  retry: true,
+};
+
 interface RouterOptions {
   hostRouter: HostRouter;
   registry: SessionRegistry;
   /** Sessions whose developer stopped sharing (their viewers get a page that says so and retries). */
-  stopped?: StoppedSessions;
+  stopped: StoppedSessions;
   apexApp: ApexApp;
   reserved: ReservedRoutes;
   agentEndpoint: AgentEndpoint;
@@ -64,44 +71,41 @@ interface RouterOptions {
   wsRelay: WsRelay;
   logger: Logger;
   /** Serves the browser client's shell instead of relaying, for a browser's top-level navigation on a session with P2P on; returns false to relay. */
-  bootstrap?: (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string[]) => boolean;
+  bootstrap: (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string[]) => boolean;
   /** Checks viewers of password-protected sessions (sessions without `access` are open). */
-  accessGate?: ViewerAccessGate;
+  accessGate: ViewerAccessGate;
   /** Checks that viewers of sessions with a link verifier hold the link (sessions without `link` open to whoever knows the host). */
-  linkGate?: LinkAccessGate;
-  /** The viewer's address of a request (trusted proxies, cluster hops): what per-viewer limits count by. Default: the socket's peer. */
-  viewerAddress?: (req: IncomingMessage) => string;
+  linkGate: LinkAccessGate;
+  /** The viewer's address of a request (trusted proxies, cluster hops): what per-viewer limits count by. */
+  viewerAddress: (req: IncomingMessage) => string;
   /** A node of a cluster: traffic for sessions another node owns is forwarded there. */
   cluster?: { node: ClusterNode; forward: NodeForwarder };
   /** Ties requests of sessions with a viewer gate to their viewer and holds back those not admitted (viewers/viewer-gate.ts). */
-  viewerGate?: ViewerGate;
+  viewerGate: ViewerGate;
   /** Viewers' upgraded sockets by address, so rules a later register brings close them (access/address-holds.ts). */
-  addressHolds?: AddressHolds;
+  addressHolds: AddressHolds;
   /** The sign-in gate of sessions shared with `--allow-email` (access/sign-in-gate.ts). */
   signInGate?: SignInGate;
-  /** Relay streams one viewer may hold per session (relay/viewer-streams.ts). Default: no per-viewer bound. */
-  streamQuota?: ViewerStreamQuota;
+  /** Relay streams one viewer may hold per session (relay/viewer-streams.ts). */
+  streamQuota: ViewerStreamQuota;
 }
 
-interface Router {
-  handleRequest(req: IncomingMessage, res: ServerResponse): void;
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-}
+export type Router = ReturnType<typeof createRouter>;
 
 /** Labels are echoed in pages; a DNS label is at most 63 characters. */
 function shortLabel(label: string): string {
   return label.length > 63 ? `${label.slice(0, 60)}...` : label;
 }
 
-export function createRouter(options: RouterOptions): Router {
+export function createRouter(options: RouterOptions) {
   const { hostRouter, registry, reserved, logger, streamQuota } = options;
-  const viewerOf = options.viewerAddress ?? clientAddress;
+  const viewerOf = options.viewerAddress;
   const { checkAddress, checkAccess, checkLink, checkSignIn, checkViewer, tieToViewer } = createViewerChecks(options, viewerOf);
 
   /** The page for a session this node does not hold: expired, stopped by its developer, moving, or unknown. */
   function missingSessionPage(req: IncomingMessage, id: string): PageOptions {
     if (registry.ended(id)) return expiredSessionPage(id);
-    if (options.stopped?.has(id)) return stoppedSharingPage(id);
+    if (options.stopped.has(id)) return stoppedSharingPage(id);
     return isClusterHop(req) ? sessionMovingPage(id) : unknownSessionPage(id);
   }
 
@@ -114,41 +118,34 @@ export function createRouter(options: RouterOptions): Router {
     const id = route.label;
     if (!isSessionLabel(id)) return sendPage(res, unknownSessionPage(shortLabel(id)));
     const session = registry.get(id);
-    if (mayLiveElsewhere(req, session)) {
-      options.cluster!.node.ownerElsewhere(id).then(
-        (owner) =>
-          guardRequest(logger, req, res, () => {
-            if (owner?.kind === 'node') return options.cluster!.forward.web(req, res, owner.node);
-            // Left by this node's run before a restart: its agent is on its way back (as in a grace period).
-            if (owner?.kind === 'orphaned' && !registry.get(id)) return sendPage(res, agentGonePage(id));
-            // It reached its deadline on another node (or this one before a restart): gone for good.
-            if (owner?.kind === 'ended' && !registry.get(id)) return sendPage(res, expiredSessionPage(id));
-            serveLocal(req, res, id, registry.get(id));
-          }),
-        (err: unknown) =>
-          guardRequest(logger, req, res, () => {
-            logger.warn({ err, sessionId: id }, 'session directory unavailable');
-            if (registry.get(id)) return serveLocal(req, res, id, registry.get(id));
-            sendPage(res, {
-              status: 503,
-              title: 'Session directory unavailable',
-              message: 'This Wingman server cannot tell right now which of its nodes holds the session. Try again in a few seconds.',
-              code: 'ERR_DIRECTORY_UNAVAILABLE',
-              retry: true,
-            });
-          }),
-      );
-      return;
-    }
-    serveLocal(req, res, id, session);
+    const elsewhere = askOwner(req, id, session, (owner) =>
+      guardRequest(logger, req, res, () => {
+        const local = registry.get(id);
+        if (owner?.kind === 'node') return options.cluster!.forward.web(req, res, owner.node);
+        if (owner?.kind === 'unavailable' && !local) return sendPage(res, DIRECTORY_UNAVAILABLE_PAGE);
+        // Left by this node's run before a restart: its agent is on its way back (as in a grace period).
+        if (owner?.kind === 'orphaned' && !local) return sendPage(res, agentGonePage(id));
+        // It reached its deadline on another node (or this one before a restart): gone for good.
+        if (owner?.kind === 'ended' && !local) return sendPage(res, expiredSessionPage(id));
+        serveLocal(req, res, id, local);
+      }),
+    );
+    if (!elsewhere) serveLocal(req, res, id, session);
   }
 
   /**
    * In a cluster, a session this node does not hold, or holds only in its grace period (its agent may have resumed on
-   * another node), may be served elsewhere. A request that already hopped is served here whatever happens.
+   * another node), may be served elsewhere: the directory is asked, and `then` gets its owner (`unavailable`: the
+   * directory did not answer). False when the session is served here at once: a request that already hopped is
+   * served here whatever happens.
    */
-  function mayLiveElsewhere(req: IncomingMessage, session: Session | undefined): boolean {
-    return options.cluster !== undefined && (!session || !session.agent) && !isClusterHop(req);
+  function askOwner(req: IncomingMessage, id: string, session: Session | undefined, then: (owner: Owner | { kind: 'unavailable' }) => void): boolean {
+    if (!options.cluster || session?.agent || isClusterHop(req)) return false;
+    options.cluster.node.ownerElsewhere(id).then(then, (err: unknown) => {
+      logger.warn({ err, sessionId: id }, 'session directory unavailable');
+      then({ kind: 'unavailable' });
+    });
+    return true;
   }
 
   function serveLocal(req: IncomingMessage, res: ServerResponse, id: string, session: Session | undefined): void {
@@ -186,7 +183,7 @@ export function createRouter(options: RouterOptions): Router {
       return sendPage(res, agentGonePage(id));
     }
     // A browser whose app runs its own Service Worker gets the app itself, over the relay (browser/own-service-worker.ts).
-    if (!appOwnSw && options.bootstrap?.(req, res, session, setCookie)) return;
+    if (!appOwnSw && options.bootstrap(req, res, session, setCookie)) return;
     if (session.private) {
       req.resume();
       return sendPage(res, PRIVATE_SESSION_PAGE);
@@ -198,16 +195,16 @@ export function createRouter(options: RouterOptions): Router {
       return sendPage(res, { status: 503, title: 'Too many requests at once', message: refused, code: ERR_VIEWER_STREAMS, retry: true, relayed: true });
     }
     const stream = relayHttp(session.agent.connection, req, res, options.httpRelay, setCookie);
-    streamQuota?.hold(session, viewer, stream, () => sendPage(res, CUT_PAGE));
+    streamQuota.hold(session, viewer, stream, () => sendPage(res, CUT_PAGE));
     tieToViewer(session, gate, stream, () => res.destroy());
   }
 
   /** Takes a relay stream slot for `viewer` (viewer-streams.ts); undefined when taken, else what the refusal says. */
   function takeStream(id: string, session: Session, agentStreams: number, viewer: string): string | undefined {
-    const verdict = streamQuota?.acquire(session, viewer, agentStreams) ?? 'taken';
+    const verdict = streamQuota.acquire(session, viewer, agentStreams);
     if (verdict === 'taken') return undefined;
     logger.debug({ sessionId: id, viewer, verdict }, 'viewer over its stream quota');
-    return refusalMessage(verdict);
+    return REFUSAL_MESSAGES[verdict];
   }
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -219,25 +216,17 @@ export function createRouter(options: RouterOptions): Router {
     const id = route.label;
     if (!isSessionLabel(id)) return writeRawText(socket, 404, `No Wingman session ${shortLabel(id)} here`);
     const session = registry.get(id);
-    if (mayLiveElsewhere(req, session)) {
-      options.cluster!.node.ownerElsewhere(id).then(
-        (owner) =>
-          guardUpgrade(logger, req, socket, () => {
-            if (owner?.kind === 'node') return options.cluster!.forward.ws(req, socket, head, owner.node);
-            if (owner?.kind === 'orphaned' && !registry.get(id)) return writeAgentGone(socket, id);
-            if (owner?.kind === 'ended' && !registry.get(id)) return writeRawText(socket, 410, `Wingman session ${id} has expired`);
-            upgradeLocal(req, socket, head, id, registry.get(id));
-          }),
-        (err: unknown) =>
-          guardUpgrade(logger, req, socket, () => {
-            logger.warn({ err, sessionId: id }, 'session directory unavailable');
-            if (registry.get(id)) return upgradeLocal(req, socket, head, id, registry.get(id));
-            writeRawText(socket, 503, 'The session directory is unavailable; try again in a few seconds');
-          }),
-      );
-      return;
-    }
-    upgradeLocal(req, socket, head, id, session);
+    const elsewhere = askOwner(req, id, session, (owner) =>
+      guardUpgrade(logger, req, socket, () => {
+        const local = registry.get(id);
+        if (owner?.kind === 'node') return options.cluster!.forward.ws(req, socket, head, owner.node);
+        if (owner?.kind === 'unavailable' && !local) return writeRawText(socket, 503, 'The session directory is unavailable; try again in a few seconds');
+        if (owner?.kind === 'orphaned' && !local) return writeAgentGone(socket, id);
+        if (owner?.kind === 'ended' && !local) return writeRawText(socket, 410, `Wingman session ${id} has expired`);
+        upgradeLocal(req, socket, head, id, local);
+      }),
+    );
+    if (!elsewhere) upgradeLocal(req, socket, head, id, session);
   }
 
   function upgradeLocal(req: IncomingMessage, socket: Duplex, head: Buffer, id: string, session: Session | undefined): void {
@@ -252,14 +241,14 @@ export function createRouter(options: RouterOptions): Router {
     if (gate.kind === 'waiting' || gate.kind === 'refused') return writeHeld(socket, gate);
     if (pathnameOf(req.url).startsWith(RESERVED_PREFIX)) {
       // Signaling outlives the agent's connection: rules a new register brings must reach it (address-holds.ts).
-      options.addressHolds?.hold(id, viewerOf(req), socket);
+      options.addressHolds.hold(id, viewerOf(req), socket);
       return reserved.handleUpgrade(req, socket, head, { sessionId: id, session, ...(gate.kind === 'admitted' ? { viewerId: gate.viewer.id } : {}) });
     }
     if (!session) {
       if (isClusterHop(req))
         return writeRawText(socket, 503, `Session ${id} is moving between Wingman servers; try again`, [['retry-after', String(RETRY_AFTER_S)]]);
       if (registry.ended(id)) return writeRawText(socket, 410, `Wingman session ${id} has expired`);
-      if (options.stopped?.has(id))
+      if (options.stopped.has(id))
         return writeRawText(socket, 503, `The developer stopped sharing Wingman session ${id}`, [['retry-after', String(RETRY_AFTER_S)]]);
       return writeRawText(socket, 404, `No Wingman session ${id} here`);
     }
@@ -274,15 +263,15 @@ export function createRouter(options: RouterOptions): Router {
       ]);
     }
     const stream = options.wsRelay.relay(session.agent.connection, req, socket, head);
-    streamQuota?.hold(session, viewer, stream, () => stream && options.wsRelay.preempt(stream));
+    streamQuota.hold(session, viewer, stream, () => stream && options.wsRelay.preempt(stream));
     tieToViewer(session, gate, stream, () => socket.destroy());
   }
 
   return {
-    handleRequest(req, res) {
+    handleRequest(req: IncomingMessage, res: ServerResponse): void {
       guardRequest(logger, req, res, () => request(req, res));
     },
-    handleUpgrade(req, socket, head) {
+    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
       // An upgrade socket has no error listener until ws takes it; a reset must not crash the server.
       socket.on('error', (err) => logger.debug({ err }, 'upgrade socket error'));
       guardUpgrade(logger, req, socket, () => upgrade(req, socket, head));

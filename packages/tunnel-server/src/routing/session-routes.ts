@@ -6,16 +6,19 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CLIENT_PATH, DIAGNOSTICS_PATH, DIAGNOSTICS_SCRIPT_PATH, OWN_SW_PATH, SHIM_PATH, SIGNAL_PATH, SW_PATH, WS_TICKET_PATH } from '@wingman/protocol';
-import { createBrowserAssets, isBootstrapNavigation, serveDiagnostics, serveShell } from '../browser';
+import { createBrowserAssets } from '../browser/assets';
+import { isBootstrapNavigation } from '../browser/bootstrap';
+import { serveDiagnostics } from '../browser/diagnostics-html';
+import { serveShell } from '../browser/shell-html';
 import { createOwnServiceWorkerHandler } from '../browser/own-service-worker';
 import type { TunnelServerConfig } from '../config';
 import { createWsTicketHandler } from '../relay/ws-ticket-endpoint';
-import { createWsTicketStore, type WsTicketStore } from '../relay/ws-tickets';
+import { createWsTicketStore } from '../relay/ws-tickets';
 import type { Session } from '../sessions/registry';
 import { createSessionInfoHandler, createSignalUpgradeHandler, SESSION_INFO_PATH, signalingSession } from '../signaling/signal-endpoint';
 import type { SignalingHub } from '../signaling/signaling-hub';
 import type { ViewerGate } from '../viewers/viewer-gate';
-import { createReservedRoutes, type ReservedRequestHandler, type ReservedRoutes, type ReservedRoutesOptions } from './reserved-routes';
+import { createReservedRoutes, type ReservedRequestHandler, type ReservedRoutesOptions } from './reserved-routes';
 
 interface SessionRoutesOptions {
   config: TunnelServerConfig;
@@ -29,16 +32,7 @@ interface SessionRoutesOptions {
   extra?: ReservedRoutesOptions;
 }
 
-interface SessionRoutes {
-  reserved: ReservedRoutes;
-  /** Serves the shell instead of relaying, for a browser's top-level navigation on a session with P2P on; false to relay. */
-  bootstrap: (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string[]) => boolean;
-  /** The SW's cookies for the shim's relayed WebSockets (relay/ws-tickets.ts), which the WebSocket relay takes. */
-  wsTickets: WsTicketStore;
-  close(): void;
-}
-
-export function createSessionRoutes(options: SessionRoutesOptions): SessionRoutes {
+export function createSessionRoutes(options: SessionRoutesOptions) {
   const { config, hub } = options;
   const p2pEnabled = (session: Session) => signalingSession(config, session).p2pEnabled();
   const signal = createSignalUpgradeHandler({ config, hub, viewerAddress: options.viewerAddress, viewerGate: options.viewerGate });
@@ -63,14 +57,16 @@ export function createSessionRoutes(options: SessionRoutesOptions): SessionRoute
   });
   return {
     reserved,
-    bootstrap(req, res, session, setCookie) {
+    /** Serves the shell instead of relaying, for a browser's top-level navigation on a session with P2P on; false to relay. */
+    bootstrap(req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string[]): boolean {
       if (!p2pEnabled(session) || !isBootstrapNavigation(req)) return false;
       if (setCookie.length > 0) res.setHeader('set-cookie', setCookie);
       serveShell(req, res, { sessionId: session.id, p2p: true, private: session.private === true });
       return true;
     },
+    /** The SW's cookies for the shim's relayed WebSockets (relay/ws-tickets.ts), which the WebSocket relay takes. */
     wsTickets,
-    close() {
+    close(): void {
       wsTickets.clear();
       signal.close();
     },

@@ -15,10 +15,7 @@ export const TLS_ASK_PER_SECOND = 16;
 /** Addresses with a bucket at once (a bucket is ~100 bytes: well under 1 MiB). */
 export const MAX_TLS_ASK_SOURCES = 4_096;
 
-export interface TlsAskLimit {
-  /** Takes one ask for `address`; false when it must wait (429). */
-  take(address: string): boolean;
-}
+export type TlsAskLimit = ReturnType<typeof createTlsAskLimit>;
 
 interface Bucket {
   tokens: number;
@@ -31,12 +28,13 @@ function isLoopback(address: string): boolean {
   return a === '::1' || (isIPv4(a) && a.startsWith('127.'));
 }
 
-export function createTlsAskLimit(now: () => number = Date.now): TlsAskLimit {
+export function createTlsAskLimit(now: () => number = Date.now) {
   // In order of last use: the first entries are the least recently used.
   const buckets = new Map<string, Bucket>();
   const refillMs = (TLS_ASK_BURST / TLS_ASK_PER_SECOND) * 1000;
   return {
-    take(address) {
+    /** Takes one ask for `address`; false when it must wait (429). */
+    take(address: string): boolean {
       if (isLoopback(address)) return true;
       const t = now();
       for (const [key, b] of buckets) {

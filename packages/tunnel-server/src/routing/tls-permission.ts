@@ -28,10 +28,8 @@ interface TlsPermissionOptions {
 
 type TlsPermissionAnswer = { allowed: true; reason: 'apex' | 'session' | 'name' } | { allowed: false; status: 400 | 404; error: string };
 
-export function createTlsPermission(options: TlsPermissionOptions): {
-  decide(domainParam: string | null): Promise<TlsPermissionAnswer>;
-  handle(req: IncomingMessage, res: ServerResponse): void;
-} {
+/** The handler of TLS_ASK_PATH. */
+export function createTlsPermission(options: TlsPermissionOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const apex = hostnameOf(options.domain);
   const suffix = `.${apex}`;
 
@@ -47,20 +45,17 @@ export function createTlsPermission(options: TlsPermissionOptions): {
     return { allowed: false, status: 404, error: 'ERR_NO_SUCH_SESSION' };
   }
 
-  return {
-    decide,
-    handle(req, res) {
-      const domain = new URL(req.url ?? '/', 'http://x').searchParams.get('domain');
-      const reply = (status: number, body: object, headers: Record<string, string> = {}) =>
-        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
-      const { limit } = options;
-      if (limit && !limit.asks.take(limit.sourceAddress(req)))
-        return reply(429, { error: 'ERR_TOO_MANY', message: 'too many TLS permission checks from this address' }, { 'retry-after': '1' });
-      decide(domain).then(
-        (answer) => (answer.allowed ? reply(200, { ok: true, reason: answer.reason }) : reply(answer.status, { error: answer.error })),
-        // A lookup that fails (Redis down) is a no: the terminator asks again on the next visit.
-        () => reply(503, { error: 'ERR_UNAVAILABLE' }),
-      );
-    },
+  return (req, res) => {
+    const domain = new URL(req.url ?? '/', 'http://x').searchParams.get('domain');
+    const reply = (status: number, body: object, headers: Record<string, string> = {}) =>
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
+    const { limit } = options;
+    if (limit && !limit.asks.take(limit.sourceAddress(req)))
+      return reply(429, { error: 'ERR_TOO_MANY', message: 'too many TLS permission checks from this address' }, { 'retry-after': '1' });
+    decide(domain).then(
+      (answer) => (answer.allowed ? reply(200, { ok: true, reason: answer.reason }) : reply(answer.status, { error: answer.error })),
+      // A lookup that fails (Redis down) is a no: the terminator asks again on the next visit.
+      () => reply(503, { error: 'ERR_UNAVAILABLE' }),
+    );
   };
 }

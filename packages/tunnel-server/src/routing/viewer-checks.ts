@@ -18,23 +18,14 @@ import { pathnameOf } from './reserved-routes';
 
 interface ViewerCheckOptions {
   logger: Logger;
-  accessGate?: ViewerAccessGate;
-  linkGate?: LinkAccessGate;
-  viewerGate?: ViewerGate;
+  accessGate: ViewerAccessGate;
+  linkGate: LinkAccessGate;
+  viewerGate: ViewerGate;
   signInGate?: SignInGate;
 }
 
-interface ViewerChecks {
-  checkAddress(req: IncomingMessage, session: Session | undefined): AddressVerdict;
-  checkAccess(req: IncomingMessage, session: Session | undefined): AccessDecision;
-  checkLink(req: IncomingMessage, session: Session | undefined): LinkDecision;
-  checkSignIn(req: IncomingMessage, sessionId: string, session: Session | undefined): SignInDecision;
-  checkViewer(req: IncomingMessage, session: Session | undefined, signIn?: SignedIn): ViewerCheck;
-  tieToViewer(session: Session, check: ViewerCheck, stream: Stream | undefined, cut: () => void): void;
-}
-
 /** `viewerOf`: the viewer's address of a request (what the gates count by). */
-export function createViewerChecks(options: ViewerCheckOptions, viewerOf: (req: IncomingMessage) => string): ViewerChecks {
+export function createViewerChecks(options: ViewerCheckOptions, viewerOf: (req: IncomingMessage) => string) {
   const { logger } = options;
 
   /**
@@ -52,7 +43,7 @@ export function createViewerChecks(options: ViewerCheckOptions, viewerOf: (req: 
    * removes the gate's credentials from the request. Open sessions and unknown ids pass unchanged.
    */
   function checkAccess(req: IncomingMessage, session: Session | undefined): AccessDecision {
-    if (!session?.access || !options.accessGate) return { kind: 'granted' };
+    if (!session?.access) return { kind: 'granted' };
     const source = viewerOf(req);
     const decision = options.accessGate.check(req, session.access, { fromServiceWorker: req.headers[VIA_HEADER] === VIA_SW, source });
     if (decision.kind === 'granted') options.accessGate.scrub(req, session.access);
@@ -66,11 +57,9 @@ export function createViewerChecks(options: ViewerCheckOptions, viewerOf: (req: 
    * (tag-viewer.ts), on every session.
    */
   function checkLink(req: IncomingMessage, session: Session | undefined): LinkDecision {
-    const gate = options.linkGate;
-    if (!gate) return { kind: 'granted' };
     // The bootstrap page's POST earns the cookie whoever sends it; the Service Worker's relay fetches never do.
     const earnCookie = req.headers[VIA_HEADER] !== VIA_SW || pathnameOf(req.url) === LINK_PATH;
-    const decision = session?.link ? gate.check(req, session.link, { earnCookie }) : ({ kind: 'granted' } as const);
+    const decision = session?.link ? options.linkGate.check(req, session.link, { earnCookie }) : ({ kind: 'granted' } as const);
     if (decision.kind === 'denied') logger.debug({ sessionId: session!.id }, 'viewer refused: no link');
     return decision;
   }
@@ -88,7 +77,7 @@ export function createViewerChecks(options: ViewerCheckOptions, viewerOf: (req: 
 
   /** Sessions with a viewer gate: who sent `req` (and its sign-in, if any), and whether it may pass. Tags what passes with its viewer (tag-viewer.ts). */
   function checkViewer(req: IncomingMessage, session: Session | undefined, signIn?: SignedIn): ViewerCheck {
-    if (!session?.viewers || !options.viewerGate) {
+    if (!session?.viewers) {
       tagViewer(req, undefined);
       return { kind: 'open' };
     }
@@ -104,7 +93,7 @@ export function createViewerChecks(options: ViewerCheckOptions, viewerOf: (req: 
    * local reset alone tells only the agent.
    */
   function tieToViewer(session: Session, check: ViewerCheck, stream: Stream | undefined, cut: () => void): void {
-    if (!stream || stream.closed || check.kind !== 'admitted' || !options.viewerGate) return;
+    if (!stream || stream.closed || check.kind !== 'admitted') return;
     const release = options.viewerGate.hold(session, check.viewer.id, () => {
       stream.reset('ERR_CANCEL', 'viewer refused by the developer');
       cut();

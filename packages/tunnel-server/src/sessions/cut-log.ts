@@ -14,14 +14,8 @@ interface LoggedCut {
   cut: SlotCut<unknown>;
 }
 
-export interface CutLog {
-  /** One cut in `sessionId`: logged now, or counted into its pair's summary. */
-  record(sessionId: string, cut: SlotCut<unknown>): void;
-  flush(): void;
-}
-
 /** `what`: the slot, as the lines name it ("stream", "signaling socket"). */
-export function createCutLog(logger: Logger, what: string, intervalMs = LOG_LIMIT_INTERVAL_MS): CutLog {
+export function createCutLog(logger: Logger, what: string, intervalMs = LOG_LIMIT_INTERVAL_MS) {
   const intervalS = Math.round(intervalMs / 1000);
   const write = ({ entry: { sessionId, cut }, suppressed, overflow }: LimitedLine<LoggedCut>) => {
     const fields = { sessionId, network: cut.cut.network, source: cut.cut.source, held: cut.held, for: cut.taker.network };
@@ -38,7 +32,8 @@ export function createCutLog(logger: Logger, what: string, intervalMs = LOG_LIMI
   };
   const limit = createLogLimit(write, { intervalMs });
   return {
-    record(sessionId, cut) {
+    /** One cut in `sessionId`: logged now, or counted into its pair's summary. */
+    record(sessionId: string, cut: SlotCut<unknown>): void {
       limit.record(`${cut.cut.network} ${cut.taker.network}`, { sessionId, cut });
     },
     flush: limit.flush,

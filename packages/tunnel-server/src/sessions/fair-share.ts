@@ -32,20 +32,6 @@ export function holderOf(address: string): ShareHolder {
  */
 export type ShareVerdict = 'taken' | 'full' | 'source' | 'network';
 
-interface FairShares<G> {
-  /** Takes a slot of `group` (`capacity` in all) for `holder`, unless the group is full or its source (`cap` at most) or its network holds its share. */
-  acquire(group: G, holder: ShareHolder, capacity: number, cap: number): ShareVerdict;
-  /** Gives back a slot taken by acquire() or take(). */
-  release(group: G, holder: ShareHolder): void;
-  /** Takes a slot for `holder` whatever the shares say (push-out.ts: a network within its floor). */
-  take(group: G, holder: ShareHolder): void;
-  count(group: G, holder: ShareHolder): number;
-  networkCount(group: G, holder: ShareHolder): number;
-  /** The network other than `holder`'s that holds the most slots of `group`, and how many; undefined when no other holds any. */
-  largestOtherNetwork(group: G, holder: ShareHolder): { network: string; count: number } | undefined;
-  total(group: G): number;
-}
-
 interface Group {
   total: number;
   bySource: Map<string, number>;
@@ -58,7 +44,7 @@ function decrement(counts: Map<string, number>, key: string): void {
   else counts.delete(key);
 }
 
-export function createFairShares<G>(): FairShares<G> {
+export function createFairShares<G>() {
   const groups = new Map<G, Group>();
   function take(group: G, { source, network }: ShareHolder): void {
     let g = groups.get(group);
@@ -68,7 +54,8 @@ export function createFairShares<G>(): FairShares<G> {
     g.total++;
   }
   return {
-    acquire(group, { source, network }, capacity, cap) {
+    /** Takes a slot of `group` (`capacity` in all) for `holder`, unless the group is full or its source (`cap` at most) or its network holds its share. */
+    acquire(group: G, { source, network }: ShareHolder, capacity: number, cap: number): ShareVerdict {
       const g = groups.get(group);
       const total = g?.total ?? 0;
       const bySource = g?.bySource.get(source) ?? 0;
@@ -79,21 +66,24 @@ export function createFairShares<G>(): FairShares<G> {
       take(group, { source, network });
       return 'taken';
     },
+    /** Takes a slot for `holder` whatever the shares say (push-out.ts: a network within its floor). */
     take,
-    release(group, { source, network }) {
+    /** Gives back a slot taken by acquire() or take(). */
+    release(group: G, { source, network }: ShareHolder): void {
       const g = groups.get(group);
       if (!g || !g.bySource.has(source)) return;
       decrement(g.bySource, source);
       decrement(g.byNetwork, network);
       if (--g.total === 0) groups.delete(group);
     },
-    count(group, { source }) {
+    count(group: G, { source }: ShareHolder): number {
       return groups.get(group)?.bySource.get(source) ?? 0;
     },
-    networkCount(group, { network }) {
+    networkCount(group: G, { network }: ShareHolder): number {
       return groups.get(group)?.byNetwork.get(network) ?? 0;
     },
-    largestOtherNetwork(group, { network }) {
+    /** The network other than `holder`'s that holds the most slots of `group`, and how many; undefined when no other holds any. */
+    largestOtherNetwork(group: G, { network }: ShareHolder): { network: string; count: number } | undefined {
       let largest: { network: string; count: number } | undefined;
       // At most `capacity` entries, and only on a refusal's path.
       for (const [other, count] of groups.get(group)?.byNetwork ?? []) {
@@ -101,7 +91,7 @@ export function createFairShares<G>(): FairShares<G> {
       }
       return largest;
     },
-    total(group) {
+    total(group: G): number {
       return groups.get(group)?.total ?? 0;
     },
   };

@@ -32,24 +32,6 @@ export interface SlotCut<G> {
   error?: unknown;
 }
 
-export interface PushOutShares<G> {
-  /**
-   * Takes a slot of `group` (`capacity` in all) for `holder`, unless it holds its share already (fair-share.ts; `cap`
-   * per source). Within its network's floor (shareFloor) a holder is let past its share (not past `cap`): a free
-   * slot, or on a full group the newest slot of the network holding the most, when that holds two more. Give a taken
-   * slot back with release(), or register it with hold().
-   */
-  acquire(group: G, holder: ShareHolder, capacity: number, cap: number): ShareVerdict;
-  /**
-   * Registers the slot taken by acquire() as `holder`'s newest; `end` ends it when it is cut for another. Returns its
-   * release, to call when the slot's holder lets go (idempotent: a cut slot is released already).
-   */
-  hold(group: G, holder: ShareHolder, end: () => void): () => void;
-  /** Gives back a slot taken by acquire() and never held. */
-  release(group: G, holder: ShareHolder): void;
-  count(group: G, holder: ShareHolder): number;
-}
-
 /** A held slot: its source, how to end it for another, and its release. */
 interface Held {
   source: string;
@@ -58,7 +40,7 @@ interface Held {
 }
 
 /** `onCut`: each slot cut for a holder with fewer (the caller logs it and counts it). */
-export function createPushOutShares<G>(onCut: (cut: SlotCut<G>) => void): PushOutShares<G> {
+export function createPushOutShares<G>(onCut: (cut: SlotCut<G>) => void) {
   // A group's entry goes once it holds no slot.
   const shares = createFairShares<G>();
   /** Per group and network, its slots in the order they were taken (the last is the newest). */
@@ -90,7 +72,13 @@ export function createPushOutShares<G>(onCut: (cut: SlotCut<G>) => void): PushOu
   }
 
   return {
-    acquire(group, holder, capacity, cap) {
+    /**
+     * Takes a slot of `group` (`capacity` in all) for `holder`, unless it holds its share already (fair-share.ts; `cap`
+     * per source). Within its network's floor (shareFloor) a holder is let past its share (not past `cap`): a free
+     * slot, or on a full group the newest slot of the network holding the most, when that holds two more. Give a taken
+     * slot back with release(), or register it with hold().
+     */
+    acquire(group: G, holder: ShareHolder, capacity: number, cap: number): ShareVerdict {
       const verdict = shares.acquire(group, holder, capacity, cap);
       if (verdict === 'taken' || shares.count(group, holder) >= cap) return verdict;
       const mine = shares.networkCount(group, holder);
@@ -105,7 +93,11 @@ export function createPushOutShares<G>(onCut: (cut: SlotCut<G>) => void): PushOu
       shares.take(group, holder);
       return 'taken';
     },
-    hold(group, holder, end) {
+    /**
+     * Registers the slot taken by acquire() as `holder`'s newest; `end` ends it when it is cut for another. Returns its
+     * release, to call when the slot's holder lets go (idempotent: a cut slot is released already).
+     */
+    hold(group: G, holder: ShareHolder, end: () => void): () => void {
       let released = false;
       const entry: Held = {
         source: holder.source,
@@ -124,10 +116,11 @@ export function createPushOutShares<G>(onCut: (cut: SlotCut<G>) => void): PushOu
       slots.add(entry);
       return entry.release;
     },
-    release(group, holder) {
+    /** Gives back a slot taken by acquire() and never held. */
+    release(group: G, holder: ShareHolder): void {
       shares.release(group, holder);
     },
-    count(group, holder) {
+    count(group: G, holder: ShareHolder): number {
       return shares.count(group, holder);
     },
   };

@@ -8,6 +8,7 @@ import type { SessionLink } from '../access/link-access';
 import type { SessionAddressRules } from '../access/address-rules';
 import type { SessionViewers } from './session-viewers';
 import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { constantTimeEqual, createResumeSecret } from './session-id';
 import { createSessionIds, SESSION_KEY_BYTES, type SessionIds } from './session-key';
 
@@ -66,47 +67,14 @@ interface SessionRegistryOptions {
 
 export type ResumeResult = { kind: 'resumable'; session: Session } | { kind: 'busy' } | { kind: 'unknown' };
 
-export interface SessionRegistry {
-  /** Creates a session for a newly registered agent; `expiresAt` (ms since epoch) is bound into its resume secret (session-id.ts). */
-  create(agent: AgentLink, expiresAt?: number): Session;
-  /**
-   * Finds the session an agent asks to resume, without changing it. A session in its grace period with a matching
-   * secret is 'resumable'; a live one with the right secret is 'busy'; a wrong secret or an expired session is
-   * 'unknown' (indistinguishable to the caller).
-   */
-  findForResume(sessionId: string, resumeSecret: string): ResumeResult;
-  /** Re-attaches an agent to a session found by findForResume (ends its grace period). */
-  attach(session: Session, agent: AgentLink): void;
-  /**
-   * Creates a session with the id and resume secret it had on another node of the cluster (the agent resumed here);
-   * the caller has checked the secret against the shared directory. Throws if the id is held here.
-   */
-  adopt(sessionId: string, resumeSecret: string, agent: AgentLink): Session;
-  /** Forgets a session at once (another node took it over); no onExpire. */
-  evict(session: Session): void;
-  get(sessionId: string): Session | undefined;
-  /** The agent dropped: start the grace period (only if `agent` is still the session's agent). */
-  detach(session: Session, agent: AgentLink): void;
-  stats(): { live: number; grace: number };
-  all(): Session[];
-  /**
-   * Ends the session at `expiresAt` (ms since epoch): the agent gets ERR_SESSION_EXPIRED and is closed, the session
-   * is forgotten (onExpire) and its id is remembered as ended. A session that has a deadline keeps it.
-   */
-  setExpiry(session: Session, expiresAt: number): void;
-  /** The id belonged to a session that reached its deadline (within ENDED_SESSION_MEMORY_MS). */
-  ended(sessionId: string): boolean;
-  /** Clears timers and forgets every session. */
-  clear(): void;
-}
+export type SessionRegistry = ReturnType<typeof createSessionRegistry>;
 
-export function createSessionRegistry(options: SessionRegistryOptions): SessionRegistry {
+export function createSessionRegistry(options: SessionRegistryOptions) {
   const sessions = new Map<string, Session>();
   const graceTimers = new Map<string, NodeJS.Timeout>();
   const ids = options.sessionIds ?? createSessionIds(randomBytes(SESSION_KEY_BYTES));
   const expiryTimers = new Map<string, NodeJS.Timeout>();
-  /** Insertion order = end order, so the oldest is first. */
-  const endedAt = new Map<string, number>();
+  const endedIds = new LRUCache<string, true>({ max: ENDED_SESSIONS_KEPT, ttl: ENDED_SESSION_MEMORY_MS });
 
   const stopExpiry = (id: string) => {
     clearTimeout(expiryTimers.get(id));
@@ -118,12 +86,7 @@ export function createSessionRegistry(options: SessionRegistryOptions): SessionR
     if (sessions.get(session.id) !== session) return;
     stopGrace(session.id);
     sessions.delete(session.id);
-    const now = Date.now();
-    endedAt.set(session.id, now);
-    for (const [id, at] of endedAt) {
-      if (endedAt.size <= ENDED_SESSIONS_KEPT && now - at < ENDED_SESSION_MEMORY_MS) break;
-      endedAt.delete(id);
-    }
+    endedIds.set(session.id, true);
     const agent = session.agent;
     session.agent = undefined;
     if (agent) {
@@ -139,41 +102,54 @@ export function createSessionRegistry(options: SessionRegistryOptions): SessionR
     graceTimers.delete(id);
   };
 
+  const add = (id: string, resumeSecret: string, agent: AgentLink): Session => {
+    const session: Session = { id, resumeSecret, createdAt: Date.now(), agent, detachedAt: undefined };
+    sessions.set(id, session);
+    options.onAttach?.(session);
+    return session;
+  };
+
   return {
-    create(agent, expiresAt) {
+    /** Creates a session for a newly registered agent; `expiresAt` (ms since epoch) is bound into its resume secret (session-id.ts). */
+    create(agent: AgentLink, expiresAt?: number): Session {
       let resumeSecret = createResumeSecret(expiresAt);
       let id = ids.idFor(resumeSecret);
       // 130 pseudo-random bits never collide in practice; the loop is a cheap guarantee, bounded.
       for (let i = 0; i < 8 && sessions.has(id); i++) id = ids.idFor((resumeSecret = createResumeSecret(expiresAt)));
       if (sessions.has(id)) throw new Error('could not draw a fresh session id');
-      const session: Session = { id, resumeSecret, createdAt: Date.now(), agent, detachedAt: undefined };
-      sessions.set(id, session);
-      options.onAttach?.(session);
-      return session;
+      return add(id, resumeSecret, agent);
     },
 
-    adopt(sessionId, resumeSecret, agent) {
+    /**
+     * Creates a session with the id and resume secret it had on another node of the cluster (the agent resumed here);
+     * the caller has checked the secret against the shared directory. Throws if the id is held here.
+     */
+    adopt(sessionId: string, resumeSecret: string, agent: AgentLink): Session {
       if (sessions.has(sessionId)) throw new Error(`session ${sessionId} is already held here`);
-      const session: Session = { id: sessionId, resumeSecret, createdAt: Date.now(), agent, detachedAt: undefined };
-      sessions.set(sessionId, session);
-      options.onAttach?.(session);
-      return session;
+      return add(sessionId, resumeSecret, agent);
     },
 
-    evict(session) {
+    /** Forgets a session at once (another node took it over); no onExpire. */
+    evict(session: Session): void {
       if (sessions.get(session.id) !== session) return;
       stopGrace(session.id);
       stopExpiry(session.id);
       sessions.delete(session.id);
     },
 
-    findForResume(sessionId, resumeSecret) {
+    /**
+     * Finds the session an agent asks to resume, without changing it. A session in its grace period with a matching
+     * secret is 'resumable'; a live one with the right secret is 'busy'; a wrong secret or an expired session is
+     * 'unknown' (indistinguishable to the caller).
+     */
+    findForResume(sessionId: string, resumeSecret: string): ResumeResult {
       const session = sessions.get(sessionId);
       if (!session || !constantTimeEqual(resumeSecret, session.resumeSecret)) return { kind: 'unknown' };
       return session.agent ? { kind: 'busy' } : { kind: 'resumable', session };
     },
 
-    attach(session, agent) {
+    /** Re-attaches an agent to a session found by findForResume (ends its grace period). */
+    attach(session: Session, agent: AgentLink): void {
       if (session.agent || sessions.get(session.id) !== session) throw new Error(`session ${session.id} cannot be attached`);
       stopGrace(session.id);
       session.agent = agent;
@@ -181,11 +157,12 @@ export function createSessionRegistry(options: SessionRegistryOptions): SessionR
       options.onAttach?.(session);
     },
 
-    get(sessionId) {
+    get(sessionId: string): Session | undefined {
       return sessions.get(sessionId);
     },
 
-    detach(session, agent) {
+    /** The agent dropped: start the grace period (only if `agent` is still the session's agent). */
+    detach(session: Session, agent: AgentLink): void {
       if (session.agent !== agent || sessions.get(session.id) !== session) return;
       session.agent = undefined;
       session.detachedAt = Date.now();
@@ -203,17 +180,21 @@ export function createSessionRegistry(options: SessionRegistryOptions): SessionR
       options.onDetach?.(session);
     },
 
-    stats() {
+    stats(): { live: number; grace: number } {
       let live = 0;
       for (const s of sessions.values()) if (s.agent) live++;
       return { live, grace: sessions.size - live };
     },
 
-    all() {
+    all(): Session[] {
       return [...sessions.values()];
     },
 
-    setExpiry(session, expiresAt) {
+    /**
+     * Ends the session at `expiresAt` (ms since epoch): the agent gets ERR_SESSION_EXPIRED and is closed, the session
+     * is forgotten (onExpire) and its id is remembered as ended. A session that has a deadline keeps it.
+     */
+    setExpiry(session: Session, expiresAt: number): void {
       if (session.expiresAt !== undefined || sessions.get(session.id) !== session) return;
       session.expiresAt = expiresAt;
       // setTimeout holds at most 2^31-1 ms (24.8 days); a longer wait is re-armed.
@@ -227,16 +208,17 @@ export function createSessionRegistry(options: SessionRegistryOptions): SessionR
       arm();
     },
 
-    ended(sessionId) {
-      const at = endedAt.get(sessionId);
-      return at !== undefined && Date.now() - at < ENDED_SESSION_MEMORY_MS;
+    /** The id belonged to a session that reached its deadline (within ENDED_SESSION_MEMORY_MS). */
+    ended(sessionId: string): boolean {
+      return endedIds.has(sessionId);
     },
 
-    clear() {
+    /** Clears timers and forgets every session. */
+    clear(): void {
       for (const t of graceTimers.values()) clearTimeout(t);
       for (const t of expiryTimers.values()) clearTimeout(t);
       expiryTimers.clear();
-      endedAt.clear();
+      endedIds.clear();
       graceTimers.clear();
       sessions.clear();
     },

@@ -6,35 +6,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { TunnelServerConfig } from '../config';
-import { createKeyRing, type KeyRing } from '../keys/key-ring';
+import { createKeyRing } from '../keys/key-ring';
 import type { Logger } from '../logger';
 import { deriveKey, loadSessionKey } from './session-key';
 
 /** HMAC-SHA256 key of the viewer access cookie: 256 bits, the hash's own size (RFC 2104 §3). */
 const ACCESS_KEY_BYTES = 32;
 
-interface ServerKeys {
-  session: KeyRing;
-  access: KeyRing;
-  hop: KeyRing;
-  /** True when every key derives from the configured cluster secret (no key needs sharing). */
-  derived: boolean;
-}
-
-function loadSessionKeyOrWarn(stateDir: string, logger: Logger): Buffer {
-  const loaded = loadSessionKey(stateDir);
-  if ('error' in loaded)
-    logger.warn({ err: loaded.error, stateDir }, 'cannot keep the session key in the state directory: agents get new URLs when this server restarts');
-  return loaded.key;
-}
-
-export function createServerKeys(config: TunnelServerConfig, logger: Logger): ServerKeys {
+export function createServerKeys(config: TunnelServerConfig, logger: Logger) {
   const configured = config.clusterSecret === undefined ? undefined : Buffer.from(config.clusterSecret, 'utf8');
-  const sessionKey = configured ? deriveKey(configured, 'session-id') : loadSessionKeyOrWarn(config.stateDir, logger);
+  const sessionKey = configured ? deriveKey(configured, 'session-id') : loadSessionKey(config.stateDir, logger);
   return {
     session: createKeyRing(sessionKey),
     access: createKeyRing(deriveKey(configured ?? sessionKey, 'access-cookie')),
     hop: createKeyRing(configured ? deriveKey(configured, 'cluster-hop') : randomBytes(ACCESS_KEY_BYTES)),
+    /** True when every key derives from the configured cluster secret (no key needs sharing). */
     derived: configured !== undefined,
   };
 }

@@ -8,6 +8,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { currentKey, keysOf, type Keys } from '../keys/key-ring';
+import type { Logger } from '../logger';
 import { base32, SESSION_ID_CHARS } from './session-id';
 
 /** Size of the session key: 256 bits, the size of HMAC-SHA256's output (RFC 2104 §3). */
@@ -26,28 +27,22 @@ export function deriveKey(sessionKey: Uint8Array, name: string): Buffer {
   return createHmac('sha256', sessionKey).update(`wingman-derived-key\0${name}`).digest();
 }
 
-export interface SessionIds {
-  idFor(resumeSecret: string): string;
-  /** Whether `sessionId` is bound to `resumeSecret` under any key of the ring. */
-  owns(sessionId: string, resumeSecret: string): boolean;
-}
+export type SessionIds = ReturnType<typeof createSessionIds>;
 
-export function createSessionIds(keys: Keys): SessionIds {
+export function createSessionIds(keys: Keys) {
   return {
-    idFor: (secret) => sessionIdFor(currentKey(keys), secret),
-    // Ids are public, so a plain comparison leaks nothing an attacker lacks.
-    owns: (id, secret) => keysOf(keys).some((k) => sessionIdFor(k, secret) === id),
+    idFor: (secret: string): string => sessionIdFor(currentKey(keys), secret),
+    /** Whether `sessionId` is bound to `resumeSecret` under any key of the ring. Ids are public, so a plain comparison leaks nothing an attacker lacks. */
+    owns: (id: string, secret: string): boolean => keysOf(keys).some((k) => sessionIdFor(k, secret) === id),
   };
 }
 
-type LoadedKey = { key: Buffer; file: string } | { key: Buffer; error: Error };
-
 /**
  * The session key stored in `dir`, created (random, mode 0600 in a 0700 directory) when there is none. A file that
- * cannot be read or written gives a key for this process only, with the error to report: URLs then change when the
- * server restarts.
+ * cannot be read or written gives a key for this process only, the error logged: URLs then change when the server
+ * restarts.
  */
-export function loadSessionKey(dir: string): LoadedKey {
+export function loadSessionKey(dir: string, logger: Logger): Buffer {
   const file = join(dir, SESSION_KEY_FILE);
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -67,8 +62,9 @@ export function loadSessionKey(dir: string): LoadedKey {
     }
     const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
     if (key.length !== SESSION_KEY_BYTES) throw new Error(`${file} does not hold a ${SESSION_KEY_BYTES}-byte base64 key; delete it to draw a new one`);
-    return { key, file };
+    return key;
   } catch (err) {
-    return { key: randomBytes(SESSION_KEY_BYTES), error: err as Error };
+    logger.warn({ err, stateDir: dir }, 'cannot keep the session key in the state directory: agents get new URLs when this server restarts');
+    return randomBytes(SESSION_KEY_BYTES);
   }
 }

@@ -1,4 +1,4 @@
-/** Agent authentication: `Authorization: Bearer <token>` against the configured token list. */
+/** Bearer tokens: `Authorization: Bearer <token>` against a configured list (the agents' tokens; the metrics token). */
 import type { IncomingMessage } from 'node:http';
 import { constantTimeEqual } from './session-id';
 

@@ -8,27 +8,23 @@ import type { Session } from './registry';
 /** Stable code of a registration refused because its token holds its quota of sessions. */
 export const ERR_TOO_MANY_SESSIONS = 'ERR_TOO_MANY_SESSIONS';
 
-export interface TokenSessions {
-  /** True when `token` holds its quota already. */
-  full(token: string): boolean;
-  /** Counts `session` against `token` (a session counts once, against its first token). */
-  add(token: string, session: Session): void;
-  remove(session: Session): void;
-}
+export type TokenSessions = ReturnType<typeof createTokenSessions>;
 
-export function createTokenSessions(limit: number): TokenSessions {
+export function createTokenSessions(limit: number) {
   const byToken = new Map<string, Set<Session>>();
   const tokenOf = new WeakMap<Session, string>();
   return {
-    full: (token) => (byToken.get(token)?.size ?? 0) >= limit,
-    add(token, session) {
+    /** True when `token` holds its quota already. */
+    full: (token: string): boolean => (byToken.get(token)?.size ?? 0) >= limit,
+    /** Counts `session` against `token` (a session counts once, against its first token). */
+    add(token: string, session: Session): void {
       if (tokenOf.has(session)) return;
       tokenOf.set(session, token);
       let set = byToken.get(token);
       if (!set) byToken.set(token, (set = new Set()));
       set.add(session);
     },
-    remove(session) {
+    remove(session: Session): void {
       const token = tokenOf.get(session);
       if (token === undefined) return;
       tokenOf.delete(session);

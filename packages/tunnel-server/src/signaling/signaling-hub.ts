@@ -46,27 +46,13 @@ export interface SignalingSession {
 
 interface SignalingHubOptions {
   metrics: P2PMetrics;
-  log?: (msg: string, extra?: object) => void;
   /** Signaling sockets one viewer address may hold per session, at most (fair shares: signaling-shares.ts). Default DEFAULT_MAX_SIGNALING_PER_VIEWER. */
   maxPerAddress?: number;
   /** Each signaling socket cut for a viewer holding fewer (server.ts logs it). */
   onCut?: (cut: SlotCut<string>) => void;
 }
 
-export interface SignalingHub {
-  /** Takes over a viewer's upgraded WebSocket for `session`; `address` is the viewer's (per-address quota). */
-  acceptViewer(ws: WebSocket, session: SignalingSession, address?: string): void;
-  /** A `signal` envelope from the session's agent, relayed as it is (its error codes too). Unknown viewers are ignored (they left). */
-  fromAgent(sessionId: string, viewerId: string, message: HostSignal<string>): void;
-  /** A `peer-report` from the session's agent (metrics). */
-  peerReport(sessionId: string, report: PeerReportMessage): void;
-  /** The session's agent went away: tell its viewers (they stay on the relay). */
-  agentGone(sessionId: string): void;
-  viewerCount(sessionId: string): number;
-  /** Sessions the hub keeps state for: those with a viewer signaling now. */
-  sessionCount(): number;
-  close(): void;
-}
+export type SignalingHub = ReturnType<typeof createSignalingHub>;
 
 interface Viewer {
   id: string;
@@ -78,7 +64,7 @@ interface Viewer {
   bytes: number;
 }
 
-export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
+export function createSignalingHub(options: SignalingHubOptions) {
   const sessions = new Map<string, Map<string, Viewer>>();
   const { metrics } = options;
 
@@ -124,7 +110,8 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
   };
 
   return {
-    acceptViewer(ws, session, address) {
+    /** Takes over a viewer's upgraded WebSocket for `session`; `address` is the viewer's (per-address quota). */
+    acceptViewer(ws: WebSocket, session: SignalingSession, address?: string): void {
       const refused = refusal(session);
       if (refused) {
         sendJson(ws, { type: 'error', code: refused.code, message: refused.message });
@@ -185,15 +172,16 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
       ws.on('error', () => ws.terminate());
     },
 
-    fromAgent(sessionId, viewerId, message) {
+    /** A `signal` envelope from the session's agent, relayed as it is (its error codes too). Unknown viewers are ignored (they left). */
+    fromAgent(sessionId: string, viewerId: string, message: HostSignal<string>): void {
       const viewer = sessions.get(sessionId)?.get(viewerId);
       if (!viewer) return;
       metrics.signalingMessages.inc({ direction: 'agent-to-viewer' });
       sendToViewer(viewer, message);
     },
 
-    peerReport(sessionId, report) {
-      const viewer = sessions.get(sessionId)?.get(report.viewerId);
+    /** A `peer-report` from the session's agent (metrics). */
+    peerReport(report: PeerReportMessage): void {
       if (report.state === 'connected') {
         metrics.successes.inc();
         if (report.connectMs !== undefined) metrics.connectSeconds.observe(report.connectMs / 1000);
@@ -202,22 +190,23 @@ export function createSignalingHub(options: SignalingHubOptions): SignalingHub {
         metrics.fallbacks.inc();
       }
       if (report.rttMs !== undefined) metrics.rttSeconds.observe(report.rttMs / 1000);
-      void viewer;
     },
 
-    agentGone(sessionId) {
+    /** The session's agent went away: tell its viewers (they stay on the relay). */
+    agentGone(sessionId: string): void {
       for (const v of sessions.get(sessionId)?.values() ?? []) sendToViewer(v, { type: 'bye', reason: 'agent disconnected' });
     },
 
-    viewerCount(sessionId) {
+    viewerCount(sessionId: string): number {
       return sessions.get(sessionId)?.size ?? 0;
     },
 
-    sessionCount() {
+    /** Sessions the hub keeps state for: those with a viewer signaling now. */
+    sessionCount(): number {
       return sessions.size;
     },
 
-    close() {
+    close(): void {
       for (const viewers of sessions.values()) for (const v of viewers.values()) v.ws.close(1001, 'server closing');
       sessions.clear();
     },

@@ -22,15 +22,6 @@ export const SIGNALING_CUT_REASON = `your network held the most signaling socket
 
 type ErrorMessage = Extract<HostSignal, { type: 'error' }>;
 
-export interface SignalingShares {
-  /**
-   * Takes a signaling slot of `sessionId` for `holder`, or refuses `ws` (an error message, then close 1008) and
-   * returns undefined. Taken, it returns the release to call when `ws` closes; the slot may be cut for a viewer
-   * holding fewer (its error message, then close 1013).
-   */
-  admit(ws: WebSocket, sessionId: string, holder: ShareHolder): (() => void) | undefined;
-}
-
 interface SignalingSharesOptions {
   /** Signaling sockets one address may hold per session, at most (fair-share.ts's cap). */
   maxPerAddress: number;
@@ -40,10 +31,15 @@ interface SignalingSharesOptions {
   onCut(cut: SlotCut<string>): void;
 }
 
-export function createSignalingShares({ maxPerAddress, sendError, onCut }: SignalingSharesOptions): SignalingShares {
+export function createSignalingShares({ maxPerAddress, sendError, onCut }: SignalingSharesOptions) {
   const shares = createPushOutShares<string>(onCut);
   return {
-    admit(ws, sessionId, holder) {
+    /**
+     * Takes a signaling slot of `sessionId` for `holder`, or refuses `ws` (an error message, then close 1008) and
+     * returns undefined. Taken, it returns the release to call when `ws` closes; the slot may be cut for a viewer
+     * holding fewer (its error message, then close 1013).
+     */
+    admit(ws: WebSocket, sessionId: string, holder: ShareHolder): (() => void) | undefined {
       const verdict = shares.acquire(sessionId, holder, MAX_VIEWERS_PER_SESSION, maxPerAddress);
       if (verdict === 'taken') {
         return shares.hold(sessionId, holder, () => {

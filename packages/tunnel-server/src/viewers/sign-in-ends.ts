@@ -6,13 +6,7 @@
 import type { Session } from '../sessions/registry';
 import type { ViewerRecord } from '../sessions/session-viewers';
 
-export interface SignInEnds {
-  /** Viewer `v` presented a sign-in that ends at `until` (ms since the epoch). True when that is later than what was known (announce it). */
-  note(session: Session, v: ViewerRecord, until: number): boolean;
-  clear(session: Session): void;
-}
-
-export function createSignInEnds(end: (session: Session, v: ViewerRecord) => void): SignInEnds {
+export function createSignInEnds(end: (session: Session, v: ViewerRecord) => void) {
   /** Arms the session's timer for `at` unless it fires earlier already. */
   const armAt = (session: Session, at: number) => {
     const viewers = session.viewers!;
@@ -42,13 +36,14 @@ export function createSignInEnds(end: (session: Session, v: ViewerRecord) => voi
   };
 
   return {
-    note(session, v, until) {
+    /** Viewer `v` presented a sign-in that ends at `until` (ms since the epoch). True when that is later than what was known (announce it). */
+    note(session: Session, v: ViewerRecord, until: number): boolean {
       if (v.signInUntil !== undefined && v.signInUntil >= until) return false;
       v.signInUntil = until;
       armAt(session, until);
       return true;
     },
-    clear(session) {
+    clear(session: Session): void {
       const viewers = session.viewers;
       if (viewers?.signInEnds) clearTimeout(viewers.signInEnds.timer);
       if (viewers) viewers.signInEnds = undefined;

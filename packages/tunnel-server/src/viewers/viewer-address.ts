@@ -4,9 +4,9 @@
  * sends the address it resolved in the hop header, signed with the hop key (HMAC-SHA256); an unsigned or forged one
  * is ignored (the request counts against the sender).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { currentKey, keysOf, type Keys } from '../keys/key-ring';
+import { currentKey, signedUnder, type Keys } from '../keys/key-ring';
 
 /**
  * Marks a request one node of a cluster forwarded to another (cluster/node-forward.ts), with the viewer's address it
@@ -34,12 +34,6 @@ interface ViewerAddressOptions {
   hopKey?: Keys;
 }
 
-interface ViewerAddresses {
-  of(req: IncomingMessage): string;
-  /** Value of the cluster hop header when forwarding `req` to another node: its viewer's address, signed. */
-  hopValue(req: IncomingMessage): string;
-}
-
 /** The address `trustProxy` places from the right of X-Forwarded-For + the socket peer (the leftmost when the chain is shorter). */
 export function forwardedAddress(req: IncomingMessage, trustProxy: number): string {
   const peer = clientAddress(req);
@@ -53,7 +47,7 @@ export function forwardedAddress(req: IncomingMessage, trustProxy: number): stri
   return chain[Math.max(0, chain.length - 1 - trustProxy)]!.slice(0, MAX_ADDRESS_CHARS);
 }
 
-export function createViewerAddresses(options: ViewerAddressOptions): ViewerAddresses {
+export function createViewerAddresses(options: ViewerAddressOptions) {
   const { hopKey, trustProxy } = options;
   const signUnder = (key: Uint8Array, address: string) => createHmac('sha256', key).update(address).digest('base64url');
 
@@ -64,18 +58,14 @@ export function createViewerAddresses(options: ViewerAddressOptions): ViewerAddr
     const m = HOP_VALUE.exec(value);
     if (!m) return undefined;
     const [, address, sig] = m as unknown as [string, string, string];
-    const given = Buffer.from(sig);
-    const valid = keysOf(hopKey).some((key) => {
-      const expected = Buffer.from(signUnder(key, address));
-      return expected.length === given.length && timingSafeEqual(expected, given);
-    });
-    return valid ? address : undefined;
+    return signedUnder(hopKey, sig, (key) => signUnder(key, address)) ? address : undefined;
   };
 
-  const of = (req: IncomingMessage) => vouched(req) ?? forwardedAddress(req, trustProxy);
+  const of = (req: IncomingMessage): string => vouched(req) ?? forwardedAddress(req, trustProxy);
   return {
     of,
-    hopValue(req) {
+    /** Value of the cluster hop header when forwarding `req` to another node: its viewer's address, signed. */
+    hopValue(req: IncomingMessage): string {
       if (!hopKey) return '1';
       // An address the header cannot carry (';' or spaces in it) is not vouched for.
       const address = of(req);

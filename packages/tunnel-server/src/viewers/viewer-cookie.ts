@@ -5,14 +5,13 @@
  * address and User-Agent (its id an HMAC of both); a browser's first navigation gets a fresh random id, so two
  * browsers behind one NAT are never one viewer.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isNavigation } from '../http/is-navigation';
 import { VIA_HEADER, VIA_SW } from '@wingman/protocol';
-import { serialize as serializeCookie } from 'cookie';
 import { LRUCache } from 'lru-cache';
-import { requestCookie } from '../http/request-cookie';
-import { currentKey, keysOf, type Keys } from '../keys/key-ring';
+import { ownCookie, requestCookie } from '../http/request-cookie';
+import { currentKey, signedUnder, type Keys } from '../keys/key-ring';
 import { sourceKey } from '../http/source-key';
 
 /** Name of the viewer cookie on a session origin (removed from every request before the app sees it). */
@@ -39,15 +38,12 @@ export interface ViewerIdentity {
   setCookie?: string;
 }
 
-export interface ViewerCookies {
-  /** Who sent `req` on session `sessionId`; `address` is the viewer's (viewer-address.ts). */
-  identify(req: IncomingMessage, sessionId: string, address: string): ViewerIdentity;
-}
-
 const macOf = (key: Uint8Array, sessionId: string, id: string) =>
   createHmac('sha256', key).update('viewer\0').update(sessionId).update('\0').update(id).digest('base64url').slice(0, MAC_CHARS);
 
-export function createViewerCookies(options: { key: Keys; secureCookie: boolean }): ViewerCookies {
+export type ViewerCookies = ReturnType<typeof createViewerCookies>;
+
+export function createViewerCookies(options: { key: Keys; secureCookie: boolean }) {
   /** Cookie value or anonymous source (prefixed by the session id) → the identity it stands for. */
   const cache = new LRUCache<string, { id: string; setCookie?: string }>({
     max: IDENTITY_CACHE_ENTRIES,
@@ -66,13 +62,7 @@ export function createViewerCookies(options: { key: Keys; secureCookie: boolean 
   };
 
   const cookieFor = (sessionId: string, id: string) =>
-    serializeCookie(VIEWER_COOKIE, `${id}.${macOf(currentKey(options.key), sessionId, id)}`, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: options.secureCookie,
-      maxAge: VIEWER_COOKIE_MAX_AGE_S,
-    });
+    ownCookie(VIEWER_COOKIE, `${id}.${macOf(currentKey(options.key), sessionId, id)}`, options.secureCookie, VIEWER_COOKIE_MAX_AGE_S);
 
   const fromCookie = (req: IncomingMessage, sessionId: string): string | undefined => {
     const value = requestCookie(req, VIEWER_COOKIE);
@@ -81,8 +71,7 @@ export function createViewerCookies(options: { key: Keys; secureCookie: boolean 
     const cacheKey = `c\0${sessionId}\0${value}`;
     const known = identities().get(cacheKey);
     if (known) return known.id;
-    const given = Buffer.from(m[2]!);
-    if (!keysOf(options.key).some((key) => timingSafeEqual(given, Buffer.from(macOf(key, sessionId, m[1]!))))) return undefined;
+    if (!signedUnder(options.key, m[2]!, (key) => macOf(key, sessionId, m[1]!))) return undefined;
     identities().set(cacheKey, { id: m[1]! });
     return m[1];
   };
@@ -108,7 +97,8 @@ export function createViewerCookies(options: { key: Keys; secureCookie: boolean 
   };
 
   return {
-    identify(req, sessionId, address) {
+    /** Who sent `req` on session `sessionId`; `address` is the viewer's (viewer-address.ts). */
+    identify(req: IncomingMessage, sessionId: string, address: string): ViewerIdentity {
       const known = fromCookie(req, sessionId);
       if (known) return { id: known };
       // The Service Worker's fetches: a Set-Cookie on them would land in its own jar, not the browser's.

@@ -38,23 +38,7 @@ export type ViewerCheck =
   | { kind: 'waiting'; viewer: ViewerRecord; setCookie?: string }
   | { kind: 'refused'; viewer: ViewerRecord; setCookie?: string };
 
-export interface ViewerGate {
-  /** Turns the gate on for a session (at register; a resume keeps the viewers and their states) and announces every known viewer to the agent. */
-  enable(session: Session, mode: ViewerGateMode): void;
-  /**
-   * Forgets every viewer of the session and closes what they hold open (the access mode of a resumed session changed:
-   * admissions made under the old one do not carry over). Their next request makes them new viewers.
-   */
-  reset(session: Session): void;
-  /**
-   * Ties `req` to its viewer, creating (and announcing) it when new; `signIn`: what it signed in as (sign-in gate),
-   * announced with it, and when that sign-in ends (what the viewer holds then ends too).
-   */
-  check(req: IncomingMessage, session: Session, address: string, signIn?: SignedIn): ViewerCheck;
-  decide(session: Session, decision: ViewerDecisionMessage): void;
-  /** Registers something viewer `id` holds open; `close` runs if it is refused. Returns the release function. */
-  hold(session: Session, id: string, close: () => void): () => void;
-}
+export type ViewerGate = ReturnType<typeof createViewerGate>;
 
 function viewerMessage(v: ViewerRecord): ViewerMessage {
   return {
@@ -69,7 +53,7 @@ function viewerMessage(v: ViewerRecord): ViewerMessage {
   };
 }
 
-export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: string, extra: object) => void }): ViewerGate {
+export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: string, extra: object) => void }) {
   const announce = (session: Session, v: ViewerRecord) => session.agent?.sendControl(viewerMessage(v));
 
   /** Forgets a waiting viewer to make room (waiting caps); the agent drops it from its list. */
@@ -153,31 +137,32 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
   };
 
   return {
-    reset(session) {
+    /**
+     * Forgets every viewer of the session and closes what they hold open (the access mode of a resumed session changed:
+     * admissions made under the old one do not carry over). Their next request makes them new viewers.
+     */
+    reset(session: Session): void {
       const viewers = session.viewers;
       if (!viewers) return;
-      const held = [...viewers.live.values()];
       viewers.records.clear();
       viewers.refusedIds.clear();
       viewers.refusedEmails.clear();
-      viewers.live.clear();
       signInEnds.clear(session);
-      for (const close of held.flatMap((closers) => [...closers])) {
-        try {
-          close();
-        } catch (err) {
-          options.log?.("closing a viewer's socket at an access change failed", { err });
-        }
-      }
+      for (const id of [...viewers.live.keys()]) closeHeld(session, id, 'at an access change');
     },
 
-    enable(session, mode) {
+    /** Turns the gate on for a session (at register; a resume keeps the viewers and their states) and announces every known viewer to the agent. */
+    enable(session: Session, mode: ViewerGateMode): void {
       if (!session.viewers) session.viewers = { mode, records: new Map(), refusedIds: new Set(), refusedEmails: new Set(), live: new Map() };
       session.viewers.mode = mode;
       for (const v of session.viewers.records.values()) announce(session, v);
     },
 
-    check(req, session, address, signIn) {
+    /**
+     * Ties `req` to its viewer, creating (and announcing) it when new; `signIn`: what it signed in as (sign-in gate),
+     * announced with it, and when that sign-in ends (what the viewer holds then ends too).
+     */
+    check(req: IncomingMessage, session: Session, address: string, signIn?: SignedIn): ViewerCheck {
       const email = signIn?.email;
       const viewers = session.viewers;
       if (!viewers) return { kind: 'open' };
@@ -210,7 +195,7 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
       return { kind: v.state, viewer: v, ...(setCookie ? { setCookie } : {}) };
     },
 
-    decide(session, decision) {
+    decide(session: Session, decision: ViewerDecisionMessage): void {
       const viewers = session.viewers;
       if (!viewers) return;
       if (decision.decision === 'refuse-all') {
@@ -223,7 +208,8 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
       else viewers.refusedIds.delete(decision.id!);
     },
 
-    hold(session, id, close) {
+    /** Registers something viewer `id` holds open; `close` runs if it is refused. Returns the release function. */
+    hold(session: Session, id: string, close: () => void): () => void {
       const live = session.viewers?.live;
       if (!live) return () => undefined;
       let set = live.get(id);

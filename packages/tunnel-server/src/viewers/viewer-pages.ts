@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RESERVED_PREFIX, shortViewerId } from '@wingman/protocol';
 import { escapeHtml } from '@wingman/protocol';
-import { sendPage } from '../http/pages';
+import { sendHtml, sendPage } from '../http/pages';
 import { sendJson } from '../http/json-response';
 import { writeRawText } from '../http/raw-response';
 import { isNavigation } from '../http/is-navigation';
@@ -68,15 +68,9 @@ export function sendHeld(req: IncomingMessage, res: ServerResponse, held: Held, 
     });
   }
   if (!waiting) return sendPage(res, { status: 403, title: 'Access refused', message: REFUSED_MESSAGE, code: ERR_VIEWER_REFUSED });
-  const body = waitingPage(held.viewer);
-  res.writeHead(403, {
-    'content-type': 'text/html; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
+  sendHtml(res, 403, waitingPage(held.viewer), {
     'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'",
   });
-  res.end(body);
 }
 
 export function writeHeld(socket: Duplex, held: Held): void {

@@ -5,15 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import {
-  createBrowserAssets,
-  isBootstrapNavigation,
-  renderShell,
-  serveShell,
-  shellConfig,
-  shellInlineScript,
-  SHELL_INLINE_SCRIPT_FILE,
-} from '../../src/browser';
+import { createBrowserAssets } from '../../src/browser/assets';
+import { isBootstrapNavigation } from '../../src/browser/bootstrap';
+import { renderShell, serveShell, shellConfig, shellInlineScript, SHELL_INLINE_SCRIPT_FILE } from '../../src/browser/shell-html';
 
 const nav = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
 

@@ -1,5 +1,5 @@
 import type { HeaderList } from '@wingman/protocol';
-import { applySwCookieBridge, applyWsTicketCookies, bridgeSetCookie, bridgeSwResponse, isSwRelayRequest } from '../../src/browser';
+import { applySwCookieBridge, applyWsTicketCookies, bridgeSetCookie, bridgeSwResponse, isSwRelayRequest } from '../../src/browser/cookie-bridge';
 
 const SW: HeaderList = [['x-wingman-via', 'sw']];
 

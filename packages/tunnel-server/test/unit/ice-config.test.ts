@@ -1,13 +1,17 @@
 import { createHmac } from 'node:crypto';
 import { parseIceServers, parseP2PSettings } from '@wingman/protocol';
 import { resolveConfig } from '../../src/config';
-import { buildIceServers, p2pSettingsFor, turnCredentials } from '../../src/p2p/ice-config';
+import { buildIceServers, p2pSettingsFor } from '../../src/p2p/ice-config';
 
 describe('ICE configuration', () => {
   it('mints TURN REST API credentials: expiry:sessionId signed with HMAC-SHA1', () => {
-    const c = turnCredentials('secret', 'abc', 3600, 1_700_000_000_500);
-    expect(c.username).toBe('1700003600:abc');
-    expect(c.credential).toBe(createHmac('sha1', 'secret').update('1700003600:abc').digest('base64'));
+    const { p2p } = resolveConfig({ p2p: { turnUrls: ['turn:127.0.0.1:3478'], turnSecret: 'secret', turnTtlS: 3600 } });
+    const [turn] = buildIceServers(p2p, 'abc', 1_700_000_000_500);
+    expect(turn).toEqual({
+      urls: ['turn:127.0.0.1:3478'],
+      username: '1700003600:abc',
+      credential: createHmac('sha1', 'secret').update('1700003600:abc').digest('base64'),
+    });
   });
 
   it('lists STUN servers, then TURN servers with credentials, in a form the protocol accepts', () => {

@@ -50,7 +50,7 @@ function sourceFiles(dir: string): string[] {
 /** Every source file, relative to src/, `/`-separated (`routing/router.ts`). */
 const FILES = sourceFiles(SRC).map((f) => relative(SRC, f).split('\\').join('/'));
 
-/** The file a relative specifier names, e.g. `../http/pages` from `routing/router.ts` → `http/pages.ts`; `../browser` → `browser/index.ts`. */
+/** The file a relative specifier names, e.g. `../http/pages` from `routing/router.ts` → `http/pages.ts`; a folder → its index file. */
 function resolveRelative(from: string, specifier: string): string {
   const target = posix.normalize(posix.join(posix.dirname(from), specifier));
   return FILES.includes(`${target}.ts`) ? `${target}.ts` : `${target}/index.ts`;

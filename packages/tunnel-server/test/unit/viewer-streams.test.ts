@@ -1,4 +1,4 @@
-import { createViewerStreamQuota, refusalMessage } from '../../src/relay/viewer-streams';
+import { createViewerStreamQuota, REFUSAL_MESSAGES } from '../../src/relay/viewer-streams';
 import { shareFloor } from '../../src/sessions/push-out';
 
 describe('viewer stream quota', () => {
@@ -45,7 +45,7 @@ describe('viewer stream quota', () => {
     const s = { id: 's' };
     for (let i = 0; i < 16; i++) quota.acquire(s, '10.0.0.1', 64);
     expect(quota.acquire(s, '10.0.0.2', 64)).toBe('network');
-    expect(refusalMessage('network')).toMatch(/^Your network .*IPv4 \/24, an IPv6 \/56/);
-    expect(refusalMessage('source')).toMatch(/^You have too many requests/);
+    expect(REFUSAL_MESSAGES.network).toMatch(/^Your network .*IPv4 \/24, an IPv6 \/56/);
+    expect(REFUSAL_MESSAGES.source).toMatch(/^You have too many requests/);
   });
 });
