@@ -95,8 +95,9 @@ export function sampleRss(procs: { server: Proc; agent: Proc }): { stop(): { ser
   };
 }
 
-export async function killAll(): Promise<void> {
-  await Promise.all([...live].map((p) => p.kill()));
+/** Kills every process started here but those in `keep` (a file's own, started once in beforeAll and killed in afterAll). */
+export async function killAll(keep: readonly Proc[] = []): Promise<void> {
+  await Promise.all([...live].filter((p) => !keep.includes(p)).map((p) => p.kill()));
 }
 
 export interface Tunnel {

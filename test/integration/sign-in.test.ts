@@ -28,7 +28,22 @@ jest.setTimeout(120_000);
 /** A body large enough to span many relay frames. */
 const BODY_BYTES = 300_000;
 
+/** The shortest sign-in the server allows (SIGN_IN_TTL_S, docs/operations.md): what the tests that see one end wait for. */
+const TTL_S = 10;
+
+/** The file's one OpenID Provider, started once (it makes its keys as it starts); every test's server listens on `port`, its redirect URI's. */
+let provider: Awaited<ReturnType<typeof startProvider>>;
+let port: number;
 let app: FixtureApp;
+
+beforeAll(async () => {
+  port = await freePort();
+  provider = await startProvider(`http://localhost:${port}/__wingman/sign-in/callback`);
+});
+
+afterAll(async () => {
+  await provider?.proc.kill();
+});
 
 beforeEach(async () => {
   app = await startFixtureApp();
@@ -38,24 +53,26 @@ afterEach(async () => {
   try {
     await closeViewerProcesses();
   } finally {
-    await killAll();
+    await killAll([provider.proc]);
     await app.close();
   }
 });
 
-/** A provider, a server configured with it (and `serverEnv`), and an agent on the fixture app with `agentArgs`. */
+/** A server configured with the provider (and `serverEnv`), and an agent on the fixture app with `agentArgs`. */
 async function share(agentArgs: string[], serverEnv: Record<string, string> = {}) {
-  const port = await freePort();
-  const provider = await startProvider(`http://localhost:${port}/__wingman/sign-in/callback`);
+  // Its ID tokens as it issues them, whatever an earlier test had it do to them.
+  await provider.tamper('');
   const startOidcServer = () =>
     startServer({ OIDC_ISSUER: provider.issuer, OIDC_CLIENT_ID: provider.clientId, OIDC_CLIENT_SECRET: provider.clientSecret, ...serverEnv }, [
       '--port',
       String(port),
     ]);
   const server = await startOidcServer();
+  // A session of its own: every test's server has the same URL, an earlier test's session is not resumed.
   const agent = await startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: join(tmpdir(), `wingman-sign-in-${process.pid}`) }, [
     '--inspect',
     'false',
+    '--new-session',
     ...agentArgs,
   ]);
   const origin = new URL(agent.url).origin;
@@ -334,7 +351,6 @@ test('the server keeps nothing per sign-in started: one part way through at the 
 });
 
 test("a viewer's P2P channel ends when its sign-in ends, as its relayed requests do", async () => {
-  const TTL_S = 20;
   const s = await share(['--allow-email', 'alice@example.com'], { SIGN_IN_TTL_S: String(TTL_S) });
   const browser = new CookieBrowser();
   await s.provider.nextLogin('alice@example.com');
@@ -358,7 +374,6 @@ test("a viewer's P2P channel ends when its sign-in ends, as its relayed requests
 });
 
 test("a viewer's P2P channel ends when its sign-in ends while the server that signed it in is gone", async () => {
-  const TTL_S = 20;
   const s = await share(['--allow-email', 'alice@example.com'], { SIGN_IN_TTL_S: String(TTL_S) });
   const browser = new CookieBrowser();
   await s.provider.nextLogin('alice@example.com');

@@ -11,12 +11,11 @@
  * the same thing (status, length, SHA-256, or the same error), every answer
  * over the path the shell is on; the agent's P2P host never ends.
  */
-import { killAll } from '../../../../test/helpers/processes';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
 import { ZOO_BODY_BYTES } from './support/zoo/docroot';
 import { startEdgeApp, type EdgeApp, type EdgeAppOptions } from '../../../../test/helpers/edge-app';
 import { offPath, withoutPath, type PageOutcome, type ZooRequest } from './support/zoo/page-fetches';
-import { p2pHostFate, pageRun, shareApp, shellRun, type SharedApp } from './support/zoo/zoo-run';
+import { p2pHostFate, pageRun, shellRun, useZooServer, type SharedApp } from './support/zoo/zoo-run';
 
 jest.setTimeout(120_000);
 
@@ -67,6 +66,8 @@ const CASES: ReadonlyArray<readonly [string, EdgeCase]> = [
 
 let browser: LaunchedChromium;
 let noRtc: LaunchedChromium;
+/** Every case's sessions on one tunnel server. */
+const zoo = useZooServer();
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -86,15 +87,15 @@ describe.each(CASES)('%s, behind wingman http', (_name, { app: appOptions, reque
 
   beforeAll(async () => {
     app = await startEdgeApp(appOptions);
-    shared = await shareApp(app.port);
-    plain = await shareApp(app.port, ['--no-p2p']);
+    shared = await zoo.share(app.port);
+    plain = await zoo.share(app.port, ['--no-p2p']);
     direct = withoutPath(await pageRun(browser, `http://127.0.0.1:${app.port}/`, requests));
   });
 
   afterAll(async () => {
     await unregisterServiceWorkers(browser.page).catch(() => undefined);
     await unregisterServiceWorkers(noRtc.page).catch(() => undefined);
-    await killAll();
+    await zoo.endCase();
     await app?.close();
   });
 

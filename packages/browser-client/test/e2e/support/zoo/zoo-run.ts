@@ -5,7 +5,7 @@
  * relay in a browser without WebRTC). What the agent's P2P host did
  * meanwhile is read from the agent (p2pHostEndings, its child processes).
  */
-import { childPids, p2pHostEndings, startAgent, startServer, type Proc } from '../../../../../../test/helpers/processes';
+import { childPids, killAll, p2pHostEndings, startAgent, startServer, type Proc } from '../../../../../../test/helpers/processes';
 import type { LaunchedChromium } from '../../helpers/browser';
 import { waitForApp, waitForTransport } from '../shell';
 import { pageFetches, type PageOutcome, type ZooRequest } from './page-fetches';
@@ -16,11 +16,40 @@ export interface SharedApp {
   origin: string;
 }
 
+/** `wingman http <port> [agentArgs]` on the tunnel server at `serverPort` (public: opened by its host name). */
+async function shareOn(serverPort: number, port: number, agentArgs: string[]): Promise<SharedApp> {
+  const { agent, sessionId } = await startAgent(`http://localhost:${serverPort}`, String(port), {}, agentArgs);
+  return { agent, origin: `http://${sessionId}.localhost:${serverPort}` };
+}
+
 /** A tunnel server and `wingman http <port> [agentArgs]` (public: opened by its host name). */
 export async function shareApp(port: number, agentArgs: string[] = []): Promise<SharedApp> {
   const { port: serverPort } = await startServer({ LOG_LEVEL: 'warn' });
-  const { agent, sessionId } = await startAgent(`http://localhost:${serverPort}`, String(port), {}, agentArgs);
-  return { agent, origin: `http://${sessionId}.localhost:${serverPort}` };
+  return shareOn(serverPort, port, agentArgs);
+}
+
+/** The tunnel server of a file of zoo cases, and how each case shares its app on it. */
+export interface ZooServer {
+  /** `wingman http <port> [agentArgs]` on the file's tunnel server. */
+  share(port: number, agentArgs?: string[]): Promise<SharedApp>;
+  /** Ends what the case started (its agents, its app's processes), leaving the tunnel server to the next case: a case's afterAll. */
+  endCase(): Promise<void>;
+}
+
+/** One tunnel server for the whole file, started in its beforeAll and ended in its afterAll (call at the file's top level). */
+export function useZooServer(): ZooServer {
+  let server: Proc | undefined;
+  let serverPort = 0;
+  beforeAll(async () => {
+    ({ server, port: serverPort } = await startServer({ LOG_LEVEL: 'warn' }));
+  });
+  afterAll(async () => {
+    await server?.kill();
+  });
+  return {
+    share: (port, agentArgs = []) => shareOn(serverPort, port, agentArgs),
+    endCase: () => killAll(server ? [server] : []),
+  };
 }
 
 /**
