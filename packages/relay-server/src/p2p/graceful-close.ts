@@ -7,7 +7,7 @@
 import { closeChannel, closePeer, type RtcDataChannel, type RtcPeerConnection } from './webrtc';
 
 /** How long a closed peer's connection outlives its channels (a viewer's own close of it comes first, a round trip later). */
-const PEER_CLOSE_GRACE_MS = 1_000;
+export const PEER_CLOSE_GRACE_MS = 1_000;
 
 export interface PendingCloses {
   /** Closes `dc` now and `pc` after the grace period. */

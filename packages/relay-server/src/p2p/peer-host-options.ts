@@ -41,8 +41,11 @@ export const peerReportSchema = z.object({
   /** The viewer proved it holds the link key over this very channel. */
   verified: z.boolean().optional(),
 });
-/** `viewer`: the viewer's visitor id, when the server named it; added by agent-p2p for display. */
-export type PeerReport = z.infer<typeof peerReportSchema> & { viewer?: string };
+/**
+ * `viewer`: the viewer's visitor id, when the server named it; added by agent-p2p for display.
+ * `hostPid`: the agent's P2P host process serving this viewer (per-viewer-hosts.ts); the agent's own, never sent to the server.
+ */
+export type PeerReport = z.infer<typeof peerReportSchema> & { viewer?: string; hostPid?: number };
 
 /** A signaling message or channel refused for failing a link-key check. */
 export const untrustedSchema = z.object({
