@@ -10,7 +10,11 @@ import type { PeerHost } from '../../src/p2p/peer-host';
 import { createPerViewerHosts } from '../../src/p2p/per-viewer-hosts';
 import { until } from '../../../../test/helpers/wait';
 
-const init: IsolatedPeerHostOptions['init'] = { target: { host: '127.0.0.1', port: 1 }, hostHeader: 'rewrite', iceServers: [], connectTimeoutMs: 1_000 };
+const init: IsolatedPeerHostOptions['init'] = {
+  forward: { target: { host: '127.0.0.1', port: 1 }, hostHeader: 'rewrite' },
+  iceServers: [],
+  connectTimeoutMs: 1_000,
+};
 
 let host: PeerHost | undefined;
 afterEach(() => host?.close());
