@@ -23,6 +23,8 @@ export const MONITOR_TIMEOUT_MS = MONITOR_INTERVAL_MS;
  * peer: 15 s, one more than the page's 2, so the page sees a dead channel first.
  */
 export const MONITOR_MAX_MISSED = 3;
+/** How long a closed peer's connection outlives its channels (a viewer's own close of it comes first, a round trip later; graceful-close.ts). */
+export const PEER_CLOSE_GRACE_MS = 1_000;
 /** Close a peer that carried no stream this long, ms (the viewer reconnects on demand). */
 export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
 

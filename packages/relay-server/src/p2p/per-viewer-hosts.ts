@@ -7,9 +7,8 @@
  * viewer; docs/architecture.md §Who owns what.
  */
 import type { IceServer, ViewerSignal } from '@wingman/protocol';
-import { PEER_CLOSE_GRACE_MS } from './graceful-close';
 import { createIsolatedPeerHost, type HostCrash, type IsolatedPeerHost, type IsolatedPeerHostOptions } from './isolated-peer-host';
-import { DEFAULT_MAX_PEERS, type LinkTrust, type PeerHost, type PeerReport, type UntrustedEvent } from './peer-host';
+import { DEFAULT_MAX_PEERS, PEER_CLOSE_GRACE_MS, type LinkTrust, type PeerHost, type PeerReport, type UntrustedEvent } from './peer-host-options';
 import { createSpareHost } from './spare-host';
 
 /** A viewer's process ends this long after its peer closed (the peer connection's own close comes PEER_CLOSE_GRACE_MS after the channel's), ms. */
