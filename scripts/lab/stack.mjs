@@ -115,7 +115,7 @@ export async function startStack({ topology, dir, tls, app: appKind = 'fixture',
     processes.push(app.process);
     const appPort = app.port;
 
-    // The agent restarts its P2P host when it crashes (docs/architecture.md): each one ends its viewers' P2P sessions.
+    // A crash of a P2P host process (one per viewer, docs/architecture.md) ends its viewer's P2P session.
     let p2pHostCrashes = 0;
     const agent = startInNamespace({
       name: 'wingman-agent',

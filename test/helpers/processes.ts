@@ -188,10 +188,24 @@ export function childPids(pid: number): number[] {
   return out;
 }
 
+/** The pid of the agent's P2P host process serving `viewerId` (one per viewer), from its `peer` event; checked to be the agent's child. */
+export async function p2pHostOf(agent: Proc, viewerId: string | undefined): Promise<number> {
+  if (viewerId === undefined) throw new Error('no viewer id: the page has no P2P channel');
+  const connected = await agent.waitFor(
+    (e) => e.event === 'peer' && e.state === 'connected' && e.viewerId === viewerId,
+    undefined,
+    `viewer ${viewerId} connected over P2P`,
+  );
+  const pid = connected.hostPid;
+  if (typeof pid !== 'number' || !childPids(agent.child.pid!).includes(pid))
+    throw new Error(`the peer event of ${viewerId} names no live host process of the agent: ${JSON.stringify(connected)}`);
+  return pid;
+}
+
 /**
- * What says the agent's P2P host process ended: each of its viewers' peers
+ * What says one of the agent's P2P host processes ended: its viewer's peer
  * closed with "P2P host ended (…)" (a JSON event), and WARN_P2P_HOST_CRASHED
- * on stderr. Empty while the host lived.
+ * on stderr. Empty while every host lived.
  */
 export function p2pHostEndings(agent: Proc): string[] {
   const closed = agent.events

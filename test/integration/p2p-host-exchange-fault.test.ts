@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jsonLines, runNodeScript } from '../helpers/node-script';
-import { childPids, killAll, p2pHostEndings, ROOT, startTunnel } from '../helpers/processes';
+import { killAll, p2pHostEndings, ROOT, startTunnel } from '../helpers/processes';
 
 jest.setTimeout(60_000);
 
@@ -101,7 +101,6 @@ describe('a fault while the P2P host serves one exchange', () => {
       args: [t.url, t.host, '/fault-in-http-client', '/hello', LISTENER_TARGET, '/hello'],
       timeoutMs: 40_000,
     });
-    const hostsAfter = childPids(t.agent.child.pid!);
     const answers = jsonLines(run.stdout);
     const hello = { target: '/hello', status: 200, transport: 'p2p', body: 'hello' };
 
@@ -120,7 +119,6 @@ describe('a fault while the P2P host serves one exchange', () => {
       { target: LISTENER_TARGET, code: 'ERR_INTERNAL', error: expect.stringContaining('agent error: injected fault in a stream listener') },
       hello,
     ]);
-    expect(hostsAfter).toHaveLength(1);
     // Each fault's stack is on the agent's stderr (the host's is inherited).
     expect(t.agent.stderr()).toContain('injected fault in the HTTP client');
     expect(t.agent.stderr()).toContain('injected fault in a stream listener');

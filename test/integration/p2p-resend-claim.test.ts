@@ -13,7 +13,7 @@ import { EXCHANGE_HEADER } from '@wingman/protocol';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
 import { closeViewersAndProcesses, connectViewerProcess } from '../helpers/p2p-viewer-process';
-import { childPids, startTunnel, type Tunnel } from '../helpers/processes';
+import { p2pHostOf, startTunnel, type Tunnel } from '../helpers/processes';
 import { until } from '../helpers/wait';
 
 jest.setTimeout(60_000);
@@ -37,9 +37,7 @@ describe('a request whose relayed copy reaches the agent before its P2P copy', (
     const viewer = await connectViewerProcess({ url: t.url, timeoutMs: 20_000 });
     const warm = await viewer.request({ method: 'GET', target: '/hello', headers: [['host', t.host]] });
     expect(warm.header('x-wingman-transport')).toBe('p2p');
-    const hosts = childPids(t.agent.child.pid!);
-    expect(hosts).toHaveLength(1);
-    const host = hosts[0]!;
+    const host = await p2pHostOf(t.agent, viewer.viewerId);
     const channel = await viewer.watchChannel();
 
     process.kill(host, 'SIGSTOP');

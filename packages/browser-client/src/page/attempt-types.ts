@@ -31,5 +31,14 @@ export class AttemptError extends Error {
   }
 }
 
+/**
+ * By its name and reason, not `instanceof`: the shell's inline script and
+ * client.js are two bundles, each with its own AttemptError class, and the
+ * attempt the inline script started fails with the inline one.
+ */
+export function isAttemptError(err: unknown): err is AttemptError {
+  return err instanceof Error && err.name === 'AttemptError' && typeof (err as Partial<AttemptError>).reason === 'string';
+}
+
 /** What the link key's checks refused: a signaling message ('signal-mac') or a channel ('channel-binding'). */
 export type UntrustedReport = (code: 'signal-mac' | 'channel-binding', message: string) => void;

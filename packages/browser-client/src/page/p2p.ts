@@ -7,7 +7,7 @@ import { backoffDelay, type Connection } from '@wingman/protocol';
 import type { DiagError } from '../shared/diagnostics';
 import { AGENT_AWAY_RETRY_MS, DIAGNOSTICS_MAX_ERRORS, RETRY_BASE_MS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS } from '../shared/constants';
 import type { P2PAttempt } from './attempt';
-import { AttemptError, attemptP2P, type PeerSession } from './peer-session';
+import { AttemptError, attemptP2P, isAttemptError, type PeerSession } from './peer-session';
 import { ATTEMPT_REASON_WORDS } from './attempt-types';
 import { linkTrustKeys } from './signal-out';
 import { followLossProbe, followTurn, monitorSession, verification, type StatusView, type TransportStatus } from './transport-status';
@@ -102,7 +102,7 @@ export function createP2PManager(options: { enabled: boolean; adopted?: P2PAttem
       },
       (err: unknown) => {
         running = false;
-        const e = err instanceof AttemptError ? err : new AttemptError('signaling', String(err));
+        const e = isAttemptError(err) ? err : new AttemptError('signaling', String(err));
         logError(e.reason, e.message);
         setStatus({ transport: 'relay', reason: ATTEMPT_REASON_WORDS[e.reason] });
         if (e.permanent) return;

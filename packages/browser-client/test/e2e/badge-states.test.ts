@@ -4,14 +4,15 @@
  * page's requests going where the badge says: a path to the tunnel server
  * that refuses the signaling WebSocket (a proxy without WebSocket support),
  * one that rewrites the DTLS fingerprints of a link without its key (test/helpers/tampering-proxy.ts),
- * an agent whose P2P host process keeps crashing, one whose P2P host
+ * an agent whose P2P host process dies before answering the page's offer, one whose P2P host
  * stops answering (SIGSTOP) and then comes back, and one whose channel-binding
  * proof does not match (support/wrong-bind-proof.cjs) for a link with its key. Real Chromium, real tunnel server and agent processes.
  * test/unit/badge.test.ts lists every state and the test that produces it.
  */
 import type { Page, WebSocketRoute } from 'playwright-core';
 import { startTamperingProxy, type TamperingProxy } from '../../../../test/helpers/tampering-proxy';
-import { childPids } from '../../../../test/helpers/processes';
+import { metricSum } from '../../../../test/helpers/http-client';
+import { childPids, p2pHostOf } from '../../../../test/helpers/processes';
 import { until } from '../../../../test/helpers/wait';
 import { MAX_MISSED_PINGS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS, RTT_PING_TIMEOUT_MS } from '../../src/shared/constants';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
@@ -125,14 +126,14 @@ describe("the shell's badge after faults", () => {
 
   describe('with the P2P host process frozen (SIGSTOP) and thawed', () => {
     let browser: LaunchedChromium;
-    let frozen: number | undefined;
+    let frozen: number[] | undefined;
 
     beforeAll(async () => {
       browser = await launchChromium();
     });
 
     afterAll(async () => {
-      if (frozen !== undefined) process.kill(frozen, 'SIGCONT');
+      for (const pid of frozen ?? []) process.kill(pid, 'SIGCONT');
       await unregisterServiceWorkers(browser.page).catch(() => undefined);
       await browser?.close();
     });
@@ -140,22 +141,29 @@ describe("the shell's badge after faults", () => {
     it('says the channel is unresponsive, then that ICE timed out, and P2P once the host answers again', async () => {
       const { page } = browser;
       const frame = await openShell(page, `${stack.origin}/one`, 'one');
-      await waitForTransport(page, 'p2p');
-      const hosts = childPids(stack.agent.child.pid!);
-      expect(hosts).toHaveLength(1);
+      const { viewerId } = await waitForTransport(page, 'p2p');
+      // The page's process and the spare that its next attempt would get, once that has started.
+      const host = await p2pHostOf(stack.agent, viewerId);
+      const hosts = await until(
+        () => {
+          const now = childPids(stack.agent.child.pid!);
+          return now.length === 2 && now.includes(host) ? now : undefined;
+        },
+        { timeoutMs: WAIT_MS, intervalMs: READ_EVERY_MS, what: 'the spare P2P host process', observe: () => childPids(stack.agent.child.pid!) },
+      );
 
       // Nothing closes: only the page's heartbeat can tell (MAX_MISSED_PINGS unanswered PINGs), then its next attempt's deadline.
       const heartbeatMs = (MAX_MISSED_PINGS + 1) * RTT_PING_TIMEOUT_MS;
       const toTimeout = watchBadge(page, (t) => t === 'Relay · ICE timeout', heartbeatMs + 2 * WAIT_MS);
-      frozen = hosts[0]!;
-      process.kill(frozen, 'SIGSTOP');
+      frozen = hosts;
+      for (const pid of frozen) process.kill(pid, 'SIGSTOP');
       await toTimeout.finished;
       // Whichever notices first, the page's heartbeat or the browser's ICE checks: the same word.
       const relayTexts = toTimeout.seen.filter((t) => t.startsWith('Relay'));
       expect(relayTexts.slice(0, 2)).toEqual(['Relay · channel unresponsive', 'Relay · channel unresponsive · reconnecting']);
       expect((await fetchInApp(frame, '/api/hello?frozen')).transport).toBe('relay');
 
-      process.kill(frozen, 'SIGCONT');
+      for (const pid of frozen) process.kill(pid, 'SIGCONT');
       frozen = undefined;
       const back = watchBadge(page, (t) => t.startsWith('P2P'), 2 * WAIT_MS);
       await back.finished;
@@ -165,37 +173,36 @@ describe("the shell's badge after faults", () => {
     });
   });
 
-  describe('with a P2P host process that keeps crashing', () => {
+  describe('with a P2P host process that dies before answering the offer', () => {
     let browser: LaunchedChromium;
-    /** An agent of its own (its close ends every process the file started: only blocks with a stack of their own follow), as the crashes in a row leave its host's restart backing off. */
-    let crashing: Stack;
+    /** An agent of its own (its close ends every process the file started: only blocks with a stack of their own follow), whose spare host is frozen and killed. */
+    let refusing: Stack;
 
     beforeAll(async () => {
-      crashing = await startStack();
+      refusing = await startStack();
       browser = await launchChromium();
     });
 
     afterAll(async () => {
       await unregisterServiceWorkers(browser.page).catch(() => undefined);
       await browser?.close();
-      await crashing?.close();
+      await refusing?.close();
     });
 
-    /** The agent's one P2P host process once it is up, other than `other` (a restart). */
-    const hostPid = (other?: number) =>
-      until(
+    it('says the agent refused P2P, and P2P with the next offer', async () => {
+      // Before any viewer, the agent's one child is the spare host process that the page's offer goes to.
+      const spare = await until(
         () => {
-          const now = childPids(crashing.agent.child.pid!);
-          return now.length === 1 && now[0] !== other ? now[0] : undefined;
+          const now = childPids(refusing.agent.child.pid!);
+          return now.length === 1 ? now[0] : undefined;
         },
-        { timeoutMs: WAIT_MS, intervalMs: READ_EVERY_MS, what: 'the P2P host process' },
+        { timeoutMs: WAIT_MS, intervalMs: READ_EVERY_MS, what: 'the spare P2P host process', observe: () => childPids(refusing.agent.child.pid!) },
       );
-
-    it('says the agent refused P2P while its host is down for longer than the agent holds offers, and P2P once it is back', async () => {
+      // Frozen, it takes the offer into its IPC pipe and never answers it; killed, the agent tells the page ERR_P2P_UNAVAILABLE.
+      process.kill(spare, 'SIGSTOP');
+      const before = await metricSum(refusing.serverPort, 'wingman_signaling_messages_total', 'direction="viewer-to-agent"');
       const { page } = browser;
-      const frame = await openShell(page, `${crashing.origin}/one`, 'one');
-      await waitForTransport(page, 'p2p');
-      // Each crash in a row doubles the restart delay (0.5, 1, 2 s: offers meanwhile are held for the next host); the fourth, 4 s, is past what the agent holds them for.
+      const frame = await openShell(page, `${refusing.origin}/one`, 'one');
       let relayRead = false;
       const badge = watchBadge(
         page,
@@ -205,10 +212,13 @@ describe("the shell's badge after faults", () => {
         },
         3 * WAIT_MS,
       );
-      let host = await hostPid();
-      for (let crash = 1; crash <= 4; crash++) {
-        process.kill(host, 'SIGKILL');
-        if (crash < 4) host = await hostPid(host);
+      try {
+        await until(async () => (await metricSum(refusing.serverPort, 'wingman_signaling_messages_total', 'direction="viewer-to-agent"')) > before, {
+          timeoutMs: WAIT_MS,
+          what: "the page's offer to reach the agent",
+        });
+      } finally {
+        process.kill(spare, 'SIGKILL');
       }
       await badge.finished;
       expect(badge.seen).toContainEqual(expect.stringMatching(/^Relay · refused by agent( · reconnecting)?$/));

@@ -12,7 +12,7 @@
  * notice, 10–25 s later. In Chromium and Firefox; real processes.
  */
 import { MAX_MISSED_PINGS, RTT_PING_TIMEOUT_MS } from '../../src/shared/constants';
-import { childPids } from '../../../../test/helpers/processes';
+import { p2pHostOf } from '../../../../test/helpers/processes';
 import { until } from '../../../../test/helpers/wait';
 import { launchEngine, WEBRTC_ENGINES, type LaunchedEngine } from './helpers/engines';
 import { unregisterServiceWorkers } from './helpers/browser';
@@ -110,9 +110,7 @@ describe.each(WEBRTC_ENGINES)('the P2P host process killed with exchanges in fli
   async function onP2P(): Promise<{ frame: AnyFrame; viewerId: string | undefined; host: number }> {
     const frame = await openShell<AnyFrame>(page, `${stack.origin}/one`, 'one');
     const { viewerId } = await waitForTransport(page, 'p2p');
-    const hosts = childPids(stack.agent.child.pid!);
-    expect(hosts).toHaveLength(1);
-    return { frame, viewerId, host: hosts[0]! };
+    return { frame, viewerId, host: await p2pHostOf(stack.agent, viewerId) };
   }
 
   /** Kills the host and resolves with the exchange's outcome, which must come within PROMPT_MS. */

@@ -10,7 +10,7 @@
  * sees it once. Real app, real agent (its P2P host process), real Chromium.
  */
 import { createHash } from 'node:crypto';
-import { childPids } from '../../../../test/helpers/processes';
+import { p2pHostOf } from '../../../../test/helpers/processes';
 import { until } from '../../../../test/helpers/wait';
 import { unregisterServiceWorkers } from './helpers/browser';
 import { useStackAndEngine } from './support/engine-stack';
@@ -39,10 +39,8 @@ describe('a POST whose data channel dies before its answer', () => {
   /** Opens the app over P2P; resolves with its frame and the pid of the P2P host process carrying the channel. */
   async function onP2P(): Promise<{ frame: AnyFrame; host: number }> {
     const frame = await openShell<AnyFrame>(env.page, `${env.stack.origin}/one`, 'one');
-    await waitForTransport(env.page, 'p2p');
-    const hosts = childPids(env.stack.agent.child.pid!);
-    expect(hosts).toHaveLength(1);
-    return { frame, host: hosts[0]! };
+    const { viewerId } = await waitForTransport(env.page, 'p2p');
+    return { frame, host: await p2pHostOf(env.stack.agent, viewerId) };
   }
 
   /** Starts the POST in the app's frame; the page's outcome is read with `outcome`. */

@@ -13,7 +13,7 @@
  *   Relay · channel unresponsive           e2e/badge-states.test.ts (frozen P2P host: the page's
  *                                          heartbeat or the browser's ICE checks, whichever
  *                                          notices first)
- *   Relay · refused by agent               e2e/badge-states.test.ts (P2P host crashing in a row)
+ *   Relay · refused by agent               e2e/badge-states.test.ts (P2P host dies before answering)
  *   Relay · channel closed (· reconnecting) e2e/host-crash.test.ts, recovery.test.ts
  *   Relay · signaling was altered          e2e/verified.test.ts
  *   Relay · no WebRTC in this browser      e2e/webkit.test.ts, relay.test.ts

@@ -103,7 +103,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
         onHostCrash: (c) =>
           reporter.warning(
             'WARN_P2P_HOST_CRASHED',
-            `the P2P host process ${c.spawnError !== undefined ? `failed to start (${c.spawnError})` : `ended (${c.signal ?? `exit code ${c.code}`})`}; ${c.viewers} viewer(s) moved to the relay; restarting it in ${(c.restartInMs / 1000).toFixed(1)} s`,
+            `a P2P host process (pid ${c.pid ?? 'none'}) ${c.beforeReady ? 'failed to start' : 'ended'} (${c.spawnError ?? c.signal ?? `exit code ${c.code}`}); ${c.viewers} viewer(s) moved to the relay${c.beforeReady ? '; P2P is tried again with the next start' : ''}`,
           ),
       })
     : undefined;

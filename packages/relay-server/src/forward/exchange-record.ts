@@ -28,8 +28,8 @@ export interface ExchangeClaims {
 
 export interface ExchangeRecord extends ExchangeClaims {
   claim(viewer: string | undefined, id: string): boolean;
-  /** The P2P host process died with every P2P exchange in flight. */
-  endAll(): void;
+  /** Their P2P host process died with their exchanges in flight. */
+  endViewers(viewers: Iterable<string>): void;
 }
 
 /** Per viewer: id → when its exchange ended (undefined while it lasts), in the order the exchanges were claimed. */
@@ -73,9 +73,12 @@ export function createExchangeRecord(now: () => number = Date.now): ExchangeReco
       const claims = viewer === undefined ? relayed : viewers.get(viewer);
       if (claims?.has(id)) claims.set(id, now());
     },
-    endAll() {
+    endViewers(ended) {
       const at = now();
-      for (const claims of viewers.values()) for (const [id, endedAt] of claims) if (endedAt === undefined) claims.set(id, at);
+      for (const viewer of ended) {
+        const claims = viewers.get(viewer);
+        if (claims) for (const [id, endedAt] of claims) if (endedAt === undefined) claims.set(id, at);
+      }
     },
   };
 }

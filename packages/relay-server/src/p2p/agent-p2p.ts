@@ -5,7 +5,8 @@
  */
 import type { Agent } from '../agent';
 import type { Capture, ExchangeRecord, ForwardSettings, RequestLogEntry } from '../forward';
-import { createIsolatedPeerHost, type HostCrash } from './isolated-peer-host';
+import type { HostCrash } from './isolated-peer-host';
+import { createPerViewerHosts } from './per-viewer-hosts';
 import type { PeerHost, PeerReport, UntrustedEvent } from './peer-host';
 import { createSignInDeadlines } from './sign-in-deadlines';
 
@@ -60,7 +61,7 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
       host.setTrust(trust);
       return host.setIceServers(e.p2pSettings.iceServers);
     }
-    host = createIsolatedPeerHost({
+    host = createPerViewerHosts({
       init: {
         forward: options.forward,
         iceServers: e.p2pSettings.iceServers,
@@ -74,8 +75,8 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
       ...(options.onUntrusted ? { onUntrusted: options.onUntrusted } : {}),
       sendSignal: (viewerId, message) => void agent.sendControl({ type: 'signal', viewerId, message }),
       report: (r) => {
-        // Verification is the agent's and the viewer's business, not the server's.
-        const { verified: _verified, ...toServer } = r;
+        // Verification is the agent's and the viewer's business, the host's pid the agent's: neither is the server's.
+        const { verified: _verified, hostPid: _hostPid, ...toServer } = r;
         agent.sendControl({ type: 'peer-report', ...toServer });
         // The developer sees the visitor id, as on the relay; viewerId stays the channel's.
         const viewer = visitorOf.get(r.viewerId);

@@ -4,10 +4,8 @@
  * (@roamhq/wrtc) could send on a channel still reading 'open' while its
  * transport went away, a SIGSEGV in RTCDataChannel::Send.
  */
+import { PEER_CLOSE_GRACE_MS } from './peer-host-options';
 import { closeChannel, closePeer, type RtcDataChannel, type RtcPeerConnection } from './webrtc';
-
-/** How long a closed peer's connection outlives its channels (a viewer's own close of it comes first, a round trip later). */
-const PEER_CLOSE_GRACE_MS = 1_000;
 
 export interface PendingCloses {
   /** Closes `dc` now and `pc` after the grace period. */

@@ -1,11 +1,11 @@
 /**
- * The P2P host's own process, forked by isolated-peer-host.ts: it holds all
- * @roamhq/wrtc touches and serves P2P streams with its own forwarder, so a
- * native crash costs P2P viewers their channels, never the agent. An
- * exception in one exchange fails that exchange only (exchange-guard.ts,
- * upstream-socket.ts); one that belongs to no exchange ends the process, and
- * the agent restarts it. Talks over IPC only (host-ipc.ts); exits on `close`
- * or when the channel to the agent closes.
+ * A P2P host process, forked by isolated-peer-host.ts, one per P2P viewer
+ * (per-viewer-hosts.ts): it holds all @roamhq/wrtc touches and serves P2P
+ * streams with its own forwarder, so a native crash costs its viewer the
+ * channel, never the agent. An exception in one exchange fails that exchange
+ * only (exchange-guard.ts, upstream-socket.ts); one that belongs to no
+ * exchange ends the process. Talks over IPC only (host-ipc.ts); exits on
+ * `close` or when the channel to the agent closes.
  */
 import { DATA_CHANNEL_MAX_MESSAGE_BYTES, MAX_FRAME_BYTES } from '@wingman/protocol';
 import { createForwarder, type Forwarder } from '../forward';

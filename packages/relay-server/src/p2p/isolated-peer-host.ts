@@ -1,24 +1,19 @@
 /**
  * A PeerHost whose peers live in a child process (host-process.ts):
- * @roamhq/wrtc is native and can crash its process (SIGSEGV on a send racing
- * a channel's teardown). Such a crash costs P2P viewers their channels (their
- * pages carry on over the relay and offer again), never the relay session;
- * the host restarts with a capped backoff, and offers it had not answered go
- * to the next one (offer-ledger.ts).
+ * @roamhq/wrtc is native and can crash its process (SIGSEGV when a viewer's
+ * channel closes while the host sends on it: a race inside wrtc). The agent
+ * gives every P2P viewer a process of its own (per-viewer-hosts.ts), so such
+ * a crash costs only that viewer its channel; its page carries on over the
+ * relay and offers again. A process is not restarted: the next offer gets a
+ * new one.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { backoffDelay, type IceServer, type ViewerSignal } from '@wingman/protocol';
+import type { IceServer, ViewerSignal } from '@wingman/protocol';
 import type { Capture, ExchangeRecord, RequestLogEntry } from '../forward';
 import { captureFromWire, parseFromHostMessages, type HostInit, type ToHost } from './host-ipc';
-import { OfferLedger } from './offer-ledger';
 import type { LinkTrust, PeerHost, PeerHostOptions, PeerInfo, PeerReport } from './peer-host';
 
-/** First restart delay after a crash, ms; doubles per crash in a row up to HOST_RESTART_MAX_MS. */
-export const HOST_RESTART_BASE_MS = 500;
-const HOST_RESTART_MAX_MS = 30_000;
-/** A host that ran this long before crashing restarts at the base delay again, ms. */
-const HOST_STABLE_AFTER_MS = 60_000;
 /** A host that does not exit this long after `close` is killed, ms. */
 const HOST_CLOSE_GRACE_MS = 3_000;
 
@@ -28,9 +23,10 @@ export interface HostCrash {
   signal: NodeJS.Signals | null;
   /** The process could not be started at all (e.g. `spawn /path/to/node ENOENT`). */
   spawnError?: string;
+  /** It ended before saying it was ready: a failure to start, not a crash in service. */
+  beforeReady: boolean;
   /** Viewers whose channels ended with it. */
   viewers: number;
-  restartInMs: number;
 }
 
 export interface IsolatedPeerHostOptions extends Pick<PeerHostOptions, 'sendSignal' | 'report' | 'onRtt' | 'onUntrusted'> {
@@ -41,7 +37,7 @@ export interface IsolatedPeerHostOptions extends Pick<PeerHostOptions, 'sendSign
   exchanges?: ExchangeRecord;
   /** When `init.captureBodyLimitBytes` is set. */
   onCapture?(capture: Capture): void;
-  onStart?(pid: number | undefined): void;
+  onReady?(pid: number | undefined): void;
   /** The host process ended without being asked to. */
   onCrash?(crash: HostCrash): void;
   /** Default: host-process.js beside this file. */
@@ -50,28 +46,36 @@ export interface IsolatedPeerHostOptions extends Pick<PeerHostOptions, 'sendSign
   execPath?: string;
 }
 
-export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHost {
-  const entry = options.entry ?? join(__dirname, 'host-process.js');
-  let iceServers: IceServer[] = options.init.iceServers;
-  let trust: LinkTrust | undefined = options.init.trust;
-  let child: ChildProcess | undefined;
-  let startedAt = 0;
-  let crashesInARow = 0;
-  let restartTimer: ReturnType<typeof setTimeout> | undefined;
-  let closed = false;
-  /** From the current child's reports. */
-  const connected = new Map<string, PeerInfo>();
-  /** Offers the host has not answered yet: replayed to the next host after a crash. */
-  const ledger = new OfferLedger();
-  const unavailable = (viewerId: string, why: string) =>
-    options.sendSignal(viewerId, { type: 'error', code: 'ERR_P2P_UNAVAILABLE', message: `the agent's P2P host ${why}; staying on the relay` });
+export interface IsolatedPeerHost extends PeerHost {
+  readonly pid: number | undefined;
+  /** The process ended (asked to or not): every call is then a no-op. */
+  readonly ended: boolean;
+}
 
+export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): IsolatedPeerHost {
+  const entry = options.entry ?? join(__dirname, 'host-process.js');
+  let closed = false;
+  let ended = false;
+  let ready = false;
+  /** From the child's reports. */
+  const connected = new Map<string, PeerInfo>();
+  /** Viewers that offered and are neither connected nor closed: told the host is gone if it dies. */
+  const negotiating = new Set<string>();
+  /** Every viewer this host carried: its exchanges end with the process. */
+  const served = new Set<string>();
+
+  const c: ChildProcess = fork(entry, [], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    // Structured clone: captured bodies cross as bytes, not base64 in JSON (forward/capture.ts).
+    serialization: 'advanced',
+    ...(options.execPath !== undefined ? { execPath: options.execPath } : {}),
+  });
   const post = (m: ToHost) => {
-    if (child?.connected) child.send(m, undefined, {}, () => undefined);
+    if (!ended && c.connected) c.send(m, undefined, {}, () => undefined);
   };
 
   const report = (r: PeerReport) => {
-    ledger.forget(r.viewerId);
+    negotiating.delete(r.viewerId);
     if (r.state === 'connected')
       connected.set(r.viewerId, {
         viewerId: r.viewerId,
@@ -81,92 +85,78 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
         streams: 0,
       });
     else connected.delete(r.viewerId);
-    options.report?.(r);
+    options.report?.(r.state === 'connected' && c.pid !== undefined ? { ...r, hostPid: c.pid } : r);
   };
 
-  const rtt = (viewerId: string, rttMs: number) => {
-    const peer = connected.get(viewerId);
-    if (peer) peer.rttMs = rttMs;
-    options.onRtt?.(viewerId, rttMs);
-  };
-
-  function start(): void {
-    restartTimer = undefined;
-    if (closed) return;
-    const c = fork(entry, [], {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      // Structured clone: captured bodies cross as bytes, not base64 in JSON (forward/capture.ts).
-      serialization: 'advanced',
-      ...(options.execPath !== undefined ? { execPath: options.execPath } : {}),
-    });
-    child = c;
-    startedAt = Date.now();
-    c.on('message', (raw) => {
-      if (c !== child) return;
-      for (const m of parseFromHostMessages(raw)) {
-        if (m.t === 'signal') {
-          if (m.message.type === 'answer') ledger.answered(m.viewerId);
-          else if (m.message.type === 'error' || m.message.type === 'bye') ledger.forget(m.viewerId);
-          options.sendSignal(m.viewerId, m.message);
-        } else if (m.t === 'report') report(m.report);
-        else if (m.t === 'rtt') rtt(m.viewerId, m.rttMs);
-        else if (m.t === 'request') options.onRequest?.(m.entry);
-        else if (m.t === 'capture') options.onCapture?.(captureFromWire(m.capture));
-        else if (m.t === 'untrusted') options.onUntrusted?.(m.event);
-        else if (m.t === 'claim') post({ t: 'claimed', seq: m.seq, won: options.exchanges?.claim(m.viewerId, m.id) ?? true });
-        else if (m.t === 'claim-ended') options.exchanges?.ended(m.viewerId, m.id);
+  c.on('message', (raw) => {
+    for (const m of parseFromHostMessages(raw)) {
+      if (m.t === 'signal') {
+        if (m.message.type === 'error' || m.message.type === 'bye') negotiating.delete(m.viewerId);
+        options.sendSignal(m.viewerId, m.message);
+      } else if (m.t === 'report') report(m.report);
+      else if (m.t === 'rtt') {
+        const peer = connected.get(m.viewerId);
+        if (peer) peer.rttMs = m.rttMs;
+        options.onRtt?.(m.viewerId, m.rttMs);
+      } else if (m.t === 'request') options.onRequest?.(m.entry);
+      else if (m.t === 'capture') options.onCapture?.(captureFromWire(m.capture));
+      else if (m.t === 'untrusted') options.onUntrusted?.(m.event);
+      else if (m.t === 'claim') post({ t: 'claimed', seq: m.seq, won: options.exchanges?.claim(m.viewerId, m.id) ?? true });
+      else if (m.t === 'claim-ended') options.exchanges?.ended(m.viewerId, m.id);
+      else if (m.t === 'ready') {
+        ready = true;
+        options.onReady?.(c.pid);
       }
-    });
-    // A process that could not be spawned (no pid) emits 'error' and never 'exit': a crash like any other.
-    c.on('error', (err) => {
-      if (c.pid === undefined) onExit(c, null, null, err.message);
-    });
-    c.on('exit', (code, signal) => onExit(c, code, signal));
-    c.send({ t: 'init', ...options.init, iceServers, ...(trust ? { trust } : {}) } satisfies ToHost, undefined, {}, () => undefined);
-    // What viewers sent while it was down, or sent a host that died before answering them.
-    for (const { viewerId, message } of ledger.started()) post({ t: 'signal', viewerId, message });
-    options.onStart?.(c.pid);
-  }
+    }
+  });
+  // A process that could not be spawned (no pid) emits 'error' and never 'exit': a crash like any other.
+  c.on('error', (err) => {
+    if (c.pid === undefined) onExit(null, null, err.message);
+  });
+  c.on('exit', (code, signal) => onExit(code, signal));
+  c.send({ t: 'init', ...options.init } satisfies ToHost, undefined, {}, () => undefined);
 
-  function onExit(c: ChildProcess, code: number | null, signal: NodeJS.Signals | null, spawnError?: string): void {
-    if (c !== child) return;
-    child = undefined;
+  function onExit(code: number | null, signal: NodeJS.Signals | null, spawnError?: string): void {
+    if (ended) return;
+    ended = true;
+    options.exchanges?.endViewers(served);
+    if (closed) return;
+    const why = spawnError !== undefined ? `P2P host failed to start (${spawnError})` : `P2P host ended (${signal ?? `exit code ${code}`})`;
     // Its channels died with it: say so for each viewer (CLI, server metrics).
     const lost = [...connected.keys()];
     connected.clear();
-    options.exchanges?.endAll();
-    const why = spawnError !== undefined ? `P2P host failed to start (${spawnError})` : `P2P host ended (${signal ?? `exit code ${code}`})`;
     for (const viewerId of lost) {
       options.report?.({ viewerId, state: 'closed', reason: why });
       // A dead process sends no SCTP/DTLS close: else the page learns only from ICE consent checks, ~30 s on.
       options.sendSignal(viewerId, { type: 'bye', reason: `${why}; the relay carries on` });
     }
-    if (closed) {
-      ledger.crashed(undefined);
-      return;
+    for (const viewerId of negotiating) {
+      options.report?.({ viewerId, state: 'failed', reason: why });
+      options.sendSignal(viewerId, {
+        type: 'error',
+        code: 'ERR_P2P_UNAVAILABLE',
+        message: `the agent's ${why} before the channel opened; staying on the relay`,
+      });
     }
-    crashesInARow = Date.now() - startedAt >= HOST_STABLE_AFTER_MS ? 1 : crashesInARow + 1;
-    const restartInMs = backoffDelay(crashesInARow, { initialMs: HOST_RESTART_BASE_MS, maxMs: HOST_RESTART_MAX_MS, jitter: false });
-    // Answered but not connected, or not to be held for a restart this far off: told now, it offers again.
-    for (const viewerId of ledger.crashed(restartInMs).refuse) unavailable(viewerId, `ended (${signal ?? `exit code ${code}`}) before the channel opened`);
-    options.onCrash?.({ pid: c.pid, code, signal, ...(spawnError !== undefined ? { spawnError } : {}), viewers: lost.length, restartInMs });
-    restartTimer = setTimeout(start, restartInMs);
+    negotiating.clear();
+    options.onCrash?.({ pid: c.pid, code, signal, ...(spawnError !== undefined ? { spawnError } : {}), beforeReady: !ready, viewers: lost.length });
   }
 
-  start();
-
   return {
+    get pid() {
+      return c.pid;
+    },
+    get ended() {
+      return ended;
+    },
     handleSignal(viewerId: string, message: ViewerSignal) {
-      if (child?.connected) {
-        ledger.note(viewerId, message);
-        return post({ t: 'signal', viewerId, message });
+      if (message.type === 'offer') {
+        negotiating.add(viewerId);
+        served.add(viewerId);
       }
-      // Between a crash and its restart: kept for the next host if it starts soon; else the viewer stays on the relay.
-      if (ledger.hold(viewerId, message)) return;
-      if (message.type === 'offer') unavailable(viewerId, 'is restarting');
+      post({ t: 'signal', viewerId, message });
     },
     viewerLeft(viewerId: string) {
-      ledger.forget(viewerId);
       post({ t: 'viewer-left', viewerId });
     },
     closePeer(viewerId: string, reason: string) {
@@ -174,19 +164,15 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): PeerHo
     },
     peers: () => [...connected.values()],
     setIceServers(servers: IceServer[]) {
-      iceServers = servers;
       post({ t: 'ice-servers', iceServers: servers });
     },
     setTrust(next: LinkTrust | undefined) {
-      trust = next;
       post(next ? { t: 'trust', trust: next } : { t: 'trust' });
     },
     close() {
       if (closed) return;
       closed = true;
-      if (restartTimer !== undefined) clearTimeout(restartTimer);
-      const c = child;
-      if (!c) return;
+      if (ended) return;
       post({ t: 'close' });
       const kill = setTimeout(() => c.kill('SIGKILL'), HOST_CLOSE_GRACE_MS);
       kill.unref();

@@ -23,6 +23,8 @@ export const MONITOR_TIMEOUT_MS = MONITOR_INTERVAL_MS;
  * peer: 15 s, one more than the page's 2, so the page sees a dead channel first.
  */
 export const MONITOR_MAX_MISSED = 3;
+/** How long a closed peer's connection outlives its channels (a viewer's own close of it comes first, a round trip later; graceful-close.ts). */
+export const PEER_CLOSE_GRACE_MS = 1_000;
 /** Close a peer that carried no stream this long, ms (the viewer reconnects on demand). */
 export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
 
@@ -41,8 +43,11 @@ export const peerReportSchema = z.object({
   /** The viewer proved it holds the link key over this very channel. */
   verified: z.boolean().optional(),
 });
-/** `viewer`: the viewer's visitor id, when the server named it; added by agent-p2p for display. */
-export type PeerReport = z.infer<typeof peerReportSchema> & { viewer?: string };
+/**
+ * `viewer`: the viewer's visitor id, when the server named it; added by agent-p2p for display.
+ * `hostPid`: the agent's P2P host process serving this viewer (per-viewer-hosts.ts); the agent's own, never sent to the server.
+ */
+export type PeerReport = z.infer<typeof peerReportSchema> & { viewer?: string; hostPid?: number };
 
 /** A signaling message or channel refused for failing a link-key check. */
 export const untrustedSchema = z.object({

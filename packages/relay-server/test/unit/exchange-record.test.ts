@@ -35,14 +35,16 @@ describe('exchange record', () => {
     expect(r.claim('v', id(2))).toBe(true);
   });
 
-  it('ends every P2P exchange in flight at once when the host died (endAll), not the relayed ones', () => {
+  it("ends the P2P exchanges in flight of the viewers whose host died (endViewers), not another viewer's nor the relayed ones", () => {
     const r = createExchangeRecord(now);
     r.claim('v', id(1));
+    r.claim('w', id(3));
     r.claim(undefined, id(2));
-    r.endAll();
+    r.endViewers(['v']);
     clock += EXCHANGE_KEEP_MS + 1;
     expect(r.claim(undefined, id(1))).toBe(true);
     expect(r.claim('v', id(2))).toBe(false);
+    expect(r.claim(undefined, id(3))).toBe(false);
   });
 
   it('forgets the oldest claim of a viewer past EXCHANGES_PER_VIEWER', () => {
