@@ -26,7 +26,7 @@ const TURN_TTL_S = 600;
 
 /** Every built file the lab runs; a missing one means `npm run build` did not run. */
 export function missingBuildOutputs() {
-  const needed = [SERVER_BIN, AGENT_BIN, join(ROOT, 'packages/browser-client/dist/client.js'), join(ROOT, 'packages/tunnel-server/dist/browser/index.js')];
+  const needed = [SERVER_BIN, AGENT_BIN, join(ROOT, 'packages/browser-client/dist/client.js'), join(ROOT, 'packages/tunnel-server/dist/browser/assets.js')];
   return needed.filter((p) => !existsSync(p));
 }
 
