@@ -64,20 +64,25 @@ describe('the on-demand TLS permission check', () => {
     // Behind a trusted proxy, as when the apex is reachable from outside: each asker is its own address.
     const { port, url } = await startServer({ TRUST_PROXY: '1' });
     const apex = new URL(url).hostname;
-    const ask = async (headers: Record<string, string>) =>
-      (await send(port, `127.0.0.1:${port}`, { path: `/__wingman/tls-ask?domain=${unknownId()}.${apex}`, headers })).status;
+    const askFor = (headers: Record<string, string>) => send(port, `127.0.0.1:${port}`, { path: `/__wingman/tls-ask?domain=${unknownId()}.${apex}`, headers });
+    const ask = async (headers: Record<string, string>) => (await askFor(headers)).status;
     const prober: number[] = [];
+    let refused: Awaited<ReturnType<typeof askFor>> | undefined;
     const started = Date.now();
-    for (let i = 0; i < 200; i++) prober.push(await ask({ 'x-forwarded-for': '203.0.113.7' }));
+    for (let i = 0; i < 200; i++) {
+      const r = await askFor({ 'x-forwarded-for': '203.0.113.7' });
+      prober.push(r.status);
+      if (r.status === 429) refused ??= r;
+    }
     const elapsedS = (Date.now() - started) / 1000;
     // 64 at once, then 16 a second (routing/tls-ask-limit.ts): the rest is refused, however long the asks took.
     expect(prober.slice(0, 64)).toEqual(Array<number>(64).fill(404));
     expect(prober.filter((s) => s === 404).length).toBeLessThanOrEqual(64 + Math.ceil(16 * elapsedS));
     expect(prober.filter((s) => s !== 404 && s !== 429)).toEqual([]);
-    const refused = await send(port, `127.0.0.1:${port}`, { path: `/__wingman/tls-ask?domain=x.${apex}`, headers: { 'x-forwarded-for': '203.0.113.7' } });
-    expect(refused.status).toBe(429);
-    expect(refused.headers['retry-after']).toBe('1');
-    expect(JSON.parse(refused.body.toString())).toMatchObject({ error: 'ERR_TOO_MANY' });
+    // A refusal as the prober got it (an ask made after the loop could find a token refilled meanwhile, 1/16 s on).
+    expect(refused?.status).toBe(429);
+    expect(refused?.headers['retry-after']).toBe('1');
+    expect(JSON.parse(refused?.body.toString() ?? '{}')).toMatchObject({ error: 'ERR_TOO_MANY' });
     // Another address, and the terminator on loopback (no forwarded address), are answered.
     expect(await ask({ 'x-forwarded-for': '198.51.100.9' })).toBe(404);
     const terminator: number[] = [];
