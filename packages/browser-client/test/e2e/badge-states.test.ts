@@ -124,55 +124,6 @@ describe("the shell's badge after faults", () => {
     });
   });
 
-  describe('with the P2P host process frozen (SIGSTOP) and thawed', () => {
-    let browser: LaunchedChromium;
-    let frozen: number[] | undefined;
-
-    beforeAll(async () => {
-      browser = await launchChromium();
-    });
-
-    afterAll(async () => {
-      for (const pid of frozen ?? []) process.kill(pid, 'SIGCONT');
-      await unregisterServiceWorkers(browser.page).catch(() => undefined);
-      await browser?.close();
-    });
-
-    it('says the channel is unresponsive, then that ICE timed out, and P2P once the host answers again', async () => {
-      const { page } = browser;
-      const frame = await openShell(page, `${stack.origin}/one`, 'one');
-      const { viewerId } = await waitForTransport(page, 'p2p');
-      // The page's process and the spare that its next attempt would get, once that has started.
-      const host = await p2pHostOf(stack.agent, viewerId);
-      const hosts = await until(
-        () => {
-          const now = childPids(stack.agent.child.pid!);
-          return now.length === 2 && now.includes(host) ? now : undefined;
-        },
-        { timeoutMs: WAIT_MS, intervalMs: READ_EVERY_MS, what: 'the spare P2P host process', observe: () => childPids(stack.agent.child.pid!) },
-      );
-
-      // Nothing closes: only the page's heartbeat can tell (MAX_MISSED_PINGS unanswered PINGs), then its next attempt's deadline.
-      const heartbeatMs = (MAX_MISSED_PINGS + 1) * RTT_PING_TIMEOUT_MS;
-      const toTimeout = watchBadge(page, (t) => t === 'Relay · ICE timeout', heartbeatMs + 2 * WAIT_MS);
-      frozen = hosts;
-      for (const pid of frozen) process.kill(pid, 'SIGSTOP');
-      await toTimeout.finished;
-      // Whichever notices first, the page's heartbeat or the browser's ICE checks: the same word.
-      const relayTexts = toTimeout.seen.filter((t) => t.startsWith('Relay'));
-      expect(relayTexts.slice(0, 2)).toEqual(['Relay · channel unresponsive', 'Relay · channel unresponsive · reconnecting']);
-      expect((await fetchInApp(frame, '/api/hello?frozen')).transport).toBe('relay');
-
-      for (const pid of frozen) process.kill(pid, 'SIGCONT');
-      frozen = undefined;
-      const back = watchBadge(page, (t) => t.startsWith('P2P'), 2 * WAIT_MS);
-      await back.finished;
-      await waitForTransport(page, 'p2p');
-      expect(await badgeText(page)).toMatch(/^P2P · unverified( · [\d.]+ ms)?$/);
-      expect((await fetchInApp(frame, '/api/hello?thawed')).transport).toBe('p2p');
-    });
-  });
-
   describe('with a P2P host process that dies before answering the offer', () => {
     let browser: LaunchedChromium;
     /** An agent of its own (its close ends every process the file started: only blocks with a stack of their own follow), whose spare host is frozen and killed. */
@@ -226,6 +177,72 @@ describe("the shell's badge after faults", () => {
       expect((await fetchInApp(frame, '/api/hello?host-back')).transport).toBe('p2p');
     });
   });
+  describe('with the P2P host processes frozen (SIGSTOP)', () => {
+    let browser: LaunchedChromium;
+    let frozen: number[] = [];
+    /** An agent of its own: before its first viewer, its one child is the spare that the page's offer takes. */
+    let own: Stack;
+
+    beforeAll(async () => {
+      own = await startStack();
+      browser = await launchChromium();
+    });
+
+    afterAll(async () => {
+      for (const pid of frozen) {
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          // The agent ended it meanwhile.
+        }
+      }
+      await unregisterServiceWorkers(browser.page).catch(() => undefined);
+      await browser?.close();
+      await own?.close();
+    });
+
+    it('says the channel is unresponsive, that ICE timed out at the frozen spare, and P2P over a new host process', async () => {
+      const { page } = browser;
+      const children = () => childPids(own.agent.child.pid!);
+      const spare = await until(() => (children().length === 1 ? children()[0] : undefined), {
+        timeoutMs: WAIT_MS,
+        intervalMs: READ_EVERY_MS,
+        what: 'the spare P2P host process',
+        observe: children,
+      });
+      const frame = await openShell(page, `${own.origin}/one`, 'one');
+      const { viewerId } = await waitForTransport(page, 'p2p');
+      expect(await p2pHostOf(own.agent, viewerId)).toBe(spare);
+      // The spare started after the page's took it: the page's next attempt (a new viewer) goes there.
+      const nextSpare = await until(() => children().find((pid) => pid !== spare), {
+        timeoutMs: WAIT_MS,
+        intervalMs: READ_EVERY_MS,
+        what: 'the next spare P2P host process',
+        observe: children,
+      });
+
+      // Nothing closes: only the page's heartbeat can tell (MAX_MISSED_PINGS unanswered PINGs), then its next attempt's deadline.
+      const heartbeatMs = (MAX_MISSED_PINGS + 1) * RTT_PING_TIMEOUT_MS;
+      const unresponsive = watchBadge(page, (t) => t.startsWith('Relay · channel unresponsive'), heartbeatMs + WAIT_MS);
+      const toTimeout = watchBadge(page, (t) => t === 'Relay · ICE timeout', heartbeatMs + 2 * WAIT_MS);
+      frozen = [spare, nextSpare];
+      for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+      await unresponsive.finished;
+      // The attempt at the frozen spare cannot open a channel before its deadline: the app runs over the relay meanwhile.
+      expect((await fetchInApp(frame, '/api/hello?frozen')).transport).toBe('relay');
+      await toTimeout.finished;
+      // Whichever notices first, the page's heartbeat or the browser's ICE checks: the same word.
+      const relayTexts = toTimeout.seen.filter((t) => t.startsWith('Relay'));
+      expect(relayTexts.slice(0, 2)).toEqual(['Relay · channel unresponsive', 'Relay · channel unresponsive · reconnecting']);
+
+      // The spare after that one was never frozen: P2P is back with the processes still stopped.
+      const back = await waitForTransport(page, 'p2p');
+      expect(frozen).not.toContain(await p2pHostOf(own.agent, back.viewerId));
+      expect(await badgeText(page)).toMatch(/^P2P · unverified( · [\d.]+ ms)?$/);
+      expect((await fetchInApp(frame, '/api/hello?new-host')).transport).toBe('p2p');
+    });
+  });
+
   describe('with an agent whose channel-binding proof does not match, for a link with its key', () => {
     let browser: LaunchedChromium;
     /** An agent of its own that sends a wrong proof (support/wrong-bind-proof.cjs). */
