@@ -3,8 +3,7 @@
  * tunnel server's and the agent's to check. docs/PROTOCOL.md §Agent control channel.
  */
 import { protocolError } from './errors';
-import type { Obj } from './json-fields';
-import { onlyKeys } from './json-fields';
+import { asObject, onlyKeys, type Obj } from './json-fields';
 
 /** The viewer addresses a session admits: `allow` (empty: every address) minus `deny`. CIDRs such as `10.0.0.0/8`, `2001:db8::/32`. */
 export interface AddressRules {
@@ -30,8 +29,7 @@ function cidrList(o: Obj, k: 'allow' | 'deny'): string[] {
 
 /** The register's `addressRules`: `{ allow, deny }`, at least one rule in all. */
 export function parseAddressRules(v: unknown): AddressRules {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw protocolError('ERR_INVALID_PAYLOAD', '"addressRules" must be an object');
-  const o = v as Obj;
+  const o = asObject(v, '"addressRules"');
   onlyKeys(o, ['allow', 'deny']);
   const rules = { allow: cidrList(o, 'allow'), deny: cidrList(o, 'deny') };
   if (rules.allow.length + rules.deny.length === 0) throw protocolError('ERR_INVALID_PAYLOAD', '"addressRules" names no CIDR: leave it out instead');

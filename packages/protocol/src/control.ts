@@ -7,7 +7,7 @@ import type { ControlErrorCode } from './error-registry';
 import { protocolError } from './errors';
 import { parseAddressRules, type AddressRules } from './address-rules';
 import { parseAllowedEmails } from './allowed-emails';
-import { bool, int, num, obj, onlyKeys, str, type Obj } from './json-fields';
+import { bool, int, num, obj, oneOf, onlyKeys, parseJsonObject, str, type Obj } from './json-fields';
 import { parseIceServers, parseP2PSettings, type IceServer, type P2PSettings } from './p2p-settings';
 import { linkDigestBytes } from './trust/link-access';
 import {
@@ -22,7 +22,6 @@ import {
 } from './signaling';
 import {
   parseViewerDecision,
-  parseViewerGateMode,
   parseViewerGone,
   parseViewerMessage,
   parseVisitorId,
@@ -30,6 +29,7 @@ import {
   type ViewerGateMode,
   type ViewerGoneMessage,
   type ViewerMessage,
+  VIEWER_GATE_MODES,
 } from './viewer-control';
 
 /** The agent's WebSocket endpoint on the apex host (`Authorization: Bearer <token>`). */
@@ -94,17 +94,12 @@ export interface RegisteredMessage {
 }
 
 /** How viewers get into a session, as the agent's banner names it. */
-export type AccessLabel = 'link' | 'password' | 'approve' | 'password+approve';
-const ACCESS_LABELS: readonly string[] = ['link', 'password', 'approve', 'password+approve'];
+const ACCESS_LABELS = ['link', 'password', 'approve', 'password+approve'] as const;
+export type AccessLabel = (typeof ACCESS_LABELS)[number];
 
 export function accessLabelOf(password: boolean, viewers: ViewerGateMode | undefined): AccessLabel {
   if (viewers === 'approve') return password ? 'password+approve' : 'approve';
   return password ? 'password' : 'link';
-}
-
-function parseAccessLabel(v: unknown, k: string): AccessLabel {
-  if (typeof v !== 'string' || !ACCESS_LABELS.includes(v)) throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be one of ${ACCESS_LABELS.join(', ')}`);
-  return v as AccessLabel;
 }
 
 /** server → agent, then it closes the socket. An agent reads any code (`Code` = string): a newer server may send new ones. */
@@ -155,17 +150,7 @@ export type ServerToAgentReceived = Exclude<ServerToAgent, ErrorMessage> | Error
 
 // ---- validation ---------------------------------------------------------------
 
-function parseObject(text: string): Obj {
-  if (text.length > MAX_CONTROL_MESSAGE_BYTES) throw protocolError('ERR_INVALID_PAYLOAD', `control message over ${MAX_CONTROL_MESSAGE_BYTES} bytes`);
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    throw protocolError('ERR_INVALID_PAYLOAD', 'control message is not JSON');
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw protocolError('ERR_INVALID_PAYLOAD', 'control message is not an object');
-  return v as Obj;
-}
+const parseObject = (text: string) => parseJsonObject(text, MAX_CONTROL_MESSAGE_BYTES, 'control message');
 
 /** Session ids: 26 chars of RFC 4648 base32 (lower case) = 130 bits, a valid DNS label. */
 export const SESSION_ID_PATTERN = /^[a-z2-7]{26}$/;
@@ -196,13 +181,9 @@ export function parseAgentMessage(text: string): AgentToServerReceived {
         'allowEmails',
       ]);
       const m: RegisterMessage = { type: 'register', version: int(o, 'version', 0, 255), p2p: bool(o, 'p2p'), client: str(o, 'client', 100) };
-      if (o.viewerPassword !== undefined) {
-        const pw = str(o, 'viewerPassword', MAX_VIEWER_PASSWORD_CHARS);
-        if (pw.length === 0) throw protocolError('ERR_INVALID_PAYLOAD', '"viewerPassword" must not be empty');
-        m.viewerPassword = pw;
-      }
+      if (o.viewerPassword !== undefined) m.viewerPassword = str(o, 'viewerPassword', MAX_VIEWER_PASSWORD_CHARS, 1);
       if (o.expiresInMs !== undefined) m.expiresInMs = int(o, 'expiresInMs', MIN_SESSION_EXPIRY_MS, MAX_SESSION_EXPIRY_MS);
-      if (o.viewers !== undefined) m.viewers = parseViewerGateMode(o.viewers);
+      if (o.viewers !== undefined) m.viewers = oneOf(o.viewers, 'viewers', VIEWER_GATE_MODES);
       if (o.private !== undefined) m.private = bool(o, 'private');
       // Its rules are the server's to check (ERR_NAME_INVALID says which one); here only its size.
       if (o.name !== undefined) m.name = str(o, 'name', 64);
@@ -228,9 +209,7 @@ export function parseAgentMessage(text: string): AgentToServerReceived {
     case 'peer-report': {
       onlyKeys(o, ['type', 'viewerId', 'state', 'reason', 'connectMs', 'rttMs']);
       const viewerId = viewerIdOf(o);
-      const state = str(o, 'state', 16);
-      if (state !== 'connected' && state !== 'failed' && state !== 'closed') throw protocolError('ERR_INVALID_PAYLOAD', `bad state "${state}"`);
-      const m: PeerReportMessage = { type: 'peer-report', viewerId, state };
+      const m: PeerReportMessage = { type: 'peer-report', viewerId, state: oneOf(o.state, 'state', ['connected', 'failed', 'closed'] as const) };
       if (o.reason !== undefined) m.reason = str(o, 'reason', 200);
       if (o.connectMs !== undefined) m.connectMs = int(o, 'connectMs', 0, 3_600_000);
       if (o.rttMs !== undefined) m.rttMs = num(o, 'rttMs');
@@ -257,17 +236,14 @@ export function parseServerMessage(text: string): ServerToAgentReceived {
         resumed: bool(o, 'resumed'),
         p2p: parseP2PSettings(obj(o, 'p2p')),
       };
-      if (o.access !== undefined) {
-        if (o.access !== 'password') throw protocolError('ERR_INVALID_PAYLOAD', '"access" must be "password"');
-        m.access = 'password';
-      }
+      if (o.access !== undefined) m.access = oneOf(o.access, 'access', ['password'] as const);
       // Epoch ms, up to year 2286: bounds a garbled value.
       if (o.expiresAt !== undefined) m.expiresAt = int(o, 'expiresAt', 0, 9_999_999_999_999);
-      if (o.viewers !== undefined) m.viewers = parseViewerGateMode(o.viewers);
+      if (o.viewers !== undefined) m.viewers = oneOf(o.viewers, 'viewers', VIEWER_GATE_MODES);
       if (o.viewersReset !== undefined) {
         const r = obj(o, 'viewersReset');
         onlyKeys(r, ['from', 'to']);
-        m.viewersReset = { from: parseAccessLabel(r.from, 'viewersReset.from'), to: parseAccessLabel(r.to, 'viewersReset.to') };
+        m.viewersReset = { from: oneOf(r.from, 'viewersReset.from', ACCESS_LABELS), to: oneOf(r.to, 'viewersReset.to', ACCESS_LABELS) };
       }
       return m;
     }

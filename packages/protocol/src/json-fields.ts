@@ -6,9 +6,10 @@ import { protocolError } from './errors';
 
 export type Obj = Record<string, unknown>;
 
-export function str(o: Obj, k: string, max = 512): string {
+export function str(o: Obj, k: string, max = 512, min = 0): string {
   const v = o[k];
-  if (typeof v !== 'string' || v.length > max) throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be a string of at most ${max} chars`);
+  if (typeof v !== 'string' || v.length > max || v.length < min)
+    throw protocolError('ERR_INVALID_PAYLOAD', `"${k}" must be a string of ${min > 0 ? `${min}-${max}` : `at most ${max}`} chars`);
   return v;
 }
 
@@ -37,6 +38,25 @@ export function asObject(v: unknown, what: string): Obj {
 
 export function obj(o: Obj, k: string): Obj {
   return asObject(o[k], `"${k}"`);
+}
+
+/** `v` when it is one of `values`; `name` names it in the error. */
+export function oneOf<T extends string>(v: unknown, name: string, values: readonly T[]): T {
+  if (typeof v !== 'string' || !(values as readonly string[]).includes(v))
+    throw protocolError('ERR_INVALID_PAYLOAD', `"${name}" must be one of ${values.join(', ')}`);
+  return v as T;
+}
+
+/** A JSON text of at most `max` chars holding an object; `what` names the message in the errors. */
+export function parseJsonObject(text: string, max: number, what: string): Obj {
+  if (text.length > max) throw protocolError('ERR_INVALID_PAYLOAD', `${what} over ${max} bytes`);
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw protocolError('ERR_INVALID_PAYLOAD', `${what} is not JSON`);
+  }
+  return asObject(v, what);
 }
 
 export function num(o: Obj, k: string): number {

@@ -1,6 +1,6 @@
 /** The P2P settings in the server's `registered` and signaling `hello` (docs/PROTOCOL.md §Signaling). */
 import { protocolError } from './errors';
-import { bool, int, onlyKeys, str, type Obj } from './json-fields';
+import { asObject, bool, int, onlyKeys, str, type Obj } from './json-fields';
 
 export interface IceServer {
   urls: string[];
@@ -28,8 +28,7 @@ export type SpeedSwitch = (typeof SPEED_SWITCHES)[number];
 export function parseIceServers(v: unknown): IceServer[] {
   if (!Array.isArray(v) || v.length > 16) throw protocolError('ERR_INVALID_PAYLOAD', '"iceServers" must be an array of at most 16');
   return v.map((s) => {
-    if (typeof s !== 'object' || s === null) throw protocolError('ERR_INVALID_PAYLOAD', 'ice server must be an object');
-    const o = s as Obj;
+    const o = asObject(s, 'ice server');
     onlyKeys(o, ['urls', 'username', 'credential']);
     const urls = o.urls;
     if (

@@ -4,7 +4,7 @@
  */
 import type { SignalingErrorCode } from './error-registry';
 import { protocolError } from './errors';
-import { asObject, num, onlyKeys, str, type Obj } from './json-fields';
+import { asObject, int, num, oneOf, onlyKeys, parseJsonObject, str, type Obj } from './json-fields';
 import { parseP2PSettings, type P2PSettings } from './p2p-settings';
 import { SIGNAL_MAC_CHARS } from './trust/signal-mac';
 
@@ -23,7 +23,8 @@ export interface IceCandidateInit {
   sdpMLineIndex?: number | null;
 }
 
-export type ConnectionStateName = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
+const CONNECTION_STATES = ['new', 'connecting', 'connected', 'disconnected', 'failed', 'closed'] as const;
+export type ConnectionStateName = (typeof CONNECTION_STATES)[number];
 
 /** `mac`: the sender's MAC under the link key (trust/signal-mac.ts), relayed unchanged. */
 export type ViewerSignal =
@@ -65,8 +66,6 @@ export interface ViewerLeft {
 /** 64 random bits, scoped to one session. */
 export const VIEWER_ID_PATTERN = /^[0-9a-f]{16}$/;
 
-const STATES: ReadonlySet<string> = new Set(['new', 'connecting', 'connected', 'disconnected', 'failed', 'closed']);
-
 function fail(msg: string): never {
   throw protocolError('ERR_INVALID_PAYLOAD', msg);
 }
@@ -87,11 +86,7 @@ function candidate(v: unknown): IceCandidateInit {
   onlyKeys(o, ['candidate', 'sdpMid', 'sdpMLineIndex', 'usernameFragment']);
   const c: IceCandidateInit = { candidate: str(o, 'candidate', 1024) };
   if (o.sdpMid !== undefined && o.sdpMid !== null) c.sdpMid = str(o, 'sdpMid', 64);
-  if (o.sdpMLineIndex !== undefined && o.sdpMLineIndex !== null) {
-    const i = o.sdpMLineIndex;
-    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i > 64) fail('"sdpMLineIndex" must be a small integer');
-    c.sdpMLineIndex = i;
-  }
+  if (o.sdpMLineIndex !== undefined && o.sdpMLineIndex !== null) c.sdpMLineIndex = int(o, 'sdpMLineIndex', 0, 64);
   return c;
 }
 
@@ -101,22 +96,11 @@ function withMac<T extends object>(o: Obj, m: T): T & { mac?: string } {
   return mac === undefined ? m : { ...m, mac };
 }
 
-function parseText(text: string): Obj {
-  if (text.length > MAX_SIGNAL_MESSAGE_BYTES) throw protocolError('ERR_INVALID_PAYLOAD', `signaling message over ${MAX_SIGNAL_MESSAGE_BYTES} bytes`);
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    fail('signaling message is not JSON');
-  }
-  return asObject(v, 'signaling message');
-}
+const parseText = (text: string) => parseJsonObject(text, MAX_SIGNAL_MESSAGE_BYTES, 'signaling message');
 
 function state(o: Obj): Extract<ViewerSignal, { type: 'connection-state' }> {
   onlyKeys(o, ['type', 'state', 'reason', 'connectMs', 'rttMs']);
-  const s = str(o, 'state', 16);
-  if (!STATES.has(s)) fail(`unknown connection state "${s}"`);
-  const out: Extract<ViewerSignal, { type: 'connection-state' }> = { type: 'connection-state', state: s as ConnectionStateName };
+  const out: Extract<ViewerSignal, { type: 'connection-state' }> = { type: 'connection-state', state: oneOf(o.state, 'state', CONNECTION_STATES) };
   if (o.reason !== undefined) out.reason = str(o, 'reason', 200);
   if (o.connectMs !== undefined) out.connectMs = num(o, 'connectMs');
   if (o.rttMs !== undefined) out.rttMs = num(o, 'rttMs');

@@ -5,7 +5,7 @@
  */
 import { MAX_EMAIL_CHARS } from './allowed-emails';
 import { protocolError } from './errors';
-import { onlyKeys, type Obj } from './json-fields';
+import { int, oneOf, onlyKeys, str, type Obj } from './json-fields';
 
 /** 128 bits, random or keyed by the server. */
 export const VISITOR_ID_PATTERN = /^[0-9a-f]{32}$/;
@@ -15,9 +15,11 @@ export const SHORT_VIEWER_ID_CHARS = 8;
 /** The one short form of a visitor id, everywhere a person sees one (log, inspector, waiting and diagnostics pages). */
 export const shortViewerId = (id: string): string => id.slice(0, SHORT_VIEWER_ID_CHARS);
 
-export type ViewerGateMode = 'open' | 'approve';
+export const VIEWER_GATE_MODES = ['open', 'approve'] as const;
+export type ViewerGateMode = (typeof VIEWER_GATE_MODES)[number];
 
-export type ViewerState = 'waiting' | 'admitted' | 'refused';
+const VIEWER_STATES = ['waiting', 'admitted', 'refused'] as const;
+export type ViewerState = (typeof VIEWER_STATES)[number];
 
 /** server → agent: a viewer seen for the first time, or its state changed. */
 export interface ViewerMessage {
@@ -43,7 +45,8 @@ export interface ViewerGoneMessage {
 }
 
 /** `refuse` of an admitted viewer revokes it; `refuse-all`, every viewer the server knows now. */
-export type ViewerDecision = 'admit' | 'refuse' | 'refuse-all';
+const VIEWER_DECISIONS = ['admit', 'refuse', 'refuse-all'] as const;
+export type ViewerDecision = (typeof VIEWER_DECISIONS)[number];
 
 /** agent → server. `id` is required except for `refuse-all`. */
 export interface ViewerDecisionMessage {
@@ -65,35 +68,20 @@ export function parseVisitorId(v: unknown): string {
   return v;
 }
 
-export function parseViewerGateMode(v: unknown): ViewerGateMode {
-  if (v !== 'open' && v !== 'approve') throw bad('"viewers" must be "open" or "approve"');
-  return v;
-}
-
 export function parseViewerMessage(o: Obj): ViewerMessage {
   onlyKeys(o, ['type', 'id', 'state', 'address', 'userAgent', 'firstSeenAt', 'email', 'signInEndsInMs']);
-  const { state, address, userAgent, firstSeenAt } = o;
-  if (state !== 'waiting' && state !== 'admitted' && state !== 'refused') throw bad('bad viewer state');
-  if (typeof address !== 'string' || address.length > 64) throw bad('"address" must be a string of at most 64 chars');
-  if (typeof userAgent !== 'string' || userAgent.length > MAX_VIEWER_USER_AGENT_CHARS)
-    throw bad(`"userAgent" must be a string of at most ${MAX_VIEWER_USER_AGENT_CHARS} chars`);
-  // Epoch ms, up to year 2286: bounds a garbled value.
-  if (typeof firstSeenAt !== 'number' || !Number.isInteger(firstSeenAt) || firstSeenAt < 0 || firstSeenAt > 9_999_999_999_999) throw bad('bad "firstSeenAt"');
-  if (o.email !== undefined && (typeof o.email !== 'string' || o.email.length === 0 || o.email.length > MAX_EMAIL_CHARS))
-    throw bad(`"email" must be a string of 1-${MAX_EMAIL_CHARS} chars`);
-  const ends = o.signInEndsInMs;
-  if (ends !== undefined && (typeof ends !== 'number' || !Number.isInteger(ends) || ends < 0 || ends > MAX_SIGN_IN_ENDS_IN_MS))
-    throw bad(`"signInEndsInMs" must be an integer of 0-${MAX_SIGN_IN_ENDS_IN_MS}`);
-  return {
+  const m: ViewerMessage = {
     type: 'viewer',
     id: parseVisitorId(o.id),
-    state,
-    address,
-    userAgent,
-    firstSeenAt,
-    ...(o.email !== undefined ? { email: o.email } : {}),
-    ...(ends !== undefined ? { signInEndsInMs: ends } : {}),
+    state: oneOf(o.state, 'state', VIEWER_STATES),
+    address: str(o, 'address', 64),
+    userAgent: str(o, 'userAgent', MAX_VIEWER_USER_AGENT_CHARS),
+    // Epoch ms, up to year 2286: bounds a garbled value.
+    firstSeenAt: int(o, 'firstSeenAt', 0, 9_999_999_999_999),
   };
+  if (o.email !== undefined) m.email = str(o, 'email', MAX_EMAIL_CHARS, 1);
+  if (o.signInEndsInMs !== undefined) m.signInEndsInMs = int(o, 'signInEndsInMs', 0, MAX_SIGN_IN_ENDS_IN_MS);
+  return m;
 }
 
 export function parseViewerGone(o: Obj): ViewerGoneMessage {
@@ -103,8 +91,7 @@ export function parseViewerGone(o: Obj): ViewerGoneMessage {
 
 export function parseViewerDecision(o: Obj): ViewerDecisionMessage {
   onlyKeys(o, ['type', 'decision', 'id']);
-  const { decision } = o;
-  if (decision !== 'admit' && decision !== 'refuse' && decision !== 'refuse-all') throw bad('bad viewer decision');
+  const decision = oneOf(o.decision, 'decision', VIEWER_DECISIONS);
   if (decision === 'refuse-all') {
     if (o.id !== undefined) throw bad('"refuse-all" takes no id');
     return { type: 'viewer-decision', decision };

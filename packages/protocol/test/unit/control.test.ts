@@ -78,8 +78,8 @@ describe('control message validation', () => {
 
   it('refuses text that is not a JSON object', () => {
     refused(() => parseAgentMessage('not json'), /not JSON/);
-    refused(() => parseAgentMessage('[1]'), /not an object/);
-    refused(() => parseServerMessage('null'), /not an object/);
+    refused(() => parseAgentMessage('[1]'), /control message must be an object/);
+    refused(() => parseServerMessage('null'), /control message must be an object/);
   });
 
   it('refuses unknown types and unknown fields (strict, both directions)', () => {
@@ -108,16 +108,16 @@ describe('control message validation', () => {
   it('carries a viewer password in register (1-256 chars) and "access":"password" in registered, refusing anything else', () => {
     expect(parseAgentMessage(JSON.stringify({ ...register, viewerPassword: 'pw: with spaces' }))).toMatchObject({ viewerPassword: 'pw: with spaces' });
     expect(parseAgentMessage(JSON.stringify(register))).not.toHaveProperty('viewerPassword');
-    refused(() => parseAgentMessage(JSON.stringify({ ...register, viewerPassword: '' })), /"viewerPassword" must not be empty/);
+    refused(() => parseAgentMessage(JSON.stringify({ ...register, viewerPassword: '' })), /"viewerPassword" must be a string of 1-256 chars/);
     refused(
       () => parseAgentMessage(JSON.stringify({ ...register, viewerPassword: 'x'.repeat(MAX_VIEWER_PASSWORD_CHARS + 1) })),
-      /"viewerPassword" must be a string of at most 256 chars/,
+      /"viewerPassword" must be a string of 1-256 chars/,
     );
     refused(() => parseAgentMessage(JSON.stringify({ ...register, viewerPassword: 42 })), /"viewerPassword" must be a string/);
     const registered = JSON.parse(jsonExamples().find((e) => e.includes('"registered"'))!) as Record<string, unknown>;
     expect(parseServerMessage(JSON.stringify({ ...registered, access: 'password' }))).toMatchObject({ access: 'password' });
     expect(parseServerMessage(JSON.stringify(registered))).not.toHaveProperty('access');
-    refused(() => parseServerMessage(JSON.stringify({ ...registered, access: 'open' })), /"access" must be "password"/);
+    refused(() => parseServerMessage(JSON.stringify({ ...registered, access: 'open' })), /"access" must be one of password/);
   });
 
   it('carries link verifiers in register and its resume (32 bytes, base64url), refusing anything else', () => {
@@ -194,18 +194,18 @@ describe('control message validation', () => {
   it('carries the viewer gate in register and registered, viewers and decisions, and the visitor behind a signal or an own Service Worker, refusing anything else', () => {
     const id = '0123456789abcdef0123456789abcdef';
     expect(parseAgentMessage(JSON.stringify({ ...register, viewers: 'approve' }))).toMatchObject({ viewers: 'approve' });
-    refused(() => parseAgentMessage(JSON.stringify({ ...register, viewers: 'closed' })), /"viewers" must be "open" or "approve"/);
+    refused(() => parseAgentMessage(JSON.stringify({ ...register, viewers: 'closed' })), /"viewers" must be one of open, approve/);
     const registered = JSON.parse(jsonExamples().find((e) => e.includes('"registered"'))!) as Record<string, unknown>;
     expect(parseServerMessage(JSON.stringify({ ...registered, viewers: 'open' }))).toMatchObject({ viewers: 'open' });
     const viewer = { type: 'viewer', id, state: 'waiting', address: '203.0.113.7', userAgent: 'curl/8', firstSeenAt: 1 };
     expect(parseServerMessage(JSON.stringify(viewer))).toEqual(viewer);
-    refused(() => parseServerMessage(JSON.stringify({ ...viewer, state: 'banned' })), /bad viewer state/);
+    refused(() => parseServerMessage(JSON.stringify({ ...viewer, state: 'banned' })), /"state" must be one of waiting, admitted, refused/);
     refused(() => parseServerMessage(JSON.stringify({ ...viewer, id: 'ABC' })), /bad visitor id/);
     refused(() => parseServerMessage(JSON.stringify({ ...viewer, userAgent: 'x'.repeat(513) })), /"userAgent"/);
     expect(parseAgentMessage(JSON.stringify({ type: 'viewer-decision', decision: 'refuse-all' }))).toEqual({ type: 'viewer-decision', decision: 'refuse-all' });
     refused(() => parseAgentMessage(JSON.stringify({ type: 'viewer-decision', decision: 'refuse-all', id })), /takes no id/);
     refused(() => parseAgentMessage(JSON.stringify({ type: 'viewer-decision', decision: 'admit' })), /bad visitor id/);
-    refused(() => parseAgentMessage(JSON.stringify({ type: 'viewer-decision', decision: 'kick', id })), /bad viewer decision/);
+    refused(() => parseAgentMessage(JSON.stringify({ type: 'viewer-decision', decision: 'kick', id })), /"decision" must be one of admit, refuse, refuse-all/);
     const signal = { type: 'signal', viewerId: '0123456789abcdef', visitorId: id, message: { type: 'bye' } };
     expect(parseServerMessage(JSON.stringify(signal))).toEqual(signal);
     refused(() => parseServerMessage(JSON.stringify({ ...signal, visitorId: 'nope' })), /bad visitor id/);
