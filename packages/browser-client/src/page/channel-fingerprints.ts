@@ -5,6 +5,7 @@
  * where the browser has it), else from the agent's answer, which came MACed.
  */
 import { fingerprintOfDigest, sdpFingerprint, type ChannelFingerprints } from '@wingman/protocol';
+import { settleWithin } from '../shared/settle-within';
 
 /**
  * How long the fingerprints wait for the remote description, ms: on a busy page the channel can open
@@ -14,18 +15,11 @@ const REMOTE_DESCRIPTION_WAIT_MS = 5_000;
 
 /** Fulfilled once `pc` has a remote description (at once if it has), or it closed, or `ms` passed. */
 function remoteDescriptionSet(pc: RTCPeerConnection, ms: number): Promise<void> {
-  if (pc.remoteDescription || pc.signalingState === 'closed') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      pc.removeEventListener('signalingstatechange', check);
-      resolve();
-    };
-    const check = () => {
-      if (pc.remoteDescription || pc.signalingState === 'closed') done();
-    };
-    const timer = setTimeout(done, ms);
+  return settleWithin<void>(ms, undefined, (settle) => {
+    const check = () => (pc.remoteDescription || pc.signalingState === 'closed') && settle();
+    check();
     pc.addEventListener('signalingstatechange', check);
+    return () => pc.removeEventListener('signalingstatechange', check);
   });
 }
 

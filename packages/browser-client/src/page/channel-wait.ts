@@ -7,6 +7,7 @@ import type { Connection } from '@wingman/protocol';
 import { P2P_SEEN_STORAGE_KEY, CHANNEL_COMING_WAIT_MS } from '../shared/constants';
 import type { P2PManager, TransportStatus } from './p2p';
 import { quietly } from '../shared/quietly';
+import { settleWithin } from '../shared/settle-within';
 
 interface ChannelComingFacts {
   /** A direct channel was open on this origin before (this tab's session storage). */
@@ -38,18 +39,11 @@ export function createChannelWait(p2p: Pick<P2PManager, 'connection' | 'status' 
       // The first attempt starts with the page: its age is the page's.
       if (!channelComing({ directChannelSeen: store?.getItem(P2P_SEEN_STORAGE_KEY) === '1', connectingForMs: connecting ? performance.now() : undefined }))
         return undefined;
-      return new Promise((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          waiting.delete(onStatus);
-          resolve(p2p.connection());
-        };
-        const onStatus = (next: TransportStatus) => {
-          if (next.transport === 'p2p' || next.reason !== 'connecting') done();
-        };
-        const timer = setTimeout(done, waitMs);
+      return settleWithin<void>(waitMs, undefined, (settle) => {
+        const onStatus = (next: TransportStatus) => (next.transport === 'p2p' || next.reason !== 'connecting') && settle();
         waiting.add(onStatus);
-      });
+        return () => waiting.delete(onStatus);
+      }).then(() => p2p.connection());
     },
   };
 }

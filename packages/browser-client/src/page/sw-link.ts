@@ -10,6 +10,7 @@ import { Workbox } from 'workbox-window';
 import { COOKIE_QUERY_TIMEOUT_MS, SW_CONTROL_TIMEOUT_MS } from '../shared/constants';
 import { createExchangeMux, retirePort, type ExchangeMux, type ExchangePort } from '../shared/exchange-mux';
 import { parseSwToWindow, type FetchRequest, type PathsUpdate, type ShellAnnounce } from '../shared/messages';
+import { settleWithin } from '../shared/settle-within';
 
 interface SwLinkOptions {
   shellId: string;
@@ -99,18 +100,9 @@ export function createSwLink(options: SwLinkOptions) {
   container.startMessages();
   container.addEventListener('controllerchange', () => announce(true));
 
-  const controlled = new Promise<boolean>((resolve) => {
-    if (container.controller) return resolve(true);
-    const timer = setTimeout(() => resolve(false), SW_CONTROL_TIMEOUT_MS);
-    container.addEventListener(
-      'controllerchange',
-      () => {
-        clearTimeout(timer);
-        resolve(true);
-      },
-      { once: true },
-    );
-  });
+  const controlled = container.controller
+    ? Promise.resolve(true)
+    : settleWithin(SW_CONTROL_TIMEOUT_MS, false, (settle) => container.addEventListener('controllerchange', () => settle(true), { once: true }));
 
   const wb = new Workbox(SW_PATH, { scope: SW_SCOPE });
   wb.register({ immediate: true }).catch((err: unknown) => {
@@ -130,20 +122,16 @@ export function createSwLink(options: SwLinkOptions) {
     cookieHeader(url: string): Promise<string> {
       const controller = container.controller;
       if (!controller) return Promise.resolve('');
-      return new Promise<string>((resolve) => {
-        const { port1, port2 } = new MessageChannel();
-        const timer = setTimeout(() => done(''), COOKIE_QUERY_TIMEOUT_MS);
-        function done(header: string) {
-          clearTimeout(timer);
-          port1.close();
-          resolve(header);
-        }
+      const { port1, port2 } = new MessageChannel();
+      const header = settleWithin(COOKIE_QUERY_TIMEOUT_MS, '', (settle) => {
         port1.onmessage = (ev: MessageEvent) => {
           const h = (ev.data as { header?: unknown } | null)?.header;
-          done(typeof h === 'string' && h.length < 16_384 ? h : '');
+          settle(typeof h === 'string' && h.length < 16_384 ? h : '');
         };
-        controller.postMessage({ type: 'wingman:cookie', url }, [port2]);
+        return () => port1.close();
       });
+      controller.postMessage({ type: 'wingman:cookie', url }, [port2]);
+      return header;
     },
   };
 }

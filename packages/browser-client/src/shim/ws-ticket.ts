@@ -7,31 +7,31 @@
 import { WS_TICKET_PARAM } from '@wingman/protocol';
 import { WS_TICKET_QUERY_TIMEOUT_MS } from '../shared/constants';
 import { parseWsTicketReply, type WsTicketQuery } from '../shared/messages';
+import { settleWithin } from '../shared/settle-within';
 
 export function requestWsTicket(url: string): Promise<string> {
   const controller = navigator.serviceWorker?.controller;
   if (!controller) return Promise.resolve('');
-  return new Promise<string>((resolve) => {
-    const { port1, port2 } = new MessageChannel();
-    const done = (ticket: string) => {
-      clearTimeout(timer);
-      port1.onmessage = null;
-      port1.close();
-      resolve(ticket);
-    };
-    const timer = setTimeout(() => {
-      // Said in the console: the socket now goes without the SW jar's cookies, and an app that authenticates it by an HttpOnly cookie will refuse it.
-      console.warn(
-        `wingman: no WebSocket ticket from the Service Worker within ${WS_TICKET_QUERY_TIMEOUT_MS} ms; ${url} opens with the browser's cookies only`,
-      );
-      done('');
-    }, WS_TICKET_QUERY_TIMEOUT_MS);
-    port1.onmessage = (ev: MessageEvent) => done(parseWsTicketReply(ev.data));
+  const { port1, port2 } = new MessageChannel();
+  const ticket = settleWithin<string | undefined>(WS_TICKET_QUERY_TIMEOUT_MS, undefined, (settle) => {
+    port1.onmessage = (ev: MessageEvent) => settle(parseWsTicketReply(ev.data));
     try {
       controller.postMessage({ type: 'wingman:ws-ticket', url } satisfies WsTicketQuery, [port2]);
     } catch {
-      done('');
+      settle('');
     }
+    return () => {
+      port1.onmessage = null;
+      port1.close();
+    };
+  });
+  return ticket.then((t) => {
+    // Said in the console: the socket now goes without the SW jar's cookies, and an app that authenticates it by an HttpOnly cookie will refuse it.
+    if (t === undefined)
+      console.warn(
+        `wingman: no WebSocket ticket from the Service Worker within ${WS_TICKET_QUERY_TIMEOUT_MS} ms; ${url} opens with the browser's cookies only`,
+      );
+    return t ?? '';
   });
 }
 

@@ -9,6 +9,7 @@ import { RESPONSE_HEAD_TIMEOUT_MS, WINGMAN_PREFIX } from '../shared/constants';
 import { parseEarlyDocumentAnswer, type EarlyDocumentAnswer } from '../shared/messages';
 import type { SwCookies } from './cookies';
 import type { Obtained } from './build-response';
+import { settleWithin } from '../shared/settle-within';
 
 /** How long an unclaimed document is kept. The frame's navigation follows the SW's ack at once; 10 s covers a slow machine. */
 const EARLY_DOCUMENT_TTL_MS = 10_000;
@@ -56,17 +57,12 @@ export function createEarlyDocuments(origin: string, cookies: Pick<SwCookies, 'r
  * then carried the cookies the SW's relay fetch would have).
  */
 function earlyDocument(url: URL, port: MessagePort, origin: string, cookies: Pick<SwCookies, 'relayHeaderFor'>): Promise<Obtained> {
-  const answer = new Promise<EarlyDocumentAnswer>((resolve, reject) => {
-    const timer = setTimeout(() => done(undefined), RESPONSE_HEAD_TIMEOUT_MS);
-    function done(a: EarlyDocumentAnswer | undefined) {
-      clearTimeout(timer);
-      port.close();
-      if (a) resolve(a);
-      else reject(new Error("the shell's early fetch brought no document"));
-    }
-    port.onmessage = (ev: MessageEvent) => done(parseEarlyDocumentAnswer(ev.data));
+  const answer = settleWithin<EarlyDocumentAnswer | undefined>(RESPONSE_HEAD_TIMEOUT_MS, undefined, (settle) => {
+    port.onmessage = (ev: MessageEvent) => settle(parseEarlyDocumentAnswer(ev.data));
+    return () => port.close();
   });
   return answer.then(async (a) => {
+    if (!a) throw new Error("the shell's early fetch brought no document");
     try {
       if (url.origin !== origin || url.pathname.startsWith(WINGMAN_PREFIX)) throw new Error('not an app URL');
       if ((await cookies.relayHeaderFor(url, { crossSite: false, safeTopLevelNavigation: true })) !== '')

@@ -7,6 +7,7 @@ import { SW_SYNC_TIMEOUT_MS } from '../shared/constants';
 import { createExchangeMux, retirePort, type ExchangeMux } from '../shared/exchange-mux';
 import type { FrameAnnounce, ShellAnnounce } from '../shared/messages';
 import type { ShellPick, ShellTarget } from './shell-target';
+import { settleWithin } from '../shared/settle-within';
 
 interface ShellEntry {
   shellId: string;
@@ -246,31 +247,22 @@ function announcements(
   hasChannel: () => boolean,
   listen: (fn: ((clientId: string) => void) | undefined) => void,
 ): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const silent = new Set(awaited.map((w) => w.id));
-    const timer = setTimeout(done, SW_SYNC_TIMEOUT_MS);
-    function done() {
-      clearTimeout(timer);
-      listen(undefined);
-      resolve();
-    }
-    if (hasChannel()) return done();
+  const silent = new Set(awaited.map((w) => w.id));
+  return settleWithin<void>(SW_SYNC_TIMEOUT_MS, undefined, (settle) => {
+    if (hasChannel()) return settle();
     listen((clientId) => {
       silent.delete(clientId);
-      if (hasChannel() || silent.size === 0) done();
+      if (hasChannel() || silent.size === 0) settle();
     });
+    return () => listen(undefined);
   });
 }
 
 /** Resolves when one of `waiters` is woken, or after `ms`. */
 function woken(waiters: Set<() => void>, ms: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const wake = () => {
-      clearTimeout(timer);
-      waiters.delete(wake);
-      resolve();
-    };
-    const timer = setTimeout(wake, ms);
+  return settleWithin<void>(ms, undefined, (settle) => {
+    const wake = () => settle();
     waiters.add(wake);
+    return () => waiters.delete(wake);
   });
 }

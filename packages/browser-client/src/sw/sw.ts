@@ -22,6 +22,7 @@ import { onFetch, type RouterDeps } from './router';
 import { createShellRegistry, type ChannelMemory } from './shell-registry';
 import { mintWsTicket } from './ws-ticket';
 import { swSwitches } from './switches';
+import { settleWithin } from '../shared/settle-within';
 
 declare const self: ServiceWorkerGlobalScope;
 /** The shim's code, embedded by build.mjs: served from here, a frame load never waits on the network for it. */
@@ -66,20 +67,14 @@ async function writeCookiesInShell(lines: string[]): Promise<boolean> {
         .filter((c) => c.frameType === 'top-level')
         .map((c) => (port: MessagePort) => c.postMessage(message, [port]));
   if (targets.length === 0) return false;
-  return new Promise<boolean>((resolve) => {
-    const channels: MessagePort[] = [];
-    const timer = setTimeout(() => done(false), COOKIE_STORE_TIMEOUT_MS);
-    function done(ok: boolean) {
-      clearTimeout(timer);
-      for (const p of channels) p.close();
-      resolve(ok);
-    }
-    for (const send of targets) {
+  return settleWithin(COOKIE_STORE_TIMEOUT_MS, false, (settle) => {
+    const ports = targets.map((send) => {
       const { port1, port2 } = new MessageChannel();
-      channels.push(port1);
-      port1.onmessage = () => done(true);
+      port1.onmessage = () => settle(true);
       send(port2);
-    }
+      return port1;
+    });
+    return () => ports.forEach((p) => p.close());
   });
 }
 
