@@ -46,6 +46,7 @@ export { concatBytes } from './bytes';
 export { escapeHtml } from './html-escape';
 export { ChannelLiveness, startHeartbeat, type HeartbeatOptions } from './heartbeat';
 export { peerGone } from './peer-gone';
+export { toBase64url } from './trust/base64url';
 export { LINK_ACCESS_LABEL, LINK_PATH, LINK_TOKEN_HEADER, linkDigestBytes } from './trust/link-access';
 export { generateLinkKey, LINK_KEY_PATTERN, linkKeyBytes, linkWithKey, sessionIdOfHost, splitLinkKey } from './trust/link-key';
 export { deriveTrustKeys, isMacedType, signalMac, signalMacValid, type MacedSignal, type TrustKeys } from './trust/signal-mac';

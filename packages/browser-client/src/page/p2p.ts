@@ -7,8 +7,8 @@ import { backoffDelay, type Connection } from '@wingman/protocol';
 import type { DiagError } from '../shared/diagnostics';
 import { AGENT_AWAY_RETRY_MS, DIAGNOSTICS_MAX_ERRORS, RETRY_BASE_MS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS } from '../shared/constants';
 import type { P2PAttempt } from './attempt';
-import { AttemptError, attemptP2P, isAttemptError, type PeerSession } from './peer-session';
-import { ATTEMPT_REASON_WORDS } from './attempt-types';
+import { attemptP2P, type PeerSession } from './peer-session';
+import { ATTEMPT_REASON_WORDS, AttemptError, isAttemptError } from './attempt-types';
 import { linkTrustKeys } from './signal-out';
 import { followLossProbe, followTurn, monitorSession, verification, type StatusView, type TransportStatus } from './transport-status';
 

@@ -27,8 +27,6 @@ import { channelFingerprints } from './channel-fingerprints';
 import type { ShellPeer } from './peer-connection';
 import { mark } from './timeline';
 
-export * from './attempt-types';
-
 /** Carries `adopted` on (the attempt the shell's inline script started), or starts a new attempt with `keys` (the link key's, when the link had one). */
 export function attemptP2P(adopted: P2PAttempt | undefined, keys?: Promise<TrustKeys>, untrusted: UntrustedReport = () => undefined): Promise<PeerSession> {
   if (typeof RTCPeerConnection !== 'function') return Promise.reject(new AttemptError('unsupported', 'this browser has no WebRTC', true));
@@ -126,14 +124,7 @@ function session(attempt: P2PAttempt, conn: Connection, peer: ShellPeer, connect
     },
     /** Called once when the channel is gone (closed by either side, or failed). */
     onClosed: (fn: (reason: string) => void) => attempt.onClosed(fn),
-    /** Tells the agent (through the server) how the channel is doing: metrics. */
-    report: (state: 'connected' | 'failed', extra: { reason?: string; rttMs?: number } = {}) => {
-      attempt.send({
-        type: 'connection-state',
-        state,
-        ...(extra.reason ? { reason: extra.reason.slice(0, 200) } : {}),
-        ...(extra.rttMs !== undefined ? { rttMs: extra.rttMs } : {}),
-      });
-    },
+    /** Tells the agent (through the server) the channel's first RTT: metrics. */
+    reportRtt: (rttMs: number) => attempt.send({ type: 'connection-state', state: 'connected', rttMs }),
   };
 }

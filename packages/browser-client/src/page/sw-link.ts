@@ -67,15 +67,12 @@ export function createSwLink(options: SwLinkOptions) {
   const announce = (freshPort = false) => {
     const controller = container?.controller;
     if (!controller) return;
+    // The state as path-state.ts made it: only the flags that are set.
     const message: ShellAnnounce = {
       type: 'wingman:shell',
       shellId: options.shellId,
-      p2p: state.p2p,
+      ...state,
       exclude: options.exclude,
-      ...(state.p2p && state.turn ? { turn: true } : {}),
-      ...(state.lossy ? { lossy: true } : state.lossClean ? { lossClean: true } : {}),
-      ...(state.probing ? { probing: true } : {}),
-      ...(state.off ? { off: state.off } : {}),
       ...(options.private ? { private: true } : {}),
     };
     if (requests && !freshPort) return controller.postMessage(message);

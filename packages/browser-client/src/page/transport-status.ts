@@ -122,7 +122,7 @@ export function monitorSession(s: PeerSession, view: StatusView): () => void {
       view.setStatus({ ...learned, transport: 'p2p', rttMs, connectMs: s.connectMs, viewerId: s.viewerId, ...verification(s) });
       if (!reported) {
         reported = true;
-        s.report('connected', { rttMs });
+        s.reportRtt(rttMs);
       }
     },
     onDead: () => {

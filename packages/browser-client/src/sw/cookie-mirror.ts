@@ -37,21 +37,9 @@ export function createCookieMirror(
    * scope "/"; or no Cookie Store to read).
    */
   async function landed(sets: Cookie[]): Promise<Map<Cookie, boolean | undefined>> {
-    const out = new Map<Cookie, boolean | undefined>(sets.map((c) => [c, undefined]));
-    if (!cookieStore || !sets.some((c) => c.path === '/')) return out;
-    let items: Awaited<ReturnType<CookieStoreLike['getAll']>>;
-    try {
-      items = await bounded(cookieStore.getAll());
-    } catch {
-      return out;
-    }
-    for (const c of sets)
-      if (c.path === '/')
-        out.set(
-          c,
-          items.some((i) => i?.name === c.name && i.value === c.value),
-        );
-    return out;
+    const items = cookieStore && sets.some((c) => c.path === '/') ? await bounded(cookieStore.getAll()).catch(() => undefined) : undefined;
+    const held = (c: Cookie) => (items && c.path === '/' ? items.some((i) => i?.name === c.name && i.value === c.value) : undefined);
+    return new Map(sets.map((c) => [c, held(c)]));
   }
 
   async function viaStore(changes: CookieChange[]): Promise<CookieChange[]> {
