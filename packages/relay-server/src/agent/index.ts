@@ -12,7 +12,7 @@ import {
   generateLinkKey,
   parseServerMessage,
   PROTOCOL_VERSION,
-  backoffDelay as sharedBackoffDelay,
+  backoffDelay,
   startHeartbeat as startConnectionHeartbeat,
   type AddressRules,
   type AgentToServer,
@@ -64,7 +64,8 @@ export interface AgentOptions {
   name?: string;
   /** Deadline of one attempt (upgrade + registration), ms. */
   connectTimeoutMs?: number;
-  backoff?: BackoffOptions;
+  /** Reconnect delays, ms: the first (default BACKOFF_INITIAL_MS) doubles up to the cap (default BACKOFF_MAX_MS). */
+  backoff?: { initialMs?: number; maxMs?: number };
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
   /** The proxy picked by cli/proxy-config.ts: its URL with credentials, and how messages show it (no password). */
@@ -171,7 +172,9 @@ export function createAgent(options: AgentOptions): Agent {
     if (state === 'stopped') return;
     state = 'waiting';
     attempt++;
-    const delay = delayMs ?? backoffDelay(attempt, options.backoff);
+    // Equal jitter: many agents dropped by one server restart do not return in lockstep.
+    const { initialMs = BACKOFF_INITIAL_MS, maxMs = BACKOFF_MAX_MS } = options.backoff ?? {};
+    const delay = delayMs ?? backoffDelay(attempt, { initialMs, maxMs, jitter: true });
     emitter.emit('reconnecting', { attempt, delayMs: delay, reason });
     retryTimer = setTimeout(connect, delay);
   };
@@ -414,16 +417,4 @@ async function closeGoingAway(socket: WebSocket, c: Connection | undefined): Pro
   await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, CLOSE_TIMEOUT_MS)))]);
   clearTimeout(timer);
   socket.terminate();
-}
-
-export interface BackoffOptions {
-  /** First delay, ms. Default BACKOFF_INITIAL_MS. */
-  initialMs?: number;
-  /** Cap, ms. Default BACKOFF_MAX_MS. */
-  maxMs?: number;
-}
-
-/** Delay before reconnect attempt `attempt` (1-based), with equal jitter: many agents dropped by one server restart do not return in lockstep. */
-export function backoffDelay(attempt: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
-  return sharedBackoffDelay(attempt, { initialMs: options.initialMs ?? BACKOFF_INITIAL_MS, maxMs: options.maxMs ?? BACKOFF_MAX_MS, jitter: true }, random);
 }
