@@ -24,7 +24,6 @@ interface AgentP2POptions {
   /** Every few seconds (the terminal view). */
   onRtt?(viewerId: string, rttMs: number): void;
   onHostCrash?(crash: HostCrash): void;
-  maxPeers?: number;
   /** The tunnel server is on loopback, so its viewers are on this machine. */
   acceptLoopbackCandidates?: boolean;
   /** `--private`: answer only viewers that hold the link key. */
@@ -67,7 +66,6 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
         iceServers: e.p2pSettings.iceServers,
         // The viewer gives up at timeoutMs; the host waits a little longer so a late success is not torn down.
         connectTimeoutMs: Math.max(5_000, e.p2pSettings.timeoutMs * 2),
-        ...(options.maxPeers !== undefined ? { maxPeers: options.maxPeers } : {}),
         ...(options.acceptLoopbackCandidates !== undefined ? { acceptLoopbackCandidates: options.acceptLoopbackCandidates } : {}),
         ...(options.capture ? { captureBodyLimitBytes: options.capture.bodyLimitBytes } : {}),
         trust,

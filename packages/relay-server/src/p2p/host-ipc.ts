@@ -58,7 +58,6 @@ const hostInitSchema = z.object({
   forward: forwardSettingsSchema,
   iceServers: iceServersSchema,
   connectTimeoutMs: durationMs(),
-  maxPeers: z.number().int().nonnegative().optional(),
   /** Capture P2P exchanges for the inspector, keeping this many bytes per body; undefined: no capture. */
   captureBodyLimitBytes: z.number().int().min(0).max(MAX_CAPTURE_BODY_LIMIT_BYTES).optional(),
   /** The tunnel server is on loopback, so viewers are on this machine. */

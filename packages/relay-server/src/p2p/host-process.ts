@@ -60,17 +60,13 @@ function start(init: HostInit): void {
   });
   const fwd = forwarder;
   host = createPeerHost({
+    ...init,
     handleStream: (stream, transport, viewerId) => fwd.handleStream(stream, transport, viewerId),
     sendSignal: (viewerId, message) => send({ t: 'signal', viewerId, message }),
     report: (report) => send({ t: 'report', report }),
     onRtt: (viewerId, rttMs) => send({ t: 'rtt', viewerId, rttMs }),
     onUntrusted: (event) => send({ t: 'untrusted', event }),
-    ...(init.trust ? { trust: init.trust } : {}),
-    iceServers: init.iceServers,
-    connectTimeoutMs: init.connectTimeoutMs,
     wsMaxMessageBytes: init.forward.wsMaxMessageBytes,
-    ...(init.maxPeers !== undefined ? { maxPeers: init.maxPeers } : {}),
-    ...(init.acceptLoopbackCandidates !== undefined ? { acceptLoopbackCandidates: init.acceptLoopbackCandidates } : {}),
     // WINGMAN_P2P_HOST_CANDIDATES=false: viewers never learn this machine's addresses (candidates.ts).
     hideHostCandidates: process.env.WINGMAN_P2P_HOST_CANDIDATES === 'false',
     ...maxMessageBytesFromEnv(process.env.WINGMAN_P2P_MAX_MESSAGE_BYTES),

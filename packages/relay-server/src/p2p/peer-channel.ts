@@ -16,7 +16,7 @@ import {
   type Connection,
   type DataChannelLike,
 } from '@wingman/protocol';
-import { MAX_STREAMS_PER_VIEWER, MONITOR_INTERVAL_MS, MONITOR_MAX_MISSED, MONITOR_TIMEOUT_MS } from './peer-host-options';
+import { DEFAULT_IDLE_TIMEOUT_MS, MAX_STREAMS_PER_VIEWER, MONITOR_INTERVAL_MS, MONITOR_MAX_MISSED, MONITOR_TIMEOUT_MS } from './peer-host-options';
 import { closePeerEntry, report, tell, untrusted, type HostState, type Peer } from './peer-state';
 import { channelProofs, closeChannel, type RtcDataChannel } from './webrtc';
 
@@ -86,7 +86,7 @@ function monitor(host: HostState, peer: Peer, conn: Connection, dc: RtcDataChann
   });
   const idleCheck = setInterval(() => {
     if (conn.streamCount > 0) peer.lastActivity = Date.now();
-    if (Date.now() - peer.lastActivity > host.idleTimeoutMs) closePeerEntry(host, peer, 'closed', 'idle');
+    if (Date.now() - peer.lastActivity > DEFAULT_IDLE_TIMEOUT_MS) closePeerEntry(host, peer, 'closed', 'idle');
   }, MONITOR_INTERVAL_MS);
   peer.stops.push(stop, () => clearInterval(idleCheck));
 }

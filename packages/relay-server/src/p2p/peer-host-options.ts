@@ -87,9 +87,7 @@ export interface PeerHostOptions {
   onRtt?(viewerId: string, rttMs: number): void;
   /** From the tunnel server's `registered.p2p`. */
   iceServers?: IceServer[];
-  maxPeers?: number;
   connectTimeoutMs?: number;
-  idleTimeoutMs?: number;
   /** Largest WebSocket message a viewer may send, bytes. */
   wsMaxMessageBytes?: number;
   /** Largest data-channel message both ways: announced in the answer (a=max-message-size). */

@@ -20,14 +20,7 @@ import { createPendingCloses } from './graceful-close';
 import { iceCandidateNotAdded } from './ice-trace';
 import { createKeyedSerial } from './keyed-serial';
 import { onCandidate, onOffer } from './peer-offer';
-import {
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_IDLE_TIMEOUT_MS,
-  DEFAULT_MAX_PEERS,
-  type LinkTrust,
-  type PeerHost,
-  type PeerHostOptions,
-} from './peer-host-options';
+import { DEFAULT_CONNECT_TIMEOUT_MS, type LinkTrust, type PeerHost, type PeerHostOptions } from './peer-host-options';
 import { closePeerEntry, report, untrusted, type HostState } from './peer-state';
 
 export * from './peer-host-options';
@@ -37,9 +30,7 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     options,
     peers: new Map(),
     closing: createPendingCloses(),
-    maxPeers: options.maxPeers ?? DEFAULT_MAX_PEERS,
     connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-    idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     iceServers: options.iceServers ?? [],
     hideHost: options.hideHostCandidates === true,
     remotePolicy: { acceptLoopback: options.acceptLoopbackCandidates === true, ownAddresses: ownAddresses() },

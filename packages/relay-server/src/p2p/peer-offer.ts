@@ -14,6 +14,7 @@ import {
 import { candidateKind, iceCandidateNotAdded, startIceTrace } from './ice-trace';
 import { answerLossProbes } from './loss-echo';
 import { onChannel } from './peer-channel';
+import { DEFAULT_MAX_PEERS } from './peer-host-options';
 import { closePeerEntry, report, sendCandidate, signal, type HostState, type Peer } from './peer-state';
 import { createPeerConnection, type RtcIceCandidateInit } from './webrtc';
 
@@ -54,8 +55,8 @@ function admitted(host: HostState, viewerId: string, inOffer: number): boolean {
     return false;
   };
   if (inOffer > MAX_REMOTE_CANDIDATES) return refuse('ERR_TOO_MANY_CANDIDATES', `more than ${MAX_REMOTE_CANDIDATES} candidates`, 'too many candidates');
-  if (host.peers.size >= host.maxPeers)
-    return refuse('ERR_TOO_MANY_PEERS', `this agent serves at most ${host.maxPeers} P2P viewers; staying on the relay`, 'too many peers');
+  if (host.peers.size >= DEFAULT_MAX_PEERS)
+    return refuse('ERR_TOO_MANY_PEERS', `this agent serves at most ${DEFAULT_MAX_PEERS} P2P viewers; staying on the relay`, 'too many peers');
   return true;
 }
 

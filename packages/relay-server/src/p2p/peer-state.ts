@@ -38,9 +38,7 @@ export interface HostState {
   peers: Map<string, Peer>;
   /** Closed with their channels, their own close a moment later (graceful-close.ts). */
   closing: PendingCloses;
-  maxPeers: number;
   connectTimeoutMs: number;
-  idleTimeoutMs: number;
   iceServers: IceServer[];
   hideHost: boolean;
   remotePolicy: RemoteCandidatePolicy;

@@ -15,7 +15,6 @@ import { createSpareHost } from './spare-host';
 export const RETIRE_AFTER_MS = PEER_CLOSE_GRACE_MS + 1_000;
 
 export function createPerViewerHosts(options: IsolatedPeerHostOptions): PeerHost {
-  const maxPeers = options.init.maxPeers ?? DEFAULT_MAX_PEERS;
   let iceServers: IceServer[] = options.init.iceServers;
   let trust: LinkTrust | undefined = options.init.trust;
   const hosts = new Map<string, IsolatedPeerHost>();
@@ -81,11 +80,11 @@ export function createPerViewerHosts(options: IsolatedPeerHostOptions): PeerHost
       }
       // Candidates and the like without an offer have no peer to go to.
       if (message.type !== 'offer') return;
-      if (hosts.size >= maxPeers) {
+      if (hosts.size >= DEFAULT_MAX_PEERS) {
         options.sendSignal(viewerId, {
           type: 'error',
           code: 'ERR_TOO_MANY_PEERS',
-          message: `this agent serves at most ${maxPeers} P2P viewers; staying on the relay`,
+          message: `this agent serves at most ${DEFAULT_MAX_PEERS} P2P viewers; staying on the relay`,
         });
         return options.report?.({ viewerId, state: 'failed', reason: 'too many peers' });
       }
