@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { handleApi, sendJson, type ApiContext } from './api';
 import { inspectorAssets } from './assets';
+import { isLoopbackHost } from '../loopback-host';
 
 /** The inspector's default port (ngrok's, so it is where people look). */
 export const DEFAULT_INSPECT_PORT = 4040;
@@ -88,15 +89,10 @@ async function listenFrom(server: Server, port: number): Promise<number> {
   throw new Error(`no free port for the inspector in ${port}-${port + tries - 1} (${lastError?.message ?? 'unknown'})`);
 }
 
-function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
-}
-
 /** The ERR_* code of a request the inspector must not answer, or undefined. */
 function refuse(req: IncomingMessage, port: number): string | undefined {
-  if (!isLoopback(req.socket.remoteAddress)) return 'ERR_INSPECTOR_NOT_LOOPBACK';
+  // A peer address is never a name: only 127.0.0.0/8 and ::1 (IPv4-mapped or not) pass.
+  if (!isLoopbackHost((req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''))) return 'ERR_INSPECTOR_NOT_LOOPBACK';
   const host = req.headers.host?.toLowerCase();
   if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return 'ERR_INSPECTOR_HOST';
   const origin = req.headers.origin;
