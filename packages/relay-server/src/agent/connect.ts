@@ -9,8 +9,8 @@ import { SERVER_MAX_MESSAGE_BYTES } from './constants';
 import { maskingOptions } from '../ws-masking';
 import type { ClientRequest } from 'node:http';
 import type { ProxyRoute } from './proxy-agent';
-import { describeProxyError, proxyRefusedConnect } from './proxy-errors';
-import { describeServerError, displayServer, mayBeTlsServer, probeTls } from './server-errors';
+import { connectionProblem, proxyRefusal } from './proxy-errors';
+import { displayServer } from './server-errors';
 
 export interface AttemptFailure {
   /** Retrying cannot help. */
@@ -114,8 +114,8 @@ export function connectOnce(options: AttemptOptions): () => void {
     const status = res.statusCode ?? 0;
     res.resume();
     req.destroy();
-    const connectStatus = options.proxy?.route.connectStatus(req);
-    if (connectStatus !== undefined && connectStatus !== 200) return fail(proxyRefusedConnect(options.proxy!.shown, connectStatus, options.url));
+    const refusal = proxyRefusal(options.proxy, req, options.url);
+    if (refusal) return fail(refusal);
     if (status === 401 || status === 403) return fail({ fatal: true, code: 'ERR_TOKEN_REFUSED', message: 'the tunnel server refused the token' });
     if (status >= 500 || status === 408 || status === 429)
       return fail({ fatal: false, code: 'ERR_SERVER_ERROR', message: `the tunnel server answered HTTP ${status}` });
@@ -135,14 +135,8 @@ export function connectOnce(options: AttemptOptions): () => void {
   ws.on('error', (err: NodeJS.ErrnoException) => {
     if (settled || erred) return;
     erred = true;
-    if (options.proxy) return fail(describeProxyError(err, options.proxy.shown, options.url));
-    const report = (speaksTls: boolean) => {
-      const problem = describeServerError(err, options.url, speaksTls);
-      fail({ fatal: false, code: problem.code, message: problem.message, ...(problem.giveUpAfter !== undefined ? { giveUpAfter: problem.giveUpAfter } : {}) });
-    };
-    // A plain request to an https server is hung up on: ask the port whether it speaks TLS (within the attempt's deadline).
-    if (mayBeTlsServer(err, options.url)) void probeTls(options.url).then(report);
-    else report(false);
+    // A TLS probe, if any, runs within the attempt's deadline.
+    void connectionProblem(err, options.url, options.proxy).then(fail);
   });
 
   return () => {

@@ -7,7 +7,10 @@
  * behind the proxy included, is the server's problem (server-errors.ts),
  * said to have come through the proxy.
  */
-import { describeServerError, MAX_UNRESOLVED_ATTEMPTS_AT_START, type ServerProblem } from './server-errors';
+import type { ClientRequest } from 'node:http';
+import type { LookupFunction } from 'node:net';
+import type { ProxyRoute } from './proxy-agent';
+import { describeServerError, MAX_UNRESOLVED_ATTEMPTS_AT_START, speaksTlsInstead, type ServerProblem } from './server-errors';
 
 /** What connect.ts makes an AttemptFailure of: a server problem, and whether retrying cannot help. */
 interface ProxyProblem extends ServerProblem {
@@ -16,8 +19,20 @@ interface ProxyProblem extends ServerProblem {
 
 const SEE = 'check --proxy, or HTTPS_PROXY / http_proxy / ALL_PROXY and NO_PROXY';
 
+/** The HTTP proxy's refusal of the CONNECT of `req` to the tunnel server at `url`; undefined when it did not refuse it (or there is none). */
+export function proxyRefusal(proxy: { route: ProxyRoute; shown: string } | undefined, req: ClientRequest, url: string): ProxyProblem | undefined {
+  const status = proxy?.route.connectStatus(req);
+  return status === undefined || status === 200 ? undefined : proxyRefusedConnect(proxy!.shown, status, url);
+}
+
+/** Why a connection to the tunnel server at `url` failed, through `proxy` when there is one (its port asked whether it speaks TLS instead). Never rejects. */
+export async function connectionProblem(err: NodeJS.ErrnoException, url: string, proxy?: { shown: string }, lookup?: LookupFunction): Promise<ProxyProblem> {
+  if (proxy) return describeProxyError(err, proxy.shown, url);
+  return { fatal: false, ...describeServerError(err, url, await speaksTlsInstead(err, url, lookup)) };
+}
+
 /** An HTTP proxy that answered the CONNECT to the tunnel server at `url` with `status`, not 200. */
-export function proxyRefusedConnect(shown: string, status: number, url: string): ProxyProblem {
+function proxyRefusedConnect(shown: string, status: number, url: string): ProxyProblem {
   // tinyproxy answers wrong credentials with 401, missing ones with 407.
   if (status === 407 || status === 401)
     return {
@@ -36,7 +51,7 @@ export function proxyRefusedConnect(shown: string, status: number, url: string):
 }
 
 /** A network error of an attempt through the proxy `shown` to the tunnel server at `url`. */
-export function describeProxyError(err: NodeJS.ErrnoException, shown: string, url: string): ProxyProblem {
+function describeProxyError(err: NodeJS.ErrnoException, shown: string, url: string): ProxyProblem {
   const code = err.code ?? '';
   // The proxy itself: connection errors name the proxy's address (https-proxy-agent and socks both connect to it first).
   if (code === 'ECONNREFUSED')

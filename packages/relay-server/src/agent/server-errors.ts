@@ -5,6 +5,7 @@
  */
 import type { LookupFunction, Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { isCertificateError } from '../forward/error-page';
 
 /** Attempts in a row that fail to resolve the server's name, before the agent ever registered, after which it gives up (a typo stays a typo; a short DNS hiccup at start is forgiven). */
 export const MAX_UNRESOLVED_ATTEMPTS_AT_START = 4;
@@ -31,13 +32,10 @@ function otherScheme(server: string): string {
   return server.startsWith('https:') ? `http:${server.slice('https:'.length)}` : `https:${server.slice('http:'.length)}`;
 }
 
-const TLS_CERT_CODES =
-  /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID|CERT_UNTRUSTED|CERT_REJECTED)$/;
-
 /**
  * Names a network error of a request to `url` (http(s) or ws(s)). A reset
  * from a plain-HTTP URL may be a TLS server hanging up on a plain request:
- * `speaksTls` (from probeTls) tells.
+ * `speaksTls` (from speaksTlsInstead) tells.
  */
 export function describeServerError(err: NodeJS.ErrnoException, url: string, speaksTls = false): ServerProblem {
   const server = displayServer(url);
@@ -60,7 +58,7 @@ export function describeServerError(err: NodeJS.ErrnoException, url: string, spe
       giveUpAfter: 1,
     };
   }
-  if (TLS_CERT_CODES.test(code)) {
+  if (isCertificateError(code)) {
     return {
       code: 'ERR_TLS_CERTIFICATE',
       message: `the TLS certificate of ${server} is not trusted (${err.message}) — check --server, or give Node your CA with NODE_EXTRA_CA_CERTS`,
@@ -77,25 +75,23 @@ export function describeServerError(err: NodeJS.ErrnoException, url: string, spe
   return { code: 'ERR_SERVER_UNREACHABLE', message: `cannot reach the tunnel server at ${server} (${code || err.message})` };
 }
 
-export function mayBeTlsServer(err: NodeJS.ErrnoException, url: string): boolean {
+/**
+ * Whether `err`, a reset of a plain (http, ws) connection to `url`, came from a TLS server hanging up on it:
+ * its port completes a TLS handshake (any certificate). Never rejects.
+ */
+export function speaksTlsInstead(err: NodeJS.ErrnoException, url: string, lookup?: LookupFunction): Promise<boolean> {
   const u = new URL(url);
-  return (u.protocol === 'ws:' || u.protocol === 'http:') && (err.code === 'ECONNRESET' || /socket hang up/i.test(err.message));
-}
-
-/** Whether host:port completes a TLS handshake (any certificate): the server speaks https. Never rejects. */
-export function probeTls(url: string, options: { timeoutMs?: number; lookup?: LookupFunction } = {}): Promise<boolean> {
-  const timeoutMs = options.timeoutMs ?? TLS_PROBE_TIMEOUT_MS;
-  const u = new URL(url);
+  const reset = err.code === 'ECONNRESET' || /socket hang up/i.test(err.message);
+  if ((u.protocol !== 'ws:' && u.protocol !== 'http:') || !reset) return Promise.resolve(false);
   const host = u.hostname.replace(/^\[|\]$/g, '');
-  const port = Number(u.port || 80);
   const socket = tlsConnect({
     host,
-    port,
+    port: Number(u.port || 80),
     rejectUnauthorized: false,
-    ...(options.lookup ? { lookup: options.lookup } : {}),
+    ...(lookup ? { lookup } : {}),
     ...(/^[\d.:]+$/.test(host) ? {} : { servername: host }),
   });
-  return reaches(socket, 'secureConnect', timeoutMs);
+  return reaches(socket, 'secureConnect', TLS_PROBE_TIMEOUT_MS);
 }
 
 /** Whether `socket` gets to `event` ('connect', 'secureConnect') within `timeoutMs`; destroyed either way. Never rejects. */

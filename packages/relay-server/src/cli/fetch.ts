@@ -13,9 +13,8 @@ import { connectP2PViewer, viewerHeaders } from '../viewer/p2p-viewer';
 import { localhostLookup } from '../viewer/localhost-lookup';
 import { requestOver } from '../viewer/request';
 import { UsageError } from './options';
-import { describeServerError, mayBeTlsServer, probeTls } from '../agent/server-errors';
 import { createProxyRoute, type ProxyRoute } from '../agent/proxy-agent';
-import { describeProxyError, proxyRefusedConnect } from '../agent/proxy-errors';
+import { connectionProblem, proxyRefusal } from '../agent/proxy-errors';
 import { exitCodeFor } from './exit-codes';
 import { displayProxy, resolveProxy } from './proxy-config';
 
@@ -119,10 +118,10 @@ function relayFetch(url: URL, headers: Record<string, string>, io: FetchIo, star
       { lookup: localhostLookup, headers, ...(proxy ? { agent: proxy.route.agent } : {}) },
       (res) => {
         // A refused CONNECT reaches the request as the server's answer (proxy-agent.ts).
-        const connectStatus = proxy?.route.connectStatus(req);
-        if (connectStatus !== undefined && connectStatus !== 200) {
+        const refusal = proxyRefusal(proxy, req, url.href);
+        if (refusal) {
           res.resume();
-          return fail(proxyRefusedConnect(proxy!.shown, connectStatus, url.href));
+          return fail(refusal);
         }
         res.pipe(io.stdout, { end: false });
         res.on('end', () => {
@@ -131,12 +130,7 @@ function relayFetch(url: URL, headers: Record<string, string>, io: FetchIo, star
         });
       },
     );
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      if (proxy) return fail(describeProxyError(err, proxy.shown, url.href));
-      const answer = (speaksTls: boolean) => fail(describeServerError(err, url.href, speaksTls));
-      if (mayBeTlsServer(err, url.href)) void probeTls(url.href, { lookup: localhostLookup }).then(answer);
-      else answer(false);
-    });
+    req.on('error', (err: NodeJS.ErrnoException) => void connectionProblem(err, url.href, proxy, localhostLookup).then(fail));
     req.end();
   });
 }

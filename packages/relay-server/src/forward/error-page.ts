@@ -41,7 +41,7 @@ export function unreachablePage(hostPort: string, detail: string): ErrorPage {
   ]);
 }
 
-/** OpenSSL's verdicts a self-signed or mkcert certificate meets (https://nodejs.org/api/tls.html#x509-certificate-error-codes). */
+/** OpenSSL's verdicts on a certificate not trusted here (https://nodejs.org/api/tls.html#x509-certificate-error-codes): the app's, or the tunnel server's. */
 const CERTIFICATE_ERROR_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',
@@ -51,6 +51,7 @@ const CERTIFICATE_ERROR_CODES = new Set([
   'CERT_HAS_EXPIRED',
   'CERT_NOT_YET_VALID',
   'CERT_UNTRUSTED',
+  'CERT_REJECTED',
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
