@@ -89,13 +89,6 @@ function resolvePassword(flags: HttpCommandFlags, env: NodeJS.ProcessEnv): strin
 export const PASSWORD_ARGV_WARNING =
   'warning: --password is visible to other users of this machine (ps, /proc); prefer WINGMAN_PASSWORD or --password-file <path>';
 
-function parseWsMaxMessageBytes(text: string, source: string): number {
-  if (!/^[0-9]{1,9}$/.test(text.trim()) || Number(text) < 1 || Number(text) > MAX_WS_MESSAGE_BYTES) {
-    throw new UsageError(`invalid ${source} "${text}": expected bytes, 1-${MAX_WS_MESSAGE_BYTES}`);
-  }
-  return Number(text);
-}
-
 /** The local inspector's settings (docs/cli.md "Inspector"); `port`: the first tried, the next ones follow when it is taken. */
 function parseInspect(flags: HttpCommandFlags): { port: number; bodyLimitBytes: number; history: number } | undefined {
   const text = flags.inspect ?? String(DEFAULT_INSPECT_PORT);
@@ -151,9 +144,9 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     tui: flags.tui !== false,
     wsMaxMessageBytes:
       flags.wsMaxMessageBytes !== undefined
-        ? parseWsMaxMessageBytes(flags.wsMaxMessageBytes, '--ws-max-message-bytes')
+        ? parseInteger('--ws-max-message-bytes', flags.wsMaxMessageBytes.trim(), 1, MAX_WS_MESSAGE_BYTES, 'bytes')
         : wsMaxEnv
-          ? parseWsMaxMessageBytes(wsMaxEnv, envOf('--ws-max-message-bytes'))
+          ? parseInteger(envOf('--ws-max-message-bytes'), wsMaxEnv.trim(), 1, MAX_WS_MESSAGE_BYTES, 'bytes')
           : DEFAULT_WS_MESSAGE_LIMIT_BYTES,
     password: resolvePassword(flags, env),
     inspect: parseInspect(flags),
