@@ -26,13 +26,11 @@ export function resendOnStaleConnection(
   let resends = 0;
   let answered = false;
   const resending: Dispatcher.DispatchHandler = {
-    onRequestStart: (controller, context) => handler.onRequestStart?.(controller, context),
+    ...handler,
     onResponseStart(controller, status, headers, message) {
       answered = true;
       handler.onResponseStart?.(controller, status, headers, message);
     },
-    onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
-    onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
     onResponseError(controller, error) {
       // No controller when the connection never opened (undici errors the request from its connect callback).
       if (!answered && controller?.aborted !== true && resends < STALE_CONNECTION_RESENDS && closedUnansweredOnReuse(error)) {

@@ -80,9 +80,7 @@ export function createUpstream(origin: string, options: UpstreamOptions = {}): U
       ended();
     };
     return {
-      onRequestStart: (controller, context) => handler.onRequestStart?.(controller, context),
-      onResponseStart: (controller, status, headers, message) => handler.onResponseStart?.(controller, status, headers, message),
-      onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
+      ...handler,
       onResponseEnd(controller, trailers) {
         once();
         handler.onResponseEnd?.(controller, trailers);
