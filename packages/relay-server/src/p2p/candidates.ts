@@ -10,6 +10,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { candidateKind } from './ice-trace';
 
 /** Remote candidates accepted per viewer's peer connection, those in its offer's SDP included (a real offer has < 20). */
 export const MAX_REMOTE_CANDIDATES = 64;
@@ -25,12 +26,6 @@ export function isLoopbackCandidate(candidate: string): boolean {
   const a = candidateAddress(candidate);
   if (!a) return false;
   return a === '::1' || a.startsWith('127.') || a === 'localhost';
-}
-
-/** host / srflx / relay / prflx counts, for reports. */
-function candidateType(candidate: string): string | undefined {
-  const m = / typ (\w+)/.exec(candidate);
-  return m?.[1];
 }
 
 const UNREACHABLE = new BlockList();
@@ -108,5 +103,5 @@ export function answerCandidates(sdp: string, rules: { loopback: boolean; hideHo
 }
 
 export function isHostCandidate(candidate: string): boolean {
-  return candidateType(candidate) === 'host';
+  return candidateKind(candidate).startsWith('host ');
 }
