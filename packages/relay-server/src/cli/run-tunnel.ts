@@ -48,7 +48,6 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${why}); the URL will change if wingman restarts`);
   // agent/instance-slot.ts.
   const slot = openResumeSlot(config, env, noRestartResume);
-  const releaseSlot = slot.release;
   // docs/PROTOCOL.md §Link access: kept with the session for a resume; a stable name's per server and name.
   const namedKey =
     config.name === undefined
@@ -121,7 +120,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
       p2p?.close();
       void agent.close().then(() => {
         forwarder.close();
-        releaseSlot();
+        slot.release();
         resolve(code);
       });
     };
@@ -207,18 +206,12 @@ function probeTarget(target: Target, timeoutMs = PROBE_TIMEOUT_MS): Promise<bool
   return reaches(connect({ host: target.host, port: target.port }), 'connect', timeoutMs);
 }
 
-interface ResumeSlot {
-  store: ResumeStore;
-  /** Frees the slot for the next agent of this server and target. */
-  release(): void;
-}
-
 /**
  * The saved session of one running agent of a server and target: a numbered
  * slot (agent/instance-slot.ts) and the resume store kept under it; none to
- * be had, the session is kept in memory and `warn` says why.
+ * be had, the session is kept in memory and `warn` says why. `release` frees the slot.
  */
-function openResumeSlot(config: Pick<HttpConfig, 'server' | 'target' | 'newSession'>, env: NodeJS.ProcessEnv, warn: (why: string) => void): ResumeSlot {
+function openResumeSlot(config: HttpConfig, env: NodeJS.ProcessEnv, warn: (why: string) => void): { store: ResumeStore; release(): void } {
   const stateDir = defaultStateDir(env);
   const key = resumeKey(config.server, config.target);
   let slot: InstanceSlot | undefined;
