@@ -40,42 +40,43 @@ function ownedBy(name: string, direction: 'request' | 'response'): string | unde
   return undefined;
 }
 
-/** The edits of one direction from the config's shape; a problem names the field (`set.X-Foo`). */
-export function readHeaderEdits(
-  raw: { remove?: string[]; set?: Record<string, string>; add?: Record<string, string> },
-  direction: 'request' | 'response',
-): HeaderEdits | { problem: string } {
-  const name = (n: string, where: string): string | { problem: string } => {
-    const lower = n.toLowerCase();
-    if (!TOKEN.test(lower)) return { problem: `${where}: "${n}" is not a header name` };
-    const why = ownedBy(lower, direction);
-    return why ? { problem: `${where}: ${lower} cannot be changed by a rule: ${why}` } : lower;
+const VALUE_PROBLEM = `a header value is at most ${MAX_HEADER_RULE_VALUE_CHARS} visible characters, without line breaks or leading or trailing spaces`;
+
+/**
+ * One direction's edits as the config file writes them, `{ "remove": [name], "set": { name: value }, "add": { name: value } }`,
+ * checked into HeaderEdits (names in lower case); an issue's path names the field (`set.X-Foo`).
+ */
+export function headerEditsInput(direction: 'request' | 'response') {
+  const refusal = (raw: string): string | undefined => {
+    const name = raw.toLowerCase();
+    if (!TOKEN.test(name)) return `"${raw}" is not a header name`;
+    const why = ownedBy(name, direction);
+    return why && `${name} cannot be changed by a rule: ${why}`;
   };
-  const pairs = (o: Record<string, string> | undefined, kind: 'set' | 'add'): Array<[string, string]> | { problem: string } => {
-    const out: Array<[string, string]> = [];
-    for (const [n, v] of Object.entries(o ?? {})) {
-      const lower = name(n, `${kind}.${n}`);
-      if (typeof lower !== 'string') return lower;
-      if (v.length > MAX_HEADER_RULE_VALUE_CHARS || !FIELD_VALUE.test(v))
-        return {
-          problem: `${kind}.${n}: a header value is at most ${MAX_HEADER_RULE_VALUE_CHARS} visible characters, without line breaks or leading or trailing spaces`,
-        };
-      out.push([lower, v]);
-    }
-    return out;
-  };
-  const remove: string[] = [];
-  for (const n of raw.remove ?? []) {
-    const lower = name(n, 'remove');
-    if (typeof lower !== 'string') return lower;
-    remove.push(lower);
-  }
-  const set = pairs(raw.set, 'set');
-  if (!Array.isArray(set)) return set;
-  const add = pairs(raw.add, 'add');
-  if (!Array.isArray(add)) return add;
-  if (remove.length + set.length + add.length > MAX_HEADER_EDITS) return { problem: `at most ${MAX_HEADER_EDITS} edits` };
-  return { remove, set, add };
+  const fields = z
+    .record(z.string(), z.string())
+    .superRefine((o, ctx) => {
+      for (const [n, v] of Object.entries(o)) {
+        const problem = refusal(n) ?? (v.length > MAX_HEADER_RULE_VALUE_CHARS || !FIELD_VALUE.test(v) ? VALUE_PROBLEM : undefined);
+        if (problem) return void ctx.addIssue({ code: z.ZodIssueCode.custom, path: [n], message: problem });
+      }
+    })
+    .transform((o) => Object.entries(o).map(([n, v]): [string, string] => [n.toLowerCase(), v]));
+  const names = z
+    .array(z.string())
+    .superRefine((list, ctx) => {
+      const problem = list.map(refusal).find((p) => p !== undefined);
+      if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+    })
+    .transform((list) => list.map((n) => n.toLowerCase()));
+  return z
+    .object({ remove: names.optional(), set: fields.optional(), add: fields.optional() })
+    .strict()
+    .transform(({ remove = [], set = [], add = [] }, ctx): HeaderEdits => {
+      if (remove.length + set.length + add.length <= MAX_HEADER_EDITS) return { remove, set, add };
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `at most ${MAX_HEADER_EDITS} edits` });
+      return z.NEVER;
+    });
 }
 
 /** `headers` with `edits` applied: removals, then sets (replacing every field of the name), then additions. */

@@ -131,6 +131,11 @@ describe('loadStartConfig', () => {
     ['a missing target', { tunnels: { web: {} } }, 'tunnels.web.target: missing: this field is required'],
     ['a target that is neither a string nor a number', { tunnels: { web: { target: true } } }, 'tunnels.web.target: expected string or number'],
     ['an unknown key unlike any known one', { tunnels: { web: { target: 3000, colour: 'red' } } }, 'tunnels.web: unknown key "colour"; known: target,'],
+    [
+      'a header rule on a field the tunnel owns',
+      { tunnels: { web: { target: '3000', policy: { requestHeaders: { set: { Host: 'x' } } } } } },
+      'tunnels.web.policy.requestHeaders.set.Host: host cannot be changed by a rule: the tunnel sets it: use hostHeader',
+    ],
     ['a bad inspector port', { inspect: 70000, tunnels: { web: { target: '3000' } } }, 'inspect: invalid --inspect "70000"'],
     [
       'more tunnels than allowed',

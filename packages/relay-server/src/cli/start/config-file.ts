@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import leven from 'leven';
 import { z } from 'zod';
-import { readHeaderEdits, type HeaderRules } from '../../forward/header-rules';
+import { headerEditsInput } from '../../forward/header-rules';
 import type { HttpCommandFlags } from '../http-options';
 import { resolveHttpConfig, UsageError, type HttpConfig } from '../options';
 
@@ -20,15 +20,6 @@ const MAX_CONFIG_FILE_BYTES = 256 * 1024;
 /** Shown in the banner, the JSON events and the inspector. */
 const TUNNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 
-/** `{ "remove": [name], "set": { name: value }, "add": { name: value } }`. */
-const headerEditsSchema = z
-  .object({
-    remove: z.array(z.string()).optional(),
-    set: z.record(z.string(), z.string()).optional(),
-    add: z.record(z.string(), z.string()).optional(),
-  })
-  .strict();
-
 /** As --allow-ip, --deny-ip, --allow-email. */
 const policySchema = z
   .object({
@@ -36,10 +27,13 @@ const policySchema = z
     denyIp: z.array(z.string()).optional(),
     allowEmail: z.array(z.string()).optional(),
     /** forward/header-rules.ts. */
-    requestHeaders: headerEditsSchema.optional(),
-    responseHeaders: headerEditsSchema.optional(),
+    requestHeaders: headerEditsInput('request').optional(),
+    responseHeaders: headerEditsInput('response').optional(),
   })
   .strict();
+
+/** A number of the file, as the flag's text it stands for. */
+const flagNumber = z.number().int().transform(String);
 
 const tunnelSchema = z
   .object({
@@ -51,14 +45,14 @@ const tunnelSchema = z
     /** `{ "/api": "8000" }`, prefix to target. */
     routes: z.record(z.string(), z.union([z.string(), z.number().int()])).optional(),
     p2p: z.boolean().optional(),
-    timeout: z.number().int().optional(),
+    timeout: flagNumber.optional(),
     password: z.string().optional(),
     passwordFile: z.string().optional(),
     expires: z.string().optional(),
     approve: z.boolean().optional(),
     public: z.boolean().optional(),
     name: z.string().optional(),
-    wsMaxMessageBytes: z.number().int().optional(),
+    wsMaxMessageBytes: flagNumber.optional(),
     policy: policySchema.optional(),
   })
   .strict();
@@ -70,9 +64,9 @@ const fileSchema = z
     /** '' : none. */
     proxy: z.string().optional(),
     /** Port, or false: off. */
-    inspect: z.union([z.number().int(), z.literal(false)]).optional(),
-    inspectBodyLimit: z.number().int().optional(),
-    inspectHistory: z.number().int().optional(),
+    inspect: z.union([z.number().int(), z.literal(false)]).transform(String).optional(),
+    inspectBodyLimit: flagNumber.optional(),
+    inspectHistory: flagNumber.optional(),
     tunnels: z.record(z.string(), tunnelSchema),
   })
   .strict();
@@ -140,56 +134,25 @@ function fieldOf(message: string, tunnel: string): string {
   return typeof hit[1] === 'string' ? hit[1] : hit[1](tunnel);
 }
 
+/** The tunnel's fields under their flags' names: the shared ones, its own, paths made relative to the file. */
 function tunnelFlags(file: z.infer<typeof fileSchema>, t: TunnelFields, flags: StartFlags, dir: string): HttpCommandFlags {
-  const str = (n: number | undefined) => (n === undefined ? undefined : String(n));
+  const { tunnels: _tunnels, ...shared } = file;
+  const { target: _target, routes, policy, targetCa, passwordFile, ...own } = t;
   return {
-    server: file.server,
-    token: file.token,
-    proxy: file.proxy,
-    hostHeader: t.hostHeader,
-    targetCa: t.targetCa === undefined ? undefined : resolve(dir, t.targetCa),
-    targetInsecure: t.targetInsecure,
-    route: t.routes === undefined ? undefined : Object.entries(t.routes).map(([prefix, target]) => `${prefix}=${target}`),
+    ...shared,
+    ...own,
+    targetCa: targetCa === undefined ? undefined : resolve(dir, targetCa),
+    passwordFile: passwordFile === undefined ? undefined : resolve(dir, passwordFile),
+    route: routes === undefined ? undefined : Object.entries(routes).map(([prefix, target]) => `${prefix}=${target}`),
+    allowIp: policy?.allowIp,
+    denyIp: policy?.denyIp,
+    allowEmail: policy?.allowEmail,
     json: flags.json,
-    p2p: t.p2p,
-    timeout: str(t.timeout),
     newSession: flags.newSession,
     // A QR code per URL would fill the terminal.
     qr: false,
-    password: t.password,
-    passwordFile: t.passwordFile === undefined ? undefined : resolve(dir, t.passwordFile),
-    wsMaxMessageBytes: str(t.wsMaxMessageBytes),
-    inspect: file.inspect === false ? 'false' : str(file.inspect),
-    inspectBodyLimit: str(file.inspectBodyLimit),
-    inspectHistory: str(file.inspectHistory),
-    expires: t.expires,
-    approve: t.approve,
-    public: t.public,
-    name: t.name,
-    allowIp: t.policy?.allowIp,
-    denyIp: t.policy?.denyIp,
-    allowEmail: t.policy?.allowEmail,
   };
 }
-
-/** Each direction checked (forward/header-rules.ts); `where` prefixes a rejection. */
-function headerRulesOf(t: TunnelFields, where: string): HeaderRules | undefined {
-  const rules: HeaderRules = {};
-  for (const [key, direction] of [
-    ['requestHeaders', 'request'],
-    ['responseHeaders', 'response'],
-  ] as const) {
-    const raw = t.policy?.[key];
-    if (raw === undefined) continue;
-    const edits = readHeaderEdits(raw, direction);
-    if ('problem' in edits) throw new RuleError(`${where}.${key}.${edits.problem}`);
-    rules[direction] = edits;
-  }
-  return rules.request || rules.response ? rules : undefined;
-}
-
-/** Already naming the file and field (not passed through fieldOf). */
-class RuleError extends UsageError {}
 
 /** Edits from an unknown key to a known one that still read as a typo (`targt` → `target`: 1). */
 const MAX_TYPO_DISTANCE = 2;
@@ -197,7 +160,7 @@ const MAX_TYPO_DISTANCE = 2;
 function knownKeys(issuePath: Array<string | number>): string[] {
   if (issuePath.length === 0) return Object.keys(fileSchema.shape);
   // A tunnel may itself be named "policy".
-  if (issuePath.length === 4) return Object.keys(headerEditsSchema.shape);
+  if (issuePath.length === 4) return ['remove', 'set', 'add'];
   return Object.keys(issuePath.length === 3 ? policySchema.shape : tunnelSchema.shape);
 }
 
@@ -246,9 +209,9 @@ export function loadStartConfig(flags: StartFlags, cwd: string, env: NodeJS.Proc
     const t = parsed.data.tunnels[name]!;
     try {
       const config = resolveHttpConfig(String(t.target), tunnelFlags(parsed.data, t, flags, dirname(path)), env);
-      return { name, config: { ...config, headerRules: headerRulesOf(t, `${path}: tunnels.${name}.policy`) } };
+      const headerRules = { request: t.policy?.requestHeaders, response: t.policy?.responseHeaders };
+      return { name, config: { ...config, headerRules: headerRules.request || headerRules.response ? headerRules : undefined } };
     } catch (err) {
-      if (err instanceof RuleError) throw new UsageError(err.message);
       if (err instanceof UsageError) throw new UsageError(`${path}: ${fieldOf(err.message, name)}: ${err.message}`);
       throw err;
     }
