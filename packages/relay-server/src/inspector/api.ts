@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import type { HeaderList, InspectorErrorCode } from '@wingman/protocol';
+import type { InspectorErrorCode } from '@wingman/protocol';
 import { MAX_CAPTURE_BODY_LIMIT_BYTES } from '../forward';
 import { detail, summarize, type Entry, type RequestStore } from './store';
 import { handleViewersApi, viewerJson, type ViewerSource } from './viewers-api';
@@ -27,14 +27,6 @@ export interface TunnelInfo {
   access: string;
 }
 
-/** What is absent is taken from the captured request. */
-export interface ReplayOverrides {
-  method?: string;
-  path?: string;
-  headers?: HeaderList;
-  body?: Buffer;
-}
-
 export interface ApiContext {
   store: RequestStore;
   tunnels(): TunnelInfo[];
@@ -46,7 +38,7 @@ export interface ApiContext {
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const overridesSchema = z
   .object({
-    method: z.string().min(1).max(32).regex(TOKEN, 'method must be an HTTP token').optional(),
+    method: z.string().min(1).max(32).regex(TOKEN, 'method must be an HTTP token').transform((m) => m.toUpperCase()).optional(),
     // Origin-form only: the authority is always the configured local app.
     path: z
       .string()
@@ -56,20 +48,26 @@ const overridesSchema = z
       .optional(),
     headers: z
       .array(
-        z.tuple([
-          z.string().min(1).max(256).regex(TOKEN, 'header names must be HTTP tokens'),
-          z
-            .string()
-            .max(65_536)
-            .regex(/^[^\r\n\0]*$/, 'header values must not hold CR, LF or NUL'),
-        ]),
+        z
+          .tuple([
+            z.string().min(1).max(256).regex(TOKEN, 'header names must be HTTP tokens'),
+            z
+              .string()
+              .max(65_536)
+              .regex(/^[^\r\n\0]*$/, 'header values must not hold CR, LF or NUL'),
+          ])
+          .transform(([n, v]): [string, string] => [n.toLowerCase(), v]),
       )
       .max(256)
       .optional(),
     body: z.string().optional(),
     bodyEncoding: z.enum(['utf8', 'base64']).optional(),
   })
-  .strict();
+  .strict()
+  .transform(({ body, bodyEncoding, ...o }) => ({ ...o, body: body === undefined ? undefined : Buffer.from(body, bodyEncoding ?? 'utf8') }));
+
+/** What is absent is taken from the captured request. */
+export type ReplayOverrides = z.output<typeof overridesSchema>;
 
 const filterSchema = z
   .object({
@@ -148,8 +146,7 @@ async function replay(req: IncomingMessage, res: ServerResponse, entry: Entry, a
   const parsed = overridesSchema.safeParse(json);
   if (!parsed.success) return apiError(res, 400, 'ERR_INVALID_BODY', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
   if (entry.websocket) return apiError(res, 409, 'ERR_REPLAY_UNSUPPORTED', 'WebSocket connections cannot be replayed');
-  const o = parsed.data;
-  if (o.body === undefined && entry.requestBody.truncated) {
+  if (parsed.data.body === undefined && entry.requestBody.truncated) {
     return apiError(
       res,
       409,
@@ -157,13 +154,7 @@ async function replay(req: IncomingMessage, res: ServerResponse, entry: Entry, a
       `only the first ${entry.requestBody.data.length} of ${entry.requestBody.size} body bytes were captured; send a body to replay it`,
     );
   }
-  const overrides: ReplayOverrides = {
-    ...(o.method !== undefined ? { method: o.method.toUpperCase() } : {}),
-    ...(o.path !== undefined ? { path: o.path } : {}),
-    ...(o.headers !== undefined ? { headers: o.headers.map(([n, v]) => [n.toLowerCase(), v] as [string, string]) } : {}),
-    ...(o.body !== undefined ? { body: Buffer.from(o.body, o.bodyEncoding === 'base64' ? 'base64' : 'utf8') } : {}),
-  };
-  const created = await api.replay(entry, overrides);
+  const created = await api.replay(entry, parsed.data);
   sendJson(res, 201, { request: summarize(created) });
 }
 
