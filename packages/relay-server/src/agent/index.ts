@@ -246,7 +246,15 @@ export function createAgent(options: AgentOptions): Agent {
       forwarder.handleStream(stream, 'relay');
     });
     socket.on('close', (code: number, reason: Buffer) => onSocketClose(socket, c, code, reason.toString('utf8')));
-    startHeartbeat(socket, c);
+    stopHeartbeat?.();
+    // A dead path drops the socket (while it is the current one); its 'close' starts the reconnect.
+    stopHeartbeat = startConnectionHeartbeat(c, {
+      intervalMs: options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
+      timeoutMs: options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS,
+      maxMissed: HEARTBEAT_MAX_MISSED,
+      bufferedAmount: () => socket.bufferedAmount,
+      onDead: () => ws === socket && socket.terminate(),
+    });
     emitter.emit('ready', readyEvent(options, message, linkKey));
   }
 
@@ -261,11 +269,6 @@ export function createAgent(options: AgentOptions): Agent {
     if (message.type === 'error' && message.code === 'ERR_SESSION_EXPIRED') return fatal(message.code, message.message);
     if (message.type === 'error') return void (serverError = `${message.code}: ${message.message}`);
     if (message.type !== 'registered') emitter.emit('control', message);
-  }
-
-  function startHeartbeat(socket: WebSocket, c: Connection): void {
-    stopHeartbeat?.();
-    stopHeartbeat = relayHeartbeat(options, socket, c, () => ws === socket);
   }
 
   function onSocketClose(socket: WebSocket, c: Connection, code: number, reason: string): void {
@@ -391,19 +394,6 @@ function readyEvent(options: AgentOptions, message: RegisteredMessage, linkKey: 
     ...(options.name !== undefined ? { named: true as const } : {}),
     ...(options.private ? { private: true as const } : {}),
   };
-}
-
-/** A dead path drops the socket (while it is the current one); its 'close' starts the reconnect. */
-function relayHeartbeat(options: AgentOptions, socket: WebSocket, c: Connection, current: () => boolean): () => void {
-  return startConnectionHeartbeat(c, {
-    intervalMs: options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
-    timeoutMs: options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS,
-    maxMissed: HEARTBEAT_MAX_MISSED,
-    bufferedAmount: () => socket.bufferedAmount,
-    onDead: () => {
-      if (current()) socket.terminate();
-    },
-  });
 }
 
 async function closeGoingAway(socket: WebSocket, c: Connection | undefined): Promise<void> {
