@@ -40,8 +40,6 @@ export interface IsolatedPeerHostOptions extends Pick<PeerHostOptions, 'sendSign
   onReady?(pid: number | undefined): void;
   /** The host process ended without being asked to. */
   onCrash?(crash: HostCrash): void;
-  /** Default: host-process.js beside this file. */
-  entry?: string;
   /** Default: process.execPath. */
   execPath?: string;
 }
@@ -53,7 +51,6 @@ export interface IsolatedPeerHost extends PeerHost {
 }
 
 export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): IsolatedPeerHost {
-  const entry = options.entry ?? join(__dirname, 'host-process.js');
   let closed = false;
   let ended = false;
   let ready = false;
@@ -64,7 +61,7 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): Isolat
   /** Every viewer this host carried: its exchanges end with the process. */
   const served = new Set<string>();
 
-  const c: ChildProcess = fork(entry, [], {
+  const c: ChildProcess = fork(join(__dirname, 'host-process.js'), [], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     // Structured clone: captured bodies cross as bytes, not base64 in JSON (forward/capture.ts).
     serialization: 'advanced',
