@@ -110,10 +110,6 @@ export function forwardedRequest(headers: HeaderList, options: RequestHeaderOpti
   return { headers: sent, addresses: { sessionOrigin: sessionOrigin(sent), viewerOrigin } };
 }
 
-export function requestHeaders(headers: HeaderList, options: RequestHeaderOptions): HeaderList {
-  return forwardedRequest(headers, options).headers;
-}
-
 export function toRawHeaders(headers: HeaderList): string[] {
   const out: string[] = [];
   for (const [name, value] of headers) out.push(name, value);

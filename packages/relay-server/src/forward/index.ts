@@ -34,7 +34,7 @@ export {
   type CaptureOptions,
   type WireCapture,
 } from './capture';
-export { fromRawHeaders, requestHeaders } from './headers';
+export { forwardedRequest, fromRawHeaders } from './headers';
 export type { TransportName } from './headers';
 export { formatHostPort, targetOrigin, targetTlsOptions, type HostHeaderMode, type Target } from './target';
 export { MAX_ROUTES, routeFor, routePrefixProblem, type RouteSpec } from './routes';

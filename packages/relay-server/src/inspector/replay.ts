@@ -8,7 +8,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { HeaderList } from '@wingman/protocol';
-import { createBodyTap, fromRawHeaders, requestHeaders, targetTlsOptions, type Capture, type HostHeaderMode, type Target } from '../forward';
+import { createBodyTap, forwardedRequest, fromRawHeaders, targetTlsOptions, type Capture, type HostHeaderMode, type Target } from '../forward';
 
 interface ReplayRequest {
   method: string;
@@ -61,11 +61,11 @@ export function replayRequest(req: ReplayRequest, options: ReplayOptions): Promi
   let status = 0;
   let responseHeaders: HeaderList = [];
 
-  const outgoing = requestHeaders(
+  const outgoing = forwardedRequest(
     withFraming(req),
     // X-Forwarded-* as captured: the replay stands for the original viewer's request.
     { target: options.target, hostHeader: options.hostHeader, transport: 'relay' },
-  );
+  ).headers;
 
   return new Promise<Capture>((resolve) => {
     let settled = false;

@@ -5,7 +5,7 @@
  */
 import { AGENT_TIME_HEADER, type HeaderList } from '@wingman/protocol';
 import { withAgentTime } from '../../src/forward/agent-time';
-import { requestHeaders } from '../../src/forward/headers';
+import { forwardedRequest } from '../../src/forward/headers';
 
 const APP: HeaderList = [
   ['content-type', 'text/html'],
@@ -30,7 +30,7 @@ describe("the agent's time on a response head", () => {
   });
 
   it("asking for it is the agent's business, not the app's", () => {
-    const sent = requestHeaders(ASKED, { transport: 'p2p', target: { host: '127.0.0.1', port: 3000 }, hostHeader: 'rewrite' });
+    const sent = forwardedRequest(ASKED, { transport: 'p2p', target: { host: '127.0.0.1', port: 3000 }, hostHeader: 'rewrite' }).headers;
     expect(sent.filter(([n]) => n === AGENT_TIME_HEADER)).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 import { backoffDelay } from '../../src/agent';
 import { resumeKey } from '../../src/agent/resume-store';
 import { toOutgoingHeaders } from '../../src/forward/handshake-head';
-import { checkFraming, requestHeaders, withoutHopByHop } from '../../src/forward/headers';
+import { checkFraming, forwardedRequest, withoutHopByHop } from '../../src/forward/headers';
 import { maskingOptions } from '../../src/ws-masking';
 
 describe('checkFraming', () => {
@@ -72,7 +72,7 @@ describe('headers', () => {
   });
 
   it('brackets an IPv6 target in a rewritten Host', () => {
-    const h = requestHeaders([['host', 'abc.localhost:8080']], { target: { host: '::1', port: 3000 }, hostHeader: 'rewrite', transport: 'relay' });
+    const h = forwardedRequest([['host', 'abc.localhost:8080']], { target: { host: '::1', port: 3000 }, hostHeader: 'rewrite', transport: 'relay' }).headers;
     expect(h[0]).toEqual(['host', '[::1]:3000']);
   });
 });
