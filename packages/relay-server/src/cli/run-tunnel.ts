@@ -64,24 +64,15 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
   // Of a request sent both over P2P and the relay, the copy whose claim came second is refused.
   const exchanges = createExchangeRecord();
   const forwarder = createForwarder({ ...forward, onRequest: (entry) => reporter.request(entry), ...capture, exchanges });
+  // The config's session options under their AgentOptions names (server, token, name, expiresInMs, addressRules, private…).
   const agent = createAgent({
-    server: config.server,
-    token: config.token,
-    target: config.target,
-    p2p: config.p2p,
+    ...config,
     forwarder,
-    wsMaxMessageBytes: config.wsMaxMessageBytes,
     resumeStore: slot.store,
-    ...(namedKey !== undefined ? { linkKey: namedKey } : {}),
-    ...(config.public ? { public: true } : {}),
-    ...(config.password !== undefined ? { viewerPassword: config.password } : {}),
-    ...(config.addressRules !== undefined ? { addressRules: config.addressRules } : {}),
-    ...(config.allowEmails !== undefined ? { allowEmails: config.allowEmails } : {}),
-    ...(proxy ? { proxy } : {}),
-    ...(config.expiresInMs !== undefined ? { expiresInMs: config.expiresInMs } : {}),
+    linkKey: namedKey,
+    viewerPassword: config.password,
+    proxy,
     viewers: config.approve ? 'approve' : 'open',
-    ...(config.private ? { private: true } : {}),
-    ...(config.name !== undefined ? { name: config.name } : {}),
   });
   const p2p = config.p2p
     ? attachP2P({
