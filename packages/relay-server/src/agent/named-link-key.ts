@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { generateLinkKey, LINK_KEY_PATTERN } from '@wingman/protocol';
 import { z } from 'zod';
-import { ensurePrivateDir, keyedEntry, readKeyedEntries, writeFileAtomic } from './state-files';
+import { keyedEntry, readKeyedEntries, writeKeyedEntries } from './state-files';
 
 /** Names kept (most recent first): a developer has a handful of stable links, not hundreds. */
 const MAX_NAMED_KEYS = 50;
@@ -26,8 +26,7 @@ export function namedLinkKey(stateDir: string, server: string, name: string, onE
   if (found) return found.linkKey;
   const linkKey = generateLinkKey();
   try {
-    ensurePrivateDir(stateDir);
-    writeFileAtomic(file, JSON.stringify([{ key, linkKey }, ...entries].slice(0, MAX_NAMED_KEYS), null, 1));
+    writeKeyedEntries(file, [{ key, linkKey }, ...entries], MAX_NAMED_KEYS);
   } catch (err) {
     onError(err as Error);
   }

@@ -4,10 +4,10 @@
  * 0700 directory: it holds resume secrets).
  */
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { LINK_KEY_PATTERN, SESSION_ID_PATTERN } from '@wingman/protocol';
 import { z } from 'zod';
-import { ensurePrivateDir, keyedEntry, readKeyedEntries, writeFileAtomic } from './state-files';
+import { keyedEntry, readKeyedEntries, writeKeyedEntries } from './state-files';
 
 const entrySchema = keyedEntry({
   sessionId: z.string().regex(SESSION_ID_PATTERN),
@@ -53,15 +53,6 @@ export function resumeKey(server: string, target: { host: string; port: number }
   return `${u.protocol}//${loopback(u.hostname)}:${u.port || (u.protocol === 'https:' ? 443 : 80)}${path} ${loopback(target.host)}:${target.port}`;
 }
 
-/** Missing or unreadable: no session to resume. */
-const readEntries = (file: string): Entry[] => readKeyedEntries(file, entrySchema);
-
-function writeEntries(file: string, entries: Entry[]): void {
-  ensurePrivateDir(dirname(file));
-  // Atomic: a concurrent reader sees the old or the new file, never half; a failed write (full disk) leaves the old one.
-  writeFileAtomic(file, JSON.stringify(entries.slice(0, MAX_ENTRIES), null, 1));
-}
-
 interface FileResumeStoreOptions {
   /** The state file. Default `<defaultStateDir()>/sessions.json`. */
   file?: string;
@@ -82,26 +73,18 @@ export function createFileResumeStore(options: FileResumeStoreOptions): ResumeSt
       warned = true;
     }
   };
+  // Missing or unreadable: no session to resume.
+  const others = () => readKeyedEntries(file, entrySchema).filter((x) => x.key !== options.key);
   return {
     load() {
-      const e = readEntries(file).find((x) => x.key === options.key);
+      const e = readKeyedEntries(file, entrySchema).find((x) => x.key === options.key);
       return e ? { sessionId: e.sessionId, resumeSecret: e.resumeSecret, ...(e.linkKey !== undefined ? { linkKey: e.linkKey } : {}) } : undefined;
     },
     save(state) {
-      guard(() => {
-        const others = readEntries(file).filter((x) => x.key !== options.key);
-        const entry: Entry = { key: options.key, sessionId: state.sessionId, resumeSecret: state.resumeSecret, savedAt: Date.now() };
-        if (state.linkKey !== undefined) entry.linkKey = state.linkKey;
-        writeEntries(file, [entry, ...others]);
-      });
+      guard(() => writeKeyedEntries(file, [{ key: options.key, ...state, savedAt: Date.now() }, ...others()], MAX_ENTRIES));
     },
     clear() {
-      guard(() =>
-        writeEntries(
-          file,
-          readEntries(file).filter((x) => x.key !== options.key),
-        ),
-      );
+      guard(() => writeKeyedEntries(file, others(), MAX_ENTRIES));
     },
   };
 }

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { z } from 'zod';
 
 /** Bits of a directory's mode that let users other than its owner create or replace files in it. */
@@ -43,7 +44,7 @@ function writeTemp(file: string, content: string): string {
 }
 
 /** Replaces `file` with `content` atomically: a reader sees the old or the new file, never half; a failed write leaves the old one. */
-export function writeFileAtomic(file: string, content: string): void {
+function writeFileAtomic(file: string, content: string): void {
   const tmp = writeTemp(file, content);
   try {
     renameSync(tmp, file);
@@ -70,6 +71,15 @@ export function createFileExclusive(file: string, content: string): boolean {
 /** An entry of a state file: its `key` and the fields of `shape`, other fields kept as they are. */
 export function keyedEntry<S extends z.ZodRawShape>(shape: S) {
   return z.object({ key: z.string().max(2047), ...shape }).passthrough();
+}
+
+/**
+ * Replaces the state file `file` (its directory made private) with `entries`, the first `max` of them. Atomic: a
+ * concurrent reader sees the old or the new file, never half; a failed write (full disk) leaves the old one.
+ */
+export function writeKeyedEntries(file: string, entries: unknown[], max: number): void {
+  ensurePrivateDir(dirname(file));
+  writeFileAtomic(file, JSON.stringify(entries.slice(0, max), null, 1));
 }
 
 /** A state file's entries that `schema` accepts; `[]` when the file is missing, unreadable or not an array. */
