@@ -1,12 +1,13 @@
-/** What every forwarded stream shares: the keep-alive connection pool, the target and the options. */
+/** What every forwarded stream of one target shares: the keep-alive connection pool, the target and the forwarder's settings. */
 import type { BufferBudget } from '@wingman/protocol';
 import { z } from 'zod';
-import type { AppAddress } from './app-urls';
-import type { CaptureOptions } from './capture';
-import type { ExchangeClaims } from './exchange-record';
-import type { HeaderRules } from './header-rules';
-import type { HostHeaderMode, Target } from './target';
-import type { Upstream } from './upstream';
+import { afterSend } from './after-send';
+import { appAddress } from './app-urls';
+import { agentUnderLoad } from './buffer-budget';
+import type { Capture } from './capture';
+import type { ForwarderOptions } from './index';
+import { createUpstream } from './upstream';
+import { targetOrigin, targetTlsOptions, type HostHeaderMode, type Target } from './target';
 
 /** One line of the request log (`--json`: `{"event":"request",...}`). */
 export const requestLogEntrySchema = z.object({
@@ -25,24 +26,41 @@ export const requestLogEntrySchema = z.object({
 
 export type RequestLogEntry = z.infer<typeof requestLogEntrySchema>;
 
-export interface ForwardContext {
-  /** Shared by every HTTP stream (upstream.ts). */
-  upstream: Upstream;
-  /** `http://host:port`. */
-  origin: string;
-  target: Target;
-  hostHeader: HostHeaderMode;
-  headerRules: HeaderRules | undefined;
-  /** For the page's shim (app-port.ts). */
-  appRoutes?: string;
-  /** Rewritten to the session origin in response URLs; undefined with `preserve`. */
-  appAddress: AppAddress | undefined;
-  timeoutMs: number;
-  /** ws's maxPayload; a larger message closes both legs with 1009. */
-  wsMaxMessageBytes: number;
-  onRequest: (entry: RequestLogEntry) => void;
-  budget: BufferBudget;
-  /** Undefined when the inspector is off. */
-  capture: CaptureOptions | undefined;
-  exchanges: ExchangeClaims | undefined;
+/** The forwarder's options with its defaults applied; `appRoutes`: for the page's shim (app-port.ts). */
+type ContextSettings = ForwarderOptions & { hostHeader: HostHeaderMode; timeoutMs: number; wsMaxMessageBytes: number; budget: BufferBudget; appRoutes?: string };
+
+/** The context of `target`'s streams; `mount`: its route's prefix, which names its log lines and captures. */
+export function forwardContext(settings: ContextSettings, target: Target, mount?: string) {
+  const { onRequest, capture, budget, hostHeader } = settings;
+  const origin = targetOrigin(target);
+  const named = <T extends object>(o: T): T => (mount === undefined ? o : { ...o, mount });
+  return {
+    // Keep-alive, shared by every HTTP stream: a TCP handshake per small request costs (upstream.ts).
+    upstream: createUpstream(origin, { tls: targetTlsOptions(target) }),
+    /** `http://host:port`. */
+    origin,
+    target,
+    hostHeader,
+    /** Rewritten to the session origin in response URLs; undefined with `preserve`. */
+    appAddress: appAddress(target, hostHeader),
+    appRoutes: settings.appRoutes,
+    headerRules: settings.headerRules,
+    timeoutMs: settings.timeoutMs,
+    /** ws's maxPayload; a larger message closes both legs with 1009. */
+    wsMaxMessageBytes: settings.wsMaxMessageBytes,
+    budget,
+    exchanges: settings.exchanges,
+    // Both run after the response's frames are sent (after-send.ts): neither may delay a response.
+    onRequest: (entry: RequestLogEntry) => {
+      if (onRequest) afterSend(() => onRequest(named(entry)));
+    },
+    /** Undefined when the inspector is off. */
+    capture: capture && {
+      bodyLimitBytes: capture.bodyLimitBytes,
+      onCapture: (c: Capture) => afterSend(() => capture.onCapture(named(c))),
+      underLoad: () => agentUnderLoad(budget),
+    },
+  };
 }
+
+export type ForwardContext = ReturnType<typeof forwardContext>;

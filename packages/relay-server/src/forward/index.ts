@@ -6,20 +6,17 @@
  */
 import { z } from 'zod';
 import { headerRulesSchema } from './header-rules';
-import { createUpstream } from './upstream';
 import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES, type BufferBudget, type Stream } from '@wingman/protocol';
 import { DEFAULT_RESPONSE_TIMEOUT_MS } from './constants';
-import { agentUnderLoad, processBufferBudget } from './buffer-budget';
+import { processBufferBudget } from './buffer-budget';
 import type { CaptureOptions } from './capture';
-import type { ForwardContext, RequestLogEntry } from './context';
+import { forwardContext, type RequestLogEntry } from './context';
 import type { ExchangeClaims } from './exchange-record';
 import type { TransportName } from './headers';
-import { appAddress } from './app-urls';
 import { appRoutesValue } from './app-port';
-import { targetOrigin, targetSchema, targetTlsOptions, type HostHeaderMode, type Target } from './target';
+import { targetSchema, type HostHeaderMode } from './target';
 import { forwardHttp } from './http-forward';
 import { forwardWebSocket } from './ws-forward';
-import { afterSend } from './after-send';
 import { guardExchange } from './exchange-guard';
 import { MAX_ROUTES, routeFor, routeSpecSchema } from './routes';
 
@@ -87,39 +84,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     timeoutMs = DEFAULT_RESPONSE_TIMEOUT_MS,
     wsMaxMessageBytes = DEFAULT_WS_MESSAGE_LIMIT_BYTES,
   } = forwardSettingsSchema.parse({ ...options, hostHeader });
-  const budget = options.budget ?? processBufferBudget();
-  const appRoutes = appRoutesValue(routes);
-
-  /** What the streams of one target share; `mount`: its route's prefix. */
-  const contextFor = (target: Target, mount?: string): ForwardContext => {
-    // Keep-alive: a TCP handshake per small request costs (upstream.ts).
-    const origin = targetOrigin(target);
-    const named = <T extends object>(o: T): T => (mount === undefined ? o : { ...o, mount });
-    return {
-      upstream: createUpstream(origin, { tls: targetTlsOptions(target) }),
-      origin,
-      target,
-      hostHeader,
-      appAddress: appAddress(target, hostHeader),
-      ...(appRoutes === undefined ? {} : { appRoutes }),
-      headerRules: options.headerRules,
-      timeoutMs,
-      wsMaxMessageBytes,
-      budget,
-      exchanges: options.exchanges,
-      // Both run after the response's frames are sent (after-send.ts): neither may delay a response.
-      onRequest: (entry) => {
-        if (options.onRequest) afterSend(() => options.onRequest?.(named(entry)));
-      },
-      capture: options.capture && {
-        bodyLimitBytes: options.capture.bodyLimitBytes,
-        onCapture: (c) => afterSend(() => options.capture?.onCapture(named(c))),
-        underLoad: () => agentUnderLoad(budget),
-      },
-    };
-  };
-  const main = contextFor(options.target);
-  const mounted = routes.map((r) => ({ prefix: r.prefix, ctx: contextFor(r.target, r.prefix) }));
+  const settings = { ...options, hostHeader, timeoutMs, wsMaxMessageBytes, budget: options.budget ?? processBufferBudget(), appRoutes: appRoutesValue(routes) };
+  const main = forwardContext(settings, options.target);
+  const mounted = routes.map((r) => ({ prefix: r.prefix, ctx: forwardContext(settings, r.target, r.prefix) }));
   let closed = false;
 
   return {
