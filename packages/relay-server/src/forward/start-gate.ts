@@ -3,13 +3,8 @@
  * (exchange-record.ts) and its framing known (Content-Length, else its first
  * frames). Once at most, and only while `open()` holds.
  */
-export interface StartGate {
-  framingKnown(hasBody: boolean): void;
-  claimWon(): void;
-}
-
 /** `contentLength`: the request's Content-Length, when it has one (its framing is then known at once). */
-export function createStartGate(contentLength: number | undefined, start: (hasBody: boolean) => void, open: () => boolean): StartGate {
+export function createStartGate(contentLength: number | undefined, start: (hasBody: boolean) => void, open: () => boolean) {
   let hasBody = contentLength === undefined ? undefined : contentLength > 0;
   let won = false;
   let started = false;
@@ -19,7 +14,7 @@ export function createStartGate(contentLength: number | undefined, start: (hasBo
     start(hasBody);
   };
   return {
-    framingKnown(known) {
+    framingKnown(known: boolean) {
       if (contentLength !== undefined) return;
       hasBody = known;
       go();

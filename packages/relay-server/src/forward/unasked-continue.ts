@@ -14,27 +14,22 @@ const STATUS_PREFIX_BYTES = 'HTTP/1.1 100 '.length;
 const CONTINUE_STATUS = /^HTTP\/1\.[01] 100[ \r]/;
 const HEAD_END = Buffer.from('\r\n\r\n');
 
-interface ContinueSkipper {
-  /** The client wrote a request: the next bytes start its response. */
-  requestWritten(): void;
-  /** What the client reads of `chunk` (null: nothing yet, the bytes so far may still be a 100 head). */
-  read(chunk: Buffer): Buffer | null;
-}
-
 /** Whether `bytes` (shorter than STATUS_PREFIX_BYTES) may still become a 100 status line. */
 function mayBeContinue(bytes: Buffer): boolean {
   const text = bytes.toString('latin1');
   return ['HTTP/1.1 100', 'HTTP/1.0 100'].some((status) => status.startsWith(text) || text.startsWith(status));
 }
 
-export function createContinueSkipper(): ContinueSkipper {
+export function createContinueSkipper() {
   let atStart = false;
   let held: Buffer | undefined;
   return {
+    /** The client wrote a request: the next bytes start its response. */
     requestWritten() {
       atStart = true;
     },
-    read(chunk) {
+    /** What the client reads of `chunk` (null: nothing yet, the bytes so far may still be a 100 head). */
+    read(chunk: Buffer): Buffer | null {
       if (!atStart) return chunk;
       let bytes = held ? Buffer.concat([held, chunk]) : chunk;
       held = undefined;

@@ -31,17 +31,12 @@ interface UpstreamOptions {
   tls?: TargetTlsOptions;
 }
 
-export interface Upstream {
-  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
-  close(): Promise<void>;
-}
-
 interface Waiting {
   options: Dispatcher.DispatchOptions;
   handler: Dispatcher.DispatchHandler;
 }
 
-export function createUpstream(origin: string, options: UpstreamOptions = {}): Upstream {
+export function createUpstream(origin: string, options: UpstreamOptions = {}) {
   const limit = options.connections ?? UPSTREAM_CONNECTIONS;
   const stallMs = options.stallMs ?? UPSTREAM_STALL_MS;
   // One request at a time per connection; no client timeouts (the forwarder has its own).
@@ -122,7 +117,8 @@ export function createUpstream(origin: string, options: UpstreamOptions = {}): U
 
   return {
     // Unanswered on a reused connection the app closed: again (stale-connection.ts).
-    dispatch: (dispatchOptions, handler) => route(dispatchOptions, resendOnStaleConnection(dispatchOptions, handler, route)),
+    dispatch: (dispatchOptions: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) =>
+      route(dispatchOptions, resendOnStaleConnection(dispatchOptions, handler, route)),
     async close() {
       closed = true;
       if (stallTimer !== undefined) clearTimeout(stallTimer);

@@ -4,7 +4,6 @@
  * claims and time (MAX_PENDING_CLAIMS, CLAIM_ANSWER_TIMEOUT_MS); unanswered,
  * its exchange fails, as all do when the channel to the agent closes.
  */
-import type { ExchangeClaims } from '../forward';
 import type { FromHost } from './host-ipc';
 
 /** Claims waiting for the agent at once: far more than the host's peers have requests with a body in flight. */
@@ -12,16 +11,8 @@ export const MAX_PENDING_CLAIMS = 4_096;
 /** Longest wait for the agent's answer, ms: it answers within a turn of its event loop. */
 export const CLAIM_ANSWER_TIMEOUT_MS = 10_000;
 
-export interface ClaimClient extends ExchangeClaims {
-  /** Resolves with the agent's answer; undefined when it gave none. */
-  claim(viewer: string | undefined, id: string): Promise<boolean | undefined>;
-  /** The agent's answer to claim `seq`. */
-  answered(seq: number, won: boolean): void;
-  /** The channel to the agent closed: no claim will be answered. */
-  closeAll(): void;
-}
-
-export function createClaimClient(send: (m: Extract<FromHost, { t: 'claim' | 'claim-ended' }>) => void): ClaimClient {
+/** The forwarder's exchange claims (ExchangeClaims), plus the agent's answers (`answered`) and their end when the channel to the agent closes (`closeAll`). */
+export function createClaimClient(send: (m: Extract<FromHost, { t: 'claim' | 'claim-ended' }>) => void) {
   const waiting = new Map<number, { resolve(won: boolean | undefined): void; timer: NodeJS.Timeout }>();
   let next = 0;
   const settle = (seq: number, won: boolean | undefined) => {
@@ -32,7 +23,8 @@ export function createClaimClient(send: (m: Extract<FromHost, { t: 'claim' | 'cl
     claim.resolve(won);
   };
   return {
-    claim(viewer, id) {
+    /** Resolves with the agent's answer; undefined when it gave none. */
+    claim(viewer: string | undefined, id: string): Promise<boolean | undefined> {
       if (waiting.size >= MAX_PENDING_CLAIMS) return Promise.resolve(undefined);
       const seq = next++;
       return new Promise((resolve) => {
@@ -40,7 +32,7 @@ export function createClaimClient(send: (m: Extract<FromHost, { t: 'claim' | 'cl
         send({ t: 'claim', seq, viewerId: viewer ?? '', id });
       });
     },
-    ended(viewer, id) {
+    ended(viewer: string | undefined, id: string) {
       send({ t: 'claim-ended', viewerId: viewer ?? '', id });
     },
     answered: settle,

@@ -7,26 +7,20 @@
 /** Tasks waiting per key. */
 const MAX_QUEUED_PER_KEY = 256;
 
-interface KeyedSerial {
-  /** Queues `task` behind the key's earlier ones; false when the key's queue is full (the task is dropped). */
-  run(key: string, task: () => Promise<void> | void): boolean;
-}
-
-export function createKeyedSerial(onError: (key: string, err: unknown) => void): KeyedSerial {
+/** A `run(key, task)` that queues `task` behind the key's earlier ones; false when the key's queue is full (the task is dropped). */
+export function createKeyedSerial(onError: (key: string, err: unknown) => void): (key: string, task: () => Promise<void> | void) => boolean {
   const queues = new Map<string, { tail: Promise<void>; length: number }>();
-  return {
-    run(key, task) {
-      const q = queues.get(key) ?? { tail: Promise.resolve(), length: 0 };
-      if (q.length >= MAX_QUEUED_PER_KEY) return false;
-      q.length++;
-      queues.set(key, q);
-      q.tail = q.tail
-        .then(task)
-        .catch((err: unknown) => onError(key, err))
-        .finally(() => {
-          if (--q.length === 0 && queues.get(key) === q) queues.delete(key);
-        });
-      return true;
-    },
+  return (key, task) => {
+    const q = queues.get(key) ?? { tail: Promise.resolve(), length: 0 };
+    if (q.length >= MAX_QUEUED_PER_KEY) return false;
+    q.length++;
+    queues.set(key, q);
+    q.tail = q.tail
+      .then(task)
+      .catch((err: unknown) => onError(key, err))
+      .finally(() => {
+        if (--q.length === 0 && queues.get(key) === q) queues.delete(key);
+      });
+    return true;
   };
 }

@@ -46,11 +46,11 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     host.keyRequired = trust?.required === true;
   };
   setTrust(options.trust);
-  const inbound = createKeyedSerial((viewerId, err) => iceCandidateNotAdded(viewerId)(err));
+  const inOrder = createKeyedSerial((viewerId, err) => iceCandidateNotAdded(viewerId)(err));
 
   return {
     handleSignal(viewerId, message) {
-      inbound.run(viewerId, async () => {
+      inOrder(viewerId, async () => {
         const verdict = await checked(host, viewerId, message);
         if (verdict !== false) apply(host, viewerId, message, verdict === true ? undefined : verdict);
       });

@@ -7,21 +7,16 @@
 /** Viewers whose sign-in end is kept, the oldest announced forgotten first: the server tracks at most 1,000 viewers per session. */
 export const MAX_SIGN_IN_DEADLINES = 1_024;
 
-export interface SignInDeadlines {
-  /** Viewer `visitorId`'s sign-in ends `inMs` from now (replaces what was known). */
-  set(visitorId: string, inMs: number): void;
-  close(): void;
-}
-
 /** `end`: called once per deadline reached, with the visitor whose sign-in ended. */
-export function createSignInDeadlines(end: (visitorId: string) => void): SignInDeadlines {
+export function createSignInDeadlines(end: (visitorId: string) => void) {
   const timers = new Map<string, NodeJS.Timeout>();
   const forget = (visitorId: string) => {
     clearTimeout(timers.get(visitorId));
     timers.delete(visitorId);
   };
   return {
-    set(visitorId, inMs) {
+    /** Viewer `visitorId`'s sign-in ends `inMs` from now (replaces what was known). */
+    set(visitorId: string, inMs: number) {
       forget(visitorId);
       const timer = setTimeout(() => {
         timers.delete(visitorId);

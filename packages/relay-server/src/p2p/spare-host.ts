@@ -11,20 +11,7 @@ import type { HostCrash, IsolatedPeerHost } from './isolated-peer-host';
 export const SPARE_AFTER_MS = 3_000;
 const START_RETRY = { initialMs: 500, maxMs: 30_000, jitter: false } as const;
 
-export interface SpareHost {
-  /** The spare, or a new process when none is up; undefined while starts wait. The next spare comes SPARE_AFTER_MS later. */
-  take(): IsolatedPeerHost | undefined;
-  /** What ended the last spare, for a refusal while starts wait. */
-  readonly failure: string;
-  /** The spare now, for settings that change. */
-  readonly current: IsolatedPeerHost | undefined;
-  ready(): void;
-  /** A process that served no viewer ended. */
-  died(h: IsolatedPeerHost, crash: HostCrash): void;
-  close(): void;
-}
-
-export function createSpareHost(make: () => IsolatedPeerHost): SpareHost {
+export function createSpareHost(make: () => IsolatedPeerHost) {
   let spare: IsolatedPeerHost | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let failedStarts = 0;
@@ -44,23 +31,27 @@ export function createSpareHost(make: () => IsolatedPeerHost): SpareHost {
   spare = make();
 
   return {
-    take() {
+    /** The spare, or a new process when none is up; undefined while starts wait. The next spare comes SPARE_AFTER_MS later. */
+    take(): IsolatedPeerHost | undefined {
       if (Date.now() < waitUntil) return undefined;
       const h = spare !== undefined && !spare.ended ? spare : make();
       spare = undefined;
       later(SPARE_AFTER_MS);
       return h;
     },
+    /** What ended the last spare, for a refusal while starts wait. */
     get failure() {
       return failure;
     },
+    /** The spare now, for settings that change. */
     get current() {
       return spare;
     },
     ready() {
       failedStarts = 0;
     },
-    died(h, crash) {
+    /** A process that served no viewer ended. */
+    died(h: IsolatedPeerHost, crash: HostCrash) {
       if (spare === h) spare = undefined;
       failedStarts++;
       failure = `${crash.beforeReady ? 'failed to start' : 'ended'} (${crash.spawnError ?? crash.signal ?? `exit code ${crash.code}`})`;
