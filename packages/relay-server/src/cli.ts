@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { targetOrigin } from './forward';
-import { createInspector, type Inspector } from './inspector';
+import { createInspector } from './inspector';
 import { httpOptions, type HttpCommandFlags } from './cli/http-options';
 import type { ViewerRoster } from './viewers/viewer-roster';
 import { forwardSettings, runTunnel } from './cli/run-tunnel';
@@ -162,7 +162,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
 }
 
 /** Started before the tunnel so its URL is in the banner; undefined when off or no port was free (a warning says so). */
-async function startInspector(config: HttpConfig, reporter: Reporter): Promise<(Inspector & { url: string }) | undefined> {
+async function startInspector(config: HttpConfig, reporter: Reporter) {
   if (!config.inspect) return undefined;
   const inspector = createInspector(config.inspect);
   try {

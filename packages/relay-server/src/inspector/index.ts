@@ -1,8 +1,8 @@
 /** The inspector: what the agent's forwarders captured, in memory, on 127.0.0.1 only, for one tunnel or several (`wingman start`). */
-import { DEFAULT_RESPONSE_TIMEOUT_MS, routeFor, targetOrigin, type Capture, type CaptureOptions, type ForwardSettings } from '../forward';
+import { DEFAULT_RESPONSE_TIMEOUT_MS, routeFor, targetOrigin, type Capture, type ForwardSettings } from '../forward';
 import type { ApiContext, TunnelInfo } from './api';
 import { replayRequest } from './replay';
-import { createRequestStore, type RequestStore } from './store';
+import { createRequestStore } from './store';
 import { startInspectorServer } from './server';
 import type { ViewerSource } from './viewers-api';
 import type { ViewerRoster } from '../viewers/viewer-roster';
@@ -17,46 +17,35 @@ interface InspectorOptions {
   history: number;
 }
 
-export interface InspectorTunnel {
-  /** Captures are tagged with the tunnel's name. */
-  readonly capture: CaptureOptions;
-  /** Once registered (for /api/tunnels). */
-  setTunnel(info: Omit<TunnelInfo, 'target' | 'name'>): void;
-  addViewers(roster: ViewerRoster): void;
-}
-
-export interface Inspector {
-  readonly store: RequestStore;
-  /** Rejects when no port in range is free. */
-  start(): Promise<string>;
-  /**
-   * Listed in /api/tunnels once its session is set; `name` undefined for
-   * `wingman http`'s tunnel. A replay goes where its forwarder would send the
-   * path (forward/routes.ts).
-   */
-  addTunnel(name: string | undefined, route: ForwardSettings): InspectorTunnel;
-  close(): Promise<void>;
-}
+/** One tunnel's part of the inspector (addTunnel). */
+export type InspectorTunnel = ReturnType<ReturnType<typeof createInspector>['addTunnel']>;
 
 /** `wingman http`'s tunnel: no config-file name can be empty. */
 const UNNAMED = '';
 
-export function createInspector(options: InspectorOptions): Inspector {
+export function createInspector(options: InspectorOptions) {
   const store = createRequestStore(options.history);
   const routes = new Map<string, ForwardSettings>();
   const infos = new Map<string, TunnelInfo>();
   const viewerSources: ViewerSource[] = [];
   let server: Awaited<ReturnType<typeof startInspectorServer>> | undefined;
 
-  function addTunnel(name: string | undefined, route: ForwardSettings): InspectorTunnel {
+  /**
+   * Listed in /api/tunnels once its session is set; `name` undefined for
+   * `wingman http`'s tunnel. A replay goes where its forwarder would send the
+   * path (forward/routes.ts).
+   */
+  function addTunnel(name: string | undefined, route: ForwardSettings) {
     routes.set(name ?? UNNAMED, route);
     const tag = name === undefined ? {} : { tunnel: name };
     return {
+      /** Captures are tagged with the tunnel's name. */
       capture: { bodyLimitBytes: options.bodyLimitBytes, onCapture: (c: Capture) => store.record(c, tag) },
-      setTunnel(info) {
+      /** Once registered (for /api/tunnels). */
+      setTunnel(info: Omit<TunnelInfo, 'target' | 'name'>) {
         infos.set(name ?? UNNAMED, { ...(name === undefined ? {} : { name }), ...info, target: targetOrigin(route.target) });
       },
-      addViewers(roster) {
+      addViewers(roster: ViewerRoster) {
         viewerSources.push({ roster, ...tag });
       },
     };
@@ -95,6 +84,7 @@ export function createInspector(options: InspectorOptions): Inspector {
 
   return {
     store,
+    /** Rejects when no port in range is free. */
     async start() {
       server = await startInspectorServer(options.port, api);
       return server.url;

@@ -31,20 +31,14 @@ interface AgentP2POptions {
   onUntrusted?(event: UntrustedEvent): void;
 }
 
-export interface AgentP2P {
-  host(): PeerHost | undefined;
-  /** Closes the peers of one visitor id and refuses its later offers until `allow` (the developer admitted it). */
-  closeVisitor(visitorId: string, reason: string): void;
-  allowVisitor(visitorId: string): void;
-  close(): void;
-}
+export type AgentP2P = ReturnType<typeof attachP2P>;
 
 /** Signaling viewers remembered with their visitor id, oldest forgotten first: 8× DEFAULT_MAX_PEERS covers every open channel's. */
 const MAX_TRACKED_PEERS = 256;
 /** The server's MAX_REFUSED_VIEWER_IDS. */
 const MAX_REFUSED_VISITORS = 10_000;
 
-export function attachP2P(options: AgentP2POptions): AgentP2P {
+export function attachP2P(options: AgentP2POptions) {
   const { agent } = options;
   let host: PeerHost | undefined;
 
@@ -129,13 +123,13 @@ export function attachP2P(options: AgentP2POptions): AgentP2P {
   });
 
   return {
-    host: () => host,
-    closeVisitor(visitorId, reason) {
+    /** Closes the peers of one visitor id and refuses its later offers until allowVisitor (the developer admitted it). */
+    closeVisitor(visitorId: string, reason: string) {
       refused.add(visitorId);
       if (refused.size > MAX_REFUSED_VISITORS) refused.delete(refused.values().next().value as string);
       for (const [viewerId, v] of visitorOf) if (v === visitorId) host?.closePeer(viewerId, reason);
     },
-    allowVisitor(visitorId) {
+    allowVisitor(visitorId: string) {
       refused.delete(visitorId);
     },
     close() {
