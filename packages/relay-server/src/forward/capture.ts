@@ -89,15 +89,7 @@ const EMPTY_BODY: CapturedBody = Object.freeze({ data: Buffer.alloc(0), size: 0,
  * drops what it kept: under stalled downloads every refused body was copied
  * here and again into the store, churn that took RSS past 200 MB.
  */
-interface BodyTap {
-  push(chunk: Uint8Array): void;
-  /** Drops what it kept: the body shows as not kept (`underLoad`). */
-  drop(): void;
-  /** Its bytes leave the in-flight budget (the caller hands them on). */
-  result(): CapturedBody;
-}
-
-export function createBodyTap(limit: number, underLoad: () => boolean = () => false): BodyTap {
+export function createBodyTap(limit: number, underLoad: () => boolean = () => false) {
   /** `limit`, or what it had kept when the budget ran out. */
   let cap = limit;
   let done = false;
@@ -113,7 +105,7 @@ export function createBodyTap(limit: number, underLoad: () => boolean = () => fa
     parts = [];
   };
   return {
-    push(chunk) {
+    push(chunk: Uint8Array) {
       size += chunk.byteLength;
       if (kept >= cap || done || dropped) return;
       if (underLoad()) return drop();
@@ -125,8 +117,10 @@ export function createBodyTap(limit: number, underLoad: () => boolean = () => fa
       kept += take;
       keptInFlight += take;
     },
+    /** Drops what it kept: the body shows as not kept (`underLoad`). */
     drop,
-    result() {
+    /** Its bytes leave the in-flight budget (the caller hands them on). */
+    result(): CapturedBody {
       if (dropped) return { data: EMPTY_BODY.data, size, truncated: size > 0, underLoad: true };
       const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts, kept);
       const body = { data, size, truncated: size > kept };
@@ -139,6 +133,8 @@ export function createBodyTap(limit: number, underLoad: () => boolean = () => fa
     },
   };
 }
+
+type BodyTap = ReturnType<typeof createBodyTap>;
 
 /** The P2P viewer id, else the visitor id or the first X-Forwarded-For address (both set by the tunnel server). */
 function viewerOf(headers: HeaderList, viewerId: string | undefined): string | undefined {

@@ -21,15 +21,6 @@ interface RequestBodyOptions {
   guard: ExchangeGuard;
 }
 
-export interface RequestBody {
-  /** The whole body went to the local request. */
-  readonly complete: boolean;
-  /** What arrived before is written first. */
-  pipeTo(sink: Duplex): void;
-  /** From now on read and drop the rest. */
-  discard(): void;
-}
-
 /**
  * Queued towards the app before the stream pauses: Node's 16 KiB pauses after
  * every frame, and a paused stream stops growing its window.
@@ -39,7 +30,9 @@ export const REQUEST_BODY_HIGH_WATER_BYTES = 1024 * 1024;
 /** On top of the above, what the client may have waiting to be read: unbounded, a stalled upload held twice as much, uncounted. */
 export const REQUEST_BODY_READ_AHEAD_BYTES = 64 * 1024;
 
-export function createRequestBody(stream: Stream, options: RequestBodyOptions): RequestBody {
+export type RequestBody = ReturnType<typeof createRequestBody>;
+
+export function createRequestBody(stream: Stream, options: RequestBodyOptions) {
   let received = 0;
   let framingKnown = false;
   let complete = false;
@@ -97,10 +90,12 @@ export function createRequestBody(stream: Stream, options: RequestBodyOptions): 
   });
 
   return {
+    /** The whole body went to the local request. */
     get complete() {
       return complete;
     },
-    pipeTo(s) {
+    /** What arrived before is written first. */
+    pipeTo(s: Duplex) {
       sink = s;
       sink.on(
         'drain',
@@ -112,6 +107,7 @@ export function createRequestBody(stream: Stream, options: RequestBodyOptions): 
       for (const chunk of early.splice(0)) write(chunk);
       if (complete && !discarding) finish();
     },
+    /** From now on read and drop the rest. */
     discard() {
       discarding = true;
       early.length = 0;

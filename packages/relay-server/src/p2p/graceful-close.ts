@@ -7,14 +7,9 @@
 import { PEER_CLOSE_GRACE_MS } from './peer-host-options';
 import { closeChannel, closePeer, type RtcDataChannel, type RtcPeerConnection } from './webrtc';
 
-export interface PendingCloses {
-  /** Closes `dc` now and `pc` after the grace period. */
-  close(pc: RtcPeerConnection, dc: RtcDataChannel | undefined): void;
-  /** Closes every peer connection still waiting, now (the host is closing). */
-  flush(): void;
-}
+export type PendingCloses = ReturnType<typeof createPendingCloses>;
 
-export function createPendingCloses(graceMs = PEER_CLOSE_GRACE_MS): PendingCloses {
+export function createPendingCloses(graceMs = PEER_CLOSE_GRACE_MS) {
   const waiting = new Map<RtcPeerConnection, ReturnType<typeof setTimeout>>();
   const finish = (pc: RtcPeerConnection) => {
     const timer = waiting.get(pc);
@@ -24,13 +19,15 @@ export function createPendingCloses(graceMs = PEER_CLOSE_GRACE_MS): PendingClose
     closePeer(pc);
   };
   return {
-    close(pc, dc) {
+    /** Closes `dc` now and `pc` after the grace period. */
+    close(pc: RtcPeerConnection, dc: RtcDataChannel | undefined) {
       closeChannel(dc);
       if (waiting.has(pc)) return;
       const timer = setTimeout(() => finish(pc), graceMs);
       timer.unref?.();
       waiting.set(pc, timer);
     },
+    /** Closes every peer connection still waiting, now (the host is closing). */
     flush() {
       for (const pc of [...waiting.keys()]) finish(pc);
     },

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { IceServer, ViewerSignal } from '@wingman/protocol';
 import type { Capture, ExchangeRecord, RequestLogEntry } from '../forward';
 import { captureFromWire, parseFromHostMessages, type HostInit, type ToHost } from './host-ipc';
-import type { LinkTrust, PeerHost, PeerHostOptions, PeerInfo, PeerReport } from './peer-host';
+import type { LinkTrust, PeerHostOptions, PeerInfo, PeerReport } from './peer-host';
 
 /** A host that does not exit this long after `close` is killed, ms. */
 const HOST_CLOSE_GRACE_MS = 3_000;
@@ -44,13 +44,9 @@ export interface IsolatedPeerHostOptions extends Pick<PeerHostOptions, 'sendSign
   execPath?: string;
 }
 
-export interface IsolatedPeerHost extends PeerHost {
-  readonly pid: number | undefined;
-  /** The process ended (asked to or not): every call is then a no-op. */
-  readonly ended: boolean;
-}
+export type IsolatedPeerHost = ReturnType<typeof createIsolatedPeerHost>;
 
-export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): IsolatedPeerHost {
+export function createIsolatedPeerHost(options: IsolatedPeerHostOptions) {
   let closed = false;
   let ended = false;
   let ready = false;
@@ -143,6 +139,7 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions): Isolat
     get pid() {
       return c.pid;
     },
+    /** The process ended (asked to or not): every call is then a no-op. */
     get ended() {
       return ended;
     },
