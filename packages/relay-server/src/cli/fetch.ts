@@ -41,18 +41,14 @@ interface FetchIo {
 /** Default P2P deadline before falling back, ms (a LAN connects in < 1 s). */
 const DEFAULT_FETCH_P2P_TIMEOUT_MS = 5_000;
 
-interface FetchOptions {
-  /** Leave the P2P viewer's peer connection open: the caller ends the process right after (see CliIo.exitNow). */
-  keepPeer?: boolean;
-}
-
 /** What the P2P channel's checks established (docs/PROTOCOL.md §Verified channels). */
 function verification(viewer: { verified: boolean; fingerprints?: ChannelFingerprints }): string {
   if (!viewer.verified || !viewer.fingerprints) return 'unverified: the link has no key (#k=…), so the channel could end at the tunnel server';
   return `verified: the channel ends at the holder of the link key (agent ${shortFingerprint(viewer.fingerprints.agent)}…, this viewer ${shortFingerprint(viewer.fingerprints.viewer)}…)`;
 }
 
-export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, options: FetchOptions = {}): Promise<number> {
+/** `keepPeer`: leave the P2P viewer's peer connection open, the caller ends the process right after (see CliIo.exitNow). */
+export async function runFetch(urlText: string, flags: FetchFlags, io: FetchIo, options: { keepPeer?: boolean } = {}): Promise<number> {
   if (!URL.canParse(urlText)) throw new UsageError(`invalid URL "${urlText}"`);
   const url = new URL(urlText);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('the URL must be http: or https:');

@@ -36,7 +36,7 @@ export function forwardContext(settings: ContextSettings, target: Target, mount?
   const named = <T extends object>(o: T): T => (mount === undefined ? o : { ...o, mount });
   return {
     // Keep-alive, shared by every HTTP stream: a TCP handshake per small request costs (upstream.ts).
-    upstream: createUpstream(origin, { tls: targetTlsOptions(target) }),
+    upstream: createUpstream(origin, targetTlsOptions(target)),
     /** `http://host:port`. */
     origin,
     target,

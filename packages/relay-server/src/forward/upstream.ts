@@ -25,20 +25,8 @@ export const UPSTREAM_CONNECTIONS = 32;
 /** Waiting requests go to connections of their own once none in flight has ended for this long, ms. */
 const UPSTREAM_STALL_MS = 250;
 
-interface UpstreamOptions {
-  connections?: number;
-  stallMs?: number;
-  tls?: TargetTlsOptions;
-}
-
-interface Waiting {
-  options: Dispatcher.DispatchOptions;
-  handler: Dispatcher.DispatchHandler;
-}
-
-export function createUpstream(origin: string, options: UpstreamOptions = {}) {
-  const limit = options.connections ?? UPSTREAM_CONNECTIONS;
-  const stallMs = options.stallMs ?? UPSTREAM_STALL_MS;
+/** `tls`: for an https target. */
+export function createUpstream(origin: string, tls?: TargetTlsOptions) {
   // One request at a time per connection; no client timeouts (the forwarder has its own).
   // guardedConnector: an app that closes after a response must not crash the client (upstream-socket.ts).
   const poolOptions: Pool.Options = {
@@ -46,13 +34,13 @@ export function createUpstream(origin: string, options: UpstreamOptions = {}) {
     keepAliveTimeout: UPSTREAM_KEEP_ALIVE_IDLE_MS,
     headersTimeout: 0,
     bodyTimeout: 0,
-    connect: guardedConnector(options.tls),
+    connect: guardedConnector(tls),
   };
-  const shared = new Pool(origin, { ...poolOptions, connections: limit });
+  const shared = new Pool(origin, { ...poolOptions, connections: UPSTREAM_CONNECTIONS });
   const overflow = new Pool(origin, { ...poolOptions, connections: null });
-  const waiting: Waiting[] = [];
+  const waiting: Array<{ options: Dispatcher.DispatchOptions; handler: Dispatcher.DispatchHandler }> = [];
   let inFlight = 0;
-  /** None ended for stallMs while requests wait: the connections are held. */
+  /** None ended for UPSTREAM_STALL_MS while requests wait: the connections are held. */
   let lastEnd = Date.now();
   let stallTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
@@ -60,7 +48,7 @@ export function createUpstream(origin: string, options: UpstreamOptions = {}) {
   const ended = () => {
     inFlight--;
     lastEnd = Date.now();
-    while (waiting.length > 0 && inFlight < limit) {
+    while (waiting.length > 0 && inFlight < UPSTREAM_CONNECTIONS) {
       const next = waiting.shift()!;
       send(next.options, next.handler);
     }
@@ -96,8 +84,8 @@ export function createUpstream(origin: string, options: UpstreamOptions = {}) {
     stallTimer = undefined;
     if (waiting.length === 0) return;
     const quiet = Date.now() - lastEnd;
-    if (quiet < stallMs) {
-      stallTimer = setTimeout(checkStall, stallMs - quiet);
+    if (quiet < UPSTREAM_STALL_MS) {
+      stallTimer = setTimeout(checkStall, UPSTREAM_STALL_MS - quiet);
       return;
     }
     // Every shared connection is held by a response that does not end: the waiting requests get their own.
@@ -106,12 +94,12 @@ export function createUpstream(origin: string, options: UpstreamOptions = {}) {
 
   const route = (dispatchOptions: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean => {
     if (closed) return overflow.dispatch(dispatchOptions, handler);
-    if (inFlight < limit) {
+    if (inFlight < UPSTREAM_CONNECTIONS) {
       send(dispatchOptions, handler);
       return true;
     }
     waiting.push({ options: dispatchOptions, handler });
-    stallTimer ??= setTimeout(checkStall, stallMs);
+    stallTimer ??= setTimeout(checkStall, UPSTREAM_STALL_MS);
     return true;
   };
 
