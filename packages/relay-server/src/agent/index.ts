@@ -120,7 +120,6 @@ export interface Agent extends EventEmitter<AgentEvents> {
   close(): Promise<void>;
   /** False when not connected. */
   sendControl(message: AgentToServer): boolean;
-  readonly connection: Connection | undefined;
 }
 
 export function createAgent(options: AgentOptions): Agent {
@@ -295,7 +294,7 @@ export function createAgent(options: AgentOptions): Agent {
     if (ownForwarder) forwarder.close();
   }
 
-  const agent = Object.assign(emitter, {
+  return Object.assign(emitter, {
     start() {
       if (state !== 'idle') throw new Error('agent already started');
       connect();
@@ -312,9 +311,6 @@ export function createAgent(options: AgentOptions): Agent {
       return true;
     },
   });
-  // A getter (Object.assign would copy the value once).
-  Object.defineProperty(agent, 'connection', { get: () => conn, enumerable: true });
-  return agent as Agent;
 }
 
 /** Why the relay connection closed, as the `disconnected` and `reconnecting` events say it. */
