@@ -37,7 +37,7 @@ export interface IsolatedPeerHostOptions extends Pick<PeerHostOptions, 'sendSign
   exchanges?: ExchangeRecord;
   /** When `init.captureBodyLimitBytes` is set. */
   onCapture?(capture: Capture): void;
-  onReady?(pid: number | undefined): void;
+  onReady?(): void;
   /** The host process ended without being asked to. */
   onCrash?(crash: HostCrash): void;
   /** Default: process.execPath. */
@@ -98,7 +98,7 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions) {
       else if (m.t === 'claim-ended') options.exchanges?.ended(m.viewerId, m.id);
       else if (m.t === 'ready') {
         ready = true;
-        options.onReady?.(c.pid);
+        options.onReady?.();
       }
     }
   });
@@ -136,9 +136,6 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions) {
   }
 
   return {
-    get pid() {
-      return c.pid;
-    },
     /** The process ended (asked to or not): every call is then a no-op. */
     get ended() {
       return ended;

@@ -50,10 +50,7 @@ export function createPerViewerHosts(options: IsolatedPeerHostOptions): PeerHost
         options.report?.(r);
         if (r.state !== 'connected') retireLater(r.viewerId);
       },
-      onReady: (pid) => {
-        spare.ready();
-        options.onReady?.(pid);
-      },
+      onReady: () => spare.ready(),
       // Counted across the processes, as one host would.
       onUntrusted: (e: UntrustedEvent) => options.onUntrusted?.({ ...e, count: ++untrustedCount }),
       onCrash: (crash: HostCrash) => {
