@@ -30,11 +30,8 @@ export function requestOver(conn: Connection, req: ProtocolRequest, timeoutMs = 
   const body = req.body;
   const stream = conn.open('http', { method: req.method ?? 'GET', target: req.target, headers: req.headers ?? [] }, { end: body === undefined });
   req.signal?.addEventListener('abort', () => stream.reset('ERR_CANCEL', 'aborted'), { once: true });
-  if (body instanceof Uint8Array) {
-    writeAll(stream, body);
-  } else if (body) {
-    void pumpIterable(stream, body);
-  }
+  // The stream cuts a large chunk into frames itself.
+  if (body) void pumpBody(stream, body instanceof Uint8Array ? [body] : body);
   return new Promise<ProtocolResponse>((resolve, reject) => {
     const timer = setTimeout(() => {
       stream.reset('ERR_TIMEOUT', 'no response head');
@@ -51,21 +48,7 @@ export function requestOver(conn: Connection, req: ProtocolRequest, timeoutMs = 
   });
 }
 
-function writeAll(stream: Stream, body: Uint8Array): void {
-  let offset = 0;
-  const step = 64 * 1024;
-  const pump = () => {
-    while (offset < body.length) {
-      const ok = stream.write(body.subarray(offset, offset + step));
-      offset += step;
-      if (!ok) return void stream.once('drain', pump);
-    }
-    stream.end();
-  };
-  pump();
-}
-
-async function pumpIterable(stream: Stream, body: AsyncIterable<Uint8Array>): Promise<void> {
+async function pumpBody(stream: Stream, body: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
   try {
     for await (const chunk of body) {
       if (stream.closed) return;
