@@ -64,7 +64,7 @@ export function attachP2P(options: AgentP2POptions) {
         ...(options.capture ? { captureBodyLimitBytes: options.capture.bodyLimitBytes } : {}),
         trust,
       },
-      ...(options.onUntrusted ? { onUntrusted: options.onUntrusted } : {}),
+      onUntrusted: options.onUntrusted,
       sendSignal: (viewerId, message) => void agent.sendControl({ type: 'signal', viewerId, message }),
       report: (r) => {
         // Verification is the agent's and the viewer's business, the host's pid the agent's: neither is the server's.
@@ -74,20 +74,16 @@ export function attachP2P(options: AgentP2POptions) {
         const viewer = visitorOf.get(r.viewerId);
         options.onPeer?.(viewer !== undefined ? { ...r, viewer } : r);
       },
-      ...(options.onRtt ? { onRtt: (viewerId: string, rttMs: number) => options.onRtt!(visitorOr(viewerId), rttMs) } : {}),
-      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
-      ...(options.exchanges ? { exchanges: options.exchanges } : {}),
-      // The inspector names a P2P request's viewer by its visitor id when the server told it.
-      ...(options.capture
-        ? {
-            onCapture: (c: Capture) => {
-              const verified = c.viewer !== undefined && host?.peers().some((p) => p.viewerId === c.viewer && p.verified) === true;
-              const named = c.viewer !== undefined && visitorOf.has(c.viewer) ? { ...c, viewer: visitorOf.get(c.viewer)! } : c;
-              options.capture!.onCapture(verified ? { ...named, verified: true } : named);
-            },
-          }
-        : {}),
-      ...(options.onHostCrash ? { onCrash: options.onHostCrash } : {}),
+      onRtt: (viewerId, rttMs) => options.onRtt?.(visitorOr(viewerId), rttMs),
+      onRequest: options.onRequest,
+      exchanges: options.exchanges,
+      // Only with options.capture does the host capture. The inspector names a P2P request's viewer by its visitor id when the server told it.
+      onCapture: (c) => {
+        const verified = c.viewer !== undefined && host?.peers().some((p) => p.viewerId === c.viewer && p.verified) === true;
+        const named = c.viewer !== undefined && visitorOf.has(c.viewer) ? { ...c, viewer: visitorOf.get(c.viewer)! } : c;
+        options.capture?.onCapture(verified ? { ...named, verified: true } : named);
+      },
+      onCrash: options.onHostCrash,
     });
   });
 
