@@ -47,14 +47,8 @@ export function attachViewerRoster(agent: Agent, p2p: () => AgentP2P | undefined
       return;
     }
     if (m.type !== 'viewer') return;
-    const entry: ViewerEntry = {
-      id: m.id,
-      state: m.state,
-      address: m.address,
-      userAgent: m.userAgent,
-      firstSeenAt: m.firstSeenAt,
-      ...(m.email !== undefined ? { email: m.email } : {}),
-    };
+    // The sign-in's end is relative to the message: stale once kept (agent-p2p.ts keeps it as a deadline).
+    const { type: _type, signInEndsInMs: _signInEndsInMs, ...entry } = m;
     viewers.delete(m.id);
     viewers.set(m.id, entry);
     if (viewers.size > MAX_ROSTER_VIEWERS) viewers.delete(viewers.keys().next().value as string);
