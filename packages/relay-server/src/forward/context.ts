@@ -31,25 +31,19 @@ type ContextSettings = ForwarderOptions & { hostHeader: HostHeaderMode; timeoutM
 
 /** The context of `target`'s streams; `mount`: its route's prefix, which names its log lines and captures. */
 export function forwardContext(settings: ContextSettings, target: Target, mount?: string) {
-  const { onRequest, capture, budget, hostHeader } = settings;
+  const { onRequest, capture, budget } = settings;
   const origin = targetOrigin(target);
   const named = <T extends object>(o: T): T => (mount === undefined ? o : { ...o, mount });
   return {
+    // The settings (Host policy, header rules, timeouts, budget, exchange claims) as given, for this target.
+    ...settings,
     // Keep-alive, shared by every HTTP stream: a TCP handshake per small request costs (upstream.ts).
     upstream: createUpstream(origin, targetTlsOptions(target)),
     /** `http://host:port`. */
     origin,
     target,
-    hostHeader,
     /** Rewritten to the session origin in response URLs; undefined with `preserve`. */
-    appAddress: appAddress(target, hostHeader),
-    appRoutes: settings.appRoutes,
-    headerRules: settings.headerRules,
-    timeoutMs: settings.timeoutMs,
-    /** ws's maxPayload; a larger message closes both legs with 1009. */
-    wsMaxMessageBytes: settings.wsMaxMessageBytes,
-    budget,
-    exchanges: settings.exchanges,
+    appAddress: appAddress(target, settings.hostHeader),
     // Both run after the response's frames are sent (after-send.ts): neither may delay a response.
     onRequest: (entry: RequestLogEntry) => {
       if (onRequest) afterSend(() => onRequest(named(entry)));
