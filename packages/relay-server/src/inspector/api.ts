@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { InspectorErrorCode } from '@wingman/protocol';
 import { MAX_CAPTURE_BODY_LIMIT_BYTES } from '../forward';
-import { detail, summarize, type Entry, type RequestStore } from './store';
+import { detail, entryFilterSchema, summarize, type Entry, type RequestStore } from './store';
 import { handleViewersApi, viewerJson, type ViewerSource } from './viewers-api';
 
 /** SSE connections are not cut as idle in between, and a gone page is noticed. */
@@ -69,18 +69,6 @@ const overridesSchema = z
 /** What is absent is taken from the captured request. */
 export type ReplayOverrides = z.output<typeof overridesSchema>;
 
-const filterSchema = z
-  .object({
-    method: z.string().max(32),
-    status: z.string().regex(/^([1-5]xx|[0-9]{1,3})$/i, 'status is a code (404) or a class (4xx)'),
-    transport: z.enum(['relay', 'p2p', 'replay']),
-    path: z.string().max(8192),
-    header: z.string().max(1024),
-    tunnel: z.string().max(64),
-  })
-  .partial()
-  .strict();
-
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = Buffer.from(JSON.stringify(body));
   res.writeHead(status, {
@@ -107,7 +95,7 @@ export function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, a
       return;
     }
     if (method === 'GET') {
-      const parsed = filterSchema.safeParse(Object.fromEntries(url.searchParams));
+      const parsed = entryFilterSchema.safeParse(Object.fromEntries(url.searchParams));
       if (!parsed.success)
         return apiError(res, 400, 'ERR_INVALID_QUERY', parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '));
       const list = api.store.list(parsed.data).reverse();

@@ -3,6 +3,7 @@
  * grow, so a page holding an evicted id gets a 404, not another request.
  */
 import { ROUTE_HEADER, type HeaderList } from '@wingman/protocol';
+import { z } from 'zod';
 import type { Capture, CapturedBody, TransportName } from '../forward';
 
 export const DEFAULT_INSPECT_HISTORY = 500;
@@ -33,16 +34,22 @@ type EntrySummary = Pick<
   'id' | 'method' | 'status' | 'error' | 'startedAt' | 'durationMs' | 'transport' | 'viewer' | 'verified' | 'websocket' | 'replayOf' | 'tunnel' | 'mount'
 > & { path: string; route?: string; requestSize: number; responseSize: number; contentType?: string };
 
-export interface EntryFilter {
-  method?: string;
-  /** Exact status ("404") or a class ("4xx"). */
-  status?: string;
-  transport?: string;
-  path?: string;
-  /** "name" (present) or "name:value" (value substring), request or response headers. */
-  header?: string;
-  tunnel?: string;
-}
+/** /api/requests' query: each field given narrows the list. */
+export const entryFilterSchema = z
+  .object({
+    method: z.string().max(32),
+    /** Exact status ("404") or a class ("4xx"). */
+    status: z.string().regex(/^([1-5]xx|[0-9]{1,3})$/i, 'status is a code (404) or a class (4xx)'),
+    transport: z.enum(['relay', 'p2p', 'replay']),
+    path: z.string().max(8192),
+    /** "name" (present) or "name:value" (value substring), request or response headers. */
+    header: z.string().max(1024),
+    tunnel: z.string().max(64),
+  })
+  .partial()
+  .strict();
+
+type EntryFilter = z.infer<typeof entryFilterSchema>;
 
 type EntryExtra = { transport?: EntryTransport; replayOf?: number; tunnel?: string };
 
