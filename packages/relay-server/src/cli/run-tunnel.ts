@@ -123,13 +123,8 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     let warnedUnverified = false;
     agent.on('ready', (e) => {
       inspector?.tunnel.setTunnel({ publicUrl: e.url, sessionId: e.sessionId, p2p: e.p2p, access: e.access });
-      const extra = {
-        ...(proxy ? { proxy: proxy.shown } : {}),
-        ...(config.addressRules ? { addressRules: config.addressRules } : {}),
-        ...(config.allowEmails ? { allowEmails: config.allowEmails } : {}),
-      };
       reporter.ready(
-        { ...e, link: linkWithKey(e.url, e.linkKey), ...extra },
+        { ...e, link: linkWithKey(e.url, e.linkKey), proxy: proxy?.shown, addressRules: config.addressRules, allowEmails: config.allowEmails },
         targetOrigin(config.target),
         inspector?.url,
         config.routes.map((r) => ({ prefix: r.prefix, target: targetOrigin(r.target) })),
