@@ -4,17 +4,16 @@
  */
 import { Command, CommanderError } from 'commander';
 import { targetOrigin } from './forward';
-import { createInspector } from './inspector';
 import { httpOptions, type HttpCommandFlags } from './cli/http-options';
 import type { ViewerRoster } from './viewers/viewer-roster';
-import { forwardSettings, runTunnel } from './cli/run-tunnel';
+import { forwardSettings, runTunnel, startInspector } from './cli/run-tunnel';
 import type { KeyInput } from './cli/terminal-keys';
 import { PASSWORD_ARGV_WARNING, resolveHttpConfig, UsageError, type HttpConfig } from './cli/options';
 import { runFetch, type FetchFlags } from './cli/fetch';
 import { EXIT_USAGE } from './cli/exit-codes';
 import { loadStartConfig, type StartFlags } from './cli/start/config-file';
 import { runStart } from './cli/start/run-start';
-import { createReporter, type Reporter } from './cli/reporter';
+import { createReporter } from './cli/reporter';
 import type { Output } from './cli/coalesced-output';
 import { createTerminalView, wantsTerminalView } from './cli/terminal-view';
 import { VERSION } from './version';
@@ -128,7 +127,7 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
     ? createTerminalView({ stdout: io.stdout, target: targetOrigin(config.target), qr: config.qr })
     : undefined;
   const reporter = view ?? createReporter({ json: config.json, stdout: io.stdout, stderr: io.stderr, qr: config.qr });
-  const inspector = await startInspector(config, reporter);
+  const inspector = await startInspector(config.inspect, reporter, '--inspect <port>');
   if (inspector) view?.attachStore(inspector.store);
   if (config.approve && !inspector && !(view && io.stdin?.isTTY)) {
     reporter.warning(
@@ -159,16 +158,4 @@ async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
   view?.dispose();
   await inspector?.close();
   return code;
-}
-
-/** Started before the tunnel so its URL is in the banner; undefined when off or no port was free (a warning says so). */
-async function startInspector(config: HttpConfig, reporter: Reporter) {
-  if (!config.inspect) return undefined;
-  const inspector = createInspector(config.inspect);
-  try {
-    return Object.assign(inspector, { url: await inspector.start() });
-  } catch (err) {
-    reporter.warning('WARN_INSPECTOR_UNAVAILABLE', `the inspector is off: ${(err as Error).message} (--inspect <port> picks another)`);
-    return undefined;
-  }
 }

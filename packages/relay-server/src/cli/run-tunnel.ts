@@ -20,7 +20,7 @@ import {
   type ForwardSettings,
   type Target,
 } from '../forward';
-import type { InspectorTunnel } from '../inspector';
+import { createInspector, type InspectorTunnel } from '../inspector';
 import { attachP2P } from '../p2p/agent-p2p';
 import { attachViewerRoster, type ViewerRoster } from '../viewers/viewer-roster';
 import { exitCodeFor } from './exit-codes';
@@ -179,6 +179,18 @@ export function forwardSettings(config: HttpConfig): ForwardSettings {
     wsMaxMessageBytes: config.wsMaxMessageBytes,
     ...(config.headerRules !== undefined ? { headerRules: config.headerRules } : {}),
   };
+}
+
+/** Started before the tunnels so its URL is in the banner; undefined when off or no port was free (a warning says so, `hint` what to change). */
+export async function startInspector(options: HttpConfig['inspect'], reporter: Reporter, hint: string) {
+  if (!options) return undefined;
+  const inspector = createInspector(options);
+  try {
+    return Object.assign(inspector, { url: await inspector.start() });
+  } catch (err) {
+    reporter.warning('WARN_INSPECTOR_UNAVAILABLE', `the inspector is off: ${(err as Error).message} (${hint} picks another)`);
+    return undefined;
+  }
 }
 
 /** A refused or silent port answers within this on loopback; a remote host gets the same bound, ms. */

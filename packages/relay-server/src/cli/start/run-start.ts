@@ -3,12 +3,11 @@
  * inspector for all. A tunnel that ends is reported and the others go on; the
  * exit code is 0 when each ended on purpose, else the first failing one's.
  */
-import { createInspector } from '../../inspector';
 import type { Output } from '../coalesced-output';
 import { createReporter } from '../reporter';
 import { EXIT_OK } from '../exit-codes';
 import type { NamedTunnelConfig } from './config-file';
-import { forwardSettings, runTunnel } from '../run-tunnel';
+import { forwardSettings, runTunnel, startInspector } from '../run-tunnel';
 
 interface StartIo {
   stdout: Output;
@@ -21,15 +20,9 @@ export async function runStart(file: string, tunnels: NamedTunnelConfig[], io: S
   const first = tunnels[0]!.config;
   const json = first.json;
   const main = createReporter({ json, stdout: io.stdout, stderr: io.stderr });
-  const inspector = first.inspect ? createInspector(first.inspect) : undefined;
-  let inspectorUrl: string | undefined;
-  try {
-    inspectorUrl = await inspector?.start();
-  } catch (err) {
-    main.warning('WARN_INSPECTOR_UNAVAILABLE', `the inspector is off: ${(err as Error).message} ("inspect": <port> in ${file} picks another)`);
-  }
+  const inspector = await startInspector(first.inspect, main, `"inspect": <port> in ${file}`);
   if (!json)
-    io.stdout.write(`\nWingman: ${tunnels.length} tunnel(s) from ${file}\n${inspectorUrl ? `inspect requests at ${inspectorUrl}\n` : ''}Ctrl+C to stop.\n\n`);
+    io.stdout.write(`\nWingman: ${tunnels.length} tunnel(s) from ${file}\n${inspector ? `inspect requests at ${inspector.url}\n` : ''}Ctrl+C to stop.\n\n`);
 
   const tunnelWidth = Math.max(...tunnels.map((t) => t.name.length));
   const stop = new AbortController();
@@ -44,14 +37,7 @@ export async function runStart(file: string, tunnels: NamedTunnelConfig[], io: S
         env: io.env,
         signal: stop.signal,
         reporter: createReporter({ json, stdout: io.stdout, stderr: io.stderr, tunnel: name, tunnelWidth }),
-        ...(inspector && inspectorUrl
-          ? {
-              inspector: {
-                url: inspectorUrl,
-                tunnel: inspector.addTunnel(name, forwardSettings(config)),
-              },
-            }
-          : {}),
+        ...(inspector ? { inspector: { url: inspector.url, tunnel: inspector.addTunnel(name, forwardSettings(config)) } } : {}),
       }),
     ),
   );
