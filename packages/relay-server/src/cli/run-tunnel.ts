@@ -18,7 +18,6 @@ import {
   formatHostPort,
   targetOrigin,
   type ForwardSettings,
-  type Target,
 } from '../forward';
 import { createInspector, type InspectorTunnel } from '../inspector';
 import { attachP2P } from '../p2p/agent-p2p';
@@ -43,7 +42,6 @@ interface TunnelRunOptions {
 }
 
 export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onViewers, fatalHint }: TunnelRunOptions): Promise<number> {
-  const hostPort = formatHostPort(config.target);
   const noRestartResume = (why: string) =>
     reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${why}); the URL will change if wingman restarts`);
   // agent/instance-slot.ts.
@@ -162,8 +160,10 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
     });
     if (signal.aborted) return finish(0);
     signal.addEventListener('abort', onAbort, { once: true });
-    void probeTarget(config.target).then((listening) => {
-      if (!listening && !finished) reporter.warning('WARN_TARGET_DOWN', `nothing listening on ${hostPort} yet; viewers get a 502 until it starts`);
+    // Once, so the developer hears about a stopped app before a viewer does: a TCP connection that opens (closed at once).
+    void reaches(connect({ host: config.target.host, port: config.target.port }), 'connect', PROBE_TIMEOUT_MS).then((listening) => {
+      if (!listening && !finished)
+        reporter.warning('WARN_TARGET_DOWN', `nothing listening on ${formatHostPort(config.target)} yet; viewers get a 502 until it starts`);
     });
     agent.start();
   });
@@ -195,14 +195,6 @@ export async function startInspector(options: HttpConfig['inspect'], reporter: R
 
 /** A refused or silent port answers within this on loopback; a remote host gets the same bound, ms. */
 const PROBE_TIMEOUT_MS = 2_000;
-
-/**
- * A one-time check that something listens on the target, so the developer hears about a stopped app before a viewer
- * does: true when a TCP connection to the target opens (it is closed at once).
- */
-function probeTarget(target: Target, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
-  return reaches(connect({ host: target.host, port: target.port }), 'connect', timeoutMs);
-}
 
 /**
  * The saved session of one running agent of a server and target: a numbered
