@@ -41,17 +41,15 @@ export function viewersResetWords(reset: NonNullable<ReadyEvent['viewersReset']>
 /** `tunnel` (`wingman start`): JSON lines carry `"tunnel":name`, human lines start with it padded to `tunnelWidth`. */
 export function createReporter(options: { json: boolean; stdout: Output; stderr: Output; qr?: QrChoice; tunnel?: string; tunnelWidth?: number }): Reporter {
   const { tunnel } = options;
-  // Outsiders' text loses its control characters (printable.ts).
-  const clean = (o: Output): Output => ({ isTTY: o.isTTY, write: (text) => o.write(options.json ? terminalSafeJson(text) : printable(text)) });
-  const out = clean(options.stdout);
-  const err = clean(options.stderr);
-  const named = (o: Output): Output => ({
+  const prefix = tunnel !== undefined && !options.json ? `${tunnel.padEnd(options.tunnelWidth ?? 0)}  ` : '';
+  // Outsiders' text loses its control characters (printable.ts); human lines of a named tunnel start with its name.
+  const clean = (o: Output): Output => ({
     isTTY: o.isTTY,
-    write: (text) => o.write(text.replace(/^(?=.)/gm, `${tunnel?.padEnd(options.tunnelWidth ?? 0)}  `)),
+    write: (text) => o.write(options.json ? terminalSafeJson(text) : printable(prefix ? text.replace(/^(?=.)/gm, prefix) : text)),
   });
   // Request lines leave in batches (coalesced-output.ts); every other line flushes them first.
-  const stdout = coalescedOutput(tunnel !== undefined && !options.json ? named(out) : out);
-  const stderr = tunnel !== undefined && !options.json ? named(err) : err;
+  const stdout = coalescedOutput(clean(options.stdout));
+  const stderr = clean(options.stderr);
   let readySeen = false;
 
   if (options.json) {
