@@ -123,7 +123,7 @@ function parseInteger(flag: string, text: string, min: number, max: number, what
 
 /** Flags win over the environment (the variables of HTTP_OPTION_ROWS), which wins over defaults. Reads --password-file. */
 export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, env: NodeJS.ProcessEnv) {
-  const p2pEnv = zeroOrOne(envOf('--no-p2p'), env[envOf('--no-p2p')]);
+  const p2p = flags.p2p !== false && zeroOrOne(envOf('--no-p2p'), env[envOf('--no-p2p')]) !== '0';
   const wsMaxEnv = env[envOf('--ws-max-message-bytes')];
   // Read by the forwarder of this process and the P2P host's (buffer-budget.ts): checked before either starts.
   const budget = bufferBudgetFromEnv(env);
@@ -136,7 +136,7 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     token: parseToken(flags.token ?? (env[envOf('--token')] || DEFAULT_TOKEN)),
     hostHeader: parseHostHeader(flags.hostHeader ?? 'rewrite'),
     json: flags.json === true,
-    p2p: flags.p2p !== false && p2pEnv !== '0',
+    p2p,
     timeoutMs: flags.timeout === undefined ? undefined : parseInteger('--timeout', flags.timeout, 1, MAX_TIMEOUT_MS, 'milliseconds'),
     newSession: flags.newSession === true,
     // Forced on/off, or undefined to decide (terminal, public URL).
@@ -152,7 +152,7 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     inspect: parseInspect(flags),
     expiresInMs: flags.expires === undefined ? undefined : parseDuration(flags.expires, '--expires'),
     approve: flags.approve === true || zeroOrOne('WINGMAN_APPROVE', env.WINGMAN_APPROVE) === '1',
-    private: privateMode(flags, flags.p2p !== false && p2pEnv !== '0'),
+    private: privateMode(flags, p2p),
     public: publicMode(flags, zeroOrOne('WINGMAN_PUBLIC', env.WINGMAN_PUBLIC)),
     name: parseName(flags),
     addressRules: resolveAddressRules(flags.allowIp, flags.denyIp),
