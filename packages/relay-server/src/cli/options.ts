@@ -123,7 +123,8 @@ function parseInteger(flag: string, text: string, min: number, max: number, what
 
 /** Flags win over the environment (the variables of HTTP_OPTION_ROWS), which wins over defaults. Reads --password-file. */
 export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, env: NodeJS.ProcessEnv) {
-  const p2p = flags.p2p !== false && zeroOrOne(envOf('--no-p2p'), env[envOf('--no-p2p')]) !== '0';
+  // The variable is checked even when --no-p2p is given.
+  const p2p = zeroOrOne(envOf('--no-p2p'), env[envOf('--no-p2p')]) !== '0' && flags.p2p !== false;
   const wsMaxEnv = env[envOf('--ws-max-message-bytes')];
   // Read by the forwarder of this process and the P2P host's (buffer-budget.ts): checked before either starts.
   const budget = bufferBudgetFromEnv(env);
