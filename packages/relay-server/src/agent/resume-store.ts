@@ -29,8 +29,8 @@ export interface ResumeStore {
 /** Most recent first; older ones are long expired on any server. */
 const MAX_ENTRIES = 50;
 
-export function createMemoryResumeStore(initial?: ResumeState): ResumeStore {
-  let state = initial;
+export function createMemoryResumeStore(): ResumeStore {
+  let state: ResumeState | undefined;
   return {
     load: () => state,
     save: (s) => void (state = s),
@@ -54,16 +54,15 @@ export function resumeKey(server: string, target: { host: string; port: number }
 }
 
 interface FileResumeStoreOptions {
-  /** The state file. Default `<defaultStateDir()>/sessions.json`. */
-  file?: string;
+  /** The state file (`<state dir>/sessions.json`). */
+  file: string;
   /** Entry key (resumeKey()). */
   key: string;
   /** Told once when the file cannot be written (the agent keeps working, without cross-restart resume). */
   onError?: (error: Error) => void;
 }
 
-export function createFileResumeStore(options: FileResumeStoreOptions): ResumeStore {
-  const file = options.file ?? join(defaultStateDir(), 'sessions.json');
+export function createFileResumeStore({ file, ...options }: FileResumeStoreOptions): ResumeStore {
   let warned = false;
   const guard = (fn: () => void) => {
     try {
