@@ -41,6 +41,9 @@ interface TunnelRunOptions {
   fatalHint?(error: { code: string; message: string }): string;
 }
 
+/** A refused or silent port answers within this on loopback; a remote host gets the same bound, ms. */
+const PROBE_TIMEOUT_MS = 2_000;
+
 export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onViewers, fatalHint }: TunnelRunOptions): Promise<number> {
   const noRestartResume = (why: string) =>
     reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${why}); the URL will change if wingman restarts`);
@@ -192,9 +195,6 @@ export async function startInspector(options: HttpConfig['inspect'], reporter: R
     return undefined;
   }
 }
-
-/** A refused or silent port answers within this on loopback; a remote host gets the same bound, ms. */
-const PROBE_TIMEOUT_MS = 2_000;
 
 /**
  * The saved session of one running agent of a server and target: a numbered
