@@ -24,7 +24,7 @@ import {
   type ViewerGateMode,
 } from '@wingman/protocol';
 import { createProxyRoute } from './proxy-agent';
-import { createForwarder, type Forwarder, type HostHeaderMode, type RequestLogEntry, type Target } from '../forward';
+import type { Forwarder } from '../forward';
 import { VERSION } from '../version';
 import { agentUrl, connectOnce, type AttemptFailure } from './connect';
 import {
@@ -48,16 +48,12 @@ export interface AgentOptions {
   server: string;
   /** Sent as `Authorization: Bearer <token>`. */
   token: string;
-  target: Target;
   /** Offer P2P to viewers. Default true. */
   p2p?: boolean;
-  hostHeader?: HostHeaderMode;
-  /** Response-head timeout of the forwarder, ms. */
-  timeoutMs?: number;
-  /** Largest WebSocket message relayed either way (viewers' and, for a forwarder created here, the app's). Default 1 MiB. */
+  /** Largest WebSocket message a viewer sends over the relay. Default 1 MiB. */
   wsMaxMessageBytes?: number;
-  /** Serve streams with this forwarder (one shared with the P2P host). Default: one created here, closed with the agent. */
-  forwarder?: Forwarder;
+  /** Serves the relay's streams (the caller's, shared with the P2P host; it closes it). */
+  forwarder: Forwarder;
   /** Default: memory (resume across reconnects of this process only). */
   resumeStore?: ResumeStore;
   /** `--name`: the session is `<name>.<domain>` on every run, found by name and token (no resume store). */
@@ -108,7 +104,6 @@ export interface AgentEvents {
   disconnected: [{ reason: string }];
   reconnecting: [{ attempt: number; delayMs: number; reason: string }];
   fatal: [{ code: string; message: string }];
-  request: [RequestLogEntry];
   /** A validated control message other than registration (signaling for the P2P host). */
   control: [ServerToAgentReceived];
 }
@@ -128,8 +123,6 @@ export function createAgent(options: AgentOptions): Agent {
   const proxy = options.proxy ? { route: createProxyRoute(options.proxy.url), shown: options.proxy.shown } : undefined;
   const emitter = new EventEmitter<AgentEvents>();
   const store = options.resumeStore ?? createMemoryResumeStore();
-  const ownForwarder = !options.forwarder;
-  const forwarder = options.forwarder ?? ownForwarderOf(options, emitter);
   const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
 
   let state: 'idle' | 'connecting' | 'live' | 'waiting' | 'stopped' = 'idle';
@@ -242,7 +235,7 @@ export function createAgent(options: AgentOptions): Agent {
     c.on('stream', (stream) => {
       // A private session's server relays nothing; one that does anyway (tampered with) gets no app bytes.
       if (options.private) return stream.reset('ERR_CANCEL', 'a private session: the relay carries nothing of it');
-      forwarder.handleStream(stream, 'relay');
+      options.forwarder.handleStream(stream, 'relay');
     });
     socket.on('close', (code: number, reason: Buffer) => onSocketClose(socket, c, code, reason.toString('utf8')));
     stopHeartbeat?.();
@@ -291,7 +284,6 @@ export function createAgent(options: AgentOptions): Agent {
     stopHeartbeat?.();
     cancelAttempt?.();
     cancelAttempt = undefined;
-    if (ownForwarder) forwarder.close();
   }
 
   return Object.assign(emitter, {
@@ -318,16 +310,6 @@ function closeReason(serverError: string | undefined, code: number, reason: stri
   return serverError
     ? `the tunnel server closed the connection (${serverError})`
     : `connection to the tunnel server lost (code ${code}${reason ? `: ${reason}` : ''})`;
-}
-
-function ownForwarderOf(options: AgentOptions, emitter: EventEmitter<AgentEvents>): Forwarder {
-  return createForwarder({
-    target: options.target,
-    hostHeader: options.hostHeader,
-    timeoutMs: options.timeoutMs,
-    ...(options.wsMaxMessageBytes !== undefined ? { wsMaxMessageBytes: options.wsMaxMessageBytes } : {}),
-    onRequest: (entry) => emitter.emit('request', entry),
-  });
 }
 
 /** A new session gets `keys.fresh`, a resumed one keeps `keys.resumed`; only the key's verifier leaves this machine. */

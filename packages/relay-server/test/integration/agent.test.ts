@@ -2,7 +2,9 @@
  * The agent against a small real WebSocket server playing the tunnel
  * server's register/registered exchange, forwarding to a real local app.
  */
+import { EventEmitter } from 'node:events';
 import { createAgent, type Agent, type AgentEvents, type AgentOptions } from '../../src/agent';
+import { createForwarder, type Forwarder, type RequestLogEntry } from '../../src/forward';
 import { linkVerifierOf } from '../../src/agent/link-verifier';
 import { freePort, startLocalApp, type LocalApp } from './helpers/local-app';
 import { startFakeTunnelServer, type FakeTunnelServer } from './helpers/fake-tunnel-server';
@@ -14,14 +16,19 @@ jest.setTimeout(30_000);
 let app: LocalApp;
 let server: FakeTunnelServer | undefined;
 let agent: Agent | undefined;
+/** The agent's forwarder to the app, and its request log lines. */
+let forwarder: Forwarder;
+const requests = new EventEmitter<{ request: [RequestLogEntry] }>();
 
 beforeEach(async () => {
   app = await startLocalApp();
+  forwarder = createForwarder({ target: { host: '127.0.0.1', port: app.port }, onRequest: (entry) => requests.emit('request', entry) });
 });
 
 afterEach(async () => {
   await agent?.close();
   agent = undefined;
+  forwarder.close();
   await server?.close();
   server = undefined;
   await app.close();
@@ -31,7 +38,7 @@ function start(options: Partial<AgentOptions> = {}): Agent {
   agent = createAgent({
     server: server!.url,
     token: 'test-token-123',
-    target: { host: '127.0.0.1', port: app.port },
+    forwarder,
     backoff: { initialMs: 20, maxMs: 200 },
     ...options,
   });
@@ -53,7 +60,7 @@ describe('agent', () => {
     // The verifier of the new session's key (docs/PROTOCOL.md §Link access); the key itself never leaves.
     expect(server.registers).toEqual([{ type: 'register', version: 1, p2p: true, client: 'wingman/0.1.0', linkVerifier: linkVerifierOf(ready.linkKey) }]);
 
-    const logged = next(a, 'request');
+    const logged = waitForEvent(requests, 'request', { what: "the forwarder's request line" });
     const r = await send(server.connection()!, { method: 'POST', target: '/echo', body: Buffer.from('through the relay') });
     expect(r.status).toBe(200);
     expect(r.body.toString()).toBe('through the relay');
@@ -121,7 +128,7 @@ describe('agent', () => {
     agent = createAgent({
       server: `http://127.0.0.1:${port}`,
       token: 'test-token-123',
-      target: { host: '127.0.0.1', port: app.port },
+      forwarder,
       backoff: { initialMs: 20, maxMs: 160 },
     });
     const retries: Array<{ attempt: number; delayMs: number; reason: string }> = [];
