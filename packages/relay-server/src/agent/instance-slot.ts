@@ -35,12 +35,6 @@ export function procStat(pid: number): ProcStat | undefined {
 /** Slots per resume key: more concurrent agents on one port and server than anyone runs; beyond it, no saved session. */
 export const MAX_INSTANCE_SLOTS = 16;
 
-export interface InstanceSlot {
-  /** 0 for the first agent of this key, 1 for a second one running at the same time, … */
-  readonly slot: number;
-  release(): void;
-}
-
 const holderSchema = z.object({
   pid: z.number().int().positive(),
   /** /proc/<pid>/stat start time, when known. */
@@ -72,7 +66,7 @@ function readHolder(file: string): Holder | undefined {
 }
 
 /** The lowest free slot of `key`; undefined when all are held. Throws when the directory cannot be written or others may write to it. */
-export function acquireInstanceSlot(stateDir: string, key: string): InstanceSlot | undefined {
+export function acquireInstanceSlot(stateDir: string, key: string) {
   const dir = join(stateDir, 'locks');
   ensurePrivateDir(stateDir);
   ensurePrivateDir(dir);
@@ -100,6 +94,7 @@ export function acquireInstanceSlot(stateDir: string, key: string): InstanceSlot
     }
     if (taken) {
       return {
+        /** 0 for the first agent of this key, 1 for a second one running at the same time, … */
         slot,
         release() {
           const holder = readHolder(file);

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { linkWithKey, shortViewerId } from '@wingman/protocol';
 import { createAgent, createFileResumeStore, createMemoryResumeStore, defaultStateDir, resumeKey, type ResumeStore } from '../agent';
-import { acquireInstanceSlot, MAX_INSTANCE_SLOTS, slotKey, type InstanceSlot } from '../agent/instance-slot';
+import { acquireInstanceSlot, MAX_INSTANCE_SLOTS, slotKey } from '../agent/instance-slot';
 import { namedLinkKey } from '../agent/named-link-key';
 import { reaches } from '../agent/server-errors';
 import { displayProxy } from './proxy-config';
@@ -204,7 +204,7 @@ export async function startInspector(options: HttpConfig['inspect'], reporter: R
 function openResumeSlot(config: HttpConfig, env: NodeJS.ProcessEnv, warn: (why: string) => void): { store: ResumeStore; release(): void } {
   const stateDir = defaultStateDir(env);
   const key = resumeKey(config.server, config.target);
-  let slot: InstanceSlot | undefined;
+  let slot: ReturnType<typeof acquireInstanceSlot>;
   try {
     slot = acquireInstanceSlot(stateDir, key);
     if (!slot) warn(`${MAX_INSTANCE_SLOTS} agents already run for this server and port`);

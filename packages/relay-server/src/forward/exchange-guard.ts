@@ -7,15 +7,10 @@
  */
 import type { Stream } from '@wingman/protocol';
 
-export interface ExchangeGuard {
-  /** `fn`, whose exception fails this exchange instead of escaping. */
-  wrap<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
-  /** Fails this exchange for `err`: the stream is reset, the stack reported. */
-  fail(err: unknown): void;
-}
+export type ExchangeGuard = ReturnType<typeof guardExchange>;
 
 /** The guard of `stream`'s exchange; its listeners' exceptions go to it from now on. */
-export function guardExchange(stream: Stream): ExchangeGuard {
+export function guardExchange(stream: Stream) {
   const fail = (err: unknown) => {
     const error = err instanceof Error ? err : new Error(String(err));
     process.emitWarning(`wingman forwarder: ${error.stack ?? error.message}`);
@@ -23,10 +18,12 @@ export function guardExchange(stream: Stream): ExchangeGuard {
   };
   stream.onListenerError(fail);
   return {
+    /** Fails this exchange for `err`: the stream is reset, the stack reported. */
     fail,
+    /** `fn`, whose exception fails this exchange instead of escaping. */
     wrap:
-      (fn) =>
-      (...args) => {
+      <A extends unknown[]>(fn: (...args: A) => void) =>
+      (...args: A) => {
         try {
           fn(...args);
         } catch (err) {

@@ -69,14 +69,9 @@ export interface ForwarderOptions extends Omit<ForwardSettings, 'hostHeader'> {
   budget?: BufferBudget;
 }
 
-export interface Forwarder {
-  /** Attaches its listeners synchronously; never throws for a bad stream. `viewerId`: the P2P viewer, for the inspector. */
-  handleStream(stream: Stream, transport: TransportName, viewerId?: string): void;
-  /** Drops idle upstream sockets; streams in flight end with their connections. */
-  close(): void;
-}
+export type Forwarder = ReturnType<typeof createForwarder>;
 
-export function createForwarder(options: ForwarderOptions): Forwarder {
+export function createForwarder(options: ForwarderOptions) {
   const hostHeader = options.hostHeader ?? 'rewrite';
   // Settings neither the CLI nor the IPC channel checked (an embedder's) fail here, with a ZodError.
   const {
@@ -90,7 +85,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   let closed = false;
 
   return {
-    handleStream(stream, transport, viewerId) {
+    /** Attaches its listeners synchronously; never throws for a bad stream. `viewerId`: the P2P viewer, for the inspector. */
+    handleStream(stream: Stream, transport: TransportName, viewerId?: string) {
       if (closed) return void stream.reset('ERR_GOING_AWAY', 'agent is shutting down');
       // A throw while serving it (a bug) fails this stream only (exchange-guard.ts).
       const guard = guardExchange(stream);
@@ -102,6 +98,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         guard.fail(err);
       }
     },
+    /** Drops idle upstream sockets; streams in flight end with their connections. */
     close() {
       closed = true;
       for (const ctx of [main, ...mounted.map((m) => m.ctx)]) void ctx.upstream.close().catch(() => undefined);

@@ -28,12 +28,6 @@ export const viewerJson = (v: ViewerEntry, tunnel: string | undefined): ViewerJs
 
 type Send = (res: ServerResponse, status: number, body: unknown) => void;
 
-function find(sources: readonly ViewerSource[], key: string): Array<{ source: ViewerSource; viewer: ViewerEntry }> {
-  const found: Array<{ source: ViewerSource; viewer: ViewerEntry }> = [];
-  for (const source of sources) for (const viewer of source.roster.list()) if (viewer.id.startsWith(key)) found.push({ source, viewer });
-  return found;
-}
-
 /** Answers `/api/viewers…`; false when the path is not one of them. */
 export function handleViewersApi(req: IncomingMessage, res: ServerResponse, path: string, sources: readonly ViewerSource[], send: Send): boolean {
   const method = req.method ?? 'GET';
@@ -58,7 +52,7 @@ export function handleViewersApi(req: IncomingMessage, res: ServerResponse, path
   if (!m || method !== 'POST') return false;
   const [, key, action] = m as unknown as [string, string, 'admit' | 'refuse' | 'revoke'];
   if (key.length < VIEWER_ID_PREFIX_MIN) return error(400, 'ERR_INVALID_QUERY', `a viewer id, or at least its first ${VIEWER_ID_PREFIX_MIN} characters`);
-  const found = find(sources, key);
+  const found = sources.flatMap((source) => source.roster.list().flatMap((viewer) => (viewer.id.startsWith(key) ? [{ source, viewer }] : [])));
   if (found.length === 0) return error(404, 'ERR_NOT_FOUND', `no viewer ${key}`);
   if (found.length > 1) return error(409, 'ERR_AMBIGUOUS_VIEWER', `${found.length} viewers start with ${key}; give more of the id`);
   const { source, viewer } = found[0]!;
