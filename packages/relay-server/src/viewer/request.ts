@@ -14,25 +14,14 @@ interface ProtocolRequest {
   signal?: AbortSignal;
 }
 
-interface ProtocolResponse {
-  status: number;
-  headers: HeaderList;
-  header(name: string): string | undefined;
-  stream: Stream;
-  /** The stream's flow control applies. */
-  chunks(): AsyncIterable<Uint8Array>;
-  /** Bytes past Content-Length are dropped (reset); a short body fails with ERR_PROTOCOL, as over HTTP/1.1. */
-  bytes(): Promise<Buffer>;
-}
-
 /** Resolves with the response head (the body streams after). */
-export function requestOver(conn: Connection, req: ProtocolRequest, timeoutMs = 30_000): Promise<ProtocolResponse> {
+export function requestOver(conn: Connection, req: ProtocolRequest, timeoutMs = 30_000): Promise<ReturnType<typeof makeResponse>> {
   const body = req.body;
   const stream = conn.open('http', { method: req.method ?? 'GET', target: req.target, headers: req.headers ?? [] }, { end: body === undefined });
   req.signal?.addEventListener('abort', () => stream.reset('ERR_CANCEL', 'aborted'), { once: true });
   // The stream cuts a large chunk into frames itself.
   if (body) void pumpBody(stream, body instanceof Uint8Array ? [body] : body);
-  return new Promise<ProtocolResponse>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       stream.reset('ERR_TIMEOUT', 'no response head');
       reject(new ProtocolError('ERR_TIMEOUT', `no response within ${timeoutMs} ms`));
@@ -60,7 +49,7 @@ async function pumpBody(stream: Stream, body: Iterable<Uint8Array> | AsyncIterab
   }
 }
 
-function makeResponse(stream: Stream, head: ResponseHead, isHead: boolean): ProtocolResponse {
+function makeResponse(stream: Stream, head: ResponseHead, isHead: boolean) {
   // Buffer chunks from now on so nothing is lost between head and consumer.
   const queue: Uint8Array[] = [];
   let done = false;
@@ -93,6 +82,7 @@ function makeResponse(stream: Stream, head: ResponseHead, isHead: boolean): Prot
     error = e;
     wake?.();
   });
+  /** The stream's flow control applies. Bytes past Content-Length are dropped (reset); a short body fails with ERR_PROTOCOL, as over HTTP/1.1. */
   async function* chunks(): AsyncIterable<Uint8Array> {
     for (;;) {
       if (queue.length > 0) {
@@ -109,7 +99,7 @@ function makeResponse(stream: Stream, head: ResponseHead, isHead: boolean): Prot
   return {
     status: head.status,
     headers: head.headers,
-    header: (name) => head.headers.find(([n]) => n === name.toLowerCase())?.[1],
+    header: (name: string) => head.headers.find(([n]) => n === name.toLowerCase())?.[1],
     stream,
     chunks,
     async bytes() {
