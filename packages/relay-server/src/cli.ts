@@ -18,7 +18,7 @@ import type { Output } from './cli/coalesced-output';
 import { createTerminalView, wantsTerminalView } from './cli/terminal-view';
 import { VERSION } from './version';
 
-interface CliIo {
+export interface CliIo {
   stdout: Output;
   stderr: Output;
   env: NodeJS.ProcessEnv;

@@ -3,20 +3,13 @@
  * inspector for all. A tunnel that ends is reported and the others go on; the
  * exit code is 0 when each ended on purpose, else the first failing one's.
  */
-import type { Output } from '../coalesced-output';
+import type { CliIo } from '../../cli';
 import { createReporter } from '../reporter';
 import { EXIT_OK } from '../exit-codes';
 import type { NamedTunnelConfig } from './config-file';
 import { forwardSettings, runTunnel, startInspector } from '../run-tunnel';
 
-interface StartIo {
-  stdout: Output;
-  stderr: Output;
-  env: NodeJS.ProcessEnv;
-  signal?: AbortSignal;
-}
-
-export async function runStart(file: string, tunnels: NamedTunnelConfig[], io: StartIo): Promise<number> {
+export async function runStart(file: string, tunnels: NamedTunnelConfig[], io: CliIo): Promise<number> {
   const first = tunnels[0]!.config;
   const json = first.json;
   const main = createReporter({ json, stdout: io.stdout, stderr: io.stderr });
