@@ -272,7 +272,9 @@ export function createAgent(options: AgentOptions): Agent {
     if (state === 'stopped') return;
     // Backoff starts over only after a connection that held.
     if (Date.now() - liveSince >= STABLE_CONNECTION_MS) attempt = 0;
-    const why = closeReason(serverError, code, reason);
+    const why = serverError
+      ? `the tunnel server closed the connection (${serverError})`
+      : `connection to the tunnel server lost (code ${code}${reason ? `: ${reason}` : ''})`;
     emitter.emit('disconnected', { reason: why });
     scheduleRetry(why);
   }
@@ -303,13 +305,6 @@ export function createAgent(options: AgentOptions): Agent {
       return true;
     },
   });
-}
-
-/** Why the relay connection closed, as the `disconnected` and `reconnecting` events say it. */
-function closeReason(serverError: string | undefined, code: number, reason: string): string {
-  return serverError
-    ? `the tunnel server closed the connection (${serverError})`
-    : `connection to the tunnel server lost (code ${code}${reason ? `: ${reason}` : ''})`;
 }
 
 /** A new session gets `keys.fresh`, a resumed one keeps `keys.resumed`; only the key's verifier leaves this machine. */

@@ -27,10 +27,6 @@ interface CoalescedOutput extends Output {
 const pendingOutputs = new Set<CoalescedOutput>();
 let exitHookInstalled = false;
 
-function flushAllOnExit(): void {
-  for (const out of pendingOutputs) out.flush();
-}
-
 export function coalescedOutput(out: Output, flushMs = REQUEST_LOG_FLUSH_MS): CoalescedOutput {
   let pending = '';
   let timer: NodeJS.Timeout | undefined;
@@ -48,7 +44,9 @@ export function coalescedOutput(out: Output, flushMs = REQUEST_LOG_FLUSH_MS): Co
       pendingOutputs.add(self);
       if (!exitHookInstalled) {
         exitHookInstalled = true;
-        process.on('exit', flushAllOnExit);
+        process.on('exit', () => {
+          for (const out of pendingOutputs) out.flush();
+        });
       }
       // unref: a waiting log line never keeps the process alive; the exit hook writes it.
       timer = setTimeout(() => self.flush(), flushMs).unref();
