@@ -109,9 +109,3 @@ export function forwardedRequest(headers: HeaderList, options: RequestHeaderOpti
   const sent: HeaderList = [['host', host], ...out];
   return { headers: sent, addresses: { sessionOrigin: sessionOrigin(sent), viewerOrigin } };
 }
-
-export function toRawHeaders(headers: HeaderList): string[] {
-  const out: string[] = [];
-  for (const [name, value] of headers) out.push(name, value);
-  return out;
-}

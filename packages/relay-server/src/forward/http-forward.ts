@@ -22,7 +22,7 @@ import {
   type ErrorPage,
 } from './error-page';
 import { applyHeaderEdits } from './header-rules';
-import { checkFraming, forwardedRequest, fromRawHeaders, toRawHeaders, withoutHopByHop, type TransportName } from './headers';
+import { checkFraming, forwardedRequest, fromRawHeaders, withoutHopByHop, type TransportName } from './headers';
 import { formatHostPort } from './target';
 import { mapResponseAddresses, type ExchangeAddresses } from './address-map';
 import { withAppPort } from './app-port';
@@ -168,7 +168,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     );
     // Raw list, in this order, Host included. A throw in a callback fails this exchange only.
     ctx.upstream.dispatch(
-      { origin: ctx.origin, path: head.target, method: head.method, headers: toRawHeaders(headers), body: bodySink ?? null },
+      { origin: ctx.origin, path: head.target, method: head.method, headers: headers.flat(), body: bodySink ?? null },
       {
         onRequestStart: guard.wrap((c: Dispatcher.DispatchController) => {
           controller = c;
