@@ -25,21 +25,10 @@ const AGENT_ONLY = new Set([VIEWER_HEADER, ROUTE_HEADER, FETCH_METADATA_HEADER, 
 /** Fields `ws` writes itself for its handshake towards the app. */
 const WS_HANDSHAKE = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'content-length']);
 
-function connectionListed(headers: HeaderList): Set<string> {
-  const out = new Set<string>();
-  for (const [name, value] of headers) {
-    if (name !== 'connection') continue;
-    for (const token of value.split(',')) {
-      const t = token.trim().toLowerCase();
-      if (t) out.add(t);
-    }
-  }
-  return out;
-}
-
 /** Fixed ones and those named by Connection. Used on responses too. */
 export function withoutHopByHop(headers: HeaderList): HeaderList {
-  const listed = connectionListed(headers);
+  const connection = headers.filter(([name]) => name === 'connection');
+  const listed = new Set(connection.flatMap(([, value]) => value.split(',').map((token) => token.trim().toLowerCase())));
   return headers.filter(([name]) => !HOP_BY_HOP.has(name) && !listed.has(name));
 }
 
