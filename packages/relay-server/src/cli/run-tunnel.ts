@@ -11,14 +11,7 @@ import { acquireInstanceSlot, MAX_INSTANCE_SLOTS, slotKey } from '../agent/insta
 import { namedLinkKey } from '../agent/named-link-key';
 import { reaches } from '../agent/server-errors';
 import { displayProxy } from './proxy-config';
-import {
-  createExchangeRecord,
-  createForwarder,
-  DEFAULT_RESPONSE_TIMEOUT_MS,
-  formatHostPort,
-  targetOrigin,
-  type ForwardSettings,
-} from '../forward';
+import { createExchangeRecord, createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort, targetOrigin, type ForwardSettings } from '../forward';
 import { createInspector, type InspectorTunnel } from '../inspector';
 import { attachP2P } from '../p2p/agent-p2p';
 import { attachViewerRoster, type ViewerRoster } from '../viewers/viewer-roster';

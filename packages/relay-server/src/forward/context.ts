@@ -27,7 +27,13 @@ export const requestLogEntrySchema = z.object({
 export type RequestLogEntry = z.infer<typeof requestLogEntrySchema>;
 
 /** The forwarder's options with its defaults applied; `appRoutes`: for the page's shim (app-port.ts). */
-type ContextSettings = ForwarderOptions & { hostHeader: HostHeaderMode; timeoutMs: number; wsMaxMessageBytes: number; budget: BufferBudget; appRoutes?: string };
+type ContextSettings = ForwarderOptions & {
+  hostHeader: HostHeaderMode;
+  timeoutMs: number;
+  wsMaxMessageBytes: number;
+  budget: BufferBudget;
+  appRoutes?: string;
+};
 
 /** The context of `target`'s streams; `mount`: its route's prefix, which names its log lines and captures. */
 export function forwardContext(settings: ContextSettings, target: Target, mount?: string) {

@@ -38,7 +38,13 @@ export interface ApiContext {
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const overridesSchema = z
   .object({
-    method: z.string().min(1).max(32).regex(TOKEN, 'method must be an HTTP token').transform((m) => m.toUpperCase()).optional(),
+    method: z
+      .string()
+      .min(1)
+      .max(32)
+      .regex(TOKEN, 'method must be an HTTP token')
+      .transform((m) => m.toUpperCase())
+      .optional(),
     // Origin-form only: the authority is always the configured local app.
     path: z
       .string()

@@ -1,5 +1,6 @@
 /** Pure helpers of the agent: framing checks, header folding, backoff, resume keys, masking choice. */
-import { backoffDelay } from '../../src/agent';
+import { backoffDelay } from '@wingman/protocol';
+import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS } from '../../src/agent/constants';
 import { resumeKey } from '../../src/agent/resume-store';
 import { toOutgoingHeaders } from '../../src/forward/handshake-head';
 import { checkFraming, forwardedRequest, withoutHopByHop } from '../../src/forward/headers';
@@ -77,10 +78,11 @@ describe('headers', () => {
   });
 });
 
-describe('backoffDelay', () => {
-  it('doubles from the initial delay up to the cap, with equal jitter', () => {
-    const lo = [1, 2, 3, 7, 8, 20].map((a) => backoffDelay(a, {}, () => 0));
-    const hi = [1, 2, 3, 7, 8, 20].map((a) => backoffDelay(a, {}, () => 1));
+describe("the agent's reconnect delays", () => {
+  it('double from the initial delay up to the cap, with equal jitter', () => {
+    const policy = { initialMs: BACKOFF_INITIAL_MS, maxMs: BACKOFF_MAX_MS, jitter: true };
+    const lo = [1, 2, 3, 7, 8, 20].map((a) => backoffDelay(a, policy, () => 0));
+    const hi = [1, 2, 3, 7, 8, 20].map((a) => backoffDelay(a, policy, () => 1));
     expect(lo).toEqual([250, 500, 1000, 15000, 15000, 15000]);
     expect(hi).toEqual([500, 1000, 2000, 30000, 30000, 30000]);
   });

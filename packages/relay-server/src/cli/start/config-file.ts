@@ -64,7 +64,10 @@ const fileSchema = z
     /** '' : none. */
     proxy: z.string().optional(),
     /** Port, or false: off. */
-    inspect: z.union([z.number().int(), z.literal(false)]).transform(String).optional(),
+    inspect: z
+      .union([z.number().int(), z.literal(false)])
+      .transform(String)
+      .optional(),
     inspectBodyLimit: flagNumber.optional(),
     inspectHistory: flagNumber.optional(),
     tunnels: z.record(z.string(), tunnelSchema),
