@@ -14,12 +14,6 @@ const MAX_TARGET_CA_BYTES = 1_048_576;
 
 const HOST_PORT = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?([0-9]{1,5})$/;
 
-function checkedPort(text: string): number {
-  const port = Number(text);
-  if (port < 1 || port > 65535) throw new UsageError(`invalid port ${text}: expected 1-65535`);
-  return port;
-}
-
 /** `3000`, `localhost:3000`, `127.0.0.1:3000`, `[::1]:3000`, `http://localhost:3000`, `https://localhost:8443`. Host defaults to localhost. */
 export function parseTarget(text: string): Target {
   const trimmed = text.trim();
@@ -32,7 +26,8 @@ export function parseTarget(text: string): Target {
     throw new UsageError(`invalid target "${text}": expected <port>, <host:port> or an http(s) URL, e.g. 3000, localhost:3000 or https://localhost:8443`);
   }
   const hostText = m ? m[1] : bareHost![1];
-  const port = m ? checkedPort(m[2]!) : scheme === 'https' ? 443 : 80;
+  const port = m ? Number(m[2]) : scheme === 'https' ? 443 : 80;
+  if (port < 1 || port > 65535) throw new UsageError(`invalid port ${m![2]}: expected 1-65535`);
   const host = hostText ? hostText.replace(/^\[|\]$/g, '') : 'localhost';
   return scheme === 'https' ? { host, port, scheme } : { host, port };
 }

@@ -26,15 +26,10 @@ export function routePrefixProblem(prefix: string): string | undefined {
   return undefined;
 }
 
-/** The request target's path (origin-form, without its query). */
-function pathOf(requestTarget: string): string {
-  const end = requestTarget.search(/[?#]/);
-  return end < 0 ? requestTarget : requestTarget.slice(0, end);
-}
-
 /** The route that serves `requestTarget` (the longest matching prefix), or undefined for the main target. */
 export function routeFor<R extends { prefix: string }>(requestTarget: string, routes: readonly R[]): R | undefined {
-  const path = pathOf(requestTarget);
+  // The request target's path (origin-form, without its query).
+  const path = requestTarget.split(/[?#]/, 1)[0]!;
   let best: R | undefined;
   for (const route of routes) {
     const under = path === route.prefix || path.startsWith(`${route.prefix}/`);
