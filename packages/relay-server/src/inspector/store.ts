@@ -149,16 +149,27 @@ export function createRequestStore(capacity = DEFAULT_INSPECT_HISTORY, maxBytes 
 }
 
 export function summarize(e: Entry): EntrySummary {
-  const { target, requestHeaders: _requestHeaders, responseHeaders, requestBody, responseBody, ...fields } = e;
-  const contentType = headerValue(responseHeaders, 'content-type');
-  const route = /reason=([a-z-]+)/.exec(headerValue(responseHeaders, ROUTE_HEADER) ?? '')?.[1];
+  const contentType = headerValue(e.responseHeaders, 'content-type');
+  const route = /reason=([a-z-]+)/.exec(headerValue(e.responseHeaders, ROUTE_HEADER) ?? '')?.[1];
   return {
-    ...fields,
-    path: target,
+    id: e.id,
+    method: e.method,
+    path: e.target,
+    status: e.status,
+    ...(e.error !== undefined ? { error: e.error } : {}),
+    startedAt: e.startedAt,
+    durationMs: e.durationMs,
+    transport: e.transport,
     ...(route !== undefined ? { route } : {}),
-    requestSize: requestBody.size,
-    responseSize: responseBody.size,
+    ...(e.viewer !== undefined ? { viewer: e.viewer } : {}),
+    ...(e.verified ? { verified: true } : {}),
+    requestSize: e.requestBody.size,
+    responseSize: e.responseBody.size,
     ...(contentType !== undefined ? { contentType } : {}),
+    ...(e.websocket ? { websocket: true } : {}),
+    ...(e.replayOf !== undefined ? { replayOf: e.replayOf } : {}),
+    ...(e.tunnel !== undefined ? { tunnel: e.tunnel } : {}),
+    ...(e.mount !== undefined ? { mount: e.mount } : {}),
   };
 }
 
