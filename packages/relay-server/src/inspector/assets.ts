@@ -6,11 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-interface Asset {
-  contentType: string;
-  body: Buffer;
-}
-
 /** From src/inspector (tests) and dist/inspector (the bin) alike. */
 const ASSET_DIR = join(__dirname, '..', '..', 'assets', 'inspector');
 
@@ -21,6 +16,6 @@ const FILES: Array<[urlPath: string, file: string, contentType: string]> = [
   ['/viewers.js', 'viewers.js', 'text/javascript; charset=utf-8'],
 ];
 
-export function inspectorAssets(): Map<string, Asset> {
+export function inspectorAssets() {
   return new Map(FILES.map(([urlPath, file, contentType]) => [urlPath, { contentType, body: readFileSync(join(ASSET_DIR, file)) }]));
 }

@@ -15,13 +15,7 @@ export const DEFAULT_INSPECT_PORT = 4040;
 /** Ports tried after the requested one is taken (4040, 4041, …): two agents side by side each get one, without scanning far. */
 const INSPECT_PORT_TRIES = 10;
 
-interface InspectorServer {
-  port: number;
-  url: string;
-  close(): Promise<void>;
-}
-
-export async function startInspectorServer(port: number, api: ApiContext): Promise<InspectorServer> {
+export async function startInspectorServer(port: number, api: ApiContext) {
   const assets = inspectorAssets();
   let boundPort = 0;
   const server = createServer((req, res) => {
@@ -57,7 +51,6 @@ export async function startInspectorServer(port: number, api: ApiContext): Promi
 
   boundPort = await listenFrom(server, port);
   return {
-    port: boundPort,
     url: `http://127.0.0.1:${boundPort}`,
     close: () =>
       new Promise<void>((resolve) => {
