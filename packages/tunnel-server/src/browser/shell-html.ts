@@ -4,12 +4,11 @@
  * `dist/shell-inline.js`, read as a file; its CSP hash is computed from that text, so a strict CSP stays possible.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { ShellConfig } from '@wingman/protocol';
-import { acceptsGzip, defaultBrowserDistDir } from './assets';
+import { acceptsGzip, defaultBrowserDistDir, fileCache } from './assets';
 
 /** zlib's default level: the shell is made per request (its session's settings), and level 9 gains a few bytes for twice the time. */
 const SHELL_GZIP_LEVEL = 6;
@@ -19,31 +18,8 @@ interface ShellOptions {
   sessionId: string;
   /** Whether the session allows P2P (server and agent flags). When false the shell shows the app over the relay only. */
   p2p: boolean;
-  /** Path prefixes the Service Worker must leave to the relay (developer excludes), e.g. ["/api/upload"]. */
-  exclude?: string[];
-  /** Show the status badge (the reviewer can still hide it). Default true. */
-  badge?: boolean;
   /** A private session (`wingman http --private`): the shell loads the app only over a verified channel. Default false. */
   private?: boolean;
-}
-
-const SESSION_ID = /^[a-z0-9-]{1,63}$/;
-const MAX_EXCLUDES = 64;
-
-/** Throws a TypeError on options the caller got wrong (a bug on the server side, not viewer input). */
-export function shellConfig(options: ShellOptions): ShellConfig {
-  if (!SESSION_ID.test(options.sessionId)) throw new TypeError(`renderShell: sessionId must be a DNS label, got ${JSON.stringify(options.sessionId)}`);
-  const exclude = options.exclude ?? [];
-  if (exclude.length > MAX_EXCLUDES || !exclude.every((p) => typeof p === 'string' && p.startsWith('/') && p.length <= 512)) {
-    throw new TypeError(`renderShell: exclude must be at most ${MAX_EXCLUDES} path prefixes starting with "/"`);
-  }
-  return {
-    sessionId: options.sessionId,
-    p2p: options.p2p === true,
-    exclude,
-    badge: options.badge !== false,
-    private: options.private === true,
-  };
 }
 
 /** JSON safe inside <script>: no "</script>", no "<!--", no U+2028/2029 surprises. */
@@ -66,31 +42,25 @@ interface ShellInlineScript {
   sha256: string;
 }
 
-let cached: { path: string; mtimeMs: number; size: number; script: ShellInlineScript } | undefined;
+const loadInlineScript = fileCache((bytes, path): ShellInlineScript => {
+  const text = bytes.toString('utf8').trim();
+  if (/<\/script|<!--/i.test(text)) throw new Error(`${path} cannot be inlined: it contains "</script" or "<!--"`);
+  return { text, sha256: `sha256-${createHash('sha256').update(text).digest('base64')}` };
+});
 
 /**
  * The shell's inline script from the browser bundles' directory, re-read when the file changes (a rebuilt bundle is
  * served without a restart). Throws when it is not built, or when its text could not stay inside a <script> element.
  */
 export function shellInlineScript(distDir: string = defaultBrowserDistDir()): ShellInlineScript {
-  const path = join(distDir, SHELL_INLINE_SCRIPT_FILE);
-  let st;
-  try {
-    st = statSync(path);
-  } catch {
-    throw new Error(`Wingman's browser bundle ${SHELL_INLINE_SCRIPT_FILE} is not built: run \`npm run build -w @wingman/browser-client\`.`);
-  }
-  if (cached?.path === path && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.script;
-  const text = readFileSync(path, 'utf8').trim();
-  if (/<\/script|<!--/i.test(text)) throw new Error(`${path} cannot be inlined: it contains "</script" or "<!--"`);
-  const script = { text, sha256: `sha256-${createHash('sha256').update(text).digest('base64')}` };
-  cached = { path, mtimeMs: st.mtimeMs, size: st.size, script };
+  const script = loadInlineScript(join(distDir, SHELL_INLINE_SCRIPT_FILE));
+  if (!script) throw new Error(`Wingman's browser bundle ${SHELL_INLINE_SCRIPT_FILE} is not built: run \`npm run build -w @wingman/browser-client\`.`);
   return script;
 }
 
 /** The shell page's HTML. Throws when the inline script is not built (shellInlineScript). */
 export function renderShell(options: ShellOptions, script: ShellInlineScript = shellInlineScript()): string {
-  const config = shellConfig(options);
+  const config: ShellConfig = { sessionId: options.sessionId, p2p: options.p2p, exclude: [], badge: true, private: options.private === true };
   return `<!doctype html>
 <html lang="en"${config.p2p ? ' data-wingman-p2p' : ''}${config.private ? ' data-wingman-private' : ''}>
 <head>

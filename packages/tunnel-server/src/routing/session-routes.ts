@@ -5,8 +5,8 @@
  * (docs/browser-client.md).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CLIENT_PATH, DIAGNOSTICS_PATH, DIAGNOSTICS_SCRIPT_PATH, OWN_SW_PATH, SHIM_PATH, SIGNAL_PATH, SW_PATH, WS_TICKET_PATH } from '@wingman/protocol';
-import { createBrowserAssets } from '../browser/assets';
+import { DIAGNOSTICS_PATH, OWN_SW_PATH, SIGNAL_PATH, WS_TICKET_PATH } from '@wingman/protocol';
+import { ASSET_FILES, createBrowserAssets } from '../browser/assets';
 import { isBootstrapNavigation } from '../browser/bootstrap';
 import { serveDiagnostics } from '../browser/diagnostics-html';
 import { serveShell } from '../browser/shell-html';
@@ -36,18 +36,12 @@ export function createSessionRoutes(options: SessionRoutesOptions) {
   const { config, hub } = options;
   const p2pEnabled = (session: Session) => signalingSession(config, session).p2pEnabled();
   const signal = createSignalUpgradeHandler({ config, hub, viewerAddress: options.viewerAddress, viewerGate: options.viewerGate });
-  const assets = createBrowserAssets();
-  const serveAsset: ReservedRequestHandler = (req, res) => {
-    if (!assets.handle(req, res)) res.writeHead(404, { 'content-type': 'text/plain' }).end('not built: run npm run build\n');
-  };
+  const serveAsset = createBrowserAssets();
   const wsTickets = createWsTicketStore({ maxPerHost: config.limits.wsTicketsPerSession });
   const reserved = createReservedRoutes({
     requests: new Map([
       [SESSION_INFO_PATH, createSessionInfoHandler({ config, hub })],
-      [CLIENT_PATH, serveAsset],
-      [SW_PATH, serveAsset],
-      [SHIM_PATH, serveAsset],
-      [DIAGNOSTICS_SCRIPT_PATH, serveAsset],
+      ...[...ASSET_FILES.keys()].map((path): [string, ReservedRequestHandler] => [path, serveAsset]),
       [DIAGNOSTICS_PATH, (req, res) => serveDiagnostics(req.method, res)],
       [WS_TICKET_PATH, createWsTicketHandler(wsTickets)],
       [OWN_SW_PATH, createOwnServiceWorkerHandler({ secureCookie: options.secureCookie })],
