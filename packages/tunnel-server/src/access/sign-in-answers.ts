@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { sendPage, type PageOptions } from '../http/pages';
+import { redirect, sendPage, type PageOptions } from '../http/pages';
 import { writeRawText } from '../http/raw-response';
 import type { SignInDecision } from './sign-in-gate';
 
@@ -44,10 +44,7 @@ function page(decision: Exclude<Refusal, { kind: 'sign-in' } | { kind: 'handed-o
 /** Answers `req` (its body, if any, is read and dropped). */
 export function sendSignInAnswer(req: IncomingMessage, res: ServerResponse, decision: Refusal): void {
   req.resume();
-  if (decision.kind === 'sign-in' || decision.kind === 'handed-off') {
-    const cookie = decision.setCookie === undefined ? {} : { 'set-cookie': decision.setCookie };
-    return void res.writeHead(302, { location: decision.location, 'cache-control': 'no-store', 'content-length': 0, ...cookie }).end();
-  }
+  if (decision.kind === 'sign-in' || decision.kind === 'handed-off') return redirect(res, decision.location, decision.setCookie);
   sendPage(res, page(decision));
 }
 

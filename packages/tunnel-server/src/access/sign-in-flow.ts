@@ -32,7 +32,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isSessionLabel } from '@wingman/protocol';
 import type { OidcOptions } from '../config';
 import { ownCookie, requestCookie } from '../http/request-cookie';
-import { sendPage, type PageOptions } from '../http/pages';
+import { redirect, sendPage, type PageOptions } from '../http/pages';
 import type { Logger } from '../logger';
 import { safeReturnPath, SIGN_IN_CALLBACK_PATH, SIGN_IN_PATH } from './sign-in-gate';
 import { isBindDigest } from './sign-in-binding';
@@ -98,7 +98,7 @@ export function createSignInFlow(options: SignInFlowOptions) {
   const cookie = (name: string, value: string, maxAgeS: number, path?: string) => ownCookie(name, value, options.secureCookie, maxAgeS, path);
 
   /** 302 to the session origin's hand-off, which earns that origin its cookie in the browser bound by `bind`. */
-  const handOff = (res: ServerResponse, to: { sessionId: string; returnPath: string; bind: string }, email: string, setCookie: string[] = []) => {
+  const handOff = (res: ServerResponse, to: { sessionId: string; returnPath: string; bind: string }, email: string, setCookie?: string[]) => {
     const { sessionId, returnPath, bind } = to;
     const token = signed.sign('handoff', {
       e: email,
@@ -109,7 +109,7 @@ export function createSignInFlow(options: SignInFlowOptions) {
       x: Math.floor(Date.now() / 1000) + HANDOFF_MAX_AGE_S,
     });
     const location = `${options.sessionUrl(sessionId).replace(/\/$/, '')}${SIGN_IN_PATH}?t=${encodeURIComponent(token)}`;
-    res.writeHead(302, { location, 'cache-control': 'no-store', 'content-length': 0, ...(setCookie.length > 0 ? { 'set-cookie': setCookie } : {}) }).end();
+    redirect(res, location, setCookie);
   };
 
   /** The issuer's configuration; undefined once a discovery that failed was answered. */
@@ -134,7 +134,7 @@ export function createSignInFlow(options: SignInFlowOptions) {
     // Not started on the session's origin: go there first, so that the sign-in is bound to this browser.
     if (!isBindDigest(bind)) {
       const location = `${options.sessionUrl(sessionId).replace(/\/$/, '')}${SIGN_IN_PATH}?return=${encodeURIComponent(returnPath)}${switchAccount ? '&switch=1' : ''}`;
-      return void res.writeHead(302, { location, 'cache-control': 'no-store', 'content-length': 0 }).end();
+      return redirect(res, location);
     }
     const identity = switchAccount ? undefined : signed.verify('identity', requestCookie(req, IDENTITY_COOKIE));
     if (identity) return handOff(res, { sessionId, returnPath, bind }, identity.e);
@@ -154,14 +154,7 @@ export function createSignInFlow(options: SignInFlowOptions) {
       // Another account: the provider asks again instead of reusing its own session; otherwise the operator's OIDC_PROMPT.
       ...(switchAccount ? { prompt: 'login' } : oidc.prompt ? { prompt: oidc.prompt } : {}),
     });
-    res
-      .writeHead(302, {
-        location: url.href,
-        'cache-control': 'no-store',
-        'content-length': 0,
-        'set-cookie': cookie(FLOW_COOKIE, options.flows.seal({ state, nonce, codeVerifier, sessionId, returnPath, bind }), FLOW_MAX_AGE_S, SIGN_IN_PATH),
-      })
-      .end();
+    redirect(res, url.href, cookie(FLOW_COOKIE, options.flows.seal({ state, nonce, codeVerifier, sessionId, returnPath, bind }), FLOW_MAX_AGE_S, SIGN_IN_PATH));
   }
 
   async function callback(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
@@ -170,27 +163,19 @@ export function createSignInFlow(options: SignInFlowOptions) {
     // Used once: every answer to this callback clears the flow, so a replayed callback finds none.
     if (held !== undefined) res.setHeader('set-cookie', cookie(FLOW_COOKIE, '', 0, SIGN_IN_PATH));
     const started = options.flows.open(held);
+    const fail = (message: string) => sendPage(res, failed(message));
     if (!started)
-      return sendPage(
-        res,
-        failed(
-          'This sign-in answer was already used, is older than 10 minutes, or was started in another browser (or this browser did not keep its cookie), so nobody was signed in. Open the link the developer shared, in this browser, to sign in again.',
-        ),
+      return fail(
+        'This sign-in answer was already used, is older than 10 minutes, or was started in another browser (or this browser did not keep its cookie), so nobody was signed in. Open the link the developer shared, in this browser, to sign in again.',
       );
     // Another sign-in's answer (an attacker's own, sent to this browser; or one this browser started before its latest).
     if (started.state !== state)
-      return sendPage(
-        res,
-        failed(
-          'This sign-in answer is not for the sign-in this browser started, so nobody was signed in. Open the link the developer shared, in this browser, to sign in again.',
-        ),
+      return fail(
+        'This sign-in answer is not for the sign-in this browser started, so nobody was signed in. Open the link the developer shared, in this browser, to sign in again.',
       );
     const issuerError = query.get('error');
     if (issuerError !== null)
-      return sendPage(
-        res,
-        failed(`The identity provider refused the sign-in: ${issuerError}${query.get('error_description') ? ` (${query.get('error_description')})` : ''}.`),
-      );
+      return fail(`The identity provider refused the sign-in: ${issuerError}${query.get('error_description') ? ` (${query.get('error_description')})` : ''}.`);
     const found = await discovered(res);
     if (!found) return;
     let claims: Record<string, unknown> | undefined;
@@ -206,12 +191,11 @@ export function createSignInFlow(options: SignInFlowOptions) {
       if (claims && typeof claims.email !== 'string') claims = await found.lib.fetchUserInfo(found.config, tokens.access_token, String(claims.sub));
     } catch (err) {
       logger.info({ err, sessionId: started.sessionId }, 'sign-in refused: the identity provider answer did not verify');
-      return sendPage(res, failed(`The identity provider's answer did not verify, so nobody was signed in: ${mostSpecific(err)}.`));
+      return fail(`The identity provider's answer did not verify, so nobody was signed in: ${mostSpecific(err)}.`);
     }
     const email = typeof claims?.email === 'string' ? claims.email.toLowerCase() : undefined;
-    if (!email) return sendPage(res, failed('The identity provider sent no email for this account (the server asks for the `email` scope).'));
-    if (claims!.email_verified !== true)
-      return sendPage(res, failed(`The identity provider does not say that ${email} is verified, so it cannot be used to sign in here.`));
+    if (!email) return fail('The identity provider sent no email for this account (the server asks for the `email` scope).');
+    if (claims!.email_verified !== true) return fail(`The identity provider does not say that ${email} is verified, so it cannot be used to sign in here.`);
     logger.info({ sessionId: started.sessionId, email }, 'viewer signed in');
     const identity = signed.sign('identity', { e: email, x: Math.floor(Date.now() / 1000) + options.signInTtlS });
     handOff(res, started, email, [cookie(IDENTITY_COOKIE, identity, options.signInTtlS), cookie(FLOW_COOKIE, '', 0, SIGN_IN_PATH)]);

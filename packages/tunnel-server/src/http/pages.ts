@@ -67,6 +67,11 @@ export function sendHtml(res: ServerResponse, status: number, body: string, head
   res.end(head ? undefined : bytes);
 }
 
+/** A 302 to `location`, never cached, with `setCookie` when there is one. */
+export function redirect(res: ServerResponse, location: string, setCookie?: string | string[]): void {
+  res.writeHead(302, { location, 'cache-control': 'no-store', 'content-length': 0, ...(setCookie?.length ? { 'set-cookie': setCookie } : {}) }).end();
+}
+
 export function unknownSessionPage(label: string): PageOptions {
   return {
     status: 404,
