@@ -6,10 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AGENT_PATH, isSessionLabel, LINK_PATH, RESERVED_PREFIX, TRANSPORT_HEADER } from '@wingman/protocol';
-import { sendAccessRefusal, writeAccessRefusal } from '../access/access-denied';
+import { accessRefusal, addressRefusal, sendRefusal, sendSignInAnswer, signInRefusal, writeRefusal } from '../access/refusals';
 import type { SignInGate } from '../access/sign-in-gate';
-import { sendSignInAnswer, writeSignInRefusal } from '../access/sign-in-answers';
-import { sendAddressRefusal, writeAddressRefusal } from '../access/address-refusal';
 import type { AddressHolds } from '../access/address-holds';
 import type { LinkAccessGate } from '../access/link-access';
 import { sendLinkRefusal, writeLinkRefusal } from '../access/link-bootstrap';
@@ -150,16 +148,13 @@ export function createRouter(options: RouterOptions) {
 
   function serveLocal(req: IncomingMessage, res: ServerResponse, id: string, session: Session | undefined): void {
     const address = checkAddress(req, session);
-    if (address.kind === 'refused') {
-      req.resume();
-      return sendAddressRefusal(res, address);
-    }
+    if (address.kind === 'refused') return sendRefusal(req, res, addressRefusal(address));
     const link = checkLink(req, session);
     if (link.kind !== 'granted') return sendLinkRefusal(req, res);
     // The bootstrap page's exchange: the token earned the cookie (before any password: the next navigation asks for it).
     if (pathnameOf(req.url) === LINK_PATH) return answerLinkExchange(req, res, link.setCookie);
     const access = checkAccess(req, session);
-    if (access.kind !== 'granted') return sendAccessRefusal(req, res, access);
+    if (access.kind !== 'granted') return sendRefusal(req, res, accessRefusal(access));
     const signIn = checkSignIn(req, id, session);
     if (signIn.kind !== 'granted') return sendSignInAnswer(req, res, signIn);
     // Read before checkViewer removes Wingman's cookies from the request.
@@ -231,12 +226,12 @@ export function createRouter(options: RouterOptions) {
 
   function upgradeLocal(req: IncomingMessage, socket: Duplex, head: Buffer, id: string, session: Session | undefined): void {
     const address = checkAddress(req, session);
-    if (address.kind === 'refused') return writeAddressRefusal(socket, address);
+    if (address.kind === 'refused') return writeRefusal(socket, addressRefusal(address));
     if (checkLink(req, session).kind !== 'granted') return writeLinkRefusal(socket);
     const access = checkAccess(req, session);
-    if (access.kind !== 'granted') return writeAccessRefusal(socket, access);
+    if (access.kind !== 'granted') return writeRefusal(socket, accessRefusal(access));
     const signIn = checkSignIn(req, id, session);
-    if (signIn.kind !== 'granted') return writeSignInRefusal(socket, signIn);
+    if (signIn.kind !== 'granted') return writeRefusal(socket, signInRefusal(signIn));
     const gate = checkViewer(req, session, signIn);
     if (gate.kind === 'waiting' || gate.kind === 'refused') return writeHeld(socket, gate);
     if (pathnameOf(req.url).startsWith(RESERVED_PREFIX)) {
