@@ -5,11 +5,11 @@
  * A navigation without either gets the bootstrap page (link-bootstrap.ts), anything else "link incomplete"; neither
  * the cookie nor the header reaches the app (viewers/tag-viewer.ts).
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { LINK_TOKEN_HEADER, linkDigestBytes } from '@wingman/protocol';
 import { ownCookie, requestCookie } from '../http/request-cookie';
-import { currentKey, signedUnder, type Keys } from '../keys/key-ring';
+import { currentKey, sameBytes, signedUnder, type Keys } from '../keys/key-ring';
 
 /** Name of the link cookie on a session origin (removed from every request before the app sees it). */
 export const LINK_COOKIE = 'wingman_link';
@@ -37,10 +37,6 @@ interface LinkAccessOptions {
 }
 
 const sha256 = (b: Uint8Array | string): Buffer => createHash('sha256').update(b).digest();
-
-function sameSecret(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 /** The token of LINK_TOKEN_HEADER (one value, bounded), or undefined. */
 function headerToken(req: IncomingMessage): Uint8Array | undefined {
@@ -70,7 +66,7 @@ export function createLinkAccessGate(options: LinkAccessOptions) {
     check(req: IncomingMessage, link: SessionLink, { earnCookie }: { earnCookie: boolean }): LinkDecision {
       if (cookieMatches(req, link)) return { kind: 'granted' };
       const token = headerToken(req);
-      if (token === undefined || !sameSecret(sha256(token), link.verifier)) return { kind: 'denied' };
+      if (token === undefined || !sameBytes(sha256(token), link.verifier)) return { kind: 'denied' };
       return earnCookie ? { kind: 'granted', setCookie: cookie(link) } : { kind: 'granted' };
     },
 

@@ -13,12 +13,12 @@
  * dropped (scrub()). An app's own `Authorization` (a bearer token, say) passes.
  * @see https://www.rfc-editor.org/rfc/rfc7617 (Basic), RFC 6265 (cookies)
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ownCookie, requestCookie } from '../http/request-cookie';
 import { rewriteHeaders } from '../http/rewrite-headers';
 import { createPasswordThrottle, type PasswordThrottle } from './password-throttle';
-import { currentKey, signedUnder, type Keys } from '../keys/key-ring';
+import { currentKey, sameBytes, signedUnder, type Keys } from '../keys/key-ring';
 
 /** Name of the access cookie on a session origin (removed from every request before the app sees it). */
 export const ACCESS_COOKIE = 'wingman_access';
@@ -81,10 +81,6 @@ export function withoutAccessCookie(header: string): string | undefined {
   return withoutCookie(header, ACCESS_COOKIE);
 }
 
-function sameSecret(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 export function createViewerAccessGate({ key, secureCookie }: ViewerAccessOptions) {
   const tokenUnder = (k: Uint8Array, access: SessionAccess) =>
     createHmac('sha256', k).update(access.sessionId).update('\0').update(access.digest).digest('base64url');
@@ -96,7 +92,7 @@ export function createViewerAccessGate({ key, secureCookie }: ViewerAccessOption
 
   const passwordMatches = (req: IncomingMessage, access: SessionAccess): boolean | undefined => {
     const password = basicPassword(req.headers.authorization);
-    return password === undefined ? undefined : sameSecret(sha256(password), access.digest);
+    return password === undefined ? undefined : sameBytes(sha256(password), access.digest);
   };
 
   return {
@@ -139,7 +135,7 @@ export function createViewerAccessGate({ key, secureCookie }: ViewerAccessOption
       rewriteHeaders(req, ['cookie', 'authorization'], (name, value) => {
         if (name === 'cookie') return withoutAccessCookie(value);
         const password = name === 'authorization' ? basicPassword(value) : undefined;
-        return password !== undefined && sameSecret(sha256(password), access.digest) ? undefined : value;
+        return password !== undefined && sameBytes(sha256(password), access.digest) ? undefined : value;
       });
     },
   };

@@ -21,10 +21,11 @@ export function currentKey(keys: Keys): Uint8Array {
 /** Whether `given` is `sign(key)` for a key of `keys` (compared in constant time): a MAC made under the current key or the one before. */
 export function signedUnder(keys: Keys, given: string, sign: (key: Uint8Array) => string): boolean {
   const g = Buffer.from(given);
-  return keysOf(keys).some((key) => sameKey(Buffer.from(sign(key)), g));
+  return keysOf(keys).some((key) => sameBytes(Buffer.from(sign(key)), g));
 }
 
-function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+/** Equal bytes, compared in constant time. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
@@ -38,7 +39,7 @@ export function createKeyRing(initial: Uint8Array) {
     all: (): readonly Uint8Array[] => (previous ? [current, previous] : [current]),
     /** Makes `key` the current key (the old one stays accepted); false when it already was. */
     adopt(key: Uint8Array): boolean {
-      if (sameKey(key, current)) return false;
+      if (sameBytes(key, current)) return false;
       previous = current;
       current = key;
       return true;
