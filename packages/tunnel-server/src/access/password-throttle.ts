@@ -25,19 +25,12 @@ export const MAX_TRACKED_SOURCES = 1_024;
 
 export type PasswordThrottle = ReturnType<typeof createPasswordThrottle>;
 
-interface PasswordThrottleLimits {
-  /** Default MAX_PASSWORD_FAILURES_PER_SOURCE. */
-  perSource: number;
-  /** Default MAX_PASSWORD_FAILURES_PER_SESSION. */
-  perSession: number;
-  /** Default MAX_TRACKED_SOURCES; networks too. */
-  trackedSources: number;
-}
-
-export function createPasswordThrottle(limits: Partial<PasswordThrottleLimits> = {}) {
-  const perSource = limits.perSource ?? MAX_PASSWORD_FAILURES_PER_SOURCE;
-  const perSession = limits.perSession ?? MAX_PASSWORD_FAILURES_PER_SESSION;
-  const trackedSources = limits.trackedSources ?? MAX_TRACKED_SOURCES;
+/** `trackedSources`: networks too. */
+export function createPasswordThrottle({
+  perSource = MAX_PASSWORD_FAILURES_PER_SOURCE,
+  perSession = MAX_PASSWORD_FAILURES_PER_SESSION,
+  trackedSources = MAX_TRACKED_SOURCES,
+}: { perSource?: number; perSession?: number; trackedSources?: number } = {}) {
   let windowStart = 0;
   let total = 0;
   // Failures per tracked source, and per network (or OVERFLOW_SOURCE) for the sources beyond them.

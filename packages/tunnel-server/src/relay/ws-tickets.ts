@@ -32,15 +32,6 @@ export type WsTicketRefusal = 'unknown' | 'expired' | 'other-session';
 export type MintResult = { ok: true; ticket: string; expiresInMs: number } | { ok: false; reason: 'too-large' | 'too-many' };
 export type RedeemResult = { ok: true; grant: WsTicketGrant } | { ok: false; reason: WsTicketRefusal };
 
-interface WsTicketStoreOptions {
-  /** Tests: the clock, the TTL and MAX_WS_TICKETS. */
-  now?: () => number;
-  ttlMs?: number;
-  maxTickets?: number;
-  /** Live tickets per session host (MAX_WS_TICKETS_PER_SESSION): no session can use up another's. */
-  maxPerHost?: number;
-}
-
 export type WsTicketStore = ReturnType<typeof createWsTicketStore>;
 
 interface Entry extends WsTicketGrant {
@@ -48,11 +39,13 @@ interface Entry extends WsTicketGrant {
   expiresAt: number;
 }
 
-export function createWsTicketStore(options: WsTicketStoreOptions = {}) {
-  const now = options.now ?? Date.now;
-  const ttlMs = options.ttlMs ?? WS_TICKET_TTL_MS;
-  const maxTickets = options.maxTickets ?? MAX_WS_TICKETS;
-  const maxPerHost = options.maxPerHost ?? DEFAULT_MAX_WS_TICKETS_PER_SESSION;
+/** `maxPerHost`: live tickets per session host (MAX_WS_TICKETS_PER_SESSION), so no session can use up another's; the rest for tests. */
+export function createWsTicketStore({
+  now = Date.now,
+  ttlMs = WS_TICKET_TTL_MS,
+  maxTickets = MAX_WS_TICKETS,
+  maxPerHost = DEFAULT_MAX_WS_TICKETS_PER_SESSION,
+}: { now?: () => number; ttlMs?: number; maxTickets?: number; maxPerHost?: number } = {}) {
   // Insertion order = expiry order (one TTL for all), so a sweep stops at the first live entry.
   const tickets = new Map<string, Entry>();
   const perHost = new Map<string, number>();
