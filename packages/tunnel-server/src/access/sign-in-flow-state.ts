@@ -5,6 +5,7 @@
  * provider's answer is accepted only in the browser whose cookie names its `state`.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { currentKey, keysOf, type Keys } from '../keys/key-ring';
 
 /** The apex's cookie binding a sign-in in progress to the browser that started it (path SIGN_IN_PATH). */
@@ -16,17 +17,19 @@ const MAX_SEALED_CHARS = 3600;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-export interface FlowState {
-  state: string;
-  nonce: string;
-  codeVerifier: string;
-  sessionId: string;
-  returnPath: string;
+const flowSchema = z.object({
+  state: z.string(),
+  nonce: z.string(),
+  codeVerifier: z.string(),
+  sessionId: z.string(),
+  returnPath: z.string(),
   /** The session host's binding (sign-in-binding.ts), carried into the hand-off. */
-  bind: string;
+  bind: z.string(),
   /** Expiry, seconds since the epoch. */
-  x: number;
-}
+  x: z.number(),
+});
+
+export type FlowState = z.infer<typeof flowSchema>;
 
 export type FlowSeal = ReturnType<typeof createFlowSeal>;
 
@@ -36,12 +39,6 @@ function sealKey(key: Uint8Array): Buffer {
   if (!k) derived.set(key, (k = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'wingman sign-in flow', 32))));
   return k;
 }
-
-const isFlow = (v: unknown): v is FlowState => {
-  if (typeof v !== 'object' || v === null) return false;
-  const o = v as Record<string, unknown>;
-  return ['state', 'nonce', 'codeVerifier', 'sessionId', 'returnPath', 'bind'].every((k) => typeof o[k] === 'string') && typeof o.x === 'number';
-};
 
 export function createFlowSeal(keys: Keys) {
   return {
@@ -74,7 +71,8 @@ export function createFlowSeal(keys: Keys) {
         } catch {
           return undefined;
         }
-        return isFlow(flow) && flow.x > Date.now() / 1000 ? flow : undefined;
+        const parsed = flowSchema.safeParse(flow);
+        return parsed.success && parsed.data.x > Date.now() / 1000 ? parsed.data : undefined;
       }
       return undefined;
     },
