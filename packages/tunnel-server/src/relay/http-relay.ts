@@ -54,17 +54,10 @@ const VIEWER_WRITE_HIGH_WATER_BYTES = 256 * 1024;
 
 /** Origin-form target (`/path?q`); absolute-form is reduced to it; anything else is undefined. */
 function originFormTarget(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  if (url.startsWith('/')) return url;
-  if (/^https?:\/\//i.test(url)) {
-    try {
-      const u = new URL(url);
-      return `${u.pathname}${u.search}`;
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
+  if (url?.startsWith('/')) return url;
+  if (!url || !/^https?:\/\//i.test(url) || !URL.canParse(url)) return undefined;
+  const u = new URL(url);
+  return `${u.pathname}${u.search}`;
 }
 
 /** A request has a body when it declares one (RFC 9112 §6.3): Transfer-Encoding, or Content-Length > 0; over HTTP/2, when HEADERS did not end the stream. */

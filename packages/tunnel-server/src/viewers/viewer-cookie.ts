@@ -83,12 +83,7 @@ export function createViewerCookies(options: { key: Keys; secureCookie: boolean 
     const known = identities().get(cacheKey);
     if (known?.setCookie !== undefined) return { id: known.id, setCookie: known.setCookie };
     const id = createHmac('sha256', currentKey(options.key))
-      .update('anonymous-viewer\0')
-      .update(sessionId)
-      .update('\0')
-      .update(source)
-      .update('\0')
-      .update(ua)
+      .update(`anonymous-viewer\0${sessionId}\0${source}\0${ua}`)
       .digest('hex')
       .slice(0, 2 * VISITOR_ID_BYTES);
     const identity = { id, setCookie: cookieFor(sessionId, id) };
