@@ -76,11 +76,6 @@ export function withoutCookie(header: string, name: string): string | undefined 
   return kept.length > 0 ? kept.join('; ') : undefined;
 }
 
-/** `Cookie` without the access cookie; undefined when nothing is left. */
-export function withoutAccessCookie(header: string): string | undefined {
-  return withoutCookie(header, ACCESS_COOKIE);
-}
-
 export function createViewerAccessGate({ key, secureCookie }: ViewerAccessOptions) {
   const tokenUnder = (k: Uint8Array, access: SessionAccess) =>
     createHmac('sha256', k).update(access.sessionId).update('\0').update(access.digest).digest('base64url');
@@ -133,7 +128,7 @@ export function createViewerAccessGate({ key, secureCookie }: ViewerAccessOption
     /** Removes the gate's credentials from the request's headers (in place), before anything relays it. */
     scrub(req: IncomingMessage, access: SessionAccess): void {
       rewriteHeaders(req, ['cookie', 'authorization'], (name, value) => {
-        if (name === 'cookie') return withoutAccessCookie(value);
+        if (name === 'cookie') return withoutCookie(value, ACCESS_COOKIE);
         const password = name === 'authorization' ? basicPassword(value) : undefined;
         return password !== undefined && sameBytes(sha256(password), access.digest) ? undefined : value;
       });

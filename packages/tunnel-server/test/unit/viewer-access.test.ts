@@ -5,7 +5,7 @@
  * app would receive.
  */
 import type { IncomingMessage } from 'node:http';
-import { ACCESS_COOKIE, basicPassword, createViewerAccessGate, withoutAccessCookie } from '../../src/access/viewer-access';
+import { ACCESS_COOKIE, basicPassword, createViewerAccessGate, withoutCookie } from '../../src/access/viewer-access';
 import { MAX_PASSWORD_FAILURES_PER_SESSION, MAX_PASSWORD_FAILURES_PER_SOURCE, PASSWORD_ATTEMPT_WINDOW_MS } from '../../src/access/password-throttle';
 import { createKeyRing } from '../../src/keys/key-ring';
 
@@ -38,12 +38,12 @@ describe('basicPassword', () => {
   });
 });
 
-describe('withoutAccessCookie', () => {
+describe('withoutCookie', () => {
   it('drops only the access cookie and keeps the other pairs in order', () => {
-    expect(withoutAccessCookie(`a=1; ${ACCESS_COOKIE}=t; b=2`)).toBe('a=1; b=2');
-    expect(withoutAccessCookie(`${ACCESS_COOKIE}=t`)).toBeUndefined();
-    expect(withoutAccessCookie(`x${ACCESS_COOKIE}=keep; ${ACCESS_COOKIE}x=keep`)).toBe(`x${ACCESS_COOKIE}=keep; ${ACCESS_COOKIE}x=keep`);
-    expect(withoutAccessCookie('flag; a=1')).toBe('flag; a=1');
+    expect(withoutCookie(`a=1; ${ACCESS_COOKIE}=t; b=2`, ACCESS_COOKIE)).toBe('a=1; b=2');
+    expect(withoutCookie(`${ACCESS_COOKIE}=t`, ACCESS_COOKIE)).toBeUndefined();
+    expect(withoutCookie(`x${ACCESS_COOKIE}=keep; ${ACCESS_COOKIE}x=keep`, ACCESS_COOKIE)).toBe(`x${ACCESS_COOKIE}=keep; ${ACCESS_COOKIE}x=keep`);
+    expect(withoutCookie('flag; a=1', ACCESS_COOKIE)).toBe('flag; a=1');
   });
 });
 
