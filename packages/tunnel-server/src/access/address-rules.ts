@@ -30,12 +30,7 @@ export function compileAddressRules(rules: AddressRules): SessionAddressRules | 
   const read = (list: string[], name: string): Range[] | string => {
     const out: Range[] = [];
     for (const cidr of list) {
-      let range: Range | undefined;
-      try {
-        range = ipaddr.parseCIDR(cidr);
-      } catch {
-        range = undefined;
-      }
+      const range: Range | undefined = ipaddr.isValidCIDR(cidr) ? ipaddr.parseCIDR(cidr) : undefined;
       // Canonical only (what `wingman` sends): ipaddr.js also reads inet_aton forms, `010.0.0.0/8` = 8.0.0.0/8.
       if (!range || `${range[0].toString()}/${range[1]}` !== cidr)
         return `addressRules.${name}: ${JSON.stringify(cidr)} is not a CIDR in canonical form, such as 10.0.0.0/8 or 2001:db8::/32`;
@@ -60,15 +55,10 @@ function inRange(address: Address, [base, bits]: Range): boolean {
 /** The verdict for a viewer address under a session's rules (none: every address passes). */
 export function addressVerdict(rules: SessionAddressRules | undefined, address: string): AddressVerdict {
   if (!rules) return { kind: 'allowed' };
-  let parsed: Address;
   // node:net's reading, as everywhere else in the server: ipaddr.js alone would take `010.0.0.1` as 8.0.0.1.
-  if (isIP(address) === 0) return { kind: 'refused', reason: 'unreadable', address };
-  try {
-    // process(): an IPv4-mapped IPv6 address becomes its IPv4 address; a zone (`%eth0`) is kept and ignored by match().
-    parsed = ipaddr.process(address);
-  } catch {
-    return { kind: 'refused', reason: 'unreadable', address };
-  }
+  if (isIP(address) === 0 || !ipaddr.isValid(address)) return { kind: 'refused', reason: 'unreadable', address };
+  // process(): an IPv4-mapped IPv6 address becomes its IPv4 address; a zone (`%eth0`) is kept and ignored by match().
+  const parsed = ipaddr.process(address);
   if (rules.deny.some((r) => inRange(parsed, r))) return { kind: 'refused', reason: 'denied', address };
   if (rules.allow.length > 0 && !rules.allow.some((r) => inRange(parsed, r))) return { kind: 'refused', reason: 'not-allowed', address };
   return { kind: 'allowed' };
