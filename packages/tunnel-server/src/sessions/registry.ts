@@ -76,16 +76,20 @@ export function createSessionRegistry(options: SessionRegistryOptions) {
   const expiryTimers = new Map<string, NodeJS.Timeout>();
   const endedIds = new LRUCache<string, true>({ max: ENDED_SESSIONS_KEPT, ttl: ENDED_SESSION_MEMORY_MS });
 
-  const stopExpiry = (id: string) => {
-    clearTimeout(expiryTimers.get(id));
-    expiryTimers.delete(id);
+  const stop = (timers: Map<string, NodeJS.Timeout>, id: string) => {
+    clearTimeout(timers.get(id));
+    timers.delete(id);
+  };
+  /** Forgets `session` and its timers; false when it is not the session held under its id. */
+  const drop = (session: Session): boolean => {
+    if (sessions.get(session.id) !== session) return false;
+    stop(graceTimers, session.id);
+    stop(expiryTimers, session.id);
+    return sessions.delete(session.id);
   };
 
   function end(session: Session): void {
-    expiryTimers.delete(session.id);
-    if (sessions.get(session.id) !== session) return;
-    stopGrace(session.id);
-    sessions.delete(session.id);
+    if (!drop(session)) return;
     endedIds.set(session.id, true);
     const agent = session.agent;
     session.agent = undefined;
@@ -95,12 +99,6 @@ export function createSessionRegistry(options: SessionRegistryOptions) {
     }
     options.onExpire?.(session);
   }
-
-  const stopGrace = (id: string) => {
-    const t = graceTimers.get(id);
-    if (t) clearTimeout(t);
-    graceTimers.delete(id);
-  };
 
   const add = (id: string, resumeSecret: string, agent: AgentLink): Session => {
     const session: Session = { id, resumeSecret, createdAt: Date.now(), agent, detachedAt: undefined };
@@ -131,10 +129,7 @@ export function createSessionRegistry(options: SessionRegistryOptions) {
 
     /** Forgets a session at once (another node took it over); no onExpire. */
     evict(session: Session): void {
-      if (sessions.get(session.id) !== session) return;
-      stopGrace(session.id);
-      stopExpiry(session.id);
-      sessions.delete(session.id);
+      drop(session);
     },
 
     /**
@@ -151,7 +146,7 @@ export function createSessionRegistry(options: SessionRegistryOptions) {
     /** Re-attaches an agent to a session found by findForResume (ends its grace period). */
     attach(session: Session, agent: AgentLink): void {
       if (session.agent || sessions.get(session.id) !== session) throw new Error(`session ${session.id} cannot be attached`);
-      stopGrace(session.id);
+      stop(graceTimers, session.id);
       session.agent = agent;
       session.detachedAt = undefined;
       options.onAttach?.(session);
@@ -166,12 +161,9 @@ export function createSessionRegistry(options: SessionRegistryOptions) {
       if (session.agent !== agent || sessions.get(session.id) !== session) return;
       session.agent = undefined;
       session.detachedAt = Date.now();
-      stopGrace(session.id);
+      stop(graceTimers, session.id);
       const timer = setTimeout(() => {
-        graceTimers.delete(session.id);
-        if (session.agent || sessions.get(session.id) !== session) return;
-        sessions.delete(session.id);
-        stopExpiry(session.id);
+        if (session.agent || !drop(session)) return;
         options.onExpire?.(session);
       }, options.graceMs);
       // The grace period must not keep a shutting-down process alive.
