@@ -148,7 +148,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     hub,
     viewerGate,
     viewerAddress: viewerAddresses.of,
-    secureCookie: () => secureCookie,
+    secureCookie,
     ...(reservedOptions ? { extra: reservedOptions } : {}),
   });
   // Viewers' upgraded sockets by address: a register's new address rules close those they refuse.

@@ -16,13 +16,13 @@ export function appOwnsServiceWorker(req: IncomingMessage): boolean {
 }
 
 /** The OWN_SW_PATH handler. `secureCookie`: the server's public scheme is https. */
-export function createOwnServiceWorkerHandler(options: { secureCookie: () => boolean }) {
+export function createOwnServiceWorkerHandler(secureCookie: boolean) {
   return (req: IncomingMessage, res: ServerResponse, ctx: ReservedContext): void => {
     req.resume();
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'ERR_METHOD', message: 'POST only' });
     if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
       return sendJson(res, 415, { error: 'ERR_CONTENT_TYPE', message: 'content-type must be application/json' });
-    res.setHeader('set-cookie', ownCookie(OWN_SW_COOKIE, '1', options.secureCookie()));
+    res.setHeader('set-cookie', ownCookie(OWN_SW_COOKIE, '1', secureCookie));
     const script = new URL(req.url ?? '/', 'http://session').searchParams.get('script') ?? '';
     ctx.session?.agent?.sendControl({
       type: 'viewer-own-sw',

@@ -98,7 +98,7 @@ function shortLabel(label: string): string {
 export function createRouter(options: RouterOptions) {
   const { hostRouter, registry, reserved, logger, streamQuota } = options;
   const viewerOf = options.viewerAddress;
-  const { checkAddress, checkAccess, checkLink, checkSignIn, checkViewer, tieToViewer } = createViewerChecks(options, viewerOf);
+  const { checkAddress, checkAccess, checkLink, checkSignIn, checkViewer, tieToViewer } = createViewerChecks(options);
 
   /** The page for a session this node does not hold: expired, stopped by its developer, moving, or unknown. */
   function missingSessionPage(req: IncomingMessage, id: string): PageOptions {

@@ -27,7 +27,7 @@ interface SessionRoutesOptions {
   /** The viewer's address of a request (viewers/viewer-address.ts). */
   viewerAddress: (req: IncomingMessage) => string;
   /** Whether cookies get `Secure` (the public scheme is https). */
-  secureCookie: () => boolean;
+  secureCookie: boolean;
   /** More reserved handlers (an embedder's); a path here replaces the built-in one. */
   extra?: ReservedRoutesOptions;
 }
@@ -44,7 +44,7 @@ export function createSessionRoutes(options: SessionRoutesOptions) {
       ...[...ASSET_FILES.keys()].map((path): [string, ReservedRequestHandler] => [path, serveAsset]),
       [DIAGNOSTICS_PATH, (req, res) => serveDiagnostics(req.method, res)],
       [WS_TICKET_PATH, createWsTicketHandler(wsTickets)],
-      [OWN_SW_PATH, createOwnServiceWorkerHandler({ secureCookie: options.secureCookie })],
+      [OWN_SW_PATH, createOwnServiceWorkerHandler(options.secureCookie)],
       ...(options.extra?.requests ?? []),
     ]),
     upgrades: new Map([[SIGNAL_PATH, signal.handler], ...(options.extra?.upgrades ?? [])]),

@@ -18,15 +18,16 @@ import { pathnameOf } from './reserved-routes';
 
 interface ViewerCheckOptions {
   logger: Logger;
+  /** The viewer's address of a request (what the gates count by). */
+  viewerAddress: (req: IncomingMessage) => string;
   accessGate: ViewerAccessGate;
   linkGate: LinkAccessGate;
   viewerGate: ViewerGate;
   signInGate?: SignInGate;
 }
 
-/** `viewerOf`: the viewer's address of a request (what the gates count by). */
-export function createViewerChecks(options: ViewerCheckOptions, viewerOf: (req: IncomingMessage) => string) {
-  const { logger } = options;
+export function createViewerChecks(options: ViewerCheckOptions) {
+  const { logger, viewerAddress: viewerOf } = options;
 
   /**
    * Sessions with address rules (access/address-rules.ts): checked first, on everything of the origin, against the

@@ -7,10 +7,9 @@ import type { SessionAccess } from '../access/viewer-access';
 import type { SessionLink } from '../access/link-access';
 import type { SessionAddressRules } from '../access/address-rules';
 import type { SessionViewers } from './session-viewers';
-import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { constantTimeEqual, createResumeSecret } from './session-id';
-import { createSessionIds, SESSION_KEY_BYTES, type SessionIds } from './session-key';
+import type { SessionIds } from './session-key';
 
 export interface AgentLink {
   readonly connection: Connection;
@@ -61,8 +60,8 @@ interface SessionRegistryOptions {
   onAttach?: (session: Session) => void;
   /** An agent dropped and its grace period began. */
   onDetach?: (session: Session) => void;
-  /** How ids derive from resume secrets (session-key.ts). Default: a key for this registry only. */
-  sessionIds?: SessionIds;
+  /** How ids derive from resume secrets (session-key.ts). */
+  sessionIds: SessionIds;
 }
 
 export type ResumeResult = { kind: 'resumable'; session: Session } | { kind: 'busy' } | { kind: 'unknown' };
@@ -72,7 +71,6 @@ export type SessionRegistry = ReturnType<typeof createSessionRegistry>;
 export function createSessionRegistry(options: SessionRegistryOptions) {
   const sessions = new Map<string, Session>();
   const graceTimers = new Map<string, NodeJS.Timeout>();
-  const ids = options.sessionIds ?? createSessionIds(randomBytes(SESSION_KEY_BYTES));
   const expiryTimers = new Map<string, NodeJS.Timeout>();
   const endedIds = new LRUCache<string, true>({ max: ENDED_SESSIONS_KEPT, ttl: ENDED_SESSION_MEMORY_MS });
 
@@ -111,9 +109,9 @@ export function createSessionRegistry(options: SessionRegistryOptions) {
     /** Creates a session for a newly registered agent; `expiresAt` (ms since epoch) is bound into its resume secret (session-id.ts). */
     create(agent: AgentLink, expiresAt?: number): Session {
       let resumeSecret = createResumeSecret(expiresAt);
-      let id = ids.idFor(resumeSecret);
+      let id = options.sessionIds.idFor(resumeSecret);
       // 130 pseudo-random bits never collide in practice; the loop is a cheap guarantee, bounded.
-      for (let i = 0; i < 8 && sessions.has(id); i++) id = ids.idFor((resumeSecret = createResumeSecret(expiresAt)));
+      for (let i = 0; i < 8 && sessions.has(id); i++) id = options.sessionIds.idFor((resumeSecret = createResumeSecret(expiresAt)));
       if (sessions.has(id)) throw new Error('could not draw a fresh session id');
       return add(id, resumeSecret, agent);
     },

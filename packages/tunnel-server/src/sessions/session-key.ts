@@ -12,7 +12,7 @@ import type { Logger } from '../logger';
 import { base32, SESSION_ID_CHARS } from './session-id';
 
 /** Size of the session key: 256 bits, the size of HMAC-SHA256's output (RFC 2104 §3). */
-export const SESSION_KEY_BYTES = 32;
+const SESSION_KEY_BYTES = 32;
 const SESSION_KEY_FILE = 'session-key';
 /** Domain separation: this HMAC computes session ids and nothing else. */
 const LABEL = 'wingman-session-id\0';
