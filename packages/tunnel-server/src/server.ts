@@ -36,7 +36,6 @@ import { createSessionIds } from './sessions/session-key';
 import { createSessionModel } from './sessions/session-model';
 import { loadNameStoreOrWarn } from './sessions/session-names';
 import { createTokenCheck } from './sessions/token-check';
-import { createP2PMetrics } from './signaling/p2p-metrics';
 import { createCutLog } from './sessions/cut-log';
 import { createSignalingHub } from './signaling/signaling-hub';
 import { createViewerAddresses } from './viewers/viewer-address';
@@ -81,7 +80,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   const streamCuts = createCutLog(logger, 'stream');
   const signalingCuts = createCutLog(logger, 'signaling socket');
   const hub = createSignalingHub({
-    metrics: createP2PMetrics(metrics.registry),
+    metrics: metrics.p2p,
     maxPerAddress: config.limits.signalingPerViewer,
     onCut: (cut) => signalingCuts.record(cut.group, cut),
   });

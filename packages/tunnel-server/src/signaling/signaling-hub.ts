@@ -20,7 +20,7 @@ import {
 import { DEFAULT_MAX_SIGNALING_PER_VIEWER } from '../limits';
 import { holderOf } from '../sessions/fair-share';
 import type { SlotCut } from '../sessions/push-out';
-import type { P2PMetrics } from './p2p-metrics';
+import type { P2PMetrics } from '../metrics';
 import { createSignalingShares } from './signaling-shares';
 import { WS_CLOSE_POLICY_VIOLATION } from '../http/ws-data';
 

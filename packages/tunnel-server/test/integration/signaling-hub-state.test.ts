@@ -7,9 +7,8 @@
  */
 import { EventEmitter, once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { Registry } from 'prom-client';
 import WebSocket, { WebSocketServer } from 'ws';
-import { createP2PMetrics } from '../../src/signaling/p2p-metrics';
+import { createMetrics } from '../../src/metrics';
 import { createSignalingHub, type SignalingHub, type SignalingSession } from '../../src/signaling/signaling-hub';
 import { waitForEvent, withTimeout } from '../../../../test/helpers/wait';
 
@@ -46,7 +45,7 @@ function session(id: string, p2p: P2P): SignalingSession {
 
 /** A hub behind a WebSocket server on loopback; each connection is handed to it for the session its path names (`/<p2p>/<id>/<socket number>`). */
 async function start(): Promise<number> {
-  hub = createSignalingHub({ metrics: createP2PMetrics(new Registry()) });
+  hub = createSignalingHub({ metrics: createMetrics({ sessionStats: () => ({ live: 0, grace: 0 }) }).p2p });
   wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   wss.on('connection', (ws, req) => {
     const [, p2p, id, socket] = decodeURIComponent(req.url ?? '/').split('/');
