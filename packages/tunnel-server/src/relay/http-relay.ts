@@ -146,24 +146,21 @@ export function relayHttp(
   /** The agent's Content-Length, enforced: its body must not spill into the viewer's next response on a keep-alive connection. */
   let length = new BodyLengthGuard(undefined);
 
+  /** The agent misbehaved for this request only: its stream is reset and the viewer gets the error page. */
+  const refuseHead = (code: 'ERR_PROTOCOL' | 'ERR_INVALID_HEADER', why: string) => {
+    stream.reset(code, why);
+    sendPage(res, relayErrorPage(code));
+  };
   stream.on('response', (agentHead) => {
     clearTimeout(headTimer);
     // Cookies stay on this session's host (host-only-cookies.ts), whichever jar receives them.
     const isolated = { status: agentHead.status, headers: hostOnlyCookies(agentHead.headers, hostnameOf(req.headers.host ?? '')) };
     const head = fromServiceWorker ? bridgeSwResponse(isolated) : isolated;
     if (res.headersSent || res.destroyed) return;
-    // 1xx / 101 cannot answer an HTTP stream: the agent misbehaved for this request only.
-    if (head.status < 200) {
-      stream.reset('ERR_PROTOCOL', `status ${head.status} on an HTTP stream`);
-      sendPage(res, relayErrorPage('ERR_PROTOCOL'));
-      return;
-    }
+    // 1xx / 101 cannot answer an HTTP stream.
+    if (head.status < 200) return refuseHead('ERR_PROTOCOL', `status ${head.status} on an HTTP stream`);
     const declared = declaredBodyLength(head.headers);
-    if (declared === null) {
-      stream.reset('ERR_INVALID_HEADER', 'invalid or conflicting content-length');
-      sendPage(res, relayErrorPage('ERR_INVALID_HEADER'));
-      return;
-    }
+    if (declared === null) return refuseHead('ERR_INVALID_HEADER', 'invalid or conflicting content-length');
     // The app answers before the whole upload came (a 413, a refusal, the agent's own 503).
     answeringEarly();
     try {
@@ -173,9 +170,7 @@ export function relayHttp(
     } catch (err) {
       // Node refused a field the wire allowed (it is stricter on some values).
       ctx.logger.debug({ err }, 'relay: response head refused by Node');
-      stream.reset('ERR_INVALID_HEADER', 'response head not representable');
-      sendPage(res, relayErrorPage('ERR_INVALID_HEADER'));
-      return;
+      return refuseHead('ERR_INVALID_HEADER', 'response head not representable');
     }
     bodyAllowed = req.method !== 'HEAD' && !NO_BODY_STATUS.has(head.status);
     if (bodyAllowed) length = new BodyLengthGuard(declared);
