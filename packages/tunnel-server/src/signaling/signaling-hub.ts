@@ -78,7 +78,7 @@ export function createSignalingHub(options: SignalingHubOptions) {
     return n;
   };
   /** Who holds the session's signaling sockets; refusals are counted as rejected with their code, cuts on their own. */
-  const shares = createSignalingShares({
+  const admit = createSignalingShares({
     maxPerAddress: options.maxPerAddress ?? DEFAULT_MAX_SIGNALING_PER_VIEWER,
     sendError: (ws, message, why) => {
       if (why === 'refused') metrics.signalingRejected.inc({ code: message.code });
@@ -121,7 +121,7 @@ export function createSignalingHub(options: SignalingHubOptions) {
       const id = randomBytes(8).toString('hex');
       // Without an address (embedders), each socket counts as its own viewer: only the session's bound applies (signaling-shares.ts).
       const holder = address === undefined ? { source: id, network: id } : holderOf(address);
-      const release = shares.admit(ws, session.id, holder);
+      const release = admit(ws, session.id, holder);
       if (!release) return;
       const viewer: Viewer = { id, ws, bucket: createTokenBucket(SIGNAL_BURST, SIGNAL_PER_SECOND), invalid: 0, bytes: 0 };
       // A session's entry exists only while one of its viewers signals: a refused socket leaves nothing behind.

@@ -31,44 +31,42 @@ interface SignalingSharesOptions {
   onCut(cut: SlotCut<string>): void;
 }
 
+/**
+ * The admission of signaling sockets: it takes a slot of `sessionId` for `holder`, or refuses `ws` (an error message,
+ * then close 1008) and returns undefined. Taken, it returns the release to call when `ws` closes; the slot may be cut
+ * for a viewer holding fewer (its error message, then close 1013).
+ */
 export function createSignalingShares({ maxPerAddress, sendError, onCut }: SignalingSharesOptions) {
   const shares = createPushOutShares<string>(onCut);
-  return {
-    /**
-     * Takes a signaling slot of `sessionId` for `holder`, or refuses `ws` (an error message, then close 1008) and
-     * returns undefined. Taken, it returns the release to call when `ws` closes; the slot may be cut for a viewer
-     * holding fewer (its error message, then close 1013).
-     */
-    admit(ws: WebSocket, sessionId: string, holder: ShareHolder): (() => void) | undefined {
-      const verdict = shares.acquire(sessionId, holder, MAX_VIEWERS_PER_SESSION, maxPerAddress);
-      if (verdict === 'taken') {
-        return shares.hold(sessionId, holder, () => {
-          sendError(ws, { type: 'error', code: ERR_SIGNALING_QUOTA, message: SIGNALING_CUT_MESSAGE }, 'cut');
-          ws.close(WS_CLOSE_TRY_AGAIN_LATER, SIGNALING_CUT_REASON);
-        });
-      }
-      if (verdict === 'full') {
-        sendError(ws, { type: 'error', code: 'ERR_TOO_MANY_VIEWERS', message: `at most ${MAX_VIEWERS_PER_SESSION} viewers signal at once` }, 'refused');
-        ws.close(WS_CLOSE_POLICY_VIOLATION, 'too many viewers');
-        return undefined;
-      }
-      sendError(
-        ws,
-        {
-          type: 'error',
-          code: ERR_SIGNALING_QUOTA,
-          message:
-            verdict === 'network'
-              ? "this address's network (an IPv4 /24, an IPv6 /56) holds its share of the session's signaling sockets now: a quarter of what other networks leave free"
-              : `this address holds ${shares.count(sessionId, holder)} signaling sockets: its share of the session now (at most ${maxPerAddress}, and a quarter of what other addresses leave free)`,
-        },
-        'refused',
-      );
-      ws.close(
-        WS_CLOSE_POLICY_VIOLATION,
-        verdict === 'network' ? 'too many signaling sockets from this network' : 'too many signaling sockets from this address',
-      );
+  return (ws: WebSocket, sessionId: string, holder: ShareHolder): (() => void) | undefined => {
+    const verdict = shares.acquire(sessionId, holder, MAX_VIEWERS_PER_SESSION, maxPerAddress);
+    if (verdict === 'taken') {
+      return shares.hold(sessionId, holder, () => {
+        sendError(ws, { type: 'error', code: ERR_SIGNALING_QUOTA, message: SIGNALING_CUT_MESSAGE }, 'cut');
+        ws.close(WS_CLOSE_TRY_AGAIN_LATER, SIGNALING_CUT_REASON);
+      });
+    }
+    if (verdict === 'full') {
+      sendError(ws, { type: 'error', code: 'ERR_TOO_MANY_VIEWERS', message: `at most ${MAX_VIEWERS_PER_SESSION} viewers signal at once` }, 'refused');
+      ws.close(WS_CLOSE_POLICY_VIOLATION, 'too many viewers');
       return undefined;
-    },
+    }
+    sendError(
+      ws,
+      {
+        type: 'error',
+        code: ERR_SIGNALING_QUOTA,
+        message:
+          verdict === 'network'
+            ? "this address's network (an IPv4 /24, an IPv6 /56) holds its share of the session's signaling sockets now: a quarter of what other networks leave free"
+            : `this address holds ${shares.count(sessionId, holder)} signaling sockets: its share of the session now (at most ${maxPerAddress}, and a quarter of what other addresses leave free)`,
+      },
+      'refused',
+    );
+    ws.close(
+      WS_CLOSE_POLICY_VIOLATION,
+      verdict === 'network' ? 'too many signaling sockets from this network' : 'too many signaling sockets from this address',
+    );
+    return undefined;
   };
 }
