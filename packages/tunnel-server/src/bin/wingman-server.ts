@@ -11,14 +11,18 @@ import { createTunnelServer } from '../server';
 /** Longest graceful shutdown before the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 5_000;
 
+function die(message: string, code: number): never {
+  process.stderr.write(`wingman-server: ${message}\n`);
+  process.exit(code);
+}
+
 async function main(): Promise<void> {
   let cli;
   try {
     cli = configFromCli(process.argv.slice(2), process.env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`wingman-server: ${err.message.split('\n').join('\nwingman-server: ')}\n`);
-    process.exit(2);
+    die(err.message.split('\n').join('\nwingman-server: '), 2);
   }
   if (cli.help) {
     process.stdout.write(`${CLI_USAGE}\n`);
@@ -29,10 +33,7 @@ async function main(): Promise<void> {
     server = await createTunnelServer(cli.config);
   } catch (err) {
     // Found only when starting: an unreadable or mismatched TLS certificate/key.
-    if (err instanceof ConfigError) {
-      process.stderr.write(`wingman-server: ${err.message}\n`);
-      process.exit(2);
-    }
+    if (err instanceof ConfigError) die(err.message, 2);
     const e = err as NodeJS.ErrnoException;
     const why =
       e.code === 'EADDRINUSE'
@@ -40,21 +41,14 @@ async function main(): Promise<void> {
         : e.code === 'EACCES'
           ? `no permission to listen on port ${cli.config.port}`
           : e.message;
-    process.stderr.write(`wingman-server: cannot listen on ${cli.config.host}:${cli.config.port}: ${why}\n`);
-    process.exit(1);
+    die(`cannot listen on ${cli.config.host}:${cli.config.port}: ${why}`, 1);
   }
   const shutdown = (signal: string) => {
-    const timer = setTimeout(() => {
-      process.stderr.write(`wingman-server: shutdown took over ${SHUTDOWN_TIMEOUT_MS} ms; exiting\n`);
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS);
+    const timer = setTimeout(() => die(`shutdown took over ${SHUTDOWN_TIMEOUT_MS} ms; exiting`, 1), SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     server.close().then(
       () => process.exit(0),
-      (err: Error) => {
-        process.stderr.write(`wingman-server: error during shutdown (${signal}): ${err.message}\n`);
-        process.exit(1);
-      },
+      (err: Error) => die(`error during shutdown (${signal}): ${err.message}`, 1),
     );
   };
   // Handlers before the ready line: whoever reads it may signal at once, and until a listener exists SIGINT / SIGTERM
@@ -71,7 +65,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`wingman-server: ${err.stack ?? err.message}\n`);
-  process.exit(1);
-});
+main().catch((err: Error) => die(err.stack ?? err.message, 1));
