@@ -210,23 +210,14 @@ export function createAgentEndpoint(options: AgentEndpointOptions) {
 
     /** Sends GOAWAY to every agent and waits (bounded) for their sockets to close. */
     async close(): Promise<void> {
-      const open = [...sockets.entries()];
       await Promise.all(
-        open.map(
-          ([ws, closePolitely]) =>
-            new Promise<void>((resolve) => {
-              if (ws.readyState === ws.CLOSED) return resolve();
-              const timer = setTimeout(() => {
-                ws.terminate();
-                resolve();
-              }, AGENT_CLOSE_TIMEOUT_MS);
-              ws.once('close', () => {
-                clearTimeout(timer);
-                resolve();
-              });
-              closePolitely();
-            }),
-        ),
+        [...sockets].map(([ws, closePolitely]) => {
+          if (ws.readyState === ws.CLOSED) return Promise.resolve();
+          const closed = new Promise((resolve) => ws.once('close', resolve));
+          const timer = setTimeout(() => ws.terminate(), AGENT_CLOSE_TIMEOUT_MS);
+          closePolitely();
+          return closed.finally(() => clearTimeout(timer));
+        }),
       );
       wss.close();
     },
