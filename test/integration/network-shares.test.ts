@@ -15,7 +15,7 @@ import WebSocket from 'ws';
 import { RETRY_AFTER_S } from '../../packages/tunnel-server/src/http/pages';
 import { CUT_MESSAGE, CUT_REASON, ERR_VIEWER_STREAMS } from '../../packages/tunnel-server/src/relay/viewer-streams';
 import { shareFloor } from '../../packages/tunnel-server/src/sessions/push-out';
-import { LOG_LIMIT_MAX_KEYS } from '../../packages/tunnel-server/src/log-limit';
+import { LOG_LIMIT_MAX_KEYS } from '../../packages/tunnel-server/src/sessions/cut-log';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { metricSum } from '../helpers/http-client';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';

@@ -17,7 +17,7 @@ const SRC = join(PACKAGE, 'src');
  * files. The same order, with each layer's job, is in the package README.
  */
 const LAYERS: readonly (readonly string[])[] = [
-  ['config.ts', 'cli-options.ts', 'limits.ts', 'logger.ts', 'log-limit.ts', 'metrics.ts'],
+  ['config.ts', 'cli-options.ts', 'limits.ts', 'logger.ts', 'metrics.ts'],
   ['http/'],
   ['listener/'],
   ['keys/'],
