@@ -75,7 +75,7 @@ describe('the on-demand TLS permission check', () => {
       if (r.status === 429) refused ??= r;
     }
     const elapsedS = (Date.now() - started) / 1000;
-    // 64 at once, then 16 a second (routing/tls-ask-limit.ts): the rest is refused, however long the asks took.
+    // 64 at once, then 16 a second (routing/tls-permission.ts): the rest is refused, however long the asks took.
     expect(prober.slice(0, 64)).toEqual(Array<number>(64).fill(404));
     expect(prober.filter((s) => s === 404).length).toBeLessThanOrEqual(64 + Math.ceil(16 * elapsedS));
     expect(prober.filter((s) => s !== 404 && s !== 429)).toEqual([]);

@@ -29,7 +29,6 @@ import { pathnameOf, type ReservedRoutesOptions } from './routing/reserved-route
 import { createRouter } from './routing/router';
 import { createSessionRoutes } from './routing/session-routes';
 import { createTlsPermission } from './routing/tls-permission';
-import { createTlsAskLimit } from './routing/tls-ask-limit';
 import { createServerKeys } from './sessions/server-keys';
 import { createSessionIds } from './sessions/session-key';
 import { createSessionModel } from './sessions/session-model';
@@ -198,7 +197,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
             sessionExists: async (id) =>
               registry.get(id) !== undefined || (clusterDirectory !== undefined && (await clusterDirectory.lookup(id)) !== undefined),
             nameClaimed: (name) => names.claimed(name),
-            limit: { sourceAddress: viewerAddresses.of, asks: createTlsAskLimit() },
+            sourceAddress: viewerAddresses.of,
           }),
         }),
       ),

@@ -2,12 +2,18 @@
  * The on-demand TLS permission check (docs/operations.md §On-demand TLS permission): a terminator that issues
  * certificates on first use asks `GET <TLS_ASK_PATH>?domain=<host>` and issues only on a 200: for the apex, a session
  * this server (or cluster) knows, or a stable name a token holds; 404 otherwise, so a scanner cannot spend the CA's
- * rate limits. Apex host only; asks are throttled per address (tls-ask-limit.ts).
+ * rate limits. Apex host only.
+ *
+ * Asks are throttled per address: a token bucket per source (sourceKey) of TLS_ASK_BURST, refilled at
+ * TLS_ASK_PER_SECOND; unthrottled, one could probe ~4 400 names a second and learn which stable names are held.
+ * Loopback (the TLS terminator, asking for every visitor) is not counted. Buckets that refilled are forgotten, least
+ * recently used first; past MAX_TLS_ASK_SOURCES the rest share one bucket.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIPv4 } from 'node:net';
 import { isSessionLabel, isSessionName } from '@wingman/protocol';
 import { hostnameOf } from '../http/host-route';
-import type { TlsAskLimit } from './tls-ask-limit';
+import { OVERFLOW_SOURCE, sourceKey } from '../http/source-key';
 
 /** The path the TLS terminator asks. Under the reserved prefix: on the apex host it is the server's own. */
 export const TLS_ASK_PATH = '/__wingman/tls-ask';
@@ -22,38 +28,80 @@ interface TlsPermissionOptions {
   sessionExists(sessionId: string): Promise<boolean>;
   /** Whether an agent token holds this stable session name (sessions/session-names.ts). */
   nameClaimed(name: string): Promise<boolean>;
-  /** Without it, no throttle: the asker's address (viewers/viewer-address.ts) and its allowance. */
-  limit?: { sourceAddress(req: IncomingMessage): string; asks: TlsAskLimit };
+  /** The asker's address (viewers/viewer-address.ts), what asks are throttled by. */
+  sourceAddress(req: IncomingMessage): string;
 }
 
-type TlsPermissionAnswer = { allowed: true; reason: 'apex' | 'session' | 'name' } | { allowed: false; status: 400 | 404; error: string };
+/** Asks one address may send at once: a terminator on another host starting with a batch of new sessions. */
+export const TLS_ASK_BURST = 64;
+/** Asks per second refilled per address: far above new sessions a second, far below a probe's thousands. */
+export const TLS_ASK_PER_SECOND = 16;
+/** Addresses with a bucket at once (a bucket is ~100 bytes: well under 1 MiB). */
+export const MAX_TLS_ASK_SOURCES = 4_096;
+
+interface Bucket {
+  tokens: number;
+  last: number;
+}
+
+/** 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
+function isLoopback(address: string): boolean {
+  const a = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address;
+  return a === '::1' || (isIPv4(a) && a.startsWith('127.'));
+}
+
+export function createTlsAskLimit(now: () => number = Date.now) {
+  // In order of last use: the first entries are the least recently used.
+  const buckets = new Map<string, Bucket>();
+  const refillMs = (TLS_ASK_BURST / TLS_ASK_PER_SECOND) * 1000;
+  return {
+    /** Takes one ask for `address`; false when it must wait (429). */
+    take(address: string): boolean {
+      if (isLoopback(address)) return true;
+      const t = now();
+      for (const [key, b] of buckets) {
+        if (t - b.last < refillMs) break;
+        buckets.delete(key);
+      }
+      let key = sourceKey(address);
+      if (!buckets.has(key) && buckets.size >= MAX_TLS_ASK_SOURCES) key = OVERFLOW_SOURCE;
+      const b = buckets.get(key);
+      buckets.delete(key);
+      const tokens = b ? Math.min(TLS_ASK_BURST, b.tokens + ((t - b.last) / 1000) * TLS_ASK_PER_SECOND) : TLS_ASK_BURST;
+      const allowed = tokens >= 1;
+      buckets.set(key, { tokens: allowed ? tokens - 1 : tokens, last: t });
+      return allowed;
+    },
+  };
+}
 
 /** The handler of TLS_ASK_PATH. */
 export function createTlsPermission(options: TlsPermissionOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const apex = hostnameOf(options.domain);
   const suffix = `.${apex}`;
+  const asks = createTlsAskLimit();
 
-  async function decide(domainParam: string | null): Promise<TlsPermissionAnswer> {
-    if (domainParam === null || domainParam === '' || domainParam.length > MAX_DOMAIN_CHARS) return { allowed: false, status: 400, error: 'ERR_BAD_REQUEST' };
+  /** The status and body of the answer for `domainParam`. */
+  async function decide(domainParam: string | null): Promise<[number, object]> {
+    if (domainParam === null || domainParam === '' || domainParam.length > MAX_DOMAIN_CHARS) return [400, { error: 'ERR_BAD_REQUEST' }];
     const host = hostnameOf(domainParam);
-    if (host === apex) return { allowed: true, reason: 'apex' };
-    if (!host.endsWith(suffix)) return { allowed: false, status: 404, error: 'ERR_NOT_OUR_DOMAIN' };
+    if (host === apex) return [200, { ok: true, reason: 'apex' }];
+    if (!host.endsWith(suffix)) return [404, { error: 'ERR_NOT_OUR_DOMAIN' }];
     const label = host.slice(0, -suffix.length);
-    if (!isSessionLabel(label)) return { allowed: false, status: 404, error: 'ERR_NO_SUCH_SESSION' };
-    if (await options.sessionExists(label)) return { allowed: true, reason: 'session' };
-    if (isSessionName(label) && (await options.nameClaimed(label))) return { allowed: true, reason: 'name' };
-    return { allowed: false, status: 404, error: 'ERR_NO_SUCH_SESSION' };
+    if (!isSessionLabel(label)) return [404, { error: 'ERR_NO_SUCH_SESSION' }];
+    if (await options.sessionExists(label)) return [200, { ok: true, reason: 'session' }];
+    if (isSessionName(label) && (await options.nameClaimed(label))) return [200, { ok: true, reason: 'name' }];
+    return [404, { error: 'ERR_NO_SUCH_SESSION' }];
   }
 
   return (req, res) => {
     const domain = new URL(req.url ?? '/', 'http://x').searchParams.get('domain');
     const reply = (status: number, body: object, headers: Record<string, string> = {}) =>
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
-    const { limit } = options;
-    if (limit && !limit.asks.take(limit.sourceAddress(req)))
+    if (!asks.take(options.sourceAddress(req)))
       return reply(429, { error: 'ERR_TOO_MANY', message: 'too many TLS permission checks from this address' }, { 'retry-after': '1' });
     decide(domain).then(
-      (answer) => (answer.allowed ? reply(200, { ok: true, reason: answer.reason }) : reply(answer.status, { error: answer.error })),
+      ([status, body]) => reply(status, body),
       // A lookup that fails (Redis down) is a no: the terminator asks again on the next visit.
       () => reply(503, { error: 'ERR_UNAVAILABLE' }),
     );

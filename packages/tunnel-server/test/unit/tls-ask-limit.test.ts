@@ -2,7 +2,7 @@
  * The TLS permission check's allowance per address: a burst, a refill rate,
  * loopback uncounted, and a bounded number of addresses remembered.
  */
-import { createTlsAskLimit, MAX_TLS_ASK_SOURCES, TLS_ASK_BURST, TLS_ASK_PER_SECOND } from '../../src/routing/tls-ask-limit';
+import { createTlsAskLimit, MAX_TLS_ASK_SOURCES, TLS_ASK_BURST, TLS_ASK_PER_SECOND } from '../../src/routing/tls-permission';
 
 /** How many of `n` asks from `address` pass at the clock's current time. */
 const passing = (limit: ReturnType<typeof createTlsAskLimit>, address: string, n: number) =>
