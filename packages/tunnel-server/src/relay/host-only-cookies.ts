@@ -42,14 +42,8 @@ export function hostOnlySetCookie(field: string, host: string): string | undefin
 /** A response header list whose Set-Cookie fields are host-only for `host` (see hostOnlySetCookie). Other fields unchanged. */
 export function hostOnlyCookies(headers: HeaderList, host: string): HeaderList {
   if (!headers.some(([name]) => name === 'set-cookie')) return headers;
-  const out: HeaderList = [];
-  for (const [name, value] of headers) {
-    if (name !== 'set-cookie') {
-      out.push([name, value]);
-      continue;
-    }
-    const field = hostOnlySetCookie(value, host);
-    if (field !== undefined) out.push([name, field]);
-  }
-  return out;
+  return headers.flatMap(([name, value]): HeaderList => {
+    const field = name === 'set-cookie' ? hostOnlySetCookie(value, host) : value;
+    return field === undefined ? [] : [[name, field]];
+  });
 }
