@@ -10,7 +10,6 @@ import { createFlowSeal } from './access/sign-in-flow-state';
 import { createSignInGate, SIGN_IN_CALLBACK_PATH } from './access/sign-in-gate';
 import { createSignedValues } from './access/sign-in-tokens';
 import { createViewerAccessGate } from './access/viewer-access';
-import { createPasswordThrottle } from './access/password-throttle';
 import { createAddressHolds } from './access/address-holds';
 import { createAgentEndpoint } from './agents/agent-endpoint';
 import { joinCluster, type ClusterMembership } from './cluster/join-cluster';
@@ -33,7 +32,6 @@ import { createServerKeys } from './sessions/server-keys';
 import { createSessionIds } from './sessions/session-key';
 import { createSessionModel } from './sessions/session-model';
 import { loadNameStoreOrWarn } from './sessions/session-names';
-import { createTokenCheck } from './sessions/token-check';
 import { createCutLog } from './sessions/cut-log';
 import { createSignalingHub } from './signaling/signaling-hub';
 import { createViewerAddresses } from './viewers/viewer-address';
@@ -159,10 +157,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     ...(cluster ? { cluster: cluster.node } : {}),
     registry,
     names,
-    tokenCheck: createTokenCheck(config.tokens),
     tokenSessions,
-    // The password throttle's window and per-source count, per agent source address; no session-wide bound.
-    authThrottle: createPasswordThrottle({ perSource: config.limits.agentAuthFailures, perSession: Number.MAX_SAFE_INTEGER }),
     sourceAddress: viewerAddresses.of,
     config,
     logger,

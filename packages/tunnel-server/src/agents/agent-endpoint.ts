@@ -26,8 +26,8 @@ import { rawDataToBuffer, WS_CLOSE_POLICY_VIOLATION } from '../http/ws-data';
 import type { SessionIds } from '../sessions/session-key';
 import { createResumeSecret, deadlineOf } from '../sessions/session-id';
 import { ownerOf, type NameStore } from '../sessions/session-names';
-import type { TokenCheck } from '../sessions/token-check';
-import type { PasswordThrottle } from '../access/password-throttle';
+import { createTokenCheck } from '../sessions/token-check';
+import { createPasswordThrottle } from '../access/password-throttle';
 import { clientAddress } from '../viewers/viewer-address';
 
 /** Time an agent has, after the upgrade, to send `register`. */
@@ -39,16 +39,13 @@ const AGENT_CLOSE_TIMEOUT_MS = 2_000;
 
 /** The endpoint's options: what registering uses (agent-register.ts), and these. */
 interface AgentEndpointOptions extends RegisterDeps {
-  tokenCheck: TokenCheck;
   /** How session ids bind to resume secrets: an agent whose session this server lost claims its id back. */
   sessionIds: SessionIds;
   /** Set when the server is a node of a cluster (REDIS_URL): agents may resume sessions other nodes held. */
   cluster?: ClusterNode;
   /** Who holds which stable session name (sessions/session-names.ts). */
   names: NameStore;
-  /** Failed authentications per source (access/password-throttle.ts, used per agent source address). */
-  authThrottle: PasswordThrottle;
-  /** The source address of a request (trusted proxies): what the auth throttle counts by. */
+  /** The source address of a request (trusted proxies): what failed authentications are counted by. */
   sourceAddress: (req: IncomingMessage) => string;
 }
 
@@ -59,6 +56,9 @@ export type AgentEndpoint = ReturnType<typeof createAgentEndpoint>;
 
 export function createAgentEndpoint(options: AgentEndpointOptions) {
   const { registry, logger, metrics } = options;
+  const tokenCheck = createTokenCheck(options.config.tokens);
+  // The password throttle's window and per-source count, per agent source address; no session-wide bound.
+  const authThrottle = createPasswordThrottle({ perSource: options.config.limits.agentAuthFailures, perSession: Number.MAX_SAFE_INTEGER });
   const wss = new WebSocketServer({ noServer: true, maxPayload: AGENT_MAX_MESSAGE_BYTES, perMessageDeflate: false });
   /** Every agent socket with the function that closes it politely. */
   const sockets = new Map<WebSocket, () => void>();
@@ -183,7 +183,7 @@ export function createAgentEndpoint(options: AgentEndpointOptions) {
       const remoteAddress = clientAddress(req);
       const source = options.sourceAddress(req);
       // Checked before the token, so a throttled guesser learns nothing, right or wrong.
-      const waitS = options.authThrottle.retryAfterS(source, Date.now());
+      const waitS = authThrottle.retryAfterS(source, Date.now());
       if (waitS > 0) {
         metrics.agentConnections.inc({ outcome: 'refused' });
         logger.info({ remoteAddress, source }, 'agent refused: too many wrong tokens from its address');
@@ -192,9 +192,9 @@ export function createAgentEndpoint(options: AgentEndpointOptions) {
         ]);
         return;
       }
-      const token = options.tokenCheck(req);
+      const token = tokenCheck(req);
       if (token === undefined) {
-        options.authThrottle.failed(source, Date.now());
+        authThrottle.failed(source, Date.now());
         metrics.agentConnections.inc({ outcome: 'refused' });
         logger.info({ remoteAddress }, 'agent refused: missing or wrong token');
         writeRawText(

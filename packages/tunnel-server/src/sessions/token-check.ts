@@ -2,10 +2,8 @@
 import type { IncomingMessage } from 'node:http';
 import { constantTimeEqual } from './session-id';
 
-/** The configured token the request presented, or undefined when it presented none of them. */
-export type TokenCheck = (req: IncomingMessage) => string | undefined;
-
-export function createTokenCheck(tokens: readonly string[]): TokenCheck {
+/** The check of a request against `tokens`: the configured token it presented, or undefined when it presented none of them. */
+export function createTokenCheck(tokens: readonly string[]): (req: IncomingMessage) => string | undefined {
   return (req) => {
     const header = req.headers.authorization;
     if (typeof header !== 'string') return undefined;
