@@ -24,15 +24,8 @@ export const WEBSOCKET_HOP_FIELDS = new Set(['sec-websocket-key', 'sec-websocket
 
 /** Field names listed in Connection headers: also hop-by-hop (RFC 9110 §7.6.1). Host is never dropped this way. */
 function connectionListed(pairs: Array<[string, string]>): Set<string> {
-  const out = new Set<string>();
-  for (const [name, value] of pairs) {
-    if (name !== 'connection') continue;
-    for (const token of value.split(',')) {
-      const t = token.trim().toLowerCase();
-      if (t && t !== 'host') out.add(t);
-    }
-  }
-  return out;
+  const listed = pairs.flatMap(([name, value]) => (name === 'connection' ? value.split(',').map((t) => t.trim().toLowerCase()) : []));
+  return new Set(listed.filter((t) => t && t !== 'host'));
 }
 
 function pairsOf(raw: readonly string[]): Array<[string, string]> {
