@@ -7,12 +7,8 @@ import type { ClusterNode } from '../cluster/cluster-node';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
-  CONTROL_ERROR_CODES,
-  isCodeOf,
   MAX_CONTROL_MESSAGE_BYTES,
-  parseAgentMessage,
   PROTOCOL_VERSION,
-  ProtocolError,
   sessionNameProblem,
   WEBSOCKET_ACCEPT_MESSAGE_BYTES,
   type ControlErrorCode,
@@ -20,7 +16,7 @@ import {
 } from '@wingman/protocol';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { writeRawText } from '../http/raw-response';
-import { sendControlError } from './agent-link';
+import { parseControl, sendControlError } from './agent-link';
 import { registerAgent, type RegisterDeps } from './agent-register';
 import { rawDataToBuffer, WS_CLOSE_POLICY_VIOLATION } from '../http/ws-data';
 import type { SessionIds } from '../sessions/session-key';
@@ -87,12 +83,8 @@ export function createAgentEndpoint(options: AgentEndpointOptions) {
 
     const onMessage = (data: RawData, isBinary: boolean) => {
       if (isBinary) return refuse('ERR_PROTOCOL', 'expected a register message before any frame');
-      let message;
-      try {
-        message = parseAgentMessage(rawDataToBuffer(data).toString('utf8'));
-      } catch (err) {
-        return refuse(err instanceof ProtocolError && isCodeOf(CONTROL_ERROR_CODES, err.code) ? err.code : 'ERR_INVALID_PAYLOAD', (err as Error).message);
-      }
+      const message = parseControl(rawDataToBuffer(data).toString('utf8'), refuse);
+      if (!message) return;
       if (message.type !== 'register') return refuse('ERR_PROTOCOL', `expected register, got ${message.type}`);
       if (message.version !== PROTOCOL_VERSION) {
         return refuse('ERR_UNSUPPORTED_VERSION', `agent speaks protocol version ${message.version}, this server ${PROTOCOL_VERSION}; update one of them`);

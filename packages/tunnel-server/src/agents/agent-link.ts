@@ -83,12 +83,8 @@ export function attachAgentLink(ws: WebSocket, deps: AgentLinkDeps, options: Age
   };
 
   function onControl(text: string): void {
-    let message;
-    try {
-      message = parseAgentMessage(text);
-    } catch (err) {
-      return fail(err instanceof ProtocolError && isCodeOf(CONTROL_ERROR_CODES, err.code) ? err.code : 'ERR_INVALID_PAYLOAD', (err as Error).message);
-    }
+    const message = parseControl(text, fail);
+    if (!message) return;
     switch (message.type) {
       case 'register':
         return fail('ERR_PROTOCOL', 'already registered');
@@ -126,6 +122,16 @@ export function attachAgentLink(ws: WebSocket, deps: AgentLinkDeps, options: Age
     if (ws.readyState === ws.OPEN) ws.close(1000);
   });
   return { session, link };
+}
+
+/** An agent's control message; a bad one goes to `refuse` with its error code, and undefined is returned. */
+export function parseControl(text: string, refuse: (code: ControlErrorCode, message: string) => void): ReturnType<typeof parseAgentMessage> | undefined {
+  try {
+    return parseAgentMessage(text);
+  } catch (err) {
+    refuse(err instanceof ProtocolError && isCodeOf(CONTROL_ERROR_CODES, err.code) ? err.code : 'ERR_INVALID_PAYLOAD', (err as Error).message);
+    return undefined;
+  }
 }
 
 /** Sends `{type:'error'}` if the socket is open. Never throws. */
