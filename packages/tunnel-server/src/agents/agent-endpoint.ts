@@ -74,6 +74,12 @@ export function createAgentEndpoint(options: AgentEndpointOptions) {
     };
     const timer = setTimeout(() => refuse('ERR_TIMEOUT', `no register message within ${REGISTER_TIMEOUT_MS} ms`), REGISTER_TIMEOUT_MS);
     ws.once('close', () => clearTimeout(timer));
+    /** `ask`, while which any message refuses the agent: it sends nothing before `registered`. */
+    const whileAsking = <T>(ask: Promise<T>): Promise<T> => {
+      const early = () => refuse('ERR_PROTOCOL', 'message before registered');
+      ws.once('message', early);
+      return ask.finally(() => ws.off('message', early));
+    };
     /**
      * `adopt`: the agent may take the session over — from another node (the directory allowed it), or back after this
      * server lost it (its id is bound to the secret).
@@ -109,18 +115,14 @@ export function createAgentEndpoint(options: AgentEndpointOptions) {
       // Not held here. Its id bound to the secret (a session of this server before a restart, session-key.ts): the agent claims it back.
       const bound = options.sessionIds.owns(resume.sessionId, resume.resumeSecret);
       if (!options.cluster) return register(message, bound);
-      // A cluster: another node may hold it. An agent sends nothing before `registered`, so nothing can arrive while we ask.
-      const early = () => refuse('ERR_PROTOCOL', 'message before registered');
-      ws.once('message', early);
-      options.cluster.remoteResume(resume.sessionId, resume.resumeSecret, bound).then(
+      // A cluster: another node may hold it.
+      whileAsking(options.cluster.remoteResume(resume.sessionId, resume.resumeSecret, bound)).then(
         (r) => {
-          ws.off('message', early);
           if (ws.readyState !== ws.OPEN) return;
           if (r.kind === 'busy') return refuse('ERR_SESSION_IN_USE', `session ${resume.sessionId} already has a connected agent (on another node)`);
           register(message, r.kind === 'adopt');
         },
         (err: unknown) => {
-          ws.off('message', early);
           logger.warn({ err, sessionId: resume.sessionId }, 'session directory unavailable: resuming as a new session');
           if (ws.readyState === ws.OPEN) register({ ...message, resume: undefined });
         },
@@ -136,9 +138,6 @@ export function createAgentEndpoint(options: AgentEndpointOptions) {
     function registerNamed(message: RegisterMessage, name: string): void {
       const problem = sessionNameProblem(name);
       if (problem) return refuse('ERR_NAME_INVALID', problem);
-      // Nothing may arrive before `registered` while the name and the directory are asked.
-      const early = () => refuse('ERR_PROTOCOL', 'message before registered');
-      ws.once('message', early);
       const settle = async (): Promise<void> => {
         const claim = await options.names.claim(name, ownerOf(token));
         if (ws.readyState !== ws.OPEN) return;
@@ -152,21 +151,17 @@ export function createAgentEndpoint(options: AgentEndpointOptions) {
         if (ws.readyState !== ws.OPEN) return;
         if (held.kind === 'busy') return refuse('ERR_SESSION_IN_USE', `the name "${name}" already has a connected agent (on another node)`);
         // From here on synchronous: the registry cannot change under the decision.
-        ws.off('message', early);
         const local = registry.get(name);
         if (local?.agent) return refuse('ERR_SESSION_IN_USE', `the name "${name}" already has a connected agent`);
         if (local) return register({ ...message, resume: { sessionId: name, resumeSecret: local.resumeSecret } });
         // The session of this name, new or taken over, with a secret of its own: the name and the token find it, not the secret.
         register({ ...message, resume: { sessionId: name, resumeSecret: createResumeSecret() } }, true, !held.existed);
       };
-      settle().then(
-        () => ws.off('message', early),
-        (err: unknown) => {
-          ws.off('message', early);
-          logger.warn({ err, name }, 'session names unavailable: refusing a named session');
-          refuse('ERR_INTERNAL', `the server cannot check the name "${name}" now (its session directory does not answer); try again`);
-        },
-      );
+      // The name and the directory are asked while nothing may arrive.
+      whileAsking(settle()).catch((err: unknown) => {
+        logger.warn({ err, name }, 'session names unavailable: refusing a named session');
+        refuse('ERR_INTERNAL', `the server cannot check the name "${name}" now (its session directory does not answer); try again`);
+      });
     }
   }
 
