@@ -16,8 +16,6 @@ type Range = [Address, number];
 export interface SessionAddressRules {
   readonly allow: readonly Range[];
   readonly deny: readonly Range[];
-  /** As the agent sent them, for logs. */
-  readonly source: AddressRules;
 }
 
 export type AddressVerdict =
@@ -42,7 +40,7 @@ export function compileAddressRules(rules: AddressRules): SessionAddressRules | 
   if (typeof allow === 'string') return { problem: allow };
   const deny = read(rules.deny, 'deny');
   if (typeof deny === 'string') return { problem: deny };
-  return { allow, deny, source: rules };
+  return { allow, deny };
 }
 
 /** Whether `address` is in `range`, an IPv4 address also against IPv6 ranges by its mapped form (and back). */
