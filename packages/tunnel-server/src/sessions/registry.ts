@@ -26,11 +26,8 @@ export interface AgentLink {
 export interface Session {
   readonly id: string;
   readonly resumeSecret: string;
-  readonly createdAt: number;
   /** Undefined while the session is in its grace period. */
   agent: AgentLink | undefined;
-  /** When the agent dropped (grace started), ms since epoch. */
-  detachedAt: number | undefined;
   // What the latest register set up; undefined: not asked for (the link alone gives access).
   access?: SessionAccess | undefined;
   link?: SessionLink | undefined;
@@ -99,7 +96,7 @@ export function createSessionRegistry(options: SessionRegistryOptions) {
   }
 
   const add = (id: string, resumeSecret: string, agent: AgentLink): Session => {
-    const session: Session = { id, resumeSecret, createdAt: Date.now(), agent, detachedAt: undefined };
+    const session: Session = { id, resumeSecret, agent };
     sessions.set(id, session);
     options.onAttach?.(session);
     return session;
@@ -146,7 +143,6 @@ export function createSessionRegistry(options: SessionRegistryOptions) {
       if (session.agent || sessions.get(session.id) !== session) throw new Error(`session ${session.id} cannot be attached`);
       stop(graceTimers, session.id);
       session.agent = agent;
-      session.detachedAt = undefined;
       options.onAttach?.(session);
     },
 
@@ -158,7 +154,6 @@ export function createSessionRegistry(options: SessionRegistryOptions) {
     detach(session: Session, agent: AgentLink): void {
       if (session.agent !== agent || sessions.get(session.id) !== session) return;
       session.agent = undefined;
-      session.detachedAt = Date.now();
       stop(graceTimers, session.id);
       const timer = setTimeout(() => {
         if (session.agent || !drop(session)) return;

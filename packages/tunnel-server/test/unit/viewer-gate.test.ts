@@ -26,7 +26,7 @@ const pair = (setCookie: string | undefined) => setCookie!.split(';')[0]!;
 function session(id = 'a'.repeat(26)): { session: Session; sent: ServerToAgent[] } {
   const sent: ServerToAgent[] = [];
   const agent = { sendControl: (m: ServerToAgent) => (sent.push(m), true) };
-  return { session: { id, resumeSecret: 'x', createdAt: 0, agent, detachedAt: undefined } as unknown as Session, sent };
+  return { session: { id, resumeSecret: 'x', agent } as unknown as Session, sent };
 }
 
 describe('viewer cookie', () => {
