@@ -56,7 +56,6 @@ export function attachAgentLink(ws: WebSocket, deps: AgentLinkDeps, options: Age
   const connection = connectionOverWebSocket(ws, { role: 'client', onText: (text) => onControl(text), maxWsMessageBytes: config.wsMaxMessageBytes });
   const link: AgentLink = {
     connection,
-    remoteAddress: options.remoteAddress,
     close: (code, reason) => connection.close(code, reason),
     p2p: options.p2p,
     sendControl: (message) => {

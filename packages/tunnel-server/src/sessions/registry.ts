@@ -13,8 +13,6 @@ import type { SessionIds } from './session-key';
 
 export interface AgentLink {
   readonly connection: Connection;
-  /** For logs. */
-  readonly remoteAddress: string;
   /** Closes the agent's socket (GOAWAY with `code`). */
   close(code: 'ERR_GOING_AWAY' | 'ERR_PROTOCOL', reason: string): void;
   /** The agent offered P2P in its `register` (false with `wingman --no-p2p`). */
