@@ -148,7 +148,5 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
       headArrived(socket);
       return !healthOnly.has(socket);
     },
-    /** Open connections (tests, logs). */
-    open: (): number => open,
   };
 }
