@@ -8,6 +8,7 @@
 import { Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
+import { closeExchange } from '../http/http2-compat';
 import { sendPage } from '../http/pages';
 import { writeRawText } from '../http/raw-response';
 import type { Logger } from '../logger';
@@ -48,9 +49,7 @@ export function createNodeForwarder(logger: Logger, hopValue: (req: IncomingMess
   // is flushed, as the owner did with ours.
   proxy.on('proxyRes', (proxyRes, _req, res) => {
     const cut = () => {
-      if (proxyRes.complete || res.writableEnded || res.destroyed) return;
-      if (res.socket) res.socket.destroySoon();
-      else res.destroy();
+      if (!proxyRes.complete && !res.writableEnded && !res.destroyed) closeExchange(res, true);
     };
     proxyRes.once('aborted', cut);
     proxyRes.once('close', cut);

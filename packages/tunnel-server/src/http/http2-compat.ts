@@ -81,16 +81,18 @@ export function asHttp1Request(req: Http2ServerRequest): IncomingMessage {
 }
 
 /**
- * Ends a response that cannot complete as a whole message (a body shorter than its Content-Length): HTTP/1.1 closes
- * the connection once what was written is flushed; HTTP/2 resets only this stream, so the connection's others go on.
+ * Ends the exchange of `res`: HTTP/1.1 closes the connection once what was written is flushed; HTTP/2 resets only this
+ * stream, so the connection's others go on. `cut`: the response cannot complete as a whole message (a body shorter
+ * than its Content-Length; the reset says INTERNAL_ERROR). Otherwise the response is complete and the rest of the
+ * request's body is refused rather than read and discarded (the reset says NO_ERROR, RFC 9113 §8.1; HTTP/1.1 needs
+ * `connection: close` set first: closeAfterResponse()).
  */
-export function cutResponse(res: ServerResponse): void {
+export function closeExchange(res: ServerResponse, cut: boolean): void {
   if (isHttp2Response(res)) {
-    (res as unknown as Http2ServerResponse).stream.close(constants.NGHTTP2_INTERNAL_ERROR);
-    return;
-  }
-  if (res.socket) res.socket.destroySoon();
-  else res.destroy();
+    const stream = (res as unknown as Http2ServerResponse).stream;
+    if (!stream.destroyed) stream.close(cut ? constants.NGHTTP2_INTERNAL_ERROR : constants.NGHTTP2_NO_ERROR);
+  } else if (res.socket) res.socket.destroySoon();
+  else if (cut) res.destroy();
 }
 
 /**
@@ -112,20 +114,6 @@ export function endAndClose(res: ServerResponse): void {
  */
 export function responseCompleted(res: ServerResponse): boolean {
   return isHttp2Response(res) ? res.writableEnded : res.writableFinished;
-}
-
-/**
- * After a complete response, refuses the rest of the request's body rather than reading and discarding it: HTTP/2
- * resets the stream with NO_ERROR once the response is flushed (RFC 9113 §8.1), HTTP/1.1 closes the connection once
- * it is (set `connection: close` first: closeAfterResponse()).
- */
-export function refuseRestOfBody(res: ServerResponse): void {
-  if (isHttp2Response(res)) {
-    const stream = (res as unknown as Http2ServerResponse).stream;
-    if (!stream.destroyed) stream.close(constants.NGHTTP2_NO_ERROR);
-    return;
-  }
-  if (res.socket) res.socket.destroySoon();
 }
 
 /** Sets `connection: close` on an HTTP/1.1 response (HTTP/2 has no such field: Node warns and drops it). */

@@ -8,7 +8,7 @@
  * reset, as from nginx past its `lingering_time`.
  *
  * HTTP/2 needs none of this: a stream reset with NO_ERROR after the response tells the browser to stop sending (RFC
- * 9113 §8.1), and it keeps the response (http2-compat.ts refuseRestOfBody).
+ * 9113 §8.1), and it keeps the response (http2-compat.ts closeExchange).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isHttp2Response } from './http2-compat';
@@ -21,7 +21,7 @@ export const LINGER_MS = 30_000;
 /**
  * Makes the HTTP/1.1 connection of `res` (answered with `connection: close`: closeAfterResponse()) linger on the rest
  * of `req`'s body whenever it is closed gently: Node closes it once the response is flushed, and so do
- * refuseRestOfBody() and cutResponse(), all through the socket's destroySoon(), which this replaces for this socket
+ * closeExchange(), all through the socket's destroySoon(), which this replaces for this socket
  * (destroy() still cuts at once). Call it before the response ends. Nothing on HTTP/2.
  */
 export function lingerOnRestOfBody(req: IncomingMessage, res: ServerResponse): void {

@@ -12,15 +12,7 @@ import type { Metrics } from '../metrics';
 import { relayErrorPage } from './error-page';
 import { applySwCookieBridge, bridgeSwResponse, isSwRelayRequest } from '../browser/cookie-bridge';
 import { hostnameOf } from '../http/host-route';
-import {
-  closeAfterResponse,
-  cutResponse,
-  endAndClose,
-  HTTP2_STREAM_WINDOW_BYTES,
-  http2RequestHasBody,
-  refuseRestOfBody,
-  responseCompleted,
-} from '../http/http2-compat';
+import { closeAfterResponse, closeExchange, endAndClose, HTTP2_STREAM_WINDOW_BYTES, http2RequestHasBody, responseCompleted } from '../http/http2-compat';
 import type { BufferBudget, BufferHold } from '@wingman/protocol';
 import { requestHeadersForAgent, responseHeadersForViewer } from './headers';
 import { hostOnlyCookies } from './host-only-cookies';
@@ -115,7 +107,7 @@ export function relayHttp(
     if (!res.headersSent && !res.destroyed) {
       closeAfterResponse(res);
       sendPage(res, relayErrorPage('ERR_OVERLOADED'));
-      refuseRestOfBody(res);
+      closeExchange(res, false);
     } else if (!res.writableEnded) res.destroy();
     stream.reset('ERR_OVERLOADED', 'server buffer budget spent');
   };
@@ -216,7 +208,7 @@ export function relayHttp(
     // A body shorter than its content-length cannot end as a complete message: cut it (HTTP/1.1: the connection once
     // what was written is flushed; HTTP/2: this stream only), so the viewer sees it fail rather than wait for bytes
     // that never come.
-    else if (length.short) cutResponse(res);
+    else if (length.short) closeExchange(res, true);
     else {
       res.end();
       // The app answered before the whole upload came: the rest is not relayed (HTTP/2: RST_STREAM NO_ERROR;
@@ -224,7 +216,7 @@ export function relayHttp(
       // body), so the upload stops holding the server's buffers and time.
       if (upload && !req.complete) {
         upload.release();
-        refuseRestOfBody(res);
+        closeExchange(res, false);
       }
     }
   });
