@@ -21,7 +21,7 @@ interface ApexAppOptions {
   /** When set, `/metrics` answers 401 without `Authorization: Bearer <token>`, and the landing page and /healthz leave the session count out. */
   metricsToken?: string;
   /** Answers the on-demand TLS permission check at TLS_ASK_PATH (routing/tls-permission.ts). */
-  tlsPermission?: (req: IncomingMessage, res: ServerResponse) => void;
+  tlsPermission: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 /** The health check: answers while the server runs, also at its descriptor limit (listener/connection-guard.ts). */
@@ -64,7 +64,7 @@ export function createApexApp(options: ApexAppOptions): ApexApp {
         // HTTP/2 has no Upgrade field (Node refuses it there).
         const upgrade: Record<string, string> = isHttp2Response(res) ? {} : { upgrade: 'websocket' };
         send(res, 426, 'text/plain; charset=utf-8', 'The Wingman agent endpoint speaks WebSocket only.\n', upgrade);
-      } else if (get && path === TLS_ASK_PATH && options.tlsPermission) {
+      } else if (get && path === TLS_ASK_PATH) {
         options.tlsPermission(req, res);
       } else if (get && path === HEALTH_PATH) {
         const { live, grace } = registry.stats();

@@ -26,7 +26,6 @@ export interface ReservedRoutesOptions {
   upgrades?: ReadonlyMap<string, ReservedUpgradeHandler>;
 }
 
-export type ReservedRoutes = ReturnType<typeof createReservedRoutes>;
 
 export function pathnameOf(url: string | undefined): string {
   const u = url ?? '/';

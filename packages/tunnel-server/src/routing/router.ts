@@ -34,7 +34,8 @@ import {
 } from '../http/pages';
 import type { StoppedSessions } from '../sessions/session-model';
 import { writeRawText } from '../http/raw-response';
-import { pathnameOf, type ReservedRoutes } from './reserved-routes';
+import { pathnameOf } from './reserved-routes';
+import type { SessionRoutes } from './session-routes';
 import type { ViewerGate } from '../viewers/viewer-gate';
 import { sendHeld, sendViewerStatus, VIEWER_STATUS_PATH, writeHeld } from '../viewers/viewer-pages';
 import { appOwnsServiceWorker } from '../browser/own-service-worker';
@@ -63,13 +64,12 @@ interface RouterOptions {
   /** Sessions whose developer stopped sharing (their viewers get a page that says so and retries). */
   stopped: StoppedSessions;
   apexApp: ApexApp;
-  reserved: ReservedRoutes;
+  /** Wingman's reserved paths, and the shell a browser's top-level navigation gets on a session with P2P on (session-routes.ts). */
+  routes: Pick<SessionRoutes, 'reserved' | 'bootstrap'>;
   agentEndpoint: AgentEndpoint;
   httpRelay: HttpRelayContext;
   wsRelay: WsRelay;
   logger: Logger;
-  /** Serves the browser client's shell instead of relaying, for a browser's top-level navigation on a session with P2P on; returns false to relay. */
-  bootstrap: (req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string[]) => boolean;
   /** Checks viewers of password-protected sessions (sessions without `access` are open). */
   accessGate: ViewerAccessGate;
   /** Checks that viewers of sessions with a link verifier hold the link (sessions without `link` open to whoever knows the host). */
@@ -96,7 +96,8 @@ function shortLabel(label: string): string {
 }
 
 export function createRouter(options: RouterOptions) {
-  const { hostRouter, registry, reserved, logger, streamQuota } = options;
+  const { hostRouter, registry, logger, streamQuota } = options;
+  const { reserved } = options.routes;
   const viewerOf = options.viewerAddress;
   const { checkAddress, checkAccess, checkLink, checkSignIn, checkViewer, tieToViewer } = createViewerChecks(options);
 
@@ -178,7 +179,7 @@ export function createRouter(options: RouterOptions) {
       return sendPage(res, agentGonePage(id));
     }
     // A browser whose app runs its own Service Worker gets the app itself, over the relay (browser/own-service-worker.ts).
-    if (!appOwnSw && options.bootstrap(req, res, session, setCookie)) return;
+    if (!appOwnSw && options.routes.bootstrap(req, res, session, setCookie)) return;
     if (session.private) {
       req.resume();
       return sendPage(res, PRIVATE_SESSION_PAGE);

@@ -32,6 +32,8 @@ interface SessionRoutesOptions {
   extra?: ReservedRoutesOptions;
 }
 
+export type SessionRoutes = ReturnType<typeof createSessionRoutes>;
+
 export function createSessionRoutes(options: SessionRoutesOptions) {
   const { config, hub } = options;
   const p2pEnabled = (session: Session) => signalingSession(config, session).p2pEnabled();
