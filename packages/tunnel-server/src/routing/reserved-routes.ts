@@ -26,7 +26,6 @@ export interface ReservedRoutesOptions {
   upgrades?: ReadonlyMap<string, ReservedUpgradeHandler>;
 }
 
-
 export function pathnameOf(url: string | undefined): string {
   const u = url ?? '/';
   const q = u.indexOf('?');
