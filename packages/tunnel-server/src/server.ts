@@ -94,7 +94,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
   // Routing needs the real port (default domain localhost:<port>).
   const address = resolvePublicAddress(config, port);
   const hostRouter = createHostRouter(address.domain);
-  onApex = (req) => hostRouter.route(req.headers.host).kind === 'apex';
+  onApex = (req) => hostRouter(req.headers.host).kind === 'apex';
 
   let cluster: ClusterMembership | undefined;
   if (config.redisUrl) {

@@ -17,18 +17,13 @@ export function hostnameOf(host: string): string {
 
 export type HostRouter = ReturnType<typeof createHostRouter>;
 
-/** `domain` may carry a port (`localhost:8080`); only its host name matters for routing. */
+/** The route of a Host header. `domain` may carry a port (`localhost:8080`); only its host name matters for routing. */
 export function createHostRouter(domain: string) {
   const suffix = `.${hostnameOf(domain)}`;
-  return {
-    route(hostHeader: string | undefined): HostRoute {
-      if (!hostHeader) return { kind: 'apex' };
-      const hostname = hostnameOf(hostHeader);
-      if (hostname.length > suffix.length && hostname.endsWith(suffix)) {
-        // The label may still be invalid (`www`, `a.b`): the caller checks it with isSessionLabel (a session id or a stable name).
-        return { kind: 'session', label: hostname.slice(0, -suffix.length) };
-      }
-      return { kind: 'apex' };
-    },
+  return (hostHeader: string | undefined): HostRoute => {
+    const hostname = hostnameOf(hostHeader ?? '');
+    // The label may still be invalid (`www`, `a.b`): the caller checks it with isSessionLabel (a session id or a stable name).
+    if (hostname.length > suffix.length && hostname.endsWith(suffix)) return { kind: 'session', label: hostname.slice(0, -suffix.length) };
+    return { kind: 'apex' };
   };
 }

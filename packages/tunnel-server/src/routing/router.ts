@@ -109,7 +109,7 @@ export function createRouter(options: RouterOptions) {
   }
 
   function request(req: IncomingMessage, res: ServerResponse): void {
-    const route = hostRouter.route(req.headers.host);
+    const route = hostRouter(req.headers.host);
     if (route.kind === 'apex') {
       options.apexApp(req, res);
       return;
@@ -204,7 +204,7 @@ export function createRouter(options: RouterOptions) {
   }
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const route = hostRouter.route(req.headers.host);
+    const route = hostRouter(req.headers.host);
     if (route.kind === 'apex') {
       if (pathnameOf(req.url) === AGENT_PATH) return options.agentEndpoint.handleUpgrade(req, socket, head);
       return writeRawText(socket, 404, 'Not found');

@@ -4,15 +4,15 @@ describe('host routing', () => {
   const router = createHostRouter('localhost:8080');
 
   it('routes <label>.<domain> to a session, case-insensitively and whatever the port', () => {
-    expect(router.route('ABC.LocalHost:8080')).toEqual({ kind: 'session', label: 'abc' });
-    expect(router.route('abc.localhost')).toEqual({ kind: 'session', label: 'abc' });
-    expect(router.route('abc.localhost.:9')).toEqual({ kind: 'session', label: 'abc' });
-    expect(router.route('a.b.localhost:8080')).toEqual({ kind: 'session', label: 'a.b' });
+    expect(router('ABC.LocalHost:8080')).toEqual({ kind: 'session', label: 'abc' });
+    expect(router('abc.localhost')).toEqual({ kind: 'session', label: 'abc' });
+    expect(router('abc.localhost.:9')).toEqual({ kind: 'session', label: 'abc' });
+    expect(router('a.b.localhost:8080')).toEqual({ kind: 'session', label: 'a.b' });
   });
 
   it('routes the apex, addresses and missing hosts to the apex', () => {
     for (const host of ['localhost:8080', 'localhost', '127.0.0.1:8080', '[::1]:8080', undefined, 'evil-localhost:8080', '.localhost']) {
-      expect(router.route(host)).toEqual({ kind: 'apex' });
+      expect(router(host)).toEqual({ kind: 'apex' });
     }
   });
 
