@@ -54,24 +54,22 @@ export function createTlsAskLimit(now: () => number = Date.now) {
   // In order of last use: the first entries are the least recently used.
   const buckets = new Map<string, Bucket>();
   const refillMs = (TLS_ASK_BURST / TLS_ASK_PER_SECOND) * 1000;
-  return {
-    /** Takes one ask for `address`; false when it must wait (429). */
-    take(address: string): boolean {
-      if (isLoopback(address)) return true;
-      const t = now();
-      for (const [key, b] of buckets) {
-        if (t - b.last < refillMs) break;
-        buckets.delete(key);
-      }
-      let key = sourceKey(address);
-      if (!buckets.has(key) && buckets.size >= MAX_TLS_ASK_SOURCES) key = OVERFLOW_SOURCE;
-      const b = buckets.get(key);
+  /** Takes one ask for `address`; false when it must wait (429). */
+  return (address: string): boolean => {
+    if (isLoopback(address)) return true;
+    const t = now();
+    for (const [key, b] of buckets) {
+      if (t - b.last < refillMs) break;
       buckets.delete(key);
-      const tokens = b ? Math.min(TLS_ASK_BURST, b.tokens + ((t - b.last) / 1000) * TLS_ASK_PER_SECOND) : TLS_ASK_BURST;
-      const allowed = tokens >= 1;
-      buckets.set(key, { tokens: allowed ? tokens - 1 : tokens, last: t });
-      return allowed;
-    },
+    }
+    let key = sourceKey(address);
+    if (!buckets.has(key) && buckets.size >= MAX_TLS_ASK_SOURCES) key = OVERFLOW_SOURCE;
+    const b = buckets.get(key);
+    buckets.delete(key);
+    const tokens = b ? Math.min(TLS_ASK_BURST, b.tokens + ((t - b.last) / 1000) * TLS_ASK_PER_SECOND) : TLS_ASK_BURST;
+    const allowed = tokens >= 1;
+    buckets.set(key, { tokens: allowed ? tokens - 1 : tokens, last: t });
+    return allowed;
   };
 }
 
@@ -79,7 +77,7 @@ export function createTlsAskLimit(now: () => number = Date.now) {
 export function createTlsPermission(options: TlsPermissionOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const apex = hostnameOf(options.domain);
   const suffix = `.${apex}`;
-  const asks = createTlsAskLimit();
+  const mayAsk = createTlsAskLimit();
 
   /** The status and body of the answer for `domainParam`. */
   async function decide(domainParam: string | null): Promise<[number, object]> {
@@ -98,7 +96,7 @@ export function createTlsPermission(options: TlsPermissionOptions): (req: Incomi
     const domain = new URL(req.url ?? '/', 'http://x').searchParams.get('domain');
     const reply = (status: number, body: object, headers: Record<string, string> = {}) =>
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
-    if (!asks.take(options.sourceAddress(req)))
+    if (!mayAsk(options.sourceAddress(req)))
       return reply(429, { error: 'ERR_TOO_MANY', message: 'too many TLS permission checks from this address' }, { 'retry-after': '1' });
     decide(domain).then(
       ([status, body]) => reply(status, body),

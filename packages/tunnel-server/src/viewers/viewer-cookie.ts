@@ -91,19 +91,17 @@ export function createViewerCookies(options: { key: Keys; secureCookie: boolean 
     return identity;
   };
 
-  return {
-    /** Who sent `req` on session `sessionId`; `address` is the viewer's (viewer-address.ts). */
-    identify(req: IncomingMessage, sessionId: string, address: string): ViewerIdentity {
-      const known = fromCookie(req, sessionId);
-      if (known) return { id: known };
-      // The Service Worker's fetches: a Set-Cookie on them would land in its own jar, not the browser's.
-      const mayStick = req.headers[VIA_HEADER] !== VIA_SW;
-      if (isNavigation(req)) {
-        const id = randomBytes(VISITOR_ID_BYTES).toString('hex');
-        return mayStick ? { id, setCookie: cookieFor(sessionId, id) } : { id };
-      }
-      const { id, setCookie } = anonymous(sessionId, address, String(req.headers['user-agent'] ?? ''));
-      return mayStick ? { id, setCookie } : { id };
-    },
+  /** Who sent `req` on session `sessionId`; `address` is the viewer's (viewer-address.ts). */
+  return (req: IncomingMessage, sessionId: string, address: string): ViewerIdentity => {
+    const known = fromCookie(req, sessionId);
+    if (known) return { id: known };
+    // The Service Worker's fetches: a Set-Cookie on them would land in its own jar, not the browser's.
+    const mayStick = req.headers[VIA_HEADER] !== VIA_SW;
+    if (isNavigation(req)) {
+      const id = randomBytes(VISITOR_ID_BYTES).toString('hex');
+      return mayStick ? { id, setCookie: cookieFor(sessionId, id) } : { id };
+    }
+    const { id, setCookie } = anonymous(sessionId, address, String(req.headers['user-agent'] ?? ''));
+    return mayStick ? { id, setCookie } : { id };
   };
 }

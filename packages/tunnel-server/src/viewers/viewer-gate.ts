@@ -166,7 +166,7 @@ export function createViewerGate(options: { cookies: ViewerCookies; log?: (msg: 
       const email = signIn?.email;
       const viewers = session.viewers;
       if (!viewers) return { kind: 'open' };
-      const { id, setCookie } = options.cookies.identify(req, session.id, address);
+      const { id, setCookie } = options.cookies(req, session.id, address);
       let v = viewers.records.get(id);
       if (!v) {
         const refused = viewers.refusedIds.delete(id) || (email !== undefined && viewers.refusedEmails.has(email));

@@ -31,40 +31,40 @@ function session(id = 'a'.repeat(26)): { session: Session; sent: ServerToAgent[]
 
 describe('viewer cookie', () => {
   it('gives each navigation without a cookie a fresh random id, as an HttpOnly, SameSite=Lax, Secure, host-only cookie', () => {
-    const one = cookies.identify(request(NAV), 's1', '10.0.0.1');
-    const two = cookies.identify(request(NAV), 's1', '10.0.0.1');
+    const one = cookies(request(NAV), 's1', '10.0.0.1');
+    const two = cookies(request(NAV), 's1', '10.0.0.1');
     expect(one.id).toMatch(/^[0-9a-f]{32}$/);
     expect(one.id).not.toBe(two.id);
     expect(one.setCookie).toMatch(new RegExp(`^${VIEWER_COOKIE}=${one.id}\\.[A-Za-z0-9_-]{22}; Max-Age=\\d+; Path=/; HttpOnly; Secure; SameSite=Lax$`));
-    expect(cookies.identify(request(['cookie', pair(one.setCookie)]), 's1', '10.0.0.2')).toEqual({ id: one.id });
+    expect(cookies(request(['cookie', pair(one.setCookie)]), 's1', '10.0.0.2')).toEqual({ id: one.id });
   });
 
   it('ignores a cookie of another session, a made-up one and one with a forged MAC', () => {
-    const issued = pair(cookies.identify(request(NAV), 's1', '10.0.0.1').setCookie);
+    const issued = pair(cookies(request(NAV), 's1', '10.0.0.1').setCookie);
     const [, value] = issued.split('=');
     const [id, mac] = value!.split('.');
     for (const cookie of [issued, `${VIEWER_COOKIE}=${id}.${'A'.repeat(22)}`, `${VIEWER_COOKIE}=${'0'.repeat(32)}.${mac}`]) {
-      const onOther = cookies.identify(request(['cookie', cookie, ...NAV]), cookie === issued ? 's2' : 's1', '10.0.0.1');
+      const onOther = cookies(request(['cookie', cookie, ...NAV]), cookie === issued ? 's2' : 's1', '10.0.0.1');
       expect(onOther.id).not.toBe(id);
       expect(onOther.setCookie).toBeDefined();
     }
     const other = createViewerCookies({ key: Buffer.alloc(32, 8), secureCookie: false });
-    expect(other.identify(request(['cookie', issued]), 's1', '10.0.0.1').id).not.toBe(id);
+    expect(other(request(['cookie', issued]), 's1', '10.0.0.1').id).not.toBe(id);
   });
 
   it('accepts a cookie signed with the previous key of a ring', () => {
     const ring = createKeyRing(Buffer.alloc(32, 1));
     const ringed = createViewerCookies({ key: ring, secureCookie: false });
-    const issued = ringed.identify(request(NAV), 's1', '10.0.0.1');
+    const issued = ringed(request(NAV), 's1', '10.0.0.1');
     ring.adopt(Buffer.alloc(32, 2));
-    expect(ringed.identify(request(['cookie', pair(issued.setCookie)]), 's1', '10.0.0.1')).toEqual({ id: issued.id });
+    expect(ringed(request(['cookie', pair(issued.setCookie)]), 's1', '10.0.0.1')).toEqual({ id: issued.id });
   });
 
   it('stops accepting a cookie, even one it accepted before, once its key has left the ring', () => {
     const ring = createKeyRing(Buffer.alloc(32, 1));
     const ringed = createViewerCookies({ key: ring, secureCookie: false });
-    const issued = ringed.identify(request(NAV), 's1', '10.0.0.1');
-    const again = () => ringed.identify(request(['cookie', pair(issued.setCookie)]), 's1', '10.0.0.1').id;
+    const issued = ringed(request(NAV), 's1', '10.0.0.1');
+    const again = () => ringed(request(['cookie', pair(issued.setCookie)]), 's1', '10.0.0.1').id;
     expect(again()).toBe(issued.id);
     ring.adopt(Buffer.alloc(32, 2));
     expect(again()).toBe(issued.id);
@@ -73,16 +73,16 @@ describe('viewer cookie', () => {
   });
 
   it('makes a cookie-less client that does not navigate one viewer per address (IPv6: /64) and User-Agent', () => {
-    const curl = (address: string, ua = 'curl/8') => cookies.identify(request(['user-agent', ua]), 's1', address).id;
+    const curl = (address: string, ua = 'curl/8') => cookies(request(['user-agent', ua]), 's1', address).id;
     expect(curl('10.0.0.1')).toBe(curl('10.0.0.1'));
     expect(curl('2001:db8::1')).toBe(curl('2001:db8::2'));
     expect(curl('10.0.0.1')).not.toBe(curl('10.0.0.2'));
     expect(curl('10.0.0.1')).not.toBe(curl('10.0.0.1', 'wget'));
-    expect(cookies.identify(request(['user-agent', 'curl/8']), 's2', '10.0.0.1').id).not.toBe(curl('10.0.0.1'));
+    expect(cookies(request(['user-agent', 'curl/8']), 's2', '10.0.0.1').id).not.toBe(curl('10.0.0.1'));
   });
 
   it("sets no cookie on the Service Worker's own fetches", () => {
-    expect(cookies.identify(request([VIEWER_HEADER, 'x', 'x-wingman-via', 'sw']), 's1', '10.0.0.1').setCookie).toBeUndefined();
+    expect(cookies(request([VIEWER_HEADER, 'x', 'x-wingman-via', 'sw']), 's1', '10.0.0.1').setCookie).toBeUndefined();
   });
 });
 
