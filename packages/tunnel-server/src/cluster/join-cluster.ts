@@ -10,7 +10,7 @@ import type { Logger } from '../logger';
 import type { Session, SessionRegistry } from '../sessions/registry';
 import { createClusterNode } from './cluster-node';
 import { createRedisSessionDirectory } from './session-directory';
-import { shareKeys, type SharedKeys } from './shared-keys';
+import { shareKeys } from './shared-keys';
 
 interface JoinClusterOptions {
   config: TunnelServerConfig & { redisUrl: string };
@@ -39,16 +39,13 @@ export async function joinCluster(options: JoinClusterOptions) {
     .catch((err: unknown) =>
       logger.warn({ err, redisUrl: config.redisUrl }, 'session directory: Redis does not answer yet; serving local sessions only until it does'),
     );
-  let sharedKeys: SharedKeys | undefined;
-  if (options.sharedRings) {
-    sharedKeys = shareKeys(directory, options.sharedRings, logger);
-    await sharedKeys.sync().catch((err: unknown) => {
-      logger.warn(
-        { err },
-        'session directory: no shared keys yet; this node signs with its own until Redis answers (viewers of a password-protected session that moves here may enter the password again)',
-      );
-    });
-  }
+  const sharedKeys = options.sharedRings && shareKeys(directory, options.sharedRings, logger);
+  await sharedKeys?.sync().catch((err: unknown) => {
+    logger.warn(
+      { err },
+      'session directory: no shared keys yet; this node signs with its own until Redis answers (viewers of a password-protected session that moves here may enter the password again)',
+    );
+  });
   await directory.markOrphans().then(
     (n) => n > 0 && logger.info({ sessions: n }, "session directory: sessions of this node's previous run marked agent-less"),
     (err: unknown) => logger.warn({ err }, "session directory: could not look for sessions of this node's previous run"),

@@ -14,8 +14,6 @@ import { DIRECTORY_REFRESH_MS, type SessionDirectory } from './session-directory
  */
 const SHARED_KEY_SYNC_MS = DIRECTORY_REFRESH_MS;
 
-export type SharedKeys = ReturnType<typeof shareKeys>;
-
 export function shareKeys(directory: SessionDirectory, rings: Record<string, KeyRing>, logger: Logger) {
   let failing = false;
   let stopped = false;
