@@ -173,7 +173,6 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
     maxMessageBytes: config.wsMaxMessageBytes,
     idleTimeoutMs: config.limits.wsIdleTimeoutMs,
   });
-  const clusterDirectory = cluster?.directory;
   listener.route(
     createRouter({
       stopped,
@@ -189,8 +188,7 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
           ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
           tlsPermission: createTlsPermission({
             domain: address.domain,
-            sessionExists: async (id) =>
-              registry.get(id) !== undefined || (clusterDirectory !== undefined && (await clusterDirectory.lookup(id)) !== undefined),
+            sessionExists: async (id) => registry.get(id) !== undefined || (await cluster?.directory.lookup(id)) !== undefined,
             nameClaimed: (name) => names.claimed(name),
             sourceAddress: viewerAddresses.of,
           }),

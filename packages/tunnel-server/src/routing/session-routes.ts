@@ -36,7 +36,6 @@ export type SessionRoutes = ReturnType<typeof createSessionRoutes>;
 
 export function createSessionRoutes(options: SessionRoutesOptions) {
   const { config, hub } = options;
-  const p2pEnabled = (session: Session) => signalingSession(config, session).p2pEnabled();
   const signal = createSignalUpgradeHandler({ config, hub, viewerAddress: options.viewerAddress, viewerGate: options.viewerGate });
   const serveAsset = createBrowserAssets();
   const wsTickets = createWsTicketStore({ maxPerHost: config.limits.wsTicketsPerSession });
@@ -55,7 +54,7 @@ export function createSessionRoutes(options: SessionRoutesOptions) {
     reserved,
     /** Serves the shell instead of relaying, for a browser's top-level navigation on a session with P2P on; false to relay. */
     bootstrap(req: IncomingMessage, res: ServerResponse, session: Session, setCookie: string[]): boolean {
-      if (!p2pEnabled(session) || !isBootstrapNavigation(req)) return false;
+      if (!signalingSession(config, session).p2pEnabled() || !isBootstrapNavigation(req)) return false;
       if (setCookie.length > 0) res.setHeader('set-cookie', setCookie);
       serveShell(req, res, { sessionId: session.id, p2p: true, private: session.private === true });
       return true;
