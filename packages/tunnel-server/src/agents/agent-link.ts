@@ -136,6 +136,5 @@ export function parseControl(text: string, refuse: (code: ControlErrorCode, mess
 /** Sends `{type:'error'}` if the socket is open. Never throws. */
 export function sendControlError(ws: WebSocket, code: ControlErrorCode, message: string): void {
   if (ws.readyState !== ws.OPEN) return;
-  const error: ErrorMessage = { type: 'error', code, message: message.slice(0, 1024) };
-  ws.send(JSON.stringify(error));
+  ws.send(JSON.stringify({ type: 'error', code, message: message.slice(0, 1024) } satisfies ErrorMessage));
 }

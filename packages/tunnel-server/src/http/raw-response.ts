@@ -15,11 +15,8 @@ type RawHeaders = ReadonlyArray<readonly [name: string, value: string]>;
  * `connection: close` and body, then closes the socket. Header values must be CR/LF-free (callers pass validated values).
  */
 export function writeRawResponse(socket: Duplex, status: number, headers: readonly string[], body: string | Uint8Array = ''): void {
-  if (socket.destroyed) return;
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
+  // A destroyed socket is not writable either; destroy() then does nothing.
+  if (!socket.writable) return void socket.destroy();
   const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
   for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;

@@ -44,9 +44,8 @@ export function createSignInEnds(end: (session: Session, v: ViewerRecord) => voi
       return true;
     },
     clear(session: Session): void {
-      const viewers = session.viewers;
-      if (viewers?.signInEnds) clearTimeout(viewers.signInEnds.timer);
-      if (viewers) viewers.signInEnds = undefined;
+      clearTimeout(session.viewers?.signInEnds?.timer);
+      if (session.viewers) session.viewers.signInEnds = undefined;
     },
   };
 }
