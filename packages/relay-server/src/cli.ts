@@ -7,28 +7,15 @@ import { targetOrigin } from './forward';
 import { httpOptions, type HttpCommandFlags } from './cli/http-options';
 import type { ViewerRoster } from './viewers/viewer-roster';
 import { forwardSettings, runTunnel, startInspector } from './cli/run-tunnel';
-import type { KeyInput } from './cli/terminal-keys';
 import { PASSWORD_ARGV_WARNING, resolveHttpConfig, UsageError, type HttpConfig } from './cli/options';
 import { runFetch, type FetchFlags } from './cli/fetch';
 import { EXIT_USAGE } from './cli/exit-codes';
 import { loadStartConfig, type StartFlags } from './cli/start/config-file';
 import { runStart } from './cli/start/run-start';
 import { createReporter } from './cli/reporter';
-import type { Output } from './cli/coalesced-output';
+import type { CliIo } from './cli/cli-io';
 import { createTerminalView, wantsTerminalView } from './cli/terminal-view';
 import { VERSION } from './version';
-
-export interface CliIo {
-  stdout: Output;
-  stderr: Output;
-  env: NodeJS.ProcessEnv;
-  /** SIGINT/SIGTERM: close gracefully and return 0. */
-  signal?: AbortSignal;
-  /** Only read on a TTY with the view on. */
-  stdin?: KeyInput;
-  /** Ends the process at once, native handles left to the OS: tearing down a wrtc connection crashed `wingman fetch` 1 run in 25. Absent (tests): nothing ends. */
-  exitNow?: (code: number) => void;
-}
 
 /** Resolves with the exit code (cli/exit-codes.ts). */
 export async function main(argv: string[], io: CliIo): Promise<number> {

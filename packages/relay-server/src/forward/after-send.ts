@@ -1,11 +1,8 @@
 /**
  * Work that must not delay a response (the request log line, the capture):
  * run where the frames are queued, it would come before their send. One
- * setImmediate per turn for all that is queued, in order. And the request
- * log line itself, written once per exchange.
+ * setImmediate per turn for all that is queued, in order.
  */
-import type { ForwardContext } from './context';
-import type { TransportName } from './headers';
 
 const queue: Array<() => void> = [];
 let scheduled = false;
@@ -29,18 +26,4 @@ export function afterSend(fn: () => void): void {
   if (scheduled) return;
   scheduled = true;
   setImmediate(runQueued);
-}
-
-/** Logs the exchange the first time it is called; later calls do nothing. */
-export function logOnce(
-  ctx: ForwardContext,
-  exchange: { method: string; target: string; transport: TransportName; started: number },
-): (status: number, error?: string) => void {
-  let logged = false;
-  return (status, error) => {
-    if (logged) return;
-    logged = true;
-    const { method, target, transport, started } = exchange;
-    ctx.onRequest({ method, target, status, ms: Math.round(performance.now() - started), transport, ...(error ? { error } : {}) });
-  };
 }

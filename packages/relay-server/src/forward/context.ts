@@ -1,30 +1,13 @@
 /** What every forwarded stream of one target shares: the keep-alive connection pool, the target and the forwarder's settings. */
 import type { BufferBudget } from '@wingman/protocol';
-import { z } from 'zod';
 import { afterSend } from './after-send';
 import { appAddress } from './app-urls';
 import { agentUnderLoad } from './buffer-budget';
 import type { Capture } from './capture';
-import type { ForwarderOptions } from './index';
+import type { TransportName } from './headers';
+import type { ForwarderOptions, RequestLogEntry } from './settings';
 import { createUpstream } from './upstream';
 import { targetOrigin, targetTlsOptions, type HostHeaderMode, type Target } from './target';
-
-/** One line of the request log (`--json`: `{"event":"request",...}`). */
-export const requestLogEntrySchema = z.object({
-  method: z.string().min(1).max(64),
-  target: z.string().max(65_536),
-  /** 0 when the stream was reset before any head (see `error`). */
-  status: z.number().int().min(0).max(999),
-  /** Arrival to response head (or failure), ms. */
-  ms: z.number().finite().nonnegative(),
-  transport: z.enum(['relay', 'p2p']),
-  /** When the request failed. */
-  error: z.string().max(64).optional(),
-  /** The route prefix (routes.ts), `/api`; absent for the main target. */
-  mount: z.string().max(256).optional(),
-});
-
-export type RequestLogEntry = z.infer<typeof requestLogEntrySchema>;
 
 /** The forwarder's options with its defaults applied; `appRoutes`: for the page's shim (app-port.ts). */
 type ContextSettings = ForwarderOptions & {
@@ -64,3 +47,17 @@ export function forwardContext(settings: ContextSettings, target: Target, mount?
 }
 
 export type ForwardContext = ReturnType<typeof forwardContext>;
+
+/** Logs the exchange the first time it is called; later calls do nothing. */
+export function logOnce(
+  ctx: ForwardContext,
+  exchange: { method: string; target: string; transport: TransportName; started: number },
+): (status: number, error?: string) => void {
+  let logged = false;
+  return (status, error) => {
+    if (logged) return;
+    logged = true;
+    const { method, target, transport, started } = exchange;
+    ctx.onRequest({ method, target, status, ms: Math.round(performance.now() - started), transport, ...(error ? { error } : {}) });
+  };
+}

@@ -4,23 +4,19 @@
  * ws-forward.ts). The request target is origin-form and always sent to that
  * host:port: never an open proxy.
  */
-import { z } from 'zod';
-import { headerRulesSchema } from './header-rules';
-import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, MAX_WS_MESSAGE_BYTES, type BufferBudget, type Stream } from '@wingman/protocol';
+import { DEFAULT_WS_MESSAGE_LIMIT_BYTES, type Stream } from '@wingman/protocol';
 import { DEFAULT_RESPONSE_TIMEOUT_MS } from './constants';
 import { processBufferBudget } from './buffer-budget';
-import type { CaptureOptions } from './capture';
-import { forwardContext, type RequestLogEntry } from './context';
-import type { ExchangeClaims } from './exchange-record';
+import { forwardContext } from './context';
 import type { TransportName } from './headers';
 import { appRoutesValue } from './app-port';
-import { targetSchema, type HostHeaderMode } from './target';
 import { forwardHttp } from './http-forward';
 import { forwardWebSocket } from './ws-forward';
 import { guardExchange } from './exchange-guard';
-import { MAX_ROUTES, routeFor, routeSpecSchema } from './routes';
+import { routeFor } from './routes';
+import { forwardSettingsSchema, type ForwarderOptions } from './settings';
 
-export { requestLogEntrySchema, type RequestLogEntry } from './context';
+export { forwardSettingsSchema, requestLogEntrySchema, type ForwardSettings, type ForwarderOptions, type RequestLogEntry } from './settings';
 export {
   createBodyTap,
   DEFAULT_CAPTURE_BODY_LIMIT_BYTES,
@@ -38,36 +34,6 @@ export { MAX_ROUTES, routeFor, routePrefixProblem, type RouteSpec } from './rout
 export { DEFAULT_RESPONSE_TIMEOUT_MS } from './constants';
 export { createExchangeRecord, type ExchangeClaims, type ExchangeRecord } from './exchange-record';
 export { bufferBudgetFromEnv } from './buffer-budget';
-
-/** A tunnel's app and how it is reached: its forwarders' (the P2P host's over IPC, host-ipc.ts) and the inspector's replays'. */
-export const forwardSettingsSchema = z.object({
-  /** Every request goes here, whatever its head says. */
-  target: targetSchema,
-  /** Path mounts (routes.ts). */
-  routes: z.array(routeSpecSchema).max(MAX_ROUTES).optional(),
-  /** 'rewrite' (the target's host:port), 'preserve' (the viewer's), or an explicit value. */
-  hostHeader: z.string().max(1024),
-  /** Before a 504, ms. */
-  timeoutMs: z.number().int().positive().optional(),
-  /** Largest WebSocket message taken from the app (the viewers' way: the Connection's maxWsMessageBytes). Default 1 MiB. */
-  wsMaxMessageBytes: z.number().int().min(1).max(MAX_WS_MESSAGE_BYTES).optional(),
-  headerRules: headerRulesSchema.optional(),
-});
-
-export type ForwardSettings = z.infer<typeof forwardSettingsSchema>;
-
-export interface ForwarderOptions extends Omit<ForwardSettings, 'hostHeader'> {
-  /** Default 'rewrite'. */
-  hostHeader?: HostHeaderMode;
-  /** Once per stream when its status is known. Must not throw. */
-  onRequest?: (entry: RequestLogEntry) => void;
-  /** Default off. */
-  capture?: CaptureOptions;
-  /** The agent's record of exchange claims, or the P2P host's way to it (exchange-record.ts). Default: every request is forwarded. */
-  exchanges?: ExchangeClaims;
-  /** Default: the process's one (buffer-budget.ts). */
-  budget?: BufferBudget;
-}
 
 export type Forwarder = ReturnType<typeof createForwarder>;
 

@@ -16,7 +16,6 @@ import {
 } from '@wingman/protocol';
 import { VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS, WS_HIGH_WATER_BYTES } from './constants';
 import { maskingOptions } from '../ws-masking';
-import type { ForwardContext } from './context';
 import { applyHeaderEdits } from './header-rules';
 import { forwardedRequest, fromRawHeaders, withoutHopByHop, type TransportName } from './headers';
 import { mapResponseAddresses } from './address-map';
@@ -25,7 +24,7 @@ import { isCertificateError } from './error-page';
 import { headProblem, withTransport } from './respond';
 import { createExchangeTap } from './capture';
 import { toOutgoingHeaders, writtenHead } from './handshake-head';
-import { logOnce } from './after-send';
+import { logOnce, type ForwardContext } from './context';
 import type { ExchangeGuard } from './exchange-guard';
 
 /** ws's error code for a message over maxPayload (it has already sent 1009). */

@@ -3,7 +3,7 @@
  * inspector for all. A tunnel that ends is reported and the others go on; the
  * exit code is 0 when each ended on purpose, else the first failing one's.
  */
-import type { CliIo } from '../../cli';
+import type { CliIo } from '../cli-io';
 import { createReporter } from '../reporter';
 import { EXIT_OK } from '../exit-codes';
 import type { NamedTunnelConfig } from './config-file';
