@@ -9,7 +9,7 @@
  */
 import type { HeaderList } from '@wingman/protocol';
 import type { AppAddress } from './app-urls';
-import { rewriteAppUrls } from './app-urls';
+import { rewriteAppUrl } from './app-urls';
 
 export interface ExchangeAddresses {
   /** From X-Forwarded-Proto/-Host, when known (app-urls.ts `sessionOrigin`). */
@@ -51,23 +51,9 @@ function towardsApp(value: string, viewerHost: string, appOrigin: string, keepPa
   return `${appOrigin}${rest.startsWith('/') ? rest : `/${rest}`}`;
 }
 
-/** Origin and Referer naming the session moved to `appOrigin`; also the viewer's Origin when translated (for Access-Control-Allow-Origin). */
-export function mapRequestAddresses(
-  headers: HeaderList,
-  viewerHost: string | undefined,
-  appOrigin: string,
-): { headers: HeaderList; viewerOrigin: string | undefined } {
-  if (viewerHost === undefined) return { headers, viewerOrigin: undefined };
-  const host = viewerHost.trim().toLowerCase();
-  let viewerOrigin: string | undefined;
-  const out = headers.map(([name, value]): [string, string] => {
-    if (name !== 'origin' && name !== 'referer') return [name, value];
-    const mapped = towardsApp(value, host, appOrigin, name === 'referer');
-    if (mapped === undefined) return [name, value];
-    if (name === 'origin') viewerOrigin = value.trim();
-    return [name, mapped];
-  });
-  return { headers: out, viewerOrigin };
+/** `value` of an Origin or Referer field naming the session (`viewerHost`, trimmed and lower-case), moved to `appOrigin`; undefined when it names anything else. */
+export function requestFieldTowardsApp(name: string, value: string, viewerHost: string, appOrigin: string): string | undefined {
+  return name === 'origin' || name === 'referer' ? towardsApp(value, viewerHost, appOrigin, name === 'referer') : undefined;
 }
 
 /** The ASCII-lower-case, dot-stripped name a cookie's `Domain` attribute names (RFC 6265 §5.2.3). */
@@ -96,17 +82,24 @@ function mapSetCookie(field: string, app: AppAddress): string {
   return kept.length === parts.length ? field : kept.join(';');
 }
 
-/** Every response field naming the app's address moved to the session's (Access-Control-Allow-Origin: the viewer's own Origin, compared byte for byte). */
+/** A response field's value with the app's address moved to the session's (Access-Control-Allow-Origin: the viewer's own Origin, compared byte for byte); `value` itself when it names no app address. */
+export function responseFieldAddress(name: string, value: string, app: AppAddress, exchange: ExchangeAddresses): string {
+  if (name === 'set-cookie') return mapSetCookie(value, app);
+  if (name === 'access-control-allow-origin') {
+    const url = hostOf(value.trim());
+    const viewer = exchange.viewerOrigin ?? exchange.sessionOrigin;
+    // An origin has no path: `http://localhost:3000` alone, as the app would echo it.
+    if (url && viewer && url.pathname === '/' && !/[/?#]/.test(value.trim().slice(url.protocol.length + 2)) && app.matches(url)) return viewer;
+    return value;
+  }
+  return rewriteAppUrl(name, value, app, exchange.sessionOrigin) ?? value;
+}
+
+/** Every response field naming the app's address moved to the session's (responseFieldAddress); unchanged fields are the same tuples. */
 export function mapResponseAddresses(headers: HeaderList, app: AppAddress | undefined, exchange: ExchangeAddresses): HeaderList {
   if (!app) return headers;
-  return rewriteAppUrls(headers, app, exchange.sessionOrigin).map(([name, value]): [string, string] => {
-    if (name === 'set-cookie') return [name, mapSetCookie(value, app)];
-    if (name === 'access-control-allow-origin') {
-      const url = hostOf(value.trim());
-      const viewer = exchange.viewerOrigin ?? exchange.sessionOrigin;
-      // An origin has no path: `http://localhost:3000` alone, as the app would echo it.
-      if (url && viewer && url.pathname === '/' && !/[/?#]/.test(value.trim().slice(url.protocol.length + 2)) && app.matches(url)) return [name, viewer];
-    }
-    return [name, value];
+  return headers.map((field) => {
+    const value = responseFieldAddress(field[0], field[1], app, exchange);
+    return value === field[1] ? field : [field[0], value];
   });
 }

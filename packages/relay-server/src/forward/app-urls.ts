@@ -91,11 +91,8 @@ function rewriteRefresh(value: string, app: AppAddress, origin: string | undefin
   return rewritten === undefined ? undefined : `${prefix}${quote}${rewritten}${close < 0 ? '' : tail.slice(close)}`;
 }
 
-export function rewriteAppUrls(headers: HeaderList, app: AppAddress | undefined, origin: string | undefined): HeaderList {
-  if (!app) return headers;
-  return headers.map(([name, value]): [string, string] => {
-    const rewritten =
-      name === 'location' || name === 'content-location' ? rewriteUrl(value, app, origin) : name === 'refresh' ? rewriteRefresh(value, app, origin) : undefined;
-    return rewritten === undefined ? [name, value] : [name, rewritten];
-  });
+/** A Location, Content-Location or Refresh value naming the app, rewritten to the session's `origin`; undefined for any other field or value. */
+export function rewriteAppUrl(name: string, value: string, app: AppAddress, origin: string | undefined): string | undefined {
+  if (name === 'location' || name === 'content-location') return rewriteUrl(value, app, origin);
+  return name === 'refresh' ? rewriteRefresh(value, app, origin) : undefined;
 }

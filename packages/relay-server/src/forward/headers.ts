@@ -9,7 +9,7 @@ import {
   VIEWER_HEADER,
   type HeaderList,
 } from '@wingman/protocol';
-import { mapRequestAddresses, type ExchangeAddresses } from './address-map';
+import { requestFieldTowardsApp, type ExchangeAddresses } from './address-map';
 import { sessionOrigin } from './app-urls';
 import { formatHostPort, type HostHeaderMode, type Target } from './target';
 
@@ -24,6 +24,11 @@ const AGENT_ONLY = new Set([VIEWER_HEADER, ROUTE_HEADER, FETCH_METADATA_HEADER, 
 
 /** Fields `ws` writes itself for its handshake towards the app. */
 const WS_HANDSHAKE = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'content-length']);
+
+/** One of the fixed hop-by-hop fields (not those a Connection field names). */
+export function isHopByHop(name: string): boolean {
+  return HOP_BY_HOP.has(name);
+}
 
 /** Fixed ones and those named by Connection. Used on responses too. */
 export function withoutHopByHop(headers: HeaderList): HeaderList {
@@ -59,15 +64,6 @@ export function checkFraming(headers: HeaderList): Framing {
   return { ok: true, contentLength: Number(value) };
 }
 
-/** The forbidden fields a Service Worker's relayed fetch carried in FETCH_METADATA_HEADER (e.g. `sec-fetch-mode: navigate`), in place of its own fetch's. */
-function withFetchMetadata(out: HeaderList, original: HeaderList): HeaderList {
-  const raw = original.find(([n]) => n === FETCH_METADATA_HEADER)?.[1];
-  const fields = raw === undefined ? undefined : parseFetchMetadata(raw);
-  if (!fields) return out;
-  const names = new Set(fields.map(([n]) => n));
-  return [...out.filter(([n]) => !names.has(n)), ...fields];
-}
-
 interface RequestHeaderOptions {
   target: Target;
   hostHeader: HostHeaderMode;
@@ -83,18 +79,41 @@ interface RequestHeaderOptions {
  * rewritten Host can still build public URLs.
  */
 export function forwardedRequest(headers: HeaderList, options: RequestHeaderOptions): { headers: HeaderList; addresses: ExchangeAddresses } {
-  const originalHost = headers.find(([n]) => n === 'host')?.[1];
-  // The tunnel server's and the SW's words to the agent, never the app's.
-  let out = withoutHopByHop(headers).filter(([name]) => name !== 'host' && !AGENT_ONLY.has(name));
-  out = withFetchMetadata(out, headers);
-  if (options.websocket) out = out.filter(([name]) => !WS_HANDSHAKE.has(name));
-  if (options.transport === 'p2p') out = out.filter(([name]) => name !== 'x-forwarded-for');
-  if (originalHost !== undefined && !out.some(([n]) => n === 'x-forwarded-host')) out.push(['x-forwarded-host', originalHost]);
+  let originalHost: string | undefined;
+  let listed: Set<string> | undefined;
+  let metadataValue: string | undefined;
+  for (const [name, value] of headers) {
+    if (name === 'host') originalHost ??= value;
+    else if (name === 'connection') for (const token of value.split(',')) (listed ??= new Set()).add(token.trim().toLowerCase());
+    else if (name === FETCH_METADATA_HEADER) metadataValue ??= value;
+  }
+  // The forbidden fields a Service Worker's relayed fetch carried (e.g. `sec-fetch-mode: navigate`), in place of its own fetch's.
+  const metadata = metadataValue === undefined ? undefined : parseFetchMetadata(metadataValue);
+  const replaced = metadata && new Set(metadata.map(([n]) => n));
   const preserve = options.hostHeader === 'preserve';
   const host =
     options.hostHeader === 'rewrite' ? formatHostPort(options.target) : preserve ? (originalHost ?? formatHostPort(options.target)) : options.hostHeader;
+  const viewerHost = preserve ? undefined : originalHost?.trim().toLowerCase();
+  const appOrigin = `${options.target.scheme ?? 'http'}://${host.toLowerCase()}`;
+  const sent: HeaderList = [['host', host]];
   let viewerOrigin: string | undefined;
-  if (!preserve) ({ headers: out, viewerOrigin } = mapRequestAddresses(out, originalHost, `${options.target.scheme ?? 'http'}://${host.toLowerCase()}`));
-  const sent: HeaderList = [['host', host], ...out];
+  let forwardedHost = false;
+  const add = (field: [string, string]) => {
+    const [name, value] = field;
+    if (options.websocket && WS_HANDSHAKE.has(name)) return;
+    if (options.transport === 'p2p' && name === 'x-forwarded-for') return;
+    if (name === 'x-forwarded-host') forwardedHost = true;
+    const mapped = viewerHost === undefined ? undefined : requestFieldTowardsApp(name, value, viewerHost, appOrigin);
+    if (mapped === undefined) return void sent.push(field);
+    if (name === 'origin') viewerOrigin = value.trim();
+    sent.push([name, mapped]);
+  };
+  // The tunnel server's and the SW's words to the agent, never the app's.
+  for (const field of headers) {
+    const name = field[0];
+    if (!HOP_BY_HOP.has(name) && name !== 'host' && !AGENT_ONLY.has(name) && !listed?.has(name) && !replaced?.has(name)) add(field);
+  }
+  if (metadata) for (const field of metadata) add(field);
+  if (originalHost !== undefined && !forwardedHost) add(['x-forwarded-host', originalHost]);
   return { headers: sent, addresses: { sessionOrigin: sessionOrigin(sent), viewerOrigin } };
 }

@@ -22,9 +22,9 @@ import {
   type ErrorPage,
 } from './error-page';
 import { applyHeaderEdits } from './header-rules';
-import { checkFraming, forwardedRequest, fromRawHeaders, withoutHopByHop, type TransportName } from './headers';
+import { checkFraming, forwardedRequest, isHopByHop, type TransportName } from './headers';
 import { formatHostPort } from './target';
-import { mapResponseAddresses, type ExchangeAddresses } from './address-map';
+import { responseFieldAddress, type ExchangeAddresses } from './address-map';
 import { withAppPort } from './app-port';
 import { createRequestBody, REQUEST_BODY_HIGH_WATER_BYTES, REQUEST_BODY_READ_AHEAD_BYTES, type RequestBody } from './request-body';
 import { routeOf, sendPage, withTransport } from './respond';
@@ -153,9 +153,14 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
 
   function start(hasBody: boolean): void {
     const forwarded = forwardedRequest(head.headers, { target: ctx.target, hostHeader: ctx.hostHeader, transport });
-    const edited = applyHeaderEdits(forwarded.headers, ctx.headerRules?.request).filter(([name]) => !CLIENT_FRAMED.has(name));
-    // Wire order: the HTTP client writes Content-Length after the other fields.
-    const headers: HeaderList = [...edited.filter(([name]) => name !== 'content-length'), ...edited.filter(([name]) => name === 'content-length')];
+    const headers: HeaderList = [];
+    let lengths: HeaderList | undefined;
+    for (const field of applyHeaderEdits(forwarded.headers, ctx.headerRules?.request)) {
+      // Wire order: the HTTP client writes Content-Length after the other fields.
+      if (field[0] === 'content-length') (lengths ??= []).push(field);
+      else if (!CLIENT_FRAMED.has(field[0])) headers.push(field);
+    }
+    if (lengths) headers.push(...lengths);
     addresses = forwarded.addresses;
     // Towards the app the body goes chunked (the client frames it) or is absent.
     if (framing.ok && framing.contentLength === undefined && !hasBody && BODY_METHODS.has(head.method)) headers.push(['content-length', '0']);
@@ -258,9 +263,18 @@ function afterBody(stream: Stream, body: RequestBody, guard: ExchangeGuard, then
   return setTimeout(answer, REQUEST_DRAIN_TIMEOUT_MS);
 }
 
-/** Hop-by-hop out, the app's addresses and port made the session's (address-map.ts), header rules applied. */
-function responseFields(ctx: ForwardContext, raw: Array<Buffer | string>, addresses: ExchangeAddresses): HeaderList {
-  const fields = mapResponseAddresses(withoutHopByHop(fromRawHeaders(raw.map((h) => h.toString('latin1')))), ctx.appAddress, addresses);
+/** Hop-by-hop out, the app's addresses and port made the session's (address-map.ts), header rules applied: one pass over the client's raw list. */
+function responseFields(ctx: ForwardContext, raw: ReadonlyArray<Buffer | string>, addresses: ExchangeAddresses): HeaderList {
+  const app = ctx.appAddress;
+  let fields: HeaderList = [];
+  let listed: Set<string> | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    if (name === 'connection') for (const token of value.split(',')) (listed ??= new Set()).add(token.trim().toLowerCase());
+    if (!isHopByHop(name)) fields.push([name, app ? responseFieldAddress(name, value, app, addresses) : value]);
+  }
+  if (listed) fields = fields.filter(([name]) => !listed.has(name));
   return withAppPort(applyHeaderEdits(fields, ctx.headerRules?.response), ctx.target.port, ctx.appRoutes);
 }
 

@@ -1,12 +1,12 @@
 import type { HeaderList } from '@wingman/protocol';
-import { appAddress, rewriteAppUrls, sessionOrigin } from '../../src/forward/app-urls';
+import { appAddress, rewriteAppUrl, sessionOrigin } from '../../src/forward/app-urls';
 
 const ORIGIN = 'https://abc.tunnel.example.com';
 const local = appAddress({ host: 'localhost', port: 3500 }, 'rewrite');
 
 /** Location after the rewrite; `null` stands for "not known" (undefined would select the default). */
 function loc(value: string, origin: string | null = ORIGIN, app: ReturnType<typeof appAddress> | null = local): string {
-  return rewriteAppUrls([['location', value]], app ?? undefined, origin ?? undefined)[0]![1];
+  return app ? (rewriteAppUrl('location', value, app, origin ?? undefined) ?? value) : value;
 }
 
 describe('response URLs that name the local app', () => {
@@ -46,12 +46,12 @@ describe('response URLs that name the local app', () => {
       ['refresh', '0; url=http://localhost:3500/next'],
       ['x-other', 'http://localhost:3500/kept'],
     ];
-    expect(rewriteAppUrls(headers, local, ORIGIN)).toEqual([
+    expect(headers.map(([n, v]) => [n, rewriteAppUrl(n, v, local!, ORIGIN) ?? v])).toEqual([
       ['content-location', `${ORIGIN}/doc.json`],
       ['refresh', `0; url=${ORIGIN}/next`],
       ['x-other', 'http://localhost:3500/kept'],
     ]);
-    const refresh = (v: string) => rewriteAppUrls([['refresh', v]], local, ORIGIN)[0]![1];
+    const refresh = (v: string) => rewriteAppUrl('refresh', v, local!, ORIGIN) ?? v;
     expect(refresh("5;URL='http://localhost:3500/q' ")).toBe(`5;URL='${ORIGIN}/q' `);
     expect(refresh('3, http://[::1]:3500/z')).toBe(`3, ${ORIGIN}/z`);
     expect(refresh('5')).toBe('5');
