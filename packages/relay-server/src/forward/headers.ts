@@ -1,6 +1,7 @@
 /** Hop-by-hop removal, request framing checks (smuggling), the Host policy and X-Forwarded-*: pure functions over header lists. */
 import {
   AGENT_TIME_HEADER,
+  connectionListed,
   EXCHANGE_HEADER,
   FETCH_METADATA_HEADER,
   HOP_BY_HOP_HEADERS,
@@ -27,16 +28,8 @@ const WS_HANDSHAKE = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec
 
 /** Fixed ones and those named by Connection. Used on responses too. */
 export function withoutHopByHop(headers: HeaderList): HeaderList {
-  const connection = headers.filter(([name]) => name === 'connection');
-  const listed = new Set(connection.flatMap(([, value]) => value.split(',').map((token) => token.trim().toLowerCase())));
+  const listed = connectionListed(headers);
   return headers.filter(([name]) => !HOP_BY_HOP.has(name) && !listed.has(name));
-}
-
-/** Node's rawHeaders ([name, value, name, value, ...]) as a lower-case header list. */
-export function fromRawHeaders(raw: string[]): HeaderList {
-  const out: HeaderList = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
-  return out;
 }
 
 type Framing = { ok: true; contentLength: number | undefined } | { ok: false; reason: string };

@@ -8,7 +8,7 @@
  */
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { ALREADY_RECEIVED_ERROR, ProtocolError, type BufferHold, type ErrorCode, type HeaderList, type Stream } from '@wingman/protocol';
+import { ALREADY_RECEIVED_ERROR, headerListFromRaw, ProtocolError, type BufferHold, type ErrorCode, type HeaderList, type Stream } from '@wingman/protocol';
 import { REQUEST_DRAIN_TIMEOUT_MS } from './constants';
 import {
   alreadyReceivedPage,
@@ -22,7 +22,7 @@ import {
   type ErrorPage,
 } from './error-page';
 import { applyHeaderEdits } from './header-rules';
-import { checkFraming, forwardedRequest, fromRawHeaders, withoutHopByHop, type TransportName } from './headers';
+import { checkFraming, forwardedRequest, withoutHopByHop, type TransportName } from './headers';
 import { formatHostPort } from './target';
 import { mapResponseAddresses, type ExchangeAddresses } from './address-map';
 import { withAppPort } from './app-port';
@@ -260,7 +260,7 @@ function afterBody(stream: Stream, body: RequestBody, guard: ExchangeGuard, then
 
 /** Hop-by-hop out, the app's addresses and port made the session's (address-map.ts), header rules applied. */
 function responseFields(ctx: ForwardContext, raw: Array<Buffer | string>, addresses: ExchangeAddresses): HeaderList {
-  const fields = mapResponseAddresses(withoutHopByHop(fromRawHeaders(raw.map((h) => h.toString('latin1')))), ctx.appAddress, addresses);
+  const fields = mapResponseAddresses(withoutHopByHop(headerListFromRaw(raw.map((h) => h.toString('latin1')))), ctx.appAddress, addresses);
   return withAppPort(applyHeaderEdits(fields, ctx.headerRules?.response), ctx.target.port, ctx.appRoutes);
 }
 
