@@ -34,9 +34,7 @@ describe("the agent's banner", () => {
     const banner = await bannerOf(`http://127.0.0.1:${port}`);
     expect(banner).toMatch(/http:\/\/[a-z2-7]{26}\.tunnel\.wingman\.test\//);
     expect(banner).not.toContain('peer-to-peer when possible');
-    expect(banner).toContain(
-      `forwarding to http://localhost:${app.port} (relay: browsers go peer-to-peer only on https:// links (or *.localhost), and this link is plain http)`,
-    );
+    expect(banner).toContain(`forwarding to http://localhost:${app.port} (relay: browsers go peer-to-peer on https:// links (or *.localhost) only)`);
   });
 
   it('promises peer-to-peer for an http link on *.localhost', async () => {

@@ -3,6 +3,7 @@
  * meaning: docs/PROTOCOL.md §Route and fetch metadata headers, docs/browser-client.md §Cookies), the
  * hop-by-hop fields, WebSocket close rules, and the paths of the browser client's bundles and pages.
  */
+import type { HeaderList } from './payload';
 
 /** Response: `p2p` or `relay`. Stable: users and tests rely on it. */
 export const TRANSPORT_HEADER = 'x-wingman-transport';
@@ -22,6 +23,26 @@ export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
   'te',
   'trailer',
 ]);
+
+/** Field names a Connection field lists: hop-by-hop too (RFC 9110 §7.6.1). Never Host. */
+export function connectionListed(headers: HeaderList): Set<string> {
+  const listed = new Set<string>();
+  for (const [name, value] of headers) {
+    if (name !== 'connection') continue;
+    for (const raw of value.split(',')) {
+      const token = raw.trim().toLowerCase();
+      if (token && token !== 'host') listed.add(token);
+    }
+  }
+  return listed;
+}
+
+/** Node's rawHeaders ([name, value, name, value, ...]) as a header list, names lower-cased. */
+export function headerListFromRaw(raw: readonly string[]): HeaderList {
+  const out: HeaderList = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
+  return out;
+}
 
 /** RFC 6455 §5.5: a control frame's payload ≤ 125, minus the 2-byte code. */
 export const WS_MAX_CLOSE_REASON_BYTES = 123;

@@ -1,4 +1,4 @@
-import { HOP_BY_HOP_HEADERS, isSendableCloseCode, parseFetchMetadata, WS_MAX_CLOSE_REASON_BYTES } from '../../src';
+import { connectionListed, headerListFromRaw, HOP_BY_HOP_HEADERS, isSendableCloseCode, parseFetchMetadata, WS_MAX_CLOSE_REASON_BYTES } from '../../src';
 
 describe('the wire contract', () => {
   it('lets only the close codes RFC 6455 allows on a close frame go out', () => {
@@ -16,6 +16,24 @@ describe('the wire contract', () => {
     for (const name of ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection'])
       expect(HOP_BY_HOP_HEADERS.has(name)).toBe(true);
     for (const name of ['host', 'cookie', 'content-length', 'set-cookie']) expect(HOP_BY_HOP_HEADERS.has(name)).toBe(false);
+  });
+
+  it('takes the fields every Connection field lists as hop-by-hop too, never Host', () => {
+    const listed = connectionListed([
+      ['connection', 'Keep-Alive, X-Private ,'],
+      ['x-private', '1'],
+      ['connection', 'host, x-other'],
+    ]);
+    expect([...listed].sort()).toEqual(['keep-alive', 'x-other', 'x-private']);
+    expect(connectionListed([['x-connection', 'close']]).size).toBe(0);
+  });
+
+  it("reads Node's rawHeaders as a header list with lower-case names, values and order kept", () => {
+    expect(headerListFromRaw(['Host', 'a.test', 'Set-Cookie', 'a=1', 'set-cookie', 'B=2'])).toEqual([
+      ['host', 'a.test'],
+      ['set-cookie', 'a=1'],
+      ['set-cookie', 'B=2'],
+    ]);
   });
 
   it('takes from a Service Worker the forbidden fields it carries: sec-* and one serialized origin, nothing else', () => {

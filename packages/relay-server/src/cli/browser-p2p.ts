@@ -15,9 +15,9 @@ export function browserP2P(p2p: boolean, sessionUrl: string): BrowserP2P {
   return u.protocol === 'https:' || isLoopbackHost(u.hostname) ? 'on' : 'insecure-link';
 }
 
-/** The banner's words for each, after "forwarding to <target>". */
+/** The words for each after "forwarding to <target>", in the banner and the terminal view's header alike (short: the header is one screen line). */
 export const BROWSER_P2P_WORDS: Readonly<Record<BrowserP2P, string>> = {
   on: 'peer-to-peer when possible, relay otherwise',
   off: 'relay',
-  'insecure-link': 'relay: browsers go peer-to-peer only on https:// links (or *.localhost), and this link is plain http',
+  'insecure-link': 'relay: browsers go peer-to-peer on https:// links (or *.localhost) only',
 };

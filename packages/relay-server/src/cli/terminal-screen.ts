@@ -1,7 +1,7 @@
 /** The terminal view's screen as lines: a pure function, each line cut to the width, sections shrinking (requests first) to the height. */
 import type { TransportName } from '../forward';
 import { SELECTABLE_WAITING } from './terminal-keys';
-import type { BrowserP2P } from './browser-p2p';
+import { BROWSER_P2P_WORDS, type BrowserP2P } from './browser-p2p';
 import { printable } from './printable';
 import type { ViewerEntry } from '../viewers/viewer-roster';
 
@@ -83,13 +83,6 @@ function fit(text: string, width: number): string {
   return width <= 1 ? chars.slice(0, width).join('') : `${chars.slice(0, width - 1).join('')}…`;
 }
 
-/** The header's words after "forwarding to <target>". */
-const P2P_HEADER: Readonly<Record<BrowserP2P, string>> = {
-  on: '   P2P on (relay otherwise)',
-  off: '   P2P off (relay)',
-  'insecure-link': '   relay only: browsers get P2P on https:// links, not on plain http',
-};
-
 export function renderScreen(state: ScreenState, size: { columns: number; rows: number }, now: number): string[] {
   const header: string[] = ['Wingman', ''];
   header.push(state.url ? `    ${state.url}` : state.closed ? '    (no session)' : '    connecting to the tunnel server...');
@@ -97,7 +90,7 @@ export function renderScreen(state: ScreenState, size: { columns: number; rows: 
   if (state.access === 'password') header.push(`    ${PASSWORD_WORDS}`);
   if (state.expiresAt !== undefined) header.push(`    expires at ${new Date(state.expiresAt).toLocaleString()}`);
   header.push('');
-  header.push(`forwarding to ${state.target}${state.p2p === undefined ? '' : P2P_HEADER[state.p2p]}`);
+  header.push(`forwarding to ${state.target}${state.p2p === undefined ? '' : ` (${BROWSER_P2P_WORDS[state.p2p]})`}`);
   if (state.inspector) header.push(`inspect requests at ${state.inspector}`);
   if (state.status) header.push(state.status);
   header.push('');

@@ -4,14 +4,12 @@
  * `ws://<host>:1313/livereload`), which the reviewer's browser cannot reach.
  */
 import { APP_PORT_HEADER, APP_ROUTES_HEADER, type HeaderList } from '@wingman/protocol';
-import { isLoopback } from './app-urls';
+import { isLoopbackHost } from '../loopback-host';
 import type { RouteSpec } from './routes';
 
 /** APP_ROUTES_HEADER's value: each route whose app listens on loopback, as `<prefix>=<port>`; undefined when there is none. */
 export function appRoutesValue(routes: readonly RouteSpec[]): string | undefined {
-  const local = routes
-    .filter((r) => isLoopback(r.target.host.includes(':') ? `[${r.target.host.toLowerCase()}]` : r.target.host.toLowerCase()))
-    .map((r) => `${r.prefix}=${r.target.port}`);
+  const local = routes.filter((r) => isLoopbackHost(r.target.host)).map((r) => `${r.prefix}=${r.target.port}`);
   return local.length > 0 ? local.join(' ') : undefined;
 }
 

@@ -6,6 +6,7 @@
  * request's session origin (X-Forwarded-Proto + -Host), else path-absolute.
  */
 import type { HeaderList } from '@wingman/protocol';
+import { isLoopbackHost } from '../loopback-host';
 import type { HostHeaderMode, Target } from './target';
 
 export interface AppAddress {
@@ -13,13 +14,6 @@ export interface AppAddress {
   matches(url: URL): boolean;
   /** A host name (lower case, no port, IPv6 bracketed) the app answers as (a cookie's Domain). */
   namesHost(hostname: string): boolean;
-}
-
-/** As URL.hostname spells them. */
-const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
-
-export function isLoopback(hostname: string): boolean {
-  return LOOPBACK_NAMES.includes(hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 const defaultPort = (url: URL): number => (url.protocol === 'https:' ? 443 : 80);
@@ -30,8 +24,8 @@ export function appAddress(target: Target, hostHeader: HostHeaderMode): AppAddre
   if (hostHeader === 'preserve') return undefined;
   if (hostHeader === 'rewrite') {
     const name = target.host.includes(':') ? `[${target.host.toLowerCase()}]` : target.host.toLowerCase();
-    const loopback = isLoopback(name);
-    const namesHost = (hostname: string) => hostname === name || (loopback && isLoopback(hostname));
+    const loopback = isLoopbackHost(name);
+    const namesHost = (hostname: string) => hostname === name || (loopback && isLoopbackHost(hostname));
     return { matches: (url) => portOf(url) === target.port && namesHost(url.hostname), namesHost };
   }
   // An explicit Host value (`--host-header app.test:8080`): URLs naming exactly it.

@@ -1,6 +1,7 @@
 /** Hop-by-hop removal, request framing checks (smuggling), the Host policy and X-Forwarded-*: pure functions over header lists. */
 import {
   AGENT_TIME_HEADER,
+  connectionListed,
   EXCHANGE_HEADER,
   FETCH_METADATA_HEADER,
   HOP_BY_HOP_HEADERS,
@@ -32,16 +33,8 @@ export function isHopByHop(name: string): boolean {
 
 /** Fixed ones and those named by Connection. Used on responses too. */
 export function withoutHopByHop(headers: HeaderList): HeaderList {
-  const connection = headers.filter(([name]) => name === 'connection');
-  const listed = new Set(connection.flatMap(([, value]) => value.split(',').map((token) => token.trim().toLowerCase())));
+  const listed = connectionListed(headers);
   return headers.filter(([name]) => !HOP_BY_HOP.has(name) && !listed.has(name));
-}
-
-/** Node's rawHeaders ([name, value, name, value, ...]) as a lower-case header list. */
-export function fromRawHeaders(raw: string[]): HeaderList {
-  const out: HeaderList = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
-  return out;
 }
 
 type Framing = { ok: true; contentLength: number | undefined } | { ok: false; reason: string };
@@ -80,13 +73,12 @@ interface RequestHeaderOptions {
  */
 export function forwardedRequest(headers: HeaderList, options: RequestHeaderOptions): { headers: HeaderList; addresses: ExchangeAddresses } {
   let originalHost: string | undefined;
-  let listed: Set<string> | undefined;
   let metadataValue: string | undefined;
   for (const [name, value] of headers) {
     if (name === 'host') originalHost ??= value;
-    else if (name === 'connection') for (const token of value.split(',')) (listed ??= new Set()).add(token.trim().toLowerCase());
     else if (name === FETCH_METADATA_HEADER) metadataValue ??= value;
   }
+  const listed = connectionListed(headers);
   // The forbidden fields a Service Worker's relayed fetch carried (e.g. `sec-fetch-mode: navigate`), in place of its own fetch's.
   const metadata = metadataValue === undefined ? undefined : parseFetchMetadata(metadataValue);
   const replaced = metadata && new Set(metadata.map(([n]) => n));
@@ -111,7 +103,7 @@ export function forwardedRequest(headers: HeaderList, options: RequestHeaderOpti
   // The tunnel server's and the SW's words to the agent, never the app's.
   for (const field of headers) {
     const name = field[0];
-    if (!HOP_BY_HOP.has(name) && name !== 'host' && !AGENT_ONLY.has(name) && !listed?.has(name) && !replaced?.has(name)) add(field);
+    if (!HOP_BY_HOP.has(name) && name !== 'host' && !AGENT_ONLY.has(name) && !listed.has(name) && !replaced?.has(name)) add(field);
   }
   if (metadata) for (const field of metadata) add(field);
   if (originalHost !== undefined && !forwardedHost) add(['x-forwarded-host', originalHost]);

@@ -8,7 +8,7 @@
  */
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { ALREADY_RECEIVED_ERROR, ProtocolError, type BufferHold, type ErrorCode, type HeaderList, type Stream } from '@wingman/protocol';
+import { ALREADY_RECEIVED_ERROR, connectionListed, ProtocolError, type BufferHold, type ErrorCode, type HeaderList, type Stream } from '@wingman/protocol';
 import { REQUEST_DRAIN_TIMEOUT_MS } from './constants';
 import {
   alreadyReceivedPage,
@@ -267,14 +267,17 @@ function afterBody(stream: Stream, body: RequestBody, guard: ExchangeGuard, then
 function responseFields(ctx: ForwardContext, raw: ReadonlyArray<Buffer | string>, addresses: ExchangeAddresses): HeaderList {
   const app = ctx.appAddress;
   let fields: HeaderList = [];
-  let listed: Set<string> | undefined;
+  let connection: HeaderList | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1').toLowerCase();
     const value = raw[i + 1]!.toString('latin1');
-    if (name === 'connection') for (const token of value.split(',')) (listed ??= new Set()).add(token.trim().toLowerCase());
-    if (!isHopByHop(name)) fields.push([name, app ? responseFieldAddress(name, value, app, addresses) : value]);
+    if (name === 'connection') (connection ??= []).push([name, value]);
+    else if (!isHopByHop(name)) fields.push([name, app ? responseFieldAddress(name, value, app, addresses) : value]);
   }
-  if (listed) fields = fields.filter(([name]) => !listed.has(name));
+  if (connection) {
+    const listed = connectionListed(connection);
+    fields = fields.filter(([name]) => !listed.has(name));
+  }
   return withAppPort(applyHeaderEdits(fields, ctx.headerRules?.response), ctx.target.port, ctx.appRoutes);
 }
 

@@ -27,7 +27,7 @@ export {
   type CaptureOptions,
   type WireCapture,
 } from './capture';
-export { forwardedRequest, fromRawHeaders } from './headers';
+export { forwardedRequest } from './headers';
 export type { TransportName } from './headers';
 export { formatHostPort, targetOrigin, targetTlsOptions, type HostHeaderMode, type Target } from './target';
 export { MAX_ROUTES, routeFor, routePrefixProblem, type RouteSpec } from './routes';

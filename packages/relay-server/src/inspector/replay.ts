@@ -7,8 +7,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
-import type { HeaderList } from '@wingman/protocol';
-import { createBodyTap, forwardedRequest, fromRawHeaders, targetTlsOptions, type Capture, type HostHeaderMode, type Target } from '../forward';
+import { headerListFromRaw, type HeaderList } from '@wingman/protocol';
+import { createBodyTap, forwardedRequest, targetTlsOptions, type Capture, type HostHeaderMode, type Target } from '../forward';
 
 interface ReplayRequest {
   method: string;
@@ -112,7 +112,7 @@ export function replayRequest(req: ReplayRequest, options: ReplayOptions): Promi
     );
     r.on('response', (res: IncomingMessage) => {
       status = res.statusCode ?? 0;
-      responseHeaders = fromRawHeaders(res.rawHeaders);
+      responseHeaders = headerListFromRaw(res.rawHeaders);
       res.on('data', (chunk: Buffer) => responseBody.push(chunk));
       res.on('end', () => finish());
       res.on('error', () => finish('ERR_UPSTREAM_ERROR'));

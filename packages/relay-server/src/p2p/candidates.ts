@@ -10,6 +10,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { isLoopbackHost } from '../loopback-host';
 import { candidateKind } from './ice-trace';
 
 /** Remote candidates accepted per viewer's peer connection, those in its offer's SDP included (a real offer has < 20). */
@@ -24,8 +25,7 @@ function candidateAddress(candidate: string): string | undefined {
 
 export function isLoopbackCandidate(candidate: string): boolean {
   const a = candidateAddress(candidate);
-  if (!a) return false;
-  return a === '::1' || a.startsWith('127.') || a === 'localhost';
+  return a !== undefined && isLoopbackHost(a);
 }
 
 const UNREACHABLE = new BlockList();

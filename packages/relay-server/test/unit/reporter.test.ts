@@ -96,7 +96,7 @@ describe('what the banner promises about P2P', () => {
   it.each([
     ['http://abc.localhost:8080/', 'peer-to-peer when possible, relay otherwise'],
     ['https://abc.tunnel.example.com/', 'peer-to-peer when possible, relay otherwise'],
-    ['http://abc.tunnel.example.com/', 'relay: browsers go peer-to-peer only on https:// links (or *.localhost), and this link is plain http'],
+    ['http://abc.tunnel.example.com/', 'relay: browsers go peer-to-peer on https:// links (or *.localhost) only'],
   ])('on %s: %s', (url, words) => {
     const c = capture(false);
     c.reporter.ready({ ...ready, url }, 'http://localhost:3000');

@@ -36,7 +36,7 @@ describe('terminal screen', () => {
       NOW,
     ).join('\n');
     expect(lines).toContain('http://abc.localhost:8080/');
-    expect(lines).toContain('forwarding to http://localhost:3000   P2P on');
+    expect(lines).toContain('forwarding to http://localhost:3000 (peer-to-peer when possible, relay otherwise)');
     expect(lines).toContain('inspect requests at http://127.0.0.1:4040');
     expect(lines).toMatch(/Viewers \(1\)\n\s+viewer-12345678\s+p2p\s+12 ms\s+since \d\d:\d\d:\d\d \(1m05s\)/);
     expect(lines).toMatch(/GET\s+\/item\/1\s+200\s+1 ms\s+relay/);
@@ -98,16 +98,16 @@ describe('terminal view', () => {
     return { v, out: () => out, screen };
   }
 
-  it('says relay only, not P2P on, for a plain-http link on a public name, and P2P on for https', () => {
+  it('says relay only, not peer-to-peer, for a plain-http link on a public name, and peer-to-peer for https', () => {
     const plain = view();
     plain.v.ready({ ...ready, url: 'http://abc.tunnel.example.com/' }, 'http://localhost:3000');
     plain.v.dispose();
-    expect(plain.screen()).toContain('forwarding to http://localhost:3000   relay only: browsers get P2P on https:// links, not on plain http');
-    expect(plain.screen()).not.toContain('P2P on (relay otherwise)');
+    expect(plain.screen()).toContain('forwarding to http://localhost:3000 (relay: browsers go peer-to-peer on https:// links (or *.localhost) only)');
+    expect(plain.screen()).not.toContain('peer-to-peer when possible');
     const secure = view();
     secure.v.ready({ ...ready, url: 'https://abc.tunnel.example.com/' }, 'http://localhost:3000');
     secure.v.dispose();
-    expect(secure.screen()).toContain('forwarding to http://localhost:3000   P2P on (relay otherwise)');
+    expect(secure.screen()).toContain('forwarding to http://localhost:3000 (peer-to-peer when possible, relay otherwise)');
   });
 
   it('lists requests and relay viewers from the inspector store, P2P viewers from peer reports, and shows the cursor again on dispose', () => {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { escapeHtml, LINK_ACCESS_LABEL, LINK_PATH, LINK_TOKEN_HEADER, VIA_HEADER } from '@wingman/protocol';
+import { isNavigation } from '../http/is-navigation';
 import { sendHtml, sendPage, type PageOptions } from '../http/pages';
 import { writeRawText } from '../http/raw-response';
 
@@ -126,8 +127,7 @@ const html = `<!doctype html>
 /** A browser's document navigation (top-level or a frame), which can run the bootstrap page. */
 function isDocumentNavigation(req: IncomingMessage): boolean {
   if (req.method !== 'GET' || req.headers[VIA_HEADER] !== undefined) return false;
-  const dest = req.headers['sec-fetch-dest'];
-  if (dest !== undefined) return req.headers['sec-fetch-mode'] === 'navigate' && (dest === 'document' || dest === 'iframe');
+  if (req.headers['sec-fetch-dest'] !== undefined) return isNavigation(req.headers, 'document', 'iframe');
   // Browsers without Fetch Metadata: what asks for HTML.
   return String(req.headers.accept ?? '').includes('text/html');
 }

@@ -93,7 +93,7 @@ export function createSignInGate(options: { signed: SignedValues; publicUrl: str
         return { kind: 'forbidden', email: claims.e, switchUrl: signInUrl(returnPath, true) };
       }
       // The Service Worker's fetches are not navigations of the browser: they get the 401 (the shell reloads).
-      if (req.method === 'GET' && isNavigation(req) && req.headers[VIA_HEADER] !== VIA_SW) return { kind: 'sign-in', location: signInUrl(returnPath) };
+      if (req.method === 'GET' && isNavigation(req.headers) && req.headers[VIA_HEADER] !== VIA_SW) return { kind: 'sign-in', location: signInUrl(returnPath) };
       return { kind: 'required', signInUrl: signInUrl('/') };
     },
   };

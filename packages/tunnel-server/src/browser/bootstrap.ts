@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { RESERVED_PREFIX, VIA_HEADER } from '@wingman/protocol';
+import { isNavigation } from '../http/is-navigation';
 
 /**
  * True for a browser's top-level navigation to an app path: answer it with renderShell() when the session has P2P
@@ -16,5 +17,5 @@ export function isBootstrapNavigation(req: Pick<IncomingMessage, 'method' | 'url
   if (req.method !== 'GET') return false;
   if ((req.url ?? '/').startsWith(RESERVED_PREFIX)) return false;
   if (req.headers[VIA_HEADER] !== undefined) return false;
-  return req.headers['sec-fetch-mode'] === 'navigate' && req.headers['sec-fetch-dest'] === 'document';
+  return isNavigation(req.headers, 'document');
 }

@@ -16,6 +16,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { createResetBudget } from './h2-reset-budget';
+import { isNavigation } from './is-navigation';
 
 /**
  * Concurrent streams per HTTP/2 connection: nginx's default, plenty for a page's hundreds of modules (the browser
@@ -148,21 +149,9 @@ interface Http2SessionOptions {
   now?: () => number;
 }
 
-/** A request's field from the HEADERS frame's raw name/value list (lower-case names, as HTTP/2 sends them). */
-function rawField(rawHeaders: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i] === name) return rawHeaders[i + 1];
-  return undefined;
-}
-
 /** Does this request load a document (a page or a frame: Sec-Fetch-Dest, kept when a Service Worker fetches it)? */
-function isDocumentRequest(rawHeaders: readonly string[]): boolean {
-  const dest = rawField(rawHeaders, 'sec-fetch-dest');
-  return dest === 'document' || dest === 'iframe' || dest === 'frame' || rawField(rawHeaders, 'sec-fetch-mode') === 'navigate';
-}
-
-/** Is this stream one that stays open for the page's life (a WebSocket over HTTP/2: extended CONNECT)? */
-function isLongLived(rawHeaders: readonly string[]): boolean {
-  return rawField(rawHeaders, ':method') === 'CONNECT';
+function isDocumentRequest(headers: IncomingHttpHeaders): boolean {
+  return ['document', 'iframe', 'frame'].includes(String(headers['sec-fetch-dest'])) || isNavigation(headers);
 }
 
 /**
@@ -196,11 +185,12 @@ export function manageHttp2Sessions(server: Http2SecureServer, options: Http2Ses
       options.onRetire?.(reason, streams);
       session.close();
     };
-    session.on('stream', (stream: ServerHttp2Stream, _headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+    session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
       streams++;
       open++;
       budget.take(now());
-      const request = !isLongLived(rawHeaders);
+      // A WebSocket over HTTP/2 (extended CONNECT) stays open for the page's life.
+      const request = headers[':method'] !== 'CONNECT';
       if (request) requests++;
       if (timer) clearTimeout(timer);
       timer = undefined;
@@ -216,7 +206,7 @@ export function manageHttp2Sessions(server: Http2SecureServer, options: Http2Ses
       });
       const left = budget.left(now());
       if (left < HTTP2_RETIRE_AT) retire('resets-limit');
-      else if (left < HTTP2_RETIRE_WHEN_QUIET_BELOW && isDocumentRequest(rawHeaders)) retire('resets-navigation');
+      else if (left < HTTP2_RETIRE_WHEN_QUIET_BELOW && isDocumentRequest(headers)) retire('resets-navigation');
     });
     session.once('close', () => {
       clearTimeout(timer);

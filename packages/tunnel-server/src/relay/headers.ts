@@ -4,7 +4,7 @@
  * viewer.
  */
 import type { IncomingMessage } from 'node:http';
-import { HOP_BY_HOP_HEADERS, TRANSPORT_HEADER, type HeaderList } from '@wingman/protocol';
+import { connectionListed, headerListFromRaw, HOP_BY_HOP_HEADERS, TRANSPORT_HEADER, type HeaderList } from '@wingman/protocol';
 import { clientAddress, CLUSTER_HOP_HEADER } from '../viewers/viewer-address';
 
 /**
@@ -22,18 +22,6 @@ const FORWARDED_REPLACED = new Set(['x-forwarded-proto', 'x-forwarded-host', 'x-
 /** WebSocket handshake fields that belong to the viewer↔server hop; the agent's own WebSocket client makes its own. */
 export const WEBSOCKET_HOP_FIELDS = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-accept']);
 
-/** Field names listed in Connection headers: also hop-by-hop (RFC 9110 §7.6.1). Host is never dropped this way. */
-function connectionListed(pairs: Array<[string, string]>): Set<string> {
-  const listed = pairs.flatMap(([name, value]) => (name === 'connection' ? value.split(',').map((t) => t.trim().toLowerCase()) : []));
-  return new Set(listed.filter((t) => t && t !== 'host'));
-}
-
-function pairsOf(raw: readonly string[]): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
-  return out;
-}
-
 interface RequestHeaderOptions {
   /** `http` or `https`: the scheme viewers use (the public URL's), sent as X-Forwarded-Proto. */
   forwardedProto: string;
@@ -43,7 +31,7 @@ interface RequestHeaderOptions {
 
 /** The request head's headers: the viewer's fields minus hop-by-hop ones, plus X-Forwarded-For/-Proto/-Host. */
 export function requestHeadersForAgent(req: IncomingMessage, options: RequestHeaderOptions): HeaderList {
-  const pairs = pairsOf(req.rawHeaders);
+  const pairs = headerListFromRaw(req.rawHeaders);
   const listed = connectionListed(pairs);
   const out: HeaderList = [];
   const priorFor: string[] = [];

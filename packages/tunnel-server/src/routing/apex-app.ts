@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics';
 import type { SessionRegistry } from '../sessions/registry';
 import { createTokenCheck } from '../sessions/token-check';
 import { isHttp2Response } from '../http/http2-compat';
+import { sendJson } from '../http/json-response';
 import { landingPage } from '../http/pages';
 import { pathnameOf } from './reserved-routes';
 import { TLS_ASK_PATH } from './tls-permission';
@@ -38,8 +39,6 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
   res.end(head ? undefined : body);
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
-
 export function createApexApp(options: ApexAppOptions): ApexApp {
   const { registry, metrics, metricsToken } = options;
 
@@ -50,7 +49,7 @@ export function createApexApp(options: ApexAppOptions): ApexApp {
   const fail = (res: ServerResponse, err: unknown) => {
     options.logger.error({ err }, 'apex request failed');
     if (res.headersSent) return void res.destroy();
-    send(res, 500, JSON_TYPE, JSON.stringify({ error: 'ERR_INTERNAL', message: 'internal error' }));
+    sendJson(res, 500, { error: 'ERR_INTERNAL', message: 'internal error' });
   };
 
   return (req, res) => {
@@ -68,20 +67,20 @@ export function createApexApp(options: ApexAppOptions): ApexApp {
         options.tlsPermission(req, res);
       } else if (get && path === HEALTH_PATH) {
         const { live, grace } = registry.stats();
-        send(res, 200, JSON_TYPE, JSON.stringify(mayCount(req) ? { ok: true, sessions: live + grace } : { ok: true }), {}, head);
+        sendJson(res, 200, mayCount(req) ? { ok: true, sessions: live + grace } : { ok: true }, {}, head);
       } else if (get && path === '/') {
         send(res, 200, 'text/html; charset=utf-8', landingPage(options.publicUrl, mayCount(req) ? registry.stats().live : undefined), {}, head);
       } else if (get && path === '/metrics') {
         if (!mayCount(req)) {
           const body = { error: ERR_METRICS_TOKEN, message: "this server's /metrics needs Authorization: Bearer <METRICS_TOKEN>" };
-          return send(res, 401, JSON_TYPE, JSON.stringify(body), { 'www-authenticate': 'Bearer realm="wingman-metrics"' });
+          return sendJson(res, 401, body, { 'www-authenticate': 'Bearer realm="wingman-metrics"' });
         }
         metrics.registry.metrics().then(
           (text) => send(res, 200, metrics.registry.contentType, text, {}, head),
           (err: unknown) => fail(res, err),
         );
       } else {
-        send(res, 404, JSON_TYPE, JSON.stringify({ error: 'ERR_NOT_FOUND', message: 'not found' }));
+        sendJson(res, 404, { error: 'ERR_NOT_FOUND', message: 'not found' });
       }
     } catch (err) {
       fail(res, err);

@@ -10,10 +10,12 @@
  * recently used first; past MAX_TLS_ASK_SOURCES the rest share one bucket.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isIPv4 } from 'node:net';
 import { isSessionLabel, isSessionName } from '@wingman/protocol';
+import { isLoopbackHost } from '../config';
 import { hostnameOf } from '../http/host-route';
+import { sendJson } from '../http/json-response';
 import { OVERFLOW_SOURCE, sourceKey } from '../http/source-key';
+import { createTokenBucket, type TokenBucket } from '../http/token-bucket';
 
 /** The path the TLS terminator asks. Under the reserved prefix: on the apex host it is the server's own. */
 export const TLS_ASK_PATH = '/__wingman/tls-ask';
@@ -39,37 +41,23 @@ export const TLS_ASK_PER_SECOND = 16;
 /** Addresses with a bucket at once (a bucket is ~100 bytes: well under 1 MiB). */
 export const MAX_TLS_ASK_SOURCES = 4_096;
 
-interface Bucket {
-  tokens: number;
-  last: number;
-}
-
-/** 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
-function isLoopback(address: string): boolean {
-  const a = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address;
-  return a === '::1' || (isIPv4(a) && a.startsWith('127.'));
-}
-
 export function createTlsAskLimit(now: () => number = Date.now) {
   // In order of last use: the first entries are the least recently used.
-  const buckets = new Map<string, Bucket>();
-  const refillMs = (TLS_ASK_BURST / TLS_ASK_PER_SECOND) * 1000;
+  const buckets = new Map<string, TokenBucket>();
   /** Takes one ask for `address`; false when it must wait (429). */
   return (address: string): boolean => {
-    if (isLoopback(address)) return true;
-    const t = now();
+    // 127.0.0.0/8 and ::1, IPv4-mapped or not.
+    if (isLoopbackHost(address.replace(/^::ffff:/i, ''))) return true;
     for (const [key, b] of buckets) {
-      if (t - b.last < refillMs) break;
+      if (!b.full()) break;
       buckets.delete(key);
     }
     let key = sourceKey(address);
     if (!buckets.has(key) && buckets.size >= MAX_TLS_ASK_SOURCES) key = OVERFLOW_SOURCE;
-    const b = buckets.get(key);
+    const b = buckets.get(key) ?? createTokenBucket(TLS_ASK_BURST, TLS_ASK_PER_SECOND, now);
     buckets.delete(key);
-    const tokens = b ? Math.min(TLS_ASK_BURST, b.tokens + ((t - b.last) / 1000) * TLS_ASK_PER_SECOND) : TLS_ASK_BURST;
-    const allowed = tokens >= 1;
-    buckets.set(key, { tokens: allowed ? tokens - 1 : tokens, last: t });
-    return allowed;
+    buckets.set(key, b);
+    return b.take();
   };
 }
 
@@ -94,14 +82,12 @@ export function createTlsPermission(options: TlsPermissionOptions): (req: Incomi
 
   return (req, res) => {
     const domain = new URL(req.url ?? '/', 'http://x').searchParams.get('domain');
-    const reply = (status: number, body: object, headers: Record<string, string> = {}) =>
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
     if (!mayAsk(options.sourceAddress(req)))
-      return reply(429, { error: 'ERR_TOO_MANY', message: 'too many TLS permission checks from this address' }, { 'retry-after': '1' });
+      return sendJson(res, 429, { error: 'ERR_TOO_MANY', message: 'too many TLS permission checks from this address' }, { 'retry-after': '1' });
     decide(domain).then(
-      ([status, body]) => reply(status, body),
+      ([status, body]) => sendJson(res, status, body),
       // A lookup that fails (Redis down) is a no: the terminator asks again on the next visit.
-      () => reply(503, { error: 'ERR_UNAVAILABLE' }),
+      () => sendJson(res, 503, { error: 'ERR_UNAVAILABLE' }),
     );
   };
 }

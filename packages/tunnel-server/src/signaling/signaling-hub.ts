@@ -23,6 +23,7 @@ import type { SlotCut } from '../sessions/push-out';
 import type { P2PMetrics } from '../metrics';
 import { createSignalingShares } from './signaling-shares';
 import { WS_CLOSE_POLICY_VIOLATION } from '../http/ws-data';
+import { createTokenBucket, type TokenBucket } from '../http/token-bucket';
 
 /** Burst of signaling messages per viewer (an offer plus ~20 candidates plus state). */
 const SIGNAL_BURST = 100;
@@ -57,7 +58,7 @@ export type SignalingHub = ReturnType<typeof createSignalingHub>;
 interface Viewer {
   id: string;
   ws: WebSocket;
-  bucket: { take(): boolean };
+  bucket: TokenBucket;
   invalid: number;
   offeredAt?: number;
   /** Signaling payload bytes in and out on this socket. */
@@ -209,22 +210,6 @@ export function createSignalingHub(options: SignalingHubOptions) {
     close(): void {
       for (const viewers of sessions.values()) for (const v of viewers.values()) v.ws.close(1001, 'server closing');
       sessions.clear();
-    },
-  };
-}
-
-/** A token bucket: `capacity` messages at once, refilled at `perSecond`. */
-function createTokenBucket(capacity: number, perSecond: number, now: () => number = Date.now): { take(): boolean } {
-  let tokens = capacity;
-  let last = now();
-  return {
-    take() {
-      const t = now();
-      tokens = Math.min(capacity, tokens + ((t - last) / 1000) * perSecond);
-      last = t;
-      if (tokens < 1) return false;
-      tokens -= 1;
-      return true;
     },
   };
 }

@@ -97,7 +97,7 @@ export function createViewerCookies(options: { key: Keys; secureCookie: boolean 
     if (known) return { id: known };
     // The Service Worker's fetches: a Set-Cookie on them would land in its own jar, not the browser's.
     const mayStick = req.headers[VIA_HEADER] !== VIA_SW;
-    if (isNavigation(req)) {
+    if (isNavigation(req.headers)) {
       const id = randomBytes(VISITOR_ID_BYTES).toString('hex');
       return mayStick ? { id, setCookie: cookieFor(sessionId, id) } : { id };
     }

@@ -30,7 +30,7 @@ const REFUSED_MESSAGE = 'The developer who shared this link did not let this bro
 
 /** Navigations and anything asking for HTML get a page; the rest JSON. */
 function wantsHtml(req: IncomingMessage): boolean {
-  return isNavigation(req) || /\btext\/html\b/.test(String(req.headers.accept ?? ''));
+  return isNavigation(req.headers) || /\btext\/html\b/.test(String(req.headers.accept ?? ''));
 }
 
 function waitingPage(v: ViewerRecord): string {
