@@ -7,7 +7,6 @@
  * `Domain` naming the app move back. Other origins pass unchanged; with
  * `preserve` nothing applies. docs/cli.md "One address: what the app sees".
  */
-import type { HeaderList } from '@wingman/protocol';
 import type { AppAddress } from './app-urls';
 import { rewriteAppUrl } from './app-urls';
 
@@ -93,13 +92,4 @@ export function responseFieldAddress(name: string, value: string, app: AppAddres
     return value;
   }
   return rewriteAppUrl(name, value, app, exchange.sessionOrigin) ?? value;
-}
-
-/** Every response field naming the app's address moved to the session's (responseFieldAddress); unchanged fields are the same tuples. */
-export function mapResponseAddresses(headers: HeaderList, app: AppAddress | undefined, exchange: ExchangeAddresses): HeaderList {
-  if (!app) return headers;
-  return headers.map((field) => {
-    const value = responseFieldAddress(field[0], field[1], app, exchange);
-    return value === field[1] ? field : [field[0], value];
-  });
 }

@@ -10,7 +10,8 @@ import {
   VIEWER_HEADER,
   type HeaderList,
 } from '@wingman/protocol';
-import { requestFieldTowardsApp, type ExchangeAddresses } from './address-map';
+import { requestFieldTowardsApp, responseFieldAddress, type ExchangeAddresses } from './address-map';
+import type { AppAddress } from './app-urls';
 import { sessionOrigin } from './app-urls';
 import { formatHostPort, type HostHeaderMode, type Target } from './target';
 
@@ -26,15 +27,25 @@ const AGENT_ONLY = new Set([VIEWER_HEADER, ROUTE_HEADER, FETCH_METADATA_HEADER, 
 /** Fields `ws` writes itself for its handshake towards the app. */
 const WS_HANDSHAKE = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'content-length']);
 
-/** One of the fixed hop-by-hop fields (not those a Connection field names). */
-export function isHopByHop(name: string): boolean {
-  return HOP_BY_HOP.has(name);
-}
-
-/** Fixed ones and those named by Connection. Used on responses too. */
-export function withoutHopByHop(headers: HeaderList): HeaderList {
-  const listed = connectionListed(headers);
-  return headers.filter(([name]) => !HOP_BY_HOP.has(name) && !listed.has(name));
+/**
+ * The app's response fields from the HTTP client's raw list ([name, value, …]), in one pass: hop-by-hop
+ * ones and those Connection names out, names lower-cased, the app's addresses made the session's
+ * (address-map.ts; `app` is undefined with `preserve`).
+ */
+export function fromAppResponse(raw: ReadonlyArray<Buffer | string>, app: AppAddress | undefined, addresses: ExchangeAddresses): HeaderList {
+  let fields: HeaderList = [];
+  let connection: HeaderList | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    if (name === 'connection') (connection ??= []).push([name, value]);
+    else if (!HOP_BY_HOP.has(name)) fields.push([name, app ? responseFieldAddress(name, value, app, addresses) : value]);
+  }
+  if (connection) {
+    const listed = connectionListed(connection);
+    fields = fields.filter(([name]) => !listed.has(name));
+  }
+  return fields;
 }
 
 type Framing = { ok: true; contentLength: number | undefined } | { ok: false; reason: string };

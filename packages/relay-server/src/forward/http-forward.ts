@@ -8,7 +8,7 @@
  */
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { ALREADY_RECEIVED_ERROR, connectionListed, ProtocolError, type BufferHold, type ErrorCode, type HeaderList, type Stream } from '@wingman/protocol';
+import { ALREADY_RECEIVED_ERROR, ProtocolError, type BufferHold, type ErrorCode, type HeaderList, type Stream } from '@wingman/protocol';
 import { REQUEST_DRAIN_TIMEOUT_MS } from './constants';
 import {
   alreadyReceivedPage,
@@ -22,9 +22,9 @@ import {
   type ErrorPage,
 } from './error-page';
 import { applyHeaderEdits } from './header-rules';
-import { checkFraming, forwardedRequest, isHopByHop, type TransportName } from './headers';
+import { checkFraming, forwardedRequest, fromAppResponse, type TransportName } from './headers';
 import { formatHostPort } from './target';
-import { responseFieldAddress, type ExchangeAddresses } from './address-map';
+import type { ExchangeAddresses } from './address-map';
 import { withAppPort } from './app-port';
 import { createRequestBody, REQUEST_BODY_HIGH_WATER_BYTES, REQUEST_BODY_READ_AHEAD_BYTES, type RequestBody } from './request-body';
 import { routeOf, sendPage, withTransport } from './respond';
@@ -263,22 +263,9 @@ function afterBody(stream: Stream, body: RequestBody, guard: ExchangeGuard, then
   return setTimeout(answer, REQUEST_DRAIN_TIMEOUT_MS);
 }
 
-/** Hop-by-hop out, the app's addresses and port made the session's (address-map.ts), header rules applied: one pass over the client's raw list. */
+/** Hop-by-hop out, the app's addresses and port made the session's (headers.ts, app-port.ts), header rules applied. */
 function responseFields(ctx: ForwardContext, raw: ReadonlyArray<Buffer | string>, addresses: ExchangeAddresses): HeaderList {
-  const app = ctx.appAddress;
-  let fields: HeaderList = [];
-  let connection: HeaderList | undefined;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1').toLowerCase();
-    const value = raw[i + 1]!.toString('latin1');
-    if (name === 'connection') (connection ??= []).push([name, value]);
-    else if (!isHopByHop(name)) fields.push([name, app ? responseFieldAddress(name, value, app, addresses) : value]);
-  }
-  if (connection) {
-    const listed = connectionListed(connection);
-    fields = fields.filter(([name]) => !listed.has(name));
-  }
-  return withAppPort(applyHeaderEdits(fields, ctx.headerRules?.response), ctx.target.port, ctx.appRoutes);
+  return withAppPort(applyHeaderEdits(fromAppResponse(raw, ctx.appAddress, addresses), ctx.headerRules?.response), ctx.target.port, ctx.appRoutes);
 }
 
 /** A failure of the local request ends it (onResponseError); the sink's own error says nothing more. */

@@ -6,7 +6,6 @@
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import {
-  headerListFromRaw,
   isSendableCloseCode,
   messageTooBigReason,
   messageTooBigReasonFrom,
@@ -18,8 +17,7 @@ import {
 import { VIEWER_WS_CLOSE_REPLY_TIMEOUT_MS, WS_HIGH_WATER_BYTES } from './constants';
 import { maskingOptions } from '../ws-masking';
 import { applyHeaderEdits } from './header-rules';
-import { forwardedRequest, withoutHopByHop, type TransportName } from './headers';
-import { mapResponseAddresses } from './address-map';
+import { forwardedRequest, fromAppResponse, type TransportName } from './headers';
 import { formatHostPort, targetTlsOptions } from './target';
 import { isCertificateError } from './error-page';
 import { headProblem, withTransport } from './respond';
@@ -138,7 +136,7 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
       if (phase !== 'connecting') return;
       phase = 'closed';
       const status = res.statusCode ?? 502;
-      const headers = mapResponseAddresses(withoutHopByHop(headerListFromRaw(res.rawHeaders)), ctx.appAddress, forwarded.addresses);
+      const headers = fromAppResponse(res.rawHeaders, ctx.appAddress, forwarded.addresses);
       const problem = headProblem(status, withTransport(headers, transport));
       if (problem) return refuse(502, [], 'ERR_UPSTREAM_ERROR', problem);
       refuse(status, headers, undefined, `local app answered ${status}`);

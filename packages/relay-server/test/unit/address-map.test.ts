@@ -1,7 +1,6 @@
 import type { HeaderList } from '@wingman/protocol';
-import { mapResponseAddresses } from '../../src/forward/address-map';
 import { appAddress } from '../../src/forward/app-urls';
-import { forwardedRequest } from '../../src/forward/headers';
+import { forwardedRequest, fromAppResponse } from '../../src/forward/headers';
 
 const SESSION_HOST = 'abc.localhost:8080';
 const SESSION = `http://${SESSION_HOST}`;
@@ -76,7 +75,7 @@ describe('the response as the viewer receives it', () => {
   const exchange = { sessionOrigin: SESSION, viewerOrigin: SESSION };
 
   it('moves an Access-Control-Allow-Origin naming the app to the viewer’s Origin, and leaves others', () => {
-    const map = (v: string) => field(mapResponseAddresses([['access-control-allow-origin', v]], app, exchange), 'access-control-allow-origin')[0];
+    const map = (v: string) => field(fromAppResponse(['Access-Control-Allow-Origin', v], app, exchange), 'access-control-allow-origin')[0];
     expect(map('http://localhost:3500')).toBe(SESSION);
     expect(map('http://127.0.0.1:3500')).toBe(SESSION);
     expect(map('*')).toBe('*');
@@ -86,7 +85,7 @@ describe('the response as the viewer receives it', () => {
   });
 
   it('makes a cookie whose Domain names the app host-only, keeping every other attribute byte for byte', () => {
-    const cookies = (v: string) => field(mapResponseAddresses([['set-cookie', v]], app, exchange), 'set-cookie')[0];
+    const cookies = (v: string) => field(fromAppResponse(['Set-Cookie', v], app, exchange), 'set-cookie')[0];
     expect(cookies('sid=1; Domain=localhost; Path=/; HttpOnly')).toBe('sid=1; Path=/; HttpOnly');
     expect(cookies('sid=1; domain=.LOCALHOST')).toBe('sid=1');
     expect(cookies('sid=1;Domain=127.0.0.1;Secure')).toBe('sid=1;Secure');
@@ -95,11 +94,11 @@ describe('the response as the viewer receives it', () => {
   });
 
   it('keeps Location in step with the same mapping, and translates nothing with preserve', () => {
-    expect(mapResponseAddresses([['location', 'http://localhost:3500/next']], app, exchange)).toEqual([['location', `${SESSION}/next`]]);
+    expect(fromAppResponse(['Location', 'http://localhost:3500/next'], app, exchange)).toEqual([['location', `${SESSION}/next`]]);
     const untouched: HeaderList = [
       ['access-control-allow-origin', 'http://localhost:3500'],
       ['set-cookie', 'a=1; Domain=localhost'],
     ];
-    expect(mapResponseAddresses(untouched, appAddress(target, 'preserve'), exchange)).toEqual(untouched);
+    expect(fromAppResponse(untouched.flat(), appAddress(target, 'preserve'), exchange)).toEqual(untouched);
   });
 });

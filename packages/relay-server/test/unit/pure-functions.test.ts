@@ -3,7 +3,7 @@ import { backoffDelay } from '@wingman/protocol';
 import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS } from '../../src/agent/constants';
 import { resumeKey } from '../../src/agent/resume-store';
 import { toOutgoingHeaders } from '../../src/forward/handshake-head';
-import { checkFraming, forwardedRequest, withoutHopByHop } from '../../src/forward/headers';
+import { checkFraming, forwardedRequest, fromAppResponse } from '../../src/forward/headers';
 import { maskingOptions } from '../../src/ws-masking';
 
 describe('checkFraming', () => {
@@ -47,16 +47,15 @@ describe('checkFraming', () => {
 });
 
 describe('headers', () => {
-  it('drops hop-by-hop fields and those named by Connection', () => {
+  it('drops hop-by-hop fields and those named by Connection, lower-casing the names', () => {
+    const raw = ['Connection', 'close, X-A', 'X-A', '1', 'Upgrade', 'h2c', 'X-B', '2', 'Trailer', 'x', 'Proxy-Connection', 'keep-alive'];
+    expect(fromAppResponse(raw, undefined, { sessionOrigin: undefined, viewerOrigin: undefined })).toEqual([['x-b', '2']]);
     expect(
-      withoutHopByHop([
-        ['connection', 'close, x-a'],
-        ['x-a', '1'],
-        ['upgrade', 'h2c'],
-        ['x-b', '2'],
-        ['trailer', 'x'],
-        ['proxy-connection', 'keep-alive'],
-      ]),
+      fromAppResponse(
+        raw.map((h) => Buffer.from(h, 'latin1')),
+        undefined,
+        { sessionOrigin: undefined, viewerOrigin: undefined },
+      ),
     ).toEqual([['x-b', '2']]);
   });
 
