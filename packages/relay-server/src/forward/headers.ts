@@ -85,11 +85,13 @@ interface RequestHeaderOptions {
 export function forwardedRequest(headers: HeaderList, options: RequestHeaderOptions): { headers: HeaderList; addresses: ExchangeAddresses } {
   let originalHost: string | undefined;
   let metadataValue: string | undefined;
+  let connection = false;
   for (const [name, value] of headers) {
     if (name === 'host') originalHost ??= value;
     else if (name === FETCH_METADATA_HEADER) metadataValue ??= value;
+    else if (name === 'connection') connection = true;
   }
-  const listed = connectionListed(headers);
+  const listed = connection ? connectionListed(headers) : undefined;
   // The forbidden fields a Service Worker's relayed fetch carried (e.g. `sec-fetch-mode: navigate`), in place of its own fetch's.
   const metadata = metadataValue === undefined ? undefined : parseFetchMetadata(metadataValue);
   const replaced = metadata && new Set(metadata.map(([n]) => n));
@@ -114,7 +116,7 @@ export function forwardedRequest(headers: HeaderList, options: RequestHeaderOpti
   // The tunnel server's and the SW's words to the agent, never the app's.
   for (const field of headers) {
     const name = field[0];
-    if (!HOP_BY_HOP.has(name) && name !== 'host' && !AGENT_ONLY.has(name) && !listed.has(name) && !replaced?.has(name)) add(field);
+    if (!HOP_BY_HOP.has(name) && name !== 'host' && !AGENT_ONLY.has(name) && !listed?.has(name) && !replaced?.has(name)) add(field);
   }
   if (metadata) for (const field of metadata) add(field);
   if (originalHost !== undefined && !forwardedHost) add(['x-forwarded-host', originalHost]);
