@@ -306,8 +306,9 @@ export class Stream extends Emitter<StreamEvents> {
 
   /** @internal */
   receiveData(chunk: Uint8Array): void {
-    // A view into the transport's message: copied when it waits, so a stalled stream pins only its own bytes.
-    this.push({ kind: 'data', chunk: this.paused ? copyOf(chunk) : chunk });
+    // A view into the transport's message: copied when it waits, so a stalled stream pins only its own bytes
+    // (Uint8Array's slice() keeps the type and copies; in Node a Buffer's own slice() is a view).
+    this.push({ kind: 'data', chunk: this.paused ? Uint8Array.prototype.slice.call(chunk) : chunk });
   }
 
   /** @internal Reassembles fragments; returns an error code when the message is too large. */
@@ -446,9 +447,4 @@ export class Stream extends Emitter<StreamEvents> {
     if (error) this.emit('reset', error);
     this.emit('close');
   }
-}
-
-/** A copy that owns its memory, of the same type (in Node a Buffer's own slice() is a view, not a copy). */
-function copyOf(chunk: Uint8Array): Uint8Array {
-  return Uint8Array.prototype.slice.call(chunk);
 }

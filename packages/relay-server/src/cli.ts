@@ -1,7 +1,4 @@
-/**
- * `wingman` command line: argv and environment in, agent events out. Only
- * wiring: validation lives in cli/options.ts, output in cli/reporter.ts.
- */
+/** `wingman` command line: argv and environment in, agent events out. Only wiring: validation lives in cli/options.ts, output in cli/reporter.ts. */
 import { Command, CommanderError } from 'commander';
 import { targetOrigin } from './forward';
 import { httpOptions, type HttpCommandFlags } from './cli/http-options';

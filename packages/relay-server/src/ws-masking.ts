@@ -7,12 +7,8 @@
  */
 import { isLoopbackHost } from './loopback-host';
 
-function zeroMask(mask: Buffer): void {
-  mask.fill(0);
-}
-
 /** `ws` client options for a connection to `url`: a zero mask when masking protects nothing. */
 export function maskingOptions(url: URL | string): { generateMask?: (mask: Buffer) => void } {
   const u = typeof url === 'string' ? new URL(url) : url;
-  return u.protocol === 'wss:' || isLoopbackHost(u.hostname) ? { generateMask: zeroMask } : {};
+  return u.protocol === 'wss:' || isLoopbackHost(u.hostname) ? { generateMask: (mask) => mask.fill(0) } : {};
 }

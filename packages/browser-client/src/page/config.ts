@@ -1,7 +1,4 @@
-/**
- * The shell's configuration (ShellConfig, @wingman/protocol), written by the
- * tunnel server into the page and validated here again.
- */
+/** The shell's configuration (ShellConfig, @wingman/protocol), written by the tunnel server into the page and validated here again. */
 import type { ShellConfig } from '@wingman/protocol';
 import { quietly } from '../shared/quietly';
 

@@ -1,7 +1,4 @@
-/**
- * What the shell sends on the signaling WebSocket about its own side of the
- * peer connection (attempt.ts).
- */
+/** What the shell sends on the signaling WebSocket about its own side of the peer connection (attempt.ts). */
 import {
   deriveTrustKeys,
   isMacedType,

@@ -172,13 +172,11 @@ export function summarizeStats(entries: Iterable<StatsEntry>): { ice?: IcePair; 
     if (ice) out.ice = ice;
   }
   const channels = all.filter((e) => e.type === 'data-channel');
+  const counted = channels.length > 0 ? channels : pair ? [pair] : undefined;
   const sum = (k: string, list: StatsEntry[]) => list.reduce((n, e) => n + (isCount(e[k]) ? e[k] : 0), 0);
-  if (channels.length > 0) {
-    out.bytesSent = sum('bytesSent', channels);
-    out.bytesReceived = sum('bytesReceived', channels);
-  } else if (pair) {
-    out.bytesSent = sum('bytesSent', [pair]);
-    out.bytesReceived = sum('bytesReceived', [pair]);
+  if (counted) {
+    out.bytesSent = sum('bytesSent', counted);
+    out.bytesReceived = sum('bytesReceived', counted);
   }
   return out;
 }

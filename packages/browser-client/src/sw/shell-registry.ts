@@ -177,8 +177,7 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
     },
     /** True when `path` starts with a developer-excluded prefix. */
     isExcluded(path: string): boolean {
-      for (const s of shells.values()) for (const prefix of s.exclude) if (path.startsWith(prefix)) return true;
-      return false;
+      return [...shells.values()].some((s) => s.exclude.some((prefix) => path.startsWith(prefix)));
     },
   };
 
@@ -233,8 +232,7 @@ async function resync(
   const [windows, hadChannel] = await Promise.all([scope.clients.matchAll({ type: 'window' }), remembered]);
   for (const w of windows) w.postMessage({ type: 'wingman:sync' }, []);
   const awaited = windows.filter((w) => hadChannel.has(w.id));
-  if (awaited.length === 0) return;
-  await announcements(awaited, hasChannel, listen);
+  if (awaited.length > 0) await announcements(awaited, hasChannel, listen);
 }
 
 /**

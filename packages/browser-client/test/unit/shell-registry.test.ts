@@ -145,3 +145,15 @@ describe("a private session's shell without a channel", () => {
     expect(registry.privateWithoutChannel()).toBe(false);
   });
 });
+
+describe("the developer's excluded prefixes", () => {
+  it('exclude a path that starts with one announced by any shell, and no other', () => {
+    const registry = createShellRegistry(fakeScope([]), memory([]));
+    expect(registry.isExcluded('/admin/users')).toBe(false);
+    registry.shellAnnounced({ ...announce('s1', true), exclude: ['/api/upload', '/admin'] }, fakeWindow('a'));
+    registry.shellAnnounced(announce('s2', true), fakeWindow('b'));
+    expect(registry.isExcluded('/admin/users')).toBe(true);
+    expect(registry.isExcluded('/api/upload?x=1')).toBe(true);
+    expect(registry.isExcluded('/api/other')).toBe(false);
+  });
+});

@@ -52,10 +52,6 @@ export class BindingError extends Error {
   }
 }
 
-function bindMessage(proof: string): string {
-  return JSON.stringify({ type: 'bind', proof });
-}
-
 function proofOf(data: unknown): string | undefined {
   if (typeof data !== 'string' || data.length > MAX_BIND_MESSAGE_CHARS) return undefined;
   try {
@@ -126,7 +122,7 @@ export function bindDataChannel(
           // (SIGSEGV in RTCDataChannel::Send) on a send to it, and readyState tells.
           if (dc.readyState !== 'open') return fail('the channel closed during channel binding');
           computed = p;
-          dc.send(bindMessage(p.own) as unknown as ArrayBuffer);
+          dc.send(JSON.stringify({ type: 'bind', proof: p.own }) as unknown as ArrayBuffer);
           check();
         },
         (err: unknown) => fail(`cannot compute the channel-binding proof: ${(err as Error).message}`),

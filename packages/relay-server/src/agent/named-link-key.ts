@@ -1,7 +1,4 @@
-/**
- * The link key of a stable name (`--name`), kept per server and name (named
- * sessions save no resume state) so the link stays whole across runs.
- */
+/** The link key of a stable name (`--name`), kept per server and name (named sessions save no resume state) so the link stays whole across runs. */
 import { join } from 'node:path';
 import { generateLinkKey, LINK_KEY_PATTERN } from '@wingman/protocol';
 import { z } from 'zod';

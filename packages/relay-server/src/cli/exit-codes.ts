@@ -1,7 +1,4 @@
-/**
- * The `wingman` process's exit codes (docs/cli.md "Exit codes"): scripts tell a
- * problem they can fix in the command line from one they cannot.
- */
+/** The `wingman` process's exit codes (docs/cli.md "Exit codes"): scripts tell a problem they can fix in the command line from one they cannot. */
 
 /** Closed on purpose (Ctrl+C, SIGTERM), or `wingman fetch` got a 2xx/3xx. */
 export const EXIT_OK = 0;

@@ -1,7 +1,4 @@
-/**
- * `wingman http` options and environment, validated into one config. Every
- * value comes from a user: each rejection is a one-line message.
- */
+/** `wingman http` options and environment, validated into one config. Every value comes from a user: each rejection is a one-line message. */
 import {
   DEFAULT_WS_MESSAGE_LIMIT_BYTES,
   MAX_SESSION_EXPIRY_MS,

@@ -1,7 +1,4 @@
-/**
- * The session URL as a QR code under the banner, for a phone (`uqr`, Unicode
- * half blocks, light modules as blocks for light-on-dark terminals).
- */
+/** The session URL as a QR code under the banner, for a phone (`uqr`, Unicode half blocks, light modules as blocks for light-on-dark terminals). */
 import { renderUnicodeCompact } from 'uqr';
 import { isLoopbackHost } from '../loopback-host';
 

@@ -1,7 +1,4 @@
-/**
- * `--route <prefix=target>` and the config file's `routes` (forward/routes.ts),
- * each target read as the main one is (target-option.ts).
- */
+/** `--route <prefix=target>` and the config file's `routes` (forward/routes.ts), each target read as the main one is (target-option.ts). */
 import { MAX_ROUTES, routePrefixProblem, type RouteSpec } from '../forward';
 import { parseTarget, resolveTarget, type TargetFlags } from './target-option';
 import { UsageError } from './usage-error';

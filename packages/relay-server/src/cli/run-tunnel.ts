@@ -40,7 +40,6 @@ const PROBE_TIMEOUT_MS = 2_000;
 export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onViewers, fatalHint }: TunnelRunOptions): Promise<number> {
   const noRestartResume = (why: string) =>
     reporter.warning('WARN_STATE_FILE', `cannot keep the session for a restart (${why}); the URL will change if wingman restarts`);
-  // agent/instance-slot.ts.
   const slot = openResumeSlot(config, env, noRestartResume);
   // docs/PROTOCOL.md §Link access: kept with the session for a resume; a stable name's per server and name.
   const namedKey =

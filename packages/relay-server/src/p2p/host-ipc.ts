@@ -60,7 +60,6 @@ const hostInitSchema = z.object({
   connectTimeoutMs: durationMs(),
   /** Capture P2P exchanges for the inspector, keeping this many bytes per body; undefined: no capture. */
   captureBodyLimitBytes: z.number().int().min(0).max(MAX_CAPTURE_BODY_LIMIT_BYTES).optional(),
-  /** The tunnel server is on loopback, so viewers are on this machine. */
   acceptLoopbackCandidates: z.boolean().optional(),
   trust: linkTrustSchema.optional(),
 });

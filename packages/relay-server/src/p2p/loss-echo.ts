@@ -1,7 +1,4 @@
-/**
- * The agent's end of the loss probe (docs/PROTOCOL.md §Loss probe): probes
- * echoed as they come; no protocol frame or app byte, so no binding.
- */
+/** The agent's end of the loss probe (docs/PROTOCOL.md §Loss probe): probes echoed as they come; no protocol frame or app byte, so no binding. */
 import { echoLossProbes, LOSS_PROBE_INIT, LOSS_PROBE_LABEL } from '@wingman/protocol';
 import type { RtcPeerConnection } from './webrtc';
 

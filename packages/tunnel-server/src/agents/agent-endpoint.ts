@@ -80,10 +80,6 @@ export function createAgentEndpoint(options: AgentEndpointOptions) {
       ws.once('message', early);
       return ask.finally(() => ws.off('message', early));
     };
-    /**
-     * `adopt`: the agent may take the session over — from another node (the directory allowed it), or back after this
-     * server lost it (its id is bound to the secret).
-     */
     const register = (message: RegisterMessage, adopt = false, adoptsNew = false) =>
       registerAgent(options, sockets, { ws, message, remoteAddress, token, refuse, adopt, adoptsNew });
 
