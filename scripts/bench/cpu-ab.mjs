@@ -11,21 +11,22 @@
  * order flips every batch), so both see the same load on a shared machine;
  * each process's CPU is read from /proc/<pid>/task/<tid>/schedstat (ns, all
  * threads) around each batch. Per round it prints B ÷ A for the agent and
- * the server: where cpu-per-request.mjs's separate rows of one run move by
- * ±30 % on a busy 2-core VM, two identical builds measured so stay within
- * about ±10 % a round, so a change is worth keeping when B ÷ A stays below
- * the ratios' spread. Diagnostic, not part of `npm test`; on 127.0.0.1 in
- * the caller's network namespace, like cpu-per-request.mjs.
+ * the server: where rows measured one after another (as the bench's CPU per
+ * request at c=1) moved by ±30 % on a busy 2-core VM, two identical builds
+ * measured so stay within about ±10 % a round, so a change is worth keeping
+ * when B ÷ A stays below the ratios' spread. Diagnostic, not part of
+ * `npm test`; on 127.0.0.1 in the caller's network namespace.
  *
  * The base copy: `git worktree add /tmp/wingman-base main`, then
  * `npm ci && npm run build` there (or copy a built checkout).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSequentialGetter } from './measure/sequential-get.mjs';
 import { killAllChildren, killAllChildrenNow, spawnNode } from './lib/children.mjs';
 import { AGENT_BIN, ROOT, SERVER_BIN, START_TIMEOUT_MS } from './lib/config.mjs';
+import { cpuNs } from './lib/proc.mjs';
 import { startTargetApp } from './rows/target.mjs';
 
 const WARMUP_REQUESTS = 500;
@@ -65,19 +66,6 @@ if (
   console.error(`[cpu-ab] --base <a built copy of the repository> is required; --requests 1-${MAX_REQUESTS}, --rounds 1-${MAX_ROUNDS}, --batch 1-requests`);
   process.exit(2);
 }
-
-/** CPU time of all of a process's threads so far, ns. */
-const cpuNs = (pid) => {
-  let ns = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // A thread that ended between the listing and the read.
-    }
-  }
-  return ns;
-};
 
 /** Target app, tunnel server and agent of the build at `root`. */
 async function startBuild(label, root) {

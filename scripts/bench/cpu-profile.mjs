@@ -2,15 +2,15 @@
 /**
  * Where a relay row's CPU goes per small request: the row's processes run
  * under `node --cpu-prof`, one keep-alive connection sends sequential 1 KiB
- * GETs (as cpu-per-request.mjs), and each process's profile, cut to the
+ * GETs, and each process's profile, cut to the
  * measured requests, is summed by function and by file, in µs of CPU per
  * request (self time; idle left out).
  *
  *   node scripts/bench/cpu-profile.mjs [--rows wingmanRelay,muxFloor] [--requests 5000] [--top 15] [--keep DIR]
  *
  * Diagnostic, not part of `npm test`. On 127.0.0.1 in the caller's network
- * namespace, like cpu-per-request.mjs. Profiling itself costs CPU: compare
- * rows of one run, not these figures with cpu-per-request.mjs's.
+ * namespace. Profiling itself costs CPU: compare rows of one run, not these
+ * figures with the bench's CPU per request.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

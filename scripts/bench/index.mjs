@@ -10,8 +10,12 @@
  * Environment: BENCH_DURATION_S (5), BENCH_WARMUP_S (1), BENCH_BULK_RUNS (5),
  * BENCH_TIMEOUT_S (1200). See docs/benchmarks.md.
  *
- * The whole run happens inside a loopback-only network namespace (lib/netns.mjs);
- * every process it starts is killed on every exit path (lib/children.mjs).
+ * At c=1 it also reads each process's CPU time (lib/proc.mjs): CPU µs per
+ * request of every process of every row, in `load.c1.cpu` and a table of its own.
+ *
+ * The whole run happens inside a loopback-only network namespace with its own
+ * PID namespace and /proc (lib/netns.mjs); every process it starts is killed
+ * on every exit path (lib/children.mjs).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -22,7 +26,7 @@ import { readSettings } from './lib/config.mjs';
 import { insideLoopbackNamespace, reexecInNamespace } from './lib/netns.mjs';
 import { runHttpRows } from './lib/run-http-rows.mjs';
 import { evaluateRelayGoals, evaluateP2PGoals, renderGoals } from './report/goals.mjs';
-import { renderNotes, renderP2PTable, renderTable } from './report/table.mjs';
+import { renderCpuTable, renderNotes, renderP2PTable, renderTable } from './report/table.mjs';
 import { directRow } from './rows/direct.mjs';
 import { localtunnelRow } from './rows/localtunnel.mjs';
 import { muxFloorRow } from './rows/mux-floor.mjs';
@@ -112,6 +116,8 @@ async function main() {
   console.log(renderTable(rows));
   const p2pTable = renderP2PTable(rows);
   if (p2pTable) console.log(`\n${p2pTable}`);
+  const cpuTable = renderCpuTable(rows);
+  if (cpuTable) console.log(`\n${cpuTable}`);
   if (notes) console.log(`\n${notes}`);
   console.log(`\n${renderGoals(goals)}`);
 

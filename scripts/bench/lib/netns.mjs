@@ -7,11 +7,13 @@
  * dies without cleaning up (wrtc can segfault while closing a peer connection),
  * the kernel kills every process left in the namespace, so no tunnel server,
  * agent or app outlives the run. `--kill-child` passes a SIGTERM to the bench
- * when `unshare` itself is terminated.
+ * when `unshare` itself is terminated. `--mount-proc` (with a mount namespace
+ * of its own) mounts that PID namespace's /proc, so that /proc/<pid> of a
+ * child is that child: the bench reads its children's CPU time there (proc.mjs).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import { childPids } from './proc.mjs';
 
 /** Set on the re-executed copy, so it never tries to re-exec again. */
 const INSIDE_ENV = 'WINGMAN_BENCH_NETNS';
@@ -28,24 +30,23 @@ export function insideLoopbackNamespace() {
   return nonLoopbackInterfaces().length === 0;
 }
 
-/** Direct children of `pid` (the bench under `unshare --fork`), from /proc. */
-function childPids(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
+/**
+ * The probe's shell: lo up, and /proc/self is the shell itself, pid 1 of the
+ * new PID namespace (`read` is a builtin, so the shell opens the file).
+ */
+const PROBE_SCRIPT = 'ip link set lo up && read pid rest < /proc/self/stat && [ "$pid" = "$$" ]';
 
-/** `unshare -n` as root; `-rn` (a user namespace mapping us to root) otherwise; plus a PID namespace. */
+/** `unshare -n` as root; `-rn` (a user namespace mapping us to root) otherwise; plus a PID namespace with its /proc. */
 function unshareFlags() {
-  const ns = ['-p', '-f', '--kill-child=SIGTERM'];
+  const ns = ['-p', '-f', '--kill-child=SIGTERM', '--mount-proc'];
   const candidates = (typeof process.getuid === 'function' && process.getuid() === 0 ? [['-n'], ['-rn']] : [['-rn'], ['-n']]).map((f) => [...f, ...ns]);
   const reasons = [];
   for (const flags of candidates) {
-    const probe = spawnSync('unshare', [...flags, 'sh', '-c', 'ip link set lo up'], { timeout: PROBE_TIMEOUT_MS, encoding: 'utf8' });
+    const probe = spawnSync('unshare', [...flags, 'sh', '-c', PROBE_SCRIPT], { timeout: PROBE_TIMEOUT_MS, encoding: 'utf8' });
     if (probe.status === 0) return { flags };
-    reasons.push(`unshare ${flags.join(' ')}: ${probe.error?.message || probe.stderr?.trim() || `exit ${probe.status}`}`);
+    reasons.push(
+      `unshare ${flags.join(' ')}: ${probe.error?.message || probe.stderr?.trim() || `exit ${probe.status} (lo up and a /proc of its own: ${PROBE_SCRIPT})`}`,
+    );
   }
   return { flags: null, reason: reasons.join('; ') };
 }

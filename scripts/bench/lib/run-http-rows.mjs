@@ -4,6 +4,8 @@
  * turn (and each bulk transfer round-robin), so that a change in the machine's
  * load during the run hits all rows alike instead of skewing the ratios of
  * whichever row ran last. Idle rows cost nothing measurable meanwhile.
+ * At c=1 each of a row's processes has its CPU per request measured too
+ * (proc.mjs), in `load.c1.cpu`.
  * A failed measurement is recorded with its error; the others still run.
  * Every process is stopped whatever happens.
  */
@@ -11,9 +13,10 @@ import { measureDownload, measureUpload } from '../measure/bulk.mjs';
 import { measureHttpLoad } from '../measure/http-load.mjs';
 import { probeSse, probeWebSocket } from '../measure/probes.mjs';
 import { CONCURRENCIES, DOWNLOAD_BYTES, SMALL_PATH, UPLOAD_BYTES, WARMUP_BYTES } from './config.mjs';
+import { createCpuMeter } from './proc.mjs';
 
 /**
- * @typedef {{ id: string, label: string, unavailable(): string | null, start(): Promise<{ port: number, host: string, info: object, procs: Array<{ kill(): Promise<void> }> }> }} HttpRow
+ * @typedef {{ id: string, label: string, unavailable(): string | null, start(): Promise<{ port: number, host: string, info: object, procs: Array<{ name: string, child: { pid?: number }, kill(): Promise<void> }> }> }} HttpRow
  * @param {HttpRow[]} rows
  * @param {{ durationS: number, warmupS: number, bulkRuns: number }} settings
  * @param {(msg: string) => void} log
@@ -69,7 +72,8 @@ async function measureAll(running, settings, log) {
     for (const r of running) {
       log(`${r.result.label}: 1 KiB GET at concurrency ${c} (${settings.warmupS} s warm-up + ${settings.durationS} s)`);
       await take(r, [`c${c}ReqPerSec`, `c${c}P50Ms`, `c${c}P99Ms`], async () => {
-        const load = await measureHttpLoad({ ...r.target, path: SMALL_PATH, connections: c, durationS: settings.durationS, warmupS: settings.warmupS });
+        const cpu = c === 1 ? createCpuMeter(r.started.procs.map((p) => ({ name: p.name, pid: Number(p.child.pid) }))) : undefined;
+        const load = await measureHttpLoad({ ...r.target, path: SMALL_PATH, connections: c, durationS: settings.durationS, warmupS: settings.warmupS, cpu });
         r.result.load[`c${c}`] = load;
         if (load.completed === 0) throw new Error(`no successful request (${load.errors} errors, ${load.timeouts} timeouts, ${load.non2xx} non-2xx)`);
         r.result.metrics[`c${c}ReqPerSec`] = load.reqPerSec;

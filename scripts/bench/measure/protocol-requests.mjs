@@ -12,18 +12,32 @@ const MAX_ERRORS = 100;
 const SMALL_TIMEOUT_MS = 10_000;
 
 /**
+ * With `cpu` (lib/proc.mjs createCpuMeter), also each process's CPU per
+ * completed request over the counted part (not the warm-up): `cpu` in the result.
  * @param {{ requestOver: Function, conn: any, host: string }} ctx
- * @param {{ path: string, connections: number, durationS: number, warmupS: number, expectBytes: number }} o
+ * @param {{ path: string, connections: number, durationS: number, warmupS: number, expectBytes: number, cpu?: ReturnType<typeof import('../lib/proc.mjs').createCpuMeter> }} o
  */
 export async function protocolLoad(ctx, o) {
   await loadFor(ctx, o, o.warmupS, null);
   const samples = new Float64Array(Math.min(MAX_LATENCY_SAMPLES, Math.ceil(o.durationS * 200_000)));
   const stats = { n: 0, errors: 0, lastError: '' };
+  o.cpu?.start();
   const t0 = performance.now();
   await loadFor(ctx, o, o.durationS, { samples, stats });
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = o.cpu?.stop(stats.n);
   const [p50Ms, p99Ms] = percentiles(samples, stats.n, [50, 99]) ?? [null, null];
-  return { reqPerSec: stats.n / seconds, p50Ms, p99Ms, completed: stats.n, errors: stats.errors, timeouts: 0, non2xx: 0, lastError: stats.lastError };
+  return {
+    reqPerSec: stats.n / seconds,
+    p50Ms,
+    p99Ms,
+    completed: stats.n,
+    errors: stats.errors,
+    timeouts: 0,
+    non2xx: 0,
+    lastError: stats.lastError,
+    ...(cpu ? { cpu } : {}),
+  };
 }
 
 async function loadFor(ctx, o, seconds, record) {

@@ -1,5 +1,5 @@
 /**
- * The diagnostics' request loop (cpu-per-request.mjs, cpu-profile.mjs): 1 KiB
+ * The diagnostics' request loop (cpu-ab.mjs, cpu-profile.mjs): 1 KiB
  * GETs one after another on one keep-alive connection, each answered 200.
  */
 import http from 'node:http';

@@ -70,3 +70,25 @@ export function renderP2PTable(rows) {
     ['time to open the data channel: ms', '', f(p.connectMs, 0)],
   ]);
 }
+
+/**
+ * CPU per request at c=1: for each row, each of its processes' CPU time over
+ * the counted 1 KiB GETs ÷ their number (lib/proc.mjs), and the sum. The
+ * load generator (the bench process) is not counted.
+ * @returns {string} empty when no row measured it
+ */
+export function renderCpuTable(rows) {
+  const lines = [];
+  for (const r of rows) {
+    const cpu = r.load?.c1?.cpu;
+    if (!cpu) continue;
+    if (cpu.error !== undefined) {
+      lines.push([r.label, 'error', cpu.error]);
+      continue;
+    }
+    const total = cpu.processes.reduce((sum, p) => sum + p.usPerRequest, 0);
+    lines.push([r.label, total.toFixed(0), cpu.processes.map((p) => `${p.name} ${p.usPerRequest.toFixed(0)}`).join(', ')]);
+  }
+  if (lines.length === 0) return '';
+  return markdown([['CPU µs per request at c=1', 'all processes', 'each process'], ...lines]);
+}

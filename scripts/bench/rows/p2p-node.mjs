@@ -4,7 +4,9 @@
  * figures as the HTTP rows, carried by the protocol over the data channel,
  * plus the baseline the P2P goals divide by: a raw data channel from this
  * process to the bench's raw host (lib/raw-host.mjs, another Node process
- * with wrtc, as the agent's P2P host is).
+ * with wrtc, as the agent's P2P host is). At c=1, CPU per request of the
+ * agent, its P2P host processes (its children: the viewer's and a spare),
+ * the tunnel server and the app, in `load.c1.cpu`.
  */
 import { existsSync } from 'node:fs';
 import { spawnNode } from '../lib/children.mjs';
@@ -22,6 +24,7 @@ import {
   WARMUP_BYTES,
   WEBRTC_MODULE,
 } from '../lib/config.mjs';
+import { childPids, createCpuMeter } from '../lib/proc.mjs';
 import { protocolDownload, protocolLoad, protocolSse, protocolUpload, protocolWebSocket } from '../measure/protocol-requests.mjs';
 import { createRawChannel } from '../measure/raw-channel.mjs';
 import { startWingman } from './wingman-relay.mjs';
@@ -79,7 +82,14 @@ export async function runP2PNodeRow(settings, log, closeLater) {
     const raw = createRawChannel(rawPeer.dc);
     const { requestOver } = require(REQUEST_MODULE);
     const ctx = { requestOver, conn: viewer.connection, host: w.host };
-    await measureAll(result, ctx, raw, settings, log);
+    const pidOf = (p) => Number(p.child.pid);
+    const metered = () => [
+      { name: w.agent.name, pid: pidOf(w.agent) },
+      ...childPids(pidOf(w.agent)).map((pid) => ({ name: `P2P host (pid ${pid})`, pid })),
+      { name: w.server.name, pid: pidOf(w.server) },
+      { name: app.proc.name, pid: pidOf(app.proc) },
+    ];
+    await measureAll(result, ctx, raw, metered, settings, log);
   } catch (err) {
     return { ...result, status: 'failed', reason: firstLine(err), detail: String(err?.stack ?? err) };
   } finally {
@@ -91,7 +101,8 @@ export async function runP2PNodeRow(settings, log, closeLater) {
   return result;
 }
 
-async function measureAll(result, ctx, raw, settings, log) {
+/** @param {() => Array<{ name: string, pid: number }>} metered the processes whose CPU per request is measured at c=1 */
+async function measureAll(result, ctx, raw, metered, settings, log) {
   const take = async (keys, fn) => {
     try {
       await fn();
@@ -120,7 +131,15 @@ async function measureAll(result, ctx, raw, settings, log) {
   for (const c of CONCURRENCIES) {
     log(`${result.label}: 1 KiB GET at concurrency ${c} (${settings.warmupS} s warm-up + ${settings.durationS} s)`);
     await take([`c${c}ReqPerSec`, `c${c}P50Ms`, `c${c}P99Ms`], async () => {
-      const load = await protocolLoad(ctx, { path: SMALL_PATH, connections: c, durationS: settings.durationS, warmupS: settings.warmupS, expectBytes: 1024 });
+      const cpu = c === 1 ? createCpuMeter(metered()) : undefined;
+      const load = await protocolLoad(ctx, {
+        path: SMALL_PATH,
+        connections: c,
+        durationS: settings.durationS,
+        warmupS: settings.warmupS,
+        expectBytes: 1024,
+        cpu,
+      });
       result.load[`c${c}`] = load;
       result.metrics[`c${c}ReqPerSec`] = load.reqPerSec;
       result.metrics[`c${c}P50Ms`] = load.p50Ms;
