@@ -6,7 +6,7 @@
 declare function setTimeout(fn: () => void, ms: number): unknown;
 declare function clearTimeout(handle: unknown): void;
 declare function queueMicrotask(fn: () => void): void;
-declare const performance: { now(): number } | undefined;
+declare const performance: { now(): number };
 declare class TextEncoder {
   encode(s: string): Uint8Array;
 }

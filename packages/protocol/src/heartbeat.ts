@@ -56,18 +56,18 @@ export function startHeartbeat(connection: HeartbeatTarget, options: HeartbeatOp
 
   function round(): void {
     if (stopped || connection.isClosed) return;
-    const startedAt = now();
+    const startedAt = performance.now();
     connection.ping(timeoutMs).then(
       (rttMs) => {
         if (stopped) return;
         liveness.answered();
-        schedule(startedAt + intervalMs - now());
+        schedule(startedAt + intervalMs - performance.now());
         options.onRtt?.(rttMs);
       },
       () => {
         // A PING also fails when the connection closes: only a live one can be dead.
         if (stopped || connection.isClosed) return;
-        if (!liveness.timedOut()) return schedule(startedAt + intervalMs - now());
+        if (!liveness.timedOut()) return schedule(startedAt + intervalMs - performance.now());
         stop();
         options.onDead(protocolError('ERR_TIMEOUT', `${maxMissed} PING(s) in a row unanswered within ${timeoutMs} ms, with nothing moving on the channel`));
       },
@@ -81,9 +81,6 @@ export function startHeartbeat(connection: HeartbeatTarget, options: HeartbeatOp
   return stop;
 }
 
-export function now(): number {
-  return typeof performance !== 'undefined' ? performance.now() : Date.now();
-}
 
 /**
  * The liveness rule: a PING that times out is missed only if nothing moved since the last verdict (no byte

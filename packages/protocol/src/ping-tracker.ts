@@ -1,7 +1,6 @@
 /** Round trips with PING/PONG: a unique payload per PING; unanswered within its timeout, ERR_TIMEOUT. */
 import { PING_PAYLOAD_BYTES } from './constants';
 import { protocolError, type ProtocolError } from './errors';
-import { now } from './heartbeat';
 
 interface PendingPing {
   start: number;
@@ -26,7 +25,7 @@ export class PingTracker {
         this.pings.delete(key);
         reject(protocolError('ERR_TIMEOUT', `no PONG within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.pings.set(key, { start: now(), resolve, reject, timer });
+      this.pings.set(key, { start: performance.now(), resolve, reject, timer });
       send(payload);
     });
   }
@@ -38,7 +37,7 @@ export class PingTracker {
     if (p) {
       this.pings.delete(key);
       clearTimeout(p.timer);
-      p.resolve(now() - p.start);
+      p.resolve(performance.now() - p.start);
     }
   }
 
