@@ -81,7 +81,6 @@ export function startHeartbeat(connection: HeartbeatTarget, options: HeartbeatOp
   return stop;
 }
 
-
 /**
  * The liveness rule: a PING that times out is missed only if nothing moved since the last verdict (no byte
  * received, at most LIVENESS_MIN_DRAIN_BYTES of ours drained), as a PING queued behind a bulk transfer
