@@ -39,9 +39,10 @@ describe('bench CPU per request', () => {
   });
 
   it('finds a child process and reads its CPU time', async () => {
-    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    // It says so once it runs: right after 'spawn' a busy machine may not have scheduled it yet (no CPU time at all).
+    const child = spawn(process.execPath, ['-e', "process.stdout.write('up'); setInterval(() => {}, 1000)"], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
-      await once(child, 'spawn');
+      await once(child.stdout, 'data');
       expect(childPids(process.pid)).toContain(child.pid);
       expect(cpuNs(Number(child.pid))).toBeGreaterThan(0);
     } finally {
