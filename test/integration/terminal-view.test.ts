@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BROWSER_P2P_WORDS } from '../../packages/relay-server/src/cli/browser-p2p';
 import { CookieBrowser } from '../helpers/cookie-browser';
 import { send } from '../helpers/http-client';
 import { startProvider } from '../helpers/oidc-provider';
@@ -184,7 +185,7 @@ describe('wingman http on a terminal', () => {
 
   it('lists a P2P viewer with its transport and round-trip time, and its requests with transport p2p', async () => {
     startInTmux();
-    const first = await waitForScreen((t) => sessionUrlOf(t) !== undefined && /P2P on/.test(t), 'the URL with P2P on');
+    const first = await waitForScreen((t) => sessionUrlOf(t) !== undefined && t.includes(`(${BROWSER_P2P_WORDS.on})`), 'the URL with P2P on');
     const url = new URL(sessionUrlOf(first)!);
     const v = await connectViewerProcess({ url: url.href, timeoutMs: 20_000 });
     const r = await v.request({ method: 'GET', target: '/over-p2p', headers: [['host', url.host]] });
