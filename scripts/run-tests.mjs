@@ -99,6 +99,8 @@ async function runInside() {
   const deadline = Date.now() + timeoutS * 1000;
   // The census (scripts/census.mjs) keeps each run's jest results in a folder of its own.
   const keptDir = process.env[RESULTS_DIR_ENV];
+  // This run's alone: a test that starts the runner itself would write its own results over this run's.
+  delete process.env[RESULTS_DIR_ENV];
   const outputDir = keptDir ? (mkdirSync(keptDir, { recursive: true }), keptDir) : mkdtempSync(join(tmpdir(), 'wingman-jest-'));
   const ci = process.env.CI === 'true' || process.env.CI === '1' ? ['--ci'] : [];
   const workers = Number(process.env[WORKERS_ENV] ?? DEFAULT_WORKERS);
