@@ -11,8 +11,7 @@ import {
   type HeaderList,
 } from '@wingman/protocol';
 import { requestFieldTowardsApp, responseFieldAddress, type ExchangeAddresses } from './address-map';
-import type { AppAddress } from './app-urls';
-import { sessionOrigin } from './app-urls';
+import { sessionOrigin, type AppAddress } from './app-urls';
 import { formatHostPort, type HostHeaderMode, type Target } from './target';
 
 /** Transport over which a stream reached the agent. */
@@ -68,6 +67,15 @@ export function checkFraming(headers: HeaderList): Framing {
   return { ok: true, contentLength: Number(value) };
 }
 
+/** The forbidden fields a Service Worker's relayed fetch carried in FETCH_METADATA_HEADER (e.g. `sec-fetch-mode: navigate`), in place of its own fetch's. */
+function withFetchMetadata(out: HeaderList, original: HeaderList): HeaderList {
+  const raw = original.find(([n]) => n === FETCH_METADATA_HEADER)?.[1];
+  const fields = raw === undefined ? undefined : parseFetchMetadata(raw);
+  if (!fields) return out;
+  const names = new Set(fields.map(([n]) => n));
+  return [...out.filter(([n]) => !names.has(n)), ...fields];
+}
+
 interface RequestHeaderOptions {
   target: Target;
   hostHeader: HostHeaderMode;
@@ -83,42 +91,30 @@ interface RequestHeaderOptions {
  * rewritten Host can still build public URLs.
  */
 export function forwardedRequest(headers: HeaderList, options: RequestHeaderOptions): { headers: HeaderList; addresses: ExchangeAddresses } {
-  let originalHost: string | undefined;
-  let metadataValue: string | undefined;
-  let connection = false;
-  for (const [name, value] of headers) {
-    if (name === 'host') originalHost ??= value;
-    else if (name === FETCH_METADATA_HEADER) metadataValue ??= value;
-    else if (name === 'connection') connection = true;
-  }
-  const listed = connection ? connectionListed(headers) : undefined;
-  // The forbidden fields a Service Worker's relayed fetch carried (e.g. `sec-fetch-mode: navigate`), in place of its own fetch's.
-  const metadata = metadataValue === undefined ? undefined : parseFetchMetadata(metadataValue);
-  const replaced = metadata && new Set(metadata.map(([n]) => n));
+  const originalHost = headers.find(([n]) => n === 'host')?.[1];
+  const listed = connectionListed(headers);
+  // The tunnel server's and the SW's words to the agent, never the app's.
+  let out = withFetchMetadata(
+    headers.filter(([name]) => !HOP_BY_HOP.has(name) && !listed.has(name) && name !== 'host' && !AGENT_ONLY.has(name)),
+    headers,
+  );
+  if (options.websocket) out = out.filter(([name]) => !WS_HANDSHAKE.has(name));
+  if (options.transport === 'p2p') out = out.filter(([name]) => name !== 'x-forwarded-for');
+  if (originalHost !== undefined && !out.some(([n]) => n === 'x-forwarded-host')) out.push(['x-forwarded-host', originalHost]);
   const preserve = options.hostHeader === 'preserve';
   const host =
     options.hostHeader === 'rewrite' ? formatHostPort(options.target) : preserve ? (originalHost ?? formatHostPort(options.target)) : options.hostHeader;
-  const viewerHost = preserve ? undefined : originalHost?.trim().toLowerCase();
-  const appOrigin = `${options.target.scheme ?? 'http'}://${host.toLowerCase()}`;
-  const sent: HeaderList = [['host', host]];
   let viewerOrigin: string | undefined;
-  let forwardedHost = false;
-  const add = (field: [string, string]) => {
-    const [name, value] = field;
-    if (options.websocket && WS_HANDSHAKE.has(name)) return;
-    if (options.transport === 'p2p' && name === 'x-forwarded-for') return;
-    if (name === 'x-forwarded-host') forwardedHost = true;
-    const mapped = viewerHost === undefined ? undefined : requestFieldTowardsApp(name, value, viewerHost, appOrigin);
-    if (mapped === undefined) return void sent.push(field);
-    if (name === 'origin') viewerOrigin = value.trim();
-    sent.push([name, mapped]);
-  };
-  // The tunnel server's and the SW's words to the agent, never the app's.
-  for (const field of headers) {
-    const name = field[0];
-    if (!HOP_BY_HOP.has(name) && name !== 'host' && !AGENT_ONLY.has(name) && !listed?.has(name) && !replaced?.has(name)) add(field);
+  if (!preserve && originalHost !== undefined) {
+    const viewerHost = originalHost.trim().toLowerCase();
+    const appOrigin = `${options.target.scheme ?? 'http'}://${host.toLowerCase()}`;
+    out = out.map((field) => {
+      const mapped = requestFieldTowardsApp(field[0], field[1], viewerHost, appOrigin);
+      if (mapped === undefined) return field;
+      if (field[0] === 'origin') viewerOrigin = field[1].trim();
+      return [field[0], mapped];
+    });
   }
-  if (metadata) for (const field of metadata) add(field);
-  if (originalHost !== undefined && !forwardedHost) add(['x-forwarded-host', originalHost]);
+  const sent: HeaderList = [['host', host], ...out];
   return { headers: sent, addresses: { sessionOrigin: sessionOrigin(sent), viewerOrigin } };
 }
