@@ -20,6 +20,10 @@ import { fileURLToPath } from 'node:url';
 import { failuresOfRun, parseCensusArgs } from './lib/census.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** Set by SIGTERM or Ctrl-C: the run going on is stopped (the runner gets the signal too) and no other starts. */
+let stopping = false;
+process.on('SIGTERM', () => (stopping = true));
+process.on('SIGINT', () => (stopping = true));
 
 /**
  * @param {string[]} args
@@ -29,6 +33,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 function runOnce(args, env) {
   return new Promise((resolveCode) => {
     const child = spawn(process.execPath, [join(ROOT, 'scripts', 'run-tests.mjs'), ...args], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...env } });
+    // Ctrl-C reaches the runner's process group by itself; SIGTERM (kill, CI) is passed on.
     const forward = () => child.kill('SIGTERM');
     process.once('SIGTERM', forward);
     child.on('close', (code) => {
@@ -56,7 +61,7 @@ async function main() {
   const byTest = new Map();
   const codes = [];
   try {
-    for (let run = 1; run <= runs; run++) {
+    for (let run = 1; run <= runs && !stopping; run++) {
       const started = Date.now();
       console.log(`\n[census] run ${run} of ${runs}: ${projects.join(', ')}`);
       const dir = join(top, `run-${run}`);
@@ -74,11 +79,14 @@ async function main() {
     rmSync(top, { recursive: true, force: true });
   }
   const failedRuns = codes.filter((c) => c !== 0).length;
-  console.log(`\n[census] ${runs - failedRuns} of ${runs} runs passed (${projects.join(', ')}${jestArgs.length ? ` ${jestArgs.join(' ')}` : ''})`);
+  const stopped = codes.length < runs ? `; stopped after ${codes.length} runs` : '';
+  console.log(
+    `\n[census] ${codes.length - failedRuns} of ${runs} runs passed (${projects.join(', ')}${jestArgs.length ? ` ${jestArgs.join(' ')}` : ''}${stopped})`,
+  );
   for (const [test, { count, error, runs: which }] of [...byTest].sort((a, b) => b[1].count - a[1].count)) {
     console.log(`  ${count}/${runs}  ${test}  (runs ${which.join(', ')})\n        ${error}`);
   }
-  return failedRuns === 0 ? 0 : 1;
+  return failedRuns === 0 && stopped === '' ? 0 : 1;
 }
 
 process.exitCode = await main();

@@ -1,7 +1,7 @@
 /**
  * The runner's phases (scripts/run-tests.mjs): the real runner (already inside this suite's
  * loopback-only namespace, so it does not enter another) on one small unit file, read from the
- * jest command lines it prints and the results it keeps.
+ * jest command lines it prints (as on CI: `CI=true` adds `--ci`) and the results it keeps.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,7 +14,7 @@ const FILE = 'packages/protocol/test/unit/backoff.test.ts';
 function runner(args: string[], extraEnv: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, ['scripts/run-tests.mjs', ...args], {
     cwd: ROOT,
-    env: { ...process.env, WINGMAN_TEST_NETNS: '1', ...extraEnv },
+    env: { ...process.env, WINGMAN_TEST_NETNS: '1', CI: 'true', ...extraEnv },
     encoding: 'utf8',
     timeout: 120_000,
   });
@@ -28,10 +28,10 @@ describe('the test runner', () => {
     const r = runner([FILE, '--selectProjects', 'unit', 'integration', 'e2e']);
     expect(r.code).toBe(0);
     expect([...r.jest.keys()]).toEqual(['unit', 'integration', 'e2e', 'solo']);
-    expect(r.jest.get('unit')).toBe(`${FILE} --selectProjects unit`);
-    expect(r.jest.get('integration')).toBe(`${FILE} --runInBand --selectProjects integration`);
-    expect(r.jest.get('e2e')).toBe(`${FILE} --runInBand --selectProjects e2e`);
-    expect(r.jest.get('solo')).toBe(`${FILE} --runInBand --selectProjects integration e2e`);
+    expect(r.jest.get('unit')).toBe(`${FILE} --ci --selectProjects unit`);
+    expect(r.jest.get('integration')).toBe(`${FILE} --ci --runInBand --selectProjects integration`);
+    expect(r.jest.get('e2e')).toBe(`${FILE} --ci --runInBand --selectProjects e2e`);
+    expect(r.jest.get('solo')).toBe(`${FILE} --ci --runInBand --selectProjects integration e2e`);
     expect(r.stdout).toContain('wingman: 2 passed, 0 failed');
   });
 
