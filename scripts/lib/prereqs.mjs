@@ -65,22 +65,21 @@ export function isRoot() {
 
 /**
  * The `unshare` flags that create a loopback-only network namespace here:
- * `-n` as root, `-rn` (map the caller to root in a new user namespace) otherwise.
- * Returns null when neither works, with the reason from the last attempt.
+ * `-n` as root, `-rn` (map the caller to root in a new user namespace) otherwise,
+ * each followed by `extraFlags` and tried with `sh -c <script>` (which brings lo up).
+ * Returns null when none works, with each attempt's reason.
+ * @param {{ extraFlags?: string[], script?: string }} [options] the bench adds a PID namespace with its /proc
  * @returns {{ flags: string[] } | { flags: null, reason: string }}
  */
-export function probeNetnsFlags() {
-  const attempts = isRoot() ? [['-n'], ['-rn']] : [['-rn']];
-  let reason = 'unshare is not installed';
+export function probeNetnsFlags({ extraFlags = [], script = 'ip link set lo up' } = {}) {
+  const attempts = (isRoot() ? [['-n'], ['-rn']] : [['-rn']]).map((f) => [...f, ...extraFlags]);
+  const reasons = [];
   for (const flags of attempts) {
-    const probe = spawnSync('unshare', [...flags, 'sh', '-c', 'ip link set lo up'], {
-      encoding: 'utf8',
-      timeout: PROBE_TIMEOUT_MS,
-    });
+    const probe = spawnSync('unshare', [...flags, 'sh', '-c', script], { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS });
     if (probe.status === 0) return { flags };
-    reason = (probe.stderr || probe.error?.message || `exit ${probe.status}`).trim();
+    reasons.push(`unshare ${flags.join(' ')}: ${(probe.stderr || probe.error?.message || `exit ${probe.status} (${script})`).trim()}`);
   }
-  return { flags: null, reason };
+  return { flags: null, reason: reasons.join('; ') };
 }
 
 /**

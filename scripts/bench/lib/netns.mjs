@@ -11,14 +11,13 @@
  * of its own) mounts that PID namespace's /proc, so that /proc/<pid> of a
  * child is that child: the bench reads its children's CPU time there (proc.mjs).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
+import { probeNetnsFlags } from '../../lib/prereqs.mjs';
 import { childPids } from './proc.mjs';
 
 /** Set on the re-executed copy, so it never tries to re-exec again. */
 const INSIDE_ENV = 'WINGMAN_BENCH_NETNS';
-/** `unshare … true` answers at once; this only guards against a wedged kernel. */
-const PROBE_TIMEOUT_MS = 10_000;
 
 /** @returns {string[]} names of interfaces other than loopback */
 export function nonLoopbackInterfaces() {
@@ -36,21 +35,6 @@ export function insideLoopbackNamespace() {
  */
 const PROBE_SCRIPT = 'ip link set lo up && read pid rest < /proc/self/stat && [ "$pid" = "$$" ]';
 
-/** `unshare -n` as root; `-rn` (a user namespace mapping us to root) otherwise; plus a PID namespace with its /proc. */
-function unshareFlags() {
-  const ns = ['-p', '-f', '--kill-child=SIGTERM', '--mount-proc'];
-  const candidates = (typeof process.getuid === 'function' && process.getuid() === 0 ? [['-n'], ['-rn']] : [['-rn'], ['-n']]).map((f) => [...f, ...ns]);
-  const reasons = [];
-  for (const flags of candidates) {
-    const probe = spawnSync('unshare', [...flags, 'sh', '-c', PROBE_SCRIPT], { timeout: PROBE_TIMEOUT_MS, encoding: 'utf8' });
-    if (probe.status === 0) return { flags };
-    reasons.push(
-      `unshare ${flags.join(' ')}: ${probe.error?.message || probe.stderr?.trim() || `exit ${probe.status} (lo up and a /proc of its own: ${PROBE_SCRIPT})`}`,
-    );
-  }
-  return { flags: null, reason: reasons.join('; ') };
-}
-
 /**
  * Runs this script again inside a fresh loopback-only namespace and resolves
  * with its exit code. Never returns a code of 0 unless the inner run succeeded.
@@ -62,7 +46,8 @@ export function reexecInNamespace(script, args) {
     console.error(`[bench] refusing to run: inside the bench's namespace but found interfaces ${nonLoopbackInterfaces().join(', ')}`);
     return Promise.resolve(1);
   }
-  const { flags, reason } = unshareFlags();
+  // A PID namespace with its /proc besides the network one (above).
+  const { flags, reason } = probeNetnsFlags({ extraFlags: ['-p', '-f', '--kill-child=SIGTERM', '--mount-proc'], script: PROBE_SCRIPT });
   if (!flags) {
     console.error(
       '[bench] cannot create a loopback-only network namespace (needed for the WebRTC rows): run as root, or enable ' +
