@@ -9,9 +9,12 @@
  * the app, does not forward it. The agent says `bye` for each of
  * the dead host's viewers; the page checks its channel against that word
  * (protocol peer-gone.ts) instead of waiting for its heartbeat or ICE to
- * notice, 10–25 s later. In Chromium and Firefox; real processes.
+ * notice, 10–25 s later: the shell's record of why the channel ended names the
+ * host's death (the agent's word), never an unanswered heartbeat. How soon the
+ * exchange then ends is not asserted: the upload's copy crosses the relay in
+ * full before the agent refuses it, as long as the machine's load makes it.
+ * In Chromium and Firefox; real processes.
  */
-import { MAX_MISSED_PINGS, RTT_PING_TIMEOUT_MS } from '../../src/shared/constants';
 import { p2pHostOf } from '../../../../test/helpers/processes';
 import { until } from '../../../../test/helpers/wait';
 import { launchEngine, WEBRTC_ENGINES, type LaunchedEngine } from './helpers/engines';
@@ -24,13 +27,6 @@ import { startStack, type Stack } from './support/stack';
 jest.setTimeout(120_000);
 
 const MiB = 1024 * 1024;
-
-/**
- * How soon after the kill every exchange must have ended or moved: half the
- * least time in which the page's heartbeat could call the channel dead on its
- * own (MAX_MISSED_PINGS unanswered PINGs), so only the agent's word can make it.
- */
-const PROMPT_MS = (MAX_MISSED_PINGS * RTT_PING_TIMEOUT_MS) / 2;
 
 /** What the page's exchange came to: its body's SHA-256 and length, or the error it failed with. */
 interface Outcome {
@@ -113,7 +109,7 @@ describe.each(WEBRTC_ENGINES)('the P2P host process killed with exchanges in fli
     return { frame, viewerId, host: await p2pHostOf(stack.agent, viewerId) };
   }
 
-  /** Kills the host and resolves with the exchange's outcome, which must come within PROMPT_MS. */
+  /** Kills the host and resolves with the exchange's outcome. */
   async function killHost(frame: AnyFrame, host: number): Promise<Outcome> {
     process.kill(host, 'SIGKILL');
     let last: unknown;
@@ -122,15 +118,20 @@ describe.each(WEBRTC_ENGINES)('the P2P host process killed with exchanges in fli
         last = await inFlight(frame);
         return (last as { outcome?: Outcome }).outcome;
       },
-      { timeoutMs: PROMPT_MS, intervalMs: 50, what: `the exchange to end or move within ${PROMPT_MS} ms of the host's death`, observe: () => last },
+      { timeoutMs: WAIT_MS, intervalMs: 50, what: "the exchange to end or move after the host's death", observe: () => last },
     );
   }
 
-  /** The shell's record of why its channel ended. */
-  const closedReasons = () =>
-    inPage(page, () => (window as unknown as { __wingman: { errors(): Array<{ code: string; message: string }> } }).__wingman.errors(), undefined).then(
-      (errors) => errors.filter((e) => e.code === 'channel-closed').map((e) => e.message),
+  /** The shell's record of why its channels ended: the host's death as the agent said it, not a heartbeat's silence. */
+  async function expectEndedByAgentsWord(): Promise<void> {
+    const errors = await inPage(
+      page,
+      () => (window as unknown as { __wingman: { errors(): Array<{ code: string; message: string }> } }).__wingman.errors(),
+      undefined,
     );
+    expect(errors.filter((e) => e.code === 'channel-closed').map((e) => e.message)).toContainEqual(expect.stringContaining('P2P host ended (SIGKILL)'));
+    expect(errors.map((e) => e.code)).not.toContain('channel-unresponsive');
+  }
 
   it('resumes a download the host was carrying over the relay with a Range request, SHA-256 equal, then goes back to P2P', async () => {
     const { frame, viewerId, host } = await onP2P();
@@ -145,7 +146,7 @@ describe.each(WEBRTC_ENGINES)('the P2P host process killed with exchanges in fli
     expect(outcome).toEqual({ status: 200, route: expect.stringMatching(/^p2p;/), error: null, sha: patternSha256(n), bytes: n });
     const ranges = stack.app.requests.filter((r) => r.path.startsWith('/ranged')).map((r) => r.range);
     expect(ranges).toEqual([undefined, `bytes=${n / 2}-`]);
-    expect(await closedReasons()).toContainEqual(expect.stringContaining('P2P host ended (SIGKILL)'));
+    await expectEndedByAgentsWord();
 
     // The restarted host takes the page back: the badge says P2P over a new channel, and the next request goes there.
     const back = await waitForTransport(page, 'p2p');
@@ -164,7 +165,7 @@ describe.each(WEBRTC_ENGINES)('the P2P host process killed with exchanges in fli
 
       expect(outcome).toMatchObject({ status: 502, route: 'relay; reason=channel-failed', error: 'ERR_ALREADY_RECEIVED' });
       expect(stack.app.requests.filter((r) => r.method === 'POST' && r.path === '/sha')).toHaveLength(1);
-      expect(await closedReasons()).toContainEqual(expect.stringContaining('P2P host ended (SIGKILL)'));
+      await expectEndedByAgentsWord();
     } finally {
       held.release();
     }
