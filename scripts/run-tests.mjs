@@ -3,25 +3,28 @@
  * `npm test` (after `npm run build`): checks prerequisites, lints and checks the
  * formatting (lib/static-checks.mjs; only without extra arguments, so running
  * one test file stays quick), then re-runs itself inside a loopback-only
- * network namespace and runs every jest project there:
+ * network namespace and runs jest's projects there, in steps:
  *   1. unit                      (jest's default workers)
- *   2. integration, e2e          (in band, or WINGMAN_TEST_WORKERS files at a time)
- *   3. lab                       (in band: it measures, so it has the machine to itself)
+ *   2. integration ‖ e2e         (two jest processes at once, each in band)
+ *   3. solo                      (the integration and e2e files marked `@solo`, in band, alone)
+ *   4. lab                       (in band: it measures, so it has the machine to itself)
+ * Step 2 runs the two projects side by side because their tests mostly wait (on servers,
+ * browsers, timers): together they keep the two cores busy (docs/testing.md). A file whose
+ * assertions read a process's resources (peak RSS) carries `@solo` in its first comment and
+ * waits for step 3 (lib/jest-resume-sequencer.cjs sorts the files into lanes).
  * A phase whose jest process dies of a native crash (SIGSEGV…) fails; it resumes
  * with the test files not yet run only to report them, and counts the file it
  * died in as failed, naming it in the log and the summary.
- * Extra arguments go to jest: `npm test -- packages/protocol`, `npm test -- -t "reset"`.
- * With `--selectProjects` among them, jest runs once with exactly those arguments (in band
- * when the lab is among the projects).
+ * Extra arguments go to jest in every phase: `npm test -- packages/protocol`,
+ * `npm test -- -t "reset"`; `--selectProjects a b` keeps only those projects' phases.
  *
  * Why a network namespace: tests, the browser and WebRTC may only ever reach
  * loopback. In a namespace whose only interface is `lo`, nothing else exists to
  * reach, whatever a library or Chromium tries (docs/testing.md).
  *
  * Environment: WINGMAN_TEST_TIMEOUT_S — deadline for the whole run (default 4200 s,
- * so install + build + tests stay inside CI's 90 minutes); WINGMAN_TEST_WORKERS — test
- * files of integration and e2e run at once (default 1: in band; docs/testing.md says why);
- * WINGMAN_TEST_RESULTS_DIR — keep jest's results there (the census reads them).
+ * so install + build + tests stay inside CI's 90 minutes);
+ * WINGMAN_TEST_RESULTS_DIR — keep jest's results there (`<phase>.json`, `phases.json`; the census reads them).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,8 +42,8 @@ const INSIDE_ENV = 'WINGMAN_TEST_NETNS';
 const DEFAULT_TIMEOUT_S = 4200;
 /** A folder to keep jest's results in (`<phase>.json`, `phases.json`) instead of a temporary one. */
 const RESULTS_DIR_ENV = 'WINGMAN_TEST_RESULTS_DIR';
-const WORKERS_ENV = 'WINGMAN_TEST_WORKERS';
-const DEFAULT_WORKERS = 1;
+/** jest's projects in the order `npm test` runs them (jest.config.js). */
+const PROJECTS = ['unit', 'integration', 'e2e', 'lab'];
 
 const jestArgs = process.argv.slice(2);
 const lab = hasTestDir(ROOT, 'lab');
@@ -103,25 +106,13 @@ async function runInside() {
   delete process.env[RESULTS_DIR_ENV];
   const outputDir = keptDir ? (mkdirSync(keptDir, { recursive: true }), keptDir) : mkdtempSync(join(tmpdir(), 'wingman-jest-'));
   const ci = process.env.CI === 'true' || process.env.CI === '1' ? ['--ci'] : [];
-  const workers = Number(process.env[WORKERS_ENV] ?? DEFAULT_WORKERS);
-  if (!Number.isInteger(workers) || workers < 1) {
-    console.error(`[run-tests] ${WORKERS_ENV} must be a whole number of workers, 1 or more, got "${process.env[WORKERS_ENV]}"`);
+  let steps;
+  try {
+    steps = plan(jestArgs, ci);
+  } catch (err) {
+    console.error(`[run-tests] ${err.message}`);
     return 1;
   }
-  // jest runs in band by itself when a phase has a single test file.
-  const parallel = workers === 1 ? ['--runInBand'] : [`--maxWorkers=${workers}`];
-  const inBand = ['--runInBand'];
-
-  // The user's arguments go first: `--selectProjects` takes every following
-  // word as a project name, so a path after it would be swallowed.
-  const selected = selectedProjects(jestArgs);
-  const phases = selected
-    ? [{ name: 'selected', args: [...jestArgs, ...ci, ...(selected.includes('lab') ? inBand : parallel)] }]
-    : [
-        { name: 'unit', args: [...jestArgs, ...ci, '--selectProjects', 'unit'] },
-        { name: 'integration+e2e', args: [...jestArgs, ...ci, ...parallel, '--selectProjects', 'integration', 'e2e'] },
-        ...(lab ? [{ name: 'lab', args: [...jestArgs, ...ci, ...inBand, '--selectProjects', 'lab'] }] : []),
-      ];
 
   // Ctrl-C / SIGTERM: the running phase is stopped by runJestPhase; later phases are not started.
   let interrupted = false;
@@ -131,18 +122,19 @@ async function runInside() {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  /** @param {Phase} phase */
+  const run = async (phase) => {
+    const remainingMs = deadline - Date.now();
+    if (remainingMs <= 0 || interrupted) {
+      const problem = interrupted ? 'not run: interrupted' : 'not run: deadline reached';
+      return { name: phase.name, code: 1, passed: 0, failed: 0, skipped: 0, durationMs: 0, problem };
+    }
+    const result = await runJestPhase({ name: phase.name, root: ROOT, args: phase.args, env: phase.env, outputDir, deadlineMs: remainingMs });
+    return result.crashSignal !== null && !interrupted ? resumeAfterCrash({ phase, first: result, root: ROOT, outputDir, deadline }) : result;
+  };
   const results = [];
   try {
-    for (const phase of phases) {
-      const remainingMs = deadline - Date.now();
-      if (remainingMs <= 0 || interrupted) {
-        const problem = interrupted ? 'not run: interrupted' : 'not run: deadline reached';
-        results.push({ name: phase.name, code: 1, passed: 0, failed: 0, skipped: 0, durationMs: 0, problem });
-        continue;
-      }
-      const result = await runJestPhase({ name: phase.name, root: ROOT, args: phase.args, outputDir, deadlineMs: remainingMs });
-      results.push(result.crashSignal !== null && !interrupted ? await resumeAfterCrash({ phase, first: result, root: ROOT, outputDir, deadline }) : result);
-    }
+    for (const step of steps) results.push(...(await Promise.all(step.map(run))));
   } finally {
     if (keptDir) writeFileSync(join(keptDir, 'phases.json'), JSON.stringify(results.map(({ crash: _crash, ...r }) => r)));
     else rmSync(outputDir, { recursive: true, force: true });
@@ -151,16 +143,46 @@ async function runInside() {
 }
 
 /**
- * The projects named after `--selectProjects` (up to the next option), or null without it.
+ * @typedef {object} Phase one jest process
+ * @property {string} name its name in the summary and its results file (`<name>.json`)
+ * @property {string[]} args
+ * @property {Record<string, string>} env
+ */
+
+/**
+ * The run's steps, in order; the phases of one step run at the same time.
+ * @param {string[]} args the user's jest arguments
+ * @param {string[]} ci `--ci` on CI
+ * @returns {Phase[][]}
+ */
+function plan(args, ci) {
+  const { projects, rest } = splitProjects(args);
+  const unknown = projects.filter((p) => !PROJECTS.includes(p));
+  if (unknown.length > 0) throw new Error(`--selectProjects: no project ${unknown.join(', ')} (there are ${PROJECTS.join(', ')})`);
+  const has = (p) => projects.includes(p);
+  // The user's arguments go first: `--selectProjects` takes every following word as a project name.
+  const phase = (name, chosen, extra, env = {}) => ({ name, args: [...rest, ...ci, ...extra, '--selectProjects', ...chosen], env });
+  const lanes = ['integration', 'e2e'].filter(has);
+  return [
+    has('unit') ? [phase('unit', ['unit'], [])] : [],
+    lanes.map((p) => phase(p, [p], ['--runInBand'], { WINGMAN_JEST_LANE: 'shared' })),
+    lanes.length > 0 ? [phase('solo', lanes, ['--runInBand'], { WINGMAN_JEST_LANE: 'solo' })] : [],
+    has('lab') && lab ? [phase('lab', ['lab'], ['--runInBand'])] : [],
+  ].filter((step) => step.length > 0);
+}
+
+/**
+ * The projects named after `--selectProjects` (up to the next option; all without it) and the other arguments.
  * @param {string[]} args
  */
-function selectedProjects(args) {
+function splitProjects(args) {
   const at = args.findIndex((a) => a === '--selectProjects' || a.startsWith('--selectProjects='));
-  if (at < 0) return null;
-  if (args[at].includes('=')) return args[at].slice(args[at].indexOf('=') + 1).split(',');
-  const rest = args.slice(at + 1);
-  const end = rest.findIndex((a) => a.startsWith('-'));
-  return end < 0 ? rest : rest.slice(0, end);
+  if (at < 0) return { projects: PROJECTS, rest: args };
+  if (args[at].includes('=')) return { projects: args[at].slice(args[at].indexOf('=') + 1).split(','), rest: args.toSpliced(at, 1) };
+  const after = args.slice(at + 1);
+  const end = after.findIndex((a) => a.startsWith('-'));
+  const count = end < 0 ? after.length : end;
+  return { projects: after.slice(0, count), rest: args.toSpliced(at, count + 1) };
 }
 
 /**

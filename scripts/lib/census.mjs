@@ -45,8 +45,11 @@ export function parseCensusArgs(argv) {
  */
 export function failuresOfRun(dir) {
   const failures = [];
-  const resultsFile = join(dir, 'selected.json');
-  if (existsSync(resultsFile)) {
+  const phasesFile = join(dir, 'phases.json');
+  const phases = existsSync(phasesFile) ? JSON.parse(readFileSync(phasesFile, 'utf8')) : [];
+  for (const phase of phases) {
+    const resultsFile = join(dir, `${phase.name}.json`);
+    if (!existsSync(resultsFile)) continue;
     const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
     for (const file of results.testResults ?? []) {
       const name = relative(ROOT, file.name);
@@ -56,8 +59,6 @@ export function failuresOfRun(dir) {
       if (failed.length === 0 && file.status === 'failed') failures.push({ test: `${name} (the file)`, error: firstLine(file.message) });
     }
   }
-  const phasesFile = join(dir, 'phases.json');
-  const phases = existsSync(phasesFile) ? JSON.parse(readFileSync(phasesFile, 'utf8')) : [];
   for (const phase of phases) {
     if (phase.code !== 0 && phase.problem) failures.push({ test: `(the run: ${phase.name})`, error: phase.problem });
   }

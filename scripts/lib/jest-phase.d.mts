@@ -26,6 +26,7 @@ export interface JestPhaseOptions {
   outputDir: string;
   deadlineMs: number;
   skipFiles?: string[];
+  env?: Record<string, string>;
 }
 
 export const EXIT_GRACE_MS: number;

@@ -42,6 +42,8 @@ const KILL_GRACE_MS = 5_000;
  * @property {number} deadlineMs the phase is stopped after this long
  * @property {string[]} [skipFiles] test files not to run (absolute paths): those
  *   an earlier attempt of the phase finished before it crashed
+ * @property {Record<string, string>} [env] variables for jest on top of this process's
+ *   (the runner's WINGMAN_JEST_LANE)
  */
 
 /**
@@ -76,12 +78,12 @@ const KILL_GRACE_MS = 5_000;
  * @param {JestPhaseOptions} options
  * @returns {Promise<JestPhaseResult>}
  */
-export function runJestPhase({ name, root, args, outputDir, deadlineMs, skipFiles = [] }) {
+export function runJestPhase({ name, root, args, outputDir, deadlineMs, skipFiles = [], env: extraEnv = {} }) {
   const outputFile = join(outputDir, `${name}.json`);
   const progressFile = join(outputDir, `${name}.progress`);
   const skipFile = join(outputDir, `${name}.skip`);
   for (const f of [outputFile, progressFile, skipFile]) rmSync(f, { force: true });
-  const env = { ...process.env, WINGMAN_JEST_PROGRESS: progressFile };
+  const env = { ...process.env, ...extraEnv, WINGMAN_JEST_PROGRESS: progressFile };
   if (skipFiles.length > 0) {
     writeFileSync(skipFile, `${skipFiles.join('\n')}\n`);
     env.WINGMAN_JEST_SKIP = skipFile;

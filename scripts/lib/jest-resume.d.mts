@@ -2,7 +2,7 @@
 import type { JestPhaseResult } from './jest-phase.mjs';
 
 export function resumeAfterCrash(options: {
-  phase: { name: string; args: string[] };
+  phase: { name: string; args: string[]; env?: Record<string, string> };
   first: JestPhaseResult;
   root: string;
   outputDir: string;

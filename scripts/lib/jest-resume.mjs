@@ -18,7 +18,7 @@ const MAX_ATTEMPTS = 4;
  * resumes with the files not yet run, naming the file jest died in, in the log
  * and in the summary line. The phase fails whatever the resumed attempts do.
  * @param {object} o
- * @param {{ name: string, args: string[] }} o.phase
+ * @param {{ name: string, args: string[], env?: Record<string, string> }} o.phase
  * @param {import('./jest-phase.mjs').JestPhaseResult} o.first the attempt that crashed
  * @param {string} o.root repository root (jest's cwd)
  * @param {string} o.outputDir
@@ -61,7 +61,7 @@ export async function resumeAfterCrash({ phase, first, root, outputDir, deadline
       return { ...attempt, ...totals, code: 1, durationMs, problem: notes.join('; '), crashSignal: attempt.crashSignal };
     }
     console.error(`\n[run-tests] ${phase.name}: ${note}; resuming with the test files not yet run, to report them`);
-    attempt = await runJestPhase({ name: phase.name, root, args: phase.args, outputDir, deadlineMs: remainingMs, skipFiles: [...done] });
+    attempt = await runJestPhase({ name: phase.name, root, args: phase.args, env: phase.env, outputDir, deadlineMs: remainingMs, skipFiles: [...done] });
   }
   return { ...attempt, ...totals, code: 1, durationMs, problem: `${notes.join('; ')}; resumed (the crash fails the run)`, crashSignal: null };
 }

@@ -32,7 +32,7 @@ describe('the census', () => {
       const out = join(dir, 'out');
       mkdirSync(out);
       const phase = await runJestPhase({
-        name: 'selected',
+        name: 'e2e',
         root: ROOT,
         args: ['--config', JSON.stringify(config), '--runInBand', '--ci'],
         outputDir: out,
@@ -48,7 +48,7 @@ describe('the census', () => {
         expect.arrayContaining([
           { test: `${b} (the file)`, error: expect.stringContaining('b does not load') as string },
           { test: `${a} › fails`, error: 'Error: the reason' },
-          { test: '(the run: selected)', error: 'jest exited 1' },
+          { test: '(the run: e2e)', error: 'jest exited 1' },
         ]),
       );
     } finally {

@@ -1,6 +1,9 @@
 /**
  * The relay tunnel end to end through real processes on loopback:
  * wingman-server and `wingman http` as child processes, a real local app.
+ *
+ * @solo its bounds are on the processes' peak RSS, which counts garbage not yet collected:
+ *   how much waits depends on the CPU the process gets, so a test file beside it moves the peak.
  */
 import { createHash } from 'node:crypto';
 import { Agent, request } from 'node:http';

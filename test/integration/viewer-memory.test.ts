@@ -5,6 +5,9 @@
  * take the server past 1 GB when nothing bounds it, while a
  * legitimate viewer's requests keep succeeding. RSS is read from
  * /proc/<pid>/status.
+ *
+ * @solo its bounds are on the processes' peak RSS, which counts garbage not yet collected:
+ *   how much waits depends on the CPU the process gets, so a test file beside it moves the peak.
  */
 import { connect as h2Connect, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import { connect, type Socket } from 'node:net';

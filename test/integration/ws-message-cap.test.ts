@@ -4,6 +4,9 @@
  * a message over the cap closes its WebSocket with 1009 on both legs and
  * nothing else; a gibibyte of messages at the cap keeps both processes'
  * memory bounded.
+ *
+ * @solo its bounds are on the processes' peak RSS, which counts garbage not yet collected:
+ *   how much waits depends on the CPU the process gets, so a test file beside it moves the peak.
  */
 import WebSocket from 'ws';
 import { killAll, sampleRss, startTunnel, type Tunnel } from '../helpers/processes';

@@ -40,12 +40,31 @@ describe('peerGone', () => {
     half.end();
   });
 
-  it('keeps a peer whose PONG is late but whose other bytes arrived meanwhile', async () => {
-    const half = await halfDeadPair();
-    const gone = peerGone(half.client, 50);
-    half.talk();
-    await expect(gone).resolves.toBe(false);
-    half.end();
+  describe('with its PONG late', () => {
+    let half: Awaited<ReturnType<typeof halfDeadPair>>;
+    beforeEach(async () => {
+      half = await halfDeadPair();
+      jest.useFakeTimers();
+    });
+    afterEach(() => {
+      jest.useRealTimers();
+      half.end();
+    });
+
+    it('keeps a peer whose other bytes arrive in the second half of the check', async () => {
+      const gone = peerGone(half.client, 100);
+      await jest.advanceTimersByTimeAsync(60);
+      half.talk();
+      await jest.advanceTimersByTimeAsync(60);
+      await expect(gone).resolves.toBe(false);
+    });
+
+    it('says a peer is gone whose last bytes, sent before it died, arrive only in the first half', async () => {
+      const gone = peerGone(half.client, 100);
+      half.talk();
+      await jest.advanceTimersByTimeAsync(120);
+      await expect(gone).resolves.toBe(true);
+    });
   });
 
   it('says a connection that closed during the check is gone', async () => {
