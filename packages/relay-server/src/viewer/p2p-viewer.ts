@@ -29,7 +29,7 @@ import { linkTokenOf } from '../agent/link-verifier';
 import { closePeer } from '../p2p/webrtc';
 import { iceCandidateNotAdded } from '../p2p/ice-trace';
 import { localhostLookup } from './localhost-lookup';
-import { startPeer, type ViewerPeer } from './viewer-peer';
+import { closePeerQuietly, startPeer, type ViewerPeer } from './viewer-peer';
 
 const VIEWER_CONNECT_TIMEOUT_MS = 15_000;
 
@@ -95,7 +95,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       clearTimeout(timer);
       ws.close();
       abandon();
-      if (peer) closePeer(peer.pc, peer.dc);
+      if (peer) closePeerQuietly(peer);
       reject(err);
     };
     let droppedSignals = 0;
@@ -171,7 +171,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       peer.closed = true;
       // No GOAWAY: see abandon.
       abandon();
-      closePeer(peer.pc, peer.dc);
+      closePeerQuietly(peer);
       if (!settled) return fail(err);
       ws.close();
     }

@@ -16,7 +16,8 @@ import {
   type TrustKeys,
   type ViewerSignal,
 } from '@wingman/protocol';
-import { channelProofs, createPeerConnection, type RtcDataChannel, type RtcPeerConnection } from '../p2p/webrtc';
+import { PEER_CLOSE_GRACE_MS } from '../p2p/peer-host-options';
+import { channelProofs, closePeer, createPeerConnection, type RtcDataChannel, type RtcPeerConnection } from '../p2p/webrtc';
 
 export interface ViewerPeer {
   pc: RtcPeerConnection;
@@ -24,6 +25,8 @@ export interface ViewerPeer {
   answered: boolean;
   pendingCandidates: IceCandidateInit[];
   closed: boolean;
+  /** Its channel's `close` event came: wrtc dropped its side, and touching the channel from here on is safe. */
+  channelClosed: Promise<void>;
   /** Once the agent's HELLO came. */
   connection?: Connection;
   /** Verified channels. */
@@ -42,7 +45,8 @@ export function startPeer(p2p: P2PSettings, keys: Promise<TrustKeys> | undefined
   const { send, lost } = events;
   const pc = createPeerConnection({ iceServers: p2p.iceServers });
   const dc = pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true });
-  const p: ViewerPeer = { pc, dc, answered: false, pendingCandidates: [], closed: false };
+  const channelClosed = new Promise<void>((resolve) => dc.addEventListener('close', () => resolve()));
+  const p: ViewerPeer = { pc, dc, answered: false, pendingCandidates: [], closed: false, channelClosed };
   pc.onicecandidate = (ev) => {
     if (p.closed) return;
     if (!ev.candidate) return send({ type: 'end-of-candidates' });
@@ -77,4 +81,22 @@ export function startPeer(p2p: P2PSettings, keys: Promise<TrustKeys> | undefined
     send({ type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp });
   })().catch((err: Error) => lost(err));
   return p;
+}
+
+/**
+ * Closes a peer whose channel is ending on the agent's side (its bye, its host's death): once the channel's
+ * `close` event came, or after PEER_CLOSE_GRACE_MS. @roamhq/wrtc drops a channel on its signaling thread when
+ * the remote end closes it, with no lock against the JS thread: a `close()` or `send()` from here in that
+ * moment dereferences the dropped channel (SIGSEGV). After the event, both are no-ops.
+ */
+export function closePeerQuietly(p: ViewerPeer, graceMs = PEER_CLOSE_GRACE_MS): void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const grace = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, graceMs);
+    timer.unref?.();
+  });
+  void Promise.race([p.channelClosed, grace]).then(() => {
+    clearTimeout(timer);
+    closePeer(p.pc, p.dc);
+  });
 }
