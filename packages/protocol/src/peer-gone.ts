@@ -1,10 +1,8 @@
 /**
- * Signaling's word that a channel's peer went away (`bye`, `viewer-left`), checked with one PING first, as
- * the channel can outlive the signaling socket: gone when the PING goes unanswered within `timeoutMs` and no
- * byte of the peer's arrived in the second half of that time. Bytes the peer sent before it died can still be
- * on their way when the word comes (an upload's window credit, behind a busy event loop), so only the late ones
- * count as life; a live peer whose PONG is late behind its own sending is still sending then. Without the
- * check a dead peer was noticed 10–25 s later, every exchange hanging meanwhile.
+ * Signaling's word that a channel's peer went away (`bye`, `viewer-left`), checked with one PING first (the channel can
+ * outlive the signaling socket): gone when the PING goes unanswered in `timeoutMs` and no byte of the peer's came in its
+ * second half. Bytes sent before a death (an upload's window credit, behind a busy event loop) come early; a live peer
+ * whose PONG waits behind its own sending still sends late. Unchecked, a dead peer was noticed 10–25 s later.
  */
 import { GONE_CHECK_TIMEOUT_MS } from './constants';
 import type { HeartbeatTarget } from './heartbeat';

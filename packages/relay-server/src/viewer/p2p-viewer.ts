@@ -75,12 +75,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
 
   return new Promise<P2PViewer>((resolve, reject) => {
     let peer: ViewerPeer | undefined;
-    /**
-     * Ends the channel's connection without a GOAWAY: the agent may be tearing
-     * the channel down already, and a send racing that crashes the process
-     * inside @roamhq/wrtc (SIGSEGV in RTCDataChannel::Send while it still
-     * reads 'open'; 1 run in 8 of a test closing a revoked viewer).
-     */
+    /** Ends the channel's connection without a GOAWAY: the agent may be dropping the channel, and a send then can crash wrtc (closePeerQuietly). */
     const abandon = () => peer?.connection?.abandon();
     let settled = false;
     const ws = new WebSocket(signalUrl, {
@@ -216,11 +211,7 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
   });
 }
 
-/**
- * A bye after connecting: the channel is the judge (peer-gone.ts), as in the
- * browser. The server says it when the agent's relay link drops (the channel
- * outlives it); the agent when its P2P host died.
- */
+/** A bye after connecting (the server's when the agent's relay link drops, the agent's when its P2P host died): the channel judges (peer-gone.ts). */
 function byeAfterConnect(peer: ViewerPeer, end: () => void): void {
   const conn = peer.connection;
   if (conn) void peerGone(conn).then((gone) => gone && end());
@@ -265,10 +256,8 @@ function viewerOf(attempt: ViewerAttempt, hello: { viewerId: string; p2p: P2PSet
       closePeer(peer.pc, peer.dc);
     },
     /**
-     * Bye, then the protocol connection ended without a frame and signaling
-     * closed, but the wrtc peer connection left to the process's exit (`wingman
-     * fetch`), where tearing it down could crash it. Resolves when the signaling
-     * socket closed, or after VIEWER_LEAVE_WAIT_MS.
+     * Bye, then the connection ended without a frame and signaling closed; the peer connection is left to the process's
+     * exit (`wingman fetch`), where tearing it down could crash it. Resolves once signaling closed, or after VIEWER_LEAVE_WAIT_MS.
      */
     leave() {
       const gone = new Promise<void>((resolve) => {

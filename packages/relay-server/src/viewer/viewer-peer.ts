@@ -25,7 +25,7 @@ export interface ViewerPeer {
   answered: boolean;
   pendingCandidates: IceCandidateInit[];
   closed: boolean;
-  /** Its channel's `close` event came: wrtc dropped its side, and touching the channel from here on is safe. */
+  /** Its channel's `close` event came (closePeerQuietly). */
   channelClosed: Promise<void>;
   /** Once the agent's HELLO came. */
   connection?: Connection;
@@ -84,19 +84,11 @@ export function startPeer(p2p: P2PSettings, keys: Promise<TrustKeys> | undefined
 }
 
 /**
- * Closes a peer whose channel is ending on the agent's side (its bye, its host's death): once the channel's
- * `close` event came, or after PEER_CLOSE_GRACE_MS. @roamhq/wrtc drops a channel on its signaling thread when
- * the remote end closes it, with no lock against the JS thread: a `close()` or `send()` from here in that
- * moment dereferences the dropped channel (SIGSEGV). After the event, both are no-ops.
+ * Closes a peer once its channel's `close` event came, or after `graceMs`: @roamhq/wrtc drops a channel the agent
+ * closed on its own thread, unlocked against a close()/send() from here (SIGSEGV); after the event both are no-ops.
  */
 export function closePeerQuietly(p: ViewerPeer, graceMs = PEER_CLOSE_GRACE_MS): void {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const grace = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, graceMs);
-    timer.unref?.();
-  });
-  void Promise.race([p.channelClosed, grace]).then(() => {
-    clearTimeout(timer);
-    closePeer(p.pc, p.dc);
-  });
+  const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)).unref?.());
+  void Promise.race([p.channelClosed, grace]).then(() => (clearTimeout(timer), closePeer(p.pc, p.dc)));
 }
