@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
 import { closeViewerProcesses, connectViewerProcess } from '../helpers/p2p-viewer-process';
-import { killAll, startAgent, startTunnel, type Tunnel } from '../helpers/processes';
+import { killAll, LINK_ONLY_AGENT_ENV, startAgent, startTunnel, type Tunnel } from '../helpers/processes';
 import { inspectorApi, inspectorPortOf, NAVIGATION_HEADERS, newViewer, untilTrue, viewerCookieOf, viewerStateOf } from '../helpers/viewer-client';
 
 jest.setTimeout(120_000);
@@ -166,7 +166,13 @@ describe('viewer approval (--approve)', () => {
     const taken = createServer();
     await new Promise<void>((resolve, reject) => taken.once('error', reject).listen(port, '127.0.0.1', resolve));
     try {
-      const { agent } = await startAgent(`http://127.0.0.1:${t.serverPort}`, String(app.port), {}, ['--approve', '--inspect', String(port), '--new-session']);
+      // The agent's default (link only): a public session's warning comes after the ready line, which may or may not be read by then.
+      const { agent } = await startAgent(`http://127.0.0.1:${t.serverPort}`, String(app.port), LINK_ONLY_AGENT_ENV, [
+        '--approve',
+        '--inspect',
+        String(port),
+        '--new-session',
+      ]);
       const warnings = agent
         .stderr()
         .split('\n')
