@@ -12,6 +12,7 @@ import { namedLinkKey } from '../agent/named-link-key';
 import { reaches } from '../agent/server-errors';
 import { displayProxy } from './proxy-config';
 import { createExchangeRecord, createForwarder, DEFAULT_RESPONSE_TIMEOUT_MS, formatHostPort, targetOrigin, type ForwardSettings } from '../forward';
+import type { RequestLogEntry } from '../forward';
 import { createInspector, type InspectorTunnel } from '../inspector';
 import { attachP2P } from '../p2p/agent-p2p';
 import { attachViewerRoster, type ViewerRoster } from '../viewers/viewer-roster';
@@ -56,7 +57,9 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
   const proxy = config.proxy !== undefined ? { url: config.proxy.url, shown: displayProxy(config.proxy.url) } : undefined;
   // Of a request sent both over P2P and the relay, the copy whose claim came second is refused.
   const exchanges = createExchangeRecord();
-  const forwarder = createForwarder({ ...forward, onRequest: (entry) => reporter.request(entry), ...capture, exchanges });
+  // Each forwarded request, relay or P2P: the developer's line, and the next spare P2P host waits for a quiet moment.
+  const onRequest = (entry: RequestLogEntry) => (p2p?.requestSeen(), reporter.request(entry));
+  const forwarder = createForwarder({ ...forward, onRequest, ...capture, exchanges });
   // The config's session options under their AgentOptions names (server, token, name, expiresInMs, addressRules, private…).
   const agent = createAgent({
     ...config,
@@ -79,7 +82,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
             'WARN_UNTRUSTED_SIGNAL',
             `refused ${u.what === 'signal-mac' ? `a signaling message (${u.reason})` : `a data channel (${u.reason})`} of viewer ${u.viewerId}: the tunnel server or its path altered it (${u.count} refused so far)`,
           ),
-        onRequest: (entry) => reporter.request(entry),
+        onRequest,
         ...capture,
         onPeer: (r) => reporter.peer(r),
         ...(onRtt ? { onRtt } : {}),

@@ -7,7 +7,7 @@ import type { Agent } from '../agent';
 import type { Capture, ExchangeRecord, ForwardSettings, RequestLogEntry } from '../forward';
 import type { HostCrash } from './isolated-peer-host';
 import { createPerViewerHosts } from './per-viewer-hosts';
-import type { PeerHost, PeerReport, UntrustedEvent } from './peer-host';
+import type { PeerReport, UntrustedEvent } from './peer-host';
 import { createSignInDeadlines } from './sign-in-deadlines';
 
 interface AgentP2POptions {
@@ -40,7 +40,7 @@ const MAX_REFUSED_VISITORS = 10_000;
 
 export function attachP2P(options: AgentP2POptions) {
   const { agent } = options;
-  let host: PeerHost | undefined;
+  let host: ReturnType<typeof createPerViewerHosts> | undefined;
 
   agent.on('ready', (e) => {
     if (!e.p2pSettings.enabled) {
@@ -119,6 +119,10 @@ export function attachP2P(options: AgentP2POptions) {
   });
 
   return {
+    /** A request was forwarded (relay or P2P): the next spare host process waits for a quiet moment. */
+    requestSeen() {
+      host?.busy();
+    },
     /** Closes the peers of one visitor id and refuses its later offers until allowVisitor (the developer admitted it). */
     closeVisitor(visitorId: string, reason: string) {
       refused.add(visitorId);

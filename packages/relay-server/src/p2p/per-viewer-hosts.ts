@@ -14,7 +14,7 @@ import { createSpareHost } from './spare-host';
 /** A viewer's process ends this long after its peer closed (the peer connection's own close comes PEER_CLOSE_GRACE_MS after the channel's), ms. */
 export const RETIRE_AFTER_MS = PEER_CLOSE_GRACE_MS + 1_000;
 
-export function createPerViewerHosts(options: IsolatedPeerHostOptions): PeerHost {
+export function createPerViewerHosts(options: IsolatedPeerHostOptions): PeerHost & { busy(): void } {
   let iceServers: IceServer[] = options.init.iceServers;
   let trust: LinkTrust | undefined = options.init.trust;
   const hosts = new Map<string, IsolatedPeerHost>();
@@ -67,6 +67,8 @@ export function createPerViewerHosts(options: IsolatedPeerHostOptions): PeerHost
   const everyHost = () => new Set([...hosts.values(), ...(spare.current ? [spare.current] : [])]);
 
   return {
+    /** The agent forwarded a request: the next spare waits for a quiet moment (spare-host.ts). */
+    busy: () => spare.busy(),
     handleSignal(viewerId: string, message: ViewerSignal) {
       if (closed) return;
       const own = hosts.get(viewerId);

@@ -1,14 +1,19 @@
 /**
  * The spare P2P host process (per-viewer-hosts.ts): started ahead, so the
  * next offer is answered by a process that has node and wrtc loaded and
- * warmed. Spares that die (no viewer to blame: the machine may not run them)
- * make the next start wait, 0.5 s doubling up to 30 s, until one gets ready.
+ * warmed. A start costs ~0.5 s of CPU: the next spare waits until the agent
+ * has forwarded no request for SPARE_QUIET_MS (the page load that took the
+ * last one is over), or SPARE_LATEST_MS after the take. Spares that die (no
+ * viewer to blame: the machine may not run them) make the next start wait,
+ * 0.5 s doubling up to 30 s, until one gets ready.
  */
 import { backoffDelay } from '@wingman/protocol';
 import type { HostCrash, IsolatedPeerHost } from './isolated-peer-host';
 
-/** The next spare starts this long after one was taken: not during the page load that took it (a start costs ~0.5 s of CPU), ms. */
-export const SPARE_AFTER_MS = 3_000;
+/** The next spare starts after this long without a forwarded request (relay or P2P)… */
+export const SPARE_QUIET_MS = 500;
+/** …or this long after the last one was taken, however busy the agent is, ms. */
+export const SPARE_LATEST_MS = 10_000;
 const START_RETRY = { initialMs: 500, maxMs: 30_000, jitter: false } as const;
 
 export function createSpareHost(make: () => IsolatedPeerHost) {
@@ -17,27 +22,38 @@ export function createSpareHost(make: () => IsolatedPeerHost) {
   let failedStarts = 0;
   let failure = '';
   let waitUntil = 0;
+  let lastBusy = 0;
+  let latest = 0;
   let closed = false;
 
-  const later = (delayMs: number) => {
+  /** Starts the next spare once `notBefore` has passed and the agent has been quiet (or at `latest`). */
+  const startWhenQuiet = (notBefore: number) => {
     if (closed || spare !== undefined || timer !== undefined) return;
+    const at = Math.max(notBefore, Math.min(lastBusy + SPARE_QUIET_MS, latest));
+    if (at <= Date.now()) return void (spare = make());
     timer = setTimeout(() => {
       timer = undefined;
-      if (!closed && spare === undefined) spare = make();
-    }, delayMs);
+      startWhenQuiet(notBefore);
+    }, at - Date.now());
     timer.unref?.();
   };
 
   spare = make();
 
   return {
-    /** The spare, or a new process when none is up; undefined while starts wait. The next spare comes SPARE_AFTER_MS later. */
+    /** The spare, or a new process when none is up; undefined while starts wait. */
     take(): IsolatedPeerHost | undefined {
       if (Date.now() < waitUntil) return undefined;
       const h = spare !== undefined && !spare.ended ? spare : make();
       spare = undefined;
-      later(SPARE_AFTER_MS);
+      lastBusy = Date.now();
+      latest = lastBusy + SPARE_LATEST_MS;
+      startWhenQuiet(lastBusy);
       return h;
+    },
+    /** The agent forwarded a request (relay or P2P): a page load is going on. */
+    busy() {
+      lastBusy = Date.now();
     },
     /** What ended the last spare, for a refusal while starts wait. */
     get failure() {
@@ -56,7 +72,8 @@ export function createSpareHost(make: () => IsolatedPeerHost) {
       failedStarts++;
       failure = `${crash.beforeReady ? 'failed to start' : 'ended'} (${crash.spawnError ?? crash.signal ?? `exit code ${crash.code}`})`;
       waitUntil = Date.now() + backoffDelay(failedStarts, START_RETRY);
-      later(waitUntil - Date.now());
+      latest = waitUntil;
+      startWhenQuiet(waitUntil);
     },
     close() {
       closed = true;
