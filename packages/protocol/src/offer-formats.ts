@@ -1,14 +1,11 @@
 /**
- * A viewer's offer with every media section's payload-type attributes
- * (`a=rtpmap`, `a=fmtp`, `a=rtcp-fb`) limited to the payload types its `m=`
- * line lists. An attribute for an unlisted type describes nothing, yet
- * libwebrtc refuses the whole description over it ("Failed to parse video
- * codecs correctly"). Firefox leaves such `a=rtcp-fb` lines behind when a
- * page narrows a section's codecs (RTCRtpTransceiver.setCodecPreferences),
- * as the shell does for its video section. The shell sends its offers so
- * (an agent that does not tidy them takes them as they are), and the agent
- * applies it again, after the offer's MAC is checked, to the copy it gives
- * its own peer connection (a shell of another build).
+ * A viewer's offer with every media section's payload-type attributes (`a=rtpmap`, `a=fmtp`, `a=rtcp-fb`) limited to the
+ * payload types its `m=` line lists. An attribute for an unlisted type describes nothing, yet libwebrtc refuses the
+ * whole description over it ("Failed to parse video codecs correctly"). Firefox leaves such `a=rtcp-fb` lines behind
+ * when a page narrows a section's codecs (RTCRtpTransceiver.setCodecPreferences), as the shell does for its video
+ * section. The shell sends its offers so (an agent that does not tidy them takes them as they are), and the agent
+ * applies it again, after the offer's MAC is checked, to the copy it gives its own peer connection (a shell of another
+ * build).
  */
 
 /** Attributes that name a payload type first: `a=rtpmap:96 …`, `a=fmtp:96 …`, `a=rtcp-fb:96 …` (`*` is every type). */

@@ -1,12 +1,9 @@
 /**
- * What the app's own framing and script policies must allow for the
- * session's shell (the app's own origin) to show the app in its frame and
- * run the shim there — and nothing more: `X-Frame-Options: DENY` becomes
- * `SAMEORIGIN` and `frame-ancestors` gains `'self'`; a CSP that restricts
- * scripts admits the shim by its own nonce, by one of ours under
- * `'strict-dynamic'` (which ignores host sources), else by the shim's exact
- * URL (no other script allowed, `'unsafe-inline'` kept working). Report-only
- * policies are left alone: they block nothing.
+ * What the app's own framing and script policies must allow for the session's shell (the app's own origin) to show the
+ * app in its frame and run the shim there — and nothing more: `X-Frame-Options: DENY` becomes `SAMEORIGIN` and
+ * `frame-ancestors` gains `'self'`; a CSP that restricts scripts admits the shim by its own nonce, by one of ours under
+ * `'strict-dynamic'` (which ignores host sources), else by the shim's exact URL (no other script allowed,
+ * `'unsafe-inline'` kept working). Report-only policies are left alone: they block nothing.
  * @see https://www.w3.org/TR/CSP3/#directive-frame-ancestors
  * @see https://www.w3.org/TR/CSP3/#strict-dynamic-usage
  */

@@ -1,18 +1,15 @@
 /**
- * Which proxy the agent's connection to the tunnel server goes through, as
- * curl picks one (https://curl.se/docs/manpage.html#ENVIRONMENT):
+ * Which proxy the agent's connection to the tunnel server goes through, as curl picks one
+ * (https://curl.se/docs/manpage.html#ENVIRONMENT):
  * - `--proxy <url>` wins; `--proxy ''` turns every proxy off;
- * - else, for an `http://` server, `http_proxy` (lower case only: curl ignores
- *   `HTTP_PROXY`, which a CGI environment fills from a request's `Proxy`
- *   header, "httpoxy"); for an `https://` server, `https_proxy` or
- *   `HTTPS_PROXY`; then `all_proxy` or `ALL_PROXY`;
- * - `no_proxy` or `NO_PROXY` (a comma-separated list) exempts the server when
- *   it is `*`, or names the server's host or a domain above it (`example.com`
- *   and `.example.com` both cover `tunnel.example.com`), or its IP address or
- *   a CIDR holding it. It applies to `--proxy` too, as in curl.
- * A proxy URL without a scheme is `http://`. Schemes: `http`, `https` (TLS to
- * the proxy), `socks4`, `socks4a`, `socks5` (the agent resolves the server's
- * name), `socks5h` (the proxy does). Credentials go in the URL
+ * - else, for an `http://` server, `http_proxy` (lower case only: curl ignores `HTTP_PROXY`, which a CGI environment
+ *   fills from a request's `Proxy` header, "httpoxy"); for an `https://` server, `https_proxy` or `HTTPS_PROXY`;
+ *   then `all_proxy` or `ALL_PROXY`;
+ * - `no_proxy` or `NO_PROXY` (a comma-separated list) exempts the server when it is `*`, or names the server's host
+ *   or a domain above it (`example.com` and `.example.com` both cover `tunnel.example.com`), or its IP address or a
+ *   CIDR holding it. It applies to `--proxy` too, as in curl.
+ * A proxy URL without a scheme is `http://`. Schemes: `http`, `https` (TLS to the proxy), `socks4`, `socks4a`,
+ * `socks5` (the agent resolves the server's name), `socks5h` (the proxy does). Credentials go in the URL
  * (`http://user:pa%40ss@proxy:3128`): Basic for HTTP proxies, RFC 1929 for SOCKS5.
  */
 import { isIP } from 'node:net';

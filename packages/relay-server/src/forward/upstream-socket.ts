@@ -1,16 +1,13 @@
 /**
- * The sockets of the forwarder's connections to the local app, guarded
- * against undici 7's HTTP/1 client (fixed in undici 8.6, which needs Node >=
- * 22.19; Wingman runs on Node 20):
- * - An app that closes after each response (HTTP/1.0 servers, `Connection:
- *   close`) often has its FIN read while the parser is paused (the forwarder
- *   pauses it while a viewer's stream is full); undici's 'end' listener then
- *   finishes the paused parser and its `assert(!this.paused)` ended the
- *   process. The socket holds 'end' back until the parser runs again.
- * - ECONNRESET while paused hits the same assertion: it goes on as an error of
- *   another code, which fails the request.
- * - A throw from any listener of the socket destroys that connection with
- *   HTTP_CLIENT_FAULT instead of going uncaught: one exchange fails.
+ * The sockets of the forwarder's connections to the local app, guarded against undici 7's HTTP/1 client (fixed in
+ * undici 8.6, which needs Node >= 22.19; Wingman runs on Node 20):
+ * - An app that closes after each response (HTTP/1.0 servers, `Connection: close`) often has its FIN read while the
+ *   parser is paused (the forwarder pauses it while a viewer's stream is full); undici's 'end' listener then finishes
+ *   the paused parser and its `assert(!this.paused)` ended the process. The socket holds 'end' back until the parser
+ *   runs again.
+ * - ECONNRESET while paused hits the same assertion: it goes on as an error of another code, which fails the request.
+ * - A throw from any listener of the socket destroys that connection with HTTP_CLIENT_FAULT instead of going
+ *   uncaught: one exchange fails.
  */
 import type { Socket } from 'node:net';
 import { buildConnector } from 'undici';

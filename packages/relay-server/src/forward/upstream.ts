@@ -1,12 +1,9 @@
 /**
- * The agent's keep-alive connections to the local app: at most
- * UPSTREAM_CONNECTIONS for the requests that come and go. A P2P page load
- * sends its whole module wave at once (no six-per-host limit on the channel):
- * a connection per request opened hundreds on every reload, on the cores the
- * app and the browser share. Requests beyond the limit wait in order; when
- * none in flight has ended for UPSTREAM_STALL_MS (SSE, long polls hold them),
- * the waiting ones get connections of their own (the overflow pool). A request
- * without a body on a reused connection the app closed is sent again
+ * The agent's keep-alive connections to the local app: at most UPSTREAM_CONNECTIONS for the requests that come and go. A
+ * P2P page load sends its whole module wave at once (no six-per-host limit on the channel): a connection per request
+ * opened hundreds on every reload, on the cores the app and the browser share. Requests beyond the limit wait in order;
+ * when none in flight has ended for UPSTREAM_STALL_MS (SSE, long polls hold them), the waiting ones get connections of
+ * their own (the overflow pool). A request without a body on a reused connection the app closed is sent again
  * (stale-connection.ts).
  */
 import { Pool, type Dispatcher } from 'undici';

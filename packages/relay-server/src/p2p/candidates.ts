@@ -1,12 +1,9 @@
 /**
- * Which ICE candidates the P2P host sends and accepts. Sent: loopback ones
- * only once the viewer shows a loopback candidate of its own; with
- * WINGMAN_P2P_HOST_CANDIDATES=false no host candidate and `raddr 0.0.0.0
- * rport 0`, so viewers never learn the LAN addresses (as browsers hide
- * theirs). Accepted: a crafted offer could aim STUN checks inside the
- * developer's network, so remote candidates are counted and those it cannot
- * reasonably reach are dropped (link-local, unspecified, multicast,
- * broadcast, its own, loopback unless the viewer is on this machine).
+ * Which ICE candidates the P2P host sends and accepts. Sent: loopback ones only once the viewer shows a loopback
+ * candidate of its own; with WINGMAN_P2P_HOST_CANDIDATES=false no host candidate and `raddr 0.0.0.0 rport 0`, so viewers
+ * never learn the LAN addresses (as browsers hide theirs). Accepted: a crafted offer could aim STUN checks inside the
+ * developer's network, so remote candidates are counted and those it cannot reasonably reach are dropped (link-local,
+ * unspecified, multicast, broadcast, its own, loopback unless the viewer is on this machine).
  */
 import { BlockList, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';

@@ -1,29 +1,22 @@
 /**
- * The server's sign-in with its OpenID Connect issuer, on the apex (the
- * sign-in gate's other half: access/sign-in-gate.ts). openid-client does the
- * protocol: discovery, the authorization code flow with PKCE (S256), state
- * and nonce, and the ID token's checks (signature against the issuer's JWKS,
- * asked for explicitly with enableNonRepudiationChecks; issuer, audience,
- * expiry, nonce); the email comes from the ID token, or
- * from the userinfo endpoint for the same subject when the ID token has none.
- * Nothing of the issuer's tokens is kept:
- * only the verified email, in the apex's identity cookie (host-only, so
- * session hosts never receive it), from which each session origin gets its
- * own cookie through a one-time hand-off.
+ * The server's sign-in with its OpenID Connect issuer, on the apex (the sign-in gate's other half:
+ * access/sign-in-gate.ts). openid-client does the protocol: discovery, the authorization code flow with PKCE
+ * (S256), state and nonce, and the ID token's checks (signature against the issuer's JWKS, asked for explicitly with
+ * enableNonRepudiationChecks; issuer, audience, expiry, nonce); the email comes from the ID token, or from the
+ * userinfo endpoint for the same subject when the ID token has none. Nothing of the issuer's tokens is kept: only
+ * the verified email, in the apex's identity cookie (host-only, so session hosts never receive it), from which each
+ * session origin gets its own cookie through a one-time hand-off.
  *
- * Every step is bound to the browser that started the sign-in on the
- * session's origin: the session host's binding digest (sign-in-binding.ts)
- * rides the flow and the hand-off, and the flow itself (state, nonce, PKCE
- * verifier) lives sealed in that browser's FLOW_COOKIE (sign-in-flow-state.ts),
- * so the server keeps nothing per sign-in started.
+ * Every step is bound to the browser that started the sign-in on the session's origin: the session host's binding
+ * digest (sign-in-binding.ts) rides the flow and the hand-off, and the flow itself (state, nonce, PKCE verifier)
+ * lives sealed in that browser's FLOW_COOKIE (sign-in-flow-state.ts), so the server keeps nothing per sign-in started.
  *
- * - SIGN_IN_PATH `?session=<id>&return=<path>&bind=<digest>`: with a valid
- *   identity cookie, straight to the session's hand-off; otherwise to the
- *   issuer (with OIDC_PROMPT's prompt, if set). `switch=1` ignores the cookie and
- *   asks the issuer to sign in again (prompt=login: another account). Without `bind` (a link to the apex from
+ * - SIGN_IN_PATH `?session=<id>&return=<path>&bind=<digest>`: with a valid identity cookie, straight to the
+ *   session's hand-off; otherwise to the issuer (with OIDC_PROMPT's prompt, if set). `switch=1` ignores the cookie
+ *   and asks the issuer to sign in again (prompt=login: another account). Without `bind` (a link to the apex from
  *   elsewhere): first to the session's own SIGN_IN_PATH, which adds it.
- * - SIGN_IN_CALLBACK_PATH: the issuer's answer, accepted only with the
- *   FLOW_COOKIE whose `state` it names, within FLOW_MAX_AGE_S, once.
+ * - SIGN_IN_CALLBACK_PATH: the issuer's answer, accepted only with the FLOW_COOKIE whose `state` it names, within
+ *   FLOW_MAX_AGE_S, once.
  * @see https://openid.net/specs/openid-connect-core-1_0.html#CodeFlowAuth
  * @see https://datatracker.ietf.org/doc/html/rfc9700#section-4.7 (CSRF: state bound to the user agent)
  */

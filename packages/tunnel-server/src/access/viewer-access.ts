@@ -1,16 +1,12 @@
 /**
- * Viewer access for password-protected sessions (`wingman http --password`).
- * Every request and upgrade on such a session's origin — relay, shell,
- * bundles, signaling — must carry either the session's access cookie or
- * HTTP Basic credentials with the password (any user name). Basic
- * credentials that match earn the cookie, so the browser's later requests
- * (the Service Worker's relay fetches, WebSockets, the signaling socket)
- * pass without them. P2P needs no check of its own: a data channel only
- * exists after signaling, which is gated here.
+ * Viewer access for password-protected sessions (`wingman http --password`). Every request and upgrade on such a
+ * session's origin — relay, shell, bundles, signaling — must carry either the session's access cookie or HTTP Basic
+ * credentials with the password (any user name). Basic credentials that match earn the cookie, so the browser's later
+ * requests (the Service Worker's relay fetches, WebSockets, the signaling socket) pass without them. P2P needs no check
+ * of its own: a data channel only exists after signaling, which is gated here.
  *
- * The gate's credentials never reach the developer's app: the cookie is
- * removed from `Cookie`, and an `Authorization` that carried the password is
- * dropped (scrub()). An app's own `Authorization` (a bearer token, say) passes.
+ * The gate's credentials never reach the developer's app: the cookie is removed from `Cookie`, and an `Authorization`
+ * that carried the password is dropped (scrub()). An app's own `Authorization` (a bearer token, say) passes.
  * @see https://www.rfc-editor.org/rfc/rfc7617 (Basic), RFC 6265 (cookies)
  */
 import { createHash, createHmac } from 'node:crypto';
