@@ -3,7 +3,7 @@
  * the same requests made by a page straight on the app and by the app's
  * frame in the session's shell (over P2P, or over the Service Worker's
  * relay in a browser without WebRTC). What the agent's P2P host did
- * meanwhile is read from the agent (p2pHostEndings, its child processes).
+ * meanwhile is read from the agent (p2pHostEndings, its peer events and child processes).
  */
 import { childPids, killAll, p2pHostEndings, startAgent, startServer, type Proc } from '../../../../../../test/helpers/processes';
 import type { LaunchedChromium } from '../../helpers/browser';
@@ -76,7 +76,14 @@ export async function shellRun(
   return pageFetches(frame, requests);
 }
 
-/** How the agent's P2P host fared: every sign that it ended, and how many host processes run now (1: the first one, alive). */
+/**
+ * How the agent's P2P host fared: every sign that it ended (a host that carried a viewer and is no longer the agent's
+ * child among them), and how many host processes carried its viewers (1: the page's, alive). The spare started for the
+ * next viewer carried none and is not counted.
+ */
 export function p2pHostFate(agent: Proc): { endings: string[]; hosts: number } {
-  return { endings: p2pHostEndings(agent), hosts: childPids(agent.child.pid!).length };
+  const carried = new Set(agent.events.filter((e) => e.event === 'peer' && e.state === 'connected').map((e) => e.hostPid));
+  const alive = childPids(agent.child.pid!);
+  const gone = [...carried].filter((pid) => !alive.includes(pid as number)).map((pid) => `host process ${String(pid)} is gone`);
+  return { endings: [...p2pHostEndings(agent), ...gone], hosts: carried.size };
 }
