@@ -4,12 +4,12 @@
  * formatting (lib/static-checks.mjs; only without extra arguments, so running
  * one test file stays quick), then re-runs itself inside a loopback-only
  * network namespace and runs jest's projects there, in steps:
- *   1. unit                      (jest's default workers)
- *   2. integration ‖ e2e         (two jest processes at once, each in band)
- *   3. solo                      (the integration and e2e files marked `@solo`, in band, alone)
- *   4. lab                       (in band: it measures, so it has the machine to itself)
- * Step 2 runs the two projects side by side because their tests mostly wait (on servers,
- * browsers, timers): together they keep the two cores busy (docs/testing.md). A file whose
+ *   1. unit, then integration ‖ e2e   (two lanes at once; integration and e2e each in band)
+ *   2. solo                      (the integration and e2e files marked `@solo`, in band, alone)
+ *   3. lab                       (in band: it measures, so it has the machine to itself)
+ * Step 1 runs two lanes side by side because integration and e2e tests mostly wait (on servers,
+ * browsers, timers): together they keep the two cores busy (docs/testing.md); the unit files
+ * (~20 s) open the shorter lane instead of a step of their own. A file whose
  * assertions read a process's resources (peak RSS) carries `@solo` in its first comment and
  * waits for step 3 (lib/jest-resume-sequencer.cjs sorts the files into lanes).
  * A phase whose jest process dies of a native crash (SIGSEGV…) fails; it resumes
@@ -134,7 +134,12 @@ async function runInside() {
   };
   const results = [];
   try {
-    for (const step of steps) results.push(...(await Promise.all(step.map(run))));
+    const runLane = async (/** @type {Phase[]} */ lane) => {
+      const out = [];
+      for (const phase of lane) out.push(await run(phase));
+      return out;
+    };
+    for (const step of steps) results.push(...(await Promise.all(step.map(runLane))).flat());
   } finally {
     if (keptDir) writeFileSync(join(keptDir, 'phases.json'), JSON.stringify(results.map(({ crash: _crash, ...r }) => r)));
     else rmSync(outputDir, { recursive: true, force: true });
@@ -150,10 +155,10 @@ async function runInside() {
  */
 
 /**
- * The run's steps, in order; the phases of one step run at the same time.
+ * The run's steps, in order: the lanes of one step run at the same time, the phases of a lane one after the other.
  * @param {string[]} args the user's jest arguments
  * @param {string[]} ci `--ci` on CI
- * @returns {Phase[][]}
+ * @returns {Phase[][][]}
  */
 function plan(args, ci) {
   const { projects, rest } = splitProjects(args);
@@ -163,11 +168,13 @@ function plan(args, ci) {
   // The user's arguments go first: `--selectProjects` takes every following word as a project name.
   const phase = (name, chosen, extra, env = {}) => ({ name, args: [...rest, ...ci, ...extra, '--selectProjects', ...chosen], env });
   const lanes = ['integration', 'e2e'].filter(has);
+  const shared = lanes.map((p) => [phase(p, [p], ['--runInBand'], { WINGMAN_JEST_LANE: 'shared' })]);
+  // Integration's lane ends ~100 s before e2e's: the unit files go first in it.
+  if (has('unit')) (shared[0] ??= []).unshift(phase('unit', ['unit'], []));
   return [
-    has('unit') ? [phase('unit', ['unit'], [])] : [],
-    lanes.map((p) => phase(p, [p], ['--runInBand'], { WINGMAN_JEST_LANE: 'shared' })),
-    lanes.length > 0 ? [phase('solo', lanes, ['--runInBand'], { WINGMAN_JEST_LANE: 'solo' })] : [],
-    has('lab') && lab ? [phase('lab', ['lab'], ['--runInBand'])] : [],
+    shared,
+    lanes.length > 0 ? [[phase('solo', lanes, ['--runInBand'], { WINGMAN_JEST_LANE: 'solo' })]] : [],
+    has('lab') && lab ? [[phase('lab', ['lab'], ['--runInBand'])]] : [],
   ].filter((step) => step.length > 0);
 }
 

@@ -24,10 +24,11 @@ function runner(args: string[], extraEnv: Record<string, string> = {}) {
 }
 
 describe('the test runner', () => {
-  it('runs integration and e2e as two in-band phases with the shared lane, then their solo files, each phase for the selected projects only', () => {
+  it('runs the unit files then integration in one lane beside e2e (in band, the shared lane), then their solo files, each phase for the selected projects only', () => {
     const r = runner([FILE, '--selectProjects', 'unit', 'integration', 'e2e']);
     expect(r.code).toBe(0);
-    expect([...r.jest.keys()]).toEqual(['unit', 'integration', 'e2e', 'solo']);
+    // In the order they start: e2e with the unit files, integration once they are done.
+    expect([...r.jest.keys()]).toEqual(['unit', 'e2e', 'integration', 'solo']);
     expect(r.jest.get('unit')).toBe(`${FILE} --ci --selectProjects unit`);
     expect(r.jest.get('integration')).toBe(`${FILE} --ci --runInBand --selectProjects integration`);
     expect(r.jest.get('e2e')).toBe(`${FILE} --ci --runInBand --selectProjects e2e`);
