@@ -67,6 +67,7 @@ export function createPerViewerHosts(options: IsolatedPeerHostOptions): PeerHost
   const everyHost = () => new Set([...hosts.values(), ...(spare.current ? [spare.current] : [])]);
 
   return {
+    /** The agent forwarded a request: the next spare waits for a quiet moment (spare-host.ts). */
     busy: () => spare.busy(),
     handleSignal(viewerId: string, message: ViewerSignal) {
       if (closed) return;

@@ -2,8 +2,8 @@
  * The spare P2P host process (per-viewer-hosts.ts): started ahead, so the next offer is answered by a process that has
  * node and wrtc loaded and warmed. A start costs ~0.16 s of CPU on an idle machine: the next spare waits until the
  * agent has forwarded no request for SPARE_QUIET_MS (the page load that took the last one is over), or SPARE_LATEST_MS
- * after the take, and never comes within SPARE_MIN_INTERVAL_MS of the last start. Spares that die (no viewer to blame:
- * the machine may not run them) make the next start wait, 0.5 s doubling up to 30 s, until one gets ready.
+ * after the take. Spares that die (no viewer to blame: the machine may not run them) make the next start wait, 0.5 s
+ * doubling up to 30 s, until one gets ready.
  */
 import { backoffDelay } from '@wingman/protocol';
 import type { HostCrash, IsolatedPeerHost } from './isolated-peer-host';
@@ -12,8 +12,6 @@ import type { HostCrash, IsolatedPeerHost } from './isolated-peer-host';
 export const SPARE_QUIET_MS = 500;
 /** …or this long after the last one was taken, however busy the agent is, ms. */
 export const SPARE_LATEST_MS = 10_000;
-/** Starts are at least this far apart, ms: page loads in a row (or a viewer's retries) start one spare, not one each. */
-export const SPARE_MIN_INTERVAL_MS = 3_000;
 const START_RETRY = { initialMs: 500, maxMs: 30_000, jitter: false } as const;
 
 export function createSpareHost(make: () => IsolatedPeerHost) {
@@ -24,17 +22,13 @@ export function createSpareHost(make: () => IsolatedPeerHost) {
   let waitUntil = 0;
   let lastBusy = 0;
   let latest = 0;
-  let lastStart = Date.now();
   let closed = false;
 
   /** Starts the next spare once `notBefore` has passed and the agent has been quiet (or at `latest`). */
   const startWhenQuiet = (notBefore: number) => {
     if (closed || spare !== undefined || timer !== undefined) return;
     const at = Math.max(notBefore, Math.min(lastBusy + SPARE_QUIET_MS, latest));
-    if (at <= Date.now()) {
-      lastStart = Date.now();
-      return void (spare = make());
-    }
+    if (at <= Date.now()) return void (spare = make());
     timer = setTimeout(() => {
       timer = undefined;
       startWhenQuiet(notBefore);
@@ -51,8 +45,8 @@ export function createSpareHost(make: () => IsolatedPeerHost) {
       const h = spare !== undefined && !spare.ended ? spare : make();
       spare = undefined;
       lastBusy = Date.now();
-      latest = Math.max(lastBusy, lastStart + SPARE_MIN_INTERVAL_MS) + SPARE_LATEST_MS;
-      startWhenQuiet(Math.max(lastBusy, lastStart + SPARE_MIN_INTERVAL_MS));
+      latest = lastBusy + SPARE_LATEST_MS;
+      startWhenQuiet(lastBusy);
       return h;
     },
     /** The agent forwarded a request (relay or P2P): a page load is going on. */
