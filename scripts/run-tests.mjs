@@ -4,14 +4,16 @@
  * formatting (lib/static-checks.mjs; only without extra arguments, so running
  * one test file stays quick), then re-runs itself inside a loopback-only
  * network namespace and runs jest's projects there, in steps:
- *   1. unit, then integration ‖ e2e   (two lanes at once; integration and e2e each in band)
+ *   1. unit, then integration+e2e ‖ e2e   (two lanes at once, each in band)
  *   2. solo                      (the integration and e2e files marked `@solo`, in band, alone)
  *   3. lab                       (in band: it measures, so it has the machine to itself)
  * Step 1 runs two lanes side by side because integration and e2e tests mostly wait (on servers,
- * browsers, timers): together they keep the two cores busy (docs/testing.md); the unit files
- * (~20 s) open the shorter lane instead of a step of their own. A file whose
+ * browsers, timers): together they keep the two cores busy (docs/testing.md). The unit files
+ * (~20 s) open the shorter lane; once its integration files are done it takes e2e's next files:
+ * each lane claims a file before it runs it (lib/jest-claim-runner.cjs), so both end together
+ * and every file runs once. Integration's files (some bind fixed ports) never run in e2e's lane. A file whose
  * assertions read a process's resources (peak RSS) carries `@solo` in its first comment and
- * waits for step 3 (lib/jest-resume-sequencer.cjs sorts the files into lanes).
+ * waits for step 2 (lib/jest-resume-sequencer.cjs sorts the files into lanes).
  * A phase whose jest process dies of a native crash (SIGSEGV…) fails; it resumes
  * with the test files not yet run only to report them, and counts the file it
  * died in as failed, naming it in the log and the summary.
@@ -105,12 +107,14 @@ async function runInside() {
   // This run's alone: a test that starts the runner itself would write its own results over this run's.
   delete process.env[RESULTS_DIR_ENV];
   const outputDir = keptDir ? (mkdirSync(keptDir, { recursive: true }), keptDir) : mkdtempSync(join(tmpdir(), 'wingman-jest-'));
+  const claimsDir = mkdtempSync(join(tmpdir(), 'wingman-claims-'));
   const ci = process.env.CI === 'true' || process.env.CI === '1' ? ['--ci'] : [];
   let steps;
   try {
-    steps = plan(jestArgs, ci);
+    steps = plan(jestArgs, ci, claimsDir);
   } catch (err) {
     console.error(`[run-tests] ${err.message}`);
+    rmSync(claimsDir, { recursive: true, force: true });
     return 1;
   }
 
@@ -143,6 +147,7 @@ async function runInside() {
   } finally {
     if (keptDir) writeFileSync(join(keptDir, 'phases.json'), JSON.stringify(results.map(({ crash: _crash, ...r }) => r)));
     else rmSync(outputDir, { recursive: true, force: true });
+    rmSync(claimsDir, { recursive: true, force: true });
   }
   return summarize(results);
 }
@@ -158,9 +163,10 @@ async function runInside() {
  * The run's steps, in order: the lanes of one step run at the same time, the phases of a lane one after the other.
  * @param {string[]} args the user's jest arguments
  * @param {string[]} ci `--ci` on CI
+ * @param {string} claimsDir the folder where the shared lanes claim their files
  * @returns {Phase[][][]}
  */
-function plan(args, ci) {
+function plan(args, ci, claimsDir) {
   const { projects, rest } = splitProjects(args);
   const unknown = projects.filter((p) => !PROJECTS.includes(p));
   if (unknown.length > 0) throw new Error(`--selectProjects: no project ${unknown.join(', ')} (there are ${PROJECTS.join(', ')})`);
@@ -168,7 +174,9 @@ function plan(args, ci) {
   // The user's arguments go first: `--selectProjects` takes every following word as a project name.
   const phase = (name, chosen, extra, env = {}) => ({ name, args: [...rest, ...ci, ...extra, '--selectProjects', ...chosen], env });
   const lanes = ['integration', 'e2e'].filter(has);
-  const shared = lanes.map((p) => [phase(p, [p], ['--runInBand'], { WINGMAN_JEST_LANE: 'shared' })]);
+  // Both lanes claim each file before they run it (lib/jest-claim-runner.cjs): integration's lane, its own files done, takes e2e's next ones.
+  const env = { WINGMAN_JEST_LANE: 'shared', WINGMAN_JEST_CLAIMS: claimsDir };
+  const shared = lanes.map((p) => (p === 'integration' ? lanes : [p])).map((chosen) => [phase(chosen.join('+'), chosen, ['--runInBand'], env)]);
   // Integration's lane ends ~100 s before e2e's: the unit files go first in it.
   if (has('unit')) (shared[0] ??= []).unshift(phase('unit', ['unit'], []));
   return [

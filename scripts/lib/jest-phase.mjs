@@ -16,6 +16,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const PROGRESS_REPORTER = join(HERE, 'jest-progress-reporter.cjs');
 /** jest's order less the files named in WINGMAN_JEST_SKIP: resuming after a crash. */
 const RESUME_SEQUENCER = join(HERE, 'jest-resume-sequencer.cjs');
+/** jest's runner, which in band with WINGMAN_JEST_CLAIMS runs only the files it claims first. */
+const CLAIM_RUNNER = join(HERE, 'jest-claim-runner.cjs');
 
 /** After the results file appears, jest normally exits within a second or two. */
 export const EXIT_GRACE_MS = 15_000;
@@ -98,6 +100,7 @@ export function runJestPhase({ name, root, args, outputDir, deadlineMs, skipFile
     '--reporters=default',
     `--reporters=${PROGRESS_REPORTER}`,
     `--testSequencer=${RESUME_SEQUENCER}`,
+    `--runner=${CLAIM_RUNNER}`,
   ];
   const started = Date.now();
   const resuming = skipFiles.length > 0 ? ` (leaving out the ${skipFiles.length} files already run)` : '';

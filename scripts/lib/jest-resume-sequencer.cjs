@@ -16,6 +16,9 @@ const { extract, parse } = require('jest-docblock');
 const Sequencer = require('@jest/test-sequencer').default;
 
 const LANES = new Set(['shared', 'solo']);
+/** jest.config.js's projects, in its order. */
+const PROJECT_ORDER = ['unit', 'integration', 'e2e', 'lab'];
+const rank = (test) => PROJECT_ORDER.indexOf(test.context.config.displayName?.name ?? '');
 
 /** True when the file's first comment carries `@solo` (with its reason after it). */
 function isSolo(path) {
@@ -29,6 +32,7 @@ class ResumeSequencer extends Sequencer {
     if (lane !== undefined) {
       if (!LANES.has(lane)) throw new Error(`WINGMAN_JEST_LANE must be shared or solo, got "${lane}"`);
       sorted = sorted.filter((test) => isSolo(test.path) === (lane === 'solo'));
+      if (lane === 'shared') sorted = sorted.toSorted((a, b) => rank(a) - rank(b));
     }
     const skipFile = process.env.WINGMAN_JEST_SKIP;
     if (!skipFile) return sorted;

@@ -24,13 +24,13 @@ function runner(args: string[], extraEnv: Record<string, string> = {}) {
 }
 
 describe('the test runner', () => {
-  it('runs the unit files then integration in one lane beside e2e (in band, the shared lane), then their solo files, each phase for the selected projects only', () => {
+  it("runs the unit files then integration's and e2e's in one lane beside e2e (in band, the shared lane), then their solo files, each phase for the selected projects only", () => {
     const r = runner([FILE, '--selectProjects', 'unit', 'integration', 'e2e']);
     expect(r.code).toBe(0);
-    // In the order they start: e2e with the unit files, integration once they are done.
-    expect([...r.jest.keys()]).toEqual(['unit', 'e2e', 'integration', 'solo']);
+    // In the order they start: e2e with the unit files, integration (then e2e's files the e2e lane has not claimed) once they are done.
+    expect([...r.jest.keys()]).toEqual(['unit', 'e2e', 'integration+e2e', 'solo']);
     expect(r.jest.get('unit')).toBe(`${FILE} --ci --selectProjects unit`);
-    expect(r.jest.get('integration')).toBe(`${FILE} --ci --runInBand --selectProjects integration`);
+    expect(r.jest.get('integration+e2e')).toBe(`${FILE} --ci --runInBand --selectProjects integration e2e`);
     expect(r.jest.get('e2e')).toBe(`${FILE} --ci --runInBand --selectProjects e2e`);
     expect(r.jest.get('solo')).toBe(`${FILE} --ci --runInBand --selectProjects integration e2e`);
     expect(r.stdout).toContain('wingman: 2 passed, 0 failed');
