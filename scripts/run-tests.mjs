@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
- * `npm test` (after `npm run build`): checks prerequisites, lints and checks the
- * formatting (lib/static-checks.mjs; only without extra arguments, so running
- * one test file stays quick), then re-runs itself inside a loopback-only
- * network namespace and runs jest's projects there, in steps:
+ * `npm test` (after `npm run build`): checks prerequisites, starts the type check of the
+ * tests, the lint and the format check beside the tests (lib/static-checks.mjs; only
+ * without extra arguments, so running one test file stays quick), then re-runs itself
+ * inside a loopback-only network namespace and runs jest's projects there, in steps:
  *   1. unit, then integration+e2e ‖ e2e   (two lanes at once, each in band)
  *   2. solo                      (the integration and e2e files marked `@solo`, in band, alone)
  *   3. lab                       (in band: it measures, so it has the machine to itself)
@@ -67,26 +67,33 @@ async function enterNamespace() {
     );
     return 1;
   }
-  if (jestArgs.length > 0) {
-    console.log('[run-tests] lint and format check skipped: jest arguments given (`npm test` alone runs them)');
-  } else if (!runStaticChecks(ROOT)) {
-    return 1;
-  }
+  const stopChecks = new AbortController();
+  /** @type {Promise<string[]>} */
+  let checks = Promise.resolve([]);
+  if (jestArgs.length > 0) console.log('[run-tests] lint and format check skipped: jest arguments given (`npm test` alone runs them)');
+  else checks = runStaticChecks(ROOT, stopChecks.signal);
   console.log(`[run-tests] entering a loopback-only network namespace (unshare ${netnsFlags.join(' ')})`);
   // `sh -c '... && exec "$0" "$@"'`: bring lo up (it starts down), then become node.
   const args = [...netnsFlags, 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, fileURLToPath(import.meta.url), ...jestArgs];
   const child = spawn('unshare', args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, [INSIDE_ENV]: '1' } });
   // The terminal's Ctrl-C reaches the child's group too; SIGTERM (CI, kill) we pass on.
-  const forward = () => child.kill('SIGTERM');
+  const forward = () => {
+    child.kill('SIGTERM');
+    stopChecks.abort();
+  };
   process.on('SIGTERM', forward);
   process.on('SIGINT', () => {});
-  return new Promise((resolveCode) => {
+  const code = await new Promise((resolveCode) => {
     child.on('error', (err) => {
       console.error(`[run-tests] could not start unshare: ${err.message}`);
       resolveCode(1);
     });
-    child.on('close', (code, signal) => resolveCode(code ?? (signal ? 1 : 0)));
+    child.on('close', (exit, signal) => resolveCode(exit ?? (signal ? 1 : 0)));
   });
+  const failed = await checks;
+  if (failed.length === 0) return code;
+  console.error(`\n[run-tests] code checks failed (their output is above):\n${failed.join('\n')}`);
+  return 1;
 }
 
 /** Runs the jest phases; returns the exit code. */

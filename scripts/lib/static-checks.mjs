@@ -1,11 +1,13 @@
 /**
- * The checks `npm test` runs before any test: `npm run typecheck:tests` (tsc
+ * The checks `npm test` runs beside its tests: `npm run typecheck:tests` (tsc
  * over the tests, helpers and benches, which the build does not compile),
  * `npm run lint` (ESLint, eslint.config.mjs) and `npm run format:check`
- * (Prettier, .prettierrc.json). All always run, so one pass shows every problem; on a failure each says
- * which command fixes it.
+ * (Prettier, .prettierrc.json). All three start at once, beside the test lanes
+ * (they take ~55 s of CPU, which the lanes, mostly waiting, leave free); each
+ * one's output is printed when it ends, and a failed one says which command
+ * fixes it. One run shows every problem.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 
 /**
  * Type-aware lint of the whole tree takes about a minute of CPU; a loaded
@@ -20,23 +22,37 @@ const CHECKS = [
 ];
 
 /**
- * Runs every check; prints what fixes each failed one.
+ * Starts every check; resolves once all have ended, with a line for each that failed (none: all passed).
  * @param {string} root repository root
- * @returns {boolean} true when all passed
+ * @param {AbortSignal} signal stops them (the run's SIGTERM)
+ * @returns {Promise<string[]>}
  */
-export function runStaticChecks(root) {
+export async function runStaticChecks(root, signal) {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const failed = [];
-  for (const check of CHECKS) {
-    const result = spawnSync(npm, ['run', check.script], { cwd: root, stdio: 'inherit', timeout: CHECK_TIMEOUT_MS });
-    if (result.status !== 0) {
-      const why = result.error ? result.error.message : result.signal ? `stopped by ${result.signal}` : `exit ${result.status}`;
-      failed.push(`  - npm run ${check.script} failed (${why}): ${check.fix}`);
-    }
-  }
-  if (failed.length > 0) {
-    console.error(`\n[run-tests] code checks failed; no test was run:\n${failed.join('\n')}`);
-    return false;
-  }
-  return true;
+  const results = await Promise.all(CHECKS.map((check) => runCheck(npm, root, check, signal)));
+  return results.filter((line) => line !== null);
+}
+
+/**
+ * @param {string} npm
+ * @param {string} root
+ * @param {{ script: string, fix: string }} check
+ * @param {AbortSignal} signal
+ * @returns {Promise<string | null>} what failed and how to fix it, or null
+ */
+function runCheck(npm, root, check, signal) {
+  return new Promise((resolve) => {
+    const child = spawn(npm, ['run', check.script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout: CHECK_TIMEOUT_MS, signal });
+    /** @type {Buffer[]} */
+    const output = [];
+    child.stdout.on('data', (d) => output.push(d));
+    child.stderr.on('data', (d) => output.push(d));
+    const settle = (/** @type {string | null} */ why) => {
+      const text = Buffer.concat(output).toString('utf8').trimEnd();
+      console.log(`\n[run-tests] npm run ${check.script}: ${why === null ? 'ok' : why}${why === null ? '' : `\n${text}`}`);
+      resolve(why === null ? null : `  - npm run ${check.script} failed (${why}): ${check.fix}`);
+    };
+    child.on('error', (err) => settle(err.message));
+    child.on('close', (code, signal) => settle(code === 0 ? null : signal ? `stopped by ${signal}` : `exit ${code}`));
+  });
 }
