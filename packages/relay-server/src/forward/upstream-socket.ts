@@ -10,9 +10,12 @@
  *   uncaught: one exchange fails.
  */
 import type { Socket } from 'node:net';
-import { buildConnector } from 'undici';
+import type { buildConnector as BuildConnector } from 'undici';
 import { createContinueSkipper } from './unasked-continue';
 import type { TargetTlsOptions } from './target';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- undici's connector alone (upstream.ts says why)
+const buildConnector = require('undici/lib/core/connect') as typeof BuildConnector;
 
 /** The agent's fault, not the app's: a listener of the connection's socket threw. */
 export const HTTP_CLIENT_FAULT = 'WINGMAN_HTTP_CLIENT_FAULT';
@@ -30,7 +33,7 @@ export function closedUnansweredOnReuse(err: unknown): boolean {
 }
 
 /** undici's own connector (a Pool's defaults, plus `tls` for an https target), its sockets guarded. */
-export function guardedConnector(tls?: TargetTlsOptions): buildConnector.connector {
+export function guardedConnector(tls?: TargetTlsOptions): BuildConnector.connector {
   const connect = buildConnector({ ...tls });
   return (options, callback) =>
     connect(options, (...args) => {

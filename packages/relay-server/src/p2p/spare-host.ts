@@ -1,6 +1,6 @@
 /**
  * The spare P2P host process (per-viewer-hosts.ts): started ahead, so the next offer is answered by a process that has
- * node and wrtc loaded and warmed. A start costs ~0.16 s of CPU on an idle machine: the next spare waits until the
+ * node and wrtc loaded and warmed. A start costs ~0.11 s of CPU on an idle machine: the next spare waits until the
  * agent has forwarded no request for SPARE_QUIET_MS (the page load that took the last one is over), or SPARE_LATEST_MS
  * after the take. Spares that die (no viewer to blame: the machine may not run them) make the next start wait, 0.5 s
  * doubling up to 30 s, until one gets ready.
