@@ -47,7 +47,11 @@ function runCheck(npm, root, check, signal) {
     const output = [];
     child.stdout.on('data', (d) => output.push(d));
     child.stderr.on('data', (d) => output.push(d));
+    let settled = false;
+    // 'error' (a spawn failure, the abort) may come before 'close': the first says what happened.
     const settle = (/** @type {string | null} */ why) => {
+      if (settled) return;
+      settled = true;
       const text = Buffer.concat(output).toString('utf8').trimEnd();
       console.log(`\n[run-tests] npm run ${check.script}: ${why === null ? 'ok' : why}${why === null ? '' : `\n${text}`}`);
       resolve(why === null ? null : `  - npm run ${check.script} failed (${why}): ${check.fix}`);
