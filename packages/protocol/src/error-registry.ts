@@ -117,7 +117,6 @@ export const CLI_FATAL_CODES = [
   'ERR_PROTOCOL',
   'ERR_TIMEOUT',
 ] as const;
-export type CliFatalCode = (typeof CLI_FATAL_CODES)[number];
 
 /** The agent's inspector API (`{"error":{"code","message"}}`). */
 export const INSPECTOR_ERROR_CODES = [

@@ -61,7 +61,6 @@ export const limitsSchema = z
   })
   .strict();
 
-export type LimitOptions = z.input<typeof limitsSchema>;
 export type Limits = z.output<typeof limitsSchema>;
 
 /** Environment variable of each limit (flags: none; these are tuning knobs). */

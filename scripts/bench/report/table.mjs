@@ -67,8 +67,15 @@ export function renderP2PTable(rows) {
     ['100 MiB download: MB/s', f(p.rawBulkMBps), f(m.downloadMBps) + ratio],
     ['small exchange p50: ms (raw: ping; protocol: 1 KiB GET)', f(p.rawPingP50Ms, 3), f(m.c1P50Ms, 3) + added(m.c1P50Ms, p.rawPingP50Ms)],
     ['small exchange p99: ms', f(p.rawPingP99Ms, 3), f(m.c1P99Ms, 3) + added(m.c1P99Ms, p.rawPingP99Ms)],
+    ['CPU µs per small exchange, far end (raw: host per ping; protocol: P2P host per GET)', f(p.rawHostCpuUsPerPing, 0), f(p2pHostCpu(row), 0)],
     ['time to open the data channel: ms', '', f(p.connectMs, 0)],
   ]);
+}
+
+/** The CPU per request at c=1 of the agent's P2P host process that carried the viewer (the busier of the two; the other is the spare). */
+function p2pHostCpu(row) {
+  const hosts = (row.load?.c1?.cpu?.processes ?? []).filter((proc) => proc.name.startsWith('P2P host'));
+  return hosts.length === 0 ? undefined : Math.max(...hosts.map((proc) => proc.usPerRequest));
 }
 
 /**

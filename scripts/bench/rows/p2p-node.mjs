@@ -81,7 +81,7 @@ export async function runP2PNodeRow(settings, log, closeLater) {
     closeLater.push(rawPeer.close);
     const raw = createRawChannel(rawPeer.dc);
     const { requestOver } = require(REQUEST_MODULE);
-    const ctx = { requestOver, conn: viewer.connection, host: w.host };
+    const ctx = { requestOver, conn: viewer.connection, host: w.host, rawHostPid: Number(rawHost.child.pid) };
     const pidOf = (p) => Number(p.child.pid);
     const metered = () => [
       { name: w.agent.name, pid: pidOf(w.agent) },
@@ -113,7 +113,12 @@ async function measureAll(result, ctx, raw, metered, settings, log) {
   };
   log(`${result.label}: raw channel ping (${settings.durationS} s)`);
   await take(['rawPing'], async () => {
+    // The raw host's CPU per ping: the floor of what the P2P host can spend per small exchange (one message in, one out).
+    const cpu = createCpuMeter([{ name: 'raw host', pid: ctx.rawHostPid }]);
+    cpu.start();
     const ping = await raw.ping(settings.durationS);
+    const used = cpu.stop(ping.count);
+    if ('processes' in used) result.p2p.rawHostCpuUsPerPing = used.processes[0].usPerRequest;
     result.p2p.rawPingP50Ms = ping.p50Ms;
     result.p2p.rawPingP99Ms = ping.p99Ms;
     result.p2p.rawPings = ping.count;

@@ -186,6 +186,11 @@ describe('inspector captures from the host process', () => {
     ['a body that is not bytes', { ...capture, requestBody: { data: '<html>', size: 6, truncated: false } }],
     ['a body larger than the largest cap', { ...capture, responseBody: { data: new Uint8Array(MAX_CAPTURE_BODY_LIMIT_BYTES + 1), size: 1, truncated: false } }],
     ['a header that is not a pair', { ...capture, requestHeaders: [['only-a-name']] }],
+    ['a header of three strings', { ...capture, requestHeaders: [['a', 'b', 'c']] }],
+    ['a header value that is not a string', { ...capture, responseHeaders: [['content-length', 5]] }],
+    ['an overlong header value', { ...capture, responseHeaders: [['x-big', 'x'.repeat(65_537)]] }],
+    ['more headers than a head carries', { ...capture, requestHeaders: Array.from({ length: 1025 }, () => ['a', 'b']) }],
+    ['headers that are not a list', { ...capture, requestHeaders: { 'content-type': 'text/html' } }],
     ['a negative status', { ...capture, status: -1 }],
   ])('drops %s', (_what, bad) => {
     expect(parseFromHost({ t: 'capture', capture: bad })).toBeUndefined();
