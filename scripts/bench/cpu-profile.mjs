@@ -6,24 +6,30 @@
  * measured requests, is summed by function and by file, in µs of CPU per
  * request (self time; idle left out).
  *
- *   node scripts/bench/cpu-profile.mjs [--rows wingmanRelay,muxFloor] [--requests 5000] [--top 15] [--keep DIR]
+ *   node scripts/bench/cpu-profile.mjs [--rows wingmanRelay,muxFloor,p2pNode] [--requests 5000] [--top 15] [--keep DIR]
  *
- * Diagnostic, not part of `npm test`. On 127.0.0.1 in the caller's network
- * namespace. Profiling itself costs CPU: compare rows of one run, not these
- * figures with the bench's CPU per request.
+ * p2pNode: the same GETs from the project's Node viewer over a data channel to
+ * the agent's P2P host process (rows/p2p-profile.mjs), whose profile is listed
+ * with the agent's children. Diagnostic, not part of `npm test`. On 127.0.0.1:
+ * in the caller's network namespace, or with p2pNode in a loopback-only one it
+ * enters (lib/netns.mjs). Profiling itself costs CPU: compare rows of one run,
+ * not these figures with the bench's CPU per request.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createSequentialGetter } from './measure/sequential-get.mjs';
 import { killAllChildren, killAllChildrenNow, setChildNodeOptions } from './lib/children.mjs';
+import { insideLoopbackNamespace, reexecInNamespace } from './lib/netns.mjs';
 import { localtunnelRow } from './rows/localtunnel.mjs';
 import { muxFloorRow } from './rows/mux-floor.mjs';
+import { p2pProfileRow } from './rows/p2p-profile.mjs';
 import { tcpPipesRow } from './rows/tcp-pipes.mjs';
 import { wingmanRelayRow } from './rows/wingman-relay.mjs';
 
-const ROWS = [wingmanRelayRow, muxFloorRow, localtunnelRow, tcpPipesRow];
+const ROWS = [wingmanRelayRow, muxFloorRow, localtunnelRow, tcpPipesRow, p2pProfileRow];
 const WARMUP_REQUESTS = 500;
 /**
  * Native stream-write bindings: the write(2)/writev(2) syscall, which on
@@ -34,6 +40,9 @@ const WARMUP_REQUESTS = 500;
 const SOCKET_WRITES = new Set(['writev', 'writeBuffer', 'writeLatin1String', 'writeUtf8String', 'writeAsciiString', 'writeUcs2String']);
 const MAX_REQUESTS = 100_000;
 const MAX_TOP = 100;
+/** A P2P host process ends at most this long after its agent (EXIT_AFTER_CLOSE_MS in host-process.ts, and its profile's write). */
+const HOST_EXIT_WAIT_MS = 10_000;
+const HOST_EXIT_POLL_MS = 50;
 
 process.on('exit', killAllChildrenNow);
 
@@ -59,6 +68,10 @@ if (rows.includes(undefined) || !Number.isInteger(requests) || requests < 1 || r
   process.exit(2);
 }
 
+if (rows.includes(p2pProfileRow) && !insideLoopbackNamespace()) {
+  process.exit(await reexecInNamespace(fileURLToPath(import.meta.url), process.argv.slice(2)));
+}
+
 const profileRoot = args.keep ?? mkdtempSync(join(tmpdir(), 'wingman-cpu-profile-'));
 const { get, close: closeGetter } = createSequentialGetter();
 /** CLOCK_MONOTONIC in µs: the clock V8 stamps profile samples with. */
@@ -73,16 +86,20 @@ try {
     setChildNodeOptions(['--cpu-prof', `--cpu-prof-dir=${dir}`]);
     const target = await row.start();
     setChildNodeOptions([]);
-    for (let i = 0; i < WARMUP_REQUESTS; i++) await get(target);
+    const one = target.get ?? (() => get(target));
+    for (let i = 0; i < WARMUP_REQUESTS; i++) await one();
     const from = nowUs();
-    for (let i = 0; i < requests; i++) await get(target);
+    for (let i = 0; i < requests; i++) await one();
     const to = nowUs();
     closeGetter();
+    const hostPids = target.hostPids?.() ?? [];
+    target.close?.();
     // With --keep: the measured window (CLOCK_MONOTONIC µs, as the profiles' timestamps) beside the profiles.
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'window.json'), `${JSON.stringify({ from, to, requests })}\n`);
-    const pids = new Map(target.procs.map((p) => [p.child.pid, p.name]));
+    const pids = new Map([...target.procs.map((p) => [p.child.pid, p.name]), ...hostPids.map((pid) => [pid, `P2P host (pid ${pid}, the agent's child)`])]);
     for (const p of target.procs) await p.kill();
+    await exited(hostPids);
     console.log(`\n${row.label}: ${requests} sequential 1 KiB GETs, wall ${((to - from) / requests).toFixed(0)} µs/req`);
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
       const pid = Number(file.split('.')[3]);
@@ -101,6 +118,14 @@ try {
 } finally {
   await killAllChildren();
   if (!args.keep) rmSync(profileRoot, { recursive: true, force: true });
+}
+// wrtc (the P2P row's viewer, in this process) keeps native handles alive after close: the run is over.
+if (rows.includes(p2pProfileRow)) process.exit();
+
+/** Resolves once none of `pids` is alive any more, or after HOST_EXIT_WAIT_MS (their profiles are then missing). */
+async function exited(pids) {
+  const deadline = Date.now() + HOST_EXIT_WAIT_MS;
+  while (pids.some((pid) => existsSync(`/proc/${pid}`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, HOST_EXIT_POLL_MS));
 }
 
 /**

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { childPids, cpuNs, createCpuMeter } from '../../scripts/bench/lib/proc.mjs';
-import { renderCpuTable } from '../../scripts/bench/report/table.mjs';
+import { renderCpuTable, renderP2PTable } from '../../scripts/bench/report/table.mjs';
 
 describe('bench CPU per request', () => {
   it("meters this process's CPU over a window, per request", () => {
@@ -80,5 +80,37 @@ describe('bench CPU per request', () => {
       '| localtunnel               | error         | process 7 is gone                                    |',
     ]);
     expect(renderCpuTable([{ label: 'direct', load: {} }])).toBe('');
+  });
+
+  it("puts the raw channel's host CPU per ping beside the P2P host that carried the GETs (not the idle spare)", () => {
+    const row = {
+      id: 'p2pNode',
+      label: 'p2p (Node viewer)',
+      status: 'ok',
+      metrics: {},
+      p2p: { rawHostCpuUsPerPing: 121.4 },
+      load: {
+        c1: {
+          cpu: {
+            requests: 1000,
+            processes: [
+              { name: 'wingman agent', pid: 3, usPerRequest: 130 },
+              { name: 'P2P host (pid 4)', pid: 4, usPerRequest: 2.2 },
+              { name: 'P2P host (pid 5)', pid: 5, usPerRequest: 521.3 },
+            ],
+          },
+        },
+      },
+    };
+    const line = renderP2PTable([row])
+      .split('\n')
+      .find((l) => l.startsWith('| CPU µs per small exchange'));
+    expect(line?.split('|').map((c) => c.trim())).toEqual([
+      '',
+      'CPU µs per small exchange, far end (raw: host per ping; protocol: P2P host per GET)',
+      '121',
+      '521',
+      '',
+    ]);
   });
 });
